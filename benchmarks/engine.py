@@ -1,0 +1,96 @@
+"""Engine overhead: long chains (linear growth of backward) and the per-op cost of small-tensor ops
+(forward + backward) against PyTorch eager.
+
+    python -m benchmarks.engine            # both implementations, each in its own process
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+from benchmarks.common import timeit
+
+SMALL_OPS = ["add", "mul", "relu", "exp", "sum", "matmul", "reshape", "getitem"]
+
+
+def _chain(lib: Any, n: int) -> tuple[float, float]:
+    """Seconds to record and to backpropagate a chain of ``n`` multiplications (median of 3)."""
+    fwd, bwd = [], []
+    for _ in range(3):
+        x = lib.make(np.ones(4), True)
+        t0 = time.perf_counter()
+        y = x
+        for _ in range(n):
+            y = y * 1.0
+        t1 = time.perf_counter()
+        y.sum().backward()
+        t2 = time.perf_counter()
+        fwd.append(t1 - t0)
+        bwd.append(t2 - t1)
+        del y
+    return float(np.median(fwd)), float(np.median(bwd))
+
+
+class _Ours:
+    def __init__(self) -> None:
+        import tinygrad_cnn as tg
+
+        self.tg = tg
+
+    def make(self, arr: np.ndarray, requires_grad: bool = False) -> Any:
+        return self.tg.Tensor(arr, requires_grad=requires_grad)
+
+
+class _Torch:
+    def __init__(self) -> None:
+        import torch
+
+        self.torch = torch
+
+    def make(self, arr: np.ndarray, requires_grad: bool = False) -> Any:
+        return self.torch.tensor(arr, requires_grad=requires_grad)
+
+
+def _small_op(lib: Any, op: str) -> float:
+    rng = np.random.default_rng(0)
+    a = lib.make(rng.standard_normal((16, 16)).astype(np.float32), True)
+    b = lib.make(rng.standard_normal((16, 16)).astype(np.float32), True)
+    f = {
+        "add": lambda: a + b,
+        "mul": lambda: a * b,
+        "relu": lambda: a.relu(),
+        "exp": lambda: a.exp(),
+        "sum": lambda: a.sum(),
+        "matmul": lambda: a @ b,
+        "reshape": lambda: a.reshape(256),
+        "getitem": lambda: a[2:10],
+    }[op]
+    out = f()
+    g = lib.make(np.ones(out.shape, dtype=np.float32))
+
+    def step() -> None:
+        f().backward(g)
+
+    return timeit(step, repeat=7, min_time=0.05)
+
+
+def run(impl: str) -> dict[str, float]:
+    lib = _Ours() if impl == "ours" else _Torch()
+    results: dict[str, float] = {}
+    for n in (10_000, 100_000):
+        fwd, bwd = _chain(lib, n)
+        results[f"chain {n} forward"] = fwd
+        results[f"chain {n} backward"] = bwd
+    for op in SMALL_OPS:
+        results[f"small op {op}"] = _small_op(lib, op)
+    return results
+
+
+if __name__ == "__main__":
+    from benchmarks.runner import main
+
+    sys.exit(main(["engine", *sys.argv[1:]]))

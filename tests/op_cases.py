@@ -1,0 +1,293 @@
+"""Gradient-check cases, one or more per registered op (``tinygrad_cnn.ops.REGISTRY``).
+
+``CASES[name]`` is a list of ``(id, make)``; ``make(rng)`` returns ``(func, inputs)`` for
+``gradcheck(func, inputs)`` and ``gradgradcheck(func, inputs)``. Every case calls its op through the
+public API where there is one (so the Tensor-level argument handling is covered too). Inputs are
+float64 and kept away from kinks (relu at 0, ties of max, |x| at 0, clamp's ends).
+
+``test_registry_is_covered`` fails for any registered op without a case here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tinygrad_cnn import Tensor
+from tinygrad_cnn.ops import movement
+
+Make = Callable[[np.random.Generator], tuple[Callable[..., Any], tuple[Any, ...]]]
+CASES: dict[str, list[tuple[str, Make]]] = {}
+
+
+def case(name: str, id_: str = "") -> Callable[[Make], Make]:
+    def register(make: Make) -> Make:
+        CASES.setdefault(name, []).append((id_ or make.__name__, make))
+        return make
+
+    return register
+
+
+def t(rng: np.random.Generator, *shape: int, away: float = 0.0, positive: bool = False,
+      grad: bool = True) -> Tensor:
+    """A float64 tensor; ``away`` keeps |x| >= away, ``positive`` makes it > 0.5."""
+    x = rng.standard_normal(shape)
+    if away:
+        x = np.sign(x) * (away + np.abs(x))
+        x[x == 0] = away
+    if positive:
+        x = 0.5 + np.abs(x)
+    return Tensor(x, requires_grad=grad)
+
+
+# ------------------------------------------------------------------------- elementwise
+@case("add", "broadcast")
+def _add(rng):
+    return (lambda a, b: a + b), (t(rng, 3, 4), t(rng, 4))
+
+
+@case("add", "scalar")
+def _add_scalar(rng):
+    return (lambda a: 2.5 + a), (t(rng, 2, 3),)
+
+
+@case("sub")
+def _sub(rng):
+    return (lambda a, b: a - b), (t(rng, 2, 1, 3), t(rng, 4, 1))
+
+
+@case("mul")
+def _mul(rng):
+    return (lambda a, b: a * b), (t(rng, 3, 4), t(rng, 3, 1))
+
+
+@case("div")
+def _div(rng):
+    return (lambda a, b: a / b), (t(rng, 3, 4), t(rng, 4, positive=True))
+
+
+@case("neg")
+def _neg(rng):
+    return (lambda a: -a), (t(rng, 5),)
+
+
+@case("pow", "scalar_exponent")
+def _pow(rng):
+    return (lambda a: a**3), (t(rng, 2, 3),)
+
+
+@case("pow", "tensor_exponent")
+def _pow_tensor(rng):
+    return (lambda a, b: a**b), (t(rng, 2, 3, positive=True), t(rng, 3))
+
+
+@case("exp")
+def _exp(rng):
+    return (lambda a: a.exp()), (t(rng, 2, 3),)
+
+
+@case("log")
+def _log(rng):
+    return (lambda a: a.log()), (t(rng, 2, 3, positive=True),)
+
+
+@case("sqrt")
+def _sqrt(rng):
+    return (lambda a: a.sqrt()), (t(rng, 2, 3, positive=True),)
+
+
+@case("abs")
+def _abs(rng):
+    return (lambda a: a.abs() * a), (t(rng, 2, 3, away=0.1),)
+
+
+@case("maximum")
+def _maximum(rng):
+    return (lambda a, b: a.maximum(b)), (t(rng, 3, 4), t(rng, 4))
+
+
+@case("minimum")
+def _minimum(rng):
+    return (lambda a, b: a.minimum(b) * a), (t(rng, 3, 4), t(rng, 3, 4))
+
+
+@case("clamp")
+def _clamp(rng):
+    x = rng.uniform(-2, 2, (3, 4))
+    x[np.abs(np.abs(x) - 1) < 0.05] = 0.3  # away from the ends at +-1
+    return (lambda a: a.clamp(-1, 1) * a), (Tensor(x, requires_grad=True),)
+
+
+@case("where")
+def _where(rng):
+    from tinygrad_cnn import where
+
+    cond = Tensor(rng.random((3, 4)) > 0.5)
+    return (lambda a, b: where(cond, a * a, b)), (t(rng, 3, 4), t(rng, 4))
+
+
+@case("cast")
+def _cast(rng):
+    # float64 -> float64 keeps the finite differences exact; casts between dtypes are tested in
+    # test_tensor.py (the gradient comes back in the input's dtype)
+    from tinygrad_cnn.ops.elementwise import Cast
+
+    return (lambda a: Cast.apply(a * a, dtype=np.dtype("float64"))), (t(rng, 3),)
+
+
+# ------------------------------------------------------------------------- activations
+@case("relu")
+def _relu(rng):
+    return (lambda a: a.relu() * a), (t(rng, 3, 4, away=0.1),)
+
+
+@case("leaky_relu")
+def _leaky_relu(rng):
+    from tinygrad_cnn.ops.activation import LeakyReLU
+
+    return (lambda a: LeakyReLU.apply(a, negative_slope=0.2) * a), (t(rng, 3, 4, away=0.1),)
+
+
+@case("sigmoid")
+def _sigmoid(rng):
+    return (lambda a: a.sigmoid()), (t(rng, 3, 4),)
+
+
+@case("tanh")
+def _tanh(rng):
+    return (lambda a: a.tanh()), (t(rng, 3, 4),)
+
+
+@case("softmax")
+def _softmax(rng):
+    return (lambda a: a.softmax(1)), (t(rng, 2, 4),)
+
+
+@case("log_softmax")
+def _log_softmax(rng):
+    return (lambda a: a.log_softmax(-1)), (t(rng, 2, 4),)
+
+
+# ------------------------------------------------------------------------- reductions
+@case("sum", "all")
+def _sum(rng):
+    return (lambda a: (a * a).sum()), (t(rng, 2, 3),)
+
+
+@case("sum", "dims_keepdim")
+def _sum_dims(rng):
+    return (lambda a: (a * a).sum((0, 2), keepdim=True)), (t(rng, 2, 3, 2),)
+
+
+@case("mean")
+def _mean(rng):
+    return (lambda a: (a * a).mean(1)), (t(rng, 2, 3),)
+
+
+@case("max", "dim")
+def _max(rng):
+    return (lambda a: (a * a).max(1)), (t(rng, 3, 4),)
+
+
+@case("max", "all")
+def _max_all(rng):
+    return (lambda a: a.max() * a), (t(rng, 3, 4),)
+
+
+@case("logsumexp")
+def _logsumexp(rng):
+    return (lambda a: a.logsumexp(1)), (t(rng, 3, 4),)
+
+
+# ------------------------------------------------------------------------- movement
+@case("reshape")
+def _reshape(rng):
+    return (lambda a: (a * a).reshape(3, 2)), (t(rng, 2, 3),)
+
+
+@case("permute")
+def _permute(rng):
+    return (lambda a: (a * a).permute(2, 0, 1)), (t(rng, 2, 3, 2),)
+
+
+@case("expand")
+def _expand(rng):
+    return (lambda a: (a * a).expand(2, 3, 4)), (t(rng, 3, 1),)
+
+
+@case("getitem", "basic")
+def _getitem(rng):
+    return (lambda a: (a * a)[1:, ::2]), (t(rng, 3, 4),)
+
+
+@case("getitem", "integer_arrays")
+def _getitem_adv(rng):
+    idx = Tensor(np.array([0, 2, 0, 1]))
+    return (lambda a: (a * a)[idx, 1:]), (t(rng, 3, 4),)
+
+
+@case("getitem_backward")
+def _getitem_backward(rng):
+    key = (np.array([0, 2, 0]),)
+    return (lambda a: movement.GetItemBackward.apply(a * a, key=key, shape=(4, 2))), \
+        (t(rng, 3, 2),)
+
+
+@case("pad")
+def _pad(rng):
+    return (lambda a: (a * a).pad((1, 2, 0, 1))), (t(rng, 2, 3),)
+
+
+@case("cat")
+def _cat(rng):
+    from tinygrad_cnn import cat
+
+    return (lambda a, b: cat([a * b, b], dim=1)), (t(rng, 2, 3), t(rng, 2, 3))
+
+
+@case("stack")
+def _stack(rng):
+    from tinygrad_cnn import stack
+
+    return (lambda a, b: stack([a * b, a], dim=1)), (t(rng, 2, 3), t(rng, 2, 3))
+
+
+@case("gather")
+def _gather(rng):
+    index = rng.integers(0, 4, (3, 5))
+    return (lambda a: (a * a).gather(1, index)), (t(rng, 3, 4),)
+
+
+@case("scatter_add")
+def _scatter_add(rng):
+    index = rng.integers(0, 4, (3, 5))
+    return (lambda a: movement.ScatterAdd.apply(a * a, index=index, dim=1, size=4)), \
+        (t(rng, 3, 5),)
+
+
+@case("clone")
+def _clone(rng):
+    return (lambda a: (a * a).clone()), (t(rng, 3),)
+
+
+@case("to_device")
+def _to_device(rng):
+    return (lambda a: movement.ToDevice.apply(a * a, device="cpu")), (t(rng, 3),)
+
+
+# ------------------------------------------------------------------------- linear algebra
+@case("matmul", "matrices")
+def _matmul(rng):
+    return (lambda a, b: a @ b), (t(rng, 3, 4), t(rng, 4, 2))
+
+
+@case("matmul", "batched_broadcast")
+def _matmul_batched(rng):
+    return (lambda a, b: a @ b), (t(rng, 2, 3, 4), t(rng, 4, 2))
+
+
+@case("matmul", "vectors")
+def _matmul_vec(rng):
+    return (lambda a, b: (a @ b) * (b @ b)), (t(rng, 3, 4), t(rng, 4))

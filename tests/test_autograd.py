@@ -1,0 +1,439 @@
+"""The engine: backward/grad, higher order, long graphs, freeing, version counters, grad mode,
+hooks, anomaly detection."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+from tinygrad_cnn import Function, Tensor, detect_anomaly, enable_grad, grad, no_grad
+
+
+def rand(*shape, seed=0, grad=True):
+    return Tensor(np.random.default_rng(seed).standard_normal(shape), requires_grad=grad)
+
+
+# --------------------------------------------------------------------------- basics
+def test_backward_accumulates_into_leaves():
+    x = rand(3)
+    (x * 2).sum().backward()
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full(3, 5.0))
+
+
+def test_gradient_meets_at_shared_nodes():
+    x = rand(4)
+    y = x * x
+    z = (y + y * 3).sum()  # y used twice
+    z.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 8 * x.numpy())
+
+
+def test_leaf_grads_do_not_alias_each_other():
+    a, b = rand(3, seed=1), rand(3, seed=2)
+    (a + b).sum().backward()
+    with no_grad():
+        a.grad.mul_(10)
+    np.testing.assert_array_equal(b.grad.numpy(), np.ones(3))
+
+
+def test_non_leaf_grad_only_with_retain_grad():
+    x = rand(3)
+    y = x * 2
+    z = y * 3
+    z.retain_grad()
+    (z * z).sum().backward()
+    assert y.grad is None
+    np.testing.assert_allclose(z.grad.numpy(), 2 * z.numpy())
+
+
+def test_grad_returns_without_touching_dot_grad():
+    x, w = rand(3), rand(3, seed=1)
+    y = (x * w).sum()
+    gx, gw = grad(y, [x, w])
+    np.testing.assert_allclose(gx.numpy(), w.numpy())
+    np.testing.assert_allclose(gw.numpy(), x.numpy())
+    assert x.grad is None and w.grad is None
+
+
+def test_grad_with_respect_to_non_leaf():
+    x = rand(3)
+    h = x * 2
+    y = (h * h).sum()
+    (gh,) = grad(y, h)
+    np.testing.assert_allclose(gh.numpy(), 2 * h.numpy())
+
+
+def test_grad_outputs_vector_jacobian_product():
+    x = rand(3)
+    v = Tensor(np.array([1.0, 0.0, 2.0]))
+    (gx,) = grad(x * x, x, v)
+    np.testing.assert_allclose(gx.numpy(), 2 * x.numpy() * v.numpy())
+
+
+def test_grad_skips_branches_that_do_not_lead_to_inputs():
+    calls = []
+
+    class Spy(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            calls.append(1)
+            return g
+
+    x, w = rand(3), rand(3, seed=1)
+    y = (Spy.apply(w) * x).sum()
+    grad(y, x)
+    assert calls == []
+
+
+# --------------------------------------------------------------------------- higher order
+def test_hessian_vector_product_matches_finite_differences():
+    rng = np.random.default_rng(0)
+    X = Tensor(rng.standard_normal((5, 3)))
+    w1 = Tensor(rng.standard_normal((3, 4)) * 0.5, requires_grad=True)
+    w2 = Tensor(rng.standard_normal((4, 1)) * 0.5, requires_grad=True)
+    v1, v2 = rng.standard_normal((3, 4)), rng.standard_normal((4, 1))
+
+    def loss(a, b):
+        return ((X @ a).tanh() @ b).tanh().sum()
+
+    g1, g2 = grad(loss(w1, w2), [w1, w2], create_graph=True)
+    assert g1.requires_grad and g2.requires_grad
+    dot = (g1 * Tensor(v1)).sum() + (g2 * Tensor(v2)).sum()
+    h1, h2 = grad(dot, [w1, w2])
+
+    eps = 1e-6
+
+    def first_grad(sign):
+        a = Tensor(w1.numpy() + sign * eps * v1, requires_grad=True)
+        b = Tensor(w2.numpy() + sign * eps * v2, requires_grad=True)
+        return [g.numpy() for g in grad(loss(a, b), [a, b])]
+
+    plus, minus = first_grad(+1), first_grad(-1)
+    np.testing.assert_allclose(h1.numpy(), (plus[0] - minus[0]) / (2 * eps), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(h2.numpy(), (plus[1] - minus[1]) / (2 * eps), rtol=1e-5, atol=1e-7)
+
+
+def test_third_derivative_of_a_polynomial():
+    x = Tensor(np.array(2.0), requires_grad=True)
+    y = x**4
+    (d1,) = grad(y, x, create_graph=True)
+    (d2,) = grad(d1, x, create_graph=True)
+    (d3,) = grad(d2, x)
+    assert (d1.item(), d2.item(), d3.item()) == (32.0, 48.0, 48.0)
+
+
+def test_backward_create_graph_gives_differentiable_leaf_grad():
+    x = rand(3)
+    (x * x * x).sum().backward(create_graph=True)
+    assert x.grad.requires_grad
+    (gg,) = grad(x.grad.sum(), x)
+    np.testing.assert_allclose(gg.numpy(), 6 * x.numpy())
+
+
+# --------------------------------------------------------------------------- big graphs
+def test_chain_of_100000_ops_backpropagates():
+    x = Tensor(np.array(1.0), requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad.item() == 1.0
+    del y  # freeing a long chain must not overflow the C stack either
+    gc.collect()
+
+
+def test_deep_graph_grad_and_free():
+    x = rand(2)
+    y = x
+    for _ in range(20_000):
+        y = y.tanh() * 1.5
+    (g,) = grad(y.sum(), x)
+    assert np.isfinite(g.numpy()).all()
+
+
+# --------------------------------------------------------------------------- freeing
+def _graph_with_saved_arrays(n=400):
+    x = Tensor(np.ones((n, n)), requires_grad=True)
+    # each exp saves its output (n*n*8 bytes) and keeps nothing else alive but the graph
+    y = x.exp().exp().exp().sum()
+    return x, y
+
+
+def test_saved_arrays_are_freed_after_backward():
+    tracemalloc.start()
+    try:
+        _x, y = _graph_with_saved_arrays()
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        y.backward()
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    saved = 3 * 400 * 400 * 8  # three exp outputs
+    grad_bytes = 400 * 400 * 8  # x.grad is new
+    assert before - after >= saved - grad_bytes - 100_000, (before, after)
+
+
+def test_retain_graph_keeps_saved_arrays_and_second_backward_without_it_fails():
+    x, y = _graph_with_saved_arrays(8)
+    y.backward(retain_graph=True)
+    y.backward()  # works: the first one retained the graph
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp(np.e ** np.e + np.e + 1) * np.ones((8, 8)),
+                               rtol=1e-12)
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        y.backward()
+
+
+# --------------------------------------------------------------------------- version counters
+def test_inplace_update_of_saved_tensor_raises_naming_the_op():
+    x = rand(4, 3)
+    w = rand(3, 2, seed=1)
+    loss = (x @ w).tanh().sum()
+    with no_grad():
+        w.sub_(0.1)  # an optimizer step between forward and backward
+    with pytest.raises(RuntimeError, match=r"matmul.*version 1, expected version 0"):
+        loss.backward()
+
+
+def test_inplace_through_a_view_is_seen():
+    x = rand(2, 3)
+    w = rand(6, seed=1)
+    wv = w.detach().reshape(2, 3)  # shares memory and version counter with w
+    loss = (x * w.reshape(2, 3)).sum()
+    wv.mul_(2)
+    with pytest.raises(RuntimeError, match="in-place"):
+        loss.backward()
+
+
+def test_inplace_on_output_saved_by_exp_raises():
+    x = rand(3)
+    y = x.exp()
+    z = y.sum()
+    with no_grad():
+        y.add_(1)
+    with pytest.raises(RuntimeError, match="exp"):
+        z.backward()
+
+
+def test_inplace_in_grad_mode_is_recorded():
+    x = rand(3)
+    y = x * 2
+    y.mul_(x)  # y = 2x * x
+    y += 1
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 4 * x.numpy())
+    assert y._version == 2
+
+
+def test_inplace_on_leaf_requiring_grad_is_refused():
+    x = rand(3)
+    with pytest.raises(RuntimeError, match="no_grad"):
+        x.add_(1)
+    with no_grad():
+        x.add_(1)  # fine
+    assert x._version == 1
+
+
+# --------------------------------------------------------------------------- grad mode
+def test_no_grad_records_nothing_and_nests():
+    x = rand(3)
+    with no_grad():
+        y = x * 2
+        with enable_grad():
+            z = x * 2
+        w = x * 2
+    assert y.grad_fn is None and not y.requires_grad
+    assert z.grad_fn is not None and z.requires_grad
+    assert w.grad_fn is None
+    assert tg.is_grad_enabled()
+
+
+def test_no_grad_as_decorator_and_set_grad_enabled():
+    x = rand(3)
+
+    @no_grad()
+    def f(t):
+        return t * 2
+
+    assert f(x).grad_fn is None
+    assert (x * 2).grad_fn is not None
+    with tg.set_grad_enabled(False):
+        assert (x * 2).grad_fn is None
+    assert tg.is_grad_enabled()
+    tg.set_grad_enabled(False)
+    assert not tg.is_grad_enabled()
+    tg.set_grad_enabled(True)
+
+    @tg.set_grad_enabled(False)
+    def g(t):
+        return t * 2
+
+    assert tg.is_grad_enabled() and g(x).grad_fn is None
+
+
+def test_grad_mode_is_per_thread():
+    x = rand(3)
+    inside, recorded = threading.Event(), {}
+    release = threading.Event()
+
+    def worker():
+        with no_grad():
+            inside.set()
+            release.wait(5)
+            recorded["worker"] = (x * 2).grad_fn is not None
+
+    th = threading.Thread(target=worker)
+    th.start()
+    inside.wait(5)
+    recorded["main"] = (x * 2).grad_fn is not None  # the other thread is inside no_grad now
+    release.set()
+    th.join()
+    assert recorded == {"main": True, "worker": False}
+
+
+# --------------------------------------------------------------------------- hooks
+def test_hooks_on_leaf_and_non_leaf():
+    x = rand(3)
+    seen = []
+    h = x.register_hook(lambda g: seen.append(g.numpy().copy()))
+    y = x * 2
+    y.register_hook(lambda g: g * 10)  # replaces y's gradient
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full(3, 20.0))
+    np.testing.assert_array_equal(seen[0], np.full(3, 20.0))
+    h.remove()
+    x.grad = None
+    (x * 1).sum().backward()
+    assert len(seen) == 1
+
+
+# --------------------------------------------------------------------------- anomaly
+class BrokenLog(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (x * 0)  # inf/NaN on purpose
+
+
+def test_detect_anomaly_names_op_and_creation_site():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    with detect_anomaly():
+        y = BrokenLog.apply(x).sum()  # the line the message must point at
+        with pytest.raises(RuntimeError) as info:
+            y.backward()
+    msg = str(info.value)
+    assert "broken_log" in msg and "NaN or Inf" in msg
+    assert "test_autograd.py" in msg and "BrokenLog.apply(x).sum()" in msg
+
+
+def test_without_anomaly_mode_nan_passes_silently():
+    x = Tensor(np.array([1.0]), requires_grad=True)
+    BrokenLog.apply(x).sum().backward()
+    assert not np.isfinite(x.grad.numpy()).all()
+
+
+# --------------------------------------------------------------------------- custom functions
+def test_custom_function_with_needs_input_grad():
+    class ScaledAdd(Function):
+        @staticmethod
+        def forward(ctx, x, y, alpha=1.0):
+            ctx.alpha = alpha
+            ctx.flags = ctx.needs_input_grad
+            return x + alpha * y
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g * ctx.alpha
+
+    x, y = rand(3), rand(3, seed=1, grad=False)
+    out = ScaledAdd.apply(x, y, alpha=2.0)
+    assert out.grad_fn.flags == (True, False)
+    assert out.grad_fn.attrs == {"alpha": 2.0} and out.grad_fn.name == "scaled_add"
+    assert tg.gradcheck(lambda a, b: ScaledAdd.apply(a, b, alpha=3.0), (x, rand(3, seed=2)))
+
+
+def test_vjp_of_wrong_shape_is_reported():
+    class Bad(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.sum()
+
+        @staticmethod
+        def backward(ctx, g):
+            return g  # should be expanded to x's shape
+
+    x = rand(3)
+    with pytest.raises(RuntimeError, match=r"bad.backward returned a gradient of shape \(\).*shape \(3,\)"):
+        Bad.apply(x).backward()
+
+
+def test_vjp_of_wrong_dtype_is_reported():
+    class Bad(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            return g.float()
+
+    with pytest.raises(RuntimeError, match=r"dtype float32.*dtype float64"):
+        Bad.apply(rand(3)).sum().backward()
+
+
+def test_vjp_returning_wrong_count_is_reported():
+    class Bad(Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            return x + y
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    with pytest.raises(RuntimeError, match="1 gradients for 2 inputs"):
+        Bad.apply(rand(3), rand(3, seed=1)).sum().backward()
+
+
+# --------------------------------------------------------------------------- errors
+def test_backward_of_non_scalar_says_what_to_pass():
+    with pytest.raises(RuntimeError, match="gradient=ones_like"):
+        (rand(3) * 2).backward()
+
+
+def test_gradient_of_wrong_shape_is_refused():
+    y = rand(3) * 2
+    with pytest.raises(RuntimeError, match=r"shape \(2,\).*shape \(3,\)"):
+        y.backward(Tensor(np.ones(2)))
+
+
+def test_unused_input_in_grad():
+    x, unused = rand(3), rand(3, seed=1)
+    y = (x * 2).sum()
+    with pytest.raises(RuntimeError, match="allow_unused=True"):
+        grad(y, [x, unused], retain_graph=True)
+    gx, gu = grad(y, [x, unused], allow_unused=True)
+    assert gu is None and gx is not None
+
+
+def test_grad_of_tensor_without_grad_fn():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        Tensor([1.0]).sum().backward()
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        grad(rand(2).sum(), Tensor([1.0]))

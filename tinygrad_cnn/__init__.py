@@ -1,0 +1,52 @@
+"""tinygrad_cnn: a small, readable, fast autograd engine for convolutional networks, on numpy.
+
+>>> from tinygrad_cnn import Tensor
+>>> x = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+>>> (x * x).sum().backward()
+>>> x.grad
+tensor([[2., 4.],
+        [6., 8.]])
+"""
+
+import numpy as np
+
+from tinygrad_cnn.autograd import (
+    Context,
+    Function,
+    detect_anomaly,
+    enable_grad,
+    grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from tinygrad_cnn.backend import is_available
+from tinygrad_cnn.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from tinygrad_cnn.random import manual_seed
+from tinygrad_cnn.tensor import (
+    Tensor,
+    arange,
+    cat,
+    full,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    stack,
+    tensor,
+    where,
+    zeros,
+    zeros_like,
+)
+
+float16, float32, float64 = np.dtype("float16"), np.dtype("float32"), np.dtype("float64")
+int32, int64, bool_ = np.dtype("int32"), np.dtype("int64"), np.dtype("bool")
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Context", "Function", "GradcheckError", "Tensor", "arange", "cat", "detect_anomaly",
+    "enable_grad", "full", "grad", "gradcheck", "gradgradcheck", "is_available",
+    "is_grad_enabled", "manual_seed", "no_grad", "ones", "ones_like", "rand", "randn",
+    "set_grad_enabled", "stack", "tensor", "where", "zeros", "zeros_like",
+]

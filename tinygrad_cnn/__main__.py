@@ -1,0 +1,5 @@
+import sys
+
+from tinygrad_cnn.cli import main
+
+sys.exit(main())

@@ -1,0 +1,614 @@
+"""The autograd engine: ``Function`` and its ``Context``, grad mode, and the backward pass.
+
+How a graph is recorded
+-----------------------
+``MyOp.apply(*tensors, **attrs)`` runs ``MyOp.forward(ctx, *arrays, **attrs)`` on the backend
+arrays of its inputs. When gradients are being recorded, ``ctx`` becomes the output's ``grad_fn``:
+the graph node. It keeps
+
+* ``ctx.next``: one *edge* per input -- the input's ``grad_fn`` (a ``Context``), the input itself
+  when it is a leaf that requires grad, or ``None`` when no gradient flows there;
+* ``ctx.needs_input_grad``: which inputs want a gradient (a VJP may skip the others);
+* the arrays ``forward`` passed to ``ctx.save_for_backward``, with the version of each so that an
+  in-place change made before backward is caught;
+* ``ctx.seq``: a creation number. Every node is made after the nodes of its inputs, so sorting by
+  ``seq`` (newest first) is a topological order -- no recursion and no dependency counting needed,
+  and the order is the same on every run.
+
+How backward runs
+-----------------
+:func:`run_backward` collects the nodes reachable from the roots with an explicit stack, visits them
+newest first, calls each ``Function.backward(ctx, grad)`` (written in Tensor ops, so with
+``create_graph=True`` the backward pass is itself recorded), checks that every returned gradient has
+its input's shape and dtype, sums gradients that meet at a node, and finally accumulates into the
+leaves' ``.grad``. Saved arrays are released as soon as a node has run, unless ``retain_graph``.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+import threading
+import traceback
+import weakref
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from tinygrad_cnn.backend import array_module
+
+if TYPE_CHECKING:
+    from tinygrad_cnn.tensor import Tensor
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# --------------------------------------------------------------------------------------------
+# Grad mode (per thread)
+# --------------------------------------------------------------------------------------------
+
+
+class _ThreadState(threading.local):
+    grad_enabled = True
+    anomaly = False
+
+
+_state = _ThreadState()
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations on tensors that require grad are recorded (in this thread)."""
+    return _state.grad_enabled
+
+
+class _GradModeSwitch:
+    """Base of ``no_grad``/``enable_grad``/``set_grad_enabled``: a context manager and decorator."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._enabled = enabled
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._previous.append(_state.grad_enabled)
+        _state.grad_enabled = self._enabled
+
+    def __exit__(self, *exc: object) -> None:
+        _state.grad_enabled = self._previous.pop()
+
+    def __call__(self, fn: F) -> F:
+        enabled = self._enabled
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with _GradModeSwitch(enabled):
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_GradModeSwitch):  # noqa: N801 (PyTorch's name)
+    """Record nothing inside: ``with no_grad(): ...`` or ``@no_grad()``. Nestable, per thread."""
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(_GradModeSwitch):  # noqa: N801
+    """Record again inside a ``no_grad`` block: ``with enable_grad(): ...`` or ``@enable_grad()``."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+class set_grad_enabled(_GradModeSwitch):  # noqa: N801
+    """Switch recording on or off. Takes effect at once when called; a context manager restores the
+    previous mode on exit; usable as a decorator."""
+
+    def __init__(self, mode: bool) -> None:
+        super().__init__(bool(mode))
+        self._previous.append(_state.grad_enabled)
+        _state.grad_enabled = bool(mode)
+
+    def __enter__(self) -> None:  # the switch already happened in __init__
+        return None
+
+    def __call__(self, fn: F) -> F:
+        _state.grad_enabled = self._previous.pop()  # used as a decorator: undo the call-time switch
+        return super().__call__(fn)
+
+
+class detect_anomaly:  # noqa: N801
+    """Inside this block every node remembers where it was created, and backward raises as soon as a
+    VJP returns NaN or Inf, naming the op and the line of user code that created it."""
+
+    def __init__(self) -> None:
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._previous.append(_state.anomaly)
+        _state.anomaly = True
+
+    def __exit__(self, *exc: object) -> None:
+        _state.anomaly = self._previous.pop()
+
+
+# --------------------------------------------------------------------------------------------
+# Function and Context
+# --------------------------------------------------------------------------------------------
+
+_seq = itertools.count()
+_IN, _OUT, _CONST, _NONE = 0, 1, 2, 3
+_FREED = "freed"
+_NO_VERSION = [0]  # version counter of saved arrays that alias no tensor
+
+
+class Context:
+    """What one op application remembers for its backward pass; also the graph node (``grad_fn``).
+
+    In ``forward``: ``ctx.save_for_backward(*arrays)``, ``ctx.needs_input_grad``, and any attribute
+    you set (``ctx.k = 3``). In ``backward``: ``ctx.saved_tensors`` gives the saved arrays back as
+    Tensors (inputs and output connected to the graph, so VJPs are differentiable).
+    """
+
+    __slots__ = (
+        "__dict__",
+        "__weakref__",
+        "_saved",
+        "_to_save",
+        "attrs",
+        "fn",
+        "hooks",
+        "in_meta",
+        "needs_input_grad",
+        "next",
+        "retained",
+        "seq",
+        "stack",
+    )
+
+    def __init__(self, fn: type[Function], needs_input_grad: tuple[bool, ...]) -> None:
+        self.fn = fn
+        self.needs_input_grad = needs_input_grad
+        self.next: tuple[Any, ...] = ()
+        self.in_meta: tuple[Any, ...] = ()
+        self.attrs: dict[str, Any] = {}
+        self.seq = -1
+        self._to_save: tuple[Any, ...] = ()
+        self._saved: Any = ()
+        self.hooks: list[Callable[[Tensor], Tensor | None]] | None = None
+        self.retained: weakref.ref[Tensor] | None = None
+        self.stack: list[str] | None = None
+
+    @property
+    def name(self) -> str:
+        """The registry name of the op that made this node (``"conv2d"``, ``"add"``, ...)."""
+        return self.fn.name
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep backend arrays for backward; they come back as Tensors from ``saved_tensors``."""
+        self._to_save = arrays
+
+    @property
+    def saved_tensors(self) -> tuple[Tensor, ...]:
+        saved = self._saved
+        if saved is _FREED:
+            raise RuntimeError(
+                f"{self.fn.name}: trying to backward through the graph a second time (or to read "
+                "saved tensors after they were freed). Saved tensors are released after backward; "
+                "pass retain_graph=True to the first backward() or grad() call to keep them."
+            )
+        out = []
+        for i, (kind, obj, counter, version) in enumerate(saved):
+            if counter[0] != version:
+                raise RuntimeError(
+                    f"one of the tensors needed for gradient computation has been modified by an "
+                    f"in-place operation: saved tensor {i} of {self.fn.name} is at version "
+                    f"{counter[0]}, expected version {version}. {self._where()}"
+                    "Do the in-place change after backward, or work on a .clone()."
+                )
+            if kind == _IN or kind == _NONE:
+                out.append(obj)
+            elif kind == _OUT:
+                out.append(_TensorCls._make(obj, True, self, counter))
+            else:
+                out.append(_TensorCls._make(obj))
+        return tuple(out)
+
+    def _where(self) -> str:
+        if self.stack:
+            return f"The {self.fn.name} was created at:\n{''.join(self.stack)}"
+        return "Run inside tinygrad_cnn.detect_anomaly() to see where that op was created. "
+
+    def __repr__(self) -> str:
+        return f"<{type(self.fn).__name__} {self.fn.__name__}Backward>"
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+class Function:
+    """An op with its vector-Jacobian product. Subclass it, write two static methods, call ``apply``::
+
+        class Mul(Function):
+            @staticmethod
+            def forward(ctx, x, y):              # backend arrays in, a backend array out
+                ctx.save_for_backward(x, y)
+                return x * y
+
+            @staticmethod
+            def backward(ctx, grad):             # grad is a Tensor; one Tensor (or None) per input
+                x, y = ctx.saved_tensors
+                return grad * y, grad * x
+
+        z = Mul.apply(a, b)
+
+    Keyword arguments of ``apply`` are passed to ``forward`` and kept as ``ctx.attrs`` (the drawings
+    show them). ``name`` defaults to the class name in snake case.
+    """
+
+    name: ClassVar[str] = "function"
+    #: True for ops whose output may share memory with their first input (reshape, permute, ...):
+    #: the output then shares the input's version counter, so an in-place change through either
+    #: one is seen by a backward that saved the other.
+    is_view: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__:
+            cls.name = _snake(cls.__name__)
+
+    @staticmethod
+    def forward(ctx: Context, *args: Any, **attrs: Any) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **attrs: Any) -> Tensor:
+        Tensor = _TensorCls
+        arrays = []
+        requires = False
+        for t in inputs:
+            if not isinstance(t, Tensor):
+                raise TypeError(
+                    f"{cls.name}: inputs must be Tensors, got {type(t).__name__}; pass non-tensor "
+                    "arguments as keywords"
+                )
+            arrays.append(t.data)
+            if t.requires_grad:
+                requires = True
+        requires = requires and _state.grad_enabled
+        ctx = Context(cls, tuple(t.requires_grad for t in inputs) if requires
+                      else (False,) * len(inputs))
+        out = cls.forward(ctx, *arrays, **attrs)
+        xp = array_module(out)
+        if type(out) is not xp.ndarray:  # numpy turns 0-d results into scalars
+            if isinstance(out, (list, tuple)) or not hasattr(out, "dtype"):
+                raise TypeError(f"{cls.name}.forward must return one array, got {type(out).__name__}")
+            scalar, out = out, xp.asarray(out)
+            if ctx._to_save:  # a saved output must stay the output, not become a constant
+                ctx._to_save = tuple(out if a is scalar else a for a in ctx._to_save)
+        if cls.is_view and xp.may_share_memory(out, arrays[0]):
+            counter = inputs[0]._version_counter
+        else:
+            counter = [0]
+        if not requires or out.dtype.kind not in "fc":
+            return Tensor._make(out, False, None, counter)
+        result = Tensor._make(out, True, ctx, counter)
+        ctx.next = tuple((t.grad_fn or t) if t.requires_grad else None for t in inputs)
+        ctx.in_meta = tuple((a.shape, a.dtype) for a in arrays)
+        ctx.attrs = attrs
+        ctx.seq = next(_seq)
+        if ctx._to_save:
+            ctx._saved = _resolve_saved(cls, ctx._to_save, inputs, arrays, out, counter)
+            ctx._to_save = ()
+        if _state.anomaly:
+            ctx.stack = traceback.format_stack()[:-1][-8:]  # the innermost calls, apply() cut
+        return result
+
+
+def _resolve_saved(cls: type[Function], to_save: tuple[Any, ...], inputs: Sequence[Tensor],
+                   arrays: list[Any], out: Any, out_counter: list[int]) -> tuple[Any, ...]:
+    """Turn the arrays ``forward`` saved into records ``(kind, object, counter, version)``.
+
+    An input's array is kept as the input Tensor (so VJPs stay connected to the graph); the output as
+    its array plus the output's version counter (no reference cycle through the output tensor); any
+    other array as a constant that shares the version counter of an input it may alias.
+    """
+    records: list[tuple[Any, ...]] = []
+    for a in to_save:
+        if a is None:  # lets a forward keep its saved slots fixed while saving only what's needed
+            records.append((_NONE, None, _NO_VERSION, 0))
+            continue
+        for t, arr in zip(inputs, arrays):
+            if a is arr:
+                counter = t._version_counter
+                records.append((_IN, t, counter, counter[0]))
+                break
+        else:
+            if a is out:
+                records.append((_OUT, a, out_counter, out_counter[0]))
+                continue
+            if not hasattr(a, "shape"):
+                raise TypeError(
+                    f"{cls.name}.forward: save_for_backward takes arrays, got {type(a).__name__}; "
+                    "keep other values as ctx attributes"
+                )
+            counter = _NO_VERSION
+            xp = array_module(a)
+            for t, arr in zip(inputs, arrays):
+                if xp.may_share_memory(a, arr):
+                    counter = t._version_counter
+                    break
+            records.append((_CONST, a, counter, counter[0]))
+    return tuple(records)
+
+
+# --------------------------------------------------------------------------------------------
+# The backward pass
+# --------------------------------------------------------------------------------------------
+
+
+def _edge(t: Tensor) -> Any:
+    return t.grad_fn if t.grad_fn is not None else t
+
+
+def _collect(roots: Iterable[Any]) -> list[Context]:
+    """All nodes reachable from ``roots``, newest first (a topological order). Iterative."""
+    seen: set[int] = set()
+    nodes: list[Context] = []
+    stack = [r for r in roots if type(r) is Context]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        nodes.append(node)
+        for e in node.next:
+            if type(e) is Context and id(e) not in seen:
+                stack.append(e)
+    nodes.sort(key=_by_seq, reverse=True)
+    return nodes
+
+
+def _by_seq(node: Context) -> int:
+    return node.seq
+
+
+def _needed(nodes: list[Context], targets: set[int]) -> set[int]:
+    """ids of the nodes (and leaves) that lie on a path to one of ``targets``."""
+    needed = set(targets)
+    for node in reversed(nodes):  # oldest first: inputs before the nodes that use them
+        if id(node) in needed:
+            continue
+        for e in node.next:
+            if e is not None and id(e) in needed:
+                needed.add(id(node))
+                break
+    return needed
+
+
+def _check_grad(ctx: Context, i: int, g: Any, meta: tuple[Any, Any]) -> None:
+    if not isinstance(g, _TensorCls):
+        raise TypeError(
+            f"{ctx.fn.name}.backward returned a {type(g).__name__} for input {i}; a VJP returns "
+            "one Tensor (or None) per input"
+        )
+    shape, dtype = meta
+    if g.data.shape != shape or g.data.dtype != dtype:
+        raise RuntimeError(
+            f"{ctx.fn.name}.backward returned a gradient of shape {tuple(g.data.shape)} and dtype "
+            f"{g.data.dtype} for input {i}, which has shape {tuple(shape)} and dtype {dtype}; a VJP "
+            "must return each input's gradient in that input's shape and dtype (sum out broadcast "
+            "dimensions, cast back)"
+        )
+    if _state.anomaly:
+        xp = array_module(g.data)
+        if not bool(xp.isfinite(g.data).all()):
+            raise RuntimeError(
+                f"detect_anomaly: {ctx.fn.name}.backward returned NaN or Inf in the gradient of "
+                f"input {i}. {ctx._where()}"
+            )
+
+
+def run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_graph: bool,
+                 create_graph: bool, inputs: Sequence[Tensor] | None = None) -> list[Tensor | None]:
+    """Backpropagate ``grad_roots`` from ``roots``.
+
+    Without ``inputs`` the gradients are accumulated into the ``.grad`` of every leaf that requires
+    grad (``Tensor.backward``). With ``inputs`` only the paths to them are computed and their
+    gradients are returned; no ``.grad`` is touched (``grad()``).
+    """
+    Tensor = _TensorCls
+    root_edges = [_edge(r) for r in roots]
+    nodes = _collect(root_edges)
+    capture: dict[int, int] = {}
+    needed: set[int] | None = None
+    if inputs is not None:
+        capture = {id(_edge(t)): i for i, t in enumerate(inputs)}
+        needed = _needed(nodes, set(capture))
+    captured: list[Tensor | None] = [None] * (len(inputs) if inputs is not None else 0)
+
+    grads: dict[int, Tensor] = {}
+    leaves: dict[int, Tensor] = {}  # leaf tensors in the order their first gradient arrived
+    for e, g in zip(root_edges, grad_roots):
+        _accumulate(grads, leaves, e, g)
+
+    with _GradModeSwitch(create_graph):
+        for ctx in nodes:
+            g = grads.pop(id(ctx), None)
+            if g is None:
+                continue
+            if ctx.hooks:
+                for hook in ctx.hooks:
+                    new = hook(g)
+                    if new is not None:
+                        g = new
+            if ctx.retained is not None:
+                t = ctx.retained()
+                if t is not None and t.grad_fn is ctx:
+                    t.grad = g if t.grad is None else t.grad + g
+            if id(ctx) in capture:
+                captured[capture[id(ctx)]] = g
+            if needed is not None and (id(ctx) not in needed or _only_capture(ctx, needed, capture)):
+                continue
+            in_grads = ctx.fn.backward(ctx, g)
+            if not retain_graph:
+                ctx._saved = _FREED
+            if type(in_grads) is not tuple:
+                in_grads = (in_grads,)
+            if len(in_grads) != len(ctx.next):
+                raise RuntimeError(
+                    f"{ctx.fn.name}.backward returned {len(in_grads)} gradients for "
+                    f"{len(ctx.next)} inputs; return one per input (None where there is none)"
+                )
+            for i, (e, gi) in enumerate(zip(ctx.next, in_grads)):
+                if e is None or gi is None:
+                    continue
+                if needed is not None and id(e) not in needed:
+                    continue
+                _check_grad(ctx, i, gi, ctx.in_meta[i])
+                _accumulate(grads, leaves, e, gi)
+
+        for key, leaf in leaves.items():
+            g = grads.pop(key)
+            if leaf._hooks:
+                for hook in leaf._hooks:
+                    new = hook(g)
+                    if new is not None:
+                        g = new
+            if key in capture:
+                captured[capture[key]] = g
+            elif inputs is None:
+                if leaf.grad is None:
+                    leaf.grad = g if create_graph else Tensor._make(g.data.copy())
+                elif create_graph:
+                    leaf.grad = leaf.grad + g
+                else:
+                    leaf.grad = Tensor._make(leaf.grad.data + g.data)
+    return captured
+
+
+def _only_capture(ctx: Context, needed: set[int], capture: dict[int, int]) -> bool:
+    """A captured node whose own inputs lead to no other input need not run its VJP."""
+    return id(ctx) in capture and not any(e is not None and id(e) in needed for e in ctx.next)
+
+
+def _accumulate(grads: dict[int, Tensor], leaves: dict[int, Tensor], edge: Any, g: Tensor) -> None:
+    key = id(edge)
+    prev = grads.get(key)
+    grads[key] = g if prev is None else prev + g
+    if type(edge) is not Context and key not in leaves:
+        leaves[key] = edge
+
+
+def _as_tuple(x: Tensor | Sequence[Tensor]) -> tuple[Tensor, ...]:
+    if isinstance(x, _TensorCls):
+        return (x,)
+    return tuple(x)
+
+
+def _root_grads(outputs: tuple[Tensor, ...], grad_outputs: Any, where: str) -> list[Tensor]:
+    Tensor = _TensorCls
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    grad_outputs = list(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"{where}: got {len(grad_outputs)} gradients for {len(outputs)} outputs")
+    result = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not out.requires_grad:
+            raise RuntimeError(
+                f"{where}: output {i} (shape {out.shape}) does not require grad and has no grad_fn; "
+                "make sure an input has requires_grad=True and the computation ran outside no_grad()"
+            )
+        if g is None:
+            if out.data.size != 1:
+                raise RuntimeError(
+                    f"{where}: output {i} has shape {out.shape}; a gradient can be created "
+                    "implicitly only for a single-element output. Pass a gradient of that shape, "
+                    "e.g. out.backward(gradient=ones_like(out)), or reduce it first (out.sum())."
+                )
+            xp = array_module(out.data)
+            g = Tensor._make(xp.ones_like(out.data))
+        else:
+            if not isinstance(g, Tensor):
+                g = Tensor(g, dtype=out.dtype, device=out.device)
+            if g.shape != out.shape:
+                raise RuntimeError(
+                    f"{where}: the gradient for output {i} has shape {g.shape} but the output has "
+                    f"shape {out.shape}; they must match"
+                )
+            if g.dtype != out.dtype:
+                g = g.to(out.dtype)
+        result.append(g)
+    return result
+
+
+def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
+             retain_graph: bool | None = None, create_graph: bool = False) -> None:
+    """Accumulate the gradients of ``tensors`` into the ``.grad`` of every leaf that needs one."""
+    outputs = _as_tuple(tensors)
+    roots = _root_grads(outputs, grad_tensors, "backward")
+    if retain_graph is None:
+        retain_graph = create_graph
+    run_backward(outputs, roots, retain_graph, create_graph)
+
+
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
+         retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, returned (not stored in ``.grad``).
+
+    ``grad_outputs``: the vector of the vector-Jacobian product (needed for non-scalar outputs).
+    ``create_graph=True`` records the backward pass, so the result can be differentiated again
+    (Hessian-vector products, gradient penalties). ``retain_graph`` defaults to ``create_graph``.
+    An input the outputs do not depend on is an error unless ``allow_unused=True`` (then ``None``).
+    """
+    outs = _as_tuple(outputs)
+    ins = _as_tuple(inputs)
+    for i, t in enumerate(ins):
+        if not isinstance(t, _TensorCls):
+            raise TypeError(f"grad: inputs must be Tensors, input {i} is {type(t).__name__}")
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"grad: input {i} (shape {t.shape}) does not require grad; create it with "
+                "requires_grad=True or call .requires_grad_()"
+            )
+    roots = _root_grads(outs, grad_outputs, "grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    result = run_backward(outs, roots, retain_graph, create_graph, inputs=ins)
+    for i, (t, g) in enumerate(zip(ins, result)):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; pass "
+                    "allow_unused=True to get None for it"
+                )
+        elif not create_graph:
+            result[i] = g.detach()
+    return tuple(result)
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``; ``handle.remove()`` takes the hook off again."""
+
+    def __init__(self, hooks: list[Any], hook: Any) -> None:
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+_TensorCls: Any = None  # set by tensor.py (tensor.py imports this module, not the reverse)
+
+
+def _set_tensor_class(cls: Any) -> None:
+    global _TensorCls
+    _TensorCls = cls

@@ -1,0 +1,232 @@
+"""Movement ops: reshape, permute, expand, getitem (and its scatter), pad, cat, stack, gather
+(and its scatter_add), clone, to_device.
+
+They move values without arithmetic, so each VJP moves the gradient back: reshape to the old
+shape, the inverse permutation, a sum over expanded dims, a scatter into zeros. The scatters' own
+VJPs gather again, which closes the family under differentiation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.backend import array_module, to_device
+from tinygrad_cnn.tensor import Tensor
+
+
+class Reshape(Function):
+    is_view = True
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, shape: tuple[int, ...] = ()) -> Any:
+        ctx.in_shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return Reshape.apply(g, shape=ctx.in_shape)
+
+
+class Permute(Function):
+    is_view = True
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, dims: tuple[int, ...] = ()) -> Any:
+        ctx.dims = dims
+        return x.transpose(dims)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        inverse = tuple(int(i) for i in np.argsort(ctx.dims))
+        return Permute.apply(g, dims=inverse)
+
+
+class Expand(Function):
+    """Broadcast to ``shape`` without copying (a read-only view); the VJP sums back."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, shape: tuple[int, ...] = ()) -> Any:
+        ctx.in_shape = x.shape
+        return array_module(x).broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        in_shape = ctx.in_shape
+        lead = g.ndim - len(in_shape)
+        dims = tuple(range(lead)) + tuple(
+            lead + i for i, s in enumerate(in_shape) if s == 1 and g.shape[lead + i] != 1)
+        return g.sum(dims, keepdim=True).reshape(in_shape) if dims else g.reshape(in_shape)
+
+
+def _is_basic(key: tuple[Any, ...]) -> bool:
+    """Basic indexing (ints, slices, None, ...) selects each element at most once."""
+    return all(k is None or k is Ellipsis or isinstance(k, (int, np.integer, slice)) for k in key)
+
+
+class GetItem(Function):
+    """``x[key]``: basic indexing (a view) or integer-array indexing (a copy)."""
+
+    name = "getitem"
+    is_view = True
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, key: tuple[Any, ...] = ()) -> Any:
+        ctx.in_shape, ctx.key = x.shape, key
+        try:
+            return x[key]
+        except IndexError as exc:
+            raise IndexError(f"getitem: {exc} (tensor shape {tuple(x.shape)})") from None
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return GetItemBackward.apply(g, key=ctx.key, shape=ctx.in_shape)
+
+
+class GetItemBackward(Function):
+    """The VJP of ``getitem``: zeros of the input's shape with ``g`` added at ``key`` (repeated
+    integer indices add up). Its own VJP is ``getitem`` again."""
+
+    name = "getitem_backward"
+
+    @staticmethod
+    def forward(ctx: Context, g: Any, key: tuple[Any, ...] = (), shape: tuple[int, ...] = ()) -> Any:
+        xp = array_module(g)
+        ctx.key = key
+        out = xp.zeros(shape, dtype=g.dtype)
+        if _is_basic(key):
+            out[key] = g
+        else:
+            xp.add.at(out, key, g)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return GetItem.apply(g, key=ctx.key)
+
+
+class Pad(Function):
+    """Constant padding; ``pad`` holds a ``(before, after)`` pair per dimension."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, pad: tuple[tuple[int, int], ...] = (),
+                value: float = 0.0) -> Any:
+        ctx.key = tuple(slice(b, b + s) for (b, _), s in zip(pad, x.shape))
+        return array_module(x).pad(x, pad, constant_values=value)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return GetItem.apply(g, key=ctx.key)
+
+
+class Cat(Function):
+    @staticmethod
+    def forward(ctx: Context, *xs: Any, dim: int = 0) -> Any:
+        ctx.dim = dim
+        ctx.bounds = np.cumsum([0] + [x.shape[dim] for x in xs]).tolist()
+        return array_module(xs[0]).concatenate(xs, axis=dim)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:
+        lead = (slice(None),) * ctx.dim
+        b = ctx.bounds
+        return tuple(GetItem.apply(g, key=lead + (slice(b[i], b[i + 1]),)) if need else None
+                     for i, need in enumerate(ctx.needs_input_grad))
+
+
+class Stack(Function):
+    @staticmethod
+    def forward(ctx: Context, *xs: Any, dim: int = 0) -> Any:
+        ctx.dim = dim
+        return array_module(xs[0]).stack(xs, axis=dim)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:
+        lead = (slice(None),) * ctx.dim
+        return tuple(GetItem.apply(g, key=lead + (i,)) if need else None
+                     for i, need in enumerate(ctx.needs_input_grad))
+
+
+def _row_offsets(index: Any, dim: int, size: int) -> Any:
+    """Flat positions, in an array whose ``dim`` has ``size`` entries, of ``index`` along ``dim``
+    (all other coordinates taken from the index's own position)."""
+    xp = array_module(index)
+    moved = xp.moveaxis(index, dim, -1)  # (..., M)
+    rows = xp.arange(moved.size // max(moved.shape[-1], 1)).reshape(moved.shape[:-1] + (1,))
+    return moved + rows * size, moved.shape
+
+
+class Gather(Function):
+    """``out[..., j, ...] = x[..., index[..., j, ...], ...]`` along ``dim`` (``torch.gather``)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, index: Any = None, dim: int = 0) -> Any:
+        ctx.index, ctx.dim, ctx.size = index, dim, x.shape[dim]
+        if index.shape[:dim] + index.shape[dim + 1:] != x.shape[:dim] + x.shape[dim + 1:]:
+            # take_along_axis broadcasts; PyTorch's gather reads a sub-block. Only the equal-shape
+            # case is needed here, and anything else would be silently different.
+            raise ValueError(f"gather: index shape {tuple(index.shape)} must match the input shape "
+                             f"{tuple(x.shape)} in every dimension but {dim}")
+        return array_module(x).take_along_axis(x, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return ScatterAdd.apply(g, index=ctx.index, dim=ctx.dim, size=ctx.size)
+
+
+class ScatterAdd(Function):
+    """Zeros with ``size`` entries along ``dim``, and ``g`` added at ``index`` (the VJP of gather;
+    its own VJP is gather). ``unique=True`` promises no index repeats within a row, so plain
+    assignment replaces the slower unbuffered add."""
+
+    name = "scatter_add"
+
+    @staticmethod
+    def forward(ctx: Context, g: Any, index: Any = None, dim: int = 0, size: int = 0,
+                unique: bool = False) -> Any:
+        xp = array_module(g)
+        ctx.index, ctx.dim = index, dim
+        shape = g.shape[:dim] + (size,) + g.shape[dim + 1:]
+        out = xp.zeros(shape, dtype=g.dtype)
+        if unique:
+            xp.put_along_axis(out, index, g, axis=dim)
+            return out
+        flat, _ = _row_offsets(index, dim, size)
+        moved = xp.zeros(xp.moveaxis(out, dim, -1).shape, dtype=g.dtype)
+        xp.add.at(moved.reshape(-1), flat.reshape(-1), xp.moveaxis(g, dim, -1).reshape(-1))
+        return xp.ascontiguousarray(xp.moveaxis(moved, -1, dim))
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return Gather.apply(g, index=ctx.index, dim=ctx.dim)
+
+
+class Clone(Function):
+    """A copy that stays in the graph."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return g
+
+
+class ToDevice(Function):
+    """Move to another device; the VJP moves the gradient back."""
+
+    name = "to_device"
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, device: str = "cpu") -> Any:
+        ctx.in_device = "cpu" if array_module(x) is np else "cuda"
+        return to_device(x, device)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return ToDevice.apply(g, device=ctx.in_device)

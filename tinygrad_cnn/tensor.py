@@ -1,0 +1,1094 @@
+"""``Tensor``: an n-dimensional array that records the operations applied to it.
+
+Every differentiable method here is a thin call of one op in ``tinygrad_cnn/ops/``; the op holds the
+forward and the VJP. This file only converts arguments, broadcasts explicitly (an ``expand`` whose VJP
+sums back), promotes dtypes explicitly (a ``cast`` whose VJP casts back) and checks shapes, so that a
+mistake is reported in terms of the call the user wrote.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from tinygrad_cnn import autograd
+from tinygrad_cnn.autograd import Context, RemovableHandle, _state
+from tinygrad_cnn.backend import array_module, device_of, get_module, normalize_device, to_device
+from tinygrad_cnn.backend import to_numpy as _to_numpy
+
+Number = int | float | bool
+DTypeLike = Any
+
+
+def _dtype(dtype: DTypeLike, where: str = "Tensor") -> np.dtype:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"{where}: {dtype!r} is not a dtype") from exc
+    if dt.kind not in "biuf":
+        raise TypeError(
+            f"{where}: dtype {dt} is not supported; use a float (float16/32/64), int or bool dtype"
+        )
+    return dt
+
+
+def _shape_arg(shape: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Accept ``f(2, 3)`` as well as ``f((2, 3))``."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def _as_array(data: Any, dtype: np.dtype | None, where: str = "Tensor") -> np.ndarray:
+    """Validate and convert constructor input to a fresh numpy array (numbers/lists -> float32)."""
+    if isinstance(data, (str, bytes)):
+        raise TypeError(f"{where}: cannot make a tensor from a string ({data!r}); pass numbers")
+    if data is None:
+        raise TypeError(f"{where}: cannot make a tensor from None")
+    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
+        arr = np.array(data, dtype=dtype, copy=True)
+    elif isinstance(data, (bool, int, float)):
+        arr = np.array(data, dtype=dtype or np.float32)
+    elif isinstance(data, (list, tuple)):
+        try:
+            arr = np.array(data, dtype=dtype or np.float32)
+        except (ValueError, TypeError) as exc:
+            msg = str(exc)
+            if "inhomogeneous" in msg or "sequence" in msg:
+                raise ValueError(
+                    f"{where}: the nested list is ragged (its rows have different lengths); every "
+                    "row of a tensor needs the same length"
+                ) from None
+            raise TypeError(
+                f"{where}: the list holds something that is not a number ({msg}); pass numbers, "
+                "or use tinygrad_cnn.stack() to join tensors"
+            ) from None
+    else:
+        raise TypeError(
+            f"{where}: cannot make a tensor from {type(data).__name__}; pass a number, a (nested) "
+            "list of numbers, a numpy array or a Tensor"
+        )
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{where}: arrays of dtype {arr.dtype} are not supported; pass numbers (float, int or "
+            "bool arrays)"
+        )
+    return arr
+
+
+class Tensor:
+    """An n-dimensional array with autograd.
+
+    ``Tensor(data, requires_grad=False, dtype=None, device="cpu", name=None)``: Python numbers and
+    (nested) lists become float32, a numpy array keeps its dtype (float64 stays float64); the data is
+    copied. Only floating tensors can require grad. ``name`` labels the tensor in drawings.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_hooks",
+        "_version_counter",
+        "data",
+        "grad",
+        "grad_fn",
+        "name",
+        "requires_grad",
+    )
+
+    data: Any
+    requires_grad: bool
+    grad: Tensor | None
+    grad_fn: Context | None
+    name: str | None
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: DTypeLike = None,
+                 device: str | None = None, name: str | None = None) -> None:
+        dt = None if dtype is None else _dtype(dtype)
+        if isinstance(data, Tensor):
+            arr = data.data.astype(dt or data.data.dtype, copy=True)
+            device = device or data.device
+        elif type(data).__module__.startswith("cupy"):
+            arr = data.astype(dt or data.dtype, copy=True)
+            device = device or "cuda"
+        else:
+            arr = _as_array(data, dt)
+        dev = normalize_device(device)
+        if device_of(arr) != dev:
+            arr = to_device(arr, dev)
+        self.data = arr
+        self.grad = None
+        self.grad_fn = None
+        self.name = name
+        self._version_counter = [0]
+        self._hooks = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @staticmethod
+    def _make(data: Any, requires_grad: bool = False, grad_fn: Context | None = None,
+              counter: list[int] | None = None) -> Tensor:
+        """Wrap a backend array without copying or checking (ops use this)."""
+        t = object.__new__(Tensor)
+        t.data = data
+        t.requires_grad = requires_grad
+        t.grad = None
+        t.grad_fn = grad_fn
+        t.name = None
+        t._version_counter = counter if counter is not None else [0]
+        t._hooks = None
+        return t
+
+    # ---------------------------------------------------------------- attributes
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def device(self) -> str:
+        return device_of(self.data)
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user (not by an op that recorded a ``grad_fn``)."""
+        return self.grad_fn is None
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor (or a view sharing its memory) has seen."""
+        return self._version_counter[0]
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape (PyTorch's ``size()``), or the length of one dimension."""
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[_dim(dim, self.ndim, "size")]
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return int(self.data.size)
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    # ---------------------------------------------------------------- conversion
+    def numpy(self) -> np.ndarray:
+        """The values as a numpy array (no copy on the CPU)."""
+        return _to_numpy(self.data)
+
+    def tolist(self) -> Any:
+        return self.numpy().tolist()
+
+    def item(self) -> Number:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item(): only a one-element tensor converts to a number; this one has shape "
+                f"{self.shape}"
+            )
+        return self.numpy().reshape(()).item()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; use "
+                ".any() or .all()"
+            )
+        return bool(self.item())
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        arr = self.numpy()
+        return arr if dtype is None else arr.astype(dtype)
+
+    def detach(self) -> Tensor:
+        """The same data (shared, like PyTorch), cut from the graph."""
+        return Tensor._make(self.data, False, None, self._version_counter)
+
+    def clone(self) -> Tensor:
+        """A copy that stays in the graph (gradient flows back unchanged)."""
+        return _ops.movement.Clone.apply(self)
+
+    def contiguous(self) -> Tensor:
+        return self if self.data.flags.c_contiguous else self.clone()
+
+    def to(self, target: Any = None, dtype: DTypeLike = None, device: str | None = None) -> Tensor:
+        """``t.to("cuda")``, ``t.to(np.float64)``, ``t.to(device=..., dtype=...)``; differentiable."""
+        if isinstance(target, str) and target.split(":")[0].lower() in ("cpu", "cuda", "gpu"):
+            device = target
+        elif target is not None:
+            dtype = target
+        out = self
+        if dtype is not None:
+            dt = _dtype(dtype, "to")
+            if dt != self.dtype:
+                out = _ops.elementwise.Cast.apply(out, dtype=dt)
+        if device is not None and normalize_device(device) != self.device:
+            out = _ops.movement.ToDevice.apply(out, device=normalize_device(device))
+        return out
+
+    def float(self) -> Tensor:
+        return self.to(np.float32)
+
+    def double(self) -> Tensor:
+        return self.to(np.float64)
+
+    def cpu(self) -> Tensor:
+        return self.to(device="cpu")
+
+    def cuda(self) -> Tensor:
+        return self.to(device="cuda")
+
+    # ---------------------------------------------------------------- autograd
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Switch gradient tracking on a leaf (in place); only floating tensors can require grad."""
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"only floating-point tensors can require gradients; this one is {self.dtype}. "
+                "Make it with a float dtype (e.g. dtype=np.float32) or call .float() first"
+            )
+        if self.grad_fn is not None and not requires_grad:
+            raise RuntimeError(
+                "requires_grad_(False) on a non-leaf tensor; use .detach() to cut it from the graph"
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> Tensor:
+        """Keep ``.grad`` on this non-leaf tensor after backward (leaves keep it anyway)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        if self.grad_fn is not None:
+            self.grad_fn.retained = weakref.ref(self)
+        return self
+
+    @property
+    def retains_grad(self) -> bool:
+        return self.grad_fn is not None and self.grad_fn.retained is not None
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` when this tensor's gradient has been computed; a returned tensor
+        replaces the gradient. Returns a handle with ``.remove()``."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook on a tensor that does not require grad")
+        if self.grad_fn is not None:
+            if self.grad_fn.hooks is None:
+                self.grad_fn.hooks = []
+            hooks = self.grad_fn.hooks
+        else:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into each leaf's ``.grad``. ``gradient`` is needed unless
+        this tensor has one element; ``retain_graph`` keeps the saved tensors for another backward;
+        ``create_graph`` records the backward pass (gradients of gradients)."""
+        autograd.backward(self, gradient, retain_graph, create_graph)
+
+    # ---------------------------------------------------------------- representation
+    def __repr__(self) -> str:
+        arr = np.array2string(self.numpy(), separator=", ", precision=4, threshold=100,
+                              prefix="tensor(")
+        extras = []
+        if self.dtype != np.float32:
+            extras.append(f"dtype={self.dtype}")
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.fn.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([arr, *extras]) + ")"
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    # ---------------------------------------------------------------- arithmetic
+    def __add__(self, other: Any) -> Tensor:
+        return _binary(_ops.elementwise.Add, self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _binary(_ops.elementwise.Add, self, other, reverse=True)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _binary(_ops.elementwise.Sub, self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _binary(_ops.elementwise.Sub, self, other, reverse=True)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _binary(_ops.elementwise.Mul, self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _binary(_ops.elementwise.Mul, self, other, reverse=True)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _binary(_ops.elementwise.Div, self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _binary(_ops.elementwise.Div, self, other, reverse=True)
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        return _binary(_ops.elementwise.Pow, self, exponent)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return _binary(_ops.elementwise.Pow, self, base, reverse=True)
+
+    def __neg__(self) -> Tensor:
+        return _ops.elementwise.Neg.apply(self)
+
+    def __abs__(self) -> Tensor:
+        return self.abs()
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return self.matmul(other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _to_tensor(other, self).matmul(self)
+
+    def add(self, other: Any) -> Tensor:
+        return self + other
+
+    def sub(self, other: Any) -> Tensor:
+        return self - other
+
+    def mul(self, other: Any) -> Tensor:
+        return self * other
+
+    def div(self, other: Any) -> Tensor:
+        return self / other
+
+    def pow(self, exponent: Any) -> Tensor:
+        return self**exponent
+
+    def neg(self) -> Tensor:
+        return -self
+
+    # comparisons: no gradient, a bool tensor
+    def _compare(self, other: Any, op: Callable[[Any, Any], Any], name: str) -> Tensor:
+        o = other.data if isinstance(other, Tensor) else other
+        try:
+            return Tensor._make(array_module(self.data).asarray(op(self.data, o)))
+        except ValueError as exc:
+            oshape = getattr(o, "shape", ())
+            raise ValueError(f"{name}: shapes {self.shape} and {tuple(oshape)} cannot be "
+                             f"broadcast together ({exc})") from None
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, lambda a, b: a < b, "lt")
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, lambda a, b: a <= b, "le")
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, lambda a, b: a > b, "gt")
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, lambda a, b: a >= b, "ge")
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, lambda a, b: a == b, "eq")
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, lambda a, b: a != b, "ne")
+
+    def __and__(self, other: Any) -> Tensor:
+        return self._compare(other, lambda a, b: a & b, "and")
+
+    def __or__(self, other: Any) -> Tensor:
+        return self._compare(other, lambda a, b: a | b, "or")
+
+    def __invert__(self) -> Tensor:
+        if self.dtype.kind not in "biu":
+            raise TypeError(f"~ needs a bool or integer tensor, got {self.dtype}")
+        return Tensor._make(~self.data)
+
+    def any(self) -> bool:
+        return bool(self.data.any())
+
+    def all(self) -> bool:
+        return bool(self.data.all())
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """Index of the (first) largest value; no gradient."""
+        xp = array_module(self.data)
+        if dim is None:
+            return Tensor._make(xp.asarray(self.data.argmax()))
+        d = _dim(dim, self.ndim, "argmax")
+        return Tensor._make(xp.asarray(self.data.argmax(axis=d, keepdims=keepdim)))
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        xp = array_module(self.data)
+        if dim is None:
+            return Tensor._make(xp.asarray(self.data.argmin()))
+        d = _dim(dim, self.ndim, "argmin")
+        return Tensor._make(xp.asarray(self.data.argmin(axis=d, keepdims=keepdim)))
+
+    # ---------------------------------------------------------------- elementwise math
+    def exp(self) -> Tensor:
+        return _ops.elementwise.Exp.apply(_floating(self))
+
+    def log(self) -> Tensor:
+        return _ops.elementwise.Log.apply(_floating(self))
+
+    def sqrt(self) -> Tensor:
+        return _ops.elementwise.Sqrt.apply(_floating(self))
+
+    def abs(self) -> Tensor:
+        return _ops.elementwise.Abs.apply(self)
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1; no gradient."""
+        return Tensor._make(array_module(self.data).sign(self.data))
+
+    def tanh(self) -> Tensor:
+        return _ops.activation.Tanh.apply(_floating(self))
+
+    def sigmoid(self) -> Tensor:
+        return _ops.activation.Sigmoid.apply(_floating(self))
+
+    def relu(self) -> Tensor:
+        return _ops.activation.ReLU.apply(self)
+
+    def softmax(self, dim: int) -> Tensor:
+        return _ops.activation.Softmax.apply(_floating(self), dim=_dim(dim, self.ndim, "softmax"))
+
+    def log_softmax(self, dim: int) -> Tensor:
+        return _ops.activation.LogSoftmax.apply(
+            _floating(self), dim=_dim(dim, self.ndim, "log_softmax"))
+
+    def maximum(self, other: Any) -> Tensor:
+        return _binary(_ops.elementwise.Maximum, self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return _binary(_ops.elementwise.Minimum, self, other)
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """Limit values to [min, max]; the gradient is 1 inside (ends included), 0 outside."""
+        if min is None and max is None:
+            raise ValueError("clamp: give at least one of min and max")
+        if min is not None and max is not None and min > max:
+            raise ValueError(f"clamp: min ({min}) is larger than max ({max})")
+        return _ops.elementwise.Clamp.apply(self, min=min, max=max)
+
+    clip = clamp
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """``where(condition, self, other)``."""
+        return where(condition, self, other)
+
+    # ---------------------------------------------------------------- reductions
+    def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        return _ops.reduce.Sum.apply(self, dim=_dims(dim, self.ndim, "sum"), keepdim=keepdim)
+
+    def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        return _ops.reduce.Mean.apply(_floating(self), dim=_dims(dim, self.ndim, "mean"),
+                                      keepdim=keepdim)
+
+    def max(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        """Largest values (over ``dim`` or all). Ties share the gradient equally."""
+        dims = _dims(dim, self.ndim, "max")
+        if self.data.size == 0:
+            raise ValueError("max: the tensor is empty")
+        return _ops.reduce.Max.apply(self, dim=dims, keepdim=keepdim)
+
+    def min(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        return -((-self).max(dim, keepdim))
+
+    def logsumexp(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        return _ops.reduce.LogSumExp.apply(_floating(self), dim=_dims(dim, self.ndim, "logsumexp"),
+                                           keepdim=keepdim)
+
+    # ---------------------------------------------------------------- movement
+    def reshape(self, *shape: Any) -> Tensor:
+        shape = _shape_arg(shape)
+        new = _infer_shape(shape, self.data.size, self.shape, "reshape")
+        if new == self.shape:
+            return self
+        return _ops.movement.Reshape.apply(self, shape=new)
+
+    def view(self, *shape: Any) -> Tensor:
+        return self.reshape(*shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        if self.ndim == 0:
+            return self.reshape(1)
+        s = _dim(start_dim, self.ndim, "flatten")
+        e = _dim(end_dim, self.ndim, "flatten")
+        if s > e:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        shape = self.shape
+        return self.reshape(shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
+
+    def permute(self, *dims: Any) -> Tensor:
+        dims = _shape_arg(dims)
+        if len(dims) != self.ndim:
+            raise ValueError(f"permute: got {len(dims)} dims {dims} for a tensor of shape "
+                             f"{self.shape}; give one per dimension")
+        norm = tuple(_dim(d, self.ndim, "permute") for d in dims)
+        if sorted(norm) != list(range(self.ndim)):
+            raise ValueError(f"permute: {dims} is not a permutation of the {self.ndim} dimensions")
+        if norm == tuple(range(self.ndim)):
+            return self
+        return _ops.movement.Permute.apply(self, dims=norm)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        order = list(range(self.ndim))
+        a, b = _dim(dim0, self.ndim, "transpose"), _dim(dim1, self.ndim, "transpose")
+        order[a], order[b] = order[b], order[a]
+        return self.permute(*order)
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802
+        """The dimensions reversed (the matrix transpose for 2-D)."""
+        return self.permute(*reversed(range(self.ndim)))
+
+    def expand(self, *sizes: Any) -> Tensor:
+        """Broadcast to a larger shape (no copy); ``-1`` keeps a dimension. The VJP sums back."""
+        sizes = _shape_arg(sizes)
+        if len(sizes) < self.ndim:
+            raise ValueError(f"expand: cannot expand shape {self.shape} to {sizes} (fewer dims)")
+        lead = len(sizes) - self.ndim
+        target = []
+        for i, s in enumerate(sizes):
+            if s == -1:
+                if i < lead:
+                    raise ValueError(f"expand: -1 is not allowed for the new leading dim {i}")
+                s = self.shape[i - lead]
+            target.append(int(s))
+        target_t = tuple(target)
+        for i, s in enumerate(self.shape):
+            if s != 1 and s != target_t[lead + i]:
+                raise ValueError(f"expand: cannot expand shape {self.shape} to {target_t}: "
+                                 f"dimension {i} has size {s}, which is not 1")
+        if target_t == self.shape:
+            return self
+        return _ops.movement.Expand.apply(self, shape=target_t)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(other.shape)
+
+    def squeeze(self, dim: int | None = None) -> Tensor:
+        if dim is None:
+            return self.reshape(tuple(s for s in self.shape if s != 1))
+        d = _dim(dim, self.ndim, "squeeze")
+        if self.shape[d] != 1:
+            return self
+        return self.reshape(self.shape[:d] + self.shape[d + 1:])
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        d = _dim(dim, self.ndim + 1, "unsqueeze")
+        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+
+    def __getitem__(self, key: Any) -> Tensor:
+        key = _index_key(key, self)
+        return _ops.movement.GetItem.apply(self, key=key)
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        """``out[i][j] = self[i][index[i][j]]`` along ``dim`` (PyTorch's ``gather``)."""
+        d = _dim(dim, self.ndim, "gather")
+        idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+        if idx.dtype.kind not in "iu":
+            raise TypeError(f"gather: index must be an integer tensor, got {idx.dtype}")
+        if idx.ndim != self.ndim:
+            raise ValueError(f"gather: index has {idx.ndim} dims, the input {self.ndim} "
+                             f"(shapes {tuple(idx.shape)} and {self.shape}); they must match")
+        if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= self.shape[d]):
+            raise IndexError(f"gather: index out of range for dim {d} of size {self.shape[d]}")
+        return _ops.movement.Gather.apply(self, index=idx, dim=d)
+
+    def pad(self, pad: Sequence[int], value: float = 0.0) -> Tensor:
+        """PyTorch's ``F.pad`` order: ``(left, right, top, bottom, ...)`` from the last dim."""
+        return _ops.movement.Pad.apply(self, pad=_pad_widths(pad, self.shape), value=value)
+
+    @staticmethod
+    def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+        return cat(tensors, dim)
+
+    @staticmethod
+    def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+        return stack(tensors, dim)
+
+    # ---------------------------------------------------------------- linear algebra
+    def matmul(self, other: Any) -> Tensor:
+        """Matrix product with PyTorch's rules: 1-D operands are vectors, batch dims broadcast."""
+        other = _to_tensor(other, self)
+        a, b = self, other
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes "
+                             f"{a.shape} and {b.shape}; use * for scalars")
+        squeeze_front = a.ndim == 1
+        squeeze_back = b.ndim == 1
+        if squeeze_front:
+            a = a.reshape(1, a.shape[0])
+        if squeeze_back:
+            b = b.reshape(b.shape[0], 1)
+        if a.shape[-1] != b.shape[-2]:
+            raise ValueError(
+                f"matmul: shapes {self.shape} and {other.shape} do not fit: the last dim of the "
+                f"first ({a.shape[-1]}) must equal the second-to-last of the second ({b.shape[-2]})"
+            )
+        try:
+            batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise ValueError(f"matmul: the batch dims of {self.shape} and {other.shape} cannot be "
+                             "broadcast together") from None
+        if _state.grad_enabled:
+            if a.requires_grad and a.shape[:-2] != batch:
+                a = a.expand(batch + a.shape[-2:])
+            if b.requires_grad and b.shape[:-2] != batch:
+                b = b.expand(batch + b.shape[-2:])
+        a, b = _promote("matmul", a, b)
+        out = _ops.linalg.MatMul.apply(a, b)
+        if squeeze_front:
+            out = out.reshape(out.shape[:-2] + out.shape[-1:])
+        if squeeze_back:
+            out = out.reshape(out.shape[:-1])
+        return out
+
+    # ---------------------------------------------------------------- in place
+    def _inplace(self, name: str, other: Any, compute: Callable[[Tensor, Any], Tensor],
+                 raw: Callable[[Any, Any], None]) -> Tensor:
+        """Run an in-place op: raw on the array when nothing is recorded; otherwise record the
+        out-of-place result and make it this tensor's new value and ``grad_fn``."""
+        other_requires = isinstance(other, Tensor) and other.requires_grad
+        if _state.grad_enabled and (self.requires_grad or other_requires):
+            if self.grad_fn is None and self.requires_grad:
+                raise RuntimeError(
+                    f"{name}: a leaf tensor that requires grad (shape {self.shape}) cannot be "
+                    "changed in place while gradients are recorded; do the update inside "
+                    "`with tinygrad_cnn.no_grad():` (as optimizers do) or work on a .clone()"
+                )
+            base = self.clone() if self.requires_grad else self.detach()
+            result = compute(base, other)
+            if result.shape != self.shape:
+                raise ValueError(f"{name}: the result has shape {result.shape}, which does not fit "
+                                 f"the tensor of shape {self.shape} it should be written into")
+            self._write(name, result.data)
+            self.grad_fn = result.grad_fn
+            self.requires_grad = result.requires_grad
+        else:
+            self._check_writeable(name)
+            o = other.data if isinstance(other, Tensor) else other
+            try:
+                raw(self.data, o)
+            except (ValueError, TypeError) as exc:
+                oshape = tuple(getattr(o, "shape", ()))
+                raise ValueError(
+                    f"{name}: cannot write the result for shapes {self.shape} (dtype {self.dtype}) "
+                    f"and {oshape} into the tensor of shape {self.shape}: {exc}"
+                ) from None
+        self._version_counter[0] += 1
+        return self
+
+    def _check_writeable(self, name: str) -> None:
+        if not self.data.flags.writeable:
+            raise RuntimeError(f"{name}: this tensor (shape {self.shape}) is a read-only view (an "
+                               "expand() result shares one value between elements); call .clone() "
+                               "first")
+
+    def _write(self, name: str, values: Any) -> None:
+        self._check_writeable(name)
+        self.data[...] = values
+
+    def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        if alpha != 1.0:
+            other = other * alpha
+        return self._inplace("add_", other, lambda s, o: s + o,
+                             lambda a, o: array_module(a).add(a, o, out=a))
+
+    def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        if alpha != 1.0:
+            other = other * alpha
+        return self._inplace("sub_", other, lambda s, o: s - o,
+                             lambda a, o: array_module(a).subtract(a, o, out=a))
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._inplace("mul_", other, lambda s, o: s * o,
+                             lambda a, o: array_module(a).multiply(a, o, out=a))
+
+    def div_(self, other: Any) -> Tensor:
+        return self._inplace("div_", other, lambda s, o: s / o,
+                             lambda a, o: array_module(a).true_divide(a, o, out=a))
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def fill_(self, value: float) -> Tensor:
+        if _state.grad_enabled and self.requires_grad:
+            self._inplace("fill_", None, lambda s, o: s * 0, lambda a, o: None)
+            self.data[...] = value
+            return self
+        return self._inplace("fill_", value, None, lambda a, v: a.fill(v))  # type: ignore[arg-type]
+
+    def copy_(self, src: Any) -> Tensor:
+        src = _to_tensor(src, self)
+
+        def compute(s: Tensor, o: Tensor) -> Tensor:
+            return o.expand(self.shape).to(self.dtype).clone() if o.shape != self.shape \
+                else o.to(self.dtype).clone()
+
+        def raw(a: Any, o: Any) -> None:
+            a[...] = o
+
+        return self._inplace("copy_", src, compute, raw)
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self.sub_(other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self.div_(other)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        value_requires = isinstance(value, Tensor) and value.requires_grad
+        if _state.grad_enabled and (self.requires_grad or value_requires):
+            raise RuntimeError(
+                "item assignment into a tensor that is part of a recorded graph is not supported; "
+                "build the tensor with where()/cat()/stack(), or assign inside no_grad()"
+            )
+        self._check_writeable("__setitem__")
+        k = _index_key(key, self)
+        v = value.data if isinstance(value, Tensor) else value
+        try:
+            self.data[k] = v
+        except (ValueError, IndexError) as exc:
+            raise type(exc)(f"__setitem__: {exc} (tensor shape {self.shape})") from None
+        self._version_counter[0] += 1
+
+
+# ------------------------------------------------------------------------------------------------
+# argument helpers (module level so ops and nn can use them)
+# ------------------------------------------------------------------------------------------------
+
+
+def _dim(d: Any, ndim: int, where: str) -> int:
+    if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
+        raise TypeError(f"{where}: dim must be an int, got {d!r}")
+    n = max(ndim, 1)
+    if not -n <= d < n:
+        raise IndexError(f"{where}: dim {d} is out of range for a tensor with {ndim} dimensions "
+                         f"(allowed: {-n} to {n - 1})")
+    return int(d) % n
+
+
+def _dims(dim: Any, ndim: int, where: str) -> tuple[int, ...] | None:
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    norm = tuple(sorted(_dim(d, ndim, where) for d in dims))
+    if len(set(norm)) != len(norm):
+        raise ValueError(f"{where}: dim {dim} names a dimension twice")
+    if ndim == 0:
+        return None
+    return norm
+
+
+def _infer_shape(shape: tuple[Any, ...], size: int, old: tuple[int, ...], where: str
+                 ) -> tuple[int, ...]:
+    shape = tuple(int(s) for s in shape)
+    if shape.count(-1) > 1:
+        raise ValueError(f"{where}: only one dimension can be -1, got {shape}")
+    if any(s < -1 for s in shape):
+        raise ValueError(f"{where}: negative size in {shape}")
+    if -1 in shape:
+        known = math.prod(s for s in shape if s != -1)
+        if known == 0 or size % known:
+            raise ValueError(f"{where}: cannot reshape a tensor of shape {old} ({size} elements) "
+                             f"into {shape}")
+        shape = tuple(size // known if s == -1 else s for s in shape)
+    if math.prod(shape) != size:
+        raise ValueError(f"{where}: cannot reshape a tensor of shape {old} ({size} elements) into "
+                         f"{shape} ({math.prod(shape)} elements)")
+    return shape
+
+
+def _pad_widths(pad: Sequence[int], shape: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > len(shape):
+        raise ValueError(f"pad: {pad} must hold a (before, after) pair per dimension, from the last "
+                         f"dimension backwards, for a tensor of shape {shape}")
+    if any(p < 0 for p in pad):
+        raise ValueError(f"pad: negative padding {pad} is not supported")
+    widths = [(0, 0)] * len(shape)
+    for i in range(len(pad) // 2):
+        widths[len(shape) - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return tuple(widths)
+
+
+def _index_key(key: Any, t: Tensor) -> Any:
+    """Turn tensors inside an index into arrays and check integer/bool index arrays."""
+    items = key if isinstance(key, tuple) else (key,)
+    out = []
+    for k in items:
+        if isinstance(k, Tensor):
+            k = k.data
+        elif isinstance(k, list):
+            k = np.asarray(k)
+        if hasattr(k, "dtype") and not isinstance(k, np.generic):
+            if k.dtype.kind not in "biu":
+                raise IndexError(f"getitem: index arrays must hold integers or bools, got {k.dtype}")
+            if k.dtype.kind == "b":
+                out.extend(array_module(k).nonzero(k))
+                continue
+        out.append(k)
+    return tuple(out)
+
+
+def _floating(t: Tensor) -> Tensor:
+    """Ops like exp/log/mean need a floating tensor: integers become float32 (as in PyTorch)."""
+    return t if t.data.dtype.kind == "f" else t.to(np.float32)
+
+
+def _to_tensor(x: Any, like: Tensor) -> Tensor:
+    """Numbers take the dtype of ``like`` (float32 stays float32, as in PyTorch)."""
+    if isinstance(x, Tensor):
+        return x
+    xp = array_module(like.data)
+    if isinstance(x, (bool, int, float)):
+        if isinstance(x, float) and like.data.dtype.kind != "f":
+            return Tensor._make(xp.asarray(x, dtype=np.float32))
+        if isinstance(x, bool) and like.data.dtype.kind == "b":
+            return Tensor._make(xp.asarray(x))
+        return Tensor._make(xp.asarray(x, dtype=like.data.dtype))
+    if isinstance(x, np.ndarray) or type(x).__module__.startswith("cupy"):
+        return Tensor._make(to_device(xp.asarray(x), like.device) if xp is not np
+                            else np.asarray(x))
+    return Tensor(x, device=like.device)
+
+
+def _result_dtype(a: np.dtype, b: np.dtype) -> np.dtype:
+    """PyTorch's rule for the dtype of a binary op: a float tensor wins over int and bool ones."""
+    if a == b:
+        return a
+    if a.kind == "f" and b.kind != "f":
+        return a
+    if b.kind == "f" and a.kind != "f":
+        return b
+    return np.result_type(a, b)
+
+
+def _promote(name: str, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    da, db = a.data.dtype, b.data.dtype
+    if da == db:
+        return a, b
+    dt = _result_dtype(da, db)
+    # a bool mask that gets no gradient needs no cast: numpy computes float32 * bool in float32
+    if da != dt and not (da.kind == "b" and dt.kind == "f" and not a.requires_grad):
+        a = a.to(dt)
+    if db != dt and not (db.kind == "b" and dt.kind == "f" and not b.requires_grad):
+        b = b.to(dt)
+    return a, b
+
+
+def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False) -> Tensor:
+    """Apply a binary op with explicit broadcasting and dtype promotion."""
+    if not isinstance(b, Tensor):
+        b = _to_tensor(b, a)
+    if reverse:
+        a, b = b, a
+    if a.data.shape != b.data.shape:
+        try:
+            shape = np.broadcast_shapes(a.data.shape, b.data.shape)
+        except ValueError:
+            raise ValueError(
+                f"{fn.name}: shapes {a.shape} and {b.shape} cannot be broadcast together (sizes "
+                "must be equal or 1 in each dimension, counted from the right); reshape or "
+                "unsqueeze one of them"
+            ) from None
+        if _state.grad_enabled:  # operands that get a gradient are expanded; the rest broadcast
+            if a.requires_grad and a.data.shape != shape:
+                a = a.expand(shape)
+            if b.requires_grad and b.data.shape != shape:
+                b = b.expand(shape)
+    if a.data.dtype != b.data.dtype:
+        a, b = _promote(fn.name, a, b)
+    return fn.apply(a, b)
+
+
+# ------------------------------------------------------------------------------------------------
+# functions on tensors
+# ------------------------------------------------------------------------------------------------
+
+
+def where(condition: Any, x: Any, y: Any) -> Tensor:
+    """Elements of ``x`` where ``condition`` holds, else of ``y`` (broadcast together)."""
+    cond = condition if isinstance(condition, Tensor) else Tensor(np.asarray(condition),
+                                                                  dtype=bool)
+    if cond.dtype != np.bool_:
+        cond = Tensor._make(cond.data.astype(bool))
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        raise TypeError("where: x or y must be a Tensor")
+    if not isinstance(x, Tensor):
+        x = _to_tensor(x, y)
+    if not isinstance(y, Tensor):
+        y = _to_tensor(y, x)
+    try:
+        shape = np.broadcast_shapes(cond.shape, x.shape, y.shape)
+    except ValueError:
+        raise ValueError(f"where: shapes {cond.shape}, {x.shape} and {y.shape} cannot be broadcast "
+                         "together") from None
+    if _state.grad_enabled:
+        if x.requires_grad and x.shape != shape:
+            x = x.expand(shape)
+        if y.requires_grad and y.shape != shape:
+            y = y.expand(shape)
+    x, y = _promote("where", x, y)
+    return _ops.elementwise.Where.apply(x, y, condition=cond.data)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: needs at least one tensor")
+    first = tensors[0]
+    d = _dim(dim, first.ndim, "cat")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"cat: item {i} is a {type(t).__name__}, not a Tensor")
+        if t.ndim != first.ndim or t.shape[:d] + t.shape[d + 1:] != first.shape[:d] + \
+                first.shape[d + 1:]:
+            raise ValueError(f"cat: tensor {i} has shape {t.shape}, tensor 0 has {first.shape}; "
+                             f"all dimensions but {d} must match")
+    dt = first.dtype
+    for t in tensors[1:]:
+        dt = _result_dtype(dt, t.dtype)
+    tensors = [t if t.dtype == dt else t.to(dt) for t in tensors]
+    return _ops.movement.Cat.apply(*tensors, dim=d)
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors of one shape along a new dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: needs at least one tensor")
+    first = tensors[0]
+    d = _dim(dim, first.ndim + 1, "stack")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"stack: item {i} is a {type(t).__name__}, not a Tensor")
+        if t.shape != first.shape:
+            raise ValueError(f"stack: tensor {i} has shape {t.shape}, tensor 0 has {first.shape}; "
+                             "all must have the same shape")
+    dt = first.dtype
+    for t in tensors[1:]:
+        dt = _result_dtype(dt, t.dtype)
+    tensors = [t if t.dtype == dt else t.to(dt) for t in tensors]
+    return _ops.movement.Stack.apply(*tensors, dim=d)
+
+
+def _factory(make: Callable[[Any], Any], dtype: DTypeLike, device: str | None,
+             requires_grad: bool, name: str | None = None) -> Tensor:
+    dev = normalize_device(device)
+    xp = get_module(dev)
+    dt = _dtype(dtype or np.float32)
+    arr = make(xp).astype(dt, copy=False)
+    t = Tensor._make(arr)
+    t.name = name
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def zeros(*shape: Any, dtype: DTypeLike = None, device: str | None = None,
+          requires_grad: bool = False) -> Tensor:
+    s = _shape_arg(shape)
+    return _factory(lambda xp: xp.zeros(s), dtype, device, requires_grad)
+
+
+def ones(*shape: Any, dtype: DTypeLike = None, device: str | None = None,
+         requires_grad: bool = False) -> Tensor:
+    s = _shape_arg(shape)
+    return _factory(lambda xp: xp.ones(s), dtype, device, requires_grad)
+
+
+def full(shape: Sequence[int], fill_value: float, dtype: DTypeLike = None,
+         device: str | None = None, requires_grad: bool = False) -> Tensor:
+    return _factory(lambda xp: xp.full(tuple(shape), fill_value), dtype, device, requires_grad)
+
+
+def zeros_like(t: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+    return zeros(t.shape, dtype=dtype or t.dtype, device=t.device, requires_grad=requires_grad)
+
+
+def ones_like(t: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+    return ones(t.shape, dtype=dtype or t.dtype, device=t.device, requires_grad=requires_grad)
+
+
+def arange(start: float, end: float | None = None, step: float = 1, dtype: DTypeLike = None,
+           device: str | None = None) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    ints = all(isinstance(v, int) for v in (start, end, step))
+    return _factory(lambda xp: xp.arange(start, end, step), dtype or (np.int64 if ints else None),
+                    device, False)
+
+
+def randn(*shape: Any, dtype: DTypeLike = None, device: str | None = None,
+          requires_grad: bool = False) -> Tensor:
+    """Standard normal samples from the generator that ``manual_seed`` seeds."""
+    from tinygrad_cnn.random import generator
+
+    s = _shape_arg(shape)
+    arr = generator().standard_normal(s)
+    return _factory(lambda xp: xp.asarray(arr), dtype, device, requires_grad)
+
+
+def rand(*shape: Any, dtype: DTypeLike = None, device: str | None = None,
+         requires_grad: bool = False) -> Tensor:
+    """Uniform samples in [0, 1) from the generator that ``manual_seed`` seeds."""
+    from tinygrad_cnn.random import generator
+
+    s = _shape_arg(shape)
+    arr = generator().random(s)
+    return _factory(lambda xp: xp.asarray(arr), dtype, device, requires_grad)
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: DTypeLike = None,
+           device: str | None = None, name: str | None = None) -> Tensor:
+    """Same as ``Tensor(...)`` (PyTorch's spelling)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device, name=name)
+
+
+autograd._set_tensor_class(Tensor)
+
+# The ops import Tensor from this module, so they are imported last (Tensor is defined by now).
+from tinygrad_cnn import ops as _ops  # noqa: E402

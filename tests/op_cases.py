@@ -291,3 +291,121 @@ def _matmul_batched(rng):
 @case("matmul", "vectors")
 def _matmul_vec(rng):
     return (lambda a, b: (a @ b) * (b @ b)), (t(rng, 3, 4), t(rng, 4))
+
+
+# ------------------------------------------------------------------------- convolution
+@case("conv2d", "stride_pad_bias")
+def _conv2d(rng):
+    import tinygrad_cnn.nn.functional as F
+
+    return (lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1)), \
+        (t(rng, 2, 2, 5, 4), t(rng, 3, 2, 3, 2), t(rng, 3))
+
+
+@case("conv2d", "dilation_groups_same")
+def _conv2d_groups(rng):
+    import tinygrad_cnn.nn.functional as F
+
+    return (lambda x, w: F.conv2d(x, w, padding="same", dilation=(2, 1), groups=2)), \
+        (t(rng, 1, 4, 5, 4), t(rng, 4, 2, 2, 3))
+
+
+@case("conv_transpose2d", "stride_output_padding_bias")
+def _conv_transpose2d(rng):
+    import tinygrad_cnn.nn.functional as F
+
+    return (lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1)), \
+        (t(rng, 2, 2, 3, 2), t(rng, 2, 3, 3, 2), t(rng, 3))
+
+
+@case("conv_transpose2d", "groups_dilation")
+def _conv_transpose2d_groups(rng):
+    import tinygrad_cnn.nn.functional as F
+
+    return (lambda x, w: F.conv_transpose2d(x, w, groups=2, dilation=2, output_padding=1)), \
+        (t(rng, 1, 4, 3, 3), t(rng, 4, 1, 2, 2))
+
+
+@case("conv2d_weight")
+def _conv2d_weight(rng):
+    from tinygrad_cnn.ops.conv import Conv2dWeight
+
+    return (lambda x, g: Conv2dWeight.apply(x, g, kernel_size=(3, 2), stride=(2, 1),
+                                            padding=((1, 1), (0, 0)), dilation=(1, 1), groups=1)), \
+        (t(rng, 2, 2, 5, 4), t(rng, 2, 3, 3, 3))
+
+
+# ------------------------------------------------------------------------- pooling
+@case("max_pool2d", "overlapping_padded")
+def _max_pool2d(rng):
+    import tinygrad_cnn.nn.functional as F
+
+    x = rng.permutation(2 * 2 * 5 * 4).reshape(2, 2, 5, 4) * 0.1  # distinct values: no ties
+    return (lambda a: F.max_pool2d(a, 3, stride=1, padding=1) * a.sum()), \
+        (Tensor(x, requires_grad=True),)
+
+
+@case("max_pool2d", "2x2_ceil_dilation")
+def _max_pool2d_ceil(rng):
+    import tinygrad_cnn.nn.functional as F
+
+    x = rng.permutation(2 * 7 * 6).reshape(1, 2, 7, 6) * 0.1
+    return (lambda a: F.max_pool2d(a, 2, dilation=2, ceil_mode=True)), \
+        (Tensor(x, requires_grad=True),)
+
+
+@case("avg_pool2d", "padded_exclusive_ceil")
+def _avg_pool2d(rng):
+    import tinygrad_cnn.nn.functional as F
+
+    return (lambda a: F.avg_pool2d(a, (3, 2), stride=2, padding=1, ceil_mode=True,
+                                   count_include_pad=False)), (t(rng, 2, 2, 5, 4),)
+
+
+@case("avg_pool2d", "2x2")
+def _avg_pool2d_plain(rng):
+    import tinygrad_cnn.nn.functional as F
+
+    return (lambda a: F.avg_pool2d(a * a, 2)), (t(rng, 1, 2, 4, 4),)
+
+
+@case("avg_pool2d_backward")
+def _avg_pool2d_backward(rng):
+    from tinygrad_cnn.ops.pool import AvgPool2dBackward
+
+    return (lambda g: AvgPool2dBackward.apply(g * g, kernel_size=(2, 3), stride=(1, 2),
+                                              padding=(1, 1), ceil_mode=True,
+                                              count_include_pad=True, in_hw=(4, 5))), \
+        (t(rng, 1, 2, 5, 3),)
+
+
+# ------------------------------------------------------------------------- losses
+@case("cross_entropy", "mean")
+def _cross_entropy(rng):
+    import tinygrad_cnn.nn.functional as F
+
+    target = rng.integers(0, 4, 3)
+    return (lambda a: F.cross_entropy(a, target)), (t(rng, 3, 4),)
+
+
+@case("cross_entropy", "none_spatial")
+def _cross_entropy_none(rng):
+    import tinygrad_cnn.nn.functional as F
+
+    target = rng.integers(0, 3, (2, 2))
+    return (lambda a: F.cross_entropy(a, target, reduction="none")), (t(rng, 2, 3, 2),)
+
+
+@case("nll_loss")
+def _nll_loss(rng):
+    import tinygrad_cnn.nn.functional as F
+
+    target = rng.integers(0, 4, 3)
+    return (lambda a: F.nll_loss(a.log_softmax(1), target, reduction="sum")), (t(rng, 3, 4),)
+
+
+@case("mse_loss")
+def _mse_loss(rng):
+    import tinygrad_cnn.nn.functional as F
+
+    return (lambda a, b: F.mse_loss(a, b)), (t(rng, 3, 4), t(rng, 3, 4))

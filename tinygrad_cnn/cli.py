@@ -9,8 +9,6 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-import numpy as np
-
 
 def _demo(args: argparse.Namespace) -> int:
     """Fit a tiny tanh network to XOR with plain tensor expressions and backward()."""

@@ -8,9 +8,9 @@ gradgradcheck case fails the suite.
 from __future__ import annotations
 
 from tinygrad_cnn.autograd import Function
-from tinygrad_cnn.ops import activation, elementwise, linalg, movement, reduce
+from tinygrad_cnn.ops import activation, conv, elementwise, linalg, loss, movement, pool, reduce
 
-FAMILIES = (elementwise, activation, reduce, movement, linalg)
+FAMILIES = (elementwise, activation, reduce, movement, linalg, conv, pool, loss)
 
 
 def _build_registry() -> dict[str, type[Function]]:

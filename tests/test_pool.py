@@ -1,0 +1,109 @@
+"""max_pool2d and avg_pool2d against the plain loops of reference.py, the tie rule, bad input."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn.nn.functional as F
+from tinygrad_cnn import Tensor, reference
+
+MAX_GRID = list(itertools.product([2, (3, 2), 3], [None, 1, (2, 1)], [0, 1], [1, 2],
+                                  [False, True]))
+
+
+@pytest.mark.parametrize("kernel,stride,padding,dilation,ceil_mode", MAX_GRID,
+                         ids=[f"k{k}-s{s}-p{p}-d{d}-c{int(c)}" for k, s, p, d, c in MAX_GRID])
+def test_max_pool2d_matches_reference(kernel, stride, padding, dilation, ceil_mode):
+    case = MAX_GRID.index((kernel, stride, padding, dilation, ceil_mode))
+    rng = np.random.default_rng(case)
+    n = 1 if case % 2 else 3
+    x = rng.standard_normal((n, 2, 7, 6))
+    out, idx = F.max_pool2d(Tensor(x), kernel, stride, padding, dilation, ceil_mode,
+                            return_indices=True)
+    ref, ref_idx = reference.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
+    np.testing.assert_array_equal(out.numpy(), ref)
+    np.testing.assert_array_equal(idx.numpy(), ref_idx)
+    tx = Tensor(x, requires_grad=True)
+    y = F.max_pool2d(tx, kernel, stride, padding, dilation, ceil_mode)
+    g = rng.standard_normal(ref.shape)
+    y.backward(Tensor(g))
+    expected = reference.max_pool2d_backward(x, g, kernel, stride, padding, dilation, ceil_mode)
+    np.testing.assert_allclose(tx.grad.numpy(), expected, rtol=0, atol=1e-12)
+
+
+AVG_GRID = list(itertools.product([2, (3, 2), 3], [None, 1, (2, 1)], [0, 1], [False, True],
+                                  [True, False]))
+
+
+@pytest.mark.parametrize("kernel,stride,padding,ceil_mode,count_include_pad", AVG_GRID,
+                         ids=[f"k{k}-s{s}-p{p}-c{int(c)}-i{int(i)}" for k, s, p, c, i in AVG_GRID])
+def test_avg_pool2d_matches_reference(kernel, stride, padding, ceil_mode, count_include_pad):
+    case = AVG_GRID.index((kernel, stride, padding, ceil_mode, count_include_pad))
+    rng = np.random.default_rng(case)
+    n = 1 if case % 2 else 3
+    x = rng.standard_normal((n, 2, 7, 6))
+    tx = Tensor(x, requires_grad=True)
+    y = F.avg_pool2d(tx, kernel, stride, padding, ceil_mode, count_include_pad)
+    ref = reference.avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad)
+    np.testing.assert_allclose(y.numpy(), ref, rtol=0, atol=1e-12)
+    g = rng.standard_normal(ref.shape)
+    y.backward(Tensor(g))
+    expected = reference.avg_pool2d_backward(x, g, kernel, stride, padding, ceil_mode,
+                                             count_include_pad)
+    np.testing.assert_allclose(tx.grad.numpy(), expected, rtol=0, atol=1e-12)
+
+
+def test_max_pool_tie_rule_first_maximum_in_row_major_order():
+    """Equal maxima: the gradient goes to the first one in row-major window order (the tutorial's
+    get_max_index, whose `>` never replaces an equal value) -- and only to it."""
+    x = np.array([[[[1.0, 3.0, 5.0, 5.0],
+                    [3.0, 2.0, 5.0, 5.0],
+                    [0.0, 0.0, 7.0, 1.0],
+                    [0.0, 0.0, 1.0, 7.0]]]])
+    tx = Tensor(x, requires_grad=True)
+    F.max_pool2d(tx, 2).sum().backward()
+    np.testing.assert_array_equal(tx.grad.numpy()[0, 0], [[0, 1, 1, 0],
+                                                         [0, 0, 0, 0],
+                                                         [1, 0, 1, 0],
+                                                         [0, 0, 0, 0]])
+    assert reference.get_max_index(x[0, 0, :2, :2]) == (0, 1)
+    assert reference.get_max_index(x[0, 0, 2:, :2]) == (0, 0)  # all four equal: the first
+
+
+def test_max_pool_overlapping_windows_add_up():
+    x = Tensor(np.array([[[[0.0, 1.0, 0.0], [0.0, 9.0, 0.0], [0.0, 0.0, 0.0]]]]),
+               requires_grad=True)
+    F.max_pool2d(x, 2, stride=1).sum().backward()  # all four windows pick the 9
+    assert x.grad.numpy()[0, 0, 1, 1] == 4.0 and x.grad.numpy().sum() == 4.0
+
+
+def test_unbatched_input():
+    x = np.random.default_rng(0).standard_normal((2, 4, 4))
+    np.testing.assert_allclose(F.max_pool2d(Tensor(x), 2).numpy(),
+                               reference.max_pool2d(x[None], 2)[0][0])
+    np.testing.assert_allclose(F.avg_pool2d(Tensor(x), 2).numpy(),
+                               reference.avg_pool2d(x[None], 2)[0])
+
+
+X = Tensor(np.ones((1, 2, 5, 5)))
+BAD = [
+    (lambda: F.max_pool2d(X, 0), ValueError, "kernel_size must be positive"),
+    (lambda: F.max_pool2d(X, 6), ValueError, "larger than the input"),
+    (lambda: F.avg_pool2d(X, (6, 2)), ValueError, "larger than the input"),
+    (lambda: F.max_pool2d(X, 2, padding=2), ValueError, "at most half"),
+    (lambda: F.avg_pool2d(X, 3, padding=2), ValueError, "at most half"),
+    (lambda: F.max_pool2d(X, (2, 2, 2)), ValueError, r"kernel_size must be an int or an \(h, w\)"),
+    (lambda: F.max_pool2d(X, 2, stride=0), ValueError, "stride must be positive"),
+    (lambda: F.max_pool2d(Tensor(np.ones(5)), 2), ValueError, "expected a 4-D input"),
+    (lambda: F.max_pool2d(Tensor(np.ones((1, 1, 8, 1))), (4, 2), (1, 3), (2, 1), (2, 2), True),
+     ValueError, "reads only padding"),
+]
+
+
+@pytest.mark.parametrize("call,exc,match", BAD, ids=[m[:30] for _, _, m in BAD])
+def test_bad_pool_input(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()

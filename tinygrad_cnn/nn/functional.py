@@ -1,0 +1,404 @@
+"""PyTorch-style functions on tensors: ``F.conv2d``, ``F.max_pool2d``, ``F.cross_entropy``, ...
+
+Signatures and semantics follow ``torch.nn.functional`` (NCHW; an unbatched CHW input works as in
+PyTorch). This module checks and normalises arguments and reports mistakes in terms of the call;
+the computing is done by the ops in ``tinygrad_cnn/ops/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tinygrad_cnn.ops import activation, conv, loss, pool
+from tinygrad_cnn.tensor import Tensor
+
+IntPair = int | Sequence[int]
+
+__all__ = [
+    "avg_pool2d", "conv2d", "conv_transpose2d", "cross_entropy", "dropout", "flatten",
+    "leaky_relu", "linear", "log_softmax", "max_pool2d", "mse_loss", "nll_loss", "relu",
+    "sigmoid", "softmax", "tanh",
+]
+
+
+# ------------------------------------------------------------------------------ argument checks
+def _pair(value: Any, what: str, op: str, minimum: int) -> tuple[int, int]:
+    """An int or an ``(h, w)`` pair of ints, each at least ``minimum``."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{op}: {what} must be an int or an (h, w) pair of ints, got {value!r}")
+    if isinstance(value, (int, np.integer)):
+        pair = (int(value), int(value))
+    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
+        pair = (int(value[0]), int(value[1]))
+    else:
+        raise ValueError(f"{op}: {what} must be an int or an (h, w) pair of ints, got {value!r}"
+                         + (f" ({len(value)} values)" if isinstance(value, (tuple, list)) else ""))
+    if min(pair) < minimum:
+        rule = "positive" if minimum == 1 else "non-negative"
+        raise ValueError(f"{op}: {what} must be {rule}, got {value!r}")
+    return pair
+
+
+def _image(x: Any, op: str) -> tuple[Tensor, bool]:
+    """A 4-D ``(N, C, H, W)`` tensor, and whether the input was unbatched ``(C, H, W)``."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: the input must be a Tensor, got {type(x).__name__}")
+    if x.ndim == 3:
+        return x.unsqueeze(0), True
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W), got "
+                         f"shape {x.shape}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: the input must be a floating tensor, got {x.dtype}; call .float()")
+    return x, False
+
+
+def _same_dtype(op: str, *tensors: Tensor | None) -> None:
+    dts = {t.dtype for t in tensors if t is not None}
+    if len(dts) > 1:
+        names = ", ".join(f"{t.dtype}" for t in tensors if t is not None)
+        raise TypeError(f"{op}: input, weight and bias must have one dtype, got {names}; cast with "
+                        ".float() or .double()")
+
+
+def _check_bias(bias: Tensor | None, channels: int, op: str) -> None:
+    if bias is not None and (not isinstance(bias, Tensor) or bias.shape != (channels,)):
+        shape = bias.shape if isinstance(bias, Tensor) else type(bias).__name__
+        raise ValueError(f"{op}: bias must have shape ({channels},), one value per output channel; "
+                         f"got {shape}. (A per-position bias is a plain broadcast add: "
+                         "conv2d(x, w) + b with b of shape (C, H, W).)")
+
+
+def _check_groups(groups: Any, op: str) -> int:
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    return int(groups)
+
+
+def _conv_pads(padding: Any, kernel: tuple[int, int], dilation: tuple[int, int],
+               stride: tuple[int, int], op: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0), (0, 0)
+        if padding == "same":
+            if stride != (1, 1):
+                raise ValueError(f"{op}: padding='same' needs stride 1 (got stride {stride}); give "
+                                 "explicit padding for strided convolutions")
+            pads = []
+            for k, d in zip(kernel, dilation):
+                total = d * (k - 1)  # PyTorch puts the odd extra on the bottom/right
+                pads.append((total // 2, total - total // 2))
+            return pads[0], pads[1]
+        raise ValueError(f"{op}: padding must be an int, an (h, w) pair, 'same' or 'valid'; got "
+                         f"{padding!r}")
+    ph, pw = _pair(padding, "padding", op, 0)
+    return (ph, ph), (pw, pw)
+
+
+# ------------------------------------------------------------------------------ convolution
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
+           padding: IntPair | str = 0, dilation: IntPair = 1, groups: int = 1) -> Tensor:
+    """2-D convolution (cross-correlation), ``(N, C, H, W) -> (N, K, OH, OW)``.
+
+    ``weight``: ``(K, C // groups, KH, KW)``; ``bias``: ``(K,)`` or None. ``stride``, ``padding``
+    and ``dilation`` are ints or ``(h, w)`` pairs; ``padding`` may also be ``"same"`` (stride 1)
+    or ``"valid"``. ``OH = (H + 2*ph - dh*(KH-1) - 1) // sh + 1``.
+    """
+    op = "conv2d"
+    x, unbatched = _image(input, op)
+    if not isinstance(weight, Tensor) or weight.ndim != 4:
+        raise ValueError(f"{op}: weight must be a 4-D tensor (out_channels, in_channels // groups, "
+                         f"kh, kw), got {getattr(weight, 'shape', type(weight).__name__)}")
+    groups = _check_groups(groups, op)
+    s = _pair(stride, "stride", op, 1)
+    d = _pair(dilation, "dilation", op, 1)
+    n, c, h, w = x.shape
+    k, cg, kh, kw = weight.shape
+    if c % groups:
+        raise ValueError(f"{op}: groups={groups} does not divide the {c} input channels")
+    if k % groups:
+        raise ValueError(f"{op}: groups={groups} does not divide the {k} output channels of weight "
+                         f"{weight.shape}")
+    if cg * groups != c:
+        raise ValueError(f"{op}: the input has {c} channels (shape {x.shape}) but weight "
+                         f"{weight.shape} with groups={groups} expects {cg * groups} "
+                         "(weight.shape[1] * groups)")
+    pads = _conv_pads(padding, (kh, kw), d, s, op)
+    span = (d[0] * (kh - 1) + 1, d[1] * (kw - 1) + 1)
+    padded = (h + sum(pads[0]), w + sum(pads[1]))
+    if span[0] > padded[0] or span[1] > padded[1]:
+        raise ValueError(f"{op}: the kernel {kh}x{kw} (dilated: {span[0]}x{span[1]}) is larger "
+                         f"than the padded input {padded[0]}x{padded[1]} (input {h}x{w}); use a "
+                         "smaller kernel or dilation, or more padding")
+    _check_bias(bias, k, op)
+    _same_dtype(op, x, weight, bias)
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    out = conv.Conv2d.apply(*inputs, stride=s, padding=pads, dilation=d, groups=groups)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
+                     stride: IntPair = 1, padding: IntPair = 0, output_padding: IntPair = 0,
+                     groups: int = 1, dilation: IntPair = 1) -> Tensor:
+    """Transposed convolution ("deconvolution"), ``(N, C_in, H, W) -> (N, C_out, OH, OW)``.
+
+    ``weight``: ``(C_in, C_out // groups, KH, KW)``. ``OH = (H - 1)*sh - 2*ph + dh*(KH - 1) +
+    oph + 1``; ``output_padding`` must be smaller than the stride or the dilation.
+    """
+    op = "conv_transpose2d"
+    x, unbatched = _image(input, op)
+    if not isinstance(weight, Tensor) or weight.ndim != 4:
+        raise ValueError(f"{op}: weight must be a 4-D tensor (in_channels, out_channels // groups, "
+                         f"kh, kw), got {getattr(weight, 'shape', type(weight).__name__)}")
+    groups = _check_groups(groups, op)
+    s = _pair(stride, "stride", op, 1)
+    d = _pair(dilation, "dilation", op, 1)
+    p = _pair(padding, "padding", op, 0)
+    opad = _pair(output_padding, "output_padding", op, 0)
+    n, c, h, w = x.shape
+    cin, cg, kh, kw = weight.shape
+    if cin != c:
+        raise ValueError(f"{op}: the input has {c} channels (shape {x.shape}) but weight "
+                         f"{weight.shape} expects {cin} (weight.shape[0])")
+    if c % groups:
+        raise ValueError(f"{op}: groups={groups} does not divide the {c} input channels")
+    for i, axis in enumerate("hw"):
+        if opad[i] >= s[i] and opad[i] >= d[i]:
+            raise ValueError(f"{op}: output_padding {opad} must be smaller than the stride {s} or "
+                             f"the dilation {d} (axis {axis})")
+    out_hw = [(x.shape[2 + i] - 1) * s[i] - 2 * p[i] + d[i] * (weight.shape[2 + i] - 1)
+              + opad[i] + 1 for i in range(2)]
+    if min(out_hw) < 1:
+        raise ValueError(f"{op}: the output would be {out_hw[0]}x{out_hw[1]} for input {h}x{w}; "
+                         "reduce the padding")
+    _check_bias(bias, cg * groups, op)
+    _same_dtype(op, x, weight, bias)
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    out = conv.ConvTranspose2d.apply(*inputs, stride=s, padding=((p[0], p[0]), (p[1], p[1])),
+                                     output_padding=opad, dilation=d, groups=groups)
+    return out.squeeze(0) if unbatched else out
+
+
+# ------------------------------------------------------------------------------ pooling
+def _pool_args(x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any, op: str
+               ) -> tuple[tuple[int, int], ...]:
+    k = _pair(kernel_size, "kernel_size", op, 1)
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else \
+        _pair(stride, "stride", op, 1)
+    p = _pair(padding, "padding", op, 0)
+    d = _pair(dilation, "dilation", op, 1)
+    for i in range(2):
+        span = d[i] * (k[i] - 1) + 1
+        if 2 * p[i] > k[i]:  # PyTorch's rule (the kernel, not its dilated span)
+            raise ValueError(f"{op}: padding {p} must be at most half of the kernel {k} "
+                             f"(axis {'hw'[i]})")
+        if span > x.shape[2 + i] + 2 * p[i]:
+            raise ValueError(f"{op}: the kernel {k} (span {span}) is larger than the input "
+                             f"{x.shape[2]}x{x.shape[3]} with padding {p}")
+    return k, s, p, d
+
+
+def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
+               padding: IntPair = 0, dilation: IntPair = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    """Max over windows, ``(N, C, H, W) -> (N, C, OH, OW)``; ``stride`` defaults to the kernel.
+
+    The gradient of each window goes to its first maximum in row-major order (the tutorial's
+    ``get_max_index``, and PyTorch's rule). ``return_indices=True`` also returns where each maximum
+    is, as a flat ``h * W + w`` index into its input plane.
+    """
+    op = "max_pool2d"
+    x, unbatched = _image(input, op)
+    k, s, p, d = _pool_args(x, kernel_size, stride, padding, dilation, op)
+    _check_windows_see_input(x, k, s, p, d, bool(ceil_mode), op)
+    out = pool.MaxPool2d.apply(x, kernel_size=k, stride=s, padding=p, dilation=d,
+                               ceil_mode=bool(ceil_mode))
+    if return_indices:
+        indices = _last_indices(x, k, s, p, d, bool(ceil_mode), out)
+        if unbatched:
+            return out.squeeze(0), indices.squeeze(0)
+        return out, indices
+    return out.squeeze(0) if unbatched else out
+
+
+def _check_windows_see_input(x: Tensor, k: Any, s: Any, p: Any, d: Any, ceil_mode: bool,
+                             op: str) -> None:
+    """A dilated window can step over the whole input and read only padding; its maximum would be
+    -inf with no input position to send the gradient to. PyTorch returns -inf there; we refuse."""
+    for axis in range(2):
+        size = x.shape[2 + axis]
+        n_out = pool.pool_out_size(size, k[axis], p[axis], s[axis], d[axis], ceil_mode)
+        for o in range(n_out):
+            taps = [o * s[axis] - p[axis] + j * d[axis] for j in range(k[axis])]
+            if not any(0 <= t < size for t in taps):
+                raise ValueError(
+                    f"{op}: with kernel {k}, stride {s}, padding {p} and dilation {d}, the window "
+                    f"at output {'row' if axis == 0 else 'column'} {o} reads only padding "
+                    f"(input {x.shape[2]}x{x.shape[3]}); reduce the padding or the dilation")
+
+
+def _last_indices(x: Tensor, k: Any, s: Any, p: Any, d: Any, ceil_mode: bool, out: Tensor
+                  ) -> Tensor:
+    if out.grad_fn is not None:
+        return Tensor._make(out.grad_fn.indices)
+    from tinygrad_cnn.autograd import Context
+
+    ctx = Context(pool.MaxPool2d, (False,))
+    pool.MaxPool2d.forward(ctx, x.data, kernel_size=k, stride=s, padding=p, dilation=d,
+                           ceil_mode=ceil_mode)
+    return Tensor._make(ctx.indices)
+
+
+def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
+               padding: IntPair = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    """Mean over windows, ``(N, C, H, W) -> (N, C, OH, OW)``; ``stride`` defaults to the kernel.
+    With ``count_include_pad`` the zeros of the padding count in the mean."""
+    op = "avg_pool2d"
+    x, unbatched = _image(input, op)
+    k, s, p, _ = _pool_args(x, kernel_size, stride, padding, 1, op)
+    out = pool.AvgPool2d.apply(x, kernel_size=k, stride=s, padding=p, ceil_mode=bool(ceil_mode),
+                               count_include_pad=bool(count_include_pad))
+    return out.squeeze(0) if unbatched else out
+
+
+# ------------------------------------------------------------------------------ activations
+def relu(input: Tensor) -> Tensor:
+    return input.relu()
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return activation.LeakyReLU.apply(input, negative_slope=float(negative_slope))
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    return input.tanh()
+
+
+def softmax(input: Tensor, dim: int) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim``, computed stably (the max is subtracted first)."""
+    return input.softmax(dim)
+
+
+def log_softmax(input: Tensor, dim: int) -> Tensor:
+    """``log(softmax(x))`` along ``dim``, stable for logits in the thousands."""
+    return input.log_softmax(dim)
+
+
+# ------------------------------------------------------------------------------ losses
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _class_target(logits: Tensor, target: Any, op: str, reduction: str
+                  ) -> tuple[Tensor, Any, tuple[int, ...]]:
+    """Logits as ``(N, C)``, target as an int array ``(N,)``, and the shape of per-sample losses."""
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{op}: target must hold class indices (an integer tensor), got {t.dtype}")
+    if logits.ndim == 1:  # unbatched (C,) with a 0-d target
+        logits, t, sample_shape = logits.unsqueeze(0), t.reshape(1), ()
+    elif logits.ndim == 2:
+        sample_shape = (logits.shape[0],)
+    elif logits.ndim > 2:  # (N, C, d1, ...) with target (N, d1, ...): classes last, then flatten
+        sample_shape = (logits.shape[0], *logits.shape[2:])
+        c = logits.shape[1]
+        logits = logits.permute(0, *range(2, logits.ndim), 1).reshape(-1, c)
+    else:
+        raise ValueError(f"{op}: expected logits of shape (N, C), (C,) or (N, C, d1, ...), got "
+                         f"{logits.shape}")
+    if tuple(t.shape) != sample_shape and not (sample_shape == () and t.size == 1):
+        raise ValueError(f"{op}: the input has shape {logits.shape if not sample_shape else '...'} "
+                         f"with {sample_shape[0] if sample_shape else 1} samples of shape "
+                         f"{sample_shape}, but target has shape {tuple(t.shape)}; they must agree "
+                         "(batch size and any extra dims)")
+    t = t.reshape(-1)
+    c = logits.shape[1]
+    if t.size and (int(t.min()) < 0 or int(t.max()) >= c):
+        bad = int(t.max()) if int(t.max()) >= c else int(t.min())
+        raise IndexError(f"{op}: target holds class {bad}, but the input has {c} classes "
+                         f"(0 to {c - 1})")
+    return logits, t.astype(np.int64, copy=False), sample_shape
+
+
+def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """``-log_softmax(input, 1)[target]``, fused and stable. ``input (N, C)`` (or ``(C,)``, or
+    ``(N, C, d1, ...)``), ``target``: class indices ``(N,)`` (or ``()``, or ``(N, d1, ...)``)."""
+    op = "cross_entropy"
+    x, t, sample_shape = _class_target(input, target, op, reduction)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: the logits must be floating, got {x.dtype}")
+    out = loss.CrossEntropy.apply(x, target=t, reduction=reduction)
+    return out.reshape(sample_shape) if reduction == "none" else out
+
+
+def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """``-input[target]`` for log-probabilities ``input (N, C)`` (e.g. from ``log_softmax``)."""
+    x, t, sample_shape = _class_target(input, target, "nll_loss", reduction)
+    out = loss.NLLLoss.apply(x, target=t, reduction=reduction)
+    return out.reshape(sample_shape) if reduction == "none" else out
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean (or sum, or elementwise) squared error; both may require grad."""
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"mse_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    if not isinstance(target, Tensor):
+        target = Tensor(np.asarray(target), dtype=input.dtype)
+    if input.shape != target.shape:
+        raise ValueError(f"mse_loss: input {input.shape} and target {target.shape} must have the "
+                         "same shape")
+    _same_dtype("mse_loss", input, target)
+    return loss.MSELoss.apply(input, target, reduction=reduction)
+
+
+# ------------------------------------------------------------------------------ layers
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``input @ weight.T + bias``; ``weight (out_features, in_features)``."""
+    if weight.ndim != 2 or input.shape[-1:] != weight.shape[1:]:
+        raise ValueError(f"linear: the input has {input.shape[-1] if input.ndim else 0} features "
+                         f"(shape {input.shape}) but weight {weight.shape} expects "
+                         f"{weight.shape[-1]} (weight is (out_features, in_features))")
+    out = input @ weight.T
+    if bias is not None:
+        if bias.shape != (weight.shape[0],):
+            raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+        out = out + bias
+    return out
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``, while
+    training; the identity otherwise."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return input
+    from tinygrad_cnn.backend import array_module, to_device
+    from tinygrad_cnn.random import generator
+
+    if p == 1.0:
+        return input * 0.0
+    keep = generator().random(input.shape) >= p
+    mask = (keep / (1.0 - p)).astype(input.dtype)
+    if array_module(input.data) is not np:
+        mask = to_device(mask, input.device)
+    return input * Tensor._make(mask)
+
+
+def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:
+    return input.flatten(start_dim, end_dim)
+
+
+def pad(input: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
+    """Constant padding, PyTorch's order: ``(left, right, top, bottom, ...)`` from the last dim."""
+    return input.pad(pad, value)

@@ -1,0 +1,168 @@
+"""Pooling: max_pool2d (its VJP scatters through the saved argmax indices) and avg_pool2d (its VJP
+is avg_pool2d_backward, whose VJP is avg_pool2d again).
+
+Shapes: ``x (N, C, H, W) -> (N, C, OH, OW)``; ``kernel``, ``stride``, ``padding`` (symmetric) and
+``dilation`` arrive as ``(h, w)`` pairs, checked by ``nn/functional.py``.
+
+Tie rule of max pooling: the gradient of a window goes to the *first* maximum in row-major window
+order -- the tutorial's ``get_max_index`` (``>`` never replaces an equal value) and PyTorch's rule.
+``numpy.argmax`` returns the first maximum, which is exactly that.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.ops.movement import ScatterAdd
+from tinygrad_cnn.tensor import Tensor
+
+Pair = tuple[int, int]
+
+
+def pool_out_size(size: int, kernel: int, pad: int, stride: int, dilation: int,
+                  ceil_mode: bool) -> int:
+    """Output length along one axis; with ``ceil_mode`` a last partial window counts if it starts
+    inside the input or its left padding (PyTorch's rule)."""
+    span = size + 2 * pad - dilation * (kernel - 1) - 1
+    out = (math.ceil(span / stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
+
+
+def _padded(x: Any, pad: Pair, rows: int, cols: int, value: float) -> Any:
+    """``x`` inside a ``rows``×``cols`` frame of ``value`` (padding and the ceil_mode overhang)."""
+    n, c, h, w = x.shape
+    if pad == (0, 0) and rows <= h and cols <= w:
+        return x
+    xp = array_module(x)
+    out = xp.full((n, c, max(rows, h + pad[0]), max(cols, w + pad[1])), value, dtype=x.dtype)
+    out[:, :, pad[0]:pad[0] + h, pad[1]:pad[1] + w] = x
+    return out
+
+
+def _windows(xpad: Any, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair) -> Any:
+    """A view ``(N, C, OH, OW, KH, KW)`` of the windows (no copy)."""
+    xp = array_module(xpad)
+    n, c = xpad.shape[:2]
+    s_n, s_c, s_h, s_w = xpad.strides
+    return xp.lib.stride_tricks.as_strided(
+        xpad, shape=(n, c, *out_hw, *kernel),
+        strides=(s_n, s_c, stride[0] * s_h, stride[1] * s_w, dilation[0] * s_h, dilation[1] * s_w),
+        writeable=False)
+
+
+class MaxPool2d(Function):
+    name = "max_pool2d"
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, kernel_size: Pair = (2, 2), stride: Pair = (2, 2),
+                padding: Pair = (0, 0), dilation: Pair = (1, 1), ceil_mode: bool = False) -> Any:
+        xp = array_module(x)
+        n, c, h, w = x.shape
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+        oh = pool_out_size(h, kh, ph, sh, dh, ceil_mode)
+        ow = pool_out_size(w, kw, pw, sw, dw, ceil_mode)
+        rows, cols = (oh - 1) * sh + dh * (kh - 1) + 1, (ow - 1) * sw + dw * (kw - 1) + 1
+        xpad = _padded(x, (ph, pw), rows, cols, -xp.inf)
+        # (N, C, OH, OW, KH*KW): each window flattened in row-major order
+        win = _windows(xpad, (kh, kw), (sh, sw), (dh, dw), (oh, ow)).reshape(n, c, oh, ow, kh * kw)
+        first = win.argmax(axis=-1)  # (N, C, OH, OW): the first maximum of each window
+        out = xp.take_along_axis(win, first[..., None], axis=-1)[..., 0]
+        # flat index h*W + w into each unpadded input plane (PyTorch's return_indices)
+        rows_i = xp.arange(oh).reshape(oh, 1) * sh - ph + (first // kw) * dh
+        cols_i = xp.arange(ow).reshape(1, ow) * sw - pw + (first % kw) * dw
+        ctx.indices = rows_i * w + cols_i  # (N, C, OH, OW), int64
+        ctx.in_shape = x.shape
+        # windows that cannot overlap select each input at most once: scatter by assignment
+        ctx.unique = sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        n, c, h, w = ctx.in_shape
+        oh, ow = g.shape[2:]
+        flat = g.reshape(n, c, oh * ow)
+        index = ctx.indices.reshape(n, c, oh * ow)
+        # every window's gradient lands on its maximum; overlapping windows add up
+        gx = ScatterAdd.apply(flat, index=index, dim=2, size=h * w, unique=ctx.unique)
+        return gx.reshape(n, c, h, w)
+
+
+def _avg_divisor(xp: Any, in_hw: Pair, out_hw: Pair, kernel: Pair, stride: Pair, pad: Pair,
+                 count_include_pad: bool, dtype: Any) -> Any:
+    """``(OH, OW)`` array of each window's divisor (PyTorch's rules)."""
+    sizes = []
+    for axis in range(2):
+        start = xp.arange(out_hw[axis]) * stride[axis] - pad[axis]
+        if count_include_pad:  # padding counts; the ceil_mode overhang past it does not
+            end = xp.minimum(start + kernel[axis], in_hw[axis] + pad[axis])
+        else:
+            end = xp.minimum(start + kernel[axis], in_hw[axis])
+            start = xp.maximum(start, 0)
+        sizes.append(end - start)
+    return (sizes[0][:, None] * sizes[1][None, :]).astype(dtype)
+
+
+class AvgPool2d(Function):
+    name = "avg_pool2d"
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, kernel_size: Pair = (2, 2), stride: Pair = (2, 2),
+                padding: Pair = (0, 0), ceil_mode: bool = False,
+                count_include_pad: bool = True) -> Any:
+        xp = array_module(x)
+        n, c, h, w = x.shape
+        (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+        oh = pool_out_size(h, kh, ph, sh, 1, ceil_mode)
+        ow = pool_out_size(w, kw, pw, sw, 1, ceil_mode)
+        xpad = _padded(x, (ph, pw), (oh - 1) * sh + kh, (ow - 1) * sw + kw, 0.0)
+        out = xp.zeros((n, c, oh, ow), dtype=x.dtype)
+        for a in range(kh):  # one strided add per kernel offset: (N, C, OH, OW)
+            for b in range(kw):
+                out += xpad[:, :, a:a + sh * (oh - 1) + 1:sh, b:b + sw * (ow - 1) + 1:sw]
+        out /= _avg_divisor(xp, (h, w), (oh, ow), kernel_size, stride, padding, count_include_pad,
+                            x.dtype)
+        ctx.in_shape = x.shape
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        a = ctx.attrs
+        return AvgPool2dBackward.apply(g, kernel_size=a["kernel_size"], stride=a["stride"],
+                                       padding=a["padding"], ceil_mode=a["ceil_mode"],
+                                       count_include_pad=a["count_include_pad"],
+                                       in_hw=tuple(ctx.in_shape[2:]))
+
+
+class AvgPool2dBackward(Function):
+    """The VJP of avg_pool2d: each window's gradient divided by the window's divisor and spread over
+    the window. It is linear, and its own VJP is avg_pool2d."""
+
+    name = "avg_pool2d_backward"
+
+    @staticmethod
+    def forward(ctx: Context, g: Any, kernel_size: Pair = (2, 2), stride: Pair = (2, 2),
+                padding: Pair = (0, 0), ceil_mode: bool = False, count_include_pad: bool = True,
+                in_hw: Pair = (1, 1)) -> Any:
+        xp = array_module(g)
+        n, c, oh, ow = g.shape
+        (kh, kw), (sh, sw), (ph, pw), (h, w) = kernel_size, stride, padding, in_hw
+        share = g / _avg_divisor(xp, in_hw, (oh, ow), kernel_size, stride, padding,
+                                 count_include_pad, g.dtype)
+        full = xp.zeros((n, c, max((oh - 1) * sh + kh, h + 2 * ph),
+                         max((ow - 1) * sw + kw, w + 2 * pw)), dtype=g.dtype)
+        for a in range(kh):  # (N, C, OH, OW) added back at each kernel offset
+            for b in range(kw):
+                full[:, :, a:a + sh * (oh - 1) + 1:sh, b:b + sw * (ow - 1) + 1:sw] += share
+        return full[:, :, ph:ph + h, pw:pw + w].copy()
+
+    @staticmethod
+    def backward(ctx: Context, gg: Tensor) -> Tensor:
+        a = ctx.attrs
+        return AvgPool2d.apply(gg, kernel_size=a["kernel_size"], stride=a["stride"],
+                               padding=a["padding"], ceil_mode=a["ceil_mode"],
+                               count_include_pad=a["count_include_pad"])

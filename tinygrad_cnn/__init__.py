@@ -20,7 +20,7 @@ from tinygrad_cnn.autograd import (
     no_grad,
     set_grad_enabled,
 )
-from tinygrad_cnn.backend import is_available
+from tinygrad_cnn.backend import is_available, tune_malloc
 from tinygrad_cnn.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from tinygrad_cnn.random import manual_seed
 from tinygrad_cnn.tensor import (
@@ -43,6 +43,8 @@ float16, float32, float64 = np.dtype("float16"), np.dtype("float32"), np.dtype("
 int32, int64, bool_ = np.dtype("int32"), np.dtype("int64"), np.dtype("bool")
 
 __version__ = "0.1.0"
+
+tune_malloc()  # keep freed step buffers for reuse; TINYGRAD_CNN_TUNE_MALLOC=0 turns it off
 
 __all__ = [
     "Context", "Function", "GradcheckError", "Tensor", "arange", "cat", "detect_anomaly",

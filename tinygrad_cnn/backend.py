@@ -6,7 +6,10 @@ directly, so the same forward code runs on both. CuPy is imported only when a CU
 
 from __future__ import annotations
 
+import ctypes
 import importlib
+import os
+import sys
 from types import ModuleType
 from typing import Any
 
@@ -91,3 +94,23 @@ def to_device(arr: Any, device: str) -> Any:
 def to_numpy(arr: Any) -> np.ndarray:
     """A numpy array with the values of ``arr`` (a device-to-host copy for CuPy)."""
     return arr if type(arr) is np.ndarray else to_device(arr, "cpu")
+
+
+def tune_malloc() -> bool:
+    """Make glibc's malloc keep and reuse the multi-megabyte blocks a training step frees.
+
+    By default glibc returns freed memory at the top of its heap to the OS as soon as more than
+    twice the current mmap threshold is free there, and maps fresh pages for the next step's
+    temporaries: ~550 page faults, about 3 ms, per LeNet-5 step. Fixing the mmap threshold at
+    32 MiB and the trim threshold at 256 MiB keeps those pages (the process's peak memory does not
+    change; it is just not handed back between steps). Called once when tinygrad_cnn is imported;
+    set ``TINYGRAD_CNN_TUNE_MALLOC=0`` to leave malloc alone. Returns whether it took effect.
+    """
+    if os.environ.get("TINYGRAD_CNN_TUNE_MALLOC", "1") == "0" or not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):  # not glibc (musl, ...)
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(mallopt(m_trim_threshold, 256 << 20))

@@ -244,13 +244,15 @@ def _check_windows_see_input(x: Tensor, k: Any, s: Any, p: Any, d: Any, ceil_mod
 def _last_indices(x: Tensor, k: Any, s: Any, p: Any, d: Any, ceil_mode: bool, out: Tensor
                   ) -> Tensor:
     if out.grad_fn is not None:
-        return Tensor._make(out.grad_fn.indices)
-    from tinygrad_cnn.autograd import Context
+        flat = out.grad_fn.flat_indices
+    else:
+        from tinygrad_cnn.autograd import Context
 
-    ctx = Context(pool.MaxPool2d, (False,))
-    pool.MaxPool2d.forward(ctx, x.data, kernel_size=k, stride=s, padding=p, dilation=d,
-                           ceil_mode=ceil_mode)
-    return Tensor._make(ctx.indices)
+        ctx = Context(pool.MaxPool2d, (False,))
+        pool.MaxPool2d.forward(ctx, x.data, kernel_size=k, stride=s, padding=p, dilation=d,
+                               ceil_mode=ceil_mode)
+        flat = ctx.flat_indices
+    return Tensor._make(flat % (x.shape[2] * x.shape[3]))  # an index into each input plane
 
 
 def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None,

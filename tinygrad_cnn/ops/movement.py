@@ -190,14 +190,13 @@ class ScatterAdd(Function):
                 unique: bool = False) -> Any:
         xp = array_module(g)
         ctx.index, ctx.dim = index, dim
-        shape = g.shape[:dim] + (size,) + g.shape[dim + 1:]
-        out = xp.zeros(shape, dtype=g.dtype)
+        flat, moved_shape = _row_offsets(index, dim, size)  # positions in the flattened output
+        moved = xp.zeros(moved_shape[:-1] + (size,), dtype=g.dtype)  # (..., size), dim moved last
+        values = xp.moveaxis(g, dim, -1).reshape(-1)
         if unique:
-            xp.put_along_axis(out, index, g, axis=dim)
-            return out
-        flat, _ = _row_offsets(index, dim, size)
-        moved = xp.zeros(xp.moveaxis(out, dim, -1).shape, dtype=g.dtype)
-        xp.add.at(moved.reshape(-1), flat.reshape(-1), xp.moveaxis(g, dim, -1).reshape(-1))
+            moved.reshape(-1)[flat.reshape(-1)] = values
+        else:
+            xp.add.at(moved.reshape(-1), flat.reshape(-1), values)
         return xp.ascontiguousarray(xp.moveaxis(moved, -1, dim))
 
     @staticmethod

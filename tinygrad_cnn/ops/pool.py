@@ -44,17 +44,6 @@ def _padded(x: Any, pad: Pair, rows: int, cols: int, value: float) -> Any:
     return out
 
 
-def _windows(xpad: Any, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair) -> Any:
-    """A view ``(N, C, OH, OW, KH, KW)`` of the windows (no copy)."""
-    xp = array_module(xpad)
-    n, c = xpad.shape[:2]
-    s_n, s_c, s_h, s_w = xpad.strides
-    return xp.lib.stride_tricks.as_strided(
-        xpad, shape=(n, c, *out_hw, *kernel),
-        strides=(s_n, s_c, stride[0] * s_h, stride[1] * s_w, dilation[0] * s_h, dilation[1] * s_w),
-        writeable=False)
-
-
 class MaxPool2d(Function):
     name = "max_pool2d"
 
@@ -68,14 +57,35 @@ class MaxPool2d(Function):
         ow = pool_out_size(w, kw, pw, sw, dw, ceil_mode)
         rows, cols = (oh - 1) * sh + dh * (kh - 1) + 1, (ow - 1) * sw + dw * (kw - 1) + 1
         xpad = _padded(x, (ph, pw), rows, cols, -xp.inf)
-        # (N, C, OH, OW, KH*KW): each window flattened in row-major order
-        win = _windows(xpad, (kh, kw), (sh, sw), (dh, dw), (oh, ow)).reshape(n, c, oh, ow, kh * kw)
-        first = win.argmax(axis=-1)  # (N, C, OH, OW): the first maximum of each window
-        out = xp.take_along_axis(win, first[..., None], axis=-1)[..., 0]
+        # A window's max is the max over its rows of the max along each row, so the search runs
+        # over the kernel columns, then over the kernel rows: KW + KH elementwise passes, no copy
+        # of the windows. A strict ">" keeps the first maximum in row-major window order; offsets
+        # are scanned in increasing order, so "the last offset that was strictly better" is a
+        # running maximum of offset * better (plain arithmetic: masked copies are 10x slower).
+        row_max = xpad[:, :, :rows, 0:sw * (ow - 1) + 1:sw].copy()  # (N, C, rows, OW)
+        col_of = xp.zeros(row_max.shape, dtype=xp.int8)  # kernel column of each row's max
+        for b in range(1, kw):
+            v = xpad[:, :, :rows, b * dw:b * dw + sw * (ow - 1) + 1:sw]
+            better = (v > row_max).view(xp.int8)
+            xp.maximum(row_max, v, out=row_max)
+            xp.maximum(col_of, better * xp.int8(b), out=col_of)
+        out = row_max[:, :, 0:sh * (oh - 1) + 1:sh].copy()  # (N, C, OH, OW)
+        row_in = xp.zeros(out.shape, dtype=xp.int8)  # kernel row of the window's max
+        col_in = col_of[:, :, 0:sh * (oh - 1) + 1:sh].copy()  # and its column
+        for a in range(1, kh):
+            v = row_max[:, :, a * dh:a * dh + sh * (oh - 1) + 1:sh]
+            better = (v > out).view(xp.int8)
+            xp.maximum(out, v, out=out)
+            xp.maximum(row_in, better * xp.int8(a), out=row_in)
+            col_in += better * (col_of[:, :, a * dh:a * dh + sh * (oh - 1) + 1:sh] - col_in)
         # flat index h*W + w into each unpadded input plane (PyTorch's return_indices)
-        rows_i = xp.arange(oh).reshape(oh, 1) * sh - ph + (first // kw) * dh
-        cols_i = xp.arange(ow).reshape(1, ow) * sw - pw + (first % kw) * dw
-        ctx.indices = rows_i * w + cols_i  # (N, C, OH, OW), int64
+        # flat index of each maximum in the whole input (N*C*H*W), for the scatter of backward;
+        # ``% (H*W)`` of it is PyTorch's return_indices
+        plane = (xp.arange(n * c, dtype=xp.int64) * (h * w)).reshape(n, c, 1, 1)
+        row0 = (xp.arange(oh, dtype=xp.int64) * sh - ph).reshape(oh, 1) * w
+        col0 = (xp.arange(ow, dtype=xp.int64) * sw - pw).reshape(1, ow)
+        ctx.flat_indices = (plane + row0 + col0) + (row_in.astype(xp.int64) * (dh * w)
+                                                    + col_in.astype(xp.int64) * dw)
         ctx.in_shape = x.shape
         # windows that cannot overlap select each input at most once: scatter by assignment
         ctx.unique = sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1
@@ -83,13 +93,11 @@ class MaxPool2d(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
-        n, c, h, w = ctx.in_shape
-        oh, ow = g.shape[2:]
-        flat = g.reshape(n, c, oh * ow)
-        index = ctx.indices.reshape(n, c, oh * ow)
+        shape = ctx.in_shape
         # every window's gradient lands on its maximum; overlapping windows add up
-        gx = ScatterAdd.apply(flat, index=index, dim=2, size=h * w, unique=ctx.unique)
-        return gx.reshape(n, c, h, w)
+        gx = ScatterAdd.apply(g.reshape(-1), index=ctx.flat_indices.reshape(-1), dim=0,
+                              size=math.prod(shape), unique=ctx.unique)
+        return gx.reshape(shape)
 
 
 def _avg_divisor(xp: Any, in_hw: Pair, out_hw: Pair, kernel: Pair, stride: Pair, pad: Pair,

@@ -1,0 +1,113 @@
+"""LeNet-5 training step (batch 64, float32: forward, cross-entropy, backward, SGD step with
+momentum) -- ours in a process without torch, PyTorch in its own -- and peak memory of a training
+run.
+
+    python -m benchmarks lenet
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+from benchmarks.common import fmt_time, ratio, timeit
+
+BATCH = 64
+
+
+def _data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((BATCH, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, BATCH)
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _ours() -> dict[str, float]:
+    import tinygrad_cnn as tg
+    import tinygrad_cnn.nn.functional as F
+    from tinygrad_cnn import Tensor, optim
+    from tinygrad_cnn.models import LeNet5
+
+    tg.manual_seed(0)
+    model = LeNet5()
+    opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    xs, ys = _data()
+    x = Tensor(xs)
+
+    def step() -> None:
+        opt.zero_grad()
+        F.cross_entropy(model(x), ys).backward()
+        opt.step()
+
+    t0 = time.perf_counter()
+    step()
+    first = time.perf_counter() - t0
+    return {"LeNet-5 training step, batch 64": timeit(step, repeat=15, min_time=0.2),
+            "first step in a fresh process": first,
+            "peak RSS of the process (MB)": _peak_rss_mb()}
+
+
+def _torch() -> dict[str, float]:
+    import torch
+    import torch.nn as tnn
+
+    TF = tnn.functional
+    torch.manual_seed(0)
+
+    class LeNet5(tnn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1 = tnn.Conv2d(1, 6, 5, padding=2)
+            self.conv2 = tnn.Conv2d(6, 16, 5)
+            self.fc1, self.fc2, self.fc3 = tnn.Linear(400, 120), tnn.Linear(120, 84), \
+                tnn.Linear(84, 10)
+
+        def forward(self, x: Any) -> Any:
+            x = TF.max_pool2d(self.conv1(x).relu(), 2)
+            x = TF.max_pool2d(self.conv2(x).relu(), 2)
+            x = x.flatten(1)
+            return self.fc3(self.fc2(self.fc1(x).relu()).relu())
+
+    model = LeNet5()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    xs, ys = _data()
+    x, y = torch.tensor(xs), torch.tensor(ys)
+
+    def step() -> None:
+        opt.zero_grad()
+        TF.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    t0 = time.perf_counter()
+    step()
+    first = time.perf_counter() - t0
+    return {"LeNet-5 training step, batch 64": timeit(step, repeat=15, min_time=0.2),
+            "first step in a fresh process": first,
+            "peak RSS of the process (MB)": _peak_rss_mb()}
+
+
+def run(impl: str) -> dict[str, float]:
+    return _ours() if impl == "ours" else _torch()
+
+
+def summarize(ours: dict[str, float], theirs: dict[str, float] | None) -> list[str]:
+    lines = ["| case | tinygrad_cnn | PyTorch | ratio |", "|---|---:|---:|---:|"]
+    for k, v in ours.items():
+        t = theirs.get(k) if theirs else None
+        if "MB" in k:
+            lines.append(f"| {k} | {v:.0f} MB | {f'{t:.0f} MB' if t else '—'} | {ratio(v, t)} |")
+        else:
+            lines.append(f"| {k} | {fmt_time(v)} | {fmt_time(t)} | {ratio(v, t)} |")
+    return lines
+
+
+if __name__ == "__main__":
+    from benchmarks.runner import main
+
+    sys.exit(main(["lenet", *sys.argv[1:]]))

@@ -1,0 +1,264 @@
+"""``Module``, ``Parameter`` and ``Sequential``: models as trees of layers that own parameters.
+
+A module registers every ``Parameter``, sub-module and buffer assigned to one of its attributes,
+in assignment order. Parameters are named by their path in the tree (``conv1.weight``) the first
+time the root module is called or asked for ``named_parameters()``, so drawings can label them.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from tinygrad_cnn.autograd import no_grad
+from tinygrad_cnn.backend import to_device
+from tinygrad_cnn.tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A tensor that a ``Module`` owns and an optimizer updates (``requires_grad=True``)."""
+
+    __slots__ = ("_path_named",)
+
+    def __init__(self, data: Any, requires_grad: bool = True, name: str | None = None) -> None:
+        super().__init__(data, requires_grad=requires_grad, name=name)
+        self._path_named = False
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class IncompatibleKeys(NamedTuple):
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    """Base class of layers and models: subclass it, assign layers and parameters in ``__init__``,
+    write ``forward``, and call the module."""
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_paths_assigned", False)
+
+    # ------------------------------------------------------------------ registration
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning "
+                               "attributes")
+        for registry in (self._parameters, self._modules, self._buffers):
+            registry.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        for registry in (self._parameters, self._modules, self._buffers):
+            registry.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, tensor: Tensor | None) -> None:
+        """A tensor that is part of the state (saved and loaded) but not trained (BatchNorm's
+        running statistics)."""
+        object.__setattr__(self, name, tensor)
+        self._buffers[name] = tensor
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        if param is None:
+            self._parameters.pop(name, None)
+            object.__setattr__(self, name, None)
+        else:
+            setattr(self, name, param)
+
+    # ------------------------------------------------------------------ traversal
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """Every module of the tree with its path, this one first (iterative, each once)."""
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            path, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield path, module
+            children = [(f"{path}.{n}" if path else n, m) for n, m in module._modules.items()
+                        if m is not None]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        for name, m in self._modules.items():
+            if m is not None:
+                yield name, m
+
+    def children(self) -> Iterator[Module]:
+        for _, m in self.named_children():
+            yield m
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True
+                         ) -> Iterator[tuple[str, Parameter]]:
+        """``(path, parameter)`` pairs, each parameter once, in registration order."""
+        seen: set[int] = set()
+        modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for path, module in modules:
+            for name, p in module._parameters.items():
+                if p is None or id(p) in seen:
+                    continue
+                seen.add(id(p))
+                full = f"{path}.{name}" if path else name
+                if p.name is None or p._path_named:  # label it for the drawings
+                    p.name, p._path_named = full, True
+                yield full, p
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        for path, module in self.named_modules(prefix):
+            for name, b in module._buffers.items():
+                if b is not None:
+                    yield (f"{path}.{name}" if path else name), b
+
+    def buffers(self) -> Iterator[Tensor]:
+        for _, b in self.named_buffers():
+            yield b
+
+    # ------------------------------------------------------------------ modes and state
+    def train(self, mode: bool = True) -> Module:
+        """Training mode (dropout active, BatchNorm uses batch statistics); returns self."""
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode; the same as ``train(False)``."""
+        return self.train(False)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.parameters():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.data.fill(0)
+
+    def to(self, device: str) -> Module:
+        """Move every parameter and buffer to ``device`` (in place); returns self."""
+        for t in [*self.parameters(), *self.buffers()]:
+            t.data = to_device(t.data, device)
+            if t.grad is not None:
+                t.grad = Tensor._make(to_device(t.grad.data, device))
+        return self
+
+    def state_dict(self) -> OrderedDict[str, Tensor]:
+        """Every parameter and buffer by path, detached (sharing memory, like PyTorch)."""
+        state: OrderedDict[str, Tensor] = OrderedDict()
+        for name, p in self.named_parameters():
+            state[name] = p.detach()
+        for name, b in self.named_buffers():
+            state[name] = b.detach()
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy values into the parameters and buffers. Every missing, unexpected or mis-shaped
+        key is named; with ``strict`` (the default) any of them is an error and nothing is
+        changed."""
+        own = dict(self.named_parameters())
+        own.update(dict(self.named_buffers()))
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        mismatched = []
+        values = {}
+        for k, t in own.items():
+            if k not in state_dict:
+                continue
+            v = state_dict[k]
+            arr = v.data if isinstance(v, Tensor) else np.asarray(v)
+            if tuple(arr.shape) != t.shape:
+                mismatched.append(f"{k}: the checkpoint has shape {tuple(arr.shape)}, the model "
+                                  f"{t.shape}")
+            else:
+                values[k] = arr
+        problems = []
+        if mismatched:
+            problems.append("size mismatch for " + "; ".join(mismatched))
+        if strict and missing:
+            problems.append("missing keys: " + ", ".join(missing))
+        if strict and unexpected:
+            problems.append("unexpected keys: " + ", ".join(unexpected))
+        if problems:
+            raise RuntimeError(f"load_state_dict into {type(self).__name__}: " + ". ".join(problems))
+        with no_grad():
+            for k, arr in values.items():
+                t = own[k]
+                t.data[...] = to_device(arr, t.device).astype(t.dtype, copy=False)
+                t._version_counter[0] += 1
+        return IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------------ calling
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} has no forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not self._paths_assigned:  # name parameters by their path, from the root called first
+            for _ in self.named_parameters():
+                pass
+            for m in self.modules():
+                object.__setattr__(m, "_paths_assigned", True)
+        return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------------ printing
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        if not self._modules:
+            return lines[0] + ")"
+        lines[0] = lines[0]
+        for name, m in self._modules.items():
+            child = repr(m).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child}")
+        return "\n".join(lines) + "\n)"
+
+
+class Sequential(Module):
+    """Modules applied one after the other; ``Sequential(a, b)`` or ``Sequential(OrderedDict)``."""
+
+    def __init__(self, *layers: Any) -> None:
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], dict):
+            for name, m in layers[0].items():
+                setattr(self, name, m)
+        else:
+            for i, m in enumerate(layers):
+                if not isinstance(m, Module):
+                    raise TypeError(f"Sequential: item {i} is a {type(m).__name__}, not a Module")
+                setattr(self, str(i), m)
+
+    def forward(self, x: Any) -> Any:
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def __getitem__(self, i: int) -> Module:
+        return list(self._modules.values())[i]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())

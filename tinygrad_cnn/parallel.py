@@ -1,0 +1,95 @@
+"""Split a batch over the CPU cores.
+
+OpenBLAS runs a small GEMM (LeNet's are 6x25 by 25x892) on one core and numpy's copies and adds
+always run on one core, so a convolution over a batch uses one core of two. :func:`run_chunks`
+cuts the batch into one contiguous chunk per core and runs ``fn(start, stop)`` for each in a thread
+(numpy and BLAS release the GIL while they work). Meanwhile OpenBLAS is held to one thread per call,
+so the two chunks do not fight over the cores. ``TINYGRAD_CNN_THREADS`` sets the number of threads
+(default: the number of cores; 1 turns this off).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+_threads = max(1, int(os.environ.get("TINYGRAD_CNN_THREADS", os.cpu_count() or 1)))
+_pool: ThreadPoolExecutor | None = None
+_lock = threading.Lock()
+_blas: tuple[Any, Any] | None | bool = False  # False: not looked for yet; None: not found
+
+MIN_BYTES = 1 << 18  # below this much data a kernel is faster on one core than split
+
+
+def threads() -> int:
+    """How many threads :func:`run_chunks` uses."""
+    return _threads
+
+
+def set_threads(n: int) -> None:
+    """Change the number of threads (1 runs every kernel on the calling thread)."""
+    global _threads, _pool
+    with _lock:
+        _threads = max(1, int(n))
+        if _pool is not None:
+            _pool.shutdown(wait=True)
+            _pool = None
+
+
+def _openblas() -> tuple[Any, Any] | None:
+    """``(set_num_threads, get_num_threads)`` of the OpenBLAS that numpy loaded, if any."""
+    global _blas
+    if _blas is not False:
+        return _blas  # type: ignore[return-value]
+    _blas = None
+    try:
+        with open("/proc/self/maps") as f:
+            paths = sorted({line.split()[-1] for line in f if "openblas" in line.lower()
+                            and ".so" in line})
+    except OSError:
+        return None
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in ("openblas_set_num_threads", "scipy_openblas_set_num_threads64_",
+                     "openblas_set_num_threads64_", "scipy_openblas_set_num_threads"):
+            setter = getattr(lib, name, None)
+            getter = getattr(lib, name.replace("set_num", "get_num"), None)
+            if setter is not None and getter is not None:
+                _blas = (setter, getter)
+                return _blas
+    return None
+
+
+def run_chunks(n: int, fn: Callable[[int, int], None], nbytes: int = MIN_BYTES) -> None:
+    """Run ``fn(start, stop)`` over ``[0, n)`` in contiguous chunks, one per thread; ``nbytes`` is
+    how much data the whole job touches (small jobs run in one piece on the calling thread)."""
+    global _pool
+    k = min(_threads, n)
+    if k <= 1 or nbytes < MIN_BYTES:
+        fn(0, n)
+        return
+    with _lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=_threads - 1,
+                                       thread_name_prefix="tinygrad_cnn")
+        pool = _pool
+    bounds = [(i * n // k, (i + 1) * n // k) for i in range(k)]
+    blas = _openblas()
+    previous = blas[1]() if blas else None
+    if blas:
+        blas[0](1)
+    try:
+        futures = [pool.submit(fn, s, e) for s, e in bounds[1:]]
+        fn(*bounds[0])
+        for f in futures:
+            f.result()
+    finally:
+        if blas:
+            blas[0](previous)

@@ -39,12 +39,26 @@ def timeit(fn: Callable[[], Any], repeat: int = 7, min_time: float = 0.05,
     return statistics.median(samples)
 
 
-def torch_or_none() -> Any:
+def torch_available() -> bool:
+    """Whether PyTorch is installed -- without importing it (an import would bloat this process,
+    and children inherit their parent's peak RSS figure)."""
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM; ru_maxrss would include the parent's)."""
     try:
-        import torch
-    except ImportError:
-        return None
-    return torch
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def blas_info() -> str:
@@ -80,9 +94,12 @@ def machine() -> dict[str, str]:
         "numpy": np.__version__,
         "numpy BLAS": blas_info(),
     }
-    torch = torch_or_none()
-    info["torch"] = f"{torch.__version__} ({torch.get_num_threads()} threads)" if torch else \
-        "not installed"
+    if torch_available():
+        from importlib.metadata import version
+
+        info["torch"] = version("torch")
+    else:
+        info["torch"] = "not installed"
     return info
 
 

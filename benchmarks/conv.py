@@ -8,7 +8,6 @@ all measured in the same run.
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import numpy as np
 

@@ -7,14 +7,13 @@ run.
 
 from __future__ import annotations
 
-import resource
 import sys
 import time
 from typing import Any
 
 import numpy as np
 
-from benchmarks.common import fmt_time, ratio, timeit
+from benchmarks.common import fmt_time, peak_rss_mb, ratio, timeit
 
 BATCH = 64
 
@@ -22,10 +21,6 @@ BATCH = 64
 def _data() -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(0)
     return rng.standard_normal((BATCH, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, BATCH)
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _ours() -> dict[str, float]:
@@ -50,7 +45,7 @@ def _ours() -> dict[str, float]:
     first = time.perf_counter() - t0
     return {"LeNet-5 training step, batch 64": timeit(step, repeat=15, min_time=0.2),
             "first step in a fresh process": first,
-            "peak RSS of the process (MB)": _peak_rss_mb()}
+            "peak RSS of the process (MB)": peak_rss_mb()}
 
 
 def _torch() -> dict[str, float]:
@@ -89,7 +84,7 @@ def _torch() -> dict[str, float]:
     first = time.perf_counter() - t0
     return {"LeNet-5 training step, batch 64": timeit(step, repeat=15, min_time=0.2),
             "first step in a fresh process": first,
-            "peak RSS of the process (MB)": _peak_rss_mb()}
+            "peak RSS of the process (MB)": peak_rss_mb()}
 
 
 def run(impl: str) -> dict[str, float]:

@@ -19,7 +19,7 @@ import sys
 import time
 from typing import Any
 
-from benchmarks.common import fmt_time, machine, ratio, torch_or_none
+from benchmarks.common import fmt_time, machine, ratio, torch_available
 
 MODULES = ["engine", "conv", "lenet"]
 
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         result = importlib.import_module(f"benchmarks.{module}").run(impl)
         print(json.dumps(result))
         return 0
-    with_torch = torch_or_none() is not None
+    with_torch = torch_available()
     lines = [f"# tinygrad_cnn benchmarks ({time.strftime('%Y-%m-%d')})", ""]
     for k, v in machine().items():
         lines.append(f"- {k}: {v}")

@@ -23,6 +23,7 @@ from tinygrad_cnn.autograd import (
 from tinygrad_cnn.backend import is_available, tune_malloc
 from tinygrad_cnn.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from tinygrad_cnn.random import manual_seed
+from tinygrad_cnn.serialization import CheckpointError, load, save
 from tinygrad_cnn.tensor import (
     Tensor,
     arange,
@@ -47,8 +48,8 @@ __version__ = "0.1.0"
 tune_malloc()  # keep freed step buffers for reuse; TINYGRAD_CNN_TUNE_MALLOC=0 turns it off
 
 __all__ = [
-    "Context", "Function", "GradcheckError", "Tensor", "arange", "cat", "detect_anomaly",
+    "CheckpointError", "Context", "Function", "GradcheckError", "Tensor", "arange", "cat", "detect_anomaly",
     "enable_grad", "full", "grad", "gradcheck", "gradgradcheck", "is_available",
-    "is_grad_enabled", "manual_seed", "no_grad", "ones", "ones_like", "rand", "randn",
-    "set_grad_enabled", "stack", "tensor", "where", "zeros", "zeros_like",
+    "is_grad_enabled", "load", "manual_seed", "no_grad", "ones", "ones_like", "rand", "randn",
+    "save", "set_grad_enabled", "stack", "tensor", "where", "zeros", "zeros_like",
 ]

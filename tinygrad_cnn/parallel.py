@@ -20,7 +20,7 @@ from typing import Any
 _threads = max(1, int(os.environ.get("TINYGRAD_CNN_THREADS", os.cpu_count() or 1)))
 _pool: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
-_blas: tuple[Any, Any] | None | bool = False  # False: not looked for yet; None: not found
+_blas: tuple[Any, Any] | bool | None = False  # False: not looked for yet; None: not found
 
 MIN_BYTES = 1 << 18  # below this much data a kernel is faster on one core than split
 

@@ -163,6 +163,23 @@ class Module:
                 t.grad = Tensor._make(to_device(t.grad.data, device))
         return self
 
+    def _cast(self, dtype: Any) -> Module:
+        for t in [*self.parameters(), *self.buffers()]:
+            if t.dtype.kind == "f":
+                t.data = t.data.astype(dtype)
+                t._version_counter[0] += 1
+                if t.grad is not None:
+                    t.grad = Tensor._make(t.grad.data.astype(dtype))
+        return self
+
+    def double(self) -> Module:
+        """Floating parameters and buffers to float64 (in place); returns self."""
+        return self._cast(np.float64)
+
+    def float(self) -> Module:
+        """Floating parameters and buffers to float32 (in place); returns self."""
+        return self._cast(np.float32)
+
     def state_dict(self) -> OrderedDict[str, Tensor]:
         """Every parameter and buffer by path, detached (sharing memory, like PyTorch)."""
         state: OrderedDict[str, Tensor] = OrderedDict()

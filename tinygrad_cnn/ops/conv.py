@@ -160,7 +160,7 @@ def col2im(cols: Any, lay: Layout, out: Any) -> None:
     xp = array_module(cols)
     n, c, kh, kw, _ = cols.shape
     (sh, sw), (dh, dw), (oh, ow) = lay.stride, lay.dilation, lay.out_hw
-    ((top, bottom), (left, right)), (h, w) = lay.pads, lay.in_hw
+    ((top, _), (left, _)), (h, w) = lay.pads, lay.in_hw
     full_h, full_w = max(lay.rows, top + h), max(lay.cols, left + w)
     if (top, left) == (0, 0) and (full_h, full_w) == (h, w) and out.flags.c_contiguous:
         full = out  # no padding to cut: add straight into the result

@@ -88,7 +88,7 @@ class Optimizer:
             p = params[int(i)]
             entry = {}
             for k, v in s.items():
-                if isinstance(v, Tensor) or hasattr(v, "shape") and getattr(v, "ndim", 0) > 0:
+                if isinstance(v, Tensor) or (hasattr(v, "shape") and getattr(v, "ndim", 0) > 0):
                     arr = v.data if isinstance(v, Tensor) else v
                     if tuple(arr.shape) != p.shape:
                         raise ValueError(f"{type(self).__name__}.load_state_dict: state {k!r} of "

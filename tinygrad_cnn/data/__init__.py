@@ -1,0 +1,7 @@
+"""Data: the IDX format, MNIST, and ``DataLoader``."""
+
+from tinygrad_cnn.data.idx import IDXError, read_idx, write_idx
+from tinygrad_cnn.data.loader import DataLoader, Subset
+from tinygrad_cnn.data.mnist import MNIST, ChecksumError
+
+__all__ = ["MNIST", "ChecksumError", "DataLoader", "IDXError", "Subset", "read_idx", "write_idx"]

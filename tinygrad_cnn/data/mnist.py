@@ -1,0 +1,184 @@
+"""MNIST: the four original IDX files, checksum-verified, found locally or downloaded atomically.
+
+Where the files are looked for, in order: an explicit ``root``; ``$TINYGRAD_CNN_DATA``;
+``./data/mnist``; the ``data/mnist`` of the source checkout this package runs from (the repository
+ships the files there); the user cache ``~/.cache/tinygrad_cnn/mnist`` (``$XDG_CACHE_HOME`` is
+honoured). A file that is found but does not match its SHA-256 is an error naming the path -- it is
+never silently replaced. Files found nowhere are downloaded into the cache from the known mirrors:
+streamed into a temporary file next to the target, verified, and only then renamed into place, so
+an interrupted or wrong download leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tinygrad_cnn.data.idx import read_idx
+
+FILES = {
+    "train-images": ("train-images-idx3-ubyte.gz",
+                     "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"),
+    "train-labels": ("train-labels-idx1-ubyte.gz",
+                     "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"),
+    "test-images": ("t10k-images-idx3-ubyte.gz",
+                    "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"),
+    "test-labels": ("t10k-labels-idx1-ubyte.gz",
+                    "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"),
+}
+MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+)
+MEAN, STD = 0.1307, 0.3081  # of the training images scaled to [0, 1]
+
+Progress = Callable[[str, int, int], None]  # (file name, bytes so far, total bytes or 0)
+
+
+class ChecksumError(ValueError):
+    """A data file does not have the bytes it should."""
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "tinygrad_cnn" / "mnist"
+
+
+def search_path(root: str | os.PathLike[str] | None = None) -> list[Path]:
+    """The folders searched for the MNIST files, in order."""
+    paths: list[Path] = []
+    if root is not None:
+        paths.append(Path(root))
+    if os.environ.get("TINYGRAD_CNN_DATA"):
+        paths.append(Path(os.environ["TINYGRAD_CNN_DATA"]))
+    paths.append(Path.cwd() / "data" / "mnist")
+    paths.append(Path(__file__).resolve().parents[2] / "data" / "mnist")  # the source checkout
+    paths.append(cache_dir())
+    unique: list[Path] = []
+    for p in paths:
+        if p.resolve() not in [u.resolve() for u in unique]:
+            unique.append(p)
+    return unique
+
+
+def _verified(path: Path, digest: str) -> Path:
+    actual = sha256(path)
+    if actual != digest:
+        raise ChecksumError(f"{path} is corrupt or truncated: its SHA-256 is {actual}, expected "
+                            f"{digest}. Delete it (or put the original file there) and run again.")
+    return path
+
+
+def download(name: str, digest: str, target_dir: Path, mirrors: tuple[str, ...] = MIRRORS,
+             progress: Progress | None = None, timeout: float = 30.0) -> Path:
+    """Fetch ``name`` from the first mirror that serves the right bytes into ``target_dir``.
+
+    The download goes to a temporary file beside the target and is renamed into place only after
+    its SHA-256 matched; a failed or wrong download leaves nothing behind."""
+    target_dir.mkdir(parents=True, exist_ok=True)
+    errors = []
+    for mirror in mirrors:
+        url = mirror.rstrip("/") + "/" + name
+        fd, tmp_name = tempfile.mkstemp(dir=target_dir, prefix=f".{name}.", suffix=".part")
+        tmp = Path(tmp_name)
+        try:
+            h = hashlib.sha256()
+            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+                total = int(resp.headers.get("Content-Length") or 0)
+                done = 0
+                while block := resp.read(1 << 16):
+                    out.write(block)
+                    h.update(block)
+                    done += len(block)
+                    if progress:
+                        progress(name, done, total)
+                out.flush()
+                os.fsync(out.fileno())
+            if h.hexdigest() != digest:
+                raise ChecksumError(f"wrong bytes (SHA-256 {h.hexdigest()}, expected {digest})")
+            final = target_dir / name
+            os.replace(tmp, final)
+            return final
+        except (OSError, urllib.error.URLError, ChecksumError, ValueError) as exc:
+            errors.append(f"{url}: {exc}")
+        finally:
+            tmp.unlink(missing_ok=True)
+    raise RuntimeError(f"could not download {name}; tried:\n  " + "\n  ".join(errors) +
+                       f"\nPut the file into {target_dir} (or set TINYGRAD_CNN_DATA to a folder "
+                       "that has it).")
+
+
+def locate(key: str, root: str | os.PathLike[str] | None = None, download_missing: bool = True,
+           mirrors: tuple[str, ...] | None = None, progress: Progress | None = None) -> Path:
+    """The verified path of one of the four files (``"train-images"``, ...)."""
+    name, digest = FILES[key]
+    for folder in search_path(root):
+        candidate = folder / name
+        if candidate.is_file():
+            return _verified(candidate, digest)
+    if not download_missing:
+        raise FileNotFoundError(f"{name} is not in any of: " +
+                                ", ".join(str(p) for p in search_path(root)))
+    env_mirrors = os.environ.get("TINYGRAD_CNN_MNIST_MIRRORS")
+    if mirrors is None:
+        mirrors = tuple(env_mirrors.split(",")) if env_mirrors else MIRRORS
+    return download(name, digest, cache_dir(), mirrors, progress)
+
+
+class MNIST:
+    """The MNIST digits: ``images`` ``(N, 28, 28)`` uint8 and ``labels`` ``(N,)`` int64.
+
+    Items are ``(image, label)`` with the image as float32 ``(1, 28, 28)``, scaled to [0, 1] and
+    normalised with the training set's mean and standard deviation (``normalize=False`` keeps
+    [0, 1]).
+    """
+
+    def __init__(self, root: str | os.PathLike[str] | None = None, train: bool = True,
+                 download: bool = True, normalize: bool = True,
+                 mirrors: tuple[str, ...] | None = None, progress: Progress | None = None) -> None:
+        split = "train" if train else "test"
+        paths = {kind: locate(f"{split}-{kind}", root, download, mirrors, progress)
+                 for kind in ("images", "labels")}
+        self.images = read_idx(paths["images"])
+        self.labels = read_idx(paths["labels"]).astype(np.int64)
+        if self.images.ndim != 3 or self.labels.shape != self.images.shape[:1]:
+            raise ValueError(f"MNIST {split}: {paths['images']} has shape {self.images.shape} and "
+                             f"{paths['labels']} {self.labels.shape}; expected (N, 28, 28) and (N,)")
+        self.train, self.normalize, self.paths = train, normalize, paths
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def transform(self, images: np.ndarray) -> np.ndarray:
+        """uint8 ``(..., 28, 28)`` -> float32 ``(..., 1, 28, 28)``."""
+        x = images.astype(np.float32)[..., None, :, :] / np.float32(255)
+        if self.normalize:
+            x = (x - np.float32(MEAN)) / np.float32(STD)
+        return x
+
+    def __getitem__(self, i: Any) -> tuple[np.ndarray, Any]:
+        return self.transform(self.images[i]), self.labels[i]
+
+    def arrays(self, index: Any = slice(None)) -> tuple[np.ndarray, np.ndarray]:
+        """A whole batch at once: ``(images float32 (B, 1, 28, 28), labels (B,))``."""
+        return self.transform(self.images[index]), self.labels[index]
+
+    def __repr__(self) -> str:
+        return f"MNIST({'train' if self.train else 'test'}, {len(self)} images)"

@@ -50,6 +50,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class _ThreadState(threading.local):
     grad_enabled = True
     anomaly = False
+    scope: str | None = None  # path of the module whose forward is running (for the drawings)
 
 
 _state = _ThreadState()
@@ -158,9 +159,13 @@ class Context:
         "fn",
         "hooks",
         "in_meta",
+        "in_names",
         "needs_input_grad",
         "next",
+        "out",
+        "out_meta",
         "retained",
+        "scope",
         "seq",
         "stack",
     )
@@ -177,6 +182,12 @@ class Context:
         self.hooks: list[Callable[[Tensor], Tensor | None]] | None = None
         self.retained: weakref.ref[Tensor] | None = None
         self.stack: list[str] | None = None
+        # for the drawings: the output (weakly: a node must not keep its output alive), its shape
+        # and dtype, the names of the inputs, and the module the op ran in
+        self.out: weakref.ref[Tensor] | None = None
+        self.out_meta: tuple[Any, Any] = ((), None)
+        self.in_names: tuple[str | None, ...] = ()
+        self.scope: str | None = None
 
     @property
     def name(self) -> str:
@@ -301,6 +312,10 @@ class Function:
         ctx.in_meta = tuple((a.shape, a.dtype) for a in arrays)
         ctx.attrs = attrs
         ctx.seq = next(_seq)
+        ctx.out = weakref.ref(result)
+        ctx.out_meta = (out.shape, out.dtype)
+        ctx.in_names = tuple(t.name for t in inputs)
+        ctx.scope = _state.scope
         if ctx._to_save:
             ctx._saved = _resolve_saved(cls, ctx._to_save, inputs, arrays, out, counter)
             ctx._to_save = ()

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tinygrad_cnn.autograd import no_grad
+from tinygrad_cnn.autograd import _state, no_grad
 from tinygrad_cnn.backend import to_device
 from tinygrad_cnn.tensor import Tensor
 
@@ -48,6 +48,7 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_paths_assigned", False)
+        object.__setattr__(self, "_path", None)  # "conv1", "features.0": ops run inside are tagged
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:
@@ -233,9 +234,15 @@ class Module:
         if not self._paths_assigned:  # name parameters by their path, from the root called first
             for _ in self.named_parameters():
                 pass
-            for m in self.modules():
+            for path, m in self.named_modules():
                 object.__setattr__(m, "_paths_assigned", True)
-        return self.forward(*args, **kwargs)
+                object.__setattr__(m, "_path", path or None)
+        outer = _state.scope
+        _state.scope = self._path if self._path is not None else outer
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            _state.scope = outer
 
     # ------------------------------------------------------------------ printing
     def extra_repr(self) -> str:

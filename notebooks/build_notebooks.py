@@ -1,0 +1,343 @@
+"""Write the four notebooks from the cells below and execute them, so that the committed .ipynb files
+carry their outputs. Run from the repository root after changing a cell:
+
+    python notebooks/build_notebooks.py            # all of them
+    python notebooks/build_notebooks.py 03         # the ones whose name contains "03"
+
+The test suite (tests/test_notebooks.py) executes the committed notebooks again, top to bottom.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+HERE = Path(__file__).resolve().parent
+M, C = "markdown", "code"
+
+NB1 = [
+    (M, """# 1 · A CNN by hand, then by the engine
+
+The tutorial this project grew from builds a convolutional layer by hand in numpy -- forward,
+`bp_sensitivity_map`, `bp_gradient`, update -- and checks it on one worked example: a 3×5×5 input,
+two 3×3×3 filters with biases 1 and 0, stride 2, zero padding 1, identity activation. Here we run
+that example twice: first with the tutorial's plain loops (`tinygrad_cnn.reference`), then with
+`F.conv2d` and `backward()`. Every number is asserted, not just printed.
+
+**Glossary** -- the tutorial's words and ours:
+
+| tutorial | tinygrad_cnn / PyTorch |
+|---|---|
+| sensitivity map (δ, "误差敏感项") | output gradient `grad_output` = ∂Loss/∂output |
+| filter, `Filter.weights` | one output channel of `weight` (shape `(K, C, kh, kw)`) |
+| `filter_number` / `channel_number` | `out_channels` (K) / `in_channels` (C) |
+| `zero_padding` | `padding` |
+| `bp_sensitivity_map` (full convolution with the 180°-flipped kernel) | the input gradient = a transposed convolution |
+| `bp_gradient` | the weight gradient (a convolution of the input with the output gradient) and the bias gradient (the sum of the sensitivity map) |
+| `get_max_index` | the tie rule of max pooling: the first maximum in row-major order |"""),
+    (C, """import numpy as np
+import tinygrad_cnn.nn.functional as F
+from tinygrad_cnn import Tensor, reference
+
+ex = reference.tutorial_example()
+a, filters, bias, b = ex["input"], ex["weight"], ex["bias"], ex["grad_output"]
+print("input a:", a.shape, " filters:", filters.shape, " biases:", bias, " sensitivity map b:", b.shape)"""),
+    (M, """## Forward, with the tutorial's loops
+
+`reference.conv2d` pads the input with zeros, then for every output position takes the patch under
+the filter and sums `patch * filter + bias` -- the tutorial's `get_patch` and `conv`, one window
+at a time."""),
+    (C, """out_loops = reference.conv2d(a[None], filters, bias, stride=2, padding=1)[0]
+print(out_loops)
+tutorial_forward = np.array([[[6, 7, 5], [3, -1, -1], [2, -1, 4]],
+                             [[2, -5, -8], [1, -4, -4], [0, -5, -5]]])
+assert np.array_equal(out_loops, tutorial_forward)"""),
+    (M, """## Backward, with the tutorial's loops
+
+The gradients follow from the chain rule, product by product (`reference.conv2d_backward`). The
+tutorial computes the input gradient differently -- it *expands* the sensitivity map by the stride
+(zeros between the entries), pads it, and convolves it with each filter turned by 180°. Both give
+the same numbers. Then one SGD step with learning rate 0.001, the tutorial's `Filter.update`."""),
+    (C, """grad_x, grad_w, grad_b = reference.conv2d_backward(a[None], filters, b[None], stride=2, padding=1)
+flipped = reference.conv2d_input_grad_tutorial((1, 3, 5, 5), filters, b[None], stride=2, padding=1)
+assert np.allclose(flipped, grad_x)
+
+lr = 0.001
+new_filters_loops = filters - lr * grad_w
+new_bias_loops = bias - lr * grad_b
+np.set_printoptions(precision=3, suppress=True)
+print("filter1 after the update:\\n", new_filters_loops[0])
+print("filter2 after the update:\\n", new_filters_loops[1])
+print("biases:", [f"{v:.17g}" for v in new_bias_loops])
+
+tutorial_filter1 = np.array([[[-1.008, 0.99, -0.009], [-0.005, 0.994, -0.006], [-0.006, 0.995, 0.996]],
+                             [[-1.004, -1.001, -0.004], [-0.01, -0.009, -0.012], [-0.002, -1.002, -0.002]],
+                             [[-0.002, -0.002, -1.003], [-0.005, 0.992, -0.005], [0.993, -1.008, -1.007]]])
+tutorial_filter2 = np.array([[[0.998, 0.998, -1.001], [-1.004, -1.007, 0.997], [-0.004, -1.004, 0.998]],
+                             [[0, 0.999, 0], [-1.009, -0.005, -1.004], [-1.004, 1, 0]],
+                             [[-1.004, -0.006, -0.005], [-1.002, -0.005, 0.998], [-1.002, -0.001, 0]]])
+assert np.array_equal(np.round(new_filters_loops[0], 3), tutorial_filter1)
+assert np.array_equal(np.round(new_filters_loops[1], 3), tutorial_filter2)
+assert [f"{v:.17g}" for v in new_bias_loops] == ["0.99099999999999999", "-0.0070000000000000001"]"""),
+    (M, """## The same with the engine
+
+Now the tensors record what happens: `F.conv2d` builds the graph, `backward(b)` runs the VJPs --
+the input gradient is a `conv_transpose2d` and the weight gradient a `conv2d_weight`, both
+vectorised -- and we update with the same rule. The numbers are the same, bit for bit."""),
+    (C, """x = Tensor(a[None], requires_grad=True)      # a batch of one (N, C, H, W), float64 as in the tutorial
+w = Tensor(filters, requires_grad=True)
+bb = Tensor(bias, requires_grad=True)
+out = F.conv2d(x, w, bb, stride=2, padding=1)
+out.backward(Tensor(b[None]))                  # the sensitivity map is the output gradient
+print(out[0])
+print("grad_fn:", out.grad_fn.name, out.grad_fn.attrs)
+
+assert np.array_equal(out.numpy()[0], tutorial_forward)
+assert np.array_equal(x.grad.numpy(), grad_x) and np.array_equal(w.grad.numpy(), grad_w)
+new_w = w.numpy() - lr * w.grad.numpy()
+new_b = bb.numpy() - lr * bb.grad.numpy()
+assert np.array_equal(new_w, new_filters_loops) and np.array_equal(new_b, new_bias_loops)
+print("engine and loops agree; biases after the update:", [f"{v:.17g}" for v in new_b])"""),
+    (M, """## Pooling's backward and its tie rule
+
+Max pooling passes each window's gradient to the window's maximum. When a window holds the maximum
+twice, the tutorial's `get_max_index` keeps the *first* one in row-major order (its `>` never
+replaces an equal value) -- and so do PyTorch and tinygrad_cnn."""),
+    (C, """x = np.array([[[[1., 3., 5., 5.],
+                [3., 2., 5., 5.],
+                [0., 0., 7., 1.],
+                [0., 0., 1., 7.]]]])
+t = Tensor(x, requires_grad=True)
+F.max_pool2d(t, 2).sum().backward()
+print("gradient of sum(max_pool2d(x, 2)):\\n", t.grad.numpy()[0, 0])
+loops = reference.max_pool2d_backward(x, np.ones((1, 1, 2, 2)), 2)
+assert np.array_equal(t.grad.numpy(), loops)
+assert t.grad.numpy()[0, 0, 0, 1] == 1 and t.grad.numpy()[0, 0, 1, 0] == 0   # 3 at (0,1) wins over 3 at (1,0)
+assert t.grad.numpy()[0, 0, 2:, :2].tolist() == [[1, 0], [0, 0]]             # four zeros: the first"""),
+]
+
+NB2 = [
+    (M, """# 2 · The backward graph
+
+A small CNN on a small batch, drawn as it computes (the forward graph) and as it is differentiated
+(the backward graph). Then the most unusual picture: a gradient made with `create_graph=True` is an
+ordinary tensor, so we can draw the backward computation itself."""),
+    (C, """import numpy as np
+import tinygrad_cnn as tg
+import tinygrad_cnn.nn.functional as F
+from tinygrad_cnn import Tensor, grad, nn, optim
+from tinygrad_cnn.viz import draw
+
+tg.manual_seed(0)
+model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                      nn.Flatten(), nn.Linear(4 * 4 * 4, 3))
+x = Tensor(np.random.default_rng(0).standard_normal((2, 1, 8, 8)).astype(np.float32), name="images")
+target = np.array([0, 2])
+logits = model(x)
+logits.name = "logits"
+loss = F.cross_entropy(logits, target)
+loss.name = "loss"
+model"""),
+    (M, """## Forward
+
+Tensors are records `name | shape | dtype`; parameters (amber) carry their module path as their
+name; ops are grey boxes with their attributes; each module's ops sit in a dashed box."""),
+    (C, """draw(loss)"""),
+    (M, """## Backward
+
+`backward()` runs the VJPs newest first; the drawing numbers them in that order, labels each edge
+with the shape of the gradient that flows along it, and -- after the backward ran -- shows the norm
+of every parameter's gradient."""),
+    (C, """loss.backward(retain_graph=True)
+draw(loss, backward=True, show_saved=True)"""),
+    (C, """for name, p in model.named_parameters():
+    print(f"{name:10s} shape {str(p.shape):14s} |grad| = {np.linalg.norm(p.grad.numpy()):.4f}")
+opt = optim.SGD(model.parameters(), lr=0.1)
+before = F.cross_entropy(model(x), target).item()
+opt.step()
+after = F.cross_entropy(model(x), target).item()
+print(f"loss before the step {before:.4f}, after {after:.4f}")
+assert after < before"""),
+    (M, """## The graph of a gradient
+
+`grad(..., create_graph=True)` records the backward pass, so the input gradient of a strided
+convolution is a tensor with its own graph: a **`conv_transpose2d`** -- the tutorial's
+"full convolution with the 180°-flipped kernel" -- fed by the output gradient."""),
+    (C, """xs = Tensor(np.random.default_rng(1).standard_normal((1, 2, 6, 6)), requires_grad=True, name="x")
+ws = Tensor(np.random.default_rng(2).standard_normal((3, 2, 3, 3)), requires_grad=True, name="weight")
+y = F.conv2d(xs, ws, stride=2, padding=1)
+(gx,) = grad((y * y).sum(), xs, create_graph=True)
+gx.name = "dL/dx"
+assert "conv_transpose2d" in draw(gx).source
+draw(gx)"""),
+    (C, """# and it can be differentiated again: a Hessian-vector product
+v = Tensor(np.random.default_rng(3).standard_normal(xs.shape))
+(hv,) = grad((gx * v).sum(), xs)
+print("Hessian-vector product:", hv.shape, f"norm {np.linalg.norm(hv.numpy()):.4f}")"""),
+]
+
+NB3 = [
+    (M, """# 3 · Your own op, checked
+
+The tutorial says: to try another activation, add a class to `activators.py` with `forward` and
+`backward`. Here that is a `Function` -- `forward` on arrays, `backward` in tensor operations -- and
+`gradcheck` / `gradgradcheck` check it against central differences in float64."""),
+    (C, """import numpy as np
+from tinygrad_cnn import Function, GradcheckError, Tensor, gradcheck, gradgradcheck
+
+class Softplus(Function):
+    \"\"\"log(1 + exp(x)); its derivative is the sigmoid.\"\"\"
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.logaddexp(0, x)
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * x.sigmoid()            # tensor ops: differentiable again
+
+x = Tensor(np.random.default_rng(0).standard_normal((3, 4)), requires_grad=True)
+print(Softplus.apply(x))
+assert gradcheck(Softplus.apply, x)
+assert gradgradcheck(Softplus.apply, x)
+print("gradcheck and gradgradcheck pass")"""),
+    (M, """## Break it on purpose
+
+A common slip: forgetting the chain rule's incoming gradient, or a factor in the derivative. The
+report names the input, the element, both values and their errors, and the rule it applied."""),
+    (C, """class BrokenSoftplus(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.logaddexp(0, x)
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * x.sigmoid() * 1.1      # 10% too large
+
+try:
+    gradcheck(BrokenSoftplus.apply, x)
+except GradcheckError as err:
+    report = str(err)
+print(report.split("analytical Jacobian")[0])
+assert "Jacobian mismatch for output 0 with respect to input 0" in report
+assert gradcheck(BrokenSoftplus.apply, x, raise_exception=False) is False"""),
+    (M, """A VJP can also be right to first order but not differentiable -- for instance if it leaves the
+graph through numpy. `gradcheck` passes it; `gradgradcheck`, which differentiates the VJP itself,
+does not."""),
+    (C, """class FirstOrderOnly(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.logaddexp(0, x)
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        s = 1 / (1 + np.exp(-x.numpy()))     # computed outside the graph
+        return grad * Tensor(s)
+
+assert gradcheck(FirstOrderOnly.apply, x)
+ok = gradgradcheck(FirstOrderOnly.apply, x, raise_exception=False)
+print("gradgradcheck:", ok)
+assert ok is False"""),
+]
+
+NB4 = [
+    (M, """# 4 · LeNet-5 on MNIST
+
+A short run -- 12,000 training images, two epochs -- on the real MNIST files that ship in
+`data/mnist/`, then what the network learned and where it still errs. (`python -m tinygrad_cnn
+train` runs the full version.)"""),
+    (C, """import time
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import tinygrad_cnn as tg
+from tinygrad_cnn import optim
+from tinygrad_cnn.data import MNIST, DataLoader, Subset
+from tinygrad_cnn.models import LeNet5
+from tinygrad_cnn.training import evaluate, predict, train_epoch
+
+tg.manual_seed(0)
+train_set, test_set = MNIST(train=True), MNIST(train=False)
+print(train_set, test_set)
+model = LeNet5()
+opt = optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
+train_loader = DataLoader(Subset(train_set, np.arange(12000)), batch_size=64, shuffle=True, seed=0)
+test_loader = DataLoader(test_set, batch_size=1000)"""),
+    (C, """losses, accuracies = [], []
+start = time.perf_counter()
+for epoch in range(2):
+    train_epoch(model, train_loader, opt, on_step=lambda i, n, loss, rate: losses.append(loss))
+    accuracies.append(evaluate(model, test_loader))
+    print(f"epoch {epoch + 1}: test accuracy {accuracies[-1]:.4f}")
+print(f"{time.perf_counter() - start:.1f} s")
+assert accuracies[-1] > 0.95"""),
+    (C, """fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3))
+ax1.plot(np.arange(1, len(losses) + 1), losses)
+ax1.set(xlabel="step", ylabel="mean training loss so far", title="loss")
+ax2.plot([1, 2], accuracies, marker="o")
+ax2.set(xlabel="epoch", ylabel="test accuracy", title="accuracy", xticks=[1, 2])
+fig.tight_layout()"""),
+    (M, """## Where it errs
+
+The misclassified test digits, with the prediction and (in brackets) the label."""),
+    (C, """pred, true = predict(model, test_loader)
+wrong = np.flatnonzero(pred != true)
+print(f"{len(wrong)} of {len(true)} test digits are misclassified")
+fig, axes = plt.subplots(3, 8, figsize=(9, 3.8))
+for ax, i in zip(axes.flat, wrong):
+    ax.imshow(test_set.images[i], cmap="gray_r")
+    ax.set_title(f"{pred[i]} ({true[i]})", fontsize=9)
+    ax.axis("off")
+fig.tight_layout()"""),
+    (M, """## What the first layer learned
+
+The six 5×5 filters of `conv1`: edge and stroke detectors."""),
+    (C, """w = model.conv1.weight.numpy()[:, 0]
+fig, axes = plt.subplots(1, 6, figsize=(9, 1.8))
+for k, ax in enumerate(axes):
+    ax.imshow(w[k], cmap="RdBu_r", vmin=-abs(w).max(), vmax=abs(w).max())
+    ax.set_title(f"filter {k}", fontsize=9)
+    ax.axis("off")"""),
+]
+
+NOTEBOOKS = {
+    "01_cnn_by_hand.ipynb": NB1,
+    "02_backward_graph.ipynb": NB2,
+    "03_gradcheck.ipynb": NB3,
+    "04_lenet_mnist.ipynb": NB4,
+}
+
+
+def build(name: str, cells: list[tuple[str, str]]) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    for kind, source in cells:
+        nb.cells.append(nbformat.v4.new_markdown_cell(source) if kind == M
+                        else nbformat.v4.new_code_cell(source))
+    for i, cell in enumerate(nb.cells):  # stable ids: rebuilding changes nothing that did not
+        cell["id"] = f"{Path(name).stem[:2]}-{i:02d}"
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(HERE)}}).execute()
+    for cell in nb.cells:  # keep the files stable: no run times in the metadata
+        cell.metadata.pop("execution", None)
+    path = HERE / name
+    nbformat.write(nb, path)
+    return path
+
+
+if __name__ == "__main__":
+    import matplotlib
+
+    matplotlib.use("Agg")
+    wanted = sys.argv[1:]
+    for name, cells in NOTEBOOKS.items():
+        if not wanted or any(w in name for w in wanted):
+            path = build(name, cells)
+            print(f"wrote {path.relative_to(HERE.parent)} ({path.stat().st_size / 1024:.0f} KB)")

@@ -39,6 +39,7 @@ that example twice: first with the tutorial's plain loops (`tinygrad_cnn.referen
 | `bp_gradient` | the weight gradient (a convolution of the input with the output gradient) and the bias gradient (the sum of the sensitivity map) |
 | `get_max_index` | the tie rule of max pooling: the first maximum in row-major order |"""),
     (C, """import numpy as np
+
 import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import Tensor, reference
 
@@ -126,6 +127,7 @@ A small CNN on a small batch, drawn as it computes (the forward graph) and as it
 (the backward graph). Then the most unusual picture: a gradient made with `create_graph=True` is an
 ordinary tensor, so we can draw the backward computation itself."""),
     (C, """import numpy as np
+
 import tinygrad_cnn as tg
 import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import Tensor, grad, nn, optim
@@ -154,7 +156,7 @@ of every parameter's gradient."""),
     (C, """loss.backward(retain_graph=True)
 draw(loss, backward=True, show_saved=True)"""),
     (C, """for name, p in model.named_parameters():
-    print(f"{name:10s} shape {str(p.shape):14s} |grad| = {np.linalg.norm(p.grad.numpy()):.4f}")
+    print(f"{name:10s} shape {p.shape!s:14s} |grad| = {np.linalg.norm(p.grad.numpy()):.4f}")
 opt = optim.SGD(model.parameters(), lr=0.1)
 before = F.cross_entropy(model(x), target).item()
 opt.step()
@@ -186,7 +188,9 @@ The tutorial says: to try another activation, add a class to `activators.py` wit
 `backward`. Here that is a `Function` -- `forward` on arrays, `backward` in tensor operations -- and
 `gradcheck` / `gradgradcheck` check it against central differences in float64."""),
     (C, """import numpy as np
+
 from tinygrad_cnn import Function, GradcheckError, Tensor, gradcheck, gradgradcheck
+
 
 class Softplus(Function):
     \"\"\"log(1 + exp(x)); its derivative is the sigmoid.\"\"\"
@@ -252,9 +256,10 @@ A short run -- 12,000 training images, two epochs -- on the real MNIST files tha
 `data/mnist/`, then what the network learned and where it still errs. (`python -m tinygrad_cnn
 train` runs the full version.)"""),
     (C, """import time
-import matplotlib
+
 import matplotlib.pyplot as plt
 import numpy as np
+
 import tinygrad_cnn as tg
 from tinygrad_cnn import optim
 from tinygrad_cnn.data import MNIST, DataLoader, Subset

@@ -91,6 +91,22 @@ def to_device(arr: Any, device: str) -> Any:
     return get_module("cuda").asarray(arr)
 
 
+def add_at(target: Any, index: Any, values: Any) -> None:
+    """``target[index] += values`` with repeated indices adding up (``numpy.add.at``; CuPy's
+    ``cupyx.scatter_add``)."""
+    if type(target) is np.ndarray:
+        np.add.at(target, index, values)
+    else:
+        importlib.import_module("cupyx").scatter_add(target, index, values)
+
+
+def like(arr: Any, reference: Any) -> Any:
+    """``arr`` on the device of ``reference`` (index arrays and targets made on the host)."""
+    if arr is None or array_module(arr) is array_module(reference):
+        return arr
+    return to_device(arr, device_of(reference))
+
+
 def to_numpy(arr: Any) -> np.ndarray:
     """A numpy array with the values of ``arr`` (a device-to-host copy for CuPy)."""
     return arr if type(arr) is np.ndarray else to_device(arr, "cpu")

@@ -17,7 +17,14 @@ import numpy as np
 
 from tinygrad_cnn import autograd
 from tinygrad_cnn.autograd import Context, RemovableHandle, _state
-from tinygrad_cnn.backend import array_module, device_of, get_module, normalize_device, to_device
+from tinygrad_cnn.backend import (
+    array_module,
+    device_of,
+    get_module,
+    like,
+    normalize_device,
+    to_device,
+)
 from tinygrad_cnn.backend import to_numpy as _to_numpy
 
 Number = int | float | bool
@@ -619,7 +626,7 @@ class Tensor:
     def gather(self, dim: int, index: Any) -> Tensor:
         """``out[i][j] = self[i][index[i][j]]`` along ``dim`` (PyTorch's ``gather``)."""
         d = _dim(dim, self.ndim, "gather")
-        idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+        idx = like(index.data if isinstance(index, Tensor) else np.asarray(index), self.data)
         if idx.dtype.kind not in "iu":
             raise TypeError(f"gather: index must be an integer tensor, got {idx.dtype}")
         if idx.ndim != self.ndim:
@@ -854,7 +861,7 @@ def _pad_widths(pad: Sequence[int], shape: tuple[int, ...]) -> tuple[tuple[int, 
 
 
 def _index_key(key: Any, t: Tensor) -> Any:
-    """Turn tensors inside an index into arrays and check integer/bool index arrays."""
+    """Turn tensors inside an index into arrays on ``t``'s device and check integer/bool ones."""
     items = key if isinstance(key, tuple) else (key,)
     out = []
     for k in items:
@@ -865,6 +872,7 @@ def _index_key(key: Any, t: Tensor) -> Any:
         if hasattr(k, "dtype") and not isinstance(k, np.generic):
             if k.dtype.kind not in "biu":
                 raise IndexError(f"getitem: index arrays must hold integers or bools, got {k.dtype}")
+            k = like(k, t.data)
             if k.dtype.kind == "b":
                 out.extend(array_module(k).nonzero(k))
                 continue
@@ -924,6 +932,9 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False) -> Tensor:
         b = _to_tensor(b, a)
     if reverse:
         a, b = b, a
+    if type(a.data) is not type(b.data):
+        raise RuntimeError(f"{fn.name}: the operands are on different devices ({a.device} and "
+                           f"{b.device}); move one with .to(device)")
     if a.data.shape != b.data.shape:
         try:
             shape = np.broadcast_shapes(a.data.shape, b.data.shape)
@@ -954,6 +965,9 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
                                                                   dtype=bool)
     if cond.dtype != np.bool_:
         cond = Tensor._make(cond.data.astype(bool))
+    ref = x if isinstance(x, Tensor) else y
+    if isinstance(ref, Tensor) and cond.device != ref.device:
+        cond = Tensor._make(like(cond.data, ref.data))
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         raise TypeError("where: x or y must be a Tensor")
     if not isinstance(x, Tensor):

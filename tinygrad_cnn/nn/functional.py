@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn.backend import like, to_numpy
 from tinygrad_cnn.ops import activation, conv, loss, pool
 from tinygrad_cnn.tensor import Tensor
 
@@ -58,6 +59,10 @@ def _image(x: Any, op: str) -> tuple[Tensor, bool]:
 
 
 def _same_dtype(op: str, *tensors: Tensor | None) -> None:
+    devices = [t.device for t in tensors if t is not None]
+    if len(set(devices)) > 1:
+        raise RuntimeError(f"{op}: input, weight and bias must be on one device, got "
+                           f"{', '.join(devices)}; move them with .to(device)")
     dts = {t.dtype for t in tensors if t is not None}
     if len(dts) > 1:
         names = ", ".join(f"{t.dtype}" for t in tensors if t is not None)
@@ -304,7 +309,7 @@ def _class_target(logits: Tensor, target: Any, op: str, reduction: str
     """Logits as ``(N, C)``, target as an int array ``(N,)``, and the shape of per-sample losses."""
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = to_numpy(target.data) if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind not in "iu":
         raise TypeError(f"{op}: target must hold class indices (an integer tensor), got {t.dtype}")
     if logits.ndim == 1:  # unbatched (C,) with a 0-d target
@@ -329,7 +334,7 @@ def _class_target(logits: Tensor, target: Any, op: str, reduction: str
         bad = int(t.max()) if int(t.max()) >= c else int(t.min())
         raise IndexError(f"{op}: target holds class {bad}, but the input has {c} classes "
                          f"(0 to {c - 1})")
-    return logits, t.astype(np.int64, copy=False), sample_shape
+    return logits, like(t.astype(np.int64, copy=False), logits.data), sample_shape
 
 
 def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -355,7 +360,7 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"mse_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     if not isinstance(target, Tensor):
-        target = Tensor(np.asarray(target), dtype=input.dtype)
+        target = Tensor(np.asarray(target), dtype=input.dtype, device=input.device)
     if input.shape != target.shape:
         raise ValueError(f"mse_loss: input {input.shape} and target {target.shape} must have the "
                          "same shape")

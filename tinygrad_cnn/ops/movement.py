@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function
-from tinygrad_cnn.backend import array_module, to_device
+from tinygrad_cnn.backend import add_at, array_module, to_device
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -101,7 +101,7 @@ class GetItemBackward(Function):
         if _is_basic(key):
             out[key] = g
         else:
-            xp.add.at(out, key, g)
+            add_at(out, key, g)
         return out
 
     @staticmethod
@@ -196,7 +196,7 @@ class ScatterAdd(Function):
         if unique:
             moved.reshape(-1)[flat.reshape(-1)] = values
         else:
-            xp.add.at(moved.reshape(-1), flat.reshape(-1), values)
+            add_at(moved.reshape(-1), flat.reshape(-1), values)
         return xp.ascontiguousarray(xp.moveaxis(moved, -1, dim))
 
     @staticmethod

@@ -1,0 +1,79 @@
+"""backend, workspace and parallel: the pieces under the ops."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tinygrad_cnn import backend, parallel, workspace
+
+
+def test_device_names():
+    assert backend.normalize_device(None) == "cpu"
+    assert backend.normalize_device("CUDA:0") == "cuda" and backend.normalize_device("gpu") == "cuda"
+    with pytest.raises(ValueError, match="unknown device"):
+        backend.normalize_device("tpu")
+    assert backend.array_module(np.ones(1)) is np and backend.device_of(np.ones(1)) == "cpu"
+
+
+def test_add_at_adds_repeated_indices():
+    a = np.zeros(3)
+    backend.add_at(a, np.array([0, 0, 2]), np.array([1.0, 2.0, 3.0]))
+    assert a.tolist() == [3, 0, 3]
+
+
+def test_workspace_reuses_only_free_buffers():
+    a = workspace.empty((512, 1024), np.float32)
+    ida = id(a)
+    b = workspace.empty((512, 1024), np.float32)
+    assert b is not a  # a is still in use
+    del a
+    c = workspace.empty((512, 1024), np.float32)
+    assert id(c) == ida  # a's buffer came back
+    view = c[:1]
+    del c
+    d = workspace.empty((512, 1024), np.float32)
+    assert id(d) != ida and view.base is not None  # a view keeps its buffer in use
+    small = workspace.empty((4,), np.float32)
+    assert small is not workspace.empty((4,), np.float32)  # small arrays are not pooled
+
+
+def test_run_chunks_covers_the_range_once():
+    seen = []
+    parallel.run_chunks(10, lambda s, e: seen.extend(range(s, e)), nbytes=1 << 30)
+    assert sorted(seen) == list(range(10))
+    seen.clear()
+    parallel.run_chunks(10, lambda s, e: seen.append((s, e)), nbytes=10)  # small: one piece
+    assert seen == [(0, 10)]
+
+
+def test_run_chunks_propagates_errors():
+    def boom(s, e):
+        if s > 0:
+            raise ValueError("chunk failed")
+
+    if parallel.threads() > 1:
+        with pytest.raises(ValueError, match="chunk failed"):
+            parallel.run_chunks(8, boom, nbytes=1 << 30)
+
+
+def test_conv_results_do_not_depend_on_the_thread_count():
+    import tinygrad_cnn.nn.functional as F
+    from tinygrad_cnn import Tensor
+
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((16, 3, 12, 12)), requires_grad=True)
+    w = Tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    results = []
+    before = parallel.threads()
+    try:
+        for n in (1, 2):
+            parallel.set_threads(n)
+            x.grad = w.grad = None
+            y = F.conv2d(x, w, padding=1)
+            y.backward(Tensor(np.ones(y.shape)))
+            results.append((y.numpy(), x.grad.numpy(), w.grad.numpy()))
+    finally:
+        parallel.set_threads(before)
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

@@ -409,3 +409,17 @@ def _mse_loss(rng):
     import tinygrad_cnn.nn.functional as F
 
     return (lambda a, b: F.mse_loss(a, b)), (t(rng, 3, 4), t(rng, 3, 4))
+
+
+@case("linear", "batch_bias")
+def _linear(rng):
+    import tinygrad_cnn.nn.functional as F
+
+    return (lambda x, w, b: F.linear(x, w, b)), (t(rng, 3, 4), t(rng, 2, 4), t(rng, 2))
+
+
+@case("linear", "3d_no_bias")
+def _linear_3d(rng):
+    import tinygrad_cnn.nn.functional as F
+
+    return (lambda x, w: F.linear(x, w) * x.sum()), (t(rng, 2, 3, 4), t(rng, 2, 4))

@@ -22,7 +22,7 @@ _pool: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
 _blas: tuple[Any, Any] | bool | None = False  # False: not looked for yet; None: not found
 
-MIN_BYTES = 1 << 18  # below this much data a kernel is faster on one core than split
+MIN_BYTES = 8 << 20  # below ~8 MB of data a kernel is as fast on one core as split (LeNet-5)
 
 
 def threads() -> int:

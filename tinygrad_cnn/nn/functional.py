@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.backend import like, to_numpy
-from tinygrad_cnn.ops import activation, conv, loss, pool
+from tinygrad_cnn.ops import activation, conv, linalg, loss, pool
 from tinygrad_cnn.tensor import Tensor
 
 IntPair = int | Sequence[int]
@@ -375,12 +375,13 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise ValueError(f"linear: the input has {input.shape[-1] if input.ndim else 0} features "
                          f"(shape {input.shape}) but weight {weight.shape} expects "
                          f"{weight.shape[-1]} (weight is (out_features, in_features))")
-    out = input @ weight.T
-    if bias is not None:
-        if bias.shape != (weight.shape[0],):
-            raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
-        out = out + bias
-    return out
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+    _same_dtype("linear", input, weight, bias)
+    if input.ndim == 0:
+        raise ValueError("linear: the input needs at least one dimension")
+    inputs = (input, weight) if bias is None else (input, weight, bias)
+    return linalg.Linear.apply(*inputs)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:

@@ -57,35 +57,30 @@ class MaxPool2d(Function):
         ow = pool_out_size(w, kw, pw, sw, dw, ceil_mode)
         rows, cols = (oh - 1) * sh + dh * (kh - 1) + 1, (ow - 1) * sw + dw * (kw - 1) + 1
         xpad = _padded(x, (ph, pw), rows, cols, -xp.inf)
-        # A window's max is the max over its rows of the max along each row, so the search runs
-        # over the kernel columns, then over the kernel rows: KW + KH elementwise passes, no copy
-        # of the windows. A strict ">" keeps the first maximum in row-major window order; offsets
-        # are scanned in increasing order, so "the last offset that was strictly better" is a
-        # running maximum of offset * better (plain arithmetic: masked copies are 10x slower).
-        row_max = xpad[:, :, :rows, 0:sw * (ow - 1) + 1:sw].copy()  # (N, C, rows, OW)
-        col_of = xp.zeros(row_max.shape, dtype=xp.int8)  # kernel column of each row's max
-        for b in range(1, kw):
-            v = xpad[:, :, :rows, b * dw:b * dw + sw * (ow - 1) + 1:sw]
-            better = (v > row_max).view(xp.int8)
-            xp.maximum(row_max, v, out=row_max)
-            xp.maximum(col_of, better * xp.int8(b), out=col_of)
-        out = row_max[:, :, 0:sh * (oh - 1) + 1:sh].copy()  # (N, C, OH, OW)
-        row_in = xp.zeros(out.shape, dtype=xp.int8)  # kernel row of the window's max
-        col_in = col_of[:, :, 0:sh * (oh - 1) + 1:sh].copy()  # and its column
-        for a in range(1, kh):
-            v = row_max[:, :, a * dh:a * dh + sh * (oh - 1) + 1:sh]
+        # One elementwise pass per kernel offset (a, b), in row-major order, over the strided view
+        # of the element at that offset in every window. A strict ">" keeps the first maximum;
+        # offsets only grow, so "the last offset that was strictly better" is a running maximum
+        # of offset * better (plain arithmetic: masked copies are 10x slower in numpy).
+        def at(a: int, b: int) -> Any:  # (N, C, OH, OW): element (a, b) of every window
+            return xpad[:, :, a * dh:a * dh + sh * (oh - 1) + 1:sh,
+                        b * dw:b * dw + sw * (ow - 1) + 1:sw]
+
+        out = at(0, 0).copy()
+        which = xp.zeros(out.shape, dtype=xp.int8 if kh * kw < 128 else xp.int32)
+        for j in range(1, kh * kw):
+            v = at(j // kw, j % kw)
             better = (v > out).view(xp.int8)
             xp.maximum(out, v, out=out)
-            xp.maximum(row_in, better * xp.int8(a), out=row_in)
-            col_in += better * (col_of[:, :, a * dh:a * dh + sh * (oh - 1) + 1:sh] - col_in)
-        # flat index h*W + w into each unpadded input plane (PyTorch's return_indices)
-        # flat index of each maximum in the whole input (N*C*H*W), for the scatter of backward;
-        # ``% (H*W)`` of it is PyTorch's return_indices
-        plane = (xp.arange(n * c, dtype=xp.int64) * (h * w)).reshape(n, c, 1, 1)
-        row0 = (xp.arange(oh, dtype=xp.int64) * sh - ph).reshape(oh, 1) * w
-        col0 = (xp.arange(ow, dtype=xp.int64) * sw - pw).reshape(1, ow)
-        ctx.flat_indices = (plane + row0 + col0) + (row_in.astype(xp.int64) * (dh * w)
-                                                    + col_in.astype(xp.int64) * dw)
+            xp.maximum(which, better * which.dtype.type(j), out=which)
+        # flat index of each maximum in the whole input (N*C*H*W), for the scatter of backward:
+        # window origin + the offset's displacement; ``% (H*W)`` of it is PyTorch's return_indices
+        itype = xp.int32 if x.size < 2**31 else xp.int64
+        jumps = xp.asarray([(j // kw) * dh * w + (j % kw) * dw for j in range(kh * kw)],
+                           dtype=itype)
+        plane = (xp.arange(n * c, dtype=itype) * (h * w)).reshape(n, c, 1, 1)
+        origin = ((xp.arange(oh, dtype=itype) * sh - ph) * w).reshape(oh, 1) + \
+            (xp.arange(ow, dtype=itype) * sw - pw).reshape(1, ow)  # (OH, OW)
+        ctx.flat_indices = jumps[which] + (plane + origin)
         ctx.in_shape = x.shape
         # windows that cannot overlap select each input at most once: scatter by assignment
         ctx.unique = sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1

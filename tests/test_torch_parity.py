@@ -149,7 +149,7 @@ def test_avg_pool2d(seed):
     _compare(out, ref, ours, theirs, rng, f"avg_pool2d k{k} s{stride} p{p} ceil{ceil} inc{include}")
 
 
-@pytest.mark.parametrize("seed", range(50))
+@pytest.mark.parametrize("seed", range(CONFIGS))
 def test_softmax_log_softmax_cross_entropy(seed):
     rng = np.random.default_rng(4000 + seed)
     shape = tuple(int(v) for v in rng.integers(1, 6, int(rng.integers(1, 4))))

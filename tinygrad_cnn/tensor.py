@@ -929,7 +929,10 @@ def _promote(name: str, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
 def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False) -> Tensor:
     """Apply a binary op with explicit broadcasting and dtype promotion."""
     if not isinstance(b, Tensor):
+        scalar = isinstance(b, (int, float))
         b = _to_tensor(b, a)
+        if scalar and b.data.dtype == a.data.dtype:  # the common `x * 2.0`: no broadcasting work
+            return fn.apply(b, a) if reverse else fn.apply(a, b)
     if reverse:
         a, b = b, a
     if type(a.data) is not type(b.data) and array_module(a.data) is not array_module(b.data):

@@ -237,13 +237,15 @@ def _check_windows_see_input(x: Tensor, k: Any, s: Any, p: Any, d: Any, ceil_mod
     for axis in range(2):
         size = x.shape[2 + axis]
         n_out = pool.pool_out_size(size, k[axis], p[axis], s[axis], d[axis], ceil_mode)
-        for o in range(n_out):
-            taps = [o * s[axis] - p[axis] + j * d[axis] for j in range(k[axis])]
-            if not any(0 <= t < size for t in taps):
-                raise ValueError(
-                    f"{op}: with kernel {k}, stride {s}, padding {p} and dilation {d}, the window "
-                    f"at output {'row' if axis == 0 else 'column'} {o} reads only padding "
-                    f"(input {x.shape[2]}x{x.shape[3]}); reduce the padding or the dilation")
+        # taps[o, j]: the input index that tap j of window o reads
+        taps = (np.arange(n_out)[:, None] * s[axis] - p[axis]
+                + np.arange(k[axis])[None, :] * d[axis])
+        blind = ~((taps >= 0) & (taps < size)).any(axis=1)
+        if blind.any():
+            raise ValueError(
+                f"{op}: with kernel {k}, stride {s}, padding {p} and dilation {d}, the window "
+                f"at output {'row' if axis == 0 else 'column'} {int(np.argmax(blind))} reads only "
+                f"padding (input {x.shape[2]}x{x.shape[3]}); reduce the padding or the dilation")
 
 
 def _last_indices(x: Tensor, k: Any, s: Any, p: Any, d: Any, ceil_mode: bool, out: Tensor

@@ -117,3 +117,24 @@ def ratio(ours: float | None, theirs: float | None) -> str:
     if ours is None or theirs is None or theirs == 0:
         return "—"
     return f"{ours / theirs:.2f}×"
+
+
+def torch_lenet5() -> Any:
+    """PyTorch's twin of ``tinygrad_cnn.models.LeNet5`` (same layers and parameter names)."""
+    import torch.nn as tnn
+
+    TF = tnn.functional
+
+    class LeNet5(tnn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1, self.conv2 = tnn.Conv2d(1, 6, 5, padding=2), tnn.Conv2d(6, 16, 5)
+            self.fc1, self.fc2, self.fc3 = tnn.Linear(400, 120), tnn.Linear(120, 84), \
+                tnn.Linear(84, 10)
+
+        def forward(self, x: Any) -> Any:
+            x = TF.max_pool2d(self.conv1(x).relu(), 2)
+            x = TF.max_pool2d(self.conv2(x).relu(), 2).flatten(1)
+            return self.fc3(self.fc2(self.fc1(x).relu()).relu())
+
+    return LeNet5()

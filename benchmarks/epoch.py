@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
 
 import numpy as np
 
-from benchmarks.common import fmt_time, peak_rss_mb, ratio
+from benchmarks.common import fmt_time, peak_rss_mb, ratio, torch_lenet5
 
 
 def _mnist() -> tuple[np.ndarray, np.ndarray]:
@@ -49,19 +48,7 @@ def _torch() -> dict[str, float]:
     TF = tnn.functional
     torch.manual_seed(0)
 
-    class LeNet5(tnn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.conv1, self.conv2 = tnn.Conv2d(1, 6, 5, padding=2), tnn.Conv2d(6, 16, 5)
-            self.fc1, self.fc2, self.fc3 = tnn.Linear(400, 120), tnn.Linear(120, 84), \
-                tnn.Linear(84, 10)
-
-        def forward(self, x: Any) -> Any:
-            x = TF.max_pool2d(self.conv1(x).relu(), 2)
-            x = TF.max_pool2d(self.conv2(x).relu(), 2).flatten(1)
-            return self.fc3(self.fc2(self.fc1(x).relu()).relu())
-
-    model = LeNet5()
+    model = torch_lenet5()
     opt = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
     train = MNIST(train=True)
     order = np.random.default_rng(0).permutation(len(train))

@@ -213,21 +213,10 @@ def timings() -> dict[str, float]:
         return out
     if not torch.cuda.is_available():
         return out
-    tnn, TF = torch.nn, torch.nn.functional
+    from benchmarks.common import torch_lenet5
 
-    class TLeNet(tnn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.conv1, self.conv2 = tnn.Conv2d(1, 6, 5, padding=2), tnn.Conv2d(6, 16, 5)
-            self.fc1, self.fc2, self.fc3 = tnn.Linear(400, 120), tnn.Linear(120, 84), \
-                tnn.Linear(84, 10)
-
-        def forward(self, t: Any) -> Any:
-            t = TF.max_pool2d(self.conv1(t).relu(), 2)
-            t = TF.max_pool2d(self.conv2(t).relu(), 2).flatten(1)
-            return self.fc3(self.fc2(self.fc1(t).relu()).relu())
-
-    tm = TLeNet().cuda()
+    TF = torch.nn.functional
+    tm = torch_lenet5().cuda()
     topt = torch.optim.SGD(tm.parameters(), lr=0.01, momentum=0.9)
     tx, ty = torch.tensor(xs).cuda(), torch.tensor(ys).cuda()
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn._files import atomic_write
 from tinygrad_cnn.backend import to_numpy
 from tinygrad_cnn.tensor import Tensor
 
@@ -87,17 +87,8 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
     path = Path(path)
     arrays: dict[str, np.ndarray] = {}
     schema = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays, "obj")}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **{_SCHEMA_KEY: np.array(json.dumps(schema))}, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda f: np.savez(f, **{_SCHEMA_KEY: np.array(json.dumps(schema))},
+                                          **arrays))
 
 
 def load(path: str | os.PathLike[str]) -> Any:

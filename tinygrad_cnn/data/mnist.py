@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn._files import atomic_write
 from tinygrad_cnn.data.idx import read_idx
 
 FILES = {
@@ -92,15 +92,13 @@ def download(name: str, digest: str, target_dir: Path, mirrors: tuple[str, ...] 
 
     The download goes to a temporary file beside the target and is renamed into place only after
     its SHA-256 matched; a failed or wrong download leaves nothing behind."""
-    target_dir.mkdir(parents=True, exist_ok=True)
     errors = []
     for mirror in mirrors:
         url = mirror.rstrip("/") + "/" + name
-        fd, tmp_name = tempfile.mkstemp(dir=target_dir, prefix=f".{name}.", suffix=".part")
-        tmp = Path(tmp_name)
-        try:
+
+        def fetch(out: Any, url: str = url) -> None:
             h = hashlib.sha256()
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+            with urllib.request.urlopen(url, timeout=timeout) as resp:
                 total = int(resp.headers.get("Content-Length") or 0)
                 done = 0
                 while block := resp.read(1 << 16):
@@ -109,17 +107,13 @@ def download(name: str, digest: str, target_dir: Path, mirrors: tuple[str, ...] 
                     done += len(block)
                     if progress:
                         progress(name, done, total)
-                out.flush()
-                os.fsync(out.fileno())
             if h.hexdigest() != digest:
                 raise ChecksumError(f"wrong bytes (SHA-256 {h.hexdigest()}, expected {digest})")
-            final = target_dir / name
-            os.replace(tmp, final)
-            return final
+
+        try:  # the file appears under its name only once complete and verified
+            return atomic_write(target_dir / name, fetch)
         except (OSError, urllib.error.URLError, ChecksumError, ValueError) as exc:
             errors.append(f"{url}: {exc}")
-        finally:
-            tmp.unlink(missing_ok=True)
     raise RuntimeError(f"could not download {name}; tried:\n  " + "\n  ".join(errors) +
                        f"\nPut the file into {target_dir} (or set TINYGRAD_CNN_DATA to a folder "
                        "that has it).")

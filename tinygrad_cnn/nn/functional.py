@@ -78,6 +78,12 @@ def _check_bias(bias: Tensor | None, channels: int, op: str) -> None:
                          "conv2d(x, w) + b with b of shape (C, H, W).)")
 
 
+def _check_weight(weight: Any, op: str, layout: str) -> None:
+    if not isinstance(weight, Tensor) or weight.ndim != 4:
+        raise ValueError(f"{op}: weight must be a 4-D tensor {layout}, got "
+                         f"{getattr(weight, 'shape', type(weight).__name__)}")
+
+
 def _check_groups(groups: Any, op: str) -> int:
     if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
         raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
@@ -115,9 +121,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
     """
     op = "conv2d"
     x, unbatched = _image(input, op)
-    if not isinstance(weight, Tensor) or weight.ndim != 4:
-        raise ValueError(f"{op}: weight must be a 4-D tensor (out_channels, in_channels // groups, "
-                         f"kh, kw), got {getattr(weight, 'shape', type(weight).__name__)}")
+    _check_weight(weight, op, "(out_channels, in_channels // groups, kh, kw)")
     groups = _check_groups(groups, op)
     s = _pair(stride, "stride", op, 1)
     d = _pair(dilation, "dilation", op, 1)
@@ -156,9 +160,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     """
     op = "conv_transpose2d"
     x, unbatched = _image(input, op)
-    if not isinstance(weight, Tensor) or weight.ndim != 4:
-        raise ValueError(f"{op}: weight must be a 4-D tensor (in_channels, out_channels // groups, "
-                         f"kh, kw), got {getattr(weight, 'shape', type(weight).__name__)}")
+    _check_weight(weight, op, "(in_channels, out_channels // groups, kh, kw)")
     groups = _check_groups(groups, op)
     s = _pair(stride, "stride", op, 1)
     d = _pair(dilation, "dilation", op, 1)

@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from benchmarks.common import fmt_time, peak_rss_mb, ratio, torch_lenet5
+from benchmarks.common import peak_rss_mb, torch_lenet5
 
 
 def _mnist() -> tuple[np.ndarray, np.ndarray]:
@@ -68,19 +68,6 @@ def _torch() -> dict[str, float]:
 
 def run(impl: str) -> dict[str, float]:
     return _ours() if impl == "ours" else _torch()
-
-
-def summarize(ours: dict[str, float], theirs: dict[str, float] | None) -> list[str]:
-    lines = ["| case | tinygrad_cnn | PyTorch | ratio |", "|---|---:|---:|---:|"]
-    for k, v in ours.items():
-        t = theirs.get(k) if theirs else None
-        if "MB" in k:
-            lines.append(f"| {k} | {v:.0f} MB | {f'{t:.0f} MB' if t else '—'} | {ratio(v, t)} |")
-        elif "loss" in k:
-            lines.append(f"| {k} (a check, not a speed) | {v:.4f} | {f'{t:.4f}' if t else '—'} | |")
-        else:
-            lines.append(f"| {k} | {fmt_time(v)} | {fmt_time(t)} | {ratio(v, t)} |")
-    return lines
 
 
 if __name__ == "__main__":

@@ -61,7 +61,12 @@ def table(module: str, ours: dict[str, float], theirs: dict[str, float] | None) 
     lines = ["| case | tinygrad_cnn | PyTorch | ratio |", "|---|---:|---:|---:|"]
     for k, v in ours.items():
         t = theirs.get(k) if theirs else None
-        lines.append(f"| {k} | {fmt_time(v)} | {fmt_time(t)} | {ratio(v, t)} |")
+        if "MB" in k:  # memory, not time
+            lines.append(f"| {k} | {v:.0f} MB | {f'{t:.0f} MB' if t else '—'} | {ratio(v, t)} |")
+        elif "loss" in k:  # a sanity check that both trained alike
+            lines.append(f"| {k} (a check, not a speed) | {v:.4f} | {f'{t:.4f}' if t else '—'} | |")
+        else:
+            lines.append(f"| {k} | {fmt_time(v)} | {fmt_time(t)} | {ratio(v, t)} |")
     return lines
 
 

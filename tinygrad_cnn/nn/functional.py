@@ -20,7 +20,7 @@ IntPair = int | Sequence[int]
 
 __all__ = [
     "avg_pool2d", "conv2d", "conv_transpose2d", "cross_entropy", "dropout", "flatten",
-    "leaky_relu", "linear", "log_softmax", "max_pool2d", "mse_loss", "nll_loss", "relu",
+    "leaky_relu", "linear", "log_softmax", "max_pool2d", "mse_loss", "nll_loss", "pad", "relu",
     "sigmoid", "softmax", "tanh",
 ]
 

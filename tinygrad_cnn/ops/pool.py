@@ -6,7 +6,7 @@ Shapes: ``x (N, C, H, W) -> (N, C, OH, OW)``; ``kernel``, ``stride``, ``padding`
 
 Tie rule of max pooling: the gradient of a window goes to the *first* maximum in row-major window
 order -- the tutorial's ``get_max_index`` (``>`` never replaces an equal value) and PyTorch's rule.
-``numpy.argmax`` returns the first maximum, which is exactly that.
+The forward scans the window offsets in that order with the same strict ``>``.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
 import numpy as np
 
@@ -20,6 +21,16 @@ BATCH = 64
 def _data() -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(0)
     return rng.standard_normal((BATCH, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, BATCH)
+
+
+def _measure(step: Any) -> dict[str, float]:
+    """The first step (a fresh process), then the median of warm ones, then the peak memory."""
+    t0 = time.perf_counter()
+    step()
+    first = time.perf_counter() - t0
+    return {"LeNet-5 training step, batch 64": timeit(step, repeat=15, min_time=0.2),
+            "first step in a fresh process": first,
+            "peak RSS of the process (MB)": peak_rss_mb()}
 
 
 def _ours() -> dict[str, float]:
@@ -39,12 +50,7 @@ def _ours() -> dict[str, float]:
         F.cross_entropy(model(x), ys).backward()
         opt.step()
 
-    t0 = time.perf_counter()
-    step()
-    first = time.perf_counter() - t0
-    return {"LeNet-5 training step, batch 64": timeit(step, repeat=15, min_time=0.2),
-            "first step in a fresh process": first,
-            "peak RSS of the process (MB)": peak_rss_mb()}
+    return _measure(step)
 
 
 def _torch() -> dict[str, float]:
@@ -64,12 +70,7 @@ def _torch() -> dict[str, float]:
         TF.cross_entropy(model(x), y).backward()
         opt.step()
 
-    t0 = time.perf_counter()
-    step()
-    first = time.perf_counter() - t0
-    return {"LeNet-5 training step, batch 64": timeit(step, repeat=15, min_time=0.2),
-            "first step in a fresh process": first,
-            "peak RSS of the process (MB)": peak_rss_mb()}
+    return _measure(step)
 
 
 def run(impl: str) -> dict[str, float]:

@@ -290,6 +290,8 @@ class Function:
             arrays.append(t.data)
             if t.requires_grad:
                 requires = True
+        if len(arrays) > 1:
+            _check_one_device(cls, arrays)
         requires = requires and _state.grad_enabled
         ctx = Context(cls, tuple(t.requires_grad for t in inputs) if requires
                       else (False,) * len(inputs))
@@ -322,6 +324,19 @@ class Function:
         if _state.anomaly:
             ctx.stack = traceback.format_stack()[:-1][-8:]  # the innermost calls, apply() cut
         return result
+
+
+def _check_one_device(cls: type[Function], arrays: list[Any]) -> None:
+    """Every input of an op lives on one device (numpy scalars count as CPU arrays)."""
+    first = type(arrays[0])
+    if all(type(a) is first for a in arrays):
+        return
+    modules = {array_module(a).__name__ for a in arrays}
+    if len(modules) > 1:
+        devices = ", ".join("cpu" if array_module(a).__name__ == "numpy" else "cuda"
+                            for a in arrays)
+        raise RuntimeError(f"{cls.name}: the inputs are on different devices ({devices}); move "
+                           "them to one device with .to(device)")
 
 
 def _resolve_saved(cls: type[Function], to_save: tuple[Any, ...], inputs: Sequence[Tensor],

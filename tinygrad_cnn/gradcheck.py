@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import grad
-from tinygrad_cnn.backend import to_numpy
+from tinygrad_cnn.backend import to_device, to_numpy
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -81,17 +81,10 @@ class _Perturb:
         self.work = to_numpy(t.data).copy()
 
     def set(self, values: np.ndarray) -> None:
-        xp_work = values if type(self.original) is np.ndarray else _like(self.original, values)
-        self.t.data = xp_work
+        self.t.data = values if type(self.original) is np.ndarray else to_device(values, "cuda")
 
     def restore(self) -> None:
         self.t.data = self.original
-
-
-def _like(original: Any, values: np.ndarray) -> Any:
-    from tinygrad_cnn.backend import to_device
-
-    return to_device(values, "cuda")
 
 
 def _numerical_jacobians(func: Callable[..., Any], inputs: tuple[Any, ...], diff: list[int],

@@ -935,9 +935,6 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False) -> Tensor:
             return fn.apply(b, a) if reverse else fn.apply(a, b)
     if reverse:
         a, b = b, a
-    if type(a.data) is not type(b.data) and array_module(a.data) is not array_module(b.data):
-        raise RuntimeError(f"{fn.name}: the operands are on different devices ({a.device} and "
-                           f"{b.device}); move one with .to(device)")
     if a.data.shape != b.data.shape:
         try:
             shape = np.broadcast_shapes(a.data.shape, b.data.shape)

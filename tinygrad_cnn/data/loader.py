@@ -62,7 +62,7 @@ class DataLoader:
         for start in range(0, min(stop, len(order)), self.batch_size):
             idx = order[start:start + self.batch_size]
             if hasattr(self.dataset, "arrays"):
-                x, y = self.dataset.arrays(np.sort(idx) if not self.shuffle else idx)
+                x, y = self.dataset.arrays(idx)
             else:
                 items = [self.dataset[int(i)] for i in idx]
                 x = np.stack([np.asarray(it[0]) for it in items])

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn.autograd import Context, is_grad_enabled
 from tinygrad_cnn.backend import like, to_numpy
 from tinygrad_cnn.ops import activation, conv, linalg, loss, pool
 from tinygrad_cnn.tensor import Tensor
@@ -59,10 +60,6 @@ def _image(x: Any, op: str) -> tuple[Tensor, bool]:
 
 
 def _same_dtype(op: str, *tensors: Tensor | None) -> None:
-    devices = [t.device for t in tensors if t is not None]
-    if len(set(devices)) > 1:
-        raise RuntimeError(f"{op}: input, weight and bias must be on one device, got "
-                           f"{', '.join(devices)}; move them with .to(device)")
     dts = {t.dtype for t in tensors if t is not None}
     if len(dts) > 1:
         names = ", ".join(f"{t.dtype}" for t in tensors if t is not None)
@@ -222,10 +219,17 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
     x, unbatched = _image(input, op)
     k, s, p, d = _pool_args(x, kernel_size, stride, padding, dilation, op)
     _check_windows_see_input(x, k, s, p, d, bool(ceil_mode), op)
-    out = pool.MaxPool2d.apply(x, kernel_size=k, stride=s, padding=p, dilation=d,
-                               ceil_mode=bool(ceil_mode))
+    attrs = dict(kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=bool(ceil_mode))
+    if return_indices and not (is_grad_enabled() and x.requires_grad):
+        # no node will be recorded to keep the indices: run the op's forward on a context of ours
+        ctx = Context(pool.MaxPool2d, (False,))
+        out = Tensor._make(pool.MaxPool2d.forward(ctx, x.data, **attrs))
+    else:
+        out = pool.MaxPool2d.apply(x, **attrs)
+        ctx = out.grad_fn
     if return_indices:
-        indices = _last_indices(x, k, s, p, d, bool(ceil_mode), out)
+        # an index into each input plane, like PyTorch's
+        indices = Tensor._make(ctx.flat_indices % (x.shape[2] * x.shape[3]))
         if unbatched:
             return out.squeeze(0), indices.squeeze(0)
         return out, indices
@@ -248,20 +252,6 @@ def _check_windows_see_input(x: Tensor, k: Any, s: Any, p: Any, d: Any, ceil_mod
                 f"{op}: with kernel {k}, stride {s}, padding {p} and dilation {d}, the window "
                 f"at output {'row' if axis == 0 else 'column'} {int(np.argmax(blind))} reads only "
                 f"padding (input {x.shape[2]}x{x.shape[3]}); reduce the padding or the dilation")
-
-
-def _last_indices(x: Tensor, k: Any, s: Any, p: Any, d: Any, ceil_mode: bool, out: Tensor
-                  ) -> Tensor:
-    if out.grad_fn is not None:
-        flat = out.grad_fn.flat_indices
-    else:
-        from tinygrad_cnn.autograd import Context
-
-        ctx = Context(pool.MaxPool2d, (False,))
-        pool.MaxPool2d.forward(ctx, x.data, kernel_size=k, stride=s, padding=p, dilation=d,
-                               ceil_mode=ceil_mode)
-        flat = ctx.flat_indices
-    return Tensor._make(flat % (x.shape[2] * x.shape[3]))  # an index into each input plane
 
 
 def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None,

@@ -11,14 +11,11 @@ import numpy as np
 from tinygrad_cnn.autograd import no_grad
 from tinygrad_cnn.nn import functional as F
 from tinygrad_cnn.nn import init
+from tinygrad_cnn.nn.functional import _pair
 from tinygrad_cnn.nn.module import Module, Parameter
 from tinygrad_cnn.tensor import Tensor
 
 IntPair = int | tuple[int, int]
-
-
-def _pair(v: Any) -> tuple[int, int]:
-    return (int(v), int(v)) if isinstance(v, (int, np.integer)) else (int(v[0]), int(v[1]))
 
 
 def _empty(*shape: int) -> Parameter:
@@ -62,9 +59,10 @@ class Conv2d(Module):
             raise ValueError(f"Conv2d: groups={groups} must divide in_channels={in_channels} and "
                              f"out_channels={out_channels}")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride, self.dilation = _pair(kernel_size), _pair(stride), \
-            _pair(dilation)
-        self.padding = padding if isinstance(padding, str) else _pair(padding)
+        op = "Conv2d"  # the checks of F.conv2d, at construction time
+        self.kernel_size = _pair(kernel_size, "kernel_size", op, 1)
+        self.stride, self.dilation = _pair(stride, "stride", op, 1), _pair(dilation, "dilation", op, 1)
+        self.padding = padding if isinstance(padding, str) else _pair(padding, "padding", op, 0)
         self.groups = groups
         self.weight = _empty(out_channels, in_channels // groups, *self.kernel_size)
         self.bias = _empty(out_channels) if bias else None
@@ -97,10 +95,11 @@ class ConvTranspose2d(Module):
                  groups: int = 1, bias: bool = True, dilation: IntPair = 1) -> None:
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride, self.padding = _pair(kernel_size), _pair(stride), \
-            _pair(padding)
-        self.output_padding, self.dilation, self.groups = _pair(output_padding), _pair(dilation), \
-            groups
+        op = "ConvTranspose2d"
+        self.kernel_size = _pair(kernel_size, "kernel_size", op, 1)
+        self.stride, self.padding = _pair(stride, "stride", op, 1), _pair(padding, "padding", op, 0)
+        self.output_padding = _pair(output_padding, "output_padding", op, 0)
+        self.dilation, self.groups = _pair(dilation, "dilation", op, 1), groups
         self.weight = _empty(in_channels, out_channels // groups, *self.kernel_size)
         self.bias = _empty(out_channels) if bias else None
         _reset_like_pytorch(self.weight, self.bias, out_channels // groups * math.prod(

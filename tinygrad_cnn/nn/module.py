@@ -252,7 +252,6 @@ class Module:
         lines = [f"{type(self).__name__}({self.extra_repr()}"]
         if not self._modules:
             return lines[0] + ")"
-        lines[0] = lines[0]
         for name, m in self._modules.items():
             child = repr(m).replace("\n", "\n  ")
             lines.append(f"  ({name}): {child}")

@@ -77,3 +77,24 @@ def test_conv_results_do_not_depend_on_the_thread_count():
         parallel.set_threads(before)
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_one_blas_thread_holds_and_restores_openblas():
+    blas = parallel._openblas()
+    if not blas:
+        pytest.skip("numpy here has no OpenBLAS to hold")
+    before = blas[1]()
+    with parallel.one_blas_thread():
+        assert blas[1]() == 1
+    assert blas[1]() == before
+    with pytest.raises(RuntimeError), parallel.one_blas_thread():
+        raise RuntimeError("inside")
+    assert blas[1]() == before  # restored after an error too
+
+
+def test_small_gemm_helper_equals_numpy_matmul():
+    rng = np.random.default_rng(0)
+    for shape_a, shape_b in [((64, 400), (400, 120)), ((3, 5, 7), (7, 2)), ((300, 300), (300, 300))]:
+        a, b = rng.standard_normal(shape_a), rng.standard_normal(shape_b)
+        # (the thread count may change the rounding, not the result)
+        np.testing.assert_allclose(parallel.matmul(a, b), np.matmul(a, b), rtol=1e-12, atol=1e-12)

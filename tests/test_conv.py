@@ -10,6 +10,15 @@ import pytest
 
 import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import Tensor, reference
+from tinygrad_cnn.ops import conv
+
+
+@pytest.fixture(params=["banded", "col2im"])
+def transposed_path(request, monkeypatch):
+    """Run a test with each of the two ways conv_transpose2d (and so conv2d's input gradient)
+    is computed: band matrices by rows, or a GEMM and col2im."""
+    monkeypatch.setattr(conv, "BANDED_MAX_WIDTH", 10**9 if request.param == "banded" else 0)
+    return request.param
 
 STRIDES = [1, 2, (2, 1)]
 PADDINGS = [0, 1, (1, 2), "same", "valid"]
@@ -37,7 +46,7 @@ def _explicit_pads(padding, kernel, dilation):
 
 @pytest.mark.parametrize("stride,padding,dilation,groups", GRID,
                          ids=[f"s{s}-p{p}-d{d}-g{g}" for s, p, d, g in GRID])
-def test_conv2d_matches_reference(stride, padding, dilation, groups):
+def test_conv2d_matches_reference(stride, padding, dilation, groups, transposed_path):
     case = GRID.index((stride, padding, dilation, groups))
     rng = np.random.default_rng(case)
     n = 1 if case % 2 else 3  # batch 1 and 3
@@ -69,7 +78,7 @@ TGRID = list(itertools.product([1, 2, (2, 1)], [0, 1, (1, 0)], [1, 2], [1, 2]))
 
 @pytest.mark.parametrize("stride,padding,dilation,groups", TGRID,
                          ids=[f"s{s}-p{p}-d{d}-g{g}" for s, p, d, g in TGRID])
-def test_conv_transpose2d_matches_reference(stride, padding, dilation, groups):
+def test_conv_transpose2d_matches_reference(stride, padding, dilation, groups, transposed_path):
     case = TGRID.index((stride, padding, dilation, groups))
     rng = np.random.default_rng(100 + case)
     s = (stride, stride) if isinstance(stride, int) else stride

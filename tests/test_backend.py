@@ -57,26 +57,31 @@ def test_run_chunks_propagates_errors():
             parallel.run_chunks(8, boom, nbytes=1 << 30)
 
 
-def test_conv_results_do_not_depend_on_the_thread_count():
+@pytest.mark.parametrize("banded_max_width", [0, 10**9], ids=["im2col", "banded"])
+def test_conv_results_do_not_depend_on_the_thread_count(monkeypatch, banded_max_width):
     import tinygrad_cnn.nn.functional as F
     from tinygrad_cnn import Tensor
+    from tinygrad_cnn.ops import conv
 
+    monkeypatch.setattr(conv, "BANDED_MAX_WIDTH", banded_max_width)
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)  # split even these small convolutions
     rng = np.random.default_rng(0)
-    x = Tensor(rng.standard_normal((16, 3, 12, 12)), requires_grad=True)
-    w = Tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    x = Tensor(rng.standard_normal((7, 4, 12, 11)), requires_grad=True)
+    w = Tensor(rng.standard_normal((6, 2, 3, 2)), requires_grad=True)
     results = []
     before = parallel.threads()
     try:
-        for n in (1, 2):
+        for n in (1, 2, 3):
             parallel.set_threads(n)
             x.grad = w.grad = None
-            y = F.conv2d(x, w, padding=1)
-            y.backward(Tensor(np.ones(y.shape)))
+            y = F.conv2d(x, w, padding=(1, 2), stride=(1, 2), dilation=(2, 1), groups=2)
+            y.backward(Tensor(np.arange(y.numel(), dtype=np.float64).reshape(y.shape)))
             results.append((y.numpy(), x.grad.numpy(), w.grad.numpy()))
     finally:
         parallel.set_threads(before)
-    for a, b in zip(*results):
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-9)
 
 
 def test_one_blas_thread_holds_and_restores_openblas():

@@ -92,10 +92,14 @@ def to_device(arr: Any, device: str) -> Any:
 
 
 def add_at(target: Any, index: Any, values: Any) -> None:
-    """``target[index] += values`` with repeated indices adding up (``numpy.add.at``; CuPy's
-    ``cupyx.scatter_add``)."""
+    """``target[index] += values`` with repeated indices adding up (``numpy.add.at``; in CuPy
+    ``cupy.add.at``, or ``cupyx.scatter_add`` before CuPy had it)."""
     if type(target) is np.ndarray:
         np.add.at(target, index, values)
+        return
+    xp = array_module(target)
+    if hasattr(xp.add, "at"):
+        xp.add.at(target, index, values)
     else:
         importlib.import_module("cupyx").scatter_add(target, index, values)
 

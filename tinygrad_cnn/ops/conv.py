@@ -246,13 +246,11 @@ def banded_weight(w: Any, lay: Layout) -> Any:
     sw, dw = lay.stride[1], lay.dilation[1]
     t = xp.zeros((g, k // g, ow, kh, cg, cols), dtype=w.dtype)
     s_g, s_k, s_j, s_a, s_c, s_x = t.strides
-    wg = w.reshape(g, k // g, cg, kh, kw)
-    for b in range(kw):
-        # entries (g, k, j, a, c) at column x = j*sw + b*dw
-        band = xp.lib.stride_tricks.as_strided(
-            t[..., b * dw:], shape=(g, k // g, ow, kh, cg),
-            strides=(s_g, s_k, s_j + sw * s_x, s_a, s_c))
-        band[...] = wg[..., b].transpose(0, 1, 3, 2)[:, :, None]  # (G, K/G, 1, KH, C/G)
+    # the band: entries (g, k, j, a, c, b) at column x = j*sw + b*dw (distinct for distinct (j, b))
+    band = xp.lib.stride_tricks.as_strided(
+        t, shape=(g, k // g, ow, kh, cg, kw), strides=(s_g, s_k, s_j + sw * s_x, s_a, s_c, dw * s_x))
+    # (K, C/G, KH, KW) -> (G, K/G, 1, KH, C/G, KW), broadcast over j
+    band[...] = w.reshape(g, k // g, cg, kh, kw).transpose(0, 1, 3, 2, 4)[:, :, None]
     return t.reshape(g, k // g * ow, kh * cg * cols)
 
 

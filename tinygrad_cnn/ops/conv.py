@@ -127,16 +127,20 @@ def im2col(x: Any, lay: Layout, out: Any = None) -> Any:
     return out
 
 
-def to_output(y: Any, lay: Layout, out: Any) -> None:
+def to_output(y: Any, lay: Layout, out: Any, bias: Any = None) -> None:
     """Columns ``(N, K, Q)`` into the image ``out (N, K, OH, OW)`` (dropping the wide layout's extra
-    positions)."""
+    positions), plus ``bias (K,)`` when given -- in the same pass."""
+    xp = array_module(y)
     n, k = y.shape[:2]
     oh, ow = lay.out_hw
     if lay.wide:
         s_n, s_k, s_q = y.strides
-        y = array_module(y).lib.stride_tricks.as_strided(
+        y = xp.lib.stride_tricks.as_strided(
             y, shape=(n, k, oh, ow), strides=(s_n, s_k, lay.cols * s_q, s_q))
-    out[...] = y.reshape(n, k, oh, ow)
+    if bias is None:
+        out[...] = y.reshape(n, k, oh, ow)
+    else:
+        xp.add(y.reshape(n, k, oh, ow), bias.reshape(1, k, 1, 1), out=out)
 
 
 def from_output(g: Any, lay: Layout) -> Any:
@@ -202,9 +206,11 @@ def _split(xp: Any) -> Any:
     return parallel.run_chunks if xp is np else (lambda n, fn, nbytes=0: fn(0, n))
 
 
-def conv2d_array(x: Any, w: Any, lay: Layout, cols: Any = None) -> tuple[Any, Any]:
-    """``conv2d`` on arrays: ``(N, C, H, W), (K, C/G, KH, KW) -> (N, K, OH, OW)``; also returns the
-    column matrix, which the weight gradient reuses. Batch chunks run on all cores."""
+def conv2d_array(x: Any, w: Any, lay: Layout, cols: Any = None, bias: Any = None
+                 ) -> tuple[Any, Any]:
+    """``conv2d`` on arrays: ``(N, C, H, W), (K, C/G, KH, KW) -> (N, K, OH, OW)``, plus ``bias
+    (K,)`` when given; also returns the column matrix, which the weight gradient reuses. Batch
+    chunks run on all cores."""
     xp = array_module(x)
     n, c = x.shape[:2]
     k, g, (oh, ow) = w.shape[0], lay.groups, lay.out_hw
@@ -220,7 +226,9 @@ def conv2d_array(x: Any, w: Any, lay: Layout, cols: Any = None) -> tuple[Any, An
             im2col(x[s:e], lay, cols[s:e])
         xp.matmul(wmat, cols[s:e], out=y[s:e])  # (G, K/G, CgKK) @ (n, G, CgKK, Q) -> (n, G, K/G, Q)
         if lay.wide:
-            to_output(y[s:e].reshape(e - s, k, lay.q), lay, out[s:e])
+            to_output(y[s:e].reshape(e - s, k, lay.q), lay, out[s:e], bias)
+        elif bias is not None:
+            out[s:e] += bias.reshape(1, k, 1, 1)
 
     _split(xp)(n, chunk, cols.nbytes)
     return out, cols
@@ -357,12 +365,10 @@ class Conv2d(Function):
         nx, nw = ctx.needs_input_grad[:2]
         lay = layout(x.shape[2:], w.shape[2:], stride, padding, dilation, groups,
                      itemsize=x.itemsize)
-        out, cols = conv2d_array(x, w, lay)
+        out, cols = conv2d_array(x, w, lay, bias=b)
         # the weight gradient needs the same column matrix: keep it instead of rebuilding it
         ctx.save_for_backward(x if nw else None, w if nx else None, cols if nw else None)
         ctx.x_hw, ctx.k_hw, ctx.lay = x.shape[2:], w.shape[2:], lay
-        if b is not None:
-            out += b.reshape(1, -1, 1, 1)
         return out
 
     @staticmethod

@@ -27,6 +27,7 @@ _blas: tuple[Any, Any] | bool | None = False  # False: not looked for yet; None:
 
 MIN_BYTES = 2 << 20  # below ~2 MB of data the thread handoff (40-80 µs) costs more than it saves
 SMALL_GEMM_FLOPS = 16_000_000  # below this a GEMM runs on one OpenBLAS thread, see matmul()
+TINY_GEMM_FLOPS = 1 << 20  # below this a second BLAS thread buys nothing; holding it costs ~3 µs
 
 
 def threads() -> int:
@@ -97,7 +98,7 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
     """
     k = a.shape[-1]
     flops = 2 * k * b.shape[-1] * max(a.size // max(k, 1), 1)
-    if flops >= SMALL_GEMM_FLOPS or _threads <= 1:
+    if not TINY_GEMM_FLOPS <= flops < SMALL_GEMM_FLOPS or _threads <= 1:
         return np.matmul(a, b, out=out)
     with one_blas_thread():
         return np.matmul(a, b, out=out)

@@ -18,7 +18,8 @@ The gradient family:
 
 so gradients of any order stay inside these three ops. (``conv_transpose2d`` is the tutorial's
 "full convolution of the sensitivity map with the 180°-flipped kernel", done as a GEMM and a
-scatter-add over the kernel offsets instead.)
+scatter-add over the kernel offsets instead -- or, for narrow images, as a GEMM with a band
+matrix and one add per kernel row: see :func:`conv_transpose2d_banded`.)
 """
 
 from __future__ import annotations

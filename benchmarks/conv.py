@@ -8,6 +8,7 @@ all measured in the same run.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -38,23 +39,36 @@ def gemm_peak() -> float:
     return 2 * 1024**3 / t
 
 
-def _ours() -> dict[str, float]:
-    import tinygrad_cnn.nn.functional as F
-    from tinygrad_cnn import Tensor, no_grad
+def _library(impl: str) -> tuple[Any, Any, Any]:
+    """``(tensor(array, requires_grad), functional, no_grad)`` of tinygrad_cnn or of PyTorch: the
+    two have the same ``conv2d``/``max_pool2d`` signatures, so one measuring body serves both."""
+    if impl == "ours":
+        import tinygrad_cnn.nn.functional as F
+        from tinygrad_cnn import Tensor, no_grad
 
+        return (lambda a, rg=False: Tensor(a, requires_grad=rg)), F, no_grad
+    import torch
+
+    return (lambda a, rg=False: torch.tensor(a, requires_grad=rg)), torch.nn.functional, \
+        torch.no_grad
+
+
+def run(impl: str) -> dict[str, float]:
+    tensor, F, no_grad = _library(impl)
     rng = np.random.default_rng(0)
-    results: dict[str, float] = {"numpy float32 GEMM 1024³ (FLOP/s)": gemm_peak()}
+    results: dict[str, float] = {}
+    if impl == "ours":
+        results["numpy float32 GEMM 1024³ (FLOP/s)"] = gemm_peak()
     for name, (n, c, h, w, k, ks, pad, input_grad) in CONVS.items():
-        x = Tensor(rng.standard_normal((n, c, h, w)).astype(np.float32), requires_grad=input_grad)
-        wt = Tensor((rng.standard_normal((k, c, ks, ks)) * 0.1).astype(np.float32),
-                    requires_grad=True)
-        b = Tensor(np.zeros(k, dtype=np.float32), requires_grad=True)
+        x = tensor(rng.standard_normal((n, c, h, w)).astype(np.float32), input_grad)
+        wt = tensor((rng.standard_normal((k, c, ks, ks)) * 0.1).astype(np.float32), True)
+        b = tensor(np.zeros(k, dtype=np.float32), True)
 
         def fwd() -> None:
             with no_grad():
                 F.conv2d(x, wt, b, padding=pad)
 
-        g = Tensor(np.ones(F.conv2d(x, wt, b, padding=pad).shape, dtype=np.float32))
+        g = tensor(np.ones(tuple(F.conv2d(x, wt, b, padding=pad).shape), dtype=np.float32))
 
         def fwd_bwd() -> None:
             wt.grad = b.grad = x.grad = None
@@ -62,8 +76,8 @@ def _ours() -> dict[str, float]:
 
         results[f"{name} forward"] = timeit(fwd)
         results[f"{name} forward+backward"] = timeit(fwd_bwd)
-    xp = Tensor(rng.standard_normal(POOL).astype(np.float32), requires_grad=True)
-    gp = Tensor(np.ones((64, 6, 14, 14), dtype=np.float32))
+    xp = tensor(rng.standard_normal(POOL).astype(np.float32), True)
+    gp = tensor(np.ones((64, 6, 14, 14), dtype=np.float32))
 
     def pool_fwd() -> None:
         with no_grad():
@@ -76,51 +90,6 @@ def _ours() -> dict[str, float]:
     results["max_pool2d 2×2 (64, 6, 28, 28) forward"] = timeit(pool_fwd)
     results["max_pool2d 2×2 (64, 6, 28, 28) forward+backward"] = timeit(pool_fwd_bwd)
     return results
-
-
-def _torch() -> dict[str, float]:
-    import torch
-
-    TF = torch.nn.functional
-    rng = np.random.default_rng(0)
-    results: dict[str, float] = {}
-    for name, (n, c, h, w, k, ks, pad, input_grad) in CONVS.items():
-        x = torch.tensor(rng.standard_normal((n, c, h, w)).astype(np.float32),
-                         requires_grad=input_grad)
-        wt = torch.tensor((rng.standard_normal((k, c, ks, ks)) * 0.1).astype(np.float32),
-                          requires_grad=True)
-        b = torch.zeros(k, requires_grad=True)
-
-        def fwd() -> None:
-            with torch.no_grad():
-                TF.conv2d(x, wt, b, padding=pad)
-
-        g = torch.ones(TF.conv2d(x, wt, b, padding=pad).shape)
-
-        def fwd_bwd() -> None:
-            wt.grad = b.grad = x.grad = None
-            TF.conv2d(x, wt, b, padding=pad).backward(g)
-
-        results[f"{name} forward"] = timeit(fwd)
-        results[f"{name} forward+backward"] = timeit(fwd_bwd)
-    xp = torch.tensor(rng.standard_normal(POOL).astype(np.float32), requires_grad=True)
-    gp = torch.ones((64, 6, 14, 14))
-
-    def pool_fwd() -> None:
-        with torch.no_grad():
-            TF.max_pool2d(xp, 2)
-
-    def pool_fwd_bwd() -> None:
-        xp.grad = None
-        TF.max_pool2d(xp, 2).backward(gp)
-
-    results["max_pool2d 2×2 (64, 6, 28, 28) forward"] = timeit(pool_fwd)
-    results["max_pool2d 2×2 (64, 6, 28, 28) forward+backward"] = timeit(pool_fwd_bwd)
-    return results
-
-
-def run(impl: str) -> dict[str, float]:
-    return _ours() if impl == "ours" else _torch()
 
 
 def summarize(ours: dict[str, float], theirs: dict[str, float] | None) -> list[str]:

@@ -35,7 +35,7 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.backend import array_module, device_of
 
 if TYPE_CHECKING:
     from tinygrad_cnn.tensor import Tensor
@@ -331,12 +331,10 @@ def _check_one_device(cls: type[Function], arrays: list[Any]) -> None:
     first = type(arrays[0])
     if all(type(a) is first for a in arrays):
         return
-    modules = {array_module(a).__name__ for a in arrays}
-    if len(modules) > 1:
-        devices = ", ".join("cpu" if array_module(a).__name__ == "numpy" else "cuda"
-                            for a in arrays)
-        raise RuntimeError(f"{cls.name}: the inputs are on different devices ({devices}); move "
-                           "them to one device with .to(device)")
+    devices = [device_of(a) for a in arrays]
+    if len(set(devices)) > 1:
+        raise RuntimeError(f"{cls.name}: the inputs are on different devices "
+                           f"({', '.join(devices)}); move them to one device with .to(device)")
 
 
 def _resolve_saved(cls: type[Function], to_save: tuple[Any, ...], inputs: Sequence[Tensor],

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import grad
-from tinygrad_cnn.backend import to_device, to_numpy
+from tinygrad_cnn.backend import like, to_numpy
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -81,7 +81,7 @@ class _Perturb:
         self.work = to_numpy(t.data).copy()
 
     def set(self, values: np.ndarray) -> None:
-        self.t.data = values if type(self.original) is np.ndarray else to_device(values, "cuda")
+        self.t.data = like(values, self.original)
 
     def restore(self) -> None:
         self.t.data = self.original

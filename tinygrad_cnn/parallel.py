@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn.backend import array_module
+
 _threads = max(1, int(os.environ.get("TINYGRAD_CNN_THREADS", os.cpu_count() or 1)))
 _pool: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
@@ -88,7 +90,8 @@ def one_blas_thread() -> Iterator[None]:
 
 
 def matmul(a: Any, b: Any, out: Any = None) -> Any:
-    """``numpy.matmul(a, b)``, on one OpenBLAS thread when the product is small.
+    """``a @ b`` in the arrays' own module; for numpy, on one OpenBLAS thread when the product is
+    small.
 
     Alone, a small GEMM runs faster on two threads (LeNet-5's first dense layer: 46 µs instead of
     69 µs); inside a training step it is the other way round: OpenBLAS's helper threads keep
@@ -96,6 +99,8 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
     about to use. Holding LeNet-5's dense layers (6 MFLOP) to one thread made its training step
     20% faster on our 2-core machines (``benchmarks/RESULTS.md``).
     """
+    if type(a) is not np.ndarray:  # CuPy: the GPU's own BLAS
+        return array_module(a).matmul(a, b, out=out)
     k = a.shape[-1]
     flops = 2 * k * b.shape[-1] * max(a.size // max(k, 1), 1)
     if not TINY_GEMM_FLOPS <= flops < SMALL_GEMM_FLOPS or _threads <= 1:

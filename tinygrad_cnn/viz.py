@@ -257,10 +257,10 @@ def _draw_forward(g: Any, roots: Iterable[Tensor], nodes: list[Context], cluster
                         named_constants[cname] = src
             g.edge(src, oid)
         g.edge(oid, output_node(ctx))
-    for scope in sorted(clusters, key=lambda s: min(int(o[2:]) for o, _ in clusters[s])):
+    for scope, ops in clusters.items():  # in the order the modules first ran
         with g.subgraph(name=f"cluster_{scope}") as sub:
             sub.attr(label=scope, style="rounded,dashed", color="#999999", fontsize="10")
-            for oid, label in clusters[scope]:
+            for oid, label in ops:
                 sub.node(oid, label, shape="box", style="rounded,filled", fillcolor=OP)
     for r in root_list:  # roots that are leaves themselves
         if r.grad_fn is None:

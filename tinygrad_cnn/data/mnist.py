@@ -71,11 +71,10 @@ def search_path(root: str | os.PathLike[str] | None = None) -> list[Path]:
     paths.append(Path.cwd() / "data" / "mnist")
     paths.append(Path(__file__).resolve().parents[2] / "data" / "mnist")  # the source checkout
     paths.append(cache_dir())
-    unique: list[Path] = []
+    unique: dict[Path, Path] = {}  # resolved -> as given, first occurrence kept
     for p in paths:
-        if p.resolve() not in [u.resolve() for u in unique]:
-            unique.append(p)
-    return unique
+        unique.setdefault(p.resolve(), p)
+    return list(unique.values())
 
 
 def _verified(path: Path, digest: str) -> Path:
@@ -123,13 +122,13 @@ def locate(key: str, root: str | os.PathLike[str] | None = None, download_missin
            mirrors: tuple[str, ...] | None = None, progress: Progress | None = None) -> Path:
     """The verified path of one of the four files (``"train-images"``, ...)."""
     name, digest = FILES[key]
-    for folder in search_path(root):
+    folders = search_path(root)
+    for folder in folders:
         candidate = folder / name
         if candidate.is_file():
             return _verified(candidate, digest)
     if not download_missing:
-        raise FileNotFoundError(f"{name} is not in any of: " +
-                                ", ".join(str(p) for p in search_path(root)))
+        raise FileNotFoundError(f"{name} is not in any of: " + ", ".join(map(str, folders)))
     env_mirrors = os.environ.get("TINYGRAD_CNN_MNIST_MIRRORS")
     if mirrors is None:
         mirrors = tuple(env_mirrors.split(",")) if env_mirrors else MIRRORS
@@ -168,7 +167,7 @@ class MNIST:
         return x
 
     def __getitem__(self, i: Any) -> tuple[np.ndarray, Any]:
-        return self.transform(self.images[i]), self.labels[i]
+        return self.arrays(i)
 
     def arrays(self, index: Any = slice(None)) -> tuple[np.ndarray, np.ndarray]:
         """A whole batch at once: ``(images float32 (B, 1, 28, 28), labels (B,))``."""

@@ -108,6 +108,24 @@ def _conv_pads(padding: Any, kernel: tuple[int, int], dilation: tuple[int, int],
 
 
 # ------------------------------------------------------------------------------ convolution
+def _conv_args(input: Any, weight: Any, stride: Any, dilation: Any, groups: Any, op: str,
+               layout: str) -> tuple[Tensor, bool, tuple[int, int], tuple[int, int], int]:
+    """The checks both convolutions share: ``(x, unbatched, stride, dilation, groups)``."""
+    x, unbatched = _image(input, op)
+    _check_weight(weight, op, layout)
+    groups = _check_groups(groups, op)
+    return x, unbatched, _pair(stride, "stride", op, 1), _pair(dilation, "dilation", op, 1), groups
+
+
+def _conv_call(fn: Any, x: Tensor, weight: Tensor, bias: Tensor | None, unbatched: bool, op: str,
+               **attrs: Any) -> Tensor:
+    """Apply a convolution op with or without its bias; unbatched inputs give unbatched outputs."""
+    _same_dtype(op, x, weight, bias)
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    out = fn.apply(*inputs, **attrs)
+    return out.squeeze(0) if unbatched else out
+
+
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
            padding: IntPair | str = 0, dilation: IntPair = 1, groups: int = 1) -> Tensor:
     """2-D convolution (cross-correlation), ``(N, C, H, W) -> (N, K, OH, OW)``.
@@ -117,11 +135,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
     or ``"valid"``. ``OH = (H + 2*ph - dh*(KH-1) - 1) // sh + 1``.
     """
     op = "conv2d"
-    x, unbatched = _image(input, op)
-    _check_weight(weight, op, "(out_channels, in_channels // groups, kh, kw)")
-    groups = _check_groups(groups, op)
-    s = _pair(stride, "stride", op, 1)
-    d = _pair(dilation, "dilation", op, 1)
+    x, unbatched, s, d, groups = _conv_args(input, weight, stride, dilation, groups, op,
+                                            "(out_channels, in_channels // groups, kh, kw)")
     n, c, h, w = x.shape
     k, cg, kh, kw = weight.shape
     if c % groups:
@@ -141,10 +156,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
                          f"than the padded input {padded[0]}x{padded[1]} (input {h}x{w}); use a "
                          "smaller kernel or dilation, or more padding")
     _check_bias(bias, k, op)
-    _same_dtype(op, x, weight, bias)
-    inputs = (x, weight) if bias is None else (x, weight, bias)
-    out = conv.Conv2d.apply(*inputs, stride=s, padding=pads, dilation=d, groups=groups)
-    return out.squeeze(0) if unbatched else out
+    return _conv_call(conv.Conv2d, x, weight, bias, unbatched, op, stride=s, padding=pads,
+                      dilation=d, groups=groups)
 
 
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
@@ -156,11 +169,8 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     oph + 1``; ``output_padding`` must be smaller than the stride or the dilation.
     """
     op = "conv_transpose2d"
-    x, unbatched = _image(input, op)
-    _check_weight(weight, op, "(in_channels, out_channels // groups, kh, kw)")
-    groups = _check_groups(groups, op)
-    s = _pair(stride, "stride", op, 1)
-    d = _pair(dilation, "dilation", op, 1)
+    x, unbatched, s, d, groups = _conv_args(input, weight, stride, dilation, groups, op,
+                                            "(in_channels, out_channels // groups, kh, kw)")
     p = _pair(padding, "padding", op, 0)
     opad = _pair(output_padding, "output_padding", op, 0)
     n, c, h, w = x.shape
@@ -180,11 +190,9 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
         raise ValueError(f"{op}: the output would be {out_hw[0]}x{out_hw[1]} for input {h}x{w}; "
                          "reduce the padding")
     _check_bias(bias, cg * groups, op)
-    _same_dtype(op, x, weight, bias)
-    inputs = (x, weight) if bias is None else (x, weight, bias)
-    out = conv.ConvTranspose2d.apply(*inputs, stride=s, padding=((p[0], p[0]), (p[1], p[1])),
-                                     output_padding=opad, dilation=d, groups=groups)
-    return out.squeeze(0) if unbatched else out
+    return _conv_call(conv.ConvTranspose2d, x, weight, bias, unbatched, op, stride=s,
+                      padding=((p[0], p[0]), (p[1], p[1])), output_padding=opad, dilation=d,
+                      groups=groups)
 
 
 # ------------------------------------------------------------------------------ pooling
@@ -372,8 +380,6 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
     _same_dtype("linear", input, weight, bias)
-    if input.ndim == 0:
-        raise ValueError("linear: the input needs at least one dimension")
     inputs = (input, weight) if bias is None else (input, weight, bias)
     return linalg.Linear.apply(*inputs)
 
@@ -385,16 +391,12 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return input
-    from tinygrad_cnn.backend import array_module, to_device
     from tinygrad_cnn.random import generator
 
     if p == 1.0:
         return input * 0.0
     keep = generator().random(input.shape) >= p
-    mask = (keep / (1.0 - p)).astype(input.dtype)
-    if array_module(input.data) is not np:
-        mask = to_device(mask, input.device)
-    return input * Tensor._make(mask)
+    return input * Tensor._make(like((keep / (1.0 - p)).astype(input.dtype), input.data))
 
 
 def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:

@@ -22,9 +22,10 @@ def _empty(*shape: int) -> Parameter:
     return Parameter(np.zeros(shape, dtype=np.float32))
 
 
-def _reset_like_pytorch(weight: Parameter, bias: Parameter | None, fan_in: int) -> None:
+def _reset_like_pytorch(weight: Parameter, bias: Parameter | None) -> None:
     init.kaiming_uniform_(weight, a=math.sqrt(5))
     if bias is not None:
+        fan_in, _ = init.calculate_fan_in_and_fan_out(weight)
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
         init.uniform_(bias, -bound, bound)
 
@@ -37,7 +38,7 @@ class Linear(Module):
         self.in_features, self.out_features = in_features, out_features
         self.weight = _empty(out_features, in_features)
         self.bias = _empty(out_features) if bias else None
-        _reset_like_pytorch(self.weight, self.bias, in_features)
+        _reset_like_pytorch(self.weight, self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.linear(x, self.weight, self.bias)
@@ -66,8 +67,7 @@ class Conv2d(Module):
         self.groups = groups
         self.weight = _empty(out_channels, in_channels // groups, *self.kernel_size)
         self.bias = _empty(out_channels) if bias else None
-        _reset_like_pytorch(self.weight, self.bias, in_channels // groups * math.prod(
-            self.kernel_size))
+        _reset_like_pytorch(self.weight, self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
@@ -102,8 +102,7 @@ class ConvTranspose2d(Module):
         self.dilation, self.groups = _pair(dilation, "dilation", op, 1), groups
         self.weight = _empty(in_channels, out_channels // groups, *self.kernel_size)
         self.bias = _empty(out_channels) if bias else None
-        _reset_like_pytorch(self.weight, self.bias, out_channels // groups * math.prod(
-            self.kernel_size))
+        _reset_like_pytorch(self.weight, self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,

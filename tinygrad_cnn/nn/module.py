@@ -8,7 +8,7 @@ time the root module is called or asked for ``named_parameters()``, so drawings 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -29,6 +29,16 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
+    """Drop (or zero in place) the ``.grad`` of each tensor: ``Module.zero_grad`` and
+    ``Optimizer.zero_grad``."""
+    for p in params:
+        if set_to_none:
+            p.grad = None
+        elif p.grad is not None:
+            p.grad.data.fill(0)
 
 
 class IncompatibleKeys(NamedTuple):
@@ -150,11 +160,7 @@ class Module:
         return self.train(False)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        for p in self.parameters():
-            if set_to_none:
-                p.grad = None
-            elif p.grad is not None:
-                p.grad.data.fill(0)
+        zero_grads(self.parameters(), set_to_none)
 
     def to(self, device: str) -> Module:
         """Move every parameter and buffer to ``device`` (in place); returns self."""

@@ -100,9 +100,8 @@ def _padded(x: Any, lay: Layout) -> Any:
     return out
 
 
-def im2col(x: Any, lay: Layout, out: Any = None) -> Any:
-    """Column matrix of the windows: ``x (N, C, H, W) -> (N, G, C/G*KH*KW, Q)``, written into
-    ``out`` when given.
+def im2col(x: Any, lay: Layout, out: Any) -> Any:
+    """Column matrix of the windows: ``x (N, C, H, W) -> out (N, G, C/G*KH*KW, Q)``.
 
     Column ``q`` holds the window of output pixel ``q``; its rows run over ``(c, a, b)``: channel,
     kernel row, kernel column.
@@ -112,8 +111,6 @@ def im2col(x: Any, lay: Layout, out: Any = None) -> Any:
     (kh, kw), (sh, sw), (dh, dw), (oh, ow) = lay.kernel, lay.stride, lay.dilation, lay.out_hw
     xpad = _padded(x, lay)
     s_n, s_c, s_h, s_w = xpad.strides
-    if out is None:
-        out = workspace.empty((n, lay.groups, c // lay.groups * kh * kw, lay.q), x.dtype, xp)
     if lay.wide:
         # (N, C, KH, KW, Q): row (c, a, b) is the flat padded plane from offset a*dh*cols + b*dw
         windows = xp.lib.stride_tricks.as_strided(
@@ -129,19 +126,19 @@ def im2col(x: Any, lay: Layout, out: Any = None) -> Any:
 
 
 def to_output(y: Any, lay: Layout, out: Any, bias: Any = None) -> None:
-    """Columns ``(N, K, Q)`` into the image ``out (N, K, OH, OW)`` (dropping the wide layout's extra
-    positions), plus ``bias (K,)`` when given -- in the same pass."""
+    """Wide-layout columns ``(N, K, Q)`` into the image ``out (N, K, OH, OW)``, dropping the extra
+    positions, plus ``bias (K,)`` when given -- in the same pass. (In the rows layout the GEMM
+    writes the image directly.)"""
     xp = array_module(y)
     n, k = y.shape[:2]
     oh, ow = lay.out_hw
-    if lay.wide:
-        s_n, s_k, s_q = y.strides
-        y = xp.lib.stride_tricks.as_strided(
-            y, shape=(n, k, oh, ow), strides=(s_n, s_k, lay.cols * s_q, s_q))
+    s_n, s_k, s_q = y.strides
+    image = xp.lib.stride_tricks.as_strided(
+        y, shape=(n, k, oh, ow), strides=(s_n, s_k, lay.cols * s_q, s_q))
     if bias is None:
-        out[...] = y.reshape(n, k, oh, ow)
+        out[...] = image
     else:
-        xp.add(y.reshape(n, k, oh, ow), bias.reshape(1, k, 1, 1), out=out)
+        xp.add(image, bias.reshape(1, k, 1, 1), out=out)
 
 
 def from_output(g: Any, lay: Layout) -> Any:
@@ -188,10 +185,12 @@ def col2im(cols: Any, lay: Layout, out: Any) -> None:
         out[...] = full[:, :, top:top + h, left:left + w]
 
 
-def _output_padding(in_size: int, out: int, kernel: int, pad: tuple[int, int], stride: int,
-                    dilation: int) -> int:
-    """Rows a transposed convolution must add to give back exactly ``in_size``."""
-    return in_size + pad[0] + pad[1] - ((out - 1) * stride + dilation * (kernel - 1) + 1)
+def _output_padding(in_hw: Any, out_hw: Any, kernel: Any, pads: Pads, stride: Pair,
+                    dilation: Pair) -> Pair:
+    """Rows and columns a transposed convolution must add to give back exactly ``in_hw``."""
+    h, w = (in_hw[i] + sum(pads[i]) - ((out_hw[i] - 1) * stride[i]
+                                       + dilation[i] * (kernel[i] - 1) + 1) for i in range(2))
+    return h, w
 
 
 def _crop(t: Tensor, hw: tuple[int, ...]) -> Tensor:
@@ -207,24 +206,20 @@ def _split(xp: Any) -> Any:
     return parallel.run_chunks if xp is np else (lambda n, fn, nbytes=0: fn(0, n))
 
 
-def conv2d_array(x: Any, w: Any, lay: Layout, cols: Any = None, bias: Any = None
-                 ) -> tuple[Any, Any]:
+def conv2d_array(x: Any, w: Any, lay: Layout, bias: Any = None) -> tuple[Any, Any]:
     """``conv2d`` on arrays: ``(N, C, H, W), (K, C/G, KH, KW) -> (N, K, OH, OW)``, plus ``bias
     (K,)`` when given; also returns the column matrix, which the weight gradient reuses. Batch
     chunks run on all cores."""
     xp = array_module(x)
     n, c = x.shape[:2]
     k, g, (oh, ow) = w.shape[0], lay.groups, lay.out_hw
-    have_cols = cols is not None
-    if not have_cols:
-        cols = workspace.empty((n, g, c // g * lay.kernel[0] * lay.kernel[1], lay.q), x.dtype, xp)
+    cols = workspace.empty((n, g, c // g * lay.kernel[0] * lay.kernel[1], lay.q), x.dtype, xp)
     wmat = w.reshape(g, k // g, -1)  # (G, K/G, CgKK)
     y = workspace.empty((n, g, k // g, lay.q), x.dtype, xp)
     out = y.reshape(n, k, oh, ow) if not lay.wide else workspace.empty((n, k, oh, ow), x.dtype, xp)
 
     def chunk(s: int, e: int) -> None:
-        if not have_cols:
-            im2col(x[s:e], lay, cols[s:e])
+        im2col(x[s:e], lay, cols[s:e])
         xp.matmul(wmat, cols[s:e], out=y[s:e])  # (G, K/G, CgKK) @ (n, G, CgKK, Q) -> (n, G, K/G, Q)
         if lay.wide:
             to_output(y[s:e].reshape(e - s, k, lay.q), lay, out[s:e], bias)
@@ -378,12 +373,12 @@ class Conv2d(Function):
         a = ctx.attrs
         stride, pads, dilation, groups = a["stride"], a["padding"], a["dilation"], a["groups"]
         nx, nw = ctx.needs_input_grad[:2]
-        # both gradients read g as columns: convert it once
+        # both gradients read g as columns: convert it once (the banded transposed convolution
+        # reads rows instead and leaves the columns to the weight gradient)
         gq = from_output(g.data, ctx.lay) if nx and nw else None
         gx = gw = gb = None
         if nx:
-            op = tuple(_output_padding(ctx.x_hw[i], g.shape[2 + i], ctx.k_hw[i], pads[i],
-                                       stride[i], dilation[i]) for i in range(2))
+            op = _output_padding(ctx.x_hw, g.shape[2:], ctx.k_hw, pads, stride, dilation)
             gx = ConvTranspose2d.apply(g, w, stride=stride, padding=pads, output_padding=op,
                                        dilation=dilation, groups=groups, _zq=gq)
         if nw:
@@ -461,8 +456,7 @@ class Conv2dWeight(Function):
         kernel = a["kernel_size"]
         gx = gg = None
         if ctx.needs_input_grad[0]:
-            op = tuple(_output_padding(ctx.x_hw[i], ctx.g_hw[i], kernel[i], pads[i], stride[i],
-                                       dilation[i]) for i in range(2))
+            op = _output_padding(ctx.x_hw, ctx.g_hw, kernel, pads, stride, dilation)
             gx = ConvTranspose2d.apply(g, gw, stride=stride, padding=pads, output_padding=op,
                                        dilation=dilation, groups=groups)
         if ctx.needs_input_grad[1]:

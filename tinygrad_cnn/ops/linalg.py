@@ -8,11 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from tinygrad_cnn import parallel
 from tinygrad_cnn.autograd import Context, Function
-from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -23,9 +20,7 @@ class MatMul(Function):
     def forward(ctx: Context, a: Any, b: Any) -> Any:
         na, nb = ctx.needs_input_grad
         ctx.save_for_backward(a if nb else None, b if na else None)
-        xp = array_module(a)
-        mm = parallel.matmul if xp is np else xp.matmul
-        return mm(a, b)  # (..., n, k) @ (..., k, m) -> (..., n, m)
+        return parallel.matmul(a, b)  # (..., n, k) @ (..., k, m) -> (..., n, m)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -45,8 +40,7 @@ class Linear(Function):
     def forward(ctx: Context, x: Any, w: Any, b: Any = None) -> Any:
         nx, nw = ctx.needs_input_grad[:2]
         ctx.save_for_backward(x if nw else None, w if nx else None)
-        xp = array_module(x)
-        out = (parallel.matmul if xp is np else xp.matmul)(x, w.T)  # (..., in) @ (in, out) -> (..., out)
+        out = parallel.matmul(x, w.T)  # (..., in) @ (in, out) -> (..., out)
         if b is not None:
             out += b
         return out

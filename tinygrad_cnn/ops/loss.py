@@ -24,6 +24,11 @@ def _reduce(losses: Any, reduction: str) -> Any:
     return losses
 
 
+def _nll(logp: Any, target: Any) -> Any:
+    """``-logp[n, target[n]]`` for every sample: ``(N, C), (N,) -> (N,)``."""
+    return -array_module(logp).take_along_axis(logp, target[:, None], axis=1)[:, 0]
+
+
 def _per_sample(g: Tensor, n: int, reduction: str) -> Tensor:
     """The gradient of the reduction, as one factor per sample, shaped ``(N, 1)``."""
     if reduction == "none":
@@ -41,12 +46,9 @@ class CrossEntropy(Function):
 
     @staticmethod
     def forward(ctx: Context, logits: Any, target: Any = None, reduction: str = "mean") -> Any:
-        xp = array_module(logits)
-        logp = log_softmax_array(logits, 1)  # (N, C)
-        losses = -xp.take_along_axis(logp, target[:, None], axis=1)[:, 0]  # (N,)
         ctx.save_for_backward(logits)
         ctx.target = target
-        return _reduce(losses, reduction)
+        return _reduce(_nll(log_softmax_array(logits, 1), target), reduction)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
@@ -66,9 +68,8 @@ class NLLLoss(Function):
 
     @staticmethod
     def forward(ctx: Context, logp: Any, target: Any = None, reduction: str = "mean") -> Any:
-        xp = array_module(logp)
         ctx.target, ctx.classes = target, logp.shape[1]
-        return _reduce(-xp.take_along_axis(logp, target[:, None], axis=1)[:, 0], reduction)
+        return _reduce(_nll(logp, target), reduction)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:

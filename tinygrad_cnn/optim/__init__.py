@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from tinygrad_cnn.backend import array_module, to_device
+from tinygrad_cnn.nn.module import zero_grads
 from tinygrad_cnn.tensor import Tensor
 
 __all__ = ["SGD", "Adam", "AdamW", "Optimizer", "lr_scheduler"]
@@ -44,11 +45,7 @@ class Optimizer:
         return [p for g in self.param_groups for p in g["params"]]
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        for p in self._params():
-            if set_to_none:
-                p.grad = None
-            elif p.grad is not None:
-                p.grad.data.fill(0)
+        zero_grads(self._params(), set_to_none)
 
     def step(self) -> None:
         for group in self.param_groups:

@@ -58,12 +58,14 @@ def test_run_chunks_propagates_errors():
 
 
 @pytest.mark.parametrize("banded_max_width", [0, 10**9], ids=["im2col", "banded"])
-def test_conv_results_do_not_depend_on_the_thread_count(monkeypatch, banded_max_width):
+@pytest.mark.parametrize("stride", [(1, 2), 1], ids=["rows", "wide"])
+def test_conv_results_do_not_depend_on_the_thread_count(monkeypatch, banded_max_width, stride):
     import tinygrad_cnn.nn.functional as F
     from tinygrad_cnn import Tensor
     from tinygrad_cnn.ops import conv
 
     monkeypatch.setattr(conv, "BANDED_MAX_WIDTH", banded_max_width)
+    monkeypatch.setattr(conv, "WGRAD_T_MIN_CHANNELS", 1)  # stride 1: the transposed weight gradient
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)  # split even these small convolutions
     rng = np.random.default_rng(0)
     x = Tensor(rng.standard_normal((7, 4, 12, 11)), requires_grad=True)
@@ -74,7 +76,7 @@ def test_conv_results_do_not_depend_on_the_thread_count(monkeypatch, banded_max_
         for n in (1, 2, 3):
             parallel.set_threads(n)
             x.grad = w.grad = None
-            y = F.conv2d(x, w, padding=(1, 2), stride=(1, 2), dilation=(2, 1), groups=2)
+            y = F.conv2d(x, w, padding=(1, 2), stride=stride, dilation=(2, 1), groups=2)
             y.backward(Tensor(np.arange(y.numel(), dtype=np.float64).reshape(y.shape)))
             results.append((y.numpy(), x.grad.numpy(), w.grad.numpy()))
     finally:

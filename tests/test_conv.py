@@ -13,11 +13,13 @@ from tinygrad_cnn import Tensor, reference
 from tinygrad_cnn.ops import conv
 
 
-@pytest.fixture(params=["banded", "col2im"])
+@pytest.fixture(params=["banded", "col2im", "banded-wgrad_t", "col2im-wgrad_t"])
 def transposed_path(request, monkeypatch):
     """Run a test with each of the two ways conv_transpose2d (and so conv2d's input gradient)
-    is computed: band matrices by rows, or a GEMM and col2im."""
-    monkeypatch.setattr(conv, "BANDED_MAX_WIDTH", 10**9 if request.param == "banded" else 0)
+    is computed -- band matrices by rows, or a GEMM and col2im -- and each of the two ways the
+    weight gradient reads the output gradient (columns, or transposed columns)."""
+    monkeypatch.setattr(conv, "BANDED_MAX_WIDTH", 10**9 if "banded" in request.param else 0)
+    monkeypatch.setattr(conv, "WGRAD_T_MIN_CHANNELS", 1 if "wgrad_t" in request.param else 10**9)
     return request.param
 
 STRIDES = [1, 2, (2, 1)]

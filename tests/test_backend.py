@@ -57,14 +57,15 @@ def test_run_chunks_propagates_errors():
             parallel.run_chunks(8, boom, nbytes=1 << 30)
 
 
-@pytest.mark.parametrize("banded_max_width", [0, 10**9], ids=["im2col", "banded"])
+@pytest.mark.parametrize("way", ["col2im", "banded", "conv"])
 @pytest.mark.parametrize("stride", [(1, 2), 1], ids=["rows", "wide"])
-def test_conv_results_do_not_depend_on_the_thread_count(monkeypatch, banded_max_width, stride):
+def test_conv_results_do_not_depend_on_the_thread_count(monkeypatch, way, stride):
     import tinygrad_cnn.nn.functional as F
     from tinygrad_cnn import Tensor
     from tinygrad_cnn.ops import conv
 
-    monkeypatch.setattr(conv, "BANDED_MAX_WIDTH", banded_max_width)
+    monkeypatch.setattr(conv, "BANDED_MAX_WIDTH", 10**9 if way == "banded" else 0)
+    monkeypatch.setattr(conv, "AS_CONV_MAX_WASTE", 10**9 if way == "conv" else 0)
     monkeypatch.setattr(conv, "WGRAD_T_MIN_CHANNELS", 1)  # stride 1: the transposed weight gradient
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)  # split even these small convolutions
     rng = np.random.default_rng(0)

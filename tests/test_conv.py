@@ -13,13 +13,17 @@ from tinygrad_cnn import Tensor, reference
 from tinygrad_cnn.ops import conv
 
 
-@pytest.fixture(params=["banded", "col2im", "banded-wgrad_t", "col2im-wgrad_t"])
+@pytest.fixture(params=[f"{t}-{w}" for t in ("banded", "conv", "col2im")
+                        for w in ("wgrad_cols", "wgrad_t")])
 def transposed_path(request, monkeypatch):
-    """Run a test with each of the two ways conv_transpose2d (and so conv2d's input gradient)
-    is computed -- band matrices by rows, or a GEMM and col2im -- and each of the two ways the
-    weight gradient reads the output gradient (columns, or transposed columns)."""
-    monkeypatch.setattr(conv, "BANDED_MAX_WIDTH", 10**9 if "banded" in request.param else 0)
-    monkeypatch.setattr(conv, "WGRAD_T_MIN_CHANNELS", 1 if "wgrad_t" in request.param else 10**9)
+    """Run a test with each of the three ways conv_transpose2d (and so conv2d's input gradient)
+    is computed -- band matrices by rows, a convolution of the padded gradient (stride 1 only), or
+    a GEMM and col2im -- and each of the two ways the weight gradient reads the output gradient
+    (columns, or transposed columns)."""
+    way, wgrad = request.param.split("-")
+    monkeypatch.setattr(conv, "BANDED_MAX_WIDTH", 10**9 if way == "banded" else 0)
+    monkeypatch.setattr(conv, "AS_CONV_MAX_WASTE", 10**9 if way == "conv" else 0)
+    monkeypatch.setattr(conv, "WGRAD_T_MIN_CHANNELS", 1 if wgrad == "wgrad_t" else 10**9)
     return request.param
 
 STRIDES = [1, 2, (2, 1)]

@@ -314,12 +314,54 @@ def conv_transpose2d_banded(z: Any, w: Any, lay: Layout) -> Any:
     return out
 
 
+AS_CONV_MAX_WASTE = 1.5  # see adjoint_as_conv()
+
+
+def adjoint_as_conv(lay: Layout) -> Layout | None:
+    """For stride 1, the adjoint of a convolution is itself a convolution: of the output gradient,
+    zero-padded by ``dilation*(kernel-1) - padding``, with the kernel flipped and its channel axes
+    swapped (the tutorial's "full convolution with the 180°-flipped filter"). Its layout, when that
+    is the cheaper way: it multiplies by the padding's zeros too, ``H*W / (OH*OW)`` times the
+    forward's work, but needs no col2im (whose ``KH*KW`` adds over the column matrix took 15 of the
+    37 ms of the 3×3 pad-1 benchmark convolution's input gradient); so only where that ratio is at
+    most ``AS_CONV_MAX_WASTE`` (a "same" convolution, not LeNet-5's "valid" 14×14 -> 10×10)."""
+    (h, w), (oh, ow) = lay.in_hw, lay.out_hw
+    if lay.stride != (1, 1) or h * w > AS_CONV_MAX_WASTE * oh * ow:
+        return None
+    pads = []
+    for i, (size, out) in enumerate(((h, oh), (w, ow))):
+        reach = lay.dilation[i] * (lay.kernel[i] - 1)
+        lo = reach - lay.pads[i][0]
+        hi = size + reach - out - lo
+        if lo < 0 or hi < 0:  # the gradient would need cropping, not padding
+            return None
+        pads.append((lo, hi))
+    return layout((oh, ow), lay.kernel, (1, 1), (pads[0], pads[1]), lay.dilation, lay.groups,
+                  (h, w))
+
+
+def conv_transpose2d_as_conv(z: Any, w: Any, lay: Layout) -> Any:
+    """``conv_transpose2d`` as the convolution of :func:`adjoint_as_conv`, whose layout ``lay``
+    is: ``w (K, C/G, KH, KW)`` becomes ``(C, K/G, KH, KW)``, flipped in both kernel axes."""
+    xp = array_module(w)
+    k, cg, kh, kw = w.shape
+    g = lay.groups
+    flipped = w.reshape(g, k // g, cg, kh, kw).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1]
+    out, _ = conv2d_array(z, xp.ascontiguousarray(flipped).reshape(g * cg, k // g, kh, kw), lay)
+    return out
+
+
 def conv_transpose2d_array(z: Any, w: Any, lay: Layout, zq: Any = None) -> Any:
     """``conv_transpose2d`` on arrays: ``z (N, K, OH, OW), w (K, C/G, KH, KW) -> (N, C, H, W)``,
     where ``lay`` is the layout of the convolution this one is the adjoint of; ``zq`` is ``z`` as
-    columns when the caller already has them."""
+    columns when the caller already has them. Three ways: band matrices for narrow images
+    (:func:`banded`), a convolution for stride 1 (:func:`adjoint_as_conv`), else a GEMM and
+    col2im."""
     if banded(lay):
         return conv_transpose2d_banded(z, w, lay)
+    as_conv = adjoint_as_conv(lay)
+    if as_conv is not None:
+        return conv_transpose2d_as_conv(z, w, as_conv)
     xp = array_module(z)
     n, k = z.shape[:2]
     _, cg, kh, kw = w.shape
@@ -407,10 +449,11 @@ class Conv2d(Function):
         a = ctx.attrs
         stride, pads, dilation, groups = a["stride"], a["padding"], a["dilation"], a["groups"]
         nx, nw = ctx.needs_input_grad[:2]
-        # both gradients may read g as the same columns: convert it once (the banded transposed
-        # convolution reads rows instead, and the weight gradient may read its own transpose)
+        # both gradients may read g as the same columns: convert it once (only col2im's way of
+        # the transposed convolution reads them, and the weight gradient may read its transpose)
         lay = ctx.lay
-        shared = nx and nw and not banded(lay) and not wgrad_reads_transposed(lay, g.shape[1])
+        shared = (nx and nw and not banded(lay) and adjoint_as_conv(lay) is None
+                  and not wgrad_reads_transposed(lay, g.shape[1]))
         gq = from_output(g.data, lay) if shared else None
         gx = gw = gb = None
         if nx:

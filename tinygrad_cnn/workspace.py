@@ -10,6 +10,7 @@ new one otherwise. Small arrays and non-numpy arrays (CuPy has its own memory po
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 from typing import Any
@@ -32,7 +33,7 @@ def empty(shape: tuple[int, ...], dtype: Any, xp: Any = np) -> Any:
     global _cached_bytes
     dtype = np.dtype(dtype)
     shape = tuple(int(s) for s in shape)
-    nbytes = dtype.itemsize * int(np.prod(shape))
+    nbytes = dtype.itemsize * math.prod(shape)
     if xp is not np or nbytes < MIN_BYTES:
         return xp.empty(shape, dtype=dtype)
     key = (shape, dtype)

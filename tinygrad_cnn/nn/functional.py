@@ -247,7 +247,10 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
 def _check_windows_see_input(x: Tensor, k: Any, s: Any, p: Any, d: Any, ceil_mode: bool,
                              op: str) -> None:
     """A dilated window can step over the whole input and read only padding; its maximum would be
-    -inf with no input position to send the gradient to. PyTorch returns -inf there; we refuse."""
+    -inf with no input position to send the gradient to. PyTorch returns -inf there; we refuse.
+    (Without padding every window starts inside the input: nothing to check.)"""
+    if tuple(p) == (0, 0):
+        return
     for axis in range(2):
         size = x.shape[2 + axis]
         n_out = pool.pool_out_size(size, k[axis], p[axis], s[axis], d[axis], ceil_mode)

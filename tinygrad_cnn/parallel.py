@@ -11,6 +11,7 @@ so the two chunks do not fight over the cores. ``TINYGRAD_CNN_THREADS`` sets the
 from __future__ import annotations
 
 import ctypes
+import itertools
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ _blas: tuple[Any, Any] | bool | None = False  # False: not looked for yet; None:
 
 MIN_BYTES = 2 << 20  # below ~2 MB of data the thread handoff (40-80 µs) costs more than it saves
 SMALL_GEMM_FLOPS = 16_000_000  # below this a GEMM runs on one OpenBLAS thread, see matmul()
+CALLER_WEIGHT = 1.25  # the calling thread's share of a split job, against 1 for each pool thread
 TINY_GEMM_FLOPS = 1 << 20  # below this a second BLAS thread buys nothing; holding it costs ~3 µs
 
 
@@ -127,7 +129,11 @@ def run_chunks(n: int, fn: Callable[[int, int], None], nbytes: int = MIN_BYTES) 
             _pool = ThreadPoolExecutor(max_workers=_threads - 1,
                                        thread_name_prefix="tinygrad_cnn")
         pool = _pool
-    bounds = [(i * n // k, (i + 1) * n // k) for i in range(k)]
+    # the calling thread starts at once; a pool thread starts 25-250 µs later on our VMs (an idle
+    # virtual CPU halts, and the host must schedule it again), so the caller takes a larger piece
+    # (LeNet-5 step -4.6% in an interleaved A/B against equal pieces)
+    cuts = [0] + [round(n * (CALLER_WEIGHT + i) / (CALLER_WEIGHT + k - 1)) for i in range(k)]
+    bounds = [(s, e) for s, e in itertools.pairwise(cuts) if e > s]
     with one_blas_thread():
         futures = [pool.submit(fn, s, e) for s, e in bounds[1:]]
         fn(*bounds[0])

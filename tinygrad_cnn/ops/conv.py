@@ -17,9 +17,11 @@ The gradient family:
 * ``conv2d_weight(x, g)``  --VJP-->  x: ``conv_transpose2d(g, G)``,  g: ``conv2d(x, G)``
 
 so gradients of any order stay inside these three ops. (``conv_transpose2d`` is the tutorial's
-"full convolution of the sensitivity map with the 180°-flipped kernel", done as a GEMM and a
-scatter-add over the kernel offsets instead -- or, for narrow images, as a GEMM with a band
-matrix and one add per kernel row: see :func:`conv_transpose2d_banded`.)
+"full convolution of the sensitivity map with the 180°-flipped kernel". It is computed in one of
+three ways, chosen by :func:`conv_transpose2d_array`: for narrow images a GEMM with a band matrix
+and one add per kernel row (:func:`conv_transpose2d_banded`); for stride 1 that very convolution
+of the zero-padded gradient (:func:`adjoint_as_conv`); otherwise a GEMM and a scatter-add over
+the kernel offsets (:func:`col2im`).)
 """
 
 from __future__ import annotations

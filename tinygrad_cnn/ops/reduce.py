@@ -33,8 +33,8 @@ class Sum(Function):
                 keepdim: bool = False) -> Any:
         ctx.shape, ctx.dim = x.shape, dim
         if dim is not None and len(dim) > 1 and dim[0] == 0 and not keepdim:
-            # the batch axis first, in long contiguous adds, then the rest: up to 2.4x faster than one
-            # strided pass for a bias gradient (N, C, H, W) -> (C,)
+            # the batch axis first, in long contiguous adds, then the rest: up to 2.4x faster
+            # than one strided pass for a bias gradient (N, C, H, W) -> (C,)
             return x.sum(axis=0).sum(axis=tuple(d - 1 for d in dim[1:]))
         return x.sum(axis=dim, keepdims=keepdim)
 

@@ -66,7 +66,8 @@ def test_conv_results_do_not_depend_on_the_thread_count(monkeypatch, way, stride
 
     monkeypatch.setattr(conv, "BANDED_MAX_WIDTH", 10**9 if way == "banded" else 0)
     monkeypatch.setattr(conv, "AS_CONV_MAX_WASTE", 10**9 if way == "conv" else 0)
-    monkeypatch.setattr(conv, "WGRAD_T_MIN_CHANNELS", 1)  # stride 1: the transposed weight gradient
+    monkeypatch.setattr(conv, "WGRAD_T_MIN_CHANNELS", 1)  # the transposed weight gradient
+    monkeypatch.setattr(conv, "WIDE_MAX_BYTES", 10**9)  # stride 1: the wide layout
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)  # split even these small convolutions
     rng = np.random.default_rng(0)
     x = Tensor(rng.standard_normal((7, 4, 12, 11)), requires_grad=True)

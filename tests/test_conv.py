@@ -13,17 +13,20 @@ from tinygrad_cnn import Tensor, reference
 from tinygrad_cnn.ops import conv
 
 
-@pytest.fixture(params=[f"{t}-{w}" for t in ("banded", "conv", "col2im")
-                        for w in ("wgrad_cols", "wgrad_t")])
+@pytest.fixture(params=[f"{t}-{w}-{lay}" for t in ("banded", "conv", "col2im")
+                        for w in ("wgrad_cols", "wgrad_t") for lay in ("rows", "wide")])
 def transposed_path(request, monkeypatch):
     """Run a test with each of the three ways conv_transpose2d (and so conv2d's input gradient)
     is computed -- band matrices by rows, a convolution of the padded gradient (stride 1 only), or
-    a GEMM and col2im -- and each of the two ways the weight gradient reads the output gradient
-    (columns, or transposed columns)."""
-    way, wgrad = request.param.split("-")
+    a GEMM and col2im -- each of the two ways the weight gradient reads the output gradient
+    (columns, or transposed columns), and each column layout (rows; wide wherever stride 1 allows
+    it)."""
+    way, wgrad, lay = request.param.split("-")
     monkeypatch.setattr(conv, "BANDED_MAX_WIDTH", 10**9 if way == "banded" else 0)
     monkeypatch.setattr(conv, "AS_CONV_MAX_WASTE", 10**9 if way == "conv" else 0)
     monkeypatch.setattr(conv, "WGRAD_T_MIN_CHANNELS", 1 if wgrad == "wgrad_t" else 10**9)
+    monkeypatch.setattr(conv, "SMALL_GEMM_MNK", 10**12)
+    monkeypatch.setattr(conv, "WIDE_MAX_BYTES", 10**9 if lay == "wide" else 0)
     return request.param
 
 STRIDES = [1, 2, (2, 1)]

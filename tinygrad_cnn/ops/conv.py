@@ -51,11 +51,14 @@ class Layout(NamedTuple):
     Two column layouts, chosen by :func:`layout`:
 
     * ``"rows"``: one column per output pixel, ``Q = OH*OW`` (any stride);
-    * ``"wide"`` (stride 1 and narrow outputs): the output is computed at every position of a
-      padded row, ``Q = (OH-1)*cols + OW``, and the ``cols - OW`` extra positions per row are thrown
-      away. Each column-matrix row is then one contiguous run of the flattened input, so im2col
-      copies long runs instead of ``OW``-element snippets (4x faster for LeNet's 10-wide conv2),
-      for a few percent more GEMM work.
+    * ``"wide"`` (stride 1 and very narrow outputs, ``OW * itemsize < WIDE_MAX_BYTES``): the
+      output is computed at every position of a padded row, ``Q = (OH-1)*cols + OW``, and the
+      ``cols - OW`` extra positions per row are thrown away. Each column-matrix row is then one
+      contiguous run of the flattened input, so im2col copies long runs instead of ``OW``-element
+      snippets (4x faster alone for LeNet's 10-wide conv2), for more GEMM work, a bigger column
+      matrix and a copy of the output (and of its gradient) between the layouts. Inside a training
+      step, where those big buffers come cold from memory, the rows layout won for both of LeNet's
+      convolutions (10 and 28 wide; step 7.36 -> 6.75 ms), so only rows under 8 floats go wide.
     """
 
     kernel: Pair
@@ -71,6 +74,9 @@ class Layout(NamedTuple):
     q: int
 
 
+WIDE_MAX_BYTES = 32  # see Layout
+
+
 def layout(in_hw: Pair, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair, groups: int,
            out_hw: Pair | None = None, itemsize: int = 4) -> Layout:
     if out_hw is None:
@@ -81,7 +87,7 @@ def layout(in_hw: Pair, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair, 
     cols = (ow - 1) * stride[1] + dilation[1] * (kernel[1] - 1) + 1
     # wide needs the window rows to span the padded input exactly (always so for stride 1, except
     # in the adjoint of a transposed convolution with output_padding)
-    wide = (stride == (1, 1) and ow * itemsize < 128  # rows shorter than two cache lines
+    wide = (stride == (1, 1) and ow * itemsize < WIDE_MAX_BYTES
             and rows == in_hw[0] + sum(pads[0]) and cols == in_hw[1] + sum(pads[1]))
     q = (oh - 1) * cols + ow if wide else oh * ow
     return Layout(kernel, stride, pads, dilation, groups, in_hw, out_hw, rows, cols, wide, q)
@@ -158,13 +164,18 @@ def from_output(g: Any, lay: Layout) -> Any:
 
 
 def from_output_t(g: Any, lay: Layout) -> Any:
-    """An image ``(N, K, OH, OW)`` as transposed wide-layout columns ``(N, G, Q, K/G)``: one
-    column per output channel, zeros at the extra positions. The weight gradient's GEMM reads this
-    operand in order (see :func:`wgrad_reads_transposed`)."""
+    """An image ``(N, K, OH, OW)`` as transposed columns ``(N, G, Q, K/G)``: one column per
+    output channel (in the wide layout with zeros at the extra positions). The weight gradient's
+    GEMM reads this operand in order (see :func:`wgrad_reads_transposed`)."""
     xp = array_module(g)
     n, k, oh, ow = g.shape
     groups = lay.groups
     kg = k // groups
+    if not lay.wide:
+        out = workspace.empty((n, groups, oh * ow, kg), g.dtype, xp)
+        out.reshape(n, groups, oh, ow, kg)[...] = (
+            g.reshape(n, groups, kg, oh, ow).transpose(0, 1, 3, 4, 2))
+        return out
     out = workspace.empty((n, groups, oh * lay.cols, kg), g.dtype, xp)
     grid = out.reshape(n, groups, oh, lay.cols, kg)
     grid[:, :, :, ow:] = 0
@@ -383,16 +394,20 @@ def conv_transpose2d_array(z: Any, w: Any, lay: Layout, zq: Any = None) -> Any:
 
 
 WGRAD_T_MIN_CHANNELS = 16  # see wgrad_reads_transposed()
+SMALL_GEMM_MNK = 1 << 20  # about where OpenBLAS's small-matrix kernels stop
 
 
-def wgrad_reads_transposed(lay: Layout, k: int) -> bool:
+def wgrad_reads_transposed(lay: Layout, k: int, cgkk: int) -> bool:
     """Whether :func:`conv2d_weight_array` multiplies by the output gradient transposed into
     ``(Q, K/G)`` columns (:func:`from_output_t`) rather than by a transposed view of its ``(K/G,
-    Q)`` columns. OpenBLAS's small-matrix kernels run the in-order operand up to 1.6x faster when
-    ``K/G >= 16``; the transposing copy is then cheap (runs of ``K/G`` elements), and for the wide
-    layout it replaces the copy :func:`from_output` makes anyway (LeNet-5's conv2: 1.5 ms -> 0.67
-    ms on one core). With few channels (LeNet-5's conv1: 6) the copy costs more than it saves."""
-    return lay.wide and k // lay.groups >= WGRAD_T_MIN_CHANNELS
+    Q)`` columns. OpenBLAS's small-matrix kernels (per-sample products up to ``SMALL_GEMM_MNK``
+    multiply-adds) run the in-order operand up to 1.6x faster when ``K/G >= 16``; the transposing
+    copy is then cheap (runs of ``K/G`` elements), and in the wide layout it replaces the copy
+    :func:`from_output` makes anyway (LeNet-5's conv2: 1.5 ms -> 0.67 ms on one core). With few
+    channels (LeNet-5's conv1: 6) the copy costs more than it saves, and above the small kernels
+    (the 3×3 benchmark convolution) the two ways run alike."""
+    kg = k // lay.groups
+    return kg >= WGRAD_T_MIN_CHANNELS and (lay.wide or cgkk * lay.q * kg <= SMALL_GEMM_MNK)
 
 
 def conv2d_weight_array(x: Any, g: Any, lay: Layout, cols: Any = None, gq: Any = None) -> Any:
@@ -408,7 +423,7 @@ def conv2d_weight_array(x: Any, g: Any, lay: Layout, cols: Any = None, gq: Any =
     if not have_cols:
         cols = workspace.empty((n, groups, cgkk, lay.q), x.dtype, xp)
     per_sample = workspace.empty((n, groups, cgkk, k // groups), x.dtype, xp)
-    transposed = wgrad_reads_transposed(lay, k)
+    transposed = wgrad_reads_transposed(lay, k, cgkk)
 
     def chunk(s: int, e: int) -> None:
         if not have_cols:
@@ -454,8 +469,9 @@ class Conv2d(Function):
         # both gradients may read g as the same columns: convert it once (only col2im's way of
         # the transposed convolution reads them, and the weight gradient may read its transpose)
         lay = ctx.lay
+        cgkk = w.shape[1] * w.shape[2] * w.shape[3] if w is not None else 0
         shared = (nx and nw and not banded(lay) and adjoint_as_conv(lay) is None
-                  and not wgrad_reads_transposed(lay, g.shape[1]))
+                  and not wgrad_reads_transposed(lay, g.shape[1], cgkk))
         gq = from_output(g.data, lay) if shared else None
         gx = gw = gb = None
         if nx:

@@ -58,7 +58,7 @@ class Layout(NamedTuple):
       snippets (4x faster alone for LeNet's 10-wide conv2), for more GEMM work, a bigger column
       matrix and a copy of the output (and of its gradient) between the layouts. Inside a training
       step, where those big buffers come cold from memory, the rows layout won for both of LeNet's
-      convolutions (10 and 28 wide; step 7.36 -> 6.75 ms), so only rows under 8 floats go wide.
+      convolutions (10 and 28 wide; step 7.36 -> 6.72 ms), so only rows under 8 floats go wide.
     """
 
     kernel: Pair

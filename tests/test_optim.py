@@ -63,21 +63,21 @@ def test_state_dict_round_trip_continues_identically():
     np.testing.assert_allclose(w2.numpy(), w_ref, rtol=1e-12)
 
 
-def test_schedulers():
-    w = Tensor(np.ones(1), requires_grad=True)
-    opt = optim.SGD([w], lr=1.0)
-    sched = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+def _lrs(make_scheduler, steps=5):
+    """The learning rate before each of ``steps`` scheduler steps, starting from lr 1.0."""
+    opt = optim.SGD([Tensor(np.ones(1), requires_grad=True)], lr=1.0)
+    sched = make_scheduler(opt)
     lrs = []
-    for _ in range(5):
+    for _ in range(steps):
         lrs.append(opt.param_groups[0]["lr"])
         sched.step()
+    return lrs
+
+
+def test_schedulers():
+    lrs = _lrs(lambda opt: optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5))
     assert lrs == [1.0, 1.0, 0.5, 0.5, 0.25]
-    opt = optim.SGD([w], lr=1.0)
-    cos = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=4, eta_min=0.1)
-    lrs = []
-    for _ in range(5):
-        lrs.append(opt.param_groups[0]["lr"])
-        cos.step()
+    lrs = _lrs(lambda opt: optim.lr_scheduler.CosineAnnealingLR(opt, T_max=4, eta_min=0.1))
     np.testing.assert_allclose(lrs, [0.1 + 0.9 * (1 + math.cos(math.pi * e / 4)) / 2
                                      for e in range(5)])
 

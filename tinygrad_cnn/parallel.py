@@ -28,7 +28,7 @@ _pool: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
 _blas: tuple[Any, Any] | bool | None = False  # False: not looked for yet; None: not found
 
-MIN_BYTES = 2 << 20  # below ~2 MB of data the thread handoff (40-80 µs) costs more than it saves
+MIN_BYTES = 2 << 20  # below ~2 MB of data the thread handoff (25-250 µs) costs more than it saves
 SMALL_GEMM_FLOPS = 16_000_000  # below this a GEMM runs on one OpenBLAS thread, see matmul()
 CALLER_WEIGHT = 1.25  # the calling thread's share of a split job, against 1 for each pool thread
 TINY_GEMM_FLOPS = 1 << 20  # below this a second BLAS thread buys nothing; holding it costs ~3 µs

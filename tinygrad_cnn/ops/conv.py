@@ -169,16 +169,11 @@ def from_output_t(g: Any, lay: Layout) -> Any:
     GEMM reads this operand in order (see :func:`wgrad_reads_transposed`)."""
     xp = array_module(g)
     n, k, oh, ow = g.shape
-    groups = lay.groups
-    kg = k // groups
-    if not lay.wide:
-        out = workspace.empty((n, groups, oh * ow, kg), g.dtype, xp)
-        out.reshape(n, groups, oh, ow, kg)[...] = (
-            g.reshape(n, groups, kg, oh, ow).transpose(0, 1, 3, 4, 2))
-        return out
-    out = workspace.empty((n, groups, oh * lay.cols, kg), g.dtype, xp)
-    grid = out.reshape(n, groups, oh, lay.cols, kg)
-    grid[:, :, :, ow:] = 0
+    groups, kg = lay.groups, k // lay.groups
+    width = lay.cols if lay.wide else ow  # positions per output row in the columns
+    out = workspace.empty((n, groups, oh * width, kg), g.dtype, xp)
+    grid = out.reshape(n, groups, oh, width, kg)
+    grid[:, :, :, ow:] = 0  # the wide layout's extra positions (none in the rows layout)
     grid[:, :, :, :ow] = g.reshape(n, groups, kg, oh, ow).transpose(0, 1, 3, 4, 2)
     return out[:, :, :lay.q]
 
@@ -364,12 +359,11 @@ def conv_transpose2d_as_conv(z: Any, w: Any, lay: Layout) -> Any:
     return out
 
 
-def conv_transpose2d_array(z: Any, w: Any, lay: Layout, zq: Any = None) -> Any:
+def conv_transpose2d_array(z: Any, w: Any, lay: Layout) -> Any:
     """``conv_transpose2d`` on arrays: ``z (N, K, OH, OW), w (K, C/G, KH, KW) -> (N, C, H, W)``,
-    where ``lay`` is the layout of the convolution this one is the adjoint of; ``zq`` is ``z`` as
-    columns when the caller already has them. Three ways: band matrices for narrow images
-    (:func:`banded`), a convolution for stride 1 (:func:`adjoint_as_conv`), else a GEMM and
-    col2im."""
+    where ``lay`` is the layout of the convolution this one is the adjoint of. Three ways: band
+    matrices for narrow images (:func:`banded`), a convolution for stride 1
+    (:func:`adjoint_as_conv`), else a GEMM and col2im."""
     if banded(lay):
         return conv_transpose2d_banded(z, w, lay)
     as_conv = adjoint_as_conv(lay)
@@ -384,8 +378,7 @@ def conv_transpose2d_array(z: Any, w: Any, lay: Layout, zq: Any = None) -> Any:
     out = workspace.empty((n, g * cg, h, wd), z.dtype, xp)
 
     def chunk(s: int, e: int) -> None:
-        part = from_output(z[s:e], lay) if zq is None else zq[s:e]
-        part = part.reshape(e - s, g, k // g, lay.q)  # (n, G, K/G, Q)
+        part = from_output(z[s:e], lay).reshape(e - s, g, k // g, lay.q)  # (n, G, K/G, Q)
         xp.matmul(wmat, part, out=cols[s:e])  # (G, CgKK, K/G) @ (n, G, K/G, Q) -> (n, G, CgKK, Q)
         col2im(cols[s:e].reshape(e - s, g * cg, kh, kw, lay.q), lay, out[s:e])
 
@@ -410,10 +403,9 @@ def wgrad_reads_transposed(lay: Layout, k: int, cgkk: int) -> bool:
     return kg >= WGRAD_T_MIN_CHANNELS and (lay.wide or cgkk * lay.q * kg <= SMALL_GEMM_MNK)
 
 
-def conv2d_weight_array(x: Any, g: Any, lay: Layout, cols: Any = None, gq: Any = None) -> Any:
+def conv2d_weight_array(x: Any, g: Any, lay: Layout, cols: Any = None) -> Any:
     """The weight gradient on arrays: ``x (N, C, H, W), g (N, K, OH, OW) -> (K, C/G, KH, KW)``;
-    ``cols``/``gq``: ``x`` and ``g`` as columns when the caller already has them (``gq`` is not
-    read when :func:`wgrad_reads_transposed`)."""
+    ``cols``: ``x`` as columns when the caller already has them."""
     xp = array_module(x)
     n, c = x.shape[:2]
     k = g.shape[1]
@@ -431,7 +423,7 @@ def conv2d_weight_array(x: Any, g: Any, lay: Layout, cols: Any = None, gq: Any =
         if transposed:
             part_t = from_output_t(g[s:e], lay)  # (n, G, Q, K/G)
         else:
-            part = from_output(g[s:e], lay) if gq is None else gq[s:e]
+            part = from_output(g[s:e], lay)
             # (n, G, K/G, Q) seen as (n, G, Q, K/G). (This order runs ~1.7x faster in OpenBLAS
             # than (K/G, Q) @ (Q, CgKK) for LeNet's conv1.)
             part_t = part.reshape(e - s, groups, k // groups, lay.q).transpose(0, 1, 3, 2)
@@ -457,7 +449,7 @@ class Conv2d(Function):
         out, cols = conv2d_array(x, w, lay, bias=b)
         # the weight gradient needs the same column matrix: keep it instead of rebuilding it
         ctx.save_for_backward(x if nw else None, w if nx else None, cols if nw else None)
-        ctx.x_hw, ctx.k_hw, ctx.lay = x.shape[2:], w.shape[2:], lay
+        ctx.x_hw, ctx.k_hw = x.shape[2:], w.shape[2:]
         return out
 
     @staticmethod
@@ -466,22 +458,15 @@ class Conv2d(Function):
         a = ctx.attrs
         stride, pads, dilation, groups = a["stride"], a["padding"], a["dilation"], a["groups"]
         nx, nw = ctx.needs_input_grad[:2]
-        # both gradients may read g as the same columns: convert it once (only col2im's way of
-        # the transposed convolution reads them, and the weight gradient may read its transpose)
-        lay = ctx.lay
-        cgkk = w.shape[1] * w.shape[2] * w.shape[3] if w is not None else 0
-        shared = (nx and nw and not banded(lay) and adjoint_as_conv(lay) is None
-                  and not wgrad_reads_transposed(lay, g.shape[1], cgkk))
-        gq = from_output(g.data, lay) if shared else None
         gx = gw = gb = None
         if nx:
             op = _output_padding(ctx.x_hw, g.shape[2:], ctx.k_hw, pads, stride, dilation)
             gx = ConvTranspose2d.apply(g, w, stride=stride, padding=pads, output_padding=op,
-                                       dilation=dilation, groups=groups, _zq=gq)
+                                       dilation=dilation, groups=groups)
         if nw:
             gw = Conv2dWeight.apply(x, g, kernel_size=tuple(ctx.k_hw), stride=stride,
                                     padding=pads, dilation=dilation, groups=groups,
-                                    _cols=cols.data, _gq=gq)
+                                    _cols=cols.data)
         if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
             gb = g.sum((0, 2, 3))
         return (gx, gw, gb) if len(ctx.needs_input_grad) > 2 else (gx, gw)
@@ -496,7 +481,7 @@ class ConvTranspose2d(Function):
     @staticmethod
     def forward(ctx: Context, z: Any, w: Any, b: Any = None, stride: Pair = (1, 1),
                 padding: Pads = ((0, 0), (0, 0)), output_padding: Pair = (0, 0),
-                dilation: Pair = (1, 1), groups: int = 1, _zq: Any = None) -> Any:
+                dilation: Pair = (1, 1), groups: int = 1) -> Any:
         nz, nw = ctx.needs_input_grad[:2]
         ctx.save_for_backward(z if nw else None, w if nz else None)
         ctx.k_hw, ctx.z_hw = w.shape[2:], z.shape[2:]
@@ -504,7 +489,7 @@ class ConvTranspose2d(Function):
         hw = tuple((z.shape[2 + i] - 1) * stride[i] + dilation[i] * (w.shape[2 + i] - 1) + 1
                    + output_padding[i] - sum(padding[i]) for i in range(2))
         lay = layout(hw, w.shape[2:], stride, padding, dilation, groups, z.shape[2:], z.itemsize)
-        out = conv_transpose2d_array(z, w, lay, _zq)
+        out = conv_transpose2d_array(z, w, lay)
         if b is not None:
             out += b.reshape(1, -1, 1, 1)
         return out
@@ -537,13 +522,13 @@ class Conv2dWeight(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, g: Any, kernel_size: Pair = (1, 1), stride: Pair = (1, 1),
                 padding: Pads = ((0, 0), (0, 0)), dilation: Pair = (1, 1), groups: int = 1,
-                _cols: Any = None, _gq: Any = None) -> Any:
+                _cols: Any = None) -> Any:
         nx, ng = ctx.needs_input_grad
         ctx.save_for_backward(x if ng else None, g if nx else None)
         ctx.x_hw, ctx.g_hw = x.shape[2:], g.shape[2:]
         lay = layout(x.shape[2:], kernel_size, stride, padding, dilation, groups, g.shape[2:],
                      x.itemsize)
-        return conv2d_weight_array(x, g, lay, _cols, _gq)
+        return conv2d_weight_array(x, g, lay, _cols)
 
     @staticmethod
     def backward(ctx: Context, gw: Tensor) -> tuple[Tensor | None, Tensor | None]:

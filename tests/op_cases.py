@@ -423,3 +423,17 @@ def _linear_3d(rng):
     import tinygrad_cnn.nn.functional as F
 
     return (lambda x, w: F.linear(x, w) * x.sum()), (t(rng, 2, 3, 4), t(rng, 2, 4))
+
+
+# ------------------------------------------------------------------------- more families
+# Cases of further op families live in op_cases_<family>.py files next to this one, so that a
+# family can be added without touching this file.
+def _import_families() -> None:
+    import importlib
+    from pathlib import Path
+
+    for path in sorted(Path(__file__).parent.glob("op_cases_*.py")):
+        importlib.import_module(path.stem)
+
+
+_import_families()

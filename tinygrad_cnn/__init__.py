@@ -11,12 +11,14 @@ tensor([[2., 4.],
 import numpy as np
 
 from tinygrad_cnn.autograd import (
+    AnomalyError,
     Context,
     Function,
     detect_anomaly,
     enable_grad,
     grad,
     is_grad_enabled,
+    keep_inputs,
     no_grad,
     set_grad_enabled,
 )
@@ -48,8 +50,8 @@ __version__ = "0.1.0"
 tune_malloc()  # keep freed step buffers for reuse; TINYGRAD_CNN_TUNE_MALLOC=0 turns it off
 
 __all__ = [
-    "CheckpointError", "Context", "Function", "GradcheckError", "Tensor", "arange", "cat", "detect_anomaly",
-    "enable_grad", "full", "grad", "gradcheck", "gradgradcheck", "is_available",
-    "is_grad_enabled", "load", "manual_seed", "no_grad", "ones", "ones_like", "rand", "randn",
-    "save", "set_grad_enabled", "stack", "tensor", "where", "zeros", "zeros_like",
+    "AnomalyError", "CheckpointError", "Context", "Function", "GradcheckError", "Tensor", "arange", "cat",
+    "detect_anomaly", "enable_grad", "full", "grad", "gradcheck", "gradgradcheck", "is_available",
+    "is_grad_enabled", "keep_inputs", "load", "manual_seed", "no_grad", "ones", "ones_like", "rand",
+    "randn", "save", "set_grad_enabled", "stack", "tensor", "where", "zeros", "zeros_like",
 ]

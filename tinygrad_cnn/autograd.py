@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
 import re
+import sys
 import threading
 import traceback
 import weakref
@@ -51,6 +53,7 @@ class _ThreadState(threading.local):
     grad_enabled = True
     anomaly = False
     scope: str | None = None  # path of the module whose forward is running (for the drawings)
+    keep_inputs = False  # nodes keep their input tensors (gradcheck's replay of a graph)
 
 
 _state = _ThreadState()
@@ -117,9 +120,26 @@ class set_grad_enabled(_GradModeSwitch):  # noqa: N801
         return super().__call__(fn)
 
 
+class keep_inputs:  # noqa: N801
+    """Inside this block every recorded node keeps its input tensors (``ctx.inputs``), so that it
+    can be replayed on its own: ``ctx.fn.apply(*ctx.inputs, **ctx.attrs)`` (gradcheck uses this
+    to find the op whose VJP is wrong in a composite function). Costs the inputs' memory."""
+
+    def __init__(self) -> None:
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._previous.append(_state.keep_inputs)
+        _state.keep_inputs = True
+
+    def __exit__(self, *exc: object) -> None:
+        _state.keep_inputs = self._previous.pop()
+
+
 class detect_anomaly:  # noqa: N801
-    """Inside this block every node remembers where it was created, and backward raises as soon as a
-    VJP returns NaN or Inf, naming the op and the line of user code that created it."""
+    """Inside this block the first op whose forward makes NaN or Inf out of finite inputs, or whose
+    VJP returns NaN or Inf, raises ``AnomalyError`` naming the op, the line of user code that
+    created it (and the innermost calls), its module and its inputs' ranges."""
 
     def __init__(self) -> None:
         self._previous: list[bool] = []
@@ -160,6 +180,7 @@ class Context:
         "hooks",
         "in_meta",
         "in_names",
+        "inputs",
         "needs_input_grad",
         "next",
         "out",
@@ -167,6 +188,7 @@ class Context:
         "retained",
         "scope",
         "seq",
+        "source",
         "stack",
     )
 
@@ -188,6 +210,11 @@ class Context:
         self.out_meta: tuple[Any, Any] = ((), None)
         self.in_names: tuple[str | None, ...] = ()
         self.scope: str | None = None
+        #: where the user's code created this node: ``(code object, line)`` of the first frame
+        #: outside tinygrad_cnn; ``source_line`` formats it
+        self.source: tuple[Any, int] | None = None
+        #: the input tensors, kept only inside ``keep_inputs()`` (to replay a node by itself)
+        self.inputs: tuple[Tensor, ...] | None = None
 
     @property
     def name(self) -> str:
@@ -224,10 +251,26 @@ class Context:
                 out.append(_TensorCls._make(obj))
         return tuple(out)
 
+    @property
+    def source_line(self) -> str | None:
+        """``"file.py:42 in forward"``: the line of user code that created this node."""
+        if self.source is None:
+            return None
+        code, line = self.source
+        return f"{code.co_filename}:{line} in {code.co_name}"
+
+    @property
+    def module(self) -> str | None:
+        """The path of the module (``"features.3"``) whose forward created this node, if any."""
+        return self.scope
+
     def _where(self) -> str:
+        where = f"The {self.fn.name} was created at {self.source_line}"
+        if self.scope:
+            where += f" (in module `{self.scope}`)"
         if self.stack:
-            return f"The {self.fn.name} was created at:\n{''.join(self.stack)}"
-        return "Run inside tinygrad_cnn.detect_anomaly() to see where that op was created. "
+            return f"{where}; the innermost calls:\n{''.join(self.stack)}"
+        return where + ". "
 
     def __repr__(self) -> str:
         return f"<{type(self.fn).__name__} {self.fn.__name__}Backward>"
@@ -318,12 +361,74 @@ class Function:
         ctx.out_meta = (out.shape, out.dtype)
         ctx.in_names = tuple(t.name for t in inputs)
         ctx.scope = _state.scope
+        ctx.source = _user_frame()
+        if _state.keep_inputs:
+            ctx.inputs = tuple(inputs)
         if ctx._to_save:
             ctx._saved = _resolve_saved(cls, ctx._to_save, inputs, arrays, out, counter)
             ctx._to_save = ()
         if _state.anomaly:
             ctx.stack = traceback.format_stack()[:-1][-8:]  # the innermost calls, apply() cut
+            _check_forward(ctx, arrays, result)
         return result
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_internal_code: dict[Any, bool] = {}  # code object -> whether it lies inside tinygrad_cnn
+
+
+def _user_frame() -> tuple[Any, int] | None:
+    """``(code, line)`` of the innermost frame outside the tinygrad_cnn package (the user's line
+    that created an op). Each code object is classified once, so this costs a few dict lookups."""
+    f: Any = sys._getframe(2)
+    internal = _internal_code
+    while f is not None:
+        code = f.f_code
+        inside = internal.get(code)
+        if inside is None:
+            inside = internal[code] = os.path.abspath(code.co_filename).startswith(_PACKAGE_DIR)
+        if not inside:
+            return code, f.f_lineno
+        f = f.f_back
+    return None
+
+
+class AnomalyError(RuntimeError):
+    """Raised inside ``detect_anomaly()`` by the first op whose forward or backward makes a NaN or
+    an Inf. ``node`` is the op's graph node (``viz.draw(..., highlight=err.node)`` draws it red),
+    ``output`` the forward's result, when the forward was the culprit."""
+
+    def __init__(self, message: str, node: Context, output: Tensor | None = None) -> None:
+        super().__init__(message)
+        self.node = node
+        self.output = output
+
+
+def _ranges(arrays: Sequence[Any]) -> str:
+    parts = []
+    for i, a in enumerate(arrays):
+        if a is None or not hasattr(a, "dtype") or a.dtype.kind not in "fiub" or a.size == 0:
+            parts.append(f"input {i}: {getattr(a, 'shape', '?')}")
+            continue
+        xp = array_module(a)
+        finite = bool(xp.isfinite(a).all()) if a.dtype.kind == "f" else True
+        parts.append(f"input {i}: shape {tuple(a.shape)}, range [{float(a.min()):.4g}, "
+                     f"{float(a.max()):.4g}]" + ("" if finite else ", not all finite"))
+    return "; ".join(parts)
+
+
+def _check_forward(ctx: Context, arrays: Sequence[Any], result: Tensor) -> None:
+    """Inside ``detect_anomaly()``: raise if this op made a NaN or Inf out of finite inputs."""
+    out = result.data
+    xp = array_module(out)
+    if out.dtype.kind != "f" or bool(xp.isfinite(out).all()):
+        return
+    if not all(a.dtype.kind != "f" or bool(xp.isfinite(a).all()) for a in arrays):
+        return  # not this op: a non-finite value came in
+    bad = "NaN" if bool(xp.isnan(out).any()) else "Inf"
+    raise AnomalyError(
+        f"detect_anomaly: the forward of {ctx.fn.name} made {bad} from finite inputs "
+        f"({_ranges(arrays)}). {ctx._where()}", ctx, result)
 
 
 def _check_one_device(cls: type[Function], arrays: list[Any]) -> None:
@@ -435,10 +540,9 @@ def _check_grad(ctx: Context, i: int, g: Any, meta: tuple[Any, Any]) -> None:
     if _state.anomaly:
         xp = array_module(g.data)
         if not bool(xp.isfinite(g.data).all()):
-            raise RuntimeError(
+            raise AnomalyError(
                 f"detect_anomaly: {ctx.fn.name}.backward returned NaN or Inf in the gradient of "
-                f"input {i}. {ctx._where()}"
-            )
+                f"input {i}. {ctx._where()}", ctx)
 
 
 def run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_graph: bool,

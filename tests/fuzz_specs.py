@@ -220,6 +220,26 @@ spec("scatter_add", None, shapes=fixed((2, 3)),
 spec("clone", lambda m, a: a.clone())
 spec("to_device", lambda m, a: a.to("cpu") * 1)
 
+# ------------------------------------------------------------------------------ in-place writes
+def _inplace_on_view(m: Any, a: Any, b: Any) -> Any:
+    h = a * 1
+    h[1:, ::2].mul_(b)
+    return h * a
+
+
+def _setitem(m: Any, a: Any, b: Any) -> Any:
+    h = a * 1.5
+    h[m.const(np.array([0, 2])), 1:] = b * b
+    return h * h
+
+
+spec("copy_slices", _inplace_on_view, arity=2, shapes=fixed((3, 4), (2, 2)))
+spec("copy_slices", _setitem, arity=2, id="setitem", shapes=fixed((3, 3), (3, 2)))
+spec("copy_slices", _setitem, arity=2, id="setitem_broadcast", shapes=fixed((3, 3), (2,)))
+spec("zero_slices", None, shapes=fixed((3, 4)),
+     theirs=lambda m, a: a * torch.tensor([[1, 0, 0, 0], [1, 1, 1, 1], [1, 1, 1, 1]]).to(a.dtype))
+
+
 # ------------------------------------------------------------------------------ linear algebra
 spec("matmul", lambda m, a, b: a @ b, arity=2, rtol=8,
      shapes=st.sampled_from([[(3, 4), (4, 2)], [(2, 3, 4), (4, 2)], [(4,), (4,)], [(3, 4), (4,)],
@@ -268,7 +288,7 @@ spec("mse_loss", lambda m, a, b: m.F.mse_loss(a, b), arity=2, shapes=fixed((3, 4
 def _internal_ops() -> None:
     """The ``fn`` of internal ops (called through ``apply``), set here where tinygrad_cnn's op
     classes are imported."""
-    from tinygrad_cnn.ops import conv, movement, pool
+    from tinygrad_cnn.ops import conv, inplace, movement, pool
 
     def patch(name: str, fn: Callable[..., Any]) -> None:
         SPECS[name] = [Spec(**{**s.__dict__, "fn": fn}) if s.fn is None else s for s in SPECS[name]]
@@ -280,6 +300,8 @@ def _internal_ops() -> None:
     patch("conv2d_weight", lambda m, x, g: conv.Conv2dWeight.apply(
         x, g, kernel_size=(3, 2), stride=(2, 1), padding=((1, 1), (0, 0)), dilation=(1, 1),
         groups=1))
+    patch("zero_slices", lambda m, a: inplace.ZeroSlices.apply(
+        a, chain=((movement.GetItem, {"key": (0, slice(1, None))}),)))
     patch("avg_pool2d_backward", lambda m, g: pool.AvgPool2dBackward.apply(
         g, kernel_size=(2, 3), stride=(1, 2), padding=(1, 1), ceil_mode=True,
         count_include_pad=True, in_hw=(4, 5)))

@@ -277,6 +277,35 @@ def _to_device(rng):
     return (lambda a: movement.ToDevice.apply(a * a, device="cpu")), (t(rng, 3),)
 
 
+# ------------------------------------------------------------------------- in-place writes
+@case("copy_slices", "inplace_on_a_view")
+def _copy_slices(rng):
+    def f(a, b):
+        h = a * a
+        h[1:, ::2].mul_(b)  # recorded on h as copy_slices
+        return h * a
+
+    return f, (t(rng, 3, 4), t(rng, 2, 2))
+
+
+@case("copy_slices", "setitem_integer_array")
+def _copy_slices_setitem(rng):
+    def f(a, b):
+        h = a * 1.5
+        h[np.array([0, 2]), 1:] = b * b  # a broadcast value
+        return h * h
+
+    return f, (t(rng, 3, 3), t(rng, 2))
+
+
+@case("zero_slices")
+def _zero_slices(rng):
+    from tinygrad_cnn.ops.inplace import ZeroSlices
+
+    chain = ((movement.Reshape, {"shape": (2, 6)}), (movement.GetItem, {"key": (slice(None), slice(1, 4))}))
+    return (lambda a: ZeroSlices.apply(a * a, chain=chain)), (t(rng, 3, 4),)
+
+
 # ------------------------------------------------------------------------- linear algebra
 @case("matmul", "matrices")
 def _matmul(rng):

@@ -27,6 +27,7 @@ leaves' ``.grad``. Saved arrays are released as soon as a node has run, unless `
 from __future__ import annotations
 
 import functools
+import inspect
 import itertools
 import os
 import re
@@ -80,6 +81,8 @@ class _GradModeSwitch:
 
     def __call__(self, fn: F) -> F:
         enabled = self._enabled
+        if inspect.isgeneratorfunction(fn):
+            return _generator_in_mode(fn, enabled)  # type: ignore[return-value]
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -87,6 +90,35 @@ class _GradModeSwitch:
                 return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
+
+
+def _generator_in_mode(fn: Callable[..., Any], enabled: bool) -> Callable[..., Any]:
+    """Decorate a generator function: the mode holds while the generator's own code runs (each
+    step), not while the caller works between steps."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        gen = fn(*args, **kwargs)
+        try:
+            with _GradModeSwitch(enabled):
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with _GradModeSwitch(enabled):
+                        gen.close()
+                    raise
+                except BaseException as exc:
+                    with _GradModeSwitch(enabled):
+                        response = gen.throw(exc)
+                else:
+                    with _GradModeSwitch(enabled):
+                        response = gen.send(request)
+        except StopIteration as stop:
+            return stop.value
+
+    return wrapper
 
 
 class no_grad(_GradModeSwitch):  # noqa: N801 (PyTorch's name)
@@ -330,6 +362,9 @@ class Function:
                     f"{cls.name}: inputs must be Tensors, got {type(t).__name__}; pass non-tensor "
                     "arguments as keywords"
                 )
+            view = t._view
+            if view is not None and view[0].grad_fn is not view[2]:
+                t._refresh_view()  # its base was changed in place since: see it through the change
             arrays.append(t.data)
             if t.requires_grad:
                 requires = True
@@ -346,13 +381,23 @@ class Function:
             scalar, out = out, xp.asarray(out)
             if ctx._to_save:  # a saved output must stay the output, not become a constant
                 ctx._to_save = tuple(out if a is scalar else a for a in ctx._to_save)
+        view = None
         if cls.is_view and xp.may_share_memory(out, arrays[0]):
-            counter = inputs[0]._version_counter
+            # a view: it shares its base's memory and version counter, and remembers how it was
+            # made from the base, so that an in-place change through it (or through the base) can
+            # be recorded on the base and seen by every view (PyTorch's view + CopySlices)
+            src = inputs[0]
+            counter = src._version_counter
+            base, chain = (src, ()) if src._view is None else src._view[:2]
+            view = (base, (*chain, (cls, attrs)), base.grad_fn)
         else:
             counter = [0]
         if not requires or out.dtype.kind not in "fc":
-            return Tensor._make(out, False, None, counter)
+            result = Tensor._make(out, False, None, counter)
+            result._view = view
+            return result
         result = Tensor._make(out, True, ctx, counter)
+        result._view = view
         ctx.next = tuple((t.grad_fn or t) if t.requires_grad else None for t in inputs)
         ctx.in_meta = tuple((a.shape, a.dtype) for a in arrays)
         ctx.attrs = attrs
@@ -485,6 +530,9 @@ def _resolve_saved(cls: type[Function], to_save: tuple[Any, ...], inputs: Sequen
 
 
 def _edge(t: Tensor) -> Any:
+    view = t._view
+    if view is not None and view[0].grad_fn is not view[2]:
+        t._refresh_view()
     return t.grad_fn if t.grad_fn is not None else t
 
 
@@ -553,13 +601,13 @@ def run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_g
     grad (``Tensor.backward``). With ``inputs`` only the paths to them are computed and their
     gradients are returned; no ``.grad`` is touched (``grad()``).
     """
-    Tensor = _TensorCls
     root_edges = [_edge(r) for r in roots]
     nodes = _collect(root_edges)
-    capture: dict[int, int] = {}
+    capture: dict[int, list[int]] = {}  # edge -> the positions of ``inputs`` it answers
     needed: set[int] | None = None
     if inputs is not None:
-        capture = {id(_edge(t)): i for i, t in enumerate(inputs)}
+        for i, t in enumerate(inputs):
+            capture.setdefault(id(_edge(t)), []).append(i)
         needed = _needed(nodes, set(capture))
     captured: list[Tensor | None] = [None] * (len(inputs) if inputs is not None else 0)
 
@@ -574,16 +622,14 @@ def run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_g
             if g is None:
                 continue
             if ctx.hooks:
-                for hook in ctx.hooks:
-                    new = hook(g)
-                    if new is not None:
-                        g = new
+                g = _run_hooks(ctx.hooks, g, ctx.fn.name)
             if ctx.retained is not None:
                 t = ctx.retained()
                 if t is not None and t.grad_fn is ctx:
-                    t.grad = g if t.grad is None else t.grad + g
+                    t._grad = g if t._grad is None else t._grad + g
             if id(ctx) in capture:
-                captured[capture[id(ctx)]] = g
+                for i in capture[id(ctx)]:
+                    captured[i] = g
             if needed is not None and (id(ctx) not in needed or _only_capture(ctx, needed, capture)):
                 continue
             in_grads = ctx.fn.backward(ctx, g)
@@ -607,20 +653,47 @@ def run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_g
         for key, leaf in leaves.items():
             g = grads.pop(key)
             if leaf._hooks:
-                for hook in leaf._hooks:
-                    new = hook(g)
-                    if new is not None:
-                        g = new
+                g = _run_hooks(leaf._hooks, g, leaf.name or "a leaf tensor")
             if key in capture:
-                captured[capture[key]] = g
+                for i in capture[key]:
+                    captured[i] = g
             elif inputs is None:
-                if leaf.grad is None:
-                    leaf.grad = g if create_graph else Tensor._make(g.data.copy())
-                elif create_graph:
-                    leaf.grad = leaf.grad + g
-                else:
-                    leaf.grad = Tensor._make(leaf.grad.data + g.data)
+                _accumulate_leaf(leaf, g, create_graph)
     return captured
+
+
+def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
+    """Add a gradient into ``leaf.grad``: in place when it can (PyTorch's rule: a reference kept to
+    ``x.grad`` stays current), out of place when the sum must itself be differentiable."""
+    cur = leaf._grad
+    if cur is None:
+        leaf._grad = g if create_graph else _TensorCls._make(g.data.copy())
+        return
+    a, b = cur.data, g.data
+    if create_graph or cur.requires_grad or a.shape != b.shape or a.dtype != b.dtype or \
+            not getattr(a.flags, "writeable", True):
+        leaf._grad = cur + g if create_graph else _TensorCls._make(array_module(a).asarray(a + b))
+        return
+    array_module(a).add(a, b, out=a)
+    cur._version_counter[0] += 1
+
+
+def _run_hooks(hooks: list[Any], g: Tensor, where: str) -> Tensor:
+    for hook in hooks:
+        new = hook(g)
+        if new is None:
+            continue
+        if not isinstance(new, _TensorCls) or new.data.shape != g.data.shape or \
+                new.data.dtype != g.data.dtype:
+            got = (f"a gradient of shape {tuple(new.data.shape)} and dtype {new.data.dtype}"
+                   if isinstance(new, _TensorCls) else f"a {type(new).__name__}")
+            name = getattr(hook, "__qualname__", repr(hook))
+            raise RuntimeError(
+                f"hook {name} (registered on the output of {where}) returned {got}; it must "
+                f"return None or a Tensor of the gradient's shape {tuple(g.data.shape)} and dtype "
+                f"{g.data.dtype}")
+        g = new
+    return g
 
 
 def _only_capture(ctx: Context, needed: set[int], capture: dict[int, int]) -> bool:
@@ -644,8 +717,10 @@ def _as_tuple(x: Tensor | Sequence[Tensor]) -> tuple[Tensor, ...]:
 
 def _root_grads(outputs: tuple[Tensor, ...], grad_outputs: Any, where: str) -> list[Tensor]:
     Tensor = _TensorCls
-    if grad_outputs is None or isinstance(grad_outputs, Tensor):
-        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif not isinstance(grad_outputs, (list, tuple)):  # one Tensor, array or number
+        grad_outputs = [grad_outputs]
     grad_outputs = list(grad_outputs)
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"{where}: got {len(grad_outputs)} gradients for {len(outputs)} outputs")
@@ -667,7 +742,8 @@ def _root_grads(outputs: tuple[Tensor, ...], grad_outputs: Any, where: str) -> l
             g = Tensor._make(xp.ones_like(out.data))
         else:
             if not isinstance(g, Tensor):
-                g = Tensor(g, dtype=out.dtype, device=out.device)
+                g = Tensor(array_module(out.data).asarray(g) if hasattr(g, "shape") else g,
+                           dtype=out.dtype, device=out.device)
             if g.shape != out.shape:
                 raise RuntimeError(
                     f"{where}: the gradient for output {i} has shape {g.shape} but the output has "

@@ -9,6 +9,7 @@ mistake is reported in terms of the call the user wrote.
 from __future__ import annotations
 
 import math
+import warnings
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -97,10 +98,11 @@ class Tensor:
 
     __slots__ = (
         "__weakref__",
+        "_grad",
         "_hooks",
         "_version_counter",
+        "_view",
         "data",
-        "grad",
         "grad_fn",
         "name",
         "requires_grad",
@@ -108,9 +110,14 @@ class Tensor:
 
     data: Any
     requires_grad: bool
-    grad: Tensor | None
     grad_fn: Context | None
     name: str | None
+    #: for a view: ``(base, chain, base's grad_fn when this view's grad_fn was made)``; ``chain``
+    #: lists the view ops ``(Function, attrs)`` that make this view from ``base``
+    _view: tuple[Tensor, tuple[tuple[Any, dict[str, Any]], ...], Any] | None
+
+    # numpy: a Tensor in a numpy expression (``np.float64(2) * t``, ``array + t``) stays a Tensor
+    __array_priority__ = 1000
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: DTypeLike = None,
                  device: str | None = None, name: str | None = None) -> None:
@@ -127,11 +134,12 @@ class Tensor:
         if device_of(arr) != dev:
             arr = to_device(arr, dev)
         self.data = arr
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self.name = name
         self._version_counter = [0]
         self._hooks = None
+        self._view = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -140,14 +148,17 @@ class Tensor:
     def _make(data: Any, requires_grad: bool = False, grad_fn: Context | None = None,
               counter: list[int] | None = None) -> Tensor:
         """Wrap a backend array without copying or checking (ops use this)."""
+        if type(data) is not np.ndarray and isinstance(data, np.generic):
+            data = np.asarray(data)  # numpy turns 0-d results into scalars; a tensor holds arrays
         t = object.__new__(Tensor)
         t.data = data
         t.requires_grad = requires_grad
-        t.grad = None
+        t._grad = None
         t.grad_fn = grad_fn
         t.name = None
         t._version_counter = counter if counter is not None else [0]
         t._hooks = None
+        t._view = None
         return t
 
     # ---------------------------------------------------------------- attributes
@@ -177,6 +188,48 @@ class Tensor:
         """How many in-place changes this tensor (or a view sharing its memory) has seen."""
         return self._version_counter[0]
 
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by ``backward()`` (leaves, and non-leaves that called
+        ``retain_grad()``)."""
+        if self._grad is None and self.grad_fn is not None and self.grad_fn.retained is None:
+            warnings.warn(
+                "The .grad of a tensor that is not a leaf is being read; backward() does not fill "
+                "it (it is None). Call .retain_grad() on this tensor before backward() to keep "
+                "its gradient, or read the .grad of the leaf you want.", UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad: assigned a {type(value).__name__}; assign a Tensor or None")
+            if value.shape != self.shape or value.dtype != self.dtype:
+                raise RuntimeError(
+                    f"grad: assigned a gradient of shape {value.shape} and dtype {value.dtype} to "
+                    f"a tensor of shape {self.shape} and dtype {self.dtype}; they must match")
+        self._grad = value
+
+    @property
+    def _base(self) -> Tensor | None:
+        """The tensor whose memory this view shares (None if this is not a view)."""
+        return None if self._view is None else self._view[0]
+
+    def _refresh_view(self) -> None:
+        """Give this view a ``grad_fn`` that reads its base as it is now: after an in-place change
+        of the base (or of another view of it) the view's values changed, and so did the graph
+        they come from. The view ops are replayed on the base (recorded, even under no_grad)."""
+        base, chain, _ = self._view  # type: ignore[misc]
+        if base.requires_grad:
+            with autograd._GradModeSwitch(True):
+                r = base
+                for fn, attrs in chain:
+                    r = fn.apply(r, **attrs)
+            self.grad_fn, self.requires_grad = r.grad_fn, r.requires_grad
+            if r.grad_fn is not None:
+                r.grad_fn.out = weakref.ref(self)
+        self._view = (base, chain, base.grad_fn)
+
     def size(self, dim: int | None = None) -> Any:
         """The shape (PyTorch's ``size()``), or the length of one dimension."""
         if dim is None:
@@ -197,8 +250,15 @@ class Tensor:
 
     # ---------------------------------------------------------------- conversion
     def numpy(self) -> np.ndarray:
-        """The values as a numpy array (no copy on the CPU)."""
-        return _to_numpy(self.data)
+        """The values as a numpy array: no copy on the CPU, so it shares this tensor's memory; for
+        a tensor that requires grad a read-only view (writing into it would change values the
+        graph depends on without the version check seeing it: change it with ``no_grad()`` and
+        an in-place method, or take ``.detach().numpy()`` of a ``.clone()``)."""
+        arr = _to_numpy(self.data)
+        if self.requires_grad and arr.flags.writeable:
+            arr = arr.view()
+            arr.flags.writeable = False
+        return arr
 
     def tolist(self) -> Any:
         return self.numpy().tolist()
@@ -226,9 +286,49 @@ class Tensor:
             )
         return bool(self.item())
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """numpy's protocol: ``np.array(t)`` copies (``copy=True``), ``np.asarray(t)`` may share
+        memory (read-only for a tensor that requires grad), ``copy=False`` must share."""
         arr = self.numpy()
-        return arr if dtype is None else arr.astype(dtype)
+        if dtype is not None and np.dtype(dtype) != arr.dtype:
+            if copy is False:
+                raise ValueError(f"__array__: cannot give a {np.dtype(dtype)} view of a {arr.dtype} "
+                                 "tensor without a copy (copy=False)")
+            return arr.astype(dtype)
+        return arr.copy() if copy else arr
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """A numpy ufunc on tensors (``np.float64(2) * t``, ``array - t``, ``np.exp(t)``) runs as the
+        tensor op of the same meaning, so the result is a Tensor with its history. Ufuncs without
+        a tensor op (and ``out=``, ``.reduce``, ...) run on the values; they refuse tensors that
+        require grad, whose history they would drop."""
+        op = _UFUNCS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
+        if op is not None:
+            first = next(x for x in inputs if isinstance(x, Tensor))
+            args = [x if isinstance(x, Tensor) else _numpy_operand(x, first) for x in inputs]
+            method_ = getattr(args[0], op, None)
+            if method_ is not None:
+                return method_(*args[1:])
+        out = kwargs.get("out", ())
+        tensors = [x for x in (*inputs, *out) if isinstance(x, Tensor)]
+        if any(t.requires_grad for t in tensors):
+            raise TypeError(
+                f"numpy's {ufunc.__name__}{'' if method == '__call__' else '.' + method} on a tensor "
+                "that requires grad would drop its history; use the tensor's own method, or "
+                "np.asarray(t.detach()) for the values")
+        arrays = [_to_numpy(x.data) if isinstance(x, Tensor) else x for x in inputs]
+        if out:
+            kwargs["out"] = tuple(_to_numpy(x.data) if isinstance(x, Tensor) else x for x in out)
+        result = getattr(ufunc, method)(*arrays, **kwargs)
+        for t in out:
+            if isinstance(t, Tensor):
+                t._version_counter[0] += 1
+        if out:
+            return out[0] if len(out) == 1 else out
+        if isinstance(result, tuple):
+            return tuple(Tensor._make(np.asarray(r)) for r in result)
+        return Tensor._make(np.asarray(result)) if isinstance(result, (np.ndarray, np.generic)) \
+            else result
 
     def detach(self) -> Tensor:
         """The same data (shared, like PyTorch), cut from the graph."""
@@ -362,10 +462,10 @@ class Tensor:
         return _binary(_ops.elementwise.Mul, self, other, reverse=True)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _binary(_ops.elementwise.Div, self, other)
+        return _binary(_ops.elementwise.Div, self, other, floating=True)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _binary(_ops.elementwise.Div, self, other, reverse=True)
+        return _binary(_ops.elementwise.Div, self, other, reverse=True, floating=True)
 
     def __pow__(self, exponent: Any) -> Tensor:
         return _binary(_ops.elementwise.Pow, self, exponent)
@@ -508,7 +608,9 @@ class Tensor:
             raise ValueError("clamp: give at least one of min and max")
         if min is not None and max is not None and min > max:
             raise ValueError(f"clamp: min ({min}) is larger than max ({max})")
-        return _ops.elementwise.Clamp.apply(self, min=min, max=max)
+        dt = result_type(self, *(v for v in (min, max) if v is not None))
+        x = self if dt == self.dtype else self.to(dt)  # an int tensor clamped to 0.5 is float
+        return _ops.elementwise.Clamp.apply(x, min=min, max=max)
 
     clip = clamp
 
@@ -686,38 +788,78 @@ class Tensor:
         return out
 
     # ---------------------------------------------------------------- in place
+    # An in-place op writes into this tensor's memory and bumps its version counter (shared with
+    # every view of the same memory). While gradients are recorded it also records the change:
+    # on a tensor that is not a view, the out-of-place result becomes this tensor's new value and
+    # grad_fn; on a view, the result is written into the base's memory by a copy_slices node
+    # that becomes the base's grad_fn (PyTorch's CopySlices), and every view of that base sees
+    # the base through it from then on (``_refresh_view``). A leaf that requires grad, or a view
+    # of one, cannot be changed in place while recording.
     def _inplace(self, name: str, other: Any, compute: Callable[[Tensor, Any], Tensor],
-                 raw: Callable[[Any, Any], None]) -> Tensor:
-        """Run an in-place op: raw on the array when nothing is recorded; otherwise record the
-        out-of-place result and make it this tensor's new value and ``grad_fn``."""
-        other_requires = isinstance(other, Tensor) and other.requires_grad
-        if _state.grad_enabled and (self.requires_grad or other_requires):
-            if self.grad_fn is None and self.requires_grad:
-                raise RuntimeError(
-                    f"{name}: a leaf tensor that requires grad (shape {self.shape}) cannot be "
-                    "changed in place while gradients are recorded; do the update inside "
-                    "`with tinygrad_cnn.no_grad():` (as optimizers do) or work on a .clone()"
-                )
-            base = self.clone() if self.requires_grad else self.detach()
-            result = compute(base, other)
-            if result.shape != self.shape:
-                raise ValueError(f"{name}: the result has shape {result.shape}, which does not fit "
-                                 f"the tensor of shape {self.shape} it should be written into")
-            self._write(name, result.data)
-            self.grad_fn = result.grad_fn
-            self.requires_grad = result.requires_grad
-        else:
-            self._check_writeable(name)
-            o = other.data if isinstance(other, Tensor) else other
-            try:
-                raw(self.data, o)
-            except (ValueError, TypeError) as exc:
-                oshape = tuple(getattr(o, "shape", ()))
-                raise ValueError(
-                    f"{name}: cannot write the result for shapes {self.shape} (dtype {self.dtype}) "
-                    f"and {oshape} into the tensor of shape {self.shape}: {exc}"
-                ) from None
+                 raw: Callable[[Any, Any], None], reads_self: bool = True) -> Tensor:
+        """Run an in-place op: ``raw(array, other)`` when nothing is recorded, else record
+        ``compute(self_before, other)`` as described above."""
+        if _state.grad_enabled:
+            other_requires = isinstance(other, Tensor) and other.requires_grad
+            view = self._view
+            if view is not None and (view[0].requires_grad or other_requires):
+                self._check_leaf(name, view[0], "a view of a leaf tensor")
+                self._refresh_view()
+                return self._record_inplace(name, other, compute, reads_self, view)
+            if self.requires_grad or other_requires:
+                self._check_leaf(name, self, "a leaf tensor")
+                return self._record_inplace(name, other, compute, reads_self, None)
+        self._check_writeable(name)
+        o = other.data if isinstance(other, Tensor) else other
+        try:
+            raw(self.data, o)
+        except (ValueError, TypeError) as exc:
+            oshape = tuple(getattr(o, "shape", ()))
+            raise ValueError(
+                f"{name}: cannot write the result for shapes {self.shape} (dtype {self.dtype}) "
+                f"and {oshape} into the tensor of shape {self.shape}: {exc}"
+            ) from None
         self._version_counter[0] += 1
+        return self
+
+    @staticmethod
+    def _check_leaf(name: str, t: Tensor, what: str) -> None:
+        if t.requires_grad and t.grad_fn is None:
+            raise RuntimeError(
+                f"{name}: {what} that requires grad (shape {t.shape}) cannot be changed in place "
+                "while gradients are recorded; do the update inside `with tinygrad_cnn.no_grad():` "
+                "(as optimizers do) or work on a .clone()"
+            )
+
+    def _record_inplace(self, name: str, other: Any, compute: Callable[[Tensor, Any], Tensor],
+                        reads_self: bool, view: Any) -> Tensor:
+        self._check_writeable(name)
+        if not reads_self:
+            before = self.detach()
+        elif self.requires_grad:
+            before = self.clone()  # the op may save it; the write below must not change that copy
+        else:
+            before = Tensor._make(self.data.copy())
+        result = compute(before, other)
+        if result.shape != self.shape:
+            raise ValueError(f"{name}: the result has shape {result.shape}, which does not fit "
+                             f"the tensor of shape {self.shape} it should be written into")
+        if result.dtype != self.dtype:
+            if not np.can_cast(result.dtype, self.dtype, "same_kind"):
+                raise RuntimeError(f"{name}: the result type {result.dtype} cannot be written into "
+                                   f"a tensor of dtype {self.dtype} in place; use the out-of-place "
+                                   f"op ({name.rstrip('_')}) instead")
+            result = result.to(self.dtype)
+        if view is None:
+            self.data[...] = result.data
+            self.grad_fn, self.requires_grad = result.grad_fn, result.requires_grad
+            if result.grad_fn is not None:
+                result.grad_fn.out = weakref.ref(self)
+        else:
+            _record_copy_slices(view[0], view[1], result)
+        self._version_counter[0] += 1
+        if view is not None:
+            self._refresh_view()
         return self
 
     def _check_writeable(self, name: str) -> None:
@@ -726,51 +868,48 @@ class Tensor:
                                "expand() result shares one value between elements); call .clone() "
                                "first")
 
-    def _write(self, name: str, values: Any) -> None:
-        self._check_writeable(name)
-        self.data[...] = values
-
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
         if alpha != 1.0:
             other = other * alpha
         return self._inplace("add_", other, lambda s, o: s + o,
-                             lambda a, o: array_module(a).add(a, o, out=a))
+                             lambda a, o: array_module(a).add(a, o, out=a, casting="unsafe"))
 
     def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
         if alpha != 1.0:
             other = other * alpha
         return self._inplace("sub_", other, lambda s, o: s - o,
-                             lambda a, o: array_module(a).subtract(a, o, out=a))
+                             lambda a, o: array_module(a).subtract(a, o, out=a, casting="unsafe"))
 
     def mul_(self, other: Any) -> Tensor:
         return self._inplace("mul_", other, lambda s, o: s * o,
-                             lambda a, o: array_module(a).multiply(a, o, out=a))
+                             lambda a, o: array_module(a).multiply(a, o, out=a, casting="unsafe"))
 
     def div_(self, other: Any) -> Tensor:
         return self._inplace("div_", other, lambda s, o: s / o,
-                             lambda a, o: array_module(a).true_divide(a, o, out=a))
+                             lambda a, o: array_module(a).true_divide(a, o, out=a, casting="unsafe"))
 
     def zero_(self) -> Tensor:
         return self.fill_(0)
 
     def fill_(self, value: float) -> Tensor:
-        if _state.grad_enabled and self.requires_grad:
-            self._inplace("fill_", None, lambda s, o: s * 0, lambda a, o: None)
-            self.data[...] = value
-            return self
-        return self._inplace("fill_", value, None, lambda a, v: a.fill(v))  # type: ignore[arg-type]
+        value = value.item() if isinstance(value, Tensor) else value
+        return self._inplace("fill_", value, lambda s, v: Tensor._make(
+            array_module(s.data).full(s.shape, v, dtype=s.dtype)), lambda a, v: a.fill(v),
+            reads_self=False)
 
     def copy_(self, src: Any) -> Tensor:
-        src = _to_tensor(src, self)
+        src = _to_tensor(src, self, self.dtype)
 
         def compute(s: Tensor, o: Tensor) -> Tensor:
-            return o.expand(self.shape).to(self.dtype).clone() if o.shape != self.shape \
-                else o.to(self.dtype).clone()
+            o = o.to(self.dtype)
+            if o.shape != self.shape:
+                o = o.expand(self.shape)
+            return o.clone()
 
         def raw(a: Any, o: Any) -> None:
             a[...] = o
 
-        return self._inplace("copy_", src, compute, raw)
+        return self._inplace("copy_", src, compute, raw, reads_self=False)
 
     def __iadd__(self, other: Any) -> Tensor:
         return self.add_(other)
@@ -785,20 +924,55 @@ class Tensor:
         return self.div_(other)
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        value_requires = isinstance(value, Tensor) and value.requires_grad
-        if _state.grad_enabled and (self.requires_grad or value_requires):
-            raise RuntimeError(
-                "item assignment into a tensor that is part of a recorded graph is not supported; "
-                "build the tensor with where()/cat()/stack(), or assign inside no_grad()"
-            )
-        self._check_writeable("__setitem__")
+        """``t[key] = value``. While gradients are recorded it is an in-place write into the
+        selected region, recorded like an in-place op on a view: the overwritten elements pass no
+        gradient back to ``t``'s history, the region's gradient goes to ``value``."""
         k = _index_key(key, self)
+        base, chain = (self, ()) if self._view is None else self._view[:2]
+        value_requires = isinstance(value, Tensor) and value.requires_grad
+        if _state.grad_enabled and (base.requires_grad or value_requires):
+            self._check_leaf("__setitem__", base, "a leaf tensor" if base is self else
+                             "a view of a leaf tensor")
+            self._check_writeable("__setitem__")
+            if self._view is not None:
+                self._refresh_view()
+            try:
+                region = self.data[k].shape
+            except IndexError as exc:
+                raise IndexError(f"__setitem__: {exc} (tensor shape {self.shape})") from None
+            v = _to_tensor(value, self, self.dtype).to(self.dtype)
+            while v.ndim > len(region) and v.shape[0] == 1:  # leading 1s drop, as in PyTorch
+                v = v.reshape(v.shape[1:])
+            if v.shape != region:
+                try:
+                    v = v.expand(region)
+                except ValueError:
+                    raise ValueError(f"__setitem__: a value of shape {v.shape} cannot be written "
+                                     f"into a region of shape {region} (tensor shape "
+                                     f"{self.shape})") from None
+            _record_copy_slices(base, (*chain, (_ops.movement.GetItem, {"key": k})), v)
+            self._version_counter[0] += 1
+            if self._view is not None:
+                self._refresh_view()
+            return
+        self._check_writeable("__setitem__")
         v = value.data if isinstance(value, Tensor) else value
+        if isinstance(v, int) and not isinstance(v, bool) and self.dtype.kind in "iu":
+            v = _scalar_array(v, self.dtype, np)
         try:
             self.data[k] = v
         except (ValueError, IndexError) as exc:
             raise type(exc)(f"__setitem__: {exc} (tensor shape {self.shape})") from None
         self._version_counter[0] += 1
+
+
+def _record_copy_slices(base: Tensor, chain: tuple[Any, ...], value: Tensor) -> None:
+    """Write ``value`` into the region of ``base`` that ``chain`` selects, recorded as a
+    copy_slices node that becomes ``base``'s grad_fn."""
+    node = _ops.inplace.CopySlices.apply(base, value, chain=chain).grad_fn
+    base.grad_fn, base.requires_grad = node, node is not None or base.requires_grad
+    if node is not None:
+        node.out = weakref.ref(base)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -880,59 +1054,155 @@ def _index_key(key: Any, t: Tensor) -> Any:
     return tuple(out)
 
 
+#: numpy ufunc name -> the Tensor method that means the same (``np.multiply(a, t)`` is
+#: ``a * t``); the first operand that is not a Tensor becomes a constant tensor
+_UFUNCS = {
+    "add": "__add__", "subtract": "__sub__", "multiply": "__mul__", "true_divide": "__truediv__",
+    "divide": "__truediv__", "power": "__pow__", "matmul": "__matmul__",
+    "floor_divide": "__floordiv__", "remainder": "__mod__", "maximum": "maximum",
+    "minimum": "minimum", "negative": "__neg__", "absolute": "abs", "exp": "exp", "log": "log",
+    "sqrt": "sqrt", "tanh": "tanh", "sign": "sign", "greater": "__gt__", "greater_equal": "__ge__",
+    "less": "__lt__", "less_equal": "__le__", "equal": "__eq__", "not_equal": "__ne__",
+    "sin": "sin", "cos": "cos", "tan": "tan", "arcsin": "asin", "arccos": "acos",
+    "arctan": "atan", "sinh": "sinh", "cosh": "cosh", "arcsinh": "asinh", "arccosh": "acosh",
+    "arctanh": "atanh", "log1p": "log1p", "expm1": "expm1", "log2": "log2", "log10": "log10",
+    "exp2": "exp2", "square": "square", "reciprocal": "reciprocal", "floor": "floor",
+    "ceil": "ceil", "trunc": "trunc", "arctan2": "atan2", "hypot": "hypot", "fmod": "fmod",
+    "isnan": "isnan", "isinf": "isinf", "isfinite": "isfinite", "logical_and": "logical_and",
+    "logical_or": "logical_or", "logical_not": "logical_not", "logical_xor": "logical_xor",
+}
+
+
+def _numpy_operand(x: Any, ref: Tensor) -> Tensor:
+    """A numpy scalar or array met in a numpy expression with tensors, as a constant tensor on
+    ``ref``'s device (0-d for scalars, so by the dtype rule it does not widen the tensor)."""
+    return Tensor._make(like(np.asarray(x), ref.data))
+
+
 def _floating(t: Tensor) -> Tensor:
     """Ops like exp/log/mean need a floating tensor: integers become float32 (as in PyTorch)."""
     return t if t.data.dtype.kind == "f" else t.to(np.float32)
 
 
-def _to_tensor(x: Any, like: Tensor) -> Tensor:
-    """Numbers take the dtype of ``like`` (float32 stays float32, as in PyTorch)."""
+def _category(dt: np.dtype) -> int:
+    """bool < integer < floating: PyTorch's dtype categories."""
+    return 0 if dt.kind == "b" else 1 if dt.kind in "iu" else 2
+
+
+def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
+    """``torch.promote_types``: the higher category wins (int64 with float16 is float16);
+    within a category the wider type (uint8 with int8 is int16)."""
+    if a == b:
+        return a
+    ca, cb = _category(a), _category(b)
+    if ca != cb:
+        return a if ca > cb else b
+    return np.promote_types(a, b)
+
+
+#: the dtype of a Python number, by category, where it decides a result's dtype
+_SCALAR_DTYPES = (np.dtype(np.bool_), np.dtype(np.int64), np.dtype(np.float32))
+
+
+def result_type(*operands: Any) -> np.dtype:
+    """The dtype of an op on ``operands``, by PyTorch's rule (``torch.result_type``).
+
+    Operands come in three classes: tensors with dimensions; 0-d tensors, 0-d arrays and numpy
+    scalars; Python numbers. The dimensioned ones decide; a 0-d operand only when it is of a
+    higher category (bool < integer < floating); a Python number only when it is of a higher
+    category than both, and then with the default dtype of its category (int64, float32). So
+    ``float32 tensor * 0-d float64`` is float32, ``int tensor * 2.5`` is float32 and
+    ``int32 tensor + 0-d float64`` is float64.
+    """
+    dims: np.dtype | None = None
+    zero: np.dtype | None = None
+    scalar = -1
+    for x in operands:
+        if isinstance(x, Tensor):
+            dt, nd = x.data.dtype, x.data.ndim
+        elif isinstance(x, (bool, np.bool_)) and not isinstance(x, np.ndarray):
+            if isinstance(x, bool):
+                scalar = max(scalar, 0)
+                continue
+            dt, nd = np.dtype(np.bool_), 0
+        elif isinstance(x, (int, float)):  # np.float64 is a float: a Python number, as in PyTorch
+            scalar = max(scalar, 2 if isinstance(x, float) else 1)
+            continue
+        elif hasattr(x, "dtype"):
+            dt, nd = np.dtype(x.dtype), getattr(x, "ndim", 0)
+        else:
+            continue
+        if nd:
+            dims = dt if dims is None else promote_types(dims, dt)
+        else:
+            zero = dt if zero is None else promote_types(zero, dt)
+    result = dims
+    if zero is not None and (result is None or _category(zero) > _category(result)):
+        result = zero
+    if result is None or scalar > _category(result):
+        result = _SCALAR_DTYPES[max(scalar, 0)]
+    return result
+
+
+def _scalar_array(x: Any, dt: np.dtype, xp: Any) -> Any:
+    """A Python number as a 0-d array of ``dt``; an integer that does not fit wraps around, as a
+    C cast does (``uint8 + 300`` adds 44, as in PyTorch), where numpy would refuse."""
+    if isinstance(x, int) and not isinstance(x, bool) and dt.kind in "iu":
+        info = np.iinfo(dt)
+        if not info.min <= x <= info.max:
+            x = int(np.array(x, dtype=np.int64).astype(dt))
+    return xp.asarray(x, dtype=dt)
+
+
+def _to_tensor(x: Any, like: Tensor, dtype: np.dtype | None = None) -> Tensor:
+    """A constant operand for an op with ``like``: Python numbers as 0-d tensors of the op's
+    result dtype (or ``dtype``), numpy/CuPy arrays and scalars as they are, on ``like``'s device."""
     if isinstance(x, Tensor):
         return x
     xp = array_module(like.data)
     if isinstance(x, (bool, int, float)):
-        if isinstance(x, float) and like.data.dtype.kind != "f":
-            return Tensor._make(xp.asarray(x, dtype=np.float32))
-        if isinstance(x, bool) and like.data.dtype.kind == "b":
-            return Tensor._make(xp.asarray(x))
-        return Tensor._make(xp.asarray(x, dtype=like.data.dtype))
-    if isinstance(x, np.ndarray) or type(x).__module__.startswith("cupy"):
-        return Tensor._make(to_device(xp.asarray(x), like.device) if xp is not np
-                            else np.asarray(x))
+        return Tensor._make(_scalar_array(x, dtype or result_type(like, x), xp))
+    if isinstance(x, (np.ndarray, np.generic)) or type(x).__module__.startswith("cupy"):
+        arr = x if hasattr(x, "shape") and not isinstance(x, np.generic) else np.asarray(x)
+        return Tensor._make(to_device(xp.asarray(arr), like.device) if xp is not np
+                            else np.asarray(arr))
     return Tensor(x, device=like.device)
 
 
 def _result_dtype(a: np.dtype, b: np.dtype) -> np.dtype:
-    """PyTorch's rule for the dtype of a binary op: a float tensor wins over int and bool ones."""
-    if a == b:
-        return a
-    if a.kind == "f" and b.kind != "f":
-        return a
-    if b.kind == "f" and a.kind != "f":
-        return b
-    return np.result_type(a, b)
+    """The promoted dtype of two dimensioned tensors (``promote_types``)."""
+    return promote_types(a, b)
 
 
-def _promote(name: str, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+def _promote(name: str, a: Tensor, b: Tensor, dt: np.dtype | None = None) -> tuple[Tensor, Tensor]:
+    """Both operands cast to their result dtype (PyTorch's rule, ``result_type``), or to ``dt``."""
     da, db = a.data.dtype, b.data.dtype
-    if da == db:
-        return a, b
-    dt = _result_dtype(da, db)
-    # a bool mask that gets no gradient needs no cast: numpy computes float32 * bool in float32
-    if da != dt and not (da.kind == "b" and dt.kind == "f" and not a.requires_grad):
+    if dt is None:
+        if da == db:
+            return a, b
+        dt = result_type(a, b)
+    # a bool mask beside a tensor of the result dtype needs no cast: numpy computes
+    # float32 * bool in float32
+    if da != dt and not (da.kind == "b" and db == dt and dt.kind == "f"):
         a = a.to(dt)
-    if db != dt and not (db.kind == "b" and dt.kind == "f" and not b.requires_grad):
+    if db != dt and not (db.kind == "b" and da == dt and dt.kind == "f"):
         b = b.to(dt)
     return a, b
 
 
-def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False) -> Tensor:
-    """Apply a binary op with explicit broadcasting and dtype promotion."""
+def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = False) -> Tensor:
+    """Apply a binary op with explicit broadcasting and dtype promotion (PyTorch's rule;
+    ``floating``: an integer result becomes float32, as true division does)."""
     if not isinstance(b, Tensor):
-        scalar = isinstance(b, (int, float))
-        b = _to_tensor(b, a)
-        if scalar and b.data.dtype == a.data.dtype:  # the common `x * 2.0`: no broadcasting work
-            return fn.apply(b, a) if reverse else fn.apply(a, b)
+        if isinstance(b, (bool, int, float)):
+            dt = result_type(a, b)
+            if floating and dt.kind != "f":
+                dt = _SCALAR_DTYPES[2]
+            b = Tensor._make(_scalar_array(b, dt, array_module(a.data)))
+            if dt == a.data.dtype:  # the common `x * 2.0`: no broadcasting or casting work
+                return fn.apply(b, a) if reverse else fn.apply(a, b)
+        else:
+            b = _to_tensor(b, a)
     if reverse:
         a, b = b, a
     if a.data.shape != b.data.shape:
@@ -949,8 +1219,12 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False) -> Tensor:
                 a = a.expand(shape)
             if b.requires_grad and b.data.shape != shape:
                 b = b.expand(shape)
-    if a.data.dtype != b.data.dtype:
-        a, b = _promote(fn.name, a, b)
+    if floating or a.data.dtype != b.data.dtype:
+        dt = result_type(a, b)
+        if floating and dt.kind != "f":
+            dt = _SCALAR_DTYPES[2]
+        if a.data.dtype != dt or b.data.dtype != dt:
+            a, b = _promote(fn.name, a, b, dt)
     return fn.apply(a, b)
 
 
@@ -1098,8 +1372,34 @@ def rand(*shape: Any, dtype: DTypeLike = None, device: str | None = None,
 
 def tensor(data: Any, requires_grad: bool = False, dtype: DTypeLike = None,
            device: str | None = None, name: str | None = None) -> Tensor:
-    """Same as ``Tensor(...)`` (PyTorch's spelling)."""
+    """A tensor whose dtype is inferred from ``data`` as ``torch.tensor`` infers it: Python ints
+    give int64, floats float32 (a list with one float is float32), bools bool; numpy arrays and
+    tensors keep theirs. (The ``Tensor(...)`` constructor, like ``torch.Tensor``, makes Python
+    numbers and lists float32.) The data is copied."""
+    if dtype is None and isinstance(data, (bool, int, float, list, tuple)):
+        dtype = _inferred_dtype(data)
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device, name=name)
+
+
+def _inferred_dtype(data: Any) -> np.dtype:
+    """The dtype ``torch.tensor`` gives Python data: float32 if any float, else int64 if any int,
+    else bool."""
+    kind = 0
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (list, tuple)):
+            stack.extend(x)
+        elif isinstance(x, Tensor):
+            return x.dtype
+        elif isinstance(x, (bool, np.bool_)):
+            continue
+        elif isinstance(x, (int, np.integer)):
+            kind = max(kind, 1)
+        else:
+            kind = 2
+            break
+    return _SCALAR_DTYPES[kind]
 
 
 autograd._set_tensor_class(Tensor)

@@ -8,9 +8,19 @@ gradgradcheck case fails the suite.
 from __future__ import annotations
 
 from tinygrad_cnn.autograd import Function
-from tinygrad_cnn.ops import activation, conv, elementwise, linalg, loss, movement, pool, reduce
+from tinygrad_cnn.ops import (
+    activation,
+    conv,
+    elementwise,
+    inplace,
+    linalg,
+    loss,
+    movement,
+    pool,
+    reduce,
+)
 
-FAMILIES = (elementwise, activation, reduce, movement, linalg, conv, pool, loss)
+FAMILIES = (elementwise, activation, reduce, movement, inplace, linalg, conv, pool, loss)
 
 
 def _build_registry() -> dict[str, type[Function]]:

@@ -1,0 +1,81 @@
+"""In-place writes into a region of a tensor: copy_slices (how an in-place op on a view, or an item
+assignment, is recorded on the view's base -- PyTorch's CopySlices) and zero_slices (its VJP).
+
+A region is named by a *chain*: the view ops ``(Function, attrs)`` that make it from the base,
+in order (``x.reshape(2, 3)[0]`` is ``((Reshape, {"shape": (2, 3)}), (GetItem, {"key": (0,)}))``).
+The last step may be an advanced-index ``getitem`` (item assignment ``t[idx] = v``). Replaying
+the chain on an array gives a view of the same elements, since every op in it is a view op
+(``Function.is_view``) and the base never changes its memory.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.ops.movement import GetItem
+from tinygrad_cnn.tensor import Tensor
+
+Chain = tuple[tuple[Any, dict[str, Any]], ...]
+
+
+def _view_array(arr: Any, chain: Chain) -> Any:
+    """The view of ``arr`` that ``chain`` makes (each op's forward on a scratch context)."""
+    for fn, attrs in chain:
+        arr = fn.forward(Context(fn, (False,)), arr, **attrs)
+    return arr
+
+
+def write_region(arr: Any, chain: Chain, value: Any) -> None:
+    """``region(arr)[...] = value``, in place."""
+    *lead, (fn, attrs) = chain
+    parent = _view_array(arr, tuple(lead))
+    if fn is GetItem:
+        parent[attrs["key"]] = value  # basic or advanced indexing: numpy writes through both
+    else:
+        _view_array(parent, ((fn, attrs),))[...] = value
+
+
+def region(t: Tensor, chain: Chain) -> Tensor:
+    """The region of ``t`` as a recorded view (its VJP puts a gradient back into place)."""
+    for fn, attrs in chain:
+        t = fn.apply(t, **attrs)
+    return t
+
+
+class CopySlices(Function):
+    """``base[region] = value``, in place: the forward writes ``value`` into the region of ``base``'s
+    memory that ``chain`` selects and returns ``base`` (the engine makes this node ``base``'s new
+    grad_fn). VJP: ``base`` gets ``g`` with the region zeroed (those elements were overwritten, so
+    what was there before has no effect), ``value`` gets ``g``'s region."""
+
+    name = "copy_slices"
+
+    @staticmethod
+    def forward(ctx: Context, base: Any, value: Any, chain: Chain = ()) -> Any:
+        write_region(base, chain, value)
+        return base
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        chain = ctx.attrs["chain"]
+        nb, nv = ctx.needs_input_grad
+        return (ZeroSlices.apply(g, chain=chain) if nb else None), \
+            (region(g, chain) if nv else None)
+
+
+class ZeroSlices(Function):
+    """A copy of ``g`` with the region that ``chain`` selects set to 0 (the VJP of copy_slices for
+    the base). It is a projection, so its VJP is itself."""
+
+    name = "zero_slices"
+
+    @staticmethod
+    def forward(ctx: Context, g: Any, chain: Chain = ()) -> Any:
+        out = g.copy()
+        write_region(out, chain, 0)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, gg: Tensor) -> Tensor:
+        return ZeroSlices.apply(gg, chain=ctx.attrs["chain"])

@@ -218,7 +218,7 @@ spec("scatter_add", None, shapes=fixed((2, 3)),
      theirs=lambda m, a: m.t.zeros(2, 4, dtype=a.dtype).scatter_add(
          1, m.const(np.array([[0, 3, 3], [2, 1, 0]])), a))
 spec("clone", lambda m, a: a.clone())
-spec("to_device", lambda m, a: a.to("cpu") * 1)
+spec("to_device", None, theirs=lambda m, a: a.to("cpu") * 1)
 
 # ------------------------------------------------------------------------------ in-place writes
 def _inplace_on_view(m: Any, a: Any, b: Any) -> Any:
@@ -233,11 +233,19 @@ def _setitem(m: Any, a: Any, b: Any) -> Any:
     return h * h
 
 
+def _fill(m: Any, a: Any, b: Any) -> Any:
+    h = a * b
+    h.fill_(0.5)
+    return h * a
+
+
+spec("fill", _fill, arity=2, shapes=fixed((3, 2), (3, 2)))
 spec("copy_slices", _inplace_on_view, arity=2, shapes=fixed((3, 4), (2, 2)))
-spec("copy_slices", _setitem, arity=2, id="setitem", shapes=fixed((3, 3), (3, 2)))
+spec("copy_slices", _setitem, arity=2, id="setitem", shapes=fixed((3, 3), (2, 2)))
 spec("copy_slices", _setitem, arity=2, id="setitem_broadcast", shapes=fixed((3, 3), (2,)))
 spec("zero_slices", None, shapes=fixed((3, 4)),
-     theirs=lambda m, a: a * torch.tensor([[1, 0, 0, 0], [1, 1, 1, 1], [1, 1, 1, 1]]).to(a.dtype))
+     theirs=lambda m, a: a.masked_fill(torch.tensor([[0, 1, 1, 1], [0, 0, 0, 0], [0, 0, 0, 0]],
+                                                    dtype=torch.bool), 0))
 
 
 # ------------------------------------------------------------------------------ linear algebra
@@ -300,6 +308,7 @@ def _internal_ops() -> None:
     patch("conv2d_weight", lambda m, x, g: conv.Conv2dWeight.apply(
         x, g, kernel_size=(3, 2), stride=(2, 1), padding=((1, 1), (0, 0)), dilation=(1, 1),
         groups=1))
+    patch("to_device", lambda m, a: movement.ToDevice.apply(a, device="cpu") * 1)
     patch("zero_slices", lambda m, a: inplace.ZeroSlices.apply(
         a, chain=((movement.GetItem, {"key": (0, slice(1, None))}),)))
     patch("avg_pool2d_backward", lambda m, g: pool.AvgPool2dBackward.apply(

@@ -298,6 +298,16 @@ def _copy_slices_setitem(rng):
     return f, (t(rng, 3, 3), t(rng, 2))
 
 
+@case("fill")
+def _fill(rng):
+    def f(a, b):
+        h = a * b
+        h[1:].fill_(0.5)  # fill, then copy_slices into h
+        return h * a
+
+    return f, (t(rng, 3, 2), t(rng, 3, 2))
+
+
 @case("zero_slices")
 def _zero_slices(rng):
     from tinygrad_cnn.ops.inplace import ZeroSlices

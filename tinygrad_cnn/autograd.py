@@ -382,7 +382,7 @@ class Function:
             if ctx._to_save:  # a saved output must stay the output, not become a constant
                 ctx._to_save = tuple(out if a is scalar else a for a in ctx._to_save)
         view = None
-        if cls.is_view and xp.may_share_memory(out, arrays[0]):
+        if cls.is_view and (xp.may_share_memory(out, arrays[0]) or out.size == 0):
             # a view: it shares its base's memory and version counter, and remembers how it was
             # made from the base, so that an in-place change through it (or through the base) can
             # be recorded on the base and seen by every view (PyTorch's view + CopySlices)

@@ -835,7 +835,7 @@ class Tensor:
                         reads_self: bool, view: Any) -> Tensor:
         self._check_writeable(name)
         if not reads_self:
-            before = self.detach()
+            before = self  # the op reads only its shape: no copy needed
         elif self.requires_grad:
             before = self.clone()  # the op may save it; the write below must not change that copy
         else:
@@ -893,9 +893,51 @@ class Tensor:
 
     def fill_(self, value: float) -> Tensor:
         value = value.item() if isinstance(value, Tensor) else value
-        return self._inplace("fill_", value, lambda s, v: Tensor._make(
-            array_module(s.data).full(s.shape, v, dtype=s.dtype)), lambda a, v: a.fill(v),
-            reads_self=False)
+        return self._inplace("fill_", value, lambda s, v: _ops.inplace.Fill.apply(s, value=v),
+                             lambda a, v: a.fill(v), reads_self=False)
+
+    # in-place forms of unary ops: the op's result written back (recorded like any in-place op)
+    def _unary_(self, name: str, *args: Any, **kwargs: Any) -> Tensor:
+        def compute(s: Tensor, _: Any) -> Tensor:
+            return getattr(s, name)(*args, **kwargs)
+
+        def raw(a: Any, _: Any) -> None:
+            a[...] = getattr(Tensor._make(a), name)(*args, **kwargs).data
+
+        return self._inplace(name + "_", None, compute, raw)
+
+    def exp_(self) -> Tensor:
+        return self._unary_("exp")
+
+    def log_(self) -> Tensor:
+        return self._unary_("log")
+
+    def sqrt_(self) -> Tensor:
+        return self._unary_("sqrt")
+
+    def abs_(self) -> Tensor:
+        return self._unary_("abs")
+
+    def neg_(self) -> Tensor:
+        return self._unary_("neg")
+
+    def relu_(self) -> Tensor:
+        return self._unary_("relu")
+
+    def sigmoid_(self) -> Tensor:
+        return self._unary_("sigmoid")
+
+    def tanh_(self) -> Tensor:
+        return self._unary_("tanh")
+
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
+        return self._unary_("clamp", min, max)
+
+    clip_ = clamp_
+
+    def pow_(self, exponent: Any) -> Tensor:
+        return self._inplace("pow_", exponent, lambda s, o: s**o,
+                             lambda a, o: array_module(a).power(a, o, out=a, casting="unsafe"))
 
     def copy_(self, src: Any) -> Tensor:
         src = _to_tensor(src, self, self.dtype)
@@ -904,7 +946,11 @@ class Tensor:
             o = o.to(self.dtype)
             if o.shape != self.shape:
                 o = o.expand(self.shape)
-            return o.clone()
+            if not s.requires_grad:
+                return o.clone()
+            # the old values get a zero gradient (not none: the result still depends on the
+            # graph of self, as PyTorch's CopyBackwards keeps it)
+            return _ops.inplace.Fill.apply(s, value=0) + o
 
         def raw(a: Any, o: Any) -> None:
             a[...] = o

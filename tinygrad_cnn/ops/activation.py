@@ -12,6 +12,7 @@ from typing import Any
 
 from tinygrad_cnn.autograd import Context, Function
 from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.ops.elementwise import keep
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -29,7 +30,7 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
-        return g * (out.data > 0)
+        return keep(g, ~(out.data <= 0))  # exact 0 where out <= 0; NaN passes (as PyTorch)
 
 
 class LeakyReLU(Function):
@@ -84,6 +85,8 @@ class Tanh(Function):
 def softmax_array(x: Any, dim: int) -> Any:
     """Stable softmax on an array: subtract the max first, so logits in the thousands are fine."""
     xp = array_module(x)
+    if x.size == 0:
+        return x.copy()
     e = xp.exp(x - x.max(axis=dim, keepdims=True))
     e /= e.sum(axis=dim, keepdims=True)
     return e
@@ -92,6 +95,8 @@ def softmax_array(x: Any, dim: int) -> Any:
 def log_softmax_array(x: Any, dim: int) -> Any:
     """Stable log-softmax on an array: ``x - max - log(sum(exp(x - max)))``."""
     xp = array_module(x)
+    if x.size == 0:
+        return x.copy()
     shifted = x - x.max(axis=dim, keepdims=True)
     shifted -= xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
     return shifted

@@ -13,7 +13,7 @@ from typing import Any
 
 from tinygrad_cnn.autograd import Context, Function
 from tinygrad_cnn.backend import array_module
-from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.tensor import Tensor, where
 
 
 class Add(Function):
@@ -82,15 +82,32 @@ class Pow(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, y: Any) -> Any:
         out = x**y
-        ctx.save_for_backward(x, y, out if ctx.needs_input_grad[1] else None)
+        nx, ny = ctx.needs_input_grad
+        ctx.save_for_backward(x, y, out if ny else None)
+        if nx and out.dtype.kind == "f":
+            undefined = (out != out) & (x == x)  # NaN from a number, e.g. (-inf) ** 0.5
+            ctx.undefined = undefined if undefined.any() else None
         return out
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        # d/dx = y x^(y-1), taken as 0 where y == 0 (x^0 is constant, even at x = 0);
+        # d/dy = x^y log(x), taken as 0 where x == 0 and y >= 0 (0^y is constant there)
         x, y, out = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
-        gx = g * y * x ** (y - 1) if nx else None
-        gy = g * out * x.log() if ny else None
+        gx = gy = None
+        if nx:
+            gx = g * y * x ** (y - 1)
+            flat = y.data == 0
+            if flat.any():
+                gx = where(flat, 0.0, gx)
+            if getattr(ctx, "undefined", None) is not None:  # NaN there too, as in PyTorch
+                gx = where(ctx.undefined, float("nan"), gx)
+        if ny:
+            gy = g * out * x.log()
+            flat = (x.data == 0) & (y.data >= 0)
+            if flat.any():
+                gy = where(flat, 0.0, gy)
         return gx, gy
 
 
@@ -138,7 +155,10 @@ class Abs(Function):
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
         xp = array_module(x)
-        ctx.save_for_backward(xp.sign(x))
+        sign = xp.asarray(xp.sign(x))
+        if sign.dtype.kind == "f":
+            sign[sign != sign] = 0  # NaN passes no gradient (PyTorch's sgn(NaN) = 0)
+        ctx.save_for_backward(sign)
         return xp.abs(x)
 
     @staticmethod
@@ -147,40 +167,53 @@ class Abs(Function):
         return g * sign
 
 
+def _shares(ctx: Context, x: Any, y: Any, x_loses: Any, y_loses: Any) -> None:
+    """Keep what the VJP of max/min needs: where each side loses (it gets 0 there), and the ties
+    (each side gets half). Where a NaN makes neither win, both get the whole gradient (PyTorch's
+    rule: NaN propagates)."""
+    tie = x == y
+    ctx.x_loses, ctx.y_loses, ctx.tie = x_loses, y_loses, tie if tie.any() else None
+
+
+def _share(g: Tensor, loses: Any, tie: Any) -> Tensor:
+    g = keep(g, ~loses)
+    return g if tie is None else g * (1 - tie * g.data.dtype.type(0.5))
+
+
 class Maximum(Function):
-    """Elementwise max of two tensors; on ties each side gets half the gradient (as PyTorch)."""
+    """Elementwise max of two tensors (NaN wins). VJP: ``g`` to the larger side, ``g/2`` to each on
+    ties, ``g`` to both where either is NaN (as PyTorch)."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, y: Any) -> Any:
         xp = array_module(x)
         if any(ctx.needs_input_grad):
-            share = (x > y).astype(x.dtype) + (x == y).astype(x.dtype) * 0.5  # x's share
-            ctx.save_for_backward(share)
+            _shares(ctx, x, y, x < y, x > y)
         return xp.maximum(x, y)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        (share,) = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
-        return (g * share if nx else None), (g * (1 - share) if ny else None)
+        return (_share(g, ctx.x_loses, ctx.tie) if nx else None), \
+            (_share(g, ctx.y_loses, ctx.tie) if ny else None)
 
 
 class Minimum(Function):
-    """Elementwise min of two tensors; on ties each side gets half the gradient (as PyTorch)."""
+    """Elementwise min of two tensors (NaN wins). VJP: ``g`` to the smaller side, ``g/2`` to each
+    on ties, ``g`` to both where either is NaN (as PyTorch)."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, y: Any) -> Any:
         xp = array_module(x)
         if any(ctx.needs_input_grad):
-            share = (x < y).astype(x.dtype) + (x == y).astype(x.dtype) * 0.5
-            ctx.save_for_backward(share)
+            _shares(ctx, x, y, x > y, x < y)
         return xp.minimum(x, y)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        (share,) = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
-        return (g * share if nx else None), (g * (1 - share) if ny else None)
+        return (_share(g, ctx.x_loses, ctx.tie) if nx else None), \
+            (_share(g, ctx.y_loses, ctx.tie) if ny else None)
 
 
 class Clamp(Function):
@@ -201,7 +234,7 @@ class Clamp(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (inside,) = ctx.saved_tensors
-        return g * inside
+        return keep(g, inside.data)
 
 
 class Where(Function):
@@ -214,9 +247,17 @@ class Where(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        # selected, not multiplied by the mask: the side not taken gets an exact 0 even where g
+        # is NaN or Inf (as PyTorch's masked VJPs do)
         nx, ny = ctx.needs_input_grad
-        cond = Tensor._make(ctx.condition)
-        return (g * cond if nx else None), (g * ~cond.data if ny else None)
+        cond = ctx.condition
+        return (keep(g, cond) if nx else None), (keep(g, ~cond) if ny else None)
+
+
+def keep(g: Tensor, mask: Any) -> Tensor:
+    """``g`` where ``mask`` holds, exactly 0 elsewhere (a where, so differentiable again)."""
+    zero = Tensor._make(array_module(g.data).zeros((), dtype=g.data.dtype))
+    return Where.apply(g, zero, condition=mask)
 
 
 class Cast(Function):

@@ -1,5 +1,5 @@
-"""In-place writes into a region of a tensor: copy_slices (how an in-place op on a view, or an item
-assignment, is recorded on the view's base -- PyTorch's CopySlices) and zero_slices (its VJP).
+"""In-place writes: copy_slices (how an in-place op on a view, or an item assignment, is recorded on
+the view's base -- PyTorch's CopySlices), zero_slices (its VJP), and fill (``fill_``/``zero_``).
 
 A region is named by a *chain*: the view ops ``(Function, attrs)`` that make it from the base,
 in order (``x.reshape(2, 3)[0]`` is ``((Reshape, {"shape": (2, 3)}), (GetItem, {"key": (0,)}))``).
@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.ops.movement import GetItem
 from tinygrad_cnn.tensor import Tensor
 
@@ -79,3 +80,16 @@ class ZeroSlices(Function):
     @staticmethod
     def backward(ctx: Context, gg: Tensor) -> Tensor:
         return ZeroSlices.apply(gg, chain=ctx.attrs["chain"])
+
+
+class Fill(Function):
+    """``x`` with every element set to ``value`` (what ``fill_``/``zero_`` record). VJP: zeros --
+    the old values have no effect on the result."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, value: float = 0.0) -> Any:
+        return array_module(x).full(x.shape, value, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return Tensor._make(array_module(g.data).zeros_like(g.data))

@@ -8,6 +8,7 @@ VJPs gather again, which closes the family under differentiation.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -156,7 +157,7 @@ def _row_offsets(index: Any, dim: int, size: int) -> Any:
     (all other coordinates taken from the index's own position)."""
     xp = array_module(index)
     moved = xp.moveaxis(index, dim, -1)  # (..., M)
-    rows = xp.arange(moved.size // max(moved.shape[-1], 1)).reshape(moved.shape[:-1] + (1,))
+    rows = xp.arange(math.prod(moved.shape[:-1])).reshape(moved.shape[:-1] + (1,))
     return moved + rows * size, moved.shape
 
 

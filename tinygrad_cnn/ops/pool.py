@@ -72,6 +72,19 @@ class MaxPool2d(Function):
             better = (v > out).view(xp.int8)
             xp.maximum(out, v, out=out)
             xp.maximum(which, better * which.dtype.type(j), out=which)
+        if xpad is not x and x.size:
+            # a window whose inputs are all -inf keeps offset 0, which may be padding: its
+            # gradient goes to its first element inside the input instead (PyTorch's rule)
+            lost = out == -xp.inf
+            if lost.any():
+                first = _first_inside(xp, (h, w), (oh, ow), kernel_size, stride, padding,
+                                      dilation, which.dtype)
+                which = xp.where(lost, first, which)
+        if out.dtype.kind == "f" and x.size and bool(xp.isnan(out).any()):
+            # NaN is the maximum of its window (numpy's maximum propagates it); the gradient goes
+            # to the window's last NaN, as PyTorch's `val > max || isnan(val)` scan sends it
+            for j in range(kh * kw):
+                which = xp.where(xp.isnan(at(j // kw, j % kw)), which.dtype.type(j), which)
         # flat index of each maximum in the whole input (N*C*H*W), for the scatter of backward:
         # window origin + the offset's displacement; ``% (H*W)`` of it is PyTorch's return_indices
         itype = xp.int32 if x.size < 2**31 else xp.int64
@@ -93,6 +106,18 @@ class MaxPool2d(Function):
         gx = ScatterAdd.apply(g.reshape(-1), index=ctx.flat_indices.reshape(-1), dim=0,
                               size=math.prod(shape), unique=ctx.unique)
         return gx.reshape(shape)
+
+
+def _first_inside(xp: Any, in_hw: Pair, out_hw: Pair, kernel: Pair, stride: Pair, pad: Pair,
+                  dilation: Pair, dtype: Any) -> Any:
+    """``(OH, OW)``: the row-major offset of each window's first tap inside the input."""
+    firsts = []
+    for axis in range(2):
+        taps = (xp.arange(out_hw[axis])[:, None] * stride[axis] - pad[axis]
+                + xp.arange(kernel[axis])[None, :] * dilation[axis])  # (O, K) input positions
+        inside = (taps >= 0) & (taps < in_hw[axis])
+        firsts.append(inside.argmax(axis=1))  # the first tap inside (every window has one)
+    return (firsts[0][:, None] * kernel[1] + firsts[1][None, :]).astype(dtype)
 
 
 def _avg_divisor(xp: Any, in_hw: Pair, out_hw: Pair, kernel: Pair, stride: Pair, pad: Pair,

@@ -84,8 +84,11 @@ class LogSumExp(Function):
     def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None,
                 keepdim: bool = False) -> Any:
         xp = array_module(x)
-        m = x.max(axis=dim, keepdims=True)
-        m = xp.where(xp.isfinite(m), m, 0)  # all -inf rows stay -inf, not NaN
+        if x.size == 0:  # an empty sum is 0, its log -inf
+            m = xp.zeros(_kept_shape(x.shape, dim), dtype=x.dtype)
+        else:
+            m = x.max(axis=dim, keepdims=True)
+            m = xp.where(xp.isfinite(m), m, 0)  # all -inf rows stay -inf, not NaN
         out = xp.log(xp.exp(x - m).sum(axis=dim, keepdims=True)) + m
         ctx.save_for_backward(x)
         ctx.shape, ctx.dim = x.shape, dim

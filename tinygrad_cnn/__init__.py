@@ -33,8 +33,10 @@ from tinygrad_cnn.tensor import (
     full,
     ones,
     ones_like,
+    promote_types,
     rand,
     randn,
+    result_type,
     stack,
     tensor,
     where,
@@ -52,6 +54,6 @@ tune_malloc()  # keep freed step buffers for reuse; TINYGRAD_CNN_TUNE_MALLOC=0 t
 __all__ = [
     "AnomalyError", "CheckpointError", "Context", "Function", "GradcheckError", "Tensor", "arange", "cat",
     "detect_anomaly", "enable_grad", "full", "grad", "gradcheck", "gradgradcheck", "is_available",
-    "is_grad_enabled", "keep_inputs", "load", "manual_seed", "no_grad", "ones", "ones_like", "rand",
-    "randn", "save", "set_grad_enabled", "stack", "tensor", "where", "zeros", "zeros_like",
+    "is_grad_enabled", "keep_inputs", "load", "manual_seed", "no_grad", "ones", "ones_like", "promote_types", "rand",
+    "randn", "result_type", "save", "set_grad_enabled", "stack", "tensor", "where", "zeros", "zeros_like",
 ]

@@ -630,7 +630,11 @@ class Tensor:
         """Largest values (over ``dim`` or all). Ties share the gradient equally."""
         dims = _dims(dim, self.ndim, "max")
         if self.data.size == 0:
-            raise ValueError("max: the tensor is empty")
+            empty = [d for d in (range(self.ndim) if dims is None else dims) if self.shape[d] == 0]
+            if empty or self.ndim == 0:
+                raise IndexError(f"max: dim {empty[0] if empty else 0} of shape {self.shape} is "
+                                 "empty, and a maximum over no values is undefined (as in "
+                                 "PyTorch); reduce over non-empty dims")
         return _ops.reduce.Max.apply(self, dim=dims, keepdim=keepdim)
 
     def min(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:

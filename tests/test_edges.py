@@ -1,0 +1,298 @@
+"""Regression tests for the silent wrong gradients found at the engine's edges (views and in-place
+ops, numpy interop, 0-d parameters, .grad accumulation, repeated inputs, VJPs at special points,
+max pooling over -inf and NaN, empty tensors, dtype promotion, and smaller ones). Each is the
+smallest reproduction, with PyTorch 2.13's numbers as the expected values (written out, so these
+run without PyTorch too; test_fuzz.py compares against PyTorch itself)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+import tinygrad_cnn.nn.functional as F
+from tinygrad_cnn import Tensor, grad, no_grad
+
+
+def leaf(values, dtype=np.float64):
+    return Tensor(np.array(values, dtype=dtype), requires_grad=True)
+
+
+# ----------------------------------------------------------------------------- 1. views, in place
+def test_inplace_on_a_slice_reaches_the_base():
+    x = leaf([1.0, 2, 3])
+    h = x * 1
+    h[0:2].mul_(2)
+    (h * h).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [8, 16, 6])
+
+
+def test_inplace_on_a_reshape_view_reaches_the_base():
+    x = leaf([1.0, 2, 3, 4])
+    h = x * 1
+    h.reshape(2, 2).mul_(3)
+    (h * h).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [18, 36, 54, 72])
+
+
+def test_a_view_taken_before_an_inplace_op_on_its_base_sees_it():
+    x = leaf([1.0, 2, 3])
+    h = x * 1
+    v = h[0:2]
+    h.mul_(2)
+    np.testing.assert_array_equal(v.numpy(), [2, 4])
+    (v * v).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [8, 16, 0])
+
+
+def test_copy_into_a_slice_routes_the_gradient_to_the_source():
+    x, y = leaf([1.0, 2, 3]), leaf([5.0, 6])
+    h = x * 1
+    h[0:2].copy_(y)
+    (h * h).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 0, 6])  # overwritten: no gradient
+    np.testing.assert_array_equal(y.grad.numpy(), [10, 12])
+
+
+def test_inplace_on_a_view_of_a_leaf_that_requires_grad_is_refused():
+    a = tg.randn(2, 3)
+    b = a[:]
+    a.requires_grad = True
+    with pytest.raises(RuntimeError, match=r"add_: a view of a leaf tensor that requires grad"):
+        b.add_(5)
+    with no_grad():  # allowed outside recording (initialisation code does this)
+        b.add_(5)
+
+
+def test_item_assignment_while_recording():
+    x, y = leaf([1.0, 2, 3]), leaf([7.0])
+    h = x * 2
+    h[1] = y * 10
+    h[np.array([0, 0])] = 4.0  # integer-array indices
+    (h * h).sum().backward()
+    np.testing.assert_array_equal(h.numpy(), [4, 70, 6])
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 0, 24])
+    np.testing.assert_array_equal(y.grad.numpy(), [1400])
+
+
+def test_views_share_the_version_counter_of_their_base():
+    x = leaf([1.0, 2, 3])
+    h = x.exp()  # saves its output
+    v = h[1:]
+    v.add_(1)  # changes h's memory
+    assert h._version == v._version == 1
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        h.sum().backward()
+
+
+def test_inplace_unary_forms():
+    x = leaf([0.5, -1.0])
+    h = x * 1
+    h.exp_().relu_().clamp_(0, 1.5)
+    h.sum().backward()
+    np.testing.assert_allclose(h.numpy(), [1.5, np.exp(-1)])
+    np.testing.assert_allclose(x.grad.numpy(), [0, np.exp(-1)])
+
+
+# ----------------------------------------------------------------------------- 2. numpy interop
+def test_np_array_copies_np_asarray_shares():
+    t = Tensor(np.array([1.0, 2.0]))
+    a = np.array(t)
+    a[0] = 9
+    assert t.numpy()[0] == 1
+    b = np.asarray(t)
+    b[0] = 9
+    assert t.numpy()[0] == 9
+
+
+def test_a_snapshot_of_a_parameter_does_not_follow_training():
+    p = leaf([1.0, 2.0])
+    snap = np.array(p)
+    with no_grad():
+        p.sub_(1)
+    np.testing.assert_array_equal(snap, [1, 2])
+
+
+def test_numpy_views_of_tensors_that_require_grad_are_read_only():
+    x = leaf([1.0, 2.0])
+    h = x.exp()
+    with pytest.raises(ValueError, match="read-only"):
+        np.asarray(h)[0] = 5
+
+
+def test_numpy_scalars_and_arrays_on_the_left_keep_the_graph():
+    x = leaf([1.0, 2.0], np.float32)
+    for y in (np.float64(2.0) * x, np.array([2.0, 2.0]) * x, np.float32(1) + x, np.exp(x)):
+        assert isinstance(y, Tensor) and y.grad_fn is not None
+    y = np.float64(3.0) * x
+    assert y.dtype == np.float32  # a numpy scalar does not widen
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3, 3])
+    with pytest.raises(TypeError, match="requires grad would drop its history"):
+        np.add.reduce(x)
+
+
+# ----------------------------------------------------------------------------- 3, 4. .grad
+def test_zero_d_parameter_gradients_stay_arrays():
+    p = leaf(2.0)
+    for _ in range(2):
+        (p * p).backward()
+    assert isinstance(p.grad.data, np.ndarray) and p.grad.data.shape == ()
+    assert float(np.asarray(p.grad)) == 8.0
+    p.grad.zero_()
+    assert p.grad.item() == 0.0
+
+
+def test_zero_grad_set_to_none_false_on_0d():
+    p = tg.nn.Parameter(Tensor(np.array(2.0)))
+    seen = []
+    for _ in range(3):
+        (p * p).backward()
+        seen.append(p.grad.item())
+        tg.nn.module.zero_grads([p], set_to_none=False)
+    assert seen == [4.0, 4.0, 4.0]
+
+
+def test_grad_accumulates_in_place():
+    x = leaf([1.0, 2.0])
+    (x * 3).sum().backward()
+    kept = x.grad
+    (x * 2).sum().backward()
+    assert x.grad is kept
+    np.testing.assert_array_equal(kept.numpy(), [5, 5])
+
+
+# ----------------------------------------------------------------------------- 5. repeated tensors
+def test_grad_with_a_repeated_input_answers_both():
+    x = leaf([1.0, 2.0])
+    gx1, gx2 = grad((x * x).sum(), [x, x])
+    np.testing.assert_array_equal(gx1.numpy(), [2, 4])
+    np.testing.assert_array_equal(gx2.numpy(), [2, 4])
+
+
+# ----------------------------------------------------------------------------- 6. special points
+def test_pow_gradients_at_zero():
+    x = leaf([0.0, 2.0])
+    (x**0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 0])
+    y = leaf([1.0, 2.0])
+    (Tensor(np.array([0.0, 0.0])) ** y).sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [0, 0])
+
+
+def test_masked_vjps_pass_an_exact_zero_not_nan():
+    x = leaf([-1.0, 2.0])
+    y = leaf([0.0, 0.0])
+    out = x.maximum(y) * Tensor(np.array([np.inf, 1.0]))  # an infinite gradient on the loser
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 1])
+    np.testing.assert_array_equal(y.grad.numpy(), [np.inf, 0])
+
+
+def test_relu_and_abs_at_nan():
+    x = leaf([np.nan, 1.0])
+    x.relu().sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1, 1])  # PyTorch: NaN passes relu's gradient
+    z = leaf([np.nan, -2.0])
+    z.abs().sum().backward()
+    np.testing.assert_array_equal(z.grad.numpy(), [0, -1])  # sgn(NaN) = 0
+
+
+# ----------------------------------------------------------------------------- 7. max_pool2d
+def test_max_pool_over_a_masked_padded_window_stays_in_its_sample():
+    x = np.arange(32, dtype=np.float64).reshape(2, 1, 4, 4)
+    x[1, 0, :2, :2] = -np.inf
+    xt = Tensor(x, requires_grad=True)
+    out = F.max_pool2d(xt, 2, 2, padding=1)
+    g = np.zeros(out.shape)
+    g[1, 0, 0, 0] = 1.0  # only sample 1's corner window, which holds only -inf and padding
+    out.backward(Tensor(g))
+    expected = np.zeros_like(x)
+    expected[1, 0, 0, 0] = 1.0  # its first element inside the input (PyTorch's choice)
+    np.testing.assert_array_equal(xt.grad.numpy(), expected)
+
+
+def test_max_pool_routes_the_gradient_to_nan():
+    x = np.array([[[[1.0, np.nan], [np.nan, 0.0]]]])
+    xt = Tensor(x, requires_grad=True)
+    out = F.max_pool2d(xt, 2)
+    assert np.isnan(out.item())
+    out.sum().backward()
+    np.testing.assert_array_equal(xt.grad.numpy(), [[[[0, 0], [1, 0]]]])  # the last NaN
+
+
+# ----------------------------------------------------------------------------- 8. empty tensors
+def test_empty_reductions_and_softmax():
+    e = leaf(np.zeros((2, 0)))
+    assert e.softmax(1).shape == (2, 0) and e.log_softmax(1).shape == (2, 0)
+    np.testing.assert_array_equal(e.logsumexp(1).numpy(), [-np.inf, -np.inf])
+    assert tg.zeros(0, 3).max(1).shape == (0,)
+
+
+def test_max_pool_backward_with_an_empty_batch():
+    x = Tensor(np.zeros((0, 2, 4, 4)), requires_grad=True)
+    F.max_pool2d(x, 2).sum().backward()
+    assert x.grad.shape == (0, 2, 4, 4)
+
+
+# ----------------------------------------------------------------------------- 9. dtypes
+@pytest.mark.parametrize("zero_d", [Tensor(np.array(2.0)), np.float64(2.0), np.array(2.0)])
+def test_zero_d_operands_do_not_widen(zero_d):
+    x = Tensor(np.ones(3, dtype=np.float32))
+    for y in (x + zero_d, x * zero_d, x - zero_d, x / zero_d, x.maximum(Tensor(np.asarray(zero_d)))):
+        assert y.dtype == np.float32
+
+
+def test_integer_rules():
+    i = Tensor(np.array([1, 2]))
+    assert (i / i).dtype == np.float32  # true division of ints: the default float
+    assert (Tensor(np.array([250], dtype=np.uint8)) + 300).tolist() == [38]  # wraps
+    c = i.clamp(min=0.5)
+    assert c.dtype == np.float32 and c.tolist() == [1.0, 2.0]
+    assert (Tensor(np.array([1], np.int32)) + Tensor(np.array(1.5))).dtype == np.float64
+
+
+def test_construction_dtypes():
+    assert tg.tensor([1, 2, 3]).dtype == np.int64
+    assert tg.tensor([1, 2.5]).dtype == np.float32 and tg.tensor(True).dtype == np.bool_
+    assert tg.tensor(np.array([1, 2], dtype=np.int32)).dtype == np.int32
+    assert F.cross_entropy(tg.randn(3, 4), tg.tensor([0, 1, 3])).dtype == np.float32
+
+
+# ----------------------------------------------------------------------------- 10. smaller ones
+def test_grad_mode_decorators_apply_inside_generators():
+    x = leaf([1.0])
+
+    @no_grad()
+    def gen():
+        for _ in range(2):
+            yield (x * 2).requires_grad
+
+    assert list(gen()) == [False, False]
+    assert (x * 2).requires_grad  # and not outside it
+
+
+def test_a_hook_returning_a_wrong_shape_is_named():
+    x = leaf([1.0, 2.0])
+    y = x * 2
+
+    def bad_hook(g):
+        return g.sum()
+
+    y.register_hook(bad_hook)
+    with pytest.raises(RuntimeError, match=r"hook .*bad_hook.* returned a gradient of shape \(\)"):
+        y.sum().backward()
+
+
+def test_backward_takes_a_numpy_gradient():
+    x = leaf([1.0, 2.0])
+    (x * 3).backward(np.array([1.0, 1.0]))
+    np.testing.assert_array_equal(x.grad.numpy(), [3, 3])
+
+
+def test_reading_grad_of_a_non_leaf_warns():
+    x = leaf([1.0])
+    y = x * 2
+    y.sum().backward()
+    with pytest.warns(UserWarning, match="retain_grad"):
+        assert y.grad is None

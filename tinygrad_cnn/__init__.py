@@ -20,6 +20,7 @@ from tinygrad_cnn.autograd import (
     is_grad_enabled,
     keep_inputs,
     no_grad,
+    once_differentiable,
     set_grad_enabled,
 )
 from tinygrad_cnn.backend import is_available, tune_malloc
@@ -72,6 +73,7 @@ __all__ = [
     "load",
     "manual_seed",
     "no_grad",
+    "once_differentiable",
     "ones",
     "ones_like",
     "promote_types",

@@ -213,6 +213,8 @@ class Context:
         "in_meta",
         "in_names",
         "inputs",
+        "materialize",
+        "n_outputs",
         "needs_input_grad",
         "next",
         "out",
@@ -221,6 +223,7 @@ class Context:
         "scope",
         "seq",
         "source",
+        "special",
         "stack",
     )
 
@@ -247,6 +250,11 @@ class Context:
         self.source: tuple[Any, int] | None = None
         #: the input tensors, kept only inside ``keep_inputs()`` (to replay a node by itself)
         self.inputs: tuple[Tensor, ...] | None = None
+        #: how many outputs ``forward`` returned (a tuple of k arrays: each output tensor's grad_fn
+        #: is then a small "output k of" node, and ``backward`` receives k gradients)
+        self.n_outputs = 1
+        self.materialize = True  # missing output gradients arrive as zeros (not None)
+        self.special: dict[str, Any] | None = None  # mark_dirty / mark_non_differentiable
 
     @property
     def name(self) -> str:
@@ -256,6 +264,22 @@ class Context:
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep backend arrays for backward; they come back as Tensors from ``saved_tensors``."""
         self._to_save = arrays
+
+    def mark_non_differentiable(self, *arrays: Any) -> None:
+        """Outputs (arrays ``forward`` returns) that get no gradient (indices, masks): their tensors
+        do not require grad, and ``backward`` receives zeros (or None) for them."""
+        self.special = {**(self.special or {}), "non_diff": arrays}
+
+    def mark_dirty(self, *arrays: Any) -> None:
+        """Input arrays that ``forward`` changed in place (a user's in-place Function). Their
+        tensors' version counters are bumped; an input that ``forward`` also returns comes back
+        as the same Tensor object, whose history now ends in this op (PyTorch's rule). A leaf
+        that requires grad, or a view, cannot be changed this way while recording."""
+        self.special = {**(self.special or {}), "dirty": arrays}
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """``False``: ``backward`` receives None (not zeros) for outputs that got no gradient."""
+        self.materialize = bool(value)
 
     @property
     def saved_tensors(self) -> tuple[Tensor, ...]:
@@ -278,7 +302,8 @@ class Context:
             if kind == _IN or kind == _NONE:
                 out.append(obj)
             elif kind == _OUT:
-                out.append(_TensorCls._make(obj, True, self, counter))
+                node = self if self.n_outputs == 1 else self.out_nodes[id(obj)]  # type: ignore
+                out.append(_TensorCls._make(obj, True, node, counter))
             else:
                 out.append(_TensorCls._make(obj))
         return tuple(out)
@@ -374,13 +399,11 @@ class Function:
         ctx = Context(cls, tuple(t.requires_grad for t in inputs) if requires
                       else (False,) * len(inputs))
         out = cls.forward(ctx, *arrays, **attrs)
+        if type(out) is tuple or ctx.special is not None:
+            return _apply_general(cls, ctx, inputs, arrays, out, requires, attrs)
         xp = array_module(out)
         if type(out) is not xp.ndarray:  # numpy turns 0-d results into scalars
-            if isinstance(out, (list, tuple)) or not hasattr(out, "dtype"):
-                raise TypeError(f"{cls.name}.forward must return one array, got {type(out).__name__}")
-            scalar, out = out, xp.asarray(out)
-            if ctx._to_save:  # a saved output must stay the output, not become a constant
-                ctx._to_save = tuple(out if a is scalar else a for a in ctx._to_save)
+            out = _as_array(cls, ctx, out)
         view = None
         if cls.is_view and (xp.may_share_memory(out, arrays[0]) or out.size == 0):
             # a view: it shares its base's memory and version counter, and remembers how it was
@@ -398,34 +421,163 @@ class Function:
             return result
         result = Tensor._make(out, True, ctx, counter)
         result._view = view
-        ctx.next = tuple((t.grad_fn or t) if t.requires_grad else None for t in inputs)
-        ctx.in_meta = tuple((a.shape, a.dtype) for a in arrays)
-        ctx.attrs = attrs
-        ctx.seq = next(_seq)
-        ctx.out = weakref.ref(result)
-        ctx.out_meta = (out.shape, out.dtype)
-        ctx.in_names = tuple(t.name for t in inputs)
-        ctx.scope = _state.scope
-        ctx.source = _user_frame()
-        if _state.keep_inputs:
-            ctx.inputs = tuple(inputs)
+        _record(ctx, inputs, arrays, attrs, result)
         if ctx._to_save:
-            ctx._saved = _resolve_saved(cls, ctx._to_save, inputs, arrays, out, counter)
+            ctx._saved = _resolve_saved(cls, ctx._to_save, inputs, arrays, ((out, counter, None),))
             ctx._to_save = ()
         if _state.anomaly:
-            ctx.stack = traceback.format_stack()[:-1][-8:]  # the innermost calls, apply() cut
             _check_forward(ctx, arrays, result)
         return result
+
+
+def _as_array(cls: type[Function], ctx: Context, out: Any) -> Any:
+    """A forward's result as an array (numpy turns 0-d results into scalars)."""
+    if isinstance(out, (list, tuple)) or not hasattr(out, "dtype"):
+        raise TypeError(f"{cls.name}.forward must return an array or a tuple of arrays, got "
+                        f"{type(out).__name__}")
+    scalar, arr = out, array_module(out).asarray(out)
+    if ctx._to_save:  # a saved output must stay the output, not become a constant
+        ctx._to_save = tuple(arr if a is scalar else a for a in ctx._to_save)
+    return arr
+
+
+def _record(ctx: Context, inputs: Sequence[Tensor], arrays: Sequence[Any], attrs: dict[str, Any],
+            result: Tensor) -> None:
+    """Make ``ctx`` a graph node: its edges, metadata for the drawings, where it was created."""
+    ctx.next = tuple((t.grad_fn or t) if t.requires_grad else None for t in inputs)
+    ctx.in_meta = tuple((a.shape, a.dtype) for a in arrays)
+    ctx.attrs = attrs
+    ctx.seq = next(_seq)
+    ctx.out = weakref.ref(result)
+    ctx.out_meta = (result.data.shape, result.data.dtype)
+    ctx.in_names = tuple(t.name for t in inputs)
+    ctx.scope = _state.scope
+    ctx.source = _user_frame(3)
+    if _state.keep_inputs:
+        ctx.inputs = tuple(inputs)
+    if _state.anomaly:
+        ctx.stack = traceback.format_stack()[:-2][-8:]  # the innermost calls, apply() cut
+
+
+def once_differentiable(backward: F) -> F:
+    """Decorate a ``backward`` that is not written in differentiable Tensor ops (it computes on
+    ``.data``, say): it runs under ``no_grad``, and differentiating its result again (a
+    ``create_graph=True`` backward through it, then another backward) raises instead of giving
+    a silently wrong second derivative."""
+
+    @functools.wraps(backward)
+    def wrapper(ctx: Context, *grads: Any) -> Any:
+        with _GradModeSwitch(False):
+            results = backward(ctx, *grads)
+        live = [g for g in grads if isinstance(g, _TensorCls) and g.requires_grad]
+        if not _state.grad_enabled or not live:
+            return results
+        one = not isinstance(results, tuple)
+        wrapped = tuple(_OnceDifferentiable.apply(r, *live, op=ctx.fn.name)
+                        if isinstance(r, _TensorCls) else r
+                        for r in ((results,) if one else results))
+        return wrapped[0] if one else wrapped
+
+    return wrapper  # type: ignore[return-value]
+
+
+class _OnceDifferentiable(Function):
+    """Carries a once-differentiable VJP's result; differentiating through it raises."""
+
+    name = "once_differentiable"
+
+    @staticmethod
+    def forward(ctx: Context, r: Any, *grads: Any, op: str = "") -> Any:
+        return r
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Any:
+        raise RuntimeError(
+            f"trying to differentiate twice a function marked @once_differentiable (the backward "
+            f"of {ctx.attrs['op']}); write its backward in Tensor ops to get second derivatives")
+
+
+class OutputOf(Function):
+    """The grad_fn of output k of an op that returns several: the engine hands this node's
+    gradient to the op as its k-th output gradient (it has no VJP of its own)."""
+
+    name = "output_of"
+
+
+def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], arrays: list[Any],
+                   out: Any, requires: bool, attrs: dict[str, Any]) -> Any:
+    """``apply`` for a forward that returns several arrays, or marked outputs non-differentiable,
+    or changed inputs in place (``mark_dirty``)."""
+    Tensor = _TensorCls
+    multi = type(out) is tuple
+    outs = [o if type(o) is array_module(o).ndarray else _as_array(cls, ctx, o)
+            for o in (out if multi else (out,))]
+    special = ctx.special or {}
+    non_diff = {id(a) for a in special.get("non_diff", ())}
+    dirty = special.get("dirty", ())
+    dirty_inputs = [i for i, a in enumerate(arrays) if any(a is d for d in dirty)]
+    for i in dirty_inputs:
+        t = inputs[i]
+        if _state.grad_enabled and (t.requires_grad or requires):
+            if t.requires_grad and t.grad_fn is None:
+                raise RuntimeError(f"{cls.name}: marked input {i}, a leaf tensor that requires grad, "
+                                   "dirty (changed in place) while gradients are recorded; run it "
+                                   "under no_grad() or on a .clone()")
+            if t._view is not None:
+                raise RuntimeError(f"{cls.name}: marked input {i}, a view, dirty (changed in place) "
+                                   "while gradients are recorded; pass a .clone() of it instead")
+        t._version_counter[0] += 1
+    results: list[Tensor] = []
+    for o in outs:
+        same = [i for i in dirty_inputs if arrays[i] is o]
+        t = inputs[same[0]] if same else Tensor._make(o, False, None, [0])
+        results.append(t)
+    diff = [requires and o.dtype.kind in "fc" and id(o) not in non_diff for o in outs]
+    if any(diff):
+        _record(ctx, inputs, arrays, attrs, results[0])  # edges first: a dirty input is rebased
+        ctx.n_outputs = len(outs)
+        ctx.out_metas = tuple((o.shape, o.dtype) for o in outs)  # type: ignore[attr-defined]
+        ctx.out_xp = array_module(outs[0])  # type: ignore[attr-defined]
+        nodes: list[Context | None] = []
+        for k, (t, o, d) in enumerate(zip(results, outs, diff)):
+            if not d:
+                nodes.append(None)
+                if t.grad_fn is None:
+                    t.requires_grad = False
+                continue
+            node = ctx
+            if multi:
+                node = Context(OutputOf, (True,))
+                node.next, node.attrs, node.index = (ctx,), {"index": k}, k  # type: ignore[attr-defined]
+                node.in_meta = ((o.shape, o.dtype),)
+            nodes.append(node)
+            t.grad_fn, t.requires_grad = node, True
+        for t, node in zip(results, nodes):
+            if node is not None and node is not ctx:  # the per-output nodes come after the op
+                node.seq, node.out = next(_seq), weakref.ref(t)
+                node.out_meta, node.in_names = (t.data.shape, t.data.dtype), (None,)
+                node.scope, node.source = ctx.scope, ctx.source
+        if multi:  # a saved output comes back with its own output node as grad_fn
+            ctx.out_nodes = {id(o): node for o, node in zip(outs, nodes)}  # type: ignore
+        if ctx._to_save:
+            ctx._saved = _resolve_saved(cls, ctx._to_save, inputs, arrays, tuple(
+                (o, t._version_counter, node) for o, t, node in zip(outs, results, nodes)),
+                dirty_inputs)
+            ctx._to_save = ()
+        if _state.anomaly:
+            for t in results:
+                _check_forward(ctx, arrays, t)
+    return tuple(results) if multi else results[0]
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _internal_code: dict[Any, bool] = {}  # code object -> whether it lies inside tinygrad_cnn
 
 
-def _user_frame() -> tuple[Any, int] | None:
+def _user_frame(depth: int = 2) -> tuple[Any, int] | None:
     """``(code, line)`` of the innermost frame outside the tinygrad_cnn package (the user's line
     that created an op). Each code object is classified once, so this costs a few dict lookups."""
-    f: Any = sys._getframe(2)
+    f: Any = sys._getframe(depth)
     internal = _internal_code
     while f is not None:
         code = f.f_code
@@ -488,39 +640,49 @@ def _check_one_device(cls: type[Function], arrays: list[Any]) -> None:
 
 
 def _resolve_saved(cls: type[Function], to_save: tuple[Any, ...], inputs: Sequence[Tensor],
-                   arrays: list[Any], out: Any, out_counter: list[int]) -> tuple[Any, ...]:
+                   arrays: list[Any], outs: tuple[tuple[Any, list[int], Any], ...],
+                   dirty: Sequence[int] = ()) -> tuple[Any, ...]:
     """Turn the arrays ``forward`` saved into records ``(kind, object, counter, version)``.
 
-    An input's array is kept as the input Tensor (so VJPs stay connected to the graph); the output as
-    its array plus the output's version counter (no reference cycle through the output tensor); any
-    other array as a constant that shares the version counter of an input it may alias.
+    ``outs`` holds ``(array, version counter, grad_fn or None)`` per output. An input's array is
+    kept as the input Tensor (so VJPs stay connected to the graph); an output as its array and
+    node plus its version counter (no reference cycle through the output tensor); any other array
+    as a constant that shares the version counter of an input it may alias. An input changed in
+    place (``mark_dirty``) that is also an output is saved as that output.
     """
     records: list[tuple[Any, ...]] = []
     for a in to_save:
         if a is None:  # lets a forward keep its saved slots fixed while saving only what's needed
             records.append((_NONE, None, _NO_VERSION, 0))
             continue
-        for t, arr in zip(inputs, arrays):
-            if a is arr:
+        found = False
+        for i, (t, arr) in enumerate(zip(inputs, arrays)):
+            if a is arr and i not in dirty:
                 counter = t._version_counter
                 records.append((_IN, t, counter, counter[0]))
+                found = True
                 break
-        else:
-            if a is out:
-                records.append((_OUT, a, out_counter, out_counter[0]))
-                continue
-            if not hasattr(a, "shape"):
-                raise TypeError(
-                    f"{cls.name}.forward: save_for_backward takes arrays, got {type(a).__name__}; "
-                    "keep other values as ctx attributes"
-                )
-            counter = _NO_VERSION
-            xp = array_module(a)
-            for t, arr in zip(inputs, arrays):
-                if xp.may_share_memory(a, arr):
-                    counter = t._version_counter
-                    break
-            records.append((_CONST, a, counter, counter[0]))
+        if found:
+            continue
+        for arr, counter, _node in outs:
+            if a is arr:
+                records.append((_OUT, a, counter, counter[0]))
+                found = True
+                break
+        if found:
+            continue
+        if not hasattr(a, "shape"):
+            raise TypeError(
+                f"{cls.name}.forward: save_for_backward takes arrays, got {type(a).__name__}; "
+                "keep other values as ctx attributes"
+            )
+        counter = _NO_VERSION
+        xp = array_module(a)
+        for t, arr in zip(inputs, arrays):
+            if xp.may_share_memory(a, arr):
+                counter = t._version_counter
+                break
+        records.append((_CONST, a, counter, counter[0]))
     return tuple(records)
 
 
@@ -632,7 +794,18 @@ def run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_g
                     captured[i] = g
             if needed is not None and (id(ctx) not in needed or _only_capture(ctx, needed, capture)):
                 continue
-            in_grads = ctx.fn.backward(ctx, g)
+            if ctx.fn is OutputOf:  # hand the gradient of output k to its op, in slot k
+                op = ctx.next[0]
+                slots = grads.get(id(op))
+                if slots is None:
+                    slots = grads[id(op)] = [None] * op.n_outputs
+                k = ctx.index  # type: ignore[attr-defined]
+                slots[k] = g if slots[k] is None else slots[k] + g
+                continue
+            if ctx.n_outputs > 1:
+                in_grads = ctx.fn.backward(ctx, *_output_grads(ctx, g))
+            else:
+                in_grads = ctx.fn.backward(ctx, g)
             if not retain_graph:
                 ctx._saved = _FREED
             if type(in_grads) is not tuple:
@@ -696,7 +869,17 @@ def _run_hooks(hooks: list[Any], g: Tensor, where: str) -> Tensor:
     return g
 
 
-def _only_capture(ctx: Context, needed: set[int], capture: dict[int, int]) -> bool:
+def _output_grads(ctx: Context, slots: list[Tensor | None]) -> list[Tensor | None]:
+    """The gradients of a multi-output op's outputs: zeros for outputs that got none (or None,
+    after ``ctx.set_materialize_grads(False)``)."""
+    if not ctx.materialize:
+        return slots
+    xp, metas = ctx.out_xp, ctx.out_metas  # type: ignore[attr-defined]
+    return [g if g is not None else _TensorCls._make(xp.zeros(shape, dtype=dtype))
+            for g, (shape, dtype) in zip(slots, metas)]
+
+
+def _only_capture(ctx: Context, needed: set[int], capture: dict[int, list[int]]) -> bool:
     """A captured node whose own inputs lead to no other input need not run its VJP."""
     return id(ctx) in capture and not any(e is not None and id(e) in needed for e in ctx.next)
 

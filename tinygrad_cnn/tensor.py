@@ -334,6 +334,15 @@ class Tensor:
         """The same data (shared, like PyTorch), cut from the graph."""
         return Tensor._make(self.data, False, None, self._version_counter)
 
+    def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place (it becomes a leaf that does not require
+        grad). A view cannot be detached in place (as in PyTorch); use ``detach()``."""
+        if self._view is not None and self._view[0].requires_grad:
+            raise RuntimeError("detach_: this tensor is a view of one that requires grad and "
+                               "cannot be detached in place; use .detach() for a new tensor")
+        self.grad_fn, self.requires_grad, self._view = None, False, None
+        return self
+
     def clone(self) -> Tensor:
         """A copy that stays in the graph (gradient flows back unchanged)."""
         return _ops.movement.Clone.apply(self)

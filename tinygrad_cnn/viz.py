@@ -299,8 +299,8 @@ def _draw_backward(g: Any, roots: Iterable[Tensor], nodes: list[Context], show_s
         vid, _ = names.get(ctx, "v")
         label = f"{step}. {ctx.fn.name} VJP"
         out = ctx.out() if ctx.out is not None else None
-        if out is not None and out.grad is not None:  # a retained non-leaf gradient
-            label += f"\n{_norm(out.grad)}"
+        if out is not None and out._grad is not None:  # a retained non-leaf gradient
+            label += f"\n{_norm(out._grad)}"
         g.node(vid, label, shape="box", style="rounded,filled", fillcolor=OP)
         for i, e in enumerate(ctx.next):
             if e is None or (isinstance(e, Context) and id(e) not in kept):

@@ -1,0 +1,211 @@
+"""The custom-Function API as PyTorch has it: several outputs (backward gets one gradient per
+output, zeros or None where none came), mark_non_differentiable, set_materialize_grads,
+once_differentiable, mark_dirty for in-place Functions, and detach_. Each against PyTorch's
+torch.autograd.Function doing the same, where PyTorch is installed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+from tinygrad_cnn import Function, Tensor, gradcheck, gradgradcheck, once_differentiable
+
+
+class SplitHalf(Function):
+    """(2x over the first half, x² over the second): two outputs."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        n = x.shape[0] // 2
+        return x[:n] * 2, x[n:] ** 2
+
+    @staticmethod
+    def backward(ctx, g1, g2):
+        (x,) = ctx.saved_tensors
+        n = x.shape[0] // 2
+        return tg.cat([g1 * 2, g2 * 2 * x[n:]])
+
+
+def x4():
+    return Tensor(np.array([1.0, 2.0, 3.0, 4.0]), requires_grad=True)
+
+
+def test_two_outputs_each_with_its_gradient():
+    x = x4()
+    a, b = SplitHalf.apply(x)
+    (a.sum() + (b * b).sum()).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2, 2, 4 * 27, 4 * 64])
+
+
+def test_an_unused_output_gets_zeros():
+    x = x4()
+    a, _ = SplitHalf.apply(x)
+    a.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2, 2, 0, 0])
+
+
+def test_two_outputs_gradcheck_and_gradgradcheck():
+    x = x4()
+    assert gradcheck(SplitHalf.apply, x)
+    assert gradgradcheck(SplitHalf.apply, x)
+
+
+def test_saved_outputs_of_a_multi_output_op_stay_differentiable():
+    class ExpBoth(Function):
+        @staticmethod
+        def forward(ctx, x):
+            e = np.exp(x)
+            ctx.save_for_backward(e)
+            return e, e * 2
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            (e,) = ctx.saved_tensors
+            return (g1 + 2 * g2) * e
+
+    x = Tensor(np.array([0.5, -1.0]), requires_grad=True)
+    assert gradcheck(ExpBoth.apply, x) and gradgradcheck(ExpBoth.apply, x)
+
+
+def test_materialize_grads_false_passes_none():
+    seen = []
+
+    class Spy(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.set_materialize_grads(False)
+            return x * 1, x * 1
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            seen.append((g1 is None, g2 is None))
+            return g1 if g1 is not None else g2
+
+    x = x4()
+    Spy.apply(x)[1].sum().backward()
+    assert seen == [(True, False)]
+    np.testing.assert_array_equal(x.grad.numpy(), [1, 1, 1, 1])
+
+
+def test_mark_non_differentiable():
+    class MaxWithIndex(Function):
+        @staticmethod
+        def forward(ctx, x):
+            i = x.argmax(axis=0)
+            ctx.mark_non_differentiable(i)
+            ctx.i, ctx.n = i, x.shape[0]
+            return x.max(axis=0), i
+
+        @staticmethod
+        def backward(ctx, g, gi):
+            assert not gi.data.any()  # zeros for the indices
+            onehot = np.zeros((ctx.n,) + ctx.i.shape)
+            np.put_along_axis(onehot, ctx.i[None], 1.0, axis=0)
+            return g.unsqueeze(0) * Tensor(onehot)
+
+    x = Tensor(np.array([[1.0, 5.0], [3.0, 2.0]]), requires_grad=True)
+    values, idx = MaxWithIndex.apply(x)
+    assert values.requires_grad and not idx.requires_grad and idx.dtype == np.int64
+    values.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 1], [1, 0]])
+
+
+def test_mark_dirty_in_place_function():
+    class MulTwoInPlace(Function):
+        @staticmethod
+        def forward(ctx, x):
+            x *= 2
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    x = x4()
+    h = x * 1
+    out = MulTwoInPlace.apply(h)
+    assert out is h and h._version == 1
+    np.testing.assert_array_equal(h.numpy(), [2, 4, 6, 8])
+    (h * h).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), 2 * 2 * np.array([2, 4, 6, 8]))
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        MulTwoInPlace.apply(x4())
+
+
+def test_mark_dirty_bumps_the_version_seen_by_saved_tensors():
+    class AddOneInPlace(Function):
+        @staticmethod
+        def forward(ctx, x):
+            x += 1
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    x = x4()
+    h = x.exp()  # saves its output
+    AddOneInPlace.apply(h)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        h.sum().backward()
+
+
+def test_once_differentiable():
+    class Cube(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x**3
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return Tensor(3 * x.data**2 * g.data)  # on arrays: not differentiable again
+
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    assert gradcheck(Cube.apply, x)
+    v = Tensor(np.array([1.0, 1.0]), requires_grad=True)  # a gradient that is itself recorded
+    (gx,) = tg.grad(Cube.apply(x), x, v, create_graph=True)
+    np.testing.assert_array_equal(gx.numpy(), [3, 12])
+    with pytest.raises(RuntimeError, match="differentiate twice.*once_differentiable"):
+        gx.sum().backward()
+
+
+def test_detach_in_place():
+    x = x4()
+    y = x * 2
+    y.detach_()
+    assert y.grad_fn is None and not y.requires_grad
+    v = (x * 1)[1:]
+    with pytest.raises(RuntimeError, match="detach_"):
+        v.detach_()
+
+
+def test_multi_output_against_torch():
+    torch = pytest.importorskip("torch")
+
+    class TorchSplit(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            n = x.shape[0] // 2
+            return x[:n] * 2, x[n:] ** 2
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            (x,) = ctx.saved_tensors
+            n = x.shape[0] // 2
+            return torch.cat([g1 * 2, g2 * 2 * x[n:]])
+
+    xs = np.array([1.0, -2.0, 3.0, 0.5])
+    x, xt = Tensor(xs, requires_grad=True), torch.tensor(xs, requires_grad=True)
+    a, b = SplitHalf.apply(x)
+    at, bt = TorchSplit.apply(xt)
+    ((a * b).sum() + b.sum()).backward()
+    ((at * bt).sum() + bt.sum()).backward()
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy())

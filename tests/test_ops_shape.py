@@ -145,7 +145,7 @@ READ_ONLY_VIEWS = {
 }
 COPIES = {
     "flip": lambda x: x.flip(0),
-    "flip_no_dims": lambda x: x.flip(),
+    "flip_no_dims": lambda x: x.flip([]),
     "rot90": lambda x: x.rot90(1, (1, 2)),
     "rot90_k0": lambda x: x.rot90(0),
     "roll": lambda x: x.roll(1, 0),
@@ -261,6 +261,7 @@ ERRORS = [
     (lambda x: x.masked_fill(Tensor(np.ones(5, bool)), 1.0), ValueError, r"where: shapes"),
     (lambda x: x.flip(0, -3), ValueError, r"flip: dim -3 appears more than once"),
     (lambda x: x.flip(3), IndexError, r"flip: dim 3 is out of range"),
+    (lambda x: x.flip(), TypeError, r"flip: give the dims"),
     (lambda x: x.rot90(1, (0,)), ValueError, r"rot90: dims must name two dims"),
     (lambda x: x.rot90(1, (1, -2)), ValueError, r"rot90: dim -2 appears more than once"),
     (lambda x: x.roll((1, 2), 0), ValueError, r"roll: shifts \(1, 2\) and dims 0"),

@@ -187,6 +187,8 @@ def _slice_key(dim: int, index: Any) -> tuple[Any, ...]:
 
 def flip(input: Tensor, *dims: Any) -> Tensor:
     """Reverse the order of elements along ``dims`` (ints, or one list of them); a copy."""
+    if not dims:
+        raise TypeError("flip: give the dims to flip (x.flip(0, 1) or x.flip([0, 1]))")
     dims = _shape_arg(dims)
     norm = _distinct_dims(dims, input.ndim, "flip")
     if input.ndim == 0:

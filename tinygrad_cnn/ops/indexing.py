@@ -233,7 +233,8 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any 
         return out.reshape(())
     if src is not None:
         return Scatter.apply(input, src, index=idx, dim=d, reduce=reduce)
-    return Scatter.apply(input, index=idx, dim=d, value=_scalar(value, input, "scatter"),
+    # a Python number of the tensor's dtype (drawings show it as such)
+    return Scatter.apply(input, index=idx, dim=d, value=_scalar(value, input, "scatter").item(),
                          reduce=reduce)
 
 

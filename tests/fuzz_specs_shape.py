@@ -1,8 +1,8 @@
 """Fuzzer specs of the shape and indexing ops (ops/shape.py, ops/indexing.py), and of the
 compositions built on them and on the movement ops: each composition is listed under the
 registered op it applies (``select`` under ``getitem``, ``take_along_dim`` under ``gather``, ...),
-with its own id. Every spec of this file is also in ``SHAPE_SPECS``, which ``test_ops_shape.py``
-runs outside the fuzzer's xfail mark.
+with its own id. Every spec of this file is also in ``SHAPE_SPECS``, whose drawn arguments
+``test_ops_shape.py`` checks to be valid (``test_every_spec_applies_its_op`` runs each spec).
 
 These ops move values without arithmetic, so they are fuzzed in every dtype (floats, integers and
 bool) and with special values; indices, masks, dims and sizes are drawn to fit the drawn shapes

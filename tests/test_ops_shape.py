@@ -1,7 +1,9 @@
 """The shape and indexing ops (ops/shape.py, ops/indexing.py) and numpy/DLPack interop.
 
-* Every spec of ``fuzz_specs_shape.py`` against PyTorch (values, result dtype, gradients, second
-  derivatives; every dtype; negative and empty dims), here without the fuzzer's xfail mark.
+* (The specs of ``fuzz_specs_shape.py`` run against PyTorch in ``test_fuzz.py``: values, result
+  dtype, gradients, second derivatives; every dtype; negative and empty dims. Here: that their
+  drawn arguments are valid and that each applies the op it is listed under.)
+* Repeated indices, index blocks, masked_fill's value, empty and 0-d tensors against PyTorch.
 * Views share memory and the version counter where PyTorch's do; copies share neither.
 * Bad arguments: an IndexError (out-of-range indices) or ValueError/TypeError naming the op and
   the sizes.
@@ -27,23 +29,6 @@ IDS = [f"{name}-{s.id or i}" for i, (name, s) in enumerate(SHAPE_SPECS)]
 
 
 # ------------------------------------------------------------------------------ PyTorch parity
-@needs_torch
-@pytest.mark.parametrize("name,spec", SHAPE_SPECS, ids=IDS)
-@pytest.mark.filterwarnings("ignore:The reduce argument of torch.scatter")
-@test_fuzz.FUZZ
-@given(data=st.data())
-def test_matches_torch(name, spec, data):
-    shapes = data.draw(spec.shape_strategy(), label="shapes")
-    params = data.draw(spec.params(shapes), label="params") if spec.params else {}
-    dtype = data.draw(st.sampled_from(spec.dtypes), label="dtype")
-    special = bool(spec.specials) and data.draw(st.booleans(), label="special values")
-    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
-    arrays = [test_fuzz._values(rng, s, dtype, d, spec.specials if special else ())
-              for s, d in zip(shapes, spec.domains())]
-    test_fuzz.run_both(spec, arrays, params, dtype, rng,
-                       second=dtype == "float64" and not special)
-
-
 def _torch_grads(fn, arrays, g):
     ins = [torch.tensor(a, requires_grad=True) for a in arrays]
     out = fn(*ins)

@@ -6,7 +6,7 @@ settings.register_profile("default", deadline=None, max_examples=20)
 settings.load_profile("default")
 
 
-def pytest_terminal_summary(terminalreporter):  # noqa: ANN001 (pytest's hook)
+def pytest_terminal_summary(terminalreporter):  # (pytest's hook)
     """Say how many cases the differential fuzzer ran (test_fuzz.py)."""
     import sys
 

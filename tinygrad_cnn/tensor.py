@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn import autograd
+from tinygrad_cnn import interop as _interop
 from tinygrad_cnn.autograd import Context, RemovableHandle, _state
 from tinygrad_cnn.backend import (
     array_module,
@@ -762,6 +763,103 @@ class Tensor:
     @staticmethod
     def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         return stack(tensors, dim)
+
+    # ---------------------------------------------------------------- shape and indexing (issue 14)
+    # Each one delegates to ops/shape.py or ops/indexing.py, which check the arguments and say
+    # which result is a view (select, narrow, chunk, split, unbind, movedim, swapaxes, diagonal,
+    # broadcast_to) and which a copy.
+    def flip(self, *dims: Any) -> Tensor:
+        return _ops.shape.flip(self, *dims)
+
+    def rot90(self, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
+        return _ops.shape.rot90(self, k, dims)
+
+    def roll(self, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None) -> Tensor:
+        return _ops.shape.roll(self, shifts, dims)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        return _ops.shape.repeat(self, *sizes)
+
+    def tile(self, *dims: Any) -> Tensor:
+        return _ops.shape.tile(self, *dims)
+
+    def repeat_interleave(self, repeats: Any, dim: int | None = None, *,
+                          output_size: int | None = None) -> Tensor:
+        return _ops.shape.repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        return _ops.shape.chunk(self, chunks, dim)
+
+    def split(self, split_size: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+        return _ops.shape.split(self, split_size, dim)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        return _ops.shape.unbind(self, dim)
+
+    def select(self, dim: int, index: int) -> Tensor:
+        return _ops.shape.select(self, dim, index)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        return _ops.shape.narrow(self, dim, start, length)
+
+    def movedim(self, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
+        return _ops.shape.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
+        return _ops.shape.swapaxes(self, axis0, axis1)
+
+    def swapdims(self, dim0: int, dim1: int) -> Tensor:
+        return _ops.shape.swapaxes(self, dim0, dim1)
+
+    def ravel(self) -> Tensor:
+        return _ops.shape.ravel(self)
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        return _ops.shape.broadcast_to(self, shape)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return _ops.shape.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return _ops.shape.triu(self, diagonal)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        return _ops.shape.diagonal(self, offset, dim1, dim2)
+
+    def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+        return _ops.shape.diag_embed(self, offset, dim1, dim2)
+
+    def trace(self) -> Tensor:
+        return _ops.shape.trace(self)
+
+    def index_select(self, dim: int, index: Any) -> Tensor:
+        return _ops.indexing.index_select(self, dim, index)
+
+    def take_along_dim(self, indices: Any, dim: int | None = None) -> Tensor:
+        return _ops.indexing.take_along_dim(self, indices, dim)
+
+    def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None,
+                reduce: str | None = None) -> Tensor:
+        return _ops.indexing.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add(self, dim: int, index: Any, src: Tensor) -> Tensor:
+        return _ops.indexing.scatter_add(self, dim, index, src)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        return _ops.indexing.masked_fill(self, mask, value)
+
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        return _ops.indexing.nonzero(self, as_tuple=as_tuple)
+
+    def __dlpack__(self, *, stream: Any = None, max_version: tuple[int, int] | None = None,
+                   dl_device: Any = None, copy: bool | None = None) -> Any:
+        """Export without copying (``torch.from_dlpack(t)``, ``np.from_dlpack(t)``)."""
+        return _interop.to_dlpack(self, stream, max_version, dl_device, copy)
+
+    def __dlpack_device__(self) -> tuple[Any, int]:
+        return self.data.__dlpack_device__()
 
     # ---------------------------------------------------------------- linear algebra
     def matmul(self, other: Any) -> Tensor:

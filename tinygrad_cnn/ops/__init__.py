@@ -12,15 +12,18 @@ from tinygrad_cnn.ops import (
     activation,
     conv,
     elementwise,
+    indexing,
     inplace,
     linalg,
     loss,
     movement,
     pool,
     reduce,
+    shape,
 )
 
-FAMILIES = (elementwise, activation, reduce, movement, inplace, linalg, conv, pool, loss)
+FAMILIES = (elementwise, activation, reduce, movement, inplace, shape, indexing, linalg, conv, pool,
+            loss)
 
 
 def _build_registry() -> dict[str, type[Function]]:

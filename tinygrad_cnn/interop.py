@@ -1,0 +1,98 @@
+"""Sharing memory with numpy, PyTorch, CuPy and anything else that speaks DLPack.
+
+``from_numpy(a)`` wraps a numpy array without copying, as ``torch.from_numpy`` does: writing into
+``a`` changes the tensor and the other way round. ``from_dlpack(obj)`` wraps any object with
+``__dlpack__`` (a PyTorch tensor, a numpy or CuPy array, another library's tensor) without copying,
+and ``Tensor.__dlpack__``/``__dlpack_device__`` let those libraries wrap a tensor of ours the same
+way (``torch.from_dlpack(t)``, ``np.from_dlpack(t)``, ``cupy.from_dlpack(t)``). Strided views
+travel as they are (DLPack carries strides); only negative strides, which PyTorch cannot hold, are
+copied on export unless ``copy=False`` asks for a ``BufferError`` instead. CUDA arrays go through
+``cupy.from_dlpack``: written to the protocol, not tested on a GPU here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from tinygrad_cnn.tensor import Tensor
+
+# DLPack's device types (dlpack.h, DLDeviceType)
+_KDL_CPU, _KDL_CUDA, _KDL_CUDA_HOST, _KDL_CUDA_MANAGED = 1, 2, 3, 13
+
+
+def _wrap(arr: Any, where: str) -> Tensor:
+    from tinygrad_cnn.tensor import Tensor
+
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{where}: arrays of dtype {arr.dtype} are not supported; tinygrad_cnn "
+                        "tensors hold floats (float16/32/64), integers and bools")
+    return Tensor._make(arr)
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor that shares ``ndarray``'s memory (no copy): writing into either changes both.
+    Float, integer and bool arrays in native byte order; strided views are fine."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(ndarray).__name__}; use "
+                        "tinygrad_cnn.tensor() to copy other data")
+    if not ndarray.dtype.isnative:
+        raise ValueError(f"from_numpy: the array's byte order ({ndarray.dtype}) is not this "
+                         "machine's; convert it first with a.astype(a.dtype.newbyteorder('='))")
+    return _wrap(ndarray, "from_numpy")
+
+
+def from_dlpack(ext_tensor: Any, *, copy: bool | None = None) -> Tensor:
+    """A tensor that shares the memory of ``ext_tensor``, any object with ``__dlpack__`` (a PyTorch
+    tensor, a numpy or CuPy array, ...); ``copy=True`` copies, ``copy=False`` refuses to.
+    CPU data becomes a numpy-backed tensor, CUDA data a CuPy-backed one (``device="cuda"``)."""
+    if not hasattr(ext_tensor, "__dlpack__") or not hasattr(ext_tensor, "__dlpack_device__"):
+        raise TypeError(f"from_dlpack: expected an object with __dlpack__ and __dlpack_device__ "
+                        f"(a PyTorch tensor, a numpy or CuPy array, ...), got "
+                        f"{type(ext_tensor).__name__}")
+    device_type = int(ext_tensor.__dlpack_device__()[0])
+    if device_type in (_KDL_CPU, _KDL_CUDA_HOST):
+        module = np
+    elif device_type in (_KDL_CUDA, _KDL_CUDA_MANAGED):
+        try:
+            module = importlib.import_module("cupy")
+        except ImportError:
+            raise RuntimeError("from_dlpack: the data is on a CUDA device; that needs CuPy "
+                               "(pip install cupy-cuda12x)") from None
+    else:
+        raise RuntimeError(f"from_dlpack: DLPack device type {device_type} is not supported (CPU "
+                           "and CUDA are)")
+    try:
+        arr = module.from_dlpack(ext_tensor, copy=copy)
+    except TypeError:  # a CuPy older than the copy keyword
+        if copy is not None:
+            raise
+        arr = module.from_dlpack(ext_tensor)
+    except RuntimeError as exc:  # numpy: "Unsupported dtype in DLTensor." (bfloat16, ...)
+        raise TypeError(f"from_dlpack: {exc} tinygrad_cnn tensors hold float16/32/64, integers "
+                        "and bools") from None
+    return _wrap(arr, "from_dlpack")
+
+
+def to_dlpack(t: Tensor, stream: Any = None, max_version: tuple[int, int] | None = None,
+              dl_device: Any = None, copy: bool | None = None) -> Any:
+    """``Tensor.__dlpack__``: the tensor's array exported as a DLPack capsule (no copy)."""
+    if t.requires_grad:
+        raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+    arr = t.data
+    kwargs: dict[str, Any] = {"stream": stream}
+    if max_version is not None:
+        kwargs["max_version"] = max_version
+    if dl_device is not None:
+        kwargs["dl_device"] = dl_device
+    if copy is not None:
+        kwargs["copy"] = copy
+    if any(s < 0 for s in arr.strides):  # a [::-1] view: PyTorch aborts on negative strides
+        if copy is False:
+            raise BufferError(f"__dlpack__: this view has negative strides {arr.strides}, which "
+                              "PyTorch cannot hold; export t.contiguous(), or allow a copy")
+        kwargs["copy"] = True  # the producer copies and flags the capsule as a copy
+    return arr.__dlpack__(**kwargs)

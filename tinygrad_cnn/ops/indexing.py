@@ -1,0 +1,292 @@
+"""Indexing ops: ``scatter`` is a Function; ``index_select``, ``take_along_dim``, ``scatter_add``,
+``masked_fill`` and ``nonzero`` are composed of existing ops.
+
+| op | how |
+|---|---|
+| ``scatter`` (src or value) | ``Scatter`` here; VJP: a scatter of zeros and a gather |
+| ``scatter_add`` | ``x + scatter_add`` into zeros (movement's ``ScatterAdd``, the VJP of gather) |
+| ``index_select`` | ``getitem`` with an integer array (its VJP adds repeated indices up) |
+| ``take_along_dim`` | ``expand`` (broadcasting) and ``gather`` |
+| ``masked_fill`` | ``where`` (the value, a number or a 0-d tensor, gets a gradient too) |
+| ``nonzero`` | numpy, no gradient |
+
+Indices are checked here against the sizes they index, so that a wrong one is an ``IndexError``
+naming the op, the index and the size, never a silently wrapped negative index or a write into a
+neighbouring row. Indices are constants: they get no gradient.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_cnn.autograd import Context, Function, _state
+from tinygrad_cnn.backend import add_at, array_module, like
+from tinygrad_cnn.ops.movement import Gather, GetItem, GetItemBackward, ScatterAdd
+from tinygrad_cnn.tensor import Tensor, _dim, where
+
+
+def _scatter_key(index: Any, dim: int) -> tuple[Any, ...]:
+    """The integer-array key that reaches ``out[i0, ..., index[i0, ..., ik], ..., ik]`` for every
+    position of ``index``: ``index`` itself at ``dim``, a broadcasting ``arange`` at every other."""
+    xp = array_module(index)
+    n = index.ndim
+    return tuple(index if d == dim else xp.arange(s).reshape((s,) + (1,) * (n - 1 - d))
+                 for d, s in enumerate(index.shape))
+
+
+def _corner(shape: tuple[int, ...]) -> tuple[slice, ...]:
+    """The key of the leading block of ``shape`` (where an index smaller than its tensor reads)."""
+    return tuple(slice(0, s) for s in shape)
+
+
+class Scatter(Function):
+    """``out = x`` with ``src`` (or the number ``value``) written along ``dim`` at ``index``:
+    ``out[i][index[i][j]] = src[i][j]`` for ``dim=1`` (``torch.scatter``); ``index`` may be smaller
+    than ``x`` and ``src`` in every dim (it reads their leading block). Where an index repeats, one
+    write wins (the last, in numpy and in PyTorch on the CPU). ``reduce="add"``/``"multiply"``
+    combines instead of writing and has no VJP, as in PyTorch.
+    VJP: ``dx = scatter(g, dim, index, 0)`` (what was overwritten gets no gradient),
+    ``dsrc = gather(g, dim, index)`` in the leading block of ``src``, zeros elsewhere."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, *src: Any, index: Any = None, dim: int = 0,
+                value: Any = 0, reduce: str | None = None) -> Any:
+        ctx.index, ctx.dim = index, dim
+        ctx.src_shape = src[0].shape if src else None
+        out = x.copy()
+        key = _scatter_key(index, dim)
+        values = src[0][_corner(index.shape)] if src else value
+        if reduce is None:
+            out[key] = values
+        elif reduce == "add":
+            add_at(out, key, values)
+        else:
+            array_module(out).multiply.at(out, key, values)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Any:
+        index, dim = ctx.index, ctx.dim
+        gx = Scatter.apply(g, index=index, dim=dim, value=0) if ctx.needs_input_grad[0] else None
+        if ctx.src_shape is None:
+            return gx
+        gsrc = None
+        if ctx.needs_input_grad[1]:
+            # gather reads the block of g that index covers in every dim but `dim`
+            block = tuple(slice(None) if d == dim else slice(0, s) for d, s in enumerate(index.shape))
+            gsrc = Gather.apply(GetItem.apply(g, key=block) if g.shape != index.shape else g,
+                                index=index, dim=dim)
+            if gsrc.shape != ctx.src_shape:
+                gsrc = GetItemBackward.apply(gsrc, key=_corner(index.shape), shape=ctx.src_shape)
+        return gx, gsrc
+
+
+# ------------------------------------------------------------------------------ argument helpers
+
+
+def _index(index: Any, x: Tensor, where: str, what: str = "index") -> Any:
+    """An integer index array on ``x``'s device."""
+    arr = index.data if isinstance(index, Tensor) else np.asarray(index)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{where}: {what} must be an integer tensor (int64 or int32), got "
+                        f"{arr.dtype}")
+    return like(arr, x.data)
+
+
+def _scalar(value: Any, x: Tensor, where: str) -> Any:
+    """The number ``value`` as a 0-d array of ``x``'s dtype (floats truncated into integers, as in
+    PyTorch), or an error where it does not fit the dtype."""
+    if isinstance(value, Tensor) or not isinstance(value, (bool, int, float, np.number)):
+        raise TypeError(f"{where}: value must be a number, got {type(value).__name__}")
+    dt = x.dtype
+    fits = True
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        fits = bool(np.isfinite(value)) and info.min <= int(value) <= info.max
+    elif dt.kind == "f" and np.isfinite(value):
+        fits = abs(float(value)) <= float(np.finfo(dt).max)
+    if not fits:
+        raise ValueError(f"{where}: the value {value} cannot be converted to {dt} without "
+                         "overflow")
+    return array_module(x.data).asarray(value).astype(dt)
+
+
+def _check_range(idx: Any, n: int, where: str, dim: int, shape: tuple[int, ...],
+                 negative: bool = False) -> None:
+    """Every index in [0, n) (in [-n, n) with ``negative``), else an IndexError with the culprit."""
+    if not idx.size:
+        return
+    lo, hi = int(idx.min()), int(idx.max())
+    low = -n if negative else 0
+    if lo < low or hi >= n:
+        bad = lo if lo < low else hi
+        allowed = f"{low} to {n - 1}" if n else "none: the dim is empty"
+        raise IndexError(f"{where}: index {bad} is out of range for dim {dim} of size {n} (tensor "
+                         f"shape {shape}; allowed: {allowed})")
+
+
+def _check_scatter(where: str, x: Tensor, d: int, idx: Any, src: Tensor | None) -> None:
+    if idx.ndim != x.ndim:
+        raise ValueError(f"{where}: index has {idx.ndim} dims, the tensor {x.ndim} (shapes "
+                         f"{tuple(idx.shape)} and {x.shape}); they must match")
+    if src is not None:
+        if src.ndim != x.ndim:
+            raise ValueError(f"{where}: src has {src.ndim} dims, the tensor {x.ndim} (shapes "
+                             f"{src.shape} and {x.shape}); they must match")
+        if src.dtype != x.dtype:
+            raise TypeError(f"{where}: src is {src.dtype} but the tensor is {x.dtype}; convert "
+                            "one of them with .to()")
+    for i, s in enumerate(idx.shape):
+        if (i != d and s > x.shape[i]) or (src is not None and s > src.shape[i]):
+            raise ValueError(
+                f"{where}: index of shape {tuple(idx.shape)} must be no larger than the tensor "
+                f"{x.shape} in every dim but {d}"
+                + (f", and no larger than src {src.shape} in every dim" if src is not None else ""))
+    _check_range(idx, x.shape[d] if x.ndim else 1, where, d, x.shape)
+
+
+# ------------------------------------------------------------------------------ the ops
+
+
+def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
+    """The slices at ``index`` (a 1-D integer tensor; repeats allowed) along ``dim``; a copy.
+    Repeated indices add their gradients up."""
+    d = _dim(dim, input.ndim, "index_select")
+    idx = _index(index, input, "index_select")
+    if idx.ndim > 1:
+        raise IndexError(f"index_select: index must be a vector (1-D), got shape {tuple(idx.shape)}")
+    if input.ndim == 0:
+        if idx.size != 1:
+            raise IndexError(f"index_select: a 0-d tensor takes one index, got {idx.size}")
+        _check_range(idx, 1, "index_select", 0, ())
+        return input.clone()
+    idx = idx.reshape(-1)
+    _check_range(idx, input.shape[d], "index_select", d, input.shape)
+    return GetItem.apply(input, key=(slice(None),) * d + (idx,))
+
+
+def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:
+    """``out[i][j] = input[i][indices[i][j]]`` along ``dim`` (``gather`` where the two broadcast
+    in every other dim); ``dim=None`` indexes the flattened tensor. Negative indices count from the
+    end, as in numpy's ``take_along_axis`` (PyTorch wraps them with a dim and refuses them without
+    one; it also wraps indices past the end, which are an IndexError here)."""
+    idx = _index(indices, input, "take_along_dim", "indices")
+    scalar = dim is not None and input.ndim == 0
+    if dim is None:
+        input, idx, d = input.reshape(-1), idx.reshape(-1), 0
+    else:
+        d = _dim(dim, input.ndim, "take_along_dim")
+        if idx.ndim != input.ndim:
+            raise ValueError(f"take_along_dim: indices have {idx.ndim} dims, the input {input.ndim} "
+                             f"(shapes {tuple(idx.shape)} and {input.shape}); they must match")
+        if input.ndim == 0:
+            input, idx = input.reshape(1), idx.reshape(1)
+    n = input.shape[d]
+    _check_range(idx, n, "take_along_dim", d, input.shape, negative=True)
+    xp = array_module(idx)
+    if idx.size and int(idx.min()) < 0:
+        idx = xp.where(idx < 0, idx + n, idx)
+    try:
+        common = np.broadcast_shapes(input.shape[:d] + (1,) + input.shape[d + 1:],
+                                     idx.shape[:d] + (1,) + idx.shape[d + 1:])
+    except ValueError:
+        raise ValueError(f"take_along_dim: input of shape {input.shape} and indices of shape "
+                         f"{tuple(idx.shape)} cannot be broadcast together in the dims other "
+                         f"than {d}") from None
+    x_shape = common[:d] + (n,) + common[d + 1:]
+    idx_shape = common[:d] + (idx.shape[d],) + common[d + 1:]
+    if input.shape != x_shape:
+        input = input.expand(x_shape)
+    if idx.shape != idx_shape:
+        idx = xp.broadcast_to(idx, idx_shape)
+    out = Gather.apply(input, index=idx, dim=d)
+    return out.reshape(()) if scalar else out
+
+
+def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None,
+            reduce: str | None = None) -> Tensor:
+    """A copy of ``input`` with ``src`` (a tensor, or a number: ``value``) written along ``dim`` at
+    ``index``: ``out[i][index[i][j]] = src[i][j]`` for ``dim=1``. ``reduce="add"``/``"multiply"``
+    combines instead (no gradient, as in PyTorch)."""
+    if src is None and value is None:
+        raise TypeError("scatter: give src (a tensor) or value (a number)")
+    if src is not None and value is not None:
+        raise TypeError("scatter: give src or value, not both")
+    if src is not None and not isinstance(src, Tensor):
+        src, value = None, src
+    if reduce not in (None, "add", "multiply"):
+        raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
+    if reduce is not None and _state.grad_enabled and (
+            input.requires_grad or (src is not None and src.requires_grad)):
+        raise RuntimeError(f"scatter: reduce={reduce!r} has no gradient (as in PyTorch); use "
+                           "scatter_add for a differentiable sum, or run it inside no_grad()")
+    d = _dim(dim, input.ndim, "scatter")
+    idx = _index(index, input, "scatter")
+    _check_scatter("scatter", input, d, idx, src)
+    if not idx.size:  # nothing to write (and, as in PyTorch, no value to check)
+        return input.clone()
+    if input.ndim == 0:  # one element: work on it as shape (1,)
+        out = scatter(input.reshape(1), 0, idx.reshape(1), None if src is None else src.reshape(1),
+                      value=value, reduce=reduce)
+        return out.reshape(())
+    if src is not None:
+        return Scatter.apply(input, src, index=idx, dim=d, reduce=reduce)
+    # a Python number of the tensor's dtype (drawings show it as such)
+    return Scatter.apply(input, index=idx, dim=d, value=_scalar(value, input, "scatter").item(),
+                         reduce=reduce)
+
+
+def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
+    """A copy of ``input`` with ``src`` added along ``dim`` at ``index``:
+    ``out[i][index[i][j]] += src[i][j]`` for ``dim=1``; repeated indices add up.
+    Gradients: ``dinput = g``, ``dsrc = gather(g, dim, index)`` (zeros where ``index`` is smaller
+    than ``src``)."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_add: src must be a Tensor, got {type(src).__name__}")
+    d = _dim(dim, input.ndim, "scatter_add")
+    idx = _index(index, input, "scatter_add")
+    _check_scatter("scatter_add", input, d, idx, src)
+    if input.ndim == 0:
+        return scatter_add(input.reshape(1), 0, idx.reshape(1), src.reshape(1)).reshape(())
+    if not idx.size:
+        return input.clone()
+    block = _corner(idx.shape)
+    part = src if src.shape == tuple(idx.shape) else GetItem.apply(src, key=block)
+    # zeros with `index`'s shape (input's size along dim), part added at index; then into input's
+    # shape if index covers only a block of it
+    added = ScatterAdd.apply(part, index=idx, dim=d, size=input.shape[d])
+    if added.shape != input.shape:
+        added = GetItemBackward.apply(added, key=block[:d] + (slice(None),) + block[d + 1:],
+                                      shape=input.shape)
+    return input + added
+
+
+def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
+    """``value`` where the bool ``mask`` (broadcast with ``input``) is True, else ``input``; the
+    result has ``input``'s dtype. ``value``, a number or a 0-d tensor, gets the gradient summed
+    over the filled places."""
+    m = mask if isinstance(mask, Tensor) else Tensor(np.asarray(mask))
+    if m.dtype != np.bool_:
+        raise TypeError(f"masked_fill: mask must be a bool tensor, got {m.dtype}")
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got a tensor "
+                             f"of shape {value.shape}")
+        v = value.to(input.dtype)
+    else:
+        v = Tensor._make(_scalar(value, input, "masked_fill"))
+    return where(m, v, input)
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
+    """The indices of the non-zero elements (NaN counts as non-zero): an int64 tensor of shape
+    ``(count, ndim)``, or with ``as_tuple`` one 1-D tensor per dim (a 0-d input counts as 1-D).
+    No gradient."""
+    xp = array_module(input.data)
+    a = input.data
+    if as_tuple:
+        return tuple(Tensor._make(i.astype(np.int64, copy=False))
+                     for i in xp.nonzero(a.reshape(1) if a.ndim == 0 else a))
+    return Tensor._make(xp.argwhere(a).astype(np.int64, copy=False))

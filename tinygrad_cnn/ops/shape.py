@@ -1,0 +1,566 @@
+"""Shape ops: flip, roll, tril, triu, diagonal and diag_embed are Functions; the rest of PyTorch's
+shape surface is composed of them and of the movement ops (reshape, permute, expand, getitem, cat).
+
+| op | how | view? |
+|---|---|---|
+| ``flip``, ``roll``, ``tril``, ``triu``, ``diag_embed`` | a Function here | no (a copy, as in PyTorch) |
+| ``diagonal`` | a Function here (``is_view``) | yes |
+| ``select``, ``narrow``, ``chunk``, ``split``, ``unbind`` | ``getitem`` with ints and slices | yes |
+| ``movedim``, ``swapaxes``/``swapdims`` | ``permute`` | yes |
+| ``broadcast_to``, ``broadcast_tensors`` | ``expand`` | yes (read-only, as numpy's) |
+| ``ravel`` | ``reshape`` (after a copy if not contiguous) | when contiguous |
+| ``rot90`` | ``flip`` and ``permute`` | no |
+| ``repeat``, ``tile``, ``repeat_interleave`` (int) | ``reshape``-``expand``-``reshape`` | no |
+| ``repeat_interleave`` (tensor repeats) | ``index_select`` | no |
+| ``trace`` | ``diagonal`` and ``sum`` | no |
+| ``hstack``, ``vstack``, ``dstack`` | ``reshape`` and ``cat`` | no |
+
+A view shares its input's memory and version counter (``Function.is_view``), so an in-place change
+through either is seen by a backward that saved the other, as in PyTorch. Every function takes
+PyTorch's arguments and defaults and checks them here, so that a mistake is reported in terms of
+the call the user wrote; ``Tensor``'s methods of the same names delegate to these functions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.backend import array_module, like
+from tinygrad_cnn.ops.movement import GetItem
+from tinygrad_cnn.tensor import Tensor, _dim, _shape_arg, cat
+
+# ------------------------------------------------------------------------------ Functions
+
+
+class Flip(Function):
+    """Reverse the order of the elements along ``dims`` (a copy, as in PyTorch's ``flip``).
+    VJP: ``dx = flip(g, dims)``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, dims: tuple[int, ...] = ()) -> Any:
+        ctx.dims = dims
+        return array_module(x).flip(x, dims).copy() if dims else x.copy()
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return Flip.apply(g, dims=ctx.dims)
+
+
+class Roll(Function):
+    """Shift the elements along ``dims`` by ``shifts``, cyclically (a copy).
+    VJP: roll back, ``dx = roll(g, -shifts, dims)``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, shifts: tuple[int, ...] = (), dims: tuple[int, ...] = ()
+                ) -> Any:
+        ctx.shifts, ctx.dims = shifts, dims
+        return array_module(x).roll(x, shifts, axis=dims)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return Roll.apply(g, shifts=tuple(-s for s in ctx.shifts), dims=ctx.dims)
+
+
+class Tril(Function):
+    """The lower triangle of the last two dims: elements above diagonal ``diagonal`` become 0
+    (``diagonal > 0`` keeps diagonals above the main one, ``< 0`` drops the main one too).
+    VJP: ``dx = tril(g, diagonal)``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, diagonal: int = 0) -> Any:
+        ctx.diagonal = diagonal
+        return array_module(x).tril(x, diagonal)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return Tril.apply(g, diagonal=ctx.diagonal)
+
+
+class Triu(Function):
+    """The upper triangle of the last two dims: elements below diagonal ``diagonal`` become 0.
+    VJP: ``dx = triu(g, diagonal)``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, diagonal: int = 0) -> Any:
+        ctx.diagonal = diagonal
+        return array_module(x).triu(x, diagonal)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return Triu.apply(g, diagonal=ctx.diagonal)
+
+
+def _writable_diagonal(a: Any, offset: int, dim1: int, dim2: int) -> Any:
+    """``a``'s diagonal as a view that can be written through when ``a`` can: numpy hands out
+    diagonals read-only (a caution from 2013); PyTorch's, like CuPy's, are writable views."""
+    xp = array_module(a)
+    d = xp.diagonal(a, offset, dim1, dim2)
+    if xp is np and a.flags.writeable:
+        d.flags.writeable = True
+    return d
+
+
+class Diagonal(Function):
+    """The diagonal ``offset`` of dims ``dim1`` and ``dim2`` (``> 0``: above the main one), as a
+    view whose last dim runs along it; the two dims are dropped (``torch.diagonal``).
+    VJP: zeros of the input's shape with ``g`` on that diagonal,
+    ``dx = diag_embed(g, offset, dim1, dim2, shape=x.shape)``."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Any:
+        ctx.in_shape, ctx.offset, ctx.dim1, ctx.dim2 = x.shape, offset, dim1, dim2
+        return _writable_diagonal(x, offset, dim1, dim2)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return DiagEmbed.apply(g, offset=ctx.offset, dim1=ctx.dim1, dim2=ctx.dim2,
+                               shape=ctx.in_shape)
+
+
+class DiagEmbed(Function):
+    """Zeros of ``shape`` with the last dim of ``x`` written on the diagonal ``offset`` of dims
+    ``dim1`` and ``dim2`` of the result (``torch.diag_embed``; with a ``shape`` whose two dims
+    differ, PyTorch's ``diagonal_backward``). ``dim1``, ``dim2`` are non-negative dims of the result.
+    VJP: ``dx = diagonal(g, offset, dim1, dim2)``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, offset: int = 0, dim1: int = 0, dim2: int = 1,
+                shape: tuple[int, ...] = ()) -> Any:
+        ctx.offset, ctx.dim1, ctx.dim2 = offset, dim1, dim2
+        out = array_module(x).zeros(shape, dtype=x.dtype)
+        _writable_diagonal(out, offset, dim1, dim2)[...] = x
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return Diagonal.apply(g, offset=ctx.offset, dim1=ctx.dim1, dim2=ctx.dim2)
+
+
+# ------------------------------------------------------------------------------ argument helpers
+
+
+def _int(v: Any, what: str, where: str) -> int:
+    """A Python int from an int or a one-element integer tensor."""
+    if isinstance(v, Tensor):
+        if v.data.size != 1 or v.dtype.kind not in "iu":
+            raise TypeError(f"{where}: {what} must be an int or a one-element integer tensor, got "
+                            f"a {v.dtype} tensor of shape {v.shape}")
+        return int(v.item())
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{where}: {what} must be an int, got {v!r}")
+    return int(v)
+
+
+def _int_tuple(v: Any, what: str, where: str) -> tuple[int, ...]:
+    items = v if isinstance(v, (tuple, list)) else (v,)
+    return tuple(_int(i, what, where) for i in items)
+
+
+def _distinct_dims(dims: Sequence[Any], ndim: int, where: str) -> tuple[int, ...]:
+    """Normalised dims, in the given order, each at most once."""
+    norm = tuple(_dim(d, ndim, where) for d in dims)
+    for i, d in enumerate(norm):
+        if d in norm[:i]:
+            raise ValueError(f"{where}: dim {dims[i]} appears more than once in {tuple(dims)}")
+    return norm
+
+
+def _copy_of(out: Tensor, x: Tensor) -> Tensor:
+    """``out``, cloned if it still shares ``x``'s memory (ops that copy in PyTorch must not hand
+    out a view; the engine's version counter tells whether it does)."""
+    return out.clone() if out._version_counter is x._version_counter else out
+
+
+def _slice_key(dim: int, index: Any) -> tuple[Any, ...]:
+    return (slice(None),) * dim + (index,)
+
+
+# ------------------------------------------------------------------------------ copies
+
+
+def flip(input: Tensor, *dims: Any) -> Tensor:
+    """Reverse the order of elements along ``dims`` (ints, or one list of them); a copy."""
+    if not dims:
+        raise TypeError("flip: give the dims to flip (x.flip(0, 1) or x.flip([0, 1]))")
+    dims = _shape_arg(dims)
+    norm = _distinct_dims(dims, input.ndim, "flip")
+    if input.ndim == 0:
+        norm = ()
+    return Flip.apply(input, dims=tuple(sorted(norm)))
+
+
+def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
+    """Rotate by 90° ``k`` times in the plane of ``dims``, from the first towards the second; a
+    copy. ``flip`` of one dim then a transpose, as in PyTorch."""
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise ValueError(f"rot90: dims must name two dims, got {dims}")
+    if input.ndim < 2:
+        raise ValueError(f"rot90: needs a tensor with at least 2 dims, got shape {input.shape}")
+    d0, d1 = _distinct_dims(dims, input.ndim, "rot90")
+    k = _int(k, "k", "rot90") % 4
+    if k == 0:
+        return input.clone()
+    if k == 2:
+        return Flip.apply(input, dims=tuple(sorted((d0, d1))))
+    flipped = Flip.apply(input, dims=(d1 if k == 1 else d0,))
+    return flipped.transpose(d0, d1)
+
+
+def roll(input: Tensor, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None
+         ) -> Tensor:
+    """Shift elements cyclically by ``shifts`` along ``dims`` (one shift per dim); without
+    ``dims`` the tensor is rolled as if flattened. A copy."""
+    sh = _int_tuple(shifts, "shifts", "roll")
+    if dims is None:
+        if len(sh) != 1:
+            raise ValueError(f"roll: without dims, shifts must be one int, got {shifts}")
+        flat = input.reshape(-1)
+        return Roll.apply(flat, shifts=sh, dims=(0,)).reshape(input.shape)
+    dd = _int_tuple(dims, "dims", "roll")
+    if len(sh) != len(dd):
+        raise ValueError(f"roll: shifts {shifts} and dims {dims} must have the same length")
+    if input.ndim == 0:
+        raise IndexError(f"roll: a 0-d tensor has no dim {dd[0]}; leave dims=None")
+    return Roll.apply(input, shifts=sh, dims=tuple(_dim(d, input.ndim, "roll") for d in dd))
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    """Zero the elements above diagonal ``diagonal`` of the last two dims; a copy."""
+    if input.ndim < 2:
+        raise ValueError(f"tril: needs a tensor with at least 2 dims, got shape {input.shape}")
+    return Tril.apply(input, diagonal=_int(diagonal, "diagonal", "tril"))
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    """Zero the elements below diagonal ``diagonal`` of the last two dims; a copy."""
+    if input.ndim < 2:
+        raise ValueError(f"triu: needs a tensor with at least 2 dims, got shape {input.shape}")
+    return Triu.apply(input, diagonal=_int(diagonal, "diagonal", "triu"))
+
+
+def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """A tensor with one more dim whose (``dim1``, ``dim2``) planes hold ``input``'s last dim on
+    diagonal ``offset``, zeros elsewhere: shape ``(..., n + |offset|, n + |offset|)`` by default."""
+    if input.ndim == 0:
+        raise ValueError("diag_embed: needs a tensor with at least 1 dim, got a 0-d tensor")
+    offset = _int(offset, "offset", "diag_embed")
+    ndim = input.ndim + 1
+    d1, d2 = _dim(dim1, ndim, "diag_embed"), _dim(dim2, ndim, "diag_embed")
+    if d1 == d2:
+        raise ValueError(f"diag_embed: dim1 and dim2 name the same dim ({dim1}, {dim2})")
+    n = input.shape[-1] + abs(offset)
+    rest = iter(input.shape[:-1])
+    shape = tuple(n if i in (d1, d2) else next(rest) for i in range(ndim))
+    return DiagEmbed.apply(input, offset=offset, dim1=d1, dim2=d2, shape=shape)
+
+
+def repeat(input: Tensor, *sizes: Any) -> Tensor:
+    """Tile ``input`` ``sizes[i]`` times along dim ``i`` (PyTorch's ``Tensor.repeat``, numpy's
+    ``tile``); extra leading sizes add dims. A copy."""
+    sizes = tuple(_int(s, "repeats", "repeat") for s in _shape_arg(sizes))
+    if len(sizes) < input.ndim:
+        raise ValueError(f"repeat: got {len(sizes)} repeats {sizes} for a tensor of shape "
+                         f"{input.shape}; give at least one per dim")
+    if any(s < 0 for s in sizes):
+        raise ValueError(f"repeat: repeats must not be negative, got {sizes}")
+    shape = (1,) * (len(sizes) - input.ndim) + input.shape
+    # (s0, s1, ...) -> (1, s0, 1, s1, ...) -> expand to (r0, s0, r1, s1, ...) -> (r0*s0, r1*s1, ...)
+    pairs = tuple(v for s in shape for v in (1, s))
+    tiled = tuple(v for r, s in zip(sizes, shape) for v in (r, s))
+    out = input.reshape(pairs).expand(tiled).reshape(tuple(r * s for r, s in zip(sizes, shape)))
+    return _copy_of(out, input)
+
+
+def tile(input: Tensor, *dims: Any) -> Tensor:
+    """``repeat`` with ``dims`` padded with leading 1s to ``input``'s number of dims."""
+    dims = _shape_arg(dims)
+    return repeat(input, (1,) * (input.ndim - len(dims)) + tuple(dims))
+
+
+def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None, *,
+                      output_size: int | None = None) -> Tensor:
+    """Repeat each element (each slice along ``dim``) ``repeats`` times in place: an int, or a
+    tensor with one count per slice. ``dim=None`` flattens first. A copy. With only a 1-D tensor of
+    counts, ``repeat_interleave(counts)`` gives ``0`` ``counts[0]`` times, ``1`` ``counts[1]``
+    times, ... (no gradient)."""
+    from tinygrad_cnn.ops.indexing import index_select
+
+    if repeats is None:  # repeat_interleave(counts)
+        counts = _counts(input, None)
+        xp = array_module(input.data)
+        return Tensor._make(xp.repeat(xp.arange(counts.size), counts))
+    if dim is None:
+        input, d = input.reshape(-1), 0
+    elif input.ndim == 0:
+        raise IndexError(f"repeat_interleave: a 0-d tensor has no dim {dim}; leave dim=None")
+    else:
+        d = _dim(dim, input.ndim, "repeat_interleave")
+    n = input.shape[d]
+    if isinstance(repeats, (int, np.integer)) and not isinstance(repeats, bool):
+        r = int(repeats)
+        if r < 0:
+            raise ValueError(f"repeat_interleave: repeats must not be negative, got {r}")
+        _check_output_size(output_size, n * r)
+        # (..., n, ...) -> (..., n, 1, ...) -> expand to (..., n, r, ...) -> (..., n*r, ...)
+        shape = input.shape
+        out = input.unsqueeze(d + 1).expand(shape[:d + 1] + (r,) + shape[d + 1:]).reshape(
+            shape[:d] + (n * r,) + shape[d + 1:])
+        return _copy_of(out, input)
+    counts = like(_counts(repeats, n), input.data)
+    _check_output_size(output_size, int(counts.sum()))
+    xp = array_module(input.data)
+    return index_select(input, d, Tensor._make(xp.repeat(xp.arange(n), counts)))
+
+
+def _counts(repeats: Any, n: int | None) -> Any:
+    """The repeat counts as an integer array of ``n`` entries (one count is spread to ``n``)."""
+    counts = repeats.data if isinstance(repeats, Tensor) else np.asarray(repeats)
+    if counts.dtype.kind not in "iu" or counts.ndim > 1:
+        raise TypeError(f"repeat_interleave: repeats must be an int or a 1-D integer tensor, got "
+                        f"{counts.dtype} of shape {tuple(counts.shape)}")
+    if counts.size and int(counts.min()) < 0:
+        raise ValueError("repeat_interleave: repeats must not be negative")
+    counts = counts.reshape(-1)
+    if n is not None and counts.size == 1:
+        counts = array_module(counts).full(n, int(counts[0]))
+    elif n is not None and counts.size != n:
+        raise ValueError(f"repeat_interleave: got {counts.size} repeats for a dim of size {n}; "
+                         "give one per slice, or one for all")
+    return counts
+
+
+def _check_output_size(output_size: int | None, size: int) -> None:
+    if output_size is not None and output_size != size:
+        raise ValueError(f"repeat_interleave: output_size={output_size}, but the repeats make {size}")
+
+
+# ------------------------------------------------------------------------------ views
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """The slice at ``index`` along ``dim``, that dim removed (``input[:, index]`` for dim 1); a
+    view."""
+    if input.ndim == 0:
+        raise IndexError("select: cannot select from a 0-d tensor")
+    d = _dim(dim, input.ndim, "select")
+    i, n = _int(index, "index", "select"), input.shape[d]
+    if not -n <= i < n:
+        raise IndexError(f"select: index {i} is out of range for dim {d} of size {n} (tensor shape "
+                         f"{input.shape})")
+    return GetItem.apply(input, key=_slice_key(d, i % n))
+
+
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """``length`` slices from ``start`` along ``dim`` (a negative start counts from the end); a
+    view."""
+    if input.ndim == 0:
+        raise IndexError("narrow: cannot narrow a 0-d tensor")
+    d = _dim(dim, input.ndim, "narrow")
+    n = input.shape[d]
+    s, length = _int(start, "start", "narrow"), _int(length, "length", "narrow")
+    if not -n <= s <= n:
+        raise IndexError(f"narrow: start {s} is out of range for dim {d} of size {n} (allowed: "
+                         f"{-n} to {n})")
+    if length < 0:
+        raise ValueError(f"narrow: length must not be negative, got {length}")
+    s = s + n if s < 0 else s
+    if s + length > n:
+        raise ValueError(f"narrow: start {s} + length {length} is past the end of dim {d} of size "
+                         f"{n}")
+    return GetItem.apply(input, key=_slice_key(d, slice(s, s + length)))
+
+
+def split(tensor: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0
+          ) -> tuple[Tensor, ...]:
+    """Pieces of ``split_size`` along ``dim`` (the last one smaller), or pieces of the sizes in a
+    list (which must add up to the dim's size); views."""
+    if tensor.ndim == 0:
+        raise IndexError("split: cannot split a 0-d tensor")
+    d = _dim(dim, tensor.ndim, "split")
+    n = tensor.shape[d]
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sizes = _int_tuple(split_size_or_sections, "split sizes", "split")
+        if any(s < 0 for s in sizes) or sum(sizes) != n:
+            raise ValueError(f"split: sizes {sizes} must be non-negative and add up to {n}, the "
+                             f"size of dim {d} (tensor shape {tensor.shape})")
+    else:
+        size = _int(split_size_or_sections, "split_size", "split")
+        if size < 0 or (size == 0 and n):
+            raise ValueError(f"split: split_size must be positive, got {size} (0 only for an "
+                             "empty dim)")
+        sizes = tuple(min(size, n - s) for s in range(0, n, size)) if n else (0,)
+    starts = np.cumsum((0,) + sizes[:-1]).tolist()
+    return tuple(GetItem.apply(tensor, key=_slice_key(d, slice(s, s + k)))
+                 for s, k in zip(starts, sizes))
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """Split into ``chunks`` pieces of ``ceil(n / chunks)`` along ``dim`` (fewer when they run out,
+    as in PyTorch); views."""
+    chunks = _int(chunks, "chunks", "chunk")
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    if input.ndim == 0:
+        raise IndexError("chunk: cannot chunk a 0-d tensor")
+    d = _dim(dim, input.ndim, "chunk")
+    n = input.shape[d]
+    if n == 0:
+        return split(input, [0] * chunks, d)
+    return split(input, math.ceil(n / chunks), d)
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    """Every slice along ``dim``, that dim removed; views."""
+    if input.ndim == 0:
+        raise IndexError("unbind: cannot unbind a 0-d tensor")
+    d = _dim(dim, input.ndim, "unbind")
+    return tuple(GetItem.apply(input, key=_slice_key(d, i)) for i in range(input.shape[d]))
+
+
+def movedim(input: Tensor, source: int | Sequence[int], destination: int | Sequence[int]
+            ) -> Tensor:
+    """Move dims ``source`` to positions ``destination`` (the others keep their order); a view."""
+    src, dst = _int_tuple(source, "source", "movedim"), _int_tuple(destination, "destination",
+                                                                     "movedim")
+    if len(src) != len(dst):
+        raise ValueError(f"movedim: source {source} and destination {destination} must name as "
+                         "many dims")
+    src = _distinct_dims(src, input.ndim, "movedim")
+    dst = _distinct_dims(dst, input.ndim, "movedim")
+    if input.ndim == 0:
+        return input
+    order: list[int | None] = [None] * input.ndim
+    for s, t in zip(src, dst):
+        order[t] = s
+    rest = iter(d for d in range(input.ndim) if d not in src)
+    return input.permute(tuple(next(rest) if o is None else o for o in order))
+
+
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
+    """Swap two dims (``transpose``); a view."""
+    if input.ndim == 0:  # PyTorch allows dims 0 and -1 of a 0-d tensor here
+        for a in (axis0, axis1):
+            _dim(a, 0, "swapaxes")
+        return input
+    return input.transpose(axis0, axis1)
+
+
+def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """``swapaxes``."""
+    return swapaxes(input, dim0, dim1)
+
+
+def ravel(input: Tensor) -> Tensor:
+    """The elements as a 1-D tensor: a view of a contiguous tensor, else a contiguous copy."""
+    return input.contiguous().reshape(-1)
+
+
+def broadcast_to(input: Tensor, shape: Sequence[int]) -> Tensor:
+    """``expand`` to ``shape`` (``-1`` keeps a dim); a read-only view."""
+    try:
+        return input.expand(tuple(shape))
+    except ValueError as exc:
+        raise ValueError(f"broadcast_to: {exc}".replace("expand: ", "")) from None
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """The tensors expanded to their common broadcast shape; read-only views."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"broadcast_tensors: item {i} is a {type(t).__name__}, not a Tensor")
+    try:
+        shape = np.broadcast_shapes(*(t.shape for t in tensors))
+    except ValueError:
+        raise ValueError(f"broadcast_tensors: shapes {[t.shape for t in tensors]} cannot be "
+                         "broadcast together (sizes must be equal or 1 in each dim, counted from "
+                         "the right)") from None
+    return tuple(t.expand(shape) for t in tensors)
+
+
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal ``offset`` of the (``dim1``, ``dim2``) planes as the last dim (those two dims
+    dropped); a writable view."""
+    if input.ndim < 2:
+        raise ValueError(f"diagonal: needs a tensor with at least 2 dims, got shape {input.shape}")
+    d1, d2 = _dim(dim1, input.ndim, "diagonal"), _dim(dim2, input.ndim, "diagonal")
+    if d1 == d2:
+        raise ValueError(f"diagonal: dim1 and dim2 name the same dim ({dim1}, {dim2})")
+    return Diagonal.apply(input, offset=_int(offset, "offset", "diagonal"), dim1=d1, dim2=d2)
+
+
+# ------------------------------------------------------------------------------ the rest
+
+
+def trace(input: Tensor) -> Tensor:
+    """The sum of a matrix's main diagonal (integers sum to int64, as in PyTorch)."""
+    if input.ndim != 2:
+        raise ValueError(f"trace: needs a matrix, got a tensor of shape {input.shape}")
+    if input.dtype.kind == "b":
+        raise TypeError("trace: not defined for bool tensors; convert with .to(int64) first")
+    diag = Diagonal.apply(input, offset=0, dim1=0, dim2=1)
+    return (diag.to(np.int64) if input.dtype.kind in "iu" else diag).sum()
+
+
+def atleast_1d(*tensors: Tensor) -> Any:
+    """Each tensor with at least 1 dim (a 0-d one becomes shape ``(1,)``)."""
+    return _atleast(tensors, lambda t: t.reshape(1) if t.ndim == 0 else t)
+
+
+def atleast_2d(*tensors: Tensor) -> Any:
+    """Each tensor with at least 2 dims: ``()`` -> ``(1, 1)``, ``(n,)`` -> ``(1, n)``."""
+    return _atleast(tensors, lambda t: t.reshape((1,) * (2 - t.ndim) + t.shape) if t.ndim < 2
+                    else t)
+
+
+def atleast_3d(*tensors: Tensor) -> Any:
+    """Each tensor with at least 3 dims: ``()`` -> ``(1, 1, 1)``, ``(n,)`` -> ``(1, n, 1)``,
+    ``(m, n)`` -> ``(m, n, 1)``."""
+    def lift(t: Tensor) -> Tensor:
+        if t.ndim >= 3:
+            return t
+        return t.reshape({0: (1, 1, 1), 1: (1,) + t.shape + (1,), 2: t.shape + (1,)}[t.ndim])
+
+    return _atleast(tensors, lift)
+
+
+def _atleast(tensors: tuple[Any, ...], lift: Any) -> Any:
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return tuple(lift(t) for t in tensors[0])
+    out = tuple(lift(t) for t in tensors)
+    return out[0] if len(out) == 1 else out
+
+
+def _stack_list(tensors: Sequence[Tensor], where: str) -> list[Tensor]:
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{where}: needs at least one tensor")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{where}: item {i} is a {type(t).__name__}, not a Tensor")
+    return tensors
+
+
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join along dim 1 (dim 0 for 1-D tensors; 0-d ones count as 1-D)."""
+    ts = [atleast_1d(t) for t in _stack_list(tensors, "hstack")]
+    return cat(ts, 0 if ts[0].ndim == 1 else 1)
+
+
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join along dim 0, after ``atleast_2d`` (1-D tensors become rows)."""
+    return cat([atleast_2d(t) for t in _stack_list(tensors, "vstack")], 0)
+
+
+def dstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join along dim 2, after ``atleast_3d``."""
+    return cat([atleast_3d(t) for t in _stack_list(tensors, "dstack")], 2)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from tinygrad_cnn import Function, GradcheckError, Tensor, gradcheck, gradgradcheck
+from tinygrad_cnn.gradcheck import check_grads
 
 
 class WrongSquare(Function):
@@ -92,10 +93,17 @@ def test_non_reentrant_backward_is_caught():
         gradcheck(lambda a: Flaky.apply(a), x64(2))
 
 
-def test_float32_inputs_warn():
-    x = Tensor(np.ones(2, dtype=np.float32), requires_grad=True)
-    with pytest.warns(UserWarning, match="not float64"):
-        gradcheck(lambda a: a * 2, x, eps=1e-2, atol=1e-2)
+def test_float32_inputs_are_checked_on_float64_copies():
+    """No warning and no spurious failure at the default eps: the check runs in float64 (and says
+    so), and the input comes back float32."""
+    import warnings
+
+    x = Tensor(np.random.default_rng(0).standard_normal(5).astype(np.float32), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = check_grads(lambda a: (a.tanh() * a).exp(), x)
+    assert report.ok and "float64 copies" in str(report)
+    assert x.dtype == np.float32
 
 
 def test_needs_an_input_that_requires_grad():

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import _collect, grad, keep_inputs
+from tinygrad_cnn.autograd import _collect, grad, keep_inputs, no_grad
 from tinygrad_cnn.backend import like, to_numpy
 from tinygrad_cnn.gradcheck import culprit as _culprit
 from tinygrad_cnn.gradcheck.jacobian import (
@@ -149,8 +149,10 @@ def check_grads(func: Callable[..., Any], inputs: Any, *, order: int = 1,
     notes: list[str] = []
     try:
         outs = _precision(func, inputs, s, swaps, notes)
-        p = Problem(func, inputs, diff, [j for j, o in enumerate(outs) if o.dtype.kind == "f"])
+        p = Problem(func, inputs, diff, [j for j, o in enumerate(outs) if o.dtype.kind == "f"],
+                    outs)
         if order == 1:
+            p.try_value_func(no_grad()(func))
             report = _check(p, s, Labels(), swaps, notes)
         else:
             report = _second_order(p, s, outs, grad_outputs, swaps, notes)
@@ -199,6 +201,7 @@ def _nudge(p: Problem, i: int, elements: Sequence[int], s: Settings, swaps: Swap
         x[k] += step
         moved.append(f"{unravel(k, p.in_shape(i))} by {step:+.2g}")
     swaps.swap(t, like(x.reshape(t.shape).astype(t.dtype), t.data))
+    p.moved()
     shown = ", ".join(moved[:6]) + (f" and {len(moved) - 6} more" if len(moved) > 6 else "")
     notes.append(f"avoid_kinks: moved {labels.input(i)}'s element(s) {shown} off a kink.")
 
@@ -206,7 +209,7 @@ def _nudge(p: Problem, i: int, elements: Sequence[int], s: Settings, swaps: Swap
 # ---------------------------------------------------------------------------- whole Jacobians
 def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str],
           rng: np.random.Generator, order: int) -> GradcheckReport:
-    f0 = p.evaluate()
+    f0 = p.values()
     numerical, jumps = numerical_jacobians(p, s.eps, f0)
     for _ in range(NUDGE_ROUNDS if s.avoid_kinks else 0):
         kinked = []
@@ -221,16 +224,13 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
             break
         for i, elements in kinked:
             _nudge(p, i, elements, s, swaps, rng, notes, labels)
-        f0 = p.evaluate()
+        f0 = p.values()
         numerical, jumps = numerical_jacobians(p, s.eps, f0)
 
-    analytical = analytical_jacobians(p)
-    again = analytical_jacobians(p)
-    for r, i in enumerate(p.diff):
-        for c, j in enumerate(p.which):
-            diff = np.abs(analytical[r][c] - again[r][c])
-            if diff.size and not (diff <= s.nondet_tol).all():
-                return _not_reentrant(labels, i, j, float(np.nanmax(diff)), s, order)
+    analytical = analytical_jacobians(p, p.outputs())
+    failed = _reentrant(p, s, labels, order, rng)
+    if failed is not None:
+        return failed
 
     wrong: list[tuple[float, Entry, int, int]] = []
     kinks: list[tuple[float, Entry]] = []
@@ -319,6 +319,20 @@ def _scales_with_grad(p: Problem, outs: tuple[Tensor, ...], c: int, r: int,
     return bool(np.abs(g0).max(initial=0) <= scale and np.abs(g2 - 2 * g1).max(initial=0) <= 2 * scale)
 
 
+def _reentrant(p: Problem, s: Settings, labels: Labels, order: int,
+               rng: np.random.Generator) -> GradcheckReport | None:
+    """Two backward passes with one random grad_output, on two graphs, must agree (to
+    ``nondet_tol``): a VJP may not depend on hidden state, counters or randomness."""
+    outs, fresh = p.outputs(), outputs_of(p.func, p.inputs)
+    for c, j in enumerate(p.which):
+        v = rng.standard_normal(outs[j].data.size)
+        for r, (g1, g2) in enumerate(zip(p.vjps(outs, c, v), p.vjps(fresh, c, v))):
+            d = np.abs(g1 - g2)
+            if d.size and not (d <= s.nondet_tol).all():
+                return _not_reentrant(labels, p.diff[r], j, float(np.nanmax(d)), s, order)
+    return None
+
+
 def _not_reentrant(labels: Labels, i: int, j: int, worst: float, s: Settings,
                    order: int) -> GradcheckReport:
     head = (f"backward is not reentrant: two backward passes for {labels.output(j)} with respect to "
@@ -372,7 +386,7 @@ def _fast(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
     for i in p.diff:
         u = rng.standard_normal(p.inputs[i].data.size)
         us.append(u / max(float(np.linalg.norm(u)), 1e-12))
-    f0 = p.evaluate()
+    f0 = p.values()
     rounds = NUDGE_ROUNDS if s.avoid_kinks else 0
     measured = [directional(p, i, us[r], vs, s.eps, f0) for r, i in enumerate(p.diff)]
     for _ in range(rounds):
@@ -386,7 +400,7 @@ def _fast(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
                     moved = True
         if not moved:
             break
-        f0 = p.evaluate()
+        f0 = p.values()
         measured = [directional(p, i, us[r], vs, s.eps, f0) for r, i in enumerate(p.diff)]
 
     outs = p.outputs()
@@ -483,9 +497,10 @@ def _second_order(p: Problem, s: Settings, outs: tuple[Tensor, ...], grad_output
     which = [j for j, o in enumerate(outs) if o.dtype.kind == "f" and o.requires_grad]
     if s.check_first_order:
         first = Settings(**{**dataclasses.asdict(s), "fast_mode": True, "method": "finite_differences"})
-        r1 = _check(Problem(func, inputs, diff, p.which), first, Labels(), swaps, list(notes))
+        p.try_value_func(no_grad()(func))
+        r1 = _check(p, first, Labels(), swaps, list(notes))
         if not r1.ok and not s.fast_mode and r1.kind == "wrong_vjp":
-            r1 = _check(Problem(func, inputs, diff, p.which), s, Labels(), swaps, list(notes))
+            r1 = _check(p, s, Labels(), swaps, list(notes))
         if not r1.ok:
             if r1.kind == "wrong_vjp":
                 r1.kind = "first_derivative"
@@ -506,6 +521,7 @@ def _second_order(p: Problem, s: Settings, outs: tuple[Tensor, ...], grad_output
     inputs2 = tuple(inputs) + tuple(gos)
     diff2 = list(diff) + [n + k for k in range(len(gos))]
     p2 = Problem(FirstDerivatives(func, n, which, diff), inputs2, diff2, list(range(len(diff))))
+    p2.try_value_func(FirstDerivatives(func, n, which, diff, create_graph=False))
     return _check(p2, s, Labels(2, n, diff), swaps, notes, order=2)
 
 
@@ -513,14 +529,16 @@ class FirstDerivatives:
     """``(*inputs, *v) -> grad(func(*inputs), checked inputs, v, create_graph=True)``: the function
     whose Jacobian ``gradgradcheck`` checks (a zero tensor where an input gets no gradient)."""
 
-    def __init__(self, func: Callable[..., Any], n: int, which: list[int], diff: list[int]) -> None:
+    def __init__(self, func: Callable[..., Any], n: int, which: list[int], diff: list[int],
+                 create_graph: bool = True) -> None:
         self.func, self.n, self.which, self.diff = func, n, which, diff
+        self.create_graph = create_graph  # False: values only (finite differences)
 
     def _grads(self, args: tuple[Any, ...]) -> tuple[tuple[Tensor, ...], tuple[Any, ...]]:
         ins, vs = args[: self.n], args[self.n:]
         os = outputs_of(self.func, ins)
         gs = grad([os[j] for j in self.which], [ins[i] for i in self.diff], list(vs),
-                  create_graph=True, allow_unused=True)
+                  create_graph=self.create_graph, allow_unused=True)
         return os, tuple(Tensor(np.zeros(ins[i].shape)) if g is None else g
                          for i, g in zip(self.diff, gs))
 

@@ -59,19 +59,47 @@ class Problem:
     """``func`` at ``inputs``: ``diff`` are the inputs checked, ``which`` the outputs compared."""
 
     def __init__(self, func: Callable[..., Any], inputs: tuple[Any, ...], diff: list[int],
-                 which: list[int]) -> None:
+                 which: list[int], outs: tuple[Tensor, ...] | None = None) -> None:
         self.func = func
         self.inputs = inputs
         self.diff = diff
         self.which = which
+        #: the outputs at the check point, while it has not moved (saves evaluations)
+        self.at_point = outs
+        #: a cheaper function with the same values (no graph recorded), once checked to agree
+        self.value_func: Callable[..., Any] | None = None
 
     def outputs(self) -> tuple[Tensor, ...]:
-        return outputs_of(self.func, self.inputs)
+        """The outputs at the check point, with their graph (kept: VJPs reuse it)."""
+        if self.at_point is None:
+            self.at_point = outputs_of(self.func, self.inputs)
+        return self.at_point
 
-    def evaluate(self) -> list[np.ndarray]:
-        """The compared outputs, flattened, in float64."""
+    def moved(self) -> None:
+        """The check point moved (``avoid_kinks``): outputs must be computed again."""
+        self.at_point = None
+
+    def values(self) -> list[np.ndarray]:
+        """The compared outputs at the check point, flattened, in float64."""
         outs = self.outputs()
         return [to_numpy(outs[j].data).astype(np.float64).ravel() for j in self.which]
+
+    def evaluate(self) -> list[np.ndarray]:
+        """The compared outputs at the inputs' current values, flattened, in float64."""
+        outs = outputs_of(self.value_func or self.func, self.inputs)
+        return [to_numpy(outs[j].data).astype(np.float64).ravel() for j in self.which]
+
+    def try_value_func(self, func: Callable[..., Any]) -> None:
+        """Evaluate finite differences with ``func`` (the function without recording its graph:
+        faster) if it gives the very same values -- a function may depend on grad mode."""
+        self.value_func = func
+        try:
+            same = all(np.array_equal(a, b, equal_nan=True)
+                       for a, b in zip(self.values(), self.evaluate()))
+        except Exception:
+            same = False
+        if not same:
+            self.value_func = None
 
     def evaluate_at(self, i: int, values: np.ndarray) -> list[np.ndarray]:
         """The compared outputs with input ``i``'s values replaced by ``values`` (host array)."""
@@ -130,9 +158,8 @@ def numerical_jacobians(p: Problem, eps: float, f0: list[np.ndarray]
     return central, jumps
 
 
-def analytical_jacobians(p: Problem) -> list[list[np.ndarray]]:
+def analytical_jacobians(p: Problem, outs: tuple[Tensor, ...]) -> list[list[np.ndarray]]:
     """``A[r][c]`` from one ``grad()`` call per output element (a one-hot ``grad_outputs``)."""
-    outs = p.outputs()
     jac = [[np.zeros((p.inputs[i].data.size, outs[j].data.size)) for j in p.which] for i in p.diff]
     for c, j in enumerate(p.which):
         size = outs[j].data.size

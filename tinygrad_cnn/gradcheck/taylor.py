@@ -38,7 +38,7 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
     outs = p.outputs()
     fe = max([float(np.finfo(outs[j].dtype).eps) for j in p.which], default=1e-16)
     ws = [rng.standard_normal(outs[j].data.size) for j in p.which]
-    f0 = p.evaluate()
+    f0 = p.values()
     phi0 = _phi(ws, f0)
     scale = float(sum(np.abs(w) @ np.abs(f) for w, f in zip(ws, f0)))
     grads = [np.zeros(p.inputs[i].data.size) for i in p.diff]

@@ -6,11 +6,17 @@ Along a random direction ``v``, with a random projection ``w`` of the outputs
     r(h) = |phi(x + h v) - phi(x) - h (J^T w) . v|
 
 shrinks as ``h²`` when the VJP ``J^T w`` is right and only as ``h`` when it is wrong (the leftover
-is ``h`` times the error of the directional derivative). Over ``h = h0, h0/2, ..., h0/128`` the
+is ``h`` times the error of the directional derivative). Over ``h = h0, h0/2, ..., h0/2048`` the
 *observed order* ``log2(r(h) / r(h/2))`` is about 2 or about 1: a verdict that needs no eps or
-atol. Remainders at the level of floating-point rounding are left out; if every one is there, the
-function is linear along ``v`` and the VJP exact. If the one-sided slopes at the smallest ``h``
-disagree, a kink lies on the path and the report says so.
+atol. The verdict takes the median order of the three smallest steps above rounding (Taylor's
+theorem is about h -> 0, and big steps may cross the kinks of a relu network). Remainders at the
+level of floating-point rounding are left out; if every one is there, the function is linear along
+``v`` and the VJP exact. If the one-sided slopes at the smallest ``h`` disagree, a kink lies on the
+path and the report says so.
+
+It is the check for smooth functions. A network with thousands of relu or max-pool kinks has one
+within a few 1e-5 of almost any point along a random direction, so its Taylor test often reports a
+kink; check such networks with finite differences (eps = 1e-6 crosses far fewer).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from tinygrad_cnn.gradcheck.report import GradcheckReport
 if TYPE_CHECKING:
     from tinygrad_cnn.gradcheck.check import Labels
 
-STEPS = 8  # h0, h0/2, ..., h0/2**7
+STEPS = 12  # h0, h0/2, ..., h0/2**11
 PASS_ORDER = 1.8
 
 
@@ -61,7 +67,10 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
         if not pairs:
             orders[i] = float("inf")  # remainder at rounding level: linear along v, VJP exact
             continue
-        observed = np.log2(rem[pairs] / rem[[k + 1 for k in pairs]])
+        # Taylor's theorem is about h -> 0: judge by the smallest steps above rounding (bigger
+        # ones may cross kinks of relu or max, which only the small steps avoid)
+        last = pairs[-3:]
+        observed = np.log2(rem[last] / rem[[k + 1 for k in last]])
         orders[i] = float(np.median(observed))
         if orders[i] >= PASS_ORDER:
             continue
@@ -79,8 +88,9 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
                     f"{p.in_shape(i)}) crosses a kink: along a random direction the slope is "
                     f"{left:.6g} on the left and {right:.6g} on the right (the VJP gives "
                     f"{dphi:.6g}), so the remainder shrinks as h^{orders[i]:.2f}. A kink (relu at "
-                    "0, a tie of max, clamp at its bound) sits within h of the check point; "
-                    "check at another point.")
+                    "0, a tie of max, clamp at its bound) sits within h of the check point: "
+                    "check at another point, or with finite differences (the default method), "
+                    "whose far smaller step crosses fewer kinks.")
             if order == 2:
                 head = "second derivative: " + head
             return GradcheckReport(False, "not_differentiable", order, head, table,

@@ -47,9 +47,17 @@ def _copies(node: Context) -> tuple[Any, ...] | None:
     return tuple(out)
 
 
+#: frames of test runners are no user's line (an op applied straight by check_function)
+_RUNNERS = ("/hypothesis/", "/_pytest/", "/pluggy/")
+
+
 def describe(node: Context) -> str:
     shapes = ", ".join(f"{tuple(shape)} {dtype}" for shape, dtype in node.in_meta)
-    where = f"created at {node.source_line}" if node.source_line else "created at an unknown line"
+    line = node.source_line
+    if line and not any(r in line.replace("\\", "/") for r in _RUNNERS):
+        where = f"created at {line}"
+    else:
+        where = "applied directly by the checked function"
     if node.scope:
         where += f" (in module `{node.scope}`)"
     return f"`{node.name}` (inputs {shapes}), {where}"

@@ -92,7 +92,8 @@ def attach(report: GradcheckReport, func: Callable[..., Any], inputs: tuple[Any,
             verdict = f"second derivative: the VJP of `{node.name}`'s VJP is wrong."
         else:
             verdict = f"the VJP of `{node.name}` is wrong."
-        report.headline = f"{verdict}\n{report.headline}"
+        head = report.headline.removeprefix("second derivative: ")
+        report.headline = f"{verdict}\n{head[0].upper()}{head[1:]}"
         report.culprit = (f"The culprit: {describe(node)}; its own check fails at the inputs it "
                           f"had in this graph{passed}.")
         return

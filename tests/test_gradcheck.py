@@ -493,3 +493,34 @@ def test_taylor_test_of_a_smooth_cnn():
     report = check_grads(loss, (x, *model.parameters()), method="taylor")
     assert report.ok and len(report.orders) == 5, str(report)
     assert all(o >= 1.8 for o in report.orders.values())
+
+
+def test_pytorchs_other_flags_are_accepted():
+    x = x64(3)
+    assert gradcheck(lambda a: a.exp(), x, check_undefined_grad=True, check_grad_dtypes=True,
+                     masked=None, check_backward_ad=True)
+    assert gradgradcheck(lambda a: a.exp(), x, check_undefined_grad=False, masked=False,
+                         gen_non_contig_grad_outputs=True)
+    # a wrong VJP is still caught with non-contiguous grad_outputs
+    assert not gradgradcheck(Doubled.apply, x, gen_non_contig_grad_outputs=True,
+                             raise_exception=False)
+    # what PyTorch's flags switch off
+    assert gradcheck(Doubled.apply, x, check_backward_ad=False)
+    assert gradgradcheck(Doubled.apply, x, check_rev_over_rev=False)
+    for flag in ("check_batched_grad", "check_forward_ad", "check_batched_forward_grad"):
+        with pytest.raises(NotImplementedError, match=f"{flag}=True needs forward-mode AD"):
+            gradcheck(lambda a: a.exp(), x, **{flag: True})
+    with pytest.raises(NotImplementedError, match="check_fwd_over_rev"):
+        gradgradcheck(lambda a: a.exp(), x, check_fwd_over_rev=True)
+
+
+def test_empty_inputs_and_inputs_restored_after_a_failure():
+    empty = Tensor(np.zeros((0, 3)), requires_grad=True)
+    assert gradcheck(lambda a: a.exp(), empty) and gradcheck(lambda a: a.exp(), empty,
+                                                             fast_mode=True)
+    x32 = Tensor(np.array([0.0, 1.0, -1.0], dtype=np.float32), requires_grad=True)
+    data = x32.data
+    assert not gradcheck(Doubled.apply, x32, raise_exception=False, avoid_kinks=True)
+    assert not gradcheck(lambda a: a.relu(), x32, raise_exception=False)
+    assert x32.data is data and x32.dtype == np.float32
+    np.testing.assert_array_equal(x32.numpy(), [0.0, 1.0, -1.0])

@@ -30,6 +30,15 @@ __all__ = ["GradcheckError", "GradcheckReport", "NotDifferentiableError", "check
            "gradcheck", "gradgradcheck"]
 
 
+def _not_here(where: str, **asked: bool) -> None:
+    """PyTorch's checks that need forward-mode AD or vmap, which this engine does not have."""
+    for flag, on in asked.items():
+        if on:
+            raise NotImplementedError(
+                f"{where}: {flag}=True needs forward-mode AD or vmap, which tinygrad_cnn does not "
+                f"have; pass {flag}=False (the default)")
+
+
 def _verdict(report: GradcheckReport, raise_exception: bool) -> bool:
     if report.ok:
         return True
@@ -40,7 +49,10 @@ def _verdict(report: GradcheckReport, raise_exception: bool) -> bool:
 
 def gradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], *, eps: float = 1e-6,
               atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True,
-              nondet_tol: float = 0.0, fast_mode: bool = False,
+              nondet_tol: float = 0.0, check_undefined_grad: bool = True,
+              check_grad_dtypes: bool = False, check_batched_grad: bool = False,
+              check_batched_forward_grad: bool = False, check_forward_ad: bool = False,
+              check_backward_ad: bool = True, fast_mode: bool = False, masked: bool | None = None,
               method: str = "finite_differences", avoid_kinks: bool = False,
               find_culprit: bool = True, seed: int = 0) -> bool:
     """Check the gradients (VJPs) of ``func`` at ``inputs`` against the function's own values.
@@ -82,7 +94,18 @@ def gradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], *, eps: 
     in float64), so rounding cannot fail the check and a wrong VJP still does; the report says so.
     Where the function cannot run in float64 (it mixes in float32 tensors it holds), the check runs
     in its own precision with eps, atol and rtol widened for it.
+
+    PyTorch's other flags are accepted so that its tests port unchanged: gradient dtypes are always
+    checked (by the engine, at every VJP), so ``check_grad_dtypes`` changes nothing; undefined
+    output gradients do not arise here, so ``check_undefined_grad`` neither; ``masked`` is
+    ignored; ``check_backward_ad=False`` checks nothing and returns True; the batched and
+    forward-mode checks need vmap or forward-mode AD and raise ``NotImplementedError`` if asked for.
     """
+    _not_here("gradcheck", check_batched_grad=check_batched_grad,
+              check_batched_forward_grad=check_batched_forward_grad,
+              check_forward_ad=check_forward_ad)
+    if not check_backward_ad:
+        return True
     report = check_grads(func, inputs, order=1, eps=eps, atol=atol, rtol=rtol,
                          nondet_tol=nondet_tol, fast_mode=fast_mode, method=method,
                          avoid_kinks=avoid_kinks, find_culprit=find_culprit, seed=seed)
@@ -92,7 +115,10 @@ def gradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], *, eps: 
 def gradgradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any],
                   grad_outputs: Tensor | Sequence[Tensor] | None = None, *, eps: float = 1e-6,
                   atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True,
-                  nondet_tol: float = 0.0, fast_mode: bool = False,
+                  gen_non_contig_grad_outputs: bool = False, nondet_tol: float = 0.0,
+                  check_undefined_grad: bool = True, check_grad_dtypes: bool = False,
+                  check_batched_grad: bool = False, check_fwd_over_rev: bool = False,
+                  check_rev_over_rev: bool = True, fast_mode: bool = False, masked: bool = False,
                   method: str = "finite_differences", avoid_kinks: bool = False,
                   find_culprit: bool = True, check_first_order: bool = True,
                   seed: int = 0) -> bool:
@@ -105,10 +131,17 @@ def gradgradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any],
     derivatives (in fast mode: a few evaluations; ``check_first_order=False`` skips it) and stops
     with a report that says so if they are wrong. A second-order failure says it is one
     (``second derivative: ...``) and, for a composite, names the op whose VJP's VJP is wrong.
-    The other arguments are ``gradcheck``'s.
+    ``gen_non_contig_grad_outputs=True`` passes the random ``grad_outputs`` as non-contiguous
+    views. The other arguments are ``gradcheck``'s (``check_rev_over_rev`` is its
+    ``check_backward_ad``; ``check_fwd_over_rev`` needs forward-mode AD and raises).
     """
+    _not_here("gradgradcheck", check_batched_grad=check_batched_grad,
+              check_fwd_over_rev=check_fwd_over_rev)
+    if not check_rev_over_rev:
+        return True
     report = check_grads(func, inputs, order=2, grad_outputs=grad_outputs, eps=eps, atol=atol,
                          rtol=rtol, nondet_tol=nondet_tol, fast_mode=fast_mode, method=method,
                          avoid_kinks=avoid_kinks, find_culprit=find_culprit,
-                         check_first_order=check_first_order, seed=seed)
+                         check_first_order=check_first_order,
+                         non_contiguous_grad_outputs=gen_non_contig_grad_outputs, seed=seed)
     return _verdict(report, raise_exception)

@@ -54,6 +54,7 @@ class Settings:
     avoid_kinks: bool = False
     find_culprit: bool = True
     check_first_order: bool = True
+    non_contiguous_grad_outputs: bool = False
     seed: int = 0
 
     def tol(self, n: Any) -> Any:
@@ -512,6 +513,10 @@ def _second_order(p: Problem, s: Settings, outs: tuple[Tensor, ...], grad_output
         rng = np.random.default_rng(s.seed + 1)
         gos = tuple(Tensor(rng.standard_normal(outs[j].shape).astype(outs[j].dtype),
                            requires_grad=True, device=outs[j].device) for j in which)
+        for g in gos if s.non_contiguous_grad_outputs else ():
+            if g.ndim:  # every other element of an array twice as long: not contiguous
+                base = g.data.repeat(2, axis=-1)
+                g.data = base[..., ::2]
     else:
         gos = as_tuple(grad_outputs)
         if len(gos) != len(which):

@@ -153,8 +153,8 @@ def numerical_jacobians(p: Problem, eps: float, f0: list[np.ndarray]
             for c in range(len(p.which)):
                 cols_c[c].append((plus[c] - minus[c]) / (2 * eps))
                 cols_k[c].append((plus[c] - 2 * f0[c] + minus[c]) / eps)
-        central.append([np.array(col).reshape(x.size, -1) for col in cols_c])
-        jumps.append([np.array(col).reshape(x.size, -1) for col in cols_k])
+        central.append([np.array(col).reshape(x.size, f.size) for col, f in zip(cols_c, f0)])
+        jumps.append([np.array(col).reshape(x.size, f.size) for col, f in zip(cols_k, f0)])
     return central, jumps
 
 

@@ -396,7 +396,7 @@ def _fast(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
         for r, i in enumerate(p.diff):
             _, right, left = measured[r]
             if s.is_kink(float(right.sum()), float(left.sum())):
-                found = locate_kinks(p, i, us[r], vs, s.eps, f0, s.is_kink, limit=4096)
+                found = locate_kinks(p, i, us[r], vs, s.eps, f0, s.is_kink, limit=256)
                 if found:
                     _nudge(p, i, found, s, swaps, rng, notes, labels)
                     moved = True

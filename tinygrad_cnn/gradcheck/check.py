@@ -19,6 +19,7 @@ from tinygrad_cnn.gradcheck.jacobian import (
     analytical_jacobians,
     as_tuple,
     directional,
+    dot,
     locate_kinks,
     numerical_jacobians,
     outputs_of,
@@ -387,7 +388,7 @@ def _fast(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
     us = []
     for i in p.diff:
         u = rng.standard_normal(p.inputs[i].data.size)
-        us.append(u / max(float(np.linalg.norm(u)), 1e-12))
+        us.append(u / max(np.sqrt(dot(u, u)), 1e-12))
     f0 = p.values()
     rounds = NUDGE_ROUNDS if s.avoid_kinks else 0
     measured = [directional(p, i, us[r], vs, s.eps, f0) for r, i in enumerate(p.diff)]
@@ -417,7 +418,7 @@ def _fast(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
     for r, i in enumerate(p.diff):
         central, right, left = measured[r]
         for c, j in enumerate(p.which):
-            a = float(grads[c][r] @ us[r])
+            a = dot(grads[c][r], us[r])
             n, tol = float(central[c]), float(s.tol(central[c]))
             if abs(a - n) <= tol:
                 continue
@@ -469,9 +470,9 @@ def _fast_failure(p: Problem, s: Settings, labels: Labels, order: int, outs: tup
         an, nu = [a], [n]
         for _ in range(2):
             w = rng.standard_normal(g.size)
-            w /= np.linalg.norm(w)
+            w /= np.sqrt(dot(w, w))
             central, _, _ = directional(p, i, w, [v], s.eps, [np.zeros(outs[j].data.size)])
-            an.append(float(g @ w))
+            an.append(dot(g, w))
             nu.append(float(central[0]))
         arr_a, arr_n = np.array(an), np.array(nu)
         cause = likely_cause(arr_a, arr_n, s.tol(arr_n), order=order, in_label=labels.input(i),

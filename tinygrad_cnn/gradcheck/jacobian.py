@@ -26,6 +26,12 @@ def as_tuple(x: Any) -> tuple[Any, ...]:
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
+def dot(a: np.ndarray, b: np.ndarray) -> float:
+    """``a . b`` of two flat vectors, summed pairwise by numpy (no BLAS call: BLAS threads cost
+    more to wake than these vectors take, and pairwise sums round less)."""
+    return float(np.multiply(a, b).sum())
+
+
 def unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(int(i) for i in np.unravel_index(flat, shape)) if shape else ()
 
@@ -178,9 +184,9 @@ def directional(p: Problem, i: int, u: np.ndarray, vs: list[np.ndarray], eps: fl
     x = p.base(i).ravel()
     plus = p.evaluate_at(i, x + eps * u)
     minus = p.evaluate_at(i, x - eps * u)
-    central = np.array([v @ (a - b) / (2 * eps) for v, a, b in zip(vs, plus, minus)])
-    right = np.array([v @ (a - f) / eps for v, a, f in zip(vs, plus, f0)])
-    left = np.array([v @ (f - b) / eps for v, f, b in zip(vs, f0, minus)])
+    central = np.array([dot(v, a - b) / (2 * eps) for v, a, b in zip(vs, plus, minus)])
+    right = np.array([dot(v, a - f) / eps for v, a, f in zip(vs, plus, f0)])
+    left = np.array([dot(v, f - b) / eps for v, f, b in zip(vs, f0, minus)])
     return central, right, left
 
 
@@ -196,7 +202,7 @@ def projected_gradient(p: Problem, i: int, vs: list[np.ndarray], eps: float) -> 
         x[k] = orig - eps
         minus = p.evaluate_at(i, x)
         x[k] = orig
-        out[k] = sum(v @ (a - b) for v, a, b in zip(vs, plus, minus)) / (2 * eps)
+        out[k] = sum(dot(v, a - b) for v, a, b in zip(vs, plus, minus)) / (2 * eps)
     return out
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tinygrad_cnn.gradcheck.jacobian import Problem
+from tinygrad_cnn.gradcheck.jacobian import Problem, dot
 from tinygrad_cnn.gradcheck.report import GradcheckReport
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ PASS_ORDER = 1.8
 
 
 def _phi(ws: list[np.ndarray], fs: list[np.ndarray]) -> float:
-    return float(sum(w @ f for w, f in zip(ws, fs)))
+    return float(sum(dot(w, f) for w, f in zip(ws, fs)))
 
 
 def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
@@ -46,7 +46,7 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
     ws = [rng.standard_normal(outs[j].data.size) for j in p.which]
     f0 = p.values()
     phi0 = _phi(ws, f0)
-    scale = float(sum(np.abs(w) @ np.abs(f) for w, f in zip(ws, f0)))
+    scale = float(sum(dot(np.abs(w), np.abs(f)) for w, f in zip(ws, f0)))
     grads = [np.zeros(p.inputs[i].data.size) for i in p.diff]
     for c in range(len(p.which)):
         for r, g in enumerate(p.vjps(outs, c, ws[c])):
@@ -56,7 +56,7 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
     for r, i in enumerate(p.diff):
         x = p.base(i).ravel()
         v = rng.standard_normal(x.size)
-        dphi = float(grads[r] @ v)
+        dphi = dot(grads[r], v)
         h0 = (1e-2 if fe < 1e-10 else 0.25) * max(1.0, float(np.sqrt(np.mean(x * x))) if x.size else 1.0)
         hs = h0 * 0.5 ** np.arange(STEPS)
         phis = [_phi(ws, p.evaluate_at(i, x + h * v)) for h in hs]

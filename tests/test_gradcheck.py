@@ -382,6 +382,28 @@ def test_no_op_to_blame_when_the_error_is_outside_the_graph():
     assert "Every op of the graph" in report.culprit and "leaves the graph" in report.culprit
 
 
+def test_culprit_search_blames_no_correct_op():
+    """Replaying the graph of every op case (tests/op_cases.py) node by node, first and second
+    order, blames nothing -- and checks at least one node each time."""
+    import re
+
+    from op_cases import CASES
+
+    from tinygrad_cnn.gradcheck import culprit
+    from tinygrad_cnn.gradcheck.check import Settings, _node_check
+    from tinygrad_cnn.gradcheck.report import GradcheckReport
+
+    for name, cases in sorted(CASES.items()):
+        for id_, make in cases:
+            func, inputs = make(np.random.default_rng(0))
+            for order in (1, 2):
+                report = GradcheckReport(False)
+                culprit.attach(report, func, inputs, order, Settings(), _node_check)
+                assert report.node is None, f"{name}/{id_}, order {order}: {report}"
+                checked = int(re.search(r"\((\d+) checked\)", report.culprit).group(1))
+                assert checked >= 1, f"{name}/{id_}: no node was checked"
+
+
 def test_culprit_search_can_be_switched_off():
     report = _cnn_check(Doubled.apply, find_culprit=False, fast_mode=True)
     assert not report.ok and report.node is None and report.culprit is None

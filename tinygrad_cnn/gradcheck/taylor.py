@@ -10,9 +10,9 @@ is ``h`` times the error of the directional derivative). Over ``h = h0, h0/2, ..
 *observed order* ``log2(r(h) / r(h/2))`` is about 2 or about 1: a verdict that needs no eps or
 atol. The verdict takes the median order of the three smallest steps above rounding (Taylor's
 theorem is about h -> 0, and big steps may cross the kinks of a relu network). Remainders at the
-level of floating-point rounding are left out; if every one is there, the function is linear along
-``v`` and the VJP exact. If the one-sided slopes at the smallest ``h`` disagree, a kink lies on the
-path and the report says so.
+level of floating-point rounding are left out; if the three smallest are all there, the function
+is linear along ``v`` near ``x`` and the VJP exact. If the one-sided slopes at the smallest ``h``
+disagree, a kink lies on the path and the report says so.
 
 It is the check for smooth functions. A network with thousands of relu or max-pool kinks has one
 within a few 1e-5 of almost any point along a random direction, so its Taylor test often reports a
@@ -64,8 +64,10 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
         floor = 1e3 * fe * (scale + abs(dphi) * hs + 1e-300)
         above = rem > floor
         pairs = [k for k in range(STEPS - 1) if above[k] and above[k + 1]]
-        if not pairs:
-            orders[i] = float("inf")  # remainder at rounding level: linear along v, VJP exact
+        if not pairs or not above[-3:].any():
+            # at rounding level for the smallest steps: linear along v there (bigger steps may
+            # have crossed a kink or a step of round/floor), and the VJP exact
+            orders[i] = float("inf")
             continue
         # Taylor's theorem is about h -> 0: judge by the smallest steps above rounding (bigger
         # ones may cross kinks of relu or max, which only the small steps avoid)

@@ -1,0 +1,582 @@
+"""The checks: first derivatives (whole Jacobians or random projections), second derivatives, and
+the Taylor test; each returns a :class:`GradcheckReport`. ``gradcheck``/``gradgradcheck`` in
+``__init__`` wrap :func:`check_grads` with PyTorch's signatures."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from tinygrad_cnn.autograd import _collect, grad, keep_inputs, no_grad
+from tinygrad_cnn.backend import like, to_numpy
+from tinygrad_cnn.gradcheck import culprit as _culprit
+from tinygrad_cnn.gradcheck.jacobian import (
+    Problem,
+    Swaps,
+    analytical_jacobians,
+    as_tuple,
+    directional,
+    dot,
+    locate_kinks,
+    numerical_jacobians,
+    outputs_of,
+    projected_gradient,
+    unravel,
+)
+from tinygrad_cnn.gradcheck.report import (
+    WORST,
+    Entry,
+    GradcheckReport,
+    entry_table,
+    likely_cause,
+    rule,
+    small_jacobians,
+)
+from tinygrad_cnn.tensor import Tensor
+
+#: fast mode names the wrong elements itself (two evaluations per element) up to this input size
+LOCALISE_MAX = 1024
+#: how many rounds ``avoid_kinks`` moves the check point before it gives up
+NUDGE_ROUNDS = 3
+METHODS = ("finite_differences", "taylor")
+
+
+@dataclasses.dataclass
+class Settings:
+    eps: float = 1e-6
+    atol: float = 1e-5
+    rtol: float = 1e-3
+    nondet_tol: float = 0.0
+    fast_mode: bool = False
+    method: str = "finite_differences"
+    avoid_kinks: bool = False
+    find_culprit: bool = True
+    check_first_order: bool = True
+    non_contiguous_grad_outputs: bool = False
+    seed: int = 0
+
+    def tol(self, n: Any) -> Any:
+        return self.atol + self.rtol * np.abs(n)
+
+    def is_kink(self, right: float, left: float) -> bool:
+        return bool(abs(right - left) > self.atol + self.rtol * max(abs(right), abs(left)))
+
+
+class Labels:
+    """How a report names the inputs and outputs of the checked function."""
+
+    def __init__(self, order: int = 1, n_inputs: int = 0, diff: Sequence[int] = ()) -> None:
+        self.order, self.n, self.diff = order, n_inputs, list(diff)
+
+    def input(self, i: int) -> str:
+        if self.order == 2 and i >= self.n:
+            return f"grad_output {i - self.n}"
+        return f"input {i}"
+
+    def output(self, j: int | None) -> str:
+        if self.order == 2 and j is not None:
+            return f"the gradient for input {self.diff[j]}"
+        return f"output {j}"
+
+
+# ----------------------------------------------------------------------------------- precision
+def _promote(inputs: tuple[Any, ...], swaps: Swaps) -> list[int]:
+    """Swap float16/float32 tensor inputs for float64 copies (in place, restored by ``swaps``)."""
+    upcast = []
+    for i, t in enumerate(inputs):
+        if isinstance(t, Tensor) and t.dtype.kind == "f" and t.dtype != np.float64:
+            upcast.append(i)
+            swaps.swap(t, t.data.astype(np.float64))
+    return upcast
+
+
+def _precision(func: Callable[..., Any], inputs: tuple[Any, ...], s: Settings, swaps: Swaps,
+               notes: list[str]) -> tuple[Tensor, ...]:
+    """Run the check in float64 where the function allows; otherwise widen eps/atol/rtol for the
+    precision it runs in, and say so. Returns the function's outputs at the check point."""
+    dtypes = {i: str(t.dtype) for i, t in enumerate(inputs) if isinstance(t, Tensor)}
+    upcast = _promote(inputs, swaps)
+    try:
+        outs = outputs_of(func, inputs)
+    except Exception as exc:
+        if not upcast:
+            raise
+        swaps.restore()
+        outs = outputs_of(func, inputs)  # the function's own error, if it fails here too
+        reason = str(exc).splitlines()[0][:160]
+        notes.append(f"{_which(upcast, dtypes)} could not be checked on float64 copies (the "
+                     f"function failed on them: {reason}), so the check ran in their precision.")
+    else:
+        if upcast:
+            notes.append(f"{_which(upcast, dtypes)} checked on float64 copies: the function and "
+                         "its VJPs ran in float64, so rounding cannot fail the check.")
+    low = [o.dtype for o in outs if o.dtype.kind == "f" and o.dtype != np.float64]
+    if low:
+        worst = max(low, key=lambda d: np.finfo(d).eps)
+        fe = float(np.finfo(worst).eps)
+        before = (s.eps, s.atol, s.rtol)
+        s.eps = max(s.eps, fe ** (1 / 3))
+        s.atol = max(s.atol, 100 * fe ** (2 / 3))
+        s.rtol = max(s.rtol, 100 * fe ** (2 / 3))
+        if (s.eps, s.atol, s.rtol) != before:
+            notes.append(f"The function's outputs are {worst}, so eps, atol and rtol were widened "
+                         f"for its rounding to eps={s.eps:.3g}, atol={s.atol:.3g}, rtol={s.rtol:.3g}.")
+    return outs
+
+
+def _which(idx: list[int], dtypes: dict[int, str]) -> str:
+    return ("input " if len(idx) == 1 else "inputs ") + ", ".join(f"{i} ({dtypes[i]})" for i in idx)
+
+
+# ---------------------------------------------------------------------------------- the driver
+def check_grads(func: Callable[..., Any], inputs: Any, *, order: int = 1,
+                grad_outputs: Any = None, **options: Any) -> GradcheckReport:
+    """Check ``func``'s first (``order=1``) or second (``order=2``) derivatives at ``inputs`` and
+    return a :class:`GradcheckReport` (never raises for a failed check). Options as for
+    ``gradcheck``/``gradgradcheck``."""
+    s = Settings(**options)
+    if s.method not in METHODS:
+        raise ValueError(f"gradcheck: method must be one of {METHODS}, got {s.method!r}")
+    if order not in (1, 2):
+        raise ValueError(f"check_grads: order must be 1 or 2, got {order!r}")
+    where = "gradcheck" if order == 1 else "gradgradcheck"
+    inputs = as_tuple(inputs)
+    diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not diff:
+        raise ValueError(f"{where}: at least one input must be a Tensor with requires_grad=True")
+    swaps = Swaps()
+    notes: list[str] = []
+    try:
+        outs = _precision(func, inputs, s, swaps, notes)
+        p = Problem(func, inputs, diff, [j for j, o in enumerate(outs) if o.dtype.kind == "f"],
+                    outs)
+        if order == 1:
+            p.try_value_func(no_grad()(func))
+            report = _check(p, s, Labels(), swaps, notes)
+        else:
+            report = _second_order(p, s, outs, grad_outputs, swaps, notes)
+        if (not report.ok and s.find_culprit and report.kind in ("wrong_vjp", "not_reentrant",
+                                                                  "first_derivative", "taylor")):
+            node_order = 1 if report.kind == "first_derivative" else order
+            _culprit.attach(report, func, inputs, node_order, s, _node_check)
+        return report
+    finally:
+        swaps.restore()
+
+
+def _node_check(func: Callable[..., Any], inputs: tuple[Any, ...], order: int, s: Settings,
+                fast: bool) -> GradcheckReport:
+    """The check of one replayed node (culprit search): kinks moved away, no culprit search."""
+    options = dataclasses.asdict(s)
+    options.update(fast_mode=fast, avoid_kinks=True, find_culprit=False,
+                   method="finite_differences")
+    return check_grads(func, inputs, order=order, **options)
+
+
+def _check(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str],
+           order: int = 1) -> GradcheckReport:
+    rng = np.random.default_rng(s.seed)
+    if s.method == "taylor":
+        from tinygrad_cnn.gradcheck.taylor import taylor_check
+
+        failed = _reentrant(p, s, labels, order, rng)  # a failed report is falsy: no `or`
+        report = failed if failed is not None else taylor_check(p, labels, rng, order)
+    elif s.fast_mode:
+        report = _fast(p, s, labels, swaps, notes, rng, order)
+    else:
+        report = _slow(p, s, labels, swaps, notes, rng, order)
+    report.notes = notes + report.notes
+    return report
+
+
+def _nudge(p: Problem, i: int, elements: Sequence[int], s: Settings, swaps: Swaps,
+           rng: np.random.Generator, notes: list[str], labels: Labels) -> None:
+    """Move the given elements of input ``i`` a little (a random sign and size, so that ties
+    break) away from the kinks found there."""
+    t = p.inputs[i]
+    x = p.base(i).ravel()
+    moved = []
+    for k in elements:
+        step = max(1e-3, 10 * s.eps) * (1 + abs(x[k])) * (1 + rng.random()) * rng.choice([-1, 1])
+        x[k] += step
+        moved.append(f"{unravel(k, p.in_shape(i))} by {step:+.2g}")
+    swaps.swap(t, like(x.reshape(t.shape).astype(t.dtype), t.data))
+    p.moved()
+    shown = ", ".join(moved[:6]) + (f" and {len(moved) - 6} more" if len(moved) > 6 else "")
+    notes.append(f"avoid_kinks: moved {labels.input(i)}'s element(s) {shown} off a kink.")
+
+
+# ---------------------------------------------------------------------------- whole Jacobians
+def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str],
+          rng: np.random.Generator, order: int) -> GradcheckReport:
+    f0 = p.values()
+    numerical, jumps = numerical_jacobians(p, s.eps, f0)
+    for _ in range(NUDGE_ROUNDS if s.avoid_kinks else 0):
+        kinked = []
+        for r, i in enumerate(p.diff):
+            mask = np.zeros(p.inputs[i].data.size, dtype=bool)
+            for n, k in zip(numerical[r], jumps[r]):
+                right, left = np.abs(n + k / 2), np.abs(n - k / 2)
+                mask |= (np.abs(k) > s.atol + s.rtol * np.maximum(right, left)).any(axis=1)
+            if mask.any():
+                kinked.append((i, np.flatnonzero(mask)))
+        if not kinked:
+            break
+        for i, elements in kinked:
+            _nudge(p, i, elements, s, swaps, rng, notes, labels)
+        f0 = p.values()
+        numerical, jumps = numerical_jacobians(p, s.eps, f0)
+
+    analytical = analytical_jacobians(p, p.outputs())
+    failed = _reentrant(p, s, labels, order, rng)
+    if failed is not None:
+        return failed
+
+    wrong: list[tuple[float, Entry, int, int]] = []
+    kinks: list[tuple[float, Entry]] = []
+    counts: dict[tuple[int, int], tuple[int, int]] = {}
+    for r, i in enumerate(p.diff):
+        for c, j in enumerate(p.which):
+            a, n, k = analytical[r][c], numerical[r][c], jumps[r][c]
+            tol = s.tol(n)
+            bad = ~(np.abs(a - n) <= tol)
+            if not bad.any():
+                continue
+            right, left = n + k / 2, n - k / 2
+            at_kink = (bad & (np.abs(k) > s.atol + s.rtol * np.maximum(np.abs(right), np.abs(left)))
+                       & (a >= np.minimum(left, right) - tol) & (a <= np.maximum(left, right) + tol))
+            excess = np.abs(a - n) - tol
+            excess[np.isnan(excess)] = np.inf
+            shape_in, shape_out = p.in_shape(i), tuple(p.outputs()[j].shape)
+            for kind_mask, bucket in ((bad & ~at_kink, "wrong"), (at_kink, "kink")):
+                for flat in np.argsort(-np.where(kind_mask, excess, -np.inf).ravel())[:WORST_SCAN]:
+                    if not kind_mask.ravel()[flat]:
+                        break
+                    e_in, e_out = np.unravel_index(flat, a.shape)
+                    e = Entry(i, j, unravel(int(e_in), shape_in), unravel(int(e_out), shape_out),
+                              float(a[e_in, e_out]), float(n[e_in, e_out]),
+                              float(left[e_in, e_out]), float(right[e_in, e_out]))
+                    if bucket == "wrong":
+                        wrong.append((float(excess[e_in, e_out]), e, r, c))
+                    else:
+                        kinks.append((float(excess[e_in, e_out]), e))
+            counts[(i, j)] = (int((bad & ~at_kink).sum()), bad.size)
+
+    if wrong:
+        wrong.sort(key=lambda w: -w[0])
+        _, top, r, c = wrong[0]
+        i, j = p.diff[r], p.which[c]
+        a, n = analytical[r][c], numerical[r][c]
+        outs = p.outputs()
+        m = int(np.ravel_multi_index(top.out_index, outs[j].shape)) if top.out_index else 0
+        onehot = np.zeros(outs[j].data.size)
+        onehot[m] = 1
+        cause = likely_cause(a, n, s.tol(n), order=order, in_label=labels.input(i),
+                             in_shape=p.in_shape(i), out_shape=tuple(outs[j].shape),
+                             scales_with_grad=_scales_with_grad(p, outs, c, r, onehot))
+        cause = _second_order_cause(p, cause)
+        fails, size = counts[(i, j)]
+        head = (f"Jacobian mismatch for {labels.output(j)} with respect to {labels.input(i)} (shape "
+                f"{p.in_shape(i)}), at input element {top.in_index} and output element "
+                f"{top.out_index}:")
+        if order == 2:
+            head = "second derivative: " + head
+        head = "\n".join([head, f"  analytical: {top.analytical:.10g}",
+                          f"  numerical:  {top.numerical:.10g}",
+                          f"  absolute error {top.abs_error:.3g}, relative error {top.rel_error:.3g}",
+                          f"  {fails} of {size} entries fail; {rule(s.atol, s.rtol)} (central "
+                          f"differences with eps={s.eps:g})"])
+        details: list[str] = []
+        entries = [w[1] for w in wrong[:WORST]]
+        if len(wrong) > 1:
+            details += ["The worst entries:"] + entry_table(entries, labels.input, labels.output)
+        others = [f"{labels.output(jj)} w.r.t. {labels.input(ii)}: {f} of {n_} entries"
+                  for (ii, jj), (f, n_) in counts.items() if (ii, jj) != (i, j) and f]
+        if others:
+            details.append("Other failing blocks: " + "; ".join(others) + ".")
+        if kinks:
+            details.append(f"({len(kinks)} further entries sit at kinks; see avoid_kinks.)")
+        details += small_jacobians(a, n)
+        return GradcheckReport(False, "wrong_vjp", order, head, details, cause, entries)
+    if kinks:
+        return _kink_report(sorted(kinks, key=lambda k: -k[0]), labels, order)
+    return _passed(p, labels, order, s, "whole Jacobians")
+
+
+WORST_SCAN = 8  # entries kept per block while looking for the worst
+
+
+def _scales_with_grad(p: Problem, outs: tuple[Tensor, ...], c: int, r: int,
+                      v: np.ndarray) -> bool | None:
+    """Whether the VJP is linear in its grad_output: VJP(0) = 0 and VJP(2v) = 2 VJP(v)."""
+    try:
+        g1 = p.vjps(outs, c, v)[r]
+        g2 = p.vjps(outs, c, 2 * v)[r]
+        g0 = p.vjps(outs, c, 0 * v)[r]
+    except Exception:  # a VJP that fails on these gradients tells us nothing here
+        return None
+    scale = 1e-10 * (1 + np.abs(g1).max(initial=0))
+    return bool(np.abs(g0).max(initial=0) <= scale and np.abs(g2 - 2 * g1).max(initial=0) <= 2 * scale)
+
+
+def _reentrant(p: Problem, s: Settings, labels: Labels, order: int,
+               rng: np.random.Generator) -> GradcheckReport | None:
+    """Two backward passes with one random grad_output, on two graphs, must agree (to
+    ``nondet_tol``): a VJP may not depend on hidden state, counters or randomness."""
+    outs, fresh = p.outputs(), outputs_of(p.func, p.inputs)
+    for c, j in enumerate(p.which):
+        v = rng.standard_normal(outs[j].data.size)
+        for r, (g1, g2) in enumerate(zip(p.vjps(outs, c, v), p.vjps(fresh, c, v))):
+            d = np.abs(g1 - g2)
+            if d.size and not (d <= s.nondet_tol).all():
+                return _not_reentrant(labels, p.diff[r], j, float(np.nanmax(d)), s, order)
+    return None
+
+
+def _not_reentrant(labels: Labels, i: int, j: int, worst: float, s: Settings,
+                   order: int) -> GradcheckReport:
+    head = (f"backward is not reentrant: two backward passes for {labels.output(j)} with respect to "
+            f"{labels.input(i)} gave different gradients (largest difference {worst:.3g}, "
+            f"nondet_tol={s.nondet_tol:g}); a VJP must give the same result every time (no "
+            "hidden state, counters or randomness)")
+    return GradcheckReport(False, "not_reentrant", order,
+                           ("second derivative: " if order == 2 else "") + head)
+
+
+def _kink_report(kinks: list[tuple[float, Entry]], labels: Labels, order: int) -> GradcheckReport:
+    e = kinks[0][1]
+    where = "" if e.in_index is None else f" at element {e.in_index}"
+    head = (f"not differentiable: {labels.output(e.output)} is not differentiable with respect to "
+            f"{labels.input(e.input)}{where}")
+    if e.out_index is not None:
+        head += f" (output element {e.out_index})"
+    if order == 2:
+        head = "second derivative: " + head
+    head = "\n".join([head, f"  left slope:  {e.left:.10g}", f"  right slope: {e.right:.10g}",
+                      f"  the VJP gave {e.analytical:.10g}; the central difference is their mean, "
+                      f"{e.numerical:.10g}"])
+    details = ["The left and right one-sided differences disagree, so the function has a kink "
+               "here -- relu or abs at 0, a tie of max or max pooling, clamp at its bound. A VJP "
+               "can only give one subgradient at a kink, so this is not a wrong VJP. Check at a "
+               "point away from kinks, or pass avoid_kinks=True to move the check point a little."]
+    elements = sorted({(k.input, k.in_index) for _, k in kinks if k.in_index is not None})
+    if len(elements) > 1:
+        shown = ", ".join(f"{labels.input(i)} {idx}" for i, idx in elements[:8])
+        details.append(f"{len(elements)} elements sit at kinks: {shown}"
+                       + (" ..." if len(elements) > 8 else ""))
+    return GradcheckReport(False, "not_differentiable", order, head, details, None,
+                           [k for _, k in kinks[:WORST]])
+
+
+def _passed(p: Problem, labels: Labels, order: int, s: Settings, how: str) -> GradcheckReport:
+    what = "second derivatives" if order == 2 else "gradients"
+    ins = ", ".join(f"{labels.input(i)} {p.in_shape(i)}" for i in p.diff)
+    return GradcheckReport(True, "ok", order, f"gradcheck passed: the {what} with respect to {ins} "
+                           f"match central differences ({how}, eps={s.eps:g}, atol={s.atol:g}, "
+                           f"rtol={s.rtol:g}).")
+
+
+# --------------------------------------------------------------------------------- projections
+def _fast(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str],
+          rng: np.random.Generator, order: int) -> GradcheckReport:
+    """One random projection ``v . J u`` per input/output pair: two evaluations per input."""
+    outs = p.outputs()
+    vs = [rng.standard_normal(outs[j].data.size) for j in p.which]
+    us = []
+    for i in p.diff:
+        u = rng.standard_normal(p.inputs[i].data.size)
+        us.append(u / max(np.sqrt(dot(u, u)), 1e-12))
+    f0 = p.values()
+    rounds = NUDGE_ROUNDS if s.avoid_kinks else 0
+    measured = [directional(p, i, us[r], vs, s.eps, f0) for r, i in enumerate(p.diff)]
+    for _ in range(rounds):
+        moved = False
+        for r, i in enumerate(p.diff):
+            _, right, left = measured[r]
+            if s.is_kink(float(right.sum()), float(left.sum())):
+                found = locate_kinks(p, i, us[r], vs, s.eps, f0, s.is_kink, limit=256)
+                if found:
+                    _nudge(p, i, found, s, swaps, rng, notes, labels)
+                    moved = True
+        if not moved:
+            break
+        f0 = p.values()
+        measured = [directional(p, i, us[r], vs, s.eps, f0) for r, i in enumerate(p.diff)]
+
+    outs = p.outputs()
+    grads = [p.vjps(outs, c, vs[c]) for c in range(len(p.which))]
+    for c, j in enumerate(p.which):
+        again = p.vjps(outs, c, vs[c])
+        for r, i in enumerate(p.diff):
+            d = np.abs(grads[c][r] - again[r])
+            if d.size and not (d <= s.nondet_tol).all():
+                return _not_reentrant(labels, i, j, float(np.nanmax(d)), s, order)
+
+    for r, i in enumerate(p.diff):
+        central, right, left = measured[r]
+        for c, j in enumerate(p.which):
+            a = dot(grads[c][r], us[r])
+            n, tol = float(central[c]), float(s.tol(central[c]))
+            if abs(a - n) <= tol:
+                continue
+            R, L = float(right[c]), float(left[c])
+            if s.is_kink(R, L) and min(L, R) - tol <= a <= max(L, R) + tol:
+                found = locate_kinks(p, i, us[r], [vs[c]], s.eps, [f0[c]], s.is_kink, limit=8)
+                kinks = [(0.0, Entry(i, j, unravel(k, p.in_shape(i)), None, a, n, L, R))
+                         for k in found] or [(0.0, Entry(i, j, None, None, a, n, L, R))]
+                report = _kink_report(kinks, labels, order)
+                report.headline += "\n  (fast mode: slopes of v . output along a random direction u)"
+                return report
+            return _fast_failure(p, s, labels, order, outs, r, c, us[r], vs[c], grads[c][r], a, n)
+    return _passed(p, labels, order, s, "fast mode: one random projection v . J u per "
+                   "input/output pair")
+
+
+def _fast_failure(p: Problem, s: Settings, labels: Labels, order: int, outs: tuple[Tensor, ...],
+                  r: int, c: int, u: np.ndarray, v: np.ndarray, g: np.ndarray, a: float,
+                  n: float) -> GradcheckReport:
+    i, j = p.diff[r], p.which[c]
+    head = (f"Jacobian mismatch (fast mode: a random projection v . J u) for {labels.output(j)} "
+            f"with respect to {labels.input(i)} (shape {p.in_shape(i)}):")
+    if order == 2:
+        head = "second derivative: " + head
+    entry = Entry(i, j, None, None, a, n)
+    head = "\n".join([head, f"  analytical: {a:.10g}", f"  numerical:  {n:.10g}",
+                      f"  absolute error {entry.abs_error:.3g}, relative error {entry.rel_error:.3g}",
+                      f"  {rule(s.atol, s.rtol)} (central differences with eps={s.eps:g})"])
+    details: list[str] = []
+    scales = _scales_with_grad(p, outs, c, r, v)
+    shape_in, shape_out = p.in_shape(i), tuple(outs[j].shape)
+    entries = [entry]
+    if g.size <= LOCALISE_MAX:
+        # which elements: the gradient of v . output, element by element, from both sides
+        numeric = projected_gradient(p, i, [v], s.eps)
+        tol = s.tol(numeric)
+        excess = np.abs(g - numeric) - tol
+        worst = [k for k in np.argsort(-excess)[:WORST] if excess[k] > 0]
+        entries = [Entry(i, j, unravel(int(k), shape_in), None, float(g[k]), float(numeric[k]))
+                   for k in worst]
+        details += [f"The gradient of v . {labels.output(j)} (v random) with respect to each "
+                    f"element of {labels.input(i)}, worst first ({int((excess > 0).sum())} of "
+                    f"{g.size} elements fail):"] + entry_table(entries, labels.input, labels.output)
+        cause = likely_cause(g, numeric, tol, order=order, in_label=labels.input(i),
+                             in_shape=shape_in, out_shape=shape_out, scales_with_grad=scales)
+    else:
+        # too big to go element by element: two more directions tell a constant factor
+        rng = np.random.default_rng(1)
+        an, nu = [a], [n]
+        for _ in range(2):
+            w = rng.standard_normal(g.size)
+            w /= np.sqrt(dot(w, w))
+            central, _, _ = directional(p, i, w, [v], s.eps, [np.zeros(outs[j].data.size)])
+            an.append(dot(g, w))
+            nu.append(float(central[0]))
+        arr_a, arr_n = np.array(an), np.array(nu)
+        cause = likely_cause(arr_a, arr_n, s.tol(arr_n), order=order, in_label=labels.input(i),
+                             in_shape=shape_in, out_shape=shape_out, scales_with_grad=scales)
+        details.append(f"({labels.input(i)} has {g.size} elements, more than the {LOCALISE_MAX} "
+                       "that fast mode checks one by one; run with fast_mode=False to see which "
+                       "elements are wrong.)")
+    return GradcheckReport(False, "wrong_vjp", order, head, details, _second_order_cause(p, cause),
+                           entries)
+
+
+def _second_order_cause(p: Problem, cause: str | None) -> str | None:
+    if isinstance(p.func, FirstDerivatives):
+        try:
+            return p.func.constant_in_vjp(p.inputs) or cause
+        except Exception:  # the hint is a bonus; the check's verdict stands without it
+            return cause
+    return cause
+
+
+# ------------------------------------------------------------------------------ second order
+def _second_order(p: Problem, s: Settings, outs: tuple[Tensor, ...], grad_outputs: Any,
+                  swaps: Swaps, notes: list[str]) -> GradcheckReport:
+    func, inputs, diff = p.func, p.inputs, p.diff
+    which = [j for j, o in enumerate(outs) if o.dtype.kind == "f" and o.requires_grad]
+    if s.check_first_order:
+        first = Settings(**{**dataclasses.asdict(s), "fast_mode": True, "method": "finite_differences"})
+        p.try_value_func(no_grad()(func))
+        r1 = _check(p, first, Labels(), swaps, list(notes))
+        if not r1.ok and not s.fast_mode and r1.kind == "wrong_vjp":
+            r1 = _check(p, s, Labels(), swaps, list(notes))
+        if not r1.ok:
+            if r1.kind == "wrong_vjp":
+                r1.kind = "first_derivative"
+            r1.headline = ("gradgradcheck checks second derivatives, and the first derivative is "
+                           "already wrong, so it stops here: " + r1.headline)
+            return r1
+    if grad_outputs is None:
+        rng = np.random.default_rng(s.seed + 1)
+        gos = tuple(Tensor(rng.standard_normal(outs[j].shape).astype(outs[j].dtype),
+                           requires_grad=True, device=outs[j].device) for j in which)
+        for g in gos if s.non_contiguous_grad_outputs else ():
+            if g.ndim:  # every other element of an array twice as long: not contiguous
+                base = g.data.repeat(2, axis=-1)
+                g.data = base[..., ::2]
+    else:
+        gos = as_tuple(grad_outputs)
+        if len(gos) != len(which):
+            raise ValueError(f"gradgradcheck: got {len(gos)} grad_outputs for {len(which)} "
+                             "differentiable outputs")
+        gos = tuple(g if g.requires_grad else Tensor(g.data, requires_grad=True) for g in gos)
+    n = len(inputs)
+    inputs2 = tuple(inputs) + tuple(gos)
+    diff2 = list(diff) + [n + k for k in range(len(gos))]
+    p2 = Problem(FirstDerivatives(func, n, which, diff), inputs2, diff2, list(range(len(diff))))
+    p2.try_value_func(FirstDerivatives(func, n, which, diff, create_graph=False))
+    return _check(p2, s, Labels(2, n, diff), swaps, notes, order=2)
+
+
+class FirstDerivatives:
+    """``(*inputs, *v) -> grad(func(*inputs), checked inputs, v, create_graph=True)``: the function
+    whose Jacobian ``gradgradcheck`` checks (a zero tensor where an input gets no gradient)."""
+
+    def __init__(self, func: Callable[..., Any], n: int, which: list[int], diff: list[int],
+                 create_graph: bool = True) -> None:
+        self.func, self.n, self.which, self.diff = func, n, which, diff
+        self.create_graph = create_graph  # False: values only (finite differences)
+
+    def _grads(self, args: tuple[Any, ...]) -> tuple[tuple[Tensor, ...], tuple[Any, ...]]:
+        ins, vs = args[: self.n], args[self.n:]
+        os = outputs_of(self.func, ins)
+        gs = grad([os[j] for j in self.which], [ins[i] for i in self.diff], list(vs),
+                  create_graph=self.create_graph, allow_unused=True)
+        return os, tuple(Tensor(np.zeros(ins[i].shape)) if g is None else g
+                         for i, g in zip(self.diff, gs))
+
+    def __call__(self, *args: Any) -> tuple[Tensor, ...]:
+        return self._grads(args)[1]
+
+    def constant_in_vjp(self, args: tuple[Any, ...]) -> str | None:
+        """A constant shaped like a checked input that a VJP computed with (not a 0/1 mask): the
+        mark of a VJP built from ``.data``/``.numpy()``/``.detach()``, whose derivative is lost."""
+        ins = args[: self.n]
+        shapes = {tuple(ins[i].shape) for i in self.diff if ins[i].data.size > 1}
+        others = [t.data for m, t in enumerate(ins) if isinstance(t, Tensor) and m not in self.diff]
+        with keep_inputs():
+            os, gs = self._grads(args)
+        forward = {id(node) for node in _collect([o.grad_fn for o in os if o.grad_fn is not None])}
+        for node in reversed(_collect([g.grad_fn for g in gs if g.grad_fn is not None])):
+            if id(node) in forward or node.inputs is None:
+                continue
+            for edge, t in zip(node.next, node.inputs):
+                if (edge is not None or t.dtype.kind != "f" or tuple(t.shape) not in shapes
+                        or any(t.data is o for o in others)):
+                    continue
+                values = to_numpy(t.data)
+                if np.isin(values, (0, 1)).all():
+                    continue  # a mask (relu's out > 0): its derivative is 0 anyway
+                detached = [i for i in self.diff if t.data is ins[i].data]
+                what = (f"input {detached[0]} itself, detached" if detached else
+                        f"a constant shaped like an input {tuple(t.shape)}")
+                return (f"the VJP computes with {what} -- at {node.source_line}, in `{node.name}` "
+                        "-- which has no derivative: a value taken out of the graph (`.data`, "
+                        "`.numpy()`, `.detach()`, a new Tensor) loses its own derivative, so the "
+                        "second derivative misses that part. Compute it with Tensor ops on "
+                        "`ctx.saved_tensors`.")
+        return None

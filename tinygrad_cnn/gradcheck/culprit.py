@@ -1,0 +1,105 @@
+"""Which op is wrong: when the check of a composite function (a model, a loss) fails, run it once
+more inside ``keep_inputs()`` so that every graph node keeps its input tensors, then check each
+node by itself -- ``ctx.fn.apply(*float64 copies of ctx.inputs, **ctx.attrs)`` -- oldest first,
+its VJP (and, for a second-derivative failure, its VJP's VJP) at the inputs it had in the graph.
+The first node that fails is named by its registry name, its input shapes and the line of user
+code that created it; ``report.node`` is that node and ``report.outputs`` the replayed outputs
+whose graph holds it, so ``viz.draw(*report.outputs, highlight=report.node)`` can show it.
+
+Kinks at a node's recorded inputs (a max pooling over tied zeros out of a relu) are moved away
+(``avoid_kinks``): they make the node's own check inconclusive, not wrong.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tinygrad_cnn.autograd import Context, _collect, keep_inputs
+from tinygrad_cnn.gradcheck.jacobian import outputs_of
+from tinygrad_cnn.tensor import Tensor
+
+if TYPE_CHECKING:
+    from tinygrad_cnn.gradcheck.check import Settings
+    from tinygrad_cnn.gradcheck.report import GradcheckReport
+
+#: a node whose Jacobian has at most this many entries is checked whole, a bigger one in fast mode
+WHOLE_MAX = 4096
+
+
+def _apply(fn: Any, attrs: dict[str, Any], *xs: Tensor) -> Tensor:
+    return fn.apply(*xs, **attrs)
+
+
+def _copies(node: Context) -> tuple[Any, ...] | None:
+    """Fresh leaves with the node's recorded inputs (float64 where floating), or None when no input
+    of the node needs a gradient."""
+    if node.inputs is None or not any(node.needs_input_grad):
+        return None
+    out = []
+    for t, needs in zip(node.inputs, node.needs_input_grad):
+        floating = t.dtype.kind == "f"
+        out.append(Tensor(t.detach(), dtype=np.float64 if floating else None,
+                          requires_grad=bool(needs and floating)))
+    return tuple(out)
+
+
+#: frames of test runners are no user's line (an op applied straight by check_function)
+_RUNNERS = ("/hypothesis/", "/_pytest/", "/pluggy/")
+
+
+def describe(node: Context) -> str:
+    shapes = ", ".join(f"{tuple(shape)} {dtype}" for shape, dtype in node.in_meta)
+    line = node.source_line
+    if line and not any(r in line.replace("\\", "/") for r in _RUNNERS):
+        where = f"created at {line}"
+    else:
+        where = "applied directly by the checked function"
+    if node.scope:
+        where += f" (in module `{node.scope}`)"
+    return f"`{node.name}` (inputs {shapes}), {where}"
+
+
+def attach(report: GradcheckReport, func: Callable[..., Any], inputs: tuple[Any, ...], order: int,
+           s: Settings, node_check: Callable[..., GradcheckReport]) -> None:
+    """Replay ``func``'s graph node by node and put the first failing node into ``report``."""
+    with keep_inputs():
+        outs = outputs_of(func, inputs)
+    nodes = list(reversed(_collect([o.grad_fn for o in outs if o.grad_fn is not None])))
+    checked = 0
+    for node in nodes:
+        copies = _copies(node)
+        if copies is None:
+            continue
+        n_in = sum(c.data.size for c in copies if isinstance(c, Tensor) and c.requires_grad)
+        n_out = int(np.prod(node.out_meta[0])) if node.out_meta[0] else 1
+        fast = n_in * n_out * (order * order) > WHOLE_MAX
+        fn = functools.partial(_apply, node.fn, node.attrs)
+        try:
+            r = node_check(fn, copies, order, s, fast)
+        except Exception:  # an op that cannot be replayed by itself: no verdict on it
+            continue
+        checked += 1
+        if r.ok or r.kind == "not_differentiable":
+            continue
+        report.node, report.outputs, report.node_report = node, outs, r
+        report.show_node_report = len(nodes) > 1
+        passed = f" ({checked - 1} op(s) before it pass)" if checked > 1 else ""
+        if order == 2 and r.kind != "first_derivative":
+            verdict = f"second derivative: the VJP of `{node.name}`'s VJP is wrong."
+        else:
+            verdict = f"the VJP of `{node.name}` is wrong."
+        head = report.headline.removeprefix("second derivative: ")
+        report.headline = f"{verdict}\n{head[0].upper()}{head[1:]}"
+        report.culprit = (f"The culprit: {describe(node)}; its own check fails at the inputs it "
+                          f"had in this graph{passed}.")
+        return
+    report.outputs = outs
+    report.culprit = (f"Every op of the graph ({checked} checked) passes its own check at its "
+                      "recorded inputs, so the error comes from outside the recorded ops: a value "
+                      "that leaves the graph (`.data`, `.numpy()`, `.detach()`, a new Tensor made "
+                      "from another's values), state that changes between calls (randomness, a "
+                      "counter), or a kink of the whole function at this point.")

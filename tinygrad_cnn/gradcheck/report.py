@@ -1,0 +1,233 @@
+"""What a gradient check found, in words a newcomer can act on.
+
+A :class:`GradcheckReport` leads with the verdict and the worst element, then a *likely cause*
+where one is recognisable from the numbers:
+
+* every failing entry off by one factor           -> a constant factor (a missing 1/2, mean vs sum);
+* a VJP that does not scale with its grad_output  -> the incoming gradient is not multiplied in;
+* no gradient where the function clearly depends on the input -> the VJP ignores that input (or,
+  for a second derivative, computes with ``.data``/``.numpy()``/``detach()`` and leaves the graph);
+* a broadcast input whose gradient is off         -> the broadcast dimensions are reduced wrongly;
+* gradient where the output does not depend on the element -> wrong indices, axes or transpose.
+
+Whole Jacobians are printed only when they are small; otherwise the few worst entries are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+#: Jacobians with at most this many entries are printed whole in a report
+PRINT_JACOBIAN_MAX = 36
+#: how many of the worst entries a report lists
+WORST = 5
+
+
+class GradcheckError(RuntimeError):
+    """Raised by ``gradcheck``/``gradgradcheck`` when a check fails. ``err.report`` is the
+    :class:`GradcheckReport`; ``err.node`` the graph node of the op found to be wrong (or None), for
+    ``viz.draw(*err.report.outputs, highlight=err.node)``."""
+
+    def __init__(self, message: str, report: GradcheckReport | None = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+    @property
+    def node(self) -> Any:
+        return None if self.report is None else self.report.node
+
+
+class NotDifferentiableError(GradcheckError):
+    """The check point sits on a kink (relu or abs at 0, a tie of max, clamp at its bound): the
+    left and right slopes differ, so no VJP can match a finite difference there."""
+
+
+@dataclass
+class Entry:
+    """One compared entry: ``d output[out_index] / d input[in_index]`` (or, in fast mode, a
+    projection of it)."""
+
+    input: int
+    output: int | None
+    in_index: tuple[int, ...] | None
+    out_index: tuple[int, ...] | None
+    analytical: float
+    numerical: float
+    left: float | None = None  # one-sided slopes, where measured
+    right: float | None = None
+
+    @property
+    def abs_error(self) -> float:
+        return abs(self.analytical - self.numerical)
+
+    @property
+    def rel_error(self) -> float:
+        return self.abs_error / abs(self.numerical) if self.numerical != 0 else float("inf")
+
+
+@dataclass
+class GradcheckReport:
+    """The result of a check: truthy when it passed; ``str(report)`` says what was found.
+
+    ``kind``: ``"ok"``, ``"wrong_vjp"`` (a first or second derivative is wrong),
+    ``"first_derivative"`` (gradgradcheck found the first derivative wrong),
+    ``"not_differentiable"`` (a kink at the check point), ``"not_reentrant"`` (two backward passes
+    disagree), ``"taylor"`` (the Taylor remainder does not shrink as h²).
+    ``order``: 1 for first derivatives, 2 for second. ``cause``: the likely cause, in words.
+    ``worst``: the worst entries. ``node``: the graph node of the op found to be wrong, with
+    ``outputs`` the replayed outputs whose graph holds it (``viz.draw(*report.outputs,
+    highlight=report.node)``). ``notes``: how the check ran (precision, moved points, mode).
+    """
+
+    ok: bool
+    kind: str = "ok"
+    order: int = 1
+    headline: str = ""
+    details: list[str] = field(default_factory=list)
+    cause: str | None = None
+    worst: list[Entry] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    node: Any = None
+    outputs: tuple[Any, ...] = ()
+    culprit: str | None = None
+    node_report: GradcheckReport | None = None
+    orders: dict[int, float] = field(default_factory=dict)  # Taylor: observed order per input
+    method: str = "finite_differences"
+    show_node_report: bool = False  # the checked function has more than one op
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    @property
+    def output(self) -> Any:
+        """The first replayed output (whose graph holds ``node``), or None."""
+        return self.outputs[0] if self.outputs else None
+
+    def __str__(self) -> str:
+        lines = [self.headline]
+        if self.cause:
+            lines.append(f"Likely cause: {self.cause}")
+        if self.culprit:
+            lines.append(self.culprit)
+        lines += self.details
+        if self.notes:
+            lines.append("How it was checked: " + " ".join(self.notes))
+        if self.node_report is not None and self.show_node_report:
+            lines.append("The op's own check:")
+            lines += ["  " + line for line in self.node_report.headline.splitlines()]
+            if self.node_report.cause:
+                lines.append(f"  Likely cause: {self.node_report.cause}")
+        return "\n".join(line for line in lines if line)
+
+    def error(self) -> GradcheckError:
+        cls = NotDifferentiableError if self.kind == "not_differentiable" else GradcheckError
+        return cls(str(self), self)
+
+
+def rule(atol: float, rtol: float) -> str:
+    return (f"rule: |analytical - numerical| <= atol + rtol * |numerical| with atol={atol:g}, "
+            f"rtol={rtol:g}")
+
+
+def entry_table(entries: list[Entry], in_label: Any, out_label: Any) -> list[str]:
+    """The worst entries as an aligned table."""
+    rows = [("input element", "output element", "analytical", "numerical", "abs error",
+             "rel error")]
+    for e in entries:
+        rows.append((f"{in_label(e.input)} {e.in_index}" if e.in_index is not None else "-",
+                     f"{out_label(e.output)} {e.out_index}" if e.out_index is not None else "(projected)",
+                     f"{e.analytical:.6g}", f"{e.numerical:.6g}", f"{e.abs_error:.3g}",
+                     f"{e.rel_error:.3g}"))
+    widths = [max(len(r[k]) for r in rows) for k in range(len(rows[0]))]
+    return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
+
+
+def small_jacobians(a: np.ndarray, n: np.ndarray) -> list[str]:
+    if a.size > PRINT_JACOBIAN_MAX:
+        return [f"(the Jacobians have {a.size} entries; they are printed only up to "
+                f"{PRINT_JACOBIAN_MAX})"]
+    with np.printoptions(precision=6, suppress=True, linewidth=100):
+        return ["analytical Jacobian (rows: input elements, columns: output elements):", str(a),
+                "numerical Jacobian:", str(n)]
+
+
+# ------------------------------------------------------------------------------- likely causes
+def _fraction(c: float) -> str:
+    f = Fraction(c).limit_denominator(16)
+    if abs(float(f) - c) <= 1e-6 * max(1.0, abs(c)) and f.denominator != 1:
+        return f"{f.numerator}/{f.denominator}"
+    return f"{c:.6g}"
+
+
+def broadcast_dims(in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> list[int] | None:
+    """The output dims an input of ``in_shape`` is broadcast over to make ``out_shape``, or None
+    when it is not a broadcast (same shape, or shapes that do not broadcast)."""
+    if in_shape == out_shape or len(in_shape) > len(out_shape) or not out_shape:
+        return None
+    padded = (1,) * (len(out_shape) - len(in_shape)) + tuple(in_shape)
+    dims = []
+    for d, (a, b) in enumerate(zip(padded, out_shape)):
+        if a == b:
+            continue
+        if a != 1:
+            return None
+        dims.append(d)
+    return dims or None
+
+
+def likely_cause(a: np.ndarray, n: np.ndarray, tol: np.ndarray, *, order: int, in_label: str,
+                 in_shape: tuple[int, ...], out_shape: tuple[int, ...] | None,
+                 scales_with_grad: bool | None) -> str | None:
+    """A cause recognisable from the analytical ``a`` and numerical ``n`` values (same shape, any
+    granularity: a whole Jacobian, a projected gradient, or one number), or None."""
+    second = order == 2
+    if scales_with_grad is False:
+        if second:
+            return ("the VJP's VJP does not scale with its incoming gradient: somewhere the gradient "
+                    "that arrives is not multiplied in (or a constant is added to it)")
+        return ("the VJP does not scale with the incoming gradient: it returns the local derivative "
+                "without multiplying by `grad` (or adds something to it). A VJP must be linear in "
+                "`grad`: return `grad * f'(x)`, not `f'(x)`")
+    sig = np.abs(n) > tol
+    a_on = np.abs(a) > tol
+    dims = broadcast_dims(in_shape, out_shape) if out_shape is not None else None
+    bcast = (f"{in_label} (shape {in_shape}) is broadcast over dim(s) {dims} of the output (shape "
+             f"{out_shape}): its gradient is the incoming gradient summed over exactly those dims "
+             "(keepdim where the input has size 1) -- not a mean, not another axis") if dims else None
+    if sig.any() and not a_on.any():
+        if second:
+            return (f"the VJP has no derivative with respect to {in_label}: it is computed outside "
+                    "the graph (from `.data`, `.numpy()`, `.detach()` or a new Tensor), so its own "
+                    "derivative is lost. Write the VJP in Tensor ops on `ctx.saved_tensors`")
+        return (f"the VJP gives no gradient (None or zeros) for {in_label}, but the output depends "
+                "on it: it ignores that input")
+    both = sig & a_on
+    if both.any() and not (a_on & ~sig).any() and not (sig & ~a_on).any():
+        ratio = a[both] / n[both]
+        c = float(np.median(ratio))
+        if np.all(np.abs(ratio - c) <= 1e-3 * abs(c) + 1e-8) and abs(c - 1) > 1e-3:
+            if abs(c + 1) <= 1e-3:
+                return "analytical = -numerical at every entry: the VJP's sign is flipped"
+            text = (f"analytical = {_fraction(c)} × numerical at every entry that matters: a "
+                    "constant factor is wrong (a missing 1/2 or 2, a mean where a sum belongs, a "
+                    "doubled term)")
+            if dims is not None:
+                k = int(np.prod([out_shape[d] for d in dims]))  # type: ignore[index]
+                if abs(c * k - 1) <= 1e-3 or abs(c - k) <= 1e-3 * k:
+                    text += f". The factor is 1/{k} or {k}, the size of the broadcast: {bcast}"
+            return text
+    if (a_on & ~sig).any():
+        if bcast:
+            return bcast
+        return ("the VJP puts gradient on elements the output does not depend on (numerical 0, "
+                "analytical not): wrong indices, axis, transpose or reshape in the VJP")
+    if (sig & ~a_on).any():
+        if bcast:
+            return bcast
+        return ("the VJP gives no gradient for some elements the output depends on (a border, a "
+                "masked region, a skipped case)")
+    return bcast

@@ -1,0 +1,65 @@
+"""pytest plugin, installed with the package (entry point ``pytest11``): a ``gradcheck`` fixture
+and a ``--gradcheck-thorough`` option for testing your own ops.
+
+    def test_my_op(gradcheck):
+        x = Tensor(np.random.randn(3, 4), requires_grad=True)
+        gradcheck(MyOp.apply, x)                          # gradcheck + gradgradcheck
+        gradcheck.function(MyOp.apply, shapes=[(3, 4)],   # property test (needs Hypothesis)
+                           torch_fn=torch.nn.functional.softplus)
+
+By default the checks are quick: random projections (fast mode) and 10 Hypothesis examples.
+``pytest --gradcheck-thorough`` checks whole Jacobians, adds the Taylor test, and draws 100
+examples. ``-p no:tinygrad_cnn`` switches the plugin off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+
+def pytest_addoption(parser: Any) -> None:
+    group = parser.getgroup("tinygrad_cnn", "tinygrad_cnn gradient checks")
+    group.addoption("--gradcheck-thorough", action="store_true", default=False,
+                    help="gradcheck fixture: whole Jacobians instead of random projections, the "
+                         "Taylor test too, and 100 Hypothesis examples instead of 10")
+
+
+class GradcheckFixture:
+    """The ``gradcheck`` fixture. Call it to check first and second derivatives; ``.function``
+    runs ``tinygrad_cnn.testing.check_function``; ``.thorough`` says which mode is on."""
+
+    def __init__(self, thorough: bool = False) -> None:
+        self.thorough = thorough
+
+    def __call__(self, fn: Callable[..., Any], inputs: Any, *, order: int = 2,
+                 **options: Any) -> bool:
+        """``gradcheck`` and, for ``order=2``, ``gradgradcheck`` of ``fn`` at ``inputs``; raises
+        ``GradcheckError`` with the report on a failure. ``options`` as for ``gradcheck``."""
+        from tinygrad_cnn.gradcheck import check_grads
+
+        options.setdefault("fast_mode", not self.thorough)
+        methods = ["finite_differences"] + (["taylor"] if self.thorough else [])
+        for method in [options.pop("method")] if "method" in options else methods:
+            for k in range(1, order + 1):
+                report = check_grads(fn, inputs, order=k, method=method, **options)
+                if not report.ok:
+                    raise report.error()
+        return True
+
+    def function(self, fn: Callable[..., Any], shapes: Any, torch_fn: Callable[..., Any] | None = None,
+                 **options: Any) -> None:
+        """``tinygrad_cnn.testing.check_function`` with this mode's number of examples."""
+        from tinygrad_cnn.testing import check_function
+
+        options.setdefault("max_examples", 100 if self.thorough else 10)
+        check_function(fn, shapes, torch_fn, **options)
+
+
+@pytest.fixture
+def gradcheck(request: Any) -> GradcheckFixture:
+    """Check your op's gradients: ``gradcheck(MyOp.apply, inputs)``,
+    ``gradcheck.function(MyOp.apply, shapes=[...], torch_fn=...)``."""
+    return GradcheckFixture(thorough=bool(request.config.getoption("gradcheck_thorough")))

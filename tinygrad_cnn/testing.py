@@ -1,0 +1,327 @@
+"""A test kit for your own ops: Hypothesis strategies for tensors, and ``check_function``.
+
+    from tinygrad_cnn.testing import check_function, tensors
+
+    check_function(MyOp.apply, shapes=[(3, 4)], torch_fn=torch.nn.functional.softplus)
+
+``check_function`` draws inputs of the given shapes (Hypothesis), and on each case runs
+``gradcheck``, ``gradgradcheck`` and -- given a PyTorch counterpart -- a comparison of values and
+gradients with PyTorch. A failure is shrunk to the smallest case Hypothesis finds and raised as
+:class:`CheckFunctionError` with that case, the report, and the seed that reproduces it.
+
+The strategies: :func:`tensors` (shapes, dtypes, values kept away from kinks or ties,
+non-contiguous views), :func:`broadcastable_tensors`, :func:`shapes`, :func:`dtypes`.
+
+Needs Hypothesis (``pip install hypothesis``); ``import tinygrad_cnn`` does not. A pytest plugin
+(``tinygrad_cnn.pytest_plugin``, installed with the package) adds a ``gradcheck`` fixture.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+try:
+    import hypothesis
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+except ImportError as exc:  # pragma: no cover - exercised only without hypothesis
+    raise ImportError("tinygrad_cnn.testing needs Hypothesis: pip install hypothesis (or "
+                      "pip install 'tinygrad_cnn[testing]')") from exc
+
+from tinygrad_cnn.autograd import grad
+from tinygrad_cnn.gradcheck import check_grads
+from tinygrad_cnn.tensor import Tensor
+
+__all__ = ["CheckFunctionError", "broadcastable_shapes", "broadcastable_tensors", "check_function",
+           "dtypes", "shapes", "tensors"]
+
+FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+#: tolerances of the comparison with PyTorch, per dtype: (rtol, atol)
+TORCH_TOLERANCE = {np.dtype(np.float16): (1e-2, 1e-2), np.dtype(np.float32): (1e-4, 1e-5),
+                   np.dtype(np.float64): (1e-7, 1e-9)}
+
+Shape = tuple[int, ...]
+
+
+class CheckFunctionError(AssertionError):
+    """``check_function`` found a failing case (shrunk to the smallest one found); the message
+    gives the case, what failed, and the seed to reproduce it."""
+
+
+# ------------------------------------------------------------------------------ strategies
+def dtypes(*, floats: Sequence[Any] = FLOATS) -> st.SearchStrategy[np.dtype]:
+    """Floating dtypes (float16, float32, float64 by default)."""
+    return st.sampled_from([np.dtype(d) for d in floats])
+
+
+def shapes(*, min_dims: int = 0, max_dims: int = 3, min_side: int = 1,
+           max_side: int = 4) -> st.SearchStrategy[Shape]:
+    """Array shapes; Hypothesis shrinks them towards fewer and smaller dimensions."""
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
+                            max_side=max_side)
+
+
+def broadcastable_shapes(num: int = 2, *, min_dims: int = 0, max_dims: int = 3,
+                         max_side: int = 4) -> st.SearchStrategy[tuple[Shape, ...]]:
+    """``num`` shapes that broadcast together (NumPy's and PyTorch's rule)."""
+    return hnp.mutually_broadcastable_shapes(num_shapes=num, min_dims=min_dims, max_dims=max_dims,
+                                             max_side=max_side).map(lambda b: b.input_shapes)
+
+
+def _keep_away(values: np.ndarray, away_from: Sequence[float], min_distance: float,
+               distinct: bool) -> np.ndarray:
+    """Move values at least ``min_distance`` away from each of ``away_from`` (kinks: relu's 0,
+    clamp's bounds) and, with ``distinct``, at least ``min_distance`` apart (no ties for max).
+    Deterministic, so Hypothesis still shrinks through it."""
+    flat = values.ravel().copy()
+
+    def off_kinks(v: float, upward: bool) -> float:
+        for _ in range(len(away_from) + 1):
+            near = [p for p in away_from if abs(v - p) < min_distance]
+            if not near:
+                break
+            v = near[0] + min_distance if upward or v >= near[0] else near[0] - min_distance
+        return v
+
+    if distinct and flat.size > 1:
+        previous = -np.inf
+        for k in np.argsort(flat, kind="stable"):  # in order: each at least a gap above the last
+            flat[k] = previous = off_kinks(max(flat[k], previous + min_distance), upward=True)
+    else:
+        for k in range(flat.size):
+            flat[k] = off_kinks(flat[k], upward=False)
+    return flat.reshape(values.shape)
+
+
+def arrays(shape: Shape | st.SearchStrategy[Shape], dtype: Any = np.float64, *,
+           min_value: float = -3.0, max_value: float = 3.0, away_from: Sequence[float] = (),
+           min_distance: float = 1e-2, distinct: bool = False) -> st.SearchStrategy[np.ndarray]:
+    """numpy arrays of ``dtype`` with values in ``[min_value, max_value]``, kept ``min_distance``
+    from the points ``away_from`` and, with ``distinct``, from each other."""
+    dt = np.dtype(dtype)
+    elements = st.floats(min_value, max_value, allow_nan=False, allow_infinity=False)
+    shape_st = shape if isinstance(shape, st.SearchStrategy) else st.just(tuple(shape))
+    return shape_st.flatmap(lambda s: hnp.arrays(np.float64, s, elements=elements)).map(
+        lambda a: _keep_away(a, tuple(away_from), min_distance, distinct).astype(dt))
+
+
+def _as_view(values: np.ndarray, how: str) -> np.ndarray:
+    """The same values in a non-contiguous array: transposed, strided, or reversed."""
+    if values.ndim == 0:
+        return values
+    if how == "transposed" and values.ndim >= 2:
+        return np.ascontiguousarray(values.T).T
+    if how == "reversed":
+        return np.ascontiguousarray(values[::-1])[::-1]  # negative strides
+    base = np.zeros((*values.shape[:-1], 2 * values.shape[-1]), values.dtype)
+    base[..., ::2] = values
+    return base[..., ::2]
+
+
+def _tensor(values: np.ndarray, requires_grad: bool, view: str | None) -> Tensor:
+    t = Tensor(values, requires_grad=requires_grad and values.dtype.kind == "f")
+    if view is not None:
+        t.data = _as_view(values, view)  # a leaf whose memory is not C-contiguous
+    return t
+
+
+def tensors(shape: Shape | st.SearchStrategy[Shape] | None = None,
+            dtype: Any | st.SearchStrategy[np.dtype] = np.float64, *, min_dims: int = 0,
+            max_dims: int = 3, max_side: int = 4, min_value: float = -3.0, max_value: float = 3.0,
+            away_from: Sequence[float] = (), min_distance: float = 1e-2, distinct: bool = False,
+            view: bool | None = False, requires_grad: bool = True) -> st.SearchStrategy[Tensor]:
+    """Tensors for property tests.
+
+    ``shape``: a shape, a strategy of shapes, or None (any shape up to ``max_dims`` x
+    ``max_side``). ``dtype``: a dtype or a strategy (``dtypes()``). Values lie in ``[min_value,
+    max_value]``, at least ``min_distance`` away from each point of ``away_from`` (the kinks:
+    ``(0.0,)`` for relu and abs, ``(lo, hi)`` for clamp) and, with ``distinct=True``, from each
+    other (no ties for max or max pooling). ``view``: True gives non-contiguous leaves
+    (transposed, every other element of a bigger array, or negative strides), None lets
+    Hypothesis choose.
+    """
+    shape_st = shapes(min_dims=min_dims, max_dims=max_dims, max_side=max_side) if shape is None \
+        else shape if isinstance(shape, st.SearchStrategy) else st.just(tuple(shape))
+    dtype_st = dtype if isinstance(dtype, st.SearchStrategy) else st.just(np.dtype(dtype))
+    # None first: Hypothesis shrinks towards the first choice, a contiguous tensor
+    view_st = st.just(None) if view is False else st.sampled_from(
+        ([None] if view is None else []) + ["transposed", "strided", "reversed"])
+
+    @st.composite
+    def one(draw: Any) -> Tensor:
+        dt = draw(dtype_st)
+        values = draw(arrays(draw(shape_st), dt, min_value=min_value,
+                                  max_value=max_value, away_from=away_from,
+                                  min_distance=min_distance, distinct=distinct))
+        return _tensor(values, requires_grad, draw(view_st))
+
+    return one()
+
+
+def broadcastable_tensors(num: int = 2, dtype: Any = np.float64, **options: Any
+                          ) -> st.SearchStrategy[tuple[Tensor, ...]]:
+    """``num`` tensors whose shapes broadcast together; ``options`` as for :func:`tensors`
+    (and ``min_dims``, ``max_dims``, ``max_side`` for the shapes)."""
+    shape_opts = {k: options.pop(k) for k in ("min_dims", "max_dims", "max_side") if k in options}
+
+    @st.composite
+    def several(draw: Any) -> tuple[Tensor, ...]:
+        shps = draw(broadcastable_shapes(num, **shape_opts))
+        return tuple(draw(tensors(s, dtype, **options)) for s in shps)
+
+    return several()
+
+
+# ------------------------------------------------------------------------------ check_function
+class _CaseError(Exception):
+    pass
+
+
+def _describe(inputs: tuple[Tensor, ...]) -> str:
+    lines = []
+    with np.printoptions(precision=4, threshold=24, edgeitems=3, linewidth=100):
+        for i, t in enumerate(inputs):
+            layout = "" if t.data.flags.c_contiguous else ", a non-contiguous view"
+            lines.append(f"  input {i}: shape {t.shape}, {t.dtype}{layout}\n    "
+                         + str(t.numpy()).replace("\n", "\n    "))
+    return "\n".join(lines)
+
+
+def _compare_with_torch(fn: Callable[..., Any], torch_fn: Callable[..., Any],
+                        inputs: tuple[Tensor, ...], rtol: float | None, atol: float | None) -> None:
+    import torch
+
+    outs = fn(*inputs)
+    outs = outs if isinstance(outs, tuple) else (outs,)
+    tins = tuple(torch.tensor(t.numpy().copy(), requires_grad=t.requires_grad) for t in inputs)
+    touts = torch_fn(*tins)
+    touts = touts if isinstance(touts, tuple) else (touts,)
+    if len(outs) != len(touts):
+        raise _CaseError(f"{len(outs)} outputs, PyTorch's counterpart gives {len(touts)}")
+    for j, (o, to) in enumerate(zip(outs, touts)):
+        tv = to.detach().numpy()
+        if o.shape != tv.shape or o.dtype != tv.dtype:
+            raise _CaseError(f"output {j} has shape {o.shape} and dtype {o.dtype}; PyTorch's has "
+                              f"shape {tuple(tv.shape)} and dtype {tv.dtype}")
+        r, a = TORCH_TOLERANCE.get(o.dtype, (1e-7, 1e-9))
+        r, a = rtol if rtol is not None else r, atol if atol is not None else a
+        if not np.allclose(o.numpy(), tv, rtol=r, atol=a, equal_nan=True):
+            worst = np.nanmax(np.abs(o.numpy().astype(np.float64) - tv.astype(np.float64)))
+            raise _CaseError(f"output {j} differs from PyTorch's (largest difference {worst:.3g}, "
+                              f"rtol={r:g}, atol={a:g})")
+    diff = [k for k, t in enumerate(inputs) if t.requires_grad]
+    float_outs = [j for j, o in enumerate(outs) if o.requires_grad]
+    if not diff or not float_outs:
+        return
+    rng = np.random.default_rng(0)
+    ws = [rng.standard_normal(outs[j].shape).astype(outs[j].dtype) for j in float_outs]
+    ours = grad([outs[j] for j in float_outs], [inputs[k] for k in diff],
+                [Tensor(w) for w in ws], allow_unused=True)
+    theirs = torch.autograd.grad([touts[j] for j in float_outs], [tins[k] for k in diff],
+                                 [torch.from_numpy(w) for w in ws], allow_unused=True)
+    for k, g, tg in zip(diff, ours, theirs):
+        mine = np.zeros(inputs[k].shape) if g is None else g.numpy()
+        other = np.zeros(inputs[k].shape) if tg is None else tg.numpy()
+        r, a = TORCH_TOLERANCE.get(inputs[k].dtype, (1e-7, 1e-9))
+        r, a = rtol if rtol is not None else r, atol if atol is not None else a
+        if not np.allclose(mine, other, rtol=r * 10, atol=a * 10, equal_nan=True):
+            worst = np.nanmax(np.abs(mine.astype(np.float64) - other.astype(np.float64)))
+            raise _CaseError(f"the gradient for input {k} differs from PyTorch's (largest "
+                              f"difference {worst:.3g})")
+
+
+def _check_case(fn: Callable[..., Any], inputs: tuple[Tensor, ...],
+                torch_fn: Callable[..., Any] | None, gradgrad: bool, fast_mode: bool,
+                rtol: float | None, atol: float | None, find_culprit: bool) -> None:
+    """Cheap checks first: shrinking runs this hundreds of times on failing cases."""
+    step = "the function"
+    try:
+        fn(*inputs)
+        if torch_fn is not None:
+            step = "the comparison with PyTorch"
+            _compare_with_torch(fn, torch_fn, inputs, rtol, atol)
+        for order in (1, 2) if gradgrad else (1,):
+            step = "gradcheck" if order == 1 else "gradgradcheck"
+            report = check_grads(fn, inputs, order=order, fast_mode=fast_mode,
+                                 find_culprit=find_culprit)
+            if not report.ok:
+                raise _CaseError(str(report))
+    except _CaseError as exc:
+        raise _CaseError(f"{step} failed:\n{exc}\non the inputs\n{_describe(inputs)}") from None
+    except Exception as exc:
+        raise _CaseError(f"{step} raised {type(exc).__name__}: {exc}\non the inputs\n"
+                          f"{_describe(inputs)}") from None
+
+
+def check_function(fn: Callable[..., Any],
+                   shapes: Sequence[Shape | st.SearchStrategy[Shape]] | st.SearchStrategy[Any],
+                   torch_fn: Callable[..., Any] | None = None, *,
+                   dtype: Any | st.SearchStrategy[np.dtype] = np.float64,
+                   min_value: float = -2.0, max_value: float = 2.0,
+                   away_from: Sequence[float] = (), min_distance: float = 1e-2,
+                   distinct: bool = False, views: bool | None = None, gradgrad: bool = True,
+                   fast_mode: bool = False, max_examples: int = 20, seed: int | None = None,
+                   rtol: float | None = None, atol: float | None = None) -> None:
+    """Property-test ``fn`` -- your op (``MyOp.apply``) or any function of tensors.
+
+    ``shapes``: one entry per input -- a shape tuple, or a strategy of shapes
+    (``testing.shapes()``) -- or one strategy of a tuple of shapes
+    (``testing.broadcastable_shapes(2)``). ``torch_fn``: PyTorch's counterpart, called with torch
+    tensors; values, output dtypes and gradients are compared (PyTorch must be installed).
+    ``dtype``: the inputs' dtype or a strategy (``testing.dtypes()``); gradchecks of float16/32
+    run on float64 copies. Values lie in ``[min_value, max_value]``, ``min_distance`` away from
+    the kinks ``away_from`` and, with ``distinct``, from each other. ``views``: non-contiguous
+    inputs (True), never (False), or drawn (None). ``gradgrad``: also run ``gradgradcheck``.
+
+    Each of ``max_examples`` cases runs ``gradcheck``, ``gradgradcheck`` and the comparison with
+    PyTorch. A failure is shrunk by Hypothesis to the smallest failing case and raised as
+    :class:`CheckFunctionError` with the case, the report and the seed; ``seed=`` that number
+    reproduces it. Do not call it inside a Hypothesis test (Hypothesis does not nest).
+    """
+    if isinstance(shapes, st.SearchStrategy):
+        shape_list: st.SearchStrategy[Any] = shapes.map(tuple)
+    else:
+        shape_list = st.tuples(*[s if isinstance(s, st.SearchStrategy) else st.just(tuple(s))
+                                 for s in shapes])
+    seed = random.SystemRandom().randrange(2**32) if seed is None else int(seed)
+
+    @st.composite
+    def cases(draw: Any) -> tuple[Tensor, ...]:
+        shps = draw(shape_list)
+        return tuple(draw(tensors(s, dtype, min_value=min_value, max_value=max_value,
+                                       away_from=away_from, min_distance=min_distance,
+                                       distinct=distinct, view=views)) for s in shps)
+
+    failing: list[tuple[Tensor, ...]] = []
+
+    @hypothesis.seed(seed)
+    @hypothesis.settings(max_examples=max_examples, deadline=None, database=None,
+                         derandomize=False, print_blob=False, report_multiple_bugs=False,
+                         suppress_health_check=list(hypothesis.HealthCheck),
+                         phases=[p for p in hypothesis.Phase if p.name != "explain"])
+    @hypothesis.given(cases())
+    def run(inputs: tuple[Tensor, ...]) -> None:
+        try:
+            _check_case(fn, inputs, torch_fn, gradgrad, fast_mode, rtol, atol, False)
+        except _CaseError:
+            failing[:] = [inputs]  # the last one is the smallest: Hypothesis replays it last
+            raise
+
+    owner = getattr(fn, "__self__", None)  # MyOp.apply: name the op
+    name = f"{owner.__name__}.apply" if isinstance(owner, type) else getattr(fn, "__qualname__",
+                                                                            repr(fn))
+    try:
+        run()
+    except _CaseError as first:
+        message = str(first)
+        try:  # the smallest case once more, now with the culprit search in its report
+            _check_case(fn, failing[-1], torch_fn, gradgrad, fast_mode, rtol, atol, True)
+        except _CaseError as full:
+            message = str(full)
+        raise CheckFunctionError(
+            f"check_function({name}): {message}\n(the smallest failing case Hypothesis found; "
+            f"reproduce it with check_function(..., seed={seed}))") from None

@@ -388,15 +388,15 @@ class Function:
                     "arguments as keywords"
                 )
             view = t._view
-            if view is not None and view[0].grad_fn is not view[2]:
+            if view is not None and view[0]._grad_fn is not view[2]:
                 t._refresh_view()  # its base was changed in place since: see it through the change
             arrays.append(t.data)
-            if t.requires_grad:
+            if t._requires_grad:
                 requires = True
         if len(arrays) > 1:
             _check_one_device(cls, arrays)
         requires = requires and _state.grad_enabled
-        ctx = Context(cls, tuple(t.requires_grad for t in inputs) if requires
+        ctx = Context(cls, tuple(t._requires_grad for t in inputs) if requires
                       else (False,) * len(inputs))
         out = cls.forward(ctx, *arrays, **attrs)
         if type(out) is tuple or ctx.special is not None:
@@ -412,7 +412,7 @@ class Function:
             src = inputs[0]
             counter = src._version_counter
             base, chain = (src, ()) if src._view is None else src._view[:2]
-            view = (base, (*chain, (cls, attrs)), base.grad_fn)
+            view = (base, (*chain, (cls, attrs)), base._grad_fn)
         else:
             counter = [0]
         if not requires or out.dtype.kind not in "fc":
@@ -444,7 +444,7 @@ def _as_array(cls: type[Function], ctx: Context, out: Any) -> Any:
 def _record(ctx: Context, inputs: Sequence[Tensor], arrays: Sequence[Any], attrs: dict[str, Any],
             result: Tensor) -> None:
     """Make ``ctx`` a graph node: its edges, metadata for the drawings, where it was created."""
-    ctx.next = tuple((t.grad_fn or t) if t.requires_grad else None for t in inputs)
+    ctx.next = tuple((t._grad_fn or t) if t._requires_grad else None for t in inputs)
     ctx.in_meta = tuple((a.shape, a.dtype) for a in arrays)
     ctx.attrs = attrs
     ctx.seq = next(_seq)
@@ -693,9 +693,9 @@ def _resolve_saved(cls: type[Function], to_save: tuple[Any, ...], inputs: Sequen
 
 def _edge(t: Tensor) -> Any:
     view = t._view
-    if view is not None and view[0].grad_fn is not view[2]:
+    if view is not None and view[0]._grad_fn is not view[2]:
         t._refresh_view()
-    return t.grad_fn if t.grad_fn is not None else t
+    return t._grad_fn if t._grad_fn is not None else t
 
 
 def _collect(roots: Iterable[Any]) -> list[Context]:

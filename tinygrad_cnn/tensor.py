@@ -100,18 +100,16 @@ class Tensor:
     __slots__ = (
         "__weakref__",
         "_grad",
+        "_grad_fn",
         "_hooks",
+        "_requires_grad",
         "_version_counter",
         "_view",
         "data",
-        "grad_fn",
         "name",
-        "requires_grad",
     )
 
     data: Any
-    requires_grad: bool
-    grad_fn: Context | None
     name: str | None
     #: for a view: ``(base, chain, base's grad_fn when this view's grad_fn was made)``; ``chain``
     #: lists the view ops ``(Function, attrs)`` that make this view from ``base``
@@ -136,12 +134,12 @@ class Tensor:
             arr = to_device(arr, dev)
         self.data = arr
         self._grad = None
-        self.grad_fn = None
+        self._grad_fn = None
         self.name = name
         self._version_counter = [0]
         self._hooks = None
         self._view = None
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -153,9 +151,9 @@ class Tensor:
             data = np.asarray(data)  # numpy turns 0-d results into scalars; a tensor holds arrays
         t = object.__new__(Tensor)
         t.data = data
-        t.requires_grad = requires_grad
+        t._requires_grad = requires_grad
         t._grad = None
-        t.grad_fn = grad_fn
+        t._grad_fn = grad_fn
         t.name = None
         t._version_counter = counter if counter is not None else [0]
         t._hooks = None
@@ -189,6 +187,32 @@ class Tensor:
         """How many in-place changes this tensor (or a view sharing its memory) has seen."""
         return self._version_counter[0]
 
+    # grad_fn and requires_grad are read through the view check: a view whose base changed in
+    # place since its grad_fn was made is brought up to date first (``_refresh_view``)
+    @property
+    def grad_fn(self) -> Context | None:
+        """The graph node that made this tensor (None for leaves)."""
+        view = self._view
+        if view is not None and view[0]._grad_fn is not view[2]:
+            self._refresh_view()
+        return self._grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, value: Context | None) -> None:
+        self._grad_fn = value
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded for backward."""
+        view = self._view
+        if view is not None and view[0]._grad_fn is not view[2]:
+            self._refresh_view()
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self._requires_grad = bool(value)
+
     @property
     def grad(self) -> Tensor | None:
         """The gradient accumulated by ``backward()`` (leaves, and non-leaves that called
@@ -221,15 +245,15 @@ class Tensor:
         of the base (or of another view of it) the view's values changed, and so did the graph
         they come from. The view ops are replayed on the base (recorded, even under no_grad)."""
         base, chain, _ = self._view  # type: ignore[misc]
-        if base.requires_grad:
+        self._view = (base, chain, base._grad_fn)  # first: the replay below reads this view
+        if base._requires_grad:
             with autograd._GradModeSwitch(True):
                 r = base
                 for fn, attrs in chain:
                     r = fn.apply(r, **attrs)
-            self.grad_fn, self.requires_grad = r.grad_fn, r.requires_grad
-            if r.grad_fn is not None:
-                r.grad_fn.out = weakref.ref(self)
-        self._view = (base, chain, base.grad_fn)
+            self._grad_fn, self._requires_grad = r._grad_fn, r._requires_grad
+            if r._grad_fn is not None:
+                r._grad_fn.out = weakref.ref(self)
 
     def size(self, dim: int | None = None) -> Any:
         """The shape (PyTorch's ``size()``), or the length of one dimension."""

@@ -62,7 +62,7 @@ class Div(Function):
         x, y = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
         gx = g / y if nx else None
-        gy = -g * x / (y * y) if ny else None
+        gy = -g * (x / y / y) if ny else None  # not x / y²: y² over- or underflows sooner
         return gx, gy
 
 

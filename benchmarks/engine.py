@@ -81,7 +81,7 @@ def _small_op(lib: Any, op: str) -> float:
 def run(impl: str) -> dict[str, float]:
     lib = _Ours() if impl == "ours" else _Torch()
     results: dict[str, float] = {}
-    for n in (10_000, 100_000):
+    for n in (10_000, 200_000):
         fwd, bwd = _chain(lib, n)
         results[f"chain {n} forward"] = fwd
         results[f"chain {n} backward"] = bwd

@@ -438,3 +438,46 @@ def test_grad_of_tensor_without_grad_fn():
         Tensor([1.0]).sum().backward()
     with pytest.raises(RuntimeError, match="does not require grad"):
         grad(rand(2).sum(), Tensor([1.0]))
+
+
+# --------------------------------------------------------------------------- gc while recording
+def test_full_collections_wait_while_a_big_graph_is_recorded():
+    import gc
+
+    from tinygrad_cnn import autograd
+
+    before = gc.get_threshold()
+    x = Tensor(np.ones(2), requires_grad=True)
+    y = x
+    for _ in range(2 * (autograd._DEFER_MASK + 1)):  # two deferral points
+        y = y * 1.0
+    assert gc.get_threshold()[2] > 10**8 and gc.get_threshold()[:2] == before[:2]
+    y.sum().backward()
+    assert gc.get_threshold() == before
+    np.testing.assert_array_equal(x.grad.numpy(), [1, 1])
+
+
+def test_gc_settings_of_the_program_are_respected():
+    import gc
+
+    from tinygrad_cnn import autograd
+
+    x = Tensor(np.ones(2), requires_grad=True)
+    gc.disable()
+    try:
+        y = x
+        for _ in range(autograd._DEFER_MASK + 1):
+            y = y * 1.0
+        assert autograd._deferred is None
+    finally:
+        gc.enable()
+    before = gc.get_threshold()
+    y = x
+    for _ in range(autograd._DEFER_MASK + 1):
+        y = y * 1.0
+    gc.set_threshold(500, 5, 5)  # the program changes them meanwhile: its choice is kept
+    try:
+        y.sum().backward()
+        assert gc.get_threshold() == (500, 5, 5)
+    finally:
+        gc.set_threshold(*before)

@@ -153,36 +153,36 @@ class set_grad_enabled(_GradModeSwitch):  # noqa: N801
         return super().__call__(fn)
 
 
-class keep_inputs:  # noqa: N801
+class _Switch:
+    """A nestable, per-thread on-switch of one ``_state`` flag, as a context manager."""
+
+    flag = ""
+
+    def __init__(self) -> None:
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._previous.append(getattr(_state, self.flag))
+        setattr(_state, self.flag, True)
+
+    def __exit__(self, *exc: object) -> None:
+        setattr(_state, self.flag, self._previous.pop())
+
+
+class keep_inputs(_Switch):  # noqa: N801
     """Inside this block every recorded node keeps its input tensors (``ctx.inputs``), so that it
     can be replayed on its own: ``ctx.fn.apply(*ctx.inputs, **ctx.attrs)`` (gradcheck uses this
     to find the op whose VJP is wrong in a composite function). Costs the inputs' memory."""
 
-    def __init__(self) -> None:
-        self._previous: list[bool] = []
-
-    def __enter__(self) -> None:
-        self._previous.append(_state.keep_inputs)
-        _state.keep_inputs = True
-
-    def __exit__(self, *exc: object) -> None:
-        _state.keep_inputs = self._previous.pop()
+    flag = "keep_inputs"
 
 
-class detect_anomaly:  # noqa: N801
+class detect_anomaly(_Switch):  # noqa: N801
     """Inside this block the first op whose forward makes NaN or Inf out of finite inputs, or whose
     VJP returns NaN or Inf, raises ``AnomalyError`` naming the op, the line of user code that
     created it (and the innermost calls), its module and its inputs' ranges."""
 
-    def __init__(self) -> None:
-        self._previous: list[bool] = []
-
-    def __enter__(self) -> None:
-        self._previous.append(_state.anomaly)
-        _state.anomaly = True
-
-    def __exit__(self, *exc: object) -> None:
-        _state.anomaly = self._previous.pop()
+    flag = "anomaly"
 
 
 # --------------------------------------------------------------------------------------------

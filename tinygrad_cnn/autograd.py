@@ -203,6 +203,8 @@ class Context:
     Tensors (inputs and output connected to the graph, so VJPs are differentiable).
     """
 
+    # Set on every node (slots); the rarely used ones below are class-level defaults that a node
+    # overrides in its own __dict__ when it needs to (fewer stores per op on the hot path).
     __slots__ = (
         "__dict__",
         "__weakref__",
@@ -210,52 +212,46 @@ class Context:
         "_to_save",
         "attrs",
         "fn",
-        "hooks",
         "in_meta",
         "in_names",
-        "inputs",
-        "materialize",
-        "n_outputs",
         "needs_input_grad",
         "next",
         "out",
         "out_meta",
-        "retained",
         "scope",
         "seq",
         "source",
-        "special",
-        "stack",
     )
+
+    #: tensor hooks registered on the output (``register_hook``)
+    hooks: list[Callable[[Tensor], Tensor | None]] | None = None
+    #: the output, weakly, when it called ``retain_grad()``
+    retained: weakref.ref[Tensor] | None = None
+    #: the innermost calls where the node was created (inside ``detect_anomaly()``)
+    stack: list[str] | None = None
+    #: the input tensors, kept only inside ``keep_inputs()`` (to replay a node by itself)
+    inputs: tuple[Tensor, ...] | None = None
+    #: how many outputs ``forward`` returned (a tuple of k arrays: each output tensor's grad_fn is
+    #: then a small "output k of" node, and ``backward`` receives k gradients)
+    n_outputs = 1
+    #: missing output gradients arrive as zeros (not None)
+    materialize = True
+    #: what ``mark_dirty`` / ``mark_non_differentiable`` marked
+    special: dict[str, Any] | None = None
 
     def __init__(self, fn: type[Function], needs_input_grad: tuple[bool, ...]) -> None:
         self.fn = fn
         self.needs_input_grad = needs_input_grad
-        self.next: tuple[Any, ...] = ()
-        self.in_meta: tuple[Any, ...] = ()
-        self.attrs: dict[str, Any] = {}
-        self.seq = -1
         self._to_save: tuple[Any, ...] = ()
         self._saved: Any = ()
-        self.hooks: list[Callable[[Tensor], Tensor | None]] | None = None
-        self.retained: weakref.ref[Tensor] | None = None
-        self.stack: list[str] | None = None
-        # for the drawings: the output (weakly: a node must not keep its output alive), its shape
-        # and dtype, the names of the inputs, and the module the op ran in
-        self.out: weakref.ref[Tensor] | None = None
-        self.out_meta: tuple[Any, Any] = ((), None)
-        self.in_names: tuple[str | None, ...] = ()
-        self.scope: str | None = None
-        #: where the user's code created this node: ``(code object, line)`` of the first frame
-        #: outside tinygrad_cnn; ``source_line`` formats it
+        # set when the node is recorded (``_record``): its edges ``next``, the inputs' shapes and
+        # dtypes ``in_meta``, ``attrs``, the creation number ``seq``; for the drawings the output
+        # (weakly: a node must not keep its output alive) and its shape and dtype, the inputs'
+        # names, the module the op ran in (``scope``) and where the user's code created it
+        # (``source``: the code object and line of the first frame outside tinygrad_cnn)
+        self.next: tuple[Any, ...] = ()
+        self.seq = -1
         self.source: tuple[Any, int] | None = None
-        #: the input tensors, kept only inside ``keep_inputs()`` (to replay a node by itself)
-        self.inputs: tuple[Tensor, ...] | None = None
-        #: how many outputs ``forward`` returned (a tuple of k arrays: each output tensor's grad_fn
-        #: is then a small "output k of" node, and ``backward`` receives k gradients)
-        self.n_outputs = 1
-        self.materialize = True  # missing output gradients arrive as zeros (not None)
-        self.special: dict[str, Any] | None = None  # mark_dirty / mark_non_differentiable
 
     @property
     def name(self) -> str:
@@ -389,13 +385,17 @@ class Function:
                     "arguments as keywords"
                 )
             view = t._view
-            if view is not None and view[0]._grad_fn is not view[2]:
+            if view is not None and view[0]._grad_fn is not view[1]:
                 t._refresh_view()  # its base was changed in place since: see it through the change
             arrays.append(t.data)
             if t._requires_grad:
                 requires = True
         if len(arrays) > 1:
-            _check_one_device(cls, arrays)
+            kind = type(arrays[0])
+            for a in arrays:
+                if type(a) is not kind:  # mixed array types: maybe two devices
+                    _check_one_device(cls, arrays)
+                    break
         requires = requires and _state.grad_enabled
         ctx = Context(cls, tuple(t._requires_grad for t in inputs) if requires
                       else (False,) * len(inputs))
@@ -412,8 +412,8 @@ class Function:
             # be recorded on the base and seen by every view (PyTorch's view + CopySlices)
             src = inputs[0]
             counter = src._version_counter
-            base, chain = (src, ()) if src._view is None else src._view[:2]
-            view = (base, (*chain, (cls, attrs)), base._grad_fn)
+            base = src if src._view is None else src._view[0]
+            view = (base, base._grad_fn, src, cls, attrs)
         else:
             counter = [0]
         if not requires or out.dtype.kind not in "fc":
@@ -422,7 +422,26 @@ class Function:
             return result
         result = Tensor._make(out, True, ctx, counter)
         result._view = view
-        _record(ctx, inputs, arrays, attrs, result)
+        # the node (what _record does, inline and in one loop: the hot path of every op)
+        edges, metas, names = [], [], []
+        for t in inputs:
+            edges.append((t._grad_fn or t) if t._requires_grad else None)
+            a = t.data
+            metas.append((a.shape, a.dtype))
+            names.append(t.name)
+        ctx.next, ctx.in_meta, ctx.in_names = tuple(edges), tuple(metas), tuple(names)
+        ctx.attrs = attrs
+        ctx.seq = seq = next(_seq)
+        if not seq & _DEFER_MASK:
+            _defer_full_collections()
+        ctx.out = weakref.ref(result)
+        ctx.out_meta = (out.shape, out.dtype)
+        ctx.scope = _state.scope
+        ctx.source = _user_frame()
+        if _state.keep_inputs:
+            ctx.inputs = tuple(inputs)
+        if _state.anomaly:
+            ctx.stack = traceback.format_stack()[:-1][-8:]  # the innermost calls, apply() cut
         if ctx._to_save:
             ctx._saved = _resolve_saved(cls, ctx._to_save, inputs, arrays, ((out, counter, None),))
             ctx._to_save = ()
@@ -673,9 +692,6 @@ def _check_forward(ctx: Context, arrays: Sequence[Any], result: Tensor) -> None:
 
 def _check_one_device(cls: type[Function], arrays: list[Any]) -> None:
     """Every input of an op lives on one device (numpy scalars count as CPU arrays)."""
-    first = type(arrays[0])
-    if all(type(a) is first for a in arrays):
-        return
     devices = [device_of(a) for a in arrays]
     if len(set(devices)) > 1:
         raise RuntimeError(f"{cls.name}: the inputs are on different devices "
@@ -736,7 +752,7 @@ def _resolve_saved(cls: type[Function], to_save: tuple[Any, ...], inputs: Sequen
 
 def _edge(t: Tensor) -> Any:
     view = t._view
-    if view is not None and view[0]._grad_fn is not view[2]:
+    if view is not None and view[0]._grad_fn is not view[1]:
         t._refresh_view()
     return t._grad_fn if t._grad_fn is not None else t
 
@@ -897,12 +913,15 @@ def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
         leaf._grad = g if create_graph else _TensorCls._make(g.data.copy())
         return
     a, b = cur.data, g.data
-    if create_graph or cur.requires_grad or a.shape != b.shape or a.dtype != b.dtype or \
-            not getattr(a.flags, "writeable", True):
-        leaf._grad = cur + g if create_graph else _TensorCls._make(array_module(a).asarray(a + b))
-        return
-    array_module(a).add(a, b, out=a)
-    cur._version_counter[0] += 1
+    if not (create_graph or cur._requires_grad) and a.shape == b.shape and a.dtype == b.dtype:
+        try:
+            a += b
+        except ValueError:  # a read-only array the program assigned: add out of place below
+            pass
+        else:
+            cur._version_counter[0] += 1
+            return
+    leaf._grad = cur + g if create_graph else _TensorCls._make(array_module(a).asarray(a + b))
 
 
 def _run_hooks(hooks: list[Any], g: Tensor, where: str) -> Tensor:

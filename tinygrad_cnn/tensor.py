@@ -111,9 +111,10 @@ class Tensor:
 
     data: Any
     name: str | None
-    #: for a view: ``(base, chain, base's grad_fn when this view's grad_fn was made)``; ``chain``
-    #: lists the view ops ``(Function, attrs)`` that make this view from ``base``
-    _view: tuple[Tensor, tuple[tuple[Any, dict[str, Any]], ...], Any] | None
+    #: for a view: ``(base, base's grad_fn when this view's grad_fn was made, parent, view op,
+    #: its attrs)``: the view is ``op.apply(parent, **attrs)``, and following the parents gives
+    #: the chain of view ops from the base (``_view_chain``)
+    _view: tuple[Tensor, Any, Tensor, Any, dict[str, Any]] | None
 
     # numpy: a Tensor in a numpy expression (``np.float64(2) * t``, ``array + t``) stays a Tensor
     __array_priority__ = 1000
@@ -193,7 +194,7 @@ class Tensor:
     def grad_fn(self) -> Context | None:
         """The graph node that made this tensor (None for leaves)."""
         view = self._view
-        if view is not None and view[0]._grad_fn is not view[2]:
+        if view is not None and view[0]._grad_fn is not view[1]:
             self._refresh_view()
         return self._grad_fn
 
@@ -205,7 +206,7 @@ class Tensor:
     def requires_grad(self) -> bool:
         """Whether operations on this tensor are recorded for backward."""
         view = self._view
-        if view is not None and view[0]._grad_fn is not view[2]:
+        if view is not None and view[0]._grad_fn is not view[1]:
             self._refresh_view()
         return self._requires_grad
 
@@ -244,8 +245,9 @@ class Tensor:
         """Give this view a ``grad_fn`` that reads its base as it is now: after an in-place change
         of the base (or of another view of it) the view's values changed, and so did the graph
         they come from. The view ops are replayed on the base (recorded, even under no_grad)."""
-        base, chain, _ = self._view  # type: ignore[misc]
-        self._view = (base, chain, base._grad_fn)  # first: the replay below reads this view
+        base = self._view[0]  # type: ignore[index]
+        chain = self._view_chain()
+        self._view = (base, base._grad_fn, *self._view[2:])  # type: ignore[index]
         if base._requires_grad:
             with autograd._GradModeSwitch(True):
                 r = base
@@ -254,6 +256,15 @@ class Tensor:
             self._grad_fn, self._requires_grad = r._grad_fn, r._requires_grad
             if r._grad_fn is not None:
                 r._grad_fn.out = weakref.ref(self)
+
+    def _view_chain(self) -> tuple[tuple[Any, dict[str, Any]], ...]:
+        """The view ops ``(Function, attrs)`` that make this view from its base, in order."""
+        chain = []
+        t = self
+        while t._view is not None:
+            _, _, t, fn, attrs = t._view
+            chain.append((fn, attrs))
+        return tuple(reversed(chain))
 
     def size(self, dim: int | None = None) -> Any:
         """The shape (PyTorch's ``size()``), or the length of one dimension."""
@@ -362,9 +373,10 @@ class Tensor:
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph in place (it becomes a leaf that does not require
         grad). A view cannot be detached in place (as in PyTorch); use ``detach()``."""
-        if self._view is not None and self._view[0].requires_grad:
-            raise RuntimeError("detach_: this tensor is a view of one that requires grad and "
-                               "cannot be detached in place; use .detach() for a new tensor")
+        if self._view is not None:
+            raise RuntimeError("detach_: this tensor is a view (it shares its base's memory) and "
+                               "cannot be detached in place, as in PyTorch; use .detach() for a "
+                               "new tensor")
         self.grad_fn, self.requires_grad, self._view = None, False, None
         return self
 
@@ -940,7 +952,7 @@ class Tensor:
             if view is not None and (view[0].requires_grad or other_requires):
                 self._check_leaf(name, view[0], "a view of a leaf tensor")
                 self._refresh_view()
-                return self._record_inplace(name, other, compute, reads_self, view)
+                return self._record_inplace(name, other, compute, reads_self, self._view)
             if self.requires_grad or other_requires:
                 self._check_leaf(name, self, "a leaf tensor")
                 return self._record_inplace(name, other, compute, reads_self, None)
@@ -991,7 +1003,7 @@ class Tensor:
             if result.grad_fn is not None:
                 result.grad_fn.out = weakref.ref(self)
         else:
-            _record_copy_slices(view[0], view[1], result)
+            _record_copy_slices(view[0], self._view_chain(), result)
         self._version_counter[0] += 1
         if view is not None:
             self._refresh_view()
@@ -1109,7 +1121,7 @@ class Tensor:
         selected region, recorded like an in-place op on a view: the overwritten elements pass no
         gradient back to ``t``'s history, the region's gradient goes to ``value``."""
         k = _index_key(key, self)
-        base, chain = (self, ()) if self._view is None else self._view[:2]
+        base, chain = (self, ()) if self._view is None else (self._view[0], self._view_chain())
         value_requires = isinstance(value, Tensor) and value.requires_grad
         if _state.grad_enabled and (base.requires_grad or value_requires):
             self._check_leaf("__setitem__", base, "a leaf tensor" if base is self else
@@ -1376,7 +1388,13 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
     ``floating``: an integer result becomes float32, as true division does)."""
     if not isinstance(b, Tensor):
         if isinstance(b, (bool, int, float)):
-            dt = result_type(a, b)
+            dt = a.data.dtype
+            kind = dt.kind
+            # a number of the tensor's category (or lower) takes the tensor's dtype; otherwise
+            # the rule decides (a float with an int tensor: float32)
+            if not (kind == "f" or (kind in "iu" and not isinstance(b, float)) or
+                    (kind == "b" and isinstance(b, bool))):
+                dt = result_type(a, b)
             if floating and dt.kind != "f":
                 dt = _SCALAR_DTYPES[2]
             b = Tensor._make(_scalar_array(b, dt, array_module(a.data)))

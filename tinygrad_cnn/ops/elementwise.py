@@ -256,8 +256,15 @@ class Where(Function):
 
 def keep(g: Tensor, mask: Any) -> Tensor:
     """``g`` where ``mask`` holds, exactly 0 elsewhere (a where, so differentiable again)."""
-    zero = Tensor._make(array_module(g.data).zeros((), dtype=g.data.dtype))
+    xp = array_module(g.data)
+    key = (xp, g.data.dtype)
+    zero = _ZEROS.get(key)
+    if zero is None:  # one 0-d zero per device and dtype, never written (not user-visible)
+        zero = _ZEROS[key] = Tensor._make(xp.zeros((), dtype=g.data.dtype))
     return Where.apply(g, zero, condition=mask)
+
+
+_ZEROS: dict[Any, Tensor] = {}
 
 
 class Cast(Function):

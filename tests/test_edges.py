@@ -296,3 +296,14 @@ def test_reading_grad_of_a_non_leaf_warns():
     y.sum().backward()
     with pytest.warns(UserWarning, match="retain_grad"):
         assert y.grad is None
+
+
+def test_an_element_taken_by_integer_index_is_a_view():  # found by the program fuzzer
+    x = leaf([1.0, 2.0, 3.0])
+    h = x * 1
+    v = h[0]  # a 0-d view, as in PyTorch (numpy's h[0] would be a copied scalar)
+    h.fill_(1.5)
+    assert v.item() == 1.5 and v._version == h._version
+    with no_grad():
+        v.mul_(2)
+    assert h.numpy()[0] == 3.0

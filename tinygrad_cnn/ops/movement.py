@@ -79,9 +79,13 @@ class GetItem(Function):
     def forward(ctx: Context, x: Any, key: tuple[Any, ...] = ()) -> Any:
         ctx.in_shape, ctx.key = x.shape, key
         try:
-            return x[key]
+            out = x[key]
         except IndexError as exc:
             raise IndexError(f"getitem: {exc} (tensor shape {tuple(x.shape)})") from None
+        if not hasattr(out, "shape") or out.ndim == 0 and _is_basic(key):
+            # an integer for every dim: numpy gives a scalar, PyTorch a 0-d view of the element
+            out = x[(*key, Ellipsis)]
+        return out
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:

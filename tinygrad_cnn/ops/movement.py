@@ -82,7 +82,7 @@ class GetItem(Function):
             out = x[key]
         except IndexError as exc:
             raise IndexError(f"getitem: {exc} (tensor shape {tuple(x.shape)})") from None
-        if not hasattr(out, "shape") or out.ndim == 0 and _is_basic(key):
+        if not hasattr(out, "shape") or (out.ndim == 0 and _is_basic(key)):
             # an integer for every dim: numpy gives a scalar, PyTorch a 0-d view of the element
             out = x[(*key, Ellipsis)]
         return out

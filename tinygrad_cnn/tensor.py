@@ -1040,6 +1040,12 @@ class Tensor:
 
     def fill_(self, value: float) -> Tensor:
         value = value.item() if isinstance(value, Tensor) else value
+        view = self._view
+        if view is not None and view[3] is _ops.movement.Expand and not self.data.flags.writeable:
+            # an expand() view shows each element of its parent several times: filling it is
+            # filling the parent (PyTorch allows this one in-place op on an expanded tensor)
+            view[2].fill_(value)
+            return self
         return self._inplace("fill_", value, lambda s, v: _ops.inplace.Fill.apply(s, value=v),
                              lambda a, v: a.fill(v), reads_self=False)
 

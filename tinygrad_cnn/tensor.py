@@ -1848,12 +1848,20 @@ def _division_operands(where: str, t: Tensor, other: Any, reverse: bool = False)
     if kind == "b":
         raise TypeError(f"{where}: not defined for bool operands (as in PyTorch); convert them "
                         "with .long()")
-    if kind in "iu":
+    if kind in "iu" and _broadcast_size(t, other):
         divisor = t.data if reverse else (other.data if isinstance(other, Tensor) else other)
         if bool((divisor == 0).any()) if hasattr(divisor, "any") else divisor == 0:
             raise ZeroDivisionError(f"{where}: integer division by zero (the divisor holds a 0); "
                                     "use floating-point tensors to get inf/NaN instead")
     return (t, other, True) if reverse else (t, other)
+
+
+def _broadcast_size(t: Tensor, other: Any) -> int:
+    """The number of elements of ``t`` and ``other`` broadcast (their shapes assumed to fit)."""
+    try:
+        return math.prod(np.broadcast_shapes(t.shape, tuple(getattr(other, "shape", ()))))
+    except ValueError:
+        return 1  # the op itself reports shapes that do not fit
 
 
 def _floor_divide(a: Tensor, b: Any, reverse: bool = False) -> Tensor:

@@ -315,8 +315,8 @@ class Fmod(Function):
 
 class Atan2(Function):
     """The angle of the point ``(y=x, x=y)``: ``atan2(x, y)`` in (-π, π]. VJPs, with
-    ``r = 1 / (x² + y²)``: ``g * y * r`` for ``x``, ``g * -x * r`` for ``y`` (NaN at the origin, as
-    PyTorch)."""
+    ``r = 1 / (x² + y²)``: ``g * y * r`` for ``x``, ``g * -x * r`` for ``y``; ``r`` is 0 where
+    ``x² + y²`` is 0 (the origin, or an underflow), so the gradient there is 0, as PyTorch's."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, y: Any) -> Any:
@@ -327,7 +327,8 @@ class Atan2(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
-        r = (x * x + y * y).reciprocal()
+        r2 = x * x + y * y
+        r = where(r2.data == 0, 0, r2.reciprocal())
         return (g * y * r if nx else None), (g * -x * r if ny else None)
 
 

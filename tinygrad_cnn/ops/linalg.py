@@ -1,5 +1,6 @@
 """Linear algebra: matmul (batched, with broadcast batch dimensions), linear, and einsum (issue 14;
-``tensordot``, ``outer``, ``dot``, ``mv`` and ``bmm`` in ``tensor.py`` are einsums and matmuls).
+``tensordot``, ``outer``, ``dot``, ``mv`` and ``bmm`` at the end are compositions: einsums,
+products and matmuls).
 
 ``Tensor.matmul`` has already turned 1-D operands into matrices and expanded the batch dims of an
 operand that gets a gradient, so both VJPs below have their input's shape.
@@ -193,10 +194,10 @@ def _sublist_equation(args: Sequence[Any]) -> tuple[str, list[Any]]:
                                  f"[0, {len(LETTERS)}), got {s!r}")
         return "".join(out)
 
-    operands, terms = list(args[0::2]), [term(s) for s in args[1::2]]
-    if len(terms) == len(operands):
-        return ",".join(terms), operands
-    return ",".join(terms[:-1]) + "->" + terms[-1], operands
+    pairs = args if len(args) % 2 == 0 else args[:-1]  # an odd count ends with the output
+    operands, terms = list(pairs[0::2]), [term(s) for s in pairs[1::2]]
+    lhs = ",".join(terms)
+    return (lhs + "->" + term(args[-1]), operands) if len(args) % 2 else (lhs, operands)
 
 
 def einsum(equation: Any, *operands: Any) -> Tensor:

@@ -166,8 +166,9 @@ class Prod(Function):
     """Product over ``dim`` (all elements for ``None``). VJP: ``g * out / x`` when no element is
     zero (PyTorch's formula); otherwise ``g`` times the product of the *other* elements, from
     cumulative products from the left and from the right -- a lone zero gets the product of the
-    rest and the others 0; two zeros give 0 everywhere. Both are Tensor expressions, so second
-    derivatives are right with zeros too."""
+    rest and the others 0; two zeros give 0 everywhere (exact zeros, even beside a NaN, for a
+    product of all elements, as PyTorch). Tensor expressions, so second derivatives are right with
+    zeros too."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None,
@@ -182,8 +183,11 @@ class Prod(Function):
         x, out = ctx.saved_tensors
         if x.ndim == 0:
             return g
+        zeros = int((x.data == 0).sum())
+        if zeros > 1 and ctx.dim is None and not _state.grad_enabled:  # PyTorch: exact zeros,
+            return Tensor._make(array_module(x.data).zeros_like(x.data))  # even beside NaN
         g = _spread(g, x.shape, ctx.dim)
-        if not bool((x.data == 0).any()):
+        if not zeros:
             return g * (_spread(out, x.shape, ctx.dim) / x)
         return g * _product_of_others(x, ctx.dim)
 

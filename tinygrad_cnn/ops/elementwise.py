@@ -328,7 +328,7 @@ class Atan2(Function):
         x, y = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
         r2 = x * x + y * y
-        r = where(r2.data == 0, 0, r2.reciprocal())
+        r = where(Tensor._make(r2.data == 0), 0, r2.reciprocal())
         return (g * y * r if nx else None), (g * -x * r if ny else None)
 
 

@@ -122,6 +122,11 @@ def _flip(t: Tensor, dim: int) -> Tensor:
     return t[(slice(None),) * dim + (slice(None, None, -1),)]
 
 
+def _where(mask: Any, x: Any, y: Any) -> Tensor:
+    """``where`` with a boolean backend array (wrapped, so a CuPy mask stays on the GPU)."""
+    return where(Tensor._make(mask), x, y)
+
+
 def _reverse_cumsum(t: Tensor, dim: int) -> Tensor:
     """``out[i] = sum_{k >= i} t[k]`` along ``dim``."""
     return _flip(Cumsum.apply(_flip(t, dim), dim=dim), dim)
@@ -216,10 +221,10 @@ def _cumprod_vjp_first_order(x: Tensor, g: Tensor, out: Tensor, dim: int) -> Ten
     before = seen == 0  # ahead of the first zero
     first = zero & (seen == 1)
     between = (seen == 1) & ~zero  # after the first zero, ahead of the second
-    ahead = _reverse_cumsum(where(before, g * out, 0), dim) / where(before, x, 1)
-    lead = where(before, x, 1).prod(dim, keepdim=True)
-    tail = (where(first | between, g, 0) * where(between, x, 1).cumprod(dim)).sum(dim, keepdim=True)
-    return where(before, ahead, 0) + where(first, lead * tail, 0)
+    ahead = _reverse_cumsum(_where(before, g * out, 0), dim) / _where(before, x, 1)
+    lead = _where(before, x, 1).prod(dim, keepdim=True)
+    tail = (_where(first | between, g, 0) * _where(between, x, 1).cumprod(dim)).sum(dim, keepdim=True)
+    return _where(before, ahead, 0) + _where(first, lead * tail, 0)
 
 
 def _cumprod_vjp_quadratic(x: Tensor, g: Tensor, dim: int) -> Tensor:
@@ -229,9 +234,9 @@ def _cumprod_vjp_quadratic(x: Tensor, g: Tensor, dim: int) -> Tensor:
     xp = array_module(x.data)
     xm, gm = x.transpose(dim, -1), g.transpose(dim, -1)  # (..., n)
     n = xm.shape[-1]
-    others = where(xp.eye(n, dtype=bool), 1, xm.unsqueeze(-2).expand(xm.shape[:-1] + (n, n)))
+    others = _where(xp.eye(n, dtype=bool), 1, xm.unsqueeze(-2).expand(xm.shape[:-1] + (n, n)))
     upper = xp.triu(xp.ones((n, n), dtype=bool))  # [i, k]: k >= i
-    terms = others.cumprod(-1) * where(upper, gm.unsqueeze(-2), 0)  # (..., i, k)
+    terms = others.cumprod(-1) * _where(upper, gm.unsqueeze(-2), 0)  # (..., i, k)
     return terms.sum(-1).transpose(dim, -1)
 
 
@@ -318,7 +323,7 @@ class Std(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         x, out = ctx.saved_tensors
-        return _var_vjp(where(out.data == 0, 0, g / (out * 2)), x, ctx.dim, ctx.correction)
+        return _var_vjp(_where(out.data == 0, 0, g / (out * 2)), x, ctx.dim, ctx.correction)
 
 
 class Norm(Function):
@@ -364,7 +369,7 @@ class Norm(Function):
         if p == 1:
             return sign * g
         if p == 2:
-            return g * where(at_zero, 0, x / norm)
+            return g * _where(at_zero, 0, x / norm)
         if math.isinf(p):
             a = xp.abs(x.data)
             mask = (a == norm.data) | xp.isnan(a)
@@ -372,7 +377,7 @@ class Norm(Function):
                            * Tensor._make(mask))
         a = x.abs()
         if p < 1:
-            scaled = sign * where(x.data == 0, 0, a ** (p - 1))
+            scaled = sign * _where(x.data == 0, 0, a ** (p - 1))
             return scaled * g * norm ** (1 - p)
         scaled = sign * a ** (p - 1) if p < 2 else x * a ** (p - 2)
-        return scaled * where(at_zero, 0, g / norm ** (p - 1))
+        return scaled * _where(at_zero, 0, g / norm ** (p - 1))

@@ -24,6 +24,8 @@ from tinygrad_cnn.autograd import (
     set_grad_enabled,
 )
 from tinygrad_cnn.backend import is_available, tune_malloc
+from tinygrad_cnn.functions import *  # noqa: F403 (sin, einsum, ...: PyTorch's top-level math)
+from tinygrad_cnn.functions import __all__ as _functions
 from tinygrad_cnn.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from tinygrad_cnn.interop import from_dlpack, from_numpy
 from tinygrad_cnn.ops.indexing import (
@@ -160,4 +162,5 @@ __all__ = [
     "where",
     "zeros",
     "zeros_like",
+    *_functions,
 ]

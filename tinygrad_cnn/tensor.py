@@ -934,6 +934,220 @@ class Tensor:
             out = out.reshape(out.shape[:-1])
         return out
 
+    # ---------------------------------------------------------------- elementwise math (issue 14)
+    # Integer and bool inputs of the float functions become float32 (as in PyTorch); the ops and
+    # their VJPs are in ops/unary.py (one tensor) and ops/elementwise.py (two).
+    def sin(self) -> Tensor:
+        return _ops.unary.Sin.apply(_floating(self))
+
+    def cos(self) -> Tensor:
+        return _ops.unary.Cos.apply(_floating(self))
+
+    def tan(self) -> Tensor:
+        return _ops.unary.Tan.apply(_floating(self))
+
+    def asin(self) -> Tensor:
+        return _ops.unary.Asin.apply(_floating(self))
+
+    def acos(self) -> Tensor:
+        return _ops.unary.Acos.apply(_floating(self))
+
+    def atan(self) -> Tensor:
+        return _ops.unary.Atan.apply(_floating(self))
+
+    def sinh(self) -> Tensor:
+        return _ops.unary.Sinh.apply(_floating(self))
+
+    def cosh(self) -> Tensor:
+        return _ops.unary.Cosh.apply(_floating(self))
+
+    def asinh(self) -> Tensor:
+        return _ops.unary.Asinh.apply(_floating(self))
+
+    def acosh(self) -> Tensor:
+        return _ops.unary.Acosh.apply(_floating(self))
+
+    def atanh(self) -> Tensor:
+        return _ops.unary.Atanh.apply(_floating(self))
+
+    arcsin, arccos, arctan = asin, acos, atan
+    arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+    def log1p(self) -> Tensor:
+        return _ops.unary.Log1p.apply(_floating(self))
+
+    def expm1(self) -> Tensor:
+        return _ops.unary.Expm1.apply(_floating(self))
+
+    def log2(self) -> Tensor:
+        return _ops.unary.Log2.apply(_floating(self))
+
+    def log10(self) -> Tensor:
+        return _ops.unary.Log10.apply(_floating(self))
+
+    def exp2(self) -> Tensor:
+        return _ops.unary.Exp2.apply(_floating(self))
+
+    def reciprocal(self) -> Tensor:
+        return _ops.unary.Reciprocal.apply(_floating(self))
+
+    def rsqrt(self) -> Tensor:
+        return _ops.unary.Rsqrt.apply(_floating(self))
+
+    def erf(self) -> Tensor:
+        return _ops.unary.Erf.apply(_floating(self))
+
+    def square(self) -> Tensor:
+        """``self * self``; integers stay integers (bool becomes int64, as in PyTorch)."""
+        t = self.to(np.int64) if self.dtype.kind == "b" else self
+        return t * t
+
+    def floor(self) -> Tensor:
+        """Round down; integers come back unchanged. Gradient zero."""
+        return _rounding(self, _ops.unary.Floor, "floor")
+
+    def ceil(self) -> Tensor:
+        return _rounding(self, _ops.unary.Ceil, "ceil")
+
+    def trunc(self) -> Tensor:
+        return _rounding(self, _ops.unary.Trunc, "trunc")
+
+    fix = trunc
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """Round half to even, to ``decimals`` decimal places (negative: tens, hundreds, ...)."""
+        return _rounding(self, _ops.unary.Round, "round", decimals=_int_arg(decimals, "round",
+                                                                             "decimals"))
+
+    def frac(self) -> Tensor:
+        """``self - trunc(self)``; float tensors only (as in PyTorch). Gradient 1."""
+        return _ops.unary.Frac.apply(_only_floating(self, "frac"))
+
+    def remainder(self, other: Any) -> Tensor:
+        """Python's ``%``: the remainder has the sign of ``other``; integers stay integers."""
+        return _binary(_ops.elementwise.Remainder, *_division_operands("remainder", self, other))
+
+    def fmod(self, other: Any) -> Tensor:
+        """C's ``fmod``: the remainder has the sign of ``self``."""
+        return _binary(_ops.elementwise.Fmod, *_division_operands("fmod", self, other))
+
+    def floor_divide(self, other: Any) -> Tensor:
+        """Python's ``//``: ``floor(self / other)``; integers stay integers. No gradient (the
+        result is piecewise constant; PyTorch's raises at backward instead)."""
+        return _floor_divide(*_division_operands("floor_divide", self, other))
+
+    def __mod__(self, other: Any) -> Tensor:
+        return self.remainder(other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _binary(_ops.elementwise.Remainder,
+                       *_division_operands("remainder", self, other, reverse=True))
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return self.floor_divide(other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _floor_divide(*_division_operands("floor_divide", self, other, reverse=True))
+
+    def atan2(self, other: Any) -> Tensor:
+        """The angle of the point ``(x=other, y=self)``, in (-π, π]."""
+        return _binary(_ops.elementwise.Atan2, self, other, floating=True)
+
+    arctan2 = atan2
+
+    def hypot(self, other: Any) -> Tensor:
+        """``sqrt(self² + other²)`` without overflow; floating tensors only (as in PyTorch)."""
+        return _binary(_ops.elementwise.Hypot, self, _floating_operand("hypot", self, other))
+
+    def lerp(self, end: Tensor, weight: Any) -> Tensor:
+        """``self + weight * (end - self)``; ``weight`` a number or a tensor (all broadcast)."""
+        return _lerp(self, end, weight)
+
+    def isnan(self) -> Tensor:
+        """True where NaN (a bool tensor, no gradient)."""
+        return _elementwise_test(self, "isnan")
+
+    def isinf(self) -> Tensor:
+        return _elementwise_test(self, "isinf")
+
+    def isfinite(self) -> Tensor:
+        return _elementwise_test(self, "isfinite")
+
+    def logical_not(self) -> Tensor:
+        """``not self`` elementwise (nonzero is True); a bool tensor, no gradient."""
+        return Tensor._make(array_module(self.data).logical_not(self.data))
+
+    def logical_and(self, other: Any) -> Tensor:
+        return _logical(self, other, "logical_and")
+
+    def logical_or(self, other: Any) -> Tensor:
+        return _logical(self, other, "logical_or")
+
+    def logical_xor(self, other: Any) -> Tensor:
+        return _logical(self, other, "logical_xor")
+
+    # ---------------------------------------------------------------- reductions (issue 14)
+    # The ops and their VJPs are in ops/reduce.py; ``dim`` is an int, a sequence of ints or None
+    # (all dimensions), as in the reductions above.
+    def prod(self, dim: int | Sequence[int] | None = None, keepdim: bool = False,
+             dtype: DTypeLike = None) -> Tensor:
+        """Product (over ``dim`` or all). Integers and bools give int64, as in PyTorch."""
+        return _ops.reduce.Prod.apply(_accumulating(self, dtype, "prod"),
+                                      dim=_dims(dim, self.ndim, "prod"), keepdim=keepdim)
+
+    def cumsum(self, dim: int, dtype: DTypeLike = None) -> Tensor:
+        """Running sum along ``dim``. Integers and bools give int64, as in PyTorch."""
+        return _scan(_ops.reduce.Cumsum, _accumulating(self, dtype, "cumsum"), dim, "cumsum")
+
+    def cumprod(self, dim: int, dtype: DTypeLike = None) -> Tensor:
+        """Running product along ``dim``; the gradient is right with zeros in the input too."""
+        return _scan(_ops.reduce.Cumprod, _accumulating(self, dtype, "cumprod"), dim, "cumprod")
+
+    def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: float | None = None) -> Tensor:
+        """Variance over ``dim`` (or all) divided by ``n - correction`` (default 1, Bessel's;
+        ``unbiased=False`` means 0). ``n <= correction`` gives inf or NaN, as in PyTorch."""
+        dims, corr = _var_args(self, dim, unbiased, correction, "var")
+        return _ops.reduce.Var.apply(self, dim=dims, correction=corr, keepdim=keepdim)
+
+    def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: float | None = None) -> Tensor:
+        """``sqrt(var(...))``, same arguments; the gradient is 0 where the result is 0."""
+        dims, corr = _var_args(self, dim, unbiased, correction, "std")
+        return _ops.reduce.Std.apply(self, dim=dims, correction=corr, keepdim=keepdim)
+
+    def norm(self, p: float | str | None = "fro", dim: int | Sequence[int] | None = None,
+             keepdim: bool = False, dtype: DTypeLike = None) -> Tensor:
+        """The vector ``p``-norm over ``dim`` (or all): ``p`` a number (``inf``, ``-inf``, 0 too)
+        or ``"fro"`` (the 2-norm). The gradient at the zero vector is 0, as in PyTorch."""
+        x, order, dims = _norm_args(self, p, dim, dtype)
+        return _ops.reduce.Norm.apply(x, p=order, dim=dims, keepdim=keepdim)
+
+    def amax(self, dim: int | Sequence[int] | None = (), keepdim: bool = False) -> Tensor:
+        """Largest values over ``dim`` (``()`` or None: all); ties share the gradient equally."""
+        return _ops.reduce.Max.apply(self, dim=_extreme_dims(self, dim, "amax"), keepdim=keepdim)
+
+    def amin(self, dim: int | Sequence[int] | None = (), keepdim: bool = False) -> Tensor:
+        """Smallest values over ``dim`` (``()`` or None: all); ties share the gradient equally."""
+        return _ops.reduce.Min.apply(self, dim=_extreme_dims(self, dim, "amin"), keepdim=keepdim)
+
+    # ---------------------------------------------------------------- linear algebra (issue 14)
+    def outer(self, vec2: Any) -> Tensor:
+        """``self[i] * vec2[j]`` for two 1-D tensors."""
+        return _ops.linalg.outer(self, vec2)
+
+    def dot(self, other: Any) -> Tensor:
+        """The inner product of two 1-D tensors of one size and dtype."""
+        return _ops.linalg.dot(self, other)
+
+    def mv(self, vec: Any) -> Tensor:
+        """Matrix (n, m) times vector (m,)."""
+        return _ops.linalg.mv(self, vec)
+
+    def bmm(self, mat2: Any) -> Tensor:
+        """Batched matrix product (b, n, m) @ (b, m, p), without broadcasting (as PyTorch)."""
+        return _ops.linalg.bmm(self, mat2)
+
     # ---------------------------------------------------------------- in place
     # An in-place op writes into this tensor's memory and bumps its version counter (shared with
     # every view of the same memory). While gradients are recorded it also records the change:
@@ -1605,6 +1819,207 @@ def _inferred_dtype(data: Any) -> np.dtype:
             kind = 2
             break
     return _SCALAR_DTYPES[kind]
+
+
+# ------------------------------------------------------------------------------------------------
+# argument helpers of issue 14's methods (elementwise math, reductions); the functions themselves
+# (``tinygrad_cnn.sin(x)``, ``einsum``, ...) are in functions.py
+# ------------------------------------------------------------------------------------------------
+
+
+def _int_arg(value: Any, where: str, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{where}: {name} must be an int, got {value!r}")
+    return int(value)
+
+
+def _only_floating(t: Tensor, where: str) -> Tensor:
+    """Ops PyTorch defines for floating tensors only refuse integer and bool ones, as PyTorch does."""
+    if t.data.dtype.kind != "f":
+        raise TypeError(f"{where}: needs a floating-point tensor, got {t.dtype} (as in PyTorch); "
+                        "convert it with .float() or .double()")
+    return t
+
+
+def _floating_operand(where: str, a: Tensor, b: Any) -> Any:
+    """``b``, checked that ``a`` and ``b`` give a floating result (PyTorch refuses integers)."""
+    dt = result_type(a, b)
+    if dt.kind != "f":
+        raise TypeError(f"{where}: needs a floating-point operand, got {a.dtype} and "
+                        f"{getattr(b, 'dtype', type(b).__name__)} (as in PyTorch); convert one "
+                        "with .float()")
+    return b
+
+
+def _rounding(t: Tensor, fn: Any, where: str, **attrs: Any) -> Tensor:
+    """floor/ceil/trunc/round: integers come back unchanged (a copy), bools are refused."""
+    kind = t.data.dtype.kind
+    if kind == "b":
+        raise TypeError(f"{where}: not defined for bool tensors (as in PyTorch); convert with .int()")
+    if kind in "iu":
+        if attrs.get("decimals", 0):
+            raise TypeError(f"round: decimals={attrs['decimals']} needs a floating-point tensor, "
+                            f"got {t.dtype}")
+        return Tensor._make(t.data.copy())
+    return fn.apply(t, **attrs)
+
+
+def _division_operands(where: str, t: Tensor, other: Any, reverse: bool = False) -> tuple[Any, ...]:
+    """The operands of remainder, fmod and floor_divide (``reverse``: ``other`` is the dividend),
+    checked: a bool result is refused (as in PyTorch), and an integer division by zero raises
+    (numpy would silently give 0)."""
+    kind = result_type(t, other).kind
+    if kind == "b":
+        raise TypeError(f"{where}: not defined for bool operands (as in PyTorch); convert them "
+                        "with .long()")
+    if kind in "iu" and _broadcast_size(t, other):
+        divisor = t.data if reverse else (other.data if isinstance(other, Tensor) else other)
+        if bool((divisor == 0).any()) if hasattr(divisor, "any") else divisor == 0:
+            raise ZeroDivisionError(f"{where}: integer division by zero (the divisor holds a 0); "
+                                    "use floating-point tensors to get inf/NaN instead")
+    return (t, other, True) if reverse else (t, other)
+
+
+def _broadcast_size(t: Tensor, other: Any) -> int:
+    """The number of elements of ``t`` and ``other`` broadcast (their shapes assumed to fit)."""
+    try:
+        return math.prod(np.broadcast_shapes(t.shape, tuple(getattr(other, "shape", ()))))
+    except ValueError:
+        return 1  # the op itself reports shapes that do not fit
+
+
+def _floor_divide(a: Tensor, b: Any, reverse: bool = False) -> Tensor:
+    """``a // b`` as Python floors it (numpy's floor_divide is PyTorch's kernel); no gradient."""
+    b = _to_tensor(b, a)
+    if reverse:
+        a, b = b, a
+    dt = result_type(a, b)
+    xp = array_module(a.data)
+    try:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = xp.floor_divide(a.data.astype(dt, copy=False), b.data.astype(dt, copy=False))
+    except ValueError:
+        raise ValueError(f"floor_divide: shapes {a.shape} and {b.shape} cannot be broadcast "
+                         "together") from None
+    return Tensor._make(xp.asarray(out))
+
+
+def _lerp(start: Tensor, end: Any, weight: Any) -> Tensor:
+    """Check and broadcast the operands of lerp (PyTorch: one floating dtype for all three)."""
+    end = _to_tensor(end, start)
+    _only_floating(start, "lerp")
+    if end.dtype != start.dtype:
+        raise TypeError(f"lerp: start is {start.dtype} but end is {end.dtype}; convert one with .to()")
+    if isinstance(weight, Tensor):
+        if weight.dtype != start.dtype:
+            if weight.ndim:
+                raise TypeError(f"lerp: weight is {weight.dtype} but start is {start.dtype}; "
+                                "convert it with .to()")
+            weight = weight.to(start.dtype)
+        tensors = [start, end, weight]
+    elif isinstance(weight, (int, float, np.number)) and not isinstance(weight, bool):
+        tensors = [start, end]
+    else:
+        raise TypeError(f"lerp: weight must be a number or a Tensor, got {type(weight).__name__}")
+    try:
+        shape = np.broadcast_shapes(*(t.shape for t in tensors))
+    except ValueError:
+        raise ValueError(f"lerp: shapes {', '.join(str(t.shape) for t in tensors)} cannot be "
+                         "broadcast together") from None
+    if _state.grad_enabled:
+        tensors = [t.expand(shape) if t.requires_grad and t.shape != shape else t for t in tensors]
+    if len(tensors) == 3:
+        return _ops.elementwise.Lerp.apply(*tensors)
+    return _ops.elementwise.Lerp.apply(*tensors, weight=float(weight))
+
+
+def _elementwise_test(t: Tensor, name: str) -> Tensor:
+    """isnan/isinf/isfinite: a bool tensor; integers are never NaN or inf."""
+    xp = array_module(t.data)
+    if t.data.dtype.kind == "f":
+        return Tensor._make(getattr(xp, name)(t.data))
+    return Tensor._make(xp.full(t.shape, name == "isfinite"))
+
+
+def _logical(t: Tensor, other: Any, name: str) -> Tensor:
+    o = other.data if isinstance(other, Tensor) else other
+    xp = array_module(t.data)
+    try:
+        return Tensor._make(xp.asarray(getattr(xp, name)(t.data, o)))
+    except ValueError:
+        raise ValueError(f"{name}: shapes {t.shape} and {tuple(getattr(o, 'shape', ()))} cannot be "
+                         "broadcast together") from None
+
+
+def _accumulating(t: Tensor, dtype: DTypeLike, where: str) -> Tensor:
+    """The input of prod/cumsum/cumprod: cast to ``dtype``, else integers and bools to int64."""
+    if dtype is not None:
+        return t.to(_dtype(dtype, where))
+    return t.to(np.int64) if t.data.dtype.kind in "biu" and t.data.dtype != np.int64 else t
+
+
+def _scan(fn: Any, t: Tensor, dim: int, where: str) -> Tensor:
+    d = _dim(dim, t.ndim, where)
+    if t.ndim == 0:
+        return fn.apply(t.reshape(1), dim=0).reshape(())
+    return fn.apply(t, dim=d)
+
+
+def _all_dims(dim: Any) -> bool:
+    """``None`` and an empty sequence both mean every dimension (``amax(dim=())``)."""
+    return dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0)
+
+
+def _var_args(t: Tensor, dim: Any, unbiased: bool | None, correction: float | None, where: str
+              ) -> tuple[tuple[int, ...] | None, float]:
+    """``dim`` and the correction of var/std; ``x.var(False)`` is ``unbiased=False``, as in
+    PyTorch."""
+    _only_floating(t, where)
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim if unbiased is None else unbiased
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{where}: give unbiased or correction, not both")
+    corr = correction if correction is not None else (0 if unbiased is False else 1)
+    return (None if _all_dims(dim) else _dims(dim, t.ndim, where)), corr
+
+
+def _norm_args(t: Tensor, p: Any, dim: Any, dtype: DTypeLike
+               ) -> tuple[Tensor, float, tuple[int, ...] | None]:
+    if dtype is not None:
+        t = t.to(_dtype(dtype, "norm"))
+    _only_floating(t, "norm")
+    dims = None if _all_dims(dim) else _dims(dim, t.ndim, "norm")
+    if p is None or (isinstance(p, str) and p == "fro"):
+        if dims is not None and len(dims) > 2:
+            raise ValueError(f"norm: p='fro' takes one or two dims, got {dim}; use p=2 for a "
+                             "vector norm over more")
+        order = 2.0
+    elif isinstance(p, str):
+        raise NotImplementedError(f"norm: p={p!r} is not supported; use a number, inf, -inf or "
+                                  "'fro'" + (" (the nuclear norm needs an SVD)" if p == "nuc"
+                                             else ""))
+    else:
+        order = float(p)
+    if order < 0 or math.isinf(order):
+        empty = [d for d in (range(t.ndim) if dims is None else dims) if t.shape[d] == 0]
+        if empty or (dims is None and t.data.size == 0):
+            raise RuntimeError(f"norm: cannot compute the {p} norm over an empty dimension (shape "
+                               f"{t.shape}, dim {dim}): the operation has no identity")
+    return t, order, dims
+
+
+def _extreme_dims(t: Tensor, dim: Any, where: str) -> tuple[int, ...] | None:
+    """The dims of amax/amin; reducing over an empty dimension is an error, as in PyTorch."""
+    dims = None if _all_dims(dim) else _dims(dim, t.ndim, where)
+    if t.data.size == 0:
+        if dims is None:
+            raise RuntimeError(f"{where}: the tensor (shape {t.shape}) is empty; give dim to reduce "
+                               "over non-empty dimensions only")
+        for d in dims:
+            if t.shape[d] == 0:
+                raise IndexError(f"{where}: dim {d} has size 0 (shape {t.shape}); the operation "
+                                 "has no identity")
+    return dims
 
 
 autograd._set_tensor_class(Tensor)

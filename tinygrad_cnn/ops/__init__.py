@@ -20,10 +20,11 @@ from tinygrad_cnn.ops import (
     pool,
     reduce,
     shape,
+    unary,
 )
 
-FAMILIES = (elementwise, activation, reduce, movement, inplace, shape, indexing, linalg, conv, pool,
-            loss)
+FAMILIES = (elementwise, unary, activation, reduce, movement, inplace, shape, indexing, linalg, conv,
+            pool, loss)
 
 
 def _build_registry() -> dict[str, type[Function]]:

@@ -1,5 +1,6 @@
 """Elementwise ops: add, sub, mul, div, neg, pow, exp, log, sqrt, abs, maximum, minimum, clamp,
-where, cast.
+where, cast; and the binary math of issue 14: remainder, fmod, atan2, hypot, lerp (the math of one
+tensor -- sin, erf, floor, ... -- is in ``unary.py``).
 
 Binary ops receive operands that ``Tensor`` has already broadcast (an operand that gets a gradient
 arrives expanded to the output's shape) and promoted to one dtype, so every VJP here returns a
@@ -278,3 +279,107 @@ class Cast(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         return Cast.apply(g, dtype=ctx.in_dtype)
+
+
+# ------------------------------------------------------------------------------ issue 14: binary math
+class Remainder(Function):
+    """``x - y * floor(x / y)``: the remainder with the sign of ``y`` (Python's ``%``, PyTorch's
+    ``remainder``). VJPs: ``g`` for ``x``; ``-g * floor(x / y)`` for ``y`` (the quotient is piecewise
+    constant, so it enters as a constant)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, y: Any) -> Any:
+        xp = array_module(x)
+        if ctx.needs_input_grad[1]:
+            ctx.save_for_backward(xp.floor_divide(x, y))
+        if x.dtype.kind != "f":
+            return xp.remainder(x, y)
+        mod = xp.fmod(x, y)  # PyTorch's kernel: fmod, then shift into y's sign
+        return xp.where((mod != 0) & ((y < 0) != (mod < 0)), mod + y, mod)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        nx, ny = ctx.needs_input_grad
+        return (g if nx else None), (-g * ctx.saved_tensors[0] if ny else None)
+
+
+class Fmod(Function):
+    """``x - y * trunc(x / y)``: the remainder with the sign of ``x`` (C's ``fmod``). VJPs: ``g`` for
+    ``x``; ``-g * trunc(x / y)`` for ``y`` (a constant)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, y: Any) -> Any:
+        xp = array_module(x)
+        if ctx.needs_input_grad[1]:
+            ctx.save_for_backward(xp.trunc(x / y))
+        return xp.fmod(x, y)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        nx, ny = ctx.needs_input_grad
+        return (g if nx else None), (-g * ctx.saved_tensors[0] if ny else None)
+
+
+class Atan2(Function):
+    """The angle of the point ``(y=x, x=y)``: ``atan2(x, y)`` in (-π, π]. VJPs, with
+    ``r = 1 / (x² + y²)``: ``g * y * r`` for ``x``, ``g * -x * r`` for ``y``; ``r`` is 0 where
+    ``x² + y²`` is 0 (the origin, or an underflow), so the gradient there is 0, as PyTorch's."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, y: Any) -> Any:
+        ctx.save_for_backward(x, y)
+        return array_module(x).arctan2(x, y)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, y = ctx.saved_tensors
+        nx, ny = ctx.needs_input_grad
+        r2 = x * x + y * y
+        r = where(Tensor._make(r2.data == 0), 0, r2.reciprocal())
+        return (g * y * r if nx else None), (g * -x * r if ny else None)
+
+
+class Hypot(Function):
+    """``sqrt(x² + y²)`` without overflow. VJPs: ``g * x / out``, ``g * y / out``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, y: Any) -> Any:
+        out = array_module(x).hypot(x, y)
+        ctx.save_for_backward(x, y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, y, out = ctx.saved_tensors
+        nx, ny = ctx.needs_input_grad
+        return (g * x / out if nx else None), (g * y / out if ny else None)
+
+
+class Lerp(Function):
+    """``start + weight * (end - start)``; ``weight`` is a third tensor input or a number (keyword).
+    Computed as PyTorch does for accuracy: ``end - (end - start) * (1 - weight)`` when
+    ``|weight| >= 0.5``. VJPs: ``g * (1 - weight)``, ``g * weight``, ``g * (end - start)``."""
+
+    @staticmethod
+    def forward(ctx: Context, start: Any, end: Any, *tensor_weight: Any,
+                weight: float | None = None) -> Any:
+        xp = array_module(start)
+        w = tensor_weight[0] if tensor_weight else weight
+        ctx.weight = weight
+        if tensor_weight:
+            need_w = ctx.needs_input_grad[2]
+            ctx.save_for_backward(w, start if need_w else None, end if need_w else None)
+        diff = end - start
+        if not tensor_weight:
+            return start + w * diff if abs(w) < 0.5 else end - diff * (1 - w)
+        return xp.where(xp.abs(w) < 0.5, start + w * diff, end - diff * (1 - w))
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:
+        needs = ctx.needs_input_grad
+        if len(needs) == 2:
+            w = ctx.weight
+            return (g * (1 - w) if needs[0] else None), (g * w if needs[1] else None)
+        wt, start, end = ctx.saved_tensors
+        return ((g * (1 - wt) if needs[0] else None), (g * wt if needs[1] else None),
+                (g * (end - start) if needs[2] else None))

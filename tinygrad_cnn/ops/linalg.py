@@ -1,4 +1,6 @@
-"""Linear algebra: matmul (batched, with broadcast batch dimensions).
+"""Linear algebra: matmul (batched, with broadcast batch dimensions), linear, and einsum (issue 14;
+``tensordot``, ``outer``, ``dot``, ``mv`` and ``bmm`` at the end are compositions: einsums,
+products and matmuls).
 
 ``Tensor.matmul`` has already turned 1-D operands into matrices and expanded the batch dims of an
 operand that gets a gradient, so both VJPs below have their input's shape.
@@ -6,11 +8,18 @@ operand that gets a gradient, so both VJPs below have their input's shape.
 
 from __future__ import annotations
 
+import functools
+import math
+import string
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from tinygrad_cnn import parallel
 from tinygrad_cnn.autograd import Context, Function
-from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.tensor import Tensor, _dim
 
 
 class MatMul(Function):
@@ -57,3 +66,349 @@ class Linear(Function):
         if len(needs) > 2 and needs[2]:
             gb = g.sum(tuple(range(g.ndim - 1))) if g.ndim > 1 else g
         return (gx, gw, gb) if len(needs) > 2 else (gx, gw)
+
+
+# ------------------------------------------------------------------------------ einsum (issue 14)
+LETTERS = string.ascii_uppercase + string.ascii_lowercase  # PyTorch's order for implicit outputs
+
+
+@functools.lru_cache(maxsize=512)
+def _pair_plan(la: str, lb: str, out: str, sa: tuple[int, ...], sb: tuple[int, ...]
+               ) -> tuple[Any, ...]:
+    """How to contract two operands with matmul: the labels shared and kept are the batch, those
+    shared and not kept are contracted, the others are each operand's own rows and columns."""
+    size = dict(zip(la, sa)) | dict(zip(lb, sb))
+    batch = [c for c in la if c in lb and c in out]
+    summed = [c for c in la if c in lb and c not in out]
+    rows, cols = [c for c in la if c not in lb], [c for c in lb if c not in la]
+    perm_a = tuple(la.index(c) for c in batch + rows + summed)
+    perm_b = tuple(lb.index(c) for c in batch + summed + cols)
+    nb, nm, nk, nn = (math.prod(size[c] for c in cs) for cs in (batch, rows, summed, cols))
+    result = "".join(batch + rows + cols)
+    return (perm_a, (nb, nm, nk), perm_b, (nb, nk, nn), tuple(size[c] for c in result),
+            tuple(result.index(c) for c in out))
+
+
+def _contract_pair(a: Any, la: str, b: Any, lb: str, out: str) -> Any:
+    """``einsum(f"{la},{lb}->{out}", a, b)`` as one (batched) matmul between two transposes: every
+    label of ``a`` and ``b`` is in the other operand or in ``out``."""
+    perm_a, shape_a, perm_b, shape_b, shape, perm = _pair_plan(la, lb, out, a.shape, b.shape)
+    a3 = a.transpose(perm_a).reshape(shape_a)  # (batch, rows, summed)
+    b3 = b.transpose(perm_b).reshape(shape_b)  # (batch, summed, cols)
+    if shape_a[2] == 1:  # nothing summed: an outer product per batch, no GEMM needed
+        c = a3 * b3
+    else:
+        c = parallel.matmul(a3, b3)  # (batch, rows, cols)
+    return c.reshape(shape).transpose(perm)
+
+
+def _contract(inputs: list[str], output: str, arrays: list[Any]) -> Any:
+    """A clean einsum on arrays: one operand is a transpose; more are contracted in pairs, each
+    time the pair with the smallest result (greedy), keeping the labels still needed."""
+    inputs, arrays = list(inputs), list(arrays)
+    if len(arrays) == 1:
+        return arrays[0].transpose(tuple(inputs[0].index(c) for c in output)).copy()
+    while len(arrays) > 1:
+        size = {c: s for sub, a in zip(inputs, arrays) for c, s in zip(sub, a.shape)}
+        best = None
+        for i in range(len(arrays)):
+            for j in range(i + 1, len(arrays)):
+                rest = "".join(s for k, s in enumerate(inputs) if k not in (i, j)) + output
+                keep = "".join(c for c in dict.fromkeys(inputs[i] + inputs[j]) if c in rest)
+                cost = math.prod(size[c] for c in keep)
+                if best is None or cost < best[0]:
+                    best = (cost, i, j, keep)
+        _, i, j, keep = best  # type: ignore[misc]
+        if len(arrays) == 2:
+            keep = output
+        merged = _contract_pair(arrays[i], inputs[i], arrays[j], inputs[j], keep)
+        inputs = [s for k, s in enumerate(inputs) if k not in (i, j)] + [keep]
+        arrays = [a for k, a in enumerate(arrays) if k not in (i, j)] + [merged]
+    return arrays[0]
+
+
+class Einsum(Function):
+    """A *clean* einsum (``einsum()`` below reduces every equation to one): each label appears once
+    per operand, and in the output or in another operand. Two operands contract through one
+    batched matmul. VJP: for each operand, the einsum of the other operands and ``g`` into that
+    operand's labels (``ij,jk->ik`` gives ``jk,ik->ij`` and ``ij,ik->jk``), which is clean too."""
+
+    @staticmethod
+    def forward(ctx: Context, *operands: Any, equation: str = "") -> Any:
+        lhs, output = equation.split("->")
+        inputs = lhs.split(",")
+        ctx.inputs, ctx.output = inputs, output
+        needs = ctx.needs_input_grad
+        if any(needs):  # an operand is needed by the VJPs of the *other* operands
+            ctx.save_for_backward(*(a if any(needs[:k] + needs[k + 1:]) else None
+                                    for k, a in enumerate(operands)))
+        return _contract(inputs, output, list(operands))
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:
+        ops = ctx.saved_tensors
+        grads: list[Tensor | None] = []
+        for i, need in enumerate(ctx.needs_input_grad):
+            if not need:
+                grads.append(None)
+                continue
+            others = [k for k in range(len(ctx.inputs)) if k != i]
+            eq = ",".join([ctx.inputs[k] for k in others] + [ctx.output]) + "->" + ctx.inputs[i]
+            grads.append(Einsum.apply(*(ops[k] for k in others), g, equation=eq))
+        return tuple(grads)
+
+
+def _parse_term(term: str, where: str) -> list[str]:
+    """``"i...j"`` -> ``["i", "...", "j"]``, checking the characters."""
+    labels: list[str] = []
+    k = 0
+    while k < len(term):
+        if term.startswith("...", k):
+            if "..." in labels:
+                raise ValueError(f"einsum(): {where} has more than one ellipsis ('...')")
+            labels.append("...")
+            k += 3
+        elif term[k] == ".":
+            raise ValueError(f"einsum(): found '.' in {where} that is not part of an ellipsis "
+                             "('...')")
+        elif term[k] in LETTERS:
+            labels.append(term[k])
+            k += 1
+        else:
+            raise ValueError(f"einsum(): invalid subscript {term[k]!r} in {where}; subscripts must "
+                             "be letters a-z, A-Z")
+    return labels
+
+
+def _sublist_equation(args: Sequence[Any]) -> tuple[str, list[Any]]:
+    """PyTorch's sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` as an equation."""
+    def term(sub: Any) -> str:
+        out = []
+        for s in sub:
+            if s is Ellipsis:
+                out.append("...")
+            elif isinstance(s, (int, np.integer)) and 0 <= s < len(LETTERS):
+                out.append(LETTERS[int(s)])
+            else:
+                raise ValueError(f"einsum(): sublist entries must be Ellipsis or ints in "
+                                 f"[0, {len(LETTERS)}), got {s!r}")
+        return "".join(out)
+
+    pairs = args if len(args) % 2 == 0 else args[:-1]  # an odd count ends with the output
+    operands, terms = list(pairs[0::2]), [term(s) for s in pairs[1::2]]
+    lhs = ",".join(terms)
+    return (lhs + "->" + term(args[-1]), operands) if len(args) % 2 else (lhs, operands)
+
+
+def einsum(equation: Any, *operands: Any) -> Tensor:
+    """Einstein summation with PyTorch's grammar: ``einsum("ij,jk->ik", a, b)`` (or the operands as
+    one list); without ``->`` the output is the labels that appear once, in alphabetical order
+    (upper case first); ``...`` stands for broadcast dimensions; a label repeated in an operand takes
+    its diagonal (``"ii->i"``, and ``"ii"`` is the trace); labels of size 1 broadcast; labels left
+    out of the output are summed. Also PyTorch's sublist form ``einsum(a, [0, 1], b, [1, 2])``.
+
+    The operands are first reduced to a clean equation in Tensor ops (diagonals, sums over labels
+    only one operand has, broadcast labels squeezed); what remains is one ``Einsum`` op, which
+    contracts two operands with one matmul."""
+    if not isinstance(equation, str):
+        equation, ops = _sublist_equation((equation, *operands))
+    else:
+        ops = list(operands[0]) if len(operands) == 1 and isinstance(operands[0], (list, tuple)) \
+            else list(operands)
+    for k, t in enumerate(ops):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"einsum(): operand {k} is a {type(t).__name__}, not a Tensor")
+    eq = "".join(equation.split())
+    lhs, arrow, rhs = eq.partition("->")
+    if "->" in rhs:
+        raise ValueError(f"einsum(): {equation!r} has more than one '->'")
+    terms = [_parse_term(term, f"operand {k}'s subscripts") for k, term in enumerate(lhs.split(","))]
+    if len(terms) != len(ops):
+        raise ValueError(f"einsum(): the equation {equation!r} has subscripts for {len(terms)} "
+                         f"operands, but {len(ops)} were given")
+    if len({t.dtype for t in ops}) > 1:
+        raise TypeError(f"einsum(): the operands have different dtypes "
+                        f"({', '.join(str(t.dtype) for t in ops)}); convert them to one with .to()")
+    # ellipsis dims get labels of their own (after the letters), right-aligned across operands
+    n_ell = 0
+    for k, (labels, t) in enumerate(zip(terms, ops)):
+        named = len(labels) - ("..." in labels)
+        if t.ndim < named or ("..." not in labels and t.ndim != named):
+            raise ValueError(f"einsum(): operand {k} has {t.ndim} dimensions (shape {t.shape}) but "
+                             f"{named} subscripts {''.join(labels)!r}" +
+                             ("" if "..." in labels else " and no ellipsis ('...')"))
+        n_ell = max(n_ell, t.ndim - named)
+    ell = [chr(0x100 + i) for i in range(n_ell)]  # placeholder labels, not letters
+    subs: list[list[str]] = []
+    for labels, t in zip(terms, ops):
+        if "..." in labels:
+            e = labels.index("...")
+            k = t.ndim - (len(labels) - 1)
+            labels = labels[:e] + ell[n_ell - k:] + labels[e + 1:]
+        subs.append(labels)
+    counts: dict[str, int] = {}
+    for labels in subs:
+        for c in labels:
+            counts[c] = counts.get(c, 0) + 1
+    if arrow:
+        out_labels = _parse_term(rhs, "the output")
+        out: list[str] = []
+        for c in out_labels:
+            if c == "...":
+                out += ell
+            elif c in out:
+                raise ValueError(f"einsum(): output subscript {c} appears more than once")
+            elif c not in counts:
+                raise ValueError(f"einsum(): output subscript {c} does not appear in any operand's "
+                                 "subscripts")
+            else:
+                out.append(c)
+    else:
+        out = ell + sorted((c for c in counts if c in LETTERS and counts[c] == 1), key=LETTERS.index)
+    # every label's size: equal everywhere, or 1 (broadcast)
+    size: dict[str, int] = {}
+    for k, (labels, t) in enumerate(zip(subs, ops)):
+        seen: dict[str, int] = {}
+        for c, s in zip(labels, t.shape):
+            if c in seen and seen[c] != s:
+                raise ValueError(f"einsum(): subscript {c} is repeated in operand {k} for "
+                                 f"dimensions of sizes {seen[c]} and {s} (shape {t.shape}); a "
+                                 "diagonal needs equal sizes")
+            seen[c] = s
+            if size.get(c, 1) != 1 and s not in (1, size[c]):
+                name = "an ellipsis dimension" if c in ell else f"subscript {c}"
+                raise ValueError(f"einsum(): {name} has size {s} in operand {k} (shape {t.shape}) "
+                                 f"but {size[c]} in an earlier operand; sizes must match or be 1")
+            if s != 1 or c not in size:
+                size[c] = s
+    # reduce each operand to clean labels, in Tensor ops
+    clean_ops, clean_subs = [], []
+    for labels, t in zip(subs, ops):
+        t, labels = _diagonals(t, labels)
+        keep = [i for i, c in enumerate(labels) if not (t.shape[i] == 1 and size[c] != 1)]
+        if len(keep) < len(labels):  # a broadcast label: as if absent
+            t = t.reshape(tuple(t.shape[i] for i in keep))
+            labels = [labels[i] for i in keep]
+        clean_ops.append(t)
+        clean_subs.append(labels)
+    for k in range(len(clean_ops)):
+        labels = clean_subs[k]
+        elsewhere = set(out).union(*(set(s) for j, s in enumerate(clean_subs) if j != k))
+        summed = tuple(i for i, c in enumerate(labels) if c not in elsewhere)
+        if summed:
+            clean_ops[k] = clean_ops[k].sum(summed)
+            clean_subs[k] = [c for c in labels if c in elsewhere]
+    # the clean equation keeps the user's letters; the ellipsis dims get letters not in use
+    used = list(dict.fromkeys([c for s in clean_subs for c in s] + out))
+    free = iter([c for c in LETTERS if c not in used])
+    names = {c: c if c in LETTERS else next(free, "") for c in used}
+    if "" in names.values():
+        raise ValueError(f"einsum(): {len(used)} distinct dimensions; at most {len(LETTERS)}")
+    clean_eq = ",".join("".join(names[c] for c in s) for s in clean_subs) + "->" + "".join(
+        names[c] for c in out)
+    return Einsum.apply(*clean_ops, equation=clean_eq)
+
+
+def _diagonals(t: Tensor, labels: list[str]) -> tuple[Tensor, list[str]]:
+    """Take the diagonal of every label repeated in one operand (``"ii"`` -> ``"i"``)."""
+    xp = array_module(t.data)
+    while len(set(labels)) < len(labels):
+        c = next(c for c in labels if labels.count(c) > 1)
+        where = [i for i, d in enumerate(labels) if d == c]
+        rest = [i for i in range(len(labels)) if i not in where]
+        t = t.permute(*(where + rest))
+        idx = xp.arange(t.shape[0])
+        t = t[(idx,) * len(where)]  # (n, rest...)
+        labels = [c] + [labels[i] for i in rest]
+    return t, labels
+
+
+# ------------------------------------------------------------------------------ products (issue 14)
+def _tensors(where: str, *ts: Any) -> None:
+    for k, t in enumerate(ts):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{where}: argument {k} is a {type(t).__name__}, not a Tensor")
+
+
+def _one_dtype(where: str, *ts: Tensor) -> None:
+    if len({t.dtype for t in ts}) > 1:
+        raise TypeError(f"{where}: expected one dtype, got {', '.join(str(t.dtype) for t in ts)} (as "
+                        "PyTorch, no promotion here); convert with .to()")
+
+
+def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
+    """Sum the products over the last ``dims`` dimensions of ``a`` and the first ``dims`` of ``b``,
+    or over the dimensions paired by ``dims = ([a dims], [b dims])``; the result has ``a``'s other
+    dimensions, then ``b``'s. An einsum."""
+    _tensors("tensordot", a, b)
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, (int, np.integer)) and not isinstance(dims, bool):
+        if not 0 <= dims <= min(a.ndim, b.ndim):
+            raise ValueError(f"tensordot: dims={dims} must be between 0 and the smaller number of "
+                             f"dimensions of shapes {a.shape} and {b.shape}")
+        da, db = list(range(a.ndim - int(dims), a.ndim)), list(range(int(dims)))
+    else:
+        try:
+            da, db = ([d] if isinstance(d, (int, np.integer)) else list(d) for d in dims)
+        except (TypeError, ValueError):
+            raise TypeError(f"tensordot: dims must be an int or a pair of dim lists, got {dims!r}"
+                            ) from None
+        if len(da) != len(db):
+            raise ValueError(f"tensordot: dims {dims!r} pairs {len(da)} dims of the first tensor "
+                             f"with {len(db)} of the second")
+        da = [_dim(d, a.ndim, "tensordot") for d in da]
+        db = [_dim(d, b.ndim, "tensordot") for d in db]
+        if len(set(da)) < len(da) or len(set(db)) < len(db):
+            raise ValueError(f"tensordot: dims {dims!r} names a dimension twice")
+    for x, y in zip(da, db):
+        if a.shape[x] != b.shape[y]:
+            raise ValueError(f"tensordot: contracted dimensions need to match, but the first tensor "
+                             f"(shape {a.shape}) has size {a.shape[x]} in dim {x} and the second "
+                             f"(shape {b.shape}) has {b.shape[y]} in dim {y}")
+    if a.ndim + b.ndim - len(da) > len(LETTERS):
+        raise ValueError(f"tensordot: too many dimensions (shapes {a.shape} and {b.shape})")
+    la = LETTERS[:a.ndim]
+    fresh = iter(LETTERS[a.ndim:])
+    lb = "".join(la[da[db.index(i)]] if i in db else next(fresh) for i in range(b.ndim))
+    out = "".join(c for i, c in enumerate(la) if i not in da) + "".join(
+        c for i, c in enumerate(lb) if i not in db)
+    return einsum(f"{la},{lb}->{out}", a, b)
+
+
+def outer(a: Tensor, b: Tensor) -> Tensor:
+    """``a[i] * b[j]`` for two 1-D tensors (dtypes promote as in ``*``)."""
+    _tensors("outer", a, b)
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"outer: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
+    return a.reshape(a.shape[0], 1) * b.reshape(1, b.shape[0])
+
+
+def dot(a: Tensor, b: Tensor) -> Tensor:
+    """The inner product of two 1-D tensors of one size and one dtype (a 0-d tensor)."""
+    _tensors("dot", a, b)
+    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
+        raise ValueError(f"dot: expected two 1-D tensors of one size, got shapes {a.shape} and "
+                         f"{b.shape}")
+    _one_dtype("dot", a, b)
+    return a.matmul(b)
+
+
+def mv(m: Tensor, v: Tensor) -> Tensor:
+    """Matrix (n, k) times vector (k,) -> (n,)."""
+    _tensors("mv", m, v)
+    if m.ndim != 2 or v.ndim != 1 or m.shape[1] != v.shape[0]:
+        raise ValueError(f"mv: expected a matrix (n, k) and a vector (k,), got shapes {m.shape} and "
+                         f"{v.shape}")
+    _one_dtype("mv", m, v)
+    return m.matmul(v)
+
+
+def bmm(a: Tensor, b: Tensor) -> Tensor:
+    """Batched matrix product (B, n, k) @ (B, k, m) -> (B, n, m); unlike matmul, no broadcasting."""
+    _tensors("bmm", a, b)
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise ValueError(f"bmm: expected (B, n, k) and (B, k, m) tensors, got shapes {a.shape} and "
+                         f"{b.shape}; use matmul to broadcast")
+    _one_dtype("bmm", a, b)
+    return a.matmul(b)

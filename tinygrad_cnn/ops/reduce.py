@@ -1,4 +1,5 @@
-"""Reductions: sum, mean, max, logsumexp.
+"""Reductions: sum, mean, max, logsumexp; and issue 14's min (amin), prod, var, std, norm and the
+scans cumsum, cumprod.
 
 ``dim`` arrives normalised (a sorted tuple of non-negative dims, or ``None`` for all). Each VJP
 brings the gradient back to the reduced shape with ``keepdim`` and then ``expand``s it over the
@@ -10,9 +11,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from tinygrad_cnn.autograd import Context, Function
+import numpy as np
+
+from tinygrad_cnn.autograd import Context, Function, _state
 from tinygrad_cnn.backend import array_module
-from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.tensor import Tensor, where
 
 
 def _kept_shape(shape: tuple[int, ...], dim: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -102,3 +105,279 @@ class LogSumExp(Function):
         (x,) = ctx.saved_tensors
         lse = LogSumExp.apply(x, dim=ctx.dim, keepdim=True)
         return _spread(g, ctx.shape, ctx.dim) * (x - lse.expand(ctx.shape)).exp()
+
+
+# ------------------------------------------------------------------------------ issue 14
+def _count(shape: tuple[int, ...], dim: tuple[int, ...] | None) -> int:
+    """How many elements each reduction sums."""
+    return math.prod(shape) if dim is None else math.prod(shape[d] for d in dim)
+
+
+def _wide(x: Any) -> Any:
+    """float16 is accumulated in float32 (as PyTorch does); other dtypes in their own."""
+    return x.astype(np.float32) if x.dtype == np.float16 else x
+
+
+def _flip(t: Tensor, dim: int) -> Tensor:
+    return t[(slice(None),) * dim + (slice(None, None, -1),)]
+
+
+def _where(mask: Any, x: Any, y: Any) -> Tensor:
+    """``where`` with a boolean backend array (wrapped, so a CuPy mask stays on the GPU)."""
+    return where(Tensor._make(mask), x, y)
+
+
+def _reverse_cumsum(t: Tensor, dim: int) -> Tensor:
+    """``out[i] = sum_{k >= i} t[k]`` along ``dim``."""
+    return _flip(Cumsum.apply(_flip(t, dim), dim=dim), dim)
+
+
+class Min(Function):
+    """Smallest value over ``dim``; tied minima share the gradient equally (like ``torch.amin``)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None,
+                keepdim: bool = False) -> Any:
+        out = x.min(axis=dim, keepdims=True)
+        if ctx.needs_input_grad[0]:
+            winners = (x == out).astype(x.dtype)
+            winners /= winners.sum(axis=dim, keepdims=True)  # ties split the gradient
+            ctx.save_for_backward(winners)
+            ctx.shape, ctx.dim = x.shape, dim
+        return out if keepdim else out.reshape(
+            tuple(s for i, s in enumerate(x.shape) if dim is not None and i not in dim))
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (winners,) = ctx.saved_tensors
+        return _spread(g, ctx.shape, ctx.dim) * winners
+
+
+def _product_of_others(x: Tensor, dim: tuple[int, ...] | None) -> Tensor:
+    """``prod_{j != i} x_j`` over the reduced dims, for every element ``i`` (zeros allowed): the
+    product of everything to its left times everything to its right, as two cumprods."""
+    kept = [d for d in range(x.ndim) if dim is not None and d not in dim]
+    order = kept + [d for d in range(x.ndim) if d not in kept]
+    moved = x.permute(*order)
+    n = _count(x.shape, dim)
+    flat = moved.reshape(tuple(x.shape[d] for d in kept) + (n,))  # (kept..., n)
+    left = flat[..., :-1].pad((1, 0), value=1.0).cumprod(-1)  # prod_{j < i}
+    right = flat[..., :0:-1].pad((1, 0), value=1.0).cumprod(-1)[..., ::-1]  # prod_{j > i}
+    inverse = tuple(int(i) for i in np.argsort(order))
+    return (left * right).reshape(moved.shape).permute(*inverse)
+
+
+class Prod(Function):
+    """Product over ``dim`` (all elements for ``None``). VJP: ``g * out / x`` when no element is
+    zero (PyTorch's formula); otherwise ``g`` times the product of the *other* elements, from
+    cumulative products from the left and from the right -- a lone zero gets the product of the
+    rest and the others 0; two zeros give 0 everywhere (exact zeros, even beside a NaN, for a
+    product of all elements, as PyTorch). Tensor expressions, so second derivatives are right with
+    zeros too."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None,
+                keepdim: bool = False) -> Any:
+        out = _wide(x).prod(axis=dim, keepdims=keepdim).astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        x, out = ctx.saved_tensors
+        if x.ndim == 0:
+            return g
+        zeros = int((x.data == 0).sum())
+        if zeros > 1 and ctx.dim is None and not _state.grad_enabled:  # PyTorch: exact zeros,
+            return Tensor._make(array_module(x.data).zeros_like(x.data))  # even beside NaN
+        g = _spread(g, x.shape, ctx.dim)
+        if not zeros:
+            return g * (_spread(out, x.shape, ctx.dim) / x)
+        return g * _product_of_others(x, ctx.dim)
+
+
+class Cumsum(Function):
+    """Running sum along ``dim``; VJP: the running sum of ``g`` from the other end."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, dim: int = 0) -> Any:
+        ctx.dim = dim
+        return array_module(x).cumsum(_wide(x), axis=dim).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return _reverse_cumsum(g, ctx.dim)
+
+
+def _cumprod_vjp_first_order(x: Tensor, g: Tensor, out: Tensor, dim: int) -> Tensor:
+    """The VJP of cumprod with zeros in ``x``, in O(n) (PyTorch's; right values, but its masks make
+    it wrong to differentiate again). With ``z`` the first zero of a row:
+    ``i < z``: ``sum_{i<=k<z} g_k out_k / x_i``; ``i = z``: ``prod_{j<z} x_j * sum_{k>=z} g_k
+    prod_{z<j<=k} x_j``; ``i > z``: 0."""
+    xp = array_module(x.data)
+    zero = x.data == 0
+    seen = xp.cumsum(zero, axis=dim)  # zeros at or before each position
+    before = seen == 0  # ahead of the first zero
+    first = zero & (seen == 1)
+    between = (seen == 1) & ~zero  # after the first zero, ahead of the second
+    ahead = _reverse_cumsum(_where(before, g * out, 0), dim) / _where(before, x, 1)
+    lead = _where(before, x, 1).prod(dim, keepdim=True)
+    tail = (_where(first | between, g, 0) * _where(between, x, 1).cumprod(dim)).sum(dim, keepdim=True)
+    return _where(before, ahead, 0) + _where(first, lead * tail, 0)
+
+
+def _cumprod_vjp_quadratic(x: Tensor, g: Tensor, dim: int) -> Tensor:
+    """The VJP of cumprod with zeros in ``x`` as a differentiable expression, in O(n²):
+    ``grad_i = sum_{k>=i} g_k prod_{j<=k, j!=i} x_j``, the products a cumprod over a matrix whose row
+    ``i`` is ``x`` with a 1 at ``i``."""
+    xp = array_module(x.data)
+    xm, gm = x.transpose(dim, -1), g.transpose(dim, -1)  # (..., n)
+    n = xm.shape[-1]
+    others = _where(xp.eye(n, dtype=bool), 1, xm.unsqueeze(-2).expand(xm.shape[:-1] + (n, n)))
+    upper = xp.triu(xp.ones((n, n), dtype=bool))  # [i, k]: k >= i
+    terms = others.cumprod(-1) * _where(upper, gm.unsqueeze(-2), 0)  # (..., i, k)
+    return terms.sum(-1).transpose(dim, -1)
+
+
+class Cumprod(Function):
+    """Running product along ``dim``. VJP (PyTorch's cases): without zeros
+    ``reverse_cumsum(g * out) / x``; with zeros an O(n) masked formula, or, when the backward pass
+    is itself recorded (``create_graph``), an O(n²) one that differentiates correctly again."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, dim: int = 0) -> Any:
+        out = array_module(x).cumprod(_wide(x), axis=dim).astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        x, out = ctx.saved_tensors
+        dim = ctx.dim
+        if x.shape[dim] <= 1:
+            return g
+        if not bool((x.data == 0).any()):
+            return _reverse_cumsum(g * out, dim) / x
+        if _state.grad_enabled:
+            return _cumprod_vjp_quadratic(x, g, dim)
+        return _cumprod_vjp_first_order(x, g, out, dim)
+
+
+def _variance(x: Any, dim: tuple[int, ...] | None, correction: float, keepdim: bool) -> Any:
+    """``sum((x - mean)²) / max(0, n - correction)``: inf or NaN when ``n <= correction``."""
+    xp = array_module(x)
+    w = _wide(x)
+    dev = w - w.mean(axis=dim, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (dev * dev).sum(axis=dim, keepdims=keepdim) / xp.asarray(
+            max(0.0, _count(x.shape, dim) - correction), dtype=w.dtype)
+
+
+def _var_vjp(g: Tensor, x: Tensor, dim: tuple[int, ...] | None, correction: float) -> Tensor:
+    """PyTorch's VJP of var: ``2 / (n - correction) * g * (x - mean)``; over all elements with
+    ``n <= correction`` it is ``g * (NaN where x == mean, else inf)``."""
+    g = _spread(g, x.shape, dim)
+    dof = _count(x.shape, dim) - correction
+    if dim is None and dof <= 0:
+        xp = array_module(x.data)
+        with np.errstate(invalid="ignore"):
+            factor = xp.where(x.data == x.data.mean(), xp.nan, xp.inf).astype(x.dtype)
+        return g * factor
+    scale = 2.0 / dof if dof else math.inf
+    return (g * scale) * (x - (x.mean() if dim is None else x.mean(dim, keepdim=True)))
+
+
+class Var(Function):
+    """Variance over ``dim`` with ``correction`` (1: Bessel's); the divisor is
+    ``max(0, n - correction)``. VJP: ``2 / (n - correction) * g * (x - mean)`` (PyTorch's,
+    see ``_var_vjp``)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None, correction: float = 1,
+                keepdim: bool = False) -> Any:
+        ctx.save_for_backward(x)
+        ctx.dim, ctx.correction = dim, correction
+        return _variance(x, dim, correction, keepdim).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return _var_vjp(g, x, ctx.dim, ctx.correction)
+
+
+class Std(Function):
+    """Standard deviation: ``sqrt(var)``. VJP: var's VJP of ``g / (2 out)``, with 0 where
+    ``out == 0`` (all elements equal), as PyTorch."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None, correction: float = 1,
+                keepdim: bool = False) -> Any:
+        out = array_module(x).sqrt(_variance(x, dim, correction, keepdim)).astype(x.dtype,
+                                                                                   copy=False)
+        ctx.save_for_backward(x, out)
+        ctx.dim, ctx.correction = dim, correction
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        x, out = ctx.saved_tensors
+        return _var_vjp(_where(out.data == 0, 0, g / (out * 2)), x, ctx.dim, ctx.correction)
+
+
+class Norm(Function):
+    """The vector ``p``-norm over ``dim`` (all elements for ``None``): ``(sum |x|^p)^(1/p)``;
+    ``p = inf``/``-inf``: max/min of ``|x|``; ``p = 0``: the count of nonzeros. VJP (PyTorch's,
+    ``s = sign(x)``, ``N`` the norm): ``p=1``: ``g s``; ``p=2``: ``g x / N``; ``p=±inf``: ``g s``
+    shared by the tied extremes; other ``p``: ``g s |x|^(p-1) / N^(p-1)``; 0 where ``N = 0`` (the
+    zero vector), and no gradient for ``p = 0``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, p: float = 2.0, dim: tuple[int, ...] | None = None,
+                keepdim: bool = False) -> Any:
+        xp = array_module(x)
+        a = xp.abs(_wide(x))
+        if p == 2:
+            out = xp.sqrt((a * a).sum(axis=dim, keepdims=keepdim))
+        elif p == 1:
+            out = a.sum(axis=dim, keepdims=keepdim)
+        elif p == math.inf:
+            out = a.max(axis=dim, keepdims=keepdim)
+        elif p == -math.inf:
+            out = a.min(axis=dim, keepdims=keepdim)
+        elif p == 0:
+            out = (a != 0).sum(axis=dim, keepdims=keepdim, dtype=a.dtype)
+        else:
+            out = (a**p).sum(axis=dim, keepdims=keepdim) ** (1.0 / p)
+        out = xp.asarray(out).astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, out)
+        ctx.p, ctx.dim = p, dim
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor | None:
+        x, norm = ctx.saved_tensors
+        p, dim = ctx.p, ctx.dim
+        if p == 0:
+            return None
+        xp = array_module(x.data)
+        kept = _kept_shape(x.shape, dim)
+        g, norm = g.reshape(kept), norm.reshape(kept)
+        sign = Tensor._make(xp.sign(x.data))
+        at_zero = norm.data == 0
+        if p == 1:
+            return sign * g
+        if p == 2:
+            return g * _where(at_zero, 0, x / norm)
+        if math.isinf(p):
+            a = xp.abs(x.data)
+            mask = (a == norm.data) | xp.isnan(a)
+            return sign * ((g / Tensor._make(mask.sum(axis=dim, keepdims=True).astype(x.dtype)))
+                           * Tensor._make(mask))
+        a = x.abs()
+        if p < 1:
+            scaled = sign * _where(x.data == 0, 0, a ** (p - 1))
+            return scaled * g * norm ** (1 - p)
+        scaled = sign * a ** (p - 1) if p < 2 else x * a ** (p - 2)
+        return scaled * _where(at_zero, 0, g / norm ** (p - 1))

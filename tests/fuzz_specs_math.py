@@ -1,0 +1,185 @@
+"""Fuzzer specs for issue 14's math (``fuzz_specs.py``'s format; imported by it): the elementwise
+math of ops/unary.py and ops/elementwise.py, the reductions of ops/reduce.py, einsum, and the
+compositions built on them (square, tensordot, outer, dot, mv, bmm: specs of the ops they apply).
+
+Second derivatives are compared only on draws without special values, so the tricky points get
+specs of their own that put them there on purpose: zeros for prod/cumprod and zero rows for norm
+(multiplied in by a constant mask), ``correction`` larger than the sample for var.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from fuzz_specs import FLOATS, INTS, binary, broadcast_shapes, dims_param, fixed, spec, unary
+from hypothesis import strategies as st
+
+NUMBERS = FLOATS + INTS + ("bool",)  # the float functions take every dtype (ints -> float32)
+SIGNED = FLOATS + ("int64", "int32")
+
+
+def _method(name: str) -> Any:
+    return lambda m, a: getattr(a, name)()
+
+
+# ------------------------------------------------------------------------------ one tensor
+for _name, _domain in [("sin", "real"), ("cos", "real"), ("tan", "unit"), ("asin", "unit"),
+                       ("acos", "unit"), ("atan", "real"), ("sinh", "real"), ("cosh", "real"),
+                       ("asinh", "real"), ("acosh", "above1"), ("atanh", "unit"),
+                       ("log1p", "positive"), ("expm1", "real"), ("log2", "positive"),
+                       ("log10", "positive"), ("exp2", "real"), ("reciprocal", "nonzero"),
+                       ("rsqrt", "positive"), ("erf", "real")]:
+    unary(_name, _method(_name), domain=_domain, dtypes=NUMBERS)
+    if _domain != "real":  # outside the domain: NaN, inf at the edges, in both libraries
+        unary(_name, _method(_name), id="any_sign", smooth=False)
+unary("erf", lambda m, a: (a * 3).erf(), id="tails")
+unary("mul", lambda m, a: a.square(), id="square", dtypes=NUMBERS)
+for _name in ("floor", "ceil", "trunc", "round"):
+    unary(_name, _method(_name), smooth=False, dtypes=FLOATS + INTS + ("bool",))
+unary("round", lambda m, a, decimals: (a * 37).round(decimals=decimals), id="decimals",
+      smooth=False, params=lambda s: st.fixed_dictionaries({"decimals": st.integers(-2, 3)}))
+unary("frac", lambda m, a: (a * 3).frac(), smooth=False, dtypes=NUMBERS)
+
+# ------------------------------------------------------------------------------ two tensors
+binary("remainder", lambda m, a, b: a % b, domain=("real", "nonzero"), smooth=False,
+       dtypes=SIGNED)
+binary("remainder", lambda m, a, b: a.remainder(b), id="zeros_and_infs", smooth=False,
+       dtypes=FLOATS + ("int64",))
+unary("remainder", lambda m, a: a % 0.75, id="python_scalar", smooth=False)
+# PyTorch has no derivative for a number % tensor (ours is -floor(x / y), gradchecked in
+# op_cases_math.py): values only
+unary("remainder", lambda m, a: -1.5 % a, id="reflected", grad=False, dtypes=SIGNED)
+binary("fmod", lambda m, a, b: a.fmod(b), domain=("real", "nonzero"), smooth=False,
+       dtypes=SIGNED)
+binary("fmod", lambda m, a, b: a.fmod(b), id="zeros_and_infs", smooth=False,
+       dtypes=FLOATS + ("int64",))
+binary("atan2", lambda m, a, b: a.atan2(b), domain=("real", "nonzero"), dtypes=NUMBERS)
+binary("atan2", lambda m, a, b: a.atan2(b), id="origin", smooth=False)
+binary("hypot", lambda m, a, b: a.hypot(b), domain="nonzero")
+binary("hypot", lambda m, a, b: a.hypot(b), id="origin", smooth=False)
+spec("lerp", lambda m, a, b, w: a.lerp(b, w), arity=3, shapes=broadcast_shapes(3),
+     elementwise=True)
+binary("lerp", lambda m, a, b, w: a.lerp(b, w), id="number_weight",
+       params=lambda s: st.fixed_dictionaries({"w": st.sampled_from([0.0, 0.25, 0.5, 0.9, -1.5])}))
+
+
+# ------------------------------------------------------------------------------ reductions
+def _one_dim(shapes: list[tuple[int, ...]]) -> st.SearchStrategy[dict[str, Any]]:
+    """PyTorch's prod takes one int dim (keepdim only with it) or none."""
+    n = max(len(shapes[0]), 1)
+    return st.one_of(st.just({"dim": None, "keepdim": False}),
+                     st.fixed_dictionaries({"dim": st.integers(-n, n - 1),
+                                            "keepdim": st.booleans()}))
+
+
+def _prod(m: Any, a: Any, dim: Any, keepdim: bool) -> Any:
+    return a.prod() if dim is None else a.prod(dim, keepdim=keepdim)
+
+
+_ZEROS = np.array([[1.0, 0.0, 1.0, 1.0], [0.0, 1.0, 1.0, 0.0], [1.0, 1.0, 1.0, 1.0]])  # 1, 2, 0
+spec("prod", _prod, params=_one_dim, dtypes=NUMBERS, rtol=4)
+spec("prod", lambda m, a, dim, keepdim: _prod(m, a * m.const(_ZEROS), dim, keepdim),
+     id="with_zeros", params=_one_dim, shapes=fixed((3, 4)), specials=(), rtol=4)
+spec("prod", lambda m, a, dim, keepdim: _prod(m, a * m.const(_ZEROS[:2].T), dim, keepdim),
+     id="zeros_in_columns", params=_one_dim, shapes=fixed((4, 2)), specials=(), rtol=4)
+spec("cumsum", lambda m, a, dim: a.cumsum(dim), params=lambda s: st.fixed_dictionaries(
+    {"dim": st.integers(-max(len(s[0]), 1), max(len(s[0]), 1) - 1)}), dtypes=NUMBERS, rtol=4)
+
+
+def _scan_dim(shapes: list[tuple[int, ...]]) -> st.SearchStrategy[dict[str, Any]]:
+    n = max(len(shapes[0]), 1)
+    return st.fixed_dictionaries({"dim": st.integers(-n, n - 1)})
+
+
+spec("cumprod", lambda m, a, dim: a.cumprod(dim), params=_scan_dim, dtypes=NUMBERS, rtol=4)
+spec("cumprod", lambda m, a, dim: (a * m.const(_ZEROS)).cumprod(dim), id="with_zeros",
+     params=_scan_dim, shapes=fixed((3, 4)), specials=(), rtol=4)
+spec("cumprod", lambda m, a: (a * m.const(np.array([1.0, 0.0, 1.0, 1.0, 0.0, 1.0]))).cumprod(0),
+     id="two_zeros_long", shapes=fixed((6,)), specials=(), rtol=4)
+
+
+def _var_params(shapes: list[tuple[int, ...]]) -> st.SearchStrategy[dict[str, Any]]:
+    return dims_param(shapes).flatmap(lambda d: st.fixed_dictionaries(
+        {"correction": st.sampled_from([0, 1, 2, 1.5, 7])}).map(lambda c: {**d, **c}))
+
+
+spec("var", lambda m, a, dim, keepdim, correction: a.var(dim, correction=correction,
+                                                         keepdim=keepdim),
+     params=_var_params, rtol=4)
+spec("var", lambda m, a, dim: a.var(dim, False), id="unbiased_positional", params=_scan_dim,
+     rtol=4)
+spec("std", lambda m, a, dim, keepdim, correction: a.std(dim, correction=correction,
+                                                         keepdim=keepdim),
+     params=_var_params, rtol=4)
+spec("std", lambda m, a: (a * 0 + 1.5).std(1), id="all_equal", shapes=fixed((2, 3)), rtol=4)
+
+_P = [1, 2, 3, 0.5, 1.5, math.inf, -math.inf, 0, -1, "fro"]
+
+
+def _norm_params(shapes: list[tuple[int, ...]]) -> st.SearchStrategy[dict[str, Any]]:
+    return dims_param(shapes).flatmap(lambda d: st.fixed_dictionaries(
+        {"p": st.sampled_from(_P)}).map(lambda p: {**d, **p}))
+
+
+spec("norm", lambda m, a, p, dim, keepdim: a.norm(p=p, dim=dim, keepdim=keepdim),
+     params=_norm_params, rtol=4, specials=("zero", "tie", "inf"))
+spec("norm", lambda m, a, p, dim, keepdim: (a * m.const(_ZEROS[1:] * 0 + [[1], [0]])).norm(
+    p=p, dim=dim, keepdim=keepdim), id="zero_row", shapes=fixed((2, 4)), specials=(),
+     params=lambda s: st.fixed_dictionaries({"p": st.sampled_from(_P), "dim": st.just(1),
+                                             "keepdim": st.booleans()}), rtol=4)
+spec("max", lambda m, a, dim, keepdim: a.amax(dim if dim is not None else (), keepdim=keepdim),
+     id="amax", params=dims_param, smooth=False, shapes=broadcast_shapes(1, min_side=1),
+     dtypes=FLOATS + INTS + ("bool",))
+spec("min", lambda m, a, dim, keepdim: a.amin(dim if dim is not None else (), keepdim=keepdim),
+     params=dims_param, smooth=False, shapes=broadcast_shapes(1, min_side=1),
+     dtypes=FLOATS + INTS + ("bool",))
+
+
+# ------------------------------------------------------------------------------ linear algebra
+def _einsum(equation: str, *shapes: tuple[int, ...], what: str = "", **kw: Any) -> None:
+    name = equation.replace("...", "E").replace("->", "_to_").replace(",", "_")
+    spec("einsum", lambda m, *ts: m.t.einsum(equation, *ts), arity=len(shapes),
+         shapes=fixed(*shapes), id=name + (f"_{what}" if what else ""), rtol=8,
+         specials=("zero", "tie"), **kw)
+
+
+_einsum("ij,jk->ik", (3, 4), (4, 2), dtypes=FLOATS + ("int64",))
+_einsum("ij,jk", (3, 4), (4, 2))
+_einsum("bij,bjk->bik", (2, 3, 4), (2, 4, 2))
+_einsum("ii->i", (3, 3))
+_einsum("ii", (3, 3))
+_einsum("iij->j", (3, 3, 2))
+_einsum("iji->ij", (3, 2, 3))
+_einsum("i,i", (4,), (4,))
+_einsum("i,j->ij", (3,), (2,))
+_einsum("ij->ji", (2, 3))
+_einsum("ij->", (2, 3))
+_einsum("ab,cd->dbca", (2, 3), (4, 1))
+_einsum("...j,jk", (2, 3, 4), (4, 2))
+_einsum("...j,jk->k", (2, 3, 4), (4, 2))
+_einsum("...ij,...jk->...ik", (2, 1, 3, 4), (5, 4, 2))
+_einsum("ij,jk->ik", (3, 1), (4, 2), what="broadcast_label")  # j has size 1 in the first
+_einsum("ij,jk,kl->il", (2, 3), (3, 4), (4, 2))
+_einsum("i,ij,j->", (3,), (3, 4), (4,))
+_einsum("bn,anm,bm->ba", (2, 3), (4, 3, 5), (2, 5))
+_einsum("ij,jk->ik", (0, 3), (3, 2), what="empty_rows")
+_einsum("ij,jk->ik", (2, 0), (0, 3), what="empty_sum")
+_einsum(",i->i", (), (3,))
+spec("einsum", lambda m, a, b: m.t.einsum("ij,jk", [a, b]), arity=2, id="operand_list",
+     shapes=fixed((2, 3), (3, 2)), rtol=8)
+spec("einsum", lambda m, a, b: m.t.einsum(a, [0, 1], b, [1, 2], [0, 2]), arity=2, id="sublist",
+     shapes=fixed((2, 3), (3, 2)), rtol=8)
+spec("einsum", lambda m, a, b, dims: m.t.tensordot(a, b, dims=dims), arity=2, id="tensordot",
+     shapes=fixed((2, 3, 4), (3, 4, 2)), rtol=8,
+     params=lambda s: st.fixed_dictionaries({"dims": st.sampled_from(
+         [([1, 2], [0, 1]), ([2], [1]), ([1], [0]), [[2, 1], [1, 0]], 0])}))
+spec("einsum", lambda m, a, b: m.t.tensordot(a, b, 2), arity=2, id="tensordot_int",
+     shapes=fixed((2, 3, 4), (3, 4, 2)), rtol=8)
+spec("mul", lambda m, a, b: m.t.outer(a, b), arity=2, id="outer", shapes=fixed((3,), (4,)),
+     dtypes=FLOATS + ("int64",))
+spec("matmul", lambda m, a, b: m.t.dot(a, b), arity=2, id="dot", shapes=fixed((4,), (4,)), rtol=8)
+spec("matmul", lambda m, a, b: m.t.mv(a, b), arity=2, id="mv", shapes=fixed((3, 4), (4,)), rtol=8)
+spec("matmul", lambda m, a, b: m.t.bmm(a, b), arity=2, id="bmm", shapes=fixed((2, 3, 4), (2, 4, 5)),
+     rtol=8)

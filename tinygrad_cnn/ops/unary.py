@@ -1,0 +1,394 @@
+"""Elementwise math of one tensor: sin, cos, tan, asin, acos, atan, sinh, cosh, asinh, acosh,
+atanh, log1p, expm1, log2, log10, exp2, reciprocal, rsqrt, erf, and the rounding ops floor, ceil,
+round, trunc, frac.
+
+Every VJP is PyTorch's formula, written in Tensor ops (so second derivatives work) and in the same
+form as PyTorch's, so that the two agree at the special points too: ``asin'(1)`` is ``inf``,
+``acosh'(0.5)`` is NaN, ``0 * inf`` is NaN in both. ``Tensor`` turns integer and bool inputs into
+float32 before the float ops here (as PyTorch does); the rounding ops return integers unchanged.
+floor, ceil, round and trunc are constant almost everywhere: their gradient is zero (as PyTorch's).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import numpy as np
+
+from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.tensor import Tensor
+
+LN2, LN10 = math.log(2.0), math.log(10.0)
+TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+# ------------------------------------------------------------------------------ trigonometric
+class Sin(Function):
+    """``sin x``; VJP ``g * cos x``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return array_module(x).sin(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return g * x.cos()
+
+
+class Cos(Function):
+    """``cos x``; VJP ``g * -sin x``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return array_module(x).cos(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return g * -x.sin()
+
+
+class Tan(Function):
+    """``tan x``; VJP ``g * (1 + tan² x)`` from the saved output."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        out = array_module(x).tan(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (out,) = ctx.saved_tensors
+        return g * (out * out + 1)
+
+
+class Asin(Function):
+    """``arcsin x`` (NaN outside [-1, 1]); VJP ``g * rsqrt(1 - x²)``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return array_module(x).arcsin(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return g * (1 - x * x).rsqrt()
+
+
+class Acos(Function):
+    """``arccos x`` (NaN outside [-1, 1]); VJP ``g * -rsqrt(1 - x²)``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return array_module(x).arccos(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return g * -(1 - x * x).rsqrt()
+
+
+class Atan(Function):
+    """``arctan x``; VJP ``g / (1 + x²)``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return array_module(x).arctan(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return g / (x * x + 1)
+
+
+# ------------------------------------------------------------------------------ hyperbolic
+class Sinh(Function):
+    """``sinh x``; VJP ``g * cosh x``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return array_module(x).sinh(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return g * x.cosh()
+
+
+class Cosh(Function):
+    """``cosh x``; VJP ``g * sinh x``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return array_module(x).cosh(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return g * x.sinh()
+
+
+class Asinh(Function):
+    """``arsinh x``; VJP ``g * rsqrt(x² + 1)``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return array_module(x).arcsinh(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return g * (x * x + 1).rsqrt()
+
+
+class Acosh(Function):
+    """``arcosh x`` (NaN below 1); VJP ``g * rsqrt(x² - 1)``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return array_module(x).arccosh(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return g * (x * x - 1).rsqrt()
+
+
+class Atanh(Function):
+    """``artanh x`` (±inf at ±1, NaN beyond); VJP ``g / (1 - x²)``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return array_module(x).arctanh(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return g / (1 - x * x)
+
+
+# ------------------------------------------------------------------------------ exp and log
+class Log1p(Function):
+    """``log(1 + x)``, accurate for small ``x``; VJP ``g / (x + 1)``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return array_module(x).log1p(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return g / (x + 1)
+
+
+class Expm1(Function):
+    """``exp(x) - 1``, accurate for small ``x``; VJP ``g * (out + 1)``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        out = array_module(x).expm1(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (out,) = ctx.saved_tensors
+        return g * (out + 1)
+
+
+class Log2(Function):
+    """``log₂ x``; VJP ``g / (x ln 2)``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return array_module(x).log2(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return g / (x * LN2)
+
+
+class Log10(Function):
+    """``log₁₀ x``; VJP ``g / (x ln 10)``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return array_module(x).log10(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return g / (x * LN10)
+
+
+class Exp2(Function):
+    """``2^x``; VJP ``g * out * ln 2``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        out = array_module(x).exp2(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (out,) = ctx.saved_tensors
+        return g * out * LN2
+
+
+class Reciprocal(Function):
+    """``1 / x``; VJP ``-g * out²``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        out = array_module(x).reciprocal(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (out,) = ctx.saved_tensors
+        return -g * (out * out)
+
+
+class Rsqrt(Function):
+    """``1 / sqrt(x)``; VJP ``-g * out³ / 2``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        xp = array_module(x)
+        out = xp.reciprocal(xp.sqrt(x))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (out,) = ctx.saved_tensors
+        return g * -0.5 * (out * out * out)
+
+
+@functools.cache
+def _erf_fits() -> tuple[Any, Any]:
+    """Chebyshev interpolants of ``erf(x)/x`` in ``x²`` on [0, 1] and of ``erfc(x)·exp(x²)`` on
+    [1, 6], fitted to Python's ``math.erf`` on first use (relative error of erf below 4e-15)."""
+    cheb = np.polynomial.Chebyshev
+    small = cheb.interpolate(np.vectorize(lambda t: math.erf(math.sqrt(t)) / math.sqrt(t)), 12,
+                             domain=[0, 1])
+    scaled_tail = cheb.interpolate(np.vectorize(lambda x: math.erfc(x) * math.exp(x * x)), 30,
+                                   domain=[1, 6])
+    return small, scaled_tail
+
+
+def erf_array(x: Any) -> Any:
+    """The error function of a float array, in its dtype (numpy has none; CuPy's is used on GPU)."""
+    xp = array_module(x)
+    if xp is not np:
+        from cupyx.scipy.special import erf  # type: ignore[import-not-found]
+
+        return erf(x)
+    erf_small, erfc_scaled = _erf_fits()
+    x64 = x.astype(np.float64, copy=False)
+    a = np.abs(x64)
+    out = np.empty_like(x64)
+    small = a < 1  # NaN goes to the tail branch, which keeps it NaN
+    xs = x64[small]
+    out[small] = xs * erf_small(xs * xs)
+    big = ~small
+    ab = a[big]
+    tail = np.exp(-ab * ab) * erfc_scaled(np.minimum(ab, 6.0))  # erfc(|x|); < 1e-17 past 6
+    out[big] = np.copysign(1.0 - tail, x64[big])
+    return out.astype(x.dtype, copy=False)
+
+
+class Erf(Function):
+    """The error function ``2/√π ∫₀ˣ exp(-t²) dt``; VJP ``g * 2/√π * exp(-x²)``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return erf_array(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return g * ((x * x).neg().exp() * TWO_OVER_SQRT_PI)
+
+
+# ------------------------------------------------------------------------------ rounding
+class _ZeroGradient:
+    """The VJP of a step function: zero everywhere (PyTorch's choice at the jumps too)."""
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return Tensor._make(array_module(g.data).zeros_like(g.data))
+
+
+class Floor(_ZeroGradient, Function):
+    """Round down; VJP zero."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        return array_module(x).floor(x)
+
+
+class Ceil(_ZeroGradient, Function):
+    """Round up; VJP zero."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        return array_module(x).ceil(x)
+
+
+class Trunc(_ZeroGradient, Function):
+    """Round towards zero; VJP zero."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        return array_module(x).trunc(x)
+
+
+class Round(_ZeroGradient, Function):
+    """Round to ``decimals`` decimal places, halves to even (as PyTorch: ``rint(x * 10^d) / 10^d``,
+    or ``rint(x / 10^-d) * 10^-d`` for negative ``d``; float16 is rounded in float32); VJP zero."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, decimals: int = 0) -> Any:
+        xp = array_module(x)
+        if decimals == 0:
+            return xp.rint(x)
+        wide = x.astype(np.float32) if x.dtype == np.float16 else x
+        scale = wide.dtype.type(10.0 ** abs(decimals))
+        out = xp.rint(wide * scale) / scale if decimals > 0 else xp.rint(wide / scale) * scale
+        return out.astype(x.dtype, copy=False)
+
+
+class Frac(Function):
+    """The fractional part ``x - trunc(x)`` (sign of ``x``); VJP ``g`` (the jumps ignored, as
+    PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        return x - array_module(x).trunc(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return g

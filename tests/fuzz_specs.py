@@ -192,8 +192,8 @@ spec("sum", lambda m, a, dim, keepdim: _reduce(m, a, "sum", dim, keepdim), param
      rtol=4)
 spec("mean", lambda m, a, dim, keepdim: _reduce(m, a, "mean", dim, keepdim), params=dims_param,
      rtol=4)
-spec("max", lambda m, a, dim, keepdim: a.amax(dim if dim is not None else (), keepdim=keepdim)
-     if m.torch else _reduce(m, a, "max", dim, keepdim), params=dims_param, smooth=False,
+spec("max", lambda m, a, dim, keepdim: a.amax(dim if dim is not None else (), keepdim=keepdim),
+     params=dims_param, smooth=False,
      shapes=broadcast_shapes(1, min_side=1))
 spec("logsumexp", lambda m, a, dim, keepdim: a.logsumexp(dim if dim is not None else
                                                          tuple(range(a.ndim)), keepdim=keepdim)
@@ -217,6 +217,12 @@ spec("pad", lambda m, a: m.F.pad(a, (1, 2, 0, 1)), shapes=fixed((2, 3)))
 spec("pad", lambda m, a: m.F.pad(a, (1, 0), value=-1.5), id="value", shapes=fixed((2, 0, 3)))
 spec("cat", lambda m, a, b: m.t.cat([a, b], dim=1), arity=2, shapes=fixed((2, 3), (2, 1)))
 spec("stack", lambda m, a, b: m.t.stack([a, b], dim=1), arity=2, shapes=fixed((2, 3), (2, 3)))
+spec("gather", lambda m, a, dim, keepdim: a.max(dim, keepdim=keepdim).values, id="max_dim",
+     params=lambda s: st.fixed_dictionaries({"dim": st.integers(-len(s[0]), len(s[0]) - 1),
+                                             "keepdim": st.booleans()}),
+     smooth=False, shapes=broadcast_shapes(1, min_dims=1, min_side=1))
+spec("gather", lambda m, a, dim: a.min(dim).values, id="min_dim", params=dim_param, smooth=False,
+     shapes=broadcast_shapes(1, min_dims=1, min_side=1), dtypes=FLOATS + ("int64", "uint8"))
 spec("gather", lambda m, a: a.gather(1, m.const(np.array([[0, 3, 3], [2, 1, 0]]))),
      shapes=fixed((2, 4)))
 spec("scatter_add", None, shapes=fixed((2, 3)),

@@ -188,7 +188,7 @@ def _mean(rng):
 
 @case("max", "dim")
 def _max(rng):
-    return (lambda a: (a * a).max(1)), (t(rng, 3, 4),)
+    return (lambda a: (a * a).amax(1)), (t(rng, 3, 4),)
 
 
 @case("max", "all")

@@ -226,7 +226,8 @@ def test_empty_reductions_and_softmax():
     e = leaf(np.zeros((2, 0)))
     assert e.softmax(1).shape == (2, 0) and e.log_softmax(1).shape == (2, 0)
     np.testing.assert_array_equal(e.logsumexp(1).numpy(), [-np.inf, -np.inf])
-    assert tg.zeros(0, 3).max(1).shape == (0,)
+    values, indices = tg.zeros(0, 3).max(1)
+    assert values.shape == indices.shape == (0,)
 
 
 def test_max_pool_backward_with_an_empty_batch():
@@ -307,3 +308,20 @@ def test_an_element_taken_by_integer_index_is_a_view():  # found by the program 
     with no_grad():
         v.mul_(2)
     assert h.numpy()[0] == 3.0
+
+
+def test_max_and_min_over_a_dim_give_values_and_indices_as_pytorch():
+    torch = pytest.importorskip("torch")
+    a = np.array([[1.0, 5.0, 5.0, -1.0], [np.nan, 2.0, np.nan, 0.0], [3.0, 3.0, 3.0, 3.0]])
+    for which in ("max", "min"):
+        for dim, keepdim in ((1, False), (0, True), (-1, True)):
+            x, t = leaf(a), torch.tensor(a, requires_grad=True)
+            ours, theirs = getattr(x, which)(dim, keepdim), getattr(t, which)(dim, keepdim)
+            np.testing.assert_array_equal(ours.values.numpy(), theirs.values.detach().numpy())
+            np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+            ours.values.sum().backward()
+            theirs.values.sum().backward()
+            np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+    u = Tensor(np.array([0, 5], dtype=np.uint8))
+    assert u.min().item() == 0 and u.sum().dtype == np.int64  # as torch: no wrap, int64 sums
+    assert Tensor(np.array([True, False])).min().item() is False

@@ -245,7 +245,7 @@ def test_every_spec_applies_its_op():
         if not spec.grad:
             continue
         ops: set[str] = set()
-        for _ in range(10):  # some draws may not need the op (a reshape to the same shape)
+        for _ in range(50):  # some draws may not need the op (a reshape to the same shape)
             shapes = spec.shape_strategy().example()
             params = spec.params(shapes).example() if spec.params else {}
             ins = [tg.Tensor(_values(rng, s, "float64", d, ()), requires_grad=True)

@@ -85,10 +85,15 @@ def test_broadcasting_where(shapes, seed):
     assert gradgradcheck(lambda a, b: where(cond, a * b, b * b), (a, b))
 
 
-def test_max_ties_share_the_gradient():
+def test_amax_ties_share_the_gradient_max_dim_gives_it_to_the_index():
     x = Tensor(np.array([[1.0, 3.0, 3.0], [2.0, 0.0, 2.0]]), requires_grad=True)
-    x.max(1).sum().backward()
+    x.amax(1).sum().backward()  # as torch.amax (and max() without dim)
     np.testing.assert_array_equal(x.grad.numpy(), [[0, 0.5, 0.5], [0.5, 0, 0.5]])
+    x.grad = None
+    values, indices = x.max(1)  # as torch.max(dim): the first maximum takes it all
+    values.sum().backward()
+    np.testing.assert_array_equal(indices.numpy(), [1, 0])
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 1, 0], [1, 0, 0]])
 
 
 def test_maximum_ties_split_half():

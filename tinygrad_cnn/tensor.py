@@ -8,6 +8,7 @@ mistake is reported in terms of the call the user wrote.
 
 from __future__ import annotations
 
+import collections
 import math
 import warnings
 import weakref
@@ -672,19 +673,41 @@ class Tensor:
         return _ops.reduce.Mean.apply(_floating(self), dim=_dims(dim, self.ndim, "mean"),
                                       keepdim=keepdim)
 
-    def max(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
-        """Largest values (over ``dim`` or all). Ties share the gradient equally."""
-        dims = _dims(dim, self.ndim, "max")
-        if self.data.size == 0:
-            empty = [d for d in (range(self.ndim) if dims is None else dims) if self.shape[d] == 0]
-            if empty or self.ndim == 0:
-                raise IndexError(f"max: dim {empty[0] if empty else 0} of shape {self.shape} is "
-                                 "empty, and a maximum over no values is undefined (as in "
-                                 "PyTorch); reduce over non-empty dims")
-        return _ops.reduce.Max.apply(self, dim=dims, keepdim=keepdim)
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """PyTorch's three forms: ``max()`` the largest value (tied maxima share the gradient
+        equally); ``max(dim)`` a named tuple ``(values, indices)`` over one dimension (the
+        gradient goes to the index: the first maximum, or the first NaN); ``max(other)`` the
+        elementwise maximum. ``amax`` reduces over several dims."""
+        return self._extreme(dim, keepdim, "max")
 
-    def min(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
-        return -((-self).max(dim, keepdim))
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """The smallest value, ``(values, indices)`` over ``dim``, or the elementwise minimum; see
+        ``max``."""
+        return self._extreme(dim, keepdim, "min")
+
+    def _extreme(self, dim: Any, keepdim: bool, which: str) -> Any:
+        if isinstance(dim, Tensor):
+            return self.maximum(dim) if which == "max" else self.minimum(dim)
+        op = _ops.reduce.Max if which == "max" else _ops.reduce.Min
+        if dim is None:
+            if keepdim:
+                raise TypeError(f"{which}: keepdim needs a dim (use amax/amin to reduce over all)")
+            return op.apply(self, dim=_extreme_dims(self, None, which), keepdim=False)
+        if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+            raise TypeError(f"{which}: dim must be an int (or a Tensor for the elementwise "
+                            f"{which}imum), got {dim!r}; amax/amin reduce over several dims")
+        d = _dim(dim, self.ndim, which)
+        _extreme_dims(self, d, which)  # an empty dim is an error, as in PyTorch
+        xp = array_module(self.data)
+        data = self.data if self.ndim else self.data.reshape(1)
+        index = (data.argmax if which == "max" else data.argmin)(axis=d, keepdims=True)
+        index = xp.asarray(index, dtype=xp.int64)
+        values = (self if self.ndim else self.reshape(1)).gather(d, index)  # grad to the index
+        if self.ndim == 0:
+            values, index = values.reshape(()), index.reshape(())
+        elif not keepdim:
+            values, index = values.squeeze(d), index.squeeze(d)
+        return (_MaxResult if which == "max" else _MinResult)(values, Tensor._make(index))
 
     def logsumexp(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
         return _ops.reduce.LogSumExp.apply(_floating(self), dim=_dims(dim, self.ndim, "logsumexp"),
@@ -1654,8 +1677,12 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
     """Elements of ``x`` where ``condition`` holds, else of ``y`` (broadcast together)."""
-    cond = condition if isinstance(condition, Tensor) else Tensor(np.asarray(condition),
-                                                                  dtype=bool)
+    if isinstance(condition, Tensor):
+        cond = condition
+    elif hasattr(condition, "dtype") and hasattr(condition, "shape"):  # a numpy or CuPy array
+        cond = Tensor._make(condition)
+    else:
+        cond = Tensor(np.asarray(condition), dtype=bool)
     if cond.dtype != np.bool_:
         cond = Tensor._make(cond.data.astype(bool))
     ref = x if isinstance(x, Tensor) else y
@@ -2006,6 +2033,10 @@ def _norm_args(t: Tensor, p: Any, dim: Any, dtype: DTypeLike
             raise RuntimeError(f"norm: cannot compute the {p} norm over an empty dimension (shape "
                                f"{t.shape}, dim {dim}): the operation has no identity")
     return t, order, dims
+
+
+_MaxResult = collections.namedtuple("max", ["values", "indices"])  # torch.return_types.max
+_MinResult = collections.namedtuple("min", ["values", "indices"])
 
 
 def _extreme_dims(t: Tensor, dim: Any, where: str) -> tuple[int, ...] | None:

@@ -35,6 +35,8 @@ class Sum(Function):
     def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None,
                 keepdim: bool = False) -> Any:
         ctx.shape, ctx.dim = x.shape, dim
+        if x.dtype.kind in "biu":  # integers and bools add up in int64, as in PyTorch
+            return x.sum(axis=dim, keepdims=keepdim, dtype=array_module(x).int64)
         if dim is not None and len(dim) > 1 and dim[0] == 0 and not keepdim:
             # the batch axis first, in long contiguous adds, then the rest: up to 2.4x faster
             # than one strided pass for a bias gradient (N, C, H, W) -> (C,)

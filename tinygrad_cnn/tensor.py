@@ -1325,6 +1325,81 @@ class Tensor:
 
     clip_ = clamp_
 
+    def sin_(self) -> Tensor:
+        return self._unary_("sin")
+
+    def cos_(self) -> Tensor:
+        return self._unary_("cos")
+
+    def tan_(self) -> Tensor:
+        return self._unary_("tan")
+
+    def asin_(self) -> Tensor:
+        return self._unary_("asin")
+
+    def acos_(self) -> Tensor:
+        return self._unary_("acos")
+
+    def atan_(self) -> Tensor:
+        return self._unary_("atan")
+
+    def sinh_(self) -> Tensor:
+        return self._unary_("sinh")
+
+    def cosh_(self) -> Tensor:
+        return self._unary_("cosh")
+
+    def asinh_(self) -> Tensor:
+        return self._unary_("asinh")
+
+    def acosh_(self) -> Tensor:
+        return self._unary_("acosh")
+
+    def atanh_(self) -> Tensor:
+        return self._unary_("atanh")
+
+    def log1p_(self) -> Tensor:
+        return self._unary_("log1p")
+
+    def expm1_(self) -> Tensor:
+        return self._unary_("expm1")
+
+    def log2_(self) -> Tensor:
+        return self._unary_("log2")
+
+    def log10_(self) -> Tensor:
+        return self._unary_("log10")
+
+    def exp2_(self) -> Tensor:
+        return self._unary_("exp2")
+
+    def square_(self) -> Tensor:
+        return self._unary_("square")
+
+    def reciprocal_(self) -> Tensor:
+        return self._unary_("reciprocal")
+
+    def rsqrt_(self) -> Tensor:
+        return self._unary_("rsqrt")
+
+    def erf_(self) -> Tensor:
+        return self._unary_("erf")
+
+    def floor_(self) -> Tensor:
+        return self._unary_("floor")
+
+    def ceil_(self) -> Tensor:
+        return self._unary_("ceil")
+
+    def trunc_(self) -> Tensor:
+        return self._unary_("trunc")
+
+    def frac_(self) -> Tensor:
+        return self._unary_("frac")
+
+    def round_(self, decimals: int = 0) -> Tensor:
+        return self._unary_("round", decimals=decimals)
+
     def pow_(self, exponent: Any) -> Tensor:
         return self._inplace("pow_", exponent, lambda s, o: s**o,
                              lambda a, o: array_module(a).power(a, o, out=a, casting="unsafe"))

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import warnings
+
 import numpy as np
 import pytest
 
@@ -22,11 +27,21 @@ def test_add_at_adds_repeated_indices():
     assert a.tolist() == [3, 0, 3]
 
 
-def test_workspace_reuses_only_free_buffers():
+@pytest.fixture
+def fresh_workspace():
+    workspace.clear()
+    yield
+    workspace.clear()
+
+
+def test_workspace_reuses_only_free_buffers(fresh_workspace):
+    first = workspace.empty((512, 1024), np.float32)  # a shape's first request is not cached
+    assert workspace.cached_bytes() == 0
     a = workspace.empty((512, 1024), np.float32)
     ida = id(a)
+    assert workspace.cached_bytes() == a.nbytes
     b = workspace.empty((512, 1024), np.float32)
-    assert b is not a  # a is still in use
+    assert b is not a and b is not first  # a is still in use
     del a
     c = workspace.empty((512, 1024), np.float32)
     assert id(c) == ida  # a's buffer came back
@@ -36,6 +51,77 @@ def test_workspace_reuses_only_free_buffers():
     assert id(d) != ida and view.base is not None  # a view keeps its buffer in use
     small = workspace.empty((4,), np.float32)
     assert small is not workspace.empty((4,), np.float32)  # small arrays are not pooled
+
+
+def _step(shapes):
+    """One 'step': every shape requested once, each buffer given back before the next request;
+    returns the ids of the arrays handed out."""
+    ids = []
+    for shape in shapes:
+        ids.append(id(workspace.empty(shape, np.float32)))
+    return ids
+
+
+def test_workspace_keeps_what_a_steady_loop_uses_and_drops_what_it_stopped_using(fresh_workspace):
+    train = [(64, 1024 + i) for i in range(20)]  # a step of 20 requests (LeNet's has 14)
+    steps = [_step(train) for _ in range(6)]
+    assert steps[2] == steps[3] == steps[4] == steps[5]  # from the third step on: all reused
+    held = workspace.cached_bytes()
+    assert held == sum(64 * n * 4 for _, n in train)
+    other = [(128, 2048 + i) for i in range(3)]  # the workload changes (evaluation, new size)
+    for _ in range(30):
+        _step(other)
+    assert workspace.cached_bytes() == sum(128 * n * 4 for _, n in other)  # the old ones went
+    for _ in range(3):
+        again = _step(train)
+    assert again == _step(train)  # and come back when used again
+
+
+def test_inference_over_many_sizes_leaves_nothing_cached(fresh_workspace):
+    import tinygrad_cnn as tg
+    import tinygrad_cnn.nn.functional as F
+    from tinygrad_cnn import Tensor
+
+    rng = np.random.default_rng(0)
+    w = Tensor(rng.standard_normal((6, 1, 5, 5)).astype(np.float32))
+    with tg.no_grad():
+        for size in range(28, 28 + 4 * 25, 4):  # 25 image sizes, each used once
+            x = Tensor(rng.standard_normal((16, 1, size, size)).astype(np.float32))
+            F.conv2d(x, w, padding=2).relu().numpy()
+        assert workspace.cached_bytes() == 0
+        for _ in range(3):  # a size used again and again is cached: about one call's worth
+            F.conv2d(x, w, padding=2).numpy()
+    size = x.shape[-1]
+    assert 0 < workspace.cached_bytes() <= 16 * (25 + 6 + 6) * size * size * 4
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/status, glibc")
+def test_memory_after_inference_over_25_sizes_returns_near_the_start():
+    """The issue's measurement: LeNet-5's convolutions at batch 32 over 25 image sizes (28 to 220)
+    held ~1.1 GB after the calls returned; now within 150 MB of the start."""
+    script = """
+import numpy as np, tinygrad_cnn as tg, tinygrad_cnn.nn.functional as F
+from tinygrad_cnn import Tensor
+from tinygrad_cnn.models import LeNet5
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) / 1024
+tg.manual_seed(0)
+m = LeNet5().eval()
+start = status("VmRSS:")
+with tg.no_grad():
+    for i in range(25):
+        s = 28 + 8 * i
+        x = Tensor(np.random.default_rng(i).standard_normal((32, 1, s, s)).astype(np.float32))
+        F.max_pool2d(m.conv2(F.max_pool2d(m.conv1(x).relu(), 2)).relu(), 2).numpy()
+print(start, status("VmHWM:"), status("VmRSS:"))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    start, peak, after = map(float, out.stdout.split())
+    assert peak - start > 150  # the sweep did use memory
+    assert after - start < 150, (start, peak, after)
 
 
 def test_run_chunks_covers_the_range_once():
@@ -86,6 +172,140 @@ def test_conv_results_do_not_depend_on_the_thread_count(monkeypatch, way, stride
     for other in results[1:]:
         for a, b in zip(results[0], other):
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-9)
+
+
+def _blas_or_skip():
+    blas = parallel._openblas()
+    if not blas:
+        pytest.skip("numpy here has no OpenBLAS to hold")
+    return blas
+
+
+def test_two_threads_leave_openblas_as_they_found_it():
+    """Many overlapping one_blas_thread blocks on 4 threads: saving and restoring per block let
+    one thread restore another's 1, and OpenBLAS stayed on one thread for good."""
+    import threading
+
+    blas = _blas_or_skip()
+    before = blas[1]()
+    blas[0](2)
+    try:
+        assert blas[1]() == 2
+        start = threading.Barrier(4)
+
+        def hammer():
+            start.wait()
+            for _ in range(3000):
+                with parallel.one_blas_thread():
+                    assert blas[1]() == 1
+
+        threads = [threading.Thread(target=hammer) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert blas[1]() == 2
+    finally:
+        blas[0](before)
+
+
+def test_two_threads_training_at_once_keep_the_users_openblas_setting():
+    import threading
+
+    import tinygrad_cnn as tg
+    import tinygrad_cnn.nn.functional as F
+    from tinygrad_cnn import Tensor, optim
+    from tinygrad_cnn.models import LeNet5
+
+    blas = _blas_or_skip()
+    before, threads_before = blas[1](), parallel.threads()
+    blas[0](2)
+    parallel.set_threads(2)  # split the convolutions, as on a 2-core machine
+    errors = []
+
+    def train(seed):
+        try:
+            rng = np.random.default_rng(seed)
+            model = LeNet5()
+            opt = optim.SGD(model.parameters(), lr=0.01)
+            x = Tensor(rng.standard_normal((64, 1, 28, 28)).astype(np.float32))
+            y = rng.integers(0, 10, 64)
+            for _ in range(8):
+                opt.zero_grad()
+                F.cross_entropy(model(x), y).backward()
+                opt.step()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    try:
+        tg.manual_seed(0)
+        workers = [threading.Thread(target=train, args=(i,)) for i in range(2)]
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join()
+        assert not errors, errors
+        assert blas[1]() == 2
+    finally:
+        blas[0](before)
+        parallel.set_threads(threads_before)
+
+
+def test_set_threads_refuses_nonsense():
+    for bad in (0, -1, 2.5, "2", True):
+        with pytest.raises(ValueError, match="set_threads: n must be an integer >= 1"):
+            parallel.set_threads(bad)
+
+
+def _import_with(env_name, value, code="import tinygrad_cnn"):
+    env = {**os.environ, env_name: value}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=120)
+
+
+@pytest.mark.parametrize("value", ["", "  ", "abc", "2.5", "0", "-3", "1e3"])
+def test_bad_thread_counts_warn_and_fall_back(value):
+    out = _import_with("TINYGRAD_CNN_THREADS", value,
+                       "import os, tinygrad_cnn.parallel as p; "
+                       "assert p.threads() == (os.cpu_count() or 1), p.threads()")
+    assert out.returncode == 0, out.stderr
+    assert "Traceback" not in out.stderr
+    if value.strip():
+        assert "TINYGRAD_CNN_THREADS" in out.stderr and "an integer >= 1" in out.stderr
+        assert repr(value) in out.stderr
+    else:  # empty is unset, like Python's own PYTHON* variables
+        assert out.stderr == ""
+
+
+@pytest.mark.parametrize("value, expected", [("3", 3), (" 1 ", 1)])
+def test_good_thread_counts_are_used(value, expected):
+    out = _import_with("TINYGRAD_CNN_THREADS", value,
+                       f"import tinygrad_cnn.parallel as p; assert p.threads() == {expected}")
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+
+
+@pytest.mark.parametrize("value, on", [("0", False), ("false", False), ("OFF", False),
+                                       ("no", False), (" No ", False), ("1", True),
+                                       ("true", True), ("on", True), ("YES", True), ("", True)])
+def test_tune_malloc_accepts_the_usual_boolean_spellings(monkeypatch, value, on):
+    calls = []
+    monkeypatch.setattr(backend, "_libc_function",
+                        lambda name: (lambda *a: calls.append((name, a)) or 1))
+    monkeypatch.setenv("TINYGRAD_CNN_TUNE_MALLOC", value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a good value never warns
+        result = backend.tune_malloc()
+    assert result is on and bool(calls) is on
+
+
+def test_a_bad_tune_malloc_value_warns_and_keeps_the_default(monkeypatch):
+    monkeypatch.setattr(backend, "_libc_function", lambda name: (lambda *a: 1))
+    monkeypatch.setenv("TINYGRAD_CNN_TUNE_MALLOC", "maybe")
+    with pytest.warns(RuntimeWarning, match=r"TINYGRAD_CNN_TUNE_MALLOC='maybe' is not a "
+                      r"boolean; it accepts 1/true/yes/on or 0/false/no/off"):
+        assert backend.tune_malloc() is True
+    out = _import_with("TINYGRAD_CNN_TUNE_MALLOC", "maybe")
+    assert out.returncode == 0 and "TINYGRAD_CNN_TUNE_MALLOC" in out.stderr
 
 
 def test_one_blas_thread_holds_and_restores_openblas():

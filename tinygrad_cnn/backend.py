@@ -7,9 +7,11 @@ directly, so the same forward code runs on both. CuPy is imported only when a CU
 from __future__ import annotations
 
 import ctypes
+import functools
 import importlib
 import os
 import sys
+import warnings
 from types import ModuleType
 from typing import Any
 
@@ -116,6 +118,67 @@ def to_numpy(arr: Any) -> np.ndarray:
     return arr if type(arr) is np.ndarray else to_device(arr, "cpu")
 
 
+# -------------------------------------------------------------------- environment variables
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+
+
+def _env(name: str) -> str | None:
+    """The stripped value of ``name``, or ``None`` when it is unset or empty (like Python's own
+    ``PYTHON*`` variables, an empty value counts as unset)."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return None
+    return raw.strip()
+
+
+def env_flag(name: str, default: bool) -> bool:
+    """A boolean environment variable: ``1/true/yes/on`` or ``0/false/no/off`` (any case).
+
+    Unset or empty gives ``default``; any other value warns (naming the variable and what it
+    accepts) and gives ``default`` too -- a setting never breaks ``import tinygrad_cnn``."""
+    value = _env(name)
+    if value is None:
+        return default
+    if value.lower() in TRUE_WORDS:
+        return True
+    if value.lower() in FALSE_WORDS:
+        return False
+    warnings.warn(f"{name}={os.environ[name]!r} is not a boolean; it accepts "
+                  f"{'/'.join(TRUE_WORDS)} or {'/'.join(FALSE_WORDS)} (any case). Using the "
+                  f"default, {'on' if default else 'off'}.", RuntimeWarning, stacklevel=2)
+    return default
+
+
+def env_int(name: str, default: int, minimum: int = 1) -> int:
+    """An integer environment variable ``>= minimum``. Unset or empty gives ``default``; any other
+    value (``abc``, ``2.5``, ``0``) warns, naming the variable and what it accepts, and gives
+    ``default``."""
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or number < minimum:
+        warnings.warn(f"{name}={os.environ[name]!r} is not valid; it accepts an integer >= "
+                      f"{minimum}. Using the default, {default}.", RuntimeWarning, stacklevel=2)
+        return default
+    return number
+
+
+@functools.cache
+def _libc_function(name: str) -> Any:
+    """A function of glibc, or ``None`` where the C library is not glibc."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return getattr(ctypes.CDLL("libc.so.6"), name)
+    except (OSError, AttributeError):  # not glibc (musl, ...)
+        return None
+
+
 def tune_malloc() -> bool:
     """Make glibc's malloc keep and reuse the multi-megabyte blocks a training step frees.
 
@@ -123,14 +186,22 @@ def tune_malloc() -> bool:
     twice the current mmap threshold is free there, and maps fresh pages for the next step's
     temporaries: ~550 page faults, about 3 ms, per LeNet-5 step. Fixing the mmap threshold at
     32 MiB and the trim threshold at 256 MiB keeps those pages (the process's peak memory does not
-    change; it is just not handed back between steps). Called once when tinygrad_cnn is imported;
-    set ``TINYGRAD_CNN_TUNE_MALLOC=0`` to leave malloc alone. Returns whether it took effect.
+    change; it is just not handed back between steps; :mod:`tinygrad_cnn.workspace` hands it back
+    with :func:`trim_malloc` when the workload changes). Called once when tinygrad_cnn is imported;
+    ``TINYGRAD_CNN_TUNE_MALLOC=0`` (or ``false``/``no``/``off``) leaves malloc alone. Returns
+    whether it took effect.
     """
-    if os.environ.get("TINYGRAD_CNN_TUNE_MALLOC", "1") == "0" or not sys.platform.startswith("linux"):
+    if not env_flag("TINYGRAD_CNN_TUNE_MALLOC", True):
         return False
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):  # not glibc (musl, ...)
+    mallopt = _libc_function("mallopt")
+    if mallopt is None:
         return False
     m_trim_threshold, m_mmap_threshold = -1, -3
     return bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(mallopt(m_trim_threshold, 256 << 20))
+
+
+def trim_malloc() -> bool:
+    """Give the free memory malloc keeps back to the OS (glibc's ``malloc_trim(0)``; a no-op
+    elsewhere). Returns whether any memory was released."""
+    trim = _libc_function("malloc_trim")
+    return bool(trim(0)) if trim is not None else False

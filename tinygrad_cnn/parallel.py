@@ -5,7 +5,13 @@ always run on one core, so a convolution over a batch uses one core of two. :fun
 cuts the batch into one contiguous chunk per core and runs ``fn(start, stop)`` for each in a thread
 (numpy and BLAS release the GIL while they work). Meanwhile OpenBLAS is held to one thread per call,
 so the two chunks do not fight over the cores. ``TINYGRAD_CNN_THREADS`` sets the number of threads
-(default: the number of cores; 1 turns this off).
+(an integer >= 1; default: the number of cores; 1 turns this off; any other value warns and keeps
+the default).
+
+OpenBLAS's thread count is one setting for the whole process, so :func:`one_blas_thread` counts
+its holders: the first to enter saves the setting and the last to leave restores it, whichever
+threads they run on. Two threads training at once therefore leave OpenBLAS as they found it, and
+the user's own numpy calls keep OpenBLAS's setting outside our kernels.
 """
 
 from __future__ import annotations
@@ -21,12 +27,15 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.backend import array_module, env_int
 
-_threads = max(1, int(os.environ.get("TINYGRAD_CNN_THREADS", os.cpu_count() or 1)))
+_threads = env_int("TINYGRAD_CNN_THREADS", os.cpu_count() or 1)
 _pool: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
 _blas: tuple[Any, Any] | bool | None = False  # False: not looked for yet; None: not found
+_hold_lock = threading.Lock()  # guards the two below
+_holders = 0  # how many one_blas_thread blocks are open, over all threads
+_saved_blas_threads = 0  # OpenBLAS's setting when the first of them opened
 
 MIN_BYTES = 2 << 20  # below ~2 MB of data the thread handoff (25-250 µs) costs more than it saves
 SMALL_GEMM_FLOPS = 16_000_000  # below this a GEMM runs on one OpenBLAS thread, see matmul()
@@ -42,8 +51,10 @@ def threads() -> int:
 def set_threads(n: int) -> None:
     """Change the number of threads (1 runs every kernel on the calling thread)."""
     global _threads, _pool
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"set_threads: n must be an integer >= 1, got {n!r}")
     with _lock:
-        _threads = max(1, int(n))
+        _threads = int(n)
         if _pool is not None:
             _pool.shutdown(wait=True)
             _pool = None
@@ -78,17 +89,28 @@ def _openblas() -> tuple[Any, Any] | None:
 
 @contextmanager
 def one_blas_thread() -> Iterator[None]:
-    """Hold OpenBLAS to one thread inside the block (a no-op where numpy has no OpenBLAS)."""
+    """Hold OpenBLAS to one thread inside the block (a no-op where numpy has no OpenBLAS).
+
+    Blocks may nest and overlap across threads: the first one to open saves OpenBLAS's setting,
+    the last one to close restores it (saving and restoring per block would let two threads
+    restore each other's "1" and leave OpenBLAS on one thread for good)."""
+    global _holders, _saved_blas_threads
     blas = _openblas()
     if not blas:
         yield
         return
-    previous = blas[1]()
-    blas[0](1)
+    with _hold_lock:
+        if _holders == 0:
+            _saved_blas_threads = blas[1]()
+            blas[0](1)
+        _holders += 1
     try:
         yield
     finally:
-        blas[0](previous)
+        with _hold_lock:
+            _holders -= 1
+            if _holders == 0:
+                blas[0](_saved_blas_threads)
 
 
 def matmul(a: Any, b: Any, out: Any = None) -> Any:

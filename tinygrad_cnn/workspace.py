@@ -6,6 +6,24 @@ them, which on our 2-core machines nearly doubles a LeNet-5 step in a new proces
 per 75 MB column matrix in any process. :func:`empty` hands out a cached buffer of the same shape
 and dtype when nothing else holds it any more -- CPython's reference count says so -- and makes a
 new one otherwise. Small arrays and non-numpy arrays (CuPy has its own memory pool) bypass it.
+
+What is kept is bounded by what recent steps used, counted in requests (calls of :func:`empty`
+for arrays of at least ``MIN_BYTES``):
+
+- A shape is cached only from its second request on: a shape asked for once (one image size of an
+  inference sweep, a one-off batch) is an ordinary array, freed with its last user.
+- The pool learns how far apart requests for the same shape come -- a training step's length,
+  about 14 requests for LeNet-5 -- and keeps a window of twice that (at least ``MIN_WINDOW``; a
+  longer gap seen once widens it for a while, then it shrinks back by ``WINDOW_DECAY`` per
+  request). A free buffer not asked for within the window is dropped: after a step of another
+  shape (the test-set evaluation, a new image size) the old buffers go.
+- Whenever ``TRIM_BYTES`` of uncached or dropped buffers have gone through malloc, its free memory
+  is handed back to the OS (:func:`~tinygrad_cnn.backend.trim_malloc`; the tuning of
+  :func:`~tinygrad_cnn.backend.tune_malloc` would keep it otherwise).
+- At most ``MAX_CACHED_BYTES`` are held in any case.
+
+In steady training every request finds its buffer and nothing is dropped; :func:`clear` drops
+everything at once, :func:`cached_bytes` says how much is held.
 """
 
 from __future__ import annotations
@@ -17,20 +35,31 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn.backend import trim_malloc
+
 MIN_BYTES = 1 << 18  # below this, malloc's own free lists already avoid page faults
 MAX_CACHED_BYTES = 1 << 30
+MIN_WINDOW = 8  # requests; a free buffer idle for longer than the window is dropped
+WINDOW_DECAY = 1 - 1 / 256  # per request: a long gap seen once is forgotten after ~1000 requests
+SWEEP_EVERY = 64  # requests between two looks for idle buffers (also at every new buffer)
+TRIM_BYTES = 64 << 20  # uncached or dropped bytes after which malloc's free memory goes back
+MAX_SHAPES_REMEMBERED = 4096
 
-_pool: dict[tuple[tuple[int, ...], np.dtype], list[np.ndarray]] = {}
+_Key = tuple[tuple[int, ...], np.dtype]
+_pool: dict[_Key, list[list[Any]]] = {}  # key -> [[buffer, request number of its last use], ...]
+_seen: dict[_Key, int] = {}  # key -> the request number of its last request
 _lock = threading.Lock()
 _cached_bytes = 0
-# references to a pooled buffer while it is free: the pool's list, the loop variable, getrefcount's
-# own argument
+_requests = 0
+_window = float(MIN_WINDOW)
+_untrimmed_bytes = 0
+# references to a pooled buffer while it is free: its entry, the local name, getrefcount's argument
 _FREE_REFS = 3
 
 
 def empty(shape: tuple[int, ...], dtype: Any, xp: Any = np) -> Any:
     """An uninitialised array, reused from the pool when one of this shape and dtype is free."""
-    global _cached_bytes
+    global _cached_bytes, _requests, _window, _untrimmed_bytes
     dtype = np.dtype(dtype)
     shape = tuple(int(s) for s in shape)
     nbytes = dtype.itemsize * math.prod(shape)
@@ -38,15 +67,53 @@ def empty(shape: tuple[int, ...], dtype: Any, xp: Any = np) -> Any:
         return xp.empty(shape, dtype=dtype)
     key = (shape, dtype)
     with _lock:
-        buffers = _pool.setdefault(key, [])
-        for buf in buffers:
+        _requests += 1
+        now = _requests
+        last = _seen.get(key)
+        _seen[key] = now
+        _window = max(_window * WINDOW_DECAY, MIN_WINDOW)
+        if last is not None and 2 * (now - last) > _window:
+            _window = 2 * (now - last)
+        for entry in _pool.get(key, ()):
+            buf = entry[0]
             if sys.getrefcount(buf) == _FREE_REFS:
+                entry[1] = now
+                if now % SWEEP_EVERY == 0:
+                    _sweep(now)
                 return buf
         arr = np.empty(shape, dtype=dtype)
-        if _cached_bytes + nbytes <= MAX_CACHED_BYTES:
-            buffers.append(arr)
+        if last is not None and _cached_bytes + nbytes <= MAX_CACHED_BYTES:
+            _pool.setdefault(key, []).append([arr, now])
             _cached_bytes += nbytes
+        else:  # a shape's first request (or a full pool): an ordinary array
+            _untrimmed_bytes += nbytes
+        _sweep(now)
         return arr
+
+
+def _sweep(now: int) -> None:
+    """Drop the free buffers not used within the window (the caller holds ``_lock``)."""
+    global _cached_bytes, _untrimmed_bytes
+    for key in list(_pool):
+        keep = []
+        for entry in _pool[key]:
+            buf = entry[0]
+            if now - entry[1] > _window and sys.getrefcount(buf) == _FREE_REFS:
+                _cached_bytes -= buf.nbytes
+                _untrimmed_bytes += buf.nbytes
+            else:
+                keep.append(entry)
+            del buf
+        if keep:
+            _pool[key] = keep
+        else:
+            del _pool[key]
+    if len(_seen) > MAX_SHAPES_REMEMBERED:
+        for key in sorted(_seen, key=_seen.__getitem__)[:len(_seen) // 2]:
+            del _seen[key]
+    if _untrimmed_bytes >= TRIM_BYTES:
+        _untrimmed_bytes = 0
+        trim_malloc()
 
 
 def zeros(shape: tuple[int, ...], dtype: Any, xp: Any = np) -> Any:
@@ -57,11 +124,16 @@ def zeros(shape: tuple[int, ...], dtype: Any, xp: Any = np) -> Any:
 
 
 def clear() -> None:
-    """Drop every cached buffer (those still in use stay alive with their users)."""
-    global _cached_bytes
+    """Drop every cached buffer (those still in use stay alive with their users) and forget the
+    shapes seen so far."""
+    global _cached_bytes, _window, _untrimmed_bytes
     with _lock:
         _pool.clear()
+        _seen.clear()
         _cached_bytes = 0
+        _window = float(MIN_WINDOW)
+        _untrimmed_bytes = 0
+    trim_malloc()
 
 
 def cached_bytes() -> int:

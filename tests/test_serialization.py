@@ -1,17 +1,27 @@
-"""Checkpoints: round trips, atomic writes, and refusal of pickles, foreign and broken files."""
+"""Checkpoints: round trips, atomic writes, permissions, parts left by killed writers, and refusal
+of pickles, foreign, broken and crafted files (fuzzed)."""
 
 from __future__ import annotations
 
 import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
 import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tinygrad_cnn as tg
 from tinygrad_cnn import CheckpointError, Tensor, optim
+from tinygrad_cnn._files import LEGACY_PART_AGE, remove_stale_parts
 from tinygrad_cnn.models import LeNet5
-from tinygrad_cnn.serialization import _SCHEMA_KEY
+from tinygrad_cnn.serialization import _SCHEMA_KEY, MAX_DEPTH
 
 
 def test_round_trip_of_nested_state(tmp_path):
@@ -98,3 +108,309 @@ def test_the_archive_holds_only_plain_arrays(tmp_path):
 def test_unsupported_values_are_refused(tmp_path):
     with pytest.raises(TypeError, match="checkpoints hold"):
         tg.save({"f": lambda: 1}, tmp_path / "x.npz")
+
+
+# ------------------------------------------------------------------- crafted files
+def _craft(path, schema, **arrays):
+    """An .npz with a hand-written schema entry (a string, or anything JSON can hold)."""
+    text = schema if isinstance(schema, str) else json.dumps(schema)
+    np.savez(path, **{_SCHEMA_KEY: np.array(text)}, **arrays)
+    return path
+
+
+def _schema(root):
+    return {"format": "tinygrad_cnn-checkpoint", "version": 1, "root": root}
+
+
+@pytest.mark.parametrize("name, schema, arrays, match", [
+    ("json_list", [1, 2, 3], {}, "not a JSON object"),
+    ("json_string", "\"hello\"", {}, "not a JSON object"),
+    ("not_json", "{nope", {}, "not a valid checkpoint"),
+    ("deep", '{"format": "tinygrad_cnn-checkpoint", "version": 1, "root": '
+     + '{"list": [' * 5000 + "]}" * 5000 + "}", {}, "nested"),
+    ("deep_but_parsable", _schema(json.loads('{"list": [' * 200 + "]}" * 200)), {}, "nested"),
+    ("tensor_of_strings", _schema({"tensor": "a0"}), {"a0": np.array(["x", "y"])}, "dtype <U1"),
+    ("array_of_datetimes", _schema({"array": "a0"}),
+     {"a0": np.array(["2024-01-01"], dtype="datetime64[D]")}, "dtype datetime64"),
+    ("missing_array", _schema({"tensor": "a7"}), {}, "does not have"),
+    ("array_key_not_a_string", _schema({"tensor": 0}), {"a0": np.ones(2)}, "does not have"),
+    ("array_used_twice", _schema({"list": [{"tensor": "a0"}, {"tensor": "a0"}]}),
+     {"a0": np.ones(2)}, "second time"),
+    ("schema_as_array", _schema({"array": _SCHEMA_KEY}), {}, "does not have"),
+    ("two_keys", _schema({"tensor": "a0", "array": "a0"}), {"a0": np.ones(2)}, "not a value"),
+    ("unknown_kind", _schema({"pickle": "a0"}), {}, "unknown entry kind"),
+    ("float_not_text", _schema({"float": 1.5}), {}, "not a float"),
+    ("float_bad_text", _schema({"float": "one"}), {}, "not a float"),
+    ("bare_float", _schema({"list": [1.5]}), {}, "not a value"),
+    ("bare_list", _schema([1, 2]), {}, "not a value"),
+    ("dict_not_pairs", _schema({"dict": {"a": 1}}), {}, "not a JSON list"),
+    ("dict_bad_pair", _schema({"dict": [["a"]]}), {}, r"not a \[key, value\] pair"),
+    ("dict_list_key", _schema({"dict": [[["a"], 1]]}), {}, r"not a \[key, value\] pair"),
+    ("list_not_list", _schema({"list": 5}), {}, "not a JSON list"),
+    ("no_root", {"format": "tinygrad_cnn-checkpoint", "version": 1}, {}, "no root"),
+    ("wrong_version", {"format": "tinygrad_cnn-checkpoint", "version": 2, "root": 1}, {},
+     "version 2"),
+    ("schema_not_text", None, {}, "not a string"),
+])
+def test_crafted_files_raise_checkpoint_error(tmp_path, name, schema, arrays, match):
+    path = tmp_path / f"{name}.npz"
+    if schema is None:
+        np.savez(path, **{_SCHEMA_KEY: np.arange(3)})
+    else:
+        _craft(path, schema, **arrays)
+    with pytest.raises(CheckpointError, match=match) as info:
+        tg.load(path)
+    assert f"{name}.npz" in str(info.value)
+
+
+def test_a_file_that_is_not_an_npz_is_not_a_checkpoint(tmp_path):
+    readme = tmp_path / "x.npz"
+    readme.write_text("# tinygrad_cnn\n\nA small autograd engine.\n")
+    with pytest.raises(CheckpointError, match="is not a checkpoint: it is not an .npz file") as info:
+        tg.load(readme)
+    assert "pickle" not in str(info.value)
+    (tmp_path / "empty.npz").write_bytes(b"")
+    with pytest.raises(CheckpointError, match="not an .npz file"):
+        tg.load(tmp_path / "empty.npz")
+    (tmp_path / "folder.npz").mkdir()
+    with pytest.raises(CheckpointError, match="not a regular file"):
+        tg.load(tmp_path / "folder.npz")
+
+
+def test_save_refuses_what_load_would_refuse(tmp_path):
+    nested: list = []
+    for _ in range(MAX_DEPTH + 5):
+        nested = [nested]
+    with pytest.raises(ValueError, match="nested more than"):
+        tg.save({"x": nested}, tmp_path / "deep.npz")
+    cycle: list = []
+    cycle.append(cycle)
+    with pytest.raises(ValueError, match="nested more than"):
+        tg.save(cycle, tmp_path / "cycle.npz")
+    assert not any(tmp_path.iterdir())
+    ok: list = []
+    for _ in range(MAX_DEPTH - 1):
+        ok = [ok]
+    tg.save({"x": ok}, tmp_path / "ok.npz")
+    assert tg.load(tmp_path / "ok.npz") == {"x": ok}
+
+
+# --------------------------------------------------------------------------- fuzzing
+def _reference_file():
+    """A small checkpoint of every kind of entry, and what loading it must give."""
+    buf = io.BytesIO()
+    obj = {"w": Tensor(np.arange(6, dtype=np.float32).reshape(2, 3)), "i": np.arange(3),
+           "s": np.array(["ab", "c"]), "f": 0.1, "n": None, "b": True, "t": (1, "x"),
+           "l": [Tensor(np.ones(2)), {"k": -2.5}], 7: "int key"}
+    arrays: dict = {}
+    from tinygrad_cnn.serialization import _encode
+
+    schema = {"format": "tinygrad_cnn-checkpoint", "version": 1,
+              "root": _encode(obj, arrays, "obj")}
+    np.savez(buf, **{_SCHEMA_KEY: np.array(json.dumps(schema))}, **arrays)
+    return buf.getvalue(), obj
+
+
+_REFERENCE, _REFERENCE_OBJ = _reference_file()
+
+
+def _equal(a, b):
+    if isinstance(a, Tensor):
+        return isinstance(b, Tensor) and a.dtype == b.dtype and np.array_equal(a.numpy(), b.numpy())
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b)
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_equal, a, b))
+    return type(a) is type(b) and a == b
+
+
+def _load_bytes(data):
+    """Load ``data`` as a file: either exactly the reference object, or a CheckpointError --
+    never another exception and never a silently different value."""
+    fd, name = tempfile.mkstemp(suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        try:
+            back = tg.load(name)
+        except CheckpointError as exc:
+            assert name in str(exc)
+            return None
+        assert _equal(_REFERENCE_OBJ, back), back
+        return back
+    finally:
+        os.unlink(name)
+
+
+def test_the_fuzz_reference_round_trips():
+    assert _load_bytes(_REFERENCE) is not None
+
+
+@given(st.integers(0, len(_REFERENCE) - 1))
+@settings(max_examples=150)
+def test_fuzz_truncated_files(cut):
+    _load_bytes(_REFERENCE[:cut])
+
+
+@given(st.lists(st.tuples(st.integers(0, len(_REFERENCE) - 1), st.integers(0, 7)),
+                min_size=1, max_size=4))
+@settings(max_examples=300)
+def test_fuzz_bit_flips(flips):
+    data = bytearray(_REFERENCE)
+    for pos, bit in flips:
+        data[pos] ^= 1 << bit
+    _load_bytes(bytes(data))
+
+
+@given(st.integers(0, len(_REFERENCE) - 1), st.binary(min_size=1, max_size=40),
+       st.sampled_from(["replace", "insert", "delete"]))
+@settings(max_examples=300)
+def test_fuzz_mutated_files(pos, chunk, how):
+    data = _REFERENCE
+    if how == "replace":
+        data = data[:pos] + chunk + data[pos + len(chunk):]
+    elif how == "insert":
+        data = data[:pos] + chunk + data[pos:]
+    else:
+        data = data[:pos] + data[pos + len(chunk):]
+    _load_bytes(data)
+
+
+_KINDS = ["tensor", "array", "dict", "list", "tuple", "float", "format"]
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.floats(allow_nan=False) |
+    st.sampled_from(["a0", "a1", "a2", "a9", "1.5", "x", _SCHEMA_KEY]),
+    lambda children: (
+        # mostly the schema's own shape, {kind: value}, with values of every type
+        st.dictionaries(st.sampled_from(_KINDS), children, min_size=1, max_size=1)
+        | st.dictionaries(st.sampled_from(_KINDS), st.lists(st.lists(children, max_size=3),
+                                                             max_size=3), min_size=1, max_size=1)
+        | st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from(_KINDS), children, min_size=2, max_size=3)),
+    max_leaves=25)
+
+
+@given(_json, st.booleans())
+@settings(max_examples=300)
+def test_fuzz_crafted_schemas(root, with_pickle):
+    """Any JSON as the root (valid CRCs, real arrays, sometimes a pickled one): a value or a
+    CheckpointError, nothing else."""
+    buf = io.BytesIO()
+    pickled = {"a2": np.array([object()], dtype=object)} if with_pickle else {}
+    np.savez(buf, **{_SCHEMA_KEY: np.array(json.dumps(_schema(root)))}, a0=np.arange(3.0),
+             a1=np.array(["x"]), **pickled)
+    fd, name = tempfile.mkstemp(suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(buf.getvalue())
+        try:
+            tg.load(name)
+        except CheckpointError:
+            pass
+    finally:
+        os.unlink(name)
+
+
+# ------------------------------------------------------------- permissions and parts
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_save_honours_the_umask_like_np_savez(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        tg.save({"x": 1}, tmp_path / "ours.npz")
+        np.savez(tmp_path / "numpy.npz", x=np.ones(1))
+    finally:
+        os.umask(old)
+    ours, theirs = ((tmp_path / n).stat().st_mode & 0o7777 for n in ("ours.npz", "numpy.npz"))
+    assert ours == theirs == 0o666 & ~umask
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_save_keeps_an_existing_files_permissions(tmp_path):
+    path = tmp_path / "ck.npz"
+    tg.save({"x": 1}, path)
+    for mode in (0o644, 0o640, 0o600):
+        path.chmod(mode)
+        old = os.umask(0o077)
+        try:
+            tg.save({"x": 2}, path)
+        finally:
+            os.umask(old)
+        assert path.stat().st_mode & 0o7777 == mode and tg.load(path) == {"x": 2}
+
+
+def test_save_through_a_symlink_replaces_its_target(tmp_path):
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "ck.npz"
+    tg.save({"x": 1}, target)
+    link = tmp_path / "link.npz"
+    link.symlink_to(target)
+    tg.save({"x": 2}, link)
+    assert link.is_symlink() and tg.load(target) == {"x": 2}
+
+
+def _dead_pid():
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_stale_parts_are_removed_at_the_next_save(tmp_path):
+    path = tmp_path / "ck.npz"
+    dead, alive = _dead_pid(), os.getpid()
+    stale = tmp_path / f".ck.npz.{dead}.0123abcd.part"
+    live = tmp_path / f".ck.npz.{alive}.0123abcd.part"  # another thread of ours may write it
+    legacy_old, legacy_new = tmp_path / ".ck.npz.k2j4_x9a.part", tmp_path / ".ck.npz.zz99aa00.part"
+    other = tmp_path / f".ck.npz.1.{dead}.0123abcd.part"  # a part of "ck.npz.1", not ours
+    unrelated = [tmp_path / "ck.npz.bak", tmp_path / f".other.npz.{dead}.0123abcd.part", other]
+    for p in [stale, live, legacy_old, legacy_new, *unrelated]:
+        p.write_bytes(b"x" * 100)
+    hour_ago = time.time() - 2 * LEGACY_PART_AGE
+    os.utime(legacy_old, (hour_ago, hour_ago))
+    tg.save({"x": 1}, path)
+    left = {p.name for p in tmp_path.iterdir()}
+    assert left == {"ck.npz", live.name, legacy_new.name} | {p.name for p in unrelated}
+    assert remove_stale_parts(path) == []
+
+
+_SAVER = """
+import sys
+import numpy as np
+import tinygrad_cnn as tg
+state = {"w": tg.Tensor(np.random.default_rng(0).standard_normal(1_000_000).astype(np.float32))}
+print("ready", flush=True)
+i = 0
+while True:
+    i += 1
+    state["epoch"] = i
+    tg.save(state, sys.argv[1])
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
+def test_sigkill_during_saves_leaves_a_loadable_file_and_no_parts_after_the_next_save(tmp_path):
+    """A process saving a 4 MB checkpoint over and over is SIGKILLed 12 times, at random moments:
+    each time the file is a whole checkpoint, and the next save removes every part left behind
+    (before: 30 kills left 21 parts the size of the checkpoint, forever)."""
+    path = tmp_path / "ck.npz"
+    rng = np.random.default_rng(0)
+    parts_seen, epochs = 0, []
+    for _ in range(12):
+        proc = subprocess.Popen([sys.executable, "-c", _SAVER, str(path)], stdout=subprocess.PIPE,
+                                text=True)
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(float(rng.uniform(0.05, 0.25)))
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        parts = [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+        parts_seen = max(parts_seen, len(parts))
+        if path.exists():
+            state = tg.load(path)
+            assert state["w"].shape == (1_000_000,)
+            epochs.append(state["epoch"])
+    assert epochs and parts_seen >= 1  # the kills did land mid-save
+    tg.save({"epoch": 0}, path)
+    assert [p.name for p in tmp_path.iterdir()] == ["ck.npz"]

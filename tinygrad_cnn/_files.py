@@ -2,27 +2,115 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-import tempfile
+import re
+import secrets
+import stat
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
+
+# ".NAME.PID.RANDOM.part": the writer's process id tells a stale part from one being written
+_PART = re.compile(r"(\d+)\.[0-9a-f]{8}")
+_LEGACY_PART = re.compile(r"[A-Za-z0-9_]{8}")  # tempfile.mkstemp's names, before process ids
+LEGACY_PART_AGE = 3600.0  # seconds after which such a part is surely abandoned
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # another thread of this process may be writing it
+    if os.name != "posix":
+        return True  # no cheap, safe check: keep it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists, under another user
+        return True
+    return True
+
+
+def remove_stale_parts(path: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporary files that writers of ``path`` killed mid-write (SIGKILL, power loss)
+    left beside it: ``.NAME.PID.XXXXXXXX.part`` whose process no longer runs, and parts of the old
+    ``.NAME.XXXXXXXX.part`` form older than an hour. Returns what was removed."""
+    path = Path(path)
+    prefix = f".{path.name}."
+    removed = []
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(prefix) and name.endswith(".part")):
+            continue
+        middle = name[len(prefix):-len(".part")]
+        if (m := _PART.fullmatch(middle)) is not None:
+            stale = not _process_alive(int(m.group(1)))
+        elif _LEGACY_PART.fullmatch(middle):
+            try:
+                stale = time.time() - entry.stat(follow_symlinks=False).st_mtime > LEGACY_PART_AGE
+            except OSError:
+                continue
+        else:
+            continue
+        if stale and entry.is_file(follow_symlinks=False):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> Path:
     """Call ``write(file)`` on a temporary file beside ``path``, flush it to disk, then rename it
     over ``path``. On any error or interruption the temporary file is removed and ``path`` keeps
-    its previous content."""
+    its previous content; temporaries that killed writers left behind are removed first.
+
+    The new file gets the permissions ``open(path, "wb")`` would give it: those of the file it
+    replaces, or ``0o666`` less the umask for a new one. A symlink at ``path`` is followed: the
+    file it points to is replaced, the link stays."""
     path = Path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    remove_stale_parts(path)
     try:
+        mode: int | None = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = None  # os.open below applies the umask to 0o666
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | \
+        getattr(os, "O_CLOEXEC", 0)
+    fd = -1
+    try:
+        fd = os.open(tmp, flags, 0o666)
+        if mode is not None and hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
+            fd = -1  # the file object owns it now
             write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if fd >= 0:
+            os.close(fd)
+        tmp.unlink(missing_ok=True)
         raise
+    _fsync_folder(path.parent)
     return path
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX; elsewhere a no-op)."""
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,19 +1,29 @@
 """``save(obj, path)`` / ``load(path)``: checkpoints as ``.npz`` files that never hold pickles.
 
-What can be saved: nested dicts (string keys), lists and tuples of tensors, numpy arrays, numbers,
-strings, booleans and ``None`` -- a model's ``state_dict()``, an optimizer's, an epoch counter.
-Arrays go into the archive as ``a0``, ``a1``, ...; the nesting and the small values go into one JSON
-entry. Loading uses ``numpy.load(allow_pickle=False)``, so a file that holds pickled objects is
-refused instead of run.
+What can be saved: nested dicts (string or int keys), lists and tuples of tensors, numpy arrays,
+numbers, strings, booleans and ``None`` -- a model's ``state_dict()``, an optimizer's, an epoch
+counter -- nested at most ``MAX_DEPTH`` deep. Arrays go into the archive as ``a0``, ``a1``, ...;
+the nesting and the small values go into one JSON entry.
 
 A save writes a temporary file in the target's folder, flushes it to disk and renames it over the
-target: an interrupted save (Ctrl-C, a crash, a full disk) leaves the previous file intact.
+target: an interrupted save (Ctrl-C, a crash, a full disk) leaves the previous file intact, and a
+writer killed outright leaves a ``.NAME.PID.XXXXXXXX.part`` that the next save to the same path
+removes. The file gets the permissions ``numpy.savez`` would give it (an existing file's, or the
+umask's).
+
+Loading reads every entry in full, so the zip's CRC-32 catches a flipped bit anywhere; arrays are
+read with ``allow_pickle=False``, so a file that holds pickled objects is refused instead of run;
+and every entry of the JSON is checked against what ``save`` writes. Anything else -- a truncated
+or corrupt file, a file that is not an ``.npz`` at all, a crafted schema -- raises
+:class:`CheckpointError` naming the file.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import struct
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -26,20 +36,25 @@ from tinygrad_cnn.tensor import Tensor
 
 FORMAT = "tinygrad_cnn-checkpoint"
 VERSION = 1
+MAX_DEPTH = 64  # containers inside containers; deeper is refused by save and by load
 _SCHEMA_KEY = "__tinygrad_cnn__"
+_ARRAY_KINDS = "biufU"  # what an "array" entry may hold; a "tensor" entry holds "biuf"
 
 
 class CheckpointError(ValueError):
     """A file is not a readable tinygrad_cnn checkpoint."""
 
 
-def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str) -> Any:
+def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0) -> Any:
+    if depth > MAX_DEPTH:
+        raise ValueError(f"save: {where} is nested more than {MAX_DEPTH} containers deep (a "
+                         "container that holds itself?)")
     if isinstance(obj, Tensor):
         key = f"a{len(arrays)}"
         arrays[key] = to_numpy(obj.data)
         return {"tensor": key}
     if isinstance(obj, np.ndarray):
-        if obj.dtype.kind not in "biufU":
+        if obj.dtype.kind not in _ARRAY_KINDS:
             raise TypeError(f"save: {where} is an array of dtype {obj.dtype}, which cannot be "
                             "stored without pickle")
         key = f"a{len(arrays)}"
@@ -55,31 +70,92 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str) -> Any:
         for k in obj:
             if not isinstance(k, (str, int)):
                 raise TypeError(f"save: {where} has a key {k!r}; keys must be str or int")
-        return {"dict": [[k, _encode(v, arrays, f"{where}[{k!r}]")] for k, v in obj.items()]}
+        return {"dict": [[k, _encode(v, arrays, f"{where}[{k!r}]", depth + 1)]
+                         for k, v in obj.items()]}
     if isinstance(obj, (list, tuple)):
         kind = "list" if isinstance(obj, list) else "tuple"
-        return {kind: [_encode(v, arrays, f"{where}[{i}]") for i, v in enumerate(obj)]}
+        return {kind: [_encode(v, arrays, f"{where}[{i}]", depth + 1) for i, v in enumerate(obj)]}
     raise TypeError(f"save: {where} is a {type(obj).__name__}; checkpoints hold tensors, arrays, "
                     "numbers, strings, None and dicts/lists/tuples of them")
 
 
-def _decode(node: Any, archive: Any) -> Any:
-    if not isinstance(node, dict):
-        return node
-    (kind, value), = node.items()
-    if kind == "tensor":
-        return Tensor(archive[value])
-    if kind == "array":
-        return archive[value]
-    if kind == "float":
-        return float(value)
-    if kind == "dict":
-        return {k: _decode(v, archive) for k, v in value}
-    if kind == "list":
-        return [_decode(v, archive) for v in value]
-    if kind == "tuple":
-        return tuple(_decode(v, archive) for v in value)
-    raise CheckpointError(f"unknown entry kind {kind!r}")
+class _Reader:
+    """The decoder of one checkpoint: checks every JSON node against what :func:`_encode` writes
+    and reads each array entry (at most once) from the zip."""
+
+    def __init__(self, zf: zipfile.ZipFile, members: dict[str, str], path: Path) -> None:
+        self.zf, self.members, self.path = zf, members, path
+        self.used: set[str] = set()
+
+    def fail(self, where: str, what: str) -> CheckpointError:
+        return CheckpointError(f"{self.path} is not a valid checkpoint: {where} {what}")
+
+    def array(self, key: Any, where: str, kinds: str) -> np.ndarray:
+        if not isinstance(key, str) or key not in self.members or key == _SCHEMA_KEY:
+            raise self.fail(where, f"refers to an array entry {key!r} that the file does not have")
+        if key in self.used:
+            raise self.fail(where, f"refers to array entry {key!r} a second time")
+        self.used.add(key)
+        arr = _read_array(self.zf, self.members[key])
+        if arr.dtype.kind not in kinds:
+            raise self.fail(where, f"holds an array of dtype {arr.dtype} (expected one of kinds "
+                            f"{kinds!r}: bool, int, uint, float{', str' if 'U' in kinds else ''})")
+        return arr
+
+    def decode(self, node: Any, where: str = "root", depth: int = 0) -> Any:
+        if node is None or isinstance(node, (bool, int, str)):
+            return node
+        if depth > MAX_DEPTH:
+            raise self.fail(where, f"is nested more than {MAX_DEPTH} containers deep")
+        if not isinstance(node, dict) or len(node) != 1:
+            raise self.fail(where, f"is {_describe(node)}, not a value save() writes")
+        ((kind, value),) = node.items()
+        if kind == "tensor":
+            arr = self.array(value, where, "biuf")
+            try:
+                return Tensor(arr)
+            except (TypeError, ValueError) as exc:
+                raise self.fail(where, f"cannot be a tensor ({exc})") from None
+        if kind == "array":
+            return self.array(value, where, _ARRAY_KINDS)
+        if kind == "float":
+            if isinstance(value, str):
+                try:
+                    return float(value)
+                except ValueError:
+                    pass
+            raise self.fail(where, f"holds {value!r}, not a float written as text")
+        if kind in ("list", "tuple"):
+            if not isinstance(value, list):
+                raise self.fail(where, f"is a {kind} of {_describe(value)}, not a JSON list")
+            items = [self.decode(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value)]
+            return items if kind == "list" else tuple(items)
+        if kind == "dict":
+            if not isinstance(value, list):
+                raise self.fail(where, f"is a dict of {_describe(value)}, not a JSON list of pairs")
+            out = {}
+            for i, pair in enumerate(value):
+                if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], (str, int))
+                        and not isinstance(pair[0], bool)):
+                    raise self.fail(f"{where}[{i}]", f"is {_describe(pair)}, not a [key, value] "
+                                    "pair with a str or int key")
+                out[pair[0]] = self.decode(pair[1], f"{where}[{pair[0]!r}]", depth + 1)
+            return out
+        raise self.fail(where, f"has an unknown entry kind {kind!r}")
+
+
+def _describe(node: Any) -> str:
+    text = json.dumps(node)
+    return f"{type(node).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def _read_array(zf: zipfile.ZipFile, member: str) -> np.ndarray:
+    """One ``.npy`` entry, read in full (so that its CRC-32 is checked), without pickles."""
+    data = zf.read(member)
+    arr = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
+    if not isinstance(arr, np.ndarray):
+        raise ValueError(f"entry {member} is not an array")
+    return arr
 
 
 def save(obj: Any, path: str | os.PathLike[str]) -> None:
@@ -92,28 +168,57 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
 
 
 def load(path: str | os.PathLike[str]) -> Any:
-    """Read a checkpoint written by :func:`save`. Tensors come back as CPU tensors."""
+    """Read a checkpoint written by :func:`save`. Tensors come back as CPU tensors.
+
+    Raises ``FileNotFoundError`` when there is no file, and :class:`CheckpointError` (naming the
+    file and what is wrong) for anything that is not a checkpoint ``save`` wrote, however it was
+    broken or crafted."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"checkpoint not found: {path}")
+    if not path.is_file():
+        raise CheckpointError(f"{path} is not a checkpoint: it is a directory or another kind of "
+                              "file, not a regular file")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if _SCHEMA_KEY not in archive.files:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError as exc:
+        raise CheckpointError(f"{path} cannot be read: {exc.strerror or exc}") from None
+    if head[:2] != b"PK":
+        raise CheckpointError(f"{path} is not a checkpoint: it is not an .npz file (an .npz is a "
+                              f"zip archive, which starts with 'PK'; this file starts with {head!r})")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = {name[:-4] if name.endswith(".npy") else name: name for name in zf.namelist()}
+            if _SCHEMA_KEY not in members:
                 raise CheckpointError(f"{path} is an .npz file but not a tinygrad_cnn checkpoint "
                                       f"(it has no {_SCHEMA_KEY} entry)")
-            schema = json.loads(str(archive[_SCHEMA_KEY]))
+            text = _read_array(zf, members[_SCHEMA_KEY])
+            if text.dtype.kind != "U" or text.ndim != 0:
+                raise CheckpointError(f"{path} is not a valid checkpoint: its {_SCHEMA_KEY} entry "
+                                      f"is a {text.dtype} array of shape {text.shape}, not a string")
+            schema = json.loads(str(text))
+            if not isinstance(schema, dict):
+                raise CheckpointError(f"{path} is not a valid checkpoint: its schema is "
+                                      f"{_describe(schema)}, not a JSON object")
             if schema.get("format") != FORMAT or schema.get("version") != VERSION:
                 raise CheckpointError(f"{path}: unknown checkpoint format {schema.get('format')!r} "
-                                      f"version {schema.get('version')!r}")
-            return _decode(schema["root"], {k: archive[k] for k in archive.files
-                                             if k != _SCHEMA_KEY})
+                                      f"version {schema.get('version')!r} (this version of "
+                                      f"tinygrad_cnn reads {FORMAT!r} version {VERSION})")
+            if "root" not in schema:
+                raise CheckpointError(f"{path} is not a valid checkpoint: its schema has no root")
+            return _Reader(zf, members, path).decode(schema["root"])
     except CheckpointError:
         raise
+    except RecursionError:
+        raise CheckpointError(f"{path} is not a valid checkpoint: its schema is nested too deeply "
+                              "to read") from None
     except ValueError as exc:
         if "pickle" in str(exc):
             raise CheckpointError(f"{path} holds pickled objects; tinygrad_cnn refuses to load "
                                   "them (loading a pickle can run arbitrary code)") from None
         raise CheckpointError(f"{path} is not a valid checkpoint: {exc}") from None
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError, json.JSONDecodeError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, KeyError, IndexError,
+            NotImplementedError, RuntimeError, OverflowError, struct.error, MemoryError) as exc:
         raise CheckpointError(f"{path} is not a valid checkpoint (truncated, corrupt or not an "
                               f".npz file): {type(exc).__name__}: {exc}") from None

@@ -8,6 +8,7 @@ import gzip
 import http.server
 import shutil
 import threading
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +52,27 @@ def test_idx_errors_name_the_file(tmp_path, data, match):
     assert "bad.idx" in str(info.value)
 
 
+def test_corrupt_deflate_data_is_an_idx_error(tmp_path):
+    """Flipped bytes inside the compressed stream make zlib fail (not gzip's own checks): still an
+    IDXError naming the file."""
+    raw = (REPO_DATA / "t10k-labels-idx1-ubyte.gz").read_bytes()
+    hits = 0
+    for offset in range(40, len(raw) - 8, 211):
+        data = bytearray(raw)
+        data[offset] ^= 0x55
+        try:
+            gzip.decompress(bytes(data))
+            continue
+        except zlib.error:
+            hits += 1
+        except (OSError, EOFError):
+            pass
+        (tmp_path / "bad.gz").write_bytes(bytes(data))
+        with pytest.raises(IDXError, match="bad.gz: the gzip stream is corrupt"):
+            read_idx(tmp_path / "bad.gz")
+    assert hits >= 3  # the case the fix is about did occur
+
+
 def test_truncated_gzip_is_an_idx_error(tmp_path):
     raw = (REPO_DATA / "t10k-labels-idx1-ubyte.gz").read_bytes()
     (tmp_path / "t.gz").write_bytes(raw[: len(raw) // 2])
@@ -85,10 +107,31 @@ def isolated(tmp_path, monkeypatch):
 def test_search_order(monkeypatch, tmp_path):
     monkeypatch.setenv("TINYGRAD_CNN_DATA", str(tmp_path / "env"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    paths = mnist_module.search_path(tmp_path / "explicit")
-    assert paths[0] == tmp_path / "explicit" and paths[1] == tmp_path / "env"
-    assert paths[2] == Path.cwd() / "data" / "mnist" or paths[2].name == "mnist"
+    assert mnist_module.search_path(tmp_path / "explicit") == [tmp_path / "explicit"]
+    paths = mnist_module.search_path()
+    assert paths[0] == tmp_path / "env"
+    assert paths[1] == Path.cwd() / "data" / "mnist" or paths[1].name == "mnist"
     assert paths[-1] == tmp_path / "xdg" / "tinygrad_cnn" / "mnist"
+
+
+def test_an_explicit_root_is_used_or_refused_never_replaced(tmp_path, monkeypatch):
+    """The repository's files are on the default search path, but a root without the files is
+    not quietly swapped for them."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(FileNotFoundError) as info:
+        MNIST(empty, train=False, download=False)
+    assert str(empty) in str(info.value) and str(REPO_DATA) not in str(info.value)
+    with pytest.raises(FileNotFoundError):
+        MNIST(tmp_path / "missing", train=False, download=False)
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(NotADirectoryError, match="a_file is a file"):
+        MNIST(tmp_path / "a_file", train=False)
+    with _Server(REPO_DATA) as server:  # missing files are downloaded into the root itself
+        test = MNIST(empty, train=False, mirrors=(server.url,))
+    assert len(test) == 10000 and test.paths["labels"].parent == empty
+    assert not (tmp_path / "cache").exists()
 
 
 def test_corrupt_file_is_an_error_and_nothing_lands_in_the_cache(isolated):

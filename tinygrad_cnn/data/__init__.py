@@ -2,6 +2,7 @@
 
 from tinygrad_cnn.data.idx import IDXError, read_idx, write_idx
 from tinygrad_cnn.data.loader import DataLoader, Subset
-from tinygrad_cnn.data.mnist import MNIST, ChecksumError
+from tinygrad_cnn.data.mnist import MNIST, ChecksumError, DownloadError
 
-__all__ = ["MNIST", "ChecksumError", "DataLoader", "IDXError", "Subset", "read_idx", "write_idx"]
+__all__ = ["MNIST", "ChecksumError", "DataLoader", "DownloadError", "IDXError", "Subset", "read_idx",
+           "write_idx"]

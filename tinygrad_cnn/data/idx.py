@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import os
 import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -59,11 +60,14 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
         data = path.read_bytes()
     except FileNotFoundError:
         raise FileNotFoundError(f"IDX file not found: {path}") from None
+    except IsADirectoryError:
+        raise IDXError(f"{path} is a directory, not an IDX file") from None
     if path.suffix == ".gz" or data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise IDXError(f"{path}: the gzip stream is corrupt or truncated ({exc})") from None
+        except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
+            raise IDXError(f"{path}: the gzip stream is corrupt or truncated "
+                           f"({type(exc).__name__}: {exc})") from None
     return parse_idx(data, str(path))
 
 

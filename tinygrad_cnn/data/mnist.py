@@ -1,12 +1,14 @@
 """MNIST: the four original IDX files, checksum-verified, found locally or downloaded atomically.
 
-Where the files are looked for, in order: an explicit ``root``; ``$TINYGRAD_CNN_DATA``;
+Where the files are looked for: an explicit ``root`` is the only place -- files missing there are
+downloaded into it, never taken from elsewhere. Without one, in order: ``$TINYGRAD_CNN_DATA``;
 ``./data/mnist``; the ``data/mnist`` of the source checkout this package runs from (the repository
 ships the files there); the user cache ``~/.cache/tinygrad_cnn/mnist`` (``$XDG_CACHE_HOME`` is
-honoured). A file that is found but does not match its SHA-256 is an error naming the path -- it is
-never silently replaced. Files found nowhere are downloaded into the cache from the known mirrors:
-streamed into a temporary file next to the target, verified, and only then renamed into place, so
-an interrupted or wrong download leaves nothing behind.
+honoured), where files found nowhere are downloaded. A file that is found but does not match its
+SHA-256 is an error naming the path -- it is never silently replaced. Downloads come from the known
+mirrors (or ``$TINYGRAD_CNN_MNIST_MIRRORS``, comma-separated): streamed into a temporary file next
+to the target, verified, and only then renamed into place, so an interrupted or wrong download
+leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -48,6 +50,10 @@ class ChecksumError(ValueError):
     """A data file does not have the bytes it should."""
 
 
+class DownloadError(RuntimeError):
+    """No mirror served a data file with the right bytes."""
+
+
 def sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -62,10 +68,11 @@ def cache_dir() -> Path:
 
 
 def search_path(root: str | os.PathLike[str] | None = None) -> list[Path]:
-    """The folders searched for the MNIST files, in order."""
-    paths: list[Path] = []
+    """The folders searched for the MNIST files, in order: ``[root]`` alone when ``root`` is
+    given."""
     if root is not None:
-        paths.append(Path(root))
+        return [Path(root)]
+    paths: list[Path] = []
     if os.environ.get("TINYGRAD_CNN_DATA"):
         paths.append(Path(os.environ["TINYGRAD_CNN_DATA"]))
     paths.append(Path.cwd() / "data" / "mnist")
@@ -113,15 +120,19 @@ def download(name: str, digest: str, target_dir: Path, mirrors: tuple[str, ...] 
             return atomic_write(target_dir / name, fetch)
         except (OSError, urllib.error.URLError, ChecksumError, ValueError) as exc:
             errors.append(f"{url}: {exc}")
-    raise RuntimeError(f"could not download {name}; tried:\n  " + "\n  ".join(errors) +
+    raise DownloadError(f"could not download {name}; tried:\n  " + "\n  ".join(errors) +
                        f"\nPut the file into {target_dir} (or set TINYGRAD_CNN_DATA to a folder "
                        "that has it).")
 
 
 def locate(key: str, root: str | os.PathLike[str] | None = None, download_missing: bool = True,
            mirrors: tuple[str, ...] | None = None, progress: Progress | None = None) -> Path:
-    """The verified path of one of the four files (``"train-images"``, ...)."""
+    """The verified path of one of the four files (``"train-images"``, ...): in ``root`` when it is
+    given (downloaded into it when missing), else the first found on :func:`search_path`
+    (downloaded into the cache when missing)."""
     name, digest = FILES[key]
+    if root is not None and Path(root).exists() and not Path(root).is_dir():
+        raise NotADirectoryError(f"MNIST root {root} is a file, not a folder")
     folders = search_path(root)
     for folder in folders:
         candidate = folder / name
@@ -129,10 +140,11 @@ def locate(key: str, root: str | os.PathLike[str] | None = None, download_missin
             return _verified(candidate, digest)
     if not download_missing:
         raise FileNotFoundError(f"{name} is not in any of: " + ", ".join(map(str, folders)))
-    env_mirrors = os.environ.get("TINYGRAD_CNN_MNIST_MIRRORS")
+    env_mirrors = os.environ.get("TINYGRAD_CNN_MNIST_MIRRORS", "").strip()
     if mirrors is None:
-        mirrors = tuple(env_mirrors.split(",")) if env_mirrors else MIRRORS
-    return download(name, digest, cache_dir(), mirrors, progress)
+        mirrors = tuple(m.strip() for m in env_mirrors.split(",") if m.strip()) or MIRRORS
+    return download(name, digest, Path(root) if root is not None else cache_dir(), mirrors,
+                    progress)
 
 
 class MNIST:

@@ -1,8 +1,12 @@
-"""The command line: train learns, evaluate agrees, resume continues exactly, a killed or
-interrupted run leaves its last checkpoint loadable, --help everywhere."""
+"""The command line: train learns, evaluate agrees, resume continues exactly (and says what it does
+with changed arguments), a killed or interrupted run leaves its last checkpoint loadable and says
+the truth about it, every bad invocation is one ``error:`` line with exit status 2 and leaves
+nothing behind, --help everywhere names every default."""
 
 from __future__ import annotations
 
+import argparse
+import math
 import os
 import signal
 import subprocess
@@ -14,13 +18,16 @@ import numpy as np
 import pytest
 
 import tinygrad_cnn as tg
+from tinygrad_cnn import cli, optim
+from tinygrad_cnn.backend import is_available
+from tinygrad_cnn.models import MODELS, LeNet5
 
 DATA = str(Path(__file__).resolve().parents[1] / "data" / "mnist")
 
 
-def cli(*args, timeout=300, check=True):
-    proc = subprocess.run([sys.executable, "-m", "tinygrad_cnn", *args], capture_output=True,
-                          text=True, timeout=timeout)
+def cli_run(*args, timeout=300, check=True, cwd=None):
+    proc = subprocess.run([sys.executable, "-m", "tinygrad_cnn", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, cwd=cwd)
     if check and proc.returncode != 0:
         raise AssertionError(f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
     return proc
@@ -31,39 +38,60 @@ def last_accuracy(text):
     return float(line.rsplit("test accuracy:", 1)[1].split()[0])
 
 
+def weights(path):
+    return {k: v.numpy() for k, v in tg.load(path)["model"].items()}
+
+
+def assert_same_weights(a, b):
+    wa, wb = weights(a), weights(b)
+    assert wa.keys() == wb.keys()
+    for k in wa:
+        np.testing.assert_array_equal(wa[k], wb[k], err_msg=k)
+
+
 def test_train_learns_and_evaluate_agrees(tmp_path):
     ck = tmp_path / "ck.npz"
-    out = cli("train", "--epochs", "1", "--limit", "2000", "--data-dir", DATA, "--out", str(ck))
+    out = cli_run("train", "--epochs", "1", "--limit", "2000", "--data-dir", DATA, "--out", ck)
     acc = last_accuracy(out.stdout)
     assert acc > 0.3, out.stdout  # chance is 0.1; 2000 images at batch 64 are 32 steps
     assert "epoch 1/1" in out.stderr and "img/s" in out.stderr  # the progress bar
-    ev = cli("evaluate", "--checkpoint", str(ck), "--data-dir", DATA)
+    assert "training lenet5 on 2,000 MNIST images" in out.stdout  # the banner names the model
+    ev = cli_run("evaluate", "--checkpoint", ck, "--data-dir", DATA)
     assert ev.stdout.strip().splitlines()[-1] == f"test accuracy: {acc:.4f}"
+    assert "(lenet5, epoch 1)" in ev.stdout
     state = tg.load(ck)
-    assert state["epoch"] == 1 and set(state) >= {"model", "optimizer", "epoch"}
+    assert state["epoch"] == 1 and set(state) >= {"model", "optimizer", "scheduler", "epoch"}
+    assert state["config"]["model"] == "lenet5" and state["config"]["limit"] == 2000
+    assert oct(ck.stat().st_mode & 0o777) == oct(0o666 & ~_umask())  # as np.savez would
+
+
+def _umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def test_resume_continues_exactly_like_an_uninterrupted_run(tmp_path):
     common = ["--epochs", "2", "--limit", "3000", "--data-dir", DATA]
-    cli("train", *common, "--out", str(tmp_path / "straight.npz"))
+    cli_run("train", *common, "--out", tmp_path / "straight.npz")
     proc, ck = _start_training(tmp_path, epochs="2", wait=0.0)  # killed right after epoch 1
     proc.kill()
     proc.communicate()
     assert tg.load(ck)["epoch"] == 1
-    out = cli("train", *common, "--out", str(ck), "--resume", str(ck))
+    out = cli_run("train", *common, "--out", ck, "--resume", ck)
     assert "resumed from" in out.stdout and "after epoch 1" in out.stdout
+    assert "changed on resume" not in out.stdout
     assert "epoch 2:" in out.stdout and "epoch 1:" not in out.stdout
     a, b = tg.load(tmp_path / "straight.npz"), tg.load(ck)
     assert a["epoch"] == b["epoch"] == 2
-    for k in a["model"]:
-        np.testing.assert_array_equal(a["model"][k].numpy(), b["model"][k].numpy(), err_msg=k)
+    assert_same_weights(tmp_path / "straight.npz", ck)
     assert a["test_accuracy"] == b["test_accuracy"]
 
 
-def _start_training(tmp_path, epochs="4", wait=0.5):
+def _start_training(tmp_path, epochs="4", wait=0.5, extra=(), limit="3000"):
     ck = tmp_path / "ck.npz"
     proc = subprocess.Popen([sys.executable, "-m", "tinygrad_cnn", "train", "--epochs", epochs,
-                             "--limit", "3000", "--data-dir", DATA, "--out", str(ck)],
+                             "--limit", limit, "--data-dir", DATA, "--out", str(ck), *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 240
     while not ck.exists():
@@ -80,8 +108,6 @@ def test_killed_mid_epoch_leaves_last_checkpoint_loadable(tmp_path):
     proc.communicate()
     state = tg.load(ck)
     assert state["epoch"] >= 1
-    from tinygrad_cnn.models import LeNet5
-
     model = LeNet5()
     model.load_state_dict(state["model"])
 
@@ -92,17 +118,314 @@ def test_ctrl_c_stops_cleanly(tmp_path):
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, (out, err)
-    assert "interrupted during epoch" in err and "is intact" in err and "Traceback" not in err
-    assert tg.load(ck)["epoch"] >= 1
+    assert "interrupted during epoch" in err and "Traceback" not in err
+    epoch = tg.load(ck)["epoch"]
+    assert f"the checkpoint of epoch {epoch} at {ck} is intact" in err
+    assert f"--resume {ck}" in err
 
 
-@pytest.mark.parametrize("command", ["train", "evaluate", "draw", "demo"])
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT delivery")
+def test_ctrl_c_during_a_resume_to_another_file_tells_the_truth(tmp_path, checkpoints):
+    """--resume A --out B, interrupted before B was written: B does not exist, A is intact."""
+    a, b = checkpoints["sgd"], tmp_path / "b.npz"
+    before = a.read_bytes()
+    proc = subprocess.Popen([sys.executable, "-m", "tinygrad_cnn", "train", "--resume", str(a),
+                             "--out", str(b), "--epochs", "5", "--limit", "30000",
+                             "--data-dir", DATA], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    for line in proc.stdout:  # the banner comes right before the first epoch starts
+        if line.startswith("training "):
+            break
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, (out, err)
+    assert not b.exists() and a.read_bytes() == before
+    assert f"nothing was written to {b}" in err and f"{a} still holds epoch 1, intact" in err
+    assert "is intact. Continue with" not in err and "Traceback" not in err
+
+
+def test_help_names_every_default():
+    parser = cli.build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(subparsers.choices) == {"train", "evaluate", "draw", "demo"}
+    for name, sub in subparsers.choices.items():
+        for action in sub._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help and "default" in action.help, (name, action.dest, action.help)
+    for choice in subparsers._choices_actions:  # the top-level list of commands
+        assert choice.help
+
+
+@pytest.mark.parametrize("command", [None, "train", "evaluate", "draw", "demo"])
 def test_help(command):
-    out = cli(command, "--help")
-    assert "usage:" in out.stdout and command in out.stdout
+    out = cli_run(*([command] if command else []), "--help")
+    assert "usage:" in out.stdout and (command or "COMMAND") in out.stdout
+    assert "default" in out.stdout or command is None
+
+
+def test_model_choices_come_from_the_registry(monkeypatch):
+    monkeypatch.setitem(MODELS, "tiny", LeNet5)
+    for command in ("train", "evaluate"):
+        with pytest.raises(SystemExit):
+            cli.main([command, "--help"])
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert "tiny" in sub.choices["train"].format_help()
+    assert sub.choices["train"].parse_args(["--model", "tiny"]).model == "tiny"
+
+
+# ------------------------------------------------------------------ bad invocations
+def _save_like_train(path, optimizer="sgd", drop=(), config=None, epoch=1):
+    """A checkpoint with the structure `train` writes (``drop``: entries to leave out)."""
+    tg.manual_seed(0)
+    model = LeNet5()
+    opt = (optim.SGD(model.parameters(), lr=0.02, momentum=0.9, weight_decay=5e-4)
+           if optimizer == "sgd" else optim.Adam(model.parameters(), lr=1e-3))
+    x = tg.Tensor(np.random.default_rng(0).standard_normal((4, 1, 28, 28)).astype(np.float32))
+    tg.nn.functional.cross_entropy(model(x), np.arange(4)).backward()
+    opt.step()
+    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=3)
+    sched.step()
+    cfg = {"model": "lenet5", "epochs": 3, "batch_size": 64, "optimizer": optimizer,
+           "lr": opt.param_groups[0]["initial_lr"], "seed": 0, "limit": 500}
+    cfg.update(config or {})
+    state = {"model": model.state_dict(), "optimizer": opt.state_dict(),
+             "scheduler": sched.state_dict(), "epoch": epoch, "test_accuracy": 0.5,
+             "config": {k: v for k, v in cfg.items() if v is not ...}}
+    for key in drop:
+        state.pop(key)
+    tg.save(state, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    """Files the bad invocations point at: real `train` checkpoints and crafted ones."""
+    kit = tmp_path_factory.mktemp("kit")
+    for optimizer in ("sgd", "adam"):
+        cli_run("train", "--epochs", "1", "--limit", "64", "--optimizer", optimizer,
+                "--data-dir", DATA, "--out", kit / f"{optimizer}.npz")
+    _save_like_train(kit / "no_model_entry.npz", config={"model": ...})
+    _save_like_train(kit / "other_model.npz", config={"model": "vgg16"})
+    _save_like_train(kit / "no_scheduler.npz", drop=("scheduler",))
+    _save_like_train(kit / "bad_config.npz", config={"batch_size": "abc"})
+    tg.save({"model": LeNet5().state_dict()}, kit / "weights_only.npz")
+    state = tg.load(kit / "sgd.npz")
+    state["model"]["conv1.weight"] = tg.zeros(3, 3)
+    tg.save(state, kit / "bad_shape.npz")
+    (kit / "readme.npz").write_text("# tinygrad_cnn\nA README renamed to .npz\n")
+    (kit / "notes.txt").write_text("my notes, not a checkpoint\n")
+    (kit / "a_file").write_text("a regular file\n")
+    (kit / "a_dir").mkdir()
+    return {p.stem: p for p in kit.iterdir()} | {"kit": kit}
+
+
+def _snapshot(*folders):
+    return {(str(p), p.stat().st_size, p.stat().st_mtime_ns, p.stat().st_mode)
+            for folder in folders for p in Path(folder).rglob("*")}
+
+
+# (arguments, the flag the error line must name, pieces of what it accepts, |-separated)
+BAD = [
+    (["train", "--epochs", "0"], "--epochs", "integer >= 1"),
+    (["train", "--epochs", "2.5"], "--epochs", "integer >= 1"),
+    (["train", "--epochs"], "--epochs", "expected one argument"),
+    (["train", "--lr", "-1"], "--lr", "number > 0"),
+    (["train", "--lr", "nan"], "--lr", "number > 0"),
+    (["train", "--lr", "0"], "--lr", "number > 0"),
+    (["train", "--device", "tpu"], "--device", "cpu, cuda"),
+    (["train", "--batch-size", "0"], "--batch-size", "integer >= 1"),
+    (["train", "--limit", "0"], "--limit", "integer >= 1"),
+    (["train", "--limit", "-5"], "--limit", "integer >= 1"),
+    (["train", "--seed", "-1"], "--seed", "integer >= 0"),
+    (["train", "--optimizer", "rmsprop"], "--optimizer", "choose from|sgd|adam"),
+    (["train", "--model", "vgg16"], "--model", "choose from|lenet5"),
+    (["train", "--out", "{a_file}/x.npz"], "--out", "a path in a folder"),
+    (["train", "--out", "{a_file}/sub/x.npz"], "--out", "a path in a folder"),
+    (["train", "--out", "{a_dir}"], "--out", "a file path"),
+    (["train", "--out", "/proc/x.npz"], "--out", "writable folder"),
+    (["train", "--out", "{notes}"], "--out", "a new path or an existing checkpoint"),
+    (["train", "--data-dir", "{kit}/missing"], "--data-dir", "folder with the MNIST"),
+    (["train", "--data-dir", "{a_file}"], "--data-dir", "folder with the MNIST"),
+    (["train", "--resume", "{kit}/missing.npz"], "--resume", "checkpoint written by `train`"),
+    (["train", "--resume", "{readme}"], "--resume", "not an .npz file"),
+    (["train", "--resume", "{no_model_entry}"], "--resume", "no 'model' entry"),
+    (["train", "--resume", "{other_model}"], "--resume", "known: lenet5"),
+    (["train", "--resume", "{no_scheduler}"], "--resume", "written by `train`"),
+    (["train", "--resume", "{weights_only}"], "--resume", "no 'model' entry"),
+    (["train", "--resume", "{bad_config}"], "--resume", "written by `train`"),
+    (["train", "--resume", "{bad_shape}"], "--resume", "do not fit"),
+    (["train", "--resume", "{sgd}", "--optimizer", "adam"], "--optimizer", "--optimizer sgd"),
+    (["train", "--resume", "{adam}", "--optimizer", "sgd"], "--optimizer", "--optimizer adam"),
+    (["train", "--resume", "{sgd}", "--out", "{notes}"], "--out", "existing checkpoint"),
+    (["evaluate", "--checkpoint", "{no_model_entry}"], "--checkpoint", "no 'model' entry"),
+    (["evaluate", "--checkpoint", "{other_model}"], "--checkpoint", "known: lenet5"),
+    (["evaluate", "--checkpoint", "{bad_shape}"], "--checkpoint", "do not fit"),
+    (["evaluate", "--checkpoint", "{readme}"], "--checkpoint", "not an .npz file"),
+    (["evaluate", "--checkpoint", "{kit}/missing.npz"], "--checkpoint", "written by `train`"),
+    (["evaluate", "--batch-size", "0"], "--batch-size", "integer >= 1"),
+    (["evaluate", "--device", "tpu"], "--device", "cpu, cuda"),
+    (["draw", "-o", "graph.bmp"], "--output", ".svg, .png"),
+    (["draw", "-o", "{a_dir}"], "--output", ".svg, .png"),
+    (["draw", "-o", "{a_file}/g.dot"], "--output", "a path in a folder"),
+    (["draw", "--batch", "0"], "--batch", "integer from 1 to"),
+    (["draw", "--batch", "100000000"], "--batch", "integer from 1 to"),
+    (["draw", "--max-nodes", "0"], "--max-nodes", "integer >= 1"),
+    (["draw", "--model", "vgg16"], "--model", "choose from|lenet5"),
+    (["demo", "--steps", "0"], "--steps", "integer >= 1"),
+    (["demo", "--seed", "x"], "--seed", "integer >= 0"),
+]
+
+
+@pytest.mark.parametrize("argv, flag, accepts", BAD, ids=[" ".join(b[0]) for b in BAD])
+def test_bad_invocation_is_one_error_line(tmp_path, checkpoints, argv, flag, accepts):
+    argv = [a.format(**checkpoints) for a in argv]
+    before = _snapshot(tmp_path, checkpoints["kit"])
+    proc = cli_run(*argv, check=False, cwd=tmp_path, timeout=120)  # cwd: the default outputs
+    errors = [line for line in proc.stderr.splitlines() if "error:" in line]
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert len(errors) == 1, proc.stderr
+    assert f"argument {flag}" in errors[0] or f"/{flag}" in errors[0], errors[0]
+    assert all(piece in errors[0] for piece in accepts.split("|")), errors[0]
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    assert _snapshot(tmp_path, checkpoints["kit"]) == before  # nothing written, nothing left
+
+
+def test_cuda_without_a_gpu_is_an_error_before_any_work(tmp_path):
+    if is_available("cuda"):
+        out = cli_run("train", "--device", "cuda", "--epochs", "0", check=False, cwd=tmp_path)
+        assert out.returncode == 2 and "--epochs" in out.stderr  # the device itself was fine
+        return
+    out = cli_run("train", "--device", "cuda", check=False, cwd=tmp_path)
+    assert out.returncode == 2 and "argument --device: device 'cuda' is not available" in out.stderr
+    assert "Traceback" not in out.stderr and not any(tmp_path.iterdir())
+
+
+def test_draw_text_suffix(tmp_path):
+    """.txt is the text drawing where viz has one, and a clean error where it does not."""
+    from tinygrad_cnn import viz
+
+    out = cli_run("draw", "-o", tmp_path / "graph.txt", check=False)
+    if hasattr(viz, "text"):
+        assert out.returncode == 0, out.stderr
+        assert (tmp_path / "graph.txt").read_text().strip()
+    else:
+        assert out.returncode == 2 and "Traceback" not in out.stderr
+        assert "argument -o/--output" in out.stderr and ".dot" in out.stderr
+        assert not any(tmp_path.iterdir())
+
+
+def test_draw_dot_writes_the_file(tmp_path):
+    out = cli_run("draw", "-o", tmp_path / "sub" / "g.dot", "--batch", "1")
+    assert (tmp_path / "sub" / "g.dot").read_text().startswith("digraph")
+    assert "wrote" in out.stdout
+
+
+def test_demo_runs():
+    out = cli_run("demo", "--steps", "50")
+    assert "final loss" in out.stdout
+
+
+def test_evaluate_refuses_another_model_and_uses_the_checkpoints_own(tmp_path, monkeypatch,
+                                                                      capsys):
+    """In-process, with a second model registered: the checkpoint's model is built, a --model
+    that differs is refused naming both."""
+    from tinygrad_cnn import nn
+
+    class Tiny(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(28 * 28, 10)
+
+        def forward(self, x):
+            return self.fc(x.flatten(1))
+
+    monkeypatch.setitem(MODELS, "tiny", Tiny)
+    tiny = Tiny()
+    tg.save({"model": tiny.state_dict(), "epoch": 1, "config": {"model": "tiny"}},
+            tmp_path / "tiny.npz")
+    with pytest.raises(SystemExit) as info:
+        cli.main(["evaluate", "--checkpoint", str(tmp_path / "tiny.npz"), "--model", "lenet5"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --model" in err and "holds a tiny model, not lenet5" in err
+    assert cli.main(["evaluate", "--checkpoint", str(tmp_path / "tiny.npz"), "--data-dir", DATA,
+                     "--batch-size", "5000"]) == 0
+    out = capsys.readouterr().out
+    assert "(tiny, epoch 1)" in out and 0.0 <= last_accuracy(out) <= 1.0
 
 
 def test_missing_checkpoint_is_a_clear_error(tmp_path):
-    out = cli("evaluate", "--checkpoint", str(tmp_path / "none.npz"), check=False)
-    assert out.returncode == 1 and "checkpoint not found" in out.stderr
+    out = cli_run("evaluate", "--checkpoint", tmp_path / "none.npz", check=False)
+    assert out.returncode == 2 and "checkpoint not found" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+# ---------------------------------------------------------------------- resume rules
+def test_resume_defaults_out_to_the_resumed_file(tmp_path, checkpoints):
+    ck = tmp_path / "run.npz"
+    ck.write_bytes(checkpoints["sgd"].read_bytes())
+    out = cli_run("train", "--epochs", "2", "--resume", ck, "--data-dir", DATA, cwd=tmp_path)
+    assert f"checkpoints to {ck}" in out.stdout
+    assert tg.load(ck)["epoch"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.npz"]  # no checkpoints/ folder
+
+
+def test_extending_a_finished_run_keeps_learning(tmp_path):
+    """--epochs 1, then --epochs 2 --resume: the schedule is stretched, so epoch 2 learns -- at
+    exactly the rate of a run planned for 2 epochs (whose epoch 1 has the same rate, the base),
+    so the result is bit-identical to that run. Then --epochs 4: epoch 3 at the stretched rate."""
+    common = ["--limit", "640", "--data-dir", DATA]
+    cli_run("train", "--epochs", "2", *common, "--out", tmp_path / "straight.npz")
+    ck = tmp_path / "ck.npz"
+    cli_run("train", "--epochs", "1", *common, "--out", ck)
+    first = weights(ck)
+    out = cli_run("train", "--epochs", "2", "--resume", ck)  # the rest from the checkpoint
+    assert "changed on resume: --epochs 1 -> 2 (the cosine schedule now ends at epoch 2)" \
+        in out.stdout
+    assert "epoch 2 at 0.01)" in out.stdout  # 0.02 * (1 + cos(pi / 2)) / 2
+    assert any(not np.array_equal(first[k], v) for k, v in weights(ck).items())
+    assert_same_weights(tmp_path / "straight.npz", ck)
+    out = cli_run("train", "--epochs", "4", "--resume", ck)
+    rate = 0.02 * (1 + math.cos(math.pi * 2 / 4)) / 2
+    assert f"epoch 3 at {rate:.4g})" in out.stdout and "epoch 3:" in out.stdout
+    state = tg.load(ck)
+    assert state["epoch"] == 4 and state["config"]["epochs"] == 4
+    assert state["scheduler"]["T_max"] == 4 and state["config"]["limit"] == 640
+
+
+def test_resume_honours_a_new_lr_and_batch_size_and_says_so(tmp_path, checkpoints):
+    ck = tmp_path / "ck.npz"
+    ck.write_bytes(checkpoints["sgd"].read_bytes())
+    out = cli_run("train", "--resume", ck, "--epochs", "2", "--lr", "0.005", "--batch-size",
+                  "32", "--data-dir", DATA)
+    assert "--lr 0.02 -> 0.005" in out.stdout and "--batch-size 64 -> 32" in out.stdout
+    assert "sgd lr 0.005" in out.stdout and "batch 32" in out.stdout
+    state = tg.load(ck)
+    assert state["config"]["lr"] == 0.005 and state["config"]["batch_size"] == 32
+    assert state["config"]["optimizer"] == "sgd"
+    assert state["scheduler"]["base_lrs"] == [0.005]
+    group = state["optimizer"]["param_groups"][0]
+    assert group["initial_lr"] == 0.005 and group["weight_decay"] == 5e-4
+    assert group["lr"] == 0.0  # the end of a 2-epoch cosine schedule
+    assert "64 MNIST images" in out.stdout  # --limit came from the checkpoint
+
+
+def test_resume_keeps_the_checkpoints_optimizer(tmp_path, checkpoints):
+    ck = tmp_path / "ck.npz"
+    ck.write_bytes(checkpoints["adam"].read_bytes())
+    out = cli_run("train", "--resume", ck, "--epochs", "2", "--data-dir", DATA)
+    assert "adam lr 0.001" in out.stdout
+    state = tg.load(ck)
+    assert state["config"]["optimizer"] == "adam" and state["config"]["lr"] == 0.001
+    assert all(s["step"] == 2 for s in state["optimizer"]["state"].values())  # 1 step per epoch
+    assert set(state["optimizer"]["param_groups"][0]) >= {"betas", "eps"}
+
+
+def test_resume_with_nothing_left_to_do_writes_nothing(tmp_path, checkpoints):
+    before = checkpoints["sgd"].read_bytes()
+    out = cli_run("train", "--resume", checkpoints["sgd"], "--epochs", "1", cwd=tmp_path)
+    assert "nothing to do" in out.stdout and checkpoints["sgd"].read_bytes() == before
+    assert not any(tmp_path.iterdir())

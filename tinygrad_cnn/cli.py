@@ -1,28 +1,52 @@
 """The command line: ``python -m tinygrad_cnn train | evaluate | draw | demo``.
 
-All output of the package goes through this module (the library itself never prints).
+All output of the package goes through this module (the library itself never prints): results
+on stdout through :func:`_say`, progress and problems on stderr.
+
+Exit status: 0 done; 2 an invocation that cannot work -- a bad argument, an output path that
+cannot be written, a checkpoint that does not fit -- reported as one ``error:`` line (argparse's
+convention) before any data is loaded and before any file is written; 1 a failure while working
+(a download, a full disk); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
-DEFAULT_CHECKPOINT = "checkpoints/lenet5.npz"
+PROG = "python -m tinygrad_cnn"
+DEFAULT_MODEL = "lenet5"
+DEFAULT_CHECKPOINT = f"checkpoints/{DEFAULT_MODEL}.npz"
+TRAIN_DEFAULTS: dict[str, Any] = {"model": DEFAULT_MODEL, "epochs": 3, "batch_size": 64,
+                                  "optimizer": "sgd", "lr": None, "seed": 0, "limit": None}
+DEFAULT_LR = {"sgd": 0.02, "adam": 1e-3}
+OPTIMIZERS = ("sgd", "adam")
+DRAW_SUFFIXES = (".svg", ".png", ".pdf", ".jpg", ".jpeg", ".dot", ".gv")  # + .txt with viz.text
+MAX_DRAW_BATCH = 1024
+
+
+def _say(*lines: str, stream: TextIO | None = None) -> None:
+    """The one place the command line writes its messages (stdout unless told otherwise)."""
+    stream = stream or sys.stdout
+    for line in lines:
+        stream.write(line + "\n")
+    stream.flush()
 
 
 class ProgressBar:
     """One line per epoch, redrawn in place on a terminal; a line every 10% otherwise."""
 
-    def __init__(self, label: str, stream: TextIO = sys.stderr, width: int = 28) -> None:
-        self.label, self.stream, self.width = label, stream, width
-        self.tty = stream.isatty()
+    def __init__(self, label: str, stream: TextIO | None = None, width: int = 28) -> None:
+        self.label, self.stream, self.width = label, stream or sys.stderr, width
+        self.tty = self.stream.isatty()
         self.last_tenth = -1
 
     def update(self, step: int, steps: int, loss: float, rate: float) -> None:
@@ -41,117 +65,452 @@ class ProgressBar:
             self.stream.flush()
 
 
-def _build(args: argparse.Namespace, model: Any) -> tuple[Any, Any]:
-    from tinygrad_cnn import optim
+class WorkError(Exception):
+    """A failure while working (not the invocation's fault): ``error:`` and exit status 1."""
 
-    if args.optimizer == "sgd":
-        opt = optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=5e-4)
-    else:
-        opt = optim.Adam(model.parameters(), lr=args.lr)
-    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(args.epochs, 1))
-    return opt, sched
+
+# ------------------------------------------------------------------------- argument types
+def _int_range(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    accepts = (f"an integer >= {minimum}" if maximum is None
+               else f"an integer from {minimum} to {maximum}")
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except (TypeError, ValueError):
+            raise argparse.ArgumentTypeError(f"expected {accepts}, got {text!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"expected {accepts}, got {text!r}")
+        return value
+
+    parse.accepts = accepts  # type: ignore[attr-defined]
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+    return value
+
+
+_positive_float.accepts = "a finite number > 0"  # type: ignore[attr-defined]
+
+
+def _device(text: str) -> str:
+    from tinygrad_cnn.backend import DEVICES, normalize_device
+
+    try:
+        return normalize_device(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(DEVICES)} (or cuda:N), got "
+                                         f"{text!r}") from None
+
+
+_positive = _int_range(1)
+_non_negative = _int_range(0)
+
+
+# ------------------------------------------------------------------- checks before work
+def _usage(args: argparse.Namespace, message: str) -> NoReturn:
+    """One ``error:`` line under the subcommand's usage, exit status 2 (argparse's way)."""
+    args.parser.error(message)
+    raise AssertionError("unreachable")  # parser.error exits
+
+
+def _check_device(args: argparse.Namespace) -> None:
+    from tinygrad_cnn.backend import DeviceUnavailableError, get_module
+
+    try:
+        get_module(args.device)
+    except DeviceUnavailableError as exc:
+        _usage(args, f"argument --device: {exc}")
+
+
+def _check_data_dir(args: argparse.Namespace) -> None:
+    """An explicit ``--data-dir`` is used or refused, never replaced by other folders."""
+    if args.data_dir is None:
+        return
+    path = Path(args.data_dir)
+    if not path.exists():
+        _usage(args, f"argument --data-dir: {path} does not exist; expected a folder with the "
+               "MNIST .gz files (or an empty one to download them into), or leave --data-dir out "
+               "to use the default places")
+    if not path.is_dir():
+        _usage(args, f"argument --data-dir: {path} is not a folder; expected a folder with the "
+               "MNIST .gz files")
+
+
+def _nearest_existing(path: Path) -> Path:
+    for parent in path.parents:
+        if parent.exists() or parent.is_symlink():
+            return parent
+    return Path(".")
+
+
+def _check_output(args: argparse.Namespace, flag: str, path: Path,
+                  overwrite: Callable[[Path], str | None] | None = None) -> None:
+    """Refuse an output path that cannot be written, before any work: a directory, a path under
+    a regular file, an unwritable folder. ``overwrite(path)`` says why an existing file must not be
+    replaced (``None``: it may be). Missing folders are fine (the first write creates them)."""
+    if path.is_dir():
+        _usage(args, f"argument {flag}: {path} is a directory; expected a file path such as "
+               f"{path / 'out.npz'}")
+    if path.exists() and not path.is_file():
+        _usage(args, f"argument {flag}: {path} exists and is not a regular file; expected a file "
+               "path")
+    folder = _nearest_existing(path)
+    if not folder.is_dir():
+        _usage(args, f"argument {flag}: {folder} is a file, so {path} cannot be created under it; "
+               "expected a path in a folder")
+    try:  # the truth about writability (permissions, read-only mounts, /proc) is to try
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".tinygrad_cnn-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        _usage(args, f"argument {flag}: cannot write to folder {folder} "
+               f"({exc.strerror or exc}); expected a path in a writable folder")
+    if overwrite is not None and path.is_file():
+        reason = overwrite(path)
+        if reason:
+            _usage(args, f"argument {flag}: {reason}")
+
+
+def _not_a_checkpoint(path: Path) -> str | None:
+    """Why an existing file at ``--out`` must not be overwritten: it is not a tinygrad_cnn
+    checkpoint (a user's own file would be lost)."""
+    import zipfile
+
+    from tinygrad_cnn.serialization import _SCHEMA_KEY
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            if f"{_SCHEMA_KEY}.npy" in zf.namelist():
+                return None
+    except (OSError, zipfile.BadZipFile, ValueError):
+        pass
+    return (f"{path} exists and is not a tinygrad_cnn checkpoint; refusing to overwrite it. "
+            "Expected a new path or an existing checkpoint")
+
+
+def _load_checkpoint(args: argparse.Namespace, flag: str, path: str) -> dict[str, Any]:
+    """A checkpoint written by ``train``: a dict with ``model`` weights and a ``config`` that
+    names a known model. Anything else is a usage error naming what was found."""
+    import tinygrad_cnn as tg
+    from tinygrad_cnn.models import MODELS
+
+    try:
+        state = tg.load(path)
+    except FileNotFoundError:
+        _usage(args, f"argument {flag}: checkpoint not found: {path}; expected a checkpoint "
+               "written by `train`")
+    except tg.CheckpointError as exc:
+        _usage(args, f"argument {flag}: {exc}")
+    if not isinstance(state, dict) or not isinstance(state.get("model"), dict):
+        found = sorted(map(str, state)) if isinstance(state, dict) else type(state).__name__
+        _usage(args, f"argument {flag}: {path} is a tinygrad_cnn file but not a training "
+               f"checkpoint (expected a dict with 'model' weights and a 'config'; found {found})")
+    config = state.get("config")
+    if not isinstance(config, dict) or "model" not in config:
+        found = sorted(map(str, config)) if isinstance(config, dict) else repr(config)
+        _usage(args, f"argument {flag}: {path} does not say which model it holds (its config has "
+               f"no 'model' entry; found {found}). Expected a checkpoint written by `train` of "
+               "this version")
+    name = config["model"]
+    if not isinstance(name, str) or name not in MODELS:
+        _usage(args, f"argument {flag}: {path} holds a model {name!r} that this version does not "
+               f"know (known: {', '.join(sorted(MODELS))})")
+    return state
+
+
+def _load_weights(args: argparse.Namespace, flag: str, path: str, model: Any,
+                  state: dict[str, Any]) -> None:
+    try:
+        model.load_state_dict(state["model"])
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, RuntimeError) as exc:
+        _usage(args, f"argument {flag}: the weights in {path} do not fit a "
+               f"{state['config']['model']} model: {exc}")
+
+
+# ------------------------------------------------------------------------------ train
+def _resolve_training(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any] | None,
+                                                         list[str]]:
+    """The settings of this run, the resumed checkpoint, and what changed on resume.
+
+    Not resuming: the arguments, with their defaults. Resuming: every setting left out comes
+    from the checkpoint's config; ``--model`` and ``--optimizer`` must agree with it (their
+    weights and state cannot change kind); a new ``--lr`` is honoured as the schedule's new base
+    rate, a new ``--epochs`` stretches or shrinks the cosine schedule to end there, and a new
+    ``--batch-size``, ``--seed`` or ``--limit`` applies from the next epoch."""
+    given = {k: getattr(args, k) for k in TRAIN_DEFAULTS if getattr(args, k) is not None}
+    if not args.resume:
+        settings = {**TRAIN_DEFAULTS, **given}
+        if settings["lr"] is None:
+            settings["lr"] = DEFAULT_LR[settings["optimizer"]]
+        return settings, None, []
+    state = _load_checkpoint(args, "--resume", args.resume)
+    config = state["config"]
+    for key in ("optimizer", "scheduler"):
+        if not isinstance(state.get(key), dict):
+            _usage(args, f"argument --resume: {args.resume} has no {key} state (found "
+                   f"{sorted(map(str, state))}), so training cannot continue from it; expected a "
+                   "checkpoint written by `train`")
+    epoch = state.get("epoch")
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        _usage(args, f"argument --resume: {args.resume} has epoch {epoch!r}; expected an integer "
+               ">= 0")
+    saved: dict[str, Any] = {}
+    checks: dict[str, Callable[[str], Any]] = {"epochs": _positive, "batch_size": _positive,
+                                               "lr": _positive_float, "seed": _non_negative,
+                                               "limit": _positive}
+    for key, default in TRAIN_DEFAULTS.items():
+        value = config.get(key, default)
+        ok = True
+        if key == "model":
+            ok = isinstance(value, str)
+        elif key == "optimizer":
+            ok = value in OPTIMIZERS
+        elif value is None:
+            ok = key in ("limit", "lr")
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            ok = False
+        else:
+            try:
+                checks[key](repr(value))
+            except argparse.ArgumentTypeError:
+                ok = False
+        if not ok:
+            _usage(args, f"argument --resume: {args.resume} has {key}={value!r} in its config, "
+                   "which is not a valid setting; expected a checkpoint written by `train`")
+        saved[key] = value
+    if saved["lr"] is None:
+        saved["lr"] = DEFAULT_LR[saved["optimizer"]]
+    for key in ("model", "optimizer"):
+        if key in given and given[key] != saved[key]:
+            what = ("its weights cannot become another model's" if key == "model" else
+                    "its optimizer state cannot continue as another optimizer's")
+            _usage(args, f"argument --{key}: {args.resume} was trained with --{key} {saved[key]}; "
+                   f"{what}. Leave --{key} out (or pass --{key} {saved[key]}) to resume it, or "
+                   "train anew without --resume")
+    settings = {**saved, **given}
+    changes = []
+    for key in ("epochs", "lr", "batch_size", "seed", "limit"):
+        if settings[key] != saved[key]:
+            flag = "--" + key.replace("_", "-")
+            old = saved[key] if saved[key] is not None else "all"
+            note = {"epochs": f" (the cosine schedule now ends at epoch {settings[key]})",
+                    "lr": " (the new base rate of the cosine schedule, at the same point in it)",
+                    "limit": "", "batch_size": "", "seed": " (the shuffling from now on)"}[key]
+            changes.append(f"{flag} {old} -> {settings[key]}{note}")
+    return settings, state, changes
 
 
 def _train(args: argparse.Namespace) -> int:
+    settings, state, changes = _resolve_training(args)
+    out = Path(args.out or args.resume or f"checkpoints/{settings['model']}.npz")
+    _check_output(args, "--out", out, overwrite=_not_a_checkpoint)
+    _check_device(args)
+    _check_data_dir(args)
+
     import numpy as np
 
     import tinygrad_cnn as tg
+    from tinygrad_cnn import optim
     from tinygrad_cnn.data import MNIST, DataLoader, Subset
-    from tinygrad_cnn.models import LeNet5
+    from tinygrad_cnn.models import MODELS
     from tinygrad_cnn.training import evaluate, train_epoch
 
-    if args.lr is None:
-        args.lr = 0.02 if args.optimizer == "sgd" else 1e-3
-    out = Path(args.out)
-    tg.manual_seed(args.seed)
-    model = LeNet5()
-    opt, sched = _build(args, model)
+    name, epochs, lr = settings["model"], settings["epochs"], settings["lr"]
+    tg.manual_seed(settings["seed"])
+    model = MODELS[name]()
+    if settings["optimizer"] == "sgd":
+        opt: Any = optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
+    else:
+        opt = optim.Adam(model.parameters(), lr=lr)
     start_epoch = 0
-    if args.resume:
-        state = tg.load(args.resume)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        sched.T_max = max(args.epochs, 1)  # anneal over the (possibly extended) total
-        start_epoch = int(state["epoch"])
-        print(f"resumed from {args.resume} after epoch {start_epoch}")
-        if start_epoch >= args.epochs:
-            print(f"nothing to do: the checkpoint already has {start_epoch} of {args.epochs} "
-                  "epochs (raise --epochs to train further)")
+    if state is not None:
+        _load_weights(args, "--resume", args.resume, model, state)
+        saved_groups = state["optimizer"].get("param_groups")
+        expected = set(opt.defaults)
+        if not isinstance(saved_groups, list) or not all(
+                isinstance(g, dict) and set(g) - {"params", "initial_lr"} == expected
+                for g in saved_groups):
+            _usage(args, f"argument --resume: the optimizer state in {args.resume} is not a "
+                   f"{settings['optimizer']} state (expected param_groups with "
+                   f"{', '.join(sorted(expected))})")
+        try:
+            opt.load_state_dict(state["optimizer"])
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError, RuntimeError) as exc:
+            _usage(args, f"argument --resume: the optimizer state in {args.resume} does not fit "
+                   f"{name}'s parameters: {exc}")
+        start_epoch = state["epoch"]
+    for group in opt.param_groups:  # the base rate of the schedule (a new --lr on resume too)
+        group["initial_lr"] = lr
+    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs, last_epoch=start_epoch - 1)
+    if state is not None:
+        saved_t_max = state["scheduler"].get("T_max")
+        _say(f"resumed from {args.resume} after epoch {start_epoch} ({name}, "
+             f"{settings['optimizer']}, base lr {lr:g}, a cosine schedule over {saved_t_max} "
+             "epochs)")
+        if changes:
+            _say("changed on resume: " + "; ".join(changes))
+        if start_epoch >= epochs:
+            _say(f"nothing to do: the checkpoint already has {start_epoch} of {epochs} epochs "
+                 "(raise --epochs to train further)")
             return 0
     if args.device != "cpu":
         model.to(args.device)
 
-    def report(name: str, done: int, total: int) -> None:
-        print(f"\rdownloading {name}: {done / 1e6:.1f} of {total / 1e6:.1f} MB", end="",
-              file=sys.stderr)
+    def report(file: str, done: int, total: int) -> None:
+        sys.stderr.write(f"\rdownloading {file}: {done / 1e6:.1f} of {total / 1e6:.1f} MB")
 
     train_set = MNIST(args.data_dir, train=True, progress=report)
     test_set = MNIST(args.data_dir, train=False, progress=report)
-    if args.limit:
-        train_set = Subset(train_set, np.arange(min(args.limit, len(train_set))))
-    train_loader = DataLoader(train_set, args.batch_size, shuffle=True, seed=args.seed)
+    if settings["limit"] is not None:
+        train_set = Subset(train_set, np.arange(min(settings["limit"], len(train_set))))
+    train_loader = DataLoader(train_set, settings["batch_size"], shuffle=True,
+                              seed=settings["seed"])
     train_loader.epoch = start_epoch  # the same shuffles as an uninterrupted run
     test_loader = DataLoader(test_set, 1000)
-    print(f"training LeNet-5 on {len(train_set):,} MNIST images, {args.epochs} epochs, batch "
-          f"{args.batch_size}, {args.optimizer} lr {args.lr}, device {args.device}; checkpoints "
-          f"to {out}")
+    _say(f"training {name} on {len(train_set):,} MNIST images, epochs {start_epoch + 1} to "
+         f"{epochs}, batch {settings['batch_size']}, {settings['optimizer']} lr {lr:g} "
+         f"(cosine-annealed to 0 at epoch {epochs}; epoch {start_epoch + 1} at "
+         f"{opt.param_groups[0]['lr']:.4g}), device {args.device}; checkpoints to {out}")
+    config = {**settings, "device": args.device, "data_dir": args.data_dir, "out": str(out),
+              "resume": args.resume}
     t_start = time.perf_counter()
-    epoch = start_epoch
+    epoch, saved_epoch, acc = start_epoch, None, math.nan
     try:
-        for epoch in range(start_epoch + 1, args.epochs + 1):
+        for epoch in range(start_epoch + 1, epochs + 1):
             t0 = time.perf_counter()
-            bar = ProgressBar(f"epoch {epoch}/{args.epochs}")
+            bar = ProgressBar(f"epoch {epoch}/{epochs}")
             loss = train_epoch(model, train_loader, opt, args.device, on_step=bar.update)
             sched.step()
             acc = evaluate(model, test_loader, args.device)
-            tg.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                     "scheduler": sched.state_dict(), "epoch": epoch, "test_accuracy": acc,
-                     "config": {k: v for k, v in vars(args).items() if k != "func"}}, out)
-            print(f"epoch {epoch}: train loss {loss:.4f}, test accuracy {acc:.4f} "
-                  f"({time.perf_counter() - t0:.1f} s); saved {out}")
+            try:
+                tg.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                         "scheduler": sched.state_dict(), "epoch": epoch, "test_accuracy": acc,
+                         "config": config}, out)
+            except OSError as exc:
+                kept = (f"{out} still holds epoch {saved_epoch}" if saved_epoch else
+                        f"{out} is unchanged")
+                raise WorkError(f"could not save the checkpoint of epoch {epoch} to {out}: "
+                                f"{exc.strerror or exc}; {kept}") from None
+            saved_epoch = epoch
+            _say(f"epoch {epoch}: train loss {loss:.4f}, test accuracy {acc:.4f} "
+                 f"({time.perf_counter() - t0:.1f} s); saved {out}")
     except KeyboardInterrupt:
-        done = epoch - 1
-        where = f"the checkpoint of epoch {done} at {out} is intact" if done > start_epoch or \
-            args.resume else "no checkpoint was written yet"
-        print(f"\ninterrupted during epoch {epoch}; {where}. Continue with --resume {out}",
-              file=sys.stderr)
+        _say("", f"interrupted during epoch {epoch}; "
+             + _interrupted_advice(args, out, saved_epoch, start_epoch), stream=sys.stderr)
         return 130
-    print(f"done in {time.perf_counter() - t_start:.1f} s; test accuracy: {acc:.4f}")
+    _say(f"done in {time.perf_counter() - t_start:.1f} s; test accuracy: {acc:.4f}")
     return 0
 
 
+def _interrupted_advice(args: argparse.Namespace, out: Path, saved_epoch: int | None,
+                        start_epoch: int) -> str:
+    extra = "".join(f" --{k.replace('_', '-')} {v}" for k, v in
+                    (("device", args.device if args.device != "cpu" else None),
+                     ("data_dir", args.data_dir)) if v is not None)
+    if saved_epoch is not None:
+        return (f"the checkpoint of epoch {saved_epoch} at {out} is intact. Continue with "
+                f"`{PROG} train --resume {out}{extra}`")
+    if args.resume:
+        same = Path(args.resume).resolve() == out.resolve()
+        where = "" if same else f"nothing was written to {out}; "
+        return (f"{where}{args.resume} still holds epoch {start_epoch}, intact. Continue by "
+                "running the same command again")
+    kept = f" ({out} keeps what it held before)" if out.exists() else ""
+    return f"no checkpoint was written yet{kept}. Start again by running the same command"
+
+
+# --------------------------------------------------------------------------- evaluate
 def _evaluate(args: argparse.Namespace) -> int:
-    import tinygrad_cnn as tg
+    path = args.checkpoint or f"checkpoints/{args.model or DEFAULT_MODEL}.npz"
+    state = _load_checkpoint(args, "--checkpoint", path)
+    found = state["config"]["model"]
+    if args.model is not None and args.model != found:
+        _usage(args, f"argument --model: {path} holds a {found} model, not {args.model}; leave "
+               "--model out to evaluate the checkpoint's own model")
+    _check_device(args)
+    _check_data_dir(args)
+
     from tinygrad_cnn.data import MNIST, DataLoader
-    from tinygrad_cnn.models import LeNet5
+    from tinygrad_cnn.models import MODELS
     from tinygrad_cnn.training import evaluate
 
-    state = tg.load(args.checkpoint)
-    model = LeNet5()
-    model.load_state_dict(state["model"])
+    model = MODELS[found]()
+    _load_weights(args, "--checkpoint", path, model, state)
     if args.device != "cpu":
         model.to(args.device)
     acc = evaluate(model, DataLoader(MNIST(args.data_dir, train=False), args.batch_size),
                    args.device)
-    print(f"checkpoint {args.checkpoint} (epoch {state.get('epoch', '?')})")
-    print(f"test accuracy: {acc:.4f}")
+    _say(f"checkpoint {path} ({found}, epoch {state.get('epoch', '?')})",
+         f"test accuracy: {acc:.4f}")
     return 0
+
+
+# ------------------------------------------------------------------------------- draw
+def _draw_suffixes() -> tuple[str, ...]:
+    from tinygrad_cnn import viz
+
+    return DRAW_SUFFIXES + ((".txt",) if hasattr(viz, "text") else ())
 
 
 def _draw(args: argparse.Namespace) -> int:
+    import shutil
+
+    path = Path(args.output)
+    suffixes = _draw_suffixes()
+    if path.suffix.lower() not in suffixes:
+        _usage(args, f"argument -o/--output: cannot write a drawing to {path.name!r}; the file "
+               f"name must end in one of {', '.join(suffixes)}")
+    _check_output(args, "-o/--output", path)
+    text_form = path.suffix.lower() in (".dot", ".gv", ".txt")
     from tinygrad_cnn import viz
 
+    if not text_form and shutil.which("dot") is None:
+        _usage(args, f"argument -o/--output: {path.suffix} needs Graphviz's `dot`, which is not "
+               f"installed ({viz.GraphvizNotFound()}); .dot needs no Graphviz")
+    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        path = viz.draw_model_to_file(args.model, args.output, backward=args.backward,
-                                      max_nodes=args.max_nodes, batch=args.batch)
+        if path.suffix.lower() == ".txt":
+            from tinygrad_cnn._files import atomic_write
+
+            text = viz.text(*_draw_tensors(args), backward=args.backward)  # type: ignore[attr-defined]
+            atomic_write(path, lambda f: f.write(text.encode()))
+        else:
+            path = viz.draw_model_to_file(args.model, path, backward=args.backward,
+                                          max_nodes=args.max_nodes, batch=args.batch)
     except viz.GraphvizNotFound as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"wrote {path}")
+        _usage(args, f"argument -o/--output: {exc}")
+    _say(f"wrote {path}")
     return 0
 
 
+def _draw_tensors(args: argparse.Namespace) -> list[Any]:
+    """The loss of ``--model`` on a sample batch (after a backward for ``--backward``)."""
+    import numpy as np
+
+    import tinygrad_cnn as tg
+    from tinygrad_cnn.models import MODELS
+    from tinygrad_cnn.nn import functional as F
+
+    tg.manual_seed(0)
+    model = MODELS[args.model]()
+    x = tg.Tensor(np.random.default_rng(0).standard_normal((args.batch, 1, 28, 28))
+                  .astype(np.float32), name="images")
+    loss = F.cross_entropy(model(x), np.arange(args.batch) % 10)
+    loss.name = "loss"
+    if args.backward:
+        loss.backward(retain_graph=True)
+    return [loss]
+
+
+# ------------------------------------------------------------------------------- demo
 def _demo(args: argparse.Namespace) -> int:
     """Fit a tiny tanh network to XOR with plain tensor expressions and backward()."""
     import tinygrad_cnn as tg
@@ -173,61 +532,108 @@ def _demo(args: argparse.Namespace) -> int:
             for p in (w1, b1, w2):
                 p.sub_(p.grad * 2.0)
         if step % max(args.steps // 5, 1) == 0:
-            print(f"step {step:4d}  loss {loss.item():.4f}")
-    print(f"final loss {loss.item():.4f}; predictions "
-          f"{[round(float(v), 3) for v in out.numpy().ravel()]}")
+            _say(f"step {step:4d}  loss {loss.item():.4f}")
+    assert loss is not None and out is not None  # --steps is >= 1
+    _say(f"final loss {loss.item():.4f}; predictions "
+         f"{[round(float(v), 3) for v in out.numpy().ravel()]}")
     return 0
 
 
+# ----------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m tinygrad_cnn",
-                                description="tinygrad_cnn: an autograd engine for CNNs, on numpy")
-    sub = p.add_subparsers(dest="command", required=True)
+    """The parser of ``python -m tinygrad_cnn``; every argument's help names its default."""
+    from tinygrad_cnn.models import MODELS
 
-    t = sub.add_parser("train", help="train LeNet-5 on MNIST",
-                       description="Train LeNet-5 on MNIST with a progress bar; after every epoch "
-                       "print the test accuracy and save a checkpoint (model, optimizer, epoch). "
-                       "Ctrl-C stops cleanly; --resume continues.")
-    t.add_argument("--epochs", type=int, default=3, help="total epochs (default 3)")
-    t.add_argument("--batch-size", type=int, default=64, help="default 64")
-    t.add_argument("--lr", type=float, default=None,
-                   help="learning rate (default 0.02 for sgd, 0.001 for adam), cosine-annealed")
-    t.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd",
-                   help="sgd (momentum 0.9, weight decay 5e-4) or adam (default sgd)")
-    t.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
-    t.add_argument("--data-dir", default=None, help="folder with the MNIST .gz files (default: "
-                   "$TINYGRAD_CNN_DATA, ./data/mnist, the cache; downloaded when missing)")
-    t.add_argument("--out", default=DEFAULT_CHECKPOINT, help=f"checkpoint (default "
-                   f"{DEFAULT_CHECKPOINT})")
-    t.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    t.add_argument("--limit", type=int, default=None, help="train on the first N images only")
-    t.add_argument("--resume", default=None, metavar="PATH", help="continue from a checkpoint")
-    t.set_defaults(func=_train)
+    models = sorted(MODELS)
+    p = argparse.ArgumentParser(prog=PROG, description="tinygrad_cnn: an autograd engine for "
+                                "CNNs, on numpy. Exit status: 0 done, 1 a failure while working, "
+                                "2 a bad invocation (one 'error:' line, before any work), "
+                                "130 interrupted.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                           help="one of train, evaluate, draw, demo (required; "
+                           f"`{PROG} COMMAND --help` for its arguments)")
+
+    t = sub.add_parser("train", help="train a model on MNIST",
+                       description="Train a model on MNIST with a progress bar; after every "
+                       "epoch print the test accuracy and save a checkpoint (model, optimizer, "
+                       "schedule, epoch, settings). Ctrl-C stops cleanly; --resume continues. "
+                       "Every argument and output path is checked before any data is loaded.")
+    t.add_argument("--model", choices=models, default=None,
+                   help=f"the model (default {DEFAULT_MODEL}; with --resume, the checkpoint's, "
+                   "and another one is refused)")
+    t.add_argument("--epochs", type=_positive, default=None, metavar="N",
+                   help="total epochs, an integer >= 1 (default 3; with --resume, the "
+                   "checkpoint's; a new value stretches or shrinks the cosine schedule to end "
+                   "there)")
+    t.add_argument("--batch-size", type=_positive, default=None, metavar="N",
+                   help="an integer >= 1 (default 64; with --resume, the checkpoint's)")
+    t.add_argument("--lr", type=_positive_float, default=None,
+                   help="base learning rate, > 0, cosine-annealed to 0 at the last epoch "
+                   f"(default {DEFAULT_LR['sgd']} for sgd, {DEFAULT_LR['adam']} for adam; with "
+                   "--resume, the checkpoint's; a new value becomes the schedule's base rate)")
+    t.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
+                   help="sgd (momentum 0.9, weight decay 5e-4) or adam (default sgd; with "
+                   "--resume, the checkpoint's, and another one is refused)")
+    t.add_argument("--device", type=_device, default="cpu",
+                   help="cpu or cuda (default cpu)")
+    t.add_argument("--data-dir", default=None, metavar="DIR",
+                   help="an existing folder with the MNIST .gz files; files missing there are "
+                   "downloaded into it (default: $TINYGRAD_CNN_DATA, ./data/mnist, the package's "
+                   "checkout, the cache, downloading into the cache)")
+    t.add_argument("--out", default=None, metavar="PATH",
+                   help=f"the checkpoint to write after every epoch (default "
+                   f"checkpoints/MODEL.npz, e.g. {DEFAULT_CHECKPOINT}; with --resume, the resumed "
+                   "file); an existing file there must be a checkpoint")
+    t.add_argument("--seed", type=_non_negative, default=None,
+                   help="random seed, an integer >= 0 (default 0; with --resume, the "
+                   "checkpoint's)")
+    t.add_argument("--limit", type=_positive, default=None, metavar="N",
+                   help="train on the first N images only, an integer >= 1 (default: all 60,000; "
+                   "with --resume, the checkpoint's)")
+    t.add_argument("--resume", default=None, metavar="PATH",
+                   help="continue from a checkpoint of `train` (default: none, a new run)")
+    t.set_defaults(func=_train, parser=t)
 
     e = sub.add_parser("evaluate", help="test accuracy of a checkpoint",
-                       description="Evaluate a LeNet-5 checkpoint on the MNIST test set; the last "
-                       "line is 'test accuracy: 0.9912' (a fraction).")
-    e.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help=f"default {DEFAULT_CHECKPOINT}")
-    e.add_argument("--data-dir", default=None)
-    e.add_argument("--batch-size", type=int, default=1000)
-    e.add_argument("--device", default="cpu")
-    e.set_defaults(func=_evaluate)
+                       description="Evaluate a checkpoint of `train` on the MNIST test set; the "
+                       "last line is 'test accuracy: 0.9912' (a fraction).")
+    e.add_argument("--checkpoint", default=None, metavar="PATH",
+                   help=f"the checkpoint (default checkpoints/MODEL.npz, e.g. "
+                   f"{DEFAULT_CHECKPOINT})")
+    e.add_argument("--model", choices=models, default=None,
+                   help="the model the checkpoint must hold (default: the one it names)")
+    e.add_argument("--data-dir", default=None, metavar="DIR",
+                   help="an existing folder with the MNIST .gz files (default: "
+                   "$TINYGRAD_CNN_DATA, ./data/mnist, the package's checkout, the cache)")
+    e.add_argument("--batch-size", type=_positive, default=1000, metavar="N",
+                   help="an integer >= 1 (default 1000)")
+    e.add_argument("--device", type=_device, default="cpu", help="cpu or cuda (default cpu)")
+    e.set_defaults(func=_evaluate, parser=e)
 
     d = sub.add_parser("draw", help="draw a model's forward or backward graph",
-                       description="Draw LeNet-5 on a sample batch with graphviz; the format "
-                       "comes from the file name (.svg, .png, .pdf, or .dot for the DOT text, "
-                       "which needs no Graphviz).")
-    d.add_argument("--model", default="lenet5", choices=("lenet5",))
-    d.add_argument("--backward", action="store_true", help="draw the backward graph")
-    d.add_argument("-o", "--output", default="lenet5.svg", help="output file (default lenet5.svg)")
-    d.add_argument("--max-nodes", type=int, default=None, help="keep at most this many nodes")
-    d.add_argument("--batch", type=int, default=2, help="sample batch size (default 2)")
-    d.set_defaults(func=_draw)
+                       description="Draw a model on a sample batch with Graphviz; the format "
+                       "comes from the file name (.svg, .png, .pdf, .jpg, or .dot/.gv for the DOT "
+                       "text, which needs no Graphviz).")
+    d.add_argument("--model", default="lenet5", choices=("lenet5",),
+                   help="the model (default lenet5)")
+    d.add_argument("--backward", action="store_true",
+                   help="draw the backward graph (default: the forward graph)")
+    d.add_argument("-o", "--output", default="lenet5.svg", metavar="PATH",
+                   help="output file; its suffix picks the format (default lenet5.svg)")
+    d.add_argument("--max-nodes", type=_positive, default=None, metavar="N",
+                   help="keep at most N nodes, an integer >= 1 (default: all)")
+    d.add_argument("--batch", type=_int_range(1, MAX_DRAW_BATCH), default=2, metavar="N",
+                   help=f"sample batch size, an integer from 1 to {MAX_DRAW_BATCH} (default 2)")
+    d.set_defaults(func=_draw, parser=d)
 
-    m = sub.add_parser("demo", help="fit a tiny network to XOR (a first look at the engine)")
-    m.add_argument("--steps", type=int, default=500)
-    m.add_argument("--seed", type=int, default=0)
-    m.set_defaults(func=_demo)
+    m = sub.add_parser("demo", help="fit a tiny network to XOR (a first look at the engine)",
+                       description="Fit a tiny tanh network to XOR with tensor expressions and "
+                       "backward().")
+    m.add_argument("--steps", type=_positive, default=500, metavar="N",
+                   help="gradient steps, an integer >= 1 (default 500)")
+    m.add_argument("--seed", type=_non_negative, default=0,
+                   help="random seed, an integer >= 0 (default 0)")
+    m.set_defaults(func=_demo, parser=m)
     return p
 
 
@@ -238,14 +644,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
+        _say("", "interrupted", stream=sys.stderr)
         return 130
-    except (FileNotFoundError, ValueError, RuntimeError) as exc:
-        from tinygrad_cnn.serialization import CheckpointError
-
-        if isinstance(exc, (FileNotFoundError, CheckpointError)) or type(exc).__module__.startswith(
+    except (WorkError, OSError, ValueError, RuntimeError) as exc:
+        if isinstance(exc, (WorkError, OSError)) or type(exc).__module__.startswith(
                 "tinygrad_cnn"):
-            print(f"error: {exc}", file=sys.stderr)
+            _say(f"{PROG} {args.command}: error: {exc}", stream=sys.stderr)
             return 1
         raise
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from tinygrad_cnn import nn
 from tinygrad_cnn.nn import functional as F
 from tinygrad_cnn.tensor import Tensor
@@ -29,3 +31,8 @@ class LeNet5(nn.Module):
         x = self.fc1(x).relu()
         x = self.fc2(x).relu()
         return self.fc3(x)  # (N, num_classes) logits
+
+
+# The models the command line knows, by the name ``--model`` takes and checkpoints record. Each
+# entry builds the model with its defaults for 28×28 MNIST digits and 10 classes.
+MODELS: dict[str, Callable[[], nn.Module]] = {"lenet5": LeNet5}

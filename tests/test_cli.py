@@ -78,7 +78,7 @@ def test_resume_continues_exactly_like_an_uninterrupted_run(tmp_path):
     proc.kill()
     proc.communicate()
     assert tg.load(ck)["epoch"] == 1
-    out = cli_run("train", *common, "--out", ck, "--resume", ck)
+    out = cli_run("train", "--resume", ck, "--data-dir", DATA)  # the rest from the checkpoint
     assert "resumed from" in out.stdout and "after epoch 1" in out.stdout
     assert "changed on resume" not in out.stdout
     assert "epoch 2:" in out.stdout and "epoch 1:" not in out.stdout
@@ -223,7 +223,10 @@ def checkpoints(tmp_path_factory):
 
 
 def _snapshot(*folders):
-    return {(str(p), p.stat().st_size, p.stat().st_mtime_ns, p.stat().st_mode)
+    """Every path under ``folders``, with size, mtime and mode for files (a folder's mtime moves
+    when a file is made and deleted in it, as the writability probe does)."""
+    return {(str(p),) + ((p.stat().st_size, p.stat().st_mtime_ns, p.stat().st_mode)
+                         if p.is_file() else ())
             for folder in folders for p in Path(folder).rglob("*")}
 
 
@@ -422,6 +425,22 @@ def test_resume_keeps_the_checkpoints_optimizer(tmp_path, checkpoints):
     assert state["config"]["optimizer"] == "adam" and state["config"]["lr"] == 0.001
     assert all(s["step"] == 2 for s in state["optimizer"]["state"].values())  # 1 step per epoch
     assert set(state["optimizer"]["param_groups"][0]) >= {"betas", "eps"}
+
+
+def test_a_new_run_does_not_overwrite_the_default_checkpoint_of_another(tmp_path, checkpoints):
+    (tmp_path / "checkpoints").mkdir()
+    ck = tmp_path / "checkpoints" / "lenet5.npz"
+    ck.write_bytes(checkpoints["sgd"].read_bytes())
+    before = _snapshot(tmp_path)
+    out = cli_run("train", "--epochs", "1", "--limit", "64", "--data-dir", DATA, check=False,
+                  cwd=tmp_path)
+    assert out.returncode == 2 and out.stdout == "" and "Traceback" not in out.stderr
+    assert "argument --out: the default checkpoint checkpoints/lenet5.npz already holds" \
+        in out.stderr and "--resume checkpoints/lenet5.npz" in out.stderr
+    assert _snapshot(tmp_path) == before
+    out = cli_run("train", "--epochs", "1", "--limit", "64", "--data-dir", DATA, "--out", ck,
+                  cwd=tmp_path)  # named explicitly: replaced
+    assert tg.load(ck)["config"]["limit"] == 64 and tg.load(ck)["config"]["resume"] is None
 
 
 def test_resume_with_nothing_left_to_do_writes_nothing(tmp_path, checkpoints):

@@ -311,6 +311,10 @@ def _resolve_training(args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
 def _train(args: argparse.Namespace) -> int:
     settings, state, changes = _resolve_training(args)
     out = Path(args.out or args.resume or f"checkpoints/{settings['model']}.npz")
+    if args.out is None and args.resume is None and out.is_file():
+        _usage(args, f"argument --out: the default checkpoint {out} already holds another run; "
+               f"continue it with --resume {out}, or pass --out PATH to choose where this run goes "
+               "(an existing checkpoint named there is replaced)")
     _check_output(args, "--out", out, overwrite=_not_a_checkpoint)
     _check_device(args)
     _check_data_dir(args)
@@ -582,8 +586,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "checkout, the cache, downloading into the cache)")
     t.add_argument("--out", default=None, metavar="PATH",
                    help=f"the checkpoint to write after every epoch (default "
-                   f"checkpoints/MODEL.npz, e.g. {DEFAULT_CHECKPOINT}; with --resume, the resumed "
-                   "file); an existing file there must be a checkpoint")
+                   f"checkpoints/MODEL.npz, e.g. {DEFAULT_CHECKPOINT}, which must not exist yet; "
+                   "with --resume, the resumed file); an existing file named here must be a "
+                   "checkpoint, and is replaced")
     t.add_argument("--seed", type=_non_negative, default=None,
                    help="random seed, an integer >= 0 (default 0; with --resume, the "
                    "checkpoint's)")

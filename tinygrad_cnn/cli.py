@@ -110,6 +110,12 @@ def _device(text: str) -> str:
                                          f"{text!r}") from None
 
 
+def _path(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a path, got {text!r}")
+    return text
+
+
 _positive = _int_range(1)
 _non_negative = _int_range(0)
 
@@ -580,11 +586,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "--resume, the checkpoint's, and another one is refused)")
     t.add_argument("--device", type=_device, default="cpu",
                    help="cpu or cuda (default cpu)")
-    t.add_argument("--data-dir", default=None, metavar="DIR",
+    t.add_argument("--data-dir", default=None, metavar="DIR", type=_path,
                    help="an existing folder with the MNIST .gz files; files missing there are "
                    "downloaded into it (default: $TINYGRAD_CNN_DATA, ./data/mnist, the package's "
                    "checkout, the cache, downloading into the cache)")
-    t.add_argument("--out", default=None, metavar="PATH",
+    t.add_argument("--out", default=None, metavar="PATH", type=_path,
                    help=f"the checkpoint to write after every epoch (default "
                    f"checkpoints/MODEL.npz, e.g. {DEFAULT_CHECKPOINT}, which must not exist yet; "
                    "with --resume, the resumed file); an existing file named here must be a "
@@ -595,19 +601,19 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--limit", type=_positive, default=None, metavar="N",
                    help="train on the first N images only, an integer >= 1 (default: all 60,000; "
                    "with --resume, the checkpoint's)")
-    t.add_argument("--resume", default=None, metavar="PATH",
+    t.add_argument("--resume", default=None, metavar="PATH", type=_path,
                    help="continue from a checkpoint of `train` (default: none, a new run)")
     t.set_defaults(func=_train, parser=t)
 
     e = sub.add_parser("evaluate", help="test accuracy of a checkpoint",
                        description="Evaluate a checkpoint of `train` on the MNIST test set; the "
                        "last line is 'test accuracy: 0.9912' (a fraction).")
-    e.add_argument("--checkpoint", default=None, metavar="PATH",
+    e.add_argument("--checkpoint", default=None, metavar="PATH", type=_path,
                    help=f"the checkpoint (default checkpoints/MODEL.npz, e.g. "
                    f"{DEFAULT_CHECKPOINT})")
     e.add_argument("--model", choices=models, default=None,
                    help="the model the checkpoint must hold (default: the one it names)")
-    e.add_argument("--data-dir", default=None, metavar="DIR",
+    e.add_argument("--data-dir", default=None, metavar="DIR", type=_path,
                    help="an existing folder with the MNIST .gz files (default: "
                    "$TINYGRAD_CNN_DATA, ./data/mnist, the package's checkout, the cache)")
     e.add_argument("--batch-size", type=_positive, default=1000, metavar="N",
@@ -623,7 +629,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the model (default lenet5)")
     d.add_argument("--backward", action="store_true",
                    help="draw the backward graph (default: the forward graph)")
-    d.add_argument("-o", "--output", default="lenet5.svg", metavar="PATH",
+    d.add_argument("-o", "--output", default="lenet5.svg", metavar="PATH", type=_path,
                    help="output file; its suffix picks the format (default lenet5.svg)")
     d.add_argument("--max-nodes", type=_positive, default=None, metavar="N",
                    help="keep at most N nodes, an integer >= 1 (default: all)")
@@ -651,6 +657,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say("", "interrupted", stream=sys.stderr)
         return 130
+    except MemoryError:
+        _say(f"{PROG} {args.command}: error: out of memory; try a smaller --batch-size",
+             stream=sys.stderr)
+        return 1
     except (WorkError, OSError, ValueError, RuntimeError) as exc:
         if isinstance(exc, (WorkError, OSError)) or type(exc).__module__.startswith(
                 "tinygrad_cnn"):

@@ -243,8 +243,8 @@ def _load_weights(args: argparse.Namespace, flag: str, path: str, model: Any,
 
 # ------------------------------------------------------------------------------ train
 def _resolve_training(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any] | None,
-                                                         list[str]]:
-    """The settings of this run, the resumed checkpoint, and what changed on resume.
+                                                         dict[str, Any], list[str]]:
+    """The settings of this run, the resumed checkpoint, its settings, and what changed on resume.
 
     Not resuming: the arguments, with their defaults. Resuming: every setting left out comes
     from the checkpoint's config; ``--model`` and ``--optimizer`` must agree with it (their
@@ -256,7 +256,7 @@ def _resolve_training(args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
         settings = {**TRAIN_DEFAULTS, **given}
         if settings["lr"] is None:
             settings["lr"] = DEFAULT_LR[settings["optimizer"]]
-        return settings, None, []
+        return settings, None, {}, []
     state = _load_checkpoint(args, "--resume", args.resume)
     config = state["config"]
     for key in ("optimizer", "scheduler"):
@@ -311,11 +311,11 @@ def _resolve_training(args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
                     "lr": " (the new base rate of the cosine schedule, at the same point in it)",
                     "limit": "", "batch_size": "", "seed": " (the shuffling from now on)"}[key]
             changes.append(f"{flag} {old} -> {settings[key]}{note}")
-    return settings, state, changes
+    return settings, state, saved, changes
 
 
 def _train(args: argparse.Namespace) -> int:
-    settings, state, changes = _resolve_training(args)
+    settings, state, saved, changes = _resolve_training(args)
     out = Path(args.out or args.resume or f"checkpoints/{settings['model']}.npz")
     if args.out is None and args.resume is None and out.is_file():
         _usage(args, f"argument --out: the default checkpoint {out} already holds another run; "
@@ -361,10 +361,8 @@ def _train(args: argparse.Namespace) -> int:
         group["initial_lr"] = lr
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs, last_epoch=start_epoch - 1)
     if state is not None:
-        saved_t_max = state["scheduler"].get("T_max")
-        _say(f"resumed from {args.resume} after epoch {start_epoch} ({name}, "
-             f"{settings['optimizer']}, base lr {lr:g}, a cosine schedule over {saved_t_max} "
-             "epochs)")
+        _say(f"resumed from {args.resume} after epoch {start_epoch} of {saved['epochs']} ({name}, "
+             f"{saved['optimizer']}, base lr {saved['lr']:g}, batch {saved['batch_size']})")
         if changes:
             _say("changed on resume: " + "; ".join(changes))
         if start_epoch >= epochs:

@@ -20,9 +20,8 @@ import ctypes
 import itertools
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -87,30 +86,45 @@ def _openblas() -> tuple[Any, Any] | None:
     return None
 
 
-@contextmanager
-def one_blas_thread() -> Iterator[None]:
-    """Hold OpenBLAS to one thread inside the block (a no-op where numpy has no OpenBLAS).
+class _OneBlasThread:
+    """The context manager :func:`one_blas_thread` returns (a class: a generator-based one costs
+    about a microsecond more per use, and a training step uses it a dozen times)."""
 
-    Blocks may nest and overlap across threads: the first one to open saves OpenBLAS's setting,
-    the last one to close restores it (saving and restoring per block would let two threads
-    restore each other's "1" and leave OpenBLAS on one thread for good)."""
-    global _holders, _saved_blas_threads
-    blas = _openblas()
-    if not blas:
-        yield
-        return
-    with _hold_lock:
-        if _holders == 0:
-            _saved_blas_threads = blas[1]()
-            blas[0](1)
-        _holders += 1
-    try:
-        yield
-    finally:
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        global _holders, _saved_blas_threads
+        blas = _openblas()
+        if not blas:
+            return
+        with _hold_lock:
+            if _holders == 0:
+                _saved_blas_threads = blas[1]()
+                blas[0](1)
+            _holders += 1
+
+    def __exit__(self, *exc: object) -> None:
+        global _holders
+        blas = _openblas()
+        if not blas:
+            return
         with _hold_lock:
             _holders -= 1
             if _holders == 0:
                 blas[0](_saved_blas_threads)
+
+
+_ONE_BLAS_THREAD = _OneBlasThread()
+
+
+def one_blas_thread() -> _OneBlasThread:
+    """Hold OpenBLAS to one thread inside the ``with`` block (a no-op where numpy has no
+    OpenBLAS).
+
+    Blocks may nest and overlap across threads: the first one to open saves OpenBLAS's setting,
+    the last one to close restores it (saving and restoring per block would let two threads
+    restore each other's "1" and leave OpenBLAS on one thread for good)."""
+    return _ONE_BLAS_THREAD
 
 
 def matmul(a: Any, b: Any, out: Any = None) -> Any:

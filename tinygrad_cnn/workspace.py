@@ -46,8 +46,8 @@ TRIM_BYTES = 64 << 20  # uncached or dropped bytes after which malloc's free mem
 MAX_SHAPES_REMEMBERED = 4096
 
 _Key = tuple[tuple[int, ...], np.dtype]
-_pool: dict[_Key, list[list[Any]]] = {}  # key -> [[buffer, request number of its last use], ...]
-_seen: dict[_Key, int] = {}  # key -> the request number of its last request
+# key -> [request number of the key's last request, [[buffer, request number of its last use], ...]]
+_slots: dict[_Key, list[Any]] = {}
 _lock = threading.Lock()
 _cached_bytes = 0
 _requests = 0
@@ -69,12 +69,18 @@ def empty(shape: tuple[int, ...], dtype: Any, xp: Any = np) -> Any:
     with _lock:
         _requests += 1
         now = _requests
-        last = _seen.get(key)
-        _seen[key] = now
-        _window = max(_window * WINDOW_DECAY, MIN_WINDOW)
-        if last is not None and 2 * (now - last) > _window:
-            _window = 2 * (now - last)
-        for entry in _pool.get(key, ()):
+        window = _window * WINDOW_DECAY
+        slot = _slots.get(key)
+        if slot is None:
+            slot = _slots[key] = [now, []]
+            last = None
+        else:
+            last = slot[0]
+            slot[0] = now
+            if 2 * (now - last) > window:
+                window = 2 * (now - last)
+        _window = window if window > MIN_WINDOW else MIN_WINDOW
+        for entry in slot[1]:
             buf = entry[0]
             if sys.getrefcount(buf) == _FREE_REFS:
                 entry[1] = now
@@ -83,7 +89,7 @@ def empty(shape: tuple[int, ...], dtype: Any, xp: Any = np) -> Any:
                 return buf
         arr = np.empty(shape, dtype=dtype)
         if last is not None and _cached_bytes + nbytes <= MAX_CACHED_BYTES:
-            _pool.setdefault(key, []).append([arr, now])
+            slot[1].append([arr, now])
             _cached_bytes += nbytes
         else:  # a shape's first request (or a full pool): an ordinary array
             _untrimmed_bytes += nbytes
@@ -92,11 +98,14 @@ def empty(shape: tuple[int, ...], dtype: Any, xp: Any = np) -> Any:
 
 
 def _sweep(now: int) -> None:
-    """Drop the free buffers not used within the window (the caller holds ``_lock``)."""
+    """Drop the free buffers not used within the window, and forget the oldest shapes when too
+    many are remembered (the caller holds ``_lock``)."""
     global _cached_bytes, _untrimmed_bytes
-    for key in list(_pool):
+    for slot in _slots.values():
+        if not slot[1]:
+            continue
         keep = []
-        for entry in _pool[key]:
+        for entry in slot[1]:
             buf = entry[0]
             if now - entry[1] > _window and sys.getrefcount(buf) == _FREE_REFS:
                 _cached_bytes -= buf.nbytes
@@ -104,13 +113,11 @@ def _sweep(now: int) -> None:
             else:
                 keep.append(entry)
             del buf
-        if keep:
-            _pool[key] = keep
-        else:
-            del _pool[key]
-    if len(_seen) > MAX_SHAPES_REMEMBERED:
-        for key in sorted(_seen, key=_seen.__getitem__)[:len(_seen) // 2]:
-            del _seen[key]
+        slot[1] = keep
+    if len(_slots) > MAX_SHAPES_REMEMBERED:
+        for key in sorted((k for k, v in _slots.items() if not v[1]),
+                          key=lambda k: _slots[k][0])[:len(_slots) // 2]:
+            del _slots[key]
     if _untrimmed_bytes >= TRIM_BYTES:
         _untrimmed_bytes = 0
         trim_malloc()
@@ -128,8 +135,7 @@ def clear() -> None:
     shapes seen so far."""
     global _cached_bytes, _window, _untrimmed_bytes
     with _lock:
-        _pool.clear()
-        _seen.clear()
+        _slots.clear()
         _cached_bytes = 0
         _window = float(MIN_WINDOW)
         _untrimmed_bytes = 0

@@ -607,8 +607,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Evaluate a checkpoint of `train` on the MNIST test set; the "
                        "last line is 'test accuracy: 0.9912' (a fraction).")
     e.add_argument("--checkpoint", default=None, metavar="PATH", type=_path,
-                   help=f"the checkpoint (default checkpoints/MODEL.npz, e.g. "
-                   f"{DEFAULT_CHECKPOINT})")
+                   help=f"the checkpoint (default checkpoints/MODEL.npz for --model MODEL, "
+                   f"else {DEFAULT_CHECKPOINT})")
     e.add_argument("--model", choices=models, default=None,
                    help="the model the checkpoint must hold (default: the one it names)")
     e.add_argument("--data-dir", default=None, metavar="DIR", type=_path,

@@ -453,3 +453,26 @@ def test_resume_with_nothing_left_to_do_writes_nothing(tmp_path, checkpoints):
     out = cli_run("train", "--resume", checkpoints["sgd"], "--epochs", "1", cwd=tmp_path)
     assert "nothing to do" in out.stdout and checkpoints["sgd"].read_bytes() == before
     assert not any(tmp_path.iterdir())
+
+
+def test_a_full_disk_at_a_save_is_an_error_line_and_keeps_the_last_checkpoint(tmp_path,
+                                                                              monkeypatch, capsys):
+    import errno
+
+    real_save, calls = tg.save, []
+
+    def save(obj, path):
+        calls.append(obj["epoch"])
+        if obj["epoch"] == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_save(obj, path)
+
+    monkeypatch.setattr(tg, "save", save)
+    ck = tmp_path / "ck.npz"
+    code = cli.main(["train", "--epochs", "3", "--limit", "64", "--data-dir", DATA, "--out",
+                     str(ck)])
+    err = capsys.readouterr().err
+    assert code == 1 and calls == [1, 2]
+    assert f"error: could not save the checkpoint of epoch 2 to {ck}: No space left on device; " \
+           f"{ck} still holds epoch 1" in err
+    assert tg.load(ck)["epoch"] == 1

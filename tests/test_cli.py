@@ -432,20 +432,18 @@ def test_resume_keeps_the_checkpoints_optimizer(tmp_path, checkpoints):
     assert set(state["optimizer"]["param_groups"][0]) >= {"betas", "eps"}
 
 
-def test_a_new_run_does_not_overwrite_the_default_checkpoint_of_another(tmp_path, checkpoints):
+def test_a_new_run_keeps_the_default_checkpoint_of_another(tmp_path, checkpoints):
     (tmp_path / "checkpoints").mkdir()
     ck = tmp_path / "checkpoints" / "lenet5.npz"
-    ck.write_bytes(checkpoints["sgd"].read_bytes())
-    before = _snapshot(tmp_path)
-    out = cli_run("train", "--epochs", "1", "--limit", "64", "--data-dir", DATA, check=False,
-                  cwd=tmp_path)
-    assert out.returncode == 2 and out.stdout == "" and "Traceback" not in out.stderr
-    assert "argument --out: the default checkpoint checkpoints/lenet5.npz already holds" \
-        in out.stderr and "--resume checkpoints/lenet5.npz" in out.stderr
-    assert _snapshot(tmp_path) == before
-    out = cli_run("train", "--epochs", "1", "--limit", "64", "--data-dir", DATA, "--out", ck,
-                  cwd=tmp_path)  # named explicitly: replaced
+    earlier = checkpoints["sgd"].read_bytes()
+    ck.write_bytes(earlier)
+    out = cli_run("train", "--epochs", "1", "--limit", "64", "--data-dir", DATA, cwd=tmp_path)
+    assert "kept as checkpoints/lenet5.previous.npz" in out.stdout
+    assert (tmp_path / "checkpoints" / "lenet5.previous.npz").read_bytes() == earlier
     assert tg.load(ck)["config"]["limit"] == 64 and tg.load(ck)["config"]["resume"] is None
+    out = cli_run("train", "--epochs", "1", "--limit", "64", "--data-dir", DATA, "--out", ck,
+                  cwd=tmp_path)  # named explicitly: replaced, no copy kept
+    assert "kept as" not in out.stdout
 
 
 def test_resume_with_nothing_left_to_do_writes_nothing(tmp_path, checkpoints):

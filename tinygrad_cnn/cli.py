@@ -317,10 +317,12 @@ def _resolve_training(args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
 def _train(args: argparse.Namespace) -> int:
     settings, state, saved, changes = _resolve_training(args)
     out = Path(args.out or args.resume or f"checkpoints/{settings['model']}.npz")
+    # a new run to the default path keeps the earlier run there: at this run's first save it is
+    # moved to NAME.previous.npz (so the main job can be run again, and nothing is lost)
+    backup = None
     if args.out is None and args.resume is None and out.is_file():
-        _usage(args, f"argument --out: the default checkpoint {out} already holds another run; "
-               f"continue it with --resume {out}, or pass --out PATH to choose where this run goes "
-               "(an existing checkpoint named there is replaced)")
+        backup = out.with_name(out.stem + ".previous" + out.suffix)
+        _check_output(args, "--out", backup, overwrite=_not_a_checkpoint)
     _check_output(args, "--out", out, overwrite=_not_a_checkpoint)
     _check_device(args)
     _check_data_dir(args)
@@ -387,6 +389,9 @@ def _train(args: argparse.Namespace) -> int:
          f"{epochs}, batch {settings['batch_size']}, {settings['optimizer']} lr {lr:g} "
          f"(cosine-annealed to 0 at epoch {epochs}; epoch {start_epoch + 1} at "
          f"{opt.param_groups[0]['lr']:.4g}), device {args.device}; checkpoints to {out}")
+    if backup is not None:
+        _say(f"{out} holds an earlier run: it is kept as {backup} when this run saves its first "
+             f"epoch (to continue it instead: {PROG} train --resume {out})")
     config = {**settings, "device": args.device, "data_dir": args.data_dir, "out": str(out),
               "resume": args.resume}
     t_start = time.perf_counter()
@@ -399,12 +404,15 @@ def _train(args: argparse.Namespace) -> int:
             sched.step()
             acc = evaluate(model, test_loader, args.device)
             try:
+                if backup is not None and saved_epoch is None:
+                    os.replace(out, backup)
                 tg.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
                          "scheduler": sched.state_dict(), "epoch": epoch, "test_accuracy": acc,
                          "config": config}, out)
             except OSError as exc:
                 kept = (f"{out} still holds epoch {saved_epoch}" if saved_epoch else
-                        f"{out} is unchanged")
+                        f"the earlier run is in {backup}" if backup is not None and
+                        backup.exists() and not out.exists() else f"{out} is unchanged")
                 raise WorkError(f"could not save the checkpoint of epoch {epoch} to {out}: "
                                 f"{exc.strerror or exc}; {kept}") from None
             saved_epoch = epoch

@@ -1574,7 +1574,9 @@ def _to_tensor(x: Any, like: Tensor, dtype: np.dtype | None = None) -> Tensor:
         return x
     xp = array_module(like.data)
     if isinstance(x, (bool, int, float)):
-        return Tensor._make(_scalar_array(x, dtype or result_type(like, x), xp))
+        t = Tensor._make(_scalar_array(x, dtype or result_type(like, x), xp))
+        t.name = repr(x)  # drawings show the constant's value: `1.0`, not `() float64`
+        return t
     if isinstance(x, (np.ndarray, np.generic)) or type(x).__module__.startswith("cupy"):
         arr = x if hasattr(x, "shape") and not isinstance(x, np.generic) else np.asarray(x)
         return Tensor._make(to_device(xp.asarray(arr), like.device) if xp is not np

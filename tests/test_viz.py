@@ -252,6 +252,15 @@ def test_colour_scale_is_logarithmic():
     assert scale.style(nan)["fillcolor"] == viz.dot.NONFINITE and "NaN/Inf" in nan.short()
 
 
+@needs_dot
+@pytest.mark.parametrize("norms", [[0.5], [1e-3, 1.0], [2e-7, 3e-4, 10.0]])
+def test_colour_bar_renders_for_any_span(norms):
+    g = viz.dot._digraph_class()()
+    g.node("bar", viz.dot.LogScale(norms).legend_label(), shape="plaintext")
+    texts = svg_texts(g.pipe(format="svg"))
+    assert "‖grad‖, log scale" in texts and len(texts) == 4
+
+
 def test_vanishing_gradients_in_a_deep_tanh_mlp_are_visible():
     model = tanh_mlp(depth=20, gain=0.5)  # small weights: gradients shrink layer by layer
     out = model(Tensor(np.ones((4, 3), np.float32))).sum()

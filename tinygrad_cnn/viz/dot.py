@@ -158,7 +158,8 @@ class LogScale:
     def legend_label(self) -> str:
         cells = "".join(f'<td bgcolor="{c}" width="16" height="10"></td>' for c in SCALE)
         mid = (self.lo + self.hi) / 2
-        ticks = [f"1e{self.lo}", f"1e{mid:g}" if mid == int(mid) else "", f"1e{self.hi}"]
+        ticks = [f"1e{self.lo}", f"1e{int(mid)}" if mid == int(mid) else f"{10 ** mid:.0e}",
+                 f"1e{self.hi}"]
         return ('<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
                 '<tr><td colspan="9"><font point-size="8">‖grad‖, log scale</font></td></tr>'
                 f"<tr>{cells}</tr><tr>"

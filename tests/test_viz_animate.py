@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -146,3 +147,10 @@ def test_cli_writes_the_step_through(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "draw", "--animate", "-o",
                           str(tmp_path / "x.svg")], capture_output=True, text=True)
     assert bad.returncode != 0 and ".html" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_ci_and_the_readme_install_chromium_with_the_same_command():
+    root = Path(__file__).resolve().parents[1]
+    ci = (root / ".ci" / "run").read_text().strip().splitlines()[-1]
+    assert "apt-get install -y -qq graphviz chromium" in ci and "command -v chromium" in ci
+    assert ci in (root / "README.md").read_text().splitlines()

@@ -116,6 +116,17 @@ def test_source_lines_in_tooltips_and_as_a_label_option():
     assert os.path.dirname(os.path.abspath(__file__)) not in fwd + back
 
 
+@needs_dot
+def test_source_lines_that_look_like_html_stay_text():
+    code = compile("y = (a * 2.0).sum()", "<cell-like>", "exec")
+    scope = {"a": Tensor(np.ones(2), requires_grad=True)}
+    exec(code, scope)
+    g = viz.draw(scope["y"], show_source=True)
+    assert 'tooltip="<cell-like>:1 in <module>"' in g.source
+    texts = svg_texts(g.pipe(format="svg"))
+    assert "<cell-like>:1 in <module>" in texts
+
+
 def test_ops_in_modules_name_the_module_in_tooltips():
     _, _, loss = lenet_loss()
     src = viz.draw(loss).source

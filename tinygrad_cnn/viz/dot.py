@@ -81,6 +81,12 @@ def _digraph_class() -> Any:
 
         text_of: tuple[tuple[Any, ...], bool] | None = None  # (roots, backward) of the text form
 
+        def node(self, name: str, label: str | None = None, **attrs: Any) -> None:
+            super().node(name, _plain(graphviz, label), **_plain_attrs(graphviz, attrs))
+
+        def edge(self, tail: str, head: str, label: str | None = None, **attrs: Any) -> None:
+            super().edge(tail, head, _plain(graphviz, label), **_plain_attrs(graphviz, attrs))
+
         @property
         def text_form(self) -> str | None:
             """The text form of the drawn graph (:func:`~tinygrad_cnn.viz.text`)."""
@@ -105,6 +111,21 @@ def _digraph_class() -> Any:
 
 
 # ----------------------------------------------------------------------------------- helpers
+class HTMLLabel(str):
+    """A Graphviz HTML-like label (``<<table>...</table>>``); every other label is plain text."""
+
+
+def _plain(graphviz: Any, text: str | None) -> Any:
+    """Plain text stays plain: ``<cell>:3 in <module>`` is not an HTML label."""
+    if text is None or isinstance(text, HTMLLabel):
+        return text
+    return graphviz.nohtml(text)
+
+
+def _plain_attrs(graphviz: Any, attrs: dict[str, Any]) -> dict[str, Any]:
+    return {k: _plain(graphviz, v) if k in ("tooltip", "xlabel") else v for k, v in attrs.items()}
+
+
 def _esc(text: str) -> str:
     """Escape text for a record label."""
     for ch in "\\{}|<>":
@@ -160,13 +181,14 @@ class LogScale:
         mid = (self.lo + self.hi) / 2
         ticks = [f"1e{self.lo}", f"1e{int(mid)}" if mid == int(mid) else f"{10 ** mid:.0e}",
                  f"1e{self.hi}"]
-        return ('<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
-                '<tr><td colspan="9"><font point-size="8">‖grad‖, log scale</font></td></tr>'
-                f"<tr>{cells}</tr><tr>"
-                f'<td colspan="3" align="left"><font point-size="7">{ticks[0]}</font></td>'
-                f'<td colspan="3"><font point-size="7">{ticks[1]}</font></td>'
-                f'<td colspan="3" align="right"><font point-size="7">{ticks[2]}</font></td>'
-                "</tr></table>>")
+        return HTMLLabel(
+            '<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
+            '<tr><td colspan="9"><font point-size="8">‖grad‖, log scale</font></td></tr>'
+            f"<tr>{cells}</tr><tr>"
+            f'<td colspan="3" align="left"><font point-size="7">{ticks[0]}</font></td>'
+            f'<td colspan="3"><font point-size="7">{ticks[1]}</font></td>'
+            f'<td colspan="3" align="right"><font point-size="7">{ticks[2]}</font></td>'
+            "</tr></table>>")
 
 
 def _targets(highlight: Any) -> list[Any]:

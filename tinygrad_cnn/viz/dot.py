@@ -671,7 +671,7 @@ class _Backward(_Painter):
         ng = _grads.node_grads(ctx)
         stat = ng.received if ng is not None else None
         out = outputs(ctx)[0][0]
-        if stat is None and out is not None and out.grad is not None:  # a retained gradient
+        if stat is None and out is not None and out.retains_grad and out.grad is not None:
             stat = _grads.GradStat.of(out.grad.data)
         label = f"{self.steps[id(ctx)]}. {ctx.fn.name} VJP\n{self.grad_text(stat)}"
         if self.show_source and source_text(ctx):

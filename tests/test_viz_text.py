@@ -131,3 +131,39 @@ def test_text_arguments():
         viz.text(np.ones(2))
     leaf = Tensor(np.ones(2), requires_grad=True, name="p")
     assert "0 ops" in viz.text(leaf) and re.search(r"^p +leaf +\(2,\)", viz.text(leaf), re.M)
+
+
+def test_an_op_with_several_outputs_is_one_line_with_every_output():
+    """Ops with several outputs keep one weak reference and one (shape, dtype) per output; the
+    text form and the drawings show them all (simulated on a node of today's engine)."""
+    import weakref
+
+    x = Tensor(np.ones((2, 3)), requires_grad=True, name="x")
+    y = x.exp()
+    extra = Tensor(np.zeros(2, np.int64))
+    node = y.grad_fn
+    node.out = (weakref.ref(y), weakref.ref(extra))
+    node.out_meta = (((2, 3), np.dtype("float64")), ((2,), np.dtype("int64")))
+    loss = y.sum()
+    text = viz.text(loss)
+    assert re.search(r"%0 +exp\(x\) +\(2, 3\), \(2,\) +float64, int64", text)
+    assert "exp VJP" in viz.text(loss, backward=True)
+    src = viz.draw(loss).source
+    assert "(2, 3) float64|(2,) int64" in src
+    viz.draw(loss, backward=True)
+
+
+def test_cli_writes_the_text_form(tmp_path):
+    out = tmp_path / "graph.txt"
+    env = dict(os.environ, PATH=str(tmp_path))  # no Graphviz needed
+    proc = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "draw", "-o", str(out)],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text()
+    assert text.startswith("# forward graph of loss: 13 ops")
+    assert "conv2d(images, conv1.weight, conv1.bias, padding=(2, 2))" in text
+    assert "frozen" not in text and "runpy" not in text  # no user line: no source shown
+    back = tmp_path / "back.txt"
+    subprocess.run([sys.executable, "-m", "tinygrad_cnn", "draw", "--backward", "-o", str(back)],
+                   check=True, capture_output=True, env=env)
+    assert "gradients recorded" in back.read_text() and "‖grad‖ = " in back.read_text()

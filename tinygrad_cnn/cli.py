@@ -142,9 +142,14 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _draw(args: argparse.Namespace) -> int:
     from tinygrad_cnn import viz
 
+    if args.animate and Path(args.output).suffix.lower() not in (".html", ".htm"):
+        print(f"error: draw --animate writes an HTML page: name the output .html (got "
+              f"{args.output!r})", file=sys.stderr)
+        return 2
     try:
         path = viz.draw_model_to_file(args.model, args.output, backward=args.backward,
-                                      max_nodes=args.max_nodes, batch=args.batch)
+                                      max_nodes=args.max_nodes, batch=args.batch,
+                                      animate_backward=args.animate)
     except viz.GraphvizNotFound as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -215,10 +220,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("draw", help="draw a model's forward or backward graph",
                        description="Draw LeNet-5 on a sample batch with graphviz; the format "
-                       "comes from the file name (.svg, .png, .pdf, or .dot for the DOT text, "
-                       "which needs no Graphviz).")
+                       "comes from the file name (.svg, .png, .pdf; .dot for the DOT text and .txt "
+                       "for the text form, one line per op, which need no Graphviz). --animate "
+                       "writes a step-through of the backward pass as one HTML page.")
     d.add_argument("--model", default="lenet5", choices=("lenet5",))
     d.add_argument("--backward", action="store_true", help="draw the backward graph")
+    d.add_argument("--animate", action="store_true",
+                   help="write a step-through of the backward pass, one frame per VJP (-o must "
+                   "end in .html)")
     d.add_argument("-o", "--output", default="lenet5.svg", help="output file (default lenet5.svg)")
     d.add_argument("--max-nodes", type=int, default=None, help="keep at most this many nodes")
     d.add_argument("--batch", type=int, default=2, help="sample batch size (default 2)")

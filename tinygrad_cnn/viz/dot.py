@@ -430,15 +430,19 @@ class _Forward(_Painter):
     def tensor_out(self, ctx: Context) -> str:
         """The record of ``ctx``'s output (drawn on first use)."""
         k = self.view.index[id(ctx)]
-        out, shape, dtype = outputs(ctx)[0]
+        outs = outputs(ctx)
+        out, shape, dtype = outs[0]
         is_root = self.view.is_root(ctx)
         if is_root:
             self.used("tensor you drew", fillcolor=OUTPUT, shape="record")
         else:
             self.used("intermediate tensor", fillcolor="white", shape="record")
-        return self.node_once(f"t{k}", _record(out.name if out is not None else None, shape, dtype),
-                              shape="record", style="filled", fillcolor=OUTPUT if is_root else
-                              "white", id=f"t{k}")
+        label = _record(out.name if out is not None else None, shape, dtype)
+        if len(outs) > 1:  # an op with several outputs: one field per output
+            label = "{" + "|".join(_esc(f"{t.name + ' ' if t is not None and t.name else ''}"
+                                        f"{fmt_shape(s)} {d}") for t, s, d in outs) + "}"
+        return self.node_once(f"t{k}", label, shape="record", style="filled",
+                              fillcolor=OUTPUT if is_root else "white", id=f"t{k}")
 
     def leaf(self, t: Tensor) -> str:
         j = self.view.leaf_index[id(t)]

@@ -42,6 +42,8 @@ def source_text(ctx: Context) -> str | None:
     if src is None:
         return None
     code, line = src
+    if code.co_filename.startswith("<frozen "):  # python -m ...: no user code on the stack
+        return None
     return f"{short_file(code.co_filename)}:{line} in {code.co_name}"
 
 
@@ -413,8 +415,8 @@ class _ModuleTree:
                     ins.append(("leaf", tuple(e.shape)))
                 else:
                     ins.append(("const", tuple(ctx.in_meta[i][0])))
-            sig.append((_scope(ctx)[len(path):], op_label(ctx), tuple(ctx.out_meta[0]),
-                        str(ctx.out_meta[1]), tuple(ins)))
+            outs = tuple((shape, str(dtype)) for _, shape, dtype in outputs(ctx))
+            sig.append((_scope(ctx)[len(path):], op_label(ctx), outs, tuple(ins)))
         return tuple(sig)
 
 

@@ -77,10 +77,11 @@ def _forward(view: GraphView) -> str:
     for ctx in view.forward:
         args = [view.input_name(ctx, i) for i in range(len(ctx.next))]
         args += [f"{k}={v}" for k, v in attr_items(ctx)]
-        for _out, shape, dtype in outputs(ctx):
-            rows.append([view.out_name(ctx), f"{ctx.fn.name}({', '.join(args)})", fmt_shape(shape),
-                         str(dtype), ctx.scope or "", source_text(ctx) or ""])
-            break  # one line per op: further outputs of a multi-output op share it
+        outs = outputs(ctx)  # one line per op, also for an op with several outputs
+        rows.append([view.out_name(ctx), f"{ctx.fn.name}({', '.join(args)})",
+                     ", ".join(fmt_shape(shape) for _, shape, _ in outs),
+                     ", ".join(str(dtype) for _, _, dtype in outs), ctx.scope or "",
+                     source_text(ctx) or ""])
     head = (f"forward graph of {_roots_text(view)}: {len(view.forward)} op"
             f"{'s' if len(view.forward) != 1 else ''}, oldest first")
     return "\n".join([f"# {head}", *_table(["name", "op", "shape", "dtype", "module", "source"],

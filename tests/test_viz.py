@@ -246,7 +246,7 @@ def test_recorded_gradients_colour_nodes_and_label_edges():
     assert f"‖grad‖ = {np.linalg.norm(gt * w.numpy()):.4g}" in src
     assert "g = 1" in src  # a scalar shows its value, not a norm
     fills = re.findall(r'fillcolor="(#[0-9a-f]{6})"', src.split("cluster_legend")[0])
-    assert set(fills) & set(viz.dot.SCALE)
+    assert set(fills) & set(viz.colors.SCALE)
     assert "log scale" in src
     # the ops' classes are back after the block
     assert all(type(c.fn) is type and c.fn.__module__.startswith("tinygrad_cnn.ops")
@@ -254,20 +254,20 @@ def test_recorded_gradients_colour_nodes_and_label_edges():
 
 
 def test_colour_scale_is_logarithmic():
-    scale = viz.dot.LogScale([1e-6, 1e-3, 1.0])
+    scale = viz.colors.LogScale([1e-6, 1e-3, 1.0])
     assert (scale.lo, scale.hi) == (-6, 0)
     idx = [scale.index(v) for v in (1e-6, 1e-5, 1e-3, 0.1, 1.0)]
-    assert idx == sorted(idx) and idx[0] == 0 and idx[-1] == len(viz.dot.SCALE) - 1
+    assert idx == sorted(idx) and idx[0] == 0 and idx[-1] == len(viz.colors.SCALE) - 1
     assert scale.index(1e-3) == 4  # the middle of six decades is the middle colour
     nan = viz.GradStat.of(np.array([1.0, np.nan]))
-    assert scale.style(nan)["fillcolor"] == viz.dot.NONFINITE and "NaN/Inf" in nan.short()
+    assert scale.style(nan)["fillcolor"] == viz.colors.NONFINITE and "NaN/Inf" in nan.short()
 
 
 @needs_dot
 @pytest.mark.parametrize("norms", [[0.5], [1e-3, 1.0], [2e-7, 3e-4, 10.0]])
 def test_colour_bar_renders_for_any_span(norms):
     g = viz.dot._digraph_class()()
-    g.node("bar", viz.dot.LogScale(norms).legend_label(), shape="plaintext")
+    g.node("bar", viz.colors.LogScale(norms).legend_label(), shape="plaintext")
     texts = svg_texts(g.pipe(format="svg"))
     assert "‖grad‖, log scale" in texts and len(texts) == 4
 
@@ -282,7 +282,7 @@ def test_vanishing_gradients_in_a_deep_tanh_mlp_are_visible():
     assert len(linears) == 21
     first, last = linears[0], linears[-1]  # nearest the loss, nearest the input
     assert float(last[1]) < 1e-4 * float(first[1])
-    scale = viz.dot.SCALE
+    scale = viz.colors.SCALE
     assert scale.index(first[2]) > scale.index(last[2])  # red-ward near the loss, blue near input
 
 

@@ -11,8 +11,10 @@ and saliency.
 * :func:`animate` -- one frame per VJP in a self-contained HTML page (slider, previous/next).
 * :func:`feature_maps`, :func:`filters`, :func:`saliency` -- matplotlib figures of your CNN.
 
-Files: ``dot.py`` (drawings), ``text.py``, ``animate.py``, ``figures.py``, ``grads.py`` (the
-gradient recorder), ``graph.py`` (what they share: names, roles, source lines, module groups).
+Files: ``dot.py`` (drawings), ``layout.py`` (what a drawing shows: collapsed blocks, max_nodes),
+``colors.py``, ``text.py``, ``animate.py``, ``figures.py``, ``grads.py`` (the gradient recorder),
+``graph.py`` (what they all share: names, operand roles, source lines, saved tensors, module
+groups).
 Walks are iterative and the output depends only on the graph, never on ``id()`` or set order.
 """
 

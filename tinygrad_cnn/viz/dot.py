@@ -21,7 +21,6 @@ notebook) needs Graphviz's ``dot`` program, and its absence is a clear :class:`G
 from __future__ import annotations
 
 import itertools
-import math
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,28 +29,33 @@ from typing import Any
 from tinygrad_cnn.autograd import Context
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.viz import grads as _grads
+from tinygrad_cnn.viz.colors import (
+    GROUP,
+    HIGHLIGHT,
+    INPUT,
+    LEAF,
+    NONFINITE,
+    NOTE,
+    OP,
+    OUTPUT,
+    PARAM,
+    SAVED,
+    HTMLLabel,
+    LogScale,
+)
 from tinygrad_cnn.viz.graph import (
     GraphView,
     Group,
-    collapse_modules,
     edge_role,
-    find_repeats,
     fmt_number,
     fmt_shape,
-    module_depth,
     op_label,
     outputs,
     saved_items,
     source_text,
 )
+from tinygrad_cnn.viz.layout import Plan
 
-OP, INPUT, LEAF, PARAM, OUTPUT, SAVED, NOTE = ("#e6e6e6", "#deebf7", "#9ecae1", "#fdd49e",
-                                               "#a1d99b", "#dadaeb", "#ffffff")
-GROUP, HIGHLIGHT, NONFINITE, ZERO = "#d9d9d9", "#ff4d4d", "#e7298a", "#f7f7f7"
-# ColorBrewer RdYlBu, reversed: blue for small gradients, red for large ones
-SCALE = ("#313695", "#4575b4", "#74add1", "#abd9e9", "#e0f3f8", "#fee090", "#fdae61", "#f46d43",
-         "#a50026")
-_DARK = {0, 1, 8}  # scale colours that need white text
 DEFAULT_MAX_NODES = 400
 INSTALL = ("Graphviz's `dot` program was not found on the PATH, so the graph cannot be rendered "
            "(its DOT text can: save to a .dot file, or use .source; viz.text() needs nothing). "
@@ -111,10 +115,6 @@ def _digraph_class() -> Any:
 
 
 # ----------------------------------------------------------------------------------- helpers
-class HTMLLabel(str):
-    """A Graphviz HTML-like label (``<<table>...</table>>``); every other label is plain text."""
-
-
 def _plain(graphviz: Any, text: str | None) -> Any:
     """Plain text stays plain: ``<cell>:3 in <module>`` is not an HTML label."""
     if text is None or isinstance(text, HTMLLabel):
@@ -151,46 +151,6 @@ def _is_param(t: Tensor) -> bool:
     return isinstance(t, Parameter)
 
 
-class LogScale:
-    """Gradient norms to colours, on a log scale spanning the norms of one drawing (at least one
-    decade): blue for the smallest, red for the largest."""
-
-    def __init__(self, norms: Iterable[float]) -> None:
-        logs = [math.log10(n) for n in norms if n > 0 and math.isfinite(n)]
-        self.empty = not logs
-        self.lo = math.floor(min(logs)) if logs else 0
-        self.hi = max(math.ceil(max(logs)) if logs else 1, self.lo + 1)
-
-    def index(self, norm: float) -> int:
-        frac = (math.log10(norm) - self.lo) / (self.hi - self.lo)
-        return min(len(SCALE) - 1, max(0, int(frac * len(SCALE))))
-
-    def style(self, stat: _grads.GradStat | None) -> dict[str, str]:
-        """Fill and font colours of a node whose gradient is ``stat``."""
-        if stat is None:
-            return {"fillcolor": "white", "style": "rounded,filled,dashed"}
-        if not stat.finite:
-            return {"fillcolor": NONFINITE, "fontcolor": "white"}
-        if stat.norm == 0:
-            return {"fillcolor": ZERO}
-        i = self.index(stat.norm)
-        return {"fillcolor": SCALE[i], **({"fontcolor": "white"} if i in _DARK else {})}
-
-    def legend_label(self) -> str:
-        cells = "".join(f'<td bgcolor="{c}" width="16" height="10"></td>' for c in SCALE)
-        mid = (self.lo + self.hi) / 2
-        ticks = [f"1e{self.lo}", f"1e{int(mid)}" if mid == int(mid) else f"{10 ** mid:.0e}",
-                 f"1e{self.hi}"]
-        return HTMLLabel(
-            '<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
-            '<tr><td colspan="9"><font point-size="8">‖grad‖, log scale</font></td></tr>'
-            f"<tr>{cells}</tr><tr>"
-            f'<td colspan="3" align="left"><font point-size="7">{ticks[0]}</font></td>'
-            f'<td colspan="3"><font point-size="7">{ticks[1]}</font></td>'
-            f'<td colspan="3" align="right"><font point-size="7">{ticks[2]}</font></td>'
-            "</tr></table>>")
-
-
 def _targets(highlight: Any) -> list[Any]:
     if highlight is None:
         return []
@@ -202,85 +162,6 @@ def _targets(highlight: Any) -> list[Any]:
             raise TypeError(f"draw: highlight item {i} is a {type(h).__name__}; pass graph nodes "
                             "(a Context, e.g. an AnomalyError's .node) or tensors")
     return items
-
-
-# ----------------------------------------------------------------------------------- layout plan
-class _Plan:
-    """Which ops a drawing shows one by one, which it shows as group boxes, and which it leaves
-    out, given the ``collapse``/``expand``/``max_nodes`` choices."""
-
-    def __init__(self, view: GraphView, backward: bool, max_nodes: int | None, collapse: bool,
-                 expand: Iterable[str], keep: list[Context]) -> None:
-        self.view = view
-        expand = set(expand) | {c.scope for c in keep if c.scope}
-        groups = find_repeats(view.forward, expand) if collapse else []
-        self.notes: list[str] = []
-        self.dropped = 0
-        if max_nodes is not None and self._size(groups, backward) > max_nodes:
-            depth = module_depth(view.forward)
-            fitted = None
-            for d in range(depth, 0, -1):  # collapse as little as needed: deepest modules first
-                trial = collapse_modules(view.forward, d, groups, keep)
-                fitted = trial
-                if self._size(trial, backward) <= max_nodes:
-                    break
-            if fitted is not None and len(fitted) > len(groups):
-                hidden = [g for g in fitted if g not in groups]
-                n_ops = sum(len(g.members) for g in hidden)
-                names = ", ".join(g.key for g in hidden[:8]) + (", …" if len(hidden) > 8 else "")
-                self.notes.append(f"{len(hidden)} modules ({n_ops:,} ops) collapsed to stay near "
-                                  f"max_nodes={max_nodes}: {names}; expand=[...] opens one")
-                groups = fitted
-        self.groups = groups
-        self.group_of: dict[int, Group] = {id(c): g for g in groups for c in g.members}
-        units = self._units()
-        if max_nodes is not None and self._size(groups, backward) > max_nodes:
-            kept, budget = [], max_nodes
-            keep_ids = {id(c) for c in keep}
-            for u in reversed(units):  # nearest the outputs first
-                budget -= self._cost(u, backward)
-                if budget < 0 and kept and not (isinstance(u, Context) and id(u) in keep_ids):
-                    break
-                kept.append(u)
-            shown = {id(c) for u in kept for c in (u.members if isinstance(u, Group) else [u])}
-            self.dropped = sum(id(c) not in shown for c in view.forward)
-            units = [u for u in units if any(id(c) in shown for c in
-                                             (u.members if isinstance(u, Group) else [u]))]
-        self.units = units  # in forward order
-        self.shown = {id(c) for u in units for c in (u.members if isinstance(u, Group) else [u])}
-
-    def _units(self) -> list[Context | Group]:
-        seen: set[int] = set()
-        units: list[Context | Group] = []
-        for c in self.view.forward:
-            g = self.group_of.get(id(c))
-            if g is None:
-                units.append(c)
-            elif id(g) not in seen:
-                seen.add(id(g))
-                units.append(g)
-        return units
-
-    def _cost(self, unit: Context | Group, backward: bool) -> int:
-        ctxs = unit.members if isinstance(unit, Group) else [unit]
-        consts = sum(e is None for c in ctxs for e in c.next) if not backward else 0
-        return (1 if backward else 2) + (consts if isinstance(unit, Context) else 0)
-
-    def _size(self, groups: list[Group], backward: bool) -> int:
-        grouped = {id(c) for g in groups for c in g.members}
-        free = [c for c in self.view.forward if id(c) not in grouped]
-        inner = {id(e) for g in groups for c in g.members for e in c.next if isinstance(e, Tensor)}
-        outer = {id(e) for c in free for e in c.next if isinstance(e, Tensor)}
-        leaves = len(outer) + (0 if groups else len(inner - outer))
-        consts = 0 if backward else sum(e is None for c in free for e in c.next)
-        per_op = 1 if backward else 2
-        return per_op * (len(free) + len(groups)) + leaves + consts
-
-    def unit(self, ctx: Context) -> Context | Group | None:
-        """What stands for ``ctx`` in the drawing: itself, its group, or nothing (left out)."""
-        if id(ctx) not in self.shown:
-            return None
-        return self.group_of.get(id(ctx), ctx)
 
 
 # --------------------------------------------------------------------------------------- drawing
@@ -327,7 +208,7 @@ def draw(*roots: Tensor, backward: bool = False, show_saved: bool = False,
             keep.append(ctx)
         elif id(h) not in leaf_ids and id(h) not in view.root_ids:
             raise ValueError("draw: the highlighted tensor is not in the graph of the drawn tensors")
-    plan = _Plan(view, backward, max_nodes, collapse, expand, keep)
+    plan = Plan(view, backward, max_nodes, collapse, expand, keep)
     Drawing = _digraph_class()
     g = Drawing(name="backward" if backward else "forward", format="svg")
     g.attr(rankdir=rankdir, fontname="Helvetica", fontsize="11", nodesep="0.25", ranksep="0.35")
@@ -379,7 +260,7 @@ def _group_label(gr: Group, n_params: int, extra: str = "") -> str:
 
 
 class _Painter:
-    def __init__(self, g: Any, view: GraphView, plan: _Plan) -> None:
+    def __init__(self, g: Any, view: GraphView, plan: Plan) -> None:
         self.g, self.view, self.plan = g, view, plan
         self.kinds: list[tuple[str, dict[str, str]]] = []  # legend entries, in first-use order
         self.drawn: set[str] = set()
@@ -391,11 +272,8 @@ class _Painter:
     def group_id(self, gr: Group) -> str:
         return f"g{self.plan.groups.index(gr)}"
 
-    def legend_items(self) -> list[tuple[str, dict[str, str]]]:
-        return self.kinds
-
     def legend(self, extra: str | None = None) -> None:
-        items = self.legend_items()
+        items = self.kinds
         if not items and extra is None:
             return
         with self.g.subgraph(name="cluster_legend") as lg:
@@ -415,7 +293,7 @@ class _Painter:
 
 
 class _Forward(_Painter):
-    def __init__(self, g: Any, view: GraphView, plan: _Plan, cluster_modules: bool,
+    def __init__(self, g: Any, view: GraphView, plan: Plan, cluster_modules: bool,
                  show_attrs: bool, show_source: bool, hl: set[int]) -> None:
         super().__init__(g, view, plan)
         self.cluster_modules, self.show_attrs, self.show_source, self.hl = (
@@ -487,10 +365,9 @@ class _Forward(_Painter):
 
     def draw(self) -> None:
         clusters: dict[str, list[tuple[str, str, dict[str, str]]]] = {}
-        group_inputs: dict[int, set[str]] = {}
         for unit in self.plan.units:
             if isinstance(unit, Group):
-                self.draw_group(unit, group_inputs)
+                self.draw_group(unit)
                 continue
             ctx = unit
             k = self.view.index[id(ctx)]
@@ -540,7 +417,7 @@ class _Forward(_Painter):
                     self.node_once("root_leaf", _record(r.name, r.shape, r.dtype), shape="record",
                                    style="filled", fillcolor=OUTPUT)
 
-    def draw_group(self, gr: Group, group_inputs: dict[int, set[str]]) -> None:
+    def draw_group(self, gr: Group) -> None:
         gid = self.group_id(gr)
         members = {id(c) for c in gr.members}
         uses = self.view.consumers()
@@ -554,7 +431,7 @@ class _Forward(_Painter):
                     fillcolor=GROUP, peripheries="2", id=gid,
                     tooltip=" | ".join(filter(None, [source_text(gr.members[0]),
                                                      f"{len(gr.members)} ops"])))
-        seen = group_inputs.setdefault(id(gr), set())
+        seen: set[str] = set()
         for c in gr.members:
             for i, e in enumerate(c.next):
                 if isinstance(e, Context) and id(e) in members:
@@ -578,7 +455,7 @@ class _Forward(_Painter):
 
 
 class _Backward(_Painter):
-    def __init__(self, g: Any, view: GraphView, plan: _Plan, show_saved: bool, show_source: bool,
+    def __init__(self, g: Any, view: GraphView, plan: Plan, show_saved: bool, show_source: bool,
                  hl: set[int]) -> None:
         super().__init__(g, view, plan)
         self.show_saved, self.show_source, self.hl = show_saved, show_source, hl

@@ -19,7 +19,7 @@ from viz_fixtures import fixed_expression as _fixed_expression
 from viz_fixtures import lenet_loss, line_of, resnet_like, tanh_mlp
 
 import tinygrad_cnn.nn.functional as F
-from tinygrad_cnn import AnomalyError, Tensor, detect_anomaly, grad, nn, viz
+from tinygrad_cnn import AnomalyError, Function, Tensor, detect_anomaly, grad, nn, viz
 from tinygrad_cnn.models import LeNet5
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -318,6 +318,32 @@ def test_anomaly_node_is_drawn_red_and_names_op_and_line():
     red = [ln for ln in src.splitlines() if "#ff4d4d" in ln and "legend" not in ln]
     assert len(red) == 1 and "label=log" in red[0]
     assert "y" not in locals()
+
+
+class NaNVJP(Function):
+    """y = x; its VJP makes NaN (for the test)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * float("nan")
+
+
+def test_a_vjp_that_makes_nan_is_named_with_its_line_and_drawn_red_in_the_backward_graph():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True, name="x")
+    line = sys._getframe().f_lineno + 1
+    loss = (NaNVJP.apply(x.exp()) * 2.0).sum()
+    with detect_anomaly(), pytest.raises(AnomalyError) as info:
+        loss.backward(retain_graph=True)
+    err = info.value
+    assert f"{err.node.fn.name}.backward returned NaN or Inf" in str(err)
+    assert f"{HERE}:{line}" in str(err) and err.output is None
+    src = viz.draw(loss, backward=True, highlight=err.node).source
+    red = [ln for ln in src.split("cluster_legend")[0].split("\n\t") if "#ff4d4d" in ln]
+    assert len(red) == 1 and f"{err.node.fn.name} VJP" in red[0]
 
 
 # --------------------------------------------------------------------------- readable when big

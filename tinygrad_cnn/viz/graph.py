@@ -395,10 +395,15 @@ class _ModuleTree:
                 path = parent
 
     def contiguous(self, paths: Iterable[str]) -> bool:
-        """Whether the ops of ``paths`` are one unbroken stretch of the forward order (so a box
-        around them cannot sit in a cycle: everything outside runs before or after it)."""
-        pos = sorted(self.pos[id(c)] for p in paths for c in self.ops[p])
-        return bool(pos) and pos[-1] - pos[0] + 1 == len(pos)
+        """Whether the ops of ``paths`` (disjoint subtrees) are one unbroken stretch of the forward
+        order (so a box around them cannot sit in a cycle: everything outside runs before or after
+        it)."""
+        lo, hi, n = None, None, 0
+        for p in paths:
+            ops = self.ops[p]  # in forward order
+            a, b = self.pos[id(ops[0])], self.pos[id(ops[-1])]
+            lo, hi, n = a if lo is None else min(lo, a), b if hi is None else max(hi, b), n + len(ops)
+        return lo is not None and hi - lo + 1 == n
 
     def signature(self, path: str) -> tuple[Any, ...]:
         """What one block computes, independent of where it is: its ops with their attributes,
@@ -439,14 +444,20 @@ def find_repeats(forward: list[Context], expand: Iterable[str] = ()) -> list[Gro
     while stack:
         parent = stack.pop()
         kids = tree.children.get(parent, [])
-        sigs = [tree.signature(k) for k in kids]
+        interned: dict[tuple[Any, ...], int] = {}
+        sigs = [interned.setdefault(tree.signature(k), len(interned)) for k in kids]
         candidates = []
+        runs: dict[int, list[tuple[int, int]]] = {}  # period -> (start, end) of runs found
         for i in range(len(kids)):
             for p in range(1, min(4, (len(kids) - i) // 2) + 1):
+                if any(a + p <= i < b for a, b in runs.get(p, ())):
+                    continue  # a whole period into a run already found: a part of it
                 unit = sigs[i:i + p]
                 k = 1
                 while sigs[i + k * p:i + (k + 1) * p] == unit:
                     k += 1
+                if k >= 2:
+                    runs.setdefault(p, []).append((i, i + k * p))
                 if k >= 2 and tree.contiguous(kids[i:i + k * p]):
                     first_has_params = any(isinstance(e, Tensor) for c in tree.ops[kids[i]]
                                            for e in c.next)

@@ -250,6 +250,12 @@ def _tooltip(ctx: Context, extra: str = "") -> str:
     return " | ".join(parts)
 
 
+def _group_tooltip(gr: Group) -> str:
+    parts = [source_text(gr.members[0]) or "", f"{len(gr.members)} ops",
+             f"expand=[{gr.paths[0].split('–')[0].split(' ')[0]!r}] draws them"]
+    return " | ".join(p for p in parts if p)
+
+
 def _group_label(gr: Group, n_params: int, extra: str = "") -> str:
     lines = [gr.title, gr.summary]
     if n_params:
@@ -429,8 +435,7 @@ class _Forward(_Painter):
                   peripheries="2")
         self.g.node(gid, _group_label(gr, len(hidden)), shape="box", style="rounded,filled",
                     fillcolor=GROUP, peripheries="2", id=gid,
-                    tooltip=" | ".join(filter(None, [source_text(gr.members[0]),
-                                                     f"{len(gr.members)} ops"])))
+                    tooltip=_group_tooltip(gr))
         seen: set[str] = set()
         for c in gr.members:
             for i, e in enumerate(c.next):
@@ -605,7 +610,8 @@ class _Backward(_Painter):
         style = self.node_style(top, any(id(c) in self.hl for c in gr.members), GROUP)
         if top is not None and not self.coloured:
             style["fillcolor"] = GROUP
-        self.g.node(gid, label, shape="box", peripheries="2", id=gid, **style)
+        self.g.node(gid, label, shape="box", peripheries="2", id=gid, tooltip=_group_tooltip(gr),
+                    **style)
         seen: set[str] = set()
         for c in gr.members:
             ng = _grads.node_grads(c)

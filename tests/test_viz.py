@@ -407,6 +407,19 @@ def test_a_3000_op_graph_renders_in_seconds_not_a_minute():
     assert elapsed < 30, f"{elapsed:.1f} s"
 
 
+def test_in_big_drawings_a_shared_leaf_is_drawn_beside_each_use():
+    x = Tensor(np.ones(3), requires_grad=True, name="x")
+    ws = [Tensor(np.ones(3), requires_grad=True, name=f"w{k}") for k in range(200)]
+    acc = x * ws[0]
+    for w in ws[1:]:
+        acc = acc + x * w  # x feeds 200 muls spread over the whole graph
+    src = viz.draw(acc.sum(), max_nodes=None).source
+    copies = re.findall(r'\[label="\{x\|\(3,\)\|float64\|one of 200 uses\}"', src)
+    assert len(copies) == 200
+    small = viz.draw((x * ws[0] + x * ws[1]).sum()).source
+    assert "uses" not in small and small.count('label="{x|(3,)|float64}"') == 1
+
+
 def test_twenty_thousand_op_chain_and_max_nodes():
     x = Tensor(np.ones(3), requires_grad=True)
     y = x

@@ -213,7 +213,7 @@ def draw(*roots: Tensor, backward: bool = False, show_saved: bool = False,
     g = Drawing(name="backward" if backward else "forward", format="svg")
     g.attr(rankdir=rankdir, fontname="Helvetica", fontsize="11", nodesep="0.25", ranksep="0.35")
     if len(plan.units) > 150:  # big graphs: cheaper layout passes (a 3,000-op graph in seconds)
-        g.attr(mclimit="0.2", nslimit="2", nslimit1="2", remincross="false")
+        g.attr(mclimit="0.2", nslimit="0.05", nslimit1="0.05", remincross="false")
     g.attr("node", fontname="Helvetica", fontsize="10", margin="0.08,0.03", height="0.3")
     g.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.6")
     if title:
@@ -270,6 +270,17 @@ class _Painter:
         self.g, self.view, self.plan = g, view, plan
         self.kinds: list[tuple[str, dict[str, str]]] = []  # legend entries, in first-use order
         self.drawn: set[str] = set()
+        # in a big drawing a leaf used by many ops is drawn beside each of them: one node with
+        # edges to ops far apart makes Graphviz route hundreds of long edges (minutes of layout)
+        self.split = len(plan.units) > 150
+
+    def leaf_id(self, t: Tensor, near: str | None) -> tuple[str, str | None]:
+        """The node id of leaf ``t`` as drawn beside node ``near``, and a note on shared copies."""
+        j = self.view.leaf_index[id(t)]
+        uses = len(self.view.consumers().get(id(t), ()))
+        if self.split and near is not None and uses > 1:
+            return f"l{j}_{near}", f"one of {uses} uses"
+        return f"l{j}", None
 
     def used(self, text: str, **style: str) -> None:
         if all(t != text for t, _ in self.kinds):
@@ -328,8 +339,8 @@ class _Forward(_Painter):
         return self.node_once(f"t{k}", label, shape="record", style="filled",
                               fillcolor=OUTPUT if is_root else "white", id=f"t{k}")
 
-    def leaf(self, t: Tensor) -> str:
-        j = self.view.leaf_index[id(t)]
+    def leaf(self, t: Tensor, near: str | None = None) -> str:
+        lid, shared = self.leaf_id(t, near)
         param = _is_param(t)
         self.used("parameter" if param else "leaf that requires grad", shape="record",
                   fillcolor=PARAM if param else LEAF)
@@ -339,11 +350,11 @@ class _Forward(_Painter):
         if id(t) in self.hl:
             extra = {"color": "#b30000", "penwidth": "2.5"}
             color = HIGHLIGHT
-        return self.node_once(f"l{j}", _record(self.view.leaf_name(t), t.shape, t.dtype),
-                              shape="record", style=style, fillcolor=color, id=f"l{j}", **extra)
+        return self.node_once(lid, _record(self.view.leaf_name(t), t.shape, t.dtype, shared),
+                              shape="record", style=style, fillcolor=color, id=lid, **extra)
 
-    def source_of(self, ctx: Context, i: int) -> str:
-        """The node an input edge of ``ctx`` starts from."""
+    def source_of(self, ctx: Context, i: int, near: str | None = None) -> str:
+        """The node an input edge of ``ctx`` starts from (``near``: the node it goes to)."""
         e = ctx.next[i]
         if isinstance(e, Context):
             unit = self.plan.unit(e)
@@ -353,7 +364,7 @@ class _Forward(_Painter):
                                       style="filled,dashed", fillcolor="white", id=f"t{k}")
             return self.tensor_out(e)
         if isinstance(e, Tensor):
-            return self.leaf(e)
+            return self.leaf(e, near)
         name = self.view.const_name(ctx, i)
         if self.view.is_scalar_constant(ctx, i):
             self.used("1.0: a scalar constant, by value", shape="plaintext", style="",
@@ -391,7 +402,7 @@ class _Forward(_Painter):
             else:
                 self.g.node(oid, label, **attrs)
             for i in range(len(ctx.next)):
-                src = self.source_of(ctx, i)
+                src = self.source_of(ctx, i, oid)
                 role = edge_role(ctx, i)
                 if role:
                     self.g.edge(src, oid, label=role, fontcolor="#555555", fontsize="8")
@@ -445,7 +456,7 @@ class _Forward(_Painter):
                     continue
                 if e is None and self.view.is_scalar_constant(c, i):
                     continue  # the blocks' own scalars stay inside the box
-                src = self.source_of(c, i)
+                src = self.source_of(c, i, gid)
                 if src not in seen:
                     seen.add(src)
                     self.g.edge(src, gid)
@@ -504,8 +515,8 @@ class _Backward(_Painter):
                       fontcolor="white")
         return style
 
-    def leaf_node(self, t: Tensor) -> str:
-        lid = f"l{self.view.leaf_index[id(t)]}"
+    def leaf_node(self, t: Tensor, near: str | None = None) -> str:
+        lid, shared = self.leaf_id(t, near)
         if lid in self.drawn:
             return lid
         self.drawn.add(lid)
@@ -520,7 +531,7 @@ class _Backward(_Painter):
             style.update(color=base if not param else "#d9822b", penwidth="2.5")
         self.g.node(lid, _record(self.view.leaf_name(t), t.shape, t.dtype,
                                  stat.short().replace("g =", "grad =").replace("‖g‖", "‖grad‖")
-                                 if stat is not None else f"grad {self.missing}"),
+                                 if stat is not None else f"grad {self.missing}", shared),
                     shape="record", id=lid, **style)
         return lid
 
@@ -580,7 +591,7 @@ class _Backward(_Painter):
                     continue
                 dst = self.vjp_id(e)
             else:
-                dst = self.leaf_node(e)
+                dst = self.leaf_node(e, vid)
             stat = ng.sent[i] if ng is not None and i < len(ng.sent) else None
             label = self.edge_label(ctx.in_meta[i][0], stat)
             role = edge_role(ctx, i)
@@ -625,7 +636,7 @@ class _Backward(_Painter):
                         continue
                     dst = self.vjp_id(e)
                 else:
-                    dst = self.leaf_node(e)
+                    dst = self.leaf_node(e, gid)
                 if dst in seen:
                     continue
                 seen.add(dst)

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from viz_fixtures import lenet_loss, line_of
 
+import tinygrad_cnn as tg
 import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import Function, Tensor, grad, viz
 
@@ -133,24 +134,50 @@ def test_text_arguments():
     assert "0 ops" in viz.text(leaf) and re.search(r"^p +leaf +\(2,\)", viz.text(leaf), re.M)
 
 
-def test_an_op_with_several_outputs_is_one_line_with_every_output():
-    """Ops with several outputs keep one weak reference and one (shape, dtype) per output; the
-    text form and the drawings show them all (simulated on a node of today's engine)."""
-    import weakref
+class SplitHalf(Function):
+    """(2x over the first half, x² over the second): two outputs."""
 
-    x = Tensor(np.ones((2, 3)), requires_grad=True, name="x")
-    y = x.exp()
-    extra = Tensor(np.zeros(2, np.int64))
-    node = y.grad_fn
-    node.out = (weakref.ref(y), weakref.ref(extra))
-    node.out_meta = (((2, 3), np.dtype("float64")), ((2,), np.dtype("int64")))
-    loss = y.sum()
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        n = x.shape[0] // 2
+        return x[:n] * 2, x[n:] ** 2
+
+    @staticmethod
+    def backward(ctx, g1, g2):
+        (x,) = ctx.saved_tensors
+        n = x.shape[0] // 2
+        return tg.cat([g1 * 2, g2 * 2 * x[n:]])
+
+
+def test_an_op_with_several_outputs():
+    x = Tensor(np.array([1.0, 2.0, 3.0, 4.0]), requires_grad=True, name="x")
+    a, b = SplitHalf.apply(x)
+    a.name = "a"
+    loss = (a.sum() + (b * b).sum()) * 1.0
     text = viz.text(loss)
-    assert re.search(r"%0 +exp\(x\) +\(2, 3\), \(2,\) +float64, int64", text)
-    assert "exp VJP" in viz.text(loss, backward=True)
-    src = viz.draw(loss).source
-    assert "(2, 3) float64|(2,) int64" in src
-    viz.draw(loss, backward=True)
+    assert re.search(r"%0 +split_half\(x\) +\(2,\), \(2,\) +float64, float64", text)
+    assert re.search(r"^a +output 0 of %0 +\(2,\) +float64", text, re.M)
+    assert re.search(r"^%2 +output 1 of %0 +\(2,\) +float64", text, re.M)
+    with viz.record_gradients(loss):
+        loss.backward(retain_graph=True)
+    back = viz.text(loss, backward=True)
+    line = next(ln for ln in back.splitlines() if "split_half VJP" in ln)
+    gb = 2 * np.array([9.0, 16.0])  # d(sum b*b)/db
+    assert f"da (2,) ‖g‖ = {np.linalg.norm([1.0, 1.0]):.4g}" in line
+    assert f"d%2 (2,) ‖g‖ = {np.linalg.norm(gb):.4g}" in line
+    assert "output_of" not in back  # the per-output nodes run no VJP: no lines of their own
+    np.testing.assert_allclose(x.grad.numpy(), [2, 2, 4 * 27, 4 * 64])
+    fwd = viz.draw(loss).source
+    assert fwd.count('label="output 0"') == 1 and fwd.count('label="output 1"') == 1
+    assert "output_of" not in fwd
+    bwd = viz.draw(loss, backward=True).source
+    assert "output 0: ‖g‖ = " in bwd and "output 1: ‖g‖ = " in bwd and "output_of" not in bwd
+    assert "to output 1" in bwd
+    anim = viz.animate(loss)
+    frame = next(f for f in anim.frames if f["op"] == "split_half")
+    assert frame["received"].startswith("output 0: (2,) float64") and "output 1:" in frame["received"]
+    assert [f["op"] for f in anim.frames].count("output_of") == 0
 
 
 def test_cli_writes_the_text_form(tmp_path):

@@ -22,7 +22,14 @@ from typing import Any
 from tinygrad_cnn.autograd import Context, grad
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.viz.grads import node_grads, record_gradients
-from tinygrad_cnn.viz.graph import GraphView, fmt_shape, outputs, source_text
+from tinygrad_cnn.viz.graph import (
+    GraphView,
+    fmt_shape,
+    output_nodes,
+    outputs,
+    source_text,
+    vjp_node,
+)
 
 
 def _doc(fn: type) -> str:
@@ -66,6 +73,7 @@ class Animation:
 
 
 def _node_id(view: GraphView, e: Any) -> str:
+    e = vjp_node(e)  # a gradient for an output of an op goes to the op's VJP
     return f"v{view.index[id(e)]}" if isinstance(e, Context) else f"l{view.leaf_index[id(e)]}"
 
 
@@ -91,12 +99,15 @@ def _frames(view: GraphView, steps: list[Context]) -> list[dict[str, Any]]:
                           "accumulate": bool(before), "stat": ng.sent[i].describe(),
                           "edge": f"e{_node_id(view, ctx)}_{i}", "dst": _node_id(view, e)})
             before.append(f"step {ng.step}")
-        came = arrived.get(id(ctx), [])
+        came = [w for node in (output_nodes(ctx) if getattr(ctx, "n_outputs", 1) > 1 else [ctx])
+                if node is not None for w in arrived.get(id(node), [])]
         frames.append({
             "step": ng.step, "op": fn.name, "node": _node_id(view, ctx),
             "output": f"d{view.out_name(ctx)}", "shape": fmt_shape(outputs(ctx)[0][1]),
             "source": source_text(ctx) or "", "module": ctx.scope or "",
-            "received": ng.received.describe(),
+            "received": ng.received.describe() if not ng.received_all else "; ".join(
+                f"output {k}: {st.describe() if st is not None else 'no gradient'}"
+                for k, st in enumerate(ng.received_all)),
             "merged": (f"the sum of {len(came)} gradients (from {', '.join(came)})"
                        if len(came) > 1 else ""),
             "sends": sends, "doc": _doc(fn), "code": _backward_source(fn)})

@@ -49,10 +49,12 @@ from tinygrad_cnn.viz.graph import (
     edge_role,
     fmt_number,
     fmt_shape,
+    is_output_of,
     op_label,
     outputs,
     saved_items,
     source_text,
+    vjp_node,
 )
 from tinygrad_cnn.viz.layout import Plan
 
@@ -333,9 +335,6 @@ class _Forward(_Painter):
         else:
             self.used("intermediate tensor", fillcolor="white", shape="record")
         label = _record(out.name if out is not None else None, shape, dtype)
-        if len(outs) > 1:  # an op with several outputs: one field per output
-            label = "{" + "|".join(_esc(f"{t.name + ' ' if t is not None and t.name else ''}"
-                                        f"{fmt_shape(s)} {d}") for t, s, d in outs) + "}"
         return self.node_once(f"t{k}", label, shape="record", style="filled",
                               fillcolor=OUTPUT if is_root else "white", id=f"t{k}")
 
@@ -389,6 +388,14 @@ class _Forward(_Painter):
             ctx = unit
             k = self.view.index[id(ctx)]
             oid = f"op{k}"
+            if is_output_of(ctx):  # output k of an op with several: a tensor beside the op
+                op = ctx.next[0]
+                if self.plan.unit(op) is op:
+                    self.g.edge(f"op{self.view.index[id(op)]}", self.tensor_out(ctx),
+                                label=f"output {ctx.index}", fontcolor="#555555", fontsize="8")
+                else:
+                    self.tensor_out(ctx)
+                continue
             label = op_label(ctx) if self.show_attrs else ctx.fn.name
             if self.show_source and source_text(ctx):
                 label += f"\n{source_text(ctx)}"
@@ -408,7 +415,8 @@ class _Forward(_Painter):
                     self.g.edge(src, oid, label=role, fontcolor="#555555", fontsize="8")
                 else:
                     self.g.edge(src, oid)
-            self.g.edge(oid, self.tensor_out(ctx))
+            if getattr(ctx, "n_outputs", 1) == 1:  # several outputs: drawn by their own nodes
+                self.g.edge(oid, self.tensor_out(ctx))
         for scope, ops in clusters.items():  # in the order the modules first ran
             self.used("module", shape="box", style="rounded,dashed", fillcolor="white",
                       color="#999999")
@@ -475,7 +483,8 @@ class _Backward(_Painter):
                  hl: set[int]) -> None:
         super().__init__(g, view, plan)
         self.show_saved, self.show_source, self.hl = show_saved, show_source, hl
-        self.steps = {id(c): s for s, c in enumerate(view.nodes, start=1)}
+        vjps = [c for c in view.nodes if not is_output_of(c)]  # output nodes run no VJP
+        self.steps = {id(c): s for s, c in enumerate(vjps, start=1)}
         self.recorded = _grads.recorded(view.nodes)
         leaf_stats = [_grads.leaf_grad(t) for t in view.leaves]
         norms = [s.norm for s in leaf_stats if s is not None]
@@ -490,6 +499,7 @@ class _Backward(_Painter):
         self.missing = "not recorded" if ran and not self.recorded else "not computed"
 
     def vjp_id(self, ctx: Context) -> str:
+        ctx = vjp_node(ctx)  # a gradient sent to an output of an op goes to the op's VJP
         unit = self.plan.unit(ctx)
         if isinstance(unit, Group):
             return self.group_id(unit)
@@ -557,7 +567,7 @@ class _Backward(_Painter):
         for unit in reversed(self.plan.units):  # newest first: the engine's order
             if isinstance(unit, Group):
                 self.draw_group(unit)
-            else:
+            elif not is_output_of(unit):
                 self.draw_vjp(unit)
         if self.show_saved:
             self.used("saved for backward", shape="record", fillcolor=SAVED)
@@ -571,6 +581,10 @@ class _Backward(_Painter):
         if stat is None and out is not None and out.retains_grad and out.grad is not None:
             stat = _grads.GradStat.of(out.grad.data)
         label = f"{self.steps[id(ctx)]}. {ctx.fn.name} VJP\n{self.grad_text(stat)}"
+        if ng is not None and len(ng.received_all) > 1:  # an op with several outputs
+            label = f"{self.steps[id(ctx)]}. {ctx.fn.name} VJP\n" + "\n".join(
+                f"output {k}: {st.short() if st is not None else 'no gradient'}"
+                for k, st in enumerate(ng.received_all))
         if self.show_source and source_text(ctx):
             label += f"\n{source_text(ctx)}"
         self.used("op VJP, numbered in run order", shape="box", fillcolor=OP)
@@ -597,13 +611,15 @@ class _Backward(_Painter):
             role = edge_role(ctx, i)
             if role:
                 label = f"{role}: {label}"
+            if is_output_of(e):
+                label = f"to output {e.index}\n{label}"
             self.g.edge(vid, dst, label=label, id=f"e{vid}_{i}")
 
     def draw_group(self, gr: Group) -> None:
         gid = self.group_id(gr)
         members = {id(c) for c in gr.members}
         stats = [ng.received for c in gr.members if (ng := _grads.node_grads(c)) is not None]
-        steps = sorted(self.steps[id(c)] for c in gr.members)
+        steps = sorted(self.steps[id(c)] for c in gr.members if id(c) in self.steps)
         params = {id(e) for c in gr.members for e in c.next if isinstance(e, Tensor)}
         outside = {id(e) for c in self.view.forward if id(c) not in members for e in c.next
                    if isinstance(e, Tensor)}

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, Function, _collect
+from tinygrad_cnn.autograd import Context, Function, OutputOf, _collect
 from tinygrad_cnn.backend import to_numpy
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.viz.graph import fmt_number, fmt_shape
@@ -89,11 +89,13 @@ class GradStat:
 @dataclass
 class NodeGrads:
     """What one VJP did: its step in the backward run, the gradient it received (the sum of
-    everything that reached its output) and what it sent to each input (``None``: nothing)."""
+    everything that reached its output; ``received_all``: one per output of an op with several)
+    and what it sent to each input (``None``: nothing)."""
 
     step: int
     received: GradStat
     sent: tuple[GradStat | None, ...]
+    received_all: tuple[GradStat | None, ...] = ()
 
 
 # ctx -> what its VJP did in the latest recorded backward; leaf -> the sum that reached it
@@ -140,6 +142,8 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
         classes: dict[type[Function], type[Function]] = {}
         for ctx in nodes:
             fn = ctx.fn
+            if fn is OutputOf:  # no VJP of its own: the engine hands its gradient to the op
+                continue
             if fn not in classes:
                 classes[fn] = self._recording(fn)
             self._swapped.append((ctx, fn))
@@ -161,16 +165,16 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
     def _recording(self, fn: type[Function]) -> type[Function]:
         record = self
 
-        def backward(ctx: Context, grad: Tensor) -> Any:
-            result = fn.backward(ctx, grad)
-            record._note(ctx, grad, result)
+        def backward(ctx: Context, *grads: Tensor) -> Any:  # one gradient per output
+            result = fn.backward(ctx, *grads)
+            record._note(ctx, grads, result)
             return result
 
         return type(fn.__name__, (fn,), {"name": fn.name, "backward": staticmethod(backward),
                                          "__module__": fn.__module__, "__doc__": fn.__doc__,
                                          "__qualname__": fn.__qualname__, "_recorded_from": fn})
 
-    def _note(self, ctx: Context, grad: Tensor, result: Any) -> None:
+    def _note(self, ctx: Context, received: tuple[Any, ...], result: Any) -> None:
         grads = result if isinstance(result, tuple) else (result,)
         sent: list[GradStat | None] = []
         for e, g in zip(ctx.next, grads):
@@ -182,7 +186,12 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
                 prev = self._sums.get(id(e))
                 arr = np.asarray(to_numpy(g.data))
                 self._sums[id(e)] = (e, arr.copy() if prev is None else prev[1] + arr)
-        _NODES[ctx] = NodeGrads(len(self.steps) + 1, GradStat.of(grad.data), tuple(sent))
+        stats = tuple(GradStat.of(g.data) if isinstance(g, Tensor) else None for g in received)
+        first = next((st for st in stats if st is not None), None)
+        if first is None:  # every output gradient None (set_materialize_grads(False))
+            first = GradStat((), "", 0.0, 0.0, 0.0, True, ())
+        _NODES[ctx] = NodeGrads(len(self.steps) + 1, first, tuple(sent),
+                                stats if len(stats) > 1 else ())
         self.steps.append(ctx)
 
 

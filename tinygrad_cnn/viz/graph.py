@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, _collect
+from tinygrad_cnn.autograd import Context, OutputOf, _collect
 from tinygrad_cnn.tensor import Tensor
 
 # ------------------------------------------------------------------------------------ source lines
@@ -223,12 +223,37 @@ def saved_items(ctx: Context) -> list[tuple[str, tuple[int, ...], str]] | None:
 
 
 # ------------------------------------------------------------------------------------- the graph
+def is_output_of(ctx: Any) -> bool:
+    """Whether ``ctx`` is the node of output k of an op with several outputs (the engine hands its
+    gradient to the op; it has no VJP of its own)."""
+    return isinstance(ctx, Context) and op_class(ctx.fn) is OutputOf
+
+
+def vjp_node(e: Any) -> Any:
+    """The node whose VJP a gradient sent to ``e`` reaches: the op itself for an output node."""
+    return e.next[0] if is_output_of(e) else e
+
+
+def output_nodes(ctx: Context) -> list[Context | None]:
+    """The node of each output of an op with several outputs (None: not differentiable)."""
+    nodes: list[Context | None] = [None] * getattr(ctx, "n_outputs", 1)
+    for node in (getattr(ctx, "out_nodes", None) or {}).values():
+        if node is not None and node is not ctx:
+            nodes[node.index] = node
+    return nodes
+
+
 def outputs(ctx: Context) -> list[tuple[Tensor | None, tuple[int, ...], Any]]:
-    """``(tensor or None, shape, dtype)`` of each output of ``ctx`` (one for today's ops; an op
-    with several outputs keeps one weak reference and one ``(shape, dtype)`` per output)."""
+    """``(tensor or None, shape, dtype)`` of each output of ``ctx``: one for most ops, one per
+    output for an op with several (``ctx.n_outputs``; each output has its own ``OutputOf``
+    node, which holds the tensor)."""
+    if getattr(ctx, "n_outputs", 1) > 1:
+        result = []
+        for node, (shape, dtype) in zip(output_nodes(ctx), ctx.out_metas):
+            t = node.out() if node is not None and node.out is not None else None
+            result.append((t, tuple(shape), dtype))
+        return result
     out, meta = ctx.out, ctx.out_meta
-    if isinstance(out, (tuple, list)):
-        return [(r() if r is not None else None, tuple(m[0]), m[1]) for r, m in zip(out, meta)]
     return [(out() if out is not None else None, tuple(meta[0]), meta[1])]
 
 
@@ -300,7 +325,7 @@ class GraphView:
         self._consumers: dict[int, list[tuple[Context, int]]] | None = None
 
     def out_name(self, ctx: Context) -> str:
-        out = outputs(ctx)[0][0]
+        out = outputs(ctx)[0][0] if getattr(ctx, "n_outputs", 1) == 1 else None
         if out is not None and out.name:
             return out.name
         return f"%{self.index.get(id(ctx), '?')}"

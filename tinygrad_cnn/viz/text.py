@@ -22,7 +22,15 @@ from __future__ import annotations
 
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.viz import grads as _grads
-from tinygrad_cnn.viz.graph import GraphView, attr_items, fmt_shape, outputs, source_text
+from tinygrad_cnn.viz.graph import (
+    GraphView,
+    attr_items,
+    fmt_shape,
+    is_output_of,
+    output_nodes,
+    outputs,
+    source_text,
+)
 
 
 def _is_param(t: Tensor) -> bool:
@@ -75,6 +83,11 @@ def _forward(view: GraphView) -> str:
             name, shape, dtype = src
             rows.append([name, "input", fmt_shape(shape), str(dtype), "", ""])
     for ctx in view.forward:
+        if is_output_of(ctx):  # output k of an op with several outputs
+            _, shape, dtype = outputs(ctx)[0]
+            rows.append([view.out_name(ctx), f"output {ctx.index} of {view.out_name(ctx.next[0])}",
+                         fmt_shape(shape), str(dtype), ctx.scope or "", source_text(ctx) or ""])
+            continue
         args = [view.input_name(ctx, i) for i in range(len(ctx.next))]
         args += [f"{k}={v}" for k, v in attr_items(ctx)]
         outs = outputs(ctx)  # one line per op, also for an op with several outputs
@@ -103,10 +116,9 @@ def _backward(view: GraphView) -> str:
         if r.grad_fn is not None:
             arrived.add(id(r.grad_fn))
     rows: list[list[str]] = []
-    for step, ctx in enumerate(view.nodes, start=1):
+    vjps = [c for c in view.nodes if not is_output_of(c)]  # output nodes run no VJP of their own
+    for step, ctx in enumerate(vjps, start=1):
         ng = _grads.node_grads(ctx)
-        received = ng.received if ng is not None else None
-        out_shape = outputs(ctx)[0][1]
         sends = []
         for i, e in enumerate(ctx.next):
             if e is None:
@@ -117,11 +129,17 @@ def _backward(view: GraphView) -> str:
             arrived.add(id(e))
             sends.append(f"d{name} {op} {fmt_shape(ctx.in_meta[i][0])}"
                          + (f" {sent.short()}" if sent is not None else ""))
-        rows.append([f"{step}.", f"{ctx.fn.name} VJP",
-                     f"d{view.out_name(ctx)} {fmt_shape(out_shape)} {_grad_text(received, missing)}",
-                     "; ".join(sends), ctx.scope or "", source_text(ctx) or ""])
-    lines = [f"# backward graph of {_roots_text(view)}: {len(view.nodes)} VJP"
-             f"{'s' if len(view.nodes) != 1 else ''} in the order backward() runs them; gradients "
+        receives = []
+        nodes = output_nodes(ctx) if getattr(ctx, "n_outputs", 1) > 1 else [ctx]
+        stats = (ng.received_all or (ng.received,)) if ng is not None else ()
+        for k, ((_, shape, _), node) in enumerate(zip(outputs(ctx), nodes)):
+            name = view.out_name(node) if node is not None else f"{view.out_name(ctx)}[{k}]"
+            stat = stats[k] if k < len(stats) else None
+            receives.append(f"d{name} {fmt_shape(shape)} {_grad_text(stat, missing)}")
+        rows.append([f"{step}.", f"{ctx.fn.name} VJP", "; ".join(receives), "; ".join(sends),
+                     ctx.scope or "", source_text(ctx) or ""])
+    lines = [f"# backward graph of {_roots_text(view)}: {len(vjps)} VJP"
+             f"{'s' if len(vjps) != 1 else ''} in the order backward() runs them; gradients "
              f"{'recorded' if recorded else missing}",
              *_table(["step", "vjp", "receives", "sends", "module", "source"], rows)]
     if view.leaves:

@@ -324,9 +324,20 @@ class _Forward(_Painter):
             self.g.node(nid, label, **attrs)
         return nid
 
+    def compact(self, ctx: Context) -> bool:
+        """In a big drawing an unnamed intermediate tensor is no node of its own: the op's box
+        gives its shape and edges run op to op (half the nodes: Graphviz's layout of a long graph
+        grows faster than linearly)."""
+        if not self.split or is_output_of(ctx) or self.plan.unit(ctx) is not ctx:
+            return False
+        out = outputs(ctx)[0][0]
+        return not self.view.is_root(ctx) and (out is None or not out.name)
+
     def tensor_out(self, ctx: Context) -> str:
-        """The record of ``ctx``'s output (drawn on first use)."""
+        """The record of ``ctx``'s output (drawn on first use), or its op in a compact drawing."""
         k = self.view.index[id(ctx)]
+        if self.compact(ctx):
+            return f"op{k}"
         outs = outputs(ctx)
         out, shape, dtype = outs[0]
         is_root = self.view.is_root(ctx)
@@ -381,6 +392,8 @@ class _Forward(_Painter):
 
     def draw(self) -> None:
         clusters: dict[str, list[tuple[str, str, dict[str, str]]]] = {}
+        if self.split and len({u.scope for u in self.plan.units if isinstance(u, Context)}) > 60:
+            self.cluster_modules = False  # hundreds of module boxes: minutes of layout, no help
         for unit in self.plan.units:
             if isinstance(unit, Group):
                 self.draw_group(unit)
@@ -397,6 +410,8 @@ class _Forward(_Painter):
                     self.tensor_out(ctx)
                 continue
             label = op_label(ctx) if self.show_attrs else ctx.fn.name
+            if self.compact(ctx):
+                label += f" → {fmt_shape(outputs(ctx)[0][1])}"
             if self.show_source and source_text(ctx):
                 label += f"\n{source_text(ctx)}"
             attrs = {"shape": "box", "style": "rounded,filled", "tooltip": _tooltip(ctx),
@@ -415,7 +430,7 @@ class _Forward(_Painter):
                     self.g.edge(src, oid, label=role, fontcolor="#555555", fontsize="8")
                 else:
                     self.g.edge(src, oid)
-            if getattr(ctx, "n_outputs", 1) == 1:  # several outputs: drawn by their own nodes
+            if getattr(ctx, "n_outputs", 1) == 1 and not self.compact(ctx):  # else: no record
                 self.g.edge(oid, self.tensor_out(ctx))
         for scope, ops in clusters.items():  # in the order the modules first ran
             self.used("module", shape="box", style="rounded,dashed", fillcolor="white",

@@ -124,13 +124,15 @@ NB2 = [
     (M, """# 2 · The backward graph
 
 A small CNN on a small batch, drawn as it computes (the forward graph) and as it is differentiated
-(the backward graph). Then the most unusual picture: a gradient made with `create_graph=True` is an
-ordinary tensor, so we can draw the backward computation itself."""),
+(the backward graph) -- with the gradients themselves on the drawing, as text, and one step at a
+time. Then two pictures you rarely see: gradients vanishing and exploding through a 20-layer tanh
+network, and the graph of a gradient (a gradient made with `create_graph=True` is an ordinary
+tensor, so the backward computation itself can be drawn)."""),
     (C, """import numpy as np
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.nn.functional as F
-from tinygrad_cnn import Tensor, grad, nn, optim
+from tinygrad_cnn import Tensor, grad, nn, optim, viz
 from tinygrad_cnn.viz import draw
 
 tg.manual_seed(0)
@@ -146,23 +148,110 @@ model"""),
     (M, """## Forward
 
 Tensors are records `name | shape | dtype`; parameters (amber) carry their module path as their
-name; ops are grey boxes with their attributes; each module's ops sit in a dashed box."""),
+name; ops are grey boxes with their attributes, each beside the name of the module it ran in.
+Where the order of operands matters (a convolution's input and weight, `x - y`, `a @ b`) the edges
+say which is which. Hover over an op: the tooltip gives the line of code that created it
+(`show_source=True` prints it in the box)."""),
     (C, """draw(loss)"""),
-    (M, """## Backward
+    (M, """The same graph as text -- one line per op, in the order the forward ran them. It needs no
+Graphviz, and it is the same on every machine, so it can be a golden file in your own tests."""),
+    (C, """print(viz.text(loss))"""),
+    (M, """## Backward, before and after
 
-`backward()` runs the VJPs newest first; the drawing numbers them in that order, labels each edge
-with the shape of the gradient that flows along it, and -- after the backward ran -- shows the norm
-of every parameter's gradient."""),
-    (C, """loss.backward(retain_graph=True)
+`backward()` runs the VJPs newest first; the drawing numbers them in that order and labels each edge
+with the shape of the gradient that flows along it. Before any backward has run there are no
+gradients -- and the drawing says so, instead of showing zeros."""),
+    (C, """before = draw(loss, backward=True)
+assert "grad not computed" in before.source and "‖g‖ = 0" not in before.source
+before"""),
+    (M, """Run the backward inside `viz.record_gradients(loss)` and every node is coloured by the norm of
+the gradient it receives (log scale: blue small, red large; the colour bar is in the legend), the
+edges carry the norms of what each VJP sends, and a scalar shows its value (`g = 1` at the loss).
+Lavender records are the tensors each op saved for its VJP -- named: the convolution keeps its
+*im2col columns* for the weight gradient, max pooling its *max indices*."""),
+    (C, """with viz.record_gradients(loss):
+    loss.backward(retain_graph=True)
 draw(loss, backward=True, show_saved=True)"""),
+    (C, """print(viz.text(loss, backward=True))"""),
     (C, """for name, p in model.named_parameters():
     print(f"{name:10s} shape {p.shape!s:14s} |grad| = {np.linalg.norm(p.grad.numpy()):.4f}")
+w_norm = np.linalg.norm(model[0].weight.grad.numpy())
+assert f"‖grad‖ = {w_norm:.4g}" in viz.text(loss, backward=True)
 opt = optim.SGD(model.parameters(), lr=0.1)
 before = F.cross_entropy(model(x), target).item()
 opt.step()
 after = F.cross_entropy(model(x), target).item()
 print(f"loss before the step {before:.4f}, after {after:.4f}")
 assert after < before"""),
+    (M, """## One step at a time
+
+`viz.animate(loss)` runs a backward of its own (touching no `.grad`) and returns a step-through:
+one frame per VJP, with the gradient it receives, what it sends to each input, its formula and its
+code. Drag the slider or use the buttons. `.save("backprop.html")` writes the same page as one
+self-contained file (`python -m tinygrad_cnn draw --model lenet5 --animate -o backprop.html` does
+it for LeNet-5)."""),
+    (C, """logits2 = model(x)
+loss2 = F.cross_entropy(logits2, target)
+loss2.name = "loss"
+steps = viz.animate(loss2)
+assert [f["op"] for f in steps.frames] == ["cross_entropy", "linear", "reshape", "max_pool2d",
+                                           "relu", "conv2d"]
+steps"""),
+    (M, """## Vanishing and exploding gradients, at a glance
+
+Twenty `Linear` + `tanh` layers. With PyTorch's default initialisation the weights are small
+(`U(-1/√fan_in, 1/√fan_in)`) and every layer shrinks the gradient: the layers near the input get
+almost nothing (blue). Multiply the initial weights by 6 and the network is in its chaotic regime:
+each layer *grows* the gradient, and the first layers get the largest (red). Repeated blocks would
+normally collapse to one `×N` box; `expand=["*"]` keeps every layer visible."""),
+    (C, """def tanh_mlp(gain, depth=20, width=32):
+    tg.manual_seed(0)
+    layers = [nn.Linear(3, width), nn.Tanh()]
+    for _ in range(depth - 1):
+        layers += [nn.Linear(width, width), nn.Tanh()]
+    mlp = nn.Sequential(*layers, nn.Linear(width, 1))
+    with tg.no_grad():
+        for p in mlp.parameters():
+            p.mul_(gain)
+    return mlp
+
+inputs = Tensor(np.random.default_rng(1).standard_normal((32, 3)).astype(np.float32))
+nets = {}
+for gain in (1.0, 6.0):
+    mlp = tanh_mlp(gain)
+    out = (mlp(inputs) ** 2).mean()
+    out.name = f"loss (gain {gain:g})"
+    with viz.record_gradients(out):
+        out.backward()
+    first, last = mlp[0].weight.grad.numpy(), mlp[38].weight.grad.numpy()
+    print(f"gain {gain:g}: |grad| of the first layer's weight {np.linalg.norm(first):.3g}, "
+          f"of the last hidden layer's {np.linalg.norm(last):.3g}")
+    nets[gain] = (mlp, out)
+assert np.linalg.norm(nets[1.0][0][0].weight.grad.numpy()) < 1e-3 * np.linalg.norm(nets[1.0][0][38].weight.grad.numpy())
+assert np.linalg.norm(nets[6.0][0][0].weight.grad.numpy()) > 10 * np.linalg.norm(nets[6.0][0][38].weight.grad.numpy())"""),
+    (C, """draw(nets[1.0][1], backward=True, expand=["*"], title="default init: vanishing")"""),
+    (C, """draw(nets[6.0][1], backward=True, expand=["*"], title="6 × default init: exploding")"""),
+    (C, """draw(nets[6.0][1], backward=True, title="the same, repeated blocks collapsed")"""),
+    (M, """## The first NaN
+
+Inside `tg.detect_anomaly()` the first op whose forward makes a NaN or an Inf from finite inputs
+(or whose VJP does) raises `AnomalyError`, naming the op, the line that created it, its module and
+its inputs' ranges. Its `.node` is the graph node: `highlight=` draws it red."""),
+    (C, """head = nn.Linear(4, 3)
+with tg.no_grad():
+    head.weight.mul_(400.0)  # over-confident logits
+features = Tensor(np.random.default_rng(2).standard_normal((2, 4)).astype(np.float32), name="features")
+try:
+    with tg.detect_anomaly(), np.errstate(divide="ignore"):
+        probs = F.softmax(head(features), dim=1)  # some probabilities underflow to exactly 0
+        nll = -probs.log().mean()                 # log(0) = -inf: the first non-finite value
+except tg.AnomalyError as err:
+    anomaly = err
+print(str(anomaly).split(" The log was created")[0])
+print("created at", viz.source_text(anomaly.node))
+assert anomaly.node.fn.name == "log" and "made Inf" in str(anomaly)
+draw(anomaly.output, highlight=anomaly.node)"""),
+    (M, """(`F.cross_entropy` computes the log-softmax in one stable op, so it never takes `log(0)`.)"""),
     (M, """## The graph of a gradient
 
 `grad(..., create_graph=True)` records the backward pass, so the input gradient of a strided
@@ -173,7 +262,7 @@ ws = Tensor(np.random.default_rng(2).standard_normal((3, 2, 3, 3)), requires_gra
 y = F.conv2d(xs, ws, stride=2, padding=1)
 (gx,) = grad((y * y).sum(), xs, create_graph=True)
 gx.name = "dL/dx"
-assert "conv_transpose2d" in draw(gx).source
+assert "conv_transpose2d" in viz.text(gx)
 draw(gx)"""),
     (C, """# and it can be differentiated again: a Hessian-vector product
 v = Tensor(np.random.default_rng(3).standard_normal(xs.shape))
@@ -455,15 +544,39 @@ for ax, i in zip(axes.flat, wrong):
     ax.set_title(f"{pred[i]} ({true[i]})", fontsize=9)
     ax.axis("off")
 fig.tight_layout()"""),
-    (M, """## What the first layer learned
+    (M, """## What the filters learned
 
-The six 5×5 filters of `conv1`: edge and stroke detectors."""),
-    (C, """w = model.conv1.weight.numpy()[:, 0]
-fig, axes = plt.subplots(1, 6, figsize=(9, 1.8))
-for k, ax in enumerate(axes):
-    ax.imshow(w[k], cmap="RdBu_r", vmin=-abs(w).max(), vmax=abs(w).max())
-    ax.set_title(f"filter {k}", fontsize=9)
-    ax.axis("off")"""),
+`viz.filters(layer)` draws a convolution's kernels on one colour scale centred at zero (red
+positive, blue negative): the six 5×5 filters of `conv1` are edge and stroke detectors; `conv2`'s
+sixteen filters each combine the six maps of `conv1` (one row per input channel)."""),
+    (C, """from tinygrad_cnn import viz
+
+fig = viz.filters(model.conv1)
+w = model.conv1.weight.numpy()
+np.testing.assert_array_equal(fig.axes[3].get_images()[0].get_array(), w[3, 0])"""),
+    (C, """fig = viz.filters(model.conv2, max_channels=6)"""),
+    (M, """## What the network sees
+
+`viz.feature_maps(model, x)` runs the model once and shows every image-shaped tensor its forward
+made, for one digit: the convolutions' outputs, after ReLU, after pooling -- labelled by module and
+op."""),
+    (C, """image, label = test_set[0]
+maps = viz.feature_map_arrays(model, image)
+print([name for name, _ in maps])
+assert [m.shape for _, m in maps][-1] == (16, 5, 5)
+fig = viz.feature_maps(model, image, max_channels=8)"""),
+    (M, """## Which pixels matter
+
+`viz.saliency(model, x, target)` is the gradient of the target class's logit with respect to the
+input pixels, `|∂ logit[target] / ∂ x|` -- one backward pass through LeNet-5 to its input. The
+pixels that move the score most lie on and around the strokes of the digit."""),
+    (C, """for i in (0, 1, 2):
+    image, label = test_set[i]
+    sal = viz.saliency_map(model, image, target=int(label))
+    ink = image[0] > image[0].mean()  # the digit's strokes
+    print(f"digit {label}: mean saliency on the strokes {sal[ink].mean():.4f}, elsewhere {sal[~ink].mean():.4f}")
+    assert sal[ink].mean() > sal[~ink].mean()
+fig = viz.saliency(model, test_set[0][0], target=int(test_set[0][1]))"""),
 ]
 
 NOTEBOOKS = {

@@ -792,11 +792,30 @@ def _needed(nodes: list[Context], targets: set[int]) -> set[int]:
     return needed
 
 
+def _name_node(exc: Exception, ctx: Context) -> None:
+    """Say which node's VJP an exception came out of and where the user's code created that node:
+    in the message of an error with a one-string message, else as a note (Python 3.11+)."""
+    if getattr(exc, "_node_named", False):
+        return
+    try:
+        exc._node_named = True  # type: ignore[attr-defined]
+    except AttributeError:
+        return
+    note = f"in the VJP of {ctx.fn.name}, created at {ctx.source_line}"
+    if ctx.scope:
+        note += f" in module `{ctx.scope}`"
+    if len(exc.args) == 1 and isinstance(exc.args[0], str) and type(exc).__str__ in (
+            Exception.__str__, BaseException.__str__):
+        exc.args = (f"{exc.args[0]} ({note})",)
+    elif hasattr(exc, "add_note"):
+        exc.add_note(note)
+
+
 def _check_grad(ctx: Context, i: int, g: Any, meta: tuple[Any, Any]) -> None:
     if not isinstance(g, _TensorCls):
         raise TypeError(
             f"{ctx.fn.name}.backward returned a {type(g).__name__} for input {i}; a VJP returns "
-            "one Tensor (or None) per input"
+            f"one Tensor (or None) per input. {ctx._where()}"
         )
     shape, dtype = meta
     if g.data.shape != shape or g.data.dtype != dtype:
@@ -804,7 +823,7 @@ def _check_grad(ctx: Context, i: int, g: Any, meta: tuple[Any, Any]) -> None:
             f"{ctx.fn.name}.backward returned a gradient of shape {tuple(g.data.shape)} and dtype "
             f"{g.data.dtype} for input {i}, which has shape {tuple(shape)} and dtype {dtype}; a VJP "
             "must return each input's gradient in that input's shape and dtype (sum out broadcast "
-            "dimensions, cast back)"
+            f"dimensions, cast back). {ctx._where()}"
         )
     if _state.anomaly:
         xp = array_module(g.data)
@@ -872,10 +891,14 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                 k = ctx.index  # type: ignore[attr-defined]
                 slots[k] = g if slots[k] is None else slots[k] + g
                 continue
-            if ctx.n_outputs > 1:
-                in_grads = ctx.fn.backward(ctx, *_output_grads(ctx, g))
-            else:
-                in_grads = ctx.fn.backward(ctx, g)
+            try:
+                if ctx.n_outputs > 1:
+                    in_grads = ctx.fn.backward(ctx, *_output_grads(ctx, g))
+                else:
+                    in_grads = ctx.fn.backward(ctx, g)
+            except Exception as exc:
+                _name_node(exc, ctx)
+                raise
             if not retain_graph:
                 ctx._saved = _FREED
             if type(in_grads) is not tuple:
@@ -883,7 +906,8 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
             if len(in_grads) != len(ctx.next):
                 raise RuntimeError(
                     f"{ctx.fn.name}.backward returned {len(in_grads)} gradients for "
-                    f"{len(ctx.next)} inputs; return one per input (None where there is none)"
+                    f"{len(ctx.next)} inputs; return one per input (None where there is none). "
+                    f"{ctx._where()}"
                 )
             for i, (e, gi) in enumerate(zip(ctx.next, in_grads)):
                 if e is None or gi is None:

@@ -29,7 +29,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {"model": DEFAULT_MODEL, "epochs": 3, "batch_si
                                   "optimizer": "sgd", "lr": None, "seed": 0, "limit": None}
 DEFAULT_LR = {"sgd": 0.02, "adam": 1e-3}
 OPTIMIZERS = ("sgd", "adam")
-DRAW_SUFFIXES = (".svg", ".png", ".pdf", ".jpg", ".jpeg", ".dot", ".gv")  # + .txt with viz.text
+DRAW_SUFFIXES = (".svg", ".png", ".pdf", ".jpg", ".jpeg", ".dot", ".gv", ".txt")
 MAX_DRAW_BATCH = 1024
 
 
@@ -470,34 +470,38 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------------- draw
-def _draw_suffixes() -> tuple[str, ...]:
-    from tinygrad_cnn import viz
-
-    return DRAW_SUFFIXES + ((".txt",) if hasattr(viz, "text") else ())
-
-
 def _draw(args: argparse.Namespace) -> int:
     import shutil
 
     path = Path(args.output)
-    suffixes = _draw_suffixes()
+    suffixes = (".html", ".htm") if args.animate else DRAW_SUFFIXES
     if path.suffix.lower() not in suffixes:
-        _usage(args, f"argument -o/--output: cannot write a drawing to {path.name!r}; the file "
-               f"name must end in one of {', '.join(suffixes)}")
+        what = "the step-through of --animate" if args.animate else "a drawing"
+        _usage(args, f"argument -o/--output: cannot write {what} to {path.name!r}; the file name "
+               f"must end in one of {', '.join(suffixes)}"
+               + ("" if args.animate else " (or .html with --animate)"))
     _check_output(args, "-o/--output", path)
-    text_form = path.suffix.lower() in (".dot", ".gv", ".txt")
+    text_form = args.animate or path.suffix.lower() in (".dot", ".gv", ".txt")
     from tinygrad_cnn import viz
 
     if not text_form and shutil.which("dot") is None:
         _usage(args, f"argument -o/--output: {path.suffix} needs Graphviz's `dot`, which is not "
-               f"installed ({viz.GraphvizNotFound()}); .dot needs no Graphviz")
+               f"installed ({viz.GraphvizNotFound()}); .dot and .txt need no Graphviz")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        if path.suffix.lower() == ".txt":
+        if args.animate or path.suffix.lower() == ".txt":
             from tinygrad_cnn._files import atomic_write
 
-            text = viz.text(*_draw_tensors(args), backward=args.backward)  # type: ignore[attr-defined]
-            atomic_write(path, lambda f: f.write(text.encode()))
+            loss = _draw_loss(args)
+            if args.animate:
+                page = viz.animate(loss, title=f"{args.model} (batch {args.batch}): "
+                                   "backpropagation, step by step").html
+            else:
+                if args.backward:
+                    with viz.record_gradients(loss):
+                        loss.backward(retain_graph=True)
+                page = viz.text(loss, backward=args.backward)
+            atomic_write(path, lambda f: f.write(page.encode()))
         else:
             path = viz.draw_model_to_file(args.model, path, backward=args.backward,
                                           max_nodes=args.max_nodes, batch=args.batch)
@@ -507,8 +511,8 @@ def _draw(args: argparse.Namespace) -> int:
     return 0
 
 
-def _draw_tensors(args: argparse.Namespace) -> list[Any]:
-    """The loss of ``--model`` on a sample batch (after a backward for ``--backward``)."""
+def _draw_loss(args: argparse.Namespace) -> Any:
+    """The loss of ``--model`` on a sample batch (no backward yet)."""
     import numpy as np
 
     import tinygrad_cnn as tg
@@ -521,9 +525,7 @@ def _draw_tensors(args: argparse.Namespace) -> list[Any]:
                   .astype(np.float32), name="images")
     loss = F.cross_entropy(model(x), np.arange(args.batch) % 10)
     loss.name = "loss"
-    if args.backward:
-        loss.backward(retain_graph=True)
-    return [loss]
+    return loss
 
 
 # ------------------------------------------------------------------------------- demo
@@ -629,12 +631,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("draw", help="draw a model's forward or backward graph",
                        description="Draw a model on a sample batch with Graphviz; the format "
-                       "comes from the file name (.svg, .png, .pdf, .jpg, or .dot/.gv for the DOT "
-                       "text, which needs no Graphviz).")
+                       "comes from the file name (.svg, .png, .pdf, .jpg; .dot/.gv for the DOT text "
+                       "and .txt for the text form, one line per op, which need no Graphviz). "
+                       "--animate writes a step-through of the backward pass as one HTML page.")
     d.add_argument("--model", default="lenet5", choices=("lenet5",),
                    help="the model (default lenet5)")
     d.add_argument("--backward", action="store_true",
                    help="draw the backward graph (default: the forward graph)")
+    d.add_argument("--animate", action="store_true",
+                   help="write a step-through of the backward pass, one frame per VJP, as a "
+                   "self-contained HTML page (-o must end in .html; default: off)")
     d.add_argument("-o", "--output", default="lenet5.svg", metavar="PATH", type=_path,
                    help="output file; its suffix picks the format (default lenet5.svg)")
     d.add_argument("--max-nodes", type=_positive, default=None, metavar="N",

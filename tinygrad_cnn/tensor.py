@@ -1672,7 +1672,10 @@ def _to_tensor(x: Any, like: Tensor, dtype: np.dtype | None = None) -> Tensor:
         return x
     xp = array_module(like.data)
     if isinstance(x, (bool, int, float)):
-        return Tensor._make(_scalar_array(x, dtype or result_type(like, x), xp))
+        t = Tensor._make(_scalar_array(x, dtype or result_type(like, x), xp))
+        if like.requires_grad and _state.grad_enabled:  # drawings show `1.0`, not `() float64`
+            t.name = repr(x)
+        return t
     if isinstance(x, (np.ndarray, np.generic)) or type(x).__module__.startswith("cupy"):
         arr = x if hasattr(x, "shape") and not isinstance(x, np.generic) else np.asarray(x)
         return Tensor._make(to_device(xp.asarray(arr), like.device) if xp is not np
@@ -1715,7 +1718,9 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
                 dt = result_type(a, b)
             if floating and dt.kind != "f":
                 dt = _SCALAR_DTYPES[2]
-            b = Tensor._make(_scalar_array(b, dt, array_module(a.data)))
+            value, b = b, Tensor._make(_scalar_array(b, dt, array_module(a.data)))
+            if a.requires_grad and _state.grad_enabled:  # drawings show `1.0`, not `() float64`
+                b.name = repr(value)
             if dt == a.data.dtype:  # the common `x * 2.0`: no broadcasting or casting work
                 return fn.apply(b, a) if reverse else fn.apply(a, b)
         else:

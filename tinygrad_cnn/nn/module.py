@@ -7,13 +7,15 @@ time the root module is called or asked for ``named_parameters()``, so drawings 
 
 from __future__ import annotations
 
+import os
+import sys
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from tinygrad_cnn.autograd import _state, no_grad
+from tinygrad_cnn.autograd import _PACKAGE_DIR, _state, no_grad
 from tinygrad_cnn.backend import to_device
 from tinygrad_cnn.tensor import Tensor
 
@@ -247,6 +249,9 @@ class Module:
         _state.scope = self._path if self._path is not None else outer
         try:
             return self.forward(*args, **kwargs)
+        except Exception as exc:
+            _name_module(exc, self)
+            raise
         finally:
             _state.scope = outer
 
@@ -262,6 +267,53 @@ class Module:
             child = repr(m).replace("\n", "\n  ")
             lines.append(f"  ({name}): {child}")
         return "\n".join(lines) + "\n)"
+
+
+def _user_line(exc: BaseException) -> str | None:
+    """``"train.py:42 in main"``: the innermost line of user code in the traceback of ``exc``
+    (a user's ``forward``), else the user's line that called into the package."""
+    tb, user = exc.__traceback__, None
+    while tb is not None:  # outermost -> innermost: keep the last frame outside the package
+        if not os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+            user = tb.tb_frame, tb.tb_lineno
+        tb = tb.tb_next
+    if user is None:  # all of it ran inside the package (LeNet5.forward): whoever called the model
+        f: Any = sys._getframe(2)
+        while f is not None and os.path.abspath(f.f_code.co_filename).startswith(_PACKAGE_DIR):
+            f = f.f_back
+        if f is None:
+            return None
+        user = f, f.f_lineno
+    frame, line = user
+    return f"{os.path.basename(frame.f_code.co_filename)}:{line} in {frame.f_code.co_name}"
+
+
+def _name_module(exc: Exception, module: Module) -> None:
+    """Say which module an exception came out of: ``(in `features.3` (Conv2d), at train.py:42 in
+    main)`` -- once, from the innermost module. An op's error (raised inside tinygrad_cnn, with a
+    one-string message) gets it in its message; any other exception as a note (Python 3.11+)."""
+    if getattr(exc, "_module_named", False):
+        return
+    try:
+        exc._module_named = True  # type: ignore[attr-defined]
+    except AttributeError:  # an exception type with __slots__: leave it alone
+        return
+    path, cls = module._path, type(module).__name__
+    if path is not None and f"`{path}`" in str(exc):  # an anomaly report already names it
+        return
+    where = f"in `{path}` ({cls})" if path else f"in the model ({cls})"
+    line = _user_line(exc)
+    note = where + (f", at {line}" if line else "")
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    ours = tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(
+        _PACKAGE_DIR)
+    if ours and len(exc.args) == 1 and isinstance(exc.args[0], str) and type(exc).__str__ in (
+            Exception.__str__, BaseException.__str__):
+        exc.args = (f"{exc.args[0]} ({note})",)
+    elif hasattr(exc, "add_note"):
+        exc.add_note(note)
 
 
 class Sequential(Module):

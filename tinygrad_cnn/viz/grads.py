@@ -1,0 +1,200 @@
+"""What a backward pass sends along every edge of the graph, kept for the drawings.
+
+The engine keeps only the leaves' gradients (``.grad``). To see the gradient that reaches every op,
+and what each VJP sends to each of its inputs, run the backward inside :class:`record_gradients`::
+
+    with viz.record_gradients(loss):
+        loss.backward()
+    viz.draw(loss, backward=True)        # nodes coloured by |grad|, norms on the edges
+
+No engine change is involved: for the duration of the block, each node of the graph runs its VJP
+through a subclass of its op whose ``backward`` calls the op's own and notes what came in and
+what went out (the op's class is put back on exit). Only summaries are kept (shape, norm,
+range, the first values), plus the sum of what reached each leaf.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tinygrad_cnn.autograd import Context, Function, OutputOf, _collect
+from tinygrad_cnn.backend import to_numpy
+from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.viz.graph import fmt_number, fmt_shape
+
+PREVIEW = 6  # values of a gradient kept for display
+
+
+@dataclass(frozen=True)
+class GradStat:
+    """A summary of one gradient array."""
+
+    shape: tuple[int, ...]
+    dtype: str
+    norm: float  # the 2-norm, in float64
+    min: float
+    max: float
+    finite: bool
+    preview: tuple[float, ...]  # the first few values, row-major
+
+    @classmethod
+    def of(cls, array: Any) -> GradStat:
+        a = np.asarray(to_numpy(array))
+        flat = a.reshape(-1).astype(np.float64)
+        finite = bool(np.isfinite(flat).all())
+        if flat.size == 0:
+            return cls(tuple(a.shape), str(a.dtype), 0.0, 0.0, 0.0, True, ())
+        with np.errstate(over="ignore", invalid="ignore"):
+            norm = float(np.sqrt(np.square(flat).sum()))
+        all_nan = bool(np.isnan(flat).all())
+        lo = float("nan") if all_nan else float(np.nanmin(flat))
+        hi = float("nan") if all_nan else float(np.nanmax(flat))
+        return cls(tuple(a.shape), str(a.dtype), norm, lo, hi, finite,
+                   tuple(float(v) for v in flat[:PREVIEW]))
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for s in self.shape:
+            n *= s
+        return n
+
+    @property
+    def value(self) -> float | None:
+        """The value of a one-element gradient."""
+        return self.preview[0] if self.size == 1 and self.preview else None
+
+    def short(self) -> str:
+        """``‖g‖ = 0.1234``, or ``g = 0.5`` for a scalar; NaN/Inf said plainly."""
+        bad = "" if self.finite else " (NaN/Inf!)"
+        if self.value is not None:
+            return f"g = {fmt_number(self.value)}{bad}"
+        return f"‖g‖ = {fmt_number(self.norm)}{bad}"
+
+    def describe(self) -> str:
+        """Shape, norm, range and the first values: for the step-through."""
+        text = f"{fmt_shape(self.shape)} {self.dtype}, {self.short()}"
+        if self.size > 1:
+            text += f", range [{fmt_number(self.min)}, {fmt_number(self.max)}]"
+            vals = ", ".join(fmt_number(v) for v in self.preview)
+            text += f", values [{vals}{', …' if self.size > len(self.preview) else ''}]"
+        return text
+
+
+@dataclass
+class NodeGrads:
+    """What one VJP did: its step in the backward run, the gradient it received (the sum of
+    everything that reached its output; ``received_all``: one per output of an op with several)
+    and what it sent to each input (``None``: nothing)."""
+
+    step: int
+    received: GradStat
+    sent: tuple[GradStat | None, ...]
+    received_all: tuple[GradStat | None, ...] = ()
+
+
+# ctx -> what its VJP did in the latest recorded backward; leaf -> the sum that reached it
+_NODES: weakref.WeakKeyDictionary[Context, NodeGrads] = weakref.WeakKeyDictionary()
+_LEAVES: dict[int, tuple[weakref.ref[Tensor], GradStat]] = {}
+
+
+def node_grads(ctx: Context) -> NodeGrads | None:
+    """What the VJP of ``ctx`` did in the latest recorded backward, if one ran."""
+    return _NODES.get(ctx)
+
+
+def leaf_grad(t: Tensor) -> GradStat | None:
+    """The gradient that reached leaf ``t`` in the latest recorded backward; else its ``.grad``."""
+    entry = _LEAVES.get(id(t))
+    if entry is not None and entry[0]() is t:
+        return entry[1]
+    if t.grad is not None:
+        return GradStat.of(t.grad.data)
+    return None
+
+
+class record_gradients:  # noqa: N801 (a context manager, like no_grad)
+    """Inside this block, a backward pass through the graph of ``roots`` is recorded for the
+    drawings: the gradient each op receives, what its VJP sends to each input, and the order the
+    VJPs run. Use it around ``loss.backward()`` or ``grad(...)``; ``draw(loss, backward=True)``,
+    ``text(loss, backward=True)`` and the step-through then show the values.
+
+    ``steps`` lists the nodes in the order their VJPs ran; ``leaves`` maps each leaf (by id) to the
+    summed gradient it received."""
+
+    def __init__(self, *roots: Tensor) -> None:
+        for i, r in enumerate(roots):
+            if not isinstance(r, Tensor):
+                raise TypeError(f"record_gradients: root {i} is a {type(r).__name__}, not a Tensor")
+        self.roots = roots
+        self.steps: list[Context] = []
+        self.leaves: dict[int, tuple[Tensor, GradStat]] = {}
+        self._sums: dict[int, tuple[Tensor, Any]] = {}
+        self._swapped: list[tuple[Context, type[Function]]] = []
+
+    def __enter__(self) -> record_gradients:
+        nodes = _collect([r.grad_fn for r in self.roots if r.grad_fn is not None])
+        classes: dict[type[Function], type[Function]] = {}
+        for ctx in nodes:
+            fn = ctx.fn
+            if fn is OutputOf:  # no VJP of its own: the engine hands its gradient to the op
+                continue
+            if fn not in classes:
+                classes[fn] = self._recording(fn)
+            self._swapped.append((ctx, fn))
+            ctx.fn = classes[fn]
+        for ctx in nodes:  # a fresh record: forget what an earlier backward did
+            _NODES.pop(ctx, None)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for ctx, fn in reversed(self._swapped):
+            ctx.fn = fn
+        self._swapped.clear()
+        for key, (leaf, total) in self._sums.items():
+            stat = GradStat.of(total)
+            self.leaves[key] = (leaf, stat)
+            _LEAVES[key] = (weakref.ref(leaf), stat)
+        self._sums.clear()
+
+    def _recording(self, fn: type[Function]) -> type[Function]:
+        record = self
+
+        def backward(ctx: Context, *grads: Tensor) -> Any:  # one gradient per output
+            result = fn.backward(ctx, *grads)
+            record._note(ctx, grads, result)
+            return result
+
+        return type(fn.__name__, (fn,), {"name": fn.name, "backward": staticmethod(backward),
+                                         "__module__": fn.__module__, "__doc__": fn.__doc__,
+                                         "__qualname__": fn.__qualname__, "_recorded_from": fn})
+
+    def _note(self, ctx: Context, received: tuple[Any, ...], result: Any) -> None:
+        grads = result if isinstance(result, tuple) else (result,)
+        sent: list[GradStat | None] = []
+        for e, g in zip(ctx.next, grads):
+            if e is None or not isinstance(g, Tensor):
+                sent.append(None)
+                continue
+            sent.append(GradStat.of(g.data))
+            if isinstance(e, Tensor):  # a leaf: add up what reaches it
+                prev = self._sums.get(id(e))
+                arr = np.asarray(to_numpy(g.data))
+                self._sums[id(e)] = (e, arr.copy() if prev is None else prev[1] + arr)
+        stats = tuple(GradStat.of(g.data) if isinstance(g, Tensor) else None for g in received)
+        first = next((st for st in stats if st is not None), None)
+        if first is None:  # every output gradient None (set_materialize_grads(False))
+            first = GradStat((), "", 0.0, 0.0, 0.0, True, ())
+        _NODES[ctx] = NodeGrads(len(self.steps) + 1, first, tuple(sent),
+                                stats if len(stats) > 1 else ())
+        self.steps.append(ctx)
+
+
+def recorded(nodes: Sequence[Context]) -> bool:
+    """Whether any of ``nodes`` has a recorded gradient."""
+    return any(ctx in _NODES for ctx in nodes)

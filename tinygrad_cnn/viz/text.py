@@ -1,0 +1,155 @@
+"""The text form of a drawing: one line per op, for the terminal, for diffs and golden files in
+your tests, and wherever Graphviz is missing.
+
+Forward (``text(loss)``)::
+
+    # forward graph of loss: 4 ops, oldest first
+    # name  op                  shape  dtype    module  source
+    x       leaf                (3,)   float64
+    %0      mul(x, x)           (3,)   float64          demo.py:5 in <module>
+    ...
+
+Backward (``text(loss, backward=True)``): one line per VJP in the order ``backward()`` runs them,
+with the gradient it receives and what it sends to each input (``+=`` where a second path adds to a
+gradient), then the leaves. Values appear after a backward run inside ``record_gradients``; before
+any backward they read ``not computed``.
+
+Names are the tensors' own (``conv1.weight``, ``loss``) or ``%k`` for the output of the k-th op;
+source lines give file basenames only, so the text is the same on every machine and every run.
+"""
+
+from __future__ import annotations
+
+from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.viz import grads as _grads
+from tinygrad_cnn.viz.graph import (
+    GraphView,
+    attr_items,
+    fmt_shape,
+    is_output_of,
+    output_nodes,
+    outputs,
+    source_text,
+)
+
+
+def _is_param(t: Tensor) -> bool:
+    from tinygrad_cnn.nn.module import Parameter
+
+    return isinstance(t, Parameter)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """A header line (``# name  op ...``) and rows, columns padded to their widest cell, two spaces
+    apart, no trailing blanks."""
+    header = ["# " + header[0], *header[1:]]
+    widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows]]
+
+
+def _leaf_kind(t: Tensor) -> str:
+    return "parameter" if _is_param(t) else "leaf"
+
+
+def _roots_text(view: GraphView) -> str:
+    names = []
+    for r in view.roots:
+        if r.grad_fn is not None:
+            names.append(view.out_name(r.grad_fn))
+        else:
+            names.append(view.leaf_name(r) if r.requires_grad else (r.name or "tensor"))
+    return ", ".join(names)
+
+
+def text(*tensors: Tensor, backward: bool = False) -> str:
+    """The graph that made ``tensors`` as text, one line per op (``backward=False``: name, op and
+    its inputs and attributes, shape, dtype, module, source line) or per VJP (``backward=True``:
+    step, gradient received, gradients sent, module, source line). Deterministic: usable as a
+    golden file; no addresses, no absolute paths."""
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"text: argument {i} is a {type(t).__name__}, not a Tensor")
+    view = GraphView(tensors)
+    return (_backward(view) if backward else _forward(view)) + "\n"
+
+
+def _forward(view: GraphView) -> str:
+    rows: list[list[str]] = []
+    for src in view.sources:  # leaves and inputs, in the order the forward first used them
+        if isinstance(src, Tensor):
+            rows.append([view.leaf_name(src), _leaf_kind(src), fmt_shape(src.shape),
+                         str(src.dtype), "", ""])
+        else:
+            name, shape, dtype = src
+            rows.append([name, "input", fmt_shape(shape), str(dtype), "", ""])
+    for ctx in view.forward:
+        if is_output_of(ctx):  # output k of an op with several outputs
+            _, shape, dtype = outputs(ctx)[0]
+            rows.append([view.out_name(ctx), f"output {ctx.index} of {view.out_name(ctx.next[0])}",
+                         fmt_shape(shape), str(dtype), ctx.scope or "", source_text(ctx) or ""])
+            continue
+        args = [view.input_name(ctx, i) for i in range(len(ctx.next))]
+        args += [f"{k}={v}" for k, v in attr_items(ctx)]
+        outs = outputs(ctx)  # one line per op, also for an op with several outputs
+        rows.append([view.out_name(ctx), f"{ctx.fn.name}({', '.join(args)})",
+                     ", ".join(fmt_shape(shape) for _, shape, _ in outs),
+                     ", ".join(str(dtype) for _, _, dtype in outs), ctx.scope or "",
+                     source_text(ctx) or ""])
+    head = (f"forward graph of {_roots_text(view)}: {len(view.forward)} op"
+            f"{'s' if len(view.forward) != 1 else ''}, oldest first")
+    return "\n".join([f"# {head}", *_table(["name", "op", "shape", "dtype", "module", "source"],
+                                            rows)])
+
+
+def _grad_text(stat: _grads.GradStat | None, missing: str) -> str:
+    return stat.short() if stat is not None else missing
+
+
+def _backward(view: GraphView) -> str:
+    recorded = _grads.recorded(view.nodes)
+    leaf_stats = {id(t): _grads.leaf_grad(t) for t in view.leaves}
+    ran = any(s is not None for s in leaf_stats.values()) or any(
+        isinstance(c._saved, str) for c in view.nodes)
+    missing = "not recorded" if ran and not recorded else "not computed"
+    arrived: set[int] = set()
+    for r in view.roots:
+        if r.grad_fn is not None:
+            arrived.add(id(r.grad_fn))
+    rows: list[list[str]] = []
+    vjps = [c for c in view.nodes if not is_output_of(c)]  # output nodes run no VJP of their own
+    for step, ctx in enumerate(vjps, start=1):
+        ng = _grads.node_grads(ctx)
+        sends = []
+        for i, e in enumerate(ctx.next):
+            if e is None:
+                continue
+            name = view.input_name(ctx, i)
+            sent = ng.sent[i] if ng is not None and i < len(ng.sent) else None
+            op = "+=" if id(e) in arrived else "="
+            arrived.add(id(e))
+            sends.append(f"d{name} {op} {fmt_shape(ctx.in_meta[i][0])}"
+                         + (f" {sent.short()}" if sent is not None else ""))
+        receives = []
+        nodes = output_nodes(ctx) if getattr(ctx, "n_outputs", 1) > 1 else [ctx]
+        stats = (ng.received_all or (ng.received,)) if ng is not None else ()
+        for k, ((_, shape, _), node) in enumerate(zip(outputs(ctx), nodes)):
+            name = view.out_name(node) if node is not None else f"{view.out_name(ctx)}[{k}]"
+            stat = stats[k] if k < len(stats) else None
+            receives.append(f"d{name} {fmt_shape(shape)} {_grad_text(stat, missing)}")
+        rows.append([f"{step}.", f"{ctx.fn.name} VJP", "; ".join(receives), "; ".join(sends),
+                     ctx.scope or "", source_text(ctx) or ""])
+    lines = [f"# backward graph of {_roots_text(view)}: {len(vjps)} VJP"
+             f"{'s' if len(vjps) != 1 else ''} in the order backward() runs them; gradients "
+             f"{'recorded' if recorded else missing}",
+             *_table(["step", "vjp", "receives", "sends", "module", "source"], rows)]
+    if view.leaves:
+        leaf_rows = []
+        for t in view.leaves:
+            stat = leaf_stats[id(t)]
+            leaf_rows.append([view.leaf_name(t), _leaf_kind(t), fmt_shape(t.shape), str(t.dtype),
+                              ("grad " + _grad_text(stat, missing)) if stat is None else
+                              stat.short().replace("‖g‖", "‖grad‖").replace("g =", "grad =")])
+        lines.append("# leaves: backward() accumulates their gradients into .grad")
+        lines += _table(["name", "kind", "shape", "dtype", "gradient"], leaf_rows)
+    return "\n".join(lines)
+

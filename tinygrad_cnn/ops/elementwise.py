@@ -345,7 +345,8 @@ class Hypot(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, y: Any) -> Any:
         out = array_module(x).hypot(x, y)
-        ctx.save_for_backward(x, y, out)
+        nx, ny = ctx.needs_input_grad
+        ctx.save_for_backward(x if nx else None, y if ny else None, out)  # only what is needed
         return out
 
     @staticmethod

@@ -13,16 +13,22 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, is_grad_enabled
-from tinygrad_cnn.backend import like, to_numpy
-from tinygrad_cnn.ops import activation, conv, linalg, loss, pool
-from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.backend import like
+from tinygrad_cnn.ops import activation, conv, linalg, movement, pool
+from tinygrad_cnn.tensor import Tensor, _pad_widths
 
 IntPair = int | Sequence[int]
 
 __all__ = [
-    "avg_pool2d", "conv2d", "conv_transpose2d", "cross_entropy", "dropout", "flatten",
-    "leaky_relu", "linear", "log_softmax", "max_pool2d", "mse_loss", "nll_loss", "pad", "relu",
-    "sigmoid", "softmax", "tanh",
+    "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "batch_norm",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu", "conv2d",
+    "conv_transpose2d", "cross_entropy", "dropout", "dropout2d", "elu", "embedding", "flatten",
+    "gelu",
+    "group_norm", "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "instance_norm",
+    "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax",
+    "max_pool2d", "mish", "mse_loss", "nll_loss", "normalize", "pad", "pixel_shuffle",
+    "pixel_unshuffle", "prelu", "relu", "relu6", "selu", "sigmoid", "silu", "smooth_l1_loss",
+    "softmax", "softplus", "tanh",
 ]
 
 
@@ -279,7 +285,8 @@ def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
 
 
 # ------------------------------------------------------------------------------ activations
-def relu(input: Tensor) -> Tensor:
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``max(x, 0)`` (``inplace`` is accepted for PyTorch's signature; the result is new)."""
     return input.relu()
 
 
@@ -305,74 +312,6 @@ def log_softmax(input: Tensor, dim: int) -> Tensor:
     return input.log_softmax(dim)
 
 
-# ------------------------------------------------------------------------------ losses
-_REDUCTIONS = ("mean", "sum", "none")
-
-
-def _class_target(logits: Tensor, target: Any, op: str, reduction: str
-                  ) -> tuple[Tensor, Any, tuple[int, ...]]:
-    """Logits as ``(N, C)``, target as an int array ``(N,)``, and the shape of per-sample losses."""
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    t = to_numpy(target.data) if isinstance(target, Tensor) else np.asarray(target)
-    if t.dtype.kind not in "iu":
-        raise TypeError(f"{op}: target must hold class indices (an integer tensor), got {t.dtype}")
-    if logits.ndim == 1:  # unbatched (C,) with a 0-d target
-        logits, t, sample_shape = logits.unsqueeze(0), t.reshape(1), ()
-    elif logits.ndim == 2:
-        sample_shape = (logits.shape[0],)
-    elif logits.ndim > 2:  # (N, C, d1, ...) with target (N, d1, ...): classes last, then flatten
-        sample_shape = (logits.shape[0], *logits.shape[2:])
-        c = logits.shape[1]
-        logits = logits.permute(0, *range(2, logits.ndim), 1).reshape(-1, c)
-    else:
-        raise ValueError(f"{op}: expected logits of shape (N, C), (C,) or (N, C, d1, ...), got "
-                         f"{logits.shape}")
-    if tuple(t.shape) != sample_shape and not (sample_shape == () and t.size == 1):
-        raise ValueError(f"{op}: the input has shape {logits.shape if not sample_shape else '...'} "
-                         f"with {sample_shape[0] if sample_shape else 1} samples of shape "
-                         f"{sample_shape}, but target has shape {tuple(t.shape)}; they must agree "
-                         "(batch size and any extra dims)")
-    t = t.reshape(-1)
-    c = logits.shape[1]
-    if t.size and (int(t.min()) < 0 or int(t.max()) >= c):
-        bad = int(t.max()) if int(t.max()) >= c else int(t.min())
-        raise IndexError(f"{op}: target holds class {bad}, but the input has {c} classes "
-                         f"(0 to {c - 1})")
-    return logits, like(t.astype(np.int64, copy=False), logits.data), sample_shape
-
-
-def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """``-log_softmax(input, 1)[target]``, fused and stable. ``input (N, C)`` (or ``(C,)``, or
-    ``(N, C, d1, ...)``), ``target``: class indices ``(N,)`` (or ``()``, or ``(N, d1, ...)``)."""
-    op = "cross_entropy"
-    x, t, sample_shape = _class_target(input, target, op, reduction)
-    if x.dtype.kind != "f":
-        raise TypeError(f"{op}: the logits must be floating, got {x.dtype}")
-    out = loss.CrossEntropy.apply(x, target=t, reduction=reduction)
-    return out.reshape(sample_shape) if reduction == "none" else out
-
-
-def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """``-input[target]`` for log-probabilities ``input (N, C)`` (e.g. from ``log_softmax``)."""
-    x, t, sample_shape = _class_target(input, target, "nll_loss", reduction)
-    out = loss.NLLLoss.apply(x, target=t, reduction=reduction)
-    return out.reshape(sample_shape) if reduction == "none" else out
-
-
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """Mean (or sum, or elementwise) squared error; both may require grad."""
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"mse_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    if not isinstance(target, Tensor):
-        target = Tensor(np.asarray(target), dtype=input.dtype, device=input.device)
-    if input.shape != target.shape:
-        raise ValueError(f"mse_loss: input {input.shape} and target {target.shape} must have the "
-                         "same shape")
-    _same_dtype("mse_loss", input, target)
-    return loss.MSELoss.apply(input, target, reduction=reduction)
-
-
 # ------------------------------------------------------------------------------ layers
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias``; ``weight (out_features, in_features)``."""
@@ -385,6 +324,33 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     _same_dtype("linear", input, weight, bias)
     inputs = (input, weight) if bias is None else (input, weight, bias)
     return linalg.Linear.apply(*inputs)
+
+
+def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """The rows of ``weight (num_embeddings, embedding_dim)`` at the integer ``input`` (any
+    shape), ``-> input.shape + (embedding_dim,)``. The row ``padding_idx`` gets no gradient."""
+    op = "embedding"
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError(f"{op}: max_norm, scale_grad_by_freq and sparse are not "
+                                  "supported")
+    if not isinstance(weight, Tensor) or weight.ndim != 2:
+        raise ValueError(f"{op}: weight must be a 2-D tensor (num_embeddings, embedding_dim), "
+                         f"got {getattr(weight, 'shape', type(weight).__name__)}")
+    idx = input.data if isinstance(input, Tensor) else np.asarray(input)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{op}: the indices must be integers, got {idx.dtype}")
+    v = weight.shape[0]
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= v):
+        bad = int(idx.max()) if int(idx.max()) >= v else int(idx.min())
+        raise IndexError(f"{op}: index {bad} is out of range for {v} embeddings (0 to {v - 1})")
+    if padding_idx is not None:
+        if not -v <= padding_idx < v:
+            raise ValueError(f"{op}: padding_idx {padding_idx} must be within the {v} embeddings")
+        padding_idx = int(padding_idx) % v
+    return movement.Embedding.apply(weight, indices=like(idx.astype(np.int64), weight.data),
+                                    padding_idx=padding_idx)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
@@ -402,10 +368,117 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     return input * Tensor._make(like((keep / (1.0 - p)).astype(input.dtype), input.data))
 
 
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels: each ``(H, W)`` plane of ``(N, C, H, W)`` (or ``(C, H, W)``) with
+    probability ``p``, the rest scaled by ``1 / (1 - p)``, while training."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout2d: p must be in [0, 1], got {p}")
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W), "
+                         f"got shape {input.shape}")
+    if not training or p == 0.0:
+        return input
+    from tinygrad_cnn.random import generator
+
+    if p == 1.0:
+        return input * 0.0
+    planes = input.shape[:-2] + (1, 1)
+    keep = generator().random(planes) >= p
+    return input * Tensor._make(like((keep / (1.0 - p)).astype(input.dtype), input.data))
+
+
 def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:
     return input.flatten(start_dim, end_dim)
 
 
-def pad(input: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
-    """Constant padding, PyTorch's order: ``(left, right, top, bottom, ...)`` from the last dim."""
-    return input.pad(pad, value)
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
+        value: float | None = None) -> Tensor:
+    """Pad the last ``len(pad) // 2`` dims, PyTorch's order: ``(left, right, top, bottom, ...)``
+    from the last dim backwards.
+
+    ``mode``: ``"constant"`` (fill with ``value``, default 0), ``"reflect"`` (mirror about the
+    edge, which is not repeated; each pad must be smaller than its dim), ``"replicate"`` (repeat
+    the edge) or ``"circular"`` (wrap around; each pad at most its dim). The last three pad 1, 2
+    or 3 trailing dims of an input with one or two more dims (``(N, C, W)``/``(C, W)`` for 1,
+    ``(N, C, H, W)``/``(C, H, W)`` for 2, ...)."""
+    op = "pad"
+    if mode not in _PAD_MODES:
+        raise ValueError(f"{op}: mode must be one of {_PAD_MODES}, got {mode!r}")
+    if mode == "constant":
+        return input.pad(pad, 0.0 if value is None else value)
+    if value is not None and value != 0:
+        raise ValueError(f"{op}: padding mode {mode!r} does not take a value (only 'constant' "
+                         "does)")
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: the input must be a Tensor, got {type(input).__name__}")
+    pad = tuple(int(p) for p in pad)
+    k = len(pad) // 2
+    if len(pad) % 2 or k not in (1, 2, 3) or input.ndim not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"{op}: mode {mode!r} pads the last 1, 2 or 3 dims of an input with one or two more "
+            f"dims ((C, W) or (N, C, W) for 2 pad values, (C, H, W) or (N, C, H, W) for 4, ...); "
+            f"got {len(pad)} pad values for an input of shape {input.shape}")
+    if min(pad) < 0:
+        raise ValueError(f"{op}: negative padding {pad} is not supported with mode {mode!r}")
+    widths = _pad_widths(pad, input.shape)
+    for axis, (b, a) in enumerate(widths):
+        n = input.shape[axis]
+        if axis >= input.ndim - k and n == 0:
+            raise ValueError(f"{op}: cannot pad the empty dim {axis} of {input.shape} with mode "
+                             f"{mode!r}")
+        if mode == "reflect" and max(b, a) >= n:
+            raise ValueError(f"{op}: with mode 'reflect' each padding must be smaller than its "
+                             f"dim; got ({b}, {a}) for dim {axis} of size {n} (input {input.shape})")
+        if mode == "circular" and max(b, a) > n:
+            raise ValueError(f"{op}: with mode 'circular' each padding can be at most its dim "
+                             f"(it wraps around once); got ({b}, {a}) for dim {axis} of size {n} "
+                             f"(input {input.shape})")
+    return movement.Pad.apply(input, pad=widths, mode=mode)
+
+
+# ------------------------------------------------------------------------------ more families
+# The rest of torch.nn.functional that this package has, one family per file (they use the
+# helpers above, so they are imported last).
+from tinygrad_cnn.nn.functional_activation import (  # noqa: E402
+    celu,
+    elu,
+    gelu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    mish,
+    prelu,
+    relu6,
+    selu,
+    silu,
+    softplus,
+)
+from tinygrad_cnn.nn.functional_loss import (  # noqa: E402
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+from tinygrad_cnn.nn.functional_norm import (  # noqa: E402
+    batch_norm,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    normalize,
+)
+from tinygrad_cnn.nn.functional_resample import (  # noqa: E402
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    interpolate,
+    pixel_shuffle,
+    pixel_unshuffle,
+)

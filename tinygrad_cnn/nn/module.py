@@ -1,4 +1,5 @@
-"""``Module``, ``Parameter`` and ``Sequential``: models as trees of layers that own parameters.
+"""``Module``, ``Parameter`` and the containers ``Sequential``, ``ModuleList``, ``ModuleDict``:
+models as trees of layers that own parameters.
 
 A module registers every ``Parameter``, sub-module and buffer assigned to one of its attributes,
 in assignment order. Parameters are named by their path in the tree (``conv1.weight``) the first
@@ -335,11 +336,136 @@ class Sequential(Module):
             x = m(x)
         return x
 
-    def __getitem__(self, i: int) -> Module:
-        return list(self._modules.values())[i]
+    def __getitem__(self, i: int | slice) -> Any:
+        modules = list(self._modules.values())
+        if isinstance(i, slice):
+            keys = list(self._modules)[i]
+            return Sequential(OrderedDict(zip(keys, modules[i])))
+        return modules[i]
 
     def __len__(self) -> int:
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
+
+    def append(self, module: Module) -> Sequential:
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.append: got a {type(module).__name__}, not a Module")
+        setattr(self, str(len(self)), module)
+        return self
+
+
+class ModuleList(Module):
+    """A list of modules, registered as ``0``, ``1``, ... (so ``named_parameters`` and
+    ``state_dict`` see them). It has no ``forward``: iterate over it in yours."""
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def _check(self, module: Any, i: int) -> Module:
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList: item {i} is a {type(module).__name__}, not a Module")
+        return module
+
+    def _reset(self, modules: list[Module]) -> None:
+        self._modules.clear()
+        for i, m in enumerate(modules):
+            self._modules[str(i)] = m
+
+    def _index(self, i: int) -> int:
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"ModuleList: index {i} is out of range for {n} modules")
+        return i % n
+
+    def __getitem__(self, i: int | slice) -> Any:
+        modules = list(self._modules.values())
+        if isinstance(i, slice):
+            return ModuleList(modules[i])
+        return modules[self._index(i)]
+
+    def __setitem__(self, i: int, module: Module) -> None:
+        self._modules[str(self._index(i))] = self._check(module, i)
+
+    def __delitem__(self, i: int | slice) -> None:
+        modules = list(self._modules.values())
+        del modules[i if isinstance(i, slice) else self._index(i)]
+        self._reset(modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
+
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
+        return self.extend(modules)
+
+    def append(self, module: Module) -> ModuleList:
+        self._modules[str(len(self))] = self._check(module, len(self))
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        modules = list(self._modules.values())
+        modules.insert(index, self._check(module, index))
+        self._reset(modules)
+
+
+class ModuleDict(Module):
+    """An ordered dict of modules, registered under their keys (insertion order)."""
+
+    def __init__(self, modules: dict[str, Module] | Iterable[tuple[str, Module]] | None = None
+                 ) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        if not isinstance(key, str) or not key or "." in key:
+            raise KeyError(f"ModuleDict: keys must be non-empty strings without '.', got {key!r}")
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleDict: {key!r} is a {type(module).__name__}, not a Module")
+        self._modules[key] = module
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._modules))
+
+    def keys(self) -> list[str]:
+        return list(self._modules.keys())
+
+    def values(self) -> list[Module]:
+        return list(self._modules.values())
+
+    def items(self) -> list[tuple[str, Module]]:
+        return list(self._modules.items())
+
+    def update(self, modules: dict[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        pairs = modules.items() if isinstance(modules, dict) else modules
+        for key, m in pairs:
+            self[key] = m
+
+    def pop(self, key: str) -> Module:
+        return self._modules.pop(key)
+
+    def clear(self) -> None:
+        self._modules.clear()

@@ -17,14 +17,16 @@ from tinygrad_cnn.ops import (
     linalg,
     loss,
     movement,
+    norm,
     pool,
     reduce,
+    resample,
     shape,
     unary,
 )
 
 FAMILIES = (elementwise, unary, activation, reduce, movement, inplace, shape, indexing, linalg, conv,
-            pool, loss)
+            pool, loss, norm, resample)
 
 
 def _build_registry() -> dict[str, type[Function]]:

@@ -1,4 +1,6 @@
-"""Activations: relu, leaky_relu, sigmoid, tanh, softmax, log_softmax.
+"""Activations: relu, leaky_relu, sigmoid, tanh, softmax, log_softmax; and the modern ones: gelu
+(with ndtr, the normal CDF its VJP needs), silu, elu (selu), softplus, mish, hardswish, hardsigmoid,
+hardtanh (relu6), prelu.
 
 These are the tutorial's "activators" (``ReluActivator.backward`` is the ``out > 0`` mask below,
 ``SigmoidActivator.backward`` is ``out * (1 - out)``), as ops whose VJPs are Tensor expressions:
@@ -10,10 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from tinygrad_cnn.autograd import Context, Function
 from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.ops._special import SQRT1_2, erf, ndtr
 from tinygrad_cnn.ops.elementwise import keep
-from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.tensor import Tensor, where
 
 
 class ReLU(Function):
@@ -132,3 +137,232 @@ class LogSoftmax(Function):
         # J^T g = g - softmax * sum(g) along dim; softmax = exp(log_softmax)
         (out,) = ctx.saved_tensors
         return g - out.exp() * g.sum(ctx.dim, keepdim=True)
+
+
+# ---------------------------------------------------------------------------- modern activations
+# Each forward computes float16 in float32 (PyTorch's "opmath") and rounds once. Each VJP is a
+# Tensor expression of the saved input, so second derivatives flow; where a formula has a branch
+# that would overflow outside its region (exp of a large x), the input is clamped first, so that
+# the branch that is not taken cannot turn a zero gradient into NaN (0 * inf).
+
+_SQRT_2_OVER_PI = 0.79788456080286535588  # sqrt(2 / pi)
+_INV_SQRT_2PI = 0.39894228040143267794  # 1 / sqrt(2 pi)
+_GELU_KAPPA = 0.044715
+
+
+def _opmath(x: Any) -> Any:
+    """float16 is computed in float32 (as PyTorch does); other dtypes as they are."""
+    return x.astype("float32") if x.dtype == "float16" else x
+
+
+def _mask(cond: Any) -> Tensor:
+    return Tensor._make(cond)
+
+
+class Ndtr(Function):
+    """The standard normal CDF ``Φ(x) = (1 + erf(x / √2)) / 2`` (``torch.special.ndtr``).
+    VJP: ``g φ(x)`` with the density ``φ(x) = exp(-x²/2) / √(2π)``. (GELU's VJP needs it.)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return ndtr(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return g * ((x * x * -0.5).exp() * _INV_SQRT_2PI)
+
+
+class GELU(Function):
+    """``x Φ(x)`` (``approximate="none"``) or ``x (1 + tanh(√(2/π) (x + 0.044715 x³))) / 2``
+    (``approximate="tanh"``). VJP: ``g (Φ(x) + x φ(x))``, or the derivative of the tanh form."""
+
+    name = "gelu"
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, approximate: str = "none") -> Any:
+        ctx.save_for_backward(x)
+        xp, y = array_module(x), _opmath(x)
+        if approximate == "tanh":
+            out = y * 0.5 * (1 + xp.tanh(_SQRT_2_OVER_PI * (y + _GELU_KAPPA * y * y * y)))
+        else:
+            out = y * 0.5 * (1 + erf(y * y.dtype.type(SQRT1_2)))
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        if ctx.attrs["approximate"] == "tanh":
+            t = ((x + x * x * x * _GELU_KAPPA) * _SQRT_2_OVER_PI).tanh()
+            dt = (1 - t * t) * ((x * x * (3 * _GELU_KAPPA) + 1) * _SQRT_2_OVER_PI)
+            return g * ((t + 1) * 0.5 + x * 0.5 * dt)
+        return g * (Ndtr.apply(x) + x * ((x * x * -0.5).exp() * _INV_SQRT_2PI))
+
+
+class SiLU(Function):
+    """``x σ(x)`` (swish). VJP: ``g σ(x) (1 + x (1 - σ(x)))``."""
+
+    name = "silu"
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        xp, y = array_module(x), _opmath(x)
+        with np.errstate(over="ignore"):
+            return (y / (1 + xp.exp(-y))).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        s = Sigmoid.apply(x)
+        return g * s * (x * (1 - s) + 1)
+
+
+class ELU(Function):
+    """``scale * x`` for ``x > 0``, ``scale * alpha * (exp(input_scale * x) - 1)`` otherwise
+    (PyTorch's ``elu`` kernel; SELU is ELU with fixed ``alpha`` and ``scale``).
+    VJP: ``g * scale`` for ``x > 0``, ``g * scale * alpha * input_scale * exp(input_scale * x)``
+    otherwise (``x <= 0``)."""
+
+    name = "elu"
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, alpha: float = 1.0, scale: float = 1.0,
+                input_scale: float = 1.0) -> Any:
+        ctx.save_for_backward(x)
+        xp, y = array_module(x), _opmath(x)
+        t = y.dtype.type
+        with np.errstate(over="ignore"):
+            neg = xp.expm1(xp.minimum(y, 0) * t(input_scale)) * t(alpha * scale)
+        return xp.where(y > 0, y * t(scale), neg).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        a = ctx.attrs
+        slope = (x.clamp(max=0.0) * a["input_scale"]).exp() * (a["alpha"] * a["scale"] *
+                                                               a["input_scale"])
+        return where(_mask(x.data <= 0), g * slope, g * a["scale"])  # NaN: PyTorch's "x > 0" side
+
+
+class Softplus(Function):
+    """``log(1 + exp(beta x)) / beta``, and ``x`` itself where ``beta x > threshold``.
+    VJP: ``g σ(beta x)`` (``g`` above the threshold)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
+        ctx.save_for_backward(x)
+        xp, y = array_module(x), _opmath(x)
+        t = y.dtype.type
+        bx = y * t(beta)
+        with np.errstate(over="ignore"):
+            soft = xp.log1p(xp.exp(bx)) / t(beta)
+        return xp.where(bx > t(threshold), y, soft).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        beta, threshold = ctx.attrs["beta"], ctx.attrs["threshold"]
+        return where(_mask(x.data * beta > threshold), g, g * Sigmoid.apply(x * beta))
+
+
+class Mish(Function):
+    """``x tanh(softplus(x))``. VJP: ``g (t + x σ(x) (1 - t²))`` with ``t = tanh(softplus(x))``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        xp, y = array_module(x), _opmath(x)
+        with np.errstate(over="ignore"):
+            return (y * xp.tanh(xp.log1p(xp.exp(y)))).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        t = Softplus.apply(x, beta=1.0, threshold=20.0).tanh()
+        return g * (t + x * Sigmoid.apply(x) * (1 - t * t))
+
+
+class Hardswish(Function):
+    """``x * relu6(x + 3) / 6``. VJP: ``0`` up to -3, ``g (x/3 + 1/2)`` on ``(-3, 3)``, ``g``
+    from 3 on (PyTorch's boundaries)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        xp, y = array_module(x), _opmath(x)
+        return (y * xp.minimum(xp.maximum(y + 3, 0), 6) / 6).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        d = x.data
+        middle = where(_mask(d < 3), g * (x / 3 + 0.5), g)
+        return where(_mask(d <= -3), 0.0, middle)
+
+
+class Hardsigmoid(Function):
+    """``relu6(x + 3) / 6``. VJP: ``g / 6`` strictly inside ``(-3, 3)``, else 0. Linear pieces:
+    the second derivative is zero."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        xp, y = array_module(x), _opmath(x)
+        ctx.inside = (x > -3) & (x < 3)
+        return (xp.minimum(xp.maximum(y + 3, 0), 6) / 6).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return g * _mask(ctx.inside) / 6
+
+
+class Hardtanh(Function):
+    """``clamp(x, min_val, max_val)`` with PyTorch's hardtanh gradient: ``g`` strictly inside,
+    0 at and beyond the ends (``relu6`` is ``hardtanh(x, 0, 6)``). NaN passes its gradient."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, min_val: float = -1.0, max_val: float = 1.0) -> Any:
+        xp = array_module(x)
+        ctx.outside = (x <= min_val) | (x >= max_val)
+        return xp.clip(x, min_val, max_val).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return where(_mask(ctx.outside), 0.0, g)
+
+
+class PReLU(Function):
+    """``x`` for ``x > 0``, ``weight * x`` otherwise, with one learned slope per channel (dim 1)
+    or one for all. VJP: ``g`` or ``g * weight`` for ``x``; for ``weight`` the sum of ``g * x``
+    over the non-positive inputs of its channel."""
+
+    name = "prelu"
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, weight: Any) -> Any:
+        ctx.save_for_backward(x, weight)
+        w = _channel_view(weight, x.ndim)
+        return array_module(x).where(x > 0, x, w * x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, weight = ctx.saved_tensors
+        positive = _mask(x.data > 0)
+        nx, nw = ctx.needs_input_grad
+        gx = gw = None
+        if nx:
+            w = weight.reshape(_channel_view(weight.data, x.ndim).shape)
+            gx = where(positive, g, g * w)
+        if nw:
+            per = where(positive, 0.0, g * x)
+            dims = tuple(d for d in range(x.ndim) if not (weight.numel() > 1 and d == 1))
+            gw = per.sum(dims).reshape(weight.shape) if dims else per.reshape(weight.shape)
+        return gx, gw
+
+
+def _channel_view(weight: Any, ndim: int) -> Any:
+    """A ``(C,)`` weight shaped to broadcast along dim 1 of an ``ndim``-dim input."""
+    if weight.size == 1 or ndim < 2:
+        return weight.reshape(())
+    return weight.reshape((1, -1) + (1,) * (ndim - 2))

@@ -1,19 +1,23 @@
-"""Losses: cross_entropy (log_softmax and nll fused), nll_loss, mse_loss.
+"""Losses: cross_entropy (log_softmax and nll fused), nll_loss, mse_loss, smooth_l1_loss,
+huber_loss, binary_cross_entropy, binary_cross_entropy_with_logits, kl_div.
 
-``reduction`` is ``"mean"`` (over the batch), ``"sum"`` or ``"none"`` (one loss per sample).
-``target`` holds class indices (an int array, no gradient). ``nn/functional.py`` checks shapes and
-classes and flattens extra spatial dims, so these see ``logits (N, C)`` and ``target (N,)``.
+``reduction`` is ``"mean"``, ``"sum"`` or ``"none"`` (one loss per element or sample). Class
+targets are int arrays (no gradient); ``nn/functional_loss.py`` checks shapes and classes and
+flattens extra spatial dims, so the class losses see ``logits (N, C)`` and ``target (N,)``.
+Class weights and ``pos_weight`` are constant arrays (PyTorch refuses to differentiate them too).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from tinygrad_cnn.autograd import Context, Function
 from tinygrad_cnn.backend import array_module
-from tinygrad_cnn.ops.activation import Softmax, log_softmax_array
+from tinygrad_cnn.ops.activation import Sigmoid, Softmax, Softplus, log_softmax_array
 from tinygrad_cnn.ops.movement import ScatterAdd
-from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.tensor import Tensor, where
 
 
 def _reduce(losses: Any, reduction: str) -> Any:
@@ -37,44 +41,135 @@ def _per_sample(g: Tensor, n: int, reduction: str) -> Tensor:
     return scale.reshape(1, 1).expand(n, 1)
 
 
+def _weighted_mean_factors(w: Any, ignored: Any, total: Any) -> Any:
+    """``w_n / total`` per sample as ``(N, 1)``, exactly 0 for ignored samples (PyTorch's gradient
+    skips them, so it stays 0 even when all are ignored and the loss is 0 / 0)."""
+    xp = array_module(w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return xp.where(ignored, 0, w / total).reshape(-1, 1).astype(w.dtype, copy=False)
+
+
+def _spread(g: Tensor, shape: tuple[int, ...], reduction: str) -> Tensor:
+    """The gradient of an elementwise loss's reduction, broadcast over the elements."""
+    if reduction == "none":
+        return g
+    scale = g / max(int(np.prod(shape)), 1) if reduction == "mean" else g
+    return scale.reshape((1,) * len(shape)).expand(shape)
+
+
+def class_weights(target: Any, weight: Any, ignore_index: int, dtype: Any
+                  ) -> tuple[Any, Any, Any]:
+    """``(target with ignored entries set to class 0, each sample's weight, the ignored mask)``;
+    the weight is ``weight[target]`` (1 without class weights) and 0 where ignored."""
+    xp = array_module(target)
+    ignored = target == ignore_index
+    safe = xp.where(ignored, 0, target)
+    w = xp.ones(target.shape, dtype=dtype) if weight is None else weight[safe].astype(dtype)
+    w[ignored] = 0
+    return safe, w, ignored
+
+
 class CrossEntropy(Function):
-    """``-log_softmax(logits)[target]`` in one op: the stable log-softmax of the logits, picked at
-    the target class. VJP: ``(softmax(logits) - onehot(target)) * g`` -- written with the softmax
-    op, so second derivatives flow."""
+    """``-log_softmax(logits)[target]`` in one op, with PyTorch's options: class ``weight``,
+    ``ignore_index``, ``label_smoothing`` ε. Per sample, with ``w = weight[target]`` (0 when
+    ignored): ``(1 - ε) w * nll + ε / C * Σ_c weight_c * (-logp_c)``; ``"mean"`` divides the sum by
+    ``Σ w`` (the number of counted samples without weights). That is ``-Σ_c T_c logp_c`` for a
+    target matrix ``T``, so the VJP is ``(softmax(logits) Σ_c T_c - T) * g`` -- written with the
+    softmax op, so second derivatives flow."""
 
     name = "cross_entropy"
 
     @staticmethod
-    def forward(ctx: Context, logits: Any, target: Any = None, reduction: str = "mean") -> Any:
+    def forward(ctx: Context, logits: Any, target: Any = None, reduction: str = "mean",
+                weight: Any = None, ignore_index: int = -100, label_smoothing: float = 0.0) -> Any:
         ctx.save_for_backward(logits)
-        ctx.target = target
-        return _reduce(_nll(log_softmax_array(logits, 1), target), reduction)
+        ctx.target, ctx.matrix, ctx.factors = target, None, None
+        logp = log_softmax_array(logits, 1)
+        if weight is None and label_smoothing == 0.0 and not (target == ignore_index).any():
+            return _reduce(_nll(logp, target), reduction)  # the plain case: T is one-hot
+        xp = array_module(logits)
+        c = logits.shape[1]
+        safe, w, ignored = class_weights(target, weight, ignore_index, logits.dtype)
+        ctx.matrix = _target_matrix(safe, w, ignored, c, weight, label_smoothing, logits.dtype)
+        losses = xp.where(ignored, 0, _nll(logp, safe) * w)
+        smooth = None
+        if label_smoothing:
+            per_class = 1 if weight is None else weight.astype(logits.dtype)
+            smooth = xp.where(ignored, 0, -(logp * per_class).sum(axis=1))
+        if reduction == "mean":  # PyTorch's order: the two means, then their mix
+            ctx.factors = _weighted_mean_factors(xp.ones_like(w), ignored, w.sum())
+            with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: 0 / 0 = NaN
+                total = w.sum()
+                out = losses.sum() / total
+                if smooth is not None:
+                    out = (1 - label_smoothing) * out + label_smoothing / c * (smooth.sum() / total)
+            return out
+        if smooth is not None:
+            losses = (1 - label_smoothing) * losses + label_smoothing / c * smooth
+        return _reduce(losses, reduction)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (logits,) = ctx.saved_tensors
         xp = array_module(logits.data)
         n, c = logits.shape
-        onehot = xp.zeros((n, c), dtype=logits.dtype)
-        onehot[xp.arange(n), ctx.target] = 1
-        return (Softmax.apply(logits, dim=1) - onehot) * _per_sample(g, n, ctx.attrs["reduction"])
+        t = ctx.matrix
+        if t is None:
+            t = xp.zeros((n, c), dtype=logits.dtype)
+            t[xp.arange(n), ctx.target] = 1
+            mass: Any = 1.0
+        else:
+            mass = Tensor._make(t.sum(axis=1, keepdims=True))
+        reduction = ctx.attrs["reduction"]
+        if ctx.factors is not None:  # a weighted mean: 1 / Σ w per counted sample, 0 if ignored
+            scale = g.reshape(1, 1).expand(n, 1) * Tensor._make(ctx.factors)
+        else:
+            scale = _per_sample(g, n, reduction)
+        return (Softmax.apply(logits, dim=1) * mass - t) * scale
+
+
+def _target_matrix(safe: Any, w: Any, ignored: Any, c: int, weight: Any, smoothing: float,
+                   dtype: Any) -> Any:
+    """``T (N, C)``: ``(1 - ε) w_n`` at the target class plus ``ε / C * weight_c`` everywhere;
+    rows of ignored samples all zero."""
+    xp = array_module(safe)
+    n = safe.shape[0]
+    t = xp.zeros((n, c), dtype=dtype)
+    if smoothing:
+        t += (smoothing / c) * (1 if weight is None else weight.astype(dtype))
+        t[ignored] = 0
+    t[xp.arange(n), safe] += (1 - smoothing) * w
+    return t
 
 
 class NLLLoss(Function):
-    """``-logp[target]`` for log-probabilities ``logp (N, C)``. VJP: ``-g`` scattered onto the
-    target class (a scatter_add, whose own VJP gathers)."""
+    """``-w * logp[target]`` for log-probabilities ``logp (N, C)``, ``w = weight[target]`` (1
+    without class weights); samples with ``target == ignore_index`` count 0 and weigh nothing;
+    ``"mean"`` divides by ``Σ w``. VJP: ``-g w`` scattered onto the target class (a
+    scatter_add, whose own VJP gathers)."""
 
     name = "nll_loss"
 
     @staticmethod
-    def forward(ctx: Context, logp: Any, target: Any = None, reduction: str = "mean") -> Any:
-        ctx.target, ctx.classes = target, logp.shape[1]
-        return _reduce(_nll(logp, target), reduction)
+    def forward(ctx: Context, logp: Any, target: Any = None, reduction: str = "mean",
+                weight: Any = None, ignore_index: int = -100) -> Any:
+        xp = array_module(logp)
+        safe, w, ignored = class_weights(target, weight, ignore_index, logp.dtype)
+        ctx.target, ctx.classes = safe, logp.shape[1]
+        losses = xp.where(ignored, 0, _nll(logp, safe) * w)
+        if reduction == "mean":
+            ctx.factors = _weighted_mean_factors(w, ignored, w.sum())
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return losses.sum() / w.sum()
+        ctx.factors = w.reshape(-1, 1)
+        return _reduce(losses, reduction)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         n = ctx.target.shape[0]
-        picked = -_per_sample(g, n, ctx.attrs["reduction"])  # (N, 1)
+        scale = g.reshape(n, 1) if ctx.attrs["reduction"] == "none" else \
+            g.reshape(1, 1).expand(n, 1)
+        picked = -(scale * Tensor._make(ctx.factors))  # (N, 1)
         return ScatterAdd.apply(picked, index=ctx.target[:, None], dim=1, size=ctx.classes,
                                 unique=True)
 
@@ -100,3 +195,161 @@ class MSELoss(Function):
         gx = (x - y) * scale
         nx, ny = ctx.needs_input_grad
         return (gx if nx else None), (-gx if ny else None)
+
+
+class HuberLoss(Function):
+    """``d²/2`` for ``|d| < delta``, ``delta (|d| - delta/2)`` beyond, ``d = x - y``.
+    VJP: ``g * clamp(d, -delta, delta)`` for ``x``, its negative for ``y``."""
+
+    name = "huber_loss"
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, y: Any, reduction: str = "mean", delta: float = 1.0) -> Any:
+        xp = array_module(x)
+        ctx.save_for_backward(x, y)
+        z = xp.abs(x - y)
+        return _reduce(xp.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta)), reduction)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, y = ctx.saved_tensors
+        delta = ctx.attrs["delta"]
+        gx = _spread(g, x.shape, ctx.attrs["reduction"]) * (x - y).clamp(-delta, delta)
+        nx, ny = ctx.needs_input_grad
+        return (gx if nx else None), (-gx if ny else None)
+
+
+class SmoothL1Loss(Function):
+    """``d²/(2 beta)`` for ``|d| < beta``, ``|d| - beta/2`` beyond, ``d = x - y`` (Huber divided by
+    beta). VJP: ``g * clamp(d / beta, -1, 1)`` for ``x``, its negative for ``y``."""
+
+    name = "smooth_l1_loss"
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, y: Any, reduction: str = "mean", beta: float = 1.0) -> Any:
+        xp = array_module(x)
+        ctx.save_for_backward(x, y)
+        z = xp.abs(x - y)
+        return _reduce(xp.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta), reduction)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, y = ctx.saved_tensors
+        beta = ctx.attrs["beta"]
+        gx = _spread(g, x.shape, ctx.attrs["reduction"]) * ((x - y) / beta).clamp(-1.0, 1.0)
+        nx, ny = ctx.needs_input_grad
+        return (gx if nx else None), (-gx if ny else None)
+
+
+class BinaryCrossEntropy(Function):
+    """``-w (y log x + (1 - y) log(1 - x))`` for probabilities ``x``, each log clamped at -100 (as
+    PyTorch, so ``x = 0`` or ``1`` gives 100, not inf). VJP: ``g w (x - y) / max(x (1 - x),
+    1e-12)`` for ``x``; ``g w (log(1 - x) - log x)`` for ``y``."""
+
+    name = "binary_cross_entropy"
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, y: Any, reduction: str = "mean", weight: Any = None) -> Any:
+        xp = array_module(x)
+        ctx.save_for_backward(x, y)
+        with np.errstate(divide="ignore"):
+            losses = (y - 1) * xp.maximum(xp.log1p(-x), -100) - y * xp.maximum(xp.log(x), -100)
+        if weight is not None:
+            losses = losses * weight
+        return _reduce(losses, reduction)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, y = ctx.saved_tensors
+        weight = ctx.attrs["weight"]
+        scale = _spread(g, x.shape, ctx.attrs["reduction"])
+        if weight is not None:
+            scale = scale * Tensor._make(weight)
+        nx, ny = ctx.needs_input_grad
+        gx = scale * (x - y) / (x * (1 - x)).clamp(min=1e-12) if nx else None
+        gy = scale * ((1 - x).log() - x.log()) if ny else None
+        return gx, gy
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """``(1 - y) x + (1 + (p - 1) y) softplus(-x)`` -- the binary cross-entropy of ``σ(x)``
+    with the positive class weighted by ``pos_weight`` ``p`` -- times ``weight``, computed with
+    ``softplus(-x) = max(-x, 0) + log1p(exp(-|x|))`` so that logits of ±100 (or ±1e4) are exact.
+    VJP: ``g w (σ(x) (p y + 1 - y) - p y)`` for ``x``; ``g w (p softplus(-x) - softplus(x))`` for
+    ``y`` (``-g w x`` without ``pos_weight``)."""
+
+    name = "binary_cross_entropy_with_logits"
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, y: Any, reduction: str = "mean", weight: Any = None,
+                pos_weight: Any = None) -> Any:
+        xp = array_module(x)
+        ctx.save_for_backward(x, y)
+        softplus_neg = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))  # -log σ(x)
+        log_weight = 1 if pos_weight is None else (pos_weight - 1) * y + 1
+        losses = (1 - y) * x + log_weight * softplus_neg
+        if weight is not None:
+            losses = losses * weight
+        return _reduce(losses, reduction)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, y = ctx.saved_tensors
+        a = ctx.attrs
+        scale = _spread(g, x.shape, a["reduction"])
+        if a["weight"] is not None:
+            scale = scale * Tensor._make(a["weight"])
+        nx, ny = ctx.needs_input_grad
+        gx = gy = None
+        if a["pos_weight"] is None:
+            if nx:
+                gx = scale * (Sigmoid.apply(x) - y)
+            if ny:
+                gy = -(scale * x)
+        else:
+            p = Tensor._make(a["pos_weight"])
+            if nx:
+                gx = scale * (Sigmoid.apply(x) * (p * y + 1 - y) - p * y)
+            if ny:
+                gy = scale * (p * _softplus(-x) - _softplus(x))
+        return gx, gy
+
+
+def _softplus(x: Tensor) -> Tensor:
+    return Softplus.apply(x, beta=1.0, threshold=40.0)  # log1p(exp(x)) == x beyond 37 in float64
+
+
+class KLDiv(Function):
+    """The pointwise Kullback-Leibler divergence of log-probabilities ``x`` from the target:
+    ``t (log t - x)`` (``0`` where ``t = 0``), or ``exp(t) (t - x)`` with ``log_target``.
+    VJP: ``-g t`` (``-g exp(t)``) for ``x``; for the target ``g (log t + t / t - x)`` -- at
+    ``t = 0`` that is NaN, as in PyTorch (``xlogy``'s gradient) -- or ``g exp(t) (t - x + 1)``."""
+
+    name = "kl_div"
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, t: Any, reduction: str = "mean",
+                log_target: bool = False) -> Any:
+        xp = array_module(x)
+        ctx.save_for_backward(x, t)
+        if log_target:
+            losses = xp.exp(t) * (t - x)
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                xlogy = xp.where(t == 0, 0, t * xp.log(t))
+            losses = xp.where(xp.isnan(t), xp.nan, xlogy) - t * x
+        return _reduce(losses.astype(x.dtype, copy=False), reduction)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, t = ctx.saved_tensors
+        scale = _spread(g, x.shape, ctx.attrs["reduction"])
+        nx, nt = ctx.needs_input_grad
+        if ctx.attrs["log_target"]:
+            e = t.exp()
+            return (-(scale * e) if nx else None), (scale * e * (t - x + 1) if nt else None)
+        gt = None
+        if nt:
+            log_t = where(Tensor._make(t.data != 0), t.log(), 0.0)
+            gt = scale * (log_t + t / t - x)
+        return (-(scale * t) if nx else None), gt

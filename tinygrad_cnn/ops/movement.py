@@ -1,5 +1,6 @@
-"""Movement ops: reshape, permute, expand, getitem (and its scatter), pad, cat, stack, gather
-(and its scatter_add), clone, to_device.
+"""Movement ops: reshape, permute, expand, getitem (and its scatter), pad (constant, reflect,
+replicate, circular; and its fold, pad_backward), cat, stack, gather (and its scatter_add),
+embedding, clone, to_device.
 
 They move values without arithmetic, so each VJP moves the gradient back: reshape to the old
 shape, the inverse permutation, a sum over expanded dims, a scatter into zeros. The scatters' own
@@ -14,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function
-from tinygrad_cnn.backend import add_at, array_module, to_device
+from tinygrad_cnn.backend import add_at, array_module, like, to_device
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -114,18 +115,72 @@ class GetItemBackward(Function):
         return GetItem.apply(g, key=ctx.key)
 
 
+def pad_index(n: int, before: int, after: int, mode: str) -> np.ndarray:
+    """Which input position each of the ``before + n + after`` padded positions copies:
+    ``"reflect"`` mirrors about the edge elements (``2 1 | 0 1 2 3 | 2 1``), ``"replicate"``
+    repeats them (``0 0 | 0 1 2 3 | 3 3``), ``"circular"`` wraps around (``2 3 | 0 1 2 3 | 0 1``).
+    """
+    j = np.arange(-before, n + after)
+    if mode == "reflect":
+        j = np.abs(j)
+        return np.where(j >= n, 2 * (n - 1) - j, j)
+    if mode == "replicate":
+        return np.clip(j, 0, n - 1)
+    return j % n  # circular
+
+
 class Pad(Function):
-    """Constant padding; ``pad`` holds a ``(before, after)`` pair per dimension."""
+    """Padding; ``pad`` holds a ``(before, after)`` pair per dimension. ``mode="constant"`` fills
+    with ``value`` (VJP: the slice of the gradient over the input); ``"reflect"``, ``"replicate"``
+    and ``"circular"`` copy input elements (``pad_index``), so the VJP (``pad_backward``) adds the
+    gradient of every copy back onto the element it came from."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, pad: tuple[tuple[int, int], ...] = (),
-                value: float = 0.0) -> Any:
-        ctx.key = tuple(slice(b, b + s) for (b, _), s in zip(pad, x.shape))
-        return array_module(x).pad(x, pad, constant_values=value)
+                value: float = 0.0, mode: str = "constant") -> Any:
+        xp = array_module(x)
+        ctx.in_shape = x.shape
+        if mode == "constant":
+            ctx.key = tuple(slice(b, b + s) for (b, _), s in zip(pad, x.shape))
+            return xp.pad(x, pad, constant_values=value)
+        out = x
+        for axis, (b, a) in enumerate(pad):
+            if b or a:  # (..., n, ...) -> (..., b + n + a, ...)
+                out = xp.take(out, like(pad_index(x.shape[axis], b, a, mode), x), axis=axis)
+        return out.copy() if out is x else out
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
-        return GetItem.apply(g, key=ctx.key)
+        if ctx.attrs.get("mode", "constant") == "constant":
+            return GetItem.apply(g, key=ctx.key)
+        return PadBackward.apply(g, pad=ctx.attrs["pad"], mode=ctx.attrs["mode"],
+                                 in_shape=ctx.in_shape)
+
+
+class PadBackward(Function):
+    """The VJP of a reflect/replicate/circular pad: per padded axis, the gradient of the input's
+    own span plus that of each padded copy added onto the element it copies. Its VJP is pad."""
+
+    name = "pad_backward"
+
+    @staticmethod
+    def forward(ctx: Context, g: Any, pad: tuple[tuple[int, int], ...] = (), mode: str = "reflect",
+                in_shape: tuple[int, ...] = ()) -> Any:
+        for axis, (b, a) in enumerate(pad):
+            if not (b or a):
+                continue
+            n = in_shape[axis]
+            index = pad_index(n, b, a, mode)
+            lead = (slice(None),) * axis
+            out = g[lead + (slice(b, b + n),)].copy()  # (..., n, ...)
+            for p in [*range(b), *range(b + n, b + n + a)]:  # the copies, few: one add each
+                out[lead + (int(index[p]),)] += g[lead + (p,)]
+            g = out
+        return g
+
+    @staticmethod
+    def backward(ctx: Context, gg: Tensor) -> Tensor:
+        return Pad.apply(gg, pad=ctx.attrs["pad"], mode=ctx.attrs["mode"])
 
 
 class Cat(Function):
@@ -207,6 +262,30 @@ class ScatterAdd(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         return Gather.apply(g, index=ctx.index, dim=ctx.dim)
+
+
+class Embedding(Function):
+    """``weight[indices]``: the rows of ``weight (V, D)`` that an int array ``indices`` (any
+    shape) picks, ``-> indices.shape + (D,)``. VJP: the output gradient added onto the picked rows
+    (a repeated index adds up), except that rows picked as ``padding_idx`` get none (PyTorch's
+    rule: the padding row stays as it is)."""
+
+    @staticmethod
+    def forward(ctx: Context, weight: Any, indices: Any = None,
+                padding_idx: int | None = None) -> Any:
+        ctx.indices, ctx.weight_shape = indices, weight.shape
+        return weight[indices]
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        xp = array_module(g.data)
+        idx = ctx.indices.reshape(-1)
+        rows = g.reshape(idx.shape[0], ctx.weight_shape[1])  # (B, D)
+        padding_idx = ctx.attrs["padding_idx"]
+        if padding_idx is not None:
+            keep = xp.flatnonzero(idx != padding_idx)
+            rows, idx = GetItem.apply(rows, key=(keep,)), idx[keep]
+        return GetItemBackward.apply(rows, key=(idx,), shape=ctx.weight_shape)
 
 
 class Clone(Function):

@@ -1,0 +1,284 @@
+"""Loss functions of ``nn.functional``, with PyTorch's signatures: ``F.cross_entropy``,
+``F.nll_loss``, ``F.mse_loss``, ``F.l1_loss``, ``F.smooth_l1_loss``, ``F.huber_loss``,
+``F.binary_cross_entropy``, ``F.binary_cross_entropy_with_logits``, ``F.kl_div``.
+
+They check arguments and shapes here and compute in the ops of ``ops/loss.py``. PyTorch's legacy
+``size_average`` and ``reduce`` arguments keep their positions (so positional calls mean the same
+thing) but only ``None`` is accepted: use ``reduction``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_cnn.backend import like, to_numpy
+from tinygrad_cnn.ops import loss
+from tinygrad_cnn.tensor import Tensor
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduction(reduction: str, op: str, size_average: Any = None, reduce: Any = None,
+               extra: tuple[str, ...] = ()) -> str:
+    if size_average is not None or reduce is not None:
+        raise ValueError(f"{op}: size_average and reduce are deprecated; use reduction='mean', "
+                         "'sum' or 'none'")
+    if reduction not in REDUCTIONS + extra:
+        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS + extra}, got {reduction!r}")
+    return reduction
+
+
+def _floating(input: Any, op: str, what: str = "the input") -> Tensor:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: {what} must be a Tensor, got {type(input).__name__}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: {what} must be floating, got {input.dtype}; call .float()")
+    return input
+
+
+def _pair(input: Tensor, target: Any, op: str) -> tuple[Tensor, Tensor]:
+    """Input and target of an elementwise loss: same shape, same floating dtype."""
+    x = _floating(input, op)
+    if not isinstance(target, Tensor):
+        target = Tensor(np.asarray(target), dtype=x.dtype, device=x.device)
+    if x.shape != target.shape:
+        raise ValueError(f"{op}: input {x.shape} and target {target.shape} must have the same "
+                         "shape")
+    if target.dtype != x.dtype:
+        raise TypeError(f"{op}: input and target must have one dtype, got {x.dtype} and "
+                        f"{target.dtype}; cast with .float() or .double()")
+    return x, target
+
+
+def _constant(weight: Any, x: Tensor, op: str, what: str) -> Any:
+    """A class weight or pos_weight as a constant array on ``x``'s device (PyTorch does not
+    differentiate these either)."""
+    if weight is None:
+        return None
+    if isinstance(weight, Tensor):
+        if weight.requires_grad:
+            raise RuntimeError(f"{op}: {what} cannot require grad (PyTorch's {op} is not "
+                               f"differentiable with respect to it); pass {what}.detach()")
+        if weight.dtype != x.dtype:
+            raise TypeError(f"{op}: {what} is {weight.dtype} but the input is {x.dtype}; cast it")
+        return weight.data
+    return like(np.asarray(weight, dtype=x.dtype), x.data)
+
+
+# ------------------------------------------------------------------------------ class losses
+def _class_target(logits: Tensor, target: Any, op: str, ignore_index: int
+                  ) -> tuple[Tensor, Any, tuple[int, ...]]:
+    """Logits as ``(N, C)``, target as an int array ``(N,)``, and the shape of per-sample losses."""
+    t = to_numpy(target.data) if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{op}: target must hold class indices (an integer tensor), got {t.dtype}")
+    if logits.ndim == 1:  # unbatched (C,) with a 0-d target
+        logits, t, sample_shape = logits.unsqueeze(0), t.reshape(1), ()
+    elif logits.ndim == 2:
+        sample_shape = (logits.shape[0],)
+    elif logits.ndim > 2:  # (N, C, d1, ...) with target (N, d1, ...): classes last, then flatten
+        sample_shape = (logits.shape[0], *logits.shape[2:])
+        c = logits.shape[1]
+        logits = logits.permute(0, *range(2, logits.ndim), 1).reshape(-1, c)
+    else:
+        raise ValueError(f"{op}: expected logits of shape (N, C), (C,) or (N, C, d1, ...), got "
+                         f"{logits.shape}")
+    if tuple(t.shape) != sample_shape and not (sample_shape == () and t.size == 1):
+        raise ValueError(f"{op}: the input has shape {logits.shape if not sample_shape else '...'} "
+                         f"with {sample_shape[0] if sample_shape else 1} samples of shape "
+                         f"{sample_shape}, but target has shape {tuple(t.shape)}; they must agree "
+                         "(batch size and any extra dims)")
+    t = t.reshape(-1)
+    c = logits.shape[1]
+    counted = t[t != ignore_index]
+    if counted.size and (int(counted.min()) < 0 or int(counted.max()) >= c):
+        bad = int(counted.max()) if int(counted.max()) >= c else int(counted.min())
+        raise IndexError(f"{op}: target holds class {bad}, but the input has {c} classes "
+                         f"(0 to {c - 1}); only ignore_index={ignore_index} may lie outside")
+    return logits, like(t.astype(np.int64, copy=False), logits.data), sample_shape
+
+
+def _class_weight(weight: Any, x: Tensor, c: int, op: str) -> Any:
+    w = _constant(weight, x, op, "weight")
+    if w is not None and tuple(w.shape) != (c,):
+        raise ValueError(f"{op}: weight must have one value per class, shape ({c},), got "
+                         f"{tuple(w.shape)}")
+    return w
+
+
+def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
+                  size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """``-log_softmax(input, 1)[target]``, fused and stable. ``input (N, C)`` (or ``(C,)``, or
+    ``(N, C, d1, ...)``). ``target``: class indices ``(N,)`` (or ``()``, or ``(N, d1, ...)``), or
+    class probabilities of the input's shape (then ``-Σ_c target_c log_softmax_c``, and
+    ``"mean"`` divides by the number of samples).
+
+    ``weight (C,)`` weighs each class (``"mean"`` then divides by the summed weights of the
+    counted samples); samples whose target is ``ignore_index`` count nothing; ``label_smoothing``
+    ε mixes the target with the uniform distribution: ``(1 - ε) target + ε / C``."""
+    op = "cross_entropy"
+    reduction = _reduction(reduction, op, size_average, reduce)
+    x = _floating(input, op, "the logits")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    c = x.shape[1] if x.ndim >= 2 else (x.shape[0] if x.ndim == 1 else 0)
+    if isinstance(target, Tensor) and target.dtype.kind == "f":
+        return _cross_entropy_probs(x, target, _class_weight(weight, x, c, op), reduction,
+                                    label_smoothing, op)
+    if isinstance(target, np.ndarray) and target.dtype.kind == "f" and target.shape == x.shape:
+        return _cross_entropy_probs(x, Tensor(target, dtype=x.dtype, device=x.device),
+                                    _class_weight(weight, x, c, op), reduction, label_smoothing, op)
+    xs, t, sample_shape = _class_target(x, target, op, ignore_index)
+    out = loss.CrossEntropy.apply(xs, target=t, reduction=reduction,
+                                  weight=_class_weight(weight, x, c, op),
+                                  ignore_index=int(ignore_index),
+                                  label_smoothing=float(label_smoothing))
+    return out.reshape(sample_shape) if reduction == "none" else out
+
+
+def _cross_entropy_probs(x: Tensor, target: Tensor, weight: Any, reduction: str,
+                         smoothing: float, op: str) -> Tensor:
+    """Cross-entropy with probability targets: ``-Σ_c w_c t_c log_softmax(x)_c`` per sample --
+    a composition of ops, so the target gets a gradient too."""
+    if target.shape != x.shape:
+        raise TypeError(f"{op}: target must hold class indices (an integer tensor) or class "
+                        f"probabilities (a floating tensor of the input's shape {x.shape}); got "
+                        f"{target.dtype} of shape {target.shape}")
+    if target.dtype != x.dtype:
+        raise TypeError(f"{op}: the probability target is {target.dtype} but the input is "
+                        f"{x.dtype}; cast one of them")
+    dim = 0 if x.ndim == 1 else 1
+    c = x.shape[dim]
+    if smoothing:
+        target = target * (1 - smoothing) + smoothing / c
+    terms = x.log_softmax(dim) * target
+    if weight is not None:
+        terms = terms * Tensor._make(weight.reshape((c,) + (1,) * (x.ndim - dim - 1)))
+    per_sample = -terms.sum(dim)
+    if reduction == "none":
+        return per_sample
+    total = per_sample.sum()
+    return total / max(x.numel() // max(c, 1), 1) if reduction == "mean" else total
+
+
+def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None, size_average: Any = None,
+             ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """``-weight[target] * input[target]`` for log-probabilities ``input (N, C)`` (e.g. from
+    ``log_softmax``); ``ignore_index`` and ``"mean"`` as in ``cross_entropy``."""
+    op = "nll_loss"
+    reduction = _reduction(reduction, op, size_average, reduce)
+    x = _floating(input, op)
+    c = x.shape[1] if x.ndim >= 2 else (x.shape[0] if x.ndim == 1 else 0)
+    xs, t, sample_shape = _class_target(x, target, op, ignore_index)
+    out = loss.NLLLoss.apply(xs, target=t, reduction=reduction,
+                             weight=_class_weight(weight, x, c, op), ignore_index=int(ignore_index))
+    return out.reshape(sample_shape) if reduction == "none" else out
+
+
+# ------------------------------------------------------------------------------ regression losses
+def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+             reduction: str = "mean") -> Tensor:
+    """Mean (or sum, or elementwise) squared error; both may require grad."""
+    reduction = _reduction(reduction, "mse_loss", size_average, reduce)
+    x, y = _pair(input, target, "mse_loss")
+    return loss.MSELoss.apply(x, y, reduction=reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+            reduction: str = "mean") -> Tensor:
+    """Mean (or sum, or elementwise) absolute error ``|x - y|`` (gradient ``sign(x - y)``, 0 at
+    0)."""
+    reduction = _reduction(reduction, "l1_loss", size_average, reduce)
+    x, y = _pair(input, target, "l1_loss")
+    d = (x - y).abs()
+    return d.mean() if reduction == "mean" else d.sum() if reduction == "sum" else d
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
+               delta: float = 1.0) -> Tensor:
+    """``d²/2`` where ``|d| < delta``, ``delta (|d| - delta/2)`` elsewhere (``d = x - y``):
+    quadratic near 0, linear (robust) in the tails."""
+    reduction = _reduction(reduction, "huber_loss")
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    x, y = _pair(input, target, "huber_loss")
+    return loss.HuberLoss.apply(x, y, reduction=reduction, delta=float(delta))
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """``d²/(2 beta)`` where ``|d| < beta``, ``|d| - beta/2`` elsewhere; ``beta = 0`` is
+    ``l1_loss``."""
+    reduction = _reduction(reduction, "smooth_l1_loss", size_average, reduce)
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    if beta == 0:
+        return l1_loss(input, target, reduction=reduction)
+    x, y = _pair(input, target, "smooth_l1_loss")
+    return loss.SmoothL1Loss.apply(x, y, reduction=reduction, beta=float(beta))
+
+
+# ------------------------------------------------------------------------------ binary and KL
+def _broadcast_constant(w: Any, shape: tuple[int, ...], op: str, what: str) -> Any:
+    try:
+        np.broadcast_shapes(tuple(w.shape), shape)
+    except ValueError:
+        raise ValueError(f"{op}: {what} of shape {tuple(w.shape)} cannot be broadcast to the "
+                         f"input's shape {shape}") from None
+    return w
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average: Any = None, reduce: Any = None,
+                         reduction: str = "mean") -> Tensor:
+    """``-weight (y log x + (1 - y) log(1 - x))`` for probabilities ``x`` in [0, 1] (each log
+    clamped at -100, as PyTorch). ``weight`` broadcasts to the input."""
+    op = "binary_cross_entropy"
+    reduction = _reduction(reduction, op, size_average, reduce)
+    x, y = _pair(input, target, op)
+    for what, t in (("input", x), ("target", y)):
+        if t.numel() and not bool(((t.data >= 0) & (t.data <= 1)).all()):
+            raise ValueError(f"{op}: all elements of the {what} should be between 0 and 1 (they "
+                             "are probabilities; binary_cross_entropy_with_logits takes logits)")
+    w = _constant(weight, x, op, "weight")
+    if w is not None:
+        w = _broadcast_constant(w, x.shape, op, "weight")
+    return loss.BinaryCrossEntropy.apply(x, y, reduction=reduction, weight=w)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     size_average: Any = None, reduce: Any = None,
+                                     reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """The binary cross-entropy of ``sigmoid(input)``, computed from the logits without ever
+    forming the sigmoid's log (stable for logits of any size). ``pos_weight`` (broadcast along the
+    last dim, e.g. one per class) weighs the positive term; ``weight`` weighs everything."""
+    op = "binary_cross_entropy_with_logits"
+    reduction = _reduction(reduction, op, size_average, reduce)
+    x, y = _pair(input, target, op)
+    w = _constant(weight, x, op, "weight")
+    if w is not None:
+        w = _broadcast_constant(w, x.shape, op, "weight")
+    pw = _constant(pos_weight, x, op, "pos_weight")
+    if pw is not None:
+        pw = _broadcast_constant(pw, x.shape, op, "pos_weight")
+    return loss.BinaryCrossEntropyWithLogits.apply(x, y, reduction=reduction, weight=w,
+                                                   pos_weight=pw)
+
+
+def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """The Kullback-Leibler divergence ``Σ t (log t - input)`` of log-probabilities ``input``
+    from the target distribution ``t`` (given as log-probabilities too with ``log_target``).
+    ``reduction="batchmean"`` divides the sum by the batch size -- the true KL divergence per
+    sample; ``"mean"`` (the default, as in PyTorch) divides by the number of elements."""
+    op = "kl_div"
+    reduction = _reduction(reduction, op, size_average, reduce, extra=("batchmean",))
+    x, t = _pair(input, target, op)
+    if reduction == "batchmean":
+        total = loss.KLDiv.apply(x, t, reduction="sum", log_target=bool(log_target))
+        return total / x.shape[0] if x.ndim else total
+    return loss.KLDiv.apply(x, t, reduction=reduction, log_target=bool(log_target))

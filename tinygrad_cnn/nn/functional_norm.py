@@ -1,0 +1,206 @@
+"""Normalisation functions of ``nn.functional``: ``F.batch_norm``, ``F.instance_norm``,
+``F.layer_norm``, ``F.group_norm`` (and ``F.normalize``, the Lp normalisation of vectors).
+
+Each is the ``normalize`` op over its dims and an ``affine`` op (``ops/norm.py``). Running
+statistics are updated here, in place, like PyTorch: ``running = (1 - momentum) * running +
+momentum * batch`` with the *unbiased* batch variance, the buffers' version counters bumped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.ops import norm
+from tinygrad_cnn.tensor import Tensor
+
+
+def _floating(input: Any, op: str) -> Tensor:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: the input must be a Tensor, got {type(input).__name__}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: the input must be a floating tensor, got {input.dtype}; call "
+                        ".float() first")
+    return input
+
+
+def _affine(x: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple[int, ...],
+            op: str) -> Tensor:
+    """``x * weight + bias`` with both viewed as ``shape``; a missing one is the identity."""
+    if weight is None and bias is None:
+        return x
+    size = math.prod(shape)
+    for what, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (not isinstance(t, Tensor) or t.numel() != size):
+            got = t.shape if isinstance(t, Tensor) else type(t).__name__
+            raise ValueError(f"{op}: {what} must have {size} elements (shape "
+                             f"{tuple(s for s in shape if s != 1) or (1,)}), got {got}")
+        if t is not None and t.dtype != x.dtype:
+            raise TypeError(f"{op}: the input is {x.dtype} but {what} is {t.dtype}; cast one of "
+                            "them (.float() / .double())")
+    xp = array_module(x.data)
+    flat = tuple(s for s in shape if s != 1) or (1,)
+    if weight is None:
+        weight = Tensor._make(xp.ones(flat, dtype=x.dtype))
+    if bias is None:
+        bias = Tensor._make(xp.zeros(flat, dtype=x.dtype))
+    return norm.Affine.apply(x, weight, bias, shape=shape)
+
+
+def _check_params(x: Tensor, weight: Tensor | None, bias: Tensor | None, c: int, op: str) -> None:
+    for what, t in (("weight", weight), ("bias", bias)):
+        if t is None:
+            continue
+        if not isinstance(t, Tensor) or t.shape != (c,):
+            got = t.shape if isinstance(t, Tensor) else type(t).__name__
+            raise ValueError(f"{op}: {what} must have shape ({c},), one value per channel, got "
+                             f"{got}")
+        if t.dtype != x.dtype:
+            raise TypeError(f"{op}: the input is {x.dtype} but {what} is {t.dtype}; cast one of "
+                            "them (.float() / .double())")
+
+
+def _channel_shape(x: Tensor) -> tuple[int, ...]:
+    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def _update_running(running: Tensor, batch: Any, momentum: float) -> None:
+    """``running = (1 - momentum) * running + momentum * batch``, in place."""
+    batch = batch.reshape(running.shape).astype(running.dtype, copy=False)
+    running.data *= 1 - momentum
+    running.data += momentum * batch
+    running._version_counter[0] += 1
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel (dim 1) over the batch and all other dims: ``(N, C)``,
+    ``(N, C, L)``, ``(N, C, H, W)``. While ``training``: batch statistics, and the running ones
+    (when given) move towards them; otherwise the running statistics."""
+    op = "batch_norm"
+    x = _floating(input, op)
+    if x.ndim < 2:
+        raise ValueError(f"{op}: expected an input (N, C, ...) with at least 2 dims, got {x.shape}")
+    c = x.shape[1]
+    for what, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.shape != (c,):
+            raise ValueError(f"{op}: {what} must have shape ({c},) for the {c} channels of the "
+                             f"input {x.shape}, got {t.shape}")
+    dims = (0,) + tuple(range(2, x.ndim))
+    shape = _channel_shape(x)
+    if training:
+        n = x.numel() // max(c, 1)
+        if n <= 1 and x.numel() > 0:
+            raise ValueError(f"{op}: expected more than 1 value per channel when training, got "
+                             f"input size {x.shape}")
+        xp = array_module(x.data)
+        if x.numel() == 0:  # nothing to normalise; the running statistics stay (as PyTorch)
+            mean, var = xp.zeros(shape, x.dtype), xp.ones(shape, x.dtype)
+        else:
+            mean, var = norm.moments(x.data, dims)
+            if running_mean is not None:
+                _update_running(running_mean, mean, momentum)
+            if running_var is not None:
+                _update_running(running_var, var * (n / (n - 1)), momentum)
+        y = norm.Normalize.apply(x, dims=dims, eps=float(eps), _stats=(mean, var))
+        return _affine(y, weight, bias, shape, op)
+    if running_mean is None or running_var is None:
+        raise ValueError(f"{op}: running_mean and running_var are needed when not training")
+    _check_params(x, weight, bias, c, op)
+    # eval mode: a fixed per-channel affine map, x * scale + shift
+    rstd = Tensor._make(1.0 / array_module(x.data).sqrt(running_var.data.astype(x.dtype) + eps))
+    mean = Tensor._make(running_mean.data.astype(x.dtype))
+    scale = rstd if weight is None else weight * rstd
+    shift = -(mean * scale) if bias is None else bias - mean * scale
+    return norm.Affine.apply(x, scale, shift, shape=shape)
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel of each sample over its spatial dims: ``(N, C, *spatial)``. The
+    running statistics (when given) move towards the batch's average of the per-sample ones."""
+    op = "instance_norm"
+    x = _floating(input, op)
+    if x.ndim < 3:
+        raise ValueError(f"{op}: expected an input (N, C, *spatial) with at least 3 dims, got "
+                         f"{x.shape}")
+    n, c = x.shape[:2]
+    dims = tuple(range(2, x.ndim))
+    shape = _channel_shape(x)
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ValueError(f"{op}: running_mean and running_var are needed when "
+                             "use_input_stats=False")
+        return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
+    count = _count(x.shape, dims)
+    if count <= 1:
+        raise ValueError(f"{op}: expected more than 1 spatial element per channel when "
+                         f"training, got input size {x.shape}")
+    mean, var = norm.moments(x.data, dims)  # (N, C, 1, ...)
+    if running_mean is not None and n:
+        _update_running(running_mean, mean.reshape(n, c).mean(0), momentum)
+    if running_var is not None and n:
+        unbiased = var.reshape(n, c) * (count / (count - 1))
+        _update_running(running_var, unbiased.mean(0), momentum)
+    y = norm.Normalize.apply(x, dims=dims, eps=float(eps), _stats=(mean, var))
+    return _affine(y, weight, bias, shape, op)
+
+
+def _count(shape: tuple[int, ...], dims: tuple[int, ...]) -> int:
+    return math.prod(shape[d] for d in dims)
+
+
+def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the last ``len(normalized_shape)`` dims; ``weight`` and ``bias`` have
+    ``normalized_shape`` (a scale and shift per element)."""
+    op = "layer_norm"
+    x = _floating(input, op)
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else \
+        tuple(normalized_shape)
+    shape = tuple(int(s) for s in shape)
+    k = len(shape)
+    if k == 0 or x.shape[x.ndim - k:] != shape or k > x.ndim:
+        raise ValueError(f"{op}: normalized_shape {shape} must be the last dims of the input, "
+                         f"whose shape is {x.shape}")
+    for what, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != shape:
+            raise ValueError(f"{op}: {what} must have the normalized shape {shape}, got "
+                             f"{t.shape}")
+    dims = tuple(range(x.ndim - k, x.ndim))
+    y = norm.Normalize.apply(x, dims=dims, eps=float(eps))
+    return _affine(y, weight, bias, (1,) * (x.ndim - k) + shape, op)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Split the channels (dim 1) into ``num_groups`` groups and normalise each group of each
+    sample over its channels and spatial dims; then a scale and shift per channel."""
+    op = "group_norm"
+    x = _floating(input, op)
+    if x.ndim < 2:
+        raise ValueError(f"{op}: expected an input (N, C, ...) with at least 2 dims, got {x.shape}")
+    n, c = x.shape[:2]
+    if num_groups < 1 or c % num_groups:
+        raise ValueError(f"{op}: num_groups={num_groups} must divide the {c} channels of the "
+                         f"input {x.shape}")
+    grouped = x.reshape(n, num_groups, -1) if x.numel() else x.reshape(n, num_groups, 0)
+    y = norm.Normalize.apply(grouped, dims=(2,), eps=float(eps)).reshape(x.shape)
+    return _affine(y, weight, bias, _channel_shape(x), op)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """``x / max(||x||_p, eps)`` along ``dim`` (vectors scaled to unit length)."""
+    x = _floating(input, "normalize")
+    if p == 2.0:
+        length = (x * x).sum(dim, keepdim=True).sqrt()
+    else:
+        length = (x.abs() ** p).sum(dim, keepdim=True) ** (1.0 / p)
+    return x / length.clamp(min=eps)

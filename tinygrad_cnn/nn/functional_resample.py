@@ -1,0 +1,180 @@
+"""Resampling functions of ``nn.functional``: ``F.interpolate``, ``F.adaptive_avg_pool2d``,
+``F.adaptive_max_pool2d``, ``F.pixel_shuffle``, ``F.pixel_unshuffle``. The first three are ops of
+``ops/resample.py``; pixel (un)shuffle are a reshape, a permute and a reshape (views, no copy
+until the last reshape)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tinygrad_cnn.autograd import Context, is_grad_enabled
+from tinygrad_cnn.ops import resample
+from tinygrad_cnn.tensor import Tensor
+
+_LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5}
+_MODES = ("nearest", "nearest-exact", "area", *_LINEAR)
+
+
+def _floating(input: Any, op: str) -> Tensor:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: the input must be a Tensor, got {type(input).__name__}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: the input must be a floating tensor, got {input.dtype}; call "
+                        ".float() first")
+    return input
+
+
+def _per_axis(value: Any, k: int, what: str, op: str) -> tuple[Any, ...]:
+    if isinstance(value, (list, tuple)):
+        if len(value) != k:
+            raise ValueError(f"{op}: {what} {tuple(value)} must have one entry per spatial dim "
+                             f"({k})")
+        return tuple(value)
+    return (value,) * k
+
+
+def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
+                scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """Resize ``(N, C, *spatial)`` to ``size`` or by ``scale_factor`` (exactly one of them).
+
+    ``mode``: ``"nearest"`` (PyTorch's index rule, ``floor(o * in / out)``), ``"nearest-exact"``,
+    ``"linear"`` (3-D input), ``"bilinear"`` (4-D), ``"trilinear"`` (5-D), ``"area"`` (an
+    adaptive average pool). ``align_corners`` (linear modes only, default False) maps the corner
+    pixels' centres onto each other. With ``scale_factor`` the output is ``floor(in * scale)`` and
+    the source positions use ``1 / scale`` -- unless ``recompute_scale_factor=True``, which uses
+    ``in / out`` as ``size`` does.
+    """
+    op = "interpolate"
+    x = _floating(input, op)
+    if mode not in _MODES:
+        raise NotImplementedError(f"{op}: mode {mode!r} is not supported; use one of {_MODES}")
+    if antialias:
+        raise NotImplementedError(f"{op}: antialias=True is not supported")
+    if mode in _LINEAR:
+        if x.ndim != _LINEAR[mode]:
+            raise NotImplementedError(f"{op}: got a {x.ndim}-D input, but {mode} mode needs a "
+                                      f"{_LINEAR[mode]}-D one (N, C, *spatial)")
+        align = bool(align_corners)
+    elif align_corners is not None:
+        raise ValueError(f"{op}: align_corners can only be set with the interpolating modes "
+                         "linear | bilinear | trilinear")
+    else:
+        align = False
+    if x.ndim < 3:
+        raise ValueError(f"{op}: expected an input (N, C, *spatial) with 1 to 3 spatial dims, got "
+                         f"{x.shape}")
+    k = x.ndim - 2
+    spatial = x.shape[2:]
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{op}: give exactly one of size and scale_factor")
+    scales: tuple[float, ...] | None = None
+    if size is not None:
+        if recompute_scale_factor:
+            raise ValueError(f"{op}: recompute_scale_factor is not meaningful with an explicit "
+                             "size")
+        out = tuple(int(s) for s in _per_axis(size, k, "size", op))
+    else:
+        factors = tuple(float(f) for f in _per_axis(scale_factor, k, "scale_factor", op))
+        out = tuple(math.floor(n * f) for n, f in zip(spatial, factors))
+        if not recompute_scale_factor and mode != "area":
+            scales = factors
+    if min(out, default=1) <= 0 or min(spatial, default=1) <= 0:
+        raise ValueError(f"{op}: input and output sizes should be greater than 0, got input "
+                         f"{spatial} and output {out}")
+    if mode == "area":
+        if k != 2:
+            raise NotImplementedError(f"{op}: mode 'area' is supported for 4-D inputs only")
+        return adaptive_avg_pool2d(x, out)
+    return resample.Interpolate.apply(x, size=out, mode="linear" if mode in _LINEAR else mode,
+                                      align_corners=align, scales=scales)
+
+
+def _image(input: Any, op: str) -> tuple[Tensor, bool]:
+    x = _floating(input, op)
+    if x.ndim == 3:
+        return x.unsqueeze(0), True
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W), got "
+                         f"shape {x.shape}")
+    return x, False
+
+
+def _output_size(output_size: Any, x: Tensor, op: str) -> tuple[int, int]:
+    pair = _per_axis(output_size, 2, "output_size", op)
+    out = tuple(x.shape[2 + i] if s is None else int(s) for i, s in enumerate(pair))
+    if min(out) < 1 or min(x.shape[2:]) < 1:
+        raise ValueError(f"{op}: the output size {out} and the input's spatial size "
+                         f"{x.shape[2:]} must be positive")
+    return out  # type: ignore[return-value]
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) -> Tensor:
+    """The mean over ``output_size`` bins per axis, ``(N, C, H, W) -> (N, C, OH, OW)`` (bin ``o``
+    of ``H``: ``[floor(o H / OH), ceil((o + 1) H / OH))``). ``None`` keeps that axis' size;
+    ``output_size=1`` is global average pooling."""
+    op = "adaptive_avg_pool2d"
+    x, unbatched = _image(input, op)
+    out = resample.AdaptiveAvgPool2d.apply(x, output_size=_output_size(output_size, x, op))
+    return out.squeeze(0) if unbatched else out
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: int | Sequence[int | None],
+                        return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    """The maximum over the bins of ``adaptive_avg_pool2d``; ``return_indices=True`` also returns
+    where each maximum is, as a flat ``h * W + w`` index into its input plane."""
+    op = "adaptive_max_pool2d"
+    x, unbatched = _image(input, op)
+    size = _output_size(output_size, x, op)
+    if return_indices and not (is_grad_enabled() and x.requires_grad):
+        ctx = Context(resample.AdaptiveMaxPool2d, (False,))  # no node is recorded: our own ctx
+        out = Tensor._make(resample.AdaptiveMaxPool2d.forward(ctx, x.data, output_size=size))
+    else:
+        out = resample.AdaptiveMaxPool2d.apply(x, output_size=size)
+        ctx = out.grad_fn
+    if not return_indices:
+        return out.squeeze(0) if unbatched else out
+    indices = Tensor._make(ctx.plane_indices.astype(np.int64))
+    if unbatched:
+        return out.squeeze(0), indices.squeeze(0)
+    return out, indices
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """``(*, C r², H, W) -> (*, C, H r, W r)``: each group of ``r²`` channels becomes an
+    ``r × r`` block of pixels (sub-pixel convolution)."""
+    op = "pixel_shuffle"
+    r = int(upscale_factor)
+    if not isinstance(input, Tensor) or input.ndim < 3:
+        raise ValueError(f"{op}: expected an input (*, C*r*r, H, W) with at least 3 dims, got "
+                         f"{getattr(input, 'shape', type(input).__name__)}")
+    if r < 1 or input.shape[-3] % (r * r):
+        raise ValueError(f"{op}: the {input.shape[-3]} channels of {input.shape} must be divisible "
+                         f"by upscale_factor² = {r * r}")
+    *lead, c, h, w = input.shape
+    b = len(lead)
+    x = input.reshape(*lead, c // (r * r), r, r, h, w)  # (*, C, r, r, H, W)
+    x = x.permute(*range(b), b, b + 3, b + 1, b + 4, b + 2)  # (*, C, H, r, W, r)
+    return x.reshape(*lead, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """The inverse of ``pixel_shuffle``: ``(*, C, H r, W r) -> (*, C r², H, W)``."""
+    op = "pixel_unshuffle"
+    r = int(downscale_factor)
+    if not isinstance(input, Tensor) or input.ndim < 3:
+        raise ValueError(f"{op}: expected an input (*, C, H*r, W*r) with at least 3 dims, got "
+                         f"{getattr(input, 'shape', type(input).__name__)}")
+    if r < 1 or input.shape[-1] % r or input.shape[-2] % r:
+        raise ValueError(f"{op}: the height and width of {input.shape} must be divisible by "
+                         f"downscale_factor = {r}")
+    *lead, c, h, w = input.shape
+    b = len(lead)
+    x = input.reshape(*lead, c, h // r, r, w // r, r)  # (*, C, H, r, W, r)
+    x = x.permute(*range(b), b, b + 2, b + 4, b + 1, b + 3)  # (*, C, r, r, H, W)
+    return x.reshape(*lead, c * r * r, h // r, w // r)

@@ -1,0 +1,169 @@
+"""Basic layers: Linear, Identity, Flatten, Unflatten, Dropout, Dropout2d, Embedding; and the
+helpers of PyTorch's default initialisation that every layer file uses."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tinygrad_cnn.autograd import no_grad
+from tinygrad_cnn.nn import functional as F
+from tinygrad_cnn.nn import init
+from tinygrad_cnn.nn.module import Module, Parameter
+from tinygrad_cnn.tensor import Tensor
+
+
+def _empty(*shape: int) -> Parameter:
+    return Parameter(np.zeros(shape, dtype=np.float32))
+
+
+def _reset_like_pytorch(weight: Parameter, bias: Parameter | None) -> None:
+    """PyTorch's default: Kaiming-uniform with ``a = sqrt(5)`` (weights in ``±1/sqrt(fan_in)``),
+    the bias uniform in the same range."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init.calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        init.uniform_(bias, -bound, bound)
+
+
+class Linear(Module):
+    """``y = x @ weight.T + bias``; ``weight (out_features, in_features)``."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = _empty(out_features, in_features)
+        self.bias = _empty(out_features) if bias else None
+        _reset_like_pytorch(self.weight, self.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Identity(Module):
+    """Returns its input (a placeholder, e.g. for a removed layer); takes and ignores any
+    constructor arguments, as PyTorch's."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, x: Any) -> Any:
+        return x
+
+
+class Flatten(Module):
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dim ``dim`` into ``unflattened_size`` (one entry may be -1):
+    ``Unflatten(1, (16, 7, 7))`` turns ``(N, 784)`` into ``(N, 16, 7, 7)``."""
+
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(int(s) for s in unflattened_size)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim == 0:
+            raise ValueError("Unflatten: the input is 0-d; there is no dim to split")
+        d = self.dim % x.ndim if -x.ndim <= self.dim < x.ndim else None
+        if d is None:
+            raise IndexError(f"Unflatten: dim {self.dim} is out of range for the input {x.shape}")
+        sizes = self.unflattened_size
+        known = math.prod(s for s in sizes if s != -1)
+        ok = x.shape[d] == known if -1 not in sizes else known and x.shape[d] % known == 0
+        if not ok or sizes.count(-1) > 1:
+            raise ValueError(f"Unflatten: cannot split dim {d} of size {x.shape[d]} (input "
+                             f"{x.shape}) into {sizes}; the sizes must multiply to {x.shape[d]}")
+        return x.reshape(x.shape[:d] + sizes + x.shape[d + 1:])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class Dropout(Module):
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"{type(self).__name__}: p must be in [0, 1], got {p}")
+        self.p = p
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class Dropout2d(Dropout):
+    """Zero whole channels of ``(N, C, H, W)`` with probability ``p`` while training (adjacent
+    pixels are correlated, so dropping single pixels regularises little)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout2d(x, self.p, self.training)
+
+
+class Embedding(Module):
+    """A lookup table: row ``i`` of ``weight (num_embeddings, embedding_dim)`` for index ``i``.
+    ``weight`` starts as standard normal draws; the ``padding_idx`` row starts at zero and gets no
+    gradient."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 max_norm: float | None = None, norm_type: float = 2.0,
+                 scale_grad_by_freq: bool = False, sparse: bool = False,
+                 _weight: Tensor | None = None, _freeze: bool = False) -> None:
+        super().__init__()
+        if max_norm is not None or scale_grad_by_freq or sparse:
+            raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are not "
+                                      "supported")
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(f"Embedding: padding_idx {padding_idx} must be within the "
+                                 f"{num_embeddings} embeddings")
+            padding_idx %= num_embeddings
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.padding_idx = padding_idx
+        if _weight is None:
+            self.weight = _empty(num_embeddings, embedding_dim)
+            init.normal_(self.weight)
+            if padding_idx is not None:
+                with no_grad():
+                    self.weight.data[padding_idx] = 0
+        else:
+            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+                raise ValueError(f"Embedding: _weight has shape {tuple(_weight.shape)}, expected "
+                                 f"{(num_embeddings, embedding_dim)}")
+            self.weight = Parameter(_weight.numpy() if isinstance(_weight, Tensor) else _weight,
+                                    requires_grad=not _freeze)
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,
+                        padding_idx: int | None = None) -> Embedding:
+        """An Embedding holding a copy of ``embeddings (num, dim)``; ``freeze`` keeps it fixed."""
+        if embeddings.ndim != 2:
+            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got "
+                             f"{embeddings.shape}")
+        return cls(*embeddings.shape, padding_idx=padding_idx, _weight=embeddings, _freeze=freeze)
+
+    def forward(self, x: Any) -> Tensor:
+        return F.embedding(x, self.weight, self.padding_idx)
+
+    def extra_repr(self) -> str:
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        return s + (f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")

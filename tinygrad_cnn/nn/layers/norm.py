@@ -1,0 +1,171 @@
+"""Normalisation layers with PyTorch's parameters and buffers (``weight``, ``bias``,
+``running_mean``, ``running_var``, ``num_batches_tracked``): BatchNorm1d, BatchNorm2d,
+InstanceNorm2d, LayerNorm, GroupNorm."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from tinygrad_cnn.nn import functional as F
+from tinygrad_cnn.nn.module import Module, Parameter
+from tinygrad_cnn.tensor import Tensor
+
+
+class _Norm(Module):
+    """Per-channel affine parameters (ones and zeros) and, optionally, running statistics."""
+
+    def __init__(self, num_features: int, eps: float, momentum: float | None, affine: bool,
+                 track_running_stats: bool) -> None:
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.weight = Parameter(np.ones(num_features, dtype=np.float32)) if affine else None
+        self.bias = Parameter(np.zeros(num_features, dtype=np.float32)) if affine else None
+        if track_running_stats:
+            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=np.float32)))
+            self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=np.float32)))
+            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
+        else:
+            self.running_mean = self.running_var = self.num_batches_tracked = None
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+            for t in (self.running_mean, self.running_var, self.num_batches_tracked):
+                t._version_counter[0] += 1
+
+    def _momentum(self) -> float:
+        """The averaging factor of this step: ``momentum``, or ``1 / batches seen`` (a cumulative
+        average) when ``momentum`` is None. Counts the batch while training."""
+        if not (self.training and self.track_running_stats):
+            return 0.0 if self.momentum is None else self.momentum
+        self.num_batches_tracked.data += 1
+        self.num_batches_tracked._version_counter[0] += 1
+        if self.momentum is None:
+            return 1.0 / int(self.num_batches_tracked.data)
+        return self.momentum
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_Norm):
+    _shapes = ""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats)
+
+    def _check(self, x: Tensor) -> None:
+        raise NotImplementedError
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check(x)
+        if x.shape[1] != self.num_features:
+            raise ValueError(f"{type(self).__name__}({self.num_features}): expected {self._shapes} "
+                             f"with C = {self.num_features}, got {x.shape}")
+        momentum = self._momentum()
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            self.training or not self.track_running_stats, momentum, self.eps)
+
+
+class BatchNorm1d(_BatchNorm):
+    """Normalise each feature over the batch: ``(N, C)`` or ``(N, C, L)``."""
+
+    _shapes = "(N, C) or (N, C, L)"
+
+    def _check(self, x: Tensor) -> None:
+        if x.ndim not in (2, 3):
+            raise ValueError(f"BatchNorm1d: expected a 2-D or 3-D input {self._shapes}, got "
+                             f"{x.ndim}-D {x.shape}")
+
+
+class BatchNorm2d(_BatchNorm):
+    """Normalise each channel over ``(N, H, W)``: batch statistics while training (and running
+    averages updated with ``momentum``), the running averages in eval mode."""
+
+    _shapes = "(N, C, H, W)"
+
+    def _check(self, x: Tensor) -> None:
+        if x.ndim != 4:
+            raise ValueError(f"BatchNorm2d: expected a 4-D input {self._shapes}, got {x.ndim}-D "
+                             f"{x.shape}")
+
+
+class InstanceNorm2d(_Norm):
+    """Normalise each channel of each image over ``(H, W)``; ``(N, C, H, W)`` or ``(C, H, W)``.
+    No parameters and no running statistics by default (PyTorch's defaults)."""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = False, track_running_stats: bool = False) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim not in (3, 4):
+            raise ValueError(f"InstanceNorm2d: expected a 4-D input (N, C, H, W) or a 3-D one "
+                             f"(C, H, W), got {x.shape}")
+        unbatched = x.ndim == 3
+        if unbatched:
+            x = x.unsqueeze(0)
+        if x.shape[1] != self.num_features and (self.affine or self.track_running_stats):
+            raise ValueError(f"InstanceNorm2d({self.num_features}): the input {x.shape} has "
+                             f"{x.shape[1]} channels")
+        use_input_stats = self.training or not self.track_running_stats
+        momentum = 0.0 if self.momentum is None else self.momentum  # (PyTorch counts no batches)
+        out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                              use_input_stats, momentum, self.eps)
+        return out.squeeze(0) if unbatched else out
+
+
+class LayerNorm(Module):
+    """Normalise over the last ``len(normalized_shape)`` dims of each sample; ``weight`` and
+    ``bias`` (``elementwise_affine``) have ``normalized_shape``."""
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True) -> None:
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else \
+            tuple(normalized_shape)
+        self.normalized_shape = tuple(int(s) for s in shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        self.weight = Parameter(np.ones(self.normalized_shape, dtype=np.float32)) \
+            if elementwise_affine else None
+        self.bias = Parameter(np.zeros(self.normalized_shape, dtype=np.float32)) \
+            if elementwise_affine and bias else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class GroupNorm(Module):
+    """Normalise each of ``num_groups`` channel groups of each sample; per-channel ``weight`` and
+    ``bias`` (``affine``)."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True) -> None:
+        super().__init__()
+        if num_groups < 1 or num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_groups={num_groups} must divide "
+                             f"num_channels={num_channels}")
+        self.num_groups, self.num_channels, self.eps, self.affine = (num_groups, num_channels,
+                                                                     eps, affine)
+        self.weight = Parameter(np.ones(num_channels, dtype=np.float32)) if affine else None
+        self.bias = Parameter(np.zeros(num_channels, dtype=np.float32)) if affine else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            raise ValueError(f"GroupNorm({self.num_groups}, {self.num_channels}): expected an "
+                             f"input (N, {self.num_channels}, ...), got {x.shape}")
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"

@@ -1,0 +1,100 @@
+"""Special functions on arrays (no ops here): ``erf``, ``erfc`` and the normal CDF ``ndtr``.
+
+numpy has no ``erf``, so these are W. J. Cody's rational approximations ("Rational Chebyshev
+approximation for the error function", Math. Comp. 23, 1969; the CALERF routine of SPECFUN), which
+are accurate to a few units in the last place of a float64 over the whole real line (checked
+against ``math.erf`` in ``tests/test_activations.py``). float16/float32 inputs are computed in
+float64 and rounded once, at the end.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_cnn.backend import array_module
+
+_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
+      3.20937758913846947e03, 1.85777706184603153e-1)
+_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
+      2.84423683343917062e03)
+_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01,
+      2.98635138197400131e02, 8.81952221241769090e02, 1.71204761263407058e03,
+      2.05107837782607147e03, 1.23033935479799725e03, 2.15311535474403846e-8)
+_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
+      1.62138957456669019e03, 3.29079923573345963e03, 4.36261909014324716e03,
+      3.43936767414372164e03, 1.23033935480374942e03)
+_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1,
+      1.60837851487422766e-2, 6.58749161529837803e-4, 1.63153871373020978e-2)
+_Q = (2.56852019228982242e00, 1.87295284992346725e00, 5.27905102951428412e-1,
+      6.05183413124413191e-2, 2.33520497626869185e-3)
+_ONE_OVER_SQRT_PI = 5.6418958354775628695e-1
+_SMALL = 0.46875  # below: erf by one rational function; above: erfc by two others
+SQRT1_2 = 0.70710678118654752440
+
+
+def _erf_small(x: Any) -> Any:
+    """erf(x) for |x| <= 0.46875."""
+    z = x * x
+    num, den = _A[4] * z, z
+    for i in range(3):
+        num, den = (num + _A[i]) * z, (den + _B[i]) * z
+    return x * (num + _A[3]) / (den + _B[3])
+
+
+def _erfc_large(y: Any) -> Any:
+    """erfc(y) for y >= 0.46875 (and y = +inf, NaN)."""
+    xp = array_module(y)
+    with np.errstate(all="ignore"):  # (CuPy never warns)
+        num, den = _C[8] * y, y
+        for i in range(7):
+            num, den = (num + _C[i]) * y, (den + _D[i]) * y
+        mid = (num + _C[7]) / (den + _D[7])  # 0.46875 <= y <= 4
+        z = 1.0 / (y * y)
+        num, den = _P[5] * z, z
+        for i in range(4):
+            num, den = (num + _P[i]) * z, (den + _Q[i]) * z
+        far = (_ONE_OVER_SQRT_PI - z * (num + _P[4]) / (den + _Q[4])) / y  # y > 4
+        r = xp.where(y <= 4.0, mid, far)
+        # exp(-y*y) in two pieces, so that the rounding of y*y does not cost digits
+        y16 = xp.trunc(y * 16.0) / 16.0
+        r = xp.exp(-y16 * y16) * xp.exp(-(y - y16) * (y + y16)) * r
+    return xp.where(y >= 26.6, 0.0, r)  # erfc underflows there (and the pieces make inf*0)
+
+
+def erf(x: Any) -> Any:
+    """The error function, elementwise, in ``x``'s dtype (NaN stays NaN, erf(±inf) = ±1)."""
+    xp = array_module(x)
+    d = x.astype(xp.float64)
+    y = xp.abs(d)
+    small = y <= _SMALL
+    out = xp.where(small, _erf_small(xp.where(small, d, 0.0)),
+                   xp.copysign(1.0 - _erfc_large(xp.where(small, 1.0, y)), d))
+    out = xp.where(xp.isnan(d), xp.nan, out)
+    return out.astype(x.dtype, copy=False)
+
+
+def erfc(x: Any) -> Any:
+    """``1 - erf(x)``, without the cancellation for large ``x``."""
+    xp = array_module(x)
+    d = x.astype(xp.float64)
+    y = xp.abs(d)
+    small = y <= _SMALL
+    tail = _erfc_large(xp.where(small, 1.0, y))
+    out = xp.where(small, 1.0 - _erf_small(xp.where(small, d, 0.0)),
+                   xp.where(d < 0, 2.0 - tail, tail))
+    out = xp.where(xp.isnan(d), xp.nan, out)
+    return out.astype(x.dtype, copy=False)
+
+
+def ndtr(x: Any) -> Any:
+    """The standard normal CDF ``Φ(x) = (1 + erf(x / √2)) / 2`` -- through ``erfc`` in the tails,
+    as PyTorch's ``special.ndtr``, so that ``Φ(-10)`` keeps its digits."""
+    xp = array_module(x)
+    d = x.astype(xp.float64)
+    t = d * SQRT1_2
+    z = xp.abs(t)
+    half_tail = 0.5 * erfc(z)
+    out = xp.where(z < SQRT1_2, 0.5 + 0.5 * erf(t), xp.where(d > 0, 1.0 - half_tail, half_tail))
+    return out.astype(x.dtype, copy=False)

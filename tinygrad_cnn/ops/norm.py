@@ -1,0 +1,158 @@
+"""Normalisation: normalize (and its VJP, normalize_backward) and affine.
+
+Batch, layer, group and instance norm differ only in which dims their statistics run over:
+
+| layer | input | normalized over (``dims``) | affine |
+|---|---|---|---|
+| ``BatchNorm2d`` | ``(N, C, H, W)`` | ``(0, 2, 3)`` | one scale and shift per channel |
+| ``InstanceNorm2d`` | ``(N, C, H, W)`` | ``(2, 3)`` | per channel |
+| ``GroupNorm`` | ``(N, C, H, W)`` viewed as ``(N, G, C/G * H * W)`` | ``(2,)`` | per channel |
+| ``LayerNorm`` | ``(..., *normalized_shape)`` | the last ``len(normalized_shape)`` | per element |
+
+so each is ``normalize`` -- ``x̂ = (x - mean) / sqrt(var + eps)`` with the biased variance over
+``dims`` -- followed by ``affine`` -- ``x̂ * weight + bias``, broadcast. ``nn/functional_norm.py``
+picks the dims, keeps the running statistics and reshapes.
+
+The VJP of normalize, for the ``n`` elements of one group, is the projection
+
+    dx = s * (g - mean(g) - x̂ * mean(g * x̂)),      s = 1 / sqrt(var + eps),
+
+computed in one fused op (``normalize_backward``) from the statistics of the forward pass. That op
+is linear and self-adjoint in ``g``; its derivative in ``x`` is written out in Tensor ops below, so
+second (and third) derivatives flow.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.tensor import Tensor
+
+Dims = tuple[int, ...]
+
+
+def moments(x: Any, dims: Dims) -> tuple[Any, Any]:
+    """``(mean, biased variance)`` of ``x`` over ``dims``, kept as size-1 dims; float16 in
+    float32. Two passes (no ``E[x²] - E[x]²`` cancellation)."""
+    y = x.astype("float32") if x.dtype == "float16" else x
+    mean = y.mean(axis=dims, keepdims=True)
+    centered = y - mean
+    centered *= centered
+    return mean, centered.mean(axis=dims, keepdims=True)
+
+
+def _count(shape: tuple[int, ...], dims: Dims) -> int:
+    return math.prod(shape[d] for d in dims)
+
+
+class Normalize(Function):
+    """``(x - mean) / sqrt(var + eps)``, mean and biased variance over ``dims`` (kept per group).
+    ``_stats=(mean, var)`` passes statistics already computed from ``x`` (batch norm computes them
+    first for its running averages). VJP: ``normalize_backward(g, x)``, the projection above."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, dims: Dims = (), eps: float = 1e-5,
+                _stats: tuple[Any, Any] | None = None) -> Any:
+        xp = array_module(x)
+        mean, var = _stats if _stats is not None else moments(x, dims)
+        rstd = 1.0 / xp.sqrt(var + eps)
+        y = x.astype(mean.dtype, copy=False) - mean
+        y *= rstd
+        out = y.astype(x.dtype, copy=False)
+        ctx.mean, ctx.rstd = mean, rstd
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        x, out = ctx.saved_tensors
+        a = ctx.attrs
+        return NormalizeBackward.apply(g, x, dims=a["dims"], eps=a["eps"],
+                                       _cache=(out.data, ctx.rstd))
+
+
+def _standardized(x: Tensor, dims: Dims, eps: float) -> tuple[Tensor, Tensor]:
+    """``(x̂, s)`` of ``x`` over ``dims`` as Tensor expressions (differentiable in ``x``)."""
+    centered = x - x.mean(dims, keepdim=True)
+    s = ((centered * centered).mean(dims, keepdim=True) + eps) ** -0.5
+    return centered * s, s
+
+
+class NormalizeBackward(Function):
+    """The VJP of normalize: ``s * (g - mean(g) - x̂ * mean(g * x̂))`` over ``dims``, for the
+    output gradient ``g`` and the input ``x``. ``_cache=(x̂, s)`` reuses the forward's arrays.
+
+    Its own VJP, for a cotangent ``u``: in ``g`` the same projection of ``u`` (it is symmetric);
+    in ``x``, with per-group sums ``A = Σ u (g - mean(g))``, ``B = Σ u x̂``, ``C = Σ g x̂``:
+    ``-(A - B C / n) s² x̂ / n - s / n * (C * P(u) + B * P(g))``, ``P`` being this op."""
+
+    name = "normalize_backward"
+
+    @staticmethod
+    def forward(ctx: Context, g: Any, x: Any, dims: Dims = (), eps: float = 1e-5,
+                _cache: tuple[Any, Any] | None = None) -> Any:
+        ctx.save_for_backward(g, x)
+        if _cache is not None:
+            xhat, rstd = _cache
+        else:
+            xp = array_module(x)
+            mean, var = moments(x, dims)
+            rstd = 1.0 / xp.sqrt(var + eps)
+            xhat = (x.astype(mean.dtype, copy=False) - mean) * rstd
+        gg = g.astype(rstd.dtype, copy=False)
+        dx = gg - gg.mean(axis=dims, keepdims=True)
+        dx -= xhat * (gg * xhat).mean(axis=dims, keepdims=True)
+        dx *= rstd
+        return dx.astype(g.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, u: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        g, x = ctx.saved_tensors
+        dims, eps = ctx.attrs["dims"], ctx.attrs["eps"]
+        ng, nx = ctx.needs_input_grad
+        pu = NormalizeBackward.apply(u, x, dims=dims, eps=eps)
+        if not nx:
+            return pu if ng else None, None
+        n = _count(x.shape, dims)
+        xhat, s = _standardized(x, dims, eps)
+        a = (u * (g - g.mean(dims, keepdim=True))).sum(dims, keepdim=True)
+        b = (u * xhat).sum(dims, keepdim=True)
+        c = (g * xhat).sum(dims, keepdim=True)
+        pg = NormalizeBackward.apply(g, x, dims=dims, eps=eps)
+        gx = -(a - b * c / n) * s * s * xhat / n - s / n * (c * pu + b * pg)
+        return (pu if ng else None), gx
+
+
+class Affine(Function):
+    """``x * weight + bias``, with ``weight`` and ``bias`` viewed as ``shape`` (``(1, C, 1, 1)``:
+    one scale and shift per channel; ``(1, *normalized_shape)``: per element) and broadcast.
+    VJP: ``g * weight`` for ``x``; the sums of ``g * x`` and of ``g`` over the broadcast dims for
+    ``weight`` and ``bias``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, weight: Any, bias: Any, shape: tuple[int, ...] = ()) -> Any:
+        nx, nw, _ = ctx.needs_input_grad
+        ctx.save_for_backward(x if nw else None, weight if nx else None)
+        out = x * weight.reshape(shape)
+        out += bias.reshape(shape)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
+        x, weight = ctx.saved_tensors
+        shape = ctx.attrs["shape"]
+        nx, nw, nb = ctx.needs_input_grad
+        lead = g.ndim - len(shape)
+        dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1)
+        w_shape, b_shape = ctx.in_meta[1][0], ctx.in_meta[2][0]
+        gx = g * weight.reshape(shape) if nx else None
+        gw = _reduce_to(g * x, dims, w_shape) if nw else None
+        gb = _reduce_to(g, dims, b_shape) if nb else None
+        return gx, gw, gb
+
+
+def _reduce_to(t: Tensor, dims: Dims, shape: tuple[int, ...]) -> Tensor:
+    return (t.sum(dims) if dims else t).reshape(shape)

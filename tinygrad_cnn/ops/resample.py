@@ -1,0 +1,308 @@
+"""Resampling: interpolate (nearest, nearest-exact, (bi/tri)linear), adaptive_avg_pool2d,
+adaptive_max_pool2d -- and the VJPs of the first two, which are their adjoints.
+
+All of them work one spatial axis at a time. Along an axis of length ``n``, an output position
+``o`` reads one or two input positions ("taps") with weights:
+
+* nearest: ``i = min(floor(o * scale), n - 1)`` with ``scale = n / out`` (or ``1 / scale_factor``),
+  in float32 as PyTorch computes it; nearest-exact: ``floor((o + 0.5) * scale)``;
+* linear: ``src = scale * (o + 0.5) - 0.5`` clamped at 0 (``align_corners=False``) or
+  ``src = o * (n - 1) / (out - 1)`` (``align_corners=True``); taps ``i0 = floor(src)`` and
+  ``i1 = min(i0 + 1, n - 1)`` with weights ``1 - λ`` and ``λ = src - i0``;
+* adaptive average: the mean over ``[floor(o n / out), ceil((o + 1) n / out))``.
+
+The last axis is done first, so bilinear computes ``h0λ (w0λ x00 + w1λ x01) + h1λ (...)`` in
+PyTorch's order. Each op is linear in its input, so its VJP is its adjoint (taps summed back with
+the same weights), and the adjoint's VJP is the op again.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import numpy as np
+
+from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.backend import add_at, array_module, like
+from tinygrad_cnn.ops.movement import ScatterAdd
+from tinygrad_cnn.tensor import Tensor
+
+Taps = tuple[tuple[np.ndarray, np.ndarray | None], ...]  # ((index (out,), weight (out,) or None))
+
+
+# ------------------------------------------------------------------------------------ taps
+@functools.lru_cache(maxsize=256)
+def interpolation_taps(n: int, out: int, mode: str, align_corners: bool, scale: float | None,
+                       dtype: str) -> Taps:
+    """The taps of one axis of length ``n`` resampled to ``out`` (see the module docstring);
+    weights in ``dtype`` (the computing dtype: float32 or float64)."""
+    o = np.arange(out)
+    if mode in ("nearest", "nearest-exact"):
+        s = np.float32(1.0 / scale) if scale else np.float32(n) / np.float32(out)
+        if mode == "nearest" and out == n:
+            idx = o
+        elif mode == "nearest" and out == 2 * n:
+            idx = o >> 1
+        else:
+            pos = o.astype(np.float32) + np.float32(0.5) if mode == "nearest-exact" else \
+                o.astype(np.float32)
+            idx = np.minimum(np.floor(pos * s).astype(np.int64), n - 1)
+        return ((idx.astype(np.int64), None),)
+    t = np.dtype(dtype).type
+    if align_corners:
+        s = t(n - 1) / t(out - 1) if out > 1 else t(0)
+        src = s * o.astype(dtype)
+    else:
+        s = t(1.0 / scale) if scale else t(n) / t(out)
+        src = np.maximum(s * (o.astype(dtype) + t(0.5)) - t(0.5), t(0))
+    i0 = np.minimum(np.floor(src).astype(np.int64), n - 1)
+    lam = np.clip(src - i0.astype(dtype), t(0), t(1)).astype(dtype)
+    i1 = i0 + (i0 < n - 1)
+    return ((i0, (t(1) - lam).astype(dtype)), (i1, lam))
+
+
+@functools.lru_cache(maxsize=256)
+def adaptive_bins(n: int, out: int) -> tuple[tuple[int, int], ...]:
+    """``[start, end)`` of each output's bin: ``floor(o n / out)`` to ``ceil((o + 1) n / out)``."""
+    return tuple((o * n // out, -(-(o + 1) * n // out)) for o in range(out))
+
+
+def _computing(x: Any) -> Any:
+    """float16 is computed in float32 (PyTorch's opmath)."""
+    return x.astype(np.float32) if x.dtype == np.float16 else x
+
+
+def _along(x: Any, axis: int, index: Any, weight: Any) -> Any:
+    """``x`` taken at ``index`` along ``axis``, times ``weight`` broadcast along that axis."""
+    taken = array_module(x).take(x, index, axis=axis)
+    if weight is None:
+        return taken
+    return taken * weight.reshape((-1,) + (1,) * (x.ndim - 1 - axis))
+
+
+def _scatter_along(g: Any, axis: int, index: Any, size: int) -> Any:
+    """The adjoint of ``take(index, axis)``: zeros of ``size`` along ``axis`` with each slice of
+    ``g`` added at its index. The indices of taps never decrease, so numpy sums each run of equal
+    indices with one ``add.reduceat``."""
+    xp = array_module(g)
+    moved = xp.moveaxis(g, axis, 0)
+    out = xp.zeros((size,) + moved.shape[1:], dtype=g.dtype)
+    if moved.shape[0] and moved[0].size:
+        if xp is np:
+            firsts = np.flatnonzero(np.r_[True, index[1:] != index[:-1]])
+            out[index[firsts]] = np.add.reduceat(moved, firsts, axis=0)
+        else:
+            add_at(out, like(index, g), moved)
+    return xp.ascontiguousarray(xp.moveaxis(out, 0, axis))
+
+
+# ------------------------------------------------------------------------------------ interpolate
+def _attrs(size: Any, mode: str, align_corners: bool, scales: Any) -> dict[str, Any]:
+    return {"size": size, "mode": mode, "align_corners": align_corners, "scales": scales}
+
+
+def _axis_taps(x_shape: tuple[int, ...], attrs: dict[str, Any], dtype: Any) -> list[Taps]:
+    sizes, scales = attrs["size"], attrs["scales"]
+    first = len(x_shape) - len(sizes)
+    return [interpolation_taps(x_shape[first + i], sizes[i], attrs["mode"], attrs["align_corners"],
+                               scales[i] if scales else None, np.dtype(dtype).name)
+            for i in range(len(sizes))]
+
+
+def _interpolate(x: Any, taps: list[Taps], first: int) -> Any:
+    for i in reversed(range(len(taps))):  # the last axis first (PyTorch's summation order)
+        axis = first + i
+        parts = [_along(x, axis, like(idx, x), None if w is None else like(w, x))
+                 for idx, w in taps[i]]
+        x = parts[0] if len(parts) == 1 else parts[0] + parts[1]
+    return x
+
+
+def _interpolate_adjoint(g: Any, taps: list[Taps], first: int, in_sizes: tuple[int, ...]) -> Any:
+    for i in range(len(taps)):  # the reverse of the forward's order
+        axis = first + i
+        total = None
+        for idx, w in taps[i]:
+            scaled = g if w is None else g * like(w, g).reshape((-1,) + (1,) * (g.ndim - 1 - axis))
+            part = _scatter_along(scaled, axis, idx, in_sizes[i])
+            total = part if total is None else total + part
+        g = total
+    return g
+
+
+class Interpolate(Function):
+    """Resize the spatial dims (all after ``(N, C)``) to ``size``. ``mode``: ``"nearest"``,
+    ``"nearest-exact"``, or ``"linear"`` (along every spatial axis: linear, bilinear, trilinear);
+    ``scales``: the ``scale_factor`` per axis, or None (then ``in / out``). VJP:
+    ``interpolate_backward``, the adjoint (each output's gradient added back onto its taps)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, size: tuple[int, ...] = (), mode: str = "nearest",
+                align_corners: bool = False, scales: tuple[float, ...] | None = None) -> Any:
+        y = _computing(x)
+        taps = _axis_taps(x.shape, _attrs(size, mode, align_corners, scales), y.dtype)
+        ctx.in_size = tuple(x.shape[x.ndim - len(size):])
+        return _interpolate(y, taps, x.ndim - len(size)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        a = ctx.attrs
+        return InterpolateBackward.apply(g, in_size=ctx.in_size, size=a["size"], mode=a["mode"],
+                                         align_corners=a["align_corners"], scales=a["scales"])
+
+
+class InterpolateBackward(Function):
+    """The VJP of interpolate: the output gradient summed back onto each output's taps, with the
+    same weights, into the input's spatial size ``in_size``. Its own VJP is interpolate."""
+
+    name = "interpolate_backward"
+
+    @staticmethod
+    def forward(ctx: Context, g: Any, in_size: tuple[int, ...] = (), size: tuple[int, ...] = (),
+                mode: str = "nearest", align_corners: bool = False,
+                scales: tuple[float, ...] | None = None) -> Any:
+        y = _computing(g)
+        first = g.ndim - len(size)
+        in_shape = g.shape[:first] + tuple(in_size)
+        taps = _axis_taps(in_shape, _attrs(size, mode, align_corners, scales), y.dtype)
+        return _interpolate_adjoint(y, taps, first, tuple(in_size)).astype(g.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, gg: Tensor) -> Tensor:
+        a = ctx.attrs
+        return Interpolate.apply(gg, size=a["size"], mode=a["mode"],
+                                 align_corners=a["align_corners"], scales=a["scales"])
+
+
+# ------------------------------------------------------------------------------------ adaptive pools
+def _mean_bins(x: Any, axis: int, bins: tuple[tuple[int, int], ...]) -> Any:
+    """Each bin's mean along ``axis``."""
+    xp = array_module(x)
+    n, out = x.shape[axis], len(bins)
+    if n % out == 0:  # equal, disjoint bins: one reshape and mean
+        k = n // out
+        return x.reshape(x.shape[:axis] + (out, k) + x.shape[axis + 1:]).mean(axis=axis + 1)
+    pieces = [x[(slice(None),) * axis + (slice(s, e),)].mean(axis=axis, keepdims=True)
+              for s, e in bins]
+    return xp.concatenate(pieces, axis=axis)
+
+
+def _spread_bins(g: Any, axis: int, bins: tuple[tuple[int, int], ...], n: int) -> Any:
+    """The adjoint of ``_mean_bins``: each bin's gradient divided by its length, over the bin."""
+    xp = array_module(g)
+    out = len(bins)
+    if n % out == 0:
+        k = n // out
+        shape = g.shape[:axis] + (out, 1) + g.shape[axis + 1:]
+        big = g.shape[:axis] + (out, k) + g.shape[axis + 1:]
+        return xp.ascontiguousarray(xp.broadcast_to(g.reshape(shape) / k, big)).reshape(
+            g.shape[:axis] + (n,) + g.shape[axis + 1:])
+    full = xp.zeros(g.shape[:axis] + (n,) + g.shape[axis + 1:], dtype=g.dtype)
+    lead = (slice(None),) * axis
+    for o, (s, e) in enumerate(bins):
+        full[lead + (slice(s, e),)] += g[lead + (slice(o, o + 1),)] / (e - s)
+    return full
+
+
+class AdaptiveAvgPool2d(Function):
+    """The mean over ``output_size`` bins per spatial axis of ``(N, C, H, W)``; bins as PyTorch:
+    ``[floor(o H / OH), ceil((o + 1) H / OH))``, overlapping when ``OH`` does not divide ``H``.
+    VJP: ``adaptive_avg_pool2d_backward``, each bin's gradient spread evenly over the bin."""
+
+    name = "adaptive_avg_pool2d"
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, output_size: tuple[int, int] = (1, 1)) -> Any:
+        y = _computing(x)
+        ctx.in_size = tuple(x.shape[-2:])
+        for axis in (x.ndim - 1, x.ndim - 2):
+            y = _mean_bins(y, axis, adaptive_bins(x.shape[axis], output_size[axis - x.ndim + 2]))
+        return y.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return AdaptiveAvgPool2dBackward.apply(g, in_size=ctx.in_size)
+
+
+class AdaptiveAvgPool2dBackward(Function):
+    """The VJP of adaptive_avg_pool2d (each output's gradient divided by its bin's size and added
+    over the bin); its own VJP is adaptive_avg_pool2d."""
+
+    name = "adaptive_avg_pool2d_backward"
+
+    @staticmethod
+    def forward(ctx: Context, g: Any, in_size: tuple[int, int] = (1, 1)) -> Any:
+        y = _computing(g)
+        ctx.out_size = tuple(g.shape[-2:])
+        for axis in (g.ndim - 2, g.ndim - 1):
+            k = axis - g.ndim + 2
+            y = _spread_bins(y, axis, adaptive_bins(in_size[k], g.shape[axis]), in_size[k])
+        return y.astype(g.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, gg: Tensor) -> Tensor:
+        return AdaptiveAvgPool2d.apply(gg, output_size=ctx.out_size)
+
+
+class AdaptiveMaxPool2d(Function):
+    """The maximum over the bins of adaptive_avg_pool2d. Tie rule (PyTorch's): the first maximum
+    in row-major order; a NaN wins, and of several NaNs the last. VJP: each output's gradient
+    scattered onto its maximum (a scatter_add, whose VJP gathers)."""
+
+    name = "adaptive_max_pool2d"
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, output_size: tuple[int, int] = (1, 1)) -> Any:
+        xp = array_module(x)
+        n, c, h, w = x.shape
+        oh, ow = output_size
+        rows, cols = adaptive_bins(h, oh), adaptive_bins(w, ow)
+        if h % oh == 0 and w % ow == 0:  # disjoint windows: one vectorised pass
+            kh, kw = h // oh, w // ow
+            win = x.reshape(n, c, oh, kh, ow, kw).transpose(0, 1, 2, 4, 3, 5).reshape(
+                n, c, oh, ow, kh * kw)
+            j = _argmax_last_nan(win)
+            di, dj = j // kw, j % kw
+            ii = xp.arange(oh).reshape(oh, 1) * kh + di
+            jj = xp.arange(ow).reshape(1, ow) * kw + dj
+            out = xp.take_along_axis(win, j[..., None], axis=-1)[..., 0]
+        else:
+            out = xp.empty((n, c, oh, ow), dtype=x.dtype)
+            ii = xp.empty((n, c, oh, ow), dtype=np.int64)
+            jj = xp.empty((n, c, oh, ow), dtype=np.int64)
+            for a, (r0, r1) in enumerate(rows):
+                for b, (c0, c1) in enumerate(cols):
+                    win = x[:, :, r0:r1, c0:c1].reshape(n, c, -1)
+                    j = _argmax_last_nan(win)
+                    out[:, :, a, b] = xp.take_along_axis(win, j[..., None], axis=-1)[..., 0]
+                    ii[:, :, a, b] = r0 + j // (c1 - c0)
+                    jj[:, :, a, b] = c0 + j % (c1 - c0)
+        ctx.plane_indices = ii * w + jj  # PyTorch's return_indices: into each (H, W) plane
+        ctx.in_shape = x.shape
+        ctx.unique = h % oh == 0 and w % ow == 0
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        n, c, h, w = ctx.in_shape
+        xp = array_module(ctx.plane_indices)
+        plane = (xp.arange(n * c).reshape(n, c, 1, 1) * (h * w))
+        flat = (ctx.plane_indices + plane).reshape(-1)
+        gx = ScatterAdd.apply(g.reshape(-1), index=flat, dim=0, size=math.prod(ctx.in_shape),
+                              unique=ctx.unique)
+        return gx.reshape(ctx.in_shape)
+
+
+def _argmax_last_nan(win: Any) -> Any:
+    """Index of the first maximum along the last axis, or of the last NaN where there is one."""
+    xp = array_module(win)
+    if win.shape[-1] == 0:
+        return xp.zeros(win.shape[:-1], dtype=np.int64)
+    j = win.argmax(axis=-1)
+    nan = xp.isnan(win)
+    if nan.any():
+        last = win.shape[-1] - 1 - nan[..., ::-1].argmax(axis=-1)
+        j = xp.where(nan.any(axis=-1), last, j)
+    return j

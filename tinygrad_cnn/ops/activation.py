@@ -184,10 +184,11 @@ class GELU(Function):
     def forward(ctx: Context, x: Any, approximate: str = "none") -> Any:
         ctx.save_for_backward(x)
         xp, y = array_module(x), _opmath(x)
-        if approximate == "tanh":
-            out = y * 0.5 * (1 + xp.tanh(_SQRT_2_OVER_PI * (y + _GELU_KAPPA * y * y * y)))
-        else:
-            out = y * 0.5 * (1 + erf(y * y.dtype.type(SQRT1_2)))
+        with np.errstate(invalid="ignore", over="ignore"):  # ±inf: PyTorch's NaNs, quietly
+            if approximate == "tanh":
+                out = y * 0.5 * (1 + xp.tanh(_SQRT_2_OVER_PI * (y + _GELU_KAPPA * y * y * y)))
+            else:
+                out = y * 0.5 * (1 + erf(y * y.dtype.type(SQRT1_2)))
         return out.astype(x.dtype, copy=False)
 
     @staticmethod
@@ -209,7 +210,7 @@ class SiLU(Function):
     def forward(ctx: Context, x: Any) -> Any:
         ctx.save_for_backward(x)
         xp, y = array_module(x), _opmath(x)
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
             return (y / (1 + xp.exp(-y))).astype(x.dtype, copy=False)
 
     @staticmethod
@@ -274,7 +275,7 @@ class Mish(Function):
     def forward(ctx: Context, x: Any) -> Any:
         ctx.save_for_backward(x)
         xp, y = array_module(x), _opmath(x)
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
             return (y * xp.tanh(xp.log1p(xp.exp(y)))).astype(x.dtype, copy=False)
 
     @staticmethod
@@ -292,7 +293,8 @@ class Hardswish(Function):
     def forward(ctx: Context, x: Any) -> Any:
         ctx.save_for_backward(x)
         xp, y = array_module(x), _opmath(x)
-        return (y * xp.minimum(xp.maximum(y + 3, 0), 6) / 6).astype(x.dtype, copy=False)
+        with np.errstate(invalid="ignore"):  # -inf * 0: NaN, as PyTorch
+            return (y * xp.minimum(xp.maximum(y + 3, 0), 6) / 6).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:

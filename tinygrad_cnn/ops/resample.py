@@ -35,21 +35,29 @@ Taps = tuple[tuple[np.ndarray, np.ndarray | None], ...]  # ((index (out,), weigh
 # ------------------------------------------------------------------------------------ taps
 @functools.lru_cache(maxsize=256)
 def interpolation_taps(n: int, out: int, mode: str, align_corners: bool, scale: float | None,
-                       dtype: str) -> Taps:
+                       dtype: str, shortcuts: bool = False) -> Taps:
     """The taps of one axis of length ``n`` resampled to ``out`` (see the module docstring);
-    weights in ``dtype`` (the computing dtype: float32 or float64)."""
+    weights in ``dtype`` (the computing dtype: float32 or float64).
+
+    Two rules copy PyTorch's CPU kernels, which differ: a linear axis that keeps its size is
+    copied unchanged (whatever the scale factor); a nearest axis is copied unchanged when it keeps
+    its size, and halved by ``o >> 1`` when it doubles, only in PyTorch's vectorised 2-D kernel
+    (``shortcuts``: outputs with ``H + W <= 128``) -- its generic kernel applies the scale
+    factor."""
     o = np.arange(out)
     if mode in ("nearest", "nearest-exact"):
         s = np.float32(1.0 / scale) if scale else np.float32(n) / np.float32(out)
-        if mode == "nearest" and out == n:
+        if mode == "nearest" and shortcuts and out == n:
             idx = o
-        elif mode == "nearest" and out == 2 * n:
+        elif mode == "nearest" and shortcuts and out == 2 * n:
             idx = o >> 1
         else:
             pos = o.astype(np.float32) + np.float32(0.5) if mode == "nearest-exact" else \
                 o.astype(np.float32)
             idx = np.minimum(np.floor(pos * s).astype(np.int64), n - 1)
         return ((idx.astype(np.int64), None),)
+    if out == n:
+        return ((o, None),)
     t = np.dtype(dtype).type
     if align_corners:
         s = t(n - 1) / t(out - 1) if out > 1 else t(0)
@@ -106,8 +114,9 @@ def _attrs(size: Any, mode: str, align_corners: bool, scales: Any) -> dict[str, 
 def _axis_taps(x_shape: tuple[int, ...], attrs: dict[str, Any], dtype: Any) -> list[Taps]:
     sizes, scales = attrs["size"], attrs["scales"]
     first = len(x_shape) - len(sizes)
+    shortcuts = len(sizes) == 2 and sum(sizes) <= 128  # PyTorch's vectorised 2-D kernel
     return [interpolation_taps(x_shape[first + i], sizes[i], attrs["mode"], attrs["align_corners"],
-                               scales[i] if scales else None, np.dtype(dtype).name)
+                               scales[i] if scales else None, np.dtype(dtype).name, shortcuts)
             for i in range(len(sizes))]
 
 

@@ -1,0 +1,391 @@
+"""The layers of issue 15 against PyTorch (float64): PyTorch's weights loaded through
+``state_dict``, then forward values, input and parameter gradients and running statistics over
+several training steps and in eval mode; and our ``state_dict`` loaded back into PyTorch's layer
+(same names, same shapes, same outputs)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+from tinygrad_cnn import Tensor, nn
+
+torch = pytest.importorskip("torch")
+tnn = torch.nn
+
+RTOL, ATOL = 1e-10, 1e-12
+
+
+def to_ours(state):
+    return {k: v.detach().numpy().copy() for k, v in state.items()}
+
+
+def to_theirs(state):
+    return {k: torch.from_numpy(np.array(v.numpy())) for k, v in state.items()}
+
+
+def close(a, b, what, rtol=RTOL):
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=ATOL, err_msg=what)
+
+
+def run_layer(ours, theirs, shape, steps=2, seed=0, positive=False, train_eval=True,
+              grad_rtol=RTOL):
+    """Load PyTorch's parameters and buffers into ``ours``; compare outputs, input and parameter
+    gradients and buffers after each of ``steps`` training steps and then in eval mode; load ours
+    back into a fresh copy of theirs and compare again."""
+    rng = np.random.default_rng(seed)
+    theirs = theirs.double()
+    ours = ours.double()
+    with torch.no_grad():  # parameters away from their (often trivial) defaults
+        for p in theirs.parameters():
+            p.copy_(torch.from_numpy(rng.uniform(0.5, 1.5, tuple(p.shape))))
+    assert sorted(ours.state_dict()) == sorted(theirs.state_dict()), "state_dict names differ"
+    ours.load_state_dict(to_ours(theirs.state_dict()))
+    modes = [True] * steps + ([False] if train_eval else [])
+    for step, training in enumerate(modes):
+        ours.train(training)
+        theirs.train(training)
+        x = rng.standard_normal(shape) * 2 + 0.5
+        if positive:
+            x = np.abs(x) + 0.1
+        xo, xt = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        out, ref = ours(xo), theirs(xt)
+        what = f"{type(ours).__name__} step {step} ({'train' if training else 'eval'})"
+        close(out.numpy(), ref.detach().numpy(), f"forward of {what}")
+        g = rng.standard_normal(tuple(ref.shape))
+        ours.zero_grad()
+        theirs.zero_grad()
+        out.backward(Tensor(g))
+        ref.backward(torch.from_numpy(g))
+        close(xo.grad.numpy(), xt.grad.numpy(), f"input gradient of {what}", grad_rtol)
+        for (name, p), (tname, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
+            assert name == tname
+            close(p.grad.numpy(), tp.grad.numpy(), f"gradient of {name} in {what}")
+        theirs_state = theirs.state_dict()
+        for name, b in ours.named_buffers():
+            close(b.numpy(), theirs_state[name].numpy(), f"buffer {name} after {what}")
+    fresh = _fresh_copy(theirs)
+    fresh.load_state_dict(to_theirs(ours.state_dict()))
+    fresh.eval()
+    ours.eval()
+    x = rng.standard_normal(shape)
+    close(ours(Tensor(x)).numpy(), fresh(torch.tensor(x)).detach().numpy(),
+          "PyTorch's layer with our state_dict")
+
+
+def _fresh_copy(module):
+    import copy
+
+    fresh = copy.deepcopy(module)
+    with torch.no_grad():
+        for t in [*fresh.parameters(), *fresh.buffers()]:
+            t.zero_() if t.dtype.is_floating_point else t.fill_(7)
+    return fresh
+
+
+# ------------------------------------------------------------------------------ normalisation
+@pytest.mark.parametrize("make,shape", [
+    (lambda m: m.BatchNorm1d(3), (5, 3)),
+    (lambda m: m.BatchNorm1d(3, momentum=None), (4, 3, 6)),
+    (lambda m: m.BatchNorm2d(3), (4, 3, 5, 5)),
+    (lambda m: m.BatchNorm2d(3, momentum=0.3, eps=1e-3), (2, 3, 2, 3)),
+    (lambda m: m.BatchNorm2d(3, affine=False), (4, 3, 2, 2)),
+    (lambda m: m.BatchNorm2d(3, track_running_stats=False), (4, 3, 2, 2)),
+    (lambda m: m.InstanceNorm2d(3), (2, 3, 4, 4)),
+    (lambda m: m.InstanceNorm2d(3, affine=True, track_running_stats=True), (2, 3, 4, 5)),
+    (lambda m: m.InstanceNorm2d(2, affine=True), (2, 3, 3)),
+    (lambda m: m.LayerNorm(6), (3, 4, 6)),
+    (lambda m: m.LayerNorm((4, 6), eps=1e-3), (3, 4, 6)),
+    (lambda m: m.LayerNorm(6, elementwise_affine=False), (3, 6)),
+    (lambda m: m.LayerNorm(6, bias=False), (3, 6)),
+    (lambda m: m.GroupNorm(2, 6), (3, 6, 4, 4)),
+    (lambda m: m.GroupNorm(3, 6, affine=False), (3, 6, 5)),
+    (lambda m: m.GroupNorm(1, 4), (2, 4)),
+], ids=["bn1d_2d", "bn1d_3d_cumulative", "bn2d", "bn2d_momentum_eps", "bn2d_no_affine",
+        "bn2d_no_stats", "in2d", "in2d_affine_stats", "in2d_unbatched", "ln", "ln_2d_eps",
+        "ln_no_affine", "ln_no_bias", "gn", "gn_no_affine", "gn_2d_input"])
+def test_normalisation_layers(make, shape):
+    tg.manual_seed(0)
+    run_layer(make(nn), make(tnn), shape, steps=3)
+
+
+def test_batchnorm_errors_and_edge_cases():
+    bn = nn.BatchNorm1d(3)
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        bn(Tensor(np.ones((1, 3))))
+    with pytest.raises(ValueError, match=r"expected \(N, C\) or \(N, C, L\) with C = 3"):
+        bn(Tensor(np.ones((4, 5))))
+    with pytest.raises(ValueError, match="4-D input"):
+        nn.BatchNorm2d(3)(Tensor(np.ones((4, 3))))
+    empty = nn.BatchNorm2d(2)(Tensor(np.ones((0, 2, 3, 3), np.float32)))
+    assert empty.shape == (0, 2, 3, 3)
+    with pytest.raises(ValueError, match="num_groups=4 must divide"):
+        nn.GroupNorm(4, 6)
+    with pytest.raises(ValueError, match=r"normalized_shape \(5,\) must be the last dims"):
+        nn.LayerNorm(5)(Tensor(np.ones((2, 4))))
+    with pytest.raises(TypeError, match="floating"):
+        nn.LayerNorm(4)(Tensor(np.ones((2, 4), dtype=np.int64)))
+
+
+def test_batchnorm_float32_running_stats_stay_float32():
+    bn = nn.BatchNorm2d(2)
+    bn(Tensor(np.random.default_rng(0).standard_normal((4, 2, 3, 3)).astype(np.float32)))
+    assert bn.running_mean.dtype == np.float32 and bn.num_batches_tracked.item() == 1
+    assert bn.running_mean._version == 1
+
+
+# ------------------------------------------------------------------------------ pooling, resampling
+@pytest.mark.parametrize("make,shape", [
+    (lambda m: m.AdaptiveAvgPool2d(1), (2, 3, 5, 7)),
+    (lambda m: m.AdaptiveAvgPool2d((3, 4)), (2, 3, 5, 7)),
+    (lambda m: m.AdaptiveAvgPool2d((None, 2)), (2, 3, 5, 6)),
+    (lambda m: m.AdaptiveMaxPool2d(2), (2, 3, 6, 4)),
+    (lambda m: m.AdaptiveMaxPool2d((3, 2)), (2, 3, 5, 5)),
+    (lambda m: m.Upsample(scale_factor=2), (2, 3, 3, 4)),
+    (lambda m: m.Upsample(size=(5, 7)), (2, 3, 3, 4)),
+    (lambda m: m.Upsample(scale_factor=1.5, mode="bilinear"), (2, 3, 3, 4)),
+    (lambda m: m.Upsample(size=(6, 5), mode="bilinear", align_corners=True), (2, 3, 3, 4)),
+    (lambda m: m.Upsample(scale_factor=0.5, mode="bilinear"), (1, 2, 6, 8)),
+    (lambda m: m.UpsamplingBilinear2d(scale_factor=2), (1, 2, 3, 3)),
+    (lambda m: m.UpsamplingNearest2d(size=5), (1, 2, 3, 3)),
+    (lambda m: m.PixelShuffle(2), (2, 8, 3, 3)),
+    (lambda m: m.PixelUnshuffle(2), (2, 2, 4, 6)),
+], ids=["aap_global", "aap_overlapping", "aap_none", "amp_divisible", "amp_overlapping",
+        "up_nearest_x2", "up_nearest_size", "up_bilinear_x1.5", "up_bilinear_align",
+        "up_bilinear_down", "up_bilinear2d", "up_nearest2d", "pixel_shuffle", "pixel_unshuffle"])
+def test_pooling_and_resampling_layers(make, shape):
+    run_layer(make(nn), make(tnn), shape, steps=1)
+
+
+def test_adaptive_max_pool_return_indices_and_ties():
+    torch_x = torch.tensor([[[[1.0, 3.0, 3.0], [2.0, float("nan"), 0.0], [float("nan"), 1.0, 1.0]]]])
+    x = Tensor(torch_x.numpy(), requires_grad=True)
+    out, idx = nn.AdaptiveMaxPool2d(2, return_indices=True)(x)
+    tout, tidx = tnn.AdaptiveMaxPool2d(2, return_indices=True)(torch_x)
+    np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
+    np.testing.assert_array_equal(out.numpy(), tout.numpy())
+    with tg.no_grad():
+        _, idx2 = nn.functional.adaptive_max_pool2d(Tensor(torch_x.numpy()), 2,
+                                                    return_indices=True)
+    np.testing.assert_array_equal(idx2.numpy(), tidx.numpy())
+
+
+def test_interpolate_matches_pytorch_over_many_sizes():
+    rng = np.random.default_rng(0)
+    tf = torch.nn.functional
+    for h, w, oh, ow in [(3, 5, 7, 2), (4, 4, 9, 13), (7, 3, 2, 1), (1, 1, 3, 3), (5, 9, 5, 9)]:
+        x = rng.standard_normal((1, 2, h, w))
+        for kw in [dict(mode="nearest"), dict(mode="nearest-exact"), dict(mode="bilinear"),
+                   dict(mode="bilinear", align_corners=True), dict(mode="area")]:
+            ours = nn.functional.interpolate(Tensor(x), size=(oh, ow), **kw)
+            ref = tf.interpolate(torch.tensor(x), size=(oh, ow), **kw)
+            close(ours.numpy(), ref.numpy(), f"{(h, w)} -> {(oh, ow)} {kw}")
+        for sf in (0.7, 1.3, 2.5, (2.0, 0.4)):
+            for mode in ("nearest", "nearest-exact", "bilinear"):
+                try:
+                    ref = tf.interpolate(torch.tensor(x), scale_factor=sf, mode=mode)
+                except RuntimeError:  # an empty output
+                    with pytest.raises(ValueError, match="greater than 0"):
+                        nn.functional.interpolate(Tensor(x), scale_factor=sf, mode=mode)
+                    continue
+                ours = nn.functional.interpolate(Tensor(x), scale_factor=sf, mode=mode)
+                close(ours.numpy(), ref.numpy(), f"{(h, w)} x {sf} {mode}")
+    for shape, sf in [((1, 1, 3, 100), 1.3), ((1, 1, 50, 80), (1.01, 1.3)), ((1, 1, 3, 4), 1.3),
+                      ((1, 1, 40, 50), 2.1), ((1, 2, 7), 1.1), ((1, 1, 3, 4, 5), (1.3, 1, 2))]:
+        x = rng.standard_normal(shape)  # PyTorch's two nearest kernels (see interpolation_taps)
+        modes = ["nearest", "nearest-exact", {3: "linear", 4: "bilinear", 5: "trilinear"}[len(shape)]]
+        for mode in modes:
+            ours = nn.functional.interpolate(Tensor(x), scale_factor=sf, mode=mode)
+            ref = tf.interpolate(torch.tensor(x), scale_factor=sf, mode=mode)
+            close(ours.numpy(), ref.numpy(), f"{shape} x {sf} {mode}")
+    x32 = rng.standard_normal((2, 3, 5, 6)).astype(np.float32)
+    np.testing.assert_array_equal(
+        nn.functional.interpolate(Tensor(x32), scale_factor=1.7).numpy(),
+        tf.interpolate(torch.tensor(x32), scale_factor=1.7).numpy())  # float32 index rule
+
+
+def test_interpolate_errors():
+    x = Tensor(np.ones((1, 1, 2, 2)))
+    F = nn.functional
+    with pytest.raises(ValueError, match="exactly one of size and scale_factor"):
+        F.interpolate(x)
+    with pytest.raises(ValueError, match="align_corners can only be set"):
+        F.interpolate(x, size=3, align_corners=True)
+    with pytest.raises(NotImplementedError, match="linear mode needs a 3-D"):
+        F.interpolate(x, size=3, mode="linear")
+    with pytest.raises(NotImplementedError, match="bicubic"):
+        F.interpolate(x, size=3, mode="bicubic")
+    with pytest.raises(ValueError, match="greater than 0"):
+        F.interpolate(x, scale_factor=0.2)
+    with pytest.raises(ValueError, match="divisible by upscale_factor"):
+        F.pixel_shuffle(Tensor(np.ones((1, 3, 2, 2))), 2)
+
+
+# ------------------------------------------------------------------------------ activations
+@pytest.mark.parametrize("make", [
+    lambda m: m.GELU(), lambda m: m.GELU(approximate="tanh"), lambda m: m.SiLU(),
+    lambda m: m.ELU(alpha=0.5), lambda m: m.SELU(), lambda m: m.CELU(alpha=1.5),
+    lambda m: m.Softplus(beta=2, threshold=3), lambda m: m.Hardswish(),
+    lambda m: m.Hardsigmoid(), lambda m: m.ReLU6(), lambda m: m.Hardtanh(-2, 0.5),
+    lambda m: m.Mish(), lambda m: m.PReLU(), lambda m: m.PReLU(3), lambda m: m.Identity(),
+], ids=["gelu", "gelu_tanh", "silu", "elu", "selu", "celu", "softplus", "hardswish",
+        "hardsigmoid", "relu6", "hardtanh", "mish", "prelu", "prelu_channels", "identity"])
+def test_activation_layers(make):
+    ours = make(nn)
+    # PyTorch's hardsigmoid gradient multiplies by float32(1/6) in every dtype: 3e-8 off
+    rtol = 4e-8 if isinstance(ours, nn.Hardsigmoid) else RTOL
+    run_layer(ours, make(tnn), (2, 3, 4, 4), steps=1, grad_rtol=rtol)
+
+
+def test_inplace_is_accepted_and_leaves_the_input_alone():
+    x = Tensor(np.array([-1.0, 2.0]))
+    for make in (lambda m: m.ReLU(inplace=True), lambda m: m.LeakyReLU(0.1, inplace=True),
+                 lambda m: m.SiLU(True), lambda m: m.ELU(inplace=True),
+                 lambda m: m.Hardswish(inplace=True), lambda m: m.ReLU6(inplace=True)):
+        layer = make(nn)
+        name = type(layer).__name__
+        ref = make(tnn)(torch.tensor([-1.0, 2.0], dtype=torch.float64))
+        np.testing.assert_allclose(layer(x).numpy(), ref.numpy(), err_msg=name)
+        np.testing.assert_array_equal(x.numpy(), [-1.0, 2.0])
+
+
+def test_activations_at_special_values_match_pytorch():
+    special = np.array([-np.inf, -50.0, -3.0, -1e-8, 0.0, 1e-8, 3.0, 6.0, 50.0, np.inf, np.nan])
+    for name in ["gelu", "silu", "elu", "selu", "softplus", "mish", "hardswish", "hardsigmoid",
+                 "relu6"]:
+        x, xt = Tensor(special, requires_grad=True), torch.tensor(special, requires_grad=True)
+        out, ref = getattr(nn.functional, name)(x), getattr(torch.nn.functional, name)(xt)
+        # (PyTorch's erf is 1e-21 off near -1, so gelu(-50) and its gradient are 1e-20, not 0)
+        np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-12, atol=1e-18,
+                                   err_msg=name)
+        (g,) = tg.grad(out.sum(), x)
+        (gt,) = torch.autograd.grad(ref.sum(), xt)
+        np.testing.assert_allclose(g.numpy(), gt.numpy(), rtol=4e-8, atol=1e-18, err_msg=name)
+
+
+def test_erf_is_accurate_to_the_last_digits():
+    import math
+
+    from tinygrad_cnn.ops._special import erf, erfc, ndtr
+
+    x = np.concatenate([np.linspace(-8, 8, 20001), [0.46875, -0.46875, 4.0, 30.0, -30.0]])
+    np.testing.assert_allclose(erf(x), [math.erf(v) for v in x], rtol=2e-15, atol=1e-300)
+    np.testing.assert_allclose(erfc(x), [math.erfc(v) for v in x], rtol=2e-14, atol=1e-300)
+    # (deep in the tail the rounding of x / sqrt(2) alone moves Φ(x) by 2 (x²/2) 1e-16)
+    np.testing.assert_allclose(ndtr(x), [math.erfc(-v / math.sqrt(2)) / 2 for v in x],
+                               rtol=1e-12, atol=1e-300)
+    assert np.isnan(erf(np.array([np.nan])))[0] and erf(np.array([np.inf]))[0] == 1.0
+    assert erf(np.float32([0.5])).dtype == np.float32
+
+
+# ------------------------------------------------------------------------------ other layers
+def test_embedding_matches_pytorch_with_padding_idx():
+    for padding_idx in (None, 1, -1):
+        theirs = tnn.Embedding(5, 3, padding_idx=padding_idx).double()
+        ours = nn.Embedding(5, 3, padding_idx=padding_idx).double()
+        if padding_idx is not None:
+            assert not ours.weight.numpy()[padding_idx].any()  # the padding row starts at zero
+        ours.load_state_dict(to_ours(theirs.state_dict()))
+        idx = np.array([[1, 4, 1], [0, 4, 4]])
+        out, ref = ours(idx), theirs(torch.tensor(idx))
+        close(out.numpy(), ref.detach().numpy(), "embedding forward")
+        g = np.random.default_rng(0).standard_normal(ref.shape)
+        out.backward(Tensor(g))
+        ref.backward(torch.tensor(g))
+        close(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), f"padding_idx={padding_idx}")
+    pre = nn.Embedding.from_pretrained(Tensor(np.eye(3)), freeze=True)
+    assert not pre.weight.requires_grad and pre(np.array([2])).numpy().tolist() == [[0, 0, 1]]
+    with pytest.raises(IndexError, match="index 5 is out of range for 5 embeddings"):
+        nn.Embedding(5, 2)(np.array([5]))
+    with pytest.raises(TypeError, match="integers"):
+        nn.Embedding(5, 2)(np.array([0.5]))
+
+
+@pytest.mark.parametrize("mode", ["zeros", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize("padding", [1, (2, 1), "same", "valid"])
+def test_conv2d_padding_modes(mode, padding):
+    kw = dict(padding=padding, padding_mode=mode)
+    run_layer(nn.Conv2d(2, 3, (3, 4), **kw), tnn.Conv2d(2, 3, (3, 4), **kw), (2, 2, 5, 6),
+              steps=1)
+
+
+def test_pad_modes_match_pytorch_and_refuse_what_pytorch_refuses():
+    F, TF = nn.functional, torch.nn.functional
+    rng = np.random.default_rng(0)
+    for shape, pad in [((2, 5), (2, 3)), ((1, 2, 5), (4, 0)), ((2, 3, 4), (1, 2, 3, 0)),
+                       ((1, 2, 3, 4), (3, 3, 2, 2)), ((1, 1, 2, 3, 4), (1, 1, 1, 1, 1, 1))]:
+        x = rng.standard_normal(shape)
+        for mode in ("reflect", "replicate", "circular"):
+            try:
+                ref = TF.pad(torch.tensor(x), pad, mode=mode)
+            except (RuntimeError, NotImplementedError):
+                with pytest.raises((ValueError, NotImplementedError)):
+                    F.pad(Tensor(x), pad, mode=mode)
+                continue
+            close(F.pad(Tensor(x), pad, mode=mode).numpy(), ref.numpy(), f"{mode} {pad} {shape}")
+    with pytest.raises(ValueError, match="smaller than its dim"):
+        F.pad(Tensor(np.ones((1, 1, 3))), (3, 0), mode="reflect")
+    with pytest.raises(NotImplementedError, match="pads the last 1, 2 or 3 dims"):
+        F.pad(Tensor(np.ones(4)), (1, 1), mode="reflect")
+    with pytest.raises(ValueError, match="mode must be one of"):
+        F.pad(Tensor(np.ones((1, 4))), (1, 1), mode="symmetric")
+
+
+def test_unflatten_identity_dropout2d():
+    x = Tensor(np.arange(24.0).reshape(2, 12))
+    assert nn.Unflatten(1, (3, -1))(x).shape == (2, 3, 4)
+    assert nn.Unflatten(-1, (2, 2, 3))(x).shape == (2, 2, 2, 3)
+    with pytest.raises(ValueError, match="cannot split dim 1 of size 12"):
+        nn.Unflatten(1, (5, 2))(x)
+    ident = nn.Identity(54, unused_argument=0.1)
+    assert ident(x) is x
+    tg.manual_seed(0)
+    d = nn.Dropout2d(0.5)
+    y = d(Tensor(np.ones((8, 16, 3, 3)))).numpy()
+    per_channel = y.reshape(8, 16, 9)
+    assert ((per_channel == 0).all(-1) | (per_channel == 2).all(-1)).all()  # whole channels
+    assert 0.3 < (per_channel[..., 0] == 0).mean() < 0.7
+    d.eval()
+    x4 = Tensor(np.ones((2, 3, 2, 2)))
+    assert d(x4) is x4
+
+
+# ------------------------------------------------------------------------------ containers
+def _container_model(m, base):
+    class Model(base):
+        def __init__(self):
+            super().__init__()
+            self.blocks = m.ModuleList([m.Linear(3, 4), m.Linear(4, 4)])
+            self.blocks.append(m.Linear(4, 2))
+            self.heads = m.ModuleDict({"a": m.Linear(2, 1), "b": m.Linear(2, 3)})
+
+        def forward(self, x):
+            for b in self.blocks:
+                x = b(x).tanh()
+            return self.heads["a"](x) + self.heads["b"](x).sum(-1, keepdim=True)
+
+    return Model()
+
+
+def test_module_list_and_dict_names_match_pytorch():
+    ours, theirs = _container_model(nn, nn.Module), _container_model(tnn, tnn.Module)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    run_layer(ours, theirs, (5, 3), steps=1, train_eval=False)
+    assert len(ours.blocks) == 3 and isinstance(ours.blocks[1:], nn.ModuleList)
+    del ours.blocks[0]
+    assert [n for n, _ in ours.blocks.named_parameters()] == ["0.weight", "0.bias", "1.weight",
+                                                             "1.bias"]
+    ours.blocks.insert(0, nn.Identity())
+    assert len(ours.blocks) == 3 and isinstance(ours.blocks[0], nn.Identity)
+    assert "a" in ours.heads and list(ours.heads.keys()) == ["a", "b"]
+    ours.heads.pop("a")
+    assert len(ours.heads) == 1
+    with pytest.raises(TypeError, match="not a Module"):
+        ours.blocks.append(3)
+    with pytest.raises(IndexError, match="out of range"):
+        ours.blocks[7]
+    seq = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1))
+    assert len(seq[1:]) == 2 and isinstance(seq[1:], nn.Sequential)
+    seq.append(nn.Tanh())
+    assert isinstance(seq[-1], nn.Tanh)

@@ -241,6 +241,9 @@ class SmoothL1Loss(Function):
         return (gx if nx else None), (-gx if ny else None)
 
 
+_BCE_EPS = float(np.float32(1e-12))  # PyTorch's EPSILON, a float32 constant in every dtype
+
+
 class BinaryCrossEntropy(Function):
     """``-w (y log x + (1 - y) log(1 - x))`` for probabilities ``x``, each log clamped at -100 (as
     PyTorch, so ``x = 0`` or ``1`` gives 100, not inf). VJP: ``g w (x - y) / max(x (1 - x),
@@ -266,7 +269,7 @@ class BinaryCrossEntropy(Function):
         if weight is not None:
             scale = scale * Tensor._make(weight)
         nx, ny = ctx.needs_input_grad
-        gx = scale * (x - y) / (x * (1 - x)).clamp(min=1e-12) if nx else None
+        gx = scale * (x - y) / (x * (1 - x)).clamp(min=_BCE_EPS) if nx else None
         gy = scale * ((1 - x).log() - x.log()) if ny else None
         return gx, gy
 

@@ -1,0 +1,178 @@
+"""The losses of issue 15 against PyTorch (float64): values and the gradients of input and target
+for every reduction and option, the loss modules' buffers in ``state_dict``, stability, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+from tinygrad_cnn import Tensor, nn
+
+torch = pytest.importorskip("torch")
+tnn = torch.nn
+
+REDUCTIONS = ["mean", "sum", "none"]
+
+
+def compare(make, x, target, *, target_grad=True, int_target=False, seed=0, rtol=1e-10):
+    """``make(m)`` builds the loss module for ``m`` in (nn, torch.nn); compare value and
+    gradients."""
+    ours, theirs = make(nn), make(tnn)
+    xo, xt = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    if int_target:
+        to, tt = target, torch.tensor(target)
+    else:
+        to = Tensor(target, requires_grad=target_grad)
+        tt = torch.tensor(target, requires_grad=target_grad)
+    out, ref = ours(xo, to), theirs(xt, tt)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=rtol, atol=1e-12,
+                               err_msg="value")
+    g = np.random.default_rng(seed).standard_normal(tuple(ref.shape))
+    inputs_o = [xo] + ([to] if target_grad and not int_target else [])
+    inputs_t = [xt] + ([tt] if target_grad and not int_target else [])
+    grads_o = tg.grad(out, inputs_o, Tensor(g))
+    grads_t = torch.autograd.grad(ref, inputs_t, torch.tensor(g))
+    for i, (a, b) in enumerate(zip(grads_o, grads_t)):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=rtol, atol=1e-12,
+                                   err_msg=f"gradient of input {i}")
+    theirs_state = {k: v.numpy() for k, v in theirs.state_dict().items()}
+    ours_state = {k: v.numpy() for k, v in ours.state_dict().items()}
+    assert sorted(ours_state) == sorted(theirs_state)
+    for k in ours_state:
+        np.testing.assert_array_equal(ours_state[k], theirs_state[k])
+    return out
+
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal((6, 5))
+Y = RNG.standard_normal((6, 5))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_regression_losses(reduction):
+    y_near = X + RNG.uniform(-2, 2, X.shape)  # both sides of huber's and smooth L1's kinks
+    compare(lambda m: m.L1Loss(reduction=reduction), X, Y)
+    compare(lambda m: m.MSELoss(reduction=reduction), X, Y)
+    compare(lambda m: m.SmoothL1Loss(reduction=reduction, beta=0.7), X, y_near)
+    compare(lambda m: m.SmoothL1Loss(reduction=reduction, beta=0.0), X, y_near)
+    compare(lambda m: m.HuberLoss(reduction=reduction, delta=0.6), X, y_near)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_binary_losses(reduction):
+    p = RNG.uniform(0.01, 0.99, (4, 3))
+    t = RNG.uniform(0, 1, (4, 3))
+    w = Tensor(RNG.uniform(0.5, 2, 3))
+    tw = torch.tensor(w.numpy())
+    compare(lambda m: m.BCELoss(reduction=reduction), p, t)
+    compare(lambda m: m.BCELoss(weight=w if m is nn else tw, reduction=reduction), p, t)
+    logits = RNG.standard_normal((4, 3)) * 3
+    pw = Tensor(RNG.uniform(0.5, 3, 3))
+    tpw = torch.tensor(pw.numpy())
+    compare(lambda m: m.BCEWithLogitsLoss(reduction=reduction), logits, t)
+    compare(lambda m: m.BCEWithLogitsLoss(weight=w if m is nn else tw, reduction=reduction,
+                                          pos_weight=pw if m is nn else tpw), logits, t)
+
+
+def test_bce_saturates_like_pytorch_and_with_logits_is_stable():
+    p = np.array([0.0, 1.0, 0.0, 1.0, 0.5])
+    t = np.array([0.0, 1.0, 1.0, 0.0, 0.3])
+    out = compare(lambda m: m.BCELoss(reduction="none"), p, t, target_grad=False)
+    np.testing.assert_allclose(out.numpy(), [0, 0, 100, 100, -0.3 * np.log(0.5) - 0.7 *
+                                             np.log(0.5)])
+    logits = np.array([100.0, -100.0, 100.0, -100.0, 1e4, -1e4, 0.0])
+    target = np.array([1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.5])
+    out = compare(lambda m: m.BCEWithLogitsLoss(reduction="none"), logits, target)
+    np.testing.assert_allclose(out.numpy(), [0, 0, 100, 100, 1e4, 1e4, np.log(2)], atol=1e-40)
+    pw = Tensor(np.full(7, 3.0))
+    compare(lambda m: m.BCEWithLogitsLoss(pos_weight=pw if m is nn else torch.tensor(
+        pw.numpy())), logits, target)
+    for dt in (np.float32, np.float16):  # no overflow to inf in low precision either
+        v = nn.functional.binary_cross_entropy_with_logits(
+            Tensor(np.array([100.0, -100.0], dt)), Tensor(np.array([0.0, 1.0], dt)),
+            reduction="none")
+        np.testing.assert_allclose(v.numpy(), [100, 100], rtol=1e-3)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("smoothing", [0.0, 0.25])
+def test_cross_entropy_and_nll_options(reduction, smoothing):
+    logits = RNG.standard_normal((7, 4))
+    target = np.array([0, 3, -100, 1, 3, 2, -100])
+    w = RNG.uniform(0.3, 2.0, 4)
+
+    def ce(**kw):
+        return lambda m: m.CrossEntropyLoss(reduction=reduction, label_smoothing=smoothing,
+                                            **{k: (Tensor(v) if m is nn else torch.tensor(v))
+                                               if k == "weight" else v for k, v in kw.items()})
+
+    compare(ce(), logits, np.abs(target) % 4, int_target=True)
+    compare(ce(weight=w), logits, np.abs(target) % 4, int_target=True)
+    compare(ce(ignore_index=-100), logits, target, int_target=True)
+    compare(ce(weight=w, ignore_index=-100), logits, target, int_target=True)
+    compare(ce(weight=w, ignore_index=3), logits, np.abs(target) % 4, int_target=True)
+    spatial = RNG.standard_normal((2, 4, 3, 2))
+    compare(ce(weight=w, ignore_index=1), spatial, RNG.integers(0, 4, (2, 3, 2)),
+            int_target=True)
+    probs = RNG.dirichlet(np.ones(4), 7)
+    compare(ce(), logits, probs)
+    compare(ce(weight=w), logits, probs)
+    compare(ce(), spatial, RNG.dirichlet(np.ones(4), (2, 3, 2)).transpose(0, 3, 1, 2).copy())
+    if smoothing == 0.0:
+        logp = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+
+        def nll(**kw):
+            return lambda m: m.NLLLoss(reduction=reduction, **{
+                k: (Tensor(v) if m is nn else torch.tensor(v)) if k == "weight" else v
+                for k, v in kw.items()})
+
+        compare(nll(), logp, np.abs(target) % 4, int_target=True)
+        compare(nll(weight=w, ignore_index=-100), logp, target, int_target=True)
+        compare(nll(ignore_index=0), logp, np.abs(target) % 4, int_target=True)
+
+
+def test_cross_entropy_with_every_sample_ignored_is_nan_with_zero_gradient():
+    out = compare(lambda m: m.CrossEntropyLoss(), X, np.full(6, -100), int_target=True)
+    assert np.isnan(out.item())
+    compare(lambda m: m.NLLLoss(), X, np.full(6, -100), int_target=True)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none", "batchmean"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div(reduction, log_target):
+    logq = np.log(RNG.dirichlet(np.ones(5), 4))
+    p = RNG.dirichlet(np.ones(5), 4)
+    target = np.log(p) if log_target else p
+    compare(lambda m: m.KLDivLoss(reduction=reduction, log_target=log_target), logq, target)
+    if not log_target:  # a zero probability: 0 log 0 = 0 (and PyTorch's NaN target gradient)
+        p0 = p.copy()
+        p0[0, 1] = 0.0
+        compare(lambda m: m.KLDivLoss(reduction=reduction), logq, p0, target_grad=False)
+
+
+def test_loss_errors_name_the_call():
+    F = nn.functional
+    x = Tensor(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        F.binary_cross_entropy(x * 2, x * 0.5)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        F.binary_cross_entropy(x * 0.5, x * 2)
+    with pytest.raises(RuntimeError, match="weight cannot require grad"):
+        F.cross_entropy(x, np.array([0, 1]), weight=Tensor(np.ones(3), requires_grad=True))
+    with pytest.raises(ValueError, match=r"one value per class, shape \(3,\)"):
+        F.cross_entropy(x, np.array([0, 1]), weight=Tensor(np.ones(4)))
+    with pytest.raises(TypeError, match="class probabilities"):
+        F.cross_entropy(x, Tensor(np.ones((2, 4))))
+    with pytest.raises(ValueError, match="label_smoothing must be in"):
+        F.cross_entropy(x, np.array([0, 1]), label_smoothing=1.5)
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        F.kl_div(x, x, reduction="avg")
+    with pytest.raises(ValueError, match="size_average and reduce are deprecated"):
+        F.mse_loss(x, x, size_average=True)
+    with pytest.raises(ValueError, match="same shape"):
+        F.huber_loss(x, Tensor(np.ones(3)))
+    with pytest.raises(ValueError, match="cannot be broadcast"):
+        F.binary_cross_entropy_with_logits(x, x, pos_weight=Tensor(np.ones(4)))
+    with pytest.raises(IndexError, match="target holds class 5"):
+        F.nll_loss(x, np.array([0, 5]))

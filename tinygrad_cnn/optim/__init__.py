@@ -1,5 +1,11 @@
-"""Optimizers with PyTorch's update rules: ``SGD`` (momentum, dampening, weight decay, Nesterov),
-``Adam`` and ``AdamW``. ``lr_scheduler`` holds ``StepLR`` and ``CosineAnnealingLR``.
+"""Optimizers with PyTorch's update rules, hyper-parameters, defaults and state names: ``SGD``
+(momentum, dampening, weight decay, Nesterov), ``Adam`` and ``AdamW`` (``amsgrad``), ``RMSprop``
+(momentum, centered), ``Adagrad``, ``Adamax``, ``NAdam`` and ``RAdam``. ``lr_scheduler`` holds the
+learning-rate schedules.
+
+Every hyper-parameter is per parameter group (``[{"params": [...], "lr": 0.1}, {...}]``; missing
+options come from the constructor's); ``add_param_group`` adds one later. A parameter may belong
+to one group once only. ``maximize=True`` ascends instead of descending.
 
 A step updates the parameters' arrays in place outside the graph (the ``no_grad`` of PyTorch) and
 bumps their version counters, so a backward through a graph that saved the old values raises.
@@ -15,31 +21,67 @@ from tinygrad_cnn.backend import array_module, to_device
 from tinygrad_cnn.nn.module import zero_grads
 from tinygrad_cnn.tensor import Tensor
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "lr_scheduler"]
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam", "RMSprop",
+           "lr_scheduler"]
 
 
 class Optimizer:
     """Holds parameter groups (each a dict with ``"params"`` and its hyper-parameters) and a state
-    per parameter."""
+    per parameter; subclasses write ``_update(p, grad, group, state)``."""
 
     defaults: dict[str, Any]
 
-    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+    def __init__(self, params: Any, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
+        name = type(self).__name__
+        if isinstance(params, Tensor):
+            params = [params]
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(f"{name}: parameters must be an ordered collection (a list), not a "
+                            "set, whose order changes from run to run")
         groups = list(params)
         if not groups:
-            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+            raise ValueError(f"{name}: got an empty parameter list")
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
         self.param_groups: list[dict[str, Any]] = []
-        for g in groups:
-            group = {**defaults, **g, "params": list(g["params"])}
-            for p in group["params"]:
-                if not isinstance(p, Tensor) or not p.requires_grad:
-                    raise ValueError(f"{type(self).__name__}: every parameter must be a Tensor "
-                                     "that requires grad")
-            self.param_groups.append(group)
         self.state: dict[Tensor, dict[str, Any]] = {}
+        for g in groups:
+            self.add_param_group(g)
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own options (the others from the constructor's)."""
+        name = type(self).__name__
+        if not isinstance(param_group, dict):
+            raise TypeError(f"{name}.add_param_group: expected a dict with 'params', got "
+                            f"{type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(f"{name}: parameters must be an ordered collection (a list), not a "
+                            "set")
+        params = [params] if isinstance(params, Tensor) else list(params)
+        index = len(self.param_groups)
+        for p in params:
+            if not isinstance(p, Tensor) or not p.requires_grad:
+                raise ValueError(f"{name}: every parameter must be a Tensor that requires grad, "
+                                 f"group {index} has a {type(p).__name__}"
+                                 + ("" if not isinstance(p, Tensor) else " that does not"))
+        seen: set[int] = set()
+        for p in params:
+            if id(p) in seen:
+                raise ValueError(f"{name}: parameter group {index} holds a parameter (shape "
+                                 f"{p.shape}) twice; a step would move it twice")
+            seen.add(id(p))
+        for i, g in enumerate(self.param_groups):
+            if any(id(p) in seen for p in g["params"]):
+                raise ValueError(f"{name}: some parameters appear in more than one parameter "
+                                 f"group (groups {i} and {index}); give each parameter once")
+        group = {**self.defaults, **param_group, "params": params}
+        self._check_group(group)
+        self.param_groups.append(group)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        """Validate one group's options (subclasses)."""
 
     def _params(self) -> list[Tensor]:
         return [p for g in self.param_groups for p in g["params"]]
@@ -47,13 +89,20 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         zero_grads(self._params(), set_to_none)
 
-    def step(self) -> None:
+    def step(self, closure: Any = None) -> Any:
+        """One update of every parameter that has a gradient; ``closure`` (re-evaluating the loss)
+        is called first when given, and its result returned."""
+        loss = closure() if closure is not None else None
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                self._update(p, p.grad.data, group, self.state.setdefault(p, {}))
+                g = p.grad.data
+                if group.get("maximize"):
+                    g = -g
+                self._update(p, g, group, self.state.setdefault(p, {}))
                 p._version_counter[0] += 1  # in place, like any optimizer step
+        return loss
 
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -79,7 +128,7 @@ class Optimizer:
         for saved, group in zip(groups, self.param_groups):
             for k, v in saved.items():
                 if k != "params":
-                    group[k] = v
+                    group[k] = tuple(v) if k == "betas" else v
         self.state = {}
         for i, s in state_dict["state"].items():
             p = params[int(i)]
@@ -96,25 +145,51 @@ class Optimizer:
                     entry[k] = v.item() if hasattr(v, "item") else v
             self.state[p] = entry
 
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {v}" for k, v in sorted(g.items()) if k != "params"]
+        return "\n".join(lines) + "\n)"
+
+
+def _check(name: str, **values: float) -> None:
+    for what, v in values.items():
+        if not v >= 0:
+            raise ValueError(f"{name}: {what} must be >= 0, got {v}")
+
+
+def _check_betas(name: str, betas: Any) -> None:
+    if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
+        raise ValueError(f"{name}: betas must be in [0, 1), got {tuple(betas)}")
+
+
+def _decay(p: Tensor, g: Any, group: dict[str, Any]) -> Any:
+    """The gradient with L2 weight decay added (``g + weight_decay * p``)."""
+    wd = group["weight_decay"]
+    return g + wd * p.data if wd else g
+
 
 class SGD(Optimizer):
     """``buf = momentum * buf + (1 - dampening) * g`` (``buf = g`` at the first step);
     ``p -= lr * (g + momentum * buf if nesterov else buf)``; ``g`` includes ``weight_decay * p``."""
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0,
-                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False) -> None:
-        if lr < 0 or momentum < 0 or weight_decay < 0:
-            raise ValueError(f"SGD: lr, momentum and weight_decay must be >= 0, got {lr}, "
-                             f"{momentum}, {weight_decay}")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, *,
+                 maximize: bool = False) -> None:
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov))
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        _check("SGD", lr=group["lr"], momentum=group["momentum"],
+               weight_decay=group["weight_decay"])
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
 
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
-        wd, momentum = group["weight_decay"], group["momentum"]
-        if wd:
-            g = g + wd * p.data
+        g = _decay(p, g, group)
+        momentum = group["momentum"]
         if momentum:
             buf = state.get("momentum_buffer")
             if buf is None:
@@ -128,18 +203,23 @@ class SGD(Optimizer):
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba), PyTorch's formulation: ``m``, ``v`` moving averages of ``g`` and ``g²``,
-    ``p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)``. ``weight_decay`` adds
-    ``wd * p`` to the gradient (L2), unlike :class:`AdamW`."""
+    ``p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)``; ``amsgrad`` uses the largest
+    ``v`` so far. ``weight_decay`` adds ``wd * p`` to the gradient (L2), unlike :class:`AdamW`."""
 
     decoupled = False
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0) -> None:
-        if lr < 0 or eps < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
-            raise ValueError(f"{type(self).__name__}: invalid lr={lr}, betas={betas} or eps={eps}")
+                 weight_decay: float = 0.0, amsgrad: bool = False, *,
+                 maximize: bool = False) -> None:
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
-                                      weight_decay=weight_decay))
+                                      weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize))
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        name = type(self).__name__
+        _check(name, lr=group["lr"], eps=group["eps"], weight_decay=group["weight_decay"])
+        _check_betas(name, group["betas"])
 
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         xp = array_module(g)
@@ -153,15 +233,18 @@ class Adam(Optimizer):
             state["step"] = 0
             state["exp_avg"] = xp.zeros_like(p.data)
             state["exp_avg_sq"] = xp.zeros_like(p.data)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = xp.zeros_like(p.data)
         state["step"] += 1
         m, v, t = state["exp_avg"], state["exp_avg_sq"], state["step"]
-        m *= b1
-        m += (1 - b1) * g
+        m += (1 - b1) * (g - m)
         v *= b2
         v += (1 - b2) * g * g
-        step_size = lr / (1 - b1**t)
+        if group["amsgrad"]:
+            xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            v = state["max_exp_avg_sq"]
         denom = xp.sqrt(v) / math.sqrt(1 - b2**t) + eps
-        p.data -= step_size * (m / denom)
+        p.data -= lr / (1 - b1**t) * (m / denom)
 
 
 class AdamW(Adam):
@@ -171,8 +254,210 @@ class AdamW(Adam):
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay)
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+
+
+class RMSprop(Optimizer):
+    """``v = alpha v + (1 - alpha) g²``; with ``centered`` the variance ``v - mean(g)²`` instead;
+    ``p -= lr g / (sqrt(v) + eps)``, or through a momentum buffer
+    ``buf = momentum buf + g / (sqrt(v) + eps)``, ``p -= lr buf``."""
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99,
+                 eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
+                 centered: bool = False, *, maximize: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered, maximize=maximize))
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        _check("RMSprop", lr=group["lr"], alpha=group["alpha"], eps=group["eps"],
+               weight_decay=group["weight_decay"], momentum=group["momentum"])
+
+    def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
+        xp = array_module(g)
+        g = _decay(p, g, group)
+        alpha, eps, momentum = group["alpha"], group["eps"], group["momentum"]
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = xp.zeros_like(p.data)
+            if momentum > 0:
+                state["momentum_buffer"] = xp.zeros_like(p.data)
+            if group["centered"]:
+                state["grad_avg"] = xp.zeros_like(p.data)
+        state["step"] += 1
+        v = state["square_avg"]
+        v *= alpha
+        v += (1 - alpha) * g * g
+        if group["centered"]:
+            mean = state["grad_avg"]
+            mean += (1 - alpha) * (g - mean)
+            avg = xp.sqrt(v - mean * mean) + eps
+        else:
+            avg = xp.sqrt(v) + eps
+        if momentum > 0:
+            buf = state["momentum_buffer"]
+            buf *= momentum
+            buf += g / avg
+            p.data -= group["lr"] * buf
+        else:
+            p.data -= group["lr"] * (g / avg)
+
+
+class Adagrad(Optimizer):
+    """``s += g²``; ``p -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(s) + eps)``; ``s`` starts at
+    ``initial_accumulator_value``."""
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0,
+                 weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
+                 eps: float = 1e-10, *, maximize: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      eps=eps, maximize=maximize))
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        _check("Adagrad", lr=group["lr"], lr_decay=group["lr_decay"], eps=group["eps"],
+               weight_decay=group["weight_decay"],
+               initial_accumulator_value=group["initial_accumulator_value"])
+
+    def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
+        xp = array_module(g)
+        if not state:
+            state["step"] = 0
+            state["sum"] = xp.full_like(p.data, group["initial_accumulator_value"])
+        state["step"] += 1
+        g = _decay(p, g, group)
+        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        state["sum"] += g * g
+        p.data -= clr * (g / (xp.sqrt(state["sum"]) + group["eps"]))
+
+
+class Adamax(Optimizer):
+    """Adam with the infinity norm: ``m`` as Adam's, ``u = max(b2 u, |g| + eps)``,
+    ``p -= lr / (1 - b1^t) * m / u``."""
+
+    def __init__(self, params: Iterable[Any], lr: float = 2e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, *, maximize: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, maximize=maximize))
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        _check("Adamax", lr=group["lr"], eps=group["eps"], weight_decay=group["weight_decay"])
+        _check_betas("Adamax", group["betas"])
+
+    def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
+        xp = array_module(g)
+        (b1, b2), eps = group["betas"], group["eps"]
+        g = _decay(p, g, group)
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = xp.zeros_like(p.data)
+            state["exp_inf"] = xp.zeros_like(p.data)
+        state["step"] += 1
+        m, u = state["exp_avg"], state["exp_inf"]
+        m += (1 - b1) * (g - m)
+        u *= b2
+        xp.maximum(u, xp.abs(g) + eps, out=u)
+        p.data -= group["lr"] / (1 - b1 ** state["step"]) * (m / u)
+
+
+class NAdam(Optimizer):
+    """Adam with Nesterov momentum (Dozat), PyTorch's form: momentum ``mu_t = b1 (1 - 0.96^(t
+    momentum_decay) / 2)`` and the product of all ``mu`` so far (state ``mu_product``);
+    ``p -= lr ((1 - mu_t) / (1 - Πmu) g + mu_{t+1} / (1 - Πmu mu_{t+1}) m) / (sqrt(v / (1 -
+    b2^t)) + eps)``. ``decoupled_weight_decay`` decays like AdamW."""
+
+    def __init__(self, params: Iterable[Any], lr: float = 2e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, *, maximize: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, momentum_decay=momentum_decay,
+                                      decoupled_weight_decay=decoupled_weight_decay,
+                                      maximize=maximize))
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        _check("NAdam", lr=group["lr"], eps=group["eps"], weight_decay=group["weight_decay"],
+               momentum_decay=group["momentum_decay"])
+        _check_betas("NAdam", group["betas"])
+
+    def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
+        xp = array_module(g)
+        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        if not state:
+            state["step"] = 0
+            state["mu_product"] = 1.0
+            state["exp_avg"] = xp.zeros_like(p.data)
+            state["exp_avg_sq"] = xp.zeros_like(p.data)
+        state["step"] += 1
+        t = state["step"]
+        if wd:
+            if group["decoupled_weight_decay"]:
+                p.data *= 1 - lr * wd
+            else:
+                g = g + wd * p.data
+        md = group["momentum_decay"]
+        mu = b1 * (1.0 - 0.5 * 0.96 ** (t * md))
+        mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * md))
+        state["mu_product"] *= mu
+        mu_product = state["mu_product"]
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m += (1 - b1) * (g - m)
+        v *= b2
+        v += (1 - b2) * g * g
+        denom = xp.sqrt(v / (1 - b2**t)) + eps
+        p.data -= lr * (1.0 - mu) / (1.0 - mu_product) * (g / denom)
+        p.data -= lr * mu_next / (1.0 - mu_product * mu_next) * (m / denom)
+
+
+class RAdam(Optimizer):
+    """Rectified Adam (Liu et al.): Adam's step scaled by the rectification ``r_t`` once the
+    variance estimate is trustworthy (``rho_t > 5``), plain momentum SGD ``p -= lr m̂`` before.
+    ``decoupled_weight_decay`` decays like AdamW."""
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, decoupled_weight_decay: bool = False, *,
+                 maximize: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay,
+                                      decoupled_weight_decay=decoupled_weight_decay,
+                                      maximize=maximize))
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        _check("RAdam", lr=group["lr"], eps=group["eps"], weight_decay=group["weight_decay"])
+        _check_betas("RAdam", group["betas"])
+
+    def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
+        xp = array_module(g)
+        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = xp.zeros_like(p.data)
+            state["exp_avg_sq"] = xp.zeros_like(p.data)
+        state["step"] += 1
+        t = state["step"]
+        if wd:
+            if group["decoupled_weight_decay"]:
+                p.data *= 1 - lr * wd
+            else:
+                g = g + wd * p.data
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m += (1 - b1) * (g - m)
+        v *= b2
+        v += (1 - b2) * g * g
+        bias_correction2 = 1 - b2**t
+        m_hat = m / (1 - b1**t)
+        rho_inf = 2 / (1 - b2) - 1
+        rho_t = rho_inf - 2 * t * (b2**t) / bias_correction2
+        if rho_t > 5.0:
+            rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf /
+                             ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+            adaptive = math.sqrt(bias_correction2) / (xp.sqrt(v) + eps)
+            p.data -= m_hat * lr * adaptive * rect
+        else:
+            p.data -= m_hat * lr
 
 
 from tinygrad_cnn.optim import lr_scheduler  # noqa: E402  (uses Optimizer)

@@ -1,8 +1,8 @@
-"""Data: the IDX format, MNIST, and ``DataLoader``."""
+"""Data: the IDX format, MNIST, ``TensorDataset`` and ``DataLoader``."""
 
 from tinygrad_cnn.data.idx import IDXError, read_idx, write_idx
-from tinygrad_cnn.data.loader import DataLoader, Subset
+from tinygrad_cnn.data.loader import DataLoader, Subset, TensorDataset
 from tinygrad_cnn.data.mnist import MNIST, ChecksumError, DownloadError
 
-__all__ = ["MNIST", "ChecksumError", "DataLoader", "DownloadError", "IDXError", "Subset", "read_idx",
-           "write_idx"]
+__all__ = ["MNIST", "ChecksumError", "DataLoader", "DownloadError", "IDXError", "Subset",
+           "TensorDataset", "read_idx", "write_idx"]

@@ -1,0 +1,156 @@
+"""TensorDataset, DataLoader with worker processes (the same batches in the same order as
+without), and nn.utils (gradient clipping against PyTorch, parameter vectors)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+from tinygrad_cnn import Tensor, nn
+from tinygrad_cnn.data import DataLoader, Subset, TensorDataset
+
+
+def _epochs(loader, n=2):
+    return [[tuple(t.numpy().copy() for t in batch) for batch in loader] for _ in range(n)]
+
+
+def test_tensor_dataset():
+    x = np.arange(20.0).reshape(10, 2)
+    y = np.arange(10)
+    ds = TensorDataset(Tensor(x), y, Tensor(x * 2))
+    assert len(ds) == 10
+    a, b, c = ds[3]
+    np.testing.assert_array_equal(a, [6, 7])
+    assert b == 3
+    xs, ys, zs = ds.arrays(np.array([1, 4]))
+    np.testing.assert_array_equal(ys, [1, 4])
+    batches = list(DataLoader(ds, batch_size=4))
+    assert len(batches) == 3 and len(batches[0]) == 3 and batches[-1][0].shape == (2, 2)
+    with pytest.raises(ValueError, match="different lengths"):
+        TensorDataset(np.ones(3), np.ones(4))
+
+
+class ItemDataset:
+    """A dataset without ``arrays``: batched item by item (as a user's own dataset)."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        return np.full((2, 3), float(i)), i % 3
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_workers_give_the_same_batches_in_the_same_order(workers):
+    x = np.random.default_rng(0).standard_normal((103, 4)).astype(np.float32)
+    ds = Subset(TensorDataset(x, np.arange(103)), np.arange(3, 103))
+    for dataset in (ds, ItemDataset(37)):
+        plain = _epochs(DataLoader(dataset, 8, shuffle=True, seed=5))
+        parallel = _epochs(DataLoader(dataset, 8, shuffle=True, seed=5, num_workers=workers))
+        assert len(plain[0]) == len(parallel[0]) > 1
+        for e0, e1 in zip(plain, parallel):
+            for b0, b1 in zip(e0, e1):
+                for a0, a1 in zip(b0, b1):
+                    np.testing.assert_array_equal(a0, a1)
+        assert not np.array_equal(plain[0][0][0], plain[1][0][0])  # epochs reshuffle
+    tg.manual_seed(3)
+    first = _epochs(DataLoader(ds, 16, shuffle=True, drop_last=True, num_workers=2), 1)
+    tg.manual_seed(3)
+    again = _epochs(DataLoader(ds, 16, shuffle=True, drop_last=True), 1)
+    assert [b[1].tolist() for b in first[0]] == [b[1].tolist() for b in again[0]]
+    assert len(first[0]) == 6
+
+
+class Broken(ItemDataset):
+    def __getitem__(self, i):
+        if i == 5:
+            raise KeyError("no item 5 here")
+        return super().__getitem__(i)
+
+
+def test_worker_errors_arrive_with_their_traceback_and_workers_stop():
+    loader = DataLoader(Broken(12), 4, num_workers=2)
+    with pytest.raises(RuntimeError, match="(?s)worker failed building batch 1.*no item 5 here"):
+        list(loader)
+    with pytest.raises(RuntimeError, match="worker_init_fn"):
+        list(DataLoader(ItemDataset(4), 2, num_workers=1, worker_init_fn=lambda i: 1 / 0))
+    # breaking out early shuts the workers down
+    it = iter(DataLoader(ItemDataset(40), 2, num_workers=2))
+    next(it)
+    it.close()
+    import multiprocessing
+
+    time.sleep(0.1)
+    assert not [p for p in multiprocessing.active_children() if p.is_alive()]
+
+
+def test_worker_init_fn_runs_in_each_worker(tmp_path):
+    def init(worker_id):
+        (tmp_path / f"w{worker_id}-{os.getpid()}").touch()
+
+    list(DataLoader(ItemDataset(20), 2, num_workers=2, worker_init_fn=init))
+    names = sorted(p.name.split("-")[0] for p in tmp_path.iterdir())
+    assert names == ["w0", "w1"]
+    assert all(int(p.name.split("-")[1]) != os.getpid() for p in tmp_path.iterdir())
+
+
+def test_bad_loader_arguments():
+    with pytest.raises(ValueError, match="num_workers must be >= 0"):
+        DataLoader(ItemDataset(3), 1, num_workers=-1)
+    with pytest.raises(ValueError, match="batch_size must be >= 1"):
+        DataLoader(ItemDataset(3), 0)
+
+
+# ------------------------------------------------------------------------------ nn.utils
+def _grads(seed):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(s) * 3 for s in [(3, 4), (5,), (2, 2, 2)]]
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.5, float("inf")])
+@pytest.mark.parametrize("max_norm", [0.5, 1e6])
+def test_clip_grad_norm_matches_pytorch(norm_type, max_norm):
+    torch = pytest.importorskip("torch")
+    grads = _grads(0)
+    ours = [Tensor(np.zeros_like(g), requires_grad=True) for g in grads]
+    theirs = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
+    for p, tp, g in zip(ours, theirs, grads):
+        p.grad = Tensor(g.copy())
+        tp.grad = torch.tensor(g.copy())
+    ours.append(Tensor(np.zeros(2), requires_grad=True))  # no gradient: skipped
+    total = nn.utils.clip_grad_norm_(ours, max_norm, norm_type)
+    ttotal = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type)
+    np.testing.assert_allclose(total.numpy(), ttotal.numpy(), rtol=1e-12)
+    for p, tp in zip(ours, theirs):
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-12)
+
+
+def test_clip_grad_value_and_nonfinite_and_vectors():
+    p = Tensor(np.zeros(4), requires_grad=True)
+    p.grad = Tensor(np.array([-3.0, 0.5, 2.0, -0.1]))
+    nn.utils.clip_grad_value_(p, 1.0)
+    np.testing.assert_array_equal(p.grad.numpy(), [-1, 0.5, 1, -0.1])
+    p.grad = Tensor(np.array([np.inf, 1.0, 0.0, 0.0]))
+    with pytest.raises(RuntimeError, match="non-finite"):
+        nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+    assert nn.utils.clip_grad_norm_([Tensor(np.ones(2), requires_grad=True)], 1.0).item() == 0
+    model = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 1))
+    vec = nn.utils.parameters_to_vector(model.parameters())
+    assert vec.shape == (3 * 2 + 2 + 2 + 1,)
+    vec.sum().backward()  # differentiable: every parameter gets ones
+    assert all((p.grad.numpy() == 1).all() for p in model.parameters())
+    new = Tensor(np.arange(11.0, dtype=np.float32))
+    before = [id(p) for p in model.parameters()]
+    nn.utils.vector_to_parameters(new, model.parameters())
+    np.testing.assert_array_equal(nn.utils.parameters_to_vector(model.parameters()).numpy(),
+                                  np.arange(11.0))
+    assert [id(p) for p in model.parameters()] == before
+    with pytest.raises(ValueError, match="the vector has 3 elements, the parameters 11"):
+        nn.utils.vector_to_parameters(Tensor(np.ones(3)), model.parameters())

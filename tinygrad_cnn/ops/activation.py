@@ -144,6 +144,11 @@ class LogSoftmax(Function):
 # Tensor expression of the saved input, so second derivatives flow; where a formula has a branch
 # that would overflow outside its region (exp of a large x), the input is clamped first, so that
 # the branch that is not taken cannot turn a zero gradient into NaN (0 * inf).
+#
+# The gradient at a NaN input: PyTorch's CPU kernels disagree with themselves there -- their
+# vectorised loop and their scalar loop (the last few elements of a tensor) give different
+# answers for elu, hardswish and hardtanh (1 in the scalar loop; NaN, NaN and 0 in the vectorised
+# one). These ops follow the vectorised loop, i.e. what PyTorch gives for all but a tensor's tail.
 
 _SQRT_2_OVER_PI = 0.79788456080286535588  # sqrt(2 / pi)
 _INV_SQRT_2PI = 0.39894228040143267794  # 1 / sqrt(2 pi)
@@ -244,7 +249,7 @@ class ELU(Function):
         a = ctx.attrs
         slope = (x.clamp(max=0.0) * a["input_scale"]).exp() * (a["alpha"] * a["scale"] *
                                                                a["input_scale"])
-        return where(_mask(x.data <= 0), g * slope, g * a["scale"])  # NaN: PyTorch's "x > 0" side
+        return where(_mask(x.data > 0), g * a["scale"], g * slope)  # NaN in: NaN out
 
 
 class Softplus(Function):
@@ -300,8 +305,8 @@ class Hardswish(Function):
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         d = x.data
-        middle = where(_mask(d < 3), g * (x / 3 + 0.5), g)
-        return where(_mask(d <= -3), 0.0, middle)
+        inside = where(_mask(d <= -3), 0.0, g * (x / 3 + 0.5))  # NaN in: NaN out
+        return where(_mask(d >= 3), g, inside)
 
 
 class Hardsigmoid(Function):
@@ -316,22 +321,22 @@ class Hardsigmoid(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
-        return g * _mask(ctx.inside) / 6
+        return keep(g, ctx.inside) / 6
 
 
 class Hardtanh(Function):
     """``clamp(x, min_val, max_val)`` with PyTorch's hardtanh gradient: ``g`` strictly inside,
-    0 at and beyond the ends (``relu6`` is ``hardtanh(x, 0, 6)``). NaN passes its gradient."""
+    exactly 0 at and beyond the ends and at NaN (``relu6`` is ``hardtanh(x, 0, 6)``)."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, min_val: float = -1.0, max_val: float = 1.0) -> Any:
         xp = array_module(x)
-        ctx.outside = (x <= min_val) | (x >= max_val)
+        ctx.inside = (x > min_val) & (x < max_val)
         return xp.clip(x, min_val, max_val).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
-        return where(_mask(ctx.outside), 0.0, g)
+        return keep(g, ctx.inside)
 
 
 class PReLU(Function):

@@ -191,12 +191,18 @@ class Module:
         return self._cast(np.float32)
 
     def state_dict(self) -> OrderedDict[str, Tensor]:
-        """Every parameter and buffer by path, detached (sharing memory, like PyTorch)."""
+        """Every parameter and buffer by path, detached (sharing memory, like PyTorch), in
+        PyTorch's order: module by module, each module's parameters and then its buffers."""
+        params = {id(p): name for name, p in self.named_parameters()}  # (labels them, too)
         state: OrderedDict[str, Tensor] = OrderedDict()
-        for name, p in self.named_parameters():
-            state[name] = p.detach()
-        for name, b in self.named_buffers():
-            state[name] = b.detach()
+        for path, module in self.named_modules():
+            for name, p in module._parameters.items():
+                full = f"{path}.{name}" if path else name
+                if p is not None and params.get(id(p)) == full:
+                    state[full] = p.detach()
+            for name, b in module._buffers.items():
+                if b is not None:
+                    state[f"{path}.{name}" if path else name] = b.detach()
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> IncompatibleKeys:

@@ -1,4 +1,4 @@
-"""Write the four notebooks from the cells below and execute them, so that the committed .ipynb files
+"""Write the notebooks from the cells below and execute them, so that the committed .ipynb files
 carry their outputs. Run from the repository root after changing a cell:
 
     python notebooks/build_notebooks.py            # all of them
@@ -579,11 +579,159 @@ pixels that move the score most lie on and around the strokes of the digit."""),
 fig = viz.saliency(model, test_set[0][0], target=int(test_set[0][1]))"""),
 ]
 
+NB5 = [
+    (M, """# 5 · A ResNet from the parts
+
+LeNet-5 is a stack of convolutions. A modern CNN adds three things: **normalisation** (BatchNorm
+after every convolution), **residual connections** (each block adds its input to its output, so a
+gradient has a short path back to the early layers) and **global average pooling** before the
+head (so the network does not care about the image size). Here we build ResNet-8 from
+`tinygrad_cnn.nn`'s parts, look at its backward graph block by block, train it for a few hundred
+steps with a one-cycle schedule, and check that BatchNorm does in eval mode what it did in
+training. (`python -m tinygrad_cnn train --model resnet8` trains the full version.)"""),
+    (C, """import matplotlib.pyplot as plt
+import numpy as np
+
+import tinygrad_cnn as tg
+import tinygrad_cnn.nn.functional as F
+from tinygrad_cnn import Tensor, nn, optim
+from tinygrad_cnn.data import MNIST, DataLoader, Subset
+from tinygrad_cnn.models import resnet8
+from tinygrad_cnn.training import evaluate
+from tinygrad_cnn.viz import draw"""),
+    (M, """## The block
+
+A `BasicBlock` is two 3×3 convolutions, each followed by BatchNorm, with a ReLU between them and
+one after the sum. When the block halves the resolution (stride 2) or widens the channels, the
+shortcut cannot be the identity: it becomes a strided 1×1 convolution and its own BatchNorm
+(`downsample`)."""),
+    (C, """class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False),
+                                            nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        shortcut = x if self.downsample is None else self.downsample(x)
+        out = F.relu(self.bn1(self.conv1(x)))
+        return F.relu(self.bn2(self.conv2(out)) + shortcut)
+
+
+class ResNet8(nn.Module):
+    \"\"\"(N, 1, 28, 28) -> 16 x 28x28 -> 16 x 28x28 -> 32 x 14x14 -> 64 x 7x7 -> pool -> 10\"\"\"
+    def __init__(self):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(1, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16)
+        self.layer1 = nn.Sequential(BasicBlock(16, 16))
+        self.layer2 = nn.Sequential(BasicBlock(16, 32, stride=2))
+        self.layer3 = nn.Sequential(BasicBlock(32, 64, stride=2))
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = self.layer3(self.layer2(self.layer1(x)))
+        return self.fc(self.avgpool(x).flatten(1))
+
+
+tg.manual_seed(0)
+model = ResNet8()
+for name, stage in [("stem", [model.conv1, model.bn1]), ("layer1", [model.layer1]),
+                    ("layer2", [model.layer2]), ("layer3", [model.layer3]), ("head", [model.fc])]:
+    print(f"{name:7s} {sum(p.numel() for m in stage for p in m.parameters()):6,d} parameters")
+print(f"total   {sum(p.numel() for p in model.parameters()):6,d}")
+# the same names, shapes and buffers as the packaged model (and as a PyTorch ResNet written alike)
+reference = resnet8()
+assert [(k, v.shape) for k, v in model.state_dict().items()] == \\
+    [(k, v.shape) for k, v in reference.state_dict().items()]
+model.layer2[0]"""),
+    (M, """## Its backward graph
+
+One forward and backward pass on a batch of digits. Each `BatchNorm2d` is two ops -- `normalize`
+(subtract the batch mean, divide by the batch standard deviation) and `affine` (the learned scale
+and shift) -- so the backward graph reads block by block: `relu`, `add` (where the shortcut's
+gradient joins), then `affine`, `normalize`, `conv2d` down each branch."""),
+    (C, """train_set, test_set = MNIST(train=True), MNIST(train=False)
+x, y = train_set.arrays(np.arange(8))
+images = Tensor(x, name="images")
+loss = F.cross_entropy(model(images), y)
+loss.name = "loss"
+loss.backward(retain_graph=True)
+graph = draw(loss, backward=True)
+for op in ("conv2d", "normalize", "affine", "add", "adaptive_avg_pool2d"):
+    print(f"{op + ' VJP':25s} {graph.source.count(op + ' VJP'):2d} nodes")
+graph"""),
+    (M, """## Training, with a one-cycle schedule
+
+`OneCycleLR` raises the learning rate from `max_lr / 25` to `max_lr` over the first 30% of the
+steps and anneals it to almost zero, while it moves SGD's momentum the opposite way (0.95 to 0.85
+and back). It is stepped once per batch."""),
+    (C, """tg.manual_seed(0)
+model = ResNet8()
+steps = 120
+loader = DataLoader(Subset(train_set, np.arange(steps * 64)), batch_size=64, shuffle=True, seed=0)
+opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+schedule = optim.lr_scheduler.OneCycleLR(opt, max_lr=0.2, total_steps=steps)
+losses, lrs, momenta = [], [], []
+model.train()
+for x, y in loader:
+    opt.zero_grad()
+    loss = F.cross_entropy(model(x), y)
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), max_norm=5.0)
+    opt.step()
+    lrs.append(opt.param_groups[0]["lr"])
+    momenta.append(opt.param_groups[0]["momentum"])
+    schedule.step()
+    losses.append(loss.item())
+test_loader = DataLoader(Subset(test_set, np.arange(2000)), batch_size=500)
+accuracy = evaluate(model, test_loader)
+print(f"after {steps} steps: training loss {np.mean(losses[-20:]):.3f}, "
+      f"test accuracy {accuracy:.4f} (first 2000 test digits)")
+assert accuracy > 0.9
+
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3))
+ax1.plot(losses)
+ax1.set(xlabel="step", ylabel="loss", yscale="log", title="training loss")
+ax2.plot(lrs, label="learning rate")
+ax2.plot(np.array(momenta) / 5, label="momentum / 5")
+ax2.set(xlabel="step", title="OneCycleLR")
+ax2.legend()
+fig.tight_layout()"""),
+    (M, """## BatchNorm in training and in eval mode
+
+While training, BatchNorm normalises with the statistics of the batch in hand and keeps running
+averages of them (`momentum=0.1`); in eval mode it uses those running averages, so a prediction
+does not depend on what else is in the batch. Over the training set the two agree closely --
+which is what the running averages are for."""),
+    (C, """bn = model.layer3[0].bn2
+print("running mean of layer3.0.bn2 (first 6 channels):", np.round(bn.running_mean.numpy()[:6], 3))
+print("running var  of layer3.0.bn2 (first 6 channels):", np.round(bn.running_var.numpy()[:6], 3))
+x, y = train_set.arrays(np.arange(1000, 1500))
+with tg.no_grad():
+    model.eval()
+    eval_logits = model(Tensor(x)).numpy()
+    single = model(Tensor(x[:1])).numpy()  # eval mode: one image alone gives the same logits
+    model.train()
+    train_logits = model(Tensor(x)).numpy()
+model.eval()
+agree = (eval_logits.argmax(1) == train_logits.argmax(1)).mean()
+print(f"eval-mode and batch-statistics predictions agree on {agree:.1%} of 500 training digits")
+assert np.allclose(single, eval_logits[:1], atol=1e-4) and agree > 0.95"""),
+]
+
 NOTEBOOKS = {
     "01_cnn_by_hand.ipynb": NB1,
     "02_backward_graph.ipynb": NB2,
     "03_gradcheck.ipynb": NB3,
     "04_lenet_mnist.ipynb": NB4,
+    "05_resnet.ipynb": NB5,
 }
 
 

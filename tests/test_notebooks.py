@@ -13,9 +13,10 @@ nbclient = pytest.importorskip("nbclient")
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
 
-def test_the_four_notebooks_are_there():
+def test_the_five_notebooks_are_there():
     assert [p.name for p in NOTEBOOKS] == ["01_cnn_by_hand.ipynb", "02_backward_graph.ipynb",
-                                           "03_gradcheck.ipynb", "04_lenet_mnist.ipynb"]
+                                           "03_gradcheck.ipynb", "04_lenet_mnist.ipynb",
+                                           "05_resnet.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

@@ -401,3 +401,27 @@ def test_module_list_and_dict_names_match_pytorch():
     assert len(seq[1:]) == 2 and isinstance(seq[1:], nn.Sequential)
     seq.append(nn.Tanh())
     assert isinstance(seq[-1], nn.Tanh)
+
+
+def test_layer_classes_are_not_each_others_subclasses_where_pytorchs_are_not():
+    for ours, theirs in [(nn.Mish(), tnn.Mish()), (nn.CELU(), tnn.CELU()),
+                         (nn.LogSoftmax(1), tnn.LogSoftmax(1)), (nn.ReLU6(), tnn.ReLU6()),
+                         (nn.AdaptiveMaxPool2d(1), tnn.AdaptiveMaxPool2d(1)),
+                         (nn.Hardswish(), tnn.Hardswish()), (nn.SELU(), tnn.SELU())]:
+        for name in ("SiLU", "ELU", "Softmax", "Hardtanh", "AdaptiveAvgPool2d"):
+            assert isinstance(ours, getattr(nn, name)) == isinstance(theirs, getattr(tnn, name)), \
+                (type(ours).__name__, name)
+
+
+def test_functional_normalize_matches_pytorch():
+    x = np.random.default_rng(0).standard_normal((3, 4, 2))
+    for kw in [dict(), dict(p=1.0, dim=0), dict(p=3.0, dim=-1)]:
+        xo, xt = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        out, ref = nn.functional.normalize(xo, **kw), torch.nn.functional.normalize(xt, **kw)
+        close(out.numpy(), ref.detach().numpy(), f"normalize {kw}")
+        g = np.cos(np.arange(x.size)).reshape(x.shape)
+        out.backward(Tensor(g))
+        ref.backward(torch.tensor(g))
+        close(xo.grad.numpy(), xt.grad.numpy(), f"normalize gradient {kw}")
+    zero = nn.functional.normalize(Tensor(np.zeros((2, 3))))
+    assert not np.isnan(zero.numpy()).any()  # eps keeps 0 / 0 away

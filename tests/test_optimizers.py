@@ -374,3 +374,25 @@ def test_schedule_errors():
         sched.ReduceLROnPlateau(opt, factor=2.0)
     with pytest.raises(TypeError, match="is not an Optimizer"):
         sched.ExponentialLR(object(), 0.9)
+
+
+def test_step_with_a_closure_returns_its_loss():
+    init, targets = _problem(2)
+    ours = [Tensor(a.copy(), requires_grad=True) for a in init]
+    theirs = [torch.tensor(a.copy(), requires_grad=True) for a in init]
+    opt, topt = optim.RMSprop(ours, lr=0.01), torch.optim.RMSprop(theirs, lr=0.01)
+
+    def closure(o, params, lib):
+        def run():
+            o.zero_grad()
+            loss = _loss(params, targets, lib)
+            loss.backward()
+            return loss
+        return run
+
+    for _ in range(3):
+        a = opt.step(closure(opt, ours, tg))
+        b = topt.step(closure(topt, theirs, torch))
+        np.testing.assert_allclose(a.item(), b.item(), rtol=1e-12)
+    for p, tp in zip(ours, theirs):
+        np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-10)

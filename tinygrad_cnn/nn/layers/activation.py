@@ -10,10 +10,14 @@ from tinygrad_cnn.nn.module import Module, Parameter
 from tinygrad_cnn.tensor import Tensor
 
 
-class ReLU(Module):
+class _Inplace(Module):
+    """An activation whose only argument is PyTorch's ``inplace`` (accepted, not needed)."""
+
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
 
+
+class ReLU(_Inplace):
     def forward(self, x: Tensor) -> Tensor:
         return F.relu(x)
 
@@ -52,9 +56,16 @@ class Softmax(Module):
         return f"dim={self.dim}"
 
 
-class LogSoftmax(Softmax):
+class LogSoftmax(Module):
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
     def forward(self, x: Tensor) -> Tensor:
         return F.log_softmax(x, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
 
 
 class GELU(Module):
@@ -73,10 +84,7 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class SiLU(Module):
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-
+class SiLU(_Inplace):
     def forward(self, x: Tensor) -> Tensor:
         return F.silu(x)
 
@@ -93,15 +101,19 @@ class ELU(Module):
         return f"alpha={self.alpha}"
 
 
-class CELU(ELU):
+class CELU(Module):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = alpha
+
     def forward(self, x: Tensor) -> Tensor:
         return F.celu(x, self.alpha)
 
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
 
-class SELU(Module):
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
 
+class SELU(_Inplace):
     def forward(self, x: Tensor) -> Tensor:
         return F.selu(x)
 
@@ -118,17 +130,17 @@ class Softplus(Module):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
-class Mish(SiLU):
+class Mish(_Inplace):
     def forward(self, x: Tensor) -> Tensor:
         return F.mish(x)
 
 
-class Hardswish(SiLU):
+class Hardswish(_Inplace):
     def forward(self, x: Tensor) -> Tensor:
         return F.hardswish(x)
 
 
-class Hardsigmoid(SiLU):
+class Hardsigmoid(_Inplace):
     def forward(self, x: Tensor) -> Tensor:
         return F.hardsigmoid(x)
 

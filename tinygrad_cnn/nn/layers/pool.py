@@ -60,17 +60,20 @@ class AdaptiveAvgPool2d(Module):
         return f"output_size={self.output_size}"
 
 
-class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
+class AdaptiveMaxPool2d(Module):
     """Max pooling to a fixed ``output_size``; ``return_indices`` also returns where each
     maximum is."""
 
     def __init__(self, output_size: int | Sequence[int | None],
                  return_indices: bool = False) -> None:
-        super().__init__(output_size)
-        self.return_indices = return_indices
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
 
     def forward(self, x: Tensor) -> Any:
         return F.adaptive_max_pool2d(x, self.output_size, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
 
 
 class Upsample(Module):

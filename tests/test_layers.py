@@ -306,6 +306,9 @@ def test_embedding_matches_pytorch_with_padding_idx():
         out.backward(Tensor(g))
         ref.backward(torch.tensor(g))
         close(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), f"padding_idx={padding_idx}")
+        back = tnn.Embedding(5, 3, padding_idx=padding_idx).double()
+        back.load_state_dict(to_theirs(ours.state_dict()))
+        close(back(torch.tensor(idx)).detach().numpy(), out.numpy(), "our weights in PyTorch")
     pre = nn.Embedding.from_pretrained(Tensor(np.eye(3)), freeze=True)
     assert not pre.weight.requires_grad and pre(np.array([2])).numpy().tolist() == [[0, 0, 1]]
     with pytest.raises(IndexError, match="index 5 is out of range for 5 embeddings"):

@@ -62,7 +62,7 @@ class Normalize(Function):
         y = x.astype(mean.dtype, copy=False) - mean
         y *= rstd
         out = y.astype(x.dtype, copy=False)
-        ctx.mean, ctx.rstd = mean, rstd
+        ctx.rstd = rstd
         ctx.save_for_backward(x, out)
         return out
 

@@ -276,19 +276,19 @@ def test_gradient_at_nan_follows_pytorchs_vectorised_loop():
         np.testing.assert_array_equal(g.numpy()[:32], gt.numpy()[:32], err_msg=name)
 
 
-def test_erf_is_accurate_to_the_last_digits():
+def test_erfc_and_ndtr_are_accurate_to_the_last_digits():
     import math
 
-    from tinygrad_cnn.ops._special import erf, erfc, ndtr
+    from tinygrad_cnn.ops._special import erfc, ndtr
 
-    x = np.concatenate([np.linspace(-8, 8, 20001), [0.46875, -0.46875, 4.0, 30.0, -30.0]])
-    np.testing.assert_allclose(erf(x), [math.erf(v) for v in x], rtol=2e-15, atol=1e-300)
+    x = np.concatenate([np.linspace(-8, 8, 20001), [0.46875, -0.46875, 4.0, 26.0, -30.0]])
     np.testing.assert_allclose(erfc(x), [math.erfc(v) for v in x], rtol=2e-14, atol=1e-300)
     # (deep in the tail the rounding of x / sqrt(2) alone moves Φ(x) by 2 (x²/2) 1e-16)
     np.testing.assert_allclose(ndtr(x), [math.erfc(-v / math.sqrt(2)) / 2 for v in x],
                                rtol=1e-12, atol=1e-300)
-    assert np.isnan(erf(np.array([np.nan])))[0] and erf(np.array([np.inf]))[0] == 1.0
-    assert erf(np.float32([0.5])).dtype == np.float32
+    assert ndtr(np.array([-10.0]))[0] > 7e-24  # where 1 + erf(x / sqrt(2)) would cancel to 0
+    assert np.isnan(erfc(np.array([np.nan])))[0] and erfc(np.array([np.inf]))[0] == 0.0
+    assert ndtr(np.float32([0.5])).dtype == np.float32
 
 
 # ------------------------------------------------------------------------------ other layers

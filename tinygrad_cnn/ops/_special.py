@@ -1,9 +1,11 @@
-"""Special functions on arrays (no ops here): ``erf``, ``erfc`` and the normal CDF ``ndtr``.
+"""The complementary error function ``erfc`` and the normal CDF ``ndtr`` on arrays (no ops here;
+``erf`` itself is ``ops.unary.erf_array``).
 
-numpy has no ``erf``, so these are W. J. Cody's rational approximations ("Rational Chebyshev
-approximation for the error function", Math. Comp. 23, 1969; the CALERF routine of SPECFUN), which
-are accurate to a few units in the last place of a float64 over the whole real line (checked
-against ``math.erf`` in ``tests/test_activations.py``). float16/float32 inputs are computed in
+Both need the tails to keep their digits -- ``erfc(10) = 2e-45``, ``Φ(-10) = 8e-24`` -- where
+``1 - erf`` would cancel to 0, so they use W. J. Cody's rational approximations ("Rational
+Chebyshev approximation for the error function", Math. Comp. 23, 1969; the CALERF routine of
+SPECFUN), accurate to a few units in the last place of a float64 over the whole line (checked
+against ``math.erfc`` in ``tests/test_layers.py``). float16/float32 inputs are computed in
 float64 and rounded once, at the end.
 """
 
@@ -63,18 +65,6 @@ def _erfc_large(y: Any) -> Any:
     return xp.where(y >= 26.6, 0.0, r)  # erfc underflows there (and the pieces make inf*0)
 
 
-def erf(x: Any) -> Any:
-    """The error function, elementwise, in ``x``'s dtype (NaN stays NaN, erf(±inf) = ±1)."""
-    xp = array_module(x)
-    d = x.astype(xp.float64)
-    y = xp.abs(d)
-    small = y <= _SMALL
-    out = xp.where(small, _erf_small(xp.where(small, d, 0.0)),
-                   xp.copysign(1.0 - _erfc_large(xp.where(small, 1.0, y)), d))
-    out = xp.where(xp.isnan(d), xp.nan, out)
-    return out.astype(x.dtype, copy=False)
-
-
 def erfc(x: Any) -> Any:
     """``1 - erf(x)``, without the cancellation for large ``x``."""
     xp = array_module(x)
@@ -89,12 +79,7 @@ def erfc(x: Any) -> Any:
 
 
 def ndtr(x: Any) -> Any:
-    """The standard normal CDF ``Φ(x) = (1 + erf(x / √2)) / 2`` -- through ``erfc`` in the tails,
-    as PyTorch's ``special.ndtr``, so that ``Φ(-10)`` keeps its digits."""
-    xp = array_module(x)
-    d = x.astype(xp.float64)
-    t = d * SQRT1_2
-    z = xp.abs(t)
-    half_tail = 0.5 * erfc(z)
-    out = xp.where(z < SQRT1_2, 0.5 + 0.5 * erf(t), xp.where(d > 0, 1.0 - half_tail, half_tail))
-    return out.astype(x.dtype, copy=False)
+    """The standard normal CDF ``Φ(x) = erfc(-x / √2) / 2`` (``torch.special.ndtr``), with full
+    relative precision in the left tail."""
+    d = x.astype(array_module(x).float64)
+    return (0.5 * erfc(-d * SQRT1_2)).astype(x.dtype, copy=False)

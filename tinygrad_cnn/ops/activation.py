@@ -16,8 +16,9 @@ import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function
 from tinygrad_cnn.backend import array_module
-from tinygrad_cnn.ops._special import SQRT1_2, erf, ndtr
+from tinygrad_cnn.ops._special import SQRT1_2, ndtr
 from tinygrad_cnn.ops.elementwise import keep
+from tinygrad_cnn.ops.unary import erf_array
 from tinygrad_cnn.tensor import Tensor, where
 
 
@@ -193,7 +194,7 @@ class GELU(Function):
             if approximate == "tanh":
                 out = y * 0.5 * (1 + xp.tanh(_SQRT_2_OVER_PI * (y + _GELU_KAPPA * y * y * y)))
             else:
-                out = y * 0.5 * (1 + erf(y * y.dtype.type(SQRT1_2)))
+                out = y * 0.5 * (1 + erf_array(y * y.dtype.type(SQRT1_2)))
         return out.astype(x.dtype, copy=False)
 
     @staticmethod

@@ -651,22 +651,42 @@ reference = resnet8()
 assert [(k, v.shape) for k, v in model.state_dict().items()] == \\
     [(k, v.shape) for k, v in reference.state_dict().items()]
 model.layer2[0]"""),
-    (M, """## Its backward graph
+    (M, """## Its backward graph, block by block
 
-One forward and backward pass on a batch of digits. Each `BatchNorm2d` is two ops -- `normalize`
-(subtract the batch mean, divide by the batch standard deviation) and `affine` (the learned scale
-and shift) -- so the backward graph reads block by block: `relu`, `add` (where the shortcut's
-gradient joins), then `affine`, `normalize`, `conv2d` down each branch."""),
-    (C, """train_set, test_set = MNIST(train=True), MNIST(train=False)
+One forward and backward pass on a batch of digits, recorded (`viz.record_gradients`) so that
+the drawing colours every VJP by the norm of its gradient. Each `BatchNorm2d` is two ops --
+`normalize` (subtract the batch mean, divide by the batch standard deviation) and `affine` (the
+learned scale and shift) -- so a block is a dozen VJPs; `max_nodes=30` folds each block into one
+box that lists them. Between the boxes: the `add` of a block is where the shortcut's gradient
+joins, and the gradient reaches the stem's `conv1.weight` through the identity shortcuts as well
+as through the convolutions."""),
+    (C, """from tinygrad_cnn.autograd import _collect
+from tinygrad_cnn.viz import record_gradients
+
+train_set, test_set = MNIST(train=True), MNIST(train=False)
 x, y = train_set.arrays(np.arange(8))
 images = Tensor(x, name="images")
 loss = F.cross_entropy(model(images), y)
 loss.name = "loss"
-loss.backward(retain_graph=True)
-graph = draw(loss, backward=True)
-for op in ("conv2d", "normalize", "affine", "add", "adaptive_avg_pool2d"):
-    print(f"{op + ' VJP':25s} {graph.source.count(op + ' VJP'):2d} nodes")
+with record_gradients(loss):
+    loss.backward()
+ops = [node.fn.name for node in _collect([loss.grad_fn])]
+for op in ("conv2d", "normalize", "affine", "relu", "add", "adaptive_avg_pool2d"):
+    print(f"{op:20s} {ops.count(op):2d} ops")
+graph = draw(loss, backward=True, max_nodes=30)
+assert graph.source.count("VJPs of") == 3  # layer1.0, layer2.0, layer3.0: one box per block
 graph"""),
+    (M, """A deeper network shows what the boxes are for: ResNet-20 has three blocks per stage, and
+runs of identical blocks are drawn as one box marked ×N (the first block of stages 2 and 3
+differs: it strides and has a `downsample` shortcut)."""),
+    (C, """from tinygrad_cnn.models import ResNet
+
+resnet20 = ResNet(blocks=(3, 3, 3))
+loss20 = F.cross_entropy(resnet20(images), y)
+loss20.backward()
+print(f"ResNet-20: {sum(p.numel() for p in resnet20.parameters()):,} parameters, "
+      f"{len(_collect([loss20.grad_fn]))} ops")
+draw(loss20, backward=True)"""),
     (M, """## Training, with a one-cycle schedule
 
 `OneCycleLR` raises the learning rate from `max_lr / 25` to `max_lr` over the first 30% of the

@@ -133,10 +133,23 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
                                     _class_weight(weight, x, c, op), reduction, label_smoothing, op)
     xs, t, sample_shape = _class_target(x, target, op, ignore_index)
     out = loss.CrossEntropy.apply(xs, target=t, reduction=reduction,
-                                  weight=_class_weight(weight, x, c, op),
-                                  ignore_index=int(ignore_index),
-                                  label_smoothing=float(label_smoothing))
+                                  **_options(weight=_class_weight(weight, x, c, op),
+                                             ignore_index=int(ignore_index),
+                                             label_smoothing=float(label_smoothing)))
     return out.reshape(sample_shape) if reduction == "none" else out
+
+
+def _options(weight: Any = None, ignore_index: int = -100,
+             label_smoothing: float = 0.0) -> dict[str, Any]:
+    """The class-loss options that differ from their defaults (the drawings name only those)."""
+    options: dict[str, Any] = {}
+    if weight is not None:
+        options["weight"] = weight
+    if ignore_index != -100:
+        options["ignore_index"] = ignore_index
+    if label_smoothing:
+        options["label_smoothing"] = label_smoothing
+    return options
 
 
 def _cross_entropy_probs(x: Tensor, target: Tensor, weight: Any, reduction: str,
@@ -174,7 +187,8 @@ def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None, size_aver
     c = x.shape[1] if x.ndim >= 2 else (x.shape[0] if x.ndim == 1 else 0)
     xs, t, sample_shape = _class_target(x, target, op, ignore_index)
     out = loss.NLLLoss.apply(xs, target=t, reduction=reduction,
-                             weight=_class_weight(weight, x, c, op), ignore_index=int(ignore_index))
+                             **_options(weight=_class_weight(weight, x, c, op),
+                                        ignore_index=int(ignore_index)))
     return out.reshape(sample_shape) if reduction == "none" else out
 
 

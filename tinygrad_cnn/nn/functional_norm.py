@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn.autograd import Context, is_grad_enabled
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.ops import norm
 from tinygrad_cnn.tensor import Tensor
@@ -68,6 +69,18 @@ def _channel_shape(x: Tensor) -> tuple[int, ...]:
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
 
 
+def _normalize(x: Tensor, dims: tuple[int, ...], eps: float) -> tuple[Tensor, Any, Any]:
+    """``normalize`` over ``dims`` and the batch statistics it used, ``(out, mean, var)``. When
+    no node is recorded the op's forward runs on a context of ours, to read them back."""
+    if is_grad_enabled() and x.requires_grad:
+        out = norm.Normalize.apply(x, dims=dims, eps=eps)
+        ctx = out.grad_fn
+    else:
+        ctx = Context(norm.Normalize, (False,))
+        out = Tensor._make(norm.Normalize.forward(ctx, x.data, dims=dims, eps=eps))
+    return out, ctx.mean, ctx.var
+
+
 def _update_running(running: Tensor, batch: Any, momentum: float) -> None:
     """``running = (1 - momentum) * running + momentum * batch``, in place."""
     batch = batch.reshape(running.shape).astype(running.dtype, copy=False)
@@ -98,16 +111,12 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if n <= 1 and x.numel() > 0:
             raise ValueError(f"{op}: expected more than 1 value per channel when training, got "
                              f"input size {x.shape}")
-        xp = array_module(x.data)
-        if x.numel() == 0:  # nothing to normalise; the running statistics stay (as PyTorch)
-            mean, var = xp.zeros(shape, x.dtype), xp.ones(shape, x.dtype)
-        else:
-            mean, var = norm.moments(x.data, dims)
+        y, mean, var = _normalize(x, dims, float(eps))
+        if x.numel():  # an empty batch leaves the running statistics alone (as PyTorch)
             if running_mean is not None:
                 _update_running(running_mean, mean, momentum)
             if running_var is not None:
                 _update_running(running_var, var * (n / (n - 1)), momentum)
-        y = norm.Normalize.apply(x, dims=dims, eps=float(eps), _stats=(mean, var))
         return _affine(y, weight, bias, shape, op)
     if running_mean is None or running_var is None:
         raise ValueError(f"{op}: running_mean and running_var are needed when not training")
@@ -143,13 +152,12 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     if count <= 1:
         raise ValueError(f"{op}: expected more than 1 spatial element per channel when "
                          f"training, got input size {x.shape}")
-    mean, var = norm.moments(x.data, dims)  # (N, C, 1, ...)
+    y, mean, var = _normalize(x, dims, float(eps))  # statistics (N, C, 1, ...)
     if running_mean is not None and n:
         _update_running(running_mean, mean.reshape(n, c).mean(0), momentum)
     if running_var is not None and n:
         unbiased = var.reshape(n, c) * (count / (count - 1))
         _update_running(running_var, unbiased.mean(0), momentum)
-    y = norm.Normalize.apply(x, dims=dims, eps=float(eps), _stats=(mean, var))
     return _affine(y, weight, bias, shape, op)
 
 

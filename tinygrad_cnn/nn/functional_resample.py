@@ -91,8 +91,9 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
         if k != 2:
             raise NotImplementedError(f"{op}: mode 'area' is supported for 4-D inputs only")
         return adaptive_avg_pool2d(x, out)
+    options = {"align_corners": True} if align else {}
     return resample.Interpolate.apply(x, size=out, mode="linear" if mode in _LINEAR else mode,
-                                      align_corners=align, scales=scales)
+                                      scales=scales, **options)
 
 
 def _image(input: Any, op: str) -> tuple[Tensor, bool]:

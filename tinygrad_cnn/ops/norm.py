@@ -38,6 +38,10 @@ def moments(x: Any, dims: Dims) -> tuple[Any, Any]:
     """``(mean, biased variance)`` of ``x`` over ``dims``, kept as size-1 dims; float16 in
     float32. Two passes (no ``E[x²] - E[x]²`` cancellation)."""
     y = x.astype("float32") if x.dtype == "float16" else x
+    if y.size == 0:  # statistics of nothing: 0 and 1 (the output is empty anyway)
+        kept = tuple(1 if d in dims else s for d, s in enumerate(y.shape))
+        xp = array_module(y)
+        return xp.zeros(kept, dtype=y.dtype), xp.ones(kept, dtype=y.dtype)
     mean = y.mean(axis=dims, keepdims=True)
     centered = y - mean
     centered *= centered
@@ -49,29 +53,24 @@ def _count(shape: tuple[int, ...], dims: Dims) -> int:
 
 
 class Normalize(Function):
-    """``(x - mean) / sqrt(var + eps)``, mean and biased variance over ``dims`` (kept per group).
-    ``_stats=(mean, var)`` passes statistics already computed from ``x`` (batch norm computes them
-    first for its running averages). VJP: ``normalize_backward(g, x)``, the projection above."""
+    """``(x - mean) / sqrt(var + eps)``, mean and biased variance over ``dims`` (kept per group;
+    left on ``ctx.mean`` and ``ctx.var``, where batch norm reads them for its running averages).
+    VJP: ``normalize_backward(g, x)``, the projection above."""
 
     @staticmethod
-    def forward(ctx: Context, x: Any, dims: Dims = (), eps: float = 1e-5,
-                _stats: tuple[Any, Any] | None = None) -> Any:
+    def forward(ctx: Context, x: Any, dims: Dims = (), eps: float = 1e-5) -> Any:
         xp = array_module(x)
-        mean, var = _stats if _stats is not None else moments(x, dims)
-        rstd = 1.0 / xp.sqrt(var + eps)
+        mean, var = moments(x, dims)
         y = x.astype(mean.dtype, copy=False) - mean
-        y *= rstd
-        out = y.astype(x.dtype, copy=False)
-        ctx.rstd = rstd
-        ctx.save_for_backward(x, out)
-        return out
+        y *= 1.0 / xp.sqrt(var + eps)
+        ctx.mean, ctx.var = mean, var
+        ctx.save_for_backward(x)
+        return y.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
-        x, out = ctx.saved_tensors
-        a = ctx.attrs
-        return NormalizeBackward.apply(g, x, dims=a["dims"], eps=a["eps"],
-                                       _cache=(out.data, ctx.rstd))
+        (x,) = ctx.saved_tensors
+        return NormalizeBackward.apply(g, x, dims=ctx.attrs["dims"], eps=ctx.attrs["eps"])
 
 
 def _standardized(x: Tensor, dims: Dims, eps: float) -> tuple[Tensor, Tensor]:
@@ -83,7 +82,8 @@ def _standardized(x: Tensor, dims: Dims, eps: float) -> tuple[Tensor, Tensor]:
 
 class NormalizeBackward(Function):
     """The VJP of normalize: ``s * (g - mean(g) - x̂ * mean(g * x̂))`` over ``dims``, for the
-    output gradient ``g`` and the input ``x``. ``_cache=(x̂, s)`` reuses the forward's arrays.
+    output gradient ``g`` and the input ``x`` (``x̂`` and ``s`` recomputed from ``x``: an op is a
+    function of its inputs and attributes only, so that any node can be replayed by itself).
 
     Its own VJP, for a cotangent ``u``: in ``g`` the same projection of ``u`` (it is symmetric);
     in ``x``, with per-group sums ``A = Σ u (g - mean(g))``, ``B = Σ u x̂``, ``C = Σ g x̂``:
@@ -92,16 +92,13 @@ class NormalizeBackward(Function):
     name = "normalize_backward"
 
     @staticmethod
-    def forward(ctx: Context, g: Any, x: Any, dims: Dims = (), eps: float = 1e-5,
-                _cache: tuple[Any, Any] | None = None) -> Any:
+    def forward(ctx: Context, g: Any, x: Any, dims: Dims = (), eps: float = 1e-5) -> Any:
         ctx.save_for_backward(g, x)
-        if _cache is not None:
-            xhat, rstd = _cache
-        else:
-            xp = array_module(x)
-            mean, var = moments(x, dims)
-            rstd = 1.0 / xp.sqrt(var + eps)
-            xhat = (x.astype(mean.dtype, copy=False) - mean) * rstd
+        xp = array_module(x)
+        mean, var = moments(x, dims)
+        rstd = 1.0 / xp.sqrt(var + eps)
+        xhat = x.astype(mean.dtype, copy=False) - mean
+        xhat *= rstd
         gg = g.astype(rstd.dtype, copy=False)
         dx = gg - gg.mean(axis=dims, keepdims=True)
         dx -= xhat * (gg * xhat).mean(axis=dims, keepdims=True)

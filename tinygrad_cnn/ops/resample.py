@@ -157,9 +157,7 @@ class Interpolate(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
-        a = ctx.attrs
-        return InterpolateBackward.apply(g, in_size=ctx.in_size, size=a["size"], mode=a["mode"],
-                                         align_corners=a["align_corners"], scales=a["scales"])
+        return InterpolateBackward.apply(g, in_size=ctx.in_size, **ctx.attrs)
 
 
 class InterpolateBackward(Function):
@@ -180,9 +178,7 @@ class InterpolateBackward(Function):
 
     @staticmethod
     def backward(ctx: Context, gg: Tensor) -> Tensor:
-        a = ctx.attrs
-        return Interpolate.apply(gg, size=a["size"], mode=a["mode"],
-                                 align_corners=a["align_corners"], scales=a["scales"])
+        return Interpolate.apply(gg, **{k: v for k, v in ctx.attrs.items() if k != "in_size"})
 
 
 # ------------------------------------------------------------------------------------ adaptive pools

@@ -153,6 +153,8 @@ def test_a_parameter_given_twice_is_an_error():
         opt.add_param_group({"params": [v, w]})
     with pytest.raises(TypeError, match="not a set"):
         optim.SGD({w, v}, lr=0.1)
+    with pytest.raises(ValueError, match="non-leaf"):
+        optim.SGD([w * 2], lr=0.1)
     # and the step moves a parameter once
     opt = optim.SGD([w], lr=0.1)
     (w * w).sum().backward()

@@ -66,6 +66,10 @@ class Optimizer:
                 raise ValueError(f"{name}: every parameter must be a Tensor that requires grad, "
                                  f"group {index} has a {type(p).__name__}"
                                  + ("" if not isinstance(p, Tensor) else " that does not"))
+        for p in params:
+            if not p.is_leaf:
+                raise ValueError(f"{name}: can't optimize a non-leaf Tensor (shape {p.shape}, made "
+                                 f"by {p.grad_fn}); optimize the leaf it was computed from")
         seen: set[int] = set()
         for p in params:
             if id(p) in seen:

@@ -354,3 +354,36 @@ def test_an_op_saves_only_what_its_needed_gradients_read():  # found by the prog
     c.fill_(0.5)  # c gets no gradient, so hypot did not keep it: backward still works
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [3 / 5, 0])
+
+
+def test_optimizers_update_0d_parameters_like_any_other():
+    from tinygrad_cnn import nn, optim
+
+    p = nn.Parameter(Tensor(np.array(1.0)))
+    q = nn.Parameter(Tensor(np.array([1.0])))  # the same parameter as a 1-element vector
+    opts = [optim.SGD([t], lr=0.1, momentum=0.9, weight_decay=0.01) for t in (p, q)]
+    for _ in range(3):
+        for t, o in zip((p, q), opts):
+            o.zero_grad()
+            (t * t * 3).sum().backward()
+            o.step()
+    assert p.shape == () and p.item() == pytest.approx(q.item(), abs=1e-15)
+    buf = opts[0].state[p]["momentum_buffer"]
+    assert buf.shape == () and buf.item() != 6.02  # it moved after the first step
+
+
+def test_a_parameter_given_twice_is_refused():
+    from tinygrad_cnn import nn, optim
+
+    w = nn.Parameter(Tensor(np.ones(2)))
+    with pytest.raises(ValueError, match="more than one|twice|duplicate"):
+        optim.SGD([{"params": [w]}, {"params": [w]}], lr=0.1)
+
+
+def test_layers_with_zero_features():
+    from tinygrad_cnn import nn
+
+    lin, conv = nn.Linear(0, 3), nn.Conv2d(0, 4, 3)
+    assert lin.weight.shape == (3, 0) and conv.weight.shape == (4, 0, 3, 3)
+    np.testing.assert_array_equal(lin(Tensor(np.zeros((2, 0), np.float32))).numpy(),
+                                  np.broadcast_to(lin.bias.numpy(), (2, 3)))

@@ -346,10 +346,13 @@ def _train(args: argparse.Namespace) -> int:
     if state is not None:
         _load_weights(args, "--resume", args.resume, model, state)
         saved_groups = state["optimizer"].get("param_groups")
-        expected = set(opt.defaults)
+        # the saved groups must be of this optimizer: no key it lacks, and its distinguishing
+        # one (an older checkpoint may lack options added since, which keep their defaults)
+        expected, marker = set(opt.defaults), {"sgd": "momentum", "adam": "betas"}[
+            settings["optimizer"]]
         if not isinstance(saved_groups, list) or not all(
-                isinstance(g, dict) and set(g) - {"params", "initial_lr"} == expected
-                for g in saved_groups):
+                isinstance(g, dict) and set(g) - {"params", "initial_lr"} <= expected
+                and marker in g for g in saved_groups):
             _usage(args, f"argument --resume: the optimizer state in {args.resume} is not a "
                    f"{settings['optimizer']} state (expected param_groups with "
                    f"{', '.join(sorted(expected))})")

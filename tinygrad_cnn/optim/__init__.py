@@ -104,7 +104,11 @@ class Optimizer:
                 g = p.grad.data
                 if group.get("maximize"):
                     g = -g
-                self._update(p, g, group, self.state.setdefault(p, {}))
+                state = self.state.setdefault(p, {})
+                if p.data.ndim == 0:
+                    _update_0d(self, p, g, group, state)
+                else:
+                    self._update(p, g, group, state)
                 p._version_counter[0] += 1  # in place, like any optimizer step
         return loss
 
@@ -166,6 +170,25 @@ def _check(name: str, **values: float) -> None:
 def _check_betas(name: str, betas: Any) -> None:
     if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
         raise ValueError(f"{name}: betas must be in [0, 1), got {tuple(betas)}")
+
+
+def _update_0d(opt: Optimizer, p: Tensor, g: Any, group: dict[str, Any],
+               state: dict[str, Any]) -> None:
+    """The update of a 0-d parameter, on 1-element views of it, its gradient and its state: numpy
+    turns arithmetic on 0-d arrays into scalars, which in-place updates of a state buffer would
+    silently not reach (a momentum buffer that never moved)."""
+    data = p.data
+    for k, v in state.items():
+        if getattr(v, "shape", None) == ():
+            state[k] = v.reshape(1)
+    p.data = data.reshape(1)  # a view: the update writes into the parameter's memory
+    try:
+        opt._update(p, array_module(g).asarray(g).reshape(1), group, state)
+    finally:
+        p.data = data
+        for k, v in state.items():
+            if getattr(v, "shape", None) == (1,):
+                state[k] = v.reshape(())
 
 
 def _decay(p: Tensor, g: Any, group: dict[str, Any]) -> Any:

@@ -534,3 +534,14 @@ def test_lenet_parameters_carry_module_paths_in_drawings():
     logits = model(Tensor(np.zeros((1, 1, 28, 28), np.float32)))
     src = viz.draw(logits).source
     assert "conv1.weight" in src and "cluster_fc1" in src
+
+
+def test_expand_keeps_a_module_open_when_max_nodes_collapses():
+    import tinygrad_cnn as tg
+    from tinygrad_cnn.models import resnet8
+
+    loss = resnet8()(tg.randn(2, 1, 28, 28)).sum()
+    closed = viz.draw(loss, backward=True, max_nodes=30).source
+    opened = viz.draw(loss, backward=True, max_nodes=30, expand=["layer2.0"]).source
+    assert "layer2.0" in closed.split("collapsed to stay near")[1].split("\n")[0]
+    assert "layer2.0" not in opened.split("collapsed to stay near")[1].split("\n")[0]

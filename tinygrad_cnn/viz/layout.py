@@ -24,8 +24,11 @@ class Plan:
         if max_nodes is not None and self._size(groups, backward) > max_nodes:
             depth = module_depth(view.forward)
             fitted = None
+            # the modules named in ``expand`` stay open (and so do the modules holding them)
+            opened = keep + [c for c in view.forward if c.scope and any(
+                c.scope == p or c.scope.startswith(p + ".") or p == "*" for p in expand)]
             for d in range(depth, 0, -1):  # collapse as little as needed: deepest modules first
-                trial = collapse_modules(view.forward, d, groups, keep)
+                trial = collapse_modules(view.forward, d, groups, opened)
                 fitted = trial
                 if self._size(trial, backward) <= max_nodes:
                     break

@@ -8,20 +8,13 @@ input is left unchanged), so code written for PyTorch computes the same values.
 
 from __future__ import annotations
 
+from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import activation
 from tinygrad_cnn.tensor import Tensor
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
-
-def _floating(input: Tensor, op: str) -> Tensor:
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}: the input must be a Tensor, got {type(input).__name__}")
-    if input.dtype.kind != "f":
-        raise TypeError(f"{op}: the input must be a floating tensor, got {input.dtype}; call "
-                        ".float() first")
-    return input
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.backend import like, to_numpy
+from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import loss
 from tinygrad_cnn.tensor import Tensor
 
@@ -29,13 +30,6 @@ def _reduction(reduction: str, op: str, size_average: Any = None, reduce: Any = 
         raise ValueError(f"{op}: reduction must be one of {REDUCTIONS + extra}, got {reduction!r}")
     return reduction
 
-
-def _floating(input: Any, op: str, what: str = "the input") -> Tensor:
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}: {what} must be a Tensor, got {type(input).__name__}")
-    if input.dtype.kind != "f":
-        raise TypeError(f"{op}: {what} must be floating, got {input.dtype}; call .float()")
-    return input
 
 
 def _pair(input: Tensor, target: Any, op: str) -> tuple[Tensor, Tensor]:

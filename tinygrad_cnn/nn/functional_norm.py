@@ -16,17 +16,9 @@ import numpy as np
 
 from tinygrad_cnn.autograd import Context, is_grad_enabled
 from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import norm
 from tinygrad_cnn.tensor import Tensor
-
-
-def _floating(input: Any, op: str) -> Tensor:
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}: the input must be a Tensor, got {type(input).__name__}")
-    if input.dtype.kind != "f":
-        raise TypeError(f"{op}: the input must be a floating tensor, got {input.dtype}; call "
-                        ".float() first")
-    return input
 
 
 def _affine(x: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple[int, ...],

@@ -12,20 +12,13 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, is_grad_enabled
+from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import resample
 from tinygrad_cnn.tensor import Tensor
 
 _LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5}
 _MODES = ("nearest", "nearest-exact", "area", *_LINEAR)
 
-
-def _floating(input: Any, op: str) -> Tensor:
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}: the input must be a Tensor, got {type(input).__name__}")
-    if input.dtype.kind != "f":
-        raise TypeError(f"{op}: the input must be a floating tensor, got {input.dtype}; call "
-                        ".float() first")
-    return input
 
 
 def _per_axis(value: Any, k: int, what: str, op: str) -> tuple[Any, ...]:

@@ -61,25 +61,46 @@ class Mean(Function):
         return _spread(g / ctx.count, ctx.shape, ctx.dim)
 
 
+def _extreme(ctx: Context, x: Any, dim: tuple[int, ...] | None, keepdim: bool, out: Any) -> Any:
+    """What Max and Min share: the tied winners' shares of the gradient (kept for the VJP), and
+    the result with or without the reduced dims (``out`` is the reduction with ``keepdims``)."""
+    if ctx.needs_input_grad[0]:
+        winners = (x == out).astype(x.dtype)
+        winners /= winners.sum(axis=dim, keepdims=True)  # ties split the gradient
+        ctx.save_for_backward(winners)
+        ctx.shape, ctx.dim = x.shape, dim
+    return out if keepdim else out.reshape(
+        tuple(s for i, s in enumerate(x.shape) if dim is not None and i not in dim))
+
+
+def _extreme_backward(ctx: Context, g: Tensor) -> Tensor:
+    (winners,) = ctx.saved_tensors
+    return _spread(g, ctx.shape, ctx.dim) * winners
+
+
 class Max(Function):
-    """Largest value over ``dim``; tied maxima share the gradient equally (like ``torch.amax``)."""
+    """Largest value over ``dim``; tied maxima share the gradient equally (like ``torch.amax``).
+    VJP: ``g`` spread over the input, times each element's share (1/#ties for a maximum, else
+    0)."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None,
                 keepdim: bool = False) -> Any:
-        out = x.max(axis=dim, keepdims=True)
-        if ctx.needs_input_grad[0]:
-            winners = (x == out).astype(x.dtype)
-            winners /= winners.sum(axis=dim, keepdims=True)  # ties split the gradient
-            ctx.save_for_backward(winners)
-            ctx.shape, ctx.dim = x.shape, dim
-        return out if keepdim else out.reshape(
-            tuple(s for i, s in enumerate(x.shape) if dim is not None and i not in dim))
+        return _extreme(ctx, x, dim, keepdim, x.max(axis=dim, keepdims=True))
+
+    backward = staticmethod(_extreme_backward)
+
+
+class Min(Function):
+    """Smallest value over ``dim``; tied minima share the gradient equally (like ``torch.amin``).
+    VJP: as Max's."""
 
     @staticmethod
-    def backward(ctx: Context, g: Tensor) -> Tensor:
-        (winners,) = ctx.saved_tensors
-        return _spread(g, ctx.shape, ctx.dim) * winners
+    def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None,
+                keepdim: bool = False) -> Any:
+        return _extreme(ctx, x, dim, keepdim, x.min(axis=dim, keepdims=True))
+
+    backward = staticmethod(_extreme_backward)
 
 
 class LogSumExp(Function):
@@ -132,27 +153,6 @@ def _where(mask: Any, x: Any, y: Any) -> Tensor:
 def _reverse_cumsum(t: Tensor, dim: int) -> Tensor:
     """``out[i] = sum_{k >= i} t[k]`` along ``dim``."""
     return _flip(Cumsum.apply(_flip(t, dim), dim=dim), dim)
-
-
-class Min(Function):
-    """Smallest value over ``dim``; tied minima share the gradient equally (like ``torch.amin``)."""
-
-    @staticmethod
-    def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None,
-                keepdim: bool = False) -> Any:
-        out = x.min(axis=dim, keepdims=True)
-        if ctx.needs_input_grad[0]:
-            winners = (x == out).astype(x.dtype)
-            winners /= winners.sum(axis=dim, keepdims=True)  # ties split the gradient
-            ctx.save_for_backward(winners)
-            ctx.shape, ctx.dim = x.shape, dim
-        return out if keepdim else out.reshape(
-            tuple(s for i, s in enumerate(x.shape) if dim is not None and i not in dim))
-
-    @staticmethod
-    def backward(ctx: Context, g: Tensor) -> Tensor:
-        (winners,) = ctx.saved_tensors
-        return _spread(g, ctx.shape, ctx.dim) * winners
 
 
 def _product_of_others(x: Tensor, dim: tuple[int, ...] | None) -> Tensor:

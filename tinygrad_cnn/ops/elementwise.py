@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from tinygrad_cnn.autograd import Context, Function
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.tensor import Tensor, where
@@ -244,6 +246,8 @@ class Where(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, y: Any, condition: Any = None) -> Any:
         ctx.condition = condition
+        if _selects_against_zero(x, y, condition):
+            return _and_mask(x, condition)
         return array_module(x).where(condition, x, y)
 
     @staticmethod
@@ -253,6 +257,29 @@ class Where(Function):
         nx, ny = ctx.needs_input_grad
         cond = ctx.condition
         return (keep(g, cond) if nx else None), (keep(g, ~cond) if ny else None)
+
+
+_INT_OF_SIZE = {2: np.int16, 4: np.int32, 8: np.int64}
+
+
+def _selects_against_zero(x: Any, y: Any, condition: Any) -> bool:
+    """Whether ``where(condition, x, y)`` is "``x`` or +0": a float numpy ``x`` of the
+    condition's shape and ``y`` a 0-d +0 of its dtype (what :func:`keep` passes -- the VJPs of
+    relu, clamp, where)."""
+    return (type(x) is np.ndarray and x.dtype.kind == "f" and x.itemsize in _INT_OF_SIZE
+            and type(condition) is np.ndarray and condition.dtype == np.bool_
+            and condition.shape == x.shape and x.ndim > 0 and getattr(y, "shape", None) == ()
+            and y.dtype == x.dtype and not y and not np.signbit(y))
+
+
+def _and_mask(x: Any, condition: Any) -> Any:
+    """``where(condition, x, +0)`` bit for bit, as ``x``'s bits and-ed with all ones or all
+    zeros. numpy's ``where`` branches on every element, and a mask as mixed as relu's costs it a
+    mispredicted branch on every other one: 1.05 ms against 0.05 ms for LeNet-5's first
+    activations (64×6×28×28, float32), a tenth of a training step."""
+    ints = _INT_OF_SIZE[x.itemsize]
+    bits = np.negative(condition.view(np.int8), dtype=ints)  # True -> -1 (all ones), False -> 0
+    return np.bitwise_and(x.view(ints), bits, out=bits).view(x.dtype)
 
 
 def keep(g: Tensor, mask: Any) -> Tensor:

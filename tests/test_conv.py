@@ -1,8 +1,10 @@
-"""conv2d and conv_transpose2d against the plain loops of reference.py (float64, 1e-10), the
+"""conv2d and conv_transpose2d, every way they can be computed, against the plain loops of
+reference.py (float64 to 1e-10; float32 on odd shapes to PyTorch's float32 tolerance), the
 tutorial's worked example, and bad input."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import numpy as np
@@ -12,21 +14,43 @@ import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import Tensor, reference
 from tinygrad_cnn.ops import conv
 
+PATHS = [f"{t}-{w}-{lay}" for t in ("banded", "conv", "col2im")
+         for w in ("wgrad_cols", "wgrad_t") for lay in ("rows", "wide")]
+PATHS += ["shifted", "shifted-numpy-blas-off"]
 
-@pytest.fixture(params=[f"{t}-{w}-{lay}" for t in ("banded", "conv", "col2im")
-                        for w in ("wgrad_cols", "wgrad_t") for lay in ("rows", "wide")])
-def transposed_path(request, monkeypatch):
-    """Run a test with each of the three ways conv_transpose2d (and so conv2d's input gradient)
-    is computed -- band matrices by rows, a convolution of the padded gradient (stride 1 only), or
-    a GEMM and col2im -- each of the two ways the weight gradient reads the output gradient
-    (columns, or transposed columns), and each column layout (rows; wide wherever stride 1 allows
-    it)."""
-    way, wgrad, lay = request.param.split("-")
+
+def use_path(path, monkeypatch):
+    """Force one way of computing convolutions (see :func:`transposed_path`)."""
+    monkeypatch.setattr(conv, "SHIFTED_MIN_Q", 10**12)
+    if path.startswith("shifted"):
+        # every stride-1 convolution the shifted way (the others as by default); with the BLAS
+        # "not found", the same thresholds must fall back to the numpy ways
+        monkeypatch.setattr(conv, "SHIFTED_MIN_Q", 0)
+        monkeypatch.setattr(conv, "SHIFTED_MIN_CHANNELS", 0)
+        monkeypatch.setattr(conv, "SHIFTED_MIN_WORK", 0)
+        if path.endswith("blas-off"):
+            monkeypatch.setattr(conv.blas, "available", lambda dtype: False)
+        elif not conv.blas.available(np.float64):
+            pytest.skip("no OpenBLAS GEMM found for the shifted way")
+        return
+    way, wgrad, lay = path.split("-")
     monkeypatch.setattr(conv, "BANDED_MAX_WIDTH", 10**9 if way == "banded" else 0)
     monkeypatch.setattr(conv, "AS_CONV_MAX_WASTE", 10**9 if way == "conv" else 0)
     monkeypatch.setattr(conv, "WGRAD_T_MIN_CHANNELS", 1 if wgrad == "wgrad_t" else 10**9)
     monkeypatch.setattr(conv, "SMALL_GEMM_MNK", 10**12)
     monkeypatch.setattr(conv, "WIDE_MAX_BYTES", 10**9 if lay == "wide" else 0)
+
+
+@pytest.fixture(params=PATHS)
+def transposed_path(request, monkeypatch):
+    """Run a test with each way a convolution can be computed: the three ways of
+    conv_transpose2d (and so of conv2d's input gradient) -- band matrices by rows, a convolution
+    of the padded gradient (stride 1 only), or a GEMM and col2im -- each with the two ways the
+    weight gradient reads the output gradient (columns, or transposed columns) and the two column
+    layouts (rows; wide wherever stride 1 allows it); and the shifted way (one GEMM per kernel
+    offset, no column matrix: forward, weight gradient and adjoint, wherever stride 1 allows it),
+    also with the BLAS it calls missing."""
+    use_path(request.param, monkeypatch)
     return request.param
 
 STRIDES = [1, 2, (2, 1)]
@@ -110,6 +134,131 @@ def test_conv_transpose2d_matches_reference(stride, padding, dilation, groups, t
     np.testing.assert_allclose(tw.grad.numpy(), gw, rtol=0, atol=1e-10)
     if tb is not None:
         np.testing.assert_allclose(tb.grad.numpy(), gb, rtol=0, atol=1e-10)
+
+
+# float32 on the odd shapes: (x shape, weight shape, conv2d keywords)
+ODD = {
+    "stride 2": ((2, 4, 9, 8), (6, 4, 3, 3), dict(stride=2, padding=1)),
+    "stride (2,1) dilation (1,2)": ((2, 4, 9, 8), (6, 4, 3, 2), dict(stride=(2, 1), dilation=(1, 2))),
+    "dilation 2": ((2, 4, 9, 9), (4, 4, 3, 3), dict(dilation=2, padding=2)),
+    "groups 2": ((2, 4, 7, 7), (6, 2, 3, 3), dict(groups=2, padding=1)),
+    "depthwise": ((2, 4, 7, 7), (4, 1, 3, 3), dict(groups=4, padding=1)),
+    "asymmetric same": ((2, 3, 6, 7), (5, 3, 4, 2), dict(padding="same")),
+    "1x1": ((2, 5, 6, 6), (7, 5, 1, 1), {}),
+    "kernel = input": ((2, 3, 5, 4), (4, 3, 5, 4), {}),
+    "kernel = padded input": ((2, 3, 3, 3), (4, 3, 5, 5), dict(padding=1)),
+    "batch 1": ((1, 8, 12, 12), (16, 8, 3, 3), dict(padding=1)),
+    "empty batch": ((0, 4, 6, 6), (4, 4, 3, 3), dict(padding=1)),
+    "wide channels": ((3, 16, 20, 20), (16, 16, 3, 3), dict(padding=1)),
+}
+
+
+def _unit(rng, shape, fan):
+    """float32 values of size ~1/sqrt(fan): sums of ``fan`` products stay O(1), so PyTorch's
+    float32 tolerance (rtol 1.3e-6, atol 1e-5) is meaningful for every output and gradient."""
+    return (rng.uniform(-1, 1, shape) / np.sqrt(max(fan, 1))).astype(np.float32)
+
+
+@functools.cache
+def _odd_conv2d(case):
+    """Inputs and the loops' float64 results for one ODD case (the same for every way)."""
+    xs, ws, kw = ODD[case]
+    rng = np.random.default_rng(sorted(ODD).index(case))
+    x, w, b = _unit(rng, xs, 1), _unit(rng, ws, np.prod(ws[1:])), _unit(rng, ws[:1], 1)
+    stride, dilation, groups = kw.get("stride", 1), kw.get("dilation", 1), kw.get("groups", 1)
+    pads = _explicit_pads(kw.get("padding", 0), ws[2:], dilation)
+    x64, w64 = x.astype(np.float64), w.astype(np.float64)
+    ref = reference.conv2d(x64, w64, b.astype(np.float64), stride, pads, dilation, groups)
+    g = _unit(rng, ref.shape, ref.shape[0] * ref.shape[2] * ref.shape[3])
+    grads = reference.conv2d_backward(x64, w64, g.astype(np.float64), stride, pads, dilation,
+                                      groups)
+    return (x, w, b, g), ref, grads
+
+
+@pytest.mark.parametrize("case", list(ODD))
+@pytest.mark.parametrize("path", PATHS)
+def test_float32_conv2d_on_odd_shapes(case, path, monkeypatch):
+    """Every way, in float32, within PyTorch's float32 tolerance of the float64 loops."""
+    use_path(path, monkeypatch)
+    (x, w, b, g), ref, grads = _odd_conv2d(case)
+    tx, tw, tb = (Tensor(a, requires_grad=True) for a in (x, w, b))
+    out = F.conv2d(tx, tw, tb, **ODD[case][2])
+    assert out.dtype == np.float32
+    tol = dict(rtol=1.3e-6, atol=1e-5)
+    np.testing.assert_allclose(out.numpy(), ref, **tol)
+    out.backward(Tensor(g))
+    for got, want in zip((tx.grad, tw.grad, tb.grad), grads):
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got.numpy(), want, **tol)
+
+
+TRANSPOSED_ODD = ["stride 2", "dilation 2", "groups 2", "1x1", "batch 1", "empty batch",
+                  "wide channels"]
+
+
+@functools.cache
+def _odd_conv_transpose2d(case):
+    (n, c, h, wd), (k, cg, kh, kw), args = ODD[case]
+    groups = args.get("groups", 1)
+    kw_t = dict(stride=args.get("stride", 1), padding=args.get("padding", 0),
+                dilation=args.get("dilation", 1), groups=groups)
+    rng = np.random.default_rng(50 + sorted(ODD).index(case))
+    # conv_transpose2d's weight is (in, out/G, kh, kw): the conv's weight read the other way
+    z, w = _unit(rng, (n, k, h, wd), 1), _unit(rng, (k, cg, kh, kw), k // groups * kh * kw)
+    z64, w64 = z.astype(np.float64), w.astype(np.float64)
+    ref = reference.conv_transpose2d(z64, w64, None, kw_t["stride"], kw_t["padding"], 0, groups,
+                                     kw_t["dilation"])
+    g = _unit(rng, ref.shape, max(ref.shape[0] * ref.shape[2] * ref.shape[3], 1))
+    gz, gw, _ = reference.conv_transpose2d_backward(z64, w64, g.astype(np.float64),
+                                                    kw_t["stride"], kw_t["padding"], 0, groups,
+                                                    kw_t["dilation"])
+    return kw_t, (z, w, g), ref, (gz, gw)
+
+
+@pytest.mark.parametrize("case", TRANSPOSED_ODD)
+@pytest.mark.parametrize("path", PATHS)
+def test_float32_conv_transpose2d_on_odd_shapes(case, path, monkeypatch):
+    use_path(path, monkeypatch)
+    kw_t, (z, w, g), ref, grads = _odd_conv_transpose2d(case)
+    tz, tw = Tensor(z, requires_grad=True), Tensor(w, requires_grad=True)
+    out = F.conv_transpose2d(tz, tw, **kw_t)
+    tol = dict(rtol=1.3e-6, atol=1e-5)
+    np.testing.assert_allclose(out.numpy(), ref, **tol)
+    out.backward(Tensor(g))
+    for got, want in zip((tz.grad, tw.grad), grads):
+        np.testing.assert_allclose(got.numpy(), want, **tol)
+
+
+def test_shifted_way_runs_where_chosen(monkeypatch):
+    """The shifted way computes the forward, the weight gradient and the input gradient of a
+    stride-1 convolution it is chosen for (here: the benchmark's 3×3 shape, smaller batch); with
+    the BLAS missing, the same convolution takes the numpy ways; LeNet-5's stays with im2col."""
+    if not conv.blas.available(np.float32):
+        pytest.skip("no OpenBLAS GEMM found for the shifted way")
+    ran = []
+    for name in ("conv2d_shifted", "conv2d_weight_shifted", "conv_transpose2d_shifted"):
+        fn = getattr(conv, name)
+        monkeypatch.setattr(conv, name, lambda *a, _fn=fn, _name=name, **k: (ran.append(_name),
+                                                                             _fn(*a, **k))[1])
+    rng = np.random.default_rng(0)
+
+    def run(shape, wshape, padding):
+        x = Tensor(_unit(rng, shape, 1), requires_grad=True)
+        w = Tensor(_unit(rng, wshape, np.prod(wshape[1:])), requires_grad=True)
+        F.conv2d(x, w, padding=padding).sum().backward()
+        return x.grad.numpy(), w.grad.numpy()
+
+    big = run((2, 64, 32, 32), (64, 64, 3, 3), 1)
+    assert ran == ["conv2d_shifted", "conv_transpose2d_shifted", "conv2d_weight_shifted"]
+    ran.clear()
+    run((4, 6, 14, 14), (16, 6, 5, 5), 0)  # LeNet-5's conv2
+    assert ran == []
+    monkeypatch.setattr(conv.blas, "available", lambda dtype: False)
+    rng = np.random.default_rng(0)
+    numpy_way = run((2, 64, 32, 32), (64, 64, 3, 3), 1)
+    assert ran == []
+    for a, b in zip(big, numpy_way):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
 def test_conv_transpose_is_the_adjoint_of_conv():

@@ -8,7 +8,10 @@ only for ``padding="same"`` with an even kernel), ``stride``/``dilation`` as ``(
 How the forward works: the padded input is viewed (no copy) as windows ``(N, G, C/G, KH, KW, OH,
 OW)`` with ``as_strided``; the windows are copied once into a contiguous column matrix
 ``cols (N, G, C/G*KH*KW, OH*OW)`` (im2col); the convolution is then one batched GEMM with the
-weight ``(G, K/G, C/G*KH*KW)``.
+weight ``(G, K/G, C/G*KH*KW)``. For stride 1 and enough channels (:func:`shifted`), there is no
+column matrix: one GEMM per kernel offset reads the padded input's planes in place, from that
+offset on, and adds into the output (:func:`conv2d_shifted`; the weight gradient and the adjoint
+work the same way).
 
 The gradient family:
 
@@ -30,7 +33,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tinygrad_cnn import parallel, workspace
+from tinygrad_cnn import blas, parallel, workspace
 from tinygrad_cnn.autograd import Context, Function
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.tensor import Tensor
@@ -231,11 +234,13 @@ def _split(xp: Any) -> Any:
 
 def conv2d_array(x: Any, w: Any, lay: Layout, bias: Any = None) -> tuple[Any, Any]:
     """``conv2d`` on arrays: ``(N, C, H, W), (K, C/G, KH, KW) -> (N, K, OH, OW)``, plus ``bias
-    (K,)`` when given; also returns the column matrix, which the weight gradient reuses. Batch
-    chunks run on all cores."""
-    xp = array_module(x)
+    (K,)`` when given; also returns the column matrix (or, the shifted way, the padded input),
+    which the weight gradient reuses. Batch chunks run on all cores."""
     n, c = x.shape[:2]
     k, g, (oh, ow) = w.shape[0], lay.groups, lay.out_hw
+    if shifted(lay, c // g, k // g, x):
+        return conv2d_shifted(x, w, lay, bias)
+    xp = array_module(x)
     cols = workspace.empty((n, g, c // g * lay.kernel[0] * lay.kernel[1], lay.q), x.dtype, xp)
     wmat = w.reshape(g, k // g, -1)  # (G, K/G, CgKK)
     y = workspace.empty((n, g, k // g, lay.q), x.dtype, xp)
@@ -251,6 +256,173 @@ def conv2d_array(x: Any, w: Any, lay: Layout, bias: Any = None) -> tuple[Any, An
 
     _split(xp)(n, chunk, cols.nbytes)
     return out, cols
+
+
+SHIFTED_MIN_Q = 256  # see shifted()
+SHIFTED_MIN_CHANNELS = 16
+SHIFTED_MIN_WORK = 1 << 18
+
+
+def shifted(lay: Layout, cg: int, kg: int, x: Any) -> bool:
+    """Whether the convolution of layout ``lay`` (``cg`` input and ``kg`` output channels per
+    group), its weight gradient and its adjoint run the shifted way (:func:`conv2d_shifted`):
+    stride 1 with windows that span the padded input exactly, a float dtype whose GEMM
+    :mod:`tinygrad_cnn.blas` can call, and GEMMs big enough for it. Each call multiplies ``(K/G,
+    C/G)`` by ``(C/G, Q)`` (``Q = wide_q(lay)``) and costs ~1.3 µs of Python and ctypes besides;
+    with fewer than ``SHIFTED_MIN_Q`` columns, ``SHIFTED_MIN_CHANNELS`` channels on either side
+    or ``SHIFTED_MIN_WORK`` multiply-adds, im2col's single GEMM per sample won (measured over 23
+    shapes with OpenBLAS's AVX-512 and AVX2 kernels, ``benchmarks/RESULTS.md``): LeNet-5's
+    convolutions stay with im2col; the 3×3 benchmark convolution and wider layers go shifted."""
+    (h, w), ((top, bottom), (left, right)) = lay.in_hw, lay.pads
+    q = wide_q(lay)
+    return (type(x) is np.ndarray and lay.stride == (1, 1)
+            and lay.rows == h + top + bottom and lay.cols == w + left + right
+            and q >= SHIFTED_MIN_Q and min(cg, kg) >= SHIFTED_MIN_CHANNELS
+            and cg * kg * q >= SHIFTED_MIN_WORK and blas.available(x.dtype))
+
+
+def wide_q(lay: Layout) -> int:
+    """Positions of the wide layout: every position of a padded row, up to the last output."""
+    return (lay.out_hw[0] - 1) * lay.cols + lay.out_hw[1]
+
+
+def _as_wide(lay: Layout) -> Layout:
+    return lay._replace(wide=True, q=wide_q(lay))
+
+
+def _offsets(lay: Layout) -> list[int]:
+    """Flat distance in the padded plane of each kernel offset ``(a, b)``, row-major."""
+    (kh, kw), (dh, dw) = lay.kernel, lay.dilation
+    return [a * dh * lay.cols + b * dw for a in range(kh) for b in range(kw)]
+
+
+def _weight_by_offset(w: Any, groups: int) -> Any:
+    """``(K, C/G, KH, KW) -> (KH*KW, G, K/G, C/G)``: one ``(K/G, C/G)`` matrix per offset."""
+    k, cg, kh, kw = w.shape
+    return np.ascontiguousarray(
+        w.reshape(groups, k // groups, cg, kh * kw).transpose(3, 0, 1, 2))
+
+
+def conv2d_shifted(x: Any, w: Any, lay: Layout, bias: Any = None) -> tuple[Any, Any]:
+    """``conv2d`` without a column matrix (stride 1): for every kernel offset ``(a, b)``, one GEMM
+    of that offset's ``(K/G, C/G)`` weights with the padded input's planes read from flat position
+    ``a*dh*cols + b*dw`` on -- the wide layout's column-matrix rows, read in place as a strided
+    operand -- all added into one wide output (BLAS's ``beta = 1``), then cropped to the image.
+
+    Per sample and group: ``KH*KW`` GEMMs ``(K/G, C/G) @ (C/G, Q) -> (K/G, Q)``, ``Q = (OH-1)*cols
+    + OW``. im2col's copy of ``KH*KW`` times the input (75 MB for the 3×3 benchmark convolution)
+    is gone; OpenBLAS packs each operand in cache instead. Returns the output and the padded
+    input, which :func:`conv2d_weight_shifted` reuses."""
+    n, c = x.shape[:2]
+    k, cg, _, _ = w.shape
+    g, kg, (oh, ow), isz = lay.groups, k // lay.groups, lay.out_hw, x.itemsize
+    wide, offsets = _as_wide(lay), _offsets(lay)
+    xpad = _padded(x, lay)  # (N, C, rows, cols), C-contiguous
+    plane = lay.rows * lay.cols
+    wt = _weight_by_offset(w, g)
+    y = workspace.empty((n, k, oh * lay.cols), x.dtype)  # wide output, one padded row per row
+    out = workspace.empty((n, k, oh, ow), x.dtype)
+    gemm, px, pw, py = blas.gemm(x.dtype), xpad.ctypes.data, wt.ctypes.data, y.ctypes.data
+    rm, nt, ld_y = blas.ROW_MAJOR, blas.NO_TRANS, oh * lay.cols
+
+    def chunk(s: int, e: int) -> None:
+        for i in range(s, e):
+            for gi in range(g):
+                dst = py + (i * k + gi * kg) * ld_y * isz
+                src = px + (i * c + gi * cg) * plane * isz
+                for j, off in enumerate(offsets):  # (K/G, C/G) @ (C/G, Q) [+]-> (K/G, Q)
+                    gemm(rm, nt, nt, kg, wide.q, cg, 1.0, pw + (j * g + gi) * kg * cg * isz, cg,
+                         src + off * isz, plane, 1.0 if j else 0.0, dst, ld_y)
+        to_output(y[s:e], wide, out[s:e], bias)
+
+    _split(np)(n, chunk, xpad.nbytes + y.nbytes)
+    return out, xpad
+
+
+def conv2d_weight_shifted(x: Any, g: Any, lay: Layout, xpad: Any = None) -> Any:
+    """The weight gradient the shifted way: for every offset, ``(C/G, Q) @ (Q, K/G)`` -- the
+    shifted planes of the padded input times the output gradient as transposed wide-layout
+    columns -- added up over the batch (``beta = 1``). OpenBLAS runs this order 1.3x faster than
+    ``(K/G, Q) @ (Q, C/G)`` with a transposed operand; the gradient is put in the wide layout
+    (zeros at the extra positions) and transposed per sample by OpenBLAS's ``omatcopy`` (3-5x
+    faster than numpy's transposing copy on the benchmark convolution). Each batch chunk sums
+    into its own buffer; the chunks' sums are added in batch order.
+    ``xpad``: the padded input from :func:`conv2d_shifted`, when the caller kept it."""
+    n, c = x.shape[:2]
+    k, (kh, kw), (oh, ow) = g.shape[1], lay.kernel, lay.out_hw
+    groups, isz = lay.groups, x.itemsize
+    cg, kg = c // groups, k // groups
+    offsets, q = _offsets(lay), wide_q(lay)
+    if xpad is None:
+        xpad = _padded(x, lay)
+    plane = lay.rows * lay.cols
+    gw = workspace.empty((n, k, oh * lay.cols), x.dtype)  # wide: one padded row per output row
+    gt = workspace.empty((n, groups, q, kg), x.dtype)  # its transposed columns
+    gemm, transpose = blas.gemm(x.dtype), blas.omatcopy(x.dtype)
+    px, pgw, pgt = xpad.ctypes.data, gw.ctypes.data, gt.ctypes.data
+    ld_g = gw.shape[2]
+    rm, nt, tr = blas.ROW_MAJOR, blas.NO_TRANS, blas.TRANS
+    partials: dict[int, Any] = {}
+
+    def chunk(s: int, e: int) -> None:
+        grid = gw[s:e].reshape(e - s, k, oh, lay.cols)
+        grid[..., ow:] = 0  # the extra positions must add nothing
+        grid[..., :ow] = g[s:e]
+        acc = np.zeros((kh * kw, groups, cg, kg), dtype=x.dtype)  # (KH*KW, G, C/G, K/G)
+        pa = acc.ctypes.data
+        for i in range(s, e):
+            for gi in range(groups):
+                src_g = pgt + (i * groups + gi) * q * kg * isz
+                # (K/G, Q) -> (Q, K/G)
+                transpose(rm, tr, kg, q, 1.0, pgw + (i * k + gi * kg) * ld_g * isz, ld_g, src_g,
+                          kg)
+                src_x = px + (i * c + gi * cg) * plane * isz
+                for j, off in enumerate(offsets):  # (C/G, Q) @ (Q, K/G) +-> (C/G, K/G)
+                    gemm(rm, nt, nt, cg, kg, q, 1.0, src_x + off * isz, plane, src_g, kg, 1.0,
+                         pa + (j * groups + gi) * kg * cg * isz, kg)
+        partials[s] = acc
+
+    _split(np)(n, chunk, xpad.nbytes + gt.nbytes)
+    dw = partials.pop(0)
+    for start in sorted(partials):
+        dw += partials[start]
+    # (KH*KW, G, C/G, K/G) -> (G, K/G, C/G, KH*KW) -> (K, C/G, KH, KW)
+    return np.ascontiguousarray(dw.transpose(1, 3, 2, 0)).reshape(k, cg, kh, kw)
+
+
+def conv_transpose2d_shifted(z: Any, w: Any, lay: Layout) -> Any:
+    """``conv_transpose2d`` the shifted way (the adjoint of :func:`conv2d_shifted`): for every
+    offset, ``(C/G, K/G) @ (K/G, Q)`` -- the transposed weights times the gradient in the wide
+    layout -- added (``beta = 1``) into the padded input's planes from that offset's flat
+    position on; col2im's scatter-add happens inside the GEMMs. Then the padding is cut off."""
+    n, k = z.shape[:2]
+    _, cg, _, _ = w.shape
+    groups, (h, wd), isz = lay.groups, lay.in_hw, z.itemsize
+    kg, c = k // groups, cg * groups
+    ((top, _), (left, _)) = lay.pads
+    wide, offsets = _as_wide(lay), _offsets(lay)
+    plane = lay.rows * lay.cols
+    gz = from_output(z, wide)  # (N, K, Q) view of a (N, K, OH*cols) buffer
+    ld_z = gz.strides[1] // isz
+    wt = _weight_by_offset(w, groups)
+    full = workspace.empty((n, c, lay.rows, lay.cols), z.dtype)
+    out = workspace.empty((n, c, h, wd), z.dtype)
+    gemm, pz, pw, pf = blas.gemm(z.dtype), gz.ctypes.data, wt.ctypes.data, full.ctypes.data
+    rm, nt, tr = blas.ROW_MAJOR, blas.NO_TRANS, blas.TRANS
+
+    def chunk(s: int, e: int) -> None:
+        full[s:e].fill(0)
+        for i in range(s, e):
+            for gi in range(groups):
+                src = pz + (i * k + gi * kg) * ld_z * isz
+                dst = pf + (i * c + gi * cg) * plane * isz
+                for j, off in enumerate(offsets):  # (C/G, K/G) @ (K/G, Q) +-> (C/G, Q) at off
+                    gemm(rm, tr, nt, cg, wide.q, kg, 1.0, pw + (j * groups + gi) * kg * cg * isz,
+                         cg, src, ld_z, 1.0, dst + off * isz, plane)
+        out[s:e] = full[s:e, :, top:top + h, left:left + wd]
+
+    _split(np)(n, chunk, full.nbytes + gz.nbytes)
+    return out
 
 
 BANDED_MAX_WIDTH = 3  # banded when the padded rows are at most this many kernel widths wide
@@ -364,6 +536,8 @@ def conv_transpose2d_array(z: Any, w: Any, lay: Layout) -> Any:
     where ``lay`` is the layout of the convolution this one is the adjoint of. Three ways: band
     matrices for narrow images (:func:`banded`), a convolution for stride 1
     (:func:`adjoint_as_conv`), else a GEMM and col2im."""
+    if shifted(lay, w.shape[1], w.shape[0] // lay.groups, z):
+        return conv_transpose2d_shifted(z, w, lay)
     if banded(lay):
         return conv_transpose2d_banded(z, w, lay)
     as_conv = adjoint_as_conv(lay)
@@ -405,12 +579,17 @@ def wgrad_reads_transposed(lay: Layout, k: int, cgkk: int) -> bool:
 
 def conv2d_weight_array(x: Any, g: Any, lay: Layout, cols: Any = None) -> Any:
     """The weight gradient on arrays: ``x (N, C, H, W), g (N, K, OH, OW) -> (K, C/G, KH, KW)``;
-    ``cols``: ``x`` as columns when the caller already has them."""
+    ``cols``: what :func:`conv2d_array` returned besides the output (``x`` as columns, or padded
+    for the shifted way), when the caller kept it."""
     xp = array_module(x)
     n, c = x.shape[:2]
     k = g.shape[1]
     groups, (kh, kw) = lay.groups, lay.kernel
     cgkk = c // groups * kh * kw
+    if shifted(lay, c // groups, k // groups, x):
+        # conv2d_shifted kept the padded input, not a column matrix
+        xpad = cols if cols is not None and cols.shape == (n, c, lay.rows, lay.cols) else None
+        return conv2d_weight_shifted(x, g, lay, xpad)
     have_cols = cols is not None
     if not have_cols:
         cols = workspace.empty((n, groups, cgkk, lay.q), x.dtype, xp)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import tinygrad_cnn.nn.functional as F
-from tinygrad_cnn import Tensor, reference
+from tinygrad_cnn import Tensor, gradcheck, gradgradcheck, reference
 from tinygrad_cnn.ops import conv
 
 PATHS = [f"{t}-{w}-{lay}" for t in ("banded", "conv", "col2im")
@@ -227,6 +227,48 @@ def test_float32_conv_transpose2d_on_odd_shapes(case, path, monkeypatch):
     out.backward(Tensor(g))
     for got, want in zip((tz.grad, tw.grad), grads):
         np.testing.assert_allclose(got.numpy(), want, **tol)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_second_derivatives_every_way(path, monkeypatch):
+    """gradcheck and gradgradcheck (float64) of a stride-1 convolution, its transposed twin and
+    the weight-gradient op, computed each way: the VJPs call each other, so a second derivative
+    runs all three ops of the way."""
+    from tinygrad_cnn.ops.conv import Conv2dWeight
+
+    use_path(path, monkeypatch)
+    rng = np.random.default_rng(7)
+
+    def t(*shape):
+        return Tensor(rng.standard_normal(shape), requires_grad=True)
+
+    cases = [
+        (lambda x, w, b: F.conv2d(x, w, b, padding=(1, 0), dilation=(1, 2), groups=2),
+         (t(2, 4, 5, 6), t(4, 2, 3, 2), t(4))),
+        (lambda x, w: F.conv_transpose2d(x, w, padding=1), (t(1, 3, 4, 4), t(3, 2, 3, 3))),
+        (lambda x, g: Conv2dWeight.apply(x, g, kernel_size=(3, 3), padding=((1, 1), (1, 1))),
+         (t(2, 2, 4, 5), t(2, 3, 4, 5))),
+    ]
+    for fn, inputs in cases:
+        assert gradcheck(fn, inputs)
+        assert gradgradcheck(fn, inputs)
+
+
+def test_ops_applied_without_their_defaults_have_a_backward():
+    """Conv2d/ConvTranspose2d/Conv2dWeight applied directly with their keyword defaults left out
+    (a KeyError in backward before)."""
+    from tinygrad_cnn.ops.conv import Conv2d, Conv2dWeight, ConvTranspose2d
+
+    rng = np.random.default_rng(3)
+    x = Tensor(rng.standard_normal((2, 3, 5, 5)), requires_grad=True)
+    w = Tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    g = Tensor(rng.standard_normal((2, 4, 3, 3)), requires_grad=True)
+    for out in (Conv2d.apply(x, w), ConvTranspose2d.apply(g, w),
+                Conv2dWeight.apply(x, g, kernel_size=(3, 3))):
+        x.grad = w.grad = g.grad = None
+        out.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), reference.conv2d_backward(
+        x.numpy(), np.ones((4, 3, 3, 3)), g.numpy(), 1, 0)[0], atol=1e-12)
 
 
 def test_shifted_way_runs_where_chosen(monkeypatch):

@@ -614,6 +614,14 @@ def conv2d_weight_array(x: Any, g: Any, lay: Layout, cols: Any = None) -> Any:
     return xp.ascontiguousarray(dw).reshape(k, c // groups, kh, kw)
 
 
+def _geometry(ctx: Context) -> tuple[Pair, Pads, Pair, int]:
+    """``(stride, padding, dilation, groups)`` the op was applied with, defaults filled in (an op
+    applied directly, not through ``F.conv2d``, may have left them out)."""
+    a = ctx.attrs
+    return (a.get("stride", (1, 1)), a.get("padding", ((0, 0), (0, 0))), a.get("dilation", (1, 1)),
+            a.get("groups", 1))
+
+
 class Conv2d(Function):
     """``y = conv2d(x, w) + b``. Inputs ``(x, w)`` or ``(x, w, b)``."""
 
@@ -634,8 +642,7 @@ class Conv2d(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:
         x, w, cols = ctx.saved_tensors
-        a = ctx.attrs
-        stride, pads, dilation, groups = a["stride"], a["padding"], a["dilation"], a["groups"]
+        stride, pads, dilation, groups = _geometry(ctx)
         nx, nw = ctx.needs_input_grad[:2]
         gx = gw = gb = None
         if nx:
@@ -676,8 +683,7 @@ class ConvTranspose2d(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:
         z, w = ctx.saved_tensors
-        a = ctx.attrs
-        stride, pads, dilation, groups = a["stride"], a["padding"], a["dilation"], a["groups"]
+        stride, pads, dilation, groups = _geometry(ctx)
         gz = gw = gb = None
         if ctx.needs_input_grad[0]:
             gz = Conv2d.apply(g, w, stride=stride, padding=pads, dilation=dilation, groups=groups)
@@ -712,9 +718,8 @@ class Conv2dWeight(Function):
     @staticmethod
     def backward(ctx: Context, gw: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, g = ctx.saved_tensors
-        a = ctx.attrs
-        stride, pads, dilation, groups = a["stride"], a["padding"], a["dilation"], a["groups"]
-        kernel = a["kernel_size"]
+        stride, pads, dilation, groups = _geometry(ctx)
+        kernel = ctx.attrs.get("kernel_size", (1, 1))
         gx = gg = None
         if ctx.needs_input_grad[0]:
             op = _output_padding(ctx.x_hw, ctx.g_hw, kernel, pads, stride, dilation)

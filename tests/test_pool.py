@@ -107,3 +107,24 @@ BAD = [
 def test_bad_pool_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_and_max_pool2d_commute_exactly(dtype):
+    """LeNet5.forward applies relu after max_pool2d: the same values and gradients, bit for bit,
+    as relu first -- with zeros, ties, all-negative windows and NaN in the input."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 2, 8, 6)).astype(dtype)
+    x[0, 0, :2, :2] = 0.0  # a window of zeros
+    x[0, 1, :2, :2] = [[-1.0, -2.0], [-0.5, -3.0]]  # all negative
+    x[1, 0, :2, :2] = [[0.0, -1.0], [0.0, -2.0]]  # maximum 0, tied
+    x[1, 1, 2:4, 2:4] = [[0.7, 0.7], [0.1, 0.7]]  # positive ties
+    x[2, 0, 4:6, 0:2] = [[np.nan, 1.0], [2.0, -1.0]]
+    g = rng.standard_normal((3, 2, 4, 3)).astype(dtype)
+    results = []
+    for relu_first in (True, False):
+        t = Tensor(x, requires_grad=True)
+        y = F.max_pool2d(t.relu(), 2) if relu_first else F.max_pool2d(t, 2).relu()
+        y.backward(Tensor(g))
+        results.append((y.numpy().tobytes(), t.grad.numpy().tobytes()))
+    assert results[0] == results[1]

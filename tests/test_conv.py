@@ -271,6 +271,33 @@ def test_ops_applied_without_their_defaults_have_a_backward():
         x.numpy(), np.ones((4, 3, 3, 3)), g.numpy(), 1, 0)[0], atol=1e-12)
 
 
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("block_bytes", [1, 5000, 10**9])
+def test_forward_without_weight_gradient_in_blocks(path, block_bytes, monkeypatch):
+    """Without a weight gradient to feed (no_grad, or a frozen weight) conv2d makes its column
+    matrix a few samples at a time: the same output for one sample per block, a few, or all."""
+    from tinygrad_cnn import no_grad
+
+    use_path(path, monkeypatch)
+    monkeypatch.setattr(conv, "BLOCK_BYTES", block_bytes)
+    rng = np.random.default_rng(11)
+    x, w, b = rng.standard_normal((7, 4, 9, 8)), rng.standard_normal((6, 2, 3, 2)), \
+        rng.standard_normal(6)
+    for kw in (dict(padding=1, groups=2), dict(stride=2, dilation=(1, 2), groups=2)):
+        ref = reference.conv2d(x, w, b, kw.get("stride", 1), kw["padding"] if "padding" in kw
+                               else 0, kw.get("dilation", 1), 2)
+        with no_grad():
+            out = F.conv2d(Tensor(x), Tensor(w), Tensor(b), **kw)
+        np.testing.assert_allclose(out.numpy(), ref, rtol=0, atol=1e-10)
+        tx = Tensor(x, requires_grad=True)  # the input's gradient only: no column matrix kept
+        y = F.conv2d(tx, Tensor(w), Tensor(b), **kw)
+        np.testing.assert_allclose(y.numpy(), ref, rtol=0, atol=1e-10)
+        y.sum().backward()
+        np.testing.assert_allclose(tx.grad.numpy(), reference.conv2d_backward(
+            x, w, np.ones(ref.shape), kw.get("stride", 1), kw.get("padding", 0),
+            kw.get("dilation", 1), 2)[0], rtol=0, atol=1e-10)
+
+
 def test_shifted_way_runs_where_chosen(monkeypatch):
     """The shifted way computes the forward, the weight gradient and the input gradient of a
     stride-1 convolution it is chosen for (here: the benchmark's 3×3 shape, smaller batch); with

@@ -128,3 +128,24 @@ def test_relu_and_max_pool2d_commute_exactly(dtype):
         y.backward(Tensor(g))
         results.append((y.numpy().tobytes(), t.grad.numpy().tobytes()))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("kernel,stride,padding,dilation,ceil_mode", MAX_GRID,
+                         ids=[f"k{k}-s{s}-p{p}-d{d}-c{int(c)}" for k, s, p, d, c in MAX_GRID])
+def test_max_pool2d_without_grad_gives_the_same_values(kernel, stride, padding, dilation,
+                                                       ceil_mode):
+    """Under no_grad (and for inputs without grad) max_pool2d keeps no indices: the same values
+    as with them (the loops' where the input is finite; NaN is the maximum of its window, as in
+    PyTorch), infinities included."""
+    from tinygrad_cnn import no_grad
+
+    rng = np.random.default_rng(MAX_GRID.index((kernel, stride, padding, dilation, ceil_mode)))
+    x = rng.standard_normal((2, 2, 7, 6))
+    args = (kernel, stride, padding, dilation, ceil_mode)
+    with no_grad():
+        fast = F.max_pool2d(Tensor(x, requires_grad=True), *args)
+    assert fast.grad_fn is None
+    np.testing.assert_array_equal(fast.numpy(), reference.max_pool2d(x, *args)[0])
+    x[0, 0, 1, 1], x[1, 1, 3, 2], x[1, 0, 5, 5] = np.nan, np.inf, -np.inf
+    with_indices = F.max_pool2d(Tensor(x, requires_grad=True), *args)
+    np.testing.assert_array_equal(F.max_pool2d(Tensor(x), *args).numpy(), with_indices.numpy())

@@ -237,6 +237,7 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
     if return_indices and not (is_grad_enabled() and x.requires_grad):
         # no node will be recorded to keep the indices: run the op's forward on a context of ours
         ctx = Context(pool.MaxPool2d, (False,))
+        ctx.want_indices = True
         out = Tensor._make(pool.MaxPool2d.forward(ctx, x.data, **attrs))
     else:
         out = pool.MaxPool2d.apply(x, **attrs)

@@ -245,13 +245,13 @@ def conv2d_array(x: Any, w: Any, lay: Layout, bias: Any = None,
     (LeNet-5's conv1 at batch 1,000: a 78 MB column matrix). Batch chunks run on all cores."""
     n, c = x.shape[:2]
     k, g, (oh, ow) = w.shape[0], lay.groups, lay.out_hw
-    if shifted(lay, c // g, k // g, x):
+    if shifted(lay, c // g, k // g, x, w):
         out, xpad = conv2d_shifted(x, w, lay, bias)
         return out, (xpad if keep_cols else None)
     xp = array_module(x)
     cgkk = c // g * lay.kernel[0] * lay.kernel[1]
     per_sample = g * cgkk * lay.q * x.itemsize
-    block = n if keep_cols or xp is not np else max(1, BLOCK_BYTES // max(per_sample, 1))
+    block = max(n, 1) if keep_cols or xp is not np else max(1, BLOCK_BYTES // max(per_sample, 1))
     cols = workspace.empty((n, g, cgkk, lay.q), x.dtype, xp) if block >= n else None
     wmat = w.reshape(g, k // g, -1)  # (G, K/G, CgKK)
     y = workspace.empty((n, g, k // g, lay.q), x.dtype, xp)
@@ -279,19 +279,21 @@ SHIFTED_MIN_CHANNELS = 16
 SHIFTED_MIN_WORK = 1 << 18
 
 
-def shifted(lay: Layout, cg: int, kg: int, x: Any) -> bool:
+def shifted(lay: Layout, cg: int, kg: int, x: Any, other: Any) -> bool:
     """Whether the convolution of layout ``lay`` (``cg`` input and ``kg`` output channels per
     group), its weight gradient and its adjoint run the shifted way (:func:`conv2d_shifted`):
-    stride 1 with windows that span the padded input exactly, a float dtype whose GEMM
-    :mod:`tinygrad_cnn.blas` can call, and GEMMs big enough for it. Each call multiplies ``(K/G,
-    C/G)`` by ``(C/G, Q)`` (``Q = wide_q(lay)``) and costs ~1.3 µs of Python and ctypes besides;
-    with fewer than ``SHIFTED_MIN_Q`` columns, ``SHIFTED_MIN_CHANNELS`` channels on either side
-    or ``SHIFTED_MIN_WORK`` multiply-adds, im2col's single GEMM per sample won (measured over 23
+    stride 1 with windows that span the padded input exactly, numpy arrays ``x`` and ``other``
+    (the second operand) of one float dtype whose GEMM :mod:`tinygrad_cnn.blas` can call, and
+    GEMMs big enough for it. Each call multiplies ``(K/G, C/G)`` by ``(C/G, Q)`` (``Q =
+    wide_q(lay)``) and costs ~1.3 µs of Python and ctypes besides; with fewer than
+    ``SHIFTED_MIN_Q`` columns, ``SHIFTED_MIN_CHANNELS`` channels on either side or
+    ``SHIFTED_MIN_WORK`` multiply-adds, im2col's single GEMM per sample won (measured over 23
     shapes with OpenBLAS's AVX-512 and AVX2 kernels, ``benchmarks/RESULTS.md``): LeNet-5's
     convolutions stay with im2col; the 3×3 benchmark convolution and wider layers go shifted."""
     (h, w), ((top, bottom), (left, right)) = lay.in_hw, lay.pads
     q = wide_q(lay)
-    return (type(x) is np.ndarray and lay.stride == (1, 1)
+    return (type(x) is np.ndarray and type(other) is np.ndarray and x.dtype == other.dtype
+            and lay.stride == (1, 1)
             and lay.rows == h + top + bottom and lay.cols == w + left + right
             and q >= SHIFTED_MIN_Q and min(cg, kg) >= SHIFTED_MIN_CHANNELS
             and cg * kg * q >= SHIFTED_MIN_WORK and blas.available(x.dtype))
@@ -552,7 +554,7 @@ def conv_transpose2d_array(z: Any, w: Any, lay: Layout) -> Any:
     where ``lay`` is the layout of the convolution this one is the adjoint of. Three ways: band
     matrices for narrow images (:func:`banded`), a convolution for stride 1
     (:func:`adjoint_as_conv`), else a GEMM and col2im."""
-    if shifted(lay, w.shape[1], w.shape[0] // lay.groups, z):
+    if shifted(lay, w.shape[1], w.shape[0] // lay.groups, z, w):
         return conv_transpose2d_shifted(z, w, lay)
     if banded(lay):
         return conv_transpose2d_banded(z, w, lay)
@@ -602,7 +604,7 @@ def conv2d_weight_array(x: Any, g: Any, lay: Layout, cols: Any = None) -> Any:
     k = g.shape[1]
     groups, (kh, kw) = lay.groups, lay.kernel
     cgkk = c // groups * kh * kw
-    if shifted(lay, c // groups, k // groups, x):
+    if shifted(lay, c // groups, k // groups, x, g):
         # conv2d_shifted kept the padded input, not a column matrix
         xpad = cols if cols is not None and cols.shape == (n, c, lay.rows, lay.cols) else None
         return conv2d_weight_shifted(x, g, lay, xpad)

@@ -65,7 +65,9 @@ def blas_info() -> str:
     try:
         from threadpoolctl import threadpool_info
     except ImportError:
-        return "threadpoolctl not installed"
+        from tinygrad_cnn import blas
+
+        return blas.describe()
     parts = []
     for lib in threadpool_info():
         if lib.get("user_api") == "blas":

@@ -92,11 +92,13 @@ def run(impl: str) -> dict[str, float]:
     return results
 
 
-def summarize(ours: dict[str, float], theirs: dict[str, float] | None) -> list[str]:
+def summarize(ours: dict[str, float], theirs: dict[str, float] | None,
+              ranges: dict[str, str] | None = None) -> list[str]:
     peak = ours["numpy float32 GEMM 1024³ (FLOP/s)"]
     lines = [f"numpy float32 GEMM peak (1024³, same run): **{peak / 1e9:.0f} GFLOP/s**", "",
-             "| case | tinygrad_cnn | PyTorch | ratio | ours % of GEMM peak | PyTorch % |",
-             "|---|---:|---:|---:|---:|---:|"]
+             "| case | tinygrad_cnn | PyTorch | ratio | ratio over the pairs | ours % of GEMM peak "
+             "| PyTorch % |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for key, v in ours.items():
         if key.startswith("numpy"):
             continue
@@ -108,7 +110,9 @@ def summarize(ours: dict[str, float], theirs: dict[str, float] | None) -> list[s
                 flops = total if key.endswith("forward+backward") else fwd
                 pct = f"{100 * flops / v / peak:.0f}%"
                 pct_t = f"{100 * flops / t / peak:.0f}%" if t else "—"
-        lines.append(f"| {key} | {fmt_time(v)} | {fmt_time(t)} | {ratio(v, t)} | {pct} | {pct_t} |")
+        spread = ranges.get(key, "—") if ranges else "—"
+        lines.append(f"| {key} | {fmt_time(v)} | {fmt_time(t)} | {ratio(v, t)} | {spread} | {pct} "
+                     f"| {pct_t} |")
     return lines
 
 

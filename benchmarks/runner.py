@@ -41,33 +41,63 @@ def _worker(module: str, impl: str) -> dict[str, Any]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def measure(module: str, pairs: int, with_torch: bool) -> tuple[dict[str, float], dict[str, float] | None]:
+Runs = list[dict[str, float]]
+
+
+def measure(module: str, pairs: int, with_torch: bool) -> tuple[Runs, Runs]:
+    """Each process's results, ours and PyTorch's alternating (``pairs`` of each)."""
     ours_runs, torch_runs = [], []
     for _ in range(pairs):
         ours_runs.append(_worker(module, "ours"))
         if with_torch:
             torch_runs.append(_worker(module, "torch"))
-
-    def median(runs: list[dict[str, float]]) -> dict[str, float]:
-        return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-
-    return median(ours_runs), (median(torch_runs) if torch_runs else None)
+    return ours_runs, torch_runs
 
 
-def table(module: str, ours: dict[str, float], theirs: dict[str, float] | None) -> list[str]:
+def median(runs: Runs) -> dict[str, float] | None:
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0]} if runs else None
+
+
+def spread(ours_runs: Runs, torch_runs: Runs) -> dict[str, str]:
+    """For each case, the range of the per-pair ratios ``ours_i / PyTorch_i`` ("0.95–1.10"), or
+    of our own times without PyTorch."""
+    out = {}
+    for k in ours_runs[0]:
+        if torch_runs:
+            rs = [o[k] / t[k] for o, t in zip(ours_runs, torch_runs) if t.get(k)]
+            out[k] = f"{min(rs):.2f}–{max(rs):.2f}" if rs else "—"
+        else:
+            vs = [o[k] for o in ours_runs]
+            out[k] = f"{fmt_time(min(vs))}–{fmt_time(max(vs))}"
+    return out
+
+
+def table(module: str, ours_runs: Runs, torch_runs: Runs) -> list[str]:
+    ours, theirs = median(ours_runs), median(torch_runs)
+    ranges = spread(ours_runs, torch_runs)
     mod = importlib.import_module(f"benchmarks.{module}")
     if hasattr(mod, "summarize"):
-        return mod.summarize(ours, theirs)
-    lines = ["| case | tinygrad_cnn | PyTorch | ratio |", "|---|---:|---:|---:|"]
+        return mod.summarize(ours, theirs, ranges)
+    lines = ["| case | tinygrad_cnn | PyTorch | ratio | ratio over the pairs |",
+             "|---|---:|---:|---:|---:|"]
     for k, v in ours.items():
         t = theirs.get(k) if theirs else None
         if "MB" in k:  # memory, not time
-            lines.append(f"| {k} | {v:.0f} MB | {f'{t:.0f} MB' if t else '—'} | {ratio(v, t)} |")
+            lines.append(f"| {k} | {v:.0f} MB | {f'{t:.0f} MB' if t else '—'} | {ratio(v, t)} | "
+                         f"{ranges[k]} |")
         elif "loss" in k:  # a sanity check that both trained alike
-            lines.append(f"| {k} (a check, not a speed) | {v:.4f} | {f'{t:.4f}' if t else '—'} | |")
+            lines.append(f"| {k} (a check, not a speed) | {v:.4f} | {f'{t:.4f}' if t else '—'} "
+                         "| | |")
         else:
-            lines.append(f"| {k} | {fmt_time(v)} | {fmt_time(t)} | {ratio(v, t)} |")
+            lines.append(f"| {k} | {fmt_time(v)} | {fmt_time(t)} | {ratio(v, t)} | {ranges[k]} |")
     return lines
+
+
+def load_average() -> str:
+    try:
+        return ", ".join(open("/proc/loadavg").read().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,23 +109,30 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.worker:
         module, impl = args.worker
-        result = importlib.import_module(f"benchmarks.{module}").run(impl)
+        result = machine() if module == "machine" else \
+            importlib.import_module(f"benchmarks.{module}").run(impl)
         print(json.dumps(result))
         return 0
     with_torch = torch_available()
+    load_before = load_average()
+    body = []
+    for module in args.modules:
+        t0 = time.perf_counter()
+        ours_runs, torch_runs = measure(module, args.pairs, with_torch)
+        body += ["", f"## {module}", ""] + table(module, ours_runs, torch_runs)
+        print(f"[{module}: {time.perf_counter() - t0:.0f} s]", file=sys.stderr)
     lines = [f"# tinygrad_cnn benchmarks ({time.strftime('%Y-%m-%d')})", ""]
-    for k, v in machine().items():
+    for k, v in _worker("machine", "").items():  # as the children see it (their BLAS kernels)
         lines.append(f"- {k}: {v}")
     lines.append(f"- method: median over {args.pairs} process pairs (ours in a process without "
                  "torch, PyTorch in its own, alternated) of each process's median of >= 5 timed "
-                 "repeats after warm-up; float32")
+                 "repeats after warm-up; float32; \"ratio over the pairs\": the lowest and highest "
+                 "of the pairs' own ratios")
+    lines.append(f"- load average (1, 5, 15 min) before / after: {load_before} / "
+                 f"{load_average()} (2 cores)")
     if not with_torch:
         lines.append("- PyTorch is not installed: its columns are empty")
-    for module in args.modules:
-        t0 = time.perf_counter()
-        ours, theirs = measure(module, args.pairs, with_torch)
-        lines += ["", f"## {module}", ""] + table(module, ours, theirs)
-        print(f"[{module}: {time.perf_counter() - t0:.0f} s]", file=sys.stderr)
+    lines += body
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:

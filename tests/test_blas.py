@@ -62,3 +62,11 @@ def test_environment_switch_turns_it_off():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_describe_names_the_kernels():
+    text = blas.describe()
+    if blas.available(np.float32):
+        assert "OpenBLAS" in text and "kernels:" in text
+    else:
+        assert "no OpenBLAS" in text

@@ -142,3 +142,27 @@ def omatcopy(dtype: Any) -> Any:
     a blocked transposition, 3-5x faster than numpy's copy of a transposed view once the arrays
     leave the caches. Only after :func:`available`."""
     return _table()[np.dtype(dtype)][1]
+
+
+def describe() -> str:
+    """OpenBLAS's configuration and the kernels it chose for this CPU ("OpenBLAS 0.3.31 ...;
+    kernels: SkylakeX"), or why there is none."""
+    if not _table():
+        return "no OpenBLAS GEMM found (or TINYGRAD_CNN_DIRECT_BLAS=0)"
+    for path in _library_paths():
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        parts = []
+        for what in ("config", "corename"):
+            for name in (f"scipy_openblas_get_{what}64_", f"openblas_get_{what}64_",
+                         f"scipy_openblas_get_{what}", f"openblas_get_{what}"):
+                fn = getattr(lib, name, None)
+                if fn is not None:
+                    fn.restype = ctypes.c_char_p
+                    parts.append(fn().decode(errors="replace").strip())
+                    break
+        if parts:
+            return "; kernels: ".join(parts)
+    return "OpenBLAS (no version information)"

@@ -120,7 +120,9 @@ print(start, status("VmHWM:"), status("VmRSS:"))
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     start, peak, after = map(float, out.stdout.split())
-    assert peak - start > 150  # the sweep did use memory
+    # the sweep did use memory: its activations (up to 37 MB at 220x220); under no_grad the
+    # column matrices are made a block at a time (conv.BLOCK_BYTES), no longer whole
+    assert peak - start > 80
     assert after - start < 150, (start, peak, after)
 
 

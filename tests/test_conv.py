@@ -16,12 +16,17 @@ from tinygrad_cnn.ops import conv
 
 PATHS = [f"{t}-{w}-{lay}" for t in ("banded", "conv", "col2im")
          for w in ("wgrad_cols", "wgrad_t") for lay in ("rows", "wide")]
-PATHS += ["shifted", "shifted-numpy-blas-off"]
+PATHS += ["shifted", "shifted-numpy-blas-off", "channels_last"]
 
 
 def use_path(path, monkeypatch):
     """Force one way of computing convolutions (see :func:`transposed_path`)."""
     monkeypatch.setattr(conv, "SHIFTED_MIN_Q", 10**12)
+    monkeypatch.setattr(conv, "CHANNELS_LAST_MIN_RUN", 10**9)
+    if path == "channels_last":
+        # channels-last columns wherever one group and no width dilation allow them
+        monkeypatch.setattr(conv, "CHANNELS_LAST_MIN_RUN", 0)
+        return
     if path.startswith("shifted"):
         # every stride-1 convolution the shifted way (the others as by default); with the BLAS
         # "not found", the same thresholds must fall back to the numpy ways
@@ -47,9 +52,10 @@ def transposed_path(request, monkeypatch):
     conv_transpose2d (and so of conv2d's input gradient) -- band matrices by rows, a convolution
     of the padded gradient (stride 1 only), or a GEMM and col2im -- each with the two ways the
     weight gradient reads the output gradient (columns, or transposed columns) and the two column
-    layouts (rows; wide wherever stride 1 allows it); and the shifted way (one GEMM per kernel
+    layouts (rows; wide wherever stride 1 allows it); the shifted way (one GEMM per kernel
     offset, no column matrix: forward, weight gradient and adjoint, wherever stride 1 allows it),
-    also with the BLAS it calls missing."""
+    also with the BLAS it calls missing; and channels-last columns (forward and weight gradient,
+    wherever one group and no width dilation allow them)."""
     use_path(request.param, monkeypatch)
     return request.param
 

@@ -75,13 +75,19 @@ class Layout(NamedTuple):
     cols: int
     wide: bool
     q: int
+    channels_last: bool = False
 
 
 WIDE_MAX_BYTES = 32  # see Layout
+CHANNELS_LAST_MIN_RUN = 1.0  # see layout()
 
 
 def layout(in_hw: Pair, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair, groups: int,
-           out_hw: Pair | None = None, itemsize: int = 4) -> Layout:
+           out_hw: Pair | None = None, itemsize: int = 4, channels: int = 0) -> Layout:
+    """The layout of a convolution's column matrix. ``channels`` (the input's, when the caller
+    makes the columns of a forward or a weight gradient) allows the channels-last columns
+    (:func:`conv2d_channels_last`): one group, no dilation along the width, and a window row of
+    ``KW*C`` values longer than an output row of ``OW`` (the rows layout's run)."""
     if out_hw is None:
         out_hw = (out_size(in_hw[0], kernel[0], pads[0], stride[0], dilation[0]),
                   out_size(in_hw[1], kernel[1], pads[1], stride[1], dilation[1]))
@@ -93,7 +99,9 @@ def layout(in_hw: Pair, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair, 
     wide = (stride == (1, 1) and ow * itemsize < WIDE_MAX_BYTES
             and rows == in_hw[0] + sum(pads[0]) and cols == in_hw[1] + sum(pads[1]))
     q = (oh - 1) * cols + ow if wide else oh * ow
-    return Layout(kernel, stride, pads, dilation, groups, in_hw, out_hw, rows, cols, wide, q)
+    last = (not wide and groups == 1 and dilation[1] == 1 and channels > 0
+            and kernel[1] * channels > CHANNELS_LAST_MIN_RUN * ow)
+    return Layout(kernel, stride, pads, dilation, groups, in_hw, out_hw, rows, cols, wide, q, last)
 
 
 def _padded(x: Any, lay: Layout) -> Any:
@@ -248,6 +256,8 @@ def conv2d_array(x: Any, w: Any, lay: Layout, bias: Any = None,
     if shifted(lay, c // g, k // g, x, w):
         out, xpad = conv2d_shifted(x, w, lay, bias)
         return out, (xpad if keep_cols else None)
+    if lay.channels_last:
+        return conv2d_channels_last(x, w, lay, bias, keep_cols)
     xp = array_module(x)
     cgkk = c // g * lay.kernel[0] * lay.kernel[1]
     per_sample = g * cgkk * lay.q * x.itemsize
@@ -272,6 +282,86 @@ def conv2d_array(x: Any, w: Any, lay: Layout, bias: Any = None,
 
     _split(xp)(n, chunk, per_sample * n)
     return out, cols
+
+
+def im2col_channels_last(x: Any, lay: Layout, out: Any) -> Any:
+    """Channels-last columns: ``x (N, C, H, W) -> out (N, OH*OW, KH*KW*C)``, row ``(i, j)`` the
+    window of output pixel ``(i, j)`` in ``(a, b, c)`` order. Through a padded channels-last copy
+    of ``x``, each window row ``(b, c)`` is one run of ``KW*C`` values (LeNet-5's conv2: 30, where
+    the rows layout copies runs of ``OW`` = 10), so numpy's copy loops over a third as many runs."""
+    xp = array_module(x)
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (dh, _), (oh, ow) = lay.kernel, lay.stride, lay.dilation, lay.out_hw
+    (top, _), (left, _) = lay.pads
+    rows, cols = max(lay.rows, top + h), max(lay.cols, left + w)
+    xcl = workspace.empty((n, rows, cols, c), x.dtype, xp)  # (N, H, W, C) in a zero frame
+    if (rows, cols) != (h, w):
+        xcl[:, :top], xcl[:, top + h:], xcl[:, :, :left], xcl[:, :, left + w:] = 0, 0, 0, 0
+    xcl[:, top:top + h, left:left + w] = x.transpose(0, 2, 3, 1)
+    s_n, s_h, s_w, s_c = xcl.strides
+    # (N, OH, OW, KH, KW*C): entry (i, j, a, b*C + c) is xcl[i*sh + a*dh, j*sw + b, c]
+    windows = xp.lib.stride_tricks.as_strided(
+        xcl, shape=(n, oh, ow, kh, kw * c), strides=(s_n, sh * s_h, sw * s_w, dh * s_h, s_c))
+    xp.copyto(out.reshape(n, oh, ow, kh, kw * c), windows)
+    return out
+
+
+def conv2d_channels_last(x: Any, w: Any, lay: Layout, bias: Any = None,
+                         keep_cols: bool = True) -> tuple[Any, Any]:
+    """``conv2d`` with channels-last columns (:func:`im2col_channels_last`): one GEMM ``(n*OH*OW,
+    KH*KW*C) @ (KH*KW*C, K)`` per batch chunk, then the ``(n, OH*OW, K)`` result transposed into
+    the image with the bias added in the same pass. LeNet-5's conv2: 525 -> 383 µs on one core
+    (the im2col 330 -> 125 µs, plus 80 µs of transposes). Returns the output and the columns
+    (``None`` without ``keep_cols``: then made ``BLOCK_BYTES`` at a time)."""
+    xp = array_module(x)
+    n = x.shape[0]
+    k, (oh, ow) = w.shape[0], lay.out_hw
+    q, kkc = oh * ow, w[0].size
+    wt = xp.ascontiguousarray(w.transpose(2, 3, 1, 0)).reshape(kkc, k)  # (KH*KW*C, K)
+    per_sample = q * kkc * x.itemsize
+    block = max(n, 1) if keep_cols or xp is not np else max(1, BLOCK_BYTES // max(per_sample, 1))
+    cols = workspace.empty((n, q, kkc), x.dtype, xp) if block >= n else None
+    y = workspace.empty((n, q, k), x.dtype, xp)
+    out = workspace.empty((n, k, oh, ow), x.dtype, xp)
+
+    def chunk(s: int, e: int) -> None:
+        part = cols if cols is not None else np.empty((block, q, kkc), x.dtype)
+        for b0 in range(s, e, block):
+            b1 = min(b0 + block, e)
+            here = part[b0:b1] if cols is not None else part[:b1 - b0]
+            im2col_channels_last(x[b0:b1], lay, here)
+            # (n*Q, KH*KW*C) @ (KH*KW*C, K) -> (n*Q, K)
+            xp.matmul(here.reshape(-1, kkc), wt, out=y[b0:b1].reshape(-1, k))
+        image = out[s:e].reshape(e - s, k, q)
+        if bias is None:
+            image[...] = y[s:e].transpose(0, 2, 1)
+        else:  # (n, Q, K) -> (n, K, Q), plus the bias
+            xp.add(y[s:e].transpose(0, 2, 1), bias.reshape(1, k, 1), out=image)
+
+    _split(xp)(n, chunk, per_sample * n)
+    return out, cols
+
+
+def conv2d_weight_channels_last(x: Any, g: Any, lay: Layout, cols: Any = None) -> Any:
+    """The weight gradient from channels-last columns: per sample ``(K, OH*OW) @ (OH*OW,
+    KH*KW*C)`` -- the output gradient as it is, no transposing copy -- summed over the batch
+    (LeNet-5's conv2: 219 -> 159 µs on one core)."""
+    xp = array_module(x)
+    n, c = x.shape[:2]
+    k, (kh, kw), (oh, ow) = g.shape[1], lay.kernel, lay.out_hw
+    q, kkc = oh * ow, c * kh * kw
+    if cols is None or cols.shape != (n, q, kkc):
+        cols = workspace.empty((n, q, kkc), x.dtype, xp)
+        _split(xp)(n, lambda s, e: im2col_channels_last(x[s:e], lay, cols[s:e]), cols.nbytes)
+    gq = xp.ascontiguousarray(g).reshape(n, k, q)
+    per_sample = workspace.empty((n, k, kkc), x.dtype, xp)
+
+    def chunk(s: int, e: int) -> None:
+        xp.matmul(gq[s:e], cols[s:e], out=per_sample[s:e])  # (n, K, Q) @ (n, Q, KKC)
+
+    _split(xp)(n, chunk, cols.nbytes)
+    dw = per_sample.sum(axis=0).reshape(k, kh, kw, c)  # (K, KH, KW, C)
+    return xp.ascontiguousarray(dw.transpose(0, 3, 1, 2))
 
 
 SHIFTED_MIN_Q = 256  # see shifted()
@@ -608,6 +698,8 @@ def conv2d_weight_array(x: Any, g: Any, lay: Layout, cols: Any = None) -> Any:
         # conv2d_shifted kept the padded input, not a column matrix
         xpad = cols if cols is not None and cols.shape == (n, c, lay.rows, lay.cols) else None
         return conv2d_weight_shifted(x, g, lay, xpad)
+    if lay.channels_last:
+        return conv2d_weight_channels_last(x, g, lay, cols)
     have_cols = cols is not None
     if not have_cols:
         cols = workspace.empty((n, groups, cgkk, lay.q), x.dtype, xp)
@@ -650,7 +742,7 @@ class Conv2d(Function):
                 padding: Pads = ((0, 0), (0, 0)), dilation: Pair = (1, 1), groups: int = 1) -> Any:
         nx, nw = ctx.needs_input_grad[:2]
         lay = layout(x.shape[2:], w.shape[2:], stride, padding, dilation, groups,
-                     itemsize=x.itemsize)
+                     itemsize=x.itemsize, channels=x.shape[1])
         out, cols = conv2d_array(x, w, lay, bias=b, keep_cols=nw)
         # the weight gradient needs the same column matrix: keep it instead of rebuilding it
         ctx.save_for_backward(x if nw else None, w if nx else None, cols if nw else None)
@@ -730,7 +822,7 @@ class Conv2dWeight(Function):
         ctx.save_for_backward(x if ng else None, g if nx else None)
         ctx.x_hw, ctx.g_hw = x.shape[2:], g.shape[2:]
         lay = layout(x.shape[2:], kernel_size, stride, padding, dilation, groups, g.shape[2:],
-                     x.itemsize)
+                     x.itemsize, channels=x.shape[1])
         return conv2d_weight_array(x, g, lay, _cols)
 
     @staticmethod

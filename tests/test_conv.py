@@ -304,6 +304,34 @@ def test_forward_without_weight_gradient_in_blocks(path, block_bytes, monkeypatc
             kw.get("dilation", 1), 2)[0], rtol=0, atol=1e-10)
 
 
+@pytest.mark.parametrize("path", ["shifted", "channels_last"])
+@pytest.mark.parametrize("groups", [1, 2])
+def test_new_ways_do_not_depend_on_the_thread_count(path, groups, monkeypatch):
+    """Split over 1, 2 or 3 threads (each batch chunk sums its own part of the weight gradient),
+    the results agree to rounding."""
+    from tinygrad_cnn import parallel
+
+    use_path(path, monkeypatch)
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)  # split even these small convolutions
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((7, 4, 12, 11)), requires_grad=True)
+    w = Tensor(rng.standard_normal((6, 4 // groups, 3, 2)), requires_grad=True)
+    results = []
+    before = parallel.threads()
+    try:
+        for n in (1, 2, 3):
+            parallel.set_threads(n)
+            x.grad = w.grad = None
+            y = F.conv2d(x, w, padding=(1, 2), dilation=(2, 1), groups=groups)
+            y.backward(Tensor(np.arange(y.numel(), dtype=np.float64).reshape(y.shape)))
+            results.append((y.numpy(), x.grad.numpy(), w.grad.numpy()))
+    finally:
+        parallel.set_threads(before)
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-9)
+
+
 def test_shifted_way_runs_where_chosen(monkeypatch):
     """The shifted way computes the forward, the weight gradient and the input gradient of a
     stride-1 convolution it is chosen for (here: the benchmark's 3×3 shape, smaller batch); with

@@ -121,7 +121,7 @@ print(start, status("VmHWM:"), status("VmRSS:"))
     assert out.returncode == 0, out.stderr
     start, peak, after = map(float, out.stdout.split())
     # the sweep did use memory: its activations (up to 37 MB at 220x220); under no_grad the
-    # column matrices are made a block at a time (conv.BLOCK_BYTES), no longer whole
+    # column matrices are made a block at a time (conv_arrays.BLOCK_BYTES), no longer whole
     assert peak - start > 80
     assert after - start < 150, (start, peak, after)
 
@@ -150,12 +150,12 @@ def test_run_chunks_propagates_errors():
 def test_conv_results_do_not_depend_on_the_thread_count(monkeypatch, way, stride):
     import tinygrad_cnn.nn.functional as F
     from tinygrad_cnn import Tensor
-    from tinygrad_cnn.ops import conv
+    from tinygrad_cnn.ops import conv_arrays
 
-    monkeypatch.setattr(conv, "BANDED_MAX_WIDTH", 10**9 if way == "banded" else 0)
-    monkeypatch.setattr(conv, "AS_CONV_MAX_WASTE", 10**9 if way == "conv" else 0)
-    monkeypatch.setattr(conv, "WGRAD_T_MIN_CHANNELS", 1)  # the transposed weight gradient
-    monkeypatch.setattr(conv, "WIDE_MAX_BYTES", 10**9)  # stride 1: the wide layout
+    monkeypatch.setattr(conv_arrays, "BANDED_MAX_WIDTH", 10**9 if way == "banded" else 0)
+    monkeypatch.setattr(conv_arrays, "AS_CONV_MAX_WASTE", 10**9 if way == "conv" else 0)
+    monkeypatch.setattr(conv_arrays, "WGRAD_T_MIN_CHANNELS", 1)  # the transposed weight gradient
+    monkeypatch.setattr(conv_arrays, "WIDE_MAX_BYTES", 10**9)  # stride 1: the wide layout
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)  # split even these small convolutions
     rng = np.random.default_rng(0)
     x = Tensor(rng.standard_normal((7, 4, 12, 11)), requires_grad=True)

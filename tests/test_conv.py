@@ -12,7 +12,7 @@ import pytest
 
 import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import Tensor, gradcheck, gradgradcheck, reference
-from tinygrad_cnn.ops import conv
+from tinygrad_cnn.ops import conv_arrays
 
 PATHS = [f"{t}-{w}-{lay}" for t in ("banded", "conv", "col2im")
          for w in ("wgrad_cols", "wgrad_t") for lay in ("rows", "wide")]
@@ -21,29 +21,29 @@ PATHS += ["shifted", "shifted-numpy-blas-off", "channels_last"]
 
 def use_path(path, monkeypatch):
     """Force one way of computing convolutions (see :func:`transposed_path`)."""
-    monkeypatch.setattr(conv, "SHIFTED_MIN_Q", 10**12)
-    monkeypatch.setattr(conv, "CHANNELS_LAST_MIN_RUN", 10**9)
+    monkeypatch.setattr(conv_arrays, "SHIFTED_MIN_Q", 10**12)
+    monkeypatch.setattr(conv_arrays, "CHANNELS_LAST_MIN_RUN", 10**9)
     if path == "channels_last":
         # channels-last columns wherever one group and no width dilation allow them
-        monkeypatch.setattr(conv, "CHANNELS_LAST_MIN_RUN", 0)
+        monkeypatch.setattr(conv_arrays, "CHANNELS_LAST_MIN_RUN", 0)
         return
     if path.startswith("shifted"):
         # every stride-1 convolution the shifted way (the others as by default); with the BLAS
         # "not found", the same thresholds must fall back to the numpy ways
-        monkeypatch.setattr(conv, "SHIFTED_MIN_Q", 0)
-        monkeypatch.setattr(conv, "SHIFTED_MIN_CHANNELS", 0)
-        monkeypatch.setattr(conv, "SHIFTED_MIN_WORK", 0)
+        monkeypatch.setattr(conv_arrays, "SHIFTED_MIN_Q", 0)
+        monkeypatch.setattr(conv_arrays, "SHIFTED_MIN_CHANNELS", 0)
+        monkeypatch.setattr(conv_arrays, "SHIFTED_MIN_WORK", 0)
         if path.endswith("blas-off"):
-            monkeypatch.setattr(conv.blas, "available", lambda dtype: False)
-        elif not conv.blas.available(np.float64):
+            monkeypatch.setattr(conv_arrays.blas, "available", lambda dtype: False)
+        elif not conv_arrays.blas.available(np.float64):
             pytest.skip("no OpenBLAS GEMM found for the shifted way")
         return
     way, wgrad, lay = path.split("-")
-    monkeypatch.setattr(conv, "BANDED_MAX_WIDTH", 10**9 if way == "banded" else 0)
-    monkeypatch.setattr(conv, "AS_CONV_MAX_WASTE", 10**9 if way == "conv" else 0)
-    monkeypatch.setattr(conv, "WGRAD_T_MIN_CHANNELS", 1 if wgrad == "wgrad_t" else 10**9)
-    monkeypatch.setattr(conv, "SMALL_GEMM_MNK", 10**12)
-    monkeypatch.setattr(conv, "WIDE_MAX_BYTES", 10**9 if lay == "wide" else 0)
+    monkeypatch.setattr(conv_arrays, "BANDED_MAX_WIDTH", 10**9 if way == "banded" else 0)
+    monkeypatch.setattr(conv_arrays, "AS_CONV_MAX_WASTE", 10**9 if way == "conv" else 0)
+    monkeypatch.setattr(conv_arrays, "WGRAD_T_MIN_CHANNELS", 1 if wgrad == "wgrad_t" else 10**9)
+    monkeypatch.setattr(conv_arrays, "SMALL_GEMM_MNK", 10**12)
+    monkeypatch.setattr(conv_arrays, "WIDE_MAX_BYTES", 10**9 if lay == "wide" else 0)
 
 
 @pytest.fixture(params=PATHS)
@@ -285,7 +285,7 @@ def test_forward_without_weight_gradient_in_blocks(path, block_bytes, monkeypatc
     from tinygrad_cnn import no_grad
 
     use_path(path, monkeypatch)
-    monkeypatch.setattr(conv, "BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(conv_arrays, "BLOCK_BYTES", block_bytes)
     rng = np.random.default_rng(11)
     x, w, b = rng.standard_normal((7, 4, 9, 8)), rng.standard_normal((6, 2, 3, 2)), \
         rng.standard_normal(6)
@@ -336,12 +336,12 @@ def test_shifted_way_runs_where_chosen(monkeypatch):
     """The shifted way computes the forward, the weight gradient and the input gradient of a
     stride-1 convolution it is chosen for (here: the benchmark's 3×3 shape, smaller batch); with
     the BLAS missing, the same convolution takes the numpy ways; LeNet-5's stays with im2col."""
-    if not conv.blas.available(np.float32):
+    if not conv_arrays.blas.available(np.float32):
         pytest.skip("no OpenBLAS GEMM found for the shifted way")
     ran = []
     for name in ("conv2d_shifted", "conv2d_weight_shifted", "conv_transpose2d_shifted"):
-        fn = getattr(conv, name)
-        monkeypatch.setattr(conv, name, lambda *a, _fn=fn, _name=name, **k: (ran.append(_name),
+        fn = getattr(conv_arrays, name)
+        monkeypatch.setattr(conv_arrays, name, lambda *a, _fn=fn, _name=name, **k: (ran.append(_name),
                                                                              _fn(*a, **k))[1])
     rng = np.random.default_rng(0)
 
@@ -356,7 +356,7 @@ def test_shifted_way_runs_where_chosen(monkeypatch):
     ran.clear()
     run((4, 6, 14, 14), (16, 6, 5, 5), 0)  # LeNet-5's conv2
     assert ran == []
-    monkeypatch.setattr(conv.blas, "available", lambda dtype: False)
+    monkeypatch.setattr(conv_arrays.blas, "available", lambda dtype: False)
     rng = np.random.default_rng(0)
     numpy_way = run((2, 64, 32, 32), (64, 64, 3, 3), 1)
     assert ran == []

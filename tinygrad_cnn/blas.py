@@ -1,7 +1,7 @@
 """Direct calls of the GEMM in the OpenBLAS that numpy loaded, for what ``numpy.matmul`` cannot do.
 
 ``numpy.matmul`` always overwrites its output. A convolution computed as one GEMM per kernel offset
-(``ops/conv.py``, the "shifted" way) must *add* the products of all offsets into one output --
+(``ops/conv_arrays.py``, the "shifted" way) must *add* the products of all offsets into one output --
 BLAS's ``beta = 1`` -- or pay a pass over the output per offset. :func:`gemm` is that call:
 ``C = alpha * op(A) @ op(B) + beta * C`` on raw pointers into numpy buffers, with leading
 dimensions, so its operands may be shifted windows of a larger array. ctypes releases the GIL for

@@ -1,5 +1,5 @@
 """The tutorial's algorithms as plain loops: the oracle for the tests, and a page to read next to the
-fast versions in ``tinygrad_cnn/ops/conv.py`` and ``ops/pool.py``.
+fast versions in ``tinygrad_cnn/ops/conv_arrays.py`` and ``ops/pool.py``.
 
 Nothing here is vectorised beyond one window at a time. Every function takes and returns float64
 numpy arrays in the layout of PyTorch (``x``: ``(N, C, H, W)``; conv weight: ``(out_channels,

@@ -147,10 +147,13 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
         return np.matmul(a, b, out=out)
 
 
-def run_chunks(n: int, fn: Callable[[int, int], None], nbytes: int = MIN_BYTES) -> None:
+def run_chunks(n: int, fn: Callable[[int, int], None], nbytes: int = MIN_BYTES,
+               caller_weight: float = CALLER_WEIGHT) -> None:
     """Run ``fn(start, stop)`` over ``[0, n)`` in contiguous chunks, one per thread; ``nbytes`` is
     how much data the whole job touches (small jobs run in one piece on the calling thread, with
-    OpenBLAS on one thread too, see :func:`matmul`)."""
+    OpenBLAS on one thread too, see :func:`matmul`); ``caller_weight``: the calling thread's
+    share against 1 for each pool thread (1 for jobs of milliseconds per chunk, where a pool
+    thread's late start does not matter)."""
     global _pool
     k = min(_threads, n)
     if k <= 1 or nbytes < MIN_BYTES:
@@ -168,7 +171,7 @@ def run_chunks(n: int, fn: Callable[[int, int], None], nbytes: int = MIN_BYTES) 
     # the calling thread starts at once; a pool thread starts 25-250 µs later on our VMs (an idle
     # virtual CPU halts, and the host must schedule it again), so the caller takes a larger piece
     # (LeNet-5 step -4.6% in an interleaved A/B against equal pieces)
-    cuts = [0] + [round(n * (CALLER_WEIGHT + i) / (CALLER_WEIGHT + k - 1)) for i in range(k)]
+    cuts = [0] + [round(n * (caller_weight + i) / (caller_weight + k - 1)) for i in range(k)]
     bounds = [(s, e) for s, e in itertools.pairwise(cuts) if e > s]
     with one_blas_thread():
         futures = [pool.submit(fn, s, e) for s, e in bounds[1:]]

@@ -103,18 +103,31 @@ def layout(in_hw: Pair, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair, 
     return Layout(kernel, stride, pads, dilation, groups, in_hw, out_hw, rows, cols, wide, q, last)
 
 
-def _padded(x: Any, lay: Layout) -> Any:
-    """``x (N, C, H, W)`` in a zero frame, cut to the ``rows``×``cols`` that windows reach; ``x``
-    itself when that is already it."""
+def _needs_padding(x: Any, lay: Layout) -> bool:
     (top, _), (left, _) = lay.pads
-    n, c, h, w = x.shape
-    if top == 0 and left == 0 and lay.rows == h and lay.cols == w and x.flags.c_contiguous:
-        return x
-    xp = array_module(x)
-    out = workspace.zeros((n, c, lay.rows, lay.cols), x.dtype, xp)
+    h, w = x.shape[2:]
+    return not (top == 0 and left == 0 and lay.rows == h and lay.cols == w
+                and x.flags.c_contiguous)
+
+
+def _pad_into(x: Any, lay: Layout, out: Any) -> None:
+    """``x (n, C, H, W)`` into ``out (n, C, rows, cols)`` in a zero frame, cut to the
+    ``rows``×``cols`` that windows reach."""
+    (top, _), (left, _) = lay.pads
+    h, w = x.shape[2:]
+    out.fill(0)
     hh, ww = min(h, lay.rows - top), min(w, lay.cols - left)
     if hh > 0 and ww > 0:
         out[:, :, top:top + hh, left:left + ww] = x[:, :, :hh, :ww]
+
+
+def _padded(x: Any, lay: Layout) -> Any:
+    """``x (N, C, H, W)`` in a zero frame, cut to the ``rows``×``cols`` that windows reach; ``x``
+    itself when that is already it."""
+    if not _needs_padding(x, lay):
+        return x
+    out = workspace.empty((*x.shape[:2], lay.rows, lay.cols), x.dtype, array_module(x))
+    _pad_into(x, lay, out)
     return out
 
 
@@ -420,7 +433,9 @@ def conv2d_shifted(x: Any, w: Any, lay: Layout, bias: Any = None) -> tuple[Any, 
     k, cg, _, _ = w.shape
     g, kg, (oh, ow), isz = lay.groups, k // lay.groups, lay.out_hw, x.itemsize
     wide, offsets = _as_wide(lay), _offsets(lay)
-    xpad = _padded(x, lay)  # (N, C, rows, cols), C-contiguous
+    pad = _needs_padding(x, lay)
+    # (N, C, rows, cols), C-contiguous; each sample is padded just before its GEMMs, in cache
+    xpad = workspace.empty((n, c, lay.rows, lay.cols), x.dtype) if pad else x
     plane = lay.rows * lay.cols
     wt = _weight_by_offset(w, g)
     y = workspace.empty((n, k, oh * lay.cols), x.dtype)  # wide output, one padded row per row
@@ -430,13 +445,19 @@ def conv2d_shifted(x: Any, w: Any, lay: Layout, bias: Any = None) -> tuple[Any, 
 
     def chunk(s: int, e: int) -> None:
         for i in range(s, e):
+            if pad:
+                _pad_into(x[i:i + 1], lay, xpad[i:i + 1])
+            if bias is not None:  # the GEMMs add onto the bias (a strided add after: +1 ms)
+                y[i] = bias[:, None]
             for gi in range(g):
                 dst = py + (i * k + gi * kg) * ld_y * isz
                 src = px + (i * c + gi * cg) * plane * isz
                 for j, off in enumerate(offsets):  # (K/G, C/G) @ (C/G, Q) [+]-> (K/G, Q)
                     gemm(rm, nt, nt, kg, wide.q, cg, 1.0, pw + (j * g + gi) * kg * cg * isz, cg,
-                         src + off * isz, plane, 1.0 if j else 0.0, dst, ld_y)
-        to_output(y[s:e], wide, out[s:e], bias)
+                         src + off * isz, plane, 1.0 if j or bias is not None else 0.0, dst,
+                         ld_y)
+            # the sample's output while it is in cache, cropped to the image
+            to_output(y[i:i + 1], wide, out[i:i + 1])
 
     _split_evenly(n, chunk, xpad.nbytes + y.nbytes, n * k * cg * len(offsets) * wide.q)
     return out, xpad
@@ -468,12 +489,12 @@ def conv2d_weight_shifted(x: Any, g: Any, lay: Layout, xpad: Any = None) -> Any:
     partials: dict[int, Any] = {}
 
     def chunk(s: int, e: int) -> None:
-        grid = gw[s:e].reshape(e - s, k, oh, lay.cols)
-        grid[..., ow:] = 0  # the extra positions must add nothing
-        grid[..., :ow] = g[s:e]
         acc = np.zeros((kh * kw, groups, cg, kg), dtype=x.dtype)  # (KH*KW, G, C/G, K/G)
         pa = acc.ctypes.data
-        for i in range(s, e):
+        for i in range(s, e):  # one sample at a time, its pieces in cache
+            grid = gw[i].reshape(k, oh, lay.cols)
+            grid[..., ow:] = 0  # the extra positions must add nothing
+            grid[..., :ow] = g[i]
             for gi in range(groups):
                 src_g = pgt + (i * groups + gi) * q * kg * isz
                 # (K/G, Q) -> (Q, K/G)
@@ -505,8 +526,9 @@ def conv_transpose2d_shifted(z: Any, w: Any, lay: Layout) -> Any:
     ((top, _), (left, _)) = lay.pads
     wide, offsets = _as_wide(lay), _offsets(lay)
     plane = lay.rows * lay.cols
-    gz = from_output(z, wide)  # (N, K, Q) view of a (N, K, OH*cols) buffer
-    ld_z = gz.strides[1] // isz
+    oh, ow = lay.out_hw
+    gz = workspace.empty((n, k, oh * lay.cols), z.dtype)  # the gradient in the wide layout
+    ld_z = gz.shape[2]
     wt = _weight_by_offset(w, groups)
     full = workspace.empty((n, c, lay.rows, lay.cols), z.dtype)
     out = workspace.empty((n, c, h, wd), z.dtype)
@@ -514,15 +536,18 @@ def conv_transpose2d_shifted(z: Any, w: Any, lay: Layout) -> Any:
     rm, nt, tr = blas.ROW_MAJOR, blas.NO_TRANS, blas.TRANS
 
     def chunk(s: int, e: int) -> None:
-        full[s:e].fill(0)
-        for i in range(s, e):
+        for i in range(s, e):  # one sample at a time, its pieces in cache
+            grid = gz[i].reshape(k, oh, lay.cols)
+            grid[..., ow:] = 0  # the extra positions must add nothing
+            grid[..., :ow] = z[i]
+            full[i].fill(0)
             for gi in range(groups):
                 src = pz + (i * k + gi * kg) * ld_z * isz
                 dst = pf + (i * c + gi * cg) * plane * isz
                 for j, off in enumerate(offsets):  # (C/G, K/G) @ (K/G, Q) +-> (C/G, Q) at off
                     gemm(rm, tr, nt, cg, wide.q, kg, 1.0, pw + (j * groups + gi) * kg * cg * isz,
                          cg, src, ld_z, 1.0, dst + off * isz, plane)
-        out[s:e] = full[s:e, :, top:top + h, left:left + wd]
+            out[i] = full[i, :, top:top + h, left:left + wd]
 
     _split_evenly(n, chunk, full.nbytes + gz.nbytes, n * k * cg * len(offsets) * wide.q)
     return out

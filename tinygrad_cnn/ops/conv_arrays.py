@@ -142,17 +142,19 @@ def im2col(x: Any, lay: Layout, out: Any) -> Any:
     (kh, kw), (sh, sw), (dh, dw), (oh, ow) = lay.kernel, lay.stride, lay.dilation, lay.out_hw
     xpad = _padded(x, lay)
     s_n, s_c, s_h, s_w = xpad.strides
-    if lay.wide:
+    dst = out.view()  # ``out`` may be a slice of a larger buffer: reshaped without a copy, or
+    if lay.wide:      # an error (assigning .shape never copies)
         # (N, C, KH, KW, Q): row (c, a, b) is the flat padded plane from offset a*dh*cols + b*dw
         windows = xp.lib.stride_tricks.as_strided(
             xpad, shape=(n, c, kh, kw, lay.q), strides=(s_n, s_c, dh * s_h, dw * s_w, s_w))
-        xp.copyto(out.reshape(n, c, kh, kw, lay.q), windows)
+        dst.shape = (n, c, kh, kw, lay.q)
     else:
         # (N, C, KH, KW, OH, OW): entry (a, b, i, j) is xpad[i*sh + a*dh, j*sw + b*dw]
         windows = xp.lib.stride_tricks.as_strided(
             xpad, shape=(n, c, kh, kw, oh, ow),
             strides=(s_n, s_c, dh * s_h, dw * s_w, sh * s_h, sw * s_w))
-        xp.copyto(out.reshape(n, c, kh, kw, oh, ow), windows)
+        dst.shape = (n, c, kh, kw, oh, ow)
+    xp.copyto(dst, windows)
     return out
 
 
@@ -268,24 +270,33 @@ def conv2d_array(x: Any, w: Any, lay: Layout, bias: Any = None,
         return conv2d_channels_last(x, w, lay, bias, keep_cols)
     xp = array_module(x)
     cgkk = c // g * lay.kernel[0] * lay.kernel[1]
-    per_sample = g * cgkk * lay.q * x.itemsize
+    # one group in the rows layout: the bias joins the GEMM as one more weight column, against a
+    # row of ones under the columns (an add over the whole output after it cost LeNet-5's conv1
+    # a tenth of its forward); the weight gradient reads the columns without that row
+    fold = bias is not None and g == 1 and not lay.wide
+    rows = cgkk + fold
+    per_sample = g * rows * lay.q * x.itemsize
     block = max(n, 1) if keep_cols or xp is not np else max(1, BLOCK_BYTES // max(per_sample, 1))
-    cols = workspace.empty((n, g, cgkk, lay.q), x.dtype, xp) if block >= n else None
+    cols = workspace.empty((n, g, rows, lay.q), x.dtype, xp) if block >= n else None
     wmat = w.reshape(g, k // g, -1)  # (G, K/G, CgKK)
+    if fold:  # (1, K, CgKK + 1)
+        wmat = xp.concatenate([wmat, bias.reshape(1, k, 1).astype(w.dtype, copy=False)], axis=2)
     y = workspace.empty((n, g, k // g, lay.q), x.dtype, xp)
     out = y.reshape(n, k, oh, ow) if not lay.wide else workspace.empty((n, k, oh, ow), x.dtype, xp)
 
     def chunk(s: int, e: int) -> None:
-        part = cols if cols is not None else np.empty((block, g, cgkk, lay.q), x.dtype)
+        part = cols if cols is not None else np.empty((block, g, rows, lay.q), x.dtype)
         for b0 in range(s, e, block):
             b1 = min(b0 + block, e)
             here = part[:b1 - b0] if cols is None else part[b0:b1]
-            im2col(x[b0:b1], lay, here)
+            im2col(x[b0:b1], lay, here[:, :, :cgkk])
+            if fold:
+                here[:, :, cgkk] = 1
             # (G, K/G, CgKK) @ (n, G, CgKK, Q) -> (n, G, K/G, Q)
             xp.matmul(wmat, here, out=y[b0:b1])
         if lay.wide:
             to_output(y[s:e].reshape(e - s, k, lay.q), lay, out[s:e], bias)
-        elif bias is not None:
+        elif bias is not None and not fold:
             out[s:e] += bias.reshape(1, k, 1, 1)
 
     _split(xp)(n, chunk, per_sample * n)
@@ -720,6 +731,8 @@ def conv2d_weight_array(x: Any, g: Any, lay: Layout, cols: Any = None) -> Any:
         return conv2d_weight_shifted(x, g, lay, xpad)
     if lay.channels_last:
         return conv2d_weight_channels_last(x, g, lay, cols)
+    if cols is not None and cols.shape[2] == cgkk + 1:
+        cols = cols[:, :, :cgkk]  # the forward's columns with the bias's row of ones under them
     have_cols = cols is not None
     if not have_cols:
         cols = workspace.empty((n, groups, cgkk, lay.q), x.dtype, xp)

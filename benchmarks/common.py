@@ -135,9 +135,8 @@ def torch_lenet5() -> Any:
                 tnn.Linear(84, 10)
 
         def forward(self, x: Any) -> Any:
-            # the same order as ours: relu after the pooling (the same function, less work)
-            x = TF.max_pool2d(self.conv1(x), 2).relu()
-            x = TF.max_pool2d(self.conv2(x), 2).relu().flatten(1)
+            x = TF.max_pool2d(self.conv1(x).relu(), 2)
+            x = TF.max_pool2d(self.conv2(x).relu(), 2).flatten(1)
             return self.fc3(self.fc2(self.fc1(x).relu()).relu())
 
     return LeNet5()

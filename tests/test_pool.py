@@ -111,8 +111,9 @@ def test_bad_pool_input(call, exc, match):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_relu_and_max_pool2d_commute_exactly(dtype):
-    """LeNet5.forward applies relu after max_pool2d: the same values and gradients, bit for bit,
-    as relu first -- with zeros, ties, all-negative windows and NaN in the input."""
+    """relu(max_pool2d(x)) and max_pool2d(relu(x)): the same values and gradients, bit for bit
+    -- with zeros, ties, all-negative windows and NaN in the input (so a model may apply relu on
+    the pooled quarter of the elements)."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((3, 2, 8, 6)).astype(dtype)
     x[0, 0, :2, :2] = 0.0  # a window of zeros

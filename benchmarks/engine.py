@@ -14,7 +14,9 @@ import numpy as np
 
 from benchmarks.common import timeit
 
-SMALL_OPS = ["add", "mul", "relu", "exp", "sum", "matmul", "reshape", "getitem"]
+SMALL_OPS = ["add", "mul", "relu", "exp", "sum", "matmul", "reshape", "getitem",
+             # ops of the breadth issues (14, 15)
+             "mean", "max", "sigmoid", "tanh", "softmax", "log_softmax", "where", "cat", "gather"]
 
 
 def _chain(lib: Any, n: int) -> tuple[float, float]:
@@ -40,6 +42,7 @@ class _Ours:
         import tinygrad_cnn as tg
 
         self.tg = tg
+        self.mod = tg
 
     def make(self, arr: np.ndarray, requires_grad: bool = False) -> Any:
         return self.tg.Tensor(arr, requires_grad=requires_grad)
@@ -50,6 +53,7 @@ class _Torch:
         import torch
 
         self.torch = torch
+        self.mod = torch
 
     def make(self, arr: np.ndarray, requires_grad: bool = False) -> Any:
         return self.torch.tensor(arr, requires_grad=requires_grad)
@@ -59,6 +63,8 @@ def _small_op(lib: Any, op: str) -> float:
     rng = np.random.default_rng(0)
     a = lib.make(rng.standard_normal((16, 16)).astype(np.float32), True)
     b = lib.make(rng.standard_normal((16, 16)).astype(np.float32), True)
+    positive = lib.make(rng.standard_normal((16, 16)) > 0)
+    index = lib.make(rng.integers(0, 16, (16, 8)))
     f = {
         "add": lambda: a + b,
         "mul": lambda: a * b,
@@ -68,6 +74,15 @@ def _small_op(lib: Any, op: str) -> float:
         "matmul": lambda: a @ b,
         "reshape": lambda: a.reshape(256),
         "getitem": lambda: a[2:10],
+        "mean": lambda: a.mean(),
+        "max": lambda: a.max(),
+        "sigmoid": lambda: a.sigmoid(),
+        "tanh": lambda: a.tanh(),
+        "softmax": lambda: a.softmax(-1),
+        "log_softmax": lambda: a.log_softmax(-1),
+        "where": lambda: lib.mod.where(positive, a, b),
+        "cat": lambda: lib.mod.cat([a, b]),
+        "gather": lambda: a.gather(1, index),
     }[op]
     out = f()
     g = lib.make(np.ones(out.shape, dtype=np.float32))

@@ -332,6 +332,24 @@ def _matmul_vec(rng):
     return (lambda a, b: (a @ b) * (b @ b)), (t(rng, 3, 4), t(rng, 4))
 
 
+def _matmul_flags(ta: bool, tb: bool) -> Make:
+    """The op with its transpose flags (what the VJPs of matmul and linear use): op(a) @ op(b)
+    on batched operands shaped so that only the flagged reading fits."""
+
+    def make(rng):
+        from tinygrad_cnn.ops.linalg import MatMul
+
+        a = t(rng, 2, 4, 3) if ta else t(rng, 2, 3, 4)
+        b = t(rng, 2, 5, 4) if tb else t(rng, 2, 4, 5)
+        return (lambda a, b: MatMul.apply(a, b, transpose_a=ta, transpose_b=tb)), (a, b)
+
+    return make
+
+
+for _ta, _tb in ((True, False), (False, True), (True, True)):
+    case("matmul", f"transpose_a={_ta}_transpose_b={_tb}")(_matmul_flags(_ta, _tb))
+
+
 # ------------------------------------------------------------------------- convolution
 @case("conv2d", "stride_pad_bias")
 def _conv2d(rng):

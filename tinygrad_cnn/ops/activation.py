@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.autograd import Context, Function, _state
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.ops._special import SQRT1_2, ndtr
 from tinygrad_cnn.ops.elementwise import keep
@@ -120,6 +120,9 @@ class Softmax(Function):
     def backward(ctx: Context, g: Tensor) -> Tensor:
         # J^T g = y * (g - <g, y>) along dim
         (out,) = ctx.saved_tensors
+        if not _state.grad_enabled:  # first order: the same expression on arrays, no nodes
+            y, gd = out.data, g.data
+            return Tensor._make(y * (gd - (gd * y).sum(ctx.dim, keepdims=True)))
         return out * (g - (g * out).sum(ctx.dim, keepdim=True))
 
 
@@ -137,6 +140,9 @@ class LogSoftmax(Function):
     def backward(ctx: Context, g: Tensor) -> Tensor:
         # J^T g = g - softmax * sum(g) along dim; softmax = exp(log_softmax)
         (out,) = ctx.saved_tensors
+        if not _state.grad_enabled:  # first order: the same expression on arrays, no nodes
+            gd = g.data
+            return Tensor._make(gd - array_module(gd).exp(out.data) * gd.sum(ctx.dim, keepdims=True))
         return g - out.exp() * g.sum(ctx.dim, keepdim=True)
 
 

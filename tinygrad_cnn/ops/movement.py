@@ -211,11 +211,17 @@ class Stack(Function):
                      for i, need in enumerate(ctx.needs_input_grad))
 
 
+def _dim_last(a: Any, dim: int) -> Any:
+    """``a`` with ``dim`` moved last (``moveaxis``, whose argument checks cost more than the move
+    on small arrays, only where ``dim`` is not last already)."""
+    return a if dim == a.ndim - 1 else array_module(a).moveaxis(a, dim, -1)
+
+
 def _row_offsets(index: Any, dim: int, size: int) -> Any:
     """Flat positions, in an array whose ``dim`` has ``size`` entries, of ``index`` along ``dim``
     (all other coordinates taken from the index's own position)."""
     xp = array_module(index)
-    moved = xp.moveaxis(index, dim, -1)  # (..., M)
+    moved = _dim_last(index, dim)  # (..., M)
     rows = xp.arange(math.prod(moved.shape[:-1])).reshape(moved.shape[:-1] + (1,))
     return moved + rows * size, moved.shape
 
@@ -252,12 +258,12 @@ class ScatterAdd(Function):
         ctx.index, ctx.dim = index, dim
         flat, moved_shape = _row_offsets(index, dim, size)  # positions in the flattened output
         moved = xp.zeros(moved_shape[:-1] + (size,), dtype=g.dtype)  # (..., size), dim moved last
-        values = xp.moveaxis(g, dim, -1).reshape(-1)
+        values = _dim_last(g, dim).reshape(-1)
         if unique:
             moved.reshape(-1)[flat.reshape(-1)] = values
         else:
             add_at(moved.reshape(-1), flat.reshape(-1), values)
-        return xp.ascontiguousarray(xp.moveaxis(moved, -1, dim))
+        return moved if dim == moved.ndim - 1 else xp.ascontiguousarray(xp.moveaxis(moved, -1, dim))
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:

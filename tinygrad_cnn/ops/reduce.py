@@ -26,7 +26,11 @@ def _kept_shape(shape: tuple[int, ...], dim: tuple[int, ...] | None) -> tuple[in
 
 
 def _spread(g: Tensor, shape: tuple[int, ...], dim: tuple[int, ...] | None) -> Tensor:
-    """The gradient of a reduction, spread back over the input's shape."""
+    """The gradient of a reduction, spread back over the input's shape. Where only leading dims
+    were reduced away (a full sum, a batch sum), ``expand`` adds them back by itself: one node
+    instead of two on the hot path of every loss."""
+    if dim is None or (dim == tuple(range(len(dim))) and g.ndim == len(shape) - len(dim)):
+        return g.expand(shape)
     return g.reshape(_kept_shape(shape, dim)).expand(shape)
 
 
@@ -58,6 +62,10 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
+        if not _state.grad_enabled:  # first order: one broadcast array, no nodes
+            gd = g.data / ctx.count
+            return Tensor._make(array_module(gd).broadcast_to(
+                gd.reshape(_kept_shape(ctx.shape, ctx.dim)), ctx.shape))
         return _spread(g / ctx.count, ctx.shape, ctx.dim)
 
 

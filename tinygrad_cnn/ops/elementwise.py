@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.autograd import Context, Function, _state
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.tensor import Tensor, where
 
@@ -283,13 +283,19 @@ def _and_mask(x: Any, condition: Any) -> Any:
 
 
 def keep(g: Tensor, mask: Any) -> Tensor:
-    """``g`` where ``mask`` holds, exactly 0 elsewhere (a where, so differentiable again)."""
-    xp = array_module(g.data)
-    key = (xp, g.data.dtype)
+    """``g`` where ``mask`` holds, exactly 0 elsewhere (a where, so differentiable again; in a
+    first-order backward, where no graph is built, the same selection on the arrays alone)."""
+    gd = g.data
+    xp = array_module(gd)
+    key = (xp, gd.dtype)
     zero = _ZEROS.get(key)
     if zero is None:  # one 0-d zero per device and dtype, never written (not user-visible)
-        zero = _ZEROS[key] = Tensor._make(xp.zeros((), dtype=g.data.dtype))
-    return Where.apply(g, zero, condition=mask)
+        zero = _ZEROS[key] = Tensor._make(xp.zeros((), dtype=gd.dtype))
+    if _state.grad_enabled:
+        return Where.apply(g, zero, condition=mask)
+    if _selects_against_zero(gd, zero.data, mask):
+        return Tensor._make(_and_mask(gd, mask))
+    return Tensor._make(xp.where(mask, gd, zero.data))
 
 
 _ZEROS: dict[Any, Tensor] = {}

@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+from thread_counts import assert_same_on_1_2_3_threads
 
 from tinygrad_cnn import backend, parallel, workspace
 
@@ -148,7 +149,6 @@ def test_run_chunks_propagates_errors():
 @pytest.mark.parametrize("way", ["col2im", "banded", "conv"])
 @pytest.mark.parametrize("stride", [(1, 2), 1], ids=["rows", "wide"])
 def test_conv_results_do_not_depend_on_the_thread_count(monkeypatch, way, stride):
-    import tinygrad_cnn.nn.functional as F
     from tinygrad_cnn import Tensor
     from tinygrad_cnn.ops import conv_arrays
 
@@ -160,20 +160,8 @@ def test_conv_results_do_not_depend_on_the_thread_count(monkeypatch, way, stride
     rng = np.random.default_rng(0)
     x = Tensor(rng.standard_normal((7, 4, 12, 11)), requires_grad=True)
     w = Tensor(rng.standard_normal((6, 2, 3, 2)), requires_grad=True)
-    results = []
-    before = parallel.threads()
-    try:
-        for n in (1, 2, 3):
-            parallel.set_threads(n)
-            x.grad = w.grad = None
-            y = F.conv2d(x, w, padding=(1, 2), stride=stride, dilation=(2, 1), groups=2)
-            y.backward(Tensor(np.arange(y.numel(), dtype=np.float64).reshape(y.shape)))
-            results.append((y.numpy(), x.grad.numpy(), w.grad.numpy()))
-    finally:
-        parallel.set_threads(before)
-    for other in results[1:]:
-        for a, b in zip(results[0], other):
-            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-9)
+    assert_same_on_1_2_3_threads(x, w, padding=(1, 2), stride=stride, dilation=(2, 1),
+                                 groups=2)
 
 
 def _blas_or_skip():

@@ -463,3 +463,30 @@ BAD = [
 def test_bad_conv_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("where", ["input", "weight", "output_grad"])
+def test_an_inf_gives_pytorch_nans_every_way(path, where, monkeypatch):
+    """An inf in the input, the weight or the output gradient: every way gives PyTorch's values
+    and NaNs. The shifted way, the wide layout, the band matrices and the adjoint computed as a
+    convolution multiply zeros that stand for no output (wrapped columns, padding, the band's
+    zeros) by the other operand; 0 * inf made NaNs the true sums do not have."""
+    torch = pytest.importorskip("torch")
+    use_path(path, monkeypatch)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 4, 9, 7))
+    w = rng.standard_normal((5, 4, 3, 3))
+    g = rng.standard_normal((2, 5, 9, 7))
+    {"input": x, "weight": w, "output_grad": g}[where][0, 1, 1, 0] = np.inf
+    tx, tw = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
+    F.conv2d(tx, tw, padding=1).backward(Tensor(g))
+    px, pw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    torch.nn.functional.conv2d(px, pw, padding=1).backward(torch.tensor(g))
+    for ours, theirs in ((tx.grad, px.grad), (tw.grad, pw.grad)):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10, atol=1e-10)
+    # the transposed convolution's forward is the same adjoint
+    ours = F.conv_transpose2d(Tensor(g), Tensor(w), padding=1).numpy()
+    theirs = torch.nn.functional.conv_transpose2d(torch.tensor(g), torch.tensor(w), padding=1)
+    np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10, atol=1e-10)

@@ -675,13 +675,20 @@ def conv_transpose2d_array(z: Any, w: Any, lay: Layout) -> Any:
     where ``lay`` is the layout of the convolution this one is the adjoint of. Three ways: band
     matrices for narrow images (:func:`banded`), a convolution for stride 1
     (:func:`adjoint_as_conv`), else a GEMM and col2im."""
-    if shifted(lay, w.shape[1], w.shape[0] // lay.groups, z, w):
+    # The shifted way, the convolution and the wide layout multiply the weight by zeros that
+    # stand for no output (wrapped columns, padding), the band matrix multiplies zeros by the
+    # gradient: an inf there would make a NaN that the true sum does not have (0 * inf), so with
+    # non-finite operands only the exact ways run
+    finite_w = _finite(w)
+    if finite_w and shifted(lay, w.shape[1], w.shape[0] // lay.groups, z, w):
         return conv_transpose2d_shifted(z, w, lay)
-    if banded(lay):
+    if banded(lay) and _finite(z):
         return conv_transpose2d_banded(z, w, lay)
-    as_conv = adjoint_as_conv(lay)
+    as_conv = adjoint_as_conv(lay) if finite_w else None
     if as_conv is not None:
         return conv_transpose2d_as_conv(z, w, as_conv)
+    if lay.wide and not finite_w:
+        lay = _rows(lay)
     xp = array_module(z)
     n, k = z.shape[:2]
     _, cg, kh, kw = w.shape
@@ -720,15 +727,42 @@ def conv2d_weight_array(x: Any, g: Any, lay: Layout, cols: Any = None) -> Any:
     """The weight gradient on arrays: ``x (N, C, H, W), g (N, K, OH, OW) -> (K, C/G, KH, KW)``;
     ``cols``: what :func:`conv2d_array` returned besides the output (``x`` as columns, or padded
     for the shifted way), when the caller kept it."""
+    n, c = x.shape[:2]
+    k = g.shape[1]
+    if shifted(lay, c // lay.groups, k // lay.groups, x, g):
+        # conv2d_shifted kept the padded input, not a column matrix
+        xpad = cols if cols is not None and cols.shape == (n, c, lay.rows, lay.cols) else None
+        dw = conv2d_weight_shifted(x, g, lay, xpad)
+    elif lay.wide:
+        dw = _weight_by_columns(x, g, lay, cols)
+    else:
+        return _weight_by_columns(x, g, lay, cols)
+    # the shifted way and the wide layout multiply the input by zeros that stand for no output
+    # (wrapped columns): an inf in the input makes a NaN the true sum does not have (0 * inf);
+    # then the rows layout computes it again, exactly
+    return dw if _finite(dw) else _weight_by_columns(x, g, _rows(lay), None)
+
+
+def _finite(a: Any) -> bool:
+    """Whether every element of ``a`` is finite, by its sum: one fast pass, never finite when an
+    element is inf or NaN (a sum that overflows only sends the caller to its exact way)."""
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, an overflowing sum
+        return bool(array_module(a).isfinite(a.sum()))
+
+
+def _rows(lay: Layout) -> Layout:
+    """``lay`` in the rows layout (no wrapped columns)."""
+    return lay._replace(wide=False, q=lay.out_hw[0] * lay.out_hw[1])
+
+
+def _weight_by_columns(x: Any, g: Any, lay: Layout, cols: Any) -> Any:
+    """The weight gradient by column matrices (im2col or channels-last): :func:`conv2d_weight_array`
+    for all but the shifted way."""
     xp = array_module(x)
     n, c = x.shape[:2]
     k = g.shape[1]
     groups, (kh, kw) = lay.groups, lay.kernel
     cgkk = c // groups * kh * kw
-    if shifted(lay, c // groups, k // groups, x, g):
-        # conv2d_shifted kept the padded input, not a column matrix
-        xpad = cols if cols is not None and cols.shape == (n, c, lay.rows, lay.cols) else None
-        return conv2d_weight_shifted(x, g, lay, xpad)
     if lay.channels_last:
         return conv2d_weight_channels_last(x, g, lay, cols)
     if cols is not None and cols.shape[2] == cgkk + 1:

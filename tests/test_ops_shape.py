@@ -517,3 +517,28 @@ def test_every_shape_spec_applies_its_op(name, spec, data):
     ops = {node.fn.name for node in _collect([out.grad_fn])} if out.grad_fn else set()
     assert name in ops or ops <= {"clone"} or not spec.grad, (
         f"spec {name}/{spec.id} does not apply {name} (it applies {sorted(ops)})")
+
+
+def test_gather_with_an_index_smaller_than_the_input_reads_the_leading_block():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal((4, 5, 3))
+    idx = np.array([[[0, 2], [1, 4]], [[3, 3], [0, 1]]])  # (2, 2, 2): smaller in dims 0 and 2
+    a = Tensor(x, requires_grad=True)
+    out = a.gather(1, idx)
+    out.backward(Tensor(np.arange(8.0).reshape(2, 2, 2)))
+    ta = torch.tensor(x, requires_grad=True)
+    tout = ta.gather(1, torch.tensor(idx))
+    tout.backward(torch.arange(8.0, dtype=torch.float64).reshape(2, 2, 2))
+    np.testing.assert_array_equal(out.numpy(), tout.detach().numpy())
+    np.testing.assert_array_equal(a.grad.numpy(), ta.grad.numpy())
+    with pytest.raises(ValueError, match="gather: index shape"):
+        a.gather(1, np.zeros((5, 1, 1), dtype=np.int64))
+
+
+def test_t_is_pytorchs():
+    torch = pytest.importorskip("torch")
+    for shape in [(), (3,), (2, 3)]:
+        x = np.arange(float(np.prod(shape))).reshape(shape)
+        np.testing.assert_array_equal(Tensor(x).t().numpy(), torch.tensor(x).t().numpy())
+    with pytest.raises(ValueError, match="t: expects"):
+        Tensor(np.ones((2, 2, 2))).t()

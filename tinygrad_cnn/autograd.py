@@ -877,7 +877,7 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
             if ctx.retained is not None:
                 t = ctx.retained()
                 if t is not None and t.grad_fn is ctx:
-                    t._grad = g if t._grad is None else t._grad + g
+                    t._grad = _own_copy(g, create_graph) if t._grad is None else t._grad + g
             if id(ctx) in capture:
                 for i in capture[id(ctx)]:
                     captured[i] = g
@@ -926,7 +926,9 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                     captured[i] = g
             elif inputs is None:
                 _accumulate_leaf(leaf, g, create_graph)
-    return captured
+    # what grad() returns, the user may write into (PyTorch's are never read-only broadcasts)
+    return [g if g is None or getattr(g.data.flags, "writeable", True) else _own_copy(g, create_graph)
+            for g in captured]
 
 
 def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
@@ -934,7 +936,7 @@ def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
     ``x.grad`` stays current), out of place when the sum must itself be differentiable."""
     cur = leaf._grad
     if cur is None:
-        leaf._grad = g if create_graph else _TensorCls._make(g.data.copy())
+        leaf._grad = _own_copy(g, create_graph)
         return
     a, b = cur.data, g.data
     if not (create_graph or cur._requires_grad) and a.shape == b.shape and a.dtype == b.dtype:
@@ -946,6 +948,13 @@ def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
             cur._version_counter[0] += 1
             return
     leaf._grad = cur + g if create_graph else _TensorCls._make(array_module(a).asarray(a + b))
+
+
+def _own_copy(g: Tensor, create_graph: bool) -> Tensor:
+    """A copy of ``g`` for a ``.grad`` of its own: the same gradient object may reach two leaves
+    (``x + y``) or be a read-only broadcast (a sum's); with ``create_graph`` a differentiable
+    clone (as PyTorch's AccumulateGrad clones)."""
+    return g.clone() if create_graph else _TensorCls._make(g.data.copy())
 
 
 def _run_hooks(hooks: list[Any], g: Tensor, where: str) -> Tensor:

@@ -667,11 +667,13 @@ class Tensor:
 
     # ---------------------------------------------------------------- reductions
     def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
-        return _ops.reduce.Sum.apply(self, dim=_dims(dim, self.ndim, "sum"), keepdim=keepdim)
+        """``dim=()`` (or ``[]``) sums over every dim, as ``None`` does (PyTorch's rule)."""
+        dims = None if _all_dims(dim) else _dims(dim, self.ndim, "sum")
+        return _ops.reduce.Sum.apply(self, dim=dims, keepdim=keepdim)
 
     def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
-        return _ops.reduce.Mean.apply(_floating(self), dim=_dims(dim, self.ndim, "mean"),
-                                      keepdim=keepdim)
+        dims = None if _all_dims(dim) else _dims(dim, self.ndim, "mean")
+        return _ops.reduce.Mean.apply(_floating(self), dim=dims, keepdim=keepdim)
 
     def max(self, dim: Any = None, keepdim: bool = False) -> Any:
         """PyTorch's three forms: ``max()`` the largest value (tied maxima share the gradient
@@ -752,6 +754,14 @@ class Tensor:
         order[a], order[b] = order[b], order[a]
         return self.permute(*order)
 
+    def t(self) -> Tensor:
+        """The matrix transpose of a tensor of at most 2 dims (0-d and 1-d come back as they are),
+        as PyTorch's ``t()``."""
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor of at most 2 dims, got shape {self.shape}; use "
+                             "transpose(-2, -1) for batches of matrices")
+        return self if self.ndim < 2 else self.transpose(0, 1)
+
     @property
     def T(self) -> Tensor:  # noqa: N802
         """The dimensions reversed (the matrix transpose for 2-D)."""
@@ -809,7 +819,14 @@ class Tensor:
                              f"(shapes {tuple(idx.shape)} and {self.shape}); they must match")
         if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= self.shape[d]):
             raise IndexError(f"gather: index out of range for dim {d} of size {self.shape[d]}")
-        return _ops.movement.Gather.apply(self, index=idx, dim=d)
+        src = self
+        if any(i != d and s != t for i, (s, t) in enumerate(zip(idx.shape, self.shape))):
+            if any(i != d and s > t for i, (s, t) in enumerate(zip(idx.shape, self.shape))):
+                raise ValueError(f"gather: index shape {tuple(idx.shape)} is larger than the input "
+                                 f"shape {self.shape} in a dimension other than {d}")
+            # PyTorch reads the leading block of the other dims that the index covers
+            src = self[tuple(slice(None) if i == d else slice(0, s) for i, s in enumerate(idx.shape))]
+        return _ops.movement.Gather.apply(src, index=idx, dim=d)
 
     def pad(self, pad: Sequence[int], value: float = 0.0) -> Tensor:
         """PyTorch's ``F.pad`` order: ``(left, right, top, bottom, ...)`` from the last dim."""

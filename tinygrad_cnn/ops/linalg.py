@@ -86,8 +86,9 @@ class Linear(Function):
         gx = g.matmul(w) if needs[0] else None  # (..., out) @ (out, in); batch dims broadcast
         gw = gb = None
         if needs[1]:
-            g2 = g.reshape(-1, g.shape[-1])  # (B, out)
-            gw = _mm(g2, x.reshape(-1, x.shape[-1]), True, False)  # (out, B) @ (B, in)
+            rows = math.prod(g.shape[:-1])  # B (not -1: an empty feature dim is fine)
+            g2 = g.reshape(rows, g.shape[-1])  # (B, out)
+            gw = _mm(g2, x.reshape(rows, x.shape[-1]), True, False)  # (out, B) @ (B, in)
         if len(needs) > 2 and needs[2]:
             gb = g.sum(tuple(range(g.ndim - 1))) if g.ndim > 1 else g
         return (gx, gw, gb) if len(needs) > 2 else (gx, gw)

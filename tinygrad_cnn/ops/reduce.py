@@ -62,11 +62,24 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
+        count = ctx.count
         if not _state.grad_enabled:  # first order: one broadcast array, no nodes
-            gd = g.data / ctx.count
+            gd = g.data
+            gd = (gd.astype(np.float32) / count).astype(gd.dtype) if _narrow(gd, count) else \
+                gd / count
             return Tensor._make(array_module(gd).broadcast_to(
                 gd.reshape(_kept_shape(ctx.shape, ctx.dim)), ctx.shape))
-        return _spread(g / ctx.count, ctx.shape, ctx.dim)
+        # spread first, then divide (PyTorch's order: over an empty dim the division has no
+        # elements, and the second derivative is 0, not 0 * inf)
+        g = _spread(g, ctx.shape, ctx.dim)
+        return (g.float() / count).to(g.dtype) if _narrow(g.data, count) else g / count
+
+
+def _narrow(g: Any, count: int) -> bool:
+    """Whether dividing ``g`` by ``count`` must go through float32, as PyTorch does (its
+    "opmath", rounding once): float16 holds integers exactly only up to 2048, and a count past
+    65504 becomes inf (a mean over 70,000 elements had a zero gradient)."""
+    return g.dtype.itemsize < 4 and g.dtype.kind == "f" and count > 2048
 
 
 def _extreme(ctx: Context, x: Any, dim: tuple[int, ...] | None, keepdim: bool, out: Any) -> Any:

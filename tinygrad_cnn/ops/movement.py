@@ -237,7 +237,9 @@ class Gather(Function):
             # case is needed here, and anything else would be silently different.
             raise ValueError(f"gather: index shape {tuple(index.shape)} must match the input shape "
                              f"{tuple(x.shape)} in every dimension but {dim}")
-        return array_module(x).take_along_axis(x, index, axis=dim)
+        if dim == x.ndim - 1 and x.flags.c_contiguous:  # flat positions: numpy's
+            return x.reshape(-1)[_row_offsets(index, dim, x.shape[dim])[0]]  # take_along_axis
+        return array_module(x).take_along_axis(x, index, axis=dim)  # builds index grids first
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:

@@ -406,7 +406,8 @@ class Function:
         if type(out) is not xp.ndarray:  # numpy turns 0-d results into scalars
             out = _as_array(cls, ctx, out)
         view = None
-        if cls.is_view and (xp.may_share_memory(out, arrays[0]) or out.size == 0):
+        a0 = arrays[0] if cls.is_view else None
+        if a0 is not None and (_views(out, a0) or xp.may_share_memory(out, a0) or out.size == 0):
             # a view: it shares its base's memory and version counter, and remembers how it was
             # made from the base, so that an in-place change through it (or through the base) can
             # be recorded on the base and seen by every view (PyTorch's view + CopySlices)
@@ -448,6 +449,13 @@ class Function:
         if _state.anomaly:
             _check_forward(ctx, arrays, result)
         return result
+
+
+def _views(out: Any, a: Any) -> bool:
+    """Whether numpy says ``out`` is a view of ``a``'s memory (its ``base`` is the array that
+    owns it): a tenth of ``may_share_memory``'s cost on the common path of every view op."""
+    base = getattr(out, "base", None)
+    return base is not None and (base is a or base is getattr(a, "base", None))
 
 
 def _as_array(cls: type[Function], ctx: Context, out: Any) -> Any:

@@ -820,7 +820,8 @@ class Tensor:
         if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= self.shape[d]):
             raise IndexError(f"gather: index out of range for dim {d} of size {self.shape[d]}")
         src = self
-        if any(i != d and s != t for i, (s, t) in enumerate(zip(idx.shape, self.shape))):
+        if idx.shape != self.shape and any(
+                i != d and s != t for i, (s, t) in enumerate(zip(idx.shape, self.shape))):
             if any(i != d and s > t for i, (s, t) in enumerate(zip(idx.shape, self.shape))):
                 raise ValueError(f"gather: index shape {tuple(idx.shape)} is larger than the input "
                                  f"shape {self.shape} in a dimension other than {d}")

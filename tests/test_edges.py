@@ -450,3 +450,11 @@ def test_an_empty_dim_list_reduces_every_dim(dim):
     assert x.mean(dim).item() == 2.5
     x.sum(dim).backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gelu_of_inf_is_its_limit(dtype):
+    """gelu(+inf) = inf (PyTorch's float64 and scalar loops; its float32 vectorised loop says
+    NaN), gelu(-inf) = NaN (-inf * 0, as PyTorch in both)."""
+    out = F.gelu(Tensor(np.array([np.inf, -np.inf, 1.0], dtype=dtype))).numpy()
+    assert out[0] == np.inf and np.isnan(out[1]) and out[2] == pytest.approx(0.8413447)

@@ -331,6 +331,16 @@ def test_draw_dot_writes_the_file(tmp_path):
     assert "wrote" in out.stdout
 
 
+def test_draw_every_model_that_train_knows(tmp_path):
+    """draw --model takes the models train does: ResNet-8's backward graph as text names its
+    blocks and its BatchNorm VJPs."""
+    out = cli_run("draw", "--model", "resnet8", "--backward", "-o", tmp_path / "r8.txt",
+                  "--batch", "1")
+    assert "wrote" in out.stdout
+    page = (tmp_path / "r8.txt").read_text()
+    assert "layer2" in page and "normalize" in page and page.startswith("# backward graph")
+
+
 def test_demo_runs():
     out = cli_run("demo", "--steps", "50")
     assert "final loss" in out.stdout

@@ -516,19 +516,9 @@ def _draw(args: argparse.Namespace) -> int:
 
 def _draw_loss(args: argparse.Namespace) -> Any:
     """The loss of ``--model`` on a sample batch (no backward yet)."""
-    import numpy as np
+    from tinygrad_cnn import viz
 
-    import tinygrad_cnn as tg
-    from tinygrad_cnn.models import MODELS
-    from tinygrad_cnn.nn import functional as F
-
-    tg.manual_seed(0)
-    model = MODELS[args.model]()
-    x = tg.Tensor(np.random.default_rng(0).standard_normal((args.batch, 1, 28, 28))
-                  .astype(np.float32), name="images")
-    loss = F.cross_entropy(model(x), np.arange(args.batch) % 10)
-    loss.name = "loss"
-    return loss
+    return viz.model_loss(args.model, args.batch)
 
 
 # ------------------------------------------------------------------------------- demo
@@ -637,8 +627,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "comes from the file name (.svg, .png, .pdf, .jpg; .dot/.gv for the DOT text "
                        "and .txt for the text form, one line per op, which need no Graphviz). "
                        "--animate writes a step-through of the backward pass as one HTML page.")
-    d.add_argument("--model", default="lenet5", choices=("lenet5",),
-                   help="the model (default lenet5)")
+    d.add_argument("--model", default=DEFAULT_MODEL, choices=models,
+                   help=f"the model, one of {', '.join(models)} (default {DEFAULT_MODEL})")
     d.add_argument("--backward", action="store_true",
                    help="draw the backward graph (default: the forward graph)")
     d.add_argument("--animate", action="store_true",

@@ -39,41 +39,60 @@ from tinygrad_cnn.viz.text import text
 __all__ = [
     "DEFAULT_MAX_NODES", "INSTALL", "Animation", "GradStat", "GraphvizNotFound", "animate", "draw",
     "draw_model_to_file", "feature_map_arrays", "feature_maps", "filters", "leaf_grad",
-    "lenet5_graph", "lenet5_loss", "node_grads", "op_label", "record_gradients", "render",
-    "saliency", "saliency_map", "source_text", "text",
+    "lenet5_graph", "lenet5_loss", "model_graph", "model_loss", "node_grads", "op_label",
+    "record_gradients", "render", "saliency", "saliency_map", "source_text", "text",
 ]
 
 
-def lenet5_loss(batch: int = 2, seed: int = 0) -> Any:
-    """LeNet-5's loss on a fixed sample batch (named ``images``, ``logits``, ``loss``)."""
+_TITLES = {"lenet5": "LeNet-5", "resnet8": "ResNet-8"}
+
+
+def model_loss(model: str = "lenet5", batch: int = 2, seed: int = 0) -> Any:
+    """The loss of a model of ``tinygrad_cnn.models.MODELS`` (``"lenet5"``, ``"resnet8"``) on a
+    fixed sample batch of 28×28 images (named ``images``, ``logits``, ``loss``)."""
     import numpy as np
 
     import tinygrad_cnn as tg
-    from tinygrad_cnn.models import LeNet5
+    from tinygrad_cnn.models import MODELS
     from tinygrad_cnn.nn import functional as F
     from tinygrad_cnn.tensor import Tensor
 
+    if model not in MODELS:
+        raise ValueError(f"draw: unknown model {model!r} (known: {', '.join(sorted(MODELS))})")
     tg.manual_seed(seed)
-    model = LeNet5()
+    net = MODELS[model]()
     x = Tensor(np.random.default_rng(seed).standard_normal((batch, 1, 28, 28)).astype(np.float32),
                name="images")
-    logits = model(x)
+    logits = net(x)
     logits.name = "logits"
     loss = F.cross_entropy(logits, np.arange(batch) % 10)
     loss.name = "loss"
     return loss
 
 
-def lenet5_graph(batch: int = 2, backward: bool = False, max_nodes: int | None = None,
-                 seed: int = 0) -> Any:
-    """LeNet-5 on a sample batch: its forward graph, or (after a recorded backward) its backward
+def lenet5_loss(batch: int = 2, seed: int = 0) -> Any:
+    """LeNet-5's loss on a fixed sample batch (named ``images``, ``logits``, ``loss``)."""
+    return model_loss("lenet5", batch, seed)
+
+
+def model_graph(model: str = "lenet5", batch: int = 2, backward: bool = False,
+                max_nodes: int | None = None, seed: int = 0) -> Any:
+    """A model on a sample batch: its forward graph, or (after a recorded backward) its backward
     graph, coloured by gradient norms."""
-    loss = lenet5_loss(batch, seed)
+    loss = model_loss(model, batch, seed)
     if backward:
         with record_gradients(loss):
             loss.backward(retain_graph=True)
     return draw(loss, backward=backward, show_saved=False, max_nodes=max_nodes,
-                title=f"LeNet-5, {'backward' if backward else 'forward'} graph (batch {batch})")
+                title=f"{_TITLES.get(model, model)}, {'backward' if backward else 'forward'} graph "
+                f"(batch {batch})")
+
+
+def lenet5_graph(batch: int = 2, backward: bool = False, max_nodes: int | None = None,
+                 seed: int = 0) -> Any:
+    """LeNet-5 on a sample batch: its forward graph, or (after a recorded backward) its backward
+    graph, coloured by gradient norms."""
+    return model_graph("lenet5", batch, backward, max_nodes, seed)
 
 
 def draw_model_to_file(model: str, path: str | Path, backward: bool = False,
@@ -81,21 +100,19 @@ def draw_model_to_file(model: str, path: str | Path, backward: bool = False,
                        animate_backward: bool = False) -> Path:
     """What ``python -m tinygrad_cnn draw`` does: ``.svg``/``.png``/``.pdf`` (Graphviz), ``.dot``,
     ``.txt`` (the text form, no Graphviz needed); with ``animate_backward`` an ``.html``
-    step-through of the backward pass."""
-    if model != "lenet5":
-        raise ValueError(f"draw: unknown model {model!r} (known: lenet5)")
+    step-through of the backward pass. ``model``: a name of ``tinygrad_cnn.models.MODELS``."""
     path = Path(path)
     if animate_backward:
         if path.suffix.lower() not in (".html", ".htm"):
             raise ValueError(f"draw --animate writes an HTML page: name the output .html, got "
                              f"{path.name!r}")
-        return animate(lenet5_loss(batch), title=f"LeNet-5 (batch {batch}): backpropagation, "
-                       "step by step").save(path)
+        return animate(model_loss(model, batch), title=f"{_TITLES.get(model, model)} (batch "
+                       f"{batch}): backpropagation, step by step").save(path)
     if path.suffix.lower() == ".txt":
-        loss = lenet5_loss(batch)
+        loss = model_loss(model, batch)
         if backward:
             with record_gradients(loss):
                 loss.backward(retain_graph=True)
         path.write_text(text(loss, backward=backward))
         return path
-    return render(lenet5_graph(batch, backward, max_nodes), path)
+    return render(model_graph(model, batch, backward, max_nodes), path)

@@ -458,3 +458,65 @@ def test_gelu_of_inf_is_its_limit(dtype):
     NaN), gelu(-inf) = NaN (-inf * 0, as PyTorch in both)."""
     out = F.gelu(Tensor(np.array([np.inf, -np.inf, 1.0], dtype=dtype))).numpy()
     assert out[0] == np.inf and np.isnan(out[1]) and out[2] == pytest.approx(0.8413447)
+
+
+# ----------------------------------------------------------------------------- a second outside pass
+@pytest.mark.parametrize("op", ["gather", "index_select", "getitem", "take_along_dim",
+                                "scatter_add", "where"])
+def test_changing_an_index_or_mask_after_the_op_does_not_move_the_gradient(op):
+    """The graph keeps its own copy of an index or mask (PyTorch raises a version error for most
+    of these, take_along_dim gives the original index's gradient; silently moving the gradient,
+    as before, was wrong)."""
+    x = leaf([1.0, 2.0, 3.0])
+    idx = Tensor(np.array([0, 0]))
+    mask = Tensor(np.array([True, False, True]))
+    y = {"gather": lambda: x.gather(0, idx), "index_select": lambda: x.index_select(0, idx),
+         "getitem": lambda: x[idx], "take_along_dim": lambda: tg.take_along_dim(x, idx, 0),
+         "scatter_add": lambda: Tensor(np.zeros(3)).scatter_add(0, idx, x[:2]),
+         "where": lambda: tg.where(mask, x, 0.0)}[op]()
+    idx[0] = 2
+    mask[0] = False
+    (y * Tensor(np.arange(1.0, y.numel() + 1))).sum().backward()
+    expected = {"scatter_add": [1.0, 1.0, 0.0], "where": [1.0, 0.0, 3.0]}.get(op, [3.0, 0.0, 0.0])
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+
+
+@pytest.mark.parametrize("view", ["t", "reshape", "view", "expand", "squeeze", "permute", "T"])
+def test_a_view_that_changes_nothing_is_still_a_tensor_of_its_own(view):
+    x = leaf([1.0, 2.0])
+    b = x * 2
+    y = {"t": lambda: b.t(), "reshape": lambda: b.reshape(2), "view": lambda: b.view(2),
+         "expand": lambda: b.expand(2), "squeeze": lambda: b.squeeze(),
+         "permute": lambda: b.permute(0), "T": lambda: b.T}[view]()
+    assert y is not b
+    y.retain_grad()
+    ((b * 3).sum() + (y * 5).sum()).backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [5.0, 5.0])  # PyTorch; b's 3 is not y's
+    np.testing.assert_array_equal(x.grad.numpy(), [16.0, 16.0])
+    leaf_x = leaf([1.0, 2.0])
+    assert not leaf_x.t().is_leaf
+    plain = Tensor(np.array([1.0, 2.0]))
+    plain.t().requires_grad_()
+    assert not plain.requires_grad
+
+
+def test_a_plain_backward_adds_into_a_grad_that_has_a_graph():
+    x = leaf([1.0, 2.0])
+    (x**3).sum().backward(create_graph=True)
+    held = x.grad
+    (x**2).sum().backward()
+    assert x.grad is held and held.requires_grad  # PyTorch: in place, the graph kept
+    np.testing.assert_array_equal(held.numpy(), [5.0, 16.0])
+    (g,) = grad(held.sum(), [x])
+    np.testing.assert_array_equal(g.numpy(), [6.0, 12.0])  # 6x: the added 2x came without a graph
+
+
+def test_writing_into_a_self_overlapping_array_is_refused():
+    from numpy.lib.stride_tricks import as_strided
+
+    t = tg.from_numpy(as_strided(np.zeros(1), (3,), (0,), writeable=True))
+    with pytest.raises(RuntimeError, match="single memory location"):
+        t.add_(1.0)
+    ro = tg.from_numpy(np.frombuffer(b"\0" * 32, np.float64))
+    with pytest.raises(RuntimeError, match="read-only"):
+        ro.add_(1.0)

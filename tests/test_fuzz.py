@@ -250,7 +250,10 @@ def test_every_spec_applies_its_op():
             params = spec.params(shapes).example() if spec.params else {}
             ins = [tg.Tensor(_values(rng, s, "float64", d, ()), requires_grad=True)
                    for s, d in zip(shapes, spec.domains())]
-            out = spec.fn(OURS, *ins, **params)
+            try:
+                out = spec.fn(OURS, *ins, **params)
+            except (RuntimeError, ValueError, IndexError):
+                continue  # a draw the op refuses (as PyTorch does: the fuzzer compares refusals)
             ops |= {node.fn.name for node in _collect([out.grad_fn])} if out.grad_fn else set()
             if name in ops:
                 break

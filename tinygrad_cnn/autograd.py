@@ -947,7 +947,10 @@ def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
         leaf._grad = _own_copy(g, create_graph)
         return
     a, b = cur.data, g.data
-    if not (create_graph or cur._requires_grad) and a.shape == b.shape and a.dtype == b.dtype:
+    # without create_graph, in place even into a .grad that has a graph of its own (PyTorch's
+    # AccumulateGrad: the graph stays, the values grow, a reference stays current)
+    if not create_graph and a.shape == b.shape and a.dtype == b.dtype and \
+            not (a.size > 1 and any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape))):
         try:
             a += b
         except ValueError:  # a read-only array the program assigned: add out of place below

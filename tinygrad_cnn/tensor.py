@@ -720,8 +720,16 @@ class Tensor:
         shape = _shape_arg(shape)
         new = _infer_shape(shape, self.data.size, self.shape, "reshape")
         if new == self.shape:
-            return self
+            return self._same_view()
         return _ops.movement.Reshape.apply(self, shape=new)
+
+    def _same_view(self) -> Tensor:
+        """What a view op that changes nothing returns: ``self`` under ``no_grad`` (inside a
+        first-order backward, say), else a new view (as PyTorch: another tensor, whose hooks,
+        ``retain_grad``, ``requires_grad_`` and leaf-ness are its own, not ``self``'s)."""
+        if not _state.grad_enabled:
+            return self
+        return _ops.movement.Reshape.apply(self, shape=self.shape)
 
     def view(self, *shape: Any) -> Tensor:
         return self.reshape(*shape)
@@ -744,9 +752,9 @@ class Tensor:
         norm = tuple(_dim(d, self.ndim, "permute") for d in dims)
         if sorted(norm) != list(range(self.ndim)):
             raise ValueError(f"permute: {dims} is not a permutation of the {self.ndim} dimensions")
-        if norm == tuple(range(self.ndim)):
+        if norm == tuple(range(self.ndim)) and not _state.grad_enabled:
             return self
-        return _ops.movement.Permute.apply(self, dims=norm)
+        return _ops.movement.Permute.apply(self, dims=norm)  # the identity too: a new view
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         order = list(range(self.ndim))
@@ -760,7 +768,7 @@ class Tensor:
         if self.ndim > 2:
             raise ValueError(f"t: expects a tensor of at most 2 dims, got shape {self.shape}; use "
                              "transpose(-2, -1) for batches of matrices")
-        return self if self.ndim < 2 else self.transpose(0, 1)
+        return self._same_view() if self.ndim < 2 else self.transpose(0, 1)
 
     @property
     def T(self) -> Tensor:  # noqa: N802
@@ -786,7 +794,7 @@ class Tensor:
                 raise ValueError(f"expand: cannot expand shape {self.shape} to {target_t}: "
                                  f"dimension {i} has size {s}, which is not 1")
         if target_t == self.shape:
-            return self
+            return self._same_view()
         return _ops.movement.Expand.apply(self, shape=target_t)
 
     def expand_as(self, other: Tensor) -> Tensor:
@@ -797,7 +805,7 @@ class Tensor:
             return self.reshape(tuple(s for s in self.shape if s != 1))
         d = _dim(dim, self.ndim, "squeeze")
         if self.shape[d] != 1:
-            return self
+            return self._same_view()
         return self.reshape(self.shape[:d] + self.shape[d + 1:])
 
     def unsqueeze(self, dim: int) -> Tensor:
@@ -811,7 +819,8 @@ class Tensor:
     def gather(self, dim: int, index: Any) -> Tensor:
         """``out[i][j] = self[i][index[i][j]]`` along ``dim`` (PyTorch's ``gather``)."""
         d = _dim(dim, self.ndim, "gather")
-        idx = like(index.data if isinstance(index, Tensor) else np.asarray(index), self.data)
+        # a copy: the graph keeps the index for backward, and the caller may change theirs
+        idx = like(index.data if isinstance(index, Tensor) else np.asarray(index), self.data).copy()
         if idx.dtype.kind not in "iu":
             raise TypeError(f"gather: index must be an integer tensor, got {idx.dtype}")
         if idx.ndim != self.ndim:
@@ -1265,10 +1274,15 @@ class Tensor:
         return self
 
     def _check_writeable(self, name: str) -> None:
-        if not self.data.flags.writeable:
-            raise RuntimeError(f"{name}: this tensor (shape {self.shape}) is a read-only view (an "
-                               "expand() result shares one value between elements); call .clone() "
-                               "first")
+        a = self.data
+        if not a.flags.writeable:
+            raise RuntimeError(f"{name}: this tensor (shape {self.shape}) is read-only: an expand() "
+                               "result (one value shown in several places) or a read-only array "
+                               "(np.frombuffer of bytes, a broadcast); call .clone() first")
+        if _self_overlapping(a):
+            raise RuntimeError(f"{name}: more than one element of this tensor (shape {self.shape}, "
+                               f"strides {a.strides}) refers to a single memory location; call "
+                               ".clone() first")
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
         if alpha != 1.0:
@@ -1509,6 +1523,13 @@ def _record_copy_slices(base: Tensor, chain: tuple[Any, ...], value: Tensor) -> 
 # ------------------------------------------------------------------------------------------------
 
 
+def _self_overlapping(a: Any) -> bool:
+    """Whether elements of ``a`` share memory (a zero stride over more than one element: what
+    ``as_strided``/``broadcast_to`` make; writing through it would write one place several
+    times)."""
+    return a.size > 1 and any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape))
+
+
 def _dim(d: Any, ndim: int, where: str) -> int:
     if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
         raise TypeError(f"{where}: dim must be an int, got {d!r}")
@@ -1575,7 +1596,7 @@ def _index_key(key: Any, t: Tensor) -> Any:
         if hasattr(k, "dtype") and not isinstance(k, np.generic):
             if k.dtype.kind not in "biu":
                 raise IndexError(f"getitem: index arrays must hold integers or bools, got {k.dtype}")
-            k = like(k, t.data)
+            k = like(k, t.data).copy()  # the graph keeps it; the caller may change theirs
             if k.dtype.kind == "b":
                 out.extend(array_module(k).nonzero(k))
                 continue
@@ -1803,7 +1824,15 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
         if y.requires_grad and y.shape != shape:
             y = y.expand(shape)
     x, y = _promote("where", x, y)
-    return _ops.elementwise.Where.apply(x, y, condition=cond.data)
+    c = cond.data
+    if _state.grad_enabled and (x.requires_grad or y.requires_grad) and c is _callers_array(condition):
+        c = c.copy()  # the graph keeps the mask for backward; the caller may change theirs
+    return _ops.elementwise.Where.apply(x, y, condition=c)
+
+
+def _callers_array(condition: Any) -> Any:
+    """The array a caller's ``where`` condition holds (their Tensor's or their array itself)."""
+    return condition.data if isinstance(condition, Tensor) else condition
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:

@@ -87,12 +87,13 @@ class Scatter(Function):
 
 
 def _index(index: Any, x: Tensor, where: str, what: str = "index") -> Any:
-    """An integer index array on ``x``'s device."""
+    """An integer index array on ``x``'s device: a copy (the graph keeps it for backward, and the
+    caller may change theirs in place afterwards)."""
     arr = index.data if isinstance(index, Tensor) else np.asarray(index)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{where}: {what} must be an integer tensor (int64 or int32), got "
                         f"{arr.dtype}")
-    return like(arr, x.data)
+    return like(arr, x.data).copy()
 
 
 def _scalar(value: Any, x: Tensor, where: str) -> Any:

@@ -949,8 +949,8 @@ def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
     a, b = cur.data, g.data
     # without create_graph, in place even into a .grad that has a graph of its own (PyTorch's
     # AccumulateGrad: the graph stays, the values grow, a reference stays current)
-    if not create_graph and a.shape == b.shape and a.dtype == b.dtype and \
-            not (a.size > 1 and any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape))):
+    if not create_graph and a.shape == b.shape and a.dtype == b.dtype and (
+            a.flags.c_contiguous or not _self_overlapping(a)):
         try:
             a += b
         except ValueError:  # a read-only array the program assigned: add out of place below
@@ -966,6 +966,12 @@ def _own_copy(g: Tensor, create_graph: bool) -> Tensor:
     (``x + y``) or be a read-only broadcast (a sum's); with ``create_graph`` a differentiable
     clone (as PyTorch's AccumulateGrad clones)."""
     return g.clone() if create_graph else _TensorCls._make(g.data.copy())
+
+
+def _self_overlapping(a: Any) -> bool:
+    """Whether elements of ``a`` share memory (a zero stride over more than one element, as a
+    user-set ``.grad`` made by ``as_strided`` may have): adding into it in place would add twice."""
+    return a.size > 1 and any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape))
 
 
 def _run_hooks(hooks: list[Any], g: Tensor, where: str) -> Tensor:

@@ -19,7 +19,7 @@ import numpy as np
 
 from tinygrad_cnn import autograd
 from tinygrad_cnn import interop as _interop
-from tinygrad_cnn.autograd import Context, RemovableHandle, _state
+from tinygrad_cnn.autograd import Context, RemovableHandle, _self_overlapping, _state
 from tinygrad_cnn.backend import (
     array_module,
     device_of,
@@ -1279,7 +1279,7 @@ class Tensor:
             raise RuntimeError(f"{name}: this tensor (shape {self.shape}) is read-only: an expand() "
                                "result (one value shown in several places) or a read-only array "
                                "(np.frombuffer of bytes, a broadcast); call .clone() first")
-        if _self_overlapping(a):
+        if not a.flags.c_contiguous and _self_overlapping(a):
             raise RuntimeError(f"{name}: more than one element of this tensor (shape {self.shape}, "
                                f"strides {a.strides}) refers to a single memory location; call "
                                ".clone() first")
@@ -1521,13 +1521,6 @@ def _record_copy_slices(base: Tensor, chain: tuple[Any, ...], value: Tensor) -> 
 # ------------------------------------------------------------------------------------------------
 # argument helpers (module level so ops and nn can use them)
 # ------------------------------------------------------------------------------------------------
-
-
-def _self_overlapping(a: Any) -> bool:
-    """Whether elements of ``a`` share memory (a zero stride over more than one element: what
-    ``as_strided``/``broadcast_to`` make; writing through it would write one place several
-    times)."""
-    return a.size > 1 and any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape))
 
 
 def _dim(d: Any, ndim: int, where: str) -> int:

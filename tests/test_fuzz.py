@@ -302,7 +302,7 @@ TORCH_ONLY_REFUSALS = ("a leaf Variable that requires grad is being used in an i
                        "refer to a single memory location")
 #: and the other way round: writes into an expand()ed view other than fill_, whose result
 #: depends on the order the aliased elements are written in (PyTorch does them; we refuse)
-OURS_ONLY_REFUSALS = ("is a read-only view (an expand() result",)
+OURS_ONLY_REFUSALS = ("is read-only: an expand() result", "refers to a single memory location")
 
 
 class _TorchRefusedError(Exception):

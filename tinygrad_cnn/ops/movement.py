@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.autograd import Context, Function, _state
 from tinygrad_cnn.backend import add_at, array_module, like, to_device
 from tinygrad_cnn.tensor import Tensor
 
@@ -237,12 +237,20 @@ class Gather(Function):
             # case is needed here, and anything else would be silently different.
             raise ValueError(f"gather: index shape {tuple(index.shape)} must match the input shape "
                              f"{tuple(x.shape)} in every dimension but {dim}")
+        ctx.flat = None
         if dim == x.ndim - 1 and x.flags.c_contiguous:  # flat positions: numpy's
-            return x.reshape(-1)[_row_offsets(index, dim, x.shape[dim])[0]]  # take_along_axis
-        return array_module(x).take_along_axis(x, index, axis=dim)  # builds index grids first
+            ctx.flat, ctx.in_shape = _row_offsets(index, dim, x.shape[dim])[0], x.shape
+            return x.reshape(-1)[ctx.flat]  # take_along_axis builds index grids first
+        return array_module(x).take_along_axis(x, index, axis=dim)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
+        if ctx.flat is not None and not _state.grad_enabled:
+            # first order: the scatter-add on the arrays, at the forward's flat positions
+            gd = g.data
+            out = array_module(gd).zeros(ctx.in_shape, dtype=gd.dtype)
+            add_at(out.reshape(-1), ctx.flat.reshape(-1), gd.reshape(-1))
+            return Tensor._make(out)
         return ScatterAdd.apply(g, index=ctx.index, dim=ctx.dim, size=ctx.size)
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import tinygrad_cnn as tg
+from benchmarks.resnet import torch_resnet8
 from tinygrad_cnn import Tensor, nn, optim
 from tinygrad_cnn.models import MODELS, BasicBlock, resnet8
 
@@ -36,47 +37,11 @@ def test_resnet8_structure():
     assert abs(w.std() - np.sqrt(2 / (32 * 9))) < 0.1 * np.sqrt(2 / (32 * 9))
 
 
-def _torch_resnet8(torch):
-    tnn, TF = torch.nn, torch.nn.functional
-
-    class Block(tnn.Module):
-        def __init__(self, cin, cout, stride):
-            super().__init__()
-            self.conv1 = tnn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-            self.bn1 = tnn.BatchNorm2d(cout)
-            self.conv2 = tnn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-            self.bn2 = tnn.BatchNorm2d(cout)
-            self.downsample = None if stride == 1 and cin == cout else tnn.Sequential(
-                tnn.Conv2d(cin, cout, 1, stride, bias=False), tnn.BatchNorm2d(cout))
-
-        def forward(self, x):
-            shortcut = x if self.downsample is None else self.downsample(x)
-            return TF.relu(self.bn2(self.conv2(TF.relu(self.bn1(self.conv1(x))))) + shortcut)
-
-    class ResNet8(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = tnn.Conv2d(1, 16, 3, 1, 1, bias=False)
-            self.bn1 = tnn.BatchNorm2d(16)
-            self.layer1 = tnn.Sequential(Block(16, 16, 1))
-            self.layer2 = tnn.Sequential(Block(16, 32, 2))
-            self.layer3 = tnn.Sequential(Block(32, 64, 2))
-            self.avgpool = tnn.AdaptiveAvgPool2d(1)
-            self.fc = tnn.Linear(64, 10)
-
-        def forward(self, x):
-            x = TF.relu(self.bn1(self.conv1(x)))
-            x = self.layer3(self.layer2(self.layer1(x)))
-            return self.fc(self.avgpool(x).flatten(1))
-
-    return ResNet8()
-
-
 def test_resnet8_state_dict_runs_the_same_in_pytorch_and_back():
     torch = pytest.importorskip("torch")
     tg.manual_seed(1)
     ours = resnet8().double()
-    theirs = _torch_resnet8(torch).double()
+    theirs = torch_resnet8().double()  # benchmarks/resnet.py: the same names and shapes
     assert list(ours.state_dict()) == list(theirs.state_dict())
     # ours -> PyTorch
     theirs.load_state_dict({k: torch.from_numpy(np.array(v.numpy()))

@@ -819,10 +819,7 @@ class Tensor:
     def gather(self, dim: int, index: Any) -> Tensor:
         """``out[i][j] = self[i][index[i][j]]`` along ``dim`` (PyTorch's ``gather``)."""
         d = _dim(dim, self.ndim, "gather")
-        # a copy: the graph keeps the index for backward, and the caller may change theirs
-        idx = like(index.data if isinstance(index, Tensor) else np.asarray(index), self.data).copy()
-        if idx.dtype.kind not in "iu":
-            raise TypeError(f"gather: index must be an integer tensor, got {idx.dtype}")
+        idx = _ops.indexing._index(index, self, "gather")  # a copy the graph can keep
         if idx.ndim != self.ndim:
             raise ValueError(f"gather: index has {idx.ndim} dims, the input {self.ndim} "
                              f"(shapes {tuple(idx.shape)} and {self.shape}); they must match")
@@ -1818,14 +1815,9 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
             y = y.expand(shape)
     x, y = _promote("where", x, y)
     c = cond.data
-    if _state.grad_enabled and (x.requires_grad or y.requires_grad) and c is _callers_array(condition):
+    if _state.grad_enabled and (x.requires_grad or y.requires_grad):
         c = c.copy()  # the graph keeps the mask for backward; the caller may change theirs
     return _ops.elementwise.Where.apply(x, y, condition=c)
-
-
-def _callers_array(condition: Any) -> Any:
-    """The array a caller's ``where`` condition holds (their Tensor's or their array itself)."""
-    return condition.data if isinstance(condition, Tensor) else condition
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:

@@ -2,69 +2,9 @@
 (``F``) holds the functions, ``nn.init`` the initialisers and ``nn.utils`` gradient clipping and
 parameter vectors."""
 
-from tinygrad_cnn.nn import functional, init, utils
-from tinygrad_cnn.nn.layers import (
-    CELU,
-    ELU,
-    GELU,
-    SELU,
-    AdaptiveAvgPool2d,
-    AdaptiveMaxPool2d,
-    AvgPool2d,
-    BatchNorm1d,
-    BatchNorm2d,
-    BCELoss,
-    BCEWithLogitsLoss,
-    Conv2d,
-    ConvTranspose2d,
-    CrossEntropyLoss,
-    Dropout,
-    Dropout2d,
-    Embedding,
-    Flatten,
-    GroupNorm,
-    Hardsigmoid,
-    Hardswish,
-    Hardtanh,
-    HuberLoss,
-    Identity,
-    InstanceNorm2d,
-    KLDivLoss,
-    L1Loss,
-    LayerNorm,
-    LeakyReLU,
-    Linear,
-    LogSoftmax,
-    MaxPool2d,
-    Mish,
-    MSELoss,
-    NLLLoss,
-    PixelShuffle,
-    PixelUnshuffle,
-    PReLU,
-    ReLU,
-    ReLU6,
-    Sigmoid,
-    SiLU,
-    SmoothL1Loss,
-    Softmax,
-    Softplus,
-    Tanh,
-    Unflatten,
-    Upsample,
-    UpsamplingBilinear2d,
-    UpsamplingNearest2d,
-)
+from tinygrad_cnn.nn import functional, init, layers, utils
+from tinygrad_cnn.nn.layers import *  # noqa: F403  (every layer and loss; their list is layers.__all__)
 from tinygrad_cnn.nn.module import Module, ModuleDict, ModuleList, Parameter, Sequential
 
-__all__ = [
-    "CELU", "ELU", "GELU", "SELU", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d",
-    "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d",
-    "CrossEntropyLoss", "Dropout", "Dropout2d", "Embedding", "Flatten", "GroupNorm",
-    "Hardsigmoid", "Hardswish", "Hardtanh", "HuberLoss", "Identity", "InstanceNorm2d",
-    "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
-    "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "NLLLoss", "PReLU", "Parameter",
-    "PixelShuffle", "PixelUnshuffle", "ReLU", "ReLU6", "Sequential", "SiLU", "Sigmoid",
-    "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "Unflatten", "Upsample",
-    "UpsamplingBilinear2d", "UpsamplingNearest2d", "functional", "init", "utils",
-]
+__all__ = [*layers.__all__, "Module", "ModuleDict", "ModuleList", "Parameter", "Sequential",
+           "functional", "init", "utils"]

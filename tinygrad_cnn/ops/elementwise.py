@@ -246,9 +246,7 @@ class Where(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, y: Any, condition: Any = None) -> Any:
         ctx.condition = condition
-        if _selects_against_zero(x, y, condition):
-            return _and_mask(x, condition)
-        return array_module(x).where(condition, x, y)
+        return _where_array(condition, x, y)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -260,6 +258,13 @@ class Where(Function):
 
 
 _INT_OF_SIZE = {2: np.int16, 4: np.int32, 8: np.int64}
+
+
+def _where_array(condition: Any, x: Any, y: Any) -> Any:
+    """``where`` on arrays; "``x`` or +0" as a bitwise and (:func:`_and_mask`)."""
+    if _selects_against_zero(x, y, condition):
+        return _and_mask(x, condition)
+    return array_module(x).where(condition, x, y)
 
 
 def _selects_against_zero(x: Any, y: Any, condition: Any) -> bool:
@@ -293,9 +298,7 @@ def keep(g: Tensor, mask: Any) -> Tensor:
         zero = _ZEROS[key] = Tensor._make(xp.zeros((), dtype=gd.dtype))
     if _state.grad_enabled:
         return Where.apply(g, zero, condition=mask)
-    if _selects_against_zero(gd, zero.data, mask):
-        return Tensor._make(_and_mask(gd, mask))
-    return Tensor._make(xp.where(mask, gd, zero.data))
+    return Tensor._make(_where_array(mask, gd, zero.data))
 
 
 _ZEROS: dict[Any, Tensor] = {}

@@ -191,10 +191,31 @@ def _update_0d(opt: Optimizer, p: Tensor, g: Any, group: dict[str, Any],
                 state[k] = v.reshape(())
 
 
-def _decay(p: Tensor, g: Any, group: dict[str, Any]) -> Any:
-    """The gradient with L2 weight decay added (``g + weight_decay * p``)."""
+def _decay(p: Tensor, g: Any, group: dict[str, Any], decoupled: bool = False) -> Any:
+    """The gradient with L2 weight decay added (``g + weight_decay * p``); or, ``decoupled``
+    (AdamW's way), the gradient as it is and ``p *= 1 - lr * weight_decay`` done here."""
     wd = group["weight_decay"]
+    if wd and decoupled:
+        p.data *= 1 - group["lr"] * wd
+        return g
     return g + wd * p.data if wd else g
+
+
+def _adam_moments(p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any],
+                  **extra: Any) -> tuple[Any, Any, int]:
+    """The Adam family's moving averages ``m`` of ``g`` and ``v`` of ``g²``, updated in place
+    (made at the first step, with ``extra`` state), and the step count after this one."""
+    xp = array_module(g)
+    b1, b2 = group["betas"]
+    if not state:
+        state.update(step=0, exp_avg=xp.zeros_like(p.data), exp_avg_sq=xp.zeros_like(p.data),
+                     **extra)
+    state["step"] += 1
+    m, v = state["exp_avg"], state["exp_avg_sq"]
+    m += (1 - b1) * (g - m)
+    v *= b2
+    v += (1 - b2) * g * g
+    return m, v, state["step"]
 
 
 class SGD(Optimizer):
@@ -250,23 +271,10 @@ class Adam(Optimizer):
 
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         xp = array_module(g)
-        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        if wd:
-            if self.decoupled:
-                p.data *= 1 - lr * wd
-            else:
-                g = g + wd * p.data
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(p.data)
-            state["exp_avg_sq"] = xp.zeros_like(p.data)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = xp.zeros_like(p.data)
-        state["step"] += 1
-        m, v, t = state["exp_avg"], state["exp_avg_sq"], state["step"]
-        m += (1 - b1) * (g - m)
-        v *= b2
-        v += (1 - b2) * g * g
+        lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+        g = _decay(p, g, group, self.decoupled)
+        extra = {"max_exp_avg_sq": xp.zeros_like(p.data)} if group["amsgrad"] and not state else {}
+        m, v, t = _adam_moments(p, g, group, state, **extra)
         if group["amsgrad"]:
             xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             v = state["max_exp_avg_sq"]
@@ -411,28 +419,14 @@ class NAdam(Optimizer):
 
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         xp = array_module(g)
-        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        if not state:
-            state["step"] = 0
-            state["mu_product"] = 1.0
-            state["exp_avg"] = xp.zeros_like(p.data)
-            state["exp_avg_sq"] = xp.zeros_like(p.data)
-        state["step"] += 1
-        t = state["step"]
-        if wd:
-            if group["decoupled_weight_decay"]:
-                p.data *= 1 - lr * wd
-            else:
-                g = g + wd * p.data
+        lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+        g = _decay(p, g, group, group["decoupled_weight_decay"])
+        m, v, t = _adam_moments(p, g, group, state, mu_product=1.0)
         md = group["momentum_decay"]
         mu = b1 * (1.0 - 0.5 * 0.96 ** (t * md))
         mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * md))
         state["mu_product"] *= mu
         mu_product = state["mu_product"]
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += (1 - b1) * (g - m)
-        v *= b2
-        v += (1 - b2) * g * g
         denom = xp.sqrt(v / (1 - b2**t)) + eps
         p.data -= lr * (1.0 - mu) / (1.0 - mu_product) * (g / denom)
         p.data -= lr * mu_next / (1.0 - mu_product * mu_next) * (m / denom)
@@ -458,22 +452,9 @@ class RAdam(Optimizer):
 
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         xp = array_module(g)
-        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(p.data)
-            state["exp_avg_sq"] = xp.zeros_like(p.data)
-        state["step"] += 1
-        t = state["step"]
-        if wd:
-            if group["decoupled_weight_decay"]:
-                p.data *= 1 - lr * wd
-            else:
-                g = g + wd * p.data
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += (1 - b1) * (g - m)
-        v *= b2
-        v += (1 - b2) * g * g
+        lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+        g = _decay(p, g, group, group["decoupled_weight_decay"])
+        m, v, t = _adam_moments(p, g, group, state)
         bias_correction2 = 1 - b2**t
         m_hat = m / (1 - b1**t)
         rho_inf = 2 / (1 - b2) - 1

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_function_api import SplitHalf  # a Function with two outputs
 from viz_fixtures import lenet_loss, line_of
 
-import tinygrad_cnn as tg
 import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import Function, Tensor, grad, viz
 
@@ -132,22 +132,6 @@ def test_text_arguments():
         viz.text(np.ones(2))
     leaf = Tensor(np.ones(2), requires_grad=True, name="p")
     assert "0 ops" in viz.text(leaf) and re.search(r"^p +leaf +\(2,\)", viz.text(leaf), re.M)
-
-
-class SplitHalf(Function):
-    """(2x over the first half, x² over the second): two outputs."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        n = x.shape[0] // 2
-        return x[:n] * 2, x[n:] ** 2
-
-    @staticmethod
-    def backward(ctx, g1, g2):
-        (x,) = ctx.saved_tensors
-        n = x.shape[0] // 2
-        return tg.cat([g1 * 2, g2 * 2 * x[n:]])
 
 
 def test_an_op_with_several_outputs():

@@ -520,3 +520,45 @@ def test_writing_into_a_self_overlapping_array_is_refused():
     ro = tg.from_numpy(np.frombuffer(b"\0" * 32, np.float64))
     with pytest.raises(RuntimeError, match="read-only"):
         ro.add_(1.0)
+
+
+# ----------------------------------------------------------------------------- a third outside pass
+@pytest.mark.parametrize("where_", ["self", "base"])
+@pytest.mark.parametrize("view", [None, "reshape", "slice"])
+def test_retain_grad_survives_an_in_place_change(view, where_):
+    """PyTorch keeps retain_grad() across an in-place op on the tensor or on its base: y.grad is
+    the gradient of y as it is at the end."""
+    a = leaf(np.arange(1.0, 7.0))
+    b = a * 1
+    y = {None: lambda: b, "reshape": lambda: b.reshape(2, 3), "slice": lambda: b[1:]}[view]()
+    y.retain_grad()
+    (y if where_ == "self" else b).mul_(2)
+    (y * y).sum().backward()
+    np.testing.assert_allclose(y.grad.numpy(), 2 * y.detach().numpy())
+
+
+def test_a_no_op_view_under_no_grad_is_not_its_base():
+    a = leaf([1.0, 1.0, 1.0])
+    with no_grad():
+        y = a.reshape(3)
+    assert y is not a and not y.requires_grad
+    y.requires_grad_(False)
+    assert a.requires_grad
+
+
+def test_uint8_and_empty_list_indexes_as_pytorch():
+    x = leaf([10.0, 20.0, 30.0])
+    with pytest.warns(UserWarning, match="uint8"):
+        picked = x[np.array([2, 0, 2], dtype=np.uint8)]  # a mask, as PyTorch (deprecated there)
+    np.testing.assert_array_equal(picked.numpy(), [10.0, 30.0])
+    with pytest.raises(TypeError, match="int64 or int32"):
+        x.index_select(0, Tensor(np.array([0], dtype=np.uint8)))
+    empty = Tensor(np.ones((1, 2)), requires_grad=True)[[]]
+    assert empty.shape == (0, 2)
+
+
+def test_softmax_and_empty_mean_stay_quiet(recwarn):
+    row = Tensor(np.array([[-np.inf, -np.inf], [np.inf, 0.0]]))
+    assert np.isnan(row.softmax(-1).numpy()).sum() == 4 and np.isnan(row.log_softmax(-1).numpy()[0]).all()
+    assert np.isnan(Tensor(np.zeros((0, 3)), requires_grad=True).mean(0).numpy()).all()
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

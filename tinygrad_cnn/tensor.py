@@ -201,6 +201,15 @@ class Tensor:
 
     @grad_fn.setter
     def grad_fn(self, value: Context | None) -> None:
+        self._set_grad_fn(value)
+
+    def _set_grad_fn(self, value: Context | None) -> None:
+        """A new node for this tensor (an in-place change of it or of its base): a
+        ``retain_grad()`` asked of the old one carries over, as in PyTorch."""
+        old = self._grad_fn
+        if value is not None and old is not None and old.retained is not None and \
+                old.retained() is self:
+            value.retained = old.retained
         self._grad_fn = value
 
     @property
@@ -254,7 +263,8 @@ class Tensor:
                 r = base
                 for fn, attrs in chain:
                     r = fn.apply(r, **attrs)
-            self._grad_fn, self._requires_grad = r._grad_fn, r._requires_grad
+            self._set_grad_fn(r._grad_fn)
+            self._requires_grad = r._requires_grad
             if r._grad_fn is not None:
                 r._grad_fn.out = weakref.ref(self)
 
@@ -724,11 +734,9 @@ class Tensor:
         return _ops.movement.Reshape.apply(self, shape=new)
 
     def _same_view(self) -> Tensor:
-        """What a view op that changes nothing returns: ``self`` under ``no_grad`` (inside a
-        first-order backward, say), else a new view (as PyTorch: another tensor, whose hooks,
-        ``retain_grad``, ``requires_grad_`` and leaf-ness are its own, not ``self``'s)."""
-        if not _state.grad_enabled:
-            return self
+        """What a view op that changes nothing returns: a new view, as in PyTorch (another
+        tensor, whose hooks, ``retain_grad``, ``requires_grad_`` and leaf-ness are its own, not
+        ``self``'s; also one taken under ``no_grad``)."""
         return _ops.movement.Reshape.apply(self, shape=self.shape)
 
     def view(self, *shape: Any) -> Tensor:
@@ -752,8 +760,6 @@ class Tensor:
         norm = tuple(_dim(d, self.ndim, "permute") for d in dims)
         if sorted(norm) != list(range(self.ndim)):
             raise ValueError(f"permute: {dims} is not a permutation of the {self.ndim} dimensions")
-        if norm == tuple(range(self.ndim)) and not _state.grad_enabled:
-            return self
         return _ops.movement.Permute.apply(self, dims=norm)  # the identity too: a new view
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
@@ -1582,10 +1588,14 @@ def _index_key(key: Any, t: Tensor) -> Any:
         if isinstance(k, Tensor):
             k = k.data
         elif isinstance(k, list):
-            k = np.asarray(k)
+            k = np.asarray(k) if k else np.zeros(0, dtype=np.int64)  # [] selects nothing
         if hasattr(k, "dtype") and not isinstance(k, np.generic):
             if k.dtype.kind not in "biu":
                 raise IndexError(f"getitem: index arrays must hold integers or bools, got {k.dtype}")
+            if k.dtype == np.uint8:  # PyTorch's (deprecated) rule: a uint8 index is a mask
+                warnings.warn("indexing with a uint8 tensor is a mask, as in PyTorch (deprecated "
+                              "there); use a bool tensor", UserWarning, stacklevel=3)
+                k = k.astype(bool)
             k = like(k, t.data).copy()  # the graph keeps it; the caller may change theirs
             if k.dtype.kind == "b":
                 out.extend(array_module(k).nonzero(k))

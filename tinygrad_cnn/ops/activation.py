@@ -93,7 +93,8 @@ def softmax_array(x: Any, dim: int) -> Any:
     xp = array_module(x)
     if x.size == 0:
         return x.copy()
-    e = xp.exp(x - x.max(axis=dim, keepdims=True))
+    with np.errstate(invalid="ignore"):  # a row of -inf, or with +inf: NaN, as PyTorch, quietly
+        e = xp.exp(x - x.max(axis=dim, keepdims=True))
     e /= e.sum(axis=dim, keepdims=True)
     return e
 
@@ -103,7 +104,8 @@ def log_softmax_array(x: Any, dim: int) -> Any:
     xp = array_module(x)
     if x.size == 0:
         return x.copy()
-    shifted = x - x.max(axis=dim, keepdims=True)
+    with np.errstate(invalid="ignore"):  # a row of -inf, or with +inf: NaN, as PyTorch, quietly
+        shifted = x - x.max(axis=dim, keepdims=True)
     shifted -= xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
     return shifted
 

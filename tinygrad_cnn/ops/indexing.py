@@ -90,7 +90,7 @@ def _index(index: Any, x: Tensor, where: str, what: str = "index") -> Any:
     """An integer index array on ``x``'s device: a copy (the graph keeps it for backward, and the
     caller may change theirs in place afterwards)."""
     arr = index.data if isinstance(index, Tensor) else np.asarray(index)
-    if arr.dtype.kind not in "iu":
+    if arr.dtype.kind != "i":  # PyTorch refuses unsigned ones (uint8 meant a mask once)
         raise TypeError(f"{where}: {what} must be an integer tensor (int64 or int32), got "
                         f"{arr.dtype}")
     return like(arr, x.data).copy()

@@ -9,6 +9,7 @@ input, so its own VJP (a sum) is right for second derivatives.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -58,6 +59,10 @@ class Mean(Function):
                 keepdim: bool = False) -> Any:
         ctx.shape, ctx.dim = x.shape, dim
         ctx.count = x.size if dim is None else math.prod(x.shape[d] for d in dim)
+        if ctx.count == 0:  # NaN, as PyTorch, without numpy's "Mean of empty slice" warnings
+            with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return x.mean(axis=dim, keepdims=keepdim)
         return x.mean(axis=dim, keepdims=keepdim)
 
     @staticmethod

@@ -36,7 +36,7 @@ for _name, _domain in [("sin", "real"), ("cos", "real"), ("tan", "unit"), ("asin
         unary(_name, _method(_name), id="any_sign", smooth=False)
 unary("erf", lambda m, a: (a * 3).erf(), id="tails")
 unary("mul", lambda m, a: a.square(), id="square", dtypes=NUMBERS)
-for _name in ("floor", "ceil", "trunc", "round"):
+for _name in ("floor", "ceil", "trunc", "round", "sign"):
     unary(_name, _method(_name), smooth=False, dtypes=FLOATS + INTS + ("bool",))
 unary("round", lambda m, a, decimals: (a * 37).round(decimals=decimals), id="decimals",
       smooth=False, params=lambda s: st.fixed_dictionaries({"decimals": st.integers(-2, 3)}))

@@ -59,6 +59,11 @@ def _trunc(rng):
     return (lambda a: a.trunc() * a), (_off_integers(rng, 3, 4),)
 
 
+@case("sign")
+def _sign(rng):  # away from 0, where the step is
+    return (lambda a: a.sign() * a), (_off_integers(rng, 3, 4),)
+
+
 @case("round")
 def _round(rng):
     return (lambda a: a.round() * a), (_off_integers(rng, 3, 4, offset=0.0),)

@@ -430,6 +430,96 @@ def test_top_level_functions_are_torchs():
         np.testing.assert_array_equal(getattr(tg, name)(x).numpy(), getattr(x, name)().numpy())
 
 
+# the everyday top-level functions, each as ``torch.<name>`` is called in ported code:
+# (how it is called, inputs, whether it has a gradient)
+EVERYDAY = [
+    (lambda m, a: m.exp(a), 1, True), (lambda m, a: m.log(a), 1, True),
+    (lambda m, a: m.sqrt(a), 1, True), (lambda m, a: m.abs(a - 0.5), 1, True),
+    (lambda m, a: m.absolute(a - 0.5), 1, True), (lambda m, a: m.neg(a), 1, True),
+    (lambda m, a: m.negative(a), 1, True), (lambda m, a: m.sign(a - 0.5), 1, True),
+    (lambda m, a: m.tanh(a), 1, True), (lambda m, a: m.sigmoid(a), 1, True),
+    (lambda m, a: m.relu(a - 0.5), 1, True), (lambda m, a: m.softmax(a, 1), 1, True),
+    (lambda m, a: m.log_softmax(a, dim=0), 1, True),
+    (lambda m, a: m.clamp(a, 0.3, 0.6), 1, True), (lambda m, a: m.clip(a, max=0.5), 1, True),
+    (lambda m, a, b: m.add(a, b), 2, True), (lambda m, a, b: m.sub(a, b), 2, True),
+    (lambda m, a, b: m.subtract(a, 2.0), 2, True), (lambda m, a, b: m.mul(a, b), 2, True),
+    (lambda m, a, b: m.multiply(a, b), 2, True), (lambda m, a, b: m.div(a, b), 2, True),
+    (lambda m, a, b: m.divide(a, b), 2, True), (lambda m, a, b: m.true_divide(a, b), 2, True),
+    (lambda m, a, b: m.pow(a, b), 2, True), (lambda m, a, b: m.pow(2.0, b), 2, True),
+    (lambda m, a, b: m.pow(a, 3), 2, True), (lambda m, a, b: m.maximum(a, b), 2, True),
+    (lambda m, a, b: m.minimum(a, b), 2, True), (lambda m, a, b: m.matmul(a, b.T), 2, True),
+    (lambda m, a, b: m.mm(a.T, b), 2, True), (lambda m, a: m.sum(a), 1, True),
+    (lambda m, a: m.sum(a, 1), 1, True), (lambda m, a: m.sum(a, dim=(0, 1), keepdim=True), 1, True),
+    (lambda m, a: m.mean(a, 0), 1, True), (lambda m, a: m.max(a), 1, True),
+    (lambda m, a: m.max(a, 1)[0], 1, True), (lambda m, a: m.max(a, dim=0, keepdim=True).values,
+                                             1, True),
+    (lambda m, a, b: m.max(a, b), 2, True), (lambda m, a: m.min(a), 1, True),
+    (lambda m, a: m.min(a, 0).values, 1, True), (lambda m, a, b: m.min(a, b), 2, True),
+    (lambda m, a: m.logsumexp(a, 1), 1, True),
+    (lambda m, a: m.gather(a, 1, m.tensor(np.array([[2, 0], [1, 1]]))), 1, True),
+    (lambda m, a: m.reshape(a, (3, 2)), 1, True), (lambda m, a: m.flatten(a), 1, True),
+    (lambda m, a: m.squeeze(a[None]), 1, True), (lambda m, a: m.unsqueeze(a, 1), 1, True),
+    (lambda m, a: m.permute(a, (1, 0)), 1, True), (lambda m, a: m.transpose(a, 0, 1), 1, True),
+    (lambda m, a: m.t(a), 1, True), (lambda m, a: m.clone(a), 1, True),
+    (lambda m, a: m.argmax(a), 1, False), (lambda m, a: m.argmin(a, 1), 1, False),
+    (lambda m, a: m.argmax(a, 0, keepdim=True), 1, False),
+    (lambda m, a: m.any(a > 0.5), 1, False), (lambda m, a: m.all(a > 0.2, 1), 1, False),
+    (lambda m, a: m.any(a > 0.5, dim=0, keepdim=True), 1, False),
+    (lambda m, a, b: m.eq(a, b), 2, False), (lambda m, a, b: m.ne(a, a), 2, False),
+    (lambda m, a, b: m.lt(a, b), 2, False), (lambda m, a, b: m.le(a, 0.5), 2, False),
+    (lambda m, a, b: m.gt(a, b), 2, False), (lambda m, a, b: m.ge(a, b), 2, False),
+    (lambda m, a: m.detach(a), 1, False),
+]
+
+
+@pytest.mark.parametrize("case", range(len(EVERYDAY)))
+def test_everyday_top_level_functions_match_torch(case):
+    fn, arity, has_grad = EVERYDAY[case]
+    rng = np.random.default_rng(case)
+    arrays = [rng.uniform(0.1, 0.9, (2, 3)) for _ in range(arity)]
+    if has_grad:
+        _both(fn, *arrays, second=True)
+    else:
+        _close(fn(tg, *[Tensor(a) for a in arrays]), fn(torch, *[torch.tensor(a) for a in arrays]),
+               "value")
+
+
+def test_top_level_functions_want_a_tensor_as_torch_does():
+    x = Tensor(np.ones((2, 2)), requires_grad=True)
+    assert tg.numel(x) == torch.numel(torch.ones(2, 2)) == 4
+    assert tg.is_tensor(x) and not tg.is_tensor(np.ones(2))
+    assert tg.allclose(x, x + 1e-9) and not tg.allclose(x, x + 1e-3)
+    assert tg.allclose(Tensor([np.nan]), Tensor([np.nan]), equal_nan=True)
+    assert tg.equal(x, x.clone()) and not tg.equal(x, x[0]) and not tg.equal(x, x * 2)
+    assert not tg.equal(Tensor([np.nan]), Tensor([np.nan]))
+    assert tg.sum(input=x).item() == 4.0  # PyTorch's keyword
+    assert tg.asin is tg.arcsin and tg.abs is tg.absolute and tg.clamp is tg.clip
+    for bad in (lambda m: m.sum(np.ones(3)), lambda m: m.exp([1.0]), lambda m: m.max(2.0),
+                lambda m: m.sin(input=3), lambda m: m.pow(2, 3)):
+        with pytest.raises(TypeError):
+            bad(torch)
+        with pytest.raises(TypeError, match="must be a Tensor"):
+            bad(tg)
+    with pytest.raises(RuntimeError):
+        torch.mm(torch.ones(2, 2), torch.ones(2))
+    with pytest.raises(ValueError, match="mm: needs two 2-d tensors.*use matmul"):
+        tg.mm(x, Tensor(np.ones(2)))
+
+
+def test_any_and_all_are_bool_tensors_as_in_torch():
+    for a in (np.array([[0.0, 1.0], [0.0, 0.0]]), np.zeros((0, 3)), np.array(2.0)):
+        for kwargs in ({}, {"dim": 0}, {"dim": -1, "keepdim": True}, {"dim": ()},
+                       {"dim": None, "keepdim": True}):
+            if a.ndim == 0 and kwargs.get("dim") == -1:
+                kwargs = {"dim": 0, "keepdim": True}
+            for name in ("any", "all"):
+                ours = getattr(Tensor(a), name)(**kwargs)
+                theirs = getattr(torch.tensor(a), name)(**kwargs)
+                assert ours.dtype == np.bool_ and ours.shape == tuple(theirs.shape), (name, kwargs)
+                np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert bool(Tensor([0.0, 2.0]).any()) and not Tensor([0.0, 2.0]).all()  # still reads as a bool
+
+
 def test_erf_is_accurate_to_a_few_ulp():
     x = np.concatenate([np.linspace(-7, 7, 20001), np.geomspace(1e-300, 1, 200),
                         -np.geomspace(1e-300, 1, 200)])

@@ -1,17 +1,255 @@
-"""PyTorch's top-level functions for the math of issue 14: ``tinygrad_cnn.sin(x)`` is ``x.sin()``,
-``tinygrad_cnn.einsum("ij,jk", a, b)`` is ``torch.einsum``'s. Each is one line; the ops and their
-VJPs are in ``ops/unary.py``, ``ops/elementwise.py``, ``ops/reduce.py`` and ``ops/linalg.py``.
+"""PyTorch's top-level functions: ``tinygrad_cnn.sin(x)`` is ``x.sin()``, ``tinygrad_cnn.sum(x, 1)``
+is ``x.sum(1)``, ``tinygrad_cnn.einsum("ij,jk", a, b)`` is ``torch.einsum``'s. Each is one line;
+the ops and their VJPs are in ``ops/`` (``unary.py``, ``elementwise.py``, ``reduce.py``,
+``activation.py``, ``linalg.py``, ...). A first argument that is not a Tensor is PyTorch's
+TypeError, not an AttributeError from inside (nor, for a numpy array, numpy's own method).
 
-(They live here, not in ``tensor.py``, because a module-level ``round`` there would hide Python's.)
+(They live here, not in ``tensor.py``, because a module-level ``round``, ``sum``, ``max``, ``min``,
+``abs``, ``pow`` or ``all`` there would hide Python's.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
+from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.ops.linalg import bmm, dot, einsum, mv, outer, tensordot
 from tinygrad_cnn.tensor import DTypeLike, Tensor
+
+
+# ------------------------------------------------------------------------------ everyday ops
+def exp(input: Tensor) -> Tensor:
+    return input.exp()
+
+
+def log(input: Tensor) -> Tensor:
+    return input.log()
+
+
+def sqrt(input: Tensor) -> Tensor:
+    return input.sqrt()
+
+
+def abs(input: Tensor) -> Tensor:
+    return input.abs()
+
+
+absolute = abs
+
+
+def neg(input: Tensor) -> Tensor:
+    return input.neg()
+
+
+negative = neg
+
+
+def sign(input: Tensor) -> Tensor:
+    return input.sign()
+
+
+def tanh(input: Tensor) -> Tensor:
+    return input.tanh()
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return input.sigmoid()
+
+
+def relu(input: Tensor) -> Tensor:
+    return input.relu()
+
+
+def softmax(input: Tensor, dim: int) -> Tensor:
+    return input.softmax(dim)
+
+
+def log_softmax(input: Tensor, dim: int) -> Tensor:
+    return input.log_softmax(dim)
+
+
+def clamp(input: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
+    return input.clamp(min, max)
+
+
+clip = clamp
+
+
+def add(input: Tensor, other: Any) -> Tensor:
+    return input.add(other)
+
+
+def sub(input: Tensor, other: Any) -> Tensor:
+    return input.sub(other)
+
+
+subtract = sub
+
+
+def mul(input: Tensor, other: Any) -> Tensor:
+    return input.mul(other)
+
+
+multiply = mul
+
+
+def div(input: Tensor, other: Any) -> Tensor:
+    return input.div(other)
+
+
+divide = true_divide = div
+
+
+def pow(input: Any, exponent: Any) -> Tensor:
+    """``input ** exponent`` (``input`` may be a number, as in PyTorch)."""
+    if isinstance(input, Tensor):
+        return input.pow(exponent)
+    if isinstance(exponent, Tensor):
+        return exponent.__rpow__(input)
+    raise TypeError(f"pow(): one of input and exponent must be a Tensor, got "
+                    f"{type(input).__name__} and {type(exponent).__name__}")
+
+
+def maximum(input: Tensor, other: Tensor) -> Tensor:
+    return input.maximum(other)
+
+
+def minimum(input: Tensor, other: Tensor) -> Tensor:
+    return input.minimum(other)
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    return input.matmul(other)
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    """``input @ mat2`` for two matrices (``matmul`` broadcasts and takes vectors)."""
+    if input.ndim != 2 or getattr(mat2, "ndim", None) != 2:
+        raise ValueError(f"mm: needs two 2-d tensors, got shapes {input.shape} and "
+                         f"{getattr(mat2, 'shape', type(mat2).__name__)} (use matmul for others)")
+    return input.matmul(mat2)
+
+
+def eq(input: Tensor, other: Any) -> Tensor:
+    return input.eq(other)
+
+
+def ne(input: Tensor, other: Any) -> Tensor:
+    return input.ne(other)
+
+
+def lt(input: Tensor, other: Any) -> Tensor:
+    return input.lt(other)
+
+
+def le(input: Tensor, other: Any) -> Tensor:
+    return input.le(other)
+
+
+def gt(input: Tensor, other: Any) -> Tensor:
+    return input.gt(other)
+
+
+def ge(input: Tensor, other: Any) -> Tensor:
+    return input.ge(other)
+
+
+def sum(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    return input.sum(dim, keepdim)
+
+
+def mean(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    return input.mean(dim, keepdim)
+
+
+def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    return input.max(dim, keepdim)
+
+
+def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    return input.min(dim, keepdim)
+
+
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return input.argmax(dim, keepdim)
+
+
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return input.argmin(dim, keepdim)
+
+
+def any(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    return input.any(dim, keepdim)
+
+
+def all(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    return input.all(dim, keepdim)
+
+
+def logsumexp(input: Tensor, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
+    return input.logsumexp(dim, keepdim)
+
+
+def gather(input: Tensor, dim: int, index: Any) -> Tensor:
+    return input.gather(dim, index)
+
+
+def reshape(input: Tensor, shape: Sequence[int]) -> Tensor:
+    return input.reshape(shape)
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    return input.flatten(start_dim, end_dim)
+
+
+def squeeze(input: Tensor, dim: int | None = None) -> Tensor:
+    return input.squeeze(dim)
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    return input.unsqueeze(dim)
+
+
+def permute(input: Tensor, dims: Sequence[int]) -> Tensor:
+    return input.permute(dims)
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    return input.transpose(dim0, dim1)
+
+
+def t(input: Tensor) -> Tensor:
+    return input.t()
+
+
+def clone(input: Tensor) -> Tensor:
+    return input.clone()
+
+
+def detach(input: Tensor) -> Tensor:
+    return input.detach()
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """Whether ``|input - other| <= atol + rtol * |other|`` everywhere (broadcast), as PyTorch."""
+    a, b = input.data, other.data if isinstance(other, Tensor) else other
+    return bool(array_module(a).allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """Whether both have the same shape and the same values (NaN equals nothing)."""
+    return input.shape == other.shape and bool((input == other).data.all())
 
 
 # ------------------------------------------------------------------------------ one tensor
@@ -216,12 +454,43 @@ def amin(input: Tensor, dim: int | Sequence[int] | None = (), keepdim: bool = Fa
     return input.amin(dim, keepdim)
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _tensor_first(fn: _F) -> _F:
+    """``fn`` with PyTorch's TypeError when its first argument is not a Tensor."""
+    @functools.wraps(fn)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        first = args[0] if args else kwargs.get("input")
+        if not isinstance(first, Tensor):
+            raise TypeError(f"{fn.__name__}(): argument 'input' must be a Tensor, not "
+                            f"{type(first).__name__} (make one with tinygrad_cnn.tensor(...))")
+        return fn(*args, **kwargs)
+    return checked  # type: ignore[return-value]
+
+
 __all__ = [
-    "acos", "acosh", "amax", "amin", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
-    "arctanh", "asin", "asinh", "atan", "atan2", "atanh", "bmm", "ceil", "cos", "cosh", "cumprod",
-    "cumsum", "dot", "einsum", "erf", "exp2", "expm1", "fix", "floor", "floor_divide", "fmod",
-    "frac", "hypot", "isfinite", "isinf", "isnan", "lerp", "log1p", "log2", "log10", "logical_and",
-    "logical_not", "logical_or", "logical_xor", "mv", "norm", "outer", "prod", "reciprocal",
-    "remainder", "round", "rsqrt", "sin", "sinh", "square", "std", "tan", "tensordot", "trunc",
-    "var",
+    "abs", "absolute", "acos", "acosh", "add", "all", "allclose", "amax", "amin", "any", "arccos",
+    "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "asin",
+    "asinh", "atan", "atan2", "atanh", "bmm", "ceil", "clamp", "clip", "clone", "cos", "cosh",
+    "cumprod", "cumsum", "detach", "div", "divide", "dot", "einsum", "eq", "equal", "erf", "exp",
+    "exp2", "expm1", "fix", "flatten", "floor", "floor_divide", "fmod", "frac", "gather", "ge",
+    "gt", "hypot", "is_tensor", "isfinite", "isinf", "isnan", "le", "lerp", "log", "log1p",
+    "log2", "log10", "log_softmax", "logical_and", "logical_not", "logical_or", "logical_xor",
+    "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "mul",
+    "multiply", "mv", "ne", "neg", "negative", "norm", "numel", "outer", "permute", "pow", "prod",
+    "reciprocal", "relu", "remainder", "reshape", "round", "rsqrt", "sigmoid", "sign", "sin",
+    "sinh", "softmax", "sqrt", "square", "squeeze", "std", "sub", "subtract", "sum", "t", "tan",
+    "tanh", "tensordot", "transpose", "true_divide", "trunc", "unsqueeze", "var",
 ]
+
+# every function whose first argument must be a Tensor checks it (aliases stay the same object);
+# remainder, floor_divide and pow take a number first, is_tensor anything, einsum a string, and
+# the linear algebra of ops/linalg.py checks its own arguments
+_WRAPPED: dict[int, Any] = {}
+for _name in __all__:
+    _fn = globals()[_name]
+    if _name in ("remainder", "floor_divide", "pow", "is_tensor") or _fn.__module__ != __name__:
+        continue
+    globals()[_name] = _WRAPPED.setdefault(id(_fn), _tensor_first(_fn))
+del _name, _fn, _WRAPPED

@@ -599,11 +599,37 @@ class Tensor:
             raise TypeError(f"~ needs a bool or integer tensor, got {self.dtype}")
         return Tensor._make(~self.data)
 
-    def any(self) -> bool:
-        return bool(self.data.any())
+    def eq(self, other: Any) -> Tensor:
+        return self == other
 
-    def all(self) -> bool:
-        return bool(self.data.all())
+    def ne(self, other: Any) -> Tensor:
+        return self != other
+
+    def lt(self, other: Any) -> Tensor:
+        return self < other
+
+    def le(self, other: Any) -> Tensor:
+        return self <= other
+
+    def gt(self, other: Any) -> Tensor:
+        return self > other
+
+    def ge(self, other: Any) -> Tensor:
+        return self >= other
+
+    def any(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        """Whether any element (over ``dim``) is nonzero: a bool tensor, no gradient (``if
+        x.any():`` reads it as a bool)."""
+        return self._test(dim, keepdim, "any")
+
+    def all(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        """Whether every element (over ``dim``) is nonzero; see ``any``."""
+        return self._test(dim, keepdim, "all")
+
+    def _test(self, dim: Any, keepdim: bool, which: str) -> Tensor:
+        axes = _dims(dim, self.ndim, which)  # None: every dim; (): none (PyTorch's rules)
+        out = getattr(self.data, which)(axis=axes, keepdims=keepdim)
+        return Tensor._make(array_module(self.data).asarray(out))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Index of the (first) largest value; no gradient."""
@@ -634,8 +660,8 @@ class Tensor:
         return _ops.elementwise.Abs.apply(self)
 
     def sign(self) -> Tensor:
-        """-1, 0 or 1; no gradient."""
-        return Tensor._make(array_module(self.data).sign(self.data))
+        """-1, 0 or 1 (NaN gives 0, as in PyTorch). Gradient zero."""
+        return _ops.unary.Sign.apply(self)
 
     def tanh(self) -> Tensor:
         return _ops.activation.Tanh.apply(_floating(self))

@@ -342,6 +342,18 @@ class _ZeroGradient:
         return Tensor._make(array_module(g.data).zeros_like(g.data))
 
 
+class Sign(_ZeroGradient, Function):
+    """-1, 0 or 1 as ``(x > 0) - (x < 0)``, PyTorch's formula: NaN and -0.0 give +0 (numpy's
+    ``sign`` keeps NaN); bools come back unchanged. VJP zero."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        if x.dtype.kind == "b":
+            return x.copy()
+        positive = (x > 0).astype(x.dtype)
+        return positive if x.dtype.kind == "u" else positive - (x < 0).astype(x.dtype)
+
+
 class Floor(_ZeroGradient, Function):
     """Round down; VJP zero."""
 

@@ -235,6 +235,10 @@ BAD = [
     (["train", "--epochs", "0"], "--epochs", "integer >= 1"),
     (["train", "--epochs", "2.5"], "--epochs", "integer >= 1"),
     (["train", "--epochs"], "--epochs", "expected one argument"),
+    (["train", "--epochs", "1_0"], "--epochs", "integer >= 1"),  # int() reads it as 10
+    (["train", "--epochs", "\uff12"], "--epochs", "integer >= 1"),  # a full-width 2
+    (["train", "--lr", "1_0"], "--lr", "number > 0"),
+    (["train", "--seed", "\u0663"], "--seed", "integer >= 0"),  # an Arabic-Indic 3
     (["train", "--lr", "-1"], "--lr", "number > 0"),
     (["train", "--lr", "nan"], "--lr", "number > 0"),
     (["train", "--lr", "0"], "--lr", "number > 0"),
@@ -285,6 +289,14 @@ BAD = [
     (["demo", "--steps", "0"], "--steps", "integer >= 1"),
     (["demo", "--seed", "x"], "--seed", "integer >= 0"),
 ]
+
+
+def test_numbers_in_ascii_digits_are_read_as_python_reads_them():
+    from tinygrad_cnn.cli import _int_range, _positive_float
+
+    assert [_int_range(0)(t) for t in ("0", "+3", " 7 ", "010")] == [0, 3, 7, 10]
+    assert [_positive_float(t) for t in ("0.1", "1e-3", ".5", "5.", "+2", " 3E1")] == [
+        0.1, 1e-3, 0.5, 5.0, 2.0, 30.0]
 
 
 @pytest.mark.parametrize("argv, flag, accepts", BAD, ids=[" ".join(b[0]) for b in BAD])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -70,15 +71,20 @@ class WorkError(Exception):
 
 
 # ------------------------------------------------------------------------- argument types
+# Python's int() and float() also take "1_000" and non-ASCII digits; a number on a command line
+# is written in ASCII digits (a typo such as "1_0" for "10" is refused, not read as 10)
+_INT = re.compile(r"[+-]?[0-9]+")
+_FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
 def _int_range(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
     accepts = (f"an integer >= {minimum}" if maximum is None
                else f"an integer from {minimum} to {maximum}")
 
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except (TypeError, ValueError):
-            raise argparse.ArgumentTypeError(f"expected {accepts}, got {text!r}") from None
+        if not _INT.fullmatch(text.strip()):  # ASCII digits only: no "1_0", no full-width digits
+            raise argparse.ArgumentTypeError(f"expected {accepts}, got {text!r}")
+        value = int(text)
         if value < minimum or (maximum is not None and value > maximum):
             raise argparse.ArgumentTypeError(f"expected {accepts}, got {text!r}")
         return value
@@ -88,10 +94,7 @@ def _int_range(minimum: int, maximum: int | None = None) -> Callable[[str], int]
 
 
 def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        value = math.nan
+    value = float(text) if _FLOAT.fullmatch(text.strip()) else math.nan
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
     return value

@@ -562,3 +562,46 @@ def test_softmax_and_empty_mean_stay_quiet(recwarn):
     assert np.isnan(row.softmax(-1).numpy()).sum() == 4 and np.isnan(row.log_softmax(-1).numpy()[0]).all()
     assert np.isnan(Tensor(np.zeros((0, 3)), requires_grad=True).mean(0).numpy()).all()
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+# ----------------------------------------------------------------------------- a fourth outside pass
+def test_sigmoid_keeps_its_left_tail():
+    """(1 + tanh(x/2)) / 2 cancelled to 0 from x = -17 in float32: log(sigmoid(-20)) was -inf and
+    its gradient NaN. PyTorch: sigmoid(-20) = 2.0611537e-09, log of it -20, gradient 1."""
+    np.testing.assert_allclose(Tensor(np.float32([-20, -16, 20])).sigmoid().numpy(),
+                               [2.0611537e-09, 1.1253517e-07, 1.0], rtol=1e-6)
+    assert Tensor(np.array([-700.0])).sigmoid().item() == pytest.approx(9.85967654375977e-305)
+    np.testing.assert_allclose(Tensor(np.float16([-10, 8])).sigmoid().numpy().astype(np.float64),
+                               [4.5419e-05, 0.99951], rtol=1e-3)  # float16 in float32
+    x = leaf([-20.0], np.float32)
+    y = x.sigmoid().log()
+    y.backward()
+    assert y.item() == pytest.approx(-20.0) and x.grad.item() == pytest.approx(1.0)
+    assert F.binary_cross_entropy(Tensor(np.float32([-20])).sigmoid(),
+                                  Tensor(np.float32([1]))).item() == pytest.approx(20.0)
+    ends = Tensor(np.array([-np.inf, np.inf, np.nan, -0.0])).sigmoid().numpy()
+    np.testing.assert_array_equal(ends, [0.0, 1.0, np.nan, 0.5])
+
+
+def test_a_zero_dim_operand_that_requires_grad_does_not_decide_the_dtype():
+    """It was expanded before the result dtype was decided, so it counted as dimensioned."""
+    s = Tensor(np.array(2.0), requires_grad=True)  # float64, 0-d
+    assert (tg.ones(3) * s).dtype == np.float32  # PyTorch: float32
+    assert (tg.ones(3, dtype=tg.float16) * Tensor(2.0, requires_grad=True)).dtype == np.float16
+    assert tg.where(Tensor([True, False, True]), tg.ones(3), s).dtype == np.float32
+    (tg.ones(3) * s).sum().backward()
+    assert s.grad.dtype == np.float64 and s.grad.item() == 3.0
+    assert tg.where(Tensor([True, False]), 1.0, 0.0).dtype == np.float32  # two numbers
+    assert tg.where(Tensor([True, False]), 1, 0).dtype == np.int64
+
+
+def test_comparisons_promote_as_arithmetic_does():
+    """numpy compared float32 with a numpy float64 scalar in float64 (0.1f != 0.1) and did not
+    wrap an int out of a uint8's range; PyTorch gives True for each of these."""
+    assert (Tensor(np.float32([0.1])) == np.float64(0.1)).tolist() == [True]
+    assert (Tensor(np.float32([0.1])) == Tensor(np.array(0.1))).tolist() == [True]
+    assert (Tensor(np.array([255], np.uint8)) == -1).tolist() == [True]
+    assert (tg.tensor([16777217]) == Tensor(np.float32([16777216.0]))).tolist() == [True]
+    assert (Tensor([1.0]) == None) is False and (Tensor([1.0]) != None) is True  # noqa: E711
+    with pytest.raises(TypeError, match="lt: cannot compare a tensor with str"):
+        Tensor([1.0]) < "a"  # noqa: B015

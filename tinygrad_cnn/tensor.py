@@ -562,12 +562,23 @@ class Tensor:
 
     # comparisons: no gradient, a bool tensor
     def _compare(self, other: Any, op: Callable[[Any, Any], Any], name: str) -> Tensor:
-        o = other.data if isinstance(other, Tensor) else other
+        """Both sides in their result dtype first (PyTorch's promotion, as for arithmetic:
+        float32 == 0.1 compares in float32, uint8 == -1 wraps the -1)."""
         try:
-            return Tensor._make(array_module(self.data).asarray(op(self.data, o)))
+            o = _to_tensor(other, self)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name}: cannot compare a tensor with {type(other).__name__}"
+                            ) from None
+        a, b = self.data, o.data
+        dt = result_type(self, o)
+        if a.dtype != dt:
+            a = a.astype(dt)
+        if b.dtype != dt:
+            b = b.astype(dt)
+        try:
+            return Tensor._make(array_module(a).asarray(op(a, b)))
         except ValueError as exc:
-            oshape = getattr(o, "shape", ())
-            raise ValueError(f"{name}: shapes {self.shape} and {tuple(oshape)} cannot be "
+            raise ValueError(f"{name}: shapes {self.shape} and {o.shape} cannot be "
                              f"broadcast together ({exc})") from None
 
     def __lt__(self, other: Any) -> Tensor:
@@ -582,10 +593,14 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return self._compare(other, lambda a, b: a >= b, "ge")
 
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        if other is None:  # PyTorch's `x == None` (Python's identity test)
+            return False
         return self._compare(other, lambda a, b: a == b, "eq")
 
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        if other is None:
+            return True
         return self._compare(other, lambda a, b: a != b, "ne")
 
     def __and__(self, other: Any) -> Tensor:
@@ -1792,6 +1807,11 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
             b = _to_tensor(b, a)
     if reverse:
         a, b = b, a
+    dt = None
+    if floating or a.data.dtype != b.data.dtype:  # decided before expanding: a 0-d operand that
+        dt = result_type(a, b)                    # is expanded below still counts as 0-d
+        if floating and dt.kind != "f":
+            dt = _SCALAR_DTYPES[2]
     if a.data.shape != b.data.shape:
         try:
             shape = np.broadcast_shapes(a.data.shape, b.data.shape)
@@ -1806,12 +1826,8 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
                 a = a.expand(shape)
             if b.requires_grad and b.data.shape != shape:
                 b = b.expand(shape)
-    if floating or a.data.dtype != b.data.dtype:
-        dt = result_type(a, b)
-        if floating and dt.kind != "f":
-            dt = _SCALAR_DTYPES[2]
-        if a.data.dtype != dt or b.data.dtype != dt:
-            a, b = _promote(fn.name, a, b, dt)
+    if dt is not None and (a.data.dtype != dt or b.data.dtype != dt):
+        a, b = _promote(fn.name, a, b, dt)
     return fn.apply(a, b)
 
 
@@ -1834,7 +1850,10 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
     if isinstance(ref, Tensor) and cond.device != ref.device:
         cond = Tensor._make(like(cond.data, ref.data))
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
-        raise TypeError("where: x or y must be a Tensor")
+        if not all(isinstance(v, (bool, int, float)) for v in (x, y)):
+            raise TypeError(f"where: x and y must be Tensors or Python numbers, got "
+                            f"{type(x).__name__} and {type(y).__name__}")
+        x = tensor(x, device=cond.device)  # two numbers: int64, float32 or bool, as PyTorch
     if not isinstance(x, Tensor):
         x = _to_tensor(x, y)
     if not isinstance(y, Tensor):
@@ -1844,12 +1863,13 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
     except ValueError:
         raise ValueError(f"where: shapes {cond.shape}, {x.shape} and {y.shape} cannot be broadcast "
                          "together") from None
+    dt = result_type(x, y)  # before expanding: an expanded 0-d operand still counts as 0-d
     if _state.grad_enabled:
         if x.requires_grad and x.shape != shape:
             x = x.expand(shape)
         if y.requires_grad and y.shape != shape:
             y = y.expand(shape)
-    x, y = _promote("where", x, y)
+    x, y = _promote("where", x, y, dt)
     c = cond.data
     if _state.grad_enabled and (x.requires_grad or y.requires_grad):
         c = c.copy()  # the graph keeps the mask for backward; the caller may change theirs

@@ -58,14 +58,17 @@ class LeakyReLU(Function):
 
 
 class Sigmoid(Function):
-    """``1 / (1 + exp(-x))``, computed as ``(1 + tanh(x / 2)) / 2`` so it never overflows."""
+    """``1 / (1 + exp(-x))``, from ``e = exp(-|x|)`` (never overflows): ``1 / (1 + e)`` for
+    ``x >= 0`` and ``e / (1 + e)`` below, so the left tail keeps its relative precision down to
+    the smallest floats (``(1 + tanh(x / 2)) / 2`` cancels to 0 from x = -17 in float32, making
+    ``log(sigmoid(x))`` -inf). float16 is computed in float32. VJP: ``g σ (1 - σ)``."""
 
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
-        xp = array_module(x)
-        out = xp.tanh(x * x.dtype.type(0.5))
-        out += 1
-        out *= x.dtype.type(0.5)
+        xp, y = array_module(x), _opmath(x)
+        e = xp.exp(-xp.abs(y))
+        r = xp.reciprocal(e + 1)
+        out = xp.where(y >= 0, r, e * r).astype(x.dtype, copy=False)
         ctx.save_for_backward(out)
         return out
 

@@ -173,6 +173,14 @@ binary("minimum", lambda m, a, b: a.minimum(b), smooth=False)
 unary("clamp", lambda m, a, lo, hi: a.clamp(lo, hi), smooth=False,
       params=lambda s: st.fixed_dictionaries({"lo": st.sampled_from([-1.0, -0.5, None]),
                                               "hi": st.sampled_from([0.5, 1.0])}))
+# the input has the result's shape: PyTorch's own backward fails when the bounds broadcast the
+# input up (clamp(x 0-d, lo 0-d, hi (3,)): "output with shape [] doesn't match the broadcast
+# shape [3]"); ours broadcasts (test_edges.py checks that case against the formula)
+spec("clamp_between", lambda m, a, lo, hi: a.clamp(lo, hi), arity=3,
+     shapes=broadcast_shapes(3).map(lambda s: [np.broadcast_shapes(*s), s[1], s[2]]),
+     smooth=False)
+binary("clamp_between", lambda m, a, lo: a.clamp(min=lo), id="min", smooth=False)
+binary("clamp_between", lambda m, a, hi: a.clamp(max=hi), id="max", smooth=False)
 spec("where", lambda m, c, a, b: m.t.where(c > 0, a, b), arity=3,
      shapes=broadcast_shapes(3))
 spec("cast", lambda m, a, to: a.to(m.dt(to)),

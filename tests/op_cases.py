@@ -120,6 +120,16 @@ def _clamp(rng):
     return (lambda a: a.clamp(-1, 1) * a), (Tensor(x, requires_grad=True),)
 
 
+@case("clamp_between")
+def _clamp_between(rng):  # tensor bounds, broadcast; inputs away from the bounds (the kinks)
+    lo, hi = rng.uniform(-1.5, -0.5, (4,)), rng.uniform(0.5, 1.5, (3, 1))
+    x = rng.uniform(-2, 2, (3, 4))
+    x[(np.abs(x - lo) < 0.05) | (np.abs(x - hi) < 0.05)] = 0.0
+    return (lambda a, b, c: a.clamp(b, c) * a * b * c), (
+        Tensor(x, requires_grad=True), Tensor(lo, requires_grad=True),
+        Tensor(hi, requires_grad=True))
+
+
 @case("where")
 def _where(rng):
     from tinygrad_cnn import where

@@ -6,6 +6,8 @@ run without PyTorch too; test_fuzz.py compares against PyTorch itself)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -605,3 +607,60 @@ def test_comparisons_promote_as_arithmetic_does():
     assert (Tensor([1.0]) == None) is False and (Tensor([1.0]) != None) is True  # noqa: E711
     with pytest.raises(TypeError, match="lt: cannot compare a tensor with str"):
         Tensor([1.0]) < "a"  # noqa: B015
+
+
+def test_max_of_a_whole_tensor_with_nans_sends_the_gradient_to_them():
+    """torch.max() spreads the gradient evenly over the NaNs; amax gives NaN everywhere."""
+    x = leaf([[1.0, np.nan, 3.0], [np.nan, np.nan, 1.0]])
+    x.max().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0, 1 / 3, 0], [1 / 3, 1 / 3, 0]])
+    x.grad = None
+    x.min().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0, 1 / 3, 0], [1 / 3, 1 / 3, 0]])
+    x.grad = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy 0/0 warning either
+        x.amax(1).sum().backward()
+    assert np.isnan(x.grad.numpy()).all()
+
+
+def test_clamp_takes_tensor_bounds_and_min_above_max():
+    """PyTorch 2.13's numbers: tensor bounds broadcast, each bound gets the gradient where it
+    wins (lo only while lo < hi, hi also where hi < lo), NaN gets none; min > max gives max."""
+    x = leaf([-1.0, 0.5, 5.0, 0.0, 1.0, 0.7, np.nan, 0.3, 0.0])
+    lo = leaf([0.0, 0.6, 0.0, 0.0, 0.0, 0.9, 0.0, 0.5, 1.0])
+    hi = leaf([1.0, 1.0, 1.0, 1.0, 1.0, 0.8, 1.0, np.nan, 1.0])
+    y = tg.clamp(x, lo, hi)
+    np.testing.assert_array_equal(y.detach().numpy(),
+                                  [0, 0.6, 1, 0, 1, 0.8, np.nan, np.nan, 1])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 0, 0, 1, 1, 0, 0, 0, 0])
+    np.testing.assert_array_equal(lo.grad.numpy(), [1, 1, 0, 0, 0, 0, 0, 0, 0])
+    np.testing.assert_array_equal(hi.grad.numpy(), [0, 0, 1, 0, 0, 1, 0, 0, 0])
+    z = leaf([0.5, 2.0])
+    out = z.clamp(min=1.0, max=0.0)
+    out.sum().backward()
+    assert out.tolist() == [0.0, 0.0] and z.grad.tolist() == [0.0, 0.0]
+    assert tg.clamp(tg.ones(2, 3), tg.zeros(3), 0.5).shape == (2, 3)
+    assert tg.clamp(tg.tensor([1, 5]), min=Tensor([2.0, 2.0])).dtype == np.float32
+    with pytest.raises(ValueError, match=r"clamp: shapes \(2,\) \(input\), \(3,\)"):
+        tg.clamp(tg.ones(2), tg.zeros(3))
+
+
+def test_softmax_without_dim_is_pytorchs_implicit_choice():
+    a = np.arange(24.0).reshape(2, 3, 4) / 10
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
+        out = tg.nn.Softmax()(Tensor(a))
+    np.testing.assert_allclose(out.numpy().sum(0), np.ones((3, 4)))  # dim 0 of a 3-d tensor
+    with pytest.warns(UserWarning, match="log_softmax"):
+        out = F.log_softmax(Tensor(a.reshape(2, 3, 2, 2)))
+    np.testing.assert_allclose(np.exp(out.numpy()).sum(1), np.ones((2, 2, 2)))  # dim 1 of 4-d
+
+
+def test_normalize_of_a_zero_row_has_pytorchs_gradient():
+    """sqrt of a zero sum of squares gave 0/0 = NaN; PyTorch: g / eps."""
+    x = leaf([[0.0, 0.0], [3.0, 4.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        F.normalize(x, dim=1).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[1e12, 1e12], [0.032, -0.024]])

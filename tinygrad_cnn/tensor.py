@@ -704,8 +704,9 @@ class Tensor:
         """Limit values to [min, max]; the gradient is 1 inside (ends included), 0 outside."""
         if min is None and max is None:
             raise ValueError("clamp: give at least one of min and max")
-        if min is not None and max is not None and min > max:
-            raise ValueError(f"clamp: min ({min}) is larger than max ({max})")
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            return _clamp_between(self, min, max)
+        # min > max gives max everywhere (and no gradient), as in PyTorch
         dt = result_type(self, *(v for v in (min, max) if v is not None))
         x = self if dt == self.dtype else self.to(dt)  # an int tensor clamped to 0.5 is float
         return _ops.elementwise.Clamp.apply(x, min=min, max=max)
@@ -745,7 +746,8 @@ class Tensor:
         if dim is None:
             if keepdim:
                 raise TypeError(f"{which}: keepdim needs a dim (use amax/amin to reduce over all)")
-            return op.apply(self, dim=_extreme_dims(self, None, which), keepdim=False)
+            return op.apply(self, dim=_extreme_dims(self, None, which), keepdim=False,
+                            nan_wins=True)
         if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
             raise TypeError(f"{which}: dim must be an int (or a Tensor for the elementwise "
                             f"{which}imum), got {dim!r}; amax/amin reduce over several dims")
@@ -1733,6 +1735,22 @@ def result_type(*operands: Any) -> np.dtype:
     if result is None or scalar > _category(result):
         result = _SCALAR_DTYPES[max(scalar, 0)]
     return result
+
+
+def _clamp_between(x: Tensor, lo: Any, hi: Any) -> Tensor:
+    """``clamp`` with a tensor bound (or two): all three broadcast and promoted together."""
+    bounds = [None if b is None else _to_tensor(b, x) for b in (lo, hi)]
+    given = [b for b in bounds if b is not None]
+    try:
+        shape = np.broadcast_shapes(x.shape, *(b.shape for b in given))
+    except ValueError:
+        raise ValueError(f"clamp: shapes {x.shape} (input), "
+                         f"{' and '.join(str(b.shape) for b in given)} (bounds) cannot be "
+                         "broadcast together") from None
+    dt = result_type(x, *given)
+    x, *given = ((t if t.dtype == dt else t.to(dt)).expand(shape) for t in (x, *given))
+    which = ",".join(n for n, b in zip(("min", "max"), bounds) if b is not None)
+    return _ops.elementwise.ClampBetween.apply(x, *given, bounds=which)
 
 
 def _scalar_array(x: Any, dt: np.dtype, xp: Any) -> Any:

@@ -7,6 +7,7 @@ the computing is done by the ops in ``tinygrad_cnn/ops/``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -303,14 +304,25 @@ def tanh(input: Tensor) -> Tensor:
     return input.tanh()
 
 
-def softmax(input: Tensor, dim: int) -> Tensor:
-    """``exp(x) / sum(exp(x))`` along ``dim``, computed stably (the max is subtracted first)."""
-    return input.softmax(dim)
+def softmax(input: Tensor, dim: int | None = None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim``, computed stably (the max is subtracted first).
+    Without ``dim``: PyTorch's old implicit choice, with its warning (see :func:`_softmax_dim`)."""
+    return input.softmax(_softmax_dim(input, dim, "softmax"))
 
 
-def log_softmax(input: Tensor, dim: int) -> Tensor:
+def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
     """``log(softmax(x))`` along ``dim``, stable for logits in the thousands."""
-    return input.log_softmax(dim)
+    return input.log_softmax(_softmax_dim(input, dim, "log_softmax"))
+
+
+def _softmax_dim(input: Tensor, dim: int | None, name: str) -> int:
+    """``dim``, or when it is None PyTorch's implicit choice for softmax: dim 0 of a 0-, 1- or
+    3-d tensor, else dim 1 (a batch of images: the channels), with PyTorch's warning."""
+    if dim is not None:
+        return dim
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", UserWarning, stacklevel=3)
+    return 0 if input.ndim in (0, 1, 3) else 1
 
 
 # ------------------------------------------------------------------------------ layers

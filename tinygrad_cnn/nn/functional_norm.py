@@ -199,8 +199,6 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """``x / max(||x||_p, eps)`` along ``dim`` (vectors scaled to unit length)."""
     x = _floating(input, "normalize")
-    if p == 2.0:
-        length = (x * x).sum(dim, keepdim=True).sqrt()
-    else:
-        length = (x.abs() ** p).sum(dim, keepdim=True) ** (1.0 / p)
-    return x / length.clamp(min=eps)
+    # norm, not sqrt of a sum of squares: its gradient at a zero vector is 0, not 0/0 = NaN, so
+    # a zero row gets g / eps, as in PyTorch
+    return x / x.norm(p, dim, keepdim=True).clamp(min=eps)

@@ -240,6 +240,39 @@ class Clamp(Function):
         return keep(g, inside.data)
 
 
+class ClampBetween(Function):
+    """``clamp`` with tensor bounds: ``min(max(x, lo), hi)``, the inputs ``(x, lo, hi)``, or
+    ``(x, lo)`` / ``(x, hi)`` as ``bounds`` says (all of one shape and dtype; NaN anywhere gives
+    NaN). VJP (PyTorch's): ``x`` gets ``g`` where ``lo <= x <= hi``; ``lo`` where
+    ``x < lo < hi``; ``hi`` where ``x > hi`` or ``hi < lo`` (NaN compares false)."""
+
+    name = "clamp_between"
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, *given: Any, bounds: str = "min,max") -> Any:
+        xp = array_module(x)
+        lo = given[0] if bounds.startswith("min") else None
+        hi = given[-1] if bounds.endswith("max") else None
+        low = x if lo is None else xp.maximum(x, lo)
+        out = low if hi is None else xp.minimum(low, hi)
+        inside = xp.ones(x.shape, dtype=bool)
+        if lo is not None:
+            inside &= x >= lo
+        if hi is not None:
+            inside &= x <= hi
+        masks = [inside]
+        if lo is not None:
+            masks.append((x < lo) & (lo < hi) if hi is not None else x < lo)
+        if hi is not None:
+            masks.append((x > hi) | (hi < lo) if lo is not None else x > hi)
+        ctx.masks = [m if need else None for m, need in zip(masks, ctx.needs_input_grad)]
+        return out if out is not x else x.copy()
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:
+        return tuple(None if m is None else keep(g, m) for m in ctx.masks)
+
+
 class Where(Function):
     """``condition ? x : y``; ``condition`` is a boolean array (no gradient)."""
 

@@ -87,12 +87,22 @@ def _narrow(g: Any, count: int) -> bool:
     return g.dtype.itemsize < 4 and g.dtype.kind == "f" and count > 2048
 
 
-def _extreme(ctx: Context, x: Any, dim: tuple[int, ...] | None, keepdim: bool, out: Any) -> Any:
+def _extreme(ctx: Context, x: Any, dim: tuple[int, ...] | None, keepdim: bool, out: Any,
+             nan_wins: bool = False) -> Any:
     """What Max and Min share: the tied winners' shares of the gradient (kept for the VJP), and
-    the result with or without the reduced dims (``out`` is the reduction with ``keepdims``)."""
+    the result with or without the reduced dims (``out`` is the reduction with ``keepdims``).
+    A NaN result has no winner (a NaN gradient, ``torch.amax``'s), or with ``nan_wins`` its NaNs
+    share the gradient (``torch.max()`` of a whole tensor)."""
     if ctx.needs_input_grad[0]:
-        winners = (x == out).astype(x.dtype)
-        winners /= winners.sum(axis=dim, keepdims=True)  # ties split the gradient
+        winners = x == out
+        if nan_wins and x.dtype.kind == "f":
+            xp = array_module(x)
+            lost = xp.isnan(out)
+            if lost.any():
+                winners = xp.where(lost, xp.isnan(x), winners)
+        winners = winners.astype(x.dtype)
+        with np.errstate(invalid="ignore"):  # a NaN result without winners: 0/0, NaN shares
+            winners /= winners.sum(axis=dim, keepdims=True)  # ties split the gradient
         ctx.save_for_backward(winners)
         ctx.shape, ctx.dim = x.shape, dim
     return out if keepdim else out.reshape(
@@ -111,8 +121,8 @@ class Max(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None,
-                keepdim: bool = False) -> Any:
-        return _extreme(ctx, x, dim, keepdim, x.max(axis=dim, keepdims=True))
+                keepdim: bool = False, nan_wins: bool = False) -> Any:
+        return _extreme(ctx, x, dim, keepdim, x.max(axis=dim, keepdims=True), nan_wins)
 
     backward = staticmethod(_extreme_backward)
 
@@ -123,8 +133,8 @@ class Min(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None,
-                keepdim: bool = False) -> Any:
-        return _extreme(ctx, x, dim, keepdim, x.min(axis=dim, keepdims=True))
+                keepdim: bool = False, nan_wins: bool = False) -> Any:
+        return _extreme(ctx, x, dim, keepdim, x.min(axis=dim, keepdims=True), nan_wins)
 
     backward = staticmethod(_extreme_backward)
 
@@ -397,7 +407,8 @@ class Norm(Function):
         if p == 1:
             return sign * g
         if p == 2:
-            return g * _where(at_zero, 0, x / norm)
+            with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 at N = 0, replaced by 0
+                return g * _where(at_zero, 0, x / norm)
         if math.isinf(p):
             a = xp.abs(x.data)
             mask = (a == norm.data) | xp.isnan(a)
@@ -408,4 +419,5 @@ class Norm(Function):
             scaled = sign * _where(x.data == 0, 0, a ** (p - 1))
             return scaled * g * norm ** (1 - p)
         scaled = sign * a ** (p - 1) if p < 2 else x * a ** (p - 2)
-        return scaled * _where(at_zero, 0, g / norm ** (p - 1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return scaled * _where(at_zero, 0, g / norm ** (p - 1))

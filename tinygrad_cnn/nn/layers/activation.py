@@ -45,7 +45,9 @@ class Tanh(Module):
 
 
 class Softmax(Module):
-    def __init__(self, dim: int = -1) -> None:
+    """Softmax along ``dim`` (None: PyTorch's implicit choice, with its warning)."""
+
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 
@@ -57,7 +59,9 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    def __init__(self, dim: int = -1) -> None:
+    """Log-softmax along ``dim`` (None: PyTorch's implicit choice, with its warning)."""
+
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 

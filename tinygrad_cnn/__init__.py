@@ -86,7 +86,12 @@ from tinygrad_cnn.tensor import (
 )
 
 float16, float32, float64 = np.dtype("float16"), np.dtype("float32"), np.dtype("float64")
-int32, int64, bool_ = np.dtype("int32"), np.dtype("int64"), np.dtype("bool")
+int8, int16, int32, int64 = np.dtype("int8"), np.dtype("int16"), np.dtype("int32"), np.dtype("int64")
+uint8, bool_ = np.dtype("uint8"), np.dtype("bool")
+# PyTorch's other names (tg.long, tg.float, ...); they shadow builtins in this module only, which
+# uses none of them below, and stay out of __all__ so that a star import cannot shadow yours
+half, double, short, long = float16, float64, int16, int64
+float, int, bool = float32, int32, bool_
 
 __version__ = "0.1.0"
 

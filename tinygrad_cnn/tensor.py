@@ -419,6 +419,52 @@ class Tensor:
     def double(self) -> Tensor:
         return self.to(np.float64)
 
+    def half(self) -> Tensor:
+        return self.to(np.float16)
+
+    def long(self) -> Tensor:
+        """A cast to int64 (as every cast to an integer or bool dtype: no gradient)."""
+        return self.to(np.int64)
+
+    def int(self) -> Tensor:
+        return self.to(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(np.bool_)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """This tensor cast to ``other``'s dtype (and moved to its device)."""
+        return self.to(_tensor_arg(other, "type_as", "other").dtype, device=other.device)
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.kind == "f"
+
+    # PyTorch's ``new_*``: a new tensor (no grad unless asked) of this one's dtype and device
+    def new_zeros(self, *size: Any, dtype: DTypeLike = None, device: str | None = None,
+                  requires_grad: bool = False) -> Tensor:
+        return zeros(_size_arg(size, "new_zeros"), **_new_args(self, dtype, device, requires_grad))
+
+    def new_ones(self, *size: Any, dtype: DTypeLike = None, device: str | None = None,
+                 requires_grad: bool = False) -> Tensor:
+        return ones(_size_arg(size, "new_ones"), **_new_args(self, dtype, device, requires_grad))
+
+    def new_empty(self, *size: Any, dtype: DTypeLike = None, device: str | None = None,
+                  requires_grad: bool = False) -> Tensor:
+        """Zeros: this engine never hands out uninitialised memory."""
+        return zeros(_size_arg(size, "new_empty"), **_new_args(self, dtype, device, requires_grad))
+
+    def new_full(self, size: Sequence[int], fill_value: Any, *, dtype: DTypeLike = None,
+                 device: str | None = None, requires_grad: bool = False) -> Tensor:
+        args = _new_args(self, dtype, device, requires_grad)
+        return full(_size_arg(size, "new_full", sequence=True),
+                    _fill_value(fill_value, args["dtype"], "new_full"), **args)
+
+    def new_tensor(self, data: Any, *, dtype: DTypeLike = None, device: str | None = None,
+                   requires_grad: bool = False) -> Tensor:
+        """A copy of ``data`` (cut from any graph) as this tensor's dtype unless ``dtype`` says."""
+        data = data.detach() if isinstance(data, Tensor) else data
+        return Tensor(data, **_new_args(self, dtype, device, requires_grad))
+
     def cpu(self) -> Tensor:
         return self.to(device="cpu")
 
@@ -822,6 +868,14 @@ class Tensor:
         """The dimensions reversed (the matrix transpose for 2-D)."""
         return self.permute(*reversed(range(self.ndim)))
 
+    @property
+    def mT(self) -> Tensor:  # noqa: N802
+        """The last two dimensions swapped (a view): the transpose of each matrix of a batch."""
+        if self.ndim < 2:
+            raise RuntimeError(f"mT: only matrices and batches of matrices have it, got a "
+                               f"{self.ndim}-d tensor of shape {self.shape}")
+        return self.transpose(-2, -1)
+
     def expand(self, *sizes: Any) -> Tensor:
         """Broadcast to a larger shape (no copy); ``-1`` keeps a dimension. The VJP sums back."""
         sizes = _shape_arg(sizes)
@@ -846,6 +900,9 @@ class Tensor:
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(other.shape)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.view(_tensor_arg(other, "view_as", "other").shape)
 
     def squeeze(self, dim: int | None = None) -> Tensor:
         if dim is None:
@@ -1361,6 +1418,42 @@ class Tensor:
             return self
         return self._inplace("fill_", value, lambda s, v: _ops.inplace.Fill.apply(s, value=v),
                              lambda a, v: a.fill(v), reads_self=False)
+
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        """``masked_fill`` in place; the mask broadcasts to this tensor's shape, not beyond."""
+        mask = mask if isinstance(mask, Tensor) else Tensor(np.asarray(mask))
+        mshape = mask.shape
+        if mask.dtype != np.bool_:
+            raise TypeError(f"masked_fill_: mask must be a bool tensor, got {mask.dtype}")
+        if _broadcast_shape(self.shape, mshape) != self.shape:
+            raise ValueError(f"masked_fill_: a mask of shape {mshape} does not broadcast to the "
+                             f"tensor's shape {self.shape}; an in-place op cannot grow the tensor")
+        def compute(s: Tensor, v: Any) -> Tensor:
+            return _ops.indexing.masked_fill(s, mask, v)
+
+        def raw(a: Any, _: Any) -> None:
+            a[...] = _ops.indexing.masked_fill(Tensor._make(a), mask, value).data
+
+        return self._inplace("masked_fill_", value, compute, raw)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        """Fill with samples of ``N(mean, std²)`` from the generator ``manual_seed`` seeds; a
+        tensor in a graph gets zero gradient through it, as in PyTorch."""
+        return self._random_("normal_", _random_fill(self, "normal_", mean, std))
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        """Fill with samples of ``U(a, b)`` from the generator ``manual_seed`` seeds; a tensor in a
+        graph gets zero gradient through it, as in PyTorch."""
+        return self._random_("uniform_", _random_fill(self, "uniform_", a, b))
+
+    def _random_(self, name: str, sample: Any) -> Tensor:
+        def compute(s: Tensor, v: Any) -> Tensor:  # the old values: zero gradient, as in copy_
+            return _ops.inplace.Fill.apply(s, value=0) + Tensor._make(v)
+
+        def raw(arr: Any, v: Any) -> None:
+            arr[...] = v
+
+        return self._inplace(name, sample, compute, raw, reads_self=False)
 
     # in-place forms of unary ops: the op's result written back (recorded like any in-place op)
     def _unary_(self, name: str, *args: Any, **kwargs: Any) -> Tensor:
@@ -2020,6 +2113,93 @@ def _inferred_dtype(data: Any) -> np.dtype:
 # argument helpers of issue 14's methods (elementwise math, reductions); the functions themselves
 # (``tinygrad_cnn.sin(x)``, ``einsum``, ...) are in functions.py
 # ------------------------------------------------------------------------------------------------
+
+
+def _tensor_arg(x: Any, where: str, name: str) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{where}(): argument '{name}' must be a Tensor, not {type(x).__name__}")
+    return x
+
+
+def _size_arg(size: Any, where: str, sequence: bool = False) -> tuple[int, ...]:
+    """A shape given as ``f(2, 3)`` or ``f((2, 3))`` (only the latter with ``sequence``), each
+    size a non-negative int."""
+    if sequence and not isinstance(size, (tuple, list)):
+        raise TypeError(f"{where}(): argument 'size' must be a tuple of ints, not "
+                        f"{type(size).__name__}")
+    shape = tuple(size) if sequence else _shape_arg(size)
+    for d in shape:
+        if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
+            raise TypeError(f"{where}(): the size must be ints, got {d!r} in {shape}")
+        if d < 0:
+            raise RuntimeError(f"{where}(): negative dimension {d} in the size {shape}")
+    return tuple(int(d) for d in shape)
+
+
+def _new_args(t: Tensor, dtype: DTypeLike, device: str | None, requires_grad: bool
+              ) -> dict[str, Any]:
+    """The keyword arguments of a factory for ``t.new_*``/``*_like(t)``: ``t``'s dtype and device
+    unless given."""
+    return {"dtype": t.dtype if dtype is None else _dtype(dtype), "device": device or t.device,
+            "requires_grad": requires_grad}
+
+
+def _fill_value(value: Any, dt: np.dtype, where: str) -> Any:
+    """``value`` as a number that fits ``dt`` (floats truncated into integers, as in PyTorch), or
+    PyTorch's RuntimeError for one that overflows it."""
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(f"{where}(): fill_value must be a number or a 0-d tensor, got a "
+                               f"tensor of shape {value.shape}")
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        if isinstance(value, (bool, np.bool_)):
+            return bool(value)
+        raise TypeError(f"{where}(): fill_value must be a number, got {type(value).__name__}")
+    fits = True
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        fits = bool(np.isfinite(value)) and info.min <= int(value) <= info.max
+    elif dt.kind == "f" and np.isfinite(value):
+        fits = abs(float(value)) <= float(np.finfo(dt).max)
+    if not fits:
+        raise RuntimeError(f"{where}(): the value {value} cannot be converted to {dt} without "
+                           "overflow")
+    return value
+
+
+def _random_fill(t: Tensor, where: str, p: Any, q: Any) -> Any:
+    """The samples of ``t.normal_(p, q)`` / ``t.uniform_(p, q)``: an array of ``t``'s shape, dtype
+    and device, after PyTorch's checks of the arguments."""
+    from tinygrad_cnn.random import generator
+
+    if t.dtype.kind != "f":
+        raise NotImplementedError(f"{where}: fills floating tensors only, this one is {t.dtype}")
+    p, q = (x.item() if isinstance(x, Tensor) else x for x in (p, q))
+    for name, x in (("mean", p), ("std", q)) if where == "normal_" else (("a", p), ("b", q)):
+        if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{where}: {name} must be a number, got {x!r}")
+    if where == "normal_":
+        if not q >= 0:
+            raise RuntimeError(f"normal_: expects std >= 0.0, but found std {q}")
+        sample = generator().normal(p, q, t.shape)
+    else:
+        top = float(np.finfo(t.dtype).max)
+        if not (abs(p) <= top and abs(q) <= top):
+            raise RuntimeError(f"uniform_: the range [{p}, {q}) is out of bounds for {t.dtype}")
+        if p > q:
+            raise RuntimeError(f"uniform_: expects to return a [from, to) range, but found "
+                               f"from={p} > to={q}")
+        sample = generator().uniform(p, q, t.shape)
+    return to_device(sample.astype(t.dtype), t.device)
+
+
+def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
+    """numpy's broadcast of two shapes, or None where they do not broadcast."""
+    try:
+        return tuple(np.broadcast_shapes(a, b))
+    except ValueError:
+        return None
 
 
 def _int_arg(value: Any, where: str, name: str) -> int:

@@ -1,0 +1,218 @@
+"""The everyday PyTorch APIs that ported CNN/MLP training scripts use: dtype names, casts and
+``new_*`` methods, in-place random fills, factories, ``Module.apply``/``to(dtype)``, ``one_hot``,
+``trunc_normal_``, sort/argsort/topk. Each against PyTorch doing the same, where it is installed."""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+from tinygrad_cnn import Tensor
+
+
+@pytest.fixture
+def torch():
+    return pytest.importorskip("torch")
+
+
+def _np(t):
+    return t.detach().numpy() if hasattr(t, "detach") else np.asarray(t)
+
+
+def _same(ours, theirs):
+    """Equal values (NaN where NaN), equal shapes and the same dtype."""
+    a, b = _np(ours), theirs.detach().numpy()
+    assert a.dtype == b.dtype, (a.dtype, b.dtype)
+    assert a.shape == b.shape, (a.shape, b.shape)
+    np.testing.assert_array_equal(a, b)
+
+
+def _raises_like(torch_call, our_call, kind=None):
+    """Both raise; ours with PyTorch's exception kind (or ``kind`` where ours is documented to
+    differ)."""
+    with pytest.raises(Exception) as theirs:
+        torch_call()
+    with pytest.raises(kind or theirs.type):
+        our_call()
+
+
+# ------------------------------------------------------------------------------ 1. dtype names
+def test_dtype_names_are_torchs(torch):
+    pairs = {"long": torch.long, "int": torch.int, "int8": torch.int8, "int16": torch.int16,
+             "short": torch.short, "uint8": torch.uint8, "bool": torch.bool, "half": torch.half,
+             "float": torch.float, "double": torch.double, "float16": torch.float16,
+             "float32": torch.float32, "float64": torch.float64, "int32": torch.int32,
+             "int64": torch.int64}
+    for name, td in pairs.items():
+        ours = getattr(tg, name)
+        assert isinstance(ours, np.dtype)
+        assert ours == torch.empty(0, dtype=td).numpy().dtype, name
+        assert tg.zeros(2, dtype=ours).dtype == ours
+
+
+def test_dtype_names_do_not_leak_into_star_imports_or_shadow_builtins():
+    namespace: dict = {}
+    exec("from tinygrad_cnn import *", namespace)
+    for name in ("float", "int", "bool", "long", "half", "double"):
+        assert name not in namespace
+    assert builtins.int is int and builtins.float is float  # our module's names stay ours
+
+
+# ------------------------------------------------------------------------------ 2. Tensor methods
+@pytest.mark.parametrize("method", ["long", "int", "bool", "half", "double", "float"])
+def test_cast_methods_as_torch(torch, method):
+    a = np.array([[-1.7, 0.0, 2.5], [np.nan, 3.9, -0.2]], dtype=np.float32)
+    a = np.nan_to_num(a) if method in ("long", "int") else a  # NaN to int is undefined in both
+    x, tx = Tensor(a), torch.tensor(a)
+    _same(getattr(x, method)(), getattr(tx, method)())
+
+
+def test_float_casts_keep_the_graph_and_int_casts_cut_it(torch):
+    a = np.array([0.5, -1.25, 3.0])
+    x, tx = Tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    (x.float() * x.half().double()).sum().backward()
+    (tx.float() * tx.half().double()).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+    assert x.grad.dtype == np.float64
+    for m in ("long", "int", "bool"):
+        assert getattr(x, m)().requires_grad is getattr(tx, m)().requires_grad is False
+    assert x.double() is x and tx.double() is tx  # no-op casts return the tensor itself
+
+
+def test_type_as_view_as_is_floating_point_mT(torch):
+    a = np.arange(24, dtype=np.float64).reshape(2, 3, 4)
+    x, tx = Tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    _same(x.type_as(tg.tensor([1])), tx.type_as(torch.tensor([1])))
+    _same(x.view_as(tg.zeros(6, 4)), tx.view_as(torch.zeros(6, 4)))
+    assert x.is_floating_point() and not tg.tensor([1]).is_floating_point()
+    assert torch.tensor([1]).is_floating_point() is tg.tensor([1]).is_floating_point()
+    _same(x.mT, tx.mT)
+    (x.mT * tg.arange(3.0)).sum().backward()
+    (tx.mT * torch.arange(3.0)).sum().backward()
+    _same(x.grad, tx.grad)
+    v = x.detach().mT
+    v[0, 0, 1] = 100.0  # a view: the write reaches the base
+    assert x.data[0, 1, 0] == 100.0
+    _raises_like(lambda: torch.ones(3).mT, lambda: tg.ones(3).mT)
+    _raises_like(lambda: tx.type_as(3), lambda: x.type_as(3))
+    _raises_like(lambda: tx.view_as(3), lambda: x.view_as(3))
+    with pytest.raises(ValueError, match="reshape"):
+        x.view_as(tg.zeros(5))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64", "float16", "bool"])
+def test_new_factories_as_torch(torch, dtype):
+    tdt = getattr(torch, dtype)
+    x = tg.zeros(2, 3, dtype=getattr(tg, dtype), requires_grad=dtype.startswith("float"))
+    tx = torch.zeros(2, 3, dtype=tdt)
+    _same(x.new_zeros(2, 4), tx.new_zeros(2, 4))
+    _same(x.new_zeros((4,)), tx.new_zeros((4,)))
+    _same(x.new_ones([1, 2]), tx.new_ones([1, 2]))
+    _same(x.new_full((3,), 1.75), tx.new_full((3,), 1.75))
+    _same(x.new_full((0, 2), 7), tx.new_full((0, 2), 7))
+    _same(x.new_tensor([[1.5, -2.7]]), tx.new_tensor([[1.5, -2.7]]))
+    assert x.new_empty(3, 2).shape == (3, 2) and x.new_empty(3, 2).dtype == x.dtype
+    _same(x.new_zeros(2, dtype=tg.float64), tx.new_zeros(2, dtype=torch.float64))
+    _same(x.new_tensor([1, 2], dtype=tg.int8), tx.new_tensor([1, 2], dtype=torch.int8))
+    for made in (x.new_zeros(2), x.new_ones(2), x.new_full((2,), 1), x.new_tensor([1])):
+        assert not made.requires_grad and made.is_leaf
+    assert x.new_ones(2, dtype=tg.float32, requires_grad=True).requires_grad
+
+
+def test_new_factories_refuse_what_torch_refuses(torch):
+    x, tx = tg.zeros(2), torch.zeros(2)
+    i, ti = tg.zeros(2, dtype=tg.long), torch.zeros(2, dtype=torch.long)
+    _raises_like(lambda: tx.new_zeros(-1), lambda: x.new_zeros(-1))
+    _raises_like(lambda: tx.new_ones(2, 1.5), lambda: x.new_ones(2, 1.5))
+    _raises_like(lambda: tx.new_full(2, 1.0), lambda: x.new_full(2, 1.0))
+    _raises_like(lambda: ti.new_full((2,), 1e30), lambda: i.new_full((2,), 1e30))
+    _raises_like(lambda: ti.new_ones(2, requires_grad=True),
+                 lambda: i.new_ones(2, requires_grad=True), TypeError)  # as requires_grad_ here
+    src = tg.ones(2, requires_grad=True) * 3
+    copy = x.new_tensor(src)
+    assert not copy.requires_grad and copy.data is not src.data
+
+
+def test_masked_fill_in_place(torch):
+    a = np.arange(6, dtype=np.float64).reshape(2, 3)
+    m = np.array([True, False, True])
+    x, tx = Tensor(a.copy()), torch.tensor(a.copy())
+    assert x.masked_fill_(tg.tensor(m), -1.5) is x
+    tx.masked_fill_(torch.tensor(m), -1.5)
+    _same(x, tx)
+    # recorded: gradients to the kept elements and to a 0-d tensor value, as in PyTorch
+    w, tw = Tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    v, tv = Tensor(np.array(2.0), requires_grad=True), torch.tensor(2.0, dtype=torch.float64,
+                                                                   requires_grad=True)
+    y, ty = w * 3, tw * 3
+    version = y._version
+    y.masked_fill_(tg.tensor(m), v)
+    ty.masked_fill_(torch.tensor(m), tv)
+    assert y._version == version + 1
+    (y * y).sum().backward()
+    (ty * ty).sum().backward()
+    _same(y, ty)
+    _same(w.grad, tw.grad)
+    _same(v.grad, tv.grad)
+    # into a view: the base changes
+    base = Tensor(a.copy())
+    base[1].masked_fill_(tg.tensor(m), 9.0)
+    np.testing.assert_array_equal(base.numpy()[1], [9, 4, 9])
+    _raises_like(lambda: torch.tensor(a, requires_grad=True).masked_fill_(torch.tensor(m), 0.0),
+                 lambda: Tensor(a, requires_grad=True).masked_fill_(tg.tensor(m), 0.0))
+    _raises_like(lambda: torch.zeros(3).masked_fill_(torch.tensor([[True, False, True]]), 0),
+                 lambda: tg.zeros(3).masked_fill_(tg.tensor([[True, False, True]]), 0),
+                 ValueError)  # ours: a shape error is a ValueError, as everywhere here
+    with pytest.raises(TypeError, match="bool"):
+        tg.zeros(3).masked_fill_(tg.tensor([1, 0, 1]), 0)
+
+
+def test_random_fills_draw_from_the_seeded_generator(torch):
+    for fill, args in (("normal_", (2.0, 0.5)), ("uniform_", (-3.0, -1.0))):
+        tg.manual_seed(7)
+        first = getattr(tg.zeros(1000, dtype=tg.float64), fill)(*args)
+        tg.manual_seed(7)
+        again = getattr(tg.zeros(1000, dtype=tg.float64), fill)(*args)
+        np.testing.assert_array_equal(first.numpy(), again.numpy())
+    tg.manual_seed(0)
+    n = tg.zeros(20000).normal_(2.0, 0.5).numpy()
+    assert n.dtype == np.float32 and abs(n.mean() - 2.0) < 0.02 and abs(n.std() - 0.5) < 0.02
+    u = tg.zeros(20000, dtype=tg.half).uniform_(-3.0, -1.0).numpy()
+    assert u.dtype == np.float16 and u.min() >= -3.0 and u.max() <= -1.0
+    assert abs(u.mean() + 2.0) < 0.03
+    assert (tg.zeros(3).uniform_(1.0, 1.0).numpy() == 1.0).all()  # an empty range, as torch
+    assert (torch.zeros(3).uniform_(1.0, 1.0) == 1.0).all()
+    assert (tg.zeros(3).normal_(4.0, 0.0).numpy() == 4.0).all()
+
+
+def test_random_fills_in_a_graph_and_their_errors(torch):
+    # a non-leaf: the old values get zero gradient, as in PyTorch
+    w, tw = tg.ones(3, requires_grad=True), torch.ones(3, requires_grad=True)
+    y, ty = w * 2, tw * 2
+    y.normal_()
+    ty.normal_()
+    (y.sum() + w.sum()).backward()
+    (ty.sum() + tw.sum()).backward()
+    _same(w.grad, tw.grad)
+    assert y.grad_fn is not None and ty.grad_fn is not None
+    for fill in ("normal_", "uniform_"):
+        _raises_like(lambda: getattr(torch.ones(3, requires_grad=True), fill)(),
+                     lambda: getattr(tg.ones(3, requires_grad=True), fill)())
+        _raises_like(lambda: getattr(torch.zeros(3, dtype=torch.long), fill)(),
+                     lambda: getattr(tg.zeros(3, dtype=tg.long), fill)())
+        leaf = tg.ones(3, requires_grad=True)
+        with tg.no_grad():
+            getattr(leaf, fill)()  # allowed under no_grad, as initialisers do
+        assert leaf.is_leaf and leaf.requires_grad
+    _raises_like(lambda: torch.zeros(3).normal_(0, -1), lambda: tg.zeros(3).normal_(0, -1))
+    _raises_like(lambda: torch.zeros(3).uniform_(1, 0), lambda: tg.zeros(3).uniform_(1, 0))
+    _raises_like(lambda: torch.zeros(3).half().uniform_(0, 1e6),
+                 lambda: tg.zeros(3, dtype=tg.half).uniform_(0, 1e6))
+    base = tg.zeros(2, 3)
+    base[0].uniform_(5.0, 6.0)
+    assert (base.numpy()[0] >= 5).all() and (base.numpy()[1] == 0).all()
+    with pytest.raises(RuntimeError, match="read-only"):
+        tg.zeros(3).expand(2, 3).normal_()

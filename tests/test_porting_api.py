@@ -216,3 +216,182 @@ def test_random_fills_in_a_graph_and_their_errors(torch):
     assert (base.numpy()[0] >= 5).all() and (base.numpy()[1] == 0).all()
     with pytest.raises(RuntimeError, match="read-only"):
         tg.zeros(3).expand(2, 3).normal_()
+
+
+# ------------------------------------------------------------------------------ 3. factories
+@pytest.mark.parametrize("dtype", ["float32", "int64", "float16", "bool", "uint8"])
+def test_full_like_and_empty_like(torch, dtype):
+    x = tg.zeros(2, 3, dtype=getattr(tg, dtype))
+    tx = torch.zeros(2, 3, dtype=getattr(torch, dtype))
+    _same(tg.full_like(x, 2.7), torch.full_like(tx, 2.7))
+    _same(tg.full_like(x, 1, dtype=tg.float64), torch.full_like(tx, 1, dtype=torch.float64))
+    _same(tg.full_like(x, tg.tensor(3)), torch.full_like(tx, torch.tensor(3)))
+    empty, tempty = tg.empty_like(x), torch.empty_like(tx)
+    assert empty.shape == tuple(tempty.shape) and empty.dtype == tempty.numpy().dtype
+    assert not tg.full_like(tg.ones(2, requires_grad=True), 1.0).requires_grad
+    assert tg.full_like(tg.ones(2), 1.0, requires_grad=True).requires_grad
+
+
+def test_full_like_and_empty_like_errors(torch):
+    i, ti = tg.zeros(2, dtype=tg.int8), torch.zeros(2, dtype=torch.int8)
+    _raises_like(lambda: torch.full_like(ti, 300), lambda: tg.full_like(i, 300))
+    _raises_like(lambda: torch.full_like(np.zeros(2), 1), lambda: tg.full_like(np.zeros(2), 1))
+    _raises_like(lambda: torch.empty_like([1.0]), lambda: tg.empty_like([1.0]))
+
+
+def test_eye(torch):
+    for args in ((3,), (2, 4), (4, 2), (0,), (3, 0)):
+        _same(tg.eye(*args), torch.eye(*args))
+    _same(tg.eye(3, dtype=tg.bool), torch.eye(3, dtype=torch.bool))
+    _same(tg.eye(2, m=3, dtype=tg.long), torch.eye(2, m=3, dtype=torch.long))
+    assert tg.eye(2, requires_grad=True).requires_grad
+    _raises_like(lambda: torch.eye(-1), lambda: tg.eye(-1))
+    _raises_like(lambda: torch.eye(2, -1), lambda: tg.eye(2, -1))
+    _raises_like(lambda: torch.eye(2.5), lambda: tg.eye(2.5))
+
+
+@pytest.mark.parametrize("start, end, steps", [(0, 1, 5), (-3.5, 2.25, 7), (0, 1, 1), (0, 1, 0),
+                                               (1, 0, 11), (-1e3, 1e-3, 100), (2, 2, 4)])
+def test_linspace(torch, start, end, steps):
+    t = torch.linspace(start, end, steps)
+    ours = tg.linspace(start, end, steps)
+    assert ours.dtype == np.float32 and ours.shape == tuple(t.shape)
+    np.testing.assert_allclose(ours.numpy(), t.numpy(), rtol=2e-7, atol=1e-7)
+    if steps:
+        assert ours.numpy()[0] == t.numpy()[0] and ours.numpy()[-1] == t.numpy()[-1]
+    ours64 = tg.linspace(start, end, steps, dtype=tg.float64)
+    t64 = torch.linspace(start, end, steps, dtype=torch.float64)
+    assert ours64.dtype == np.float64
+    np.testing.assert_allclose(ours64.numpy(), t64.numpy(), rtol=1e-15, atol=0)  # within an ulp
+
+
+def test_linspace_integer_dtypes_and_errors(torch):
+    for start, end, steps in ((0, 10, 4), (-1, 10, 4), (10, -7, 6), (0, 5, 11)):
+        _same(tg.linspace(start, end, steps, dtype=tg.long),
+              torch.linspace(start, end, steps, dtype=torch.long))
+    _same(tg.linspace(tg.tensor(0.0), tg.tensor(1.0), 3), torch.linspace(0.0, 1.0, 3))
+    _raises_like(lambda: torch.linspace(0, 1, -1), lambda: tg.linspace(0, 1, -1))
+    _raises_like(lambda: torch.linspace(0, 1, 2.5), lambda: tg.linspace(0, 1, 2.5))
+
+
+def test_randint_forms_dtypes_and_seed(torch):
+    tg.manual_seed(3)
+    a = tg.randint(10, (1000,))
+    tg.manual_seed(3)
+    assert (tg.randint(10, (1000,)).numpy() == a.numpy()).all()
+    assert a.dtype == torch.randint(10, (3,)).numpy().dtype == np.int64
+    assert a.numpy().min() == 0 and a.numpy().max() == 9  # every value in [0, 10) is drawn
+    b = tg.randint(-5, -2, (2, 500))
+    assert b.shape == (2, 500) and set(np.unique(b.numpy())) == {-5, -4, -3}
+    c = tg.randint(low=2, high=4, size=(50,))
+    assert set(np.unique(c.numpy())) == {2, 3}
+    assert set(np.unique(tg.randint(high=2, size=[50]).numpy())) == {0, 1}
+    assert tg.randint(3, size=(4,)).shape == (4,)
+    f = tg.randint(5, (3,), dtype=tg.float32)
+    assert f.dtype == torch.randint(5, (3,), dtype=torch.float32).numpy().dtype
+    assert tg.randint(0, 256, (10,), dtype=tg.uint8).dtype == np.uint8
+    assert tg.randint(5, (0, 3)).shape == (0, 3)
+
+
+def test_randint_errors(torch):
+    _raises_like(lambda: torch.randint(5, 5, (3,)), lambda: tg.randint(5, 5, (3,)))
+    _raises_like(lambda: torch.randint(5, 3), lambda: tg.randint(5, 3))
+    _raises_like(lambda: torch.randint(5), lambda: tg.randint(5))
+    _raises_like(lambda: torch.randint(0, 300, (3,), dtype=torch.uint8),
+                 lambda: tg.randint(0, 300, (3,), dtype=tg.uint8))
+    _raises_like(lambda: torch.randint(5, (-1,)), lambda: tg.randint(5, (-1,)))
+    _raises_like(lambda: torch.randint(5, (2,), requires_grad=True),
+                 lambda: tg.randint(5, (2,), requires_grad=True), TypeError)  # as requires_grad_
+    with pytest.raises(TypeError):
+        tg.randint(0.5, 3, (2,))
+
+
+def test_randperm(torch):
+    tg.manual_seed(1)
+    p = tg.randperm(50)
+    assert p.dtype == torch.randperm(3).numpy().dtype == np.int64
+    assert sorted(p.numpy().tolist()) == list(range(50)) and p.numpy().tolist() != list(range(50))
+    tg.manual_seed(1)
+    assert (tg.randperm(50).numpy() == p.numpy()).all()
+    _same(tg.randperm(0), torch.randperm(0))
+    assert tg.randperm(4, dtype=tg.float32).dtype == np.float32
+    _raises_like(lambda: torch.randperm(-1), lambda: tg.randperm(-1))
+    _raises_like(lambda: torch.randperm(2.0), lambda: tg.randperm(2.0))
+
+
+def test_as_tensor_shares_memory_like_torch(torch):
+    a, ta = np.zeros(3, dtype=np.float32), np.zeros(3, dtype=np.float32)
+    t, tt = tg.as_tensor(a), torch.as_tensor(ta)
+    a[0], ta[0] = 5, 5
+    _same(t, tt)  # shared
+    c, tc = tg.as_tensor(a, dtype=tg.float64), torch.as_tensor(ta, dtype=torch.float64)
+    a[1], ta[1] = 7, 7
+    _same(c, tc)  # copied: another dtype
+    assert tg.as_tensor(a, dtype=tg.float32).data is a or np.shares_memory(
+        tg.as_tensor(a, dtype=tg.float32).data, a)
+    for data in ([1, 2], [1.0, 2], [True], 3, 2.5, np.float64(1.5), [[1, 2], [3, 4]]):
+        _same(tg.as_tensor(data), torch.as_tensor(data))
+    x, tx = tg.ones(2, requires_grad=True), torch.ones(2, requires_grad=True)
+    assert tg.as_tensor(x) is x and torch.as_tensor(tx) is tx
+    y = tg.as_tensor(x, dtype=tg.float64)
+    assert y.grad_fn is not None and torch.as_tensor(tx, dtype=torch.float64).grad_fn is not None
+    _raises_like(lambda: torch.as_tensor(np.zeros(2, dtype=">f4")),
+                 lambda: tg.as_tensor(np.zeros(2, dtype=">f4")))
+    with pytest.raises(TypeError):
+        tg.as_tensor("abc")
+
+
+def test_isclose(torch):
+    inf, nan = float("inf"), float("nan")
+    a = np.array([1.0, nan, inf, -inf, inf, 0.0, 1e-9, 100.0, 1.0])
+    b = np.array([1.0 + 1e-6, nan, inf, inf, 1.0, 1e-9, 0.0, 100.001, 1.1])
+    for dt in ("float16", "float32", "float64"):
+        x, y = Tensor(a.astype(dt)), Tensor(b.astype(dt))
+        tx, ty = torch.tensor(a.astype(dt)), torch.tensor(b.astype(dt))
+        _same(tg.isclose(x, y), torch.isclose(tx, ty))
+        _same(x.isclose(y, equal_nan=True), tx.isclose(ty, equal_nan=True))
+        _same(tg.isclose(x, y, rtol=0.2, atol=0.0), torch.isclose(tx, ty, rtol=0.2, atol=0.0))
+        _same(tg.isclose(x, y, rtol=0, atol=0), torch.isclose(tx, ty, rtol=0, atol=0))
+    i, j = tg.tensor([1, 5, -3]), tg.tensor([2, 5, 0])
+    ti, tj = torch.tensor([1, 5, -3]), torch.tensor([2, 5, 0])
+    _same(tg.isclose(i, j, atol=1), torch.isclose(ti, tj, atol=1))
+    _same(tg.isclose(tg.tensor([True, False]), tg.tensor([False, False])),
+          torch.isclose(torch.tensor([True, False]), torch.tensor([False, False])))
+    _same(tg.isclose(tg.ones(2, 1), tg.ones(3)), torch.isclose(torch.ones(2, 1), torch.ones(3)))
+    assert not tg.isclose(tg.ones(2, requires_grad=True), tg.ones(2)).requires_grad
+    _raises_like(lambda: torch.isclose(torch.ones(1), torch.ones(1, dtype=torch.float64)),
+                 lambda: tg.isclose(tg.ones(1), tg.ones(1, dtype=tg.float64)))
+    _raises_like(lambda: torch.isclose(torch.ones(1), 1.0), lambda: tg.isclose(tg.ones(1), 1.0))
+    _raises_like(lambda: torch.isclose(torch.ones(1), torch.ones(1), rtol=-1),
+                 lambda: tg.isclose(tg.ones(1), tg.ones(1), rtol=-1))
+    _raises_like(lambda: torch.isclose(torch.ones(2), torch.ones(3)),
+                 lambda: tg.isclose(tg.ones(2), tg.ones(3)), ValueError)  # shapes: ValueError here
+
+
+def test_inference_mode(torch):
+    x = tg.ones(2, requires_grad=True)
+    for ours, theirs in ((tg.inference_mode(), torch.inference_mode()),
+                         (tg.inference_mode(True), torch.inference_mode(True)),
+                         (tg.inference_mode(False), torch.inference_mode(False))):
+        with ours, theirs:
+            assert tg.is_grad_enabled() is torch.is_grad_enabled()
+            assert (x * 2).requires_grad is torch.is_grad_enabled()
+        assert tg.is_grad_enabled() and torch.is_grad_enabled()
+    with tg.no_grad(), tg.inference_mode(False):
+        assert not tg.is_grad_enabled()  # False leaves the mode as it is
+    assert tg.is_grad_enabled()
+
+    @tg.inference_mode
+    def bare():
+        return (x * 2).requires_grad
+
+    @tg.inference_mode()
+    def called():
+        return (x * 2).requires_grad
+
+    @tg.inference_mode()
+    def gen():
+        yield tg.is_grad_enabled()
+
+    assert bare() is False and called() is False and list(gen()) == [False]
+    assert bare.__name__ == "bare" and tg.is_grad_enabled()

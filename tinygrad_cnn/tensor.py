@@ -439,6 +439,10 @@ class Tensor:
     def is_floating_point(self) -> bool:
         return self.dtype.kind == "f"
 
+    def isclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+                equal_nan: bool = False) -> Tensor:
+        return isclose(self, other, rtol, atol, equal_nan)
+
     # PyTorch's ``new_*``: a new tensor (no grad unless asked) of this one's dtype and device
     def new_zeros(self, *size: Any, dtype: DTypeLike = None, device: str | None = None,
                   requires_grad: bool = False) -> Tensor:
@@ -2107,6 +2111,142 @@ def _inferred_dtype(data: Any) -> np.dtype:
             kind = 2
             break
     return _SCALAR_DTYPES[kind]
+
+
+def full_like(input: Tensor, fill_value: Any, *, dtype: DTypeLike = None,
+              device: str | None = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``input``'s shape (and dtype and device, unless given) filled with
+    ``fill_value``."""
+    args = _new_args(_tensor_arg(input, "full_like", "input"), dtype, device, requires_grad)
+    return full(input.shape, _fill_value(fill_value, args["dtype"], "full_like"), **args)
+
+
+def empty_like(input: Tensor, *, dtype: DTypeLike = None, device: str | None = None,
+               requires_grad: bool = False) -> Tensor:
+    """Zeros of ``input``'s shape: this engine never hands out uninitialised memory."""
+    args = _new_args(_tensor_arg(input, "empty_like", "input"), dtype, device, requires_grad)
+    return zeros(input.shape, **args)
+
+
+def eye(n: int, m: int | None = None, *, dtype: DTypeLike = None, device: str | None = None,
+        requires_grad: bool = False) -> Tensor:
+    """The ``n × m`` identity matrix (``m = n`` by default), float32 unless ``dtype`` says."""
+    n, m = _count(n, "eye", "n"), _count(n if m is None else m, "eye", "m")
+    return _factory(lambda xp: xp.eye(n, m), dtype, device, requires_grad)
+
+
+def linspace(start: Any, end: Any, steps: int, *, dtype: DTypeLike = None,
+             device: str | None = None, requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive, float32 unless ``dtype``
+    says (integer dtypes truncate). Computed as PyTorch does, from both ends: the first half as
+    ``start + i * step``, the second as ``end - (steps - 1 - i) * step``, so both ends are exact."""
+    steps = _count(steps, "linspace", "steps")
+    start, end = (float(x.item() if isinstance(x, Tensor) else x) for x in (start, end))
+
+    def make(xp: Any) -> Any:
+        if steps == 1:
+            return xp.asarray([start])
+        i = xp.arange(steps, dtype=xp.float64)
+        step = (end - start) / (steps - 1)
+        return xp.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))
+
+    return _factory(make, dtype, device, requires_grad)
+
+
+def randint(*args: Any, size: Sequence[int] | None = None, low: int | None = None,
+            high: int | None = None, dtype: DTypeLike = None, device: str | None = None,
+            requires_grad: bool = False) -> Tensor:
+    """Integers drawn uniformly from ``[low, high)`` (``low`` 0 by default), int64 unless
+    ``dtype`` says, from the generator ``manual_seed`` seeds. PyTorch's two forms:
+    ``randint(high, size)`` and ``randint(low, high, size)`` (or by keyword)."""
+    from tinygrad_cnn.random import generator
+
+    pos = list(args)
+    if size is None and pos:
+        size = pos.pop()
+    if len(pos) > 2 or size is None or (len(pos) == 2 and (low, high) != (None, None)) or (
+            len(pos) == 1 and low is not None and high is not None) or (not pos and high is None):
+        raise TypeError("randint(): takes (high, size) or (low, high, size), each an int but the "
+                        f"size, a tuple of ints; got {len(args)} positional arguments")
+    if len(pos) == 2:
+        low, high = pos
+    elif pos and high is None:
+        high = pos[0]
+    elif pos:
+        low = pos[0]
+    lo, hi = _int_arg(0 if low is None else low, "randint", "low"), _int_arg(high, "randint", "high")
+    shape = _size_arg(size, "randint", sequence=True)
+    dt = _dtype(np.int64 if dtype is None else dtype, "randint")
+    if lo >= hi:
+        raise RuntimeError(f"randint: expects low to be less than high, but got low={lo} >= "
+                           f"high={hi}")
+    if dt.kind in "iu" and not (np.iinfo(dt).min <= lo and hi - 1 <= np.iinfo(dt).max):
+        raise RuntimeError(f"randint: the range [{lo}, {hi}) is out of bounds for {dt}")
+    sample = generator().integers(lo, hi, shape)
+    return _factory(lambda xp: xp.asarray(sample), dt, device, requires_grad)
+
+
+def randperm(n: int, *, dtype: DTypeLike = None, device: str | None = None,
+             requires_grad: bool = False) -> Tensor:
+    """A random permutation of ``0 .. n-1``, int64 unless ``dtype`` says, from the generator
+    ``manual_seed`` seeds."""
+    from tinygrad_cnn.random import generator
+
+    perm = generator().permutation(_count(n, "randperm", "n"))
+    return _factory(lambda xp: xp.asarray(perm), np.int64 if dtype is None else dtype, device,
+                    requires_grad)
+
+
+def as_tensor(data: Any, dtype: DTypeLike = None, device: str | None = None) -> Tensor:
+    """``data`` as a tensor without a copy where possible, as ``torch.as_tensor``: a Tensor of the
+    dtype and device asked for is returned as it is (else cast, in the graph); a numpy array of
+    that dtype is shared as ``from_numpy`` shares it; anything else is copied as ``tensor()``
+    copies it (Python ints give int64, floats float32)."""
+    if isinstance(data, Tensor):
+        return data.to(dtype=dtype, device=device)
+    if (isinstance(data, np.ndarray) and data.dtype.kind in "biuf"
+            and (dtype is None or _dtype(dtype, "as_tensor") == data.dtype)
+            and normalize_device(device) == "cpu"):
+        return _interop.from_numpy(data)
+    if isinstance(data, np.generic):
+        data = np.asarray(data)  # a numpy scalar keeps its dtype (np.float64 is also a float)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    """Where ``|input - other| <= atol + rtol * |other|`` (broadcast), as a bool tensor; equal
+    infinities are close, NaN is close to NaN only with ``equal_nan``. Both must have one dtype,
+    as in PyTorch; integers are compared in float32. No gradient."""
+    a, b = _tensor_arg(input, "isclose", "input"), _tensor_arg(other, "isclose", "other")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"isclose: the dtypes differ ({a.dtype} and {b.dtype}); cast one with "
+                           ".to() first")
+    if _broadcast_shape(a.shape, b.shape) is None:
+        raise ValueError(f"isclose: shapes {a.shape} and {b.shape} cannot be broadcast together")
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        if not tol >= 0:
+            raise RuntimeError(f"isclose: {name} must be greater than or equal to zero, got {tol}")
+    x, y = a.data, b.data
+    xp = array_module(x)
+    if a.dtype == np.bool_:
+        return Tensor._make(xp.asarray(x == y))
+    if a.dtype.kind != "f":
+        x, y = x.astype(np.float32), y.astype(np.float32)
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = xp.abs(x - y)
+        close = (x == y) | (xp.isfinite(diff) & (diff <= atol + rtol * xp.abs(y)))
+    if equal_nan:
+        close |= xp.isnan(x) & xp.isnan(y)
+    return Tensor._make(xp.asarray(close))
+
+
+def _count(n: Any, where: str, name: str) -> int:
+    """A non-negative int argument (a size or a number of steps)."""
+    n = _int_arg(n, where, name)
+    if n < 0:
+        raise RuntimeError(f"{where}: {name} must be greater or equal to 0, got {n}")
+    return n
 
 
 # ------------------------------------------------------------------------------------------------

@@ -395,3 +395,111 @@ def test_inference_mode(torch):
 
     assert bare() is False and called() is False and list(gen()) == [False]
     assert bare.__name__ == "bare" and tg.is_grad_enabled()
+
+
+# ------------------------------------------------------------------------------ 4. nn.Module
+def _twin_models(torch):
+    """The same small model in both libraries, with the same weights."""
+    from tinygrad_cnn import nn
+
+    ours = nn.Sequential(nn.Linear(3, 4), nn.Sequential(nn.ReLU(), nn.Linear(4, 2)),
+                         nn.BatchNorm1d(2))
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4),
+                                 torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Linear(4, 2)),
+                                 torch.nn.BatchNorm1d(2))
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    return ours, theirs
+
+
+def test_module_apply_visits_children_first(torch):
+    ours, theirs = _twin_models(torch)
+    seen, tseen = [], []
+    assert ours.apply(lambda m: seen.append(type(m).__name__)) is ours
+    theirs.apply(lambda m: tseen.append(type(m).__name__))
+    assert seen == tseen == ["Linear", "ReLU", "Linear", "Sequential", "BatchNorm1d",
+                             "Sequential"]
+
+    from tinygrad_cnn import nn
+
+    def init(m):
+        if isinstance(m, (nn.Linear, torch.nn.Linear)):
+            with tg.no_grad(), torch.no_grad():
+                m.weight.fill_(0.5)
+                m.bias.zero_()
+
+    ours.apply(init)
+    theirs.apply(init)
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    np.testing.assert_allclose(ours(Tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+    _raises_like(lambda: theirs.apply(3), lambda: ours.apply(3))
+
+
+def test_module_requires_grad_freezes_every_parameter(torch):
+    ours, theirs = _twin_models(torch)
+    assert ours[1].requires_grad_(False) is ours[1]
+    theirs[1].requires_grad_(False)
+    flags = [p.requires_grad for p in ours.parameters()]
+    assert flags == [p.requires_grad for p in theirs.parameters()] == [True] * 2 + [False] * 2 + \
+        [True] * 2
+    loss = ours(tg.randn(4, 3)).sum()
+    loss.backward()
+    assert ours[1][1].weight.grad is None and ours[0].weight.grad is not None
+    ours.requires_grad_()
+    assert all(p.requires_grad for p in ours.parameters())
+
+
+def test_module_add_module_and_get_submodule(torch):
+    from tinygrad_cnn import nn
+
+    ours, theirs = _twin_models(torch)
+    ours.add_module("head", nn.Linear(2, 1))
+    theirs.add_module("head", torch.nn.Linear(2, 1))
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert ours(tg.randn(4, 3)).shape == (4, 1)
+    ours.add_module("spare", None)
+    theirs.add_module("spare", None)
+    assert ours.spare is None and list(ours.state_dict()) == list(theirs.state_dict())
+    for target in ("", "0", "1.1", "head", "2"):
+        assert type(ours.get_submodule(target)).__name__ == \
+            type(theirs.get_submodule(target)).__name__
+    assert ours.get_submodule("1.1") is ours[1][1]
+    ml = nn.ModuleList([nn.ReLU(), nn.Linear(1, 1)])
+    assert ml.get_submodule("1") is ml[1]
+    for target in ("1.5", "nope", "0.weight", "spare"):
+        _raises_like(lambda: theirs.get_submodule(target),
+                     lambda: ours.get_submodule(target))
+    m, tm = nn.Linear(1, 1), torch.nn.Linear(1, 1)
+    for name, mod, tmod in ((3, nn.ReLU(), torch.nn.ReLU()), ("a.b", nn.ReLU(), torch.nn.ReLU()),
+                            ("", nn.ReLU(), torch.nn.ReLU()), ("weight", nn.ReLU(), torch.nn.ReLU()),
+                            ("x", 3, 3)):
+        _raises_like(lambda: tm.add_module(name, tmod),
+                     lambda: m.add_module(name, mod))
+
+
+def test_module_to_dtype_half_double_float(torch):
+    ours, theirs = _twin_models(torch)
+    weight = ours[0].weight
+    assert ours.to(tg.float64) is ours
+    theirs.to(torch.float64)
+    assert ours[0].weight is weight  # in place, the same parameters (an optimizer keeps them)
+    for (k, v), (tk, tv) in zip(ours.state_dict().items(), theirs.state_dict().items()):
+        assert k == tk and v.dtype == tv.numpy().dtype, k  # num_batches_tracked stays int64
+    x = np.random.default_rng(1).standard_normal((5, 3))
+    np.testing.assert_allclose(ours(Tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-6)
+    for call in (lambda m: m.half(), lambda m: m.float(), lambda m: m.double(),
+                 lambda m: m.to("cpu", tg.float16 if isinstance(m, tg.nn.Module) else
+                                torch.float16),
+                 lambda m: m.to(dtype=tg.float32 if isinstance(m, tg.nn.Module) else
+                                torch.float32, device="cpu"),
+                 lambda m: m.to("cpu"),
+                 lambda m: m.to(tg.zeros(1, dtype=tg.float64) if isinstance(m, tg.nn.Module)
+                                else torch.zeros(1, dtype=torch.float64))):
+        assert call(ours) is ours
+        call(theirs)
+        assert [v.dtype for v in ours.state_dict().values()] == \
+            [v.numpy().dtype for v in theirs.state_dict().values()]
+    _raises_like(lambda: theirs.to(torch.int64), lambda: ours.to(tg.int64))
+    with pytest.raises(ValueError, match="device"):
+        ours.to("float64")  # a string is a device, as in PyTorch

@@ -503,3 +503,61 @@ def test_module_to_dtype_half_double_float(torch):
     _raises_like(lambda: theirs.to(torch.int64), lambda: ours.to(tg.int64))
     with pytest.raises(ValueError, match="device"):
         ours.to("float64")  # a string is a device, as in PyTorch
+
+
+# ------------------------------------------------------------------------------ 5. one_hot, init
+def test_one_hot(torch):
+    import tinygrad_cnn.nn.functional as F
+
+    tf = torch.nn.functional
+    for data, n in (([0, 2, 1], -1), ([0, 2, 1], 5), (3, 4), ([[1, 0], [0, 0]], -1),
+                    (np.zeros((0, 2), dtype=np.int64), 3)):
+        a = np.asarray(data, dtype=np.int64)
+        _same(F.one_hot(Tensor(a), n), tf.one_hot(torch.tensor(a), n))
+    _same(F.one_hot(Tensor(np.array([2, 0])), num_classes=3),
+          tf.one_hot(torch.tensor([2, 0]), num_classes=3))
+    bad = [(np.array([0, -1]), -1), (np.array([0, 3]), 3), (np.array([0, 1]), 0),
+           (np.array([0, 1]), -2), (np.zeros(0, dtype=np.int64), -1),
+           (np.zeros(0, dtype=np.int64), 0), (np.array([0, 1], dtype=np.int32), 3),
+           (np.array([0.0, 1.0]), 3)]
+    for a, n in bad:
+        _raises_like(lambda: tf.one_hot(torch.tensor(a), n),
+                     lambda: F.one_hot(Tensor(a), n))
+    _raises_like(lambda: tf.one_hot([0, 1], 3), lambda: F.one_hot([0, 1], 3))
+    _raises_like(lambda: tf.one_hot(torch.tensor([0, 1]), 2.0),
+                 lambda: F.one_hot(tg.tensor([0, 1]), 2.0))
+
+
+@pytest.mark.parametrize("mean, std, a, b", [(0.0, 1.0, -2.0, 2.0), (1.0, 2.0, -1.0, 4.0),
+                                             (0.0, 0.02, -0.04, 0.04), (0.5, 1.0, 0.5, 0.75)])
+def test_trunc_normal_matches_torchs_distribution(torch, mean, std, a, b):
+    from tinygrad_cnn import nn
+
+    tg.manual_seed(0)
+    torch.manual_seed(0)
+    w = nn.Parameter(tg.zeros(20000, dtype=tg.float64))
+    tw = torch.nn.Parameter(torch.zeros(20000, dtype=torch.float64))
+    assert nn.init.trunc_normal_(w, mean, std, a, b) is w
+    torch.nn.init.trunc_normal_(tw, mean, std, a, b)
+    ours, theirs = np.sort(w.numpy()), np.sort(tw.detach().numpy())
+    assert ours.min() >= a and ours.max() <= b
+    # the two-sample Kolmogorov-Smirnov distance: 0.03 is far above what two samples of 20,000
+    # from one distribution show (p < 1e-7), far below what a wrong truncation gives
+    grid = np.concatenate([ours, theirs])
+    ks = np.abs(np.searchsorted(ours, grid, "right") - np.searchsorted(theirs, grid, "right"))
+    assert ks.max() / 20000 < 0.03
+    assert abs(ours.mean() - theirs.mean()) < 0.05 * std
+
+
+def test_trunc_normal_defaults_dtypes_and_errors(torch):
+    from tinygrad_cnn import nn
+
+    x = nn.init.trunc_normal_(tg.zeros(1000, dtype=tg.half))
+    assert x.dtype == np.float16 and x.numpy().min() >= -2 and x.numpy().max() <= 2
+    assert x.numpy().std() > 0.7  # a standard normal cut at ±2 has std 0.88
+    _raises_like(lambda: torch.nn.init.trunc_normal_(torch.empty(3), a=2, b=1),
+                 lambda: nn.init.trunc_normal_(tg.zeros(3), a=2, b=1))
+    _raises_like(lambda: torch.nn.init.trunc_normal_(torch.empty(3, dtype=torch.long)),
+                 lambda: nn.init.trunc_normal_(tg.zeros(3, dtype=tg.long)))
+    with pytest.warns(UserWarning, match="more than 2 std"):
+        nn.init.trunc_normal_(tg.zeros(3), mean=10.0)

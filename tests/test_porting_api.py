@@ -561,3 +561,107 @@ def test_trunc_normal_defaults_dtypes_and_errors(torch):
                  lambda: nn.init.trunc_normal_(tg.zeros(3, dtype=tg.long)))
     with pytest.warns(UserWarning, match="more than 2 std"):
         nn.init.trunc_normal_(tg.zeros(3), mean=10.0)
+
+
+# ------------------------------------------------------------------------------ 6. sort, topk
+_SPECIAL = np.array([3.0, np.nan, 1.0, np.inf, -np.inf, 1.0, -0.0, 0.0, np.nan, 2.0])
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int64", "int32", "uint8",
+                                   "bool"])
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_and_argsort_as_torch_stable(torch, dtype, descending):
+    rng = np.random.default_rng(0)
+    if dtype.startswith("float"):
+        a = np.concatenate([_SPECIAL, rng.integers(-3, 4, 14).astype(float)]).reshape(4, 6)
+    else:
+        a = rng.integers(0, 2 if dtype == "bool" else 5, (4, 6))
+    a = a.astype(dtype)
+    x, tx = Tensor(a), torch.tensor(a)
+    for dim in (-1, 0, 1):
+        v, i = x.sort(dim, descending)
+        tv, ti = tx.sort(dim=dim, descending=descending, stable=True)
+        _same(v, tv)
+        _same(i, ti)  # our sort is stable: torch's stable order, index for index
+        _same(x.argsort(dim, descending), tx.argsort(dim=dim, descending=descending, stable=True))
+        _same(tg.sort(x, dim, descending).values, torch.sort(tx, dim, descending).values)
+        _same(tg.argsort(x, dim=dim, descending=descending),
+              torch.argsort(tx, dim=dim, descending=descending, stable=True))
+    assert type(x.sort()).__name__ == type(tx.sort()).__name__ == "sort"
+    assert x.sort()._fields == ("values", "indices")  # torch: a structseq of the same names
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int64", "uint8"])
+@pytest.mark.parametrize("largest", [True, False])
+def test_topk_values_as_torch(torch, dtype, largest):
+    rng = np.random.default_rng(1)
+    if dtype.startswith("float"):
+        a = np.concatenate([_SPECIAL, rng.standard_normal(14)]).reshape(4, 6)
+    else:
+        a = rng.integers(0, 9, (4, 6))
+    a = a.astype(dtype)
+    x, tx = Tensor(a), torch.tensor(a)
+    for dim, k in ((-1, 3), (0, 2), (1, 6), (0, 0), (1, 1)):
+        v, i = x.topk(k, dim, largest)
+        tv, ti = tx.topk(k, dim, largest)
+        _same(v, tv)
+        # ties may be in any order: the indices must pick the same values
+        assert i.dtype == np.int64 and i.shape == tuple(ti.shape)
+        np.testing.assert_array_equal(np.take_along_axis(a, i.numpy(), dim), tv.numpy())
+        _same(tg.topk(x, k, dim, largest).values, torch.topk(tx, k, dim, largest).values)
+    assert type(x.topk(1)).__name__ == "topk"
+
+
+def test_sort_topk_gradients_as_torch_float64(torch):
+    rng = np.random.default_rng(2)
+    a = rng.permutation(24).reshape(4, 6) + rng.uniform(0, 0.5, (4, 6))  # distinct values
+    g = rng.standard_normal((4, 6))
+    for fn in (lambda t, m: m.sort(t, 1, True).values, lambda t, m: m.sort(t, 0).values,
+               lambda t, m: m.topk(t, 3, 1).values, lambda t, m: m.topk(t, 2, 0, False).values):
+        x, tx = Tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        out, tout = fn(x, tg), fn(tx, torch)
+        (out * Tensor(g[:, :out.shape[1]][:out.shape[0]])).sum().backward()
+        (tout * torch.tensor(g[:, :out.shape[1]][:out.shape[0]])).sum().backward()
+        _same(out, tout)
+        _same(x.grad, tx.grad)
+    x = Tensor(a, requires_grad=True)
+    assert tg.gradcheck(lambda t: t.sort(0, True).values * t.topk(6, 1).values, x)
+    assert tg.gradgradcheck(lambda t: (t.topk(2, 1).values ** 2), x)
+
+
+def test_sort_topk_gradients_with_ties(torch):
+    a = np.array([[1.0, 2.0, 2.0, 0.5, 2.0], [3.0, 3.0, 3.0, 3.0, 3.0]])
+    for fn in (lambda t: t.topk(2, 1).values, lambda t: t.sort(1, True).values,
+               lambda t: t.topk(3, 1, largest=False).values):
+        x, tx = Tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        out, tout = fn(x), fn(tx)
+        _same(out, tout)
+        (out * out).sum().backward()
+        (tout * tout).sum().backward()
+        # which of the tied elements gets the gradient may differ: compare the sums per row, the
+        # gradients per row as multisets, and that ties are the only freedom
+        np.testing.assert_allclose(x.grad.numpy().sum(1), tx.grad.numpy().sum(1))
+        np.testing.assert_array_equal(np.sort(x.grad.numpy(), 1), np.sort(tx.grad.numpy(), 1))
+        moved = x.grad.numpy() != tx.grad.numpy()
+        assert all(np.count_nonzero(a[r] == a[r, c]) > 1 for r, c in zip(*np.nonzero(moved)))
+
+
+def test_sort_topk_edges_and_errors(torch):
+    s, ts = tg.tensor(5.0), torch.tensor(5.0)
+    for ours, theirs in ((s.sort(), ts.sort()), (s.topk(1), ts.topk(1)), (s.topk(0), ts.topk(0))):
+        _same(ours.values, theirs.values)
+        _same(ours.indices, theirs.indices)
+    _same(s.argsort(), ts.argsort())
+    e, te = tg.zeros(0, 3), torch.zeros(0, 3)
+    _same(e.sort(0).indices, te.sort(0).indices)
+    _same(tg.zeros(2, 0).topk(0).values, torch.zeros(2, 0).topk(0).values)
+    _raises_like(lambda: ts.sort(dim=1), lambda: s.sort(dim=1))
+    x, tx = tg.zeros(2, 3), torch.zeros(2, 3)
+    for call in (lambda m: m.topk(4), lambda m: m.topk(-1), lambda m: m.sort(2),
+                 lambda m: m.argsort(-3), lambda m: m.topk(1, 2)):
+        _raises_like(lambda: call(tx), lambda: call(x))
+    _raises_like(lambda: torch.tensor([True]).topk(1), lambda: tg.tensor([True]).topk(1))
+    _raises_like(lambda: torch.sort(np.zeros(2)), lambda: tg.sort(np.zeros(2)))
+    _raises_like(lambda: tx.topk(1.5), lambda: x.topk(1.5))
+    assert not x.requires_grad and not tg.ones(3, requires_grad=True).argsort().requires_grad
+    assert not tg.ones(3, requires_grad=True).sort().indices.requires_grad

@@ -197,6 +197,19 @@ def gather(input: Tensor, dim: int, index: Any) -> Tensor:
     return input.gather(dim, index)
 
 
+def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
+    return input.sort(dim, descending, stable=stable)
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, *,
+            stable: bool = False) -> Tensor:
+    return input.argsort(dim, descending, stable=stable)
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+    return input.topk(k, dim, largest, sorted)
+
+
 def reshape(input: Tensor, shape: Sequence[int]) -> Tensor:
     return input.reshape(shape)
 
@@ -496,7 +509,7 @@ def _tensor_first(fn: _F) -> _F:
 
 __all__ = [
     "abs", "absolute", "acos", "acosh", "add", "all", "allclose", "amax", "amin", "any", "arccos",
-    "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "asin",
+    "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort", "asin",
     "asinh", "atan", "atan2", "atanh", "bmm", "ceil", "clamp", "clip", "clone", "cos", "cosh",
     "cumprod", "cumsum", "detach", "div", "divide", "dot", "einsum", "eq", "equal", "erf", "exp",
     "exp2", "expm1", "fix", "flatten", "floor", "floor_divide", "fmod", "frac", "gather", "ge",
@@ -505,8 +518,8 @@ __all__ = [
     "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "mul",
     "multiply", "mv", "ne", "neg", "negative", "norm", "numel", "outer", "permute", "pow", "prod",
     "reciprocal", "relu", "remainder", "reshape", "round", "rsqrt", "sigmoid", "sign", "sin",
-    "sinh", "softmax", "sqrt", "square", "squeeze", "std", "sub", "subtract", "sum", "t", "tan",
-    "tanh", "tensordot", "transpose", "true_divide", "trunc", "unsqueeze", "var",
+    "sinh", "softmax", "sort", "sqrt", "square", "squeeze", "std", "sub", "subtract", "sum", "t", "tan",
+    "tanh", "tensordot", "topk", "transpose", "true_divide", "trunc", "unsqueeze", "var",
 ]
 
 # every function whose first argument must be a Tensor checks it (aliases stay the same object);

@@ -1041,6 +1041,15 @@ class Tensor:
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
         return _ops.indexing.masked_fill(self, mask, value)
 
+    def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
+        return _ops.indexing.sort(self, dim, descending, stable=stable)
+
+    def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+        return _ops.indexing.argsort(self, dim, descending, stable=stable)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        return _ops.indexing.topk(self, k, dim, largest, sorted)
+
     def nonzero(self, *, as_tuple: bool = False) -> Any:
         return _ops.indexing.nonzero(self, as_tuple=as_tuple)
 

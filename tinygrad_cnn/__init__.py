@@ -70,13 +70,21 @@ from tinygrad_cnn.serialization import CheckpointError, load, save
 from tinygrad_cnn.tensor import (
     Tensor,
     arange,
+    as_tensor,
     cat,
+    empty_like,
+    eye,
     full,
+    full_like,
+    isclose,
+    linspace,
     ones,
     ones_like,
     promote_types,
     rand,
+    randint,
     randn,
+    randperm,
     result_type,
     stack,
     tensor,
@@ -86,7 +94,12 @@ from tinygrad_cnn.tensor import (
 )
 
 float16, float32, float64 = np.dtype("float16"), np.dtype("float32"), np.dtype("float64")
-int32, int64, bool_ = np.dtype("int32"), np.dtype("int64"), np.dtype("bool")
+int8, int16, int32, int64 = np.dtype("int8"), np.dtype("int16"), np.dtype("int32"), np.dtype("int64")
+uint8, bool_ = np.dtype("uint8"), np.dtype("bool")
+# PyTorch's other names (tg.long, tg.float, ...); they shadow builtins in this module only, which
+# uses none of them below, and stay out of __all__ so that a star import cannot shadow yours
+half, double, short, long = float16, float64, int16, int64
+float, int, bool = float32, int32, bool_
 
 __version__ = "0.1.0"
 
@@ -100,6 +113,7 @@ __all__ = [
     "GradcheckError",
     "Tensor",
     "arange",
+    "as_tensor",
     "atleast_1d",
     "atleast_2d",
     "atleast_3d",
@@ -111,19 +125,24 @@ __all__ = [
     "diag_embed",
     "diagonal",
     "dstack",
+    "empty_like",
     "enable_grad",
+    "eye",
     "flip",
     "from_dlpack",
     "from_numpy",
     "full",
+    "full_like",
     "grad",
     "gradcheck",
     "gradgradcheck",
     "hstack",
     "index_select",
+    "isclose",
     "is_available",
     "is_grad_enabled",
     "keep_inputs",
+    "linspace",
     "load",
     "manual_seed",
     "masked_fill",
@@ -136,7 +155,9 @@ __all__ = [
     "ones_like",
     "promote_types",
     "rand",
+    "randint",
     "randn",
+    "randperm",
     "ravel",
     "repeat_interleave",
     "result_type",

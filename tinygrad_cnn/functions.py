@@ -14,6 +14,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from tinygrad_cnn.autograd import _GradModeSwitch, _state
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.ops.linalg import bmm, dot, einsum, mv, outer, tensordot
 from tinygrad_cnn.tensor import DTypeLike, Tensor
@@ -194,6 +195,19 @@ def logsumexp(input: Tensor, dim: int | Sequence[int], keepdim: bool = False) ->
 
 def gather(input: Tensor, dim: int, index: Any) -> Tensor:
     return input.gather(dim, index)
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
+    return input.sort(dim, descending, stable=stable)
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, *,
+            stable: bool = False) -> Tensor:
+    return input.argsort(dim, descending, stable=stable)
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+    return input.topk(k, dim, largest, sorted)
 
 
 def reshape(input: Tensor, shape: Sequence[int]) -> Tensor:
@@ -454,6 +468,30 @@ def amin(input: Tensor, dim: int | Sequence[int] | None = (), keepdim: bool = Fa
     return input.amin(dim, keepdim)
 
 
+# ------------------------------------------------------------------------------ grad mode
+class inference_mode(_GradModeSwitch):  # noqa: N801 (PyTorch's name)
+    """``no_grad`` by PyTorch's other name (this engine has no separate inference tensors):
+    ``with inference_mode():``, ``@inference_mode()`` or ``@inference_mode``.
+    ``inference_mode(False)`` changes nothing."""
+
+    def __new__(cls, mode: Any = True) -> Any:
+        if callable(mode) and not isinstance(mode, bool):  # bare ``@inference_mode``
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode: bool = True) -> None:
+        super().__init__(False)
+        self._mode = bool(mode)
+
+    def __enter__(self) -> None:
+        self._previous.append(_state.grad_enabled)
+        if self._mode:
+            _state.grad_enabled = False
+
+    def __call__(self, fn: Any) -> Any:
+        return super().__call__(fn) if self._mode else fn
+
+
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -471,26 +509,27 @@ def _tensor_first(fn: _F) -> _F:
 
 __all__ = [
     "abs", "absolute", "acos", "acosh", "add", "all", "allclose", "amax", "amin", "any", "arccos",
-    "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "asin",
+    "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort", "asin",
     "asinh", "atan", "atan2", "atanh", "bmm", "ceil", "clamp", "clip", "clone", "cos", "cosh",
     "cumprod", "cumsum", "detach", "div", "divide", "dot", "einsum", "eq", "equal", "erf", "exp",
     "exp2", "expm1", "fix", "flatten", "floor", "floor_divide", "fmod", "frac", "gather", "ge",
-    "gt", "hypot", "is_tensor", "isfinite", "isinf", "isnan", "le", "lerp", "log", "log1p",
+    "gt", "hypot", "inference_mode", "is_tensor", "isfinite", "isinf", "isnan", "le", "lerp", "log", "log1p",
     "log2", "log10", "log_softmax", "logical_and", "logical_not", "logical_or", "logical_xor",
     "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "mul",
     "multiply", "mv", "ne", "neg", "negative", "norm", "numel", "outer", "permute", "pow", "prod",
     "reciprocal", "relu", "remainder", "reshape", "round", "rsqrt", "sigmoid", "sign", "sin",
-    "sinh", "softmax", "sqrt", "square", "squeeze", "std", "sub", "subtract", "sum", "t", "tan",
-    "tanh", "tensordot", "transpose", "true_divide", "trunc", "unsqueeze", "var",
+    "sinh", "softmax", "sort", "sqrt", "square", "squeeze", "std", "sub", "subtract", "sum", "t", "tan",
+    "tanh", "tensordot", "topk", "transpose", "true_divide", "trunc", "unsqueeze", "var",
 ]
 
 # every function whose first argument must be a Tensor checks it (aliases stay the same object);
-# remainder, floor_divide and pow take a number first, is_tensor anything, einsum a string, and
-# the linear algebra of ops/linalg.py checks its own arguments
+# remainder, floor_divide and pow take a number first, is_tensor anything, einsum a string,
+# inference_mode a flag, and the linear algebra of ops/linalg.py checks its own arguments
 _WRAPPED: dict[int, Any] = {}
 for _name in __all__:
     _fn = globals()[_name]
-    if _name in ("remainder", "floor_divide", "pow", "is_tensor") or _fn.__module__ != __name__:
+    if _name in ("remainder", "floor_divide", "pow", "is_tensor", "inference_mode") or \
+            _fn.__module__ != __name__:
         continue
     globals()[_name] = _WRAPPED.setdefault(id(_fn), _tensor_first(_fn))
 del _name, _fn, _WRAPPED

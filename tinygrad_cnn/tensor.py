@@ -419,6 +419,56 @@ class Tensor:
     def double(self) -> Tensor:
         return self.to(np.float64)
 
+    def half(self) -> Tensor:
+        return self.to(np.float16)
+
+    def long(self) -> Tensor:
+        """A cast to int64 (as every cast to an integer or bool dtype: no gradient)."""
+        return self.to(np.int64)
+
+    def int(self) -> Tensor:
+        return self.to(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(np.bool_)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """This tensor cast to ``other``'s dtype (and moved to its device)."""
+        return self.to(_tensor_arg(other, "type_as", "other").dtype, device=other.device)
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.kind == "f"
+
+    def isclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+                equal_nan: bool = False) -> Tensor:
+        return isclose(self, other, rtol, atol, equal_nan)
+
+    # PyTorch's ``new_*``: a new tensor (no grad unless asked) of this one's dtype and device
+    def new_zeros(self, *size: Any, dtype: DTypeLike = None, device: str | None = None,
+                  requires_grad: bool = False) -> Tensor:
+        return zeros(_size_arg(size, "new_zeros"), **_new_args(self, dtype, device, requires_grad))
+
+    def new_ones(self, *size: Any, dtype: DTypeLike = None, device: str | None = None,
+                 requires_grad: bool = False) -> Tensor:
+        return ones(_size_arg(size, "new_ones"), **_new_args(self, dtype, device, requires_grad))
+
+    def new_empty(self, *size: Any, dtype: DTypeLike = None, device: str | None = None,
+                  requires_grad: bool = False) -> Tensor:
+        """Zeros: this engine never hands out uninitialised memory."""
+        return zeros(_size_arg(size, "new_empty"), **_new_args(self, dtype, device, requires_grad))
+
+    def new_full(self, size: Sequence[int], fill_value: Any, *, dtype: DTypeLike = None,
+                 device: str | None = None, requires_grad: bool = False) -> Tensor:
+        args = _new_args(self, dtype, device, requires_grad)
+        return full(_size_arg(size, "new_full", sequence=True),
+                    _fill_value(fill_value, args["dtype"], "new_full"), **args)
+
+    def new_tensor(self, data: Any, *, dtype: DTypeLike = None, device: str | None = None,
+                   requires_grad: bool = False) -> Tensor:
+        """A copy of ``data`` (cut from any graph) as this tensor's dtype unless ``dtype`` says."""
+        data = data.detach() if isinstance(data, Tensor) else data
+        return Tensor(data, **_new_args(self, dtype, device, requires_grad))
+
     def cpu(self) -> Tensor:
         return self.to(device="cpu")
 
@@ -824,6 +874,14 @@ class Tensor:
         """The dimensions reversed (the matrix transpose for 2-D)."""
         return self.permute(*reversed(range(self.ndim)))
 
+    @property
+    def mT(self) -> Tensor:  # noqa: N802
+        """The last two dimensions swapped (a view): the transpose of each matrix of a batch."""
+        if self.ndim < 2:
+            raise RuntimeError(f"mT: only matrices and batches of matrices have it, got a "
+                               f"{self.ndim}-d tensor of shape {self.shape}")
+        return self.transpose(-2, -1)
+
     def expand(self, *sizes: Any) -> Tensor:
         """Broadcast to a larger shape (no copy); ``-1`` keeps a dimension. The VJP sums back."""
         sizes = _shape_arg(sizes)
@@ -848,6 +906,9 @@ class Tensor:
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(other.shape)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.view(_tensor_arg(other, "view_as", "other").shape)
 
     def squeeze(self, dim: int | None = None) -> Tensor:
         if dim is None:
@@ -981,6 +1042,15 @@ class Tensor:
 
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
         return _ops.indexing.masked_fill(self, mask, value)
+
+    def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
+        return _ops.indexing.sort(self, dim, descending, stable=stable)
+
+    def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+        return _ops.indexing.argsort(self, dim, descending, stable=stable)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        return _ops.indexing.topk(self, k, dim, largest, sorted)
 
     def nonzero(self, *, as_tuple: bool = False) -> Any:
         return _ops.indexing.nonzero(self, as_tuple=as_tuple)
@@ -1363,6 +1433,42 @@ class Tensor:
             return self
         return self._inplace("fill_", value, lambda s, v: _ops.inplace.Fill.apply(s, value=v),
                              lambda a, v: a.fill(v), reads_self=False)
+
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        """``masked_fill`` in place; the mask broadcasts to this tensor's shape, not beyond."""
+        mask = mask if isinstance(mask, Tensor) else Tensor(np.asarray(mask))
+        mshape = mask.shape
+        if mask.dtype != np.bool_:
+            raise TypeError(f"masked_fill_: mask must be a bool tensor, got {mask.dtype}")
+        if _broadcast_shape(self.shape, mshape) != self.shape:
+            raise ValueError(f"masked_fill_: a mask of shape {mshape} does not broadcast to the "
+                             f"tensor's shape {self.shape}; an in-place op cannot grow the tensor")
+        def compute(s: Tensor, v: Any) -> Tensor:
+            return _ops.indexing.masked_fill(s, mask, v)
+
+        def raw(a: Any, _: Any) -> None:
+            a[...] = _ops.indexing.masked_fill(Tensor._make(a), mask, value).data
+
+        return self._inplace("masked_fill_", value, compute, raw)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        """Fill with samples of ``N(mean, std²)`` from the generator ``manual_seed`` seeds; a
+        tensor in a graph gets zero gradient through it, as in PyTorch."""
+        return self._random_("normal_", _random_fill(self, "normal_", mean, std))
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        """Fill with samples of ``U(a, b)`` from the generator ``manual_seed`` seeds; a tensor in a
+        graph gets zero gradient through it, as in PyTorch."""
+        return self._random_("uniform_", _random_fill(self, "uniform_", a, b))
+
+    def _random_(self, name: str, sample: Any) -> Tensor:
+        def compute(s: Tensor, v: Any) -> Tensor:  # the old values: zero gradient, as in copy_
+            return _ops.inplace.Fill.apply(s, value=0) + Tensor._make(v)
+
+        def raw(arr: Any, v: Any) -> None:
+            arr[...] = v
+
+        return self._inplace(name, sample, compute, raw, reads_self=False)
 
     # in-place forms of unary ops: the op's result written back (recorded like any in-place op)
     def _unary_(self, name: str, *args: Any, **kwargs: Any) -> Tensor:
@@ -2034,10 +2140,233 @@ def _inferred_dtype(data: Any) -> np.dtype:
     return _SCALAR_DTYPES[kind]
 
 
+def full_like(input: Tensor, fill_value: Any, *, dtype: DTypeLike = None,
+              device: str | None = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``input``'s shape (and dtype and device, unless given) filled with
+    ``fill_value``."""
+    args = _new_args(_tensor_arg(input, "full_like", "input"), dtype, device, requires_grad)
+    return full(input.shape, _fill_value(fill_value, args["dtype"], "full_like"), **args)
+
+
+def empty_like(input: Tensor, *, dtype: DTypeLike = None, device: str | None = None,
+               requires_grad: bool = False) -> Tensor:
+    """Zeros of ``input``'s shape: this engine never hands out uninitialised memory."""
+    args = _new_args(_tensor_arg(input, "empty_like", "input"), dtype, device, requires_grad)
+    return zeros(input.shape, **args)
+
+
+def eye(n: int, m: int | None = None, *, dtype: DTypeLike = None, device: str | None = None,
+        requires_grad: bool = False) -> Tensor:
+    """The ``n × m`` identity matrix (``m = n`` by default), float32 unless ``dtype`` says."""
+    n, m = _count(n, "eye", "n"), _count(n if m is None else m, "eye", "m")
+    return _factory(lambda xp: xp.eye(n, m), dtype, device, requires_grad)
+
+
+def linspace(start: Any, end: Any, steps: int, *, dtype: DTypeLike = None,
+             device: str | None = None, requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive, float32 unless ``dtype``
+    says (integer dtypes truncate). Computed as PyTorch does, from both ends: the first half as
+    ``start + i * step``, the second as ``end - (steps - 1 - i) * step``, so both ends are exact."""
+    steps = _count(steps, "linspace", "steps")
+    start, end = (float(x.item() if isinstance(x, Tensor) else x) for x in (start, end))
+
+    def make(xp: Any) -> Any:
+        if steps == 1:
+            return xp.asarray([start])
+        i = xp.arange(steps, dtype=xp.float64)
+        step = (end - start) / (steps - 1)
+        return xp.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))
+
+    return _factory(make, dtype, device, requires_grad)
+
+
+def randint(*args: Any, size: Sequence[int] | None = None, low: int | None = None,
+            high: int | None = None, dtype: DTypeLike = None, device: str | None = None,
+            requires_grad: bool = False) -> Tensor:
+    """Integers drawn uniformly from ``[low, high)`` (``low`` 0 by default), int64 unless
+    ``dtype`` says, from the generator ``manual_seed`` seeds. PyTorch's two forms:
+    ``randint(high, size)`` and ``randint(low, high, size)`` (or by keyword)."""
+    from tinygrad_cnn.random import generator
+
+    pos = list(args)
+    if size is None and pos:
+        size = pos.pop()
+    if len(pos) > 2 or size is None or (len(pos) == 2 and (low, high) != (None, None)) or (
+            len(pos) == 1 and low is not None and high is not None) or (not pos and high is None):
+        raise TypeError("randint(): takes (high, size) or (low, high, size), each an int but the "
+                        f"size, a tuple of ints; got {len(args)} positional arguments")
+    if len(pos) == 2:
+        low, high = pos
+    elif pos and high is None:
+        high = pos[0]
+    elif pos:
+        low = pos[0]
+    lo, hi = _int_arg(0 if low is None else low, "randint", "low"), _int_arg(high, "randint", "high")
+    shape = _size_arg(size, "randint", sequence=True)
+    dt = _dtype(np.int64 if dtype is None else dtype, "randint")
+    if lo >= hi:
+        raise RuntimeError(f"randint: expects low to be less than high, but got low={lo} >= "
+                           f"high={hi}")
+    if dt.kind in "iu" and not (np.iinfo(dt).min <= lo and hi - 1 <= np.iinfo(dt).max):
+        raise RuntimeError(f"randint: the range [{lo}, {hi}) is out of bounds for {dt}")
+    sample = generator().integers(lo, hi, shape)
+    return _factory(lambda xp: xp.asarray(sample), dt, device, requires_grad)
+
+
+def randperm(n: int, *, dtype: DTypeLike = None, device: str | None = None,
+             requires_grad: bool = False) -> Tensor:
+    """A random permutation of ``0 .. n-1``, int64 unless ``dtype`` says, from the generator
+    ``manual_seed`` seeds."""
+    from tinygrad_cnn.random import generator
+
+    perm = generator().permutation(_count(n, "randperm", "n"))
+    return _factory(lambda xp: xp.asarray(perm), np.int64 if dtype is None else dtype, device,
+                    requires_grad)
+
+
+def as_tensor(data: Any, dtype: DTypeLike = None, device: str | None = None) -> Tensor:
+    """``data`` as a tensor without a copy where possible, as ``torch.as_tensor``: a Tensor of the
+    dtype and device asked for is returned as it is (else cast, in the graph); a numpy array of
+    that dtype is shared as ``from_numpy`` shares it; anything else is copied as ``tensor()``
+    copies it (Python ints give int64, floats float32)."""
+    if isinstance(data, Tensor):
+        return data.to(dtype=dtype, device=device)
+    if (isinstance(data, np.ndarray) and data.dtype.kind in "biuf"
+            and (dtype is None or _dtype(dtype, "as_tensor") == data.dtype)
+            and normalize_device(device) == "cpu"):
+        return _interop.from_numpy(data)
+    if isinstance(data, np.generic):
+        data = np.asarray(data)  # a numpy scalar keeps its dtype (np.float64 is also a float)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    """Where ``|input - other| <= atol + rtol * |other|`` (broadcast), as a bool tensor; equal
+    infinities are close, NaN is close to NaN only with ``equal_nan``. Both must have one dtype,
+    as in PyTorch; integers are compared in float32. No gradient."""
+    a, b = _tensor_arg(input, "isclose", "input"), _tensor_arg(other, "isclose", "other")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"isclose: the dtypes differ ({a.dtype} and {b.dtype}); cast one with "
+                           ".to() first")
+    if _broadcast_shape(a.shape, b.shape) is None:
+        raise ValueError(f"isclose: shapes {a.shape} and {b.shape} cannot be broadcast together")
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        if not tol >= 0:
+            raise RuntimeError(f"isclose: {name} must be greater than or equal to zero, got {tol}")
+    x, y = a.data, b.data
+    xp = array_module(x)
+    if a.dtype == np.bool_:
+        return Tensor._make(xp.asarray(x == y))
+    if a.dtype.kind != "f":
+        x, y = x.astype(np.float32), y.astype(np.float32)
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = xp.abs(x - y)
+        close = (x == y) | (xp.isfinite(diff) & (diff <= atol + rtol * xp.abs(y)))
+    if equal_nan:
+        close |= xp.isnan(x) & xp.isnan(y)
+    return Tensor._make(xp.asarray(close))
+
+
+def _count(n: Any, where: str, name: str) -> int:
+    """A non-negative int argument (a size or a number of steps)."""
+    n = _int_arg(n, where, name)
+    if n < 0:
+        raise RuntimeError(f"{where}: {name} must be greater or equal to 0, got {n}")
+    return n
+
+
 # ------------------------------------------------------------------------------------------------
 # argument helpers of issue 14's methods (elementwise math, reductions); the functions themselves
 # (``tinygrad_cnn.sin(x)``, ``einsum``, ...) are in functions.py
 # ------------------------------------------------------------------------------------------------
+
+
+def _tensor_arg(x: Any, where: str, name: str) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{where}(): argument '{name}' must be a Tensor, not {type(x).__name__}")
+    return x
+
+
+def _size_arg(size: Any, where: str, sequence: bool = False) -> tuple[int, ...]:
+    """A shape given as ``f(2, 3)`` or ``f((2, 3))`` (only the latter with ``sequence``), each
+    size a non-negative int."""
+    if sequence and not isinstance(size, (tuple, list)):
+        raise TypeError(f"{where}(): argument 'size' must be a tuple of ints, not "
+                        f"{type(size).__name__}")
+    shape = tuple(size) if sequence else _shape_arg(size)
+    for d in shape:
+        if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
+            raise TypeError(f"{where}(): the size must be ints, got {d!r} in {shape}")
+        if d < 0:
+            raise RuntimeError(f"{where}(): negative dimension {d} in the size {shape}")
+    return tuple(int(d) for d in shape)
+
+
+def _new_args(t: Tensor, dtype: DTypeLike, device: str | None, requires_grad: bool
+              ) -> dict[str, Any]:
+    """The keyword arguments of a factory for ``t.new_*``/``*_like(t)``: ``t``'s dtype and device
+    unless given."""
+    return {"dtype": t.dtype if dtype is None else _dtype(dtype), "device": device or t.device,
+            "requires_grad": requires_grad}
+
+
+def _fill_value(value: Any, dt: np.dtype, where: str) -> Any:
+    """``value`` as a number that fits ``dt`` (floats truncated into integers, as in PyTorch), or
+    PyTorch's RuntimeError for one that overflows it."""
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(f"{where}(): fill_value must be a number or a 0-d tensor, got a "
+                               f"tensor of shape {value.shape}")
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        if isinstance(value, (bool, np.bool_)):
+            return bool(value)
+        raise TypeError(f"{where}(): fill_value must be a number, got {type(value).__name__}")
+    fits = True
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        fits = bool(np.isfinite(value)) and info.min <= int(value) <= info.max
+    elif dt.kind == "f" and np.isfinite(value):
+        fits = abs(float(value)) <= float(np.finfo(dt).max)
+    if not fits:
+        raise RuntimeError(f"{where}(): the value {value} cannot be converted to {dt} without "
+                           "overflow")
+    return value
+
+
+def _random_fill(t: Tensor, where: str, p: Any, q: Any) -> Any:
+    """The samples of ``t.normal_(p, q)`` / ``t.uniform_(p, q)``: an array of ``t``'s shape, dtype
+    and device, after PyTorch's checks of the arguments."""
+    from tinygrad_cnn.random import generator
+
+    if t.dtype.kind != "f":
+        raise NotImplementedError(f"{where}: fills floating tensors only, this one is {t.dtype}")
+    p, q = (x.item() if isinstance(x, Tensor) else x for x in (p, q))
+    for name, x in (("mean", p), ("std", q)) if where == "normal_" else (("a", p), ("b", q)):
+        if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{where}: {name} must be a number, got {x!r}")
+    if where == "normal_":
+        if not q >= 0:
+            raise RuntimeError(f"normal_: expects std >= 0.0, but found std {q}")
+        sample = generator().normal(p, q, t.shape)
+    else:
+        top = float(np.finfo(t.dtype).max)
+        if not (abs(p) <= top and abs(q) <= top):
+            raise RuntimeError(f"uniform_: the range [{p}, {q}) is out of bounds for {t.dtype}")
+        if p > q:
+            raise RuntimeError(f"uniform_: expects to return a [from, to) range, but found "
+                               f"from={p} > to={q}")
+        sample = generator().uniform(p, q, t.shape)
+    return to_device(sample.astype(t.dtype), t.device)
+
+
+def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
+    """numpy's broadcast of two shapes, or None where they do not broadcast."""
+    try:
+        return tuple(np.broadcast_shapes(a, b))
+    except ValueError:
+        return None
 
 
 def _int_arg(value: Any, where: str, name: str) -> int:

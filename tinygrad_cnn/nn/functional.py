@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, is_grad_enabled
-from tinygrad_cnn.backend import like
+from tinygrad_cnn.backend import array_module, like
 from tinygrad_cnn.ops import activation, conv, linalg, movement, pool
 from tinygrad_cnn.tensor import Tensor, _pad_widths
 
@@ -27,7 +27,7 @@ __all__ = [
     "gelu",
     "group_norm", "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "instance_norm",
     "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax",
-    "max_pool2d", "mish", "mse_loss", "nll_loss", "normalize", "pad", "pixel_shuffle",
+    "max_pool2d", "mish", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "pixel_shuffle",
     "pixel_unshuffle", "prelu", "relu", "relu6", "selu", "sigmoid", "silu", "smooth_l1_loss",
     "softmax", "softplus", "tanh",
 ]
@@ -364,6 +364,36 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
         padding_idx = int(padding_idx) % v
     return movement.Embedding.apply(weight, indices=like(idx.astype(np.int64), weight.data),
                                     padding_idx=padding_idx)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """``tensor (*)`` of int64 class indices -> ``(*, num_classes)`` int64 with a 1 at each index
+    (``num_classes=-1``: the largest index + 1). No gradient (an integer result)."""
+    op = "one_hot"
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be a Tensor, not {type(tensor).__name__}")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
+        raise TypeError(f"{op}(): argument 'num_classes' must be an int, not "
+                        f"{type(num_classes).__name__}")
+    if tensor.dtype != np.int64:
+        raise RuntimeError(f"{op}: the indices must be an int64 tensor, got {tensor.dtype}; "
+                           "convert them with .long()")
+    idx = tensor.data
+    xp = array_module(idx)
+    if idx.size == 0:
+        if num_classes <= 0:
+            raise RuntimeError(f"{op}: can not infer the number of classes from an empty tensor "
+                               f"(shape {tensor.shape}); pass num_classes")
+        return Tensor._make(xp.zeros((*tensor.shape, int(num_classes)), dtype=np.int64))
+    if int(idx.min()) < 0:
+        raise RuntimeError(f"{op}: class values must be non-negative, got {int(idx.min())}")
+    top = int(idx.max())
+    if num_classes == -1:
+        num_classes = top + 1
+    elif top >= num_classes:
+        raise RuntimeError(f"{op}: class values must be smaller than num_classes "
+                           f"({num_classes}), got {top}")
+    return Tensor._make((idx[..., None] == xp.arange(int(num_classes))).astype(np.int64))
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:

@@ -8,10 +8,12 @@ All draws come from the generator that ``tinygrad_cnn.manual_seed`` seeds.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 from tinygrad_cnn.backend import to_device
+from tinygrad_cnn.ops.unary import erf_array
 from tinygrad_cnn.random import generator
 from tinygrad_cnn.tensor import Tensor
 
@@ -96,3 +98,47 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
 def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / max(fan_in + fan_out, 1)))
+
+
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0) -> Tensor:
+    """``N(mean, std²)`` truncated to ``[a, b]`` (absolute bounds, as in PyTorch), by PyTorch's
+    method: a uniform draw between the normal CDF at ``a`` and at ``b``, mapped back through the
+    inverse CDF, then clamped. Warns, as PyTorch does, when ``mean`` is more than 2 std outside
+    ``[a, b]`` (the inverse CDF loses its digits there)."""
+    if tensor.dtype.kind != "f":
+        raise NotImplementedError(f"trunc_normal_: fills floating tensors only, this one is "
+                                  f"{tensor.dtype}")
+    if a > b:
+        raise RuntimeError(f"trunc_normal_: expects a <= b, got a={a} > b={b}")
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
+                      "distribution of values may be incorrect.", stacklevel=2)
+    lo, hi = (0.5 * (1 + math.erf((x - mean) / (std * math.sqrt(2.0)))) for x in (a, b))
+    y = generator().uniform(2 * lo - 1, 2 * hi - 1, tensor.shape)
+    values = _erfinv(y) * (std * math.sqrt(2.0)) + mean
+    return _fill(tensor, np.clip(values, a, b))
+
+
+def _erfinv(y: np.ndarray) -> np.ndarray:
+    """The inverse error function on float64 arrays in (-1, 1): M. Giles' single-precision
+    approximation ("Approximating the erfinv function", GPU Computing Gems, 2011), then two Newton
+    steps on ``erf`` to float64 accuracy; ±1 give ±inf."""
+    y = np.asarray(y, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        w = -np.log((1.0 - y) * (1.0 + y))
+        central, tail = w - 2.5, np.sqrt(w) - 3.0
+        p_c = np.full_like(y, 2.81022636e-08)
+        for c in (3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
+                  -0.00125372503, -0.00417768164, 0.246640727, 1.50140941):
+            p_c = c + p_c * central
+        p_t = np.full_like(y, -0.000200214257)
+        for c in (0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613,
+                  0.00943887047, 1.00167406, 2.83297682):
+            p_t = c + p_t * tail
+        x = np.where(w < 5.0, p_c, p_t) * y
+        finite = np.isfinite(x)
+        for _ in range(2):
+            step = (erf_array(x) - y) / (2.0 / math.sqrt(math.pi) * np.exp(-x * x))
+            x = np.where(finite, x - step, x)
+    return np.where(np.abs(y) == 1.0, np.copysign(np.inf, y), x)

@@ -18,7 +18,7 @@ import numpy as np
 
 from tinygrad_cnn.autograd import _PACKAGE_DIR, _state, no_grad
 from tinygrad_cnn.backend import to_device
-from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.tensor import Tensor, _dtype
 
 
 class Parameter(Tensor):
@@ -94,6 +94,62 @@ class Module:
         else:
             setattr(self, name, param)
 
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Register ``module`` (or None, a placeholder) as the child ``name``, as assigning
+        ``self.name = module`` does."""
+        if not isinstance(name, str):
+            raise TypeError(f"add_module: module name should be a string, got "
+                            f"{type(name).__name__}")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {type(module).__name__} is not a Module subclass")
+        if not name:
+            raise KeyError('add_module: module name can\'t be empty string ""')
+        if "." in name:
+            raise KeyError(f"add_module: module name can't contain \".\", got: {name}")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"add_module: attribute '{name}' already exists")
+        if module is None:
+            for registry in (self._parameters, self._buffers):
+                registry.pop(name, None)
+            self._modules[name] = None
+            object.__setattr__(self, name, None)
+        else:
+            setattr(self, name, module)
+
+    register_module = add_module
+
+    def get_submodule(self, target: str) -> Module:
+        """The module at the dotted path ``target`` (``"features.3"``; ``""`` is this one)."""
+        module: Module = self
+        for item in target.split(".") if target else ():
+            if item in module._modules:
+                child = module._modules[item]
+            elif hasattr(module, item):
+                child = getattr(module, item)
+            else:
+                raise AttributeError(f"get_submodule({target!r}): {type(module).__name__} has no "
+                                     f"attribute `{item}`")
+            if not isinstance(child, Module):
+                raise AttributeError(f"get_submodule({target!r}): `{item}` is not an nn.Module")
+            module = child
+        return module
+
+    def apply(self, fn: Any) -> Module:
+        """Call ``fn(module)`` on every module of the tree, children first (depth first, in
+        registration order), then this one, as PyTorch does (``model.apply(init_weights)``);
+        returns self."""
+        if not callable(fn):
+            raise TypeError(f"apply: fn must be callable, got {type(fn).__name__}")
+        stack: list[tuple[Module, bool]] = [(self, False)]
+        while stack:  # iterative post-order: a deep tree needs no recursion
+            module, children_done = stack.pop()
+            if children_done:
+                fn(module)
+                continue
+            stack.append((module, True))
+            stack.extend((c, False) for c in reversed(list(module.children())))
+        return self
+
     # ------------------------------------------------------------------ traversal
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """Every module of the tree with its path, this one first (iterative, each once)."""
@@ -165,13 +221,41 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         zero_grads(self.parameters(), set_to_none)
 
-    def to(self, device: str) -> Module:
-        """Move every parameter and buffer to ``device`` (in place); returns self."""
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Switch gradient tracking of every parameter (freeze with ``False``); returns self."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def to(self, *args: Any, device: str | None = None, dtype: Any = None) -> Module:
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` (its dtype and
+        device) or by keyword, as PyTorch: floating parameters and buffers are cast to the
+        floating ``dtype``, every one is moved to ``device`` (in place); returns self."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype, device = a.dtype, a.device
+            elif isinstance(a, str):
+                device = a
+            else:
+                dtype = a
+        if len(args) > 2:
+            raise TypeError(f"Module.to: takes a device, a dtype or a tensor, got {len(args)} "
+                            "positional arguments")
+        if dtype is not None:
+            dt = _dtype(dtype, "Module.to")
+            if dt.kind != "f":
+                raise TypeError(f"Module.to only accepts floating point dtypes, but got {dt} "
+                                "(integer parameters cannot learn)")
+            self._cast(dt)
+        if device is not None:
+            self._move(device)
+        return self
+
+    def _move(self, device: str) -> None:
         for t in [*self.parameters(), *self.buffers()]:
             t.data = to_device(t.data, device)
             if t.grad is not None:
                 t.grad = Tensor._make(to_device(t.grad.data, device))
-        return self
 
     def _cast(self, dtype: Any) -> Module:
         for t in [*self.parameters(), *self.buffers()]:
@@ -181,6 +265,10 @@ class Module:
                 if t.grad is not None:
                     t.grad = Tensor._make(t.grad.data.astype(dtype))
         return self
+
+    def half(self) -> Module:
+        """Floating parameters and buffers to float16 (in place); returns self."""
+        return self._cast(np.float16)
 
     def double(self) -> Module:
         """Floating parameters and buffers to float64 (in place); returns self."""

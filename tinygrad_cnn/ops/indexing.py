@@ -1,5 +1,5 @@
 """Indexing ops: ``scatter`` is a Function; ``index_select``, ``take_along_dim``, ``scatter_add``,
-``masked_fill`` and ``nonzero`` are composed of existing ops.
+``masked_fill``, ``nonzero``, ``sort``, ``argsort`` and ``topk`` are composed of existing ops.
 
 | op | how |
 |---|---|
@@ -9,6 +9,8 @@
 | ``take_along_dim`` | ``expand`` (broadcasting) and ``gather`` |
 | ``masked_fill`` | ``where`` (the value, a number or a 0-d tensor, gets a gradient too) |
 | ``nonzero`` | numpy, no gradient |
+| ``sort``, ``topk`` | numpy's stable argsort, then ``gather`` (the gradient goes to the indices) |
+| ``argsort`` | numpy's stable argsort, no gradient |
 
 Indices are checked here against the sizes they index, so that a wrong one is an ``IndexError``
 naming the op, the index and the size, never a silently wrapped negative index or a write into a
@@ -17,6 +19,7 @@ neighbouring row. Indices are constants: they get no gradient.
 
 from __future__ import annotations
 
+import collections
 from typing import Any
 
 import numpy as np
@@ -291,3 +294,63 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
         return tuple(Tensor._make(i.astype(np.int64, copy=False))
                      for i in xp.nonzero(a.reshape(1) if a.ndim == 0 else a))
     return Tensor._make(xp.argwhere(a).astype(np.int64, copy=False))
+
+
+_SortResult = collections.namedtuple("sort", ["values", "indices"])  # torch.return_types.sort
+_TopkResult = collections.namedtuple("topk", ["values", "indices"])
+
+
+def _sort_index(input: Tensor, dim: int, descending: bool, where: str) -> tuple[int, Any]:
+    """``(dim, indices)``: the int64 indices that sort ``input`` along ``dim`` (a 0-d input as
+    1-element 1-D), stable, NaN as the largest value, as PyTorch orders them."""
+    if not isinstance(descending, (bool, np.bool_)):
+        raise TypeError(f"{where}: descending must be a bool, got {descending!r}")
+    d = _dim(dim, input.ndim, where)
+    x = input.data if input.ndim else input.data.reshape(1)
+    xp = array_module(x)
+    stable = {"kind": "stable"} if xp is np else {}  # CuPy's sort is always stable
+    if not descending:
+        return d, xp.argsort(x, axis=d, **stable).astype(np.int64, copy=False)
+    # stable descending: sort the reversed array ascending, reverse the result and map its
+    # indices back -- equal values keep their order, NaN comes first
+    order = xp.argsort(xp.flip(x, axis=d), axis=d, **stable)
+    return d, (x.shape[d] - 1 - xp.flip(order, axis=d)).astype(np.int64, copy=False)
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
+    """A named tuple ``(values, indices)``: ``input`` sorted along ``dim`` and where each value came
+    from (int64). Always stable (``stable=False`` allows any order of ties; this one is PyTorch's
+    stable order). NaN sorts as the largest value. The gradient of ``values`` goes back to the
+    index each came from (``gather``); ``indices`` get none."""
+    d, idx = _sort_index(input, dim, descending, "sort")
+    if input.ndim == 0:
+        return _SortResult(input.reshape(1).gather(0, idx).reshape(()), Tensor._make(idx[0]))
+    return _SortResult(input.gather(d, idx), Tensor._make(idx))
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, *,
+            stable: bool = False) -> Tensor:
+    """The int64 indices that sort ``input`` along ``dim`` (``sort(...).indices``); no gradient."""
+    d, idx = _sort_index(input, dim, descending, "argsort")
+    return Tensor._make(idx if input.ndim else idx[0])
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+    """A named tuple ``(values, indices)``: the ``k`` largest (``largest=False``: smallest)
+    elements along ``dim``, largest first (smallest first), ties in index order, NaN as the
+    largest value; ``sorted=False`` returns them in that order too. The gradient of ``values``
+    goes to the indices (``gather``)."""
+    if input.dtype == np.bool_:
+        raise RuntimeError("topk: bool tensors are not supported (as in PyTorch); convert with "
+                           ".long() or .float()")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"topk: k must be an int, got {k!r}")
+    d, idx = _sort_index(input, dim, largest, "topk")
+    n = input.shape[d] if input.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"topk: selected index k={k} out of range for dim {d} of size {n} "
+                           f"(shape {input.shape})")
+    if input.ndim == 0:  # k is 0 or 1: the element itself, as in PyTorch
+        return _TopkResult(input.reshape(1).gather(0, idx).reshape(()), Tensor._make(idx[0]))
+    idx = idx[(slice(None),) * d + (slice(0, int(k)),)]
+    return _TopkResult(input.gather(d, idx), Tensor._make(idx))

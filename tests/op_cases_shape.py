@@ -122,7 +122,7 @@ def _scatter_add(rng):
 @case("where", "masked_fill_tensor_value")
 def _masked_fill(rng):
     mask = Tensor(rng.random((3, 1)) < 0.5)
-    mask.data[0, 0], mask.data[1, 0] = True, False
+    mask._data[0, 0], mask._data[1, 0] = True, False
     return (lambda a, v: (a * a).masked_fill(mask, v * v)), (t(rng, 3, 4), t(rng))
 
 

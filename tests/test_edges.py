@@ -139,7 +139,7 @@ def test_zero_d_parameter_gradients_stay_arrays():
     p = leaf(2.0)
     for _ in range(2):
         (p * p).backward()
-    assert isinstance(p.grad.data, np.ndarray) and p.grad.data.shape == ()
+    assert isinstance(p.grad._data, np.ndarray) and p.grad._data.shape == ()
     assert float(np.asarray(p.grad)) == 8.0
     p.grad.zero_()
     assert p.grad.item() == 0.0
@@ -664,3 +664,25 @@ def test_normalize_of_a_zero_row_has_pytorchs_gradient():
         warnings.simplefilter("error")
         F.normalize(x, dim=1).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [[1e12, 1e12], [0.032, -0.024]])
+
+
+def test_data_is_pytorchs_a_tensor_without_history_sharing_memory():
+    """`.data` was the numpy array: `out.data.max(1)[1]` (old PyTorch MNIST code) gave the max of
+    row 1, `w.data.normal_()` an AttributeError, `p.data = tensor` a broken tensor later."""
+    out = Tensor(np.array([[0.1, 0.9], [0.8, 0.2]]))
+    assert out.data.max(1)[1].tolist() == [1, 0]
+    w = leaf([1.0, 2.0])
+    d = w.data
+    assert isinstance(d, Tensor) and not d.requires_grad and d.grad_fn is None
+    d.mul_(3)  # shares memory: PyTorch's hand-written update
+    assert w.tolist() == [3.0, 6.0] and w.requires_grad and w.is_leaf
+    w.data = w.data * 2 + tg.zeros(2, dtype=tg.float64)
+    assert w.tolist() == [6.0, 12.0] and w.requires_grad
+    (w * w).sum().backward()
+    assert w.grad.tolist() == [12.0, 24.0]
+    w.grad.data.zero_()
+    assert w.grad.tolist() == [0.0, 0.0]
+    with pytest.raises(TypeError, match="assigned data must be a Tensor"):
+        w.data = np.ones(2)
+    with pytest.raises(TypeError, match="requires grad cannot take int64"):
+        w.data = tg.tensor([1, 2])

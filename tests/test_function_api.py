@@ -100,7 +100,7 @@ def test_mark_non_differentiable():
 
         @staticmethod
         def backward(ctx, g, gi):
-            assert not gi.data.any()  # zeros for the indices
+            assert not gi._data.any()  # zeros for the indices
             onehot = np.zeros((ctx.n,) + ctx.i.shape)
             np.put_along_axis(onehot, ctx.i[None], 1.0, axis=0)
             return g.unsqueeze(0) * Tensor(onehot)
@@ -165,7 +165,7 @@ def test_once_differentiable():
         @once_differentiable
         def backward(ctx, g):
             (x,) = ctx.saved_tensors
-            return Tensor(3 * x.data**2 * g.data)  # on arrays: not differentiable again
+            return Tensor(3 * x._data**2 * g._data)  # on arrays: not differentiable again
 
     x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
     assert gradcheck(Cube.apply, x)

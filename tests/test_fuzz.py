@@ -418,7 +418,7 @@ def _draw_step(data: Any, m: Machine) -> tuple[str, Callable[[Any, list[Any]], A
         # (an operand that overlaps the written memory: PyTorch refuses, numpy computes it as if
         # out of place; both are safe, so such steps are not drawn)
         others = [j for j in range(n) if _broadcastable_to(m.shape(j), shape)
-                  and not np.may_share_memory(m.ours[j].data, m.ours[i].data)]
+                  and not np.may_share_memory(m.ours[j]._data, m.ours[i]._data)]
         if (how != "copy_" and data.draw(st.booleans(), label="number")) or not others:
             v = data.draw(st.sampled_from([2.0, -0.5, 0.0, 3]), label="number")
             if how == "copy_":

@@ -114,9 +114,9 @@ def test_needs_an_input_that_requires_grad():
 def test_inputs_are_restored():
     x = x64(3)
     before = x.numpy().copy()
-    data = x.data
+    data = x._data
     gradcheck(lambda a: a * a, x)
-    assert x.data is data
+    assert x._data is data
     np.testing.assert_array_equal(x.numpy(), before)
 
 
@@ -375,7 +375,7 @@ def test_culprit_of_a_second_derivative():
 def test_no_op_to_blame_when_the_error_is_outside_the_graph():
     """A composite that leaves the graph through .data in its forward: every op passes."""
     def f(a):
-        return a * Tensor(a.data * 2)  # the second factor is a constant to the engine
+        return a * Tensor(a._data * 2)  # the second factor is a constant to the engine
 
     report = check_grads(f, x64(3))
     assert not report.ok and report.node is None
@@ -450,7 +450,7 @@ class ConvLosingABorder(Function):
         import tinygrad_cnn.nn.functional as F
 
         ctx.save_for_backward(x, w)
-        return F.conv2d(Tensor(x), Tensor(w), padding=1).data
+        return F.conv2d(Tensor(x), Tensor(w), padding=1)._data
 
     @staticmethod
     def backward(ctx, g):
@@ -458,7 +458,7 @@ class ConvLosingABorder(Function):
         from tinygrad_cnn import enable_grad, grad
 
         x, w = ctx.saved_tensors
-        xd, wd = Tensor(x.data, requires_grad=True), Tensor(w.data, requires_grad=True)
+        xd, wd = Tensor(x._data, requires_grad=True), Tensor(w._data, requires_grad=True)
         with enable_grad():
             gx, gw = grad(F.conv2d(xd, wd, padding=1), (xd, wd), g.detach())
         mask = np.ones(x.shape)
@@ -541,8 +541,8 @@ def test_empty_inputs_and_inputs_restored_after_a_failure():
     assert gradcheck(lambda a: a.exp(), empty) and gradcheck(lambda a: a.exp(), empty,
                                                              fast_mode=True)
     x32 = Tensor(np.array([0.0, 1.0, -1.0], dtype=np.float32), requires_grad=True)
-    data = x32.data
+    data = x32._data
     assert not gradcheck(Doubled.apply, x32, raise_exception=False, avoid_kinks=True)
     assert not gradcheck(lambda a: a.relu(), x32, raise_exception=False)
-    assert x32.data is data and x32.dtype == np.float32
+    assert x32._data is data and x32.dtype == np.float32
     np.testing.assert_array_equal(x32.numpy(), [0.0, 1.0, -1.0])

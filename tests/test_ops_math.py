@@ -100,7 +100,7 @@ def test_floor_of_an_integer_is_itself_and_a_copy():
     a = Tensor(np.array([3, -2, 7]))
     b = a.floor()
     assert b.dtype == np.int64 and b.tolist() == [3, -2, 7]
-    b.data[0] = 100
+    b._data[0] = 100
     assert a.tolist() == [3, -2, 7]
 
 

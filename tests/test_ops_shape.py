@@ -239,7 +239,7 @@ def test_diagonal_is_a_writable_view_in_both_directions():
     d = x.diagonal(1)
     d.fill_(7)
     np.testing.assert_array_equal(x.numpy(), np.eye(3, 4, 1) * 7)
-    x.data[0, 1] = -1
+    x._data[0, 1] = -1
     assert d.numpy()[0] == -1
 
 
@@ -448,7 +448,7 @@ def test_torch_from_dlpack_shares_our_memory():
     t = torch.from_dlpack(x.T)
     t[0, 1] = -7.0  # PyTorch writes into our memory
     assert x.numpy()[1, 0] == -7.0
-    x.data[2, 3] = 42.0
+    x._data[2, 3] = 42.0
     assert t[3, 2].item() == 42.0
     # numpy's own import works too
     assert np.shares_memory(np.from_dlpack(x[1:]), x.numpy())
@@ -469,7 +469,7 @@ def test_from_dlpack_shares_torch_memory():
     t = tg.from_dlpack(base.transpose(0, 2))
     base[1, 2, 3] = -1.0
     assert t.numpy()[3, 2, 1] == -1.0
-    t.data[0, 0, 0] = 99.0
+    t._data[0, 0, 0] = 99.0
     assert base[0, 0, 0].item() == 99.0
     # round trip: torch -> ours -> torch, the same memory
     assert torch.from_dlpack(tg.from_dlpack(base)).data_ptr() == base.data_ptr()

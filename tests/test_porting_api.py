@@ -95,7 +95,7 @@ def test_type_as_view_as_is_floating_point_mT(torch):
     _same(x.grad, tx.grad)
     v = x.detach().mT
     v[0, 0, 1] = 100.0  # a view: the write reaches the base
-    assert x.data[0, 1, 0] == 100.0
+    assert x._data[0, 1, 0] == 100.0
     _raises_like(lambda: torch.ones(3).mT, lambda: tg.ones(3).mT)
     _raises_like(lambda: tx.type_as(3), lambda: x.type_as(3))
     _raises_like(lambda: tx.view_as(3), lambda: x.view_as(3))
@@ -133,7 +133,7 @@ def test_new_factories_refuse_what_torch_refuses(torch):
                  lambda: i.new_ones(2, requires_grad=True), TypeError)  # as requires_grad_ here
     src = tg.ones(2, requires_grad=True) * 3
     copy = x.new_tensor(src)
-    assert not copy.requires_grad and copy.data is not src.data
+    assert not copy.requires_grad and copy._data is not src._data
 
 
 def test_masked_fill_in_place(torch):
@@ -327,8 +327,8 @@ def test_as_tensor_shares_memory_like_torch(torch):
     c, tc = tg.as_tensor(a, dtype=tg.float64), torch.as_tensor(ta, dtype=torch.float64)
     a[1], ta[1] = 7, 7
     _same(c, tc)  # copied: another dtype
-    assert tg.as_tensor(a, dtype=tg.float32).data is a or np.shares_memory(
-        tg.as_tensor(a, dtype=tg.float32).data, a)
+    assert tg.as_tensor(a, dtype=tg.float32)._data is a or np.shares_memory(
+        tg.as_tensor(a, dtype=tg.float32)._data, a)
     for data in ([1, 2], [1.0, 2], [True], 3, 2.5, np.float64(1.5), [[1, 2], [3, 4]]):
         _same(tg.as_tensor(data), torch.as_tensor(data))
     x, tx = tg.ones(2, requires_grad=True), torch.ones(2, requires_grad=True)

@@ -55,7 +55,7 @@ def test_hashable_by_identity():
 def test_detach_shares_data_and_requires_grad_():
     x = Tensor([1.0, 2.0], requires_grad=True)
     d = x.detach()
-    assert not d.requires_grad and np.shares_memory(d.data, x.data)
+    assert not d.requires_grad and np.shares_memory(d._data, x._data)
     y = Tensor([1.0]).requires_grad_()
     assert y.requires_grad
 

@@ -48,7 +48,7 @@ class SoftplusWrongAboveOne(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * x.sigmoid() * Tensor(np.where(x.data > 1, 1.1, 1.0))
+        return g * x.sigmoid() * Tensor(np.where(x._data > 1, 1.1, 1.0))
 
 
 # ------------------------------------------------------------------------------ strategies
@@ -70,8 +70,8 @@ def test_tensors_distinct_have_no_ties(t):
 @settings(max_examples=30)
 @given(tensors(shape=shapes(min_dims=1, min_side=2), view=True))
 def test_tensors_views_are_not_contiguous(t):
-    assert not t.data.flags.c_contiguous
-    assert np.array_equal(t.numpy(), np.ascontiguousarray(t.data))
+    assert not t._data.flags.c_contiguous
+    assert np.array_equal(t.numpy(), np.ascontiguousarray(t._data))
 
 
 @settings(max_examples=30)

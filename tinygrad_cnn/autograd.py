@@ -387,7 +387,7 @@ class Function:
             view = t._view
             if view is not None and view[0]._grad_fn is not view[1]:
                 t._refresh_view()  # its base was changed in place since: see it through the change
-            arrays.append(t.data)
+            arrays.append(t._data)
             if t._requires_grad:
                 requires = True
         if len(arrays) > 1:
@@ -427,7 +427,7 @@ class Function:
         edges, metas, names = [], [], []
         for t in inputs:
             edges.append((t._grad_fn or t) if t._requires_grad else None)
-            a = t.data
+            a = t._data
             metas.append((a.shape, a.dtype))
             names.append(t.name)
         ctx.next, ctx.in_meta, ctx.in_names = tuple(edges), tuple(metas), tuple(names)
@@ -479,7 +479,7 @@ def _record(ctx: Context, inputs: Sequence[Tensor], arrays: Sequence[Any], attrs
     if not seq & _DEFER_MASK:
         _defer_full_collections()
     ctx.out = weakref.ref(result)
-    ctx.out_meta = (result.data.shape, result.data.dtype)
+    ctx.out_meta = (result._data.shape, result._data.dtype)
     ctx.in_names = tuple(t.name for t in inputs)
     ctx.scope = _state.scope
     ctx.source = _user_frame(3)
@@ -625,7 +625,7 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
         for t, node in zip(results, nodes):
             if node is not None and node is not ctx:  # the per-output nodes come after the op
                 node.seq, node.out = next(_seq), weakref.ref(t)
-                node.out_meta, node.in_names = (t.data.shape, t.data.dtype), (None,)
+                node.out_meta, node.in_names = (t._data.shape, t._data.dtype), (None,)
                 node.scope, node.source = ctx.scope, ctx.source
         if multi:  # a saved output comes back with its own output node as grad_fn
             ctx.out_nodes = {id(o): node for o, node in zip(outs, nodes)}  # type: ignore
@@ -686,7 +686,7 @@ def _ranges(arrays: Sequence[Any]) -> str:
 
 def _check_forward(ctx: Context, arrays: Sequence[Any], result: Tensor) -> None:
     """Inside ``detect_anomaly()``: raise if this op made a NaN or Inf out of finite inputs."""
-    out = result.data
+    out = result._data
     xp = array_module(out)
     if out.dtype.kind != "f" or bool(xp.isfinite(out).all()):
         return
@@ -826,16 +826,16 @@ def _check_grad(ctx: Context, i: int, g: Any, meta: tuple[Any, Any]) -> None:
             f"one Tensor (or None) per input. {ctx._where()}"
         )
     shape, dtype = meta
-    if g.data.shape != shape or g.data.dtype != dtype:
+    if g._data.shape != shape or g._data.dtype != dtype:
         raise RuntimeError(
-            f"{ctx.fn.name}.backward returned a gradient of shape {tuple(g.data.shape)} and dtype "
-            f"{g.data.dtype} for input {i}, which has shape {tuple(shape)} and dtype {dtype}; a VJP "
+            f"{ctx.fn.name}.backward returned a gradient of shape {tuple(g._data.shape)} and dtype "
+            f"{g._data.dtype} for input {i}, which has shape {tuple(shape)} and dtype {dtype}; a VJP "
             "must return each input's gradient in that input's shape and dtype (sum out broadcast "
             f"dimensions, cast back). {ctx._where()}"
         )
     if _state.anomaly:
-        xp = array_module(g.data)
-        if not bool(xp.isfinite(g.data).all()):
+        xp = array_module(g._data)
+        if not bool(xp.isfinite(g._data).all()):
             raise AnomalyError(
                 f"detect_anomaly: {ctx.fn.name}.backward returned NaN or Inf in the gradient of "
                 f"input {i}. {ctx._where()}", ctx)
@@ -935,7 +935,7 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
             elif inputs is None:
                 _accumulate_leaf(leaf, g, create_graph)
     # what grad() returns, the user may write into (PyTorch's are never read-only broadcasts)
-    return [g if g is None or getattr(g.data.flags, "writeable", True) else _own_copy(g, create_graph)
+    return [g if g is None or getattr(g._data.flags, "writeable", True) else _own_copy(g, create_graph)
             for g in captured]
 
 
@@ -946,7 +946,7 @@ def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
     if cur is None:
         leaf._grad = _own_copy(g, create_graph)
         return
-    a, b = cur.data, g.data
+    a, b = cur._data, g._data
     # without create_graph, in place even into a .grad that has a graph of its own (PyTorch's
     # AccumulateGrad: the graph stays, the values grow, a reference stays current)
     if not create_graph and a.shape == b.shape and a.dtype == b.dtype and (
@@ -965,7 +965,7 @@ def _own_copy(g: Tensor, create_graph: bool) -> Tensor:
     """A copy of ``g`` for a ``.grad`` of its own: the same gradient object may reach two leaves
     (``x + y``) or be a read-only broadcast (a sum's); with ``create_graph`` a differentiable
     clone (as PyTorch's AccumulateGrad clones)."""
-    return g.clone() if create_graph else _TensorCls._make(g.data.copy())
+    return g.clone() if create_graph else _TensorCls._make(g._data.copy())
 
 
 def _self_overlapping(a: Any) -> bool:
@@ -979,15 +979,15 @@ def _run_hooks(hooks: list[Any], g: Tensor, where: str) -> Tensor:
         new = hook(g)
         if new is None:
             continue
-        if not isinstance(new, _TensorCls) or new.data.shape != g.data.shape or \
-                new.data.dtype != g.data.dtype:
-            got = (f"a gradient of shape {tuple(new.data.shape)} and dtype {new.data.dtype}"
+        if not isinstance(new, _TensorCls) or new._data.shape != g._data.shape or \
+                new._data.dtype != g._data.dtype:
+            got = (f"a gradient of shape {tuple(new._data.shape)} and dtype {new._data.dtype}"
                    if isinstance(new, _TensorCls) else f"a {type(new).__name__}")
             name = getattr(hook, "__qualname__", repr(hook))
             raise RuntimeError(
                 f"hook {name} (registered on the output of {where}) returned {got}; it must "
-                f"return None or a Tensor of the gradient's shape {tuple(g.data.shape)} and dtype "
-                f"{g.data.dtype}")
+                f"return None or a Tensor of the gradient's shape {tuple(g._data.shape)} and dtype "
+                f"{g._data.dtype}")
         g = new
     return g
 
@@ -1038,17 +1038,17 @@ def _root_grads(outputs: tuple[Tensor, ...], grad_outputs: Any, where: str) -> l
                 "make sure an input has requires_grad=True and the computation ran outside no_grad()"
             )
         if g is None:
-            if out.data.size != 1:
+            if out._data.size != 1:
                 raise RuntimeError(
                     f"{where}: output {i} has shape {out.shape}; a gradient can be created "
                     "implicitly only for a single-element output. Pass a gradient of that shape, "
                     "e.g. out.backward(gradient=ones_like(out)), or reduce it first (out.sum())."
                 )
-            xp = array_module(out.data)
-            g = Tensor._make(xp.ones_like(out.data))
+            xp = array_module(out._data)
+            g = Tensor._make(xp.ones_like(out._data))
         else:
             if not isinstance(g, Tensor):
-                g = Tensor(array_module(out.data).asarray(g) if hasattr(g, "shape") else g,
+                g = Tensor(array_module(out._data).asarray(g) if hasattr(g, "shape") else g,
                            dtype=out.dtype, device=out.device)
             if g.shape != out.shape:
                 raise RuntimeError(

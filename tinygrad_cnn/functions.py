@@ -257,13 +257,13 @@ def is_tensor(obj: Any) -> bool:
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
              equal_nan: bool = False) -> bool:
     """Whether ``|input - other| <= atol + rtol * |other|`` everywhere (broadcast), as PyTorch."""
-    a, b = input.data, other.data if isinstance(other, Tensor) else other
+    a, b = input._data, other._data if isinstance(other, Tensor) else other
     return bool(array_module(a).allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def equal(input: Tensor, other: Tensor) -> bool:
     """Whether both have the same shape and the same values (NaN equals nothing)."""
-    return input.shape == other.shape and bool((input == other).data.all())
+    return input.shape == other.shape and bool((input == other)._data.all())
 
 
 # ------------------------------------------------------------------------------ one tensor

@@ -82,7 +82,7 @@ def to_dlpack(t: Tensor, stream: Any = None, max_version: tuple[int, int] | None
     """``Tensor.__dlpack__``: the tensor's array exported as a DLPack capsule (no copy)."""
     if t.requires_grad:
         raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
-    arr = t.data
+    arr = t._data
     kwargs: dict[str, Any] = {"stream": stream}
     if max_version is not None:
         kwargs["max_version"] = max_version

@@ -51,7 +51,7 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0)
                          "container that holds itself?)")
     if isinstance(obj, Tensor):
         key = f"a{len(arrays)}"
-        arrays[key] = to_numpy(obj.data)
+        arrays[key] = to_numpy(obj._data)
         return {"tensor": key}
     if isinstance(obj, np.ndarray):
         if obj.dtype.kind not in _ARRAY_KINDS:

@@ -100,17 +100,19 @@ class Tensor:
 
     __slots__ = (
         "__weakref__",
+        "_data",
         "_grad",
         "_grad_fn",
         "_hooks",
         "_requires_grad",
         "_version_counter",
         "_view",
-        "data",
         "name",
     )
 
-    data: Any
+    #: the values: a numpy (or CuPy) array, which the ops compute with (``.data`` is PyTorch's:
+    #: a Tensor without history that shares it)
+    _data: Any
     name: str | None
     #: for a view: ``(base, base's grad_fn when this view's grad_fn was made, parent, view op,
     #: its attrs)``: the view is ``op.apply(parent, **attrs)``, and following the parents gives
@@ -124,7 +126,7 @@ class Tensor:
                  device: str | None = None, name: str | None = None) -> None:
         dt = None if dtype is None else _dtype(dtype)
         if isinstance(data, Tensor):
-            arr = data.data.astype(dt or data.data.dtype, copy=True)
+            arr = data._data.astype(dt or data._data.dtype, copy=True)
             device = device or data.device
         elif type(data).__module__.startswith("cupy"):
             arr = data.astype(dt or data.dtype, copy=True)
@@ -134,7 +136,7 @@ class Tensor:
         dev = normalize_device(device)
         if device_of(arr) != dev:
             arr = to_device(arr, dev)
-        self.data = arr
+        self._data = arr
         self._grad = None
         self._grad_fn = None
         self.name = name
@@ -152,7 +154,7 @@ class Tensor:
         if type(data) is not np.ndarray and isinstance(data, np.generic):
             data = np.asarray(data)  # numpy turns 0-d results into scalars; a tensor holds arrays
         t = object.__new__(Tensor)
-        t.data = data
+        t._data = data
         t._requires_grad = requires_grad
         t._grad = None
         t._grad_fn = grad_fn
@@ -165,19 +167,19 @@ class Tensor:
     # ---------------------------------------------------------------- attributes
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self) -> str:
-        return device_of(self.data)
+        return device_of(self._data)
 
     @property
     def is_leaf(self) -> bool:
@@ -280,28 +282,49 @@ class Tensor:
     def size(self, dim: int | None = None) -> Any:
         """The shape (PyTorch's ``size()``), or the length of one dimension."""
         if dim is None:
-            return self.data.shape
-        return self.data.shape[_dim(dim, self.ndim, "size")]
+            return self._data.shape
+        return self._data.shape[_dim(dim, self.ndim, "size")]
 
     def numel(self) -> int:
         """The number of elements."""
-        return int(self.data.size)
+        return int(self._data.size)
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     # ---------------------------------------------------------------- conversion
+    @property
+    def data(self) -> Tensor:
+        """PyTorch's ``.data``: the same values as a tensor without history that shares this one's
+        memory (like ``detach()``, but an in-place change through it is not seen by autograd's
+        version checks -- the old way to update weights by hand). ``.numpy()`` gives the array."""
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        """``t.data = other``: ``t`` takes ``other``'s values (shared, any shape; a tensor that
+        requires grad keeps a floating dtype), keeping its identity, grad and history flags."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data: assigned data must be a Tensor, got {type(value).__name__} "
+                            "(wrap an array with tinygrad_cnn.from_numpy(...))")
+        if self.requires_grad and value._data.dtype.kind != "f":
+            raise TypeError(f"data: a tensor that requires grad cannot take {value.dtype} data")
+        if value.device != self.device:
+            raise ValueError(f"data: assigned data is on {value.device}, this tensor on "
+                             f"{self.device}; move it with .to({self.device!r}) first")
+        self._data = value._data
+
     def numpy(self) -> np.ndarray:
         """The values as a numpy array: no copy on the CPU, so it shares this tensor's memory; for
         a tensor that requires grad a read-only view (writing into it would change values the
         graph depends on without the version check seeing it: change it with ``no_grad()`` and
         an in-place method, or take ``.detach().numpy()`` of a ``.clone()``)."""
-        arr = _to_numpy(self.data)
+        arr = _to_numpy(self._data)
         if self.requires_grad and arr.flags.writeable:
             arr = arr.view()
             arr.flags.writeable = False
@@ -312,7 +335,7 @@ class Tensor:
 
     def item(self) -> Number:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
                 f"item(): only a one-element tensor converts to a number; this one has shape "
                 f"{self.shape}"
@@ -326,9 +349,9 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; use "
+                f"the truth value of a tensor with {self._data.size} elements is ambiguous; use "
                 ".any() or .all()"
             )
         return bool(self.item())
@@ -363,9 +386,9 @@ class Tensor:
                 f"numpy's {ufunc.__name__}{'' if method == '__call__' else '.' + method} on a tensor "
                 "that requires grad would drop its history; use the tensor's own method, or "
                 "np.asarray(t.detach()) for the values")
-        arrays = [_to_numpy(x.data) if isinstance(x, Tensor) else x for x in inputs]
+        arrays = [_to_numpy(x._data) if isinstance(x, Tensor) else x for x in inputs]
         if out:
-            kwargs["out"] = tuple(_to_numpy(x.data) if isinstance(x, Tensor) else x for x in out)
+            kwargs["out"] = tuple(_to_numpy(x._data) if isinstance(x, Tensor) else x for x in out)
         result = getattr(ufunc, method)(*arrays, **kwargs)
         for t in out:
             if isinstance(t, Tensor):
@@ -379,7 +402,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data (shared, like PyTorch), cut from the graph."""
-        return Tensor._make(self.data, False, None, self._version_counter)
+        return Tensor._make(self._data, False, None, self._version_counter)
 
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph in place (it becomes a leaf that does not require
@@ -396,7 +419,7 @@ class Tensor:
         return _ops.movement.Clone.apply(self)
 
     def contiguous(self) -> Tensor:
-        return self if self.data.flags.c_contiguous else self.clone()
+        return self if self._data.flags.c_contiguous else self.clone()
 
     def to(self, target: Any = None, dtype: DTypeLike = None, device: str | None = None) -> Tensor:
         """``t.to("cuda")``, ``t.to(np.float64)``, ``t.to(device=..., dtype=...)``; differentiable."""
@@ -478,7 +501,7 @@ class Tensor:
     # ---------------------------------------------------------------- autograd
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Switch gradient tracking on a leaf (in place); only floating tensors can require grad."""
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self._data.dtype.kind != "f":
             raise TypeError(
                 f"only floating-point tensors can require gradients; this one is {self.dtype}. "
                 "Make it with a float dtype (e.g. dtype=np.float32) or call .float() first"
@@ -619,7 +642,7 @@ class Tensor:
         except (TypeError, ValueError):
             raise TypeError(f"{name}: cannot compare a tensor with {type(other).__name__}"
                             ) from None
-        a, b = self.data, o.data
+        a, b = self._data, o._data
         dt = result_type(self, o)
         if a.dtype != dt:
             a = a.astype(dt)
@@ -662,7 +685,7 @@ class Tensor:
     def __invert__(self) -> Tensor:
         if self.dtype.kind not in "biu":
             raise TypeError(f"~ needs a bool or integer tensor, got {self.dtype}")
-        return Tensor._make(~self.data)
+        return Tensor._make(~self._data)
 
     def eq(self, other: Any) -> Tensor:
         return self == other
@@ -693,23 +716,23 @@ class Tensor:
 
     def _test(self, dim: Any, keepdim: bool, which: str) -> Tensor:
         axes = _dims(dim, self.ndim, which)  # None: every dim; (): none (PyTorch's rules)
-        out = getattr(self.data, which)(axis=axes, keepdims=keepdim)
-        return Tensor._make(array_module(self.data).asarray(out))
+        out = getattr(self._data, which)(axis=axes, keepdims=keepdim)
+        return Tensor._make(array_module(self._data).asarray(out))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Index of the (first) largest value; no gradient."""
-        xp = array_module(self.data)
+        xp = array_module(self._data)
         if dim is None:
-            return Tensor._make(xp.asarray(self.data.argmax()))
+            return Tensor._make(xp.asarray(self._data.argmax()))
         d = _dim(dim, self.ndim, "argmax")
-        return Tensor._make(xp.asarray(self.data.argmax(axis=d, keepdims=keepdim)))
+        return Tensor._make(xp.asarray(self._data.argmax(axis=d, keepdims=keepdim)))
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        xp = array_module(self.data)
+        xp = array_module(self._data)
         if dim is None:
-            return Tensor._make(xp.asarray(self.data.argmin()))
+            return Tensor._make(xp.asarray(self._data.argmin()))
         d = _dim(dim, self.ndim, "argmin")
-        return Tensor._make(xp.asarray(self.data.argmin(axis=d, keepdims=keepdim)))
+        return Tensor._make(xp.asarray(self._data.argmin(axis=d, keepdims=keepdim)))
 
     # ---------------------------------------------------------------- elementwise math
     def exp(self) -> Tensor:
@@ -803,8 +826,8 @@ class Tensor:
                             f"{which}imum), got {dim!r}; amax/amin reduce over several dims")
         d = _dim(dim, self.ndim, which)
         _extreme_dims(self, d, which)  # an empty dim is an error, as in PyTorch
-        xp = array_module(self.data)
-        data = self.data if self.ndim else self.data.reshape(1)
+        xp = array_module(self._data)
+        data = self._data if self.ndim else self._data.reshape(1)
         index = (data.argmax if which == "max" else data.argmin)(axis=d, keepdims=True)
         index = xp.asarray(index, dtype=xp.int64)
         values = (self if self.ndim else self.reshape(1)).gather(d, index)  # grad to the index
@@ -821,7 +844,7 @@ class Tensor:
     # ---------------------------------------------------------------- movement
     def reshape(self, *shape: Any) -> Tensor:
         shape = _shape_arg(shape)
-        new = _infer_shape(shape, self.data.size, self.shape, "reshape")
+        new = _infer_shape(shape, self._data.size, self.shape, "reshape")
         if new == self.shape:
             return self._same_view()
         return _ops.movement.Reshape.apply(self, shape=new)
@@ -1061,7 +1084,7 @@ class Tensor:
         return _interop.to_dlpack(self, stream, max_version, dl_device, copy)
 
     def __dlpack_device__(self) -> tuple[Any, int]:
-        return self.data.__dlpack_device__()
+        return self._data.__dlpack_device__()
 
     # ---------------------------------------------------------------- linear algebra
     def matmul(self, other: Any) -> Tensor:
@@ -1241,7 +1264,7 @@ class Tensor:
 
     def logical_not(self) -> Tensor:
         """``not self`` elementwise (nonzero is True); a bool tensor, no gradient."""
-        return Tensor._make(array_module(self.data).logical_not(self.data))
+        return Tensor._make(array_module(self._data).logical_not(self._data))
 
     def logical_and(self, other: Any) -> Tensor:
         return _logical(self, other, "logical_and")
@@ -1337,9 +1360,9 @@ class Tensor:
                 self._check_leaf(name, self, "a leaf tensor")
                 return self._record_inplace(name, other, compute, reads_self, None)
         self._check_writeable(name)
-        o = other.data if isinstance(other, Tensor) else other
+        o = other._data if isinstance(other, Tensor) else other
         try:
-            raw(self.data, o)
+            raw(self._data, o)
         except (ValueError, TypeError) as exc:
             oshape = tuple(getattr(o, "shape", ()))
             raise ValueError(
@@ -1366,7 +1389,7 @@ class Tensor:
         elif self.requires_grad:
             before = self.clone()  # the op may save it; the write below must not change that copy
         else:
-            before = Tensor._make(self.data.copy())
+            before = Tensor._make(self._data.copy())
         result = compute(before, other)
         if result.shape != self.shape:
             raise ValueError(f"{name}: the result has shape {result.shape}, which does not fit "
@@ -1378,7 +1401,7 @@ class Tensor:
                                    f"op ({name.rstrip('_')}) instead")
             result = result.to(self.dtype)
         if view is None:
-            self.data[...] = result.data
+            self._data[...] = result._data
             self.grad_fn, self.requires_grad = result.grad_fn, result.requires_grad
             if result.grad_fn is not None:
                 result.grad_fn.out = weakref.ref(self)
@@ -1390,7 +1413,7 @@ class Tensor:
         return self
 
     def _check_writeable(self, name: str) -> None:
-        a = self.data
+        a = self._data
         if not a.flags.writeable:
             raise RuntimeError(f"{name}: this tensor (shape {self.shape}) is read-only: an expand() "
                                "result (one value shown in several places) or a read-only array "
@@ -1426,7 +1449,7 @@ class Tensor:
     def fill_(self, value: float) -> Tensor:
         value = value.item() if isinstance(value, Tensor) else value
         view = self._view
-        if view is not None and view[3] is _ops.movement.Expand and not self.data.flags.writeable:
+        if view is not None and view[3] is _ops.movement.Expand and not self._data.flags.writeable:
             # an expand() view shows each element of its parent several times: filling it is
             # filling the parent (PyTorch allows this one in-place op on an expanded tensor)
             view[2].fill_(value)
@@ -1447,7 +1470,7 @@ class Tensor:
             return _ops.indexing.masked_fill(s, mask, v)
 
         def raw(a: Any, _: Any) -> None:
-            a[...] = _ops.indexing.masked_fill(Tensor._make(a), mask, value).data
+            a[...] = _ops.indexing.masked_fill(Tensor._make(a), mask, value)._data
 
         return self._inplace("masked_fill_", value, compute, raw)
 
@@ -1476,7 +1499,7 @@ class Tensor:
             return getattr(s, name)(*args, **kwargs)
 
         def raw(a: Any, _: Any) -> None:
-            a[...] = getattr(Tensor._make(a), name)(*args, **kwargs).data
+            a[...] = getattr(Tensor._make(a), name)(*args, **kwargs)._data
 
         return self._inplace(name + "_", None, compute, raw)
 
@@ -1632,7 +1655,7 @@ class Tensor:
             if self._view is not None:
                 self._refresh_view()
             try:
-                region = self.data[k].shape
+                region = self._data[k].shape
             except IndexError as exc:
                 raise IndexError(f"__setitem__: {exc} (tensor shape {self.shape})") from None
             v = _to_tensor(value, self, self.dtype).to(self.dtype)
@@ -1651,11 +1674,11 @@ class Tensor:
                 self._refresh_view()
             return
         self._check_writeable("__setitem__")
-        v = value.data if isinstance(value, Tensor) else value
+        v = value._data if isinstance(value, Tensor) else value
         if isinstance(v, int) and not isinstance(v, bool) and self.dtype.kind in "iu":
             v = _scalar_array(v, self.dtype, np)
         try:
-            self.data[k] = v
+            self._data[k] = v
         except (ValueError, IndexError) as exc:
             raise type(exc)(f"__setitem__: {exc} (tensor shape {self.shape})") from None
         self._version_counter[0] += 1
@@ -1735,7 +1758,7 @@ def _index_key(key: Any, t: Tensor) -> Any:
     out = []
     for k in items:
         if isinstance(k, Tensor):
-            k = k.data
+            k = k._data
         elif isinstance(k, list):
             k = np.asarray(k) if k else np.zeros(0, dtype=np.int64)  # [] selects nothing
         if hasattr(k, "dtype") and not isinstance(k, np.generic):
@@ -1745,7 +1768,7 @@ def _index_key(key: Any, t: Tensor) -> Any:
                 warnings.warn("indexing with a uint8 tensor is a mask, as in PyTorch (deprecated "
                               "there); use a bool tensor", UserWarning, stacklevel=3)
                 k = k.astype(bool)
-            k = like(k, t.data).copy()  # the graph keeps it; the caller may change theirs
+            k = like(k, t._data).copy()  # the graph keeps it; the caller may change theirs
             if k.dtype.kind == "b":
                 out.extend(array_module(k).nonzero(k))
                 continue
@@ -1775,12 +1798,12 @@ _UFUNCS = {
 def _numpy_operand(x: Any, ref: Tensor) -> Tensor:
     """A numpy scalar or array met in a numpy expression with tensors, as a constant tensor on
     ``ref``'s device (0-d for scalars, so by the dtype rule it does not widen the tensor)."""
-    return Tensor._make(like(np.asarray(x), ref.data))
+    return Tensor._make(like(np.asarray(x), ref._data))
 
 
 def _floating(t: Tensor) -> Tensor:
     """Ops like exp/log/mean need a floating tensor: integers become float32 (as in PyTorch)."""
-    return t if t.data.dtype.kind == "f" else t.to(np.float32)
+    return t if t._data.dtype.kind == "f" else t.to(np.float32)
 
 
 def _category(dt: np.dtype) -> int:
@@ -1818,7 +1841,7 @@ def result_type(*operands: Any) -> np.dtype:
     scalar = -1
     for x in operands:
         if isinstance(x, Tensor):
-            dt, nd = x.data.dtype, x.data.ndim
+            dt, nd = x._data.dtype, x._data.ndim
         elif isinstance(x, (bool, np.bool_)) and not isinstance(x, np.ndarray):
             if isinstance(x, bool):
                 scalar = max(scalar, 0)
@@ -1874,7 +1897,7 @@ def _to_tensor(x: Any, like: Tensor, dtype: np.dtype | None = None) -> Tensor:
     result dtype (or ``dtype``), numpy/CuPy arrays and scalars as they are, on ``like``'s device."""
     if isinstance(x, Tensor):
         return x
-    xp = array_module(like.data)
+    xp = array_module(like._data)
     if isinstance(x, (bool, int, float)):
         t = Tensor._make(_scalar_array(x, dtype or result_type(like, x), xp))
         if like.requires_grad and _state.grad_enabled:  # drawings show `1.0`, not `() float64`
@@ -1894,7 +1917,7 @@ def _result_dtype(a: np.dtype, b: np.dtype) -> np.dtype:
 
 def _promote(name: str, a: Tensor, b: Tensor, dt: np.dtype | None = None) -> tuple[Tensor, Tensor]:
     """Both operands cast to their result dtype (PyTorch's rule, ``result_type``), or to ``dt``."""
-    da, db = a.data.dtype, b.data.dtype
+    da, db = a._data.dtype, b._data.dtype
     if dt is None:
         if da == db:
             return a, b
@@ -1913,7 +1936,7 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
     ``floating``: an integer result becomes float32, as true division does)."""
     if not isinstance(b, Tensor):
         if isinstance(b, (bool, int, float)):
-            dt = a.data.dtype
+            dt = a._data.dtype
             kind = dt.kind
             # a number of the tensor's category (or lower) takes the tensor's dtype; otherwise
             # the rule decides (a float with an int tensor: float32)
@@ -1922,23 +1945,23 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
                 dt = result_type(a, b)
             if floating and dt.kind != "f":
                 dt = _SCALAR_DTYPES[2]
-            value, b = b, Tensor._make(_scalar_array(b, dt, array_module(a.data)))
+            value, b = b, Tensor._make(_scalar_array(b, dt, array_module(a._data)))
             if a.requires_grad and _state.grad_enabled:  # drawings show `1.0`, not `() float64`
                 b.name = repr(value)
-            if dt == a.data.dtype:  # the common `x * 2.0`: no broadcasting or casting work
+            if dt == a._data.dtype:  # the common `x * 2.0`: no broadcasting or casting work
                 return fn.apply(b, a) if reverse else fn.apply(a, b)
         else:
             b = _to_tensor(b, a)
     if reverse:
         a, b = b, a
     dt = None
-    if floating or a.data.dtype != b.data.dtype:  # decided before expanding: a 0-d operand that
+    if floating or a._data.dtype != b._data.dtype:  # decided before expanding: a 0-d operand that
         dt = result_type(a, b)                    # is expanded below still counts as 0-d
         if floating and dt.kind != "f":
             dt = _SCALAR_DTYPES[2]
-    if a.data.shape != b.data.shape:
+    if a._data.shape != b._data.shape:
         try:
-            shape = np.broadcast_shapes(a.data.shape, b.data.shape)
+            shape = np.broadcast_shapes(a._data.shape, b._data.shape)
         except ValueError:
             raise ValueError(
                 f"{fn.name}: shapes {a.shape} and {b.shape} cannot be broadcast together (sizes "
@@ -1946,11 +1969,11 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
                 "unsqueeze one of them"
             ) from None
         if _state.grad_enabled:  # operands that get a gradient are expanded; the rest broadcast
-            if a.requires_grad and a.data.shape != shape:
+            if a.requires_grad and a._data.shape != shape:
                 a = a.expand(shape)
-            if b.requires_grad and b.data.shape != shape:
+            if b.requires_grad and b._data.shape != shape:
                 b = b.expand(shape)
-    if dt is not None and (a.data.dtype != dt or b.data.dtype != dt):
+    if dt is not None and (a._data.dtype != dt or b._data.dtype != dt):
         a, b = _promote(fn.name, a, b, dt)
     return fn.apply(a, b)
 
@@ -1969,10 +1992,10 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
     else:
         cond = Tensor(np.asarray(condition), dtype=bool)
     if cond.dtype != np.bool_:
-        cond = Tensor._make(cond.data.astype(bool))
+        cond = Tensor._make(cond._data.astype(bool))
     ref = x if isinstance(x, Tensor) else y
     if isinstance(ref, Tensor) and cond.device != ref.device:
-        cond = Tensor._make(like(cond.data, ref.data))
+        cond = Tensor._make(like(cond._data, ref._data))
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         if not all(isinstance(v, (bool, int, float)) for v in (x, y)):
             raise TypeError(f"where: x and y must be Tensors or Python numbers, got "
@@ -1994,7 +2017,7 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
         if y.requires_grad and y.shape != shape:
             y = y.expand(shape)
     x, y = _promote("where", x, y, dt)
-    c = cond.data
+    c = cond._data
     if _state.grad_enabled and (x.requires_grad or y.requires_grad):
         c = c.copy()  # the graph keeps the mask for backward; the caller may change theirs
     return _ops.elementwise.Where.apply(x, y, condition=c)
@@ -2254,7 +2277,7 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
     for name, tol in (("rtol", rtol), ("atol", atol)):
         if not tol >= 0:
             raise RuntimeError(f"isclose: {name} must be greater than or equal to zero, got {tol}")
-    x, y = a.data, b.data
+    x, y = a._data, b._data
     xp = array_module(x)
     if a.dtype == np.bool_:
         return Tensor._make(xp.asarray(x == y))
@@ -2377,7 +2400,7 @@ def _int_arg(value: Any, where: str, name: str) -> int:
 
 def _only_floating(t: Tensor, where: str) -> Tensor:
     """Ops PyTorch defines for floating tensors only refuse integer and bool ones, as PyTorch does."""
-    if t.data.dtype.kind != "f":
+    if t._data.dtype.kind != "f":
         raise TypeError(f"{where}: needs a floating-point tensor, got {t.dtype} (as in PyTorch); "
                         "convert it with .float() or .double()")
     return t
@@ -2395,14 +2418,14 @@ def _floating_operand(where: str, a: Tensor, b: Any) -> Any:
 
 def _rounding(t: Tensor, fn: Any, where: str, **attrs: Any) -> Tensor:
     """floor/ceil/trunc/round: integers come back unchanged (a copy), bools are refused."""
-    kind = t.data.dtype.kind
+    kind = t._data.dtype.kind
     if kind == "b":
         raise TypeError(f"{where}: not defined for bool tensors (as in PyTorch); convert with .int()")
     if kind in "iu":
         if attrs.get("decimals", 0):
             raise TypeError(f"round: decimals={attrs['decimals']} needs a floating-point tensor, "
                             f"got {t.dtype}")
-        return Tensor._make(t.data.copy())
+        return Tensor._make(t._data.copy())
     return fn.apply(t, **attrs)
 
 
@@ -2415,7 +2438,7 @@ def _division_operands(where: str, t: Tensor, other: Any, reverse: bool = False)
         raise TypeError(f"{where}: not defined for bool operands (as in PyTorch); convert them "
                         "with .long()")
     if kind in "iu" and _broadcast_size(t, other):
-        divisor = t.data if reverse else (other.data if isinstance(other, Tensor) else other)
+        divisor = t._data if reverse else (other._data if isinstance(other, Tensor) else other)
         if bool((divisor == 0).any()) if hasattr(divisor, "any") else divisor == 0:
             raise ZeroDivisionError(f"{where}: integer division by zero (the divisor holds a 0); "
                                     "use floating-point tensors to get inf/NaN instead")
@@ -2436,10 +2459,10 @@ def _floor_divide(a: Tensor, b: Any, reverse: bool = False) -> Tensor:
     if reverse:
         a, b = b, a
     dt = result_type(a, b)
-    xp = array_module(a.data)
+    xp = array_module(a._data)
     try:
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = xp.floor_divide(a.data.astype(dt, copy=False), b.data.astype(dt, copy=False))
+            out = xp.floor_divide(a._data.astype(dt, copy=False), b._data.astype(dt, copy=False))
     except ValueError:
         raise ValueError(f"floor_divide: shapes {a.shape} and {b.shape} cannot be broadcast "
                          "together") from None
@@ -2477,17 +2500,17 @@ def _lerp(start: Tensor, end: Any, weight: Any) -> Tensor:
 
 def _elementwise_test(t: Tensor, name: str) -> Tensor:
     """isnan/isinf/isfinite: a bool tensor; integers are never NaN or inf."""
-    xp = array_module(t.data)
-    if t.data.dtype.kind == "f":
-        return Tensor._make(getattr(xp, name)(t.data))
+    xp = array_module(t._data)
+    if t._data.dtype.kind == "f":
+        return Tensor._make(getattr(xp, name)(t._data))
     return Tensor._make(xp.full(t.shape, name == "isfinite"))
 
 
 def _logical(t: Tensor, other: Any, name: str) -> Tensor:
-    o = other.data if isinstance(other, Tensor) else other
-    xp = array_module(t.data)
+    o = other._data if isinstance(other, Tensor) else other
+    xp = array_module(t._data)
     try:
-        return Tensor._make(xp.asarray(getattr(xp, name)(t.data, o)))
+        return Tensor._make(xp.asarray(getattr(xp, name)(t._data, o)))
     except ValueError:
         raise ValueError(f"{name}: shapes {t.shape} and {tuple(getattr(o, 'shape', ()))} cannot be "
                          "broadcast together") from None
@@ -2497,7 +2520,7 @@ def _accumulating(t: Tensor, dtype: DTypeLike, where: str) -> Tensor:
     """The input of prod/cumsum/cumprod: cast to ``dtype``, else integers and bools to int64."""
     if dtype is not None:
         return t.to(_dtype(dtype, where))
-    return t.to(np.int64) if t.data.dtype.kind in "biu" and t.data.dtype != np.int64 else t
+    return t.to(np.int64) if t._data.dtype.kind in "biu" and t._data.dtype != np.int64 else t
 
 
 def _scan(fn: Any, t: Tensor, dim: int, where: str) -> Tensor:
@@ -2544,7 +2567,7 @@ def _norm_args(t: Tensor, p: Any, dim: Any, dtype: DTypeLike
         order = float(p)
     if order < 0 or math.isinf(order):
         empty = [d for d in (range(t.ndim) if dims is None else dims) if t.shape[d] == 0]
-        if empty or (dims is None and t.data.size == 0):
+        if empty or (dims is None and t._data.size == 0):
             raise RuntimeError(f"norm: cannot compute the {p} norm over an empty dimension (shape "
                                f"{t.shape}, dim {dim}): the operation has no identity")
     return t, order, dims
@@ -2557,7 +2580,7 @@ _MinResult = collections.namedtuple("min", ["values", "indices"])
 def _extreme_dims(t: Tensor, dim: Any, where: str) -> tuple[int, ...] | None:
     """The dims of amax/amin; reducing over an empty dimension is an error, as in PyTorch."""
     dims = None if _all_dims(dim) else _dims(dim, t.ndim, where)
-    if t.data.size == 0:
+    if t._data.size == 0:
         if dims is None:
             raise RuntimeError(f"{where}: the tensor (shape {t.shape}) is empty; give dim to reduce "
                                "over non-empty dimensions only")

@@ -125,7 +125,7 @@ def _as_view(values: np.ndarray, how: str) -> np.ndarray:
 def _tensor(values: np.ndarray, requires_grad: bool, view: str | None) -> Tensor:
     t = Tensor(values, requires_grad=requires_grad and values.dtype.kind == "f")
     if view is not None:
-        t.data = _as_view(values, view)  # a leaf whose memory is not C-contiguous
+        t._data = _as_view(values, view)  # a leaf whose memory is not C-contiguous
     return t
 
 
@@ -185,7 +185,7 @@ def _describe(inputs: tuple[Tensor, ...]) -> str:
     lines = []
     with np.printoptions(precision=4, threshold=24, edgeitems=3, linewidth=100):
         for i, t in enumerate(inputs):
-            layout = "" if t.data.flags.c_contiguous else ", a non-contiguous view"
+            layout = "" if t._data.flags.c_contiguous else ", a non-contiguous view"
             lines.append(f"  input {i}: shape {t.shape}, {t.dtype}{layout}\n    "
                          + str(t.numpy()).replace("\n", "\n    "))
     return "\n".join(lines)

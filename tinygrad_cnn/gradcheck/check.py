@@ -89,7 +89,7 @@ def _promote(inputs: tuple[Any, ...], swaps: Swaps) -> list[int]:
     for i, t in enumerate(inputs):
         if isinstance(t, Tensor) and t.dtype.kind == "f" and t.dtype != np.float64:
             upcast.append(i)
-            swaps.swap(t, t.data.astype(np.float64))
+            swaps.swap(t, t._data.astype(np.float64))
     return upcast
 
 
@@ -203,7 +203,7 @@ def _nudge(p: Problem, i: int, elements: Sequence[int], s: Settings, swaps: Swap
         step = max(1e-3, 10 * s.eps) * (1 + abs(x[k])) * (1 + rng.random()) * rng.choice([-1, 1])
         x[k] += step
         moved.append(f"{unravel(k, p.in_shape(i))} by {step:+.2g}")
-    swaps.swap(t, like(x.reshape(t.shape).astype(t.dtype), t.data))
+    swaps.swap(t, like(x.reshape(t.shape).astype(t.dtype), t._data))
     p.moved()
     shown = ", ".join(moved[:6]) + (f" and {len(moved) - 6} more" if len(moved) > 6 else "")
     notes.append(f"avoid_kinks: moved {labels.input(i)}'s element(s) {shown} off a kink.")
@@ -217,7 +217,7 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
     for _ in range(NUDGE_ROUNDS if s.avoid_kinks else 0):
         kinked = []
         for r, i in enumerate(p.diff):
-            mask = np.zeros(p.inputs[i].data.size, dtype=bool)
+            mask = np.zeros(p.inputs[i]._data.size, dtype=bool)
             for n, k in zip(numerical[r], jumps[r]):
                 right, left = np.abs(n + k / 2), np.abs(n - k / 2)
                 mask |= (np.abs(k) > s.atol + s.rtol * np.maximum(right, left)).any(axis=1)
@@ -272,7 +272,7 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
         a, n = analytical[r][c], numerical[r][c]
         outs = p.outputs()
         m = int(np.ravel_multi_index(top.out_index, outs[j].shape)) if top.out_index else 0
-        onehot = np.zeros(outs[j].data.size)
+        onehot = np.zeros(outs[j]._data.size)
         onehot[m] = 1
         cause = likely_cause(a, n, s.tol(n), order=order, in_label=labels.input(i),
                              in_shape=p.in_shape(i), out_shape=tuple(outs[j].shape),
@@ -328,7 +328,7 @@ def _reentrant(p: Problem, s: Settings, labels: Labels, order: int,
     ``nondet_tol``): a VJP may not depend on hidden state, counters or randomness."""
     outs, fresh = p.outputs(), outputs_of(p.func, p.inputs)
     for c, j in enumerate(p.which):
-        v = rng.standard_normal(outs[j].data.size)
+        v = rng.standard_normal(outs[j]._data.size)
         for r, (g1, g2) in enumerate(zip(p.vjps(outs, c, v), p.vjps(fresh, c, v))):
             d = np.abs(g1 - g2)
             if d.size and not (d <= s.nondet_tol).all():
@@ -384,10 +384,10 @@ def _fast(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
           rng: np.random.Generator, order: int) -> GradcheckReport:
     """One random projection ``v . J u`` per input/output pair: two evaluations per input."""
     outs = p.outputs()
-    vs = [rng.standard_normal(outs[j].data.size) for j in p.which]
+    vs = [rng.standard_normal(outs[j]._data.size) for j in p.which]
     us = []
     for i in p.diff:
-        u = rng.standard_normal(p.inputs[i].data.size)
+        u = rng.standard_normal(p.inputs[i]._data.size)
         us.append(u / max(np.sqrt(dot(u, u)), 1e-12))
     f0 = p.values()
     rounds = NUDGE_ROUNDS if s.avoid_kinks else 0
@@ -471,7 +471,7 @@ def _fast_failure(p: Problem, s: Settings, labels: Labels, order: int, outs: tup
         for _ in range(2):
             w = rng.standard_normal(g.size)
             w /= np.sqrt(dot(w, w))
-            central, _, _ = directional(p, i, w, [v], s.eps, [np.zeros(outs[j].data.size)])
+            central, _, _ = directional(p, i, w, [v], s.eps, [np.zeros(outs[j]._data.size)])
             an.append(dot(g, w))
             nu.append(float(central[0]))
         arr_a, arr_n = np.array(an), np.array(nu)
@@ -516,14 +516,14 @@ def _second_order(p: Problem, s: Settings, outs: tuple[Tensor, ...], grad_output
                            requires_grad=True, device=outs[j].device) for j in which)
         for g in gos if s.non_contiguous_grad_outputs else ():
             if g.ndim:  # every other element of an array twice as long: not contiguous
-                base = g.data.repeat(2, axis=-1)
-                g.data = base[..., ::2]
+                base = g._data.repeat(2, axis=-1)
+                g._data = base[..., ::2]
     else:
         gos = as_tuple(grad_outputs)
         if len(gos) != len(which):
             raise ValueError(f"gradgradcheck: got {len(gos)} grad_outputs for {len(which)} "
                              "differentiable outputs")
-        gos = tuple(g if g.requires_grad else Tensor(g.data, requires_grad=True) for g in gos)
+        gos = tuple(g if g.requires_grad else Tensor(g._data, requires_grad=True) for g in gos)
     n = len(inputs)
     inputs2 = tuple(inputs) + tuple(gos)
     diff2 = list(diff) + [n + k for k in range(len(gos))]
@@ -556,8 +556,8 @@ class FirstDerivatives:
         """A constant shaped like a checked input that a VJP computed with (not a 0/1 mask): the
         mark of a VJP built from ``.data``/``.numpy()``/``.detach()``, whose derivative is lost."""
         ins = args[: self.n]
-        shapes = {tuple(ins[i].shape) for i in self.diff if ins[i].data.size > 1}
-        others = [t.data for m, t in enumerate(ins) if isinstance(t, Tensor) and m not in self.diff]
+        shapes = {tuple(ins[i].shape) for i in self.diff if ins[i]._data.size > 1}
+        others = [t._data for m, t in enumerate(ins) if isinstance(t, Tensor) and m not in self.diff]
         with keep_inputs():
             os, gs = self._grads(args)
         forward = {id(node) for node in _collect([o.grad_fn for o in os if o.grad_fn is not None])}
@@ -566,12 +566,12 @@ class FirstDerivatives:
                 continue
             for edge, t in zip(node.next, node.inputs):
                 if (edge is not None or t.dtype.kind != "f" or tuple(t.shape) not in shapes
-                        or any(t.data is o for o in others)):
+                        or any(t._data is o for o in others)):
                     continue
-                values = to_numpy(t.data)
+                values = to_numpy(t._data)
                 if np.isin(values, (0, 1)).all():
                     continue  # a mask (relu's out > 0): its derivative is 0 anyway
-                detached = [i for i in self.diff if t.data is ins[i].data]
+                detached = [i for i in self.diff if t._data is ins[i]._data]
                 what = (f"input {detached[0]} itself, detached" if detached else
                         f"a constant shaped like an input {tuple(t.shape)}")
                 return (f"the VJP computes with {what} -- at {node.source_line}, in `{node.name}` "

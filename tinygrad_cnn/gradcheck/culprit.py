@@ -74,7 +74,7 @@ def attach(report: GradcheckReport, func: Callable[..., Any], inputs: tuple[Any,
         copies = _copies(node)
         if copies is None:
             continue
-        n_in = sum(c.data.size for c in copies if isinstance(c, Tensor) and c.requires_grad)
+        n_in = sum(c._data.size for c in copies if isinstance(c, Tensor) and c.requires_grad)
         n_out = int(np.prod(node.out_meta[0])) if node.out_meta[0] else 1
         fast = n_in * n_out * (order * order) > WHOLE_MAX
         fn = functools.partial(_apply, node.fn, node.attrs)

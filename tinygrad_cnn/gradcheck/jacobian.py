@@ -43,13 +43,13 @@ class Swaps:
         self._saved: list[tuple[Tensor, Any]] = []
 
     def swap(self, t: Tensor, data: Any) -> None:
-        self._saved.append((t, t.data))
-        t.data = data
+        self._saved.append((t, t._data))
+        t._data = data
 
     def restore(self) -> None:
         while self._saved:
             t, data = self._saved.pop()
-            t.data = data
+            t._data = data
 
 
 def outputs_of(func: Callable[..., Any], inputs: Sequence[Any]) -> tuple[Tensor, ...]:
@@ -88,12 +88,12 @@ class Problem:
     def values(self) -> list[np.ndarray]:
         """The compared outputs at the check point, flattened, in float64."""
         outs = self.outputs()
-        return [to_numpy(outs[j].data).astype(np.float64).ravel() for j in self.which]
+        return [to_numpy(outs[j]._data).astype(np.float64).ravel() for j in self.which]
 
     def evaluate(self) -> list[np.ndarray]:
         """The compared outputs at the inputs' current values, flattened, in float64."""
         outs = outputs_of(self.value_func or self.func, self.inputs)
-        return [to_numpy(outs[j].data).astype(np.float64).ravel() for j in self.which]
+        return [to_numpy(outs[j]._data).astype(np.float64).ravel() for j in self.which]
 
     def try_value_func(self, func: Callable[..., Any]) -> None:
         """Evaluate finite differences with ``func`` (the function without recording its graph:
@@ -110,16 +110,16 @@ class Problem:
     def evaluate_at(self, i: int, values: np.ndarray) -> list[np.ndarray]:
         """The compared outputs with input ``i``'s values replaced by ``values`` (host array)."""
         t = self.inputs[i]
-        original = t.data
-        t.data = like(values.astype(original.dtype, copy=False).reshape(original.shape), original)
+        original = t._data
+        t._data = like(values.astype(original.dtype, copy=False).reshape(original.shape), original)
         try:
             return self.evaluate()
         finally:
-            t.data = original
+            t._data = original
 
     def base(self, i: int) -> np.ndarray:
         """Input ``i``'s values as a float64 host array (a copy)."""
-        return to_numpy(self.inputs[i].data).astype(np.float64)
+        return to_numpy(self.inputs[i]._data).astype(np.float64)
 
     def in_shape(self, i: int) -> tuple[int, ...]:
         return tuple(self.inputs[i].shape)
@@ -129,12 +129,12 @@ class Problem:
         """``J_j^T v`` for output ``which[c]`` and every checked input, flattened float64 (zeros
         where the VJP gives no gradient)."""
         o = outs[self.which[c]]
-        zeros = [np.zeros(self.inputs[i].data.size) for i in self.diff]
+        zeros = [np.zeros(self.inputs[i]._data.size) for i in self.diff]
         if not o.requires_grad:
             return zeros  # the output does not depend on any input: its Jacobian is zero
         vt = Tensor(v.reshape(o.shape).astype(o.dtype), device=o.device)
         gs = grad(o, [self.inputs[i] for i in self.diff], vt, retain_graph=True, allow_unused=True)
-        return [z if g is None else to_numpy(g.data).astype(np.float64).ravel()
+        return [z if g is None else to_numpy(g._data).astype(np.float64).ravel()
                 for z, g in zip(zeros, gs)]
 
 
@@ -166,9 +166,9 @@ def numerical_jacobians(p: Problem, eps: float, f0: list[np.ndarray]
 
 def analytical_jacobians(p: Problem, outs: tuple[Tensor, ...]) -> list[list[np.ndarray]]:
     """``A[r][c]`` from one ``grad()`` call per output element (a one-hot ``grad_outputs``)."""
-    jac = [[np.zeros((p.inputs[i].data.size, outs[j].data.size)) for j in p.which] for i in p.diff]
+    jac = [[np.zeros((p.inputs[i]._data.size, outs[j]._data.size)) for j in p.which] for i in p.diff]
     for c, j in enumerate(p.which):
-        size = outs[j].data.size
+        size = outs[j]._data.size
         for m in range(size):
             onehot = np.zeros(size)
             onehot[m] = 1

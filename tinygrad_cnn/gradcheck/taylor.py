@@ -43,11 +43,11 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
                  order: int = 1) -> GradcheckReport:
     outs = p.outputs()
     fe = max([float(np.finfo(outs[j].dtype).eps) for j in p.which], default=1e-16)
-    ws = [rng.standard_normal(outs[j].data.size) for j in p.which]
+    ws = [rng.standard_normal(outs[j]._data.size) for j in p.which]
     f0 = p.values()
     phi0 = _phi(ws, f0)
     scale = float(sum(dot(np.abs(w), np.abs(f)) for w, f in zip(ws, f0)))
-    grads = [np.zeros(p.inputs[i].data.size) for i in p.diff]
+    grads = [np.zeros(p.inputs[i]._data.size) for i in p.diff]
     for c in range(len(p.which)):
         for r, g in enumerate(p.vjps(outs, c, ws[c])):
             grads[r] += g

@@ -239,7 +239,7 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
         # no node will be recorded to keep the indices: run the op's forward on a context of ours
         ctx = Context(pool.MaxPool2d, (False,))
         ctx.want_indices = True
-        out = Tensor._make(pool.MaxPool2d.forward(ctx, x.data, **attrs))
+        out = Tensor._make(pool.MaxPool2d.forward(ctx, x._data, **attrs))
     else:
         out = pool.MaxPool2d.apply(x, **attrs)
         ctx = out.grad_fn
@@ -351,7 +351,7 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
     if not isinstance(weight, Tensor) or weight.ndim != 2:
         raise ValueError(f"{op}: weight must be a 2-D tensor (num_embeddings, embedding_dim), "
                          f"got {getattr(weight, 'shape', type(weight).__name__)}")
-    idx = input.data if isinstance(input, Tensor) else np.asarray(input)
+    idx = input._data if isinstance(input, Tensor) else np.asarray(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{op}: the indices must be integers, got {idx.dtype}")
     v = weight.shape[0]
@@ -362,7 +362,7 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
         if not -v <= padding_idx < v:
             raise ValueError(f"{op}: padding_idx {padding_idx} must be within the {v} embeddings")
         padding_idx = int(padding_idx) % v
-    return movement.Embedding.apply(weight, indices=like(idx.astype(np.int64), weight.data),
+    return movement.Embedding.apply(weight, indices=like(idx.astype(np.int64), weight._data),
                                     padding_idx=padding_idx)
 
 
@@ -378,7 +378,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if tensor.dtype != np.int64:
         raise RuntimeError(f"{op}: the indices must be an int64 tensor, got {tensor.dtype}; "
                            "convert them with .long()")
-    idx = tensor.data
+    idx = tensor._data
     xp = array_module(idx)
     if idx.size == 0:
         if num_classes <= 0:
@@ -408,7 +408,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     if p == 1.0:
         return input * 0.0
     keep = generator().random(input.shape) >= p
-    return input * Tensor._make(like((keep / (1.0 - p)).astype(input.dtype), input.data))
+    return input * Tensor._make(like((keep / (1.0 - p)).astype(input.dtype), input._data))
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
@@ -428,7 +428,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
         return input * 0.0
     planes = input.shape[:-2] + (1, 1)
     keep = generator().random(planes) >= p
-    return input * Tensor._make(like((keep / (1.0 - p)).astype(input.dtype), input.data))
+    return input * Tensor._make(like((keep / (1.0 - p)).astype(input.dtype), input._data))
 
 
 def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:

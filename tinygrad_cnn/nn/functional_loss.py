@@ -57,15 +57,15 @@ def _constant(weight: Any, x: Tensor, op: str, what: str) -> Any:
                                f"differentiable with respect to it); pass {what}.detach()")
         if weight.dtype != x.dtype:
             raise TypeError(f"{op}: {what} is {weight.dtype} but the input is {x.dtype}; cast it")
-        return weight.data
-    return like(np.asarray(weight, dtype=x.dtype), x.data)
+        return weight._data
+    return like(np.asarray(weight, dtype=x.dtype), x._data)
 
 
 # ------------------------------------------------------------------------------ class losses
 def _class_target(logits: Tensor, target: Any, op: str, ignore_index: int
                   ) -> tuple[Tensor, Any, tuple[int, ...]]:
     """Logits as ``(N, C)``, target as an int array ``(N,)``, and the shape of per-sample losses."""
-    t = to_numpy(target.data) if isinstance(target, Tensor) else np.asarray(target)
+    t = to_numpy(target._data) if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind not in "iu":
         raise TypeError(f"{op}: target must hold class indices (an integer tensor), got {t.dtype}")
     if logits.ndim == 1:  # unbatched (C,) with a 0-d target
@@ -91,7 +91,7 @@ def _class_target(logits: Tensor, target: Any, op: str, ignore_index: int
         bad = int(counted.max()) if int(counted.max()) >= c else int(counted.min())
         raise IndexError(f"{op}: target holds class {bad}, but the input has {c} classes "
                          f"(0 to {c - 1}); only ignore_index={ignore_index} may lie outside")
-    return logits, like(t.astype(np.int64, copy=False), logits.data), sample_shape
+    return logits, like(t.astype(np.int64, copy=False), logits._data), sample_shape
 
 
 def _class_weight(weight: Any, x: Tensor, c: int, op: str) -> Any:
@@ -248,7 +248,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     reduction = _reduction(reduction, op, size_average, reduce)
     x, y = _pair(input, target, op)
     for what, t in (("input", x), ("target", y)):
-        if t.numel() and not bool(((t.data >= 0) & (t.data <= 1)).all()):
+        if t.numel() and not bool(((t._data >= 0) & (t._data <= 1)).all()):
             raise ValueError(f"{op}: all elements of the {what} should be between 0 and 1 (they "
                              "are probabilities; binary_cross_entropy_with_logits takes logits)")
     w = _constant(weight, x, op, "weight")

@@ -35,7 +35,7 @@ def _affine(x: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple[
         if t is not None and t.dtype != x.dtype:
             raise TypeError(f"{op}: the input is {x.dtype} but {what} is {t.dtype}; cast one of "
                             "them (.float() / .double())")
-    xp = array_module(x.data)
+    xp = array_module(x._data)
     flat = tuple(s for s in shape if s != 1) or (1,)
     if weight is None:
         weight = Tensor._make(xp.ones(flat, dtype=x.dtype))
@@ -69,15 +69,15 @@ def _normalize(x: Tensor, dims: tuple[int, ...], eps: float) -> tuple[Tensor, An
         ctx = out.grad_fn
     else:
         ctx = Context(norm.Normalize, (False,))
-        out = Tensor._make(norm.Normalize.forward(ctx, x.data, dims=dims, eps=eps))
+        out = Tensor._make(norm.Normalize.forward(ctx, x._data, dims=dims, eps=eps))
     return out, ctx.mean, ctx.var
 
 
 def _update_running(running: Tensor, batch: Any, momentum: float) -> None:
     """``running = (1 - momentum) * running + momentum * batch``, in place."""
     batch = batch.reshape(running.shape).astype(running.dtype, copy=False)
-    running.data *= 1 - momentum
-    running.data += momentum * batch
+    running._data *= 1 - momentum
+    running._data += momentum * batch
     running._version_counter[0] += 1
 
 
@@ -114,8 +114,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         raise ValueError(f"{op}: running_mean and running_var are needed when not training")
     _check_params(x, weight, bias, c, op)
     # eval mode: a fixed per-channel affine map, x * scale + shift
-    rstd = Tensor._make(1.0 / array_module(x.data).sqrt(running_var.data.astype(x.dtype) + eps))
-    mean = Tensor._make(running_mean.data.astype(x.dtype))
+    rstd = Tensor._make(1.0 / array_module(x._data).sqrt(running_var._data.astype(x.dtype) + eps))
+    mean = Tensor._make(running_mean._data.astype(x.dtype))
     scale = rstd if weight is None else weight * rstd
     shift = -(mean * scale) if bias is None else bias - mean * scale
     return norm.Affine.apply(x, scale, shift, shape=shape)

@@ -127,7 +127,7 @@ def adaptive_max_pool2d(input: Tensor, output_size: int | Sequence[int | None],
     size = _output_size(output_size, x, op)
     if return_indices and not (is_grad_enabled() and x.requires_grad):
         ctx = Context(resample.AdaptiveMaxPool2d, (False,))  # no node is recorded: our own ctx
-        out = Tensor._make(resample.AdaptiveMaxPool2d.forward(ctx, x.data, output_size=size))
+        out = Tensor._make(resample.AdaptiveMaxPool2d.forward(ctx, x._data, output_size=size))
     else:
         out = resample.AdaptiveMaxPool2d.apply(x, output_size=size)
         ctx = out.grad_fn

@@ -41,7 +41,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
-    tensor.data[...] = to_device(values.astype(tensor.dtype, copy=False), tensor.device)
+    tensor._data[...] = to_device(values.astype(tensor.dtype, copy=False), tensor.device)
     tensor._version_counter[0] += 1
     return tensor
 

@@ -41,7 +41,7 @@ def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
         if set_to_none:
             p.grad = None
         elif p.grad is not None:
-            p.grad.data.fill(0)
+            p.grad._data.fill(0)
 
 
 class IncompatibleKeys(NamedTuple):
@@ -253,17 +253,17 @@ class Module:
 
     def _move(self, device: str) -> None:
         for t in [*self.parameters(), *self.buffers()]:
-            t.data = to_device(t.data, device)
+            t._data = to_device(t._data, device)
             if t.grad is not None:
-                t.grad = Tensor._make(to_device(t.grad.data, device))
+                t.grad = Tensor._make(to_device(t.grad._data, device))
 
     def _cast(self, dtype: Any) -> Module:
         for t in [*self.parameters(), *self.buffers()]:
             if t.dtype.kind == "f":
-                t.data = t.data.astype(dtype)
+                t._data = t._data.astype(dtype)
                 t._version_counter[0] += 1
                 if t.grad is not None:
-                    t.grad = Tensor._make(t.grad.data.astype(dtype))
+                    t.grad = Tensor._make(t.grad._data.astype(dtype))
         return self
 
     def half(self) -> Module:
@@ -307,7 +307,7 @@ class Module:
             if k not in state_dict:
                 continue
             v = state_dict[k]
-            arr = v.data if isinstance(v, Tensor) else np.asarray(v)
+            arr = v._data if isinstance(v, Tensor) else np.asarray(v)
             if tuple(arr.shape) != t.shape:
                 mismatched.append(f"{k}: the checkpoint has shape {tuple(arr.shape)}, the model "
                                   f"{t.shape}")
@@ -325,7 +325,7 @@ class Module:
         with no_grad():
             for k, arr in values.items():
                 t = own[k]
-                t.data[...] = to_device(arr, t.device).astype(t.dtype, copy=False)
+                t._data[...] = to_device(arr, t.device).astype(t.dtype, copy=False)
                 t._version_counter[0] += 1
         return IncompatibleKeys(missing, unexpected)
 

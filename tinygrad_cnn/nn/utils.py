@@ -30,13 +30,13 @@ def clip_grad_norm_(parameters: Params, max_norm: float, norm_type: float = 2.0,
     norm_type = float(norm_type)
     if not grads:
         return Tensor(np.array(0.0, dtype=np.float32))
-    xp = array_module(grads[0].data)
+    xp = array_module(grads[0]._data)
     dtype = grads[0].dtype
     if math.isinf(norm_type):
-        norms = [xp.abs(g.data).max() if g.data.size else xp.zeros((), dtype) for g in grads]
+        norms = [xp.abs(g._data).max() if g._data.size else xp.zeros((), dtype) for g in grads]
         total = xp.max(xp.stack([xp.asarray(n, dtype=dtype) for n in norms]))
     else:
-        norms = [(xp.abs(g.data) ** norm_type).sum() ** (1.0 / norm_type) for g in grads]
+        norms = [(xp.abs(g._data) ** norm_type).sum() ** (1.0 / norm_type) for g in grads]
         total = (xp.stack([xp.asarray(n, dtype=dtype) for n in norms]) ** norm_type).sum() ** \
             (1.0 / norm_type)
     total = xp.asarray(total, dtype=dtype)
@@ -47,7 +47,7 @@ def clip_grad_norm_(parameters: Params, max_norm: float, norm_type: float = 2.0,
     coef = min(float(max_norm) / (float(total) + 1e-6), 1.0)
     with no_grad():
         for g in grads:
-            g.data *= g.dtype.type(coef)
+            g._data *= g.dtype.type(coef)
             g._version_counter[0] += 1
     return Tensor._make(total)
 
@@ -57,8 +57,8 @@ def clip_grad_value_(parameters: Params, clip_value: float, foreach: bool | None
     c = float(clip_value)
     for p in _as_list(parameters):
         if p.grad is not None:
-            xp = array_module(p.grad.data)
-            xp.clip(p.grad.data, -c, c, out=p.grad.data)
+            xp = array_module(p.grad._data)
+            xp.clip(p.grad._data, -c, c, out=p.grad._data)
             p.grad._version_counter[0] += 1
 
 
@@ -85,6 +85,6 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     with no_grad():
         for p in params:
             n = p.numel()
-            p.data[...] = vec.data[start:start + n].reshape(p.shape).astype(p.dtype, copy=False)
+            p._data[...] = vec._data[start:start + n].reshape(p.shape).astype(p.dtype, copy=False)
             p._version_counter[0] += 1
             start += n

@@ -36,7 +36,7 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
-        return keep(g, ~(out.data <= 0))  # exact 0 where out <= 0; NaN passes (as PyTorch)
+        return keep(g, ~(out._data <= 0))  # exact 0 where out <= 0; NaN passes (as PyTorch)
 
 
 class LeakyReLU(Function):
@@ -126,7 +126,7 @@ class Softmax(Function):
         # J^T g = y * (g - <g, y>) along dim
         (out,) = ctx.saved_tensors
         if not _state.grad_enabled:  # first order: the same expression on arrays, no nodes
-            y, gd = out.data, g.data
+            y, gd = out._data, g._data
             return Tensor._make(y * (gd - (gd * y).sum(ctx.dim, keepdims=True)))
         return out * (g - (g * out).sum(ctx.dim, keepdim=True))
 
@@ -146,8 +146,8 @@ class LogSoftmax(Function):
         # J^T g = g - softmax * sum(g) along dim; softmax = exp(log_softmax)
         (out,) = ctx.saved_tensors
         if not _state.grad_enabled:  # first order: the same expression on arrays, no nodes
-            gd = g.data
-            return Tensor._make(gd - array_module(gd).exp(out.data) * gd.sum(ctx.dim, keepdims=True))
+            gd = g._data
+            return Tensor._make(gd - array_module(gd).exp(out._data) * gd.sum(ctx.dim, keepdims=True))
         return g - out.exp() * g.sum(ctx.dim, keepdim=True)
 
 
@@ -261,7 +261,7 @@ class ELU(Function):
         a = ctx.attrs
         slope = (x.clamp(max=0.0) * a["input_scale"]).exp() * (a["alpha"] * a["scale"] *
                                                                a["input_scale"])
-        return where(_mask(x.data > 0), g * a["scale"], g * slope)  # NaN in: NaN out
+        return where(_mask(x._data > 0), g * a["scale"], g * slope)  # NaN in: NaN out
 
 
 class Softplus(Function):
@@ -282,7 +282,7 @@ class Softplus(Function):
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         beta, threshold = ctx.attrs["beta"], ctx.attrs["threshold"]
-        return where(_mask(x.data * beta > threshold), g, g * Sigmoid.apply(x * beta))
+        return where(_mask(x._data * beta > threshold), g, g * Sigmoid.apply(x * beta))
 
 
 class Mish(Function):
@@ -316,7 +316,7 @@ class Hardswish(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
-        d = x.data
+        d = x._data
         inside = where(_mask(d <= -3), 0.0, g * (x / 3 + 0.5))  # NaN in: NaN out
         return where(_mask(d >= 3), g, inside)
 
@@ -367,11 +367,11 @@ class PReLU(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, weight = ctx.saved_tensors
-        positive = _mask(x.data > 0)
+        positive = _mask(x._data > 0)
         nx, nw = ctx.needs_input_grad
         gx = gw = None
         if nx:
-            w = weight.reshape(_channel_view(weight.data, x.ndim).shape)
+            w = weight.reshape(_channel_view(weight._data, x.ndim).shape)
             gx = where(positive, g, g * w)
         if nw:
             per = where(positive, 0.0, g * x)

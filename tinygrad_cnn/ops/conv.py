@@ -86,7 +86,7 @@ class Conv2d(Function):
         if nw:
             gw = Conv2dWeight.apply(x, g, kernel_size=tuple(ctx.k_hw), stride=stride,
                                     padding=pads, dilation=dilation, groups=groups,
-                                    _cols=cols.data)
+                                    _cols=cols._data)
         if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
             gb = g.sum((0, 2, 3))
         return (gx, gw, gb) if len(ctx.needs_input_grad) > 2 else (gx, gw)

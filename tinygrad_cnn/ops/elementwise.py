@@ -101,14 +101,14 @@ class Pow(Function):
         gx = gy = None
         if nx:
             gx = g * y * x ** (y - 1)
-            flat = y.data == 0
+            flat = y._data == 0
             if flat.any():
                 gx = where(flat, 0.0, gx)
             if getattr(ctx, "undefined", None) is not None:  # NaN there too, as in PyTorch
                 gx = where(ctx.undefined, float("nan"), gx)
         if ny:
             gy = g * out * x.log()
-            flat = (x.data == 0) & (y.data >= 0)
+            flat = (x._data == 0) & (y._data >= 0)
             if flat.any():
                 gy = where(flat, 0.0, gy)
         return gx, gy
@@ -180,7 +180,7 @@ def _shares(ctx: Context, x: Any, y: Any, x_loses: Any, y_loses: Any) -> None:
 
 def _share(g: Tensor, loses: Any, tie: Any) -> Tensor:
     g = keep(g, ~loses)
-    return g if tie is None else g * (1 - tie * g.data.dtype.type(0.5))
+    return g if tie is None else g * (1 - tie * g._data.dtype.type(0.5))
 
 
 class Maximum(Function):
@@ -237,7 +237,7 @@ class Clamp(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (inside,) = ctx.saved_tensors
-        return keep(g, inside.data)
+        return keep(g, inside._data)
 
 
 class ClampBetween(Function):
@@ -323,7 +323,7 @@ def _and_mask(x: Any, condition: Any) -> Any:
 def keep(g: Tensor, mask: Any) -> Tensor:
     """``g`` where ``mask`` holds, exactly 0 elsewhere (a where, so differentiable again; in a
     first-order backward, where no graph is built, the same selection on the arrays alone)."""
-    gd = g.data
+    gd = g._data
     xp = array_module(gd)
     key = (xp, gd.dtype)
     zero = _ZEROS.get(key)
@@ -331,7 +331,7 @@ def keep(g: Tensor, mask: Any) -> Tensor:
         zero = _ZEROS[key] = Tensor._make(xp.zeros((), dtype=gd.dtype))
     if _state.grad_enabled:
         return Where.apply(g, zero, condition=mask)
-    return Tensor._make(_where_array(mask, gd, zero.data))
+    return Tensor._make(_where_array(mask, gd, zero._data))
 
 
 _ZEROS: dict[Any, Tensor] = {}
@@ -404,7 +404,7 @@ class Atan2(Function):
         x, y = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
         r2 = x * x + y * y
-        r = where(Tensor._make(r2.data == 0), 0, r2.reciprocal())
+        r = where(Tensor._make(r2._data == 0), 0, r2.reciprocal())
         return (g * y * r if nx else None), (g * -x * r if ny else None)
 
 

@@ -92,11 +92,11 @@ class Scatter(Function):
 def _index(index: Any, x: Tensor, where: str, what: str = "index") -> Any:
     """An integer index array on ``x``'s device: a copy (the graph keeps it for backward, and the
     caller may change theirs in place afterwards)."""
-    arr = index.data if isinstance(index, Tensor) else np.asarray(index)
+    arr = index._data if isinstance(index, Tensor) else np.asarray(index)
     if arr.dtype.kind != "i":  # PyTorch refuses unsigned ones (uint8 meant a mask once)
         raise TypeError(f"{where}: {what} must be an integer tensor (int64 or int32), got "
                         f"{arr.dtype}")
-    return like(arr, x.data).copy()
+    return like(arr, x._data).copy()
 
 
 def _scalar(value: Any, x: Tensor, where: str) -> Any:
@@ -114,7 +114,7 @@ def _scalar(value: Any, x: Tensor, where: str) -> Any:
     if not fits:
         raise ValueError(f"{where}: the value {value} cannot be converted to {dt} without "
                          "overflow")
-    return array_module(x.data).asarray(value).astype(dt)
+    return array_module(x._data).asarray(value).astype(dt)
 
 
 def _check_range(idx: Any, n: int, where: str, dim: int, shape: tuple[int, ...],
@@ -288,8 +288,8 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
     """The indices of the non-zero elements (NaN counts as non-zero): an int64 tensor of shape
     ``(count, ndim)``, or with ``as_tuple`` one 1-D tensor per dim (a 0-d input counts as 1-D).
     No gradient."""
-    xp = array_module(input.data)
-    a = input.data
+    xp = array_module(input._data)
+    a = input._data
     if as_tuple:
         return tuple(Tensor._make(i.astype(np.int64, copy=False))
                      for i in xp.nonzero(a.reshape(1) if a.ndim == 0 else a))
@@ -306,7 +306,7 @@ def _sort_index(input: Tensor, dim: int, descending: bool, where: str) -> tuple[
     if not isinstance(descending, (bool, np.bool_)):
         raise TypeError(f"{where}: descending must be a bool, got {descending!r}")
     d = _dim(dim, input.ndim, where)
-    x = input.data if input.ndim else input.data.reshape(1)
+    x = input._data if input.ndim else input._data.reshape(1)
     xp = array_module(x)
     stable = {"kind": "stable"} if xp is np else {}  # CuPy's sort is always stable
     if not descending:

@@ -92,4 +92,4 @@ class Fill(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
-        return Tensor._make(array_module(g.data).zeros_like(g.data))
+        return Tensor._make(array_module(g._data).zeros_like(g._data))

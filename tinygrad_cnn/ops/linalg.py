@@ -337,7 +337,7 @@ def einsum(equation: Any, *operands: Any) -> Tensor:
 
 def _diagonals(t: Tensor, labels: list[str]) -> tuple[Tensor, list[str]]:
     """Take the diagonal of every label repeated in one operand (``"ii"`` -> ``"i"``)."""
-    xp = array_module(t.data)
+    xp = array_module(t._data)
     while len(set(labels)) < len(labels):
         c = next(c for c in labels if labels.count(c) > 1)
         where = [i for i, d in enumerate(labels) if d == c]

@@ -111,7 +111,7 @@ class CrossEntropy(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (logits,) = ctx.saved_tensors
-        xp = array_module(logits.data)
+        xp = array_module(logits._data)
         n, c = logits.shape
         t = ctx.matrix
         if t is None:
@@ -353,6 +353,6 @@ class KLDiv(Function):
             return (-(scale * e) if nx else None), (scale * e * (t - x + 1) if nt else None)
         gt = None
         if nt:
-            log_t = where(Tensor._make(t.data != 0), t.log(), 0.0)
+            log_t = where(Tensor._make(t._data != 0), t.log(), 0.0)
             gt = scale * (log_t + t / t - x)
         return (-(scale * t) if nx else None), gt

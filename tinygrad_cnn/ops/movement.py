@@ -247,7 +247,7 @@ class Gather(Function):
     def backward(ctx: Context, g: Tensor) -> Tensor:
         if ctx.flat is not None and not _state.grad_enabled:
             # first order: the scatter-add on the arrays, at the forward's flat positions
-            gd = g.data
+            gd = g._data
             out = array_module(gd).zeros(ctx.in_shape, dtype=gd.dtype)
             add_at(out.reshape(-1), ctx.flat.reshape(-1), gd.reshape(-1))
             return Tensor._make(out)
@@ -294,7 +294,7 @@ class Embedding(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
-        xp = array_module(g.data)
+        xp = array_module(g._data)
         idx = ctx.indices.reshape(-1)
         rows = g.reshape(idx.shape[0], ctx.weight_shape[1])  # (B, D)
         padding_idx = ctx.attrs["padding_idx"]

@@ -69,7 +69,7 @@ class Mean(Function):
     def backward(ctx: Context, g: Tensor) -> Tensor:
         count = ctx.count
         if not _state.grad_enabled:  # first order: one broadcast array, no nodes
-            gd = g.data
+            gd = g._data
             gd = (gd.astype(np.float32) / count).astype(gd.dtype) if _narrow(gd, count) else \
                 gd / count
             return Tensor._make(array_module(gd).broadcast_to(
@@ -77,7 +77,7 @@ class Mean(Function):
         # spread first, then divide (PyTorch's order: over an empty dim the division has no
         # elements, and the second derivative is 0, not 0 * inf)
         g = _spread(g, ctx.shape, ctx.dim)
-        return (g.float() / count).to(g.dtype) if _narrow(g.data, count) else g / count
+        return (g.float() / count).to(g.dtype) if _narrow(g._data, count) else g / count
 
 
 def _narrow(g: Any, count: int) -> bool:
@@ -226,9 +226,9 @@ class Prod(Function):
         x, out = ctx.saved_tensors
         if x.ndim == 0:
             return g
-        zeros = int((x.data == 0).sum())
+        zeros = int((x._data == 0).sum())
         if zeros > 1 and ctx.dim is None and not _state.grad_enabled:  # PyTorch: exact zeros,
-            return Tensor._make(array_module(x.data).zeros_like(x.data))  # even beside NaN
+            return Tensor._make(array_module(x._data).zeros_like(x._data))  # even beside NaN
         g = _spread(g, x.shape, ctx.dim)
         if not zeros:
             return g * (_spread(out, x.shape, ctx.dim) / x)
@@ -253,8 +253,8 @@ def _cumprod_vjp_first_order(x: Tensor, g: Tensor, out: Tensor, dim: int) -> Ten
     it wrong to differentiate again). With ``z`` the first zero of a row:
     ``i < z``: ``sum_{i<=k<z} g_k out_k / x_i``; ``i = z``: ``prod_{j<z} x_j * sum_{k>=z} g_k
     prod_{z<j<=k} x_j``; ``i > z``: 0."""
-    xp = array_module(x.data)
-    zero = x.data == 0
+    xp = array_module(x._data)
+    zero = x._data == 0
     seen = xp.cumsum(zero, axis=dim)  # zeros at or before each position
     before = seen == 0  # ahead of the first zero
     first = zero & (seen == 1)
@@ -269,7 +269,7 @@ def _cumprod_vjp_quadratic(x: Tensor, g: Tensor, dim: int) -> Tensor:
     """The VJP of cumprod with zeros in ``x`` as a differentiable expression, in O(n²):
     ``grad_i = sum_{k>=i} g_k prod_{j<=k, j!=i} x_j``, the products a cumprod over a matrix whose row
     ``i`` is ``x`` with a 1 at ``i``."""
-    xp = array_module(x.data)
+    xp = array_module(x._data)
     xm, gm = x.transpose(dim, -1), g.transpose(dim, -1)  # (..., n)
     n = xm.shape[-1]
     others = _where(xp.eye(n, dtype=bool), 1, xm.unsqueeze(-2).expand(xm.shape[:-1] + (n, n)))
@@ -296,7 +296,7 @@ class Cumprod(Function):
         dim = ctx.dim
         if x.shape[dim] <= 1:
             return g
-        if not bool((x.data == 0).any()):
+        if not bool((x._data == 0).any()):
             return _reverse_cumsum(g * out, dim) / x
         if _state.grad_enabled:
             return _cumprod_vjp_quadratic(x, g, dim)
@@ -319,9 +319,9 @@ def _var_vjp(g: Tensor, x: Tensor, dim: tuple[int, ...] | None, correction: floa
     g = _spread(g, x.shape, dim)
     dof = _count(x.shape, dim) - correction
     if dim is None and dof <= 0:
-        xp = array_module(x.data)
+        xp = array_module(x._data)
         with np.errstate(invalid="ignore"):
-            factor = xp.where(x.data == x.data.mean(), xp.nan, xp.inf).astype(x.dtype)
+            factor = xp.where(x._data == x._data.mean(), xp.nan, xp.inf).astype(x.dtype)
         return g * factor
     scale = 2.0 / dof if dof else math.inf
     return (g * scale) * (x - (x.mean() if dim is None else x.mean(dim, keepdim=True)))
@@ -361,7 +361,7 @@ class Std(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         x, out = ctx.saved_tensors
-        return _var_vjp(_where(out.data == 0, 0, g / (out * 2)), x, ctx.dim, ctx.correction)
+        return _var_vjp(_where(out._data == 0, 0, g / (out * 2)), x, ctx.dim, ctx.correction)
 
 
 class Norm(Function):
@@ -399,24 +399,24 @@ class Norm(Function):
         p, dim = ctx.p, ctx.dim
         if p == 0:
             return None
-        xp = array_module(x.data)
+        xp = array_module(x._data)
         kept = _kept_shape(x.shape, dim)
         g, norm = g.reshape(kept), norm.reshape(kept)
-        sign = Tensor._make(xp.sign(x.data))
-        at_zero = norm.data == 0
+        sign = Tensor._make(xp.sign(x._data))
+        at_zero = norm._data == 0
         if p == 1:
             return sign * g
         if p == 2:
             with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 at N = 0, replaced by 0
                 return g * _where(at_zero, 0, x / norm)
         if math.isinf(p):
-            a = xp.abs(x.data)
-            mask = (a == norm.data) | xp.isnan(a)
+            a = xp.abs(x._data)
+            mask = (a == norm._data) | xp.isnan(a)
             return sign * ((g / Tensor._make(mask.sum(axis=dim, keepdims=True).astype(x.dtype)))
                            * Tensor._make(mask))
         a = x.abs()
         if p < 1:
-            scaled = sign * _where(x.data == 0, 0, a ** (p - 1))
+            scaled = sign * _where(x._data == 0, 0, a ** (p - 1))
             return scaled * g * norm ** (1 - p)
         scaled = sign * a ** (p - 1) if p < 2 else x * a ** (p - 2)
         with np.errstate(divide="ignore", invalid="ignore"):

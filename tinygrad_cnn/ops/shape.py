@@ -149,7 +149,7 @@ class DiagEmbed(Function):
 def _int(v: Any, what: str, where: str) -> int:
     """A Python int from an int or a one-element integer tensor."""
     if isinstance(v, Tensor):
-        if v.data.size != 1 or v.dtype.kind not in "iu":
+        if v._data.size != 1 or v.dtype.kind not in "iu":
             raise TypeError(f"{where}: {what} must be an int or a one-element integer tensor, got "
                             f"a {v.dtype} tensor of shape {v.shape}")
         return int(v.item())
@@ -295,7 +295,7 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
 
     if repeats is None:  # repeat_interleave(counts)
         counts = _counts(input, None)
-        xp = array_module(input.data)
+        xp = array_module(input._data)
         return Tensor._make(xp.repeat(xp.arange(counts.size), counts))
     if dim is None:
         input, d = input.reshape(-1), 0
@@ -314,15 +314,15 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
         out = input.unsqueeze(d + 1).expand(shape[:d + 1] + (r,) + shape[d + 1:]).reshape(
             shape[:d] + (n * r,) + shape[d + 1:])
         return _copy_of(out, input)
-    counts = like(_counts(repeats, n), input.data)
+    counts = like(_counts(repeats, n), input._data)
     _check_output_size(output_size, int(counts.sum()))
-    xp = array_module(input.data)
+    xp = array_module(input._data)
     return index_select(input, d, Tensor._make(xp.repeat(xp.arange(n), counts)))
 
 
 def _counts(repeats: Any, n: int | None) -> Any:
     """The repeat counts as an integer array of ``n`` entries (one count is spread to ``n``)."""
-    counts = repeats.data if isinstance(repeats, Tensor) else np.asarray(repeats)
+    counts = repeats._data if isinstance(repeats, Tensor) else np.asarray(repeats)
     if counts.dtype.kind not in "iu" or counts.ndim > 1:
         raise TypeError(f"repeat_interleave: repeats must be an int or a 1-D integer tensor, got "
                         f"{counts.dtype} of shape {tuple(counts.shape)}")

@@ -339,7 +339,7 @@ class _ZeroGradient:
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
-        return Tensor._make(array_module(g.data).zeros_like(g.data))
+        return Tensor._make(array_module(g._data).zeros_like(g._data))
 
 
 class Sign(_ZeroGradient, Function):

@@ -101,11 +101,11 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                g = p.grad.data
+                g = p.grad._data
                 if group.get("maximize"):
                     g = -g
                 state = self.state.setdefault(p, {})
-                if p.data.ndim == 0:
+                if p._data.ndim == 0:
                     _update_0d(self, p, g, group, state)
                 else:
                     self._update(p, g, group, state)
@@ -143,7 +143,7 @@ class Optimizer:
             entry = {}
             for k, v in s.items():
                 if isinstance(v, Tensor) or (hasattr(v, "shape") and getattr(v, "ndim", 0) > 0):
-                    arr = v.data if isinstance(v, Tensor) else v
+                    arr = v._data if isinstance(v, Tensor) else v
                     if tuple(arr.shape) != p.shape:
                         raise ValueError(f"{type(self).__name__}.load_state_dict: state {k!r} of "
                                          f"parameter {i} has shape {tuple(arr.shape)}, the "
@@ -177,15 +177,15 @@ def _update_0d(opt: Optimizer, p: Tensor, g: Any, group: dict[str, Any],
     """The update of a 0-d parameter, on 1-element views of it, its gradient and its state: numpy
     turns arithmetic on 0-d arrays into scalars, which in-place updates of a state buffer would
     silently not reach (a momentum buffer that never moved)."""
-    data = p.data
+    data = p._data
     for k, v in state.items():
         if getattr(v, "shape", None) == ():
             state[k] = v.reshape(1)
-    p.data = data.reshape(1)  # a view: the update writes into the parameter's memory
+    p._data = data.reshape(1)  # a view: the update writes into the parameter's memory
     try:
         opt._update(p, array_module(g).asarray(g).reshape(1), group, state)
     finally:
-        p.data = data
+        p._data = data
         for k, v in state.items():
             if getattr(v, "shape", None) == (1,):
                 state[k] = v.reshape(())
@@ -196,9 +196,9 @@ def _decay(p: Tensor, g: Any, group: dict[str, Any], decoupled: bool = False) ->
     (AdamW's way), the gradient as it is and ``p *= 1 - lr * weight_decay`` done here."""
     wd = group["weight_decay"]
     if wd and decoupled:
-        p.data *= 1 - group["lr"] * wd
+        p._data *= 1 - group["lr"] * wd
         return g
-    return g + wd * p.data if wd else g
+    return g + wd * p._data if wd else g
 
 
 def _adam_moments(p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any],
@@ -208,7 +208,7 @@ def _adam_moments(p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any
     xp = array_module(g)
     b1, b2 = group["betas"]
     if not state:
-        state.update(step=0, exp_avg=xp.zeros_like(p.data), exp_avg_sq=xp.zeros_like(p.data),
+        state.update(step=0, exp_avg=xp.zeros_like(p._data), exp_avg_sq=xp.zeros_like(p._data),
                      **extra)
     state["step"] += 1
     m, v = state["exp_avg"], state["exp_avg_sq"]
@@ -246,7 +246,7 @@ class SGD(Optimizer):
                 buf *= momentum
                 buf += (1 - group["dampening"]) * g
             g = g + momentum * buf if group["nesterov"] else buf
-        p.data -= group["lr"] * g
+        p._data -= group["lr"] * g
 
 
 class Adam(Optimizer):
@@ -273,13 +273,13 @@ class Adam(Optimizer):
         xp = array_module(g)
         lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
         g = _decay(p, g, group, self.decoupled)
-        extra = {"max_exp_avg_sq": xp.zeros_like(p.data)} if group["amsgrad"] and not state else {}
+        extra = {"max_exp_avg_sq": xp.zeros_like(p._data)} if group["amsgrad"] and not state else {}
         m, v, t = _adam_moments(p, g, group, state, **extra)
         if group["amsgrad"]:
             xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             v = state["max_exp_avg_sq"]
         denom = xp.sqrt(v) / math.sqrt(1 - b2**t) + eps
-        p.data -= lr / (1 - b1**t) * (m / denom)
+        p._data -= lr / (1 - b1**t) * (m / denom)
 
 
 class AdamW(Adam):
@@ -315,11 +315,11 @@ class RMSprop(Optimizer):
         alpha, eps, momentum = group["alpha"], group["eps"], group["momentum"]
         if not state:
             state["step"] = 0
-            state["square_avg"] = xp.zeros_like(p.data)
+            state["square_avg"] = xp.zeros_like(p._data)
             if momentum > 0:
-                state["momentum_buffer"] = xp.zeros_like(p.data)
+                state["momentum_buffer"] = xp.zeros_like(p._data)
             if group["centered"]:
-                state["grad_avg"] = xp.zeros_like(p.data)
+                state["grad_avg"] = xp.zeros_like(p._data)
         state["step"] += 1
         v = state["square_avg"]
         v *= alpha
@@ -334,9 +334,9 @@ class RMSprop(Optimizer):
             buf = state["momentum_buffer"]
             buf *= momentum
             buf += g / avg
-            p.data -= group["lr"] * buf
+            p._data -= group["lr"] * buf
         else:
-            p.data -= group["lr"] * (g / avg)
+            p._data -= group["lr"] * (g / avg)
 
 
 class Adagrad(Optimizer):
@@ -359,12 +359,12 @@ class Adagrad(Optimizer):
         xp = array_module(g)
         if not state:
             state["step"] = 0
-            state["sum"] = xp.full_like(p.data, group["initial_accumulator_value"])
+            state["sum"] = xp.full_like(p._data, group["initial_accumulator_value"])
         state["step"] += 1
         g = _decay(p, g, group)
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         state["sum"] += g * g
-        p.data -= clr * (g / (xp.sqrt(state["sum"]) + group["eps"]))
+        p._data -= clr * (g / (xp.sqrt(state["sum"]) + group["eps"]))
 
 
 class Adamax(Optimizer):
@@ -387,14 +387,14 @@ class Adamax(Optimizer):
         g = _decay(p, g, group)
         if not state:
             state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(p.data)
-            state["exp_inf"] = xp.zeros_like(p.data)
+            state["exp_avg"] = xp.zeros_like(p._data)
+            state["exp_inf"] = xp.zeros_like(p._data)
         state["step"] += 1
         m, u = state["exp_avg"], state["exp_inf"]
         m += (1 - b1) * (g - m)
         u *= b2
         xp.maximum(u, xp.abs(g) + eps, out=u)
-        p.data -= group["lr"] / (1 - b1 ** state["step"]) * (m / u)
+        p._data -= group["lr"] / (1 - b1 ** state["step"]) * (m / u)
 
 
 class NAdam(Optimizer):
@@ -428,8 +428,8 @@ class NAdam(Optimizer):
         state["mu_product"] *= mu
         mu_product = state["mu_product"]
         denom = xp.sqrt(v / (1 - b2**t)) + eps
-        p.data -= lr * (1.0 - mu) / (1.0 - mu_product) * (g / denom)
-        p.data -= lr * mu_next / (1.0 - mu_product * mu_next) * (m / denom)
+        p._data -= lr * (1.0 - mu) / (1.0 - mu_product) * (g / denom)
+        p._data -= lr * mu_next / (1.0 - mu_product * mu_next) * (m / denom)
 
 
 class RAdam(Optimizer):
@@ -463,9 +463,9 @@ class RAdam(Optimizer):
             rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf /
                              ((rho_inf - 4) * (rho_inf - 2) * rho_t))
             adaptive = math.sqrt(bias_correction2) / (xp.sqrt(v) + eps)
-            p.data -= m_hat * lr * adaptive * rect
+            p._data -= m_hat * lr * adaptive * rect
         else:
-            p.data -= m_hat * lr
+            p._data -= m_hat * lr
 
 
 from tinygrad_cnn.optim import lr_scheduler  # noqa: E402  (uses Optimizer)

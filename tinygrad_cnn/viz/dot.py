@@ -594,7 +594,7 @@ class _Backward(_Painter):
         stat = ng.received if ng is not None else None
         out = outputs(ctx)[0][0]
         if stat is None and out is not None and out.retains_grad and out.grad is not None:
-            stat = _grads.GradStat.of(out.grad.data)
+            stat = _grads.GradStat.of(out.grad._data)
         label = f"{self.steps[id(ctx)]}. {ctx.fn.name} VJP\n{self.grad_text(stat)}"
         if ng is not None and len(ng.received_all) > 1:  # an op with several outputs
             label = f"{self.steps[id(ctx)]}. {ctx.fn.name} VJP\n" + "\n".join(

@@ -71,7 +71,7 @@ def feature_map_arrays(model: Any, x: Any, sample: int = 0) -> list[tuple[str, n
         if t is None or t.ndim != 4:
             continue
         label = f"{c.scope} · {c.fn.name}" if c.scope else c.fn.name
-        result.append((label, np.asarray(to_numpy(t.data))[sample]))
+        result.append((label, np.asarray(to_numpy(t._data))[sample]))
     return result
 
 
@@ -114,7 +114,7 @@ def filters(conv: Any, max_filters: int = 32, max_channels: int = 8) -> Any:
     weight = getattr(conv, "weight", conv)
     if not isinstance(weight, Tensor) and not isinstance(weight, np.ndarray):
         raise TypeError(f"filters: expected a Conv2d or a weight tensor, got {type(conv).__name__}")
-    w = np.asarray(to_numpy(weight.data if isinstance(weight, Tensor) else weight))
+    w = np.asarray(to_numpy(weight._data if isinstance(weight, Tensor) else weight))
     if w.ndim != 4:
         raise ValueError(f"filters: a convolution weight is 4-D (K, C, kh, kw), got shape "
                          f"{w.shape}")
@@ -144,7 +144,7 @@ def saliency_map(model: Any, x: Any, target: int, sample: int = 0) -> np.ndarray
     xb = _model_dtype(model, _batch(x, "saliency"))
     if not 0 <= sample < xb.shape[0]:
         raise IndexError(f"saliency: sample {sample} is outside the batch of {xb.shape[0]}")
-    xi = Tensor(np.asarray(to_numpy(xb.data))[sample:sample + 1].copy(), requires_grad=True)
+    xi = Tensor(np.asarray(to_numpy(xb._data))[sample:sample + 1].copy(), requires_grad=True)
     with enable_grad():
         logits = model(xi)
         if logits.ndim != 2:
@@ -154,7 +154,7 @@ def saliency_map(model: Any, x: Any, target: int, sample: int = 0) -> np.ndarray
             raise IndexError(f"saliency: target {target} is not one of the "
                              f"{logits.shape[1]} classes")
         (gx,) = grad(logits[0, target], xi)
-    return np.abs(np.asarray(to_numpy(gx.data))[0]).max(axis=0)
+    return np.abs(np.asarray(to_numpy(gx._data))[0]).max(axis=0)
 
 
 def saliency(model: Any, x: Any, target: int, sample: int = 0) -> Any:
@@ -162,7 +162,7 @@ def saliency(model: Any, x: Any, target: int, sample: int = 0) -> Any:
     and the two overlaid."""
     xb = _batch(x, "saliency")
     sal = saliency_map(model, xb, target, sample)
-    img = np.asarray(to_numpy(xb.data))[sample]
+    img = np.asarray(to_numpy(xb._data))[sample]
     img = img[0] if img.shape[0] == 1 else np.moveaxis(img, 0, -1)
     plt = _plt()
     fig, (a, b, c) = plt.subplots(1, 3, figsize=(8, 2.9))

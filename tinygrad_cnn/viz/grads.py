@@ -114,7 +114,7 @@ def leaf_grad(t: Tensor) -> GradStat | None:
     if entry is not None and entry[0]() is t:
         return entry[1]
     if t.grad is not None:
-        return GradStat.of(t.grad.data)
+        return GradStat.of(t.grad._data)
     return None
 
 
@@ -181,12 +181,12 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
             if e is None or not isinstance(g, Tensor):
                 sent.append(None)
                 continue
-            sent.append(GradStat.of(g.data))
+            sent.append(GradStat.of(g._data))
             if isinstance(e, Tensor):  # a leaf: add up what reaches it
                 prev = self._sums.get(id(e))
-                arr = np.asarray(to_numpy(g.data))
+                arr = np.asarray(to_numpy(g._data))
                 self._sums[id(e)] = (e, arr.copy() if prev is None else prev[1] + arr)
-        stats = tuple(GradStat.of(g.data) if isinstance(g, Tensor) else None for g in received)
+        stats = tuple(GradStat.of(g._data) if isinstance(g, Tensor) else None for g in received)
         first = next((st for st in stats if st is not None), None)
         if first is None:  # every output gradient None (set_materialize_grads(False))
             first = GradStat((), "", 0.0, 0.0, 0.0, True, ())

@@ -204,7 +204,7 @@ def saved_items(ctx: Context) -> list[tuple[str, tuple[int, ...], str]] | None:
     for j, (kind, obj, _counter, _version) in enumerate(saved):
         if obj is None:
             continue
-        data = obj.data if isinstance(obj, Tensor) else obj
+        data = obj._data if isinstance(obj, Tensor) else obj
         name = names[j] if j < len(names) else None
         if kind == 1 or name == "out":
             what = "output"

@@ -144,7 +144,7 @@ class Embedding(Module):
             init.normal_(self.weight)
             if padding_idx is not None:
                 with no_grad():
-                    self.weight.data[padding_idx] = 0
+                    self.weight._data[padding_idx] = 0
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
                 raise ValueError(f"Embedding: _weight has shape {tuple(_weight.shape)}, expected "

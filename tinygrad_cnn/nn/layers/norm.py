@@ -32,9 +32,9 @@ class _Norm(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean._data[...] = 0
+            self.running_var._data[...] = 1
+            self.num_batches_tracked._data[...] = 0
             for t in (self.running_mean, self.running_var, self.num_batches_tracked):
                 t._version_counter[0] += 1
 
@@ -43,10 +43,10 @@ class _Norm(Module):
         average) when ``momentum`` is None. Counts the batch while training."""
         if not (self.training and self.track_running_stats):
             return 0.0 if self.momentum is None else self.momentum
-        self.num_batches_tracked.data += 1
+        self.num_batches_tracked._data += 1
         self.num_batches_tracked._version_counter[0] += 1
         if self.momentum is None:
-            return 1.0 / int(self.num_batches_tracked.data)
+            return 1.0 / int(self.num_batches_tracked._data)
         return self.momentum
 
     def extra_repr(self) -> str:

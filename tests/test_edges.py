@@ -686,3 +686,39 @@ def test_data_is_pytorchs_a_tensor_without_history_sharing_memory():
         w.data = np.ones(2)
     with pytest.raises(TypeError, match="requires grad cannot take int64"):
         w.data = tg.tensor([1, 2])
+
+
+def test_no_numpy_warnings_at_the_edges_of_a_domain():
+    """log(0), sqrt(-1), 1/0, pow at 0 and logsumexp over -inf give PyTorch's inf/NaN, and, as in
+    PyTorch, no RuntimeWarning (numpy's came out of ops/elementwise.py lines)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for fn in (lambda t: t.log(), lambda t: t.sqrt(), lambda t: t**0.5, lambda t: t**-1.0,
+                   lambda t: 1 / t, lambda t: t.rsqrt(), lambda t: t.log2(),
+                   lambda t: t.reciprocal(), lambda t: t.acos(), lambda t: (t * 1000).exp()):
+            x = leaf([0.0, -1.0, 4.0])
+            fn(x).sum().backward()
+        z = leaf([-np.inf, -np.inf])
+        z.logsumexp(0).backward()
+        assert np.isnan(z.grad.numpy()).all()  # PyTorch: NaN too
+
+
+def test_clear_errors_and_zero_dim_forms_found_by_the_fourth_outside_pass():
+    assert tg.squeeze(Tensor(np.array(1.0)), 0).shape == ()  # PyTorch allows dim 0 or -1
+    x = Tensor(np.array(5.0), requires_grad=True)
+    y = tg.gather(x, 0, tg.tensor(0))
+    y.backward()
+    assert y.item() == 5.0 and y.shape == () and x.grad.item() == 1.0
+    with pytest.raises(TypeError, match="abs: not defined for bool tensors"):
+        tg.abs(tg.tensor([True]))
+    with pytest.raises(TypeError, match="neg: the - operator on a bool tensor"):
+        -tg.tensor([True])
+    with pytest.raises(TypeError, match="equal.*must be a Tensor, not list"):
+        tg.equal(Tensor([1.0]), [1.0])
+    with pytest.raises(ValueError, match=r"allclose: shapes \(3,\) and \(2,\)"):
+        tg.allclose(tg.ones(3), tg.ones(2))
+    with pytest.raises(IndexError, match=r"argmax: the tensor of shape \(0, 3\) is empty"):
+        tg.argmax(tg.zeros(0, 3))
+    with pytest.raises(IndexError, match=r"argmin: dim 0 of shape \(0, 3\) has size 0"):
+        tg.zeros(0, 3).argmin(0)
+    assert tg.zeros(0, 3).argmax(1).shape == (0,)

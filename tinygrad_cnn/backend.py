@@ -93,6 +93,20 @@ def to_device(arr: Any, device: str) -> Any:
     return get_module("cuda").asarray(arr)
 
 
+def quiet(fn: Any) -> Any:
+    """``fn`` under ``np.errstate(all="ignore")``: IEEE results (inf, NaN) without numpy's
+    RuntimeWarnings, as PyTorch gives them (``log(0)``, ``sqrt(-1)``, ``1 / 0``). For the forwards
+    of ops whose domain has edges; the hot elementwise ops (add, mul, ...) go without it (it costs
+    about a microsecond)."""
+
+    @functools.wraps(fn)
+    def quietly(*args: Any, **kwargs: Any) -> Any:
+        with np.errstate(all="ignore"):
+            return fn(*args, **kwargs)
+
+    return quietly
+
+
 def add_at(target: Any, index: Any, values: Any) -> None:
     """``target[index] += values`` with repeated indices adding up (``numpy.add.at``; in CuPy
     ``cupy.add.at``, or ``cupyx.scatter_add`` before CuPy had it)."""

@@ -257,12 +257,21 @@ def is_tensor(obj: Any) -> bool:
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
              equal_nan: bool = False) -> bool:
     """Whether ``|input - other| <= atol + rtol * |other|`` everywhere (broadcast), as PyTorch."""
-    a, b = input._data, other._data if isinstance(other, Tensor) else other
-    return bool(array_module(a).allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    if not isinstance(other, Tensor):
+        raise TypeError(f"allclose(): argument 'other' must be a Tensor, not "
+                        f"{type(other).__name__}")
+    a, b = input._data, other._data
+    try:
+        return bool(array_module(a).allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    except ValueError:
+        raise ValueError(f"allclose: shapes {input.shape} and {other.shape} cannot be broadcast "
+                         "together") from None
 
 
 def equal(input: Tensor, other: Tensor) -> bool:
     """Whether both have the same shape and the same values (NaN equals nothing)."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"equal(): argument 'other' must be a Tensor, not {type(other).__name__}")
     return input.shape == other.shape and bool((input == other)._data.all())
 
 

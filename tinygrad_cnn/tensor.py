@@ -604,6 +604,9 @@ class Tensor:
         return _binary(_ops.elementwise.Pow, self, base, reverse=True)
 
     def __neg__(self) -> Tensor:
+        if self._data.dtype.kind == "b":
+            raise TypeError("neg: the - operator on a bool tensor is not supported (as in "
+                            "PyTorch); to invert a mask use ~ or logical_not()")
         return _ops.elementwise.Neg.apply(self)
 
     def __abs__(self) -> Tensor:
@@ -722,6 +725,7 @@ class Tensor:
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Index of the (first) largest value; no gradient."""
         xp = array_module(self._data)
+        _arg_extreme_check(self, dim, "argmax")
         if dim is None:
             return Tensor._make(xp.asarray(self._data.argmax()))
         d = _dim(dim, self.ndim, "argmax")
@@ -729,6 +733,7 @@ class Tensor:
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         xp = array_module(self._data)
+        _arg_extreme_check(self, dim, "argmin")
         if dim is None:
             return Tensor._make(xp.asarray(self._data.argmin()))
         d = _dim(dim, self.ndim, "argmin")
@@ -745,6 +750,9 @@ class Tensor:
         return _ops.elementwise.Sqrt.apply(_floating(self))
 
     def abs(self) -> Tensor:
+        if self._data.dtype.kind == "b":
+            raise TypeError("abs: not defined for bool tensors (as in PyTorch); convert with "
+                            ".int() first")
         return _ops.elementwise.Abs.apply(self)
 
     def sign(self) -> Tensor:
@@ -937,7 +945,7 @@ class Tensor:
         if dim is None:
             return self.reshape(tuple(s for s in self.shape if s != 1))
         d = _dim(dim, self.ndim, "squeeze")
-        if self.shape[d] != 1:
+        if self.ndim == 0 or self.shape[d] != 1:  # a 0-d tensor: dim 0 or -1, nothing to squeeze
             return self._same_view()
         return self.reshape(self.shape[:d] + self.shape[d + 1:])
 
@@ -952,6 +960,9 @@ class Tensor:
     def gather(self, dim: int, index: Any) -> Tensor:
         """``out[i][j] = self[i][index[i][j]]`` along ``dim`` (PyTorch's ``gather``)."""
         d = _dim(dim, self.ndim, "gather")
+        if self.ndim == 0:  # PyTorch treats a 0-d input (and its 0-d index) as one element
+            return self.reshape(1).gather(0, Tensor._make(array_module(self._data).asarray(
+                _ops.indexing._index(index, self, "gather")).reshape(-1))).reshape(())
         idx = _ops.indexing._index(index, self, "gather")  # a copy the graph can keep
         if idx.ndim != self.ndim:
             raise ValueError(f"gather: index has {idx.ndim} dims, the input {self.ndim} "
@@ -1696,6 +1707,19 @@ def _record_copy_slices(base: Tensor, chain: tuple[Any, ...], value: Tensor) -> 
 # ------------------------------------------------------------------------------------------------
 # argument helpers (module level so ops and nn can use them)
 # ------------------------------------------------------------------------------------------------
+
+
+def _arg_extreme_check(t: Tensor, dim: Any, where: str) -> None:
+    """argmax/argmin of nothing: PyTorch's IndexError, not numpy's ValueError."""
+    if t._data.size:
+        return
+    if dim is None:
+        raise IndexError(f"{where}: the tensor of shape {t.shape} is empty; give a dim that is "
+                         "not of size 0")
+    d = _dim(dim, t.ndim, where)
+    if t.ndim and t.shape[d] == 0:
+        raise IndexError(f"{where}: dim {dim} of shape {t.shape} has size 0, so there is no "
+                         f"{where[3:]}imum to index")
 
 
 def _dim(d: Any, ndim: int, where: str) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function, _state
-from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.backend import array_module, quiet
 from tinygrad_cnn.tensor import Tensor, where
 
 
@@ -56,6 +56,7 @@ class Mul(Function):
 
 class Div(Function):
     @staticmethod
+    @quiet
     def forward(ctx: Context, x: Any, y: Any) -> Any:
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, y)
         return x / y
@@ -83,6 +84,7 @@ class Pow(Function):
     """``x ** y``; ``y`` is usually a constant exponent (``x ** 2``)."""
 
     @staticmethod
+    @quiet
     def forward(ctx: Context, x: Any, y: Any) -> Any:
         out = x**y
         nx, ny = ctx.needs_input_grad
@@ -116,6 +118,7 @@ class Pow(Function):
 
 class Exp(Function):
     @staticmethod
+    @quiet
     def forward(ctx: Context, x: Any) -> Any:
         out = array_module(x).exp(x)
         ctx.save_for_backward(out)
@@ -129,6 +132,7 @@ class Exp(Function):
 
 class Log(Function):
     @staticmethod
+    @quiet
     def forward(ctx: Context, x: Any) -> Any:
         ctx.save_for_backward(x)
         return array_module(x).log(x)
@@ -141,6 +145,7 @@ class Log(Function):
 
 class Sqrt(Function):
     @staticmethod
+    @quiet
     def forward(ctx: Context, x: Any) -> Any:
         out = array_module(x).sqrt(x)
         ctx.save_for_backward(out)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function, _state
-from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.backend import array_module, quiet
 from tinygrad_cnn.tensor import Tensor, where
 
 
@@ -143,6 +143,7 @@ class LogSumExp(Function):
     name = "logsumexp"
 
     @staticmethod
+    @quiet
     def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None,
                 keepdim: bool = False) -> Any:
         xp = array_module(x)
@@ -158,6 +159,7 @@ class LogSumExp(Function):
             tuple(s for i, s in enumerate(x.shape) if dim is not None and i not in dim))
 
     @staticmethod
+    @quiet  # all -inf: -inf - -inf, NaN as PyTorch's, quietly
     def backward(ctx: Context, g: Tensor) -> Tensor:
         # d logsumexp / dx = softmax(x) = exp(x - logsumexp(x)), recomputed in Tensor ops so the
         # second derivative flows through both x's

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function
-from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.backend import array_module, quiet
 from tinygrad_cnn.tensor import Tensor
 
 LN2, LN10 = math.log(2.0), math.log(10.0)
@@ -58,6 +58,7 @@ class Tan(Function):
     """``tan x``; VJP ``g * (1 + tan² x)`` from the saved output."""
 
     @staticmethod
+    @quiet
     def forward(ctx: Context, x: Any) -> Any:
         out = array_module(x).tan(x)
         ctx.save_for_backward(out)
@@ -73,6 +74,7 @@ class Asin(Function):
     """``arcsin x`` (NaN outside [-1, 1]); VJP ``g * rsqrt(1 - x²)``."""
 
     @staticmethod
+    @quiet
     def forward(ctx: Context, x: Any) -> Any:
         ctx.save_for_backward(x)
         return array_module(x).arcsin(x)
@@ -87,6 +89,7 @@ class Acos(Function):
     """``arccos x`` (NaN outside [-1, 1]); VJP ``g * -rsqrt(1 - x²)``."""
 
     @staticmethod
+    @quiet
     def forward(ctx: Context, x: Any) -> Any:
         ctx.save_for_backward(x)
         return array_module(x).arccos(x)
@@ -116,6 +119,7 @@ class Sinh(Function):
     """``sinh x``; VJP ``g * cosh x``."""
 
     @staticmethod
+    @quiet
     def forward(ctx: Context, x: Any) -> Any:
         ctx.save_for_backward(x)
         return array_module(x).sinh(x)
@@ -130,6 +134,7 @@ class Cosh(Function):
     """``cosh x``; VJP ``g * sinh x``."""
 
     @staticmethod
+    @quiet
     def forward(ctx: Context, x: Any) -> Any:
         ctx.save_for_backward(x)
         return array_module(x).cosh(x)
@@ -158,6 +163,7 @@ class Acosh(Function):
     """``arcosh x`` (NaN below 1); VJP ``g * rsqrt(x² - 1)``."""
 
     @staticmethod
+    @quiet
     def forward(ctx: Context, x: Any) -> Any:
         ctx.save_for_backward(x)
         return array_module(x).arccosh(x)
@@ -172,6 +178,7 @@ class Atanh(Function):
     """``artanh x`` (±inf at ±1, NaN beyond); VJP ``g / (1 - x²)``."""
 
     @staticmethod
+    @quiet
     def forward(ctx: Context, x: Any) -> Any:
         ctx.save_for_backward(x)
         return array_module(x).arctanh(x)
@@ -187,6 +194,7 @@ class Log1p(Function):
     """``log(1 + x)``, accurate for small ``x``; VJP ``g / (x + 1)``."""
 
     @staticmethod
+    @quiet
     def forward(ctx: Context, x: Any) -> Any:
         ctx.save_for_backward(x)
         return array_module(x).log1p(x)
@@ -201,6 +209,7 @@ class Expm1(Function):
     """``exp(x) - 1``, accurate for small ``x``; VJP ``g * (out + 1)``."""
 
     @staticmethod
+    @quiet
     def forward(ctx: Context, x: Any) -> Any:
         out = array_module(x).expm1(x)
         ctx.save_for_backward(out)
@@ -216,6 +225,7 @@ class Log2(Function):
     """``log₂ x``; VJP ``g / (x ln 2)``."""
 
     @staticmethod
+    @quiet
     def forward(ctx: Context, x: Any) -> Any:
         ctx.save_for_backward(x)
         return array_module(x).log2(x)
@@ -230,6 +240,7 @@ class Log10(Function):
     """``log₁₀ x``; VJP ``g / (x ln 10)``."""
 
     @staticmethod
+    @quiet
     def forward(ctx: Context, x: Any) -> Any:
         ctx.save_for_backward(x)
         return array_module(x).log10(x)
@@ -244,6 +255,7 @@ class Exp2(Function):
     """``2^x``; VJP ``g * out * ln 2``."""
 
     @staticmethod
+    @quiet
     def forward(ctx: Context, x: Any) -> Any:
         out = array_module(x).exp2(x)
         ctx.save_for_backward(out)
@@ -259,6 +271,7 @@ class Reciprocal(Function):
     """``1 / x``; VJP ``-g * out²``."""
 
     @staticmethod
+    @quiet
     def forward(ctx: Context, x: Any) -> Any:
         out = array_module(x).reciprocal(x)
         ctx.save_for_backward(out)
@@ -274,6 +287,7 @@ class Rsqrt(Function):
     """``1 / sqrt(x)``; VJP ``-g * out³ / 2``."""
 
     @staticmethod
+    @quiet
     def forward(ctx: Context, x: Any) -> Any:
         xp = array_module(x)
         out = xp.reciprocal(xp.sqrt(x))

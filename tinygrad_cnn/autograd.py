@@ -122,17 +122,31 @@ def _generator_in_mode(fn: Callable[..., Any], enabled: bool) -> Callable[..., A
     return wrapper
 
 
-class no_grad(_GradModeSwitch):  # noqa: N801 (PyTorch's name)
-    """Record nothing inside: ``with no_grad(): ...`` or ``@no_grad()``. Nestable, per thread."""
+class _BareDecorator:
+    """``@no_grad`` without parentheses decorates as ``@no_grad()`` does (PyTorch 2.x)."""
 
-    def __init__(self) -> None:
+    def __new__(cls, orig_func: Any = None) -> Any:
+        if orig_func is None:
+            return super().__new__(cls)
+        if not callable(orig_func):
+            raise TypeError(f"{cls.__name__}() takes no arguments (as a bare decorator it takes a "
+                            f"function), got {type(orig_func).__name__}")
+        return cls()(orig_func)
+
+
+class no_grad(_BareDecorator, _GradModeSwitch):  # noqa: N801 (PyTorch's name)
+    """Record nothing inside: ``with no_grad(): ...``, ``@no_grad()`` or ``@no_grad``. Nestable,
+    per thread."""
+
+    def __init__(self, orig_func: None = None) -> None:
         super().__init__(False)
 
 
-class enable_grad(_GradModeSwitch):  # noqa: N801
-    """Record again inside a ``no_grad`` block: ``with enable_grad(): ...`` or ``@enable_grad()``."""
+class enable_grad(_BareDecorator, _GradModeSwitch):  # noqa: N801
+    """Record again inside a ``no_grad`` block: ``with enable_grad(): ...``, ``@enable_grad()`` or
+    ``@enable_grad``."""
 
-    def __init__(self) -> None:
+    def __init__(self, orig_func: None = None) -> None:
         super().__init__(True)
 
 
@@ -141,6 +155,9 @@ class set_grad_enabled(_GradModeSwitch):  # noqa: N801
     previous mode on exit; usable as a decorator."""
 
     def __init__(self, mode: bool) -> None:
+        if callable(mode):  # ``@set_grad_enabled`` without a mode: PyTorch's TypeError
+            raise TypeError("set_grad_enabled(): argument 'mode' must be bool, not a function; "
+                            "decorate with @set_grad_enabled(False) (or @no_grad)")
         super().__init__(bool(mode))
         self._previous.append(_state.grad_enabled)
         _state.grad_enabled = bool(mode)

@@ -14,10 +14,12 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+import numpy as np
+
 from tinygrad_cnn.autograd import _GradModeSwitch, _state
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.ops.linalg import bmm, dot, einsum, mv, outer, tensordot
-from tinygrad_cnn.tensor import DTypeLike, Tensor
+from tinygrad_cnn.tensor import DTypeLike, Number, Tensor, _to_tensor, tensor
 
 
 # ------------------------------------------------------------------------------ everyday ops
@@ -63,12 +65,12 @@ def relu(input: Tensor) -> Tensor:
     return input.relu()
 
 
-def softmax(input: Tensor, dim: int) -> Tensor:
-    return input.softmax(dim)
+def softmax(input: Tensor, dim: int, dtype: DTypeLike = None) -> Tensor:
+    return input.softmax(dim, dtype)
 
 
-def log_softmax(input: Tensor, dim: int) -> Tensor:
-    return input.log_softmax(dim)
+def log_softmax(input: Tensor, dim: int, dtype: DTypeLike = None) -> Tensor:
+    return input.log_softmax(dim, dtype)
 
 
 def clamp(input: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
@@ -78,26 +80,30 @@ def clamp(input: Tensor, min: float | None = None, max: float | None = None) -> 
 clip = clamp
 
 
-def add(input: Tensor, other: Any) -> Tensor:
-    return input.add(other)
+# add, sub, mul and div take a number first, as PyTorch's do (``torch.add(2, x)``)
+def add(input: Any, other: Any, *, alpha: Number = 1) -> Tensor:
+    """``input + alpha * other``."""
+    return _number_first(input, other, "add").add(other, alpha=alpha)
 
 
-def sub(input: Tensor, other: Any) -> Tensor:
-    return input.sub(other)
+def sub(input: Any, other: Any, *, alpha: Number = 1) -> Tensor:
+    """``input - alpha * other``."""
+    return _number_first(input, other, "sub").sub(other, alpha=alpha)
 
 
 subtract = sub
 
 
-def mul(input: Tensor, other: Any) -> Tensor:
-    return input.mul(other)
+def mul(input: Any, other: Any) -> Tensor:
+    return _number_first(input, other, "mul").mul(other)
 
 
 multiply = mul
 
 
-def div(input: Tensor, other: Any) -> Tensor:
-    return input.div(other)
+def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """``input / other``, rounded with ``rounding_mode="trunc"`` or ``"floor"``."""
+    return _number_first(input, other, "div").div(other, rounding_mode=rounding_mode)
 
 
 divide = true_divide = div
@@ -157,20 +163,24 @@ def ge(input: Tensor, other: Any) -> Tensor:
     return input.ge(other)
 
 
-def sum(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
-    return input.sum(dim, keepdim)
+def sum(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
+        dtype: DTypeLike = None) -> Tensor:
+    return input.sum(dim, keepdim, dtype=dtype)
 
 
-def mean(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
-    return input.mean(dim, keepdim)
+def mean(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
+         dtype: DTypeLike = None) -> Tensor:
+    return input.mean(dim, keepdim, dtype=dtype)
 
 
-def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
-    return input.max(dim, keepdim)
+def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Tensor | None = None
+        ) -> Any:
+    return input.max(dim, keepdim, other=other)
 
 
-def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
-    return input.min(dim, keepdim)
+def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Tensor | None = None
+        ) -> Any:
+    return input.min(dim, keepdim, other=other)
 
 
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
@@ -218,7 +228,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return input.flatten(start_dim, end_dim)
 
 
-def squeeze(input: Tensor, dim: int | None = None) -> Tensor:
+def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     return input.squeeze(dim)
 
 
@@ -504,6 +514,20 @@ class inference_mode(_GradModeSwitch):  # noqa: N801 (PyTorch's name)
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
+def _number_first(input: Any, other: Any, where: str) -> Tensor:
+    """``input`` as the Tensor whose method computes ``where(input, other)``: a number first
+    (``torch.add(2, x)``) becomes a 0-d tensor of the result's dtype on ``other``'s device, so it
+    counts as PyTorch's wrapped number does (``add(2, x)`` has ``x``'s dtype); two numbers make a
+    0-d tensor as ``tensor()`` does (``add(2, 3)`` is int64)."""
+    if isinstance(input, Tensor):
+        return input
+    if isinstance(input, (bool, int, float, np.bool_, np.number)):
+        number = input.item() if isinstance(input, np.generic) else input
+        return _to_tensor(number, other) if isinstance(other, Tensor) else tensor(number)
+    raise TypeError(f"{where}(): argument 'input' must be a Tensor or a number, not "
+                    f"{type(input).__name__} (make one with tinygrad_cnn.tensor(...))")
+
+
 def _tensor_first(fn: _F) -> _F:
     """``fn`` with PyTorch's TypeError when its first argument is not a Tensor."""
     @functools.wraps(fn)
@@ -532,12 +556,14 @@ __all__ = [
 ]
 
 # every function whose first argument must be a Tensor checks it (aliases stay the same object);
-# remainder, floor_divide and pow take a number first, is_tensor anything, einsum a string,
-# inference_mode a flag, and the linear algebra of ops/linalg.py checks its own arguments
+# add, sub, mul, div, remainder, floor_divide and pow take a number first, is_tensor anything,
+# einsum a string, inference_mode a flag, and the linear algebra of ops/linalg.py checks its own
+# arguments
 _WRAPPED: dict[int, Any] = {}
 for _name in __all__:
     _fn = globals()[_name]
-    if _name in ("remainder", "floor_divide", "pow", "is_tensor", "inference_mode") or \
+    if _name in ("add", "sub", "mul", "div", "subtract", "multiply", "divide", "true_divide",
+                 "remainder", "floor_divide", "pow", "is_tensor", "inference_mode") or \
             _fn.__module__ != __name__:
         continue
     globals()[_name] = _WRAPPED.setdefault(id(_fn), _tensor_first(_fn))

@@ -618,17 +618,21 @@ class Tensor:
     def __rmatmul__(self, other: Any) -> Tensor:
         return _to_tensor(other, self).matmul(self)
 
-    def add(self, other: Any) -> Tensor:
-        return self + other
+    def add(self, other: Any, *, alpha: Number = 1) -> Tensor:
+        """``self + alpha * other``."""
+        return self + _scaled("add", self, other, alpha)
 
-    def sub(self, other: Any) -> Tensor:
-        return self - other
+    def sub(self, other: Any, *, alpha: Number = 1) -> Tensor:
+        """``self - alpha * other``."""
+        return self - _scaled("sub", self, other, alpha)
 
     def mul(self, other: Any) -> Tensor:
         return self * other
 
-    def div(self, other: Any) -> Tensor:
-        return self / other
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """``self / other``; ``rounding_mode="trunc"`` or ``"floor"`` rounds the quotient (integers
+        stay integers; the gradient is zero, as in PyTorch)."""
+        return self / other if rounding_mode is None else _div_rounding(self, other, rounding_mode)
 
     def pow(self, exponent: Any) -> Tensor:
         return self**exponent
@@ -709,8 +713,8 @@ class Tensor:
         return self >= other
 
     def any(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
-        """Whether any element (over ``dim``) is nonzero: a bool tensor, no gradient (``if
-        x.any():`` reads it as a bool)."""
+        """Whether any element (over ``dim``) is nonzero: a bool tensor (uint8 for a uint8 tensor, as
+        in PyTorch), no gradient (``if x.any():`` reads it as a bool)."""
         return self._test(dim, keepdim, "any")
 
     def all(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
@@ -719,15 +723,16 @@ class Tensor:
 
     def _test(self, dim: Any, keepdim: bool, which: str) -> Tensor:
         axes = _dims(dim, self.ndim, which)  # None: every dim; (): none (PyTorch's rules)
-        out = getattr(self._data, which)(axis=axes, keepdims=keepdim)
-        return Tensor._make(array_module(self._data).asarray(out))
+        out = array_module(self._data).asarray(getattr(self._data, which)(axis=axes, keepdims=keepdim))
+        # uint8 gives uint8 (0 or 1), as in PyTorch (a leftover of its byte masks)
+        return Tensor._make(out.astype(np.uint8) if self._data.dtype == np.uint8 else out)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Index of the (first) largest value; no gradient."""
         xp = array_module(self._data)
         _arg_extreme_check(self, dim, "argmax")
-        if dim is None:
-            return Tensor._make(xp.asarray(self._data.argmax()))
+        if dim is None:  # keepdim: shape (1, 1, ...), as in PyTorch
+            return Tensor._make(xp.asarray(self._data.argmax()).reshape(_ones(self, keepdim)))
         d = _dim(dim, self.ndim, "argmax")
         return Tensor._make(xp.asarray(self._data.argmax(axis=d, keepdims=keepdim)))
 
@@ -735,7 +740,7 @@ class Tensor:
         xp = array_module(self._data)
         _arg_extreme_check(self, dim, "argmin")
         if dim is None:
-            return Tensor._make(xp.asarray(self._data.argmin()))
+            return Tensor._make(xp.asarray(self._data.argmin()).reshape(_ones(self, keepdim)))
         d = _dim(dim, self.ndim, "argmin")
         return Tensor._make(xp.asarray(self._data.argmin(axis=d, keepdims=keepdim)))
 
@@ -768,12 +773,14 @@ class Tensor:
     def relu(self) -> Tensor:
         return _ops.activation.ReLU.apply(self)
 
-    def softmax(self, dim: int) -> Tensor:
-        return _ops.activation.Softmax.apply(_floating(self), dim=_dim(dim, self.ndim, "softmax"))
+    def softmax(self, dim: int, dtype: DTypeLike = None) -> Tensor:
+        """``dtype`` casts the input first (PyTorch's ``dtype=``)."""
+        return _ops.activation.Softmax.apply(_softmax_input(self, dtype, "softmax"),
+                                             dim=_dim(dim, self.ndim, "softmax"))
 
-    def log_softmax(self, dim: int) -> Tensor:
-        return _ops.activation.LogSoftmax.apply(
-            _floating(self), dim=_dim(dim, self.ndim, "log_softmax"))
+    def log_softmax(self, dim: int, dtype: DTypeLike = None) -> Tensor:
+        return _ops.activation.LogSoftmax.apply(_softmax_input(self, dtype, "log_softmax"),
+                                                dim=_dim(dim, self.ndim, "log_softmax"))
 
     def maximum(self, other: Any) -> Tensor:
         return _binary(_ops.elementwise.Maximum, self, other)
@@ -799,26 +806,33 @@ class Tensor:
         return where(condition, self, other)
 
     # ---------------------------------------------------------------- reductions
-    def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
-        """``dim=()`` (or ``[]``) sums over every dim, as ``None`` does (PyTorch's rule)."""
+    def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
+            dtype: DTypeLike = None) -> Tensor:
+        """``dim=()`` (or ``[]``) sums over every dim, as ``None`` does (PyTorch's rule);
+        ``dtype`` casts the input first."""
+        dt = None if dtype is None else _dtype(dtype, "sum")
         dims = None if _all_dims(dim) else _dims(dim, self.ndim, "sum")
-        return _ops.reduce.Sum.apply(self, dim=dims, keepdim=keepdim)
+        out = _ops.reduce.Sum.apply(self if dt is None else self.to(dt), dim=dims, keepdim=keepdim)
+        return out if dt is None or out.dtype == dt else out.to(dt)  # int32 stays int32
 
-    def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
+             dtype: DTypeLike = None) -> Tensor:
+        """The mean of a floating tensor (or of the input cast to a floating ``dtype``)."""
+        x = _mean_input(self, dtype)
         dims = None if _all_dims(dim) else _dims(dim, self.ndim, "mean")
-        return _ops.reduce.Mean.apply(_floating(self), dim=dims, keepdim=keepdim)
+        return _ops.reduce.Mean.apply(x, dim=dims, keepdim=keepdim)
 
-    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def max(self, dim: Any = None, keepdim: bool = False, *, other: Tensor | None = None) -> Any:
         """PyTorch's three forms: ``max()`` the largest value (tied maxima share the gradient
         equally); ``max(dim)`` a named tuple ``(values, indices)`` over one dimension (the
         gradient goes to the index: the first maximum, or the first NaN); ``max(other)`` the
-        elementwise maximum. ``amax`` reduces over several dims."""
-        return self._extreme(dim, keepdim, "max")
+        elementwise maximum (also as ``max(other=t)``). ``amax`` reduces over several dims."""
+        return self._extreme(_other_or_dim("max", dim, keepdim, other), keepdim, "max")
 
-    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def min(self, dim: Any = None, keepdim: bool = False, *, other: Tensor | None = None) -> Any:
         """The smallest value, ``(values, indices)`` over ``dim``, or the elementwise minimum; see
         ``max``."""
-        return self._extreme(dim, keepdim, "min")
+        return self._extreme(_other_or_dim("min", dim, keepdim, other), keepdim, "min")
 
     def _extreme(self, dim: Any, keepdim: bool, which: str) -> Any:
         if isinstance(dim, Tensor):
@@ -846,12 +860,15 @@ class Tensor:
         return (_MaxResult if which == "max" else _MinResult)(values, Tensor._make(index))
 
     def logsumexp(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
-        return _ops.reduce.LogSumExp.apply(_floating(self), dim=_dims(dim, self.ndim, "logsumexp"),
-                                           keepdim=keepdim)
+        """``dim=()`` reduces over every dim, as PyTorch means it to (PyTorch 2.13 itself raises
+        for it without ``keepdim=True``)."""
+        dims = None if _all_dims(dim) else _dims(dim, self.ndim, "logsumexp")
+        return _ops.reduce.LogSumExp.apply(_floating(self), dim=dims, keepdim=keepdim)
 
     # ---------------------------------------------------------------- movement
-    def reshape(self, *shape: Any) -> Tensor:
-        shape = _shape_arg(shape)
+    def reshape(self, *sizes: Any, shape: Sequence[int] | None = None) -> Tensor:
+        """``reshape(2, 3)``, ``reshape((2, 3))`` or ``reshape(shape=(2, 3))``; -1 is inferred."""
+        shape = _keyword_sizes("reshape", sizes, "shape", shape)
         new = _infer_shape(shape, self._data.size, self.shape, "reshape")
         if new == self.shape:
             return self._same_view()
@@ -863,8 +880,8 @@ class Tensor:
         ``self``'s; also one taken under ``no_grad``)."""
         return _ops.movement.Reshape.apply(self, shape=self.shape)
 
-    def view(self, *shape: Any) -> Tensor:
-        return self.reshape(*shape)
+    def view(self, *sizes: Any, size: Sequence[int] | None = None) -> Tensor:
+        return self.reshape(_keyword_sizes("view", sizes, "size", size))
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         if self.ndim == 0:
@@ -876,8 +893,9 @@ class Tensor:
         shape = self.shape
         return self.reshape(shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
 
-    def permute(self, *dims: Any) -> Tensor:
-        dims = _shape_arg(dims)
+    def permute(self, *order: Any, dims: Sequence[int] | None = None) -> Tensor:
+        """``permute(1, 0)``, ``permute((1, 0))`` or ``permute(dims=(1, 0))``."""
+        dims = _keyword_sizes("permute", order, "dims", dims)
         if len(dims) != self.ndim:
             raise ValueError(f"permute: got {len(dims)} dims {dims} for a tensor of shape "
                              f"{self.shape}; give one per dimension")
@@ -941,13 +959,15 @@ class Tensor:
     def view_as(self, other: Tensor) -> Tensor:
         return self.view(_tensor_arg(other, "view_as", "other").shape)
 
-    def squeeze(self, dim: int | None = None) -> Tensor:
+    def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
+        """Drop dims of size 1: all of them, ``dim``, or those of a tuple of dims (PyTorch >= 2.0);
+        a named dim of another size is left alone."""
         if dim is None:
             return self.reshape(tuple(s for s in self.shape if s != 1))
-        d = _dim(dim, self.ndim, "squeeze")
-        if self.ndim == 0 or self.shape[d] != 1:  # a 0-d tensor: dim 0 or -1, nothing to squeeze
+        drop = _squeeze_dims(self, dim)  # a 0-d tensor: dim 0 or -1, nothing to squeeze
+        if not drop:
             return self._same_view()
-        return self.reshape(self.shape[:d] + self.shape[d + 1:])
+        return self.reshape(tuple(s for i, s in enumerate(self.shape) if i not in drop))
 
     def unsqueeze(self, dim: int) -> Tensor:
         d = _dim(dim, self.ndim + 1, "unsqueeze")
@@ -1434,15 +1454,13 @@ class Tensor:
                                f"strides {a.strides}) refers to a single memory location; call "
                                ".clone() first")
 
-    def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
-        if alpha != 1.0:
-            other = other * alpha
+    def add_(self, other: Any, *, alpha: Number = 1) -> Tensor:
+        other = _scaled("add_", self, other, alpha)
         return self._inplace("add_", other, lambda s, o: s + o,
                              lambda a, o: array_module(a).add(a, o, out=a, casting="unsafe"))
 
-    def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
-        if alpha != 1.0:
-            other = other * alpha
+    def sub_(self, other: Any, *, alpha: Number = 1) -> Tensor:
+        other = _scaled("sub_", self, other, alpha)
         return self._inplace("sub_", other, lambda s, o: s - o,
                              lambda a, o: array_module(a).subtract(a, o, out=a, casting="unsafe"))
 
@@ -1450,7 +1468,11 @@ class Tensor:
         return self._inplace("mul_", other, lambda s, o: s * o,
                              lambda a, o: array_module(a).multiply(a, o, out=a, casting="unsafe"))
 
-    def div_(self, other: Any) -> Tensor:
+    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        if rounding_mode is not None:
+            return self._inplace("div_", other, lambda s, o: _div_rounding(s, o, rounding_mode),
+                                 lambda a, o: array_module(a).copyto(a, _div_rounding(
+                                     Tensor._make(a), o, rounding_mode)._data, casting="unsafe"))
         return self._inplace("div_", other, lambda s, o: s / o,
                              lambda a, o: array_module(a).true_divide(a, o, out=a, casting="unsafe"))
 
@@ -2613,6 +2635,108 @@ def _extreme_dims(t: Tensor, dim: Any, where: str) -> tuple[int, ...] | None:
                 raise IndexError(f"{where}: dim {d} has size 0 (shape {t.shape}); the operation "
                                  "has no identity")
     return dims
+
+
+# ------------------------------------------------------------------------------------------------
+# argument helpers of the call forms ported code uses (``add(..., alpha=)``, ``div(...,
+# rounding_mode=)``, ``sum(..., dtype=)``, ``max(other=)``, ``permute(dims=)``, ``squeeze((0, 2))``)
+# ------------------------------------------------------------------------------------------------
+
+
+def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:
+    """``alpha * b``, the second term of ``a + alpha * b`` (add/sub), with PyTorch's checks of
+    ``alpha``; ``b`` is cast to the result dtype first, so an int tensor times 2.5 beside a float64
+    one is computed in float64."""
+    if isinstance(alpha, Tensor) and alpha.ndim == 0:
+        alpha = alpha.item()
+    if not isinstance(alpha, (bool, int, float, np.bool_, np.number)):
+        raise TypeError(f"{where}: alpha must be a number, got {type(alpha).__name__}")
+    dt = result_type(a, b)
+    if isinstance(alpha, (bool, np.bool_)) and dt.kind != "b":
+        raise RuntimeError(f"{where}: Boolean alpha only supported for Boolean results (the result "
+                           f"is {dt}); pass alpha as a number")
+    if isinstance(alpha, (float, np.floating)) and dt.kind in "biu":
+        raise RuntimeError(f"{where}: For integral input tensors, argument alpha must not be a "
+                           f"floating point number (got alpha={alpha} for a {dt} result); pass an "
+                           "int, or convert the tensors with .float()")
+    if alpha == 1 and not isinstance(alpha, (bool, np.bool_)):
+        return b
+    if isinstance(b, Tensor) and b.dtype != dt:
+        b = b.to(dt)
+    return b * alpha
+
+
+def _div_rounding(a: Tensor, b: Any, mode: Any, reverse: bool = False) -> Tensor:
+    """``div(a, b, rounding_mode=mode)`` (``reverse``: ``b / a``)."""
+    if mode not in ("trunc", "floor"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                           f"found {mode!r}")
+    op = _ops.elementwise.DivTrunc if mode == "trunc" else _ops.elementwise.DivFloor
+    return _binary(op, *_division_operands(f"div(rounding_mode={mode!r})", a, b, reverse))
+
+
+def _mean_input(t: Tensor, dtype: DTypeLike) -> Tensor:
+    """The input of mean: cast to ``dtype`` (a floating one, as PyTorch demands), else integers to
+    float32."""
+    if dtype is None:
+        return _floating(t)
+    dt = _dtype(dtype, "mean")
+    if dt.kind != "f":
+        raise RuntimeError(f"mean(): could not infer output dtype. Optional dtype must be either a "
+                           f"floating point or complex dtype. Got: {dt}")
+    return t.to(dt)
+
+
+def _softmax_input(t: Tensor, dtype: DTypeLike, where: str) -> Tensor:
+    """The input of softmax/log_softmax: cast to ``dtype`` first (PyTorch's ``dtype=``, which
+    must be floating), else integers to float32."""
+    if dtype is None:
+        return _floating(t)
+    dt = _dtype(dtype, where)
+    if dt.kind != "f":
+        raise TypeError(f"{where}: dtype={dt} is not supported (PyTorch: not implemented for "
+                        "integer types); pass a floating dtype")
+    return t.to(dt)
+
+
+def _other_or_dim(where: str, dim: Any, keepdim: bool, other: Any) -> Any:
+    """``max(other=t)``: the elementwise form, which takes neither dim nor keepdim."""
+    if other is None:
+        return dim
+    if dim is not None or keepdim:
+        raise TypeError(f"{where}(): takes either other (the elementwise {where}imum) or "
+                        "dim/keepdim (a reduction), not both")
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{where}(): other must be a Tensor, got {type(other).__name__} (use "
+                        f"clamp({'min' if where == 'max' else 'max'}=...) for a number)")
+    return other
+
+
+def _keyword_sizes(where: str, positional: tuple[Any, ...], name: str, keyword: Any
+                   ) -> tuple[Any, ...]:
+    """The sizes or dims of reshape/view/permute, given positionally or as ``name=``."""
+    if keyword is None:
+        return _shape_arg(positional)
+    if positional:
+        raise TypeError(f"{where}() got multiple values for argument '{name}'")
+    if isinstance(keyword, (int, np.integer)):
+        return (keyword,)
+    return tuple(keyword)
+
+
+def _squeeze_dims(t: Tensor, dim: Any) -> set[int]:
+    """The dims of size 1 among ``dim`` (an int, or a tuple/list of ints)."""
+    dims = (dim,) if isinstance(dim, (int, np.integer)) or not hasattr(dim, "__iter__") else tuple(dim)
+    norm = [_dim(d, t.ndim, "squeeze") for d in dims]
+    for d in norm:
+        if norm.count(d) > 1:
+            raise RuntimeError(f"squeeze: dim {d} appears multiple times in the list of dims {dim}")
+    return {d for d in norm if t.ndim and t.shape[d] == 1}
+
+
+def _ones(t: Tensor, keepdim: bool) -> tuple[int, ...]:
+    """The shape of a reduction over every dim: ``()``, or with ``keepdim`` one 1 per dim."""
+    return (1,) * t.ndim if keepdim else ()
 
 
 autograd._set_tensor_class(Tensor)

@@ -16,7 +16,7 @@ import numpy as np
 from tinygrad_cnn.autograd import Context, is_grad_enabled
 from tinygrad_cnn.backend import array_module, like
 from tinygrad_cnn.ops import activation, conv, linalg, movement, pool
-from tinygrad_cnn.tensor import Tensor, _pad_widths
+from tinygrad_cnn.tensor import DTypeLike, Tensor, _pad_widths
 
 IntPair = int | Sequence[int]
 
@@ -304,24 +304,27 @@ def tanh(input: Tensor) -> Tensor:
     return input.tanh()
 
 
-def softmax(input: Tensor, dim: int | None = None) -> Tensor:
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+            dtype: DTypeLike = None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``, computed stably (the max is subtracted first).
-    Without ``dim``: PyTorch's old implicit choice, with its warning (see :func:`_softmax_dim`)."""
-    return input.softmax(_softmax_dim(input, dim, "softmax"))
+    Without ``dim``: PyTorch's old implicit choice, with its warning (see :func:`_softmax_dim`).
+    ``dtype`` casts the input first."""
+    return input.softmax(_softmax_dim(input, dim, "softmax", _stacklevel), dtype)
 
 
-def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                dtype: DTypeLike = None) -> Tensor:
     """``log(softmax(x))`` along ``dim``, stable for logits in the thousands."""
-    return input.log_softmax(_softmax_dim(input, dim, "log_softmax"))
+    return input.log_softmax(_softmax_dim(input, dim, "log_softmax", _stacklevel), dtype)
 
 
-def _softmax_dim(input: Tensor, dim: int | None, name: str) -> int:
+def _softmax_dim(input: Tensor, dim: int | None, name: str, stacklevel: int = 3) -> int:
     """``dim``, or when it is None PyTorch's implicit choice for softmax: dim 0 of a 0-, 1- or
     3-d tensor, else dim 1 (a batch of images: the channels), with PyTorch's warning."""
     if dim is not None:
         return dim
     warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
-                  "to include dim=X as an argument.", UserWarning, stacklevel=3)
+                  "to include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
     return 0 if input.ndim in (0, 1, 3) else 1
 
 

@@ -90,11 +90,27 @@ class Tanh(Function):
         return g * (1 - out * out)
 
 
+def _last_dim(x: Any, dim: int) -> bool:
+    """Whether PyTorch's CPU softmax takes its last-dim kernel: no dim after ``dim`` is wider
+    than 1."""
+    return all(s == 1 for s in x.shape[dim % x.ndim + 1:]) if x.ndim else True
+
+
 def softmax_array(x: Any, dim: int) -> Any:
-    """Stable softmax on an array: subtract the max first, so logits in the thousands are fine."""
+    """Stable softmax on an array: subtract the max first, so logits in the thousands are fine.
+    float16 is computed in float32 as PyTorch's CPU kernels compute it, to the ulp: rounded once
+    along the last dim (or one followed by size-1 dims only); along another, ``exp(x - max)`` is
+    rounded to float16 first and divided by the float32 sum."""
     xp = array_module(x)
     if x.size == 0:
         return x.copy()
+    if x.dtype == np.float16:
+        if _last_dim(x, dim):
+            return softmax_array(x.astype(np.float32), dim).astype(np.float16)
+        with np.errstate(invalid="ignore"):
+            e = xp.exp(x.astype(np.float32) - x.max(axis=dim, keepdims=True).astype(np.float32))
+        rounded = e.astype(np.float16).astype(np.float32)
+        return (rounded / e.sum(axis=dim, keepdims=True)).astype(np.float16)
     with np.errstate(invalid="ignore"):  # a row of -inf, or with +inf: NaN, as PyTorch, quietly
         e = xp.exp(x - x.max(axis=dim, keepdims=True))
     e /= e.sum(axis=dim, keepdims=True)
@@ -102,10 +118,20 @@ def softmax_array(x: Any, dim: int) -> Any:
 
 
 def log_softmax_array(x: Any, dim: int) -> Any:
-    """Stable log-softmax on an array: ``x - max - log(sum(exp(x - max)))``."""
+    """Stable log-softmax on an array: ``x - max - log(sum(exp(x - max)))``. float16 in float32,
+    as PyTorch's CPU kernels, to the ulp: rounded once along a dim other than the last; along the
+    last, the sum and its log are rounded to float16 first."""
     xp = array_module(x)
     if x.size == 0:
         return x.copy()
+    if x.dtype == np.float16:
+        if not _last_dim(x, dim):
+            return log_softmax_array(x.astype(np.float32), dim).astype(np.float16)
+        h, f = np.float16, np.float32
+        with np.errstate(invalid="ignore"):
+            shifted = x.astype(f) - x.max(axis=dim, keepdims=True).astype(f)
+        total = xp.exp(shifted).sum(axis=dim, keepdims=True).astype(h).astype(f)
+        return (shifted - xp.log(total).astype(h).astype(f)).astype(h)
     with np.errstate(invalid="ignore"):  # a row of -inf, or with +inf: NaN, as PyTorch, quietly
         shifted = x - x.max(axis=dim, keepdims=True)
     shifted -= xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))

@@ -458,3 +458,55 @@ class Lerp(Function):
         wt, start, end = ctx.saved_tensors
         return ((g * (1 - wt) if needs[0] else None), (g * wt if needs[1] else None),
                 (g * (end - start) if needs[2] else None))
+
+
+class _ZeroGradients:
+    """The VJP of a piecewise-constant function of two tensors: zero for each (PyTorch's
+    ``div(..., rounding_mode=...)`` gives exact zeros, not ``0 * g``, which is NaN where ``g`` is
+    inf)."""
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        xp = array_module(g._data)
+        return tuple(Tensor._make(xp.zeros_like(g._data)) if need else None
+                     for need in ctx.needs_input_grad)  # type: ignore[return-value]
+
+
+class DivTrunc(_ZeroGradients, Function):
+    """``div(x, y, rounding_mode="trunc")``: the quotient rounded towards zero, ``trunc(x / y)``
+    for floats, C's integer division for integers. VJP zero for both (as PyTorch's)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, y: Any) -> Any:
+        xp = array_module(x)
+        if x.dtype.kind == "f":
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                return xp.trunc(x / y)
+        with np.errstate(over="ignore"):  # int8 -128 / -1 wraps to -128, as in PyTorch
+            q = xp.floor_divide(x, y)
+            if x.dtype.kind == "u":
+                return q
+            # floor is one below trunc where the division is inexact and the signs differ
+            return q + ((q * y != x) & ((x < 0) != (y < 0))).astype(q.dtype)
+
+
+class DivFloor(_ZeroGradients, Function):
+    """``div(x, y, rounding_mode="floor")``: the quotient rounded down, as Python's ``//`` (for
+    floats PyTorch's ``div_floor_floating``: ``(x - fmod(x, y)) / y``, corrected, which numpy's
+    ``floor_divide`` also computes; float16 rounds each step to float16, as PyTorch's vectorised
+    CPU kernel does). VJP zero for both (as PyTorch's)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, y: Any) -> Any:
+        xp = array_module(x)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if x.dtype != np.float16:
+                return xp.floor_divide(x, y)
+            h = np.float16
+            mod = xp.fmod(x, y)
+            div = (x - mod) / y  # float16 - float16 and / stay float16: one rounding per step
+            div = xp.where((mod != 0) & ((y < 0) != (mod < 0)), div - h(1), div)
+            low = xp.floor(div)
+            low = xp.where(div - low > h(0.5), low + h(1), low)
+            low = xp.where(div != 0, low, xp.copysign(h(0), x / y))
+            return xp.where(y == 0, x / y, low).astype(h, copy=False)

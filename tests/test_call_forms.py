@@ -1,0 +1,434 @@
+"""The call forms ported PyTorch code uses, each checked against PyTorch: keyword arguments
+(``add(..., alpha=)``, ``div(..., rounding_mode=)``, ``sum(..., dtype=)``, ``max(other=)``,
+``permute(dims=)``, ``reshape(shape=)``), a tuple of dims for ``squeeze``, a number first in the
+top-level binary functions, bare ``@no_grad``; small dtype/shape rules (argmax with keepdim,
+any/all of uint8, max_pool2d's indices, integer pow, logsumexp over ``dim=()``, float16
+softmax); creation (numpy scalars, overflowing fill values, negative sizes); and the DataLoader's
+collation of dict and nested samples."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+import tinygrad_cnn.nn.functional as F
+from tinygrad_cnn import Tensor
+
+torch = pytest.importorskip("torch")
+
+DTYPES = ["float16", "float32", "float64", "int64", "int32", "uint8", "bool"]
+
+
+def _t(a: Any, requires_grad: bool = False) -> tuple[Tensor, Any]:
+    """The same values in both libraries."""
+    arr = np.asarray(a)
+    return (Tensor(arr.copy(), requires_grad=requires_grad),
+            torch.tensor(arr.copy(), requires_grad=requires_grad))
+
+
+def _same(ours: Any, theirs: Any, exact: bool = True) -> None:
+    """Same values (NaN where NaN, signed zeros alike when ``exact``), dtype and shape."""
+    assert isinstance(ours, Tensor), type(ours)
+    t = theirs.detach().numpy()
+    o = ours.numpy()
+    assert o.dtype == t.dtype, (o.dtype, t.dtype)
+    assert o.shape == t.shape, (o.shape, t.shape)
+    if exact:
+        np.testing.assert_array_equal(o, t)
+        if o.dtype.kind == "f":  # -0.0 where PyTorch has -0.0 (a NaN's sign is no one's business)
+            assert ((np.signbit(o) == np.signbit(t)) | np.isnan(o)).all(), (o, t)
+    else:
+        np.testing.assert_allclose(o, t, rtol=2e-7 if o.dtype == np.float64 else 1e-6, atol=0)
+
+
+def _raises_like(fn_ours: Any, fn_theirs: Any, ours: type[BaseException]) -> str:
+    with pytest.raises(Exception):  # noqa: B017 (PyTorch's own kind varies; checked below)
+        fn_theirs()
+    with pytest.raises(ours) as info:
+        fn_ours()
+    return str(info.value)
+
+
+# ------------------------------------------------------------------------------ add / sub alpha
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32"])
+@pytest.mark.parametrize("alpha", [1, 2, -3, 0])
+@pytest.mark.parametrize("name", ["add", "sub"])
+def test_add_sub_alpha_int(name: str, alpha: int, dtype: str) -> None:
+    rng = np.random.default_rng(0)
+    a, b = (rng.integers(-5, 6, (2, 3)).astype(dtype) for _ in range(2))
+    (x, tx), (y, ty) = _t(a), _t(b[0])
+    _same(getattr(tg, name)(x, y, alpha=alpha), getattr(torch, name)(tx, ty, alpha=alpha))
+    _same(getattr(x, name)(y, alpha=alpha), getattr(tx, name)(ty, alpha=alpha))
+    _same(getattr(x, name)(3, alpha=alpha), getattr(tx, name)(3, alpha=alpha))
+
+
+@pytest.mark.parametrize("name", ["add", "sub"])
+def test_add_sub_float_alpha_and_gradients(name: str) -> None:
+    rng = np.random.default_rng(1)
+    (x, tx), (y, ty) = _t(rng.standard_normal((3, 4)), True), _t(rng.standard_normal(4), True)
+    out, tout = getattr(tg, name)(x, y, alpha=2.5), getattr(torch, name)(tx, ty, alpha=2.5)
+    _same(out, tout, exact=False)
+    g = rng.standard_normal((3, 4))
+    out.backward(Tensor(g))
+    tout.backward(torch.tensor(g))
+    _same(x.grad, tx.grad)
+    _same(y.grad, ty.grad, exact=False)  # PyTorch scales, then sums; here the sum is scaled
+    # an int tensor scaled beside a float64 one is scaled in float64
+    (i, ti) = _t(np.array([1, 3, 7]))
+    (d, td) = _t(np.array([0.1, 0.2, 0.3]))
+    _same(getattr(d, name)(i, alpha=0.1), getattr(td, name)(ti, alpha=0.1), exact=False)
+
+
+def test_add_sub_alpha_errors() -> None:
+    (i, ti) = _t(np.array([1, 2]))
+    msg = _raises_like(lambda: tg.add(i, i, alpha=2.5), lambda: torch.add(ti, ti, alpha=2.5),
+                       RuntimeError)
+    assert "alpha must not be a floating point" in msg
+    msg = _raises_like(lambda: i.sub(i, alpha=True), lambda: ti.sub(ti, alpha=True), RuntimeError)
+    assert "Boolean alpha" in msg
+    with pytest.raises(TypeError, match="alpha must be a number"):
+        i.add(i, alpha="2")
+    # an int tensor plus a float with an int alpha is float32, as in PyTorch
+    _same(tg.add(i, 2.5, alpha=2), torch.add(ti, 2.5, alpha=2))
+
+
+def test_add_sub_inplace_alpha() -> None:
+    (x, tx), (y, ty) = _t(np.arange(4.0)), _t(np.array([1.0, -1.0, 2.0, 0.5]))
+    _same(x.add_(y, alpha=3), tx.add_(ty, alpha=3))
+    _same(x.sub_(y, alpha=0.5), tx.sub_(ty, alpha=0.5))
+    (i, ti) = _t(np.arange(4))
+    _same(i.add_(2, alpha=3), ti.add_(2, alpha=3))
+    with pytest.raises(RuntimeError, match="alpha must not be a floating point"):
+        i.add_(2, alpha=0.5)
+
+
+# ------------------------------------------------------------------------------ number first
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "subtract", "multiply", "divide",
+                                  "true_divide"])
+@pytest.mark.parametrize("number", [2, 2.5, True, -3])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int64", "int32", "uint8"])
+def test_number_first(name: str, number: Any, dtype: str) -> None:
+    if dtype == "uint8" and number == -3:
+        number = 3
+    a = np.array([1, 2, 5, 7]).astype(dtype)
+    (x, tx) = _t(a)
+    if name in ("sub", "subtract") and isinstance(number, bool):
+        number = 4
+    ours, theirs = getattr(tg, name)(number, x), getattr(torch, name)(number, tx)
+    _same(ours, theirs, exact=dtype != "float16")
+    # the keyword form too
+    _same(getattr(tg, name)(input=number, other=x), getattr(torch, name)(input=number, other=tx),
+          exact=dtype != "float16")
+
+
+def test_number_first_with_keywords_and_gradient() -> None:
+    (x, tx) = _t(np.array([0.5, 1.5, -2.0]), True)
+    out, tout = tg.sub(2, x, alpha=3), torch.sub(2, tx, alpha=3)
+    _same(out, tout)
+    out.sum().backward()
+    tout.sum().backward()
+    _same(x.grad, tx.grad)
+    _same(tg.add(0.1, x), torch.add(0.1, tx))  # 0.1 in float64, not rounded through float32
+    _same(tg.div(7, tg.tensor([2, -2, 3]), rounding_mode="floor"),
+          torch.div(7, torch.tensor([2, -2, 3]), rounding_mode="floor"))
+    _same(tg.add(np.float64(2.5), x), torch.add(np.float64(2.5), tx))
+
+
+def test_two_numbers() -> None:
+    for name in ("add", "sub", "mul", "div"):
+        for a, b in ((2, 3), (2, 3.5), (True, 2), (2.5, False)):
+            if name == "sub" and (isinstance(a, bool) or isinstance(b, bool)):
+                continue  # PyTorch refuses to subtract from a bool
+            _same(getattr(tg, name)(a, b), getattr(torch, name)(a, b))
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum", "atan2", "hypot", "eq", "fmod", "lt",
+                                  "logical_and"])
+def test_number_first_refused_where_torch_refuses(name: str) -> None:
+    (x, tx) = _t(np.array([1.0, 2.0]))
+    msg = _raises_like(lambda: getattr(tg, name)(2, x), lambda: getattr(torch, name)(2, tx),
+                       TypeError)
+    assert name in msg and "Tensor" in msg
+
+
+def test_non_number_first_refused() -> None:
+    (x, tx) = _t(np.array([1.0, 2.0]))
+    for first in (np.array([2.0]), [2.0], "2"):
+        msg = _raises_like(lambda first=first: tg.add(first, x),
+                           lambda first=first: torch.add(first, tx), TypeError)
+        assert "add()" in msg and "must be a Tensor or a number" in msg
+
+
+# ------------------------------------------------------------------------------ div rounding
+VALUES = np.array([-7.5, -3.0, -1.0, -0.0, 0.0, 0.5, 1.0, 2.5, 7.0, np.inf, -np.inf, np.nan,
+                   1e30, -5.25])
+DIVISORS = np.array([2.0, -2.0, 3.0, 0.0, -0.0, 0.1, -0.7, np.inf, 1e-30, np.nan, 1.0, -1.0,
+                     4.0, 0.25])
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_div_rounding_floats(mode: str, dtype: str) -> None:
+    with np.errstate(over="ignore"):
+        a = np.add.outer(VALUES, np.zeros(len(DIVISORS))).astype(dtype)
+        b = np.broadcast_to(DIVISORS, a.shape).astype(dtype)
+    (x, tx), (y, ty) = _t(a), _t(b)
+    _same(tg.div(x, y, rounding_mode=mode), torch.div(tx, ty, rounding_mode=mode))
+    _same(x.div(y, rounding_mode=mode), tx.div(ty, rounding_mode=mode))
+    _same(x.div(2.5, rounding_mode=mode), tx.div(2.5, rounding_mode=mode))
+    rng = np.random.default_rng(2)  # many random quotients, float16 rounding included
+    a = (rng.standard_normal(4096) * 50).astype(dtype)
+    b = rng.standard_normal(4096).astype(dtype)
+    (x, tx), (y, ty) = _t(a), _t(b)
+    _same(x.div(y, rounding_mode=mode), tx.div(ty, rounding_mode=mode))
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int8", "uint8"])
+def test_div_rounding_integers(mode: str, dtype: str) -> None:
+    rng = np.random.default_rng(3)
+    lo = 0 if dtype == "uint8" else -100
+    a = rng.integers(lo, 100, 500).astype(dtype)
+    b = rng.integers(1, 20, 500) * (1 if dtype == "uint8" else rng.choice([-1, 1], 500))
+    (x, tx), (y, ty) = _t(a), _t(b.astype(dtype))
+    _same(x.div(y, rounding_mode=mode), tx.div(ty, rounding_mode=mode))
+    _same(x.div(3, rounding_mode=mode), tx.div(3, rounding_mode=mode))
+    _same(x.div(2.5, rounding_mode=mode), tx.div(2.5, rounding_mode=mode))  # float32
+    if dtype == "int8":  # -128 / -1 wraps, as in PyTorch
+        (m, tm) = _t(np.array([-128], np.int8))
+        _same(m.div(-1, rounding_mode=mode), tm.div(-1, rounding_mode=mode))
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+def test_div_rounding_gradient_is_zero(mode: str) -> None:
+    (x, tx) = _t(np.array([-3.5, -1.0, 2.5, 7.0]), True)
+    (y, ty) = _t(np.array([2.0, 0.0, 0.5, 2.0]), True)
+    out, tout = x.div(y, rounding_mode=mode), tx.div(ty, rounding_mode=mode)
+    assert out.requires_grad and tout.requires_grad
+    g = np.array([1.0, np.inf, np.nan, 2.0])
+    gx, gy = tg.grad(out, [x, y], Tensor(g))
+    tgx, tgy = torch.autograd.grad(tout, [tx, ty], torch.tensor(g))
+    _same(gx, tgx)
+    _same(gy, tgy)
+    # broadcast operand: its zero gradient has its own shape
+    (b, tb) = _t(np.array([2.0]), True)
+    (gb,) = tg.grad(x.div(b, rounding_mode=mode).sum(), [b])
+    (tgb,) = torch.autograd.grad(tx.div(tb, rounding_mode=mode).sum(), [tb])
+    _same(gb, tgb)
+
+
+def test_div_rounding_inplace() -> None:
+    (x, tx) = _t(np.array([-7, 5, 9]))
+    _same(x.div_(2, rounding_mode="floor"), tx.div_(2, rounding_mode="floor"))
+    (f, tf) = _t(np.array([-7.5, 5.0, 9.0]))
+    _same(f.div_(2, rounding_mode="trunc"), tf.div_(2, rounding_mode="trunc"))
+
+
+def test_div_rounding_errors() -> None:
+    (x, tx) = _t(np.array([1.0, 2.0]))
+    msg = _raises_like(lambda: x.div(x, rounding_mode="round"),
+                       lambda: tx.div(tx, rounding_mode="round"), RuntimeError)
+    assert "'trunc', or 'floor'" in msg and "'round'" in msg
+    (i, ti) = _t(np.array([1, 2]))
+    _raises_like(lambda: i.div(tg.tensor([1, 0]), rounding_mode="trunc"),
+                 lambda: ti.div(torch.tensor([1, 0]), rounding_mode="trunc"), ZeroDivisionError)
+    (b, tb) = _t(np.array([True]))
+    _raises_like(lambda: b.div(b, rounding_mode="floor"),
+                 lambda: tb.div(tb, rounding_mode="floor"), TypeError)
+    with pytest.raises(ValueError, match="broadcast"):
+        x.div(tg.ones(3), rounding_mode="floor")
+
+
+# ------------------------------------------------------------------------------ dtype=
+@pytest.mark.parametrize("src", DTYPES)
+@pytest.mark.parametrize("dst", ["float16", "float32", "float64", "int64", "int32", "bool"])
+def test_sum_dtype(src: str, dst: str) -> None:
+    a = np.array([[0, 1, 2], [3, 4, 5]]).astype(src)
+    (x, tx) = _t(a)
+    dt, tdt = getattr(tg, dst), getattr(torch, dst)
+    _same(tg.sum(x, dtype=dt), torch.sum(tx, dtype=tdt), exact=False)
+    _same(x.sum(1, dtype=dt), tx.sum(1, dtype=tdt), exact=False)
+    _same(x.sum(dim=0, keepdim=True, dtype=dt), tx.sum(dim=0, keepdim=True, dtype=tdt),
+          exact=False)
+
+
+@pytest.mark.parametrize("src", DTYPES)
+@pytest.mark.parametrize("dst", ["float16", "float32", "float64"])
+def test_mean_dtype(src: str, dst: str) -> None:
+    a = np.array([[0, 1, 2], [3, 4, 5]]).astype(src)
+    (x, tx) = _t(a)
+    dt, tdt = getattr(tg, dst), getattr(torch, dst)
+    _same(tg.mean(x, dtype=dt), torch.mean(tx, dtype=tdt), exact=False)
+    _same(x.mean(1, dtype=dt), tx.mean(1, dtype=tdt), exact=False)
+
+
+def test_mean_integer_dtype_refused() -> None:
+    (x, tx) = _t(np.arange(4.0))
+    msg = _raises_like(lambda: x.mean(dtype=tg.int64), lambda: tx.mean(dtype=torch.int64),
+                       RuntimeError)
+    assert "floating point" in msg
+
+
+def test_sum_dtype_gradient() -> None:
+    (x, tx) = _t(np.array([1.5, 2.25, -3.0], np.float32), True)
+    out, tout = x.sum(dtype=tg.float64), tx.sum(dtype=torch.float64)
+    _same(out, tout)
+    out.backward()
+    tout.backward()
+    _same(x.grad, tx.grad)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("src", ["float16", "float32", "float64", "int64"])
+@pytest.mark.parametrize("dst", ["float32", "float64"])
+def test_softmax_dtype(name: str, src: str, dst: str) -> None:
+    a = np.array([[0, 1, 2], [3, 4, -5]]).astype(src)
+    (x, tx) = _t(a)
+    dt, tdt = getattr(tg, dst), getattr(torch, dst)
+    _same(getattr(tg, name)(x, 1, dtype=dt), getattr(torch, name)(tx, 1, dtype=tdt), exact=False)
+    _same(getattr(x, name)(0, dtype=dt), getattr(tx, name)(0, dtype=tdt), exact=False)
+    _same(getattr(F, name)(x, dim=1, dtype=dt),
+          getattr(torch.nn.functional, name)(tx, dim=1, dtype=tdt), exact=False)
+    # without dim: PyTorch's implicit choice and its warning, the dtype still applied
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        ours = getattr(F, name)(x, dtype=dt)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = getattr(torch.nn.functional, name)(tx, dtype=tdt)
+    _same(ours, theirs, exact=False)
+
+
+def test_softmax_dtype_gradient_and_errors() -> None:
+    (x, tx) = _t(np.array([[0.5, -1.0, 2.0]], np.float32), True)
+    out, tout = F.log_softmax(x, 1, dtype=tg.float64), torch.log_softmax(tx, 1, dtype=torch.float64)
+    g = np.array([[1.0, 2.0, -0.5]])
+    out.backward(Tensor(g))
+    tout.backward(torch.tensor(g))
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-6)
+    _raises_like(lambda: x.softmax(1, dtype=tg.int64), lambda: tx.softmax(1, dtype=torch.int64),
+                 TypeError)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_float16_softmax_rounds_once(name: str) -> None:
+    rng = np.random.default_rng(4)
+    a = (rng.standard_normal((64, 37)) * 4).astype(np.float16)
+    (x, tx) = _t(a)
+    for dim in (0, 1):
+        _same(getattr(x, name)(dim), getattr(tx, name)(dim))  # to the ulp
+
+
+# ------------------------------------------------------------------------------ max / min
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_keywords(name: str) -> None:
+    (a, ta), (b, tb) = _t(np.array([1.0, 5.0, 3.0])), _t(np.array([4.0, 2.0, 6.0]))
+    _same(getattr(tg, name)(a, other=b), getattr(torch, name)(ta, other=tb))
+    _same(getattr(a, name)(other=b), getattr(ta, name)(other=tb))
+    _same(getattr(tg, name)(a, b), getattr(torch, name)(ta, tb))
+    (x, tx) = _t(np.array([[1.0, 5.0, 3.0], [7.0, 0.0, 2.0]]))
+    v, i = getattr(tg, name)(x, dim=1, keepdim=True)
+    tv, ti = getattr(torch, name)(tx, dim=1, keepdim=True)
+    _same(v, tv)
+    _same(i, ti)
+    v, i = getattr(x, name)(dim=0)
+    tv, ti = getattr(tx, name)(dim=0)
+    _same(v, tv)
+    _same(i, ti)
+    for bad, tbad in ((lambda: getattr(tg, name)(a, dim=0, other=b),
+                       lambda: getattr(torch, name)(ta, dim=0, other=tb)),
+                      (lambda: getattr(a, name)(other=b, keepdim=True),
+                       lambda: getattr(ta, name)(other=tb, keepdim=True)),
+                      (lambda: getattr(a, name)(other=2.0),
+                       lambda: getattr(ta, name)(other=2.0))):
+        msg = _raises_like(bad, tbad, TypeError)
+        assert name in msg
+
+
+# ------------------------------------------------------------------------------ shapes by keyword
+def test_permute_reshape_view_keywords() -> None:
+    (x, tx) = _t(np.arange(24.0).reshape(2, 3, 4))
+    _same(x.permute(dims=(2, 0, 1)), tx.permute(dims=(2, 0, 1)))
+    _same(x.permute(dims=[1, 0, 2]), tx.permute(dims=[1, 0, 2]))
+    _same(tg.permute(x, dims=(2, 1, 0)), torch.permute(tx, dims=(2, 1, 0)))
+    _same(x.reshape(shape=(4, -1)), tx.reshape(shape=(4, -1)))
+    _same(tg.reshape(x, shape=(6, 4)), torch.reshape(tx, shape=(6, 4)))
+    _same(x.view(size=(3, 8)), tx.view(size=(3, 8)))
+    _same(x.reshape(shape=[24]), tx.reshape(shape=[24]))
+    msg = _raises_like(lambda: x.reshape(3, shape=(3, 8)), lambda: tx.reshape(3, shape=(3, 8)),
+                       TypeError)
+    assert "multiple values for argument 'shape'" in msg
+    with pytest.raises(TypeError, match="multiple values for argument 'dims'"):
+        x.permute(0, 1, 2, dims=(0, 1, 2))
+
+
+@pytest.mark.parametrize("dim", [(0, 2), [0, 2], (0, 1), (-4, -2), (), (1,), (3, 0), 2, 1])
+def test_squeeze_tuple(dim: Any) -> None:
+    (x, tx) = _t(np.zeros((1, 3, 1, 2)))
+    _same(tg.squeeze(x, dim), torch.squeeze(tx, dim))
+    _same(x.squeeze(dim), tx.squeeze(dim))
+    _same(x.squeeze(dim=dim), tx.squeeze(dim=dim))
+
+
+def test_squeeze_tuple_gradient_and_errors() -> None:
+    (x, tx) = _t(np.arange(6.0).reshape(1, 3, 1, 2), True)
+    out, tout = x.squeeze((0, 2)), tx.squeeze((0, 2))
+    g = np.arange(6.0).reshape(3, 2)
+    out.backward(Tensor(g))
+    tout.backward(torch.tensor(g))
+    _same(x.grad, tx.grad)
+    (s, ts) = _t(np.array(1.0))
+    _same(s.squeeze((0,)), ts.squeeze((0,)))
+    _same(s.squeeze((-1,)), ts.squeeze((-1,)))
+    for bad in ((0, 0), (0, -4)):
+        msg = _raises_like(lambda bad=bad: x.squeeze(bad), lambda bad=bad: tx.squeeze(bad),
+                           RuntimeError)
+        assert "appears multiple times" in msg
+    _raises_like(lambda: x.squeeze((0, 4)), lambda: tx.squeeze((0, 4)), IndexError)
+    _raises_like(lambda: s.squeeze((1,)), lambda: ts.squeeze((1,)), IndexError)
+    _raises_like(lambda: x.squeeze((0.0,)), lambda: tx.squeeze((0.0,)), TypeError)
+
+
+# ------------------------------------------------------------------------------ grad mode
+def test_bare_no_grad_and_enable_grad_decorators() -> None:
+    @tg.no_grad
+    def doubled(x: Tensor) -> Tensor:
+        return x * 2
+
+    @torch.no_grad
+    def tdoubled(x: Any) -> Any:
+        return x * 2
+
+    x = Tensor([1.0], requires_grad=True)
+    assert doubled(x).requires_grad is tdoubled(torch.ones(1, requires_grad=True)).requires_grad
+    assert doubled.__name__ == "doubled"
+
+    @tg.enable_grad
+    def tripled(x: Tensor) -> Tensor:
+        return x * 3
+
+    @torch.enable_grad
+    def ttripled(x: Any) -> Any:
+        return x * 3
+
+    with tg.no_grad(), torch.no_grad():
+        ours, theirs = tripled(x), ttripled(torch.ones(1, requires_grad=True))
+        assert ours.requires_grad is theirs.requires_grad is True
+        assert not (x * 3).requires_grad
+    assert tg.is_grad_enabled()
+
+    @tg.no_grad
+    def generate(x: Tensor) -> Any:
+        yield x * 2
+
+    assert not next(generate(x)).requires_grad
+    with pytest.raises(TypeError, match="set_grad_enabled"):
+        tg.set_grad_enabled(lambda: None)
+    with pytest.raises(TypeError):
+        torch.set_grad_enabled(lambda: None)
+    with pytest.raises(TypeError, match="no_grad"):
+        tg.no_grad(True)

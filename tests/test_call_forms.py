@@ -17,6 +17,7 @@ import pytest
 import tinygrad_cnn as tg
 import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import Tensor
+from tinygrad_cnn.data import DataLoader
 
 torch = pytest.importorskip("torch")
 
@@ -432,3 +433,223 @@ def test_bare_no_grad_and_enable_grad_decorators() -> None:
         torch.set_grad_enabled(lambda: None)
     with pytest.raises(TypeError, match="no_grad"):
         tg.no_grad(True)
+
+
+# ------------------------------------------------------------------------------ dtypes and shapes
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+@pytest.mark.parametrize("shape", [(2, 3), (4,), (2, 1, 3), ()])
+def test_argmax_keepdim_without_dim(name: str, shape: tuple[int, ...]) -> None:
+    rng = np.random.default_rng(5)
+    (x, tx) = _t(rng.standard_normal(shape))
+    _same(getattr(x, name)(keepdim=True), getattr(tx, name)(keepdim=True))
+    _same(getattr(tg, name)(x, dim=None, keepdim=True), getattr(torch, name)(tx, dim=None,
+                                                                           keepdim=True))
+    _same(getattr(x, name)(), getattr(tx, name)())
+
+
+@pytest.mark.parametrize("dtype", DTYPES + ["int8"])
+def test_any_all_dtype(dtype: str) -> None:
+    for a in (np.array([[0, 1], [2, 0]]), np.array([[3, 200], [1, 7]]), np.zeros((0, 2))):
+        (x, tx) = _t(a.astype(dtype))
+        for name in ("any", "all"):
+            _same(getattr(x, name)(), getattr(tx, name)())
+            _same(getattr(tg, name)(x), getattr(torch, name)(tx))
+            _same(getattr(x, name)(1), getattr(tx, name)(1))
+            _same(getattr(x, name)(dim=0, keepdim=True), getattr(tx, name)(dim=0, keepdim=True))
+
+
+def test_max_pool2d_indices_int64() -> None:
+    rng = np.random.default_rng(6)
+    (x, tx) = _t(rng.standard_normal((2, 3, 6, 5)), True)
+    for kw in ({}, {"stride": 1, "padding": 1}):
+        out, idx = F.max_pool2d(x, 2, return_indices=True, **kw)
+        tout, tidx = torch.nn.functional.max_pool2d(tx, 2, return_indices=True, **kw)
+        _same(out, tout)
+        _same(idx, tidx)
+    with tg.no_grad():
+        _, idx = F.max_pool2d(x, 3, return_indices=True)
+    _same(idx, torch.nn.functional.max_pool2d(tx, 3, return_indices=True)[1])
+
+
+INT_BASES = np.array([-3, -2, -1, 0, 1, 2, 3, 5])
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int8", "uint8"])
+def test_integer_pow(dtype: str) -> None:
+    bases = INT_BASES if dtype != "uint8" else np.abs(INT_BASES)
+    exps = np.array([-3, -2, -1, 0, 1, 2, 7, 8]) if dtype != "uint8" else np.arange(8)
+    (b, tb), (e, te) = _t(bases.astype(dtype)), _t(exps.astype(dtype))
+    _same(b**e, tb**te)  # negative exponents: 0, except for the bases 1 and -1
+    _same(b.pow(e[:, None]), tb.pow(te[:, None]))
+    _same(tg.pow(2, e), torch.pow(2, te))  # wraps in int8/uint8, as PyTorch
+    _same(2**e, 2**te)
+    _same(tg.pow(-1, e), torch.pow(-1, te))
+    _same(tg.pow(True, e), torch.pow(True, te))
+    _same(tg.pow(2.5, e), torch.pow(2.5, te), exact=False)
+    _same(b**3, tb**3)
+    if dtype != "uint8":
+        _same(b ** tg.tensor(-1), tb ** torch.tensor(-1))  # a 0-d tensor exponent: no error
+    _same(tg.tensor([3]) ** 50, torch.tensor([3]) ** 50)  # wraps, as PyTorch's
+
+
+def test_integer_pow_negative_number_exponent_errors() -> None:
+    for a in (np.array([1, 2]), np.array([True]), np.array([3], np.uint8)):
+        (x, tx) = _t(a)
+        for e in (-1, np.int64(-2)):
+            msg = _raises_like(lambda e=e: x**e, lambda e=e: tx**e, RuntimeError)
+            assert "Integers to negative integer powers are not allowed" in msg
+        _raises_like(lambda: tg.pow(x, -1), lambda: torch.pow(tx, -1), RuntimeError)
+        _raises_like(lambda: x.clone().pow_(-1), lambda: tx.clone().pow_(-1), RuntimeError)
+    (x, tx) = _t(np.array([1, 2, -2]))
+    _same(x**-1.0, tx**-1.0)  # a float exponent: a float result
+    _same(x.clone().pow_(2), tx.clone().pow_(2))
+
+
+def test_logsumexp_over_empty_dims_means_all() -> None:
+    rng = np.random.default_rng(7)
+    (x, tx) = _t(rng.standard_normal((2, 3)), True)
+    # PyTorch 2.13 reduces over every dim for dim=() with keepdim=True (and raises without it,
+    # an internal shape error): both here reduce over every dim
+    _same(tg.logsumexp(x, dim=(), keepdim=True), torch.logsumexp(tx, dim=(), keepdim=True),
+          exact=False)
+    _same(x.logsumexp(dim=[]), torch.logsumexp(tx, dim=(0, 1)), exact=False)
+    out, tout = x.logsumexp(()), torch.logsumexp(tx, (0, 1))
+    out.backward()
+    tout.backward()
+    _same(x.grad, tx.grad, exact=False)
+
+
+# ------------------------------------------------------------------------------ creation
+@pytest.mark.parametrize("data", [
+    np.float64(1.5), [np.float64(1.5)], [np.float64(1.5), 1], [1.5, np.float64(2.5)],
+    [np.float32(1.5)], [np.float16(1.5), 1.0], [np.int32(1)], np.int32(7), [np.int32(1), 1.0],
+    [np.int32(1), np.int8(1)], [np.uint8(1), np.int8(1)], [np.float16(1), np.int64(1)],
+    [np.bool_(True)], np.bool_(False), [[np.float64(1)], [2.0]], [2.0, np.int64(1)],
+    [1, np.float32(1)], [], [[1, 2], [3, 4]], [True, False], 3, 2.5,
+], ids=repr)
+def test_tensor_infers_dtype_as_torch(data: Any) -> None:
+    _same(tg.tensor(data), torch.tensor(data))
+    _same(tg.as_tensor(data), torch.as_tensor(data))
+
+
+def test_full_infers_dtype_and_refuses_overflow() -> None:
+    for value in (3, True, 2.5, np.float64(1.5), float("inf"), -7):
+        _same(tg.full((2, 1), value), torch.full((2, 1), value))
+    for value, dtype in ((2.7, "int64"), (-1, "uint8"), (-255, "uint8"), (1e30, "float64"),
+                         (300, "int16")):
+        _same(tg.full((2,), value, dtype=getattr(tg, dtype)),
+              torch.full((2,), value, dtype=getattr(torch, dtype)))
+    for value, dtype in ((1e30, "int64"), (2**63, "int64"), (float("inf"), "int64"),
+                         (float("nan"), "int32"), (300, "int8"), (-256, "uint8"),
+                         (1e300, "float32"), (1e10, "float16")):
+        msg = _raises_like(lambda value=value, dtype=dtype: tg.full((2,), value,
+                                                                    dtype=getattr(tg, dtype)),
+                           lambda value=value, dtype=dtype: torch.full(
+                               (2,), value, dtype=getattr(torch, dtype)), RuntimeError)
+        assert "full()" in msg and "cannot be converted" in msg and dtype in msg
+
+
+@pytest.mark.parametrize("name, args", [
+    ("zeros", (-1,)), ("zeros", ((2, -3),)), ("ones", ((2, -3),)), ("ones", (-2, 2)),
+    ("empty", (-1,)), ("randn", (2, -1)), ("rand", (-1,)), ("full", ((-1,), 1.0)),
+    ("full", ((3, -2), 0)),
+])
+def test_negative_size_refused(name: str, args: tuple[Any, ...]) -> None:
+    msg = _raises_like(lambda: getattr(tg, name)(*args), lambda: getattr(torch, name)(*args),
+                       RuntimeError)
+    assert msg.startswith(f"{name}()") and "negative dimension" in msg
+    size = args[0] if isinstance(args[0], tuple) or name == "full" else args
+    assert str(list(size if isinstance(size, tuple) else (size,))) in msg
+
+
+def test_empty_is_zeros_of_the_size() -> None:
+    for args in ((2, 3), ((4,),), ((),)):
+        e, te = tg.empty(*args), torch.empty(*args)
+        assert e.shape == tuple(te.shape) and e.dtype == np.float32
+        assert not e.numpy().any()
+    assert tg.empty(2, dtype=tg.int64).dtype == np.int64
+
+
+# ------------------------------------------------------------------------------ DataLoader
+class _DictSamples:
+    def __len__(self) -> int:
+        return 5
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return {"x": np.full((2, 3), i, np.float32), "y": i, "w": i * 0.5,
+                "pair": (np.arange(2) + i, np.float32(i)), "nested": [i, {"z": np.int8(i)}],
+                "name": f"s{i}", "flag": i % 2 == 0}
+
+
+def _same_structure(ours: Any, theirs: Any) -> None:
+    if isinstance(theirs, dict):
+        assert isinstance(ours, dict) and list(ours) == list(theirs)
+        for k in theirs:
+            _same_structure(ours[k], theirs[k])
+    elif isinstance(theirs, (list, tuple)) and not (theirs and isinstance(theirs[0], str)):
+        assert isinstance(ours, (list, tuple)) and len(ours) == len(theirs)
+        for o, t in zip(ours, theirs):
+            _same_structure(o, t)
+    elif isinstance(theirs, torch.Tensor):
+        _same(ours, theirs)
+    else:
+        assert ours == theirs
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_dataloader_collates_dicts_and_nested_samples(num_workers: int) -> None:
+    ours = list(DataLoader(_DictSamples(), batch_size=2, num_workers=num_workers))
+    theirs = list(torch.utils.data.DataLoader(_DictSamples(), batch_size=2))
+    assert len(ours) == len(theirs) == 3
+    for o, t in zip(ours, theirs):
+        _same_structure(o, t)
+    assert isinstance(ours[0]["pair"], tuple)  # a tuple stays a tuple (PyTorch: a list)
+
+
+def test_dataloader_collates_tuples_lists_and_namedtuples() -> None:
+    import collections
+
+    Pair = collections.namedtuple("Pair", ["image", "label"])
+
+    class Items:
+        def __init__(self, make: Any) -> None:
+            self.make = make
+
+        def __len__(self) -> int:
+            return 4
+
+        def __getitem__(self, i: int) -> Any:
+            return self.make(i)
+
+    for make in (lambda i: (np.ones(3) * i, i), lambda i: [np.ones(2) * i, [i, i + 1.5]],
+                 lambda i: np.float32(i), lambda i: i, lambda i: 2.5 * i):
+        ours = next(iter(DataLoader(Items(make), batch_size=3)))
+        theirs = next(iter(torch.utils.data.DataLoader(Items(make), batch_size=3)))
+        _same_structure(ours, theirs)
+    # tensors in a namedtuple: stacked, the namedtuple kept
+    ours = next(iter(DataLoader(Items(lambda i: Pair(tg.tensor([i, -i]), i)), batch_size=3)))
+    theirs = next(iter(torch.utils.data.DataLoader(
+        Items(lambda i: Pair(torch.tensor([i, -i]), i)), batch_size=3)))
+    assert type(ours) is Pair and type(theirs) is Pair
+    _same(ours.image, theirs.image)
+    _same(ours.label, theirs.label)
+
+
+def test_dataloader_collate_errors() -> None:
+    class Items:
+        def __init__(self, items: list[Any]) -> None:
+            self.items = items
+
+        def __len__(self) -> int:
+            return len(self.items)
+
+        def __getitem__(self, i: int) -> Any:
+            return self.items[i]
+
+    cases = [([{"x": np.ones(2)}, {"y": np.ones(2)}], RuntimeError, "same keys"),
+             ([(np.ones(2), 1), (np.ones(2),)], RuntimeError, "equal size"),
+             ([{"x": np.ones(2)}, {"x": np.ones(3)}], RuntimeError, r"\['x'\]"),
+             ([{"x": object()}, {"x": object()}], TypeError, "cannot batch the field")]
+    for items, kind, match in cases:
+        with pytest.raises(kind, match=match):
+            list(DataLoader(Items(items), batch_size=2))

@@ -598,7 +598,7 @@ class Tensor:
         return _binary(_ops.elementwise.Div, self, other, reverse=True, floating=True)
 
     def __pow__(self, exponent: Any) -> Tensor:
-        return _binary(_ops.elementwise.Pow, self, exponent)
+        return _binary(_ops.elementwise.Pow, self, _exponent(self, exponent, "pow"))
 
     def __rpow__(self, base: Any) -> Tensor:
         return _binary(_ops.elementwise.Pow, self, base, reverse=True)
@@ -1641,8 +1641,9 @@ class Tensor:
         return self._unary_("round", decimals=decimals)
 
     def pow_(self, exponent: Any) -> Tensor:
-        return self._inplace("pow_", exponent, lambda s, o: s**o,
-                             lambda a, o: array_module(a).power(a, o, out=a, casting="unsafe"))
+        return self._inplace("pow_", _exponent(self, exponent, "pow_"), lambda s, o: s**o,
+                             lambda a, o: array_module(a).copyto(a, (Tensor._make(a) ** o)._data,
+                                                                 casting="unsafe"))
 
     def copy_(self, src: Any) -> Tensor:
         src = _to_tensor(src, self, self.dtype)
@@ -2125,19 +2126,32 @@ def _factory(make: Callable[[Any], Any], dtype: DTypeLike, device: str | None,
 
 def zeros(*shape: Any, dtype: DTypeLike = None, device: str | None = None,
           requires_grad: bool = False) -> Tensor:
-    s = _shape_arg(shape)
+    s = _size_arg(shape, "zeros")
+    return _factory(lambda xp: xp.zeros(s), dtype, device, requires_grad)
+
+
+def empty(*shape: Any, dtype: DTypeLike = None, device: str | None = None,
+          requires_grad: bool = False) -> Tensor:
+    """Zeros: this engine never hands out uninitialised memory."""
+    s = _size_arg(shape, "empty")
     return _factory(lambda xp: xp.zeros(s), dtype, device, requires_grad)
 
 
 def ones(*shape: Any, dtype: DTypeLike = None, device: str | None = None,
          requires_grad: bool = False) -> Tensor:
-    s = _shape_arg(shape)
+    s = _size_arg(shape, "ones")
     return _factory(lambda xp: xp.ones(s), dtype, device, requires_grad)
 
 
 def full(shape: Sequence[int], fill_value: float, dtype: DTypeLike = None,
          device: str | None = None, requires_grad: bool = False) -> Tensor:
-    return _factory(lambda xp: xp.full(tuple(shape), fill_value), dtype, device, requires_grad)
+    """``shape`` filled with ``fill_value``; the dtype is inferred from it as PyTorch does (an int
+    gives int64, a bool bool, a float float32). A value the dtype cannot hold is an error."""
+    s = _size_arg((shape,), "full")
+    number = fill_value.item() if isinstance(fill_value, (Tensor, np.generic)) else fill_value
+    dt = _dtype(dtype, "full") if dtype is not None else _inferred_dtype(number)  # a Scalar's
+    value = _fill_value(fill_value, dt, "full")
+    return _factory(lambda xp: xp.full(s, value), dt, device, requires_grad)
 
 
 def zeros_like(t: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
@@ -2162,7 +2176,7 @@ def randn(*shape: Any, dtype: DTypeLike = None, device: str | None = None,
     """Standard normal samples from the generator that ``manual_seed`` seeds."""
     from tinygrad_cnn.random import generator
 
-    s = _shape_arg(shape)
+    s = _size_arg(shape, "randn")
     arr = generator().standard_normal(s)
     return _factory(lambda xp: xp.asarray(arr), dtype, device, requires_grad)
 
@@ -2172,7 +2186,7 @@ def rand(*shape: Any, dtype: DTypeLike = None, device: str | None = None,
     """Uniform samples in [0, 1) from the generator that ``manual_seed`` seeds."""
     from tinygrad_cnn.random import generator
 
-    s = _shape_arg(shape)
+    s = _size_arg(shape, "rand")
     arr = generator().random(s)
     return _factory(lambda xp: xp.asarray(arr), dtype, device, requires_grad)
 
@@ -2183,30 +2197,37 @@ def tensor(data: Any, requires_grad: bool = False, dtype: DTypeLike = None,
     give int64, floats float32 (a list with one float is float32), bools bool; numpy arrays and
     tensors keep theirs. (The ``Tensor(...)`` constructor, like ``torch.Tensor``, makes Python
     numbers and lists float32.) The data is copied."""
+    if dtype is None and isinstance(data, np.generic):
+        data = np.asarray(data)  # np.float64 is also a float: its own dtype first, as PyTorch
     if dtype is None and isinstance(data, (bool, int, float, list, tuple)):
         dtype = _inferred_dtype(data)
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device, name=name)
 
 
 def _inferred_dtype(data: Any) -> np.dtype:
-    """The dtype ``torch.tensor`` gives Python data: float32 if any float, else int64 if any int,
-    else bool."""
-    kind = 0
+    """The dtype ``torch.tensor`` gives Python data: each Python number counts as bool, int64 or
+    float32, each numpy scalar or array (or Tensor) as its own dtype (checked first:
+    ``np.float64`` is also a float), all promoted together (``[np.float64(1), 2.0]`` is float64,
+    ``[np.float16(1), 2.0]`` float32)."""
+    dt: np.dtype | None = None
     stack = [data]
     while stack:
         x = stack.pop()
         if isinstance(x, (list, tuple)):
             stack.extend(x)
-        elif isinstance(x, Tensor):
-            return x.dtype
-        elif isinstance(x, (bool, np.bool_)):
             continue
-        elif isinstance(x, (int, np.integer)):
-            kind = max(kind, 1)
+        if isinstance(x, Tensor):
+            here = x.dtype
+        elif isinstance(x, (np.generic, np.ndarray)):
+            here = x.dtype
+        elif isinstance(x, bool):
+            here = _SCALAR_DTYPES[0]
+        elif isinstance(x, int):
+            here = _SCALAR_DTYPES[1]
         else:
-            kind = 2
-            break
-    return _SCALAR_DTYPES[kind]
+            here = _SCALAR_DTYPES[2]
+        dt = here if dt is None else promote_types(dt, here)
+    return _SCALAR_DTYPES[2] if dt is None else dt  # tensor([]) is float32
 
 
 def full_like(input: Tensor, fill_value: Any, *, dtype: DTypeLike = None,
@@ -2368,7 +2389,8 @@ def _size_arg(size: Any, where: str, sequence: bool = False) -> tuple[int, ...]:
         if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
             raise TypeError(f"{where}(): the size must be ints, got {d!r} in {shape}")
         if d < 0:
-            raise RuntimeError(f"{where}(): negative dimension {d} in the size {shape}")
+            raise RuntimeError(f"{where}(): Trying to create tensor with negative dimension {d}: "
+                               f"{[int(x) for x in shape]}")
     return tuple(int(d) for d in shape)
 
 
@@ -2395,7 +2417,9 @@ def _fill_value(value: Any, dt: np.dtype, where: str) -> Any:
     fits = True
     if dt.kind in "iu":
         info = np.iinfo(dt)
-        fits = bool(np.isfinite(value)) and info.min <= int(value) <= info.max
+        # an unsigned dtype wraps a negative value down to -max, as PyTorch's check allows
+        low = -int(info.max) if dt.kind == "u" else info.min
+        fits = bool(np.isfinite(value)) and low <= int(value) <= info.max
     elif dt.kind == "f" and np.isfinite(value):
         fits = abs(float(value)) <= float(np.finfo(dt).max)
     if not fits:
@@ -2732,6 +2756,17 @@ def _squeeze_dims(t: Tensor, dim: Any) -> set[int]:
         if norm.count(d) > 1:
             raise RuntimeError(f"squeeze: dim {d} appears multiple times in the list of dims {dim}")
     return {d for d in norm if t.ndim and t.shape[d] == 1}
+
+
+def _exponent(t: Tensor, exponent: Any, where: str) -> Any:
+    """``exponent``, checked as PyTorch checks a number: an integer tensor to a negative integer
+    number is an error (a tensor of negative integer exponents gives 0, as in PyTorch)."""
+    if (isinstance(exponent, (int, np.integer)) and not isinstance(exponent, (bool, np.bool_))
+            and exponent < 0 and t._data.dtype.kind in "biu"):
+        raise RuntimeError(f"{where}: Integers to negative integer powers are not allowed (a "
+                           f"{t.dtype} tensor to the power {exponent}); use a float exponent "
+                           f"({float(exponent)}) or convert the tensor with .float()")
+    return exponent
 
 
 def _ones(t: Tensor, keepdim: bool) -> tuple[int, ...]:

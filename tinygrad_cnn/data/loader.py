@@ -6,7 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import queue
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -58,23 +58,79 @@ class TensorDataset:
         return tuple(a[index] for a in self.tensors)
 
 
-def _batch(dataset: Any, idx: np.ndarray) -> tuple[np.ndarray, ...] | np.ndarray:
+def _batch(dataset: Any, idx: np.ndarray) -> Any:
     """The arrays of one batch: one fancy-index when the dataset has ``arrays``, else its items
-    stacked field by field."""
+    collated (``_collate``)."""
     if hasattr(dataset, "arrays"):
         out = dataset.arrays(idx)
         return tuple(np.ascontiguousarray(a) for a in out) if isinstance(out, tuple) else \
             np.ascontiguousarray(out)
-    items = [dataset[int(i)] for i in idx]
-    if isinstance(items[0], tuple):
-        return tuple(np.stack([np.asarray(it[k]) for it in items]) for k in range(len(items[0])))
-    return np.stack([np.asarray(it) for it in items])
+    return _collate([dataset[int(i)] for i in idx], "")
+
+
+def _collate(items: list[Any], path: str) -> Any:
+    """PyTorch's ``default_collate`` on numpy arrays: arrays, tensors and numbers are stacked
+    along a new first dimension (Python ints give int64, floats float64, numpy scalars keep their
+    dtype); a dict gives a dict of the collated values of each key; a tuple or list gives one of
+    its collated fields (a tuple stays a tuple, so ``x, y = batch`` works either way; a namedtuple
+    stays itself); strings stay a list of strings. ``path`` names the field in errors."""
+    first = items[0]
+    where = f"the field {path}" if path else "the samples"
+    if isinstance(first, (str, bytes)):
+        return list(items)
+    if isinstance(first, Mapping):
+        keys = list(first)
+        for i, it in enumerate(items):
+            if not isinstance(it, Mapping) or list(it) != keys:
+                got = list(it) if isinstance(it, Mapping) else type(it).__name__
+                raise RuntimeError(f"DataLoader: sample {i} of a batch has keys {got}, sample 0 "
+                                   f"has {keys} ({where}); every sample needs the same keys")
+        return {k: _collate([it[k] for it in items], f"{path}[{k!r}]") for k in keys}
+    if isinstance(first, (tuple, list)):
+        n = len(first)
+        for i, it in enumerate(items):
+            if not isinstance(it, (tuple, list)) or len(it) != n:
+                got = len(it) if isinstance(it, (tuple, list)) else type(it).__name__
+                raise RuntimeError(f"DataLoader: each element in list of batch should be of "
+                                   f"equal size: sample {i} has {got} fields, sample 0 has {n} "
+                                   f"({where})")
+        fields = [_collate([it[k] for it in items], f"{path}[{k}]") for k in range(n)]
+        if hasattr(first, "_fields"):  # a namedtuple
+            return type(first)(*fields)
+        return tuple(fields) if isinstance(first, tuple) else fields
+    arrays = []
+    for it in items:
+        if isinstance(it, Tensor):
+            arrays.append(it.numpy())
+        elif isinstance(it, (bool, int, float)) and not isinstance(it, np.generic):
+            dt = np.bool_ if isinstance(it, bool) else np.int64 if isinstance(it, int) else \
+                np.float64
+            arrays.append(np.asarray(it, dtype=dt))
+        elif isinstance(it, (np.ndarray, np.generic)) and it.dtype.kind in "biuf":
+            arrays.append(np.asarray(it))
+        else:
+            raise TypeError(f"DataLoader: cannot batch {where} of type {type(it).__name__}; "
+                            "samples must hold tensors, numpy arrays, numbers, strings, or "
+                            "dicts, tuples and lists of them")
+    shapes = {a.shape for a in arrays}
+    if len(shapes) > 1:
+        raise RuntimeError(f"DataLoader: stack expects each tensor to be equal size, but "
+                           f"{where} have shapes {sorted(shapes)} in one batch; pad or resize "
+                           "them in the dataset")
+    return np.stack(arrays)
 
 
 def _as_tensors(batch: Any) -> Any:
-    if isinstance(batch, tuple):
-        return tuple(Tensor._make(a) for a in batch)
-    return Tensor._make(batch)
+    """The collated arrays as Tensors, in the same dicts, tuples and lists."""
+    if isinstance(batch, np.ndarray):
+        return Tensor._make(batch)
+    if isinstance(batch, dict):
+        return {k: _as_tensors(v) for k, v in batch.items()}
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):
+        return type(batch)(*(_as_tensors(v) for v in batch))
+    if isinstance(batch, (tuple, list)) and not (batch and isinstance(batch[0], (str, bytes))):
+        return type(batch)(_as_tensors(v) for v in batch)
+    return batch
 
 
 def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
@@ -99,7 +155,8 @@ def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
 
 class DataLoader:
     """Iterate over ``dataset`` in batches of Tensors (a tuple of them when items are tuples:
-    ``(x, y)``).
+    ``(x, y)``; a dict of them when items are dicts; nested as the items are, as PyTorch's
+    ``default_collate``).
 
     ``shuffle`` draws a new order every epoch, from ``seed`` when given (epoch ``e`` uses
     ``seed + e``, so runs repeat exactly) or else from the generator that ``manual_seed`` seeds.

@@ -244,8 +244,8 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
         out = pool.MaxPool2d.apply(x, **attrs)
         ctx = out.grad_fn
     if return_indices:
-        # an index into each input plane, like PyTorch's
-        indices = Tensor._make(ctx.flat_indices % (x.shape[2] * x.shape[3]))
+        # an index into each input plane, int64 like PyTorch's
+        indices = Tensor._make((ctx.flat_indices % (x.shape[2] * x.shape[3])).astype(np.int64))
         if unbatched:
             return out.squeeze(0), indices.squeeze(0)
         return out, indices

@@ -86,6 +86,8 @@ class Pow(Function):
     @staticmethod
     @quiet
     def forward(ctx: Context, x: Any, y: Any) -> Any:
+        if x.dtype.kind in "biu":  # integers: no gradient
+            return _integer_pow(x, y)
         out = x**y
         nx, ny = ctx.needs_input_grad
         ctx.save_for_backward(x, y, out if ny else None)
@@ -114,6 +116,18 @@ class Pow(Function):
             if flat.any():
                 gy = where(flat, 0.0, gy)
         return gx, gy
+
+
+def _integer_pow(x: Any, y: Any) -> Any:
+    """PyTorch's integer ``x ** y``: wraps on overflow (as numpy's), and a negative exponent gives
+    0, except for the bases 1 (1) and -1 (-1 or 1 by the exponent's parity), where numpy raises."""
+    xp = array_module(x)
+    negative = y < 0
+    if y.dtype.kind == "u" or not negative.any():
+        return x**y
+    out = x ** xp.where(negative, 0, y).astype(y.dtype)
+    tiny = xp.where(x == 1, 1, xp.where(x == -1, xp.where(y % 2 != 0, -1, 1), 0)).astype(out.dtype)
+    return xp.where(negative, tiny, out)
 
 
 class Exp(Function):

@@ -491,17 +491,16 @@ class DivTrunc(_ZeroGradients, Function):
     for floats, C's integer division for integers. VJP zero for both (as PyTorch's)."""
 
     @staticmethod
+    @quiet  # x / 0 is inf or NaN; int8 -128 / -1 wraps to -128, as in PyTorch
     def forward(ctx: Context, x: Any, y: Any) -> Any:
         xp = array_module(x)
         if x.dtype.kind == "f":
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                return xp.trunc(x / y)
-        with np.errstate(over="ignore"):  # int8 -128 / -1 wraps to -128, as in PyTorch
-            q = xp.floor_divide(x, y)
-            if x.dtype.kind == "u":
-                return q
-            # floor is one below trunc where the division is inexact and the signs differ
-            return q + ((q * y != x) & ((x < 0) != (y < 0))).astype(q.dtype)
+            return xp.trunc(x / y)
+        q = xp.floor_divide(x, y)
+        if x.dtype.kind == "u":
+            return q
+        # floor is one below trunc where the division is inexact and the signs differ
+        return q + ((q * y != x) & ((x < 0) != (y < 0))).astype(q.dtype)
 
 
 class DivFloor(_ZeroGradients, Function):
@@ -511,16 +510,16 @@ class DivFloor(_ZeroGradients, Function):
     CPU kernel does). VJP zero for both (as PyTorch's)."""
 
     @staticmethod
+    @quiet
     def forward(ctx: Context, x: Any, y: Any) -> Any:
         xp = array_module(x)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if x.dtype != np.float16:
-                return xp.floor_divide(x, y)
-            h = np.float16
-            mod = xp.fmod(x, y)
-            div = (x - mod) / y  # float16 - float16 and / stay float16: one rounding per step
-            div = xp.where((mod != 0) & ((y < 0) != (mod < 0)), div - h(1), div)
-            low = xp.floor(div)
-            low = xp.where(div - low > h(0.5), low + h(1), low)
-            low = xp.where(div != 0, low, xp.copysign(h(0), x / y))
-            return xp.where(y == 0, x / y, low).astype(h, copy=False)
+        if x.dtype != np.float16:
+            return xp.floor_divide(x, y)
+        h = np.float16
+        mod = xp.fmod(x, y)
+        div = (x - mod) / y  # float16 - float16 and / stay float16: one rounding per step
+        div = xp.where((mod != 0) & ((y < 0) != (mod < 0)), div - h(1), div)
+        low = xp.floor(div)
+        low = xp.where(div - low > h(0.5), low + h(1), low)
+        low = xp.where(div != 0, low, xp.copysign(h(0), x / y))
+        return xp.where(y == 0, x / y, low).astype(h, copy=False)

@@ -722,3 +722,55 @@ def test_clear_errors_and_zero_dim_forms_found_by_the_fourth_outside_pass():
     with pytest.raises(IndexError, match=r"argmin: dim 0 of shape \(0, 3\) has size 0"):
         tg.zeros(0, 3).argmin(0)
     assert tg.zeros(0, 3).argmax(1).shape == (0,)
+
+
+# ----------------------------------------------------------------------------- a fifth outside pass
+def test_tensor_takes_torch_tensors_legacy_sizes():
+    """Tensor(3, 4) put the 4 in requires_grad and made a 0-d tensor; the custom-layer idiom
+    Parameter(torch.Tensor(out, in)) then failed in init with an unrelated error."""
+    assert Tensor(3, 4).shape == (3, 4) and not Tensor(3, 4).requires_grad
+    assert Tensor(5).shape == (5,) and Tensor().shape == (0,) and Tensor(2.5).shape == ()
+    assert Tensor([3]).tolist() == [3.0] and tg.tensor(3).shape == ()  # tensor(): a value
+    w = tg.nn.Parameter(Tensor(2, 3))
+    tg.nn.init.kaiming_uniform_(w, a=5**0.5)
+    assert w.shape == (2, 3) and w.requires_grad
+    with pytest.raises(TypeError, match="sizes must be ints"):
+        Tensor([1.0], 2)
+    with pytest.raises(TypeError, match="from None"):
+        Tensor(None)
+
+
+def test_in_place_ops_keep_pytorchs_dtype_rule_without_recording_too():
+    """Outside recording, add_/div_/exp_/clamp_ truncated a float result into an int tensor."""
+    for op in (lambda t: t.add_(1.5), lambda t: t.div_(2), lambda t: t.exp_(),
+               lambda t: t.clamp_(1.5)):
+        with pytest.raises(RuntimeError, match="cannot be written into a tensor of dtype int64"):
+            op(tg.tensor([1, 2]))
+    with pytest.raises(RuntimeError, match="dtype bool"):
+        tg.tensor([True]).add_(1)
+    u = tg.tensor([0, 200], dtype=tg.uint8)
+    assert u.add_(300).tolist() == [44, 244]  # wraps as u + 300 does (PyTorch)
+    assert tg.tensor([3, 200], dtype=tg.uint8).mul_(-1).tolist() == [253, 56]
+    assert tg.tensor([1, 2]).div_(2, rounding_mode="floor").tolist() == [0, 1]
+
+
+def test_view_refuses_what_needs_a_copy():
+    t = tg.arange(6.0).reshape(2, 3)
+    with pytest.raises(RuntimeError, match=r"view: .* cannot be seen as shape \(6,\) without a copy"):
+        t.t().view(-1)
+    v = t.view(3, 2)
+    v[0, 0] = 99.0
+    assert t[0, 0].item() == 99.0  # a view shares memory
+
+
+def test_zero_dim_tensors_act_as_numbers_in_python():
+    loss = Tensor(np.float32(0.12345))
+    assert f"{loss:.3f}" == "0.123" and "{:.2f}".format(loss) == "0.12"  # noqa: UP032
+    assert list(range(tg.tensor(3))) == [0, 1, 2] and [10, 20, 30][tg.tensor(1)] == 20
+    with pytest.raises(TypeError):
+        f"{tg.ones(2):.2f}"  # PyTorch: unsupported format string
+    with pytest.raises(TypeError, match="0-d integer tensor"):
+        [1, 2][Tensor(1.0)]
+    assert (tg.ones(2) == "a") is False and (tg.ones(2) != "a") is True
+    with pytest.raises(TypeError, match="eq: cannot compare a tensor with NoneType"):
+        tg.ones(2).eq(None)

@@ -90,12 +90,18 @@ def _as_array(data: Any, dtype: np.dtype | None, where: str = "Tensor") -> np.nd
     return arr
 
 
+_NO_DATA: Any = object()  # Tensor() with no argument: an empty (0,) tensor, as torch.Tensor()
+
+
 class Tensor:
     """An n-dimensional array with autograd.
 
     ``Tensor(data, requires_grad=False, dtype=None, device="cpu", name=None)``: Python numbers and
     (nested) lists become float32, a numpy array keeps its dtype (float64 stays float64); the data is
     copied. Only floating tensors can require grad. ``name`` labels the tensor in drawings.
+    ``torch.Tensor``'s legacy sizes too: ``Tensor(3, 4)`` is a (3, 4) tensor (of zeros; PyTorch's
+    is uninitialised), ``Tensor(5)`` a (5,) one, ``Tensor()`` an empty (0,) one -- the custom-layer
+    idiom ``Parameter(torch.Tensor(out, in))``. A float is a value: ``Tensor(2.5)`` is 0-d.
     """
 
     __slots__ = (
@@ -122,9 +128,11 @@ class Tensor:
     # numpy: a Tensor in a numpy expression (``np.float64(2) * t``, ``array + t``) stays a Tensor
     __array_priority__ = 1000
 
-    def __init__(self, data: Any, requires_grad: bool = False, dtype: DTypeLike = None,
-                 device: str | None = None, name: str | None = None) -> None:
+    def __init__(self, data: Any = _NO_DATA, *sizes: int, requires_grad: bool = False,
+                 dtype: DTypeLike = None, device: str | None = None, name: str | None = None) -> None:
         dt = None if dtype is None else _dtype(dtype)
+        if data is _NO_DATA or sizes or (isinstance(data, int) and not isinstance(data, bool)):
+            data = _legacy_sizes(data, sizes, dt)
         if isinstance(data, Tensor):
             arr = data._data.astype(dt or data._data.dtype, copy=True)
             device = device or data.device
@@ -347,6 +355,19 @@ class Tensor:
 
     def __int__(self) -> int:
         return int(self.item())
+
+    def __index__(self) -> int:
+        """A 0-d integer tensor is an index (``range(t)``, ``list[t]``), as in PyTorch."""
+        if self.ndim != 0 or self._data.dtype.kind not in "biu":
+            raise TypeError(f"only a 0-d integer tensor can be used as an index, got shape "
+                            f"{self.shape} and dtype {self.dtype}")
+        return int(self.item())
+
+    def __format__(self, spec: str) -> str:
+        """A 0-d tensor formats as its number (``f"{loss:.4f}"``), as in PyTorch."""
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
@@ -674,13 +695,13 @@ class Tensor:
         return self._compare(other, lambda a, b: a >= b, "ge")
 
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]
-        if other is None:  # PyTorch's `x == None` (Python's identity test)
-            return False
+        if not _comparable(other):  # `x == None`, `x == "a"`: Python's identity test, False
+            return NotImplemented
         return self._compare(other, lambda a, b: a == b, "eq")
 
     def __ne__(self, other: Any) -> Any:  # type: ignore[override]
-        if other is None:
-            return True
+        if not _comparable(other):
+            return NotImplemented
         return self._compare(other, lambda a, b: a != b, "ne")
 
     def __and__(self, other: Any) -> Tensor:
@@ -695,10 +716,10 @@ class Tensor:
         return Tensor._make(~self._data)
 
     def eq(self, other: Any) -> Tensor:
-        return self == other
+        return self._compare(other, lambda a, b: a == b, "eq")  # eq(None) is an error, not False
 
     def ne(self, other: Any) -> Tensor:
-        return self != other
+        return self._compare(other, lambda a, b: a != b, "ne")
 
     def lt(self, other: Any) -> Tensor:
         return self < other
@@ -881,7 +902,20 @@ class Tensor:
         return _ops.movement.Reshape.apply(self, shape=self.shape)
 
     def view(self, *sizes: Any, size: Sequence[int] | None = None) -> Tensor:
-        return self.reshape(_keyword_sizes("view", sizes, "size", size))
+        """``reshape`` that must share memory: a shape the strides cannot give without a copy
+        (a transposed tensor flattened) is PyTorch's error, not a silent copy."""
+        shape = _keyword_sizes("view", sizes, "size", size)
+        a = self._data
+        if not a.flags.c_contiguous:
+            target = _infer_shape(tuple(shape), a.size, self.shape, "view")
+            try:
+                a.view().shape = target  # numpy refuses to set a shape that needs a copy
+            except AttributeError:
+                raise RuntimeError(
+                    f"view: a tensor of shape {self.shape} and strides {a.strides} cannot be seen "
+                    f"as shape {target} without a copy; use .reshape(...) (or .contiguous() "
+                    "first)") from None
+        return self.reshape(shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         if self.ndim == 0:
@@ -1456,17 +1490,14 @@ class Tensor:
 
     def add_(self, other: Any, *, alpha: Number = 1) -> Tensor:
         other = _scaled("add_", self, other, alpha)
-        return self._inplace("add_", other, lambda s, o: s + o,
-                             lambda a, o: array_module(a).add(a, o, out=a, casting="unsafe"))
+        return self._inplace("add_", other, lambda s, o: s + o, _raw_binary("add_", "add"))
 
     def sub_(self, other: Any, *, alpha: Number = 1) -> Tensor:
         other = _scaled("sub_", self, other, alpha)
-        return self._inplace("sub_", other, lambda s, o: s - o,
-                             lambda a, o: array_module(a).subtract(a, o, out=a, casting="unsafe"))
+        return self._inplace("sub_", other, lambda s, o: s - o, _raw_binary("sub_", "subtract"))
 
     def mul_(self, other: Any) -> Tensor:
-        return self._inplace("mul_", other, lambda s, o: s * o,
-                             lambda a, o: array_module(a).multiply(a, o, out=a, casting="unsafe"))
+        return self._inplace("mul_", other, lambda s, o: s * o, _raw_binary("mul_", "multiply"))
 
     def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         if rounding_mode is not None:
@@ -1474,7 +1505,7 @@ class Tensor:
                                  lambda a, o: array_module(a).copyto(a, _div_rounding(
                                      Tensor._make(a), o, rounding_mode)._data, casting="unsafe"))
         return self._inplace("div_", other, lambda s, o: s / o,
-                             lambda a, o: array_module(a).true_divide(a, o, out=a, casting="unsafe"))
+                             _raw_binary("div_", "true_divide", floating=True))
 
     def zero_(self) -> Tensor:
         return self.fill_(0)
@@ -1532,7 +1563,9 @@ class Tensor:
             return getattr(s, name)(*args, **kwargs)
 
         def raw(a: Any, _: Any) -> None:
-            a[...] = getattr(Tensor._make(a), name)(*args, **kwargs)._data
+            out = getattr(Tensor._make(a), name)(*args, **kwargs)._data
+            _check_inplace_dtype(name + "_", out.dtype, a.dtype)
+            a[...] = out
 
         return self._inplace(name + "_", None, compute, raw)
 
@@ -1743,6 +1776,18 @@ def _arg_extreme_check(t: Tensor, dim: Any, where: str) -> None:
     if t.ndim and t.shape[d] == 0:
         raise IndexError(f"{where}: dim {dim} of shape {t.shape} has size 0, so there is no "
                          f"{where[3:]}imum to index")
+
+
+def _legacy_sizes(first: Any, sizes: tuple[Any, ...], dt: np.dtype | None) -> np.ndarray:
+    """Zeros of the shape ``Tensor(3, 4)`` names (``Tensor()``: shape (0,)), float32 or ``dt``."""
+    shape = () if first is _NO_DATA else (first, *sizes)
+    if not all(isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_))
+               for s in shape):
+        raise TypeError(f"Tensor(): sizes must be ints, got {shape!r} (data goes in one "
+                        "argument: Tensor([1.0, 2.0]))")
+    if any(s < 0 for s in shape):
+        raise ValueError(f"Tensor(): negative size in {shape!r}")
+    return np.zeros(shape if shape else (0,), dtype=dt or np.float32)
 
 
 def _dim(d: Any, ndim: int, where: str) -> int:
@@ -2201,6 +2246,8 @@ def tensor(data: Any, requires_grad: bool = False, dtype: DTypeLike = None,
         data = np.asarray(data)  # np.float64 is also a float: its own dtype first, as PyTorch
     if dtype is None and isinstance(data, (bool, int, float, list, tuple)):
         dtype = _inferred_dtype(data)
+    if isinstance(data, (bool, int, float)):  # a value, not Tensor(3)'s legacy size
+        data = np.asarray(data, dtype=_dtype(dtype) if dtype is not None else None)
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device, name=name)
 
 
@@ -2665,6 +2712,36 @@ def _extreme_dims(t: Tensor, dim: Any, where: str) -> tuple[int, ...] | None:
 # argument helpers of the call forms ported code uses (``add(..., alpha=)``, ``div(...,
 # rounding_mode=)``, ``sum(..., dtype=)``, ``max(other=)``, ``permute(dims=)``, ``squeeze((0, 2))``)
 # ------------------------------------------------------------------------------------------------
+
+
+def _comparable(x: Any) -> bool:
+    """What ``==`` compares elementwise: tensors, arrays, numbers and (nested) sequences."""
+    return isinstance(x, (Tensor, int, float, complex, np.ndarray, np.generic, list, tuple)) or \
+        type(x).__module__.startswith("cupy")
+
+
+def _check_inplace_dtype(name: str, result: np.dtype, dtype: np.dtype) -> None:
+    """PyTorch's rule for an in-place op: the result may not be of a higher kind than the tensor
+    (a float result into an int tensor, an int into a bool one) -- numpy would truncate."""
+    if result != dtype and not np.can_cast(result, dtype, "same_kind"):
+        raise RuntimeError(f"{name}: the result type {result} cannot be written into a tensor of "
+                           f"dtype {dtype} in place; use the out-of-place op "
+                           f"({name.rstrip('_')}) instead")
+
+
+def _raw_binary(name: str, ufunc: str, floating: bool = False) -> Callable[[Any, Any], None]:
+    """The unrecorded form of an in-place binary op: PyTorch's dtype check, then the ufunc into the
+    array; a Python int out of an int tensor's range wraps as the out-of-place op does."""
+    def raw(a: Any, o: Any) -> None:
+        dt = result_type(Tensor._make(a), o)
+        if floating and dt.kind != "f":
+            dt = _SCALAR_DTYPES[2]
+        _check_inplace_dtype(name, dt, a.dtype)
+        if isinstance(o, int) and not isinstance(o, bool) and a.dtype.kind in "iu":
+            o = _scalar_array(o, a.dtype, array_module(a))
+        getattr(array_module(a), ufunc)(a, o, out=a, casting="unsafe")
+
+    return raw
 
 
 def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:

@@ -96,8 +96,8 @@ def to_device(arr: Any, device: str) -> Any:
 def quiet(fn: Any) -> Any:
     """``fn`` under ``np.errstate(all="ignore")``: IEEE results (inf, NaN) without numpy's
     RuntimeWarnings, as PyTorch gives them (``log(0)``, ``sqrt(-1)``, ``1 / 0``). For the forwards
-    of ops whose domain has edges; the hot elementwise ops (add, mul, ...) go without it (it costs
-    about a microsecond)."""
+    of ops whose domain has edges; the hot elementwise ops (add, mul, exp, ...) go without it (it
+    costs about a microsecond: 10% of a 16×16 exp)."""
 
     @functools.wraps(fn)
     def quietly(*args: Any, **kwargs: Any) -> Any:

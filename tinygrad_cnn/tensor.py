@@ -2102,7 +2102,8 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
     except ValueError:
         raise ValueError(f"where: shapes {cond.shape}, {x.shape} and {y.shape} cannot be broadcast "
                          "together") from None
-    dt = result_type(x, y)  # before expanding: an expanded 0-d operand still counts as 0-d
+    # decided before expanding: an expanded 0-d operand still counts as 0-d
+    dt = result_type(x, y) if x._data.dtype != y._data.dtype else None
     if _state.grad_enabled:
         if x.requires_grad and x.shape != shape:
             x = x.expand(shape)

@@ -95,11 +95,10 @@ def _extreme(ctx: Context, x: Any, dim: tuple[int, ...] | None, keepdim: bool, o
     share the gradient (``torch.max()`` of a whole tensor)."""
     if ctx.needs_input_grad[0]:
         winners = x == out
-        if nan_wins and x.dtype.kind == "f":
-            xp = array_module(x)
-            lost = xp.isnan(out)
-            if lost.any():
-                winners = xp.where(lost, xp.isnan(x), winners)
+        if nan_wins and x.dtype.kind == "f" and out.size == 1:  # a whole-tensor max() or min()
+            first = out.flat[0]
+            if first != first:  # NaN: its NaNs win
+                winners = array_module(x).isnan(x)
         winners = winners.astype(x.dtype)
         with np.errstate(invalid="ignore"):  # a NaN result without winners: 0/0, NaN shares
             winners /= winners.sum(axis=dim, keepdims=True)  # ties split the gradient

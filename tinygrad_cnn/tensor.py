@@ -2207,13 +2207,43 @@ def ones_like(t: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -
     return ones(t.shape, dtype=dtype or t.dtype, device=t.device, requires_grad=requires_grad)
 
 
-def arange(start: float, end: float | None = None, step: float = 1, dtype: DTypeLike = None,
-           device: str | None = None) -> Tensor:
+def _arange_number(value: Any, what: str) -> int | float:
+    """An ``arange`` bound or step as torch takes it: Python and numpy ints, bools and 0-d integer
+    or bool tensors count as ints (an int64 range), numpy floats and 0-d floating tensors as
+    floats; numpy's ``bool_`` counts as a float, as in PyTorch."""
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise TypeError(f"arange(): argument '{what}' must be a number or a 0-d tensor, not a "
+                            f"tensor of shape {tuple(value.shape)} (take an element with .item())")
+        value = value.item()
+    elif isinstance(value, np.bool_):
+        return float(value)
+    elif isinstance(value, np.ndarray) or not isinstance(value, (int, float, np.integer,
+                                                                  np.floating)):
+        raise TypeError(f"arange(): argument '{what}' must be a number, not "
+                        f"{type(value).__module__}.{type(value).__name__}")
+    return int(value) if isinstance(value, (int, np.integer)) else float(value)
+
+
+def arange(start: float, end: float | None = None, step: float = 1, *, dtype: DTypeLike = None,
+           device: str | None = None, requires_grad: bool = False) -> Tensor:
+    """``[start, end)`` by ``step``: int64 when every argument is an integer (Python or numpy
+    int, 0-d integer tensor), else float32, unless ``dtype`` says otherwise. A zero step, a step
+    whose sign points away from ``end`` and a non-finite bound are PyTorch's RuntimeErrors."""
     if end is None:
         start, end = 0, start
+    start, end, step = (_arange_number(v, w) for v, w in ((start, "start"), (end, "end"),
+                                                           (step, "step")))
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"arange: unsupported range: {start} -> {end} (bounds must be finite)")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
+                           f"(start={start}, end={end}, step={step})")
     ints = all(isinstance(v, int) for v in (start, end, step))
     return _factory(lambda xp: xp.arange(start, end, step), dtype or (np.int64 if ints else None),
-                    device, False)
+                    device, requires_grad)
 
 
 def randn(*shape: Any, dtype: DTypeLike = None, device: str | None = None,

@@ -1,0 +1,222 @@
+"""Porting gaps, checked against PyTorch: float16 gradient clipping, vector_to_parameters sharing
+memory, arange's dtype from numpy scalars and 0-d tensors, cat with legacy empty tensors, the
+package's submodules reachable from ``import tinygrad_cnn``, and small missing names."""
+
+import math
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+from tinygrad_cnn.nn.utils import (
+    clip_grad_norm_,
+    clip_grad_value_,
+    parameters_to_vector,
+    vector_to_parameters,
+)
+
+torch = pytest.importorskip("torch")
+
+DTYPES = ["float16", "float32", "float64"]
+
+
+# ---- 1. clip_grad_norm_ / clip_grad_value_ ------------------------------------------------------
+
+
+def _grad_pair(grads: list[np.ndarray]) -> tuple[list, list]:
+    ours, theirs = [], []
+    for g in grads:
+        p = tg.zeros(*g.shape, dtype=g.dtype, requires_grad=True)
+        p.grad = tg.tensor(g.copy())
+        q = torch.zeros(*g.shape, dtype=getattr(torch, str(g.dtype)), requires_grad=True)
+        q.grad = torch.from_numpy(g.copy())
+        ours.append(p)
+        theirs.append(q)
+    return ours, theirs
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, math.inf, 3.0, 0.5, 0, -1, -math.inf])
+@pytest.mark.parametrize("scale", [300.0, 1e-3])
+def test_clip_grad_norm_matches_torch(dtype: str, norm_type: float, scale: float) -> None:
+    rng = np.random.default_rng(0)
+    grads = [(rng.standard_normal(1000) * scale).astype(dtype),
+             np.array([[1.0, -2.0], [3.0, 0.0]], dtype), np.zeros(0, dtype)]
+    if norm_type < 0 or math.isinf(norm_type):
+        grads.pop()  # a norm without identity of an empty gradient is an error (tested below)
+    ours, theirs = _grad_pair(grads)
+    got = clip_grad_norm_(ours, 1.0, norm_type)
+    want = torch.nn.utils.clip_grad_norm_(theirs, 1.0, norm_type)
+    assert got.dtype == np.dtype(dtype) and want.dtype == getattr(torch, dtype)
+    rtol = 0 if dtype == "float16" else 1e-5  # float32/64: summation order differs
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=rtol)
+    for p, q in zip(ours, theirs):
+        assert p.grad.dtype == np.dtype(dtype)
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=rtol, atol=0)
+
+
+def test_clip_grad_norm_float16_accumulates_in_float32() -> None:
+    # the squares overflow float16 (300**2 * 1000 = 9e7 > 65504), the norm does not
+    p = tg.zeros(1000, dtype=tg.float16, requires_grad=True)
+    p.grad = tg.full((1000,), 300.0, dtype=tg.float16)
+    total = clip_grad_norm_(p, 1.0)
+    assert total.dtype == np.float16 and total.item() == 9488.0  # float16(300 * sqrt(1000))
+    np.testing.assert_allclose(p.grad.numpy().astype(np.float64), 1 / math.sqrt(1000), rtol=1e-3)
+    # a norm that itself passes 65504 is inf in float16, and clips to 0, as in PyTorch
+    p.grad = tg.full((1000,), 300.0, dtype=tg.float16)
+    q = torch.zeros(1000, dtype=torch.float16, requires_grad=True)
+    q.grad = torch.full((1000,), 300.0, dtype=torch.float16)
+    assert clip_grad_norm_(p, 1.0, 1).item() == torch.nn.utils.clip_grad_norm_(q, 1.0, 1).item()
+    assert not q.grad.any() and not p.grad.numpy().any()
+
+
+def test_clip_grad_norm_mixed_dtypes_promote_the_total() -> None:
+    grads = [np.array([1.0, 2.0, 3.0], "float16"), np.array([1.0, 2.0, 3.0], "float64")]
+    ours, theirs = _grad_pair(grads)
+    got, want = clip_grad_norm_(ours, 1.0), torch.nn.utils.clip_grad_norm_(theirs, 1.0)
+    assert got.dtype == np.float64 and want.dtype == torch.float64
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
+    for p, q in zip(ours, theirs):
+        np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy())
+
+
+def test_clip_grad_norm_special_values_and_errors() -> None:
+    for bad in (np.nan, np.inf):
+        ours, theirs = _grad_pair([np.array([1.0, bad, 0.0], "float32")])
+        got = clip_grad_norm_(ours, 1.0)
+        want = torch.nn.utils.clip_grad_norm_(theirs, 1.0)
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+        np.testing.assert_array_equal(ours[0].grad.numpy(), theirs[0].grad.numpy())
+        with pytest.raises(RuntimeError, match="non-finite"):
+            clip_grad_norm_(ours, 1.0, error_if_nonfinite=True)
+    # a negative max_norm flips the gradients, as PyTorch does
+    ours, theirs = _grad_pair([np.array([1.0, 2.0], "float32")])
+    clip_grad_norm_(ours, -1.0)
+    torch.nn.utils.clip_grad_norm_(theirs, -1.0)
+    np.testing.assert_allclose(ours[0].grad.numpy(), theirs[0].grad.numpy(), rtol=1e-6)
+    # no gradients: a float32 zero
+    got = clip_grad_norm_([tg.zeros(2, requires_grad=True)], 1.0)
+    assert got.dtype == np.float32 and got.item() == 0
+    ours, theirs = _grad_pair([np.zeros(0, "float16")])
+    assert clip_grad_norm_(ours, 1.0).item() == 0 and clip_grad_norm_(ours, 1.0).dtype == np.float16
+    for norm_type in (math.inf, -1.0):
+        with pytest.raises(RuntimeError):
+            torch.nn.utils.clip_grad_norm_(theirs, 1.0, norm_type)
+        with pytest.raises(RuntimeError, match=f"clip_grad_norm_: the {norm_type} norm of an emp"):
+            clip_grad_norm_(ours, 1.0, norm_type)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("clip", [0.3, 6e4, math.inf, -1.0, math.nan])
+def test_clip_grad_value_matches_torch(dtype: str, clip: float) -> None:
+    ours, theirs = _grad_pair([np.array([1e4, -6e4, 0.5, np.nan, -np.inf], dtype)])
+    clip_grad_value_(ours, clip)
+    torch.nn.utils.clip_grad_value_(theirs, clip)
+    np.testing.assert_array_equal(ours[0].grad.numpy(), theirs[0].grad.numpy())
+
+
+def test_clip_grad_value_refuses_a_bound_that_overflows_the_dtype() -> None:
+    for dtype, clip in (("float16", 65510.0), ("float32", 1e39)):
+        ours, theirs = _grad_pair([np.array([1.0, 2.0], "float64"), np.array([1.0, -6.0], dtype)])
+        with pytest.raises(RuntimeError, match="without overflow"):
+            torch.nn.utils.clip_grad_value_(theirs, clip)
+        with pytest.raises(RuntimeError, match=f"clip_grad_value_: .* {dtype} without overflow"):
+            clip_grad_value_(ours, clip)
+        assert ours[0].grad.numpy().tolist() == [1.0, 2.0]  # checked before anything changed
+
+
+def test_parameters_to_vector_promotes_as_torch_cat() -> None:
+    v = parameters_to_vector([tg.ones(2, dtype=tg.float16), tg.ones(2, 2)])
+    w = torch.nn.utils.parameters_to_vector([torch.ones(2, dtype=torch.float16), torch.ones(2, 2)])
+    assert v.dtype == np.float32 and w.dtype == torch.float32 and v.tolist() == w.tolist()
+
+
+# ---- 2. vector_to_parameters shares memory -------------------------------------------------------
+
+
+def test_vector_to_parameters_shares_memory_as_torch() -> None:
+    ps = [tg.zeros(2, 3, requires_grad=True), tg.zeros(4, requires_grad=True)]
+    qs = [torch.zeros(2, 3, requires_grad=True), torch.zeros(4, requires_grad=True)]
+    v, w = tg.arange(11.0), torch.arange(11.0)  # one element more: its tail is unused
+    vector_to_parameters(v, ps)
+    torch.nn.utils.vector_to_parameters(w, qs)
+    v[0] = 100.0
+    w[0] = 100.0
+    for p, q in zip(ps, qs):
+        assert p.tolist() == q.tolist() and p.is_leaf and p.requires_grad and p.grad_fn is None
+        assert np.shares_memory(p.numpy(), v.numpy())
+    # the parameters take the vector's dtype; a strided vector works when a view can be made
+    vector_to_parameters(tg.arange(12, dtype=tg.float64)[::2][:5].repeat(2), ps)
+    assert ps[0].dtype == np.float64
+    strided = tg.arange(12.0)[::2]
+    p = tg.zeros(2, 3, requires_grad=True)
+    vector_to_parameters(strided, [p])
+    q = torch.zeros(2, 3, requires_grad=True)
+    torch.nn.utils.vector_to_parameters(torch.arange(12.0)[::2], [q])
+    assert p.tolist() == q.tolist() and np.shares_memory(p.numpy(), strided.numpy())
+    # a vector with history: the parameters stay leaves without it
+    x = tg.arange(6.0, requires_grad=True) * 2
+    vector_to_parameters(x, [p])
+    assert p.is_leaf and p.grad_fn is None and p.requires_grad
+
+
+def test_vector_to_parameters_errors() -> None:
+    ps = [tg.zeros(2, 3, requires_grad=True), tg.zeros(4, requires_grad=True)]
+    qs = [torch.zeros(2, 3, requires_grad=True), torch.zeros(4, requires_grad=True)]
+    with pytest.raises(TypeError, match="vector_to_parameters: expected a Tensor"):
+        vector_to_parameters([1.0] * 10, ps)
+    with pytest.raises(TypeError):
+        torch.nn.utils.vector_to_parameters([1.0] * 10, qs)
+    for ours, theirs in ((tg.arange(9.0), torch.arange(9.0)), (tg.arange(10), torch.arange(10))):
+        with pytest.raises(RuntimeError):
+            torch.nn.utils.vector_to_parameters(theirs, qs)
+        with pytest.raises(RuntimeError, match="vector_to_parameters: "):
+            vector_to_parameters(ours, ps)
+    with pytest.raises(RuntimeError, match=r"1-D vector, got shape \(2, 5\)"):
+        vector_to_parameters(tg.zeros(2, 5), ps)
+    assert ps[0].numpy().sum() == 0  # nothing changed
+
+
+# ---- 3. arange's dtype ---------------------------------------------------------------------------
+
+ARANGE_CASES = [
+    (np.int64(5),), (np.int32(5),), (np.uint8(5),), ("t_int64",), ("t_int32",), ("t_bool",),
+    (np.float64(5),), (np.float16(5),), ("t_float32",), ("t_float64",), (np.int64(1), 5),
+    (1, np.float64(5)), (1, 5, np.int32(2)), (1, 5, "t_float32"), (np.bool_(True),), (True,),
+    (1, 5, 0.5), (5,), (0, 0),
+]
+
+
+def _arange_args(case: tuple, lib) -> list:
+    out = []
+    for a in case:
+        if isinstance(a, str):
+            dtype = a.removeprefix("t_")
+            value = True if dtype == "bool" else 2
+            out.append(lib.tensor(value, dtype=getattr(lib, dtype)))
+        else:
+            out.append(a)
+    return out
+
+
+@pytest.mark.parametrize("case", ARANGE_CASES, ids=str)
+def test_arange_dtype_matches_torch(case: tuple) -> None:
+    got = tg.arange(*_arange_args(case, tg))
+    want = torch.arange(*_arange_args(case, torch))
+    assert str(got.dtype) == str(want.dtype).removeprefix("torch.")
+    assert got.tolist() == want.tolist()
+
+
+def test_arange_errors_and_requires_grad() -> None:
+    for args in ((0, 5, 0), (5, 0, 1), (0, 5, -1), (0, math.inf), (0, math.nan)):
+        with pytest.raises(RuntimeError):
+            torch.arange(*args)
+        with pytest.raises(RuntimeError, match="arange: "):
+            tg.arange(*args)
+    for bad, tbad in ((tg.tensor([5]), torch.tensor([5])), (np.array(5), np.array(5))):
+        with pytest.raises(TypeError):
+            torch.arange(tbad)
+        with pytest.raises(TypeError, match="arange\\(\\): argument 'end'"):
+            tg.arange(bad)
+    t = tg.arange(3.0, dtype=tg.float64, requires_grad=True)
+    assert t.requires_grad and t.is_leaf and t.dtype == np.float64

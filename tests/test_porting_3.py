@@ -220,3 +220,62 @@ def test_arange_errors_and_requires_grad() -> None:
             tg.arange(bad)
     t = tg.arange(3.0, dtype=tg.float64, requires_grad=True)
     assert t.requires_grad and t.is_leaf and t.dtype == np.float64
+
+
+# ---- 4. cat skips legacy empty tensors -----------------------------------------------------------
+
+CAT_CASES = [  # (shapes and dtypes of the inputs, dim)
+    ([((0,), "float32"), ((2, 3), "float64")], 0),
+    ([((2, 3), "float64"), ((0,), "float32")], 0),
+    ([((0,), "float32"), ((2, 3), "float64"), ((0,), "float32"), ((2, 1), "float64")], 1),
+    ([((0,), "float32"), ((2, 3), "float64")], -1),
+    ([((0,), "float32"), ((2, 3), "float16")], 0),  # the empty float32 one promotes
+    ([((0,), "float32"), ((2, 3), "int64")], 0),
+    ([((0,), "int64"), ((2, 3), "float16")], 0),
+    ([((0,), "float32"), ((2, 3), "bool")], 0),
+    ([((0,), "float32"), ((0,), "float64")], 0),
+    ([((0,), "float32")], 3),  # only legacy empties: dim is not checked
+    ([((0,), "float32"), ((3,), "float32")], 0),
+    ([((0, 3), "float32"), ((2, 3), "float32")], 0),
+]
+
+
+@pytest.mark.parametrize(("inputs", "dim"), CAT_CASES, ids=str)
+def test_cat_skips_legacy_empty_tensors_as_torch(inputs: list, dim: int) -> None:
+    rng = np.random.default_rng(1)
+    arrays = [(rng.standard_normal(s) * 3).astype(d) for s, d in inputs]
+    got = tg.cat([tg.tensor(a) for a in arrays], dim=dim)
+    want = torch.cat([torch.from_numpy(a) for a in arrays], dim=dim)
+    assert got.shape == tuple(want.shape) and str(got.dtype) == str(want.dtype)[6:]
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_cat_legacy_empty_gradients() -> None:
+    x, e = tg.randn(2, 3, dtype=tg.float64, requires_grad=True), tg.zeros(0, requires_grad=True)
+    tx = torch.from_numpy(x.numpy().copy()).requires_grad_()
+    te = torch.zeros(0, requires_grad=True)
+    w = np.random.default_rng(2).standard_normal((2, 4))
+    (tg.cat([e, x, e, x[:, :1]], dim=1) * tg.tensor(w)).sum().backward()
+    (torch.cat([te, tx, te, tx[:, :1]], dim=1) * torch.from_numpy(w)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+    assert e.grad.shape == tuple(te.grad.shape) == (0,) and e.grad.dtype == np.float32
+    # the accumulation idiom of evaluation loops
+    preds, tpreds = tg.tensor([]), torch.tensor([])
+    for _ in range(3):
+        batch = np.random.default_rng(3).integers(0, 9, (4,))
+        preds, tpreds = tg.cat((preds, tg.tensor(batch))), torch.cat((tpreds, torch.tensor(batch)))
+    assert preds.tolist() == tpreds.tolist() and preds.dtype == np.float32
+
+
+def test_cat_errors() -> None:
+    e = tg.tensor([])
+    for args, dim, kind in (((e, tg.ones(2, 3)), 2, IndexError), ((e, tg.ones(3)), 1, IndexError),
+                            ((tg.zeros(2, 0), tg.ones(2, 3)), 0, RuntimeError),
+                            ((tg.zeros(0, 0), tg.ones(2, 3)), 0, RuntimeError),
+                            ((e, tg.tensor(1.0)), 0, RuntimeError)):
+        with pytest.raises(kind):
+            torch.cat([torch.from_numpy(a.numpy()) for a in args], dim=dim)
+        with pytest.raises(IndexError if kind is IndexError else ValueError, match="cat: "):
+            tg.cat(args, dim=dim)
+    with pytest.raises(TypeError, match="cat: item 0 is a list"):
+        tg.cat([[1.0], tg.ones(2)])

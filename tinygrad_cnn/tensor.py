@@ -2116,22 +2116,35 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along an existing dimension."""
+    """Join tensors along an existing dimension. As in PyTorch, a legacy empty tensor of shape
+    ``(0,)`` (``preds = tg.tensor([])`` before ``preds = tg.cat((preds, batch))``) is skipped
+    beside tensors of other shapes -- it still takes part in dtype promotion, and gets an empty
+    gradient -- and ``dim`` is counted in the other tensors' dimensions."""
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: needs at least one tensor")
-    first = tensors[0]
-    d = _dim(dim, first.ndim, "cat")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"cat: item {i} is a {type(t).__name__}, not a Tensor")
-        if t.ndim != first.ndim or t.shape[:d] + t.shape[d + 1:] != first.shape[:d] + \
-                first.shape[d + 1:]:
-            raise ValueError(f"cat: tensor {i} has shape {t.shape}, tensor 0 has {first.shape}; "
-                             f"all dimensions but {d} must match")
-    dt = first.dtype
+        if t.ndim == 0:
+            raise ValueError(f"cat: tensor {i} is zero-dimensional and cannot be concatenated "
+                             "(make it 1-d with .reshape(1) or use tg.stack)")
+    dt = tensors[0].dtype
     for t in tensors[1:]:
         dt = _result_dtype(dt, t.dtype)
+    legacy = [t.shape == (0,) for t in tensors]
+    if all(legacy):
+        return _ops.movement.Cat.apply(*[t if t.dtype == dt else t.to(dt) for t in tensors], dim=0)
+    first = tensors[legacy.index(False)]
+    d = _dim(dim, first.ndim, "cat")
+    empty = first.shape[:d] + (0,) + first.shape[d + 1:]
+    tensors = [t.reshape(empty) if skip else t for t, skip in zip(tensors, legacy)]
+    for i, t in enumerate(tensors):
+        if t.ndim != first.ndim or t.shape[:d] + t.shape[d + 1:] != first.shape[:d] + \
+                first.shape[d + 1:]:
+            raise ValueError(f"cat: tensor {i} has shape {t.shape}, tensor "
+                             f"{legacy.index(False)} has {first.shape}; all dimensions but {d} "
+                             "must match")
     tensors = [t if t.dtype == dt else t.to(dt) for t in tensors]
     return _ops.movement.Cat.apply(*tensors, dim=d)
 

@@ -279,3 +279,25 @@ def test_cat_errors() -> None:
             tg.cat(args, dim=dim)
     with pytest.raises(TypeError, match="cat: item 0 is a list"):
         tg.cat([[1.0], tg.ones(2)])
+
+
+# ---- 5. nn and optim without importing them ------------------------------------------------------
+
+
+def test_submodules_reachable_from_a_bare_import() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import tinygrad_cnn as torch\n"
+            "m = torch.nn.Sequential(torch.nn.Linear(2, 1), torch.nn.ReLU())\n"
+            "opt = torch.optim.SGD(m.parameters(), lr=0.1)\n"
+            "torch.optim.lr_scheduler.StepLR(opt, 1)\n"
+            "y = torch.nn.functional.relu(m(torch.ones(3, 2))).sum()\n"
+            "y.backward(); torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0); opt.step()\n"
+            "print(type(torch.nn.init.kaiming_normal_).__name__)\n")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
+                         env={"PYTHONPATH": str(root), "PATH": ""}, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "function"

@@ -104,6 +104,11 @@ float, int, bool = float32, int32, bool_
 
 __version__ = "0.1.0"
 
+# `import tinygrad_cnn as torch; torch.nn.Linear; torch.optim.SGD` as in PyTorch: the layers and
+# optimisers sit above the tensor (they import it), so they come last
+from tinygrad_cnn import nn as nn  # noqa: E402  (re-exported)
+from tinygrad_cnn import optim as optim  # noqa: E402
+
 tune_malloc()  # keep freed step buffers for reuse; TINYGRAD_CNN_TUNE_MALLOC=0 turns it off
 
 __all__ = [

@@ -301,3 +301,169 @@ def test_submodules_reachable_from_a_bare_import() -> None:
                          env={"PYTHONPATH": str(root), "PATH": ""}, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "function"
+
+
+# ---- 6. small missing names ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_logsigmoid_matches_torch_on_both_tails(dtype: str) -> None:
+    a = np.array([-100.0, -30.0, -20.0, -1.0, 0.0, 1e-8, 20.0, 30.0, 100.0, np.inf, -np.inf,
+                  np.nan], dtype)
+    x = tg.tensor(a, requires_grad=True)
+    y = tg.nn.LogSigmoid()(x)
+    (y * tg.tensor(np.linspace(1, 2, a.size).astype(dtype))).sum().backward()
+    tx = torch.tensor(a, requires_grad=True)
+    ty = torch.nn.functional.logsigmoid(tx)
+    (ty * torch.from_numpy(np.linspace(1, 2, a.size).astype(dtype))).sum().backward()
+    assert y.dtype == np.dtype(dtype)
+    tol = {"float16": 1e-3, "float32": 2e-7, "float64": 1e-15}[dtype]
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=tol, atol=1e-43)
+    # float32 sigmoid(-100) underflows to 0 where PyTorch keeps a subnormal 3.8e-44
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=tol, atol=1e-43)
+    assert y.numpy()[1] == ty.detach().numpy()[1]  # -30: not rounded to -30 in float64
+
+
+def test_logsigmoid_second_derivative_and_errors() -> None:
+    a = np.array([-3.0, -0.5, 0.0, 0.7, 4.0])
+    x, tx = tg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    (g,) = tg.grad(tg.nn.functional.logsigmoid(x).sum(), x, create_graph=True)
+    (tg_,) = torch.autograd.grad(torch.nn.functional.logsigmoid(tx).sum(), tx, create_graph=True)
+    g.sum().backward()
+    tg_.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-14)
+    with pytest.raises(TypeError, match="logsigmoid: the input must be a floating tensor"):
+        tg.nn.functional.logsigmoid(tg.tensor([1, 2]))
+    assert repr(tg.nn.LogSigmoid()) == repr(torch.nn.LogSigmoid())
+
+
+def test_clamp_min_clamp_max() -> None:
+    a = np.array([1.0, -2.0, 3.0, np.nan], "float32")
+    x, tx = tg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    for ours, theirs in ((x.clamp_min(0.5), tx.clamp_min(0.5)), (tg.clamp_max(x, 0.0),
+                                                                 torch.clamp_max(tx, 0.0)),
+                         (tg.clamp_min(x, tg.tensor(0.5)), torch.clamp_min(tx, torch.tensor(0.5)))):
+        np.testing.assert_array_equal(ours.numpy(), theirs.detach().numpy())
+    (x.clamp_min(0.5) * 2 + x.clamp_max(2.0)).sum().backward()
+    (tx.clamp_min(0.5) * 2 + tx.clamp_max(2.0)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+    ints, tints = tg.tensor([1, 2]), torch.tensor([1, 2])
+    assert str(ints.clamp_min(1.5).dtype) == str(tints.clamp_min(1.5).dtype)[6:]
+    assert str(tg.clamp_max(ints, 1).dtype) == str(torch.clamp_max(tints, 1).dtype)[6:]
+
+
+def test_rand_like_randn_like() -> None:
+    base = tg.zeros(2, 3, dtype=tg.float64)
+    tg.manual_seed(7)
+    a, b = tg.rand_like(base), tg.randn_like(base)
+    tg.manual_seed(7)
+    assert a.tolist() == tg.rand_like(base).tolist() and b.tolist() == tg.randn_like(base).tolist()
+    assert a.dtype == b.dtype == np.float64 and a.shape == b.shape == (2, 3)
+    assert ((a.numpy() >= 0) & (a.numpy() < 1)).all()
+    assert tg.rand_like(base, dtype=tg.float16).dtype == np.float16
+    assert tg.randn_like(tg.zeros(2), requires_grad=True).requires_grad
+    for fn, tfn in ((tg.rand_like, torch.rand_like), (tg.randn_like, torch.randn_like)):
+        with pytest.raises(NotImplementedError):
+            tfn(torch.zeros(2, dtype=torch.int64))
+        with pytest.raises(NotImplementedError, match=f"{fn.__name__}: samples of dtype int64"):
+            fn(tg.zeros(2, dtype=tg.int64))
+        with pytest.raises(TypeError):
+            tfn([1.0])
+        with pytest.raises(TypeError, match=f"{fn.__name__}\\(\\): argument 'input'"):
+            fn([1.0])
+    with pytest.raises(NotImplementedError, match="rand: samples of dtype int64"):
+        tg.rand(3, dtype=tg.int64)  # used to give zeros
+
+
+def test_is_contiguous_matches_torch() -> None:
+    cases = [lambda t: t, lambda t: t.t(), lambda t: t[:, ::2], lambda t: t[::2],
+             lambda t: t[:, :2], lambda t: t[:1], lambda t: t[:, :1].expand(3, 4),
+             lambda t: t[:1].expand(3, 4), lambda t: t[:0].t(), lambda t: t[:, :1].t(),
+             lambda t: t.permute(1, 0).contiguous(), lambda t: t.reshape(2, 6)[1]]
+    for f in cases:
+        assert f(tg.zeros(3, 4)).is_contiguous() == f(torch.zeros(3, 4)).is_contiguous()
+
+
+def test_where_with_one_argument_is_nonzero_as_tuple() -> None:
+    for a in (np.array([[0, 1], [2, 0]]), np.array(True), np.array([0.0, 0.5, np.nan]),
+              np.zeros((2, 0))):
+        got, want = tg.where(tg.tensor(a)), torch.where(torch.tensor(a))
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            assert g.tolist() == w.tolist() and g.dtype == np.int64
+    with pytest.raises(TypeError, match="where: give both x and y"):
+        tg.where(tg.tensor([True]), tg.tensor([1.0]))
+
+
+def test_type_without_and_with_a_dtype() -> None:
+    names = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+             "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+             "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+    for dtype, name in names.items():
+        assert torch.zeros(2, dtype=getattr(torch, dtype)).type() == f"torch.{name}"
+        assert tg.zeros(2, dtype=dtype).type() == f"tinygrad_cnn.{name}"
+    x = tg.zeros(2, requires_grad=True)
+    tx = torch.zeros(2, requires_grad=True)
+    assert x.type(tg.float32) is x and tx.type(torch.float32) is tx
+    y = x.type(tg.float64)
+    assert y.dtype == np.float64 and y.grad_fn is not None  # a differentiable cast, as torch's
+    assert x.type("torch.DoubleTensor").dtype == np.float64
+    assert x.type("tinygrad_cnn.LongTensor").dtype == np.int64
+    assert x.type(dtype="float16").dtype == np.float16
+    with pytest.raises(ValueError, match="type\\(\\): invalid type 'torch.FooTensor'"):
+        x.type("torch.FooTensor")
+    with pytest.raises(TypeError):
+        x.type("no such dtype")
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (5, 3), (4, 4), (6, 2, 3, 3), (2, 3, 2), (1, 7)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_orthogonal_(shape: tuple, dtype: str) -> None:
+    w = tg.empty(*shape, dtype=dtype, requires_grad=True)
+    assert tg.nn.init.orthogonal_(w, gain=2.0) is w
+    assert w.shape == shape and w.dtype == np.dtype(dtype) and w.is_leaf
+    m = w.numpy().astype(np.float64).reshape(shape[0], -1)
+    gram = m @ m.T if m.shape[0] <= m.shape[1] else m.T @ m  # the fewer of rows and columns
+    np.testing.assert_allclose(gram, 4 * np.eye(len(gram)), atol=1e-5 if dtype == "float32"
+                               else 1e-12)
+    t = torch.nn.init.orthogonal_(torch.empty(*shape, dtype=getattr(torch, dtype)), gain=2.0)
+    tm = t.double().reshape(shape[0], -1).numpy()
+    tgram = tm @ tm.T if tm.shape[0] <= tm.shape[1] else tm.T @ tm
+    np.testing.assert_allclose(tgram, 4 * np.eye(len(tgram)), atol=1e-5)  # the same property
+    tg.manual_seed(3)
+    a = tg.nn.init.orthogonal_(tg.empty(*shape)).tolist()
+    tg.manual_seed(3)
+    assert tg.nn.init.orthogonal_(tg.empty(*shape)).tolist() == a  # seeded
+
+
+def test_orthogonal_edges_and_eye_() -> None:
+    empty = tg.empty(0, 3)
+    assert tg.nn.init.orthogonal_(empty) is empty  # a no-op, as in PyTorch
+    with pytest.raises(ValueError):
+        torch.nn.init.orthogonal_(torch.empty(3))
+    with pytest.raises(ValueError, match="orthogonal_: only tensors with 2 or more dimensions"):
+        tg.nn.init.orthogonal_(tg.empty(3))
+    with pytest.raises(NotImplementedError, match="orthogonal_: fills floating tensors only"):
+        tg.nn.init.orthogonal_(tg.zeros(2, 2, dtype=tg.int64))
+    for shape in ((3, 5), (5, 3), (0, 2)):
+        for dtype in ("float32", "int64"):
+            w = tg.full(shape, 7, dtype=dtype)
+            t = torch.full(shape, 7, dtype=getattr(torch, dtype))
+            assert tg.nn.init.eye_(w) is w
+            assert w.tolist() == torch.nn.init.eye_(t).tolist() and w.dtype == np.dtype(dtype)
+    with pytest.raises(ValueError):
+        torch.nn.init.eye_(torch.empty(2, 2, 2))
+    with pytest.raises(ValueError, match="eye_: only tensors with 2 dimensions"):
+        tg.nn.init.eye_(tg.empty(2, 2, 2))
+
+
+def test_get_parameter() -> None:
+    m = tg.nn.Sequential(tg.nn.Linear(2, 3), tg.nn.BatchNorm1d(3))
+    tm = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3))
+    assert m.get_parameter("0.weight") is m[0].weight
+    assert m.get_parameter("1.bias") is m[1].bias
+    for target in ("1.running_mean", "0.foo", "2.weight", "weight"):
+        with pytest.raises(AttributeError):
+            tm.get_parameter(target)
+        with pytest.raises(AttributeError, match="get_(parameter|submodule)\\("):
+            m.get_parameter(target)

@@ -55,6 +55,7 @@ unary("elu", lambda m, a: m.F.selu(a), id="selu", smooth=False, specials=_NO_NAN
 unary("elu", lambda m, a: m.F.celu(a, alpha=2.0), id="celu", smooth=False, specials=_NO_NAN)
 unary("softplus", lambda m, a, beta, threshold: m.F.softplus(a, beta=beta, threshold=threshold),
       params=_choice(beta=[1.0, 2.0, -0.5], threshold=[20.0, 1.0]), smooth=False)
+unary("logsigmoid", lambda m, a: m.F.logsigmoid(a))
 unary("mish", lambda m, a: m.F.mish(a))
 unary("hardswish", lambda m, a: m.F.hardswish(a * 3), smooth=False, specials=_NO_NAN)
 # PyTorch's hardsigmoid gradient multiplies by float32(1/6) in every dtype (3e-8 off in float64)

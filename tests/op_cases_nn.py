@@ -65,6 +65,11 @@ def _softplus(rng):
     return (lambda a: F.softplus(a, beta=2.0, threshold=3.0)), (away_from(rng, (3, 4), [1.5]),)
 
 
+@case("logsigmoid")
+def _logsigmoid(rng):
+    return (lambda a: F.logsigmoid(a * 10)), (t(rng, 3, 4),)
+
+
 @case("mish")
 def _mish(rng):
     return (lambda a: F.mish(a)), (t(rng, 3, 4),)

@@ -83,8 +83,10 @@ from tinygrad_cnn.tensor import (
     ones_like,
     promote_types,
     rand,
+    rand_like,
     randint,
     randn,
+    randn_like,
     randperm,
     result_type,
     stack,
@@ -103,6 +105,11 @@ half, double, short, long = float16, float64, int16, int64
 float, int, bool = float32, int32, bool_
 
 __version__ = "0.1.0"
+
+# `import tinygrad_cnn as torch; torch.nn.Linear; torch.optim.SGD` as in PyTorch: the layers and
+# optimisers sit above the tensor (they import it), so they come last
+from tinygrad_cnn import nn as nn  # noqa: E402  (re-exported)
+from tinygrad_cnn import optim as optim  # noqa: E402
 
 tune_malloc()  # keep freed step buffers for reuse; TINYGRAD_CNN_TUNE_MALLOC=0 turns it off
 
@@ -157,8 +164,10 @@ __all__ = [
     "ones_like",
     "promote_types",
     "rand",
+    "rand_like",
     "randint",
     "randn",
+    "randn_like",
     "randperm",
     "ravel",
     "repeat_interleave",

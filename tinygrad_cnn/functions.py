@@ -80,6 +80,14 @@ def clamp(input: Tensor, min: float | None = None, max: float | None = None) -> 
 clip = clamp
 
 
+def clamp_min(input: Tensor, min: Any) -> Tensor:
+    return input.clamp_min(min)
+
+
+def clamp_max(input: Tensor, max: Any) -> Tensor:
+    return input.clamp_max(max)
+
+
 # add, sub, mul and div take a number first, as PyTorch's do (``torch.add(2, x)``)
 def add(input: Any, other: Any, *, alpha: Number = 1) -> Tensor:
     """``input + alpha * other``."""
@@ -543,7 +551,8 @@ def _tensor_first(fn: _F) -> _F:
 __all__ = [
     "abs", "absolute", "acos", "acosh", "add", "all", "allclose", "amax", "amin", "any", "arccos",
     "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort", "asin",
-    "asinh", "atan", "atan2", "atanh", "bmm", "ceil", "clamp", "clip", "clone", "cos", "cosh",
+    "asinh", "atan", "atan2", "atanh", "bmm", "ceil", "clamp", "clamp_max", "clamp_min", "clip",
+    "clone", "cos", "cosh",
     "cumprod", "cumsum", "detach", "div", "divide", "dot", "einsum", "eq", "equal", "erf", "exp",
     "exp2", "expm1", "fix", "flatten", "floor", "floor_divide", "fmod", "frac", "gather", "ge",
     "gt", "hypot", "inference_mode", "is_tensor", "isfinite", "isinf", "isnan", "le", "lerp", "log", "log1p",

@@ -300,6 +300,18 @@ class Tensor:
     def dim(self) -> int:
         return self._data.ndim
 
+    def is_contiguous(self) -> bool:
+        """Whether the elements lie in memory in row-major order without gaps (size-1 dims and
+        empty tensors count as contiguous, as in PyTorch); ``contiguous()`` makes a copy that is."""
+        return bool(self._data.flags.c_contiguous)
+
+    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+        """No argument: the type name, PyTorch's with this package's prefix
+        (``'tinygrad_cnn.FloatTensor'``, ``'tinygrad_cnn.cuda.LongTensor'``). With one: a cast to
+        that dtype (a dtype, or a name like ``'torch.DoubleTensor'``; this tensor itself when
+        nothing changes)."""
+        return _type_name(self) if dtype is None else _type_cast(self, dtype)
+
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -821,6 +833,12 @@ class Tensor:
         return _ops.elementwise.Clamp.apply(x, min=min, max=max)
 
     clip = clamp
+
+    def clamp_min(self, min: Any) -> Tensor:
+        return self.clamp(min=min)
+
+    def clamp_max(self, max: Any) -> Tensor:
+        return self.clamp(max=max)
 
     def where(self, condition: Any, other: Any) -> Tensor:
         """``where(condition, self, other)``."""
@@ -2075,8 +2093,15 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
 # ------------------------------------------------------------------------------------------------
 
 
-def where(condition: Any, x: Any, y: Any) -> Tensor:
-    """Elements of ``x`` where ``condition`` holds, else of ``y`` (broadcast together)."""
+def where(condition: Any, x: Any = None, y: Any = None) -> Any:
+    """Elements of ``x`` where ``condition`` holds, else of ``y`` (broadcast together).
+    ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``: a tuple of int64 index
+    tensors, one per dim."""
+    if x is None and y is None:
+        return _ops.indexing.nonzero(_tensor_arg(condition, "where", "condition"), as_tuple=True)
+    if x is None or y is None:
+        raise TypeError("where: give both x and y, or neither (where(condition) is "
+                        "nonzero(condition, as_tuple=True))")
     if isinstance(condition, Tensor):
         cond = condition
     elif hasattr(condition, "dtype") and hasattr(condition, "shape"):  # a numpy or CuPy array
@@ -2117,22 +2142,35 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along an existing dimension."""
+    """Join tensors along an existing dimension. As in PyTorch, a legacy empty tensor of shape
+    ``(0,)`` (``preds = tg.tensor([])`` before ``preds = tg.cat((preds, batch))``) is skipped
+    beside tensors of other shapes -- it still takes part in dtype promotion, and gets an empty
+    gradient -- and ``dim`` is counted in the other tensors' dimensions."""
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: needs at least one tensor")
-    first = tensors[0]
-    d = _dim(dim, first.ndim, "cat")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"cat: item {i} is a {type(t).__name__}, not a Tensor")
-        if t.ndim != first.ndim or t.shape[:d] + t.shape[d + 1:] != first.shape[:d] + \
-                first.shape[d + 1:]:
-            raise ValueError(f"cat: tensor {i} has shape {t.shape}, tensor 0 has {first.shape}; "
-                             f"all dimensions but {d} must match")
-    dt = first.dtype
+        if t.ndim == 0:
+            raise ValueError(f"cat: tensor {i} is zero-dimensional and cannot be concatenated "
+                             "(make it 1-d with .reshape(1) or use tg.stack)")
+    dt = tensors[0].dtype
     for t in tensors[1:]:
         dt = _result_dtype(dt, t.dtype)
+    legacy = [t.shape == (0,) for t in tensors]
+    if all(legacy):
+        return _ops.movement.Cat.apply(*[t if t.dtype == dt else t.to(dt) for t in tensors], dim=0)
+    first = tensors[legacy.index(False)]
+    d = _dim(dim, first.ndim, "cat")
+    empty = first.shape[:d] + (0,) + first.shape[d + 1:]
+    tensors = [t.reshape(empty) if skip else t for t, skip in zip(tensors, legacy)]
+    for i, t in enumerate(tensors):
+        if t.ndim != first.ndim or t.shape[:d] + t.shape[d + 1:] != first.shape[:d] + \
+                first.shape[d + 1:]:
+            raise ValueError(f"cat: tensor {i} has shape {t.shape}, tensor "
+                             f"{legacy.index(False)} has {first.shape}; all dimensions but {d} "
+                             "must match")
     tensors = [t if t.dtype == dt else t.to(dt) for t in tensors]
     return _ops.movement.Cat.apply(*tensors, dim=d)
 
@@ -2208,13 +2246,66 @@ def ones_like(t: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -
     return ones(t.shape, dtype=dtype or t.dtype, device=t.device, requires_grad=requires_grad)
 
 
-def arange(start: float, end: float | None = None, step: float = 1, dtype: DTypeLike = None,
-           device: str | None = None) -> Tensor:
+def _arange_number(value: Any, what: str) -> int | float:
+    """An ``arange`` bound or step as torch takes it: Python and numpy ints, bools and 0-d integer
+    or bool tensors count as ints (an int64 range), numpy floats and 0-d floating tensors as
+    floats; numpy's ``bool_`` counts as a float, as in PyTorch."""
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise TypeError(f"arange(): argument '{what}' must be a number or a 0-d tensor, not a "
+                            f"tensor of shape {tuple(value.shape)} (take an element with .item())")
+        value = value.item()
+    elif isinstance(value, np.bool_):
+        return float(value)
+    elif isinstance(value, np.ndarray) or not isinstance(value, (int, float, np.integer,
+                                                                  np.floating)):
+        raise TypeError(f"arange(): argument '{what}' must be a number, not "
+                        f"{type(value).__module__}.{type(value).__name__}")
+    return int(value) if isinstance(value, (int, np.integer)) else float(value)
+
+
+def arange(start: float, end: float | None = None, step: float = 1, *, dtype: DTypeLike = None,
+           device: str | None = None, requires_grad: bool = False) -> Tensor:
+    """``[start, end)`` by ``step``: int64 when every argument is an integer (Python or numpy
+    int, 0-d integer tensor), else float32, unless ``dtype`` says otherwise. A zero step, a step
+    whose sign points away from ``end`` and a non-finite bound are PyTorch's RuntimeErrors."""
     if end is None:
         start, end = 0, start
+    start, end, step = (_arange_number(v, w) for v, w in ((start, "start"), (end, "end"),
+                                                           (step, "step")))
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"arange: unsupported range: {start} -> {end} (bounds must be finite)")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
+                           f"(start={start}, end={end}, step={step})")
     ints = all(isinstance(v, int) for v in (start, end, step))
     return _factory(lambda xp: xp.arange(start, end, step), dtype or (np.int64 if ints else None),
-                    device, False)
+                    device, requires_grad)
+
+
+def rand_like(input: Tensor, *, dtype: DTypeLike = None, device: str | None = None,
+              requires_grad: bool = False) -> Tensor:
+    """Uniform samples in [0, 1) of ``input``'s shape (and dtype and device, unless given)."""
+    args = _new_args(_tensor_arg(input, "rand_like", "input"), dtype, device, requires_grad)
+    return rand(input.shape, **{**args, "dtype": _random_dtype(args["dtype"], "rand_like")})
+
+
+def randn_like(input: Tensor, *, dtype: DTypeLike = None, device: str | None = None,
+               requires_grad: bool = False) -> Tensor:
+    """Standard normal samples of ``input``'s shape (and dtype and device, unless given)."""
+    args = _new_args(_tensor_arg(input, "randn_like", "input"), dtype, device, requires_grad)
+    return randn(input.shape, **{**args, "dtype": _random_dtype(args["dtype"], "randn_like")})
+
+
+def _random_dtype(dtype: DTypeLike, where: str) -> DTypeLike:
+    """A floating dtype for random samples; an integer one is PyTorch's NotImplementedError (the
+    samples would all truncate to 0)."""
+    if dtype is not None and _dtype(dtype, where).kind != "f":
+        raise NotImplementedError(f"{where}: samples of dtype {_dtype(dtype)} are not supported; "
+                                  "give a floating dtype (randint draws integers)")
+    return dtype
 
 
 def randn(*shape: Any, dtype: DTypeLike = None, device: str | None = None,
@@ -2222,7 +2313,7 @@ def randn(*shape: Any, dtype: DTypeLike = None, device: str | None = None,
     """Standard normal samples from the generator that ``manual_seed`` seeds."""
     from tinygrad_cnn.random import generator
 
-    s = _size_arg(shape, "randn")
+    s, dtype = _size_arg(shape, "randn"), _random_dtype(dtype, "randn")
     arr = generator().standard_normal(s)
     return _factory(lambda xp: xp.asarray(arr), dtype, device, requires_grad)
 
@@ -2232,7 +2323,7 @@ def rand(*shape: Any, dtype: DTypeLike = None, device: str | None = None,
     """Uniform samples in [0, 1) from the generator that ``manual_seed`` seeds."""
     from tinygrad_cnn.random import generator
 
-    s = _size_arg(shape, "rand")
+    s, dtype = _size_arg(shape, "rand"), _random_dtype(dtype, "rand")
     arr = generator().random(s)
     return _factory(lambda xp: xp.asarray(arr), dtype, device, requires_grad)
 
@@ -2418,6 +2509,34 @@ def _count(n: Any, where: str, name: str) -> int:
 # argument helpers of issue 14's methods (elementwise math, reductions); the functions themselves
 # (``tinygrad_cnn.sin(x)``, ``einsum``, ...) are in functions.py
 # ------------------------------------------------------------------------------------------------
+
+
+_TYPE_NAMES = {np.dtype(k): v for k, v in (
+    ("float32", "FloatTensor"), ("float64", "DoubleTensor"), ("float16", "HalfTensor"),
+    ("int64", "LongTensor"), ("int32", "IntTensor"), ("int16", "ShortTensor"),
+    ("int8", "CharTensor"), ("uint8", "ByteTensor"), ("bool", "BoolTensor"))}
+
+
+def _type_name(t: Tensor) -> str:
+    """PyTorch's ``t.type()`` string with this package's name: ``'tinygrad_cnn.FloatTensor'``."""
+    name = _TYPE_NAMES.get(t.dtype)
+    if name is None:
+        raise TypeError(f"type(): {t.dtype} has no PyTorch tensor type name")
+    return f"tinygrad_cnn.{'cuda.' if t.device != 'cpu' else ''}{name}"
+
+
+def _type_cast(t: Tensor, dtype: Any) -> Tensor:
+    """``t.type(dtype)``: a dtype, or a type name (``'torch.cuda.FloatTensor'`` moves to cuda)."""
+    if isinstance(dtype, str) and dtype.endswith("Tensor"):
+        prefix, _, name = dtype.rpartition(".")
+        by_name = {v: k for k, v in _TYPE_NAMES.items()}
+        if prefix not in ("torch", "torch.cuda", "tinygrad_cnn", "tinygrad_cnn.cuda") or \
+                name not in by_name:
+            raise ValueError(f"type(): invalid type {dtype!r}; give a dtype or a name such as "
+                             f"'tinygrad_cnn.FloatTensor' ({', '.join(sorted(by_name))})")
+        device = "cuda" if prefix.endswith("cuda") else "cpu"
+        return t.to(by_name[name], device=device)
+    return t.to(_dtype(dtype, "type"))
 
 
 def _tensor_arg(x: Any, where: str, name: str) -> Tensor:

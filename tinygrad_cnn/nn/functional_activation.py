@@ -1,6 +1,6 @@
 """The activations of ``nn.functional`` beyond relu/sigmoid/tanh/softmax: ``F.gelu``, ``F.silu``,
-``F.elu``, ``F.selu``, ``F.celu``, ``F.softplus``, ``F.mish``, ``F.hardswish``, ``F.hardsigmoid``,
-``F.hardtanh``, ``F.relu6``, ``F.prelu``. Each is one op of ``ops/activation.py``.
+``F.elu``, ``F.selu``, ``F.celu``, ``F.softplus``, ``F.logsigmoid``, ``F.mish``, ``F.hardswish``,
+``F.hardsigmoid``, ``F.hardtanh``, ``F.relu6``, ``F.prelu``. Each is one op of ``ops/activation.py``.
 
 ``inplace=True`` is accepted for PyTorch's signatures; the result is always a new tensor (the
 input is left unchanged), so code written for PyTorch computes the same values.
@@ -57,6 +57,11 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
         raise ValueError("softplus: beta must not be 0 (it divides the result)")
     return activation.Softplus.apply(_floating(input, "softplus"), beta=float(beta),
                                      threshold=float(threshold))
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """``log(sigmoid(x))``, computed stably (``min(x, 0) - log1p(exp(-|x|))``)."""
+    return activation.LogSigmoid.apply(_floating(input, "logsigmoid"))
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:

@@ -66,6 +66,40 @@ def ones_(tensor: Tensor) -> Tensor:
     return constant_(tensor, 1.0)
 
 
+def eye_(tensor: Tensor) -> Tensor:
+    """The identity matrix (ones on the main diagonal of a 2-D, possibly rectangular, tensor)."""
+    if tensor.ndim != 2:
+        raise ValueError(f"eye_: only tensors with 2 dimensions are supported, got shape "
+                         f"{tuple(tensor.shape)}")
+    return _fill(tensor, np.eye(*tensor.shape))
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+    """A (semi-)orthogonal matrix times ``gain`` (Saxe et al. 2013), by PyTorch's algorithm: the
+    QR factorisation of a standard normal ``(rows, cols)`` draw (transposed when rows < cols),
+    each column of Q multiplied by the sign of R's diagonal, so that Q is uniform (Haar); dims
+    after the first are flattened into ``cols``. Rows or columns, whichever are fewer, come out
+    orthonormal. An empty tensor is left as it is."""
+    if tensor.ndim < 2:
+        raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got "
+                         f"shape {tuple(tensor.shape)}")
+    if tensor.dtype.kind != "f":
+        raise NotImplementedError(f"orthogonal_: fills floating tensors only, this one is "
+                                  f"{tensor.dtype}")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    flat = generator().standard_normal((rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)  # (n, k) with k = min(rows, cols)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, (q * gain).reshape(tensor.shape))
+
+
 def _fan(tensor: Tensor, mode: str) -> int:
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     if mode not in ("fan_in", "fan_out"):

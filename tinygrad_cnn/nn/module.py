@@ -134,6 +134,19 @@ class Module:
             module = child
         return module
 
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at the dotted path ``target`` (``"features.0.weight"``)."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"get_parameter({target!r}): {type(module).__name__} has no "
+                                 f"attribute `{name}`")
+        param = getattr(module, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError(f"get_parameter({target!r}): `{name}` is not an nn.Parameter "
+                                 f"(it is a {type(param).__name__})")
+        return param
+
     def apply(self, fn: Any) -> Module:
         """Call ``fn(module)`` on every module of the tree, children first (depth first, in
         registration order), then this one, as PyTorch does (``model.apply(init_weights)``);

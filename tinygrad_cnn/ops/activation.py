@@ -1,6 +1,6 @@
 """Activations: relu, leaky_relu, sigmoid, tanh, softmax, log_softmax; and the modern ones: gelu
-(with ndtr, the normal CDF its VJP needs), silu, elu (selu), softplus, mish, hardswish, hardsigmoid,
-hardtanh (relu6), prelu.
+(with ndtr, the normal CDF its VJP needs), silu, elu (selu), softplus, logsigmoid, mish, hardswish,
+hardsigmoid, hardtanh (relu6), prelu.
 
 These are the tutorial's "activators" (``ReluActivator.backward`` is the ``out > 0`` mask below,
 ``SigmoidActivator.backward`` is ``out * (1 - out)``), as ops whose VJPs are Tensor expressions:
@@ -308,6 +308,25 @@ class Softplus(Function):
         (x,) = ctx.saved_tensors
         beta, threshold = ctx.attrs["beta"], ctx.attrs["threshold"]
         return where(_mask(x._data * beta > threshold), g, g * Sigmoid.apply(x * beta))
+
+
+class LogSigmoid(Function):
+    """``log σ(x) = min(x, 0) - log1p(exp(-|x|))``, stable on both tails (``-softplus(-x)`` would
+    round ``log σ(-30)`` to -30 in float64 at softplus's threshold). float16 is computed in
+    float32. VJP: ``g σ(-x)``."""
+
+    name = "logsigmoid"
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        xp, y = array_module(x), _opmath(x)
+        return (xp.minimum(y, 0) - xp.log1p(xp.exp(-xp.abs(y)))).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return g * Sigmoid.apply(-x)
 
 
 class Mish(Function):

@@ -7,7 +7,7 @@ names, and default initialisation (Kaiming-uniform with ``a = sqrt(5)``: weights
 | ``basic.py`` | Linear, Identity, Flatten, Unflatten, Dropout, Dropout2d, Embedding |
 | ``conv.py`` | Conv2d (``padding_mode``), ConvTranspose2d |
 | ``pool.py`` | MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, Upsample, PixelShuffle |
-| ``activation.py`` | ReLU, LeakyReLU, PReLU, GELU, SiLU, ELU, SELU, Softplus, Mish, Hardswish, ... |
+| ``activation.py`` | ReLU, LeakyReLU, PReLU, GELU, SiLU, ELU, SELU, Softplus, LogSigmoid, Mish, ... |
 | ``norm.py`` | BatchNorm1d, BatchNorm2d, InstanceNorm2d, LayerNorm, GroupNorm |
 | ``loss.py`` | CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss, ... |
 """
@@ -21,6 +21,7 @@ from tinygrad_cnn.nn.layers.activation import (
     Hardswish,
     Hardtanh,
     LeakyReLU,
+    LogSigmoid,
     LogSoftmax,
     Mish,
     PReLU,
@@ -77,7 +78,8 @@ __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d",
     "CrossEntropyLoss", "Dropout", "Dropout2d", "Embedding", "Flatten", "GroupNorm",
     "Hardsigmoid", "Hardswish", "Hardtanh", "HuberLoss", "Identity", "InstanceNorm2d",
-    "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
+    "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax",
+    "MSELoss",
     "MaxPool2d", "Mish", "NLLLoss", "PReLU", "PixelShuffle", "PixelUnshuffle", "ReLU", "ReLU6",
     "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "Unflatten", "Upsample",
     "UpsamplingBilinear2d", "UpsamplingNearest2d",

@@ -134,6 +134,11 @@ class Softplus(Module):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
+class LogSigmoid(Module):
+    def forward(self, x: Tensor) -> Tensor:
+        return F.logsigmoid(x)
+
+
 class Mish(_Inplace):
     def forward(self, x: Tensor) -> Tensor:
         return F.mish(x)

@@ -94,14 +94,18 @@ def _extreme(ctx: Context, x: Any, dim: tuple[int, ...] | None, keepdim: bool, o
     A NaN result has no winner (a NaN gradient, ``torch.amax``'s), or with ``nan_wins`` its NaNs
     share the gradient (``torch.max()`` of a whole tensor)."""
     if ctx.needs_input_grad[0]:
+        xp = array_module(x)
         winners = x == out
-        if nan_wins and x.dtype.kind == "f" and out.size == 1:  # a whole-tensor max() or min()
+        if out.size == 1 and x.dtype.kind == "f":  # one result: NaN is seen without a pass
             first = out.flat[0]
-            if first != first:  # NaN: its NaNs win
-                winners = array_module(x).isnan(x)
-        winners = winners.astype(x.dtype)
-        with np.errstate(invalid="ignore"):  # a NaN result without winners: 0/0, NaN shares
-            winners /= winners.sum(axis=dim, keepdims=True)  # ties split the gradient
+            if first != first:  # max() (nan_wins): its NaNs win; amax: no winner at all
+                winners = xp.isnan(x) if nan_wins else xp.full(x.shape, xp.nan, x.dtype)
+        winners = winners.astype(x.dtype, copy=False)
+        if out.size == 1:  # ties split the gradient (at least one winner, or all NaN)
+            winners /= winners.sum(axis=dim, keepdims=True)
+        else:
+            with np.errstate(invalid="ignore"):  # a NaN result without winners: 0/0, NaN shares
+                winners /= winners.sum(axis=dim, keepdims=True)
         ctx.save_for_backward(winners)
         ctx.shape, ctx.dim = x.shape, dim
     return out if keepdim else out.reshape(

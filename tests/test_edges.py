@@ -775,3 +775,17 @@ def test_zero_dim_tensors_act_as_numbers_in_python():
     assert (tg.ones(2) == "a") is False and (tg.ones(2) != "a") is True
     with pytest.raises(TypeError, match="eq: cannot compare a tensor with NoneType"):
         tg.ones(2).eq(None)
+
+
+def test_two_tensors_on_one_array_keep_their_own_roles_in_second_derivatives():
+    """Found by the long fuzz run: y = x.detach() shares x's array, and the saved divisor of
+    x / y was mapped back to x (the first input with that array), so the second derivative
+    differentiated through the constant. PyTorch: d2/dr0 of g * r2 / r3 with r3 constant."""
+    rng = np.random.default_rng(0)
+    a, g, v = (rng.standard_normal((3, 4)) for _ in range(3))
+    r0 = leaf(a)
+    r2 = r0.exp()
+    r3 = r2.detach()
+    (gr,) = grad(r2 / r3, [r0], Tensor(g), create_graph=True)
+    (gg,) = grad(gr, [r0], Tensor(v))
+    np.testing.assert_allclose(gg.numpy(), g * v, rtol=1e-12)

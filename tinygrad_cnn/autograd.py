@@ -413,6 +413,14 @@ class Function:
                 if type(a) is not kind:  # mixed array types: maybe two devices
                     _check_one_device(cls, arrays)
                     break
+            for i in range(1, len(arrays)):
+                a = arrays[i]
+                for j in range(i):
+                    if arrays[j] is a and inputs[j] is not inputs[i]:
+                        # two tensors on one array (y = x.detach()): a view of its own, so that
+                        # what forward saves maps back to the tensor it came from, not the first
+                        arrays[i] = a.view()
+                        break
         requires = requires and _state.grad_enabled
         ctx = Context(cls, tuple(t._requires_grad for t in inputs) if requires
                       else (False,) * len(inputs))

@@ -789,3 +789,74 @@ def test_two_tensors_on_one_array_keep_their_own_roles_in_second_derivatives():
     (gr,) = grad(r2 / r3, [r0], Tensor(g), create_graph=True)
     (gg,) = grad(gr, [r0], Tensor(v))
     np.testing.assert_allclose(gg.numpy(), g * v, rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- a sixth outside pass
+def test_module_bookkeeping_follows_pytorch():
+    """A reassigned buffer left the state (an EMA lost from checkpoints); a plain Tensor took a
+    parameter's name silently; tied weights and shared modules were missing from state_dict; a
+    child's train() override was skipped; Sequential(OrderedDict) dropped a non-Module."""
+    nn = tg.nn
+
+    class Ema(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("avg", tg.zeros(3))
+
+        def forward(self, x):
+            self.avg = self.avg * 0.9 + x.detach() * 0.1
+            return x
+
+    e = Ema()
+    e(tg.ones(3))
+    assert list(e.state_dict()) == ["avg"] and e.state_dict()["avg"].tolist() == pytest.approx(
+        [0.1] * 3)
+    lin = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match="cannot assign a Tensor as parameter 'weight'"):
+        lin.weight = tg.ones(2, 2)
+    with pytest.raises(TypeError, match="a Parameter or None expected"):
+        nn.Module().register_parameter("w", tg.zeros(3))
+    enc, dec = nn.Linear(3, 3), nn.Linear(3, 3)
+    dec.weight = enc.weight
+    s = nn.Sequential(enc, nn.ReLU(), dec)
+    assert list(s.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]  # PyTorch's keys
+    assert len(list(s.parameters())) == 3
+    s.load_state_dict(s.state_dict())
+
+    class Frozen(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bn = nn.BatchNorm1d(3)
+
+        def train(self, mode=True):
+            super().train(mode)
+            self.bn.eval()
+            return self
+
+    outer = nn.Sequential(Frozen())
+    outer.train()
+    assert outer.training and not outer[0].bn.training
+    from collections import OrderedDict
+    with pytest.raises(TypeError, match="item 'act' is a function, not a Module"):
+        nn.Sequential(OrderedDict(fc=nn.Linear(2, 2), act=tg.relu))
+    m = nn.Module()
+    m.register_buffer("scratch", tg.zeros(2), persistent=False)
+    assert list(m.state_dict()) == [] and len(list(m.buffers())) == 1
+    with pytest.raises(TypeError, match="a Tensor or None expected"):
+        m.register_buffer("y", np.zeros(3))
+    with pytest.raises(KeyError, match="no '.'"):
+        m.register_buffer("a.b", tg.zeros(1))
+    with pytest.raises(TypeError, match="expected a dict"):
+        m.load_state_dict([("scratch", tg.zeros(2))])
+
+
+def test_zero_grad_without_none_cuts_a_create_graph_gradient(tmp_path):
+    lin = tg.nn.Linear(2, 1)
+    x = tg.ones(3, 2)
+    (lin(x) ** 2).sum().backward(create_graph=True)
+    assert lin.weight.grad.requires_grad
+    lin.zero_grad(set_to_none=False)
+    (lin(x) ** 2).sum().backward()
+    assert lin.weight.grad.grad_fn is None and not lin.weight.grad.requires_grad
+    tg.save({True: 1, 2: "b"}, tmp_path / "keys.npz")  # bool keys load back (they were refused)
+    assert tg.load(tmp_path / "keys.npz") == {True: 1, 2: "b"}

@@ -135,10 +135,10 @@ class _Reader:
                 raise self.fail(where, f"is a dict of {_describe(value)}, not a JSON list of pairs")
             out = {}
             for i, pair in enumerate(value):
-                if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], (str, int))
-                        and not isinstance(pair[0], bool)):
+                if not (isinstance(pair, list) and len(pair) == 2
+                        and isinstance(pair[0], (str, int))):  # bool keys too, as save takes them
                     raise self.fail(f"{where}[{i}]", f"is {_describe(pair)}, not a [key, value] "
-                                    "pair with a str or int key")
+                                    "pair with a str, int or bool key")
                 out[pair[0]] = self.decode(pair[1], f"{where}[{pair[0]!r}]", depth + 1)
             return out
         raise self.fail(where, f"has an unknown entry kind {kind!r}")

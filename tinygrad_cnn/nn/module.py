@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -41,6 +41,8 @@ def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
         if set_to_none:
             p.grad = None
         elif p.grad is not None:
+            if p.grad.grad_fn is not None or p.grad.requires_grad:
+                p.grad.detach_()  # a .grad with a graph (create_graph=True): cut it, as PyTorch
             p.grad._data.fill(0)
 
 
@@ -59,6 +61,7 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())  # buffers left out of state_dict
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_paths_assigned", False)
         object.__setattr__(self, "_path", None)  # "conv1", "features.0": ops run inside are tagged
@@ -68,12 +71,32 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning "
                                "attributes")
-        for registry in (self._parameters, self._modules, self._buffers):
-            registry.pop(name, None)
+        # PyTorch's rules: a Parameter or a Module registers under the name; a name already
+        # registered keeps its kind (a buffer takes a new Tensor; a parameter only a Parameter)
         if isinstance(value, Parameter):
+            self._modules.pop(name, None)
+            self._buffers.pop(name, None)
             self._parameters[name] = value
         elif isinstance(value, Module):
+            self._parameters.pop(name, None)
+            self._buffers.pop(name, None)
             self._modules[name] = value
+        elif name in self._parameters:
+            if value is not None:
+                raise TypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} "
+                                f"as parameter '{name}' (a Parameter or None expected); wrap it: "
+                                f"nn.Parameter(...)")
+            self._parameters[name] = None
+        elif name in self._modules:
+            if value is not None:
+                raise TypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} "
+                                f"as child module '{name}' (a Module or None expected)")
+            self._modules[name] = None
+        elif name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} "
+                                f"as buffer '{name}' (a Tensor or None expected)")
+            self._buffers[name] = value  # `self.avg = self.avg * 0.9 + ...` updates the buffer
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
@@ -81,18 +104,45 @@ class Module:
             registry.pop(name, None)
         object.__delattr__(self, name)
 
-    def register_buffer(self, name: str, tensor: Tensor | None) -> None:
-        """A tensor that is part of the state (saved and loaded) but not trained (BatchNorm's
-        running statistics)."""
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """A tensor that is part of the state but not trained (BatchNorm's running statistics):
+        saved and loaded with ``state_dict``, unless ``persistent=False``."""
+        self._check_new_name("register_buffer", name, self._buffers)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: cannot assign a {type(tensor).__name__} as buffer "
+                            f"'{name}' (a Tensor or None expected)")
         object.__setattr__(self, name, tensor)
         self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
+            self._non_persistent.add(name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
+        self._check_new_name("register_parameter", name, self._parameters)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: cannot assign a {type(param).__name__} as "
+                            f"parameter '{name}' (a Parameter or None expected); wrap it: "
+                            "nn.Parameter(...)")
         if param is None:
-            self._parameters.pop(name, None)
+            self._modules.pop(name, None)
+            self._buffers.pop(name, None)
+            self._parameters[name] = None
             object.__setattr__(self, name, None)
         else:
             setattr(self, name, param)
+
+    def _check_new_name(self, where: str, name: Any, own: dict[str, Any]) -> None:
+        """PyTorch's checks of a registered name: a non-empty str without '.', not already an
+        attribute of another kind."""
+        if not isinstance(name, str):
+            raise TypeError(f"{where}: the name should be a string, got {type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f"{where}: the name {name!r} must be non-empty and contain no '.'")
+        if name not in own and (name in self._parameters or name in self._buffers
+                                or name in self._modules or name in self.__dict__
+                                or hasattr(type(self), name)):
+            raise KeyError(f"{where}: attribute '{name}' already exists")
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Register ``module`` (or None, a placeholder) as the child ``name``, as assigning
@@ -222,9 +272,14 @@ class Module:
 
     # ------------------------------------------------------------------ modes and state
     def train(self, mode: bool = True) -> Module:
-        """Training mode (dropout active, BatchNorm uses batch statistics); returns self."""
-        for m in self.modules():
-            object.__setattr__(m, "training", bool(mode))
+        """Training mode (dropout active, BatchNorm uses batch statistics); returns self. Each
+        child's own ``train`` is called, so a child that overrides it (a frozen BatchNorm) has its
+        say, as in PyTorch."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train: mode is expected to be a bool, got {type(mode).__name__}")
+        object.__setattr__(self, "training", mode)
+        for child in self.children():
+            child.train(mode)
         return self
 
     def eval(self) -> Module:
@@ -292,26 +347,53 @@ class Module:
         return self._cast(np.float32)
 
     def state_dict(self) -> OrderedDict[str, Tensor]:
-        """Every parameter and buffer by path, detached (sharing memory, like PyTorch), in
-        PyTorch's order: module by module, each module's parameters and then its buffers."""
-        params = {id(p): name for name, p in self.named_parameters()}  # (labels them, too)
+        """Every parameter and persistent buffer by path, detached (sharing memory, like
+        PyTorch), in PyTorch's order: module by module, each module's parameters and then its
+        buffers. A tied weight or a shared module appears under every path it has, as in PyTorch
+        (``parameters()`` lists it once)."""
+        for _ in self.named_parameters():  # labels them for the drawings
+            pass
         state: OrderedDict[str, Tensor] = OrderedDict()
-        for path, module in self.named_modules():
+        for path, module in self._every_path():
             for name, p in module._parameters.items():
-                full = f"{path}.{name}" if path else name
-                if p is not None and params.get(id(p)) == full:
-                    state[full] = p.detach()
+                if p is not None:
+                    state[f"{path}.{name}" if path else name] = p.detach()
             for name, b in module._buffers.items():
-                if b is not None:
+                if b is not None and name not in module._non_persistent:
                     state[f"{path}.{name}" if path else name] = b.detach()
         return state
+
+    def _every_path(self) -> Iterator[tuple[str, Module]]:
+        """Each module under every path it has (a shared module more than once), in order."""
+        stack: list[tuple[str, Module, frozenset[int]]] = [("", self, frozenset())]
+        while stack:
+            path, module, above = stack.pop()
+            yield path, module
+            inside = above | {id(module)}
+            stack.extend(reversed([(f"{path}.{n}" if path else n, m, inside)
+                                   for n, m in module._modules.items()
+                                   if m is not None and id(m) not in inside]))
+
+    def _state_entries(self) -> dict[str, Tensor]:
+        """What ``state_dict`` names, as the tensors themselves (for loading)."""
+        own: dict[str, Tensor] = {}
+        for path, module in self._every_path():
+            for name, p in module._parameters.items():
+                if p is not None:
+                    own[f"{path}.{name}" if path else name] = p
+            for name, b in module._buffers.items():
+                if b is not None and name not in module._non_persistent:
+                    own[f"{path}.{name}" if path else name] = b
+        return own
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy values into the parameters and buffers. Every missing, unexpected or mis-shaped
         key is named; with ``strict`` (the default) any of them is an error and nothing is
         changed."""
-        own = dict(self.named_parameters())
-        own.update(dict(self.named_buffers()))
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict: expected a dict of name -> tensor (a state_dict), "
+                            f"got {type(state_dict).__name__}")
+        own = self._state_entries()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         mismatched = []
@@ -431,6 +513,9 @@ class Sequential(Module):
         super().__init__()
         if len(layers) == 1 and isinstance(layers[0], dict):
             for name, m in layers[0].items():
+                if not isinstance(m, Module):
+                    raise TypeError(f"Sequential: item {name!r} is a {type(m).__name__}, not a "
+                                    "Module")
                 setattr(self, name, m)
         else:
             for i, m in enumerate(layers):

@@ -860,3 +860,13 @@ def test_zero_grad_without_none_cuts_a_create_graph_gradient(tmp_path):
     assert lin.weight.grad.grad_fn is None and not lin.weight.grad.requires_grad
     tg.save({True: 1, 2: "b"}, tmp_path / "keys.npz")  # bool keys load back (they were refused)
     assert tg.load(tmp_path / "keys.npz") == {True: 1, 2: "b"}
+
+
+def test_save_names_a_directory_or_a_file_object_clearly(tmp_path):
+    import io
+
+    with pytest.raises(IsADirectoryError, match="is a directory; give a file path"):
+        tg.save({"a": 1}, tmp_path)
+    with pytest.raises(TypeError, match="file objects are not supported"):
+        tg.save({"a": 1}, io.BytesIO())
+    assert list(tmp_path.iterdir()) == []  # nothing half-written

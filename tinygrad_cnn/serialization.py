@@ -160,7 +160,13 @@ def _read_array(zf: zipfile.ZipFile, member: str) -> np.ndarray:
 
 def save(obj: Any, path: str | os.PathLike[str]) -> None:
     """Write ``obj`` to ``path`` (``.npz``), atomically."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"save: path must be a file path (str or os.PathLike), got "
+                        f"{type(path).__name__}; file objects are not supported")
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"save: {path} is a directory; give a file path such as "
+                                f"{path / 'checkpoint.npz'}")
     arrays: dict[str, np.ndarray] = {}
     schema = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays, "obj")}
     atomic_write(path, lambda f: np.savez(f, **{_SCHEMA_KEY: np.array(json.dumps(schema))},

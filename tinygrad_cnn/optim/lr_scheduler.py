@@ -1,7 +1,7 @@
 """Learning-rate schedules with PyTorch's names, arguments and arithmetic: ``StepLR``,
 ``MultiStepLR``, ``ExponentialLR``, ``CosineAnnealingLR``, ``LambdaLR``, ``LinearLR``,
-``OneCycleLR`` (which also cycles the momentum), ``SequentialLR`` (one schedule after another)
-and ``ReduceLROnPlateau`` (``step(metric)``).
+``OneCycleLR`` (which also cycles the momentum), ``SequentialLR`` (one schedule after another),
+``ChainedScheduler`` (several stepped together) and ``ReduceLROnPlateau`` (``step(metric)``).
 
 As in PyTorch, creating a schedule sets each group's ``initial_lr`` and takes step 0; call
 ``scheduler.step()`` after ``optimizer.step()`` (per epoch or per batch, as the schedule means).
@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-__all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR",
+__all__ = ["ChainedScheduler", "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR",
            "MultiStepLR", "OneCycleLR", "ReduceLROnPlateau", "SequentialLR", "StepLR"]
 
 
@@ -92,7 +92,9 @@ class LRScheduler:
 
 
 class StepLR(LRScheduler):
-    """``lr = base_lr * gamma ** (epoch // step_size)``."""
+    """Multiply the learning rate by ``gamma`` every ``step_size`` epochs (alone:
+    ``lr = base_lr * gamma ** (epoch // step_size)``). Chainable, as PyTorch's: each step scales
+    the group's current ``lr``, so it composes with other schedules and keeps manual changes."""
 
     def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
@@ -102,11 +104,20 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        groups = self.optimizer.param_groups
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return [g["lr"] for g in groups]
+        return [g["lr"] * self.gamma for g in groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
         return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
-    """``lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2``."""
+    """Anneal the learning rate by cosine; alone,
+    ``lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2``. Chainable, as
+    PyTorch's: each step scales ``lr - eta_min`` by the ratio of consecutive cosine terms (past
+    ``T_max`` it climbs back), so it composes with other schedules and keeps manual changes."""
 
     def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:
@@ -116,6 +127,20 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        groups, epoch, t_max, eta_min = self.optimizer.param_groups, self.last_epoch, \
+            self.T_max, self.eta_min
+        if self._is_initial:
+            return [g["lr"] for g in groups]
+        if self._step_count == 1 and epoch > 0:  # resumed with last_epoch >= 0
+            return self._get_closed_form_lr()
+        if (epoch - 1 - t_max) % (2 * t_max) == 0:  # at a trough, where the ratio is 0 / 0
+            return [g["lr"] + (base - eta_min) * (1 - math.cos(math.pi / t_max)) / 2
+                    for base, g in zip(self.base_lrs, groups)]
+        return [(1 + math.cos(math.pi * epoch / t_max)) / (1 + math.cos(math.pi * (epoch - 1)
+                                                                         / t_max))
+                * (g["lr"] - eta_min) + eta_min for g in groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
         return [self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch
                                                                      / self.T_max)) / 2
                 for base in self.base_lrs]
@@ -413,6 +438,35 @@ class SequentialLR(LRScheduler):
         self.__dict__.update(state)
         for s, st in zip(self._schedulers, saved):
             s.load_state_dict(st)
+
+
+class ChainedScheduler(LRScheduler):
+    """Step several chainable schedules on one optimizer together: ``step()`` steps each in
+    order, so their factors multiply (as when each is stepped by hand)."""
+
+    def __init__(self, schedulers: Sequence[LRScheduler], optimizer: Any = None) -> None:
+        if not schedulers:
+            raise ValueError("ChainedScheduler: needs at least one scheduler")
+        optimizer = optimizer or schedulers[0].optimizer
+        _check_optimizer(optimizer, "ChainedScheduler")
+        for i, s in enumerate(schedulers):
+            if isinstance(s, ReduceLROnPlateau):
+                raise ValueError(f"ChainedScheduler: scheduler {i} is a ReduceLROnPlateau, which "
+                                 "steps on a metric; it cannot be chained")
+            if getattr(s, "optimizer", None) is not optimizer:
+                raise ValueError(f"ChainedScheduler: scheduler {i} ({type(s).__name__}) belongs "
+                                 "to another optimizer; all must share this one")
+        self._schedulers = list(schedulers)
+        self.optimizer = optimizer
+        self._last_lr = [g["lr"] for g in optimizer.param_groups]
+
+    def step(self) -> None:  # type: ignore[override]
+        for s in self._schedulers:
+            s.step()
+        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+
+    state_dict = SequentialLR.state_dict
+    load_state_dict = SequentialLR.load_state_dict
 
 
 class ReduceLROnPlateau(LRScheduler):

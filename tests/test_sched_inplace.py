@@ -152,3 +152,169 @@ def test_chained_scheduler_errors():
         sched.ChainedScheduler([sched.StepLR(opt, 2), sched.StepLR(other, 2)])
     with pytest.raises(ValueError, match="ReduceLROnPlateau"):
         sched.ChainedScheduler([sched.StepLR(opt, 2), sched.ReduceLROnPlateau(opt)])
+
+
+# ------------------------------------------------------------------------ inplace activations
+import tinygrad_cnn as tg  # noqa: E402
+import tinygrad_cnn.nn.functional as F  # noqa: E402
+from tinygrad_cnn import nn  # noqa: E402
+
+TF = torch.nn.functional
+VALUES = np.array([-7.0, -3.0, -1.0, -0.5, 0.0, 0.25, 1.0, 3.0, 6.0, 7.5])
+ACTIVATIONS = {  # name: (positional arguments before inplace)
+    "relu": (), "leaky_relu": (0.2,), "elu": (0.7,), "selu": (), "celu": (1.3,),
+    "hardtanh": (-0.5, 3.0), "relu6": (), "silu": (), "hardswish": (), "hardsigmoid": (),
+    "mish": (),
+}
+
+
+def _both(values, requires_grad=True):
+    a = Tensor(values.copy(), requires_grad=requires_grad)
+    ta = torch.tensor(values.copy(), requires_grad=requires_grad)
+    return a, ta
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_inplace_activation_matches_pytorch(name):
+    args = ACTIVATIONS[name]
+    w = np.linspace(-1.0, 2.0, VALUES.size)
+    a, ta = _both(VALUES)
+    y, ty = a * 1.0, ta * 1.0
+    out = getattr(F, name)(y, *args, True)  # inplace positional, as PyTorch's signature
+    tout = getattr(TF, name)(ty, *args, True)
+    assert out is y and tout is ty
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-15, atol=0)
+    (out * Tensor(w)).sum().backward()
+    (tout * torch.tensor(w)).sum().backward()
+    # PyTorch's CELU and Hardsigmoid backwards use 1 / alpha and 1 / 6 rounded to float32, even
+    # in float64 and out of place too (CELU's gradient at 0 is 1.0000000367 for alpha=1.3); ours
+    # are exact. In-place ELU's backward works from the result: a rounding apart.
+    rtol = 1e-7 if name in ("celu", "hardsigmoid") else 1e-13
+    np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=rtol, atol=1e-300)
+    # the result of the out-of-place form is the same, and that form leaves its input alone
+    x = Tensor(VALUES.copy())
+    np.testing.assert_array_equal(getattr(F, name)(x, *args).numpy(), y.numpy())
+    np.testing.assert_array_equal(x.numpy(), VALUES)
+    # outside a graph: written into the input
+    x, tx = _both(VALUES, requires_grad=False)
+    assert getattr(F, name)(x, *args, inplace=True) is x
+    getattr(TF, name)(tx, *args, inplace=True)
+    np.testing.assert_allclose(x.numpy(), tx.numpy(), rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_inplace_activation_refuses_a_leaf_that_requires_grad(name):
+    a, ta = _both(VALUES)
+    with pytest.raises(RuntimeError, match="leaf"):
+        getattr(TF, name)(ta, *ACTIVATIONS[name], inplace=True)
+    with pytest.raises(RuntimeError, match="leaf"):
+        getattr(F, name)(a, *ACTIVATIONS[name], inplace=True)
+    np.testing.assert_array_equal(a.numpy(), VALUES)
+    with tg.no_grad():  # allowed outside the graph, as in PyTorch
+        assert getattr(F, name)(a, *ACTIVATIONS[name], inplace=True) is a
+    with torch.no_grad():
+        getattr(TF, name)(ta, *ACTIVATIONS[name], inplace=True)
+    np.testing.assert_allclose(a.numpy(), ta.detach().numpy(), rtol=1e-15, atol=0)
+
+
+def test_inplace_relu_on_a_view_and_after_a_saving_op():
+    a, ta = _both(VALUES)
+    y, ty = a * 2.0, ta * 2.0
+    F.relu(y[2:7], inplace=True)
+    TF.relu(ty[2:7], inplace=True)
+    np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+    (y * y).sum().backward()
+    (ty * ty).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-15)
+    # sigmoid saves its output; overwriting it makes the backward fail, in both
+    a, ta = _both(VALUES)
+    y, ty = a.sigmoid(), ta.sigmoid()
+    F.relu(y, inplace=True)
+    TF.relu(ty, inplace=True)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        ty.sum().backward()
+    with pytest.raises(RuntimeError):
+        y.sum().backward()
+
+
+def test_inplace_relu_on_ints():
+    x, tx = Tensor(np.array([-2, 0, 3])), torch.tensor([-2, 0, 3])
+    assert F.relu(x, inplace=True) is x
+    TF.relu(tx, inplace=True)
+    np.testing.assert_array_equal(x.numpy(), tx.numpy())
+    with pytest.raises(RuntimeError, match="not implemented"):
+        TF.elu(torch.tensor([-2, 0, 3]), inplace=True)
+    x = Tensor(np.array([-2, 0, 3]))
+    with pytest.raises(TypeError, match="elu: the input must be a floating tensor"):
+        F.elu(x, inplace=True)
+    np.testing.assert_array_equal(x.numpy(), [-2, 0, 3])
+
+
+LAYERS = [lambda m: m.ReLU(inplace=True), lambda m: m.LeakyReLU(0.2, inplace=True),
+          lambda m: m.ELU(0.5, inplace=True), lambda m: m.CELU(inplace=True),  # alpha=1: exact
+          lambda m: m.SELU(inplace=True), lambda m: m.SiLU(inplace=True),
+          lambda m: m.Mish(inplace=True), lambda m: m.Hardswish(inplace=True),
+          lambda m: m.Hardsigmoid(inplace=True), lambda m: m.Hardtanh(-2.0, 0.5, inplace=True),
+          lambda m: m.ReLU6(inplace=True), lambda m: m.ReLU6(), lambda m: m.ReLU(),
+          lambda m: m.ELU(), lambda m: m.Dropout(0.3, inplace=True), lambda m: m.Dropout2d()]
+
+
+@pytest.mark.parametrize("i", range(len(LAYERS)))
+def test_inplace_layers_match_pytorch(i):
+    ours, theirs = LAYERS[i](nn), LAYERS[i](torch.nn)
+    assert repr(ours) == repr(theirs)
+    assert ours.inplace == theirs.inplace
+    if "Dropout" in repr(ours):
+        ours.eval()
+        theirs.eval()
+    a, ta = _both(VALUES.reshape(1, 2, 5, 1))
+    y, ty = a * 1.0, ta * 1.0
+    out, tout = ours(y), theirs(ty)
+    assert (out is y) == (tout is ty)
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-15, atol=0)
+    out.sum().backward()
+    tout.sum().backward()
+    rtol = 1e-7 if "Hardsigmoid" in repr(ours) else 1e-13  # PyTorch's 1/6 in float32, above
+    np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=rtol, atol=1e-300)
+
+
+@pytest.mark.parametrize("fn", ["dropout", "dropout2d"])
+def test_inplace_dropout(fn):
+    values = np.arange(1.0, 49.0).reshape(2, 3, 4, 2)
+    w = np.linspace(-1.0, 2.0, values.size).reshape(values.shape)
+    results = []
+    for inplace in (False, True):
+        tg.manual_seed(3)
+        a = Tensor(values.copy(), requires_grad=True)
+        y = a * 1.0
+        out = getattr(F, fn)(y, 0.4, True, inplace)  # training, inplace positional
+        assert (out is y) == inplace
+        (out * Tensor(w)).sum().backward()
+        results.append((out.numpy().copy(), a.grad.numpy().copy()))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    kept = results[1][0] != 0
+    assert 0 < kept.sum() < kept.size
+    np.testing.assert_allclose(results[1][0][kept], values[kept] / 0.6, rtol=1e-15)
+    # p=1 zeroes in place; a leaf that requires grad is refused while training, as in PyTorch
+    x = Tensor(values.copy())
+    assert getattr(F, fn)(x, 1.0, True, True) is x and not x.numpy().any()
+    a, ta = _both(values)
+    with pytest.raises(RuntimeError, match="leaf"):
+        getattr(TF, fn)(ta, 0.4, True, True)
+    with pytest.raises(RuntimeError, match="leaf"):
+        getattr(F, fn)(a, 0.4, True, True)
+    # in eval (or p=0) the input itself comes back, leaf or not, in both
+    assert getattr(F, fn)(a, 0.4, False, True) is a
+    assert getattr(TF, fn)(ta, 0.4, False, True) is ta
+    assert getattr(F, fn)(a, 0.0, True, True) is a
+
+
+def test_leaky_relu_and_dropout_take_positional_inplace():
+    x, tx = _both(VALUES, requires_grad=False)
+    assert F.leaky_relu(x, 0.3, True) is x
+    TF.leaky_relu(tx, 0.3, True)
+    np.testing.assert_allclose(x.numpy(), tx.numpy(), rtol=1e-15)
+    y = Tensor(VALUES.copy())
+    assert F.leaky_relu(y, 0.3, False) is not y
+    np.testing.assert_array_equal(y.numpy(), VALUES)

@@ -288,12 +288,15 @@ def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
 
 # ------------------------------------------------------------------------------ activations
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """``max(x, 0)`` (``inplace`` is accepted for PyTorch's signature; the result is new)."""
-    return input.relu()
+    """``max(x, 0)``; ``inplace`` writes it into ``input`` (``input.relu_()``)."""
+    return input.relu_() if inplace else input.relu()
 
 
-def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
-    return activation.LeakyReLU.apply(input, negative_slope=float(negative_slope))
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``x`` for ``x > 0``, ``negative_slope * x`` otherwise; ``inplace`` writes it into
+    ``input``."""
+    return _inplace_or_new(input, inplace, "leaky_relu", lambda x: activation.LeakyReLU.apply(
+        x, negative_slope=float(negative_slope)))
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -399,9 +402,11 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     return Tensor._make((idx[..., None] == xp.arange(int(num_classes))).astype(np.int64))
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,
+            inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``, while
-    training; the identity otherwise."""
+    training; the identity otherwise. ``inplace`` multiplies ``input`` by the mask in place
+    (``mul_``) and returns it."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:
@@ -409,15 +414,17 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     from tinygrad_cnn.random import generator
 
     if p == 1.0:
-        return input * 0.0
+        return input.mul_(0.0) if inplace else input * 0.0
     keep = generator().random(input.shape) >= p
-    return input * Tensor._make(like((keep / (1.0 - p)).astype(input.dtype), input._data))
+    mask = Tensor._make(like((keep / (1.0 - p)).astype(input.dtype), input._data))
+    return input.mul_(mask) if inplace else input * mask
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
               inplace: bool = False) -> Tensor:
     """Zero whole channels: each ``(H, W)`` plane of ``(N, C, H, W)`` (or ``(C, H, W)``) with
-    probability ``p``, the rest scaled by ``1 / (1 - p)``, while training."""
+    probability ``p``, the rest scaled by ``1 / (1 - p)``, while training. ``inplace`` multiplies
+    ``input`` by the mask in place (``mul_``) and returns it."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout2d: p must be in [0, 1], got {p}")
     if input.ndim not in (3, 4):
@@ -428,10 +435,11 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
     from tinygrad_cnn.random import generator
 
     if p == 1.0:
-        return input * 0.0
+        return input.mul_(0.0) if inplace else input * 0.0
     planes = input.shape[:-2] + (1, 1)
     keep = generator().random(planes) >= p
-    return input * Tensor._make(like((keep / (1.0 - p)).astype(input.dtype), input._data))
+    mask = Tensor._make(like((keep / (1.0 - p)).astype(input.dtype), input._data))
+    return input.mul_(mask) if inplace else input * mask
 
 
 def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:
@@ -490,6 +498,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
 # The rest of torch.nn.functional that this package has, one family per file (they use the
 # helpers above, so they are imported last).
 from tinygrad_cnn.nn.functional_activation import (  # noqa: E402
+    _inplace_or_new,
     celu,
     elu,
     gelu,

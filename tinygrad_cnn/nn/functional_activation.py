@@ -2,15 +2,37 @@
 ``F.elu``, ``F.selu``, ``F.celu``, ``F.softplus``, ``F.logsigmoid``, ``F.mish``, ``F.hardswish``,
 ``F.hardsigmoid``, ``F.hardtanh``, ``F.relu6``, ``F.prelu``. Each is one op of ``ops/activation.py``.
 
-``inplace=True`` is accepted for PyTorch's signatures; the result is always a new tensor (the
-input is left unchanged), so code written for PyTorch computes the same values.
+``inplace=True`` does what PyTorch does: the result is written into the input, which is returned.
+It is recorded like any in-place op (``Tensor.relu_``), so gradients flow through it, a later
+backward through a graph that saved the old values raises, and a leaf that requires grad is
+refused while gradients are recorded.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import activation
-from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.tensor import Tensor, _check_inplace_dtype
+
+
+def _inplace_or_new(input: Tensor, inplace: bool, name: str,
+                    fn: Callable[[Tensor], Tensor]) -> Tensor:
+    """``fn(input)``; with ``inplace``, that result written into ``input`` (``input`` returned) by
+    the in-place machinery of ``Tensor._inplace``, which records it for autograd as ``name_``."""
+    if not inplace:
+        return fn(input)
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}: the input must be a Tensor, got {type(input).__name__}")
+
+    def raw(a: Any, _: Any) -> None:
+        out = fn(Tensor._make(a))._data
+        _check_inplace_dtype(name + "_", out.dtype, a.dtype)
+        a[...] = out
+
+    return input._inplace(name + "_", None, lambda s, _: fn(s), raw)
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -27,28 +49,29 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x σ(x)`` (also called swish)."""
-    return activation.SiLU.apply(_floating(input, "silu"))
+    return _inplace_or_new(_floating(input, "silu"), inplace, "silu",
+                           activation.SiLU.apply)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` for ``x > 0``, ``alpha (exp(x) - 1)`` otherwise."""
-    return activation.ELU.apply(_floating(input, "elu"), alpha=float(alpha), scale=1.0,
-                                input_scale=1.0)
+    return _inplace_or_new(_floating(input, "elu"), inplace, "elu", lambda x: activation.ELU.apply(
+        x, alpha=float(alpha), scale=1.0, input_scale=1.0))
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """``scale * elu(x, alpha)`` with the self-normalising constants ``alpha ≈ 1.6733``,
     ``scale ≈ 1.0507``."""
-    return activation.ELU.apply(_floating(input, "selu"), alpha=SELU_ALPHA, scale=SELU_SCALE,
-                                input_scale=1.0)
+    return _inplace_or_new(_floating(input, "selu"), inplace, "selu", lambda x: activation.ELU.apply(
+        x, alpha=SELU_ALPHA, scale=SELU_SCALE, input_scale=1.0))
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` for ``x > 0``, ``alpha (exp(x / alpha) - 1)`` otherwise."""
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0 (it divides the input)")
-    return activation.ELU.apply(_floating(input, "celu"), alpha=float(alpha), scale=1.0,
-                                input_scale=1.0 / alpha)
+    return _inplace_or_new(_floating(input, "celu"), inplace, "celu", lambda x: activation.ELU.apply(
+        x, alpha=float(alpha), scale=1.0, input_scale=1.0 / alpha))
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -66,17 +89,20 @@ def logsigmoid(input: Tensor) -> Tensor:
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x tanh(softplus(x))``."""
-    return activation.Mish.apply(_floating(input, "mish"))
+    return _inplace_or_new(_floating(input, "mish"), inplace, "mish",
+                           activation.Mish.apply)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x relu6(x + 3) / 6``."""
-    return activation.Hardswish.apply(_floating(input, "hardswish"))
+    return _inplace_or_new(_floating(input, "hardswish"), inplace, "hardswish",
+                           activation.Hardswish.apply)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """``relu6(x + 3) / 6``."""
-    return activation.Hardsigmoid.apply(_floating(input, "hardsigmoid"))
+    return _inplace_or_new(_floating(input, "hardsigmoid"), inplace, "hardsigmoid",
+                           activation.Hardsigmoid.apply)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
@@ -84,13 +110,15 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
     """``clamp(x, min_val, max_val)``; the gradient is 0 at the ends (PyTorch's rule)."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
-    return activation.Hardtanh.apply(_floating(input, "hardtanh"), min_val=float(min_val),
-                                     max_val=float(max_val))
+    return _inplace_or_new(_floating(input, "hardtanh"), inplace, "hardtanh",
+                           lambda x: activation.Hardtanh.apply(x, min_val=float(min_val),
+                                                               max_val=float(max_val)))
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """``min(max(x, 0), 6)``: ``hardtanh(x, 0, 6)``."""
-    return activation.Hardtanh.apply(_floating(input, "relu6"), min_val=0.0, max_val=6.0)
+    return _inplace_or_new(_floating(input, "relu6"), inplace, "relu6",
+                           lambda x: activation.Hardtanh.apply(x, min_val=0.0, max_val=6.0))
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:

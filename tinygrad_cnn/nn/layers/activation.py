@@ -1,5 +1,6 @@
 """Activation layers: each a module over its ``F`` function, with PyTorch's constructor.
-``inplace`` is accepted for compatibility; the output is always a new tensor."""
+``inplace=True`` writes the result into the input and returns it, as PyTorch does (see
+``nn/functional_activation.py``)."""
 
 from __future__ import annotations
 
@@ -10,28 +11,36 @@ from tinygrad_cnn.nn.module import Module, Parameter
 from tinygrad_cnn.tensor import Tensor
 
 
+def _inplace_repr(inplace: bool, sep: str = ", ") -> str:
+    return f"{sep}inplace=True" if inplace else ""
+
+
 class _Inplace(Module):
-    """An activation whose only argument is PyTorch's ``inplace`` (accepted, not needed)."""
+    """An activation whose only argument is PyTorch's ``inplace``."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace, "")
 
 
 class ReLU(_Inplace):
     def forward(self, x: Tensor) -> Tensor:
-        return F.relu(x)
+        return F.relu(x, self.inplace)
 
 
 class LeakyReLU(Module):
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.leaky_relu(x, self.negative_slope)
+        return F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + _inplace_repr(self.inplace)
 
 
 class Sigmoid(Module):
@@ -90,36 +99,36 @@ class GELU(Module):
 
 class SiLU(_Inplace):
     def forward(self, x: Tensor) -> Tensor:
-        return F.silu(x)
+        return F.silu(x, self.inplace)
 
 
 class ELU(Module):
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
-        self.alpha = alpha
+        self.alpha, self.inplace = alpha, inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.elu(x, self.alpha)
+        return F.elu(x, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + _inplace_repr(self.inplace)
 
 
 class CELU(Module):
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
-        self.alpha = alpha
+        self.alpha, self.inplace = alpha, inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.celu(x, self.alpha)
+        return F.celu(x, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + _inplace_repr(self.inplace)
 
 
 class SELU(_Inplace):
     def forward(self, x: Tensor) -> Tensor:
-        return F.selu(x)
+        return F.selu(x, self.inplace)
 
 
 class Softplus(Module):
@@ -141,17 +150,23 @@ class LogSigmoid(Module):
 
 class Mish(_Inplace):
     def forward(self, x: Tensor) -> Tensor:
-        return F.mish(x)
+        return F.mish(x, self.inplace)
 
 
 class Hardswish(_Inplace):
     def forward(self, x: Tensor) -> Tensor:
-        return F.hardswish(x)
+        return F.hardswish(x, self.inplace)
+
+    def extra_repr(self) -> str:  # PyTorch's repr does not show it
+        return ""
 
 
 class Hardsigmoid(_Inplace):
     def forward(self, x: Tensor) -> Tensor:
-        return F.hardsigmoid(x)
+        return F.hardsigmoid(x, self.inplace)
+
+    def extra_repr(self) -> str:  # PyTorch's repr does not show it
+        return ""
 
 
 class Hardtanh(Module):
@@ -159,21 +174,21 @@ class Hardtanh(Module):
         super().__init__()
         if min_val > max_val:
             raise ValueError(f"Hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
-        self.min_val, self.max_val = min_val, max_val
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.hardtanh(x, self.min_val, self.max_val)
+        return F.hardtanh(x, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"min_val={self.min_val}, max_val={self.max_val}"
+        return f"min_val={self.min_val}, max_val={self.max_val}" + _inplace_repr(self.inplace)
 
 
 class ReLU6(Hardtanh):
     def __init__(self, inplace: bool = False) -> None:
-        super().__init__(0.0, 6.0)
+        super().__init__(0.0, 6.0, inplace)
 
     def extra_repr(self) -> str:
-        return ""
+        return _inplace_repr(self.inplace, "")
 
 
 class PReLU(Module):

@@ -366,8 +366,10 @@ def _train(args: argparse.Namespace) -> int:
                    f"{name}'s parameters: {exc}")
         start_epoch = state["epoch"]
     for group in opt.param_groups:  # the base rate of the schedule (a new --lr on resume too)
-        group["initial_lr"] = lr
-    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs, last_epoch=start_epoch - 1)
+        group["initial_lr"] = group["lr"] = lr
+    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    for _ in range(start_epoch):  # the schedule is chainable (each step scales the last rate):
+        sched.step()  # replay it, so a resumed run has the rates of a straight one, bit for bit
     if state is not None:
         _say(f"resumed from {args.resume} after epoch {start_epoch} of {saved['epochs']} ({name}, "
              f"{saved['optimizer']}, base lr {saved['lr']:g}, batch {saved['batch_size']})")

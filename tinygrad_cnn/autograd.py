@@ -413,14 +413,11 @@ class Function:
                 if type(a) is not kind:  # mixed array types: maybe two devices
                     _check_one_device(cls, arrays)
                     break
-            for i in range(1, len(arrays)):
-                a = arrays[i]
-                for j in range(i):
-                    if arrays[j] is a and inputs[j] is not inputs[i]:
-                        # two tensors on one array (y = x.detach()): a view of its own, so that
-                        # what forward saves maps back to the tensor it came from, not the first
-                        arrays[i] = a.view()
-                        break
+            if len(arrays) == 2:
+                if arrays[0] is arrays[1] and inputs[0] is not inputs[1]:
+                    arrays[1] = arrays[1].view()  # see _distinct_arrays
+            else:
+                _distinct_arrays(inputs, arrays)
         requires = requires and _state.grad_enabled
         ctx = Context(cls, tuple(t._requires_grad for t in inputs) if requires
                       else (False,) * len(inputs))
@@ -729,6 +726,17 @@ def _check_one_device(cls: type[Function], arrays: list[Any]) -> None:
     if len(set(devices)) > 1:
         raise RuntimeError(f"{cls.name}: the inputs are on different devices "
                            f"({', '.join(devices)}); move them to one device with .to(device)")
+
+
+def _distinct_arrays(inputs: Sequence[Tensor], arrays: list[Any]) -> None:
+    """Two tensors on one array (``y = x.detach()``) reach ``forward`` as two array objects (a
+    view for the later one), so that what ``forward`` saves maps back to the tensor it came from
+    (``_resolve_saved`` matches by identity), not to the first tensor with that array."""
+    for i in range(1, len(arrays)):
+        for j in range(i):
+            if arrays[j] is arrays[i] and inputs[j] is not inputs[i]:
+                arrays[i] = arrays[i].view()
+                break
 
 
 def _resolve_saved(cls: type[Function], to_save: tuple[Any, ...], inputs: Sequence[Tensor],

@@ -2158,6 +2158,16 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     dt = tensors[0].dtype
     for t in tensors[1:]:
         dt = _result_dtype(dt, t.dtype)
+    if (0,) not in [t.shape for t in tensors]:  # the common case: no legacy empty tensor
+        first = tensors[0]
+        d = _dim(dim, first.ndim, "cat")
+        rest = first.shape[:d] + first.shape[d + 1:]
+        for i, t in enumerate(tensors):
+            if t.ndim != first.ndim or t.shape[:d] + t.shape[d + 1:] != rest:
+                raise ValueError(f"cat: tensor {i} has shape {t.shape}, tensor 0 has "
+                                 f"{first.shape}; all dimensions but {d} must match")
+        return _ops.movement.Cat.apply(*[t if t.dtype == dt else t.to(dt) for t in tensors],
+                                       dim=d)
     legacy = [t.shape == (0,) for t in tensors]
     if all(legacy):
         return _ops.movement.Cat.apply(*[t if t.dtype == dt else t.to(dt) for t in tensors], dim=0)

@@ -74,6 +74,9 @@ class Sigmoid(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
+        if not _state.grad_enabled:  # first order: the same expression on arrays, no nodes
+            o = out._data
+            return Tensor._make(g._data * o * (1 - o))
         return g * out * (1 - out)
 
 
@@ -87,6 +90,9 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
+        if not _state.grad_enabled:  # first order: the same expression on arrays, no nodes
+            o = out._data
+            return Tensor._make(g._data * (1 - o * o))
         return g * (1 - out * out)
 
 

@@ -114,6 +114,9 @@ def _extreme(ctx: Context, x: Any, dim: tuple[int, ...] | None, keepdim: bool, o
 
 def _extreme_backward(ctx: Context, g: Tensor) -> Tensor:
     (winners,) = ctx.saved_tensors
+    if not _state.grad_enabled:  # first order: the same product on arrays, no nodes
+        kept = g._data if ctx.dim is None else g._data.reshape(_kept_shape(ctx.shape, ctx.dim))
+        return Tensor._make(kept * winners._data)
     return _spread(g, ctx.shape, ctx.dim) * winners
 
 

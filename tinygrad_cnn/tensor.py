@@ -2149,6 +2149,25 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: needs at least one tensor")
+    first = tensors[0]
+    if isinstance(first, Tensor) and first.shape != (0,) and first.ndim:
+        # the common case first (no legacy (0,) tensor): one pass, as before that rule came in
+        d = _dim(dim, first.ndim, "cat")
+        rest = first.shape[:d] + first.shape[d + 1:]
+        dt = first.dtype
+        common = True
+        for i, t in enumerate(tensors):
+            if not isinstance(t, Tensor) or t.shape == (0,) or not t.ndim:
+                common = False
+                break
+            if t.ndim != first.ndim or t.shape[:d] + t.shape[d + 1:] != rest:
+                raise ValueError(f"cat: tensor {i} has shape {t.shape}, tensor 0 has "
+                                 f"{first.shape}; all dimensions but {d} must match")
+            if t.dtype != dt:
+                dt = _result_dtype(dt, t.dtype)
+        if common:
+            return _ops.movement.Cat.apply(*[t if t.dtype == dt else t.to(dt) for t in tensors],
+                                           dim=d)
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"cat: item {i} is a {type(t).__name__}, not a Tensor")
@@ -2158,16 +2177,6 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     dt = tensors[0].dtype
     for t in tensors[1:]:
         dt = _result_dtype(dt, t.dtype)
-    if (0,) not in [t.shape for t in tensors]:  # the common case: no legacy empty tensor
-        first = tensors[0]
-        d = _dim(dim, first.ndim, "cat")
-        rest = first.shape[:d] + first.shape[d + 1:]
-        for i, t in enumerate(tensors):
-            if t.ndim != first.ndim or t.shape[:d] + t.shape[d + 1:] != rest:
-                raise ValueError(f"cat: tensor {i} has shape {t.shape}, tensor 0 has "
-                                 f"{first.shape}; all dimensions but {d} must match")
-        return _ops.movement.Cat.apply(*[t if t.dtype == dt else t.to(dt) for t in tensors],
-                                       dim=d)
     legacy = [t.shape == (0,) for t in tensors]
     if all(legacy):
         return _ops.movement.Cat.apply(*[t if t.dtype == dt else t.to(dt) for t in tensors], dim=0)

@@ -380,6 +380,18 @@ def _per_group(value: float | Sequence[float], groups: list[dict[str, Any]],
     return [value] * len(groups)
 
 
+def _check_schedulers(where: str, verb: str, optimizer: Any,
+                      schedulers: Sequence[LRScheduler]) -> None:
+    """What SequentialLR and ChainedScheduler ask of the schedulers they hold."""
+    for i, s in enumerate(schedulers):
+        if isinstance(s, ReduceLROnPlateau):
+            raise ValueError(f"{where}: scheduler {i} is a ReduceLROnPlateau, which steps on a "
+                             f"metric; it cannot be {verb}")
+        if getattr(s, "optimizer", None) is not optimizer:
+            raise ValueError(f"{where}: scheduler {i} ({type(s).__name__}) belongs to another "
+                             "optimizer; all must share this one")
+
+
 class SequentialLR(LRScheduler):
     """Run ``schedulers`` one after another: the ``i``-th from epoch ``milestones[i - 1]`` on
     (each restarting from its own epoch 0)."""
@@ -389,13 +401,7 @@ class SequentialLR(LRScheduler):
         _check_optimizer(optimizer, "SequentialLR")
         if not schedulers:
             raise ValueError("SequentialLR: needs at least one scheduler")
-        for i, s in enumerate(schedulers):
-            if isinstance(s, ReduceLROnPlateau):
-                raise ValueError(f"SequentialLR: scheduler {i} is a ReduceLROnPlateau, which "
-                                 "steps on a metric; it cannot be sequenced")
-            if getattr(s, "optimizer", None) is not optimizer:
-                raise ValueError(f"SequentialLR: scheduler {i} ({type(s).__name__}) belongs to "
-                                 "another optimizer; all must share this one")
+        _check_schedulers("SequentialLR", "sequenced", optimizer, schedulers)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(f"SequentialLR: {len(schedulers)} schedulers need "
                              f"{len(schedulers) - 1} milestones, got {len(milestones)}")
@@ -449,13 +455,7 @@ class ChainedScheduler(LRScheduler):
             raise ValueError("ChainedScheduler: needs at least one scheduler")
         optimizer = optimizer or schedulers[0].optimizer
         _check_optimizer(optimizer, "ChainedScheduler")
-        for i, s in enumerate(schedulers):
-            if isinstance(s, ReduceLROnPlateau):
-                raise ValueError(f"ChainedScheduler: scheduler {i} is a ReduceLROnPlateau, which "
-                                 "steps on a metric; it cannot be chained")
-            if getattr(s, "optimizer", None) is not optimizer:
-                raise ValueError(f"ChainedScheduler: scheduler {i} ({type(s).__name__}) belongs "
-                                 "to another optimizer; all must share this one")
+        _check_schedulers("ChainedScheduler", "chained", optimizer, schedulers)
         self._schedulers = list(schedulers)
         self.optimizer = optimizer
         self._last_lr = [g["lr"] for g in optimizer.param_groups]

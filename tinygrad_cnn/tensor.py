@@ -516,8 +516,8 @@ class Tensor:
     def new_full(self, size: Sequence[int], fill_value: Any, *, dtype: DTypeLike = None,
                  device: str | None = None, requires_grad: bool = False) -> Tensor:
         args = _new_args(self, dtype, device, requires_grad)
-        return full(_size_arg(size, "new_full", sequence=True),
-                    _fill_value(fill_value, args["dtype"], "new_full"), **args)
+        return _full(_size_arg(size, "new_full", sequence=True), fill_value, where="new_full",
+                     **args)
 
     def new_tensor(self, data: Any, *, dtype: DTypeLike = None, device: str | None = None,
                    requires_grad: bool = False) -> Tensor:
@@ -1478,10 +1478,7 @@ class Tensor:
             raise ValueError(f"{name}: the result has shape {result.shape}, which does not fit "
                              f"the tensor of shape {self.shape} it should be written into")
         if result.dtype != self.dtype:
-            if not np.can_cast(result.dtype, self.dtype, "same_kind"):
-                raise RuntimeError(f"{name}: the result type {result.dtype} cannot be written into "
-                                   f"a tensor of dtype {self.dtype} in place; use the out-of-place "
-                                   f"op ({name.rstrip('_')}) instead")
+            _check_inplace_dtype(name, result.dtype, self.dtype)
             result = result.to(self.dtype)
         if view is None:
             self._data[...] = result._data
@@ -1577,15 +1574,17 @@ class Tensor:
 
     # in-place forms of unary ops: the op's result written back (recorded like any in-place op)
     def _unary_(self, name: str, *args: Any, **kwargs: Any) -> Tensor:
-        def compute(s: Tensor, _: Any) -> Tensor:
-            return getattr(s, name)(*args, **kwargs)
+        return self._result_in_place(name + "_", lambda s: getattr(s, name)(*args, **kwargs))
 
+    def _result_in_place(self, name: str, fn: Callable[[Tensor], Tensor]) -> Tensor:
+        """``fn(self)`` written back into this tensor (the in-place form of a one-tensor op, or
+        ``inplace=True`` of an activation), recorded like any in-place op."""
         def raw(a: Any, _: Any) -> None:
-            out = getattr(Tensor._make(a), name)(*args, **kwargs)._data
-            _check_inplace_dtype(name + "_", out.dtype, a.dtype)
+            out = fn(Tensor._make(a))._data
+            _check_inplace_dtype(name, out.dtype, a.dtype)
             a[...] = out
 
-        return self._inplace(name + "_", None, compute, raw)
+        return self._inplace(name, None, lambda s, _: fn(s), raw)
 
     def exp_(self) -> Tensor:
         return self._unary_("exp")
@@ -2250,10 +2249,16 @@ def full(shape: Sequence[int], fill_value: float, dtype: DTypeLike = None,
          device: str | None = None, requires_grad: bool = False) -> Tensor:
     """``shape`` filled with ``fill_value``; the dtype is inferred from it as PyTorch does (an int
     gives int64, a bool bool, a float float32). A value the dtype cannot hold is an error."""
-    s = _size_arg((shape,), "full")
+    return _full(shape, fill_value, dtype, device, requires_grad, "full")
+
+
+def _full(shape: Any, fill_value: Any, dtype: DTypeLike, device: str | None,
+          requires_grad: bool, where: str) -> Tensor:
+    """``full``, with ``where`` naming the caller (full_like, new_full) in its errors."""
+    s = _size_arg((shape,), where)
     number = fill_value.item() if isinstance(fill_value, (Tensor, np.generic)) else fill_value
-    dt = _dtype(dtype, "full") if dtype is not None else _inferred_dtype(number)  # a Scalar's
-    value = _fill_value(fill_value, dt, "full")
+    dt = _dtype(dtype, where) if dtype is not None else _inferred_dtype(number)  # a Scalar's
+    value = _fill_value(fill_value, dt, where)
     return _factory(lambda xp: xp.full(s, value), dt, device, requires_grad)
 
 
@@ -2393,7 +2398,7 @@ def full_like(input: Tensor, fill_value: Any, *, dtype: DTypeLike = None,
     """A tensor of ``input``'s shape (and dtype and device, unless given) filled with
     ``fill_value``."""
     args = _new_args(_tensor_arg(input, "full_like", "input"), dtype, device, requires_grad)
-    return full(input.shape, _fill_value(fill_value, args["dtype"], "full_like"), **args)
+    return _full(input.shape, fill_value, where="full_like", **args)
 
 
 def empty_like(input: Tensor, *, dtype: DTypeLike = None, device: str | None = None,

@@ -11,11 +11,10 @@ refused while gradients are recorded.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import activation
-from tinygrad_cnn.tensor import Tensor, _check_inplace_dtype
+from tinygrad_cnn.tensor import Tensor
 
 
 def _inplace_or_new(input: Tensor, inplace: bool, name: str,
@@ -26,13 +25,7 @@ def _inplace_or_new(input: Tensor, inplace: bool, name: str,
         return fn(input)
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}: the input must be a Tensor, got {type(input).__name__}")
-
-    def raw(a: Any, _: Any) -> None:
-        out = fn(Tensor._make(a))._data
-        _check_inplace_dtype(name + "_", out.dtype, a.dtype)
-        a[...] = out
-
-    return input._inplace(name + "_", None, lambda s, _: fn(s), raw)
+    return input._result_in_place(name + "_", fn)
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946

@@ -147,17 +147,9 @@ class Module:
     def add_module(self, name: str, module: Module | None) -> None:
         """Register ``module`` (or None, a placeholder) as the child ``name``, as assigning
         ``self.name = module`` does."""
-        if not isinstance(name, str):
-            raise TypeError(f"add_module: module name should be a string, got "
-                            f"{type(name).__name__}")
+        self._check_new_name("add_module", name, self._modules)
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {type(module).__name__} is not a Module subclass")
-        if not name:
-            raise KeyError('add_module: module name can\'t be empty string ""')
-        if "." in name:
-            raise KeyError(f"add_module: module name can't contain \".\", got: {name}")
-        if hasattr(self, name) and name not in self._modules:
-            raise KeyError(f"add_module: attribute '{name}' already exists")
         if module is None:
             for registry in (self._parameters, self._buffers):
                 registry.pop(name, None)
@@ -353,15 +345,7 @@ class Module:
         (``parameters()`` lists it once)."""
         for _ in self.named_parameters():  # labels them for the drawings
             pass
-        state: OrderedDict[str, Tensor] = OrderedDict()
-        for path, module in self._every_path():
-            for name, p in module._parameters.items():
-                if p is not None:
-                    state[f"{path}.{name}" if path else name] = p.detach()
-            for name, b in module._buffers.items():
-                if b is not None and name not in module._non_persistent:
-                    state[f"{path}.{name}" if path else name] = b.detach()
-        return state
+        return OrderedDict((k, t.detach()) for k, t in self._state_entries().items())
 
     def _every_path(self) -> Iterator[tuple[str, Module]]:
         """Each module under every path it has (a shared module more than once), in order."""

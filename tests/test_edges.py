@@ -870,3 +870,20 @@ def test_save_names_a_directory_or_a_file_object_clearly(tmp_path):
     with pytest.raises(TypeError, match="file objects are not supported"):
         tg.save({"a": 1}, io.BytesIO())
     assert list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+# ----------------------------------------------------------------------------- a seventh outside pass
+def test_in_place_dtype_rule_is_by_category_and_covers_pow_():
+    """pow_(0.5) on an int tensor truncated; int16 into uint8 was refused (PyTorch wraps)."""
+    with pytest.raises(RuntimeError, match="pow_: the result type float32"):
+        tg.tensor([1, 2, 3]).pow_(0.5)
+    assert tg.tensor([1, 2]).pow_(2).tolist() == [1, 4]
+    assert tg.tensor([1], dtype=tg.uint8).add_(tg.tensor([-2], dtype=tg.int8)).tolist() == [255]
+    assert tg.tensor([3], dtype=tg.uint8).mul_(tg.tensor([100], dtype=tg.int32)).tolist() == [44]
+
+
+def test_comparing_with_a_list_is_pytorchs():
+    t = Tensor([1.0, 2.0, 3.0])
+    assert (t == [1, 2, 3]) is False and (t != (1,)) is True  # Python's identity test
+    with pytest.raises(TypeError, match="lt: cannot compare a tensor with a list"):
+        t < [1, 2, 3]  # noqa: B015

@@ -677,6 +677,9 @@ class Tensor:
     def _compare(self, other: Any, op: Callable[[Any, Any], Any], name: str) -> Tensor:
         """Both sides in their result dtype first (PyTorch's promotion, as for arithmetic:
         float32 == 0.1 compares in float32, uint8 == -1 wraps the -1)."""
+        if isinstance(other, (list, tuple)):
+            raise TypeError(f"{name}: cannot compare a tensor with a {type(other).__name__} (make "
+                            "it a tensor first: tinygrad_cnn.tensor(...))")
         try:
             o = _to_tensor(other, self)
         except (TypeError, ValueError):
@@ -1691,9 +1694,14 @@ class Tensor:
         return self._unary_("round", decimals=decimals)
 
     def pow_(self, exponent: Any) -> Tensor:
-        return self._inplace("pow_", _exponent(self, exponent, "pow_"), lambda s, o: s**o,
-                             lambda a, o: array_module(a).copyto(a, (Tensor._make(a) ** o)._data,
-                                                                 casting="unsafe"))
+        exponent = _exponent(self, exponent, "pow_")
+
+        def raw(a: Any, o: Any) -> None:
+            out = (Tensor._make(a) ** o)._data
+            _check_inplace_dtype("pow_", out.dtype, a.dtype)  # int ** 0.5: a float result
+            array_module(a).copyto(a, out, casting="unsafe")
+
+        return self._inplace("pow_", exponent, lambda s, o: s**o, raw)
 
     def copy_(self, src: Any) -> Tensor:
         src = _to_tensor(src, self, self.dtype)
@@ -2859,15 +2867,20 @@ def _extreme_dims(t: Tensor, dim: Any, where: str) -> tuple[int, ...] | None:
 
 
 def _comparable(x: Any) -> bool:
-    """What ``==`` compares elementwise: tensors, arrays, numbers and (nested) sequences."""
-    return isinstance(x, (Tensor, int, float, complex, np.ndarray, np.generic, list, tuple)) or \
+    """What ``==`` compares elementwise: tensors, arrays and numbers (a list or tuple is not:
+    PyTorch's ``t == [1, 2]`` is False, its ``t < [1, 2]`` a TypeError)."""
+    return isinstance(x, (Tensor, int, float, complex, np.ndarray, np.generic)) or \
         type(x).__module__.startswith("cupy")
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
 def _check_inplace_dtype(name: str, result: np.dtype, dtype: np.dtype) -> None:
-    """PyTorch's rule for an in-place op: the result may not be of a higher kind than the tensor
-    (a float result into an int tensor, an int into a bool one) -- numpy would truncate."""
-    if result != dtype and not np.can_cast(result, dtype, "same_kind"):
+    """PyTorch's rule for an in-place op: the result may not be of a higher category than the
+    tensor (bool < integer < floating < complex: a float result into an int tensor, an int into a
+    bool one -- numpy would truncate); within a category anything goes (int16 into uint8 wraps)."""
+    if result != dtype and _CATEGORY[result.kind] > _CATEGORY[dtype.kind]:
         raise RuntimeError(f"{name}: the result type {result} cannot be written into a tensor of "
                            f"dtype {dtype} in place; use the out-of-place op "
                            f"({name.rstrip('_')}) instead")

@@ -274,7 +274,10 @@ PROGRAM_OPS = [(name, s) for name, s in ALL if s.elementwise and s.in_programs a
                and s.arity in (1, 2)
                and all(d == "real" for d in s.domains()) and s.theirs is None]
 INPLACE_UNARY = tuple(n for n in ("exp_", "relu_", "sigmoid_", "tanh_", "neg_", "abs_", "sin_",
-                                  "cos_", "square_", "clamp_") if hasattr(tg.Tensor, n))
+                                  "cos_", "square_", "clamp_", "clamp_min_", "sign_",
+                                  "nan_to_num_") if hasattr(tg.Tensor, n))
+#: in-place ops that read a second register: (how, extra arguments after it)
+INPLACE_WITH_TENSOR = {"lerp_": (0.25,), "addcmul_": "twice", "hypot_": ()}
 
 
 class Machine:
@@ -374,7 +377,7 @@ def _draw_view(data: Any, shape: tuple[int, ...]) -> Callable[[Any, Any], Any]:
     return lambda t: t.detach()
 
 
-NOT_SMOOTH_INPLACE = ("relu_", "abs_", "clamp_")
+NOT_SMOOTH_INPLACE = ("relu_", "abs_", "clamp_", "clamp_min_", "hypot_")
 
 
 def _draw_step(data: Any, m: Machine) -> tuple[str, Callable[[Any, list[Any]], Any], bool]:
@@ -406,10 +409,10 @@ def _draw_step(data: Any, m: Machine) -> tuple[str, Callable[[Any, list[Any]], A
         return f"sum(r{i}, {dim})", lambda lib, r: r[i].sum() if dim is None else r[i].sum(dim), True
     if kind == "inplace":
         how = data.draw(st.sampled_from(["add_", "sub_", "mul_", "div_", "copy_", "fill_", "zero_",
-                                         *INPLACE_UNARY]), label="inplace")
+                                         *INPLACE_UNARY, *INPLACE_WITH_TENSOR]), label="inplace")
         if how in INPLACE_UNARY:
             m.smooth &= how not in NOT_SMOOTH_INPLACE
-            arg = {"clamp_": (-0.5, 0.5)}.get(how, ())
+            arg = {"clamp_": (-0.5, 0.5), "clamp_min_": (0.1,)}.get(how, ())
             return f"r{i}.{how}()", lambda lib, r: getattr(r[i], how)(*arg), False
         if how == "fill_":
             return f"r{i}.fill_(1.5)", lambda lib, r: r[i].fill_(1.5), False
@@ -419,6 +422,17 @@ def _draw_step(data: Any, m: Machine) -> tuple[str, Callable[[Any, list[Any]], A
         # out of place; both are safe, so such steps are not drawn)
         others = [j for j in range(n) if _broadcastable_to(m.shape(j), shape)
                   and not np.may_share_memory(m.ours[j]._data, m.ours[i]._data)]
+        if how in INPLACE_WITH_TENSOR:
+            m.smooth &= how not in NOT_SMOOTH_INPLACE
+            if not others:
+                return f"r{i}.neg_()", lambda lib, r: r[i].neg_(), False
+            j = data.draw(st.sampled_from(others), label="other")
+            extra = INPLACE_WITH_TENSOR[how]
+            if extra == "twice":  # addcmul_(r_j, r_j, value=0.5)
+                return (f"r{i}.{how}(r{j}, r{j}, value=0.5)",
+                        lambda lib, r: getattr(r[i], how)(r[j], r[j], value=0.5), False)
+            return (f"r{i}.{how}(r{j}, *{extra})",
+                    lambda lib, r: getattr(r[i], how)(r[j], *extra), False)
         if (how != "copy_" and data.draw(st.booleans(), label="number")) or not others:
             v = data.draw(st.sampled_from([2.0, -0.5, 0.0, 3]), label="number")
             if how == "copy_":

@@ -446,6 +446,35 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     return input.lerp(end, weight)
 
 
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:
+    return input.addcmul(tensor1, tensor2, value=value)
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:
+    return input.addcdiv(tensor1, tensor2, value=value)
+
+
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Tensor:
+    return input.nan_to_num(nan, posinf, neginf)
+
+
+def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: Number = 1) -> Tensor:
+    return input.index_add(dim, index, source, alpha=alpha)
+
+
+def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
+    return input.index_copy(dim, index, source)
+
+
+def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
+    return input.index_fill(dim, index, value)
+
+
+def bernoulli(input: Tensor, p: Any = None) -> Tensor:
+    return input.bernoulli(p)
+
+
 def logical_and(input: Tensor, other: Any) -> Tensor:
     return input.logical_and(other)
 
@@ -549,19 +578,20 @@ def _tensor_first(fn: _F) -> _F:
 
 
 __all__ = [
-    "abs", "absolute", "acos", "acosh", "add", "all", "allclose", "amax", "amin", "any", "arccos",
-    "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort", "asin",
-    "asinh", "atan", "atan2", "atanh", "bmm", "ceil", "clamp", "clamp_max", "clamp_min", "clip",
-    "clone", "cos", "cosh",
-    "cumprod", "cumsum", "detach", "div", "divide", "dot", "einsum", "eq", "equal", "erf", "exp",
-    "exp2", "expm1", "fix", "flatten", "floor", "floor_divide", "fmod", "frac", "gather", "ge",
-    "gt", "hypot", "inference_mode", "is_tensor", "isfinite", "isinf", "isnan", "le", "lerp", "log", "log1p",
-    "log2", "log10", "log_softmax", "logical_and", "logical_not", "logical_or", "logical_xor",
-    "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "mul",
-    "multiply", "mv", "ne", "neg", "negative", "norm", "numel", "outer", "permute", "pow", "prod",
-    "reciprocal", "relu", "remainder", "reshape", "round", "rsqrt", "sigmoid", "sign", "sin",
-    "sinh", "softmax", "sort", "sqrt", "square", "squeeze", "std", "sub", "subtract", "sum", "t", "tan",
-    "tanh", "tensordot", "topk", "transpose", "true_divide", "trunc", "unsqueeze", "var",
+    "abs", "absolute", "acos", "acosh", "add", "addcdiv", "addcmul", "all", "allclose", "amax",
+    "amin", "any", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
+    "argmax", "argmin", "argsort", "asin", "asinh", "atan", "atan2", "atanh", "bernoulli", "bmm",
+    "ceil", "clamp", "clamp_max", "clamp_min", "clip", "clone", "cos", "cosh", "cumprod", "cumsum",
+    "detach", "div", "divide", "dot", "einsum", "eq", "equal", "erf", "exp", "exp2", "expm1", "fix",
+    "flatten", "floor", "floor_divide", "fmod", "frac", "gather", "ge", "gt", "hypot", "index_add",
+    "index_copy", "index_fill", "inference_mode", "is_tensor", "isfinite", "isinf", "isnan", "le",
+    "lerp", "log", "log1p", "log2", "log10", "log_softmax", "logical_and", "logical_not",
+    "logical_or", "logical_xor", "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min",
+    "minimum", "mm", "mul", "multiply", "mv", "nan_to_num", "ne", "neg", "negative", "norm",
+    "numel", "outer", "permute", "pow", "prod", "reciprocal", "relu", "remainder", "reshape",
+    "round", "rsqrt", "sigmoid", "sign", "sin", "sinh", "softmax", "sort", "sqrt", "square",
+    "squeeze", "std", "sub", "subtract", "sum", "t", "tan", "tanh", "tensordot", "topk",
+    "transpose", "true_divide", "trunc", "unsqueeze", "var",
 ]
 
 # every function whose first argument must be a Tensor checks it (aliases stay the same object);

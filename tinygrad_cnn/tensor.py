@@ -673,6 +673,20 @@ class Tensor:
     def neg(self) -> Tensor:
         return -self
 
+    negative = neg
+    multiply = mul
+    subtract = sub
+    true_divide = div  # (PyTorch's true_divide has no rounding_mode; passing none is the same)
+
+    def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:
+        """``self + value * tensor1 * tensor2`` (all three broadcast)."""
+        return _addc("addcmul", self, tensor1, tensor2, value)
+
+    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:
+        """``self + value * tensor1 / tensor2`` (all three broadcast; not for integer tensors, as
+        in PyTorch)."""
+        return _addc("addcdiv", self, tensor1, tensor2, value)
+
     # comparisons: no gradient, a bool tensor
     def _compare(self, other: Any, op: Callable[[Any, Any], Any], name: str) -> Tensor:
         """Both sides in their result dtype first (PyTorch's promotion, as for arithmetic:
@@ -1152,6 +1166,15 @@ class Tensor:
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
         return _ops.indexing.masked_fill(self, mask, value)
 
+    def index_add(self, dim: int, index: Any, source: Tensor, *, alpha: Number = 1) -> Tensor:
+        return _ops.indexing.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_copy(self, dim: int, index: Any, source: Tensor) -> Tensor:
+        return _ops.indexing.index_copy(self, dim, index, source)
+
+    def index_fill(self, dim: int, index: Any, value: Any) -> Tensor:
+        return _ops.indexing.index_fill(self, dim, index, value)
+
     def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
         return _ops.indexing.sort(self, dim, descending, stable=stable)
 
@@ -1342,6 +1365,13 @@ class Tensor:
         """True where NaN (a bool tensor, no gradient)."""
         return _elementwise_test(self, "isnan")
 
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
+                   neginf: float | None = None) -> Tensor:
+        """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (the infinities by
+        default by the dtype's largest and lowest finite values); gradient ``g`` where the input
+        is finite, 0 where it was replaced."""
+        return _nan_to_num(self, nan, posinf, neginf)
+
     def isinf(self) -> Tensor:
         return _elementwise_test(self, "isinf")
 
@@ -1432,11 +1462,14 @@ class Tensor:
     # the base through it from then on (``_refresh_view``). A leaf that requires grad, or a view
     # of one, cannot be changed in place while recording.
     def _inplace(self, name: str, other: Any, compute: Callable[[Tensor, Any], Tensor],
-                 raw: Callable[[Any, Any], None], reads_self: bool = True) -> Tensor:
+                 raw: Callable[[Any, Any], None], reads_self: bool = True,
+                 raw_checks: bool = False) -> Tensor:
         """Run an in-place op: ``raw(array, other)`` when nothing is recorded, else record
-        ``compute(self_before, other)`` as described above."""
+        ``compute(self_before, other)`` as described above. ``raw_checks``: ``raw`` raises its
+        own clear errors (else numpy's are reworded here)."""
         if _state.grad_enabled:
-            other_requires = isinstance(other, Tensor) and other.requires_grad
+            other_requires = any(isinstance(o, Tensor) and o.requires_grad
+                                 for o in (other if type(other) is tuple else (other,)))
             view = self._view
             if view is not None and (view[0].requires_grad or other_requires):
                 self._check_leaf(name, view[0], "a view of a leaf tensor")
@@ -1450,6 +1483,8 @@ class Tensor:
         try:
             raw(self._data, o)
         except (ValueError, TypeError) as exc:
+            if raw_checks:
+                raise
             oshape = tuple(getattr(o, "shape", ()))
             raise ValueError(
                 f"{name}: cannot write the result for shapes {self.shape} (dtype {self.dtype}) "
@@ -1579,15 +1614,20 @@ class Tensor:
     def _unary_(self, name: str, *args: Any, **kwargs: Any) -> Tensor:
         return self._result_in_place(name + "_", lambda s: getattr(s, name)(*args, **kwargs))
 
-    def _result_in_place(self, name: str, fn: Callable[[Tensor], Tensor]) -> Tensor:
-        """``fn(self)`` written back into this tensor (the in-place form of a one-tensor op, or
-        ``inplace=True`` of an activation), recorded like any in-place op."""
+    def _result_in_place(self, name: str, fn: Callable[[Tensor], Tensor],
+                         operands: tuple[Any, ...] = ()) -> Tensor:
+        """``fn(self)`` written back into this tensor (the in-place form of an op, or
+        ``inplace=True`` of an activation), recorded like any in-place op; ``operands``: the other
+        tensors ``fn`` reads (the change is recorded when one of them requires grad)."""
         def raw(a: Any, _: Any) -> None:
             out = fn(Tensor._make(a))._data
+            if _broadcast_shape(out.shape, a.shape) != a.shape:
+                raise ValueError(f"{name}: the result has shape {out.shape}, which does not fit "
+                                 f"the tensor of shape {a.shape} it should be written into")
             _check_inplace_dtype(name, out.dtype, a.dtype)
             a[...] = out
 
-        return self._inplace(name, None, lambda s, _: fn(s), raw)
+        return self._inplace(name, operands, lambda s, _: fn(s), raw, raw_checks=True)
 
     def exp_(self) -> Tensor:
         return self._unary_("exp")
@@ -1692,6 +1732,98 @@ class Tensor:
 
     def round_(self, decimals: int = 0) -> Tensor:
         return self._unary_("round", decimals=decimals)
+
+    # in-place forms of ops that read other tensors too: recorded when any of them requires grad
+    def clamp_min_(self, min: Any) -> Tensor:
+        return self._result_in_place("clamp_min_", lambda s: s.clamp_min(min), (min,))
+
+    def clamp_max_(self, max: Any) -> Tensor:
+        return self._result_in_place("clamp_max_", lambda s: s.clamp_max(max), (max,))
+
+    def lerp_(self, end: Tensor, weight: Any) -> Tensor:
+        return self._result_in_place("lerp_", lambda s: s.lerp(end, weight), (end, weight))
+
+    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:
+        return self._result_in_place("addcmul_", lambda s: s.addcmul(tensor1, tensor2, value=value),
+                                     (tensor1, tensor2))
+
+    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:
+        return self._result_in_place("addcdiv_", lambda s: s.addcdiv(tensor1, tensor2, value=value),
+                                     (tensor1, tensor2))
+
+    def remainder_(self, other: Any) -> Tensor:
+        return self._result_in_place("remainder_", lambda s: s.remainder(other), (other,))
+
+    def fmod_(self, other: Any) -> Tensor:
+        return self._result_in_place("fmod_", lambda s: s.fmod(other), (other,))
+
+    def floor_divide_(self, other: Any) -> Tensor:
+        return self._result_in_place("floor_divide_", lambda s: s.floor_divide(other), (other,))
+
+    def atan2_(self, other: Any) -> Tensor:
+        return self._result_in_place("atan2_", lambda s: s.atan2(other), (other,))
+
+    arctan2_ = atan2_
+
+    def hypot_(self, other: Any) -> Tensor:
+        return self._result_in_place("hypot_", lambda s: s.hypot(other), (other,))
+
+    def sign_(self) -> Tensor:
+        return self._unary_("sign")
+
+    def nan_to_num_(self, nan: float = 0.0, posinf: float | None = None,
+                    neginf: float | None = None) -> Tensor:
+        return self._unary_("nan_to_num", nan, posinf, neginf)
+
+    def tril_(self, diagonal: int = 0) -> Tensor:
+        return self._unary_("tril", diagonal)
+
+    def triu_(self, diagonal: int = 0) -> Tensor:
+        return self._unary_("triu", diagonal)
+
+    def index_add_(self, dim: int, index: Any, source: Tensor, *, alpha: Number = 1) -> Tensor:
+        return self._result_in_place(
+            "index_add_", lambda s: s.index_add(dim, index, source, alpha=alpha), (source,))
+
+    def index_copy_(self, dim: int, index: Any, source: Tensor) -> Tensor:
+        return self._result_in_place("index_copy_", lambda s: s.index_copy(dim, index, source),
+                                     (source,))
+
+    def index_fill_(self, dim: int, index: Any, value: Any) -> Tensor:
+        return self._result_in_place("index_fill_", lambda s: s.index_fill(dim, index, value),
+                                     (value,))
+
+    def scatter_(self, dim: int, index: Any, src: Any = None, *, value: Any = None,
+                 reduce: str | None = None) -> Tensor:
+        return self._result_in_place(
+            "scatter_", lambda s: s.scatter(dim, index, src, value=value, reduce=reduce), (src,))
+
+    def scatter_add_(self, dim: int, index: Any, src: Tensor) -> Tensor:
+        return self._result_in_place("scatter_add_", lambda s: s.scatter_add(dim, index, src),
+                                     (src,))
+
+    def fill_diagonal_(self, fill_value: Any, wrap: bool = False) -> Tensor:
+        """The main diagonal set to ``fill_value`` (all dims equal for more than two; a tall
+        matrix's diagonal restarts below every square block with ``wrap``, as numpy's)."""
+        mask = _diagonal_mask(self, "fill_diagonal_", wrap)
+        return self._result_in_place("fill_diagonal_", lambda s: s.masked_fill(mask, fill_value),
+                                     (fill_value,))
+
+    def bernoulli(self, p: Any = None) -> Tensor:
+        """A new tensor of zeros and ones: 1 with probability ``self`` (or the number ``p``), from
+        the generator ``manual_seed`` seeds; zero gradient, as in PyTorch."""
+        return _bernoulli(self, p)
+
+    def bernoulli_(self, p: Any = 0.5) -> Tensor:
+        """Fill with 1 (probability ``p``, a number or a tensor of probabilities) or 0, from the
+        generator ``manual_seed`` seeds; a tensor in a graph gets zero gradient through it."""
+        return self._random_("bernoulli_", _bernoulli_sample(self, p, "bernoulli_"))
+
+    subtract_ = sub_
+    multiply_ = mul_
+    true_divide_ = div_
+    negative_ = neg_
+    absolute_ = abs_
 
     def pow_(self, exponent: Any) -> Tensor:
         exponent = _exponent(self, exponent, "pow_")
@@ -2653,6 +2785,36 @@ def _random_fill(t: Tensor, where: str, p: Any, q: Any) -> Any:
     return to_device(sample.astype(t.dtype), t.device)
 
 
+def _bernoulli_sample(t: Tensor, p: Any, where: str) -> Any:
+    """Zeros and ones of ``t``'s shape, dtype and device: 1 with probability ``p`` (a number, or
+    probabilities that broadcast to ``t``'s shape)."""
+    from tinygrad_cnn.random import generator
+
+    if isinstance(p, Tensor):
+        probs = np.asarray(p.detach().numpy(), dtype=np.float64)
+    elif isinstance(p, (int, float, np.number)) and not isinstance(p, bool):
+        probs = np.float64(p)
+    else:
+        raise TypeError(f"{where}: p must be a number or a tensor of probabilities, got {p!r}")
+    outside = ~((probs >= 0) & (probs <= 1))  # NaN too
+    if outside.any():
+        raise RuntimeError(f"{where}: the probabilities p must lie in [0, 1], got "
+                           f"{float(np.asarray(probs)[outside].flat[0])}")
+    if _broadcast_shape(probs.shape, t.shape) != t.shape:
+        raise ValueError(f"{where}: probabilities of shape {probs.shape} do not broadcast to the "
+                         f"tensor's shape {t.shape}")
+    sample = generator().random(t.shape) < probs
+    return to_device(sample.astype(t.dtype), t.device)
+
+
+def _bernoulli(t: Tensor, p: Any) -> Tensor:
+    """``bernoulli``: the samples, joined to ``t``'s graph by a zero gradient."""
+    out = Tensor._make(_bernoulli_sample(t, t if p is None else p, "bernoulli"))
+    if _state.grad_enabled and t.requires_grad:
+        return _ops.inplace.Fill.apply(t, value=0) + out
+    return out
+
+
 def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
     """numpy's broadcast of two shapes, or None where they do not broadcast."""
     try:
@@ -2765,6 +2927,52 @@ def _lerp(start: Tensor, end: Any, weight: Any) -> Tensor:
     if len(tensors) == 3:
         return _ops.elementwise.Lerp.apply(*tensors)
     return _ops.elementwise.Lerp.apply(*tensors, weight=float(weight))
+
+
+def _addc(name: str, input: Tensor, t1: Any, t2: Any, value: Any) -> Tensor:
+    """addcmul/addcdiv after PyTorch's checks: ``input + value * t1 * t2`` or ``... / t2``, with
+    ``value * t1`` first, as PyTorch's kernel multiplies (for integer tensors, an integer value)."""
+    for what, t in (("tensor1", t1), ("tensor2", t2)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}: {what} must be a Tensor, got {type(t).__name__}")
+    if isinstance(value, (bool, Tensor)) or not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"{name}: value must be a number, got {value!r}")
+    integral = all(t.dtype.kind in "iub" for t in (input, t1, t2))
+    if name == "addcdiv" and t1.dtype.kind in "iub" and t2.dtype.kind in "iub":
+        raise RuntimeError("addcdiv: integer division of tensor1 by tensor2 is not supported (as "
+                           "in PyTorch); convert them to a floating dtype, or use floor_divide")
+    if integral and isinstance(value, (float, np.floating)):
+        value = int(value)  # PyTorch casts value to the integer dtype (truncates it)
+    scaled = t1 if value == 1 else t1 * value
+    return input + (scaled * t2 if name == "addcmul" else scaled / t2)
+
+
+def _nan_to_num(t: Tensor, nan: float, posinf: float | None, neginf: float | None) -> Tensor:
+    """``nan_to_num``: ``where(isfinite(t), t, replacement)`` (integers: a copy)."""
+    if t.dtype.kind != "f":
+        return t.clone()
+    for what, v in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float, np.number))):
+            raise TypeError(f"nan_to_num: {what} must be a number or None, got {v!r}")
+    info = np.finfo(t.dtype)
+    a = t._data
+    xp = array_module(a)
+    with np.errstate(over="ignore"):  # a replacement beyond the dtype's range becomes inf
+        fill = xp.nan_to_num(a, nan=nan, posinf=info.max if posinf is None else posinf,
+                             neginf=info.min if neginf is None else neginf)
+    return where(Tensor._make(xp.isfinite(a)), t, Tensor._make(fill))
+
+
+def _diagonal_mask(t: Tensor, where: str, wrap: bool) -> Any:
+    """The bool mask of ``t``'s main diagonal, as ``fill_diagonal_`` fills it."""
+    if t.ndim < 2:
+        raise ValueError(f"{where}: the tensor must have at least 2 dims, got shape {t.shape}")
+    if t.ndim > 2 and len(set(t.shape)) != 1:
+        raise ValueError(f"{where}: all dims must have the same length for more than 2 dims, got "
+                         f"shape {t.shape}")
+    mask = np.zeros(t.shape, dtype=bool)
+    np.fill_diagonal(mask, True, wrap=wrap)
+    return Tensor._make(to_device(mask, t.device))
 
 
 def _elementwise_test(t: Tensor, name: str) -> Tensor:

@@ -1,5 +1,6 @@
 """Indexing ops: ``scatter`` is a Function; ``index_select``, ``take_along_dim``, ``scatter_add``,
-``masked_fill``, ``nonzero``, ``sort``, ``argsort`` and ``topk`` are composed of existing ops.
+``index_add``, ``index_copy``, ``index_fill``, ``masked_fill``, ``nonzero``, ``sort``, ``argsort``
+and ``topk`` are composed of existing ops.
 
 | op | how |
 |---|---|
@@ -7,6 +8,8 @@
 | ``scatter_add`` | ``x + scatter_add`` into zeros (movement's ``ScatterAdd``, the VJP of gather) |
 | ``index_select`` | ``getitem`` with an integer array (its VJP adds repeated indices up) |
 | ``take_along_dim`` | ``expand`` (broadcasting) and ``gather`` |
+| ``index_add``, ``index_copy`` | ``scatter_add``, ``scatter`` with the index spread along ``dim`` |
+| ``index_fill`` | ``masked_fill`` with a mask of the chosen slices |
 | ``masked_fill`` | ``where`` (the value, a number or a 0-d tensor, gets a gradient too) |
 | ``nonzero`` | numpy, no gradient |
 | ``sort``, ``topk`` | numpy's stable argsort, then ``gather`` (the gradient goes to the indices) |
@@ -265,6 +268,90 @@ def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
         added = GetItemBackward.apply(added, key=block[:d] + (slice(None),) + block[d + 1:],
                                       shape=input.shape)
     return input + added
+
+
+def _index_vector(where: str, input: Tensor, dim: int, index: Any, negative: bool = False
+                  ) -> tuple[int, Any]:
+    """``(dim, index)`` for index_add/index_copy/index_fill: a 1-D (or 0-d) integer index, every
+    entry inside the dim (negative ones counted from the end with ``negative``, as index_fill)."""
+    d = _dim(dim, input.ndim, where)
+    idx = _index(index, input, where)
+    if idx.ndim > 1:
+        raise IndexError(f"{where}: index must be a vector (1-D) or a scalar, got shape "
+                         f"{tuple(idx.shape)}")
+    idx = idx.reshape(-1)
+    n = input.shape[d] if input.ndim else 1
+    _check_range(idx, n, where, d, input.shape, negative=negative)
+    if negative and idx.size and int(idx.min()) < 0:
+        idx = array_module(idx).where(idx < 0, idx + n, idx)
+    return d, idx
+
+
+def _spread_index(where: str, input: Tensor, d: int, idx: Any, source: Any) -> Any:
+    """The index of ``input.index_add(d, idx, source)`` as scatter takes it: ``idx`` along ``d``,
+    broadcast over ``source``'s other dims, after PyTorch's checks of ``source``."""
+    if not isinstance(source, Tensor):
+        raise TypeError(f"{where}: source must be a Tensor, got {type(source).__name__}")
+    if source.dtype != input.dtype:
+        raise TypeError(f"{where}: source is {source.dtype} but the tensor is {input.dtype}; "
+                        "convert one of them with .to()")
+    if input.ndim == 0:
+        if source.numel() != 1 or idx.size != 1:
+            raise ValueError(f"{where}: a 0-d tensor takes one index and one source value, got "
+                             f"{idx.size} and source of shape {source.shape}")
+        return idx
+    expected = input.shape[:d] + (idx.size,) + input.shape[d + 1:]
+    if source.shape != expected:
+        raise ValueError(
+            f"{where}: source of shape {source.shape} does not fit: it must have the tensor's "
+            f"shape {input.shape} except in dim {d}, where it has one slice per index "
+            f"({idx.size}): {expected}")
+    xp = array_module(idx)
+    shape = [1] * input.ndim
+    shape[d] = idx.size
+    return xp.broadcast_to(idx.reshape(shape), expected)
+
+
+def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: Any = 1) -> Tensor:
+    """A copy of ``input`` with ``alpha * source[..., i, ...]`` added to the slice ``index[i]``
+    along ``dim``; repeated indices add up. Gradients: ``dinput = g``, ``dsource = alpha *
+    g[..., index, ...]`` (scatter_add's)."""
+    d, idx = _index_vector("index_add", input, dim, index)
+    spread = _spread_index("index_add", input, d, idx, source)
+    if input.dtype.kind in "iub" and isinstance(alpha, (float, np.floating)):
+        alpha = int(alpha)  # PyTorch casts alpha to the integer dtype
+    if input.ndim == 0:
+        return input + (source.reshape(()) if alpha == 1 else source.reshape(()) * alpha)
+    return scatter_add(input, d, spread, source if alpha == 1 else source * alpha)
+
+
+def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
+    """A copy of ``input`` with the slice ``index[i]`` along ``dim`` replaced by
+    ``source[..., i, ...]`` (a repeated index: one write wins, the last on the CPU, as in PyTorch).
+    Gradients: what was overwritten gets none; ``dsource = g[..., index, ...]``."""
+    d, idx = _index_vector("index_copy", input, dim, index)
+    spread = _spread_index("index_copy", input, d, idx, source)
+    if input.ndim == 0:
+        return source.reshape(()).clone()
+    return scatter(input, d, spread, source)
+
+
+def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
+    """A copy of ``input`` with the slices ``index`` along ``dim`` set to ``value`` (a number or a
+    0-d tensor, which gets the gradient of every filled element); negative indices count from the
+    end, as in PyTorch."""
+    d, idx = _index_vector("index_fill", input, dim, index, negative=True)
+    xp = array_module(input._data)
+    if input.ndim == 0:
+        mask = xp.asarray(idx.size > 0)
+    else:
+        hit = xp.zeros(input.shape[d], dtype=bool)
+        hit[idx] = True
+        mask = hit.reshape((-1,) + (1,) * (input.ndim - 1 - d))
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise ValueError(f"index_fill: value must be a number or a 0-d tensor, got a tensor of "
+                         f"shape {value.shape}")
+    return masked_fill(input, Tensor._make(mask), value)
 
 
 def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:

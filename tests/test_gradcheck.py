@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import tinygrad_cnn as tg
 from tinygrad_cnn import Function, GradcheckError, Tensor, gradcheck, gradgradcheck
 from tinygrad_cnn.gradcheck import check_grads
 
@@ -169,6 +170,21 @@ def test_report_leads_with_the_worst_entry_and_prints_only_small_jacobians():
     assert "analytical Jacobian" in small and "numerical Jacobian" in small
 
 
+class SlightlyOff(Function):
+    """tanh with its VJP 0.2% too large."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (1 - y * y) * 1.002
+
+
 class DoubledFromInput(Function):
     """tanh with its VJP doubled, computed from the input with a correct op: its own derivative is
     consistent, so a second-derivative check alone passes it."""
@@ -238,19 +254,59 @@ def test_a_wrong_vjp_in_float32_still_fails():
     assert "float64 copies" in str(info.value) and "1.01 × numerical" in str(info.value)
 
 
-def test_a_function_that_cannot_run_in_float64_is_checked_in_its_precision():
-    """The function mixes the input with a float32 weight it holds: conv2d refuses float64 with
-    float32, so the check runs in float32 with eps and tolerances widened -- and says so."""
+def test_tensors_the_function_holds_are_checked_on_float64_copies_too():
+    """The function mixes the input with a float32 weight it holds (conv2d refuses float64 with
+    float32): the weight is swapped for a float64 copy as well, the check runs in float64 -- a
+    VJP 0.2% off fails -- and the weight is given back unchanged."""
     import tinygrad_cnn.nn.functional as F
 
     rng = np.random.default_rng(0)
     w = Tensor(rng.standard_normal((2, 1, 3, 3)).astype(np.float32))
+    before = w.numpy().copy()
     x = Tensor(rng.standard_normal((1, 1, 5, 5)).astype(np.float32), requires_grad=True)
     report = check_grads(lambda x: F.conv2d(x, w).tanh(), x)
     assert report.ok, str(report)
+    assert "low-precision tensor(s) the function reads" in str(report)
+    wrong = check_grads(lambda x: SlightlyOff.apply(F.conv2d(x, w)), x)
+    assert not wrong.ok and wrong.node.name == "slightly_off"
+    assert w.dtype == np.float32 and np.array_equal(w.numpy(), before)
+
+
+@pytest.mark.parametrize("half", [False, True])
+def test_a_low_precision_model_is_checked_in_float64(half):
+    """A float32 or float16 ``nn.Linear`` and a VJP 0.2% off: caught (its parameters run as
+    float64 copies during the check); the right VJP passes."""
+    from tinygrad_cnn import nn
+
+    tg.manual_seed(0)
+    lin = nn.Linear(4, 3)
+    dtype = np.float32
+    if half:
+        lin, dtype = lin.half(), np.float16
+    x = Tensor(np.random.default_rng(0).standard_normal((2, 4)).astype(dtype), requires_grad=True)
+    assert gradcheck(lambda v: lin(v).tanh(), x)
+    with pytest.raises(GradcheckError, match="slightly_off"):
+        gradcheck(lambda v: SlightlyOff.apply(lin(v)), x)
+    assert lin.weight.dtype == dtype and x.dtype == dtype
+
+
+def test_a_function_that_cannot_run_in_float64_is_checked_in_its_precision_or_refused():
+    """A weight made inside the function cannot be swapped: float32 runs in its own precision
+    with eps and tolerances widened -- and says so; float16 is refused (finite differences there
+    cannot tell a right VJP from a wrong one) instead of passing anything."""
+    import tinygrad_cnn.nn.functional as F
+
+    rng = np.random.default_rng(0)
+    wa = rng.standard_normal((2, 1, 3, 3))
+    x = Tensor(rng.standard_normal((1, 1, 5, 5)).astype(np.float32), requires_grad=True)
+    report = check_grads(lambda x: F.conv2d(x, Tensor(wa.astype(np.float32))).tanh(), x)
+    assert report.ok, str(report)
     assert "could not be checked on float64 copies" in str(report) and "widened" in str(report)
-    wrong = check_grads(lambda x: Doubled.apply(F.conv2d(x, w)), x)
+    wrong = check_grads(lambda x: Doubled.apply(F.conv2d(x, Tensor(wa.astype(np.float32)))), x)
     assert not wrong.ok and wrong.node.name == "doubled"
+    x16 = Tensor(x.numpy().astype(np.float16), requires_grad=True)
+    with pytest.raises(ValueError, match="cannot tell a right VJP from a wrong one"):
+        gradcheck(lambda x: F.conv2d(x, Tensor(wa.astype(np.float16))).tanh(), x16)
 
 
 # ------------------------------------------------------------------------------ Taylor test
@@ -546,3 +602,49 @@ def test_empty_inputs_and_inputs_restored_after_a_failure():
     assert not gradcheck(lambda a: a.relu(), x32, raise_exception=False)
     assert x32._data is data and x32.dtype == np.float32
     np.testing.assert_array_equal(x32.numpy(), [0.0, 1.0, -1.0])
+
+
+# ------------------------------------------------------------------------------ an eighth outside pass
+class SwishFromNumpy(Function):
+    """swish whose VJP computes sigmoid from ``.numpy()``: right first derivative, wrong second."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x / (1 + np.exp(-x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        s = Tensor(1 / (1 + np.exp(-x.numpy())))
+        return g * (s + x * s * (1 - s))
+
+
+@pytest.mark.parametrize("small_first", [False, True])
+def test_fast_mode_failure_report_with_inputs_and_outputs_of_other_sizes(small_first):
+    """The fast mode's failure report weighs the failing output alone (it paired the random
+    vector of one output with another output of another size: a numpy broadcast error)."""
+    rng = np.random.default_rng(0)
+    a = Tensor(rng.standard_normal(1100), requires_grad=True)
+    b = Tensor(rng.standard_normal(3), requires_grad=True)
+    inputs = (b, a) if small_first else (a, b)
+
+    def f(*xs):
+        big, small = (xs[1], xs[0]) if small_first else xs
+        return big * SwishFromNumpy.apply(small).sum()
+
+    with pytest.raises(GradcheckError, match="second derivative") as info:
+        gradgradcheck(f, inputs, fast_mode=True)
+    assert "swish_from_numpy" in str(info.value)
+    # first order, two outputs of different sizes, the wrong VJP on the small one
+    report = check_grads(lambda x, y: (x * 2, Doubled.apply(y)), (a, b), fast_mode=True)
+    assert not report.ok and report.node.name == "doubled", str(report)
+
+
+@pytest.mark.parametrize("option,value", [("eps", 0), ("eps", float("nan")), ("eps", -1e-6),
+                                          ("atol", -1), ("rtol", float("nan")),
+                                          ("atol", float("inf"))])
+def test_bad_tolerances_are_refused_not_blamed_on_an_op(option, value):
+    x = Tensor(np.random.default_rng(0).standard_normal(3), requires_grad=True)
+    with pytest.raises(ValueError, match=option):
+        gradcheck(lambda v: v.sin(), x, **{option: value})

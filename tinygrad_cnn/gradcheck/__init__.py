@@ -92,8 +92,11 @@ def gradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], *, eps: 
 
     Precision: float16/float32 inputs are checked on float64 copies (the function and its VJPs run
     in float64), so rounding cannot fail the check and a wrong VJP still does; the report says so.
-    Where the function cannot run in float64 (it mixes in float32 tensors it holds), the check runs
-    in its own precision with eps, atol and rtol widened for it.
+    Where it mixes in float16/float32 tensors it holds (a model's parameters), those run as
+    float64 copies too (given back unchanged). Where it still cannot run in float64 (it makes
+    low-precision tensors itself), a float32 check runs in float32 with eps, atol and rtol widened
+    for it, and a float16 one is refused with a ValueError: finite differences in float16 cannot
+    tell a right VJP from a wrong one.
 
     PyTorch's other flags are accepted so that its tests port unchanged: gradient dtypes are always
     checked (by the engine, at every VJP), so ``check_grad_dtypes`` changes nothing; undefined

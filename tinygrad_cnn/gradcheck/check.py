@@ -105,10 +105,37 @@ def _precision(func: Callable[..., Any], inputs: tuple[Any, ...], s: Settings, s
         if not upcast:
             raise
         swaps.restore()
-        outs = outputs_of(func, inputs)  # the function's own error, if it fails here too
-        reason = str(exc).splitlines()[0][:160]
-        notes.append(f"{_which(upcast, dtypes)} could not be checked on float64 copies (the "
-                     f"function failed on them: {reason}), so the check ran in their precision.")
+        with keep_inputs():
+            outs = outputs_of(func, inputs)  # the function's own error, if it fails here too
+        # the function mixes the inputs with tensors it holds (a model's float32 or float16
+        # parameters): run it with float64 copies of those too
+        held = _held_tensors(outs, inputs)
+        for t in held:
+            swaps.swap(t, t._data.astype(np.float64))
+        _promote(inputs, swaps)
+        try:
+            outs64 = outputs_of(func, inputs) if held else None
+        except Exception:
+            outs64 = None
+        if outs64 is not None:
+            outs = outs64
+            notes.append(f"{_which(upcast, dtypes)} checked on float64 copies, and so were the "
+                         f"{len(held)} low-precision tensor(s) the function reads (shapes "
+                         f"{', '.join(str(t.shape) for t in held[:4])}"
+                         f"{', ...' if len(held) > 4 else ''}): the function and its VJPs ran in "
+                         "float64, so rounding cannot fail the check.")
+        else:
+            swaps.restore()
+            reason = str(exc).splitlines()[0][:160]
+            if any(t.dtype == np.float16 for t in outs) or "float16" in dtypes.values():
+                raise ValueError(
+                    f"gradcheck: cannot check {_which(upcast, dtypes)}: the function did not run "
+                    f"on float64 copies ({reason}), and finite differences in float16 cannot tell "
+                    "a right VJP from a wrong one. Run the function in float64 (e.g. "
+                    "model.double() and float64 inputs) and check that.") from None
+            notes.append(f"{_which(upcast, dtypes)} could not be checked on float64 copies (the "
+                         f"function failed on them: {reason}), so the check ran in their "
+                         "precision.")
     else:
         if upcast:
             notes.append(f"{_which(upcast, dtypes)} checked on float64 copies: the function and "
@@ -127,6 +154,19 @@ def _precision(func: Callable[..., Any], inputs: tuple[Any, ...], s: Settings, s
     return outs
 
 
+def _held_tensors(outs: tuple[Tensor, ...], inputs: tuple[Any, ...]) -> list[Tensor]:
+    """The float16/float32 tensors the graph of ``outs`` (recorded with ``keep_inputs``) read
+    besides ``inputs``: parameters and constants the function holds."""
+    own = {id(t) for t in inputs}
+    held: dict[int, Tensor] = {}
+    for node in _collect([o.grad_fn for o in outs if o.grad_fn is not None]):
+        for t in getattr(node, "inputs", ()):
+            if (isinstance(t, Tensor) and id(t) not in own and t.dtype.kind == "f"
+                    and t.dtype != np.float64 and t._view is None):
+                held[id(t)] = t
+    return list(held.values())
+
+
 def _which(idx: list[int], dtypes: dict[int, str]) -> str:
     return ("input " if len(idx) == 1 else "inputs ") + ", ".join(f"{i} ({dtypes[i]})" for i in idx)
 
@@ -143,6 +183,12 @@ def check_grads(func: Callable[..., Any], inputs: Any, *, order: int = 1,
     if order not in (1, 2):
         raise ValueError(f"check_grads: order must be 1 or 2, got {order!r}")
     where = "gradcheck" if order == 1 else "gradgradcheck"
+    for name, low in (("eps", "> 0"), ("atol", ">= 0"), ("rtol", ">= 0"), ("nondet_tol", ">= 0")):
+        v = getattr(s, name)
+        ok = isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and \
+            bool(np.isfinite(v)) and (v > 0 if low == "> 0" else v >= 0)
+        if not ok:
+            raise ValueError(f"{where}: {name} must be a finite number {low}, got {v!r}")
     inputs = as_tuple(inputs)
     diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not diff:
@@ -424,7 +470,8 @@ def _fast(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
                 continue
             R, L = float(right[c]), float(left[c])
             if s.is_kink(R, L) and min(L, R) - tol <= a <= max(L, R) + tol:
-                found = locate_kinks(p, i, us[r], [vs[c]], s.eps, [f0[c]], s.is_kink, limit=8)
+                found = locate_kinks(p, i, us[r], _at_output(p, outs, c, vs[c]), s.eps, f0,
+                                     s.is_kink, limit=8)
                 kinks = [(0.0, Entry(i, j, unravel(k, p.in_shape(i)), None, a, n, L, R))
                          for k in found] or [(0.0, Entry(i, j, None, None, a, n, L, R))]
                 report = _kink_report(kinks, labels, order)
@@ -433,6 +480,12 @@ def _fast(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
             return _fast_failure(p, s, labels, order, outs, r, c, us[r], vs[c], grads[c][r], a, n)
     return _passed(p, labels, order, s, "fast mode: one random projection v . J u per "
                    "input/output pair")
+
+
+def _at_output(p: Problem, outs: tuple[Tensor, ...], c: int, v: np.ndarray) -> list[np.ndarray]:
+    """Weights for every compared output: ``v`` for output ``c``, zeros for the others (the
+    projections sum over all of them, in ``p.which``'s order)."""
+    return [v if k == c else np.zeros(outs[j]._data.size) for k, j in enumerate(p.which)]
 
 
 def _fast_failure(p: Problem, s: Settings, labels: Labels, order: int, outs: tuple[Tensor, ...],
@@ -453,7 +506,7 @@ def _fast_failure(p: Problem, s: Settings, labels: Labels, order: int, outs: tup
     entries = [entry]
     if g.size <= LOCALISE_MAX:
         # which elements: the gradient of v . output, element by element, from both sides
-        numeric = projected_gradient(p, i, [v], s.eps)
+        numeric = projected_gradient(p, i, _at_output(p, outs, c, v), s.eps)
         tol = s.tol(numeric)
         excess = np.abs(g - numeric) - tol
         worst = [k for k in np.argsort(-excess)[:WORST] if excess[k] > 0]
@@ -471,9 +524,10 @@ def _fast_failure(p: Problem, s: Settings, labels: Labels, order: int, outs: tup
         for _ in range(2):
             w = rng.standard_normal(g.size)
             w /= np.sqrt(dot(w, w))
-            central, _, _ = directional(p, i, w, [v], s.eps, [np.zeros(outs[j]._data.size)])
+            vs = _at_output(p, outs, c, v)
+            central, _, _ = directional(p, i, w, vs, s.eps, [np.zeros_like(u) for u in vs])
             an.append(dot(g, w))
-            nu.append(float(central[0]))
+            nu.append(float(central[c]))
         arr_a, arr_n = np.array(an), np.array(nu)
         cause = likely_cause(arr_a, arr_n, s.tol(arr_n), order=order, in_label=labels.input(i),
                              in_shape=shape_in, out_shape=shape_out, scales_with_grad=scales)

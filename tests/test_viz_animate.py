@@ -154,3 +154,20 @@ def test_ci_and_the_readme_install_chromium_with_the_same_command():
     ci = (root / ".ci" / "run").read_text().strip().splitlines()[-1]
     assert "apt-get install -y -qq graphviz chromium" in ci and "command -v chromium" in ci
     assert ci in (root / "README.md").read_text().splitlines()
+
+
+@needs_chromium
+@pytest.mark.parametrize("name", ["<!--<script>", "</script><b>x</b>", "a & b > c", "x\ny"])
+def test_page_survives_hostile_tensor_names(tmp_path, name):
+    """A tensor name is the user's text: inside the page's JSON it must not end the script block
+    or put the HTML parser into a comment state (``<!--<script>`` killed the page)."""
+    x = Tensor(np.array([0.5, -1.0]), requires_grad=True, name=name)
+    anim = viz.animate((x.tanh() * x).sum())
+    path = anim.save(tmp_path / "names.html")
+    with Browser() as b:
+        page = b.open(path.as_uri())
+        b.wait_for(page, "document.readyState === 'complete' && "
+                         "document.body.dataset.frame === '0'")
+        assert b.eval(page, "document.getElementById('counter').textContent") == \
+            f"step 1 of {len(anim.frames)}"
+        assert b.eval(page, "document.querySelectorAll('b').length") == 0  # no markup injected

@@ -178,3 +178,52 @@ def test_cli_writes_the_text_form(tmp_path):
     subprocess.run([sys.executable, "-m", "tinygrad_cnn", "draw", "--backward", "-o", str(back)],
                    check=True, capture_output=True, env=env)
     assert "gradients recorded" in back.read_text() and "‖grad‖ = " in back.read_text()
+
+
+# ------------------------------------------------------------------------------ an eighth outside pass
+def test_a_vjp_that_grad_did_not_need_is_marked_not_run():
+    """``grad(loss, x)`` runs only the VJPs on paths to x: the others are marked "did not run"
+    (not "not computed" for a gradient the previous step did send), and the header says how many
+    ran."""
+    from tinygrad_cnn import grad
+
+    x = Tensor(np.array([0.5, -1.0]), requires_grad=True, name="x")
+    w = Tensor(np.array([2.0, 3.0]), requires_grad=True, name="W")
+    loss = (x.exp() * w.sin()).sum()
+    with viz.record_gradients(loss):
+        grad(loss, x)
+    lines = viz.text(loss, backward=True).splitlines()
+    assert "4 VJPs in the order backward() runs them (3 ran" in lines[0]
+    sin_row = next(r for r in lines if "sin VJP" in r)
+    assert "(did not run)" in sin_row and "(not used)" in sin_row and "not computed" not in sin_row
+    assert sum("(did not run)" in r for r in lines) == 1
+
+
+def test_names_with_line_breaks_stay_on_one_line():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True, name="two\nlines\tand tab")
+    y = (x * 2).sum()
+    for backward in (False, True):
+        out = viz.text(y, backward=backward)
+        assert "two\\nlines\\tand tab" in out
+        assert all("lines" not in line or "two\\n" in line for line in out.splitlines())
+
+
+def test_show_saved_with_a_custom_function_of_several_outputs():
+    """``show_saved`` lists a node's saved arrays; a multi-output Function's context holds
+    other attributes too (it crashed on one that had ``shape`` and ``dtype`` attributes but was
+    not an array)."""
+    from tinygrad_cnn import Function
+
+    class Split2(Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.save_for_backward(a)
+            return a * 2, a * 3
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            return g1 * 2 + g2 * 3
+
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    dot = viz.draw(Split2.apply(x)[0], backward=True, show_saved=True)
+    assert "split2 VJP" in dot.source and "{saved saved array|(2,)|float64}" in dot.source

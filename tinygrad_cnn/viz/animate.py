@@ -258,7 +258,10 @@ show(0);
 
 
 def _page(title: str, graph_html: str, frames: list[dict[str, Any]]) -> str:
-    data = json.dumps(frames, ensure_ascii=False).replace("</", "<\\/")
+    # every <, > and & as a JSON escape: no text of a frame (tensor names are the user's) can
+    # end the script block or put the HTML parser into a comment state ("<!--<script>")
+    data = (json.dumps(frames, ensure_ascii=False).replace("&", "\\u0026")
+            .replace("<", "\\u003c").replace(">", "\\u003e"))
     n = len(frames)
     return f"""<!DOCTYPE html>
 <html lang="en">

@@ -216,8 +216,8 @@ def saved_items(ctx: Context) -> list[tuple[str, tuple[int, ...], str]] | None:
             what = "saved array"
         items.append((what, tuple(data.shape), str(data.dtype)))
     for k, v in sorted(vars(ctx).items()):
-        if not k.startswith("_") and hasattr(v, "shape") and hasattr(v, "dtype") and \
-                k not in ctx.attrs:
+        if not k.startswith("_") and isinstance(getattr(v, "shape", None), tuple) and \
+                hasattr(v, "dtype") and k not in ctx.attrs:  # arrays (not a module: np.shape)
             items.append((SAVED_WORDS.get(k, k.replace("_", " ")), tuple(v.shape), str(v.dtype)))
     return items
 

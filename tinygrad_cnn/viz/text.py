@@ -43,8 +43,14 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     """A header line (``# name  op ...``) and rows, columns padded to their widest cell, two spaces
     apart, no trailing blanks."""
     header = ["# " + header[0], *header[1:]]
+    rows = [[_one_line(c) for c in r] for r in rows]
     widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
     return ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows]]
+
+
+def _one_line(cell: str) -> str:
+    """A cell on one line: line breaks and tabs in a name (the user's text) as escapes."""
+    return cell.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
 
 
 def _leaf_kind(t: Tensor) -> str:
@@ -58,7 +64,7 @@ def _roots_text(view: GraphView) -> str:
             names.append(view.out_name(r.grad_fn))
         else:
             names.append(view.leaf_name(r) if r.requires_grad else (r.name or "tensor"))
-    return ", ".join(names)
+    return _one_line(", ".join(names))
 
 
 def text(*tensors: Tensor, backward: bool = False) -> str:
@@ -117,8 +123,12 @@ def _backward(view: GraphView) -> str:
             arrived.add(id(r.grad_fn))
     rows: list[list[str]] = []
     vjps = [c for c in view.nodes if not is_output_of(c)]  # output nodes run no VJP of their own
+    skipped = 0
     for step, ctx in enumerate(vjps, start=1):
         ng = _grads.node_grads(ctx)
+        # recorded, but this VJP did not run: grad(..., inputs) needed no path through it
+        idle = recorded and ng is None
+        skipped += idle
         sends = []
         for i, e in enumerate(ctx.next):
             if e is None:
@@ -135,12 +145,16 @@ def _backward(view: GraphView) -> str:
         for k, ((_, shape, _), node) in enumerate(zip(outputs(ctx), nodes)):
             name = view.out_name(node) if node is not None else f"{view.out_name(ctx)}[{k}]"
             stat = stats[k] if k < len(stats) else None
-            receives.append(f"d{name} {fmt_shape(shape)} {_grad_text(stat, missing)}")
-        rows.append([f"{step}.", f"{ctx.fn.name} VJP", "; ".join(receives), "; ".join(sends),
-                     ctx.scope or "", source_text(ctx) or ""])
+            receives.append(f"d{name} {fmt_shape(shape)} "
+                            + ("(not used)" if idle else _grad_text(stat, missing)))
+        rows.append([f"{step}.", f"{ctx.fn.name} VJP" + (" (did not run)" if idle else ""),
+                     "; ".join(receives), "; ".join(sends), ctx.scope or "",
+                     source_text(ctx) or ""])
+    ran_note = (f" ({len(vjps) - skipped} ran: the others lead to no requested input)"
+                if skipped else "")
     lines = [f"# backward graph of {_roots_text(view)}: {len(vjps)} VJP"
-             f"{'s' if len(vjps) != 1 else ''} in the order backward() runs them; gradients "
-             f"{'recorded' if recorded else missing}",
+             f"{'s' if len(vjps) != 1 else ''} in the order backward() runs them{ran_note}; "
+             f"gradients {'recorded' if recorded else missing}",
              *_table(["step", "vjp", "receives", "sends", "module", "source"], rows)]
     if view.leaves:
         leaf_rows = []

@@ -226,4 +226,4 @@ def test_show_saved_with_a_custom_function_of_several_outputs():
 
     x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
     dot = viz.draw(Split2.apply(x)[0], backward=True, show_saved=True)
-    assert "split2" in dot.source and "{saved saved array|(2,)|float64}" in dot.source
+    assert "split2" in dot.source and "{saved a|(2,)|float64}" in dot.source  # named from source

@@ -887,3 +887,99 @@ def test_comparing_with_a_list_is_pytorchs():
     assert (t == [1, 2, 3]) is False and (t != (1,)) is True  # Python's identity test
     with pytest.raises(TypeError, match="lt: cannot compare a tensor with a list"):
         t < [1, 2, 3]  # noqa: B015
+
+
+# ----------------------------------------------------------------------------- an eighth outside pass
+def test_cross_entropy_refuses_ignore_index_with_probability_targets_as_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    probs = np.full((4, 3), 1 / 3)
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(probs), ignore_index=1)
+    for target in (Tensor(probs), probs):
+        with pytest.raises(RuntimeError, match="ignore_index .* probability targets"):
+            F.cross_entropy(Tensor(x), target, ignore_index=1)
+    assert np.isfinite(F.cross_entropy(Tensor(x), Tensor(probs)).item())  # the default still runs
+
+
+def test_empty_inputs_of_adaptive_max_pool_and_losses_as_torch():
+    """AdaptiveMaxPool2d of an empty batch with bins that do not divide crashed in a reshape;
+    mse_loss of an empty input divided by zero in its VJP. PyTorch: empty results, NaN means,
+    empty gradients -- and no numpy warnings."""
+    torch = pytest.importorskip("torch")
+    from tinygrad_cnn import nn
+
+    x = tg.zeros(0, 1, 3, 3, requires_grad=True)
+    y = nn.AdaptiveMaxPool2d(2)(x)
+    assert y.shape == tuple(torch.nn.AdaptiveMaxPool2d(2)(torch.zeros(0, 1, 3, 3)).shape)
+    y.sum().backward()
+    assert x.grad.shape == (0, 1, 3, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for name in ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
+                     "binary_cross_entropy_with_logits"):
+            a = tg.zeros(0, 3, requires_grad=True)
+            loss = getattr(F, name)(a, tg.zeros(0, 3))
+            ta = torch.zeros(0, 3, requires_grad=True)
+            with warnings.catch_warnings():  # (PyTorch warns about kl_div's "mean")
+                warnings.simplefilter("ignore")
+                theirs = getattr(torch.nn.functional, name)(ta, torch.zeros(0, 3))
+            loss.backward()
+            theirs.backward()
+            assert np.isnan(loss.item()) and np.isnan(theirs.item()), name
+            assert a.grad.shape == tuple(ta.grad.shape), name
+        logits = tg.zeros(0, 3, requires_grad=True)
+        F.cross_entropy(logits, tg.zeros(0, dtype=tg.long)).backward()
+        assert logits.grad.shape == (0, 3)
+        tg.zeros(2, 0, requires_grad=True).mean(1).sum().backward()
+
+
+def test_load_state_dict_takes_pytorchs_parameters_bfloat16_and_old_batchnorm():
+    torch = pytest.importorskip("torch")
+    from tinygrad_cnn import nn
+
+    theirs = torch.nn.Linear(3, 2)
+    ours = nn.Linear(3, 2)
+    ours.load_state_dict(dict(theirs.named_parameters()))  # Parameters that require grad
+    np.testing.assert_array_equal(ours.weight.numpy(), theirs.weight.detach().numpy())
+    ours.load_state_dict(theirs.state_dict(keep_vars=True))
+    half = theirs.bfloat16().state_dict()
+    ours.load_state_dict(half)  # bfloat16 widened, then our float32
+    np.testing.assert_array_equal(ours.weight.numpy(), half["weight"].float().numpy())
+    assert ours.weight.dtype == np.float32
+    # a BatchNorm checkpoint without num_batches_tracked (older PyTorch) loads, as in PyTorch
+    old = {k: v for k, v in torch.nn.BatchNorm2d(3).state_dict().items()
+           if k != "num_batches_tracked"}
+    torch.nn.BatchNorm2d(3).load_state_dict(old)
+    bn = nn.BatchNorm2d(3)
+    assert bn.load_state_dict(old) == ([], [])
+    with pytest.raises(RuntimeError, match="missing keys: running_var"):
+        bn.load_state_dict({k: v for k, v in old.items() if k != "running_var"})
+    # and the other way, as the README shows
+    tl = torch.nn.BatchNorm2d(3)
+    tl.load_state_dict({k: torch.from_dlpack(v) for k, v in bn.state_dict().items()})
+    assert int(tl.num_batches_tracked) == 0
+
+
+@pytest.mark.parametrize("kind,shape,k,stride,pad", [
+    ("max", (1, 1, 1, 1), 2, None, 0), ("avg", (1, 1, 3, 5), 4, None, 0),
+    ("max", (1, 1, 3, 5), 4, None, 0), ("avg", (1, 1, 3, 5), 4, 3, 1),
+    ("max", (2, 1, 2, 3), 3, 2, 1), ("avg", (1, 1, 1, 1), 2, None, 0)])
+def test_ceil_mode_pooling_with_a_kernel_larger_than_the_input_as_torch(kind, shape, k, stride,
+                                                                         pad):
+    """With ceil_mode a window may hang over the end: PyTorch keeps it (we refused the kernel)."""
+    torch = pytest.importorskip("torch")
+    a = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+    for cip in ((True, False) if kind == "avg" else (None,)):
+        kw = dict(kernel_size=k, stride=stride, padding=pad, ceil_mode=True)
+        if cip is not None:
+            kw["count_include_pad"] = cip
+        x, tx = Tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        ours = getattr(F, f"{kind}_pool2d")(x, **kw)
+        theirs = getattr(torch.nn.functional, f"{kind}_pool2d")(tx, **kw)
+        np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy())
+        ours.sum().backward()
+        theirs.sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+    with pytest.raises(ValueError, match="ceil_mode=True would keep one window"):
+        F.max_pool2d(Tensor(np.ones((1, 1, 1, 1))), 2)

@@ -88,8 +88,39 @@ def test_bad_arguments():
         optim.SGD([w], lr=0.1, nesterov=True)
     with pytest.raises(ValueError, match="empty parameter list"):
         optim.Adam([])
-    with pytest.raises(ValueError, match="requires grad"):
-        optim.SGD([Tensor(np.ones(1))], lr=0.1)
+    with pytest.raises(TypeError, match="must be a Tensor"):
+        optim.SGD([np.ones(1)], lr=0.1)
+
+
+def test_frozen_parameters_are_accepted_and_left_alone_as_in_pytorch():
+    """Fine-tuning: ``model[0].requires_grad_(False)`` then ``SGD(model.parameters())`` -- PyTorch
+    accepts the frozen parameters and its steps skip them (no gradient); unfrozen later, they
+    train. Same for every optimizer."""
+    torch = pytest.importorskip("torch")
+    from tinygrad_cnn import nn
+
+    for kind in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam"):
+        tg.manual_seed(0)
+        ours = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2)).double()
+        theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 2)).double()
+        theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+        ours[0].requires_grad_(False)
+        theirs[0].requires_grad_(False)
+        extra = {"momentum": 0.9} if kind == "SGD" else {}
+        o_opt = getattr(optim, kind)(ours.parameters(), lr=0.1, **extra)
+        t_opt = getattr(torch.optim, kind)(theirs.parameters(), lr=0.1, **extra)
+        x = np.random.default_rng(1).standard_normal((5, 3))
+        for step in range(3):
+            if step == 2:  # unfrozen: from now on it trains
+                ours[0].requires_grad_(True)
+                theirs[0].requires_grad_(True)
+            for model, opt, lib in ((ours, o_opt, tg), (theirs, t_opt, torch)):
+                opt.zero_grad()
+                (model(lib.tensor(x)) ** 2).sum().backward()
+                opt.step()
+        for k, v in theirs.state_dict().items():  # (NAdam's mu_product is float32 in PyTorch)
+            np.testing.assert_allclose(ours.state_dict()[k].numpy(), v.numpy(), rtol=1e-7,
+                                       err_msg=f"{kind}: {k}")
 
 
 @pytest.mark.parametrize("kind", ["sgd_momentum", "sgd_nesterov_wd", "adam", "adamw"])

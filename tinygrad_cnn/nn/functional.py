@@ -203,8 +203,8 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
 
 
 # ------------------------------------------------------------------------------ pooling
-def _pool_args(x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any, op: str
-               ) -> tuple[tuple[int, int], ...]:
+def _pool_args(x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any, op: str,
+               ceil_mode: bool = False) -> tuple[tuple[int, int], ...]:
     k = _pair(kernel_size, "kernel_size", op, 1)
     s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else \
         _pair(stride, "stride", op, 1)
@@ -215,9 +215,13 @@ def _pool_args(x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation:
         if 2 * p[i] > k[i]:  # PyTorch's rule (the kernel, not its dilated span)
             raise ValueError(f"{op}: padding {p} must be at most half of the kernel {k} "
                              f"(axis {'hw'[i]})")
-        if span > x.shape[2 + i] + 2 * p[i]:
+        # (with ceil_mode a window may hang over the end: PyTorch's rule counts the output)
+        if pool.pool_out_size(x.shape[2 + i], k[i], p[i], s[i], d[i], ceil_mode) < 1:
             raise ValueError(f"{op}: the kernel {k} (span {span}) is larger than the input "
-                             f"{x.shape[2]}x{x.shape[3]} with padding {p}")
+                             f"{x.shape[2]}x{x.shape[3]} with padding {p}"
+                             + ("" if ceil_mode else " (ceil_mode=True would keep one window)"
+                                if pool.pool_out_size(x.shape[2 + i], k[i], p[i], s[i], d[i],
+                                                      True) >= 1 else ""))
     return k, s, p, d
 
 
@@ -232,7 +236,7 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
     """
     op = "max_pool2d"
     x, unbatched = _image(input, op)
-    k, s, p, d = _pool_args(x, kernel_size, stride, padding, dilation, op)
+    k, s, p, d = _pool_args(x, kernel_size, stride, padding, dilation, op, bool(ceil_mode))
     _check_windows_see_input(x, k, s, p, d, bool(ceil_mode), op)
     attrs = dict(kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=bool(ceil_mode))
     if return_indices and not (is_grad_enabled() and x.requires_grad):
@@ -280,7 +284,7 @@ def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
     With ``count_include_pad`` the zeros of the padding count in the mean."""
     op = "avg_pool2d"
     x, unbatched = _image(input, op)
-    k, s, p, _ = _pool_args(x, kernel_size, stride, padding, 1, op)
+    k, s, p, _ = _pool_args(x, kernel_size, stride, padding, 1, op, bool(ceil_mode))
     out = pool.AvgPool2d.apply(x, kernel_size=k, stride=s, padding=p, ceil_mode=bool(ceil_mode),
                                count_include_pad=bool(count_include_pad))
     return out.squeeze(0) if unbatched else out

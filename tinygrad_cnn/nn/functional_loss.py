@@ -119,6 +119,12 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
     c = x.shape[1] if x.ndim >= 2 else (x.shape[0] if x.ndim == 1 else 0)
+    probs = (isinstance(target, Tensor) and target.dtype.kind == "f") or (
+        isinstance(target, np.ndarray) and target.dtype.kind == "f" and target.shape == x.shape)
+    if probs and ignore_index != -100:
+        raise RuntimeError(f"{op}: ignore_index ({ignore_index}) is not supported with probability "
+                           "targets (a floating target), as in PyTorch; mask the samples out, or "
+                           "give class indices")
     if isinstance(target, Tensor) and target.dtype.kind == "f":
         return _cross_entropy_probs(x, target, _class_weight(weight, x, c, op), reduction,
                                     label_smoothing, op)

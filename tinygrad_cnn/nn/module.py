@@ -378,15 +378,17 @@ class Module:
             raise TypeError(f"load_state_dict: expected a dict of name -> tensor (a state_dict), "
                             f"got {type(state_dict).__name__}")
         own = self._state_entries()
-        missing = [k for k in own if k not in state_dict]
+        # a BatchNorm checkpoint from before num_batches_tracked existed loads (the model keeps
+        # its count), as PyTorch loads one without version metadata
+        missing = [k for k in own if k not in state_dict
+                   and k.rsplit(".", 1)[-1] != "num_batches_tracked"]
         unexpected = [k for k in state_dict if k not in own]
         mismatched = []
         values = {}
         for k, t in own.items():
             if k not in state_dict:
                 continue
-            v = state_dict[k]
-            arr = v._data if isinstance(v, Tensor) else np.asarray(v)
+            arr = _foreign_array(state_dict[k])
             if tuple(arr.shape) != t.shape:
                 mismatched.append(f"{k}: the checkpoint has shape {tuple(arr.shape)}, the model "
                                   f"{t.shape}")
@@ -645,3 +647,16 @@ class ModuleDict(Module):
 
     def clear(self) -> None:
         self._modules.clear()
+
+
+def _foreign_array(v: Any) -> Any:
+    """A state_dict value as an array: ours, a numpy array, or another library's tensor (a
+    PyTorch Parameter that requires grad, on any device, bfloat16 widened to float32)."""
+    if isinstance(v, Tensor):
+        return v._data
+    if type(v).__module__.split(".")[0] == "torch":
+        v = v.detach().cpu()
+        if str(v.dtype) == "torch.bfloat16":  # numpy has no bfloat16
+            v = v.float()
+        return v.numpy()
+    return np.asarray(v)

@@ -22,6 +22,8 @@ from tinygrad_cnn.tensor import Tensor, where
 
 def _reduce(losses: Any, reduction: str) -> Any:
     if reduction == "mean":
+        if not losses.size:  # NaN, as PyTorch, without numpy's "Mean of empty slice" warning
+            return array_module(losses).asarray(np.nan, dtype=losses.dtype)
         return losses.mean()
     if reduction == "sum":
         return losses.sum()
@@ -37,7 +39,7 @@ def _per_sample(g: Tensor, n: int, reduction: str) -> Tensor:
     """The gradient of the reduction, as one factor per sample, shaped ``(N, 1)``."""
     if reduction == "none":
         return g.reshape(n, 1)
-    scale = g / n if reduction == "mean" else g
+    scale = g / max(n, 1) if reduction == "mean" else g  # (n = 0: no sample to scale)
     return scale.reshape(1, 1).expand(n, 1)
 
 
@@ -189,7 +191,8 @@ class MSELoss(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
         reduction = ctx.attrs["reduction"]
-        scale = g * (2.0 / x.numel()) if reduction == "mean" else g * 2.0
+        # (an empty input: the mean is NaN and the gradient empty; any finite scale will do)
+        scale = g * (2.0 / max(x.numel(), 1)) if reduction == "mean" else g * 2.0
         if reduction != "none":
             scale = scale.reshape((1,) * x.ndim).expand(x.shape)
         gx = (x - y) * scale

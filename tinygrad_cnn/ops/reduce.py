@@ -67,7 +67,7 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
-        count = ctx.count
+        count = ctx.count or 1  # nothing averaged: the gradient is empty, no 1 / 0 to make
         if not _state.grad_enabled:  # first order: one broadcast array, no nodes
             gd = g._data
             gd = (gd.astype(np.float32) / count).astype(gd.dtype) if _narrow(gd, count) else \

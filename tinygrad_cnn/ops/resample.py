@@ -279,7 +279,7 @@ class AdaptiveMaxPool2d(Function):
             jj = xp.empty((n, c, oh, ow), dtype=np.int64)
             for a, (r0, r1) in enumerate(rows):
                 for b, (c0, c1) in enumerate(cols):
-                    win = x[:, :, r0:r1, c0:c1].reshape(n, c, -1)
+                    win = x[:, :, r0:r1, c0:c1].reshape(n, c, (r1 - r0) * (c1 - c0))
                     j = _argmax_last_nan(win)
                     out[:, :, a, b] = xp.take_along_axis(win, j[..., None], axis=-1)[..., 0]
                     ii[:, :, a, b] = r0 + j // (c1 - c0)

@@ -62,10 +62,11 @@ class Optimizer:
         params = [params] if isinstance(params, Tensor) else list(params)
         index = len(self.param_groups)
         for p in params:
-            if not isinstance(p, Tensor) or not p.requires_grad:
-                raise ValueError(f"{name}: every parameter must be a Tensor that requires grad, "
-                                 f"group {index} has a {type(p).__name__}"
-                                 + ("" if not isinstance(p, Tensor) else " that does not"))
+            # a frozen parameter (requires_grad=False, fine-tuning) is accepted, as in PyTorch:
+            # it has no gradient, so steps leave it alone until it is unfrozen
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name}: every parameter must be a Tensor, group {index} has a "
+                                f"{type(p).__name__}")
         for p in params:
             if not p.is_leaf:
                 raise ValueError(f"{name}: can't optimize a non-leaf Tensor (shape {p.shape}, made "
@@ -341,7 +342,8 @@ class RMSprop(Optimizer):
 
 class Adagrad(Optimizer):
     """``s += g²``; ``p -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(s) + eps)``; ``s`` starts at
-    ``initial_accumulator_value``."""
+    ``initial_accumulator_value`` -- the group's own where a group sets one (PyTorch 2.13 starts
+    every parameter given to the constructor at the constructor's value, ignoring the group's)."""
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,

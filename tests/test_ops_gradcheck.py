@@ -23,6 +23,17 @@ def test_registry_is_covered():
     assert not unknown, f"cases for ops that are not registered: {unknown}"
 
 
+def test_every_op_documents_its_vjp():
+    """The step-through page (viz.animate) shows each op's docstring as its VJP formula: every
+    registered op has its own (none inherited from Function), and it says what the VJP is."""
+    from tinygrad_cnn.viz.animate import _doc
+
+    for name, cls in sorted(REGISTRY.items()):
+        doc = _doc(cls)
+        assert doc != "(this op has no docstring)", f"{name} has no docstring"
+        assert "VJP" in doc or "gradient" in doc.lower(), f"{name}'s docstring gives no VJP: {doc}"
+
+
 def test_every_case_uses_its_op():
     """A case must really run its op (a typo would otherwise check a different op)."""
     from tinygrad_cnn.autograd import _collect

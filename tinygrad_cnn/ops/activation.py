@@ -40,7 +40,8 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
-    """``x`` for ``x > 0``, ``negative_slope * x`` otherwise."""
+    """``x`` for ``x > 0``, ``negative_slope * x`` otherwise. VJP: ``g`` where ``x > 0``,
+    ``negative_slope * g`` elsewhere (the slope at 0 is ``negative_slope``, as PyTorch's)."""
 
     name = "leaky_relu"
 
@@ -81,6 +82,9 @@ class Sigmoid(Function):
 
 
 class Tanh(Function):
+    """``tanh(x)``. VJP: ``g * (1 - y²)`` with ``y = tanh(x)`` the saved output (the tutorial's
+    ``TanhActivator.backward``)."""
+
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
         out = array_module(x).tanh(x)
@@ -145,6 +149,9 @@ def log_softmax_array(x: Any, dim: int) -> Any:
 
 
 class Softmax(Function):
+    """``y = exp(x) / sum(exp(x))`` along ``dim``. VJP: ``y * (g - sum(g * y))`` along ``dim``
+    (the Jacobian ``diag(y) - y yᵀ`` times ``g``), from the saved output."""
+
     @staticmethod
     def forward(ctx: Context, x: Any, dim: int = -1) -> Any:
         out = softmax_array(x, dim)
@@ -163,6 +170,9 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
+    """``y = x - logsumexp(x)`` along ``dim``. VJP: ``g - exp(y) * sum(g)`` along ``dim``
+    (``exp(y)`` is the softmax), from the saved output."""
+
     name = "log_softmax"
 
     @staticmethod

@@ -57,7 +57,9 @@ def _geometry(ctx: Context) -> tuple[Pair, Pads, Pair, int]:
 
 
 class Conv2d(Function):
-    """``y = conv2d(x, w) + b``. Inputs ``(x, w)`` or ``(x, w, b)``."""
+    """``y = conv2d(x, w) + b``. Inputs ``(x, w)`` or ``(x, w, b)``. VJP: ``conv_transpose2d(g, w)``
+    to ``x`` (the tutorial's full convolution with the 180°-flipped filter), ``conv2d_weight(x, g)``
+    to ``w``, ``g`` summed over batch and positions to ``b``."""
 
     name = "conv2d"
 
@@ -94,7 +96,8 @@ class Conv2d(Function):
 
 class ConvTranspose2d(Function):
     """``y = conv_transpose2d(z, w) + b``, the adjoint of conv2d with respect to its input
-    (PaddlePaddle's ``trans=True``). ``w (K_in, C_out/G, KH, KW)``."""
+    (PaddlePaddle's ``trans=True``). ``w (K_in, C_out/G, KH, KW)``. VJP: ``conv2d(g, w)`` to
+    ``z``, ``conv2d_weight(g, z)`` to ``w``, ``g`` summed over batch and positions to ``b``."""
 
     name = "conv_transpose2d"
 

@@ -20,6 +20,8 @@ from tinygrad_cnn.tensor import Tensor, where
 
 
 class Add(Function):
+    """``x + y``. VJP: ``g`` to each operand (the engine sums it back over broadcast dims)."""
+
     @staticmethod
     def forward(ctx: Context, x: Any, y: Any) -> Any:
         return x + y
@@ -31,6 +33,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    """``x - y``. VJP: ``g`` to ``x``, ``-g`` to ``y``."""
+
     @staticmethod
     def forward(ctx: Context, x: Any, y: Any) -> Any:
         return x - y
@@ -42,6 +46,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    """``x * y``. VJP: ``g * y`` to ``x``, ``g * x`` to ``y``."""
+
     @staticmethod
     def forward(ctx: Context, x: Any, y: Any) -> Any:
         nx, ny = ctx.needs_input_grad
@@ -55,6 +61,9 @@ class Mul(Function):
 
 
 class Div(Function):
+    """``x / y``. VJP: ``g / y`` to ``x``, ``-g * x / y / y`` to ``y`` (not ``x / y²``, which
+    over- or underflows sooner)."""
+
     @staticmethod
     @quiet
     def forward(ctx: Context, x: Any, y: Any) -> Any:
@@ -71,6 +80,8 @@ class Div(Function):
 
 
 class Neg(Function):
+    """``-x``. VJP: ``-g``."""
+
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
         return -x
@@ -81,7 +92,8 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """``x ** y``; ``y`` is usually a constant exponent (``x ** 2``)."""
+    """``x ** y``; ``y`` is usually a constant exponent (``x ** 2``). VJP: ``g * y * x ** (y - 1)``
+    to ``x``, ``g * x ** y * log(x)`` to ``y`` (0 where ``x = 0`` and ``y >= 0``, as PyTorch)."""
 
     @staticmethod
     @quiet
@@ -131,6 +143,8 @@ def _integer_pow(x: Any, y: Any) -> Any:
 
 
 class Exp(Function):
+    """``exp(x)``. VJP: ``g * exp(x)``, from the saved output."""
+
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
         out = array_module(x).exp(x)
@@ -144,6 +158,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    """``log(x)``. VJP: ``g / x``."""
+
     @staticmethod
     @quiet
     def forward(ctx: Context, x: Any) -> Any:
@@ -157,6 +173,8 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    """``sqrt(x)``. VJP: ``g / (2 sqrt(x))``, from the saved output."""
+
     @staticmethod
     @quiet
     def forward(ctx: Context, x: Any) -> Any:

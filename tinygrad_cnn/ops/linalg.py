@@ -66,7 +66,9 @@ def _mm(a: Tensor, b: Tensor, ta: bool, tb: bool) -> Tensor:
 
 class Linear(Function):
     """``y = x @ w.T + b`` in one op (``x (..., in)``, ``w (out, in)``, ``b (out,)``): one node
-    instead of four (permute, matmul, expand, add) on the hot path of every dense layer."""
+    instead of four (permute, matmul, expand, add) on the hot path of every dense layer. VJP:
+    ``g @ w`` to ``x``, ``gᵀ @ x`` (summed over the leading dims) to ``w``, ``g`` summed to
+    ``b``."""
 
     name = "linear"
 

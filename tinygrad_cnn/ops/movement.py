@@ -20,6 +20,9 @@ from tinygrad_cnn.tensor import Tensor
 
 
 class Reshape(Function):
+    """The same elements in another shape (a view where numpy can make one). VJP: ``g`` reshaped
+    back to the input's shape."""
+
     is_view = True
 
     @staticmethod
@@ -33,6 +36,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    """The dims reordered (a view). VJP: ``g`` permuted by the inverse order."""
+
     is_view = True
 
     @staticmethod
@@ -71,7 +76,8 @@ def _is_basic(key: tuple[Any, ...]) -> bool:
 
 
 class GetItem(Function):
-    """``x[key]``: basic indexing (a view) or integer-array indexing (a copy)."""
+    """``x[key]``: basic indexing (a view) or integer-array indexing (a copy). VJP: zeros of
+    ``x``'s shape with ``g`` added at ``key`` (repeated integer indices add up)."""
 
     name = "getitem"
     is_view = True
@@ -184,6 +190,9 @@ class PadBackward(Function):
 
 
 class Cat(Function):
+    """Tensors joined along an existing ``dim``. VJP: ``g`` cut back into the inputs' pieces
+    along ``dim`` (a slice each)."""
+
     @staticmethod
     def forward(ctx: Context, *xs: Any, dim: int = 0) -> Any:
         ctx.dim = dim
@@ -199,6 +208,9 @@ class Cat(Function):
 
 
 class Stack(Function):
+    """Tensors joined along a new ``dim``. VJP: ``g[..., i, ...]`` (index ``i`` of ``dim``) to
+    input ``i``."""
+
     @staticmethod
     def forward(ctx: Context, *xs: Any, dim: int = 0) -> Any:
         ctx.dim = dim
@@ -227,7 +239,8 @@ def _row_offsets(index: Any, dim: int, size: int) -> Any:
 
 
 class Gather(Function):
-    """``out[..., j, ...] = x[..., index[..., j, ...], ...]`` along ``dim`` (``torch.gather``)."""
+    """``out[..., j, ...] = x[..., index[..., j, ...], ...]`` along ``dim`` (``torch.gather``).
+    VJP: zeros of ``x``'s shape with ``g`` scatter-added at ``index`` (repeats add up)."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, index: Any = None, dim: int = 0) -> Any:
@@ -305,7 +318,7 @@ class Embedding(Function):
 
 
 class Clone(Function):
-    """A copy that stays in the graph."""
+    """A copy that stays in the graph. VJP: ``g`` unchanged."""
 
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:

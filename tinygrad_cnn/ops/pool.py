@@ -45,6 +45,11 @@ def _padded(x: Any, pad: Pair, rows: int, cols: int, value: float) -> Any:
 
 
 class MaxPool2d(Function):
+    """The maximum of each window (``kernel_size``, ``stride``, ``padding`` of -inf,
+    ``dilation``, ``ceil_mode``). VJP: each window's ``g`` added onto the input element that was
+    its maximum (the first in row-major order on ties; the tutorial's ``get_max_index``), zero
+    elsewhere -- a scatter-add through the saved indices, whose own VJP gathers."""
+
     name = "max_pool2d"
 
     @staticmethod
@@ -142,6 +147,10 @@ def _avg_divisor(xp: Any, in_hw: Pair, out_hw: Pair, kernel: Pair, stride: Pair,
 
 
 class AvgPool2d(Function):
+    """The mean of each window (padding counted as zeros with ``count_include_pad``, else left
+    out of the divisor). VJP: each window's ``g / divisor`` spread evenly over its elements
+    (``avg_pool2d_backward``, whose VJP is avg_pool2d again)."""
+
     name = "avg_pool2d"
 
     @staticmethod

@@ -36,6 +36,9 @@ def _spread(g: Tensor, shape: tuple[int, ...], dim: tuple[int, ...] | None) -> T
 
 
 class Sum(Function):
+    """Sum over ``dim`` (all dims when None). VJP: ``g`` spread back over the summed dims (an
+    expand: every element of a sum gets the same gradient)."""
+
     @staticmethod
     def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None,
                 keepdim: bool = False) -> Any:
@@ -54,6 +57,9 @@ class Sum(Function):
 
 
 class Mean(Function):
+    """Mean over ``dim`` (all dims when None). VJP: ``g / n`` spread back over the averaged dims,
+    ``n`` the number of averaged elements."""
+
     @staticmethod
     def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None,
                 keepdim: bool = False) -> Any:
@@ -146,6 +152,9 @@ class Min(Function):
 
 
 class LogSumExp(Function):
+    """``log(sum(exp(x)))`` over ``dim``, stable (the maximum taken out first). VJP:
+    ``g * softmax(x) = g * exp(x - logsumexp(x))``, spread back over the reduced dims."""
+
     name = "logsumexp"
 
     @staticmethod

@@ -340,7 +340,7 @@ def test_a_vjp_that_makes_nan_is_named_with_its_line_and_drawn_red_in_the_backwa
         loss.backward(retain_graph=True)
     err = info.value
     assert f"{err.node.fn.name}.backward returned NaN or Inf" in str(err)
-    assert f"{HERE}:{line}" in str(err) and err.output is None
+    assert f"{HERE}:{line}" in str(err) and err.output is loss  # where backward() started
     src = viz.draw(loss, backward=True, highlight=err.node).source
     red = [ln for ln in src.split("cluster_legend")[0].split("\n\t") if "#ff4d4d" in ln]
     assert len(red) == 1 and f"{err.node.fn.name} VJP" in red[0]
@@ -545,3 +545,24 @@ def test_expand_keeps_a_module_open_when_max_nodes_collapses():
     opened = viz.draw(loss, backward=True, max_nodes=30, expand=["layer2.0"]).source
     assert "layer2.0" in closed.split("collapsed to stay near")[1].split("\n")[0]
     assert "layer2.0" not in opened.split("collapsed to stay near")[1].split("\n")[0]
+
+
+# ------------------------------------------------------------------------------ an eighth outside pass
+def test_anomaly_in_a_vjp_with_create_graph_names_the_vjp_and_draws_from_err_output():
+    """With create_graph a VJP records ops; the first non-finite value made there is the VJP's
+    (sqrt's at 0), not a forward of "div". Every AnomalyError has an ``output`` whose graph holds
+    the node, so the README's ``viz.draw(err.output, highlight=err.node)`` works for both kinds."""
+    x = Tensor(np.array([0.0, 1.0]), requires_grad=True)
+    with detect_anomaly(), pytest.raises(AnomalyError) as info:
+        grad(x.sqrt().sum(), x, create_graph=True)
+    err = info.value
+    assert str(err).startswith("detect_anomaly: sqrt.backward made Inf from finite inputs, in "
+                               "its div")
+    assert err.node.fn.name == "sqrt"
+    g = viz.draw(err.output, highlight=err.node)
+    assert "#b30000" in g.source  # the highlighted node
+    with detect_anomaly(), pytest.raises(AnomalyError) as info:
+        x.sqrt().sum().backward()
+    err = info.value
+    assert err.output is not None and err.node.fn.name == "sqrt"
+    viz.draw(err.output, highlight=err.node)

@@ -56,6 +56,7 @@ class _ThreadState(threading.local):
     anomaly = False
     scope: str | None = None  # path of the module whose forward is running (for the drawings)
     keep_inputs = False  # nodes keep their input tensors (gradcheck's replay of a graph)
+    backward_of: Any = None  # inside detect_anomaly(): the node whose VJP is running
 
 
 _state = _ThreadState()
@@ -684,8 +685,9 @@ def _user_frame(depth: int = 2) -> tuple[Any, int] | None:
 
 class AnomalyError(RuntimeError):
     """Raised inside ``detect_anomaly()`` by the first op whose forward or backward makes a NaN or
-    an Inf. ``node`` is the op's graph node (``viz.draw(..., highlight=err.node)`` draws it red),
-    ``output`` the forward's result, when the forward was the culprit."""
+    an Inf. ``node`` is the op's graph node; ``output`` the forward's result when the forward was
+    the culprit, else the tensor ``backward()`` started from -- either way a tensor whose graph
+    holds the node: ``viz.draw(err.output, highlight=err.node)`` draws it red."""
 
     def __init__(self, message: str, node: Context, output: Tensor | None = None) -> None:
         super().__init__(message)
@@ -715,6 +717,11 @@ def _check_forward(ctx: Context, arrays: Sequence[Any], result: Tensor) -> None:
     if not all(a.dtype.kind != "f" or bool(xp.isfinite(a).all()) for a in arrays):
         return  # not this op: a non-finite value came in
     bad = "NaN" if bool(xp.isnan(out).any()) else "Inf"
+    owner = _state.backward_of
+    if owner is not None:  # an op of a VJP that runs with create_graph: the VJP is the culprit
+        raise AnomalyError(
+            f"detect_anomaly: {owner.fn.name}.backward made {bad} from finite inputs, in its "
+            f"{ctx.fn.name} ({_ranges(arrays)}). {owner._where()}", owner)
     raise AnomalyError(
         f"detect_anomaly: the forward of {ctx.fn.name} made {bad} from finite inputs "
         f"({_ranges(arrays)}). {ctx._where()}", ctx, result)
@@ -880,6 +887,10 @@ def run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_g
     garbage collector's full collections, deferred while a big graph was recorded, resume."""
     try:
         return _run_backward(roots, grad_roots, retain_graph, create_graph, inputs)
+    except AnomalyError as exc:
+        if exc.output is None and roots:
+            exc.output = roots[0]
+        raise
     finally:
         _restore_collections()
 
@@ -932,6 +943,9 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                 k = ctx.index  # type: ignore[attr-defined]
                 slots[k] = g if slots[k] is None else slots[k] + g
                 continue
+            watched = _state.anomaly  # ops the VJP records are checked as this VJP's
+            if watched:
+                outer, _state.backward_of = _state.backward_of, ctx
             try:
                 if ctx.n_outputs > 1:
                     in_grads = ctx.fn.backward(ctx, *_output_grads(ctx, g))
@@ -940,6 +954,9 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
             except Exception as exc:
                 _name_node(exc, ctx)
                 raise
+            finally:
+                if watched:
+                    _state.backward_of = outer
             if not retain_graph:
                 ctx._saved = _FREED
             if type(in_grads) is not tuple:

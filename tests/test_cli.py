@@ -282,6 +282,8 @@ BAD = [
     (["draw", "-o", "graph.bmp"], "--output", ".svg, .png"),
     (["draw", "-o", "{a_dir}"], "--output", ".svg, .png"),
     (["draw", "-o", "{a_file}/g.dot"], "--output", "a path in a folder"),
+    (["draw", "-o", "{kit}/" + "a" * 300 + ".svg"], "--output", "more than the 255"),
+    (["train", "--out", "b" * 250 + "é" * 10 + ".npz"], "--out", "274 bytes long"),  # UTF-8
     (["draw", "--batch", "0"], "--batch", "integer from 1 to"),
     (["draw", "--batch", "100000000"], "--batch", "integer from 1 to"),
     (["draw", "--max-nodes", "0"], "--max-nodes", "integer >= 1"),
@@ -311,6 +313,15 @@ def test_bad_invocation_is_one_error_line(tmp_path, checkpoints, argv, flag, acc
     assert all(piece in errors[0] for piece in accepts.split("|")), errors[0]
     assert "Traceback" not in proc.stderr and proc.stdout == ""
     assert _snapshot(tmp_path, checkpoints["kit"]) == before  # nothing written, nothing left
+
+
+def test_an_output_directory_gets_a_suggestion_of_the_commands_own_kind(tmp_path, capsys):
+    (tmp_path / "d.svg").mkdir()
+    with pytest.raises(SystemExit) as info:
+        cli.main(["draw", "-o", str(tmp_path / "d.svg")])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"such as {tmp_path / 'd.svg' / 'graph.svg'}" in err  # not out.npz, which draw refuses
 
 
 def test_cuda_without_a_gpu_is_an_error_before_any_work(tmp_path):

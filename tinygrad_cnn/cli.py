@@ -160,14 +160,23 @@ def _nearest_existing(path: Path) -> Path:
     return Path(".")
 
 
+_NAME_MAX = 255  # bytes in one file name: ext4, xfs, btrfs, tmpfs, APFS, NTFS (in UTF-16 units)
+
+
 def _check_output(args: argparse.Namespace, flag: str, path: Path,
-                  overwrite: Callable[[Path], str | None] | None = None) -> None:
+                  overwrite: Callable[[Path], str | None] | None = None,
+                  example: str = "out.npz") -> None:
     """Refuse an output path that cannot be written, before any work: a directory, a path under
-    a regular file, an unwritable folder. ``overwrite(path)`` says why an existing file must not be
-    replaced (``None``: it may be). Missing folders are fine (the first write creates them)."""
+    a regular file, a name too long for the file system, an unwritable folder. ``overwrite(path)``
+    says why an existing file must not be replaced (``None``: it may be). Missing folders are fine
+    (the first write creates them); ``example``: a file name to suggest inside a directory."""
+    for part in path.parts:  # (before any stat: a name too long makes it raise)
+        if len(os.fsencode(part)) > _NAME_MAX:
+            _usage(args, f"argument {flag}: the name {part[:24]}... is {len(os.fsencode(part))} "
+                   f"bytes long, more than the {_NAME_MAX} a file system allows in one name")
     if path.is_dir():
         _usage(args, f"argument {flag}: {path} is a directory; expected a file path such as "
-               f"{path / 'out.npz'}")
+               f"{path / example}")
     if path.exists() and not path.is_file():
         _usage(args, f"argument {flag}: {path} exists and is not a regular file; expected a file "
                "path")
@@ -180,8 +189,8 @@ def _check_output(args: argparse.Namespace, flag: str, path: Path,
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        _usage(args, f"argument {flag}: cannot write to folder {folder} "
-               f"({exc.strerror or exc}); expected a path in a writable folder")
+        _usage(args, f"argument {flag}: cannot create a file in folder {folder} (the system "
+               f"says: {exc.strerror or exc}); expected a path in a writable folder")
     if overwrite is not None and path.is_file():
         reason = overwrite(path)
         if reason:
@@ -488,7 +497,7 @@ def _draw(args: argparse.Namespace) -> int:
         _usage(args, f"argument -o/--output: cannot write {what} to {path.name!r}; the file name "
                f"must end in one of {', '.join(suffixes)}"
                + ("" if args.animate else " (or .html with --animate)"))
-    _check_output(args, "-o/--output", path)
+    _check_output(args, "-o/--output", path, example="graph" + suffixes[0])
     text_form = args.animate or path.suffix.lower() in (".dot", ".gv", ".txt")
     from tinygrad_cnn import viz
 

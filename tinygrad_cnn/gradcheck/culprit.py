@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, _collect, keep_inputs
+from tinygrad_cnn.autograd import Context, _collect, _edge, keep_inputs
 from tinygrad_cnn.gradcheck.jacobian import outputs_of
 from tinygrad_cnn.tensor import Tensor
 
@@ -34,17 +34,30 @@ def _apply(fn: Any, attrs: dict[str, Any], *xs: Tensor) -> Tensor:
     return fn.apply(*xs, **attrs)
 
 
-def _copies(node: Context) -> tuple[Any, ...] | None:
-    """Fresh leaves with the node's recorded inputs (float64 where floating), or None when no input
-    of the node needs a gradient."""
-    if node.inputs is None or not any(node.needs_input_grad):
+def _copies(node: Context, leads: dict[int, bool]) -> tuple[Any, ...] | None:
+    """Fresh leaves with the node's recorded inputs (float64 where floating), requiring grad where
+    the input leads to a checked input (``leads``); None when none does."""
+    if node.inputs is None:
+        return None
+    wanted = [bool(needs) and e is not None and leads.get(id(e), False)
+              for needs, e in zip(node.needs_input_grad, node.next)]
+    if not any(wanted):
         return None
     out = []
-    for t, needs in zip(node.inputs, node.needs_input_grad):
+    for t, want in zip(node.inputs, wanted):
         floating = t.dtype.kind == "f"
         out.append(Tensor(t.detach(), dtype=np.float64 if floating else None,
-                          requires_grad=bool(needs and floating)))
+                          requires_grad=bool(want and floating)))
     return tuple(out)
+
+
+def _leads_to(nodes: list[Context], checked: set[int]) -> dict[int, bool]:
+    """For every graph edge (a node or a leaf): whether the checked inputs lie behind it. A node's
+    VJP toward a parameter the check does not vary (a closed-over weight) is not what failed."""
+    leads: dict[int, bool] = {k: True for k in checked}
+    for node in nodes:  # oldest first: a node's inputs are decided before it
+        leads[id(node)] = any(e is not None and leads.get(id(e), False) for e in node.next)
+    return leads
 
 
 #: frames of test runners are no user's line (an op applied straight by check_function)
@@ -69,9 +82,11 @@ def attach(report: GradcheckReport, func: Callable[..., Any], inputs: tuple[Any,
     with keep_inputs():
         outs = outputs_of(func, inputs)
     nodes = list(reversed(_collect([o.grad_fn for o in outs if o.grad_fn is not None])))
+    leads = _leads_to(nodes, {id(_edge(t)) for t in inputs if isinstance(t, Tensor)
+                              and t.requires_grad})
     checked = 0
     for node in nodes:
-        copies = _copies(node)
+        copies = _copies(node, leads)
         if copies is None:
             continue
         n_in = sum(c._data.size for c in copies if isinstance(c, Tensor) and c.requires_grad)
@@ -98,8 +113,23 @@ def attach(report: GradcheckReport, func: Callable[..., Any], inputs: tuple[Any,
                           f"had in this graph{passed}.")
         return
     report.outputs = outs
-    report.culprit = (f"Every op of the graph ({checked} checked) passes its own check at its "
-                      "recorded inputs, so the error comes from outside the recorded ops: a value "
-                      "that leaves the graph (`.data`, `.numpy()`, `.detach()`, a new Tensor made "
-                      "from another's values), state that changes between calls (randomness, a "
-                      "counter), or a kink of the whole function at this point.")
+    top = report.worst[0] if report.worst else None
+    if top is not None and top.left is not None and top.right is not None and \
+            s.is_kink(top.right, top.left):
+        lo, hi = sorted((top.left, top.right))
+        report.culprit = (
+            f"The failing element sits at a kink: the one-sided slopes there are {top.left:.6g} "
+            f"and {top.right:.6g}, and the VJP gives {top.analytical:.6g}, outside [{lo:.6g}, "
+            f"{hi:.6g}] -- a VJP may pick any value between the slopes at a kink (PyTorch picks "
+            "one), not one outside them. Every op of the graph passes its own check away from "
+            f"kinks ({checked} checked), so look at what the op of this element returns exactly "
+            "at its kink (relu or abs at 0, a tie of max, clamp at its bound).")
+        return
+    how = ("the Taylor test" if s.method == "taylor" else
+           f"central differences with atol={s.atol:g}, rtol={s.rtol:g}, kinks moved away")
+    report.culprit = (f"No op of the graph fails its own check at its recorded inputs ({checked} "
+                      f"checked, each by {how}), so the error likely comes from outside the "
+                      "recorded ops: a value that leaves the graph (`.data`, `.numpy()`, "
+                      "`.detach()`, a new Tensor made from another's values), state that changes "
+                      "between calls (randomness, a counter), or a kink of the whole function at "
+                      "this point.")

@@ -146,22 +146,32 @@ def numerical_jacobians(p: Problem, eps: float, f0: list[np.ndarray]
     central: list[list[np.ndarray]] = []
     jumps: list[list[np.ndarray]] = []
     for i in p.diff:
-        x = p.base(i).ravel()
-        cols_c: list[list[np.ndarray]] = [[] for _ in p.which]
-        cols_k: list[list[np.ndarray]] = [[] for _ in p.which]
-        for k in range(x.size):
-            orig = x[k]
-            x[k] = orig + eps
-            plus = p.evaluate_at(i, x)
-            x[k] = orig - eps
-            minus = p.evaluate_at(i, x)
-            x[k] = orig
-            for c in range(len(p.which)):
-                cols_c[c].append((plus[c] - minus[c]) / (2 * eps))
-                cols_k[c].append((plus[c] - 2 * f0[c] + minus[c]) / eps)
-        central.append([np.array(col).reshape(x.size, f.size) for col, f in zip(cols_c, f0)])
-        jumps.append([np.array(col).reshape(x.size, f.size) for col, f in zip(cols_k, f0)])
+        c_rows, k_rows = numerical_rows(p, i, range(p.base(i).size), eps, f0)
+        central.append(c_rows)
+        jumps.append(k_rows)
     return central, jumps
+
+
+def numerical_rows(p: Problem, i: int, elements: Any, eps: float, f0: list[np.ndarray]
+                   ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The rows of :func:`numerical_jacobians` for the given elements of input ``i`` only, per
+    compared output: central differences and jumps, each ``(len(elements), numel of output)``."""
+    x = p.base(i).ravel()
+    cols_c: list[list[np.ndarray]] = [[] for _ in p.which]
+    cols_k: list[list[np.ndarray]] = [[] for _ in p.which]
+    for k in elements:
+        orig = x[k]
+        x[k] = orig + eps
+        plus = p.evaluate_at(i, x)
+        x[k] = orig - eps
+        minus = p.evaluate_at(i, x)
+        x[k] = orig
+        for c in range(len(p.which)):
+            cols_c[c].append((plus[c] - minus[c]) / (2 * eps))
+            cols_k[c].append((plus[c] - 2 * f0[c] + minus[c]) / eps)
+    n = len(cols_c[0]) if cols_c else 0
+    return ([np.array(col).reshape(n, f.size) for col, f in zip(cols_c, f0)],
+            [np.array(col).reshape(n, f.size) for col, f in zip(cols_k, f0)])
 
 
 def analytical_jacobians(p: Problem, outs: tuple[Tensor, ...]) -> list[list[np.ndarray]]:

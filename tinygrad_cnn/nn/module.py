@@ -338,14 +338,26 @@ class Module:
         """Floating parameters and buffers to float32 (in place); returns self."""
         return self._cast(np.float32)
 
-    def state_dict(self) -> OrderedDict[str, Tensor]:
+    def state_dict(self, *args: Any, destination: Any = None, prefix: str = "",
+                   keep_vars: bool = False) -> Any:
         """Every parameter and persistent buffer by path, detached (sharing memory, like
         PyTorch), in PyTorch's order: module by module, each module's parameters and then its
         buffers. A tied weight or a shared module appears under every path it has, as in PyTorch
-        (``parameters()`` lists it once)."""
+        (``parameters()`` lists it once). PyTorch's options: ``prefix`` before every key,
+        ``keep_vars`` the tensors themselves (not detached), ``destination`` a dict to fill."""
+        if args:  # PyTorch's deprecated positional form: (destination, prefix, keep_vars)
+            if len(args) > 3:
+                raise TypeError(f"state_dict: takes at most 3 positional arguments, got "
+                                f"{len(args)}")
+            destination, prefix, keep_vars = (*args, *(destination, prefix, keep_vars)[len(args):])
+        if not isinstance(prefix, str):
+            raise TypeError(f"state_dict: prefix must be a str, got {type(prefix).__name__}")
         for _ in self.named_parameters():  # labels them for the drawings
             pass
-        return OrderedDict((k, t.detach()) for k, t in self._state_entries().items())
+        out = OrderedDict() if destination is None else destination
+        for k, t in self._state_entries().items():
+            out[prefix + k] = t if keep_vars else t.detach()
+        return out
 
     def _every_path(self) -> Iterator[tuple[str, Module]]:
         """Each module under every path it has (a shared module more than once), in order."""
@@ -519,19 +531,77 @@ class Sequential(Module):
         if isinstance(i, slice):
             keys = list(self._modules)[i]
             return Sequential(OrderedDict(zip(keys, modules[i])))
-        return modules[i]
+        return modules[self._index(i)]
+
+    def _index(self, i: Any) -> int:
+        n = len(self)
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+            raise TypeError(f"Sequential: indices must be integers or slices, not "
+                            f"{type(i).__name__}")
+        if not -n <= i < n:
+            raise IndexError(f"Sequential: index {i} is out of range for {n} modules")
+        return int(i) % n
+
+    def _renumber(self, modules: list[Module]) -> None:
+        """The modules under the keys ``0``, ``1``, ... (PyTorch's Sequential renumbers after a
+        deletion or an insertion, named keys included)."""
+        self._modules.clear()
+        for k, m in enumerate(modules):
+            self._modules[str(k)] = m
+
+    @staticmethod
+    def _check(module: Any, where: str) -> Module:
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.{where}: got a {type(module).__name__}, not a Module")
+        return module
+
+    def __setitem__(self, i: int, module: Module) -> None:
+        key = list(self._modules)[self._index(i)]
+        self._modules[key] = self._check(module, "__setitem__")
+
+    def __delitem__(self, i: int | slice) -> None:
+        modules = list(self._modules.values())
+        del modules[i if isinstance(i, slice) else self._index(i)]
+        self._renumber(modules)
 
     def __len__(self) -> int:
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+        return iter(list(self._modules.values()))
+
+    def __add__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise TypeError(f"Sequential: can only add another Sequential, not "
+                            f"{type(other).__name__}")
+        return Sequential(*self, *other)
+
+    def __iadd__(self, other: Sequential) -> Sequential:
+        return self.extend(other)
 
     def append(self, module: Module) -> Sequential:
-        if not isinstance(module, Module):
-            raise TypeError(f"Sequential.append: got a {type(module).__name__}, not a Module")
-        setattr(self, str(len(self)), module)
+        self._modules[str(len(self))] = self._check(module, "append")
         return self
+
+    def extend(self, modules: Iterable[Module]) -> Sequential:
+        for m in list(modules):
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        modules = list(self._modules.values())
+        n = len(modules)
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or \
+                not -n <= index <= n:
+            raise IndexError(f"Sequential.insert: index {index} is out of range for {n} modules")
+        modules.insert(int(index) + n if index < 0 else int(index), self._check(module, "insert"))
+        self._renumber(modules)
+        return self
+
+    def pop(self, i: int | slice) -> Any:
+        v = self[i]
+        del self[i]
+        return v
 
 
 class ModuleList(Module):
@@ -595,6 +665,14 @@ class ModuleList(Module):
         modules = list(self._modules.values())
         modules.insert(index, self._check(module, index))
         self._reset(modules)
+
+    def pop(self, i: int | slice) -> Any:
+        v = self[i]
+        del self[i]
+        return v
+
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return ModuleList([*self, *other])
 
 
 class ModuleDict(Module):

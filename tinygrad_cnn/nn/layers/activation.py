@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from tinygrad_cnn.nn import functional as F
@@ -195,10 +197,12 @@ class PReLU(Module):
     """A leaky ReLU whose negative slope is learned: one (``num_parameters=1``) or one per channel;
     ``weight`` starts at ``init``."""
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25) -> None:
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None,
+                 dtype: Any = None) -> None:
         super().__init__()
         self.num_parameters = num_parameters
         self.weight = Parameter(np.full(num_parameters, init, dtype=np.float32))
+        self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
 
     def forward(self, x: Tensor) -> Tensor:
         return F.prelu(x, self.weight)

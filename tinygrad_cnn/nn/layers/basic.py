@@ -33,12 +33,14 @@ def _reset_like_pytorch(weight: Parameter, bias: Parameter | None) -> None:
 class Linear(Module):
     """``y = x @ weight.T + bias``; ``weight (out_features, in_features)``."""
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         self.weight = _empty(out_features, in_features)
         self.bias = _empty(out_features) if bias else None
         _reset_like_pytorch(self.weight, self.bias)
+        self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
 
     def forward(self, x: Tensor) -> Tensor:
         return F.linear(x, self.weight, self.bias)
@@ -127,7 +129,8 @@ class Embedding(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
                  max_norm: float | None = None, norm_type: float = 2.0,
                  scale_grad_by_freq: bool = False, sparse: bool = False,
-                 _weight: Tensor | None = None, _freeze: bool = False) -> None:
+                 _weight: Tensor | None = None, _freeze: bool = False,
+                 device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         if max_norm is not None or scale_grad_by_freq or sparse:
             raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are not "
@@ -151,6 +154,7 @@ class Embedding(Module):
                                  f"{(num_embeddings, embedding_dim)}")
             self.weight = Parameter(_weight.numpy() if isinstance(_weight, Tensor) else _weight,
                                     requires_grad=not _freeze)
+        self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
 
     @classmethod
     def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,

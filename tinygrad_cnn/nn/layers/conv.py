@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from tinygrad_cnn.nn import functional as F
 from tinygrad_cnn.nn.functional import _pair
 from tinygrad_cnn.nn.layers.basic import _empty, _reset_like_pytorch
@@ -22,7 +25,8 @@ class Conv2d(Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: IntPair,
                  stride: IntPair = 1, padding: IntPair | str = 0, dilation: IntPair = 1,
-                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros") -> None:
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"Conv2d: groups={groups} must divide in_channels={in_channels} and "
@@ -48,6 +52,7 @@ class Conv2d(Module):
         self.weight = _empty(out_channels, in_channels // groups, *self.kernel_size)
         self.bias = _empty(out_channels) if bias else None
         _reset_like_pytorch(self.weight, self.bias)
+        self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
 
     def _mode_padding(self) -> tuple[int, int, int, int]:
         """``F.pad``'s ``(left, right, top, bottom)`` for a non-zeros ``padding_mode``."""
@@ -88,7 +93,7 @@ class ConvTranspose2d(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: IntPair,
                  stride: IntPair = 1, padding: IntPair = 0, output_padding: IntPair = 0,
                  groups: int = 1, bias: bool = True, dilation: IntPair = 1,
-                 padding_mode: str = "zeros") -> None:
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         if padding_mode != "zeros":
             raise ValueError(f"ConvTranspose2d: only padding_mode='zeros' is supported (as in "
@@ -102,11 +107,37 @@ class ConvTranspose2d(Module):
         self.weight = _empty(in_channels, out_channels // groups, *self.kernel_size)
         self.bias = _empty(out_channels) if bias else None
         _reset_like_pytorch(self.weight, self.bias)
+        self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
-                                  self.output_padding, self.groups, self.dilation)
+    def forward(self, x: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
+        """``output_size``: the wanted ``(H, W)`` (or a longer shape ending in them) -- PyTorch's
+        way to pick among the sizes a strided transposed convolution can give (it sets
+        ``output_padding``)."""
+        pad = self.output_padding if output_size is None else self._output_padding(x, output_size)
+        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, pad,
+                                  self.groups, self.dilation)
 
-    def extra_repr(self) -> str:
+    def _output_padding(self, x: Tensor, output_size: Sequence[int]) -> tuple[int, int]:
+        size = [int(v) for v in output_size][-2:]
+        if len(size) != 2:
+            raise ValueError(f"ConvTranspose2d: output_size must end in (H, W), got "
+                             f"{tuple(output_size)}")
+        pads = []
+        for i in range(2):
+            least = ((x.shape[-2 + i] - 1) * self.stride[i] - 2 * self.padding[i]
+                     + self.dilation[i] * (self.kernel_size[i] - 1) + 1)
+            most = least + max(self.stride[i], self.dilation[i]) - 1
+            if not least <= size[i] <= most:
+                raise ValueError(f"ConvTranspose2d: requested an output size of {tuple(size)}, "
+                                 f"but the valid sizes for input {tuple(x.shape[-2:])} range from "
+                                 f"{least} to {most} along {'HW'[i]}")
+            pads.append(size[i] - least)
+        return pads[0], pads[1]
+
+    def extra_repr(self) -> str:  # PyTorch's: what differs from the defaults, in its order
+        extra = "".join(f", {k}={v}" for k, v, default in (
+            ("padding", self.padding, (0, 0)), ("dilation", self.dilation, (1, 1)),
+            ("output_padding", self.output_padding, (0, 0)), ("groups", self.groups, 1))
+            if v != default)
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}")
+                f"stride={self.stride}{extra}" + ("" if self.bias is not None else ", bias=False"))

@@ -5,6 +5,7 @@ InstanceNorm2d, LayerNorm, GroupNorm."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -58,8 +59,10 @@ class _BatchNorm(_Norm):
     _shapes = ""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True) -> None:
+                 affine: bool = True, track_running_stats: bool = True,
+                 device: Any = None, dtype: Any = None) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats)
+        self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
 
     def _check(self, x: Tensor) -> None:
         raise NotImplementedError
@@ -102,8 +105,10 @@ class InstanceNorm2d(_Norm):
     No parameters and no running statistics by default (PyTorch's defaults)."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = False, track_running_stats: bool = False) -> None:
+                 affine: bool = False, track_running_stats: bool = False,
+                 device: Any = None, dtype: Any = None) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats)
+        self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim not in (3, 4):
@@ -127,7 +132,8 @@ class LayerNorm(Module):
     ``bias`` (``elementwise_affine``) have ``normalized_shape``."""
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
-                 elementwise_affine: bool = True, bias: bool = True) -> None:
+                 elementwise_affine: bool = True, bias: bool = True,
+                 device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else \
             tuple(normalized_shape)
@@ -137,13 +143,14 @@ class LayerNorm(Module):
             if elementwise_affine else None
         self.bias = Parameter(np.zeros(self.normalized_shape, dtype=np.float32)) \
             if elementwise_affine and bias else None
+        self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
 
     def forward(self, x: Tensor) -> Tensor:
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
 class GroupNorm(Module):
@@ -151,7 +158,7 @@ class GroupNorm(Module):
     ``bias`` (``affine``)."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
-                 affine: bool = True) -> None:
+                 affine: bool = True, device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         if num_groups < 1 or num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_groups={num_groups} must divide "
@@ -160,6 +167,7 @@ class GroupNorm(Module):
                                                                      eps, affine)
         self.weight = Parameter(np.ones(num_channels, dtype=np.float32)) if affine else None
         self.bias = Parameter(np.zeros(num_channels, dtype=np.float32)) if affine else None
+        self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim < 2 or x.shape[1] != self.num_channels:

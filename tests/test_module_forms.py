@@ -1,0 +1,119 @@
+"""Module API forms ported code uses, against PyTorch: Sequential's and ModuleList's list
+methods (with PyTorch's renumbering), ``state_dict(prefix=, keep_vars=, destination=)``, the
+``device=``/``dtype=`` factory arguments of layers with parameters, ``ConvTranspose2d(x,
+output_size=)``, and PyTorch's reprs of the convolutions and LayerNorm."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+from tinygrad_cnn import nn
+
+torch = pytest.importorskip("torch")
+
+
+def _names(seq):
+    return [type(m).__name__ for m in seq], list(seq._modules)
+
+
+def test_sequential_list_methods_renumber_as_torch():
+    results = []
+    for lib in (torch.nn, nn):
+        s = lib.Sequential(lib.Linear(1, 2), lib.ReLU(), lib.Linear(2, 3))
+        s.insert(1, lib.Tanh())
+        s.insert(-1, lib.Identity())
+        s.insert(len(s), lib.Sigmoid())
+        del s[0]
+        popped = s.pop(-1)
+        s[0] = lib.ReLU6()
+        both = s + lib.Sequential(lib.Linear(3, 1))
+        both.extend([lib.Tanh()])
+        both += lib.Sequential(lib.ELU())
+        del both[1:3]
+        named = lib.Sequential(__import__("collections").OrderedDict(a=lib.ReLU(), b=lib.Tanh()))
+        del named[0]  # PyTorch renumbers named keys too
+        results.append((_names(both), type(popped).__name__, _names(named), _names(s[-2:])))
+    assert results[0] == results[1]
+    for lib, err in ((torch.nn, IndexError), (nn, IndexError)):
+        with pytest.raises(err):
+            lib.Sequential(lib.ReLU())[3]
+        with pytest.raises(err):
+            lib.Sequential(lib.ReLU()).insert(5, lib.ReLU())
+    with pytest.raises(TypeError, match="not a Module"):
+        nn.Sequential(nn.ReLU())[0] = lambda x: x
+
+
+def test_module_list_pop_and_add_as_torch():
+    results = []
+    for lib in (torch.nn, nn):
+        ml = lib.ModuleList([lib.Tanh(), lib.ReLU(), lib.ELU()])
+        first = ml.pop(0)
+        joined = ml + lib.ModuleList([lib.Sigmoid()])
+        results.append((type(first).__name__, _names(ml), _names(joined)))
+    assert results[0] == results[1]
+
+
+def test_state_dict_options_as_torch():
+    ours, theirs = nn.Linear(2, 3), torch.nn.Linear(2, 3)
+    assert list(ours.state_dict(prefix="m.")) == list(theirs.state_dict(prefix="m."))
+    kept = ours.state_dict(keep_vars=True)
+    assert kept["weight"] is ours.weight and kept["weight"].requires_grad
+    assert ours.state_dict()["weight"] is not ours.weight
+    assert not ours.state_dict()["weight"].requires_grad
+    dest = {"other": 1}
+    assert ours.state_dict(destination=dest, prefix="p.") is dest
+    assert list(dest) == ["other", "p.weight", "p.bias"]
+    positional = ours.state_dict(None, "q.")
+    assert list(positional) == ["q.weight", "q.bias"]
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib, **kw: lib.Linear(3, 2, **kw), lambda lib, **kw: lib.Conv2d(2, 3, 3, **kw),
+    lambda lib, **kw: lib.ConvTranspose2d(2, 3, 3, **kw),
+    lambda lib, **kw: lib.BatchNorm2d(3, **kw), lambda lib, **kw: lib.BatchNorm1d(3, **kw),
+    lambda lib, **kw: lib.LayerNorm(4, **kw), lambda lib, **kw: lib.GroupNorm(2, 4, **kw),
+    lambda lib, **kw: lib.InstanceNorm2d(3, affine=True, track_running_stats=True, **kw),
+    lambda lib, **kw: lib.Embedding(5, 2, **kw), lambda lib, **kw: lib.PReLU(3, **kw)])
+def test_factory_arguments_give_torchs_dtypes(make):
+    for dt, tdt in ((tg.float64, torch.float64), (tg.float16, torch.float16)):
+        ours = make(nn, device="cpu", dtype=dt).state_dict()
+        theirs = make(torch.nn, device="cpu", dtype=tdt).state_dict()
+        assert list(ours) == list(theirs)
+        for k, v in theirs.items():
+            assert str(ours[k].dtype) == str(v.dtype).removeprefix("torch."), k
+    with pytest.raises(TypeError, match="floating"):
+        make(nn, dtype=tg.int64)
+
+
+def test_conv_transpose_output_size_as_torch():
+    theirs = torch.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)
+    ours = nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)
+    ours.load_state_dict(theirs.state_dict())
+    x = np.random.default_rng(0).standard_normal((1, 2, 5, 5)).astype(np.float32)
+    for size in [(9, 9), (10, 10), (1, 3, 10, 9), [9, 10]]:
+        a = ours(tg.Tensor(x), output_size=size)
+        b = theirs(torch.tensor(x), output_size=size)
+        assert a.shape == tuple(b.shape)
+        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6)
+    for size in [(8, 8), (11, 11)]:
+        with pytest.raises(ValueError):
+            theirs(torch.tensor(x), output_size=size)
+        with pytest.raises(ValueError, match="valid sizes for input .* range from 9 to 10"):
+            ours(tg.Tensor(x), output_size=size)
+
+
+@pytest.mark.parametrize("args,kw", [
+    ((2, 3, 3), {}), ((2, 4, 3), dict(stride=2, padding=1, dilation=2, groups=2, bias=False)),
+    ((2, 3, (3, 5)), dict(padding="same")), ((2, 3, 3), dict(padding_mode="reflect", padding=1))])
+def test_conv_repr_as_torch(args, kw):
+    assert repr(nn.Conv2d(*args, **kw)) == repr(torch.nn.Conv2d(*args, **kw))
+    if "padding_mode" not in kw and kw.get("padding") != "same":
+        kw = dict(kw, output_padding=1) if kw.get("stride") else kw
+        assert repr(nn.ConvTranspose2d(*args, **kw)) == repr(torch.nn.ConvTranspose2d(*args, **kw))
+
+
+def test_layer_norm_repr_as_torch():
+    for kw in ({}, {"bias": False}, {"elementwise_affine": False}):
+        assert repr(nn.LayerNorm(3, **kw)) == repr(torch.nn.LayerNorm(3, **kw))

@@ -983,3 +983,31 @@ def test_ceil_mode_pooling_with_a_kernel_larger_than_the_input_as_torch(kind, sh
         np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
     with pytest.raises(ValueError, match="ceil_mode=True would keep one window"):
         F.max_pool2d(Tensor(np.ones((1, 1, 1, 1))), 2)
+
+
+def test_reduction_results_are_contiguous_so_reshape_shares_memory_as_in_torch():
+    """Found by the long fuzz run: ``r4 = r0.transpose(0, 1).sum(-1); r5 = r4.reshape(-1);
+    r4.fill_(1.5)`` -- PyTorch's sum is contiguous, so r5 is a view and sees the fill; numpy's
+    sum kept the transposed layout, the reshape copied, and r5 kept the old sums. And the other
+    way: a clone keeps its input's layout (preserve_format), so its reshape copies in both."""
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(0).standard_normal((2, 3, 2))
+    reductions = [lambda t: t.sum(-1), lambda t: t.mean(-1), lambda t: t.amax(-1),
+                  lambda t: t.prod(-1), lambda t: t.var(-1), lambda t: t.norm(dim=-1),
+                  lambda t: t.logsumexp(-1), lambda t: t.cumsum(-1), lambda t: t.softmax(-1),
+                  lambda t: t.log_softmax(-1), lambda t: t.roll(1, 0), lambda t: t.tril(),
+                  lambda t: (t > 0).any(-1), lambda t: t.clone()]
+    for f in reductions:
+        seen = []
+        for lib in (tg, torch):
+            r0 = lib.tensor(a.copy(), requires_grad=True)
+            r4 = f(r0.transpose(0, 1))
+            assert r4.is_contiguous() == (f is not reductions[-1])
+            r5 = r4.reshape(-1)
+            with lib.no_grad():
+                r4.fill_(1)
+            seen.append(r5.detach().numpy().tolist())
+        assert seen[0] == seen[1]
+    r4 = tg.tensor(a).transpose(0, 1).sum(-1)
+    assert r4.view(-1).shape == (6,)  # a view is possible, as in PyTorch
+    assert tg.tensor(a).transpose(0, 1).contiguous().is_contiguous()

@@ -377,6 +377,9 @@ class Function:
     #: the output then shares the input's version counter, so an in-place change through either
     #: one is seen by a backward that saved the other.
     is_view: ClassVar[bool] = False
+    #: the result is made C-contiguous, as PyTorch's reductions, scans and softmax give theirs (a
+    #: later ``reshape``/``view`` of it then shares memory in both libraries, not a copy in one)
+    contiguous: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -428,6 +431,8 @@ class Function:
         xp = array_module(out)
         if type(out) is not xp.ndarray:  # numpy turns 0-d results into scalars
             out = _as_array(cls, ctx, out)
+        if cls.contiguous and not out.flags.c_contiguous:
+            out = out.copy()  # (C order; ascontiguousarray would make a 0-d result 1-d)
         view = None
         a0 = arrays[0] if cls.is_view else None
         if a0 is not None and (_views(out, a0) or xp.may_share_memory(out, a0) or out.size == 0):

@@ -452,7 +452,8 @@ class Tensor:
         return _ops.movement.Clone.apply(self)
 
     def contiguous(self) -> Tensor:
-        return self if self._data.flags.c_contiguous else self.clone()
+        return self if self._data.flags.c_contiguous else \
+            _ops.movement.Clone.apply(self, contiguous=True)
 
     def to(self, target: Any = None, dtype: DTypeLike = None, device: str | None = None) -> Tensor:
         """``t.to("cuda")``, ``t.to(np.float64)``, ``t.to(device=..., dtype=...)``; differentiable."""
@@ -774,6 +775,8 @@ class Tensor:
     def _test(self, dim: Any, keepdim: bool, which: str) -> Tensor:
         axes = _dims(dim, self.ndim, which)  # None: every dim; (): none (PyTorch's rules)
         out = array_module(self._data).asarray(getattr(self._data, which)(axis=axes, keepdims=keepdim))
+        if not out.flags.c_contiguous:  # contiguous, as PyTorch's reductions give theirs
+            out = out.copy()
         # uint8 gives uint8 (0 or 1), as in PyTorch (a leftover of its byte masks)
         return Tensor._make(out.astype(np.uint8) if self._data.dtype == np.uint8 else out)
 

@@ -151,6 +151,7 @@ def log_softmax_array(x: Any, dim: int) -> Any:
 class Softmax(Function):
     """``y = exp(x) / sum(exp(x))`` along ``dim``. VJP: ``y * (g - sum(g * y))`` along ``dim``
     (the Jacobian ``diag(y) - y yᵀ`` times ``g``), from the saved output."""
+    contiguous = True
 
     @staticmethod
     def forward(ctx: Context, x: Any, dim: int = -1) -> Any:
@@ -172,6 +173,7 @@ class Softmax(Function):
 class LogSoftmax(Function):
     """``y = x - logsumexp(x)`` along ``dim``. VJP: ``g - exp(y) * sum(g)`` along ``dim``
     (``exp(y)`` is the softmax), from the saved output."""
+    contiguous = True
 
     name = "log_softmax"
 

@@ -318,11 +318,13 @@ class Embedding(Function):
 
 
 class Clone(Function):
-    """A copy that stays in the graph. VJP: ``g`` unchanged."""
+    """A copy that stays in the graph, laid out as the input (PyTorch's ``preserve_format``: a
+    transposed tensor's clone is transposed too, so a later ``reshape`` copies in both libraries)
+    or, with ``contiguous``, in row-major order. VJP: ``g`` unchanged."""
 
     @staticmethod
-    def forward(ctx: Context, x: Any) -> Any:
-        return x.copy()
+    def forward(ctx: Context, x: Any, contiguous: bool = False) -> Any:
+        return x.copy() if contiguous else x.copy(order="K")
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:

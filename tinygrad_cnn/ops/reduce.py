@@ -38,6 +38,7 @@ def _spread(g: Tensor, shape: tuple[int, ...], dim: tuple[int, ...] | None) -> T
 class Sum(Function):
     """Sum over ``dim`` (all dims when None). VJP: ``g`` spread back over the summed dims (an
     expand: every element of a sum gets the same gradient)."""
+    contiguous = True
 
     @staticmethod
     def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None,
@@ -59,6 +60,7 @@ class Sum(Function):
 class Mean(Function):
     """Mean over ``dim`` (all dims when None). VJP: ``g / n`` spread back over the averaged dims,
     ``n`` the number of averaged elements."""
+    contiguous = True
 
     @staticmethod
     def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None,
@@ -130,6 +132,7 @@ class Max(Function):
     """Largest value over ``dim``; tied maxima share the gradient equally (like ``torch.amax``).
     VJP: ``g`` spread over the input, times each element's share (1/#ties for a maximum, else
     0)."""
+    contiguous = True
 
     @staticmethod
     def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None,
@@ -142,6 +145,7 @@ class Max(Function):
 class Min(Function):
     """Smallest value over ``dim``; tied minima share the gradient equally (like ``torch.amin``).
     VJP: as Max's."""
+    contiguous = True
 
     @staticmethod
     def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None,
@@ -154,6 +158,7 @@ class Min(Function):
 class LogSumExp(Function):
     """``log(sum(exp(x)))`` over ``dim``, stable (the maximum taken out first). VJP:
     ``g * softmax(x) = g * exp(x - logsumexp(x))``, spread back over the reduced dims."""
+    contiguous = True
 
     name = "logsumexp"
 
@@ -229,6 +234,7 @@ class Prod(Function):
     rest and the others 0; two zeros give 0 everywhere (exact zeros, even beside a NaN, for a
     product of all elements, as PyTorch). Tensor expressions, so second derivatives are right with
     zeros too."""
+    contiguous = True
 
     @staticmethod
     def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None,
@@ -254,6 +260,7 @@ class Prod(Function):
 
 class Cumsum(Function):
     """Running sum along ``dim``; VJP: the running sum of ``g`` from the other end."""
+    contiguous = True
 
     @staticmethod
     def forward(ctx: Context, x: Any, dim: int = 0) -> Any:
@@ -299,6 +306,7 @@ class Cumprod(Function):
     """Running product along ``dim``. VJP (PyTorch's cases): without zeros
     ``reverse_cumsum(g * out) / x``; with zeros an O(n) masked formula, or, when the backward pass
     is itself recorded (``create_graph``), an O(n²) one that differentiates correctly again."""
+    contiguous = True
 
     @staticmethod
     def forward(ctx: Context, x: Any, dim: int = 0) -> Any:
@@ -348,6 +356,7 @@ class Var(Function):
     """Variance over ``dim`` with ``correction`` (1: Bessel's); the divisor is
     ``max(0, n - correction)``. VJP: ``2 / (n - correction) * g * (x - mean)`` (PyTorch's,
     see ``_var_vjp``)."""
+    contiguous = True
 
     @staticmethod
     def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None, correction: float = 1,
@@ -365,6 +374,7 @@ class Var(Function):
 class Std(Function):
     """Standard deviation: ``sqrt(var)``. VJP: var's VJP of ``g / (2 out)``, with 0 where
     ``out == 0`` (all elements equal), as PyTorch."""
+    contiguous = True
 
     @staticmethod
     def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None, correction: float = 1,
@@ -387,6 +397,7 @@ class Norm(Function):
     ``s = sign(x)``, ``N`` the norm): ``p=1``: ``g s``; ``p=2``: ``g x / N``; ``p=±inf``: ``g s``
     shared by the tied extremes; other ``p``: ``g s |x|^(p-1) / N^(p-1)``; 0 where ``N = 0`` (the
     zero vector), and no gradient for ``p = 0``."""
+    contiguous = True
 
     @staticmethod
     def forward(ctx: Context, x: Any, p: float = 2.0, dim: tuple[int, ...] | None = None,

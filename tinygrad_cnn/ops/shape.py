@@ -54,6 +54,7 @@ class Flip(Function):
 class Roll(Function):
     """Shift the elements along ``dims`` by ``shifts``, cyclically (a copy).
     VJP: roll back, ``dx = roll(g, -shifts, dims)``."""
+    contiguous = True
 
     @staticmethod
     def forward(ctx: Context, x: Any, shifts: tuple[int, ...] = (), dims: tuple[int, ...] = ()
@@ -70,6 +71,7 @@ class Tril(Function):
     """The lower triangle of the last two dims: elements above diagonal ``diagonal`` become 0
     (``diagonal > 0`` keeps diagonals above the main one, ``< 0`` drops the main one too).
     VJP: ``dx = tril(g, diagonal)``."""
+    contiguous = True
 
     @staticmethod
     def forward(ctx: Context, x: Any, diagonal: int = 0) -> Any:
@@ -84,6 +86,7 @@ class Tril(Function):
 class Triu(Function):
     """The upper triangle of the last two dims: elements below diagonal ``diagonal`` become 0.
     VJP: ``dx = triu(g, diagonal)``."""
+    contiguous = True
 
     @staticmethod
     def forward(ctx: Context, x: Any, diagonal: int = 0) -> Any:

@@ -41,6 +41,9 @@ for _name in ("floor", "ceil", "trunc", "round", "sign"):
 unary("round", lambda m, a, decimals: (a * 37).round(decimals=decimals), id="decimals",
       smooth=False, params=lambda s: st.fixed_dictionaries({"decimals": st.integers(-2, 3)}))
 unary("frac", lambda m, a: (a * 3).frac(), smooth=False, dtypes=NUMBERS)
+unary("nan_to_num", lambda m, a: a.nan_to_num(), dtypes=FLOATS)
+unary("nan_to_num", lambda m, a: a.nan_to_num(nan=1.5, posinf=2.0, neginf=-3.0), id="values",
+      dtypes=FLOATS)
 
 # ------------------------------------------------------------------------------ two tensors
 binary("remainder", lambda m, a, b: a % b, domain=("real", "nonzero"), smooth=False,

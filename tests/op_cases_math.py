@@ -81,6 +81,11 @@ def _frac(rng):
     return (lambda a: a.frac() * a), (_off_integers(rng, 3, 4),)
 
 
+@case("nan_to_num")
+def _nan_to_num(rng):  # finite points: the identity, whose second derivative flows through a
+    return (lambda a: a.nan_to_num() * a), (t(rng, 3, 4),)
+
+
 # ------------------------------------------------------------------------- two tensors
 def _quotient_safe(rng: np.random.Generator, shape: tuple[int, ...]) -> tuple[Tensor, Tensor]:
     """``x, y`` with ``x / y`` at least 0.1 away from an integer (the jumps of remainder/fmod)."""

@@ -2951,19 +2951,16 @@ def _addc(name: str, input: Tensor, t1: Any, t2: Any, value: Any) -> Tensor:
 
 
 def _nan_to_num(t: Tensor, nan: float, posinf: float | None, neginf: float | None) -> Tensor:
-    """``nan_to_num``: ``where(isfinite(t), t, replacement)`` (integers: a copy)."""
+    """``nan_to_num`` after PyTorch's checks (integers: a copy)."""
     if t.dtype.kind != "f":
         return t.clone()
     for what, v in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
         if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float, np.number))):
             raise TypeError(f"nan_to_num: {what} must be a number or None, got {v!r}")
     info = np.finfo(t.dtype)
-    a = t._data
-    xp = array_module(a)
-    with np.errstate(over="ignore"):  # a replacement beyond the dtype's range becomes inf
-        fill = xp.nan_to_num(a, nan=nan, posinf=info.max if posinf is None else posinf,
-                             neginf=info.min if neginf is None else neginf)
-    return where(Tensor._make(xp.isfinite(a)), t, Tensor._make(fill))
+    return _ops.unary.NanToNum.apply(t, nan=float(nan),
+                                     posinf=float(info.max if posinf is None else posinf),
+                                     neginf=float(info.min if neginf is None else neginf))
 
 
 def _diagonal_mask(t: Tensor, where: str, wrap: bool) -> Any:

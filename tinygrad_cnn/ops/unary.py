@@ -407,6 +407,26 @@ class Round(_ZeroGradient, Function):
         return out.astype(x.dtype, copy=False)
 
 
+class NanToNum(Function):
+    """NaN, +inf and -inf replaced by the numbers ``nan``, ``posinf``, ``neginf``. VJP: ``g *
+    isfinite(x)`` -- a product, as PyTorch's, so a NaN gradient at a replaced element stays NaN
+    (``NaN * 0``) rather than being masked to 0."""
+
+    name = "nan_to_num"
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, nan: float = 0.0, posinf: float = 0.0,
+                neginf: float = 0.0) -> Any:
+        xp = array_module(x)
+        ctx.finite = xp.isfinite(x).astype(x.dtype)
+        with np.errstate(over="ignore"):  # a replacement beyond the dtype's range becomes inf
+            return xp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return g * Tensor._make(ctx.finite)
+
+
 class Frac(Function):
     """The fractional part ``x - trunc(x)`` (sign of ``x``); VJP ``g`` (the jumps ignored, as
     PyTorch)."""

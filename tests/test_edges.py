@@ -1011,3 +1011,145 @@ def test_reduction_results_are_contiguous_so_reshape_shares_memory_as_in_torch()
     r4 = tg.tensor(a).transpose(0, 1).sum(-1)
     assert r4.view(-1).shape == (6,)  # a view is possible, as in PyTorch
     assert tg.tensor(a).transpose(0, 1).contiguous().is_contiguous()
+
+
+def _both_libs():
+    torch = pytest.importorskip("torch")
+    return ((tg, lambda t: t.tolist()), (torch, lambda t: t.tolist()))
+
+
+def test_augmented_operators_change_the_tensor_in_place():
+    """``**=``, ``//=``, ``%=``, ``&=``, ``|=``, ``^=`` rebound the name to a new tensor: the
+    memory, its views and the graph never saw the change."""
+    results = []
+    for lib, to_list in _both_libs():
+        t = lib.tensor([1.0, 2, 3])
+        v = t[:2]
+        v **= 2
+        i = lib.tensor([5, 7, 9])
+        u = i
+        u //= 2
+        u %= 3
+        b = lib.tensor([True, True])
+        c = b
+        c &= lib.tensor([True, False])
+        n = lib.tensor([5, 6])
+        m = n
+        m |= 8
+        m ^= lib.tensor([1, 1])
+        x = lib.tensor([1.0, 2, 3], requires_grad=True)
+        h = x * 1
+        w = h[1:]
+        w **= 2
+        (h * lib.tensor([1.0, 10, 100])).sum().backward()
+        results.append([to_list(t), to_list(i), to_list(b), to_list(n), to_list(h.detach()),
+                        to_list(x.grad), to_list(3 & lib.tensor([1, 2])), to_list(+n)])
+    assert results[0] == results[1]
+    with pytest.raises(TypeError, match="bitwise_and: needs bool or integer"):
+        tg.tensor([1.5]) & tg.tensor([1.0])
+    with pytest.raises(RuntimeError, match="bitwise_and_"):
+        b = tg.tensor([True])
+        b &= tg.tensor([2])
+
+
+def test_integers_index_before_index_arrays_as_torch():
+    """numpy counts an integer among the index arrays and puts their dims first; PyTorch applies
+    integers first: ``x[0, :, [1, 2]]`` is ``(3, 2)``, not ``(2, 3)`` -- for values, writes and
+    gradients."""
+    out = []
+    for lib, to_list in _both_libs():
+        x = lib.arange(24.0).reshape(2, 3, 4)
+        shapes = [tuple(x[0, :, [1, 2]].shape), tuple(x[0, ..., [1, 2]].shape),
+                  tuple(x[lib.tensor(0), :, [1, 2]].shape), tuple(x[:, 0, [1, 2]].shape),
+                  tuple(x[[0, 1], 0, [1, 2]].shape), tuple(x[0, None, :, [1]].shape)]
+        t = lib.zeros(2, 2, 2)
+        t[0, :, [0, 1]] = lib.tensor([[1.0, 2], [3, 4]])
+        g = lib.arange(8.0, requires_grad=True)
+        (g.reshape(2, 2, 2)[0, :, [0, 1]] * lib.tensor([[1.0, 2], [3, 4]])).sum().backward()
+        out.append((shapes, to_list(t), to_list(g.grad)))
+    assert out[0] == out[1]
+
+
+def test_bool_masks_must_match_and_0d_masks_add_a_dim():
+    out = []
+    for lib, to_list in _both_libs():
+        row = []
+        for f in (lambda: lib.arange(3.0)[lib.tensor([False, True])],
+                  lambda: lib.arange(6.0).reshape(3, 2)[lib.tensor([[True, False], [False, True]])],
+                  lambda: lib.arange(6.0).reshape(3, 2)[..., lib.tensor([True, True, False])]):
+            with pytest.raises(IndexError, match="shape of the mask"):
+                f()
+        row.append(tuple(lib.tensor([1.0, 2, 3])[lib.tensor(True)].shape))
+        row.append(tuple(lib.tensor([1.0, 2, 3])[lib.tensor(False)].shape))
+        row.append(tuple(lib.arange(6.0).reshape(3, 2)[:, lib.tensor([True, False])].shape))
+        x = lib.tensor([1.0, 2, 3], requires_grad=True)
+        (x[lib.tensor(True)] * 2).sum().backward()
+        t = lib.tensor([1.0, 2, 3])
+        t[lib.tensor(False)] = 7
+        row += [to_list(x.grad), to_list(t)]
+        out.append(row)
+    assert out[0] == out[1]
+
+
+def test_fill_with_a_tensor_that_requires_grad_and_wrapping_integers():
+    out = []
+    for lib, to_list in _both_libs():
+        x = lib.zeros(3, requires_grad=True)
+        v = lib.tensor(5.0, requires_grad=True)
+        h = x * 1
+        h.fill_(v)
+        h.sum().backward()
+        plain = lib.zeros(3)
+        plain.fill_(v)
+        out.append((float(v.grad), to_list(x.grad), plain.requires_grad,
+                    to_list(lib.tensor([1, 2], dtype=lib.uint8).fill_(-1))))
+    assert out[0] == out[1]
+    with pytest.raises(RuntimeError, match="0-d tensor"):
+        tg.zeros(3).fill_(tg.ones(3))
+
+
+def test_numpy_functions_refuse_tensors_that_require_grad():
+    x = tg.tensor([1.0, 2, 3], requires_grad=True)
+    for f in (lambda: np.clip(x, 0, 5), lambda: np.where(x > 0, x, 0), lambda: np.dot(x, x),
+              lambda: np.concatenate([x, x]), lambda: np.cumsum(x)):
+        with pytest.raises(TypeError, match="would drop its history"):
+            f()
+    y = tg.tensor([1.0, 2, 3])  # without grad: numpy's result on the values, as with PyTorch's
+    assert np.clip(y, 0, 2).tolist() == [1.0, 2.0, 2.0]
+    assert np.concatenate([y, y]).shape == (6,) and float(np.dot(y, y)) == 14.0
+
+
+def test_norm_gradients_at_nan_and_a_0d_transpose_and_number_over_tensor_as_torch():
+    out = []
+    for lib, to_list in _both_libs():
+        row = []
+        for p in (1, float("inf"), 2):
+            x = lib.tensor([float("nan"), 1.0], requires_grad=True)
+            x.norm(p=p).backward()
+            row.append(to_list(x.grad))
+        row.append(float(lib.tensor(2.0).transpose(0, 0)))
+        a = np.random.default_rng(0).standard_normal(50).astype(np.float32) * 10
+        row.append(to_list(2.2 / lib.tensor(a)))  # PyTorch: reciprocal, then times the number
+        x = lib.tensor([1.0, 2], requires_grad=True)
+        h = x * 1
+        y = (1 / h).sum()
+        h.mul_(2)  # 1 / h saves its result, not h: no version error
+        y.backward()
+        row.append(to_list(x.grad))
+        out.append(row)
+    assert str(out[0]) == str(out[1])
+
+
+def test_parameter_shares_the_memory_of_the_tensor_it_is_made_from():
+    out = []
+    for lib, to_list in _both_libs():
+        w = lib.zeros(2, 3)
+        p = lib.nn.Parameter(w)
+        with lib.no_grad():
+            p.add_(1)
+        t = lib.ones(3)
+        q = lib.nn.Parameter(t[:2])
+        with lib.no_grad():
+            q.zero_()
+        out.append((float(w.sum()), to_list(t), p.requires_grad and p.is_leaf))
+    assert out[0] == out[1]

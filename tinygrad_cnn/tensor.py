@@ -433,6 +433,27 @@ class Tensor:
         return Tensor._make(np.asarray(result)) if isinstance(result, (np.ndarray, np.generic)) \
             else result
 
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        """numpy's other functions (``np.clip``, ``np.where``, ``np.concatenate``, ...) run on the
+        values and give arrays, as with PyTorch's tensors; a tensor that requires grad is refused,
+        as PyTorch refuses it, instead of its history being dropped silently."""
+        found: list[Tensor] = []
+
+        def values(x: Any) -> Any:
+            if isinstance(x, Tensor):
+                found.append(x)
+                return _to_numpy(x._data)
+            if isinstance(x, (list, tuple)):
+                return type(x)(values(v) for v in x)
+            return x
+
+        args, kwargs = values(args), {k: values(v) for k, v in kwargs.items()}
+        if any(t.requires_grad for t in found):
+            raise TypeError(f"numpy's {func.__name__} on a tensor that requires grad would drop its "
+                            "history; use the tensor's own op (clamp, where, cat, matmul, ...), or "
+                            "np.asarray(t.detach()) for the values")
+        return func(*args, **kwargs)
+
     def detach(self) -> Tensor:
         """The same data (shared, like PyTorch), cut from the graph."""
         return Tensor._make(self._data, False, None, self._version_counter)
@@ -629,6 +650,8 @@ class Tensor:
         return _binary(_ops.elementwise.Div, self, other, floating=True)
 
     def __rtruediv__(self, other: Any) -> Tensor:
+        if isinstance(other, (int, float)):  # PyTorch's number / tensor: reciprocal, then times
+            return self.reciprocal() * other
         return _binary(_ops.elementwise.Div, self, other, reverse=True, floating=True)
 
     def __pow__(self, exponent: Any) -> Tensor:
@@ -734,11 +757,32 @@ class Tensor:
             return NotImplemented
         return self._compare(other, lambda a, b: a != b, "ne")
 
+    def _bitwise(self, other: Any, op: Callable[[Any, Any], Any], name: str) -> Tensor:
+        """``&``, ``|``, ``^``: bitwise on integers, logical on bools; floats refused (PyTorch's
+        ``bitwise_*`` rule)."""
+        theirs = other.dtype if isinstance(other, Tensor) else type(other).__name__
+        kinds = [self.dtype.kind, other.dtype.kind if isinstance(other, Tensor) else
+                 ("f" if isinstance(other, (float, np.floating)) else "i")]
+        if any(k not in "biu" for k in kinds):
+            raise TypeError(f"bitwise_{name}: needs bool or integer operands, got {self.dtype} "
+                            f"and {theirs}")
+        return self._compare(other, op, name)
+
     def __and__(self, other: Any) -> Tensor:
-        return self._compare(other, lambda a, b: a & b, "and")
+        return self._bitwise(other, lambda a, b: a & b, "and")
 
     def __or__(self, other: Any) -> Tensor:
-        return self._compare(other, lambda a, b: a | b, "or")
+        return self._bitwise(other, lambda a, b: a | b, "or")
+
+    def __xor__(self, other: Any) -> Tensor:
+        return self._bitwise(other, lambda a, b: a ^ b, "xor")
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__  # (commutative)
+
+    def __pos__(self) -> Tensor:
+        if self.dtype == np.bool_:
+            raise TypeError("positive (+t) does not support bool tensors (as in PyTorch)")
+        return self
 
     def __invert__(self) -> Tensor:
         if self.dtype.kind not in "biu":
@@ -978,6 +1022,9 @@ class Tensor:
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         order = list(range(self.ndim))
+        if self.ndim == 0:  # PyTorch lets a 0-d tensor name dim 0 (or -1): itself
+            _dim(dim0, 1, "transpose"), _dim(dim1, 1, "transpose")
+            return self.permute()
         a, b = _dim(dim0, self.ndim, "transpose"), _dim(dim1, self.ndim, "transpose")
         order[a], order[b] = order[b], order[a]
         return self.permute(*order)
@@ -1047,6 +1094,9 @@ class Tensor:
 
     def __getitem__(self, key: Any) -> Tensor:
         key = _index_key(key, self)
+        split = _basic_first(key)
+        if split is not None:  # integers first, then the index arrays (PyTorch's order)
+            return self[split[0]][split[1]]
         return _ops.movement.GetItem.apply(self, key=key)
 
     def gather(self, dim: int, index: Any) -> Tensor:
@@ -1566,8 +1616,16 @@ class Tensor:
     def zero_(self) -> Tensor:
         return self.fill_(0)
 
-    def fill_(self, value: float) -> Tensor:
-        value = value.item() if isinstance(value, Tensor) else value
+    def fill_(self, value: Any) -> Tensor:
+        if isinstance(value, Tensor):
+            if value.ndim != 0:
+                raise RuntimeError(f"fill_: takes a number or a 0-d tensor, got a tensor of shape "
+                                   f"{value.shape}")
+            if value.requires_grad and _state.grad_enabled:
+                return self.copy_(value)  # (broadcast over the tensor: its gradient is the sum)
+            value = value.item()
+        if isinstance(value, int) and not isinstance(value, bool) and self.dtype.kind in "iu":
+            value = int(_scalar_array(value, self.dtype, np))  # wraps, as PyTorch (uint8 -1: 255)
         view = self._view
         if view is not None and view[3] is _ops.movement.Expand and not self._data.flags.writeable:
             # an expand() view shows each element of its parent several times: filling it is
@@ -1868,11 +1926,35 @@ class Tensor:
     def __itruediv__(self, other: Any) -> Tensor:
         return self.div_(other)
 
+    # (without these, Python would rebind `t **= 2` to a new tensor: the memory, its views and the
+    # graph would never see the change)
+    def __ipow__(self, other: Any) -> Tensor:
+        return self.pow_(other)
+
+    def __ifloordiv__(self, other: Any) -> Tensor:
+        return self.floor_divide_(other)
+
+    def __imod__(self, other: Any) -> Tensor:
+        return self.remainder_(other)
+
+    def __iand__(self, other: Any) -> Tensor:
+        return self._result_in_place("bitwise_and_", lambda s: s & other, (other,))
+
+    def __ior__(self, other: Any) -> Tensor:
+        return self._result_in_place("bitwise_or_", lambda s: s | other, (other,))
+
+    def __ixor__(self, other: Any) -> Tensor:
+        return self._result_in_place("bitwise_xor_", lambda s: s ^ other, (other,))
+
     def __setitem__(self, key: Any, value: Any) -> None:
         """``t[key] = value``. While gradients are recorded it is an in-place write into the
         selected region, recorded like an in-place op on a view: the overwritten elements pass no
         gradient back to ``t``'s history, the region's gradient goes to ``value``."""
         k = _index_key(key, self)
+        split = _basic_first(k)
+        if split is not None:  # integers first, then the index arrays (PyTorch's order)
+            self[split[0]][split[1]] = value
+            return
         base, chain = (self, ()) if self._view is None else (self._view[0], self._view_chain())
         value_requires = isinstance(value, Tensor) and value.requires_grad
         if _state.grad_enabled and (base.requires_grad or value_requires):
@@ -2005,9 +2087,11 @@ def _pad_widths(pad: Sequence[int], shape: tuple[int, ...]) -> tuple[tuple[int, 
 
 
 def _index_key(key: Any, t: Tensor) -> Any:
-    """Turn tensors inside an index into arrays on ``t``'s device and check integer/bool ones."""
+    """Turn tensors inside an index into arrays on ``t``'s device and check integer/bool ones: a
+    0-d integer tensor is an int (as in PyTorch); a bool mask must match the dims it covers."""
     items = key if isinstance(key, tuple) else (key,)
-    out = []
+    out: list[Any] = []
+    masks = []  # (position in out, mask shape)
     for k in items:
         if isinstance(k, Tensor):
             k = k._data
@@ -2020,12 +2104,61 @@ def _index_key(key: Any, t: Tensor) -> Any:
                 warnings.warn("indexing with a uint8 tensor is a mask, as in PyTorch (deprecated "
                               "there); use a bool tensor", UserWarning, stacklevel=3)
                 k = k.astype(bool)
-            k = like(k, t._data).copy()  # the graph keeps it; the caller may change theirs
-            if k.dtype.kind == "b":
-                out.extend(array_module(k).nonzero(k))
-                continue
+            if k.ndim == 0:  # a 0-d index: an int, or a 0-d mask (a new dim of 1 or 0 entries)
+                k = int(k) if k.dtype.kind != "b" else np.bool_(bool(k))
+            else:
+                k = like(k, t._data).copy()  # the graph keeps it; the caller may change theirs
+                if k.dtype.kind == "b":
+                    masks.append((len(out), k.shape))
         out.append(k)
+    if masks:
+        _check_masks(out, masks, t.shape)
+        out = [m for k in out for m in (array_module(k).nonzero(k) if _is_mask(k) else (k,))]
     return tuple(out)
+
+
+def _is_mask(k: Any) -> bool:
+    return hasattr(k, "dtype") and not isinstance(k, np.generic) and k.dtype.kind == "b"
+
+
+def _check_masks(items: list[Any], masks: list[tuple[int, tuple[int, ...]]],
+                 shape: tuple[int, ...]) -> None:
+    """A bool mask must have the shape of the dims it indexes (PyTorch's IndexError), not be read
+    as a list of positions of another length."""
+    def width(k: Any) -> int:
+        if k is None or isinstance(k, np.bool_):
+            return 0
+        return k.ndim if _is_mask(k) else 1
+    fixed = sum(width(k) for k in items if k is not Ellipsis)
+    dim = 0
+    for i, k in enumerate(items):
+        if k is Ellipsis:
+            dim += max(len(shape) - fixed, 0)
+            continue
+        for pos, mshape in masks:
+            if pos == i:
+                got = shape[dim:dim + len(mshape)]
+                if got != mshape:
+                    raise IndexError(f"getitem: the shape of the mask {list(mshape)} at index "
+                                     f"{dim} does not match the shape of the indexed tensor "
+                                     f"{list(got)} at index {dim} (tensor shape {shape})")
+        dim += width(k)
+
+
+def _basic_first(key: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
+    """PyTorch applies integer indices before index arrays (``x[0, :, [1, 2]]`` is
+    ``x[0][:, [1, 2]]``, of shape ``(3, 2)`` for a ``(2, 3, 4)`` x); numpy counts them among the
+    arrays and puts the broadcast dims first (``(2, 3)``). Where both meet, the two steps:
+    ``(ints with slices in the arrays' places, the rest without the ints)``; None elsewhere."""
+    ints = [isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
+            for k in key]
+    if not any(ints) or not any(hasattr(k, "ndim") and not isinstance(k, np.generic)
+                                and k.ndim for k in key):
+        return None
+    first = tuple(k if is_int else (Ellipsis if k is Ellipsis else slice(None))
+                  for k, is_int in zip(key, ints) if k is not None)
+    rest = tuple(k for k, is_int in zip(key, ints) if not is_int)
+    return first, rest
 
 
 #: numpy ufunc name -> the Tensor method that means the same (``np.multiply(a, t)`` is

@@ -28,6 +28,10 @@ class Parameter(Tensor):
 
     def __init__(self, data: Any, requires_grad: bool = True, name: str | None = None) -> None:
         super().__init__(data, requires_grad=requires_grad, name=name)
+        if isinstance(data, Tensor) and data.dtype.kind in "fc":
+            # a new leaf on the tensor's memory, as PyTorch's Parameter(t): tied weights made as
+            # Parameter(other.weight.t()) move together, changes to t show in the parameter
+            self._data = data._data
         self._path_named = False
 
     def __repr__(self) -> str:

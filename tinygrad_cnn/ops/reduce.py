@@ -430,7 +430,7 @@ class Norm(Function):
         xp = array_module(x._data)
         kept = _kept_shape(x.shape, dim)
         g, norm = g.reshape(kept), norm.reshape(kept)
-        sign = Tensor._make(xp.sign(x._data))
+        sign = Tensor._make(xp.where(xp.isnan(x._data), 0, xp.sign(x._data)))  # PyTorch's sgn(NaN) = 0
         at_zero = norm._data == 0
         if p == 1:
             return sign * g

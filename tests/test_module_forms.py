@@ -117,3 +117,66 @@ def test_conv_repr_as_torch(args, kw):
 def test_layer_norm_repr_as_torch():
     for kw in ({}, {"bias": False}, {"elementwise_affine": False}):
         assert repr(nn.LayerNorm(3, **kw)) == repr(torch.nn.LayerNorm(3, **kw))
+
+
+def test_children_lists_a_shared_module_once():
+    for lib in (torch.nn, nn):
+        shared = lib.Linear(2, 2)
+        net = lib.Sequential(shared, lib.ReLU(), shared)
+        assert len(list(net.children())) == 2 and [n for n, _ in net.named_children()] == ["0", "1"]
+
+
+def test_tensor_dataset_items_are_tensors_and_subset_works_with_any_dataset():
+    from tinygrad_cnn.data import DataLoader, Subset, TensorDataset
+
+    tdata = torch.utils.data
+    x, y = np.arange(12.0).reshape(6, 2), np.arange(6)
+    ours, theirs = TensorDataset(tg.tensor(x), tg.tensor(y)), tdata.TensorDataset(
+        torch.tensor(x), torch.tensor(y))
+    img, lab = ours[3]
+    assert isinstance(img, tg.Tensor) and isinstance(ours.tensors[0], tg.Tensor)
+    assert (img + 1).tolist() == (theirs[3][0] + 1).tolist() and lab.item() == 3
+    assert tg.stack([ours[i][0] for i in range(3)]).shape == (3, 2)
+
+    class Numbers:
+        def __len__(self):
+            return 10
+
+        def __getitem__(self, i):
+            return i * 10
+
+    for data in (Numbers(), list(range(10))):
+        got = [b.tolist() for b in DataLoader(Subset(data, [1, 5, 7]), batch_size=2)]
+        want = [b.tolist() for b in tdata.DataLoader(tdata.Subset(data, [1, 5, 7]), batch_size=2)]
+        assert got == want
+    assert [b[1].tolist() for b in DataLoader(Subset(ours, [1, 5, 3]), batch_size=2)] == \
+        [[1, 5], [3]]
+
+
+def test_optimizer_state_from_pytorch_loads_and_continues_alike():
+    x = np.random.default_rng(0).standard_normal((5, 3))
+    for kind, kw in (("Adam", dict(lr=0.1, amsgrad=True)), ("SGD", dict(lr=0.1, momentum=0.9)),
+                     ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True)),
+                     ("Adagrad", dict(lr=0.1)), ("AdamW", dict(lr=0.1))):
+        tm = torch.nn.Linear(3, 2).double()
+        to = getattr(torch.optim, kind)(tm.parameters(), **kw)
+        for _ in range(2):
+            to.zero_grad()
+            (tm(torch.tensor(x)) ** 2).sum().backward()
+            to.step()
+        om = nn.Linear(3, 2).double()
+        om.load_state_dict(tm.state_dict())
+        oo = getattr(tg.optim, kind)(om.parameters(), **kw)
+        oo.load_state_dict(to.state_dict())  # PyTorch's tensors in the state, its 0-d step
+        for _ in range(2):
+            for model, opt, lib in ((tm, to, torch), (om, oo, tg)):
+                opt.zero_grad()
+                (model(lib.tensor(x)) ** 2).sum().backward()
+                opt.step()
+        np.testing.assert_allclose(om.weight.numpy(), tm.weight.detach().numpy(), rtol=1e-12)
+
+
+def test_loading_a_pytorch_file_says_what_it_is(tmp_path):
+    torch.save({"a": torch.ones(2)}, tmp_path / "x.pt")
+    with pytest.raises(tg.CheckpointError, match="is a PyTorch file"):
+        tg.load(tmp_path / "x.pt")

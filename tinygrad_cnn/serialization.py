@@ -197,6 +197,11 @@ def load(path: str | os.PathLike[str]) -> Any:
         with zipfile.ZipFile(path) as zf:
             members = {name[:-4] if name.endswith(".npy") else name: name for name in zf.namelist()}
             if _SCHEMA_KEY not in members:
+                if any(n.endswith("data.pkl") for n in zf.namelist()):
+                    raise CheckpointError(
+                        f"{path} is a PyTorch file (written by torch.save), not a tinygrad_cnn "
+                        "checkpoint; load it with torch.load, then give its state_dict to "
+                        "load_state_dict (which takes PyTorch's tensors)")
                 raise CheckpointError(f"{path} is an .npz file but not a tinygrad_cnn checkpoint "
                                       f"(it has no {_SCHEMA_KEY} entry)")
             text = _read_array(zf, members[_SCHEMA_KEY])

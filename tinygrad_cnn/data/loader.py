@@ -27,35 +27,43 @@ class Subset:
     def __getitem__(self, i: Any) -> Any:
         return self.dataset[self.indices[i]]
 
-    def arrays(self, index: Any = slice(None)) -> Any:
-        return self.dataset.arrays(self.indices[index])
+    @property
+    def arrays(self) -> Callable[..., Any]:
+        """The dataset's fast batch path on the subset's indices -- only where the dataset has
+        one (``hasattr(subset, "arrays")`` is False otherwise, and the loader collates items)."""
+        whole = getattr(self.dataset, "arrays", None)
+        if whole is None:
+            raise AttributeError(f"{type(self.dataset).__name__} has no arrays() batch path")
+        return lambda index=slice(None): whole(self.indices[index])
 
 
 class TensorDataset:
-    """Tensors (or arrays) of one length, item ``i`` being the tuple of their ``i``-th rows:
-    ``TensorDataset(images, labels)``."""
+    """Tensors (or arrays) of one length, item ``i`` being the tuple of their ``i``-th rows, as
+    Tensors: ``TensorDataset(images, labels)``. ``tensors``: the tensors given (arrays become
+    Tensors sharing their memory)."""
 
     def __init__(self, *tensors: Any) -> None:
         if not tensors:
             raise ValueError("TensorDataset: needs at least one tensor")
-        arrays = [t.numpy() if isinstance(t, Tensor) else np.asarray(t) for t in tensors]
-        if any(a.ndim == 0 for a in arrays):
+        self.tensors = tuple(t if isinstance(t, Tensor) else Tensor._make(np.asarray(t))
+                             for t in tensors)
+        self._arrays = [t.numpy() for t in self.tensors]  # the loader's batches, on the CPU
+        if any(a.ndim == 0 for a in self._arrays):
             raise ValueError("TensorDataset: every tensor needs a first (sample) dimension")
-        lengths = [a.shape[0] for a in arrays]
+        lengths = [a.shape[0] for a in self._arrays]
         if len(set(lengths)) > 1:
             raise ValueError(f"TensorDataset: the tensors have different lengths {lengths} "
                              "along their first dimension; they must all be the same")
-        self.tensors = tuple(arrays)
 
     def __len__(self) -> int:
-        return self.tensors[0].shape[0]
+        return self._arrays[0].shape[0]
 
-    def __getitem__(self, i: Any) -> tuple[Any, ...]:
-        return tuple(a[i] for a in self.tensors)
+    def __getitem__(self, i: Any) -> tuple[Tensor, ...]:
+        return tuple(t[i] for t in self.tensors)
 
     def arrays(self, index: Any = slice(None)) -> tuple[np.ndarray, ...]:
         """A whole batch at once: each tensor's rows at ``index``."""
-        return tuple(a[index] for a in self.tensors)
+        return tuple(a[index] for a in self._arrays)
 
 
 def _batch(dataset: Any, idx: np.ndarray) -> Any:

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from tinygrad_cnn.backend import array_module, to_device
-from tinygrad_cnn.nn.module import zero_grads
+from tinygrad_cnn.nn.module import _foreign_array, zero_grads
 from tinygrad_cnn.tensor import Tensor
 
 __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam", "RMSprop",
@@ -144,14 +144,16 @@ class Optimizer:
             entry = {}
             for k, v in s.items():
                 if isinstance(v, Tensor) or (hasattr(v, "shape") and getattr(v, "ndim", 0) > 0):
-                    arr = v._data if isinstance(v, Tensor) else v
+                    arr = _foreign_array(v)  # ours, numpy's, or PyTorch's (its optimizer state)
                     if tuple(arr.shape) != p.shape:
                         raise ValueError(f"{type(self).__name__}.load_state_dict: state {k!r} of "
                                          f"parameter {i} has shape {tuple(arr.shape)}, the "
                                          f"parameter {p.shape}")
                     entry[k] = to_device(arr, p.device).astype(p.dtype, copy=True)
-                else:
+                else:  # a number (PyTorch keeps its "step" as a 0-d tensor)
                     entry[k] = v.item() if hasattr(v, "item") else v
+                    if k == "step" and isinstance(entry[k], float) and entry[k].is_integer():
+                        entry[k] = int(entry[k])
             self.state[p] = entry
 
     def __repr__(self) -> str:

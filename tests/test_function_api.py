@@ -209,3 +209,81 @@ def test_multi_output_against_torch():
     ((a * b).sum() + b.sum()).backward()
     ((at * bt).sum() + bt.sum()).backward()
     np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy())
+
+
+# ------------------------------------------------------------------------------ PyTorch's call form
+def _scaled_linear(lib):
+    class ScaledLinear(lib.autograd.Function):
+        """x @ w.T * scale (+ b): PyTorch's custom-Function call form, numbers and None among the
+        positional arguments, backward returning None for them."""
+
+        @staticmethod
+        def forward(ctx, x, w, b, scale):
+            ctx.save_for_backward(x, w)
+            ctx.scale, ctx.has_b = scale, b is not None
+            ctx.flags = tuple(ctx.needs_input_grad)
+            out = x @ w.T * scale
+            return out + b if b is not None else out
+
+        @staticmethod
+        def backward(ctx, g):
+            x, w = ctx.saved_tensors
+            gx = g @ w * ctx.scale if ctx.needs_input_grad[0] else None
+            gw = (g.T @ x) * ctx.scale if ctx.needs_input_grad[1] else None
+            gb = g.sum(0) if ctx.has_b and ctx.needs_input_grad[2] else None
+            return gx, gw, gb, None
+
+    return ScaledLinear
+
+
+def test_non_tensor_positional_arguments_as_in_pytorch():
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (tg, torch):
+        fn = _scaled_linear(lib)
+        x = lib.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+        w = lib.tensor(np.ones((4, 3)), requires_grad=True)
+        b = lib.tensor(np.ones(4), requires_grad=True)
+        y = fn.apply(x, w, b, 2.0) + fn.apply(x, w, None, 3.0)
+        y.sum().backward()
+        results.append([y.tolist(), x.grad.tolist(), w.grad.tolist(), b.grad.tolist()])
+        if lib is tg:
+            ours = y
+    assert results[0] == results[1]
+    assert ours.grad_fn.next[0].flags == (True, True, True, False)  # one per argument, as PyTorch
+    from tinygrad_cnn import viz
+
+    assert "scaled_linear(leaf0, leaf1, leaf2, arg3=2)" in viz.text(ours)
+    fn = _scaled_linear(tg)
+    x = Tensor(np.random.default_rng(0).standard_normal((2, 3)), requires_grad=True)
+    w = Tensor(np.random.default_rng(1).standard_normal((4, 3)), requires_grad=True)
+    assert tg.gradcheck(lambda x, w: fn.apply(x, w, None, 0.5), (x, w))
+
+
+def test_a_gradient_for_a_non_tensor_argument_is_refused():
+    class Bad(Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            return x * k
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+
+    class Short(Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            return x * k
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    x = Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(RuntimeError, match="input 1, which is not a tensor"):
+        Bad.apply(x, 2.0).sum().backward()
+    with pytest.raises(RuntimeError, match="returned 1 gradients for 2 inputs"):
+        Short.apply(x, 2.0).sum().backward()
+    with pytest.raises(TypeError, match="inputs must be Tensors"):  # the library's ops: keywords
+        from tinygrad_cnn.ops.elementwise import Mul
+        Mul.apply(x, 2.0)

@@ -401,6 +401,9 @@ class Function:
         requires = False
         for t in inputs:
             if not isinstance(t, Tensor):
+                if not cls.__module__.startswith("tinygrad_cnn."):
+                    # a user's Function called as in PyTorch, ``Scale.apply(x, 0.5)``
+                    return _with_constants(cls).apply_mixed(inputs, attrs)
                 raise TypeError(
                     f"{cls.name}: inputs must be Tensors, got {type(t).__name__}; pass non-tensor "
                     "arguments as keywords"
@@ -730,6 +733,78 @@ def _check_forward(ctx: Context, arrays: Sequence[Any], result: Tensor) -> None:
     raise AnomalyError(
         f"detect_anomaly: the forward of {ctx.fn.name} made {bad} from finite inputs "
         f"({_ranges(arrays)}). {ctx._where()}", ctx, result)
+
+
+_CONSTANT_WRAPPERS: dict[type, type] = {}
+
+
+def _with_constants(base: type[Function]) -> Any:
+    """``base`` for calls with positional arguments that are not tensors (numbers, None, ...), as
+    PyTorch's custom Functions take them: the tensors go through the engine, the others reach
+    ``forward`` in their places (and show in drawings as ``arg1=...``); ``ctx.needs_input_grad``
+    has an entry per argument, and ``backward`` returns one value per argument -- None for the
+    non-tensors, as PyTorch requires."""
+    wrapper = _CONSTANT_WRAPPERS.get(base)
+    if wrapper is not None:
+        return wrapper
+
+    def expanded(flags: tuple[bool, ...], tensors: tuple[bool, ...]) -> tuple[bool, ...]:
+        given = iter(flags)
+        return tuple(next(given) if tensor else False for tensor in tensors)
+
+    class WithConstants(base):  # type: ignore[valid-type,misc]
+        name = base.name
+
+        @classmethod
+        def apply_mixed(cls, inputs: tuple[Any, ...], attrs: dict[str, Any]) -> Any:
+            tensors = tuple(isinstance(x, _TensorCls) for x in inputs)
+            constants = {f"arg{i}": x for i, x in enumerate(inputs) if not tensors[i]}
+            clash = set(constants) & set(attrs)
+            if clash:
+                raise TypeError(f"{base.name}.apply: keyword {sorted(clash)[0]} clashes with a "
+                                "positional argument's name")
+            return Function.apply.__func__(  # type: ignore[attr-defined]
+                cls, *(x for x in inputs if isinstance(x, _TensorCls)), _tensors=tensors,
+                **constants, **attrs)
+
+        @staticmethod
+        def forward(ctx: Context, *arrays: Any, _tensors: tuple[bool, ...] = (),
+                    **attrs: Any) -> Any:
+            given = iter(arrays)
+            args = [next(given) if tensor else attrs.pop(f"arg{i}")
+                    for i, tensor in enumerate(_tensors)]
+            engine = ctx.needs_input_grad
+            ctx.needs_input_grad = expanded(engine, _tensors)
+            try:
+                return base.forward(ctx, *args, **attrs)
+            finally:
+                ctx.needs_input_grad = engine
+
+        @staticmethod
+        def backward(ctx: Context, *grads: Any) -> Any:
+            engine, kinds = ctx.needs_input_grad, ctx.attrs["_tensors"]
+            ctx.needs_input_grad = expanded(engine, kinds)
+            try:
+                out = base.backward(ctx, *grads)
+            finally:
+                ctx.needs_input_grad = engine
+            out = out if isinstance(out, tuple) else (out,)
+            if len(out) != len(kinds):
+                raise RuntimeError(f"{base.name}.backward returned {len(out)} gradients for "
+                                   f"{len(kinds)} inputs; return one per input of forward (None "
+                                   "for the non-tensor ones)")
+            for i, (g, tensor) in enumerate(zip(out, kinds)):
+                if not tensor and g is not None:
+                    raise RuntimeError(f"{base.name}.backward returned a gradient for input {i}, "
+                                       "which is not a tensor; return None there")
+            return tuple(g for g, tensor in zip(out, kinds) if tensor)
+
+    WithConstants.__name__ = WithConstants.__qualname__ = base.__name__
+    WithConstants.__doc__ = base.__doc__
+    WithConstants.__module__ = base.__module__
+    WithConstants.backward.__wrapped__ = base.backward  # type: ignore[attr-defined]
+    _CONSTANT_WRAPPERS[base] = WithConstants
+    return WithConstants
 
 
 def _check_one_device(cls: type[Function], arrays: list[Any]) -> None:

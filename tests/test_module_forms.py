@@ -180,3 +180,46 @@ def test_loading_a_pytorch_file_says_what_it_is(tmp_path):
     torch.save({"a": torch.ones(2)}, tmp_path / "x.pt")
     with pytest.raises(tg.CheckpointError, match="is a PyTorch file"):
         tg.load(tmp_path / "x.pt")
+
+
+def test_forward_hooks_as_torch():
+    """Feature maps by forward hooks, inputs changed by a pre-hook, an output replaced, kwargs
+    forms, prepend, and handles that remove them -- against PyTorch; a Grad-CAM style gradient
+    via a tensor hook registered in a forward hook."""
+    out = []
+    for lib in (tg, torch):
+        lib.manual_seed(0)
+        m = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.ReLU(), lib.nn.Linear(4, 2))
+        m[2].load_state_dict({"weight": lib.tensor(np.arange(8.0).reshape(2, 4) / 8,
+                                                   dtype=lib.float32),
+                              "bias": lib.zeros(2)})
+        m[0].load_state_dict({"weight": lib.tensor(np.arange(12.0).reshape(4, 3) / 12 - 0.3,
+                                                   dtype=lib.float32), "bias": lib.zeros(4)})
+        seen, order, grads = {}, [], {}
+
+        def keep(mod, inp, output):
+            seen["relu"] = output.detach()
+            output.register_hook(lambda g: grads.__setitem__("relu", g))
+
+        handles = [m[1].register_forward_hook(keep),
+                   m[0].register_forward_pre_hook(lambda mod, args: (args[0] * 2,)),
+                   m[2].register_forward_hook(lambda mod, args, output: output + 1),
+                   m[2].register_forward_hook(lambda mod, args, output: order.append("second")),
+                   m[2].register_forward_hook(lambda mod, args, output: order.append("first"),
+                                              prepend=True),
+                   m[0].register_forward_pre_hook(
+                       lambda mod, args, kwargs: (args, kwargs), with_kwargs=True)]
+        x = lib.tensor(np.array([[1.0, -2.0, 0.5]]), dtype=lib.float32, requires_grad=True)
+        y = m(x)
+        y.sum().backward()
+        first = (y.tolist(), seen["relu"].tolist(), grads["relu"].tolist(), list(order))
+        for h in handles:
+            h.remove()
+        out.append((first, m(x).tolist()))
+    np.testing.assert_allclose(np.array(out[0][0][0]), np.array(out[1][0][0]), rtol=1e-6)
+    assert out[0][0][3] == out[1][0][3] == ["first", "second"]
+    np.testing.assert_allclose(out[0][0][1], out[1][0][1], rtol=1e-6)
+    np.testing.assert_allclose(out[0][0][2], out[1][0][2], rtol=1e-6)
+    np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-6)
+    with pytest.raises(TypeError, match="callable"):
+        nn.Linear(1, 1).register_forward_hook(3)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import sys
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from tinygrad_cnn.autograd import _PACKAGE_DIR, _state, no_grad
+from tinygrad_cnn.autograd import _PACKAGE_DIR, RemovableHandle, _state, no_grad
 from tinygrad_cnn.backend import to_device
 from tinygrad_cnn.tensor import Tensor, _dtype
 
@@ -440,15 +440,63 @@ class Module:
             for path, m in self.named_modules():
                 object.__setattr__(m, "_paths_assigned", True)
                 object.__setattr__(m, "_path", path or None)
+        hooks = self.__dict__.get("_hooks")
         outer = _state.scope
         _state.scope = self._path if self._path is not None else outer
         try:
+            if hooks:
+                return self._call_with_hooks(hooks, args, kwargs)
             return self.forward(*args, **kwargs)
         except Exception as exc:
             _name_module(exc, self)
             raise
         finally:
             _state.scope = outer
+
+    def _call_with_hooks(self, hooks: dict[str, list[Any]], args: tuple[Any, ...],
+                         kwargs: dict[str, Any]) -> Any:
+        for hook, with_kwargs in list(hooks["pre"]):
+            if with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        out = self.forward(*args, **kwargs)
+        for hook, with_kwargs in list(hooks["post"]):
+            result = hook(self, args, kwargs, out) if with_kwargs else hook(self, args, out)
+            if result is not None:
+                out = result
+        return out
+
+    def _add_hook(self, kind: str, hook: Callable[..., Any], prepend: bool,
+                  with_kwargs: bool) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"register_forward_{'pre_' if kind == 'pre' else ''}hook: the hook "
+                            f"must be callable, got {type(hook).__name__}")
+        hooks = self.__dict__.setdefault("_hooks", {"pre": [], "post": []})
+        entry = (hook, bool(with_kwargs))
+        if prepend:
+            hooks[kind].insert(0, entry)
+        else:
+            hooks[kind].append(entry)
+        return RemovableHandle(hooks[kind], entry)
+
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """``hook(module, args)`` runs before ``forward``; what it returns (not None) replaces the
+        positional arguments (with ``with_kwargs``: ``hook(module, args, kwargs)`` returns
+        ``(args, kwargs)``). ``handle.remove()`` takes it off again."""
+        return self._add_hook("pre", hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                              with_kwargs: bool = False) -> RemovableHandle:
+        """``hook(module, args, output)`` runs after ``forward`` (feature maps, Grad-CAM); what it
+        returns (not None) replaces the output (with ``with_kwargs``: ``hook(module, args, kwargs,
+        output)``). ``handle.remove()`` takes it off again."""
+        return self._add_hook("post", hook, prepend, with_kwargs)
 
     # ------------------------------------------------------------------ printing
     def extra_repr(self) -> str:

@@ -2150,11 +2150,21 @@ def _basic_first(key: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...]
     ``x[0][:, [1, 2]]``, of shape ``(3, 2)`` for a ``(2, 3, 4)`` x); numpy counts them among the
     arrays and puts the broadcast dims first (``(2, 3)``). Where both meet, the two steps:
     ``(ints with slices in the arrays' places, the rest without the ints)``; None elsewhere."""
+    if len(key) < 2:
+        return None
+    has_int = has_array = False
+    for k in key:  # (a plain loop: this runs on every indexing with a tuple)
+        kind = type(k)
+        if kind is slice or k is None or k is Ellipsis:
+            continue
+        if kind is int or (isinstance(k, np.integer) and kind is not np.bool_):
+            has_int = True
+        elif getattr(k, "ndim", 0) and not isinstance(k, np.generic):
+            has_array = True
+    if not (has_int and has_array):
+        return None
     ints = [isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
             for k in key]
-    if not any(ints) or not any(hasattr(k, "ndim") and not isinstance(k, np.generic)
-                                and k.ndim for k in key):
-        return None
     first = tuple(k if is_int else (Ellipsis if k is Ellipsis else slice(None))
                   for k, is_int in zip(key, ints) if k is not None)
     rest = tuple(k for k, is_int in zip(key, ints) if not is_int)

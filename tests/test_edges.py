@@ -1153,3 +1153,29 @@ def test_parameter_shares_the_memory_of_the_tensor_it_is_made_from():
             q.zero_()
         out.append((float(w.sum()), to_list(t), p.requires_grad and p.is_leaf))
     assert out[0] == out[1]
+
+
+def test_half_arithmetic_with_numbers_is_pytorchs_bit_for_bit():
+    """PyTorch's half mul and div take a number (or a 0-d tensor, a numpy scalar) at its own
+    precision, in float32, and round once: ``x * 70000.`` is not ``x * inf``. Its add, sub and
+    pow round the number to half first. Every finite float16 value, each form."""
+    torch = pytest.importorskip("torch")
+    every = np.frombuffer(np.arange(65536, dtype=np.uint16).tobytes(), dtype=np.float16)
+    every = every[np.isfinite(every)]
+    forms = [lambda lib, x: x * 0.1, lambda lib, x: x * 70000.0, lambda lib, x: x / 3.3,
+             lambda lib, x: 3.3 / x, lambda lib, x: x + 0.1, lambda lib, x: x - 70000,
+             lambda lib, x: 0.1 - x, lambda lib, x: x ** 1.1, lambda lib, x: x * lib.tensor(0.1),
+             lambda lib, x: x + lib.tensor(0.1), lambda lib, x: x * np.float64(0.1),
+             lambda lib, x: x.mul_(0.1), lambda lib, x: x.div_(70000.0),
+             lambda lib, x: x.add_(0.1), lambda lib, x: x.mul_(lib.tensor(0.1)),
+             lambda lib, x: x * 70001]
+    with np.errstate(all="ignore"):
+        for i, f in enumerate(forms):
+            ours = f(tg, tg.tensor(every.copy())).numpy()
+            theirs = f(torch, torch.tensor(every.copy())).numpy()
+            assert ours.dtype == theirs.dtype == np.float16
+            same = (ours == theirs) | (np.isnan(ours) & np.isnan(theirs))
+            assert same.all(), f"form {i}: {int((~same).sum())} values differ"
+    x = tg.tensor(np.array([0.5, 3.0, 1e-3], dtype=np.float16), requires_grad=True)
+    (x * 70000.0).sum().backward()
+    assert x.grad.dtype == np.float16 and np.isfinite(x.grad.numpy()).all()

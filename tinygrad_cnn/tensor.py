@@ -2340,6 +2340,12 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
                 dt = result_type(a, b)
             if floating and dt.kind != "f":
                 dt = _SCALAR_DTYPES[2]
+            if dt == np.float16 and fn.name in _SCALAR_AS_IS and not isinstance(b, bool) and \
+                    float(np.float16(b)) != b:
+                # PyTorch's half mul and div: in float32 with the number as it is, rounded once
+                # (x * 70000. is not x * inf, x * 0.1 not x * float16(0.1)); its add, sub and
+                # pow round the number to half first, as here
+                return _binary(fn, a.to(np.float32), b, reverse, floating).to(np.float16)
             value, b = b, Tensor._make(_scalar_array(b, dt, array_module(a._data)))
             if a.requires_grad and _state.grad_enabled:  # drawings show `1.0`, not `() float64`
                 b.name = repr(value)
@@ -2369,8 +2375,19 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
             if b.requires_grad and b._data.shape != shape:
                 b = b.expand(shape)
     if dt is not None and (a._data.dtype != dt or b._data.dtype != dt):
+        if dt == np.float16 and fn.name in _SCALAR_AS_IS and \
+                _WIDE_FLOATS.intersection((a._data.dtype, b._data.dtype)):
+            # a wider 0-d operand (or numpy scalar) with a half tensor: PyTorch computes in
+            # float32 with its value, not with the value rounded to half first
+            a, b = _promote(fn.name, a, b, np.dtype(np.float32))
+            return fn.apply(a, b).to(np.float16)
         a, b = _promote(fn.name, a, b, dt)
     return fn.apply(a, b)
+
+
+_WIDE_FLOATS = {np.dtype(np.float32), np.dtype(np.float64)}
+#: the ops whose half kernels in PyTorch take a number (or a 0-d tensor) at its own precision
+_SCALAR_AS_IS = frozenset(("mul", "div"))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -3247,6 +3264,14 @@ def _raw_binary(name: str, ufunc: str, floating: bool = False) -> Callable[[Any,
         _check_inplace_dtype(name, dt, a.dtype)
         if isinstance(o, int) and not isinstance(o, bool) and a.dtype.kind in "iu":
             o = _scalar_array(o, a.dtype, array_module(a))
+        if a.dtype == np.float16 and ufunc in ("multiply", "true_divide") and not (
+                hasattr(o, "dtype") and o.dtype == np.float16 and getattr(o, "ndim", 0)):
+            # half with a number or a wider 0-d operand: in float32, rounded once (PyTorch's)
+            xp = array_module(a)
+            wide = getattr(xp, ufunc)(a.astype(np.float32), xp.asarray(o).astype(np.float32)
+                                      if hasattr(o, "dtype") else np.float32(o))
+            xp.copyto(a, wide, casting="unsafe")
+            return
         getattr(array_module(a), ufunc)(a, o, out=a, casting="unsafe")
 
     return raw
@@ -3363,3 +3388,4 @@ autograd._set_tensor_class(Tensor)
 
 # The ops import Tensor from this module, so they are imported last (Tensor is defined by now).
 from tinygrad_cnn import ops as _ops  # noqa: E402
+

@@ -1182,3 +1182,62 @@ def test_half_arithmetic_with_numbers_is_pytorchs_bit_for_bit():
         ((x * 7000.0) * 0.1).sum().backward()
         grads.append(x.grad.numpy())
     assert grads[0].dtype == np.float16 and np.array_equal(grads[0], grads[1])
+
+
+def test_nan_and_inf_gradients_stay_where_pytorch_puts_them():
+    """max()/min() of a whole tensor select the winner (others get exactly 0 from a NaN or inf
+    gradient); amax/amin multiply (0 * inf = NaN there), as PyTorch's two rules; ignored rows of
+    cross_entropy and nll_loss take no upstream gradient; x ** 0 has a constant zero gradient."""
+    torch = pytest.importorskip("torch")
+    out = []
+    for lib in (tg, torch):
+        F64 = lib.float64
+        nan, inf = lib.tensor(float("nan"), dtype=F64), lib.tensor(float("inf"), dtype=F64)
+        row = []
+        x = lib.tensor([2.0, -1.0, 0.5], dtype=F64, requires_grad=True)
+        row.append(lib.autograd.grad(x.max(), x, grad_outputs=nan)[0].tolist())
+        row.append(lib.autograd.grad(x.min(), x, grad_outputs=inf)[0].tolist())
+        row.append(lib.autograd.grad(x.amax(), x, grad_outputs=inf)[0].tolist())
+        z = lib.tensor([0.0, 0.0, -1.0], dtype=F64, requires_grad=True)
+        row.append(lib.autograd.grad(z.max().log().exp(), z)[0].tolist())
+        m = lib.tensor([[2.0, -1.0], [-3.0, 0.5]], dtype=F64, requires_grad=True)
+        up = lib.tensor([float("inf"), 1.0], dtype=F64)
+        row.append(lib.autograd.grad(m.amax(1), m, grad_outputs=up)[0].tolist())
+        row.append(lib.autograd.grad(m.max(1)[0], m, grad_outputs=up)[0].tolist())
+        F = tg.nn.functional if lib is tg else torch.nn.functional
+        for smoothing in (0.0, 0.2):
+            loss = F.cross_entropy(m, lib.tensor([0, -100]), reduction="none",
+                                   label_smoothing=smoothing)
+            row.append(lib.autograd.grad(loss, m, grad_outputs=up.flip(0))[0].tolist())
+        loss = F.nll_loss(m, lib.tensor([0, -100]), reduction="none")
+        row.append(lib.autograd.grad(loss, m, grad_outputs=lib.tensor([1.0, float("nan")],
+                                                                      dtype=F64))[0].tolist())
+        n = lib.tensor([[float("nan"), 1.0], [1.0, 2.0]], dtype=F64, requires_grad=True)
+        F.cross_entropy(n, lib.tensor([-100, -100])).backward()
+        row.append(n.grad.tolist())
+        p = lib.tensor([0.0, 2.0], dtype=F64, requires_grad=True)
+        (g,) = lib.autograd.grad((p ** 0).sum(), p, create_graph=True)
+        row.append(g.tolist() + [float(g.requires_grad)])
+        out.append(row)
+    for ours, theirs in zip(*out):
+        np.testing.assert_allclose(np.array(ours), np.array(theirs), rtol=1e-12, atol=0)
+
+
+def test_numpy_scalars_count_as_numbers_as_in_pytorch():
+    """PyTorch takes a numpy scalar as a number (the default dtype of its category when it must
+    widen), on either side and in bitwise ops -- not as a 0-d tensor of its own dtype."""
+    torch = pytest.importorskip("torch")
+    forms = [lambda lib: lib.tensor([1, 2], dtype=lib.int32) + np.float64(2.5),
+             lambda lib: np.float64(2.5) + lib.tensor([1, 2], dtype=lib.int32),
+             lambda lib: lib.tensor([1, 2]) + np.float16(0.5),
+             lambda lib: lib.tensor([True, False]) + np.int8(-2),
+             lambda lib: np.uint8(200) & lib.tensor([-1, 8], dtype=lib.int8),
+             lambda lib: np.int64(3) & lib.tensor([5, 6], dtype=lib.uint8),
+             lambda lib: np.float32(2) * lib.tensor([1.0, 2.0], dtype=lib.float64),
+             lambda lib: np.float32(3) - lib.tensor([1.0, 2.0]),
+             lambda lib: np.int64(3) > lib.tensor([1.0, 5.0]),
+             lambda lib: np.float64(2) ** lib.tensor([1.0, 2.0])]
+    for i, f in enumerate(forms):
+        ours, theirs = f(tg), f(torch)
+        assert (str(ours.dtype), ours.tolist()) == \
+            (str(theirs.dtype).removeprefix("torch."), theirs.tolist()), i

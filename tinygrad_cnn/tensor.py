@@ -408,6 +408,9 @@ class Tensor:
         op = _UFUNCS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
         if op is not None:
             first = next(x for x in inputs if isinstance(x, Tensor))
+            if len(inputs) == 2 and isinstance(inputs[0], np.generic) and op in _REFLECTED:
+                # `np.float32(2) * t`: the number as PyTorch takes it, through t.__rmul__
+                return getattr(inputs[1], _REFLECTED[op])(_number(inputs[0]))
             args = [x if isinstance(x, Tensor) else _numpy_operand(x, first) for x in inputs]
             method_ = getattr(args[0], op, None)
             if method_ is not None:
@@ -2187,7 +2190,17 @@ _UFUNCS = {
     "ceil": "ceil", "trunc": "trunc", "arctan2": "atan2", "hypot": "hypot", "fmod": "fmod",
     "isnan": "isnan", "isinf": "isinf", "isfinite": "isfinite", "logical_and": "logical_and",
     "logical_or": "logical_or", "logical_not": "logical_not", "logical_xor": "logical_xor",
+    "bitwise_and": "__and__", "bitwise_or": "__or__", "bitwise_xor": "__xor__",
 }
+
+
+#: the method a tensor on the right of a number runs (``2 - t`` is ``t.__rsub__(2)``)
+_REFLECTED = {"__add__": "__radd__", "__sub__": "__rsub__", "__mul__": "__rmul__",
+              "__truediv__": "__rtruediv__", "__pow__": "__rpow__",
+              "__floordiv__": "__rfloordiv__", "__mod__": "__rmod__", "__gt__": "__lt__",
+              "__ge__": "__le__", "__lt__": "__gt__", "__le__": "__ge__", "__eq__": "__eq__",
+              "__ne__": "__ne__", "__and__": "__rand__", "__or__": "__ror__",
+              "__xor__": "__rxor__"}
 
 
 def _numpy_operand(x: Any, ref: Tensor) -> Tensor:
@@ -2224,9 +2237,10 @@ _SCALAR_DTYPES = (np.dtype(np.bool_), np.dtype(np.int64), np.dtype(np.float32))
 def result_type(*operands: Any) -> np.dtype:
     """The dtype of an op on ``operands``, by PyTorch's rule (``torch.result_type``).
 
-    Operands come in three classes: tensors with dimensions; 0-d tensors, 0-d arrays and numpy
-    scalars; Python numbers. The dimensioned ones decide; a 0-d operand only when it is of a
-    higher category (bool < integer < floating); a Python number only when it is of a higher
+    Operands come in three classes: tensors with dimensions; 0-d tensors and 0-d arrays; Python
+    numbers (and numpy scalars, which PyTorch takes as numbers). The dimensioned ones decide; a
+    0-d operand only when it is of a higher category (bool < integer < floating); a Python
+    number only when it is of a higher
     category than both, and then with the default dtype of its category (int64, float32). So
     ``float32 tensor * 0-d float64`` is float32, ``int tensor * 2.5`` is float32 and
     ``int32 tensor + 0-d float64`` is float64.
@@ -2235,6 +2249,8 @@ def result_type(*operands: Any) -> np.dtype:
     zero: np.dtype | None = None
     scalar = -1
     for x in operands:
+        if not isinstance(x, Tensor):
+            x = _number(x)
         if isinstance(x, Tensor):
             dt, nd = x._data.dtype, x._data.ndim
         elif isinstance(x, (bool, np.bool_)) and not isinstance(x, np.ndarray):
@@ -2287,11 +2303,21 @@ def _scalar_array(x: Any, dt: np.dtype, xp: Any) -> Any:
     return xp.asarray(x, dtype=dt)
 
 
+def _number(x: Any) -> Any:
+    """A numpy scalar (``np.float32(0.5)``, ``np.int8(3)``, ``np.bool_``) as the Python number it
+    holds: PyTorch takes numpy scalars as numbers, not as 0-d tensors (for the dtype rule)."""
+    if isinstance(x, np.generic) and x.dtype.kind in "biuf":
+        return x.item()
+    return x
+
+
 def _to_tensor(x: Any, like: Tensor, dtype: np.dtype | None = None) -> Tensor:
-    """A constant operand for an op with ``like``: Python numbers as 0-d tensors of the op's
-    result dtype (or ``dtype``), numpy/CuPy arrays and scalars as they are, on ``like``'s device."""
+    """A constant operand for an op with ``like``: Python numbers (and numpy scalars) as 0-d
+    tensors of the op's result dtype (or ``dtype``), numpy/CuPy arrays as they are, on ``like``'s
+    device."""
     if isinstance(x, Tensor):
         return x
+    x = _number(x)
     xp = array_module(like._data)
     if isinstance(x, (bool, int, float)):
         t = Tensor._make(_scalar_array(x, dtype or result_type(like, x), xp))
@@ -2330,6 +2356,7 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
     """Apply a binary op with explicit broadcasting and dtype promotion (PyTorch's rule;
     ``floating``: an integer result becomes float32, as true division does)."""
     if not isinstance(b, Tensor):
+        b = _number(b)
         if isinstance(b, (bool, int, float)):
             dt = a._data.dtype
             kind = dt.kind

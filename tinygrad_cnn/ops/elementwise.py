@@ -116,8 +116,12 @@ class Pow(Function):
         nx, ny = ctx.needs_input_grad
         gx = gy = None
         if nx:
-            gx = g * y * x ** (y - 1)
             flat = y._data == 0
+            if not ny and flat.all() and getattr(ctx, "undefined", None) is None:
+                # x ** 0 is the constant 1: its gradient is a constant 0, with no graph (PyTorch's;
+                # y x^(y-1) has NaN derivatives at x = 0)
+                return Tensor._make(array_module(x._data).zeros_like(x._data)), None
+            gx = g * y * x ** (y - 1)
             if flat.any():
                 gx = where(flat, 0.0, gx)
             if getattr(ctx, "undefined", None) is not None:  # NaN there too, as in PyTorch

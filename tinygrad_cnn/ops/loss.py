@@ -16,6 +16,7 @@ import numpy as np
 from tinygrad_cnn.autograd import Context, Function
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.ops.activation import Sigmoid, Softmax, Softplus, log_softmax_array
+from tinygrad_cnn.ops.elementwise import keep
 from tinygrad_cnn.ops.movement import ScatterAdd
 from tinygrad_cnn.tensor import Tensor, where
 
@@ -92,6 +93,7 @@ class CrossEntropy(Function):
         xp = array_module(logits)
         c = logits.shape[1]
         safe, w, ignored = class_weights(target, weight, ignore_index, logits.dtype)
+        ctx.ignored = ignored if ignored.any() else None
         ctx.matrix = _target_matrix(safe, w, ignored, c, weight, label_smoothing, logits.dtype)
         losses = xp.where(ignored, 0, _nll(logp, safe) * w)
         smooth = None
@@ -127,6 +129,9 @@ class CrossEntropy(Function):
             scale = g.reshape(1, 1).expand(n, 1) * Tensor._make(ctx.factors)
         else:
             scale = _per_sample(g, n, reduction)
+        ignored = getattr(ctx, "ignored", None)
+        if ignored is not None:  # ignored rows take no upstream gradient, even a NaN or inf one
+            scale = keep(scale, ~ignored[:, None])  # (their softmax still shows a NaN input)
         return (Softmax.apply(logits, dim=1) * mass - t) * scale
 
 
@@ -158,6 +163,7 @@ class NLLLoss(Function):
         xp = array_module(logp)
         safe, w, ignored = class_weights(target, weight, ignore_index, logp.dtype)
         ctx.target, ctx.classes = safe, logp.shape[1]
+        ctx.ignored = ignored if ignored.any() else None
         losses = xp.where(ignored, 0, _nll(logp, safe) * w)
         if reduction == "mean":
             ctx.factors = _weighted_mean_factors(w, ignored, w.sum())
@@ -172,6 +178,8 @@ class NLLLoss(Function):
         scale = g.reshape(n, 1) if ctx.attrs["reduction"] == "none" else \
             g.reshape(1, 1).expand(n, 1)
         picked = -(scale * Tensor._make(ctx.factors))  # (N, 1)
+        if ctx.ignored is not None:  # exactly 0, even from a NaN or inf gradient (PyTorch's)
+            picked = keep(picked, ~ctx.ignored[:, None])
         return ScatterAdd.apply(picked, index=ctx.target[:, None], dim=1, size=ctx.classes,
                                 unique=True)
 

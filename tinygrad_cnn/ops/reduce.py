@@ -16,6 +16,7 @@ import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function, _state
 from tinygrad_cnn.backend import array_module, quiet
+from tinygrad_cnn.ops.elementwise import keep
 from tinygrad_cnn.tensor import Tensor, where
 
 
@@ -121,11 +122,19 @@ def _extreme(ctx: Context, x: Any, dim: tuple[int, ...] | None, keepdim: bool, o
 
 
 def _extreme_backward(ctx: Context, g: Tensor) -> Tensor:
+    # PyTorch's two rules: max()/min() of a whole tensor select (the elements that did not win
+    # get exactly 0, even from a NaN or inf gradient); amax/amin multiply (0 * inf = NaN there)
     (winners,) = ctx.saved_tensors
-    if not _state.grad_enabled:  # first order: the same product on arrays, no nodes
+    select = ctx.attrs.get("nan_wins", False)
+    if not _state.grad_enabled:  # first order: the same on arrays, no nodes
+        w = winners._data
         kept = g._data if ctx.dim is None else g._data.reshape(_kept_shape(ctx.shape, ctx.dim))
-        return Tensor._make(kept * winners._data)
-    return _spread(g, ctx.shape, ctx.dim) * winners
+        if select:
+            with np.errstate(invalid="ignore"):
+                return Tensor._make(array_module(w).where(w != 0, kept * w, 0).astype(w.dtype))
+        return Tensor._make(kept * w)
+    spread = _spread(g, ctx.shape, ctx.dim) * winners
+    return keep(spread, winners._data != 0) if select else spread
 
 
 class Max(Function):

@@ -507,3 +507,91 @@ def test_a_full_disk_at_a_save_is_an_error_line_and_keeps_the_last_checkpoint(tm
     assert f"error: could not save the checkpoint of epoch 2 to {ck}: No space left on device; " \
            f"{ck} still holds epoch 1" in err
     assert tg.load(ck)["epoch"] == 1
+
+
+# ----------------------------------------------------------------------- an eleventh outside pass
+def test_one_run_at_a_time_per_checkpoint_and_no_earlier_run_deleted(tmp_path):
+    """Two runs to one --out: the second is refused before any work (both used to save into it
+    in turn, one run's epochs lost). Three runs to the default path keep both earlier ones
+    (NAME.previous.npz, then NAME.previous-2.npz: the first was deleted)."""
+    slow = subprocess.Popen([sys.executable, "-m", "tinygrad_cnn", "train", "--limit", "20000",
+                             "--epochs", "2", "--data-dir", DATA, "--out", "a.npz"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 60
+        while not (tmp_path / ".a.npz.lock").exists() and time.time() < deadline:
+            time.sleep(0.05)
+        second = cli_run("train", "--limit", "300", "--epochs", "1", "--data-dir", DATA, "--out",
+                         "a.npz", check=False, cwd=tmp_path)
+        assert second.returncode == 2 and "another run is writing a.npz" in second.stderr
+    finally:
+        slow.communicate(timeout=300)
+    assert slow.returncode == 0 and not (tmp_path / ".a.npz.lock").exists()  # tidied up
+    for seed in ("1", "2", "3"):
+        cli_run("train", "--limit", "300", "--epochs", "1", "--seed", seed, "--data-dir", DATA,
+                cwd=tmp_path)
+    names = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
+    assert names == ["lenet5.npz", "lenet5.previous-2.npz", "lenet5.previous.npz"]
+    seeds = [tg.load(tmp_path / "checkpoints" / n)["config"]["seed"] for n in names]
+    assert seeds == [3, 2, 1]
+
+
+def test_resume_with_fewer_epochs_and_crafted_epochs_are_refused(tmp_path):
+    cli_run("train", "--limit", "300", "--epochs", "2", "--data-dir", DATA, "--out", "r.npz",
+            cwd=tmp_path)
+    fewer = cli_run("train", "--resume", "r.npz", "--epochs", "1", check=False, cwd=tmp_path)
+    assert fewer.returncode == 2 and "already has 2 epochs" in fewer.stderr
+    state = tg.load(tmp_path / "r.npz")
+    state["epoch"] = 10**30  # replayed the schedule that many times (a hang)
+    tg.save(state, tmp_path / "crafted.npz")
+    crafted = cli_run("train", "--resume", "crafted.npz", check=False, cwd=tmp_path, timeout=60)
+    assert crafted.returncode == 2 and "cannot be" in crafted.stderr
+
+
+def test_read_only_outputs_unreadable_data_and_the_environment_folder(tmp_path):
+    cli_run("train", "--limit", "300", "--epochs", "1", "--data-dir", DATA, "--out", "ro.npz",
+            cwd=tmp_path)
+    before = (tmp_path / "ro.npz").read_bytes()
+    (tmp_path / "ro.npz").chmod(0o444)
+    ro = cli_run("train", "--limit", "300", "--epochs", "1", "--data-dir", DATA, "--out",
+                 "ro.npz", check=False, cwd=tmp_path)
+    assert ro.returncode == 2 and "is read-only" in ro.stderr
+    assert (tmp_path / "ro.npz").read_bytes() == before
+    env = dict(os.environ, TINYGRAD_CNN_DATA=str(tmp_path / "missing"))
+    proc = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "train", "--limit", "300",
+                           "--out", "e.npz"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2 and "TINYGRAD_CNN_DATA" in proc.stderr
+    env = dict(os.environ, PYTHONIOENCODING="ascii")
+    proc = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "train", "--limit", "300",
+                           "--epochs", "1", "--data-dir", DATA, "--out", "ü.npz"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr and "\\xfc" in proc.stdout
+
+
+def test_a_ctrl_c_during_a_save_is_held_until_the_checkpoint_is_whole():
+    """The epoch being saved is kept: Ctrl-C inside the save block is raised after it."""
+    done = []
+    with pytest.raises(KeyboardInterrupt):
+        with cli._interrupt_after() as interrupted:
+            os.kill(os.getpid(), signal.SIGINT)
+            done.append("saved")
+        assert interrupted and done == ["saved"]
+        raise KeyboardInterrupt
+
+
+def test_a_failed_drawing_leaves_the_old_one_whole(tmp_path):
+    import resource
+
+    cli_run("draw", "-o", "g.dot", cwd=tmp_path)
+    before = (tmp_path / "g.dot").read_bytes()
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    proc = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "draw", "--model", "resnet8",
+                           "-o", "g.dot"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, preexec_fn=small_files)
+    assert proc.returncode == 1 and "could not write g.dot" in proc.stderr
+    assert "keeps what it held" in proc.stderr and "Traceback" not in proc.stderr
+    assert (tmp_path / "g.dot").read_bytes() == before

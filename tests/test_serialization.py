@@ -414,3 +414,45 @@ def test_sigkill_during_saves_leaves_a_loadable_file_and_no_parts_after_the_next
     assert epochs and parts_seen >= 1  # the kills did land mid-save
     tg.save({"epoch": 0}, path)
     assert [p.name for p in tmp_path.iterdir()] == ["ck.npz"]
+
+
+# ------------------------------------------------------------------------------ crafted entries
+def _rewrite(src, dst, replace):
+    """A copy of the checkpoint ``src`` at ``dst`` with ``replace(name, data) -> (data, deflate)``
+    applied to each entry."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for name in zin.namelist():
+            data, deflate = replace(name, zin.read(name))
+            zout.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED if deflate
+                          else zipfile.ZIP_STORED)
+
+
+def _npy_header(text: str) -> bytes:
+    text = text + " " * ((64 - (10 + len(text) + 1) % 64) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text.encode()
+
+
+def test_crafted_array_headers_and_zip_bombs_are_checkpoint_errors(tmp_path):
+    good = tmp_path / "good.npz"
+    tg.save({"w": Tensor(np.arange(6.0).reshape(2, 3))}, good)
+    entry = next(n for n in zipfile.ZipFile(good).namelist() if n != f"{_SCHEMA_KEY}.npy")
+    cases = {
+        # a header Python cannot even tokenize (it raised tokenize.TokenError)
+        "unclosed": lambda name, data: (_npy_header("{'descr': '<f8', 'shape': (2,") + data[128:]
+                                        if name == entry else data, False),
+        # a header that declares 8 GB in an entry of a few bytes
+        "too_big": lambda name, data: (_npy_header(
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000,), }") + b"\0" * 48
+            if name == entry else data, False),
+        # 200 MB of zeros deflated into a file of a few hundred kB
+        "bomb": lambda name, data: (_npy_header(
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (50000000,), }") + bytes(200_000_000)
+            if name == entry else data, True),
+    }
+    for label, replace in cases.items():
+        bad = tmp_path / f"{label}.npz"
+        _rewrite(good, bad, replace)
+        t0 = time.perf_counter()
+        with pytest.raises(CheckpointError, match="not a valid checkpoint"):
+            tg.load(bad)
+        assert time.perf_counter() - t0 < 5, label  # refused before unpacking the bomb

@@ -12,6 +12,8 @@ convention) before any data is loaded and before any file is written; 1 a failur
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import math
 import os
 import re
@@ -37,8 +39,10 @@ MAX_DRAW_BATCH = 1024
 def _say(*lines: str, stream: TextIO | None = None) -> None:
     """The one place the command line writes its messages (stdout unless told otherwise)."""
     stream = stream or sys.stdout
+    encoding = getattr(stream, "encoding", None) or "utf-8"
     for line in lines:
-        stream.write(line + "\n")
+        # a path in a message may not fit the stream's encoding (PYTHONIOENCODING=ascii)
+        stream.write((line + "\n").encode(encoding, "backslashreplace").decode(encoding))
     stream.flush()
 
 
@@ -140,8 +144,13 @@ def _check_device(args: argparse.Namespace) -> None:
 
 
 def _check_data_dir(args: argparse.Namespace) -> None:
-    """An explicit ``--data-dir`` is used or refused, never replaced by other folders."""
+    """An explicit ``--data-dir`` (or ``TINYGRAD_CNN_DATA``) is used or refused, never replaced
+    by other folders."""
     if args.data_dir is None:
+        env = os.environ.get("TINYGRAD_CNN_DATA")
+        if env and not Path(env).is_dir():
+            _usage(args, f"TINYGRAD_CNN_DATA={env} is not a folder; expected a folder with the "
+                   "MNIST .gz files, or unset it to use the default places")
         return
     path = Path(args.data_dir)
     if not path.exists():
@@ -151,6 +160,9 @@ def _check_data_dir(args: argparse.Namespace) -> None:
     if not path.is_dir():
         _usage(args, f"argument --data-dir: {path} is not a folder; expected a folder with the "
                "MNIST .gz files")
+    if not os.access(path, os.R_OK | os.X_OK):
+        _usage(args, f"argument --data-dir: {path} cannot be read (permissions); expected a "
+               "readable folder with the MNIST .gz files")
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -192,6 +204,10 @@ def _check_output(args: argparse.Namespace, flag: str, path: Path,
         _usage(args, f"argument {flag}: cannot create a file in folder {folder} (the system "
                f"says: {exc.strerror or exc}); expected a path in a writable folder")
     if overwrite is not None and path.is_file():
+        if not path.stat().st_mode & 0o222:
+            _usage(args, f"argument {flag}: {path} is read-only (mode "
+                   f"{path.stat().st_mode & 0o777:o}); make it writable to replace it, or "
+                   "choose another path")
         reason = overwrite(path)
         if reason:
             _usage(args, f"argument {flag}: {reason}")
@@ -306,6 +322,13 @@ def _resolve_training(args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
         saved[key] = value
     if saved["lr"] is None:
         saved["lr"] = DEFAULT_LR[saved["optimizer"]]
+    if epoch > saved["epochs"]:  # (a crafted epoch of 10**30 would replay the schedule forever)
+        _usage(args, f"argument --resume: {args.resume} says it finished epoch {epoch} of a "
+               f"{saved['epochs']}-epoch run, which cannot be; expected a checkpoint written by "
+               "`train`")
+    if "epochs" in given and given["epochs"] < epoch:
+        _usage(args, f"argument --epochs: {args.resume} already has {epoch} epochs, more than "
+               f"--epochs {given['epochs']}; give --epochs above {epoch} to train further")
     for key in ("model", "optimizer"):
         if key in given and given[key] != saved[key]:
             what = ("its weights cannot become another model's" if key == "model" else
@@ -333,7 +356,7 @@ def _train(args: argparse.Namespace) -> int:
     # moved to NAME.previous.npz (so the main job can be run again, and nothing is lost)
     backup = None
     if args.out is None and args.resume is None and out.is_file():
-        backup = out.with_name(out.stem + ".previous" + out.suffix)
+        backup = _free_backup(out)  # never an older previous run's file: nothing is deleted
         _check_output(args, "--out", backup, overwrite=_not_a_checkpoint)
     _check_output(args, "--out", out, overwrite=_not_a_checkpoint)
     _check_device(args)
@@ -391,6 +414,8 @@ def _train(args: argparse.Namespace) -> int:
     if args.device != "cpu":
         model.to(args.device)
 
+    _lock_output(args, out)  # after every check: a refused invocation leaves nothing behind
+
     def report(file: str, done: int, total: int) -> None:
         sys.stderr.write(f"\rdownloading {file}: {done / 1e6:.1f} of {total / 1e6:.1f} MB")
 
@@ -421,11 +446,12 @@ def _train(args: argparse.Namespace) -> int:
             sched.step()
             acc = evaluate(model, test_loader, args.device)
             try:
-                if backup is not None and saved_epoch is None:
-                    os.replace(out, backup)
-                tg.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                         "scheduler": sched.state_dict(), "epoch": epoch, "test_accuracy": acc,
-                         "config": config}, out)
+                with _interrupt_after() as interrupted:  # a finished epoch is saved whole
+                    if backup is not None and saved_epoch is None:
+                        os.replace(out, backup)
+                    tg.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                             "scheduler": sched.state_dict(), "epoch": epoch,
+                             "test_accuracy": acc, "config": config}, out)
             except OSError as exc:
                 kept = (f"{out} still holds epoch {saved_epoch}" if saved_epoch else
                         f"the earlier run is in {backup}" if backup is not None and
@@ -435,12 +461,79 @@ def _train(args: argparse.Namespace) -> int:
             saved_epoch = epoch
             _say(f"epoch {epoch}: train loss {loss:.4f}, test accuracy {acc:.4f} "
                  f"({time.perf_counter() - t0:.1f} s); saved {out}")
+            if interrupted:
+                raise KeyboardInterrupt  # the Ctrl-C that came during the save
     except KeyboardInterrupt:
         _say("", f"interrupted during epoch {epoch}; "
              + _interrupted_advice(args, out, saved_epoch, start_epoch), stream=sys.stderr)
         return 130
     _say(f"done in {time.perf_counter() - t_start:.1f} s; test accuracy: {acc:.4f}")
     return 0
+
+
+@contextlib.contextmanager
+def _interrupt_after() -> Any:
+    """Ctrl-C inside the block is held until it ends (a checkpoint being saved is finished, not
+    thrown away with the epoch it holds); the list it gives says whether one came."""
+    import threading
+
+    came: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield came
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: came.append(1))
+    try:
+        yield came
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _free_backup(out: Path) -> Path:
+    """Where the earlier run at the default path goes: NAME.previous.npz, or, when an even
+    earlier one is there already, the first free NAME.previous-2.npz, -3, ..."""
+    k = 1
+    while True:
+        tag = ".previous" if k == 1 else f".previous-{k}"
+        backup = out.with_name(out.stem + tag + out.suffix)
+        if not backup.exists():
+            return backup
+        k += 1
+
+
+_LOCKS: list[Any] = []  # the open lock files of this process (held until it exits)
+
+
+def _lock_output(args: argparse.Namespace, out: Path) -> None:
+    """One run at a time per checkpoint: an exclusive lock on a hidden file beside it, held until
+    the process ends (the system drops it when a run is killed). A second run to the same path --
+    another terminal, another resume of it -- is refused before any work, not left to overwrite
+    the first one's epochs."""
+    try:
+        import fcntl
+    except ImportError:  # (no flock on this system: unlocked, as before)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lock = out.with_name(f".{out.name}.lock")
+    created = not lock.exists()
+    try:
+        handle = open(lock, "a")  # (held open for the life of the run)
+    except OSError as exc:
+        _usage(args, f"argument --out: cannot create the lock file {lock} "
+               f"({exc.strerror or exc}); expected a path in a writable folder")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        _usage(args, f"argument --out: another run is writing {out} now (it holds {lock}); wait "
+               "for it to finish, or give this run another --out")
+    _LOCKS.append(handle)
+    if created:  # tidy: the lock file goes with the run that made it
+        atexit.register(_unlink_quietly, lock)
+
+
+def _unlink_quietly(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
 
 
 def _interrupted_advice(args: argparse.Namespace, out: Path, saved_epoch: int | None,
@@ -524,6 +617,9 @@ def _draw(args: argparse.Namespace) -> int:
                                           max_nodes=args.max_nodes, batch=args.batch)
     except viz.GraphvizNotFound as exc:
         _usage(args, f"argument -o/--output: {exc}")
+    except OSError as exc:  # (a full disk): the file was written whole or not at all
+        kept = "keeps what it held" if path.exists() else "was not created"
+        raise WorkError(f"could not write {path}: {exc.strerror or exc}; {path} {kept}") from None
     _say(f"wrote {path}")
     return 0
 
@@ -607,9 +703,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "checkout, the cache, downloading into the cache)")
     t.add_argument("--out", default=None, metavar="PATH", type=_path,
                    help=f"the checkpoint to write after every epoch (default "
-                   f"checkpoints/MODEL.npz, e.g. {DEFAULT_CHECKPOINT}, which must not exist yet; "
-                   "with --resume, the resumed file); an existing file named here must be a "
-                   "checkpoint, and is replaced")
+                   f"checkpoints/MODEL.npz, e.g. {DEFAULT_CHECKPOINT}: an earlier run there is "
+                   "kept as MODEL.previous.npz, or -2, -3, ... when that exists; with --resume, "
+                   "the resumed file); an existing file named here must be a writable "
+                   "checkpoint, and is replaced; one run at a time per path")
     t.add_argument("--seed", type=_non_negative, default=None,
                    help="random seed, an integer >= 0 (default 0; with --resume, the "
                    "checkpoint's)")
@@ -651,7 +748,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("-o", "--output", default="lenet5.svg", metavar="PATH", type=_path,
                    help="output file; its suffix picks the format (default lenet5.svg)")
     d.add_argument("--max-nodes", type=_positive, default=None, metavar="N",
-                   help="keep at most N nodes, an integer >= 1 (default: all)")
+                   help="keep at most N nodes in a drawing (.svg/.png/.pdf/.jpg/.dot), an "
+                   "integer >= 1 (default: all); the text form and --animate list every op")
     d.add_argument("--batch", type=_int_range(1, MAX_DRAW_BATCH), default=2, metavar="N",
                    help=f"sample batch size, an integer from 1 to {MAX_DRAW_BATCH} (default 2)")
     d.set_defaults(func=_draw, parser=d)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import struct
 import zipfile
@@ -150,8 +151,23 @@ def _describe(node: Any) -> str:
 
 
 def _read_array(zf: zipfile.ZipFile, member: str) -> np.ndarray:
-    """One ``.npy`` entry, read in full (so that its CRC-32 is checked), without pickles."""
+    """One ``.npy`` entry, read in full (so that its CRC-32 is checked), without pickles; a
+    header that declares more data than the entry holds is refused before anything is
+    allocated for it."""
     data = zf.read(member)
+    head = io.BytesIO(data)
+    version = np.lib.format.read_magic(head)
+    if version not in ((1, 0), (2, 0)):
+        raise ValueError(f"entry {member} has .npy format version {version}")
+    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0) else
+                   np.lib.format.read_array_header_2_0)
+    shape, _, dtype = read_header(head)
+    if dtype.hasobject:
+        raise ValueError(f"entry {member} holds Python objects (pickle)")
+    need = math.prod(shape) * dtype.itemsize
+    if need > len(data) - head.tell():
+        raise ValueError(f"entry {member} declares shape {shape} of {dtype} ({need:,} bytes) but "
+                         f"holds {len(data) - head.tell():,} bytes")
     arr = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
     if not isinstance(arr, np.ndarray):
         raise ValueError(f"entry {member} is not an array")
@@ -195,6 +211,13 @@ def load(path: str | os.PathLike[str]) -> Any:
                               f"zip archive, which starts with 'PK'; this file starts with {head!r})")
     try:
         with zipfile.ZipFile(path) as zf:
+            # save() stores its arrays uncompressed: entries that would unpack to far more than
+            # the file holds are a crafted file (a zip bomb), refused before anything is unpacked
+            declared, size = sum(i.file_size for i in zf.infolist()), path.stat().st_size
+            if declared > 4 * size + (1 << 20):
+                raise CheckpointError(f"{path} is not a valid checkpoint: its entries would unpack "
+                                      f"to {declared:,} bytes from a file of {size:,} (save() "
+                                      "does not compress; a crafted file?)")
             members = {name[:-4] if name.endswith(".npy") else name: name for name in zf.namelist()}
             if _SCHEMA_KEY not in members:
                 if any(n.endswith("data.pkl") for n in zf.namelist()):
@@ -233,3 +256,6 @@ def load(path: str | os.PathLike[str]) -> Any:
             NotImplementedError, RuntimeError, OverflowError, struct.error, MemoryError) as exc:
         raise CheckpointError(f"{path} is not a valid checkpoint (truncated, corrupt or not an "
                               f".npz file): {type(exc).__name__}: {exc}") from None
+    except Exception as exc:  # anything else a crafted file provokes (a malformed .npy header)
+        raise CheckpointError(f"{path} is not a valid checkpoint: {type(exc).__name__}: "
+                              f"{exc}") from None

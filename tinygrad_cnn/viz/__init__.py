@@ -113,6 +113,9 @@ def draw_model_to_file(model: str, path: str | Path, backward: bool = False,
         if backward:
             with record_gradients(loss):
                 loss.backward(retain_graph=True)
-        path.write_text(text(loss, backward=backward))
+        from tinygrad_cnn._files import atomic_write
+
+        page = text(loss, backward=backward).encode()
+        atomic_write(path, lambda f: f.write(page))
         return path
     return render(model_graph(model, batch, backward, max_nodes), path)

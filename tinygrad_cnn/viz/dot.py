@@ -702,17 +702,21 @@ def render(graph: Any, path: str | Path) -> Path:
     """Write ``graph`` to ``path``: ``.dot`` (or ``.gv``) as DOT text, ``.txt`` as the text form
     (:func:`~tinygrad_cnn.viz.text`), anything else through ``dot`` in the format of the suffix.
     Raises :class:`GraphvizNotFound` without ``dot``."""
+    from tinygrad_cnn._files import atomic_write
+
+    def write(data: bytes) -> Path:  # whole or not at all: an existing drawing is never cut short
+        atomic_write(path, lambda f: f.write(data))
+        return path
+
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower()
     if fmt in ("dot", "gv"):
-        path.write_text(graph.source)
-        return path
+        return write(graph.source.encode())
     if fmt == "txt":
         text_form = getattr(graph, "text_form", None)
         if text_form is None:
             raise ValueError("render: this graph has no text form; use viz.text(...) for .txt")
-        path.write_text(text_form)
-        return path
+        return write(text_form.encode())
     if fmt not in ("svg", "png", "pdf", "jpg", "jpeg"):
         raise ValueError(f"render: unknown format {path.suffix!r}; use .svg, .png, .pdf, .dot or "
                          ".txt")
@@ -723,5 +727,4 @@ def render(graph: Any, path: str | Path) -> Path:
         data = graph.pipe(format=fmt)
     except graphviz.ExecutableNotFound:
         raise GraphvizNotFound() from None
-    path.write_bytes(data)
-    return path
+    return write(data)

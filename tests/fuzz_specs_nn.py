@@ -67,16 +67,19 @@ spec("prelu", lambda m, x, w: m.F.prelu(x, w), arity=2, smooth=False,
                              [(4,), (1,)]]))
 
 # ------------------------------------------------------------------------------ normalisation
-spec("normalize", lambda m, x: m.F.batch_norm(x, None, None, training=True), rtol=16,
+# (rtol 32: a group of tied values has variance 0, so a float32 mean one rounding off -- PyTorch's
+# sums round, ours give the value exactly -- comes out divided by sqrt(eps), ~300x: found by a
+# long fuzz run at 2.8e-5 against an allowance of 2.77e-5)
+spec("normalize", lambda m, x: m.F.batch_norm(x, None, None, training=True), rtol=32,
      shapes=st.sampled_from([[(4, 3)], [(3, 2, 5)], [(2, 3, 2, 2)]]), dtypes=_F32_64,
      specials=("zero", "tie"))
-spec("normalize", lambda m, x: m.F.layer_norm(x, x.shape[-2:]), id="layer_norm", rtol=16,
+spec("normalize", lambda m, x: m.F.layer_norm(x, x.shape[-2:]), id="layer_norm", rtol=32,
      shapes=st.sampled_from([[(3, 4, 2)], [(2, 5)], [(0, 2, 3)]]), dtypes=_F32_64,
      specials=("zero", "tie"))
-spec("normalize", lambda m, x: m.F.group_norm(x, 2), id="group_norm", rtol=16,
+spec("normalize", lambda m, x: m.F.group_norm(x, 2), id="group_norm", rtol=32,
      shapes=st.sampled_from([[(2, 4, 3)], [(1, 6, 2, 2)]]), dtypes=_F32_64,
      specials=("zero", "tie"))
-spec("normalize", lambda m, x: m.F.instance_norm(x), id="instance_norm", rtol=16,
+spec("normalize", lambda m, x: m.F.instance_norm(x), id="instance_norm", rtol=32,
      shapes=st.sampled_from([[(2, 3, 4)], [(1, 2, 3, 3)]]), dtypes=_F32_64,
      specials=("zero", "tie"))
 

@@ -1241,3 +1241,49 @@ def test_numpy_scalars_count_as_numbers_as_in_pytorch():
         ours, theirs = f(tg), f(torch)
         assert (str(ours.dtype), ours.tolist()) == \
             (str(theirs.dtype).removeprefix("torch."), theirs.tolist()), i
+
+
+def test_bools_and_lists_in_keys_and_index_results_as_torch():
+    """A 0-d bool before an integer took a dim (wrong elements came back); a list of lists as the
+    whole key is PyTorch's tuple of indices; an index-array result is contiguous, so its reshape
+    is a view in both libraries; half mul by a 0-d tensor on the left rounds it first, on the
+    right not (PyTorch's cpu-scalar rule)."""
+    torch = pytest.importorskip("torch")
+    out = []
+    for lib in (tg, torch):
+        x = lib.arange(120.0).reshape(2, 3, 4, 5)
+        y = lib.arange(24.0).reshape(2, 3, 4)
+        row = [x[lib.tensor(True), 0, :, [1, 2]].tolist(), x[True, 0, :, [1, 2]].tolist(),
+               y[True, 0, [1, 2]].tolist(), y[0, :, True, [1, 2]].tolist()]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            row.append(y[[[0, 1], [1, 0]]].tolist())
+            z = lib.arange(24.0).reshape(2, 3, 4)
+            z[[[0, 1], [1, 0]]] = -1.0
+        row.append(z.tolist())
+        w = lib.arange(6.0).reshape(2, 3)[:, [0, 1]]
+        w.reshape(-1)[0] = -1.0
+        row.append((w.tolist(), w.is_contiguous()))
+        row.append(lib.arange(6.0).reshape(3, 2).t().repeat(1, 1).is_contiguous())
+        h = lib.tensor([4.671875], dtype=lib.float16)
+        row.append(((lib.tensor(0.1) * h).tolist(), (h * lib.tensor(0.1)).tolist()))
+        out.append(row)
+    assert out[0] == out[1]
+
+
+def test_extra_none_gradients_of_a_function_are_accepted_as_in_pytorch():
+    class Scale(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k, z=None):
+            return x * k
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2, None, None, None
+
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    Scale.apply(x, 3).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+    y = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    Scale.apply(y, k=3).sum().backward()
+    assert y.grad.tolist() == [2.0, 2.0]

@@ -789,6 +789,8 @@ def _with_constants(base: type[Function]) -> Any:
             finally:
                 ctx.needs_input_grad = engine
             out = out if isinstance(out, tuple) else (out,)
+            if len(out) > len(kinds) and all(g is None for g in out[len(kinds):]):
+                out = out[:len(kinds)]  # (extra trailing Nones: PyTorch allows them)
             if len(out) != len(kinds):
                 raise RuntimeError(f"{base.name}.backward returned {len(out)} gradients for "
                                    f"{len(kinds)} inputs; return one per input of forward (None "
@@ -1041,6 +1043,9 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                 ctx._saved = _FREED
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
+            if len(in_grads) > len(ctx.next) and all(
+                    g is None for g in in_grads[len(ctx.next):]):  # PyTorch allows extra Nones
+                in_grads = in_grads[:len(ctx.next)]
             if len(in_grads) != len(ctx.next):
                 raise RuntimeError(
                     f"{ctx.fn.name}.backward returned {len(in_grads)} gradients for "

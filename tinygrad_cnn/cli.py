@@ -513,7 +513,8 @@ def _lock_output(args: argparse.Namespace, out: Path) -> None:
     except ImportError:  # (no flock on this system: unlocked, as before)
         return
     out.parent.mkdir(parents=True, exist_ok=True)
-    lock = out.with_name(f".{out.name}.lock")
+    target = out.resolve()  # (a symlink to the file is the same checkpoint)
+    lock = target.with_name(f".{target.name}.lock")
     created = not lock.exists()
     try:
         handle = open(lock, "a")  # (held open for the life of the run)

@@ -2092,6 +2092,15 @@ def _pad_widths(pad: Sequence[int], shape: tuple[int, ...]) -> tuple[tuple[int, 
 def _index_key(key: Any, t: Tensor) -> Any:
     """Turn tensors inside an index into arrays on ``t``'s device and check integer/bool ones: a
     0-d integer tensor is an int (as in PyTorch); a bool mask must match the dims it covers."""
+    if isinstance(key, list) and any(
+            isinstance(k, (list, tuple, slice, Tensor, np.ndarray)) or k is None or k is Ellipsis
+            for k in key):
+        # PyTorch's legacy rule (NumPy's before 1.23): a list holding sequences or slices is a
+        # tuple of indices, x[[[0, 1], [1, 0]]] is x[[0, 1], [1, 0]]
+        warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated "
+                      "(as in PyTorch); use x[tuple(seq)] instead of x[seq]", UserWarning,
+                      stacklevel=3)
+        key = tuple(key)
     items = key if isinstance(key, tuple) else (key,)
     out: list[Any] = []
     masks = []  # (position in out, mask shape)
@@ -2169,7 +2178,8 @@ def _basic_first(key: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...]
     ints = [isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
             for k in key]
     first = tuple(k if is_int else (Ellipsis if k is Ellipsis else slice(None))
-                  for k, is_int in zip(key, ints) if k is not None)
+                  for k, is_int in zip(key, ints)
+                  if k is not None and not isinstance(k, (bool, np.bool_)))  # (take no dim)
     rest = tuple(k for k, is_int in zip(key, ints) if not is_int)
     return first, rest
 
@@ -2368,7 +2378,7 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
             if floating and dt.kind != "f":
                 dt = _SCALAR_DTYPES[2]
             if dt == np.float16 and fn.name in _SCALAR_AS_IS and not isinstance(b, bool) and \
-                    float(np.float16(b)) != b:
+                    not _fits_half(b):
                 # PyTorch's half mul and div: in float32 with the number as it is, rounded once
                 # (x * 70000. is not x * inf, x * 0.1 not x * float16(0.1)); its add, sub and
                 # pow round the number to half first, as here
@@ -2402,10 +2412,10 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
             if b.requires_grad and b._data.shape != shape:
                 b = b.expand(shape)
     if dt is not None and (a._data.dtype != dt or b._data.dtype != dt):
-        if dt == np.float16 and fn.name in _SCALAR_AS_IS and \
-                _WIDE_FLOATS.intersection((a._data.dtype, b._data.dtype)):
-            # a wider 0-d operand (or numpy scalar) with a half tensor: PyTorch computes in
-            # float32 with its value, not with the value rounded to half first
+        if dt == np.float16 and fn.name in _SCALAR_AS_IS and b._data.dtype in _WIDE_FLOATS \
+                and b._data.ndim == 0:
+            # a wider 0-d tensor as the second operand of a half mul/div: PyTorch computes in
+            # float32 with its value (as the first operand, it is rounded to half first)
             a, b = _promote(fn.name, a, b, np.dtype(np.float32))
             return fn.apply(a, b).to(np.float16)
         a, b = _promote(fn.name, a, b, dt)
@@ -2413,6 +2423,12 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
 
 
 _WIDE_FLOATS = {np.dtype(np.float32), np.dtype(np.float64)}
+
+
+def _fits_half(x: int | float) -> bool:
+    """Whether float16 holds the number exactly (70000 and 0.1 it does not)."""
+    with np.errstate(over="ignore"):
+        return float(np.float16(x)) == x
 #: the ops whose half kernels in PyTorch take a number (or a 0-d tensor) at its own precision
 _SCALAR_AS_IS = frozenset(("mul", "div"))
 
@@ -3297,7 +3313,8 @@ def _raw_binary(name: str, ufunc: str, floating: bool = False) -> Callable[[Any,
             xp = array_module(a)
             wide = getattr(xp, ufunc)(a.astype(np.float32), xp.asarray(o).astype(np.float32)
                                       if hasattr(o, "dtype") else np.float32(o))
-            xp.copyto(a, wide, casting="unsafe")
+            with np.errstate(over="ignore"):  # (to inf, as PyTorch: quietly)
+                xp.copyto(a, wide, casting="unsafe")
             return
         getattr(array_module(a), ufunc)(a, o, out=a, casting="unsafe")
 

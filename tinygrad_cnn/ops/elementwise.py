@@ -383,7 +383,8 @@ class Cast(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, dtype: Any = None) -> Any:
         ctx.in_dtype = x.dtype
-        return x.astype(dtype)
+        with np.errstate(over="ignore", invalid="ignore"):  # to inf in half, as PyTorch: quietly
+            return x.astype(dtype)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:

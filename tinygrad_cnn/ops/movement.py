@@ -92,6 +92,8 @@ class GetItem(Function):
         if not hasattr(out, "shape") or (out.ndim == 0 and _is_basic(key)):
             # an integer for every dim: numpy gives a scalar, PyTorch a 0-d view of the element
             out = x[(*key, Ellipsis)]
+        elif not out.flags.c_contiguous and not array_module(out).may_share_memory(out, x):
+            out = out.copy()  # an index-array copy is contiguous in PyTorch (reshape views it)
         return out
 
     @staticmethod

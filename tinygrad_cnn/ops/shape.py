@@ -31,7 +31,7 @@ import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function
 from tinygrad_cnn.backend import array_module, like
-from tinygrad_cnn.ops.movement import GetItem
+from tinygrad_cnn.ops.movement import Clone, GetItem
 from tinygrad_cnn.tensor import Tensor, _dim, _shape_arg, cat
 
 # ------------------------------------------------------------------------------ Functions
@@ -178,7 +178,9 @@ def _distinct_dims(dims: Sequence[Any], ndim: int, where: str) -> tuple[int, ...
 def _copy_of(out: Tensor, x: Tensor) -> Tensor:
     """``out``, cloned if it still shares ``x``'s memory (ops that copy in PyTorch must not hand
     out a view; the engine's version counter tells whether it does)."""
-    return out.clone() if out._version_counter is x._version_counter else out
+    if out._version_counter is x._version_counter or not out._data.flags.c_contiguous:
+        return Clone.apply(out, contiguous=True)  # (row-major, as PyTorch's repeat gives)
+    return out
 
 
 def _slice_key(dim: int, index: Any) -> tuple[Any, ...]:

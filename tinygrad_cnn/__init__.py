@@ -26,7 +26,7 @@ from tinygrad_cnn.autograd import (
 from tinygrad_cnn.backend import is_available, tune_malloc
 from tinygrad_cnn.functions import *  # noqa: F403 (sin, einsum, ...: PyTorch's top-level math)
 from tinygrad_cnn.functions import __all__ as _functions
-from tinygrad_cnn.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from tinygrad_cnn.gradcheck import GradcheckError, check_grads, gradcheck, gradgradcheck
 from tinygrad_cnn.interop import from_dlpack, from_numpy
 from tinygrad_cnn.ops.indexing import (
     index_select,
@@ -151,6 +151,7 @@ __all__ = [
     "is_available",
     "is_grad_enabled",
     "keep_inputs",
+    "check_grads",
     "linspace",
     "load",
     "manual_seed",

@@ -9,6 +9,7 @@ VJPs gather again, which closes the family under differentiation.
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -198,15 +199,20 @@ class Cat(Function):
     @staticmethod
     def forward(ctx: Context, *xs: Any, dim: int = 0) -> Any:
         ctx.dim = dim
-        ctx.bounds = np.cumsum([0] + [x.shape[dim] for x in xs]).tolist()
+        ctx.bounds = [0, *itertools.accumulate(x.shape[dim] for x in xs)]
         return array_module(xs[0]).concatenate(xs, axis=dim)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:
         lead = (slice(None),) * ctx.dim
         b = ctx.bounds
-        return tuple(GetItem.apply(g, key=lead + (slice(b[i], b[i + 1]),)) if need else None
-                     for i, need in enumerate(ctx.needs_input_grad))
+        keys = [lead + (slice(b[i], b[i + 1]),) for i in range(len(b) - 1)]
+        if not _state.grad_enabled:  # first order: the slices of the array, no nodes
+            gd = g._data
+            return tuple(Tensor._make(gd[k]) if need else None
+                         for k, need in zip(keys, ctx.needs_input_grad))
+        return tuple(GetItem.apply(g, key=k) if need else None
+                     for k, need in zip(keys, ctx.needs_input_grad))
 
 
 class Stack(Function):

@@ -143,19 +143,25 @@ def test_help_explains_the_knobs():
 
 
 # ------------------------------------------------------------------------------ reports
-class Doubled(Function):
-    """tanh with its VJP doubled (differentiable, so gradgradcheck alone would not see it)."""
+def _tanh_with_vjp_times(factor: float, name: str, doc: str) -> type:
+    """tanh whose VJP is ``factor`` times the right one (a Function class named ``name``)."""
 
-    @staticmethod
     def forward(ctx, x):
         out = np.tanh(x)
         ctx.save_for_backward(out)
         return out
 
-    @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g * (1 - y * y) * 2
+        return g * (1 - y * y) * factor
+
+    return type(name, (Function,), {"__doc__": doc, "forward": staticmethod(forward),
+                                    "backward": staticmethod(backward)})
+
+
+Doubled = _tanh_with_vjp_times(
+    2, "Doubled", "tanh with its VJP doubled (differentiable, so gradgradcheck alone would not "
+    "see it).")
 
 
 def test_report_leads_with_the_worst_entry_and_prints_only_small_jacobians():
@@ -170,19 +176,7 @@ def test_report_leads_with_the_worst_entry_and_prints_only_small_jacobians():
     assert "analytical Jacobian" in small and "numerical Jacobian" in small
 
 
-class SlightlyOff(Function):
-    """tanh with its VJP 0.2% too large."""
-
-    @staticmethod
-    def forward(ctx, x):
-        out = np.tanh(x)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return g * (1 - y * y) * 1.002
+SlightlyOff = _tanh_with_vjp_times(1.002, "SlightlyOff", "tanh with its VJP 0.2% too large.")
 
 
 class DoubledFromInput(Function):
@@ -605,13 +599,11 @@ def test_empty_inputs_and_inputs_restored_after_a_failure():
 
 
 # ------------------------------------------------------------------------------ an eighth outside pass
-class SwishFromNumpy(Function):
-    """swish whose VJP computes sigmoid from ``.numpy()``: right first derivative, wrong second."""
+from test_gradcheck_gallery import Swish  # noqa: E402 (x * sigmoid(x), its VJP in tensor ops)
 
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x / (1 + np.exp(-x))
+
+class SwishFromNumpy(Swish):
+    """swish whose VJP computes sigmoid from ``.numpy()``: right first derivative, wrong second."""
 
     @staticmethod
     def backward(ctx, g):

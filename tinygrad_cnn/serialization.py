@@ -161,17 +161,16 @@ def _read_array(zf: zipfile.ZipFile, member: str) -> np.ndarray:
         raise ValueError(f"entry {member} has .npy format version {version}")
     read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0) else
                    np.lib.format.read_array_header_2_0)
-    shape, _, dtype = read_header(head)
+    shape, fortran, dtype = read_header(head)
     if dtype.hasobject:
         raise ValueError(f"entry {member} holds Python objects (pickle)")
-    need = math.prod(shape) * dtype.itemsize
-    if need > len(data) - head.tell():
-        raise ValueError(f"entry {member} declares shape {shape} of {dtype} ({need:,} bytes) but "
-                         f"holds {len(data) - head.tell():,} bytes")
-    arr = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
-    if not isinstance(arr, np.ndarray):
-        raise ValueError(f"entry {member} is not an array")
-    return arr
+    count = math.prod(shape)
+    if count * dtype.itemsize > len(data) - head.tell():
+        raise ValueError(f"entry {member} declares shape {shape} of {dtype} "
+                         f"({count * dtype.itemsize:,} bytes) but holds "
+                         f"{len(data) - head.tell():,} bytes")
+    flat = np.frombuffer(data, dtype=dtype, count=count, offset=head.tell())
+    return flat.reshape(shape, order="F" if fortran else "C").copy()  # (its own, writable)
 
 
 def save(obj: Any, path: str | os.PathLike[str]) -> None:

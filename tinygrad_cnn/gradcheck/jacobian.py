@@ -152,6 +152,19 @@ def numerical_jacobians(p: Problem, eps: float, f0: list[np.ndarray]
     return central, jumps
 
 
+def _both_sides(p: Problem, i: int, x: np.ndarray, k: int, eps: float
+                ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The compared outputs with element ``k`` of input ``i`` (flat values ``x``) moved by +eps
+    and by -eps; ``x`` is left as it was."""
+    orig = x[k]
+    x[k] = orig + eps
+    plus = p.evaluate_at(i, x)
+    x[k] = orig - eps
+    minus = p.evaluate_at(i, x)
+    x[k] = orig
+    return plus, minus
+
+
 def numerical_rows(p: Problem, i: int, elements: Any, eps: float, f0: list[np.ndarray]
                    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The rows of :func:`numerical_jacobians` for the given elements of input ``i`` only, per
@@ -160,12 +173,7 @@ def numerical_rows(p: Problem, i: int, elements: Any, eps: float, f0: list[np.nd
     cols_c: list[list[np.ndarray]] = [[] for _ in p.which]
     cols_k: list[list[np.ndarray]] = [[] for _ in p.which]
     for k in elements:
-        orig = x[k]
-        x[k] = orig + eps
-        plus = p.evaluate_at(i, x)
-        x[k] = orig - eps
-        minus = p.evaluate_at(i, x)
-        x[k] = orig
+        plus, minus = _both_sides(p, i, x, k, eps)
         for c in range(len(p.which)):
             cols_c[c].append((plus[c] - minus[c]) / (2 * eps))
             cols_k[c].append((plus[c] - 2 * f0[c] + minus[c]) / eps)
@@ -206,12 +214,7 @@ def projected_gradient(p: Problem, i: int, vs: list[np.ndarray], eps: float) -> 
     x = p.base(i).ravel()
     out = np.zeros(x.size)
     for k in range(x.size):
-        orig = x[k]
-        x[k] = orig + eps
-        plus = p.evaluate_at(i, x)
-        x[k] = orig - eps
-        minus = p.evaluate_at(i, x)
-        x[k] = orig
+        plus, minus = _both_sides(p, i, x, k, eps)
         out[k] = sum(dot(v, a - b) for v, a, b in zip(vs, plus, minus)) / (2 * eps)
     return out
 

@@ -559,22 +559,72 @@ def _name_module(exc: Exception, module: Module) -> None:
         exc.add_note(note)
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: modules in order under the keys ``0``, ``1``, ...,
+    list indexing, and deletion, extension and ``pop`` that renumber the keys (PyTorch's)."""
+
+    def _check(self, module: Any, item: Any) -> Module:
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__}: item {item} is a {type(module).__name__}, "
+                            "not a Module")
+        return module
+
+    def _index(self, i: Any) -> int:
+        n = len(self)
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+            raise TypeError(f"{type(self).__name__}: indices must be integers or slices, not "
+                            f"{type(i).__name__}")
+        if not -n <= i < n:
+            raise IndexError(f"{type(self).__name__}: index {i} is out of range for {n} modules")
+        return int(i) % n
+
+    def _renumber(self, modules: list[Module]) -> None:
+        """The modules under the keys ``0``, ``1``, ... (after a deletion or an insertion, named
+        keys included, as PyTorch's Sequential does)."""
+        self._modules.clear()
+        for k, m in enumerate(modules):
+            self._modules[str(k)] = m
+
+    def __delitem__(self, i: int | slice) -> None:
+        modules = list(self._modules.values())
+        del modules[i if isinstance(i, slice) else self._index(i)]
+        self._renumber(modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
+
+    def __iadd__(self, modules: Iterable[Module]) -> Any:
+        return self.extend(modules)
+
+    def append(self, module: Module) -> Any:
+        self._modules[str(len(self))] = self._check(module, len(self))
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> Any:
+        for m in list(modules):  # (a copy: extending by itself)
+            self.append(m)
+        return self
+
+    def pop(self, i: int | slice) -> Any:
+        v = self[i]  # type: ignore[index]
+        del self[i]
+        return v
+
+
+class Sequential(_ModuleSequence):
     """Modules applied one after the other; ``Sequential(a, b)`` or ``Sequential(OrderedDict)``."""
 
     def __init__(self, *layers: Any) -> None:
         super().__init__()
         if len(layers) == 1 and isinstance(layers[0], dict):
             for name, m in layers[0].items():
-                if not isinstance(m, Module):
-                    raise TypeError(f"Sequential: item {name!r} is a {type(m).__name__}, not a "
-                                    "Module")
-                setattr(self, name, m)
+                setattr(self, name, self._check(m, repr(name)))
         else:
             for i, m in enumerate(layers):
-                if not isinstance(m, Module):
-                    raise TypeError(f"Sequential: item {i} is a {type(m).__name__}, not a Module")
-                setattr(self, str(i), m)
+                setattr(self, str(i), self._check(m, i))
 
     def forward(self, x: Any) -> Any:
         for m in self._modules.values():
@@ -588,42 +638,9 @@ class Sequential(Module):
             return Sequential(OrderedDict(zip(keys, modules[i])))
         return modules[self._index(i)]
 
-    def _index(self, i: Any) -> int:
-        n = len(self)
-        if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
-            raise TypeError(f"Sequential: indices must be integers or slices, not "
-                            f"{type(i).__name__}")
-        if not -n <= i < n:
-            raise IndexError(f"Sequential: index {i} is out of range for {n} modules")
-        return int(i) % n
-
-    def _renumber(self, modules: list[Module]) -> None:
-        """The modules under the keys ``0``, ``1``, ... (PyTorch's Sequential renumbers after a
-        deletion or an insertion, named keys included)."""
-        self._modules.clear()
-        for k, m in enumerate(modules):
-            self._modules[str(k)] = m
-
-    @staticmethod
-    def _check(module: Any, where: str) -> Module:
-        if not isinstance(module, Module):
-            raise TypeError(f"Sequential.{where}: got a {type(module).__name__}, not a Module")
-        return module
-
     def __setitem__(self, i: int, module: Module) -> None:
         key = list(self._modules)[self._index(i)]
-        self._modules[key] = self._check(module, "__setitem__")
-
-    def __delitem__(self, i: int | slice) -> None:
-        modules = list(self._modules.values())
-        del modules[i if isinstance(i, slice) else self._index(i)]
-        self._renumber(modules)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(list(self._modules.values()))
+        self._modules[key] = self._check(module, i)
 
     def __add__(self, other: Sequential) -> Sequential:
         if not isinstance(other, Sequential):
@@ -631,35 +648,18 @@ class Sequential(Module):
                             f"{type(other).__name__}")
         return Sequential(*self, *other)
 
-    def __iadd__(self, other: Sequential) -> Sequential:
-        return self.extend(other)
-
-    def append(self, module: Module) -> Sequential:
-        self._modules[str(len(self))] = self._check(module, "append")
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> Sequential:
-        for m in list(modules):
-            self.append(m)
-        return self
-
     def insert(self, index: int, module: Module) -> Sequential:
         modules = list(self._modules.values())
         n = len(modules)
         if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or \
                 not -n <= index <= n:
             raise IndexError(f"Sequential.insert: index {index} is out of range for {n} modules")
-        modules.insert(int(index) + n if index < 0 else int(index), self._check(module, "insert"))
+        modules.insert(int(index) + n if index < 0 else int(index), self._check(module, index))
         self._renumber(modules)
         return self
 
-    def pop(self, i: int | slice) -> Any:
-        v = self[i]
-        del self[i]
-        return v
 
-
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules, registered as ``0``, ``1``, ... (so ``named_parameters`` and
     ``state_dict`` see them). It has no ``forward``: iterate over it in yours."""
 
@@ -667,22 +667,6 @@ class ModuleList(Module):
         super().__init__()
         if modules is not None:
             self.extend(modules)
-
-    def _check(self, module: Any, i: int) -> Module:
-        if not isinstance(module, Module):
-            raise TypeError(f"ModuleList: item {i} is a {type(module).__name__}, not a Module")
-        return module
-
-    def _reset(self, modules: list[Module]) -> None:
-        self._modules.clear()
-        for i, m in enumerate(modules):
-            self._modules[str(i)] = m
-
-    def _index(self, i: int) -> int:
-        n = len(self)
-        if not -n <= i < n:
-            raise IndexError(f"ModuleList: index {i} is out of range for {n} modules")
-        return i % n
 
     def __getitem__(self, i: int | slice) -> Any:
         modules = list(self._modules.values())
@@ -693,38 +677,10 @@ class ModuleList(Module):
     def __setitem__(self, i: int, module: Module) -> None:
         self._modules[str(self._index(i))] = self._check(module, i)
 
-    def __delitem__(self, i: int | slice) -> None:
-        modules = list(self._modules.values())
-        del modules[i if isinstance(i, slice) else self._index(i)]
-        self._reset(modules)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(list(self._modules.values()))
-
-    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
-        return self.extend(modules)
-
-    def append(self, module: Module) -> ModuleList:
-        self._modules[str(len(self))] = self._check(module, len(self))
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        for m in modules:
-            self.append(m)
-        return self
-
     def insert(self, index: int, module: Module) -> None:
         modules = list(self._modules.values())
         modules.insert(index, self._check(module, index))
-        self._reset(modules)
-
-    def pop(self, i: int | slice) -> Any:
-        v = self[i]
-        del self[i]
-        return v
+        self._renumber(modules)
 
     def __add__(self, other: Iterable[Module]) -> ModuleList:
         return ModuleList([*self, *other])

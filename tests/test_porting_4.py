@@ -347,3 +347,41 @@ def test_bernoulli_frequencies_seed_and_zero_gradient():
     keep = x.new_empty((8, 1)).bernoulli_(0.75).div_(0.75)
     (x * keep).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.broadcast_to(keep.numpy(), (8, 3)))
+
+
+def test_half_addcmul_addcdiv_lerp_round_once_and_value_takes_no_part_in_the_dtype():
+    """Outside pass: half intermediates overflowed (60000 * 1e-3 * 2 gave inf; PyTorch computes in
+    float32 and rounds once); `value * bool tensor` made the result int64 where PyTorch keeps the
+    three tensors' dtype; nan_to_num(nan=None) is PyTorch's 0."""
+    out = []
+    for lib in (tg, torch):
+        h = lib.float16
+        a, b = lib.tensor([-60000.0], dtype=h), lib.tensor([60000.0], dtype=h)
+        row = [lib.addcmul(lib.zeros(1, dtype=h), b, lib.tensor([1e-3], dtype=h), value=2),
+               lib.addcdiv(lib.zeros(1, dtype=h), b, lib.tensor([4.0], dtype=h), value=2),
+               a.lerp(b, 0.5), a.clone().lerp_(b, lib.tensor([0.25], dtype=h)),
+               lib.addcmul(lib.tensor([1, 0, 3], dtype=lib.int32), lib.tensor([True, True, False]),
+                           lib.tensor([True, True, False]), value=2),
+               lib.tensor([1.0, float("nan")]).nan_to_num(nan=None)]
+        out.append([(str(t.dtype).removeprefix("torch."), t.tolist()) for t in row])
+    assert out[0] == out[1]
+    with pytest.raises(NotImplementedError):
+        torch.addcmul(torch.tensor([True]), torch.tensor([True]), torch.tensor([True]))
+    with pytest.raises(NotImplementedError, match="bool"):
+        tg.addcmul(tg.tensor([True]), tg.tensor([True]), tg.tensor([True]))
+
+
+def test_addcmul_gradients_are_taken_at_the_result_shape():
+    """Found by the long fuzz run: a 0-d -inf tensor1/tensor2 broadcast against a (1, 3) input --
+    PyTorch forms the gradient at the result's shape and sums it (mixed-sign infinities: NaN);
+    summing the upstream gradient first gave -inf."""
+    w = np.array([[1.3, -1.1, 0.2]])
+    grads = []
+    for lib in (tg, torch):
+        r0 = lib.tensor([[-np.inf, 0.775, -0.719]], requires_grad=True)
+        s = r0.sum()
+        out = lib.tensor([[1.0, 2.0, 3.0]], dtype=lib.float64).addcmul(s, s, value=0.5)
+        (out * lib.tensor(w)).sum().backward()
+        grads.append(r0.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+

@@ -3147,14 +3147,30 @@ def _addc(name: str, input: Tensor, t1: Any, t2: Any, value: Any) -> Tensor:
     if name == "addcdiv" and t1.dtype.kind in "iub" and t2.dtype.kind in "iub":
         raise RuntimeError("addcdiv: integer division of tensor1 by tensor2 is not supported (as "
                            "in PyTorch); convert them to a floating dtype, or use floor_divide")
+    dt = result_type(input, t1, t2)  # the three tensors decide; value takes no part (PyTorch's)
+    if dt == np.bool_:
+        raise NotImplementedError(f"{name}: not implemented for bool tensors (as in PyTorch)")
     if integral and isinstance(value, (float, np.floating)):
         value = int(value)  # PyTorch casts value to the integer dtype (truncates it)
-    scaled = t1 if value == 1 else t1 * value
-    return input + (scaled * t2 if name == "addcmul" else scaled / t2)
+    # half computes in float32 and rounds once (PyTorch's opmath: 60000 * 1e-3 * 2 stays finite)
+    work = np.dtype(np.float32) if dt == np.float16 else dt
+    a, b, c = (t if t.dtype == work else t.to(work) for t in (input, t1, t2))
+    if _state.grad_enabled:  # gradients at the result's shape, then summed (PyTorch's order:
+        try:                 # a -inf of mixed-sign products sums to NaN, not to -inf)
+            shape = np.broadcast_shapes(a.shape, b.shape, c.shape)
+        except ValueError:
+            raise ValueError(f"{name}: shapes {input.shape}, {t1.shape} and {t2.shape} cannot be "
+                             "broadcast together") from None
+        b, c = (t.expand(shape) if t.requires_grad and t.shape != shape else t for t in (b, c))
+    scaled = b if value == 1 else b * value
+    out = a + (scaled * c if name == "addcmul" else scaled / c)
+    return out.to(np.float16) if dt == np.float16 else out
 
 
 def _nan_to_num(t: Tensor, nan: float, posinf: float | None, neginf: float | None) -> Tensor:
     """``nan_to_num`` after PyTorch's checks (integers: a copy)."""
+    if nan is None:
+        nan = 0.0  # (PyTorch's default for None)
     if t.dtype.kind != "f":
         return t.clone()
     for what, v in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):

@@ -480,10 +480,16 @@ class Lerp(Function):
         if tensor_weight:
             need_w = ctx.needs_input_grad[2]
             ctx.save_for_backward(w, start if need_w else None, end if need_w else None)
+        half = start.dtype == np.float16  # in float32, rounded once (PyTorch's opmath):
+        if half:                          # end - start of two halves may overflow half
+            start, end = start.astype(np.float32), end.astype(np.float32)
+            w = w.astype(np.float32) if tensor_weight else w
         diff = end - start
         if not tensor_weight:
-            return start + w * diff if abs(w) < 0.5 else end - diff * (1 - w)
-        return xp.where(xp.abs(w) < 0.5, start + w * diff, end - diff * (1 - w))
+            out = start + w * diff if abs(w) < 0.5 else end - diff * (1 - w)
+        else:
+            out = xp.where(xp.abs(w) < 0.5, start + w * diff, end - diff * (1 - w))
+        return out.astype(np.float16) if half else out
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:

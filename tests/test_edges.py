@@ -7,6 +7,7 @@ run without PyTorch too; test_fuzz.py compares against PyTorch itself)."""
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
@@ -1300,3 +1301,35 @@ def test_half_division_with_rounding_by_a_0d_divisor_as_torch():
             ours = tg.tensor(a).div(tg.tensor(d), rounding_mode=mode).numpy()
             theirs = torch.tensor(a).div(torch.tensor(d), rounding_mode=mode).numpy()
             assert np.array_equal(ours, theirs, equal_nan=True), (d, mode)
+
+
+@pytest.mark.parametrize("dtype, value", [
+    ("uint8", -1), ("uint8", 255), ("uint8", 256), ("uint8", 300), ("int8", 127), ("int8", 128),
+    ("int8", -129), ("int8", 1e10), ("int8", float("nan")), ("int16", 2.5), ("int32", 70000),
+    ("float16", 65504.0), ("float16", 70000.0), ("float16", float("inf")), ("bool", 5)])
+def test_numbers_that_overflow_the_dtype_as_pytorch(dtype, value):
+    """fill_, item assignment and clamp bounds check a number against the tensor's dtype as
+    PyTorch does: an error where it overflows (uint8 fill_(300) wrote 44, int8 t[0] = -129 wrote
+    127), a wrapped value where PyTorch wraps (uint8 -1 is 255), inf for float16 item assignment."""
+    torch = pytest.importorskip("torch")
+
+    def results(lib: Any) -> list[Any]:
+        dt = getattr(lib, dtype)
+        out = []
+        for f in (lambda t: t.fill_(value), lambda t: t.__setitem__(0, value),
+                  lambda t: t.__setitem__(lib.tensor([0, 2]), value),
+                  lambda t: t.clamp(min=value), lambda t: t.clamp_max(value),
+                  lambda t: t.clamp_(max=value)):
+            t = lib.tensor([1, 2, 3], dtype=dt)
+            try:
+                r = f(t)
+                out.append(str((r if r is not None else t).tolist()))  # (nan == nan)
+            except (RuntimeError, ValueError) as exc:
+                assert isinstance(exc, RuntimeError) or lib is tg, exc
+                out.append("error")
+        return out
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy overflow warning on the way
+        ours = results(tg)
+    assert ours == results(torch)

@@ -896,8 +896,10 @@ class Tensor:
             return _clamp_between(self, min, max)
         # min > max gives max everywhere (and no gradient), as in PyTorch
         dt = result_type(self, *(v for v in (min, max) if v is not None))
-        x = self if dt == self.dtype else self.to(dt)  # an int tensor clamped to 0.5 is float
-        return _ops.elementwise.Clamp.apply(x, min=min, max=max)
+        if dt == self.dtype:  # a bound of the tensor's own kind must fit its dtype (PyTorch's check)
+            min, max = (None if v is None else _in_dtype(v, dt, "clamp") for v in (min, max))
+            return _ops.elementwise.Clamp.apply(self, min=min, max=max)
+        return _ops.elementwise.Clamp.apply(self.to(dt), min=min, max=max)  # int clamped to 0.5
 
     clip = clamp
 
@@ -1627,8 +1629,7 @@ class Tensor:
             if value.requires_grad and _state.grad_enabled:
                 return self.copy_(value)  # (broadcast over the tensor: its gradient is the sum)
             value = value.item()
-        if isinstance(value, int) and not isinstance(value, bool) and self.dtype.kind in "iu":
-            value = int(_scalar_array(value, self.dtype, np))  # wraps, as PyTorch (uint8 -1: 255)
+        value = _in_dtype(value, self.dtype, "fill_")
         view = self._view
         if view is not None and view[3] is _ops.movement.Expand and not self._data.flags.writeable:
             # an expand() view shows each element of its parent several times: filling it is
@@ -1970,7 +1971,8 @@ class Tensor:
                 region = self._data[k].shape
             except IndexError as exc:
                 raise IndexError(f"__setitem__: {exc} (tensor shape {self.shape})") from None
-            v = _to_tensor(value, self, self.dtype).to(self.dtype)
+            with np.errstate(over="ignore"):  # a number overflows float16 to inf, as in PyTorch
+                v = _to_tensor(value, self, self.dtype).to(self.dtype)
             while v.ndim > len(region) and v.shape[0] == 1:  # leading 1s drop, as in PyTorch
                 v = v.reshape(v.shape[1:])
             if v.shape != region:
@@ -1987,10 +1989,15 @@ class Tensor:
             return
         self._check_writeable("__setitem__")
         v = value._data if isinstance(value, Tensor) else value
-        if isinstance(v, int) and not isinstance(v, bool) and self.dtype.kind in "iu":
-            v = _scalar_array(v, self.dtype, np)
+        if self.dtype.kind in "iu" and isinstance(v, (int, float, np.number)) \
+                and not isinstance(v, (bool, np.bool_)):
+            v = _in_dtype(v, self.dtype, "__setitem__")
         try:
-            self._data[k] = v
+            if self.dtype == np.float16 and isinstance(v, (float, np.floating)):
+                with np.errstate(over="ignore"):  # overflows to inf, as in PyTorch
+                    self._data[k] = v
+            else:
+                self._data[k] = v
         except (ValueError, IndexError) as exc:
             raise type(exc)(f"__setitem__: {exc} (tensor shape {self.shape})") from None
         self._version_counter[0] += 1
@@ -2962,6 +2969,16 @@ def _fill_value(value: Any, dt: np.dtype, where: str) -> Any:
     if not fits:
         raise RuntimeError(f"{where}(): the value {value} cannot be converted to {dt} without "
                            "overflow")
+    return value
+
+
+def _in_dtype(value: Any, dt: np.dtype, where: str) -> Any:
+    """A number written into (or compared with the elements of) a tensor of dtype ``dt``: PyTorch's
+    overflow check of :func:`_fill_value`, then an integer wrapped as a C cast does (``uint8``
+    takes -1 as 255, as in PyTorch); other numbers pass as they are."""
+    value = _fill_value(_number(value), dt, where)
+    if isinstance(value, int) and not isinstance(value, bool) and dt.kind in "iu":
+        return int(_scalar_array(value, dt, np))
     return value
 
 

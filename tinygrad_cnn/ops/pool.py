@@ -104,7 +104,10 @@ class MaxPool2d(Function):
         plane = (xp.arange(n * c, dtype=itype) * (h * w)).reshape(n, c, 1, 1)
         origin = ((xp.arange(oh, dtype=itype) * sh - ph) * w).reshape(oh, 1) + \
             (xp.arange(ow, dtype=itype) * sw - pw).reshape(1, ow)  # (OH, OW)
-        ctx.flat_indices = jumps[which] + (plane + origin)
+        flat = jumps.take(which)  # (take: half the time of jumps[which]; adds in place)
+        flat += plane
+        flat += origin
+        ctx.flat_indices = flat
         ctx.in_shape = x.shape
         # windows that cannot overlap select each input at most once: scatter by assignment
         ctx.unique = sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1

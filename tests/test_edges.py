@@ -1333,3 +1333,26 @@ def test_numbers_that_overflow_the_dtype_as_pytorch(dtype, value):
         warnings.simplefilter("error")  # no numpy overflow warning on the way
         ours = results(tg)
     assert ours == results(torch)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64", "uint8", "bool"])
+def test_index_dtypes_as_pytorch(dtype):
+    """Index tensors of int8/int16 are refused as in PyTorch (they were taken as integers while
+    index_select's own message said "int64 or int32"); uint8 in getitem is a mask."""
+    torch = pytest.importorskip("torch")
+
+    def results(lib: Any) -> list[Any]:
+        t = lib.tensor([10.0, 20, 30])
+        i = lib.tensor([1, 0, 1], dtype=getattr(lib, dtype))
+        out = []
+        for f in (lambda: t[i], lambda: t.index_select(0, i), lambda: t.gather(0, i),
+                  lambda: t.scatter_add(0, i, lib.ones(3)), lambda: t.index_add(0, i, lib.ones(3))):
+            try:
+                out.append(f().tolist())
+            except (IndexError, TypeError, RuntimeError):
+                out.append("error")
+        return out
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (uint8 masks are deprecated in both)
+        assert results(tg) == results(torch)

@@ -2117,8 +2117,9 @@ def _index_key(key: Any, t: Tensor) -> Any:
         elif isinstance(k, list):
             k = np.asarray(k) if k else np.zeros(0, dtype=np.int64)  # [] selects nothing
         if hasattr(k, "dtype") and not isinstance(k, np.generic):
-            if k.dtype.kind not in "biu":
-                raise IndexError(f"getitem: index arrays must hold integers or bools, got {k.dtype}")
+            if k.dtype not in (np.int64, np.int32, np.uint8, np.bool_):  # PyTorch's rule
+                raise IndexError(f"getitem: index arrays must be int64, int32, bool or uint8 (a "
+                                 f"mask), got {k.dtype}; convert it with .long()")
             if k.dtype == np.uint8:  # PyTorch's (deprecated) rule: a uint8 index is a mask
                 warnings.warn("indexing with a uint8 tensor is a mask, as in PyTorch (deprecated "
                               "there); use a bool tensor", UserWarning, stacklevel=3)

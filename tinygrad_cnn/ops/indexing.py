@@ -96,7 +96,7 @@ def _index(index: Any, x: Tensor, where: str, what: str = "index") -> Any:
     """An integer index array on ``x``'s device: a copy (the graph keeps it for backward, and the
     caller may change theirs in place afterwards)."""
     arr = index._data if isinstance(index, Tensor) else np.asarray(index)
-    if arr.dtype.kind != "i":  # PyTorch refuses unsigned ones (uint8 meant a mask once)
+    if arr.dtype not in (np.int32, np.int64):  # PyTorch's rule (uint8 meant a mask once)
         raise TypeError(f"{where}: {what} must be an integer tensor (int64 or int32), got "
                         f"{arr.dtype}")
     return like(arr, x._data).copy()

@@ -284,3 +284,68 @@ def test_a_gradient_for_a_non_tensor_argument_is_refused():
     with pytest.raises(TypeError, match="inputs must be Tensors"):  # the library's ops: keywords
         from tinygrad_cnn.ops.elementwise import Mul
         Mul.apply(x, 2.0)
+
+
+def test_a_forward_that_returns_its_input_or_a_view_shares_the_version_counter():
+    """A user's forward returning its input (or a numpy view of it) shares that input's memory:
+    an in-place change through the result must reach the input's version counter, so a VJP that
+    saved the input refuses to run (it gave a silently wrong gradient of 0)."""
+
+    class Same(Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    class Head(Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a[:1]
+
+        @staticmethod
+        def backward(ctx, g):
+            return tg.cat([g, g * 0])
+
+    for fn in (Same, Head):
+        x = tg.tensor([1.0, 2.0], requires_grad=True)
+        h = x.exp()  # exp saves its output
+        fn.apply(h).mul_(0)
+        assert h._version == 1 and h.tolist()[0] == 0
+        with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+            h.sum().backward()
+        with tg.no_grad():  # and outside recording the memory is shared, as in PyTorch
+            y = tg.tensor([1.0, 2.0])
+            fn.apply(y).add_(1)
+        assert y.tolist()[0] == 2.0 and y._version == 1
+    class Twice(Function):  # a fresh result keeps its own counter
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = x.exp()
+    Twice.apply(h).mul_(0)
+    h.sum().backward()
+    assert h._version == 0 and np.allclose(x.grad.numpy(), np.exp([1.0, 2.0]))
+
+
+def test_requires_grad_of_a_computed_tensor_cannot_change():
+    """``h.requires_grad = False`` on a non-leaf cut it out of the graph silently (x.grad was half
+    of PyTorch's); now PyTorch's error, as requires_grad_(False) already gave."""
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    with pytest.raises(RuntimeError, match="leaf"):
+        h.requires_grad = False
+    with pytest.raises(RuntimeError, match="floating-point"):
+        tg.tensor([1, 2]).requires_grad = True
+    (h * x).sum().backward()
+    assert x.grad.tolist() == [4.0, 8.0]
+    x.requires_grad = False  # a leaf may switch
+    assert not (x * 2).requires_grad

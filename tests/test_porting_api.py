@@ -377,9 +377,22 @@ def test_inference_mode(torch):
             assert tg.is_grad_enabled() is torch.is_grad_enabled()
             assert (x * 2).requires_grad is torch.is_grad_enabled()
         assert tg.is_grad_enabled() and torch.is_grad_enabled()
-    with tg.no_grad(), tg.inference_mode(False):
-        assert not tg.is_grad_enabled()  # False leaves the mode as it is
+    for outer in ("no_grad", "inference_mode"):
+        with getattr(tg, outer)(), tg.inference_mode(False):  # False turns recording on
+            assert (x * 2).requires_grad
+            with torch.no_grad() if outer == "no_grad" else torch.inference_mode(), \
+                    torch.inference_mode(False):
+                assert torch.is_grad_enabled()
     assert tg.is_grad_enabled()
+    # create_graph records under no_grad, not under inference_mode (in both libraries)
+    tx = torch.ones(2, requires_grad=True)
+    y, ty = (x**3).sum(), (tx**3).sum()
+    for ours, theirs in ((tg.no_grad(), torch.no_grad()),
+                         (tg.inference_mode(), torch.inference_mode())):
+        with ours, theirs:
+            g, = tg.grad(y, x, create_graph=True, retain_graph=True)
+            tgrad, = torch.autograd.grad(ty, tx, create_graph=True, retain_graph=True)
+            assert g.requires_grad is tgrad.requires_grad
 
     @tg.inference_mode
     def bare():

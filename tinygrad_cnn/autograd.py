@@ -57,6 +57,7 @@ class _ThreadState(threading.local):
     scope: str | None = None  # path of the module whose forward is running (for the drawings)
     keep_inputs = False  # nodes keep their input tensors (gradcheck's replay of a graph)
     backward_of: Any = None  # inside detect_anomaly(): the node whose VJP is running
+    inference = False  # inside inference_mode(): not even create_graph records
 
 
 _state = _ThreadState()
@@ -380,11 +381,16 @@ class Function:
     #: the result is made C-contiguous, as PyTorch's reductions, scans and softmax give theirs (a
     #: later ``reshape``/``view`` of it then shares memory in both libraries, not a copy in one)
     contiguous: ClassVar[bool] = False
+    _user: ClassVar[bool] = False  # see __init_subclass__
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__:
             cls.name = _snake(cls.__name__)
+        # a user's Function (not one of ours, nor our wrapper of one): its forward may return an
+        # input, or a view of one, which then shares that input's version counter
+        cls._user = (not cls.__module__.startswith("tinygrad_cnn.")
+                     or any(getattr(b, "_user", False) for b in cls.__bases__))
 
     @staticmethod
     def forward(ctx: Context, *args: Any, **attrs: Any) -> Any:
@@ -447,7 +453,7 @@ class Function:
             base = src if src._view is None else src._view[0]
             view = (base, base._grad_fn, src, cls, attrs)
         else:
-            counter = [0]
+            counter = [0] if not cls._user else _counter_of(out, inputs, arrays)
         if not requires or out.dtype.kind not in "fc":
             result = Tensor._make(out, False, None, counter)
             result._view = view
@@ -480,6 +486,16 @@ class Function:
         if _state.anomaly:
             _check_forward(ctx, arrays, result)
         return result
+
+
+def _counter_of(out: Any, inputs: Sequence[Tensor], arrays: Sequence[Any]) -> list[int]:
+    """The version counter for the result of a user's Function: that of an input whose memory it
+    may share (``forward`` returned the input, or a view of it: an in-place change through the
+    result changes the input, and a VJP that saved the input must see it), else a new one."""
+    for t, a in zip(inputs, arrays):
+        if out is a or array_module(out).may_share_memory(out, a):
+            return t._version_counter
+    return [0]
 
 
 def _views(out: Any, a: Any) -> bool:
@@ -631,7 +647,8 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
     results: list[Tensor] = []
     for o in outs:
         same = [i for i in dirty_inputs if arrays[i] is o]
-        t = inputs[same[0]] if same else Tensor._make(o, False, None, [0])
+        t = inputs[same[0]] if same else Tensor._make(
+            o, False, None, [0] if not cls._user else _counter_of(o, inputs, arrays))
         results.append(t)
     diff = [requires and o.dtype.kind in "fc" and id(o) not in non_diff for o in outs]
     if any(diff):
@@ -644,7 +661,7 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
             if not d:
                 nodes.append(None)
                 if t.grad_fn is None:
-                    t.requires_grad = False
+                    t._requires_grad = False
                 continue
             node = ctx
             if multi:
@@ -652,7 +669,7 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
                 node.next, node.attrs, node.index = (ctx,), {"index": k}, k  # type: ignore[attr-defined]
                 node.in_meta = ((o.shape, o.dtype),)
             nodes.append(node)
-            t.grad_fn, t.requires_grad = node, True
+            t.grad_fn, t._requires_grad = node, True
         for t, node in zip(results, nodes):
             if node is not None and node is not ctx:  # the per-output nodes come after the op
                 node.seq, node.out = next(_seq), weakref.ref(t)
@@ -1001,7 +1018,7 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
     for e, g in zip(root_edges, grad_roots):
         _accumulate(grads, leaves, e, g)
 
-    with _GradModeSwitch(create_graph):
+    with _GradModeSwitch(create_graph and not _state.inference):
         for ctx in nodes:
             g = grads.pop(id(ctx), None)
             if g is None:

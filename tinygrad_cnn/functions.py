@@ -11,6 +11,7 @@ TypeError, not an AttributeError from inside (nor, for a numpy array, numpy's ow
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -527,8 +528,9 @@ def amin(input: Tensor, dim: int | Sequence[int] | None = (), keepdim: bool = Fa
 # ------------------------------------------------------------------------------ grad mode
 class inference_mode(_GradModeSwitch):  # noqa: N801 (PyTorch's name)
     """``no_grad`` by PyTorch's other name (this engine has no separate inference tensors):
-    ``with inference_mode():``, ``@inference_mode()`` or ``@inference_mode``.
-    ``inference_mode(False)`` changes nothing."""
+    ``with inference_mode():``, ``@inference_mode()`` or ``@inference_mode``; inside it even
+    ``grad(..., create_graph=True)`` records nothing. ``inference_mode(False)`` turns recording
+    on, as PyTorch's does (inside ``no_grad`` too)."""
 
     def __new__(cls, mode: Any = True) -> Any:
         if callable(mode) and not isinstance(mode, bool):  # bare ``@inference_mode``
@@ -536,16 +538,29 @@ class inference_mode(_GradModeSwitch):  # noqa: N801 (PyTorch's name)
         return super().__new__(cls)
 
     def __init__(self, mode: bool = True) -> None:
-        super().__init__(False)
+        super().__init__(not mode)
         self._mode = bool(mode)
+        self._previous_inference: list[bool] = []
 
     def __enter__(self) -> None:
         self._previous.append(_state.grad_enabled)
-        if self._mode:
-            _state.grad_enabled = False
+        self._previous_inference.append(_state.inference)
+        _state.grad_enabled, _state.inference = not self._mode, self._mode
+
+    def __exit__(self, *exc: object) -> None:
+        _state.grad_enabled, _state.inference = self._previous.pop(), self._previous_inference.pop()
 
     def __call__(self, fn: Any) -> Any:
-        return super().__call__(fn) if self._mode else fn
+        if inspect.isgeneratorfunction(fn):
+            return super().__call__(fn)  # (each step in the grad mode)
+        mode = self._mode
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with inference_mode(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])

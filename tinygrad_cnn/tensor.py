@@ -232,6 +232,12 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
+        if self.grad_fn is not None and bool(value) != self._requires_grad:
+            raise RuntimeError("requires_grad: only a leaf tensor's flag can change; to use a "
+                               "computed tensor without its history, use .detach()")
+        if value and self._data.dtype.kind != "f":
+            raise RuntimeError(f"requires_grad: only floating-point tensors can require gradients; "
+                               f"this one is {self.dtype} (convert it with .float() first)")
         self._requires_grad = bool(value)
 
     @property
@@ -568,7 +574,7 @@ class Tensor:
             raise RuntimeError(
                 "requires_grad_(False) on a non-leaf tensor; use .detach() to cut it from the graph"
             )
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         return self
 
     def retain_grad(self) -> Tensor:
@@ -1578,7 +1584,7 @@ class Tensor:
             result = result.to(self.dtype)
         if view is None:
             self._data[...] = result._data
-            self.grad_fn, self.requires_grad = result.grad_fn, result.requires_grad
+            self.grad_fn, self._requires_grad = result.grad_fn, result.requires_grad
             if result.grad_fn is not None:
                 result.grad_fn.out = weakref.ref(self)
         else:
@@ -2007,7 +2013,7 @@ def _record_copy_slices(base: Tensor, chain: tuple[Any, ...], value: Tensor) -> 
     """Write ``value`` into the region of ``base`` that ``chain`` selects, recorded as a
     copy_slices node that becomes ``base``'s grad_fn."""
     node = _ops.inplace.CopySlices.apply(base, value, chain=chain).grad_fn
-    base.grad_fn, base.requires_grad = node, node is not None or base.requires_grad
+    base.grad_fn, base._requires_grad = node, node is not None or base.requires_grad
     if node is not None:
         node.out = weakref.ref(base)
 

@@ -14,7 +14,7 @@ import pytest
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.nn.functional as F
-from tinygrad_cnn import Tensor, grad, no_grad
+from tinygrad_cnn import Tensor, grad, nn, no_grad
 
 
 def leaf(values, dtype=np.float64):
@@ -1356,3 +1356,111 @@ def test_index_dtypes_as_pytorch(dtype):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # (uint8 masks are deprecated in both)
         assert results(tg) == results(torch)
+
+
+def test_bool_base_to_a_float_power_as_pytorch():
+    """A bool base was kept as an integer power: ``tensor([False, True]) ** -0.5`` gave 0 where
+    PyTorch gives inf, and a float exponent that requires grad crashed in backward."""
+    torch = pytest.importorskip("torch")
+    out = []
+    for lib in (tg, torch):
+        base = lib.tensor([False, True])
+        e = lib.tensor([0.5, -2.0], requires_grad=True)
+        (base**e).sum().backward()
+        out.append(((base ** -0.5).tolist(), (base ** lib.tensor(-1.0)).tolist(),
+                    (lib.tensor(False) ** lib.tensor([-1.0, 2.0], dtype=lib.float16)).tolist(),
+                    e.grad.tolist()))
+    assert out[0] == out[1]
+
+
+def test_integer_division_by_a_number_that_wraps_to_zero_raises():
+    """``int8 // 256``: 256 is 0 in int8, so PyTorch raises ZeroDivisionError; we gave zeros."""
+    a = tg.tensor([5, -7, 100], dtype=tg.int8)
+    for f in (lambda: a // 256, lambda: a % 256, lambda: a.fmod(256),
+              lambda: a.div(256, rounding_mode="floor"), lambda: a.div(-256, rounding_mode="trunc")):
+        with pytest.raises(ZeroDivisionError, match="division by zero"):
+            f()
+    assert (a // 257).tolist() == [5, -7, 100]  # 257 wraps to 1, as in PyTorch
+
+
+def test_float32_scans_accumulate_in_float64_as_pytorch():
+    torch = pytest.importorskip("torch")
+    for v in ([1e8, 1, -1e8, 1], [1e-30, 1e-30, 1e30, 1e30]):
+        for name in ("cumsum", "cumprod"):
+            ours = getattr(tg.tensor(v), name)(0).tolist()
+            assert ours == getattr(torch.tensor(v), name)(0).tolist(), (name, v)
+    r = np.random.default_rng(0).random(100_000).astype(np.float32)
+    assert tg.tensor(r).cumsum(0)[-1].item() == torch.tensor(r).cumsum(0)[-1].item()
+
+
+def test_float16_avg_pool_sums_in_float32():
+    """A 32x32 float16 window was summed in float16: 12 ulp off, PyTorch half an ulp."""
+    torch = pytest.importorskip("torch")
+    x = (np.random.default_rng(3).random((1, 4, 32, 32)) + 1).astype(np.float16)
+    for k, s, p in ((32, 32, 0), (3, 1, 1), (3, 2, 1)):
+        ours = F.avg_pool2d(tg.tensor(x), k, s, p).numpy()
+        theirs = torch.nn.functional.avg_pool2d(torch.tensor(x), k, s, p).numpy()
+        assert np.array_equal(ours, theirs), (k, s, p)
+
+
+def test_float_sizes_and_paddings_are_refused():
+    """Float sizes were truncated (``interpolate(size=2.7)`` gave 2; ``F.pad(x, (0.9, 0))`` padded
+    nothing): a TypeError, as PyTorch's."""
+    x = tg.ones(1, 1, 3, 3)
+    for f in (lambda: F.interpolate(x, size=(2.7, 3)), lambda: F.adaptive_avg_pool2d(x, 1.5),
+              lambda: F.adaptive_max_pool2d(x, (2.5, 2)), lambda: F.pad(x, (1.5, 1)),
+              lambda: F.pad(x, (True, False)), lambda: F.pad(x, (1.0, 1), mode="reflect"),
+              lambda: F.pixel_shuffle(tg.ones(1, 4, 2, 2), 2.0), lambda: x.pad((0.9, 0))):
+        with pytest.raises(TypeError, match="must be an int"):
+            f()
+    assert F.interpolate(x, size=(2, 4)).shape == (1, 1, 2, 4)
+
+
+def test_pad_value_that_overflows_the_dtype():
+    with pytest.raises(RuntimeError, match="cannot be converted to uint8"):
+        F.pad(tg.zeros(1, 2, dtype=tg.uint8), (1, 1), value=300)
+    with pytest.raises(RuntimeError, match="cannot be converted to float16"):
+        F.pad(tg.zeros(1, 2, dtype=tg.float16), (1, 1), value=1e5)
+
+
+def test_convolution_weights_with_an_empty_dim_are_refused():
+    """A weight with 0 output channels failed inside numpy's reshape."""
+    x = tg.randn(1, 2, 5, 5)
+    for f in (lambda: F.conv2d(x, tg.randn(0, 2, 3, 3)), lambda: nn.Conv2d(2, 0, 3)(x),
+              lambda: F.conv_transpose2d(x, tg.randn(2, 0, 3, 3))):
+        with pytest.raises(ValueError, match="dim of size 0"):
+            f()
+
+
+def test_inf_and_nan_inputs_give_no_numpy_warnings():
+    """PyTorch gives inf/NaN silently; numpy's RuntimeWarnings leaked from avg_pool2d, conv2d
+    (also from its pool threads), interpolate and the VJP of x ** x."""
+    x = tg.tensor([[[[np.inf, -np.inf], [1.0, 2.0]]]], requires_grad=True)
+    big = tg.tensor(np.full((64, 16, 32, 32), np.inf, np.float32))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for y in (F.avg_pool2d(x, 2), F.conv2d(x, tg.ones(1, 1, 2, 2)),
+                  F.interpolate(x, size=(3, 3), mode="bilinear"), F.adaptive_avg_pool2d(x, 1)):
+            y.sum().backward()
+        assert np.isinf(F.conv2d(big, tg.ones(16, 16, 3, 3), padding=1).numpy()).all()
+        z = tg.tensor([0.0, 2.0], requires_grad=True)
+        (z**z).sum().backward()
+    assert np.isnan(F.avg_pool2d(x, 2).item())
+
+
+def test_norm_neither_underflows_nor_overflows():
+    """``norm([1e-300])`` in float64 was 0 (gradient 0) and ``norm([-1e308])`` inf; PyTorch gives
+    1e-300 and 1e308 (gradients 1 and -1). Where the squares overflow or underflow the norm is
+    scaled by the largest entry."""
+    torch = pytest.importorskip("torch")
+    for v in ([1e-300], [-1e308], [3.0, 4.0], [0.0, 0.0], [np.inf, 1.0]):
+        out = []
+        for lib in (tg, torch):
+            x = lib.tensor(v, dtype=lib.float64, requires_grad=True)
+            n = x.norm()
+            n.backward()
+            out.append(str((n.item(), x.grad.tolist(), x.norm(p=3).item())))
+        assert out[0] == out[1], v
+    x = tg.tensor([1e200, 1e200], dtype=tg.float64)  # (PyTorch: inf)
+    assert x.norm().item() == pytest.approx(np.sqrt(2) * 1e200)
+    assert tg.tensor([[1e-30, 0.0], [3.0, 4.0]]).norm(dim=1).tolist() == pytest.approx([1e-30, 5.0])

@@ -39,6 +39,8 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+import numpy as np
+
 from tinygrad_cnn.backend import array_module, device_of
 
 if TYPE_CHECKING:
@@ -1018,7 +1020,9 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
     for e, g in zip(root_edges, grad_roots):
         _accumulate(grads, leaves, e, g)
 
-    with _GradModeSwitch(create_graph and not _state.inference):
+    # the VJPs meet inf and NaN as IEEE arithmetic does (0 * inf is NaN where the math says so,
+    # masked away where it does not), without numpy's RuntimeWarnings, as PyTorch's backward
+    with _GradModeSwitch(create_graph and not _state.inference), np.errstate(all="ignore"):
         for ctx in nodes:
             g = grads.pop(id(ctx), None)
             if g is None:

@@ -174,7 +174,14 @@ def run_chunks(n: int, fn: Callable[[int, int], None], nbytes: int = MIN_BYTES,
     cuts = [0] + [round(n * (caller_weight + i) / (caller_weight + k - 1)) for i in range(k)]
     bounds = [(s, e) for s, e in itertools.pairwise(cuts) if e > s]
     with one_blas_thread():
-        futures = [pool.submit(fn, s, e) for s, e in bounds[1:]]
+        futures = [pool.submit(_in_errstate, np.geterr(), fn, s, e) for s, e in bounds[1:]]
         fn(*bounds[0])
         for f in futures:
             f.result()
+
+
+def _in_errstate(state: dict[str, str], fn: Callable[[int, int], None], s: int, e: int) -> None:
+    """``fn(s, e)`` on a pool thread under the caller's ``np.errstate`` (numpy keeps it per
+    thread: a caller that silenced the warnings of inf and NaN silences its chunks too)."""
+    with np.errstate(**state):
+        fn(s, e)

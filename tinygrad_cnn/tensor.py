@@ -1134,7 +1134,8 @@ class Tensor:
 
     def pad(self, pad: Sequence[int], value: float = 0.0) -> Tensor:
         """PyTorch's ``F.pad`` order: ``(left, right, top, bottom, ...)`` from the last dim."""
-        return _ops.movement.Pad.apply(self, pad=_pad_widths(pad, self.shape), value=value)
+        return _ops.movement.Pad.apply(self, pad=_pad_widths(pad, self.shape),
+                                       value=_in_dtype(value, self._data.dtype, "pad"))
 
     @staticmethod
     def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -2090,7 +2091,7 @@ def _infer_shape(shape: tuple[Any, ...], size: int, old: tuple[int, ...], where:
 
 
 def _pad_widths(pad: Sequence[int], shape: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
-    pad = tuple(int(p) for p in pad)
+    pad = tuple(_int_arg(p, "pad", "each padding") for p in pad)
     if len(pad) % 2 or len(pad) // 2 > len(shape):
         raise ValueError(f"pad: {pad} must hold a (before, after) pair per dimension, from the last "
                          f"dimension backwards, for a tensor of shape {shape}")
@@ -2367,13 +2368,17 @@ def _promote(name: str, a: Tensor, b: Tensor, dt: np.dtype | None = None) -> tup
         if da == db:
             return a, b
         dt = result_type(a, b)
-    # a bool mask beside a tensor of the result dtype needs no cast: numpy computes
-    # float32 * bool in float32
-    if da != dt and not (da.kind == "b" and db == dt and dt.kind == "f"):
+    # a bool mask beside a tensor of the result dtype needs no cast in arithmetic: numpy
+    # computes float32 * bool in float32 (but a bool base of pow would stay an integer power)
+    mask_ok = name in _MASK_AS_IS
+    if da != dt and not (mask_ok and da.kind == "b" and db == dt and dt.kind == "f"):
         a = a.to(dt)
-    if db != dt and not (db.kind == "b" and da == dt and dt.kind == "f"):
+    if db != dt and not (mask_ok and db.kind == "b" and da == dt and dt.kind == "f"):
         b = b.to(dt)
     return a, b
+
+
+_MASK_AS_IS = frozenset(("add", "sub", "mul", "div"))
 
 
 def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = False) -> Tensor:
@@ -3094,12 +3099,15 @@ def _division_operands(where: str, t: Tensor, other: Any, reverse: bool = False)
     """The operands of remainder, fmod and floor_divide (``reverse``: ``other`` is the dividend),
     checked: a bool result is refused (as in PyTorch), and an integer division by zero raises
     (numpy would silently give 0)."""
-    kind = result_type(t, other).kind
+    dt = result_type(t, other)
+    kind = dt.kind
     if kind == "b":
         raise TypeError(f"{where}: not defined for bool operands (as in PyTorch); convert them "
                         "with .long()")
     if kind in "iu" and _broadcast_size(t, other):
         divisor = t._data if reverse else (other._data if isinstance(other, Tensor) else other)
+        if isinstance(divisor, int) and not isinstance(divisor, bool):
+            divisor = int(_scalar_array(divisor, dt, np))  # as it wraps into the dtype (int8: 256 is 0)
         if bool((divisor == 0).any()) if hasattr(divisor, "any") else divisor == 0:
             raise ZeroDivisionError(f"{where}: integer division by zero (the divisor holds a 0); "
                                     "use floating-point tensors to get inf/NaN instead")

@@ -16,7 +16,7 @@ import numpy as np
 from tinygrad_cnn.autograd import Context, is_grad_enabled
 from tinygrad_cnn.backend import array_module, like
 from tinygrad_cnn.ops import activation, conv, linalg, movement, pool
-from tinygrad_cnn.tensor import DTypeLike, Tensor, _pad_widths
+from tinygrad_cnn.tensor import DTypeLike, Tensor, _int_arg, _pad_widths
 
 IntPair = int | Sequence[int]
 
@@ -86,6 +86,9 @@ def _check_weight(weight: Any, op: str, layout: str) -> None:
     if not isinstance(weight, Tensor) or weight.ndim != 4:
         raise ValueError(f"{op}: weight must be a 4-D tensor {layout}, got "
                          f"{getattr(weight, 'shape', type(weight).__name__)}")
+    if 0 in weight.shape:
+        raise ValueError(f"{op}: weight {weight.shape} {layout} has a dim of size 0; every dim "
+                         "must be at least 1 (as in PyTorch)")
 
 
 def _check_groups(groups: Any, op: str) -> int:
@@ -473,7 +476,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
                          "does)")
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: the input must be a Tensor, got {type(input).__name__}")
-    pad = tuple(int(p) for p in pad)
+    pad = tuple(_int_arg(p, op, "each padding") for p in pad)
     k = len(pad) // 2
     if len(pad) % 2 or k not in (1, 2, 3) or input.ndim not in (k + 1, k + 2):
         raise NotImplementedError(

@@ -14,7 +14,7 @@ import numpy as np
 from tinygrad_cnn.autograd import Context, is_grad_enabled
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import resample
-from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.tensor import Tensor, _int_arg
 
 _LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5}
 _MODES = ("nearest", "nearest-exact", "area", *_LINEAR)
@@ -71,7 +71,7 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
         if recompute_scale_factor:
             raise ValueError(f"{op}: recompute_scale_factor is not meaningful with an explicit "
                              "size")
-        out = tuple(int(s) for s in _per_axis(size, k, "size", op))
+        out = tuple(_int_arg(s, op, "size") for s in _per_axis(size, k, "size", op))
     else:
         factors = tuple(float(f) for f in _per_axis(scale_factor, k, "scale_factor", op))
         out = tuple(math.floor(n * f) for n, f in zip(spatial, factors))
@@ -101,7 +101,8 @@ def _image(input: Any, op: str) -> tuple[Tensor, bool]:
 
 def _output_size(output_size: Any, x: Tensor, op: str) -> tuple[int, int]:
     pair = _per_axis(output_size, 2, "output_size", op)
-    out = tuple(x.shape[2 + i] if s is None else int(s) for i, s in enumerate(pair))
+    out = tuple(x.shape[2 + i] if s is None else _int_arg(s, op, "output_size")
+                for i, s in enumerate(pair))
     if min(out) < 1 or min(x.shape[2:]) < 1:
         raise ValueError(f"{op}: the output size {out} and the input's spatial size "
                          f"{x.shape[2:]} must be positive")
@@ -143,7 +144,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """``(*, C r², H, W) -> (*, C, H r, W r)``: each group of ``r²`` channels becomes an
     ``r × r`` block of pixels (sub-pixel convolution)."""
     op = "pixel_shuffle"
-    r = int(upscale_factor)
+    r = _int_arg(upscale_factor, op, "upscale_factor")
     if not isinstance(input, Tensor) or input.ndim < 3:
         raise ValueError(f"{op}: expected an input (*, C*r*r, H, W) with at least 3 dims, got "
                          f"{getattr(input, 'shape', type(input).__name__)}")
@@ -160,7 +161,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """The inverse of ``pixel_shuffle``: ``(*, C, H r, W r) -> (*, C r², H, W)``."""
     op = "pixel_unshuffle"
-    r = int(downscale_factor)
+    r = _int_arg(downscale_factor, op, "downscale_factor")
     if not isinstance(input, Tensor) or input.ndim < 3:
         raise ValueError(f"{op}: expected an input (*, C, H*r, W*r) with at least 3 dims, got "
                          f"{getattr(input, 'shape', type(input).__name__)}")

@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.backend import quiet
 from tinygrad_cnn.ops.conv_arrays import (
     Pads,
     Pair,
@@ -64,6 +65,7 @@ class Conv2d(Function):
     name = "conv2d"
 
     @staticmethod
+    @quiet  # (inf and NaN inputs give inf and NaN, without numpy's warnings)
     def forward(ctx: Context, x: Any, w: Any, b: Any = None, stride: Pair = (1, 1),
                 padding: Pads = ((0, 0), (0, 0)), dilation: Pair = (1, 1), groups: int = 1) -> Any:
         nx, nw = ctx.needs_input_grad[:2]
@@ -102,6 +104,7 @@ class ConvTranspose2d(Function):
     name = "conv_transpose2d"
 
     @staticmethod
+    @quiet  # (inf and NaN inputs give inf and NaN, without numpy's warnings)
     def forward(ctx: Context, z: Any, w: Any, b: Any = None, stride: Pair = (1, 1),
                 padding: Pads = ((0, 0), (0, 0)), output_padding: Pair = (0, 0),
                 dilation: Pair = (1, 1), groups: int = 1) -> Any:
@@ -142,6 +145,7 @@ class Conv2dWeight(Function):
     name = "conv2d_weight"
 
     @staticmethod
+    @quiet  # (inf and NaN inputs give inf and NaN, without numpy's warnings)
     def forward(ctx: Context, x: Any, g: Any, kernel_size: Pair = (1, 1), stride: Pair = (1, 1),
                 padding: Pads = ((0, 0), (0, 0)), dilation: Pair = (1, 1), groups: int = 1,
                 _cols: Any = None) -> Any:

@@ -109,6 +109,7 @@ class Pow(Function):
         return out
 
     @staticmethod
+    @quiet  # (0 * log(0) and 0 ** -1 on the way to the values PyTorch gives)
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         # d/dx = y x^(y-1), taken as 0 where y == 0 (x^0 is constant, even at x = 0);
         # d/dy = x^y log(x), taken as 0 where x == 0 and y >= 0 (0^y is constant there)

@@ -14,8 +14,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from tinygrad_cnn.autograd import Context, Function
-from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.backend import array_module, quiet
 from tinygrad_cnn.ops.movement import ScatterAdd
 from tinygrad_cnn.tensor import Tensor
 
@@ -157,9 +159,13 @@ class AvgPool2d(Function):
     name = "avg_pool2d"
 
     @staticmethod
+    @quiet  # (inf and NaN inputs give inf and NaN, without numpy's warnings)
     def forward(ctx: Context, x: Any, kernel_size: Pair = (2, 2), stride: Pair = (2, 2),
                 padding: Pair = (0, 0), ceil_mode: bool = False,
                 count_include_pad: bool = True) -> Any:
+        if x.dtype == np.float16:  # summed in float32 and rounded once, as PyTorch does
+            return AvgPool2d.forward(ctx, x.astype(np.float32), kernel_size, stride, padding,
+                                     ceil_mode, count_include_pad).astype(np.float16)
         xp = array_module(x)
         n, c, h, w = x.shape
         (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
@@ -191,9 +197,14 @@ class AvgPool2dBackward(Function):
     name = "avg_pool2d_backward"
 
     @staticmethod
+    @quiet  # (inf and NaN inputs give inf and NaN, without numpy's warnings)
     def forward(ctx: Context, g: Any, kernel_size: Pair = (2, 2), stride: Pair = (2, 2),
                 padding: Pair = (0, 0), ceil_mode: bool = False, count_include_pad: bool = True,
                 in_hw: Pair = (1, 1)) -> Any:
+        if g.dtype == np.float16:  # (as the forward)
+            return AvgPool2dBackward.forward(ctx, g.astype(np.float32), kernel_size, stride,
+                                             padding, ceil_mode, count_include_pad,
+                                             in_hw).astype(np.float16)
         xp = array_module(g)
         n, c, oh, ow = g.shape
         (kh, kw), (sh, sw), (ph, pw), (h, w) = kernel_size, stride, padding, in_hw

@@ -208,6 +208,14 @@ def _wide(x: Any) -> Any:
     return x.astype(np.float32) if x.dtype == np.float16 else x
 
 
+def _scan_wide(x: Any) -> Any:
+    """A running sum or product accumulates float16 in float32 and float32 in float64, as
+    PyTorch's CPU scans do (in float32, ``cumsum([1e8, 1, -1e8, 1])`` ended at 1, not 2)."""
+    if x.dtype == np.float32:
+        return x.astype(np.float64)
+    return _wide(x)
+
+
 def _flip(t: Tensor, dim: int) -> Tensor:
     return t[(slice(None),) * dim + (slice(None, None, -1),)]
 
@@ -274,7 +282,7 @@ class Cumsum(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, dim: int = 0) -> Any:
         ctx.dim = dim
-        return array_module(x).cumsum(_wide(x), axis=dim).astype(x.dtype, copy=False)
+        return array_module(x).cumsum(_scan_wide(x), axis=dim).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
@@ -319,7 +327,7 @@ class Cumprod(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, dim: int = 0) -> Any:
-        out = array_module(x).cumprod(_wide(x), axis=dim).astype(x.dtype, copy=False)
+        out = array_module(x).cumprod(_scan_wide(x), axis=dim).astype(x.dtype, copy=False)
         ctx.save_for_backward(x, out)
         ctx.dim = dim
         return out
@@ -400,6 +408,26 @@ class Std(Function):
         return _var_vjp(_where(out._data == 0, 0, g / (out * 2)), x, ctx.dim, ctx.correction)
 
 
+def _power_norm(xp: Any, a: Any, p: float, dim: tuple[int, ...] | None, keepdim: bool) -> Any:
+    """``(sum a^p)^(1/p)`` of ``a = |x|``; where the powers overflow to inf or underflow to 0
+    (``norm([1e-300])`` in float64 was 0), again as ``m * (sum (a/m)^p)^(1/p)`` with ``m`` the
+    largest ``a`` -- the pass PyTorch's scaled norm makes."""
+    with np.errstate(over="ignore", under="ignore"):
+        out = xp.sqrt((a * a).sum(axis=dim, keepdims=keepdim)) if p == 2 else \
+            (a**p).sum(axis=dim, keepdims=keepdim) ** (1.0 / p)
+        out = xp.asarray(out)
+        lost = (out == 0) | xp.isinf(out)
+        if not lost.any():
+            return out
+        m = a.max(axis=dim, keepdims=True) if a.size else xp.zeros_like(out)
+        usable = (m > 0) & xp.isfinite(m)
+        scale = xp.where(usable, m, 1)
+        scaled = ((a / scale) ** p).sum(axis=dim, keepdims=keepdim) ** (1.0 / p)
+        scaled = scaled * (scale if keepdim else scale.reshape(out.shape))
+        keep = usable if keepdim else usable.reshape(out.shape)
+        return xp.where(lost & keep, scaled, out)
+
+
 class Norm(Function):
     """The vector ``p``-norm over ``dim`` (all elements for ``None``): ``(sum |x|^p)^(1/p)``;
     ``p = inf``/``-inf``: max/min of ``|x|``; ``p = 0``: the count of nonzeros. VJP (PyTorch's,
@@ -413,18 +441,16 @@ class Norm(Function):
                 keepdim: bool = False) -> Any:
         xp = array_module(x)
         a = xp.abs(_wide(x))
-        if p == 2:
-            out = xp.sqrt((a * a).sum(axis=dim, keepdims=keepdim))
+        if p == 2 or p not in (0, 1, math.inf, -math.inf):
+            out = _power_norm(xp, a, p, dim, keepdim)
         elif p == 1:
             out = a.sum(axis=dim, keepdims=keepdim)
         elif p == math.inf:
             out = a.max(axis=dim, keepdims=keepdim)
         elif p == -math.inf:
             out = a.min(axis=dim, keepdims=keepdim)
-        elif p == 0:
+        else:  # p == 0
             out = (a != 0).sum(axis=dim, keepdims=keepdim, dtype=a.dtype)
-        else:
-            out = (a**p).sum(axis=dim, keepdims=keepdim) ** (1.0 / p)
         out = xp.asarray(out).astype(x.dtype, copy=False)
         ctx.save_for_backward(x, out)
         ctx.p, ctx.dim = p, dim

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function
-from tinygrad_cnn.backend import add_at, array_module, like
+from tinygrad_cnn.backend import add_at, array_module, like, quiet
 from tinygrad_cnn.ops.movement import ScatterAdd
 from tinygrad_cnn.tensor import Tensor
 
@@ -148,6 +148,7 @@ class Interpolate(Function):
     ``interpolate_backward``, the adjoint (each output's gradient added back onto its taps)."""
 
     @staticmethod
+    @quiet  # (inf and NaN inputs give inf and NaN, without numpy's warnings)
     def forward(ctx: Context, x: Any, size: tuple[int, ...] = (), mode: str = "nearest",
                 align_corners: bool = False, scales: tuple[float, ...] | None = None) -> Any:
         y = _computing(x)
@@ -167,6 +168,7 @@ class InterpolateBackward(Function):
     name = "interpolate_backward"
 
     @staticmethod
+    @quiet  # (inf and NaN inputs give inf and NaN, without numpy's warnings)
     def forward(ctx: Context, g: Any, in_size: tuple[int, ...] = (), size: tuple[int, ...] = (),
                 mode: str = "nearest", align_corners: bool = False,
                 scales: tuple[float, ...] | None = None) -> Any:
@@ -219,6 +221,7 @@ class AdaptiveAvgPool2d(Function):
     name = "adaptive_avg_pool2d"
 
     @staticmethod
+    @quiet  # (inf and NaN inputs give inf and NaN, without numpy's warnings)
     def forward(ctx: Context, x: Any, output_size: tuple[int, int] = (1, 1)) -> Any:
         y = _computing(x)
         ctx.in_size = tuple(x.shape[-2:])
@@ -238,6 +241,7 @@ class AdaptiveAvgPool2dBackward(Function):
     name = "adaptive_avg_pool2d_backward"
 
     @staticmethod
+    @quiet  # (inf and NaN inputs give inf and NaN, without numpy's warnings)
     def forward(ctx: Context, g: Any, in_size: tuple[int, int] = (1, 1)) -> Any:
         y = _computing(g)
         ctx.out_size = tuple(g.shape[-2:])

@@ -1464,3 +1464,16 @@ def test_norm_neither_underflows_nor_overflows():
     x = tg.tensor([1e200, 1e200], dtype=tg.float64)  # (PyTorch: inf)
     assert x.norm().item() == pytest.approx(np.sqrt(2) * 1e200)
     assert tg.tensor([[1e-30, 0.0], [3.0, 4.0]]).norm(dim=1).tolist() == pytest.approx([1e-30, 5.0])
+
+
+def test_one_int_sequences_as_both_sizes():
+    """``padding=[1]``, ``kernel_size=(2,)``: PyTorch uses the one int for both axes."""
+    torch = pytest.importorskip("torch")
+    shapes = []
+    for lib, fn in ((tg, F), (torch, torch.nn.functional)):
+        x, w = lib.ones(1, 1, 4, 4), lib.ones(1, 1, 3, 3)
+        shapes.append([tuple(y.shape) for y in (
+            fn.conv2d(x, w, padding=[1]), fn.conv2d(x, w, dilation=(2,), padding=(2,)),
+            fn.max_pool2d(x, (2,)), fn.avg_pool2d(x, [2]),
+            fn.conv_transpose2d(x, w, stride=[2], output_padding=[1]))])
+    assert shapes[0] == shapes[1]

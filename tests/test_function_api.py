@@ -349,3 +349,45 @@ def test_requires_grad_of_a_computed_tensor_cannot_change():
     assert x.grad.tolist() == [4.0, 8.0]
     x.requires_grad = False  # a leaf may switch
     assert not (x * 2).requires_grad
+
+
+def test_a_dirty_input_must_be_returned():
+    class AddOne(Function):
+        @staticmethod
+        def forward(ctx, a):
+            a += 1
+            ctx.mark_dirty(a)
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    x = tg.tensor([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="marked dirty .* not returned"):
+        AddOne.apply(x)
+    assert x._version == 1
+
+
+def test_backward_with_inputs_as_pytorch():
+    """``backward(inputs=...)`` fills only those tensors' .grad (leaves or not); ``inputs=[]`` and
+    ``grad(y, [])`` are errors, as in PyTorch."""
+    torch = pytest.importorskip("torch")
+    out = []
+    for lib in (tg, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = lib.tensor([3.0, 4.0], requires_grad=True)
+        unused = lib.tensor([1.0], requires_grad=True)
+        h = x * w
+        y = (h * h).sum()
+        y.backward(inputs=[x, h], retain_graph=True)
+        row = [x.grad.tolist(), w.grad, h.grad.tolist()]
+        y.backward(inputs=x, retain_graph=True)
+        y.backward(inputs=[unused], retain_graph=True)
+        lib.autograd.backward([y], inputs=[w], retain_graph=True)
+        row += [x.grad.tolist(), unused.grad, w.grad.tolist()]
+        for f in (lambda: y.backward(inputs=[]), lambda: lib.autograd.grad(y, [])):
+            with pytest.raises(RuntimeError, match="inputs"):
+                f()
+        out.append(row)
+    assert out[0] == out[1]

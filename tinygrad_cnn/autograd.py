@@ -636,6 +636,11 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
     dirty = special.get("dirty", ())
     dirty_inputs = [i for i, a in enumerate(arrays) if any(a is d for d in dirty)]
     for i in dirty_inputs:
+        if not any(arrays[i] is o for o in outs):
+            inputs[i]._version_counter[0] += 1  # (it did change)
+            raise RuntimeError(f"{cls.name}: input {i} was marked dirty (changed in place) but not "
+                               "returned; return it as an output of forward (PyTorch's rule)")
+    for i in dirty_inputs:
         t = inputs[i]
         if _state.grad_enabled and (t.requires_grad or requires):
             if t.requires_grad and t.grad_fn is None:
@@ -1218,13 +1223,38 @@ def _root_grads(outputs: tuple[Tensor, ...], grad_outputs: Any, where: str) -> l
 
 
 def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
-             retain_graph: bool | None = None, create_graph: bool = False) -> None:
-    """Accumulate the gradients of ``tensors`` into the ``.grad`` of every leaf that needs one."""
+             retain_graph: bool | None = None, create_graph: bool = False,
+             inputs: Tensor | Sequence[Tensor] | None = None) -> None:
+    """Accumulate the gradients of ``tensors`` into the ``.grad`` of every leaf that needs one --
+    or, with ``inputs``, into the ``.grad`` of those tensors only (leaves or not; one the outputs
+    do not depend on keeps its ``.grad``)."""
     outputs = _as_tuple(tensors)
     roots = _root_grads(outputs, grad_tensors, "backward")
     if retain_graph is None:
         retain_graph = create_graph
-    run_backward(outputs, roots, retain_graph, create_graph)
+    if inputs is None:
+        run_backward(outputs, roots, retain_graph, create_graph)
+        return
+    ins = _checked_inputs(inputs, "backward")
+    for t, g in zip(ins, run_backward(outputs, roots, retain_graph, create_graph, inputs=ins)):
+        if g is not None:
+            _accumulate_leaf(t, g if create_graph else g.detach(), create_graph)
+
+
+def _checked_inputs(inputs: Tensor | Sequence[Tensor], where: str) -> tuple[Tensor, ...]:
+    ins = _as_tuple(inputs)
+    if not ins:
+        raise RuntimeError(f"{where}: the `inputs` argument cannot be empty; leave it out to "
+                           "differentiate with respect to every leaf")
+    for i, t in enumerate(ins):
+        if not isinstance(t, _TensorCls):
+            raise TypeError(f"{where}: inputs must be Tensors, input {i} is {type(t).__name__}")
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"{where}: input {i} (shape {t.shape}) does not require grad; create it with "
+                "requires_grad=True or call .requires_grad_()"
+            )
+    return ins
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
@@ -1239,15 +1269,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     An input the outputs do not depend on is an error unless ``allow_unused=True`` (then ``None``).
     """
     outs = _as_tuple(outputs)
-    ins = _as_tuple(inputs)
-    for i, t in enumerate(ins):
-        if not isinstance(t, _TensorCls):
-            raise TypeError(f"grad: inputs must be Tensors, input {i} is {type(t).__name__}")
-        if not t.requires_grad:
-            raise RuntimeError(
-                f"grad: input {i} (shape {t.shape}) does not require grad; create it with "
-                "requires_grad=True or call .requires_grad_()"
-            )
+    ins = _checked_inputs(inputs, "grad")
     roots = _root_grads(outs, grad_outputs, "grad")
     if retain_graph is None:
         retain_graph = create_graph

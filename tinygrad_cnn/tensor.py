@@ -606,11 +606,13 @@ class Tensor:
         return RemovableHandle(hooks, hook)
 
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
-                 create_graph: bool = False) -> None:
+                 create_graph: bool = False, inputs: Tensor | Sequence[Tensor] | None = None
+                 ) -> None:
         """Accumulate d(self)/d(leaf) into each leaf's ``.grad``. ``gradient`` is needed unless
         this tensor has one element; ``retain_graph`` keeps the saved tensors for another backward;
-        ``create_graph`` records the backward pass (gradients of gradients)."""
-        autograd.backward(self, gradient, retain_graph, create_graph)
+        ``create_graph`` records the backward pass (gradients of gradients); ``inputs``: only these
+        tensors' ``.grad`` (leaves or not) receive their gradient."""
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs)
 
     # ---------------------------------------------------------------- representation
     def __repr__(self) -> str:

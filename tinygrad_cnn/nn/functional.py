@@ -35,7 +35,10 @@ __all__ = [
 
 # ------------------------------------------------------------------------------ argument checks
 def _pair(value: Any, what: str, op: str, minimum: int) -> tuple[int, int]:
-    """An int or an ``(h, w)`` pair of ints, each at least ``minimum``."""
+    """An int or an ``(h, w)`` pair of ints, each at least ``minimum``; a one-int sequence is
+    used for both (as PyTorch does)."""
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{op}: {what} must be an int or an (h, w) pair of ints, got {value!r}")
     if isinstance(value, (int, np.integer)):

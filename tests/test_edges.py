@@ -1477,3 +1477,31 @@ def test_one_int_sequences_as_both_sizes():
             fn.max_pool2d(x, (2,)), fn.avg_pool2d(x, [2]),
             fn.conv_transpose2d(x, w, stride=[2], output_padding=[1]))])
     assert shapes[0] == shapes[1]
+
+
+def test_numpy_axis_and_keepdims_names_as_pytorch():
+    """PyTorch takes numpy's ``axis=``/``keepdims=`` wherever it takes ``dim``/``keepdim``."""
+    torch = pytest.importorskip("torch")
+    out = []
+    for lib in (tg, torch):
+        x = lib.tensor([[1.0, 5.0], [3.0, 4.0]])
+        out.append([np.asarray(v.tolist()) for v in (
+            x.sum(axis=1), x.mean(axis=0, keepdims=True), x.max(axis=1).values, x.std(axis=1),
+            x.softmax(axis=1), x.cumsum(axis=0), x.argmax(axis=1), x.amax(axis=0, keepdims=True),
+            x.topk(1, axis=1).indices, x.unsqueeze(axis=0), lib.sum(x, axis=0), lib.mean(x, 1,
+                                                                                         keepdims=True))])
+        with pytest.raises(TypeError):
+            x.sum(dim=1, axis=0)
+    for ours, theirs in zip(*out):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+def test_pow_exponent_numbers_that_overflow_the_dtype():
+    torch = pytest.importorskip("torch")
+    for lib in (tg, torch):
+        for f in (lambda: lib.tensor([2], dtype=lib.int8) ** 300,
+                  lambda: lib.tensor([2.0], dtype=lib.float16) ** 1e10):
+            with pytest.raises(RuntimeError, match="cannot be converted"):
+                f()
+        assert (lib.tensor([2.0]) ** 1e40).tolist() == [float("inf")]  # a float32's is a double
+        assert (lib.tensor([2], dtype=lib.uint8) ** 255).tolist() == [0]

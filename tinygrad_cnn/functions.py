@@ -20,7 +20,7 @@ import numpy as np
 from tinygrad_cnn.autograd import _GradModeSwitch, _state
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.ops.linalg import bmm, dot, einsum, mv, outer, tensordot
-from tinygrad_cnn.tensor import DTypeLike, Number, Tensor, _to_tensor, tensor
+from tinygrad_cnn.tensor import DTypeLike, Number, Tensor, _dim_names, _to_tensor, tensor
 
 
 # ------------------------------------------------------------------------------ everyday ops
@@ -588,6 +588,8 @@ def _tensor_first(fn: _F) -> _F:
         if not isinstance(first, Tensor):
             raise TypeError(f"{fn.__name__}(): argument 'input' must be a Tensor, not "
                             f"{type(first).__name__} (make one with tinygrad_cnn.tensor(...))")
+        if kwargs and ("axis" in kwargs or "keepdims" in kwargs):  # numpy's names, as PyTorch
+            kwargs = _dim_names(fn.__name__, kwargs)
         return fn(*args, **kwargs)
     return checked  # type: ignore[return-value]
 

@@ -2327,7 +2327,13 @@ def _scalar_array(x: Any, dt: np.dtype, xp: Any) -> Any:
         info = np.iinfo(dt)
         if not info.min <= x <= info.max:
             x = int(np.array(x, dtype=np.int64).astype(dt))
+    elif isinstance(x, float) and abs(x) > _FLOAT_MAX.get(dt, math.inf):
+        with np.errstate(over="ignore"):  # 1e40 as float32 is inf, as in PyTorch (no warning)
+            return xp.asarray(x, dtype=dt)
     return xp.asarray(x, dtype=dt)
+
+
+_FLOAT_MAX = {np.dtype(t): float(np.finfo(t).max) for t in (np.float16, np.float32)}
 
 
 def _number(x: Any) -> Any:
@@ -3470,6 +3476,11 @@ def _exponent(t: Tensor, exponent: Any, where: str) -> Any:
         raise RuntimeError(f"{where}: Integers to negative integer powers are not allowed (a "
                            f"{t.dtype} tensor to the power {exponent}); use a float exponent "
                            f"({float(exponent)}) or convert the tensor with .float()")
+    kind = t._data.dtype.kind
+    if (kind in "iu" and isinstance(exponent, (int, np.integer))
+            and not isinstance(exponent, (bool, np.bool_))) or (
+            t._data.dtype == np.float16 and isinstance(exponent, (float, np.floating))):
+        _fill_value(exponent, t._data.dtype, where)  # PyTorch's check: int8 ** 300 is an error
     return exponent
 
 
@@ -3477,6 +3488,37 @@ def _ones(t: Tensor, keepdim: bool) -> tuple[int, ...]:
     """The shape of a reduction over every dim: ``()``, or with ``keepdim`` one 1 per dim."""
     return (1,) * t.ndim if keepdim else ()
 
+
+def _dim_names(where: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """numpy's ``axis``/``keepdims`` keywords as ``dim``/``keepdim`` (PyTorch takes both)."""
+    kwargs = dict(kwargs)
+    for alias, name in (("axis", "dim"), ("keepdims", "keepdim")):
+        if alias in kwargs:
+            if name in kwargs:
+                raise TypeError(f"{where}(): got both {name!r} and its numpy alias {alias!r}")
+            kwargs[name] = kwargs.pop(alias)
+    return kwargs
+
+
+def _numpy_names(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` also taking ``axis=``/``keepdims=`` (``x.sum(axis=1)``, as in PyTorch)."""
+    def method(*args: Any, **kwargs: Any) -> Any:
+        if kwargs and ("axis" in kwargs or "keepdims" in kwargs):
+            kwargs = _dim_names(fn.__name__, kwargs)
+        return fn(*args, **kwargs)
+
+    method.__name__, method.__qualname__, method.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+    method.__wrapped__ = fn  # type: ignore[attr-defined]
+    return method
+
+
+# every method with a ``dim`` or ``keepdim`` parameter takes numpy's names for them too
+for _name, _fn in list(vars(Tensor).items()):
+    if type(_fn) is type(_numpy_names) and not _name.startswith("_"):
+        _code = _fn.__code__
+        if {"dim", "keepdim"} & set(_code.co_varnames[:_code.co_argcount + _code.co_kwonlyargcount]):
+            setattr(Tensor, _name, _numpy_names(_fn))
+del _name, _fn, _code
 
 autograd._set_tensor_class(Tensor)
 

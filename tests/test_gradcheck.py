@@ -7,7 +7,7 @@ import pytest
 
 import tinygrad_cnn as tg
 from tinygrad_cnn import Function, GradcheckError, Tensor, gradcheck, gradgradcheck
-from tinygrad_cnn.gradcheck import check_grads
+from tinygrad_cnn.gradcheck import NotDifferentiableError, check_grads
 
 
 class WrongSquare(Function):
@@ -738,3 +738,74 @@ def test_a_wrong_value_at_a_kink_says_kink_and_gives_both_slopes():
     text = str(report)
     assert "sits at a kink" in text and "outside [-1, 1]" in text, text
     assert "No op of the graph fails" not in text
+
+
+# ----------------------------------------------- what an outside tester found (this round)
+def test_a_function_that_makes_float16_itself_is_refused():
+    """Its tolerances were widened to about 1, so an all-zero VJP passed."""
+
+    class Zero(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return np.exp(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 0
+
+    x = Tensor(np.array([0.5, 1.0]), requires_grad=True)
+    for f in (lambda t: Zero.apply(t.half()), lambda t: (t.half() * 3).detach() + t.half() * 0):
+        with pytest.raises(ValueError, match="float16"):
+            gradcheck(f, x)
+
+
+@pytest.mark.parametrize("name, fn, point, order", [
+    ("sign at 0", lambda t: t.sign(), [0.0, 0.5], 1),
+    ("floor at 1", lambda t: t.floor() + t, [1.0, 2.5], 1),
+    ("abs at 0, second order", lambda t: t.abs(), [0.0, 1.0], 2),
+    ("tied max, second order", lambda t: t.max(), [1.0, 1.0], 2),
+    ("sqrt at 0", lambda t: t.sqrt(), [0.0, 1.0], 1),
+])
+def test_jumps_and_domain_edges_are_not_differentiable_not_wrong_vjps(name, fn, point, order):
+    """A correct op at a jump or at the edge of its domain was blamed ("the VJP of `sign` is
+    wrong", "not reentrant" for sqrt at 0, "computed outside the graph" for abs)."""
+    report = check_grads(fn, Tensor(np.array(point), requires_grad=True), order=order)
+    assert report.kind == "not_differentiable", (name, str(report))
+    assert "wrong" not in report.headline and report.node is None
+    with pytest.raises(NotDifferentiableError):
+        (gradcheck if order == 1 else gradgradcheck)(fn, Tensor(np.array(point),
+                                                                 requires_grad=True))
+
+
+def test_a_wrong_vjp_beside_a_jump_still_fails_as_wrong():
+    class SignTimesTwo(Function):  # forward x + sign(x); its VJP forgets nothing but doubles
+        @staticmethod
+        def forward(ctx, x):
+            return x + np.sign(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    report = check_grads(SignTimesTwo.apply, Tensor(np.array([0.0, 0.7]), requires_grad=True))
+    assert report.kind == "wrong_vjp" and "(1,)" in report.headline
+
+
+def test_non_finite_points_are_reported_as_such():
+    for fn, point, what in ((lambda t: t * 2, [np.nan, 1.0], "input 0 holds nan"),
+                            (lambda t: t * 2, [np.inf, 1.0], "input 0 holds inf"),
+                            (lambda t: t.log(), [-1.0, 1.0], "output 0 is nan")):
+        report = check_grads(fn, Tensor(np.array(point), requires_grad=True))
+        assert report.kind == "not_finite" and what in report.headline, str(report)
+        assert report.node is None  # no op blamed
+
+
+def test_outputs_that_do_not_require_grad_are_not_compared():
+    """PyTorch checks differentiable outputs only; a detached second output failed the check."""
+    torch = pytest.importorskip("torch")
+    x = Tensor(np.random.default_rng(0).standard_normal(3), requires_grad=True)
+    assert gradcheck(lambda t: (t * 2, t.detach()), x)
+    tx = torch.tensor(x.numpy(), requires_grad=True)
+    assert torch.autograd.gradcheck(lambda t: (t * 2, t.detach()), (tx,))
+    with pytest.raises(GradcheckError):  # a detached only output is still compared
+        gradcheck(lambda t: t.detach() * 2, x)

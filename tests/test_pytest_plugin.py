@@ -90,3 +90,16 @@ def test_our_own_suite_is_not_disturbed(request):
     assert request.config.getoption("gradcheck_thorough") in (False, True)
     with pytest.raises(pytest.FixtureLookupError):
         request.getfixturevalue("no_such_fixture")
+
+
+def test_fixture_takes_raise_exception(pytester):
+    """The fixture's options are gradcheck's: ``raise_exception=False`` returns False (it was a
+    TypeError from the settings)."""
+    _write(pytester, '''
+def test_quiet(gradcheck):
+    x = Tensor(np.random.randn(3), requires_grad=True)
+    assert gradcheck(Broken.apply, x, raise_exception=False) is False
+    assert gradcheck(Softplus.apply, x, raise_exception=False) is True
+''')
+    result = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)

@@ -566,3 +566,29 @@ def test_anomaly_in_a_vjp_with_create_graph_names_the_vjp_and_draws_from_err_out
     err = info.value
     assert err.output is not None and err.node.fn.name == "sqrt"
     viz.draw(err.output, highlight=err.node)
+
+
+def test_unwritable_paths_and_bad_highlights_give_clear_errors(tmp_path):
+    """The error named our temporary ``.NAME.PID.XXXX.part`` file, not the path asked for; a
+    number as ``highlight`` was "'int' object is not iterable"."""
+    y = (Tensor(np.ones(2), requires_grad=True) * 2).sum()
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    with pytest.raises(NotADirectoryError, match=f"{blocker} is a file, not a folder"):
+        viz.render(viz.draw(y), blocker / "sub" / "g.svg")
+    with pytest.raises(NotADirectoryError, match="is a file, not a folder"):
+        viz.animate(y).save(str(blocker / "b.html"))
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if not os.access(locked, os.W_OK):  # (root writes anyway)
+            with pytest.raises(PermissionError, match=f"cannot write {locked / 'g.svg'}"):
+                viz.render(viz.draw(y), locked / "g.svg")
+    finally:
+        locked.chmod(0o700)
+    if os.path.isdir("/sys") and sys.platform.startswith("linux"):  # unwritable even for root
+        with pytest.raises(OSError, match="cannot write /sys/tg_probe.svg"):
+            viz.render(viz.draw(y), "/sys/tg_probe.svg")
+    with pytest.raises(TypeError, match="highlight is a int"):
+        viz.draw(y, highlight=3)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import secrets
@@ -75,7 +76,14 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
     path = Path(path)
     if path.is_symlink():
         path = Path(os.path.realpath(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # (a parent that is a file, or a place that cannot be written)
+        blocker = next((p for p in path.parents if p.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, f"cannot write {path}: {blocker} is a file, "
+                                     "not a folder", str(path)) from None
+        raise _naming(exc, path) from None
     remove_stale_parts(path)
     try:
         mode: int | None = stat.S_IMODE(path.stat().st_mode)
@@ -86,7 +94,10 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
         getattr(os, "O_CLOEXEC", 0)
     fd = -1
     try:
-        fd = os.open(tmp, flags, 0o666)
+        try:
+            fd = os.open(tmp, flags, 0o666)
+        except OSError as exc:  # the error names the file asked for, not our temporary one
+            raise _naming(exc, path) from None
         if mode is not None and hasattr(os, "fchmod"):
             os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
@@ -102,6 +113,11 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
         raise
     _fsync_folder(path.parent)
     return path
+
+
+def _naming(exc: OSError, path: Path) -> OSError:
+    """``exc`` (same type and errno) saying it could not write ``path``."""
+    return type(exc)(exc.errno, f"cannot write {path}: {exc.strerror or exc}", str(path))
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -47,6 +47,7 @@ NUDGE_ROUNDS = 3
 #: the function is smooth, stays where it has a kink)
 REFINE_MIN_EPS = 1e-9
 SMOOTH_SHRINK = 0.3
+JUMP_GROWTH = 5.0  # a difference quotient 5x larger at a tenth of the step: a jump
 METHODS = ("finite_differences", "taylor")
 
 
@@ -147,6 +148,12 @@ def _precision(func: Callable[..., Any], inputs: tuple[Any, ...], s: Settings, s
             notes.append(f"{_which(upcast, dtypes)} checked on float64 copies: the function and "
                          "its VJPs ran in float64, so rounding cannot fail the check.")
     low = [o.dtype for o in outs if o.dtype.kind == "f" and o.dtype != np.float64]
+    if np.dtype(np.float16) in low:
+        raise ValueError(
+            "gradcheck: the function's outputs are float16 although the check ran it on float64 "
+            "inputs (it converts to float16 itself), and finite differences in float16 cannot "
+            "tell a right VJP from a wrong one (eps would be 0.1 and the tolerances about 1). "
+            "Check the function with its float16 steps in float32 or float64.")
     if low:
         worst = max(low, key=lambda d: np.finfo(d).eps)
         fe = float(np.finfo(worst).eps)
@@ -203,7 +210,10 @@ def check_grads(func: Callable[..., Any], inputs: Any, *, order: int = 1,
     notes: list[str] = []
     try:
         outs = _precision(func, inputs, s, swaps, notes)
-        p = Problem(func, inputs, diff, [j for j, o in enumerate(outs) if o.dtype.kind == "f"],
+        # outputs that do not require grad (detached, marked non-differentiable) are not
+        # compared, as in PyTorch -- unless none does (then their zero Jacobian is checked)
+        floats = [j for j, o in enumerate(outs) if o.dtype.kind == "f"]
+        p = Problem(func, inputs, diff, [j for j in floats if outs[j].requires_grad] or floats,
                     outs)
         if order == 1:
             p.try_value_func(no_grad()(func))
@@ -233,7 +243,10 @@ def _node_check(func: Callable[..., Any], inputs: tuple[Any, ...], order: int, s
 def _check(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str],
            order: int = 1) -> GradcheckReport:
     rng = np.random.default_rng(s.seed)
-    if s.method == "taylor":
+    report = _not_finite(p, labels, order)
+    if report is not None:
+        pass
+    elif s.method == "taylor":
         from tinygrad_cnn.gradcheck.taylor import taylor_check
 
         failed = _reentrant(p, s, labels, order, rng)  # a failed report is falsy: no `or`
@@ -244,6 +257,34 @@ def _check(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[st
         report = _slow(p, s, labels, swaps, notes, rng, order)
     report.notes = notes + report.notes
     return report
+
+
+def _not_finite(p: Problem, labels: Labels, order: int) -> GradcheckReport | None:
+    """A check point where an input or the function's value is inf or NaN cannot be checked by
+    finite differences: a report that says so (not a wrong VJP), or None."""
+    found = None
+    for i in p.diff:
+        x = p.base(i).ravel()
+        if not np.isfinite(x).all():
+            k = int(np.flatnonzero(~np.isfinite(x))[0])
+            found = (f"{labels.input(i)} holds {x[k]} at element {unravel(k, p.in_shape(i))}",
+                     "finite differences need finite inputs")
+            break
+    if found is None:
+        for j, f in zip(p.which, p.values()):
+            if not np.isfinite(f).all():
+                k = int(np.flatnonzero(~np.isfinite(f))[0])
+                found = (f"{labels.output(j)} is {f[k]} at element "
+                         f"{unravel(k, tuple(p.outputs()[j].shape))}",
+                         "the function is not finite there (outside its domain, or overflowing)")
+                break
+    if found is None:
+        return None
+    head = (f"cannot check at this point: {found[0]}; {found[1]}, so its derivatives cannot be "
+            "compared there (this says nothing about the VJPs). Check at a point where the inputs "
+            "and values are finite.")
+    return GradcheckReport(False, "not_finite", order,
+                           ("second derivative: " if order == 2 else "") + head)
 
 
 def _nudge(p: Problem, i: int, elements: Sequence[int], s: Settings, swaps: Swaps,
@@ -288,7 +329,7 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
     failed = _reentrant(p, s, labels, order, rng)
     if failed is not None:
         return failed
-    _refine(p, s, analytical, numerical, jumps, f0, notes, labels)
+    jumped = _refine(p, s, analytical, numerical, jumps, f0, notes, labels)
 
     wrong: list[tuple[float, Entry, int, int]] = []
     kinks: list[tuple[float, Entry]] = []
@@ -301,8 +342,16 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
             if not bad.any():
                 continue
             right, left = n + k / 2, n - k / 2
-            at_kink = (bad & (np.abs(k) > s.atol + s.rtol * np.maximum(np.abs(right), np.abs(left)))
-                       & (a >= np.minimum(left, right) - tol) & (a <= np.maximum(left, right) + tol))
+            with np.errstate(invalid="ignore"):
+                at_kink = (bad & (np.abs(k) > s.atol + s.rtol * np.maximum(np.abs(right),
+                                                                           np.abs(left)))
+                           & (a >= np.minimum(left, right) - tol)
+                           & (a <= np.maximum(left, right) + tol))
+            # no derivative at all: the function jumps there, or is undefined on one side (a
+            # NaN difference at the edge of its domain) -- not a wrong VJP either
+            jump = bad & jumped[r][c]
+            edge = bad & ~np.isfinite(n).all(axis=1, keepdims=True)  # the input element's row
+            at_kink |= jump | edge
             excess = np.abs(a - n) - tol
             excess[np.isnan(excess)] = np.inf
             shape_in, shape_out = p.in_shape(i), tuple(p.outputs()[j].shape)
@@ -313,7 +362,8 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
                     e_in, e_out = np.unravel_index(flat, a.shape)
                     e = Entry(i, j, unravel(int(e_in), shape_in), unravel(int(e_out), shape_out),
                               float(a[e_in, e_out]), float(n[e_in, e_out]),
-                              float(left[e_in, e_out]), float(right[e_in, e_out]))
+                              float(left[e_in, e_out]), float(right[e_in, e_out]),
+                              jump=bool(jump[e_in, e_out]), edge=bool(edge[e_in, e_out]))
                     if bucket == "wrong":
                         wrong.append((float(excess[e_in, e_out]), e, r, c))
                     else:
@@ -385,7 +435,9 @@ def _reentrant(p: Problem, s: Settings, labels: Labels, order: int,
     for c, j in enumerate(p.which):
         v = rng.standard_normal(outs[j]._data.size)
         for r, (g1, g2) in enumerate(zip(p.vjps(outs, c, v), p.vjps(fresh, c, v))):
-            d = np.abs(g1 - g2)
+            same = (g1 == g2) | (np.isnan(g1) & np.isnan(g2))  # (inf == inf; NaN where NaN)
+            with np.errstate(invalid="ignore"):
+                d = np.where(same, 0.0, np.abs(g1 - g2))
             if d.size and not (d <= s.nondet_tol).all():
                 return _not_reentrant(labels, p.diff[r], j, float(np.nanmax(d)), s, order)
     return None
@@ -410,13 +462,29 @@ def _kink_report(kinks: list[tuple[float, Entry]], labels: Labels, order: int) -
         head += f" (output element {e.out_index})"
     if order == 2:
         head = "second derivative: " + head
-    head = "\n".join([head, f"  left slope:  {e.left:.10g}", f"  right slope: {e.right:.10g}",
-                      f"  the VJP gave {e.analytical:.10g}; the central difference is their mean, "
-                      f"{e.numerical:.10g}"])
-    details = ["The left and right one-sided differences disagree, so the function has a kink "
+    if e.edge:
+        lines = [f"  the central difference is {e.numerical:.10g}; the VJP gave {e.analytical:.10g}"]
+        why = ("One one-sided difference is NaN: the function is not defined on that side -- the "
+               "edge of its domain (sqrt or log at 0) -- so no derivative exists to compare the "
+               "VJP with, and this is not a wrong VJP. Check at a point inside the domain.")
+    elif e.jump:
+        lines = [f"  the difference quotient grows as the step shrinks ({e.numerical:.4g} here, "
+                 "about ten times more with a tenth of the step)", f"  the VJP gave "
+                 f"{e.analytical:.10g}"]
+        why = ("The function jumps here (a step: sign, floor, round or a comparison at its "
+               "threshold; or the derivative of abs or max at a kink, for a second derivative), "
+               "so it has no derivative and this is not a wrong VJP. Check at a point away from "
+               "the jump, or pass avoid_kinks=True to move the check point a little.")
+    else:
+        lines = [f"  left slope:  {e.left:.10g}", f"  right slope: {e.right:.10g}",
+                 f"  the VJP gave {e.analytical:.10g}; the central difference is their mean, "
+                 f"{e.numerical:.10g}"]
+        why = ("The left and right one-sided differences disagree, so the function has a kink "
                "here -- relu or abs at 0, a tie of max or max pooling, clamp at its bound. A VJP "
                "can only give one subgradient at a kink, so this is not a wrong VJP. Check at a "
-               "point away from kinks, or pass avoid_kinks=True to move the check point a little."]
+               "point away from kinks, or pass avoid_kinks=True to move the check point a little.")
+    head = "\n".join([head, *lines])
+    details = [why]
     elements = sorted({(k.input, k.in_index) for _, k in kinks if k.in_index is not None})
     if len(elements) > 1:
         shown = ", ".join(f"{labels.input(i)} {idx}" for i, idx in elements[:8])
@@ -506,8 +574,9 @@ def _refine(p: Problem, s: Settings, analytical: list[list[np.ndarray]],
     and the smaller step's differences replace the first ones (in place). Where the gap stays, it
     is a kink and the first measurement stands. Only in float64 (a smaller step would round)."""
     outs = p.outputs()
+    jumped = [[np.zeros(a.shape, dtype=bool) for a in row] for row in analytical]
     if any(outs[j].dtype != np.float64 for j in p.which):
-        return
+        return jumped
     moved: dict[int, int] = {}
     finest = s.eps
     for r, i in enumerate(p.diff):
@@ -525,6 +594,12 @@ def _refine(p: Problem, s: Settings, analytical: list[list[np.ndarray]],
             c_rows, k_rows = numerical_rows(p, i, elements, eps, f0)
             still = []
             for row, k in enumerate(elements):
+                grew = [np.abs(c_rows[c][row]) > JUMP_GROWTH * np.abs(numerical[r][c][k]) + s.tol(
+                    numerical[r][c][k]) for c in blocks]
+                if any(g.any() for g in grew):  # the quotient grows as 1/eps: a jump
+                    for c in blocks:
+                        jumped[r][c][k] |= grew[c]
+                    continue
                 gap = max(float(np.abs(jumps[r][c][k]).max(initial=0)) for c in blocks)
                 new_gap = max(float(np.abs(k_rows[c][row]).max(initial=0)) for c in blocks)
                 if not new_gap <= SMOOTH_SHRINK * gap:
@@ -549,6 +624,7 @@ def _refine(p: Problem, s: Settings, analytical: list[list[np.ndarray]],
         notes.append(f"Measured again with a smaller step (eps={finest:g}): {which}, where the "
                      f"function is smooth but curves too much for eps={s.eps:g} (the one-sided "
                      "slopes met as the step shrank: no kink); there the VJP agrees.")
+    return jumped
 
 
 def _fast_failure(p: Problem, s: Settings, labels: Labels, order: int, outs: tuple[Tensor, ...],
@@ -624,8 +700,11 @@ def _second_order(p: Problem, s: Settings, outs: tuple[Tensor, ...], grad_output
         if not r1.ok:
             if r1.kind == "wrong_vjp":
                 r1.kind = "first_derivative"
-            r1.headline = ("gradgradcheck checks second derivatives, and the first derivative is "
-                           "already wrong, so it stops here: " + r1.headline)
+                r1.headline = ("gradgradcheck checks second derivatives, and the first derivative "
+                               "is already wrong, so it stops here: " + r1.headline)
+            else:
+                r1.headline = ("gradgradcheck checks second derivatives, and the first derivative "
+                               "cannot be checked at this point, so it stops here: " + r1.headline)
             return r1
     if grad_outputs is None:
         rng = np.random.default_rng(s.seed + 1)

@@ -59,6 +59,8 @@ class Entry:
     numerical: float
     left: float | None = None  # one-sided slopes, where measured
     right: float | None = None
+    jump: bool = False  # the difference quotient grows as the step shrinks
+    edge: bool = False  # a one-sided difference is NaN (the edge of the function's domain)
 
     @property
     def abs_error(self) -> float:
@@ -75,7 +77,8 @@ class GradcheckReport:
 
     ``kind``: ``"ok"``, ``"wrong_vjp"`` (a first or second derivative is wrong),
     ``"first_derivative"`` (gradgradcheck found the first derivative wrong),
-    ``"not_differentiable"`` (a kink at the check point), ``"not_reentrant"`` (two backward passes
+    ``"not_differentiable"`` (a kink, a jump or a domain edge at the check point),
+    ``"not_finite"`` (an input or the value is inf or NaN there), ``"not_reentrant"`` (two backward passes
     disagree), ``"taylor"`` (the Taylor remainder does not shrink as h²).
     ``order``: 1 for first derivatives, 2 for second. ``cause``: the likely cause, in words.
     ``worst``: the worst entries. ``node``: the graph node of the op found to be wrong, with

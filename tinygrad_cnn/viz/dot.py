@@ -158,6 +158,9 @@ def _targets(highlight: Any) -> list[Any]:
         return []
     if isinstance(highlight, (Context, Tensor)):
         return [highlight]
+    if isinstance(highlight, (str, bytes)) or not hasattr(highlight, "__iter__"):
+        raise TypeError(f"draw: highlight is a {type(highlight).__name__}; pass a graph node (a "
+                        "Context, e.g. an AnomalyError's .node), a tensor, or a list of them")
     items = list(highlight)
     for i, h in enumerate(items):
         if not isinstance(h, (Context, Tensor)):

@@ -91,10 +91,44 @@ def test_views_share_the_version_counter_of_their_base():
 def test_inplace_unary_forms():
     x = leaf([0.5, -1.0])
     h = x * 1
-    h.exp_().relu_().clamp_(0, 1.5)
+    h.clamp_(-0.5, 1.5).exp_()
     h.sum().backward()
-    np.testing.assert_allclose(h.numpy(), [1.5, np.exp(-1)])
-    np.testing.assert_allclose(x.grad.numpy(), [0, np.exp(-1)])
+    np.testing.assert_allclose(h.numpy(), np.exp([0.5, -0.5]))
+    np.testing.assert_allclose(x.grad.numpy(), [np.exp(0.5), 0])
+    # exp_ saves the tensor itself (PyTorch's rule): changing it again in place is caught
+    h = x * 1
+    h.exp_().relu_().clamp_(0, 1.5)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        h.sum().backward()
+
+
+def test_the_result_of_an_inplace_op_is_what_its_vjp_reads():
+    """``h.exp_()`` saved a private copy of its result: a later ``h.data`` write was not seen by
+    the VJP (PyTorch's is), and a later in-place write raised no version error (PyTorch's does)."""
+    torch = pytest.importorskip("torch")
+    out = []
+    for lib in (tg, torch):
+        row = []
+        x = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        h = x * 1
+        h.exp_()
+        h.data.mul_(2)
+        h.sum().backward()
+        row.append(np.round(x.grad.tolist(), 5).tolist())
+        for change in (lambda h: h.__setitem__(0, 0.0), lambda h: h.mul_(2),
+                       lambda h: h.detach().add_(1), lambda h: h[1:].zero_(), lambda h: None):
+            for op in ("sigmoid_", "tanh_", "exp_", "relu_", "sqrt_", "abs_"):
+                x = lib.tensor([0.5, 1.0, 2.0], requires_grad=True)
+                h = x * 1
+                getattr(h, op)()
+                change(h)
+                try:
+                    h.sum().backward()
+                    row.append(np.round(x.grad.tolist(), 6).tolist())
+                except RuntimeError:
+                    row.append("error")
+        out.append(row)
+    assert out[0] == out[1]
 
 
 # ----------------------------------------------------------------------------- 2. numpy interop
@@ -1505,3 +1539,52 @@ def test_pow_exponent_numbers_that_overflow_the_dtype():
                 f()
         assert (lib.tensor([2.0]) ** 1e40).tolist() == [float("inf")]  # a float32's is a double
         assert (lib.tensor([2], dtype=lib.uint8) ** 255).tolist() == [0]
+
+
+def test_an_ellipsis_key_that_selects_one_element():
+    """``zeros(3)[..., 0]`` failed in numpy ("an index can only have a single ellipsis")."""
+    torch = pytest.importorskip("torch")
+    for make, key in ((lambda lib: lib.arange(3.0), (Ellipsis, 0)),
+                      (lambda lib: lib.arange(6.0).reshape(2, 3), (1, Ellipsis, 2)),
+                      (lambda lib: lib.tensor(2.0), (Ellipsis,)),
+                      (lambda lib: lib.arange(3.0), (Ellipsis, 1))):
+        ours, theirs = make(tg)[key], make(torch)[key]
+        assert ours.shape == () and ours.item() == theirs.item(), key
+    assert tg.arange(3.0)[..., tg.tensor(1)].item() == 1.0
+    x = tg.arange(3.0, requires_grad=True)
+    h = x * 1
+    h[..., 1].mul_(5)  # a view, written through
+    (h * 1).sum().backward()
+    assert h.tolist() == [0.0, 5.0, 2.0] and x.grad.tolist() == [1.0, 5.0, 1.0]
+
+
+def test_numpy_arrays_share_memory_not_the_array_object():
+    """Setting ``.shape`` or ``.dtype`` of ``t.numpy()``, ``np.asarray(t)`` or the array given to
+    ``from_numpy`` reshaped the tensor itself (PyTorch's tensors keep their own metadata)."""
+    t = tg.arange(6.0)
+    a = t.numpy()
+    a.shape = (2, 3)
+    b = np.asarray(t)
+    b.dtype = np.int32
+    assert t.shape == (6,) and t.dtype == np.float32
+    a[0, 0] = 9
+    assert t[0].item() == 9  # the memory is still shared
+    src = np.arange(6.0)
+    u = tg.from_numpy(src)
+    src.shape = (2, 3)
+    src[1, 2] = -1
+    assert u.shape == (6,) and u[5].item() == -1
+    x = tg.arange(6.0, requires_grad=True)
+    y = x.exp()
+    y.detach().numpy().shape = (6, 1)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.exp(np.arange(6.0)), rtol=1e-6)
+
+
+def test_scatter_takes_a_0d_tensor_as_its_value():
+    torch = pytest.importorskip("torch")
+    for lib in (tg, torch):
+        assert lib.zeros(3).scatter_(0, lib.tensor([1]), lib.tensor(5.0)).tolist() == [0, 5, 0]
+    v = tg.tensor(5.0, requires_grad=True)  # (ours: one that requires grad gets its gradient)
+    tg.zeros(3).scatter(0, tg.tensor([1, 2]), v).sum().backward()
+    assert v.grad.item() == 2.0

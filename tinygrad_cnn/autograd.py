@@ -500,6 +500,20 @@ def _counter_of(out: Any, inputs: Sequence[Tensor], arrays: Sequence[Any]) -> li
     return [0]
 
 
+def _saved_output_is(node: Context | None, arr: Any, t: Tensor) -> None:
+    """An in-place op computed its result in ``arr`` and wrote it into ``t``: where ``node``
+    saved that result for its VJP, it saves ``t`` instead, at ``t``'s current version -- as
+    PyTorch's ``sigmoid_`` saves the tensor itself, so a later change of ``t`` (in place, or
+    through ``.data``) is seen by the VJP or caught by the version check."""
+    saved = getattr(node, "_saved", None)
+    if not saved or saved is _FREED or getattr(node, "n_outputs", 1) != 1:
+        return
+    node._saved = tuple(  # type: ignore[union-attr]
+        (_OUT, t._data, t._version_counter, t._version_counter[0])
+        if kind == _OUT and obj is arr else (kind, obj, counter, version)
+        for kind, obj, counter, version in saved)
+
+
 def _views(out: Any, a: Any) -> bool:
     """Whether numpy says ``out`` is a view of ``a``'s memory (its ``base`` is the array that
     owns it): a tenth of ``may_share_memory``'s cost on the common path of every view op."""

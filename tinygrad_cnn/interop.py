@@ -42,7 +42,8 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     if not ndarray.dtype.isnative:
         raise ValueError(f"from_numpy: the array's byte order ({ndarray.dtype}) is not this "
                          "machine's; convert it first with a.astype(a.dtype.newbyteorder('='))")
-    return _wrap(ndarray, "from_numpy")
+    # a view: the memory is shared, the array object (its shape, dtype, strides) is not
+    return _wrap(ndarray.view(), "from_numpy")
 
 
 def from_dlpack(ext_tensor: Any, *, copy: bool | None = None) -> Tensor:

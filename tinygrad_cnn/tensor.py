@@ -351,8 +351,9 @@ class Tensor:
         graph depends on without the version check seeing it: change it with ``no_grad()`` and
         an in-place method, or take ``.detach().numpy()`` of a ``.clone()``)."""
         arr = _to_numpy(self._data)
+        if arr is self._data:  # the memory is shared, the array object not: setting its .shape
+            arr = arr.view()   # or .dtype must not change the tensor
         if self.requires_grad and arr.flags.writeable:
-            arr = arr.view()
             arr.flags.writeable = False
         return arr
 
@@ -1590,10 +1591,11 @@ class Tensor:
             self.grad_fn, self._requires_grad = result.grad_fn, result.requires_grad
             if result.grad_fn is not None:
                 result.grad_fn.out = weakref.ref(self)
+            self._version_counter[0] += 1
+            autograd._saved_output_is(result.grad_fn, result._data, self)
         else:
             _record_copy_slices(view[0], self._view_chain(), result)
-        self._version_counter[0] += 1
-        if view is not None:
+            self._version_counter[0] += 1
             self._refresh_view()
         return self
 

@@ -223,6 +223,11 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any 
         raise TypeError("scatter: give src or value, not both")
     if src is not None and not isinstance(src, Tensor):
         src, value = None, src
+    if src is not None and src.ndim == 0 and input.ndim > 0:
+        if src.requires_grad and _state.grad_enabled:  # spread it, so it gets its gradient
+            src = src.expand(tuple(np.shape(index._data if isinstance(index, Tensor) else index)))
+        else:  # a 0-d tensor is a value, as in PyTorch
+            src, value = None, src.item()
     if reduce not in (None, "add", "multiply"):
         raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
     if reduce is not None and _state.grad_enabled and (

@@ -92,7 +92,9 @@ class GetItem(Function):
             raise IndexError(f"getitem: {exc} (tensor shape {tuple(x.shape)})") from None
         if not hasattr(out, "shape") or (out.ndim == 0 and _is_basic(key)):
             # an integer for every dim: numpy gives a scalar, PyTorch a 0-d view of the element
-            out = x[(*key, Ellipsis)]
+            out = x[key if any(k is Ellipsis for k in key) else (*key, Ellipsis)]
+            if not hasattr(out, "shape"):  # (a key that holds its own `...` still gave a scalar)
+                out = x[(*key, None)].reshape(())
         elif not out.flags.c_contiguous and not array_module(out).may_share_memory(out, x):
             out = out.copy()  # an index-array copy is contiguous in PyTorch (reshape views it)
         return out

@@ -595,3 +595,61 @@ def test_a_failed_drawing_leaves_the_old_one_whole(tmp_path):
     assert proc.returncode == 1 and "could not write g.dot" in proc.stderr
     assert "keeps what it held" in proc.stderr and "Traceback" not in proc.stderr
     assert (tmp_path / "g.dot").read_bytes() == before
+
+
+def test_the_earlier_run_is_kept_under_a_name_free_when_it_is_moved(tmp_path):
+    """The backup name was chosen at start and renamed over at the first save: a file (or another
+    run's lock) that appeared there meanwhile was replaced. Now it is chosen when the earlier
+    run is moved, and a hard link never replaces a file."""
+    out = tmp_path / "lenet5.npz"
+    out.write_bytes(b"earlier run")
+    (tmp_path / "lenet5.previous.npz").write_bytes(b"appeared meanwhile")
+    (tmp_path / ".lenet5.previous-2.npz.lock").write_bytes(b"")  # another run writes there
+    backup = cli._keep_earlier_run(out)
+    assert backup.name == "lenet5.previous-3.npz" and backup.read_bytes() == b"earlier run"
+    assert (tmp_path / "lenet5.previous.npz").read_bytes() == b"appeared meanwhile"
+
+
+def test_sigterm_stops_a_run_as_ctrl_c_does_and_a_diverging_run_saves_nothing(tmp_path):
+    """SIGTERM left a stale lock and no word; a run whose loss went to NaN (--lr 1e308) exited 0
+    and wrote NaN weights over the checkpoint."""
+    cli_run("train", "--limit", "300", "--epochs", "1", "--data-dir", DATA, "--out", "good.npz",
+            cwd=tmp_path)
+    before = (tmp_path / "good.npz").read_bytes()
+    bad = cli_run("train", "--resume", "good.npz", "--epochs", "2", "--lr", "1e308",
+                  check=False, cwd=tmp_path)
+    assert bad.returncode == 1 and "training diverged in epoch 2" in bad.stderr
+    assert "good.npz is unchanged" in bad.stderr and "Warning" not in bad.stderr
+    assert (tmp_path / "good.npz").read_bytes() == before
+    if os.name != "posix":
+        return
+    run = subprocess.Popen([sys.executable, "-m", "tinygrad_cnn", "train", "--limit", "60000",
+                            "--epochs", "1", "--data-dir", DATA, "--out", "t.npz"], cwd=tmp_path,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not (tmp_path / ".t.npz.lock").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    run.send_signal(signal.SIGTERM)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 143 and "terminated during epoch 1" in err
+    assert not (tmp_path / ".t.npz.lock").exists() and "Traceback" not in err
+
+
+def test_the_environment_data_folder_is_used_or_refused_like_data_dir(tmp_path):
+    """An existing folder without the files in TINYGRAD_CNN_DATA was passed over for ./data/mnist
+    without a word; now, as --data-dir, the files must be (or be downloaded) there."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    env = dict(os.environ, TINYGRAD_CNN_DATA=str(empty),
+               TINYGRAD_CNN_MNIST_MIRRORS="http://127.0.0.1:9/")  # (no download here)
+    proc = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "train", "--limit", "64",
+                           "--epochs", "1", "--out", "x.npz"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and str(empty) in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "x.npz").exists()
+    env["TINYGRAD_CNN_DATA"] = DATA
+    ok = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "train", "--limit", "64",
+                         "--epochs", "1", "--out", "x.npz"], cwd=tmp_path, env=env,
+                        capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr

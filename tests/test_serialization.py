@@ -456,3 +456,12 @@ def test_crafted_array_headers_and_zip_bombs_are_checkpoint_errors(tmp_path):
         with pytest.raises(CheckpointError, match="not a valid checkpoint"):
             tg.load(bad)
         assert time.perf_counter() - t0 < 5, label  # refused before unpacking the bomb
+
+
+def test_load_takes_pytorchs_map_location_and_weights_only(tmp_path):
+    path = tmp_path / "s.npz"
+    tg.save({"a": tg.ones(2), "b": [tg.zeros(1)]}, path)
+    got = tg.load(path, map_location="cpu", weights_only=True)
+    assert got["a"].tolist() == [1.0, 1.0] and got["b"][0].tolist() == [0.0]
+    with pytest.raises(TypeError, match="map_location"):
+        tg.load(path, map_location=lambda storage, loc: storage)

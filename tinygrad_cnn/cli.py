@@ -146,23 +146,24 @@ def _check_device(args: argparse.Namespace) -> None:
 def _check_data_dir(args: argparse.Namespace) -> None:
     """An explicit ``--data-dir`` (or ``TINYGRAD_CNN_DATA``) is used or refused, never replaced
     by other folders."""
+    what = "argument --data-dir:"
     if args.data_dir is None:
         env = os.environ.get("TINYGRAD_CNN_DATA")
-        if env and not Path(env).is_dir():
-            _usage(args, f"TINYGRAD_CNN_DATA={env} is not a folder; expected a folder with the "
-                   "MNIST .gz files, or unset it to use the default places")
-        return
+        if not env:
+            return
+        # the environment's folder is as explicit as --data-dir: used (files missing there are
+        # downloaded into it) or refused, never passed over for another folder's files
+        args.data_dir, what = env, "TINYGRAD_CNN_DATA:"
     path = Path(args.data_dir)
     if not path.exists():
-        _usage(args, f"argument --data-dir: {path} does not exist; expected a folder with the "
-               "MNIST .gz files (or an empty one to download them into), or leave --data-dir out "
-               "to use the default places")
+        _usage(args, f"{what} {path} does not exist; expected a folder with the MNIST .gz files "
+               "(or an empty one to download them into), or leave it out to use the default "
+               "places")
     if not path.is_dir():
-        _usage(args, f"argument --data-dir: {path} is not a folder; expected a folder with the "
-               "MNIST .gz files")
+        _usage(args, f"{what} {path} is not a folder; expected a folder with the MNIST .gz files")
     if not os.access(path, os.R_OK | os.X_OK):
-        _usage(args, f"argument --data-dir: {path} cannot be read (permissions); expected a "
-               "readable folder with the MNIST .gz files")
+        _usage(args, f"{what} {path} cannot be read (permissions); expected a readable folder "
+               "with the MNIST .gz files")
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -443,30 +444,36 @@ def _train(args: argparse.Namespace) -> int:
             t0 = time.perf_counter()
             bar = ProgressBar(f"epoch {epoch}/{epochs}")
             loss = train_epoch(model, train_loader, opt, args.device, on_step=bar.update)
+            if not math.isfinite(loss):  # diverged: its weights are not worth a checkpoint
+                raise WorkError(f"training diverged in epoch {epoch} (mean loss {loss}); "
+                                f"nothing of it was saved and {_what_is_kept(out, saved_epoch)}; "
+                                f"try a smaller --lr (this run: {lr:g})")
             sched.step()
             acc = evaluate(model, test_loader, args.device)
             try:
                 with _interrupt_after() as interrupted:  # a finished epoch is saved whole
                     if backup is not None and saved_epoch is None:
-                        os.replace(out, backup)
+                        backup = _keep_earlier_run(out)  # (a name free *now*)
                     tg.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
                              "scheduler": sched.state_dict(), "epoch": epoch,
                              "test_accuracy": acc, "config": config}, out)
             except OSError as exc:
-                kept = (f"{out} still holds epoch {saved_epoch}" if saved_epoch else
-                        f"the earlier run is in {backup}" if backup is not None and
-                        backup.exists() and not out.exists() else f"{out} is unchanged")
+                kept = (f"the earlier run is in {backup}" if backup is not None and
+                        saved_epoch is None and backup.exists() and not out.exists()
+                        else _what_is_kept(out, saved_epoch))
                 raise WorkError(f"could not save the checkpoint of epoch {epoch} to {out}: "
                                 f"{exc.strerror or exc}; {kept}") from None
             saved_epoch = epoch
             _say(f"epoch {epoch}: train loss {loss:.4f}, test accuracy {acc:.4f} "
                  f"({time.perf_counter() - t0:.1f} s); saved {out}")
             if interrupted:
-                raise KeyboardInterrupt  # the Ctrl-C that came during the save
-    except KeyboardInterrupt:
-        _say("", f"interrupted during epoch {epoch}; "
-             + _interrupted_advice(args, out, saved_epoch, start_epoch), stream=sys.stderr)
-        return 130
+                raise interrupted[0]  # the Ctrl-C (or SIGTERM) that came during the save
+    except KeyboardInterrupt as exc:
+        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        when = f"after epoch {epoch}" if saved_epoch == epoch else f"during epoch {epoch}"
+        _say("", f"{what} {when}; " + _interrupted_advice(args, out, saved_epoch, start_epoch),
+             stream=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
     _say(f"done in {time.perf_counter() - t_start:.1f} s; test accuracy: {acc:.4f}")
     return 0
 
@@ -477,15 +484,47 @@ def _interrupt_after() -> Any:
     thrown away with the epoch it holds); the list it gives says whether one came."""
     import threading
 
-    came: list[int] = []
+    came: list[KeyboardInterrupt] = []
     if threading.current_thread() is not threading.main_thread():
         yield came
         return
-    previous = signal.signal(signal.SIGINT, lambda *_: came.append(1))
+    previous = signal.signal(signal.SIGINT, lambda *_: came.append(KeyboardInterrupt()))
+    previous_term = signal.signal(signal.SIGTERM, lambda *_: came.append(Terminated()))
     try:
         yield came
     finally:
         signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
+
+
+def _what_is_kept(out: Path, saved_epoch: int | None) -> str:
+    if saved_epoch:
+        return f"{out} still holds epoch {saved_epoch}"
+    return f"{out} is unchanged" if out.exists() else f"no {out} was written"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C's KeyboardInterrupt would be (exit status 143)."""
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+def _keep_earlier_run(out: Path) -> Path:
+    """Move the earlier run at ``out`` to the first free NAME.previous[-k].npz, chosen now (a file
+    or another run's lock that appeared there since this run started is skipped): a hard link
+    never replaces an existing file, and the save that follows replaces ``out`` atomically.
+    Where the file system has no hard links, a rename to a name checked just before."""
+    while True:
+        backup = _free_backup(out)
+        try:
+            os.link(out, backup)
+        except FileExistsError:
+            continue  # taken between the check and the link: the next name
+        except OSError:  # (no hard links here)
+            os.replace(out, backup)
+        return backup
 
 
 def _free_backup(out: Path) -> Path:
@@ -495,7 +534,8 @@ def _free_backup(out: Path) -> Path:
     while True:
         tag = ".previous" if k == 1 else f".previous-{k}"
         backup = out.with_name(out.stem + tag + out.suffix)
-        if not backup.exists():
+        lock = backup.with_name(f".{backup.name}.lock")  # (another run writes there)
+        if not backup.exists() and not backup.is_symlink() and not lock.exists():
             return backup
         k += 1
 
@@ -770,8 +810,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if os.name == "posix":  # a Ctrl-C while numpy works in another thread must still arrive here
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        # SIGTERM (kill, timeout, a job scheduler) stops a run as Ctrl-C does: the epoch being
+        # saved is finished, the lock file removed, and the exit status says which signal
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         return int(args.func(args) or 0)
+    except Terminated:
+        _say("", "terminated", stream=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         _say("", "interrupted", stream=sys.stderr)
         return 130

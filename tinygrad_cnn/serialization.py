@@ -188,13 +188,36 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
                                           **arrays))
 
 
-def load(path: str | os.PathLike[str]) -> Any:
-    """Read a checkpoint written by :func:`save`. Tensors come back as CPU tensors.
+def load(path: str | os.PathLike[str], map_location: Any = None, *,
+         weights_only: bool | None = None) -> Any:
+    """Read a checkpoint written by :func:`save`. Tensors come back as CPU tensors, or on
+    ``map_location`` (``"cpu"``, ``"cuda"``; PyTorch's argument). ``weights_only`` is accepted for
+    ported code and changes nothing: a checkpoint holds arrays and plain values only, and nothing
+    in it is ever unpickled.
 
     Raises ``FileNotFoundError`` when there is no file, and :class:`CheckpointError` (naming the
     file and what is wrong) for anything that is not a checkpoint ``save`` wrote, however it was
     broken or crafted."""
-    path = Path(path)
+    obj = _load(Path(path))
+    if map_location is None or str(map_location) == "cpu":
+        return obj
+    if not isinstance(map_location, str):
+        raise TypeError(f"load: map_location must be a device name such as 'cpu' or 'cuda', got "
+                        f"{type(map_location).__name__} (functions and dicts are not supported)")
+    return _on_device(obj, map_location)
+
+
+def _on_device(obj: Any, device: str) -> Any:
+    if isinstance(obj, Tensor):
+        return obj.to(device)
+    if isinstance(obj, dict):
+        return type(obj)((k, _on_device(v, device)) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_on_device(v, device) for v in obj)
+    return obj
+
+
+def _load(path: Path) -> Any:
     if not path.exists():
         raise FileNotFoundError(f"checkpoint not found: {path}")
     if not path.is_file():

@@ -17,6 +17,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 from tinygrad_cnn.backend import array_module, to_device
 from tinygrad_cnn.nn.module import _foreign_array, zero_grads
 from tinygrad_cnn.tensor import Tensor
@@ -98,19 +100,21 @@ class Optimizer:
         """One update of every parameter that has a gradient; ``closure`` (re-evaluating the loss)
         is called first when given, and its result returned."""
         loss = closure() if closure is not None else None
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = p.grad._data
-                if group.get("maximize"):
-                    g = -g
-                state = self.state.setdefault(p, {})
-                if p._data.ndim == 0:
-                    _update_0d(self, p, g, group, state)
-                else:
-                    self._update(p, g, group, state)
-                p._version_counter[0] += 1  # in place, like any optimizer step
+        # (a diverging run overflows to inf and NaN as PyTorch's does, without numpy's warnings)
+        with np.errstate(all="ignore"):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    g = p.grad._data
+                    if group.get("maximize"):
+                        g = -g
+                    state = self.state.setdefault(p, {})
+                    if p._data.ndim == 0:
+                        _update_0d(self, p, g, group, state)
+                    else:
+                        self._update(p, g, group, state)
+                    p._version_counter[0] += 1  # in place, like any optimizer step
         return loss
 
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:

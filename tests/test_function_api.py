@@ -391,3 +391,27 @@ def test_backward_with_inputs_as_pytorch():
                 f()
         out.append(row)
     assert out[0] == out[1]
+
+
+def test_user_functions_as_pytorchs_engine_treats_them():
+    """A VJP may return its gradient broadcast or in another float dtype (summed down and cast,
+    as PyTorch's engine does: it was refused), and forward runs with recording off."""
+    torch = pytest.importorskip("torch")
+    out = []
+    for lib in (tg, torch):
+        seen = []
+
+        class Wide(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                seen.append(lib.is_grad_enabled())
+                return a * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return (g * 2).reshape(1, -1).expand(3, -1).float()
+
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        Wide.apply(x).sum().backward()
+        out.append((x.grad.tolist(), str(x.grad.dtype).replace("torch.", ""), seen))
+    assert out[0] == out[1] == ([6.0, 6.0], "float64", [False])

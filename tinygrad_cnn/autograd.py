@@ -436,7 +436,11 @@ class Function:
         requires = requires and _state.grad_enabled
         ctx = Context(cls, tuple(t._requires_grad for t in inputs) if requires
                       else (False,) * len(inputs))
-        out = cls.forward(ctx, *arrays, **attrs)
+        if cls._user:  # a user's forward runs with recording off, as PyTorch's does
+            with _GradModeSwitch(False):
+                out = cls.forward(ctx, *arrays, **attrs)
+        else:
+            out = cls.forward(ctx, *arrays, **attrs)
         if type(out) is tuple or ctx.special is not None:
             return _apply_general(cls, ctx, inputs, arrays, out, requires, attrs)
         xp = array_module(out)
@@ -960,6 +964,21 @@ def _needed(nodes: list[Context], targets: set[int]) -> set[int]:
     return needed
 
 
+def _fitted(g: Tensor, shape: tuple[int, ...], dtype: Any) -> Tensor:
+    """A user VJP's gradient summed down to ``shape`` where ``shape`` broadcasts to it
+    (PyTorch's ``sum_to_size``), and cast to a float ``dtype``; else as it is (then refused)."""
+    gs = g._data.shape
+    extra = len(gs) - len(shape)
+    if gs != shape and extra >= 0 and all(s in (1, d) for s, d in zip(shape, gs[extra:])):
+        dims = tuple(range(extra)) + tuple(extra + k for k, (s, d) in
+                                           enumerate(zip(shape, gs[extra:])) if s == 1 and d != 1)
+        g = g.sum(dims, keepdim=True) if dims else g
+        g = g.reshape(shape)
+    if g._data.dtype != dtype and g._data.dtype.kind == "f" and np.dtype(dtype).kind == "f":
+        g = g.to(dtype)
+    return g
+
+
 def _name_node(exc: Exception, ctx: Context) -> None:
     """Say which node's VJP an exception came out of and where the user's code created that node:
     in the message of an error with a one-string message, else as a note (Python 3.11+)."""
@@ -979,13 +998,17 @@ def _name_node(exc: Exception, ctx: Context) -> None:
         exc.add_note(note)
 
 
-def _check_grad(ctx: Context, i: int, g: Any, meta: tuple[Any, Any]) -> None:
+def _check_grad(ctx: Context, i: int, g: Any, meta: tuple[Any, Any]) -> Any:
+    """``g``, checked to fit input ``i``; a user's Function may return it broadcast or in another
+    float dtype, and gets it summed down and cast, as PyTorch's engine does."""
     if not isinstance(g, _TensorCls):
         raise TypeError(
             f"{ctx.fn.name}.backward returned a {type(g).__name__} for input {i}; a VJP returns "
             f"one Tensor (or None) per input. {ctx._where()}"
         )
     shape, dtype = meta
+    if ctx.fn._user and (g._data.shape != shape or g._data.dtype != dtype):
+        g = _fitted(g, shape, dtype)
     if g._data.shape != shape or g._data.dtype != dtype:
         raise RuntimeError(
             f"{ctx.fn.name}.backward returned a gradient of shape {tuple(g._data.shape)} and dtype "
@@ -999,6 +1022,7 @@ def _check_grad(ctx: Context, i: int, g: Any, meta: tuple[Any, Any]) -> None:
             raise AnomalyError(
                 f"detect_anomaly: {ctx.fn.name}.backward returned NaN or Inf in the gradient of "
                 f"input {i}. {ctx._where()}", ctx)
+    return g
 
 
 def run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_graph: bool,
@@ -1097,7 +1121,7 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                     continue
                 if needed is not None and id(e) not in needed:
                     continue
-                _check_grad(ctx, i, gi, ctx.in_meta[i])
+                gi = _check_grad(ctx, i, gi, ctx.in_meta[i])
                 _accumulate(grads, leaves, e, gi)
 
         for key, leaf in leaves.items():

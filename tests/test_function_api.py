@@ -415,3 +415,33 @@ def test_user_functions_as_pytorchs_engine_treats_them():
         Wide.apply(x).sum().backward()
         out.append((x.grad.tolist(), str(x.grad.dtype).replace("torch.", ""), seen))
     assert out[0] == out[1] == ([6.0, 6.0], "float64", [False])
+
+
+def test_pytorch_2_form_with_setup_context():
+    """``forward(*args)`` without ctx plus ``setup_context(ctx, inputs, output)`` (PyTorch 2): it
+    was "forward() takes 2 positional arguments but 3 were given"."""
+    torch = pytest.importorskip("torch")
+    out = []
+    for lib in (tg, torch):
+        class Scale(lib.autograd.Function):
+            @staticmethod
+            def forward(x, k):
+                return x * k
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                ctx.k = inputs[1]
+                ctx.save_for_backward(inputs[0])
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return g * ctx.k + x * 0, None
+
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        y = Scale.apply(x, 3.0)
+        y.sum().backward()
+        out.append((y.tolist(), x.grad.tolist()))
+        check = gradgradcheck if lib is tg else torch.autograd.gradgradcheck
+        assert check(lambda t: Scale.apply(t, 3.0), (x,))
+    assert out[0] == out[1] == ([3.0, 6.0], [3.0, 3.0])

@@ -384,6 +384,7 @@ class Function:
     #: later ``reshape``/``view`` of it then shares memory in both libraries, not a copy in one)
     contiguous: ClassVar[bool] = False
     _user: ClassVar[bool] = False  # see __init_subclass__
+    _setup_context: ClassVar[bool] = False  # see __init_subclass__
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -393,6 +394,9 @@ class Function:
         # input, or a view of one, which then shares that input's version counter
         cls._user = (not cls.__module__.startswith("tinygrad_cnn.")
                      or any(getattr(b, "_user", False) for b in cls.__bases__))
+        # PyTorch 2's form: forward(*args) without ctx, and setup_context(ctx, inputs, output)
+        cls._setup_context = any("setup_context" in vars(k) for k in cls.__mro__
+                                 if k is not Function and issubclass(k, Function))
 
     @staticmethod
     def forward(ctx: Context, *args: Any, **attrs: Any) -> Any:
@@ -438,7 +442,7 @@ class Function:
                       else (False,) * len(inputs))
         if cls._user:  # a user's forward runs with recording off, as PyTorch's does
             with _GradModeSwitch(False):
-                out = cls.forward(ctx, *arrays, **attrs)
+                out = _call_forward(cls, ctx, arrays, attrs)
         else:
             out = cls.forward(ctx, *arrays, **attrs)
         if type(out) is tuple or ctx.special is not None:
@@ -492,6 +496,16 @@ class Function:
         if _state.anomaly:
             _check_forward(ctx, arrays, result)
         return result
+
+
+def _call_forward(cls: Any, ctx: Context, args: Sequence[Any], attrs: dict[str, Any]) -> Any:
+    """A user's ``forward``: ``forward(ctx, *args)``, or PyTorch 2's ``forward(*args)`` followed
+    by ``setup_context(ctx, inputs, output)``."""
+    if not cls._setup_context or getattr(cls, "_wraps_constants", False):
+        return cls.forward(ctx, *args, **attrs)
+    out = cls.forward(*args, **attrs)
+    cls.setup_context(ctx, tuple(args), out)
+    return out
 
 
 def _counter_of(out: Any, inputs: Sequence[Tensor], arrays: Sequence[Any]) -> list[int]:
@@ -796,6 +810,7 @@ def _with_constants(base: type[Function]) -> Any:
 
     class WithConstants(base):  # type: ignore[valid-type,misc]
         name = base.name
+        _wraps_constants = True  # (its forward takes ctx; it calls base's in base's form)
 
         @classmethod
         def apply_mixed(cls, inputs: tuple[Any, ...], attrs: dict[str, Any]) -> Any:
@@ -818,7 +833,7 @@ def _with_constants(base: type[Function]) -> Any:
             engine = ctx.needs_input_grad
             ctx.needs_input_grad = expanded(engine, _tensors)
             try:
-                return base.forward(ctx, *args, **attrs)
+                return _call_forward(base, ctx, args, attrs)
             finally:
                 ctx.needs_input_grad = engine
 

@@ -1588,3 +1588,30 @@ def test_scatter_takes_a_0d_tensor_as_its_value():
     v = tg.tensor(5.0, requires_grad=True)  # (ours: one that requires grad gets its gradient)
     tg.zeros(3).scatter(0, tg.tensor([1, 2]), v).sum().backward()
     assert v.grad.item() == 2.0
+
+
+def test_float16_gelu_tanh_gradient_at_large_inputs():
+    """x³ and x² of |x| >= 256 overflow float16: the gradient was NaN (PyTorch: 1 and 0)."""
+    torch = pytest.importorskip("torch")
+    v = np.array([200, 256, 1000, -1e4, -88, 0.5, 3, -2], np.float16)
+    for approximate in ("tanh", "none"):
+        x, xt = Tensor(v, requires_grad=True), torch.tensor(v, requires_grad=True)
+        F.gelu(x, approximate=approximate).sum().backward()
+        torch.nn.functional.gelu(xt, approximate=approximate).sum().backward()
+        assert x.grad.tolist() == xt.grad.tolist(), approximate
+
+
+def test_dropout_of_an_integer_tensor_is_refused_while_training():
+    """The 1/(1-p) scale was truncated into the integers (PyTorch refuses)."""
+    for f in (F.dropout, F.dropout2d):
+        with pytest.raises(RuntimeError, match="floating-point"):
+            f(tg.ones(2, 2, 2, dtype=tg.int64), p=0.3)
+        assert f(tg.ones(2, 2, 2, dtype=tg.int64), p=0.3, training=False).dtype == np.int64
+
+
+def test_class_loss_target_shape_errors_name_both_shapes():
+    with pytest.raises(ValueError, match=r"input of shape \(5, 4\) needs a target of shape \(5,\)"):
+        F.cross_entropy(tg.randn(5, 4), tg.tensor([0, 1, 1]))
+    with pytest.raises(ValueError, match=r"needs a 0-d target"):  # PyTorch: "0D or 1D target"
+        F.cross_entropy(tg.randn(4), tg.tensor([[2]]))
+    assert np.isfinite(F.cross_entropy(tg.randn(4), tg.tensor([2])).item())

@@ -421,6 +421,9 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return input
+    if input.dtype.kind != "f":  # the 1 / (1 - p) scale: PyTorch refuses to cast it back
+        raise RuntimeError(f"dropout: needs a floating-point tensor while training, got "
+                           f"{input.dtype}; convert it with .float()")
     from tinygrad_cnn.random import generator
 
     if p == 1.0:
@@ -442,6 +445,9 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
                          f"got shape {input.shape}")
     if not training or p == 0.0:
         return input
+    if input.dtype.kind != "f":  # the 1 / (1 - p) scale: PyTorch refuses to cast it back
+        raise RuntimeError(f"dropout2d: needs a floating-point tensor while training, got "
+                           f"{input.dtype}; convert it with .float()")
     from tinygrad_cnn.random import generator
 
     if p == 1.0:

@@ -68,6 +68,7 @@ def _class_target(logits: Tensor, target: Any, op: str, ignore_index: int
     t = to_numpy(target._data) if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind not in "iu":
         raise TypeError(f"{op}: target must hold class indices (an integer tensor), got {t.dtype}")
+    in_shape, t_shape = tuple(logits.shape), tuple(t.shape)
     if logits.ndim == 1:  # unbatched (C,) with a 0-d target
         logits, t, sample_shape = logits.unsqueeze(0), t.reshape(1), ()
     elif logits.ndim == 2:
@@ -79,11 +80,12 @@ def _class_target(logits: Tensor, target: Any, op: str, ignore_index: int
     else:
         raise ValueError(f"{op}: expected logits of shape (N, C), (C,) or (N, C, d1, ...), got "
                          f"{logits.shape}")
-    if tuple(t.shape) != sample_shape and not (sample_shape == () and t.size == 1):
-        raise ValueError(f"{op}: the input has shape {logits.shape if not sample_shape else '...'} "
-                         f"with {sample_shape[0] if sample_shape else 1} samples of shape "
-                         f"{sample_shape}, but target has shape {tuple(t.shape)}; they must agree "
-                         "(batch size and any extra dims)")
+    if t_shape != sample_shape and not (sample_shape == () and t_shape in ((), (1,))):
+        want = "a 0-d target (one class index)" if not sample_shape else \
+            f"a target of shape {sample_shape} (one class index per sample: batch size and any " \
+            "extra dims)"
+        raise ValueError(f"{op}: the input of shape {in_shape} needs {want}, but target has shape "
+                         f"{t_shape}")
     t = t.reshape(-1)
     c = logits.shape[1]
     counted = t[t != ignore_index]

@@ -254,11 +254,18 @@ class GELU(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
-        if ctx.attrs["approximate"] == "tanh":
-            t = ((x + x * x * x * _GELU_KAPPA) * _SQRT_2_OVER_PI).tanh()
-            dt = (1 - t * t) * ((x * x * (3 * _GELU_KAPPA) + 1) * _SQRT_2_OVER_PI)
-            return g * ((t + 1) * 0.5 + x * 0.5 * dt)
-        return g * (Ndtr.apply(x) + x * ((x * x * -0.5).exp() * _INV_SQRT_2PI))
+        if x.dtype == np.float16:  # in float32, rounded once (PyTorch's opmath): x³ and x² of
+            # |x| >= 256 overflow float16, and 0 * inf made NaN gradients
+            return (g.float() * _gelu_derivative(x.float(), ctx.attrs["approximate"])).half()
+        return g * _gelu_derivative(x, ctx.attrs["approximate"])
+
+
+def _gelu_derivative(x: Tensor, approximate: str) -> Tensor:
+    if approximate == "tanh":
+        t = ((x + x * x * x * _GELU_KAPPA) * _SQRT_2_OVER_PI).tanh()
+        dt = (1 - t * t) * ((x * x * (3 * _GELU_KAPPA) + 1) * _SQRT_2_OVER_PI)
+        return (t + 1) * 0.5 + x * 0.5 * dt
+    return Ndtr.apply(x) + x * ((x * x * -0.5).exp() * _INV_SQRT_2PI)
 
 
 class SiLU(Function):

@@ -35,7 +35,7 @@ for _name, _domain in [("sin", "real"), ("cos", "real"), ("tan", "unit"), ("asin
     if _domain != "real":  # outside the domain: NaN, inf at the edges, in both libraries
         unary(_name, _method(_name), id="any_sign", smooth=False)
 unary("erf", lambda m, a: (a * 3).erf(), id="tails")
-unary("mul", lambda m, a: a.square(), id="square", dtypes=NUMBERS)
+unary("pow", lambda m, a: a.square(), id="square", dtypes=NUMBERS)
 for _name in ("floor", "ceil", "trunc", "round", "sign"):
     unary(_name, _method(_name), smooth=False, dtypes=FLOATS + INTS + ("bool",))
 unary("round", lambda m, a, decimals: (a * 37).round(decimals=decimals), id="decimals",

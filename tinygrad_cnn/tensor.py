@@ -1364,9 +1364,10 @@ class Tensor:
         return _ops.unary.Erf.apply(_floating(self))
 
     def square(self) -> Tensor:
-        """``self * self``; integers stay integers (bool becomes int64, as in PyTorch)."""
+        """``self ** 2`` (PyTorch's: its VJP ``g * (2 * x)`` overflows where PyTorch's does);
+        integers stay integers (bool becomes int64, as in PyTorch)."""
         t = self.to(np.int64) if self.dtype.kind == "b" else self
-        return t * t
+        return t**2
 
     def floor(self) -> Tensor:
         """Round down; integers come back unchanged. Gradient zero."""

@@ -122,7 +122,7 @@ class Pow(Function):
                 # x ** 0 is the constant 1: its gradient is a constant 0, with no graph (PyTorch's;
                 # y x^(y-1) has NaN derivatives at x = 0)
                 return Tensor._make(array_module(x._data).zeros_like(x._data)), None
-            gx = g * y * x ** (y - 1)
+            gx = g * (y * x ** (y - 1))  # (PyTorch's order: 2 * x overflows before g scales it)
             if flat.any():
                 gx = where(flat, 0.0, gx)
             if getattr(ctx, "undefined", None) is not None:  # NaN there too, as in PyTorch

@@ -1615,3 +1615,61 @@ def test_class_loss_target_shape_errors_name_both_shapes():
     with pytest.raises(ValueError, match=r"needs a 0-d target"):  # PyTorch: "0D or 1D target"
         F.cross_entropy(tg.randn(4), tg.tensor([[2]]))
     assert np.isfinite(F.cross_entropy(tg.randn(4), tg.tensor([2])).item())
+
+
+def test_creation_reads_data_as_pytorch_does():
+    """One-element tensors in a list are numbers (a (2, 1) tensor came out), ranges are ints
+    (float32 came out; a bare range was refused), Tensor(x.size()) is a tensor of that shape (a
+    1-D tensor of the sizes came out), big-endian arrays are read in native order (backward
+    crashed), and the dtypes PyTorch has no rules for are refused (uint64 + int64 was float64)."""
+    torch = pytest.importorskip("torch")
+    for make in (lambda lib: lib.tensor([lib.tensor([1.0]), lib.tensor([2.0])]),
+                 lambda lib: lib.tensor([range(2), range(2)]), lambda lib: lib.tensor(range(3)),
+                 lambda lib: lib.tensor([lib.tensor(1), 2])):
+        ours, theirs = make(tg), make(torch)
+        assert (ours.tolist(), str(ours.dtype), tuple(ours.shape)) == (
+            theirs.tolist(), str(theirs.dtype).replace("torch.", ""), tuple(theirs.shape))
+    assert tg.Tensor(tg.zeros(2, 3).size()).shape == tuple(torch.Tensor(torch.zeros(2, 3).size())
+                                                           .shape)  # (PyTorch's: uninitialised)
+    with pytest.raises(ValueError, match="only one-element tensors"):
+        tg.tensor([tg.tensor([1.0, 2.0]), tg.tensor([3.0, 4.0])])
+    t = tg.tensor(np.array([1.0, 2.0], dtype=">f4"), requires_grad=True)
+    (t * t).sum().backward()
+    assert t.dtype == tg.float32 and t.grad.tolist() == [2.0, 4.0]
+    for dt in (np.longdouble, np.uint16, np.uint32, np.uint64):
+        if np.dtype(dt).itemsize <= 8 and np.dtype(dt).kind == "f":
+            continue  # (a platform whose long double is a double)
+        with pytest.raises(TypeError, match="not supported"):
+            tg.tensor(np.array([1, 2], dtype=dt))
+    assert repr(tg.zeros(0, 3)) == "tensor([], size=(0, 3))"
+
+
+def test_sizes_and_dtypes_are_checked_where_pytorch_checks_them():
+    with pytest.raises(TypeError, match="matmul: expected one dtype"):
+        tg.ones(2, 3) @ tg.ones(3, 2, dtype=tg.float64)  # (it promoted silently)
+    for f in (lambda: tg.zeros(6).reshape(2.9, 3), lambda: tg.zeros(6).view(2.9, 3),
+              lambda: tg.zeros(6).expand(1.5, 6), lambda: tg.zeros(2, 3).sum(1.5)):
+        with pytest.raises(TypeError, match="must be an int"):
+            f()
+    with pytest.raises(ValueError, match="expand: sizes must be >= 0"):
+        tg.zeros(3, 1).expand(3, -2)
+
+
+def test_porting_forms_of_tensor_methods():
+    """view(dtype), to(other, non_blocking=, copy=), stride(), element_size(), short/char/byte,
+    equal, fliplr/flipud, unflatten, concat, finfo/iinfo: as PyTorch."""
+    torch = pytest.importorskip("torch")
+    rows = []
+    for lib in (tg, torch):
+        x = lib.arange(6.0).reshape(2, 3)
+        v16 = x.view(lib.float16)
+        rows.append([tuple(x.view(lib.int32).shape), tuple(v16.shape), v16.requires_grad,
+                     x.to(x, non_blocking=True, copy=True) is x, x.stride(), x.t().stride(),
+                     x.element_size(), x.nelement(), x.ndimension(), str(x.short().dtype),
+                     str(x.char().dtype), str(x.byte().dtype), x.equal(x.clone()),
+                     x.equal(lib.zeros(3, 2)), x.fliplr().tolist(), x.flipud().tolist(),
+                     tuple(lib.arange(6.0).unflatten(0, (2, -1)).shape),
+                     lib.concat([x, x]).shape[0], float(lib.finfo(lib.float16).eps),
+                     int(lib.iinfo(lib.int8).min), float(lib.finfo().max)])
+    rows[1] = [r.replace("torch.", "") if isinstance(r, str) else r for r in rows[1]]
+    assert rows[0] == rows[1]

@@ -8,6 +8,8 @@ tensor([[2., 4.],
         [6., 8.]])
 """
 
+from typing import Any
+
 import numpy as np
 
 from tinygrad_cnn.autograd import (
@@ -68,6 +70,7 @@ from tinygrad_cnn.ops.shape import (
 from tinygrad_cnn.random import manual_seed
 from tinygrad_cnn.serialization import CheckpointError, load, save
 from tinygrad_cnn.tensor import (
+    Size,
     Tensor,
     arange,
     as_tensor,
@@ -106,6 +109,25 @@ float, int, bool = float32, int32, bool_
 
 __version__ = "0.1.0"
 
+concat = concatenate = cat  # PyTorch's other names
+
+
+def get_default_dtype() -> np.dtype:
+    """float32: the dtype of Python floats made into tensors (fixed here)."""
+    return float32
+
+
+def finfo(type: Any = None) -> np.finfo:
+    """Limits of a float dtype (``eps``, ``max``, ``min``, ``tiny``, ``bits``); float32 by
+    default, as ``torch.finfo()``."""
+    return np.finfo(float32 if type is None else type)
+
+
+def iinfo(type: Any) -> np.iinfo:
+    """Limits of an integer dtype (``min``, ``max``, ``bits``)."""
+    return np.iinfo(type)
+
+
 # `import tinygrad_cnn as torch; torch.nn.Linear; torch.optim.SGD` as in PyTorch: the layers and
 # optimisers sit above the tensor (they import it), so they come last
 from tinygrad_cnn import nn as nn  # noqa: E402  (re-exported)
@@ -115,6 +137,12 @@ tune_malloc()  # keep freed step buffers for reuse; TINYGRAD_CNN_TUNE_MALLOC=0 t
 
 __all__ = [
     "AnomalyError",
+    "Size",
+    "concat",
+    "concatenate",
+    "finfo",
+    "get_default_dtype",
+    "iinfo",
     "CheckpointError",
     "Context",
     "Function",

@@ -60,10 +60,13 @@ def _as_array(data: Any, dtype: np.dtype | None, where: str = "Tensor") -> np.nd
     if data is None:
         raise TypeError(f"{where}: cannot make a tensor from None")
     if isinstance(data, np.ndarray) or isinstance(data, np.generic):
+        if not data.dtype.isnative:  # (a copy anyway: in this machine's byte order)
+            data = data.astype(data.dtype.newbyteorder("="))
         arr = np.array(data, dtype=dtype, copy=True)
     elif isinstance(data, (bool, int, float)):
         arr = np.array(data, dtype=dtype or np.float32)
-    elif isinstance(data, (list, tuple)):
+    elif isinstance(data, (list, tuple, range)):
+        data = _plain(data, where)
         try:
             arr = np.array(data, dtype=dtype or np.float32)
         except (ValueError, TypeError) as exc:
@@ -82,12 +85,45 @@ def _as_array(data: Any, dtype: np.dtype | None, where: str = "Tensor") -> np.nd
             f"{where}: cannot make a tensor from {type(data).__name__}; pass a number, a (nested) "
             "list of numbers, a numpy array or a Tensor"
         )
-    if arr.dtype.kind not in "biuf":
+    if arr.dtype.kind not in "biuf" or arr.dtype.itemsize > 8:
         raise TypeError(
             f"{where}: arrays of dtype {arr.dtype} are not supported; pass numbers (float, int or "
             "bool arrays)"
         )
+    if arr.dtype.kind == "u" and arr.dtype != np.uint8:  # (as PyTorch: no promotion rules)
+        raise TypeError(f"{where}: arrays of dtype {arr.dtype} are not supported (of the unsigned "
+                        "types only uint8, as in PyTorch); convert with .astype(np.int64)")
     return arr
+
+
+def _plain(data: Any, where: str) -> Any:
+    """Nested lists as numpy should read them, as ``torch.tensor`` reads them: a one-element
+    tensor counts as its number (``[tensor([1.]), tensor([2.])]`` is ``[1., 2.]``), a range as
+    its list."""
+    if isinstance(data, range):
+        return list(data)
+    if isinstance(data, (list, tuple)):
+        if not any(isinstance(x, (list, tuple, range, Tensor)) for x in data):
+            return data  # (the common case: numbers; nothing to rewrite)
+        return [_plain(x, where) for x in data]
+    if isinstance(data, Tensor):
+        if data._data.size != 1:
+            raise ValueError(f"{where}: a list holds a tensor of shape {data.shape}; only "
+                             "one-element tensors count as numbers in a list (as in PyTorch) -- "
+                             "join tensors with tinygrad_cnn.stack()")
+        return data.item()
+    return data
+
+
+class Size(tuple):  # type: ignore[type-arg]
+    """A shape as ``Tensor.size()`` gives it (PyTorch's ``torch.Size``): a tuple of ints that
+    ``Tensor(size)`` reads as sizes, not as data. (``.shape`` is a plain tuple.)"""
+
+    def __repr__(self) -> str:
+        return f"Size({list(self)})"
+
+    def numel(self) -> int:
+        return math.prod(self)
 
 
 _NO_DATA: Any = object()  # Tensor() with no argument: an empty (0,) tensor, as torch.Tensor()
@@ -131,6 +167,8 @@ class Tensor:
     def __init__(self, data: Any = _NO_DATA, *sizes: int, requires_grad: bool = False,
                  dtype: DTypeLike = None, device: str | None = None, name: str | None = None) -> None:
         dt = None if dtype is None else _dtype(dtype)
+        if isinstance(data, Size):  # Tensor(x.size()): that shape, as torch.Tensor(torch.Size)
+            data, sizes = (data[0], data[1:]) if data else (_NO_DATA, ())
         if data is _NO_DATA or sizes or (isinstance(data, int) and not isinstance(data, bool)):
             data = _legacy_sizes(data, sizes, dt)
         if isinstance(data, Tensor):
@@ -294,9 +332,10 @@ class Tensor:
         return tuple(reversed(chain))
 
     def size(self, dim: int | None = None) -> Any:
-        """The shape (PyTorch's ``size()``), or the length of one dimension."""
+        """The shape as a :class:`Size` (PyTorch's ``size()``: ``Tensor(x.size())`` makes a
+        tensor of that shape), or the length of one dimension."""
         if dim is None:
-            return self._data.shape
+            return Size(self._data.shape)
         return self._data.shape[_dim(dim, self.ndim, "size")]
 
     def numel(self) -> int:
@@ -486,10 +525,15 @@ class Tensor:
         return self if self._data.flags.c_contiguous else \
             _ops.movement.Clone.apply(self, contiguous=True)
 
-    def to(self, target: Any = None, dtype: DTypeLike = None, device: str | None = None) -> Tensor:
-        """``t.to("cuda")``, ``t.to(np.float64)``, ``t.to(device=..., dtype=...)``; differentiable."""
+    def to(self, target: Any = None, dtype: DTypeLike = None, device: str | None = None, *,
+           non_blocking: bool = False, copy: bool = False) -> Tensor:
+        """``t.to("cuda")``, ``t.to(np.float64)``, ``t.to(other)`` (its dtype and device),
+        ``t.to(device=..., dtype=...)``; differentiable. ``copy=True`` copies even when nothing
+        changes; ``non_blocking`` is accepted (copies here are synchronous)."""
         if isinstance(target, str) and target.split(":")[0].lower() in ("cpu", "cuda", "gpu"):
             device = target
+        elif isinstance(target, Tensor):
+            dtype, device = target.dtype, target.device
         elif target is not None:
             dtype = target
         out = self
@@ -499,7 +543,7 @@ class Tensor:
                 out = _ops.elementwise.Cast.apply(out, dtype=dt)
         if device is not None and normalize_device(device) != self.device:
             out = _ops.movement.ToDevice.apply(out, device=normalize_device(device))
-        return out
+        return out.clone() if copy and out is self else out
 
     def float(self) -> Tensor:
         return self.to(np.float32)
@@ -519,6 +563,46 @@ class Tensor:
 
     def bool(self) -> Tensor:
         return self.to(np.bool_)
+
+    def short(self) -> Tensor:
+        return self.to(np.int16)
+
+    def char(self) -> Tensor:
+        return self.to(np.int8)
+
+    def byte(self) -> Tensor:
+        return self.to(np.uint8)
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return int(self._data.itemsize)
+
+    def stride(self, dim: int | None = None) -> Any:
+        """Strides in elements (PyTorch's, not numpy's bytes), or one dimension's."""
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        return strides if dim is None else strides[_dim(dim, self.ndim, "stride")]
+
+    def nelement(self) -> int:
+        return self.numel()
+
+    def ndimension(self) -> int:
+        return self.ndim
+
+    def equal(self, other: Tensor) -> bool:
+        """Whether ``other`` has the same shape and the same values (PyTorch's ``torch.equal``)."""
+        other = _tensor_arg(other, "equal", "other")
+        return self.shape == other.shape and bool((self == other).all())
+
+    def fliplr(self) -> Tensor:
+        return self.flip(1)
+
+    def flipud(self) -> Tensor:
+        return self.flip(0)
+
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        """Dimension ``dim`` split into ``sizes`` (one of them may be -1)."""
+        d = _dim(dim, self.ndim, "unflatten")
+        return self.reshape(*self.shape[:d], *sizes, *self.shape[d + 1:])
 
     def type_as(self, other: Tensor) -> Tensor:
         """This tensor cast to ``other``'s dtype (and moved to its device)."""
@@ -620,6 +704,8 @@ class Tensor:
         arr = np.array2string(self.numpy(), separator=", ", precision=4, threshold=100,
                               prefix="tensor(")
         extras = []
+        if self._data.size == 0 and self._data.shape != (0,):
+            extras.append(f"size={self.shape}")  # (an empty print would hide it)
         if self.dtype != np.float32:
             extras.append(f"dtype={self.dtype}")
         if self.device != "cpu":
@@ -1000,6 +1086,8 @@ class Tensor:
     def view(self, *sizes: Any, size: Sequence[int] | None = None) -> Tensor:
         """``reshape`` that must share memory: a shape the strides cannot give without a copy
         (a transposed tensor flattened) is PyTorch's error, not a silent copy."""
+        if size is None and len(sizes) == 1 and _is_dtype(sizes[0]):
+            return self._bits_as(_dtype(sizes[0], "view"))
         shape = _keyword_sizes("view", sizes, "size", size)
         a = self._data
         if not a.flags.c_contiguous:
@@ -1064,6 +1152,20 @@ class Tensor:
                                f"{self.ndim}-d tensor of shape {self.shape}")
         return self.transpose(-2, -1)
 
+    def _bits_as(self, dt: np.dtype) -> Tensor:
+        """``view(dtype)``: the same memory read as ``dt`` (the last dim scaled by the itemsizes,
+        as PyTorch's); no gradient flows through it, as in PyTorch."""
+        a = self._data
+        if dt.itemsize != a.itemsize and (a.ndim == 0 or a.strides[-1] != a.itemsize):
+            raise RuntimeError(f"view: a tensor of shape {self.shape} can be seen as {dt} (another "
+                               "itemsize) only when its last dim is contiguous; call .contiguous()")
+        try:
+            out = a.view(dt)
+        except ValueError as exc:
+            raise RuntimeError(f"view: a tensor of shape {self.shape} and dtype {self.dtype} cannot "
+                               f"be seen as {dt}: {exc}") from None
+        return Tensor._make(out, False, None, self._version_counter)
+
     def expand(self, *sizes: Any) -> Tensor:
         """Broadcast to a larger shape (no copy); ``-1`` keeps a dimension. The VJP sums back."""
         sizes = _shape_arg(sizes)
@@ -1072,11 +1174,14 @@ class Tensor:
         lead = len(sizes) - self.ndim
         target = []
         for i, s in enumerate(sizes):
+            s = _int_arg(s, "expand", "each size")
             if s == -1:
                 if i < lead:
                     raise ValueError(f"expand: -1 is not allowed for the new leading dim {i}")
                 s = self.shape[i - lead]
-            target.append(int(s))
+            elif s < 0:
+                raise ValueError(f"expand: sizes must be >= 0 (or -1 to keep a dim), got {sizes}")
+            target.append(s)
         target_t = tuple(target)
         for i, s in enumerate(self.shape):
             if s != 1 and s != target_t[lead + i]:
@@ -1292,7 +1397,9 @@ class Tensor:
                 a = a.expand(batch + a.shape[-2:])
             if b.requires_grad and b.shape[:-2] != batch:
                 b = b.expand(batch + b.shape[-2:])
-        a, b = _promote("matmul", a, b)
+        if a._data.dtype != b._data.dtype:  # PyTorch's rule (dot, mv, bmm, einsum: the same)
+            raise TypeError(f"matmul: expected one dtype, got {a.dtype} and {b.dtype} (as PyTorch, "
+                            "no promotion here); convert one with .to()")
         out = _ops.linalg.MatMul.apply(a, b)
         if squeeze_front:
             out = out.reshape(out.shape[:-2] + out.shape[-1:])
@@ -2067,7 +2174,10 @@ def _dim(d: Any, ndim: int, where: str) -> int:
 def _dims(dim: Any, ndim: int, where: str) -> tuple[int, ...] | None:
     if dim is None:
         return None
-    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    if isinstance(dim, (int, np.integer)) or not hasattr(dim, "__iter__"):
+        dims = (dim,)  # (a float is refused by _dim, naming the op)
+    else:
+        dims = tuple(dim)
     norm = tuple(sorted(_dim(d, ndim, where) for d in dims))
     if len(set(norm)) != len(norm):
         raise ValueError(f"{where}: dim {dim} names a dimension twice")
@@ -2078,7 +2188,7 @@ def _dims(dim: Any, ndim: int, where: str) -> tuple[int, ...] | None:
 
 def _infer_shape(shape: tuple[Any, ...], size: int, old: tuple[int, ...], where: str
                  ) -> tuple[int, ...]:
-    shape = tuple(int(s) for s in shape)
+    shape = tuple(_int_arg(s, where, "each size") for s in shape)
     if shape.count(-1) > 1:
         raise ValueError(f"{where}: only one dimension can be -1, got {shape}")
     if any(s < -1 for s in shape):
@@ -2736,7 +2846,7 @@ def tensor(data: Any, requires_grad: bool = False, dtype: DTypeLike = None,
     numbers and lists float32.) The data is copied."""
     if dtype is None and isinstance(data, np.generic):
         data = np.asarray(data)  # np.float64 is also a float: its own dtype first, as PyTorch
-    if dtype is None and isinstance(data, (bool, int, float, list, tuple)):
+    if dtype is None and isinstance(data, (bool, int, float, list, tuple, range)):
         dtype = _inferred_dtype(data)
     if isinstance(data, (bool, int, float)):  # a value, not Tensor(3)'s legacy size
         data = np.asarray(data, dtype=_dtype(dtype) if dtype is not None else None)
@@ -2752,7 +2862,7 @@ def _inferred_dtype(data: Any) -> np.dtype:
     stack = [data]
     while stack:
         x = stack.pop()
-        if isinstance(x, (list, tuple)):
+        if isinstance(x, (list, tuple, range)):
             stack.extend(x)
             continue
         if isinstance(x, Tensor):
@@ -3067,6 +3177,12 @@ def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] 
         return tuple(np.broadcast_shapes(a, b))
     except ValueError:
         return None
+
+
+def _is_dtype(x: Any) -> bool:
+    """Whether ``x`` names a dtype (``tg.int32``, ``np.float16``, ``"float32"`` is not: a string
+    size is an error elsewhere)."""
+    return isinstance(x, np.dtype) or (isinstance(x, type) and issubclass(x, np.generic))
 
 
 def _int_arg(value: Any, where: str, name: str) -> int:

@@ -104,7 +104,7 @@ def test_worker_init_fn_runs_in_each_worker(tmp_path):
 def test_bad_loader_arguments():
     with pytest.raises(ValueError, match="num_workers must be >= 0"):
         DataLoader(ItemDataset(3), 1, num_workers=-1)
-    with pytest.raises(ValueError, match="batch_size must be >= 1"):
+    with pytest.raises(ValueError, match="batch_size should be a positive integer"):
         DataLoader(ItemDataset(3), 0)
 
 

@@ -1673,3 +1673,68 @@ def test_porting_forms_of_tensor_methods():
                      int(lib.iinfo(lib.int8).min), float(lib.finfo().max)])
     rows[1] = [r.replace("torch.", "") if isinstance(r, str) else r for r in rows[1]]
     assert rows[0] == rows[1]
+
+
+class _RandomItems:
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return np.random.rand()
+
+
+def test_dataloader_workers_draw_their_own_random_numbers_each_epoch():
+    """Forked workers repeated the parent's random state: every worker drew the same numbers,
+    every epoch (PyTorch seeds each worker per epoch)."""
+    from tinygrad_cnn.data import DataLoader
+
+    loader = DataLoader(_RandomItems(), batch_size=1, num_workers=2)
+    first, second = ([b.item() for b in loader] for _ in range(2))
+    assert len(set(first)) == 4 and set(first).isdisjoint(second)
+    again = DataLoader(_RandomItems(), batch_size=1, num_workers=2, seed=3)
+    other = DataLoader(_RandomItems(), batch_size=1, num_workers=2, seed=3)
+    assert [b.item() for b in again] == [b.item() for b in other]  # repeatable with a seed
+
+
+def test_dataloader_keeps_the_history_of_samples_and_takes_batch_size_none():
+    from tinygrad_cnn.data import DataLoader, TensorDataset
+
+    w = tg.ones(4, 2, requires_grad=True)
+    (b,) = next(iter(DataLoader(TensorDataset(w), batch_size=2)))
+    assert b.requires_grad  # (PyTorch's: it was detached)
+
+    class Scaled:
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return w[i] * 2
+
+    next(iter(DataLoader(Scaled(), batch_size=2))).sum().backward()
+    assert w.grad.tolist() == [[2.0, 2.0], [2.0, 2.0], [0.0, 0.0], [0.0, 0.0]]
+    assert list(DataLoader([1, 2, 3], batch_size=None)) == [1, 2, 3]
+    for bad in (2.0, True, 0):
+        with pytest.raises(ValueError, match="positive integer"):
+            DataLoader([1], batch_size=bad)
+
+
+def test_deepcopy_as_pytorch():
+    """A computed tensor's deepcopy copied its graph (the gradient went to a hidden copy of the
+    leaf); views lost their aliasing; a copied Parameter kept .grad."""
+    import copy
+
+    a = tg.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="graph leaves"):
+        copy.deepcopy(a * 3)
+    v = tg.arange(6.0).reshape(2, 3)
+    c = copy.deepcopy([v, v[:, 1]])
+    c[0][0, 1] = 100
+    assert c[1].tolist() == [100.0, 4.0] and v[0, 1].item() == 1.0
+    lin = nn.Linear(2, 1)
+    lin(tg.ones(1, 2)).sum().backward()
+    twin = copy.deepcopy(lin)
+    assert twin.weight.grad is None and isinstance(twin.weight, nn.Parameter)
+    assert not np.shares_memory(twin.weight.numpy(), lin.weight.numpy())
+    t = tg.ones(3, requires_grad=True)
+    (t * 2).sum().backward()
+    assert copy.deepcopy(t).grad.tolist() == [2.0, 2.0, 2.0]  # (a tensor keeps it, as PyTorch)

@@ -115,6 +115,25 @@ def _plain(data: Any, where: str) -> Any:
     return data
 
 
+def _copied_memory(a: Any, memo: dict[int, Any]) -> Any:
+    """A copy of array ``a`` for ``deepcopy``: views of one numpy buffer copied in the same
+    ``deepcopy`` call become views of one copy (memo), at the same offsets and strides."""
+    if type(a) is not np.ndarray:
+        return a.copy()
+    owner = a
+    while isinstance(owner.base, np.ndarray):
+        owner = owner.base
+    if not owner.flags.c_contiguous:
+        return a.copy()
+    key = ("tinygrad_cnn memory", id(owner))
+    if key not in memo:  # (the original is kept alive with the memo, so its id stays its own)
+        memo[key] = owner.copy()  # type: ignore[index]
+        memo.setdefault(id(memo), []).append(owner)
+    copied = memo[key]  # type: ignore[index]
+    offset = a.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+    return np.ndarray(a.shape, a.dtype, buffer=copied, offset=offset, strides=a.strides)
+
+
 class Size(tuple):  # type: ignore[type-arg]
     """A shape as ``Tensor.size()`` gives it (PyTorch's ``torch.Size``): a tuple of ints that
     ``Tensor(size)`` reads as sizes, not as data. (``.shape`` is a plain tuple.)"""
@@ -502,6 +521,29 @@ class Tensor:
                             "history; use the tensor's own op (clamp, where, cat, matmul, ...), or "
                             "np.asarray(t.detach()) for the values")
         return func(*args, **kwargs)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+        """``copy.deepcopy``: a leaf with its own copy of the memory -- tensors that shared memory
+        share the copy, as in PyTorch -- and of ``.grad``. A computed tensor is PyTorch's error:
+        its copy would hold a copy of the graph, whose gradients reach no tensor of yours."""
+        if self._grad_fn is not None:
+            raise RuntimeError("deepcopy: only tensors created by the user (graph leaves) can be "
+                               "deep-copied, as in PyTorch; copy .detach().clone() of this one")
+        import copy
+
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        new._data = _copied_memory(self._data, memo)
+        new._requires_grad, new.name = self._requires_grad, self.name
+        new._grad = None if self._grad is None else copy.deepcopy(self._grad, memo)
+        new._grad_fn, new._version_counter, new._hooks, new._view = None, [0], None, None
+        for cls in type(self).__mro__[:-1]:
+            if cls is Tensor:
+                break
+            for slot in getattr(cls, "__slots__", ()):  # (a subclass's own state)
+                if hasattr(self, slot):
+                    setattr(new, slot, copy.deepcopy(getattr(self, slot), memo))
+        return new
 
     def detach(self) -> Tensor:
         """The same data (shared, like PyTorch), cut from the graph."""

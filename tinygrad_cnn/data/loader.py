@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn.autograd import is_grad_enabled
 from tinygrad_cnn.random import generator
 from tinygrad_cnn.tensor import Tensor
 
@@ -69,6 +70,10 @@ class TensorDataset:
 def _batch(dataset: Any, idx: np.ndarray) -> Any:
     """The arrays of one batch: one fancy-index when the dataset has ``arrays``, else its items
     collated (``_collate``)."""
+    if isinstance(dataset, TensorDataset) and is_grad_enabled() and any(
+            t.requires_grad for t in dataset.tensors):  # rows with their history (PyTorch's)
+        rows = Tensor._make(np.asarray(idx, dtype=np.int64))
+        return tuple(t[rows] for t in dataset.tensors)
     if hasattr(dataset, "arrays"):
         out = dataset.arrays(idx)
         return tuple(np.ascontiguousarray(a) for a in out) if isinstance(out, tuple) else \
@@ -106,6 +111,14 @@ def _collate(items: list[Any], path: str) -> Any:
         if hasattr(first, "_fields"):  # a namedtuple
             return type(first)(*fields)
         return tuple(fields) if isinstance(first, tuple) else fields
+    if is_grad_enabled() and any(isinstance(it, Tensor) and it.requires_grad for it in items):
+        from tinygrad_cnn.tensor import stack
+
+        try:  # samples with a history stay in the graph (PyTorch's collate stacks tensors)
+            return stack([it if isinstance(it, Tensor) else Tensor(np.asarray(it))
+                          for it in items])
+        except ValueError as exc:
+            raise RuntimeError(f"DataLoader: cannot stack {where}: {exc}") from None
     arrays = []
     for it in items:
         if isinstance(it, Tensor):
@@ -132,6 +145,8 @@ def _as_tensors(batch: Any) -> Any:
     """The collated arrays as Tensors, in the same dicts, tuples and lists."""
     if isinstance(batch, np.ndarray):
         return Tensor._make(batch)
+    if isinstance(batch, Tensor):
+        return batch
     if isinstance(batch, dict):
         return {k: _as_tensors(v) for k, v in batch.items()}
     if isinstance(batch, tuple) and hasattr(batch, "_fields"):
@@ -141,9 +156,25 @@ def _as_tensors(batch: Any) -> Any:
     return batch
 
 
+def _reseed(seed: int) -> None:
+    import random
+
+    from tinygrad_cnn.random import manual_seed
+
+    np.random.seed(seed % 2**32)
+    random.seed(seed)
+    manual_seed(seed)
+
+
 def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
-            init: Callable[[int], None] | None) -> None:
-    """A worker process: build the batches whose indices arrive on ``tasks`` until ``None``."""
+            init: Callable[[int], None] | None, seed: int = 0) -> None:
+    """A worker process: build the batches whose indices arrive on ``tasks`` until ``None``. Its
+    random generators (numpy's global one, Python's ``random``, ours) are seeded for each batch
+    from ``seed`` (one per epoch) and the batch's number: a forked worker would otherwise repeat
+    its parent's random numbers -- in every worker, every epoch -- and this way a batch's random
+    augmentations do not depend on which worker happened to build it (repeatable with ``seed``).
+    """
+    _reseed(seed + 2**32 * (worker_id + 1))  # (worker_init_fn's own draws)
     try:
         if init is not None:
             init(worker_id)
@@ -156,6 +187,7 @@ def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
             return
         number, idx = task
         try:
+            _reseed(seed + number)
             results.put((number, _batch(dataset, idx), None))
         except BaseException:  # reported to the main process
             results.put((number, None, traceback.format_exc()))
@@ -182,8 +214,10 @@ class DataLoader:
                  drop_last: bool = False, seed: int | None = None, num_workers: int = 0,
                  prefetch_factor: int = 2, worker_init_fn: Callable[[int], None] | None = None,
                  multiprocessing_context: str | None = None, timeout: float = 0) -> None:
-        if batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be >= 1, got {batch_size}")
+        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(
+                batch_size, (int, np.integer)) or batch_size < 1):
+            raise ValueError(f"DataLoader: batch_size should be a positive integer value (or "
+                             f"None: items one by one, not batched), got {batch_size!r}")
         if num_workers < 0:
             raise ValueError(f"DataLoader: num_workers must be >= 0, got {num_workers}")
         if prefetch_factor < 1:
@@ -196,6 +230,8 @@ class DataLoader:
 
     def __len__(self) -> int:
         n = len(self.dataset)
+        if self.batch_size is None:
+            return n
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def _order(self) -> np.ndarray:
@@ -214,6 +250,12 @@ class DataLoader:
                 for start in range(0, stop, self.batch_size)]
 
     def __iter__(self) -> Iterator[Any]:
+        if self.batch_size is None:  # PyTorch's batch_size=None: the items themselves
+            order = self._order()
+            self.epoch += 1
+            for i in order:
+                yield self.dataset[int(i)]
+            return
         batches = self._batches()
         if self.num_workers == 0:
             for idx in batches:
@@ -230,9 +272,11 @@ class DataLoader:
     def _from_workers(self, batches: list[np.ndarray]) -> Iterator[Any]:
         ctx = self._context()
         tasks, results = ctx.Queue(), ctx.Queue()
+        n = min(self.num_workers, max(len(batches), 1))
+        seed = self._epoch_seed()
         workers = [ctx.Process(target=_worker, daemon=True,
-                               args=(self.dataset, tasks, results, i, self.worker_init_fn))
-                   for i in range(min(self.num_workers, max(len(batches), 1)))]
+                               args=(self.dataset, tasks, results, i, self.worker_init_fn, seed))
+                   for i in range(n)]
         for w in workers:
             w.start()
         sent, done, ready = 0, 0, {}
@@ -261,6 +305,14 @@ class DataLoader:
                     w.join()
             tasks.close()
             results.close()
+
+    def _epoch_seed(self) -> int:
+        """This epoch's seed for the workers: from ``seed`` (or from the seed ``manual_seed``
+        gave) and the epoch number -- repeatable, without drawing from the generator that
+        shuffles (so the order stays that of ``num_workers=0``)."""
+        root = self.seed if self.seed is not None else generator().bit_generator.seed_seq.entropy
+        sequence = np.random.SeedSequence([int(root or 0), self.epoch])
+        return int(sequence.generate_state(1, np.uint32)[0]) * 2**20
 
     def _result(self, results: Any, workers: list[Any]) -> tuple[int, Any, str | None]:
         """The next finished batch; a worker that died without a word is an error too."""

@@ -37,6 +37,11 @@ class Parameter(Tensor):
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Parameter:
+        new = super().__deepcopy__(memo)
+        new._grad = None  # (as PyTorch's Parameter: a copied model starts without gradients)
+        return new  # type: ignore[return-value]
+
 
 def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
     """Drop (or zero in place) the ``.grad`` of each tensor: ``Module.zero_grad`` and

@@ -14,7 +14,7 @@ import pytest
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.nn.functional as F
-from tinygrad_cnn import Tensor, grad, nn, no_grad
+from tinygrad_cnn import Function, Tensor, grad, nn, no_grad
 
 
 def leaf(values, dtype=np.float64):
@@ -1738,3 +1738,135 @@ def test_deepcopy_as_pytorch():
     t = tg.ones(3, requires_grad=True)
     (t * 2).sum().backward()
     assert copy.deepcopy(t).grad.tolist() == [2.0, 2.0, 2.0]  # (a tensor keeps it, as PyTorch)
+
+
+# ----------------------------------------------- a tester attacking this round's own fixes
+def test_inplace_ops_on_views_save_the_view_itself():
+    """exp_/sigmoid_/relu_ on a view kept a private copy of their result: later changes through
+    the base, the view, .data or detach() were neither seen nor refused (silently stale)."""
+    torch = pytest.importorskip("torch")
+
+    def run(lib, prog):
+        x = lib.tensor(np.array([0.6, 1.1, 2.1]), requires_grad=True)
+        try:
+            prog(lib, x * 1)
+            return np.round(x.grad.tolist(), 4).tolist()
+        except RuntimeError:
+            return "error"
+
+    def detach_zero(lib, h):
+        v = h[1:]
+        v.exp_()
+        v.detach().zero_()
+        v.sum().backward()
+
+    def data_mul(lib, h):
+        h.view(3, 1).exp_()
+        h.data.mul_(2)
+        h.sum().backward()
+
+    def base_write(lib, h):
+        h[1:].sigmoid_()
+        h[0].mul_(3)
+        h.sum().backward()
+
+    def between_backwards(lib, h):
+        v = h[1:]
+        v.exp_()
+        s = v.sum()
+        s.backward(retain_graph=True)
+        with lib.no_grad():
+            v.mul_(2)
+        s.backward()
+
+    for prog in (detach_zero, data_mul, base_write, between_backwards):
+        assert run(tg, prog) == run(torch, prog), prog.__name__
+
+
+def test_a_function_output_that_is_its_input_cannot_change_in_place_while_recording():
+    class Tail(Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a[1:]
+
+        @staticmethod
+        def backward(ctx, g):
+            return tg.cat([g[:1] * 0, g])
+
+    x = tg.tensor(np.array([0.6, 1.1]), requires_grad=True)
+    h = x * 1
+    y = Tail.apply(h)
+    for change in (lambda: y.mul_(2), lambda: y.__setitem__(0, 1.0)):
+        with pytest.raises(RuntimeError, match="returned an input"):
+            change()
+    with tg.no_grad():
+        y.mul_(2)  # (allowed outside recording, as in PyTorch)
+    assert h.tolist() == [0.6, 2.2]
+    z = Tail.apply(h).clone()
+    z.mul_(2)
+
+
+def test_numbers_checked_and_wrapped_as_pytorch_second_round():
+    torch = pytest.importorskip("torch")
+
+    def outcomes(lib):
+        out = []
+        for f in (lambda: lib.zeros(2, dtype=lib.uint8).fill_(255.9),
+                  lambda: lib.zeros(2, dtype=lib.uint8).fill_(-0.5),
+                  lambda: lib.zeros(2, dtype=lib.int8).fill_(-127.5),
+                  lambda: lib.tensor([2.0], dtype=lib.float16).pow(2**31),
+                  lambda: lib.tensor([1, 2]).clamp(1e39),
+                  lambda: lib.where(lib.tensor([False, True]),
+                                    lib.tensor(np.array([3, 2], np.uint8)), 300),
+                  lambda: lib.tensor([3, 2]) < 2**63,
+                  lambda: lib.tensor([1, 2], dtype=lib.int8) * 2**63,
+                  lambda: lib.zeros(3, dtype=lib.uint8).masked_fill(lib.tensor([True, False,
+                                                                                False]), -1),
+                  lambda: lib.zeros(3, dtype=lib.uint8).index_fill(0, lib.tensor([1]), -1),
+                  lambda: lib.zeros(3, dtype=lib.uint8).scatter(0, lib.tensor([1]), -1)):
+            try:
+                out.append(f().tolist())
+            except RuntimeError:
+                out.append("error")
+        return out
+
+    assert outcomes(tg) == outcomes(torch)
+    assert F.pad(tg.zeros(2), (1, 1), value=2**64).tolist()[0] == float(2**64)
+
+
+def test_autograd_api_second_round():
+    torch = pytest.importorskip("torch")
+    rows = []
+    for lib in (tg, torch):
+        x = lib.tensor(np.array([0.6, 1.1, 2.1]), requires_grad=True)
+        (x * x).sum().backward(inputs=[x, x])  # once, not twice
+        row = [np.round(x.grad.tolist(), 6).tolist()]
+        x = lib.tensor(np.array([0.6, 1.1, 2.1]), requires_grad=True)
+        h = x * 2
+        y = (h * h).sum()
+        y.backward(inputs=[h], retain_graph=True)
+        y.backward()  # h keeps its gradient from then on
+        row.append(np.round(h.grad.tolist(), 6).tolist())
+        with lib.inference_mode():
+            with lib.enable_grad():
+                row.append((x * 2).requires_grad)
+            row.append(lib.is_inference_mode_enabled())
+        u = lib.ones(2, requires_grad=True)
+        row.append([g.tolist() for g in lib.autograd.grad((x * 2).sum(), [x, u],
+                                                          materialize_grads=True)])
+        row.append(tuple(lib.zeros(6).reshape(lib.tensor(2), 3).shape))
+        row.append(tuple(lib.cat([lib.ones(1, 2), lib.zeros(1, 2)], axis=0).shape))
+        row.append(tg.tensor(tg.zeros(2, 3).size()).tolist() if lib is tg
+                   else torch.tensor(torch.zeros(2, 3).size()).tolist())
+        rows.append(row)
+    assert rows[0] == rows[1]
+
+
+def test_norm_gradient_is_scaled_with_the_norm():
+    """The value was scaled against overflow but the gradient was not: NaN at 1e13 in float32."""
+    x = tg.tensor(np.array([1e13, 2e13], np.float32), requires_grad=True)
+    x.norm(p=4).backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.array([1, 8]) / 17**0.75, rtol=1e-5)
+    z = tg.tensor(np.array([3.0, -4.0, 0.0]), requires_grad=True)
+    z.norm(p=-1).backward()  # N = 0 (a zero element, p < 0): no gradient, as PyTorch
+    assert np.abs(z.grad.numpy()).tolist() == [0.0, 0.0, 0.0]

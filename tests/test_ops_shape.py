@@ -274,8 +274,8 @@ ERRORS = [
      r"scatter: src is float32 but the tensor is float64"),
     (lambda x: x.scatter(0, np.zeros((1, 1, 1), np.int64), 1.0, reduce="mean"), ValueError,
      r"reduce must be 'add' or 'multiply'"),
-    (lambda x: x.to(np.uint8).scatter(0, np.zeros((1, 1, 1), np.int64), -1), ValueError,
-     r"scatter: the value -1 cannot be converted to uint8"),
+    (lambda x: x.to(np.uint8).scatter(0, np.zeros((1, 1, 1), np.int64), 256), RuntimeError,
+     r"scatter\(\): the value 256 cannot be converted to uint8"),  # (-1 wraps, as in PyTorch)
     (lambda x: x.masked_fill(Tensor(np.array([1, 0, 1, 0])), 1.0), TypeError,
      r"masked_fill: mask must be a bool tensor, got int64"),
     (lambda x: x.masked_fill(Tensor(np.array([True])), Tensor([1.0])), ValueError,

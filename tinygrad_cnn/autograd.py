@@ -70,6 +70,11 @@ def is_grad_enabled() -> bool:
     return _state.grad_enabled
 
 
+def is_inference_mode_enabled() -> bool:
+    """Whether this thread is inside ``inference_mode()`` (PyTorch's name)."""
+    return _state.inference
+
+
 class _GradModeSwitch:
     """Base of ``no_grad``/``enable_grad``/``set_grad_enabled``: a context manager and decorator."""
 
@@ -79,7 +84,8 @@ class _GradModeSwitch:
 
     def __enter__(self) -> None:
         self._previous.append(_state.grad_enabled)
-        _state.grad_enabled = self._enabled
+        # inside inference_mode() nothing records, enable_grad() or not (PyTorch's rule)
+        _state.grad_enabled = self._enabled and not _state.inference
 
     def __exit__(self, *exc: object) -> None:
         _state.grad_enabled = self._previous.pop()
@@ -164,7 +170,7 @@ class set_grad_enabled(_GradModeSwitch):  # noqa: N801
                             "decorate with @set_grad_enabled(False) (or @no_grad)")
         super().__init__(bool(mode))
         self._previous.append(_state.grad_enabled)
-        _state.grad_enabled = bool(mode)
+        _state.grad_enabled = bool(mode) and not _state.inference
 
     def __enter__(self) -> None:  # the switch already happened in __init__
         return None
@@ -463,13 +469,18 @@ class Function:
             base = src if src._view is None else src._view[0]
             view = (base, base._grad_fn, src, cls, attrs)
         else:
-            counter = [0] if not cls._user else _counter_of(out, inputs, arrays)
+            counter = _counter_of(out, inputs, arrays) if cls._user else None
+        aliased = counter is not None and view is None
+        if counter is None:
+            counter = [0]
         if not requires or out.dtype.kind not in "fc":
             result = Tensor._make(out, False, None, counter)
             result._view = view
             return result
         result = Tensor._make(out, True, ctx, counter)
         result._view = view
+        if aliased:  # an input's memory returned by a user's forward: see _FunctionView
+            result.__class__ = _FunctionView
         # the node (what _record does, inline and in one loop: the hot path of every op)
         edges, metas, names = [], [], []
         for t in inputs:
@@ -508,14 +519,14 @@ def _call_forward(cls: Any, ctx: Context, args: Sequence[Any], attrs: dict[str, 
     return out
 
 
-def _counter_of(out: Any, inputs: Sequence[Tensor], arrays: Sequence[Any]) -> list[int]:
+def _counter_of(out: Any, inputs: Sequence[Tensor], arrays: Sequence[Any]) -> list[int] | None:
     """The version counter for the result of a user's Function: that of an input whose memory it
     may share (``forward`` returned the input, or a view of it: an in-place change through the
-    result changes the input, and a VJP that saved the input must see it), else a new one."""
+    result changes the input, and a VJP that saved the input must see it), else None."""
     for t, a in zip(inputs, arrays):
         if out is a or array_module(out).may_share_memory(out, a):
             return t._version_counter
-    return [0]
+    return None
 
 
 def _saved_output_is(node: Context | None, arr: Any, t: Tensor) -> None:
@@ -687,7 +698,7 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
     for o in outs:
         same = [i for i in dirty_inputs if arrays[i] is o]
         t = inputs[same[0]] if same else Tensor._make(
-            o, False, None, [0] if not cls._user else _counter_of(o, inputs, arrays))
+            o, False, None, (_counter_of(o, inputs, arrays) if cls._user else None) or [0])
         results.append(t)
     diff = [requires and o.dtype.kind in "fc" and id(o) not in non_diff for o in outs]
     if any(diff):
@@ -989,7 +1000,7 @@ def _fitted(g: Tensor, shape: tuple[int, ...], dtype: Any) -> Tensor:
                                            enumerate(zip(shape, gs[extra:])) if s == 1 and d != 1)
         g = g.sum(dims, keepdim=True) if dims else g
         g = g.reshape(shape)
-    if g._data.dtype != dtype and g._data.dtype.kind == "f" and np.dtype(dtype).kind == "f":
+    if g._data.dtype != dtype and g._data.dtype.kind in "biuf" and np.dtype(dtype).kind == "f":
         g = g.to(dtype)
     return g
 
@@ -1288,10 +1299,12 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
     if inputs is None:
         run_backward(outputs, roots, retain_graph, create_graph)
         return
-    ins = _checked_inputs(inputs, "backward")
+    ins = tuple({id(t): t for t in _checked_inputs(inputs, "backward")}.values())  # (once each)
     for t, g in zip(ins, run_backward(outputs, roots, retain_graph, create_graph, inputs=ins)):
         if g is not None:
             _accumulate_leaf(t, g if create_graph else g.detach(), create_graph)
+        if t.grad_fn is not None:  # a non-leaf named here keeps its gradient from now on
+            t.retain_grad()
 
 
 def _checked_inputs(inputs: Tensor | Sequence[Tensor], where: str) -> tuple[Tensor, ...]:
@@ -1313,14 +1326,19 @@ def _checked_inputs(inputs: Tensor | Sequence[Tensor], where: str) -> tuple[Tens
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
          grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
          retain_graph: bool | None = None, create_graph: bool = False,
-         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+         allow_unused: bool | None = None, *, materialize_grads: bool = False
+         ) -> tuple[Tensor | None, ...]:
     """Gradients of ``outputs`` with respect to ``inputs``, returned (not stored in ``.grad``).
 
     ``grad_outputs``: the vector of the vector-Jacobian product (needed for non-scalar outputs).
     ``create_graph=True`` records the backward pass, so the result can be differentiated again
     (Hessian-vector products, gradient penalties). ``retain_graph`` defaults to ``create_graph``.
-    An input the outputs do not depend on is an error unless ``allow_unused=True`` (then ``None``).
+    An input the outputs do not depend on is an error unless ``allow_unused=True`` (then ``None``),
+    or ``materialize_grads=True`` (then zeros, as PyTorch's).
     """
+    if allow_unused is False and materialize_grads:
+        raise ValueError("grad: materialize_grads=True needs allow_unused left at None or True")
+    allow_unused = bool(allow_unused) or materialize_grads
     outs = _as_tuple(outputs)
     ins = _checked_inputs(inputs, "grad")
     roots = _root_grads(outs, grad_outputs, "grad")
@@ -1328,6 +1346,9 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         retain_graph = create_graph
     result = run_backward(outs, roots, retain_graph, create_graph, inputs=ins)
     for i, (t, g) in enumerate(zip(ins, result)):
+        if g is None and materialize_grads:
+            result[i] = _TensorCls._make(array_module(t._data).zeros_like(t._data))
+            continue
         if g is None:
             if not allow_unused:
                 raise RuntimeError(
@@ -1352,8 +1373,9 @@ class RemovableHandle:
 
 
 _TensorCls: Any = None  # set by tensor.py (tensor.py imports this module, not the reverse)
+_FunctionView: Any = None
 
 
-def _set_tensor_class(cls: Any) -> None:
-    global _TensorCls
-    _TensorCls = cls
+def _set_tensor_class(cls: Any, function_view: Any) -> None:
+    global _TensorCls, _FunctionView
+    _TensorCls, _FunctionView = cls, function_view

@@ -681,6 +681,7 @@ class Tensor:
                    requires_grad: bool = False) -> Tensor:
         """A copy of ``data`` (cut from any graph) as this tensor's dtype unless ``dtype`` says."""
         data = data.detach() if isinstance(data, Tensor) else data
+        data = tuple(data) if isinstance(data, Size) else data  # (data, not sizes)
         return Tensor(data, **_new_args(self, dtype, device, requires_grad))
 
     def cpu(self) -> Tensor:
@@ -1033,10 +1034,10 @@ class Tensor:
             return _clamp_between(self, min, max)
         # min > max gives max everywhere (and no gradient), as in PyTorch
         dt = result_type(self, *(v for v in (min, max) if v is not None))
-        if dt == self.dtype:  # a bound of the tensor's own kind must fit its dtype (PyTorch's check)
-            min, max = (None if v is None else _in_dtype(v, dt, "clamp") for v in (min, max))
-            return _ops.elementwise.Clamp.apply(self, min=min, max=max)
-        return _ops.elementwise.Clamp.apply(self.to(dt), min=min, max=max)  # int clamped to 0.5
+        # a bound must fit the result's dtype (PyTorch's check; int clamped to 0.5 is float32)
+        min, max = (None if v is None else _in_dtype(v, dt, "clamp") for v in (min, max))
+        return _ops.elementwise.Clamp.apply(self if dt == self.dtype else self.to(dt), min=min,
+                                            max=max)
 
     clip = clamp
 
@@ -1686,6 +1687,8 @@ class Tensor:
         ``compute(self_before, other)`` as described above. ``raw_checks``: ``raw`` raises its
         own clear errors (else numpy's are reworded here)."""
         if _state.grad_enabled:
+            if type(self) is _FunctionView:
+                self._function_view_error(name)
             other_requires = any(isinstance(o, Tensor) and o.requires_grad
                                  for o in (other if type(other) is tuple else (other,)))
             view = self._view
@@ -1710,6 +1713,14 @@ class Tensor:
             ) from None
         self._version_counter[0] += 1
         return self
+
+    def _function_view_error(self, name: str) -> None:
+        fn = self.grad_fn.fn.name if self.grad_fn is not None else "a custom Function"
+        raise RuntimeError(
+            f"{name}: this tensor is the output of {fn}, whose forward returned an input (or a "
+            "view of one) as it is; it cannot be changed in place while gradients are recorded "
+            "(the change would reach that input behind its graph's back). Return a copy from "
+            "forward (a.copy()), or .clone() the output before changing it (PyTorch's rule)")
 
     @staticmethod
     def _check_leaf(name: str, t: Tensor, what: str) -> None:
@@ -1747,6 +1758,8 @@ class Tensor:
             _record_copy_slices(view[0], self._view_chain(), result)
             self._version_counter[0] += 1
             self._refresh_view()
+            # the VJP of the op reads the view itself (its base's memory), at its version
+            autograd._saved_output_is(result.grad_fn, result._data, self)
         return self
 
     def _check_writeable(self, name: str) -> None:
@@ -2122,6 +2135,8 @@ class Tensor:
             return
         base, chain = (self, ()) if self._view is None else (self._view[0], self._view_chain())
         value_requires = isinstance(value, Tensor) and value.requires_grad
+        if _state.grad_enabled and type(self) is _FunctionView and self.requires_grad:
+            self._function_view_error("__setitem__")
         if _state.grad_enabled and (base.requires_grad or value_requires):
             self._check_leaf("__setitem__", base, "a leaf tensor" if base is self else
                              "a view of a leaf tensor")
@@ -2480,9 +2495,9 @@ def _scalar_array(x: Any, dt: np.dtype, xp: Any) -> Any:
     C cast does (``uint8 + 300`` adds 44, as in PyTorch), where numpy would refuse."""
     if isinstance(x, int) and not isinstance(x, bool) and dt.kind in "iu":
         info = np.iinfo(dt)
-        if not info.min <= x <= info.max:
-            x = int(np.array(x, dtype=np.int64).astype(dt))
-    elif isinstance(x, float) and abs(x) > _FLOAT_MAX.get(dt, math.inf):
+        if not info.min <= x <= info.max:  # wrap, as a C cast does (any size of Python int)
+            x = (x - info.min) % (1 << (8 * dt.itemsize)) + info.min
+    elif isinstance(x, (int, float)) and abs(x) > _FLOAT_MAX.get(dt, math.inf):
         with np.errstate(over="ignore"):  # 1e40 as float32 is inf, as in PyTorch (no warning)
             return xp.asarray(x, dtype=dt)
     return xp.asarray(x, dtype=dt)
@@ -2646,9 +2661,9 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Any:
                             f"{type(x).__name__} and {type(y).__name__}")
         x = tensor(x, device=cond.device)  # two numbers: int64, float32 or bool, as PyTorch
     if not isinstance(x, Tensor):
-        x = _to_tensor(x, y)
+        x = _to_tensor(_number_for(x, y, "where"), y)
     if not isinstance(y, Tensor):
-        y = _to_tensor(y, x)
+        y = _to_tensor(_number_for(y, x, "where"), x)
     try:
         shape = np.broadcast_shapes(cond.shape, x.shape, y.shape)
     except ValueError:
@@ -2886,6 +2901,8 @@ def tensor(data: Any, requires_grad: bool = False, dtype: DTypeLike = None,
     give int64, floats float32 (a list with one float is float32), bools bool; numpy arrays and
     tensors keep theirs. (The ``Tensor(...)`` constructor, like ``torch.Tensor``, makes Python
     numbers and lists float32.) The data is copied."""
+    if isinstance(data, Size):  # data here (torch.tensor(x.size()) is tensor([2, 3]))
+        data = tuple(data)
     if dtype is None and isinstance(data, np.generic):
         data = np.asarray(data)  # np.float64 is also a float: its own dtype first, as PyTorch
     if dtype is None and isinstance(data, (bool, int, float, list, tuple, range)):
@@ -3134,16 +3151,32 @@ def _fill_value(value: Any, dt: np.dtype, where: str) -> Any:
             return bool(value)
         raise TypeError(f"{where}(): fill_value must be a number, got {type(value).__name__}")
     fits = True
+    integer = isinstance(value, (int, np.integer))
     if dt.kind in "iu":
         info = np.iinfo(dt)
-        # an unsigned dtype wraps a negative value down to -max, as PyTorch's check allows
-        low = -int(info.max) if dt.kind == "u" else info.min
-        fits = bool(np.isfinite(value)) and low <= int(value) <= info.max
-    elif dt.kind == "f" and np.isfinite(value):
+        if integer:  # an unsigned dtype wraps a negative int down to -max, as PyTorch allows
+            low = -int(info.max) if dt.kind == "u" else info.min
+            fits = low <= int(value) <= info.max
+        else:  # a float must lie in the range itself (PyTorch: uint8 255.9 and -0.5 overflow)
+            fits = bool(math.isfinite(value)) and info.min <= float(value) <= info.max
+    elif dt.kind == "f" and (integer or math.isfinite(value)):
         fits = abs(float(value)) <= float(np.finfo(dt).max)
     if not fits:
         raise RuntimeError(f"{where}(): the value {value} cannot be converted to {dt} without "
                            "overflow")
+    return value
+
+
+def _number_for(value: Any, t: Tensor, where: str) -> Any:
+    """A Python number meeting tensor ``t``: checked against ``t``'s dtype when it takes that dtype
+    (a number of the tensor's kind or lower: ``uint8`` with 300 is PyTorch's overflow error), as
+    it is otherwise (it promotes)."""
+    v = _number(value)
+    if not isinstance(v, (bool, int, float)) or isinstance(v, bool):
+        return value
+    kind = t._data.dtype.kind
+    if (kind in "iu" and isinstance(v, int)) or kind == "f":
+        return _in_dtype(v, t._data.dtype, where)
     return value
 
 
@@ -3228,6 +3261,8 @@ def _is_dtype(x: Any) -> bool:
 
 
 def _int_arg(value: Any, where: str, name: str) -> int:
+    if isinstance(value, Tensor) and value.ndim == 0 and value.dtype.kind in "iu":
+        return int(value.item())  # (a 0-d integer tensor counts as its int, as in PyTorch)
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{where}: {name} must be an int, got {value!r}")
     return int(value)
@@ -3640,7 +3675,8 @@ def _exponent(t: Tensor, exponent: Any, where: str) -> Any:
     kind = t._data.dtype.kind
     if (kind in "iu" and isinstance(exponent, (int, np.integer))
             and not isinstance(exponent, (bool, np.bool_))) or (
-            t._data.dtype == np.float16 and isinstance(exponent, (float, np.floating))):
+            t._data.dtype == np.float16 and isinstance(exponent, (int, float, np.number))
+            and not isinstance(exponent, (bool, np.bool_))):
         _fill_value(exponent, t._data.dtype, where)  # PyTorch's check: int8 ** 300 is an error
     return exponent
 
@@ -3680,8 +3716,19 @@ for _name, _fn in list(vars(Tensor).items()):
         if {"dim", "keepdim"} & set(_code.co_varnames[:_code.co_argcount + _code.co_kwonlyargcount]):
             setattr(Tensor, _name, _numpy_names(_fn))
 del _name, _fn, _code
+cat, stack = _numpy_names(cat), _numpy_names(stack)  # tg.cat(ts, axis=0), as PyTorch
+Tensor.cat = staticmethod(_numpy_names(Tensor.cat))  # type: ignore[method-assign]
+Tensor.stack = staticmethod(_numpy_names(Tensor.stack))  # type: ignore[method-assign]
 
-autograd._set_tensor_class(Tensor)
+class _FunctionView(Tensor):
+    """The result of a user's Function whose ``forward`` returned an input's memory (the input,
+    or a numpy view of it). Changing it in place while gradients are recorded is PyTorch's error:
+    the change would reach the input behind its graph's back (a gradient silently wrong)."""
+
+    __slots__ = ()
+
+
+autograd._set_tensor_class(Tensor, _FunctionView)
 
 # The ops import Tensor from this module, so they are imported last (Tensor is defined by now).
 from tinygrad_cnn import ops as _ops  # noqa: E402

@@ -30,7 +30,8 @@ import numpy as np
 from tinygrad_cnn.autograd import Context, Function, _state
 from tinygrad_cnn.backend import add_at, array_module, like
 from tinygrad_cnn.ops.movement import Gather, GetItem, GetItemBackward, ScatterAdd
-from tinygrad_cnn.tensor import Tensor, _dim, where
+from tinygrad_cnn.tensor import Tensor, _dim, _in_dtype
+from tinygrad_cnn.tensor import where as _where
 
 
 def _scatter_key(index: Any, dim: int) -> tuple[Any, ...]:
@@ -107,17 +108,8 @@ def _scalar(value: Any, x: Tensor, where: str) -> Any:
     PyTorch), or an error where it does not fit the dtype."""
     if isinstance(value, Tensor) or not isinstance(value, (bool, int, float, np.number)):
         raise TypeError(f"{where}: value must be a number, got {type(value).__name__}")
-    dt = x.dtype
-    fits = True
-    if dt.kind in "iu":
-        info = np.iinfo(dt)
-        fits = bool(np.isfinite(value)) and info.min <= int(value) <= info.max
-    elif dt.kind == "f" and np.isfinite(value):
-        fits = abs(float(value)) <= float(np.finfo(dt).max)
-    if not fits:
-        raise ValueError(f"{where}: the value {value} cannot be converted to {dt} without "
-                         "overflow")
-    return array_module(x._data).asarray(value).astype(dt)
+    # PyTorch's check: an error on overflow; a negative int wraps into an unsigned dtype
+    return array_module(x._data).asarray(_in_dtype(value, x.dtype, where)).astype(x.dtype)
 
 
 def _check_range(idx: Any, n: int, where: str, dim: int, shape: tuple[int, ...],
@@ -356,10 +348,10 @@ def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
     if isinstance(value, Tensor) and value.ndim != 0:
         raise ValueError(f"index_fill: value must be a number or a 0-d tensor, got a tensor of "
                          f"shape {value.shape}")
-    return masked_fill(input, Tensor._make(mask), value)
+    return masked_fill(input, Tensor._make(mask), value, where="index_fill")
 
 
-def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
+def masked_fill(input: Tensor, mask: Any, value: Any, *, where: str = "masked_fill") -> Tensor:
     """``value`` where the bool ``mask`` (broadcast with ``input``) is True, else ``input``; the
     result has ``input``'s dtype. ``value``, a number or a 0-d tensor, gets the gradient summed
     over the filled places."""
@@ -372,8 +364,8 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
                              f"of shape {value.shape}")
         v = value.to(input.dtype)
     else:
-        v = Tensor._make(_scalar(value, input, "masked_fill"))
-    return where(m, v, input)
+        v = Tensor._make(_scalar(value, input, where))
+    return _where(m, v, input)
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:

@@ -412,7 +412,7 @@ def _power_norm(xp: Any, a: Any, p: float, dim: tuple[int, ...] | None, keepdim:
     """``(sum a^p)^(1/p)`` of ``a = |x|``; where the powers overflow to inf or underflow to 0
     (``norm([1e-300])`` in float64 was 0), again as ``m * (sum (a/m)^p)^(1/p)`` with ``m`` the
     largest ``a`` -- the pass PyTorch's scaled norm makes."""
-    with np.errstate(over="ignore", under="ignore"):
+    with np.errstate(all="ignore"):  # (and 0 ** -1 = inf for p < 0, as PyTorch)
         out = xp.sqrt((a * a).sum(axis=dim, keepdims=keepdim)) if p == 2 else \
             (a**p).sum(axis=dim, keepdims=keepdim) ** (1.0 / p)
         out = xp.asarray(out)
@@ -477,10 +477,12 @@ class Norm(Function):
             mask = (a == norm._data) | xp.isnan(a)
             return sign * ((g / Tensor._make(mask.sum(axis=dim, keepdims=True).astype(x.dtype)))
                            * Tensor._make(mask))
-        a = x.abs()
-        if p < 1:
-            scaled = sign * _where(x._data == 0, 0, a ** (p - 1))
-            return scaled * g * norm ** (1 - p)
-        scaled = sign * a ** (p - 1) if p < 2 else x * a ** (p - 2)
+        # in ratios r = |x| / N, which stay in [0, 1] where |x|^(p-1) and N^(p-1) overflow or
+        # underflow (the norm itself is scaled so: its gradient must be too)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return scaled * _where(at_zero, 0, g / norm ** (p - 1))
+            safe = _where(at_zero, 1, norm)  # (no 0/0 anywhere: its derivative would be NaN)
+            r = x.abs() / safe
+            if p < 1:  # (N = 0 with a zero element when p < 0: no gradient, as PyTorch)
+                return _where(at_zero, 0, sign * _where(x._data == 0, 0, r ** (p - 1)) * g)
+            scaled = sign * r ** (p - 1) if p < 2 else x / safe * r ** (p - 2)
+            return scaled * _where(at_zero, 0, g)

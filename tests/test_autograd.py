@@ -392,19 +392,21 @@ def test_vjp_of_wrong_dtype_is_reported():
 
         @staticmethod
         def backward(ctx, g):
-            return g.long()
+            return tg.ones(4).long()
 
-    with pytest.raises(RuntimeError, match=r"dtype int64.*dtype float64"):
+    with pytest.raises(RuntimeError, match=r"shape \(4,\) and dtype int64.*shape \(3,\) and "
+                                           r"dtype float64"):
         Bad.apply(rand(3)).sum().backward()
 
-    class Narrow(Bad):  # another float dtype is cast back, as PyTorch's engine does
-        @staticmethod
-        def backward(ctx, g):
-            return g.float()
+    for cast in ("float", "long", "bool"):  # another dtype is cast back, as PyTorch's engine does
+        class Narrow(Bad):
+            @staticmethod
+            def backward(ctx, g, cast=cast):
+                return getattr(g, cast)()
 
-    x = rand(3)
-    Narrow.apply(x).sum().backward()
-    assert x.grad.dtype == np.float64 and x.grad.tolist() == [1.0, 1.0, 1.0]
+        x = rand(3)
+        Narrow.apply(x).sum().backward()
+        assert x.grad.dtype == np.float64 and x.grad.tolist() == [1.0, 1.0, 1.0]
 
 
 def test_vjp_returning_wrong_count_is_reported():

@@ -995,7 +995,9 @@ def _fitted(g: Tensor, shape: tuple[int, ...], dtype: Any) -> Tensor:
     (PyTorch's ``sum_to_size``), and cast to a float ``dtype``; else as it is (then refused)."""
     gs = g._data.shape
     extra = len(gs) - len(shape)
-    if gs != shape and extra >= 0 and all(s in (1, d) for s, d in zip(shape, gs[extra:])):
+    if gs != shape:
+        if extra < 0 or not all(s in (1, d) for s, d in zip(shape, gs[extra:])):
+            return g  # (no way to fit it: refused, as it came)
         dims = tuple(range(extra)) + tuple(extra + k for k, (s, d) in
                                            enumerate(zip(shape, gs[extra:])) if s == 1 and d != 1)
         g = g.sum(dims, keepdim=True) if dims else g

@@ -64,6 +64,7 @@ class Settings:
     check_first_order: bool = True
     non_contiguous_grad_outputs: bool = False
     seed: int = 0
+    low_precision: bool = False  # the function computes in float32 somewhere (set by the check)
 
     def tol(self, n: Any) -> Any:
         return self.atol + self.rtol * np.abs(n)
@@ -148,12 +149,14 @@ def _precision(func: Callable[..., Any], inputs: tuple[Any, ...], s: Settings, s
             notes.append(f"{_which(upcast, dtypes)} checked on float64 copies: the function and "
                          "its VJPs ran in float64, so rounding cannot fail the check.")
     low = [o.dtype for o in outs if o.dtype.kind == "f" and o.dtype != np.float64]
+    low += [d for d in _graph_float_dtypes(outs) if d != np.float64]  # steps on the way count
     if np.dtype(np.float16) in low:
         raise ValueError(
-            "gradcheck: the function's outputs are float16 although the check ran it on float64 "
-            "inputs (it converts to float16 itself), and finite differences in float16 cannot "
-            "tell a right VJP from a wrong one (eps would be 0.1 and the tolerances about 1). "
-            "Check the function with its float16 steps in float32 or float64.")
+            "gradcheck: the function computes in float16 although the check ran it on float64 "
+            "inputs (it converts to float16 itself, in its outputs or on the way), and finite "
+            "differences through float16 cannot tell a right VJP from a wrong one (its rounding, "
+            "about 1e-3, swamps them). Check the function with its float16 steps in float32 or "
+            "float64.")
     if low:
         worst = max(low, key=lambda d: np.finfo(d).eps)
         fe = float(np.finfo(worst).eps)
@@ -161,10 +164,21 @@ def _precision(func: Callable[..., Any], inputs: tuple[Any, ...], s: Settings, s
         s.eps = max(s.eps, fe ** (1 / 3))
         s.atol = max(s.atol, 100 * fe ** (2 / 3))
         s.rtol = max(s.rtol, 100 * fe ** (2 / 3))
+        s.low_precision = True  # (no smaller step will do: its rounding would grow)
         if (s.eps, s.atol, s.rtol) != before:
-            notes.append(f"The function's outputs are {worst}, so eps, atol and rtol were widened "
+            notes.append(f"The function computes in {worst}, so eps, atol and rtol were widened "
                          f"for its rounding to eps={s.eps:.3g}, atol={s.atol:.3g}, rtol={s.rtol:.3g}.")
     return outs
+
+
+def _graph_float_dtypes(outs: tuple[Tensor, ...]) -> set[np.dtype]:
+    """The float dtypes the steps of the graph of ``outs`` computed in (``x.half().float()``
+    has a float16 step: its rounding, about 1e-3, swamps any finite difference)."""
+    found: set[np.dtype] = set()
+    for node in _collect([o.grad_fn for o in outs if o.grad_fn is not None]):
+        metas = getattr(node, "out_metas", None) or (getattr(node, "out_meta", None),)
+        found.update(np.dtype(m[1]) for m in metas if m is not None and np.dtype(m[1]).kind == "f")
+    return found
 
 
 def _held_tensors(outs: tuple[Tensor, ...], inputs: tuple[Any, ...]) -> list[Tensor]:
@@ -575,7 +589,7 @@ def _refine(p: Problem, s: Settings, analytical: list[list[np.ndarray]],
     is a kink and the first measurement stands. Only in float64 (a smaller step would round)."""
     outs = p.outputs()
     jumped = [[np.zeros(a.shape, dtype=bool) for a in row] for row in analytical]
-    if any(outs[j].dtype != np.float64 for j in p.which):
+    if s.low_precision or any(outs[j].dtype != np.float64 for j in p.which):
         return jumped
     moved: dict[int, int] = {}
     finest = s.eps

@@ -46,11 +46,14 @@ unary("nan_to_num", lambda m, a: a.nan_to_num(nan=1.5, posinf=2.0, neginf=-3.0),
       dtypes=FLOATS)
 
 # ------------------------------------------------------------------------------ two tensors
+# (not in random programs: there nan_to_num makes +-1.8e308, and PyTorch's vectorised
+# remainder overflows on it -- x / y is inf: NaN -- where its scalar loop, numpy and ours give
+# the true remainder; found by the long fuzz run, 12 elements NaN, 3 elements right)
 binary("remainder", lambda m, a, b: a % b, domain=("real", "nonzero"), smooth=False,
-       dtypes=SIGNED)
+       dtypes=SIGNED, in_programs=False)
 binary("remainder", lambda m, a, b: a.remainder(b), id="zeros_and_infs", smooth=False,
-       dtypes=FLOATS + ("int64",))
-unary("remainder", lambda m, a: a % 0.75, id="python_scalar", smooth=False)
+       dtypes=FLOATS + ("int64",), in_programs=False)
+unary("remainder", lambda m, a: a % 0.75, id="python_scalar", smooth=False, in_programs=False)
 # PyTorch has no derivative for a number % tensor (ours is -floor(x / y), gradchecked in
 # op_cases_math.py): values only
 unary("remainder", lambda m, a: -1.5 % a, id="reflected", grad=False, dtypes=SIGNED)

@@ -1870,3 +1870,19 @@ def test_norm_gradient_is_scaled_with_the_norm():
     z = tg.tensor(np.array([3.0, -4.0, 0.0]), requires_grad=True)
     z.norm(p=-1).backward()  # N = 0 (a zero element, p < 0): no gradient, as PyTorch
     assert np.abs(z.grad.numpy()).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_elementwise_edges_third_round():
+    """float16 // a number float16 cannot hold rounded the number first (43 // 0.1 gave 430,
+    PyTorch 429); ** by an odd integer float32 cannot hold lost the sign of a negative base;
+    isclose of bools ignored atol."""
+    torch = pytest.importorskip("torch")
+    rows = []
+    for lib in (tg, torch):
+        h = lib.tensor([43.0, 7.0, 2048.0], dtype=lib.half)
+        rows.append([(h // 0.1).tolist(), (h // 0.7).tolist(), (h // 2049).tolist(),
+                     lib.div(h, 0.1, rounding_mode="floor").tolist(),
+                     (lib.tensor([-1.0, -2.0]) ** 16777217.0).tolist(),
+                     (lib.tensor([-1, -2]) ** 16777217.0).tolist(),
+                     lib.isclose(lib.tensor([True]), lib.tensor([False]), atol=1).tolist()])
+    assert rows[0] == rows[1]

@@ -796,7 +796,14 @@ class Tensor:
         return _binary(_ops.elementwise.Div, self, other, reverse=True, floating=True)
 
     def __pow__(self, exponent: Any) -> Tensor:
-        return _binary(_ops.elementwise.Pow, self, _exponent(self, exponent, "pow"))
+        exponent = _exponent(self, exponent, "pow")
+        e = _number(exponent)
+        if isinstance(e, (int, float)) and not isinstance(e, bool) and \
+                result_type(self, e) == np.float32 and float(np.float32(e)) != e:
+            # a number float32 cannot hold (2**24 + 1: odd; float32 makes it even, and the sign
+            # of a negative base lost): PyTorch keeps it in double -- so here, rounded once
+            return (self.to(np.float64) ** e).to(np.float32)
+        return _binary(_ops.elementwise.Pow, self, exponent)
 
     def __rpow__(self, base: Any) -> Tensor:
         return _binary(_ops.elementwise.Pow, self, base, reverse=True)
@@ -2627,7 +2634,7 @@ def _fits_half(x: int | float) -> bool:
     with np.errstate(over="ignore"):
         return float(np.float16(x)) == x
 #: the ops whose half kernels in PyTorch take a number (or a 0-d tensor) at its own precision
-_SCALAR_AS_IS = frozenset(("mul", "div"))
+_SCALAR_AS_IS = frozenset(("mul", "div", "div_floor"))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -3054,9 +3061,7 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
             raise RuntimeError(f"isclose: {name} must be greater than or equal to zero, got {tol}")
     x, y = a._data, b._data
     xp = array_module(x)
-    if a.dtype == np.bool_:
-        return Tensor._make(xp.asarray(x == y))
-    if a.dtype.kind != "f":
+    if a.dtype.kind != "f":  # (bools and integers as numbers: isclose(True, False, atol=1))
         x, y = x.astype(np.float32), y.astype(np.float32)
     with np.errstate(invalid="ignore", over="ignore"):
         diff = xp.abs(x - y)
@@ -3327,14 +3332,20 @@ def _broadcast_size(t: Tensor, other: Any) -> int:
 
 
 def _floor_divide(a: Tensor, b: Any, reverse: bool = False) -> Tensor:
-    """``a // b`` as Python floors it (numpy's floor_divide is PyTorch's kernel); no gradient."""
+    """``a // b`` as Python floors it (numpy's floor_divide is PyTorch's kernel); no gradient.
+    A float16 tensor floored by a number float16 cannot hold (0.1) computes in float32 with the
+    number as it is, rounded once, as PyTorch's does."""
+    number = _number(b)
+    if (not reverse and a._data.dtype == np.float16 and isinstance(number, (int, float))
+            and not isinstance(number, bool) and not _fits_half(number)):
+        return _floor_divide(a.to(np.float32), number).to(np.float16)
     b = _to_tensor(b, a)
     if reverse:
         a, b = b, a
     dt = result_type(a, b)
     xp = array_module(a._data)
     try:
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             out = xp.floor_divide(a._data.astype(dt, copy=False), b._data.astype(dt, copy=False))
     except ValueError:
         raise ValueError(f"floor_divide: shapes {a.shape} and {b.shape} cannot be broadcast "

@@ -1886,3 +1886,20 @@ def test_elementwise_edges_third_round():
                      (lib.tensor([-1, -2]) ** 16777217.0).tolist(),
                      lib.isclose(lib.tensor([True]), lib.tensor([False]), atol=1).tolist()])
     assert rows[0] == rows[1]
+
+
+def test_float16_sums_over_any_dim_accumulate_in_float32():
+    """numpy adds float16 along a non-last axis in float16: ones((4096, 3)).sum(0) stopped at
+    2048, and so did every broadcast gradient (a Linear or Conv2d bias, y * w, a batched matmul's
+    weight)."""
+    torch = pytest.importorskip("torch")
+    rows = []
+    for lib in (tg, torch):
+        lin = lib.nn.Linear(3, 2).half()
+        lin(lib.ones(4096, 3, dtype=lib.float16)).sum().backward()
+        x = lib.ones(4096, 3, 2, dtype=lib.float16)
+        w = lib.ones(3, 2, dtype=lib.float16, requires_grad=True)
+        (lib.ones(4096, 1, 3, dtype=lib.float16) @ w).sum().backward()
+        rows.append([lin.bias.grad.tolist(), x.sum(0)[0, 0].item(), x.sum((0, 2)).tolist(),
+                     w.grad.tolist()])
+    assert rows[0] == rows[1]

@@ -820,6 +820,12 @@ class Tensor:
     def __matmul__(self, other: Any) -> Tensor:
         return self.matmul(other)
 
+    def mm(self, mat2: Tensor) -> Tensor:
+        """``self @ mat2`` for two matrices (``tinygrad_cnn.mm``)."""
+        from tinygrad_cnn.functions import mm
+
+        return mm(self, mat2)
+
     def __rmatmul__(self, other: Any) -> Tensor:
         return _to_tensor(other, self).matmul(self)
 

@@ -47,6 +47,9 @@ class Sum(Function):
         ctx.shape, ctx.dim = x.shape, dim
         if x.dtype.kind in "biu":  # integers and bools add up in int64, as in PyTorch
             return x.sum(axis=dim, keepdims=keepdim, dtype=array_module(x).int64)
+        if x.dtype == np.float16:  # added up in float32, rounded once (PyTorch's); numpy adds
+            # along a non-last axis in float16 itself: ones((4096, 3)).sum(0) stopped at 2048
+            return x.sum(axis=dim, keepdims=keepdim, dtype=np.float32).astype(np.float16)
         if dim is not None and len(dim) > 1 and dim[0] == 0 and not keepdim:
             # the batch axis first, in long contiguous adds, then the rest: up to 2.4x faster
             # than one strided pass for a bias gradient (N, C, H, W) -> (C,)

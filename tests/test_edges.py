@@ -1903,3 +1903,23 @@ def test_float16_sums_over_any_dim_accumulate_in_float32():
         rows.append([lin.bias.grad.tolist(), x.sum(0)[0, 0].item(), x.sum((0, 2)).tolist(),
                      w.grad.tolist()])
     assert rows[0] == rows[1]
+
+
+def test_an_empty_ellipsis_separates_no_index_arrays():
+    """x[:, [0, 1], ..., [0, 1]] on 3 dims: numpy moves the index arrays to the front (values
+    transposed, silently); PyTorch's empty Ellipsis separates nothing. And x[0] = tensor([5.])
+    failed in numpy outside recording (PyTorch drops the leading 1s)."""
+    torch = pytest.importorskip("torch")
+    a = np.arange(24.0).reshape(2, 3, 4)
+    rows = []
+    for lib in (tg, torch):
+        x = lib.tensor(a, requires_grad=True)
+        y = x[:, [0, 1], ..., [0, 1]]
+        (y * lib.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+        z = lib.zeros(2, 3, 4)
+        z[:, [0, 1], ..., [0, 1]] = lib.tensor([[1.0, 2.0], [3.0, 4.0]])
+        w = lib.zeros(3)
+        w[0] = lib.tensor([5.0])
+        rows.append([y.tolist(), x.grad[x.grad != 0].tolist(), z[z != 0].tolist(), w.tolist(),
+                     x[..., 0].shape[0], x[0, ..., 1].tolist()])
+    assert rows[0] == rows[1]

@@ -2186,7 +2186,17 @@ class Tensor:
                 with np.errstate(over="ignore"):  # overflows to inf, as in PyTorch
                     self._data[k] = v
             else:
-                self._data[k] = v
+                try:
+                    self._data[k] = v
+                except ValueError:
+                    # a value with leading dims of 1 beyond the region (x[0] = tensor([5.])):
+                    # they drop, as in PyTorch (and as the recorded path drops them)
+                    a = np.asarray(v) if not hasattr(v, "shape") else v
+                    while getattr(a, "ndim", 0) > 0 and a.shape[0] == 1:
+                        a = a.reshape(a.shape[1:])
+                    if a is v:
+                        raise
+                    self._data[k] = a
         except (ValueError, IndexError) as exc:
             raise type(exc)(f"__setitem__: {exc} (tensor shape {self.shape})") from None
         self._version_counter[0] += 1
@@ -2326,6 +2336,13 @@ def _index_key(key: Any, t: Tensor) -> Any:
     if masks:
         _check_masks(out, masks, t.shape)
         out = [m for k in out for m in (array_module(k).nonzero(k) if _is_mask(k) else (k,))]
+    if any(k is Ellipsis for k in out):
+        # an Ellipsis that stands for no dims separates nothing (PyTorch's rule): numpy would
+        # move the index arrays around it to the front, x[:, [0, 1], ..., [0, 1]] transposed
+        taken = sum(1 for k in out if k is not None and k is not Ellipsis
+                    and not isinstance(k, np.bool_))
+        if taken >= t.ndim:
+            out = [k for k in out if k is not Ellipsis]
     return tuple(out)
 
 

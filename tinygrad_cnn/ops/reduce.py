@@ -486,6 +486,9 @@ class Norm(Function):
             safe = _where(at_zero, 1, norm)  # (no 0/0 anywhere: its derivative would be NaN)
             r = x.abs() / safe
             if p < 1:  # (N = 0 with a zero element when p < 0: no gradient, as PyTorch)
-                return _where(at_zero, 0, sign * _where(x._data == 0, 0, r ** (p - 1)) * g)
+                out = _where(at_zero, 0, sign * _where(x._data == 0, 0, r ** (p - 1)) * g)
+                # at x = 0 PyTorch's derivative is 0 * N^(1-p): NaN when N is inf or NaN
+                lost = (x._data == 0) & ~xp.isfinite(norm._data)
+                return _where(lost, float("nan"), out) if lost.any() else out
             scaled = sign * r ** (p - 1) if p < 2 else x / safe * r ** (p - 2)
             return scaled * _where(at_zero, 0, g)

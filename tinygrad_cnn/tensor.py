@@ -3289,6 +3289,8 @@ def _is_dtype(x: Any) -> bool:
 
 
 def _int_arg(value: Any, where: str, name: str) -> int:
+    if type(value) is int:  # (the common case, first: shapes pass through here in every VJP)
+        return value
     if isinstance(value, Tensor) and value.ndim == 0 and value.dtype.kind in "iu":
         return int(value.item())  # (a 0-d integer tensor counts as its int, as in PyTorch)
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):

@@ -513,7 +513,7 @@ class Function:
 def _call_forward(cls: Any, ctx: Context, args: Sequence[Any], attrs: dict[str, Any]) -> Any:
     """A user's ``forward``: ``forward(ctx, *args)``, or PyTorch 2's ``forward(*args)`` followed
     by ``setup_context(ctx, inputs, output)``."""
-    if not cls._setup_context or getattr(cls, "_wraps_constants", False):
+    if not cls._setup_context:
         return cls.forward(ctx, *args, **attrs)
     out = cls.forward(*args, **attrs)
     cls.setup_context(ctx, tuple(args), out)
@@ -822,7 +822,6 @@ def _with_constants(base: type[Function]) -> Any:
 
     class WithConstants(base):  # type: ignore[valid-type,misc]
         name = base.name
-        _wraps_constants = True  # (its forward takes ctx; it calls base's in base's form)
 
         @classmethod
         def apply_mixed(cls, inputs: tuple[Any, ...], attrs: dict[str, Any]) -> Any:
@@ -873,6 +872,7 @@ def _with_constants(base: type[Function]) -> Any:
     WithConstants.__name__ = WithConstants.__qualname__ = base.__name__
     WithConstants.__doc__ = base.__doc__
     WithConstants.__module__ = base.__module__
+    WithConstants._setup_context = False  # its forward takes ctx; it calls base's in base's form
     WithConstants.backward.__wrapped__ = base.backward  # type: ignore[attr-defined]
     _CONSTANT_WRAPPERS[base] = WithConstants
     return WithConstants

@@ -3758,11 +3758,14 @@ def _numpy_dim(where: str, dim: Any, keepdim: Any, axis: Any, keepdims: Any) -> 
 def _dim_names(where: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     """numpy's ``axis``/``keepdims`` keywords as ``dim``/``keepdim`` (PyTorch takes both)."""
     kwargs = dict(kwargs)
-    for alias, name in (("axis", "dim"), ("keepdims", "keepdim")):
-        if alias in kwargs:
-            if name in kwargs:
-                raise TypeError(f"{where}(): got both {name!r} and its numpy alias {alias!r}")
-            kwargs[name] = kwargs.pop(alias)
+    if "dim" in kwargs and "axis" in kwargs:  # (dim=None given with axis is still both)
+        raise TypeError(f"{where}(): got both 'dim' and its numpy alias 'axis'")
+    dim, keepdim = _numpy_dim(where, kwargs.pop("dim", None), kwargs.pop("keepdim", False),
+                              kwargs.pop("axis", None), kwargs.pop("keepdims", None))
+    if dim is not None:
+        kwargs["dim"] = dim
+    if keepdim:
+        kwargs["keepdim"] = keepdim
     return kwargs
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import queue
+import random
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import is_grad_enabled
-from tinygrad_cnn.random import generator
+from tinygrad_cnn.random import generator, manual_seed
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -157,10 +158,6 @@ def _as_tensors(batch: Any) -> Any:
 
 
 def _reseed(seed: int) -> None:
-    import random
-
-    from tinygrad_cnn.random import manual_seed
-
     np.random.seed(seed % 2**32)
     random.seed(seed)
     manual_seed(seed)

@@ -256,21 +256,24 @@ def _node_check(func: Callable[..., Any], inputs: tuple[Any, ...], order: int, s
 
 def _check(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str],
            order: int = 1) -> GradcheckReport:
-    rng = np.random.default_rng(s.seed)
-    report = _not_finite(p, labels, order)
-    if report is not None:
-        pass
-    elif s.method == "taylor":
-        from tinygrad_cnn.gradcheck.taylor import taylor_check
-
-        failed = _reentrant(p, s, labels, order, rng)  # a failed report is falsy: no `or`
-        report = failed if failed is not None else taylor_check(p, labels, rng, order)
-    elif s.fast_mode:
-        report = _fast(p, s, labels, swaps, notes, rng, order)
-    else:
-        report = _slow(p, s, labels, swaps, notes, rng, order)
+    report = _not_finite(p, labels, order)  # (a failed report is falsy: no `or` below)
+    if report is None:
+        report = _by_method(p, s, labels, swaps, notes, order)
     report.notes = notes + report.notes
     return report
+
+
+def _by_method(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str],
+               order: int) -> GradcheckReport:
+    rng = np.random.default_rng(s.seed)
+    if s.method == "taylor":
+        from tinygrad_cnn.gradcheck.taylor import taylor_check
+
+        failed = _reentrant(p, s, labels, order, rng)
+        return failed if failed is not None else taylor_check(p, labels, rng, order)
+    if s.fast_mode:
+        return _fast(p, s, labels, swaps, notes, rng, order)
+    return _slow(p, s, labels, swaps, notes, rng, order)
 
 
 def _not_finite(p: Problem, labels: Labels, order: int) -> GradcheckReport | None:

@@ -421,14 +421,20 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return input
+    return _drop(input, p, inplace, input.shape, "dropout")
+
+
+def _drop(input: Tensor, p: float, inplace: bool, mask_shape: tuple[int, ...], op: str) -> Tensor:
+    """``input`` times a mask of ``mask_shape`` (broadcast): 0 with probability ``p``, else
+    ``1 / (1 - p)``; in place with ``inplace``."""
     if input.dtype.kind != "f":  # the 1 / (1 - p) scale: PyTorch refuses to cast it back
-        raise RuntimeError(f"dropout: needs a floating-point tensor while training, got "
+        raise RuntimeError(f"{op}: needs a floating-point tensor while training, got "
                            f"{input.dtype}; convert it with .float()")
     from tinygrad_cnn.random import generator
 
     if p == 1.0:
         return input.mul_(0.0) if inplace else input * 0.0
-    keep = generator().random(input.shape) >= p
+    keep = generator().random(mask_shape) >= p
     mask = Tensor._make(like((keep / (1.0 - p)).astype(input.dtype), input._data))
     return input.mul_(mask) if inplace else input * mask
 
@@ -445,17 +451,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
                          f"got shape {input.shape}")
     if not training or p == 0.0:
         return input
-    if input.dtype.kind != "f":  # the 1 / (1 - p) scale: PyTorch refuses to cast it back
-        raise RuntimeError(f"dropout2d: needs a floating-point tensor while training, got "
-                           f"{input.dtype}; convert it with .float()")
-    from tinygrad_cnn.random import generator
-
-    if p == 1.0:
-        return input.mul_(0.0) if inplace else input * 0.0
-    planes = input.shape[:-2] + (1, 1)
-    keep = generator().random(planes) >= p
-    mask = Tensor._make(like((keep / (1.0 - p)).astype(input.dtype), input._data))
-    return input.mul_(mask) if inplace else input * mask
+    return _drop(input, p, inplace, input.shape[:-2] + (1, 1), "dropout2d")  # one per plane
 
 
 def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:

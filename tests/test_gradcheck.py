@@ -743,16 +743,7 @@ def test_a_wrong_value_at_a_kink_says_kink_and_gives_both_slopes():
 # ----------------------------------------------- what an outside tester found (this round)
 def test_a_function_that_makes_float16_itself_is_refused():
     """Its tolerances were widened to about 1, so an all-zero VJP passed."""
-
-    class Zero(Function):
-        @staticmethod
-        def forward(ctx, x):
-            return np.exp(x)
-
-        @staticmethod
-        def backward(ctx, g):
-            return g * 0
-
+    Zero = _tanh_with_vjp_times(0, "Zero", "tanh with a VJP of zeros.")
     x = Tensor(np.array([0.5, 1.0]), requires_grad=True)
     for f in (lambda t: Zero.apply(t.half()), lambda t: (t.half() * 3).detach() + t.half() * 0,
               lambda t: t.half().float(), lambda t: (t.half() * 2).double()):  # (on the way too)
@@ -762,18 +753,7 @@ def test_a_function_that_makes_float16_itself_is_refused():
 
 def test_float32_steps_on_the_way_widen_the_check_and_a_wrong_vjp_still_fails():
     """x.float().exp().double() was reported as a jump (float32 rounding grew as eps shrank)."""
-
-    class Off(Function):  # exp with a VJP 1% too large
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return np.exp(x)
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * x.exp() * 1.01
-
+    Off = _tanh_with_vjp_times(1.01, "Off", "tanh with its VJP 1% too large.")
     x = Tensor(np.array([0.3, 1.0]), requires_grad=True)
     report = check_grads(lambda t: t.float().exp().double(), x)
     assert report.ok and "computes in float32" in str(report.notes)

@@ -1923,3 +1923,30 @@ def test_an_empty_ellipsis_separates_no_index_arrays():
         rows.append([y.tolist(), x.grad[x.grad != 0].tolist(), z[z != 0].tolist(), w.tolist(),
                      x[..., 0].shape[0], x[0, ..., 1].tolist()])
     assert rows[0] == rows[1]
+
+
+def test_ints_beyond_pytorchs_range_and_exact_integer_isclose():
+    """A Python int below -2**63 or from 2**64 on wrapped silently (x < -2**63 - 1 was all True,
+    int8 == 2**64 compared with 0); isclose of int64 computed in float32; F.pad's value is a
+    double (uint8 with -1 is an error there, as in PyTorch); where with a float16 tensor takes a
+    number beyond its range as inf."""
+    torch = pytest.importorskip("torch")
+
+    def outcomes(lib, fn):
+        out = []
+        for f in (lambda: lib.tensor([0, 1, 5]) < -2**63 - 1,
+                  lambda: lib.tensor([0, 1, 5], dtype=lib.int8) == 2**64,
+                  lambda: lib.tensor([0, 1, 5]) + 2**64, lambda: lib.zeros(3).fill_(2**64),
+                  lambda: lib.isclose(lib.tensor([2**62, 3]), lib.tensor([2**62 + 1, 3]), rtol=0,
+                                      atol=0),
+                  lambda: fn.pad(lib.zeros(2, dtype=lib.uint8), (1, 0), value=-1),
+                  lambda: fn.pad(lib.zeros(2), (1, 1), value=2**64),
+                  lambda: lib.where(lib.tensor([True, False]), lib.zeros(2, dtype=lib.half),
+                                    70000.0)):
+            try:
+                out.append(f().tolist())
+            except (OverflowError, RuntimeError) as exc:
+                out.append(type(exc).__name__)
+        return out
+
+    assert outcomes(tg, F) == outcomes(torch, torch.nn.functional)

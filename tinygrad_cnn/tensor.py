@@ -1310,7 +1310,8 @@ class Tensor:
     def pad(self, pad: Sequence[int], value: float = 0.0) -> Tensor:
         """PyTorch's ``F.pad`` order: ``(left, right, top, bottom, ...)`` from the last dim."""
         return _ops.movement.Pad.apply(self, pad=_pad_widths(pad, self.shape),
-                                       value=_in_dtype(value, self._data.dtype, "pad"))
+                                       value=_in_dtype(_pad_value(value), self._data.dtype,
+                                                       "pad"))
 
     @staticmethod
     def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: Any = None) -> Tensor:
@@ -2531,12 +2532,19 @@ def _clamp_between(x: Tensor, lo: Any, hi: Any) -> Tensor:
     return _ops.elementwise.ClampBetween.apply(x, *given, bounds=which)
 
 
+def _too_big(x: int) -> None:
+    raise OverflowError(f"the int {x} is too big to convert: PyTorch takes Python ints from "
+                        "-2**63 to 2**64 - 1 (a larger one as a float: write it with a .0)")
+
+
 def _scalar_array(x: Any, dt: np.dtype, xp: Any) -> Any:
     """A Python number as a 0-d array of ``dt``; an integer that does not fit wraps around, as a
     C cast does (``uint8 + 300`` adds 44, as in PyTorch), where numpy would refuse."""
+    if type(x) is int and not -2**63 <= x < 2**64:
+        _too_big(x)
     if isinstance(x, int) and not isinstance(x, bool) and dt.kind in "iu":
         info = np.iinfo(dt)
-        if not info.min <= x <= info.max:  # wrap, as a C cast does (any size of Python int)
+        if not info.min <= x <= info.max:  # wrap, as a C cast does
             x = (x - info.min) % (1 << (8 * dt.itemsize)) + info.min
     elif (type(x) is float or type(x) is int) and not -65504.0 <= x <= 65504.0 and \
             abs(x) > _FLOAT_MAX.get(dt, math.inf):  # (the common small number: one compare)
@@ -3100,11 +3108,15 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
             raise RuntimeError(f"isclose: {name} must be greater than or equal to zero, got {tol}")
     x, y = a._data, b._data
     xp = array_module(x)
-    if a.dtype.kind != "f":  # (bools and integers as numbers: isclose(True, False, atol=1))
-        x, y = x.astype(np.float32), y.astype(np.float32)
+    same = x == y
+    if a.dtype.kind != "f":  # (bools and integers as numbers: isclose(True, False, atol=1)),
+        # their difference taken exactly (2**62 and 2**62 + 1 are not close with atol=0)
+        diff = xp.abs(x.astype(np.int64) - y.astype(np.int64)).astype(np.float64)
+        x, y = x.astype(np.float64), y.astype(np.float64)
     with np.errstate(invalid="ignore", over="ignore"):
-        diff = xp.abs(x - y)
-        close = (x == y) | (xp.isfinite(diff) & (diff <= atol + rtol * xp.abs(y)))
+        if a.dtype.kind == "f":
+            diff = xp.abs(x - y)
+        close = same | (xp.isfinite(diff) & (diff <= atol + rtol * xp.abs(y)))
     if equal_nan:
         close |= xp.isnan(x) & xp.isnan(y)
     return Tensor._make(xp.asarray(close))
@@ -3196,6 +3208,8 @@ def _fill_value(value: Any, dt: np.dtype, where: str) -> Any:
         raise TypeError(f"{where}(): fill_value must be a number, got {type(value).__name__}")
     fits = True
     integer = isinstance(value, (int, np.integer))
+    if type(value) is int and not -2**63 <= value < 2**64:
+        _too_big(value)
     if dt.kind in "iu":
         info = np.iinfo(dt)
         if integer:  # an unsigned dtype wraps a negative int down to -max, as PyTorch allows
@@ -3211,6 +3225,12 @@ def _fill_value(value: Any, dt: np.dtype, where: str) -> Any:
     return value
 
 
+def _pad_value(value: Any) -> Any:
+    """F.pad's value, a double in PyTorch (an int 2**64 is fine, an int -1 is no uint8)."""
+    v = _number(value)
+    return float(v) if type(v) is int else value
+
+
 def _number_for(value: Any, t: Tensor, where: str) -> Any:
     """A Python number meeting tensor ``t``: checked against ``t``'s dtype when it takes that dtype
     (a number of the tensor's kind or lower: ``uint8`` with 300 is PyTorch's overflow error), as
@@ -3219,7 +3239,8 @@ def _number_for(value: Any, t: Tensor, where: str) -> Any:
     if not isinstance(v, (bool, int, float)) or isinstance(v, bool):
         return value
     kind = t._data.dtype.kind
-    if (kind in "iu" and isinstance(v, int)) or kind == "f":
+    # (a float16 tensor takes a number beyond its range as inf, as PyTorch's where does)
+    if (kind in "iu" and isinstance(v, int)) or (kind == "f" and t._data.dtype.itemsize > 2):
         return _in_dtype(v, t._data.dtype, where)
     return value
 

@@ -1950,3 +1950,28 @@ def test_ints_beyond_pytorchs_range_and_exact_integer_isclose():
         return out
 
     assert outcomes(tg, F) == outcomes(torch, torch.nn.functional)
+
+
+def test_outsider_pass_on_backward_inputs_requires_grad_and_workers():
+    """backward(inputs=[y]) on a non-leaf that retains its gradient doubled y.grad; setting
+    requires_grad on any non-leaf (True too) or to a non-bool is PyTorch's error; a DataLoader
+    with workers over tensors that require grad hung on a pickling error in the worker."""
+    torch = pytest.importorskip("torch")
+    rows = []
+    for lib in (tg, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        y.retain_grad()
+        (y * y).sum().backward(inputs=[y, y, x])
+        rows.append((y.grad.tolist(), x.grad.tolist()))
+        z = x * 2
+        with pytest.raises(RuntimeError):
+            z.requires_grad = True
+    assert rows[0] == rows[1]
+    with pytest.raises(TypeError, match="must be a bool"):
+        tg.ones(2).requires_grad = 1
+    from tinygrad_cnn.data import DataLoader, TensorDataset
+
+    with pytest.raises(RuntimeError, match="require grad"):
+        list(DataLoader(TensorDataset(tg.ones(4, 2, requires_grad=True) * 2), batch_size=2,
+                        num_workers=2))

@@ -1311,8 +1311,11 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
         run_backward(outputs, roots, retain_graph, create_graph)
         return
     ins = tuple({id(t): t for t in _checked_inputs(inputs, "backward")}.values())  # (once each)
-    for t, g in zip(ins, run_backward(outputs, roots, retain_graph, create_graph, inputs=ins)):
-        if g is not None:
+    # a non-leaf that retains its gradient gets it from the pass itself: not a second time here
+    retained = [t.grad_fn is not None and t.retains_grad for t in ins]
+    grads = run_backward(outputs, roots, retain_graph, create_graph, inputs=ins)
+    for t, g, already in zip(ins, grads, retained):
+        if g is not None and not already:
             _accumulate_leaf(t, g if create_graph else g.detach(), create_graph)
         if t.grad_fn is not None:  # a non-leaf named here keeps its gradient from now on
             t.retain_grad()

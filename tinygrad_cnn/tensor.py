@@ -289,9 +289,11 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        if self.grad_fn is not None and bool(value) != self._requires_grad:
+        if self.grad_fn is not None:
             raise RuntimeError("requires_grad: only a leaf tensor's flag can change; to use a "
                                "computed tensor without its history, use .detach()")
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"requires_grad must be a bool, got {type(value).__name__}")
         if value and self._data.dtype.kind != "f":
             raise RuntimeError(f"requires_grad: only floating-point tensors can require gradients; "
                                f"this one is {self.dtype} (convert it with .float() first)")

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import is_grad_enabled
+from tinygrad_cnn.autograd import is_grad_enabled, no_grad
 from tinygrad_cnn.random import generator, manual_seed
 from tinygrad_cnn.tensor import Tensor
 
@@ -185,7 +185,9 @@ def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
         number, idx = task
         try:
             _reseed(seed + number)
-            results.put((number, _batch(dataset, idx), None))
+            with no_grad():  # (arrays cross to the main process; a graph cannot)
+                batch = _batch(dataset, idx)
+            results.put((number, batch, None))
         except BaseException:  # reported to the main process
             results.put((number, None, traceback.format_exc()))
 
@@ -267,6 +269,12 @@ class DataLoader:
         return multiprocessing.get_context("fork" if "fork" in methods else methods[0])
 
     def _from_workers(self, batches: list[np.ndarray]) -> Iterator[Any]:
+        if isinstance(self.dataset, TensorDataset) and any(
+                t.requires_grad for t in self.dataset.tensors):
+            raise RuntimeError("DataLoader: num_workers > 0 cannot send tensors that require grad "
+                               "to worker processes (their graph stays in this one; PyTorch "
+                               "refuses too): use num_workers=0, or TensorDataset of .detach()ed "
+                               "tensors")
         ctx = self._context()
         tasks, results = ctx.Queue(), ctx.Queue()
         n = min(self.num_workers, max(len(batches), 1))

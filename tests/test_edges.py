@@ -1975,3 +1975,14 @@ def test_outsider_pass_on_backward_inputs_requires_grad_and_workers():
     with pytest.raises(RuntimeError, match="require grad"):
         list(DataLoader(TensorDataset(tg.ones(4, 2, requires_grad=True) * 2), batch_size=2,
                         num_workers=2))
+
+
+def test_norm_of_empty_rows_keeps_pytorchs_shape():
+    """Found by the last long fuzz run: the overflow rescaling of norm ran on an empty input and
+    broke its shape ((2, 2) for (2, 1)) or raised a broadcasting error."""
+    torch = pytest.importorskip("torch")
+    for shape, dim in (((2, 1, 0), -1), ((2, 0), 1), ((0, 3), 0)):
+        for p, keepdim in ((2, False), (3, True)):
+            ours = tg.zeros(*shape, dtype=tg.float16).norm(p=p, dim=dim, keepdim=keepdim)
+            theirs = torch.zeros(*shape, dtype=torch.float16).norm(p=p, dim=dim, keepdim=keepdim)
+            assert ours.shape == tuple(theirs.shape) and ours.tolist() == theirs.tolist()

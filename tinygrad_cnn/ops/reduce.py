@@ -420,9 +420,9 @@ def _power_norm(xp: Any, a: Any, p: float, dim: tuple[int, ...] | None, keepdim:
             (a**p).sum(axis=dim, keepdims=keepdim) ** (1.0 / p)
         out = xp.asarray(out)
         lost = (out == 0) | xp.isinf(out)
-        if not lost.any():
+        if not lost.any() or not a.size:  # (a norm of nothing is 0: nothing to rescale)
             return out
-        m = a.max(axis=dim, keepdims=True) if a.size else xp.zeros_like(out)
+        m = a.max(axis=dim, keepdims=True)
         usable = (m > 0) & xp.isfinite(m)
         scale = xp.where(usable, m, 1)
         scaled = ((a / scale) ** p).sum(axis=dim, keepdims=keepdim) ** (1.0 / p)

@@ -235,6 +235,27 @@ def test_relu_and_abs_at_nan():
     np.testing.assert_array_equal(z.grad.numpy(), [0, -1])  # sgn(NaN) = 0
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("size", [5, 70_000, 300_000])  # under and past the zero buffer's first size
+def test_relu_through_the_shared_zero_buffer_matches_pytorch(dtype, size):
+    torch = pytest.importorskip("torch")
+    special = np.array([0.0, -0.0, np.nan, -np.nan, np.inf, -np.inf, -1.5, 2.5], dtype=dtype)
+    x = np.resize(special, size).reshape(-1, 1)
+    y = Tensor(x).relu()
+    expected = torch.relu(torch.from_numpy(x)).numpy()
+    np.testing.assert_array_equal(y.numpy(), expected)
+    nonzero = x != 0  # (relu(-0.) is +0 here, -0 in PyTorch: a documented difference)
+    np.testing.assert_array_equal(np.signbit(y.numpy())[nonzero], np.signbit(expected)[nonzero])
+    y.add_(1)  # the result is its own, writable memory; the shared zeros stay zeros
+    assert not Tensor(-np.ones_like(x)).relu().numpy().any()
+
+
+def test_relu_of_bool_is_refused_as_in_pytorch():
+    with pytest.raises(RuntimeError, match="relu: Boolean inputs not supported"):
+        tg.tensor([True, False]).relu()
+    assert tg.tensor([-2, 3], dtype=tg.int8).relu().tolist() == [0, 3]
+
+
 # ----------------------------------------------------------------------------- 7. max_pool2d
 def test_max_pool_over_a_masked_padded_window_stays_in_its_sample():
     x = np.arange(32, dtype=np.float64).reshape(2, 1, 4, 4)

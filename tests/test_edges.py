@@ -226,6 +226,27 @@ def test_masked_vjps_pass_an_exact_zero_not_nan():
     np.testing.assert_array_equal(y.grad.numpy(), [np.inf, 0])
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("e", [0.5, -0.5, 1.5, -1.5, 2.0, 3, -1.0])
+def test_pow_of_a_number_at_special_values_to_second_order_matches_pytorch(dtype, e):
+    """PyTorch computes x ** 0.5 and x ** -0.5 (a number) as sqrt and rsqrt -- forward and in
+    the backward's x ** (e - 1) -- so -0 and -inf give other values than pow's."""
+    torch = pytest.importorskip("torch")
+    values = [-0.0, 0.0, -np.inf, np.inf, -1.0, 4.0, 1e-30, np.nan]
+    x = Tensor(np.array(values, dtype=dtype), requires_grad=True)
+    y = x**e
+    (gx,) = grad(y.sum(), [x], create_graph=True)
+    (ggx,) = grad(gx.sum(), [x])
+    tx = torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=True)
+    ty = tx**e
+    (tgx,) = torch.autograd.grad(ty.sum(), [tx], create_graph=True)
+    (tggx,) = torch.autograd.grad(tgx.sum(), [tx])
+    for ours, theirs in ((y, ty), (gx, tgx), (ggx, tggx)):
+        a, b = ours.detach().numpy(), theirs.detach().numpy()
+        np.testing.assert_allclose(a, b, rtol=1e-6)  # NaN where NaN, inf of the same sign
+        np.testing.assert_array_equal(np.signbit(a[~np.isnan(a)]), np.signbit(b[~np.isnan(b)]))
+
+
 def test_relu_and_abs_at_nan():
     x = leaf([np.nan, 1.0])
     x.relu().sum().backward()

@@ -806,6 +806,13 @@ class Tensor:
             # a number float32 cannot hold (2**24 + 1: odd; float32 makes it even, and the sign
             # of a negative base lost): PyTorch keeps it in double -- so here, rounded once
             return (self.to(np.float64) ** e).to(np.float32)
+        if type(e) in (float, int) and self._data.dtype in _SQRT_POW_DTYPES:
+            # a number: PyTorch computes ** 0.5 and ** -0.5 as sqrt and rsqrt (values at -0 and
+            # -inf differ from pow's), in the forward and in the backward's x ** (e - 1)
+            b = Tensor._make(_scalar_array(e, self._data.dtype, array_module(self._data)))
+            if self.requires_grad and _state.grad_enabled:
+                b.name = repr(e)
+            return _ops.elementwise.Pow.apply(self, b, _number=True)
         return _binary(_ops.elementwise.Pow, self, exponent)
 
     def __rpow__(self, base: Any) -> Tensor:
@@ -2609,6 +2616,9 @@ def _promote(name: str, a: Tensor, b: Tensor, dt: np.dtype | None = None) -> tup
 
 
 _MASK_AS_IS = frozenset(("add", "sub", "mul", "div"))
+
+
+_SQRT_POW_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = False) -> Tensor:

@@ -97,13 +97,20 @@ class Pow(Function):
 
     @staticmethod
     @quiet
-    def forward(ctx: Context, x: Any, y: Any) -> Any:
+    def forward(ctx: Context, x: Any, y: Any, *, _number: bool = False) -> Any:
         if x.dtype.kind in "biu":  # integers: no gradient
             return _integer_pow(x, y)
-        out = x**y
+        if _number and y == -0.5:
+            # ``x ** -0.5`` with a Python number: PyTorch computes rsqrt, 1 / sqrt(x) (so -inf at
+            # -0 and NaN at -inf, where pow gives inf and 0); ``_number``: the exponent was one
+            # (``Tensor.__pow__`` passes it for float32 and float64, PyTorch's dtypes for this).
+            # Its gradient is then y * x ** (y - 1) as it comes (no NaN rule: PyTorch's neither)
+            out = 1 / array_module(x).sqrt(x)
+        else:
+            out = x**y  # (numpy computes ** 0.5 as sqrt, as PyTorch does)
         nx, ny = ctx.needs_input_grad
         ctx.save_for_backward(x, y, out if ny else None)
-        if nx and out.dtype.kind == "f":
+        if nx and out.dtype.kind == "f" and not _number:
             undefined = (out != out) & (x == x)  # NaN from a number, e.g. (-inf) ** 0.5
             ctx.undefined = undefined if undefined.any() else None
         return out
@@ -122,7 +129,10 @@ class Pow(Function):
                 # x ** 0 is the constant 1: its gradient is a constant 0, with no graph (PyTorch's;
                 # y x^(y-1) has NaN derivatives at x = 0)
                 return Tensor._make(array_module(x._data).zeros_like(x._data)), None
-            gx = g * (y * x ** (y - 1))  # (PyTorch's order: 2 * x overflows before g scales it)
+            if ctx.attrs.get("_number"):  # PyTorch's backward of x ** 0.5 takes its rsqrt too
+                gx = g * (y * Pow.apply(x, y - 1, _number=True))
+            else:
+                gx = g * (y * x ** (y - 1))  # (PyTorch's order: 2 * x overflows before g scales)
             if flat.any():
                 gx = where(flat, 0.0, gx)
             if getattr(ctx, "undefined", None) is not None:  # NaN there too, as in PyTorch

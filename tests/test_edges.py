@@ -247,6 +247,28 @@ def test_pow_of_a_number_at_special_values_to_second_order_matches_pytorch(dtype
         np.testing.assert_array_equal(np.signbit(a[~np.isnan(a)]), np.signbit(b[~np.isnan(b)]))
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("shape", [(), (1,), (7,), (7, 1)])
+@pytest.mark.parametrize("e", [0.5, -0.5, 1e-8, 0.0, 3.0])
+def test_pow_of_a_tensor_exponent_at_special_values_matches_pytorch(dtype, shape, e):
+    """A tensor exponent is pow's, even a constant 0.5 (numpy's sqrt gave -0 at -0 and NaN at
+    -inf); no NaN gradient is made up where the rounded x ** (y - 1) is a number (PyTorch's)."""
+    torch = pytest.importorskip("torch")
+    xs = np.array([-0.0, 0.0, -np.inf, np.inf, 3.0, -2.0, np.nan], dtype=dtype)
+    ys = np.full(shape, e, dtype=dtype)
+    x, y = Tensor(xs, requires_grad=True), Tensor(ys, requires_grad=True)
+    out = x**y
+    out.sum().backward()
+    tx = torch.tensor(xs, requires_grad=True)
+    ty = torch.tensor(ys, requires_grad=True)
+    tout = tx**ty
+    tout.sum().backward()
+    for ours, theirs in ((out, tout), (x.grad, tx.grad), (y.grad, ty.grad)):
+        a, b = ours.detach().numpy(), theirs.detach().numpy()
+        np.testing.assert_allclose(a, b, rtol=2e-3 if dtype == "float16" else 1e-6)
+        np.testing.assert_array_equal(np.signbit(a[~np.isnan(a)]), np.signbit(b[~np.isnan(b)]))
+
+
 def test_relu_and_abs_at_nan():
     x = leaf([np.nan, 1.0])
     x.relu().sum().backward()

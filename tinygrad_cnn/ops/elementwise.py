@@ -104,15 +104,13 @@ class Pow(Function):
             # ``x ** -0.5`` with a Python number: PyTorch computes rsqrt, 1 / sqrt(x) (so -inf at
             # -0 and NaN at -inf, where pow gives inf and 0); ``_number``: the exponent was one
             # (``Tensor.__pow__`` passes it for float32 and float64, PyTorch's dtypes for this).
-            # Its gradient is then y * x ** (y - 1) as it comes (no NaN rule: PyTorch's neither)
             out = 1 / array_module(x).sqrt(x)
         else:
-            out = x**y  # (numpy computes ** 0.5 as sqrt, as PyTorch does)
+            out = x**y  # (numpy computes ** 0.5 of a number as sqrt, as PyTorch does)
+            if not _number and out.dtype.kind == "f" and out.size:
+                out = _pow_at_half(x, y, out)
         nx, ny = ctx.needs_input_grad
         ctx.save_for_backward(x, y, out if ny else None)
-        if nx and out.dtype.kind == "f" and not _number:
-            undefined = (out != out) & (x == x)  # NaN from a number, e.g. (-inf) ** 0.5
-            ctx.undefined = undefined if undefined.any() else None
         return out
 
     @staticmethod
@@ -125,7 +123,7 @@ class Pow(Function):
         gx = gy = None
         if nx:
             flat = y._data == 0
-            if not ny and flat.all() and getattr(ctx, "undefined", None) is None:
+            if not ny and flat.all():
                 # x ** 0 is the constant 1: its gradient is a constant 0, with no graph (PyTorch's;
                 # y x^(y-1) has NaN derivatives at x = 0)
                 return Tensor._make(array_module(x._data).zeros_like(x._data)), None
@@ -135,14 +133,24 @@ class Pow(Function):
                 gx = g * (y * x ** (y - 1))  # (PyTorch's order: 2 * x overflows before g scales)
             if flat.any():
                 gx = where(flat, 0.0, gx)
-            if getattr(ctx, "undefined", None) is not None:  # NaN there too, as in PyTorch
-                gx = where(ctx.undefined, float("nan"), gx)
         if ny:
             gy = g * out * x.log()
             flat = (x._data == 0) & (y._data >= 0)
             if flat.any():
                 gy = where(flat, 0.0, gy)
         return gx, gy
+
+
+def _pow_at_half(x: Any, y: Any, out: Any) -> Any:
+    """``x ** y`` as pow gives it where ``y`` is 0.5: numpy takes a constant exponent of 0.5 (a
+    0-d or broadcast one) as sqrt, which gives -0 at -0 and NaN at -inf; PyTorch's pow by a tensor
+    exponent (or of a float16 tensor by a number) gives +0 and inf there."""
+    half = y == 0.5
+    if not half.any():
+        return out
+    xp = array_module(out)
+    out = xp.where(half & (x == 0), out.dtype.type(0), out)
+    return xp.where(half & (x == -xp.inf), out.dtype.type(xp.inf), out)
 
 
 def _integer_pow(x: Any, y: Any) -> Any:

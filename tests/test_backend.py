@@ -317,3 +317,24 @@ def test_small_gemm_helper_equals_numpy_matmul():
         a, b = rng.standard_normal(shape_a), rng.standard_normal(shape_b)
         # (the thread count may change the rounding, not the result)
         np.testing.assert_allclose(parallel.matmul(a, b), np.matmul(a, b), rtol=1e-12, atol=1e-12)
+
+
+def test_inf_and_nan_arithmetic_is_silent_as_in_pytorch_but_numpy_still_warns():
+    """numpy's "invalid value encountered" warnings from inside the ops are filtered (PyTorch
+    computes IEEE arithmetic silently); the package's own warnings and the user's numpy are not."""
+    code = """
+import numpy as np, tinygrad_cnn as tg
+x = tg.tensor([np.inf, 1.0], requires_grad=True)
+y = (x * 0).sum() + tg.tensor([np.inf, -np.inf]).sum() + (x - x).log().sum()
+y.backward()
+assert np.isnan(y.item()), y
+print("user")
+np.array([np.inf]) * 0
+"""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "user"
+    # only the user's own numpy line warns
+    assert run.stderr.count("RuntimeWarning") == 1 and "<string>:8" in run.stderr, run.stderr

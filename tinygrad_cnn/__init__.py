@@ -8,6 +8,7 @@ tensor([[2., 4.],
         [6., 8.]])
 """
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -99,6 +100,15 @@ from tinygrad_cnn.tensor import (
     zeros,
     zeros_like,
 )
+
+# PyTorch computes with inf and NaN silently, as IEEE arithmetic does; numpy warns at every ufunc
+# that makes one ("invalid value encountered in multiply"). The ops are numpy calls in this
+# package, so those numpy attributes to its modules are ignored (its own warnings are not) -- a
+# user's own numpy code still warns, and a filter the user places later (``warnings.simplefilter``)
+# still wins.
+_NUMPY_ARITHMETIC_WARNINGS = (r"(invalid value|divide by zero|overflow|underflow) encountered"
+                             r"|Mean of empty slice|Degrees of freedom <= 0")
+warnings.filterwarnings("ignore", _NUMPY_ARITHMETIC_WARNINGS, RuntimeWarning, r"tinygrad_cnn(\.|$)")
 
 float16, float32, float64 = np.dtype("float16"), np.dtype("float32"), np.dtype("float64")
 int8, int16, int32, int64 = np.dtype("int8"), np.dtype("int16"), np.dtype("int32"), np.dtype("int64")

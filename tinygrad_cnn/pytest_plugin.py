@@ -27,6 +27,15 @@ def pytest_addoption(parser: Any) -> None:
                          "Taylor test too, and 100 Hypothesis examples instead of 10")
 
 
+def pytest_configure(config: Any) -> None:
+    # pytest restores the warning filters after each test, dropping the one the package sets
+    # when it is first imported inside a test: set it for every test (see tinygrad_cnn/__init__)
+    from tinygrad_cnn import _NUMPY_ARITHMETIC_WARNINGS
+
+    config.addinivalue_line("filterwarnings",
+                            f"ignore:{_NUMPY_ARITHMETIC_WARNINGS}:RuntimeWarning:tinygrad_cnn(\\.|$)")
+
+
 class GradcheckFixture:
     """The ``gradcheck`` fixture. Call it to check first and second derivatives; ``.function``
     runs ``tinygrad_cnn.testing.check_function``; ``.thorough`` says which mode is on."""

@@ -54,6 +54,8 @@ class Sum(Function):
             # the batch axis first, in long contiguous adds, then the rest: up to 2.4x faster
             # than one strided pass for a bias gradient (N, C, H, W) -> (C,)
             return x.sum(axis=0).sum(axis=tuple(d - 1 for d in dim[1:]))
+        if type(x) is np.ndarray:  # the ufunc itself: inf - inf warns from here, where the
+            return np.add.reduce(x, axis=dim, keepdims=keepdim)  # package's filter sees it
         return x.sum(axis=dim, keepdims=keepdim)
 
     @staticmethod

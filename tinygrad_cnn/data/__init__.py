@@ -1,8 +1,29 @@
-"""Data: the IDX format, MNIST, ``TensorDataset`` and ``DataLoader``."""
+"""Data, with ``torch.utils.data``'s names: datasets (``Dataset``, ``IterableDataset``,
+``TensorDataset``, ``Subset``, ``ConcatDataset``, ``ChainDataset``, ``random_split``), samplers
+(``Sampler``, ``SequentialSampler``, ``RandomSampler``, ``SubsetRandomSampler``,
+``BatchSampler``), ``DataLoader`` and ``default_collate``; the IDX format and MNIST."""
 
+from tinygrad_cnn.data.dataset import (
+    ChainDataset,
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
 from tinygrad_cnn.data.idx import IDXError, read_idx, write_idx
-from tinygrad_cnn.data.loader import DataLoader, Subset, TensorDataset
+from tinygrad_cnn.data.loader import DataLoader, default_collate
 from tinygrad_cnn.data.mnist import MNIST, ChecksumError, DownloadError
+from tinygrad_cnn.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+)
 
-__all__ = ["MNIST", "ChecksumError", "DataLoader", "DownloadError", "IDXError", "Subset",
-           "TensorDataset", "read_idx", "write_idx"]
+__all__ = ["MNIST", "BatchSampler", "ChainDataset", "ChecksumError", "ConcatDataset", "DataLoader",
+           "Dataset", "DownloadError", "IDXError", "IterableDataset", "RandomSampler", "Sampler",
+           "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "default_collate",
+           "random_split", "read_idx", "write_idx"]

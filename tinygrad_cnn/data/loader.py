@@ -1,85 +1,61 @@
-"""``DataLoader``: batches of tensors from a dataset, optionally shuffled, optionally built by
-worker processes; ``TensorDataset`` and ``Subset``."""
+"""``DataLoader``: batches of tensors from a dataset, in the order of a sampler (by default in
+order, or shuffled), collated by ``default_collate`` or a ``collate_fn``, optionally built by
+worker processes."""
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
+import pickle
 import queue
 import random
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
 from tinygrad_cnn.autograd import is_grad_enabled, no_grad
-from tinygrad_cnn.random import generator, manual_seed
+from tinygrad_cnn.data.dataset import IterableDataset, Subset, TensorDataset
+from tinygrad_cnn.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    SequentialSampler,
+    batch_indices,
+    epoch_indices,
+)
+from tinygrad_cnn.random import as_generator, generator, manual_seed
 from tinygrad_cnn.tensor import Tensor
 
-
-class Subset:
-    """The items of ``dataset`` at ``indices`` (``--limit`` uses the first N)."""
-
-    def __init__(self, dataset: Any, indices: Any) -> None:
-        self.dataset, self.indices = dataset, np.asarray(indices)
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def __getitem__(self, i: Any) -> Any:
-        return self.dataset[self.indices[i]]
-
-    @property
-    def arrays(self) -> Callable[..., Any]:
-        """The dataset's fast batch path on the subset's indices -- only where the dataset has
-        one (``hasattr(subset, "arrays")`` is False otherwise, and the loader collates items)."""
-        whole = getattr(self.dataset, "arrays", None)
-        if whole is None:
-            raise AttributeError(f"{type(self.dataset).__name__} has no arrays() batch path")
-        return lambda index=slice(None): whole(self.indices[index])
+__all__ = ["DataLoader", "Subset", "TensorDataset", "default_collate"]
 
 
-class TensorDataset:
-    """Tensors (or arrays) of one length, item ``i`` being the tuple of their ``i``-th rows, as
-    Tensors: ``TensorDataset(images, labels)``. ``tensors``: the tensors given (arrays become
-    Tensors sharing their memory)."""
-
-    def __init__(self, *tensors: Any) -> None:
-        if not tensors:
-            raise ValueError("TensorDataset: needs at least one tensor")
-        self.tensors = tuple(t if isinstance(t, Tensor) else Tensor._make(np.asarray(t))
-                             for t in tensors)
-        self._arrays = [t.numpy() for t in self.tensors]  # the loader's batches, on the CPU
-        if any(a.ndim == 0 for a in self._arrays):
-            raise ValueError("TensorDataset: every tensor needs a first (sample) dimension")
-        lengths = [a.shape[0] for a in self._arrays]
-        if len(set(lengths)) > 1:
-            raise ValueError(f"TensorDataset: the tensors have different lengths {lengths} "
-                             "along their first dimension; they must all be the same")
-
-    def __len__(self) -> int:
-        return self._arrays[0].shape[0]
-
-    def __getitem__(self, i: Any) -> tuple[Tensor, ...]:
-        return tuple(t[i] for t in self.tensors)
-
-    def arrays(self, index: Any = slice(None)) -> tuple[np.ndarray, ...]:
-        """A whole batch at once: each tensor's rows at ``index``."""
-        return tuple(a[index] for a in self._arrays)
+def _items(dataset: Any, idx: Any) -> list[Any]:
+    """The samples at the keys ``idx`` (an int array, or a list of keys from a user's sampler)."""
+    keys = idx.tolist() if isinstance(idx, np.ndarray) else idx
+    return [dataset[k] for k in keys]
 
 
-def _batch(dataset: Any, idx: np.ndarray) -> Any:
+def _batch(dataset: Any, idx: Any) -> Any:
     """The arrays of one batch: one fancy-index when the dataset has ``arrays``, else its items
     collated (``_collate``)."""
     if isinstance(dataset, TensorDataset) and is_grad_enabled() and any(
             t.requires_grad for t in dataset.tensors):  # rows with their history (PyTorch's)
         rows = Tensor._make(np.asarray(idx, dtype=np.int64))
         return tuple(t[rows] for t in dataset.tensors)
-    if hasattr(dataset, "arrays"):
+    if isinstance(idx, np.ndarray) and hasattr(dataset, "arrays"):
         out = dataset.arrays(idx)
         return tuple(np.ascontiguousarray(a) for a in out) if isinstance(out, tuple) else \
             np.ascontiguousarray(out)
-    return _collate([dataset[int(i)] for i in idx], "")
+    return _collate(_items(dataset, idx), "")
+
+
+def default_collate(batch: list[Any]) -> Any:
+    """PyTorch's ``default_collate``: a list of samples as one batch of Tensors, stacked along a
+    new first dimension and nested as the samples are (see ``_collate``). What the ``DataLoader``
+    does without a ``collate_fn``, and what a ``collate_fn`` can call for the parts it does not
+    treat itself."""
+    return _as_tensors(_collate(list(batch), ""))
 
 
 def _collate(items: list[Any], path: str) -> Any:
@@ -164,12 +140,15 @@ def _reseed(seed: int) -> None:
 
 
 def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
-            init: Callable[[int], None] | None, seed: int = 0) -> None:
+            init: Callable[[int], None] | None, seed: int = 0,
+            collate_fn: Callable[[list[Any]], Any] | None = None) -> None:
     """A worker process: build the batches whose indices arrive on ``tasks`` until ``None``. Its
     random generators (numpy's global one, Python's ``random``, ours) are seeded for each batch
     from ``seed`` (one per epoch) and the batch's number: a forked worker would otherwise repeat
     its parent's random numbers -- in every worker, every epoch -- and this way a batch's random
     augmentations do not depend on which worker happened to build it (repeatable with ``seed``).
+    A ``collate_fn``'s batch is pickled here, so that one that cannot be is an error with this
+    batch's number rather than a batch lost in the queue's feeder thread.
     """
     _reseed(seed + 2**32 * (worker_id + 1))  # (worker_init_fn's own draws)
     try:
@@ -186,10 +165,33 @@ def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
         try:
             _reseed(seed + number)
             with no_grad():  # (arrays cross to the main process; a graph cannot)
-                batch = _batch(dataset, idx)
+                if collate_fn is None:
+                    batch = _batch(dataset, idx)
+                else:
+                    batch = _pickled(collate_fn(_items(dataset, idx)))
             results.put((number, batch, None))
         except BaseException:  # reported to the main process
             results.put((number, None, traceback.format_exc()))
+
+
+def _pickled(batch: Any) -> bytes:
+    try:
+        return pickle.dumps(batch, pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        raise TypeError(f"the batch that collate_fn returned cannot be sent from a worker "
+                        f"process (it cannot be pickled: {exc})") from exc
+
+
+def _check_picklable(what: str, fn: Any, method: str) -> None:
+    """Workers that are not forked receive their arguments pickled: say so up front."""
+    try:
+        pickle.dumps(fn)
+    except Exception as exc:
+        raise TypeError(f"DataLoader: {what} {fn!r} cannot be sent to worker processes started "
+                        f"by {method!r} (it cannot be pickled: {exc}); define it at module level "
+                        "(not a lambda or a local function), or use num_workers=0"
+                        + (", or multiprocessing_context='fork'"
+                           if "fork" in multiprocessing.get_all_start_methods() else "")) from None
 
 
 class DataLoader:
@@ -197,70 +199,162 @@ class DataLoader:
     ``(x, y)``; a dict of them when items are dicts; nested as the items are, as PyTorch's
     ``default_collate``).
 
-    ``shuffle`` draws a new order every epoch, from ``seed`` when given (epoch ``e`` uses
-    ``seed + e``, so runs repeat exactly) or else from the generator that ``manual_seed`` seeds.
-    A dataset with an ``arrays(index)`` method is batched with one fancy-index per batch; any other
-    dataset item by item.
+    The arguments are PyTorch's, in its order, with its defaults and its errors for combinations
+    that exclude each other (``ValueError``: ``sampler`` with ``shuffle``; ``batch_sampler`` with
+    ``batch_size``, ``shuffle``, ``sampler`` or ``drop_last``; ``batch_size=None`` with
+    ``drop_last``):
 
-    ``num_workers > 0`` builds the batches in that many worker processes (``fork`` where the
-    platform has it, or ``multiprocessing_context``), up to ``prefetch_factor`` batches each
-    ahead; the order is decided here, so the batches are the same, in the same order, as with
-    ``num_workers=0``. An error in a worker is raised here with the worker's traceback.
-    ``worker_init_fn(worker_id)`` runs first in each worker.
+    - ``sampler``: the keys to visit, in order -- a ``Sampler`` or any iterable of keys (default:
+      ``SequentialSampler``, or ``RandomSampler`` with ``shuffle=True``). ``batch_sampler``: the
+      batches, as lists of keys (default: ``BatchSampler(sampler, batch_size, drop_last)``).
+      ``batch_size=None``: the samples one by one, uncollated.
+    - ``collate_fn(samples)``: makes the batch from the list of samples (the samples themselves
+      with ``batch_size=None``); what it returns is what the loader gives. Without one (or with
+      ``default_collate``) a dataset with an ``arrays(index)`` method is batched with one
+      fancy-index per batch and any other item by item, then collated as ``default_collate``.
+    - ``shuffle`` draws a new order every epoch: from ``generator`` (a ``numpy.random.Generator``
+      or an int seed of one, which it advances -- PyTorch's ``torch.Generator`` role), or from
+      ``seed`` (ours: epoch ``e`` uses ``seed + e``, so a run resumed with ``loader.epoch = e``
+      repeats the uninterrupted one), or else from the generator that ``manual_seed`` seeds.
+    - ``num_workers > 0`` builds the batches in that many worker processes (``fork`` where the
+      platform has it, or ``multiprocessing_context``), up to ``prefetch_factor`` (default 2)
+      batches each ahead; the keys are drawn here, so the batches are the same, in the same
+      order, as with ``num_workers=0``. An error in a worker is raised here with the worker's
+      traceback. ``worker_init_fn(worker_id)`` runs first in each worker. A ``collate_fn`` runs
+      in the workers, so with a start method other than ``fork`` it must pickle (a lambda does
+      not: ``TypeError`` up front), and so must the batches it returns.
+    - ``pin_memory`` is accepted and does nothing (the batches are on the CPU, as with PyTorch
+      without an accelerator). ``IterableDataset``s are read in this process only.
     """
 
-    def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False,
-                 drop_last: bool = False, seed: int | None = None, num_workers: int = 0,
-                 prefetch_factor: int = 2, worker_init_fn: Callable[[int], None] | None = None,
-                 multiprocessing_context: str | None = None, timeout: float = 0) -> None:
+    def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool | None = None,
+                 sampler: Iterable[Any] | None = None,
+                 batch_sampler: Iterable[Any] | None = None, num_workers: int = 0,
+                 collate_fn: Callable[[Any], Any] | None = None, pin_memory: bool = False,
+                 drop_last: bool = False, timeout: float = 0,
+                 worker_init_fn: Callable[[int], None] | None = None,
+                 multiprocessing_context: str | None = None,
+                 generator: np.random.Generator | int | None = None, *,
+                 prefetch_factor: int | None = None, seed: int | None = None) -> None:
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(
                 batch_size, (int, np.integer)) or batch_size < 1):
             raise ValueError(f"DataLoader: batch_size should be a positive integer value (or "
                              f"None: items one by one, not batched), got {batch_size!r}")
         if num_workers < 0:
             raise ValueError(f"DataLoader: num_workers must be >= 0, got {num_workers}")
-        if prefetch_factor < 1:
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("prefetch_factor option could only be specified in multiprocessing."
+                             "let num_workers > 0 to enable multiprocessing, otherwise set "
+                             "prefetch_factor to None.")
+        if prefetch_factor is not None and prefetch_factor < 1:
             raise ValueError(f"DataLoader: prefetch_factor must be >= 1, got {prefetch_factor}")
+        if seed is not None and generator is not None:
+            raise ValueError("DataLoader: give seed or generator, not both")
+        if generator is not None:
+            generator = as_generator(generator, "DataLoader")
+        iterable = isinstance(dataset, IterableDataset)
+        if iterable:
+            if shuffle not in (False, None):
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified shuffle "
+                                 f"option, but got shuffle={shuffle}")
+            if sampler is not None:
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified sampler "
+                                 f"option, but got sampler={sampler}")
+            if batch_sampler is not None:
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
+                                 f"batch_sampler option, but got batch_sampler={batch_sampler}")
+            if num_workers > 0:
+                raise NotImplementedError("DataLoader: num_workers > 0 with an IterableDataset "
+                                          "is not supported here (each worker would need its "
+                                          "own share of the stream); use num_workers=0")
+        shuffle = bool(shuffle)
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
+                                 "shuffle, sampler, and drop_last")
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually "
+                             "exclusive with drop_last")
+        if sampler is None and not iterable:
+            if shuffle and seed is not None:
+                sampler = _EpochSeededSampler(dataset, seed)
+            elif shuffle:
+                sampler = RandomSampler(dataset, generator=generator)
+            else:
+                sampler = SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None and not iterable:
+            batch_sampler = BatchSampler(sampler, int(batch_size), drop_last)
         self.dataset, self.batch_size, self.shuffle = dataset, batch_size, shuffle
-        self.drop_last, self.seed, self.epoch = drop_last, seed, 0
+        self.sampler, self.batch_sampler = sampler, batch_sampler
+        self.drop_last, self.seed, self.generator, self.epoch = drop_last, seed, generator, 0
+        self.collate_fn, self.pin_memory = collate_fn, pin_memory
         self.num_workers, self.prefetch_factor = num_workers, prefetch_factor
         self.worker_init_fn, self.timeout = worker_init_fn, timeout
         self.multiprocessing_context = multiprocessing_context
 
+    @property
+    def _auto_collation(self) -> bool:
+        return self.batch_sampler is not None or (
+            isinstance(self.dataset, IterableDataset) and self.batch_size is not None)
+
+    @property
+    def _collate_fn(self) -> Callable[[list[Any]], Any] | None:
+        """The user's ``collate_fn``; ``None`` for ours (``default_collate``, fast path)."""
+        return None if self.collate_fn in (None, default_collate) else self.collate_fn
+
     def __len__(self) -> int:
-        n = len(self.dataset)
-        if self.batch_size is None:
-            return n
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        if isinstance(self.dataset, IterableDataset):
+            n = len(self.dataset)
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        return len(self.batch_sampler if self._auto_collation else self.sampler)  # type: ignore[arg-type]
 
-    def _order(self) -> np.ndarray:
-        n = len(self.dataset)
-        if not self.shuffle:
-            return np.arange(n)
-        rng = np.random.default_rng(self.seed + self.epoch) if self.seed is not None else \
-            generator()
-        return rng.permutation(n)
-
-    def _batches(self) -> list[np.ndarray]:
-        order = self._order()
-        self.epoch += 1
-        stop = min(len(self) * self.batch_size, len(order))
-        return [order[start:start + self.batch_size]
-                for start in range(0, stop, self.batch_size)]
+    def _start_epoch(self) -> None:
+        if isinstance(self.sampler, _EpochSeededSampler):
+            self.sampler.set_epoch(self.epoch)
 
     def __iter__(self) -> Iterator[Any]:
-        if self.batch_size is None:  # PyTorch's batch_size=None: the items themselves
-            order = self._order()
+        if isinstance(self.dataset, IterableDataset):
             self.epoch += 1
-            for i in order:
-                yield self.dataset[int(i)]
+            yield from self._from_stream()
             return
-        batches = self._batches()
+        if not self._auto_collation:  # PyTorch's batch_size=None: the items themselves
+            self._start_epoch()
+            keys = epoch_indices(self.sampler)  # type: ignore[arg-type]
+            self.epoch += 1
+            for k in keys.tolist() if isinstance(keys, np.ndarray) else keys:
+                item = self.dataset[k]
+                yield item if self.collate_fn is None else self.collate_fn(item)
+            return
+        self._start_epoch()
+        batches = batch_indices(self.batch_sampler)  # type: ignore[arg-type]
+        self.epoch += 1
         if self.num_workers == 0:
+            collate = self._collate_fn
             for idx in batches:
-                yield _as_tensors(_batch(self.dataset, idx))
+                yield _as_tensors(_batch(self.dataset, idx)) if collate is None else \
+                    collate(_items(self.dataset, idx))
         else:
             yield from self._from_workers(batches)
+
+    def _from_stream(self) -> Iterator[Any]:
+        """An ``IterableDataset``'s samples, in batches of ``batch_size`` as they come."""
+        items = iter(self.dataset)
+        if self.batch_size is None:
+            for item in items:
+                yield item if self.collate_fn is None else self.collate_fn(item)
+            return
+        collate = self.collate_fn or default_collate
+        while batch := list(itertools.islice(items, self.batch_size)):
+            if self.drop_last and len(batch) < self.batch_size:
+                return
+            yield collate(batch)
 
     def _context(self) -> Any:
         if self.multiprocessing_context is not None:
@@ -268,7 +362,7 @@ class DataLoader:
         methods = multiprocessing.get_all_start_methods()
         return multiprocessing.get_context("fork" if "fork" in methods else methods[0])
 
-    def _from_workers(self, batches: list[np.ndarray]) -> Iterator[Any]:
+    def _from_workers(self, batches: Iterator[Any]) -> Iterator[Any]:
         if isinstance(self.dataset, TensorDataset) and any(
                 t.requires_grad for t in self.dataset.tensors):
             raise RuntimeError("DataLoader: num_workers > 0 cannot send tensors that require grad "
@@ -276,21 +370,36 @@ class DataLoader:
                                "refuses too): use num_workers=0, or TensorDataset of .detach()ed "
                                "tensors")
         ctx = self._context()
+        collate = self._collate_fn
+        if ctx.get_start_method() != "fork":
+            for what, fn in (("collate_fn", collate), ("worker_init_fn", self.worker_init_fn)):
+                if fn is not None:
+                    _check_picklable(what, fn, ctx.get_start_method())
         tasks, results = ctx.Queue(), ctx.Queue()
-        n = min(self.num_workers, max(len(batches), 1))
+        try:
+            n = min(self.num_workers, max(len(self), 1))
+        except TypeError:  # a sampler without a length
+            n = self.num_workers
         seed = self._epoch_seed()
         workers = [ctx.Process(target=_worker, daemon=True,
-                               args=(self.dataset, tasks, results, i, self.worker_init_fn, seed))
+                               args=(self.dataset, tasks, results, i, self.worker_init_fn, seed,
+                                     collate))
                    for i in range(n)]
         for w in workers:
             w.start()
-        sent, done, ready = 0, 0, {}
+        sent, done, ready, exhausted = 0, 0, {}, False
         try:
-            ahead = self.prefetch_factor * len(workers)
-            while done < len(batches):
-                while sent < len(batches) and sent - done < ahead:
-                    tasks.put((sent, batches[sent]))
-                    sent += 1
+            ahead = (self.prefetch_factor or 2) * len(workers)
+            while True:
+                while not exhausted and sent - done < ahead:
+                    idx = next(batches, None)
+                    if idx is None:
+                        exhausted = True
+                    else:
+                        tasks.put((sent, idx))
+                        sent += 1
+                if exhausted and done == sent:
+                    return
                 while done not in ready:
                     number, batch, error = self._result(results, workers)
                     if error is not None:
@@ -298,7 +407,8 @@ class DataLoader:
                         raise RuntimeError(f"DataLoader: a worker failed building {where}:\n"
                                            f"{error}")
                     ready[number] = batch
-                yield _as_tensors(ready.pop(done))
+                batch = ready.pop(done)
+                yield _as_tensors(batch) if collate is None else pickle.loads(batch)
                 done += 1
         finally:
             for _ in workers:
@@ -312,10 +422,15 @@ class DataLoader:
             results.close()
 
     def _epoch_seed(self) -> int:
-        """This epoch's seed for the workers: from ``seed`` (or from the seed ``manual_seed``
-        gave) and the epoch number -- repeatable, without drawing from the generator that
-        shuffles (so the order stays that of ``num_workers=0``)."""
-        root = self.seed if self.seed is not None else generator().bit_generator.seed_seq.entropy
+        """This epoch's seed for the workers: from ``seed`` (or from the seed of ``generator``, or
+        of the generator ``manual_seed`` seeded) and the epoch number -- repeatable, without
+        drawing from the generator that shuffles (so the order stays that of
+        ``num_workers=0``)."""
+        if self.seed is not None:
+            root = self.seed
+        else:
+            source = self.generator if self.generator is not None else generator()
+            root = getattr(getattr(source.bit_generator, "seed_seq", None), "entropy", 0)
         sequence = np.random.SeedSequence([int(root or 0), self.epoch])
         return int(sequence.generate_state(1, np.uint32)[0]) * 2**20
 
@@ -335,3 +450,20 @@ class DataLoader:
                 if self.timeout and waited >= self.timeout:
                     raise RuntimeError(f"DataLoader: no batch from the workers within "
                                        f"{self.timeout} s") from None
+
+
+class _EpochSeededSampler(RandomSampler):
+    """``shuffle=True`` with the loader's ``seed``: epoch ``e``'s order is the permutation drawn
+    from ``seed + e`` (``set_epoch``, as PyTorch's ``DistributedSampler``), so that a run resumed
+    at epoch ``e`` repeats the uninterrupted one."""
+
+    def __init__(self, data_source: Any, seed: int) -> None:
+        super().__init__(data_source)
+        self.seed, self.epoch = seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """The epoch whose order ``__iter__`` gives."""
+        self.epoch = epoch
+
+    def _indices(self) -> np.ndarray:
+        return np.random.default_rng(self.seed + self.epoch).permutation(len(self.data_source))

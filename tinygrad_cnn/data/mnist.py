@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn._files import atomic_write
+from tinygrad_cnn.data.dataset import Dataset
 from tinygrad_cnn.data.idx import read_idx
 
 FILES = {
@@ -147,7 +148,7 @@ def locate(key: str, root: str | os.PathLike[str] | None = None, download_missin
                     progress)
 
 
-class MNIST:
+class MNIST(Dataset[tuple[np.ndarray, Any]]):
     """The MNIST digits: ``images`` ``(N, 28, 28)`` uint8 and ``labels`` ``(N,)`` int64.
 
     Items are ``(image, label)`` with the image as float32 ``(1, 28, 28)``, scaled to [0, 1] and

@@ -1,0 +1,245 @@
+"""Datasets as ``torch.utils.data`` has them: ``Dataset`` (``a + b`` concatenates),
+``IterableDataset``, ``TensorDataset``, ``Subset``, ``ConcatDataset``, ``ChainDataset`` and
+``random_split``.
+
+A dataset may also have ``arrays(index)``: a whole batch at once, one fancy-index per field --
+the ``DataLoader``'s fast path. ``TensorDataset`` and ``MNIST`` have it, and ``Subset`` and
+``ConcatDataset`` pass it on from the datasets they hold when those have it."""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+
+from tinygrad_cnn.random import as_generator
+from tinygrad_cnn.tensor import Tensor
+
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Dataset(Generic[T_co]):
+    """A map from keys (usually ``0 .. len - 1``) to samples: subclasses define ``__getitem__``
+    and, for the ``DataLoader``'s default samplers, ``__len__``. ``a + b`` is
+    ``ConcatDataset([a, b])``."""
+
+    def __getitem__(self, index: Any) -> T_co:
+        raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
+
+    def __add__(self, other: Dataset[T_co]) -> ConcatDataset[T_co]:
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset[T_co]):
+    """A stream of samples: subclasses define ``__iter__``. ``a + b`` is
+    ``ChainDataset([a, b])``. The ``DataLoader`` batches it in the order it yields (no shuffle,
+    sampler or batch_sampler, as PyTorch), in this process only (``num_workers=0``)."""
+
+    def __iter__(self) -> Iterator[T_co]:
+        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+
+    def __add__(self, other: Dataset[T_co]) -> ChainDataset:  # type: ignore[override]
+        return ChainDataset([self, other])
+
+
+class TensorDataset(Dataset[tuple[Tensor, ...]]):
+    """Tensors (or arrays) of one length, item ``i`` being the tuple of their ``i``-th rows, as
+    Tensors: ``TensorDataset(images, labels)``. ``tensors``: the tensors given (arrays become
+    Tensors sharing their memory)."""
+
+    def __init__(self, *tensors: Any) -> None:
+        if not tensors:
+            raise ValueError("TensorDataset: needs at least one tensor")
+        self.tensors = tuple(t if isinstance(t, Tensor) else Tensor._make(np.asarray(t))
+                             for t in tensors)
+        self._arrays = [t.numpy() for t in self.tensors]  # the loader's batches, on the CPU
+        if any(a.ndim == 0 for a in self._arrays):
+            raise ValueError("TensorDataset: every tensor needs a first (sample) dimension")
+        lengths = [a.shape[0] for a in self._arrays]
+        if len(set(lengths)) > 1:
+            raise ValueError(f"TensorDataset: the tensors have different lengths {lengths} "
+                             "along their first dimension; they must all be the same")
+
+    def __len__(self) -> int:
+        return self._arrays[0].shape[0]
+
+    def __getitem__(self, i: Any) -> tuple[Tensor, ...]:
+        return tuple(t[i] for t in self.tensors)
+
+    def arrays(self, index: Any = slice(None)) -> tuple[np.ndarray, ...]:
+        """A whole batch at once: each tensor's rows at ``index``."""
+        return tuple(a[index] for a in self._arrays)
+
+
+class Subset(Dataset[T_co]):
+    """The items of ``dataset`` at ``indices`` (``--limit`` uses the first N; ``random_split``
+    makes these). ``indices`` is kept as an int array."""
+
+    def __init__(self, dataset: Any, indices: Sequence[int] | np.ndarray) -> None:
+        self.dataset, self.indices = dataset, np.asarray(indices)
+        if self.indices.size == 0:  # (np.asarray([]) is float64: no good as an index)
+            self.indices = self.indices.astype(np.int64)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i: Any) -> Any:
+        return self.dataset[self.indices[i]]
+
+    @property
+    def arrays(self) -> Callable[..., Any]:
+        """The dataset's fast batch path on the subset's indices -- only where the dataset has
+        one (``hasattr(subset, "arrays")`` is False otherwise, and the loader collates items)."""
+        whole = getattr(self.dataset, "arrays", None)
+        if whole is None:
+            raise AttributeError(f"{type(self.dataset).__name__} has no arrays() batch path")
+        return lambda index=slice(None): whole(self.indices[index])
+
+
+class ConcatDataset(Dataset[T_co]):
+    """The datasets one after another: item ``i`` is item ``i - cumulative_sizes[k - 1]`` of
+    ``datasets[k]``, the first ``k`` with ``i < cumulative_sizes[k]``. Negative indices count from
+    the end. An empty list, or an ``IterableDataset`` in it, is refused (``AssertionError``, as
+    PyTorch); an index past the end is an ``IndexError``, one before the start a ``ValueError``
+    (PyTorch's)."""
+
+    datasets: list[Any]
+    cumulative_sizes: list[int]
+
+    @staticmethod
+    def cumsum(sequence: Iterable[Any]) -> list[int]:
+        """The running totals of the lengths: ``[len(d0), len(d0) + len(d1), ...]``."""
+        return list(itertools.accumulate(len(d) for d in sequence))
+
+    def __init__(self, datasets: Iterable[Any]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:  # (raised, not asserted: it holds under python -O too)
+            raise AssertionError("datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise AssertionError("ConcatDataset does not support IterableDataset")
+        self.cumulative_sizes = self.cumsum(self.datasets)
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, idx: int) -> T_co:
+        n = len(self)
+        if idx < 0:
+            if -idx > n:
+                raise ValueError("absolute value of index should not exceed dataset length")
+            idx = n + idx
+        k = bisect.bisect_right(self.cumulative_sizes, idx)
+        if k == len(self.datasets):
+            raise IndexError(f"ConcatDataset: index {idx} is out of range for {n} items")
+        return self.datasets[k][idx - (self.cumulative_sizes[k - 1] if k else 0)]
+
+    @property
+    def arrays(self) -> Callable[..., Any]:
+        """A batch from datasets that all have ``arrays``: each one's rows fetched in one call
+        and put back in the order asked (``hasattr(concat, "arrays")`` is False otherwise)."""
+        parts = [getattr(d, "arrays", None) for d in self.datasets]
+        if any(p is None for p in parts):
+            lacking = next(d for d, p in zip(self.datasets, parts) if p is None)
+            raise AttributeError(f"{type(lacking).__name__} has no arrays() batch path")
+
+        def gather(index: Any = slice(None)) -> Any:
+            n = len(self)
+            idx = np.arange(n)[index] if isinstance(index, slice) else \
+                np.asarray(index, dtype=np.int64).reshape(-1)
+            if idx.size and (idx.min() < -n or idx.max() >= n):
+                raise IndexError(f"ConcatDataset: an index in [{idx.min()}, {idx.max()}] is out "
+                                 f"of range for {n} items")
+            idx = np.where(idx < 0, idx + n, idx)
+            which = np.searchsorted(self.cumulative_sizes, idx, side="right")
+            starts = np.array([0, *self.cumulative_sizes[:-1]])
+            if idx.size == 0 or (which == which[0]).all():  # one dataset: no reordering
+                k = int(which[0]) if idx.size else 0
+                return parts[k](idx - starts[k])
+            order = np.argsort(which, kind="stable")  # grouped by dataset, in order within
+            cuts = np.flatnonzero(np.diff(which[order])) + 1
+            pieces = [parts[int(which[g[0]])](idx[g] - starts[which[g[0]]])
+                      for g in np.split(order, cuts)]
+            back = np.empty_like(order)
+            back[order] = np.arange(order.size)  # the position of each asked row in `pieces`
+            if isinstance(pieces[0], tuple):
+                return tuple(np.concatenate(field)[back] for field in zip(*pieces))
+            return np.concatenate(pieces)[back]
+
+        return gather
+
+
+class ChainDataset(IterableDataset):
+    """``IterableDataset``s one after another (what ``a + b`` gives for them); its length is the
+    sum of theirs. Anything else in it is an ``AssertionError`` when reached, as in PyTorch."""
+
+    def __init__(self, datasets: Iterable[Any]) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Iterator[Any]:
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            yield from d
+
+    def __len__(self) -> int:
+        total = 0
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            total += len(d)  # type: ignore[arg-type]
+        return total
+
+
+def _is_int(n: Any) -> bool:
+    return isinstance(n, (int, np.integer))
+
+
+def random_split(dataset: Any, lengths: Sequence[int | float],
+                 generator: np.random.Generator | int | None = None) -> list[Subset[Any]]:
+    """Split ``dataset`` into ``Subset``s of the given lengths, disjoint and covering it, the items
+    dealt at random. ``lengths``: ints summing to ``len(dataset)``, or fractions summing to 1 --
+    each split gets ``floor(fraction * len(dataset))`` and the items left over go one each to the
+    splits in turn from the first (PyTorch's rule; a split of 0 items warns).
+
+    ``generator``: where the random permutation comes from -- ``None``, the generator that
+    ``tinygrad_cnn.manual_seed`` seeds; a ``numpy.random.Generator``, drawn from (it advances);
+    an int, a seed (``random_split(ds, [0.8, 0.2], generator=42)`` is the same split every time,
+    as PyTorch's ``generator=torch.Generator().manual_seed(42)`` -- though not the same items as
+    PyTorch's, whose generator differs).
+
+    Errors as PyTorch's: ``ValueError`` for lengths that do not sum to ``len(dataset)`` (fractions
+    must sum to 1 within ``math.isclose`` and not above it) or a fraction outside [0, 1];
+    ``TypeError`` for non-integer lengths that do sum to it. A negative length is a ``ValueError``
+    here (PyTorch's slices then give subsets of the wrong sizes).
+    """
+    n = len(dataset)
+    total = sum(lengths)
+    if math.isclose(total, 1) and total <= 1:
+        sizes: list[int] = []
+        for i, frac in enumerate(lengths):
+            if frac < 0 or frac > 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1")
+            sizes.append(math.floor(n * frac))
+        for i in range(n - sum(sizes)):  # the remainder, one each, round-robin
+            sizes[i % len(sizes)] += 1
+        for i, size in enumerate(sizes):
+            if size == 0:
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an empty "
+                              "dataset.", stacklevel=2)
+        lengths = sizes
+    if sum(lengths) != n:
+        raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
+    if not all(_is_int(length) for length in lengths):
+        raise TypeError(f"random_split: lengths must be ints (or fractions summing to 1), got "
+                        f"{list(lengths)}")
+    if any(length < 0 for length in lengths):
+        raise ValueError(f"random_split: lengths must be non-negative, got {list(lengths)}")
+    order = as_generator(generator, "random_split").permutation(n)
+    ends = itertools.accumulate(int(length) for length in lengths)
+    return [Subset(dataset, order[end - int(length):end]) for end, length in zip(ends, lengths)]

@@ -269,6 +269,16 @@ def test_pow_of_a_tensor_exponent_at_special_values_matches_pytorch(dtype, shape
         np.testing.assert_array_equal(np.signbit(a[~np.isnan(a)]), np.signbit(b[~np.isnan(b)]))
 
 
+@pytest.mark.parametrize("name", ["elu", "selu", "celu"])
+def test_elu_family_keeps_the_sign_of_zero_as_pytorch(name):
+    torch = pytest.importorskip("torch")
+    x = np.resize(np.array([-0.0, 0.0, -1.0, 2.0], dtype=np.float32), 64)  # (PyTorch's vector loop)
+    ours = getattr(F, name)(Tensor(x)).numpy()
+    theirs = getattr(torch.nn.functional, name)(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+    np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))  # elu(-0.) is -0.
+
+
 def test_relu_and_abs_at_nan():
     x = leaf([np.nan, 1.0])
     x.relu().sum().backward()

@@ -304,9 +304,10 @@ class ELU(Function):
         ctx.save_for_backward(x)
         xp, y = array_module(x), _opmath(x)
         t = y.dtype.type
-        with np.errstate(over="ignore"):
-            neg = xp.expm1(xp.minimum(y, 0) * t(input_scale)) * t(alpha * scale)
-        return xp.where(y > 0, y * t(scale), neg).astype(x.dtype, copy=False)
+        with np.errstate(over="ignore"):  # (large positive x: not the branch taken)
+            neg = xp.expm1(y * t(input_scale)) * t(alpha * scale)
+        # PyTorch's test is x <= 0 (so -0 gives -0, and NaN takes the linear branch)
+        return xp.where(y <= 0, neg, y * t(scale)).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
@@ -314,7 +315,9 @@ class ELU(Function):
         a = ctx.attrs
         slope = (x.clamp(max=0.0) * a["input_scale"]).exp() * (a["alpha"] * a["scale"] *
                                                                a["input_scale"])
-        return where(_mask(x._data > 0), g * a["scale"], g * slope)  # NaN in: NaN out
+        # NaN in: NaN out, as PyTorch's vectorised kernel gives (its scalar loop, which only
+        # takes the last few elements of a tensor, gives g * scale)
+        return where(_mask(x._data > 0), g * a["scale"], g * slope)
 
 
 class Softplus(Function):

@@ -810,3 +810,30 @@ def test_outputs_that_do_not_require_grad_are_not_compared():
     assert torch.autograd.gradcheck(lambda t: (t * 2, t.detach()), (tx,))
     with pytest.raises(GradcheckError):  # a detached only output is still compared
         gradcheck(lambda t: t.detach() * 2, x)
+
+
+@pytest.mark.parametrize("check", ["gradgradcheck", "fast_mode", "plain"])
+@pytest.mark.parametrize("fn", [lambda a: a.sqrt(), lambda a: a**0.5])
+def test_an_infinite_derivative_is_reported_as_a_domain_edge_in_every_mode(check, fn):
+    """sqrt at 0: the VJP gives inf, the central difference NaN. Fast mode and gradgradcheck
+    said "not reentrant" (inf - inf compared as NaN) or "Jacobian mismatch ... the VJP does not
+    scale"; every mode now says where the derivative does not exist."""
+    x = Tensor(np.array([0.0, 1.0]), requires_grad=True)
+    with pytest.raises(NotDifferentiableError) as err:
+        if check == "gradgradcheck":
+            gradgradcheck(fn, x)
+        else:
+            gradcheck(fn, x, fast_mode=check == "fast_mode")
+    assert "not differentiable" in str(err.value) and "element (0,)" in str(err.value)
+    assert "reentrant" not in str(err.value)
+
+
+@pytest.mark.parametrize("check", ["gradgradcheck", "fast_mode"])
+def test_a_nan_vjp_at_a_kink_is_not_called_non_reentrant(check):
+    x = Tensor(np.array([0.0, 1.0]), requires_grad=True)  # sqrt(a * a) = |a|: VJP 0/0 at 0
+    with pytest.raises(GradcheckError) as err:
+        if check == "gradgradcheck":
+            gradgradcheck(lambda a: (a * a).sqrt(), x)
+        else:
+            gradcheck(lambda a: (a * a).sqrt(), x, fast_mode=True)
+    assert "reentrant" not in str(err.value) and "kink" in str(err.value)

@@ -1025,6 +1025,7 @@ def test_empty_inputs_of_adaptive_max_pool_and_losses_as_torch():
     assert x.grad.shape == (0, 1, 3, 3)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", "reduction: 'mean' divides", UserWarning)  # (kl_div's)
         for name in ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
                      "binary_cross_entropy_with_logits"):
             a = tg.zeros(0, 3, requires_grad=True)

@@ -9,6 +9,7 @@ thing) but only ``None`` is accepted: use ``reduction``.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -176,7 +177,8 @@ def _cross_entropy_probs(x: Tensor, target: Tensor, weight: Any, reduction: str,
     if reduction == "none":
         return per_sample
     total = per_sample.sum()
-    return total / max(x.numel() // max(c, 1), 1) if reduction == "mean" else total
+    # the mean over the samples: of none, NaN (0 / 0, as PyTorch)
+    return total / (x.numel() // max(c, 1)) if reduction == "mean" else total
 
 
 def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None, size_average: Any = None,
@@ -294,6 +296,11 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     op = "kl_div"
     reduction = _reduction(reduction, op, size_average, reduce, extra=("batchmean",))
     x, t = _pair(input, target, op)
+    if reduction == "mean":  # PyTorch's warning, word for word
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size.'batchmean' divides only by the batch size, and aligns with "
+                      "the KL div math definition.'mean' will be changed to behave the same as "
+                      "'batchmean' in the next major release.", UserWarning, stacklevel=2)
     if reduction == "batchmean":
         total = loss.KLDiv.apply(x, t, reduction="sum", log_target=bool(log_target))
         return total / x.shape[0] if x.ndim else total

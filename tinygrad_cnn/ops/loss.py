@@ -276,12 +276,18 @@ class BinaryCrossEntropy(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
         weight = ctx.attrs["weight"]
+        half = x.dtype == np.float16
+        if half:  # PyTorch's half kernel computes in float: in half, g / N * (x - y) underflows
+            x, y, g = x.float(), y.float(), g.float()  # (a mean over 10,000 probabilities
+            # of 1e-4 gave gradients of 0), and EPSILON itself is 0
         scale = _spread(g, x.shape, ctx.attrs["reduction"])
         if weight is not None:
-            scale = scale * Tensor._make(weight)
+            scale = scale * Tensor._make(weight).to(x.dtype)
         nx, ny = ctx.needs_input_grad
         gx = scale * (x - y) / (x * (1 - x)).clamp(min=_BCE_EPS) if nx else None
         gy = scale * ((1 - x).log() - x.log()) if ny else None
+        if half:
+            gx, gy = (None if t is None else t.half() for t in (gx, gy))
         return gx, gy
 
 

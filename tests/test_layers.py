@@ -5,6 +5,8 @@ several training steps and in eval mode; and our ``state_dict`` loaded back into
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -430,3 +432,40 @@ def test_functional_normalize_matches_pytorch():
         close(xo.grad.numpy(), xt.grad.numpy(), f"normalize gradient {kw}")
     zero = nn.functional.normalize(Tensor(np.zeros((2, 3))))
     assert not np.isnan(zero.numpy()).any()  # eps keeps 0 / 0 away
+
+
+def _draw_dims(out: np.ndarray) -> tuple[int, ...]:
+    """The dims along which a channel-dropout mask varies (it is constant along the rest)."""
+    kept = out != 0
+    return tuple(d for d in range(kept.ndim)
+                 if not (kept == kept.take([0], axis=d)).all())
+
+
+@pytest.mark.parametrize("name, shape", [
+    ("dropout1d", (16, 12, 5)), ("dropout1d", (40, 5)),
+    ("dropout2d", (16, 12, 3, 3)), ("dropout2d", (16, 12, 5)), ("dropout2d", (16, 12)),
+    ("dropout2d", (6, 8, 2, 2, 2)),
+    ("dropout3d", (6, 8, 2, 2, 2)), ("dropout3d", (40, 2, 2, 2)), ("dropout3d", (40, 3))])
+def test_channel_dropouts_draw_per_channel_as_pytorch(name, shape):
+    """PyTorch 2.13 takes a 3-D input of dropout2d as (N, C, L): one draw per (n, c) (we drew one
+    per sample, as if it were (C, H, W)); other ranks warn as PyTorch's do."""
+    tg.manual_seed(0)
+    torch.manual_seed(0)
+    with warnings.catch_warnings(record=True) as ours_w:
+        warnings.simplefilter("always")
+        ours = getattr(nn.functional, name)(tg.ones(*shape), 0.5).numpy()
+    with warnings.catch_warnings(record=True) as theirs_w:
+        warnings.simplefilter("always")
+        theirs = getattr(torch.nn.functional, name)(torch.ones(*shape), 0.5).numpy()
+    assert _draw_dims(ours) == _draw_dims(theirs)
+    assert set(np.unique(ours)) <= {0.0, 2.0}
+    assert [str(w.message) for w in ours_w] == [str(w.message) for w in theirs_w]
+
+
+def test_dropout1d_refuses_other_ranks_as_pytorch():
+    with pytest.raises(RuntimeError, match="dropout1d: Expected 2D or 3D input"):
+        nn.functional.dropout1d(tg.ones(2, 3, 4, 5))
+    with pytest.warns(UserWarning, match="1-D input to dropout2d"), \
+            pytest.raises(RuntimeError, match="Feature dropout requires at least 2 dimensions"):
+        nn.functional.dropout2d(tg.ones(3))
+    assert nn.Dropout1d(0.5).eval()(tg.ones(2, 3)).tolist() == [[1.0] * 3] * 2

@@ -218,3 +218,4 @@ def test_kl_div_mean_warns_as_pytorch():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         nn.functional.kl_div(x, t, reduction="batchmean")
+

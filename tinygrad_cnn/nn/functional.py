@@ -23,8 +23,8 @@ IntPair = int | Sequence[int]
 __all__ = [
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "batch_norm",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu", "conv2d",
-    "conv_transpose2d", "cross_entropy", "dropout", "dropout2d", "elu", "embedding", "flatten",
-    "gelu",
+    "conv_transpose2d", "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d", "elu",
+    "embedding", "flatten", "gelu",
     "group_norm", "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "instance_norm",
     "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid",
     "max_pool2d", "mish", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "pixel_shuffle",
@@ -439,19 +439,87 @@ def _drop(input: Tensor, p: float, inplace: bool, mask_shape: tuple[int, ...], o
     return input.mul_(mask) if inplace else input * mask
 
 
-def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
-              inplace: bool = False) -> Tensor:
-    """Zero whole channels: each ``(H, W)`` plane of ``(N, C, H, W)`` (or ``(C, H, W)``) with
-    probability ``p``, the rest scaled by ``1 / (1 - p)``, while training. ``inplace`` multiplies
-    ``input`` by the mask in place (``mul_``) and returns it."""
+def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, op: str) -> Tensor:
+    """Zero whole channels: one draw per ``(n, c)`` of ``(N, C, ...)`` (PyTorch's
+    ``feature_dropout``), the rest scaled by ``1 / (1 - p)``, while training."""
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout2d: p must be in [0, 1], got {p}")
-    if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W), "
-                         f"got shape {input.shape}")
+        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim < 2:
+        raise RuntimeError(f"{op}: Feature dropout requires at least 2 dimensions in the input, "
+                           f"got shape {input.shape}")
     if not training or p == 0.0:
         return input
-    return _drop(input, p, inplace, input.shape[:-2] + (1, 1), "dropout2d")  # one per plane
+    return _drop(input, p, inplace, input.shape[:2] + (1,) * (input.ndim - 2), op)
+
+
+def _unbatched_feature_dropout(input: Tensor, p: float, training: bool, inplace: bool,
+                               op: str) -> Tensor:
+    """``_feature_dropout`` of an input without its batch dim: one draw per channel."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    return _drop(input, p, inplace, input.shape[:1] + (1,) * (input.ndim - 1), op)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of ``(N, C, L)`` or ``(C, L)`` (each length-``L`` row) with probability
+    ``p``, the rest scaled by ``1 / (1 - p)``, while training."""
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input (shape "
+            f"{input.shape}). Note that dropout1d exists to provide channel-wise dropout on inputs "
+            "with 1 spatial dimension, a channel dimension, and an optional batch dimension (i.e. "
+            "2D or 3D inputs).")
+    if input.ndim == 2:
+        return _unbatched_feature_dropout(input, p, training, inplace, "dropout1d")
+    return _feature_dropout(input, p, training, inplace, "dropout1d")
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels: each ``(H, W)`` plane of ``(N, C, H, W)`` with probability ``p``, the
+    rest scaled by ``1 / (1 - p)``, while training. ``inplace`` multiplies ``input`` by the mask in
+    place (``mul_``) and returns it. As PyTorch 2.13 (and with its warnings): a 3-D input is taken
+    as ``(N, C, L)`` -- one draw per ``(n, c)``, not per channel of one ``(C, H, W)`` image -- and
+    other ranks drop per ``(n, c)`` of their first two dims."""
+    if input.ndim not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and "
+            "will result in an error in a future release. To retain the behavior and silence "
+            "this warning, please use dropout instead. Note that dropout2d exists to provide "
+            "channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, and "
+            "an optional batch dimension (i.e. 3D or 4D inputs).", UserWarning, stacklevel=2)
+    if input.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+            "dropout behavior is desired - input is interpreted as shape (N, C, L), where C is "
+            "the channel dim. This behavior will change in a future release to interpret the "
+            "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+            "channel-wise dropout behavior, please switch to using dropout1d instead.",
+            UserWarning, stacklevel=2)
+    return _feature_dropout(input, p, training, inplace, "dropout2d")
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of ``(N, C, D, H, W)`` or ``(C, D, H, W)`` with probability ``p``, the
+    rest scaled by ``1 / (1 - p)``, while training (other ranks: PyTorch's warning, and the
+    first dim is taken as the channels)."""
+    if input.ndim not in (4, 5):
+        warnings.warn(
+            f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and "
+            "will result in an error in a future release. To retain the behavior and silence "
+            "this warning, please use dropout instead. Note that dropout3d exists to provide "
+            "channel-wise dropout on inputs with 3 spatial dimensions, a channel dimension, and "
+            "an optional batch dimension (i.e. 4D or 5D inputs).", UserWarning, stacklevel=2)
+    if input.ndim != 5:
+        if input.ndim < 1:
+            raise RuntimeError("dropout3d: Feature dropout requires at least 2 dimensions in the "
+                               f"input, got shape {input.shape}")
+        return _unbatched_feature_dropout(input, p, training, inplace, "dropout3d")
+    return _feature_dropout(input, p, training, inplace, "dropout3d")
 
 
 def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:

@@ -4,7 +4,7 @@ names, and default initialisation (Kaiming-uniform with ``a = sqrt(5)``: weights
 
 | file | layers |
 |---|---|
-| ``basic.py`` | Linear, Identity, Flatten, Unflatten, Dropout, Dropout2d, Embedding |
+| ``basic.py`` | Linear, Identity, Flatten, Unflatten, Dropout, Dropout1d-3d, Embedding |
 | ``conv.py`` | Conv2d (``padding_mode``), ConvTranspose2d |
 | ``pool.py`` | MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, Upsample, PixelShuffle |
 | ``activation.py`` | ReLU, LeakyReLU, PReLU, GELU, SiLU, ELU, SELU, Softplus, LogSigmoid, Mish, ... |
@@ -35,7 +35,9 @@ from tinygrad_cnn.nn.layers.activation import (
 )
 from tinygrad_cnn.nn.layers.basic import (
     Dropout,
+    Dropout1d,
     Dropout2d,
+    Dropout3d,
     Embedding,
     Flatten,
     Identity,
@@ -76,7 +78,7 @@ from tinygrad_cnn.nn.layers.pool import (
 __all__ = [
     "CELU", "ELU", "GELU", "SELU", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d",
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d",
-    "CrossEntropyLoss", "Dropout", "Dropout2d", "Embedding", "Flatten", "GroupNorm",
+    "CrossEntropyLoss", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Embedding", "Flatten", "GroupNorm",
     "Hardsigmoid", "Hardswish", "Hardtanh", "HuberLoss", "Identity", "InstanceNorm2d",
     "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax",
     "MSELoss",

@@ -113,12 +113,28 @@ class Dropout(Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
+class Dropout1d(Dropout):
+    """Zero whole channels of ``(N, C, L)`` or ``(C, L)`` with probability ``p`` while training."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout1d(x, self.p, self.training, self.inplace)
+
+
 class Dropout2d(Dropout):
     """Zero whole channels of ``(N, C, H, W)`` with probability ``p`` while training (adjacent
-    pixels are correlated, so dropping single pixels regularises little)."""
+    pixels are correlated, so dropping single pixels regularises little). A 3-D input is taken as
+    ``(N, C, L)``, with PyTorch 2.13's warning."""
 
     def forward(self, x: Tensor) -> Tensor:
         return F.dropout2d(x, self.p, self.training, self.inplace)
+
+
+class Dropout3d(Dropout):
+    """Zero whole channels of ``(N, C, D, H, W)`` or ``(C, D, H, W)`` with probability ``p`` while
+    training."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout3d(x, self.p, self.training, self.inplace)
 
 
 class Embedding(Module):

@@ -492,3 +492,25 @@ def test_gc_settings_of_the_program_are_respected():
         assert gc.get_threshold() == (500, 5, 5)
     finally:
         gc.set_threshold(*before)
+
+
+def test_grad_takes_pytorchs_only_inputs_and_is_grads_batched():
+    torch = pytest.importorskip("torch")
+    x = np.array([1.0, 2.0, 3.0])
+    ours, theirs = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, ty = ours**3, theirs**3
+    eye = np.eye(3)
+    # a Jacobian, one row per vector
+    (j,) = tg.grad(y, ours, Tensor(eye), True, True, True, None, True)  # PyTorch's positions
+    (tj,) = torch.autograd.grad(ty, theirs, torch.tensor(eye), True, True, True, None, True)
+    np.testing.assert_allclose(j.numpy(), tj.detach().numpy())
+    # and a Hessian from the recorded gradient
+    (g,) = tg.grad(y.sum(), ours, create_graph=True)
+    (tg_,) = torch.autograd.grad(ty.sum(), theirs, create_graph=True)
+    (h,) = tg.grad(g, ours, Tensor(eye), is_grads_batched=True)
+    (th,) = torch.autograd.grad(tg_, theirs, torch.tensor(eye), is_grads_batched=True)
+    np.testing.assert_allclose(h.numpy(), th.numpy())
+    with pytest.warns(FutureWarning, match="only_inputs argument is deprecated"):
+        tg.grad((ours * 2).sum(), ours, only_inputs=False)
+    with pytest.raises(RuntimeError, match="is_grads_batched=True needs"):
+        tg.grad((ours * 2).sum(), ours, is_grads_batched=True)

@@ -36,6 +36,7 @@ import re
 import sys
 import threading
 import traceback
+import warnings
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -1340,16 +1341,28 @@ def _checked_inputs(inputs: Tensor | Sequence[Tensor], where: str) -> tuple[Tens
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
          grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
          retain_graph: bool | None = None, create_graph: bool = False,
-         allow_unused: bool | None = None, *, materialize_grads: bool = False
+         only_inputs: bool = True, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False
          ) -> tuple[Tensor | None, ...]:
     """Gradients of ``outputs`` with respect to ``inputs``, returned (not stored in ``.grad``).
+    PyTorch's arguments, in its order.
 
     ``grad_outputs``: the vector of the vector-Jacobian product (needed for non-scalar outputs).
     ``create_graph=True`` records the backward pass, so the result can be differentiated again
     (Hessian-vector products, gradient penalties). ``retain_graph`` defaults to ``create_graph``.
     An input the outputs do not depend on is an error unless ``allow_unused=True`` (then ``None``),
-    or ``materialize_grads=True`` (then zeros, as PyTorch's).
+    or ``materialize_grads=True`` (then zeros, as PyTorch's). ``only_inputs`` is ignored (as
+    PyTorch has done for years; ``False`` warns as there). ``is_grads_batched=True``: the first dim
+    of every ``grad_outputs`` entry is a batch of vectors, and each result gets that dim too (one
+    vector-Jacobian product per vector; PyTorch vectorises them, here they run one by one).
     """
+    if not only_inputs:
+        warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). "
+                      "To accumulate gradient for other parts of the graph, please use "
+                      "torch.autograd.backward.", FutureWarning, stacklevel=2)
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                             allow_unused, materialize_grads)
     if allow_unused is False and materialize_grads:
         raise ValueError("grad: materialize_grads=True needs allow_unused left at None or True")
     allow_unused = bool(allow_unused) or materialize_grads
@@ -1372,6 +1385,37 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         elif not create_graph:
             result[i] = g.detach()
     return tuple(result)
+
+
+def _batched_grad(outputs: Any, inputs: Any, grad_outputs: Any, retain_graph: bool | None,
+                  create_graph: bool, allow_unused: bool | None,
+                  materialize_grads: bool) -> tuple[Tensor | None, ...]:
+    """``grad`` with ``is_grads_batched=True``: one product per vector, the results stacked."""
+    outs = _as_tuple(outputs)
+    vectors = [None] * len(outs) if grad_outputs is None else list(_as_tuple(grad_outputs))
+    if grad_outputs is None or any(v is None for v in vectors):
+        raise RuntimeError("grad: is_grads_batched=True needs a batch of grad_outputs for every "
+                           "output (a tensor whose first dim is the batch)")
+    sizes = {int(v.shape[0]) if v.ndim else -1 for v in vectors}
+    if len(sizes) != 1 or -1 in sizes:
+        raise RuntimeError(f"grad: is_grads_batched=True needs grad_outputs with one batch size "
+                           f"along their first dim; got shapes {[tuple(v.shape) for v in vectors]}")
+    (size,) = sizes
+    keep = create_graph if retain_graph is None else retain_graph  # (PyTorch's default)
+    rows = [grad(outs, inputs, [v[b] for v in vectors], retain_graph=keep or b < size - 1,
+                 create_graph=create_graph, allow_unused=allow_unused,
+                 materialize_grads=materialize_grads) for b in range(size)]
+    ins = _as_tuple(inputs)
+    out: list[Tensor | None] = []
+    for i, t in enumerate(ins):
+        column = [r[i] for r in rows]
+        if any(c is None for c in column):
+            out.append(None)
+        elif not column:
+            out.append(_TensorCls._make(array_module(t._data).zeros((0, *t.shape), t._data.dtype)))
+        else:
+            out.append(_TensorCls.stack(column))
+    return tuple(out)
 
 
 class RemovableHandle:

@@ -1437,3 +1437,7 @@ _FunctionView: Any = None
 def _set_tensor_class(cls: Any, function_view: Any) -> None:
     global _TensorCls, _FunctionView
     _TensorCls, _FunctionView = cls, function_view
+
+
+# ``tg.autograd.functional``: PyTorch's jacobian, hessian, vjp, jvp, hvp, vhp (built on grad)
+from tinygrad_cnn import autograd_functional as functional  # noqa: E402, F401

@@ -354,10 +354,16 @@ def _variance(x: Any, dim: tuple[int, ...] | None, correction: float, keepdim: b
     """``sum((x - mean)²) / max(0, n - correction)``: inf or NaN when ``n <= correction``."""
     xp = array_module(x)
     w = _wide(x)
-    dev = w - w.mean(axis=dim, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    n = _count(x.shape, dim)
+    with np.errstate(divide="ignore", invalid="ignore"):  # inf - inf, 0 / 0: NaN, quietly
+        if n:
+            dev = w - w.mean(axis=dim, keepdims=True)
+        else:  # the mean of nothing is NaN, without numpy's "Mean of empty slice"
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                dev = w - w.mean(axis=dim, keepdims=True)
         return (dev * dev).sum(axis=dim, keepdims=keepdim) / xp.asarray(
-            max(0.0, _count(x.shape, dim) - correction), dtype=w.dtype)
+            max(0.0, n - correction), dtype=w.dtype)
 
 
 def _var_vjp(g: Tensor, x: Tensor, dim: tuple[int, ...] | None, correction: float) -> Tensor:
@@ -368,7 +374,8 @@ def _var_vjp(g: Tensor, x: Tensor, dim: tuple[int, ...] | None, correction: floa
     if dim is None and dof <= 0:
         xp = array_module(x._data)
         with np.errstate(invalid="ignore"):
-            factor = xp.where(x._data == x._data.mean(), xp.nan, xp.inf).astype(x.dtype)
+            mean = x._data.mean() if x._data.size else 0  # (nothing to compare when empty)
+            factor = xp.where(x._data == mean, xp.nan, xp.inf).astype(x.dtype)
         return g * factor
     scale = 2.0 / dof if dof else math.inf
     return (g * scale) * (x - (x.mean() if dim is None else x.mean(dim, keepdim=True)))

@@ -1,7 +1,11 @@
-"""var and std at their edges (empty slices, infinities): NaN, quietly, as in PyTorch."""
+"""The ops ported code needs that came last: count_nonzero, nansum, nanmean, var_mean, std_mean,
+median, nanmedian, cummax, cummin, unique, unique_consecutive. Each against PyTorch 2.13
+(values, dtypes, shapes, gradients, tie and NaN rules, refusals), and gradchecked in float64
+with our own gradcheck; the fuzzer (``fuzz_specs_more.py``) draws more inputs."""
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from typing import Any
 
@@ -88,3 +92,313 @@ def test_var_std_of_nothing_or_infinities_are_quiet():
         assert x.grad.shape == (0, 3)
         y = Tensor(np.array([INF, 1.0]))
         assert np.isnan(y.var().item()) and np.isnan(y.std().item())
+
+
+# ------------------------------------------------------------------------------ count_nonzero
+def test_count_nonzero_as_torch(torch):
+    rng = np.random.default_rng(0)
+    a = np.concatenate([_SPECIAL, rng.integers(-1, 2, 12).astype(float)]).reshape(2, 3, 4)
+    for dtype in ("float16", "float32", "float64", "int64", "int32", "uint8", "bool"):
+        ints = np.where(np.isfinite(a), a, 2).astype(np.int64) % 3  # 0, 1, 2 for the others
+        x, tx = _pair(torch, a.astype(dtype) if dtype[0] == "f" else ints.astype(dtype))
+        for dim in (None, 0, -1, (0, 2), [1], (), [0, 1, 2]):
+            _same(x.count_nonzero(dim), tx.count_nonzero(dim))
+            _same(tg.count_nonzero(x, dim=dim), torch.count_nonzero(tx, dim=dim))
+    _same(tg.count_nonzero(Tensor(np.float64(0.0))), torch.count_nonzero(torch.tensor(0.0)))
+    _same(Tensor(np.zeros((0, 3))).count_nonzero(0), torch.zeros(0, 3).count_nonzero(0))
+    x, tx = _pair(torch, a)
+    _refused(lambda: tx.count_nonzero((1, 1)), lambda: x.count_nonzero((1, 1)), ValueError,
+             "count_nonzero", "twice")
+    _refused(lambda: tx.count_nonzero(3), lambda: x.count_nonzero(3), IndexError, "count_nonzero",
+             "out of range")
+    assert not tg.count_nonzero(Tensor(a, requires_grad=True)).requires_grad
+
+
+# ------------------------------------------------------------------------------ nansum, nanmean
+def _nan_data(dtype: str = "float64") -> np.ndarray:
+    a = np.array([[1.0, NAN, 2.0, -0.5], [NAN, NAN, NAN, NAN], [INF, 1.0, NAN, 3.0]])
+    return a.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_nansum_nanmean_values_as_torch(torch, dtype):
+    x, tx = _pair(torch, _nan_data(dtype))
+    for dim, keepdim in itertools.product((None, 0, 1, -1, (0, 1), ()), (False, True)):
+        _same(x.nansum(dim, keepdim), tx.nansum(dim, keepdim))
+        _same(tg.nansum(x, dim, keepdim), torch.nansum(tx, dim, keepdim))
+        _same(x.nanmean(dim, keepdim), tx.nanmean(dim, keepdim))
+        _same(tg.nanmean(x, dim, keepdim), torch.nanmean(tx, dim, keepdim))
+    _same(x.nansum(1, dtype=tg.float64), tx.nansum(1, dtype=torch.float64))
+    _same(x.nanmean(dtype=tg.float64), tx.nanmean(dtype=torch.float64))
+    e, te = _pair(torch, np.zeros((0, 2), dtype=dtype))
+    _same(e.nansum(0), te.nansum(0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # NaN for nothing, quietly
+        _same(e.nanmean(0), te.nanmean(0))
+        _same(e.nanmean(), te.nanmean())
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+def test_nansum_of_integers_is_sum(torch, dtype):
+    x, tx = _pair(torch, np.array([[1, 0, 3], [2, 2, 1]]).astype(dtype))
+    _same(x.nansum(), tx.nansum())
+    _same(x.nansum(1, keepdim=True), tx.nansum(1, keepdim=True))
+    _same(x.nansum(0, dtype=tg.int32), tx.nansum(0, dtype=torch.int32))
+    _refused(lambda: tx.nanmean(), lambda: x.nanmean(), TypeError, "nanmean", dtype)
+
+
+def test_nansum_nanmean_gradients_as_torch(torch):
+    a = _nan_data()
+    for fn in (lambda t, m: t.nansum(), lambda t, m: m.nansum(t, 1),
+               lambda t, m: t.nanmean(0, keepdim=True), lambda t, m: m.nanmean(t, (0, 1)),
+               lambda t, m: t.nanmean(1)):  # all-NaN row: NaN gradient there, as PyTorch's
+        _grads(torch, a, fn)
+    # PyTorch's VJP multiplies by the mask of non-NaN elements: an inf gradient makes NaN there
+    _grads(torch, a, lambda t, m: t.nansum(1), g=np.array([INF, 1.0, -INF]))
+    x = Tensor(np.random.default_rng(4).standard_normal((3, 4)), requires_grad=True)
+    assert tg.gradcheck(lambda t: t.nansum(0) * t.nanmean(1, keepdim=True), x)
+    assert tg.gradgradcheck(lambda t: t.nansum(0) * t.nanmean(1, keepdim=True), x)
+
+
+# ------------------------------------------------------------------------------ var_mean, std_mean
+@pytest.mark.filterwarnings("ignore:.*degrees of freedom")  # (PyTorch's, for correction >= n)
+@pytest.mark.parametrize("name", ["var_mean", "std_mean"])
+def test_var_mean_std_mean_as_torch(torch, name):
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((3, 4, 2))
+    x, tx = _pair(torch, a)
+    ours, theirs = getattr(tg, name), getattr(torch, name)
+    calls = [((), {}), ((1,), {}), (((0, 2),), {"keepdim": True}), ((1, False), {}),
+             ((False,), {}), ((1, True, True), {}), ((None,), {"correction": 0}),
+             ((-1,), {"correction": 2, "keepdim": True}), (([0, 1],), {"unbiased": False})]
+    for args, kwargs in calls:
+        o, t = ours(x, *args, **kwargs), theirs(tx, *args, **kwargs)
+        assert type(o) is tuple and len(o) == 2  # a plain tuple, as PyTorch's
+        _close(o[0], t[0])
+        _close(o[1], t[1])
+    assert not hasattr(Tensor, name) and not hasattr(torch.Tensor, name)  # functions only
+    _refused(lambda: theirs(torch.tensor([1, 2])), lambda: ours(Tensor(np.array([1, 2]))),
+             TypeError, name, "int64")
+
+
+@pytest.mark.filterwarnings("ignore:.*degrees of freedom")
+@pytest.mark.parametrize("name", ["var_mean", "std_mean"])
+def test_var_mean_infinities_as_torch(torch, name):
+    """PyTorch's running (Welford) mean: an infinity is the mean only when it is the slice's one
+    infinity and its last element (row-major over the reduced dims); NaN otherwise."""
+    cases = [[INF, 1.0, 2.0], [1.0, 2.0, INF], [1.0, -INF, -INF], [1.0, NAN, INF], [INF], [-INF]]
+    for row in cases:
+        x, tx = _pair(torch, np.array(row))
+        o, t = getattr(tg, name)(x), getattr(torch, name)(tx)
+        _agree(o[1], t[1])
+        _agree(o[0], t[0])
+    rng = np.random.default_rng(6)
+    for dim in (0, 1, 2, (0, 2), (1, 2), None):
+        for pos in itertools.product(range(3), range(2), range(2)):
+            a = rng.standard_normal((3, 2, 2))
+            a[pos] = -INF
+            x, tx = _pair(torch, a)
+            _agree(getattr(tg, name)(x, dim)[1], getattr(torch, name)(tx, dim)[1])
+
+
+def test_var_mean_gradients_as_torch(torch):
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((3, 4))
+    for name in ("var_mean", "std_mean"):
+        for args in ((), (1,), (0, False, True)):
+            _grads(torch, a, lambda t, m, args=args, name=name: m.stack(getattr(m, name)(t, *args)))
+    x = Tensor(a, requires_grad=True)
+    assert tg.gradcheck(lambda t: tg.var_mean(t, 1)[0] * tg.std_mean(t, 1)[1], x)
+    assert tg.gradgradcheck(lambda t: tg.var_mean(t, 0)[0] * tg.std_mean(t, 0)[1], x)
+
+
+# ------------------------------------------------------------------------------ median, nanmedian
+def _median_data(rng: np.random.Generator, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    """Few distinct values (many ties), with NaN and infinities in floats."""
+    a = rng.integers(0, 4, shape).astype(dtype)
+    if a.dtype.kind == "f":
+        flat = a.reshape(-1)
+        flat[rng.random(flat.size) < 0.15] = NAN
+        flat[rng.random(flat.size) < 0.1] = INF
+    return a
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int64", "int32", "uint8"])
+@pytest.mark.parametrize("name", ["median", "nanmedian"])
+def test_median_with_dim_as_torch_index_for_index(torch, dtype, name):
+    """The lower median; its index that of a stable sort (PyTorch's, with its NaN rules)."""
+    rng = np.random.default_rng(8)
+    for shape in [(7,), (4, 6), (3, 5, 2), (2, 33), (1, 4)]:
+        for _ in range(8):
+            x, tx = _pair(torch, _median_data(rng, shape, dtype))
+            for dim in range(-len(shape), len(shape)):
+                for keepdim in (False, True):
+                    o, t = getattr(x, name)(dim, keepdim), getattr(tx, name)(dim, keepdim)
+                    _same(o.values, t.values)
+                    _same(o.indices, t.indices)
+    o, t = getattr(tg, name)(x, 0), getattr(torch, name)(tx, 0)
+    assert type(o).__name__ == type(t).__name__ == name and o._fields == ("values", "indices")
+
+
+@pytest.mark.parametrize("name", ["median", "nanmedian"])
+def test_median_edges_as_torch(torch, name):
+    cases = [np.array([3.0, 1.0, 2.0, 2.0, NAN, 1.0]), np.array([NAN, NAN]), np.array([4.0]),
+             np.array([1.0, NAN, NAN]), np.array(2.5), np.zeros(0), np.array([-0.0, 0.0]),
+             np.array([0.0, -0.0, 1.0]), np.array([INF, -INF, INF, 1.0]),
+             np.array([5, 1, 4, 2], np.int64), np.zeros((2, 0))]
+    for a in cases:
+        x, tx = _pair(torch, a)
+        _same(getattr(x, name)(), getattr(tx, name)())
+        _same(getattr(tg, name)(x), getattr(torch, name)(tx))
+        if a.ndim and a.size:
+            o, t = getattr(x, name)(-1), getattr(tx, name)(-1)
+            _same(o.values, t.values)
+            _same(o.indices, t.indices)
+    s, ts = _pair(torch, np.array(2.5))
+    for dim, keepdim in ((0, False), (-1, True)):
+        o, t = getattr(s, name)(dim, keepdim), getattr(ts, name)(dim, keepdim)
+        _same(o.values, t.values)
+        _same(o.indices, t.indices)
+    e, te = _pair(torch, np.zeros((0, 3)))
+    o, t = getattr(e, name)(1), getattr(te, name)(1)
+    _same(o.values, t.values)
+    _same(o.indices, t.indices)
+
+
+@pytest.mark.parametrize("name", ["median", "nanmedian"])
+def test_median_gradients_as_torch(torch, name):
+    # the whole tensor: shared by the elements equal to the median (by the NaNs when it is NaN)
+    for a in ([1.0, 2.0, 2.0, NAN], [1.0, 2.0, 2.0, 3.0], [2.0, NAN, 2.0, NAN], [NAN, NAN],
+              [[3.0, 1.0], [2.0, 2.0]], [5.0]):
+        _grads(torch, np.array(a), lambda t, m, name=name: getattr(t, name)())
+        _grads(torch, np.array(a), lambda t, m, name=name: getattr(t, name)(), g=np.array(INF))
+    # along a dim: to the chosen index
+    rng = np.random.default_rng(9)
+    a = _median_data(rng, (4, 6), "float64")
+    for dim, keepdim in ((0, False), (1, True), (-1, False)):
+        _grads(torch, a, lambda t, m, d=dim, k=keepdim, name=name: getattr(t, name)(d, k).values)
+    x = Tensor(rng.permutation(24).reshape(4, 6) + rng.uniform(0, 0.5, (4, 6)), requires_grad=True)
+    assert tg.gradcheck(lambda t: getattr(t, name)() * getattr(t, name)(1).values, x)
+    assert tg.gradgradcheck(lambda t: getattr(t, name)(0, keepdim=True).values * t, x)
+
+
+@pytest.mark.parametrize("name", ["median", "nanmedian"])
+def test_median_refusals(torch, name):
+    x, tx = _pair(torch, np.ones((2, 3)))
+    _refused(lambda: getattr(tx, name)(keepdim=True), lambda: getattr(x, name)(keepdim=True),
+             TypeError, name, "keepdim needs a dim")
+    _refused(lambda: getattr(tx, name)((0,)), lambda: getattr(x, name)((0,)), TypeError, name,
+             "dim must be an int")
+    _refused(lambda: getattr(tx, name)(2), lambda: getattr(x, name)(2), IndexError, name,
+             "out of range")
+    e, te = _pair(torch, np.zeros((2, 0)))
+    _refused(lambda: getattr(te, name)(1), lambda: getattr(e, name)(1), IndexError, name,
+             "size 0", "(2, 0)")
+    b, tb = _pair(torch, np.array([True, False]))
+    _refused(lambda: getattr(tb, name)(), lambda: getattr(b, name)(), TypeError, name, "bool")
+
+
+# ------------------------------------------------------------------------------ cummax, cummin
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int64", "int32", "uint8",
+                                   "bool"])
+def test_cummax_cummin_as_torch_index_for_index(torch, dtype):
+    """Ties go to the last occurrence; a NaN is sticky and every later NaN takes the index."""
+    rng = np.random.default_rng(10)
+    for shape in [(9,), (4, 6), (3, 5, 2), (0, 3), (3, 0)]:
+        for _ in range(6):
+            a = _median_data(rng, shape, dtype if dtype != "bool" else "int64")
+            a = a > 1 if dtype == "bool" else a
+            if a.dtype.kind == "f":
+                a.reshape(-1)[rng.random(a.size) < 0.1] = -INF
+            x, tx = _pair(torch, a)
+            for dim in range(-len(shape), len(shape)):
+                for name in ("cummax", "cummin"):
+                    o, t = getattr(x, name)(dim), getattr(tx, name)(dim)
+                    _same(o.values, t.values)
+                    _same(o.indices, t.indices)
+                    _same(getattr(tg, name)(x, dim=dim).indices, getattr(torch, name)(tx, dim).indices)
+    s, ts = _pair(torch, np.array(1.5))
+    for name, dim in itertools.product(("cummax", "cummin"), (0, -1)):
+        o, t = getattr(s, name)(dim), getattr(ts, name)(dim)
+        _same(o.values, t.values)
+        _same(o.indices, t.indices)
+        assert type(o).__name__ == type(t).__name__ == name
+
+
+def test_cummax_cummin_gradients_as_torch(torch):
+    a = np.array([[1.0, 3.0, 3.0, 0.0, 5.0, 5.0], [2.0, NAN, 1.0, NAN, 4.0, 0.5],
+                  [-INF, -INF, 2.0, 2.0, 1.0, INF]])
+    for name, dim in itertools.product(("cummax", "cummin"), (0, 1)):
+        _grads(torch, a, lambda t, m, n=name, d=dim: getattr(t, n)(d).values)
+    rng = np.random.default_rng(11)
+    x = Tensor(rng.permutation(20).reshape(4, 5) + rng.uniform(0, 0.5, (4, 5)), requires_grad=True)
+    assert tg.gradcheck(lambda t: t.cummax(1).values * t.cummin(0).values, x)
+    assert tg.gradgradcheck(lambda t: t.cummax(0).values * t.cummin(1).values, x)
+
+
+def test_cummax_refusals(torch):
+    x, tx = _pair(torch, np.ones((2, 3)))
+    _refused(lambda: tx.cummax(2), lambda: x.cummax(2), IndexError, "cummax", "out of range")
+    _refused(lambda: tx.cummin(), lambda: x.cummin(), TypeError)
+    _refused(lambda: torch.tensor(1.0).cummax(1), lambda: Tensor(np.array(1.0)).cummax(1),
+             IndexError, "cummax")
+
+
+# ------------------------------------------------------------------------------ unique
+def _unique_both(torch: Any, a: np.ndarray, name: str, **kw: Any) -> None:
+    x, tx = _pair(torch, a)
+    o, t = getattr(x, name)(**kw), getattr(tx, name)(**kw)
+    o2, t2 = getattr(tg, name)(x, **kw), getattr(torch, name)(tx, **kw)
+    for ours, theirs in ((o, t), (o2, t2)):
+        if isinstance(theirs, tuple):
+            assert type(ours) is tuple and len(ours) == len(theirs)
+            for p, q in zip(ours, theirs):
+                _same(p, q)
+        else:
+            _same(ours, theirs)
+
+
+@pytest.mark.parametrize("name", ["unique", "unique_consecutive"])
+def test_unique_as_torch(torch, name):
+    rng = np.random.default_rng(12)
+    datas = [rng.integers(0, 4, (5, 3)), rng.integers(0, 2, (4, 2, 3)).astype(np.float32),
+             np.array([3.0, NAN, 1.0, NAN, 3.0, -0.0, 0.0, INF, -INF, 1.0]),
+             np.array([0.0, -0.0, 0.0]), np.array([True, False, True]), np.array(5.0),
+             np.zeros((0,)), np.zeros((0, 3)), np.zeros((2, 0)), rng.integers(0, 3, 40) > 0,
+             np.array([[1, 2], [1, 2], [0, 5], [1, 2]], np.uint8),
+             np.array([[-0.0, 2.0], [0.0, 2.0], [3.0, 1.0]], np.float16)]
+    flags = [{"return_inverse": i, "return_counts": c} for i in (False, True) for c in (False, True)]
+    for a in datas:
+        for kw in flags:
+            if name == "unique":
+                for s in (True, False):
+                    _unique_both(torch, a, name, sorted=s, **kw)
+            else:
+                _unique_both(torch, a, name, **kw)
+            for dim in range(-a.ndim, a.ndim):
+                if a.dtype.kind == "f" and np.isnan(a).any():
+                    continue  # (slices with NaN: PyTorch orders them by its unstable sort)
+                empty = [i for i, s in enumerate(a.shape) if s == 0]
+                if empty and empty != [dim % a.ndim]:
+                    continue  # refused: test_unique_refusals
+                _unique_both(torch, a, name, dim=dim, **kw)
+
+
+def test_unique_has_no_gradient():
+    x = Tensor(np.array([1.0, 2.0, 1.0]), requires_grad=True)
+    values, inverse, counts = x.unique(return_inverse=True, return_counts=True)
+    # (PyTorch's values claim a grad_fn whose backward raises "not implemented")
+    assert not values.requires_grad and values.grad_fn is None
+    assert inverse.dtype == counts.dtype == np.int64
+
+
+@pytest.mark.parametrize("name", ["unique", "unique_consecutive"])
+def test_unique_refusals(torch, name):
+    _refused(lambda: getattr(torch.tensor(5.0), name)(dim=0),
+             lambda: getattr(Tensor(np.array(5.0)), name)(dim=0), IndexError, name, "0-d")
+    for shape, dim in (((0, 3), 1), ((2, 0), 0), ((0, 0), 0)):
+        _refused(lambda s=shape, d=dim: getattr(torch.zeros(s), name)(dim=d),
+                 lambda s=shape, d=dim: getattr(Tensor(np.zeros(s)), name)(dim=d), RuntimeError,
+                 name, "empty dim")
+    _refused(lambda: getattr(torch.ones(2, 3), name)(dim=2),
+             lambda: getattr(Tensor(np.ones((2, 3))), name)(dim=2), IndexError, "out of range")

@@ -20,6 +20,19 @@ import numpy as np
 from tinygrad_cnn.autograd import _GradModeSwitch, _state
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.ops.linalg import bmm, dot, einsum, mv, outer, tensordot
+from tinygrad_cnn.ops.statistics import (
+    count_nonzero,
+    cummax,
+    cummin,
+    median,
+    nanmean,
+    nanmedian,
+    nansum,
+    std_mean,
+    unique,
+    unique_consecutive,
+    var_mean,
+)
 from tinygrad_cnn.tensor import DTypeLike, Number, Tensor, _dim_names, _to_tensor, tensor
 
 
@@ -597,18 +610,20 @@ def _tensor_first(fn: _F) -> _F:
 __all__ = [
     "abs", "absolute", "acos", "acosh", "add", "addcdiv", "addcmul", "all", "allclose", "amax",
     "amin", "any", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
-    "argmax", "argmin", "argsort", "asin", "asinh", "atan", "atan2", "atanh", "bernoulli", "bmm",
-    "ceil", "clamp", "clamp_max", "clamp_min", "clip", "clone", "cos", "cosh", "cumprod", "cumsum",
-    "detach", "div", "divide", "dot", "einsum", "eq", "equal", "erf", "exp", "exp2", "expm1", "fix",
+    "argmax", "argmin", "argsort", "asin", "asinh", "atan", "atan2", "atanh", "bernoulli",
+    "bmm", "ceil", "clamp", "clamp_max", "clamp_min", "clip", "clone", "cos", "cosh",
+    "count_nonzero", "cummax", "cummin", "cumprod", "cumsum", "detach", "div", "divide", "dot",
+    "einsum", "eq", "equal", "erf", "exp", "exp2", "expm1", "fix",
     "flatten", "floor", "floor_divide", "fmod", "frac", "gather", "ge", "gt", "hypot", "index_add",
     "index_copy", "index_fill", "inference_mode", "is_tensor", "isfinite", "isinf", "isnan", "le",
     "lerp", "log", "log1p", "log2", "log10", "log_softmax", "logical_and", "logical_not",
-    "logical_or", "logical_xor", "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min",
-    "minimum", "mm", "mul", "multiply", "mv", "nan_to_num", "ne", "neg", "negative", "norm",
-    "numel", "outer", "permute", "pow", "prod", "reciprocal", "relu", "remainder", "reshape",
-    "round", "rsqrt", "sigmoid", "sign", "sin", "sinh", "softmax", "sort", "sqrt", "square",
-    "squeeze", "std", "sub", "subtract", "sum", "t", "tan", "tanh", "tensordot", "topk",
-    "transpose", "true_divide", "trunc", "unsqueeze", "var",
+    "logical_or", "logical_xor", "logsumexp", "lt", "matmul", "max", "maximum",
+    "mean", "median", "min", "minimum", "mm", "mul", "multiply", "mv", "nan_to_num", "nanmean",
+    "nanmedian", "nansum", "ne", "neg", "negative", "norm", "numel", "outer", "permute", "pow",
+    "prod", "reciprocal", "relu", "remainder", "reshape", "round", "rsqrt", "sigmoid", "sign",
+    "sin", "sinh", "softmax", "sort", "sqrt", "square", "squeeze", "std", "std_mean", "sub",
+    "subtract", "sum", "t", "tan", "tanh", "tensordot", "topk", "transpose",
+    "true_divide", "trunc", "unique", "unique_consecutive", "unsqueeze", "var", "var_mean",
 ]
 
 # every function whose first argument must be a Tensor checks it (aliases stay the same object);

@@ -1437,6 +1437,38 @@ class Tensor:
     def nonzero(self, *, as_tuple: bool = False) -> Any:
         return _ops.indexing.nonzero(self, as_tuple=as_tuple)
 
+    # ---------------------------------------------------------------- statistics (ops/statistics.py)
+    def count_nonzero(self, dim: int | Sequence[int] | None = None) -> Tensor:
+        return _ops.statistics.count_nonzero(self, dim)
+
+    def nansum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
+               dtype: DTypeLike = None) -> Tensor:
+        return _ops.statistics.nansum(self, dim, keepdim, dtype=dtype)
+
+    def nanmean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
+                dtype: DTypeLike = None) -> Tensor:
+        return _ops.statistics.nanmean(self, dim, keepdim, dtype=dtype)
+
+    def median(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        return _ops.statistics.median(self, dim, keepdim)
+
+    def nanmedian(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        return _ops.statistics.nanmedian(self, dim, keepdim)
+
+    def cummax(self, dim: int) -> Any:
+        return _ops.statistics.cummax(self, dim)
+
+    def cummin(self, dim: int) -> Any:
+        return _ops.statistics.cummin(self, dim)
+
+    def unique(self, sorted: bool = True, return_inverse: bool = False,
+               return_counts: bool = False, dim: int | None = None) -> Any:
+        return _ops.statistics.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def unique_consecutive(self, return_inverse: bool = False, return_counts: bool = False,
+                           dim: int | None = None) -> Any:
+        return _ops.statistics.unique_consecutive(self, return_inverse, return_counts, dim)
+
     def __dlpack__(self, *, stream: Any = None, max_version: tuple[int, int] | None = None,
                    dl_device: Any = None, copy: bool | None = None) -> Any:
         """Export without copying (``torch.from_dlpack(t)``, ``np.from_dlpack(t)``)."""

@@ -22,11 +22,12 @@ from tinygrad_cnn.ops import (
     reduce,
     resample,
     shape,
+    statistics,
     unary,
 )
 
 FAMILIES = (elementwise, unary, activation, reduce, movement, inplace, shape, indexing, linalg, conv,
-            pool, loss, norm, resample)
+            pool, loss, norm, resample, statistics)
 
 
 def _build_registry() -> dict[str, type[Function]]:

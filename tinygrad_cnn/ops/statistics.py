@@ -1,0 +1,374 @@
+"""Statistics: NaN-aware reductions, medians, running extremes and unique values.
+
+| op | how |
+|---|---|
+| ``nansum`` | ``Nansum`` here; VJP: ``g`` spread back, times 1 where ``x`` is not NaN, 0 where it is |
+| ``nanmean`` | ``nansum / count of non-NaN`` (PyTorch's composition, so its gradients) |
+| ``var_mean``, ``std_mean`` | ``var``/``std`` and ``mean`` over the same dims |
+| ``median()``, ``nanmedian()`` | ``Median`` here; VJP: ``g`` shared by the elements equal to the result |
+| ``median(dim)``, ``nanmedian(dim)`` | the index from a stable argsort, then ``gather`` |
+| ``cummax``, ``cummin`` | the running index on arrays, then ``gather`` (the gradient to the index) |
+| ``count_nonzero``, ``unique``, ``unique_consecutive`` | numpy, no gradient |
+
+Tie rules are PyTorch 2.13's (CPU), checked against it in ``tests/test_more_ops.py``:
+
+* ``median``/``nanmedian`` over a dim pick the *lower* of the two middle values, and the index of
+  the element at that place of a *stable* sort (equal values in index order); ``median`` of a slice
+  with a NaN is that slice's *first* NaN; ``nanmedian`` ignores NaNs (all NaN: the first NaN).
+* ``cummax``/``cummin`` move to a later element that *equals* the running extreme (the index of the
+  *last* occurrence, PyTorch's ``>=``/``<=``); a NaN becomes the running value and every later NaN
+  takes over its index.
+* ``unique`` sorts (also with ``sorted=False``, as PyTorch does on the CPU); a NaN equals nothing,
+  so every NaN is a value of its own (last); -0.0 and 0.0 are one value, the first in sorted order.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.backend import array_module, quiet
+from tinygrad_cnn.ops.reduce import Mean, Std, Var, _extreme, _extreme_backward, _spread
+from tinygrad_cnn.tensor import (
+    DTypeLike,
+    Tensor,
+    _all_dims,
+    _dim,
+    _dims,
+    _dtype,
+    _var_args,
+)
+
+_MedianResult = collections.namedtuple("median", ["values", "indices"])  # torch.return_types
+_NanmedianResult = collections.namedtuple("nanmedian", ["values", "indices"])
+_CummaxResult = collections.namedtuple("cummax", ["values", "indices"])
+_CumminResult = collections.namedtuple("cummin", ["values", "indices"])
+
+
+def _stable(xp: Any) -> dict[str, str]:
+    return {"kind": "stable"} if xp is np else {}  # CuPy's sort is always stable
+
+
+def _tensor(input: Any, where: str) -> Tensor:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{where}(): argument 'input' must be a Tensor, not {type(input).__name__}")
+    return input
+
+
+# ------------------------------------------------------------------------------ NaN-aware sums
+class Nansum(Function):
+    """Sum over ``dim`` (all dims when None) with NaNs counted as zero. VJP (PyTorch's):
+    ``g`` spread back over the summed dims, times ``1`` where ``x`` is not NaN and ``0`` where it
+    is (a product, so an inf or NaN ``g`` gives NaN there, as in PyTorch)."""
+    contiguous = True
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None,
+                keepdim: bool = False) -> Any:
+        xp = array_module(x)
+        nan = xp.isnan(x)
+        ctx.shape, ctx.dim = x.shape, dim
+        if ctx.needs_input_grad[0]:
+            ctx.kept = (~nan).astype(x.dtype)
+        w = xp.where(nan, 0, x)
+        if x.dtype == np.float16:  # added up in float32, rounded once (as Sum, as PyTorch)
+            return w.sum(axis=dim, keepdims=keepdim, dtype=np.float32).astype(np.float16)
+        return w.sum(axis=dim, keepdims=keepdim)
+
+    @staticmethod
+    @quiet  # (an inf gradient times 0: NaN, as PyTorch's, without numpy's warning)
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return _spread(g, ctx.shape, ctx.dim) * Tensor._make(ctx.kept)
+
+
+def nansum(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
+           dtype: DTypeLike = None) -> Tensor:
+    """The sum over ``dim`` (``None`` or ``()``: every dim) with NaN counted as 0; ``dtype`` casts
+    the input first. Integers and bools (which hold no NaN) are ``sum``'s: int64. The gradient is 0
+    at the NaN elements."""
+    input = _tensor(input, "nansum")
+    x = input if dtype is None else input.to(_dtype(dtype, "nansum"))
+    if x.dtype.kind != "f":
+        return input.sum(dim, keepdim, dtype=dtype)
+    dims = None if _all_dims(dim) else _dims(dim, x.ndim, "nansum")
+    return Nansum.apply(x, dim=dims, keepdim=keepdim)
+
+
+def nanmean(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
+            dtype: DTypeLike = None) -> Tensor:
+    """The mean of the non-NaN elements over ``dim`` (``None`` or ``()``: every dim): ``nansum``
+    divided by their count, as PyTorch computes it (NaN where every element is NaN or there are
+    none; the gradient ``g / count`` at the others, 0 at the NaNs). Floating tensors only, as in
+    PyTorch."""
+    input = _tensor(input, "nanmean")
+    if input.dtype.kind != "f":
+        raise TypeError(f"nanmean: needs a floating-point tensor, got {input.dtype} (as in "
+                        "PyTorch); convert it with .float() or .double()")
+    count = (~input.isnan()).sum(dim, keepdim)  # int64 (also dim=(): every dim)
+    return nansum(input, dim, keepdim, dtype=dtype) / count
+
+
+def _welford_mean(input: Tensor, mean: Tensor, dims: tuple[int, ...] | None) -> Tensor:
+    """The mean of ``var_mean``/``std_mean`` as PyTorch's running (Welford) update computes it:
+    once the running mean is infinite, any later element makes it NaN (``inf - inf``), so a slice
+    with an infinity has an infinite mean only when its one infinity is its last element (in
+    row-major order over the reduced dims), and NaN otherwise. The gradient stays the mean's, as
+    in PyTorch (a constant NaN is added where the value changes)."""
+    x = input._data
+    xp = array_module(x)
+    if not x.size or not xp.isinf(x).any():
+        return mean
+    reduced = tuple(range(x.ndim)) if dims is None else dims
+    kept = [d for d in range(x.ndim) if d not in reduced]
+    rows = xp.transpose(x, kept + list(reduced)).reshape(
+        tuple(x.shape[d] for d in kept) + (-1,))  # (kept..., n), the reduced ones in order
+    if not rows.shape[-1]:
+        return mean
+    infs = xp.isinf(rows)
+    count = infs.sum(axis=-1)
+    lost = (count > 0) & ~((count == 1) & infs[..., -1])
+    if not lost.any():
+        return mean
+    fix = xp.where(lost, xp.nan, 0).astype(x.dtype).reshape(mean.shape)
+    return mean + Tensor._make(fix)
+
+
+def var_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False,
+             *, correction: float | None = None) -> tuple[Tensor, Tensor]:
+    """``(var, mean)`` over the same dims, with ``var``'s arguments (``correction`` 1 by default,
+    ``unbiased=False`` for 0; ``var_mean(x, False)`` too): a plain tuple, as in PyTorch. The mean
+    follows PyTorch's running update at infinities (see ``_welford_mean``)."""
+    input = _tensor(input, "var_mean")
+    dims, corr = _var_args(input, dim, unbiased, correction, "var_mean")
+    return (Var.apply(input, dim=dims, correction=corr, keepdim=keepdim),
+            _welford_mean(input, Mean.apply(input, dim=dims, keepdim=keepdim), dims))
+
+
+def std_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False,
+             *, correction: float | None = None) -> tuple[Tensor, Tensor]:
+    """``(std, mean)`` over the same dims; see ``var_mean``."""
+    input = _tensor(input, "std_mean")
+    dims, corr = _var_args(input, dim, unbiased, correction, "std_mean")
+    return (Std.apply(input, dim=dims, correction=corr, keepdim=keepdim),
+            _welford_mean(input, Mean.apply(input, dim=dims, keepdim=keepdim), dims))
+
+
+def count_nonzero(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
+    """How many elements are not zero (NaN counts) over ``dim`` (an int, a sequence of ints, or
+    ``None``/``()`` for every dim): int64, no gradient."""
+    input = _tensor(input, "count_nonzero")
+    dims = None if _all_dims(dim) else _dims(dim, input.ndim, "count_nonzero")
+    a = input._data
+    xp = array_module(a)
+    return Tensor._make(xp.asarray((a != 0).sum(axis=dims, dtype=np.int64)))
+
+
+# ------------------------------------------------------------------------------ medians
+class Median(Function):
+    """The median of every element: the lower of the two middle values (``median``: NaN when
+    there is a NaN; ``ignore_nan`` (``nanmedian``): of the non-NaN ones, NaN when all are NaN or
+    there are none). VJP (PyTorch's ``evenly_distribute_backward``): ``g`` shared equally by the
+    elements equal to the result (by the NaNs when it is NaN), exactly 0 elsewhere."""
+    contiguous = True
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, ignore_nan: bool = False, nan_wins: bool = True) -> Any:
+        xp = array_module(x)
+        flat = x.reshape(-1)
+        nan = xp.isnan(flat) if x.dtype.kind == "f" else None
+        nans = int(nan.sum()) if nan is not None else 0
+        n = flat.size - nans
+        if flat.size == 0 or n == 0 or (nans and not ignore_nan):
+            with np.errstate(invalid="ignore"):  # (an empty integer tensor: NaN cast, as PyTorch)
+                value = xp.asarray(np.nan).astype(x.dtype)
+        else:
+            k = (n - 1) // 2
+            value = xp.partition(flat[~nan] if nans else flat, k)[k]
+        out = xp.full((1,) * x.ndim, value, dtype=x.dtype)
+        return _extreme(ctx, x, None, False, out, nan_wins=True)
+
+    backward = staticmethod(_extreme_backward)
+
+
+def _median_index(x: Any, d: int, ignore_nan: bool) -> Any:
+    """The int64 index (kept dim) of the median along ``d``: the element at place ``(n - 1) // 2``
+    of a stable sort (NaN last); for ``median`` a slice's first NaN, for ``nanmedian`` the place
+    counted among the non-NaN elements."""
+    xp = array_module(x)
+    n = x.shape[d]
+    order = xp.argsort(x, axis=d, **_stable(xp))
+    if x.dtype.kind != "f":
+        return xp.take(order, [(n - 1) // 2], axis=d).astype(np.int64, copy=False)
+    nan = xp.isnan(x)
+    if ignore_nan:
+        valid = n - nan.sum(axis=d, keepdims=True)
+        place = xp.maximum((valid - 1) // 2, 0)  # all NaN: place 0, the first NaN
+        return xp.take_along_axis(order, place, axis=d).astype(np.int64, copy=False)
+    idx = xp.take(order, [(n - 1) // 2], axis=d)
+    first_nan = nan.argmax(axis=d, keepdims=True)
+    return xp.where(nan.any(axis=d, keepdims=True), first_nan, idx).astype(np.int64, copy=False)
+
+
+def _median(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool) -> Any:
+    where = "nanmedian" if ignore_nan else "median"
+    input = _tensor(input, where)
+    if input.dtype == np.bool_:
+        raise TypeError(f"{where}: bool tensors are not supported (as in PyTorch); convert with "
+                        ".long() or .float()")
+    if dim is None:
+        if keepdim:
+            raise TypeError(f"{where}: keepdim needs a dim (as in PyTorch): {where}(x, dim, "
+                            "keepdim=True)")
+        return Median.apply(input, ignore_nan=ignore_nan, nan_wins=True)
+    if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{where}: dim must be an int, got {dim!r} (one dim at a time, as in "
+                        "PyTorch)")
+    d = _dim(dim, input.ndim, where)
+    x = input if input.ndim else input.reshape(1)
+    if x.shape[d] == 0:
+        raise IndexError(f"{where}: dim {dim} of shape {input.shape} has size 0; there is no "
+                         f"{where} to take (reduce over a dim that is not empty)")
+    idx = _median_index(x._data, d, ignore_nan)
+    values = x.gather(d, idx)  # the gradient goes to the index
+    result = _NanmedianResult if ignore_nan else _MedianResult
+    if input.ndim == 0:
+        return result(values.reshape(()), Tensor._make(idx.reshape(())))
+    if not keepdim:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    return result(values, Tensor._make(idx))
+
+
+def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+    """Without ``dim``: the median of every element, the lower of the two middle values (NaN if
+    any element is NaN); the gradient is shared by the elements equal to it. With ``dim``: a named
+    tuple ``(values, indices)`` along it (see the module's tie rules); the gradient goes to the
+    index."""
+    return _median(input, dim, keepdim, ignore_nan=False)
+
+
+def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+    """``median`` of the non-NaN elements (NaN where all are NaN)."""
+    return _median(input, dim, keepdim, ignore_nan=True)
+
+
+# ------------------------------------------------------------------------------ running extremes
+def _running_index(x: Any, d: int, largest: bool) -> Any:
+    """The int64 index of the running maximum (minimum) along ``d``, PyTorch's rule: the last
+    element equal to the running value, NaN sticky (each later NaN takes the index over).
+
+    The position ``j`` that set the running value at ``i`` is the last ``j <= i`` where ``x[j]``
+    equals the running value *at j*: past it, no element reached the running value again."""
+    xp = array_module(x)
+    running = (xp.maximum if largest else xp.minimum).accumulate(x, axis=d)  # NaN propagates
+    at = x == running
+    if x.dtype.kind == "f":
+        at |= xp.isnan(x)  # (once a NaN is seen, the running value is NaN: only NaNs set it)
+    positions = xp.arange(x.shape[d], dtype=np.int64).reshape((-1,) + (1,) * (x.ndim - 1 - d))
+    return xp.maximum.accumulate(xp.where(at, positions, 0), axis=d)
+
+
+def _cumulative(input: Tensor, dim: int, largest: bool) -> Any:
+    where = "cummax" if largest else "cummin"
+    input = _tensor(input, where)
+    d = _dim(dim, input.ndim, where)
+    x = input if input.ndim else input.reshape(1)
+    idx = _running_index(x._data, d, largest)
+    values = x.gather(d, idx)  # the gradient goes to the index (PyTorch's scatter_add)
+    result = _CummaxResult if largest else _CumminResult
+    if input.ndim == 0:
+        return result(values.reshape(()), Tensor._make(idx.reshape(())))
+    return result(values, Tensor._make(idx))
+
+
+def cummax(input: Tensor, dim: int) -> Any:
+    """A named tuple ``(values, indices)``: the running maximum along ``dim`` and where it came
+    from (int64; ties: the last occurrence; NaN propagates). The gradient goes to the index."""
+    return _cumulative(input, dim, largest=True)
+
+
+def cummin(input: Tensor, dim: int) -> Any:
+    """The running minimum and its indices; see ``cummax``."""
+    return _cumulative(input, dim, largest=False)
+
+
+# ------------------------------------------------------------------------------ unique values
+def _rows(input: Tensor, dim: int | None, where: str) -> tuple[Any, int | None]:
+    """The elements as a flat array (``dim=None``), or the slices along ``dim`` as the rows of a
+    2-D array ``(size of dim, rest)``; and the normalised dim."""
+    a = input._data
+    if dim is None:
+        return a.reshape(-1), None
+    if input.ndim == 0:
+        raise IndexError(f"{where}: dim {dim} given, but the tensor is 0-d (it has no dims); "
+                         "leave dim out")
+    d = _dim(dim, input.ndim, where)
+    empty = [i for i, s in enumerate(input.shape) if s == 0]
+    if empty and empty != [d]:  # PyTorch's rule: only dim itself may be empty
+        raise RuntimeError(f"{where}: shape {input.shape} has an empty dim other than dim {d}, so "
+                           "its slices along dim have no elements to compare (as PyTorch refuses)")
+    xp = array_module(a)
+    width = math.prod(s for i, s in enumerate(input.shape) if i != d)
+    return xp.moveaxis(a, d, 0).reshape(input.shape[d], width), d
+
+
+def _groups(rows: Any, order: Any | None, input: Tensor, d: int | None, return_inverse: bool,
+            return_counts: bool) -> Any:
+    """The values of each run of equal elements (rows) of ``rows[order]``, with the inverse map and
+    the run lengths as asked."""
+    xp = array_module(rows)
+    s = rows if order is None else rows[order]
+    n = s.shape[0]
+    new = xp.ones(n, dtype=bool)
+    if n > 1:
+        differs = s[1:] != s[:-1]  # (NaN != NaN: every NaN starts a run)
+        new[1:] = differs if s.ndim == 1 else differs.any(axis=1)
+    values = s[new]
+    if d is None:
+        out = values
+    else:
+        rest = input.shape[:d] + input.shape[d + 1:]
+        out = xp.moveaxis(values.reshape((values.shape[0],) + rest), 0, d)
+    results = [Tensor._make(xp.ascontiguousarray(out))]
+    if return_inverse:
+        run = xp.cumsum(new) - 1
+        inverse = xp.empty(n, dtype=np.int64)
+        if order is None:
+            inverse[...] = run
+        else:
+            inverse[order] = run
+        results.append(Tensor._make(inverse.reshape(input.shape) if d is None else inverse))
+    if return_counts:
+        starts = xp.flatnonzero(new)
+        results.append(Tensor._make(xp.diff(xp.append(starts, n)).astype(np.int64)))
+    return results[0] if len(results) == 1 else tuple(results)
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
+           return_counts: bool = False, dim: int | None = None) -> Any:
+    """The distinct elements, sorted (also with ``sorted=False``, as PyTorch on the CPU); with
+    ``dim``, the distinct slices along it in lexicographic order. With ``return_inverse`` also
+    where each element (slice) went, with ``return_counts`` how many there were: then a tuple.
+    NaN equals nothing (each NaN is kept); no gradient, as in PyTorch."""
+    input = _tensor(input, "unique")
+    rows, d = _rows(input, dim, "unique")
+    xp = array_module(rows)
+    if rows.ndim == 1:
+        order = xp.argsort(rows, **_stable(xp))
+    elif rows.shape[1] == 0:
+        order = xp.arange(rows.shape[0])
+    else:  # the first column the primary key; lexsort is stable
+        order = xp.lexsort(rows.T[::-1])
+    return _groups(rows, order, input, d, return_inverse, return_counts)
+
+
+def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,
+                       dim: int | None = None) -> Any:
+    """``unique`` of each run of equal consecutive elements (slices along ``dim``), in order."""
+    input = _tensor(input, "unique_consecutive")
+    rows, d = _rows(input, dim, "unique_consecutive")
+    return _groups(rows, None, input, d, return_inverse, return_counts)

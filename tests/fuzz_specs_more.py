@@ -1,9 +1,10 @@
-"""Fuzzer specs (``fuzz_specs.py``'s format; imported by it) of ops/statistics.py.
+"""Fuzzer specs (``fuzz_specs.py``'s format; imported by it) of ops/statistics.py, ``take`` and
+``masked_select`` (ops/indexing.py).
 
 Compositions are listed under the registered op they apply: ``median(dim)``, ``nanmedian(dim)``,
 ``cummax`` and ``cummin`` under ``gather`` (their values are gathered at the index, so the
-gradient goes there), ``nanmean`` under ``nansum``, ``var_mean``/``std_mean`` under
-``var``/``std``. The ops without a gradient
+gradient goes there), ``take`` and ``masked_select`` under ``getitem``, ``nanmean`` under
+``nansum``, ``var_mean``/``std_mean`` under ``var``/``std``. The ops without a gradient
 (``count_nonzero``, ``unique``, ``unique_consecutive``, and the indices of the ops above) are
 compared as values, listed under ``getitem`` as ``nonzero`` is. Ties, NaN and infinities are drawn
 on purpose (the tie rules are PyTorch's: see ops/statistics.py).
@@ -13,7 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from fuzz_specs import FLOATS, INTS, broadcast_shapes, dims_param, fixed, spec
+from fuzz_specs_shape import _mask, seeded
 from hypothesis import strategies as st
 
 NUMBERS = FLOATS + INTS  # median, cummax, ...: every dtype but bool (median refuses it)
@@ -92,6 +95,22 @@ spec("getitem", lambda m, a, dim: m.t.stack([a.cummax(dim).indices, a.cummin(dim
      id="cummax_cummin_indices", params=_scan_dim, dtypes=_ALL, grad=False)
 spec("gather", lambda m, a: (a.round()).cummax(1).values * a, id="cummax_ties",
      shapes=fixed((3, 7)), smooth=False)
+
+# ------------------------------------------------------------------------------ take, masked_select
+
+
+def _take_index(shapes: list[tuple[int, ...]]) -> st.SearchStrategy[dict[str, Any]]:
+    n = int(np.prod(shapes[0]))
+    if n == 0:
+        return st.just({"index": np.zeros((0,), np.int64)})
+    return st.tuples(st.lists(st.integers(0, 3), max_size=2), st.integers(0, 2**32 - 1)).map(
+        lambda s: {"index": np.random.default_rng(s[1]).integers(-n, n, tuple(s[0]))})
+
+
+spec("getitem", lambda m, a, index: a.take(m.const(index)), id="take", params=_take_index,
+     dtypes=_ALL)
+spec("getitem", lambda m, a, mask: a.masked_select(m.const(mask)), id="masked_select",
+     params=seeded(lambda sh, r: {"mask": _mask(sh, r)}), dtypes=_ALL)
 
 # ------------------------------------------------------------------------------ no gradient
 spec("getitem", lambda m, a, dim: a.count_nonzero(dim), id="count_nonzero", grad=False,

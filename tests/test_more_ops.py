@@ -1,7 +1,7 @@
-"""The ops ported code needs that came last: count_nonzero, nansum, nanmean, var_mean, std_mean,
-median, nanmedian, cummax, cummin, unique, unique_consecutive. Each against PyTorch 2.13
-(values, dtypes, shapes, gradients, tie and NaN rules, refusals), and gradchecked in float64
-with our own gradcheck; the fuzzer (``fuzz_specs_more.py``) draws more inputs."""
+"""The ops ported code needs that came last: count_nonzero, masked_select, take, nansum, nanmean,
+var_mean, std_mean, median, nanmedian, cummax, cummin, unique, unique_consecutive. Each against
+PyTorch 2.13 (values, dtypes, shapes, gradients, tie and NaN rules, refusals), and gradchecked
+in float64 with our own gradcheck; the fuzzer (``fuzz_specs_more.py``) draws more inputs."""
 
 from __future__ import annotations
 
@@ -112,6 +112,89 @@ def test_count_nonzero_as_torch(torch):
     _refused(lambda: tx.count_nonzero(3), lambda: x.count_nonzero(3), IndexError, "count_nonzero",
              "out of range")
     assert not tg.count_nonzero(Tensor(a, requires_grad=True)).requires_grad
+
+
+# ------------------------------------------------------------------------------ masked_select
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int64", "uint8", "bool"])
+def test_masked_select_values_as_torch(torch, dtype):
+    rng = np.random.default_rng(1)
+    for xs, ms in [((2, 3), (2, 3)), ((2, 3), (3,)), ((3,), (2, 3)), ((2, 1, 3), (4, 1)), ((), ()),
+                   ((), (2, 2)), ((2, 2), ()), ((0, 3), (3,)), ((1, 3), (2, 0, 3)), ((1,), (5,))]:
+        a = (rng.standard_normal(xs) * 3).astype(dtype)
+        m = rng.random(ms) < 0.5
+        x, tx = _pair(torch, a)
+        _same(x.masked_select(Tensor(m)), tx.masked_select(torch.tensor(m)))
+        _same(tg.masked_select(x, Tensor(m)), torch.masked_select(tx, torch.tensor(m)))
+    _same(Tensor(np.float32(2)).masked_select(Tensor(np.bool_(False))),
+          torch.tensor(2.0).masked_select(torch.tensor(False)))
+
+
+def test_masked_select_gradients_as_torch(torch):
+    rng = np.random.default_rng(2)
+    for xs, ms in [((2, 3), (2, 3)), ((3,), (2, 3)), ((2, 1, 3), (2, 4, 1)), ((), (3,)),
+                   ((1, 3), (2, 1))]:
+        m = rng.random(ms) < 0.6
+        _grads(torch, rng.standard_normal(xs), lambda t, lib, m=m: t.masked_select(
+            Tensor(m) if lib is tg else torch.tensor(m)))
+    x = Tensor(rng.standard_normal((3, 1)), requires_grad=True)
+    mask = Tensor(rng.random((2, 3, 4)) < 0.5)
+    assert tg.gradcheck(lambda t: t.masked_select(mask), x)
+    assert tg.gradgradcheck(lambda t: t.masked_select(mask) ** 2, x)
+
+
+def test_masked_select_refusals(torch):
+    x, tx = _pair(torch, np.ones((2, 3)))
+    _refused(lambda: tx.masked_select(torch.tensor([1, 0, 1], dtype=torch.uint8)),
+             lambda: x.masked_select(Tensor(np.array([1, 0, 1], np.uint8))), TypeError,
+             "masked_select", "bool", "uint8")
+    _refused(lambda: tx.masked_select(torch.tensor([True, False])),
+             lambda: x.masked_select(Tensor(np.array([True, False]))), ValueError,
+             "masked_select", "(2, 3)", "(2,)")
+    with pytest.raises(TypeError, match="masked_select: mask must be a bool Tensor"):
+        x.masked_select([True, False, True])
+
+
+# ------------------------------------------------------------------------------ take
+@pytest.mark.parametrize("dtype", ["float16", "float64", "int32", "bool"])
+def test_take_values_as_torch(torch, dtype):
+    a = np.arange(12).reshape(3, 4).astype(dtype)
+    x, tx = _pair(torch, a)
+    for idx in ([0, -1, 11, 5, 5], [[0, -12], [3, 2]], 7, np.zeros((0,), int),
+                np.zeros((2, 0), int)):
+        i = np.asarray(idx, dtype=np.int64)
+        _same(x.take(Tensor(i)), tx.take(torch.tensor(i)))
+        _same(tg.take(x, Tensor(i)), torch.take(tx, torch.tensor(i)))
+    s, ts = _pair(torch, np.array(5.0, dtype=dtype))
+    _same(s.take(Tensor(np.array([0, -1, 0]))), ts.take(torch.tensor([0, -1, 0])))
+    e, te = _pair(torch, np.zeros((0, 2), dtype=dtype))
+    _same(e.take(Tensor(np.zeros(0, np.int64))), te.take(torch.zeros(0, dtype=torch.long)))
+
+
+def test_take_gradients_as_torch(torch):
+    rng = np.random.default_rng(3)
+    idx = np.array([[0, 5, 5], [-1, 0, 2]])
+    _grads(torch, rng.standard_normal((2, 3)),
+           lambda t, lib: t.take(Tensor(idx) if lib is tg else torch.tensor(idx)))
+    _grads(torch, rng.standard_normal((3, 4)).T,  # a non-contiguous input reads in its own order
+           lambda t, lib: t.take(Tensor(idx) if lib is tg else torch.tensor(idx)))
+    x = Tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    assert tg.gradcheck(lambda t: t.take(Tensor(idx)) * t.take(Tensor(np.array(4))), x)
+    assert tg.gradgradcheck(lambda t: t.take(Tensor(idx)) ** 2, x)
+
+
+def test_take_refusals(torch):
+    x, tx = _pair(torch, np.ones((2, 3)))
+    _refused(lambda: tx.take(torch.tensor([6])), lambda: x.take(Tensor(np.array([6]))),
+             IndexError, "take", "index 6", "6 elements", "(2, 3)", "-6 to 5")
+    _refused(lambda: tx.take(torch.tensor([-7])), lambda: x.take(Tensor(np.array([-7]))),
+             IndexError, "index -7")
+    _refused(lambda: tx.take(torch.tensor([1], dtype=torch.int32)),
+             lambda: x.take(Tensor(np.array([1], np.int32))), TypeError, "take", "int64", "int32")
+    _refused(lambda: tx.take(torch.tensor([1.0])), lambda: x.take(Tensor(np.array([1.0]))),
+             TypeError, "float64", ".long()")
+    _refused(lambda: tx.take([0, 1]), lambda: x.take([0, 1]), TypeError, "take", "list")
+    _refused(lambda: torch.zeros(0).take(torch.tensor([0])),
+             lambda: Tensor(np.zeros(0)).take(Tensor(np.array([0]))), IndexError, "empty")
 
 
 # ------------------------------------------------------------------------------ nansum, nanmean

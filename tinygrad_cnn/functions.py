@@ -19,6 +19,7 @@ import numpy as np
 
 from tinygrad_cnn.autograd import _GradModeSwitch, _state
 from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.ops.indexing import masked_select, take
 from tinygrad_cnn.ops.linalg import bmm, dot, einsum, mv, outer, tensordot
 from tinygrad_cnn.ops.statistics import (
     count_nonzero,
@@ -617,12 +618,12 @@ __all__ = [
     "flatten", "floor", "floor_divide", "fmod", "frac", "gather", "ge", "gt", "hypot", "index_add",
     "index_copy", "index_fill", "inference_mode", "is_tensor", "isfinite", "isinf", "isnan", "le",
     "lerp", "log", "log1p", "log2", "log10", "log_softmax", "logical_and", "logical_not",
-    "logical_or", "logical_xor", "logsumexp", "lt", "matmul", "max", "maximum",
+    "logical_or", "logical_xor", "logsumexp", "lt", "masked_select", "matmul", "max", "maximum",
     "mean", "median", "min", "minimum", "mm", "mul", "multiply", "mv", "nan_to_num", "nanmean",
     "nanmedian", "nansum", "ne", "neg", "negative", "norm", "numel", "outer", "permute", "pow",
     "prod", "reciprocal", "relu", "remainder", "reshape", "round", "rsqrt", "sigmoid", "sign",
     "sin", "sinh", "softmax", "sort", "sqrt", "square", "squeeze", "std", "std_mean", "sub",
-    "subtract", "sum", "t", "tan", "tanh", "tensordot", "topk", "transpose",
+    "subtract", "sum", "t", "take", "tan", "tanh", "tensordot", "topk", "transpose",
     "true_divide", "trunc", "unique", "unique_consecutive", "unsqueeze", "var", "var_mean",
 ]
 

@@ -1437,6 +1437,12 @@ class Tensor:
     def nonzero(self, *, as_tuple: bool = False) -> Any:
         return _ops.indexing.nonzero(self, as_tuple=as_tuple)
 
+    def take(self, index: Tensor) -> Tensor:
+        return _ops.indexing.take(self, index)
+
+    def masked_select(self, mask: Tensor) -> Tensor:
+        return _ops.indexing.masked_select(self, mask)
+
     # ---------------------------------------------------------------- statistics (ops/statistics.py)
     def count_nonzero(self, dim: int | Sequence[int] | None = None) -> Tensor:
         return _ops.statistics.count_nonzero(self, dim)

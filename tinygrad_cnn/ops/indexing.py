@@ -1,6 +1,6 @@
 """Indexing ops: ``scatter`` is a Function; ``index_select``, ``take_along_dim``, ``scatter_add``,
-``index_add``, ``index_copy``, ``index_fill``, ``masked_fill``, ``nonzero``, ``sort``, ``argsort``
-and ``topk`` are composed of existing ops.
+``index_add``, ``index_copy``, ``index_fill``, ``masked_fill``, ``nonzero``, ``sort``, ``argsort``,
+``topk``, ``take`` and ``masked_select`` are composed of existing ops.
 
 | op | how |
 |---|---|
@@ -14,6 +14,7 @@ and ``topk`` are composed of existing ops.
 | ``nonzero`` | numpy, no gradient |
 | ``sort``, ``topk`` | numpy's stable argsort, then ``gather`` (the gradient goes to the indices) |
 | ``argsort`` | numpy's stable argsort, no gradient |
+| ``take``, ``masked_select`` | ``getitem`` with one index array per dim (repeated indices add up) |
 
 Indices are checked here against the sizes they index, so that a wrong one is an ``IndexError``
 naming the op, the index and the size, never a silently wrapped negative index or a write into a
@@ -438,3 +439,60 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
         return _TopkResult(input.reshape(1).gather(0, idx).reshape(()), Tensor._make(idx[0]))
     idx = idx[(slice(None),) * d + (slice(0, int(k)),)]
     return _TopkResult(input.gather(d, idx), Tensor._make(idx))
+
+
+def take(input: Tensor, index: Any) -> Tensor:
+    """``input`` read as if flattened, at ``index`` (an int64 tensor of any shape; negative indices
+    count from the end): a tensor of ``index``'s shape. Repeated indices add their gradients up
+    (``getitem`` with one index array per dim, so no flattened copy is made)."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"take: index must be an int64 Tensor, got {type(index).__name__} (make "
+                        "one with tinygrad_cnn.tensor(..., dtype=tinygrad_cnn.long))")
+    if index.dtype != np.int64:  # PyTorch's rule: int32 is refused too
+        raise TypeError(f"take: index must be an int64 tensor, got {index.dtype}; convert it "
+                        "with .long()")
+    idx = like(index._data, input._data).copy()  # (the graph keeps it; yours may change)
+    n = input.numel()
+    if idx.size and not n:
+        raise IndexError(f"take: cannot take from an empty tensor (shape {input.shape}) at "
+                         f"{idx.size} indices")
+    if idx.size:
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < -n or hi >= n:
+            raise IndexError(f"take: index {lo if lo < -n else hi} is out of range for a tensor "
+                             f"of {n} elements (shape {input.shape}; allowed: {-n} to {n - 1})")
+        if lo < 0:
+            idx = array_module(idx).where(idx < 0, idx + n, idx)
+    if input.ndim == 0:
+        input = input.reshape(1)
+    key = array_module(idx).unravel_index(idx, input.shape)  # one array of index's shape per dim
+    return GetItem.apply(input, key=tuple(k.astype(np.int64, copy=False) for k in key))
+
+
+def masked_select(input: Tensor, mask: Any) -> Tensor:
+    """The elements of ``input`` where the bool ``mask`` is True, the two broadcast together, as
+    a 1-D tensor (in row-major order). Gradient: ``g`` back at the selected places, summed over
+    the dims ``input`` was broadcast along."""
+    if not isinstance(mask, Tensor):
+        raise TypeError(f"masked_select: mask must be a bool Tensor, got {type(mask).__name__}")
+    if mask.dtype != np.bool_:
+        raise TypeError(f"masked_select: mask must be a bool tensor, got {mask.dtype} (as in "
+                        "PyTorch); make one with a comparison or .bool()")
+    try:
+        shape = np.broadcast_shapes(input.shape, mask.shape)
+    except ValueError:
+        raise ValueError(f"masked_select: input of shape {input.shape} and mask of shape "
+                         f"{mask.shape} cannot be broadcast together") from None
+    xp = array_module(input._data)
+    m = like(mask._data, input._data)
+    if not shape:  # both 0-d: the element, or nothing
+        return GetItem.apply(input.reshape(1), key=(xp.zeros(int(bool(m)), dtype=np.int64),))
+    hits = xp.nonzero(xp.broadcast_to(m, shape) if m.shape != shape else m)  # one array per dim
+    if input.ndim == 0:
+        return GetItem.apply(input.reshape(1), key=(xp.zeros_like(hits[0]),))
+    # each selected place of the broadcast shape read from input: its own dims (trailing), with
+    # index 0 where input has size 1 (the gradients of a repeated index add up)
+    lead = len(shape) - input.ndim
+    key = tuple(xp.zeros_like(h) if input.shape[i] == 1 and shape[lead + i] != 1 else h
+                for i, h in enumerate(hits[lead:]))
+    return GetItem.apply(input, key=key)

@@ -1,7 +1,8 @@
 """The ops ported code needs that came last: count_nonzero, masked_select, take, nansum, nanmean,
-var_mean, std_mean, median, nanmedian, cummax, cummin, unique, unique_consecutive. Each against
-PyTorch 2.13 (values, dtypes, shapes, gradients, tie and NaN rules, refusals), and gradchecked
-in float64 with our own gradcheck; the fuzzer (``fuzz_specs_more.py``) draws more inputs."""
+var_mean, std_mean, median, nanmedian, cummax, cummin, unique, unique_consecutive, the bitwise
+functions and shifts. Each against PyTorch 2.13 (values, dtypes, shapes, gradients, tie and NaN
+rules, refusals), and gradchecked in float64 with our own gradcheck; the fuzzer
+(``fuzz_specs_more.py``) draws more inputs."""
 
 from __future__ import annotations
 
@@ -485,3 +486,85 @@ def test_unique_refusals(torch, name):
                  name, "empty dim")
     _refused(lambda: getattr(torch.ones(2, 3), name)(dim=2),
              lambda: getattr(Tensor(np.ones((2, 3))), name)(dim=2), IndexError, "out of range")
+
+
+# ------------------------------------------------------------------------------ bitwise
+_INTS = ["int64", "int32", "int16", "int8", "uint8", "bool"]
+
+
+def _bits(dtype: str) -> np.ndarray:
+    if dtype == "bool":
+        return np.array([True, False, True, False])
+    info = np.iinfo(dtype)
+    return np.array([0, 1, 5, info.max, info.min, 7 if info.min == 0 else -3]).astype(dtype)
+
+
+@pytest.mark.parametrize("a_dtype,b_dtype", list(itertools.product(_INTS, _INTS)))
+def test_bitwise_as_torch(torch, a_dtype, b_dtype):
+    a, b = _bits(a_dtype), _bits(b_dtype)
+    a, b = np.resize(a, max(len(a), len(b))), np.resize(b, max(len(a), len(b)))
+    x, tx = _pair(torch, a)
+    y, ty = _pair(torch, b)
+    for name in ("bitwise_and", "bitwise_or", "bitwise_xor"):
+        _same(getattr(x, name)(y), getattr(tx, name)(ty))
+        _same(getattr(tg, name)(x, y), getattr(torch, name)(tx, ty))
+    _same(x.bitwise_not(), tx.bitwise_not())
+    _same(tg.bitwise_not(x), torch.bitwise_not(tx))
+    if a_dtype == b_dtype == "bool":
+        _refused(lambda: tx << ty, lambda: x << y, TypeError, "bitwise_left_shift", "bool")
+        return
+    for op, name in ((lambda p, q: p << q, "bitwise_left_shift"),
+                     (lambda p, q: p >> q, "bitwise_right_shift")):
+        _same(op(x, y), op(tx, ty))
+        _same(getattr(x, name)(y), getattr(tx, name)(ty))
+        _same(getattr(tg, name)(x, y), getattr(torch, name)(tx, ty))
+
+
+@pytest.mark.parametrize("dtype", _INTS[:-1])
+def test_shifts_by_every_amount_as_torch(torch, dtype):
+    """Amounts outside [0, bits) are PyTorch's: 0 for <<, the sign for >> (0 or -1)."""
+    values = np.resize(_bits(dtype), 6 * 140)
+    amounts = np.repeat(np.arange(-70, 70), 6).astype(dtype if dtype != "uint8" else "int64")
+    x, tx = _pair(torch, values)
+    s, ts = _pair(torch, amounts)
+    _same(x << s, tx << ts)
+    _same(x >> s, tx >> ts)
+    for n in (0, 1, 3, 7, 8, 15, 31, 63, 64, 100, 300, -1):
+        _same(x << n, tx << n)
+        _same(x >> n, tx >> n)
+        _same(n << x.clamp(0, 9) if dtype != "uint8" else n << x % 9,
+              n << tx.clamp(0, 9) if dtype != "uint8" else n << tx % 9)
+    _same(tg.bitwise_left_shift(3, x % 5), torch.bitwise_left_shift(3, tx % 5))
+    _same(tg.bitwise_right_shift(-64, x % 5), torch.bitwise_right_shift(-64, tx % 5))
+    _same(tg.bitwise_and(6, x), torch.bitwise_and(6, tx))
+
+
+def test_shift_in_place_and_scalars_as_torch(torch):
+    x, tx = _pair(torch, np.array([5, 6, -7]))
+    view, tview = x[1:], tx[1:]
+    x <<= 2
+    tx <<= 2
+    _same(x, tx)
+    _same(view, tview)  # written in place
+    x >>= Tensor(np.array([1, 2, 3]))
+    tx >>= torch.tensor([1, 2, 3])
+    _same(x, tx)
+    b, tb = _pair(torch, np.array([True, False]))
+    _same(b << 1, tb << 1)  # a bool with an int: int64
+    u, tu = _pair(torch, np.array([1, 200], np.uint8))
+    _same(u << 1, tu << 1)
+    with pytest.raises(TypeError):
+        u <<= Tensor(np.array([1.5, 2.0]))
+
+
+def test_bitwise_refuse_floats(torch):
+    x, tx = _pair(torch, np.array([1.5, 2.0]))
+    i, ti = _pair(torch, np.array([1, 2]))
+    for ours, theirs in ((lambda: x << 1, lambda: tx << 1), (lambda: i << 1.5, lambda: ti << 1.5),
+                         (lambda: i >> x, lambda: ti >> tx), (lambda: 1.5 << i, lambda: 1.5 << ti),
+                         (lambda: x.bitwise_and(i), lambda: tx.bitwise_and(ti)),
+                         (lambda: i.bitwise_xor(2.0), lambda: ti.bitwise_xor(2.0)),
+                         (lambda: x.bitwise_not(), lambda: tx.bitwise_not())):
+        _refused(theirs, ours, TypeError, "bitwise_")
+    _refused(lambda: ti << torch.tensor([1, 2, 3]), lambda: i << Tensor(np.array([1, 2, 3])),
+             ValueError, "bitwise_left_shift", "(2,)", "(3,)")

@@ -490,6 +490,33 @@ def bernoulli(input: Tensor, p: Any = None) -> Tensor:
     return input.bernoulli(p)
 
 
+# bitwise ops take a number first, as PyTorch's do (``torch.bitwise_and(3, t)``)
+def bitwise_and(input: Any, other: Any) -> Tensor:
+    return _number_first(input, other, "bitwise_and").bitwise_and(other)
+
+
+def bitwise_or(input: Any, other: Any) -> Tensor:
+    return _number_first(input, other, "bitwise_or").bitwise_or(other)
+
+
+def bitwise_xor(input: Any, other: Any) -> Tensor:
+    return _number_first(input, other, "bitwise_xor").bitwise_xor(other)
+
+
+def bitwise_not(input: Tensor) -> Tensor:
+    return input.bitwise_not()
+
+
+def bitwise_left_shift(input: Any, other: Any) -> Tensor:
+    """``input << other`` (``input`` may be a number: ``other``'s dtype, as in PyTorch)."""
+    return _number_first(input, other, "bitwise_left_shift").bitwise_left_shift(other)
+
+
+def bitwise_right_shift(input: Any, other: Any) -> Tensor:
+    """``input >> other`` (``input`` may be a number)."""
+    return _number_first(input, other, "bitwise_right_shift").bitwise_right_shift(other)
+
+
 def logical_and(input: Tensor, other: Any) -> Tensor:
     return input.logical_and(other)
 
@@ -612,7 +639,8 @@ __all__ = [
     "abs", "absolute", "acos", "acosh", "add", "addcdiv", "addcmul", "all", "allclose", "amax",
     "amin", "any", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
     "argmax", "argmin", "argsort", "asin", "asinh", "atan", "atan2", "atanh", "bernoulli",
-    "bmm", "ceil", "clamp", "clamp_max", "clamp_min", "clip", "clone", "cos", "cosh",
+    "bitwise_and", "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift",
+    "bitwise_xor", "bmm", "ceil", "clamp", "clamp_max", "clamp_min", "clip", "clone", "cos", "cosh",
     "count_nonzero", "cummax", "cummin", "cumprod", "cumsum", "detach", "div", "divide", "dot",
     "einsum", "eq", "equal", "erf", "exp", "exp2", "expm1", "fix",
     "flatten", "floor", "floor_divide", "fmod", "frac", "gather", "ge", "gt", "hypot", "index_add",
@@ -635,7 +663,8 @@ _WRAPPED: dict[int, Any] = {}
 for _name in __all__:
     _fn = globals()[_name]
     if _name in ("add", "sub", "mul", "div", "subtract", "multiply", "divide", "true_divide",
-                 "remainder", "floor_divide", "pow", "is_tensor", "inference_mode") or \
+                 "remainder", "floor_divide", "pow", "is_tensor", "inference_mode", "bitwise_and",
+                 "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift") or \
             _fn.__module__ != __name__:
         continue
     globals()[_name] = _WRAPPED.setdefault(id(_fn), _tensor_first(_fn))

@@ -943,6 +943,45 @@ class Tensor:
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__  # (commutative)
 
+    def bitwise_and(self, other: Any) -> Tensor:
+        """``self & other``: bitwise on integers, logical on bools (no gradient)."""
+        return self & other
+
+    def bitwise_or(self, other: Any) -> Tensor:
+        return self | other
+
+    def bitwise_xor(self, other: Any) -> Tensor:
+        return self ^ other
+
+    def bitwise_not(self) -> Tensor:
+        """``~self``: bitwise on integers, logical on bools."""
+        if self.dtype.kind not in "biu":
+            raise TypeError(f"bitwise_not: needs a bool or integer tensor, got {self.dtype} (as "
+                            "in PyTorch); use logical_not, or convert with .long()")
+        return ~self
+
+    def __lshift__(self, other: Any) -> Tensor:
+        return _shift(self, other, True, "bitwise_left_shift")
+
+    def __rshift__(self, other: Any) -> Tensor:
+        return _shift(self, other, False, "bitwise_right_shift")
+
+    def __rlshift__(self, other: Any) -> Tensor:
+        return _shift(self, other, True, "bitwise_left_shift", reverse=True)
+
+    def __rrshift__(self, other: Any) -> Tensor:
+        return _shift(self, other, False, "bitwise_right_shift", reverse=True)
+
+    def bitwise_left_shift(self, other: Any) -> Tensor:
+        """``self << other`` on integers (a shift by the bit width or more, or by a negative
+        amount, gives 0, as PyTorch's); no gradient."""
+        return self << other
+
+    def bitwise_right_shift(self, other: Any) -> Tensor:
+        """``self >> other`` on integers, arithmetic for signed ones (a shift by the bit width or
+        more, or by a negative amount, leaves the sign: 0 or -1, as PyTorch's); no gradient."""
+        return self >> other
+
     def __pos__(self) -> Tensor:
         if self.dtype == np.bool_:
             raise TypeError("positive (+t) does not support bool tensors (as in PyTorch)")
@@ -2195,6 +2234,12 @@ class Tensor:
 
     def __ixor__(self, other: Any) -> Tensor:
         return self._result_in_place("bitwise_xor_", lambda s: s ^ other, (other,))
+
+    def __ilshift__(self, other: Any) -> Tensor:
+        return self._result_in_place("bitwise_left_shift_", lambda s: s << other, (other,))
+
+    def __irshift__(self, other: Any) -> Tensor:
+        return self._result_in_place("bitwise_right_shift_", lambda s: s >> other, (other,))
 
     def __setitem__(self, key: Any, value: Any) -> None:
         """``t[key] = value``. While gradients are recorded it is an in-place write into the
@@ -3569,6 +3614,38 @@ def _logical(t: Tensor, other: Any, name: str) -> Tensor:
     except ValueError:
         raise ValueError(f"{name}: shapes {t.shape} and {tuple(getattr(o, 'shape', ()))} cannot be "
                          "broadcast together") from None
+
+
+def _shift(t: Tensor, other: Any, left: bool, name: str, reverse: bool = False) -> Tensor:
+    """``t << other`` (``other << t`` with ``reverse``) on integers, in the promoted dtype (a
+    Python int wraps into it, as PyTorch's does), with PyTorch's rule for amounts outside
+    ``[0, bits)``: a left shift gives 0, a right shift ``a >> (bits - 1)`` (the sign) for signed
+    and 0 for unsigned integers. Bools only with an integer; floats refused."""
+    if isinstance(other, (list, tuple)) or not (isinstance(other, Tensor) or _comparable(other)):
+        raise TypeError(f"{name}: cannot shift by a {type(other).__name__}; give a tensor or an "
+                        "int")
+    o = _to_tensor(other, t)
+    a, b = (o, t) if reverse else (t, o)
+    dt = result_type(a, b)
+    if dt.kind not in "iu":
+        raise TypeError(f"{name}: needs integer operands (a bool only with an integer), got "
+                        f"{a.dtype} and {b.dtype} (as in PyTorch)")
+    x, s = a._data.astype(dt, copy=False), b._data.astype(dt, copy=False)
+    xp = array_module(x)
+    bits = dt.itemsize * 8
+    limit = bits if left or dt.kind == "u" else bits - 1  # the widest defined shift
+    outside = (s < 0) | (s >= limit) if dt.kind == "i" else s >= limit
+    amount = xp.where(outside, 0, s)
+    try:
+        if left:
+            out = xp.where(outside, xp.zeros((), dt), xp.left_shift(x, amount))
+        else:
+            edge = x >> (bits - 1) if dt.kind == "i" else xp.zeros((), dt)  # the sign, or 0
+            out = xp.where(outside, edge, xp.right_shift(x, amount))
+    except ValueError:
+        raise ValueError(f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast together"
+                         ) from None
+    return Tensor._make(xp.asarray(out.astype(dt, copy=False)))
 
 
 def _accumulating(t: Tensor, dtype: DTypeLike, where: str) -> Tensor:

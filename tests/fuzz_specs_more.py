@@ -1,5 +1,5 @@
 """Fuzzer specs (``fuzz_specs.py``'s format; imported by it) of ops/statistics.py, ``take`` and
-``masked_select`` (ops/indexing.py).
+``masked_select`` (ops/indexing.py) and ``F.unfold``/``F.fold`` (ops/conv.py).
 
 Compositions are listed under the registered op they apply: ``median(dim)``, ``nanmedian(dim)``,
 ``cummax`` and ``cummin`` under ``gather`` (their values are gathered at the index, so the
@@ -146,3 +146,17 @@ spec("getitem", lambda m, a: _unique(m, a, True, True, True, None, False), id="u
 spec("getitem", lambda m, a, sorted, inverse, counts, dim: _unique(
     m, a, sorted, inverse, counts, dim, True), id="unique_consecutive", grad=False,
      params=_unique_params, domain="int", dtypes=_ALL)
+
+# ------------------------------------------------------------------------------ im2col, col2im
+_IM2COL = {"rtol": 4, "specials": ("zero", "tie", "inf", "nan")}
+spec("unfold", lambda m, x: m.F.unfold(x, (2, 3), dilation=(2, 1), padding=1, stride=(1, 2)),
+     shapes=fixed((2, 2, 5, 4)), **_IM2COL)
+spec("unfold", lambda m, x: m.F.unfold(x, 2), id="unbatched", shapes=fixed((3, 3, 3)),
+     dtypes=FLOATS + ("bool",), **_IM2COL)
+spec("unfold", lambda m, x: m.F.unfold(x, 3, padding=1), id="empty_batch", shapes=fixed((0, 2, 3, 3)),
+     **_IM2COL)
+spec("fold", lambda m, c: m.F.fold(c, (4, 3), 2), shapes=fixed((2, 8, 6)), **_IM2COL)
+spec("fold", lambda m, c: m.F.fold(c, (5, 4), (3, 2), padding=1, stride=2), id="padding_stride",
+     shapes=fixed((1, 12, 9)), **_IM2COL)
+spec("fold", lambda m, c: m.F.fold(c, 3, 2, dilation=2, padding=1), id="unbatched_dilation",
+     shapes=fixed((4, 9)), **_IM2COL)

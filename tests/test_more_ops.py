@@ -1,8 +1,8 @@
 """The ops ported code needs that came last: count_nonzero, masked_select, take, nansum, nanmean,
 var_mean, std_mean, median, nanmedian, cummax, cummin, unique, unique_consecutive, the bitwise
-functions and shifts. Each against PyTorch 2.13 (values, dtypes, shapes, gradients, tie and NaN
-rules, refusals), and gradchecked in float64 with our own gradcheck; the fuzzer
-(``fuzz_specs_more.py``) draws more inputs."""
+functions and shifts, ``F.unfold``/``F.fold``. Each against PyTorch 2.13 (values, dtypes,
+shapes, gradients, tie and NaN rules, refusals), and gradchecked in float64 with our own
+gradcheck; the fuzzer (``fuzz_specs_more.py``) draws more inputs."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import tinygrad_cnn as tg
+import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import Tensor
 
 NAN, INF = float("nan"), float("inf")
@@ -568,3 +569,107 @@ def test_bitwise_refuse_floats(torch):
         _refused(theirs, ours, TypeError, "bitwise_")
     _refused(lambda: ti << torch.tensor([1, 2, 3]), lambda: i << Tensor(np.array([1, 2, 3])),
              ValueError, "bitwise_left_shift", "(2,)", "(3,)")
+
+
+# ------------------------------------------------------------------------------ F.unfold, F.fold
+_GEOMETRIES = [
+    ((2, 3, 5, 4), {"kernel_size": 2}),
+    ((1, 2, 6, 5), {"kernel_size": (2, 3), "dilation": (2, 1), "padding": 1, "stride": (1, 2)}),
+    ((2, 1, 7, 7), {"kernel_size": 3, "padding": (0, 2), "stride": 2, "dilation": 2}),
+    ((1, 2, 3, 3), {"kernel_size": 1}),
+    ((1, 1, 2, 2), {"kernel_size": 3, "padding": 1}),
+    ((3, 2, 4), {"kernel_size": (2, 1), "stride": (2, 1)}),  # unbatched
+    ((0, 2, 4, 4), {"kernel_size": 2}),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_unfold_fold_as_torch(torch, dtype):
+    rng = np.random.default_rng(13)
+    for shape, kw in _GEOMETRIES:
+        x, tx = _pair(torch, rng.standard_normal(shape).astype(dtype))
+        cols, tcols = F.unfold(x, **kw), torch.nn.functional.unfold(tx, **kw)
+        _same(cols, tcols)
+        back = F.fold(cols, shape[-2:], **kw)
+        tback = torch.nn.functional.fold(tcols, shape[-2:], **kw)
+        if dtype == "float16":  # (overlapping windows add in the same order; rounding may differ)
+            np.testing.assert_allclose(back.numpy(), tback.numpy(), rtol=2e-3, atol=2e-3)
+            assert back.dtype == np.float16 and back.shape == tuple(tback.shape)
+        else:
+            _close(back, tback)
+    b, tb = _pair(torch, rng.random((1, 2, 3, 3)) < 0.5)
+    _same(F.unfold(b, 2, padding=1), torch.nn.functional.unfold(tb, 2, padding=1))
+
+
+def test_unfold_fold_gradients_as_torch(torch):
+    rng = np.random.default_rng(14)
+    for shape, kw in _GEOMETRIES:
+        _grads(torch, rng.standard_normal(shape), lambda t, m, kw=kw: (
+            F.unfold(t, **kw) if m is tg else torch.nn.functional.unfold(t, **kw)))
+        cols = F.unfold(Tensor(np.zeros(shape)), **kw).shape
+        _grads(torch, rng.standard_normal(cols), lambda t, m, s=shape, kw=kw: (
+            F.fold(t, s[-2:], **kw) if m is tg else torch.nn.functional.fold(t, s[-2:], **kw)))
+
+
+def test_unfold_and_fold_are_adjoint_and_gradcheck():
+    """``<unfold(x), c> = <x, fold(c)>`` for every geometry; and the checks of both orders."""
+    rng = np.random.default_rng(15)
+    for shape, kw in _GEOMETRIES:
+        x = rng.standard_normal(shape)
+        cols = F.unfold(Tensor(x), **kw)
+        c = rng.standard_normal(cols.shape)
+        lhs = float((cols.numpy() * c).sum())
+        rhs = float((x * F.fold(Tensor(c), shape[-2:], **kw).numpy()).sum())
+        assert abs(lhs - rhs) <= 1e-9 * max(1.0, abs(lhs))
+        if not x.size:
+            continue
+        xt = Tensor(x, requires_grad=True)
+        assert tg.gradcheck(lambda t, kw=kw: F.unfold(t, **kw) ** 2, xt)
+        assert tg.gradgradcheck(lambda t, kw=kw: F.unfold(t, **kw) ** 2, xt)
+        ct = Tensor(c, requires_grad=True)
+        assert tg.gradcheck(lambda t, s=shape, kw=kw: F.fold(t, s[-2:], **kw) ** 2, ct)
+        assert tg.gradgradcheck(lambda t, s=shape, kw=kw: F.fold(t, s[-2:], **kw) ** 2, ct)
+
+
+def test_unfold_is_the_convolutions_im2col(torch):
+    """PyTorch's documented identity: a convolution is unfold, a matrix product and a view."""
+    rng = np.random.default_rng(16)
+    x, w = Tensor(rng.standard_normal((2, 3, 6, 5))), Tensor(rng.standard_normal((4, 3, 3, 2)))
+    cols = F.unfold(x, (3, 2), padding=1, stride=2)  # (2, 18, L)
+    out = (cols.transpose(1, 2) @ w.reshape(4, -1).t()).transpose(1, 2).reshape(2, 4, 3, 3)
+    np.testing.assert_allclose(out.numpy(), F.conv2d(x, w, padding=1, stride=2).numpy(),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_unfold_fold_refusals(torch):
+    tF = torch.nn.functional
+    x, tx = _pair(torch, np.ones((2, 3, 5, 4)))
+    cases = [
+        (lambda m: m.unfold(x if m is F else tx, 6), ValueError, ("unfold", "(5, 4)", "(6, 6)",
+                                                                  "no window")),
+        (lambda m: m.unfold(x if m is F else tx, 0), ValueError, ("unfold", "kernel_size",
+                                                                  "positive")),
+        (lambda m: m.unfold(x if m is F else tx, 2, padding=-1), ValueError, ("padding",)),
+        (lambda m: m.unfold(x if m is F else tx, 2, stride=0), ValueError, ("stride",)),
+        (lambda m: m.unfold(x if m is F else tx, 2, dilation=0), ValueError, ("dilation",)),
+        (lambda m: m.unfold(x if m is F else tx, (2, 2, 2)), ValueError, ("kernel_size",)),
+        (lambda m: m.unfold(x if m is F else tx, 2, padding="same"), TypeError, ("padding",)),
+        (lambda m: m.unfold((x if m is F else tx)[0, 0], 2), ValueError, ("unfold", "(5, 4)")),
+        (lambda m: m.unfold((x if m is F else tx)[:, :0], 2), ValueError, ("(2, 0, 5, 4)",)),
+        (lambda m: m.unfold((x if m is F else tx).long(), 2), TypeError, ("unfold", "int64")),
+    ]
+    c, tc = _pair(torch, np.ones((2, 12, 12)))
+    cases += [
+        (lambda m: m.fold(c if m is F else tc, (4, 6), 2), ValueError,
+         ("fold", "(4, 6)", "15", "12")),
+        (lambda m: m.fold(c if m is F else tc, (4, 5), 5), ValueError, ("divisible", "25")),
+        (lambda m: m.fold((c if m is F else tc)[:, :11], (4, 5), 2), ValueError, ("11",)),
+        (lambda m: m.fold((c if m is F else tc).reshape(2, 3, 4, 12), (4, 5), 2), ValueError,
+         ("fold", "(2, 3, 4, 12)")),
+        (lambda m: m.fold((c if m is F else tc)[:, :, :0], (1, 1), 2), ValueError,
+         ("(2, 12, 0)",)),
+        (lambda m: m.fold((c if m is F else tc).long(), (4, 5), 2), TypeError, ("fold", "int64")),
+        (lambda m: m.fold(c if m is F else tc, (1, 1), 2), ValueError, ("fold", "no window")),
+    ]
+    for call, kind, words in cases:
+        _refused(lambda call=call: call(tF), lambda call=call: call(F), kind, *words)

@@ -24,12 +24,12 @@ __all__ = [
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "batch_norm",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu", "conv2d",
     "conv_transpose2d", "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d", "elu",
-    "embedding", "flatten", "gelu",
+    "embedding", "flatten", "fold", "gelu",
     "group_norm", "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "instance_norm",
     "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid",
     "max_pool2d", "mish", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "pixel_shuffle",
     "pixel_unshuffle", "prelu", "relu", "relu6", "selu", "sigmoid", "silu", "smooth_l1_loss",
-    "softmax", "softplus", "tanh",
+    "softmax", "softplus", "tanh", "unfold",
 ]
 
 
@@ -294,6 +294,82 @@ def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
     out = pool.AvgPool2d.apply(x, kernel_size=k, stride=s, padding=p, ceil_mode=bool(ceil_mode),
                                count_include_pad=bool(count_include_pad))
     return out.squeeze(0) if unbatched else out
+
+
+# ------------------------------------------------------------------------------ im2col, col2im
+def _window_args(op: str, kernel_size: Any, dilation: Any, padding: Any, stride: Any
+                 ) -> tuple[tuple[int, int], ...]:
+    if isinstance(padding, str):
+        raise TypeError(f"{op}: padding must be an int or an (h, w) pair of ints, got "
+                        f"{padding!r} (no 'same'/'valid' here, as in PyTorch)")
+    return (_pair(kernel_size, "kernel_size", op, 1), _pair(dilation, "dilation", op, 1),
+            _pair(padding, "padding", op, 0), _pair(stride, "stride", op, 1))
+
+
+def _blocks(op: str, hw: tuple[int, ...], k: tuple[int, int], d: tuple[int, int],
+            p: tuple[int, int], s: tuple[int, int], what: str) -> tuple[int, int]:
+    """How many windows fit along each axis of ``hw``; an error naming every argument if none."""
+    blocks = tuple((hw[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2))
+    if min(blocks) < 1:
+        raise ValueError(f"{op}: {what} {tuple(hw)} with kernel_size={k}, dilation={d}, "
+                         f"padding={p} holds no window ({blocks[0]} x {blocks[1]} sliding "
+                         "blocks); use a smaller kernel or dilation, or more padding")
+    return blocks  # type: ignore[return-value]
+
+
+def unfold(input: Tensor, kernel_size: IntPair, dilation: IntPair = 1, padding: IntPair = 0,
+           stride: IntPair = 1) -> Tensor:
+    """im2col: the sliding windows of ``(N, C, H, W)`` (or unbatched ``(C, H, W)``) as columns,
+    ``(N, C*KH*KW, L)`` with one column per window, ``L = OH*OW`` in row-major order; rows run
+    over ``(c, kernel row, kernel column)`` (PyTorch's layout: ``unfold(x, k).transpose(1, 2) @
+    w.view(K, -1).t()`` is a convolution). The gradient is ``fold``'s."""
+    op = "unfold"
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: the input must be a Tensor, got {type(input).__name__}")
+    if input.ndim not in (3, 4) or 0 in input.shape[-3:]:
+        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W) with "
+                         f"C, H and W not 0, got shape {input.shape}")
+    if input.dtype.kind not in "fb":
+        raise TypeError(f"{op}: the input must be a floating (or bool) tensor, got {input.dtype} "
+                        "(as in PyTorch); call .float()")
+    k, d, p, s = _window_args(op, kernel_size, dilation, padding, stride)
+    _blocks(op, input.shape[-2:], k, d, p, s, "the input's spatial size")
+    x = input.unsqueeze(0) if input.ndim == 3 else input
+    out = conv.Unfold.apply(x, kernel_size=k, dilation=d, padding=p, stride=s)
+    return out.squeeze(0) if input.ndim == 3 else out
+
+
+def fold(input: Tensor, output_size: IntPair, kernel_size: IntPair, dilation: IntPair = 1,
+         padding: IntPair = 0, stride: IntPair = 1) -> Tensor:
+    """col2im: columns ``(N, C*KH*KW, L)`` (or unbatched ``(C*KH*KW, L)``) summed into an image
+    ``(N, C, H, W)`` of ``output_size = (H, W)``: each entry is added where ``unfold`` would have
+    read it (overlapping windows add up; the padding is cut off). ``L`` must be the number of
+    windows that fit. The gradient is ``unfold``'s."""
+    op = "fold"
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: the input must be a Tensor, got {type(input).__name__}")
+    if input.ndim not in (2, 3) or 0 in input.shape[-2:]:
+        raise ValueError(f"{op}: expected a 3-D input (N, C*KH*KW, L) or a 2-D one (C*KH*KW, L) "
+                         f"with neither size 0, got shape {input.shape}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: the input must be a floating tensor, got {input.dtype} (as in "
+                        "PyTorch); call .float()")
+    hw = _pair(output_size, "output_size", op, 1)
+    k, d, p, s = _window_args(op, kernel_size, dilation, padding, stride)
+    rows, length = input.shape[-2:]
+    if rows % (k[0] * k[1]):
+        raise ValueError(f"{op}: the input's dim {input.ndim - 2} ({rows}, shape {input.shape}) "
+                         f"must be divisible by the kernel's size {k[0]} x {k[1]} = {k[0] * k[1]}: "
+                         "it holds C * KH * KW values per window")
+    blocks = _blocks(op, hw, k, d, p, s, "output_size")
+    if length != blocks[0] * blocks[1]:
+        raise ValueError(f"{op}: output_size={hw} with kernel_size={k}, dilation={d}, "
+                         f"padding={p}, stride={s} has {blocks[0]} x {blocks[1]} = "
+                         f"{blocks[0] * blocks[1]} sliding blocks, but the input (shape "
+                         f"{input.shape}) has {length} in its last dim")
+    x = input.unsqueeze(0) if input.ndim == 2 else input
+    out = conv.Fold.apply(x, output_size=hw, kernel_size=k, dilation=d, padding=p, stride=s)
+    return out.squeeze(0) if input.ndim == 2 else out
 
 
 # ------------------------------------------------------------------------------ activations

@@ -11,7 +11,8 @@ The gradient family:
 * ``conv_transpose2d(z, w)``  --VJP-->  z: ``conv2d(g, w)``,  w: ``conv2d_weight(g, z)``
 * ``conv2d_weight(x, g)``  --VJP-->  x: ``conv_transpose2d(g, G)``,  g: ``conv2d(x, G)``
 
-so gradients of any order stay inside these three ops. How each one computes on arrays -- im2col,
+so gradients of any order stay inside these three ops. ``unfold`` (im2col) and ``fold`` (col2im),
+``F.unfold``/``F.fold``, are each other's VJPs in the same way. How each one computes on arrays -- im2col,
 channels-last columns, one GEMM per kernel offset, band matrices, col2im -- and which way a call
 takes is in ``conv_arrays.py``.
 """
@@ -21,13 +22,16 @@ from __future__ import annotations
 from typing import Any
 
 from tinygrad_cnn.autograd import Context, Function
-from tinygrad_cnn.backend import quiet
+from tinygrad_cnn.backend import array_module, quiet
 from tinygrad_cnn.ops.conv_arrays import (
+    Layout,
     Pads,
     Pair,
+    col2im,
     conv2d_array,
     conv2d_weight_array,
     conv_transpose2d_array,
+    im2col,
     layout,
 )
 from tinygrad_cnn.tensor import Tensor
@@ -170,3 +174,54 @@ class Conv2dWeight(Function):
             gg = Conv2d.apply(x, gw, stride=stride, padding=pads, dilation=dilation, groups=groups)
             gg = _crop(gg, ctx.g_hw)
         return gx, gg
+
+
+# ------------------------------------------------------------------------------ im2col, col2im
+def _columns(hw: Pair, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair) -> Layout:
+    """The rows layout (one column per window, ``Q = OH*OW``) of ``F.unfold``/``F.fold``."""
+    lay = layout(hw, kernel, stride, ((padding[0],) * 2, (padding[1],) * 2), dilation, 1)
+    if lay.wide:
+        lay = lay._replace(wide=False, q=lay.out_hw[0] * lay.out_hw[1])
+    return lay
+
+
+class Unfold(Function):
+    """im2col: the sliding windows of ``x (N, C, H, W)`` as columns, ``(N, C*KH*KW, L)`` with
+    ``L = OH*OW`` windows; row ``(c, a, b)`` of column ``(i, j)`` is
+    ``x_padded[n, c, i*sh + a*dh, j*sw + b*dw]``. Linear; VJP: ``fold`` of ``g`` (col2im, which
+    adds each column entry back where it was read)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, kernel_size: Pair = (1, 1), dilation: Pair = (1, 1),
+                padding: Pair = (0, 0), stride: Pair = (1, 1)) -> Any:
+        ctx.in_hw = x.shape[2:]
+        lay = _columns(x.shape[2:], kernel_size, stride, padding, dilation)
+        n, c = x.shape[:2]
+        out = array_module(x).empty((n, c * kernel_size[0] * kernel_size[1], lay.q), x.dtype)
+        return im2col(x, lay, out)  # (N, C*KH*KW, OH*OW)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return Fold.apply(g, output_size=tuple(ctx.in_hw), **ctx.attrs)
+
+
+class Fold(Function):
+    """col2im: columns ``(N, C*KH*KW, L)`` summed into an image ``(N, C, H, W)``
+    (``output_size = (H, W)``): each entry is added at the position ``unfold`` reads it from;
+    overlapping windows add up, and what falls into the padding is dropped. Linear; VJP:
+    ``unfold`` of ``g``."""
+
+    @staticmethod
+    @quiet  # (inf + -inf where windows overlap: NaN, as PyTorch, without numpy's warning)
+    def forward(ctx: Context, cols: Any, output_size: Pair = (1, 1), kernel_size: Pair = (1, 1),
+                dilation: Pair = (1, 1), padding: Pair = (0, 0), stride: Pair = (1, 1)) -> Any:
+        lay = _columns(output_size, kernel_size, stride, padding, dilation)
+        (kh, kw), n = kernel_size, cols.shape[0]
+        c = cols.shape[1] // (kh * kw)
+        out = array_module(cols).empty((n, c, *output_size), cols.dtype)
+        col2im(cols.reshape(n, c, kh, kw, lay.q), lay, out)  # (N, C, KH, KW, L) -> (N, C, H, W)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return Unfold.apply(g, **{k: v for k, v in ctx.attrs.items() if k != "output_size"})

@@ -338,3 +338,26 @@ np.array([np.inf]) * 0
     assert run.stdout.strip() == "user"
     # only the user's own numpy line warns
     assert run.stderr.count("RuntimeWarning") == 1 and "<string>:8" in run.stderr, run.stderr
+
+
+def test_device_objects_as_pytorch_and_the_cuda_queries():
+    import tinygrad_cnn as tg
+
+    torch = pytest.importorskip("torch")
+    for args in (("cpu",), ("cuda",), ("cuda", 0), ("cuda:1",)):
+        assert repr(tg.device(*args)) == repr(torch.device(*args))
+        assert str(tg.device(*args)) == str(torch.device(*args))
+        assert tg.device(*args).type == torch.device(*args).type
+        assert tg.device(*args).index == torch.device(*args).index
+    x = tg.ones(2)
+    assert x.device == "cpu" and x.device == tg.device("cpu") and x.device.type == "cpu"
+    assert x.to(tg.device("cpu")).device.type == "cpu"
+    assert x.to(torch.device("cpu")).device == "cpu"
+    with pytest.raises(RuntimeError, match="Expected one of cpu, cuda device type"):
+        tg.device("tpu")
+    assert tg.cuda.is_available() == backend.is_available("cuda")
+    assert tg.cuda.device_count() == (1 if tg.cuda.is_available() else 0) or tg.cuda.is_available()
+    if not tg.cuda.is_available():
+        with pytest.raises(RuntimeError, match="no CUDA GPU here"):
+            tg.cuda.current_device()
+        tg.cuda.empty_cache()  # nothing to free, no error (PyTorch's)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn import cuda
 from tinygrad_cnn.autograd import (
     AnomalyError,
     Context,
@@ -27,7 +28,7 @@ from tinygrad_cnn.autograd import (
     once_differentiable,
     set_grad_enabled,
 )
-from tinygrad_cnn.backend import is_available, tune_malloc
+from tinygrad_cnn.backend import device, is_available, tune_malloc
 from tinygrad_cnn.functions import *  # noqa: F403 (sin, einsum, ...: PyTorch's top-level math)
 from tinygrad_cnn.functions import __all__ as _functions
 from tinygrad_cnn.gradcheck import GradcheckError, check_grads, gradcheck, gradgradcheck
@@ -168,7 +169,9 @@ __all__ = [
     "broadcast_to",
     "cat",
     "chunk",
+    "cuda",
     "detect_anomaly",
+    "device",
     "diag_embed",
     "diagonal",
     "dstack",

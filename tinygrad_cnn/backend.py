@@ -56,6 +56,46 @@ def normalize_device(device: str | None) -> str:
     return name
 
 
+class device(str):  # noqa: N801 (PyTorch's name)
+    """PyTorch's ``torch.device``: ``device("cpu")``, ``device("cuda")``, ``device("cuda", 0)``,
+    ``device("cuda:0")``, with ``.type`` and ``.index``. It is also the string it names, so it
+    compares equal to ``"cpu"`` and goes wherever a device string does (``x.to(dev)``)."""
+
+    type: str
+    index: int | None
+
+    def __new__(cls, type: Any, index: int | None = None) -> device:
+        if isinstance(type, device) and index is None:
+            return type
+        text = str(type)
+        if index is not None:
+            if ":" in text:
+                raise ValueError(f"device: type (string) must not include an index because index "
+                                 f"was passed explicitly: {text}")
+            if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+                raise ValueError(f"device: the index must be a non-negative int, got {index!r}")
+            text = f"{text}:{index}"
+        kind, colon, number = text.partition(":")
+        if kind not in DEVICES:
+            raise RuntimeError(f"Expected one of {', '.join(DEVICES)} device type at start of "
+                               f"device string: {text}")
+        if colon and not number.isdigit():
+            raise RuntimeError(f"Invalid device string: '{text}'")
+        obj = super().__new__(cls, text)
+        obj.type, obj.index = kind, int(number) if colon else None
+        return obj
+
+    def __repr__(self) -> str:
+        extra = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{extra})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return device, (self.type, self.index)
+
+
+DEVICE_OF = {"cpu": device("cpu"), "cuda": device("cuda")}  # what Tensor.device returns
+
+
 def get_module(device: str) -> ModuleType:
     """The array module (numpy or cupy) that holds a device's arrays."""
     device = normalize_device(device)

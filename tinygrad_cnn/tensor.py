@@ -20,6 +20,7 @@ import numpy as np
 from tinygrad_cnn import autograd
 from tinygrad_cnn import interop as _interop
 from tinygrad_cnn.autograd import Context, RemovableHandle, _self_overlapping, _state
+from tinygrad_cnn.backend import DEVICE_OF as _DEVICE_OF
 from tinygrad_cnn.backend import (
     array_module,
     device_of,
@@ -244,7 +245,8 @@ class Tensor:
 
     @property
     def device(self) -> str:
-        return device_of(self._data)
+        """``device("cpu")`` or ``device("cuda")`` (a ``str`` too: ``x.device == "cpu"``)."""
+        return _DEVICE_OF[device_of(self._data)]
 
     @property
     def is_leaf(self) -> bool:
@@ -576,6 +578,9 @@ class Tensor:
         changes; ``non_blocking`` is accepted (copies here are synchronous)."""
         if isinstance(target, str) and target.split(":")[0].lower() in ("cpu", "cuda", "gpu"):
             device = target
+        elif isinstance(getattr(target, "type", None), str) and \
+                type(target).__name__ == "device":  # a torch.device, in code ported with torch
+            device = str(target)
         elif isinstance(target, Tensor):
             dtype, device = target.dtype, target.device
         elif target is not None:

@@ -412,3 +412,13 @@ def test_workers_run_collate_fn_and_give_the_same_batches():
     with pytest.raises(TypeError, match="(?s)collate_fn .* cannot be pickled.*module level"):
         next(iter(loader))
     assert pickle.loads(pickle.dumps(_tag)) is _tag
+
+
+def test_torch_utils_data_place():
+    import tinygrad_cnn as tg
+    from tinygrad_cnn.utils.data import DataLoader, random_split
+
+    assert tg.utils.data.DataLoader is DataLoader is tg.data.DataLoader
+    assert random_split is tg.data.random_split
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        tg.nope  # noqa: B018

@@ -240,3 +240,13 @@ __all__ = [
     "zeros_like",
     *_functions,
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # ``tg.utils`` (``torch.utils.data``'s place), imported on first use: the data package is not
+    # needed to compute
+    if name == "utils":
+        import importlib
+
+        return importlib.import_module("tinygrad_cnn.utils")
+    raise AttributeError(f"module 'tinygrad_cnn' has no attribute {name!r}")

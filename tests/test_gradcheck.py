@@ -837,3 +837,14 @@ def test_a_nan_vjp_at_a_kink_is_not_called_non_reentrant(check):
         else:
             gradcheck(lambda a: (a * a).sqrt(), x, fast_mode=True)
     assert "reentrant" not in str(err.value) and "kink" in str(err.value)
+
+
+@pytest.mark.parametrize("check", [gradcheck, gradgradcheck])
+def test_tight_tolerances_do_not_turn_a_smooth_function_into_kinks(check):
+    """One-sided differences of a smooth function differ by about f'' * eps: with atol and rtol
+    of 1e-12 every element looked like a kink. Now the verdict is the mismatch (as PyTorch's)."""
+    x = Tensor(np.random.default_rng(0).standard_normal((2, 3)), requires_grad=True)
+    with pytest.raises(GradcheckError) as err:
+        check(lambda a: (a**3).sin(), x, atol=1e-12, rtol=1e-12)
+    assert not isinstance(err.value, NotDifferentiableError)
+    assert "Jacobian mismatch" in str(err.value) and "kink" not in str(err.value).split("\n")[0]

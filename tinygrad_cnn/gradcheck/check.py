@@ -70,8 +70,19 @@ class Settings:
     def tol(self, n: Any) -> Any:
         return self.atol + self.rtol * np.abs(n)
 
+    def kinked(self, jump: Any, right: Any, left: Any) -> Any:
+        """Where one-sided slopes ``right`` and ``left`` differ (by ``jump``) by more than the
+        tolerance -- but never by less than the default tolerance: one-sided differences of a
+        smooth function differ by about ``f'' * eps`` anyway, so a tolerance of 1e-12 would call
+        every curve a kink."""
+        atol, rtol = max(self.atol, KINK_ATOL), max(self.rtol, KINK_RTOL)
+        return np.abs(jump) > atol + rtol * np.maximum(np.abs(right), np.abs(left))
+
     def is_kink(self, right: float, left: float) -> bool:
-        return bool(abs(right - left) > self.atol + self.rtol * max(abs(right), abs(left)))
+        return bool(self.kinked(right - left, right, left))
+
+
+KINK_ATOL, KINK_RTOL = 1e-5, 1e-3  # see Settings.is_kink (gradcheck's default tolerances)
 
 
 class Labels:
@@ -332,8 +343,7 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
         for r, i in enumerate(p.diff):
             mask = np.zeros(p.inputs[i]._data.size, dtype=bool)
             for n, k in zip(numerical[r], jumps[r]):
-                right, left = np.abs(n + k / 2), np.abs(n - k / 2)
-                mask |= (np.abs(k) > s.atol + s.rtol * np.maximum(right, left)).any(axis=1)
+                mask |= s.kinked(k, n + k / 2, n - k / 2).any(axis=1)
             if mask.any():
                 kinked.append((i, np.flatnonzero(mask)))
         if not kinked:
@@ -361,8 +371,7 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
                 continue
             right, left = n + k / 2, n - k / 2
             with np.errstate(invalid="ignore"):
-                at_kink = (bad & (np.abs(k) > s.atol + s.rtol * np.maximum(np.abs(right),
-                                                                           np.abs(left)))
+                at_kink = (bad & s.kinked(k, right, left)
                            & (a >= np.minimum(left, right) - tol)
                            & (a <= np.maximum(left, right) + tol))
             # no derivative at all: the function jumps there, or is undefined on one side (a

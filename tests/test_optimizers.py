@@ -398,3 +398,30 @@ def test_step_with_a_closure_returns_its_loss():
         np.testing.assert_allclose(a.item(), b.item(), rtol=1e-12)
     for p, tp in zip(ours, theirs):
         np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("kind", ["SGD", "Adam", "NAdam", "Adagrad"])
+def test_a_0d_parameters_state_from_pytorch_stays_an_array(kind):
+    """PyTorch's state for a 0-d parameter is 0-d tensors, like its ``step``: loaded as numbers,
+    the in-place updates of the buffers never reached the state (the run drifted from PyTorch's
+    from the first resumed step)."""
+    kw = {"lr": 0.1, "momentum": 0.9} if kind == "SGD" else {}
+    tp = torch.tensor(np.array(0.7), requires_grad=True)
+    topt = getattr(torch.optim, kind)([tp], **kw)
+    for _ in range(2):
+        topt.zero_grad()
+        (tp * tp * tp).backward()
+        topt.step()
+    p = Tensor(tp.detach().numpy().copy(), requires_grad=True)
+    opt = getattr(optim, kind)([p], **kw)
+    opt.load_state_dict(topt.state_dict())
+    for _ in range(3):
+        topt.zero_grad()
+        (tp * tp * tp).backward()
+        topt.step()
+        opt.zero_grad()
+        (p * p * p).backward()
+        opt.step()
+        np.testing.assert_allclose(p.item(), tp.item(), rtol=1e-10)
+    assert all(getattr(v, "shape", None) == () for k, v in opt.state[p].items()
+               if k not in ("step", "mu_product"))

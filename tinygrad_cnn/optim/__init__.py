@@ -32,6 +32,9 @@ class Optimizer:
     per parameter; subclasses write ``_update(p, grad, group, state)``."""
 
     defaults: dict[str, Any]
+    # state entries that are numbers, not arrays of the parameter's shape (PyTorch saves both as
+    # tensors, and for a 0-d parameter only the name tells them apart)
+    _scalar_state: frozenset[str] = frozenset({"step"})
 
     def __init__(self, params: Any, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
@@ -124,8 +127,7 @@ class Optimizer:
         """``{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}``; parameters
         are numbered in group order, as in PyTorch."""
         index = {id(p): i for i, p in enumerate(self._params())}
-        state = {index[id(p)]: {k: (Tensor._make(v.copy()) if hasattr(v, "shape") else v)
-                                for k, v in s.items()}
+        state = {index[id(p)]: {k: self._export_state(v) for k, v in s.items()}
                  for p, s in self.state.items()}
         groups = [{**{k: v for k, v in g.items() if k != "params"},
                    "params": [index[id(p)] for p in g["params"]]} for g in self.param_groups]
@@ -145,20 +147,28 @@ class Optimizer:
         self.state = {}
         for i, s in state_dict["state"].items():
             p = params[int(i)]
-            entry = {}
-            for k, v in s.items():
-                if isinstance(v, Tensor) or (hasattr(v, "shape") and getattr(v, "ndim", 0) > 0):
-                    arr = _foreign_array(v)  # ours, numpy's, or PyTorch's (its optimizer state)
-                    if tuple(arr.shape) != p.shape:
-                        raise ValueError(f"{type(self).__name__}.load_state_dict: state {k!r} of "
-                                         f"parameter {i} has shape {tuple(arr.shape)}, the "
-                                         f"parameter {p.shape}")
-                    entry[k] = to_device(arr, p.device).astype(p.dtype, copy=True)
-                else:  # a number (PyTorch keeps its "step" as a 0-d tensor)
-                    entry[k] = v.item() if hasattr(v, "item") else v
-                    if k == "step" and isinstance(entry[k], float) and entry[k].is_integer():
-                        entry[k] = int(entry[k])
-            self.state[p] = entry
+            self.state[p] = {k: self._import_state(int(i), p, k, v) for k, v in s.items()}
+
+    @staticmethod
+    def _export_state(v: Any) -> Any:
+        """One state value as ``state_dict`` gives it: arrays as tensors (copies), numbers as
+        they are."""
+        return Tensor._make(v.copy()) if hasattr(v, "shape") else v
+
+    def _import_state(self, i: int, p: Tensor, k: str, v: Any) -> Any:
+        """One saved state value of parameter ``i`` as ``_update`` keeps it: an array of the
+        parameter's shape, dtype and device, or a number."""
+        if k not in self._scalar_state and hasattr(v, "shape"):
+            arr = _foreign_array(v)  # ours, numpy's, or PyTorch's (its optimizer state)
+            if tuple(arr.shape) != p.shape:
+                raise ValueError(f"{type(self).__name__}.load_state_dict: state {k!r} of "
+                                 f"parameter {i} has shape {tuple(arr.shape)}, the "
+                                 f"parameter {p.shape}")
+            return to_device(arr, p.device).astype(p.dtype, copy=True)
+        value = v.item() if hasattr(v, "item") else v  # PyTorch keeps "step" as a 0-d tensor
+        if k == "step" and isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return value
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -410,6 +420,8 @@ class NAdam(Optimizer):
     momentum_decay) / 2)`` and the product of all ``mu`` so far (state ``mu_product``);
     ``p -= lr ((1 - mu_t) / (1 - Πmu) g + mu_{t+1} / (1 - Πmu mu_{t+1}) m) / (sqrt(v / (1 -
     b2^t)) + eps)``. ``decoupled_weight_decay`` decays like AdamW."""
+
+    _scalar_state = frozenset({"step", "mu_product"})
 
     def __init__(self, params: Iterable[Any], lr: float = 2e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,

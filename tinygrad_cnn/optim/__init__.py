@@ -1,7 +1,7 @@
 """Optimizers with PyTorch's update rules, hyper-parameters, defaults and state names: ``SGD``
 (momentum, dampening, weight decay, Nesterov), ``Adam`` and ``AdamW`` (``amsgrad``), ``RMSprop``
-(momentum, centered), ``Adagrad``, ``Adamax``, ``NAdam`` and ``RAdam``. ``lr_scheduler`` holds the
-learning-rate schedules.
+(momentum, centered), ``Adagrad``, ``Adamax``, ``NAdam`` and ``RAdam``; ``Adadelta``, ``Rprop`` and
+``ASGD`` (their own modules). ``lr_scheduler`` holds the learning-rate schedules.
 
 Every hyper-parameter is per parameter group (``[{"params": [...], "lr": 0.1}, {...}]``; missing
 options come from the constructor's); ``add_param_group`` adds one later. A parameter may belong
@@ -23,8 +23,8 @@ from tinygrad_cnn.backend import array_module, to_device
 from tinygrad_cnn.nn.module import _foreign_array, zero_grads
 from tinygrad_cnn.tensor import Tensor
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam", "RMSprop",
-           "lr_scheduler"]
+__all__ = ["ASGD", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer",
+           "RAdam", "RMSprop", "Rprop", "lr_scheduler"]
 
 
 class Optimizer:
@@ -143,7 +143,7 @@ class Optimizer:
         for saved, group in zip(groups, self.param_groups):
             for k, v in saved.items():
                 if k != "params":
-                    group[k] = tuple(v) if k == "betas" else v
+                    group[k] = tuple(v) if k in ("betas", "etas", "step_sizes") else v
         self.state = {}
         for i, s in state_dict["state"].items():
             p = params[int(i)]
@@ -182,6 +182,20 @@ def _check(name: str, **values: float) -> None:
     for what, v in values.items():
         if not v >= 0:
             raise ValueError(f"{name}: {what} must be >= 0, got {v}")
+
+
+def _invalid(name: str, what: str, value: Any, rule: str) -> ValueError:
+    """PyTorch's ``Invalid <what>: <value>`` message, with the optimizer's name and the rule."""
+    return ValueError(f"{name}: Invalid {what}: {value} ({rule})")
+
+
+def _check_implementation(name: str, capturable: bool, differentiable: bool) -> None:
+    """PyTorch's implementation switches: ``foreach`` and ``capturable`` choose kernels and CUDA
+    graph capture, not numbers, so they are accepted and ignored; ``differentiable=True`` asks for
+    a step that autograd records, which these in-place steps cannot be."""
+    if differentiable:
+        raise NotImplementedError(f"{name}: differentiable=True (a step autograd records) is not "
+                                  "supported; the step updates parameters outside the graph")
 
 
 def _check_betas(name: str, betas: Any) -> None:
@@ -489,3 +503,6 @@ class RAdam(Optimizer):
 
 
 from tinygrad_cnn.optim import lr_scheduler  # noqa: E402  (uses Optimizer)
+from tinygrad_cnn.optim.adadelta import Adadelta  # noqa: E402
+from tinygrad_cnn.optim.asgd import ASGD  # noqa: E402
+from tinygrad_cnn.optim.rprop import Rprop  # noqa: E402

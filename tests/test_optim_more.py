@@ -1,0 +1,210 @@
+"""Adadelta, Rprop and ASGD against PyTorch in float64: parameters compared after every step,
+with per-group options; state names and values; state_dict round trips mid-run (ours through
+``tinygrad_cnn.save``, and PyTorch's loaded into ours); argument errors (the same exception type,
+PyTorch's message inside ours); repr."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+from tinygrad_cnn import Tensor, optim
+
+torch = pytest.importorskip("torch")
+
+# PyTorch's own switches, not options of ours (accepted by the constructors, not kept in groups)
+IMPLEMENTATION = {"foreach", "differentiable", "capturable", "fused"}
+
+
+@pytest.fixture(autouse=True)
+def _float64_scalars():
+    """PyTorch keeps ASGD's ``eta`` and ``mu`` as 0-d tensors of the default dtype; in float32
+    that alone moves a float64 trajectory by ~1e-8. Compare in float64."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(previous)
+
+
+# ------------------------------------------------------------------ element-wise optimizers
+SHAPES = [(3, 4), (5,), ()]  # () exercises the 0-d parameter path
+STEPS = 8
+
+
+def _problem(seed=0):
+    """Initial parameters and a fixed random gradient sequence (seen through a loss, so that
+    weight decay and the loss's own curvature enter too)."""
+    rng = np.random.default_rng(seed)
+    init = [rng.standard_normal(s) for s in SHAPES]
+    noise = [[rng.standard_normal(s) for s in SHAPES] for _ in range(2 * STEPS)]
+    return init, noise
+
+
+def _loss(params, noise, lib):
+    make = Tensor if lib is tg else torch.tensor
+    total = 0
+    for p, n in zip(params, noise):
+        total = total + (p * make(n)).sum() + (p * p).sum() * 0.3 + (p * p * p * p).sum() * 0.05
+    return total
+
+
+def _groups(params, options):
+    """Parameter 0 in a group with ``options``, the others in a group with the defaults."""
+    return [{"params": params[:1], **options}, {"params": params[1:]}]
+
+
+def _step(opt, params, noise, lib):
+    opt.zero_grad()
+    _loss(params, noise, lib).backward()
+    opt.step()
+
+
+def _numpy(p):
+    return p.detach().numpy() if isinstance(p, torch.Tensor) else p.numpy()
+
+
+def _assert_params(ours, theirs, what, rtol=1e-10):
+    for i, (a, b) in enumerate(zip(ours, theirs)):
+        np.testing.assert_allclose(_numpy(a), _numpy(b), rtol=rtol, atol=1e-12,
+                                   err_msg=f"parameter {i} {what}")
+
+
+def _same_error(ours, theirs):
+    """Both raise the same exception type, and PyTorch's message is inside ours."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(Exception) as t_err:
+            theirs()
+    with pytest.raises(t_err.type) as o_err:
+        ours()
+    assert str(t_err.value) in str(o_err.value), (str(o_err.value), str(t_err.value))
+
+
+ELEMENTWISE = {  # make(lib_optim)(groups), options for parameter 0's group
+    "adadelta": (lambda o: lambda g: o.Adadelta(g, lr=0.5, rho=0.8, weight_decay=0.05,
+                                                foreach=False),
+                 {"maximize": True, "eps": 1e-4}),
+    "adadelta_defaults": (lambda o: lambda g: o.Adadelta(g), {"lr": 0.3}),
+    "rprop": (lambda o: lambda g: o.Rprop(g, lr=0.05, etas=(0.4, 1.5), step_sizes=(1e-3, 0.2)),
+              {"maximize": True}),
+    "rprop_defaults": (lambda o: lambda g: o.Rprop(g, foreach=True), {"lr": 0.1}),
+    "asgd": (lambda o: lambda g: o.ASGD(g, lr=0.05, lambd=0.01, alpha=0.6, t0=3,
+                                        weight_decay=0.1),
+             {"maximize": True, "t0": 1.0}),  # t0 small: the averaging (mu < 1) starts
+    "asgd_defaults": (lambda o: lambda g: o.ASGD(g), {"lr": 0.2}),
+}
+
+
+def _run_both(kind, steps, seed=0):
+    make, options = ELEMENTWISE[kind]
+    init, noise = _problem(seed)
+    ours = [Tensor(a.copy(), requires_grad=True) for a in init]
+    theirs = [torch.tensor(a.copy(), requires_grad=True) for a in init]
+    opt = make(optim)(_groups(ours, options))
+    topt = make(torch.optim)(_groups(theirs, options))
+    for k in range(steps):
+        _step(opt, ours, noise[k], tg)
+        _step(topt, theirs, noise[k], torch)
+        _assert_params(ours, theirs, f"after step {k + 1}")
+    return opt, topt, ours, theirs, noise
+
+
+@pytest.mark.parametrize("kind", sorted(ELEMENTWISE))
+def test_trajectory_and_state_match_pytorch(kind):
+    opt, topt, _, _, _ = _run_both(kind, STEPS)
+    ours, theirs = opt.state_dict(), topt.state_dict()
+    for g, tgroup in zip(ours["param_groups"], theirs["param_groups"]):
+        assert set(g) == set(tgroup) - IMPLEMENTATION, "group option names"
+        assert g["params"] == tgroup["params"]
+    assert sorted(ours["state"]) == sorted(theirs["state"])
+    for i, tstate in theirs["state"].items():
+        assert sorted(ours["state"][i]) == sorted(tstate), "state names"
+        for k, v in tstate.items():
+            mine = ours["state"][i][k]
+            np.testing.assert_allclose(np.asarray(mine.numpy() if isinstance(mine, Tensor)
+                                                  else mine, float), v.numpy(), rtol=1e-10,
+                                       atol=1e-12, err_msg=f"state {k} of parameter {i}")
+
+
+@pytest.mark.parametrize("kind", sorted(ELEMENTWISE))
+def test_state_dict_round_trip_through_save_resumes_the_same(kind, tmp_path):
+    """Four steps, save, a fresh optimizer on copies loads it, four more: the same as eight
+    straight (and as PyTorch's eight)."""
+    make, options = ELEMENTWISE[kind]
+    _, topt, straight, theirs, noise = _run_both(kind, 2 * STEPS // 2)
+    first, _, params, _, _ = _run_both(kind, STEPS // 2)
+    tg.save({"optimizer": first.state_dict()}, tmp_path / "opt.npz")
+    resumed = [Tensor(p.numpy().copy(), requires_grad=True) for p in params]
+    opt = make(optim)(_groups(resumed, options))
+    opt.load_state_dict(tg.load(tmp_path / "opt.npz")["optimizer"])
+    for k in range(STEPS // 2, STEPS):
+        _step(opt, resumed, noise[k], tg)
+    _assert_params(resumed, straight, "resumed vs straight", rtol=1e-13)
+    _assert_params(resumed, theirs, "resumed vs PyTorch")
+
+
+@pytest.mark.parametrize("kind", sorted(ELEMENTWISE))
+def test_pytorch_state_dict_loads_and_continues_as_pytorch(kind):
+    make, options = ELEMENTWISE[kind]
+    _, topt, _, theirs, noise = _run_both(kind, STEPS // 2)
+    ours = [Tensor(_numpy(p).copy(), requires_grad=True) for p in theirs]
+    opt = make(optim)(_groups(ours, options))
+    opt.load_state_dict(copy.deepcopy(topt.state_dict()))
+    for k in range(STEPS // 2, STEPS):
+        _step(opt, ours, noise[k], tg)
+        _step(topt, theirs, noise[k], torch)
+        _assert_params(ours, theirs, f"after step {k + 1}")
+
+
+def test_add_param_group_takes_the_defaults_as_pytorch():
+    init, noise = _problem(3)
+    ours = [Tensor(a.copy(), requires_grad=True) for a in init]
+    theirs = [torch.tensor(a.copy(), requires_grad=True) for a in init]
+    opt = optim.Rprop(ours[:1], lr=0.02, etas=(0.3, 1.1))
+    topt = torch.optim.Rprop(theirs[:1], lr=0.02, etas=(0.3, 1.1))
+    for k in range(6):
+        if k == 2:
+            opt.add_param_group({"params": ours[1:], "lr": 0.05})
+            topt.add_param_group({"params": theirs[1:], "lr": 0.05})
+            assert opt.param_groups[1]["etas"] == (0.3, 1.1)
+        _step(opt, ours, noise[k], tg)
+        _step(topt, theirs, noise[k], torch)
+        _assert_params(ours, theirs, f"after step {k + 1}")
+
+
+def test_repr_is_ours():
+    w = Tensor(np.ones(2), requires_grad=True)
+    assert repr(optim.Adadelta([w], foreach=False)) == (
+        "Adadelta (\nParameter Group 0\n    eps: 1e-06\n    lr: 1.0\n    maximize: False\n"
+        "    rho: 0.9\n    weight_decay: 0.0\n)")
+    assert repr(optim.Rprop([w])).splitlines()[2:] == [
+        "    etas: (0.5, 1.2)", "    lr: 0.01", "    maximize: False",
+        "    step_sizes: (1e-06, 50)", ")"]
+    assert "    t0: 1000000.0" in repr(optim.ASGD([w]))
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("Adadelta", dict(lr=-1.0)), ("Adadelta", dict(rho=1.5)), ("Adadelta", dict(eps=-1e-6)),
+    ("Adadelta", dict(weight_decay=-0.1)), ("Rprop", dict(lr=-0.01)),
+    ("Rprop", dict(etas=(1.2, 0.5))), ("Rprop", dict(etas=(0.5, 1.0))),
+    ("Rprop", dict(etas=(0.0, 1.2))), ("ASGD", dict(lr=-0.5)), ("ASGD", dict(weight_decay=-1)),
+])
+def test_constructor_errors_match_pytorch(name, kwargs):
+    _same_error(lambda: getattr(optim, name)([Tensor(np.ones(2), requires_grad=True)], **kwargs),
+                lambda: getattr(torch.optim, name)([torch.ones(2, requires_grad=True)], **kwargs))
+
+
+def test_differentiable_is_refused_and_foreach_capturable_are_accepted():
+    w = Tensor(np.ones(2), requires_grad=True)
+    for make in (lambda: optim.Adadelta([w], differentiable=True),
+                 lambda: optim.Rprop([w], differentiable=True),
+                 lambda: optim.ASGD([w], differentiable=True)):
+        with pytest.raises(NotImplementedError, match="differentiable=True"):
+            make()
+    optim.Adadelta([w], foreach=True, capturable=True)
+    optim.Rprop([w], foreach=False, capturable=True)
+    optim.ASGD([w], 0.01, 1e-4, 0.75, 1e6, 0, True, True, False, True)  # all positional

@@ -1,0 +1,55 @@
+"""Averaged SGD (Polyak & Juditsky 1992), PyTorch's formulation and state names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.optim import Optimizer, _check_implementation, _decay, _invalid
+from tinygrad_cnn.tensor import Tensor
+
+
+class ASGD(Optimizer):
+    """SGD with a decaying step and a running average of the iterates: ``p *= 1 - lambd eta``;
+    ``p -= eta g``; the average ``ax`` (state) follows ``p`` (equals it while ``mu`` is 1, then
+    ``ax += mu (p - ax)``); after step ``t``, ``eta = lr / (1 + lambd lr t)^alpha`` and
+    ``mu = 1 / max(1, t - t0)``. ``eta`` and ``mu`` are kept as Python floats (PyTorch keeps them
+    as 0-d tensors of the default dtype, float32 unless changed). ``foreach`` and ``capturable``
+    are accepted and ignored."""
+
+    _scalar_state = frozenset({"step", "eta", "mu"})
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2, lambd: float = 1e-4,
+                 alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0.0,
+                 foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False, capturable: bool = False) -> None:
+        _check_implementation("ASGD", capturable, differentiable)
+        super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0,
+                                      weight_decay=weight_decay, maximize=maximize))
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        lr, wd = group["lr"], group["weight_decay"]
+        if not 0.0 <= lr:
+            raise _invalid("ASGD", "learning rate", lr, "lr must be >= 0")
+        if not 0.0 <= wd:
+            raise _invalid("ASGD", "weight_decay value", wd, "weight_decay must be >= 0")
+
+    def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
+        xp = array_module(g)
+        lr, lambd = group["lr"], group["lambd"]
+        if not state:
+            state.update(step=0, eta=float(lr), mu=1.0, ax=xp.zeros_like(p._data))
+        state["step"] += 1
+        g = _decay(p, g, group)
+        eta = state["eta"]
+        p._data *= 1 - lambd * eta
+        p._data -= eta * g
+        ax = state["ax"]
+        if state["mu"] != 1:
+            ax += (p._data - ax) * state["mu"]
+        else:
+            ax[...] = p._data
+        t = state["step"]
+        state["eta"] = lr / ((1 + lambd * lr * t) ** group["alpha"])
+        state["mu"] = 1 / max(1, t - group["t0"])

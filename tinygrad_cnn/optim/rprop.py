@@ -1,0 +1,55 @@
+"""Rprop (resilient backpropagation, Riedmiller & Braun 1993), PyTorch's formulation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.optim import Optimizer, _check_implementation, _invalid
+from tinygrad_cnn.tensor import Tensor
+
+
+class Rprop(Optimizer):
+    """Each coordinate has its own step size (state ``step_size``, starting at ``lr``): times
+    ``etas[1]`` where the gradient kept its sign since the last step (state ``prev``), times
+    ``etas[0]`` where it flipped -- and there the coordinate does not move and its gradient is
+    forgotten -- clamped to ``step_sizes``; then ``p -= sign(g) * step_size``. Full-batch
+    gradients only, as in PyTorch. ``foreach`` and ``capturable`` are accepted and ignored."""
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2,
+                 etas: tuple[float, float] = (0.5, 1.2),
+                 step_sizes: tuple[float, float] = (1e-6, 50), *, capturable: bool = False,
+                 foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False) -> None:
+        _check_implementation("Rprop", capturable, differentiable)
+        super().__init__(params, dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes),
+                                      maximize=maximize))
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        lr, etas = group["lr"], group["etas"]
+        if not 0.0 <= lr:
+            raise _invalid("Rprop", "learning rate", lr, "lr must be >= 0")
+        if not 0.0 < etas[0] < 1.0 < etas[1]:
+            raise _invalid("Rprop", "eta values", f"{etas[0]}, {etas[1]}",
+                           "etas must be (etaminus, etaplus) with 0 < etaminus < 1 < etaplus")
+
+    def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
+        xp = array_module(g)
+        etaminus, etaplus = group["etas"]
+        low, high = group["step_sizes"]
+        if not state:
+            state.update(step=0, prev=xp.zeros_like(p._data),
+                         step_size=xp.full_like(p._data, group["lr"]))
+        state["step"] += 1
+        sign = xp.sign(g * state["prev"])
+        factor = sign.copy()  # NaN stays NaN, as in PyTorch
+        factor[sign > 0] = etaplus
+        factor[sign < 0] = etaminus
+        factor[sign == 0] = 1
+        step_size = state["step_size"]
+        step_size *= factor
+        xp.clip(step_size, low, high, out=step_size)
+        g = xp.where(factor == etaminus, 0, g).astype(p._data.dtype, copy=False)
+        p._data -= xp.sign(g) * step_size
+        state["prev"][...] = g

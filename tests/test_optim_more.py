@@ -1,7 +1,7 @@
-"""Adadelta, Rprop and ASGD against PyTorch in float64: parameters compared after every step,
-with per-group options; state names and values; state_dict round trips mid-run (ours through
-``tinygrad_cnn.save``, and PyTorch's loaded into ours); argument errors (the same exception type,
-PyTorch's message inside ours); repr."""
+"""Adadelta, Rprop, ASGD and LBFGS against PyTorch in float64: parameters compared after every
+step, with per-group options; state names and values; state_dict round trips mid-run (ours
+through ``tinygrad_cnn.save``, and PyTorch's loaded into ours); argument errors (the same
+exception type, PyTorch's message inside ours); repr."""
 
 from __future__ import annotations
 
@@ -192,6 +192,7 @@ def test_repr_is_ours():
     ("Adadelta", dict(weight_decay=-0.1)), ("Rprop", dict(lr=-0.01)),
     ("Rprop", dict(etas=(1.2, 0.5))), ("Rprop", dict(etas=(0.5, 1.0))),
     ("Rprop", dict(etas=(0.0, 1.2))), ("ASGD", dict(lr=-0.5)), ("ASGD", dict(weight_decay=-1)),
+    ("LBFGS", dict(lr=-1)),
 ])
 def test_constructor_errors_match_pytorch(name, kwargs):
     _same_error(lambda: getattr(optim, name)([Tensor(np.ones(2), requires_grad=True)], **kwargs),
@@ -208,3 +209,186 @@ def test_differentiable_is_refused_and_foreach_capturable_are_accepted():
     optim.Adadelta([w], foreach=True, capturable=True)
     optim.Rprop([w], foreach=False, capturable=True)
     optim.ASGD([w], 0.01, 1e-4, 0.75, 1e6, 0, True, True, False, True)  # all positional
+
+
+# ------------------------------------------------------------------ LBFGS
+LBFGS_SHAPES = [(3, 2), (4,)]
+
+
+def _lbfgs_problem():
+    rng = np.random.default_rng(0)
+    return [rng.standard_normal(s) for s in LBFGS_SHAPES], \
+        [rng.standard_normal(s) for s in LBFGS_SHAPES]
+
+
+def _lbfgs_loss(params, targets, lib):
+    """Smooth and not quadratic, the two parameters coupled Rosenbrock-wise."""
+    make = Tensor if lib is tg else torch.tensor
+    total = 0
+    for p, t in zip(params, targets):
+        d = p - make(t)
+        total = total + (d * d * d * d).sum() * 0.1 + (d * d).sum() + p.tanh().sum()
+    a, b = params[0].reshape(-1)[:4], params[1]
+    return total + ((b - a * a) ** 2).sum() * 5.0
+
+
+def _closure(opt, params, targets, lib):
+    def closure():
+        opt.zero_grad()
+        loss = _lbfgs_loss(params, targets, lib)
+        loss.backward()
+        return loss
+    return closure
+
+
+LBFGS_CASES = {
+    "fixed_step_short_history": dict(lr=0.3, max_iter=5, history_size=3),
+    "strong_wolfe_short_history": dict(line_search_fn="strong_wolfe", max_iter=6,
+                                       history_size=3),
+    "strong_wolfe_defaults": dict(line_search_fn="strong_wolfe"),
+    "defaults": dict(),
+    "tolerances": dict(lr=0.5, max_iter=8, max_eval=7, tolerance_grad=1e-2,
+                       tolerance_change=1e-3, history_size=2),
+    "tiny_steps_stop": dict(lr=1e-3, max_iter=30, tolerance_change=1e-3),
+    # a first trial far too short (the search extrapolates, once until out of evaluations) or far
+    # too long (Armijo fails: bracket and zoom)
+    "strong_wolfe_short_first_trial": dict(line_search_fn="strong_wolfe", lr=1e-3, max_iter=5),
+    "strong_wolfe_out_of_evaluations": dict(line_search_fn="strong_wolfe", lr=1e-4,
+                                            max_eval=4),
+    "strong_wolfe_long_first_trial": dict(line_search_fn="strong_wolfe", lr=30, max_iter=8,
+                                          history_size=4),
+}
+
+
+def _lbfgs_both(case, steps):
+    init, targets = _lbfgs_problem()
+    ours = [Tensor(a.copy(), requires_grad=True) for a in init]
+    theirs = [torch.tensor(a.copy(), requires_grad=True) for a in init]
+    opt = optim.LBFGS(ours, **LBFGS_CASES[case])
+    topt = torch.optim.LBFGS(theirs, **LBFGS_CASES[case])
+    for k in range(steps):
+        a = opt.step(_closure(opt, ours, targets, tg))
+        b = topt.step(_closure(topt, theirs, targets, torch))
+        np.testing.assert_allclose(a.item(), b.item(), rtol=1e-10, err_msg=f"loss, step {k}")
+        _assert_params(ours, theirs, f"after step {k + 1}")
+        ostate, tstate = opt.state[ours[0]], topt.state[theirs[0]]
+        assert (ostate["n_iter"], ostate["func_evals"]) == (tstate["n_iter"],
+                                                            tstate["func_evals"])
+    return opt, topt, ours, theirs, targets
+
+
+@pytest.mark.parametrize("case", sorted(LBFGS_CASES))
+def test_lbfgs_matches_pytorch(case):
+    opt, topt, _, _, _ = _lbfgs_both(case, 3)
+    ours, theirs = opt.state_dict(), topt.state_dict()
+    assert set(ours["param_groups"][0]) == set(theirs["param_groups"][0])
+    assert sorted(ours["state"][0]) == sorted(theirs["state"][0]), "state names"
+    for k in ("d", "prev_flat_grad", "H_diag", "prev_loss", "t"):
+        mine, their = ours["state"][0][k], np.asarray(theirs["state"][0][k])
+        # near the minimum d and the gradient are differences of nearly equal numbers: compared
+        # to their own scale (the dot products' summation orders differ from PyTorch's BLAS)
+        np.testing.assert_allclose(np.asarray(mine.numpy() if isinstance(mine, Tensor) else mine),
+                                   their, rtol=1e-9, atol=1e-9 * np.abs(their).max(),
+                                   err_msg=k)
+    assert len(ours["state"][0]["old_dirs"]) == len(theirs["state"][0]["old_dirs"])
+
+
+def test_lbfgs_strong_wolfe_on_a_wiggly_loss_matches_pytorch():
+    """A loss with many local minima along the search direction: the line search extrapolates,
+    brackets, and zooms with trials moved off the bracket's ends -- every branch of the search
+    runs. (On such losses an ulp can send the two searches to different local minima, and
+    PyTorch's float64 sqrt and sin are not always correctly rounded; this case is stable.)"""
+    runs = []
+    for lib, o in ((tg, optim), (torch, torch.optim)):
+        w = (Tensor if lib is tg else torch.tensor)(np.array([0.0, 0.5]), requires_grad=True)
+        opt = o.LBFGS([w], line_search_fn="strong_wolfe", lr=10, max_iter=6)
+
+        def closure(opt=opt, w=w):
+            opt.zero_grad()
+            loss = (-w + (w * 3).sin() * 0.5 + w * w * 0.05).sum()
+            loss.backward()
+            return loss
+
+        rows = []
+        for _ in range(3):
+            loss = opt.step(closure)
+            rows.append([loss.item(), *_numpy(w), opt.state[w]["func_evals"]])
+        runs.append(rows)
+    np.testing.assert_allclose(runs[0], runs[1], rtol=1e-10)
+
+
+def test_lbfgs_state_dict_round_trip_through_save(tmp_path):
+    case = "strong_wolfe_short_history"
+    _, _, straight, theirs, targets = _lbfgs_both(case, 4)
+    first, _, params, _, _ = _lbfgs_both(case, 2)
+    tg.save({"optimizer": first.state_dict()}, tmp_path / "lbfgs.npz")
+    resumed = [Tensor(p.numpy().copy(), requires_grad=True) for p in params]
+    opt = optim.LBFGS(resumed, **LBFGS_CASES[case])
+    opt.load_state_dict(tg.load(tmp_path / "lbfgs.npz")["optimizer"])
+    for _ in range(2):
+        opt.step(_closure(opt, resumed, targets, tg))
+    _assert_params(resumed, straight, "resumed vs straight", rtol=1e-13)
+    _assert_params(resumed, theirs, "resumed vs PyTorch")
+
+
+@pytest.mark.parametrize("case", ["fixed_step_short_history", "strong_wolfe_short_history"])
+def test_lbfgs_loads_pytorch_state_dict(case):
+    _, topt, _, theirs, targets = _lbfgs_both(case, 2)
+    ours = [Tensor(_numpy(p).copy(), requires_grad=True) for p in theirs]
+    opt = optim.LBFGS(ours, **LBFGS_CASES[case])
+    opt.load_state_dict(copy.deepcopy(topt.state_dict()))
+    for k in range(2):
+        opt.step(_closure(opt, ours, targets, tg))
+        topt.step(_closure(topt, theirs, targets, torch))
+        _assert_params(ours, theirs, f"after resumed step {k + 1}")
+
+
+def test_lbfgs_closure_runs_with_grad_enabled_and_bumps_versions():
+    init, targets = _lbfgs_problem()
+    ours = [Tensor(a.copy(), requires_grad=True) for a in init]
+    opt = optim.LBFGS(ours, max_iter=3)
+    versions = [p._version_counter[0] for p in ours]
+    with tg.no_grad():
+        loss = opt.step(_closure(opt, ours, targets, tg))
+    assert loss.requires_grad
+    assert all(p._version_counter[0] > v for p, v in zip(ours, versions))
+
+
+def test_lbfgs_stops_at_once_when_the_gradient_is_small():
+    w = Tensor(np.array([1e-9, -1e-9]), requires_grad=True)
+    opt = optim.LBFGS([w])
+    calls = []
+
+    def closure():
+        calls.append(1)
+        opt.zero_grad()
+        loss = (w * w).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    assert len(calls) == 1 and opt.state[w] == {"func_evals": 1, "n_iter": 0}
+
+
+def test_lbfgs_errors_match_pytorch():
+    def groups(make):
+        return [{"params": [make(np.ones(2))]}, {"params": [make(np.ones(1))], "lr": 0.1}]
+
+    _same_error(lambda: optim.LBFGS(groups(lambda a: Tensor(a, requires_grad=True))),
+                lambda: torch.optim.LBFGS(groups(lambda a: torch.tensor(a, requires_grad=True))))
+    runs = []
+    for lib, o in ((tg, optim), (torch, torch.optim)):
+        w = (Tensor if lib is tg else torch.tensor)(np.ones(2), requires_grad=True)
+        opt = o.LBFGS([w], line_search_fn="backtracking")
+        runs.append(lambda opt=opt, w=w: opt.step(lambda: (w * w).sum().backward() or 1.0))
+    _same_error(*runs)
+    with pytest.raises(TypeError):
+        optim.LBFGS([Tensor(np.ones(1), requires_grad=True)]).step()  # the closure is needed
+
+
+def test_lbfgs_repr():
+    w = Tensor(np.ones(2), requires_grad=True)
+    assert repr(optim.LBFGS([w], line_search_fn="strong_wolfe")).splitlines()[2:] == [
+        "    history_size: 100", "    line_search_fn: strong_wolfe", "    lr: 1",
+        "    max_eval: 25", "    max_iter: 20", "    tolerance_change: 1e-09",
+        "    tolerance_grad: 1e-07", ")"]

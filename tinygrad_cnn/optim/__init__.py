@@ -1,7 +1,8 @@
 """Optimizers with PyTorch's update rules, hyper-parameters, defaults and state names: ``SGD``
 (momentum, dampening, weight decay, Nesterov), ``Adam`` and ``AdamW`` (``amsgrad``), ``RMSprop``
 (momentum, centered), ``Adagrad``, ``Adamax``, ``NAdam`` and ``RAdam``; ``Adadelta``, ``Rprop`` and
-``ASGD`` (their own modules). ``lr_scheduler`` holds the learning-rate schedules.
+``ASGD`` (their own modules); ``LBFGS`` (closure-based, one parameter group, optional strong-Wolfe
+line search). ``lr_scheduler`` holds the learning-rate schedules.
 
 Every hyper-parameter is per parameter group (``[{"params": [...], "lr": 0.1}, {...}]``; missing
 options come from the constructor's); ``add_param_group`` adds one later. A parameter may belong
@@ -23,8 +24,8 @@ from tinygrad_cnn.backend import array_module, to_device
 from tinygrad_cnn.nn.module import _foreign_array, zero_grads
 from tinygrad_cnn.tensor import Tensor
 
-__all__ = ["ASGD", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer",
-           "RAdam", "RMSprop", "Rprop", "lr_scheduler"]
+__all__ = ["ASGD", "LBFGS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam",
+           "Optimizer", "RAdam", "RMSprop", "Rprop", "lr_scheduler"]
 
 
 class Optimizer:
@@ -505,4 +506,5 @@ class RAdam(Optimizer):
 from tinygrad_cnn.optim import lr_scheduler  # noqa: E402  (uses Optimizer)
 from tinygrad_cnn.optim.adadelta import Adadelta  # noqa: E402
 from tinygrad_cnn.optim.asgd import ASGD  # noqa: E402
+from tinygrad_cnn.optim.lbfgs import LBFGS  # noqa: E402
 from tinygrad_cnn.optim.rprop import Rprop  # noqa: E402

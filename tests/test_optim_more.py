@@ -1,7 +1,8 @@
-"""Adadelta, Rprop, ASGD and LBFGS against PyTorch in float64: parameters compared after every
-step, with per-group options; state names and values; state_dict round trips mid-run (ours
-through ``tinygrad_cnn.save``, and PyTorch's loaded into ours); argument errors (the same
-exception type, PyTorch's message inside ours); repr."""
+"""Adadelta, Rprop, ASGD and LBFGS, and the schedules CosineAnnealingWarmRestarts, ConstantLR,
+PolynomialLR, MultiplicativeLR and CyclicLR, against PyTorch in float64: parameters (or learning
+rates and momenta) compared after every step, with per-group options; state names and values;
+state_dict round trips mid-run (ours through ``tinygrad_cnn.save``, and PyTorch's loaded into
+ours); argument errors (the same exception type, PyTorch's message inside ours); repr."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 import tinygrad_cnn as tg
 from tinygrad_cnn import Tensor, optim
+from tinygrad_cnn.optim import lr_scheduler as sched
 
 torch = pytest.importorskip("torch")
 
@@ -392,3 +394,193 @@ def test_lbfgs_repr():
         "    history_size: 100", "    line_search_fn: strong_wolfe", "    lr: 1",
         "    max_eval: 25", "    max_iter: 20", "    tolerance_change: 1e-09",
         "    tolerance_grad: 1e-07", ")"]
+
+
+# ------------------------------------------------------------------ schedules
+SCHED_STEPS = 14
+
+
+def _sgd(o, params):
+    return o.SGD([{"params": params[:1]}, {"params": params[1:], "lr": 0.05}], lr=0.1,
+                 momentum=0.9)
+
+
+def _adam(o, params):
+    return o.Adam([{"params": params[:1]}, {"params": params[1:], "lr": 0.05}], lr=0.1)
+
+
+class _Halve:
+    """A callable object: its state goes into state_dict."""
+
+    def __init__(self):
+        self.base = 0.5
+
+    def __call__(self, x):
+        return self.base ** x
+
+
+SCHEDULES = {  # name: (make(lib, opt) -> [schedules], optimizer)
+    "warm_restarts": (lambda lib, opt: [lib.CosineAnnealingWarmRestarts(opt, T_0=3)], _sgd),
+    "warm_restarts_mult": (lambda lib, opt: [lib.CosineAnnealingWarmRestarts(
+        opt, T_0=2, T_mult=2, eta_min=0.001)], _sgd),
+    "constant": (lambda lib, opt: [lib.ConstantLR(opt, factor=0.5, total_iters=3)], _sgd),
+    "constant_defaults": (lambda lib, opt: [lib.ConstantLR(opt)], _sgd),
+    "polynomial": (lambda lib, opt: [lib.PolynomialLR(opt, total_iters=6, power=2.0)], _sgd),
+    "polynomial_defaults": (lambda lib, opt: [lib.PolynomialLR(opt)], _sgd),
+    "multiplicative": (lambda lib, opt: [lib.MultiplicativeLR(opt, lambda e: 0.9)], _sgd),
+    "multiplicative_per_group": (lambda lib, opt: [lib.MultiplicativeLR(
+        opt, [lambda e: 0.9, lambda e: 1 - 0.01 * e])], _sgd),
+    "cyclic_triangular": (lambda lib, opt: [lib.CyclicLR(opt, 0.01, 0.1, step_size_up=3)], _sgd),
+    "cyclic_triangular2": (lambda lib, opt: [lib.CyclicLR(
+        opt, [0.01, 0.02], [0.1, 0.3], step_size_up=2, step_size_down=3, mode="triangular2",
+        base_momentum=[0.8, 0.7], max_momentum=0.95)], _sgd),
+    "cyclic_exp_range": (lambda lib, opt: [lib.CyclicLR(
+        opt, 0.01, 0.1, step_size_up=2, mode="exp_range", gamma=0.9)], _sgd),
+    "cyclic_scale_fn_object": (lambda lib, opt: [lib.CyclicLR(
+        opt, 0.01, 0.1, 3, scale_fn=_Halve(), scale_mode="iterations",
+        cycle_momentum=False)], _sgd),
+    "cyclic_adam_beta1": (lambda lib, opt: [lib.CyclicLR(
+        opt, 0.001, 0.01, step_size_up=4, base_momentum=0.85, max_momentum=0.95)], _adam),
+    "warmup_then_restarts": (lambda lib, opt: [lib.SequentialLR(
+        opt, [lib.LinearLR(opt, 0.1, total_iters=3), lib.CosineAnnealingWarmRestarts(opt, 3)],
+        milestones=[3])], _sgd),
+    "chained": (lambda lib, opt: [lib.ChainedScheduler(
+        [lib.ConstantLR(opt, 0.5, 4), lib.PolynomialLR(opt, 8),
+         lib.MultiplicativeLR(opt, lambda e: 0.95)])], _sgd),
+    "constant_then_exponential_by_hand": (lambda lib, opt: [
+        lib.ConstantLR(opt, 0.25, 2), lib.ExponentialLR(opt, 0.9)], _sgd),
+}
+
+
+def _opt(lib, optimizer=_sgd):
+    """An optimizer of two parameter groups (lrs 0.1 and 0.05) from ``lib``'s optim."""
+    if lib is sched:
+        params = [Tensor(np.ones(3), requires_grad=True), Tensor(np.ones(2), requires_grad=True)]
+        return optimizer(optim, params)
+    params = [torch.ones(3, requires_grad=True), torch.ones(2, requires_grad=True)]
+    return optimizer(torch.optim, params)
+
+
+def _build(lib, case):
+    make, optimizer = SCHEDULES[case]
+    opt = _opt(lib, optimizer)
+    return opt, make(lib, opt)
+
+
+def _row(opt, schedules):
+    out = [float(v) for s in schedules for v in s.get_last_lr()]
+    for g in opt.param_groups:
+        out += [g["lr"], g.get("momentum", 0.0), *g.get("betas", ())]
+    return out
+
+
+def _sched_trajectory(lib, case, mode, tmp_path):
+    opt, schedules = _build(lib, case)
+    rows = [_row(opt, schedules)]
+    for i in range(SCHED_STEPS):
+        if mode == "bump" and i in (3, 8):
+            opt.param_groups[0]["lr"] *= 10
+        if mode == "resume" and i == 6:
+            states = {"optimizer": opt.state_dict(), "schedules": [s.state_dict()
+                                                                   for s in schedules]}
+            if lib is sched:  # ours through a checkpoint file
+                tg.save(states, tmp_path / "sched.npz")
+                states = tg.load(tmp_path / "sched.npz")
+            else:
+                states = copy.deepcopy(states)
+            opt, schedules = _build(lib, case)
+            opt.load_state_dict(states["optimizer"])
+            for s, st in zip(schedules, states["schedules"]):
+                s.load_state_dict(st)
+        opt.step()
+        for s in schedules:
+            s.step()
+        rows.append(_row(opt, schedules))
+    return rows
+
+
+@pytest.mark.parametrize("mode", ["plain", "bump", "resume"])
+@pytest.mark.parametrize("case", sorted(SCHEDULES))
+def test_schedules_match_pytorch(case, mode, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = _sched_trajectory(torch.optim.lr_scheduler, case, mode, tmp_path)
+    ours = _sched_trajectory(sched, case, mode, tmp_path)
+    for step, (a, b) in enumerate(zip(ours, theirs)):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-16, err_msg=f"{case}, step {step}")
+
+
+def test_warm_restarts_fractional_and_mixed_epochs_match_pytorch():
+    """Per batch with ``step(epoch + i / iters)``, then explicit jumps mixed with ``step()``."""
+    epochs = [e + i / 4 for e in range(7) for i in range(4)] + [26, None, None, 3.5, None, 40.25]
+    for t_mult in (1, 2, 3):
+        lrs = []
+        for lib in (sched, torch.optim.lr_scheduler):
+            s = lib.CosineAnnealingWarmRestarts(_opt(lib), T_0=2, T_mult=t_mult, eta_min=0.01)
+            out = []
+            for e in epochs:
+                s.step(e)
+                out.append([*s.get_last_lr(), s.T_cur, s.T_i, s.last_epoch])
+            lrs.append(out)
+        np.testing.assert_allclose(np.array(lrs[0], float), np.array(lrs[1], float),
+                                   rtol=1e-13, err_msg=f"T_mult={t_mult}")
+
+
+@pytest.mark.parametrize("case", ["constant", "polynomial", "multiplicative",
+                                  "cyclic_triangular2"])
+def test_step_with_an_epoch_matches_pytorch(case):
+    rows = []
+    for lib in (sched, torch.optim.lr_scheduler):
+        opt, schedules = _build(lib, case)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PyTorch's deprecation of step(epoch)
+            out = []
+            for e in (1, 2, 5, 3, 9, 4):
+                schedules[0].step(e)
+                out.append(_row(opt, schedules))
+        rows.append(out)
+    np.testing.assert_allclose(rows[0], rows[1], rtol=1e-13)
+
+
+def test_cyclic_state_dict_keeps_a_callable_objects_state(tmp_path):
+    opt, (s,) = _build(sched, "cyclic_scale_fn_object")
+    s._scale_fn_custom.base = 0.25
+    state = s.state_dict()
+    assert state["_scale_fn_custom"] == {"base": 0.25} and "_scale_fn_ref" not in state
+    tg.save(state, tmp_path / "c.npz")
+    _, (s2,) = _build(sched, "cyclic_scale_fn_object")
+    s2.load_state_dict(tg.load(tmp_path / "c.npz"))
+    assert s2._scale_fn_custom.base == 0.25
+    _, (tri,) = _build(sched, "cyclic_exp_range")
+    tri2 = copy.copy(tri)
+    tri2.load_state_dict(tri.state_dict())
+    assert tri2.scale_fn(2) == 0.9**2  # the mode's function rebuilt after loading
+
+
+SCHEDULER_ERRORS = [
+    lambda lib, opt: lib.CosineAnnealingWarmRestarts(opt, T_0=0),
+    lambda lib, opt: lib.CosineAnnealingWarmRestarts(opt, T_0=2.5),
+    lambda lib, opt: lib.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=0),
+    lambda lib, opt: lib.CosineAnnealingWarmRestarts(opt, T_0=2, eta_min="0"),
+    lambda lib, opt: lib.CosineAnnealingWarmRestarts(opt, T_0=2).step(-1),
+    lambda lib, opt: lib.ConstantLR(opt, factor=1.5),
+    lambda lib, opt: lib.ConstantLR(opt, factor=-0.1),
+    lambda lib, opt: lib.MultiplicativeLR(opt, [lambda e: 0.9] * 3),
+    lambda lib, opt: lib.MultiplicativeLR(opt, 0.9),
+    lambda lib, opt: lib.CyclicLR(opt, 0.01, 0.1, mode="triangle"),
+    lambda lib, opt: lib.CyclicLR(opt, [0.01, 0.02, 0.03], 0.1),
+    lambda lib, opt: lib.CyclicLR(opt, 0.01, [0.1], cycle_momentum=False),
+    lambda lib, opt: lib.CyclicLR(opt, 0.01, 0.1, base_momentum=[0.8]),
+    lambda lib, opt: lib.CyclicLR(  # no momentum or betas to cycle
+        (optim if lib is sched else torch.optim).Adadelta(opt.param_groups[0]["params"]),
+        0.01, 0.1),
+]
+
+
+@pytest.mark.parametrize("case", SCHEDULER_ERRORS)
+def test_scheduler_errors_match_pytorch(case):
+    def build(lib):
+        opt = _opt(lib)
+        return lambda: case(lib, opt)
+
+    _same_error(build(sched), build(torch.optim.lr_scheduler))

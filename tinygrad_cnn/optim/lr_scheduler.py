@@ -1,6 +1,7 @@
 """Learning-rate schedules with PyTorch's names, arguments and arithmetic: ``StepLR``,
-``MultiStepLR``, ``ExponentialLR``, ``CosineAnnealingLR``, ``LambdaLR``, ``LinearLR``,
-``OneCycleLR`` (which also cycles the momentum), ``SequentialLR`` (one schedule after another),
+``MultiStepLR``, ``ExponentialLR``, ``CosineAnnealingLR``, ``CosineAnnealingWarmRestarts``,
+``LambdaLR``, ``MultiplicativeLR``, ``ConstantLR``, ``LinearLR``, ``PolynomialLR``, ``CyclicLR``
+and ``OneCycleLR`` (which also cycle the momentum), ``SequentialLR`` (one schedule after another),
 ``ChainedScheduler`` (several stepped together) and ``ReduceLROnPlateau`` (``step(metric)``).
 
 As in PyTorch, creating a schedule sets each group's ``initial_lr`` and takes step 0; call
@@ -13,6 +14,7 @@ PyTorch's. ``state_dict()`` holds numbers, lists and dicts only (``tinygrad_cnn.
 
 from __future__ import annotations
 
+import functools
 import math
 import types
 from bisect import bisect_right
@@ -20,8 +22,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-__all__ = ["ChainedScheduler", "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR",
-           "MultiStepLR", "OneCycleLR", "ReduceLROnPlateau", "SequentialLR", "StepLR"]
+__all__ = ["ChainedScheduler", "ConstantLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
+           "CyclicLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR", "MultiStepLR",
+           "MultiplicativeLR", "OneCycleLR", "PolynomialLR", "ReduceLROnPlateau", "SequentialLR",
+           "StepLR"]
 
 
 def _check_optimizer(optimizer: Any, name: str) -> None:
@@ -146,6 +150,62 @@ class CosineAnnealingLR(LRScheduler):
                 for base in self.base_lrs]
 
 
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """SGDR (Loshchilov & Hutter): cosine annealing from ``base_lr`` to ``eta_min`` over ``T_i``
+    epochs, then a restart at ``base_lr``; ``T_0`` the first period, each next one ``T_mult``
+    times longer. ``lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2``.
+    ``step()`` advances one epoch; ``step(epoch)`` jumps there, fractional epochs allowed (call it
+    per batch with ``epoch + i / batches``); the two may be mixed. Not chainable (PyTorch's is
+    not either): it sets the rate from ``base_lrs``."""
+
+    def __init__(self, optimizer: Any, T_0: int, T_mult: int = 1, eta_min: float = 0.0,
+                 last_epoch: int = -1) -> None:
+        if not isinstance(T_0, int) or T_0 <= 0:
+            raise ValueError(f"CosineAnnealingWarmRestarts: Expected positive integer T_0, but "
+                             f"got {T_0}")
+        if not isinstance(T_mult, int) or T_mult < 1:
+            raise ValueError(f"CosineAnnealingWarmRestarts: Expected integer T_mult >= 1, but "
+                             f"got {T_mult}")
+        if not isinstance(eta_min, (float, int)):
+            raise ValueError(f"CosineAnnealingWarmRestarts: Expected float or int eta_min, but "
+                             f"got {eta_min} of type {type(eta_min)}")
+        self.T_0, self.T_i, self.T_mult, self.eta_min = T_0, T_0, T_mult, eta_min
+        self.T_cur: float = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        return [self.eta_min + (base - self.eta_min)
+                * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2 for base in self.base_lrs]
+
+    def step(self, epoch: float | None = None) -> None:
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur = self.T_cur + 1
+            if self.T_cur >= self.T_i:
+                self.T_cur = self.T_cur % self.T_i
+                self.T_i = self.T_i * self.T_mult
+        else:
+            if epoch < 0:
+                raise ValueError(f"CosineAnnealingWarmRestarts: Expected non-negative epoch, "
+                                 f"but got {epoch}")
+            if epoch >= self.T_0:
+                if self.T_mult == 1:
+                    self.T_cur = epoch % self.T_0
+                else:  # the period n that epoch falls in: T_0 (T_mult^n - 1) / (T_mult - 1)
+                    n = int(math.log((epoch / self.T_0 * (self.T_mult - 1) + 1), self.T_mult))
+                    self.T_cur = epoch - self.T_0 * (self.T_mult**n - 1) / (self.T_mult - 1)
+                    self.T_i = self.T_0 * self.T_mult**n
+            else:
+                self.T_i = self.T_0
+                self.T_cur = epoch
+        self.last_epoch = math.floor(epoch)
+        for g, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            g["lr"] = lr
+        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+
+
 class LambdaLR(LRScheduler):
     """``lr = base_lr * lr_lambda(epoch)``, one function for all groups or one per group."""
 
@@ -178,6 +238,38 @@ class LambdaLR(LRScheduler):
         for f, saved in zip(self.lr_lambdas, lambdas):
             if saved is not None:
                 f.__dict__.update(saved)
+
+
+class MultiplicativeLR(LRScheduler):
+    """Multiply the learning rate by ``lr_lambda(epoch)`` at every step after the first (one
+    function for all groups or one per group). Chainable: it scales the group's current ``lr``.
+    ``state_dict`` saves the state of callable objects, not of functions (as PyTorch)."""
+
+    def __init__(self, optimizer: Any, lr_lambda: Callable[[int], float] |
+                 Sequence[Callable[[int], float]], last_epoch: int = -1) -> None:
+        _check_optimizer(optimizer, "MultiplicativeLR")
+        n = len(optimizer.param_groups)
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != n:
+                raise ValueError(f"MultiplicativeLR: Expected {n} lr_lambdas, but got "
+                                 f"{len(lr_lambda)} (one per parameter group)")
+            self.lr_lambdas = list(lr_lambda)
+        else:
+            self.lr_lambdas = [lr_lambda] * n
+        for f in self.lr_lambdas:
+            if not callable(f):
+                raise TypeError(f"MultiplicativeLR: lr_lambda should be a function, but got "
+                                f"{type(f).__name__}")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        groups = self.optimizer.param_groups
+        if self._is_initial:
+            return [g["lr"] for g in groups]
+        return [g["lr"] * f(self.last_epoch) for f, g in zip(self.lr_lambdas, groups)]
+
+    state_dict = LambdaLR.state_dict
+    load_state_dict = LambdaLR.load_state_dict
 
 
 class MultiStepLR(LRScheduler):
@@ -228,6 +320,54 @@ class ExponentialLR(LRScheduler):
         return [base * self.gamma**self.last_epoch for base in self.base_lrs]
 
 
+class ConstantLR(LRScheduler):
+    """Multiply the learning rate by ``factor`` for the first ``total_iters`` epochs, then give
+    the factor back (a constant warm-up). Chainable: it scales the group's current ``lr``."""
+
+    def __init__(self, optimizer: Any, factor: float = 1.0 / 3, total_iters: int = 5,
+                 last_epoch: int = -1) -> None:
+        if factor > 1.0 or factor < 0:
+            raise ValueError(f"ConstantLR: Constant multiplicative factor expected to be between "
+                             f"0 and 1. Got {factor}")
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        groups = self.optimizer.param_groups
+        if self.last_epoch == 0:
+            return [g["lr"] * self.factor for g in groups]
+        if self.last_epoch != self.total_iters:
+            return [g["lr"] for g in groups]
+        return [g["lr"] * (1.0 / self.factor) for g in groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [base * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
+                for base in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """Decay the learning rate polynomially to 0 over ``total_iters`` epochs (alone:
+    ``lr = base_lr * (1 - epoch / total_iters) ** power``), then keep it. Chainable: each step
+    scales the group's current ``lr`` by the ratio of consecutive terms."""
+
+    def __init__(self, optimizer: Any, total_iters: int = 5, power: float = 1.0,
+                 last_epoch: int = -1) -> None:
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        groups = self.optimizer.param_groups
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return [g["lr"] for g in groups]
+        decay = ((1.0 - self.last_epoch / self.total_iters)
+                 / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
+        return [g["lr"] * decay for g in groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [base * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters)
+                ** self.power for base in self.base_lrs]
+
+
 class LinearLR(LRScheduler):
     """Scale the learning rate linearly from ``start_factor`` to ``end_factor`` over
     ``total_iters`` epochs (a warm-up with the defaults), then keep it."""
@@ -257,6 +397,145 @@ class LinearLR(LRScheduler):
         return [base * (self.start_factor + (self.end_factor - self.start_factor) *
                         min(self.total_iters, self.last_epoch) / self.total_iters)
                 for base in self.base_lrs]
+
+
+class CyclicLR(LRScheduler):
+    """Cyclical learning rates (Smith), stepped once per *batch*: the rate climbs from
+    ``base_lr`` to ``max_lr`` over ``step_size_up`` steps and back over ``step_size_down``
+    (default the same), the amplitude scaled by ``mode``: ``"triangular"`` (constant),
+    ``"triangular2"`` (halved each cycle), ``"exp_range"`` (``gamma ** step``), or by
+    ``scale_fn`` of the cycle or the step (``scale_mode``). With ``cycle_momentum`` the momentum
+    (SGD's ``momentum``, Adam's ``beta1``) moves the opposite way between ``max_momentum`` and
+    ``base_momentum``. Creating it sets each group's ``lr`` to ``base_lr``. ``state_dict`` saves
+    the state of a callable-object ``scale_fn``, not of a function (as PyTorch)."""
+
+    def __init__(self, optimizer: Any, base_lr: float | Sequence[float],
+                 max_lr: float | Sequence[float], step_size_up: int = 2000,
+                 step_size_down: int | None = None, mode: str = "triangular",
+                 gamma: float = 1.0, scale_fn: Callable[[float], float] | None = None,
+                 scale_mode: str = "cycle", cycle_momentum: bool = True,
+                 base_momentum: float | Sequence[float] = 0.8,
+                 max_momentum: float | Sequence[float] = 0.9, last_epoch: int = -1) -> None:
+        _check_optimizer(optimizer, "CyclicLR")
+        self.optimizer = optimizer
+        base_lrs = _format_param("CyclicLR", "base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for lr, g in zip(base_lrs, optimizer.param_groups):
+                g["lr"] = lr
+        self.max_lrs = _format_param("CyclicLR", "max_lr", optimizer, max_lr)
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        self.total_size = up + down
+        self.step_ratio = up / self.total_size
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError(f"CyclicLR: mode is invalid and scale_fn is None (mode {mode!r}; "
+                             "give 'triangular', 'triangular2' or 'exp_range', or a scale_fn)")
+        self.mode, self.gamma = mode, gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode
+        self._init_scale_fn()
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError("CyclicLR: optimizer must support momentum or beta1 with "
+                                 "`cycle_momentum` option enabled (or pass "
+                                 "cycle_momentum=False)")
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = _format_param("CyclicLR", "base_momentum", optimizer,
+                                                base_momentum)
+            self.max_momentums = _format_param("CyclicLR", "max_momentum", optimizer,
+                                               max_momentum)
+            if last_epoch == -1:
+                for hi, lo, g in zip(self.max_momentums, self.base_momentums,
+                                     optimizer.param_groups):
+                    if self.use_beta1:
+                        g["betas"] = (hi, *g["betas"][1:])
+                    else:
+                        g["momentum"] = hi
+                    g["max_momentum"], g["base_momentum"] = hi, lo
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _init_scale_fn(self) -> None:
+        if self._scale_fn_custom is not None:
+            return
+        if self.mode == "triangular":
+            self._scale_fn_ref: Callable[[float], float] = _triangular_scale_fn
+            self.scale_mode = "cycle"
+        elif self.mode == "triangular2":
+            self._scale_fn_ref = _triangular2_scale_fn
+            self.scale_mode = "cycle"
+        elif self.mode == "exp_range":
+            self._scale_fn_ref = functools.partial(_exp_range_scale_fn, self.gamma)
+            self.scale_mode = "iterations"
+
+    def scale_fn(self, x: float) -> float:
+        """The amplitude's scale at cycle (or step) ``x``."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        return self._scale_fn_ref(x)
+
+    def get_lr(self) -> list[float]:
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle  # where in the cycle, in [0, 1)
+        if x <= self.step_ratio:
+            scale_factor = x / self.step_ratio
+        else:
+            scale_factor = (x - 1) / (self.step_ratio - 1)
+        at = cycle if self.scale_mode == "cycle" else self.last_epoch
+        lrs = [base + (top - base) * scale_factor * self.scale_fn(at)
+               for base, top in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for lo, hi, g in zip(self.base_momentums, self.max_momentums,
+                                 self.optimizer.param_groups):
+                momentum = hi - (hi - lo) * scale_factor * self.scale_fn(at)
+                if self.use_beta1:
+                    g["betas"] = (momentum, *g["betas"][1:])
+                else:
+                    g["momentum"] = momentum
+        return lrs
+
+    def state_dict(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items()
+                 if k not in ("optimizer", "_scale_fn_ref", "_scale_fn_custom")}
+        fn = self._scale_fn_custom
+        state["_scale_fn_custom"] = dict(fn.__dict__) \
+            if fn is not None and not isinstance(fn, types.FunctionType) else None
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state = dict(state_dict)
+        fn = state.pop("_scale_fn_custom", None)
+        self.__dict__.update(state)
+        if fn is not None and self._scale_fn_custom is not None:
+            self._scale_fn_custom.__dict__.update(fn)
+        self._init_scale_fn()
+
+
+def _triangular_scale_fn(x: float) -> float:
+    return 1.0
+
+
+def _triangular2_scale_fn(x: float) -> float:
+    return 1 / (2.0 ** (x - 1))
+
+
+def _exp_range_scale_fn(gamma: float, x: float) -> float:
+    return gamma**x
+
+
+def _format_param(where: str, name: str, optimizer: Any,
+                  value: float | Sequence[float]) -> list[float]:
+    """One value per parameter group: a list or tuple as given (of the right length), a number
+    repeated."""
+    n = len(optimizer.param_groups)
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ValueError(f"{where}: {name} must have the same length as "
+                             f"optimizer.param_groups. {name} has {len(value)} values, "
+                             f"param_groups has {n}.")
+        return list(value)
+    return [value] * n
 
 
 class OneCycleLR(LRScheduler):

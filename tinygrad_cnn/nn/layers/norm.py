@@ -39,17 +39,6 @@ class _Norm(Module):
             for t in (self.running_mean, self.running_var, self.num_batches_tracked):
                 t._version_counter[0] += 1
 
-    def _momentum(self) -> float:
-        """The averaging factor of this step: ``momentum``, or ``1 / batches seen`` (a cumulative
-        average) when ``momentum`` is None. Counts the batch while training."""
-        if not (self.training and self.track_running_stats):
-            return 0.0 if self.momentum is None else self.momentum
-        self.num_batches_tracked._data += 1
-        self.num_batches_tracked._version_counter[0] += 1
-        if self.momentum is None:
-            return 1.0 / int(self.num_batches_tracked._data)
-        return self.momentum
-
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, track_running_stats={self.track_running_stats}")
@@ -72,9 +61,22 @@ class _BatchNorm(_Norm):
         if x.shape[1] != self.num_features:
             raise ValueError(f"{type(self).__name__}({self.num_features}): expected {self._shapes} "
                              f"with C = {self.num_features}, got {x.shape}")
-        momentum = self._momentum()
-        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            self.training or not self.track_running_stats, momentum, self.eps)
+        # PyTorch's _BatchNorm.forward, read afresh on every call (so that flags and buffers
+        # changed after construction count): the buffers move and the batch is counted only while
+        # training with track_running_stats; the batch statistics normalise while training and in
+        # eval mode when there are no running statistics; the buffers are passed only where they
+        # are either read or updated
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            self.num_batches_tracked._data += 1
+            self.num_batches_tracked._version_counter[0] += 1
+            if self.momentum is None:  # a cumulative average
+                momentum = 1.0 / int(self.num_batches_tracked._data)
+        use_batch = self.training or (self.running_mean is None and self.running_var is None)
+        pass_buffers = not self.training or self.track_running_stats
+        return F.batch_norm(x, self.running_mean if pass_buffers else None,
+                            self.running_var if pass_buffers else None, self.weight, self.bias,
+                            use_batch, momentum, self.eps)
 
 
 class BatchNorm1d(_BatchNorm):

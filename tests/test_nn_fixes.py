@@ -66,3 +66,55 @@ def test_batch_norm_tracking_switched_on_without_buffers_uses_the_batch():
         outs.append(arr(m(Tensor(x) if lib is nn else torch.tensor(x))))
         assert m.num_batches_tracked is None
     np.testing.assert_allclose(outs[0], outs[1], rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------------------------ 2. float16 running statistics
+def test_batch_norm_half_running_var_past_float16_range():
+    x = (np.random.RandomState(0).randn(64, 1, 4, 4) * 300).astype(np.float16)
+    res = []
+    for lib in (nn, tnn):
+        m = lib.BatchNorm2d(1).half()
+        m(Tensor(x) if lib is nn else torch.tensor(x))
+        m.eval()
+        res.append((arr(m.running_mean), arr(m.running_var),
+                    arr(m(Tensor(x[:4]) if lib is nn else torch.tensor(x[:4])))))
+    (mean, var, y), (tmean, tvar, ty) = res
+    assert var.dtype == np.float16 and np.isfinite(var).all()
+    np.testing.assert_array_equal(var, tvar)  # [8736.]
+    np.testing.assert_array_equal(mean, tmean)
+    np.testing.assert_allclose(y.astype(np.float32), ty.astype(np.float32), rtol=2e-3, atol=2e-3)
+    assert np.abs(y.astype(np.float32)).max() > 0.5
+
+
+@pytest.mark.parametrize("momentum", [0.1, 1.0])
+def test_functional_batch_norm_half_running_stats(momentum):
+    x = (np.random.RandomState(3).randn(32, 2, 3, 3) * 400 + 60).astype(np.float16)
+    res = []
+    for lib in ("ours", "torch"):
+        if lib == "ours":
+            rm, rv = Tensor(np.full(2, 3.0, np.float16)), Tensor(np.full(2, 2.0, np.float16))
+            tg.nn.functional.batch_norm(Tensor(x), rm, rv, training=True, momentum=momentum)
+        else:
+            rm, rv = torch.full((2,), 3.0).half(), torch.full((2,), 2.0).half()
+            torch.nn.functional.batch_norm(torch.tensor(x), rm, rv, training=True,
+                                           momentum=momentum)
+        res.append((arr(rm), arr(rv)))
+    (rm, rv), (trm, trv) = res
+    np.testing.assert_array_equal(rm, trm)
+    if momentum == 1.0:  # the batch variance itself is past float16's range: inf, as in PyTorch
+        assert np.isinf(trv).all()
+    np.testing.assert_array_equal(rv, trv)
+
+
+def test_instance_norm_half_running_var_past_float16_range():
+    x = (np.random.RandomState(0).randn(8, 2, 6, 6) * 400).astype(np.float16)
+    res = []
+    for lib in (nn, tnn):
+        m = lib.InstanceNorm2d(2, track_running_stats=True).half()
+        m(Tensor(x) if lib is nn else torch.tensor(x))
+        res.append((arr(m.running_mean), arr(m.running_var)))
+    (mean, var), (tmean, tvar) = res
+    assert np.isfinite(var).all()
+    # (float16's last place: PyTorch sums the per-sample statistics in another order)
+    np.testing.assert_allclose(var, tvar, rtol=1e-3)
+    np.testing.assert_allclose(mean, tmean, rtol=1e-3)

@@ -74,10 +74,16 @@ def _normalize(x: Tensor, dims: tuple[int, ...], eps: float) -> tuple[Tensor, An
 
 
 def _update_running(running: Tensor, batch: Any, momentum: float) -> None:
-    """``running = (1 - momentum) * running + momentum * batch``, in place."""
-    batch = batch.reshape(running.shape).astype(running.dtype, copy=False)
-    running._data *= 1 - momentum
-    running._data += momentum * batch
+    """``running = (1 - momentum) * running + momentum * batch``, in place. A float16 buffer is
+    updated in float32 and rounded once, as PyTorch does: the batch variance may be past float16's
+    range (65504) while the moving average is not."""
+    acc = np.float32 if running.dtype == np.float16 else running.dtype
+    batch = batch.reshape(running.shape).astype(acc, copy=False)
+    if acc == running.dtype:
+        running._data *= 1 - momentum
+        running._data += momentum * batch
+    else:
+        running._data[...] = running._data.astype(acc) * (1 - momentum) + momentum * batch
     running._version_counter[0] += 1
 
 

@@ -118,3 +118,34 @@ def test_instance_norm_half_running_var_past_float16_range():
     # (float16's last place: PyTorch sums the per-sample statistics in another order)
     np.testing.assert_allclose(var, tvar, rtol=1e-3)
     np.testing.assert_allclose(mean, tmean, rtol=1e-3)
+
+
+# ------------------------------------------------------------------ 3. public attributes and reprs
+def test_pool_stride_defaults_to_the_kernel_at_construction():
+    x = np.random.RandomState(4).randn(1, 1, 9, 9).astype(np.float32)
+    for name in ("MaxPool2d", "AvgPool2d"):
+        ours, theirs = getattr(nn, name)(2), getattr(tnn, name)(2)
+        assert ours.stride == theirs.stride == 2
+        ours.kernel_size = theirs.kernel_size = 3  # the stride stays 2, as in PyTorch
+        assert ours.stride == theirs.stride == 2
+        np.testing.assert_allclose(arr(ours(Tensor(x))), arr(theirs(torch.tensor(x))), rtol=1e-6)
+        assert getattr(nn, name)((2, 3), stride=1).stride == 1
+
+
+REPR_CASES = [
+    ("MaxPool2d", (3, 2, 1), {}), ("MaxPool2d", (2,), {}),
+    ("MaxPool2d", ((2, 3),), dict(dilation=2, ceil_mode=True, return_indices=True)),
+    ("AvgPool2d", (2,), {}), ("AvgPool2d", (3, 1, 1, True, False), {}),
+    ("AvgPool2d", ((2, 3), (1, 2), (1, 0)), {}),
+    ("AdaptiveAvgPool2d", (1,), {}), ("AdaptiveAvgPool2d", ((None, 3),), {}),
+    ("AdaptiveMaxPool2d", (2, True), {}), ("AdaptiveMaxPool2d", ((3, 4),), {}),
+    ("Upsample", (), dict(scale_factor=2)), ("Upsample", (), dict(scale_factor=(2, 3))),
+    ("Upsample", (4,), dict(mode="bilinear", align_corners=True)),
+    ("UpsamplingBilinear2d", (), dict(scale_factor=2)), ("UpsamplingNearest2d", (3,), {}),
+    ("Embedding", (3, 4), {}), ("Embedding", (3, 4, 1), {}), ("PReLU", (3, 0.1), {}),
+]
+
+
+@pytest.mark.parametrize("name,args,kw", REPR_CASES)
+def test_repr_as_torch(name, args, kw):
+    assert repr(getattr(nn, name)(*args, **kw)) == repr(getattr(tnn, name)(*args, **kw))

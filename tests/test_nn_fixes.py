@@ -139,6 +139,14 @@ REPR_CASES = [
     ("AvgPool2d", ((2, 3), (1, 2), (1, 0)), {}),
     ("AdaptiveAvgPool2d", (1,), {}), ("AdaptiveAvgPool2d", ((None, 3),), {}),
     ("AdaptiveMaxPool2d", (2, True), {}), ("AdaptiveMaxPool2d", ((3, 4),), {}),
+    ("BatchNorm2d", (3,), {}), ("BatchNorm1d", (3, 1e-3, None, False, False), {}),
+    ("BatchNorm2d", (3,), dict(bias=False)),
+    ("GroupNorm", (2, 4), {}), ("GroupNorm", (2, 4, 1e-3, False), {}),
+    ("GroupNorm", (2, 4), dict(bias=False)),
+    ("InstanceNorm2d", (3,), {}), ("InstanceNorm2d", (3,), dict(affine=True, track_running_stats=True)),
+    ("InstanceNorm2d", (3,), dict(affine=True, bias=False)),
+    ("LayerNorm", (4,), {}), ("LayerNorm", ((2, 3),), dict(elementwise_affine=False, bias=False)),
+    ("LayerNorm", ([5],), dict(eps=1e-6, bias=False)),
     ("Upsample", (), dict(scale_factor=2)), ("Upsample", (), dict(scale_factor=(2, 3))),
     ("Upsample", (4,), dict(mode="bilinear", align_corners=True)),
     ("UpsamplingBilinear2d", (), dict(scale_factor=2)), ("UpsamplingNearest2d", (3,), {}),
@@ -149,3 +157,29 @@ REPR_CASES = [
 @pytest.mark.parametrize("name,args,kw", REPR_CASES)
 def test_repr_as_torch(name, args, kw):
     assert repr(getattr(nn, name)(*args, **kw)) == repr(getattr(tnn, name)(*args, **kw))
+
+
+# ------------------------------------------------------------------ 6. bias= on the norm layers
+def _signature(cls):
+    import inspect
+    return [(p.name, p.kind, p.default) for p in inspect.signature(cls.__init__).parameters.values()]
+
+
+@pytest.mark.parametrize("name", ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm2d",
+                                  "LayerNorm"])
+def test_norm_signature_and_bias_false_as_torch(name):
+    assert _signature(getattr(nn, name)) == _signature(getattr(tnn, name))
+    args = (2, 4) if name == "GroupNorm" else (4,)
+    shape = (3, 4) if name in ("BatchNorm1d", "LayerNorm") else (3, 4, 2, 3)
+    kw = dict(bias=False) if name == "LayerNorm" else dict(bias=False, affine=True)
+    x = np.random.RandomState(5).randn(*shape)
+    ours, theirs = getattr(nn, name)(*args, **kw).double(), getattr(tnn, name)(*args, **kw).double()
+    assert ours.bias is None and theirs.bias is None and ours.weight is not None
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    with torch.no_grad():
+        theirs.weight.uniform_(0.5, 2.0)
+    ours.load_state_dict(theirs.state_dict())
+    for mode in (True, False):
+        ours.train(mode), theirs.train(mode)
+        np.testing.assert_allclose(arr(ours(Tensor(x))), arr(theirs(torch.tensor(x))), rtol=1e-10,
+                                   atol=1e-12)

@@ -18,12 +18,13 @@ class _Norm(Module):
     """Per-channel affine parameters (ones and zeros) and, optionally, running statistics."""
 
     def __init__(self, num_features: int, eps: float, momentum: float | None, affine: bool,
-                 track_running_stats: bool) -> None:
+                 track_running_stats: bool, bias: bool = True) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.weight = Parameter(np.ones(num_features, dtype=np.float32)) if affine else None
-        self.bias = Parameter(np.zeros(num_features, dtype=np.float32)) if affine else None
+        self.bias = Parameter(np.zeros(num_features, dtype=np.float32)) \
+            if affine and bias else None
         if track_running_stats:
             self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=np.float32)))
             self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=np.float32)))
@@ -41,16 +42,19 @@ class _Norm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class _BatchNorm(_Norm):
+    """``bias=False`` (PyTorch's keyword): a learned scale and no shift."""
+
     _shapes = ""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True,
-                 device: Any = None, dtype: Any = None) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats)
+                 device: Any = None, dtype: Any = None, *, bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, bias)
         self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
 
     def _check(self, x: Tensor) -> None:
@@ -108,8 +112,8 @@ class InstanceNorm2d(_Norm):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = False, track_running_stats: bool = False,
-                 device: Any = None, dtype: Any = None) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats)
+                 device: Any = None, dtype: Any = None, *, bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, bias)
         self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
 
     def forward(self, x: Tensor) -> Tensor:
@@ -157,10 +161,11 @@ class LayerNorm(Module):
 
 class GroupNorm(Module):
     """Normalise each of ``num_groups`` channel groups of each sample; per-channel ``weight`` and
-    ``bias`` (``affine``)."""
+    ``bias`` (``affine``; ``bias=False``: no shift)."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
-                 affine: bool = True, device: Any = None, dtype: Any = None) -> None:
+                 affine: bool = True, device: Any = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:
         super().__init__()
         if num_groups < 1 or num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_groups={num_groups} must divide "
@@ -168,7 +173,8 @@ class GroupNorm(Module):
         self.num_groups, self.num_channels, self.eps, self.affine = (num_groups, num_channels,
                                                                      eps, affine)
         self.weight = Parameter(np.ones(num_channels, dtype=np.float32)) if affine else None
-        self.bias = Parameter(np.zeros(num_channels, dtype=np.float32)) if affine else None
+        self.bias = Parameter(np.zeros(num_channels, dtype=np.float32)) \
+            if affine and bias else None
         self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
 
     def forward(self, x: Tensor) -> Tensor:
@@ -178,4 +184,5 @@ class GroupNorm(Module):
         return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")

@@ -183,3 +183,12 @@ def test_norm_signature_and_bias_false_as_torch(name):
         ours.train(mode), theirs.train(mode)
         np.testing.assert_allclose(arr(ours(Tensor(x))), arr(theirs(torch.tensor(x))), rtol=1e-10,
                                    atol=1e-12)
+
+
+@pytest.mark.parametrize("name,kw", [
+    ("MSELoss", dict(reduction="sum")), ("NLLLoss", dict(reduction="none")),
+    ("CrossEntropyLoss", dict(label_smoothing=0.1, ignore_index=3, reduction="sum")),
+    ("KLDivLoss", dict(log_target=True, reduction="batchmean")),
+    ("BCEWithLogitsLoss", dict(reduction="sum")), ("HuberLoss", dict(delta=2.0))])
+def test_loss_repr_as_torch(name, kw):
+    assert repr(getattr(nn, name)(**kw)) == repr(getattr(tnn, name)(**kw))

@@ -18,9 +18,6 @@ class _Loss(Module):
         super().__init__()
         self.reduction = _reduction(reduction, type(self).__name__, size_average, reduce, extra)
 
-    def extra_repr(self) -> str:
-        return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""
-
 
 class _WeightedLoss(_Loss):
     def __init__(self, weight: Tensor | None = None, size_average: Any = None, reduce: Any = None,

@@ -192,3 +192,17 @@ def test_norm_signature_and_bias_false_as_torch(name):
     ("BCEWithLogitsLoss", dict(reduction="sum")), ("HuberLoss", dict(delta=2.0))])
 def test_loss_repr_as_torch(name, kw):
     assert repr(getattr(nn, name)(**kw)) == repr(getattr(tnn, name)(**kw))
+
+
+# ------------------------------------------------------------------ 4. Embedding's options
+def test_embedding_options_set_after_construction_are_refused():
+    with pytest.raises(NotImplementedError, match="Embedding: max_norm"):
+        nn.Embedding(5, 3, max_norm=1.0)
+    for attr, value in (("max_norm", 1.0), ("scale_grad_by_freq", True), ("sparse", True)):
+        m, t = nn.Embedding(5, 3), tnn.Embedding(5, 3)
+        assert getattr(m, attr) == getattr(t, attr)  # None / False, PyTorch's attributes
+        setattr(m, attr, value)
+        with pytest.raises(NotImplementedError, match=f"Embedding: {attr}={value} is not supported"):
+            m(Tensor(np.array([0, 4])))
+    m = nn.Embedding(5, 3, norm_type=1.0)
+    assert m.norm_type == 1.0 and repr(m) == repr(tnn.Embedding(5, 3, norm_type=1.0))

@@ -148,9 +148,10 @@ class Embedding(Module):
                  _weight: Tensor | None = None, _freeze: bool = False,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        if max_norm is not None or scale_grad_by_freq or sparse:
-            raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are not "
-                                      "supported")
+        # PyTorch's attributes, checked again at every call (one may be set after construction)
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
+        self._check_supported()
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"Embedding: padding_idx {padding_idx} must be within the "
@@ -181,9 +182,29 @@ class Embedding(Module):
                              f"{embeddings.shape}")
         return cls(*embeddings.shape, padding_idx=padding_idx, _weight=embeddings, _freeze=freeze)
 
+    def _check_supported(self) -> None:
+        for attr, off in (("max_norm", None), ("scale_grad_by_freq", False), ("sparse", False)):
+            value = getattr(self, attr)
+            if value is not off and value != off:
+                raise NotImplementedError(
+                    f"Embedding: {attr}={value} is not supported (max_norm, scale_grad_by_freq "
+                    f"and sparse are not implemented); set it back to {off} -- for max_norm, "
+                    f"renormalise the rows of weight yourself under no_grad()")
+
     def forward(self, x: Any) -> Tensor:
+        self._check_supported()
         return F.embedding(x, self.weight, self.padding_idx)
 
-    def extra_repr(self) -> str:
+    def extra_repr(self) -> str:  # PyTorch's: what differs from the defaults
         s = f"{self.num_embeddings}, {self.embedding_dim}"
-        return s + (f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq is not False:
+            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        if self.sparse is not False:
+            s += ", sparse=True"
+        return s

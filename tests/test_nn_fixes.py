@@ -206,3 +206,35 @@ def test_embedding_options_set_after_construction_are_refused():
             m(Tensor(np.array([0, 4])))
     m = nn.Embedding(5, 3, norm_type=1.0)
     assert m.norm_type == 1.0 and repr(m) == repr(tnn.Embedding(5, 3, norm_type=1.0))
+
+
+# ------------------------------------------------------------------ 5. what may replace what
+def _assign(lib, first, second):
+    """Register ``x`` as ``first`` then assign ``second`` to it: the registries or the error."""
+    tensor = (lambda: Tensor(np.ones(1, np.float32))) if lib is nn else (lambda: torch.ones(1))
+    make = {"parameter": lambda: lib.Parameter(tensor()), "module": lambda: lib.Linear(1, 1),
+            "tensor": tensor, "none": lambda: None, "int": lambda: 3}
+    m = lib.Module()
+    if first == "buffer":
+        m.register_buffer("x", tensor(), persistent=False)
+    else:
+        m.x = make[first]()
+    try:
+        m.x = make[second]()
+    except TypeError as e:
+        return "TypeError", str(e)
+    return ("ok", sorted(m._parameters), sorted(m._modules), sorted(m._buffers),
+            "x" in getattr(m, "_non_persistent", getattr(m, "_non_persistent_buffers_set", ())))
+
+
+@pytest.mark.parametrize("first,second", [
+    (a, b) for a in ("parameter", "module", "buffer")
+    for b in ("parameter", "module", "tensor", "none", "int")])
+def test_assignment_over_a_registered_name_as_torch(first, second):
+    ours, theirs = _assign(nn, first, second), _assign(tnn, first, second)
+    assert ours[0] == theirs[0], (ours, theirs)
+    if ours[0] == "ok":
+        assert ours == theirs
+    else:
+        kind = {"parameter": "parameter", "module": "child module", "buffer": "buffer"}[first]
+        assert f"as {kind} 'x'" in ours[1] and f"as {kind} 'x'" in theirs[1]

@@ -80,22 +80,26 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning "
                                "attributes")
-        # PyTorch's rules: a Parameter or a Module registers under the name; a name already
-        # registered keeps its kind (a buffer takes a new Tensor; a parameter only a Parameter)
+        # PyTorch's rules, in its order: a Parameter registers under the name whatever was
+        # there; a parameter's name takes only a Parameter or None (not even a Module); a Module
+        # registers over a buffer or a plain attribute; a module's name takes only a Module or
+        # None, a buffer's a Tensor or None
         if isinstance(value, Parameter):
             self._modules.pop(name, None)
             self._buffers.pop(name, None)
+            self._non_persistent.discard(name)
             self._parameters[name] = value
-        elif isinstance(value, Module):
-            self._parameters.pop(name, None)
-            self._buffers.pop(name, None)
-            self._modules[name] = value
         elif name in self._parameters:
             if value is not None:
+                wrap = "wrap it: nn.Parameter(...)" if isinstance(value, Tensor) else \
+                    f"delete the parameter first (del module.{name}) to put something else there"
                 raise TypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} "
-                                f"as parameter '{name}' (a Parameter or None expected); wrap it: "
-                                f"nn.Parameter(...)")
+                                f"as parameter '{name}' (a Parameter or None expected); {wrap}")
             self._parameters[name] = None
+        elif isinstance(value, Module):
+            self._buffers.pop(name, None)
+            self._non_persistent.discard(name)
+            self._modules[name] = value
         elif name in self._modules:
             if value is not None:
                 raise TypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} "

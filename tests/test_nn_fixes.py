@@ -238,3 +238,41 @@ def test_assignment_over_a_registered_name_as_torch(first, second):
     else:
         kind = {"parameter": "parameter", "module": "child module", "buffer": "buffer"}[first]
         assert f"as {kind} 'x'" in ours[1] and f"as {kind} 'x'" in theirs[1]
+
+
+# ------------------------------------------------------------------ 6. reset_parameters
+RESET_CASES = [("Linear", (3, 4)), ("Conv2d", (2, 4, 3)), ("ConvTranspose2d", (2, 4, (2, 3))),
+               ("Embedding", (5, 3, 1)), ("PReLU", (3, 0.1)), ("BatchNorm2d", (3,)),
+               ("BatchNorm1d", (3,)), ("InstanceNorm2d", (3, 1e-5, 0.1, True, True)),
+               ("LayerNorm", ((2, 3),)), ("GroupNorm", (2, 4))]
+
+
+@pytest.mark.parametrize("name,args", RESET_CASES)
+def test_reset_parameters_redoes_the_constructors_init(name, args):
+    assert hasattr(getattr(tnn, name), "reset_parameters")
+    tg.manual_seed(7)
+    fresh = getattr(nn, name)(*args)
+    m = getattr(nn, name)(*args)
+    with tg.no_grad():
+        for t in [*m.parameters(), *m.buffers()]:
+            t.fill_(3)
+    tg.manual_seed(7)
+    assert m.reset_parameters() is None
+    assert [k for k, _ in m.named_parameters()] == [k for k, _ in fresh.named_parameters()]
+    for (k, a), b in zip(m.state_dict().items(), fresh.state_dict().values()):
+        assert a.dtype == b.dtype, k
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=k)
+    theirs = getattr(tnn, name)(*args)
+    theirs.reset_parameters()
+    for (k, a), b in zip(m.state_dict().items(), theirs.state_dict().values()):
+        if name in ("Linear", "Conv2d", "ConvTranspose2d") and k == "weight":
+            bound = 1 / np.sqrt(np.prod(b.shape[1:]))  # kaiming_uniform(a=sqrt(5)): 1/sqrt(fan_in)
+            assert np.abs(a.numpy()).max() <= bound and np.abs(b.numpy()).max() <= bound
+        elif name in ("Linear", "Conv2d", "ConvTranspose2d", "Embedding"):  # random draws
+            assert a.shape == tuple(b.shape), k
+        else:  # deterministic: ones, zeros, init, running statistics
+            np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=k)
+    if name == "Embedding":
+        assert not m.weight.numpy()[1].any()
+    m.double().reset_parameters()  # in place: the dtype stays
+    assert all(p.dtype == np.float64 for p in m.parameters())

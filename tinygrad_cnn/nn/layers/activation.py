@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.nn import functional as F
+from tinygrad_cnn.nn import init as nn_init
 from tinygrad_cnn.nn.module import Module, Parameter
 from tinygrad_cnn.tensor import Tensor
 
@@ -200,9 +201,13 @@ class PReLU(Module):
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
-        self.num_parameters = num_parameters
+        self.num_parameters, self.init = num_parameters, init
         self.weight = Parameter(np.full(num_parameters, init, dtype=np.float32))
         self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
+
+    def reset_parameters(self) -> None:
+        """Every slope back to ``init``, in place."""
+        nn_init.constant_(self.weight, self.init)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.prelu(x, self.weight)

@@ -39,8 +39,12 @@ class Linear(Module):
         self.in_features, self.out_features = in_features, out_features
         self.weight = _empty(out_features, in_features)
         self.bias = _empty(out_features) if bias else None
-        _reset_like_pytorch(self.weight, self.bias)
+        self.reset_parameters()
         self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
+
+    def reset_parameters(self) -> None:
+        """The constructor's initialisation again (PyTorch's Kaiming-uniform), in place."""
+        _reset_like_pytorch(self.weight, self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.linear(x, self.weight, self.bias)
@@ -161,10 +165,7 @@ class Embedding(Module):
         self.padding_idx = padding_idx
         if _weight is None:
             self.weight = _empty(num_embeddings, embedding_dim)
-            init.normal_(self.weight)
-            if padding_idx is not None:
-                with no_grad():
-                    self.weight._data[padding_idx] = 0
+            self.reset_parameters()
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
                 raise ValueError(f"Embedding: _weight has shape {tuple(_weight.shape)}, expected "
@@ -172,6 +173,14 @@ class Embedding(Module):
             self.weight = Parameter(_weight.numpy() if isinstance(_weight, Tensor) else _weight,
                                     requires_grad=not _freeze)
         self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
+
+    def reset_parameters(self) -> None:
+        """Standard normal draws again, the ``padding_idx`` row zero, in place."""
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            with no_grad():
+                self.weight._data[self.padding_idx] = 0
+                self.weight._version_counter[0] += 1
 
     @classmethod
     def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,

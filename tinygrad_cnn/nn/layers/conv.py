@@ -51,8 +51,12 @@ class Conv2d(Module):
         self.groups, self.padding_mode = groups, padding_mode
         self.weight = _empty(out_channels, in_channels // groups, *self.kernel_size)
         self.bias = _empty(out_channels) if bias else None
-        _reset_like_pytorch(self.weight, self.bias)
+        self.reset_parameters()
         self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
+
+    def reset_parameters(self) -> None:
+        """The constructor's initialisation again (PyTorch's Kaiming-uniform), in place."""
+        _reset_like_pytorch(self.weight, self.bias)
 
     def _mode_padding(self) -> tuple[int, int, int, int]:
         """``F.pad``'s ``(left, right, top, bottom)`` for a non-zeros ``padding_mode``."""
@@ -106,8 +110,12 @@ class ConvTranspose2d(Module):
         self.dilation, self.groups = _pair(dilation, "dilation", op, 1), groups
         self.weight = _empty(in_channels, out_channels // groups, *self.kernel_size)
         self.bias = _empty(out_channels) if bias else None
-        _reset_like_pytorch(self.weight, self.bias)
+        self.reset_parameters()
         self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
+
+    def reset_parameters(self) -> None:
+        """The constructor's initialisation again (PyTorch's Kaiming-uniform), in place."""
+        _reset_like_pytorch(self.weight, self.bias)
 
     def forward(self, x: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
         """``output_size``: the wanted ``(H, W)`` (or a longer shape ending in them) -- PyTorch's

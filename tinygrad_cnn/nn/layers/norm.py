@@ -10,8 +10,16 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.nn import functional as F
+from tinygrad_cnn.nn import init
 from tinygrad_cnn.nn.module import Module, Parameter
 from tinygrad_cnn.tensor import Tensor
+
+
+def _ones_zeros(weight: Tensor | None, bias: Tensor | None) -> None:
+    if weight is not None:
+        init.ones_(weight)
+    if bias is not None:
+        init.zeros_(bias)
 
 
 class _Norm(Module):
@@ -39,6 +47,12 @@ class _Norm(Module):
             self.num_batches_tracked._data[...] = 0
             for t in (self.running_mean, self.running_var, self.num_batches_tracked):
                 t._version_counter[0] += 1
+
+    def reset_parameters(self) -> None:
+        """Running statistics back to 0 and 1 (none counted), ``weight`` to ones, ``bias`` to
+        zeros, in place."""
+        self.reset_running_stats()
+        _ones_zeros(self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
@@ -151,6 +165,10 @@ class LayerNorm(Module):
             if elementwise_affine and bias else None
         self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
 
+    def reset_parameters(self) -> None:
+        """``weight`` to ones, ``bias`` to zeros, in place."""
+        _ones_zeros(self.weight, self.bias)
+
     def forward(self, x: Tensor) -> Tensor:
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
@@ -176,6 +194,10 @@ class GroupNorm(Module):
         self.bias = Parameter(np.zeros(num_channels, dtype=np.float32)) \
             if affine and bias else None
         self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
+
+    def reset_parameters(self) -> None:
+        """``weight`` to ones, ``bias`` to zeros, in place."""
+        _ones_zeros(self.weight, self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim < 2 or x.shape[1] != self.num_channels:

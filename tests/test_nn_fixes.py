@@ -276,3 +276,132 @@ def test_reset_parameters_redoes_the_constructors_init(name, args):
         assert not m.weight.numpy()[1].any()
     m.double().reset_parameters()  # in place: the dtype stays
     assert all(p.dtype == np.float64 for p in m.parameters())
+
+
+# ------------------------------------------------------------------ 6. Module's PyTorch API
+def _tied(lib):
+    """A tree with a module under two names and a weight and a buffer shared by two modules."""
+    net = lib.Sequential(lib.Linear(2, 2), lib.BatchNorm1d(2), lib.Linear(2, 2))
+    net[2].weight = net[0].weight
+    net.add_module("again", net[1])
+    net[0].register_buffer("stat", net[1].running_mean)
+    return net
+
+
+@pytest.mark.parametrize("method,kwargs", [
+    ("named_modules", {}), ("named_modules", dict(remove_duplicate=False)),
+    ("named_modules", dict(prefix="net")), ("named_parameters", {}),
+    ("named_parameters", dict(remove_duplicate=False)), ("named_parameters", dict(recurse=False)),
+    ("named_parameters", dict(prefix="p", remove_duplicate=False)), ("named_buffers", {}),
+    ("named_buffers", dict(remove_duplicate=False)), ("named_buffers", dict(recurse=False)),
+    ("named_buffers", dict(prefix="b", recurse=True))])
+def test_named_members_as_torch(method, kwargs):
+    ours, theirs = _tied(nn), _tied(tnn)
+    assert [k for k, _ in getattr(ours, method)(**kwargs)] == \
+        [k for k, _ in getattr(theirs, method)(**kwargs)]
+    assert len(list(ours.buffers())) == len(list(theirs.buffers())) == 3
+    assert len(list(ours.buffers(recurse=False))) == len(list(theirs.buffers(recurse=False))) == 0
+    assert len(list(ours[0].buffers(recurse=False))) == 1
+
+
+def test_named_modules_memo_and_signature_as_torch():
+    import inspect
+    for name in ("named_modules", "named_parameters", "named_buffers", "buffers", "cuda", "cpu",
+                 "load_state_dict", "get_buffer"):
+        ours = list(inspect.signature(getattr(nn.Module, name)).parameters)
+        assert ours == list(inspect.signature(getattr(tnn.Module, name)).parameters), name
+    for lib in (nn, tnn):
+        net = _tied(lib)
+        skipped = {net[1]}
+        names = [k for k, _ in net.named_modules(skipped, "x")]  # positional, as PyTorch's
+        assert names == ["x", "x.0", "x.2"], lib
+
+
+def test_get_buffer_as_torch():
+    for lib in (nn, tnn):
+        net = lib.Sequential(lib.Conv2d(1, 2, 3), lib.BatchNorm2d(2))
+        assert net.get_buffer("1.running_var") is net[1].running_var
+        with pytest.raises(AttributeError, match="`weight` is not a buffer"):
+            net.get_buffer("1.weight")
+        with pytest.raises(AttributeError, match="has no attribute `nope`"):
+            net.get_buffer("1.nope")
+        with pytest.raises(AttributeError):
+            net.get_buffer("3.running_var")
+
+
+def test_load_state_dict_assign_as_torch():
+    src_ours, src_theirs = nn.Linear(3, 2).double(), tnn.Linear(3, 2).double()
+    src_ours.load_state_dict(src_theirs.state_dict())
+    for lib, src in ((nn, src_ours), (tnn, src_theirs)):
+        dst = lib.Sequential(lib.Linear(3, 2), lib.BatchNorm1d(2))
+        sd = {f"0.{k}": v for k, v in src.state_dict().items()}
+        sd.update({f"1.{k}": v for k, v in dst[1].state_dict().items()})
+        out = dst.load_state_dict(sd, assign=True)
+        assert list(out.missing_keys) == [] and list(out.unexpected_keys) == []
+        assert isinstance(dst[0].weight, lib.Parameter) and dst[0].weight.requires_grad
+        assert str(dst[0].weight.dtype).endswith("float64")  # the checkpoint's, not copied into
+        assert [k for k, _ in dst.named_parameters()] == ["0.weight", "0.bias", "1.weight", "1.bias"]
+        with (tg.no_grad() if lib is nn else torch.no_grad()):
+            sd["0.bias"].fill_(5.0)  # assigned, not copied: the model sees it
+        assert float(dst[0].bias.sum().item()) == 10.0
+    ours = nn.Linear(3, 2)
+    ours.load_state_dict(src_theirs.state_dict(), assign=True)  # PyTorch's tensors too
+    assert ours.weight.dtype == np.float64 and isinstance(ours.weight, nn.Parameter)
+    np.testing.assert_array_equal(ours.weight.numpy(), src_theirs.weight.detach().numpy())
+    copied = nn.Linear(3, 2)
+    copied.load_state_dict(src_ours.state_dict())  # assign=False still copies into float32
+    assert copied.weight.dtype == np.float32
+
+
+def test_removable_handle_as_a_context_manager():
+    for lib, x in ((nn, Tensor(np.ones((1, 2), np.float32))), (tnn, torch.ones(1, 2))):
+        m, seen = lib.Linear(2, 2), []
+        with m.register_forward_hook(lambda mod, args, out: seen.append(1)) as handle:
+            m(x)
+        m(x)
+        assert seen == [1] and handle is not None
+        with m.register_forward_pre_hook(lambda mod, args: seen.append(2)):
+            m(x)
+        m(x)
+        assert seen == [1, 2]
+    t = Tensor(np.ones(2, np.float32), requires_grad=True)
+    with t.register_hook(lambda g: g * 2):
+        (t * 1).sum().backward()
+    (t * 1).sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy(), [3, 3])
+
+
+def test_module_cpu_and_cuda():
+    from tinygrad_cnn.backend import DeviceUnavailableError, is_available
+    m = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2))
+    assert m.cpu() is m and all(t.device == "cpu" for t in [*m.parameters(), *m.buffers()])
+    if is_available("cuda"):
+        assert m.cuda() is m and m.cuda(0) is m
+        assert all(t.device == "cuda" for t in [*m.parameters(), *m.buffers()])
+        assert m.cpu() is m and m[0].weight.device == "cpu"
+    else:
+        with pytest.raises(DeviceUnavailableError) as tensor_error:
+            Tensor([1.0]).cuda()
+        with pytest.raises(DeviceUnavailableError) as module_error:
+            m.cuda()
+        assert str(module_error.value).startswith(str(tensor_error.value))
+        assert m[0].weight.device == "cpu"
+    with pytest.raises(ValueError, match="cuda"):
+        m.cuda("cpu")
+
+
+class _Extra:
+    def extra_repr(self):
+        return "hello, world"
+
+
+def test_repr_with_extra_lines_and_children_as_torch():
+    reprs = []
+    for lib in (nn, tnn):
+        cls = type("Block", (_Extra, lib.Module), {})
+        m = cls()
+        m.conv = lib.Conv2d(1, 2, 3)
+        m.add_module("none", None)
+        reprs.append(repr(m))
+        reprs.append(repr(lib.Sequential(m, lib.ReLU())))
+    assert reprs[:2] == reprs[2:]

@@ -1429,6 +1429,13 @@ class RemovableHandle:
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
 
+    def __enter__(self) -> RemovableHandle:
+        """``with module.register_forward_hook(h): ...``: the hook is on inside, off after."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
 
 _TensorCls: Any = None  # set by tensor.py (tensor.py imports this module, not the reverse)
 _FunctionView: Any = None

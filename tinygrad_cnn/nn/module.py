@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tinygrad_cnn.autograd import _PACKAGE_DIR, RemovableHandle, _state, no_grad
-from tinygrad_cnn.backend import to_device
+from tinygrad_cnn.backend import normalize_device, to_device
 from tinygrad_cnn.tensor import Tensor, _dtype
 
 
@@ -202,6 +202,18 @@ class Module:
                                  f"(it is a {type(param).__name__})")
         return param
 
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at the dotted path ``target`` (``"bn1.running_mean"``)."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"get_buffer({target!r}): {type(module).__name__} has no "
+                                 f"attribute `{name}`")
+        if name not in module._buffers:
+            raise AttributeError(f"get_buffer({target!r}): `{name}` is not a buffer (it is a "
+                                 f"{type(getattr(module, name)).__name__})")
+        return getattr(module, name)
+
     def apply(self, fn: Any) -> Module:
         """Call ``fn(module)`` on every module of the tree, children first (depth first, in
         registration order), then this one, as PyTorch does (``model.apply(init_weights)``);
@@ -219,19 +231,27 @@ class Module:
         return self
 
     # ------------------------------------------------------------------ traversal
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """Every module of the tree with its path, this one first (iterative, each once)."""
-        seen: set[int] = set()
-        stack: list[tuple[str, Module]] = [(prefix, self)]
+    def named_modules(self, memo: set[Module] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """Every module of the tree with its path, this one first, depth first in registration
+        order (iterative). As PyTorch: each once, unless ``remove_duplicate=False`` (a module
+        under two names then comes under both); modules in ``memo`` are left out, with their
+        subtrees, and the ones seen are added to it."""
+        if memo is None:
+            memo = set()
+        # (path, module, the ids of its ancestors: without deduplication a cycle would not end)
+        stack: list[tuple[str, Module, frozenset[int]]] = [(prefix, self, frozenset())]
         while stack:
-            path, module = stack.pop()
-            if id(module) in seen:
+            path, module, above = stack.pop()
+            if module in memo:
                 continue
-            seen.add(id(module))
+            if remove_duplicate:
+                memo.add(module)
             yield path, module
-            children = [(f"{path}.{n}" if path else n, m) for n, m in module._modules.items()
-                        if m is not None]
-            stack.extend(reversed(children))
+            inside = frozenset() if remove_duplicate else above | {id(module)}
+            stack.extend(reversed([(f"{path}.{n}" if path else n, m, inside)
+                                   for n, m in module._modules.items()
+                                   if m is not None and id(m) not in inside]))
 
     def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
@@ -249,33 +269,45 @@ class Module:
         for _, m in self.named_children():
             yield m
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True
-                         ) -> Iterator[tuple[str, Parameter]]:
-        """``(path, parameter)`` pairs, each parameter once, in registration order."""
+    def _named_members(self, registry: str, prefix: str, recurse: bool,
+                       remove_duplicate: bool) -> Iterator[tuple[str, Module, Any]]:
+        """PyTorch's ``_named_members``: ``(path, owner, tensor)`` from each module's
+        ``registry``, each tensor once unless ``remove_duplicate=False``."""
         seen: set[int] = set()
-        modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) \
+            if recurse else iter([(prefix, self)])
         for path, module in modules:
-            for name, p in module._parameters.items():
-                if p is None or id(p) in seen:
+            for name, t in getattr(module, registry).items():
+                if t is None or id(t) in seen:
                     continue
-                seen.add(id(p))
-                full = f"{path}.{name}" if path else name
-                if p.name is None or p._path_named:  # label it for the drawings
-                    p.name, p._path_named = full, True
-                yield full, p
+                if remove_duplicate:
+                    seen.add(id(t))
+                yield (f"{path}.{name}" if path else name), module, t
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """``(path, parameter)`` pairs in registration order; each parameter once (the first
+        path of a tied weight), unless ``remove_duplicate=False``."""
+        labelled: set[int] = set()
+        for full, _, p in self._named_members("_parameters", prefix, recurse, remove_duplicate):
+            if id(p) not in labelled and (p.name is None or p._path_named):
+                p.name, p._path_named = full, True  # label it for the drawings (its first path)
+            labelled.add(id(p))
+            yield full, p
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
-        for path, module in self.named_modules(prefix):
-            for name, b in module._buffers.items():
-                if b is not None:
-                    yield (f"{path}.{name}" if path else name), b
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """``(path, buffer)`` pairs, each buffer once unless ``remove_duplicate=False``;
+        ``recurse=False``: this module's own."""
+        for full, _, b in self._named_members("_buffers", prefix, recurse, remove_duplicate):
+            yield full, b
 
-    def buffers(self) -> Iterator[Tensor]:
-        for _, b in self.named_buffers():
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
             yield b
 
     # ------------------------------------------------------------------ modes and state
@@ -326,6 +358,19 @@ class Module:
         if device is not None:
             self._move(device)
         return self
+
+    def cpu(self) -> Module:
+        """Every parameter and buffer to the CPU (in place); returns self."""
+        return self.to(device="cpu")
+
+    def cuda(self, device: int | str | None = None) -> Module:
+        """Every parameter and buffer to the GPU (in place; ``device``: an index or a
+        ``"cuda[:i]"`` name, there is one GPU device); returns self. Without CuPy and a GPU, the
+        error of ``Tensor.cuda``."""
+        if device is not None and not isinstance(device, int) and \
+                normalize_device(str(device)) != "cuda":
+            raise ValueError(f"Module.cuda: {device!r} is not a cuda device; use .to({device!r})")
+        return self.to(device="cuda")
 
     def _move(self, device: str) -> None:
         for t in [*self.parameters(), *self.buffers()]:
@@ -386,26 +431,34 @@ class Module:
                                    for n, m in module._modules.items()
                                    if m is not None and id(m) not in inside]))
 
-    def _state_entries(self) -> dict[str, Tensor]:
-        """What ``state_dict`` names, as the tensors themselves (for loading)."""
-        own: dict[str, Tensor] = {}
+    def _state_slots(self) -> dict[str, tuple[Module, str, Tensor]]:
+        """What ``state_dict`` names: ``key -> (owning module, attribute name, tensor)``."""
+        own: dict[str, tuple[Module, str, Tensor]] = {}
         for path, module in self._every_path():
             for name, p in module._parameters.items():
                 if p is not None:
-                    own[f"{path}.{name}" if path else name] = p
+                    own[f"{path}.{name}" if path else name] = (module, name, p)
             for name, b in module._buffers.items():
                 if b is not None and name not in module._non_persistent:
-                    own[f"{path}.{name}" if path else name] = b
+                    own[f"{path}.{name}" if path else name] = (module, name, b)
         return own
 
-    def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
+    def _state_entries(self) -> dict[str, Tensor]:
+        """What ``state_dict`` names, as the tensors themselves (for loading)."""
+        return {k: t for k, (_, _, t) in self._state_slots().items()}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
+                        assign: bool = False) -> IncompatibleKeys:
         """Copy values into the parameters and buffers. Every missing, unexpected or mis-shaped
         key is named; with ``strict`` (the default) any of them is an error and nothing is
-        changed."""
+        changed. ``assign=True`` (PyTorch's): the checkpoint's tensors become the model's (their
+        dtype and memory kept; a parameter's wrapped in a ``Parameter`` with the old one's
+        ``requires_grad``) instead of being copied into them."""
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a dict of name -> tensor (a state_dict), "
                             f"got {type(state_dict).__name__}")
-        own = self._state_entries()
+        slots = self._state_slots()
+        own = {k: t for k, (_, _, t) in slots.items()}
         # a BatchNorm checkpoint from before num_batches_tracked existed loads (the model keeps
         # its count), as PyTorch loads one without version metadata
         missing = [k for k in own if k not in state_dict
@@ -431,6 +484,14 @@ class Module:
             problems.append("unexpected keys: " + ", ".join(unexpected))
         if problems:
             raise RuntimeError(f"load_state_dict into {type(self).__name__}: " + ". ".join(problems))
+        if assign:
+            for k, arr in values.items():
+                module, name, old = slots[k]
+                new = state_dict[k] if isinstance(state_dict[k], Tensor) else Tensor(arr)
+                if isinstance(old, Parameter) and not isinstance(new, Parameter):
+                    new = Parameter(new, requires_grad=old.requires_grad)
+                setattr(module, name, new)
+            return IncompatibleKeys(missing, unexpected)
         with no_grad():
             for k, arr in values.items():
                 t = own[k]
@@ -512,13 +573,19 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = [f"{type(self).__name__}({self.extra_repr()}"]
-        if not self._modules:
-            return lines[0] + ")"
-        for name, m in self._modules.items():
-            child = repr(m).replace("\n", "\n  ")
-            lines.append(f"  ({name}): {child}")
-        return "\n".join(lines) + "\n)"
+        """PyTorch's layout: ``Name(extra)`` on one line; with children or a multi-line
+        ``extra_repr``, one line each, indented by two."""
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): " + repr(m).replace("\n", "\n  ")
+                       for name, m in self._modules.items()]
+        lines = extra_lines + child_lines
+        body = ""
+        if len(extra_lines) == 1 and not child_lines:
+            body = extra_lines[0]
+        elif lines:
+            body = "\n  " + "\n  ".join(lines) + "\n"
+        return f"{type(self).__name__}({body})"
 
 
 def _user_line(exc: BaseException) -> str | None:

@@ -5,6 +5,8 @@ that ported CNN code uses (``reset_parameters``, ``ParameterList``/``ParameterDi
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 import pytest
 
@@ -405,3 +407,97 @@ def test_repr_with_extra_lines_and_children_as_torch():
         reprs.append(repr(m))
         reprs.append(repr(lib.Sequential(m, lib.ReLU())))
     assert reprs[:2] == reprs[2:]
+
+
+# ------------------------------------------------------------------ 6. ParameterList, ParameterDict
+def _repr(m):
+    return repr(m).replace("torch.", "")
+
+
+def _plist(lib):
+    mk = (lambda *s, dt=np.float32: Tensor(np.ones(s, dt))) if lib is nn else \
+        (lambda *s, dt=np.float32: torch.ones(s, dtype=torch.float64 if dt == np.float64 else None))
+    pl = lib.ParameterList([lib.Parameter(mk(2, 3)), mk(3)])
+    pl.append(mk(1, dt=np.float64))
+    pl.extend([lib.Parameter(mk(4))])
+    pl.append(3)
+    pl += [mk(2)]
+    pl[0] = mk(5)
+    return pl
+
+
+def test_parameter_list_as_torch():
+    ours, theirs = _plist(nn), _plist(tnn)
+    assert len(ours) == len(theirs) == 6
+    assert _repr(ours) == _repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["0", "1", "2", "3", "5"]
+    assert [k for k, _ in ours.named_parameters()] == [k for k, _ in theirs.named_parameters()]
+    assert isinstance(ours[1], nn.Parameter) and ours[1].requires_grad and ours[-2] == 3
+    assert ours[2].dtype == np.float64 and ours[0].shape == (5,)
+    assert [type(p).__name__ for p in ours] == ["Parameter"] * 4 + ["int", "Parameter"]
+    part = ours[1:3]
+    assert isinstance(part, nn.ParameterList) and len(part) == 2 and part[0] is ours[1]
+    for lib, pl in ((nn, ours), (tnn, theirs)):
+        with pytest.raises(IndexError, match="out of range"):
+            pl[10]
+        with pytest.raises(TypeError, match="extend should be called with an iterable"):
+            pl.extend(pl[0])
+        model = lib.Module()
+        model.params = lib.ParameterList([pl[0]])
+        assert list(model.state_dict()) == ["params.0"]
+    assert _repr(nn.ParameterList()) == _repr(tnn.ParameterList()) == "ParameterList()"
+    assert _repr(nn.ParameterList([Tensor(np.float32(1))])) == \
+        _repr(tnn.ParameterList([torch.tensor(1.0)]))
+    opt = tg.optim.SGD(nn.ParameterList([Tensor(np.ones(2, np.float32))]).parameters(), lr=0.1)
+    assert len(opt.param_groups[0]["params"]) == 1
+
+
+def _pdict(lib):
+    mk = (lambda *s: Tensor(np.ones(s, np.float32))) if lib is nn else (lambda *s: torch.ones(s))
+    pd = lib.ParameterDict({"b": mk(2), "a": lib.Parameter(mk(1))})  # a plain dict: sorted keys
+    pd["c"] = mk(3)
+    pd.update([("d", mk(1))])
+    pd.update(OrderedDict([("f", mk(2, 2)), ("e", mk(1))]))  # ordered: kept in its order
+    return pd
+
+
+def test_parameter_dict_as_torch():
+    ours, theirs = _pdict(nn), _pdict(tnn)
+    assert list(ours) == list(theirs) == ["a", "b", "c", "d", "f", "e"]
+    assert list(ours.keys()) == list(theirs.keys())
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [k for k, _ in ours.items()] == list(ours)
+    assert [v.shape for v in ours.values()] == [tuple(v.shape) for v in theirs.values()]
+    assert "c" in ours and "z" not in ours and len(ours) == len(theirs) == 6
+    assert isinstance(ours["c"], nn.Parameter) and ours.get("z", 5) == 5
+    assert ours.pop("c").shape == (3,) and theirs.pop("c").shape == (3,)
+    del ours["a"], theirs["a"]
+    assert list(ours) == list(theirs) == ["b", "d", "f", "e"]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert ours.popitem()[0] == theirs.popitem()[0] == "e"
+    assert list(reversed(ours)) == list(reversed(theirs))
+    assert ours.setdefault("g", Tensor(np.ones(2, np.float32))).shape == (2,)
+    copy = ours.copy()
+    assert isinstance(copy, nn.ParameterDict) and copy["b"] is ours["b"]
+    assert list(nn.ParameterDict.fromkeys(["x", "y"], Tensor(np.ones(1, np.float32)))) == ["x", "y"]
+    assert list(ours | {"z": Tensor(np.ones(1, np.float32))}) == [*ours, "z"]
+    assert repr(ours) == repr(ours).replace("torch.", "")
+    assert repr(ours).splitlines()[1] == "    (b): Parameter containing: [float32 of size 2]"
+    assert _repr(nn.ParameterDict()) == _repr(tnn.ParameterDict())
+    for pd in (ours, theirs):
+        with pytest.raises(TypeError, match="string"):
+            pd[3] = pd["b"]
+        for bad in ("update", "a.b", ""):
+            with pytest.raises(KeyError):
+                pd[bad] = pd["b"]
+    assert 3 not in ours._keys and "update" not in ours
+    with pytest.raises(KeyError, match="'nope'"):
+        ours["nope"]
+    ours.clear()
+    assert len(ours) == 0 and list(ours.state_dict()) == []
+
+
+def test_parameter_without_data_as_torch():
+    p, t = nn.Parameter(), tnn.Parameter()
+    assert p.shape == tuple(t.shape) == (0,) and p.dtype == np.float32 and p.requires_grad
+    assert nn.Parameter(requires_grad=False).requires_grad is False

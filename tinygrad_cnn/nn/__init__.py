@@ -4,7 +4,15 @@ parameter vectors."""
 
 from tinygrad_cnn.nn import functional, init, layers, utils
 from tinygrad_cnn.nn.layers import *  # noqa: F403  (every layer and loss; their list is layers.__all__)
-from tinygrad_cnn.nn.module import Module, ModuleDict, ModuleList, Parameter, Sequential
+from tinygrad_cnn.nn.module import (
+    Module,
+    ModuleDict,
+    ModuleList,
+    Parameter,
+    ParameterDict,
+    ParameterList,
+    Sequential,
+)
 
-__all__ = [*layers.__all__, "Module", "ModuleDict", "ModuleList", "Parameter", "Sequential",
-           "functional", "init", "utils"]
+__all__ = [*layers.__all__, "Module", "ModuleDict", "ModuleList", "Parameter", "ParameterDict",
+           "ParameterList", "Sequential", "functional", "init", "utils"]

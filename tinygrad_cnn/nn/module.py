@@ -26,7 +26,10 @@ class Parameter(Tensor):
 
     __slots__ = ("_path_named",)
 
-    def __init__(self, data: Any, requires_grad: bool = True, name: str | None = None) -> None:
+    def __init__(self, data: Any = None, requires_grad: bool = True,
+                 name: str | None = None) -> None:
+        if data is None:  # PyTorch's Parameter(): an empty float32 tensor
+            data = np.empty(0, dtype=np.float32)
         super().__init__(data, requires_grad=requires_grad, name=name)
         if isinstance(data, Tensor) and data.dtype.kind in "fc":
             # a new leaf on the tensor's memory, as PyTorch's Parameter(t): tied weights made as
@@ -812,6 +815,210 @@ class ModuleDict(Module):
 
     def clear(self) -> None:
         self._modules.clear()
+
+
+def _as_parameter(value: Any) -> Any:
+    """What ParameterList and ParameterDict store: a plain tensor becomes a Parameter (as in
+    PyTorch); a Parameter or any other object is kept as it is."""
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
+
+
+def _parameters_repr(items: Iterable[tuple[Any, Any]]) -> str:
+    """PyTorch's extra_repr of ParameterList/ParameterDict: one line per entry."""
+    lines = []
+    for key, value in items:
+        if isinstance(value, Tensor):
+            size = "x".join(str(s) for s in value.shape)
+            device = f" ({value.device})" if value.device != "cpu" else ""
+            kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+            lines.append(f"  ({key}): {kind} containing: [{value.dtype} of size {size}{device}]")
+        else:
+            lines.append(f"  ({key}): Object of type: {type(value).__name__}")
+    return "\n".join(lines)
+
+
+class ParameterList(Module):
+    """A list of parameters, registered as ``0``, ``1``, ... (so ``parameters()``,
+    ``state_dict`` and optimizers see them); a plain tensor put in becomes a ``Parameter``, any
+    other object is kept as a plain attribute (PyTorch's rules)."""
+
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
+        super().__init__()
+        self._size = 0
+        if values is not None:
+            self.extend(values)
+
+    def _index(self, i: Any) -> int:
+        n = len(self)
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+            raise TypeError(f"ParameterList: indices must be integers or slices, not "
+                            f"{type(i).__name__}")
+        if not -n <= i < n:
+            raise IndexError(f"ParameterList: index {i} is out of range for {n} entries")
+        return int(i) % n
+
+    def __getitem__(self, i: int | slice) -> Any:
+        if isinstance(i, slice):
+            return ParameterList([self[k] for k in range(len(self))[i]])
+        return getattr(self, str(self._index(i)))
+
+    def __setitem__(self, i: int, value: Any) -> None:
+        setattr(self, str(self._index(i)), _as_parameter(value))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter([self[k] for k in range(len(self))])
+
+    def __iadd__(self, values: Iterable[Any]) -> ParameterList:
+        return self.extend(values)
+
+    def append(self, value: Any) -> ParameterList:
+        self._size += 1
+        self[self._size - 1] = value
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        if not isinstance(values, Iterable) or isinstance(values, Tensor):
+            raise TypeError(f"ParameterList.extend should be called with an iterable, but got "
+                            f"{type(values).__name__}")
+        for v in list(values):  # (a copy: extending by itself)
+            self.append(v)
+        return self
+
+    def extra_repr(self) -> str:
+        return _parameters_repr(enumerate(self))
+
+
+class ParameterDict(Module):
+    """An ordered dict of parameters, registered under their (string) keys; a plain tensor put in
+    becomes a ``Parameter``. ``update`` and the constructor take a mapping (a plain dict in sorted
+    key order, an ``OrderedDict`` or ``ParameterDict`` in its own, as PyTorch) or ``(key, value)``
+    pairs."""
+
+    def __init__(self, parameters: Any = None) -> None:
+        super().__init__()
+        self._keys: dict[str, None] = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    def _key(self, key: Any) -> str:
+        if not isinstance(key, str):
+            raise TypeError(f"ParameterDict: keys must be strings, got {type(key).__name__} "
+                            f"({key!r})")
+        return key
+
+    def _existing(self, key: Any) -> str:
+        if self._key(key) not in self._keys:
+            raise KeyError(f"ParameterDict has no key {key!r} (its keys: {list(self._keys)})")
+        return key
+
+    def __getitem__(self, key: str) -> Any:
+        return self.__dict__[self._existing(key)]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._key(key)
+        if not key or "." in key:
+            raise KeyError(f"ParameterDict: the key {key!r} must be non-empty and contain no '.' "
+                           "(it is the parameter's name in state_dict)")
+        if key not in self._keys and (hasattr(type(self), key) or key in self.__dict__):
+            raise KeyError(f"ParameterDict: the key {key!r} is already an attribute of the "
+                           "ParameterDict (a method or its state); choose another key")
+        setattr(self, key, _as_parameter(value))
+        self._keys[key] = None
+
+    def __delitem__(self, key: str) -> None:
+        del self._keys[self._existing(key)]
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._keys))
+
+    def __reversed__(self) -> Iterator[str]:
+        return reversed(list(self._keys))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def __or__(self, other: Any) -> ParameterDict:
+        out = self.copy()
+        out.update(other)
+        return out
+
+    def __ror__(self, other: Any) -> ParameterDict:
+        out = ParameterDict(other)
+        out.update(self)
+        return out
+
+    def __ior__(self, other: Any) -> ParameterDict:
+        self.update(other)
+        return self
+
+    def copy(self) -> ParameterDict:
+        """A new ParameterDict holding the same parameters (not copies of them)."""
+        return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
+
+    @classmethod
+    def fromkeys(cls, keys: Iterable[str], default: Any = None) -> ParameterDict:
+        return cls(OrderedDict((k, default) for k in keys))
+
+    def keys(self) -> Any:
+        return self._keys.keys()
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        return iter([(k, self[k]) for k in self._keys])
+
+    def values(self) -> Iterator[Any]:
+        return iter([self[k] for k in self._keys])
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self else default
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def pop(self, key: str) -> Any:
+        value = self[key]
+        del self[key]
+        return value
+
+    def popitem(self) -> tuple[str, Any]:
+        if not self._keys:
+            raise KeyError("ParameterDict.popitem: the dict is empty")
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def clear(self) -> None:
+        for key in list(self._keys):
+            del self[key]
+
+    def update(self, parameters: Any) -> None:
+        if not isinstance(parameters, Iterable):
+            raise TypeError(f"ParameterDict.update should be called with an iterable of key/value "
+                            f"pairs, but got {type(parameters).__name__}")
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
+            pairs: Iterable[Any] = list(parameters.items())
+        elif isinstance(parameters, Mapping):
+            pairs = sorted(parameters.items(), key=lambda kv: kv[0])
+        else:
+            pairs = list(parameters)
+            for j, pair in enumerate(pairs):
+                if not isinstance(pair, Iterable) or len(list(pair)) != 2:
+                    raise ValueError(f"ParameterDict.update: element #{j} of the sequence should "
+                                     f"be a (key, value) pair, got {pair!r}")
+        for key, value in pairs:
+            self[key] = value
+
+    def extra_repr(self) -> str:
+        return _parameters_repr(self.items())
 
 
 def _foreign_array(v: Any) -> Any:

@@ -21,23 +21,40 @@ from tinygrad_cnn.tensor import Tensor
 def calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     """``fan_in = size(1) * receptive field``, ``fan_out = size(0) * receptive field``."""
     if tensor.ndim < 2:
-        raise ValueError(f"fan in and fan out need at least 2 dims, got shape {tensor.shape}")
+        raise ValueError(f"fan in and fan out can not be computed for a tensor with fewer than 2 "
+                         f"dimensions; got shape {tensor.shape} (at least 2 dims, (out, in, ...))")
     receptive = math.prod(tensor.shape[2:])
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
 
+_calculate_fan_in_and_fan_out = calculate_fan_in_and_fan_out  # PyTorch's (private) name
+
+_GAIN_ONE = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+             "conv_transpose3d", "sigmoid")
+
+
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
-    """The gain that keeps activations' variance for ``nonlinearity`` (PyTorch's table)."""
-    if nonlinearity in ("linear", "conv2d", "conv_transpose2d", "sigmoid"):
+    """The gain that keeps activations' variance for ``nonlinearity`` (PyTorch's table; ``selu``:
+    3/4, which with ``kaiming_normal_(w, nonlinearity="linear")``-style fans gives self-normalising
+    networks their variance 1)."""
+    if nonlinearity in _GAIN_ONE:
         return 1.0
     if nonlinearity == "tanh":
         return 5.0 / 3
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
-        slope = 0.01 if param is None else param
+        if param is None:
+            slope = 0.01
+        elif isinstance(param, (int, float)) and not isinstance(param, bool):
+            slope = param
+        else:
+            raise ValueError(f"calculate_gain: negative_slope {param!r} is not a valid number")
         return math.sqrt(2.0 / (1 + slope**2))
-    raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}")
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}; expected one of "
+                     f"{(*_GAIN_ONE, 'tanh', 'relu', 'leaky_relu', 'selu')}")
 
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:

@@ -501,3 +501,59 @@ def test_parameter_without_data_as_torch():
     p, t = nn.Parameter(), tnn.Parameter()
     assert p.shape == tuple(t.shape) == (0,) and p.dtype == np.float32 and p.requires_grad
     assert nn.Parameter(requires_grad=False).requires_grad is False
+
+
+# ------------------------------------------------------------------ 6. nn.init
+def test_init_gain_and_fans_as_torch():
+    for name in ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+                 "conv_transpose3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu"):
+        assert nn.init.calculate_gain(name) == tnn.init.calculate_gain(name), name
+    assert nn.init.calculate_gain("selu") == 0.75
+    assert nn.init.calculate_gain("leaky_relu", 0.2) == tnn.init.calculate_gain("leaky_relu", 0.2)
+    for lib in (nn, tnn):
+        with pytest.raises(ValueError, match="negative_slope"):
+            lib.init.calculate_gain("leaky_relu", "0.2")
+        with pytest.raises(ValueError):
+            lib.init.calculate_gain("softsign")
+    for shape in ((4, 3), (8, 2, 3, 5), (2, 3, 1)):
+        w = nn.Parameter(np.zeros(shape, np.float32))
+        assert nn.init._calculate_fan_in_and_fan_out(w) == \
+            tnn.init._calculate_fan_in_and_fan_out(torch.zeros(shape))
+    with pytest.raises(ValueError, match="fewer than 2 dimensions|at least 2 dims"):
+        nn.init._calculate_fan_in_and_fan_out(Tensor(np.zeros(3, np.float32)))
+
+
+# ------------------------------------------------------------------ 6. padding layers
+PAD_CASES = [("ZeroPad2d", (1,)), ("ZeroPad2d", ((1, 0, 2, 3),)), ("ConstantPad2d", (2, 3.5)),
+             ("ConstantPad2d", ((0, 1, 2, 0), -1)), ("ReflectionPad2d", (2,)),
+             ("ReflectionPad2d", ((1, 0, 3, 2),)), ("ReplicationPad2d", (3,)),
+             ("ReplicationPad2d", ((0, 2, 1, 4),)), ("CircularPad2d", ((1, 2, 0, 3),))]
+
+
+@pytest.mark.parametrize("name,args", PAD_CASES)
+@pytest.mark.parametrize("shape", [(2, 3, 4, 5), (3, 4, 5)])
+def test_padding_layers_as_torch(name, args, shape):
+    ours, theirs = getattr(nn, name)(*args), getattr(tnn, name)(*args)
+    assert repr(ours) == repr(theirs)
+    assert ours.padding == theirs.padding and getattr(ours, "value", None) == \
+        getattr(theirs, "value", None)
+    x = np.random.RandomState(6).randn(*shape)
+    xo, xt = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, ty = ours(xo), theirs(xt)
+    np.testing.assert_array_equal(arr(y), arr(ty))
+    g = np.random.RandomState(7).randn(*ty.shape)
+    y.backward(Tensor(g))
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-12)
+
+
+def test_padding_layers_refuse_bad_arguments_clearly():
+    with pytest.raises(ValueError, match=r"ReflectionPad2d: padding must be an int or .*\(1, 2, 3\)"):
+        nn.ReflectionPad2d((1, 2, 3))
+    with pytest.raises(ValueError, match="ZeroPad2d: padding must be"):
+        nn.ZeroPad2d(1.5)
+    with pytest.raises(ValueError, match=r"ReplicationPad2d: expected a 3-D \(C, H, W\) or 4-D "
+                                         r"\(N, C, H, W\) input, got 2-D \(4, 5\)"):
+        nn.ReplicationPad2d(1)(Tensor(np.zeros((4, 5), np.float32)))
+    with pytest.raises(ValueError, match="reflect.*smaller than its dim.*ReflectionPad2d"):
+        nn.ReflectionPad2d(4)(Tensor(np.zeros((1, 1, 4, 4), np.float32)))

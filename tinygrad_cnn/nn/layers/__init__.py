@@ -7,6 +7,7 @@ names, and default initialisation (Kaiming-uniform with ``a = sqrt(5)``: weights
 | ``basic.py`` | Linear, Identity, Flatten, Unflatten, Dropout, Dropout1d-3d, Embedding |
 | ``conv.py`` | Conv2d (``padding_mode``), ConvTranspose2d |
 | ``pool.py`` | MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, Upsample, PixelShuffle |
+| ``padding.py`` | ZeroPad2d, ConstantPad2d, ReflectionPad2d, ReplicationPad2d, CircularPad2d |
 | ``activation.py`` | ReLU, LeakyReLU, PReLU, GELU, SiLU, ELU, SELU, Softplus, LogSigmoid, Mish, ... |
 | ``norm.py`` | BatchNorm1d, BatchNorm2d, InstanceNorm2d, LayerNorm, GroupNorm |
 | ``loss.py`` | CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss, ... |
@@ -63,6 +64,13 @@ from tinygrad_cnn.nn.layers.norm import (
     InstanceNorm2d,
     LayerNorm,
 )
+from tinygrad_cnn.nn.layers.padding import (
+    CircularPad2d,
+    ConstantPad2d,
+    ReflectionPad2d,
+    ReplicationPad2d,
+    ZeroPad2d,
+)
 from tinygrad_cnn.nn.layers.pool import (
     AdaptiveAvgPool2d,
     AdaptiveMaxPool2d,
@@ -77,12 +85,14 @@ from tinygrad_cnn.nn.layers.pool import (
 
 __all__ = [
     "CELU", "ELU", "GELU", "SELU", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d",
-    "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d",
-    "CrossEntropyLoss", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Embedding", "Flatten", "GroupNorm",
+    "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "CircularPad2d",
+    "ConstantPad2d", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "Dropout", "Dropout1d",
+    "Dropout2d", "Dropout3d", "Embedding", "Flatten", "GroupNorm",
     "Hardsigmoid", "Hardswish", "Hardtanh", "HuberLoss", "Identity", "InstanceNorm2d",
     "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax",
     "MSELoss",
     "MaxPool2d", "Mish", "NLLLoss", "PReLU", "PixelShuffle", "PixelUnshuffle", "ReLU", "ReLU6",
-    "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "Unflatten", "Upsample",
-    "UpsamplingBilinear2d", "UpsamplingNearest2d",
+    "ReflectionPad2d", "ReplicationPad2d", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax",
+    "Softplus", "Tanh", "Unflatten", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
+    "ZeroPad2d",
 ]

@@ -1,0 +1,89 @@
+"""Padding layers over ``F.pad``, with PyTorch's constructors and reprs: ZeroPad2d,
+ConstantPad2d, ReflectionPad2d, ReplicationPad2d, CircularPad2d. ``padding`` is an int (every
+side) or ``(left, right, top, bottom)``; it is kept as that tuple, as PyTorch keeps it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from tinygrad_cnn.nn import functional as F
+from tinygrad_cnn.nn.module import Module
+from tinygrad_cnn.tensor import Tensor
+
+
+def _quadruple(padding: int | Sequence[int], layer: str) -> tuple[int, ...]:
+    """PyTorch's ``_quadruple``: an int for all four sides, or the sequence as it is (an even
+    number of ints; two pad only the last dim)."""
+    if isinstance(padding, (int, np.integer)) and not isinstance(padding, bool):
+        return (int(padding),) * 4
+    if isinstance(padding, Sequence) and len(padding) in (2, 4) and all(
+            isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in padding):
+        return tuple(int(p) for p in padding)
+    raise ValueError(f"{layer}: padding must be an int or 4 ints (left, right, top, bottom), got "
+                     f"{padding!r}")
+
+
+class _Pad2d(Module):
+    """A padding mode of ``F.pad`` as a layer over ``(C, H, W)`` or ``(N, C, H, W)``."""
+
+    mode = ""
+
+    def __init__(self, padding: int | Sequence[int]) -> None:
+        super().__init__()
+        self.padding = _quadruple(padding, type(self).__name__)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not isinstance(x, Tensor) or x.ndim not in (3, 4):
+            got = f"{x.ndim}-D {x.shape}" if isinstance(x, Tensor) else type(x).__name__
+            raise ValueError(f"{type(self).__name__}: expected a 3-D (C, H, W) or 4-D "
+                             f"(N, C, H, W) input, got {got}")
+        return F.pad(x, self.padding, self.mode)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class ReflectionPad2d(_Pad2d):
+    """Mirror the image about its edges (the edge itself not repeated); each pad must be smaller
+    than its dim."""
+
+    mode = "reflect"
+
+
+class ReplicationPad2d(_Pad2d):
+    """Repeat the edge pixels outwards."""
+
+    mode = "replicate"
+
+
+class CircularPad2d(_Pad2d):
+    """Wrap around (periodic boundary); each pad at most its dim."""
+
+    mode = "circular"
+
+
+class ConstantPad2d(Module):
+    """Pad the last two dims with ``value`` (any number of leading dims)."""
+
+    def __init__(self, padding: int | Sequence[int], value: float) -> None:
+        super().__init__()
+        self.padding = _quadruple(padding, type(self).__name__)
+        self.value = value
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.pad(x, self.padding, "constant", self.value)
+
+    def extra_repr(self) -> str:
+        return f"padding={self.padding}, value={self.value}"
+
+
+class ZeroPad2d(ConstantPad2d):
+    """Pad the last two dims with zeros (the padding of a convolution, as a layer)."""
+
+    def __init__(self, padding: int | Sequence[int]) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"

@@ -153,6 +153,7 @@ REPR_CASES = [
     ("Upsample", (4,), dict(mode="bilinear", align_corners=True)),
     ("UpsamplingBilinear2d", (), dict(scale_factor=2)), ("UpsamplingNearest2d", (3,), {}),
     ("Embedding", (3, 4), {}), ("Embedding", (3, 4, 1), {}), ("PReLU", (3, 0.1), {}),
+    ("Conv2d", (1, 2, 3), dict(padding="valid")), ("Conv2d", (1, 2, 3), dict(padding=(0, 1))),
 ]
 
 

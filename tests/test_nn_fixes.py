@@ -558,3 +558,26 @@ def test_padding_layers_refuse_bad_arguments_clearly():
         nn.ReplicationPad2d(1)(Tensor(np.zeros((4, 5), np.float32)))
     with pytest.raises(ValueError, match="reflect.*smaller than its dim.*ReflectionPad2d"):
         nn.ReflectionPad2d(4)(Tensor(np.zeros((1, 1, 4, 4), np.float32)))
+
+
+def test_norm_registers_missing_parameters_and_buffers_as_none_like_torch():
+    keys = []
+    x = np.random.RandomState(8).randn(4, 2, 3, 3).astype(np.float32)
+    outs = []
+    for lib in (nn, tnn):
+        m = lib.BatchNorm2d(2, affine=False, track_running_stats=False).eval()
+        mk = Tensor if lib is nn else torch.tensor
+        m.running_mean = mk(np.full(2, 0.5, np.float32))  # a buffer again, as in PyTorch
+        m.running_var = mk(np.full(2, 4.0, np.float32))
+        keys.append(list(m.state_dict()))
+        outs.append(arr(m(mk(x))))
+        with pytest.raises(TypeError, match="as parameter 'weight'"):
+            m.weight = mk(np.ones(2, np.float32))
+    assert keys[0] == keys[1] == ["running_mean", "running_var"]
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-6)
+    for lib in (nn, tnn):
+        for m in (lib.Linear(2, 2, bias=False), lib.Conv2d(1, 1, 1, bias=False),
+                  lib.ConvTranspose2d(1, 1, 1, bias=False)):
+            assert "bias" in m._parameters and m.bias is None
+            with pytest.raises(TypeError, match="as parameter 'bias'"):
+                m.bias = m.weight.detach()

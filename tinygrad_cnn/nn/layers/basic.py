@@ -38,7 +38,7 @@ class Linear(Module):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         self.weight = _empty(out_features, in_features)
-        self.bias = _empty(out_features) if bias else None
+        self.register_parameter("bias", _empty(out_features) if bias else None)  # None: registered
         self.reset_parameters()
         self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
 

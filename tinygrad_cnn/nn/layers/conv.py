@@ -50,7 +50,7 @@ class Conv2d(Module):
             self.padding = _pair(padding, "padding", op, 0)
         self.groups, self.padding_mode = groups, padding_mode
         self.weight = _empty(out_channels, in_channels // groups, *self.kernel_size)
-        self.bias = _empty(out_channels) if bias else None
+        self.register_parameter("bias", _empty(out_channels) if bias else None)  # None: registered
         self.reset_parameters()
         self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
 
@@ -109,7 +109,7 @@ class ConvTranspose2d(Module):
         self.output_padding = _pair(output_padding, "output_padding", op, 0)
         self.dilation, self.groups = _pair(dilation, "dilation", op, 1), groups
         self.weight = _empty(in_channels, out_channels // groups, *self.kernel_size)
-        self.bias = _empty(out_channels) if bias else None
+        self.register_parameter("bias", _empty(out_channels) if bias else None)  # None: registered
         self.reset_parameters()
         self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
 

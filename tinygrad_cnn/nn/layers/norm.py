@@ -30,15 +30,19 @@ class _Norm(Module):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        self.weight = Parameter(np.ones(num_features, dtype=np.float32)) if affine else None
-        self.bias = Parameter(np.zeros(num_features, dtype=np.float32)) \
-            if affine and bias else None
-        if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=np.float32)))
-            self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=np.float32)))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
-        else:
-            self.running_mean = self.running_var = self.num_batches_tracked = None
+        # what is off is registered as None, as in PyTorch: a tensor assigned there later is a
+        # buffer (saved, moved, cast), a parameter's name takes only a Parameter
+        self.register_parameter("weight", Parameter(np.ones(num_features, dtype=np.float32))
+                                if affine else None)
+        self.register_parameter("bias", Parameter(np.zeros(num_features, dtype=np.float32))
+                                if affine and bias else None)
+        on = track_running_stats
+        self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=np.float32))
+                             if on else None)
+        self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=np.float32))
+                             if on else None)
+        self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64))
+                             if on else None)
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
@@ -159,10 +163,10 @@ class LayerNorm(Module):
             tuple(normalized_shape)
         self.normalized_shape = tuple(int(s) for s in shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        self.weight = Parameter(np.ones(self.normalized_shape, dtype=np.float32)) \
-            if elementwise_affine else None
-        self.bias = Parameter(np.zeros(self.normalized_shape, dtype=np.float32)) \
-            if elementwise_affine and bias else None
+        self.register_parameter("weight", Parameter(np.ones(self.normalized_shape, np.float32))
+                                if elementwise_affine else None)
+        self.register_parameter("bias", Parameter(np.zeros(self.normalized_shape, np.float32))
+                                if elementwise_affine and bias else None)
         self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
 
     def reset_parameters(self) -> None:
@@ -190,9 +194,10 @@ class GroupNorm(Module):
                              f"num_channels={num_channels}")
         self.num_groups, self.num_channels, self.eps, self.affine = (num_groups, num_channels,
                                                                      eps, affine)
-        self.weight = Parameter(np.ones(num_channels, dtype=np.float32)) if affine else None
-        self.bias = Parameter(np.zeros(num_channels, dtype=np.float32)) \
-            if affine and bias else None
+        self.register_parameter("weight", Parameter(np.ones(num_channels, dtype=np.float32))
+                                if affine else None)
+        self.register_parameter("bias", Parameter(np.zeros(num_channels, dtype=np.float32))
+                                if affine and bias else None)
         self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
 
     def reset_parameters(self) -> None:

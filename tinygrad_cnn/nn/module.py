@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, KeysView, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -968,7 +968,7 @@ class ParameterDict(Module):
     def fromkeys(cls, keys: Iterable[str], default: Any = None) -> ParameterDict:
         return cls(OrderedDict((k, default) for k in keys))
 
-    def keys(self) -> Any:
+    def keys(self) -> KeysView[str]:
         return self._keys.keys()
 
     def items(self) -> Iterator[tuple[str, Any]]:

@@ -17,10 +17,6 @@ torch = pytest.importorskip("torch")
 tnn = torch.nn
 
 
-def both(x):
-    return Tensor(x), torch.tensor(x)
-
-
 def arr(t):
     return t.detach().numpy() if isinstance(t, torch.Tensor) else t.numpy()
 

@@ -2061,3 +2061,20 @@ def test_norm_of_empty_rows_keeps_pytorchs_shape():
             ours = tg.zeros(*shape, dtype=tg.float16).norm(p=p, dim=dim, keepdim=keepdim)
             theirs = torch.zeros(*shape, dtype=torch.float16).norm(p=p, dim=dim, keepdim=keepdim)
             assert ours.shape == tuple(theirs.shape) and ours.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("shape, dim", [((16, 16), None), ((16, 16), 1), ((3, 4, 5), (0, 2)),
+                                        ((1000, 3), 0), ((7,), 0), ((), None)])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_mean_is_numpys_mean_bit_for_bit_and_pytorchs_to_rounding(dtype, shape, dim, keepdim):
+    """Mean sums through the ufunc itself (float16 in float32) and divides once -- numpy's mean
+    without its Python layer; the values stay numpy's exactly."""
+    torch = pytest.importorskip("torch")
+    x = np.asarray(np.random.default_rng(1).standard_normal(shape) * 100).astype(dtype)
+    ours = Tensor(x).mean(dim, keepdim=keepdim).numpy()
+    np.testing.assert_array_equal(ours, np.asarray(x.mean(axis=dim, keepdims=keepdim)))
+    theirs = torch.from_numpy(x).mean(() if dim is None else dim, keepdim=keepdim).numpy()
+    assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+    np.testing.assert_allclose(ours.astype(np.float64), theirs.astype(np.float64),
+                               rtol=2e-3 if dtype == "float16" else 1e-5, atol=1e-5)

@@ -21,15 +21,20 @@ from tinygrad_cnn.tensor import DTypeLike, Tensor, _int_arg, _pad_widths
 IntPair = int | Sequence[int]
 
 __all__ = [
-    "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "batch_norm",
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu", "conv2d",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
+    "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices",
+    "avg_pool1d", "avg_pool2d", "batch_norm",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu", "channel_shuffle",
+    "conv1d", "conv2d", "conv_transpose1d",
     "conv_transpose2d", "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d", "elu",
     "embedding", "flatten", "fold", "gelu",
     "group_norm", "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "instance_norm",
-    "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid",
-    "max_pool2d", "mish", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "pixel_shuffle",
-    "pixel_unshuffle", "prelu", "relu", "relu6", "selu", "sigmoid", "silu", "smooth_l1_loss",
-    "softmax", "softplus", "tanh", "unfold",
+    "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear",
+    "local_response_norm", "log_softmax", "logsigmoid", "lp_pool1d", "lp_pool2d",
+    "max_pool1d", "max_pool1d_with_indices", "max_pool2d", "max_pool2d_with_indices",
+    "max_unpool1d", "max_unpool2d", "mish", "mse_loss", "nll_loss", "normalize", "one_hot", "pad",
+    "pixel_shuffle", "pixel_unshuffle", "prelu", "relu", "relu6", "selu", "sigmoid", "silu",
+    "smooth_l1_loss", "softmax", "softplus", "tanh", "unfold",
 ]
 
 
@@ -260,6 +265,16 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
             return out.squeeze(0), indices.squeeze(0)
         return out, indices
     return out.squeeze(0) if unbatched else out
+
+
+def max_pool2d_with_indices(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
+                            padding: IntPair = 0, dilation: IntPair = 1, ceil_mode: bool = False,
+                            return_indices: bool = False) -> tuple[Tensor, Tensor]:
+    """``max_pool2d`` with ``return_indices=True``: ``(values, indices)``, whatever
+    ``return_indices`` says (PyTorch's signature); the indices are flat ``h * W + w`` positions
+    in each input plane, int64."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode,  # type: ignore[return-value]
+                      True)
 
 
 def _check_windows_see_input(x: Tensor, k: Any, s: Any, p: Any, d: Any, ceil_mode: bool,
@@ -653,6 +668,18 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
 # ------------------------------------------------------------------------------ more families
 # The rest of torch.nn.functional that this package has, one family per file (they use the
 # helpers above, so they are imported last).
+from tinygrad_cnn.nn.functional_1d import (  # noqa: E402
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
+    avg_pool1d,
+    conv1d,
+    conv_transpose1d,
+    lp_pool1d,
+    max_pool1d,
+    max_pool1d_with_indices,
+    max_unpool1d,
+)
 from tinygrad_cnn.nn.functional_activation import (  # noqa: E402
     _inplace_or_new,
     celu,
@@ -685,11 +712,15 @@ from tinygrad_cnn.nn.functional_norm import (  # noqa: E402
     group_norm,
     instance_norm,
     layer_norm,
+    local_response_norm,
     normalize,
 )
+from tinygrad_cnn.nn.functional_pool import lp_pool2d, max_unpool2d  # noqa: E402
 from tinygrad_cnn.nn.functional_resample import (  # noqa: E402
     adaptive_avg_pool2d,
     adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices,
+    channel_shuffle,
     interpolate,
     pixel_shuffle,
     pixel_unshuffle,

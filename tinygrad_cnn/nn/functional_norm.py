@@ -1,5 +1,6 @@
 """Normalisation functions of ``nn.functional``: ``F.batch_norm``, ``F.instance_norm``,
-``F.layer_norm``, ``F.group_norm`` (and ``F.normalize``, the Lp normalisation of vectors).
+``F.layer_norm``, ``F.group_norm`` (and ``F.normalize``, the Lp normalisation of vectors, and
+``F.local_response_norm``, AlexNet's normalisation across channels).
 
 Each is the ``normalize`` op over its dims and an ``affine`` op (``ops/norm.py``). Running
 statistics are updated here, in place, like PyTorch: ``running = (1 - momentum) * running +
@@ -17,8 +18,8 @@ import numpy as np
 from tinygrad_cnn.autograd import Context, is_grad_enabled
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.nn._checks import floating as _floating
-from tinygrad_cnn.ops import norm
-from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.ops import norm, pool
+from tinygrad_cnn.tensor import Tensor, _int_arg
 
 
 def _affine(x: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple[int, ...],
@@ -208,3 +209,30 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
     # norm, not sqrt of a sum of squares: its gradient at a zero vector is 0, not 0/0 = NaN, so
     # a zero row gets g / eps, as in PyTorch
     return x / x.norm(p, dim, keepdim=True).clamp(min=eps)
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """AlexNet's normalisation across channels, ``(N, C, *) -> (N, C, *)``:
+    ``x / (k + alpha / size * sum of x² over the channels c - size//2 .. c + (size-1)//2) **
+    beta`` -- PyTorch's formula: the window over the channels is padded with zeros and the sum
+    divided by ``size`` whatever part of it falls outside (an ``avg_pool2d`` of ``x²`` with kernel
+    ``(size, 1)`` over the channels)."""
+    op = "local_response_norm"
+    x = _floating(input, op)
+    if x.ndim < 3:
+        raise ValueError(f"{op}: expected an input (N, C, *) with 3 or more dims, got {x.ndim} "
+                         f"dims {x.shape}")
+    size = _int_arg(size, op, "size")
+    if size < 1:
+        raise RuntimeError(f"{op}: size (the number of neighbouring channels) must be positive, "
+                           f"got {size}")
+    if x.numel() == 0:
+        return x
+    n, c = x.shape[:2]
+    squares = (x * x).reshape(n, 1, c, -1)  # (N, C, *) -> (N, 1, C, M)
+    squares = squares.pad((0, 0, size // 2, (size - 1) // 2))  # zeros around the channels
+    # the mean of `size` neighbouring channels: (N, 1, C + size - 1, M) -> (N, 1, C, M)
+    mean = pool.AvgPool2d.apply(squares, kernel_size=(size, 1), stride=(1, 1), padding=(0, 0),
+                                ceil_mode=False, count_include_pad=True)
+    return x / (mean.reshape(x.shape) * alpha + k) ** beta

@@ -1,7 +1,7 @@
 """Resampling functions of ``nn.functional``: ``F.interpolate``, ``F.adaptive_avg_pool2d``,
-``F.adaptive_max_pool2d``, ``F.pixel_shuffle``, ``F.pixel_unshuffle``. The first three are ops of
-``ops/resample.py``; pixel (un)shuffle are a reshape, a permute and a reshape (views, no copy
-until the last reshape)."""
+``F.adaptive_max_pool2d``, ``F.pixel_shuffle``, ``F.pixel_unshuffle``, ``F.channel_shuffle``. The
+first three are ops of ``ops/resample.py``; the shuffles are a reshape, a permute and a reshape
+(views, no copy until the last reshape)."""
 
 from __future__ import annotations
 
@@ -138,6 +138,34 @@ def adaptive_max_pool2d(input: Tensor, output_size: int | Sequence[int | None],
     if unbatched:
         return out.squeeze(0), indices.squeeze(0)
     return out, indices
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size: int | Sequence[int | None],
+                                     return_indices: bool = False) -> tuple[Tensor, Tensor]:
+    """``adaptive_max_pool2d`` with ``return_indices=True`` (PyTorch's signature)."""
+    return adaptive_max_pool2d(input, output_size, True)  # type: ignore[return-value]
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """ShuffleNet's channel shuffle, ``(N, C, *) -> (N, C, *)``: the channels, seen as ``groups``
+    groups of ``C / groups``, are interleaved -- output channel ``j * groups + i`` is input channel
+    ``i * (C / groups) + j``."""
+    op = "channel_shuffle"
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: the input must be a Tensor, got {type(input).__name__}")
+    g = _int_arg(groups, op, "groups")
+    if input.ndim <= 2:
+        raise RuntimeError(f"{op}: expects an input (N, C, *) with more than 2 dims, but got "
+                           f"shape {input.shape}")
+    if g <= 0:
+        raise RuntimeError(f"{op}: the number of groups to divide the channels in must be "
+                           f"positive, got {g}")
+    n, c, *rest = input.shape
+    if c % g:
+        raise RuntimeError(f"{op}: the number of channels must be divisible by groups; got {c} "
+                           f"channels (input {input.shape}) and {g} groups")
+    x = input.reshape(n, g, c // g, *rest)  # (N, G, C/G, *)
+    return x.transpose(1, 2).reshape(input.shape)  # (N, C/G, G, *) -> (N, C, *)
 
 
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:

@@ -1,4 +1,5 @@
-"""Convolutions: Conv2d (with PyTorch's ``padding_mode``) and ConvTranspose2d."""
+"""Convolutions: Conv1d and Conv2d (with PyTorch's ``padding_mode``), ConvTranspose1d and
+ConvTranspose2d; Unfold and Fold (im2col and col2im as layers)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from tinygrad_cnn.nn import functional as F
 from tinygrad_cnn.nn.functional import _pair
+from tinygrad_cnn.nn.functional_1d import _single
 from tinygrad_cnn.nn.layers.basic import _empty, _reset_like_pytorch
 from tinygrad_cnn.nn.module import Module
 from tinygrad_cnn.tensor import Tensor
@@ -149,3 +151,200 @@ class ConvTranspose2d(Module):
             if v != default)
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}{extra}" + ("" if self.bias is not None else ", bias=False"))
+
+
+# ------------------------------------------------------------------------------ 1-D
+IntOne = int | tuple[int]
+
+
+def _check_groups(op: str, in_channels: int, out_channels: int, groups: int) -> None:
+    """PyTorch's constructor checks (ValueError), in its order."""
+    if groups <= 0:
+        raise ValueError(f"{op}: groups must be a positive integer, got {groups}")
+    if in_channels % groups:
+        raise ValueError(f"{op}: in_channels must be divisible by groups, got "
+                         f"in_channels={in_channels} and groups={groups}")
+    if out_channels % groups:
+        raise ValueError(f"{op}: out_channels must be divisible by groups, got "
+                         f"out_channels={out_channels} and groups={groups}")
+
+
+def _conv_repr(m: Any) -> str:
+    """PyTorch's ``_ConvNd.extra_repr``: the arguments that differ from their defaults."""
+    s = f"{m.in_channels}, {m.out_channels}, kernel_size={m.kernel_size}, stride={m.stride}"
+    if m.padding != (0,) * len(m.padding):  # (a string: PyTorch shows padding=same/valid)
+        s += f", padding={m.padding}"
+    if m.dilation != (1,) * len(m.dilation):
+        s += f", dilation={m.dilation}"
+    if m.output_padding != (0,) * len(m.output_padding):
+        s += f", output_padding={m.output_padding}"
+    if m.groups != 1:
+        s += f", groups={m.groups}"
+    if m.bias is None:
+        s += ", bias=False"
+    if m.padding_mode != "zeros":
+        s += f", padding_mode={m.padding_mode}"
+    return s
+
+
+class Conv1d(Module):
+    """1-D convolution over ``(N, C, L)`` (or unbatched ``(C, L)``): ``weight (out_channels,
+    in_channels // groups, kernel_size)``, ``bias (out_channels,)``; stride, padding (also
+    ``"same"``/``"valid"``), dilation, groups. ``padding_mode`` as ``Conv2d``'s: a non-zeros mode
+    pads the input with ``F.pad`` first. Initialised as PyTorch does (Kaiming-uniform, weights and
+    bias in ``±1/sqrt(in_channels / groups * kernel_size)``)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOne,
+                 stride: IntOne = 1, padding: IntOne | str = 0, dilation: IntOne = 1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        op = "Conv1d"
+        _check_groups(op, in_channels, out_channels, groups)
+        self.kernel_size = (_single(kernel_size, "kernel_size", op, 1, ValueError),)
+        self.stride = (_single(stride, "stride", op, 1, ValueError),)
+        self.dilation = (_single(dilation, "dilation", op, 1, ValueError),)
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"{op}: invalid padding string {padding!r}, should be one of "
+                                 "'same', 'valid' (or give an int)")
+            if padding == "same" and self.stride != (1,):
+                raise ValueError(f"{op}: padding='same' is not supported for strided "
+                                 f"convolutions (stride {self.stride}); give an int padding")
+            self.padding: tuple[int] | str = padding
+        else:
+            self.padding = (_single(padding, "padding", op, 0, ValueError),)
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"{op}: padding_mode must be one of {PADDING_MODES}, got "
+                             f"{padding_mode!r}")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.output_padding, self.groups, self.padding_mode = (0,), groups, padding_mode
+        self.weight = _empty(out_channels, in_channels // groups, *self.kernel_size)
+        self.register_parameter("bias", _empty(out_channels) if bias else None)  # None: registered
+        self.reset_parameters()
+        self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
+
+    def reset_parameters(self) -> None:
+        """The constructor's initialisation again (PyTorch's Kaiming-uniform), in place."""
+        _reset_like_pytorch(self.weight, self.bias)
+
+    def _mode_padding(self) -> tuple[int, int]:
+        """``F.pad``'s ``(left, right)`` for a non-zeros ``padding_mode``."""
+        if self.padding == "valid":
+            return (0, 0)
+        if self.padding == "same":  # PyTorch puts the odd extra on the right
+            total = self.dilation[0] * (self.kernel_size[0] - 1)
+            return (total // 2, total - total // 2)
+        return (self.padding[0], self.padding[0])  # type: ignore[return-value]
+
+    def forward(self, input: Tensor) -> Tensor:
+        if self.padding_mode != "zeros":
+            padded = F.pad(input, self._mode_padding(), mode=self.padding_mode)
+            return F.conv1d(padded, self.weight, self.bias, self.stride, 0, self.dilation,
+                            self.groups)
+        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                        self.groups)
+
+    def extra_repr(self) -> str:
+        return _conv_repr(self)
+
+
+class ConvTranspose1d(Module):
+    """Transposed 1-D convolution; ``weight (in_channels, out_channels // groups, kernel_size)``,
+    ``bias (out_channels,)``. ``forward(input, output_size=None)``: ``output_size`` (``(L,)`` or
+    the whole output shape) picks the output length among those a stride allows."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOne,
+                 stride: IntOne = 1, padding: IntOne = 0, output_padding: IntOne = 0,
+                 groups: int = 1, bias: bool = True, dilation: IntOne = 1,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        op = "ConvTranspose1d"
+        if padding_mode != "zeros":
+            raise ValueError(f'{op}: only "zeros" padding mode is supported (as in PyTorch), '
+                             f"got {padding_mode!r}")
+        _check_groups(op, in_channels, out_channels, groups)
+        if isinstance(padding, str):
+            raise ValueError(f"{op}: padding must be an int, got {padding!r} (a transposed "
+                             "convolution takes no 'same'/'valid')")
+        self.kernel_size = (_single(kernel_size, "kernel_size", op, 1, ValueError),)
+        self.stride = (_single(stride, "stride", op, 1, ValueError),)
+        self.padding = (_single(padding, "padding", op, 0, ValueError),)
+        self.output_padding = (_single(output_padding, "output_padding", op, 0, ValueError),)
+        self.dilation = (_single(dilation, "dilation", op, 1, ValueError),)
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.groups, self.padding_mode = groups, padding_mode
+        self.weight = _empty(in_channels, out_channels // groups, *self.kernel_size)
+        self.register_parameter("bias", _empty(out_channels) if bias else None)  # None: registered
+        self.reset_parameters()
+        self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
+
+    def reset_parameters(self) -> None:
+        """The constructor's initialisation again (PyTorch's Kaiming-uniform, with the fan-in of
+        ``weight.shape[1] * kernel_size``), in place."""
+        _reset_like_pytorch(self.weight, self.bias)
+
+    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
+        pad = self.output_padding if output_size is None else self._output_padding(input,
+                                                                                   output_size)
+        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding, pad,
+                                  self.groups, self.dilation)
+
+    def _output_padding(self, input: Tensor, output_size: Sequence[int] | int) -> int:
+        """PyTorch's ``_output_padding``: the ``output_padding`` that gives ``output_size``."""
+        op = "ConvTranspose1d"
+        size = [int(output_size)] if isinstance(output_size, int) else [int(v) for v in
+                                                                        output_size]
+        non_spatial = 2 if input.ndim == 3 else 1
+        if len(size) == non_spatial + 1:
+            size = size[non_spatial:]
+        if len(size) != 1:
+            raise ValueError(f"{op}: for {input.ndim}D input, output_size must have 1 or "
+                             f"{non_spatial + 1} elements (got {len(size)}: {tuple(size)})")
+        (k,), (s,), (p,), (d,) = self.kernel_size, self.stride, self.padding, self.dilation
+        length = input.shape[-1]
+        least = (length - 1) * s - 2 * p + d * (k - 1) + 1
+        most = least + s - 1
+        if not least <= size[0] <= most:
+            raise ValueError(f"{op}: requested an output size of {size[0]}, but valid sizes "
+                             f"range from {least} to {most} (for an input of length {length})")
+        return size[0] - least
+
+    def extra_repr(self) -> str:
+        return _conv_repr(self)
+
+
+# ------------------------------------------------------------------------------ im2col, col2im
+class Unfold(Module):
+    """``F.unfold`` (im2col) as a layer: ``(N, C, H, W) -> (N, C * KH * KW, L)``."""
+
+    def __init__(self, kernel_size: IntPair, dilation: IntPair = 1, padding: IntPair = 0,
+                 stride: IntPair = 1) -> None:
+        super().__init__()
+        self.kernel_size, self.dilation, self.padding, self.stride = (kernel_size, dilation,
+                                                                      padding, stride)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, "
+                f"padding={self.padding}, stride={self.stride}")
+
+
+class Fold(Module):
+    """``F.fold`` (col2im) as a layer: ``(N, C * KH * KW, L) -> (N, C, *output_size)``."""
+
+    def __init__(self, output_size: IntPair, kernel_size: IntPair, dilation: IntPair = 1,
+                 padding: IntPair = 0, stride: IntPair = 1) -> None:
+        super().__init__()
+        self.output_size, self.kernel_size = output_size, kernel_size
+        self.dilation, self.padding, self.stride = dilation, padding, stride
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding,
+                      self.stride)
+
+    def extra_repr(self) -> str:
+        return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, "
+                f"dilation={self.dilation}, padding={self.padding}, stride={self.stride}")

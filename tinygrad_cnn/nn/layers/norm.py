@@ -1,9 +1,10 @@
 """Normalisation layers with PyTorch's parameters and buffers (``weight``, ``bias``,
-``running_mean``, ``running_var``, ``num_batches_tracked``): BatchNorm1d, BatchNorm2d,
-InstanceNorm2d, LayerNorm, GroupNorm."""
+``running_mean``, ``running_var``, ``num_batches_tracked``): BatchNorm1d/2d/3d,
+InstanceNorm1d/2d/3d, LayerNorm, GroupNorm; and LocalResponseNorm (no parameters)."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -78,7 +79,8 @@ class _BatchNorm(_Norm):
     def _check(self, x: Tensor) -> None:
         raise NotImplementedError
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:
+        x = input
         self._check(x)
         if x.shape[1] != self.num_features:
             raise ValueError(f"{type(self).__name__}({self.num_features}): expected {self._shapes} "
@@ -124,9 +126,24 @@ class BatchNorm2d(_BatchNorm):
                              f"{x.shape}")
 
 
-class InstanceNorm2d(_Norm):
-    """Normalise each channel of each image over ``(H, W)``; ``(N, C, H, W)`` or ``(C, H, W)``.
-    No parameters and no running statistics by default (PyTorch's defaults)."""
+class BatchNorm3d(_BatchNorm):
+    """Normalise each channel over ``(N, D, H, W)`` of a volume batch ``(N, C, D, H, W)``."""
+
+    _shapes = "(N, C, D, H, W)"
+
+    def _check(self, x: Tensor) -> None:
+        if x.ndim != 5:
+            raise ValueError(f"BatchNorm3d: expected a 5-D input {self._shapes}, got {x.ndim}-D "
+                             f"{x.shape}")
+
+
+class _InstanceNorm(_Norm):
+    """Normalise each channel of each sample over its ``_spatial`` trailing dims; an unbatched
+    input (one dim fewer) works too. No parameters and no running statistics by default
+    (PyTorch's defaults)."""
+
+    _spatial = 2
+    _shapes = "(N, C, H, W) or a 3-D one (C, H, W)"
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = False, track_running_stats: bool = False,
@@ -134,21 +151,62 @@ class InstanceNorm2d(_Norm):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, bias)
         self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
 
-    def forward(self, x: Tensor) -> Tensor:
-        if x.ndim not in (3, 4):
-            raise ValueError(f"InstanceNorm2d: expected a 4-D input (N, C, H, W) or a 3-D one "
-                             f"(C, H, W), got {x.shape}")
-        unbatched = x.ndim == 3
+    def forward(self, input: Tensor) -> Tensor:
+        x = input
+        name, batched = type(self).__name__, self._spatial + 2
+        if x.ndim not in (batched - 1, batched):
+            raise ValueError(f"{name}: expected a {batched}-D input {self._shapes}, got "
+                             f"{x.ndim}-D {x.shape}")
+        unbatched = x.ndim == batched - 1
         if unbatched:
             x = x.unsqueeze(0)
-        if x.shape[1] != self.num_features and (self.affine or self.track_running_stats):
-            raise ValueError(f"InstanceNorm2d({self.num_features}): the input {x.shape} has "
-                             f"{x.shape[1]} channels")
+        if x.shape[1] != self.num_features:
+            if self.affine or self.track_running_stats:
+                raise ValueError(f"{name}({self.num_features}): the input {x.shape} has "
+                                 f"{x.shape[1]} channels")
+            warnings.warn(f"{name}: input's size at dim={1 - unbatched} does not match "
+                          "num_features. You can silence this warning by not passing in "
+                          "num_features, which is not used because affine=False",
+                          UserWarning, stacklevel=2)
         use_input_stats = self.training or not self.track_running_stats
         momentum = 0.0 if self.momentum is None else self.momentum  # (PyTorch counts no batches)
         out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                               use_input_stats, momentum, self.eps)
         return out.squeeze(0) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Normalise each channel of each sample over ``L``; ``(N, C, L)`` or ``(C, L)``."""
+
+    _spatial = 1
+    _shapes = "(N, C, L) or a 2-D one (C, L)"
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Normalise each channel of each image over ``(H, W)``; ``(N, C, H, W)`` or ``(C, H, W)``."""
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Normalise each channel of each volume over ``(D, H, W)``; ``(N, C, D, H, W)`` or
+    ``(C, D, H, W)``."""
+
+    _spatial = 3
+    _shapes = "(N, C, D, H, W) or a 4-D one (C, D, H, W)"
+
+
+class LocalResponseNorm(Module):
+    """AlexNet's normalisation across channels (see ``F.local_response_norm``): each value divided
+    by ``(k + alpha / size * sum of the squares of its size neighbouring channels) ** beta``."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
 
 
 class LayerNorm(Module):

@@ -1,5 +1,6 @@
-"""Pooling and resampling layers: MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d,
-Upsample (and UpsamplingNearest2d/UpsamplingBilinear2d), PixelShuffle, PixelUnshuffle."""
+"""Pooling and resampling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d,
+AdaptiveMaxPool1d/2d, MaxUnpool1d/2d, LPPool1d/2d, Upsample (and
+UpsamplingNearest2d/UpsamplingBilinear2d), PixelShuffle, PixelUnshuffle, ChannelShuffle."""
 
 from __future__ import annotations
 
@@ -11,12 +12,20 @@ from tinygrad_cnn.nn.module import Module
 from tinygrad_cnn.tensor import Tensor
 
 IntPair = int | tuple[int, int]
+IntOne = int | tuple[int]
 
 
-class MaxPool2d(Module):
-    def __init__(self, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
-                 dilation: IntPair = 1, return_indices: bool = False,
-                 ceil_mode: bool = False) -> None:
+def _tuple(value: Any, n: int) -> tuple[Any, ...]:
+    """PyTorch's ``_single``/``_pair``: a sequence as a tuple, anything else repeated ``n``
+    times (no checks: the function checks at the call)."""
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+
+
+class _MaxPoolNd(Module):
+    """The arguments of MaxPool1d and MaxPool2d, kept as given (PyTorch's repr shows them so)."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                 return_indices: bool = False, ceil_mode: bool = False) -> None:
         super().__init__()
         # the stride is fixed here, as in PyTorch: a kernel_size changed later leaves it alone
         self.kernel_size = kernel_size
@@ -24,13 +33,57 @@ class MaxPool2d(Module):
         self.padding, self.dilation, self.ceil_mode = padding, dilation, ceil_mode
         self.return_indices = return_indices
 
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool1d(_MaxPoolNd):
+    """Max pooling over ``(N, C, L)`` or ``(C, L)``; ``return_indices`` also returns each
+    maximum's position in ``L`` (for ``MaxUnpool1d``)."""
+
+    def __init__(self, kernel_size: IntOne, stride: IntOne | None = None, padding: IntOne = 0,
+                 dilation: IntOne = 1, return_indices: bool = False,
+                 ceil_mode: bool = False) -> None:
+        super().__init__(kernel_size, stride, padding, dilation, return_indices, ceil_mode)
+
+    def forward(self, input: Tensor) -> Any:
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode, self.return_indices)
+
+
+class MaxPool2d(_MaxPoolNd):
+    """Max pooling over ``(N, C, H, W)`` or ``(C, H, W)``; ``return_indices`` also returns each
+    maximum's flat ``h * W + w`` position in its plane (for ``MaxUnpool2d``)."""
+
+    def __init__(self, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
+                 dilation: IntPair = 1, return_indices: bool = False,
+                 ceil_mode: bool = False) -> None:
+        super().__init__(kernel_size, stride, padding, dilation, return_indices, ceil_mode)
+
     def forward(self, x: Tensor) -> Any:
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
                             self.ceil_mode, self.return_indices)
 
+
+class AvgPool1d(Module):
+    """Average pooling over ``(N, C, L)`` or ``(C, L)``; the arguments kept as 1-tuples, as
+    PyTorch keeps them."""
+
+    def __init__(self, kernel_size: IntOne, stride: IntOne | None = None, padding: IntOne = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
+        super().__init__()
+        self.kernel_size = _tuple(kernel_size, 1)
+        self.stride = _tuple(stride if stride is not None else kernel_size, 1)
+        self.padding = _tuple(padding, 1)
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
+
     def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AvgPool2d(Module):
@@ -47,6 +100,35 @@ class AvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool1d(Module):
+    """Average pooling of ``(N, C, L)`` to a fixed length ``output_size``."""
+
+    def __init__(self, output_size: IntOne) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.adaptive_avg_pool1d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(Module):
+    """Max pooling of ``(N, C, L)`` to a fixed length ``output_size``; ``return_indices`` also
+    returns where each maximum is."""
+
+    def __init__(self, output_size: IntOne, return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, input: Tensor) -> Any:
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
 
 
 class AdaptiveAvgPool2d(Module):
@@ -78,6 +160,85 @@ class AdaptiveMaxPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class _MaxUnpoolNd(Module):
+    _dims = 2
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__()
+        self.kernel_size = _tuple(kernel_size, self._dims)
+        self.stride = _tuple(stride if stride is not None else kernel_size, self._dims)
+        self.padding = _tuple(padding, self._dims)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """The partial inverse of ``MaxPool1d``: ``forward(input, indices, output_size=None)`` puts
+    each value at its index of a zero signal (see ``F.max_unpool1d``)."""
+
+    _dims = 1
+
+    def __init__(self, kernel_size: IntOne, stride: IntOne | None = None,
+                 padding: IntOne = 0) -> None:
+        super().__init__(kernel_size, stride, padding)
+
+    def forward(self, input: Tensor, indices: Tensor,
+                output_size: Sequence[int] | None = None) -> Tensor:
+        return F.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """The partial inverse of ``MaxPool2d``: ``forward(input, indices, output_size=None)`` puts
+    each value at its flat index of a zero plane (see ``F.max_unpool2d``)."""
+
+    def __init__(self, kernel_size: IntPair, stride: IntPair | None = None,
+                 padding: IntPair = 0) -> None:
+        super().__init__(kernel_size, stride, padding)
+
+    def forward(self, input: Tensor, indices: Tensor,
+                output_size: Sequence[int] | None = None) -> Tensor:
+        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
+
+
+class _LPPoolNd(Module):
+    def __init__(self, norm_type: float, kernel_size: Any, stride: Any = None,
+                 ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride, self.ceil_mode = (norm_type, kernel_size,
+                                                                         stride, ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, ceil_mode={self.ceil_mode}")
+
+
+class LPPool1d(_LPPoolNd):
+    """Power-average pooling over ``(N, C, L)``: ``(sum of x ** p over the window) ** (1 / p)``
+    (see ``F.lp_pool1d``)."""
+
+    def __init__(self, norm_type: float, kernel_size: IntOne, stride: IntOne | None = None,
+                 ceil_mode: bool = False) -> None:
+        super().__init__(norm_type, kernel_size, stride, ceil_mode)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.lp_pool1d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
+class LPPool2d(_LPPoolNd):
+    """Power-average pooling over ``(N, C, H, W)``: ``(sum of x ** p over the window) ** (1 /
+    p)``; ``p = 1`` is sum pooling, ``p = inf`` max pooling of ``|x|`` (see ``F.lp_pool2d``)."""
+
+    def __init__(self, norm_type: float, kernel_size: IntPair, stride: IntPair | None = None,
+                 ceil_mode: bool = False) -> None:
+        super().__init__(norm_type, kernel_size, stride, ceil_mode)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.lp_pool2d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
 
 
 class Upsample(Module):
@@ -146,3 +307,18 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """``(N, C, *) -> (N, C, *)`` with the channels of ``groups`` groups interleaved
+    (ShuffleNet; see ``F.channel_shuffle``)."""
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"

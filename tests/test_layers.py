@@ -469,3 +469,17 @@ def test_dropout1d_refuses_other_ranks_as_pytorch():
             pytest.raises(RuntimeError, match="Feature dropout requires at least 2 dimensions"):
         nn.functional.dropout2d(tg.ones(3))
     assert nn.Dropout1d(0.5).eval()(tg.ones(2, 3)).tolist() == [[1.0] * 3] * 2
+
+
+@pytest.mark.parametrize("layer", ["Conv2d", "ConvTranspose2d", "Conv1d", "ConvTranspose1d"])
+@pytest.mark.parametrize("channels, groups", [((4, 4), 0), ((4, 4), -1), ((4, 6), 4), ((6, 4), 4),
+                                              ((4, 4), 2.0)])
+def test_conv_layers_check_groups_as_pytorch(layer, channels, groups):
+    """groups=0 was a ZeroDivisionError in Conv2d and ConvTranspose2d, and ConvTranspose2d took
+    groups that do not divide its channels."""
+    with pytest.raises((TypeError, ValueError)) as theirs:
+        getattr(tnn, layer)(*channels, 3, groups=groups)
+    with pytest.raises((TypeError, ValueError)) as ours:
+        getattr(nn, layer)(*channels, 3, groups=groups)
+    assert ours.type is theirs.type, (ours.value, theirs.value)
+    assert layer in str(ours.value) and "groups" in str(ours.value)

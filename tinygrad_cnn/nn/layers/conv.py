@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from tinygrad_cnn.nn import functional as F
 from tinygrad_cnn.nn.functional import _pair
 from tinygrad_cnn.nn.functional_1d import _single
@@ -30,9 +32,7 @@ class Conv2d(Module):
                  groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv2d: groups={groups} must divide in_channels={in_channels} and "
-                             f"out_channels={out_channels}")
+        _check_groups("Conv2d", in_channels, out_channels, groups)
         if padding_mode not in PADDING_MODES:
             raise ValueError(f"Conv2d: padding_mode must be one of {PADDING_MODES}, got "
                              f"{padding_mode!r}")
@@ -101,6 +101,7 @@ class ConvTranspose2d(Module):
                  groups: int = 1, bias: bool = True, dilation: IntPair = 1,
                  padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
         super().__init__()
+        _check_groups("ConvTranspose2d", in_channels, out_channels, groups)
         if padding_mode != "zeros":
             raise ValueError(f"ConvTranspose2d: only padding_mode='zeros' is supported (as in "
                              f"PyTorch), got {padding_mode!r}")
@@ -159,6 +160,8 @@ IntOne = int | tuple[int]
 
 def _check_groups(op: str, in_channels: int, out_channels: int, groups: int) -> None:
     """PyTorch's constructor checks (ValueError), in its order."""
+    if not isinstance(groups, (int, np.integer)):  # (True is 1, as PyTorch takes it)
+        raise TypeError(f"{op}: groups must be an int, got {groups!r}")
     if groups <= 0:
         raise ValueError(f"{op}: groups must be a positive integer, got {groups}")
     if in_channels % groups:

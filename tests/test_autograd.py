@@ -514,3 +514,34 @@ def test_grad_takes_pytorchs_only_inputs_and_is_grads_batched():
         tg.grad((ours * 2).sum(), ours, only_inputs=False)
     with pytest.raises(RuntimeError, match="is_grads_batched=True needs"):
         tg.grad((ours * 2).sum(), ours, is_grads_batched=True)
+
+
+@pytest.mark.parametrize("name", ["relu", "hardtanh", "relu6", "leaky_relu", "max_pool2d",
+                                  "avg_pool2d", "adaptive_max_pool2d", "abs", "times3"])
+def test_a_gradient_through_a_mask_or_scatter_can_be_differentiated_again_as_in_pytorch(name):
+    """The gradient of relu (or a pool) with create_graph=True came without a graph: grad() of
+    it raised "does not require grad" where PyTorch gives zeros (a relu network's gradient
+    penalty with respect to its input). Where PyTorch raises (abs, x * 3), so do we."""
+    torch = pytest.importorskip("torch")
+
+    def f(lib, x):
+        fn = lib.nn.functional
+        if name in ("max_pool2d", "avg_pool2d"):
+            return getattr(fn, name)(x.reshape(1, 1, 1, 2), (1, 2))
+        if name == "adaptive_max_pool2d":
+            return fn.adaptive_max_pool2d(x.reshape(1, 1, 1, 2), 1)
+        if name == "abs":
+            return x.abs()
+        if name == "times3":
+            return x * 3
+        return getattr(fn, name)(x)
+
+    outcomes = []
+    for lib, grad_fn in ((tg, tg.grad), (torch, torch.autograd.grad)):
+        x = lib.tensor([-1.0, 2.0], requires_grad=True)
+        (g,) = grad_fn(f(lib, x).sum(), [x], create_graph=True)
+        try:
+            outcomes.append(grad_fn(g.sum(), [x])[0].tolist())
+        except RuntimeError:
+            outcomes.append("error")
+    assert outcomes[0] == outcomes[1]

@@ -391,6 +391,10 @@ class Function:
     #: the result is made C-contiguous, as PyTorch's reductions, scans and softmax give theirs (a
     #: later ``reshape``/``view`` of it then shares memory in both libraries, not a copy in one)
     contiguous: ClassVar[bool] = False
+    #: the VJP selects or scatters ``g`` by where the input lies (relu, the pools): PyTorch's
+    #: formula reads the input, so under ``create_graph`` the gradient depends on it with zero
+    #: derivative -- the engine links it (:class:`ZeroLink`) when the VJP gave it no graph
+    vjp_reads_input: ClassVar[bool] = False
     _user: ClassVar[bool] = False  # see __init_subclass__
     _setup_context: ClassVar[bool] = False  # see __init_subclass__
 
@@ -666,6 +670,38 @@ class OutputOf(Function):
     gradient to the op as its k-th output gradient (it has no VJP of its own)."""
 
     name = "output_of"
+
+
+class ZeroLink(Function):
+    """``g`` itself, with a second input ``anchor`` of zero derivative. Under ``create_graph`` the
+    engine links a gradient that an op marked ``vjp_reads_input`` (relu's mask, the pools'
+    scatters) gave without a graph to that op's input, as PyTorch's formulas that read their
+    input are: differentiating it again then gives zeros where it raised "does not require grad"
+    (a relu network's gradient penalty with respect to its input)."""
+
+    name = "zero_link"
+
+    @staticmethod
+    def forward(ctx: Context, g: Any, anchor: Any) -> Any:
+        return g.copy()
+
+    @staticmethod
+    def backward(ctx: Context, gg: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        shape, dtype = ctx.in_meta[1]
+        zero = array_module(gg._data).zeros(shape, dtype=dtype)
+        return (gg if ctx.needs_input_grad[0] else None), _TensorCls._make(zero)
+
+
+def _linked(gi: Tensor, edge: Any, meta: tuple[Any, Any]) -> Tensor:
+    """``gi`` made to depend, with zero derivative, on the input that ``edge`` leads to."""
+    if isinstance(edge, _TensorCls):
+        anchor = edge
+    else:  # a stand-in for the op's output: no data of its own, the same graph node
+        shape, dtype = meta
+        xp = array_module(gi._data)
+        anchor = _TensorCls._make(xp.broadcast_to(xp.zeros((), dtype=dtype), shape),
+                                  requires_grad=True, grad_fn=edge)
+    return ZeroLink.apply(gi, anchor)
 
 
 def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], arrays: list[Any],
@@ -1160,6 +1196,8 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                 if needed is not None and id(e) not in needed:
                     continue
                 gi = _check_grad(ctx, i, gi, ctx.in_meta[i])
+                if create_graph and ctx.fn.vjp_reads_input and not gi.requires_grad:
+                    gi = _linked(gi, e, ctx.in_meta[i])
                 _accumulate(grads, leaves, e, gi)
 
         for key, leaf in leaves.items():

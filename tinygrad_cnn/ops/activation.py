@@ -24,6 +24,7 @@ from tinygrad_cnn.tensor import Tensor, where
 
 class ReLU(Function):
     """``max(x, 0)``; the gradient at 0 is 0 (PyTorch's choice)."""
+    vjp_reads_input = True  # (see Function.vjp_reads_input)
 
     name = "relu"
 
@@ -45,6 +46,7 @@ class ReLU(Function):
 class LeakyReLU(Function):
     """``x`` for ``x > 0``, ``negative_slope * x`` otherwise. VJP: ``g`` where ``x > 0``,
     ``negative_slope * g`` elsewhere (the slope at 0 is ``negative_slope``, as PyTorch's)."""
+    vjp_reads_input = True  # (see Function.vjp_reads_input)
 
     name = "leaky_relu"
 
@@ -295,6 +297,7 @@ class ELU(Function):
     (PyTorch's ``elu`` kernel; SELU is ELU with fixed ``alpha`` and ``scale``).
     VJP: ``g * scale`` for ``x > 0``, ``g * scale * alpha * input_scale * exp(input_scale * x)``
     otherwise (``x <= 0``)."""
+    vjp_reads_input = True  # (see Function.vjp_reads_input)
 
     name = "elu"
 
@@ -380,6 +383,7 @@ class Mish(Function):
 class Hardswish(Function):
     """``x * relu6(x + 3) / 6``. VJP: ``0`` up to -3, ``g (x/3 + 1/2)`` on ``(-3, 3)``, ``g``
     from 3 on (PyTorch's boundaries)."""
+    vjp_reads_input = True  # (see Function.vjp_reads_input)
 
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
@@ -399,6 +403,7 @@ class Hardswish(Function):
 class Hardsigmoid(Function):
     """``relu6(x + 3) / 6``. VJP: ``g / 6`` strictly inside ``(-3, 3)``, else 0. Linear pieces:
     the second derivative is zero."""
+    vjp_reads_input = True  # (see Function.vjp_reads_input)
 
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
@@ -414,6 +419,7 @@ class Hardsigmoid(Function):
 class Hardtanh(Function):
     """``clamp(x, min_val, max_val)`` with PyTorch's hardtanh gradient: ``g`` strictly inside,
     exactly 0 at and beyond the ends and at NaN (``relu6`` is ``hardtanh(x, 0, 6)``)."""
+    vjp_reads_input = True  # (see Function.vjp_reads_input)
 
     @staticmethod
     def forward(ctx: Context, x: Any, min_val: float = -1.0, max_val: float = 1.0) -> Any:

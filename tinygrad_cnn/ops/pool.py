@@ -51,6 +51,7 @@ class MaxPool2d(Function):
     ``dilation``, ``ceil_mode``). VJP: each window's ``g`` added onto the input element that was
     its maximum (the first in row-major order on ties; the tutorial's ``get_max_index``), zero
     elsewhere -- a scatter-add through the saved indices, whose own VJP gathers."""
+    vjp_reads_input = True  # (see Function.vjp_reads_input)
 
     name = "max_pool2d"
 
@@ -155,6 +156,7 @@ class AvgPool2d(Function):
     """The mean of each window (padding counted as zeros with ``count_include_pad``, else left
     out of the divisor). VJP: each window's ``g / divisor`` spread evenly over its elements
     (``avg_pool2d_backward``, whose VJP is avg_pool2d again)."""
+    vjp_reads_input = True  # (see Function.vjp_reads_input)
 
     name = "avg_pool2d"
 

@@ -259,6 +259,7 @@ class AdaptiveMaxPool2d(Function):
     """The maximum over the bins of adaptive_avg_pool2d. Tie rule (PyTorch's): the first maximum
     in row-major order; a NaN wins, and of several NaNs the last. VJP: each output's gradient
     scattered onto its maximum (a scatter_add, whose VJP gathers)."""
+    vjp_reads_input = True  # (see Function.vjp_reads_input)
 
     name = "adaptive_max_pool2d"
 

@@ -219,3 +219,21 @@ def test_kl_div_mean_warns_as_pytorch():
         warnings.simplefilter("error")
         nn.functional.kl_div(x, t, reduction="batchmean")
 
+
+
+@pytest.mark.parametrize("name, kw", [("smooth_l1_loss", {}), ("smooth_l1_loss", {"beta": 0.5}),
+                                      ("huber_loss", {}), ("huber_loss", {"delta": 0.5})])
+def test_smooth_l1_and_huber_derivatives_at_the_ends_and_special_values_as_pytorch(name, kw):
+    """The second derivative at |d| = beta (delta) is 0, as PyTorch's (ours was 1/beta: the VJP
+    clamped, and a clamp's gradient includes its ends); NaN gives a NaN first derivative."""
+    vals = [-1.0, 1.0, 0.5, -0.5, 2.0, np.inf, -np.inf, np.nan, 0.0, 0.9999999]
+    results = []
+    for lib, grad_fn in ((tg, tg.grad), (torch, torch.autograd.grad)):
+        x = lib.tensor(vals, dtype=lib.float64, requires_grad=True)
+        loss = getattr(lib.nn.functional, name)(x, lib.zeros(len(vals), dtype=lib.float64),
+                                                reduction="sum", **kw)
+        (g,) = grad_fn(loss, x, create_graph=True)
+        (gg,) = grad_fn(g.sum(), x)
+        results.append((g.detach().numpy(), gg.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs)

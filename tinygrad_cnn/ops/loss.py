@@ -225,7 +225,10 @@ class HuberLoss(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
         delta = ctx.attrs["delta"]
-        gx = _spread(g, x.shape, ctx.attrs["reduction"]) * (x - y).clamp(-delta, delta)
+        d = x - y  # the slope d inside (-delta, delta), delta * sign(d) from the ends on: its own
+        # derivative is 0 at |d| = delta, as PyTorch's second derivative (a clamp's includes them)
+        gx = _spread(g, x.shape, ctx.attrs["reduction"]) * where(d.abs() < delta, d,
+                                                                 _sign(d) * delta)
         nx, ny = ctx.needs_input_grad
         return (gx if nx else None), (-gx if ny else None)
 
@@ -247,9 +250,17 @@ class SmoothL1Loss(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
         beta = ctx.attrs["beta"]
-        gx = _spread(g, x.shape, ctx.attrs["reduction"]) * ((x - y) / beta).clamp(-1.0, 1.0)
+        d = x - y  # (as HuberLoss's: the second derivative is 0 from |d| = beta on)
+        gx = _spread(g, x.shape, ctx.attrs["reduction"]) * where(d.abs() < beta, d / beta, _sign(d))
         nx, ny = ctx.needs_input_grad
         return (gx if nx else None), (-gx if ny else None)
+
+
+def _sign(d: Tensor) -> Tensor:
+    """``sign(d)``, but NaN at NaN (PyTorch's first derivative there; sign(NaN) is 0), with a
+    zero derivative everywhere."""
+    nan = d._data != d._data
+    return where(nan, d * 0.0, d.sign()) if nan.any() else d.sign()
 
 
 _BCE_EPS = float(np.float32(1e-12))  # PyTorch's EPSILON, a float32 constant in every dtype

@@ -673,3 +673,16 @@ def test_unfold_fold_refusals(torch):
     ]
     for call, kind, words in cases:
         _refused(lambda call=call: call(tF), lambda call=call: call(F), kind, *words)
+
+
+@pytest.mark.parametrize("op", ["<<", ">>"])
+@pytest.mark.parametrize("scalar", [np.int64(70), np.int32(5), np.uint8(200)])
+def test_a_numpy_integer_on_the_left_of_a_shift_takes_the_tensors_dtype(op, scalar):
+    """numpy scalars keep the tensor's dtype (the README's rule); on the left of << and >> numpy
+    computed the shift itself, in int64, without wrapping."""
+    torch = pytest.importorskip("torch")
+    values = np.array([2, 3], dtype=np.uint8)
+    shift = (lambda a, b: a << b) if op == "<<" else (lambda a, b: a >> b)
+    ours = shift(scalar, tg.tensor(values))
+    theirs = shift(scalar, torch.tensor(values))
+    assert ours.dtype == np.uint8 and ours.tolist() == theirs.tolist()

@@ -2527,6 +2527,7 @@ _UFUNCS = {
     "isnan": "isnan", "isinf": "isinf", "isfinite": "isfinite", "logical_and": "logical_and",
     "logical_or": "logical_or", "logical_not": "logical_not", "logical_xor": "logical_xor",
     "bitwise_and": "__and__", "bitwise_or": "__or__", "bitwise_xor": "__xor__",
+    "left_shift": "__lshift__", "right_shift": "__rshift__", "invert": "__invert__",
 }
 
 
@@ -2536,7 +2537,7 @@ _REFLECTED = {"__add__": "__radd__", "__sub__": "__rsub__", "__mul__": "__rmul__
               "__floordiv__": "__rfloordiv__", "__mod__": "__rmod__", "__gt__": "__lt__",
               "__ge__": "__le__", "__lt__": "__gt__", "__le__": "__ge__", "__eq__": "__eq__",
               "__ne__": "__ne__", "__and__": "__rand__", "__or__": "__ror__",
-              "__xor__": "__rxor__"}
+              "__xor__": "__rxor__", "__lshift__": "__rlshift__", "__rshift__": "__rrshift__"}
 
 
 def _numpy_operand(x: Any, ref: Tensor) -> Tensor:

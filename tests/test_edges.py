@@ -2078,3 +2078,22 @@ def test_mean_is_numpys_mean_bit_for_bit_and_pytorchs_to_rounding(dtype, shape, 
     assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
     np.testing.assert_allclose(ours.astype(np.float64), theirs.astype(np.float64),
                                rtol=2e-3 if dtype == "float16" else 1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int8", "uint8"])
+@pytest.mark.parametrize("value", [1e5, 1e300, 300, -1, 1e39, float("inf")])
+@pytest.mark.parametrize("recorded", [False, True])
+def test_setitem_of_a_number_overflows_as_pytorch(dtype, value, recorded):
+    """float32 t[0] = 1e300 wrote inf; PyTorch (and our own fill_) refuse it; float16 takes inf."""
+    torch = pytest.importorskip("torch")
+    floating = dtype.startswith("float")
+    ours = tg.zeros(2, dtype=getattr(tg, dtype), requires_grad=recorded and floating) * 1
+    theirs = torch.zeros(2, dtype=getattr(torch, dtype), requires_grad=recorded and floating) * 1
+    try:
+        theirs[0] = value
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match="cannot be converted"):
+            ours[0] = value
+        return
+    ours[0] = value
+    assert ours.tolist() == theirs.tolist()

@@ -2269,6 +2269,7 @@ class Tensor:
                 region = self._data[k].shape
             except IndexError as exc:
                 raise IndexError(f"__setitem__: {exc} (tensor shape {self.shape})") from None
+            value = _setitem_number(value, self)
             with np.errstate(over="ignore"):  # a number overflows float16 to inf, as in PyTorch
                 v = _to_tensor(value, self, self.dtype).to(self.dtype)
             while v.ndim > len(region) and v.shape[0] == 1:  # leading 1s drop, as in PyTorch
@@ -2286,10 +2287,7 @@ class Tensor:
                 self._refresh_view()
             return
         self._check_writeable("__setitem__")
-        v = value._data if isinstance(value, Tensor) else value
-        if self.dtype.kind in "iu" and isinstance(v, (int, float, np.number)) \
-                and not isinstance(v, (bool, np.bool_)):
-            v = _in_dtype(v, self.dtype, "__setitem__")
+        v = value._data if isinstance(value, Tensor) else _setitem_number(value, self)
         try:
             if self.dtype == np.float16 and isinstance(v, (float, np.floating)):
                 with np.errstate(over="ignore"):  # overflows to inf, as in PyTorch
@@ -3343,6 +3341,18 @@ def _number_for(value: Any, t: Tensor, where: str) -> Any:
     # (a float16 tensor takes a number beyond its range as inf, as PyTorch's where does)
     if (kind in "iu" and isinstance(v, int)) or (kind == "f" and t._data.dtype.itemsize > 2):
         return _in_dtype(v, t._data.dtype, where)
+    return value
+
+
+def _setitem_number(value: Any, t: Tensor) -> Any:
+    """A number written by ``t[key] = value``: PyTorch's overflow error where ``t``'s dtype cannot
+    hold it (integers; float32 takes 1e300 no more than ``fill_`` does; float16 makes it inf)."""
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)):
+        dt = t._data.dtype
+        if dt.kind in "iu" or (dt.kind == "f" and dt.itemsize > 2):
+            return _in_dtype(value, dt, "__setitem__")
+        if type(value) is int and not -2**63 <= value < 2**64:
+            _too_big(value)
     return value
 
 

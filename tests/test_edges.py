@@ -2097,3 +2097,24 @@ def test_setitem_of_a_number_overflows_as_pytorch(dtype, value, recorded):
         return
     ours[0] = value
     assert ours.tolist() == theirs.tolist()
+
+
+_BOOL_POWS = {"b ** True": lambda lib, b: b**True, "b ** False": lambda lib, b: b**False,
+              "b ** b": lambda lib, b: b**b, "True ** b": lambda lib, b: True**b,
+              "b ** 2": lambda lib, b: b**2, "2 ** b": lambda lib, b: 2**b,
+              "b ** 0.5": lambda lib, b: b**0.5}
+
+
+@pytest.mark.parametrize("case", list(_BOOL_POWS))
+def test_pow_of_bools_as_pytorch(case):
+    """bool ** True is bool (was int8); a bool base with a bool tensor exponent is PyTorch's
+    NotImplementedError (was int8)."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (tg, torch):
+        try:
+            out = _BOOL_POWS[case](lib, lib.tensor([True, False]))
+            results.append((out.tolist(), str(out.dtype).replace("torch.", "")))
+        except NotImplementedError:
+            results.append("error")
+    assert results[0] == results[1]

@@ -805,6 +805,8 @@ class Tensor:
     def __pow__(self, exponent: Any) -> Tensor:
         exponent = _exponent(self, exponent, "pow")
         e = _number(exponent)
+        if isinstance(e, bool) and self._data.dtype == np.bool_:  # PyTorch: x ** True is x,
+            return self.clone() if e else self.clone().fill_(True)  # x ** False all True
         if (type(e) is float or (type(e) is int and not -2**24 <= e <= 2**24)) and \
                 result_type(self, e) == np.float32 and (
                     abs(e) > _FLOAT_MAX[np.dtype(np.float32)] or float(np.float32(e)) != e):

@@ -99,6 +99,10 @@ class Pow(Function):
     @quiet
     def forward(ctx: Context, x: Any, y: Any, *, _number: bool = False) -> Any:
         if x.dtype.kind in "biu":  # integers: no gradient
+            if x.dtype == np.bool_ and y.dtype == np.bool_:
+                raise NotImplementedError("pow: not implemented for a bool base with a bool "
+                                          "exponent (as in PyTorch); convert one of them, e.g. "
+                                          "x.int() ** y")
             return _integer_pow(x, y)
         if _number and y == -0.5:
             # ``x ** -0.5`` with a Python number: PyTorch computes rsqrt, 1 / sqrt(x) (so -inf at

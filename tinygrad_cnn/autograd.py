@@ -1139,13 +1139,14 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
     # op's forward and backward (the ops whose VJPs meet inf most, pow, the pools, convolutions
     # and resampling, are quiet themselves)
     quiet = np.errstate(all="ignore") if len(nodes) > QUIET_MIN_NODES else _NO_CONTEXT
+    user = np.geterr() if quiet is not _NO_CONTEXT else None  # hooks are the user's code: theirs
     with _GradModeSwitch(create_graph and not _state.inference), quiet:
         for ctx in nodes:
             g = grads.pop(id(ctx), None)
             if g is None:
                 continue
             if ctx.hooks:
-                g = _run_hooks(ctx.hooks, g, ctx.fn.name)
+                g = _run_hooks(ctx.hooks, g, ctx.fn.name, user)
             if ctx.retained is not None:
                 t = ctx.retained()
                 if t is not None and t.grad_fn is ctx:
@@ -1203,7 +1204,7 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
         for key, leaf in leaves.items():
             g = grads.pop(key)
             if leaf._hooks:
-                g = _run_hooks(leaf._hooks, g, leaf.name or "a leaf tensor")
+                g = _run_hooks(leaf._hooks, g, leaf.name or "a leaf tensor", user)
             if key in capture:
                 for i in capture[key]:
                     captured[i] = g
@@ -1249,9 +1250,15 @@ def _self_overlapping(a: Any) -> bool:
     return a.size > 1 and any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape))
 
 
-def _run_hooks(hooks: list[Any], g: Tensor, where: str) -> Tensor:
+def _run_hooks(hooks: list[Any], g: Tensor, where: str,
+               user_errstate: dict[str, str] | None = None) -> Tensor:
+    """Run tensor hooks on ``g`` (under the user's numpy error settings, not the backward's)."""
     for hook in hooks:
-        new = hook(g)
+        if user_errstate is None:
+            new = hook(g)
+        else:
+            with np.errstate(**user_errstate):
+                new = hook(g)
         if new is None:
             continue
         if not isinstance(new, _TensorCls) or new._data.shape != g._data.shape or \

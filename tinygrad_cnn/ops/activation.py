@@ -171,7 +171,10 @@ class Softmax(Function):
         (out,) = ctx.saved_tensors
         if not _state.grad_enabled:  # first order: the same expression on arrays, no nodes
             y, gd = out._data, g._data
-            return Tensor._make(y * (gd - (gd * y).sum(ctx.dim, keepdims=True)))
+            dot = gd * y  # (the ufunc's reduce: its inf - inf is this module's, filtered)
+            dot = (np.add.reduce(dot, axis=ctx.dim, keepdims=True) if type(dot) is np.ndarray
+                   else dot.sum(ctx.dim, keepdims=True))
+            return Tensor._make(y * (gd - dot))
         return out * (g - (g * out).sum(ctx.dim, keepdim=True))
 
 

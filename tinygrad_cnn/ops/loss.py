@@ -25,9 +25,11 @@ def _reduce(losses: Any, reduction: str) -> Any:
     if reduction == "mean":
         if not losses.size:  # NaN, as PyTorch, without numpy's "Mean of empty slice" warning
             return array_module(losses).asarray(np.nan, dtype=losses.dtype)
-        return losses.mean()
+        with np.errstate(all="ignore"):  # (inf - inf: NaN, as PyTorch, without numpy's warning)
+            return losses.mean()
     if reduction == "sum":
-        return losses.sum()
+        with np.errstate(all="ignore"):
+            return losses.sum()
     return losses
 
 

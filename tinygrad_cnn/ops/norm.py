@@ -28,12 +28,13 @@ import math
 from typing import Any
 
 from tinygrad_cnn.autograd import Context, Function
-from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.backend import array_module, quiet
 from tinygrad_cnn.tensor import Tensor
 
 Dims = tuple[int, ...]
 
 
+@quiet  # (inf - inf, an empty batch: NaN, as PyTorch, without numpy's warnings)
 def moments(x: Any, dims: Dims) -> tuple[Any, Any]:
     """``(mean, biased variance)`` of ``x`` over ``dims``, kept as size-1 dims; float16 in
     float32. Two passes (no ``E[x²] - E[x]²`` cancellation)."""
@@ -92,6 +93,7 @@ class NormalizeBackward(Function):
     name = "normalize_backward"
 
     @staticmethod
+    @quiet  # (as moments)
     def forward(ctx: Context, g: Any, x: Any, dims: Dims = (), eps: float = 1e-5) -> Any:
         ctx.save_for_backward(g, x)
         xp = array_module(x)

@@ -280,6 +280,7 @@ class Prod(Function):
     contiguous = True
 
     @staticmethod
+    @quiet  # (inf * 0 and overflow: NaN and inf, as PyTorch, without numpy's warnings)
     def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None,
                 keepdim: bool = False) -> Any:
         out = _wide(x).prod(axis=dim, keepdims=keepdim).astype(x.dtype, copy=False)
@@ -306,6 +307,7 @@ class Cumsum(Function):
     contiguous = True
 
     @staticmethod
+    @quiet  # (as Prod's)
     def forward(ctx: Context, x: Any, dim: int = 0) -> Any:
         ctx.dim = dim
         return array_module(x).cumsum(_scan_wide(x), axis=dim).astype(x.dtype, copy=False)
@@ -352,6 +354,7 @@ class Cumprod(Function):
     contiguous = True
 
     @staticmethod
+    @quiet  # (as Prod's)
     def forward(ctx: Context, x: Any, dim: int = 0) -> Any:
         out = array_module(x).cumprod(_scan_wide(x), axis=dim).astype(x.dtype, copy=False)
         ctx.save_for_backward(x, out)

@@ -68,6 +68,7 @@ class Nansum(Function):
     contiguous = True
 
     @staticmethod
+    @quiet  # (inf - inf: NaN, as PyTorch, without numpy's warning)
     def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None,
                 keepdim: bool = False) -> Any:
         xp = array_module(x)

@@ -213,9 +213,15 @@ class LBFGS(Optimizer):
         the loss (after ``backward()``). Returns the closure's first result."""
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
-        closure = enable_grad()(closure)
-        with np.errstate(all="ignore"):
-            return self._step(closure)
+        user = np.geterr()
+        graded = enable_grad()(closure)
+
+        def users_closure() -> Any:  # the closure is the user's code: their numpy error settings
+            with np.errstate(**user):
+                return graded()
+
+        with np.errstate(all="ignore"):  # the line search's inf and NaN arithmetic
+            return self._step(users_closure)
 
     def _step(self, closure: Callable[[], Any]) -> Any:
         group = self.param_groups[0]

@@ -92,8 +92,10 @@ def _vector(v: Any, like: tuple[Any, ...], is_tuple: bool, fn: str, name: str,
     if v is None:
         if scalar_ok and all(t.numel() == 1 for t in like):
             return tuple(_filled(t, 1) for t in like)
-        raise RuntimeError(f"{fn}: the vector {name} can only be None if the user-provided "
-                           "function returns a single Tensor with a single element.")
+        what = ("the user-provided function returns" if fn == "vjp" else
+                "the input to the user-provided function is")
+        raise RuntimeError(f"{fn}: the vector {name} can only be None if {what} a single Tensor "
+                           "with a single element.")
     _, vs = _as_tuple(v, name, fn)
     if len(vs) != len(like):
         raise RuntimeError(f"{fn}: {name} has {len(vs)} Tensors where {len(like)} are needed")

@@ -686,3 +686,26 @@ def test_a_numpy_integer_on_the_left_of_a_shift_takes_the_tensors_dtype(op, scal
     ours = shift(scalar, tg.tensor(values))
     theirs = shift(scalar, torch.tensor(values))
     assert ours.dtype == np.uint8 and ours.tolist() == theirs.tolist()
+
+
+def test_porting_odds_and_ends_as_pytorch():
+    """is_cuda / is_cpu / get_device, zeros_like/ones_like(device=), the in-place bitwise
+    methods."""
+    torch = pytest.importorskip("torch")
+    for lib in (tg, torch):
+        x = lib.tensor([3, 5], dtype=lib.int32)
+        assert (x.is_cuda, x.is_cpu, x.get_device()) == (False, True, -1)
+        assert str(lib.zeros_like(x, device="cpu").dtype).endswith("int32")
+        assert str(lib.ones_like(x, dtype=lib.float64).dtype).endswith("float64")
+    results = []
+    for lib in (tg, torch):
+        x = lib.tensor([3, 5], dtype=lib.int32)
+        row = []
+        for name, args in (("bitwise_and_", (6,)), ("bitwise_or_", (8,)), ("bitwise_xor_", (1,)),
+                           ("bitwise_left_shift_", (2,)), ("bitwise_right_shift_", (1,)),
+                           ("bitwise_not_", ())):
+            y = x.clone()
+            assert getattr(y, name)(*args) is y
+            row.append(y.tolist())
+        results.append(row)
+    assert results[0] == results[1]

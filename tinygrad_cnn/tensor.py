@@ -249,6 +249,18 @@ class Tensor:
         return _DEVICE_OF[device_of(self._data)]
 
     @property
+    def is_cuda(self) -> bool:
+        return device_of(self._data) == "cuda"
+
+    @property
+    def is_cpu(self) -> bool:
+        return device_of(self._data) == "cpu"
+
+    def get_device(self) -> int:
+        """PyTorch's: -1 on the CPU, the GPU's index (0) for a CUDA tensor."""
+        return -1 if self.is_cpu else 0
+
+    @property
     def is_leaf(self) -> bool:
         """True for tensors made by the user (not by an op that recorded a ``grad_fn``)."""
         return self.grad_fn is None
@@ -2248,6 +2260,24 @@ class Tensor:
     def __irshift__(self, other: Any) -> Tensor:
         return self._result_in_place("bitwise_right_shift_", lambda s: s >> other, (other,))
 
+    def bitwise_and_(self, other: Any) -> Tensor:
+        return self.__iand__(other)
+
+    def bitwise_or_(self, other: Any) -> Tensor:
+        return self.__ior__(other)
+
+    def bitwise_xor_(self, other: Any) -> Tensor:
+        return self.__ixor__(other)
+
+    def bitwise_left_shift_(self, other: Any) -> Tensor:
+        return self.__ilshift__(other)
+
+    def bitwise_right_shift_(self, other: Any) -> Tensor:
+        return self.__irshift__(other)
+
+    def bitwise_not_(self) -> Tensor:
+        return self._result_in_place("bitwise_not_", lambda s: s.bitwise_not(), ())
+
     def __setitem__(self, key: Any, value: Any) -> None:
         """``t[key] = value``. While gradients are recorded it is an in-place write into the
         selected region, recorded like an in-place op on a view: the overwritten elements pass no
@@ -2960,12 +2990,16 @@ def _full(shape: Any, fill_value: Any, dtype: DTypeLike, device: str | None,
     return _factory(lambda xp: xp.full(s, value), dt, device, requires_grad)
 
 
-def zeros_like(t: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
-    return zeros(t.shape, dtype=dtype or t.dtype, device=t.device, requires_grad=requires_grad)
+def zeros_like(input: Tensor, dtype: DTypeLike = None, requires_grad: bool = False, *,
+               device: str | None = None) -> Tensor:
+    args = _new_args(_tensor_arg(input, "zeros_like", "input"), dtype, device, requires_grad)
+    return zeros(input.shape, **args)
 
 
-def ones_like(t: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
-    return ones(t.shape, dtype=dtype or t.dtype, device=t.device, requires_grad=requires_grad)
+def ones_like(input: Tensor, dtype: DTypeLike = None, requires_grad: bool = False, *,
+              device: str | None = None) -> Tensor:
+    args = _new_args(_tensor_arg(input, "ones_like", "input"), dtype, device, requires_grad)
+    return ones(input.shape, **args)
 
 
 def _arange_number(value: Any, what: str) -> int | float:

@@ -23,11 +23,12 @@ from tinygrad_cnn.ops import (
     resample,
     shape,
     statistics,
+    threshold,
     unary,
 )
 
-FAMILIES = (elementwise, unary, activation, reduce, movement, inplace, shape, indexing, linalg, conv,
-            pool, loss, norm, resample, statistics)
+FAMILIES = (elementwise, unary, activation, threshold, reduce, movement, inplace, shape, indexing,
+            linalg, conv, pool, loss, norm, resample, statistics)
 
 
 def _build_registry() -> dict[str, type[Function]]:

@@ -61,3 +61,23 @@ spec("sigmoid", lambda m, a, dim: m.F.glu(a, dim), id="glu", arity=1,
 spec("softmax", lambda m, a, dim: m.F.softmin(a, dim), id="softmin", arity=1,
      shapes=broadcast_shapes(1, min_dims=1), specials=_NO_NAN,
      params=lambda s: st.fixed_dictionaries({"dim": st.integers(-len(s[0]), len(s[0]) - 1)}))
+
+# ------------------------------------------------------------------------------ distances
+spec("norm", lambda m, a, b, dim, eps: m.F.cosine_similarity(a, b, dim, eps),
+     id="cosine_similarity", arity=2, rtol=4,
+     shapes=st.sampled_from([[(3, 4), (3, 4)], [(3, 4), (4,)], [(2, 3, 2), (3, 1)], [(5,), (5,)]]),
+     params=lambda s: st.fixed_dictionaries({"dim": st.sampled_from([-1, 0]),
+                                             "eps": st.sampled_from([1e-8, 0.5])}))
+# (float16: where x1 = x2, the distance is eps = 1e-6, a float16 subnormal, and PyTorch's norm
+# gradient for p = 3 underflows to 0 / 0 = NaN in float16; ours keeps it (test_act_loss_more.py
+# compares float16 away from there))
+spec("norm", lambda m, a, b, p, keepdim: m.F.pairwise_distance(a, b, p, 1e-6, keepdim),
+     id="pairwise_distance", arity=2, rtol=4, smooth=False, dtypes=_F32_64,
+     shapes=st.sampled_from([[(3, 4), (3, 4)], [(3, 4), (4,)], [(4,), (2, 4)], [(), ()]]),
+     params=_choice(p=[2.0, 1.0, 3.0, float("inf"), 0.0], keepdim=[False, True]))
+# (float16: PyTorch's CPU pdist refuses it, ours computes it; no second derivatives in PyTorch;
+# no (0, M) input: PyTorch's pdist backward crashes the process on it -- a segmentation fault --
+# test_act_loss_more.py checks ours)
+spec("pdist", lambda m, a, p: m.F.pdist(a, p), rtol=4, smooth=False, dtypes=_F32_64,
+     shapes=st.sampled_from([[(4, 3)], [(5, 2)], [(1, 3)], [(3, 0)]]),
+     params=_choice(p=[2.0, 1.0, 0.0, 0.5, 1.5, 3.0, float("inf")]))

@@ -49,6 +49,27 @@ def _softshrink(rng):
     return (lambda a: F.softshrink(a, 0.5) * a), (away_from(rng, (4, 5), [-0.5, 0.5]),)
 
 
+@case("pdist", "p2")
+def _pdist(rng):
+    return (lambda a: F.pdist(a)), (t(rng, 4, 3),)
+
+
+@case("pdist", "p3")
+def _pdist3(rng):
+    return (lambda a: F.pdist(a, 3)), (t(rng, 4, 3),)
+
+
+@case("pdist", "p_half")
+def _pdist_half(rng):
+    return (lambda a: F.pdist(a, 0.5)), (t(rng, 3, 2),)
+
+
+@case("pdist", "p1_inf")  # (first-order kinks: inputs whose differences are not near 0 or tied)
+def _pdist_kinks(rng):
+    x = Tensor(np.array([[0.0, 1.0, 3.5], [1.3, -0.6, 0.2], [-2.1, 2.9, 1.1]]), requires_grad=True)
+    return (lambda a: F.pdist(a, 1) * F.pdist(a, float("inf"))), (x,)
+
+
 # ------------------------------------------------------------------------- compositions
 @case("abs", "softsign")
 def _softsign(rng):
@@ -83,3 +104,13 @@ def _softmin(rng):
 @case("softmax", "gumbel_softmax")  # (hard=True's straight-through gradient is not the
 def _gumbel(rng):                    # derivative by design: test_act_loss_more.py checks it)
     return seeded(lambda a: F.gumbel_softmax(a, tau=0.7) * a), (t(rng, 3, 4),)
+
+
+@case("norm", "cosine_similarity")
+def _cosine_similarity(rng):
+    return (lambda a, b: F.cosine_similarity(a, b, dim=1)), (t(rng, 3, 4), t(rng, 4))
+
+
+@case("norm", "pairwise_distance")
+def _pairwise_distance(rng):
+    return (lambda a, b: F.pairwise_distance(a, b, p=3, keepdim=True)), (t(rng, 3, 4), t(rng, 3, 4))

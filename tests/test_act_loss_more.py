@@ -317,3 +317,118 @@ def test_inplace_modules_and_inplace_rrelu_training():
     h.sum().backward()
     neg = x <= 0
     np.testing.assert_allclose(h.detach().numpy()[neg], (x * g.grad.numpy())[neg], rtol=1e-14)
+
+
+# ------------------------------------------------------------------------------ distances
+def _vectors(dtype="float64"):
+    x1 = np.array([[0.0, 0.0, 0.0], [1.0, 2.0, 3.0], [1e-9, 0, 0], [3e-5, 4e-5, 0],
+                   [1.0, -2.0, 0.5], [NAN, 1.0, 2.0], [INF, 1.0, 0.0]], dtype)
+    x2 = np.array([[1.0, 2.0, 2.0], [0.0, 0.0, 0.0], [1.0, 0, 0], [3e-5, 4e-5, 0],
+                   [1.0, -2.0, 0.5], [1.0, 1.0, 1.0], [1.0, 2.0, 3.0]], dtype)
+    return x1, x2
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_cosine_similarity_clamps_each_norm_as_pytorch(dtype):
+    """PyTorch 2.13 divides each input by ``max(||x||, eps)`` (clamped under no_grad), not the
+    product of the norms: a zero vector gives 0 and the gradient ``x2 / (eps ||x2||)``."""
+    x1, x2 = _vectors(dtype)
+    if dtype == "float16":
+        x1, x2 = x1[[0, 1, 4, 5, 6]], x2[[0, 1, 4, 5, 6]]  # (1e-9 and 3e-5 underflow)
+    compare(F.cosine_similarity, TF.cosine_similarity, x1, x2)
+    compare(lambda a, b: F.cosine_similarity(a, b, 0, 0.5),
+            lambda a, b: TF.cosine_similarity(a, b, 0, 0.5), x1, x2)
+    compare(lambda a, b: nn.CosineSimilarity(dim=-1)(a, b),
+            lambda a, b: torch.nn.CosineSimilarity(dim=-1)(a, b), x1, x2[1])
+    if dtype == "float64":
+        x = Tensor(np.zeros((1, 3)), requires_grad=True)
+        F.cosine_similarity(x, Tensor(np.array([[1.0, 2.0, 2.0]]))).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), [[1e8 / 3, 2e8 / 3, 2e8 / 3]])
+
+
+def test_cosine_similarity_shapes_dtypes_and_errors():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 3, 4)), rng.standard_normal((3, 1))
+    compare(F.cosine_similarity, TF.cosine_similarity, a, b)
+    compare(lambda x, y: F.cosine_similarity(x, y, 0), lambda x, y: TF.cosine_similarity(x, y, 0),
+            np.array(2.0), np.array(-3.0))
+    ours = F.cosine_similarity(Tensor(a.astype(np.float32)), Tensor(a))
+    assert ours.dtype == np.float64
+    ints = F.cosine_similarity(Tensor(np.array([[1, 2]])), Tensor(np.array([[1.0, 3.0]])))
+    np.testing.assert_allclose(ints.numpy(), TF.cosine_similarity(
+        torch.tensor([[1, 2]]), torch.tensor([[1.0, 3.0]])).numpy(), rtol=1e-6)
+    with pytest.raises(RuntimeError, match="floating"):
+        F.cosine_similarity(Tensor(np.array([[1, 2]])), Tensor(np.array([[1, 3]])))
+    with pytest.raises(RuntimeError, match="eps"):
+        F.cosine_similarity(Tensor(a), Tensor(a), eps=-1.0)
+    with pytest.raises(RuntimeError, match=r"\(3, 4\) and x2 \(2, 4\)"):
+        F.cosine_similarity(Tensor(a[0]), Tensor(a[1, :2]))
+    with pytest.raises(IndexError, match="cosine_similarity"):
+        F.cosine_similarity(Tensor(a[0, 0]), Tensor(a[0, 0]))  # dim=1 of 1-D inputs
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0, 0.0, 3.0, 0.5, INF, -INF, -1.0])
+def test_pairwise_distance_against_pytorch(p):
+    x1, x2 = _vectors()
+    compare(lambda a, b: F.pairwise_distance(a, b, p), lambda a, b: TF.pairwise_distance(a, b, p),
+            x1, x2)
+    compare(lambda a, b: nn.PairwiseDistance(p, 1e-3, keepdim=True)(a, b),
+            lambda a, b: torch.nn.PairwiseDistance(p, 1e-3, keepdim=True)(a, b), x1, x2[4])
+    if p in (2.0, 1.0):
+        for dtype in ("float32", "float16"):
+            y1, y2 = (v[[1, 4, 5]].astype(dtype) for v in _vectors())
+            compare(lambda a, b: F.pairwise_distance(a, b, p),
+                    lambda a, b: TF.pairwise_distance(a, b, p), y1, y2)
+
+
+def test_pairwise_distance_shapes():
+    rng = np.random.default_rng(0)
+    compare(F.pairwise_distance, TF.pairwise_distance, rng.standard_normal(4),
+            rng.standard_normal((3, 4)))
+    compare(F.pairwise_distance, TF.pairwise_distance, np.array(1.0), np.array(3.0))
+    compare(F.pairwise_distance, TF.pairwise_distance, np.array(1.0), rng.standard_normal(3))
+    out = F.pairwise_distance(Tensor(np.array([[1, 2]])), Tensor(np.array([[1, 3]])))
+    assert out.dtype == np.float32 and abs(out.item() - 1.0) < 1e-5
+    with pytest.raises(RuntimeError, match="pairwise_distance"):
+        F.pairwise_distance(Tensor(np.ones((3, 4))), Tensor(np.ones((2, 4))))
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0, 0.0, 0.5, 1.5, 3.0, INF])
+def test_pdist_against_pytorch_at_ties_zeros_and_non_finite_rows(p):
+    x = np.array([[1., 2., 3.], [1., 2., 3.], [1., 0., 3.], [2., 0., 3.5], [0, 0, 0],
+                  [2, 1, 3.5], [1, -1, 0.5]])  # equal rows, tied maxima (|1| = |-1|)
+    compare(lambda a: F.pdist(a, p), lambda a: TF.pdist(a, p), x)
+    for v in (NAN, INF):
+        xs = x.copy()
+        xs[2, 1] = v
+        compare(lambda a: F.pdist(a, p), lambda a: TF.pdist(a, p), xs)
+    compare(lambda a: F.pdist(a, p), lambda a: TF.pdist(a, p), x.astype(np.float32))
+
+
+def test_pdist_small_shapes_float16_and_errors():
+    for shape in [(1, 3), (3, 0), (2, 1)]:
+        compare(F.pdist, TF.pdist, np.random.default_rng(0).standard_normal(shape))
+    empty = Tensor(np.zeros((0, 3)), requires_grad=True)  # (PyTorch's backward crashes here)
+    out = F.pdist(empty)
+    assert out.shape == (0,)
+    out.sum().backward()
+    assert empty.grad.shape == (0, 3)
+    x = np.random.default_rng(1).standard_normal((4, 3))
+    half = F.pdist(Tensor(x.astype(np.float16)))  # (PyTorch's CPU pdist refuses float16)
+    assert half.dtype == np.float16
+    np.testing.assert_allclose(half.numpy(), TF.pdist(torch.tensor(x)).numpy(), rtol=2e-3)
+    with pytest.raises(RuntimeError, match="2D"):
+        F.pdist(Tensor(x[0]))
+    with pytest.raises(RuntimeError, match="non-negative"):
+        F.pdist(Tensor(x), -1)
+    with pytest.raises(RuntimeError, match="floating"):
+        F.pdist(Tensor(np.ones((2, 2), np.int64)))
+
+
+def test_distance_gradchecks_in_float64():
+    rng = np.random.default_rng(5)
+    a = Tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    b = Tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    for f in (lambda x, y: F.cosine_similarity(x, y), lambda x, y: F.pairwise_distance(x, y, 3),
+              lambda x, y: F.pdist(x - y, 1.5)):
+        assert gradcheck(f, (a, b)) and gradgradcheck(f, (a, b))

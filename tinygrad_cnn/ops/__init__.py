@@ -11,6 +11,7 @@ from tinygrad_cnn.autograd import Function
 from tinygrad_cnn.ops import (
     activation,
     conv,
+    distance,
     elementwise,
     indexing,
     inplace,
@@ -28,7 +29,7 @@ from tinygrad_cnn.ops import (
 )
 
 FAMILIES = (elementwise, unary, activation, threshold, reduce, movement, inplace, shape, indexing,
-            linalg, conv, pool, loss, norm, resample, statistics)
+            linalg, conv, pool, loss, norm, resample, statistics, distance)
 
 
 def _build_registry() -> dict[str, type[Function]]:

@@ -11,6 +11,7 @@ names, and default initialisation (Kaiming-uniform with ``a = sqrt(5)``: weights
 | ``padding.py`` | ZeroPad2d, ConstantPad2d, ReflectionPad2d, ReplicationPad2d, CircularPad2d |
 | ``activation.py`` | ReLU, LeakyReLU, PReLU, GELU, SiLU, ELU, SELU, Softplus, LogSigmoid, Mish, RReLU, ... |
 | ``norm.py`` | BatchNorm1d/2d/3d, InstanceNorm1d/2d/3d, LayerNorm, GroupNorm, LocalResponseNorm |
+| ``distance.py`` | CosineSimilarity, PairwiseDistance |
 | ``loss.py`` | CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss, ... |
 """
 
@@ -63,6 +64,7 @@ from tinygrad_cnn.nn.layers.conv import (
     Fold,
     Unfold,
 )
+from tinygrad_cnn.nn.layers.distance import CosineSimilarity, PairwiseDistance
 from tinygrad_cnn.nn.layers.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -137,6 +139,7 @@ __all__ = [
     "Conv2d",
     "ConvTranspose1d",
     "ConvTranspose2d",
+    "CosineSimilarity",
     "CrossEntropyLoss",
     "Dropout",
     "Dropout1d",
@@ -173,6 +176,7 @@ __all__ = [
     "Mish",
     "NLLLoss",
     "PReLU",
+    "PairwiseDistance",
     "PixelShuffle",
     "PixelUnshuffle",
     "RReLU",

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from fuzz_specs import FLOATS, broadcast_shapes, spec
+from fuzz_specs import FLOATS, broadcast_shapes, fixed, spec
 from hypothesis import strategies as st
 
 _F32_64 = ("float32", "float64")
@@ -81,3 +81,51 @@ spec("norm", lambda m, a, b, p, keepdim: m.F.pairwise_distance(a, b, p, 1e-6, ke
 spec("pdist", lambda m, a, p: m.F.pdist(a, p), rtol=4, smooth=False, dtypes=_F32_64,
      shapes=st.sampled_from([[(4, 3)], [(5, 2)], [(1, 3)], [(3, 0)]]),
      params=_choice(p=[2.0, 1.0, 0.0, 0.5, 1.5, 3.0, float("inf")]))
+
+# ------------------------------------------------------------------------------ losses
+spec("clamp", lambda m, a, b, c, margin, reduction: m.F.margin_ranking_loss(
+    a, b, c.sign(), margin, reduction=reduction), id="margin_ranking_loss", arity=3,
+     shapes=st.sampled_from([[(5,), (5,), (5,)], [(2, 3), (2, 3), (1, 3)]]), smooth=False,
+     params=_choice(margin=[0.0, 0.5], reduction=_REDUCTION))
+spec("where", lambda m, a, margin, reduction: m.F.hinge_embedding_loss(
+    a, _signs(m, a, a.shape[-1]), margin, reduction=reduction), id="hinge_embedding_loss",
+     shapes=st.sampled_from([[(5,)], [(3, 5)]]), smooth=False,
+     params=_choice(margin=[1.0, 0.0, -0.5], reduction=_REDUCTION))
+spec("soft_margin_loss", lambda m, a, scale, reduction: m.F.soft_margin_loss(
+    a * scale, _signs(m, a, a.shape[-1]), reduction=reduction),
+     shapes=st.sampled_from([[(5,)], [(2, 5)], [(0, 5)]]),
+     params=_choice(scale=[1.0, 100.0], reduction=_REDUCTION))
+spec("logsigmoid", lambda m, a, b, weighted, reduction: m.F.multilabel_soft_margin_loss(
+    a, b.sigmoid(), weight=_const(m, [0.5, 2.0, 1.0, 1.5], a) if weighted else None,
+    reduction=reduction), id="multilabel_soft_margin_loss", arity=2, rtol=4,
+     shapes=st.sampled_from([[(3, 4), (3, 4)], [(4,), (4,)]]),
+     params=_choice(weighted=[False, True], reduction=_REDUCTION))
+spec("sqrt", lambda m, a, b, margin, reduction: m.F.cosine_embedding_loss(
+    a, b, _signs(m, a, a.shape[0]) if a.ndim == 2 else _const(m, -1.0, a), margin,
+    reduction=reduction), id="cosine_embedding_loss", arity=2, rtol=4, smooth=False,
+     shapes=st.sampled_from([[(5, 3), (5, 3)], [(4,), (4,)], [(5, 3), (1, 3)]]),
+     params=_choice(margin=[0.0, 0.3], reduction=_REDUCTION))
+spec("norm", lambda m, a, b, c, p, swap, reduction: m.F.triplet_margin_loss(
+    a, b, c, 1.0, p, 1e-6, swap, reduction=reduction), id="triplet_margin_loss", arity=3,
+     rtol=4, smooth=False, shapes=st.sampled_from([[(4, 3)] * 3, [(3,)] * 3, [(4, 3), (4, 3), (3,)]]),
+     params=_choice(p=[2.0, 1.0, float("inf")], swap=[False, True], reduction=_REDUCTION))
+spec("exp", lambda m, a, b, full, reduction: m.F.poisson_nll_loss(
+    a, b.round(), full=full, reduction=reduction), id="poisson_nll_loss", arity=2,
+     shapes=fixed((3, 4), (3, 4)), domain=("real", "positive"), smooth=False,
+     params=_choice(full=[False, True], reduction=_REDUCTION))
+spec("log", lambda m, a, b, reduction: m.F.poisson_nll_loss(
+    a, b, log_input=False, reduction=reduction), id="poisson_nll_loss_rates", arity=2,
+     shapes=st.sampled_from([[(3, 4), (3, 4)], [(4,), (2, 1)]]), domain=("positive", "real"),
+     params=_choice(reduction=_REDUCTION), specials=("zero", "tie", "inf"))
+spec("log", lambda m, a, b, v, full, reduction: m.F.gaussian_nll_loss(
+    a, b, v, full=full, reduction=reduction), id="gaussian_nll_loss", arity=3, rtol=4,
+     domain=("real", "real", "positive"), specials=("zero", "tie", "inf"),
+     shapes=st.sampled_from([[(3, 4), (3, 4), (3, 4)], [(3, 4), (3, 4), (3,)],
+                             [(3, 4), (3, 4), (3, 1)], [(3, 4), (4,), (1, 4)]]),
+     params=_choice(full=[False, True], reduction=_REDUCTION))
+_CLASSES = np.array([1, 0, 3, 3, 2])
+spec("gather", lambda m, a, p, margin, weighted, reduction: m.F.multi_margin_loss(
+    a, m.const(_CLASSES), p, margin, _const(m, [0.5, 2.0, 1.0, 1.5], a) if weighted else None,
+    reduction=reduction), id="multi_margin_loss", shapes=fixed((5, 4)), dtypes=_F32_64,
+     smooth=False, params=_choice(p=[1, 2], margin=[1.0, 0.0], weighted=[False, True],
+                                  reduction=_REDUCTION))

@@ -114,3 +114,82 @@ def _cosine_similarity(rng):
 @case("norm", "pairwise_distance")
 def _pairwise_distance(rng):
     return (lambda a, b: F.pairwise_distance(a, b, p=3, keepdim=True)), (t(rng, 3, 4), t(rng, 3, 4))
+
+
+@case("clamp", "margin_ranking_loss")
+def _margin_ranking(rng):
+    y = Tensor(np.array([1.0, -1.0, 1.0, -1.0, 1.0]))
+    a = t(rng, 5)
+    b = Tensor(a.numpy() + rng.choice([-1.5, 1.5], 5) + rng.uniform(-0.4, 0.4, 5),
+               requires_grad=True)  # |a - b| far from the margin 0.3
+    return (lambda a, b: F.margin_ranking_loss(a, b, y, margin=0.3, reduction="sum")), (a, b)
+
+
+@case("where", "hinge_embedding_loss")
+def _hinge(rng):
+    y = Tensor(np.array([[1, -1, -1], [-1, 1, 0]]))
+    return (lambda a: F.hinge_embedding_loss(a * a, y, margin=1.0)), \
+        (away_from(rng, (2, 3), [-1.0, 1.0]),)
+
+
+@case("soft_margin_loss", "mean")
+def _soft_margin(rng):
+    y = Tensor(np.array([[1.0, -1.0, 1.0], [-1.0, -1.0, 1.0]]))
+    return (lambda a: F.soft_margin_loss(a, y)), (t(rng, 2, 3),)
+
+
+@case("soft_margin_loss", "none_broadcast_target")
+def _soft_margin_none(rng):
+    y = Tensor(np.array([1, -1, 0]))
+    return (lambda a: F.soft_margin_loss(a * 3, y, reduction="none")), (t(rng, 2, 3),)
+
+
+@case("logsigmoid", "multilabel_soft_margin_loss")
+def _multilabel_soft_margin(rng):
+    w = Tensor(rng.uniform(0.5, 2, 4))
+    return (lambda a, y: F.multilabel_soft_margin_loss(a, y.sigmoid(), weight=w)), \
+        (t(rng, 3, 4), t(rng, 3, 4))
+
+
+@case("sqrt", "cosine_embedding_loss")
+def _cosine_embedding(rng):
+    y = Tensor(np.array([1, -1, -1, 1]))
+    a, b = t(rng, 4, 3), t(rng, 4, 3)
+    b = Tensor(np.where(np.array([[0], [1], [1], [0]]) == 1, a.numpy() * 0.9 + 0.2 * b.numpy(),
+                        b.numpy()), requires_grad=True)  # the -1 pairs well above the margin
+    return (lambda a, b: F.cosine_embedding_loss(a, b, y, margin=0.1, reduction="none")), (a, b)
+
+
+@case("norm", "triplet_margin_loss_swap")
+def _triplet(rng):
+    a = t(rng, 4, 3)
+    pos = Tensor(a.numpy() + 0.3 * rng.standard_normal((4, 3)), requires_grad=True)
+    neg = Tensor(a.numpy() + 0.5 * rng.standard_normal((4, 3)), requires_grad=True)
+    return (lambda a, p, n: F.triplet_margin_loss(a, p, n, margin=5.0, swap=True)), (a, pos, neg)
+
+
+@case("exp", "poisson_nll_loss")
+def _poisson(rng):
+    y = Tensor(np.array([[0.0, 1.0, 2.0], [3.0, 0.5, 4.0]]))
+    return (lambda a: F.poisson_nll_loss(a, y, full=True)), (t(rng, 2, 3),)
+
+
+@case("log", "poisson_nll_loss_rates")
+def _poisson_rates(rng):
+    return (lambda a, y: F.poisson_nll_loss(a, y, log_input=False, reduction="sum")), \
+        (t(rng, 2, 3, positive=True), t(rng, 2, 3, positive=True))
+
+
+@case("log", "gaussian_nll_loss")
+def _gaussian(rng):
+    return (lambda a, y, v: F.gaussian_nll_loss(a, y, v * v + 0.1, full=True)), \
+        (t(rng, 3, 4), t(rng, 3, 4), t(rng, 3, 1))
+
+
+@case("gather", "multi_margin_loss")
+def _multi_margin(rng):
+    target = np.array([0, 2, 1])
+    x = np.array([[0.9, 0.3, -1.7, 0.8], [0.1, -0.5, 1.2, 0.45], [0.0, 0.6, -0.3, 1.9]])
+    w = Tensor(rng.uniform(0.5, 2, 4))
+    return (lambda a: F.multi_margin_loss(a, target, p=2, margin=0.8, weight=w)), \
+        (Tensor(x + rng.uniform(-0.05, 0.05, x.shape), requires_grad=True),)

@@ -6,6 +6,7 @@ forms, the modules' signatures and reprs, and the errors."""
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 
@@ -432,3 +433,306 @@ def test_distance_gradchecks_in_float64():
     for f in (lambda x, y: F.cosine_similarity(x, y), lambda x, y: F.pairwise_distance(x, y, 3),
               lambda x, y: F.pdist(x - y, 1.5)):
         assert gradcheck(f, (a, b)) and gradgradcheck(f, (a, b))
+
+
+# ------------------------------------------------------------------------------ losses
+REDUCTIONS = ["mean", "sum", "none"]
+RNG = np.random.default_rng(11)
+
+
+def _with_specials(n, values):
+    a = RNG.standard_normal(n)
+    a[5:5 + len(values)] = values
+    return a
+
+
+S = [NAN, INF, -INF, 0.0, 1.0, -1.0]
+A, B = _with_specials(70, S), _with_specials(70, [0.0, 1.0, NAN, INF, 1.0, 3.0])
+SIGNS = np.where(RNG.random(70) > 0.5, 1.0, -1.0)
+SIGNS[3] = 0.0  # neither label
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_pair_losses_at_special_points(reduction):
+    r = dict(reduction=reduction)
+    compare(lambda x, y, t: F.margin_ranking_loss(x, y, t, 0.5, **r),
+            lambda x, y, t: TF.margin_ranking_loss(x, y, t, 0.5, **r), A, B, SIGNS)
+    compare(lambda x, y, t: nn.MarginRankingLoss(**r)(x, y, t),
+            lambda x, y, t: torch.nn.MarginRankingLoss(**r)(x, y, t), A, B + 0.0, -SIGNS)
+    compare(lambda x, t: F.hinge_embedding_loss(x, t, 0.5, **r),
+            lambda x, t: TF.hinge_embedding_loss(x, t, 0.5, **r), A, consts=(SIGNS,))
+    compare(lambda x, t: nn.HingeEmbeddingLoss(**r)(x, t),
+            lambda x, t: torch.nn.HingeEmbeddingLoss(**r)(x, t), A, consts=(SIGNS.astype(int),))
+    big = _with_specials(70, [NAN, INF, -INF, 800.0, -800.0, 0.0])  # exp overflows: inf, NaN grad
+    compare(lambda x, t: F.soft_margin_loss(x, t, **r),
+            lambda x, t: TF.soft_margin_loss(x, t, **r), big, consts=(SIGNS,))
+    compare(lambda x, t: nn.SoftMarginLoss(**r)(x, t),
+            lambda x, t: torch.nn.SoftMarginLoss(**r)(x, t), A.reshape(7, 10),
+            consts=(SIGNS[:10],))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_soft_margin_loss_float16_keeps_pytorchs_precision(dtype):
+    """The chain rule through log1p and exp would pass float16 gradients through subnormals (9%
+    off where exp(-x y) is near 60000); the op keeps PyTorch's order of operations."""
+    x = np.array([[-1.647, -0.2546, 0.671, 0.7227, -0.8086],
+                  [0.5103, 0.395, 0.1104, 0.2236, -1.345]], dtype) * 100
+    t = np.resize([1.0, -1.0, -1.0, 1.0, 0.0], 5).astype(dtype)
+    for reduction in REDUCTIONS:
+        compare(lambda a, b: F.soft_margin_loss(a, b, reduction=reduction),
+                lambda a, b: TF.soft_margin_loss(a, b, reduction=reduction), x, consts=(t,))
+    ints = F.soft_margin_loss(Tensor(x), Tensor(np.array([1, -1, 1, 1, -1])))
+    assert ints.dtype == np.dtype(dtype)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_multilabel_and_embedding_losses_at_special_points(reduction):
+    r = dict(reduction=reduction)
+    x, y = RNG.standard_normal((7, 10)), RNG.random((7, 10))
+    x[0, :6], y[1, 0] = S, NAN
+    w = RNG.random(10)
+    compare(lambda a, b, c: F.multilabel_soft_margin_loss(a, b, c, **r),
+            lambda a, b, c: TF.multilabel_soft_margin_loss(a, b, c, **r), x, y, w)
+    compare(lambda a, b: nn.MultiLabelSoftMarginLoss(Tensor(w), **r)(a, b),
+            lambda a, b: torch.nn.MultiLabelSoftMarginLoss(torch.tensor(w), **r)(a, b), x, y)
+    compare(lambda a, b: F.multilabel_soft_margin_loss(a, b, **r),
+            lambda a, b: TF.multilabel_soft_margin_loss(a, b, **r), x[0], y[0])
+    x1, x2 = RNG.standard_normal((70, 3)), RNG.standard_normal((70, 3))
+    x1[0], x2[1], x1[2], x1[5] = 0.0, 0.0, x2[2], -x2[5]  # zero vectors, cos = ±1
+    x1[3, 0], x2[4, 1] = NAN, INF
+    labels = np.where(RNG.random(70) > 0.5, 1, -1)
+    labels[6] = 0
+    # (tol: the gradients at the zero vectors are ~1e5, from the 1e-12 added to their squared
+    # norms, and carry the relative rounding of ~1e-9 that the sums' order leaves)
+    compare(lambda a, b, t: F.cosine_embedding_loss(a, b, t, 0.2, **r),
+            lambda a, b, t: TF.cosine_embedding_loss(a, b, t, 0.2, **r), x1, x2, consts=(labels,),
+            tol=1e-8)
+    compare(lambda a, b, t: nn.CosineEmbeddingLoss(-0.5, **r)(a, b, t),
+            lambda a, b, t: torch.nn.CosineEmbeddingLoss(-0.5, **r)(a, b, t), x1[7], x2[7],
+            consts=(np.array(-1.0),))
+    x3 = RNG.standard_normal((70, 3))
+    x3[7], x3[8] = x1[7], x2[8]  # a negative equal to the anchor, and one to the positive (swap)
+    for p in (2.0, 1.0, INF, 3.0):
+        for swap in (False, True):
+            compare(lambda a, b, c: F.triplet_margin_loss(a, b, c, 0.7, p, 1e-6, swap, **r),
+                    lambda a, b, c: TF.triplet_margin_loss(a, b, c, 0.7, p, 1e-6, swap, **r),
+                    x1, x2, x3)
+    compare(lambda a, b, c: nn.TripletMarginLoss(swap=True, **r)(a, b, c),
+            lambda a, b, c: torch.nn.TripletMarginLoss(swap=True, **r)(a, b, c), x1[9], x2[9],
+            x1[9].copy())
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_likelihood_losses_at_special_points(reduction):
+    r = dict(reduction=reduction)
+    rates = _with_specials(70, [NAN, INF, -INF, 0.0, 50.0, -50.0])
+    counts = RNG.integers(0, 5, 70).astype(float)
+    counts[10:14] = [0.0, 1.0, 1.5, NAN]  # Stirling's term only above 1
+    for log_input in (True, False):
+        for full in (False, True):
+            x = rates if log_input else np.abs(rates)
+            compare(lambda a, b: F.poisson_nll_loss(a, b, log_input, full, **r),
+                    lambda a, b: TF.poisson_nll_loss(a, b, log_input, full, **r), x, counts)
+    compare(lambda a, b: nn.PoissonNLLLoss(False, True, eps=1e-3, **r)(a, b),
+            lambda a, b: torch.nn.PoissonNLLLoss(False, True, eps=1e-3, **r)(a, b),
+            np.abs(rates[20:]), counts[:1])
+    mu, y, var = RNG.standard_normal((7, 10)), RNG.standard_normal((7, 10)), RNG.random((7, 10))
+    var[0, :4] = [0.0, 1e-9, INF, NAN]  # clamped to eps (the gradient passes), inf, NaN
+    mu[1, :3] = [NAN, INF, 0.0]
+    for full in (False, True):
+        compare(lambda a, b, v: F.gaussian_nll_loss(a, b, v, full, **r),
+                lambda a, b, v: TF.gaussian_nll_loss(a, b, v, full, **r), mu, y, var)
+    for v in (var[:, 0], var[:, :1], var[:1]):  # one variance per sample, or shared along a dim
+        compare(lambda a, b, s: nn.GaussianNLLLoss(eps=1e-2, **r)(a, b, s),
+                lambda a, b, s: torch.nn.GaussianNLLLoss(eps=1e-2, **r)(a, b, s), mu, y, v)
+    compare(lambda a, b: F.gaussian_nll_loss(a, b, 0.5, **r),
+            lambda a, b: TF.gaussian_nll_loss(a, b, 0.5, **r), mu, y[0])
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_multi_margin_loss_counts_strictly_positive_terms(reduction):
+    """PyTorch's kernel adds a term where ``margin - x_y + x_j > 0``: no gradient at the kink,
+    and a NaN score is skipped (the loss stays finite)."""
+    r = dict(reduction=reduction)
+    x = RNG.standard_normal((7, 5))
+    x[0, 1], x[2, 3], x[3, 4] = NAN, INF, INF
+    x[1] = [0.0, 1.0, -3.0, 0.5, 1.0]  # margin 1 - x_y + x_0 = 0 exactly: the kink
+    target = np.array([1, 1, 0, 4, 2, 3, 0])
+    w = RNG.random(5)
+    for p in (1, 2):
+        for margin in (1.0, 0.9):
+            compare(lambda a: F.multi_margin_loss(a, target, p, margin, **r),
+                    lambda a: TF.multi_margin_loss(a, torch.tensor(target), p, margin, **r), x)
+        compare(lambda a, c: F.multi_margin_loss(a, Tensor(target), p, weight=c, **r),
+                lambda a, c: TF.multi_margin_loss(a, torch.tensor(target), p, weight=c, **r), x,
+                consts=(w,))
+        compare(lambda a: nn.MultiMarginLoss(p, 0.5, Tensor(w), **r)(a, target),
+                lambda a: torch.nn.MultiMarginLoss(p, 0.5, torch.tensor(w), **r)(a, torch.tensor(
+                    target)), x)
+    compare(lambda a: F.multi_margin_loss(a, np.array(2), **r),
+            lambda a: TF.multi_margin_loss(a, torch.tensor(2), **r), x[4])
+    compare(lambda a: F.multi_margin_loss(a, np.array([2]), **r),
+            lambda a: TF.multi_margin_loss(a, torch.tensor([2]), **r), x[4])
+    compare(lambda a: F.multi_margin_loss(a, np.array(0), **r),
+            lambda a: TF.multi_margin_loss(a, torch.tensor(0), **r), np.array(0.3))
+
+
+def test_losses_in_float32_and_float16():
+    for dtype in ("float32", "float16"):
+        x, y = RNG.standard_normal((4, 5)).astype(dtype), RNG.standard_normal((4, 5)).astype(dtype)
+        t = np.where(RNG.random((4, 5)) > 0.5, 1.0, -1.0).astype(dtype)
+        compare(lambda a, b: F.margin_ranking_loss(a, b, Tensor(t)),
+                lambda a, b: TF.margin_ranking_loss(a, b, torch.tensor(t)), x, y)
+        compare(lambda a: F.hinge_embedding_loss(a, Tensor(t)),
+                lambda a: TF.hinge_embedding_loss(a, torch.tensor(t)), x)
+        compare(lambda a, b: F.multilabel_soft_margin_loss(a, b.sigmoid()),
+                lambda a, b: TF.multilabel_soft_margin_loss(a, b.sigmoid()), x, y)
+        compare(lambda a, b: F.cosine_embedding_loss(a, b, Tensor(t[:, 0])),
+                lambda a, b: TF.cosine_embedding_loss(a, b, torch.tensor(t[:, 0])), x, y)
+        compare(lambda a, b: F.triplet_margin_loss(a, b, a * 0.5),
+                lambda a, b: TF.triplet_margin_loss(a, b, a * 0.5), x, y)
+        compare(lambda a, b: F.poisson_nll_loss(a, b.abs(), full=True),
+                lambda a, b: TF.poisson_nll_loss(a, b.abs(), full=True), x, y)
+        compare(lambda a, b: F.gaussian_nll_loss(a, b, b * b),
+                lambda a, b: TF.gaussian_nll_loss(a, b, b * b), x, y)
+        if dtype == "float32":  # (PyTorch's CPU multi_margin_loss has no float16 kernel)
+            compare(lambda a: F.multi_margin_loss(a, np.array([0, 4, 2, 1]), p=2),
+                    lambda a: TF.multi_margin_loss(a, torch.tensor([0, 4, 2, 1]), p=2), x)
+
+
+def test_loss_gradchecks_in_float64():
+    rng = np.random.default_rng(7)
+    x = Tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    y = Tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    z = Tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    labels = Tensor(np.array([1.0, -1.0, -1.0, 1.0]))
+    cases = [
+        (lambda a, b: F.multilabel_soft_margin_loss(a, b.sigmoid()), (x, y)),
+        (lambda a, b: F.cosine_embedding_loss(a, b, labels, margin=-1.0), (x, y)),
+        (lambda a, b, c: F.triplet_margin_loss(a, b, c, margin=20.0, swap=True), (x, y, z)),
+        (lambda a, b: F.poisson_nll_loss(a, b.exp(), full=True), (x, y)),
+        (lambda a, b, c: F.gaussian_nll_loss(a, b, c * c + 0.5, full=True), (x, y, z)),
+        (lambda a: F.soft_margin_loss(a, labels[:, None], reduction="sum"), (x,)),
+        (lambda a: F.multi_margin_loss(a * 10, np.array([0, 2, 1, 1]), p=2, margin=50.0), (x,)),
+    ]
+    for f, inputs in cases:
+        assert gradcheck(f, inputs) and gradgradcheck(f, inputs)
+
+
+def test_loss_errors_name_the_function_and_the_fix():
+    x = Tensor(np.ones((3, 4)))
+    with pytest.raises(RuntimeError, match="same number of dims.*input2 \\(3, 1\\)"):
+        F.margin_ranking_loss(Tensor(np.ones(3)), Tensor(np.ones((3, 1))), Tensor(np.ones(3)))
+    with pytest.raises(ValueError, match="reduction"):
+        F.hinge_embedding_loss(x, x, reduction="bad")
+    with pytest.raises(ValueError, match="size_average and reduce"):
+        F.soft_margin_loss(x, x, size_average=False)
+    with pytest.raises(RuntimeError, match="not differentiable with respect to the target"):
+        F.soft_margin_loss(x, Tensor(np.ones((3, 4)), requires_grad=True))
+    with pytest.raises(RuntimeError, match="input's shape"):
+        F.soft_margin_loss(Tensor(np.ones((3, 1))), Tensor(np.ones(3)))
+    with pytest.raises(RuntimeError, match="1D target expects 2D input"):
+        F.cosine_embedding_loss(x, Tensor(np.ones(4)), Tensor(np.ones(3)))
+    with pytest.raises(RuntimeError, match="0-D or 1-D target"):
+        F.cosine_embedding_loss(x, x, Tensor(np.ones((1, 3))))
+    with pytest.raises(ValueError, match="margin must be greater than 0"):
+        F.triplet_margin_loss(x, x, x, margin=0)
+    with pytest.raises(ValueError, match="TripletMarginLoss"):
+        nn.TripletMarginLoss(margin=-1)
+    with pytest.raises(RuntimeError, match="anchor 2D .* negative 1D"):
+        F.triplet_margin_loss(x, x, Tensor(np.ones(4)))
+    with pytest.raises(ValueError, match="var has negative"):
+        F.gaussian_nll_loss(x, x, -1.0)
+    with pytest.raises(ValueError, match="var is of incorrect size"):
+        F.gaussian_nll_loss(x, x, Tensor(np.ones(4)))
+    with pytest.raises(TypeError, match="float"):
+        F.gaussian_nll_loss(x, x, 1)
+    with pytest.raises(ValueError, match="only p == 1 and p == 2"):
+        F.multi_margin_loss(x, np.array([0, 1, 2]), p=3)
+    with pytest.raises(ValueError, match="only p == 1 and p == 2"):
+        nn.MultiMarginLoss(p=3)
+    with pytest.raises(RuntimeError, match="Expected target size \\[3\\], but got \\[2\\]"):
+        F.multi_margin_loss(x, np.array([0, 1]))
+    with pytest.raises(RuntimeError, match="target out of range"):
+        F.multi_margin_loss(x, np.array([0, 1, 4]))
+    with pytest.raises(RuntimeError, match="inconsistent weight size"):
+        F.multi_margin_loss(x, np.array([0, 1, 2]), weight=Tensor(np.ones(3)))
+    with pytest.raises(RuntimeError, match="cannot require grad"):
+        F.multi_margin_loss(x, np.array([0, 1, 2]), weight=Tensor(np.ones(4), requires_grad=True))
+    with pytest.raises(TypeError, match="class indices"):
+        F.multi_margin_loss(x, np.array([0.0, 1.0, 2.0]))
+    with pytest.raises(RuntimeError, match="non-empty"):
+        F.multi_margin_loss(Tensor(np.ones((3, 0))), np.array([0, 1, 2]))
+
+
+def test_empty_batches():
+    empty = Tensor(np.zeros((0, 4)), requires_grad=True)
+    # (PyTorch's multi_margin_loss returns uninitialised memory for an empty batch: ours is the
+    # mean of nothing, NaN, and a sum of 0)
+    assert math.isnan(F.multi_margin_loss(empty, np.zeros(0, np.int64)).item())
+    assert F.multi_margin_loss(empty, np.zeros(0, np.int64), reduction="sum").item() == 0
+    for f, g in [(F.soft_margin_loss, TF.soft_margin_loss),
+                 (F.hinge_embedding_loss, TF.hinge_embedding_loss)]:
+        assert math.isnan(f(empty, Tensor(np.zeros((0, 4)))).item())
+        assert math.isnan(g(torch.zeros(0, 4), torch.zeros(0, 4)).item())
+
+
+# ------------------------------------------------------------------------------ the API
+MODULES = ["Softsign", "Tanhshrink", "Hardshrink", "Softshrink", "Threshold", "RReLU", "GLU",
+           "Softmin", "Softmax2d", "LogSoftmax", "CosineSimilarity", "PairwiseDistance",
+           "MarginRankingLoss", "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss",
+           "CosineEmbeddingLoss", "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
+           "MultiMarginLoss"]
+
+
+def _parameters(fn):
+    return [(p.name, p.kind, p.default) for p in inspect.signature(fn).parameters.values()]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_modules_have_pytorchs_signature_repr_and_state(name):
+    ours, theirs = getattr(nn, name), getattr(torch.nn, name)
+    if "__init__" in vars(theirs):
+        assert _parameters(ours.__init__) == _parameters(theirs.__init__)
+    args = (0.5, -1.0) if name == "Threshold" else ()
+    assert repr(ours(*args)) == repr(theirs(*args))
+    for kwargs in ({"inplace": True}, {"lambd": 1}, {"dim": 0}, {"margin": 2.0},
+                   {"reduction": "sum"}, {"p": 1.0, "keepdim": True}, {"weight": "w"}):
+        try:
+            t_kwargs = {k: torch.ones(3) if v == "w" else v for k, v in kwargs.items()}
+            their = theirs(*args, **t_kwargs)
+        except TypeError:
+            continue
+        our = ours(*args, **{k: Tensor(np.ones(3, np.float32)) if v == "w" else v
+                             for k, v in kwargs.items()})
+        assert repr(our) == repr(their)
+        assert list(our.state_dict()) == list(their.state_dict())
+    assert nn.PairwiseDistance(3.0).norm == 3.0
+
+
+FUNCTIONS = ["softsign", "tanhshrink", "threshold", "rrelu", "glu", "softmin", "gumbel_softmax",
+             "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
+             "multilabel_soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss",
+             "poisson_nll_loss", "gaussian_nll_loss", "multi_margin_loss"]
+#: PyTorch's C functions, with the signatures their docstrings give
+BUILTIN = {"hardshrink": ["input", "lambd"], "softshrink": ["input", "lambd"],
+           "cosine_similarity": ["x1", "x2", "dim", "eps"], "pdist": ["input", "p"],
+           "pairwise_distance": ["x1", "x2", "p", "eps", "keepdim"], "relu_": ["input"],
+           "elu_": ["input", "alpha"], "leaky_relu_": ["input", "negative_slope"],
+           "hardtanh_": ["input", "min_val", "max_val"], "threshold_": ["input", "threshold", "value"],
+           "rrelu_": ["input", "lower", "upper", "training"], "celu_": ["input", "alpha"],
+           "selu_": ["input"]}
+
+
+def test_functions_have_pytorchs_signatures():
+    for name in FUNCTIONS:
+        ours = [(n, d) for n, _, d in _parameters(getattr(F, name))]
+        theirs = [(n, d) for n, _, d in _parameters(getattr(TF, name))]
+        assert ours == theirs, name
+        assert name in F.__all__
+    for name, params in BUILTIN.items():
+        assert [p for p, _, _ in _parameters(getattr(F, name))] == params, name
+        assert name in F.__all__
+    assert inspect.signature(F.hardshrink).parameters["lambd"].default == 0.5
+    assert inspect.signature(F.cosine_similarity).parameters["eps"].default == 1e-8
+    assert inspect.signature(F.pairwise_distance).parameters["eps"].default == 1e-6

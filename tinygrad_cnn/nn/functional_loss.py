@@ -1,6 +1,8 @@
 """Loss functions of ``nn.functional``, with PyTorch's signatures: ``F.cross_entropy``,
 ``F.nll_loss``, ``F.mse_loss``, ``F.l1_loss``, ``F.smooth_l1_loss``, ``F.huber_loss``,
-``F.binary_cross_entropy``, ``F.binary_cross_entropy_with_logits``, ``F.kl_div``.
+``F.binary_cross_entropy``, ``F.binary_cross_entropy_with_logits``, ``F.kl_div``,
+``F.poisson_nll_loss``, ``F.gaussian_nll_loss`` (the last two composed as PyTorch composes them;
+the margin and embedding losses are in ``functional_loss_margin.py``).
 
 They check arguments and shapes here and compute in the ops of ``ops/loss.py``. PyTorch's legacy
 ``size_average`` and ``reduce`` arguments keep their positions (so positional calls mean the same
@@ -9,15 +11,17 @@ thing) but only ``None`` is accepted: use ``reduction``.
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn.autograd import no_grad
 from tinygrad_cnn.backend import like, to_numpy
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import loss
-from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.tensor import Tensor, ones_like
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -305,3 +309,72 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
         total = loss.KLDiv.apply(x, t, reduction="sum", log_target=bool(log_target))
         return total / x.shape[0] if x.ndim else total
     return loss.KLDiv.apply(x, t, reduction=reduction, log_target=bool(log_target))
+
+
+# ------------------------------------------------------------------------------ likelihoods
+def _reduced(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
+                     size_average: Any = None, eps: float = 1e-8, reduce: Any = None,
+                     reduction: str = "mean") -> Tensor:
+    """The negative log-likelihood of ``target ~ Poisson(rate)``, up to a constant:
+    ``exp(x) - y x`` for ``log_input`` (``x`` the log-rate), else ``x - y log(x + eps)``.
+    ``full`` adds Stirling's ``y log y - y + log(2 pi y) / 2`` where ``y > 1``. Input and target
+    broadcast; both are differentiated (as in PyTorch)."""
+    op = "poisson_nll_loss"
+    reduction = _reduction(reduction, op, size_average, reduce)
+    x = _floating(input, op)
+    if not isinstance(target, Tensor):
+        target = Tensor(np.asarray(target), dtype=x.dtype, device=x.device)
+    try:
+        np.broadcast_shapes(x.shape, target.shape)
+    except ValueError:
+        raise ValueError(f"{op}: input {x.shape} and target {target.shape} cannot be broadcast "
+                         "together") from None
+    y = target
+    loss = (x.exp() - y * x) if log_input else (x - y * (x + eps).log())
+    if full:
+        stirling = y * y.log() - y + 0.5 * (2 * math.pi * y).log()
+        loss = loss + stirling.masked_fill(y <= 1, 0)
+    return _reduced(loss, reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: bool = False,
+                      eps: float = 1e-6, reduction: str = "mean") -> Tensor:
+    """The negative log-likelihood of ``target ~ N(input, var)``, up to a constant:
+    ``(log(max(var, eps)) + (x - y)² / max(var, eps)) / 2`` (``full``: plus ``log(2 pi) / 2``).
+    ``var`` has the input's shape, or one dim less, or a size-1 dim where the input has more (one
+    variance shared along it), or is a float. The clamp to ``eps`` is made under ``no_grad``, as
+    PyTorch's: the gradient of ``var`` flows as if it were not clamped."""
+    op = "gaussian_nll_loss"
+    x = _floating(input, op)
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError(f"{op}: var has negative entry/entries (got {var}); variances are >= 0")
+        var = var * ones_like(x)
+    elif not isinstance(var, Tensor):
+        raise TypeError(f"{op}: var must be a Tensor or a float, got {type(var).__name__} {var!r}; "
+                        "for a number, write it as a float (1.0)")
+    elif var.numel() and bool((var._data < 0).any()):
+        raise ValueError(f"{op}: var has negative entry/entries; variances are >= 0")
+    if var.shape != x.shape:
+        if x.shape[:-1] == var.shape:  # one variance per sample (homoscedastic): (N,) for (N, D)
+            var = var.unsqueeze(-1)
+        elif not (x.ndim == var.ndim and
+                  sum(v for i, v in zip(x.shape, var.shape) if i != v) == 1):
+            raise ValueError(f"{op}: var is of incorrect size: {var.shape} for the input {x.shape} "
+                             "(give the input's shape, the input's shape without its last dim, or "
+                             "the input's shape with one dim of size 1)")
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{op}: {reduction} is not valid; use one of {REDUCTIONS}")
+    var = var.clone()
+    with no_grad():  # (in place, so the clamp changes the value but not the gradient's path)
+        var.clamp_(min=eps)
+    loss = 0.5 * (var.log() + (x - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduced(loss, reduction)

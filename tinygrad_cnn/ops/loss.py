@@ -1,5 +1,5 @@
 """Losses: cross_entropy (log_softmax and nll fused), nll_loss, mse_loss, smooth_l1_loss,
-huber_loss, binary_cross_entropy, binary_cross_entropy_with_logits, kl_div.
+huber_loss, binary_cross_entropy, binary_cross_entropy_with_logits, kl_div, soft_margin_loss.
 
 ``reduction`` is ``"mean"``, ``"sum"`` or ``"none"`` (one loss per element or sample). Class
 targets are int arrays (no gradient); ``nn/functional_loss.py`` checks shapes and classes and
@@ -184,6 +184,39 @@ class NLLLoss(Function):
             picked = keep(picked, ~ctx.ignored[:, None])
         return ScatterAdd.apply(picked, index=ctx.target[:, None], dim=1, size=ctx.classes,
                                 unique=True)
+
+
+class SoftMarginLoss(Function):
+    """``log1p(exp(-x y))``, reduced, computed in the input's dtype step by step as PyTorch's
+    kernel (so ``exp`` overflows to inf, and the loss with it, where PyTorch's does: from
+    ``-x y > 11`` in float16). VJP (PyTorch's formula and order, which keeps float16 gradients out
+    of the subnormals that the chain rule through ``log1p`` and ``exp`` would pass through):
+    ``(y z) (-s) / (1 + z) g`` with ``z = exp(-x y)`` and ``s = 1/n`` for the mean, else 1 (NaN
+    where ``z`` is inf, as PyTorch's). The target gets no gradient (PyTorch refuses it too)."""
+
+    name = "soft_margin_loss"
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, y: Any, reduction: str = "mean") -> Any:
+        xp = array_module(x)
+        ctx.save_for_backward(x, y)
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = xp.exp(((-x) * y).astype(x.dtype, copy=False))
+            losses = xp.log1p(z)
+            if reduction == "none" or x.dtype != np.float16:
+                return _reduce(losses, reduction)
+            return _reduce(losses.astype(np.float32), reduction).astype(np.float16)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, None]:
+        x, y = ctx.saved_tensors
+        reduction = ctx.attrs["reduction"]
+        y = y if y.dtype == x.dtype else y.to(x.dtype)
+        z = (-x * y).exp()
+        norm = 1.0 / max(x.numel(), 1) if reduction == "mean" else 1.0
+        if reduction != "none":
+            g = g.reshape((1,) * x.ndim).expand(x.shape)
+        return (y * z) * -norm / (z + 1) * g, None
 
 
 class MSELoss(Function):

@@ -34,6 +34,7 @@ class Threshold(Function):
     PyTorch's: in float32 for float16 inputs, against the threshold rounded to the input's type
     otherwise (truncated for integers). VJP: ``g`` where ``x > threshold`` or ``x`` is NaN, an
     exact 0 where ``x <= threshold`` (at the threshold itself too)."""
+    vjp_reads_input = True  # (see Function.vjp_reads_input)
 
     @staticmethod
     def forward(ctx: Context, x: Any, threshold: float = 0.0, value: float = 0.0) -> Any:
@@ -56,6 +57,7 @@ class Hardshrink(Function):
     dtype, ``lambd`` rounded to it, as PyTorch's kernel; NaN stays NaN; a negative ``lambd`` is
     the identity). VJP: ``g`` where ``|x| > lambd``, an exact 0 elsewhere -- at ``±lambd`` and at
     NaN too (PyTorch's vectorised loop)."""
+    vjp_reads_input = True  # (see Function.vjp_reads_input)
 
     @staticmethod
     def forward(ctx: Context, x: Any, lambd: float = 0.5) -> Any:
@@ -77,6 +79,7 @@ class Softshrink(Function):
     vectorised loop). PyTorch's backward compares in the input's dtype, ``lambd`` rounded to it,
     and so does this VJP: in float16, ``x = lambd = 0.3`` rounds to 0.30005 and gives a nonzero
     value with a zero gradient, as PyTorch's."""
+    vjp_reads_input = True  # (see Function.vjp_reads_input)
 
     @staticmethod
     def forward(ctx: Context, x: Any, lambd: float = 0.5) -> Any:

@@ -4,7 +4,9 @@
 
 A dataset may also have ``arrays(index)``: a whole batch at once, one fancy-index per field --
 the ``DataLoader``'s fast path. ``TensorDataset`` and ``MNIST`` have it, and ``Subset`` and
-``ConcatDataset`` pass it on from the datasets they hold when those have it."""
+``ConcatDataset`` pass it on from the datasets they hold when those have it. A subclass that
+overrides ``__getitem__`` (or ``__getitems__``) but not ``arrays`` -- a per-item transform -- has
+no fast path (``has_batch_path``): its items are what count, as in PyTorch."""
 
 from __future__ import annotations
 
@@ -21,6 +23,31 @@ from tinygrad_cnn.random import as_generator
 from tinygrad_cnn.tensor import Tensor
 
 T_co = TypeVar("T_co", covariant=True)
+
+
+def _defining_class(cls: type, name: str) -> type | None:
+    """The class in ``cls``'s MRO whose own namespace defines ``name``."""
+    for c in cls.__mro__:
+        if name in c.__dict__:
+            return c
+    return None
+
+
+def has_batch_path(dataset: Any) -> bool:
+    """Whether ``dataset.arrays(index)`` gives what its items would: it has ``arrays``, and no
+    class below the one that defines ``arrays`` overrides ``__getitem__`` or ``__getitems__``
+    (a subclass of ``TensorDataset`` or ``MNIST`` that transforms items in ``__getitem__`` has
+    its items collated one by one; one that overrides ``arrays`` as well keeps the fast path).
+    ``Subset`` and ``ConcatDataset`` ask this of the datasets they hold."""
+    cls = type(dataset)
+    owner = _defining_class(cls, "arrays")
+    if owner is None:
+        return False
+    for name in ("__getitem__", "__getitems__"):
+        c = _defining_class(cls, name)
+        if c is not None and c is not owner and issubclass(c, owner):
+            return False
+    return getattr(dataset, "arrays", None) is not None  # (Subset's raises for its dataset's)
 
 
 class Dataset(Generic[T_co]):
@@ -95,10 +122,18 @@ class Subset(Dataset[T_co]):
     def arrays(self) -> Callable[..., Any]:
         """The dataset's fast batch path on the subset's indices -- only where the dataset has
         one (``hasattr(subset, "arrays")`` is False otherwise, and the loader collates items)."""
-        whole = getattr(self.dataset, "arrays", None)
-        if whole is None:
+        if not has_batch_path(self.dataset):
             raise AttributeError(f"{type(self.dataset).__name__} has no arrays() batch path")
+        whole = self.dataset.arrays
         return lambda index=slice(None): whole(self.indices[index])
+
+    def __getitems__(self, indices: list[int]) -> list[Any]:
+        """The items at the subset's positions ``indices``, through the dataset's own
+        ``__getitems__`` when it has one (PyTorch's)."""
+        batched = getattr(self.dataset, "__getitems__", None)
+        if callable(batched):
+            return batched([self.indices[i] for i in indices])
+        return [self.dataset[self.indices[i]] for i in indices]
 
 
 class ConcatDataset(Dataset[T_co]):
@@ -143,7 +178,7 @@ class ConcatDataset(Dataset[T_co]):
     def arrays(self) -> Callable[..., Any]:
         """A batch from datasets that all have ``arrays``: each one's rows fetched in one call
         and put back in the order asked (``hasattr(concat, "arrays")`` is False otherwise)."""
-        parts = [getattr(d, "arrays", None) for d in self.datasets]
+        parts = [d.arrays if has_batch_path(d) else None for d in self.datasets]
         if any(p is None for p in parts):
             lacking = next(d for d, p in zip(self.datasets, parts) if p is None)
             raise AttributeError(f"{type(lacking).__name__} has no arrays() batch path")

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import is_grad_enabled, no_grad
-from tinygrad_cnn.data.dataset import IterableDataset, Subset, TensorDataset
+from tinygrad_cnn.data.dataset import IterableDataset, Subset, TensorDataset, has_batch_path
 from tinygrad_cnn.data.sampler import (
     BatchSampler,
     RandomSampler,
@@ -31,19 +31,24 @@ __all__ = ["DataLoader", "Subset", "TensorDataset", "default_collate"]
 
 
 def _items(dataset: Any, idx: Any) -> list[Any]:
-    """The samples at the keys ``idx`` (an int array, or a list of keys from a user's sampler)."""
+    """The samples at the keys ``idx`` (an int array, or a list of keys from a user's sampler):
+    one call of the dataset's ``__getitems__(keys)`` where it has one (PyTorch's batched fetch),
+    else ``dataset[k]`` for each key."""
     keys = idx.tolist() if isinstance(idx, np.ndarray) else idx
+    batched = getattr(dataset, "__getitems__", None)
+    if batched:
+        return batched(keys)
     return [dataset[k] for k in keys]
 
 
-def _batch(dataset: Any, idx: Any) -> Any:
-    """The arrays of one batch: one fancy-index when the dataset has ``arrays``, else its items
-    collated (``_collate``)."""
-    if isinstance(dataset, TensorDataset) and is_grad_enabled() and any(
+def _batch(dataset: Any, idx: Any, fast: bool) -> Any:
+    """The arrays of one batch: one fancy-index when the dataset has a batch path (``fast``:
+    ``has_batch_path(dataset)``, asked once an epoch), else its items collated (``_collate``)."""
+    if fast and isinstance(dataset, TensorDataset) and is_grad_enabled() and any(
             t.requires_grad for t in dataset.tensors):  # rows with their history (PyTorch's)
         rows = Tensor._make(np.asarray(idx, dtype=np.int64))
         return tuple(t[rows] for t in dataset.tensors)
-    if isinstance(idx, np.ndarray) and hasattr(dataset, "arrays"):
+    if fast and isinstance(idx, np.ndarray):
         out = dataset.arrays(idx)
         return tuple(np.ascontiguousarray(a) for a in out) if isinstance(out, tuple) else \
             np.ascontiguousarray(out)
@@ -141,7 +146,7 @@ def _reseed(seed: int) -> None:
 
 def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
             init: Callable[[int], None] | None, seed: int = 0,
-            collate_fn: Callable[[list[Any]], Any] | None = None) -> None:
+            collate_fn: Callable[[list[Any]], Any] | None = None, fast: bool = False) -> None:
     """A worker process: build the batches whose indices arrive on ``tasks`` until ``None``. Its
     random generators (numpy's global one, Python's ``random``, ours) are seeded for each batch
     from ``seed`` (one per epoch) and the batch's number: a forked worker would otherwise repeat
@@ -166,7 +171,7 @@ def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
             _reseed(seed + number)
             with no_grad():  # (arrays cross to the main process; a graph cannot)
                 if collate_fn is None:
-                    batch = _batch(dataset, idx)
+                    batch = _batch(dataset, idx, fast)
                 else:
                     batch = _pickled(collate_fn(_items(dataset, idx)))
             results.put((number, batch, None))
@@ -211,7 +216,10 @@ class DataLoader:
     - ``collate_fn(samples)``: makes the batch from the list of samples (the samples themselves
       with ``batch_size=None``); what it returns is what the loader gives. Without one (or with
       ``default_collate``) a dataset with an ``arrays(index)`` method is batched with one
-      fancy-index per batch and any other item by item, then collated as ``default_collate``.
+      fancy-index per batch (unless a subclass overrides ``__getitem__`` or ``__getitems__``
+      without ``arrays``: ``has_batch_path``), one with ``__getitems__(keys)`` by one call of
+      it per batch (PyTorch's), and any other item by item, then collated as
+      ``default_collate``.
     - ``shuffle`` draws a new order every epoch: from ``generator`` (a ``numpy.random.Generator``
       or an int seed of one, which it advances -- PyTorch's ``torch.Generator`` role), or from
       ``seed`` (ours: epoch ``e`` uses ``seed + e``, so a run resumed with ``loader.epoch = e``
@@ -335,13 +343,14 @@ class DataLoader:
         self._start_epoch()
         batches = batch_indices(self.batch_sampler)  # type: ignore[arg-type]
         self.epoch += 1
+        fast = has_batch_path(self.dataset)
         if self.num_workers == 0:
             collate = self._collate_fn
             for idx in batches:
-                yield _as_tensors(_batch(self.dataset, idx)) if collate is None else \
+                yield _as_tensors(_batch(self.dataset, idx, fast)) if collate is None else \
                     collate(_items(self.dataset, idx))
         else:
-            yield from self._from_workers(batches)
+            yield from self._from_workers(batches, fast)
 
     def _from_stream(self) -> Iterator[Any]:
         """An ``IterableDataset``'s samples, in batches of ``batch_size`` as they come."""
@@ -362,7 +371,7 @@ class DataLoader:
         methods = multiprocessing.get_all_start_methods()
         return multiprocessing.get_context("fork" if "fork" in methods else methods[0])
 
-    def _from_workers(self, batches: Iterator[Any]) -> Iterator[Any]:
+    def _from_workers(self, batches: Iterator[Any], fast: bool) -> Iterator[Any]:
         if isinstance(self.dataset, TensorDataset) and any(
                 t.requires_grad for t in self.dataset.tensors):
             raise RuntimeError("DataLoader: num_workers > 0 cannot send tensors that require grad "
@@ -383,7 +392,7 @@ class DataLoader:
         seed = self._epoch_seed()
         workers = [ctx.Process(target=_worker, daemon=True,
                                args=(self.dataset, tasks, results, i, self.worker_init_fn, seed,
-                                     collate))
+                                     collate, fast))
                    for i in range(n)]
         for w in workers:
             w.start()

@@ -1,0 +1,148 @@
+"""Regression tests for an outside tester's report on tinygrad_cnn.data and nn.Module, each
+against torch 2.13: the loader's fast path and subclasses' ``__getitem__`` / ``__getitems__``,
+TensorDataset reading its current tensors, ``load_state_dict(assign=True)``'s requires_grad,
+DataLoader attributes that cannot change after construction, ``random_split``'s list indices,
+``batch_size=None``'s ``default_convert``, worker errors re-raised with their own type, and small
+API gaps (non_blocking/memory_format, ModuleDict attributes, ``Sequential * n``,
+``RemovableHandle.id``, ``get_worker_info``)."""
+
+from __future__ import annotations
+
+import collections
+import inspect
+from typing import Any
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+from tinygrad_cnn import Tensor, nn
+from tinygrad_cnn import data as ours
+from tinygrad_cnn.data import dataset as dataset_module
+
+torch = pytest.importorskip("torch")
+theirs = torch.utils.data
+
+
+def _plain(batch: Any, strict: bool = False) -> Any:
+    """A batch (ours or PyTorch's) as nested plain values, tensors tagged with their dtype, so
+    that an array that should be a tensor shows; ``strict``: a tuple that should be a list shows
+    too (collated batches keep a tuple a tuple here, where PyTorch makes a list of it)."""
+    if isinstance(batch, (Tensor, torch.Tensor)):
+        return ("tensor", str(batch.dtype).replace("torch.", ""), batch.tolist())
+    if isinstance(batch, np.ndarray):
+        return ("ndarray", str(batch.dtype), batch.tolist())
+    if isinstance(batch, np.generic):
+        return ("npscalar", str(batch.dtype), batch.item())
+    if isinstance(batch, dict):
+        return {k: _plain(v, strict) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        kind = type(batch).__name__ if hasattr(batch, "_fields") else \
+            strict and type(batch) is tuple
+        return (kind, [_plain(v, strict) for v in batch])
+    return batch
+
+
+def _both(make: Any, **kw: Any) -> tuple[Any, Any]:
+    """``make(module)`` built with our data module and with PyTorch's, each loaded."""
+    return (_plain(list(ours.DataLoader(make(ours), **kw))),
+            _plain(list(theirs.DataLoader(make(theirs), **kw))))
+
+
+X = np.arange(24, dtype=np.float32).reshape(12, 2)
+Y = np.arange(12, dtype=np.int64)
+
+
+def _tensor_dataset(mod: Any, x: np.ndarray = X, y: np.ndarray = Y) -> Any:
+    if mod is ours:
+        return ours.TensorDataset(Tensor(x.copy()), Tensor(y.copy()))
+    return theirs.TensorDataset(torch.from_numpy(x.copy()), torch.from_numpy(y.copy()))
+
+
+# ------------------------------------------------------------------ 1. the fast path and subclasses
+def _augmented(mod: Any) -> Any:
+    class Augmented(mod.TensorDataset):
+        def __getitem__(self, i: Any) -> Any:
+            x, y = super().__getitem__(i)
+            return x * 10, y + 100
+
+    base = _tensor_dataset(mod)
+    return Augmented(*base.tensors)
+
+
+def test_subclass_getitem_is_not_bypassed_by_the_fast_path():
+    mine, want = _both(_augmented, batch_size=5)
+    assert mine == want
+    assert mine[1][0][1][1][2][2] == 102  # labels + 100: the override ran
+    sub = _both(lambda m: m.Subset(_augmented(m), [3, 1, 7]), batch_size=2)
+    assert sub[0] == sub[1]
+    cat = _both(lambda m: m.ConcatDataset([_augmented(m), _tensor_dataset(m)]), batch_size=7)
+    assert cat[0] == cat[1]
+    assert not hasattr(ours.Subset(_augmented(ours), [0]), "arrays")
+
+
+def test_a_subclass_overriding_both_keeps_the_fast_path_and_plain_ones_stay_fast():
+    calls = []
+
+    class Both(ours.TensorDataset):
+        def __getitem__(self, i: Any) -> Any:
+            x, y = super().__getitem__(i)
+            return x * 10, y
+
+        def arrays(self, index: Any = slice(None)) -> Any:
+            calls.append(index)
+            x, y = super().arrays(index)
+            return x * 10, y
+
+    both = Both(Tensor(X), Tensor(Y))
+    got = [b[0].numpy() for b in ours.DataLoader(both, batch_size=6)]
+    assert len(calls) == 2
+    np.testing.assert_array_equal(np.concatenate(got), X * 10)
+    for plain in (_tensor_dataset(ours), ours.Subset(_tensor_dataset(ours), [1, 2]),
+                  ours.ConcatDataset([_tensor_dataset(ours), _tensor_dataset(ours)])):
+        assert dataset_module.has_batch_path(plain)
+
+
+def _batched(mod: Any, calls: list[Any]) -> Any:
+    class Batched(mod.Dataset):
+        def __len__(self) -> int:
+            return 7
+
+        def __getitem__(self, i: int) -> Any:
+            raise AssertionError("__getitems__ should have been used")
+
+        def __getitems__(self, keys: list[int]) -> list[Any]:
+            calls.append(keys)
+            return [(np.full(2, k, dtype=np.float32), k * 2) for k in keys]
+
+    return Batched()
+
+
+def test_getitems_is_called_with_the_batch_of_keys_then_collated():
+    mine_calls: list[Any] = []
+    torch_calls: list[Any] = []
+    mine = _plain(list(ours.DataLoader(_batched(ours, mine_calls), batch_size=3)))
+    want = _plain(list(theirs.DataLoader(_batched(theirs, torch_calls), batch_size=3)))
+    assert mine == want and mine_calls == torch_calls == [[0, 1, 2], [3, 4, 5], [6]]
+    assert all(type(k) is int for keys in mine_calls for k in keys)
+    # a Subset passes the batch on to its dataset's __getitems__, as PyTorch's
+    mine_calls.clear()
+    torch_calls.clear()
+    keys = np.array([6, 0, 2])
+    mine = _plain(list(ours.DataLoader(ours.Subset(_batched(ours, mine_calls), keys),
+                                       batch_size=2, collate_fn=lambda b: b)))
+    want = _plain(list(theirs.DataLoader(theirs.Subset(_batched(theirs, torch_calls), keys),
+                                         batch_size=2, collate_fn=lambda b: b)))
+    assert mine == want and mine_calls == torch_calls == [[6, 0], [2]]
+    # in a worker too
+    worker = _plain(list(ours.DataLoader(_batched(ours, []), batch_size=3, num_workers=1)))
+    assert worker == _plain(list(theirs.DataLoader(_batched(theirs, []), batch_size=3)))
+
+
+def test_a_subclass_getitems_over_an_arrays_dataset_is_used():
+    class Batched(ours.TensorDataset):
+        def __getitems__(self, keys: list[int]) -> list[Any]:
+            return [(x * 0 - 1, y) for x, y in (self[k] for k in keys)]
+
+    got = list(ours.DataLoader(Batched(Tensor(X), Tensor(Y)), batch_size=4))
+    assert (got[0][0].numpy() == -1).all()

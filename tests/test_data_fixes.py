@@ -146,3 +146,48 @@ def test_a_subclass_getitems_over_an_arrays_dataset_is_used():
 
     got = list(ours.DataLoader(Batched(Tensor(X), Tensor(Y)), batch_size=4))
     assert (got[0][0].numpy() == -1).all()
+
+
+# ------------------------------------------------------------------ 2. TensorDataset reads its tensors now
+def test_tensor_dataset_sees_a_replaced_tensors_tuple_and_a_data_swap():
+    def swapped(mod: Any) -> Any:
+        ds = _tensor_dataset(mod)
+        make = Tensor if mod is ours else torch.from_numpy
+        ds.tensors = (make(X[:6] + 1000), make(Y[:6] * 3))
+        return ds
+
+    mine, want = _both(swapped, batch_size=4)
+    assert mine == want and len(mine) == 2
+
+    def data_swap(mod: Any) -> Any:
+        ds = _tensor_dataset(mod)
+        make = Tensor if mod is ours else torch.from_numpy
+        ds.tensors[0].data = make(-X)
+        return ds
+
+    mine, want = _both(data_swap, batch_size=5)
+    assert mine == want
+    assert mine[1][0][1][0][2][0] == [-0.0, -1.0]
+
+
+def test_tensor_dataset_copies_each_array_to_the_host_once(monkeypatch):
+    copies = []
+    host = dataset_module._host_array
+
+    def counted(data: Any) -> np.ndarray:
+        copies.append(data)
+        return host(data)
+
+    monkeypatch.setattr(dataset_module, "_host_array", counted)
+    ds = _tensor_dataset(ours)
+    for _ in range(2):
+        list(ours.DataLoader(ds, batch_size=3))
+    assert len(copies) == 2  # one per tensor, not one per batch
+    ds.tensors[1].data = Tensor(Y[::-1].copy())
+    got = np.concatenate([b[1].numpy() for b in ours.DataLoader(ds, batch_size=5)])
+    np.testing.assert_array_equal(got, Y[::-1])
+    assert len(copies) == 3
+    with tg.no_grad():
+        ds.tensors[1].mul_(2)  # in place: a new version of the same array
+    got = np.concatenate([b[1].numpy() for b in ours.DataLoader(ds, batch_size=5)])
+    np.testing.assert_array_equal(got, Y[::-1] * 2)

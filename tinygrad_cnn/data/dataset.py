@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
+from tinygrad_cnn.backend import to_numpy
 from tinygrad_cnn.random import as_generator
 from tinygrad_cnn.tensor import Tensor
 
@@ -74,33 +75,56 @@ class IterableDataset(Dataset[T_co]):
         return ChainDataset([self, other])
 
 
+def _host_array(data: Any) -> np.ndarray:
+    """A tensor's array on the CPU (itself there, a copy from the GPU)."""
+    return to_numpy(data)
+
+
 class TensorDataset(Dataset[tuple[Tensor, ...]]):
     """Tensors (or arrays) of one length, item ``i`` being the tuple of their ``i``-th rows, as
     Tensors: ``TensorDataset(images, labels)``. ``tensors``: the tensors given (arrays become
-    Tensors sharing their memory)."""
+    Tensors sharing their memory). The loader's batches come from the tensors as they are then:
+    a new ``ds.tensors`` or a ``t.data = ...`` swap is seen, as PyTorch's; a GPU tensor is copied
+    to the host once per array it holds (and per in-place change), not once per batch."""
 
     def __init__(self, *tensors: Any) -> None:
         if not tensors:
             raise ValueError("TensorDataset: needs at least one tensor")
         self.tensors = tuple(t if isinstance(t, Tensor) else Tensor._make(np.asarray(t))
                              for t in tensors)
-        self._arrays = [t.numpy() for t in self.tensors]  # the loader's batches, on the CPU
-        if any(a.ndim == 0 for a in self._arrays):
+        if any(t.ndim == 0 for t in self.tensors):
             raise ValueError("TensorDataset: every tensor needs a first (sample) dimension")
-        lengths = [a.shape[0] for a in self._arrays]
+        lengths = [t.shape[0] for t in self.tensors]
         if len(set(lengths)) > 1:
             raise ValueError(f"TensorDataset: the tensors have different lengths {lengths} "
                              "along their first dimension; they must all be the same")
+        # position -> (the tensor's array object, its version, that array on the host)
+        self._host: dict[int, tuple[Any, int, np.ndarray]] = {}
 
     def __len__(self) -> int:
-        return self._arrays[0].shape[0]
+        return self.tensors[0].shape[0]
 
     def __getitem__(self, i: Any) -> tuple[Tensor, ...]:
         return tuple(t[i] for t in self.tensors)
 
+    def _host_arrays(self) -> list[np.ndarray]:
+        """Each current tensor's array on the host, copied again only when the tensor holds
+        another array object (``ds.tensors = ...``, ``t.data = ...``) or a new version of it."""
+        out = []
+        for k, t in enumerate(self.tensors):
+            if not isinstance(t, Tensor):  # (someone put arrays in ds.tensors)
+                out.append(np.asarray(t))
+                continue
+            data, version = t._data, t._version_counter[0]
+            cached = self._host.get(k)
+            if cached is None or cached[0] is not data or cached[1] != version:
+                cached = self._host[k] = (data, version, _host_array(data))
+            out.append(cached[2])
+        return out
+
     def arrays(self, index: Any = slice(None)) -> tuple[np.ndarray, ...]:
         """A whole batch at once: each tensor's rows at ``index``."""
-        return tuple(a[index] for a in self._arrays)
+        return tuple(a[index] for a in self._host_arrays())
 
 
 class Subset(Dataset[T_co]):

@@ -191,3 +191,19 @@ def test_tensor_dataset_copies_each_array_to_the_host_once(monkeypatch):
         ds.tensors[1].mul_(2)  # in place: a new version of the same array
     got = np.concatenate([b[1].numpy() for b in ours.DataLoader(ds, batch_size=5)])
     np.testing.assert_array_equal(got, Y[::-1] * 2)
+
+
+# ------------------------------------------------------------------ 3. load_state_dict(assign=True)
+def test_assign_keeps_the_modules_requires_grad():
+    for frozen in (False, True):
+        results = []
+        for lib in (nn, torch.nn):
+            m = lib.Linear(2, 2)
+            if frozen:
+                m.weight.requires_grad_(False)
+            sd = m.state_dict()
+            incoming = {k: lib.Parameter(v.clone(), requires_grad=frozen) for k, v in sd.items()}
+            m.load_state_dict(incoming, assign=True)
+            results.append((m.weight.requires_grad, m.bias.requires_grad,
+                            m.weight is incoming["weight"]))
+        assert results[0] == results[1], (frozen, results)

@@ -455,8 +455,9 @@ class Module:
         """Copy values into the parameters and buffers. Every missing, unexpected or mis-shaped
         key is named; with ``strict`` (the default) any of them is an error and nothing is
         changed. ``assign=True`` (PyTorch's): the checkpoint's tensors become the model's (their
-        dtype and memory kept; a parameter's wrapped in a ``Parameter`` with the old one's
-        ``requires_grad``) instead of being copied into them."""
+        dtype and memory kept; a parameter's wrapped in a ``Parameter``, or an incoming
+        ``Parameter`` switched, to the old one's ``requires_grad``) instead of being copied into
+        them."""
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a dict of name -> tensor (a state_dict), "
                             f"got {type(state_dict).__name__}")
@@ -491,8 +492,11 @@ class Module:
             for k, arr in values.items():
                 module, name, old = slots[k]
                 new = state_dict[k] if isinstance(state_dict[k], Tensor) else Tensor(arr)
-                if isinstance(old, Parameter) and not isinstance(new, Parameter):
-                    new = Parameter(new, requires_grad=old.requires_grad)
+                if isinstance(old, Parameter):  # the module's requires_grad wins (PyTorch's)
+                    if isinstance(new, Parameter):
+                        new.requires_grad_(old.requires_grad)
+                    else:
+                        new = Parameter(new, requires_grad=old.requires_grad)
                 setattr(module, name, new)
             return IncompatibleKeys(missing, unexpected)
         with no_grad():

@@ -207,3 +207,26 @@ def test_assign_keeps_the_modules_requires_grad():
             results.append((m.weight.requires_grad, m.bias.requires_grad,
                             m.weight is incoming["weight"]))
         assert results[0] == results[1], (frozen, results)
+
+
+# ------------------------------------------------------------------ 4. attributes fixed after __init__
+@pytest.mark.parametrize("attr", ["batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
+                                  "persistent_workers"])
+def test_setting_a_fixed_attribute_after_init_is_refused(attr):
+    messages = []
+    for loader in (ours.DataLoader(range(4)), theirs.DataLoader(range(4))):
+        with pytest.raises(ValueError) as info:
+            setattr(loader, attr, getattr(loader, attr))
+        messages.append(str(info.value))
+    assert messages[0] == messages[1] == \
+        f"{attr} attribute should not be set after DataLoader is initialized"
+
+
+def test_other_attributes_may_still_be_set_and_persistent_workers_is_checked():
+    loader = ours.DataLoader(range(4), batch_size=2)
+    loader.num_workers, loader.collate_fn, loader.epoch = 0, (lambda b: len(b)), 3
+    assert list(loader) == [2, 2]
+    for lib in (ours, theirs):
+        with pytest.raises(ValueError, match="persistent_workers option needs num_workers > 0"):
+            lib.DataLoader(range(4), persistent_workers=True)
+    assert ours.DataLoader(range(4), num_workers=1, persistent_workers=True).persistent_workers

@@ -199,6 +199,10 @@ def _check_picklable(what: str, fn: Any, method: str) -> None:
                            if "fork" in multiprocessing.get_all_start_methods() else "")) from None
 
 
+_FIXED_AFTER_INIT = frozenset({"batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
+                               "persistent_workers"})
+
+
 class DataLoader:
     """Iterate over ``dataset`` in batches of Tensors (a tuple of them when items are tuples:
     ``(x, y)``; a dict of them when items are dicts; nested as the items are, as PyTorch's
@@ -231,6 +235,10 @@ class DataLoader:
       traceback. ``worker_init_fn(worker_id)`` runs first in each worker. A ``collate_fn`` runs
       in the workers, so with a start method other than ``fork`` it must pickle (a lambda does
       not: ``TypeError`` up front), and so must the batches it returns.
+    - ``persistent_workers`` is accepted (``ValueError`` without workers, as PyTorch's); the
+      workers are started for each epoch all the same.
+    - ``batch_size``, ``batch_sampler``, ``sampler``, ``drop_last``, ``dataset`` and
+      ``persistent_workers`` cannot be set after construction (``ValueError``, PyTorch's).
     - ``pin_memory`` is accepted and does nothing (the batches are on the CPU, as with PyTorch
       without an accelerator). ``IterableDataset``s are read in this process only.
     """
@@ -243,7 +251,9 @@ class DataLoader:
                  worker_init_fn: Callable[[int], None] | None = None,
                  multiprocessing_context: str | None = None,
                  generator: np.random.Generator | int | None = None, *,
-                 prefetch_factor: int | None = None, seed: int | None = None) -> None:
+                 prefetch_factor: int | None = None, persistent_workers: bool = False,
+                 seed: int | None = None) -> None:
+        object.__setattr__(self, "_initialized", False)
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(
                 batch_size, (int, np.integer)) or batch_size < 1):
             raise ValueError(f"DataLoader: batch_size should be a positive integer value (or "
@@ -256,6 +266,8 @@ class DataLoader:
             raise ValueError("prefetch_factor option could only be specified in multiprocessing."
                              "let num_workers > 0 to enable multiprocessing, otherwise set "
                              "prefetch_factor to None.")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
         if prefetch_factor is not None and prefetch_factor < 1:
             raise ValueError(f"DataLoader: prefetch_factor must be >= 1, got {prefetch_factor}")
         if seed is not None and generator is not None:
@@ -304,6 +316,18 @@ class DataLoader:
         self.num_workers, self.prefetch_factor = num_workers, prefetch_factor
         self.worker_init_fn, self.timeout = worker_init_fn, timeout
         self.multiprocessing_context = multiprocessing_context
+        self.persistent_workers = persistent_workers
+        self._initialized = True
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        """PyTorch's rule: what the batches are built from (``dataset``, ``sampler``,
+        ``batch_sampler``, ``batch_size``, ``drop_last``, ``persistent_workers``) is fixed once
+        the loader is made -- build a new ``DataLoader`` to change it. The rest (``collate_fn``,
+        ``num_workers``, ``epoch``, ...) may change between epochs."""
+        if attr in _FIXED_AFTER_INIT and self.__dict__.get("_initialized", False):
+            raise ValueError(f"{attr} attribute should not be set after {type(self).__name__} is "
+                             "initialized")
+        object.__setattr__(self, attr, value)
 
     @property
     def _auto_collation(self) -> bool:

@@ -230,3 +230,40 @@ def test_other_attributes_may_still_be_set_and_persistent_workers_is_checked():
         with pytest.raises(ValueError, match="persistent_workers option needs num_workers > 0"):
             lib.DataLoader(range(4), persistent_workers=True)
     assert ours.DataLoader(range(4), num_workers=1, persistent_workers=True).persistent_workers
+
+
+# ------------------------------------------------------------------ 5. random_split and Subset indices
+def test_random_split_gives_lists_of_ints():
+    received = []
+
+    class Recording(ours.Dataset):
+        def __len__(self) -> int:
+            return 10
+
+        def __getitem__(self, i: Any) -> Any:
+            received.append(type(i))
+            return i
+
+    a, b = ours.random_split(Recording(), [6, 4], generator=0)
+    ta, tb = theirs.random_split(range(10), [6, 4], generator=torch.Generator().manual_seed(0))
+    assert type(a.indices) is type(ta.indices) is list
+    assert all(type(i) is int for i in a.indices)
+    assert sorted(a.indices + b.indices) == sorted(ta.indices + tb.indices) == list(range(10))
+    a[0], b[1]
+    assert received == [int, int]
+
+
+def test_subset_keeps_indices_as_given_and_batches_through_the_fast_path():
+    for indices in ([3, 1], (3, 1), np.array([3, 1]), range(3, 0, -2)):
+        mine, want = ours.Subset(range(10), indices), theirs.Subset(range(10), indices)
+        assert mine.indices is indices and want.indices is indices
+        assert [mine[0], mine[1]] == [want[0], want[1]]
+    mine, want = _both(lambda m: m.Subset(_tensor_dataset(m), [5, 0, 11, 2]), batch_size=3)
+    assert mine == want
+    sub = ours.Subset(_tensor_dataset(ours), [5, 0])
+    assert dataset_module.has_batch_path(sub)
+    sub.indices.append(7)  # seen, as PyTorch's (it reads the list)
+    got = list(ours.DataLoader(sub, batch_size=3))
+    assert got[0][1].tolist() == [5, 0, 7]
+    empty = ours.Subset(_tensor_dataset(ours), [])
+    assert len(empty) == 0 and list(ours.DataLoader(empty, batch_size=2)) == []

@@ -125,7 +125,7 @@ def test_random_split_subsets_batch_through_the_fast_path():
     ys = np.concatenate([y.numpy() for y in ys])
     np.testing.assert_array_equal(ys, train.indices)
     np.testing.assert_array_equal(np.concatenate([b.numpy() for b in xs]), x[train.indices])
-    assert len(test) == 5 and set(ys).isdisjoint(test.indices.tolist())
+    assert len(test) == 5 and set(ys).isdisjoint(test.indices)
 
 
 # ------------------------------------------------------------------------------ datasets

@@ -129,18 +129,34 @@ class TensorDataset(Dataset[tuple[Tensor, ...]]):
 
 class Subset(Dataset[T_co]):
     """The items of ``dataset`` at ``indices`` (``--limit`` uses the first N; ``random_split``
-    makes these). ``indices`` is kept as an int array."""
+    makes these). ``indices`` is kept as given (a list stays a list, so ``a.indices +
+    b.indices`` joins two, and ``dataset[k]`` gets its elements: Python ints from a list), as
+    PyTorch's; the fast path takes a batch's keys from it as an int array."""
 
     def __init__(self, dataset: Any, indices: Sequence[int] | np.ndarray) -> None:
-        self.dataset, self.indices = dataset, np.asarray(indices)
-        if self.indices.size == 0:  # (np.asarray([]) is float64: no good as an index)
-            self.indices = self.indices.astype(np.int64)
+        self.dataset, self.indices = dataset, indices
 
     def __len__(self) -> int:
         return len(self.indices)
 
     def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, list):
+            return self.dataset[[self.indices[k] for k in i]]
         return self.dataset[self.indices[i]]
+
+    def _keys(self, index: Any) -> Any:
+        """The dataset's keys at the subset's positions ``index`` (an int, a slice or an int
+        array): an int array (or one key), read from ``indices`` as it is now."""
+        indices = self.indices
+        if isinstance(index, (int, np.integer)):
+            return indices[index]
+        if isinstance(indices, np.ndarray):
+            keys = indices[index]
+        elif isinstance(index, slice):
+            keys = np.asarray(list(indices[index]))
+        else:  # a batch's positions: only its keys are read (the list may be long)
+            keys = np.asarray([indices[k] for k in np.asarray(index).reshape(-1).tolist()])
+        return keys if keys.dtype.kind in "iu" else keys.astype(np.int64)
 
     @property
     def arrays(self) -> Callable[..., Any]:
@@ -149,7 +165,7 @@ class Subset(Dataset[T_co]):
         if not has_batch_path(self.dataset):
             raise AttributeError(f"{type(self.dataset).__name__} has no arrays() batch path")
         whole = self.dataset.arrays
-        return lambda index=slice(None): whole(self.indices[index])
+        return lambda index=slice(None): whole(self._keys(index))
 
     def __getitems__(self, indices: list[int]) -> list[Any]:
         """The items at the subset's positions ``indices``, through the dataset's own
@@ -262,9 +278,10 @@ def _is_int(n: Any) -> bool:
 def random_split(dataset: Any, lengths: Sequence[int | float],
                  generator: np.random.Generator | int | None = None) -> list[Subset[Any]]:
     """Split ``dataset`` into ``Subset``s of the given lengths, disjoint and covering it, the items
-    dealt at random. ``lengths``: ints summing to ``len(dataset)``, or fractions summing to 1 --
-    each split gets ``floor(fraction * len(dataset))`` and the items left over go one each to the
-    splits in turn from the first (PyTorch's rule; a split of 0 items warns).
+    dealt at random; each one's ``indices`` is a list of ints, as PyTorch's. ``lengths``: ints
+    summing to ``len(dataset)``, or fractions summing to 1 -- each split gets
+    ``floor(fraction * len(dataset))`` and the items left over go one each to the splits in turn
+    from the first (PyTorch's rule; a split of 0 items warns).
 
     ``generator``: where the random permutation comes from -- ``None``, the generator that
     ``tinygrad_cnn.manual_seed`` seeds; a ``numpy.random.Generator``, drawn from (it advances);
@@ -299,6 +316,6 @@ def random_split(dataset: Any, lengths: Sequence[int | float],
                         f"{list(lengths)}")
     if any(length < 0 for length in lengths):
         raise ValueError(f"random_split: lengths must be non-negative, got {list(lengths)}")
-    order = as_generator(generator, "random_split").permutation(n)
+    order = as_generator(generator, "random_split").permutation(n).tolist()  # (PyTorch's ints)
     ends = itertools.accumulate(int(length) for length in lengths)
     return [Subset(dataset, order[end - int(length):end]) for end, length in zip(ends, lengths)]

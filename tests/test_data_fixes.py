@@ -267,3 +267,44 @@ def test_subset_keeps_indices_as_given_and_batches_through_the_fast_path():
     assert got[0][1].tolist() == [5, 0, 7]
     empty = ours.Subset(_tensor_dataset(ours), [])
     assert len(empty) == 0 and list(ours.DataLoader(empty, batch_size=2)) == []
+
+
+# ------------------------------------------------------------------ 6. batch_size=None converts
+class _NumpyItems:
+    def __init__(self, mod: Any) -> None:
+        self.mod = mod
+
+    def __len__(self) -> int:
+        return 3
+
+    def __getitem__(self, i: int) -> Any:
+        return (np.full(2, i), np.float32(i / 2), i, "s")
+
+
+NT = collections.namedtuple("NT", "x y")
+CONVERT_CASES = [
+    np.arange(3.0), np.int64(4), np.float32(2.5), np.bool_(True), 3, 2.5, "text",
+    (np.ones(2), 3, np.float32(2.0), "s", np.array(["a"])),
+    {"a": np.ones(1, dtype=np.float32), "b": [np.int64(3), 2.0]},
+    NT(np.zeros(2, dtype=np.int32), 2),
+    [np.arange(2), (np.uint8(1),)],
+]
+
+
+def test_batch_size_none_converts_numpy_to_tensors():
+    mine = _plain(list(ours.DataLoader(_NumpyItems(ours), batch_size=None)), True)
+    want = _plain(list(theirs.DataLoader(_NumpyItems(theirs), batch_size=None)), True)
+    assert mine == want
+    assert mine[1][0] == (False, [("tensor", "int64", [0, 0]), ("tensor", "float32", 0.0), 0, "s"])
+    # with a collate_fn, it alone is applied (PyTorch's)
+    assert list(ours.DataLoader(_NumpyItems(ours), batch_size=None, collate_fn=lambda v: v[1])) \
+        == [np.float32(0), np.float32(0.5), np.float32(1)]
+
+
+@pytest.mark.parametrize("case", range(len(CONVERT_CASES)))
+def test_default_convert_matches_pytorch(case):
+    from torch.utils.data import default_convert as their_convert
+
+    value = CONVERT_CASES[case]
+    assert ours.default_convert is tg.utils.data.default_convert
+    assert _plain(ours.default_convert(value), True) == _plain(their_convert(value), True)

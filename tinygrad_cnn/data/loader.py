@@ -4,13 +4,22 @@ worker processes."""
 
 from __future__ import annotations
 
+import copy
 import itertools
 import multiprocessing
 import pickle
 import queue
 import random
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import (
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    MutableSequence,
+    Sequence,
+)
 from typing import Any
 
 import numpy as np
@@ -27,7 +36,7 @@ from tinygrad_cnn.data.sampler import (
 from tinygrad_cnn.random import as_generator, generator, manual_seed
 from tinygrad_cnn.tensor import Tensor
 
-__all__ = ["DataLoader", "Subset", "TensorDataset", "default_collate"]
+__all__ = ["DataLoader", "Subset", "TensorDataset", "default_collate", "default_convert"]
 
 
 def _items(dataset: Any, idx: Any) -> list[Any]:
@@ -61,6 +70,46 @@ def default_collate(batch: list[Any]) -> Any:
     does without a ``collate_fn``, and what a ``collate_fn`` can call for the parts it does not
     treat itself."""
     return _as_tensors(_collate(list(batch), ""))
+
+
+def default_convert(data: Any) -> Any:
+    """PyTorch's ``default_convert``: numpy arrays and numpy scalars in ``data`` become Tensors
+    (sharing an array's memory), inside dicts, lists, tuples and namedtuples, which keep their
+    type -- except a plain tuple, which becomes a list (PyTorch's, for backward compatibility).
+    Tensors, Python numbers, strings, and arrays of strings or objects stay as they are. What the
+    ``DataLoader`` does to each sample with ``batch_size=None`` and no ``collate_fn``."""
+    if isinstance(data, Tensor):
+        return data
+    if isinstance(data, (np.ndarray, np.generic)):
+        if data.dtype.kind in "biufc":  # (PyTorch leaves strings, bytes and objects alone)
+            return Tensor._make(np.asarray(data))
+        return data
+    if isinstance(data, Mapping):
+        converted = {k: default_convert(v) for k, v in data.items()}
+        try:
+            if isinstance(data, MutableMapping):
+                clone = copy.copy(data)
+                clone.update(converted)
+                return clone
+            return type(data)(converted)  # type: ignore[call-arg]
+        except TypeError:  # a mapping that cannot be built from a dict
+            return converted
+    if isinstance(data, tuple) and hasattr(data, "_fields"):  # a namedtuple
+        return type(data)(*(default_convert(v) for v in data))
+    if isinstance(data, tuple):
+        return [default_convert(v) for v in data]
+    if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
+        converted_items = [default_convert(v) for v in data]
+        try:
+            if isinstance(data, MutableSequence):
+                clone = copy.copy(data)
+                for i, v in enumerate(converted_items):
+                    clone[i] = v
+                return clone
+            return type(data)(converted_items)  # type: ignore[call-arg]
+        except TypeError:  # a sequence that cannot be built from a list
+            return converted_items
+    return data
 
 
 def _collate(items: list[Any], path: str) -> Any:
@@ -216,7 +265,8 @@ class DataLoader:
     - ``sampler``: the keys to visit, in order -- a ``Sampler`` or any iterable of keys (default:
       ``SequentialSampler``, or ``RandomSampler`` with ``shuffle=True``). ``batch_sampler``: the
       batches, as lists of keys (default: ``BatchSampler(sampler, batch_size, drop_last)``).
-      ``batch_size=None``: the samples one by one, uncollated.
+      ``batch_size=None``: the samples one by one, uncollated (numpy arrays in them made
+      Tensors by ``default_convert``, unless a ``collate_fn`` is given: PyTorch's).
     - ``collate_fn(samples)``: makes the batch from the list of samples (the samples themselves
       with ``batch_size=None``); what it returns is what the loader gives. Without one (or with
       ``default_collate``) a dataset with an ``arrays(index)`` method is batched with one
@@ -360,9 +410,9 @@ class DataLoader:
             self._start_epoch()
             keys = epoch_indices(self.sampler)  # type: ignore[arg-type]
             self.epoch += 1
+            convert = self.collate_fn or default_convert
             for k in keys.tolist() if isinstance(keys, np.ndarray) else keys:
-                item = self.dataset[k]
-                yield item if self.collate_fn is None else self.collate_fn(item)
+                yield convert(self.dataset[k])
             return
         self._start_epoch()
         batches = batch_indices(self.batch_sampler)  # type: ignore[arg-type]
@@ -380,8 +430,9 @@ class DataLoader:
         """An ``IterableDataset``'s samples, in batches of ``batch_size`` as they come."""
         items = iter(self.dataset)
         if self.batch_size is None:
+            convert = self.collate_fn or default_convert
             for item in items:
-                yield item if self.collate_fn is None else self.collate_fn(item)
+                yield convert(item)
             return
         collate = self.collate_fn or default_collate
         while batch := list(itertools.islice(items, self.batch_size)):

@@ -308,3 +308,47 @@ def test_default_convert_matches_pytorch(case):
     value = CONVERT_CASES[case]
     assert ours.default_convert is tg.utils.data.default_convert
     assert _plain(ours.default_convert(value), True) == _plain(their_convert(value), True)
+
+
+# ------------------------------------------------------------------ 7. worker errors keep their type
+class _Failing(ours.Dataset):
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def __len__(self) -> int:
+        return 4
+
+    def __getitem__(self, i: int) -> Any:
+        if i == 2:
+            raise self.error
+        return np.float32(i)
+
+
+class _TwoArgError(Exception):
+    def __init__(self, code: int, text: str) -> None:
+        super().__init__(code, text)
+
+
+@pytest.mark.parametrize("error,expected", [(KeyError("no item 2"), KeyError),
+                                            (ValueError("bad item 2"), ValueError),
+                                            (_TwoArgError(7, "two args"), RuntimeError)])
+def test_worker_errors_are_reraised_as_pytorch(error, expected):
+    with pytest.raises(expected) as info:
+        list(ours.DataLoader(_Failing(error), batch_size=2, num_workers=1))
+    assert type(info.value) is expected
+    message = str(info.value)
+    prefix = (f"Caught {type(error).__name__} in DataLoader worker process 0.\n"
+              "Original Traceback (most recent call last):\n")
+    assert message.startswith(prefix), message
+    assert "__getitem__" in message and "raise self.error" in message
+    if expected is KeyError:  # printed readably, not as the repr of one long string
+        assert "\\n" not in message and "\nKeyError: 'no item 2'" in message
+
+
+def test_worker_init_fn_errors_keep_their_type_too():
+    def init(worker_id: int) -> None:
+        raise OSError("no such device")
+
+    with pytest.raises(OSError, match="(?s)^Caught OSError in DataLoader worker process 0.*"
+                                      "no such device"):
+        list(ours.DataLoader(range(4), batch_size=2, num_workers=1, worker_init_fn=init))

@@ -408,7 +408,8 @@ def test_workers_run_collate_fn_and_give_the_same_batches():
         assert plain == workers and len(plain) > 1
     got = list(ours.DataLoader(dataset, batch_size=4, collate_fn=_tag, num_workers=2))
     assert isinstance(got[0][2], tg.Tensor) and got[0][1] == [0, 1, 2, 3]
-    with pytest.raises(RuntimeError, match="(?s)batch 0.*cannot be pickled"):
+    with pytest.raises(TypeError, match="(?s)^Caught TypeError in DataLoader worker process 0"
+                                        ".*cannot be pickled"):
         list(ours.DataLoader(dataset, batch_size=4, num_workers=1,
                              collate_fn=lambda s: (lambda: s)))
     # workers that are not forked get their arguments pickled: a lambda is refused up front

@@ -10,6 +10,7 @@ import multiprocessing
 import pickle
 import queue
 import random
+import sys
 import traceback
 from collections.abc import (
     Callable,
@@ -209,7 +210,7 @@ def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
         if init is not None:
             init(worker_id)
     except BaseException:  # reported to the main process
-        results.put((-1, None, traceback.format_exc()))
+        results.put((-1, None, _WorkerError.caught(worker_id)))
         return
     while True:
         task = tasks.get()
@@ -225,7 +226,60 @@ def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
                     batch = _pickled(collate_fn(_items(dataset, idx)))
             results.put((number, batch, None))
         except BaseException:  # reported to the main process
-            results.put((number, None, traceback.format_exc()))
+            results.put((number, None, _WorkerError.caught(worker_id)))
+
+
+class _KeyErrorMessage(str):
+    """A KeyError's message that prints as itself: ``str(KeyError(text))`` is ``repr(text)``,
+    a traceback on one line with its newlines as ``\\n`` (PyTorch's workaround)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+class _WorkerError:
+    """An exception caught in a worker, as it crosses to the main process: its type (where
+    that pickles), its name, the worker's traceback and the worker's id (PyTorch's
+    ``ExceptionWrapper``)."""
+
+    def __init__(self, exc_type: type[BaseException] | None, type_name: str, text: str,
+                 worker_id: int) -> None:
+        self.exc_type, self.type_name, self.text, self.worker_id = \
+            exc_type, type_name, text, worker_id
+
+    @classmethod
+    def caught(cls, worker_id: int) -> _WorkerError:
+        """The exception being handled now."""
+        exc_type = sys.exc_info()[0] or RuntimeError
+        try:  # (a type that does not pickle would be lost in the queue's feeder thread)
+            pickle.dumps(exc_type)
+            sendable: type[BaseException] | None = exc_type
+        except Exception:
+            sendable = None
+        return cls(sendable, exc_type.__name__, traceback.format_exc(), worker_id)
+
+    def reraise(self, batch: int) -> None:
+        """Raise it here as PyTorch does: its own type, with the message "Caught {type} in
+        DataLoader worker process {id}.\\nOriginal Traceback ..." -- a ``RuntimeError`` when the
+        type cannot be made from that one string (or did not pickle). A note names the batch."""
+        msg = (f"Caught {self.type_name} in DataLoader worker process {self.worker_id}.\n"
+               f"Original {self.text}")
+        exc_type = self.exc_type
+        exception: BaseException
+        if exc_type is None or not issubclass(exc_type, Exception):
+            exception = RuntimeError(msg)
+        elif exc_type is KeyError:
+            exception = KeyError(_KeyErrorMessage(msg))
+        else:
+            try:
+                exception = exc_type(message=msg) if getattr(exc_type, "message", None) else \
+                    exc_type(msg)
+            except Exception:  # it takes other arguments: PyTorch falls back alike
+                exception = RuntimeError(msg)
+        if hasattr(exception, "add_note"):
+            exception.add_note("(in worker_init_fn)" if batch < 0 else
+                               f"(building batch {batch} of the epoch)")
+        raise exception
 
 
 def _pickled(batch: Any) -> bytes:
@@ -281,9 +335,11 @@ class DataLoader:
     - ``num_workers > 0`` builds the batches in that many worker processes (``fork`` where the
       platform has it, or ``multiprocessing_context``), up to ``prefetch_factor`` (default 2)
       batches each ahead; the keys are drawn here, so the batches are the same, in the same
-      order, as with ``num_workers=0``. An error in a worker is raised here with the worker's
-      traceback. ``worker_init_fn(worker_id)`` runs first in each worker. A ``collate_fn`` runs
-      in the workers, so with a start method other than ``fork`` it must pickle (a lambda does
+      order, as with ``num_workers=0``. An error in a worker is raised here as PyTorch does:
+      its own type, the message "Caught {type} in DataLoader worker process {id}." and the
+      worker's traceback (a ``RuntimeError`` when the type cannot be made from one string).
+      ``worker_init_fn(worker_id)`` runs first in each worker. A ``collate_fn`` runs in the
+      workers, so with a start method other than ``fork`` it must pickle (a lambda does
       not: ``TypeError`` up front), and so must the batches it returns.
     - ``persistent_workers`` is accepted (``ValueError`` without workers, as PyTorch's); the
       workers are started for each epoch all the same.
@@ -487,9 +543,7 @@ class DataLoader:
                 while done not in ready:
                     number, batch, error = self._result(results, workers)
                     if error is not None:
-                        where = "worker_init_fn" if number < 0 else f"batch {number}"
-                        raise RuntimeError(f"DataLoader: a worker failed building {where}:\n"
-                                           f"{error}")
+                        error.reraise(number)
                     ready[number] = batch
                 batch = ready.pop(done)
                 yield _as_tensors(batch) if collate is None else pickle.loads(batch)

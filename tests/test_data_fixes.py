@@ -352,3 +352,65 @@ def test_worker_init_fn_errors_keep_their_type_too():
     with pytest.raises(OSError, match="(?s)^Caught OSError in DataLoader worker process 0.*"
                                       "no such device"):
         list(ours.DataLoader(range(4), batch_size=2, num_workers=1, worker_init_fn=init))
+
+
+# ------------------------------------------------------------------ 8. small API gaps
+def test_to_cuda_cpu_take_torchs_keywords():
+    m = nn.Linear(2, 2)
+    assert m.to("cpu", non_blocking=True) is m
+    assert m.to("cpu", np.float64, True) is m and m.weight.dtype == np.float64
+    assert m.to(device="cpu", dtype=np.float32, non_blocking=False) is m
+    assert m.to(memory_format=torch.preserve_format) is m
+    t = Tensor(np.ones(2))
+    assert t.cpu(memory_format=torch.preserve_format).shape == (2,)
+    assert t.to("cpu", memory_format=torch.preserve_format).shape == (2,)
+    # torch.Tensor.cuda(device=None, non_blocking=False, memory_format=...), .cpu(memory_format=...)
+    inspect.signature(Tensor.cuda).bind(t, 0, non_blocking=True, memory_format=None)
+    inspect.signature(Tensor.cuda).bind(t, "cuda:0", True)
+    with pytest.raises(TypeError, match="non_blocking"):
+        m.to("cpu", np.float32, "yes")
+
+
+def test_module_dict_attribute_access_and_stale_sequence_keys():
+    for lib in (nn, torch.nn):
+        md = lib.ModuleDict({"a": lib.ReLU()})
+        assert type(md.a).__name__ == "ReLU"
+        md["b"] = lib.Tanh()
+        assert type(md.b).__name__ == "Tanh"
+        del md["a"]
+        with pytest.raises(AttributeError, match="'ModuleDict' object has no attribute 'a'"):
+            md.a  # noqa: B018
+        seq = lib.Sequential(lib.ReLU(), lib.Tanh())
+        del seq[0]
+        assert type(getattr(seq, "0")).__name__ == "Tanh"
+        seq[0] = lib.Sigmoid()
+        assert type(getattr(seq, "0")).__name__ == "Sigmoid"
+
+
+def test_sequential_times_int_repeats_the_same_modules():
+    for lib in (nn, torch.nn):
+        s = lib.Sequential(lib.Linear(1, 1), lib.ReLU())
+        for r in (s * 2, 2 * s):
+            assert len(r) == 4 and r[0] is r[2] is s[0] and list(r._modules) == ["0", "1", "2", "3"]
+            assert len(list(r.parameters())) == 2
+        named = lib.Sequential(collections.OrderedDict(a=lib.ReLU(), b=lib.Tanh())) * 2
+        assert list(named._modules) == ["0", "1", "2", "3"]
+        for bad, error in ((0, ValueError), (-1, ValueError), (2.0, TypeError),
+                           (np.int64(2), TypeError)):
+            with pytest.raises(error):
+                s * bad
+        first = s[0]
+        s *= 3
+        assert len(s) == 6 and s[4] is first and list(s._modules) == [str(i) for i in range(6)]
+    with pytest.raises(ValueError, match="(?s)Sequential.*positive"):
+        nn.Sequential(nn.ReLU()) * 0
+
+
+def test_removable_handle_id():
+    m = nn.Linear(1, 1)
+    handles = [m.register_forward_hook(lambda *a: None),
+               m.register_forward_pre_hook(lambda *a: None),
+               Tensor(np.ones(1), requires_grad=True).register_hook(lambda g: g)]
+    ids = [h.id for h in handles]
+    assert all(type(i) is int for i in ids) and ids == sorted(set(ids))
+    assert type(torch.nn.Linear(1, 1).register_forward_hook(lambda *a: None).id) is int

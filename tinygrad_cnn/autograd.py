@@ -1464,11 +1464,16 @@ def _batched_grad(outputs: Any, inputs: Any, grad_outputs: Any, retain_graph: bo
 
 
 class RemovableHandle:
-    """Returned by ``register_hook``; ``handle.remove()`` takes the hook off again."""
+    """Returned by ``register_hook``; ``handle.remove()`` takes the hook off again. ``id``: an
+    int, distinct for each handle made (PyTorch's)."""
+
+    next_id: int = 0
 
     def __init__(self, hooks: list[Any], hook: Any) -> None:
         self._hooks = hooks
         self._hook = hook
+        self.id = RemovableHandle.next_id
+        RemovableHandle.next_id += 1
 
     def remove(self) -> None:
         if self._hook in self._hooks:

@@ -584,10 +584,11 @@ class Tensor:
             _ops.movement.Clone.apply(self, contiguous=True)
 
     def to(self, target: Any = None, dtype: DTypeLike = None, device: str | None = None, *,
-           non_blocking: bool = False, copy: bool = False) -> Tensor:
+           non_blocking: bool = False, copy: bool = False, memory_format: Any = None) -> Tensor:
         """``t.to("cuda")``, ``t.to(np.float64)``, ``t.to(other)`` (its dtype and device),
         ``t.to(device=..., dtype=...)``; differentiable. ``copy=True`` copies even when nothing
-        changes; ``non_blocking`` is accepted (copies here are synchronous)."""
+        changes; ``non_blocking`` is accepted (copies here are synchronous), and so is
+        ``memory_format`` (arrays here keep their layout: the values are the same)."""
         if isinstance(target, str) and target.split(":")[0].lower() in ("cpu", "cuda", "gpu"):
             device = target
         elif isinstance(getattr(target, "type", None), str) and \
@@ -703,10 +704,17 @@ class Tensor:
         data = tuple(data) if isinstance(data, Size) else data  # (data, not sizes)
         return Tensor(data, **_new_args(self, dtype, device, requires_grad))
 
-    def cpu(self) -> Tensor:
+    def cpu(self, memory_format: Any = None) -> Tensor:
+        """This tensor on the CPU (itself if it is there); ``memory_format`` as in ``to``."""
         return self.to(device="cpu")
 
-    def cuda(self) -> Tensor:
+    def cuda(self, device: int | str | None = None, non_blocking: bool = False,
+             memory_format: Any = None) -> Tensor:
+        """This tensor on the GPU (``device``: an index or a ``"cuda[:i]"`` name, there is one
+        GPU device); ``non_blocking`` and ``memory_format`` as in ``to``."""
+        if device is not None and not isinstance(device, int) and \
+                normalize_device(str(device)) != "cuda":
+            raise ValueError(f"Tensor.cuda: {device!r} is not a cuda device; use .to({device!r})")
         return self.to(device="cuda")
 
     # ---------------------------------------------------------------- autograd

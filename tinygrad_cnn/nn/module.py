@@ -115,10 +115,24 @@ class Module:
             self._buffers[name] = value  # `self.avg = self.avg * 0.9 + ...` updates the buffer
         object.__setattr__(self, name, value)
 
+    def __getattr__(self, name: str) -> Any:
+        """A parameter, buffer or submodule registered but not kept as a plain attribute (a
+        ``ModuleDict``'s: ``ModuleDict({"a": m}).a``), as PyTorch's ``Module.__getattr__`` finds
+        them. Only asked when ordinary lookup fails."""
+        attributes = self.__dict__
+        for registry in ("_parameters", "_buffers", "_modules"):
+            entries = attributes.get(registry)
+            if entries is not None and name in entries:
+                return entries[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
     def __delattr__(self, name: str) -> None:
-        for registry in (self._parameters, self._modules, self._buffers):
+        registries = (self._parameters, self._modules, self._buffers)
+        registered = any(name in registry for registry in registries)
+        for registry in registries:
             registry.pop(name, None)
-        object.__delattr__(self, name)
+        if name in self.__dict__ or not registered:
+            object.__delattr__(self, name)
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """A tensor that is part of the state but not trained (BatchNorm's running statistics):
@@ -338,20 +352,26 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
-    def to(self, *args: Any, device: str | None = None, dtype: Any = None) -> Module:
+    def to(self, *args: Any, device: str | None = None, dtype: Any = None,
+           non_blocking: bool = False, memory_format: Any = None) -> Module:
         """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` (its dtype and
         device) or by keyword, as PyTorch: floating parameters and buffers are cast to the
-        floating ``dtype``, every one is moved to ``device`` (in place); returns self."""
-        for a in args:
+        floating ``dtype``, every one is moved to ``device`` (in place); returns self.
+        ``non_blocking`` (a last positional bool, or by keyword) and ``memory_format`` are
+        accepted, as ``Tensor.to`` accepts them."""
+        positional = list(args)
+        if positional and isinstance(positional[-1], bool):
+            positional.pop()  # non_blocking: copies here are synchronous
+        if len(positional) > 2:
+            raise TypeError(f"Module.to: takes a device, a dtype or a tensor, then non_blocking "
+                            f"(a bool); got {len(args)} positional arguments {args!r}")
+        for a in positional:
             if isinstance(a, Tensor):
                 dtype, device = a.dtype, a.device
             elif isinstance(a, str):
                 device = a
             else:
                 dtype = a
-        if len(args) > 2:
-            raise TypeError(f"Module.to: takes a device, a dtype or a tensor, got {len(args)} "
-                            "positional arguments")
         if dtype is not None:
             dt = _dtype(dtype, "Module.to")
             if dt.kind != "f":
@@ -664,6 +684,8 @@ class _ModuleSequence(Module):
     def _renumber(self, modules: list[Module]) -> None:
         """The modules under the keys ``0``, ``1``, ... (after a deletion or an insertion, named
         keys included, as PyTorch's Sequential does)."""
+        for key in self._modules:  # (found through __getattr__ from now on, never stale)
+            self.__dict__.pop(key, None)
         self._modules.clear()
         for k, m in enumerate(modules):
             self._modules[str(k)] = m
@@ -724,12 +746,40 @@ class Sequential(_ModuleSequence):
     def __setitem__(self, i: int, module: Module) -> None:
         key = list(self._modules)[self._index(i)]
         self._modules[key] = self._check(module, i)
+        self.__dict__.pop(key, None)  # (getattr(seq, key) finds the new one)
 
     def __add__(self, other: Sequential) -> Sequential:
         if not isinstance(other, Sequential):
             raise TypeError(f"Sequential: can only add another Sequential, not "
                             f"{type(other).__name__}")
         return Sequential(*self, *other)
+
+    def _factor(self, other: Any) -> int:
+        if not isinstance(other, int):
+            raise TypeError(f"unsupported operand type(s) for *: 'Sequential' and "
+                            f"'{type(other).__name__}'; repeat a Sequential by a positive int: "
+                            "seq * 3")
+        if other <= 0:
+            raise ValueError(f"Sequential: non-positive multiplication factor {other}; repeat a "
+                             "Sequential by a positive int: seq * 3")
+        return other
+
+    def __mul__(self, other: int) -> Sequential:
+        """``seq * n`` (or ``n * seq``): a new Sequential of the same modules ``n`` times over,
+        keyed ``0, 1, ...`` -- the same objects, not copies, so they share parameters
+        (PyTorch's)."""
+        return Sequential(*(list(self) * self._factor(other)))
+
+    def __rmul__(self, other: int) -> Sequential:
+        return self.__mul__(other)
+
+    def __imul__(self, other: int) -> Sequential:
+        """``seq *= n``: this Sequential's modules appended ``n - 1`` more times (the same
+        objects)."""
+        modules = list(self)
+        for _ in range(self._factor(other) - 1):
+            self.extend(modules)
+        return self
 
     def insert(self, index: int, module: Module) -> Sequential:
         modules = list(self._modules.values())
@@ -758,7 +808,9 @@ class ModuleList(_ModuleSequence):
         return modules[self._index(i)]
 
     def __setitem__(self, i: int, module: Module) -> None:
-        self._modules[str(self._index(i))] = self._check(module, i)
+        key = str(self._index(i))
+        self._modules[key] = self._check(module, i)
+        self.__dict__.pop(key, None)  # (getattr(modules, key) finds the new one)
 
     def insert(self, index: int, module: Module) -> None:
         modules = list(self._modules.values())

@@ -414,3 +414,21 @@ def test_removable_handle_id():
     ids = [h.id for h in handles]
     assert all(type(i) is int for i in ids) and ids == sorted(set(ids))
     assert type(torch.nn.Linear(1, 1).register_forward_hook(lambda *a: None).id) is int
+
+
+class _WhoAmI(ours.Dataset):
+    def __len__(self) -> int:
+        return 4
+
+    def __getitem__(self, i: int) -> Any:
+        info = ours.get_worker_info()
+        return (info.id, info.num_workers, isinstance(info.seed, int),
+                type(info.dataset).__name__, len(info.dataset))
+
+
+def test_get_worker_info():
+    assert ours.get_worker_info() is None and theirs.get_worker_info() is None
+    seen = list(ours.DataLoader(_WhoAmI(), batch_size=2, num_workers=2, collate_fn=lambda b: b))
+    rows = [row for batch in seen for row in batch]
+    assert {r[0] for r in rows} <= {0, 1} and all(r[1:] == (2, True, "_WhoAmI", 4) for r in rows)
+    assert ours.get_worker_info() is None

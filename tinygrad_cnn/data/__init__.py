@@ -1,8 +1,8 @@
 """Data, with ``torch.utils.data``'s names: datasets (``Dataset``, ``IterableDataset``,
 ``TensorDataset``, ``Subset``, ``ConcatDataset``, ``ChainDataset``, ``random_split``), samplers
 (``Sampler``, ``SequentialSampler``, ``RandomSampler``, ``SubsetRandomSampler``,
-``BatchSampler``), ``DataLoader``, ``default_collate`` and ``default_convert``; the IDX format
-and MNIST."""
+``BatchSampler``), ``DataLoader``, ``default_collate``, ``default_convert`` and
+``get_worker_info``; the IDX format and MNIST."""
 
 from tinygrad_cnn.data.dataset import (
     ChainDataset,
@@ -14,7 +14,13 @@ from tinygrad_cnn.data.dataset import (
     random_split,
 )
 from tinygrad_cnn.data.idx import IDXError, read_idx, write_idx
-from tinygrad_cnn.data.loader import DataLoader, default_collate, default_convert
+from tinygrad_cnn.data.loader import (
+    DataLoader,
+    WorkerInfo,
+    default_collate,
+    default_convert,
+    get_worker_info,
+)
 from tinygrad_cnn.data.mnist import MNIST, ChecksumError, DownloadError
 from tinygrad_cnn.data.sampler import (
     BatchSampler,
@@ -26,5 +32,6 @@ from tinygrad_cnn.data.sampler import (
 
 __all__ = ["MNIST", "BatchSampler", "ChainDataset", "ChecksumError", "ConcatDataset", "DataLoader",
            "Dataset", "DownloadError", "IDXError", "IterableDataset", "RandomSampler", "Sampler",
-           "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "default_collate",
-           "default_convert", "random_split", "read_idx", "write_idx"]
+           "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "WorkerInfo",
+           "default_collate", "default_convert", "get_worker_info", "random_split", "read_idx",
+           "write_idx"]

@@ -37,7 +37,8 @@ from tinygrad_cnn.data.sampler import (
 from tinygrad_cnn.random import as_generator, generator, manual_seed
 from tinygrad_cnn.tensor import Tensor
 
-__all__ = ["DataLoader", "Subset", "TensorDataset", "default_collate", "default_convert"]
+__all__ = ["DataLoader", "Subset", "TensorDataset", "WorkerInfo", "default_collate",
+           "default_convert", "get_worker_info"]
 
 
 def _items(dataset: Any, idx: Any) -> list[Any]:
@@ -188,6 +189,41 @@ def _as_tensors(batch: Any) -> Any:
     return batch
 
 
+class WorkerInfo:
+    """What ``get_worker_info()`` gives inside a worker process (PyTorch's): ``id`` (0 ..
+    ``num_workers - 1``), ``num_workers`` (the workers this epoch runs), ``seed`` (what the
+    worker's random generators were seeded with before ``worker_init_fn``; each batch then
+    reseeds them from the epoch's seed and its number) and ``dataset`` (this process's copy).
+    Read-only."""
+
+    id: int
+    num_workers: int
+    seed: int
+    dataset: Any
+
+    def __init__(self, **fields: Any) -> None:
+        for key, value in fields.items():
+            object.__setattr__(self, key, value)
+        object.__setattr__(self, "_keys", tuple(fields))
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise RuntimeError(f"Cannot assign attributes to {type(self).__name__} objects")
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={getattr(self, k)}" for k in self._keys)
+        return f"{type(self).__name__}({fields})"
+
+
+_worker_info: WorkerInfo | None = None
+
+
+def get_worker_info() -> WorkerInfo | None:
+    """In a ``DataLoader`` worker process, its ``WorkerInfo`` (``id``, ``num_workers``, ``seed``,
+    ``dataset``); ``None`` in the main process (PyTorch's). A dataset or ``worker_init_fn`` can
+    use it to behave per worker."""
+    return _worker_info
+
+
 def _reseed(seed: int) -> None:
     np.random.seed(seed % 2**32)
     random.seed(seed)
@@ -196,7 +232,8 @@ def _reseed(seed: int) -> None:
 
 def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
             init: Callable[[int], None] | None, seed: int = 0,
-            collate_fn: Callable[[list[Any]], Any] | None = None, fast: bool = False) -> None:
+            collate_fn: Callable[[list[Any]], Any] | None = None, fast: bool = False,
+            num_workers: int = 1) -> None:
     """A worker process: build the batches whose indices arrive on ``tasks`` until ``None``. Its
     random generators (numpy's global one, Python's ``random``, ours) are seeded for each batch
     from ``seed`` (one per epoch) and the batch's number: a forked worker would otherwise repeat
@@ -205,7 +242,11 @@ def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
     A ``collate_fn``'s batch is pickled here, so that one that cannot be is an error with this
     batch's number rather than a batch lost in the queue's feeder thread.
     """
-    _reseed(seed + 2**32 * (worker_id + 1))  # (worker_init_fn's own draws)
+    global _worker_info
+    own_seed = seed + 2**32 * (worker_id + 1)
+    _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=own_seed,
+                              dataset=dataset)
+    _reseed(own_seed)  # (worker_init_fn's own draws)
     try:
         if init is not None:
             init(worker_id)
@@ -338,9 +379,10 @@ class DataLoader:
       order, as with ``num_workers=0``. An error in a worker is raised here as PyTorch does:
       its own type, the message "Caught {type} in DataLoader worker process {id}." and the
       worker's traceback (a ``RuntimeError`` when the type cannot be made from one string).
-      ``worker_init_fn(worker_id)`` runs first in each worker. A ``collate_fn`` runs in the
-      workers, so with a start method other than ``fork`` it must pickle (a lambda does
-      not: ``TypeError`` up front), and so must the batches it returns.
+      ``worker_init_fn(worker_id)`` runs first in each worker; inside one,
+      ``get_worker_info()`` says which it is. A ``collate_fn`` runs in the workers, so with a
+      start method other than ``fork`` it must pickle (a lambda does not: ``TypeError`` up
+      front), and so must the batches it returns.
     - ``persistent_workers`` is accepted (``ValueError`` without workers, as PyTorch's); the
       workers are started for each epoch all the same.
     - ``batch_size``, ``batch_sampler``, ``sampler``, ``drop_last``, ``dataset`` and
@@ -523,7 +565,7 @@ class DataLoader:
         seed = self._epoch_seed()
         workers = [ctx.Process(target=_worker, daemon=True,
                                args=(self.dataset, tasks, results, i, self.worker_init_fn, seed,
-                                     collate, fast))
+                                     collate, fast, n))
                    for i in range(n)]
         for w in workers:
             w.start()

@@ -415,7 +415,8 @@ class DataLoader:
                              "let num_workers > 0 to enable multiprocessing, otherwise set "
                              "prefetch_factor to None.")
         if persistent_workers and num_workers == 0:
-            raise ValueError("persistent_workers option needs num_workers > 0")
+            raise ValueError("persistent_workers option needs num_workers > 0 (DataLoader: pass "
+                             "num_workers > 0, or leave persistent_workers=False)")
         if prefetch_factor is not None and prefetch_factor < 1:
             raise ValueError(f"DataLoader: prefetch_factor must be >= 1, got {prefetch_factor}")
         if seed is not None and generator is not None:
@@ -474,7 +475,8 @@ class DataLoader:
         ``num_workers``, ``epoch``, ...) may change between epochs."""
         if attr in _FIXED_AFTER_INIT and self.__dict__.get("_initialized", False):
             raise ValueError(f"{attr} attribute should not be set after {type(self).__name__} is "
-                             "initialized")
+                             f"initialized (PyTorch's rule: make a new {type(self).__name__} with "
+                             f"{attr}=... instead)")
         object.__setattr__(self, attr, value)
 
     @property

@@ -545,3 +545,26 @@ def test_a_gradient_through_a_mask_or_scatter_can_be_differentiated_again_as_in_
         except RuntimeError:
             outcomes.append("error")
     assert outcomes[0] == outcomes[1]
+
+
+def test_a_relu_network_gradient_penalty_reaches_every_parameter_as_in_pytorch():
+    """The link was made only for a gradient without a graph: with weights after the relu, the
+    penalty's gradient missed the input and the first layer's bias (None, or 'not used'), where
+    PyTorch gives zeros; relu's third derivative raised."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib, grad_fn in ((tg, tg.grad), (torch, torch.autograd.grad)):
+        x = lib.ones(2, 3, requires_grad=True)
+        w = lib.tensor([[0.5, -1.0, 2.0], [1.0, 1.0, -1.0]], requires_grad=True)
+        b = lib.tensor([0.1, -0.2], requires_grad=True)
+        out = (lib.nn.functional.relu(x @ w.T + b) * lib.tensor([1.0, 2.0])).sum()
+        (g,) = grad_fn(out, x, create_graph=True)
+        penalty = ((g.norm(dim=1) - 1) ** 2).mean()
+        row = [t.tolist() for t in grad_fn(penalty, [x, w, b])]
+        x2 = lib.tensor([1.0, -1.0], requires_grad=True)
+        (g2,) = grad_fn(lib.nn.functional.relu(x2).sum(), x2, create_graph=True)
+        (h,) = grad_fn((g2 * g2).sum(), x2, create_graph=True)
+        row.append(grad_fn(h.sum(), x2)[0].tolist())
+        results.append(row)
+    np.testing.assert_allclose(np.array(results[0][1]), np.array(results[1][1]), rtol=1e-6)
+    assert results[0][0] == results[1][0] and results[0][2:] == results[1][2:]

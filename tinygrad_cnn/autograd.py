@@ -392,9 +392,9 @@ class Function:
     #: later ``reshape``/``view`` of it then shares memory in both libraries, not a copy in one)
     contiguous: ClassVar[bool] = False
     #: the VJP selects or scatters ``g`` by where the input lies (relu, the pools): PyTorch's
-    #: formula reads the input, so under ``create_graph`` the gradient depends on it with zero
-    #: derivative -- the engine links it (:class:`ZeroLink`) when the VJP gave it no graph
-    vjp_reads_input: ClassVar[bool] = False
+    #: formula reads the input (``"output"``: relu's reads its output), so under ``create_graph``
+    #: the gradient depends on it with zero derivative -- the engine links it (:class:`ZeroLink`)
+    vjp_reads_input: ClassVar[bool | str] = False
     _user: ClassVar[bool] = False  # see __init_subclass__
     _setup_context: ClassVar[bool] = False  # see __init_subclass__
 
@@ -674,10 +674,10 @@ class OutputOf(Function):
 
 class ZeroLink(Function):
     """``g`` itself, with a second input ``anchor`` of zero derivative. Under ``create_graph`` the
-    engine links a gradient that an op marked ``vjp_reads_input`` (relu's mask, the pools'
-    scatters) gave without a graph to that op's input, as PyTorch's formulas that read their
-    input are: differentiating it again then gives zeros where it raised "does not require grad"
-    (a relu network's gradient penalty with respect to its input)."""
+    engine links the gradient an op marked ``vjp_reads_input`` (relu's mask, the pools' scatters)
+    gives to that op's input (or, for relu, its output), as PyTorch's formulas that read them
+    are: differentiating it again then reaches that input, with zeros, where it raised "does not
+    require grad" or left a bias's ``.grad`` None (a relu network's gradient penalty)."""
 
     name = "zero_link"
 
@@ -1197,8 +1197,10 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                 if needed is not None and id(e) not in needed:
                     continue
                 gi = _check_grad(ctx, i, gi, ctx.in_meta[i])
-                if create_graph and ctx.fn.vjp_reads_input and not gi.requires_grad:
-                    gi = _linked(gi, e, ctx.in_meta[i])
+                if create_graph and ctx.fn.vjp_reads_input:
+                    # relu's formula reads its output: the link goes through relu's node again
+                    anchor = ctx if ctx.fn.vjp_reads_input == "output" else e
+                    gi = _linked(gi, anchor, ctx.in_meta[i])
                 _accumulate(grads, leaves, e, gi)
 
         for key, leaf in leaves.items():

@@ -24,7 +24,7 @@ from tinygrad_cnn.tensor import Tensor, where
 
 class ReLU(Function):
     """``max(x, 0)``; the gradient at 0 is 0 (PyTorch's choice)."""
-    vjp_reads_input = True  # (see Function.vjp_reads_input)
+    vjp_reads_input = "output"  # (see Function.vjp_reads_input)
 
     name = "relu"
 

@@ -483,3 +483,21 @@ def test_conv_layers_check_groups_as_pytorch(layer, channels, groups):
         getattr(nn, layer)(*channels, 3, groups=groups)
     assert ours.type is theirs.type, (ours.value, theirs.value)
     assert layer in str(ours.value) and "groups" in str(ours.value)
+
+
+def test_float16_hardtanh_and_leaky_relu_compute_as_pytorch():
+    """float16 hardtanh compared with its bounds in half (0.1 in half is below a bound of 0.1:
+    PyTorch passes the gradient); leaky_relu's slope times x in float32 (a slope of 1e5 gave
+    -inf); an integer leaky_relu is refused (the slope was cut to an integer)."""
+    out = []
+    for lib in (tg, torch):
+        fn = lib.nn.functional
+        x = lib.tensor([0.1, -0.1, 0.05], dtype=lib.float16, requires_grad=True)
+        fn.hardtanh(x, -0.1, 0.1).sum().backward()
+        z = lib.tensor([-0.1, 0.0, 1.0], dtype=lib.float16, requires_grad=True)
+        y = fn.leaky_relu(z, 1e5)
+        y.sum().backward()
+        out.append((x.grad.tolist(), y.tolist(), z.grad.tolist()))
+        with pytest.raises(NotImplementedError):
+            fn.leaky_relu(lib.tensor([-50, 3], dtype=lib.int32), 0.5)
+    assert out[0] == out[1]

@@ -52,15 +52,20 @@ class LeakyReLU(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, negative_slope: float = 0.01) -> Any:
-        xp = array_module(x)
-        slope = xp.where(x > 0, x.dtype.type(1), x.dtype.type(negative_slope))
+        if x.dtype.kind in "biu":  # (the slope would be cut to an integer)
+            raise NotImplementedError(f"leaky_relu: not implemented for {x.dtype} tensors (as "
+                                      "in PyTorch); convert first, e.g. x.float()")
+        xp, y = array_module(x), _opmath(x)  # float16 in float32: a slope of 1e5 times -0.1
+        slope = xp.where(y > 0, y.dtype.type(1), y.dtype.type(negative_slope))  # is -1e4, not -inf
         ctx.save_for_backward(slope)
-        return x * slope
+        return (y * slope).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (slope,) = ctx.saved_tensors
-        return g * slope
+        if g.dtype == slope.dtype:
+            return g * slope
+        return (g.to(slope.dtype) * slope).to(g.dtype)  # (float16, as the forward)
 
 
 class Sigmoid(Function):
@@ -426,8 +431,8 @@ class Hardtanh(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, min_val: float = -1.0, max_val: float = 1.0) -> Any:
-        xp = array_module(x)
-        ctx.inside = (x > min_val) & (x < max_val)
+        xp, y = array_module(x), _opmath(x)  # (float16 compared in float32, as PyTorch: 0.1 in
+        ctx.inside = (y > min_val) & (y < max_val)  # half is below a bound of 0.1)
         return xp.clip(x, min_val, max_val).astype(x.dtype, copy=False)
 
     @staticmethod

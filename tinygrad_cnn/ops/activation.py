@@ -223,6 +223,13 @@ _INV_SQRT_2PI = 0.39894228040143267794  # 1 / sqrt(2 pi)
 _GELU_KAPPA = 0.044715
 
 
+class _Half32:
+    """A float16 op's context seen with its saved input in float32 (the VJP computed there)."""
+
+    def __init__(self, ctx: Context, x: Tensor) -> None:
+        self.attrs, self.saved_tensors = ctx.attrs, (x.float(),)
+
+
 def _opmath(x: Any) -> Any:
     """float16 is computed in float32 (as PyTorch does); other dtypes as they are."""
     return x.astype("float32") if x.dtype == "float16" else x
@@ -323,6 +330,8 @@ class ELU(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if x.dtype == np.float16:  # in float32, rounded once (PyTorch's opmath)
+            return ELU.backward(_Half32(ctx, x), g.float()).half()
         a = ctx.attrs
         slope = (x.clamp(max=0.0) * a["input_scale"]).exp() * (a["alpha"] * a["scale"] *
                                                                a["input_scale"])
@@ -403,6 +412,8 @@ class Hardswish(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if x.dtype == np.float16:  # in float32, rounded once (PyTorch's opmath; x / 3 + 0.5 in
+            return Hardswish.backward(_Half32(ctx, x), g.float()).half()  # half: 81 ulp off)
         d = x._data
         inside = where(_mask(d <= -3), 0.0, g * (x / 3 + 0.5))  # NaN in: NaN out
         return where(_mask(d >= 3), g, inside)

@@ -428,3 +428,17 @@ def test_torch_utils_data_place():
     assert random_split is tg.data.random_split
     with pytest.raises(AttributeError, match="has no attribute 'nope'"):
         tg.nope  # noqa: B018
+
+
+def test_subpackages_load_on_first_use_and_small_porting_forms():
+    import inspect
+
+    import tinygrad_cnn as tg
+
+    torch = pytest.importorskip("torch")
+    assert tg.data.DataLoader is tg.utils.data.DataLoader and tg.models.LeNet5 is not None
+    assert tg.ones(2).allclose(tg.ones(2)) and not tg.ones(2).allclose(tg.zeros(2))
+    for name in ("MSELoss", "L1Loss", "SoftMarginLoss", "KLDivLoss"):
+        ours = list(inspect.signature(getattr(tg.nn, name)).parameters)
+        assert ours == list(inspect.signature(getattr(torch.nn, name)).parameters), name
+    assert tg.nn.KLDivLoss(reduction="batchmean").reduction == "batchmean"

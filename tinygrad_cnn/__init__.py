@@ -243,10 +243,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # ``tg.utils`` (``torch.utils.data``'s place), imported on first use: the data package is not
-    # needed to compute
-    if name == "utils":
+    # ``tg.utils`` (``torch.utils.data``'s place), ``tg.data``, ``tg.models``: imported on first
+    # use (the data package is not needed to compute)
+    if name in ("utils", "data", "models"):
         import importlib
 
-        return importlib.import_module("tinygrad_cnn.utils")
+        return importlib.import_module(f"tinygrad_cnn.{name}")
     raise AttributeError(f"module 'tinygrad_cnn' has no attribute {name!r}")

@@ -677,6 +677,12 @@ class Tensor:
                 equal_nan: bool = False) -> Tensor:
         return isclose(self, other, rtol, atol, equal_nan)
 
+    def allclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+                 equal_nan: bool = False) -> bool:
+        from tinygrad_cnn.functions import allclose
+
+        return allclose(self, other, rtol, atol, equal_nan)
+
     # PyTorch's ``new_*``: a new tensor (no grad unless asked) of this one's dtype and device
     def new_zeros(self, *size: Any, dtype: DTypeLike = None, device: str | None = None,
                   requires_grad: bool = False) -> Tensor:

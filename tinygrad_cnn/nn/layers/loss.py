@@ -13,10 +13,13 @@ from tinygrad_cnn.tensor import Tensor
 
 
 class _Loss(Module):
-    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
-                 extra: tuple[str, ...] = ()) -> None:
+    _extra_reductions: tuple[str, ...] = ()  # (KLDivLoss: "batchmean")
+
+    def __init__(self, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean") -> None:
         super().__init__()
-        self.reduction = _reduction(reduction, type(self).__name__, size_average, reduce, extra)
+        self.reduction = _reduction(reduction, type(self).__name__, size_average, reduce,
+                                    self._extra_reductions)
 
 
 class _WeightedLoss(_Loss):
@@ -100,9 +103,11 @@ class KLDivLoss(_Loss):
     """``reduction="batchmean"`` gives the KL divergence per sample (PyTorch's default ``"mean"``
     divides by the number of elements)."""
 
+    _extra_reductions = ("batchmean",)
+
     def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
                  log_target: bool = False) -> None:
-        super().__init__(size_average, reduce, reduction, extra=("batchmean",))
+        super().__init__(size_average, reduce, reduction)
         self.log_target = log_target
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:

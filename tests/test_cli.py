@@ -364,6 +364,18 @@ def test_draw_every_model_that_train_knows(tmp_path):
     assert "layer2" in page and "normalize" in page and page.startswith("# backward graph")
 
 
+def test_draw_names_its_default_file_after_the_model(tmp_path):
+    """draw --model resnet8 without -o wrote the ResNet-8 drawing to lenet5.svg."""
+    import shutil
+
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot is not installed (the README's install step adds it)")
+    out = cli_run("draw", "--model", "resnet8", "--batch", "1", "--max-nodes", "20",
+                  cwd=tmp_path)
+    assert "wrote resnet8.svg" in out.stdout
+    assert [p.name for p in tmp_path.iterdir()] == ["resnet8.svg"]
+
+
 def test_demo_runs():
     out = cli_run("demo", "--steps", "50")
     assert "final loss" in out.stdout

@@ -624,6 +624,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _draw(args: argparse.Namespace) -> int:
     import shutil
 
+    if args.output is None:  # named after the model drawn (resnet8.svg, not lenet5.svg)
+        args.output = f"{args.model}{'.html' if args.animate else '.svg'}"
     path = Path(args.output)
     suffixes = (".html", ".htm") if args.animate else DRAW_SUFFIXES
     if path.suffix.lower() not in suffixes:
@@ -786,8 +788,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--animate", action="store_true",
                    help="write a step-through of the backward pass, one frame per VJP, as a "
                    "self-contained HTML page (-o must end in .html; default: off)")
-    d.add_argument("-o", "--output", default="lenet5.svg", metavar="PATH", type=_path,
-                   help="output file; its suffix picks the format (default lenet5.svg)")
+    d.add_argument("-o", "--output", default=None, metavar="PATH", type=_path,
+                   help="output file; its suffix picks the format (default MODEL.svg, e.g. "
+                   "lenet5.svg; MODEL.html with --animate)")
     d.add_argument("--max-nodes", type=_positive, default=None, metavar="N",
                    help="keep at most N nodes in a drawing (.svg/.png/.pdf/.jpg/.dot), an "
                    "integer >= 1 (default: all); the text form and --animate list every op")

@@ -584,3 +584,33 @@ def test_scheduler_errors_match_pytorch(case):
         return lambda: case(lib, opt)
 
     _same_error(build(sched), build(torch.optim.lr_scheduler))
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam",
+                                  "RAdam"])
+def test_the_common_optimizers_take_pytorchs_implementation_switches(name):
+    """foreach=, fused=, capturable= (kernel choices) are accepted and ignored, differentiable=True
+    refused, on the eight older optimizers too (a ported AdamW(..., fused=True) raised)."""
+    import inspect
+
+    ours = set(inspect.signature(getattr(tg.optim, name)).parameters)
+    theirs = set(inspect.signature(getattr(torch.optim, name)).parameters)
+    assert theirs <= ours, sorted(theirs - ours)
+    switches = {k: True for k in ("foreach", "fused") if k in theirs}
+    getattr(tg.optim, name)([tg.zeros(1, requires_grad=True)], lr=1e-3, **switches)
+    with pytest.raises(NotImplementedError, match="differentiable=True"):
+        getattr(tg.optim, name)([tg.zeros(1, requires_grad=True)], lr=1e-3, differentiable=True)
+
+
+def test_adam_decoupled_weight_decay_is_pytorchs():
+    w0, g = np.array([1.0, -2.0, 3.0]), np.array([0.5, 0.1, -0.3])
+    results = []
+    for lib in (tg, torch):
+        w = lib.tensor(w0.copy(), requires_grad=True)
+        opt = lib.optim.Adam([w], lr=0.1, weight_decay=0.5, decoupled_weight_decay=True)
+        for _ in range(3):
+            opt.zero_grad()
+            (w * lib.tensor(g)).sum().backward()
+            opt.step()
+        results.append(w.detach().numpy().copy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-12)

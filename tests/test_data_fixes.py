@@ -433,3 +433,47 @@ def test_get_worker_info():
     rows = [row for batch in seen for row in batch]
     assert {r[0] for r in rows} <= {0, 1} and all(r[1:] == (2, True, "_WhoAmI", 4) for r in rows)
     assert ours.get_worker_info() is None
+
+
+def test_overrides_of_getitem_through_a_mixin_or_a_subset_subclass_are_used():
+    """A mixin's __getitem__ before TensorDataset, and a Subset subclass's (through Subset's
+    __getitems__), were bypassed by the one-index batch path."""
+    class Mixin:
+        def __getitem__(self, i):
+            return self.tensors[0][i] + 100
+
+    class Mixed(Mixin, ours.TensorDataset):
+        pass
+
+    class Shifted(ours.Subset):
+        def __getitem__(self, i):
+            return self.dataset[self.indices[i]][0] + 100
+
+    batches = list(ours.DataLoader(Mixed(tg.arange(4)), batch_size=2))
+    assert [b.tolist() for b in batches] == [[100, 101], [102, 103]]
+    shifted = Shifted(ours.TensorDataset(tg.arange(4)), [2, 3])
+    assert [b.tolist() for b in ours.DataLoader(shifted, batch_size=2)] == [[102, 103]]
+
+
+class _Noise(ours.Dataset):
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        return np.random.rand()
+
+
+def test_worker_random_numbers_differ_between_loaders_and_over_many_epochs():
+    """Each new loader's workers repeated the first one's numpy draws, and numpy was seeded with
+    seed % 2**32 (only 4096 epoch seeds); a loader with seed= stays repeatable."""
+    draws = [tuple(next(iter(ours.DataLoader(_Noise(), batch_size=2, num_workers=1))).tolist())
+             for _ in range(3)]
+    assert len(set(draws)) == 3
+    loader = ours.DataLoader(_Noise(), batch_size=2, num_workers=1, seed=5)
+    epochs = []
+    for e in range(0, 60, 3):
+        loader.epoch = e
+        epochs.append(tuple(next(iter(loader)).tolist()))
+    assert len(set(epochs)) == len(epochs)
+    loader.epoch = 0
+    assert tuple(next(iter(loader)).tolist()) == epochs[0]

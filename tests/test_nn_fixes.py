@@ -577,3 +577,17 @@ def test_norm_registers_missing_parameters_and_buffers_as_none_like_torch():
             assert "bias" in m._parameters and m.bias is None
             with pytest.raises(TypeError, match="as parameter 'bias'"):
                 m.bias = m.weight.detach()
+
+
+@pytest.mark.parametrize("make", [
+    lambda nn: nn.Sequential(OrderedDict(forward=nn.Linear(2, 2), act=nn.Tanh())),
+    lambda nn: nn.Sequential(OrderedDict(training=nn.Tanh())),
+    lambda nn: nn.ModuleDict({"keys": nn.Tanh()}),
+])
+def test_container_names_that_would_hide_module_attributes_are_refused(make):
+    """Sequential(OrderedDict(forward=...)) replaced the forward method (the Tanh after it never
+    ran); PyTorch refuses the name."""
+    with pytest.raises(KeyError, match="already exists"):
+        make(torch.nn)
+    with pytest.raises(KeyError, match="already exists"):
+        make(tg.nn)

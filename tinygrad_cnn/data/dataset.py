@@ -45,8 +45,9 @@ def has_batch_path(dataset: Any) -> bool:
     if owner is None:
         return False
     for name in ("__getitem__", "__getitems__"):
-        c = _defining_class(cls, name)
-        if c is not None and c is not owner and issubclass(c, owner):
+        # the class that gives the dataset this method must be the one that gives it to the
+        # owner of ``arrays`` (a subclass's override, or a mixin's before it, is not)
+        if _defining_class(cls, name) is not _defining_class(owner, name):
             return False
     return getattr(dataset, "arrays", None) is not None  # (Subset's raises for its dataset's)
 
@@ -169,7 +170,10 @@ class Subset(Dataset[T_co]):
 
     def __getitems__(self, indices: list[int]) -> list[Any]:
         """The items at the subset's positions ``indices``, through the dataset's own
-        ``__getitems__`` when it has one (PyTorch's)."""
+        ``__getitems__`` when it has one (PyTorch's) -- or through this subset's own
+        ``__getitem__`` when a subclass overrides it (its items are what the subclass makes)."""
+        if type(self).__getitem__ is not Subset.__getitem__:
+            return [self[i] for i in indices]
         batched = getattr(self.dataset, "__getitems__", None)
         if callable(batched):
             return batched([self.indices[i] for i in indices])

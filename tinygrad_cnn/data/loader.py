@@ -225,9 +225,14 @@ def get_worker_info() -> WorkerInfo | None:
 
 
 def _reseed(seed: int) -> None:
-    np.random.seed(seed % 2**32)
+    # numpy's global generator takes 32-bit words: all of the seed's bits through a SeedSequence
+    # (``seed % 2**32`` kept 12 of them: whole epochs of numpy augmentations recurred)
+    np.random.seed(np.random.SeedSequence(seed).generate_state(4))
     random.seed(seed)
     manual_seed(seed)
+
+
+_WORKER_EPOCHS = [0]  # worker epochs started in this process (see DataLoader._epoch_seed)
 
 
 def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
@@ -609,11 +614,15 @@ class DataLoader:
         drawing from the generator that shuffles (so the order stays that of
         ``num_workers=0``)."""
         if self.seed is not None:
-            root = self.seed
-        else:
+            words = [self.seed, self.epoch]
+        else:  # and the number of worker epochs this process has started: a new loader's
+            # workers do not repeat an earlier loader's random numbers (PyTorch draws a base seed
+            # per iterator); the same program still gets the same numbers
             source = self.generator if self.generator is not None else generator()
             root = getattr(getattr(source.bit_generator, "seed_seq", None), "entropy", 0)
-        sequence = np.random.SeedSequence([int(root or 0), self.epoch])
+            _WORKER_EPOCHS[0] += 1
+            words = [int(root or 0), self.epoch, _WORKER_EPOCHS[0]]
+        sequence = np.random.SeedSequence(words)
         return int(sequence.generate_state(1, np.uint32)[0]) * 2**20
 
     def _result(self, results: Any, workers: list[Any]) -> tuple[int, Any, str | None]:

@@ -725,8 +725,9 @@ class Sequential(_ModuleSequence):
     def __init__(self, *layers: Any) -> None:
         super().__init__()
         if len(layers) == 1 and isinstance(layers[0], dict):
-            for name, m in layers[0].items():
-                setattr(self, name, self._check(m, repr(name)))
+            for name, m in layers[0].items():  # (names checked as add_module's: "forward" or
+                self._check_new_name("Sequential", name, self._modules)  # "training" would
+                setattr(self, name, self._check(m, repr(name)))  # replace the Module's own)
         else:
             for i, m in enumerate(layers):
                 setattr(self, str(i), self._check(m, i))
@@ -838,6 +839,7 @@ class ModuleDict(Module):
             raise KeyError(f"ModuleDict: keys must be non-empty strings without '.', got {key!r}")
         if not isinstance(module, Module):
             raise TypeError(f"ModuleDict: {key!r} is a {type(module).__name__}, not a Module")
+        self._check_new_name("ModuleDict", key, self._modules)  # (not "keys", "forward", ...)
         self._modules[key] = module
 
     def __delitem__(self, key: str) -> None:

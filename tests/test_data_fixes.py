@@ -477,3 +477,20 @@ def test_worker_random_numbers_differ_between_loaders_and_over_many_epochs():
     assert len(set(epochs)) == len(epochs)
     loader.epoch = 0
     assert tuple(next(iter(loader)).tolist()) == epochs[0]
+
+
+def test_batch_path_refuses_what_items_would_refuse():
+    """Samples of different lengths across a ConcatDataset lost a field silently, float
+    indices of a Subset were truncated (PyTorch raises for both)."""
+    x, y = tg.zeros(2, 3), tg.tensor([7, 8])
+    mixed = ours.ConcatDataset([ours.TensorDataset(x, y), ours.TensorDataset(x)])
+    with pytest.raises(RuntimeError, match="equal size"):
+        list(ours.DataLoader(mixed, batch_size=4))
+    with pytest.raises(RuntimeError):
+        list(theirs.DataLoader(theirs.ConcatDataset([theirs.TensorDataset(torch.zeros(2, 3),
+                                                                          torch.tensor([7, 8])),
+                                                     theirs.TensorDataset(torch.zeros(2, 3))]),
+                               batch_size=4))
+    floats = ours.Subset(ours.TensorDataset(tg.arange(10)), [1.7, 2.9])
+    with pytest.raises(IndexError, match="integers"):
+        list(ours.DataLoader(floats, batch_size=2))

@@ -157,7 +157,12 @@ class Subset(Dataset[T_co]):
             keys = np.asarray(list(indices[index]))
         else:  # a batch's positions: only its keys are read (the list may be long)
             keys = np.asarray([indices[k] for k in np.asarray(index).reshape(-1).tolist()])
-        return keys if keys.dtype.kind in "iu" else keys.astype(np.int64)
+        if keys.dtype.kind not in "iu":  # (floats and bools were truncated to 0 and 1)
+            if keys.size and keys.dtype.kind != "O":
+                raise IndexError(f"Subset: indices must be integers, got {keys.dtype} keys "
+                                 f"({keys.reshape(-1)[:3].tolist()}...)")
+            keys = keys.astype(np.int64)
+        return keys
 
     @property
     def arrays(self) -> Callable[..., Any]:
@@ -247,6 +252,10 @@ class ConcatDataset(Dataset[T_co]):
             back = np.empty_like(order)
             back[order] = np.arange(order.size)  # the position of each asked row in `pieces`
             if isinstance(pieces[0], tuple):
+                if len({len(p) for p in pieces}) > 1:  # (zip dropped the extra fields)
+                    raise RuntimeError("ConcatDataset: each element in list of batch should be "
+                                       "of equal size: its datasets give samples of "
+                                       f"{sorted({len(p) for p in pieces})} fields")
                 return tuple(np.concatenate(field)[back] for field in zip(*pieces))
             return np.concatenate(pieces)[back]
 

@@ -330,7 +330,8 @@ class BinaryCrossEntropy(Function):
         if weight is not None:
             scale = scale * Tensor._make(weight).to(x.dtype)
         nx, ny = ctx.needs_input_grad
-        gx = scale * (x - y) / (x * (1 - x)).clamp(min=_BCE_EPS) if nx else None
+        eps = 0.0 if half else _BCE_EPS  # (PyTorch's half kernel: EPSILON is 0 in half, so
+        gx = scale * (x - y) / (x * (1 - x)).clamp(min=eps) if nx else None  # 0/0 at p = y = 1)
         gy = scale * ((1 - x).log() - x.log()) if ny else None
         if half:
             gx, gy = (None if t is None else t.half() for t in (gx, gy))

@@ -212,14 +212,9 @@ class LambdaLR(LRScheduler):
     def __init__(self, optimizer: Any, lr_lambda: Callable[[int], float] |
                  Sequence[Callable[[int], float]], last_epoch: int = -1) -> None:
         _check_optimizer(optimizer, "LambdaLR")
-        n = len(optimizer.param_groups)
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != n:
-                raise ValueError(f"LambdaLR: expected {n} lr_lambdas (one per parameter group), "
-                                 f"got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * n
+        self.lr_lambdas = _per_group(lr_lambda, optimizer.param_groups, "lr_lambda",
+                                     "LambdaLR: expected {n} lr_lambdas (one per parameter "
+                                     "group), got {got}")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -248,14 +243,9 @@ class MultiplicativeLR(LRScheduler):
     def __init__(self, optimizer: Any, lr_lambda: Callable[[int], float] |
                  Sequence[Callable[[int], float]], last_epoch: int = -1) -> None:
         _check_optimizer(optimizer, "MultiplicativeLR")
-        n = len(optimizer.param_groups)
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != n:
-                raise ValueError(f"MultiplicativeLR: Expected {n} lr_lambdas, but got "
-                                 f"{len(lr_lambda)} (one per parameter group)")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * n
+        self.lr_lambdas = _per_group(lr_lambda, optimizer.param_groups, "lr_lambda",
+                                     "MultiplicativeLR: Expected {n} lr_lambdas, but got {got} "
+                                     "(one per parameter group)")
         for f in self.lr_lambdas:
             if not callable(f):
                 raise TypeError(f"MultiplicativeLR: lr_lambda should be a function, but got "
@@ -528,14 +518,9 @@ def _format_param(where: str, name: str, optimizer: Any,
                   value: float | Sequence[float]) -> list[float]:
     """One value per parameter group: a list or tuple as given (of the right length), a number
     repeated."""
-    n = len(optimizer.param_groups)
-    if isinstance(value, (list, tuple)):
-        if len(value) != n:
-            raise ValueError(f"{where}: {name} must have the same length as "
-                             f"optimizer.param_groups. {name} has {len(value)} values, "
-                             f"param_groups has {n}.")
-        return list(value)
-    return [value] * n
+    return _per_group(value, optimizer.param_groups, name,
+                      f"{where}: {{name}} must have the same length as optimizer.param_groups. "
+                      "{name} has {got} values, param_groups has {n}.")
 
 
 class OneCycleLR(LRScheduler):
@@ -649,12 +634,15 @@ def _phase(end_step: float, start_lr: str, end_lr: str, start_momentum: str,
             "start_momentum": start_momentum, "end_momentum": end_momentum}
 
 
-def _per_group(value: float | Sequence[float], groups: list[dict[str, Any]],
-               name: str) -> list[float]:
+def _per_group(value: Any, groups: list[dict[str, Any]], name: str,
+               mismatch: str = "OneCycleLR: expected {n} values for {name} (one per parameter "
+                               "group), got {got}") -> list[Any]:
+    """One value per parameter group: a list or tuple as given (``mismatch``, formatted with
+    ``n``, ``got`` and ``name``, when its length is not the number of groups), else the value
+    repeated (the schedules' per-group arguments: lambdas, max_lr, momenta)."""
     if isinstance(value, (list, tuple)):
         if len(value) != len(groups):
-            raise ValueError(f"OneCycleLR: expected {len(groups)} values for {name} (one per "
-                             f"parameter group), got {len(value)}")
+            raise ValueError(mismatch.format(n=len(groups), got=len(value), name=name))
         return list(value)
     return [value] * len(groups)
 

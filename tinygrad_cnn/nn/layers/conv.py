@@ -78,19 +78,7 @@ class Conv2d(Module):
                         self.groups)
 
     def extra_repr(self) -> str:
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
-        if self.padding != (0, 0):  # (PyTorch shows padding=valid too)
-            s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        if self.padding_mode != "zeros":
-            s += f", padding_mode={self.padding_mode}"
-        return s
+        return _conv_repr(self)
 
 
 class ConvTranspose2d(Module):
@@ -145,13 +133,8 @@ class ConvTranspose2d(Module):
             pads.append(size[i] - least)
         return pads[0], pads[1]
 
-    def extra_repr(self) -> str:  # PyTorch's: what differs from the defaults, in its order
-        extra = "".join(f", {k}={v}" for k, v, default in (
-            ("padding", self.padding, (0, 0)), ("dilation", self.dilation, (1, 1)),
-            ("output_padding", self.output_padding, (0, 0)), ("groups", self.groups, 1))
-            if v != default)
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}{extra}" + ("" if self.bias is not None else ", bias=False"))
+    def extra_repr(self) -> str:
+        return _conv_repr(self)
 
 
 # ------------------------------------------------------------------------------ 1-D
@@ -179,13 +162,14 @@ def _conv_repr(m: Any) -> str:
         s += f", padding={m.padding}"
     if m.dilation != (1,) * len(m.dilation):
         s += f", dilation={m.dilation}"
-    if m.output_padding != (0,) * len(m.output_padding):
-        s += f", output_padding={m.output_padding}"
+    output_padding = getattr(m, "output_padding", ())  # (transposed convolutions only)
+    if output_padding != (0,) * len(output_padding):
+        s += f", output_padding={output_padding}"
     if m.groups != 1:
         s += f", groups={m.groups}"
     if m.bias is None:
         s += ", bias=False"
-    if m.padding_mode != "zeros":
+    if getattr(m, "padding_mode", "zeros") != "zeros":
         s += f", padding_mode={m.padding_mode}"
     return s
 

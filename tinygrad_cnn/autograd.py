@@ -1439,8 +1439,8 @@ def _batched_grad(outputs: Any, inputs: Any, grad_outputs: Any, retain_graph: bo
                   materialize_grads: bool) -> tuple[Tensor | None, ...]:
     """``grad`` with ``is_grads_batched=True``: one product per vector, the results stacked."""
     outs = _as_tuple(outputs)
-    vectors = [None] * len(outs) if grad_outputs is None else list(_as_tuple(grad_outputs))
-    if grad_outputs is None or any(v is None for v in vectors):
+    vectors = [] if grad_outputs is None else list(_as_tuple(grad_outputs))
+    if not vectors or any(v is None for v in vectors):
         raise RuntimeError("grad: is_grads_batched=True needs a batch of grad_outputs for every "
                            "output (a tensor whose first dim is the batch)")
     sizes = {int(v.shape[0]) if v.ndim else -1 for v in vectors}

@@ -614,3 +614,18 @@ def test_adam_decoupled_weight_decay_is_pytorchs():
             opt.step()
         results.append(w.detach().numpy().copy())
     np.testing.assert_allclose(results[0], results[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("grads", [[np.inf, 1.0], [-np.inf, np.inf], [np.nan, 1.0]])
+def test_rprop_steps_by_pytorchs_sign_of_inf_and_nan_gradients(grads):
+    """numpy's sign(NaN) is NaN: an inf gradient (inf * 0 on the first step) or a NaN one made
+    the parameter NaN; PyTorch's sign is 0 at NaN, so inf steps as +-1 and NaN not at all."""
+    results = []
+    for lib in (tg, torch):
+        p = lib.tensor([1.0, 1.0], requires_grad=True)
+        opt = lib.optim.Rprop([p])
+        for k in range(3):
+            p.grad = lib.tensor(grads) * (1 if k % 2 == 0 else -1)
+            opt.step()
+        results.append(p.detach().numpy().copy())
+    np.testing.assert_allclose(results[0], results[1])

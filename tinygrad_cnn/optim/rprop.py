@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.optim import Optimizer, _check_implementation, _invalid
 from tinygrad_cnn.tensor import Tensor
@@ -42,8 +44,9 @@ class Rprop(Optimizer):
             state.update(step=0, prev=xp.zeros_like(p._data),
                          step_size=xp.full_like(p._data, group["lr"]))
         state["step"] += 1
-        sign = xp.sign(g * state["prev"])
-        factor = sign.copy()  # NaN stays NaN, as in PyTorch
+        with np.errstate(invalid="ignore"):  # (inf * 0 is NaN, whose sign is 0 below)
+            sign = _sign(xp, g * state["prev"])
+        factor = sign.copy()
         factor[sign > 0] = etaplus
         factor[sign < 0] = etaminus
         factor[sign == 0] = 1
@@ -51,5 +54,13 @@ class Rprop(Optimizer):
         step_size *= factor
         xp.clip(step_size, low, high, out=step_size)
         g = xp.where(factor == etaminus, 0, g).astype(p._data.dtype, copy=False)
-        p._data -= xp.sign(g) * step_size
+        p._data -= _sign(xp, g) * step_size  # (an inf gradient steps as +-1, a NaN one not)
         state["prev"][...] = g
+
+
+def _sign(xp: Any, a: Any) -> Any:
+    """PyTorch's ``sign``: 0 at NaN (numpy's is NaN, which turned a NaN or inf gradient into a
+    NaN parameter)."""
+    out = xp.sign(a)
+    out[out != out] = 0
+    return out

@@ -494,3 +494,20 @@ def test_batch_path_refuses_what_items_would_refuse():
     floats = ours.Subset(ours.TensorDataset(tg.arange(10)), [1.7, 2.9])
     with pytest.raises(IndexError, match="integers"):
         list(ours.DataLoader(floats, batch_size=2))
+
+
+@pytest.mark.parametrize("batch", [[1, 2.5], [1, 2], [2.5, 1], [True, False], [True, 2]])
+def test_default_collate_of_numbers_takes_pytorchs_dtype(batch):
+    """An int first and a float after it: PyTorch's torch.tensor(batch) is float32 (numpy's
+    stack gave float64)."""
+    assert str(ours.default_collate(batch).dtype) == \
+        str(theirs.default_collate(batch).dtype).replace("torch.", "")
+
+
+def test_default_collate_of_tensors_of_several_dtypes_promotes_as_pytorch():
+    pairs = [(np.array([1, 2]), np.array([1.0, 2.0], np.float32)),
+             (np.array([1.0], np.float16), np.array([1], np.int32))]
+    for a, b in pairs:
+        got = ours.default_collate([tg.tensor(a), tg.tensor(b)]).dtype
+        want = theirs.default_collate([torch.from_numpy(a), torch.from_numpy(b)]).dtype
+        assert str(got) == str(want).replace("torch.", "")

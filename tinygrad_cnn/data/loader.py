@@ -171,7 +171,15 @@ def _collate(items: list[Any], path: str) -> Any:
         raise RuntimeError(f"DataLoader: stack expects each tensor to be equal size, but "
                            f"{where} have shapes {sorted(shapes)} in one batch; pad or resize "
                            "them in the dataset")
-    return np.stack(arrays)
+    out = np.stack(arrays)
+    if isinstance(first, int) and not isinstance(first, np.generic):  # (bool too) PyTorch
+        # makes torch.tensor(batch): with a float among the ints, float32, not numpy's float64
+        return out.astype(np.float32) if out.dtype == np.float64 else out
+    if len({a.dtype for a in arrays}) > 1:  # tensors or arrays of several dtypes: PyTorch's
+        from tinygrad_cnn.tensor import result_type  # stack promotes by its rule (an int64
+        # and a float32 sample give float32, not numpy's float64)
+        return out.astype(result_type(*(Tensor._make(a.reshape(1, *a.shape)) for a in arrays)))
+    return out
 
 
 def _as_tensors(batch: Any) -> Any:

@@ -81,11 +81,16 @@ class MaxPool2d(Function):
                 xp.maximum(out, at(j // kw, j % kw), out=out)
             return out
         which = xp.zeros(out.shape, dtype=xp.int8 if kh * kw < 128 else xp.int32)
+        # each offset's strided view copied once into a contiguous buffer, then compared and
+        # maxed there: a strided read costs as much as a whole contiguous pass (numpy's loops
+        # over strided views are not vectorised), and the scan reads each view twice (LeNet-5's
+        # first pooling: 224 -> 151 us)
+        v, better = xp.empty_like(out), xp.empty(out.shape, dtype=xp.bool_)
         for j in range(1, kh * kw):
-            v = at(j // kw, j % kw)
-            better = (v > out).view(xp.int8)
+            xp.copyto(v, at(j // kw, j % kw))
+            xp.greater(v, out, out=better)
             xp.maximum(out, v, out=out)
-            xp.maximum(which, better * which.dtype.type(j), out=which)
+            xp.maximum(which, better.view(xp.int8) * which.dtype.type(j), out=which)
         if xpad is not x and x.size:
             # a window whose inputs are all -inf keeps offset 0, which may be padding: its
             # gradient goes to its first element inside the input instead (PyTorch's rule)
@@ -102,14 +107,15 @@ class MaxPool2d(Function):
         # flat index of each maximum in the whole input (N*C*H*W), for the scatter of backward:
         # window origin + the offset's displacement; ``% (H*W)`` of it is PyTorch's return_indices
         itype = xp.int32 if x.size < 2**31 else xp.int64
-        jumps = xp.asarray([(j // kw) * dh * w + (j % kw) * dw for j in range(kh * kw)],
-                           dtype=itype)
-        plane = (xp.arange(n * c, dtype=itype) * (h * w)).reshape(n, c, 1, 1)
-        origin = ((xp.arange(oh, dtype=itype) * sh - ph) * w).reshape(oh, 1) + \
-            (xp.arange(ow, dtype=itype) * sw - pw).reshape(1, ow)  # (OH, OW)
-        flat = jumps.take(which)  # (take: half the time of jumps[which]; adds in place)
-        flat += plane
-        flat += origin
+        # offset j = (j // kw, j % kw) lies j·dw + (j // kw)·(dh·w - kw·dw) elements after its
+        # window's origin (arithmetic: a 4-entry table look-up, ``jumps.take(which)``, cost 50 us)
+        flat = which.astype(itype)
+        if dw != 1:
+            flat *= itype(dw)
+        if kh > 1:
+            row = which >> 1 if kw == 2 else which // which.dtype.type(kw)
+            flat += row.astype(itype) * itype(dh * w - kw * dw)
+        flat += _window_origins(xp, itype, (n, c, h, w), (oh, ow), stride, padding)
         ctx.flat_indices = flat
         ctx.in_shape = x.shape
         # windows that cannot overlap select each input at most once: scatter by assignment
@@ -123,6 +129,30 @@ class MaxPool2d(Function):
         gx = ScatterAdd.apply(g.reshape(-1), index=ctx.flat_indices.reshape(-1), dim=0,
                               size=math.prod(shape), unique=ctx.unique)
         return gx.reshape(shape)
+
+
+_ORIGINS: dict[Any, Any] = {}
+
+
+def _window_origins(xp: Any, itype: Any, in_shape: tuple[int, ...], out_hw: Pair, stride: Pair,
+                    pad: Pair) -> Any:
+    """``(N, C, OH, OW)``: the flat index in the input of each window's first element (maybe in
+    the padding). Built from broadcast adds whose inner loops are a row long (half the forward's
+    index work), so kept for the last few shapes while small; never written."""
+    key = (xp, itype, in_shape, out_hw, stride, pad)
+    base = _ORIGINS.get(key)
+    if base is None:
+        n, c, h, w = in_shape
+        (oh, ow), (sh, sw), (ph, pw) = out_hw, stride, pad
+        plane = (xp.arange(n * c, dtype=itype) * (h * w)).reshape(n, c, 1, 1)
+        origin = ((xp.arange(oh, dtype=itype) * sh - ph) * w).reshape(oh, 1) + \
+            (xp.arange(ow, dtype=itype) * sw - pw).reshape(1, ow)  # (OH, OW)
+        base = plane + origin
+        if base.size <= 1 << 22:  # (16 MB of int32 at most, 8 shapes)
+            if len(_ORIGINS) >= 8:
+                del _ORIGINS[next(iter(_ORIGINS))]
+            _ORIGINS[key] = base
+    return base
 
 
 def _first_inside(xp: Any, in_hw: Pair, out_hw: Pair, kernel: Pair, stride: Pair, pad: Pair,

@@ -243,6 +243,8 @@ def _row_offsets(index: Any, dim: int, size: int) -> Any:
     """Flat positions, in an array whose ``dim`` has ``size`` entries, of ``index`` along ``dim``
     (all other coordinates taken from the index's own position)."""
     xp = array_module(index)
+    if index.ndim == 1:  # one row: the positions are the index (as intp: numpy's fancy indexing
+        return index.astype(xp.intp, copy=False), index.shape  # converts int32 ones slowly)
     moved = _dim_last(index, dim)  # (..., M)
     rows = xp.arange(math.prod(moved.shape[:-1])).reshape(moved.shape[:-1] + (1,))
     return moved + rows * size, moved.shape

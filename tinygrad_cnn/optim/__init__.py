@@ -279,7 +279,8 @@ class SGD(Optimizer):
                 buf = state["momentum_buffer"] = g.copy()
             else:
                 buf *= momentum
-                buf += (1 - group["dampening"]) * g
+                dampening = group["dampening"]
+                buf += (1 - dampening) * g if dampening else g  # (1.0 * g is g: no temporary)
             g = g + momentum * buf if group["nesterov"] else buf
         p._data -= group["lr"] * g
 

@@ -17,7 +17,7 @@ import numpy as np
 from tinygrad_cnn.autograd import Context, Function, _state
 from tinygrad_cnn.backend import array_module, zeros_shaped
 from tinygrad_cnn.ops._special import SQRT1_2, ndtr
-from tinygrad_cnn.ops.elementwise import keep
+from tinygrad_cnn.ops.elementwise import _INT_OF_SIZE, keep
 from tinygrad_cnn.ops.unary import erf_array
 from tinygrad_cnn.tensor import Tensor, where
 
@@ -40,7 +40,16 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
-        return keep(g, ~(out._data <= 0))  # exact 0 where out <= 0; NaN passes (as PyTorch)
+        o, gd = out._data, g._data
+        ints = _INT_OF_SIZE.get(gd.itemsize)
+        if (not _state.grad_enabled and type(gd) is np.ndarray and gd.dtype.kind == "f"
+                and ints is not None and gd.shape == o.shape):
+            # first order (every training step): keep's bitwise and, with the mask built as
+            # int8 in place (0 where out <= 0, all ones elsewhere): 3 passes instead of 4
+            mask = (o <= 0).view(np.int8)
+            mask -= 1
+            return Tensor._make(np.bitwise_and(gd.view(ints), mask).view(gd.dtype))
+        return keep(g, ~(o <= 0))  # exact 0 where out <= 0; NaN passes (as PyTorch)
 
 
 class LeakyReLU(Function):

@@ -141,8 +141,10 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
         return array_module(a).matmul(a, b, out=out)
     k = a.shape[-1]
     flops = 2 * k * b.shape[-1] * max(a.size // max(k, 1), 1)
-    if not TINY_GEMM_FLOPS <= flops < SMALL_GEMM_FLOPS or _threads <= 1:
+    if not TINY_GEMM_FLOPS <= flops < SMALL_GEMM_FLOPS:
         return np.matmul(a, b, out=out)
+    # (also with TINYGRAD_CNN_THREADS=1: OpenBLAS's own threads on a LeNet-sized GEMM took 3 ms
+    # instead of 0.1 when another process kept the second core busy)
     with one_blas_thread():
         return np.matmul(a, b, out=out)
 

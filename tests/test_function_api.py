@@ -211,6 +211,38 @@ def test_multi_output_against_torch():
     np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy())
 
 
+def test_one_tuple_output_against_torch():
+    """A forward that returns a 1-tuple: backward receives one gradient (not a list), and a saved
+    output comes back with the output's own grad_fn, so a second derivative through it works."""
+    torch = pytest.importorskip("torch")
+
+    def make(lib):
+        class Cube(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                y = x * x * x
+                ctx.save_for_backward(x, y)
+                return (y,)
+
+            @staticmethod
+            def backward(ctx, g):
+                x, y = ctx.saved_tensors
+                return g * 3 * y / x  # 3 x^2, through the saved output
+
+        return Cube
+
+    xs = np.array([1.0, -2.0, 0.5])
+    results = []
+    for lib, t in ((tg, Tensor(xs, requires_grad=True)), (torch, torch.tensor(xs, requires_grad=True))):
+        out = make(lib).apply(t)
+        assert isinstance(out, tuple) and len(out) == 1
+        (g,) = lib.autograd.grad(out[0].sum(), t, create_graph=True)
+        g.sum().backward()
+        results.append((g.detach().numpy().copy(), t.grad.numpy().copy()))
+    np.testing.assert_allclose(results[0][0], results[1][0])
+    np.testing.assert_allclose(results[0][1], results[1][1])
+
+
 # ------------------------------------------------------------------------------ PyTorch's call form
 def _scaled_linear(lib):
     class ScaledLinear(lib.autograd.Function):

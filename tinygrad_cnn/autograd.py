@@ -709,9 +709,10 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
     """``apply`` for a forward that returns several arrays, or marked outputs non-differentiable,
     or changed inputs in place (``mark_dirty``)."""
     Tensor = _TensorCls
-    multi = type(out) is tuple
+    as_tuple = type(out) is tuple
+    multi = as_tuple and len(out) > 1  # (a 1-tuple is one output: its grad_fn is the op's node)
     outs = [o if type(o) is array_module(o).ndarray else _as_array(cls, ctx, o)
-            for o in (out if multi else (out,))]
+            for o in (out if as_tuple else (out,))]
     special = ctx.special or {}
     non_diff = {id(a) for a in special.get("non_diff", ())}
     dirty = special.get("dirty", ())
@@ -773,7 +774,7 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
         if _state.anomaly:
             for t in results:
                 _check_forward(ctx, arrays, t)
-    return tuple(results) if multi else results[0]
+    return tuple(results) if as_tuple else results[0]
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep

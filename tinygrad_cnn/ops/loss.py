@@ -15,8 +15,7 @@ import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function, _state
 from tinygrad_cnn.backend import array_module
-from tinygrad_cnn.ops.activation import (Sigmoid, Softmax, Softplus, log_softmax_array,
-                                         softmax_array)
+from tinygrad_cnn.ops.activation import Sigmoid, Softmax, Softplus, log_softmax_array, softmax_array
 from tinygrad_cnn.ops.elementwise import keep
 from tinygrad_cnn.ops.movement import ScatterAdd
 from tinygrad_cnn.tensor import Tensor, where

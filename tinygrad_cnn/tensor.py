@@ -1859,7 +1859,19 @@ class Tensor:
         return self
 
     def _function_view_error(self, name: str) -> None:
-        fn = self.grad_fn.fn.name if self.grad_fn is not None else "a custom Function"
+        node = self.grad_fn
+        if node is not None and node.fn is autograd.OutputOf:
+            node = node.next[0]
+        hooks = getattr(node, "module_hooks", None)
+        if hooks is not None:  # a view that a module with backward hooks made (nn/_backward_hooks)
+            raise RuntimeError(
+                f"{name}: this tensor is an input or an output of {hooks._describe()}, which has "
+                "backward hooks: the module's forward gets views of its tensor arguments and its "
+                "caller views of its results, and they cannot be changed in place while "
+                "gradients are recorded (the hooks would see wrong gradients; PyTorch's rule). "
+                "Use the out-of-place op (e.g. ReLU(inplace=False) next to the hooked module), "
+                "or .clone() the tensor before changing it")
+        fn = node.fn.name if node is not None else "a custom Function"
         raise RuntimeError(
             f"{name}: this tensor is the output of {fn}, whose forward returned an input (or a "
             "view of one) as it is; it cannot be changed in place while gradients are recorded "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, KeysView, Mapping
 from typing import Any, NamedTuple
@@ -18,6 +19,7 @@ import numpy as np
 
 from tinygrad_cnn.autograd import _PACKAGE_DIR, RemovableHandle, _state, no_grad
 from tinygrad_cnn.backend import normalize_device, to_device
+from tinygrad_cnn.nn._backward_hooks import ModuleBackwardHooks
 from tinygrad_cnn.tensor import Tensor, _dtype
 
 
@@ -561,20 +563,27 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        backward_hooks = None
+        if (hooks["backward"] or hooks["backward_pre"]) and _state.grad_enabled:
+            backward_hooks = ModuleBackwardHooks(self, hooks["backward"], hooks["backward_pre"])
+            args = backward_hooks.wrap_inputs(args)  # forward (and forward hooks) see views
         out = self.forward(*args, **kwargs)
         for hook, with_kwargs in list(hooks["post"]):
             result = hook(self, args, kwargs, out) if with_kwargs else hook(self, args, out)
             if result is not None:
                 out = result
+        if backward_hooks is not None:
+            out = backward_hooks.wrap_outputs(out)
         return out
 
     def _add_hook(self, kind: str, hook: Callable[..., Any], prepend: bool,
-                  with_kwargs: bool) -> RemovableHandle:
+                  with_kwargs: bool = False, what: str = "") -> RemovableHandle:
         if not callable(hook):
-            raise TypeError(f"register_forward_{'pre_' if kind == 'pre' else ''}hook: the hook "
-                            f"must be callable, got {type(hook).__name__}")
-        hooks = self.__dict__.setdefault("_hooks", {"pre": [], "post": []})
-        entry = (hook, bool(with_kwargs))
+            what = what or f"register_forward_{'pre_' if kind == 'pre' else ''}hook"
+            raise TypeError(f"{what}: the hook must be callable, got {type(hook).__name__}")
+        hooks = self.__dict__.setdefault(
+            "_hooks", {"pre": [], "post": [], "backward": [], "backward_pre": []})
+        entry = (hook, bool(with_kwargs)) if kind in ("pre", "post") else hook
         if prepend:
             hooks[kind].insert(0, entry)
         else:
@@ -594,6 +603,47 @@ class Module:
         returns (not None) replaces the output (with ``with_kwargs``: ``hook(module, args, kwargs,
         output)``). ``handle.remove()`` takes it off again."""
         return self._add_hook("post", hook, prepend, with_kwargs)
+
+    def register_full_backward_hook(self, hook: Callable[..., Any],
+                                    prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` runs once per backward through each call of
+        the module, when the gradients w.r.t. its inputs are computed: ``grad_input`` holds one
+        entry per positional argument (the gradient w.r.t. a Tensor, None for anything else;
+        zeros for a Tensor that does not require grad while another does, as PyTorch), and
+        ``grad_output`` one per result (a Tensor or a tuple; None for a result that got no
+        gradient or is not a Tensor). What it returns (not None: a tuple as long as
+        ``grad_input``) replaces ``grad_input``. When none of the arguments requires grad it runs
+        with the gradients w.r.t. the results, and ``grad_input`` all None (with PyTorch's
+        warning). Hooks are taken as they are at the module's call; nothing runs under
+        ``no_grad``. While it is registered, ``forward`` gets views of the tensor arguments and
+        the caller views of the results; changing them in place while gradients are recorded is
+        an error (PyTorch's rule). ``handle.remove()`` takes it off again.
+
+        Grad-CAM: ``model.features[-1].register_full_backward_hook(lambda m, gi, go:
+        grads.append(go[0]))``."""
+        return self._add_hook("backward", hook, prepend, what="register_full_backward_hook")
+
+    def register_full_backward_pre_hook(self, hook: Callable[..., Any],
+                                        prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_output)`` runs once per backward through each call of the module,
+        when the gradients w.r.t. its results are complete, before they go into the module's own
+        backward; what it returns (not None: a tuple as long as ``grad_output``) replaces
+        ``grad_output`` there and for the full backward hooks. See
+        :meth:`register_full_backward_hook`."""
+        return self._add_hook("backward_pre", hook, prepend,
+                              what="register_full_backward_pre_hook")
+
+    def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Deprecated in PyTorch; here an alias of :meth:`register_full_backward_hook`, with a
+        DeprecationWarning. ``grad_output`` is what PyTorch's old hook gets for a module that
+        ends in one op (Grad-CAM code that reads ``grad_output[0]`` works unchanged), but
+        ``grad_input`` holds the gradients w.r.t. the module's inputs, not PyTorch's gradients
+        w.r.t. the inputs of the module's last op."""
+        warnings.warn("register_backward_hook is deprecated (as in PyTorch) and registers a full "
+                      "backward hook here: grad_input holds the gradients w.r.t. the module's "
+                      "inputs, not those of its last op; use register_full_backward_hook",
+                      DeprecationWarning, stacklevel=2)
+        return self._add_hook("backward", hook, False, what="register_backward_hook")
 
     # ------------------------------------------------------------------ printing
     def extra_repr(self) -> str:

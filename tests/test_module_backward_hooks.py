@@ -145,6 +145,33 @@ def test_unused_input_and_input_returned_as_is_as_torch():
     _assert_same(results[0], results[1])
 
 
+
+def test_keyword_tensors_and_index_outputs_as_torch():
+    """Tensors passed by keyword are not in grad_input (their gradients still flow); a pool that
+    returns its indices has grad_output (gradient, None)."""
+    class Scale(tg.nn.Module):
+        def forward(self, x, *, w):
+            return x * w
+
+    class ScaleTorch(torch.nn.Module):
+        def forward(self, x, *, w):
+            return x * w
+
+    results = []
+    for lib, scale in ((tg, Scale()), (torch, ScaleTorch())):
+        log = []
+        scale.register_full_backward_hook(_recorder(log, "scale"))
+        pool = lib.nn.MaxPool2d(2, return_indices=True)
+        pool.register_full_backward_hook(_recorder(log, "pool"))
+        x = lib.tensor(np.linspace(-1, 1, 16).reshape(1, 1, 4, 4), dtype=lib.float32,
+                       requires_grad=True)
+        w = lib.tensor([2.0], requires_grad=True)
+        out, idx = pool(scale(x, w=w))
+        (out * lib.tensor([[1.0, -1.0], [3.0, 0.5]])).sum().backward()
+        results.append((log, _np(idx), _np(x.grad), _np(w.grad)))
+    _assert_same(results[0], results[1])
+    assert [len(entry[1]) for entry in results[0][0]] == [1, 1]
+
 def test_no_input_requires_grad_fires_with_the_outputs_as_torch():
     """The first layer of a model on an input that does not require grad: the hook still runs
     (when the gradients w.r.t. its output are ready), grad_input all None, with a warning; it may

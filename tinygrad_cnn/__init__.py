@@ -70,7 +70,15 @@ from tinygrad_cnn.ops.shape import (
     unbind,
     vstack,
 )
-from tinygrad_cnn.random import manual_seed
+from tinygrad_cnn.random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
 from tinygrad_cnn.serialization import CheckpointError, load, save
 from tinygrad_cnn.tensor import (
     Size,
@@ -198,6 +206,12 @@ __all__ = [
     "linspace",
     "load",
     "manual_seed",
+    "Generator",
+    "default_generator",
+    "get_rng_state",
+    "initial_seed",
+    "seed",
+    "set_rng_state",
     "masked_fill",
     "movedim",
     "narrow",

@@ -1,40 +1,142 @@
-"""The one random generator behind ``randn``/``rand``, initialisation, dropout and shuffling.
-
-``manual_seed(n)`` makes every run that follows repeatable.
+"""The random generators: the default one behind ``randn``/``rand``, initialisation, dropout and
+shuffling (``manual_seed(n)`` makes every run that follows repeatable), and
+:class:`Generator` objects of one's own, passed as ``generator=`` (PyTorch's
+``torch.Generator``). Each wraps a ``numpy.random.Generator`` (PCG64): the same seed gives the
+same stream here on every run, not PyTorch's stream.
 """
 
 from __future__ import annotations
 
+import json
+import secrets
+from typing import Any
+
 import numpy as np
 
-_generator = np.random.default_rng()
+_INITIAL_SEED = 67280421310721  # a new torch.Generator()'s seed
 
 
-def manual_seed(seed: int) -> np.random.Generator:
-    """Reseed the generator used by tinygrad_cnn (initialisation, ``randn``, dropout, shuffling)."""
-    global _generator
+class Generator:
+    """A random generator of its own (``torch.Generator``): ``Generator().manual_seed(42)``
+    passed as ``generator=`` to ``randn``, ``rand``, ``randint``, ``randperm``, ``normal_``,
+    ``uniform_``, ``bernoulli``, ``random_split``, the samplers and ``DataLoader`` draws from
+    it and advances it, leaving the default generator alone. ``get_state``/``set_state`` save
+    and restore its position (a uint8 tensor, as PyTorch's). Attributes of the
+    ``numpy.random.Generator`` inside (``normal``, ``integers``, ...) are reachable on it."""
+
+    def __init__(self, device: str = "cpu") -> None:
+        device = str(device)
+        if device.split(":")[0] not in ("cpu", "cuda"):
+            raise RuntimeError(f"Generator: device must be 'cpu' or 'cuda', got {device!r}")
+        self.device = device
+        self._seed = _INITIAL_SEED
+        self._rng = np.random.default_rng(self._seed)
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Reseed (an int in PyTorch's range; a negative one counts modulo 2**64) and return
+        this generator."""
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise RuntimeError(f"manual_seed expected an int, but got {type(seed).__name__} "
+                               f"{seed!r}")
+        seed = int(seed)
+        if not -2**63 <= seed < 2**64:
+            raise ValueError(f"manual_seed: the seed must lie in [-2**63, 2**64), got {seed}")
+        self._seed = seed % 2**64
+        self._rng = np.random.default_rng(self._seed)
+        return self
+
+    def seed(self) -> int:
+        """Reseed from the operating system's entropy; returns the new seed."""
+        self.manual_seed(secrets.randbits(63))
+        return self._seed
+
+    def initial_seed(self) -> int:
+        """The seed this generator was last seeded with."""
+        return self._seed
+
+    def get_state(self) -> Any:
+        """The generator's position, as a uint8 tensor for :meth:`set_state`."""
+        from tinygrad_cnn.tensor import Tensor
+
+        text = json.dumps({"seed": self._seed, "state": self._rng.bit_generator.state})
+        return Tensor(np.frombuffer(text.encode(), dtype=np.uint8).copy())
+
+    def set_state(self, new_state: Any) -> Generator:
+        """Go back to a position :meth:`get_state` returned; returns this generator."""
+        data = getattr(new_state, "_data", new_state)
+        try:
+            saved = json.loads(np.asarray(data, dtype=np.uint8).tobytes().decode())
+            rng = np.random.default_rng()
+            rng.bit_generator.state = saved["state"]
+        except (ValueError, TypeError, KeyError, UnicodeDecodeError) as e:
+            raise RuntimeError("Generator.set_state: not a state from Generator.get_state "
+                               f"(of this library; PyTorch's states differ): {e}") from None
+        self._seed, self._rng = int(saved["seed"]), rng
+        return self
+
+    def __getattr__(self, name: str) -> Any:  # the numpy generator's own methods
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._rng, name)
+
+    def __repr__(self) -> str:
+        return f"<tinygrad_cnn.Generator object, device={self.device!r}>"
+
+
+default_generator = Generator()
+default_generator.seed()  # (the default one starts from fresh entropy, as PyTorch's does)
+
+
+def manual_seed(seed: int) -> Generator:
+    """Reseed the default generator (initialisation, ``randn``, dropout, shuffling); returns it."""
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"manual_seed: the seed must be a non-negative int, got {seed!r}")
-    _generator = np.random.default_rng(int(seed))
-    return _generator
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    """Reseed the default generator from fresh entropy; returns the seed."""
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    """The seed the default generator was last seeded with."""
+    return default_generator.initial_seed()
+
+
+def get_rng_state() -> Any:
+    """The default generator's position (``default_generator.get_state()``)."""
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state: Any) -> None:
+    """Restore the default generator's position from :func:`get_rng_state`."""
+    default_generator.set_state(new_state)
 
 
 def generator() -> np.random.Generator:
-    """The current generator (a ``numpy.random.Generator``)."""
-    return _generator
+    """The default generator's numpy generator."""
+    return default_generator._rng
 
 
-def as_generator(gen: np.random.Generator | int | None, who: str) -> np.random.Generator:
-    """The generator a ``generator=`` argument names: ``None`` -- the one ``manual_seed`` seeds
-    (looked up now, so a later ``manual_seed`` counts); a ``numpy.random.Generator`` -- itself (it
-    advances as it is drawn from, as a ``torch.Generator`` does); an int -- a new generator
-    seeded with it. ``who`` names the caller in the error."""
+def as_generator(gen: Generator | np.random.Generator | int | None,
+                 who: str) -> np.random.Generator:
+    """The numpy generator a ``generator=`` argument names: ``None`` -- the default one (looked
+    up now, so a later ``manual_seed`` counts); a :class:`Generator` -- its own; a
+    ``numpy.random.Generator`` -- itself (it advances as it is drawn from, as a
+    ``torch.Generator`` does); an int -- a new generator seeded with it. ``who`` names the caller
+    in the error."""
     if gen is None:
-        return _generator
+        return default_generator._rng
+    if isinstance(gen, Generator):
+        return gen._rng
     if isinstance(gen, np.random.Generator):
         return gen
     if isinstance(gen, (int, np.integer)) and not isinstance(gen, bool) and gen >= 0:
         return np.random.default_rng(int(gen))
-    raise TypeError(f"{who}: generator must be None, a numpy.random.Generator (e.g. "
-                    f"np.random.default_rng(42)) or a non-negative int seed, got "
-                    f"{type(gen).__name__} {gen!r}")
+    if type(gen).__name__ == "Generator" and type(gen).__module__.startswith("torch"):
+        raise TypeError(f"{who}: a torch.Generator cannot drive this library; pass "
+                        "tinygrad_cnn.Generator().manual_seed(n) (or an int seed) instead")
+    raise TypeError(f"{who}: generator must be None, a tinygrad_cnn.Generator (e.g. "
+                    f"tg.Generator().manual_seed(42)), a numpy.random.Generator or a "
+                    f"non-negative int seed, got {type(gen).__name__} {gen!r}")

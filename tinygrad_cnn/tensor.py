@@ -1986,15 +1986,15 @@ class Tensor:
 
         return self._inplace("masked_fill_", value, compute, raw)
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
         """Fill with samples of ``N(mean, std²)`` from the generator ``manual_seed`` seeds; a
         tensor in a graph gets zero gradient through it, as in PyTorch."""
-        return self._random_("normal_", _random_fill(self, "normal_", mean, std))
+        return self._random_("normal_", _random_fill(self, "normal_", mean, std, generator))
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
         """Fill with samples of ``U(a, b)`` from the generator ``manual_seed`` seeds; a tensor in a
         graph gets zero gradient through it, as in PyTorch."""
-        return self._random_("uniform_", _random_fill(self, "uniform_", a, b))
+        return self._random_("uniform_", _random_fill(self, "uniform_", a, b, generator))
 
     def _random_(self, name: str, sample: Any) -> Tensor:
         def compute(s: Tensor, v: Any) -> Tensor:  # the old values: zero gradient, as in copy_
@@ -2204,15 +2204,15 @@ class Tensor:
         return self._result_in_place("fill_diagonal_", lambda s: s.masked_fill(mask, fill_value),
                                      (fill_value,))
 
-    def bernoulli(self, p: Any = None) -> Tensor:
+    def bernoulli(self, p: Any = None, *, generator: Any = None) -> Tensor:
         """A new tensor of zeros and ones: 1 with probability ``self`` (or the number ``p``), from
         the generator ``manual_seed`` seeds; zero gradient, as in PyTorch."""
-        return _bernoulli(self, p)
+        return _bernoulli(self, p, generator)
 
-    def bernoulli_(self, p: Any = 0.5) -> Tensor:
+    def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> Tensor:
         """Fill with 1 (probability ``p``, a number or a tensor of probabilities) or 0, from the
         generator ``manual_seed`` seeds; a tensor in a graph gets zero gradient through it."""
-        return self._random_("bernoulli_", _bernoulli_sample(self, p, "bernoulli_"))
+        return self._random_("bernoulli_", _bernoulli_sample(self, p, "bernoulli_", generator))
 
     subtract_ = sub_
     multiply_ = mul_
@@ -3090,23 +3090,23 @@ def _random_dtype(dtype: DTypeLike, where: str) -> DTypeLike:
     return dtype
 
 
-def randn(*shape: Any, dtype: DTypeLike = None, device: str | None = None,
+def randn(*shape: Any, generator: Any = None, dtype: DTypeLike = None, device: str | None = None,
           requires_grad: bool = False) -> Tensor:
     """Standard normal samples from the generator that ``manual_seed`` seeds."""
-    from tinygrad_cnn.random import generator
+    from tinygrad_cnn.random import as_generator
 
     s, dtype = _size_arg(shape, "randn"), _random_dtype(dtype, "randn")
-    arr = generator().standard_normal(s)
+    arr = as_generator(generator, "randn").standard_normal(s)
     return _factory(lambda xp: xp.asarray(arr), dtype, device, requires_grad)
 
 
-def rand(*shape: Any, dtype: DTypeLike = None, device: str | None = None,
+def rand(*shape: Any, generator: Any = None, dtype: DTypeLike = None, device: str | None = None,
          requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1) from the generator that ``manual_seed`` seeds."""
-    from tinygrad_cnn.random import generator
+    from tinygrad_cnn.random import as_generator
 
     s, dtype = _size_arg(shape, "rand"), _random_dtype(dtype, "rand")
-    arr = generator().random(s)
+    arr = as_generator(generator, "rand").random(s)
     return _factory(lambda xp: xp.asarray(arr), dtype, device, requires_grad)
 
 
@@ -3194,12 +3194,12 @@ def linspace(start: Any, end: Any, steps: int, *, dtype: DTypeLike = None,
 
 
 def randint(*args: Any, size: Sequence[int] | None = None, low: int | None = None,
-            high: int | None = None, dtype: DTypeLike = None, device: str | None = None,
-            requires_grad: bool = False) -> Tensor:
+            high: int | None = None, generator: Any = None, dtype: DTypeLike = None,
+            device: str | None = None, requires_grad: bool = False) -> Tensor:
     """Integers drawn uniformly from ``[low, high)`` (``low`` 0 by default), int64 unless
     ``dtype`` says, from the generator ``manual_seed`` seeds. PyTorch's two forms:
     ``randint(high, size)`` and ``randint(low, high, size)`` (or by keyword)."""
-    from tinygrad_cnn.random import generator
+    from tinygrad_cnn.random import as_generator
 
     pos = list(args)
     if size is None and pos:
@@ -3222,17 +3222,17 @@ def randint(*args: Any, size: Sequence[int] | None = None, low: int | None = Non
                            f"high={hi}")
     if dt.kind in "iu" and not (np.iinfo(dt).min <= lo and hi - 1 <= np.iinfo(dt).max):
         raise RuntimeError(f"randint: the range [{lo}, {hi}) is out of bounds for {dt}")
-    sample = generator().integers(lo, hi, shape)
+    sample = as_generator(generator, "randint").integers(lo, hi, shape)
     return _factory(lambda xp: xp.asarray(sample), dt, device, requires_grad)
 
 
-def randperm(n: int, *, dtype: DTypeLike = None, device: str | None = None,
-             requires_grad: bool = False) -> Tensor:
+def randperm(n: int, *, generator: Any = None, dtype: DTypeLike = None,
+             device: str | None = None, requires_grad: bool = False) -> Tensor:
     """A random permutation of ``0 .. n-1``, int64 unless ``dtype`` says, from the generator
     ``manual_seed`` seeds."""
-    from tinygrad_cnn.random import generator
+    from tinygrad_cnn.random import as_generator
 
-    perm = generator().permutation(_count(n, "randperm", "n"))
+    perm = as_generator(generator, "randperm").permutation(_count(n, "randperm", "n"))
     return _factory(lambda xp: xp.asarray(perm), np.int64 if dtype is None else dtype, device,
                     requires_grad)
 
@@ -3428,10 +3428,10 @@ def _in_dtype(value: Any, dt: np.dtype, where: str) -> Any:
     return value
 
 
-def _random_fill(t: Tensor, where: str, p: Any, q: Any) -> Any:
+def _random_fill(t: Tensor, where: str, p: Any, q: Any, gen: Any = None) -> Any:
     """The samples of ``t.normal_(p, q)`` / ``t.uniform_(p, q)``: an array of ``t``'s shape, dtype
     and device, after PyTorch's checks of the arguments."""
-    from tinygrad_cnn.random import generator
+    from tinygrad_cnn.random import as_generator
 
     if t.dtype.kind != "f":
         raise NotImplementedError(f"{where}: fills floating tensors only, this one is {t.dtype}")
@@ -3442,7 +3442,7 @@ def _random_fill(t: Tensor, where: str, p: Any, q: Any) -> Any:
     if where == "normal_":
         if not q >= 0:
             raise RuntimeError(f"normal_: expects std >= 0.0, but found std {q}")
-        sample = generator().normal(p, q, t.shape)
+        sample = as_generator(gen, where).normal(p, q, t.shape)
     else:
         top = float(np.finfo(t.dtype).max)
         if not (abs(p) <= top and abs(q) <= top):
@@ -3450,14 +3450,14 @@ def _random_fill(t: Tensor, where: str, p: Any, q: Any) -> Any:
         if p > q:
             raise RuntimeError(f"uniform_: expects to return a [from, to) range, but found "
                                f"from={p} > to={q}")
-        sample = generator().uniform(p, q, t.shape)
+        sample = as_generator(gen, where).uniform(p, q, t.shape)
     return to_device(sample.astype(t.dtype), t.device)
 
 
-def _bernoulli_sample(t: Tensor, p: Any, where: str) -> Any:
+def _bernoulli_sample(t: Tensor, p: Any, where: str, gen: Any = None) -> Any:
     """Zeros and ones of ``t``'s shape, dtype and device: 1 with probability ``p`` (a number, or
     probabilities that broadcast to ``t``'s shape)."""
-    from tinygrad_cnn.random import generator
+    from tinygrad_cnn.random import as_generator
 
     if isinstance(p, Tensor):
         probs = np.asarray(p.detach().numpy(), dtype=np.float64)
@@ -3472,13 +3472,13 @@ def _bernoulli_sample(t: Tensor, p: Any, where: str) -> Any:
     if _broadcast_shape(probs.shape, t.shape) != t.shape:
         raise ValueError(f"{where}: probabilities of shape {probs.shape} do not broadcast to the "
                          f"tensor's shape {t.shape}")
-    sample = generator().random(t.shape) < probs
+    sample = as_generator(gen, where).random(t.shape) < probs
     return to_device(sample.astype(t.dtype), t.device)
 
 
-def _bernoulli(t: Tensor, p: Any) -> Tensor:
+def _bernoulli(t: Tensor, p: Any, gen: Any = None) -> Tensor:
     """``bernoulli``: the samples, joined to ``t``'s graph by a zero gradient."""
-    out = Tensor._make(_bernoulli_sample(t, t if p is None else p, "bernoulli"))
+    out = Tensor._make(_bernoulli_sample(t, t if p is None else p, "bernoulli", gen))
     if _state.grad_enabled and t.requires_grad:
         return _ops.inplace.Fill.apply(t, value=0) + out
     return out

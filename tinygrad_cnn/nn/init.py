@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 
 from tinygrad_cnn.backend import to_device
 from tinygrad_cnn.ops.unary import erf_array
-from tinygrad_cnn.random import generator
+from tinygrad_cnn.random import as_generator
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -63,12 +64,14 @@ def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
     return tensor
 
 
-def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
-    return _fill(tensor, generator().uniform(a, b, tensor.shape))
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
+             generator: Any = None) -> Tensor:
+    return _fill(tensor, as_generator(generator, "uniform_").uniform(a, b, tensor.shape))
 
 
-def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
-    return _fill(tensor, generator().normal(mean, std, tensor.shape))
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
+            generator: Any = None) -> Tensor:
+    return _fill(tensor, as_generator(generator, "normal_").normal(mean, std, tensor.shape))
 
 
 def constant_(tensor: Tensor, value: float) -> Tensor:
@@ -91,7 +94,7 @@ def eye_(tensor: Tensor) -> Tensor:
     return _fill(tensor, np.eye(*tensor.shape))
 
 
-def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
     """A (semi-)orthogonal matrix times ``gain`` (Saxe et al. 2013), by PyTorch's algorithm: the
     QR factorisation of a standard normal ``(rows, cols)`` draw (transposed when rows < cols),
     each column of Q multiplied by the sign of R's diagonal, so that Q is uniform (Haar); dims
@@ -107,7 +110,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = generator().standard_normal((rows, cols))
+    flat = as_generator(generator, "orthogonal_").standard_normal((rows, cols))
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)  # (n, k) with k = min(rows, cols)
@@ -125,34 +128,34 @@ def _fan(tensor: Tensor, mode: str) -> int:
 
 
 def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
-                    nonlinearity: str = "leaky_relu") -> Tensor:
+                    nonlinearity: str = "leaky_relu", generator: Any = None) -> Tensor:
     """He initialisation: ``N(0, std²)`` with ``std = gain / sqrt(fan)``; for ReLU and a conv weight
     ``(K, C, k, k)`` that is ``sqrt(2 / (k*k*C))``, PaddlePaddle's "smart" init."""
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
-    return normal_(tensor, 0.0, std)
+    return normal_(tensor, 0.0, std, generator)
 
 
 def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
-                     nonlinearity: str = "leaky_relu") -> Tensor:
+                     nonlinearity: str = "leaky_relu", generator: Any = None) -> Tensor:
     """He initialisation, uniform: ``U(-b, b)`` with ``b = gain * sqrt(3 / fan)``."""
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _fan(tensor, mode))
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
     """Glorot initialisation: ``U(-b, b)`` with ``b = gain * sqrt(6 / (fan_in + fan_out))``."""
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     bound = gain * math.sqrt(6.0 / max(fan_in + fan_out, 1))
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / max(fan_in + fan_out, 1)))
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / max(fan_in + fan_out, 1)), generator)
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
-                  b: float = 2.0) -> Tensor:
+                  b: float = 2.0, generator: Any = None) -> Tensor:
     """``N(mean, std²)`` truncated to ``[a, b]`` (absolute bounds, as in PyTorch), by PyTorch's
     method: a uniform draw between the normal CDF at ``a`` and at ``b``, mapped back through the
     inverse CDF, then clamped. Warns, as PyTorch does, when ``mean`` is more than 2 std outside
@@ -166,7 +169,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
                       "distribution of values may be incorrect.", stacklevel=2)
     lo, hi = (0.5 * (1 + math.erf((x - mean) / (std * math.sqrt(2.0)))) for x in (a, b))
-    y = generator().uniform(2 * lo - 1, 2 * hi - 1, tensor.shape)
+    y = as_generator(generator, "trunc_normal_").uniform(2 * lo - 1, 2 * hi - 1, tensor.shape)
     values = _erfinv(y) * (std * math.sqrt(2.0)) + mean
     return _fill(tensor, np.clip(values, a, b))
 

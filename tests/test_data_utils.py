@@ -241,6 +241,101 @@ def test_samplers_as_pytorch(theirs):
                     lambda args=args: theirs.BatchSampler(range(3), *args))
 
 
+def _chi2_bound(dof: int) -> float:
+    """Chi-square's upper 1e-6 tail for ``dof`` degrees of freedom (Wilson-Hilferty, z = 4.75):
+    a correct sampler exceeds it once in a million seeds; the seeds here are fixed."""
+    return dof * (1 - 2 / (9 * dof) + 4.75 * (2 / (9 * dof)) ** 0.5) ** 3
+
+
+def _chi2(counts: np.ndarray, probs: np.ndarray) -> float:
+    expected = counts.sum() * probs
+    return float(((counts - expected) ** 2 / expected).sum())
+
+
+def test_weighted_random_sampler_distribution():
+    weights = [0.1, 0.9, 0.4, 0.7, 3.0, 0.6, 0.0]
+    p = np.array(weights) / sum(weights)
+    keys = np.array(list(ours.WeightedRandomSampler(weights, 60000, generator=0)))
+    counts = np.bincount(keys, minlength=len(weights))
+    assert counts[-1] == 0  # weight 0: never drawn
+    assert _chi2(counts[:-1], p[:-1]) < _chi2_bound(5)
+    uniform = np.full(6, 1 / 6)  # the bound has teeth: the wrong distribution is far above it
+    assert _chi2(counts[:-1], uniform) > 100 * _chi2_bound(5)
+    # Without replacement, drawn one after another: P(first i, then j) = p_i * p_j / (1 - p_i).
+    weights = [1.0, 2.0, 3.0, 4.0]
+    p = np.array(weights) / sum(weights)
+    sampler = ours.WeightedRandomSampler(weights, 2, replacement=False,
+                                         generator=np.random.default_rng(1))
+    pairs = np.array([list(sampler) for _ in range(20000)])
+    assert (pairs[:, 0] != pairs[:, 1]).all()
+    counts = np.zeros((4, 4))
+    np.add.at(counts, (pairs[:, 0], pairs[:, 1]), 1)
+    want = p[:, None] * p[None, :] / (1 - p[:, None])
+    off = ~np.eye(4, dtype=bool)
+    assert _chi2(counts[off], want[off]) < _chi2_bound(11)
+    # all of them: a permutation of the keys with non-zero weight, then never a weight-0 key
+    for _ in range(50):
+        keys = list(ours.WeightedRandomSampler([0.0, 5.0, 1.0, 0.0, 2.0], 3, False))
+        assert sorted(keys) == [1, 2, 4]
+
+
+def test_weighted_random_sampler_as_pytorch(theirs):
+    for replacement in (True, False):
+        mine = ours.WeightedRandomSampler([0.1, 0.9, 0.4, 0.7, 3.0, 0.6], 5, replacement,
+                                          generator=0)
+        want = theirs.WeightedRandomSampler([0.1, 0.9, 0.4, 0.7, 3.0, 0.6], 5, replacement)
+        keys = list(mine)
+        assert len(keys) == len(mine) == len(list(want)) == len(want) == 5
+        assert all(type(k) is int and 0 <= k < 6 for k in keys)
+        assert mine.weights.dtype == tg.float64 and mine.weights.tolist() == want.weights.tolist()
+        assert mine.replacement is want.replacement and mine.num_samples == want.num_samples
+        if not replacement:
+            assert len(set(keys)) == 5
+        assert keys == list(ours.WeightedRandomSampler([0.1, 0.9, 0.4, 0.7, 3.0, 0.6], 5,
+                                                       replacement, generator=0))  # seeded
+    tg.manual_seed(3)  # generator=None: the one manual_seed seeds
+    first = list(ours.WeightedRandomSampler(np.arange(1.0, 9.0), 8))
+    tg.manual_seed(3)
+    assert list(ours.WeightedRandomSampler(tg.arange(1.0, 9.0), 8)) == first  # a Tensor too
+    nan, inf = float("nan"), float("inf")
+    at_construction = [([1.0, 2.0], dict(num_samples=0)), ([1.0, 2.0], dict(num_samples=2.0)),
+                       ([1.0, 2.0], dict(num_samples=True)), ([1.0, 2.0], dict(num_samples=-1)),
+                       ([1.0, 2.0], dict(num_samples=2, replacement=1)),
+                       ([[1.0, 2.0]], dict(num_samples=2)), (5.0, dict(num_samples=2))]
+    for weights, kw in at_construction:
+        assert _same_error(lambda w=weights, kw=kw: ours.WeightedRandomSampler(w, **kw),
+                           lambda w=weights, kw=kw: theirs.WeightedRandomSampler(w, **kw)) \
+            is ValueError
+    when_drawn = [([1.0, -1.0, 2.0], 3, True), ([1.0, nan], 2, True), ([1.0, inf], 2, True),
+                  ([0.0, 0.0, 0.0], 2, True), ([], 2, True), ([0.0, 0.0], 1, False),
+                  ([1.0, 2.0], 3, False), ([-1.0, 1.0], 3, False)]
+    for weights, num, replacement in when_drawn:
+        mine = ours.WeightedRandomSampler(weights, num, replacement)
+        want = theirs.WeightedRandomSampler(weights, num, replacement)
+        assert _same_error(lambda s=mine: list(s), lambda s=want: list(s)) is RuntimeError
+    with pytest.raises(RuntimeError, match="weights\\[1\\] = nan"):
+        list(ours.WeightedRandomSampler([1.0, nan], 2))
+    # PyTorch documents more keys than non-zero weights without replacement as not allowed, but
+    # 2.13 on the CPU then returns keys of weight 0 (pytorch/pytorch#50034); we refuse.
+    assert sorted(theirs.WeightedRandomSampler([0.0, 1.0, 2.0], 3, False)) == [0, 1, 2]
+    with pytest.raises(RuntimeError, match="3 keys without replacement from 2 non-zero"):
+        list(ours.WeightedRandomSampler([0.0, 1.0, 2.0], 3, False))
+    assert list(ours.WeightedRandomSampler([0.0, 1.0, 2.0], 2, False, generator=0))  # fine
+
+
+def test_weighted_random_sampler_in_a_loader():
+    ds = ours.TensorDataset(tg.arange(10.0), tg.arange(10))
+    sampler = ours.WeightedRandomSampler([0.0] * 5 + [1.0] * 5, 7, generator=5)
+    batches = list(ours.DataLoader(ds, batch_size=3, sampler=sampler))
+    assert [len(b[1]) for b in batches] == [3, 3, 1]
+    keys = np.concatenate([b[1].numpy() for b in batches])
+    assert (keys >= 5).all()
+    again = ours.WeightedRandomSampler([0.0] * 5 + [1.0] * 5, 7, generator=5)
+    assert keys.tolist() == list(again)  # the sampler's own keys, in its order
+    with pytest.raises(ValueError, match="mutually exclusive"):
+        ours.DataLoader(ds, sampler=sampler, shuffle=True)
+
+
 class EveryOther(ours.Sampler[int]):
     """A user's sampler subclassing ours (the loader must iterate it, not use a fast path)."""
 

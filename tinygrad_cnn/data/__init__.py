@@ -1,8 +1,8 @@
 """Data, with ``torch.utils.data``'s names: datasets (``Dataset``, ``IterableDataset``,
 ``TensorDataset``, ``Subset``, ``ConcatDataset``, ``ChainDataset``, ``random_split``), samplers
 (``Sampler``, ``SequentialSampler``, ``RandomSampler``, ``SubsetRandomSampler``,
-``BatchSampler``), ``DataLoader``, ``default_collate``, ``default_convert`` and
-``get_worker_info``; the IDX format and MNIST."""
+``WeightedRandomSampler``, ``BatchSampler``), ``DataLoader``, ``default_collate``,
+``default_convert`` and ``get_worker_info``; the IDX format and MNIST."""
 
 from tinygrad_cnn.data.dataset import (
     ChainDataset,
@@ -28,10 +28,11 @@ from tinygrad_cnn.data.sampler import (
     Sampler,
     SequentialSampler,
     SubsetRandomSampler,
+    WeightedRandomSampler,
 )
 
 __all__ = ["MNIST", "BatchSampler", "ChainDataset", "ChecksumError", "ConcatDataset", "DataLoader",
            "Dataset", "DownloadError", "IDXError", "IterableDataset", "RandomSampler", "Sampler",
-           "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "WorkerInfo",
-           "default_collate", "default_convert", "get_worker_info", "random_split", "read_idx",
-           "write_idx"]
+           "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
+           "WeightedRandomSampler", "WorkerInfo", "default_collate", "default_convert",
+           "get_worker_info", "random_split", "read_idx", "write_idx"]

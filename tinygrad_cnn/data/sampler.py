@@ -1,6 +1,6 @@
 """Samplers as ``torch.utils.data`` has them: the order in which a ``DataLoader`` visits a
-dataset's keys (``SequentialSampler``, ``RandomSampler``, ``SubsetRandomSampler``), and
-``BatchSampler``, which groups them into batches.
+dataset's keys (``SequentialSampler``, ``RandomSampler``, ``SubsetRandomSampler``,
+``WeightedRandomSampler``), and ``BatchSampler``, which groups them into batches.
 
 Any iterable of keys serves as a sampler, and any iterable of lists of keys as a batch sampler.
 Ours also give a whole epoch's keys as one int array (``_indices``), which the ``DataLoader``
@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from tinygrad_cnn.random import as_generator
+from tinygrad_cnn.tensor import Tensor
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -120,6 +121,93 @@ class SubsetRandomSampler(_ArraySampler):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+class WeightedRandomSampler(_ArraySampler):
+    """``num_samples`` keys out of ``0 .. len(weights) - 1``, key ``i`` drawn with probability
+    ``weights[i] / sum(weights)`` -- ``torch.multinomial(weights, num_samples, replacement)``, as
+    PyTorch's: independently (``replacement=True``), or one after another among the keys not
+    drawn yet (``replacement=False``; the keys in the order they were drawn). A new draw every
+    epoch. ``weights``: any 1-d sequence, array or tensor of numbers, kept as a float64 Tensor
+    (``self.weights``); they need not sum to 1.
+
+    ``generator`` as ``RandomSampler``'s: ``None``, the generator that ``tinygrad_cnn.manual_seed``
+    seeds; a ``numpy.random.Generator``, drawn from each epoch; an int, the seed of a generator
+    made here (the same sequence of epochs every time -- not PyTorch's keys).
+
+    Errors as PyTorch's, at construction: ``ValueError`` for a ``num_samples`` that is not a
+    positive int, a ``replacement`` that is not a bool, ``weights`` that are not 1-d; and, when an
+    epoch is drawn (``iter``), as ``torch.multinomial``'s: ``RuntimeError`` for a negative, NaN
+    or infinite weight, weights that sum to 0 (or no weights), and ``replacement=False`` with
+    ``num_samples`` beyond ``len(weights)``. Unlike PyTorch 2.13 on the CPU, ``replacement=False``
+    with ``num_samples`` beyond the number of non-zero weights is a ``RuntimeError`` too: PyTorch
+    documents it as not allowed but then returns keys of weight 0 (pytorch/pytorch#50034)."""
+
+    def __init__(self, weights: Sequence[float] | np.ndarray | Tensor, num_samples: int,
+                 replacement: bool = True,
+                 generator: np.random.Generator | int | None = None) -> None:
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got "
+                             f"replacement={replacement}")
+        array = np.array(weights, dtype=np.float64)
+        if array.ndim != 1:
+            raise ValueError(f"weights should be a 1d sequence but given weights have shape "
+                             f"{tuple(array.shape)}")
+        self.weights = Tensor(array)
+        self.num_samples, self.replacement = num_samples, replacement
+        self.generator = None if generator is None else as_generator(generator,
+                                                                     "WeightedRandomSampler")
+
+    def _probabilities(self) -> np.ndarray:
+        """The weights, checked as ``torch.multinomial`` checks them, scaled to a maximum of 1."""
+        w = np.asarray(self.weights, dtype=np.float64)
+        who = "WeightedRandomSampler: invalid multinomial distribution"
+        if not self.replacement and self.num_samples > w.size:
+            raise RuntimeError(f"WeightedRandomSampler: cannot sample n_sample > "
+                               f"prob_dist.size(-1) samples without replacement: num_samples="
+                               f"{self.num_samples}, but there are {w.size} weights")
+        if w.size == 0:
+            raise RuntimeError(f"{who} (sum of probabilities <= 0): weights is empty")
+        bad = np.flatnonzero(~(w >= 0))
+        if bad.size:
+            raise RuntimeError(f"{who} (encountering probability entry < 0 or NaN): "
+                               f"weights[{bad[0]}] = {w[bad[0]]}; weights must be non-negative, "
+                               f"finite and have a non-zero sum")
+        bad = np.flatnonzero(np.isinf(w))
+        if bad.size:
+            raise RuntimeError(f"{who} (encountering probability entry = infinity or NaN): "
+                               f"weights[{bad[0]}] = {w[bad[0]]}; weights must be non-negative, "
+                               f"finite and have a non-zero sum")
+        top = w.max()
+        if top <= 0:
+            raise RuntimeError(f"{who} (sum of probabilities <= 0): all {w.size} weights are 0")
+        nonzero = int(np.count_nonzero(w))
+        if not self.replacement and self.num_samples > nonzero:
+            raise RuntimeError(f"WeightedRandomSampler: cannot draw num_samples="
+                               f"{self.num_samples} keys without replacement from {nonzero} "
+                               f"non-zero weights (of {w.size}); give replacement=True or fewer "
+                               f"num_samples")
+        return w / top  # no overflow in the sums below, even for weights near the float64 max
+
+    def _indices(self) -> np.ndarray:
+        p = self._probabilities()
+        rng = as_generator(self.generator, "WeightedRandomSampler")
+        if self.replacement:  # the first key whose cumulative weight exceeds a uniform draw
+            cdf = np.cumsum(p)
+            cdf /= cdf[-1]  # exactly 1 at the end, and a uniform draw is below 1
+            return np.searchsorted(cdf, rng.random(self.num_samples), side="right")
+        # Without replacement: the keys in the order of exponential "arrival times" of rate
+        # weights[i] -- the first to arrive is key i with probability p_i / sum(p), and (the
+        # exponential forgets) the next among the rest likewise: sequential draws, in one sort.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            times = rng.standard_exponential(p.size) / p  # weight 0: never (inf)
+        return np.argsort(times, kind="stable")[:self.num_samples]
+
+    def __len__(self) -> int:
+        return self.num_samples
 
 
 class BatchSampler(Sampler[list[int]]):

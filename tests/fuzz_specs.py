@@ -301,6 +301,9 @@ spec("max_pool2d", lambda m, x: m.F.max_pool2d(x, 2), smooth=False, id="empty_ba
 spec("avg_pool2d", lambda m, x: m.F.avg_pool2d(x, (3, 2), stride=2, padding=1, ceil_mode=True,
                                                 count_include_pad=False),
      shapes=fixed((2, 2, 5, 4)), rtol=4)
+spec("avg_pool2d", lambda m, x: m.F.avg_pool2d(x, (2, 3), stride=1, padding=1, ceil_mode=True,
+                                                divisor_override=5),
+     id="divisor_override", shapes=fixed((2, 2, 5, 4)), rtol=4)
 spec("avg_pool2d_backward", None, shapes=fixed((1, 2, 5, 3)), rtol=4,
      theirs=lambda m, g: torch.ops.aten.avg_pool2d_backward(
          g, torch.zeros(1, 2, 4, 5, dtype=g.dtype), [2, 3], [1, 2], [1, 1], True, True, None))

@@ -436,6 +436,14 @@ def _avg_pool2d_plain(rng):
     return (lambda a: F.avg_pool2d(a * a, 2)), (t(rng, 1, 2, 4, 4),)
 
 
+@case("avg_pool2d", "divisor_override")
+def _avg_pool2d_divisor(rng):
+    import tinygrad_cnn.nn.functional as F
+
+    return (lambda a: F.avg_pool2d(a * a, (3, 2), stride=2, padding=1, ceil_mode=True,
+                                   divisor_override=-3)), (t(rng, 1, 2, 5, 4),)
+
+
 @case("avg_pool2d_backward")
 def _avg_pool2d_backward(rng):
     from tinygrad_cnn.ops.pool import AvgPool2dBackward

@@ -150,3 +150,70 @@ def test_max_pool2d_without_grad_gives_the_same_values(kernel, stride, padding, 
     x[0, 0, 1, 1], x[1, 1, 3, 2], x[1, 0, 5, 5] = np.nan, np.inf, -np.inf
     with_indices = F.max_pool2d(Tensor(x, requires_grad=True), *args)
     np.testing.assert_array_equal(F.max_pool2d(Tensor(x), *args).numpy(), with_indices.numpy())
+
+
+# ------------------------------------------------------------------------------ divisor_override
+DIVISOR_GRID = list(itertools.product([2, (3, 2)], [None, 1], [0, 1], [False, True],
+                                      [True, False], [1, 3, -2]))
+
+
+@pytest.mark.parametrize("kernel,stride,padding,ceil_mode,count_include_pad,divisor", DIVISOR_GRID,
+                         ids=[f"k{k}-s{s}-p{p}-c{int(c)}-i{int(i)}-d{d}"
+                              for k, s, p, c, i, d in DIVISOR_GRID])
+def test_avg_pool2d_divisor_override_matches_torch(kernel, stride, padding, ceil_mode,
+                                                   count_include_pad, divisor):
+    """Every window's sum divided by ``divisor_override`` (padding, ``count_include_pad`` and the
+    ceil_mode overhang change nothing then): values and input gradients as PyTorch's."""
+    torch = pytest.importorskip("torch")
+    case = DIVISOR_GRID.index((kernel, stride, padding, ceil_mode, count_include_pad, divisor))
+    rng = np.random.default_rng(case)
+    x = rng.standard_normal((2, 2, 7, 6))
+    args = (kernel, stride, padding, ceil_mode, count_include_pad, divisor)
+    tx = Tensor(x, requires_grad=True)
+    y = F.avg_pool2d(tx, *args)
+    want_x = torch.tensor(x, requires_grad=True)
+    want = torch.nn.functional.avg_pool2d(want_x, *args)
+    np.testing.assert_allclose(y.numpy(), want.detach().numpy(), rtol=1e-12, atol=1e-12)
+    g = rng.standard_normal(y.shape)
+    y.backward(Tensor(g))
+    want.backward(torch.tensor(g))
+    np.testing.assert_allclose(tx.grad.numpy(), want_x.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_avg_pool2d_divisor_override_module_float32_and_gradcheck():
+    torch = pytest.importorskip("torch")
+    import tinygrad_cnn.nn as nn
+    from tinygrad_cnn import gradcheck, gradgradcheck
+
+    x = np.random.default_rng(1).standard_normal((3, 5, 5)).astype(np.float32)  # unbatched
+    for kw in (dict(divisor_override=3), dict(padding=1, ceil_mode=True, divisor_override=5),
+               dict(stride=1, count_include_pad=False, divisor_override=np.int64(-4))):
+        ours = nn.AvgPool2d(3 if "padding" not in kw else 2, **kw)
+        theirs = torch.nn.AvgPool2d(3 if "padding" not in kw else 2, **kw)
+        assert ours.divisor_override == theirs.divisor_override
+        got = ours(Tensor(x))
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got.numpy(), theirs(torch.tensor(x)).numpy(), rtol=1e-6,
+                                   atol=1e-6)
+    assert repr(nn.AvgPool2d(2, divisor_override=3)) == repr(torch.nn.AvgPool2d(
+        2, divisor_override=3))
+    t = Tensor(np.random.default_rng(2).standard_normal((1, 2, 5, 4)), requires_grad=True)
+    f = lambda a: F.avg_pool2d(a * a, (3, 2), 2, 1, True, False, divisor_override=4)  # noqa: E731
+    assert gradcheck(f, (t,)) and gradgradcheck(f, (t,))
+
+
+def test_avg_pool2d_divisor_override_errors_as_torch():
+    torch = pytest.importorskip("torch")
+    import tinygrad_cnn.nn as nn
+
+    x = np.ones((1, 1, 4, 4))
+    for bad, exc in ((0, RuntimeError), (2.5, TypeError), (True, TypeError), ("2", TypeError)):
+        with pytest.raises(exc) as want:
+            torch.nn.functional.avg_pool2d(torch.tensor(x), 2, divisor_override=bad)
+        with pytest.raises(exc, match="avg_pool2d: ") as got:
+            F.avg_pool2d(Tensor(x), 2, divisor_override=bad)
+        assert got.type is want.type
+    with pytest.raises(RuntimeError, match="divisor must be not zero"):
+        nn.AvgPool2d(2, divisor_override=0)(Tensor(x))  # at the call, as PyTorch's
+    with pytest.raises(TypeError):  # PyTorch's AvgPool1d and avg_pool1d have none
+        F.avg_pool1d(Tensor(np.ones((1, 1, 4))), 2, divisor_override=2)

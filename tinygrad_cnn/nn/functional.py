@@ -302,15 +302,27 @@ def _check_windows_see_input(x: Tensor, k: Any, s: Any, p: Any, d: Any, ceil_mod
 
 
 def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
-               padding: IntPair = 0, ceil_mode: bool = False,
-               count_include_pad: bool = True) -> Tensor:
+               padding: IntPair = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
     """Mean over windows, ``(N, C, H, W) -> (N, C, OH, OW)``; ``stride`` defaults to the kernel.
-    With ``count_include_pad`` the zeros of the padding count in the mean."""
+    With ``count_include_pad`` the zeros of the padding count in the mean. ``divisor_override``:
+    every window's sum is divided by this int instead (any non-zero int, negative ones too, as
+    PyTorch; ``count_include_pad`` then changes nothing)."""
     op = "avg_pool2d"
     x, unbatched = _image(input, op)
     k, s, p, _ = _pool_args(x, kernel_size, stride, padding, 1, op, bool(ceil_mode))
+    attrs: dict[str, Any] = {}
+    if divisor_override is not None:  # (kept out of the attrs otherwise: the drawings list them)
+        if isinstance(divisor_override, (bool, np.bool_)) or \
+                not isinstance(divisor_override, (int, np.integer)):
+            raise TypeError(f"{op}: divisor_override must be an int or None, got "
+                            f"{type(divisor_override).__name__} {divisor_override!r}")
+        if divisor_override == 0:
+            raise RuntimeError(f"{op}: divisor must be not zero (divisor_override=0); give a "
+                               "non-zero int, or None to divide by each window's size")
+        attrs["divisor_override"] = int(divisor_override)
     out = pool.AvgPool2d.apply(x, kernel_size=k, stride=s, padding=p, ceil_mode=bool(ceil_mode),
-                               count_include_pad=bool(count_include_pad))
+                               count_include_pad=bool(count_include_pad), **attrs)
     return out.squeeze(0) if unbatched else out
 
 

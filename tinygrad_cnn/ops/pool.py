@@ -1,5 +1,6 @@
 """Pooling: max_pool2d (its VJP scatters through the saved argmax indices) and avg_pool2d (its VJP
-is avg_pool2d_backward, whose VJP is avg_pool2d again).
+is avg_pool2d_backward, whose VJP is avg_pool2d again; ``divisor_override`` divides every window's
+sum by one given number instead of the window's size).
 
 Shapes: ``x (N, C, H, W) -> (N, C, OH, OW)``; ``kernel``, ``stride``, ``padding`` (symmetric) and
 ``dilation`` arrive as ``(h, w)`` pairs, checked by ``nn/functional.py``.
@@ -175,8 +176,11 @@ def _first_inside(xp: Any, in_hw: Pair, out_hw: Pair, kernel: Pair, stride: Pair
 
 
 def _avg_divisor(xp: Any, in_hw: Pair, out_hw: Pair, kernel: Pair, stride: Pair, pad: Pair,
-                 count_include_pad: bool, dtype: Any) -> Any:
-    """``(OH, OW)`` array of each window's divisor (PyTorch's rules)."""
+                 count_include_pad: bool, dtype: Any, divisor_override: int | None = None) -> Any:
+    """``(OH, OW)`` array of each window's divisor (PyTorch's rules), or ``divisor_override``
+    for every window (whatever the padding and ``count_include_pad``), as a ``dtype`` scalar."""
+    if divisor_override is not None:
+        return np.dtype(dtype).type(divisor_override)
     sizes = []
     for axis in range(2):
         start = xp.arange(out_hw[axis]) * stride[axis] - pad[axis]
@@ -191,8 +195,10 @@ def _avg_divisor(xp: Any, in_hw: Pair, out_hw: Pair, kernel: Pair, stride: Pair,
 
 class AvgPool2d(Function):
     """The mean of each window (padding counted as zeros with ``count_include_pad``, else left
-    out of the divisor). VJP: each window's ``g / divisor`` spread evenly over its elements
-    (``avg_pool2d_backward``, whose VJP is avg_pool2d again)."""
+    out of the divisor): ``y = sum(window) / divisor``, the divisor being ``divisor_override``
+    when one is given (a non-zero int, checked by ``nn/functional.py``). VJP: each window's
+    ``g / divisor`` added onto each of its elements (``avg_pool2d_backward``, whose VJP is
+    avg_pool2d again)."""
     vjp_reads_input = True  # (see Function.vjp_reads_input)
 
     name = "avg_pool2d"
@@ -201,10 +207,11 @@ class AvgPool2d(Function):
     @quiet  # (inf and NaN inputs give inf and NaN, without numpy's warnings)
     def forward(ctx: Context, x: Any, kernel_size: Pair = (2, 2), stride: Pair = (2, 2),
                 padding: Pair = (0, 0), ceil_mode: bool = False,
-                count_include_pad: bool = True) -> Any:
+                count_include_pad: bool = True, divisor_override: int | None = None) -> Any:
         if x.dtype == np.float16:  # summed in float32 and rounded once, as PyTorch does
             return AvgPool2d.forward(ctx, x.astype(np.float32), kernel_size, stride, padding,
-                                     ceil_mode, count_include_pad).astype(np.float16)
+                                     ceil_mode, count_include_pad,
+                                     divisor_override).astype(np.float16)
         xp = array_module(x)
         n, c, h, w = x.shape
         (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
@@ -216,7 +223,7 @@ class AvgPool2d(Function):
             for b in range(kw):
                 out += xpad[:, :, a:a + sh * (oh - 1) + 1:sh, b:b + sw * (ow - 1) + 1:sw]
         out /= _avg_divisor(xp, (h, w), (oh, ow), kernel_size, stride, padding, count_include_pad,
-                            x.dtype)
+                            x.dtype, divisor_override)
         ctx.in_shape = x.shape
         return out
 
@@ -226,12 +233,15 @@ class AvgPool2d(Function):
         return AvgPool2dBackward.apply(g, kernel_size=a["kernel_size"], stride=a["stride"],
                                        padding=a["padding"], ceil_mode=a["ceil_mode"],
                                        count_include_pad=a["count_include_pad"],
-                                       in_hw=tuple(ctx.in_shape[2:]))
+                                       in_hw=tuple(ctx.in_shape[2:]),
+                                       divisor_override=a.get("divisor_override"))
 
 
 class AvgPool2dBackward(Function):
-    """The VJP of avg_pool2d: each window's gradient divided by the window's divisor and spread over
-    the window. It is linear, and its own VJP is avg_pool2d."""
+    """The VJP of avg_pool2d: each window's gradient divided by the window's divisor (or by
+    ``divisor_override``) and added onto each element of the window,
+    ``gx[i] = sum over windows W containing i of g[W] / divisor[W]``. It is linear, and its own VJP
+    is avg_pool2d."""
 
     name = "avg_pool2d_backward"
 
@@ -239,16 +249,16 @@ class AvgPool2dBackward(Function):
     @quiet  # (inf and NaN inputs give inf and NaN, without numpy's warnings)
     def forward(ctx: Context, g: Any, kernel_size: Pair = (2, 2), stride: Pair = (2, 2),
                 padding: Pair = (0, 0), ceil_mode: bool = False, count_include_pad: bool = True,
-                in_hw: Pair = (1, 1)) -> Any:
+                in_hw: Pair = (1, 1), divisor_override: int | None = None) -> Any:
         if g.dtype == np.float16:  # (as the forward)
             return AvgPool2dBackward.forward(ctx, g.astype(np.float32), kernel_size, stride,
                                              padding, ceil_mode, count_include_pad,
-                                             in_hw).astype(np.float16)
+                                             in_hw, divisor_override).astype(np.float16)
         xp = array_module(g)
         n, c, oh, ow = g.shape
         (kh, kw), (sh, sw), (ph, pw), (h, w) = kernel_size, stride, padding, in_hw
         share = g / _avg_divisor(xp, in_hw, (oh, ow), kernel_size, stride, padding,
-                                 count_include_pad, g.dtype)
+                                 count_include_pad, g.dtype, divisor_override)
         full = xp.zeros((n, c, max((oh - 1) * sh + kh, h + 2 * ph),
                          max((ow - 1) * sw + kw, w + 2 * pw)), dtype=g.dtype)
         for a in range(kh):  # (N, C, OH, OW) added back at each kernel offset
@@ -261,4 +271,5 @@ class AvgPool2dBackward(Function):
         a = ctx.attrs
         return AvgPool2d.apply(gg, kernel_size=a["kernel_size"], stride=a["stride"],
                                padding=a["padding"], ceil_mode=a["ceil_mode"],
-                               count_include_pad=a["count_include_pad"])
+                               count_include_pad=a["count_include_pad"],
+                               divisor_override=a.get("divisor_override"))

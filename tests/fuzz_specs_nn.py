@@ -172,6 +172,9 @@ spec("pad", lambda m, x: m.F.pad(x, (0, 3), mode="replicate"), id="replicate_wid
      shapes=fixed((2, 1, 2)))
 spec("pad", lambda m, x: m.F.pad(x, (1, 1, 1, 1, 1, 1), mode="circular"), id="3d",
      shapes=fixed((1, 2, 2, 3)))
+spec("pad", lambda m, x, mode: m.F.pad(x, (-1, 2, 2, -1) if x.ndim >= 3 else (-2, 1), mode=mode),
+     id="negative", shapes=_PADS, params=_choice(mode=["constant", "reflect", "replicate",
+                                                       "circular"]))
 spec("pad_backward", lambda m, g: _internal("pad_backward").apply(
     g, pad=((0, 0), (0, 0), (1, 2), (2, 1)), mode="reflect", in_shape=(1, 2, 3, 4)),
      shapes=fixed((1, 2, 6, 7)), theirs=_grad_of(_with_shape(

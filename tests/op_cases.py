@@ -250,6 +250,13 @@ def _pad(rng):
     return (lambda a: (a * a).pad((1, 2, 0, 1))), (t(rng, 2, 3),)
 
 
+@case("pad", "negative_crops")
+def _pad_negative_constant(rng):
+    import tinygrad_cnn.nn.functional as F
+
+    return (lambda a: F.pad(a * a, (-1, 2, 1, -2), value=0.5)), (t(rng, 4, 3),)
+
+
 @case("cat")
 def _cat(rng):
     from tinygrad_cnn import cat

@@ -216,6 +216,20 @@ def _pad_circular(rng):
     return (lambda x: F.pad(x * x, (1, 2, 2, 0), mode="circular")), (t(rng, 2, 3, 3),)
 
 
+@case("pad", "negative_modes")
+def _pad_negative(rng):
+    return (lambda x: F.pad(x * x, (-1, 2, 1, -2), mode="reflect")
+            + F.pad(x, (-1, 2, 1, -2), mode="replicate")
+            + F.pad(x * x, (-2, 3, 1, -2), mode="circular")), (t(rng, 2, 4, 5),)
+
+
+@case("pad_backward", "negative")
+def _pad_backward_negative(rng):
+    return (lambda g: movement.PadBackward.apply(g * g, pad=((0, 0), (-1, 2), (3, -4)),
+                                                 mode="circular", in_shape=(2, 3, 6))), \
+        (t(rng, 2, 4, 5),)
+
+
 @case("pad_backward")
 def _pad_backward(rng):
     return (lambda g: movement.PadBackward.apply(g * g, pad=((0, 0), (1, 2), (2, 1)),

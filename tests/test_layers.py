@@ -351,6 +351,72 @@ def test_pad_modes_match_pytorch_and_refuse_what_pytorch_refuses():
         F.pad(Tensor(np.ones((1, 4))), (1, 1), mode="symmetric")
 
 
+NEGATIVE_PADS = [((2, 6), (-1, 2)), ((2, 6), (3, -4)), ((2, 6), (-2, -3)), ((2, 6), (-3, -3)),
+                 ((2, 6), (4, -7)), ((2, 6), (-6, 6)), ((1, 3, 5), (-2, 3)),
+                 ((1, 2, 4, 5), (-1, 2, 3, -2)), ((2, 4, 5), (2, -3, -1, -1)),
+                 ((1, 1, 3, 4, 5), (-1, 1, 1, -2, 2, -1))]
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize("shape,pad", NEGATIVE_PADS, ids=[str(p) for _, p in NEGATIVE_PADS])
+def test_negative_pad_matches_pytorch(mode, shape, pad):
+    """A negative pad removes elements, in every mode, as PyTorch 2.13 does (values and input
+    gradients); what PyTorch refuses we refuse, and where its circular pad reads memory it never
+    wrote (a positive pad wider than what the negative one left), we refuse with a clear error."""
+    F, TF = nn.functional, torch.nn.functional
+    rng = np.random.default_rng(len(shape) * 10 + sum(pad))
+    x = rng.standard_normal(shape)
+    n = {i: shape[-1 - i // 2] for i in range(len(pad))}
+    left = [n[2 * i] + min(pad[2 * i], 0) + min(pad[2 * i + 1], 0) for i in range(len(pad) // 2)]
+    undefined = mode == "circular" and any(
+        max(pad[2 * i], pad[2 * i + 1]) > left[i] or left[i] < 0 for i in range(len(left)))
+    want_x = torch.tensor(x, requires_grad=True)
+    try:
+        want = TF.pad(want_x, pad, mode=mode, value=0.5 if mode == "constant" else None)
+    except (RuntimeError, NotImplementedError):
+        want = None
+    if want is None or undefined:
+        with pytest.raises(ValueError, match="pad: "):
+            F.pad(Tensor(x), pad, mode=mode)
+        return
+    tx = Tensor(x, requires_grad=True)
+    y = F.pad(tx, pad, mode=mode, value=0.5 if mode == "constant" else None)
+    assert y.shape == tuple(want.shape)
+    np.testing.assert_array_equal(y.numpy(), want.detach().numpy())
+    g = rng.standard_normal(y.shape)
+    y.backward(Tensor(g))
+    want.backward(torch.tensor(g))
+    close(tx.grad.numpy(), want_x.grad.numpy(), f"{mode} {pad} {shape}")
+
+
+def test_negative_pad_gradcheck_and_errors():
+    F = nn.functional
+    rng = np.random.default_rng(3)
+    for mode, pad in (("constant", (-1, 2, 2, -3)), ("reflect", (3, -2, -1, 2)),
+                      ("replicate", (-4, 1, 2, -3)), ("circular", (-2, 1, 2, -1))):
+        x = Tensor(rng.standard_normal((2, 4, 5)), requires_grad=True)
+
+        def f(a, mode=mode, pad=pad):
+            return F.pad(a * a, pad, mode=mode)
+
+        assert tg.gradcheck(f, (x,)) and tg.gradgradcheck(f, (x,)), mode
+    x = Tensor(np.ones((1, 2, 6)))
+    assert x.pad((-2, -4)).shape == (1, 2, 0)  # everything cut: empty, as PyTorch
+    for pad, mode, match in (((-4, -3), "constant", "removes 7 elements, but it has 6"),
+                             ((4, -7), "constant", "removes 7 elements"),
+                             ((-3, -3), "reflect", "leaves 0 elements"),
+                             ((4, -10), "replicate", "leaves 0 elements"),
+                             ((6, -2), "reflect", "smaller than its dim"),
+                             ((-4, -3), "circular", "removes 7 elements"),
+                             ((3, -4), "circular", "2 left")):
+        with pytest.raises(ValueError, match=match):
+            F.pad(x, pad, mode=mode)
+        with pytest.raises(RuntimeError):
+            torch.nn.functional.pad(torch.ones(1, 1, 6), pad, mode=mode)
+    assert nn.ZeroPad2d((-1, 1, 0, -1))(Tensor(np.ones((1, 3, 3)))).shape == tuple(
+        tnn.ZeroPad2d((-1, 1, 0, -1))(torch.ones(1, 3, 3)).shape)
+
+
 def test_unflatten_identity_dropout2d():
     x = Tensor(np.arange(24.0).reshape(2, 12))
     assert nn.Unflatten(1, (3, -1))(x).shape == (2, 3, 4)

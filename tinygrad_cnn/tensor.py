@@ -1389,8 +1389,16 @@ class Tensor:
         return _ops.movement.Gather.apply(src, index=idx, dim=d)
 
     def pad(self, pad: Sequence[int], value: float = 0.0) -> Tensor:
-        """PyTorch's ``F.pad`` order: ``(left, right, top, bottom, ...)`` from the last dim."""
-        return _ops.movement.Pad.apply(self, pad=_pad_widths(pad, self.shape),
+        """PyTorch's ``F.pad`` order: ``(left, right, top, bottom, ...)`` from the last dim; a
+        negative pad removes that many elements from its side (before the others are added)."""
+        widths = _pad_widths(pad, self.shape)
+        for axis, (b, a) in enumerate(widths):
+            if self.shape[axis] + min(b, 0) + min(a, 0) < 0:
+                raise ValueError(
+                    f"pad: the negative padding ({b}, {a}) of dim {axis} removes "
+                    f"{-min(b, 0) - min(a, 0)} elements, but it has {self.shape[axis]} (input "
+                    f"{self.shape}); remove at most the size of the dim")
+        return _ops.movement.Pad.apply(self, pad=widths,
                                        value=_in_dtype(_pad_value(value), self._data.dtype,
                                                        "pad"))
 
@@ -2455,8 +2463,6 @@ def _pad_widths(pad: Sequence[int], shape: tuple[int, ...]) -> tuple[tuple[int, 
     if len(pad) % 2 or len(pad) // 2 > len(shape):
         raise ValueError(f"pad: {pad} must hold a (before, after) pair per dimension, from the last "
                          f"dimension backwards, for a tensor of shape {shape}")
-    if any(p < 0 for p in pad):
-        raise ValueError(f"pad: negative padding {pad} is not supported")
     widths = [(0, 0)] * len(shape)
     for i in range(len(pad) // 2):
         widths[len(shape) - 1 - i] = (pad[2 * i], pad[2 * i + 1])

@@ -644,7 +644,14 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
     edge, which is not repeated; each pad must be smaller than its dim), ``"replicate"`` (repeat
     the edge) or ``"circular"`` (wrap around; each pad at most its dim). The last three pad 1, 2
     or 3 trailing dims of an input with one or two more dims (``(N, C, W)``/``(C, W)`` for 1,
-    ``(N, C, H, W)``/``(C, H, W)`` for 2, ...)."""
+    ``(N, C, H, W)``/``(C, H, W)`` for 2, ...).
+
+    A negative pad removes that many elements from its side, as in PyTorch 2.13: ``"constant"``
+    and ``"circular"`` cut first and then pad what is left (circular wraps around the rest, so
+    each positive pad is at most the size left); ``"reflect"`` and ``"replicate"`` pad as if the
+    negative side were 0 and then cut (``y[i]`` is what ``x[i - left]`` mirrors or clamps to),
+    and must leave at least one element. Where PyTorch's circular pad reads memory it never
+    wrote (a cut of the whole dim and more, then a positive pad), this is a ``ValueError``."""
     op = "pad"
     if mode not in _PAD_MODES:
         raise ValueError(f"{op}: mode must be one of {_PAD_MODES}, got {mode!r}")
@@ -662,8 +669,6 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
             f"{op}: mode {mode!r} pads the last 1, 2 or 3 dims of an input with one or two more "
             f"dims ((C, W) or (N, C, W) for 2 pad values, (C, H, W) or (N, C, H, W) for 4, ...); "
             f"got {len(pad)} pad values for an input of shape {input.shape}")
-    if min(pad) < 0:
-        raise ValueError(f"{op}: negative padding {pad} is not supported with mode {mode!r}")
     widths = _pad_widths(pad, input.shape)
     for axis, (b, a) in enumerate(widths):
         n = input.shape[axis]
@@ -673,9 +678,19 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
         if mode == "reflect" and max(b, a) >= n:
             raise ValueError(f"{op}: with mode 'reflect' each padding must be smaller than its "
                              f"dim; got ({b}, {a}) for dim {axis} of size {n} (input {input.shape})")
-        if mode == "circular" and max(b, a) > n:
+        left = n + min(b, 0) + min(a, 0)  # what negative pads leave of the dim
+        if mode == "circular" and left < 0:
+            raise ValueError(f"{op}: the negative padding ({b}, {a}) of dim {axis} removes "
+                             f"{n - left} elements, but it has {n} (input {input.shape}); remove "
+                             "at most the size of the dim")
+        if mode == "circular" and max(b, a) > left:
             raise ValueError(f"{op}: with mode 'circular' each padding can be at most its dim "
-                             f"(it wraps around once); got ({b}, {a}) for dim {axis} of size {n} "
+                             f"(it wraps around once) after negative padding has cut it; got "
+                             f"({b}, {a}) for dim {axis} of size {n}, {left} left (input "
+                             f"{input.shape})")
+        if mode in ("reflect", "replicate") and n + b + a < 1:
+            raise ValueError(f"{op}: with mode {mode!r} the padding ({b}, {a}) of dim {axis} "
+                             f"(size {n}) leaves {n + b + a} elements; at least 1 must be left "
                              f"(input {input.shape})")
     return movement.Pad.apply(input, pad=widths, mode=mode)
 

@@ -130,21 +130,32 @@ def pad_index(n: int, before: int, after: int, mode: str) -> np.ndarray:
     """Which input position each of the ``before + n + after`` padded positions copies:
     ``"reflect"`` mirrors about the edge elements (``2 1 | 0 1 2 3 | 2 1``), ``"replicate"``
     repeats them (``0 0 | 0 1 2 3 | 3 3``), ``"circular"`` wraps around (``2 3 | 0 1 2 3 | 0 1``).
-    """
+
+    A negative ``before``/``after`` removes elements, as PyTorch 2.13 does: reflect and replicate
+    pad as if the negative side were 0 and then cut (position ``i`` copies the one that
+    ``i - before`` mirrors or clamps to: ``(-1, 2)`` of ``0 1 2 3`` is ``1 2 3 | 2 1``);
+    circular cuts first and wraps around what is left (``(-1, 2)`` is ``1 2 3 | 1 2``). The
+    callers check that every index is in range (``F.pad``)."""
     j = np.arange(-before, n + after)
     if mode == "reflect":
         j = np.abs(j)
         return np.where(j >= n, 2 * (n - 1) - j, j)
     if mode == "replicate":
         return np.clip(j, 0, n - 1)
-    return j % n  # circular
+    # circular: the kept span [lo, lo + m) of the input, wrapped around
+    lo = max(-before, 0)
+    m = n - lo - max(-after, 0)
+    return lo + (j - lo) % m if m > 0 else j[:0]
 
 
 class Pad(Function):
-    """Padding; ``pad`` holds a ``(before, after)`` pair per dimension. ``mode="constant"`` fills
-    with ``value`` (VJP: the slice of the gradient over the input); ``"reflect"``, ``"replicate"``
-    and ``"circular"`` copy input elements (``pad_index``), so the VJP (``pad_backward``) adds the
-    gradient of every copy back onto the element it came from."""
+    """Padding; ``pad`` holds a ``(before, after)`` pair per dimension, a negative one removing
+    that many elements from its end. ``mode="constant"``: ``y[i] = x[i - before]`` where that is
+    inside ``x``, else ``value`` (VJP: the slice of the gradient over the input, or, with negative
+    pads, ``g`` padded by the negated pairs with zeros: ``gx[j] = g[j + before]`` where that is
+    inside ``g``, else 0); ``"reflect"``, ``"replicate"`` and ``"circular"`` copy input elements
+    (``pad_index``), so the VJP (``pad_backward``) adds the gradient of every copy back onto the
+    element it came from (and 0 onto the elements cut off)."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, pad: tuple[tuple[int, int], ...] = (),
@@ -152,6 +163,10 @@ class Pad(Function):
         xp = array_module(x)
         ctx.in_shape = x.shape
         if mode == "constant":
+            if min((min(p) for p in pad), default=0) < 0:  # cut first, then pad the rest
+                ctx.key = None
+                x = x[tuple(slice(max(-b, 0), s - max(-a, 0)) for (b, a), s in zip(pad, x.shape))]
+                return xp.pad(x, [(max(b, 0), max(a, 0)) for b, a in pad], constant_values=value)
             ctx.key = tuple(slice(b, b + s) for (b, _), s in zip(pad, x.shape))
             return xp.pad(x, pad, constant_values=value)
         out = x
@@ -163,6 +178,9 @@ class Pad(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         if ctx.attrs.get("mode", "constant") == "constant":
+            if ctx.key is None:  # negative pads: the inverse pad, zeros where the input was cut
+                return Pad.apply(g, pad=tuple((-b, -a) for b, a in ctx.attrs["pad"]),
+                                 value=0.0)
             return GetItem.apply(g, key=ctx.key)
         return PadBackward.apply(g, pad=ctx.attrs["pad"], mode=ctx.attrs["mode"],
                                  in_shape=ctx.in_shape)
@@ -170,21 +188,31 @@ class Pad(Function):
 
 class PadBackward(Function):
     """The VJP of a reflect/replicate/circular pad: per padded axis, the gradient of the input's
-    own span plus that of each padded copy added onto the element it copies. Its VJP is pad."""
+    own span plus that of each padded copy added onto the element it copies,
+    ``gx[j] = sum of g[i] over the i with pad_index[i] = j`` (0 for an element a negative pad cut
+    off). Its VJP is pad."""
 
     name = "pad_backward"
 
     @staticmethod
     def forward(ctx: Context, g: Any, pad: tuple[tuple[int, int], ...] = (), mode: str = "reflect",
                 in_shape: tuple[int, ...] = ()) -> Any:
+        xp = array_module(g)
         for axis, (b, a) in enumerate(pad):
             if not (b or a):
                 continue
             n = in_shape[axis]
             index = pad_index(n, b, a, mode)
             lead = (slice(None),) * axis
-            out = g[lead + (slice(b, b + n),)].copy()  # (..., n, ...)
-            for p in [*range(b), *range(b + n, b + n + a)]:  # the copies, few: one add each
+            # the output positions that copy "their own" input element (i - b) form one span
+            own = np.flatnonzero(index == np.arange(-b, n + a))
+            first, stop = (int(own[0]), int(own[-1]) + 1) if own.size else (0, 0)
+            if (first, stop) == (b, b + n):
+                out = g[lead + (slice(b, b + n),)].copy()  # (..., n, ...)
+            else:  # a negative pad cut some elements off: they get no gradient
+                out = xp.zeros(g.shape[:axis] + (n,) + g.shape[axis + 1:], dtype=g.dtype)
+                out[lead + (slice(first - b, stop - b),)] = g[lead + (slice(first, stop),)]
+            for p in [*range(first), *range(stop, len(index))]:  # the copies, few: one add each
                 out[lead + (int(index[p]),)] += g[lead + (p,)]
             g = out
         return g

@@ -2,7 +2,7 @@
 ``masked_select`` (ops/indexing.py) and ``F.unfold``/``F.fold`` (ops/conv.py).
 
 Compositions are listed under the registered op they apply: ``median(dim)``, ``nanmedian(dim)``,
-``cummax`` and ``cummin`` under ``gather`` (their values are gathered at the index, so the
+``mode``, ``cummax`` and ``cummin`` under ``gather`` (their values are gathered at the index, so the
 gradient goes there), ``take`` and ``masked_select`` under ``getitem``, ``nanmean`` under
 ``nansum``, ``var_mean``/``std_mean`` under ``var``/``std``. The ops without a gradient
 (``count_nonzero``, ``unique``, ``unique_consecutive``, and the indices of the ops above) are
@@ -90,6 +90,15 @@ spec("getitem", lambda m, a, dim: m.t.stack([(a * 0 + (a > 0).to(a.dtype)).nanme
      id="median_tie_indices", params=_scan_dim, shapes=fixed((7, 6)), grad=False,
      specials=("zero", "tie"))  # (no inf: inf * 0 is NaN; an all-NaN slice's index follows no
 # rule in PyTorch)
+# mode: no NaN drawn (PyTorch's sort is undefined with NaN; tests/test_more_ops.py has our rule)
+# and sides of at most 4 (past 16 elements PyTorch's index is its unstable sort's pick)
+spec("gather", lambda m, a, dim, keepdim: m.t.mode(a, dim, keepdim).values, id="mode_dim",
+     params=_one_dim, shapes=_NONEMPTY, dtypes=NUMBERS, smooth=False,
+     specials=("zero", "tie", "inf"))
+spec("getitem", lambda m, a, dim: m.t.stack([(a * 0 + (a > 0).to(a.dtype)).mode(dim).indices,
+                                             a.mode(dim).indices]),
+     id="mode_tie_indices", params=_scan_dim, shapes=fixed((7, 6)), grad=False,
+     specials=("zero", "tie"))
 
 # ------------------------------------------------------------------------------ running extremes
 _ALL = NUMBERS + ("bool",)

@@ -383,6 +383,98 @@ def test_median_refusals(torch, name):
     _refused(lambda: getattr(tb, name)(), lambda: getattr(b, name)(), TypeError, name, "bool")
 
 
+# ------------------------------------------------------------------------------ mode
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int64", "int32", "uint8",
+                                   "int8", "bool"])
+def test_mode_as_torch_index_for_index(torch, dtype):
+    """The most frequent value (ties: the smallest) and its last occurrence, as PyTorch's CPU
+    kernel, over dims of up to 16 elements (where its sort keeps equal values in order), with
+    infinities and signed zeros; a NaN is a value seen once (here only at the end of a slice,
+    where PyTorch's sort is well-defined)."""
+    rng = np.random.default_rng(12)
+    for shape in [(7,), (4, 6), (3, 5, 2), (2, 16), (1, 4), (16, 3)]:
+        for _ in range(6):
+            a = _median_data(rng, shape, dtype if dtype != "bool" else "int64")
+            a = a > 1 if dtype == "bool" else a
+            if a.dtype.kind == "f":
+                a[np.isnan(a)] = -0.0
+                a[..., -1][rng.random(a[..., -1].shape) < 0.3] = NAN  # a NaN last in its row
+            x, tx = _pair(torch, a)
+            dims = range(-len(shape), len(shape)) if a.dtype.kind != "f" else (-1,)
+            for dim in dims:
+                for keepdim in (False, True):
+                    o, t = x.mode(dim, keepdim), tx.mode(dim, keepdim)
+                    _same(o.values, t.values)
+                    _same(o.indices, t.indices)
+    o, t = tg.mode(x), torch.mode(tx)
+    assert type(o).__name__ == type(t).__name__ == "mode" and o._fields == ("values", "indices")
+
+
+def test_mode_edges_as_torch(torch):
+    cases = [[1.0, 2.0, 2.0, 3.0, 3.0, 1.0, 2.0], [3.0, 3.0, 1.0, 1.0], [5.0, 2.0, 5.0, 2.0, 7.0],
+             [1.0, 2.0, 3.0], [3.0, 2.0, 1.0], [2.0, 2.0, 2.0, 2.0], [NAN, NAN, NAN],
+             [1.0, NAN, 2.0], [NAN, 1.0, 2.0, 2.0], [1.0, 2.0, 2.0, NAN, NAN], [0.0, -0.0, -0.0],
+             [-0.0, 0.0, 0.0], [-0.0, 0.0], [0.0, -0.0], [INF, INF, -INF, 1.0], [True, False, True],
+             [[1, 2, 2], [3, 3, 1]], 2.5, np.zeros((1, 0)), np.zeros((0, 3))]
+    for a in cases:
+        x, tx = _pair(torch, np.asarray(a))
+        dims = [(-1, False)] if x.ndim < 2 else [(0, False), (0, True), (1, False), (-1, True)]
+        if x.ndim == 0:
+            dims += [(0, False), (0, True), (-1, True)]
+        for dim, keepdim in dims:
+            if x.shape and x.shape[dim] == 0:
+                continue
+            o, t = tg.mode(x, dim, keepdim), torch.mode(tx, dim, keepdim)
+            _same(o.values, t.values)
+            _same(o.indices, t.indices)
+
+
+def test_mode_long_dims_and_nan_rules(torch):
+    """Beyond 16 elements PyTorch's unstable std::sort picks some occurrence of the mode: the
+    values still agree, and ours is the last occurrence. A NaN counts once: [nan, 1, nan, 1] has
+    mode 1 (PyTorch's sort, undefined with NaN, gives NaN there)."""
+    rng = np.random.default_rng(13)
+    for n in (17, 40, 300):
+        a = rng.integers(0, max(2, n // 4), (5, n)).astype(np.float64)
+        x, tx = _pair(torch, a)
+        o, t = x.mode(1), tx.mode(1)
+        _same(o.values, t.values)
+        for row, (v, i) in enumerate(zip(o.values.tolist(), o.indices.tolist())):
+            assert i == np.flatnonzero(a[row] == v)[-1]
+    got = tg.mode(Tensor(np.array([NAN, 1.0, NAN, 1.0])))
+    assert got.values.item() == 1.0 and got.indices.item() == 3
+    got = tg.mode(Tensor(np.array([NAN, NAN, 1.0])))  # PyTorch: nan at 0 (its sort, again)
+    assert got.values.item() == 1.0 and got.indices.item() == 2
+    got = tg.mode(Tensor(np.array([[NAN, 2.0, NAN], [NAN] * 3])), 1)
+    assert got.values.tolist()[0] == 2.0 and np.isnan(got.values.tolist()[1])
+    assert got.indices.tolist() == [1, 0]
+
+
+def test_mode_gradients_as_torch(torch):
+    a = np.array([[1.0, 3.0, 3.0, 0.0, 5.0, 1.0], [2.0, 2.0, 1.0, 4.0, 4.0, 0.5],
+                  [-INF, -INF, 2.0, 2.0, 2.0, INF]])
+    for dim, keepdim in ((0, False), (1, True), (-1, False)):
+        _grads(torch, a, lambda t, m, d=dim, k=keepdim: m.mode(t, d, k).values)
+    _grads(torch, np.array(2.5), lambda t, m: t.mode().values)
+    # a repeated mode breaks when one copy moves (no derivative there, in PyTorch too): checked
+    # where the values are distinct, so the mode is each slice's smallest and moves smoothly
+    rng = np.random.default_rng(14)
+    x = Tensor(rng.permutation(20).reshape(4, 5) + rng.uniform(0, 0.5, (4, 5)), requires_grad=True)
+    assert tg.gradcheck(lambda t: tg.mode(t * t, 1).values * t.sum(), x)
+    assert tg.gradgradcheck(lambda t: tg.mode(t, 0, keepdim=True).values * t, x)
+
+
+def test_mode_refusals(torch):
+    x, tx = _pair(torch, np.ones((2, 3)))
+    for dim, kind in ((None, TypeError), ((0,), TypeError), (1.0, TypeError), (True, TypeError),
+                      (2, IndexError), (-3, IndexError)):
+        _refused(lambda d=dim: tx.mode(d), lambda d=dim: x.mode(d), kind, "mode")
+    e, te = _pair(torch, np.zeros((2, 0)))
+    _refused(lambda: te.mode(1), lambda: e.mode(1), IndexError, "mode", "size 0", "(2, 0)")
+    _refused(lambda: torch.mode(torch.zeros(0)), lambda: tg.mode(tg.zeros(0)), IndexError, "mode")
+    _refused(lambda: torch.mode([1, 2]), lambda: tg.mode([1, 2]), TypeError, "mode")
+
+
 # ------------------------------------------------------------------------------ cummax, cummin
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int64", "int32", "uint8",
                                    "bool"])

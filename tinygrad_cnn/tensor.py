@@ -1541,6 +1541,11 @@ class Tensor:
     def nanmedian(self, dim: int | None = None, keepdim: bool = False) -> Any:
         return _ops.statistics.nanmedian(self, dim, keepdim)
 
+    def mode(self, dim: int = -1, keepdim: bool = False) -> Any:
+        """``(values, indices)``: the most frequent value along ``dim`` and where it last occurs
+        (``tinygrad_cnn.mode``)."""
+        return _ops.statistics.mode(self, dim, keepdim)
+
     def cummax(self, dim: int) -> Any:
         return _ops.statistics.cummax(self, dim)
 

@@ -1,4 +1,4 @@
-"""Statistics: NaN-aware reductions, medians, running extremes and unique values.
+"""Statistics: NaN-aware reductions, medians, modes, running extremes and unique values.
 
 | op | how |
 |---|---|
@@ -7,6 +7,7 @@
 | ``var_mean``, ``std_mean`` | ``var``/``std`` and ``mean`` over the same dims |
 | ``median()``, ``nanmedian()`` | ``Median`` here; VJP: ``g`` shared by the elements equal to the result |
 | ``median(dim)``, ``nanmedian(dim)`` | the index from a stable argsort, then ``gather`` |
+| ``mode(dim)`` | the index from a stable argsort and its runs of equal values, then ``gather`` |
 | ``cummax``, ``cummin`` | the running index on arrays, then ``gather`` (the gradient to the index) |
 | ``count_nonzero``, ``unique``, ``unique_consecutive`` | numpy, no gradient |
 
@@ -15,6 +16,15 @@ Tie rules are PyTorch 2.13's (CPU), checked against it in ``tests/test_more_ops.
 * ``median``/``nanmedian`` over a dim pick the *lower* of the two middle values, and the index of
   the element at that place of a *stable* sort (equal values in index order); ``median`` of a slice
   with a NaN is that slice's *first* NaN; ``nanmedian`` ignores NaNs (all NaN: the first NaN).
+* ``mode`` is the most frequent value along the dim; of values equally frequent, the smallest
+  (PyTorch's kernel: a sort, then the first longest run of equal values). Its index is the *last*
+  occurrence of it -- PyTorch's CPU index wherever the dim has at most 16 elements; beyond that
+  PyTorch's unstable ``std::sort`` returns an occurrence that depends on the C++ library it was
+  built with, which we do not copy. A NaN equals nothing (PyTorch's ``!=``), so each NaN is a
+  value seen once, ordered after every number: the mode is NaN only when every element is
+  (index: the first). PyTorch's sort is undefined with NaN (``<`` is no order then) and can give
+  NaN as the mode of ``[nan, 1, nan, 1]``; we give 1. ``-0.0`` and ``0.0`` are one value (the
+  element at the index is returned).
 * ``cummax``/``cummin`` move to a later element that *equals* the running extreme (the index of the
   *last* occurrence, PyTorch's ``>=``/``<=``); a NaN becomes the running value and every later NaN
   takes over its index.
@@ -46,6 +56,7 @@ from tinygrad_cnn.tensor import (
 
 _MedianResult = collections.namedtuple("median", ["values", "indices"])  # torch.return_types
 _NanmedianResult = collections.namedtuple("nanmedian", ["values", "indices"])
+_ModeResult = collections.namedtuple("mode", ["values", "indices"])
 _CummaxResult = collections.namedtuple("cummax", ["values", "indices"])
 _CumminResult = collections.namedtuple("cummin", ["values", "indices"])
 
@@ -255,6 +266,48 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
 def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """``median`` of the non-NaN elements (NaN where all are NaN)."""
     return _median(input, dim, keepdim, ignore_nan=True)
+
+
+def _mode_index(x: Any, d: int) -> Any:
+    """The int64 index (kept dim) of the mode along ``d``: the last element of the first longest
+    run of equal values in a stable sort (NaN last, each NaN a run of its own)."""
+    xp = array_module(x)
+    n = x.shape[d]
+    order = xp.argsort(x, axis=d, **_stable(xp))
+    s = xp.moveaxis(xp.take_along_axis(x, order, axis=d), d, -1)  # (..., n), sorted
+    new = xp.ones(s.shape, dtype=bool)
+    new[..., 1:] = s[..., 1:] != s[..., :-1]  # a run starts here (NaN != NaN: each NaN does)
+    at = xp.arange(n, dtype=np.int64)
+    start = xp.maximum.accumulate(xp.where(new, at, 0), axis=-1)
+    end = xp.ones(s.shape, dtype=bool)
+    end[..., :-1] = new[..., 1:]  # a run ends here
+    length = xp.where(end, at - start + 1, 0)  # each run's length, at its last element
+    place = xp.argmax(length, axis=-1)[..., None]  # the first longest run: the smallest value
+    return xp.take_along_axis(order, xp.moveaxis(place, -1, d), axis=d).astype(np.int64,
+                                                                                copy=False)
+
+
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
+    """A named tuple ``(values, indices)``: the most frequent value along ``dim`` (of values as
+    frequent, the smallest) and the index of its last occurrence, as PyTorch's CPU kernel (see
+    the module's tie and NaN rules). The gradient goes to the index."""
+    where = "mode"
+    input = _tensor(input, where)
+    if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{where}: dim must be an int, got {dim!r} (one dim at a time, as in "
+                        "PyTorch)")
+    d = _dim(dim, input.ndim, where)
+    x = input if input.ndim else input.reshape(1)
+    if x.shape[d] == 0:
+        raise IndexError(f"{where}: dim {dim} of shape {input.shape} has size 0; there is no "
+                         f"{where} to take (reduce over a dim that is not empty)")
+    idx = _mode_index(x._data, d)
+    values = x.gather(d, idx)  # the gradient goes to the index (PyTorch's backward)
+    if input.ndim == 0:
+        return _ModeResult(values.reshape(()), Tensor._make(idx.reshape(())))
+    if not keepdim:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    return _ModeResult(values, Tensor._make(idx))
 
 
 # ------------------------------------------------------------------------------ running extremes

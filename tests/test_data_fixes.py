@@ -9,6 +9,7 @@ API gaps (non_blocking/memory_format, ModuleDict attributes, ``Sequential * n``,
 from __future__ import annotations
 
 import collections
+import collections.abc
 import inspect
 from typing import Any
 
@@ -511,3 +512,146 @@ def test_default_collate_of_tensors_of_several_dtypes_promotes_as_pytorch():
         got = ours.default_collate([tg.tensor(a), tg.tensor(b)]).dtype
         want = theirs.default_collate([torch.from_numpy(a), torch.from_numpy(b)]).dtype
         assert str(got) == str(want).replace("torch.", "")
+
+
+def _dtype(t: Any) -> str:
+    return str(t.dtype).replace("torch.", "")
+
+
+def _concat(mod: Any, *arrays: np.ndarray) -> Any:
+    wrap = Tensor if mod is ours else torch.from_numpy
+    return mod.ConcatDataset([mod.TensorDataset(wrap(a.copy())) for a in arrays])
+
+
+@pytest.mark.parametrize("a, b", [
+    (np.arange(2, dtype=np.int64), np.arange(2, dtype=np.float32)),
+    (np.arange(2, dtype=np.int32), np.arange(2, dtype=np.float32)),
+    (np.arange(2, dtype=np.int64), np.arange(2, dtype=np.float16)),
+    (np.arange(2, dtype=np.uint8), np.arange(2, dtype=np.int8)),
+    (np.array([True, False]), np.arange(2, dtype=np.int16)),
+])
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_concat_dataset_batches_promote_as_default_collate_and_pytorch(a, b, num_workers):
+    """The batch path joined the rows of a ConcatDataset of TensorDatasets of different dtypes
+    by numpy's rule (int32 + float32 gave float64, int64 + float16 float64); PyTorch's stack and
+    our own default_collate of the items give float32 and float16. Through a Subset too."""
+    mine, want = _concat(ours, a, b), _concat(theirs, a, b)
+    got = next(iter(ours.DataLoader(mine, batch_size=4, num_workers=num_workers)))[0]
+    expected = next(iter(theirs.DataLoader(want, batch_size=4)))[0]
+    assert _dtype(got) == _dtype(expected) == \
+        _dtype(ours.default_collate([mine[i] for i in range(4)])[0])
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())
+    keys = [3, 0, 2]
+    got = next(iter(ours.DataLoader(ours.Subset(mine, keys), batch_size=3,
+                                    num_workers=num_workers)))[0]
+    expected = next(iter(theirs.DataLoader(theirs.Subset(want, keys), batch_size=3)))[0]
+    assert _dtype(got) == _dtype(expected)
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())
+    # a batch from one of the datasets only keeps that dataset's dtype (PyTorch's too)
+    got = next(iter(ours.DataLoader(mine, batch_size=2)))[0]
+    assert _dtype(got) == _dtype(next(iter(theirs.DataLoader(want, batch_size=2)))[0])
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_concat_dataset_samples_of_different_shapes_give_default_collates_error(num_workers):
+    """numpy's "all the input array dimensions except for the concatenation axis must match"
+    came through the batch path (in a ValueError from the workers); default_collate's
+    RuntimeError now, as PyTorch's ("stack expects each tensor to be equal size")."""
+    a, b = np.zeros((2, 3), np.float32), np.zeros((2, 2), np.float32)
+    for wrap in (lambda d: d, lambda d: ours.Subset(d, [0, 3])):
+        loader = ours.DataLoader(wrap(_concat(ours, a, b)), batch_size=4, num_workers=num_workers)
+        with pytest.raises(RuntimeError, match=r"(?s)stack expects each tensor to be equal "
+                           r"size.*\[\(2,\), \(3,\)\].*pad or resize"):
+            list(loader)
+    with pytest.raises(RuntimeError, match="stack expects each tensor to be equal size"):
+        list(theirs.DataLoader(_concat(theirs, a, b), batch_size=4))
+    items = _concat(ours, a, b)
+    with pytest.raises(RuntimeError) as direct:
+        ours.default_collate([items[i] for i in range(4)])
+    with pytest.raises(RuntimeError) as loaded:
+        list(ours.DataLoader(items, batch_size=4))
+    assert str(direct.value) == str(loaded.value)
+
+
+def test_subset_and_concat_of_tensors_that_require_grad_keep_their_history():
+    """A TensorDataset's batch kept its graph, a Subset or ConcatDataset of one lost it (the
+    batch path read arrays); stacking the items keeps it, as PyTorch's."""
+    x = tg.arange(6.0).reshape(3, 2).requires_grad_()
+    xt = torch.arange(6.0).reshape(3, 2).requires_grad_()
+    for wrap_ours, wrap_theirs in ((lambda d: ours.Subset(d, [2, 0]),
+                                    lambda d: theirs.Subset(d, [2, 0])),
+                                   (lambda d: d + d, lambda d: d + d)):
+        got = next(iter(ours.DataLoader(wrap_ours(ours.TensorDataset(x)), batch_size=4)))[0]
+        want = next(iter(theirs.DataLoader(wrap_theirs(theirs.TensorDataset(xt)),
+                                           batch_size=4)))[0]
+        assert got.requires_grad and want.requires_grad
+        got.sum().backward()
+        want.sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
+        x.grad, xt.grad = None, None
+    with pytest.raises(RuntimeError, match="require grad"):
+        list(ours.DataLoader(ours.Subset(ours.TensorDataset(x), [0]), num_workers=1))
+
+
+class _Frozen(collections.abc.Mapping):
+    """A read-only mapping made from a dict (collate builds it with ``type(m)(dict)``)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = dict(data)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Any:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+class _TwoFields(_Frozen):
+    """A mapping that cannot be made from a dict: collate falls back to a dict."""
+
+    def __init__(self, a: Any, b: Any) -> None:
+        super().__init__({"a": a, "b": b})
+
+
+class _Fields(list):
+    pass
+
+
+@pytest.mark.parametrize("make", [
+    lambda i: collections.OrderedDict(x=np.ones(2) * i, y=i),
+    lambda i: _Frozen({"x": np.full(2, i, np.float32), "y": i}),
+    lambda i: _TwoFields(i, 2.5 * i),
+    lambda i: _Fields([i, np.ones(1) * i]),
+    lambda i: {"outer": collections.OrderedDict(v=i)},
+], ids=["OrderedDict", "mapping", "no-dict-constructor", "list-subclass", "nested"])
+@pytest.mark.parametrize("num_workers", [0, 1])
+def test_default_collate_keeps_mapping_and_sequence_types_as_pytorch(make, num_workers):
+    """default_collate made every Mapping a dict and a list subclass a list; PyTorch keeps the
+    type where it can be built (a copy updated, or ``type(m)(dict)``) and falls back to a dict
+    or list. Through the DataLoader and its workers too."""
+    def dicts(batch: Any) -> Any:  # (_plain compares dicts)
+        if isinstance(batch, collections.abc.Mapping):
+            return {k: dicts(v) for k, v in batch.items()}
+        return batch
+
+    items = [make(i) for i in range(3)]
+    want = _plain(dicts(theirs.default_collate(items)))
+    for got in (ours.default_collate(items),
+                next(iter(ours.DataLoader(items, batch_size=3, num_workers=num_workers)))):
+        assert type(got) is type(theirs.default_collate(items))
+        assert _plain(dicts(got)) == want
+        if isinstance(got, dict) and "outer" in got:
+            assert type(got["outer"]) is collections.OrderedDict
+
+
+def test_a_batch_of_a_local_container_type_is_an_error_from_the_workers_not_a_hang():
+    """A namedtuple (or mapping) class defined in a function does not pickle: the worker's
+    batch was lost in the queue's feeder thread and the loader waited forever."""
+    Pair = collections.namedtuple("Pair", ["x", "y"])
+    items = [Pair(np.ones(2) * i, i) for i in range(4)]
+    assert type(next(iter(ours.DataLoader(items, batch_size=2)))) is Pair
+    with pytest.raises(TypeError, match="(?s)cannot be pickled.*module level"):
+        list(ours.DataLoader(items, batch_size=2, num_workers=1, timeout=30))

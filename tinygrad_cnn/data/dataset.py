@@ -11,6 +11,7 @@ no fast path (``has_batch_path``): its items are what count, as in PyTorch."""
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import math
 import warnings
@@ -21,9 +22,39 @@ import numpy as np
 
 from tinygrad_cnn.backend import to_numpy
 from tinygrad_cnn.random import as_generator
-from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.tensor import Tensor, promote_types
 
 T_co = TypeVar("T_co", covariant=True)
+
+
+def stack_dtype(dtypes: Iterable[Any]) -> np.dtype:
+    """The dtype ``torch.stack`` gives samples of these dtypes (``promote_types``: an int64 and a
+    float16 sample give float16, an int32 and a float32 one float32 -- numpy's rule gave
+    float64). ``default_collate`` and every batch path stack by it."""
+    return functools.reduce(promote_types, (np.dtype(d) for d in dtypes))
+
+
+def unequal_sizes(where: str, shapes: Iterable[tuple[int, ...]]) -> RuntimeError:
+    """The error for samples of different shapes in one batch (``default_collate``'s)."""
+    return RuntimeError(f"DataLoader: stack expects each tensor to be equal size, but {where} "
+                        f"have shapes {sorted(set(shapes))} in one batch; pad or resize them in "
+                        "the dataset")
+
+
+class UnequalSamplesError(RuntimeError):
+    """A batch path met samples that do not stack (shapes, or numbers of fields, that differ).
+    The ``DataLoader`` then collates the batch's items one by one, so that the error is exactly
+    ``default_collate``'s."""
+
+
+def _join_rows(parts: list[np.ndarray], back: np.ndarray, where: str) -> np.ndarray:
+    """Rows from several datasets as one batch, in the order ``back`` gives: what stacking their
+    samples gives (``stack_dtype``'s dtype; samples of different shapes are an error)."""
+    shapes = {a.shape[1:] for a in parts}
+    if len(shapes) > 1:
+        raise UnequalSamplesError(str(unequal_sizes(where, shapes)))
+    dtype = stack_dtype(a.dtype for a in parts)
+    return np.concatenate(parts, dtype=dtype, casting="unsafe")[back]
 
 
 def _defining_class(cls: type, name: str) -> type | None:
@@ -226,7 +257,10 @@ class ConcatDataset(Dataset[T_co]):
     @property
     def arrays(self) -> Callable[..., Any]:
         """A batch from datasets that all have ``arrays``: each one's rows fetched in one call
-        and put back in the order asked (``hasattr(concat, "arrays")`` is False otherwise)."""
+        and put back in the order asked (``hasattr(concat, "arrays")`` is False otherwise). Rows
+        of several datasets are joined as ``default_collate`` stacks their samples: by
+        PyTorch's dtype rule (``stack_dtype``), and samples of different shapes or numbers of
+        fields are an ``UnequalSamplesError``."""
         parts = [d.arrays if has_batch_path(d) else None for d in self.datasets]
         if any(p is None for p in parts):
             lacking = next(d for d, p in zip(self.datasets, parts) if p is None)
@@ -251,13 +285,19 @@ class ConcatDataset(Dataset[T_co]):
                       for g in np.split(order, cuts)]
             back = np.empty_like(order)
             back[order] = np.arange(order.size)  # the position of each asked row in `pieces`
-            if isinstance(pieces[0], tuple):
+            tuples = {isinstance(p, tuple) for p in pieces}
+            if tuples == {True}:
                 if len({len(p) for p in pieces}) > 1:  # (zip dropped the extra fields)
-                    raise RuntimeError("ConcatDataset: each element in list of batch should be "
-                                       "of equal size: its datasets give samples of "
-                                       f"{sorted({len(p) for p in pieces})} fields")
-                return tuple(np.concatenate(field)[back] for field in zip(*pieces))
-            return np.concatenate(pieces)[back]
+                    raise UnequalSamplesError(
+                        "ConcatDataset: each element in list of batch should be of equal size: "
+                        f"its datasets give samples of {sorted({len(p) for p in pieces})} fields")
+                return tuple(_join_rows(list(field), back, f"the field [{k}]")
+                             for k, field in enumerate(zip(*pieces)))
+            if tuples != {False}:
+                raise UnequalSamplesError(
+                    "ConcatDataset: each element in list of batch should be of equal size: some "
+                    "of its datasets give tuples of fields, others single arrays")
+            return _join_rows(pieces, back, "the samples")
 
         return gather
 

@@ -26,7 +26,16 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import is_grad_enabled, no_grad
-from tinygrad_cnn.data.dataset import IterableDataset, Subset, TensorDataset, has_batch_path
+from tinygrad_cnn.data.dataset import (
+    ConcatDataset,
+    IterableDataset,
+    Subset,
+    TensorDataset,
+    UnequalSamplesError,
+    has_batch_path,
+    stack_dtype,
+    unequal_sizes,
+)
 from tinygrad_cnn.data.sampler import (
     BatchSampler,
     RandomSampler,
@@ -52,15 +61,38 @@ def _items(dataset: Any, idx: Any) -> list[Any]:
     return [dataset[k] for k in keys]
 
 
+def _requires_grad(dataset: Any) -> bool:
+    """Whether the batch path of ``dataset`` reads tensors that require grad: a
+    ``TensorDataset`` of such tensors, or a ``Subset`` or ``ConcatDataset`` holding one."""
+    if isinstance(dataset, TensorDataset):
+        return any(getattr(t, "requires_grad", False) for t in dataset.tensors)
+    if isinstance(dataset, Subset):
+        return _requires_grad(dataset.dataset)
+    if isinstance(dataset, ConcatDataset):
+        return any(_requires_grad(d) for d in dataset.datasets)
+    return False
+
+
 def _batch(dataset: Any, idx: Any, fast: bool) -> Any:
     """The arrays of one batch: one fancy-index when the dataset has a batch path (``fast``:
-    ``has_batch_path(dataset)``, asked once an epoch), else its items collated (``_collate``)."""
-    if fast and isinstance(dataset, TensorDataset) and is_grad_enabled() and any(
-            t.requires_grad for t in dataset.tensors):  # rows with their history (PyTorch's)
-        rows = Tensor._make(np.asarray(idx, dtype=np.int64))
+    ``has_batch_path(dataset)``, asked once an epoch), else its items collated (``_collate``).
+    Either way the batch is ``default_collate``'s, dtype and errors alike: where the batch path
+    meets samples that do not stack, the items are collated for ``default_collate``'s error, and
+    tensors that require grad (with grad mode on) keep their history, as stacking their items
+    does (a ``TensorDataset``'s rows by one indexing op, a ``Subset`` or ``ConcatDataset`` of
+    one by its items)."""
+    if fast and is_grad_enabled() and _requires_grad(dataset):
+        if not isinstance(dataset, TensorDataset):
+            return _collate(_items(dataset, idx), "")
+        rows = Tensor._make(np.asarray(idx, dtype=np.int64))  # rows with their history
         return tuple(t[rows] for t in dataset.tensors)
     if fast and isinstance(idx, np.ndarray):
-        out = dataset.arrays(idx)
+        try:
+            out = dataset.arrays(idx)
+        except UnequalSamplesError:  # default_collate's own error, from the items (raised
+            out = None  # below, outside this handler: one traceback, not two)
+        if out is None:
+            return _collate(_items(dataset, idx), "")
         return tuple(np.ascontiguousarray(a) for a in out) if isinstance(out, tuple) else \
             np.ascontiguousarray(out)
     return _collate(_items(dataset, idx), "")
@@ -87,39 +119,58 @@ def default_convert(data: Any) -> Any:
             return Tensor._make(np.asarray(data))
         return data
     if isinstance(data, Mapping):
-        converted = {k: default_convert(v) for k, v in data.items()}
-        try:
-            if isinstance(data, MutableMapping):
-                clone = copy.copy(data)
-                clone.update(converted)
-                return clone
-            return type(data)(converted)  # type: ignore[call-arg]
-        except TypeError:  # a mapping that cannot be built from a dict
-            return converted
+        return _same_mapping(data, {k: default_convert(v) for k, v in data.items()})
     if isinstance(data, tuple) and hasattr(data, "_fields"):  # a namedtuple
         return type(data)(*(default_convert(v) for v in data))
     if isinstance(data, tuple):
         return [default_convert(v) for v in data]
     if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
-        converted_items = [default_convert(v) for v in data]
-        try:
-            if isinstance(data, MutableSequence):
-                clone = copy.copy(data)
-                for i, v in enumerate(converted_items):
-                    clone[i] = v
-                return clone
-            return type(data)(converted_items)  # type: ignore[call-arg]
-        except TypeError:  # a sequence that cannot be built from a list
-            return converted_items
+        return _same_sequence(data, [default_convert(v) for v in data])
     return data
+
+
+def _same_mapping(template: Mapping[Any, Any], values: dict[Any, Any]) -> Any:
+    """``values`` in a mapping of ``template``'s type, as PyTorch's collate and convert build it:
+    a mutable one is a copy of ``template`` updated with them (its other attributes kept); an
+    immutable one is ``type(template)(values)``; a plain dict where that fails (TypeError)."""
+    if type(template) is dict:
+        return values
+    try:
+        if isinstance(template, MutableMapping):
+            clone = copy.copy(template)
+            clone.update(values)
+            return clone
+        return type(template)(values)  # type: ignore[call-arg]
+    except TypeError:  # a mapping that cannot be copied, updated, or built from a dict
+        return values
+
+
+def _same_sequence(template: Sequence[Any], values: list[Any]) -> Any:
+    """``values`` in a sequence of ``template``'s type (a list subclass, a user's sequence), as
+    PyTorch's collate and convert build it: a mutable one is a copy of ``template`` with its
+    items replaced; another is ``type(template)(values)``; a plain list where that fails."""
+    if type(template) is list:
+        return values
+    try:
+        if isinstance(template, MutableSequence):
+            clone = copy.copy(template)
+            for i, v in enumerate(values):
+                clone[i] = v
+            return clone
+        return type(template)(values)  # type: ignore[call-arg]
+    except TypeError:  # a sequence that cannot be copied, assigned to, or built from a list
+        return values
 
 
 def _collate(items: list[Any], path: str) -> Any:
     """PyTorch's ``default_collate`` on numpy arrays: arrays, tensors and numbers are stacked
     along a new first dimension (Python ints give int64, floats float64, numpy scalars keep their
-    dtype); a dict gives a dict of the collated values of each key; a tuple or list gives one of
-    its collated fields (a tuple stays a tuple, so ``x, y = batch`` works either way; a namedtuple
-    stays itself); strings stay a list of strings. ``path`` names the field in errors."""
+    dtype; samples of several dtypes by PyTorch's rule, ``stack_dtype``); a mapping gives a
+    mapping of its type (``_same_mapping``: an OrderedDict stays one) of the collated values of
+    each key; a tuple, list or other sequence gives one of its collated fields (a tuple stays a
+    tuple, so ``x, y = batch`` works either way; a namedtuple stays itself, a list subclass or
+    other sequence its type where it can be built, ``_same_sequence``); strings stay a list of
+    strings. ``path`` names the field in errors."""
     first = items[0]
     where = f"the field {path}" if path else "the samples"
     if isinstance(first, (str, bytes)):
@@ -131,19 +182,20 @@ def _collate(items: list[Any], path: str) -> Any:
                 got = list(it) if isinstance(it, Mapping) else type(it).__name__
                 raise RuntimeError(f"DataLoader: sample {i} of a batch has keys {got}, sample 0 "
                                    f"has {keys} ({where}); every sample needs the same keys")
-        return {k: _collate([it[k] for it in items], f"{path}[{k!r}]") for k in keys}
-    if isinstance(first, (tuple, list)):
+        return _same_mapping(first, {k: _collate([it[k] for it in items], f"{path}[{k!r}]")
+                                     for k in keys})
+    if _is_sequence(first):
         n = len(first)
         for i, it in enumerate(items):
-            if not isinstance(it, (tuple, list)) or len(it) != n:
-                got = len(it) if isinstance(it, (tuple, list)) else type(it).__name__
+            if not _is_sequence(it) or len(it) != n:
+                got = len(it) if _is_sequence(it) else type(it).__name__
                 raise RuntimeError(f"DataLoader: each element in list of batch should be of "
                                    f"equal size: sample {i} has {got} fields, sample 0 has {n} "
                                    f"({where})")
         fields = [_collate([it[k] for it in items], f"{path}[{k}]") for k in range(n)]
         if hasattr(first, "_fields"):  # a namedtuple
             return type(first)(*fields)
-        return tuple(fields) if isinstance(first, tuple) else fields
+        return tuple(fields) if isinstance(first, tuple) else _same_sequence(first, fields)
     if is_grad_enabled() and any(isinstance(it, Tensor) and it.requires_grad for it in items):
         from tinygrad_cnn.tensor import stack
 
@@ -168,32 +220,34 @@ def _collate(items: list[Any], path: str) -> Any:
                             "dicts, tuples and lists of them")
     shapes = {a.shape for a in arrays}
     if len(shapes) > 1:
-        raise RuntimeError(f"DataLoader: stack expects each tensor to be equal size, but "
-                           f"{where} have shapes {sorted(shapes)} in one batch; pad or resize "
-                           "them in the dataset")
-    out = np.stack(arrays)
+        raise unequal_sizes(where, shapes)
     if isinstance(first, int) and not isinstance(first, np.generic):  # (bool too) PyTorch
         # makes torch.tensor(batch): with a float among the ints, float32, not numpy's float64
+        out = np.stack(arrays)
         return out.astype(np.float32) if out.dtype == np.float64 else out
-    if len({a.dtype for a in arrays}) > 1:  # tensors or arrays of several dtypes: PyTorch's
-        from tinygrad_cnn.tensor import result_type  # stack promotes by its rule (an int64
-        # and a float32 sample give float32, not numpy's float64)
-        return out.astype(result_type(*(Tensor._make(a.reshape(1, *a.shape)) for a in arrays)))
-    return out
+    # tensors or arrays of several dtypes: PyTorch's stack promotes by its rule (an int64 and a
+    # float32 sample give float32, not numpy's float64), each sample cast once
+    return np.stack(arrays, dtype=stack_dtype(a.dtype for a in arrays), casting="unsafe")
+
+
+def _is_sequence(x: Any) -> bool:
+    """A sample's sequence of fields: a tuple, a list, or another ``Sequence`` (not a string)."""
+    return isinstance(x, Sequence) and not isinstance(x, (str, bytes))
 
 
 def _as_tensors(batch: Any) -> Any:
-    """The collated arrays as Tensors, in the same dicts, tuples and lists."""
+    """The collated arrays as Tensors, in the same mappings, tuples, lists and sequences."""
     if isinstance(batch, np.ndarray):
         return Tensor._make(batch)
     if isinstance(batch, Tensor):
         return batch
-    if isinstance(batch, dict):
-        return {k: _as_tensors(v) for k, v in batch.items()}
+    if isinstance(batch, Mapping):
+        return _same_mapping(batch, {k: _as_tensors(v) for k, v in batch.items()})
     if isinstance(batch, tuple) and hasattr(batch, "_fields"):
         return type(batch)(*(_as_tensors(v) for v in batch))
-    if isinstance(batch, (tuple, list)) and not (batch and isinstance(batch[0], (str, bytes))):
-        return type(batch)(_as_tensors(v) for v in batch)
+    if _is_sequence(batch) and not (batch and isinstance(batch[0], (str, bytes))):
+        values = [_as_tensors(v) for v in batch]
+        return tuple(values) if isinstance(batch, tuple) else _same_sequence(batch, values)
     return batch
 
 
@@ -276,6 +330,8 @@ def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
             with no_grad():  # (arrays cross to the main process; a graph cannot)
                 if collate_fn is None:
                     batch = _batch(dataset, idx, fast)
+                    if _user_containers(batch):  # (a type that does not pickle would be lost
+                        batch = _Pickled(_pickled(batch, "the batch"))  # in the feeder thread)
                 else:
                     batch = _pickled(collate_fn(_items(dataset, idx)))
             results.put((number, batch, None))
@@ -336,12 +392,32 @@ class _WorkerError:
         raise exception
 
 
-def _pickled(batch: Any) -> bytes:
+def _pickled(batch: Any, what: str = "the batch that collate_fn returned") -> bytes:
     try:
         return pickle.dumps(batch, pickle.HIGHEST_PROTOCOL)
     except Exception as exc:
-        raise TypeError(f"the batch that collate_fn returned cannot be sent from a worker "
-                        f"process (it cannot be pickled: {exc})") from exc
+        raise TypeError(f"{what} cannot be sent from a worker process (it cannot be pickled: "
+                        f"{exc}); define the classes it holds at module level, or use "
+                        "num_workers=0") from exc
+
+
+class _Pickled:
+    """A default-collated batch that a worker pickled itself (``_user_containers``)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
+def _user_containers(batch: Any) -> bool:
+    """Whether a collated batch holds a container of a user's type (a namedtuple, a mapping or
+    sequence type that collation keeps), which may not pickle: the worker then pickles it
+    itself, so that such a batch is an error with its number, not one lost in the queue."""
+    if isinstance(batch, (np.ndarray, Tensor, str, bytes)):
+        return False
+    if type(batch) in (dict, list, tuple):
+        values = batch.values() if isinstance(batch, dict) else batch
+        return any(_user_containers(v) for v in values)
+    return isinstance(batch, (Mapping, Sequence))
 
 
 def _check_picklable(what: str, fn: Any, method: str) -> None:
@@ -560,8 +636,7 @@ class DataLoader:
         return multiprocessing.get_context("fork" if "fork" in methods else methods[0])
 
     def _from_workers(self, batches: Iterator[Any], fast: bool) -> Iterator[Any]:
-        if isinstance(self.dataset, TensorDataset) and any(
-                t.requires_grad for t in self.dataset.tensors):
+        if _requires_grad(self.dataset):
             raise RuntimeError("DataLoader: num_workers > 0 cannot send tensors that require grad "
                                "to worker processes (their graph stays in this one; PyTorch "
                                "refuses too): use num_workers=0, or TensorDataset of .detach()ed "
@@ -603,7 +678,9 @@ class DataLoader:
                         error.reraise(number)
                     ready[number] = batch
                 batch = ready.pop(done)
-                yield _as_tensors(batch) if collate is None else pickle.loads(batch)
+                if isinstance(batch, _Pickled) or collate is not None:
+                    batch = pickle.loads(batch.data if isinstance(batch, _Pickled) else batch)
+                yield _as_tensors(batch) if collate is None else batch
                 done += 1
         finally:
             for _ in workers:

@@ -3,6 +3,7 @@ whole LeNet-5 (float64, 1e-10)."""
 
 from __future__ import annotations
 
+import importlib
 import math
 
 import numpy as np
@@ -178,3 +179,237 @@ def _torch_lenet(torch):
             return self.fc3(self.fc2(self.fc1(x).relu()).relu())
 
     return LeNet5().double()
+
+
+# ---- named parameters (PyTorch >= 2.6), bare tensors, hooks, empty state -----------------------
+
+def _pair(torch):
+    """A Linear layer of ours and PyTorch's with the same weights."""
+    ours = tg.nn.Linear(2, 1)
+    theirs = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.from_numpy(ours.weight.numpy().copy()))
+        theirs.bias.copy_(torch.from_numpy(ours.bias.numpy().copy()))
+    return ours, theirs
+
+
+def _groups_without_options(state_dict):
+    return [{k: v for k, v in g.items() if k in ("params", "param_names")}
+            for g in state_dict["param_groups"]]
+
+
+def test_optimizers_take_named_parameters_as_pytorch():
+    """Adam(m.named_parameters()) (PyTorch >= 2.6): the group gets ``param_names``, which
+    state_dict saves; dict groups of named parameters too; load_state_dict round trips."""
+    torch = pytest.importorskip("torch")
+    ours, theirs = _pair(torch)
+    opt = optim.Adam(ours.named_parameters(), lr=0.1)
+    topt = torch.optim.Adam(theirs.named_parameters(), lr=0.1)
+    assert opt.param_groups[0]["param_names"] == topt.param_groups[0]["param_names"] \
+        == ["weight", "bias"]
+    assert opt.param_groups[0]["params"] == [ours.weight, ours.bias]
+    assert _groups_without_options(opt.state_dict()) == \
+        _groups_without_options(topt.state_dict())
+    x = np.array([[1.0, 2.0], [-3.0, 0.5]], np.float32)
+    for _ in range(2):
+        opt.zero_grad()
+        topt.zero_grad()
+        ours(Tensor(x)).sum().backward()
+        theirs(torch.from_numpy(x)).sum().backward()
+        opt.step()
+        topt.step()
+    np.testing.assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(), rtol=1e-6)
+    # round trip, and PyTorch's state dict into ours
+    for saved in (opt.state_dict(), topt.state_dict()):
+        other = optim.Adam(tg.nn.Linear(2, 1).named_parameters(), lr=0.5)
+        other.load_state_dict(saved)
+        assert other.param_groups[0]["param_names"] == ["weight", "bias"]
+        assert other.param_groups[0]["lr"] == 0.1
+        assert sorted(other.state_dict()["state"]) == [0, 1]
+    # dict groups of named parameters, each with its own options
+    groups = lambda m: [{"params": [("w", m.weight)]},  # noqa: E731
+                        {"params": [("b", m.bias)], "lr": 0.5}]
+    opt = optim.SGD(groups(ours), lr=0.1)
+    topt = torch.optim.SGD(groups(theirs), lr=0.1)
+    assert _groups_without_options(opt.state_dict()) == \
+        _groups_without_options(topt.state_dict()) == \
+        [{"params": [0], "param_names": ["w"]}, {"params": [1], "param_names": ["b"]}]
+    # names saved replace the groups'; a dict without names leaves them (PyTorch's rule)
+    plain = optim.SGD(ours.parameters(), lr=0.2)
+    tplain = torch.optim.SGD(theirs.parameters(), lr=0.2)
+    plain.load_state_dict(optim.SGD(ours.named_parameters(), lr=0.1).state_dict())
+    tplain.load_state_dict(torch.optim.SGD(theirs.named_parameters(), lr=0.1).state_dict())
+    assert plain.param_groups[0]["param_names"] == tplain.param_groups[0]["param_names"]
+    named = optim.SGD(ours.named_parameters(), lr=0.1)
+    named.load_state_dict(optim.SGD(ours.parameters(), lr=0.3).state_dict())
+    assert named.param_groups[0]["param_names"] == ["weight", "bias"]
+
+
+def test_named_and_unnamed_parameters_do_not_mix_as_in_pytorch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = _pair(torch)
+    cases = [
+        (lambda m, o: o.Adam([("w", m.weight), m.bias]), "Some param names are missing"),
+        (lambda m, o: o.Adam([{"params": [("w", m.weight)]}, {"params": [m.bias]}]),
+         "cannot add param group without names"),
+        (lambda m, o: o.Adam([{"params": [m.weight]}, {"params": [("b", m.bias)]}]),
+         "cannot add param group with names"),
+    ]
+    for make, message in cases:
+        with pytest.raises(ValueError, match=message):
+            make(theirs, torch.optim)
+        with pytest.raises(ValueError, match=message):
+            make(ours, optim)
+    opt = optim.SGD(ours.named_parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="cannot add param group without names"):
+        opt.add_param_group({"params": [Tensor(np.ones(1), requires_grad=True)]})
+    opt.add_param_group({"params": [("extra", Tensor(np.ones(1), requires_grad=True))]})
+    assert opt.param_groups[1]["param_names"] == ["extra"]
+    with pytest.raises(TypeError, match="can only optimize Tensors|must be a Tensor"):
+        torch.optim.SGD([(theirs.weight, "w")], lr=0.1)
+    with pytest.raises(TypeError, match="must be a Tensor"):
+        optim.SGD([(ours.weight, "w")], lr=0.1)
+
+
+def test_a_bare_tensor_as_params_is_pytorchs_type_error():
+    torch = pytest.importorskip("torch")
+    message = ("params argument given to the optimizer should be an iterable of Tensors or "
+               "dicts, but got")
+    with pytest.raises(TypeError, match=message):
+        torch.optim.SGD(torch.ones(2, requires_grad=True), lr=0.1)
+    for cls in (optim.SGD, optim.Adam, optim.LBFGS):
+        with pytest.raises(TypeError, match=message):
+            cls(Tensor(np.ones(2), requires_grad=True))
+    # (a group's "params" may still be one tensor, as in PyTorch)
+    w = Tensor(np.ones(2), requires_grad=True)
+    assert optim.SGD([{"params": w}], lr=0.1).param_groups[0]["params"] == [w]
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_state_has_no_empty_entries_as_pytorch(momentum):
+    """SGD without momentum keeps no state: PyTorch's state_dict()["state"] is {}, ours had an
+    empty dict per parameter."""
+    torch = pytest.importorskip("torch")
+    ours, theirs = _pair(torch)
+    opt = optim.SGD(ours.parameters(), lr=0.1, momentum=momentum)
+    topt = torch.optim.SGD(theirs.parameters(), lr=0.1, momentum=momentum)
+    ours(Tensor(np.ones((1, 2), np.float32))).sum().backward()
+    theirs(torch.ones(1, 2)).sum().backward()
+    opt.step()
+    topt.step()
+    got, want = opt.state_dict()["state"], topt.state_dict()["state"]
+    assert {k: sorted(v) for k, v in got.items()} == {k: sorted(v) for k, v in want.items()}
+
+
+def test_step_hooks_as_pytorch():
+    """register_step_pre_hook / register_step_post_hook: hook(optimizer, args, kwargs), args
+    starting with the optimizer; a pre hook may return new (args, kwargs); global hooks
+    (optim.optimizer.register_optimizer_step_pre_hook) run around the optimizer's own; each
+    returns a removable handle."""
+    torch = pytest.importorskip("torch")
+    theirs_module = importlib.import_module("torch.optim.optimizer")
+    logs: dict[str, list] = {"ours": [], "theirs": []}
+    for side, lib, module in (("ours", optim, optim.optimizer),
+                              ("theirs", torch.optim, theirs_module)):
+        log = logs[side]
+        w = (Tensor(np.ones(2), requires_grad=True) if side == "ours"
+             else torch.ones(2, dtype=torch.float64, requires_grad=True))
+        opt = lib.SGD([w], lr=0.5)
+        handles = [
+            module.register_optimizer_step_pre_hook(
+                lambda o, a, k, log=log: log.append(("global pre", a[0] is o, sorted(k)))),
+            module.register_optimizer_step_post_hook(
+                lambda o, a, k, log=log: log.append(("global post", len(a), sorted(k)))),
+        ]
+        try:
+            pre = opt.register_step_pre_hook(
+                lambda o, a, k, log=log: log.append(("pre", len(a), sorted(k))))
+            opt.register_step_post_hook(lambda o, a, k, log=log: log.append(("post", sorted(k))))
+            w.grad = w.detach() * 0 + 1
+            opt.step()
+            # a pre hook's (args, kwargs) replace the step's: here a closure
+            swap = opt.register_step_pre_hook(
+                lambda o, a, k, log=log: (a, {"closure": lambda: log.append("closure") or 1.0}))
+            assert opt.step() == 1.0
+            swap.remove()
+            pre.remove()
+            pre.remove()  # (twice: nothing)
+            opt.step(closure=None)
+            bad = opt.register_step_pre_hook(lambda o, a, k: 5)
+            with pytest.raises(RuntimeError, match="must return None or a tuple of "
+                                                   r"\(new_args, new_kwargs\), but got 5"):
+                opt.step()
+            bad.remove()
+        finally:
+            for h in handles:
+                h.remove()
+        opt.step()
+        log.append(("value", float(w.detach().numpy()[0])))
+    assert logs["ours"] == logs["theirs"], logs
+
+
+def test_step_hooks_run_once_for_a_subclass_step_and_for_lbfgs():
+    calls = []
+    w = Tensor(np.ones(2), requires_grad=True)
+
+    class Mine(optim.SGD):
+        def step(self, closure=None):
+            calls.append("step")
+            return super().step(closure)
+
+    opt = Mine([w], lr=0.1)
+    opt.register_step_pre_hook(lambda o, a, k: calls.append("pre"))
+    opt.register_step_post_hook(lambda o, a, k: calls.append("post"))
+    opt.step()
+    lbfgs = optim.LBFGS([w], max_iter=1)
+    lbfgs.register_step_pre_hook(lambda o, a, k: calls.append("lbfgs pre"))
+
+    def closure():
+        lbfgs.zero_grad()
+        loss = (w * w).sum()
+        loss.backward()
+        return loss
+
+    lbfgs.step(closure)
+    assert calls == ["pre", "step", "post", "lbfgs pre"]
+    with pytest.raises(TypeError, match="callable"):
+        opt.register_step_pre_hook(5)
+
+
+def test_state_dict_hooks_as_pytorch():
+    """register_state_dict_pre_hook / _post_hook and register_load_state_dict_pre_hook /
+    _post_hook, with prepend=; a post hook's (or a load pre hook's) returned dict is used."""
+    torch = pytest.importorskip("torch")
+    logs: dict[str, list] = {"ours": [], "theirs": []}
+    for side, lib in (("ours", optim), ("theirs", torch.optim)):
+        log = logs[side]
+        w = (Tensor(np.ones(2), requires_grad=True) if side == "ours"
+             else torch.ones(2, requires_grad=True))
+        opt = lib.SGD([w], lr=0.5)
+        opt.register_state_dict_pre_hook(lambda o, log=log: log.append("pre"))
+        opt.register_state_dict_pre_hook(lambda o, log=log: log.append("pre first"),
+                                         prepend=True)
+
+        def post(o, sd, log=log):
+            log.append(("post", sorted(sd)))
+            sd["extra"] = 1
+
+        opt.register_state_dict_post_hook(post)
+        replaced = opt.register_state_dict_post_hook(
+            lambda o, sd: {**sd, "param_groups": [{**sd["param_groups"][0], "lr": 0.25}]})
+        saved = opt.state_dict()
+        log.append(("saved", sorted(saved), saved["param_groups"][0]["lr"]))
+        replaced.remove()
+
+        def load_pre(o, sd, log=log):
+            log.append(("load pre", sorted(sd)))
+            sd.pop("extra")  # (a shallow copy: the caller's dict keeps it)
+
+        opt.register_load_state_dict_pre_hook(load_pre)
+        opt.register_load_state_dict_pre_hook(
+            lambda o, sd: {**sd, "param_groups": [{**sd["param_groups"][0], "lr": 0.125}]})
+        opt.register_load_state_dict_post_hook(
+            lambda o, log=log: log.append(("load post", o.param_groups[0]["lr"])))
+        opt.load_state_dict(saved)
+        log.append(("caller's dict", sorted(saved)))
+    assert logs["ours"] == logs["theirs"], logs

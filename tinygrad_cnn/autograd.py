@@ -1468,18 +1468,22 @@ def _batched_grad(outputs: Any, inputs: Any, grad_outputs: Any, retain_graph: bo
 
 class RemovableHandle:
     """Returned by ``register_hook``; ``handle.remove()`` takes the hook off again. ``id``: an
-    int, distinct for each handle made (PyTorch's)."""
+    int, distinct for each handle made (PyTorch's). ``hooks`` is a list that holds ``hook``, or
+    a dict that holds it under the handle's ``id`` (PyTorch's way: ``hooks[handle.id] = hook``,
+    ``hook`` left out)."""
 
     next_id: int = 0
 
-    def __init__(self, hooks: list[Any], hook: Any) -> None:
+    def __init__(self, hooks: list[Any] | dict[int, Any], hook: Any = None) -> None:
         self._hooks = hooks
         self._hook = hook
         self.id = RemovableHandle.next_id
         RemovableHandle.next_id += 1
 
     def remove(self) -> None:
-        if self._hook in self._hooks:
+        if isinstance(self._hooks, dict):
+            self._hooks.pop(self.id, None)
+        elif self._hook in self._hooks:
             self._hooks.remove(self._hook)
 
     def __enter__(self) -> RemovableHandle:

@@ -1,17 +1,89 @@
 """The base class of the optimizers, ``Optimizer`` (PyTorch's ``torch.optim.optimizer``): parameter
-groups, the step loop over parameters with gradients, ``state_dict`` / ``load_state_dict``."""
+groups (of tensors, or of ``(name, tensor)`` pairs from ``named_parameters()``), the step loop over
+parameters with gradients, ``state_dict`` / ``load_state_dict``, and hooks around the step and the
+state dicts -- per optimizer, and for every optimizer (``register_optimizer_step_pre_hook``,
+``register_optimizer_step_post_hook``)."""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 
+from tinygrad_cnn.autograd import RemovableHandle
 from tinygrad_cnn.backend import array_module, to_device
 from tinygrad_cnn.nn.module import _foreign_array, zero_grads
 from tinygrad_cnn.tensor import Tensor
 
-__all__ = ["Optimizer"]
+__all__ = ["Optimizer", "register_optimizer_step_post_hook", "register_optimizer_step_pre_hook"]
+
+#: ``hook(optimizer, args, kwargs)``; a pre hook may return new ``(args, kwargs)``
+StepHook = Callable[..., Any]
+
+_global_step_pre_hooks: OrderedDict[int, StepHook] = OrderedDict()
+_global_step_post_hooks: OrderedDict[int, StepHook] = OrderedDict()
+
+
+def _register(hooks: OrderedDict[int, Any], hook: Any, what: str,
+              prepend: bool = False) -> RemovableHandle:
+    if not callable(hook):
+        raise TypeError(f"{what}: the hook must be callable, got {type(hook).__name__}")
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
+def register_optimizer_step_pre_hook(hook: StepHook) -> RemovableHandle:
+    """Call ``hook(optimizer, args, kwargs)`` before every optimizer's ``step`` (before the
+    optimizer's own pre hooks); ``args`` starts with the optimizer itself, as PyTorch's. A hook
+    that returns ``(new_args, new_kwargs)`` replaces them. ``handle.remove()`` takes it off."""
+    return _register(_global_step_pre_hooks, hook, "register_optimizer_step_pre_hook")
+
+
+def register_optimizer_step_post_hook(hook: StepHook) -> RemovableHandle:
+    """Call ``hook(optimizer, args, kwargs)`` after every optimizer's ``step`` (after the
+    optimizer's own post hooks). ``handle.remove()`` takes it off."""
+    return _register(_global_step_post_hooks, hook, "register_optimizer_step_post_hook")
+
+
+_Step = TypeVar("_Step", bound=Callable[..., Any])
+
+
+def _hooked(step: _Step) -> _Step:
+    """``step`` with the step hooks around it (PyTorch's ``profile_hook_step``): the global pre
+    hooks, then the optimizer's; the step; the optimizer's post hooks, then the global ones.
+    Every subclass's own ``step`` is wrapped (``Optimizer.__init_subclass__``); a ``step`` that
+    calls its parent's runs the hooks once."""
+
+    @functools.wraps(step)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        self = args[0]
+        if self.__dict__.get("_in_step"):  # a subclass's step calling super().step()
+            return step(*args, **kwargs)
+        for hook in [*_global_step_pre_hooks.values(), *self._hooks("step_pre").values()]:
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f"{step} must return None or a tuple of (new_args, "
+                                       f"new_kwargs), but got {result}. (the step pre hook "
+                                       f"{hook!r} returned it)")
+                args, kwargs = result
+        self.__dict__["_in_step"] = True
+        try:
+            out = step(*args, **kwargs)
+        finally:
+            self.__dict__["_in_step"] = False
+        for hook in [*self._hooks("step_post").values(), *_global_step_post_hooks.values()]:
+            hook(self, args, kwargs)
+        return out
+
+    wrapper._hooked = True  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
 
 
 class Optimizer:
@@ -23,11 +95,20 @@ class Optimizer:
     # tensors, and for a 0-d parameter only the name tells them apart)
     _scalar_state: frozenset[str] = frozenset({"step"})
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if callable(step) and not getattr(step, "_hooked", False):
+            cls.step = _hooked(step)  # type: ignore[method-assign]
+
     def __init__(self, params: Any, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
         name = type(self).__name__
         if isinstance(params, Tensor):
-            params = [params]
+            raise TypeError(f"{name}: params argument given to the optimizer should be an "
+                            f"iterable of Tensors or dicts, but got a Tensor (shape "
+                            f"{params.shape}, {params.dtype}); pass [tensor], or "
+                            "model.parameters()")
         if isinstance(params, (set, frozenset)):
             raise TypeError(f"{name}: parameters must be an ordered collection (a list), not a "
                             "set, whose order changes from run to run")
@@ -53,6 +134,27 @@ class Optimizer:
                             "set")
         params = [params] if isinstance(params, Tensor) else list(params)
         index = len(self.param_groups)
+        names = [p[0] for p in params if isinstance(p, tuple) and len(p) == 2]
+        for p in params:
+            if isinstance(p, tuple) and len(p) != 2:
+                raise TypeError(f"{name}: a named parameter is a (name, Tensor) pair, as "
+                                f"named_parameters() gives; group {index} has a tuple of "
+                                f"{len(p)}")
+        if names and len(names) != len(params):
+            raise ValueError(f"{name}: all optimizer params should be with/without names. Some "
+                             f"param names are missing ({len(names)} of the {len(params)} "
+                             f"parameters of group {index} are (name, Tensor) pairs); pass "
+                             "model.named_parameters() or model.parameters(), not a mix")
+        if names:
+            params = [p[1] for p in params]
+        named = bool(names) or "param_names" in param_group  # (PyTorch keeps a group's own)
+        for i, g in enumerate(self.param_groups):
+            if ("param_names" in g) != named:
+                raise ValueError(
+                    f"{name}: all optimizer param groups should be with/without names. cannot add "
+                    f"param group {'with' if named else 'without'} names to the optimizer (group "
+                    f"{i} is {'without' if named else 'with'} them); give every group "
+                    "named_parameters(), or none")
         for p in params:
             # a frozen parameter (requires_grad=False, fine-tuning) is accepted, as in PyTorch:
             # it has no gradient, so steps leave it alone until it is unfrozen
@@ -74,6 +176,8 @@ class Optimizer:
                 raise ValueError(f"{name}: some parameters appear in more than one parameter "
                                  f"group (groups {i} and {index}); give each parameter once")
         group = {**self.defaults, **param_group, "params": params}
+        if names:
+            group["param_names"] = names
         self._check_group(group)
         self.param_groups.append(group)
 
@@ -86,9 +190,11 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         zero_grads(self._params(), set_to_none)
 
+    @_hooked
     def step(self, closure: Any = None) -> Any:
         """One update of every parameter that has a gradient; ``closure`` (re-evaluating the loss)
-        is called first when given, and its result returned."""
+        is called first when given, and its result returned. A parameter whose update keeps no
+        state (SGD without momentum) gets no entry in ``state``, as in PyTorch."""
         loss = closure() if closure is not None else None
         # (a diverging run overflows to inf and NaN as PyTorch's does, without numpy's warnings)
         with np.errstate(all="ignore"):
@@ -99,28 +205,102 @@ class Optimizer:
                     g = p.grad._data
                     if group.get("maximize"):
                         g = -g
-                    state = self.state.setdefault(p, {})
+                    state = self.state.get(p)
+                    new = state is None
+                    if state is None:
+                        state = {}
                     if p._data.ndim == 0:
                         _update_0d(self, p, g, group, state)
                     else:
                         self._update(p, g, group, state)
+                    if new and state:
+                        self.state[p] = state
                     p._version_counter[0] += 1  # in place, like any optimizer step
         return loss
 
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    # ------------------------------------------------------------------ hooks
+    def _hooks(self, kind: str) -> OrderedDict[int, Any]:
+        """The optimizer's hooks of one kind (``step_pre``, ``step_post``, ``state_dict_pre``,
+        ``state_dict_post``, ``load_state_dict_pre``, ``load_state_dict_post``), by handle id."""
+        return self.__dict__.setdefault(f"_{kind}_hooks", OrderedDict())
+
+    def register_step_pre_hook(self, hook: StepHook) -> RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` before each ``step``; ``args`` starts with the
+        optimizer itself, as PyTorch's. A hook that returns ``(new_args, new_kwargs)`` replaces
+        them (anything else but None is an error). ``handle.remove()`` takes it off again."""
+        return _register(self._hooks("step_pre"), hook, f"{type(self).__name__}."
+                         "register_step_pre_hook")
+
+    def register_step_post_hook(self, hook: StepHook) -> RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` after each ``step``. ``handle.remove()`` takes
+        it off again."""
+        return _register(self._hooks("step_post"), hook, f"{type(self).__name__}."
+                         "register_step_post_hook")
+
+    def register_state_dict_pre_hook(self, hook: Callable[[Optimizer], None],
+                                     prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer)`` before ``state_dict`` builds the dict (``prepend``: before
+        the hooks already registered)."""
+        return _register(self._hooks("state_dict_pre"), hook,
+                         f"{type(self).__name__}.register_state_dict_pre_hook", prepend)
+
+    def register_state_dict_post_hook(
+            self, hook: Callable[[Optimizer, dict[str, Any]], dict[str, Any] | None],
+            prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer, state_dict)`` on the dict ``state_dict`` built; it may change it
+        in place or return another, which is then returned (``prepend``: before the hooks
+        already registered)."""
+        return _register(self._hooks("state_dict_post"), hook,
+                         f"{type(self).__name__}.register_state_dict_post_hook", prepend)
+
+    def register_load_state_dict_pre_hook(
+            self, hook: Callable[[Optimizer, dict[str, Any]], dict[str, Any] | None],
+            prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer, state_dict)`` before ``load_state_dict`` loads -- on a shallow
+        copy of the dict given; it may change it in place or return another, which is loaded
+        instead (``prepend``: before the hooks already registered)."""
+        return _register(self._hooks("load_state_dict_pre"), hook,
+                         f"{type(self).__name__}.register_load_state_dict_pre_hook", prepend)
+
+    def register_load_state_dict_post_hook(self, hook: Callable[[Optimizer], None],
+                                           prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer)`` after ``load_state_dict`` has loaded (``prepend``: before the
+        hooks already registered)."""
+        return _register(self._hooks("load_state_dict_post"), hook,
+                         f"{type(self).__name__}.register_load_state_dict_post_hook", prepend)
+
+    # ------------------------------------------------------------------ state dicts
     def state_dict(self) -> dict[str, Any]:
         """``{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}``; parameters
-        are numbered in group order, as in PyTorch."""
+        are numbered in group order, as in PyTorch; a group made from ``named_parameters()`` has
+        its ``"param_names"`` too. The state dict hooks run before and after."""
+        for pre in list(self._hooks("state_dict_pre").values()):
+            pre(self)
         index = {id(p): i for i, p in enumerate(self._params())}
         state = {index[id(p)]: {k: self._export_state(v) for k, v in s.items()}
                  for p, s in self.state.items()}
         groups = [{**{k: v for k, v in g.items() if k != "params"},
                    "params": [index[id(p)] for p in g["params"]]} for g in self.param_groups]
-        return {"state": state, "param_groups": groups}
+        out = {"state": state, "param_groups": groups}
+        for post in list(self._hooks("state_dict_post").values()):
+            result = post(self, out)
+            if result is not None:
+                out = result
+        return out
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load what ``state_dict`` gave (ours or PyTorch's): each group's options, and the state
+        of each parameter, matched by position. Saved ``"param_names"`` replace the groups'
+        (names are not used to match parameters, as in PyTorch); a dict without them leaves
+        the groups' as they are. The load state dict hooks run before and after."""
+        state_dict = dict(state_dict)  # (a shallow copy, for the pre hooks, as PyTorch's)
+        for pre in list(self._hooks("load_state_dict_pre").values()):
+            result = pre(self, state_dict)
+            if result is not None:
+                state_dict = result
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups) or any(
                 len(a["params"]) != len(b["params"]) for a, b in zip(groups, self.param_groups)):
@@ -129,12 +309,16 @@ class Optimizer:
         params = self._params()
         for saved, group in zip(groups, self.param_groups):
             for k, v in saved.items():
-                if k != "params":
+                if k == "param_names":
+                    group[k] = list(v)
+                elif k != "params":
                     group[k] = tuple(v) if k in ("betas", "etas", "step_sizes") else v
         self.state = {}
         for i, s in state_dict["state"].items():
             p = params[int(i)]
             self.state[p] = {k: self._import_state(int(i), p, k, v) for k, v in s.items()}
+        for post in list(self._hooks("load_state_dict_post").values()):
+            post(self)
 
     @staticmethod
     def _export_state(v: Any) -> Any:

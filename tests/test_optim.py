@@ -285,20 +285,29 @@ def test_a_bare_tensor_as_params_is_pytorchs_type_error():
     assert optim.SGD([{"params": w}], lr=0.1).param_groups[0]["params"] == [w]
 
 
-@pytest.mark.parametrize("momentum", [0.0, 0.9])
-def test_state_has_no_empty_entries_as_pytorch(momentum):
-    """SGD without momentum keeps no state: PyTorch's state_dict()["state"] is {}, ours had an
-    empty dict per parameter."""
+@pytest.mark.parametrize("name, kw", [
+    ("SGD", {"lr": 0.1}), ("SGD", {"lr": 0.1, "momentum": 0.9}), ("Adam", {}), ("AdamW", {}),
+    ("RMSprop", {}), ("Adagrad", {}), ("Adamax", {}), ("NAdam", {}), ("RAdam", {}),
+    ("Adadelta", {}), ("Rprop", {}), ("ASGD", {}),
+], ids=lambda v: v if isinstance(v, str) else "-".join(map(str, v.values())))
+def test_state_entries_are_pytorchs(name, kw):
+    """The parameters that have a state entry, and its names, before and after a step in which
+    one parameter has no gradient: SGD without momentum keeps none (PyTorch's state is {}, ours
+    had an empty dict per parameter); Adagrad makes every parameter's in its constructor."""
     torch = pytest.importorskip("torch")
     ours, theirs = _pair(torch)
-    opt = optim.SGD(ours.parameters(), lr=0.1, momentum=momentum)
-    topt = torch.optim.SGD(theirs.parameters(), lr=0.1, momentum=momentum)
-    ours(Tensor(np.ones((1, 2), np.float32))).sum().backward()
-    theirs(torch.ones(1, 2)).sum().backward()
+    opt = getattr(optim, name)(ours.parameters(), **kw)
+    topt = getattr(torch.optim, name)(theirs.parameters(), **kw)
+
+    def entries(o):
+        return {k: sorted(v) for k, v in o.state_dict()["state"].items()}
+
+    assert entries(opt) == entries(topt)
+    ours.weight.grad = Tensor(np.ones((1, 2), np.float32))
+    theirs.weight.grad = torch.ones(1, 2)
     opt.step()
     topt.step()
-    got, want = opt.state_dict()["state"], topt.state_dict()["state"]
-    assert {k: sorted(v) for k, v in got.items()} == {k: sorted(v) for k, v in want.items()}
+    assert entries(opt) == entries(topt)
 
 
 def test_step_hooks_as_pytorch():

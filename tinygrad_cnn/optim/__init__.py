@@ -217,7 +217,10 @@ class RMSprop(Optimizer):
 class Adagrad(Optimizer):
     """``s += g²``; ``p -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(s) + eps)``; ``s`` starts at
     ``initial_accumulator_value`` -- the group's own where a group sets one (PyTorch 2.13 starts
-    every parameter given to the constructor at the constructor's value, ignoring the group's)."""
+    every parameter given to the constructor at the constructor's value, ignoring the group's).
+    As PyTorch's, the constructor makes the state of every parameter (``step`` 0 and ``sum``),
+    so ``state_dict()`` has an entry for each before any step (parameters of a group added later
+    get theirs at their first step)."""
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
@@ -228,6 +231,10 @@ class Adagrad(Optimizer):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
                                       eps=eps, maximize=maximize))
+        for group in self.param_groups:
+            for p in group["params"]:
+                self.state[p] = {"step": 0, "sum": array_module(p._data).full_like(
+                    p._data, group["initial_accumulator_value"])}
 
     def _check_group(self, group: dict[str, Any]) -> None:
         _check("Adagrad", lr=group["lr"], lr_decay=group["lr_decay"], eps=group["eps"],

@@ -125,6 +125,86 @@ def test_clip_grad_value_refuses_a_bound_that_overflows_the_dtype() -> None:
         assert ours[0].grad.numpy().tolist() == [1.0, 2.0]  # checked before anything changed
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("clip", [0.0, -0.0, 1.0, -1.0, math.inf, math.nan])
+def test_clip_grad_value_keeps_the_sign_of_zero_as_torch(dtype: str, clip: float) -> None:
+    """clip_grad_value_(ps, 0) on [3., -4.]: PyTorch's clamp gives [0., -0.] (-4 is replaced by
+    the lower bound -0.0); numpy's maximum/minimum gave [0., 0.]."""
+    grads = [np.array([3.0, -4.0, 0.0, -0.0, np.nan, 1e-3, -1e-3], dtype)]
+    ours, theirs = _grad_pair(grads)
+    clip_grad_value_(ours, clip)
+    torch.nn.utils.clip_grad_value_(theirs, clip)
+    got, want = ours[0].grad.numpy(), theirs[0].grad.numpy()
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, math.inf, 0.5])
+def test_get_total_norm_and_clip_grads_with_norm_match_torch(dtype: str,
+                                                             norm_type: float) -> None:
+    """nn.utils.get_total_norm(tensors, ...) and clip_grads_with_norm_(parameters, max_norm,
+    total_norm): clip_grad_norm_ in two steps, as PyTorch >= 2.6 splits it."""
+    rng = np.random.default_rng(1)
+    grads = [(rng.standard_normal(50) * 30).astype(dtype), np.array([[1.0, -2.0]], dtype)]
+    ours, theirs = _grad_pair(grads)
+    got = tg.nn.utils.get_total_norm([p.grad for p in ours], norm_type)
+    want = torch.nn.utils.get_total_norm([q.grad for q in theirs], norm_type)
+    assert str(got.dtype) == str(want.dtype).replace("torch.", "")
+    rtol = 0 if dtype == "float16" else 1e-5
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=rtol)
+    assert tg.nn.utils.clip_grads_with_norm_(ours, 1.0, got) is None
+    torch.nn.utils.clip_grads_with_norm_(theirs, 1.0, want)
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=rtol, atol=0)
+    # a total of another dtype (float64): the coefficient in its dtype, the grads keep theirs
+    ours, theirs = _grad_pair(grads)
+    tg.nn.utils.clip_grads_with_norm_(ours, 0.5, tg.tensor(np.float64(7.0)))
+    torch.nn.utils.clip_grads_with_norm_(theirs, 0.5, torch.tensor(7.0, dtype=torch.float64))
+    for p, q in zip(ours, theirs):
+        assert p.grad.dtype == np.dtype(dtype)
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=rtol, atol=0)
+
+
+def test_get_total_norm_edges_and_errors_as_torch() -> None:
+    # a single tensor, and no tensors (a float32 zero)
+    got = tg.nn.utils.get_total_norm(tg.tensor([3.0, 4.0]))
+    assert got.item() == torch.nn.utils.get_total_norm(torch.tensor([3.0, 4.0])).item() == 5.0
+    empty, tempty = tg.nn.utils.get_total_norm([]), torch.nn.utils.get_total_norm([])
+    assert empty.item() == tempty.item() == 0.0 and empty.dtype == np.float32
+    with pytest.raises(RuntimeError, match="non-finite"):
+        torch.nn.utils.get_total_norm([torch.tensor([1.0, math.inf])], error_if_nonfinite=True)
+    with pytest.raises(RuntimeError, match="get_total_norm: the total norm .* non-finite"):
+        tg.nn.utils.get_total_norm([tg.tensor([1.0, math.inf])], error_if_nonfinite=True)
+    with pytest.raises(RuntimeError):
+        torch.nn.utils.get_total_norm([torch.tensor([1, 2])])
+    with pytest.raises(RuntimeError, match="floating point tensors, got int64"):
+        tg.nn.utils.get_total_norm([tg.tensor(np.array([1, 2]))])
+    with pytest.raises(TypeError, match="expected Tensors, got a NoneType"):
+        tg.nn.utils.get_total_norm([tg.zeros(2, requires_grad=True).grad])
+    ours, theirs = _grad_pair([np.array([1.0, 2.0], "float32")])
+    with pytest.raises(TypeError):
+        torch.nn.utils.clip_grads_with_norm_(theirs, 1.0, 4.0)
+    with pytest.raises(TypeError, match="total_norm must be a Tensor"):
+        tg.nn.utils.clip_grads_with_norm_(ours, 1.0, 4.0)
+
+
+def test_clip_grad_norm_deprecated_alias_and_empty_generator_warn_as_torch() -> None:
+    ours, theirs = _grad_pair([np.array([3.0, 4.0], "float32")])
+    with pytest.warns(FutureWarning, match="clip_grad_norm` is now deprecated in favor of"):
+        want = torch.nn.utils.clip_grad_norm(theirs, 1.0)
+    with pytest.warns(FutureWarning, match="clip_grad_norm` is now deprecated in favor of"):
+        got = tg.nn.utils.clip_grad_norm(ours, 1.0)
+    assert got.item() == want.item() == 5.0
+    np.testing.assert_allclose(ours[0].grad.numpy(), theirs[0].grad.numpy(), rtol=1e-6)
+    message = "`parameters` is an empty generator, no gradient clipping will occur."
+    with pytest.warns(UserWarning, match=message):
+        torch.nn.utils.clip_grad_norm_((p for p in []), 1.0)
+    with pytest.warns(UserWarning, match=message) as record:
+        assert clip_grad_norm_((p for p in []), 1.0).item() == 0.0
+    assert record[0].filename == __file__  # (pointing at the caller)
+
+
 def test_parameters_to_vector_promotes_as_torch_cat() -> None:
     v = parameters_to_vector([tg.ones(2, dtype=tg.float16), tg.ones(2, 2)])
     w = torch.nn.utils.parameters_to_vector([torch.ones(2, dtype=torch.float16), torch.ones(2, 2)])

@@ -422,3 +422,24 @@ def test_state_dict_hooks_as_pytorch():
         opt.load_state_dict(saved)
         log.append(("caller's dict", sorted(saved)))
     assert logs["ours"] == logs["theirs"], logs
+
+
+def test_hook_and_norm_signatures_are_pytorchs():
+    import inspect
+
+    torch = pytest.importorskip("torch")
+    theirs_module = importlib.import_module("torch.optim.optimizer")
+    names = ["register_step_pre_hook", "register_step_post_hook", "register_state_dict_pre_hook",
+             "register_state_dict_post_hook", "register_load_state_dict_pre_hook",
+             "register_load_state_dict_post_hook", "state_dict", "load_state_dict",
+             "add_param_group"]
+    pairs = [(getattr(optim.Optimizer, n), getattr(torch.optim.Optimizer, n)) for n in names]
+    pairs += [(getattr(optim.optimizer, n), getattr(theirs_module, n))
+              for n in ("register_optimizer_step_pre_hook", "register_optimizer_step_post_hook")]
+    pairs += [(getattr(tg.nn.utils, n), getattr(torch.nn.utils, n))
+              for n in ("get_total_norm", "clip_grads_with_norm_", "clip_grad_norm",
+                        "clip_grad_norm_", "clip_grad_value_")]
+    for ours, theirs in pairs:
+        mine = [(p.name, p.default) for p in inspect.signature(ours).parameters.values()]
+        want = [(p.name, p.default) for p in inspect.signature(theirs).parameters.values()]
+        assert mine == want, ours.__name__

@@ -225,9 +225,12 @@ def _collate(items: list[Any], path: str) -> Any:
         # makes torch.tensor(batch): with a float among the ints, float32, not numpy's float64
         out = np.stack(arrays)
         return out.astype(np.float32) if out.dtype == np.float64 else out
+    dtypes = {a.dtype for a in arrays}
+    if len(dtypes) == 1:
+        return np.stack(arrays)
     # tensors or arrays of several dtypes: PyTorch's stack promotes by its rule (an int64 and a
     # float32 sample give float32, not numpy's float64), each sample cast once
-    return np.stack(arrays, dtype=stack_dtype(a.dtype for a in arrays), casting="unsafe")
+    return np.stack(arrays, dtype=stack_dtype(dtypes), casting="unsafe")
 
 
 def _is_sequence(x: Any) -> bool:

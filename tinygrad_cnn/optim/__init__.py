@@ -6,7 +6,10 @@ line search). ``lr_scheduler`` holds the learning-rate schedules.
 
 Every hyper-parameter is per parameter group (``[{"params": [...], "lr": 0.1}, {...}]``; missing
 options come from the constructor's); ``add_param_group`` adds one later. A parameter may belong
-to one group once only. ``maximize=True`` ascends instead of descending.
+to one group once only. ``maximize=True`` ascends instead of descending. ``params`` (or a group's)
+may be ``model.named_parameters()``: the groups then keep ``param_names``, which ``state_dict``
+saves (PyTorch >= 2.6). The base class, its hooks (``register_step_pre_hook``, ...) and the global
+step hooks are in ``optimizer.py``.
 
 A step updates the parameters' arrays in place outside the graph (the ``no_grad`` of PyTorch) and
 bumps their version counters, so a backward through a graph that saved the old values raises.

@@ -759,6 +759,9 @@ class _ModuleSequence(Module):
         return self
 
     def extend(self, modules: Iterable[Module]) -> Any:
+        if not isinstance(modules, Iterable) or isinstance(modules, Mapping):
+            raise TypeError(f"{type(self).__name__}.extend should be called with an iterable of "
+                            f"modules, but got {type(modules).__name__}")
         for m in list(modules):  # (a copy: extending by itself)
             self.append(m)
         return self
@@ -875,8 +878,8 @@ class ModuleList(_ModuleSequence):
 class ModuleDict(Module):
     """An ordered dict of modules, registered under their keys (insertion order)."""
 
-    def __init__(self, modules: dict[str, Module] | Iterable[tuple[str, Module]] | None = None
-                 ) -> None:
+    def __init__(self, modules: Mapping[str, Module] | ModuleDict | Iterable[tuple[str, Module]]
+                 | None = None) -> None:
         super().__init__()
         if modules is not None:
             self.update(modules)
@@ -913,8 +916,25 @@ class ModuleDict(Module):
     def items(self) -> list[tuple[str, Module]]:
         return list(self._modules.items())
 
-    def update(self, modules: dict[str, Module] | Iterable[tuple[str, Module]]) -> None:
-        pairs = modules.items() if isinstance(modules, dict) else modules
+    def update(self, modules: Mapping[str, Module] | ModuleDict | Iterable[tuple[str, Module]]
+               ) -> None:
+        """Add (or replace) the entries of a mapping -- a dict, any ``Mapping``, another
+        ``ModuleDict`` -- in its order, or of an iterable of ``(key, module)`` pairs (PyTorch's)."""
+        if not isinstance(modules, Iterable):
+            raise TypeError(f"ModuleDict.update should be called with an iterable of key/value "
+                            f"pairs or a mapping, but got {type(modules).__name__}")
+        if isinstance(modules, (Mapping, ModuleDict)):
+            pairs: list[Any] = list(modules.items())
+        else:
+            pairs = list(modules)
+            for j, pair in enumerate(pairs):
+                if not isinstance(pair, Iterable) or isinstance(pair, (str, Module)):
+                    raise TypeError(f"ModuleDict update sequence element #{j} should be a "
+                                    f"(key, module) pair, got a {type(pair).__name__}")
+                pairs[j] = pair = tuple(pair)
+                if len(pair) != 2:
+                    raise ValueError(f"ModuleDict update sequence element #{j} has length "
+                                     f"{len(pair)}; 2 is required (a (key, module) pair)")
         for key, m in pairs:
             self[key] = m
 
@@ -1113,13 +1133,15 @@ class ParameterDict(Module):
             raise TypeError(f"ParameterDict.update should be called with an iterable of key/value "
                             f"pairs, but got {type(parameters).__name__}")
         if isinstance(parameters, (OrderedDict, ParameterDict)):
-            pairs: Iterable[Any] = list(parameters.items())
+            pairs: list[Any] = list(parameters.items())
         elif isinstance(parameters, Mapping):
             pairs = sorted(parameters.items(), key=lambda kv: kv[0])
         else:
             pairs = list(parameters)
             for j, pair in enumerate(pairs):
-                if not isinstance(pair, Iterable) or len(list(pair)) != 2:
+                if isinstance(pair, Iterable) and not isinstance(pair, (str, Tensor)):
+                    pairs[j] = pair = tuple(pair)
+                if not isinstance(pair, tuple) or len(pair) != 2:
                     raise ValueError(f"ParameterDict.update: element #{j} of the sequence should "
                                      f"be a (key, value) pair, got {pair!r}")
         for key, value in pairs:

@@ -73,3 +73,132 @@ def test_lists_and_sequentials_from_each_other(lib):
     assert list(pd) == ["cd", "ab", "y", "z"]
     with pytest.raises(TypeError):
         ml.extend(3)
+
+
+# ------------------------------------------------------------------ 2. forward hooks' results
+def _scaled(lib):
+    class M(lib.Module):
+        def forward(self, x, y=1, *, z=2):
+            return x * y + z
+    return M()
+
+
+@pytest.mark.parametrize("bad", [3, (1,), ((1,), {}, 1), [(), {}]])
+def test_with_kwargs_pre_hook_returning_something_else_as_torch(bad):
+    errors = []
+    for lib in (nn, tnn):
+        m = _scaled(lib)
+        m.register_forward_pre_hook(lambda mod, a, kw, bad=bad: bad, with_kwargs=True)
+        with pytest.raises(RuntimeError) as info:
+            m(lib_tensor(lib, np.float32(1)))
+        errors.append(str(info.value).split(" (in the model")[0])
+    assert errors[0] == errors[1]
+    assert errors[0].startswith("forward pre-hook must return None or a tuple of (new_args, "
+                                "new_kwargs), but got ")
+
+
+def test_hook_results_replace_as_torch():
+    outs = []
+    for lib in (nn, tnn):
+        m = _scaled(lib)
+        m.register_forward_pre_hook(lambda mod, a, kw: ((a[0] * 2,), {"z": 0}), with_kwargs=True)
+        m.register_forward_pre_hook(lambda mod, a: a[0] + 1)  # not a tuple: wrapped in one
+        m.register_forward_hook(lambda mod, a, o: None)
+        m.register_forward_hook(lambda mod, a, kw, o: (o, kw["z"]), with_kwargs=True)
+        out, z = m(lib_tensor(lib, np.float32(1)), z=7)
+        outs.append((float(out), z))
+    assert outs[0] == outs[1] == (3.0, 0)
+
+
+# ------------------------------------------------------------------ 4. always_call
+def _always_call_log(lib, fail_in):
+    class M(lib.Module):
+        def forward(self, x):
+            if fail_in == "forward":
+                raise ValueError("boom")
+            return x * 2
+
+    m, log = M(), []
+
+    def pre(mod, a):
+        if fail_in == "pre":
+            raise ValueError("pre boom")
+        return (a[0] + 1,)
+
+    def first(mod, a, o):
+        log.append(("first", float(a[0]), o if o is None else float(o)))
+        if fail_in == "hook":
+            raise ValueError("hook boom")
+
+    def kw_hook(mod, a, kw, o):
+        log.append(("kw", float(a[0]), o if o is None else float(o), dict(kw)))
+        return o if o is None else o + 100
+
+    def raising(mod, a, o):
+        log.append(("raising",))
+        raise KeyError("silenced")
+
+    m.register_forward_pre_hook(pre)
+    m.register_forward_hook(first, always_call=True)
+    m.register_forward_hook(lambda mod, a, o: log.append(("plain",)))
+    m.register_forward_hook(kw_hook, with_kwargs=True, always_call=True)
+    m.register_forward_hook(raising, always_call=True)
+    x = lib_tensor(lib, np.float32(1))
+    error = None
+    with pytest.warns(UserWarning, match="always_call=True.*silenced"):
+        try:
+            m(x)
+        except Exception as e:
+            error = type(e).__name__
+    return log, error
+
+
+@pytest.mark.parametrize("fail_in", ["forward", "pre", "hook"])
+def test_always_call_forward_hooks_as_torch(fail_in):
+    assert _always_call_log(nn, fail_in) == _always_call_log(tnn, fail_in)
+
+
+def test_always_call_hooks_run_once_without_errors():
+    for lib in (nn, tnn):
+        m, log = lib.Identity(), []
+        m.register_forward_hook(lambda mod, a, o: log.append(1), always_call=True)
+        m(lib_tensor(lib, np.float32(1)))
+        assert log == [1]
+
+
+# ------------------------------------------------------------------ 3. before Module.__init__
+@pytest.mark.parametrize("lib", [nn, tnn])
+def test_plain_attributes_before_init_as_torch(lib):
+    class M(lib.Module):
+        def __init__(self):
+            self.hidden = 3  # plain attributes (even a tensor) may come first
+            self.scale = lib_tensor(lib, np.ones(2, np.float32))
+            super().__init__()
+            self.lin = lib.Linear(self.hidden, 2)
+
+    m = M()
+    assert m.hidden == 3 and [n for n, _ in m.named_parameters()] == ["lin.weight", "lin.bias"]
+    assert list(m.state_dict()) == ["lin.weight", "lin.bias"] and m.scale.shape == (2,)
+    assert m.lin(lib_tensor(lib, np.ones((1, 3), np.float32))).shape == (1, 2)
+
+
+@pytest.mark.parametrize("what", ["parameters", "module", "buffer", "parameter"])
+def test_registering_before_init_as_torch(what):
+    def build(lib):
+        class M(lib.Module):
+            def __init__(self):
+                t = lib_tensor(lib, np.ones(2, np.float32))
+                if what == "parameters":
+                    self.w = lib.Parameter(t)
+                elif what == "module":
+                    self.lin = lib.Linear(1, 1)
+                elif what == "buffer":
+                    self.register_buffer("b", t)
+                else:
+                    self.register_parameter("w", lib.Parameter(t))
+        return M()
+
+    for lib in (nn, tnn):
+        with pytest.raises(AttributeError,
+                           match=f"cannot assign {what} before Module.__init__\\(\\) call"):
+            build(lib)

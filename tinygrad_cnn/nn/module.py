@@ -83,8 +83,14 @@ class Module:
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
-            raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning "
-                               "attributes")
+            # before Module.__init__: a plain attribute (a flag, a size, even a Tensor) is set as
+            # any object's; a Parameter or a Module needs the registries (PyTorch's rule)
+            if isinstance(value, Parameter):
+                self._require_init("parameters")
+            if isinstance(value, Module):
+                self._require_init("module")
+            object.__setattr__(self, name, value)
+            return
         # PyTorch's rules, in its order: a Parameter registers under the name whatever was
         # there; a parameter's name takes only a Parameter or None (not even a Module); a Module
         # registers over a buffer or a plain attribute; a module's name takes only a Module or
@@ -129,16 +135,25 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
-        registries = (self._parameters, self._modules, self._buffers)
+        registries = tuple(self.__dict__.get(r, {}) for r in ("_parameters", "_modules", "_buffers"))
         registered = any(name in registry for registry in registries)
         for registry in registries:
             registry.pop(name, None)
         if name in self.__dict__ or not registered:
             object.__delattr__(self, name)
 
+    def _require_init(self, what: str) -> None:
+        """PyTorch's AttributeError for registering before ``Module.__init__`` has run."""
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"cannot assign {what} before Module.__init__() call ({type(self).__name__}: call "
+                "super().__init__() at the top of __init__, before assigning layers, parameters "
+                "or buffers)")
+
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """A tensor that is part of the state but not trained (BatchNorm's running statistics):
         saved and loaded with ``state_dict``, unless ``persistent=False``."""
+        self._require_init("buffer")
         self._check_new_name("register_buffer", name, self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: cannot assign a {type(tensor).__name__} as buffer "
@@ -151,6 +166,7 @@ class Module:
             self._non_persistent.add(name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
+        self._require_init("parameter")
         self._check_new_name("register_parameter", name, self._parameters)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: cannot assign a {type(param).__name__} as "
@@ -179,6 +195,7 @@ class Module:
     def add_module(self, name: str, module: Module | None) -> None:
         """Register ``module`` (or None, a placeholder) as the child ``name``, as assigning
         ``self.name = module`` does."""
+        self._require_init("module")
         self._check_new_name("add_module", name, self._modules)
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {type(module).__name__} is not a Module subclass")
@@ -554,36 +571,66 @@ class Module:
 
     def _call_with_hooks(self, hooks: dict[str, list[Any]], args: tuple[Any, ...],
                          kwargs: dict[str, Any]) -> Any:
-        for hook, with_kwargs in list(hooks["pre"]):
-            if with_kwargs:
-                result = hook(self, args, kwargs)
+        """PyTorch's ``_call_impl``: forward pre-hooks, the backward hooks' views, ``forward``,
+        forward hooks. When any of it raises, the forward hooks registered with
+        ``always_call=True`` that have not run yet run (with the arguments as the pre-hooks left
+        them and the result so far, None when ``forward`` raised; an error of theirs becomes a
+        warning), and the first error propagates."""
+        out = None
+        post = list(hooks["post"])
+        reached = 0  # forward hooks already reached (an always_call one does not run twice)
+        try:
+            for hook, with_kwargs, _ in list(hooks["pre"]):
+                if with_kwargs:
+                    result = hook(self, args, kwargs)
+                    if result is not None:
+                        if not (isinstance(result, tuple) and len(result) == 2):
+                            raise RuntimeError(
+                                "forward pre-hook must return None or a tuple of (new_args, "
+                                f"new_kwargs), but got {result}.")
+                        args, kwargs = result
+                else:
+                    result = hook(self, args)
+                    if result is not None:
+                        args = result if isinstance(result, tuple) else (result,)
+            backward_hooks = None
+            if (hooks["backward"] or hooks["backward_pre"]) and _state.grad_enabled:
+                backward_hooks = ModuleBackwardHooks(self, hooks["backward"],
+                                                     hooks["backward_pre"])
+                args = backward_hooks.wrap_inputs(args)  # forward (and forward hooks) see views
+            out = self.forward(*args, **kwargs)
+            for hook, with_kwargs, _ in post:
+                reached += 1
+                result = hook(self, args, kwargs, out) if with_kwargs else hook(self, args, out)
                 if result is not None:
-                    args, kwargs = result
-            else:
-                result = hook(self, args)
-                if result is not None:
-                    args = result if isinstance(result, tuple) else (result,)
-        backward_hooks = None
-        if (hooks["backward"] or hooks["backward_pre"]) and _state.grad_enabled:
-            backward_hooks = ModuleBackwardHooks(self, hooks["backward"], hooks["backward_pre"])
-            args = backward_hooks.wrap_inputs(args)  # forward (and forward hooks) see views
-        out = self.forward(*args, **kwargs)
-        for hook, with_kwargs in list(hooks["post"]):
-            result = hook(self, args, kwargs, out) if with_kwargs else hook(self, args, out)
-            if result is not None:
-                out = result
-        if backward_hooks is not None:
-            out = backward_hooks.wrap_outputs(out)
-        return out
+                    out = result
+            if backward_hooks is not None:
+                out = backward_hooks.wrap_outputs(out)
+            return out
+        except Exception:
+            for hook, with_kwargs, always_call in post[reached:]:
+                if not always_call:
+                    continue
+                try:
+                    result = hook(self, args, kwargs, out) if with_kwargs else \
+                        hook(self, args, out)
+                    if result is not None:
+                        out = result
+                except Exception as e:
+                    warnings.warn("module forward hook with ``always_call=True`` raised an "
+                                  "exception that was silenced as another error was raised in "
+                                  f"forward: {e}", stacklevel=3)
+            raise
 
     def _add_hook(self, kind: str, hook: Callable[..., Any], prepend: bool,
-                  with_kwargs: bool = False, what: str = "") -> RemovableHandle:
+                  with_kwargs: bool = False, what: str = "",
+                  always_call: bool = False) -> RemovableHandle:
         if not callable(hook):
             what = what or f"register_forward_{'pre_' if kind == 'pre' else ''}hook"
             raise TypeError(f"{what}: the hook must be callable, got {type(hook).__name__}")
         hooks = self.__dict__.setdefault(
             "_hooks", {"pre": [], "post": [], "backward": [], "backward_pre": []})
-        entry = (hook, bool(with_kwargs)) if kind in ("pre", "post") else hook
+        entry = (hook, bool(with_kwargs), bool(always_call)) if kind in ("pre", "post") else hook
         if prepend:
             hooks[kind].insert(0, entry)
         else:
@@ -598,11 +645,15 @@ class Module:
         return self._add_hook("pre", hook, prepend, with_kwargs)
 
     def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
-                              with_kwargs: bool = False) -> RemovableHandle:
+                              with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
         """``hook(module, args, output)`` runs after ``forward`` (feature maps, Grad-CAM); what it
         returns (not None) replaces the output (with ``with_kwargs``: ``hook(module, args, kwargs,
-        output)``). ``handle.remove()`` takes it off again."""
-        return self._add_hook("post", hook, prepend, with_kwargs)
+        output)``). With ``always_call=True`` it also runs when a pre-hook, ``forward`` or an
+        earlier forward hook raises (``output`` None if there is none yet; the error still
+        propagates, and one of the hook's own becomes a warning), as PyTorch's.
+        ``handle.remove()`` takes it off again."""
+        return self._add_hook("post", hook, prepend, with_kwargs, always_call=always_call)
 
     def register_full_backward_hook(self, hook: Callable[..., Any],
                                     prepend: bool = False) -> RemovableHandle:

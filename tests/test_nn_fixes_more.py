@@ -12,6 +12,7 @@ from collections import OrderedDict
 import numpy as np
 import pytest
 
+import tinygrad_cnn as tg
 from tinygrad_cnn import Tensor, nn
 
 torch = pytest.importorskip("torch")
@@ -202,3 +203,66 @@ def test_registering_before_init_as_torch(what):
         with pytest.raises(AttributeError,
                            match=f"cannot assign {what} before Module.__init__\\(\\) call"):
             build(lib)
+
+
+# ------------------------------------------------------------------ 5. mixed-precision norms
+_NORMS = {
+    "BatchNorm1d": (lambda lib: lib.BatchNorm1d(3), (4, 3)),
+    "BatchNorm2d": (lambda lib: lib.BatchNorm2d(3), (2, 3, 2, 2)),
+    "InstanceNorm1d": (lambda lib: lib.InstanceNorm1d(3, affine=True, track_running_stats=True),
+                       (2, 3, 4)),
+    "InstanceNorm2d": (lambda lib: lib.InstanceNorm2d(3, affine=True), (2, 3, 2, 2)),
+    "LayerNorm": (lambda lib: lib.LayerNorm(3), (2, 3)),
+    "GroupNorm": (lambda lib: lib.GroupNorm(1, 3), (2, 3, 2)),
+    "BatchNorm2d-no-affine": (lambda lib: lib.BatchNorm2d(3, affine=False), (2, 3, 2, 2)),
+}
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("name", list(_NORMS))
+def test_norm_float16_input_with_float32_parameters_as_torch(name, training):
+    build, shape = _NORMS[name]
+    rng = np.random.RandomState(0)
+    x = (rng.randn(*shape) * 3 + 1).astype(np.float16)
+    g = rng.randn(*shape).astype(np.float16)
+    results = []
+    for lib in (nn, tnn):
+        m = build(lib)
+        m.train(training)
+        prng = np.random.RandomState(1)  # the same parameters for both
+        with (tg.no_grad() if lib is nn else torch.no_grad()):
+            for p in m.parameters():
+                p.copy_(lib_tensor(lib, prng.rand(*p.shape).astype(np.float32) + 0.5))
+        xt = lib_tensor(lib, x).requires_grad_()
+        y = m(xt)
+        (y * lib_tensor(lib, g)).sum().backward()
+        state = {k: (str(v.dtype).replace("torch.", ""), arr(v).astype(np.float64))
+                 for k, v in m.state_dict().items() if "num_batches" not in k}
+        grads = [(str(p.grad.dtype).replace("torch.", ""), arr(p.grad)) for p in m.parameters()]
+        results.append((str(y.dtype).replace("torch.", ""), arr(y), str(xt.grad.dtype)
+                        .replace("torch.", ""), arr(xt.grad), state, grads))
+    (dt, y, xdt, xg, state, grads), (tdt, ty, txdt, txg, tstate, tgrads) = results
+    assert dt == tdt == "float16" and xdt == txdt == "float16"
+    np.testing.assert_allclose(y.astype(np.float32), ty.astype(np.float32), rtol=2e-3, atol=2e-3)
+    np.testing.assert_allclose(xg.astype(np.float32), txg.astype(np.float32), rtol=5e-3,
+                               atol=5e-3)
+    assert state.keys() == tstate.keys()
+    for k in state:
+        assert state[k][0] == tstate[k][0] == "float32", k
+        np.testing.assert_allclose(state[k][1], tstate[k][1], rtol=1e-3, atol=1e-3)
+    assert [d for d, _ in grads] == [d for d, _ in tgrads] == ["float32"] * len(grads)
+    for (_, a), (_, b) in zip(grads, tgrads):
+        np.testing.assert_allclose(a, b, rtol=5e-3, atol=5e-3)
+
+
+@pytest.mark.parametrize("name", ["BatchNorm1d", "LayerNorm", "GroupNorm", "InstanceNorm1d"])
+@pytest.mark.parametrize("dtypes", [("float32", "float16"), ("float64", "float32"),
+                                    ("float32", "float64")])
+def test_norm_other_dtype_mixes_refused_as_torch(name, dtypes):
+    build, shape = _NORMS[name]
+    xd, pd = dtypes
+    for lib in (nn, tnn):
+        m = build(lib).to(dtype=getattr(torch, pd) if lib is tnn else np.dtype(pd))
+        x = lib_tensor(lib, (np.ones(shape) + np.arange(shape[-1])).astype(xd))
+        with pytest.raises((TypeError, RuntimeError), match="mixed|float"):
+            m(x)

@@ -5,6 +5,11 @@
 Each is the ``normalize`` op over its dims and an ``affine`` op (``ops/norm.py``). Running
 statistics are updated here, in place, like PyTorch: ``running = (1 - momentum) * running +
 momentum * batch`` with the *unbiased* batch variance, the buffers' version counters bumped.
+
+Mixed precision, as PyTorch on the CPU: a float16 input with float32 parameters (and running
+statistics) is normalised in float32 and the result rounded to float16; the parameters, their
+gradients and the running statistics stay float32, the input's gradient is float16. Any other
+mix of dtypes is an error.
 """
 
 from __future__ import annotations
@@ -34,8 +39,7 @@ def _affine(x: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple[
             raise ValueError(f"{op}: {what} must have {size} elements (shape "
                              f"{tuple(s for s in shape if s != 1) or (1,)}), got {got}")
         if t is not None and t.dtype != x.dtype:
-            raise TypeError(f"{op}: the input is {x.dtype} but {what} is {t.dtype}; cast one of "
-                            "them (.float() / .double())")
+            raise _dtype_error(op, x, what, t)
     xp = array_module(x._data)
     flat = tuple(s for s in shape if s != 1) or (1,)
     if weight is None:
@@ -43,6 +47,19 @@ def _affine(x: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple[
     if bias is None:
         bias = Tensor._make(xp.zeros(flat, dtype=x.dtype))
     return norm.Affine.apply(x, weight, bias, shape=shape)
+
+
+def _mixed_precision(x: Tensor, *params: Tensor | None) -> bool:
+    """A float16 input with float32 parameters (those given): PyTorch's mixed precision."""
+    given = [t for t in params if isinstance(t, Tensor)]
+    return (x.dtype == np.float16 and any(t.dtype == np.float32 for t in given)
+            and all(t.dtype in (np.float16, np.float32) for t in given))
+
+
+def _dtype_error(op: str, x: Tensor, what: str, t: Tensor) -> TypeError:
+    return TypeError(f"{op}: the input is {x.dtype} but {what} is {t.dtype}; cast one of them "
+                     "(.float() / .double()); only a float16 input may run with float32 "
+                     "parameters (mixed precision)")
 
 
 def _check_params(x: Tensor, weight: Tensor | None, bias: Tensor | None, c: int, op: str) -> None:
@@ -54,8 +71,7 @@ def _check_params(x: Tensor, weight: Tensor | None, bias: Tensor | None, c: int,
             raise ValueError(f"{op}: {what} must have shape ({c},), one value per channel, got "
                              f"{got}")
         if t.dtype != x.dtype:
-            raise TypeError(f"{op}: the input is {x.dtype} but {what} is {t.dtype}; cast one of "
-                            "them (.float() / .double())")
+            raise _dtype_error(op, x, what, t)
 
 
 def _channel_shape(x: Tensor) -> tuple[int, ...]:
@@ -98,6 +114,9 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     x = _floating(input, op)
     if x.ndim < 2:
         raise ValueError(f"{op}: expected an input (N, C, ...) with at least 2 dims, got {x.shape}")
+    if _mixed_precision(x, weight, bias, running_mean, running_var):
+        return batch_norm(x.float(), running_mean, running_var, weight, bias, training, momentum,
+                          eps).half()
     c = x.shape[1]
     for what, t in (("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and t.shape != (c,):
@@ -139,6 +158,9 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     if x.ndim < 3:
         raise ValueError(f"{op}: expected an input (N, C, *spatial) with at least 3 dims, got "
                          f"{x.shape}")
+    if _mixed_precision(x, weight, bias, running_mean, running_var):
+        return instance_norm(x.float(), running_mean, running_var, weight, bias, use_input_stats,
+                             momentum, eps).half()
     n, c = x.shape[:2]
     dims = tuple(range(2, x.ndim))
     shape = _channel_shape(x)
@@ -170,6 +192,8 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     ``normalized_shape`` (a scale and shift per element)."""
     op = "layer_norm"
     x = _floating(input, op)
+    if _mixed_precision(x, weight, bias):
+        return layer_norm(x.float(), normalized_shape, weight, bias, eps).half()
     shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else \
         tuple(normalized_shape)
     shape = tuple(int(s) for s in shape)
@@ -194,6 +218,8 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     x = _floating(input, op)
     if x.ndim < 2:
         raise ValueError(f"{op}: expected an input (N, C, ...) with at least 2 dims, got {x.shape}")
+    if _mixed_precision(x, weight, bias):
+        return group_norm(x.float(), num_groups, weight, bias, eps).half()
     n, c = x.shape[:2]
     if num_groups < 1 or c % num_groups:
         raise ValueError(f"{op}: num_groups={num_groups} must divide the {c} channels of the "

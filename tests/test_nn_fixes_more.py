@@ -266,3 +266,53 @@ def test_norm_other_dtype_mixes_refused_as_torch(name, dtypes):
         x = lib_tensor(lib, (np.ones(shape) + np.arange(shape[-1])).astype(xd))
         with pytest.raises((TypeError, RuntimeError), match="mixed|float"):
             m(x)
+
+
+# ------------------------------------------------------------------ 6. Embedding's max_norm
+_W = np.random.RandomState(0).randn(6, 3)
+
+
+@pytest.mark.parametrize("max_norm,norm_type", [(1.0, 2.0), (0.5, 1.0), (1.5, float("inf")),
+                                                (2.0, 3.0), (100.0, 2.0)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_embedding_max_norm_as_torch(max_norm, norm_type, dtype):
+    idx = np.array([[2, 0, 2], [5, 1, 0]])
+    g = np.arange(18.0).reshape(2, 3, 3).astype(dtype)
+    results = []
+    for lib in (nn, tnn):
+        e = lib.Embedding(6, 3, max_norm=max_norm, norm_type=norm_type, padding_idx=1)
+        e = e.to(dtype=torch.float64 if dtype == np.float64 else torch.float32) if lib is tnn \
+            else e.to(dtype=np.dtype(dtype))
+        with (tg.no_grad() if lib is nn else torch.no_grad()):
+            e.weight.copy_(lib_tensor(lib, (_W * 2).astype(dtype)))
+        version = e.weight._version
+        y = e(lib_tensor(lib, idx))
+        (y * lib_tensor(lib, g)).sum().backward()
+        results.append((arr(y), arr(e.weight), arr(e.weight.grad), e.weight._version > version))
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_functional_embedding_and_from_pretrained_max_norm_as_torch():
+    outs = []
+    for lib in (nn, tnn):
+        w = lib_tensor(lib, _W.copy())
+        y = lib.functional.embedding(lib_tensor(lib, np.array([0, 1, 0])), w, max_norm=1.0,
+                                     norm_type=1.0)
+        e = lib.Embedding.from_pretrained(lib_tensor(lib, _W.copy()), max_norm=0.5)
+        z = e(lib_tensor(lib, np.array([3])))
+        outs.append((arr(y), arr(w), arr(z), arr(e.weight), e.weight.requires_grad,
+                     repr(e).replace("torch.", "")))
+    for a, b in zip(*outs):
+        if isinstance(a, np.ndarray):
+            np.testing.assert_allclose(a, b, rtol=1e-12)
+        else:
+            assert a == b
+
+
+def test_embedding_private_freeze_as_torch():
+    for lib in (nn, tnn):
+        assert lib.Embedding(6, 3, _freeze=True).weight.requires_grad is False
+        assert lib.Embedding(6, 3).weight.requires_grad is True
+        w = lib_tensor(lib, _W.astype(np.float32))
+        assert lib.Embedding(6, 3, _weight=w, _freeze=True).weight.requires_grad is False

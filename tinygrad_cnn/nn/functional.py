@@ -465,11 +465,14 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
               max_norm: float | None = None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """The rows of ``weight (num_embeddings, embedding_dim)`` at the integer ``input`` (any
-    shape), ``-> input.shape + (embedding_dim,)``. The row ``padding_idx`` gets no gradient."""
+    shape), ``-> input.shape + (embedding_dim,)``. The row ``padding_idx`` gets no gradient.
+    ``max_norm`` (PyTorch's): first each row looked up whose ``norm_type``-norm is above
+    ``max_norm`` is scaled, in ``weight`` itself (in place, not recorded), by
+    ``max_norm / (norm + 1e-7)``."""
     op = "embedding"
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError(f"{op}: max_norm, scale_grad_by_freq and sparse are not "
-                                  "supported")
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError(f"{op}: scale_grad_by_freq and sparse are not supported; "
+                                  "leave them False")
     if not isinstance(weight, Tensor) or weight.ndim != 2:
         raise ValueError(f"{op}: weight must be a 2-D tensor (num_embeddings, embedding_dim), "
                          f"got {getattr(weight, 'shape', type(weight).__name__)}")
@@ -484,8 +487,29 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
         if not -v <= padding_idx < v:
             raise ValueError(f"{op}: padding_idx {padding_idx} must be within the {v} embeddings")
         padding_idx = int(padding_idx) % v
+    if max_norm is not None:
+        _embedding_renorm_(weight, idx, float(max_norm), float(norm_type))
     return movement.Embedding.apply(weight, indices=like(idx.astype(np.int64), weight._data),
                                     padding_idx=padding_idx)
+
+
+def _embedding_renorm_(weight: Tensor, idx: Any, max_norm: float, norm_type: float) -> None:
+    """PyTorch's ``embedding_renorm_``: each row of ``weight`` at the indices ``idx`` (once per
+    row) whose norm is above ``max_norm`` is scaled by ``max_norm / (norm + 1e-7)``, in place,
+    outside autograd; the version counter is bumped even when no row changes (PyTorch's in-place
+    op)."""
+    weight._version_counter[0] += 1
+    if idx.size == 0:
+        return
+    xp = array_module(weight._data)
+    rows = xp.unique(like(idx.reshape(-1).astype(np.int64), weight._data))
+    w = weight._data
+    acc = np.promote_types(w.dtype, np.float32)  # (a float16 row's norm in float32)
+    norms = xp.linalg.norm(w[rows].astype(acc), ord=norm_type, axis=1).astype(np.float64)
+    over = norms > max_norm
+    if bool(over.any()):
+        scale = (max_norm / (norms[over] + 1e-7)).astype(w.dtype)
+        w[rows[over]] *= scale[:, None]
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

@@ -166,6 +166,7 @@ class Embedding(Module):
         if _weight is None:
             self.weight = _empty(num_embeddings, embedding_dim)
             self.reset_parameters()
+            self.weight.requires_grad_(not _freeze)
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
                 raise ValueError(f"Embedding: _weight has shape {tuple(_weight.shape)}, expected "
@@ -184,25 +185,31 @@ class Embedding(Module):
 
     @classmethod
     def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,
-                        padding_idx: int | None = None) -> Embedding:
-        """An Embedding holding a copy of ``embeddings (num, dim)``; ``freeze`` keeps it fixed."""
+                        padding_idx: int | None = None, max_norm: float | None = None,
+                        norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        sparse: bool = False) -> Embedding:
+        """An Embedding holding a copy of ``embeddings (num, dim)``; ``freeze`` keeps it fixed.
+        The other arguments are the constructor's."""
         if embeddings.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got "
                              f"{embeddings.shape}")
-        return cls(*embeddings.shape, padding_idx=padding_idx, _weight=embeddings, _freeze=freeze)
+        return cls(*embeddings.shape, padding_idx=padding_idx, max_norm=max_norm,
+                   norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse,
+                   _weight=embeddings, _freeze=freeze)
 
     def _check_supported(self) -> None:
-        for attr, off in (("max_norm", None), ("scale_grad_by_freq", False), ("sparse", False)):
+        for attr, off in (("scale_grad_by_freq", False), ("sparse", False)):
             value = getattr(self, attr)
             if value is not off and value != off:
                 raise NotImplementedError(
-                    f"Embedding: {attr}={value} is not supported (max_norm, scale_grad_by_freq "
-                    f"and sparse are not implemented); set it back to {off} -- for max_norm, "
-                    f"renormalise the rows of weight yourself under no_grad()")
+                    f"Embedding: {attr}={value} is not supported (scale_grad_by_freq and sparse "
+                    f"are not implemented); set it back to {off}")
 
     def forward(self, x: Any) -> Tensor:
+        """The rows at the indices ``x``; with ``max_norm``, the rows looked up are first
+        renormalised in ``weight`` itself (see ``F.embedding``)."""
         self._check_supported()
-        return F.embedding(x, self.weight, self.padding_idx)
+        return F.embedding(x, self.weight, self.padding_idx, self.max_norm, self.norm_type)
 
     def extra_repr(self) -> str:  # PyTorch's: what differs from the defaults
         s = f"{self.num_embeddings}, {self.embedding_dim}"

@@ -316,3 +316,50 @@ def test_embedding_private_freeze_as_torch():
         assert lib.Embedding(6, 3).weight.requires_grad is True
         w = lib_tensor(lib, _W.astype(np.float32))
         assert lib.Embedding(6, 3, _weight=w, _freeze=True).weight.requires_grad is False
+
+
+# ------------------------------------------------------------------ 7. area on 3-D, empty pools
+def _same(ours, theirs, tol=1e-12):
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_allclose(arr(ours), arr(theirs), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("kw", [dict(size=4), dict(size=7), dict(size=1), dict(scale_factor=0.5),
+                                dict(scale_factor=2.3), dict(size=0), dict(scale_factor=0.1)])
+def test_interpolate_area_on_3d_input_as_torch(kw):
+    x = np.random.RandomState(0).randn(2, 3, 5)
+    xs = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours = nn.functional.interpolate(xs[0], mode="area", **kw)
+    theirs = tnn.functional.interpolate(xs[1], mode="area", **kw)
+    _same(ours, theirs)
+    if ours.numel():
+        g = np.random.RandomState(1).randn(*ours.shape)
+        (ours * Tensor(g)).sum().backward()
+        (theirs * torch.tensor(g)).sum().backward()
+        _same(xs[0].grad, xs[1].grad)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 5, 6), (3, 5, 6), (0, 3, 5, 6)])
+@pytest.mark.parametrize("size", [(0, 2), (2, 0), (0, 0), 0, (0, None)])
+def test_adaptive_pools_and_area_with_an_empty_output_as_torch(shape, size):
+    x = np.random.RandomState(0).randn(*shape)
+    for name in ("AdaptiveAvgPool2d", "AdaptiveMaxPool2d"):
+        _same(getattr(nn, name)(size)(Tensor(x)), getattr(tnn, name)(size)(torch.tensor(x)))
+    ours = nn.functional.adaptive_max_pool2d(Tensor(x), size, return_indices=True)
+    theirs = tnn.functional.adaptive_max_pool2d(torch.tensor(x), size, return_indices=True)
+    for a, b in zip(ours, theirs):
+        _same(a, b)
+    if None not in np.atleast_1d(np.array(size, dtype=object)) and len(shape) == 4:
+        _same(nn.functional.interpolate(Tensor(x), size=size, mode="area"),
+              tnn.functional.interpolate(torch.tensor(x), size=size, mode="area"))
+
+
+def test_adaptive_pool_size_errors_as_torch():
+    for lib, t in ((nn, Tensor), (tnn, torch.tensor)):
+        with pytest.raises((ValueError, RuntimeError), match="greater than or equal to 0|>= 0"):
+            lib.functional.adaptive_avg_pool2d(t(np.ones((1, 2, 3, 3))), (-1, 2))
+        with pytest.raises((ValueError, RuntimeError), match="non-zero size|positive|non-empty"):
+            lib.functional.adaptive_avg_pool2d(t(np.ones((1, 2, 0, 3))), (1, 2))
+        with pytest.raises((ValueError, RuntimeError), match="non-zero size|non-empty"):
+            lib.functional.interpolate(t(np.ones((1, 2, 0))), size=2, mode="area")

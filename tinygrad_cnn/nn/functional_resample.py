@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, is_grad_enabled
+from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import resample
 from tinygrad_cnn.tensor import Tensor, _int_arg
@@ -77,13 +78,19 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
         out = tuple(math.floor(n * f) for n, f in zip(spatial, factors))
         if not recompute_scale_factor and mode != "area":
             scales = factors
+    if mode == "area":  # an adaptive average pool: an empty output is allowed (PyTorch's)
+        if min(spatial, default=1) <= 0 or min(out, default=0) < 0:
+            raise ValueError(f"{op}: mode 'area' needs a non-empty input and output sizes >= 0, "
+                             f"got input {spatial} and output {out}")
+        if k == 1:  # (PyTorch's adaptive_avg_pool1d: a pool of (N, C, 1, L))
+            return adaptive_avg_pool2d(x.unsqueeze(-2), (1, out[0])).squeeze(-2)
+        if k != 2:
+            raise NotImplementedError(f"{op}: mode 'area' is supported for 3-D (N, C, L) and 4-D "
+                                      f"(N, C, H, W) inputs, got {x.ndim}-D {x.shape}")
+        return adaptive_avg_pool2d(x, out)
     if min(out, default=1) <= 0 or min(spatial, default=1) <= 0:
         raise ValueError(f"{op}: input and output sizes should be greater than 0, got input "
                          f"{spatial} and output {out}")
-    if mode == "area":
-        if k != 2:
-            raise NotImplementedError(f"{op}: mode 'area' is supported for 4-D inputs only")
-        return adaptive_avg_pool2d(x, out)
     options = {"align_corners": True} if align else {}
     return resample.Interpolate.apply(x, size=out, mode="linear" if mode in _LINEAR else mode,
                                       scales=scales, **options)
@@ -103,10 +110,18 @@ def _output_size(output_size: Any, x: Tensor, op: str) -> tuple[int, int]:
     pair = _per_axis(output_size, 2, "output_size", op)
     out = tuple(x.shape[2 + i] if s is None else _int_arg(s, op, "output_size")
                 for i, s in enumerate(pair))
-    if min(out) < 1 or min(x.shape[2:]) < 1:
-        raise ValueError(f"{op}: the output size {out} and the input's spatial size "
-                         f"{x.shape[2:]} must be positive")
+    if min(out) < 0 or min(x.shape[2:]) < 1:
+        raise ValueError(f"{op}: the output size {out} must be >= 0 and the input's spatial size "
+                         f"{x.shape[2:]} positive")
     return out  # type: ignore[return-value]
+
+
+def _empty_pool(x: Tensor, size: tuple[int, int]) -> Tensor:
+    """The empty result of an adaptive pool with a 0 in ``size``, ``(N, C, *size)`` (PyTorch
+    returns it; its gradient w.r.t. ``x`` is zeros)."""
+    n, c = x.shape[:2]
+    return x.reshape(n, c, -1)[:, :, :0].reshape(n, c, *size) if x.numel() else \
+        x[:, :, :0, :0].reshape(n, c, *size)
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) -> Tensor:
@@ -115,7 +130,11 @@ def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) 
     ``output_size=1`` is global average pooling."""
     op = "adaptive_avg_pool2d"
     x, unbatched = _image(input, op)
-    out = resample.AdaptiveAvgPool2d.apply(x, output_size=_output_size(output_size, x, op))
+    size = _output_size(output_size, x, op)
+    if 0 in size:
+        out = _empty_pool(x, size)
+    else:
+        out = resample.AdaptiveAvgPool2d.apply(x, output_size=size)
     return out.squeeze(0) if unbatched else out
 
 
@@ -126,6 +145,12 @@ def adaptive_max_pool2d(input: Tensor, output_size: int | Sequence[int | None],
     op = "adaptive_max_pool2d"
     x, unbatched = _image(input, op)
     size = _output_size(output_size, x, op)
+    if 0 in size:
+        out = _empty_pool(x, size)
+        out = out.squeeze(0) if unbatched else out
+        if not return_indices:
+            return out
+        return out, Tensor._make(array_module(x._data).zeros(out.shape, dtype=np.int64))
     if return_indices and not (is_grad_enabled() and x.requires_grad):
         ctx = Context(resample.AdaptiveMaxPool2d, (False,))  # no node is recorded: our own ctx
         out = Tensor._make(resample.AdaptiveMaxPool2d.forward(ctx, x._data, output_size=size))

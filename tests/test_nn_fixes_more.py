@@ -363,3 +363,37 @@ def test_adaptive_pool_size_errors_as_torch():
             lib.functional.adaptive_avg_pool2d(t(np.ones((1, 2, 0, 3))), (1, 2))
         with pytest.raises((ValueError, RuntimeError), match="non-zero size|non-empty"):
             lib.functional.interpolate(t(np.ones((1, 2, 0))), size=2, mode="area")
+
+
+# ------------------------------------------------------------------ 8. container reprs
+def _reprs(lib):
+    lin = lambda: lib.Linear(2, 2)  # noqa: E731
+    block = lambda: lib.Sequential(lib.Conv2d(1, 2, 3), lib.ReLU())  # noqa: E731
+
+    class Blank(lib.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = lib.Linear(1, 1)
+
+        def extra_repr(self):
+            return "a=1\n\nb=2"  # a blank line stays blank when indented
+
+    class Custom(lib.ModuleList):
+        pass
+
+    return [
+        lib.ModuleList([lin() for _ in range(3)] + [lib.ReLU()] + [lib.Linear(2, 3)] * 2),
+        lib.ModuleList([block(), block(), lib.ReLU(), block()]),
+        lib.ModuleList([lib.ReLU()]),
+        lib.ModuleList(),
+        Custom([lib.ReLU(), lib.ReLU()]),
+        lib.Sequential(lin(), lin(), lin()),  # Sequential does not collapse
+        lib.Sequential(lib.ModuleList([lin(), lin()]), Blank()),
+        lib.ModuleDict({"a": lib.ModuleList([lib.Tanh()] * 4), "b": lib.ReLU()}),
+        Blank(),
+    ]
+
+
+def test_container_reprs_as_torch():
+    for ours, theirs in zip(_reprs(nn), _reprs(tnn)):
+        assert repr(ours) == repr(theirs)

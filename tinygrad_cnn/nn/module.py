@@ -705,8 +705,7 @@ class Module:
         ``extra_repr``, one line each, indented by two."""
         extra = self.extra_repr()
         extra_lines = extra.split("\n") if extra else []
-        child_lines = [f"({name}): " + repr(m).replace("\n", "\n  ")
-                       for name, m in self._modules.items()]
+        child_lines = [f"({name}): " + _addindent(repr(m)) for name, m in self._modules.items()]
         lines = extra_lines + child_lines
         body = ""
         if len(extra_lines) == 1 and not child_lines:
@@ -714,6 +713,12 @@ class Module:
         elif lines:
             body = "\n  " + "\n  ".join(lines) + "\n"
         return f"{type(self).__name__}({body})"
+
+
+def _addindent(text: str, spaces: int = 2) -> str:
+    """PyTorch's ``_addindent``: every line after the first indented, blank lines left empty."""
+    first, *rest = text.split("\n")
+    return "\n".join([first, *((" " * spaces + line) if line.strip() else "" for line in rest)])
 
 
 def _user_line(exc: BaseException) -> str | None:
@@ -924,6 +929,22 @@ class ModuleList(_ModuleSequence):
 
     def __add__(self, other: Iterable[Module]) -> ModuleList:
         return ModuleList([*self, *other])
+
+    def __repr__(self) -> str:
+        """PyTorch's: a run of children with the same repr is one line,
+        ``(0-2): 3 x Linear(in_features=2, out_features=2, bias=True)``."""
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return f"{type(self).__name__}()"
+        runs: list[list[Any]] = []  # [first index, last index, repr]
+        for i, text in enumerate(reprs):
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, text])
+        lines = [_addindent(f"({a}): {text}" if a == b else f"({a}-{b}): {b - a + 1} x {text}")
+                 for a, b, text in runs]
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class ModuleDict(Module):

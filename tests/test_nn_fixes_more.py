@@ -397,3 +397,24 @@ def _reprs(lib):
 def test_container_reprs_as_torch():
     for ours, theirs in zip(_reprs(nn), _reprs(tnn)):
         assert repr(ours) == repr(theirs)
+
+
+# ------------------------------------------------------------------ 9. GroupNorm of one value
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("shape,groups", [((1, 3), 3), ((1, 3, 1), 3), ((1, 6, 1, 1), 6),
+                                          ((1, 3), 1), ((2, 3), 3), ((1, 6), 3), ((1, 3, 2), 3),
+                                          ((0, 3), 3)])
+def test_group_norm_single_value_groups_as_torch(shape, groups, training):
+    x = np.random.RandomState(0).randn(*shape).astype(np.float32)
+    outs = []
+    for lib in (nn, tnn):
+        m = lib.GroupNorm(groups, shape[1]).train(training)
+        try:
+            outs.append(arr(m(lib_tensor(lib, x))))
+        except ValueError as e:
+            outs.append(str(e))
+    ours, theirs = outs
+    if isinstance(theirs, str):
+        assert isinstance(ours, str) and ours.startswith(f"group_norm: {theirs}")
+    else:
+        np.testing.assert_allclose(ours, theirs, atol=1e-4)  # (PyTorch: rounding noise, not 0)

@@ -224,6 +224,11 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     if num_groups < 1 or c % num_groups:
         raise ValueError(f"{op}: num_groups={num_groups} must divide the {c} channels of the "
                          f"input {x.shape}")
+    size = [n * c // num_groups, num_groups, *x.shape[2:]]
+    if size[0] * math.prod(x.shape[2:]) == 1:  # PyTorch's check, in training and eval alike
+        raise ValueError(f"{op}: Expected more than 1 value per channel when training, got input "
+                         f"size {size} (one sample whose groups hold one value each: each would "
+                         "normalise to 0; use fewer groups or more values)")
     grouped = x.reshape(n, num_groups, -1) if x.numel() else x.reshape(n, num_groups, 0)
     y = norm.Normalize.apply(grouped, dims=(2,), eps=float(eps)).reshape(x.shape)
     return _affine(y, weight, bias, _channel_shape(x), op)

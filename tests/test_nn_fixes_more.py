@@ -418,3 +418,30 @@ def test_group_norm_single_value_groups_as_torch(shape, groups, training):
         assert isinstance(ours, str) and ours.startswith(f"group_norm: {theirs}")
     else:
         np.testing.assert_allclose(ours, theirs, atol=1e-4)  # (PyTorch: rounding noise, not 0)
+
+
+# ------------------------------------------------------------------ 10. missing layers
+@pytest.mark.parametrize("name,args", [("ZeroPad1d", (2,)), ("ZeroPad1d", ((1, 3),)),
+                                       ("ConstantPad1d", ((0, 2), 1.5)), ("ConstantPad1d", (1, 3)),
+                                       ("ReflectionPad1d", ((1, 3),)), ("ReplicationPad1d", (3,)),
+                                       ("CircularPad1d", ((2, 1),))])
+@pytest.mark.parametrize("shape", [(3, 5), (2, 3, 5)])
+def test_pad1d_layers_as_torch(name, args, shape):
+    x = np.random.RandomState(0).randn(*shape)
+    ours, theirs = getattr(nn, name)(*args), getattr(tnn, name)(*args)
+    assert repr(ours) == repr(theirs) and ours.padding == theirs.padding
+    xs = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, ty = ours(xs[0]), theirs(xs[1])
+    _same(y, ty)
+    g = np.random.RandomState(1).randn(*y.shape)
+    (y * Tensor(g)).sum().backward()
+    (ty * torch.tensor(g)).sum().backward()
+    _same(xs[0].grad, xs[1].grad)
+
+
+def test_pad1d_layers_refuse_other_ranks():
+    for name in ("ReflectionPad1d", "ReplicationPad1d", "CircularPad1d"):
+        with pytest.raises(ValueError, match=f"{name}: expected a 2-D"):
+            getattr(nn, name)(1)(Tensor(np.ones((1, 2, 3, 5))))
+    with pytest.raises(ValueError, match="ZeroPad1d: padding must be an int or 2 ints"):
+        nn.ZeroPad1d((1, 2, 3))

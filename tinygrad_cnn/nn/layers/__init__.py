@@ -8,7 +8,8 @@ names, and default initialisation (Kaiming-uniform with ``a = sqrt(5)``: weights
 | ``conv.py`` | Conv1d, Conv2d (``padding_mode``), ConvTranspose1d, ConvTranspose2d, Unfold, Fold |
 | ``pool.py`` | MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvg/MaxPool1d/2d, MaxUnpool1d/2d, LPPool1d/2d, |
 |  | Upsample, PixelShuffle, ChannelShuffle |
-| ``padding.py`` | ZeroPad2d, ConstantPad2d, ReflectionPad2d, ReplicationPad2d, CircularPad2d |
+| ``padding.py`` | ZeroPad1d/2d, ConstantPad1d/2d, ReflectionPad1d/2d, ReplicationPad1d/2d, |
+|  | CircularPad1d/2d |
 | ``activation.py`` | ReLU, LeakyReLU, PReLU, GELU, SiLU, ELU, SELU, Softplus, LogSigmoid, Mish, RReLU, ... |
 | ``norm.py`` | BatchNorm1d/2d/3d, InstanceNorm1d/2d/3d, LayerNorm, GroupNorm, LocalResponseNorm |
 | ``distance.py`` | CosineSimilarity, PairwiseDistance |
@@ -97,10 +98,15 @@ from tinygrad_cnn.nn.layers.norm import (
     LocalResponseNorm,
 )
 from tinygrad_cnn.nn.layers.padding import (
+    CircularPad1d,
     CircularPad2d,
+    ConstantPad1d,
     ConstantPad2d,
+    ReflectionPad1d,
     ReflectionPad2d,
+    ReplicationPad1d,
     ReplicationPad2d,
+    ZeroPad1d,
     ZeroPad2d,
 )
 from tinygrad_cnn.nn.layers.pool import (
@@ -142,7 +148,9 @@ __all__ = [
     "BatchNorm2d",
     "BatchNorm3d",
     "ChannelShuffle",
+    "CircularPad1d",
     "CircularPad2d",
+    "ConstantPad1d",
     "ConstantPad2d",
     "Conv1d",
     "Conv2d",
@@ -157,7 +165,8 @@ __all__ = [
     "Dropout3d",
     "Embedding",
     "Flatten",
-    "Fold", "GaussianNLLLoss",
+    "Fold",
+    "GaussianNLLLoss",
     "GroupNorm",
     "Hardshrink",
     "Hardsigmoid",
@@ -180,7 +189,8 @@ __all__ = [
     "LogSigmoid",
     "LogSoftmax",
     "MSELoss",
-    "MarginRankingLoss", "MaxPool1d",
+    "MarginRankingLoss",
+    "MaxPool1d",
     "MaxPool2d",
     "MaxUnpool1d",
     "MaxUnpool2d",
@@ -196,7 +206,9 @@ __all__ = [
     "RReLU",
     "ReLU",
     "ReLU6",
+    "ReflectionPad1d",
     "ReflectionPad2d",
+    "ReplicationPad1d",
     "ReplicationPad2d",
     "SiLU",
     "Sigmoid",
@@ -217,5 +229,6 @@ __all__ = [
     "Upsample",
     "UpsamplingBilinear2d",
     "UpsamplingNearest2d",
+    "ZeroPad1d",
     "ZeroPad2d",
 ]

@@ -1,6 +1,8 @@
 """Padding layers over ``F.pad``, with PyTorch's constructors and reprs: ZeroPad2d,
 ConstantPad2d, ReflectionPad2d, ReplicationPad2d, CircularPad2d. ``padding`` is an int (every
-side) or ``(left, right, top, bottom)``; it is kept as that tuple, as PyTorch keeps it."""
+side) or ``(left, right, top, bottom)``; it is kept as that tuple, as PyTorch keeps it. The 1-D
+ones (ZeroPad1d, ConstantPad1d, ReflectionPad1d, ReplicationPad1d, CircularPad1d) pad the last
+dim by an int (both sides) or ``(left, right)``."""
 
 from __future__ import annotations
 
@@ -81,6 +83,80 @@ class ConstantPad2d(Module):
 
 class ZeroPad2d(ConstantPad2d):
     """Pad the last two dims with zeros (the padding of a convolution, as a layer)."""
+
+    def __init__(self, padding: int | Sequence[int]) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+def _pair(padding: int | Sequence[int], layer: str) -> tuple[int, int]:
+    """PyTorch's ``_pair``: an int for both sides, or ``(left, right)``."""
+    if isinstance(padding, (int, np.integer)) and not isinstance(padding, bool):
+        return (int(padding),) * 2  # type: ignore[return-value]
+    if isinstance(padding, Sequence) and len(padding) == 2 and all(
+            isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in padding):
+        return int(padding[0]), int(padding[1])
+    raise ValueError(f"{layer}: padding must be an int or 2 ints (left, right), got {padding!r}")
+
+
+class _Pad1d(Module):
+    """A padding mode of ``F.pad`` as a layer over ``(C, L)`` or ``(N, C, L)``."""
+
+    mode = ""
+
+    def __init__(self, padding: int | Sequence[int]) -> None:
+        super().__init__()
+        self.padding = _pair(padding, type(self).__name__)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not isinstance(x, Tensor) or x.ndim not in (2, 3):
+            got = f"{x.ndim}-D {x.shape}" if isinstance(x, Tensor) else type(x).__name__
+            raise ValueError(f"{type(self).__name__}: expected a 2-D (C, L) or 3-D (N, C, L) "
+                             f"input, got {got}")
+        return F.pad(x, self.padding, self.mode)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class ReflectionPad1d(_Pad1d):
+    """Mirror the signal about its ends (the end itself not repeated); each pad must be smaller
+    than the length."""
+
+    mode = "reflect"
+
+
+class ReplicationPad1d(_Pad1d):
+    """Repeat the end values outwards."""
+
+    mode = "replicate"
+
+
+class CircularPad1d(_Pad1d):
+    """Wrap around (periodic boundary); each pad at most the length."""
+
+    mode = "circular"
+
+
+class ConstantPad1d(Module):
+    """Pad the last dim with ``value`` (any number of leading dims)."""
+
+    def __init__(self, padding: int | Sequence[int], value: float) -> None:
+        super().__init__()
+        self.padding = _pair(padding, type(self).__name__)
+        self.value = value
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.pad(x, self.padding, "constant", self.value)
+
+    def extra_repr(self) -> str:
+        return f"padding={self.padding}, value={self.value}"
+
+
+class ZeroPad1d(ConstantPad1d):
+    """Pad the last dim with zeros."""
 
     def __init__(self, padding: int | Sequence[int]) -> None:
         super().__init__(padding, 0.0)

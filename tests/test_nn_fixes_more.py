@@ -445,3 +445,46 @@ def test_pad1d_layers_refuse_other_ranks():
             getattr(nn, name)(1)(Tensor(np.ones((1, 2, 3, 5))))
     with pytest.raises(ValueError, match="ZeroPad1d: padding must be an int or 2 ints"):
         nn.ZeroPad1d((1, 2, 3))
+
+
+@pytest.mark.parametrize("ns,kw,shape", [(3, {}, (2, 3)), ((4, 3), dict(eps=1e-6), (2, 4, 3)),
+                                         ([3], dict(elementwise_affine=False), (5, 2, 3)),
+                                         (3, dict(eps=0.1), (3,))])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_rms_norm_as_torch(ns, kw, shape, dtype):
+    rng = np.random.RandomState(0)
+    x, g = rng.randn(*shape).astype(dtype), rng.randn(*shape).astype(dtype)
+    ours, theirs = nn.RMSNorm(ns, **kw), tnn.RMSNorm(ns, **kw)
+    assert repr(ours) == repr(theirs)
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    ours.to(dtype=np.dtype(dtype))
+    theirs.to(dtype=getattr(torch, dtype))
+    w = rng.rand(*ours.normalized_shape).astype(dtype) + 0.5
+    if ours.weight is not None:
+        with tg.no_grad(), torch.no_grad():
+            ours.weight.copy_(Tensor(w))
+            theirs.weight.copy_(torch.tensor(w))
+    xs = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, ty = ours(xs[0]), theirs(xs[1])
+    tol = 1e-12 if dtype == "float64" else 1e-5
+    _same(y, ty, tol)
+    (y * Tensor(g)).sum().backward()
+    (ty * torch.tensor(g)).sum().backward()
+    _same(xs[0].grad, xs[1].grad, tol)
+    if ours.weight is not None:
+        _same(ours.weight.grad, theirs.weight.grad, tol)
+    _same(nn.functional.rms_norm(Tensor(x), ours.normalized_shape, eps=kw.get("eps")),
+          tnn.functional.rms_norm(torch.tensor(x), list(ours.normalized_shape), eps=kw.get("eps")),
+          tol)
+
+
+@pytest.mark.filterwarnings("ignore:Mismatch dtype between input and weight")  # (PyTorch's)
+def test_rms_norm_mixed_dtypes_keep_the_input_dtype_as_torch():
+    x = np.random.RandomState(0).randn(2, 3)
+    for xd, wd in (("float16", "float32"), ("float32", "float64"), ("float64", "float32")):
+        w = np.linspace(0.5, 1.5, 3)
+        y = nn.functional.rms_norm(Tensor(x.astype(xd)), 3, Tensor(w.astype(wd)))
+        ty = tnn.functional.rms_norm(torch.tensor(x.astype(xd)), [3], torch.tensor(w.astype(wd)))
+        _same(y, ty, 2e-3 if xd == "float16" else 1e-6)
+    with pytest.raises(ValueError, match="rms_norm: normalized_shape \\(4,\\) must be the last"):
+        nn.RMSNorm(4)(Tensor(x))

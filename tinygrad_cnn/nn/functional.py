@@ -35,7 +35,7 @@ __all__ = [
     "max_pool2d_with_indices", "max_unpool1d", "max_unpool2d", "mish", "mse_loss",
     "multi_margin_loss", "multilabel_soft_margin_loss", "nll_loss", "normalize", "one_hot", "pad",
     "pairwise_distance", "pdist", "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss", "prelu",
-    "relu", "relu6", "relu_", "rrelu", "rrelu_", "selu", "selu_", "sigmoid", "silu",
+    "relu", "relu6", "relu_", "rms_norm", "rrelu", "rrelu_", "selu", "selu_", "sigmoid", "silu",
     "smooth_l1_loss", "soft_margin_loss", "softmax", "softmin", "softplus", "softshrink",
     "softsign", "tanh", "tanhshrink", "threshold", "threshold_", "triplet_margin_loss", "unfold",
 ]
@@ -801,6 +801,7 @@ from tinygrad_cnn.nn.functional_norm import (  # noqa: E402
     layer_norm,
     local_response_norm,
     normalize,
+    rms_norm,
 )
 from tinygrad_cnn.nn.functional_pool import lp_pool2d, max_unpool2d  # noqa: E402
 from tinygrad_cnn.nn.functional_resample import (  # noqa: E402

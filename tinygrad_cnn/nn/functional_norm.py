@@ -1,5 +1,5 @@
 """Normalisation functions of ``nn.functional``: ``F.batch_norm``, ``F.instance_norm``,
-``F.layer_norm``, ``F.group_norm`` (and ``F.normalize``, the Lp normalisation of vectors, and
+``F.layer_norm``, ``F.group_norm``, ``F.rms_norm`` (and ``F.normalize``, the Lp normalisation of vectors, and
 ``F.local_response_norm``, AlexNet's normalisation across channels).
 
 Each is the ``normalize`` op over its dims and an ``affine`` op (``ops/norm.py``). Running
@@ -208,6 +208,34 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     dims = tuple(range(x.ndim - k, x.ndim))
     y = norm.Normalize.apply(x, dims=dims, eps=float(eps))
     return _affine(y, weight, bias, (1,) * (x.ndim - k) + shape, op)
+
+
+def rms_norm(input: Tensor, normalized_shape: int | Sequence[int],
+             weight: Tensor | None = None, eps: float | None = None) -> Tensor:
+    """Root-mean-square normalisation over the last ``len(normalized_shape)`` dims:
+    ``x / sqrt(mean(x²) + eps) * weight`` (no centring). ``eps=None`` is the machine epsilon of
+    the computation's dtype. As PyTorch: a float16 input is computed in float32, the result has the
+    input's dtype whatever ``weight``'s. A composition of tensor ops (its gradients follow)."""
+    op = "rms_norm"
+    x = _floating(input, op)
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else \
+        tuple(normalized_shape)
+    shape = tuple(int(s) for s in shape)
+    k = len(shape)
+    if k == 0 or k > x.ndim or x.shape[x.ndim - k:] != shape:
+        raise ValueError(f"{op}: normalized_shape {shape} must be the last dims of the input, "
+                         f"whose shape is {x.shape}")
+    if weight is not None and (not isinstance(weight, Tensor) or weight.shape != shape):
+        got = weight.shape if isinstance(weight, Tensor) else type(weight).__name__
+        raise ValueError(f"{op}: weight must have the normalized shape {shape}, got {got}")
+    acc = np.dtype(np.float32) if x.dtype == np.float16 else x.dtype
+    xa = x if x.dtype == acc else x.to(acc)
+    eps = float(np.finfo(acc).eps) if eps is None else float(eps)
+    dims = tuple(range(x.ndim - k, x.ndim))
+    y = xa * ((xa * xa).mean(dims, keepdim=True) + eps).rsqrt()
+    if weight is not None:
+        y = y * (weight if weight.dtype == acc else weight.to(acc))
+    return y if y.dtype == x.dtype else y.to(x.dtype)
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,

@@ -11,7 +11,8 @@ names, and default initialisation (Kaiming-uniform with ``a = sqrt(5)``: weights
 | ``padding.py`` | ZeroPad1d/2d, ConstantPad1d/2d, ReflectionPad1d/2d, ReplicationPad1d/2d, |
 |  | CircularPad1d/2d |
 | ``activation.py`` | ReLU, LeakyReLU, PReLU, GELU, SiLU, ELU, SELU, Softplus, LogSigmoid, Mish, RReLU, ... |
-| ``norm.py`` | BatchNorm1d/2d/3d, InstanceNorm1d/2d/3d, LayerNorm, GroupNorm, LocalResponseNorm |
+| ``norm.py`` | BatchNorm1d/2d/3d, InstanceNorm1d/2d/3d, LayerNorm, RMSNorm, GroupNorm, |
+|  | LocalResponseNorm |
 | ``distance.py`` | CosineSimilarity, PairwiseDistance |
 | ``loss.py`` | CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss, ... |
 """
@@ -96,6 +97,7 @@ from tinygrad_cnn.nn.layers.norm import (
     InstanceNorm3d,
     LayerNorm,
     LocalResponseNorm,
+    RMSNorm,
 )
 from tinygrad_cnn.nn.layers.padding import (
     CircularPad1d,
@@ -203,6 +205,7 @@ __all__ = [
     "PixelShuffle",
     "PixelUnshuffle",
     "PoissonNLLLoss",
+    "RMSNorm",
     "RReLU",
     "ReLU",
     "ReLU6",

@@ -1,6 +1,6 @@
 """Normalisation layers with PyTorch's parameters and buffers (``weight``, ``bias``,
 ``running_mean``, ``running_var``, ``num_batches_tracked``): BatchNorm1d/2d/3d,
-InstanceNorm1d/2d/3d, LayerNorm, GroupNorm; and LocalResponseNorm (no parameters)."""
+InstanceNorm1d/2d/3d, LayerNorm, RMSNorm, GroupNorm; and LocalResponseNorm (no parameters)."""
 
 from __future__ import annotations
 
@@ -237,6 +237,34 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the last ``len(normalized_shape)`` dims of each
+    sample, ``x / sqrt(mean(x²) + eps) * weight``; ``weight`` (``elementwise_affine``) has
+    ``normalized_shape`` and starts at ones. ``eps=None``: the dtype's machine epsilon."""
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float | None = None,
+                 elementwise_affine: bool = True, device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else \
+            tuple(normalized_shape)
+        self.normalized_shape = tuple(int(s) for s in shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        self.register_parameter("weight", Parameter(np.ones(self.normalized_shape, np.float32))
+                                if elementwise_affine else None)
+        self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
+
+    def reset_parameters(self) -> None:
+        """``weight`` to ones, in place."""
+        _ones_zeros(self.weight, None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
 
 
 class GroupNorm(Module):

@@ -12,6 +12,7 @@ import queue
 import random
 import sys
 import traceback
+import warnings
 from collections.abc import (
     Callable,
     Iterable,
@@ -342,6 +343,105 @@ def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
             results.put((number, None, _WorkerError.caught(worker_id)))
 
 
+def _stream_batches(items: Iterator[Any], batch_size: int,
+                    drop_last: bool) -> Iterator[list[Any]]:
+    """The samples of each batch of a stream, as PyTorch's fetcher cuts them: ``batch_size``
+    each, the last one shorter (dropped with ``drop_last``); a stream that ends mid-batch is
+    not read again."""
+    while True:
+        batch = list(itertools.islice(items, batch_size))
+        if not batch or (drop_last and len(batch) < batch_size):
+            return
+        yield batch
+        if len(batch) < batch_size:
+            return
+
+
+class _StreamEnd:
+    """What a worker answers once its copy of an ``IterableDataset`` is exhausted."""
+
+
+def _plain(data: Any) -> bool:
+    """Whether the queue surely pickles ``data``: arrays (not of objects), numbers, strings, and
+    dicts, lists and tuples of them. Anything else a worker pickles itself (``_Pickled``), so
+    that what cannot be is an error with its number rather than data lost in the queue."""
+    if isinstance(data, np.ndarray):
+        return data.dtype.kind != "O"
+    if data is None or type(data) in (bool, int, float, complex, str, bytes) or \
+            isinstance(data, np.generic):
+        return True
+    if type(data) is dict:
+        return all(_plain(k) and _plain(v) for k, v in data.items())
+    if type(data) in (list, tuple):
+        return all(_plain(v) for v in data)
+    return False
+
+
+def _stream_worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
+                   init: Callable[[int], None] | None, seed: int,
+                   collate_fn: Callable[[Any], Any] | None, batch_size: int | None,
+                   drop_last: bool, num_workers: int) -> None:
+    """A worker process for an ``IterableDataset``: iterate this process's copy of it, one batch
+    (or, with ``batch_size=None``, one item) for each task number that arrives on ``tasks``
+    (its own queue) until ``None``, as PyTorch's worker: collated here (``_collate``'s arrays, or
+    the ``collate_fn``'s batch; an item is sent as it is, ``default_convert`` runs in the main
+    process), a ``_StreamEnd`` once the stream is exhausted, after which its tasks get no answer.
+    Its random generators are seeded once, before ``worker_init_fn``, from the epoch's ``seed``
+    and the worker's id (``WorkerInfo.seed``), and draw on through the whole stream: unlike a
+    map-style batch, a stream's batches are this worker's own, and reseeding them by number
+    would give every unsharded copy the same draws. An error in ``worker_init_fn`` or the
+    dataset's ``__iter__`` is the answer to the first task, as PyTorch's."""
+    global _worker_info
+    own_seed = seed + 2**32 * (worker_id + 1)
+    _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=own_seed,
+                              dataset=dataset)
+    _reseed(own_seed)
+    failed: _WorkerError | None = None
+    try:
+        if init is not None:
+            init(worker_id)
+    except BaseException:
+        failed = _WorkerError.caught(worker_id, "(in worker_init_fn)")
+    else:
+        try:
+            items = iter(dataset)
+            stream = items if batch_size is None else _stream_batches(items, batch_size,
+                                                                       drop_last)
+        except BaseException:
+            failed = _WorkerError.caught(worker_id, "(in the dataset's __iter__)")
+    what = "item" if batch_size is None else "batch"
+    count, ended = 0, False
+    while True:
+        number = tasks.get()
+        if number is None:
+            results.cancel_join_thread()  # (what is left in the queue is not wanted)
+            return
+        if ended:  # (sent before the main process heard of the end: no answer, as PyTorch)
+            continue
+        if failed is not None:
+            results.put((number, None, failed))
+            ended = True
+            continue
+        try:
+            with no_grad():  # (arrays cross to the main process; a graph cannot)
+                data = next(stream, _StreamEnd)
+                if data is _StreamEnd:
+                    data, ended = _StreamEnd(), True
+                elif collate_fn is not None:
+                    data = _Pickled(_pickled(collate_fn(data)))
+                else:
+                    if batch_size is not None:
+                        data = _collate(data, "")
+                    if not _plain(data):
+                        data = _Pickled(_pickled(data, f"the {what}"))
+            results.put((number, data, None))
+        except BaseException:  # reported to the main process
+            note = f"(building {what} {count} of worker {worker_id}'s stream)"
+            results.put((number, None, _WorkerError.caught(worker_id, note)))
+            ended = True
+        count += 1
+
+
 class _KeyErrorMessage(str):
     """A KeyError's message that prints as itself: ``str(KeyError(text))`` is ``repr(text)``,
     a traceback on one line with its newlines as ``\\n`` (PyTorch's workaround)."""
@@ -356,25 +456,27 @@ class _WorkerError:
     ``ExceptionWrapper``)."""
 
     def __init__(self, exc_type: type[BaseException] | None, type_name: str, text: str,
-                 worker_id: int) -> None:
+                 worker_id: int, note: str | None = None) -> None:
         self.exc_type, self.type_name, self.text, self.worker_id = \
             exc_type, type_name, text, worker_id
+        self.note = note
 
     @classmethod
-    def caught(cls, worker_id: int) -> _WorkerError:
-        """The exception being handled now."""
+    def caught(cls, worker_id: int, note: str | None = None) -> _WorkerError:
+        """The exception being handled now; ``note`` says where, if not a batch's number."""
         exc_type = sys.exc_info()[0] or RuntimeError
         try:  # (a type that does not pickle would be lost in the queue's feeder thread)
             pickle.dumps(exc_type)
             sendable: type[BaseException] | None = exc_type
         except Exception:
             sendable = None
-        return cls(sendable, exc_type.__name__, traceback.format_exc(), worker_id)
+        return cls(sendable, exc_type.__name__, traceback.format_exc(), worker_id, note)
 
     def reraise(self, batch: int) -> None:
         """Raise it here as PyTorch does: its own type, with the message "Caught {type} in
         DataLoader worker process {id}.\\nOriginal Traceback ..." -- a ``RuntimeError`` when the
-        type cannot be made from that one string (or did not pickle). A note names the batch."""
+        type cannot be made from that one string (or did not pickle). A note names the batch
+        (or the worker's own ``note``)."""
         msg = (f"Caught {self.type_name} in DataLoader worker process {self.worker_id}.\n"
                f"Original {self.text}")
         exc_type = self.exc_type
@@ -390,8 +492,8 @@ class _WorkerError:
             except Exception:  # it takes other arguments: PyTorch falls back alike
                 exception = RuntimeError(msg)
         if hasattr(exception, "add_note"):
-            exception.add_note("(in worker_init_fn)" if batch < 0 else
-                               f"(building batch {batch} of the epoch)")
+            exception.add_note(self.note or ("(in worker_init_fn)" if batch < 0 else
+                                             f"(building batch {batch} of the epoch)"))
         raise exception
 
 
@@ -433,6 +535,22 @@ def _check_picklable(what: str, fn: Any, method: str) -> None:
                         "(not a lambda or a local function), or use num_workers=0"
                         + (", or multiprocessing_context='fork'"
                            if "fork" in multiprocessing.get_all_start_methods() else "")) from None
+
+
+def _stop(workers: list[Any], tasks: list[Any], results: Any) -> None:
+    """Shut the workers down: ``None`` on each one's task queue (``tasks[i]`` is worker ``i``'s;
+    the map-style workers share one), then join them (or terminate one that does not stop) and
+    close the queues."""
+    for q in tasks:
+        q.put(None)
+    for w in workers:
+        w.join(timeout=5)
+        if w.is_alive():
+            w.terminate()
+            w.join()
+    for q in dict.fromkeys(tasks):
+        q.close()
+    results.close()
 
 
 _FIXED_AFTER_INIT = frozenset({"batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
@@ -526,10 +644,6 @@ class DataLoader:
             if batch_sampler is not None:
                 raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
                                  f"batch_sampler option, but got batch_sampler={batch_sampler}")
-            if num_workers > 0:
-                raise NotImplementedError("DataLoader: num_workers > 0 with an IterableDataset "
-                                          "is not supported here (each worker would need its "
-                                          "own share of the stream); use num_workers=0")
         shuffle = bool(shuffle)
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
@@ -558,6 +672,7 @@ class DataLoader:
         self.worker_init_fn, self.timeout = worker_init_fn, timeout
         self.multiprocessing_context = multiprocessing_context
         self.persistent_workers = persistent_workers
+        self._len_reported: int | None = None  # an IterableDataset's len, once len(self) asked
         self._initialized = True
 
     def __setattr__(self, attr: str, value: Any) -> None:
@@ -583,7 +698,7 @@ class DataLoader:
 
     def __len__(self) -> int:
         if isinstance(self.dataset, IterableDataset):
-            n = len(self.dataset)
+            n = self._len_reported = len(self.dataset)
             if self.batch_size is None:
                 return n
             return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
@@ -595,9 +710,30 @@ class DataLoader:
 
     def __iter__(self) -> Iterator[Any]:
         if isinstance(self.dataset, IterableDataset):
-            self.epoch += 1
-            yield from self._from_stream()
+            # (the len reported when the iterator is made, as PyTorch's: list(loader) asks
+            # len(loader) only after iter(loader), and that first call does not count)
+            return self._stream_epoch(self._len_reported)
+        return self._map_epoch()
+
+    def _stream_epoch(self, reported: int | None) -> Iterator[Any]:
+        """An epoch of an ``IterableDataset``, with PyTorch's warning for each batch beyond
+        ``reported``, the dataset's len if ``len(self)`` was asked."""
+        self.epoch += 1
+        stream = self._from_stream() if self.num_workers == 0 else self._from_stream_workers()
+        if reported is None:
+            yield from stream
             return
+        try:
+            for count, batch in enumerate(stream, 1):
+                if count > reported:  # PyTorch's count: batches against the dataset's len
+                    # (not the loader's)
+                    warnings.warn(self._too_many(reported, count), stacklevel=2)
+                yield batch
+        finally:
+            stream.close()  # (the workers stop with it)
+
+    def _map_epoch(self) -> Iterator[Any]:
+        """An epoch of a map-style dataset."""
         if not self._auto_collation:  # PyTorch's batch_size=None: the items themselves
             self._start_epoch()
             keys = epoch_indices(self.sampler)  # type: ignore[arg-type]
@@ -627,10 +763,81 @@ class DataLoader:
                 yield convert(item)
             return
         collate = self.collate_fn or default_collate
-        while batch := list(itertools.islice(items, self.batch_size)):
-            if self.drop_last and len(batch) < self.batch_size:
-                return
+        for batch in _stream_batches(items, self.batch_size, self.drop_last):
             yield collate(batch)
+
+    def _too_many(self, reported: int, count: int) -> str:
+        msg = (f"Length of IterableDataset {self.dataset} was reported to be {reported}(when "
+               f"accessing len(dataloader)), but {count} samples have been fetched. ")
+        if self.num_workers > 0:
+            msg += ("For multiprocessing data-loading, this could be caused by not properly "
+                    "configuring the IterableDataset replica at each worker. Please see "
+                    "https://pytorch.org/docs/stable/data.html#torch.utils.data.IterableDataset "
+                    "for examples.")
+        return msg
+
+    def _from_stream_workers(self) -> Iterator[Any]:
+        """An ``IterableDataset`` read by ``num_workers`` processes, each iterating its own copy
+        (PyTorch's): task ``t`` goes to the next worker whose stream has not ended, in turn,
+        each to its own queue, up to ``prefetch_factor`` per worker ahead; the answers are
+        yielded in task order, the tasks of an ended worker skipped -- worker 0's first batch,
+        worker 1's first, ..., then their second ones, as PyTorch's."""
+        ctx = self._context()
+        batched = self.batch_size is not None
+        collate = self._collate_fn if batched else self.collate_fn
+        if ctx.get_start_method() != "fork":
+            for what, fn in (("collate_fn", collate), ("worker_init_fn", self.worker_init_fn)):
+                if fn is not None:
+                    _check_picklable(what, fn, ctx.get_start_method())
+        n = self.num_workers
+        tasks, results = [ctx.Queue() for _ in range(n)], ctx.Queue()
+        seed = self._epoch_seed()
+        workers = [ctx.Process(target=_stream_worker, daemon=True,
+                               args=(self.dataset, tasks[i], results, i, self.worker_init_fn,
+                                     seed, collate, self.batch_size, self.drop_last, n))
+                   for i in range(n)]
+        for w in workers:
+            w.start()
+        owner: dict[int, int] = {}  # task number -> its worker, until yielded or skipped
+        waiting, live = [0] * n, [True] * n  # tasks unanswered; streams not ended, per worker
+        ready: dict[int, Any] = {}
+        sent, done, turn = 0, 0, 0
+        ahead = (self.prefetch_factor or 2) * n
+        try:
+            while True:
+                while any(live) and sum(c for c, a in zip(waiting, live) if a) < ahead:
+                    while not live[turn]:
+                        turn = (turn + 1) % n
+                    tasks[turn].put(sent)
+                    owner[sent] = turn
+                    waiting[turn] += 1
+                    sent, turn = sent + 1, (turn + 1) % n
+                while done < sent and done not in ready and not live[owner[done]]:
+                    del owner[done]  # (a task its worker got after its stream ended)
+                    done += 1
+                if done == sent:
+                    return
+                if done not in ready:
+                    number, data, error = self._result(results, workers)
+                    if error is not None:
+                        error.reraise(number)
+                    waiting[owner[number]] -= 1
+                    if isinstance(data, _StreamEnd):
+                        live[owner[number]] = False
+                    else:
+                        ready[number] = data
+                    continue
+                data = ready.pop(done)
+                del owner[done]
+                done += 1
+                if isinstance(data, _Pickled):
+                    data = pickle.loads(data.data)
+                if collate is not None:
+                    yield data
+                else:
+                    yield _as_tensors(data) if batched else default_convert(data)
+        finally:
+            _stop(workers, tasks, results)
 
     def _context(self) -> Any:
         if self.multiprocessing_context is not None:
@@ -686,15 +893,7 @@ class DataLoader:
                 yield _as_tensors(batch) if collate is None else batch
                 done += 1
         finally:
-            for _ in workers:
-                tasks.put(None)
-            for w in workers:
-                w.join(timeout=5)
-                if w.is_alive():
-                    w.terminate()
-                    w.join()
-            tasks.close()
-            results.close()
+            _stop(workers, [tasks] * len(workers), results)
 
     def _epoch_seed(self) -> int:
         """This epoch's seed for the workers: from ``seed`` (or from the seed of ``generator``, or

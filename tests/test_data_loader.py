@@ -11,7 +11,13 @@ import pytest
 
 import tinygrad_cnn as tg
 from tinygrad_cnn import Tensor, nn
-from tinygrad_cnn.data import DataLoader, Subset, TensorDataset
+from tinygrad_cnn.data import (
+    DataLoader,
+    IterableDataset,
+    Subset,
+    TensorDataset,
+    get_worker_info,
+)
 
 
 def _epochs(loader, n=2):
@@ -103,6 +109,30 @@ def test_worker_init_fn_runs_in_each_worker(tmp_path):
     names = sorted(p.name.split("-")[0] for p in tmp_path.iterdir())
     assert names == ["w0", "w1"]
     assert all(int(p.name.split("-")[1]) != os.getpid() for p in tmp_path.iterdir())
+
+
+class ShardedStream(IterableDataset):
+    """``range(n)`` shared out between the workers by ``get_worker_info()`` (here, not in
+    test_data_loader_streams.py: a spawned worker imports this module, and that one imports
+    torch)."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        info = get_worker_info()
+        start, step = (info.id, info.num_workers) if info is not None else (0, 1)
+        return ((np.full(2, i, dtype=np.float32), i) for i in range(start, self.n, step))
+
+
+def test_spawned_workers_read_an_iterable_dataset_as_forked_ones():
+    """With ``spawn`` the dataset, the worker function and the batches pickle; the batches are
+    those of forked workers (against PyTorch's in test_data_loader_streams.py)."""
+    kw = dict(batch_size=2, num_workers=2)
+    spawned = [[t.tolist() for t in b]
+               for b in DataLoader(ShardedStream(7), **kw, multiprocessing_context="spawn")]
+    assert spawned == [[t.tolist() for t in b] for b in DataLoader(ShardedStream(7), **kw)]
+    assert [b[1] for b in spawned] == [[0, 2], [1, 3], [4, 6], [5]]
 
 
 def test_bad_loader_arguments():

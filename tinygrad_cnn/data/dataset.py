@@ -98,7 +98,8 @@ class Dataset(Generic[T_co]):
 class IterableDataset(Dataset[T_co]):
     """A stream of samples: subclasses define ``__iter__``. ``a + b`` is
     ``ChainDataset([a, b])``. The ``DataLoader`` batches it in the order it yields (no shuffle,
-    sampler or batch_sampler, as PyTorch), in this process only (``num_workers=0``)."""
+    sampler or batch_sampler, as PyTorch); with ``num_workers > 0`` each worker iterates its own
+    copy, which can share the stream out by ``get_worker_info()`` (see ``DataLoader``)."""
 
     def __iter__(self) -> Iterator[T_co]:
         raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")

@@ -1,6 +1,6 @@
 """``DataLoader``: batches of tensors from a dataset, in the order of a sampler (by default in
-order, or shuffled), collated by ``default_collate`` or a ``collate_fn``, optionally built by
-worker processes."""
+order, or shuffled) or of an ``IterableDataset``'s stream, collated by ``default_collate`` or a
+``collate_fn``, optionally built by worker processes."""
 
 from __future__ import annotations
 
@@ -258,8 +258,10 @@ def _as_tensors(batch: Any) -> Any:
 class WorkerInfo:
     """What ``get_worker_info()`` gives inside a worker process (PyTorch's): ``id`` (0 ..
     ``num_workers - 1``), ``num_workers`` (the workers this epoch runs), ``seed`` (what the
-    worker's random generators were seeded with before ``worker_init_fn``; each batch then
-    reseeds them from the epoch's seed and its number) and ``dataset`` (this process's copy).
+    worker's random generators were seeded with before ``worker_init_fn``; each batch of a
+    map-style dataset then reseeds them from the epoch's seed and its number, while an
+    ``IterableDataset``'s worker draws on through its whole stream) and ``dataset`` (this
+    process's copy: an ``IterableDataset`` can shard itself by ``id`` and ``num_workers``).
     Read-only."""
 
     id: int
@@ -593,12 +595,25 @@ class DataLoader:
       ``get_worker_info()`` says which it is. A ``collate_fn`` runs in the workers, so with a
       start method other than ``fork`` it must pickle (a lambda does not: ``TypeError`` up
       front), and so must the batches it returns.
+    - An ``IterableDataset`` with ``num_workers > 0`` is PyTorch's: each worker iterates its own
+      copy of the dataset -- so every sample comes once per worker, unless its ``__iter__``
+      shares the stream out by ``get_worker_info()`` -- and batches its own stream
+      (``collate_fn`` or ``default_collate``; ``drop_last`` drops each worker's short batch);
+      the loader yields round-robin over the workers (worker 0's first batch, worker 1's
+      first, ..., then their second ones), skipping those whose stream has ended. With
+      ``batch_size=None`` the items come one by one in that order. Each worker's random
+      generators are seeded once from the epoch's seed and its id (``WorkerInfo.seed``,
+      repeatable with ``seed``), so unsharded copies draw different numbers.
+      ``len(loader)`` is the dataset's len batched (it needs ``__len__``); once it was asked,
+      each batch beyond the dataset's len warns, as PyTorch's.
     - ``persistent_workers`` is accepted (``ValueError`` without workers, as PyTorch's); the
-      workers are started for each epoch all the same.
+      workers are started for each epoch all the same (an ``IterableDataset``'s copies start
+      afresh each epoch: state a copy keeps in itself does not carry over, as it does in
+      PyTorch's persistent workers).
     - ``batch_size``, ``batch_sampler``, ``sampler``, ``drop_last``, ``dataset`` and
       ``persistent_workers`` cannot be set after construction (``ValueError``, PyTorch's).
     - ``pin_memory`` is accepted and does nothing (the batches are on the CPU, as with PyTorch
-      without an accelerator). ``IterableDataset``s are read in this process only.
+      without an accelerator).
     """
 
     def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool | None = None,

@@ -52,18 +52,20 @@ class _Stream:
     """Worker ``w`` of ``k`` yields ``n + extra * w`` samples ``(x, label)`` starting at ``100 *
     w`` (uneven copies: some workers end first); ``shard``: the samples ``w, w + k, ...`` of
     ``range(n)`` instead (each once); ``fail_at``: the sample at which worker ``fail_worker``
-    raises a KeyError; ``eager_error``: ``__iter__`` itself raises (not a generator)."""
+    raises a KeyError; ``eager_error``: ``__iter__`` itself raises (not a generator);
+    ``length``: what ``__len__`` says, if not ``n``."""
 
     lib: Any
 
     def __init__(self, n: int, extra: int = 0, shard: bool = False, fail_at: int | None = None,
-                 fail_worker: int = 0, eager_error: bool = False, sleep: float = 0.0) -> None:
-        self.n, self.extra, self.shard = n, extra, shard
+                 fail_worker: int = 0, eager_error: bool = False, sleep: float = 0.0,
+                 length: int | None = None) -> None:
+        self.n, self.extra, self.shard, self.length = n, extra, shard, length
         self.fail_at, self.fail_worker, self.eager_error, self.sleep = \
             fail_at, fail_worker, eager_error, sleep
 
     def __len__(self) -> int:
-        return self.n
+        return self.n if self.length is None else self.length
 
     def __iter__(self) -> Any:
         info = self.lib.get_worker_info()
@@ -267,8 +269,8 @@ def test_len_and_pytorchs_warning_for_more_batches_than_the_datasets_len():
     """len(loader) is PyTorch's; once it was asked, each batch beyond the dataset's len (not the
     loader's: PyTorch's count) warns -- from the next iterator on (list(loader) asks len only
     after iter)."""
-    def run(lib: Any, **kw: Any) -> tuple[int, list[int]]:
-        loader = lib.DataLoader(_stream(lib, 3), num_workers=2, **kw)
+    def run(lib: Any, workers: int = 2, **kw: Any) -> tuple[int, list[int]]:
+        loader = lib.DataLoader(_stream(lib, 3, extra=2, length=2), num_workers=workers, **kw)
         counts = []
         for _ in range(2):
             with warnings.catch_warnings(record=True) as caught:
@@ -277,9 +279,11 @@ def test_len_and_pytorchs_warning_for_more_batches_than_the_datasets_len():
             counts.append(sum("Length of IterableDataset" in str(w.message) for w in caught))
         return len(loader), counts
 
-    for kw in (dict(batch_size=2), dict(batch_size=1), dict(batch_size=None)):
+    for kw in (dict(batch_size=2), dict(batch_size=1), dict(batch_size=None),
+               dict(batch_size=1, workers=0)):
         assert run(ours, **kw) == run(theirs, **kw), kw
-    assert run(ours, batch_size=1) == (3, [0, 3])
+    assert run(ours, batch_size=1) == (2, [0, 6])  # 3 + 5 batches
+    assert run(ours, batch_size=1, workers=0) == (2, [0, 1])
     loader = ours.DataLoader(_stream(ours, 3), batch_size=2, num_workers=2)
     assert len(loader) == 2
     with pytest.warns(UserWarning, match=r"reported to be 3\(when accessing len\(dataloader\)\), "

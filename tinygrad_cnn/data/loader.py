@@ -811,14 +811,17 @@ class DataLoader:
                                args=(self.dataset, tasks[i], results, i, self.worker_init_fn,
                                      seed, collate, self.batch_size, self.drop_last, n))
                    for i in range(n)]
-        for w in workers:
-            w.start()
+        started: list[Any] = []  # (a worker that fails to start -- a dataset that does not
+        # pickle for spawn -- leaves those before it to stop)
         owner: dict[int, int] = {}  # task number -> its worker, until yielded or skipped
         waiting, live = [0] * n, [True] * n  # tasks unanswered; streams not ended, per worker
         ready: dict[int, Any] = {}
         sent, done, turn = 0, 0, 0
         ahead = (self.prefetch_factor or 2) * n
         try:
+            for w in workers:
+                w.start()
+                started.append(w)
             while True:
                 while any(live) and sum(c for c, a in zip(waiting, live) if a) < ahead:
                     while not live[turn]:
@@ -852,7 +855,7 @@ class DataLoader:
                 else:
                     yield _as_tensors(data) if batched else default_convert(data)
         finally:
-            _stop(workers, tasks, results)
+            _stop(started, tasks[:len(started)], results)
 
     def _context(self) -> Any:
         if self.multiprocessing_context is not None:

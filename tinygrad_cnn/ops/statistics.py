@@ -237,14 +237,7 @@ def _median(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool) -> Any:
             raise TypeError(f"{where}: keepdim needs a dim (as in PyTorch): {where}(x, dim, "
                             "keepdim=True)")
         return Median.apply(input, ignore_nan=ignore_nan, nan_wins=True)
-    if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"{where}: dim must be an int, got {dim!r} (one dim at a time, as in "
-                        "PyTorch)")
-    d = _dim(dim, input.ndim, where)
-    x = input if input.ndim else input.reshape(1)
-    if x.shape[d] == 0:
-        raise IndexError(f"{where}: dim {dim} of shape {input.shape} has size 0; there is no "
-                         f"{where} to take (reduce over a dim that is not empty)")
+    d, x = _selection_dim(input, dim, where)
     idx = _median_index(x._data, d, ignore_nan)
     values = x.gather(d, idx)  # the gradient goes to the index
     result = _NanmedianResult if ignore_nan else _MedianResult
@@ -253,6 +246,20 @@ def _median(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool) -> Any:
     if not keepdim:
         values, idx = values.squeeze(d), idx.squeeze(d)
     return result(values, Tensor._make(idx))
+
+
+def _selection_dim(input: Tensor, dim: Any, where: str) -> tuple[int, Tensor]:
+    """The dim a selection along one dim (median, mode) runs over, checked as PyTorch checks it
+    (an int, in range, not empty), and the input as at least 1-d."""
+    if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{where}: dim must be an int, got {dim!r} (one dim at a time, as in "
+                        "PyTorch)")
+    d = _dim(dim, input.ndim, where)
+    x = input if input.ndim else input.reshape(1)
+    if x.shape[d] == 0:
+        raise IndexError(f"{where}: dim {dim} of shape {input.shape} has size 0; there is no "
+                         f"{where} to take (reduce over a dim that is not empty)")
+    return d, x
 
 
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
@@ -293,14 +300,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     the module's tie and NaN rules). The gradient goes to the index."""
     where = "mode"
     input = _tensor(input, where)
-    if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"{where}: dim must be an int, got {dim!r} (one dim at a time, as in "
-                        "PyTorch)")
-    d = _dim(dim, input.ndim, where)
-    x = input if input.ndim else input.reshape(1)
-    if x.shape[d] == 0:
-        raise IndexError(f"{where}: dim {dim} of shape {input.shape} has size 0; there is no "
-                         f"{where} to take (reduce over a dim that is not empty)")
+    d, x = _selection_dim(input, dim, where)
     idx = _mode_index(x._data, d)
     values = x.gather(d, idx)  # the gradient goes to the index (PyTorch's backward)
     if input.ndim == 0:

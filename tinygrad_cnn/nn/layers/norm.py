@@ -209,6 +209,11 @@ class LocalResponseNorm(Module):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
 
 
+def _shape_tuple(shape: int | Sequence[int]) -> tuple[int, ...]:
+    """``normalized_shape`` as a tuple of ints (an int is one dim)."""
+    return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+
+
 class LayerNorm(Module):
     """Normalise over the last ``len(normalized_shape)`` dims of each sample; ``weight`` and
     ``bias`` (``elementwise_affine``) have ``normalized_shape``."""
@@ -217,9 +222,7 @@ class LayerNorm(Module):
                  elementwise_affine: bool = True, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else \
-            tuple(normalized_shape)
-        self.normalized_shape = tuple(int(s) for s in shape)
+        self.normalized_shape = _shape_tuple(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         self.register_parameter("weight", Parameter(np.ones(self.normalized_shape, np.float32))
                                 if elementwise_affine else None)
@@ -247,9 +250,7 @@ class RMSNorm(Module):
     def __init__(self, normalized_shape: int | Sequence[int], eps: float | None = None,
                  elementwise_affine: bool = True, device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else \
-            tuple(normalized_shape)
-        self.normalized_shape = tuple(int(s) for s in shape)
+        self.normalized_shape = _shape_tuple(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         self.register_parameter("weight", Parameter(np.ones(self.normalized_shape, np.float32))
                                 if elementwise_affine else None)

@@ -245,6 +245,31 @@ def test_nansum_nanmean_gradients_as_torch(torch):
     assert tg.gradgradcheck(lambda t: t.nansum(0) * t.nanmean(1, keepdim=True), x)
 
 
+def test_float16_nanmean_past_65504_elements_counts_in_float32(torch):
+    """float16 cannot hold a count past 65,504: it became inf, and the mean and its gradient 0.
+    The count divides in float32 (PyTorch's opmath), rounded once; PyTorch 2.13 gets the mean of
+    every element right, and ours is its value, but with ``dim`` it returns 0 (its count is
+    rounded to float16 first), so there the reference is PyTorch's mean of the float32 data."""
+    a = np.full(70000, 0.5, np.float16)
+    a[::7] = NAN
+    x, tx = _pair(torch, a, grad=True)
+    out, tout = tg.nanmean(x), torch.nanmean(tx)
+    _same(out, tout)
+    out.backward()
+    tout.backward()
+    _same(x.grad, tx.grad)
+    assert x.grad.numpy()[1] > 0
+    rows = np.stack([a, a[::-1] * 2])  # (2, 70000), 60,000 non-NaN per row
+    r, tr = _pair(torch, rows, grad=True)
+    for keepdim in (False, True):
+        out = tg.nanmean(r, 1, keepdim)
+        ref = torch.nanmean(torch.tensor(rows).float(), 1, keepdim).half()
+        _same(out, ref)
+    tg.nanmean(r, 1).sum().backward()
+    want = np.where(np.isnan(rows), 0, np.float16(1 / 60000))
+    np.testing.assert_array_equal(r.grad.numpy(), want.astype(np.float16))
+
+
 # ------------------------------------------------------------------------------ var_mean, std_mean
 @pytest.mark.filterwarnings("ignore:.*degrees of freedom")  # (PyTorch's, for correction >= n)
 @pytest.mark.parametrize("name", ["var_mean", "std_mean"])

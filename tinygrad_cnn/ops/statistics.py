@@ -3,7 +3,7 @@
 | op | how |
 |---|---|
 | ``nansum`` | ``Nansum`` here; VJP: ``g`` spread back, times 1 where ``x`` is not NaN, 0 where it is |
-| ``nanmean`` | ``nansum / count of non-NaN`` (PyTorch's composition, so its gradients) |
+| ``nanmean`` | ``nansum / count of non-NaN`` (PyTorch's composition; float16 divides in float32) |
 | ``var_mean``, ``std_mean`` | ``var``/``std`` and ``mean`` over the same dims |
 | ``median()``, ``nanmedian()`` | ``Median`` here; VJP: ``g`` shared by the elements equal to the result |
 | ``median(dim)``, ``nanmedian(dim)`` | the index from a stable argsort, then ``gather`` |
@@ -116,13 +116,18 @@ def nanmean(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool
     """The mean of the non-NaN elements over ``dim`` (``None`` or ``()``: every dim): ``nansum``
     divided by their count, as PyTorch computes it (NaN where every element is NaN or there are
     none; the gradient ``g / count`` at the others, 0 at the NaNs). Floating tensors only, as in
-    PyTorch."""
+    PyTorch. A float16 sum is divided by its count in float32 and rounded once: float16 cannot
+    hold a count past 65,504 (it became inf, and the mean 0). PyTorch 2.13 does so for the mean
+    of every element, but with ``dim`` it turns the count into float16 first and returns 0."""
     input = _tensor(input, "nanmean")
     if input.dtype.kind != "f":
         raise TypeError(f"nanmean: needs a floating-point tensor, got {input.dtype} (as in "
                         "PyTorch); convert it with .float() or .double()")
     count = (~input.isnan()).sum(dim, keepdim)  # int64 (also dim=(): every dim)
-    return nansum(input, dim, keepdim, dtype=dtype) / count
+    total = nansum(input, dim, keepdim, dtype=dtype)
+    if total.dtype == np.float16:
+        return (total.float() / count).to(np.float16)
+    return total / count
 
 
 def _welford_mean(input: Tensor, mean: Tensor, dims: tuple[int, ...] | None) -> Tensor:

@@ -324,6 +324,25 @@ def test_float16_softmax_rounds_once(name: str) -> None:
         _same(getattr(x, name)(dim), getattr(tx, name)(dim))  # to the ulp
 
 
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_float16_softmax_gradient_sums_in_float32(name: str, create_graph: bool) -> None:
+    """The VJPs' sums along the dim are float32, as PyTorch's kernels: log_softmax's ``sum(g)``
+    over 70,000 classes was inf in float16 (every gradient inf or NaN), and along dim 0 numpy
+    added in float16 (off by up to 0.84)."""
+    rng = np.random.default_rng(6)
+    for shape, dim in (((2, 70000), 1), ((3000, 4), 0), ((8, 10), 1)):
+        a = rng.standard_normal(shape).astype(np.float16)
+        g = rng.uniform(0.5, 1.5, shape).astype(np.float16)
+        x, tx = Tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        (ours,) = tg.grad(getattr(F, name)(x, dim), [x], Tensor(g), create_graph=create_graph)
+        (theirs,) = torch.autograd.grad(getattr(torch, name)(tx, dim), [tx], torch.tensor(g))
+        assert ours.dtype == np.float16 and np.isfinite(ours.numpy()).all()
+        # (to an ulp of float16 where PyTorch's float32 sum adds in another order)
+        np.testing.assert_allclose(ours.numpy().astype(np.float64),
+                                   theirs.numpy().astype(np.float64), rtol=1e-3, atol=1e-7)
+
+
 # ------------------------------------------------------------------------------ max / min
 @pytest.mark.parametrize("name", ["max", "min"])
 def test_max_min_keywords(name: str) -> None:

@@ -167,6 +167,24 @@ def log_softmax_array(x: Any, dim: int) -> Any:
     return shifted
 
 
+def _half_backward(ctx: Context, g: Tensor, out: Tensor, log: bool) -> Tensor:
+    """The VJP of softmax (``y (g - sum(g y))``) or log_softmax (``g - exp(y) sum(g)``) of float16
+    in float32, rounded once, as PyTorch's kernels: a float16 sum along the dim lost digits (numpy
+    adds along a non-last dim in float16 itself) or overflowed (``sum(g)`` over 70,000 classes was
+    inf, and every gradient of log_softmax with it)."""
+    if not _state.grad_enabled:  # first order: the same expression on arrays, no nodes
+        y, gd = out._data.astype(np.float32), g._data.astype(np.float32)
+        xp = array_module(y)
+        with np.errstate(invalid="ignore", over="ignore"):  # (inf - inf: NaN, as PyTorch's)
+            gx = gd - xp.exp(y) * gd.sum(ctx.dim, keepdims=True) if log else \
+                y * (gd - (gd * y).sum(ctx.dim, keepdims=True))
+        return Tensor._make(gx.astype(np.float16))
+    y, gf = out.float(), g.float()
+    gx = gf - y.exp() * gf.sum(ctx.dim, keepdim=True) if log else \
+        y * (gf - (gf * y).sum(ctx.dim, keepdim=True))
+    return gx.to(np.float16)
+
+
 class Softmax(Function):
     """``y = exp(x) / sum(exp(x))`` along ``dim``. VJP: ``y * (g - sum(g * y))`` along ``dim``
     (the Jacobian ``diag(y) - y yᵀ`` times ``g``), from the saved output."""
@@ -183,6 +201,8 @@ class Softmax(Function):
     def backward(ctx: Context, g: Tensor) -> Tensor:
         # J^T g = y * (g - <g, y>) along dim
         (out,) = ctx.saved_tensors
+        if out.dtype == np.float16:
+            return _half_backward(ctx, g, out, log=False)
         if not _state.grad_enabled:  # first order: the same expression on arrays, no nodes
             y, gd = out._data, g._data
             dot = gd * y  # (the ufunc's reduce: its inf - inf is this module's, filtered)
@@ -210,6 +230,8 @@ class LogSoftmax(Function):
     def backward(ctx: Context, g: Tensor) -> Tensor:
         # J^T g = g - softmax * sum(g) along dim; softmax = exp(log_softmax)
         (out,) = ctx.saved_tensors
+        if out.dtype == np.float16:
+            return _half_backward(ctx, g, out, log=True)
         if not _state.grad_enabled:  # first order: the same expression on arrays, no nodes
             gd = g._data
             return Tensor._make(gd - array_module(gd).exp(out._data) * gd.sum(ctx.dim, keepdims=True))

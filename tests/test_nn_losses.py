@@ -199,6 +199,65 @@ def test_float16_bce_gradient_does_not_underflow(reduction, n, p):
                                theirs.grad.numpy().astype(np.float64), rtol=2e-3)  # as PyTorch)
 
 
+_N = 70_000  # samples (or classes): past float16's largest number, 65,504
+_BIG_MEANS = {  # name: (call on (functional, lib, x), shape of x)
+    "cross_entropy weighted": (lambda F, m, x: F.cross_entropy(
+        x, m.tensor(np.arange(_N) % 3), weight=m.tensor(np.array([1.0, 2.0, 0.5], np.float16))),
+        (_N, 3)),
+    "cross_entropy ignore_index": (lambda F, m, x: F.cross_entropy(
+        x, m.tensor(np.where(np.arange(_N) % 9 == 0, -100, np.arange(_N) % 3))), (_N, 3)),
+    "cross_entropy smoothing": (lambda F, m, x: F.cross_entropy(
+        x, m.tensor(np.arange(_N) % 3), label_smoothing=0.1), (_N, 3)),
+    "cross_entropy smoothing over classes": (lambda F, m, x: F.cross_entropy(
+        x, m.tensor(np.array([0, 5])), label_smoothing=0.1), (2, _N)),
+    "cross_entropy smoothing over classes, none": (lambda F, m, x: F.cross_entropy(
+        x, m.tensor(np.array([0, 5])), label_smoothing=0.1, reduction="none"), (2, _N)),
+    "cross_entropy probabilities": (lambda F, m, x: F.cross_entropy(
+        x, (-x.detach()).softmax(1)), (_N, 3)),
+    "nll_loss": (lambda F, m, x: F.nll_loss(x.log_softmax(1), m.tensor(np.arange(_N) % 3)),
+                 (_N, 3)),
+    "nll_loss weighted": (lambda F, m, x: F.nll_loss(
+        x.log_softmax(1), m.tensor(np.arange(_N) % 3),
+        weight=m.tensor(np.array([1.0, 2.0, 0.5], np.float16))), (_N, 3)),
+    "kl_div batchmean": (lambda F, m, x: F.kl_div(
+        x.log_softmax(1), m.tensor(np.tile(np.array([[0.9, 0.1]], np.float16), (_N, 1))),
+        reduction="batchmean"), (_N, 2)),
+}
+
+
+@pytest.mark.parametrize("name", list(_BIG_MEANS))
+def test_float16_mean_losses_past_65504_add_up_in_float32(name):
+    """A float16 mean over more than 65,504 samples (or a sum over that many classes) is added
+    up in float32 and rounded once: the count, the summed weights, or the sum of the per-sample
+    losses was inf in float16, and the loss 0 or inf with a zero gradient -- PyTorch 2.13 gives
+    0 or inf there itself, so the reference is PyTorch in float32, rounded to float16."""
+    call, shape = _BIG_MEANS[name]
+    F, tF = nn.functional, torch.nn.functional
+    a = np.random.default_rng(3).uniform(-4, 4, shape).astype(np.float16)
+    x, tx = Tensor(a, requires_grad=True), torch.tensor(a.astype(np.float32), requires_grad=True)
+    out, tout = call(F, tg, x), call(tF, _Float32Weights(torch), tx)
+    assert out.dtype == tg.float16 and np.isfinite(out.numpy()).all()
+    np.testing.assert_allclose(out.numpy().astype(np.float64),
+                               tout.detach().half().numpy().astype(np.float64), rtol=2e-3)
+    g = np.random.default_rng(4).uniform(0.5, 1.5, out.shape).astype(np.float16)
+    out.backward(Tensor(g))
+    tout.backward(torch.tensor(g.astype(np.float32)))
+    assert x.grad.dtype == tg.float16 and np.abs(x.grad.numpy()).max() > 0
+    np.testing.assert_allclose(x.grad.numpy().astype(np.float64),
+                               tx.grad.numpy().astype(np.float64), rtol=2e-2, atol=2e-7)
+
+
+class _Float32Weights:
+    """``torch`` whose ``tensor`` makes float16 arrays float32 (for the float32 reference)."""
+
+    def __init__(self, torch):
+        self._torch = torch
+
+    def tensor(self, a):
+        a = np.asarray(a)
+        return self._torch.tensor(a.astype(np.float32) if a.dtype == np.float16 else a)
+
+
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
 def test_cross_entropy_with_probabilities_over_an_empty_batch_is_nan_as_pytorch(smoothing):
     x = Tensor(np.zeros((0, 4), np.float32), requires_grad=True)

@@ -180,9 +180,14 @@ def _cross_entropy_probs(x: Tensor, target: Tensor, weight: Any, reduction: str,
     per_sample = -terms.sum(dim)
     if reduction == "none":
         return per_sample
-    total = per_sample.sum()
-    # the mean over the samples: of none, NaN (0 / 0, as PyTorch)
-    return total / (x.numel() // max(c, 1)) if reduction == "mean" else total
+    if reduction == "sum":
+        return per_sample.sum()
+    # the mean over the samples: of none, NaN (0 / 0, as PyTorch); float16 is added up and
+    # divided in float32, rounded once (past 65,504 samples the float16 sum overflowed)
+    n = x.numel() // max(c, 1)
+    if per_sample.dtype == np.float16:
+        return (per_sample.float().sum() / n).to(np.float16)
+    return per_sample.sum() / n
 
 
 def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None, size_average: Any = None,
@@ -306,6 +311,10 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
                       "the KL div math definition.'mean' will be changed to behave the same as "
                       "'batchmean' in the next major release.", UserWarning, stacklevel=2)
     if reduction == "batchmean":
+        if x.dtype == np.float16 and x.ndim:  # the sum in float32, divided, rounded once (a
+            # float16 sum past 65,504 was inf, where the mean per sample is not)
+            each = loss.KLDiv.apply(x, t, reduction="none", log_target=bool(log_target))
+            return (each.float().sum() / x.shape[0]).to(np.float16)
         total = loss.KLDiv.apply(x, t, reduction="sum", log_target=bool(log_target))
         return total / x.shape[0] if x.ndim else total
     return loss.KLDiv.apply(x, t, reduction=reduction, log_target=bool(log_target))

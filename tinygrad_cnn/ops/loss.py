@@ -18,6 +18,7 @@ from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.ops.activation import Sigmoid, Softmax, Softplus, log_softmax_array, softmax_array
 from tinygrad_cnn.ops.elementwise import keep
 from tinygrad_cnn.ops.movement import ScatterAdd
+from tinygrad_cnn.ops.reduce import _wide
 from tinygrad_cnn.tensor import Tensor, where
 
 
@@ -99,19 +100,23 @@ class CrossEntropy(Function):
         ctx.matrix = _target_matrix(safe, w, ignored, c, weight, label_smoothing, logits.dtype)
         losses = xp.where(ignored, 0, _nll(logp, safe) * w)
         smooth = None
-        if label_smoothing:
+        if label_smoothing:  # (float16 adds up over the classes in float32, as the sums below)
             per_class = 1 if weight is None else weight.astype(logits.dtype)
-            smooth = xp.where(ignored, 0, -(logp * per_class).sum(axis=1))
+            smooth = xp.where(ignored, 0, -(_wide(logp) * per_class).sum(axis=1))
         if reduction == "mean":  # PyTorch's order: the two means, then their mix
-            ctx.factors = _weighted_mean_factors(xp.ones_like(w), ignored, w.sum())
+            # (float16 adds up in float32, rounded once at the end: past 65,504 samples the
+            # count was inf in float16, and the loss and its gradient 0)
+            total = _wide(w).sum()
+            ctx.factors = _weighted_mean_factors(xp.ones_like(w), ignored, total)
             with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: 0 / 0 = NaN
-                total = w.sum()
-                out = losses.sum() / total
+                out = _wide(losses).sum() / total
                 if smooth is not None:
                     out = (1 - label_smoothing) * out + label_smoothing / c * (smooth.sum() / total)
-            return out
+            return xp.asarray(out).astype(logits.dtype, copy=False)
         if smooth is not None:
             losses = (1 - label_smoothing) * losses + label_smoothing / c * smooth
+            losses = _reduce(losses, reduction)
+            return xp.asarray(losses).astype(logits.dtype, copy=False)
         return _reduce(losses, reduction)
 
     @staticmethod
@@ -175,10 +180,11 @@ class NLLLoss(Function):
         ctx.target, ctx.classes = safe, logp.shape[1]
         ctx.ignored = ignored if ignored.any() else None
         losses = xp.where(ignored, 0, _nll(logp, safe) * w)
-        if reduction == "mean":
-            ctx.factors = _weighted_mean_factors(w, ignored, w.sum())
+        if reduction == "mean":  # (float16 in float32, rounded once: see CrossEntropy)
+            total = _wide(w).sum()
+            ctx.factors = _weighted_mean_factors(w, ignored, total)
             with np.errstate(invalid="ignore", divide="ignore"):
-                return losses.sum() / w.sum()
+                return xp.asarray(_wide(losses).sum() / total).astype(logp.dtype, copy=False)
         ctx.factors = w.reshape(-1, 1)
         return _reduce(losses, reduction)
 

@@ -600,6 +600,38 @@ def test_losses_in_float32_and_float16():
                     lambda a: TF.multi_margin_loss(a, torch.tensor([0, 4, 2, 1]), p=2), x)
 
 
+def test_float16_class_means_of_margin_losses_add_up_in_float32():
+    """multilabel_soft_margin_loss and multi_margin_loss average over the classes: in float16,
+    over 70,000 classes the float16 sum was inf (PyTorch's multilabel_soft_margin_loss gives inf
+    there too; its CPU multi_margin_loss refuses float16, its CUDA kernel adds in float32). Ours
+    add up in float32 and round once: the reference is PyTorch in float32, rounded to float16."""
+    c = 70_000
+    rng = np.random.default_rng(8)
+    x = rng.uniform(-3, 3, (2, c)).astype(np.float16)
+    y = (rng.random((2, c)) > 0.5).astype(np.float16)
+    labels = np.array([3, 69_999])
+    cases = [
+        (lambda m, a: m.multilabel_soft_margin_loss(a, (tg if m is F else torch).tensor(y)
+                                                    .to(a.dtype), reduction="none")),
+        (lambda m, a: m.multi_margin_loss(a, (tg if m is F else torch).tensor(labels),
+                                          reduction="none")),
+        (lambda m, a: m.multi_margin_loss(a, (tg if m is F else torch).tensor(labels), p=2,
+                                          margin=2.0)),
+    ]
+    for call in cases:
+        a, ta = Tensor(x, requires_grad=True), torch.tensor(x.astype(np.float32), requires_grad=True)
+        out, tout = call(F, a), call(TF, ta)
+        assert out.dtype == np.float16 and np.isfinite(out.numpy()).all()
+        close(out.numpy(), tout.detach().half().numpy(), "float16", "value")
+        g = np.ones(out.shape, np.float16)
+        out.backward(Tensor(g))
+        tout.backward(torch.tensor(g.astype(np.float32)))
+        np.testing.assert_allclose(a.grad.numpy().astype(np.float64),
+                                   ta.grad.numpy().astype(np.float64), rtol=2e-2, atol=1e-7)
+    with pytest.raises(NotImplementedError, match="Half"):  # (why the reference is float32)
+        TF.multi_margin_loss(torch.tensor(x), torch.tensor(labels))
+
+
 def test_loss_gradchecks_in_float64():
     rng = np.random.default_rng(7)
     x = Tensor(rng.standard_normal((4, 3)), requires_grad=True)

@@ -126,6 +126,9 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     if weight is not None:
         loss = loss * _tensor(weight, op, "weight")
     c = x.shape[-1]
+    if loss.dtype == np.float16:  # the mean over the classes in float32, rounded once (PyTorch's
+        # float16 sum over 70,000 classes overflowed to inf)
+        return _reduce((loss.float().sum(x.ndim - 1) / c).to(np.float16), reduction)
     return _reduce(loss.sum(x.ndim - 1) / c, reduction)
 
 
@@ -194,7 +197,8 @@ def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.
     """The multi-class hinge loss of scores ``x (N, C)`` (or ``(C,)``) and class indices ``y``:
     ``sum_{j != y} max(0, margin - x_y + x_j)^p / C`` per sample, times ``weight[y]``. A term
     counts where it is strictly positive (so no gradient at the kink, and a NaN term is skipped,
-    as PyTorch's kernel). ``p`` is 1 or 2."""
+    as PyTorch's kernel). ``p`` is 1 or 2. float16 is computed in float32 and rounded once per
+    sample (PyTorch's CUDA kernel; its CPU kernel refuses float16)."""
     op = "multi_margin_loss"
     reduction = _reduction(reduction, op, size_average, reduce)
     if p not in (1, 2):
@@ -224,7 +228,9 @@ def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.
     if w is not None and w.size != c:
         raise RuntimeError(f"{op}: inconsistent weight size, expected {c} but got "
                            f"{list(w.shape)}")
-    scores = x.reshape(n, c)  # (N, C)
+    # float16 is computed in float32 and rounded once per sample, as PyTorch's CUDA kernel does
+    # (its CPU kernel has no float16): summed in float16, 70,000 classes overflowed to inf
+    scores = x.reshape(n, c) if x.dtype != np.float16 else x.reshape(n, c).float()  # (N, C)
     index = like(labels.reshape(n, 1), x._data)
     z = margin - scores.gather(1, index) + scores  # (N, C): margin - x_y + x_j
     other = like(np.arange(c)[None, :] != labels[:, None], x._data)
@@ -233,8 +239,8 @@ def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.
     if p == 2:
         h = h * h
     if w is not None:
-        h = h * Tensor._make(w[index])  # (N, 1): the weight of each sample's class
-    per_sample = h.sum(1) / c  # (N,)
+        h = h * Tensor._make(w[index].astype(h.dtype, copy=False))  # (N, 1): each sample's class
+    per_sample = (h.sum(1) / c).to(x.dtype)  # (N,)
     if reduction == "none":
         return per_sample.reshape(t.shape)
     return _reduce(per_sample, reduction)

@@ -406,6 +406,26 @@ def test_pdist_against_pytorch_at_ties_zeros_and_non_finite_rows(p):
     compare(lambda a: F.pdist(a, p), lambda a: TF.pdist(a, p), x.astype(np.float32))
 
 
+def test_pdist_p0_backward_fills_zeros_as_pytorch():
+    """pdist with p = 0 (a count of nonzeros) is in the graph: PyTorch's backward fills zeros, so
+    ``x.grad`` is a zero tensor -- it was None here -- even for an inf or NaN upstream gradient.
+    ``norm`` and ``pairwise_distance`` with p = 0 leave ``x.grad`` None, as PyTorch's do."""
+    x = np.array([[1.0, 2.0], [3.0, 5.0], [1.0, 2.0]])
+    a, ta = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    F.pdist(a, 0).backward(Tensor(np.array([1.0, INF, NAN])))
+    TF.pdist(ta, 0).backward(torch.tensor([1.0, INF, NAN]))
+    assert a.grad is not None and ta.grad is not None
+    np.testing.assert_array_equal(a.grad.numpy(), ta.grad.numpy())
+    assert a.grad.dtype == np.float64 and not np.signbit(a.grad.numpy()).any()
+    for ours, theirs in ((lambda t: t.norm(p=0), lambda t: t.norm(p=0)),
+                         (lambda t: F.pairwise_distance(t, t.detach() + 1, 0).sum(),
+                          lambda t: TF.pairwise_distance(t, t.detach() + 1, 0).sum())):
+        a, ta = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        ours(a).backward()
+        theirs(ta).backward()
+        assert a.grad is None and ta.grad is None
+
+
 def test_pdist_small_shapes_float16_and_errors():
     for shape in [(1, 3), (3, 0), (2, 1)]:
         compare(F.pdist, TF.pdist, np.random.default_rng(0).standard_normal(shape))

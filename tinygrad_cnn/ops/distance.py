@@ -33,7 +33,9 @@ class Pdist(Function):
     subtracted from row ``j``: ``p = 1``: ``g sign(d)``; ``p = 2``: ``g d / D``; ``p < 2``:
     ``g sign(d) |d|^(p-1) / D^(p-1)`` (0 where ``d = 0`` and ``p < 1``); other ``p``:
     ``g d |d|^(p-2) / D^(p-1)``; all 0 where ``D = 0``; ``p = inf``: ``g sign(d)`` at every
-    element with ``|d| = D`` (ties all get it); ``p = 0``: no gradient. ``sign(NaN)`` is NaN."""
+    element with ``|d| = D`` (ties all get it); ``p = 0``: zeros (the count of nonzeros is flat;
+    PyTorch's kernel fills zeros too, so ``x.grad`` is a tensor, not None). ``sign(NaN)`` is
+    NaN."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, p: float = 2.0) -> Any:
@@ -59,11 +61,11 @@ class Pdist(Function):
         return out
 
     @staticmethod
-    def backward(ctx: Context, g: Tensor) -> Tensor | None:
+    def backward(ctx: Context, g: Tensor) -> Tensor:
         x, dist = ctx.saved_tensors
         p = ctx.attrs["p"]
-        if p == 0:
-            return None
+        if p == 0:  # (not even g * 0: PyTorch's zeros stay zeros where g is inf or NaN)
+            return zeros(x.shape, dtype=x.dtype, device=x.device)
         i, j = ctx.pairs
         xp = array_module(x._data)
         d = x[i] - x[j]  # (P, M), differentiable: the VJP has derivatives of its own

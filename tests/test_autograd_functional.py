@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import pathlib
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -74,3 +79,24 @@ def test_bad_arguments_are_named():
         AF.vjp(lambda a: a * 2, tg.tensor(A), tg.tensor(B))
     with pytest.raises(TypeError, match="must be a Tensor"):
         AF.jacobian(lambda a: a, A)
+
+
+@pytest.mark.parametrize("statement", [
+    "from tinygrad_cnn.autograd.functional import jacobian, hessian, vjp, jvp, hvp, vhp",
+    "import tinygrad_cnn.autograd.functional as AF; jacobian = AF.jacobian",
+    "import importlib; jacobian = importlib.import_module('tinygrad_cnn.autograd.functional')"
+    ".jacobian",
+])
+def test_torch_import_forms_of_autograd_functional_work_in_a_fresh_process(statement):
+    """``from torch.autograd.functional import jacobian`` ported: tinygrad_cnn.autograd is a file,
+    not a package, and this import form raised ModuleNotFoundError in a fresh interpreter."""
+    root = pathlib.Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(root), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    code = (f"{statement}\nimport tinygrad_cnn as tg\n"
+            "assert jacobian is tg.autograd.functional.jacobian\n"
+            "J = jacobian(lambda t: t * t, tg.tensor([1.0, 2.0]))\n"
+            "assert J.tolist() == [[2.0, 0.0], [0.0, 4.0]], J\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         cwd=root, timeout=300)
+    assert out.returncode == 0, out.stderr

@@ -1503,5 +1503,9 @@ def _set_tensor_class(cls: Any, function_view: Any) -> None:
     _TensorCls, _FunctionView = cls, function_view
 
 
-# ``tg.autograd.functional``: PyTorch's jacobian, hessian, vjp, jvp, hvp, vhp (built on grad)
-from tinygrad_cnn import autograd_functional as functional  # noqa: E402, F401
+# ``tg.autograd.functional``: PyTorch's jacobian, hessian, vjp, jvp, hvp, vhp (built on grad).
+# This module is a file, not a package, so ``from tinygrad_cnn.autograd.functional import
+# jacobian`` (PyTorch's import form) finds the submodule only by its name in sys.modules.
+from tinygrad_cnn import autograd_functional as functional  # noqa: E402
+
+sys.modules[__name__ + ".functional"] = functional

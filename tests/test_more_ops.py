@@ -788,6 +788,20 @@ def test_unfold_fold_refusals(torch):
         (lambda m: m.fold((c if m is F else tc).long(), (4, 5), 2), TypeError, ("fold", "int64")),
         (lambda m: m.fold(c if m is F else tc, (1, 1), 2), ValueError, ("fold", "no window")),
     ]
+    # every int-or-pair argument wants exactly two values, as PyTorch's kernels: a one-value
+    # sequence (which conv2d takes for both) was used for both here
+    for arg in ("kernel_size", "dilation", "padding", "stride"):
+        for value in ((1,), [2]):
+            kw = {"kernel_size": 2, arg: value}
+            cases += [
+                (lambda m, kw=kw: m.unfold(x if m is F else tx, **kw), ValueError,
+                 ("unfold", arg, "(1 value)", f"give {value[0]!r} or")),
+                (lambda m, kw=kw: m.fold(c if m is F else tc, (4, 5), **kw), ValueError,
+                 ("fold", arg, "(1 value)")),
+            ]
+    for value in ((3,), [4]):
+        cases.append((lambda m, v=value: m.fold(c if m is F else tc, v, 2), ValueError,
+                      ("fold", "output_size", "(1 value)", f"give {value[0]} or")))
     for call, kind, words in cases:
         _refused(lambda call=call: call(tF), lambda call=call: call(F), kind, *words)
 

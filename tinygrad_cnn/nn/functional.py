@@ -42,10 +42,17 @@ __all__ = [
 
 
 # ------------------------------------------------------------------------------ argument checks
-def _pair(value: Any, what: str, op: str, minimum: int) -> tuple[int, int]:
+def _pair(value: Any, what: str, op: str, minimum: int, one_value_ok: bool = True
+          ) -> tuple[int, int]:
     """An int or an ``(h, w)`` pair of ints, each at least ``minimum``; a one-int sequence is
-    used for both (as PyTorch does)."""
+    used for both (as PyTorch does), unless ``one_value_ok`` is False (``fold``/``unfold``, whose
+    PyTorch kernels want exactly two)."""
     if isinstance(value, (tuple, list)) and len(value) == 1:
+        if not one_value_ok:
+            v = value[0]
+            raise ValueError(f"{op}: {what} must be an int or an (h, w) pair of ints, got "
+                             f"{value!r} (1 value); as in PyTorch, {op} takes no one-value "
+                             f"sequence: give {v!r} or ({v!r}, {v!r})")
         value = value[0]
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{op}: {what} must be an int or an (h, w) pair of ints, got {value!r}")
@@ -332,8 +339,8 @@ def _window_args(op: str, kernel_size: Any, dilation: Any, padding: Any, stride:
     if isinstance(padding, str):
         raise TypeError(f"{op}: padding must be an int or an (h, w) pair of ints, got "
                         f"{padding!r} (no 'same'/'valid' here, as in PyTorch)")
-    return (_pair(kernel_size, "kernel_size", op, 1), _pair(dilation, "dilation", op, 1),
-            _pair(padding, "padding", op, 0), _pair(stride, "stride", op, 1))
+    return (_pair(kernel_size, "kernel_size", op, 1, False), _pair(dilation, "dilation", op, 1, False),
+            _pair(padding, "padding", op, 0, False), _pair(stride, "stride", op, 1, False))
 
 
 def _blocks(op: str, hw: tuple[int, ...], k: tuple[int, int], d: tuple[int, int],
@@ -384,7 +391,7 @@ def fold(input: Tensor, output_size: IntPair, kernel_size: IntPair, dilation: In
     if input.dtype.kind != "f":
         raise TypeError(f"{op}: the input must be a floating tensor, got {input.dtype} (as in "
                         "PyTorch); call .float()")
-    hw = _pair(output_size, "output_size", op, 1)
+    hw = _pair(output_size, "output_size", op, 1, False)
     k, d, p, s = _window_args(op, kernel_size, dilation, padding, stride)
     rows, length = input.shape[-2:]
     if rows % (k[0] * k[1]):

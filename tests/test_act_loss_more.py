@@ -717,6 +717,62 @@ def test_loss_errors_name_the_function_and_the_fix():
         F.multi_margin_loss(Tensor(np.ones((3, 0))), np.array([0, 1, 2]))
 
 
+@pytest.mark.parametrize("name", ["multilabel_soft_margin_loss target",
+                                  "multilabel_soft_margin_loss weight", "triplet anchor/positive",
+                                  "triplet anchor/negative", "triplet batch", "triplet swap",
+                                  "gaussian_nll_loss target", "soft_margin_loss target",
+                                  "hinge_embedding_loss target", "margin_ranking_loss target",
+                                  "cosine_embedding_loss target"])
+def test_loss_shape_errors_name_the_loss_and_both_shapes(name):
+    """Shapes are checked up front: a mismatch is an error naming the loss, the shapes and the
+    fix (multilabel_soft_margin_loss's named ``mul``, triplet_margin_loss's ``pairwise_distance``
+    or ``sub``, gaussian_nll_loss's ``sub``). PyTorch refuses each of these calls too."""
+    r = np.random.default_rng(0).standard_normal
+    cases = {  # name: (call on (F, tensor), the words of our message)
+        "multilabel_soft_margin_loss target": (lambda f, T: f.multilabel_soft_margin_loss(
+            T(r((3, 4))), T(np.ones((3, 5)))), ["multilabel_soft_margin_loss", "(3, 4)", "(3, 5)",
+                                                "give the target the input's shape (3, 4)"]),
+        "multilabel_soft_margin_loss weight": (lambda f, T: f.multilabel_soft_margin_loss(
+            T(r((3, 4))), T(np.ones((3, 4))), weight=T(np.ones(5))),
+            ["multilabel_soft_margin_loss", "weight (5,)", "of shape (4,)"]),
+        "triplet anchor/positive": (lambda f, T: f.triplet_margin_loss(
+            T(r((3, 4))), T(r((3, 5))), T(r((3, 4)))),
+            ["triplet_margin_loss", "anchor (3, 4)", "positive (3, 5)", "equal shapes"]),
+        "triplet anchor/negative": (lambda f, T: f.triplet_margin_loss(
+            T(r((3, 4))), T(r((3, 4))), T(r((2, 4)))),
+            ["triplet_margin_loss", "anchor (3, 4)", "negative (2, 4)"]),
+        "triplet batch": (lambda f, T: f.triplet_margin_loss(
+            T(r((1, 4))), T(r((3, 4))), T(r((2, 4)))),
+            ["triplet_margin_loss", "d(anchor, positive) (3,)", "d(anchor, negative) (2,)"]),
+        "triplet swap": (lambda f, T: f.triplet_margin_loss(
+            T(r((3, 1))), T(r((3, 4))), T(r((3, 5))), swap=True),
+            ["triplet_margin_loss", "positive (3, 4)", "negative (3, 5)"]),
+        "gaussian_nll_loss target": (lambda f, T: f.gaussian_nll_loss(
+            T(r((3, 4))), T(r((3, 5))), T(np.ones((3, 4)))),
+            ["gaussian_nll_loss", "(3, 4)", "(3, 5)", "give the target the input's shape"]),
+        "soft_margin_loss target": (lambda f, T: f.soft_margin_loss(
+            T(r((3, 4))), T(np.ones((3, 5)))), ["soft_margin_loss", "(3, 4)", "(3, 5)"]),
+        "hinge_embedding_loss target": (lambda f, T: f.hinge_embedding_loss(
+            T(r((3, 4))), T(np.ones((3, 5)))), ["hinge_embedding_loss", "(3, 4)", "(3, 5)"]),
+        "margin_ranking_loss target": (lambda f, T: f.margin_ranking_loss(
+            T(r(3)), T(r(3)), T(np.ones(4))), ["margin_ranking_loss", "(3,)", "(4,)"]),
+        "cosine_embedding_loss target": (lambda f, T: f.cosine_embedding_loss(
+            T(r((3, 4))), T(r((3, 4))), T(np.ones(4))), ["cosine_embedding_loss", "(4,)"]),
+    }
+    call, words = cases[name]
+    with pytest.raises((RuntimeError, ValueError)):
+        call(TF, torch.tensor)
+    with pytest.raises((RuntimeError, ValueError)) as info:
+        call(F, Tensor)
+    for w in words:
+        assert w in str(info.value), (w, str(info.value))
+    if name == "triplet swap":  # without swap, PyTorch and ours take it (each distance is fine)
+        a, p, n = (r(s) for s in ((3, 1), (3, 4), (3, 5)))
+        ours = F.triplet_margin_loss(Tensor(a), Tensor(p), Tensor(n))
+        theirs = TF.triplet_margin_loss(torch.tensor(a), torch.tensor(p), torch.tensor(n))
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10)
+
+
 def test_empty_batches():
     empty = Tensor(np.zeros((0, 4)), requires_grad=True)
     # (PyTorch's multi_margin_loss returns uninitialised memory for an empty batch: ours is the

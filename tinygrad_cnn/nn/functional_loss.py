@@ -361,6 +361,12 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: 
     PyTorch's: the gradient of ``var`` flows as if it were not clamped."""
     op = "gaussian_nll_loss"
     x = _floating(input, op)
+    t_shape = tuple(target.shape) if hasattr(target, "shape") else np.shape(target)
+    try:  # (up front, so that the error names this loss, not the subtraction inside it)
+        np.broadcast_shapes(x.shape, t_shape)
+    except ValueError:
+        raise ValueError(f"{op}: input {x.shape} and target {t_shape} cannot be broadcast "
+                         "together; give the target the input's shape") from None
     if isinstance(var, float):
         if var < 0:
             raise ValueError(f"{op}: var has negative entry/entries (got {var}); variances are >= 0")

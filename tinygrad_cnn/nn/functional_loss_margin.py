@@ -45,14 +45,17 @@ def _tensor(t: Any, op: str, what: str) -> Tensor:
     raise TypeError(f"{op}: {what} must be a Tensor, got {type(t).__name__}")
 
 
-def _broadcastable(op: str, **named: Tensor) -> tuple[int, ...]:
-    shapes = {k: v.shape for k, v in named.items()}
+def _broadcastable(op: str, fix: str = "give them equal sizes, or size 1, in each dim",
+                   **named: Any) -> tuple[int, ...]:
+    """The shape the named tensors (or shapes) broadcast to; else an error naming ``op``, every
+    shape, and ``fix``."""
+    shapes = {k: tuple(v.shape) if hasattr(v, "shape") else tuple(v) for k, v in named.items()}
     try:
         return tuple(np.broadcast_shapes(*shapes.values()))
     except ValueError:
         listed = ", ".join(f"{k} {s}" for k, s in shapes.items())
-        raise RuntimeError(f"{op}: the shapes of {listed} cannot be broadcast together; give them "
-                           "equal sizes, or size 1, in each dim") from None
+        raise RuntimeError(f"{op}: the shapes of {listed} cannot be broadcast together; "
+                           f"{fix}") from None
 
 
 # ------------------------------------------------------------------------------ pairs of scores
@@ -122,9 +125,13 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
         raise IndexError(f"{op}: the input needs a class dim (its last), got a 0-d tensor; give "
                          "(C,) or (N, C)")
     y = _tensor(target, op, "target")
+    w = None if weight is None else _tensor(weight, op, "weight")
+    fix = (f"give the target the input's shape {x.shape} (one 0/1 label per class), and a weight "
+           f"of shape ({x.shape[-1]},) (one per class) or the input's shape")
+    _broadcastable(op, fix, input=x, target=y, **({} if w is None else {"weight": w}))
     loss = -(y * logsigmoid(x) + (1 - y) * logsigmoid(-x))
-    if weight is not None:
-        loss = loss * _tensor(weight, op, "weight")
+    if w is not None:
+        loss = loss * w
     c = x.shape[-1]
     if loss.dtype == np.float16:  # the mean over the classes in float32, rounded once (PyTorch's
         # float16 sum over 70,000 classes overflowed to inf)
@@ -183,6 +190,13 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
                            f"the same number of dimensions, but got: anchor {a.ndim}D {a.shape}, "
                            f"positive {pos.ndim}D {pos.shape}, and negative {neg.ndim}D "
                            f"{neg.shape}")
+    # the shapes up front, so that an error names this loss, not a distance or a subtraction
+    fix = "give the three equal shapes (N, D), or size 1 where one is shared"
+    pairs = [("anchor", a, "positive", pos), ("anchor", a, "negative", neg)]
+    if swap:
+        pairs.append(("positive", pos, "negative", neg))
+    dists = [_broadcastable(op, fix, **{n1: t1, n2: t2})[:-1] for n1, t1, n2, t2 in pairs]
+    _broadcastable(op, fix, **{f"d({n1}, {n2})": d for (n1, _, n2, _), d in zip(pairs, dists)})
     dist_pos = pairwise_distance(a, pos, p, eps)
     dist_neg = pairwise_distance(a, neg, p, eps)
     if swap:

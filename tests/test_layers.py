@@ -569,6 +569,40 @@ def test_float16_hardtanh_and_leaky_relu_compute_as_pytorch():
     assert out[0] == out[1]
 
 
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8", "uint8"])
+def test_integer_hardtanh_and_relu6_clamp_in_the_dtype_as_pytorch(dtype):
+    """PyTorch's hardtanh of an integer tensor is clamp with the bounds cut to integers (toward
+    0), in the tensor's dtype; ours refused it ("must be a floating tensor"). The in-place forms
+    and the modules too; uint8 with a negative bound, a bound past the dtype and bool are
+    refused, as there."""
+    values = np.array([-3, 0, 1, 3, 7, 100]) if dtype != "uint8" else np.array([0, 1, 3, 7, 250])
+    calls = [
+        lambda f, x: f.hardtanh(x, 0.0, 6.0), lambda f, x: f.hardtanh(x, 0.5, 2.5),
+        lambda f, x: f.relu6(x), lambda f, x: f.relu6(x, inplace=True),
+        lambda f, x: f.hardtanh(x, 1.0, 1.9, inplace=True),
+    ]
+    if dtype != "uint8":
+        calls += [lambda f, x: f.hardtanh(x), lambda f, x: f.hardtanh_(x),
+                  lambda f, x: f.hardtanh(x, -0.5, 2.5)]
+    for call in calls:
+        x, tx = tg.tensor(values.astype(dtype)), torch.tensor(values.astype(dtype))
+        ours, theirs = call(nn.functional, x), call(torch.nn.functional, tx)
+        assert ours.dtype == np.dtype(dtype) and ours.tolist() == theirs.tolist()
+        assert x.tolist() == tx.tolist()  # (the in-place forms changed both alike)
+    x, tx = tg.tensor(values.astype(dtype)), torch.tensor(values.astype(dtype))
+    assert nn.ReLU6()(x).tolist() == tnn.ReLU6()(tx).tolist()
+    assert nn.Hardtanh(0, 5)(x).tolist() == tnn.Hardtanh(0, 5)(tx).tolist()
+    refused = [lambda f, x: f.hardtanh(x.bool()), lambda f, x: f.relu6(x.bool())]
+    refused += ([lambda f, x: f.hardtanh(x), lambda f, x: f.hardtanh(x, -2.0, 3.0)]
+                if dtype == "uint8" else [])
+    refused += [lambda f, x: f.hardtanh(x, 0.0, 1e6)] if dtype in ("int8", "int16") else []
+    for call in refused:
+        with pytest.raises(RuntimeError):
+            call(torch.nn.functional, tx)
+        with pytest.raises(RuntimeError, match="hardtanh|relu6"):
+            call(nn.functional, x)
+
+
 @pytest.mark.parametrize("name", ["hardswish", "elu", "selu", "celu"])
 def test_float16_activation_gradients_are_pytorchs_bit_for_bit(name):
     """Their VJPs ran in half (hardswish 81 ulp off); now in float32, rounded once, as PyTorch's

@@ -112,18 +112,45 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
-    """``clamp(x, min_val, max_val)``; the gradient is 0 at the ends (PyTorch's rule)."""
+    """``clamp(x, min_val, max_val)``; the gradient is 0 at the ends (PyTorch's rule). An
+    integer tensor is clamped in its dtype to the bounds cut to integers (toward 0), as PyTorch's
+    ``hardtanh`` does; bool is refused."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+    if isinstance(input, Tensor) and input.dtype.kind in "biu":
+        return _integer_hardtanh(input, min_val, max_val, inplace, "hardtanh")
     return _inplace_or_new(_floating(input, "hardtanh"), inplace, "hardtanh",
                            lambda x: activation.Hardtanh.apply(x, min_val=float(min_val),
                                                                max_val=float(max_val)))
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
-    """``min(max(x, 0), 6)``: ``hardtanh(x, 0, 6)``."""
+    """``min(max(x, 0), 6)``: ``hardtanh(x, 0, 6)`` (integer tensors too)."""
+    if isinstance(input, Tensor) and input.dtype.kind in "biu":
+        return _integer_hardtanh(input, 0.0, 6.0, inplace, "relu6")
     return _inplace_or_new(_floating(input, "relu6"), inplace, "relu6",
                            lambda x: activation.Hardtanh.apply(x, min_val=0.0, max_val=6.0))
+
+
+def _integer_hardtanh(input: Tensor, min_val: float, max_val: float, inplace: bool,
+                      op: str) -> Tensor:
+    """PyTorch's ``hardtanh`` of an integer tensor: ``clamp`` with the bounds cut to integers
+    (toward 0: ``(-0.5, 2.5)`` is ``(0, 2)``), in the tensor's dtype; no negative bound for uint8,
+    and a bound past the dtype's range is refused, as there. Integers have no gradient."""
+    if input.dtype == np.bool_:
+        raise RuntimeError(f"{op}: Bool inputs not supported for hardtanh (as in PyTorch); "
+                           "convert first, e.g. x.float()")
+    lo, hi = int(min_val), int(max_val)
+    if input.dtype == np.uint8 and (lo < 0 or hi < 0):
+        raise RuntimeError(f"{op}: cannot do hardtanh on an unsigned type with negative limits "
+                           f"(got min_val={min_val}, max_val={max_val} for uint8); give limits "
+                           ">= 0, or convert first, e.g. x.long()")
+    info = np.iinfo(input.dtype)
+    for what, bound in (("min_val", lo), ("max_val", hi)):
+        if not info.min <= bound <= info.max:
+            raise RuntimeError(f"{op}: {what}={bound} cannot be converted to {input.dtype} "
+                               f"without overflow (its range: {info.min} to {info.max})")
+    return input.clamp_(lo, hi) if inplace else input.clamp(lo, hi)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:

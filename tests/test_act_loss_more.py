@@ -123,6 +123,29 @@ def test_float16_bounds_round_as_pytorchs_kernels():
     assert out.numpy()[0] > 0 and xs.grad.numpy()[0] == 0
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_shrink_and_threshold_signed_zeros_as_pytorchs_vectorised_loop(dtype):
+    """softshrink's band gives +0, as PyTorch's vectorised loop -- the whole of a 64-element
+    tensor. Its scalar loop (a tensor shorter than one vector chunk, 16 float32 here, and the
+    tail past the last chunk) computes ``x * 0``: -0 for a negative x, so ``softshrink([-0.3,
+    0.3])`` is ``[-0., 0.]`` in PyTorch and ``[0., 0.]`` here. Ours follows one rule whatever the
+    length and the CPU's vector width (the sign of that zero moves with both in PyTorch).
+    hardshrink and threshold give the same signed zeros as PyTorch in both loops."""
+    band = [-0.3, 0.3, -0.0, 0.0, -0.5, 0.5, -2.0, 2.0, -0.7, 0.7, NAN, -INF]
+    long_ = np.resize(np.array(band), 64).astype(dtype)
+    calls = [(F.softshrink, TF.softshrink), (F.hardshrink, TF.hardshrink),
+             (lambda x: F.hardshrink(x, 0.0), lambda x: TF.hardshrink(x, 0.0)),
+             (lambda x: F.threshold(x, 0.5, -0.0), lambda x: TF.threshold(x, 0.5, -0.0)),
+             (lambda x: F.threshold(x, 0.4, 0.0), lambda x: TF.threshold(x, 0.4, 0.0))]
+    for k, (ours, theirs) in enumerate(calls):
+        for a in (long_, long_[:5]) if k else (long_,):  # (softshrink: the vectorised loop only)
+            o, t = ours(Tensor(a.copy())).numpy(), theirs(torch.tensor(a.copy())).numpy()
+            np.testing.assert_array_equal(o, t)
+            assert (np.signbit(o) == np.signbit(t)).all(), (k, a, o, t)
+    short = F.softshrink(Tensor(np.array([-0.3, 0.3, -0.0], dtype))).numpy()
+    assert not np.signbit(short).any()  # (+0 in the band; PyTorch's scalar loop: -0, -0 there)
+
+
 def test_threshold_of_integers_truncates_the_threshold():
     for th, value, dtype in [(-0.5, 9, "int64"), (1.5, 2, "int32"), (0.5, -1, "uint8")]:
         x = np.array([0, 1, 2, 3], dtype)

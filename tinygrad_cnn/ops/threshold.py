@@ -8,7 +8,10 @@ bound is rounded to, and what a NaN input gives.
 PyTorch's CPU kernels disagree with themselves at NaN: their vectorised loop and their scalar loop
 (the last few elements of a tensor) give different gradients for hardshrink and softshrink (0 in
 the vectorised loop, ``g`` in the scalar one). These ops follow the vectorised loop, i.e. what
-PyTorch gives for all but a tensor's tail.
+PyTorch gives for all but a tensor's tail. The same holds for softshrink's signed zeros: its
+vectorised loop gives +0 in the band, its scalar loop ``x * 0`` (-0 for a negative ``x``), so a
+tensor shorter than one vector chunk (16 float32 elements with AVX2/AVX-512) is all -0 there in
+PyTorch; ours is +0 whatever the length.
 """
 
 from __future__ import annotations
@@ -78,7 +81,8 @@ class Softshrink(Function):
     where ``|x| > lambd``, an exact 0 elsewhere (at ``±lambd`` and at NaN too, as PyTorch's
     vectorised loop). PyTorch's backward compares in the input's dtype, ``lambd`` rounded to it,
     and so does this VJP: in float16, ``x = lambd = 0.3`` rounds to 0.30005 and gives a nonzero
-    value with a zero gradient, as PyTorch's."""
+    value with a zero gradient, as PyTorch's. The band gives +0 (PyTorch's vectorised loop; its
+    scalar tail loop gives -0 for a negative ``x``: see the module's notes)."""
     vjp_reads_input = True  # (see Function.vjp_reads_input)
 
     @staticmethod

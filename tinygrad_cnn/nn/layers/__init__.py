@@ -4,7 +4,8 @@ names, and default initialisation (Kaiming-uniform with ``a = sqrt(5)``: weights
 
 | file | layers |
 |---|---|
-| ``basic.py`` | Linear, Identity, Flatten, Unflatten, Dropout, Dropout1d-3d, Embedding |
+| ``basic.py`` | Linear, Bilinear, Identity, Flatten, Unflatten, Dropout, Dropout1d-3d, |
+|  | Embedding |
 | ``conv.py`` | Conv1d, Conv2d (``padding_mode``), ConvTranspose1d, ConvTranspose2d, Unfold, Fold |
 | ``pool.py`` | MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvg/MaxPool1d/2d, MaxUnpool1d/2d, LPPool1d/2d, |
 |  | Upsample, PixelShuffle, ChannelShuffle |
@@ -48,6 +49,7 @@ from tinygrad_cnn.nn.layers.activation import (
     Threshold,
 )
 from tinygrad_cnn.nn.layers.basic import (
+    Bilinear,
     Dropout,
     Dropout1d,
     Dropout2d,
@@ -149,6 +151,7 @@ __all__ = [
     "BatchNorm1d",
     "BatchNorm2d",
     "BatchNorm3d",
+    "Bilinear",
     "ChannelShuffle",
     "CircularPad1d",
     "CircularPad2d",

@@ -1,5 +1,6 @@
-"""Basic layers: Linear, Identity, Flatten, Unflatten, Dropout, Dropout2d, Embedding; and the
-helpers of PyTorch's default initialisation that every layer file uses."""
+"""Basic layers: Linear, Bilinear, Identity, Flatten, Unflatten, Dropout, Dropout1d-3d,
+Embedding; and the helpers of PyTorch's default initialisation
+that every layer file uses."""
 
 from __future__ import annotations
 
@@ -52,6 +53,45 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
+
+
+class Bilinear(Module):
+    """``y = x1^T A x2 + b`` (``F.bilinear``): ``weight (out_features, in1_features,
+    in2_features)``, ``bias (out_features,)``; inputs ``(*, in1_features)`` and ``(*,
+    in2_features)`` with the same leading dims. PyTorch's initialisation: weight and bias uniform in
+    ``±1/sqrt(in1_features)``."""
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int,
+                 bias: bool = True, device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        for name, n in (("in2_features", in2_features), ("out_features", out_features)):
+            if n < 0:
+                raise RuntimeError(f"Bilinear: Trying to create tensor with negative dimension "
+                                   f"{n}: {name}={n}")
+        self.in1_features, self.in2_features = in1_features, in2_features
+        self.out_features = out_features
+        self.weight = _empty(out_features, max(in1_features, 0), in2_features)
+        self.register_parameter("bias", _empty(out_features) if bias else None)
+        self.reset_parameters()
+        self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
+
+    def reset_parameters(self) -> None:
+        """The constructor's initialisation again: weight and bias uniform in
+        ``±1/sqrt(in1_features)``, in place (PyTorch's; ``in1_features`` must be positive)."""
+        if self.in1_features <= 0:
+            raise ValueError(f"in1_features must be > 0, but got (in1_features="
+                             f"{self.in1_features})")
+        bound = 1 / math.sqrt(self.weight.shape[1])
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
 
 
 class Identity(Module):

@@ -23,11 +23,11 @@ IntPair = int | Sequence[int]
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
     "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices",
-    "avg_pool1d", "avg_pool2d", "batch_norm", "bilinear", "binary_cross_entropy",
+    "alpha_dropout", "avg_pool1d", "avg_pool2d", "batch_norm", "bilinear", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "celu", "celu_", "channel_shuffle", "conv1d", "conv2d",
     "conv_transpose1d", "conv_transpose2d", "cosine_embedding_loss", "cosine_similarity",
     "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d", "elu", "elu_", "embedding",
-    "flatten", "fold", "gaussian_nll_loss", "gelu", "glu", "group_norm",
+    "feature_alpha_dropout", "flatten", "fold", "gaussian_nll_loss", "gelu", "glu", "group_norm",
     "gumbel_softmax", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "hardtanh_",
     "hinge_embedding_loss", "huber_loss", "instance_norm", "interpolate", "kl_div", "l1_loss",
     "layer_norm", "leaky_relu", "leaky_relu_", "linear", "local_response_norm", "log_softmax",
@@ -779,6 +779,10 @@ from tinygrad_cnn.nn.functional_distance import (  # noqa: E402
     cosine_similarity,
     pairwise_distance,
     pdist,
+)
+from tinygrad_cnn.nn.functional_dropout import (  # noqa: E402
+    alpha_dropout,
+    feature_alpha_dropout,
 )
 from tinygrad_cnn.nn.functional_linear import bilinear  # noqa: E402
 from tinygrad_cnn.nn.functional_loss import (  # noqa: E402

@@ -5,7 +5,7 @@ names, and default initialisation (Kaiming-uniform with ``a = sqrt(5)``: weights
 | file | layers |
 |---|---|
 | ``basic.py`` | Linear, Bilinear, Identity, Flatten, Unflatten, Dropout, Dropout1d-3d, |
-|  | Embedding |
+|  | AlphaDropout, FeatureAlphaDropout, Embedding |
 | ``conv.py`` | Conv1d, Conv2d (``padding_mode``), ConvTranspose1d, ConvTranspose2d, Unfold, Fold |
 | ``pool.py`` | MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvg/MaxPool1d/2d, MaxUnpool1d/2d, LPPool1d/2d, |
 |  | Upsample, PixelShuffle, ChannelShuffle |
@@ -49,12 +49,14 @@ from tinygrad_cnn.nn.layers.activation import (
     Threshold,
 )
 from tinygrad_cnn.nn.layers.basic import (
+    AlphaDropout,
     Bilinear,
     Dropout,
     Dropout1d,
     Dropout2d,
     Dropout3d,
     Embedding,
+    FeatureAlphaDropout,
     Flatten,
     Identity,
     Linear,
@@ -144,6 +146,7 @@ __all__ = [
     "AdaptiveAvgPool2d",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
+    "AlphaDropout",
     "AvgPool1d",
     "AvgPool2d",
     "BCELoss",
@@ -169,6 +172,7 @@ __all__ = [
     "Dropout2d",
     "Dropout3d",
     "Embedding",
+    "FeatureAlphaDropout",
     "Flatten",
     "Fold",
     "GaussianNLLLoss",

@@ -1,5 +1,5 @@
 """Basic layers: Linear, Bilinear, Identity, Flatten, Unflatten, Dropout, Dropout1d-3d,
-Embedding; and the helpers of PyTorch's default initialisation
+AlphaDropout, FeatureAlphaDropout, Embedding; and the helpers of PyTorch's default initialisation
 that every layer file uses."""
 
 from __future__ import annotations
@@ -179,6 +179,25 @@ class Dropout3d(Dropout):
 
     def forward(self, x: Tensor) -> Tensor:
         return F.dropout3d(x, self.p, self.training, self.inplace)
+
+
+class AlphaDropout(Dropout):
+    """Alpha dropout (``F.alpha_dropout``) while training, for SELU networks: a dropped element is
+    set to SELU's negative saturation and the result is scaled and shifted so that an input of
+    mean 0 and variance 1 keeps them; the identity in eval mode. As PyTorch's, ``forward`` leaves
+    the input alone whatever ``inplace`` says (the flag is kept and shown in the repr only)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.alpha_dropout(x, self.p, self.training)
+
+
+class FeatureAlphaDropout(Dropout):
+    """Alpha dropout of whole channels (``F.feature_alpha_dropout``): one draw per ``(n, c)`` of
+    ``(N, C, *)`` while training; the identity in eval mode. As PyTorch's, ``forward`` leaves the
+    input alone whatever ``inplace`` says."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.feature_alpha_dropout(x, self.p, self.training)
 
 
 class Embedding(Module):

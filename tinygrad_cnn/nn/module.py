@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tinygrad_cnn.autograd import _PACKAGE_DIR, RemovableHandle, _state, no_grad
-from tinygrad_cnn.backend import normalize_device, to_device
+from tinygrad_cnn.backend import array_module, get_module, normalize_device, to_device
 from tinygrad_cnn.nn._backward_hooks import ModuleBackwardHooks
 from tinygrad_cnn.tensor import Tensor, _dtype
 
@@ -224,6 +224,28 @@ class Module:
                 raise AttributeError(f"get_submodule({target!r}): `{item}` is not an nn.Module")
             module = child
         return module
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put ``module`` at the dotted path ``target`` (``"features.3"``), as PyTorch's: the
+        parent (``"features"``) must exist; the last name may be new (registered as a child)
+        unless ``strict``, and if it exists it must be a module. Errors: ValueError for an empty
+        ``target`` or a ``module`` that is not a Module; AttributeError for a path that is not
+        there (or, with ``strict``, a new last name) or that names something not a module."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        exists = hasattr(parent, name)
+        if strict and not exists:
+            raise AttributeError(f"set_submodule({target!r}): {type(parent).__name__} has no "
+                                 f"attribute `{name}` (strict=True replaces only an existing "
+                                 "submodule)")
+        if exists and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"set_submodule({target!r}): `{name}` is not an nn.Module (it "
+                                 f"is a {type(getattr(parent, name)).__name__})")
+        setattr(parent, name, module)
 
     def get_parameter(self, target: str) -> Parameter:
         """The parameter at the dotted path ``target`` (``"features.0.weight"``)."""
@@ -440,6 +462,49 @@ class Module:
     def float(self) -> Module:
         """Floating parameters and buffers to float32 (in place); returns self."""
         return self._cast(np.float32)
+
+    def type(self, dst_type: Any) -> Module:
+        """Every parameter and buffer cast to ``dst_type`` -- integer buffers too, unlike
+        ``to``/``float``/``double`` (PyTorch's) -- in place: the same Parameter objects take the
+        new data, and their ``.grad`` is cast too; returns self. ``dst_type`` is what
+        ``Tensor.type`` takes: a dtype or a type name (``'torch.DoubleTensor'``;
+        ``'torch.cuda.FloatTensor'`` also moves them to the GPU). A dtype that is not floating
+        is refused when a parameter requires grad (PyTorch's RuntimeError), before anything
+        changes."""
+        tensors = [*self.parameters(), *self.buffers()]
+        with no_grad():
+            new = [t.type(dst_type) for t in tensors]  # (a bad dst_type raises here)
+            for t, n in zip(tensors, new):
+                if t.requires_grad and n.dtype.kind not in "fc":
+                    raise RuntimeError(f"Module.type({dst_type!r}): data set to a tensor that "
+                                       "requires gradients must be floating point or complex "
+                                       f"dtype, got {n.dtype}")
+            for t, n in zip(tensors, new):
+                if n is t:
+                    continue
+                grad = t.grad
+                t._data = n._data
+                t._version_counter[0] += 1
+                if grad is not None:
+                    t.grad = Tensor._make(grad.type(dst_type)._data)
+        return self
+
+    def to_empty(self, *, device: Any, recurse: bool = True) -> Module:
+        """Every parameter and buffer (and ``.grad``) given new, uninitialised memory of its
+        shape and dtype on ``device`` (None: where it is), without copying its values (PyTorch's,
+        for a module built on the meta device; here numpy's ``empty``); the same Parameter
+        objects; ``recurse=False``: this module's own only. ``device`` is keyword-only and
+        required, as in PyTorch. Returns self."""
+        if isinstance(device, int) and not isinstance(device, bool):
+            device = "cuda"  # (a GPU index, as Module.cuda takes one)
+        xp = None if device is None else get_module(normalize_device(device))
+        for t in [*self.parameters(recurse=recurse), *self.buffers(recurse=recurse)]:
+            here = array_module(t._data) if xp is None else xp
+            t._data = here.empty(t.shape, dtype=t.dtype)
+            t._version_counter[0] += 1
+            if t.grad is not None:
+                t.grad = Tensor._make(here.empty(t.grad.shape, dtype=t.grad.dtype))
+        return self
 
     def state_dict(self, *args: Any, destination: Any = None, prefix: str = "",
                    keep_vars: bool = False) -> Any:

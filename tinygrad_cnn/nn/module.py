@@ -8,6 +8,7 @@ time the root module is called or asked for ``named_parameters()``, so drawings 
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import warnings
@@ -63,6 +64,46 @@ def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
 class IncompatibleKeys(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
+
+
+EXTRA_STATE_KEY = "_extra_state"  # state_dict's key (after a module's prefix) for get_extra_state()
+
+
+def _local_metadata(module: Module) -> dict[str, Any]:
+    """What a state_dict post-hook gets as ``local_metadata``: PyTorch's ``{"version": ...}``,
+    the class's ``_version`` (1 when it has none)."""
+    return {"version": getattr(type(module), "_version", 1)}
+
+
+def _copy_into(t: Tensor, arr: Any) -> None:
+    """``t``'s values replaced by ``arr`` (of its shape, dtype and device), a new version."""
+    t._data[...] = arr
+    t._version_counter[0] += 1
+
+
+class _Loading:
+    """One ``load_state_dict`` run: the missing and unexpected keys and the error messages found
+    so far, and the writes -- done at once, each with a way back, when a post-hook may look at
+    the module (``immediate``); else queued until every check has passed."""
+
+    def __init__(self, assign: bool, immediate: bool) -> None:
+        self.assign, self.immediate = assign, immediate
+        self.missing: list[str] = []
+        self.unexpected: list[str] = []
+        self.errors: list[str] = []
+        self.pending: list[Callable[[], Any]] = []
+        self.undo: list[Callable[[], Any]] = []
+
+    def write(self, do: Callable[[], Any],
+              snapshot: Callable[[], Callable[[], Any]] | None = None) -> None:
+        """``do()`` now or once the checks pass; ``snapshot()``, called just before ``do()``,
+        returns what undoes it."""
+        if not self.immediate:
+            self.pending.append(do)
+            return
+        if snapshot is not None:
+            self.undo.append(snapshot())
+        do()
 
 
 class Module:
@@ -509,10 +550,14 @@ class Module:
     def state_dict(self, *args: Any, destination: Any = None, prefix: str = "",
                    keep_vars: bool = False) -> Any:
         """Every parameter and persistent buffer by path, detached (sharing memory, like
-        PyTorch), in PyTorch's order: module by module, each module's parameters and then its
-        buffers. A tied weight or a shared module appears under every path it has, as in PyTorch
-        (``parameters()`` lists it once). PyTorch's options: ``prefix`` before every key,
-        ``keep_vars`` the tensors themselves (not detached), ``destination`` a dict to fill."""
+        PyTorch), in PyTorch's order: module by module, each module's parameters, then its
+        buffers, then ``prefix + '_extra_state'`` (what ``get_extra_state()`` returns) when its
+        class overrides ``get_extra_state``. A tied weight or a shared module appears under every
+        path it has, as in PyTorch (``parameters()`` lists it once). PyTorch's options:
+        ``prefix`` before every key, ``keep_vars`` the tensors themselves (not detached),
+        ``destination`` a dict to fill. Each module's ``register_state_dict_pre_hook`` hooks run
+        before its entries are added, its ``register_state_dict_post_hook`` hooks after its
+        children's."""
         if args:  # PyTorch's deprecated positional form: (destination, prefix, keep_vars)
             if len(args) > 3:
                 raise TypeError(f"state_dict: takes at most 3 positional arguments, got "
@@ -523,92 +568,220 @@ class Module:
         for _ in self.named_parameters():  # labels them for the drawings
             pass
         out = OrderedDict() if destination is None else destination
-        for k, t in self._state_entries().items():
-            out[prefix + k] = t if keep_vars else t.detach()
-        return out
-
-    def _every_path(self) -> Iterator[tuple[str, Module]]:
-        """Each module under every path it has (a shared module more than once), in order."""
-        stack: list[tuple[str, Module, frozenset[int]]] = [("", self, frozenset())]
+        # PyTorch's recursion as a walk (no recursion limit; a module that contains itself is
+        # not entered again): (prefix, module, its ancestors, whether its children are done)
+        stack: list[tuple[str, Module, frozenset[int], bool]] = [(prefix, self, frozenset(), False)]
         while stack:
-            path, module, above = stack.pop()
-            yield path, module
+            path, module, above, done = stack.pop()
+            hooks = module.__dict__.get("_state_hooks")
+            if done:
+                for hook in list(hooks["state_dict_post"].values()) if hooks else ():
+                    if hook(module, out, path, _local_metadata(module)) is not None:
+                        raise RuntimeError("state_dict post-hook must return None")
+                continue
+            for hook in list(hooks["state_dict_pre"].values()) if hooks else ():
+                hook(module, path, keep_vars)
+            module._save_own(out, path, keep_vars)
+            stack.append((path, module, above, True))
             inside = above | {id(module)}
-            stack.extend(reversed([(f"{path}.{n}" if path else n, m, inside)
+            stack.extend(reversed([(f"{path}{n}.", m, inside, False)
                                    for n, m in module._modules.items()
                                    if m is not None and id(m) not in inside]))
+        return out
 
-    def _state_slots(self) -> dict[str, tuple[Module, str, Tensor]]:
-        """What ``state_dict`` names: ``key -> (owning module, attribute name, tensor)``."""
-        own: dict[str, tuple[Module, str, Tensor]] = {}
-        for path, module in self._every_path():
-            for name, p in module._parameters.items():
-                if p is not None:
-                    own[f"{path}.{name}" if path else name] = (module, name, p)
-            for name, b in module._buffers.items():
-                if b is not None and name not in module._non_persistent:
-                    own[f"{path}.{name}" if path else name] = (module, name, b)
-        return own
+    def _save_own(self, destination: Any, prefix: str, keep_vars: bool) -> None:
+        """This module's entries of ``state_dict`` (PyTorch's ``_save_to_state_dict``)."""
+        for name, p in self._parameters.items():
+            if p is not None:
+                destination[prefix + name] = p if keep_vars else p.detach()
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent:
+                destination[prefix + name] = b if keep_vars else b.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + EXTRA_STATE_KEY] = self.get_extra_state()
 
-    def _state_entries(self) -> dict[str, Tensor]:
-        """What ``state_dict`` names, as the tensors themselves (for loading)."""
-        return {k: t for k, (_, _, t) in self._state_slots().items()}
+    def get_extra_state(self) -> Any:
+        """Override it (with :meth:`set_extra_state`) to keep more than tensors in
+        ``state_dict``: what it returns is stored under ``prefix + '_extra_state'``. Only called
+        when a class overrides it; this base version raises, as PyTorch's. (Saving a state_dict
+        with ``tinygrad_cnn.save`` stores tensors and arrays only.)"""
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be "
+                           "called: state_dict calls it only for a class that overrides it")
+
+    def set_extra_state(self, state: Any) -> None:
+        """Override it (with :meth:`get_extra_state`): ``load_state_dict`` calls it with the
+        value stored under ``prefix + '_extra_state'``. This base version raises, as PyTorch's."""
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be "
+                           "called: load_state_dict calls it only for a class that overrides it")
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
                         assign: bool = False) -> IncompatibleKeys:
-        """Copy values into the parameters and buffers. Every missing, unexpected or mis-shaped
-        key is named; with ``strict`` (the default) any of them is an error and nothing is
-        changed. ``assign=True`` (PyTorch's): the checkpoint's tensors become the model's (their
-        dtype and memory kept; a parameter's wrapped in a ``Parameter``, or an incoming
+        """Copy values into the parameters and buffers, module by module in PyTorch's order.
+        Every missing, unexpected or mis-shaped key is named; a mis-shaped one is always an
+        error, missing and unexpected ones with ``strict`` (the default); on an error no
+        parameter or buffer is changed. A module whose class overrides ``set_extra_state`` gets
+        its ``prefix + '_extra_state'`` entry (missing if absent); one that does not finds it
+        unexpected. ``assign=True`` (PyTorch's): the checkpoint's tensors become the model's
+        (their dtype and memory kept; a parameter's wrapped in a ``Parameter``, or an incoming
         ``Parameter`` switched, to the old one's ``requires_grad``) instead of being copied into
-        them."""
+        them.
+
+        Hooks, as PyTorch's: each module's ``register_load_state_dict_pre_hook`` hooks run before
+        it loads, with its part of the (copied) state dict, which they may change;
+        ``register_load_state_dict_post_hook`` hooks run after it and its children have loaded,
+        and may change the lists of missing and unexpected keys in place, which ``strict`` then
+        judges. The values are copied as the walk goes only when such a post-hook is there (so it
+        sees them), and put back if the load then fails; otherwise they are copied once every
+        check has passed. ``set_extra_state`` calls and the hooks' own effects are not undone."""
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a dict of name -> tensor (a state_dict), "
                             f"got {type(state_dict).__name__}")
-        slots = self._state_slots()
-        own = {k: t for k, (_, _, t) in slots.items()}
-        # a BatchNorm checkpoint from before num_batches_tracked existed loads (the model keeps
-        # its count), as PyTorch loads one without version metadata
-        missing = [k for k in own if k not in state_dict
-                   and k.rsplit(".", 1)[-1] != "num_batches_tracked"]
-        unexpected = [k for k in state_dict if k not in own]
-        mismatched = []
-        values = {}
-        for k, t in own.items():
-            if k not in state_dict:
+        metadata = getattr(state_dict, "_metadata", None)
+        run = _Loading(assign, immediate=any(
+            h["load_post"] for m in self.modules() if (h := m.__dict__.get("_state_hooks"))))
+        # (prefix, module, its part of the state dict, its ancestors, whether its children are
+        # done): PyTorch's recursion as a walk
+        stack: list[tuple[str, Module, dict[str, Any], frozenset[int], bool]] = [
+            ("", self, OrderedDict(state_dict), frozenset(), False)]
+        try:
+            while stack:
+                path, module, local, above, done = stack.pop()
+                if done:
+                    hooks = module.__dict__.get("_state_hooks")
+                    keys = IncompatibleKeys(run.missing, run.unexpected)
+                    for hook in list(hooks["load_post"].values()) if hooks else ():
+                        if hook(module, keys) is not None:
+                            raise AssertionError(
+                                "Hooks registered with ``register_load_state_dict_post_hook`` are "
+                                "not expected to return new values, if incompatible_keys need to "
+                                "be modified, it should be done inplace.")
+                    continue
+                local_metadata = {} if metadata is None else dict(metadata.get(path[:-1], {}))
+                if assign:
+                    local_metadata["assign_to_params_buffers"] = True
+                module._load_own(local, path, local_metadata, run)
+                stack.append((path, module, local, above, True))
+                inside = above | {id(module)}
+                children = []
+                for name, child in module._modules.items():
+                    if child is not None and id(child) not in inside:
+                        sub = f"{path}{name}."
+                        children.append((sub, child, {k: v for k, v in local.items()
+                                                      if k.startswith(sub)}, inside, False))
+                stack.extend(reversed(children))
+            problems = []
+            if strict and run.missing:
+                problems.append("missing keys: " + ", ".join(run.missing))
+            if strict and run.unexpected:
+                problems.append("unexpected keys: " + ", ".join(run.unexpected))
+            problems += run.errors
+            if problems:
+                raise RuntimeError(f"load_state_dict into {type(self).__name__}: "
+                                   + ". ".join(problems))
+        except BaseException:
+            for undo in reversed(run.undo):
+                undo()
+            raise
+        for write in run.pending:
+            write()
+        return IncompatibleKeys(run.missing, run.unexpected)
+
+    def _load_own(self, local: dict[str, Any], prefix: str, local_metadata: dict[str, Any],
+                  run: _Loading) -> None:
+        """This module's part of ``load_state_dict`` (PyTorch's ``_load_from_state_dict``): its
+        pre-hooks, then its parameters, persistent buffers and extra state, then the keys under
+        ``prefix`` that name nothing here (not a child's: those the child judges)."""
+        hooks = self.__dict__.get("_state_hooks")
+        for hook in list(hooks["load_pre"].values()) if hooks else ():
+            hook(self, local, prefix, local_metadata, True, run.missing, run.unexpected,
+                 run.errors)
+        own = {n: p for n, p in self._parameters.items() if p is not None}
+        own.update((n, b) for n, b in self._buffers.items()
+                   if b is not None and n not in self._non_persistent)
+        for name, t in own.items():
+            key = prefix + name
+            if key not in local:
+                # a BatchNorm checkpoint from before num_batches_tracked existed loads (the model
+                # keeps its count), as PyTorch loads one without version metadata
+                if name != "num_batches_tracked":
+                    run.missing.append(key)
                 continue
-            arr = _foreign_array(state_dict[k])
-            if tuple(arr.shape) != t.shape:
-                mismatched.append(f"{k}: the checkpoint has shape {tuple(arr.shape)}, the model "
-                                  f"{t.shape}")
-            else:
-                values[k] = arr
-        problems = []
-        if mismatched:
-            problems.append("size mismatch for " + "; ".join(mismatched))
-        if strict and missing:
-            problems.append("missing keys: " + ", ".join(missing))
-        if strict and unexpected:
-            problems.append("unexpected keys: " + ", ".join(unexpected))
-        if problems:
-            raise RuntimeError(f"load_state_dict into {type(self).__name__}: " + ". ".join(problems))
-        if assign:
-            for k, arr in values.items():
-                module, name, old = slots[k]
-                new = state_dict[k] if isinstance(state_dict[k], Tensor) else Tensor(arr)
-                if isinstance(old, Parameter):  # the module's requires_grad wins (PyTorch's)
+            value = local[key]
+            try:
+                arr = _foreign_array(value)
+                if tuple(arr.shape) != t.shape:
+                    run.errors.append(f"size mismatch for {key}: the checkpoint has shape "
+                                      f"{tuple(arr.shape)}, the model {t.shape}")
+                    continue
+                if not run.assign:  # (converted now: a value that cannot be is an error here)
+                    arr = to_device(arr, t.device).astype(t.dtype, copy=False)
+            except Exception as exc:
+                run.errors.append(f"while copying {key}: {type(exc).__name__}: {exc}")
+                continue
+            if run.assign:
+                new = value if isinstance(value, Tensor) else Tensor(arr)
+                if isinstance(t, Parameter):  # the module's requires_grad wins (PyTorch's)
                     if isinstance(new, Parameter):
-                        new.requires_grad_(old.requires_grad)
+                        new.requires_grad_(t.requires_grad)
                     else:
-                        new = Parameter(new, requires_grad=old.requires_grad)
-                setattr(module, name, new)
-            return IncompatibleKeys(missing, unexpected)
-        with no_grad():
-            for k, arr in values.items():
-                t = own[k]
-                t._data[...] = to_device(arr, t.device).astype(t.dtype, copy=False)
-                t._version_counter[0] += 1
-        return IncompatibleKeys(missing, unexpected)
+                        new = Parameter(new, requires_grad=t.requires_grad)
+                run.write(functools.partial(setattr, self, name, new),
+                          lambda m=self, n=name, old=t: functools.partial(setattr, m, n, old))
+            else:
+                run.write(functools.partial(_copy_into, t, arr),
+                          lambda t=t: functools.partial(_copy_into, t, t._data.copy()))
+        extra = prefix + EXTRA_STATE_KEY
+        if type(self).set_extra_state is not Module.set_extra_state:
+            if extra in local:
+                run.write(functools.partial(self.set_extra_state, local[extra]))
+            else:
+                run.missing.append(extra)
+        elif extra in local:
+            run.unexpected.append(extra)
+        for key in local:
+            if key.startswith(prefix) and key != extra:
+                first, *rest = key[len(prefix):].split(".", 1)
+                if first not in (self._modules if rest else own):
+                    run.unexpected.append(key)
+
+    def register_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, prefix, keep_vars)`` runs in ``state_dict`` before this module's
+        entries are added (``prefix``: its keys' prefix, e.g. ``"features.0."``). Returns a
+        handle whose ``remove()`` takes it off."""
+        return self._add_state_hook("state_dict_pre", hook, "register_state_dict_pre_hook")
+
+    def register_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata)`` runs in ``state_dict`` after this
+        module's entries and its children's are in; it may change ``state_dict`` in place and
+        must return None (PyTorch's RuntimeError otherwise). ``local_metadata`` is
+        ``{"version": ...}`` (the class's ``_version``, 1 when it has none)."""
+        return self._add_state_hook("state_dict_post", hook, "register_state_dict_post_hook")
+
+    def register_load_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` runs in ``load_state_dict`` before this module loads:
+        ``state_dict`` is this module's part of a copy of the one given (keys still with their
+        full path; it may rename or convert entries), ``strict`` is always True (PyTorch's: the
+        lists are always filled; ``load_state_dict``'s own ``strict`` decides), and a message
+        appended to ``error_msgs`` fails the load."""
+        return self._add_state_hook("load_pre", hook, "register_load_state_dict_pre_hook")
+
+    def register_load_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, incompatible_keys)`` runs in ``load_state_dict`` after this module and
+        its children have loaded: ``incompatible_keys.missing_keys`` and ``.unexpected_keys`` are
+        the lists found so far, which it may change in place (clearing them lets a ``strict``
+        load pass; adding to them fails it). It must return None (PyTorch's AssertionError
+        otherwise)."""
+        return self._add_state_hook("load_post", hook, "register_load_state_dict_post_hook")
+
+    def _add_state_hook(self, kind: str, hook: Callable[..., Any], what: str) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"{what}: the hook must be callable, got {type(hook).__name__}")
+        hooks = self.__dict__.setdefault("_state_hooks", {
+            "state_dict_pre": {}, "state_dict_post": {}, "load_pre": {}, "load_post": {}})[kind]
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
 
     # ------------------------------------------------------------------ calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:

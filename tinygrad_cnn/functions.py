@@ -19,6 +19,7 @@ import numpy as np
 
 from tinygrad_cnn.autograd import _GradModeSwitch, _state
 from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.ops.cumulative import logcumsumexp
 from tinygrad_cnn.ops.indexing import masked_select, take
 from tinygrad_cnn.ops.linalg import bmm, dot, einsum, mv, outer, tensordot
 from tinygrad_cnn.ops.statistics import (
@@ -646,9 +647,10 @@ __all__ = [
     "einsum", "eq", "equal", "erf", "exp", "exp2", "expm1", "fix",
     "flatten", "floor", "floor_divide", "fmod", "frac", "gather", "ge", "gt", "hypot", "index_add",
     "index_copy", "index_fill", "inference_mode", "is_tensor", "isfinite", "isinf", "isnan", "le",
-    "lerp", "log", "log1p", "log2", "log10", "log_softmax", "logical_and", "logical_not",
-    "logical_or", "logical_xor", "logsumexp", "lt", "masked_select", "matmul", "max", "maximum",
-    "mean", "median", "min", "minimum", "mm", "mode", "mul", "multiply", "mv", "nan_to_num", "nanmean",
+    "lerp", "log", "log1p", "log2", "log10", "log_softmax", "logcumsumexp", "logical_and",
+    "logical_not", "logical_or", "logical_xor", "logsumexp", "lt", "masked_select", "matmul", "max",
+    "maximum", "mean", "median", "min", "minimum", "mm", "mode", "mul", "multiply", "mv",
+    "nan_to_num", "nanmean",
     "nanmedian", "nansum", "ne", "neg", "negative", "norm", "numel", "outer", "permute", "pow",
     "prod", "reciprocal", "relu", "remainder", "reshape", "round", "rsqrt", "sigmoid", "sign",
     "sin", "sinh", "softmax", "sort", "sqrt", "square", "squeeze", "std", "std_mean", "sub",

@@ -1560,6 +1560,9 @@ class Tensor:
                            dim: int | None = None) -> Any:
         return _ops.statistics.unique_consecutive(self, return_inverse, return_counts, dim)
 
+    def logcumsumexp(self, dim: int) -> Tensor:
+        return _ops.cumulative.logcumsumexp(self, dim)
+
     def __dlpack__(self, *, stream: Any = None, max_version: tuple[int, int] | None = None,
                    dl_device: Any = None, copy: bool | None = None) -> Any:
         """Export without copying (``torch.from_dlpack(t)``, ``np.from_dlpack(t)``)."""

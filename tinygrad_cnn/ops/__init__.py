@@ -11,6 +11,7 @@ from tinygrad_cnn.autograd import Function
 from tinygrad_cnn.ops import (
     activation,
     conv,
+    cumulative,
     distance,
     elementwise,
     indexing,
@@ -29,7 +30,8 @@ from tinygrad_cnn.ops import (
 )
 
 FAMILIES = (elementwise, unary, activation, threshold, reduce, movement, inplace, shape, indexing,
-            linalg, conv, pool, loss, norm, resample, statistics, distance)
+            linalg, conv, pool, loss, norm, resample, statistics, distance,
+            cumulative)
 
 
 def _build_registry() -> dict[str, type[Function]]:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fuzz_specs import spec
+import numpy as np
+from fuzz_specs import FLOATS, broadcast_shapes, spec
 from hypothesis import strategies as st
 
 
@@ -27,3 +28,41 @@ spec("logcumsumexp", lambda m, a, dim: m.t.logcumsumexp(a * 300, dim), id="large
      params=_scan_dim, dtypes=("float32", "float64"), rtol=4)
 spec("logcumsumexp", lambda m, a, dim: a.logcumsumexp(dim), id="integers", params=_scan_dim,
      dtypes=("int64", "bool"), grad=False)
+
+
+# ------------------------------------------------------------------------------ quantile
+def _quantile_params(interpolations: list[str]) -> Any:
+    def params(shapes: list[tuple[int, ...]]) -> st.SearchStrategy[dict[str, Any]]:
+        n = len(shapes[0])
+        q = st.one_of(st.sampled_from([0.0, 0.25, 0.5, 1.0, 1 / 3, 0.9]),
+                      st.lists(st.floats(0, 1), max_size=3).map(np.array),
+                      st.floats(0, 1).map(np.array),
+                      st.sampled_from([1.5, -0.25, np.array([0.5, 1.25])]))  # refused
+        return st.fixed_dictionaries({
+            "q": q, "dim": st.none() if n == 0 else st.one_of(st.none(), st.integers(-n, n - 1)),
+            "keepdim": st.booleans(), "interpolation": st.sampled_from(interpolations)})
+    return params
+
+
+def _quantile(name: str) -> Any:
+    def fn(m: Any, a: Any, q: Any, dim: Any, keepdim: bool, interpolation: str) -> Any:
+        if isinstance(q, np.ndarray):  # a tensor q of the input's dtype
+            q = m.const(q.astype(str(a.dtype).replace("torch.", "")))
+        return getattr(m.t, name)(a, q, dim, keepdim, interpolation=interpolation)
+    return fn
+
+
+# Slices of at most 16 elements where ties (equal values, several infinities or NaNs) are drawn:
+# PyTorch sorts with its unstable sort, which orders equal values as a stable sort only up to 16
+# elements (the gradient goes to one of the tied elements: ours by the stable order). float16 and
+# integers: refused by both.
+_SMALL = broadcast_shapes(1, max_dims=2)
+_LINEAR = ["linear", "midpoint"]
+_STEP = ["lower", "higher", "nearest"]
+for _name in ("quantile", "nanquantile"):
+    spec("lerp", _quantile(_name), id=_name, params=_quantile_params(_LINEAR), shapes=_SMALL,
+         dtypes=FLOATS + ("int64",), smooth=False)
+    spec("gather", _quantile(_name), id=f"{_name}_steps", params=_quantile_params(_STEP),
+         shapes=_SMALL, dtypes=FLOATS + ("int64",), smooth=False)
+    spec("lerp", _quantile(_name), id=f"{_name}_3d", params=_quantile_params(_LINEAR + _STEP),
+         specials=(), smooth=False)

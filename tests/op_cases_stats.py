@@ -7,9 +7,11 @@ test_stats_ops.py and by the fuzzer (fuzz_specs_stats.py)."""
 
 from __future__ import annotations
 
+import numpy as np
 from op_cases import case, t
 
 import tinygrad_cnn as tg
+from tinygrad_cnn import Tensor
 
 
 # ------------------------------------------------------------------------- logcumsumexp
@@ -21,3 +23,23 @@ def _logcumsumexp(rng):
 @case("logcumsumexp", "dim0_signed_gradient")
 def _logcumsumexp_dim0(rng):  # the output weighted by a tensor of both signs: both VJP branches
     return (lambda a: a.logcumsumexp(0) * a), (t(rng, 5, 2),)
+
+
+# ------------------------------------------------------------------------- quantile (lerp, gather)
+def _q(*values):  # q values whose ranks q (n - 1) are not integers (the kinks)
+    return Tensor(np.array(values), requires_grad=True)
+
+
+@case("lerp", "quantile_linear")
+def _quantile(rng):  # n = 5: ranks 0.4, 1.8, 3.6; the gradient reaches q too
+    return (lambda a, q: tg.quantile(a, q, dim=1, keepdim=True)), (t(rng, 3, 5), _q(0.1, 0.45, 0.9))
+
+
+@case("lerp", "nanquantile_midpoint")
+def _nanquantile(rng):
+    return (lambda a: a.nanquantile(0.3, interpolation="midpoint") * a), (t(rng, 2, 4),)
+
+
+@case("gather", "quantile_nearest")
+def _quantile_nearest(rng):
+    return (lambda a: a.quantile(0.3, 0, interpolation="nearest") ** 2), (t(rng, 6, 2),)

@@ -160,3 +160,97 @@ def test_logcumsumexp_refusals():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # quiet at -inf and inf - inf
         tg.logcumsumexp(Tensor(np.array(SCAN_SPECIALS[0])), 0)
+
+
+# ------------------------------------------------------------------------------ quantile
+INTERPOLATIONS = ["linear", "lower", "higher", "midpoint", "nearest"]
+QUANTILE_ROWS = np.array([[1.0, NAN, 2.0, 3.0, 0.5], [NAN, NAN, NAN, NAN, NAN],
+                          [INF, INF, 1.0, -INF, 0.0], [1.0, 1.0, 1.0, 2.0, 1.0],
+                          [-INF, 3.0, 2.0, 1.0, 0.0], [0.3, -0.1, 2.5, 7.0, -4.0]])
+
+
+@pytest.mark.parametrize("name", ["quantile", "nanquantile"])
+@pytest.mark.parametrize("interpolation", INTERPOLATIONS)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_quantile_values_as_torch(name, interpolation, dtype):
+    a = QUANTILE_ROWS.astype(dtype)
+    x, tx = _pair(a)
+    qs = [0.0, 0.3, 0.5, 1.0, np.array([0.25, 0.5, 1 / 3, 1.0]), np.array(0.7), np.array([])]
+    for q in qs:
+        qo, qt = (Tensor(q.astype(dtype)), torch.tensor(q.astype(dtype))) \
+            if isinstance(q, np.ndarray) else (q, q)
+        for dim in (None, 0, 1, -1):
+            for keepdim in (False, True):
+                ours = getattr(tg, name)(x, qo, dim, keepdim, interpolation=interpolation)
+                theirs = getattr(torch, name)(tx, qt, dim, keepdim, interpolation=interpolation)
+                _close(ours, theirs)
+                _close(getattr(x, name)(qo, dim=dim, keepdim=keepdim,
+                                        interpolation=interpolation), theirs)
+
+
+@pytest.mark.parametrize("name", ["quantile", "nanquantile"])
+def test_quantile_zero_d_and_one_element_as_torch(name):
+    for a in (np.array(2.5), np.array([3.0]), np.array([[NAN]])):
+        x, tx = _pair(a)
+        for dim in (None, 0, -1):
+            for keepdim in (False, True):
+                for q in (0.4, torch.tensor([0.2, 0.9], dtype=torch.float64)):
+                    qo = Tensor(q.numpy()) if isinstance(q, torch.Tensor) else q
+                    _close(getattr(tg, name)(x, qo, dim, keepdim),
+                           getattr(torch, name)(tx, q, dim, keepdim))
+
+
+@pytest.mark.parametrize("interpolation", INTERPOLATIONS)
+@pytest.mark.parametrize("name", ["quantile", "nanquantile"])
+def test_quantile_gradients_as_torch(name, interpolation):
+    a = np.random.default_rng(4).standard_normal((4, 6))
+    a[1, 2] = a[1, 4] = a[1, 0]  # ties (at most 16 elements per slice: see fuzz_specs_stats.py)
+    a[2, 3] = NAN
+    a[3, :] = NAN
+    q = np.array([0.1, 0.5, 0.77, 1.0])
+
+    def f(m, x, qt):
+        return getattr(m, name)(x, qt, 1, True, interpolation=interpolation)
+
+    _grads(f, a, q)  # (q gets a gradient from linear only, as in PyTorch)
+    _grads(lambda m, x: getattr(m, name)(x[0], 0.3, interpolation=interpolation) * x, a[:2, :3])
+
+
+def test_quantile_gradcheck_away_from_the_kinks():
+    rng = np.random.default_rng(5)
+    x = Tensor(rng.standard_normal((3, 5)), requires_grad=True)
+    q = Tensor(np.array([0.1, 0.45, 0.9]), requires_grad=True)
+    for interpolation in INTERPOLATIONS:
+        assert gradcheck(lambda a, b: tg.quantile(a, b, 1, interpolation=interpolation), (x, q))
+        assert gradgradcheck(lambda a, b: tg.nanquantile(a, b, 0, interpolation=interpolation),
+                             (x, q))
+
+
+@pytest.mark.parametrize("name", ["quantile", "nanquantile"])
+def test_quantile_refusals(name):
+    x, tx = _pair(np.random.default_rng(6).standard_normal((2, 3)))
+    ours, theirs = getattr(tg, name), getattr(torch, name)
+    _refused(lambda: theirs(tx.half(), 0.5), lambda: ours(x.half(), 0.5), RuntimeError,
+             "float or double")
+    _refused(lambda: theirs(tx.long(), 0.5), lambda: ours(x.long(), 0.5), RuntimeError,
+             "float or double")
+    _refused(lambda: theirs(torch.zeros(0, 3), 0.5), lambda: ours(tg.zeros(0, 3), 0.5),
+             RuntimeError, "non-empty")
+    for q in (1.5, -0.1, NAN):
+        _refused(lambda: theirs(tx, q), lambda: ours(x, q), RuntimeError, "range [0, 1]")
+    for q in ([0.5, 1.5], [NAN]):
+        _refused(lambda: theirs(tx, torch.tensor(q, dtype=torch.float64)),
+                 lambda: ours(x, Tensor(np.array(q))), RuntimeError, "range [0, 1]")
+    _refused(lambda: theirs(tx, torch.tensor([0.5])), lambda: ours(x, Tensor(np.array([0.5],
+                                                                                  np.float32))),
+             RuntimeError, "same dtype")
+    _refused(lambda: theirs(tx, torch.tensor([[0.5]], dtype=torch.float64)),
+             lambda: ours(x, Tensor(np.array([[0.5]]))), RuntimeError, "1D")
+    _refused(lambda: theirs(tx, 0.5, interpolation="cubic"),
+             lambda: ours(x, 0.5, interpolation="cubic"), RuntimeError, "cubic")
+    _refused(lambda: theirs(tx, 0.5, dim=(0, 1)), lambda: ours(x, 0.5, dim=(0, 1)), TypeError,
+             "dim")
+    _refused(lambda: theirs(tx, 0.5, dim=2), lambda: ours(x, 0.5, dim=2), IndexError, "dim")
+    _refused(lambda: theirs(tx, [0.5]), lambda: ours(x, [0.5]), TypeError, "q")
+    _refused(lambda: theirs(tx, 0.5, 0, False, "nearest"),
+             lambda: ours(x, 0.5, 0, False, "nearest"), TypeError)  # interpolation: keyword only

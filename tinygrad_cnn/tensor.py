@@ -1563,6 +1563,14 @@ class Tensor:
     def logcumsumexp(self, dim: int) -> Tensor:
         return _ops.cumulative.logcumsumexp(self, dim)
 
+    def quantile(self, q: Any, dim: int | None = None, keepdim: bool = False, *,
+                 interpolation: str = "linear") -> Tensor:
+        return _ops.quantile.quantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def nanquantile(self, q: Any, dim: int | None = None, keepdim: bool = False, *,
+                    interpolation: str = "linear") -> Tensor:
+        return _ops.quantile.nanquantile(self, q, dim, keepdim, interpolation=interpolation)
+
     def __dlpack__(self, *, stream: Any = None, max_version: tuple[int, int] | None = None,
                    dl_device: Any = None, copy: bool | None = None) -> Any:
         """Export without copying (``torch.from_dlpack(t)``, ``np.from_dlpack(t)``)."""

@@ -21,6 +21,7 @@ from tinygrad_cnn.ops import (
     movement,
     norm,
     pool,
+    quantile,
     reduce,
     resample,
     shape,
@@ -31,7 +32,7 @@ from tinygrad_cnn.ops import (
 
 FAMILIES = (elementwise, unary, activation, threshold, reduce, movement, inplace, shape, indexing,
             linalg, conv, pool, loss, norm, resample, statistics, distance,
-            cumulative)
+            cumulative, quantile)
 
 
 def _build_registry() -> dict[str, type[Function]]:

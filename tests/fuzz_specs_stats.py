@@ -66,3 +66,22 @@ for _name in ("quantile", "nanquantile"):
          shapes=_SMALL, dtypes=FLOATS + ("int64",), smooth=False)
     spec("lerp", _quantile(_name), id=f"{_name}_3d", params=_quantile_params(_LINEAR + _STEP),
          specials=(), smooth=False)
+
+
+# ------------------------------------------------------------------------------ aminmax
+def _aminmax_params(shapes: list[tuple[int, ...]]) -> st.SearchStrategy[dict[str, Any]]:
+    n = len(shapes[0])
+    return st.fixed_dictionaries({
+        "dim": st.none() if n == 0 else st.one_of(st.none(), st.integers(-n, n - 1)),
+        "keepdim": st.booleans()})
+
+
+def _aminmax(m: Any, a: Any, dim: Any, keepdim: bool) -> Any:
+    low, high = m.t.aminmax(a, dim=dim, keepdim=keepdim)
+    return m.t.stack([low, high])
+
+
+spec("max", _aminmax, id="aminmax", params=_aminmax_params, smooth=False,
+     dtypes=FLOATS + ("int64", "uint8", "bool"))
+spec("min", lambda m, a, dim, keepdim: a.aminmax(dim=dim, keepdim=keepdim).min,
+     id="aminmax_min", params=_aminmax_params, smooth=False)

@@ -43,3 +43,14 @@ def _nanquantile(rng):
 @case("gather", "quantile_nearest")
 def _quantile_nearest(rng):
     return (lambda a: a.quantile(0.3, 0, interpolation="nearest") ** 2), (t(rng, 6, 2),)
+
+
+# ------------------------------------------------------------------------- aminmax (min, max)
+@case("max", "aminmax")
+def _aminmax(rng):
+    return (lambda a: tg.aminmax(a, dim=1).max * tg.aminmax(a).min), (t(rng, 3, 4),)
+
+
+@case("min", "aminmax_keepdim")
+def _aminmax_keepdim(rng):
+    return (lambda a: a.aminmax(dim=0, keepdim=True).min * a), (t(rng, 3, 2),)

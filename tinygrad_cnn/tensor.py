@@ -1552,6 +1552,9 @@ class Tensor:
     def cummin(self, dim: int) -> Any:
         return _ops.statistics.cummin(self, dim)
 
+    def aminmax(self, *, dim: int | None = None, keepdim: bool = False) -> Any:
+        return _ops.statistics.aminmax(self, dim=dim, keepdim=keepdim)
+
     def unique(self, sorted: bool = True, return_inverse: bool = False,
                return_counts: bool = False, dim: int | None = None) -> Any:
         return _ops.statistics.unique(self, sorted, return_inverse, return_counts, dim)

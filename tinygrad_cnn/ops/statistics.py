@@ -9,6 +9,7 @@
 | ``median(dim)``, ``nanmedian(dim)`` | the index from a stable argsort, then ``gather`` |
 | ``mode(dim)`` | the index from a stable argsort and its runs of equal values, then ``gather`` |
 | ``cummax``, ``cummin`` | the running index on arrays, then ``gather`` (the gradient to the index) |
+| ``aminmax`` | ``(amin, amax)`` over the same dims (``Min``, ``Max``: ties share the gradient) |
 | ``count_nonzero``, ``unique``, ``unique_consecutive`` | numpy, no gradient |
 
 Tie rules are PyTorch 2.13's (CPU), checked against it in ``tests/test_more_ops.py``:
@@ -59,6 +60,7 @@ _NanmedianResult = collections.namedtuple("nanmedian", ["values", "indices"])
 _ModeResult = collections.namedtuple("mode", ["values", "indices"])
 _CummaxResult = collections.namedtuple("cummax", ["values", "indices"])
 _CumminResult = collections.namedtuple("cummin", ["values", "indices"])
+_AminmaxResult = collections.namedtuple("aminmax", ["min", "max"])
 
 
 def _stable(xp: Any) -> dict[str, str]:
@@ -313,6 +315,29 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     if not keepdim:
         values, idx = values.squeeze(d), idx.squeeze(d)
     return _ModeResult(values, Tensor._make(idx))
+
+
+# ------------------------------------------------------------------------------ both extremes
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> Any:
+    """A named tuple ``(min, max)``: ``amin`` and ``amax`` over ``dim`` (an int; ``None``: every
+    element, ``keepdim`` then keeping every dim), as PyTorch's ``aminmax`` -- the same dtype as the
+    input (bool too), NaN when a NaN is among the elements, and the gradient of each shared by
+    the elements equal to it (PyTorch's ``aminmax`` backward is its ``amin``/``amax`` one)."""
+    input = _tensor(input, "aminmax")
+    if dim is None:
+        if input.numel() == 0:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                               f"operation has no identity (the tensor of shape {input.shape} is "
+                               "empty); give a dim whose size is not 0")
+        dims: Any = None
+    else:
+        if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"aminmax(): dim must be an int or None, got {dim!r}")
+        dims = _dim(dim, input.ndim, "aminmax")
+        if input.ndim and input.shape[dims] == 0:
+            raise IndexError(f"aminmax: Expected reduction dim {dims} to have non-zero size "
+                             f"(shape {input.shape})")
+    return _AminmaxResult(input.amin(dims, keepdim), input.amax(dims, keepdim))
 
 
 # ------------------------------------------------------------------------------ running extremes

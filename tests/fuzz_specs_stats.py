@@ -85,3 +85,36 @@ spec("max", _aminmax, id="aminmax", params=_aminmax_params, smooth=False,
      dtypes=FLOATS + ("int64", "uint8", "bool"))
 spec("min", lambda m, a, dim, keepdim: a.aminmax(dim=dim, keepdim=keepdim).min,
      id="aminmax_min", params=_aminmax_params, smooth=False)
+
+
+# ------------------------------------------------------------------------------ histc, bincount
+def _histc_params(shapes: list[tuple[int, ...]]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries({
+        "bins": st.sampled_from([1, 3, 4, 10, 0]),
+        "range_": st.sampled_from([(0, 0), (-1, 1), (0.5, 0.5), (-2.5, 0.3), (0.1, 0.7), (2, 1),
+                                   (0, float("inf"))])})
+
+
+spec("getitem", lambda m, a, bins, range_: m.t.histc(a, bins, *range_), id="histc", grad=False,
+     params=_histc_params, dtypes=FLOATS + ("int64", "bool"))
+# values rounded to multiples of 0.1: many fall on (or within a rounding of) a bin edge
+spec("getitem", lambda m, a, bins, range_: ((a * 10).round() / 10).histc(bins, *range_),
+     id="histc_edges", grad=False, params=_histc_params, specials=("zero", "tie"),
+     shapes=broadcast_shapes(1, min_dims=1, max_side=40, max_dims=1))
+
+
+def _bincount_params(shapes: list[tuple[int, ...]]) -> st.SearchStrategy[dict[str, Any]]:
+    n = shapes[0][0] if len(shapes[0]) == 1 else 3
+    weights = st.tuples(st.sampled_from(["float32", "float64", "float16", "int64", "bool"]),
+                        st.integers(0, 2**32 - 1)).map(
+        lambda p: (np.random.default_rng(p[1]).standard_normal(n) * 10).astype(p[0]))
+    return st.fixed_dictionaries({"minlength": st.sampled_from([0, 3, 9, -1]),
+                                  "weights": st.one_of(st.none(), weights)})
+
+
+# the values squared: non-negative (a float or 2-D input is refused by both)
+spec("getitem", lambda m, a, minlength, weights: m.t.bincount(
+    a * a, None if weights is None else m.const(weights), minlength), id="bincount", grad=False,
+     params=_bincount_params, domain="int", specials=(),
+     dtypes=("int64", "int32", "uint8", "float32"),
+     shapes=st.one_of(st.integers(0, 12).map(lambda n: [(n,)]), st.just([(2, 3)])))

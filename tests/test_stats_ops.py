@@ -302,3 +302,100 @@ def test_aminmax_refusals():
              TypeError)  # dim: keyword only
     _refused(lambda: torch.aminmax(torch.ones(2, 3), dim=2),
              lambda: tg.aminmax(tg.ones(2, 3), dim=2), IndexError, "out of range")
+
+
+# ------------------------------------------------------------------------------ histc
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+def test_histc_as_torch_bin_for_bin(dtype):
+    rng = np.random.default_rng(8)
+    a = np.concatenate([rng.standard_normal(300), np.round(rng.standard_normal(200) * 10) / 10,
+                        [NAN, INF, -INF, 0.0, 1.0, -1.0, 0.7, 0.1]]).astype(dtype)
+    x, tx = _pair(a)
+    for bins, lo, hi in [(100, 0, 0), (7, -1, 1), (3, 0.1, 0.7), (10, -2.5, 0.3), (1, 0, 1),
+                         (13, 0.5, 0.5), (6, -3, 3)]:
+        if lo == hi:
+            x_, tx_ = _pair(a[np.isfinite(a)])  # (the data's range: finite data only)
+        else:
+            x_, tx_ = x, tx
+        _same(tg.histc(x_, bins, lo, hi), torch.histc(tx_, bins, lo, hi))
+        _same(x_.histc(bins=bins, min=lo, max=hi), tx_.histc(bins=bins, min=lo, max=hi))
+    _same(x.reshape(4, -1).histc(5, -1, 1), tx.reshape(4, -1).histc(5, -1, 1))  # any shape
+
+
+def test_histc_edges_as_torch():
+    for a in ([1.0, 1.0, 1.0], [], [0.5], [2.0, 2.0, 3.0]):
+        x, tx = _pair(np.array(a, np.float32))
+        _same(tg.histc(x, 4), torch.histc(tx, 4))  # one point: widened by 1 on each side
+        _same(tg.histc(x, 4, 2, 2), torch.histc(tx, 4, 2, 2))
+    z, tz = _pair(np.array(0.25))
+    _same(tg.histc(z, 4), torch.histc(tz, 4))
+    x, tx = _pair(np.array([0.0, 0.5, 1.0, NAN, INF]))
+    _same(tg.histc(x, 2, min=0, max=1), torch.histc(tx, 2, min=0, max=1))
+    _same(tg.histc(x, 2, Tensor(np.array(0.0)), Tensor(np.array(1.0))),
+          torch.histc(tx, 2, torch.tensor(0.0), torch.tensor(1.0)))
+    y = Tensor(np.array([0.1, 0.4]), requires_grad=True)
+    h = tg.histc(y, 2, 0, 1)
+    assert not h.requires_grad and h.grad_fn is None  # (nor PyTorch's)
+    assert not torch.histc(torch.tensor([0.1, 0.4], requires_grad=True), 2, 0, 1).requires_grad
+
+
+def test_histc_refusals():
+    x, tx = _pair(np.array([1.0, NAN, 2.0]))
+    _refused(lambda: torch.histc(tx, 4), lambda: tg.histc(x, 4), RuntimeError, "not finite")
+    _refused(lambda: torch.histc(tx, 4, 0, INF), lambda: tg.histc(x, 4, 0, INF), RuntimeError,
+             "not finite")
+    _refused(lambda: torch.histc(tx, 4, 2, 1), lambda: tg.histc(x, 4, 2, 1), RuntimeError,
+             "larger than min")
+    _refused(lambda: torch.histc(tx, 0), lambda: tg.histc(x, 0), RuntimeError, "bins must be > 0")
+    _refused(lambda: torch.histc(tx, 2.5), lambda: tg.histc(x, 2.5), TypeError, "bins")
+    i, ti = _pair(np.array([1, 2]))
+    _refused(lambda: torch.histc(ti, 4), lambda: tg.histc(i, 4), NotImplementedError, "Long")
+    b, tb = _pair(np.array([True]))
+    _refused(lambda: torch.histc(tb, 4), lambda: tg.histc(b, 4), NotImplementedError, "Bool")
+
+
+# ------------------------------------------------------------------------------ bincount
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "int8", "int16"])
+def test_bincount_as_torch(dtype):
+    a = np.array([1, 3, 1, 0, 7, 3, 3]).astype(dtype)
+    x, tx = _pair(a)
+    for minlength in (0, 3, 12):
+        _same(tg.bincount(x, minlength=minlength), torch.bincount(tx, minlength=minlength))
+        _same(x.bincount(None, minlength), tx.bincount(None, minlength))
+        for wdtype in ("float32", "float64", "float16", "int64", "int32", "bool"):
+            w = (np.random.default_rng(9).standard_normal(7) * 10).astype(wdtype)
+            _same(tg.bincount(x, Tensor(w), minlength), torch.bincount(tx, torch.tensor(w),
+                                                                       minlength))
+    w = np.array([1e8, 1.0, 1.0, 1.0, -1e8, 1.0, NAN], np.float32)  # float32 sums in float32
+    _same(tg.bincount(x, Tensor(w)), torch.bincount(tx, torch.tensor(w)))
+
+
+def test_bincount_empty_and_no_gradient():
+    e, te = _pair(np.zeros(0, np.int64))
+    for minlength in (0, 4):
+        _same(tg.bincount(e, minlength=minlength), torch.bincount(te, minlength=minlength))
+        w, tw = _pair(np.ones(2))  # (an empty input ignores the weights: int64 zeros)
+        _same(tg.bincount(e, w, minlength), torch.bincount(te, tw, minlength))
+    x = Tensor(np.array([0, 2]))
+    w = Tensor(np.array([0.5, 1.5]), requires_grad=True)
+    assert not tg.bincount(x, w).requires_grad
+
+
+def test_bincount_refusals():
+    x, tx = _pair(np.array([1, 3]))
+    _refused(lambda: torch.bincount(tx, minlength=-1), lambda: tg.bincount(x, minlength=-1),
+             RuntimeError, "minlength")
+    _refused(lambda: torch.bincount(tx, minlength=2.5), lambda: tg.bincount(x, minlength=2.5),
+             TypeError, "minlength")
+    n, tn = _pair(np.array([1, -3]))
+    _refused(lambda: torch.bincount(tn), lambda: tg.bincount(n), RuntimeError, "non-negative")
+    m, tm = _pair(np.array([[1, 3]]))
+    _refused(lambda: torch.bincount(tm), lambda: tg.bincount(m), RuntimeError, "1-d")
+    s, ts = _pair(np.array(1))
+    _refused(lambda: torch.bincount(ts), lambda: tg.bincount(s), RuntimeError, "1-d")
+    w, tw = _pair(np.ones(3))
+    _refused(lambda: torch.bincount(tx, tw), lambda: tg.bincount(x, w), RuntimeError, "weights")
+    f, tf = _pair(np.array([1.0]))
+    _refused(lambda: torch.bincount(tf), lambda: tg.bincount(f), NotImplementedError, "Double")
+    b, tb = _pair(np.array([True]))
+    _refused(lambda: torch.bincount(tb), lambda: tg.bincount(b), NotImplementedError, "Bool")

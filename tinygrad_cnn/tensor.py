@@ -1555,6 +1555,12 @@ class Tensor:
     def aminmax(self, *, dim: int | None = None, keepdim: bool = False) -> Any:
         return _ops.statistics.aminmax(self, dim=dim, keepdim=keepdim)
 
+    def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
+        return _ops.histogram.histc(self, bins, min, max)
+
+    def bincount(self, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+        return _ops.histogram.bincount(self, weights, minlength)
+
     def unique(self, sorted: bool = True, return_inverse: bool = False,
                return_counts: bool = False, dim: int | None = None) -> Any:
         return _ops.statistics.unique(self, sorted, return_inverse, return_counts, dim)

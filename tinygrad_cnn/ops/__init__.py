@@ -14,6 +14,7 @@ from tinygrad_cnn.ops import (
     cumulative,
     distance,
     elementwise,
+    histogram,
     indexing,
     inplace,
     linalg,
@@ -32,7 +33,7 @@ from tinygrad_cnn.ops import (
 
 FAMILIES = (elementwise, unary, activation, threshold, reduce, movement, inplace, shape, indexing,
             linalg, conv, pool, loss, norm, resample, statistics, distance,
-            cumulative, quantile)
+            cumulative, quantile, histogram)
 
 
 def _build_registry() -> dict[str, type[Function]]:

@@ -118,3 +118,33 @@ spec("getitem", lambda m, a, minlength, weights: m.t.bincount(
      params=_bincount_params, domain="int", specials=(),
      dtypes=("int64", "int32", "uint8", "float32"),
      shapes=st.one_of(st.integers(0, 12).map(lambda n: [(n,)]), st.just([(2, 3)])))
+
+
+# ------------------------------------------------------------------------------ cov, corrcoef
+def _observations(shapes: list[tuple[int, ...]]) -> int:
+    shape = shapes[0]
+    return shape[-1] if len(shape) == 2 else int(np.prod(shape))
+
+
+def _cov_params(shapes: list[tuple[int, ...]]) -> st.SearchStrategy[dict[str, Any]]:
+    n = _observations(shapes)
+    fweights = st.one_of(st.none(), st.lists(st.integers(0, 3), min_size=n, max_size=n)
+                         .map(lambda f: np.array(f, np.int64)))
+    return st.fixed_dictionaries({"correction": st.sampled_from([0, 1, 2, -1]),
+                                  "fweights": fweights})
+
+
+# (``a * 1``, not ``a``: with fweights and one observation, PyTorch 2.13 refuses a leaf that
+# requires grad -- "a view of a leaf Variable ... is being used in an in-place operation" -- where
+# the same values without grad, or a non-leaf, compute; ours computes in both cases)
+_MATRICES = broadcast_shapes(1, max_dims=2)
+spec("matmul", lambda m, a, correction, fweights: m.t.cov(
+    a * 1, correction=correction, fweights=None if fweights is None else m.const(fweights)), id="cov",
+     params=_cov_params, shapes=_MATRICES, dtypes=FLOATS + ("int64", "bool"), rtol=8)
+# aweights a second input (gradients reach it): one per observation, positive
+spec("matmul", lambda m, a, w, correction, fweights: m.t.cov(
+    a * 1, correction=correction, aweights=w, fweights=None if fweights is None else m.const(fweights)),
+     id="cov_aweights", arity=2, params=_cov_params, domain=("real", "positive"), rtol=8,
+     shapes=_MATRICES.map(lambda s: [s[0], (_observations(s),)]))
+spec("clamp", lambda m, a: m.t.corrcoef(a), id="corrcoef", shapes=_MATRICES, rtol=8,
+     dtypes=FLOATS + ("int64",))

@@ -54,3 +54,24 @@ def _aminmax(rng):
 @case("min", "aminmax_keepdim")
 def _aminmax_keepdim(rng):
     return (lambda a: a.aminmax(dim=0, keepdim=True).min * a), (t(rng, 3, 2),)
+
+
+# ------------------------------------------------------------------------- cov, corrcoef
+def _positive(rng, n):
+    return Tensor(0.5 + rng.random(n), requires_grad=True)
+
+
+@case("matmul", "cov_aweights")
+def _cov(rng):  # the gradient reaches the weights too
+    fweights = Tensor(np.array([1, 2, 1, 3, 1]))
+    return (lambda a, w: tg.cov(a, fweights=fweights, aweights=w)), (t(rng, 3, 5), _positive(rng, 5))
+
+
+@case("matmul", "cov_1d_correction0")
+def _cov_1d(rng):
+    return (lambda a: a.cov(correction=0) * a), (t(rng, 6),)
+
+
+@case("clamp", "corrcoef")
+def _corrcoef(rng):  # (3 observations of 4 variables: no correlation near ±1 but the diagonal's)
+    return (lambda a: tg.corrcoef(a)), (t(rng, 4, 3),)

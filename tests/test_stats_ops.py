@@ -65,9 +65,10 @@ def _grads(fn: Any, *arrays: np.ndarray, seed: int = 0, second: bool = False) ->
         else:
             _close(a, b, rtol=1e-10)
     if second:
-        vs = [rng.standard_normal(tuple(b.shape)) for b in gt]
-        s_o = sum((a * Tensor(v)).sum() for a, v in zip(gs, vs))
-        s_t = sum((b * torch.tensor(v)).sum() for b, v in zip(gt, vs))
+        pairs = [(a, b) for a, b in zip(gs, gt) if b is not None]
+        vs = [rng.standard_normal(tuple(b.shape)) for _, b in pairs]
+        s_o = sum((a * Tensor(v)).sum() for (a, _), v in zip(pairs, vs))
+        s_t = sum((b * torch.tensor(v)).sum() for (_, b), v in zip(pairs, vs))
         hs = tg.grad(s_o, list(ours), allow_unused=True) if s_o.requires_grad else \
             [None] * len(ours)  # (a piecewise linear function: constant gradients)
         ht = torch.autograd.grad(s_t, list(theirs), allow_unused=True) if s_t.requires_grad \
@@ -399,3 +400,120 @@ def test_bincount_refusals():
     _refused(lambda: torch.bincount(tf), lambda: tg.bincount(f), NotImplementedError, "Double")
     b, tb = _pair(np.array([True]))
     _refused(lambda: torch.bincount(tb), lambda: tg.bincount(b), NotImplementedError, "Bool")
+
+
+# ------------------------------------------------------------------------------ cov, corrcoef
+def _cov_call(m, x, **kwargs):
+    kw = {k: (v if v is None or not isinstance(v, np.ndarray) else
+              (Tensor(v) if m is tg else torch.tensor(v)))
+          for k, v in kwargs.items() if k in ("fweights", "aweights")}
+    if "correction" in kwargs:
+        kw["correction"] = kwargs["correction"]
+    return m.cov(x, **kw)
+
+
+COV_INPUTS = [np.random.default_rng(10).standard_normal((3, 5)),
+              np.random.default_rng(11).standard_normal(5), np.array(2.5),
+              np.array([[1.0, 2.0, INF, 0.5, 1.0], [1.0, NAN, 2.0, 3.0, 4.0]]),
+              np.zeros((2, 0)), np.zeros((0, 3)), np.zeros((0, 0)), np.ones((2, 1))]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "int64", "int32"])
+def test_cov_as_torch(dtype):
+    for a in COV_INPUTS:
+        x, tx = _pair(np.nan_to_num(a) if dtype.startswith("int") else a.astype(dtype))
+        n = x.shape[-1] if x.ndim == 2 else x.numel()
+        for correction in (0, 1, 2, -1):
+            for fweights in (None, np.arange(n) % 3 + (np.arange(n) == 0)):
+                for aweights in (None, np.linspace(0.1, 2, n), np.linspace(0.1, 2, n)
+                                 .astype(np.float16)):
+                    kw = {"correction": correction, "fweights": fweights, "aweights": aweights}
+                    with warnings.catch_warnings(record=True) as theirs_w:
+                        warnings.simplefilter("always", UserWarning)
+                        try:
+                            theirs = _cov_call(torch, tx, **kw)
+                        except RuntimeError:  # weights of no observations sum to zero; one
+                            # observation's zeros times float64 weights: a float32 @ float64
+                            with pytest.raises((RuntimeError, TypeError)):
+                                _cov_call(tg, x, **kw)
+                            continue
+                    with warnings.catch_warnings(record=True) as ours_w:
+                        warnings.simplefilter("always", UserWarning)
+                        ours = _cov_call(tg, x, **kw)
+                    assert [str(w.message)[:40] for w in ours_w if "cov" in str(w.message)] == \
+                        [str(w.message)[:40] for w in theirs_w]
+                    _close(ours, theirs, rtol=2e-3 if "float16" in (dtype, str(ours.dtype))
+                           else 1e-5)
+
+
+def test_cov_gradients_as_torch():
+    rng = np.random.default_rng(12)
+    a = rng.standard_normal((3, 5))
+    fw = np.array([1, 2, 0, 3, 1])
+    for correction in (0, 1, 3):
+        _grads(lambda m, x, w: _cov_call(m, x, correction=correction, aweights=w), a,
+               0.5 + rng.random(5), second=True)
+        _grads(lambda m, x, w: _cov_call(m, x, correction=correction, fweights=fw, aweights=w),
+               a, 0.5 + rng.random(5), second=True)
+        _grads(lambda m, x: _cov_call(m, x, correction=correction, fweights=fw), a, second=True)
+    _grads(lambda m, x: m.cov(x), a[0], second=True)  # 1-D: one variable, 0-d
+    _grads(lambda m, x: m.cov(x), np.array([[1.0, 2.0, INF], [0.5, NAN, 1.0]]))
+    warnings.simplefilter("ignore", UserWarning)  # (pytest restores the filters after a test)
+    for kw in ({"fweights": np.array([2])}, {"aweights": np.array([0.7])}):
+        # one observation and one kind of weights: PyTorch's exact zero, no gradient to the input
+        # (torch zeroes its input in place there: it gets a copy)
+        ours, theirs = _pair(np.array([[3.0], [4.0]]), grad=True)
+        _close(_cov_call(tg, ours, **kw), _cov_call(torch, theirs * 1, **kw))
+        _grads(lambda m, x: _cov_call(m, x * 1, correction=0, **kw), np.array([[3.0], [4.0]]))
+
+
+def test_corrcoef_as_torch():
+    for a in COV_INPUTS + [np.array([[1.0, 2.0, 4.0], [2.0, 2.0, 2.0]]),
+                           np.array([[1.0, 2.0, 4.0], [2.0, 4.0, 8.0]])]:
+        for dtype in ("float64", "float32", "float16", "int64"):
+            x, tx = _pair(np.nan_to_num(a) if dtype == "int64" else a.astype(dtype))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                _close(tg.corrcoef(x), torch.corrcoef(tx), rtol=2e-3 if dtype == "float16"
+                       else 1e-5)
+                _close(x.corrcoef(), tx.corrcoef(), rtol=2e-3 if dtype == "float16" else 1e-5)
+    rng = np.random.default_rng(13)
+    _grads(lambda m, x: m.corrcoef(x), rng.standard_normal((4, 6)), second=True)
+    _grads(lambda m, x: m.corrcoef(x), np.array([[1.0, 2.0, 4.0], [2.0, 4.0, 8.0],
+                                                  [0.0, 1.0, 0.0]]))  # ±1 at the clip's ends
+
+
+def test_cov_corrcoef_gradcheck():
+    rng = np.random.default_rng(14)
+    x = Tensor(rng.standard_normal((3, 6)), requires_grad=True)
+    w = Tensor(0.5 + rng.random(6), requires_grad=True)
+    fw = Tensor(np.array([1, 2, 1, 1, 3, 1]))
+    assert gradcheck(lambda a, b: tg.cov(a, fweights=fw, aweights=b), (x, w))
+    assert gradgradcheck(lambda a, b: tg.cov(a, correction=0, aweights=b), (x, w))
+    assert gradcheck(tg.corrcoef, (x,)) and gradgradcheck(tg.corrcoef, (x,))
+
+
+def test_cov_corrcoef_refusals():
+    x, tx = _pair(np.ones((2, 3)))
+    f, tf = np.array([1, 2, 1]), torch.tensor([1, 2, 1])
+    cases = [
+        ({"fweights": f[:2]}, "same numel"), ({"fweights": f.astype(float)}, "integral"),
+        ({"fweights": -f}, "cannot be negative"), ({"fweights": f[None]}, "one or fewer"),
+        ({"fweights": f * 0}, "sum to zero"), ({"aweights": f}, "floating point"),
+        ({"aweights": np.array([0.5, -1.0, 1.0])}, "cannot be negative"),
+        ({"aweights": np.array([0.5, NAN, 1.0])}, "cannot be negative"),
+        ({"aweights": np.zeros(3)}, "sum to zero"), ({"correction": 1.5}, "correction"),
+    ]
+    for kw, words in cases:
+        kind = TypeError if "correction" in kw else RuntimeError
+        _refused(lambda: _cov_call(torch, tx, **kw), lambda: _cov_call(tg, x, **kw), kind, words)
+    del tf
+    _refused(lambda: torch.cov(torch.ones(2, 2, 2)), lambda: tg.cov(tg.ones(2, 2, 2)),
+             RuntimeError, "two or fewer")
+    _refused(lambda: torch.cov(torch.ones(2, dtype=torch.bool)),
+             lambda: tg.cov(tg.ones(2, dtype=tg.bool)), RuntimeError, "bool")
+    _refused(lambda: torch.cov(tx, 1), lambda: tg.cov(x, 1), TypeError)  # keyword-only
+    _refused(lambda: torch.corrcoef(torch.ones(2, 2, 2)), lambda: tg.corrcoef(tg.ones(2, 2, 2)),
+             RuntimeError, "two or fewer")
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        assert math.isnan(tg.cov(Tensor(np.array([1.0]))).item())

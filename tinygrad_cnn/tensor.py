@@ -1561,6 +1561,14 @@ class Tensor:
     def bincount(self, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
         return _ops.histogram.bincount(self, weights, minlength)
 
+    def cov(self, *, correction: int = 1, fweights: Tensor | None = None,
+            aweights: Tensor | None = None) -> Tensor:
+        return _ops.correlation.cov(self, correction=correction, fweights=fweights,
+                                    aweights=aweights)
+
+    def corrcoef(self) -> Tensor:
+        return _ops.correlation.corrcoef(self)
+
     def unique(self, sorted: bool = True, return_inverse: bool = False,
                return_counts: bool = False, dim: int | None = None) -> Any:
         return _ops.statistics.unique(self, sorted, return_inverse, return_counts, dim)

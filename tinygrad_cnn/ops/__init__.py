@@ -11,6 +11,7 @@ from tinygrad_cnn.autograd import Function
 from tinygrad_cnn.ops import (
     activation,
     conv,
+    correlation,
     cumulative,
     distance,
     elementwise,
@@ -33,7 +34,7 @@ from tinygrad_cnn.ops import (
 
 FAMILIES = (elementwise, unary, activation, threshold, reduce, movement, inplace, shape, indexing,
             linalg, conv, pool, loss, norm, resample, statistics, distance,
-            cumulative, quantile, histogram)
+            cumulative, quantile, histogram, correlation)
 
 
 def _build_registry() -> dict[str, type[Function]]:

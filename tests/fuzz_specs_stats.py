@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from fuzz_specs import FLOATS, broadcast_shapes, spec
+from fuzz_specs import FLOATS, broadcast_shapes, fixed, spec
 from hypothesis import strategies as st
 
 
@@ -148,3 +148,43 @@ spec("matmul", lambda m, a, w, correction, fweights: m.t.cov(
      shapes=_MATRICES.map(lambda s: [s[0], (_observations(s),)]))
 spec("clamp", lambda m, a: m.t.corrcoef(a), id="corrcoef", shapes=_MATRICES, rtol=8,
      dtypes=FLOATS + ("int64",))
+
+
+# ------------------------------------------------------------------------------ cdist
+_P = [0.0, 1.0, 2.0, 3.0, 0.5, 1.5, float("inf")]
+
+
+def _pair_shapes(max_rows: int, least: int = 0) -> st.SearchStrategy[list[tuple[int, ...]]]:
+    """``x1 (batch1..., P, M)`` and ``x2 (batch2..., R, M)`` with broadcasting batch dims (some
+    drawn to refuse) and sizes from ``least`` (0: empty ones too)."""
+    batches = [((), ()), ((2,), (2,)), ((2,), ()), ((1, 3), (2, 1)), ((2,), (3,))]
+    batch = st.sampled_from(batches + ([((0,), (0,))] if least == 0 else []))
+    size = st.integers(least, max_rows)
+    return st.tuples(batch, size, size, st.integers(least, 3)).map(
+        lambda s: [s[0][0] + (s[1], s[3]), s[0][1] + (s[2], s[3])])
+
+
+def _p_mode(shapes: list[tuple[int, ...]]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries({"p": st.sampled_from(_P),
+                                  "mode": st.sampled_from(["donot_use_mm_for_euclid_dist",
+                                                           "use_mm_for_euclid_dist_if_necessary"])})
+
+
+# the direct kernel: float32/float64 (PyTorch's CPU refuses float16 there, ours computes it);
+# PyTorch has no second derivatives of it
+spec("cdist", lambda m, a, b, p, mode: m.t.cdist(a, b, p, mode), arity=2,
+     shapes=_pair_shapes(4), params=_p_mode, dtypes=("float32", "float64"), smooth=False, rtol=4)
+spec("cdist", lambda m, a, b, p: m.t.cdist(a, m.t.cat([a[:1] * 1, b]), p), id="tied_rows",
+     arity=2, shapes=fixed((3, 2), (2, 2)), params=lambda s: st.fixed_dictionaries(
+         {"p": st.sampled_from(_P)}), dtypes=("float32", "float64"), smooth=False, rtol=4)
+spec("cdist", lambda m, a, b: m.t.cdist(a, b, 2.0), id="refused", arity=2,
+     shapes=st.sampled_from([[(3,), (2, 3)], [(2, 3), (2, 2)]]), dtypes=("float64", "int64"),
+     grad=False)
+# the matrix-product path (p = 2): float16 as well; second derivatives through its VJP. No ties
+# or zeros drawn: a distance of 0 comes out as a rounding error of either library's product. Not
+# empty: PyTorch takes the direct kernel for those (ours too: the "cdist" specs)
+_MM = {"specials": ("inf", "nan"), "rtol": 64}
+spec("euclidean_dist", lambda m, a, b: m.t.cdist(a, b, compute_mode="use_mm_for_euclid_dist"),
+     arity=2, shapes=_pair_shapes(4, least=1), **_MM)
+spec("euclidean_dist", lambda m, a, b: m.t.cdist(a, b), id="more_than_25_rows", arity=2,
+     shapes=st.sampled_from([[(26, 3), (2, 3)], [(2, 1, 3), (3, 27, 3)]]), **_MM)

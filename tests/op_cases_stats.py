@@ -75,3 +75,37 @@ def _cov_1d(rng):
 @case("clamp", "corrcoef")
 def _corrcoef(rng):  # (3 observations of 4 variables: no correlation near ±1 but the diagonal's)
     return (lambda a: tg.corrcoef(a)), (t(rng, 4, 3),)
+
+
+# ------------------------------------------------------------------------- cdist
+@case("cdist", "p2_batched")
+def _cdist(rng):
+    return (lambda a, b: tg.cdist(a, b)), (t(rng, 2, 3, 4), t(rng, 2, 2, 4))
+
+
+@case("cdist", "p3_broadcast_batch")
+def _cdist3(rng):
+    return (lambda a, b: tg.cdist(a, b, p=3)), (t(rng, 2, 1, 3, 2), t(rng, 4, 2))
+
+
+@case("cdist", "p_fractional")
+def _cdist_fractional(rng):
+    return (lambda a, b: tg.cdist(a, b, 0.5) + tg.cdist(a, b, 1.5)), (t(rng, 3, 2), t(rng, 2, 2))
+
+
+@case("cdist", "p1_inf")  # (differences away from 0 and from ties: kinks of |d| and max)
+def _cdist_kinks(rng):
+    a = Tensor(np.array([[0.0, 3.0, -1.0], [2.0, -2.0, 5.0]]), requires_grad=True)
+    b = Tensor(np.array([[1.5, 0.2, 0.4], [-3.0, 1.0, 2.2], [0.7, 6.5, -4.0]]), requires_grad=True)
+    return (lambda x, y: tg.cdist(x, y, 1) * tg.cdist(x, y, float("inf"))), (a, b)
+
+
+@case("euclidean_dist", "mm_path")
+def _euclidean(rng):
+    return (lambda a, b: tg.cdist(a, b, compute_mode="use_mm_for_euclid_dist")), \
+        (t(rng, 2, 3, 4), t(rng, 2, 2, 4))
+
+
+@case("euclidean_dist", "more_than_25_rows")
+def _euclidean_rows(rng):
+    return (lambda a, b: tg.cdist(a, b) ** 2), (t(rng, 26, 2), t(rng, 3, 2))

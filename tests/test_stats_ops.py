@@ -517,3 +517,112 @@ def test_cov_corrcoef_refusals():
              RuntimeError, "two or fewer")
     with pytest.warns(UserWarning, match="degrees of freedom"):
         assert math.isnan(tg.cov(Tensor(np.array([1.0]))).item())
+
+
+# ------------------------------------------------------------------------------ cdist
+P_VALUES = [0.0, 1.0, 2.0, 3.0, 0.5, 1.5, INF]
+MODES = ["use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+         "donot_use_mm_for_euclid_dist"]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("p", P_VALUES)
+def test_cdist_values_as_torch(dtype, p):
+    rng = np.random.default_rng(15)
+    pairs = [((3, 4), (5, 4)), ((2, 3, 4), (2, 5, 4)), ((2, 1, 3, 2), (4, 5, 2)),
+             ((30, 3), (4, 3)), ((2, 4, 3), (27, 3)), ((1, 3), (1, 3))]
+    for s1, s2 in pairs:
+        a, b = rng.standard_normal(s1).astype(dtype), rng.standard_normal(s2).astype(dtype)
+        a.reshape(-1, s1[-1])[0] = b.reshape(-1, s2[-1])[0]  # one pair of equal rows
+        x, tx = _pair(a)
+        y, ty = _pair(b)
+        for mode in MODES:
+            ours, theirs = tg.cdist(x, y, p, mode), torch.cdist(tx, ty, p, mode)
+            mm = ours.grad_fn is not None and ours.grad_fn.fn.name == "euclidean_dist"
+            _close(ours, theirs, rtol=1e-5 if dtype == "float32" or mm else 1e-12)
+    special = np.array([[0.0, NAN, 5.0], [INF, 1.0, 2.0], [0.0, 1.0, 1.0], [-INF, INF, 0.0]])
+    x, tx = _pair(special.astype(dtype))
+    # (p = inf skips a NaN difference, as PyTorch's direct kernel; the rest propagate it)
+    _close(tg.cdist(x, x[:2], p, MODES[2]), torch.cdist(tx, tx[:2], p, MODES[2]))
+
+
+def test_cdist_paths_and_float16_as_torch():
+    rng = np.random.default_rng(16)
+    a, b = rng.standard_normal((30, 3)), rng.standard_normal((4, 3))
+    x, y = Tensor(a), Tensor(b)
+    assert tg.cdist(x, y).grad_fn is None  # (no grad: no node; the path by the name below)
+    xg = Tensor(a, requires_grad=True)
+    assert tg.cdist(xg, y).grad_fn.fn.name == "euclidean_dist"  # more than 25 rows
+    assert tg.cdist(xg[:25], y).grad_fn.fn.name == "cdist"
+    assert tg.cdist(xg[:3], y, compute_mode=MODES[1]).grad_fn.fn.name == "euclidean_dist"
+    assert tg.cdist(xg, y, compute_mode=MODES[2]).grad_fn.fn.name == "cdist"
+    assert tg.cdist(xg, y, p=1).grad_fn.fn.name == "cdist"
+    half, thalf = _pair(a.astype(np.float16))
+    other, tother = _pair(b.astype(np.float16))
+    _close(tg.cdist(half, other), torch.cdist(thalf, tother), rtol=4e-3)  # the product path
+    # the direct kernel: PyTorch's CPU refuses float16; ours is float32's rounded to float16
+    with pytest.raises(NotImplementedError):
+        torch.cdist(thalf, tother, p=1)
+    ours = tg.cdist(half, other, p=1)
+    assert ours.dtype == np.float16
+    np.testing.assert_allclose(ours.numpy(), torch.cdist(thalf.float(), tother.float(), p=1),
+                               rtol=1e-3)
+
+
+def test_cdist_empty_and_zero_columns_as_torch():
+    for s1, s2 in [((2, 0, 3), (2, 4, 3)), ((3, 0), (4, 0)), ((2, 3, 0), (2, 4, 0)),
+                   ((0, 3, 2), (0, 4, 2)), ((0, 2), (5, 2))]:
+        for p in (2.0, 1.0, INF):
+            _grads(lambda m, a, b: m.cdist(a, b, p), np.ones(s1), np.ones(s2))
+
+
+@pytest.mark.parametrize("p", P_VALUES)
+def test_cdist_gradients_as_torch(p):
+    rng = np.random.default_rng(17)
+    a, b = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 4))
+    a[0, 0] = b[0, 1]  # equal rows: distance 0, gradient 0
+    a[1, 1, :2] = b[1, 2, :2]  # equal elements: sign 0, the p < 1 rule
+    a[1, 2, 0], b[0, 0, 3] = NAN, INF
+    _grads(lambda m, x, y: m.cdist(x, y, p, MODES[2]), a, b)
+    tie = np.array([[0.0, 3.0, -3.0]])  # |d| ties for p = inf: each gets the whole gradient
+    _grads(lambda m, x, y: m.cdist(x, y, p), tie, np.zeros((2, 3)))
+    _grads(lambda m, x, y: m.cdist(x, y, p), a[:1, :, :3], b[:, :, :3])  # batch broadcast
+
+
+def test_cdist_matrix_product_path_gradients_as_torch():
+    rng = np.random.default_rng(18)
+    for s1, s2 in [((30, 3), (4, 3)), ((2, 3, 3), (2, 28, 3)), ((1, 4, 2), (3, 30, 2))]:
+        _grads(lambda m, x, y: m.cdist(x, y), rng.standard_normal(s1), rng.standard_normal(s2),
+               second=True)
+    a = rng.standard_normal((3, 2))
+    _grads(lambda m, x, y: m.cdist(x, y, compute_mode=MODES[1]), a, a[:2] + 0.5, second=True)
+
+
+def test_cdist_gradcheck_and_second_derivatives():
+    rng = np.random.default_rng(19)
+    x = Tensor(rng.standard_normal((2, 3, 2)), requires_grad=True)
+    y = Tensor(rng.standard_normal((2, 4, 2)), requires_grad=True)
+    for p in (2.0, 3.0, 1.5, 0.5):  # (PyTorch has no second derivatives of its direct kernel)
+        assert gradcheck(lambda a, b: tg.cdist(a, b, p), (x, y))
+        assert gradgradcheck(lambda a, b: tg.cdist(a, b, p), (x, y))
+    assert gradgradcheck(lambda a, b: tg.cdist(a, b, compute_mode=MODES[1]), (x, y))
+
+
+def test_cdist_refusals():
+    x, tx = _pair(np.ones((2, 3)))
+    _refused(lambda: torch.cdist(tx[0], tx), lambda: tg.cdist(x[0], x), RuntimeError, "2D")
+    _refused(lambda: torch.cdist(tx, tx[:, :2]), lambda: tg.cdist(x, x[:, :2]), RuntimeError,
+             "columns")
+    _refused(lambda: torch.cdist(tx.long(), tx.long()), lambda: tg.cdist(x.long(), x.long()),
+             RuntimeError, "floating")
+    for p in (-1.0, NAN):
+        _refused(lambda: torch.cdist(tx, tx, p), lambda: tg.cdist(x, x, p), RuntimeError,
+                 "non-negative")
+    _refused(lambda: torch.cdist(tx, tx, compute_mode="fast"),
+             lambda: tg.cdist(x, x, compute_mode="fast"), ValueError, "compute_mode")
+    _refused(lambda: torch.cdist(tx.float(), tx), lambda: tg.cdist(x.float(), x), RuntimeError,
+             "dtype")
+    _refused(lambda: torch.cdist(torch.ones(2, 3, 2), torch.ones(3, 3, 2)),
+             lambda: tg.cdist(tg.ones(2, 3, 2), tg.ones(3, 3, 2)), RuntimeError, "broadcast")
+    with pytest.raises(TypeError, match="Tensor"):
+        tg.cdist(np.ones((2, 3)), x)

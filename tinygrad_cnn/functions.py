@@ -21,6 +21,7 @@ from tinygrad_cnn.autograd import _GradModeSwitch, _state
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.ops.correlation import corrcoef, cov
 from tinygrad_cnn.ops.cumulative import logcumsumexp
+from tinygrad_cnn.ops.distance import cdist
 from tinygrad_cnn.ops.histogram import bincount, histc
 from tinygrad_cnn.ops.indexing import masked_select, take
 from tinygrad_cnn.ops.linalg import bmm, dot, einsum, mv, outer, tensordot
@@ -646,11 +647,11 @@ __all__ = [
     "amin", "aminmax", "any", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
     "arctanh", "argmax", "argmin", "argsort", "asin", "asinh", "atan", "atan2", "atanh",
     "bernoulli", "bincount", "bitwise_and", "bitwise_left_shift", "bitwise_not", "bitwise_or",
-    "bitwise_right_shift", "bitwise_xor", "bmm", "ceil", "clamp", "clamp_max", "clamp_min", "clip",
-    "clone", "corrcoef", "cos", "cosh", "count_nonzero", "cov", "cummax", "cummin", "cumprod",
-    "cumsum", "detach", "div", "divide", "dot", "einsum", "eq", "equal", "erf", "exp", "exp2",
-    "expm1", "fix", "flatten", "floor", "floor_divide", "fmod", "frac", "gather", "ge", "gt",
-    "histc", "hypot", "index_add", "index_copy", "index_fill", "inference_mode", "is_tensor",
+    "bitwise_right_shift", "bitwise_xor", "bmm", "cdist", "ceil", "clamp", "clamp_max", "clamp_min",
+    "clip", "clone", "corrcoef", "cos", "cosh", "count_nonzero", "cov", "cummax", "cummin",
+    "cumprod", "cumsum", "detach", "div", "divide", "dot", "einsum", "eq", "equal", "erf", "exp",
+    "exp2", "expm1", "fix", "flatten", "floor", "floor_divide", "fmod", "frac", "gather", "ge",
+    "gt", "histc", "hypot", "index_add", "index_copy", "index_fill", "inference_mode", "is_tensor",
     "isfinite", "isinf", "isnan", "le", "lerp", "log", "log1p", "log2", "log10", "log_softmax",
     "logcumsumexp", "logical_and", "logical_not", "logical_or", "logical_xor", "logsumexp", "lt",
     "masked_select", "matmul", "max", "maximum", "mean", "median", "min", "minimum", "mm", "mode",

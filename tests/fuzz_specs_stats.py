@@ -188,3 +188,24 @@ spec("euclidean_dist", lambda m, a, b: m.t.cdist(a, b, compute_mode="use_mm_for_
      arity=2, shapes=_pair_shapes(4, least=1), **_MM)
 spec("euclidean_dist", lambda m, a, b: m.t.cdist(a, b), id="more_than_25_rows", arity=2,
      shapes=st.sampled_from([[(26, 3), (2, 3)], [(2, 1, 3), (3, 27, 3)]]), **_MM)
+
+
+# ------------------------------------------------------------------------------ multilabel margin
+def _label_lists(shapes: list[tuple[int, ...]]) -> st.SearchStrategy[dict[str, Any]]:
+    """A target of the input's shape: class indices, -1 (the end of a sample's list) or, now and
+    then, an index out of range (refused by both); and a reduction."""
+    shape = shapes[0]
+    c = shape[-1] if shape else 1
+    target = st.integers(0, 2**32 - 1).map(lambda seed: np.random.default_rng(seed).integers(
+        -1, c + (seed % 16 == 0), shape).astype(np.int64))
+    return st.fixed_dictionaries({"target": target,
+                                  "reduction": st.sampled_from(["mean", "sum", "none"])})
+
+
+# (no empty batch: PyTorch's mean and sum of one are uninitialised memory; float16: PyTorch's CPU
+# refuses it, ours computes it -- test_stats_ops.py checks both)
+spec("gather", lambda m, a, target, reduction: m.F.multilabel_margin_loss(
+    a, m.const(target), reduction=reduction), id="multilabel_margin_loss", params=_label_lists,
+     shapes=st.one_of(broadcast_shapes(1, min_dims=2, max_dims=2, min_side=1, max_side=5),
+                      broadcast_shapes(1, max_dims=1, min_side=1, max_side=5)),
+     dtypes=("float32", "float64", "int64"), smooth=False)

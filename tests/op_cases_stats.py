@@ -11,6 +11,7 @@ import numpy as np
 from op_cases import case, t
 
 import tinygrad_cnn as tg
+import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import Tensor
 
 
@@ -109,3 +110,20 @@ def _euclidean(rng):
 @case("euclidean_dist", "more_than_25_rows")
 def _euclidean_rows(rng):
     return (lambda a, b: tg.cdist(a, b) ** 2), (t(rng, 26, 2), t(rng, 3, 2))
+
+
+# ------------------------------------------------------------------------- multilabel_margin_loss
+@case("gather", "multilabel_margin_loss")
+def _multilabel_margin(rng):
+    # scores whose hinges 1 - x_j + x_i stay away from 0 (a kink)
+    x = np.array([[0.9, 0.3, -1.7, 0.8], [0.1, -0.55, 1.2, 0.45], [0.0, 0.6, -0.3, 1.9]])
+    target = np.array([[3, 0, -1, 1], [0, 1, 2, 3], [2, 2, -1, 0]])  # a class twice: counted twice
+    return (lambda a: F.multilabel_margin_loss(a, target, reduction="sum")), \
+        (Tensor(x + rng.uniform(-0.05, 0.05, x.shape), requires_grad=True),)
+
+
+@case("where", "multilabel_margin_loss_1d")
+def _multilabel_margin_1d(rng):
+    x = np.array([0.25, -0.6, 1.1, 0.4, -0.2])
+    return (lambda a: F.multilabel_margin_loss(a, np.array([4, 1, -1, 0, 0])) * a), \
+        (Tensor(x + rng.uniform(-0.05, 0.05, x.shape), requires_grad=True),)

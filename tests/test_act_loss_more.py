@@ -813,7 +813,7 @@ MODULES = ["Softsign", "Tanhshrink", "Hardshrink", "Softshrink", "Threshold", "R
            "Softmin", "Softmax2d", "LogSoftmax", "CosineSimilarity", "PairwiseDistance",
            "MarginRankingLoss", "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss",
            "CosineEmbeddingLoss", "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
-           "MultiMarginLoss"]
+           "MultiMarginLoss", "MultiLabelMarginLoss"]
 
 
 def _parameters(fn):
@@ -844,7 +844,7 @@ def test_modules_have_pytorchs_signature_repr_and_state(name):
 FUNCTIONS = ["softsign", "tanhshrink", "threshold", "rrelu", "glu", "softmin", "gumbel_softmax",
              "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
              "multilabel_soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss",
-             "poisson_nll_loss", "gaussian_nll_loss", "multi_margin_loss"]
+             "poisson_nll_loss", "gaussian_nll_loss", "multi_margin_loss", "multilabel_margin_loss"]
 #: PyTorch's C functions, with the signatures their docstrings give
 BUILTIN = {"hardshrink": ["input", "lambd"], "softshrink": ["input", "lambd"],
            "cosine_similarity": ["x1", "x2", "dim", "eps"], "pdist": ["input", "p"],

@@ -6,6 +6,7 @@ fuzzer (fuzz_specs_stats.py) draws more inputs."""
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from typing import Any
@@ -14,9 +15,12 @@ import numpy as np
 import pytest
 
 import tinygrad_cnn as tg
+import tinygrad_cnn.nn as nn
+import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import Tensor, gradcheck, gradgradcheck
 
 torch = pytest.importorskip("torch")
+TF = torch.nn.functional
 
 NAN, INF = float("nan"), float("inf")
 
@@ -626,3 +630,92 @@ def test_cdist_refusals():
              lambda: tg.cdist(tg.ones(2, 3, 2), tg.ones(3, 3, 2)), RuntimeError, "broadcast")
     with pytest.raises(TypeError, match="Tensor"):
         tg.cdist(np.ones((2, 3)), x)
+
+
+# ------------------------------------------------------------------------------ multilabel margin
+LABELS = np.array([[3, 0, -1, 1], [0, 1, 2, 3], [-1, 1, 2, 3], [2, 2, -1, 0], [1, -1, 1, 1]])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_multilabel_margin_loss_as_torch(dtype, reduction):
+    x = np.random.default_rng(20).standard_normal((5, 4))
+    x[1, 2], x[4, 0], x[4, 3] = NAN, INF, -INF  # a NaN term is skipped; inf counts
+    x[0, 1] = x[0, 2] - 1  # a hinge exactly at 0: not counted
+    if dtype == "float64":
+        _grads(lambda m, a: (F if m is tg else TF).multilabel_margin_loss(
+            a, m.tensor(LABELS) if m is torch else Tensor(LABELS), reduction=reduction), x)
+    a, ta = _pair(x.astype(dtype))
+    _close(F.multilabel_margin_loss(a, Tensor(LABELS), reduction=reduction),
+           TF.multilabel_margin_loss(ta, torch.tensor(LABELS), reduction=reduction), rtol=1e-6)
+    _close(nn.MultiLabelMarginLoss(reduction=reduction)(a, Tensor(LABELS)),
+           torch.nn.MultiLabelMarginLoss(reduction=reduction)(ta, torch.tensor(LABELS)), rtol=1e-6)
+    for row in range(5):  # unbatched: (C,) input and target, a 0-d loss whatever the reduction
+        _grads(lambda m, v: (F if m is tg else TF).multilabel_margin_loss(
+            v, m.tensor(LABELS[row]) if m is torch else Tensor(LABELS[row]),
+            reduction=reduction), x[row])
+
+
+def test_multilabel_margin_loss_edges_as_torch():
+    for reduction in ("mean", "sum", "none"):
+        _grads(lambda m, v: (F if m is tg else TF).multilabel_margin_loss(
+            v, m.tensor(0) if m is torch else Tensor(np.array(0)), reduction=reduction),
+            np.array(0.7))  # 0-d: one class, its own target
+        _grads(lambda m, v: (F if m is tg else TF).multilabel_margin_loss(
+            v, m.tensor([-1, 0]) if m is torch else Tensor(np.array([-1, 0])),
+            reduction=reduction), np.array([0.3, 0.1]))  # no targets: 0
+    empty, tempty = _pair(np.zeros((0, 3)))
+    labels, tlabels = Tensor(np.zeros((0, 3), np.int64)), torch.zeros(0, 3, dtype=torch.long)
+    _same(F.multilabel_margin_loss(empty, labels, reduction="none"),
+          TF.multilabel_margin_loss(tempty, tlabels, reduction="none"))
+    # (PyTorch's mean and sum of an empty batch are uninitialised memory: ours are NaN and 0)
+    assert math.isnan(F.multilabel_margin_loss(empty, labels).item())
+    assert F.multilabel_margin_loss(empty, labels, reduction="sum").item() == 0
+    # float16: PyTorch's CPU kernel refuses it; ours is float32's, rounded
+    x = np.random.default_rng(21).standard_normal((5, 4))
+    half = F.multilabel_margin_loss(Tensor(x.astype(np.float16)), LABELS, reduction="none")
+    assert half.dtype == np.float16
+    np.testing.assert_allclose(half.numpy(), TF.multilabel_margin_loss(
+        torch.tensor(x.astype(np.float16)).float(), torch.tensor(LABELS), reduction="none"),
+        rtol=2e-3, atol=1e-3)
+
+
+def test_multilabel_margin_loss_gradcheck():
+    x = np.array([[0.9, 0.3, -1.7, 0.8], [0.1, -0.55, 1.2, 0.45], [0.0, 0.6, -0.3, 1.9],
+                  [0.2, 1.3, -0.4, 0.1], [1.1, -0.9, 0.35, 2.0]])
+    a = Tensor(x, requires_grad=True)
+    assert gradcheck(lambda v: F.multilabel_margin_loss(v, LABELS, reduction="none"), (a,))
+    assert gradgradcheck(lambda v: F.multilabel_margin_loss(v, LABELS) * v, (a,))
+
+
+def test_multilabel_margin_loss_refusals():
+    x, tx = _pair(np.ones((3, 4)))
+    y, ty = LABELS[:3], torch.tensor(LABELS[:3])
+
+    def both(xa, ya, ta, tya, words, kind=RuntimeError, **kw):
+        _refused(lambda: TF.multilabel_margin_loss(ta, tya, **kw),
+                 lambda: F.multilabel_margin_loss(xa, ya, **kw), kind, words)
+
+    both(x, y.astype(np.int32), tx, ty.int(), "Long")
+    both(x, y[:2], tx, ty[:2], "inconsistent target size")
+    both(x, y - 1, tx, ty - 1, "out of range")
+    both(x, np.where(y == 3, 4, y), tx, torch.where(ty == 3, 4, ty), "out of range")
+    both(x[:, :0], y[:, :0], tx[:, :0], ty[:, :0], "non-empty")
+    both(x[None], y[None], tx[None], ty[None], "non-empty")
+    both(x, y, tx, ty, "reduction", ValueError, reduction="avg")
+    both(x[0], y[0, :3], tx[0], ty[0, :3], "inconsistent target size")
+    _refused(lambda: TF.multilabel_margin_loss(tx.long(), ty),
+             lambda: F.multilabel_margin_loss(x.long(), y), TypeError, "floating")
+
+
+def test_multilabel_margin_loss_api_is_torchs():
+    def params(fn):
+        return [(p.name, p.default) for p in inspect.signature(fn).parameters.values()]
+
+    assert params(F.multilabel_margin_loss) == params(TF.multilabel_margin_loss)
+    assert params(nn.MultiLabelMarginLoss.__init__) == \
+        params(torch.nn.MultiLabelMarginLoss.__init__)
+    assert repr(nn.MultiLabelMarginLoss(reduction="sum")) == \
+        repr(torch.nn.MultiLabelMarginLoss(reduction="sum"))
+    assert "multilabel_margin_loss" in F.__all__
+    assert not list(nn.MultiLabelMarginLoss().state_dict())

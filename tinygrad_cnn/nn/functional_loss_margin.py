@@ -1,13 +1,14 @@
 """Margin and embedding losses of ``nn.functional``, with PyTorch's signatures:
 ``F.margin_ranking_loss``, ``F.hinge_embedding_loss``, ``F.soft_margin_loss``,
 ``F.multilabel_soft_margin_loss``, ``F.cosine_embedding_loss``, ``F.triplet_margin_loss``,
-``F.multi_margin_loss``.
+``F.multi_margin_loss``, ``F.multilabel_margin_loss``.
 
 Each is composed of existing ops the way PyTorch 2.13 computes it (ATen's ``Loss.cpp`` and
-``LossMultiMargin.cpp``, or ``torch.nn.functional``'s Python), so values and gradients agree with
-PyTorch's at the kinks too: ``clamp_min`` passes the gradient at 0 (``margin_ranking_loss``,
-``hinge_embedding_loss``, ``triplet_margin_loss``), ``multi_margin_loss`` counts a term only
-where it is strictly positive (no gradient at the kink, NaN terms skipped, as PyTorch's kernel).
+``LossMultiMargin.cpp``, ``LossMultiLabelMargin.cpp``, or ``torch.nn.functional``'s Python), so
+values and gradients agree with PyTorch's at the kinks too: ``clamp_min`` passes the gradient at
+0 (``margin_ranking_loss``, ``hinge_embedding_loss``, ``triplet_margin_loss``),
+``multi_margin_loss`` and ``multilabel_margin_loss`` count a term only where it is strictly
+positive (no gradient at the kink, NaN terms skipped, as PyTorch's kernels).
 ``soft_margin_loss`` is an op of its own (``ops/loss.py``): its VJP keeps PyTorch's order of
 operations, where the chain rule through ``log1p`` and ``exp`` would pass float16 gradients
 through subnormals (9% off). PyTorch's legacy ``size_average`` and ``reduce`` keep their
@@ -257,4 +258,50 @@ def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.
     per_sample = (h.sum(1) / c).to(x.dtype)  # (N,)
     if reduction == "none":
         return per_sample.reshape(t.shape)
+    return _reduce(per_sample, reduction)
+
+
+def multilabel_margin_loss(input: Tensor, target: Any, size_average: Any = None,
+                           reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """The multi-label hinge loss of scores ``x (N, C)`` (or ``(C,)``, or 0-d) and a target of the
+    same shape holding each sample's class indices, ended by the first ``-1`` (the rest ignored):
+    ``sum_{j in targets} sum_{i not in targets} max(0, 1 - x_j + x_i) / C`` per sample (a class
+    listed twice counts twice). A term counts where it is strictly positive, as PyTorch's kernel
+    (no gradient at the kink, a NaN term skipped). ``reduction="none"`` gives one loss per sample,
+    0-d for a 1-D input. The target is int64 (PyTorch's rule), with values from -1 to C - 1."""
+    op = "multilabel_margin_loss"
+    reduction = _reduction(reduction, op, size_average, reduce)
+    x = _floating(input, op)
+    if not (x.ndim == 0 or (x.ndim in (1, 2) and x.shape[-1] != 0)):
+        raise RuntimeError(f"{op}: Expected non-empty vector or matrix with optional 0-dim batch "
+                           f"size, but got: {list(x.shape)}")
+    t = to_numpy(target._data) if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype != np.int64:
+        raise RuntimeError(f"{op}: expected scalar type Long but found {t.dtype} for the target "
+                           "(class indices, as int64: convert it with .long())")
+    n = x.shape[0] if x.ndim == 2 else 1
+    c = x.shape[-1] if x.ndim else 1
+    if (x.ndim <= 1 and not (t.ndim <= 1 and t.size == c)) or \
+            (x.ndim == 2 and t.shape != (n, c)):
+        raise RuntimeError(f"{op}: inconsistent target size: {list(t.shape)} for input of size: "
+                           f"{list(x.shape)} (the target has the input's shape)")
+    if x.numel() and (t.min() < -1 or t.max() >= c):
+        bad = int(t.min()) if t.min() < -1 else int(t.max())
+        raise RuntimeError(f"{op}: argument #2 'target' is out of range: class {bad}, but the "
+                           f"input has {c} classes (0 to {c - 1}; -1 ends a sample's list)")
+    labels = t.reshape(n, c)
+    listed = np.cumprod(labels >= 0, axis=1).astype(bool)  # before the first -1: (N, C)
+    width = int(listed.sum(axis=1).max()) if n else 0  # the longest list of targets
+    targets = np.where(listed, labels, 0)[:, :width]  # (N, T): class indices (0 where unused)
+    is_target = np.zeros((n, c), dtype=bool)
+    rows = np.broadcast_to(np.arange(n)[:, None], targets.shape)
+    is_target[rows[listed[:, :width]], targets[listed[:, :width]]] = True
+    scores = x.reshape(n, c)
+    xt = scores.gather(1, like(targets, x._data))  # (N, T): x at each listed target
+    z = 1 - xt.unsqueeze(2) + scores.unsqueeze(1)  # (N, T, C): 1 - x_j + x_i, PyTorch's order
+    pairs = like(listed[:, :width, None] & ~is_target[:, None, :], x._data)
+    counted = pairs & (z._data > 0)  # (NaN > 0 is False: skipped)
+    per_sample = where(Tensor._make(counted), z, 0.0).sum((1, 2)) / c  # (N,)
+    if reduction == "none":
+        return per_sample.reshape(()) if t.ndim <= 1 else per_sample
     return _reduce(per_sample, reduction)

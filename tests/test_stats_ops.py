@@ -719,3 +719,13 @@ def test_multilabel_margin_loss_api_is_torchs():
         repr(torch.nn.MultiLabelMarginLoss(reduction="sum"))
     assert "multilabel_margin_loss" in F.__all__
     assert not list(nn.MultiLabelMarginLoss().state_dict())
+
+
+def test_pdist_and_cdist_p0_gradients_are_zeros_as_torch():
+    """p = 0 counts differing elements: PyTorch's gradient is zeros (the input was used), so
+    grad() without allow_unused works."""
+    x, tx = _pair(np.random.default_rng(22).standard_normal((3, 2)), grad=True)
+    (g,) = tg.grad(F.pdist(x, 0).sum(), [x])
+    _same(g, torch.autograd.grad(TF.pdist(tx, 0).sum(), tx)[0])
+    gs = tg.grad(tg.cdist(x, x[:2] * 2, 0).sum(), [x])
+    _same(gs[0], torch.autograd.grad(torch.cdist(tx, tx[:2] * 2, 0).sum(), tx)[0])

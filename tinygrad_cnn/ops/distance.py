@@ -133,15 +133,28 @@ def _lp_rows(a: Any, p: float) -> Any:
     return (a**p).sum(axis=-1) ** (1.0 / p)
 
 
+@quiet  # (g / 0 before the mask, as PyTorch's)
+def _euclidean_vjp(x1: Tensor, x2: Tensor, dist: Tensor, g: Tensor, needs: Any
+                   ) -> tuple[Tensor | None, Tensor | None]:
+    """PyTorch's ``_euclidean_dist_backward``: with ``ratio = g / D`` (0 where ``D = 0``),
+    ``sum_j ratio (x1_i - x2_j) = x1 * sum_j ratio - ratio @ x2`` for ``x1``, and likewise for
+    ``x2``: matrix products instead of every pair's differences."""
+    ratio = where(dist == 0, 0.0, g / dist)
+    g1 = x1 * ratio.sum(-1, keepdim=True) - ratio @ x2 if needs[0] else None
+    g2 = x2 * ratio.sum(-2).unsqueeze(-1) - ratio.mT @ x1 if needs[1] else None
+    return g1, g2
+
+
 class Cdist(Function):
     """The ``p``-norm distance of every row of ``x1 (..., P, M)`` to every row of
     ``x2 (..., R, M)`` (batch dims equal): ``(..., P, R)``, PyTorch's direct cdist kernel (float16
     computed in float32; ``p = inf`` skips NaN differences). VJP: the difference ``d`` of each
     pair through pdist's per-pair formula ``r(d, D, g)`` (``_pnorm_vjp``), summed over the rows of
     ``x2`` for ``x1``, and ``-r`` summed over the rows of ``x1`` for ``x2`` (the formula is odd in
-    ``d``, so this is PyTorch's ``_cdist_backward`` with the roles swapped); ``p = 0``: zeros.
-    The VJP holds every pair's differences, ``(..., P, R, M)``, in Tensor ops, so it has
-    derivatives of its own (PyTorch's has none)."""
+    ``d``, so this is PyTorch's ``_cdist_backward`` with the roles swapped); ``p = 0``: zeros;
+    ``p = 2``: the same sums as matrix products (``_euclidean_vjp``). In Tensor ops, so it has
+    derivatives of its own (PyTorch's has none); other ``p`` hold every pair's differences,
+    ``(..., P, R, M)``."""
 
     @staticmethod
     def forward(ctx: Context, x1: Any, x2: Any, p: float = 2.0) -> Any:
@@ -167,6 +180,8 @@ class Cdist(Function):
         needs = ctx.needs_input_grad
         if p == 0:  # (zeros, as PyTorch's: the inputs were used)
             return (zeros_like(x1) if needs[0] else None), (zeros_like(x2) if needs[1] else None)
+        if p == 2 and dist.numel():  # sum_j g d / D as matrix products, without the
+            return _euclidean_vjp(x1, x2, dist, g, needs)  # (..., P, R, M) differences
         d = x1.unsqueeze(-2) - x2.unsqueeze(-3)  # (..., P, R, M)
         r = _pnorm_vjp(d, dist.unsqueeze(-1), g.unsqueeze(-1), p)
         return (r.sum(-2) if needs[0] else None), (-r.sum(-3) if needs[1] else None)
@@ -195,14 +210,9 @@ class EuclideanDist(Function):
         return out
 
     @staticmethod
-    @quiet  # (g / 0 before the mask, as PyTorch's)
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x1, x2, res = ctx.saved_tensors
-        ratio = where(res == 0, 0.0, g / res)
-        needs = ctx.needs_input_grad
-        g1 = x1 * ratio.sum(-1, keepdim=True) - ratio @ x2 if needs[0] else None
-        g2 = x2 * ratio.sum(-2).unsqueeze(-1) - ratio.mT @ x1 if needs[1] else None
-        return g1, g2
+        return _euclidean_vjp(x1, x2, res, g, ctx.needs_input_grad)
 
 
 _COMPUTE_MODES = {"use_mm_for_euclid_dist_if_necessary": 0, "use_mm_for_euclid_dist": 1,

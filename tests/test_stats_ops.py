@@ -729,3 +729,14 @@ def test_pdist_and_cdist_p0_gradients_are_zeros_as_torch():
     _same(g, torch.autograd.grad(TF.pdist(tx, 0).sum(), tx)[0])
     gs = tg.grad(tg.cdist(x, x[:2] * 2, 0).sum(), [x])
     _same(gs[0], torch.autograd.grad(torch.cdist(tx, tx[:2] * 2, 0).sum(), tx)[0])
+
+
+def test_multilabel_margin_loss_float16_sums_in_float32():
+    # 70,000 classes: each sample's sum of hinges is past float16's range, its mean is not
+    x = np.zeros((1, 70000), np.float16)
+    labels = np.full((1, 70000), -1, np.int64)
+    labels[0, 0] = 0
+    for reduction in ("none", "mean", "sum"):
+        loss = F.multilabel_margin_loss(Tensor(x), labels, reduction=reduction)
+        assert loss.dtype == np.float16
+        np.testing.assert_allclose(loss.numpy(), 69999 / 70000, rtol=1e-3)

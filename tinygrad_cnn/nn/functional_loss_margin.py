@@ -268,7 +268,9 @@ def multilabel_margin_loss(input: Tensor, target: Any, size_average: Any = None,
     ``sum_{j in targets} sum_{i not in targets} max(0, 1 - x_j + x_i) / C`` per sample (a class
     listed twice counts twice). A term counts where it is strictly positive, as PyTorch's kernel
     (no gradient at the kink, a NaN term skipped). ``reduction="none"`` gives one loss per sample,
-    0-d for a 1-D input. The target is int64 (PyTorch's rule), with values from -1 to C - 1."""
+    0-d for a 1-D input. The target is int64 (PyTorch's rule), with values from -1 to C - 1.
+    float16: the hinges in float16, their sum per sample in float32, rounded once (PyTorch's CUDA
+    kernel; its CPU kernel refuses float16)."""
     op = "multilabel_margin_loss"
     reduction = _reduction(reduction, op, size_average, reduce)
     x = _floating(input, op)
@@ -301,7 +303,11 @@ def multilabel_margin_loss(input: Tensor, target: Any, size_average: Any = None,
     z = 1 - xt.unsqueeze(2) + scores.unsqueeze(1)  # (N, T, C): 1 - x_j + x_i, PyTorch's order
     pairs = like(listed[:, :width, None] & ~is_target[:, None, :], x._data)
     counted = pairs & (z._data > 0)  # (NaN > 0 is False: skipped)
-    per_sample = where(Tensor._make(counted), z, 0.0).sum((1, 2)) / c  # (N,)
+    h = where(Tensor._make(counted), z, 0.0)
+    if h.dtype == np.float16:  # the hinges in float16, their sum and mean in float32, rounded
+        per_sample = (h.float().sum((1, 2)) / c).to(np.float16)  # once (PyTorch's CUDA kernel)
+    else:
+        per_sample = h.sum((1, 2)) / c  # (N,)
     if reduction == "none":
         return per_sample.reshape(()) if t.ndim <= 1 else per_sample
     return _reduce(per_sample, reduction)

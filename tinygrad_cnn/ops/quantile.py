@@ -86,7 +86,7 @@ def _quantile(input: Tensor, q: Any, dim: int | None, keepdim: bool, interpolati
         raise RuntimeError(f"{where_}() input tensor is too large: {n} elements to sort along the "
                            f"dim, at most {_MAX_SIZE} (as in PyTorch)")
     sorted_ = rows.sort(-1).values  # (rest..., n); stable, NaN last; gathered: differentiable
-    shape = sorted_.shape[:-1] + (max(qt.numel(), 0),)
+    shape = sorted_.shape[:-1] + (qt.numel(),)  # (rest..., nq)
     qv = qt.reshape(-1)  # (nq,)
     nan = sorted_.isnan()
     if ignore_nan:

@@ -1,9 +1,10 @@
 """Fuzzer specs (fuzz_specs.py's format; imported by it) of logcumsumexp (ops/cumulative.py),
-cdist (ops/distance.py), and of the compositions and gradient-free ops added with them.
+cdist's two ops (``cdist``, ``euclidean_dist``: ops/distance.py), and of the compositions and
+gradient-free ops added with them.
 
 Compositions are listed under the registered op they apply: ``quantile``/``nanquantile`` under
 ``lerp`` (their interpolation; ``lower``/``higher``/``nearest`` under ``gather``), ``aminmax``
-under ``max``, ``cov`` under ``matmul``, ``corrcoef`` under ``clamp``,
+under ``max`` and ``min``, ``cov`` under ``matmul``, ``corrcoef`` under ``clamp``,
 ``F.multilabel_margin_loss`` under ``gather``. The ops without a gradient (``histc``,
 ``bincount``) are compared as values, listed under ``getitem`` as ``unique`` is.
 """

@@ -25,8 +25,10 @@ def _scan_dim(shapes: list[tuple[int, ...]]) -> st.SearchStrategy[dict[str, Any]
 
 # ------------------------------------------------------------------------------ logcumsumexp
 spec("logcumsumexp", lambda m, a, dim: a.logcumsumexp(dim), params=_scan_dim, rtol=4)
+# (second derivatives of values 300 apart are sums of exp(-hundreds): rounding noise on both
+# sides, compared in the spec above)
 spec("logcumsumexp", lambda m, a, dim: m.t.logcumsumexp(a * 300, dim), id="large",
-     params=_scan_dim, dtypes=("float32", "float64"), rtol=4)
+     params=_scan_dim, dtypes=("float32", "float64"), rtol=4, smooth=False)
 spec("logcumsumexp", lambda m, a, dim: a.logcumsumexp(dim), id="integers", params=_scan_dim,
      dtypes=("int64", "bool"), grad=False)
 

@@ -242,6 +242,8 @@ def test_an_error_in_a_workers_stream_is_raised_here_after_the_batches_before_it
 
 
 def _failing_init(worker_id: int) -> None:
+    if worker_id == 0:  # worker 1's error reaches the main process first; it must still come
+        time.sleep(0.3)  # after worker 0's first batch (a race the suite once lost under load)
     if worker_id == 1:
         raise OSError(f"no device for worker {worker_id}")
 

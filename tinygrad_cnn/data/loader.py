@@ -837,15 +837,17 @@ class DataLoader:
                     return
                 if done not in ready:
                     number, data, error = self._result(results, workers)
-                    if error is not None:
-                        error.reraise(number)
                     waiting[owner[number]] -= 1
-                    if isinstance(data, _StreamEnd):
+                    if error is not None:  # raised in its turn: a later worker's error waits
+                        ready[number] = error  # for the batches before it (PyTorch's order)
+                    elif isinstance(data, _StreamEnd):
                         live[owner[number]] = False
                     else:
                         ready[number] = data
                     continue
                 data = ready.pop(done)
+                if isinstance(data, _WorkerError):
+                    data.reraise(done)
                 del owner[done]
                 done += 1
                 if isinstance(data, _Pickled):

@@ -655,3 +655,16 @@ def test_a_batch_of_a_local_container_type_is_an_error_from_the_workers_not_a_ha
     assert type(next(iter(ours.DataLoader(items, batch_size=2)))) is Pair
     with pytest.raises(TypeError, match="(?s)cannot be pickled.*module level"):
         list(ours.DataLoader(items, batch_size=2, num_workers=1, timeout=30))
+
+
+def test_dict_samples_with_their_keys_in_another_order_collate_by_key_as_torch():
+    torch = pytest.importorskip("torch")
+    batch = [{"a": 1, "b": 2.0}, {"b": 3.0, "a": 4}]
+    mine = ours.default_collate(batch)
+    theirs = torch.utils.data.default_collate(batch)
+    assert list(mine) == list(theirs)
+    for k in theirs:
+        np.testing.assert_array_equal(mine[k].numpy(), theirs[k].numpy())
+        assert str(mine[k].dtype) == str(theirs[k].dtype).replace("torch.", "")
+    with pytest.raises(RuntimeError, match="same keys"):
+        ours.default_collate([{"a": 1}, {"a": 2, "b": 3}])

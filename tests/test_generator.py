@@ -47,6 +47,7 @@ def test_same_seed_same_draws_and_the_default_generator_is_left_alone():
     lambda g: tg.zeros(5).normal_(generator=g),
     lambda g: tg.zeros(5).uniform_(-1, 1, generator=g),
     lambda g: tg.full((5,), 0.5).bernoulli(generator=g),
+    lambda g: tg.bernoulli(tg.full((5,), 0.5), generator=g),
     lambda g: tg.zeros(5).bernoulli_(0.3, generator=g),
     lambda g: tg.nn.init.kaiming_uniform_(tg.zeros(3, 4), generator=g),
     lambda g: tg.nn.init.xavier_normal_(tg.zeros(3, 4), generator=g),
@@ -96,3 +97,40 @@ def test_a_torch_generator_gets_a_clear_error():
     torch = pytest.importorskip("torch")
     with pytest.raises(TypeError, match="tinygrad_cnn.Generator"):
         random_split(range(4), [2, 2], generator=torch.Generator().manual_seed(0))
+
+
+def test_reseeding_or_restoring_a_generator_counts_for_the_samplers_and_loaders_holding_it():
+    """As with PyTorch's: a sampler or DataLoader keeps the Generator object, not the stream it
+    had when built (found by an outside tester: reseeding each epoch left the orders running on)."""
+    torch = pytest.importorskip("torch")
+    g, tg_ = tg.Generator().manual_seed(0), torch.Generator().manual_seed(0)
+    ours = DataLoader(list(range(6)), batch_size=6, shuffle=True, generator=g)
+    theirs = torch.utils.data.DataLoader(list(range(6)), batch_size=6, shuffle=True,
+                                         generator=tg_)
+    for loader, gen in ((ours, g), (theirs, tg_)):
+        orders = []
+        for _ in range(3):
+            gen.manual_seed(123)
+            orders.append(next(b.tolist() for b in loader))
+        assert orders[0] == orders[1] == orders[2]
+    for make in (lambda g: RandomSampler(range(6), generator=g),
+                 lambda g: tg.data.SubsetRandomSampler(list(range(6)), generator=g),
+                 lambda g: tg.data.WeightedRandomSampler([1.0, 2.0, 3.0], 5, generator=g)):
+        sampler = make(g)
+        state = g.get_state()
+        first = list(sampler)
+        g.set_state(state)
+        assert list(sampler) == first
+
+
+def test_states_have_one_length_and_clone_state_continues_the_stream():
+    g = tg.Generator().manual_seed(1)
+    s0 = g.get_state()
+    tg.rand(5, generator=g)
+    s1 = g.get_state()
+    assert s0.shape == s1.shape and bool((s0 != s1).any())
+    twin = g.clone_state()
+    np.testing.assert_array_equal(tg.rand(3, generator=twin).numpy(),
+                                  tg.rand(3, generator=g).numpy())
+    with pytest.raises(TypeError, match="uint8 tensor"):
+        g.set_state([1, 2, 3])

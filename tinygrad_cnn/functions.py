@@ -493,8 +493,8 @@ def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
     return input.index_fill(dim, index, value)
 
 
-def bernoulli(input: Tensor, p: Any = None) -> Tensor:
-    return input.bernoulli(p)
+def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
+    return input.bernoulli(p, generator=generator)
 
 
 # bitwise ops take a number first, as PyTorch's do (``torch.bitwise_and(3, t)``)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 _INITIAL_SEED = 67280421310721  # a new torch.Generator()'s seed
+_STATE_BYTES = 320  # get_state's length (a PCG64 state in JSON takes up to ~250)
 
 
 class Generator:
@@ -59,20 +60,31 @@ class Generator:
         from tinygrad_cnn.tensor import Tensor
 
         text = json.dumps({"seed": self._seed, "state": self._rng.bit_generator.state})
-        return Tensor(np.frombuffer(text.encode(), dtype=np.uint8).copy())
+        # padded to one length (JSON ignores trailing spaces), so that states compare
+        return Tensor(np.frombuffer(text.ljust(_STATE_BYTES).encode(), dtype=np.uint8).copy())
 
     def set_state(self, new_state: Any) -> Generator:
         """Go back to a position :meth:`get_state` returned; returns this generator."""
-        data = getattr(new_state, "_data", new_state)
+        from tinygrad_cnn.tensor import Tensor
+
+        if not isinstance(new_state, Tensor) or new_state.dtype != np.uint8:
+            raise TypeError(f"Generator.set_state: expected a uint8 tensor from get_state(), got "
+                            f"{type(new_state).__name__}")
+        data = new_state._data
         try:
             saved = json.loads(np.asarray(data, dtype=np.uint8).tobytes().decode())
-            rng = np.random.default_rng()
+            rng = np.random.default_rng(int(saved["seed"]))  # (its seed, then its position)
             rng.bit_generator.state = saved["state"]
         except (ValueError, TypeError, KeyError, UnicodeDecodeError) as e:
             raise RuntimeError("Generator.set_state: not a state from Generator.get_state "
                                f"(of this library; PyTorch's states differ): {e}") from None
         self._seed, self._rng = int(saved["seed"]), rng
         return self
+
+    def clone_state(self) -> Generator:
+        """A new generator at this one's position (PyTorch's ``clone_state``)."""
+        twin = Generator(self.device)
+        return twin.set_state(self.get_state())
 
     def __getattr__(self, name: str) -> Any:  # the numpy generator's own methods
         if name.startswith("_"):
@@ -117,6 +129,17 @@ def set_rng_state(new_state: Any) -> None:
 def generator() -> np.random.Generator:
     """The default generator's numpy generator."""
     return default_generator._rng
+
+
+def held_generator(gen: Generator | np.random.Generator | int | None,
+                   who: str) -> Generator | np.random.Generator | None:
+    """What an object that draws later (a sampler, a ``DataLoader``) keeps of a ``generator=``
+    argument: a :class:`Generator` itself (so that a later ``manual_seed`` or ``set_state`` on it
+    counts, as with PyTorch's), ``None``, or :func:`as_generator`'s numpy generator (an int
+    seed's generator is made once, and draws on from epoch to epoch)."""
+    if gen is None or isinstance(gen, Generator):
+        return gen
+    return as_generator(gen, who)
 
 
 def as_generator(gen: Generator | np.random.Generator | int | None,

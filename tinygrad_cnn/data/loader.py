@@ -44,7 +44,7 @@ from tinygrad_cnn.data.sampler import (
     batch_indices,
     epoch_indices,
 )
-from tinygrad_cnn.random import as_generator, generator, manual_seed
+from tinygrad_cnn.random import as_generator, held_generator, manual_seed
 from tinygrad_cnn.tensor import Tensor
 
 __all__ = ["DataLoader", "Subset", "TensorDataset", "WorkerInfo", "default_collate",
@@ -179,7 +179,8 @@ def _collate(items: list[Any], path: str) -> Any:
     if isinstance(first, Mapping):
         keys = list(first)
         for i, it in enumerate(items):
-            if not isinstance(it, Mapping) or list(it) != keys:
+            if not isinstance(it, Mapping) or (list(it) != keys and set(it) != set(keys)):
+                # (the same keys in another order are fine: fields are taken by key, PyTorch's)
                 got = list(it) if isinstance(it, Mapping) else type(it).__name__
                 raise RuntimeError(f"DataLoader: sample {i} of a batch has keys {got}, sample 0 "
                                    f"has {keys} ({where}); every sample needs the same keys")
@@ -647,7 +648,7 @@ class DataLoader:
         if seed is not None and generator is not None:
             raise ValueError("DataLoader: give seed or generator, not both")
         if generator is not None:
-            generator = as_generator(generator, "DataLoader")
+            generator = held_generator(generator, "DataLoader")
         iterable = isinstance(dataset, IterableDataset)
         if iterable:
             if shuffle not in (False, None):
@@ -925,7 +926,7 @@ class DataLoader:
         else:  # and the number of worker epochs this process has started: a new loader's
             # workers do not repeat an earlier loader's random numbers (PyTorch draws a base seed
             # per iterator); the same program still gets the same numbers
-            source = self.generator if self.generator is not None else generator()
+            source = as_generator(self.generator, "DataLoader")  # (None: the default one)
             root = getattr(getattr(source.bit_generator, "seed_seq", None), "entropy", 0)
             _WORKER_EPOCHS[0] += 1
             words = [int(root or 0), self.epoch, _WORKER_EPOCHS[0]]

@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from tinygrad_cnn.random import as_generator
+from tinygrad_cnn.random import as_generator, held_generator
 from tinygrad_cnn.tensor import Tensor
 
 T_co = TypeVar("T_co", covariant=True)
@@ -77,7 +77,7 @@ class RandomSampler(_ArraySampler):
                  num_samples: int | None = None,
                  generator: np.random.Generator | int | None = None) -> None:
         self.data_source, self.replacement, self._num_samples = data_source, replacement, num_samples
-        self.generator = None if generator is None else as_generator(generator, "RandomSampler")
+        self.generator = held_generator(generator, "RandomSampler")
         if not isinstance(replacement, bool):
             raise TypeError(f"replacement should be a boolean value, but got "
                             f"replacement={replacement}")
@@ -112,8 +112,7 @@ class SubsetRandomSampler(_ArraySampler):
     def __init__(self, indices: Sequence[int],
                  generator: np.random.Generator | int | None = None) -> None:
         self.indices = indices
-        self.generator = None if generator is None else as_generator(generator,
-                                                                     "SubsetRandomSampler")
+        self.generator = held_generator(generator, "SubsetRandomSampler")
 
     def _indices(self) -> np.ndarray:
         order = as_generator(self.generator, "SubsetRandomSampler").permutation(len(self.indices))
@@ -158,8 +157,7 @@ class WeightedRandomSampler(_ArraySampler):
                              f"{tuple(array.shape)}")
         self.weights = Tensor(array)
         self.num_samples, self.replacement = num_samples, replacement
-        self.generator = None if generator is None else as_generator(generator,
-                                                                     "WeightedRandomSampler")
+        self.generator = held_generator(generator, "WeightedRandomSampler")
 
     def _probabilities(self) -> np.ndarray:
         """The weights, checked as ``torch.multinomial`` checks them, scaled to a maximum of 1."""

@@ -421,3 +421,28 @@ def test_grad_cam_on_the_last_conv_as_torch():
         assert last_conv.weight.grad is not None
     _assert_same(maps[0], maps[1], rtol=1e-4, atol=1e-6)
     assert maps[0][1].shape == (2, 4, 4) and maps[0][1].max() > 0
+
+
+def test_a_backward_hook_sees_its_modules_weight_grad_filled_as_in_pytorch():
+    """A leaf's .grad is filled once its last gradient is in (PyTorch's AccumulateGrad), not at
+    the end of the pass: a backward hook logging its layer's weight gradient finds it there
+    (found by an outside tester: it read None)."""
+    torch = pytest.importorskip("torch")
+    seen = {}
+    for lib in (tg, torch):
+        lib.manual_seed(0)
+        net = lib.nn.Sequential(lib.nn.Conv2d(1, 2, 3), lib.nn.ReLU(), lib.nn.Flatten(),
+                                lib.nn.Linear(8, 2))
+        norms: list = []
+        for layer in (net[0], net[3]):
+            layer.register_full_backward_hook(
+                lambda mod, gi, go, norms=norms: norms.append(
+                    None if mod.weight.grad is None else float((mod.weight.grad ** 2).sum())))
+        x = lib.ones(1, 1, 4, 4, requires_grad=True)
+        net(x).sum().backward()
+        seen[lib.__name__] = (norms, [float((p.grad ** 2).sum()) for p in (net[0].weight,
+                                                                            net[3].weight)])
+    (ours, our_final), (theirs, their_final) = seen["tinygrad_cnn"], seen["torch"]
+    assert None not in ours and None not in theirs
+    assert ours == our_final[::-1]  # the last layer's hook first, each with its final gradient
+    assert theirs == their_final[::-1]

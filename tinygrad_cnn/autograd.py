@@ -1141,8 +1141,22 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
     # and resampling, are quiet themselves)
     quiet = np.errstate(all="ignore") if len(nodes) > QUIET_MIN_NODES else _NO_CONTEXT
     user = np.geterr() if quiet is not _NO_CONTEXT else None  # hooks are the user's code: theirs
+    # a leaf's .grad is filled as soon as the last node that sends it a gradient has run (the
+    # moment PyTorch's AccumulateGrad runs), so hooks that run later in the pass -- a module's
+    # backward hook reading its weight's .grad -- see it, as in PyTorch
+    due: dict[int, list[Tensor]] = {}
+    if inputs is None:
+        last: dict[int, tuple[int, Tensor]] = {}
+        for at, node in enumerate(nodes, 1):
+            for e in node.next:
+                if e is not None and type(e) is not Context:
+                    last[id(e)] = (at, e)
+        for at, leaf in last.values():
+            due.setdefault(at, []).append(leaf)
     with _GradModeSwitch(create_graph and not _state.inference), quiet:
-        for ctx in nodes:
+        for at, ctx in enumerate(nodes):
+            if at in due:
+                _finish_leaves(due.pop(at), grads, leaves, create_graph, user)
             g = grads.pop(id(ctx), None)
             if g is None:
                 continue
@@ -1205,7 +1219,9 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                 _accumulate(grads, leaves, e, gi)
 
         for key, leaf in leaves.items():
-            g = grads.pop(key)
+            g = grads.pop(key, None)
+            if g is None:  # (finished early, above)
+                continue
             if leaf._hooks:
                 g = _run_hooks(leaf._hooks, g, leaf.name or "a leaf tensor", user)
             if key in capture:
@@ -1216,6 +1232,18 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
     # what grad() returns, the user may write into (PyTorch's are never read-only broadcasts)
     return [g if g is None or getattr(g._data.flags, "writeable", True) else _own_copy(g, create_graph)
             for g in captured]
+
+
+def _finish_leaves(ready: list[Tensor], grads: dict[int, Tensor], leaves: dict[int, Tensor],
+                   create_graph: bool, user: Any) -> None:
+    """Run the hooks of leaves whose gradients are all in and add them into their ``.grad``."""
+    for leaf in ready:
+        g = grads.pop(id(leaf), None)
+        if g is None:  # (no path from the roots reached it)
+            continue
+        if leaf._hooks:
+            g = _run_hooks(leaf._hooks, g, leaf.name or "a leaf tensor", user)
+        _accumulate_leaf(leaf, g, create_graph)
 
 
 def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:

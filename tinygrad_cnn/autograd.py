@@ -994,8 +994,10 @@ def _edge(t: Tensor) -> Any:
     return t._grad_fn if t._grad_fn is not None else t
 
 
-def _collect(roots: Iterable[Any]) -> list[Context]:
-    """All nodes reachable from ``roots``, newest first (a topological order). Iterative."""
+def _collect(roots: Iterable[Any], leaf_users: dict[int, Any] | None = None) -> list[Context]:
+    """All nodes reachable from ``roots``, newest first (a topological order). Iterative. With
+    ``leaf_users``, fills it with ``id(leaf) -> (leaf, its oldest user)``: the node after which
+    the leaf's gradient is complete (the last of its users to run)."""
     seen: set[int] = set()
     nodes: list[Context] = []
     stack = [r for r in roots if type(r) is Context]
@@ -1006,8 +1008,13 @@ def _collect(roots: Iterable[Any]) -> list[Context]:
         seen.add(id(node))
         nodes.append(node)
         for e in node.next:
-            if type(e) is Context and id(e) not in seen:
-                stack.append(e)
+            if type(e) is Context:
+                if id(e) not in seen:
+                    stack.append(e)
+            elif e is not None and leaf_users is not None:
+                user = leaf_users.get(id(e))
+                if user is None or node.seq < user[1].seq:
+                    leaf_users[id(e)] = (e, node)
     nodes.sort(key=_by_seq, reverse=True)
     return nodes
 
@@ -1120,7 +1127,8 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
     gradients are returned; no ``.grad`` is touched (``grad()``).
     """
     root_edges = [_edge(r) for r in roots]
-    nodes = _collect(root_edges)
+    leaf_users: dict[int, Any] | None = {} if inputs is None else None
+    nodes = _collect(root_edges, leaf_users)
     capture: dict[int, list[int]] = {}  # edge -> the positions of ``inputs`` it answers
     needed: set[int] | None = None
     if inputs is not None:
@@ -1144,19 +1152,16 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
     # a leaf's .grad is filled as soon as the last node that sends it a gradient has run (the
     # moment PyTorch's AccumulateGrad runs), so hooks that run later in the pass -- a module's
     # backward hook reading its weight's .grad -- see it, as in PyTorch
-    due: dict[int, list[Tensor]] = {}
-    if inputs is None:
-        last: dict[int, tuple[int, Tensor]] = {}
-        for at, node in enumerate(nodes, 1):
-            for e in node.next:
-                if e is not None and type(e) is not Context:
-                    last[id(e)] = (at, e)
-        for at, leaf in last.values():
-            due.setdefault(at, []).append(leaf)
+    due: dict[int, list[Tensor]] = {}  # id(node) -> the leaves complete once it has run
+    if leaf_users:
+        for leaf, last in leaf_users.values():
+            due.setdefault(id(last), []).append(leaf)
+    prev = None
     with _GradModeSwitch(create_graph and not _state.inference), quiet:
-        for at, ctx in enumerate(nodes):
-            if at in due:
-                _finish_leaves(due.pop(at), grads, leaves, create_graph, user)
+        for ctx in nodes:
+            if due and id(prev) in due:
+                _finish_leaves(due.pop(id(prev)), grads, leaves, create_graph, user)
+            prev = ctx
             g = grads.pop(id(ctx), None)
             if g is None:
                 continue

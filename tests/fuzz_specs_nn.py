@@ -116,6 +116,9 @@ _INTERP = [
     dict(size=(1, 2), mode="bilinear", align_corners=True),
     dict(scale_factor=0.5, mode="bilinear", recompute_scale_factor=True),
     dict(size=(2, 2), mode="area"),
+    dict(size=(5, 7), mode="bicubic"), dict(scale_factor=(0.6, 1.5), mode="bicubic"),
+    dict(size=(1, 6), mode="bicubic", align_corners=True),
+    dict(scale_factor=0.5, mode="bicubic", recompute_scale_factor=True),
 ]
 # (no infinities: where a linear mode weighs an inf by exactly 0 at the border, PyTorch's kernel
 # gives NaN (0 * inf) and ours the inf its other weight selects -- a difference in how the sum
@@ -153,6 +156,11 @@ spec("interpolate_backward", lambda m, g: _internal("interpolate_backward").appl
      shapes=fixed((2, 2, 5, 7)), rtol=4, dtypes=_F32_64, smooth=True,
      theirs=_grad_of(_with_shape(lambda x: torch.nn.functional.interpolate(
          x, size=(5, 7), mode="bilinear"), (2, 2, 3, 4))))
+spec("interpolate_backward", lambda m, g: _internal("interpolate_backward").apply(
+    g, in_size=(3, 4), size=(6, 2), mode="cubic", align_corners=True, scales=None), id="cubic",
+     shapes=fixed((2, 2, 6, 2)), rtol=4, dtypes=_F32_64, smooth=True,
+     theirs=_grad_of(_with_shape(lambda x: torch.nn.functional.interpolate(
+         x, size=(6, 2), mode="bicubic", align_corners=True), (2, 2, 3, 4))))
 spec("adaptive_avg_pool2d", lambda m, x, size: m.F.adaptive_avg_pool2d(x, size), rtol=4,
      shapes=st.sampled_from([[(2, 3, 5, 7)], [(1, 2, 4, 4)], [(2, 3, 3)]]),
      params=_choice(size=[1, (2, 3), (3, None), 4]), dtypes=FLOATS)

@@ -164,6 +164,24 @@ def _bilinear_ac(rng):
             x.sum()), (t(rng, 2, 1, 3, 4),)
 
 
+@case("interpolate", "bicubic")
+def _bicubic(rng):  # up along H, down along W: taps clamped at both borders, overlapping
+    return (lambda x: F.interpolate(x * x, size=(7, 3), mode="bicubic")), (t(rng, 1, 2, 3, 5),)
+
+
+@case("interpolate", "bicubic_align_corners_scale")
+def _bicubic_ac(rng):
+    return (lambda x: F.interpolate(x, scale_factor=(1.5, 0.7), mode="bicubic",
+                                    align_corners=True) * x.sum()), (t(rng, 2, 1, 4, 6),)
+
+
+@case("interpolate_backward", "bicubic")
+def _interpolate_backward_cubic(rng):
+    return (lambda g: resample.InterpolateBackward.apply(
+        g * g, in_size=(2, 6), size=(5, 4), mode="cubic", align_corners=False,
+        scales=None)), (t(rng, 1, 2, 5, 4),)
+
+
 @case("interpolate_backward")
 def _interpolate_backward(rng):
     return (lambda g: resample.InterpolateBackward.apply(

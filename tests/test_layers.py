@@ -5,6 +5,7 @@ several training steps and in eval mode; and our ``state_dict`` loaded back into
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -149,13 +150,16 @@ def test_batchnorm_float32_running_stats_stay_float32():
     (lambda m: m.Upsample(scale_factor=1.5, mode="bilinear"), (2, 3, 3, 4)),
     (lambda m: m.Upsample(size=(6, 5), mode="bilinear", align_corners=True), (2, 3, 3, 4)),
     (lambda m: m.Upsample(scale_factor=0.5, mode="bilinear"), (1, 2, 6, 8)),
+    (lambda m: m.Upsample(scale_factor=1.5, mode="bicubic"), (2, 3, 3, 4)),
+    (lambda m: m.Upsample(size=(2, 7), mode="bicubic", align_corners=True), (1, 2, 5, 3)),
     (lambda m: m.UpsamplingBilinear2d(scale_factor=2), (1, 2, 3, 3)),
     (lambda m: m.UpsamplingNearest2d(size=5), (1, 2, 3, 3)),
     (lambda m: m.PixelShuffle(2), (2, 8, 3, 3)),
     (lambda m: m.PixelUnshuffle(2), (2, 2, 4, 6)),
 ], ids=["aap_global", "aap_overlapping", "aap_none", "amp_divisible", "amp_overlapping",
         "up_nearest_x2", "up_nearest_size", "up_bilinear_x1.5", "up_bilinear_align",
-        "up_bilinear_down", "up_bilinear2d", "up_nearest2d", "pixel_shuffle", "pixel_unshuffle"])
+        "up_bilinear_down", "up_bicubic_x1.5", "up_bicubic_align", "up_bilinear2d",
+        "up_nearest2d", "pixel_shuffle", "pixel_unshuffle"])
 def test_pooling_and_resampling_layers(make, shape):
     run_layer(make(nn), make(tnn), shape, steps=1)
 
@@ -216,12 +220,120 @@ def test_interpolate_errors():
         F.interpolate(x, size=3, align_corners=True)
     with pytest.raises(NotImplementedError, match="linear mode needs a 3-D"):
         F.interpolate(x, size=3, mode="linear")
-    with pytest.raises(NotImplementedError, match="bicubic"):
-        F.interpolate(x, size=3, mode="bicubic")
+    with pytest.raises(NotImplementedError, match="bicubic mode needs a 4-D"):
+        F.interpolate(Tensor(np.ones((1, 1, 2))), size=3, mode="bicubic")
     with pytest.raises(ValueError, match="greater than 0"):
         F.interpolate(x, scale_factor=0.2)
     with pytest.raises(ValueError, match="divisible by upscale_factor"):
         F.pixel_shuffle(Tensor(np.ones((1, 3, 2, 2))), 2)
+
+
+# ------------------------------------------------------------------------------ bicubic
+_BICUBIC_IN = [(1, 1), (1, 4), (3, 1), (2, 2), (3, 4), (6, 5)]
+_BICUBIC_OUT = ([dict(size=s) for s in [(1, 1), (1, 3), (2, 5), (4, 4), (7, 3), (9, 11)]] +
+                [dict(scale_factor=f) for f in [2, 3, 0.5, 1.5, 0.7, (2, 0.4), (1.25, 3)]] +
+                [dict(scale_factor=f, recompute_scale_factor=True) for f in [1.7, (0.6, 2.5)]])
+
+
+def _bicubic_pair(x, kw, g_rng=None):
+    """Ours and PyTorch's bicubic of ``x`` (and, with ``g_rng``, both input gradients for one
+    random output gradient); None where PyTorch refuses the sizes (an empty output)."""
+    xt = torch.tensor(x, requires_grad=True)
+    try:
+        ref = torch.nn.functional.interpolate(xt, mode="bicubic", **kw)
+    except RuntimeError:
+        with pytest.raises(ValueError, match="greater than 0"):
+            nn.functional.interpolate(Tensor(x), mode="bicubic", **kw)
+        return None
+    xo = Tensor(x, requires_grad=True)
+    out = nn.functional.interpolate(xo, mode="bicubic", **kw)
+    assert out.shape == tuple(ref.shape) and out.numpy().dtype == x.dtype, kw
+    if g_rng is None:
+        return out.numpy(), ref.detach().numpy()
+    g = g_rng.standard_normal(tuple(ref.shape)).astype(x.dtype)
+    out.backward(Tensor(g))
+    ref.backward(torch.from_numpy(g))
+    return out.numpy(), ref.detach().numpy(), xo.grad.numpy(), xt.grad.numpy()
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_interpolate_bicubic_matches_pytorch_float64(align_corners):
+    """Values and input gradients over input sizes (1-pixel dims included), output sizes and
+    scale factors up and down, integer and fractional, given or recomputed."""
+    rng = np.random.default_rng(1)
+    for h, w in _BICUBIC_IN:
+        for kw in _BICUBIC_OUT:
+            kw = dict(kw, align_corners=align_corners)
+            got = _bicubic_pair(rng.standard_normal((2, 3, h, w)), kw, rng)
+            if got is not None:
+                what = f"{(h, w)} {kw}"
+                np.testing.assert_allclose(got[0], got[1], rtol=1e-12, atol=1e-12, err_msg=what)
+                np.testing.assert_allclose(got[2], got[3], rtol=1e-12, atol=1e-12, err_msg=what)
+
+
+def test_interpolate_bicubic_float32_float16():
+    """float32 to rounding; float16 is computed in float32 with its weights rounded to float16,
+    as PyTorch's kernel (within one float16 ulp of PyTorch's)."""
+    rng = np.random.default_rng(2)
+    for h, w in [(1, 4), (3, 4), (6, 5), (17, 9)]:
+        for kw in [dict(size=(5, 12)), dict(size=(2, 3), align_corners=True),
+                   dict(scale_factor=2.5), dict(scale_factor=(0.6, 1.5))]:
+            x = rng.standard_normal((2, 3, h, w)) * 3
+            got = _bicubic_pair(x.astype(np.float32), kw, rng)
+            if got is None:
+                continue
+            np.testing.assert_allclose(got[0], got[1], rtol=1e-5, atol=1e-5, err_msg=str(kw))
+            np.testing.assert_allclose(got[2], got[3], rtol=1e-5, atol=1e-4, err_msg=str(kw))
+            got = _bicubic_pair(x.astype(np.float16), kw, rng)
+            np.testing.assert_allclose(got[0].astype(np.float64), got[1].astype(np.float64),
+                                       rtol=1e-3, atol=4e-3, err_msg=str(kw))
+            np.testing.assert_allclose(got[2].astype(np.float64), got[3].astype(np.float64),
+                                       rtol=1e-3, atol=2e-2, err_msg=str(kw))
+
+
+def test_interpolate_bicubic_details_as_pytorch():
+    """An axis that keeps its size is still interpolated (an inf beside a pixel gives NaN, as
+    PyTorch's 0 * inf); the result overshoots the input's range; the VJP of the VJP is bicubic
+    again (second derivatives through create_graph)."""
+    x = np.arange(12.0).reshape(1, 1, 3, 4)
+    x[0, 0, 1, 2] = np.inf
+    x[0, 0, 2, 0] = np.nan
+    for kw in [dict(size=(3, 4)), dict(scale_factor=1.2), dict(size=(5, 2), align_corners=True)]:
+        ours = nn.functional.interpolate(Tensor(x), mode="bicubic", **kw).numpy()
+        ref = torch.nn.functional.interpolate(torch.tensor(x), mode="bicubic", **kw).numpy()
+        np.testing.assert_array_equal(np.isnan(ours), np.isnan(ref), err_msg=str(kw))
+        close(np.nan_to_num(ours), np.nan_to_num(ref), str(kw))
+    step = np.zeros((1, 1, 1, 6))
+    step[..., 3:] = 1
+    up = nn.functional.interpolate(Tensor(step), size=(1, 12), mode="bicubic").numpy()
+    assert up.min() < 0 and up.max() > 1  # (PyTorch's too: no clamping)
+    rng = np.random.default_rng(3)
+    xs = rng.standard_normal((1, 2, 3, 5))
+    g0 = rng.standard_normal((1, 2, 4, 7))
+    v0 = rng.standard_normal((1, 2, 3, 5))
+    res = []
+    for lib, T in ((tg, Tensor), (torch, torch.tensor)):
+        x, g = T(xs, requires_grad=True), T(g0, requires_grad=True)
+        y = (lib.nn.functional.interpolate(x * x, size=(4, 7), mode="bicubic") * g).sum()
+        (gx,) = (tg.grad if lib is tg else torch.autograd.grad)(y, [x], create_graph=True)
+        gg = (tg.grad if lib is tg else torch.autograd.grad)((gx * T(v0)).sum(), [x, g])
+        res.append([np.asarray(t.detach().numpy()) for t in (gx, *gg)])
+    for a, b in zip(*res):
+        close(a, b, "second derivatives")
+
+
+def test_interpolate_bicubic_errors_as_pytorch():
+    F = nn.functional
+    for shape in [(1, 2, 5), (1, 2, 3, 3, 3)]:
+        with pytest.raises(NotImplementedError):
+            torch.nn.functional.interpolate(torch.ones(shape), size=2, mode="bicubic")
+        with pytest.raises(NotImplementedError, match="bicubic mode needs a 4-D"):
+            F.interpolate(Tensor(np.ones(shape)), size=2, mode="bicubic")
+    x = Tensor(np.ones((1, 1, 2, 2)))
+    with pytest.raises(ValueError, match=re.escape("linear | bilinear | bicubic | trilinear")):
+        F.interpolate(x, size=3, mode="nearest", align_corners=False)
+    with pytest.raises(ValueError, match="greater than 0"):
+        F.interpolate(x, size=(0, 3), mode="bicubic")
 
 
 # ------------------------------------------------------------------------------ activations

@@ -17,9 +17,10 @@ from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import resample
 from tinygrad_cnn.tensor import Tensor, _int_arg
 
-_LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5}
-_MODES = ("nearest", "nearest-exact", "area", *_LINEAR)
-
+# the interpolating modes: the input's ndim and the op's mode along each spatial axis
+_INTERPOLATING = {"linear": (3, "linear"), "bilinear": (4, "linear"), "bicubic": (4, "cubic"),
+                  "trilinear": (5, "linear")}
+_MODES = ("nearest", "nearest-exact", "area", *_INTERPOLATING)
 
 
 def _per_axis(value: Any, k: int, what: str, op: str) -> tuple[Any, ...]:
@@ -38,9 +39,11 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     """Resize ``(N, C, *spatial)`` to ``size`` or by ``scale_factor`` (exactly one of them).
 
     ``mode``: ``"nearest"`` (PyTorch's index rule, ``floor(o * in / out)``), ``"nearest-exact"``,
-    ``"linear"`` (3-D input), ``"bilinear"`` (4-D), ``"trilinear"`` (5-D), ``"area"`` (an
-    adaptive average pool). ``align_corners`` (linear modes only, default False) maps the corner
-    pixels' centres onto each other. With ``scale_factor`` the output is ``floor(in * scale)`` and
+    ``"linear"`` (3-D input), ``"bilinear"`` (4-D), ``"bicubic"`` (4-D: Keys' cubic convolution
+    with ``A = -0.75`` over 4 x 4 pixels, the border pixels repeated, as PyTorch's; it can
+    overshoot the input's range), ``"trilinear"`` (5-D), ``"area"`` (an adaptive average pool).
+    ``align_corners`` (the interpolating modes only, default False) maps the corner pixels'
+    centres onto each other. With ``scale_factor`` the output is ``floor(in * scale)`` and
     the source positions use ``1 / scale`` -- unless ``recompute_scale_factor=True``, which uses
     ``in / out`` as ``size`` does.
     """
@@ -50,14 +53,15 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
         raise NotImplementedError(f"{op}: mode {mode!r} is not supported; use one of {_MODES}")
     if antialias:
         raise NotImplementedError(f"{op}: antialias=True is not supported")
-    if mode in _LINEAR:
-        if x.ndim != _LINEAR[mode]:
+    if mode in _INTERPOLATING:
+        ndim = _INTERPOLATING[mode][0]
+        if x.ndim != ndim:
             raise NotImplementedError(f"{op}: got a {x.ndim}-D input, but {mode} mode needs a "
-                                      f"{_LINEAR[mode]}-D one (N, C, *spatial)")
+                                      f"{ndim}-D one (N, C, *spatial)")
         align = bool(align_corners)
     elif align_corners is not None:
         raise ValueError(f"{op}: align_corners can only be set with the interpolating modes "
-                         "linear | bilinear | trilinear")
+                         "linear | bilinear | bicubic | trilinear")
     else:
         align = False
     if x.ndim < 3:
@@ -92,8 +96,8 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
         raise ValueError(f"{op}: input and output sizes should be greater than 0, got input "
                          f"{spatial} and output {out}")
     options = {"align_corners": True} if align else {}
-    return resample.Interpolate.apply(x, size=out, mode="linear" if mode in _LINEAR else mode,
-                                      scales=scales, **options)
+    kind = _INTERPOLATING[mode][1] if mode in _INTERPOLATING else mode
+    return resample.Interpolate.apply(x, size=out, mode=kind, scales=scales, **options)
 
 
 def _image(input: Any, op: str) -> tuple[Tensor, bool]:

@@ -1,19 +1,25 @@
-"""Resampling: interpolate (nearest, nearest-exact, (bi/tri)linear), adaptive_avg_pool2d,
-adaptive_max_pool2d -- and the VJPs of the first two, which are their adjoints.
+"""Resampling: interpolate (nearest, nearest-exact, (bi/tri)linear, bicubic),
+adaptive_avg_pool2d, adaptive_max_pool2d -- and the VJPs of the first two, which are their adjoints.
 
 All of them work one spatial axis at a time. Along an axis of length ``n``, an output position
-``o`` reads one or two input positions ("taps") with weights:
+``o`` reads one, two or four input positions ("taps") with weights:
 
 * nearest: ``i = min(floor(o * scale), n - 1)`` with ``scale = n / out`` (or ``1 / scale_factor``),
   in float32 as PyTorch computes it; nearest-exact: ``floor((o + 0.5) * scale)``;
 * linear: ``src = scale * (o + 0.5) - 0.5`` clamped at 0 (``align_corners=False``) or
   ``src = o * (n - 1) / (out - 1)`` (``align_corners=True``); taps ``i0 = floor(src)`` and
   ``i1 = min(i0 + 1, n - 1)`` with weights ``1 - λ`` and ``λ = src - i0``;
+* cubic (PyTorch's upsample_bicubic2d): ``src`` as linear's but not clamped at 0; taps
+  ``i0 - 1 .. i0 + 2`` (``i0 = floor(src)``) clamped into ``[0, n - 1]``, with the weights of Keys'
+  cubic convolution kernel at ``A = -0.75``: ``W(1 + λ), W(λ), W(1 - λ), W(2 - λ)`` where
+  ``W(d) = ((A + 2) d - (A + 3)) d² + 1`` for ``d <= 1`` and ``((A d - 5A) d + 8A) d - 4A`` for
+  ``1 < d < 2``;
 * adaptive average: the mean over ``[floor(o n / out), ceil((o + 1) n / out))``.
 
 The last axis is done first, so bilinear computes ``h0λ (w0λ x00 + w1λ x01) + h1λ (...)`` in
-PyTorch's order. Each op is linear in its input, so its VJP is its adjoint (taps summed back with
-the same weights), and the adjoint's VJP is the op again.
+PyTorch's order (bicubic likewise, its four taps summed left to right). Each op is linear in its
+input, so its VJP is its adjoint (taps summed back with the same weights; taps that meet at a
+clamped border add up), and the adjoint's VJP is the op again.
 """
 
 from __future__ import annotations
@@ -30,14 +36,17 @@ from tinygrad_cnn.ops.movement import ScatterAdd
 from tinygrad_cnn.tensor import Tensor
 
 Taps = tuple[tuple[np.ndarray, np.ndarray | None], ...]  # ((index (out,), weight (out,) or None))
+CUBIC_A = -0.75  # the cubic convolution kernel's parameter in PyTorch's (and OpenCV's) bicubic
 
 
 # ------------------------------------------------------------------------------------ taps
 @functools.lru_cache(maxsize=256)
 def interpolation_taps(n: int, out: int, mode: str, align_corners: bool, scale: float | None,
-                       dtype: str, shortcuts: bool = False) -> Taps:
+                       dtype: str, shortcuts: bool = False, stored: str | None = None) -> Taps:
     """The taps of one axis of length ``n`` resampled to ``out`` (see the module docstring);
-    weights in ``dtype`` (the computing dtype: float32 or float64).
+    weights in ``dtype`` (the computing dtype: float32 or float64). ``stored``: the dtype the
+    cubic weights are rounded to first (PyTorch's bicubic forward keeps them in the input's
+    dtype, float16 included, and computes with them in float32).
 
     Two rules copy PyTorch's CPU kernels, which differ: a linear axis that keeps its size is
     copied unchanged (whatever the scale factor); a nearest axis is copied unchanged when it keeps
@@ -56,6 +65,8 @@ def interpolation_taps(n: int, out: int, mode: str, align_corners: bool, scale: 
                 o.astype(np.float32)
             idx = np.minimum(np.floor(pos * s).astype(np.int64), n - 1)
         return ((idx.astype(np.int64), None),)
+    if mode == "cubic":
+        return _cubic_taps(n, out, align_corners, scale, dtype, stored)
     if out == n:
         return ((o, None),)
     t = np.dtype(dtype).type
@@ -69,6 +80,33 @@ def interpolation_taps(n: int, out: int, mode: str, align_corners: bool, scale: 
     lam = np.clip(src - i0.astype(dtype), t(0), t(1)).astype(dtype)
     i1 = i0 + (i0 < n - 1)
     return ((i0, (t(1) - lam).astype(dtype)), (i1, lam))
+
+
+def _cubic_taps(n: int, out: int, align_corners: bool, scale: float | None, dtype: str,
+                stored: str | None) -> Taps:
+    """The four taps of PyTorch's bicubic (``HelperInterpCubic``): no shortcut for an axis that
+    keeps its size (its weights are then exactly 0, 1, 0, 0, and an inf beside still gives NaN,
+    as PyTorch's)."""
+    t = np.dtype(dtype).type
+    o = np.arange(out).astype(dtype)
+    if align_corners:
+        src = (t(n - 1) / t(out - 1) if out > 1 else t(0)) * o
+    else:
+        src = (t(1.0 / scale) if scale else t(n) / t(out)) * (o + t(0.5)) - t(0.5)
+    # (PyTorch takes floorf: the floor of src rounded to float32, also in float64)
+    i0 = np.minimum(np.floor(src.astype(np.float32)).astype(np.int64), n - 1)
+    lam = np.clip(src - i0.astype(dtype), t(0), t(1))
+    a = t(CUBIC_A)
+
+    def near(d: np.ndarray) -> np.ndarray:  # W(d) for |d| <= 1
+        return ((a + t(2)) * d - (a + t(3))) * d * d + t(1)
+
+    def far(d: np.ndarray) -> np.ndarray:  # W(d) for 1 < |d| < 2
+        return ((a * d - t(5) * a) * d + t(8) * a) * d - t(4) * a
+
+    weights = (far(lam + t(1)), near(lam), near(t(1) - lam), far((t(1) - lam) + t(1)))
+    return tuple((np.clip(i0 + (k - 1), 0, n - 1),
+                  w.astype(stored or dtype).astype(dtype)) for k, w in enumerate(weights))
 
 
 @functools.lru_cache(maxsize=256)
@@ -111,21 +149,29 @@ def _attrs(size: Any, mode: str, align_corners: bool, scales: Any) -> dict[str, 
     return {"size": size, "mode": mode, "align_corners": align_corners, "scales": scales}
 
 
-def _axis_taps(x_shape: tuple[int, ...], attrs: dict[str, Any], dtype: Any) -> list[Taps]:
+def _axis_taps(x_shape: tuple[int, ...], attrs: dict[str, Any], dtype: Any,
+               stored: Any = None) -> list[Taps]:
+    """Each spatial axis' taps; ``stored``: the input's dtype where the forward's weights are
+    rounded to it (bicubic's forward; its VJP keeps them in the computing dtype, as PyTorch's)."""
     sizes, scales = attrs["size"], attrs["scales"]
     first = len(x_shape) - len(sizes)
     shortcuts = len(sizes) == 2 and sum(sizes) <= 128  # PyTorch's vectorised 2-D kernel
+    kept = np.dtype(stored).name if stored is not None and attrs["mode"] == "cubic" and \
+        np.dtype(stored) != np.dtype(dtype) else None
     return [interpolation_taps(x_shape[first + i], sizes[i], attrs["mode"], attrs["align_corners"],
-                               scales[i] if scales else None, np.dtype(dtype).name, shortcuts)
+                               scales[i] if scales else None, np.dtype(dtype).name, shortcuts,
+                               kept)
             for i in range(len(sizes))]
 
 
 def _interpolate(x: Any, taps: list[Taps], first: int) -> Any:
     for i in reversed(range(len(taps))):  # the last axis first (PyTorch's summation order)
         axis = first + i
-        parts = [_along(x, axis, like(idx, x), None if w is None else like(w, x))
-                 for idx, w in taps[i]]
-        x = parts[0] if len(parts) == 1 else parts[0] + parts[1]
+        total = None
+        for idx, w in taps[i]:  # summed left to right (PyTorch's order)
+            part = _along(x, axis, like(idx, x), None if w is None else like(w, x))
+            total = part if total is None else total + part
+        x = total
     return x
 
 
@@ -143,7 +189,8 @@ def _interpolate_adjoint(g: Any, taps: list[Taps], first: int, in_sizes: tuple[i
 
 class Interpolate(Function):
     """Resize the spatial dims (all after ``(N, C)``) to ``size``. ``mode``: ``"nearest"``,
-    ``"nearest-exact"``, or ``"linear"`` (along every spatial axis: linear, bilinear, trilinear);
+    ``"nearest-exact"``, ``"linear"`` (along every spatial axis: linear, bilinear, trilinear) or
+    ``"cubic"`` (bicubic);
     ``scales``: the ``scale_factor`` per axis, or None (then ``in / out``). VJP:
     ``interpolate_backward``, the adjoint (each output's gradient added back onto its taps)."""
 
@@ -152,7 +199,7 @@ class Interpolate(Function):
     def forward(ctx: Context, x: Any, size: tuple[int, ...] = (), mode: str = "nearest",
                 align_corners: bool = False, scales: tuple[float, ...] | None = None) -> Any:
         y = _computing(x)
-        taps = _axis_taps(x.shape, _attrs(size, mode, align_corners, scales), y.dtype)
+        taps = _axis_taps(x.shape, _attrs(size, mode, align_corners, scales), y.dtype, x.dtype)
         ctx.in_size = tuple(x.shape[x.ndim - len(size):])
         return _interpolate(y, taps, x.ndim - len(size)).astype(x.dtype, copy=False)
 

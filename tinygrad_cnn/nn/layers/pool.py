@@ -249,7 +249,7 @@ class LPPool2d(_LPPoolNd):
 
 class Upsample(Module):
     """``F.interpolate`` as a layer: to ``size`` or by ``scale_factor``, with ``mode``
-    ``"nearest"``, ``"bilinear"``, ... (see ``F.interpolate``)."""
+    ``"nearest"``, ``"bilinear"``, ``"bicubic"``, ... (see ``F.interpolate``)."""
 
     def __init__(self, size: int | Sequence[int] | None = None,
                  scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",

@@ -119,7 +119,11 @@ _INTERP = [
     dict(size=(5, 7), mode="bicubic"), dict(scale_factor=(0.6, 1.5), mode="bicubic"),
     dict(size=(1, 6), mode="bicubic", align_corners=True),
     dict(scale_factor=0.5, mode="bicubic", recompute_scale_factor=True),
+    dict(size=(2, 3), mode="bicubic", antialias=True),
+    dict(scale_factor=0.6, mode="bilinear", antialias=True, align_corners=True),
 ]
+# (antialias: no output of width 1 whose height changes, nor a scale factor on an axis that keeps
+# its size -- two cases where PyTorch's CPU kernels fail their own gradcheck; see test_layers.py)
 # (no infinities: where a linear mode weighs an inf by exactly 0 at the border, PyTorch's kernel
 # gives NaN (0 * inf) and ours the inf its other weight selects -- a difference in how the sum
 # is written, not a wrong gradient; NaN inputs are compared)

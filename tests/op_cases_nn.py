@@ -175,6 +175,13 @@ def _bicubic_ac(rng):
                                     align_corners=True) * x.sum()), (t(rng, 2, 1, 4, 6),)
 
 
+@case("interpolate", "antialias")
+def _antialias(rng):  # bicubic down along H (6 taps an output), bilinear up along W
+    return (lambda x: F.interpolate(x * x, size=(2, 7), mode="bicubic", antialias=True) +
+            F.interpolate(x, size=(3, 2), mode="bilinear", antialias=True).sum()), \
+        (t(rng, 1, 2, 5, 4),)
+
+
 @case("interpolate_backward", "bicubic")
 def _interpolate_backward_cubic(rng):
     return (lambda g: resample.InterpolateBackward.apply(

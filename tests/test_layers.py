@@ -336,6 +336,105 @@ def test_interpolate_bicubic_errors_as_pytorch():
         F.interpolate(x, size=(0, 3), mode="bicubic")
 
 
+def _antialias_pair(x, mode, kw, rng):
+    """Ours and PyTorch's ``antialias=True`` resize of ``x``, and both input gradients."""
+    xt = torch.tensor(x, requires_grad=True)
+    ref = torch.nn.functional.interpolate(xt, mode=mode, antialias=True, **kw)
+    xo = Tensor(x, requires_grad=True)
+    out = nn.functional.interpolate(xo, mode=mode, antialias=True, **kw)
+    assert out.shape == tuple(ref.shape) and out.numpy().dtype == x.dtype, kw
+    g = rng.standard_normal(tuple(ref.shape)).astype(x.dtype)
+    out.backward(Tensor(g))
+    ref.backward(torch.from_numpy(g))
+    return out.numpy(), ref.detach().numpy(), xo.grad.numpy(), xt.grad.numpy()
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+def test_interpolate_antialias_matches_pytorch(mode):
+    """Pillow's resampling as PyTorch's CPU kernels (float64 to 1e-12, float32 to rounding), down
+    (the filter widened to every input under it) and up, 1-pixel dims, both align_corners. Left
+    out here: the two cases below, where PyTorch's kernels are wrong."""
+    rng = np.random.default_rng(4)
+    for h, w in [(1, 5), (3, 4), (7, 6), (16, 9), (40, 33)]:
+        for kw in [dict(size=(2, 3)), dict(size=(1, 2)), dict(size=(5, 7)), dict(size=(13, 4)),
+                   dict(scale_factor=0.3), dict(scale_factor=0.5), dict(scale_factor=0.7),
+                   dict(scale_factor=(2, 0.6)), dict(scale_factor=1.7),
+                   dict(scale_factor=0.45, recompute_scale_factor=True)]:
+            if "scale_factor" in kw:
+                f = kw["scale_factor"] if isinstance(kw["scale_factor"], tuple) else \
+                    (kw["scale_factor"],) * 2
+                size = (int(h * f[0]), int(w * f[1]))
+                if 0 in size or (not kw.get("recompute_scale_factor") and (
+                        (size[0] == h and f[0] != 1) or (size[1] == w and f[1] != 1))):
+                    continue  # (an empty output; PyTorch's gradient quirk below)
+            else:
+                size = kw["size"]
+            if size[1] == 1 and size[0] != h:
+                continue  # (PyTorch's forward quirk below)
+            for align in (False, True):
+                x = rng.standard_normal((2, 3, h, w))
+                got = _antialias_pair(x, mode, dict(kw, align_corners=align), rng)
+                what = f"{(h, w)} {kw} align_corners={align}"
+                np.testing.assert_allclose(got[0], got[1], rtol=1e-12, atol=1e-12, err_msg=what)
+                np.testing.assert_allclose(got[2], got[3], rtol=1e-12, atol=1e-12, err_msg=what)
+                got = _antialias_pair(x.astype(np.float32), mode, dict(kw, align_corners=align),
+                                      rng)
+                np.testing.assert_allclose(got[0], got[1], rtol=1e-5, atol=5e-5, err_msg=what)
+                np.testing.assert_allclose(got[2], got[3], rtol=1e-5, atol=1e-4, err_msg=what)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+def test_interpolate_antialias_where_pytorch_is_wrong(mode):
+    """Two differences kept, both cases where PyTorch 2.13's CPU kernels fail their own
+    gradcheck. (1) An output of width 1 whose height changes: PyTorch's forward repeats its first
+    row (its vertical pass reads the first output's taps for every row); ours is the resize that
+    PyTorch computes on the transposed image. (2) A scale factor on an axis that keeps its size:
+    the forward copies that axis (as PyTorch's), but PyTorch's VJP resamples it with the scale
+    factor; ours is the adjoint of the forward, PyTorch's gradient with a scale factor of 1
+    there."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 3, 9, 4))
+    ours = nn.functional.interpolate(Tensor(x), size=(3, 1), mode=mode, antialias=True).numpy()
+    theirs = torch.nn.functional.interpolate(torch.tensor(x), size=(3, 1), mode=mode,
+                                             antialias=True)
+    assert (theirs[:, :, 1:] == theirs[:, :, :1]).all()  # (PyTorch's quirk: still there?)
+    transposed = torch.nn.functional.interpolate(torch.tensor(x).transpose(2, 3), size=(1, 3),
+                                                 mode=mode, antialias=True).transpose(2, 3)
+    close(ours, transposed.numpy(), "width-1 output")
+    x = rng.standard_normal((2, 3, 3, 4))
+    got = _antialias_pair(x, mode, dict(scale_factor=1.3), rng)
+    close(got[0], got[1], "forward with a kept axis")
+    xo = Tensor(x, requires_grad=True)
+    xt = torch.tensor(x, requires_grad=True)
+    g = rng.standard_normal((2, 3, 3, 5))
+    nn.functional.interpolate(xo, scale_factor=1.3, mode=mode, antialias=True).backward(Tensor(g))
+    torch.nn.functional.interpolate(xt, scale_factor=(1.0, 1.3), mode=mode,
+                                    antialias=True).backward(torch.tensor(g))
+    close(xo.grad.numpy(), xt.grad.numpy(), "gradient with a kept axis")
+    assert tg.gradcheck(lambda t: nn.functional.interpolate(t, scale_factor=1.3, mode=mode,
+                                                            antialias=True),
+                        (Tensor(x[:1, :1], requires_grad=True),))
+
+
+def test_interpolate_antialias_errors_as_pytorch():
+    F = nn.functional
+    x = np.ones((1, 1, 4, 4))
+    for mode, shape in [("nearest", (1, 1, 4, 4)), ("area", (1, 1, 4, 4)),
+                        ("linear", (1, 1, 4)), ("bilinear", (1, 1, 4))]:
+        with pytest.raises(ValueError, match="Anti-alias"):
+            torch.nn.functional.interpolate(torch.ones(shape), size=2, mode=mode,
+                                            antialias=True)
+        with pytest.raises(ValueError, match="antialias=True is restricted"):
+            F.interpolate(Tensor(np.ones(shape)), size=2, mode=mode, antialias=True)
+    with pytest.raises(NotImplementedError):
+        torch.nn.functional.interpolate(torch.ones(x.shape, dtype=torch.float16), size=2,
+                                        mode="bicubic", antialias=True)
+    with pytest.raises(NotImplementedError, match="float16"):
+        F.interpolate(Tensor(x.astype(np.float16)), size=2, mode="bicubic", antialias=True)
+    same = F.interpolate(Tensor(x), size=(4, 4), mode="bicubic", antialias=True)
+    np.testing.assert_array_equal(same.numpy(), x)  # (the same size: a copy, as PyTorch's)
+
+
 # ------------------------------------------------------------------------------ activations
 @pytest.mark.parametrize("make", [
     lambda m: m.GELU(), lambda m: m.GELU(approximate="tanh"), lambda m: m.SiLU(),

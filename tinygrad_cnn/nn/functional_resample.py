@@ -45,14 +45,26 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     ``align_corners`` (the interpolating modes only, default False) maps the corner pixels'
     centres onto each other. With ``scale_factor`` the output is ``floor(in * scale)`` and
     the source positions use ``1 / scale`` -- unless ``recompute_scale_factor=True``, which uses
-    ``in / out`` as ``size`` does.
+    ``in / out`` as ``size`` does. ``antialias=True`` (bilinear and bicubic, float32/64, as
+    PyTorch's CPU kernels): Pillow's resampling -- when downscaling, each output averages every
+    input under its filter stretched by the scale (bicubic's filter then uses ``A = -0.5``);
+    an axis that keeps its size is copied. (Two cases differ from PyTorch 2.13, whose kernels fail
+    their own gradcheck there: an output of width 1 whose height changes, where PyTorch repeats
+    the first row, and the gradient through an axis kept with a scale factor, which PyTorch
+    resamples; ours are the resize and its true gradient.)
     """
     op = "interpolate"
     x = _floating(input, op)
     if mode not in _MODES:
         raise NotImplementedError(f"{op}: mode {mode!r} is not supported; use one of {_MODES}")
     if antialias:
-        raise NotImplementedError(f"{op}: antialias=True is not supported")
+        if mode not in ("bilinear", "bicubic") or x.ndim != 4:
+            raise ValueError(f"{op}: antialias=True is restricted to the bilinear and bicubic "
+                             f"modes and needs a 4-D input (N, C, H, W), got mode {mode!r} and a "
+                             f"{x.ndim}-D input")
+        if x.dtype == np.float16:  # (PyTorch's CPU kernel has no float16 either)
+            raise NotImplementedError(f"{op}: antialias=True is not implemented for float16 "
+                                      "(PyTorch's CPU kernel neither); use float32")
     if mode in _INTERPOLATING:
         ndim = _INTERPOLATING[mode][0]
         if x.ndim != ndim:
@@ -97,6 +109,8 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
                          f"{spatial} and output {out}")
     options = {"align_corners": True} if align else {}
     kind = _INTERPOLATING[mode][1] if mode in _INTERPOLATING else mode
+    if antialias:
+        kind += "_aa"
     return resample.Interpolate.apply(x, size=out, mode=kind, scales=scales, **options)
 
 

@@ -1,8 +1,8 @@
-"""Resampling: interpolate (nearest, nearest-exact, (bi/tri)linear, bicubic),
+"""Resampling: interpolate (nearest, nearest-exact, (bi/tri)linear, bicubic, antialiased),
 adaptive_avg_pool2d, adaptive_max_pool2d -- and the VJPs of the first two, which are their adjoints.
 
 All of them work one spatial axis at a time. Along an axis of length ``n``, an output position
-``o`` reads one, two or four input positions ("taps") with weights:
+``o`` reads one or more input positions ("taps") with weights:
 
 * nearest: ``i = min(floor(o * scale), n - 1)`` with ``scale = n / out`` (or ``1 / scale_factor``),
   in float32 as PyTorch computes it; nearest-exact: ``floor((o + 0.5) * scale)``;
@@ -14,6 +14,8 @@ All of them work one spatial axis at a time. Along an axis of length ``n``, an o
   cubic convolution kernel at ``A = -0.75``: ``W(1 + λ), W(λ), W(1 - λ), W(2 - λ)`` where
   ``W(d) = ((A + 2) d - (A + 3)) d² + 1`` for ``d <= 1`` and ``((A d - 5A) d + 8A) d - 4A`` for
   ``1 < d < 2``;
+* antialiased linear and cubic (``antialias=True``, Pillow's resampling): a variable number of
+  taps, the filter stretched by the downscale factor and normalised (see ``_antialias_taps``);
 * adaptive average: the mean over ``[floor(o n / out), ceil((o + 1) n / out))``.
 
 The last axis is done first, so bilinear computes ``h0λ (w0λ x00 + w1λ x01) + h1λ (...)`` in
@@ -67,6 +69,8 @@ def interpolation_taps(n: int, out: int, mode: str, align_corners: bool, scale: 
         return ((idx.astype(np.int64), None),)
     if mode == "cubic":
         return _cubic_taps(n, out, align_corners, scale, dtype, stored)
+    if mode in ("linear_aa", "cubic_aa"):
+        return _antialias_taps(n, out, align_corners, scale, dtype, mode == "cubic_aa")
     if out == n:
         return ((o, None),)
     t = np.dtype(dtype).type
@@ -107,6 +111,52 @@ def _cubic_taps(n: int, out: int, align_corners: bool, scale: float | None, dtyp
     weights = (far(lam + t(1)), near(lam), near(t(1) - lam), far((t(1) - lam) + t(1)))
     return tuple((np.clip(i0 + (k - 1), 0, n - 1),
                   w.astype(stored or dtype).astype(dtype)) for k, w in enumerate(weights))
+
+
+def _antialias_filter(d: np.ndarray, cubic: bool) -> np.ndarray:
+    """The filters of PyTorch's (and Pillow's) antialiased resampling: the triangle
+    ``max(0, 1 - |d|)``, or Keys' cubic kernel at ``A = -0.5`` (not bicubic's -0.75)."""
+    d = np.abs(d)
+    if not cubic:
+        return np.where(d < 1, 1 - d, 0.0)
+    a = -0.5
+    near = ((a + 2) * d - (a + 3)) * d * d + 1
+    far = ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+    return np.where(d < 1, near, np.where(d < 2, far, 0.0))
+
+
+def _antialias_taps(n: int, out: int, align_corners: bool, scale: float | None, dtype: str,
+                    cubic: bool) -> Taps:
+    """The taps of PyTorch's ``antialias=True`` (``_compute_indices_min_size_weights_aa``): output
+    ``o`` centred at ``c = s (o + 0.5)`` reads the inputs ``[xmin, xmin + xsize)`` with
+    ``xmin = max(int(c - support + 0.5), 0)``, ``xsize = min(int(c + support + 0.5), n) - xmin``,
+    weighted by the filter at ``(i - c + 0.5) / max(s, 1)`` and normalised to sum 1; ``support``
+    is the filter's half-width (1 or 2) times ``max(s, 1)``, so that a downscale averages over
+    every input it covers. An axis that keeps its size is copied (PyTorch skips it). The weights
+    are computed in float64 (PyTorch: in the input's dtype) and every output gets as many taps as
+    the widest one, the extra ones weighted 0 at its last input."""
+    if out == n:
+        return ((np.arange(out), None),)
+    if align_corners:  # (PyTorch's scale; the centres keep their + 0.5)
+        s = (n - 1) / (out - 1) if out > 1 else 0.0
+    else:
+        s = 1.0 / scale if scale else n / out
+    half = 2.0 if cubic else 1.0
+    support = half * s if s >= 1 else half
+    invscale = 1 / s if s >= 1 else 1.0
+    most = math.ceil(support) * 2 + 1
+    center = s * (np.arange(out) + 0.5)
+    xmin = np.maximum(np.trunc(center - support + 0.5).astype(np.int64), 0)
+    xsize = np.clip(np.minimum(np.trunc(center + support + 0.5).astype(np.int64), n) - xmin,
+                    0, most)
+    j = np.arange(int(xsize.max(initial=1)))[None, :]
+    inside = j < xsize[:, None]
+    w = np.where(inside, _antialias_filter((j + xmin[:, None] - center[:, None] + 0.5) * invscale,
+                                           cubic), 0.0)
+    total = w.sum(axis=1, keepdims=True)
+    w = np.where(total != 0, w / np.where(total != 0, total, 1), w)
+    idx = np.clip(xmin[:, None] + np.minimum(j, np.maximum(xsize[:, None] - 1, 0)), 0, n - 1)
+    return tuple((idx[:, k].copy(), w[:, k].astype(dtype)) for k in range(j.shape[1]))
 
 
 @functools.lru_cache(maxsize=256)
@@ -189,8 +239,8 @@ def _interpolate_adjoint(g: Any, taps: list[Taps], first: int, in_sizes: tuple[i
 
 class Interpolate(Function):
     """Resize the spatial dims (all after ``(N, C)``) to ``size``. ``mode``: ``"nearest"``,
-    ``"nearest-exact"``, ``"linear"`` (along every spatial axis: linear, bilinear, trilinear) or
-    ``"cubic"`` (bicubic);
+    ``"nearest-exact"``, ``"linear"`` (along every spatial axis: linear, bilinear, trilinear),
+    ``"cubic"`` (bicubic), or ``"linear_aa"`` / ``"cubic_aa"`` (``antialias=True``);
     ``scales``: the ``scale_factor`` per axis, or None (then ``in / out``). VJP:
     ``interpolate_backward``, the adjoint (each output's gradient added back onto its taps)."""
 

@@ -111,6 +111,96 @@ def test_worker_init_fn_runs_in_each_worker(tmp_path):
     assert all(int(p.name.split("-")[1]) != os.getpid() for p in tmp_path.iterdir())
 
 
+class WhoLoads:
+    """A map-style dataset whose items say which worker built them (``info``: our
+    ``get_worker_info`` or PyTorch's), with a numpy array and a tuple; with ``draw``, a draw from
+    numpy's global generator (seeded per item in a worker) in place of the tuple's float."""
+
+    def __init__(self, info, n=6, draw=False):
+        self.info, self.n, self.draw = info, n, draw
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        if i == 99:
+            raise KeyError("no item 99 here")
+        info = self.info()
+        return {"who": -1 if info is None else info.id, "x": np.full(2, i, np.float32),
+                "pair": (i, float(np.random.random_sample()) if self.draw else i / 2)}
+
+
+def _plain_items(v):
+    """Items as plain values, keeping their types' names (Tensor/tensor, list, tuple, dict)."""
+    if hasattr(v, "numpy") and not isinstance(v, np.ndarray):
+        return ("tensor", v.numpy().tolist(), str(v.numpy().dtype))
+    if isinstance(v, np.ndarray):
+        return ("ndarray", v.tolist(), str(v.dtype))
+    if isinstance(v, dict):
+        return {k: _plain_items(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return (type(v).__name__, [_plain_items(x) for x in v])
+    return v
+
+
+def _who_and_x(v):
+    return (v["who"], v["x"])
+
+
+def test_batch_size_none_items_come_from_the_workers_as_pytorch():
+    """``batch_size=None`` with workers: each item is loaded and converted (``default_convert``
+    or ``collate_fn``) in a worker, round-robin over them, as PyTorch's."""
+    pytest.importorskip("torch")
+    import torch.utils.data as td
+
+    from tinygrad_cnn import data as ours
+
+    def load(lib, **kw):
+        return [_plain_items(v) for v in lib.DataLoader(WhoLoads(lib.get_worker_info), **kw)]
+
+    for kw in (dict(), dict(collate_fn=_who_and_x)):
+        for workers in (0, 2, 3):
+            mine = load(ours, batch_size=None, num_workers=workers, **kw)
+            assert mine == load(td, batch_size=None, num_workers=workers, **kw)
+            who = [v["who"] if isinstance(v, dict) else v[1][0] for v in mine]
+            assert who == [-1 if workers == 0 else i % workers for i in range(6)]
+
+
+def test_batch_size_none_workers_seed_init_and_errors():
+    """``batch_size=None`` with workers as the batches: the same items, the same draws (seeded
+    per item from ``seed``, whichever worker loads it), ``worker_init_fn`` in each worker, and a
+    worker's error with its type and the item's number."""
+    def draws(workers, **kw):
+        return [v["pair"][1] for v in DataLoader(WhoLoads(get_worker_info, 7, draw=True),
+                                                 batch_size=None, num_workers=workers, seed=4,
+                                                 **kw)]
+
+    first = draws(1)
+    assert first == draws(3) and first == draws(2, shuffle=False) and len(set(first)) == 7
+    assert [v["x"].tolist() for v in DataLoader(WhoLoads(get_worker_info), batch_size=None,
+                                                  num_workers=2, shuffle=True, seed=1)] == \
+        [v["x"].tolist() for v in DataLoader(WhoLoads(get_worker_info), batch_size=None,
+                                             shuffle=True, seed=1)]
+    with pytest.raises(KeyError, match="Caught KeyError in DataLoader worker process 1") as info:
+        list(DataLoader(WhoLoads(get_worker_info), batch_size=None, num_workers=2,
+                        sampler=[0, 99]))
+    note = "(building item 1 of the epoch)"  # (notes from Python 3.11)
+    assert getattr(info.value, "__notes__", [note]) == [note]
+    with pytest.raises(ZeroDivisionError, match="worker process 0"):
+        list(DataLoader(WhoLoads(get_worker_info), batch_size=None, num_workers=1,
+                        worker_init_fn=lambda i: 1 / 0))
+
+
+def test_worker_init_fn_runs_in_each_worker_with_batch_size_none(tmp_path):
+    def init(worker_id):
+        (tmp_path / f"w{worker_id}-{os.getpid()}").touch()
+
+    assert [v.item() for v in DataLoader(np.arange(5.0), batch_size=None, num_workers=2,
+                                         worker_init_fn=init)] == [0, 1, 2, 3, 4]
+    assert sorted(p.name.split("-")[0] for p in tmp_path.iterdir()) == ["w0", "w1"]
+    assert all(int(p.name.split("-")[1]) != os.getpid() for p in tmp_path.iterdir())
+
+
 class ShardedStream(IterableDataset):
     """``range(n)`` shared out between the workers by ``get_worker_info()`` (here, not in
     test_data_loader_streams.py: a spawned worker imports this module, and that one imports

@@ -306,15 +306,18 @@ _WORKER_EPOCHS = [0]  # worker epochs started in this process (see DataLoader._e
 
 def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
             init: Callable[[int], None] | None, seed: int = 0,
-            collate_fn: Callable[[list[Any]], Any] | None = None, fast: bool = False,
-            num_workers: int = 1) -> None:
-    """A worker process: build the batches whose indices arrive on ``tasks`` until ``None``. Its
-    random generators (numpy's global one, Python's ``random``, ours) are seeded for each batch
-    from ``seed`` (one per epoch) and the batch's number: a forked worker would otherwise repeat
-    its parent's random numbers -- in every worker, every epoch -- and this way a batch's random
-    augmentations do not depend on which worker happened to build it (repeatable with ``seed``).
-    A ``collate_fn``'s batch is pickled here, so that one that cannot be is an error with this
-    batch's number rather than a batch lost in the queue's feeder thread.
+            collate_fn: Callable[[Any], Any] | None = None, fast: bool = False,
+            num_workers: int = 1, items: bool = False) -> None:
+    """A worker process: build the batches whose indices arrive on ``tasks`` (this worker's own
+    queue) until ``None``. Its random generators (numpy's global one, Python's ``random``, ours)
+    are seeded for each batch from ``seed`` (one per epoch) and the batch's number: a forked
+    worker would otherwise repeat its parent's random numbers -- in every worker, every epoch --
+    and this way a batch's random augmentations do not depend on which worker happened to build
+    it (repeatable with ``seed``). A ``collate_fn``'s batch is pickled here, so that one that
+    cannot be is an error with this batch's number rather than a batch lost in the queue's
+    feeder thread. With ``items`` (``batch_size=None``) each task is one key: the answer is
+    ``collate_fn(dataset[key])``, or ``default_convert(dataset[key])`` without one (PyTorch's
+    worker fetcher), pickled here too.
     """
     global _worker_info
     own_seed = seed + 2**32 * (worker_id + 1)
@@ -335,7 +338,10 @@ def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
         try:
             _reseed(seed + number)
             with no_grad():  # (arrays cross to the main process; a graph cannot)
-                if collate_fn is None:
+                if items:
+                    batch = _pickled((collate_fn or default_convert)(dataset[idx]),
+                                     "the item")
+                elif collate_fn is None:
                     batch = _batch(dataset, idx, fast)
                     if _user_containers(batch):  # (a type that does not pickle would be lost
                         batch = _Pickled(_pickled(batch, "the batch"))  # in the feeder thread)
@@ -343,7 +349,8 @@ def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
                     batch = _pickled(collate_fn(_items(dataset, idx)))
             results.put((number, batch, None))
         except BaseException:  # reported to the main process
-            results.put((number, None, _WorkerError.caught(worker_id)))
+            note = f"(building item {number} of the epoch)" if items else None
+            results.put((number, None, _WorkerError.caught(worker_id, note)))
 
 
 def _stream_batches(items: Iterator[Any], batch_size: int,
@@ -588,14 +595,16 @@ class DataLoader:
       repeats the uninterrupted one), or else from the generator that ``manual_seed`` seeds.
     - ``num_workers > 0`` builds the batches in that many worker processes (``fork`` where the
       platform has it, or ``multiprocessing_context``), up to ``prefetch_factor`` (default 2)
-      batches each ahead; the keys are drawn here, so the batches are the same, in the same
-      order, as with ``num_workers=0``. An error in a worker is raised here as PyTorch does:
-      its own type, the message "Caught {type} in DataLoader worker process {id}." and the
-      worker's traceback (a ``RuntimeError`` when the type cannot be made from one string).
-      ``worker_init_fn(worker_id)`` runs first in each worker; inside one,
-      ``get_worker_info()`` says which it is. A ``collate_fn`` runs in the workers, so with a
-      start method other than ``fork`` it must pickle (a lambda does not: ``TypeError`` up
-      front), and so must the batches it returns.
+      batches each ahead, batch ``t`` in worker ``t % num_workers`` (PyTorch's round-robin); the
+      keys are drawn here, so the batches are the same, in the same order, as with
+      ``num_workers=0``. With ``batch_size=None`` the workers load the items one by one alike,
+      each converted there (``default_convert`` or ``collate_fn``), as PyTorch's. An error in a
+      worker is raised here as PyTorch does: its own type, the message "Caught {type} in
+      DataLoader worker process {id}." and the worker's traceback (a ``RuntimeError`` when the
+      type cannot be made from one string). ``worker_init_fn(worker_id)`` runs first in each
+      worker; inside one, ``get_worker_info()`` says which it is. A ``collate_fn`` runs in the
+      workers, so with a start method other than ``fork`` it must pickle (a lambda does not:
+      ``TypeError`` up front), and so must the batches it returns.
     - An ``IterableDataset`` with ``num_workers > 0`` is PyTorch's: each worker iterates its own
       copy of the dataset -- so every sample comes once per worker, unless its ``__iter__``
       shares the stream out by ``get_worker_info()`` -- and batches its own stream
@@ -754,8 +763,12 @@ class DataLoader:
             self._start_epoch()
             keys = epoch_indices(self.sampler)  # type: ignore[arg-type]
             self.epoch += 1
+            keys = iter(keys.tolist() if isinstance(keys, np.ndarray) else keys)
+            if self.num_workers > 0:  # (each item converted in a worker, as PyTorch's)
+                yield from self._from_workers(keys, False, items=True)
+                return
             convert = self.collate_fn or default_convert
-            for k in keys.tolist() if isinstance(keys, np.ndarray) else keys:
+            for k in keys:
                 yield convert(self.dataset[k])
             return
         self._start_epoch()
@@ -866,27 +879,32 @@ class DataLoader:
         methods = multiprocessing.get_all_start_methods()
         return multiprocessing.get_context("fork" if "fork" in methods else methods[0])
 
-    def _from_workers(self, batches: Iterator[Any], fast: bool) -> Iterator[Any]:
+    def _from_workers(self, batches: Iterator[Any], fast: bool,
+                      items: bool = False) -> Iterator[Any]:
+        """The batches of a map-style dataset built by ``num_workers`` processes, in order:
+        batch ``t`` goes to worker ``t % n`` (its own queue, PyTorch's round-robin), up to
+        ``prefetch_factor`` per worker ahead. With ``items`` (``batch_size=None``) each of
+        ``batches`` is one key, and the answers are the converted items."""
         if _requires_grad(self.dataset):
             raise RuntimeError("DataLoader: num_workers > 0 cannot send tensors that require grad "
                                "to worker processes (their graph stays in this one; PyTorch "
                                "refuses too): use num_workers=0, or TensorDataset of .detach()ed "
                                "tensors")
         ctx = self._context()
-        collate = self._collate_fn
+        collate = self.collate_fn if items else self._collate_fn
         if ctx.get_start_method() != "fork":
             for what, fn in (("collate_fn", collate), ("worker_init_fn", self.worker_init_fn)):
                 if fn is not None:
                     _check_picklable(what, fn, ctx.get_start_method())
-        tasks, results = ctx.Queue(), ctx.Queue()
         try:
             n = min(self.num_workers, max(len(self), 1))
         except TypeError:  # a sampler without a length
             n = self.num_workers
+        tasks, results = [ctx.Queue() for _ in range(n)], ctx.Queue()
         seed = self._epoch_seed()
         workers = [ctx.Process(target=_worker, daemon=True,
-                               args=(self.dataset, tasks, results, i, self.worker_init_fn, seed,
-                                     collate, fast, n))
+                               args=(self.dataset, tasks[i], results, i, self.worker_init_fn,
+                                     seed, collate, fast, n, items))
                    for i in range(n)]
         for w in workers:
             w.start()
@@ -895,11 +913,11 @@ class DataLoader:
             ahead = (self.prefetch_factor or 2) * len(workers)
             while True:
                 while not exhausted and sent - done < ahead:
-                    idx = next(batches, None)
-                    if idx is None:
+                    idx = next(batches, _StreamEnd)
+                    if idx is _StreamEnd:
                         exhausted = True
                     else:
-                        tasks.put((sent, idx))
+                        tasks[sent % n].put((sent, idx))
                         sent += 1
                 if exhausted and done == sent:
                     return
@@ -909,12 +927,12 @@ class DataLoader:
                         error.reraise(number)
                     ready[number] = batch
                 batch = ready.pop(done)
-                if isinstance(batch, _Pickled) or collate is not None:
+                if isinstance(batch, _Pickled) or collate is not None or items:
                     batch = pickle.loads(batch.data if isinstance(batch, _Pickled) else batch)
-                yield _as_tensors(batch) if collate is None else batch
+                yield _as_tensors(batch) if collate is None and not items else batch
                 done += 1
         finally:
-            _stop(workers, [tasks] * len(workers), results)
+            _stop(workers, tasks, results)
 
     def _epoch_seed(self) -> int:
         """This epoch's seed for the workers: from ``seed`` (or from the seed of ``generator``, or

@@ -238,6 +238,51 @@ def test_replaced_gradients_as_torch():
         "shift", "double", "scale", "seen"]
 
 
+def test_pre_hook_none_gives_the_inputs_zeros_as_torch():
+    """A pre-hook that returns None for every grad_output: nothing goes into the module's
+    backward (its parameters get no gradient), but its inputs get zeros and its full hooks run
+    with them, as PyTorch's (its input-side identity materializes the missing gradients); a
+    module whose results do not depend on its input leaves the input's grad None."""
+    results = []
+    for lib in LIBS:
+        a = lib.tensor([1.0, -2.0], requires_grad=True)
+        tanh, log = lib.nn.Tanh(), []
+        tanh.register_full_backward_pre_hook(lambda m, go: (None,))
+        tanh.register_full_backward_hook(_recorder(log, "tanh"))
+        tanh(a).sum().backward()
+        mlp, x = _mlp(lib), _x(lib)
+        mlp[1].register_full_backward_pre_hook(lambda m, go: (None,))
+        mlp(x).sum().backward()
+        lin, x2 = _mlp(lib)[0], _x(lib)
+        lin.register_full_backward_pre_hook(lambda m, go: (None,))
+        lin(x2).sum().backward()
+        b = lib.tensor([1.0, 2.0], requires_grad=True)
+        (grad_b,) = lib.autograd.grad(tanh(b * 2).sum() + b.sum(), b)
+        two, c = lib.nn.Bilinear(2, 2, 1), lib.tensor([[1.0, 3.0]], requires_grad=True)
+        two.register_full_backward_pre_hook(lambda m, go: (None,))
+        two(c, c).sum().backward()
+        class Ignores(lib.nn.Module):  # (its result does not depend on its input)
+            def __init__(self):
+                super().__init__()
+                self.p = lib.nn.Parameter(lib.ones(2))
+
+            def forward(self, x):
+                return self.p * 2
+
+        const = Ignores()
+        const.register_full_backward_pre_hook(lambda m, go: (None,))
+        d = lib.tensor([1.0, 3.0], requires_grad=True)
+        const(d).sum().backward()
+        results.append((_np(a.grad), log, _np(x.grad), [_np(p.grad) for p in mlp.parameters()],
+                        _np(x2.grad), _np(lin.weight.grad), _np(grad_b), _np(c.grad),
+                        _np(two.weight.grad), _np(d.grad)))
+    _assert_same(*results)
+    assert results[0][0].tolist() == [0.0, 0.0]
+    tag, grad_input, grad_output = results[0][1][0]  # (the full hook ran, with zeros)
+    assert grad_input[0].tolist() == [0.0, 0.0] and grad_output == (None,)
+    assert results[0][5] is None and results[0][9] is None  # (no gradient into the module)
+
+
 def test_handles_remove_hooks_as_torch():
     """``handle.remove()`` (or leaving its ``with``) takes a hook off; the hooks of a call are those
     registered when the module was called: removed after the call, it still runs for that call;

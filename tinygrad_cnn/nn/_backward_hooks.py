@@ -6,7 +6,10 @@ identity op and its tensor results through another. The engine runs the VJP of t
 the gradients w.r.t. the module's results are complete (the pre-hooks run there and may replace
 them) and the VJP of the first when those w.r.t. its arguments are (the full hooks run there
 and may replace them). Each call has its own :class:`ModuleBackwardHooks`, with the hooks as they
-were at that call. Modules without backward hooks never come here.
+were at that call. Modules without backward hooks never come here. With pre-hooks, the output
+side also takes the input side's results as inputs of its own: an edge on which it sends zeros
+when its pre-hooks returned None for every gradient (PyTorch's input side then still runs, and
+gives the arguments zeros) -- and None otherwise.
 
 The module's ``forward`` receives views of its tensor arguments and the caller views of its
 results; changing them in place while gradients are recorded is refused (PyTorch's rule: the
@@ -22,6 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tinygrad_cnn.autograd import _PACKAGE_DIR, Context, Function, OutputOf, _state
+from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.tensor import Tensor, _FunctionView
 
 if TYPE_CHECKING:
@@ -38,8 +42,10 @@ class BackwardHook(Function):
     name = "backward_hook"
 
     @staticmethod
-    def forward(ctx: Context, *arrays: Any) -> tuple[Any, ...]:
-        outs = tuple(a.view() for a in arrays)
+    def forward(ctx: Context, *arrays: Any, n_extra: int = 0) -> tuple[Any, ...]:
+        # (the last ``n_extra`` arrays are the module's wrapped arguments, given to the output
+        # side: an edge to the input side, fed only when a pre-hook cut every path to it)
+        outs = tuple(a.view() for a in arrays[:len(arrays) - n_extra])
         # an argument that does not require grad gets none back (its gradient slot: zeros)
         ctx.mark_non_differentiable(*(o for o, need in zip(outs, ctx.needs_input_grad)
                                       if not need))
@@ -47,7 +53,7 @@ class BackwardHook(Function):
 
     @staticmethod
     def backward(ctx: Context, *grads: Tensor | None) -> Grads:
-        return ctx.run_hooks(grads)  # type: ignore[attr-defined, no-any-return]
+        return ctx.run_hooks(grads, ctx)  # type: ignore[attr-defined, no-any-return]
 
 
 class ModuleBackwardHooks:
@@ -64,6 +70,11 @@ class ModuleBackwardHooks:
         self.output_index: list[int] | None = None
         self.input_metas: list[tuple[Any, Any]] = []
         self.output_metas: list[tuple[Any, Any]] = []
+        # with pre-hooks, the arguments as wrapped (the input side's results, until the output
+        # side takes them as its last ``n_extra`` inputs: see _output_grads_ready)
+        self.wrapped_inputs: list[Tensor] = []
+        self.n_extra = 0
+        self.input_xp: Any = None
         self.grad_outputs: Grads | None = None
 
     # ------------------------------------------------------------------ forward
@@ -74,11 +85,15 @@ class ModuleBackwardHooks:
         if wrapped is None:
             return args
         self.input_index, self.input_metas, new = wrapped
+        if self.pre_hooks:  # (see _output_grads_ready)
+            self.wrapped_inputs = [new[i] for i in self.input_index if new[i].requires_grad]
+            self.input_xp = array_module(self.wrapped_inputs[0]._data)
         return tuple(new)
 
     def wrap_outputs(self, out: Any) -> Any:
         """``forward``'s result with its tensors passed through the output-side identity op
         (a Tensor or a tuple of them; other results pass as they are and the hooks never run)."""
+        extras, self.wrapped_inputs = self.wrapped_inputs, []  # (no reference cycle kept)
         if not isinstance(out, (Tensor, tuple)):
             warnings.warn(f"For backward hooks to be called, the output of {self._describe()} "
                           "should be a Tensor or a tuple of Tensors, not "
@@ -86,7 +101,8 @@ class ModuleBackwardHooks:
             return out
         values = out if isinstance(out, tuple) else (out,)
         self.n_outputs = len(values)
-        wrapped = self._wrap(values, self._output_grads_ready, materialize=False)
+        wrapped = self._wrap(values, self._output_grads_ready, materialize=False, extras=extras)
+        self.n_extra = len(extras) if wrapped is not None else 0
         if wrapped is None:
             return out
         self.output_index, self.output_metas, new = wrapped
@@ -94,13 +110,17 @@ class ModuleBackwardHooks:
             return new[0]
         return tuple(new) if type(out) is tuple else type(out)(*new)  # a namedtuple stays one
 
-    def _wrap(self, values: Sequence[Any], run_hooks: Callable[[Grads], Grads],
-              materialize: bool) -> tuple[list[int], list[tuple[Any, Any]], list[Any]] | None:
+    def _wrap(self, values: Sequence[Any], run_hooks: Callable[[Grads, Context], Grads],
+              materialize: bool, extras: Sequence[Tensor] = ()
+              ) -> tuple[list[int], list[tuple[Any, Any]], list[Any]] | None:
         index = [i for i, v in enumerate(values) if isinstance(v, Tensor)]
         tensors = [values[i] for i in index]
         if not (_state.grad_enabled and any(t.requires_grad for t in tensors)):
             return None
-        outs = BackwardHook.apply(*tensors)
+        if extras:
+            outs = BackwardHook.apply(*tensors, *extras, n_extra=len(extras))
+        else:
+            outs = BackwardHook.apply(*tensors)
         node = next(t.grad_fn for t in outs if t.grad_fn is not None)
         if node.fn is OutputOf:  # (several tensors: each has its own output node)
             node = node.next[0]
@@ -118,16 +138,19 @@ class ModuleBackwardHooks:
         return index, [(t._data.shape, t._data.dtype) for t in tensors], new
 
     # ------------------------------------------------------------------ backward
-    def _output_grads_ready(self, grads: Grads) -> Grads:
+    def _output_grads_ready(self, grads: Grads, node: Context) -> Grads:
         """The VJP of the output side: run the pre-hooks; when no argument requires grad, the
         full hooks too (with grad_input all None), as there will be no input side."""
         assert self.output_index is not None
+        n_extra = self.n_extra
         grad_outputs = _pack(self.output_index, grads, self.n_outputs)
+        cut = False
         for hook in self.pre_hooks:
             new = hook(self.module, grad_outputs)
             if new is not None:
                 grad_outputs = self._checked(new, grad_outputs, self.output_index,
                                              self.output_metas, hook, "pre-hook", "grad_output")
+                cut = all(grad_outputs[i] is None for i in self.output_index)
         self.grad_outputs = grad_outputs
         if self.input_index is None and self.hooks:
             warnings.warn(f"Full backward hook of {self._describe()} is firing when gradients are "
@@ -144,9 +167,17 @@ class ModuleBackwardHooks:
                         "although none of the module's inputs requires grad; it must return "
                         "None (or None for every input)")
             self.grad_outputs = None
-        return tuple(grad_outputs[i] for i in self.output_index)
+        extra: Grads = (None,) * n_extra
+        if cut and n_extra and _reaches(node.next[:-n_extra], node.next[-n_extra:]):
+            # the pre-hooks cut every gradient: none goes into the module's graph (its
+            # parameters get none), but its arguments get zeros and its full hooks run, as
+            # PyTorch's (whose input-side Function materializes the missing gradients)
+            xp = self.input_xp
+            extra = tuple(Tensor._make(xp.zeros(shape, dtype=dtype))
+                          for shape, dtype in node.in_meta[-n_extra:])
+        return tuple(grad_outputs[i] for i in self.output_index) + extra
 
-    def _input_grads_ready(self, grads: Grads) -> Grads:
+    def _input_grads_ready(self, grads: Grads, node: Context) -> Grads:
         """The VJP of the input side: run the full hooks; what they return goes on."""
         assert self.input_index is not None
         grad_outputs = self.grad_outputs
@@ -192,6 +223,24 @@ class ModuleBackwardHooks:
         path = self.module._path
         kind = type(self.module).__name__
         return f"`{path}` ({kind})" if path else kind
+
+
+def _reaches(starts: Sequence[Any], targets: Sequence[Any]) -> bool:
+    """Whether a path leads from the edges ``starts`` (the module's results, before the output
+    side) to one of the nodes ``targets`` (the input side's): a walk of the nodes made after
+    the oldest target (the module's own graph; older ones cannot lead to it)."""
+    goal = {id(t) for t in targets}
+    first = min(t.seq for t in targets)
+    stack, seen = [e for e in starts if isinstance(e, Context)], set()
+    while stack:
+        ctx = stack.pop()
+        if id(ctx) in goal:
+            return True
+        if id(ctx) in seen or ctx.seq < first:
+            continue
+        seen.add(id(ctx))
+        stack.extend(e for e in ctx.next if isinstance(e, Context))
+    return False
 
 
 def _pack(index: list[int], values: Sequence[Tensor | None], size: int) -> Grads:

@@ -79,6 +79,7 @@ from tinygrad_cnn.random import (
     seed,
     set_rng_state,
 )
+from tinygrad_cnn.sampling import multinomial, normal, randint_like
 from tinygrad_cnn.serialization import CheckpointError, load, save
 from tinygrad_cnn.tensor import (
     Size,
@@ -221,9 +222,12 @@ __all__ = [
     "ones",
     "ones_like",
     "promote_types",
+    "multinomial",
+    "normal",
     "rand",
     "rand_like",
     "randint",
+    "randint_like",
     "randn",
     "randn_like",
     "randperm",

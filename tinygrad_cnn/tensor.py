@@ -2037,6 +2037,59 @@ class Tensor:
         graph gets zero gradient through it, as in PyTorch."""
         return self._random_("uniform_", _random_fill(self, "uniform_", a, b, generator))
 
+    # (the samplers below are PyTorch's; their samples and checks are in sampling.py)
+    def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
+        """Fill with samples of ``Exp(lambd)`` (density ``lambd e^{-lambd x}``); floating
+        tensors only, ``lambd > 0`` (PyTorch's RuntimeErrors)."""
+        from tinygrad_cnn.sampling import exponential_sample
+
+        return self._random_("exponential_", to_device(
+            exponential_sample(self, lambd, generator), self.device))
+
+    def geometric_(self, p: float, *, generator: Any = None) -> Tensor:
+        """Fill with the number of the first success of Bernoulli(``p``) trials (1, 2, ...);
+        ``0 < p < 1``; integer tensors too (not bool), as PyTorch's."""
+        from tinygrad_cnn.sampling import geometric_sample
+
+        return self._random_("geometric_", to_device(
+            geometric_sample(self, p, generator), self.device))
+
+    def log_normal_(self, mean: float = 1.0, std: float = 2.0, *,
+                    generator: Any = None) -> Tensor:
+        """Fill with ``exp(N(mean, std²))`` (``mean``, ``std``: the underlying normal's);
+        floating tensors only, ``std > 0``."""
+        from tinygrad_cnn.sampling import log_normal_sample
+
+        return self._random_("log_normal_", to_device(
+            log_normal_sample(self, mean, std, generator), self.device))
+
+    def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *,
+                generator: Any = None) -> Tensor:
+        """Fill with samples of the Cauchy distribution at ``median`` of scale ``sigma > 0``;
+        floating tensors only."""
+        from tinygrad_cnn.sampling import cauchy_sample
+
+        return self._random_("cauchy_", to_device(
+            cauchy_sample(self, median, sigma, generator), self.device))
+
+    def random_(self, *args: int, generator: Any = None, **kwargs: int) -> Tensor:
+        """PyTorch's ``random_(from=0, to=None, *, generator=None)`` (``from`` by keyword as
+        ``**{"from": 2}``): integers from ``[from, to)``, or with ``to=None`` from ``from`` to
+        the dtype's top (its max; ``2**mantissa digits`` for a float: 2**24 for float32), with
+        PyTorch's checks of the range against the dtype (``sampling.random_sample``)."""
+        from tinygrad_cnn.sampling import random_sample
+
+        sample = random_sample(self.shape, self.dtype, args, kwargs, generator)
+        return self._random_("random_", to_device(sample, self.device))
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *,
+                    generator: Any = None) -> Tensor:
+        """``tinygrad_cnn.multinomial(self, ...)``: category indices drawn from the weights in
+        the last dim."""
+        from tinygrad_cnn.sampling import multinomial
+
+        return multinomial(self, num_samples, replacement, generator=generator)
+
     def _random_(self, name: str, sample: Any) -> Tensor:
         def compute(s: Tensor, v: Any) -> Tensor:  # the old values: zero gradient, as in copy_
             return _ops.inplace.Fill.apply(s, value=0) + Tensor._make(v)
@@ -3106,18 +3159,22 @@ def arange(start: float, end: float | None = None, step: float = 1, *, dtype: DT
                     device, requires_grad)
 
 
-def rand_like(input: Tensor, *, dtype: DTypeLike = None, device: str | None = None,
-              requires_grad: bool = False) -> Tensor:
-    """Uniform samples in [0, 1) of ``input``'s shape (and dtype and device, unless given)."""
+def rand_like(input: Tensor, *, generator: Any = None, dtype: DTypeLike = None,
+              device: str | None = None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples in [0, 1) of ``input``'s shape (and dtype and device, unless given), from
+    ``generator`` (PyTorch's argument) or the default generator."""
     args = _new_args(_tensor_arg(input, "rand_like", "input"), dtype, device, requires_grad)
-    return rand(input.shape, **{**args, "dtype": _random_dtype(args["dtype"], "rand_like")})
+    return rand(input.shape, generator=generator,
+                **{**args, "dtype": _random_dtype(args["dtype"], "rand_like")})
 
 
-def randn_like(input: Tensor, *, dtype: DTypeLike = None, device: str | None = None,
-               requires_grad: bool = False) -> Tensor:
-    """Standard normal samples of ``input``'s shape (and dtype and device, unless given)."""
+def randn_like(input: Tensor, *, generator: Any = None, dtype: DTypeLike = None,
+               device: str | None = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples of ``input``'s shape (and dtype and device, unless given), from
+    ``generator`` (PyTorch's argument) or the default generator."""
     args = _new_args(_tensor_arg(input, "randn_like", "input"), dtype, device, requires_grad)
-    return randn(input.shape, **{**args, "dtype": _random_dtype(args["dtype"], "randn_like")})
+    return randn(input.shape, generator=generator,
+                 **{**args, "dtype": _random_dtype(args["dtype"], "randn_like")})
 
 
 def _random_dtype(dtype: DTypeLike, where: str) -> DTypeLike:

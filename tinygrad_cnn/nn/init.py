@@ -74,6 +74,28 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
     return _fill(tensor, as_generator(generator, "normal_").normal(mean, std, tensor.shape))
 
 
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
+            generator: Any = None) -> Tensor:
+    """A sparse 2-D matrix (Martens 2010), PyTorch's: samples of ``N(0, std²)`` with
+    ``ceil(sparsity * rows)`` entries of each column, chosen at random, set to 0. Unlike
+    PyTorch's, whose choice of rows ignores ``generator`` (it calls ``randperm`` without it),
+    every draw comes from ``generator``: the same seed gives the same matrix."""
+    if tensor.ndim != 2:
+        raise ValueError(f"Only tensors with 2 dimensions are supported (sparse_: got shape "
+                         f"{tuple(tensor.shape)})")
+    if not std >= 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    rng = as_generator(generator, "sparse_")
+    values = rng.normal(0.0, std, tensor.shape)
+    # each column's own random order of the rows (PyTorch: randperm per column), its first
+    # ``num_zeros`` zeroed (a negative count slices as PyTorch's does: all but the last ones)
+    order = np.argsort(rng.random((rows, cols)), axis=0)[:num_zeros]
+    values[order, np.arange(cols)] = 0.0
+    return _fill(tensor, values)
+
+
 def constant_(tensor: Tensor, value: float) -> Tensor:
     return _fill(tensor, np.full(tensor.shape, value))
 

@@ -1,7 +1,8 @@
 """Module API forms ported code uses, against PyTorch: Sequential's and ModuleList's list
 methods (with PyTorch's renumbering), ``state_dict(prefix=, keep_vars=, destination=)``, the
 ``device=``/``dtype=`` factory arguments of layers with parameters, ``ConvTranspose2d(x,
-output_size=)``, and PyTorch's reprs of the convolutions and LayerNorm."""
+output_size=)``, PyTorch's reprs of the convolutions and LayerNorm, forward hooks and the global
+module hooks."""
 
 from __future__ import annotations
 
@@ -223,3 +224,90 @@ def test_forward_hooks_as_torch():
     np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-6)
     with pytest.raises(TypeError, match="callable"):
         nn.Linear(1, 1).register_forward_hook(3)
+
+
+def _global_hooks_log(lib):
+    """Every global module hook, with a module's own, through a Sequential's forward and
+    backward; global hooks that change arguments, outputs and gradients; always_call; removal."""
+    hooks, log = lib.nn.modules.module, []
+
+    def kind(mod):
+        return type(mod).__name__
+
+    def shapes(grads):
+        return [None if g is None else tuple(g.shape) for g in grads]
+
+    net = lib.nn.Sequential(lib.nn.Linear(3, 2), lib.nn.Tanh())
+    net[0].load_state_dict({"weight": lib.tensor(np.arange(6.0).reshape(2, 3) / 6 - 0.4,
+                                                 dtype=lib.float32), "bias": lib.zeros(2)})
+    net[0].register_forward_pre_hook(lambda mod, a: log.append(("pre", kind(mod))))
+    net[0].register_forward_hook(lambda mod, a, o: log.append(("post", kind(mod))))
+    net[1].register_full_backward_hook(lambda mod, gi, go: log.append(("backward", kind(mod))))
+    net[1].register_full_backward_pre_hook(lambda mod, go: log.append(("bpre", kind(mod))))
+    handles = [
+        hooks.register_module_forward_pre_hook(lambda mod, a: log.append(("gpre", kind(mod)))),
+        hooks.register_module_forward_hook(
+            lambda mod, a, o: log.append(("gpost", kind(mod), tuple(o.shape)))),
+        hooks.register_module_forward_hook(
+            lambda mod, a, k, o: log.append(("gpost kw", kind(mod), sorted(k))), with_kwargs=True),
+        hooks.register_module_full_backward_pre_hook(
+            lambda mod, go: log.append(("gbpre", kind(mod), shapes(go)))),
+        hooks.register_module_full_backward_hook(
+            lambda mod, gi, go: log.append(("gbackward", kind(mod), shapes(gi))))]
+    try:
+        x = lib.ones(4, 3, requires_grad=True)
+        net(x).sum().backward()
+        tanh = lib.nn.Tanh
+        changes = [
+            hooks.register_module_forward_pre_hook(
+                lambda mod, a: (a[0] * 2,) if isinstance(mod, tanh) else None),
+            hooks.register_module_forward_hook(
+                lambda mod, a, o: o + 1 if isinstance(mod, tanh) else None),
+            hooks.register_module_full_backward_hook(
+                lambda mod, gi, go: (gi[0] * 3,) if isinstance(mod, tanh) else None)]
+        x2 = lib.tensor([[1.0, -2.0, 0.5]], requires_grad=True)
+        out = net(x2)
+        out.sum().backward()
+        log.append(("changed", np.round(out.tolist(), 5).tolist(),
+                    np.round(x2.grad.tolist(), 5).tolist()))
+        for h in changes:
+            h.remove()
+    finally:
+        for h in handles:
+            h.remove()
+    net(lib.ones(1, 3))  # only the module's own hooks now
+    log.append("removed")
+
+    class Boom(lib.nn.Module):
+        def forward(self, x):
+            raise ValueError("boom")
+
+    with hooks.register_module_forward_hook(lambda mod, a, o: log.append(("always", o)),
+                                            always_call=True):
+        with pytest.raises(ValueError, match="boom"):
+            Boom()(lib.ones(1))
+    with pytest.raises(ValueError, match="boom"):
+        Boom()(lib.ones(1))
+    cut = hooks.register_module_full_backward_pre_hook(
+        lambda mod, go: (None,) if isinstance(mod, lib.nn.Tanh) else None)
+    try:
+        x3 = lib.ones(1, 3, requires_grad=True)
+        net(x3).sum().backward()
+        log.append(("cut", x3.grad.tolist()))
+    finally:
+        cut.remove()
+    return log
+
+
+def test_global_module_hooks_as_torch():
+    """``nn.modules.module.register_module_forward_pre_hook``, ``register_module_forward_hook``
+    (``with_kwargs``, ``always_call``), ``register_module_full_backward_pre_hook`` and
+    ``register_module_full_backward_hook``: run for every module's call (a container's and its
+    children's), before the module's own hooks, changing what they return; removable handles."""
+    from tinygrad_cnn.nn.modules.module import register_module_forward_hook
+
+    assert register_module_forward_hook is tg.nn.modules.module.register_module_forward_hook
+    assert _global_hooks_log(tg) == _global_hooks_log(torch)
+    assert not tg.nn.module._GLOBAL_HOOKS_ON  # (all removed: the plain call path again)
+    with pytest.raises(TypeError, match="callable"):
+        tg.nn.modules.module.register_module_forward_hook(3)

@@ -2,7 +2,7 @@
 (``F``) holds the functions, ``nn.init`` the initialisers and ``nn.utils`` gradient clipping and
 parameter vectors."""
 
-from tinygrad_cnn.nn import functional, init, layers, utils
+from tinygrad_cnn.nn import functional, init, layers, modules, utils
 from tinygrad_cnn.nn.layers import *  # noqa: F403  (every layer and loss; their list is layers.__all__)
 from tinygrad_cnn.nn.module import (
     Module,
@@ -15,4 +15,4 @@ from tinygrad_cnn.nn.module import (
 )
 
 __all__ = [*layers.__all__, "Module", "ModuleDict", "ModuleList", "Parameter", "ParameterDict",
-           "ParameterList", "Sequential", "functional", "init", "utils"]
+           "ParameterList", "Sequential", "functional", "init", "modules", "utils"]

@@ -23,6 +23,70 @@ from tinygrad_cnn.backend import array_module, get_module, normalize_device, to_
 from tinygrad_cnn.nn._backward_hooks import ModuleBackwardHooks
 from tinygrad_cnn.tensor import Tensor, _dtype
 
+# Global module hooks (``register_module_forward_hook`` and the rest, PyTorch's
+# ``torch.nn.modules.module``): they run for every module's call, before the module's own. Entries
+# as a module's own (``Module._add_hook``). ``_GLOBAL_HOOKS_ON`` says whether any is registered: the
+# one check ``Module.__call__`` makes for them (kept current by ``_GlobalHookHandle``).
+_GLOBAL_HOOKS: dict[str, list[Any]] = {"pre": [], "post": [], "backward": [], "backward_pre": []}
+_GLOBAL_HOOKS_ON = False
+_NO_HOOKS: dict[str, list[Any]] = {"pre": [], "post": [], "backward": [], "backward_pre": []}
+
+
+def _global_hooks_changed() -> None:
+    global _GLOBAL_HOOKS_ON
+    _GLOBAL_HOOKS_ON = any(_GLOBAL_HOOKS.values())
+
+
+class _GlobalHookHandle(RemovableHandle):
+    """The handle of a global module hook: removing it also updates ``_GLOBAL_HOOKS_ON``."""
+
+    def remove(self) -> None:
+        super().remove()
+        _global_hooks_changed()
+
+
+def _add_global_hook(kind: str, hook: Callable[..., Any], what: str, with_kwargs: bool = False,
+                     always_call: bool = False) -> RemovableHandle:
+    if not callable(hook):
+        raise TypeError(f"{what}: the hook must be callable, got {type(hook).__name__}")
+    entry = (hook, bool(with_kwargs), bool(always_call)) if kind in ("pre", "post") else hook
+    _GLOBAL_HOOKS[kind].append(entry)
+    _global_hooks_changed()
+    return _GlobalHookHandle(_GLOBAL_HOOKS[kind], entry)
+
+
+def register_module_forward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """``hook(module, args)`` runs before the ``forward`` of every module called from now on,
+    before the module's own pre-hooks; what it returns (not None) replaces the positional
+    arguments, as a module's own pre-hook (PyTorch's global hook). ``handle.remove()`` takes it
+    off again."""
+    return _add_global_hook("pre", hook, "register_module_forward_pre_hook")
+
+
+def register_module_forward_hook(hook: Callable[..., Any], *, with_kwargs: bool = False,
+                                 always_call: bool = False) -> RemovableHandle:
+    """``hook(module, args, output)`` (with ``with_kwargs``: ``hook(module, args, kwargs,
+    output)``) runs after the ``forward`` of every module, before the module's own forward
+    hooks; what it returns (not None) replaces the output. ``always_call``: it runs when the
+    call raises too, as ``Module.register_forward_hook``'s (PyTorch's global hook).
+    ``handle.remove()`` takes it off again."""
+    return _add_global_hook("post", hook, "register_module_forward_hook", with_kwargs,
+                            always_call)
+
+
+def register_module_full_backward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """``hook(module, grad_output)`` for every module called from now on, before the module's
+    own backward pre-hooks: ``Module.register_full_backward_pre_hook`` on all of them
+    (PyTorch's global hook). ``handle.remove()`` takes it off again."""
+    return _add_global_hook("backward_pre", hook, "register_module_full_backward_pre_hook")
+
+
+def register_module_full_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """``hook(module, grad_input, grad_output)`` for every module called from now on, before the
+    module's own full backward hooks: ``Module.register_full_backward_hook`` on all of them
+    (PyTorch's global hook). ``handle.remove()`` takes it off again."""
+    return _add_global_hook("backward", hook, "register_module_full_backward_hook")
+
 
 class Parameter(Tensor):
     """A tensor that a ``Module`` owns and an optimizer updates (``requires_grad=True``)."""
@@ -798,8 +862,8 @@ class Module:
         outer = _state.scope
         _state.scope = self._path if self._path is not None else outer
         try:
-            if hooks:
-                return self._call_with_hooks(hooks, args, kwargs)
+            if hooks or _GLOBAL_HOOKS_ON:
+                return self._call_with_hooks(hooks or _NO_HOOKS, args, kwargs)
             return self.forward(*args, **kwargs)
         except Exception as exc:
             _name_module(exc, self)
@@ -813,12 +877,19 @@ class Module:
         forward hooks. When any of it raises, the forward hooks registered with
         ``always_call=True`` that have not run yet run (with the arguments as the pre-hooks left
         them and the result so far, None when ``forward`` raised; an error of theirs becomes a
-        warning), and the first error propagates."""
+        warning), and the first error propagates. The global hooks
+        (``register_module_forward_hook``, ...) come first in each list."""
         out = None
-        post = list(hooks["post"])
+        pre, post = hooks["pre"], hooks["post"]
+        backward, backward_pre = hooks["backward"], hooks["backward_pre"]
+        if _GLOBAL_HOOKS_ON:
+            pre, post = _GLOBAL_HOOKS["pre"] + pre, _GLOBAL_HOOKS["post"] + post
+            backward = _GLOBAL_HOOKS["backward"] + backward
+            backward_pre = _GLOBAL_HOOKS["backward_pre"] + backward_pre
+        post = list(post)
         reached = 0  # forward hooks already reached (an always_call one does not run twice)
         try:
-            for hook, with_kwargs, _ in list(hooks["pre"]):
+            for hook, with_kwargs, _ in list(pre):
                 if with_kwargs:
                     result = hook(self, args, kwargs)
                     if result is not None:
@@ -832,9 +903,8 @@ class Module:
                     if result is not None:
                         args = result if isinstance(result, tuple) else (result,)
             backward_hooks = None
-            if (hooks["backward"] or hooks["backward_pre"]) and _state.grad_enabled:
-                backward_hooks = ModuleBackwardHooks(self, hooks["backward"],
-                                                     hooks["backward_pre"])
+            if (backward or backward_pre) and _state.grad_enabled:
+                backward_hooks = ModuleBackwardHooks(self, backward, backward_pre)
                 args = backward_hooks.wrap_inputs(args)  # forward (and forward hooks) see views
             out = self.forward(*args, **kwargs)
             for hook, with_kwargs, _ in post:

@@ -1,5 +1,5 @@
 """More regressions found by outside testers in the nn package, each checked against PyTorch:
-containers built from other containers and mappings, forward hooks' return values and
+containers built from other containers and mappings (and holding None), forward hooks' return values and
 ``always_call``, attributes set before ``Module.__init__``, mixed-precision norms, Embedding's
 ``max_norm``, empty adaptive pools, container reprs, and the layers and Module methods that were
 missing."""
@@ -52,6 +52,46 @@ def test_module_dict_update_errors_as_torch():
             d.update(3)
         with pytest.raises(TypeError, match="element #0"):
             d.update([3])
+
+
+def _containers_with_none(lib):
+    """What ModuleDict, ModuleList and Sequential make of None entries (PyTorch's: an empty slot,
+    kept by key, len, indexing and repr, skipped by children, parameters and state_dict)."""
+    lin = lib.Linear(1, 1)
+    d = lib.ModuleDict({"a": None, "b": lin})
+    d["c"] = None
+    d.update({"e": None})
+    ml = lib.ModuleList([None, lib.Tanh()])
+    ml.append(None)
+    ml.insert(0, None)
+    ml.extend([None])
+    ml[1] = None
+    seq = lib.Sequential(lib.Identity(), None)
+    seq.append(None)
+    seq[0] = None
+    named = lib.Sequential(OrderedDict([("x", None), ("y", lib.Tanh())]))
+    out = []
+    for c in (d, ml, seq, named):
+        out.append((len(c), repr(c), [type(m).__name__ for m in c.children()],
+                    [k for k, _ in c.named_modules()], list(c.state_dict()),
+                    len(list(c.parameters())), type(c.to(lib_tensor(lib, np.ones(1)).dtype))))
+    out.append((list(d), d["a"], "a" in d, [type(v).__name__ for v in d.values()],
+                d.pop("a"), list(d), ml[0], [type(m).__name__ for m in ml], seq[0],
+                [type(m).__name__ for m in seq[1:]]))
+    with pytest.raises(TypeError, match="not callable"):
+        lib.Sequential(lib.Identity(), None)(lib_tensor(lib, np.ones(1)))
+    with pytest.raises((TypeError, AssertionError)):  # (PyTorch's insert: an assert)
+        lib.Sequential(lib.Identity()).insert(0, None)
+    return out
+
+
+def test_containers_hold_none_as_torch():
+    ours, theirs = _containers_with_none(nn), _containers_with_none(tnn)
+    assert [o[:6] for o in ours[:4]] == [t[:6] for t in theirs[:4]]
+    assert ours[4] == theirs[4]
+    for bad in (nn.ModuleDict, lambda v: nn.ModuleList([v]), nn.Sequential):
+        with pytest.raises(TypeError, match="not a Module"):
+            bad({"a": 3} if bad is nn.ModuleDict else 3)
 
 
 @pytest.mark.parametrize("lib", [nn, tnn])

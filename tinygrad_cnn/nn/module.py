@@ -1081,7 +1081,9 @@ class _ModuleSequence(Module):
     list indexing, and deletion, extension and ``pop`` that renumber the keys (PyTorch's)."""
 
     def _check(self, module: Any, item: Any) -> Module:
-        if not isinstance(module, Module):
+        """A module to hold, or None (PyTorch's containers hold None as an empty slot, which
+        ``children()``, ``parameters()`` and the like skip)."""
+        if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(self).__name__}: item {item} is a {type(module).__name__}, "
                             "not a Module")
         return module
@@ -1144,10 +1146,10 @@ class Sequential(_ModuleSequence):
         if len(layers) == 1 and isinstance(layers[0], dict):
             for name, m in layers[0].items():  # (names checked as add_module's: "forward" or
                 self._check_new_name("Sequential", name, self._modules)  # "training" would
-                setattr(self, name, self._check(m, repr(name)))  # replace the Module's own)
+                self.add_module(name, self._check(m, repr(name)))  # replace the Module's own)
         else:
             for i, m in enumerate(layers):
-                setattr(self, str(i), self._check(m, i))
+                self.add_module(str(i), self._check(m, i))
 
     def forward(self, x: Any) -> Any:
         for m in self._modules.values():
@@ -1205,6 +1207,8 @@ class Sequential(_ModuleSequence):
         if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or \
                 not -n <= index <= n:
             raise IndexError(f"Sequential.insert: index {index} is out of range for {n} modules")
+        if module is None:  # (PyTorch's insert refuses None, which its other methods take)
+            raise TypeError("Sequential.insert: module should be a Module, not None")
         modules.insert(int(index) + n if index < 0 else int(index), self._check(module, index))
         self._renumber(modules)
         return self
@@ -1270,7 +1274,7 @@ class ModuleDict(Module):
     def __setitem__(self, key: str, module: Module) -> None:
         if not isinstance(key, str) or not key or "." in key:
             raise KeyError(f"ModuleDict: keys must be non-empty strings without '.', got {key!r}")
-        if not isinstance(module, Module):
+        if module is not None and not isinstance(module, Module):  # (None: PyTorch's too)
             raise TypeError(f"ModuleDict: {key!r} is a {type(module).__name__}, not a Module")
         self._check_new_name("ModuleDict", key, self._modules)  # (not "keys", "forward", ...)
         self._modules[key] = module

@@ -600,6 +600,40 @@ def test_negative_pad_matches_pytorch(mode, shape, pad):
     close(tx.grad.numpy(), want_x.grad.numpy(), f"{mode} {pad} {shape}")
 
 
+ZERO_CROPS = [((1, 1, 3, 3), (-3, 0, 0, 0)), ((1, 1, 3, 3), (0, 0, -1, -2)),
+              ((1, 1, 3, 3), (-3, 0, 2, 2)), ((1, 1, 3, 3), (2, -5, 1, 1)),
+              ((1, 3, 3), (-4, 1, 0, 0)), ((0, 1, 3, 3), (-3, 0, 0, 0)),
+              ((1, 1, 2, 3, 3), (-3, 0, 0, 0, 0, 0)), ((1, 1, 2, 3, 3), (-3, 0, -3, 0, 0, 0)),
+              ((1, 1, 2, 3, 3), (0, 0, 0, 0, -2, 0)),
+              # refused by PyTorch: a 1-dim pad to 0, every padded dim to 0, a dim below 0
+              ((2, 5), (-5, 0)), ((1, 2, 5), (2, -7)), ((1, 1, 3, 3), (-1, -2, -3, 0)),
+              ((1, 1, 3, 3), (-4, 0, 1, 0)), ((1, 1, 2, 3, 3), (-3, 0, -3, 0, -2, 0))]
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate"])
+@pytest.mark.parametrize("shape,pad", ZERO_CROPS, ids=[f"{s}{p}" for s, p in ZERO_CROPS])
+def test_negative_pad_that_crops_a_dim_to_nothing_as_pytorch(mode, shape, pad):
+    """Reflect and replicate pads may cut one of the padded dims to 0 elements: an empty
+    result, as PyTorch's (the input's gradient all zeros); not the only padded dim, nor all of
+    them, nor below 0 (PyTorch's errors)."""
+    F, TF = nn.functional, torch.nn.functional
+    x = np.random.default_rng(len(shape)).standard_normal(shape)
+    try:
+        want = TF.pad(torch.tensor(x), pad, mode=mode)
+    except RuntimeError:
+        with pytest.raises(ValueError, match="pad: "):
+            F.pad(Tensor(x), pad, mode=mode)
+        return
+    tx = Tensor(x, requires_grad=True)
+    y = F.pad(tx, pad, mode=mode)
+    assert y.shape == tuple(want.shape) and y.numel() == 0
+    y.sum().backward()  # (PyTorch's reflect of 3 dims leaves this gradient uninitialised)
+    np.testing.assert_array_equal(tx.grad.numpy(), np.zeros(shape))
+    if len(pad) == 4:
+        layer = nn.ReflectionPad2d if mode == "reflect" else nn.ReplicationPad2d
+        assert layer(pad)(Tensor(x)).shape == tuple(want.shape)
+
+
 def test_negative_pad_gradcheck_and_errors():
     F = nn.functional
     rng = np.random.default_rng(3)

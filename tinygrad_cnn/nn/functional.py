@@ -681,8 +681,9 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
     A negative pad removes that many elements from its side, as in PyTorch 2.13: ``"constant"``
     and ``"circular"`` cut first and then pad what is left (circular wraps around the rest, so
     each positive pad is at most the size left); ``"reflect"`` and ``"replicate"`` pad as if the
-    negative side were 0 and then cut (``y[i]`` is what ``x[i - left]`` mirrors or clamps to),
-    and must leave at least one element. Where PyTorch's circular pad reads memory it never
+    negative side were 0 and then cut (``y[i]`` is what ``x[i - left]`` mirrors or clamps to);
+    they may cut a dim to 0 elements (an empty result, as PyTorch's) but not all the padded dims
+    (so not the one dim of a 1-dim pad: PyTorch's error). Where PyTorch's circular pad reads memory it never
     wrote (a cut of the whole dim and more, then a positive pad), this is a ``ValueError``."""
     op = "pad"
     if mode not in _PAD_MODES:
@@ -707,7 +708,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
         if axis >= input.ndim - k and n == 0:
             raise ValueError(f"{op}: cannot pad the empty dim {axis} of {input.shape} with mode "
                              f"{mode!r}")
-        if mode == "reflect" and max(b, a) >= n:
+        if mode == "reflect" and (b or a) and max(b, a) >= n:  # (an unpadded dim may be empty)
             raise ValueError(f"{op}: with mode 'reflect' each padding must be smaller than its "
                              f"dim; got ({b}, {a}) for dim {axis} of size {n} (input {input.shape})")
         left = n + min(b, 0) + min(a, 0)  # what negative pads leave of the dim
@@ -720,10 +721,16 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
                              f"(it wraps around once) after negative padding has cut it; got "
                              f"({b}, {a}) for dim {axis} of size {n}, {left} left (input "
                              f"{input.shape})")
-        if mode in ("reflect", "replicate") and n + b + a < 1:
+        if mode in ("reflect", "replicate") and n + b + a < 0:
             raise ValueError(f"{op}: with mode {mode!r} the padding ({b}, {a}) of dim {axis} "
-                             f"(size {n}) leaves {n + b + a} elements; at least 1 must be left "
+                             f"(size {n}) leaves {n + b + a} elements; at least 0 must be left "
                              f"(input {input.shape})")
+    if mode in ("reflect", "replicate"):
+        sizes = [input.shape[i] + b + a for i, (b, a) in enumerate(widths)][input.ndim - k:]
+        if max(sizes) < 1:  # (PyTorch's rule: one padded dim may be cut to 0, not all of them)
+            raise ValueError(f"{op}: with mode {mode!r} the padding {pad} leaves "
+                             f"{' x '.join(map(str, sizes))} elements of the last {k} dims of "
+                             f"{input.shape}; at least 1 must be left in one of them")
     return movement.Pad.apply(input, pad=widths, mode=mode)
 
 

@@ -668,3 +668,58 @@ def test_dict_samples_with_their_keys_in_another_order_collate_by_key_as_torch()
         assert str(mine[k].dtype) == str(theirs[k].dtype).replace("torch.", "")
     with pytest.raises(RuntimeError, match="same keys"):
         ours.default_collate([{"a": 1}, {"a": 2, "b": 3}])
+
+
+class _StopsAtTwo(ours.Dataset):
+    """A map-style dataset whose ``__getitem__`` ends the epoch at key 2 (PyTorch treats a
+    StopIteration from it as the end of the loop)."""
+
+    def __len__(self) -> int:
+        return 4
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        if i == 2:
+            raise StopIteration
+        return np.zeros(2)
+
+
+@pytest.mark.parametrize("kw", [dict(batch_size=4), dict(batch_size=2), dict(batch_size=None),
+                                dict(batch_size=None, num_workers=2),
+                                dict(batch_size=2, num_workers=2),
+                                dict(batch_size=1, num_workers=2)])
+def test_a_stop_iteration_from_getitem_ends_the_epoch_as_in_pytorch(kw):
+    """Found by an outside tester: it was "RuntimeError: generator raised StopIteration". The
+    batches before the one that raised come out; PyTorch gives the same counts with workers as
+    without (checked once with its workers; here against its loader without them)."""
+    torch = pytest.importorskip("torch")
+
+    class Theirs(torch.utils.data.Dataset):
+        __len__ = _StopsAtTwo.__len__
+        __getitem__ = _StopsAtTwo.__getitem__
+
+    plain = {k: v for k, v in kw.items() if k != "num_workers"}
+    want = len(list(torch.utils.data.DataLoader(Theirs(), **plain)))
+    assert len(list(ours.DataLoader(_StopsAtTwo(), **kw))) == want
+
+
+class _SlowThenFails(ours.Dataset):
+    def __len__(self) -> int:
+        return 4
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        if i == 0:
+            import time
+            time.sleep(0.3)  # worker 1's error reaches the main process first
+        if i == 1:
+            raise ValueError("no sample 1")
+        return np.full(2, float(i))
+
+
+def test_a_workers_error_waits_for_the_batches_before_it_as_in_pytorch():
+    """PyTorch keeps results that arrive early, errors too, until their turn: batch 0 comes out,
+    then batch 1's error (it was raised as soon as it arrived, losing batch 0)."""
+    got = []
+    with pytest.raises(ValueError, match="no sample 1"):
+        for batch in ours.DataLoader(_SlowThenFails(), batch_size=1, num_workers=2):
+            got.append(batch.tolist())
+    assert got == [[[0.0, 0.0]]]

@@ -134,3 +134,16 @@ def test_states_have_one_length_and_clone_state_continues_the_stream():
                                   tg.rand(3, generator=g).numpy())
     with pytest.raises(TypeError, match="uint8 tensor"):
         g.set_state([1, 2, 3])
+
+
+@pytest.mark.parametrize("fill", [
+    lambda t: tg.nn.init.uniform_(t, 0, 100),
+    lambda t: tg.nn.init.normal_(t),
+    lambda t: tg.nn.init.sparse_(t, 0.5),
+    lambda t: tg.nn.init.kaiming_normal_(t),
+])
+def test_random_inits_refuse_integer_tensors_as_pytorch(fill):
+    """PyTorch's kernels refuse them ("not implemented for 'Long'"); the values were cut to
+    integers (found by an outside tester)."""
+    with pytest.raises(NotImplementedError, match="floating"):
+        fill(tg.zeros(4, 3, dtype=tg.int64))

@@ -491,3 +491,35 @@ def test_a_backward_hook_sees_its_modules_weight_grad_filled_as_in_pytorch():
     assert None not in ours and None not in theirs
     assert ours == our_final[::-1]  # the last layer's hook first, each with its final gradient
     assert theirs == their_final[::-1]
+
+
+def test_post_accumulate_grad_hooks_as_pytorchs():
+    """``register_post_accumulate_grad_hook``: after each backward's accumulation into a leaf's
+    .grad, with the leaf; not for grad(); refused on non-leaves; removable."""
+    calls = {}
+    for lib in (tg, torch):
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        seen: list = []
+        handle = w.register_post_accumulate_grad_hook(
+            lambda p, seen=seen: seen.append(p.grad.tolist()))
+        (w * 3).sum().backward()
+        (w * w).sum().backward()
+        lib.autograd.grad((w * 5).sum(), [w])  # no .grad touched: no call
+        handle.remove()
+        (w * 3).sum().backward()
+        calls[lib.__name__] = seen
+        with pytest.raises(RuntimeError):
+            (w * 2).register_post_accumulate_grad_hook(lambda p: None)
+        with pytest.raises(RuntimeError):
+            lib.ones(2).register_post_accumulate_grad_hook(lambda p: None)
+    assert calls["tinygrad_cnn"] == calls["torch"] == [[3.0, 3.0], [5.0, 7.0]]
+
+
+def test_a_one_element_checkpoint_entry_loads_into_a_0d_parameter_as_in_pytorch():
+    for lib in (tg, torch):
+        m = lib.nn.Module()
+        m.p = lib.nn.Parameter(lib.tensor(0.0))
+        m.load_state_dict({"p": lib.tensor([3.0])})
+        assert m.p.item() == 3.0 and tuple(m.p.shape) == ()
+        with pytest.raises(RuntimeError):
+            m.load_state_dict({"p": lib.tensor([3.0, 4.0])})

@@ -1234,9 +1234,43 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                     captured[i] = g
             elif inputs is None:
                 _accumulate_leaf(leaf, g, create_graph)
+                if _POST_ACCUMULATE:
+                    _post_accumulate(leaf)
     # what grad() returns, the user may write into (PyTorch's are never read-only broadcasts)
     return [g if g is None or getattr(g._data.flags, "writeable", True) else _own_copy(g, create_graph)
             for g in captured]
+
+
+_POST_ACCUMULATE: dict[int, list[Any]] = {}  # id(leaf) -> its post-accumulate-grad hooks
+
+
+def _post_accumulate(leaf: Tensor) -> None:
+    """Run ``leaf``'s post-accumulate-grad hooks, ``hook(leaf)``, after its ``.grad`` grew."""
+    for hook in list(_POST_ACCUMULATE.get(id(leaf), ())):
+        if hook(leaf) is not None:
+            raise RuntimeError("post accumulate grad hooks should return None (they may change "
+                               "tensor.grad in place instead)")
+
+
+def register_post_accumulate_grad_hook(t: Tensor, hook: Callable[[Tensor], None]
+                                       ) -> RemovableHandle:
+    """PyTorch's ``Tensor.register_post_accumulate_grad_hook``: ``hook(t)`` after ``backward()``
+    has added into ``t.grad`` (a leaf's; not for ``grad()``), e.g. to step an optimizer inside
+    the backward pass."""
+    if not t.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if t.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    if not callable(hook):
+        raise TypeError(f"register_post_accumulate_grad_hook: the hook must be callable, got "
+                        f"{type(hook).__name__}")
+    key = id(t)
+    hooks = _POST_ACCUMULATE.get(key)
+    if hooks is None:
+        hooks = _POST_ACCUMULATE[key] = []
+        weakref.finalize(t, _POST_ACCUMULATE.pop, key, None)  # (ids are reused after death)
+    hooks.append(hook)
+    return RemovableHandle(hooks, hook)
 
 
 def _finish_leaves(ready: list[Tensor], grads: dict[int, Tensor], leaves: dict[int, Tensor],
@@ -1249,6 +1283,8 @@ def _finish_leaves(ready: list[Tensor], grads: dict[int, Tensor], leaves: dict[i
         if leaf._hooks:
             g = _run_hooks(leaf._hooks, g, leaf.name or "a leaf tensor", user)
         _accumulate_leaf(leaf, g, create_graph)
+        if _POST_ACCUMULATE:
+            _post_accumulate(leaf)
 
 
 def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:

@@ -766,6 +766,13 @@ class Tensor:
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]
+                                           ) -> RemovableHandle:
+        """Call ``hook(self)`` after ``backward()`` has added into this leaf's ``.grad``
+        (PyTorch's; e.g. an optimizer step per parameter inside the backward pass). Returns a
+        handle with ``.remove()``."""
+        return autograd.register_post_accumulate_grad_hook(self, hook)
+
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Tensor | Sequence[Tensor] | None = None
                  ) -> None:

@@ -769,7 +769,11 @@ class DataLoader:
                 return
             convert = self.collate_fn or default_convert
             for k in keys:
-                yield convert(self.dataset[k])
+                try:
+                    item = self.dataset[k]
+                except StopIteration:  # a dataset's way to end the epoch (PyTorch's)
+                    return
+                yield convert(item)
             return
         self._start_epoch()
         batches = batch_indices(self.batch_sampler)  # type: ignore[arg-type]
@@ -778,8 +782,12 @@ class DataLoader:
         if self.num_workers == 0:
             collate = self._collate_fn
             for idx in batches:
-                yield _as_tensors(_batch(self.dataset, idx, fast)) if collate is None else \
-                    collate(_items(self.dataset, idx))
+                try:
+                    batch = _as_tensors(_batch(self.dataset, idx, fast)) if collate is None \
+                        else collate(_items(self.dataset, idx))
+                except StopIteration:  # raised by __getitem__: the epoch ends (PyTorch's)
+                    return
+                yield batch
         else:
             yield from self._from_workers(batches, fast)
 
@@ -861,6 +869,8 @@ class DataLoader:
                     continue
                 data = ready.pop(done)
                 if isinstance(data, _WorkerError):
+                    if data.exc_type is StopIteration:
+                        return
                     data.reraise(done)
                 del owner[done]
                 done += 1
@@ -923,10 +933,13 @@ class DataLoader:
                     return
                 while done not in ready:
                     number, batch, error = self._result(results, workers)
-                    if error is not None:
-                        error.reraise(number)
-                    ready[number] = batch
+                    # an error waits for the batches before it (PyTorch's order)
+                    ready[number] = batch if error is None else error
                 batch = ready.pop(done)
+                if isinstance(batch, _WorkerError):
+                    if batch.exc_type is StopIteration:  # a dataset's way to end the epoch
+                        return  # (PyTorch's: re-raised in __next__, it ends the loop)
+                    batch.reraise(done)
                 if isinstance(batch, _Pickled) or collate is not None or items:
                     batch = pickle.loads(batch.data if isinstance(batch, _Pickled) else batch)
                 yield _as_tensors(batch) if collate is None and not items else batch

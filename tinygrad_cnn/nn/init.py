@@ -58,6 +58,14 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
                      f"{(*_GAIN_ONE, 'tanh', 'relu', 'leaky_relu', 'selu')}")
 
 
+def _floating(tensor: Tensor, where: str) -> None:
+    """Random fills draw real numbers: an integer or bool tensor is refused, as PyTorch's
+    kernels refuse it (its values would be cut to integers)."""
+    if tensor.dtype.kind != "f":
+        raise NotImplementedError(f"{where}: fills floating tensors only, this one is "
+                                  f"{tensor.dtype} (as in PyTorch); create it as float")
+
+
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
     tensor._data[...] = to_device(values.astype(tensor.dtype, copy=False), tensor.device)
     tensor._version_counter[0] += 1
@@ -66,11 +74,13 @@ def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
              generator: Any = None) -> Tensor:
+    _floating(tensor, "uniform_")
     return _fill(tensor, as_generator(generator, "uniform_").uniform(a, b, tensor.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
             generator: Any = None) -> Tensor:
+    _floating(tensor, "normal_")
     return _fill(tensor, as_generator(generator, "normal_").normal(mean, std, tensor.shape))
 
 
@@ -83,6 +93,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
     if tensor.ndim != 2:
         raise ValueError(f"Only tensors with 2 dimensions are supported (sparse_: got shape "
                          f"{tuple(tensor.shape)})")
+    _floating(tensor, "sparse_")
     if not std >= 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     rows, cols = tensor.shape

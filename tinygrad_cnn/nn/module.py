@@ -773,6 +773,12 @@ class Module:
             value = local[key]
             try:
                 arr = _foreign_array(value)
+                if t.shape == () and tuple(arr.shape) == (1,):
+                    # PyTorch's rule for checkpoints from before 0-d tensors: a one-element
+                    # vector loads into a 0-d parameter or buffer
+                    arr = arr.reshape(())
+                    if run.assign and isinstance(value, Tensor):
+                        value = value.reshape(())
                 if tuple(arr.shape) != t.shape:
                     run.errors.append(f"size mismatch for {key}: the checkpoint has shape "
                                       f"{tuple(arr.shape)}, the model {t.shape}")

@@ -328,7 +328,7 @@ def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
         if init is not None:
             init(worker_id)
     except BaseException:  # reported to the main process
-        results.put((-1, None, _WorkerError.caught(worker_id)))
+        results.put((-1, None, _WorkerError.caught(worker_id, "(in worker_init_fn)")))
         return
     while True:
         task = tasks.get()
@@ -933,6 +933,8 @@ class DataLoader:
                     return
                 while done not in ready:
                     number, batch, error = self._result(results, workers)
+                    if number < 0:  # its worker_init_fn failed: the answer to its first task
+                        number = error.worker_id  # (task t goes to worker t % n)
                     # an error waits for the batches before it (PyTorch's order)
                     ready[number] = batch if error is None else error
                 batch = ready.pop(done)

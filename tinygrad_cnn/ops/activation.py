@@ -33,7 +33,17 @@ class ReLU(Function):
         if x.dtype == np.bool_:
             raise RuntimeError("relu: Boolean inputs not supported for relu (as in PyTorch); "
                                "convert first, e.g. x.float().relu()")
-        out = array_module(x).maximum(x, zeros_shaped(x))  # (an array: 3x faster than 0)
+        ints = _INT_OF_SIZE.get(x.itemsize)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and ints is not None:
+            # PyTorch's ``x < 0 ? 0 : x`` bit for bit, -0. and NaN kept (numpy's maximum gives
+            # +0 or -0 for -0. by which of its loops runs): x's bits and-ed with a mask that is
+            # 0 where x < 0 and all ones elsewhere, made as int8 in place (84 against 40 µs for
+            # maximum on LeNet-5's first activations, the price of matching PyTorch)
+            mask = (x < 0).view(np.int8)
+            mask -= 1
+            out = np.bitwise_and(x.view(ints), mask).view(x.dtype)
+        else:
+            out = array_module(x).maximum(x, zeros_shaped(x))  # (an array: 3x faster than 0)
         ctx.save_for_backward(out)
         return out
 

@@ -672,3 +672,22 @@ def test_dataloader_collate_errors() -> None:
     for items, kind, match in cases:
         with pytest.raises(kind, match=match):
             list(DataLoader(Items(items), batch_size=2))
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+def test_half_rounded_division_by_a_0d_tensor_that_requires_grad_as_pytorch(mode):
+    """A 0-d divisor is PyTorch's cpu scalar (the quotient in float32, rounded once) whether or
+    not it requires grad; expanded for its gradient it became a half tensor and the quotient was
+    rounded to half before the trunc (-60.9995 -> -61; found by the long fuzz)."""
+    torch = pytest.importorskip("torch")
+    a = np.array([-1.207, 0.1313, -0.231, -0.5244], np.float16)
+    b = np.array(0.7915, np.float16)
+    ours_a, ours_b = tg.tensor(a, requires_grad=True), tg.tensor(b, requires_grad=True)
+    their_a, their_b = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    ours = (ours_a * 40).div(ours_b, rounding_mode=mode)
+    theirs = (their_a * 40).div(their_b, rounding_mode=mode)
+    np.testing.assert_array_equal(ours.numpy(), theirs.detach().numpy())
+    ours.sum().backward()
+    theirs.sum().backward()
+    assert ours_b.grad.shape == () and float(ours_b.grad) == float(their_b.grad) == 0.0
+    np.testing.assert_array_equal(ours_a.grad.numpy(), their_a.grad.numpy())

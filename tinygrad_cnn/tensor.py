@@ -2909,7 +2909,8 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
                 "must be equal or 1 in each dimension, counted from the right); reshape or "
                 "unsqueeze one of them"
             ) from None
-        if _state.grad_enabled:  # operands that get a gradient are expanded; the rest broadcast
+        if _state.grad_enabled and not getattr(fn, "own_broadcast", False):
+            # operands that get a gradient are expanded; the rest broadcast
             if a.requires_grad and a._data.shape != shape:
                 a = a.expand(shape)
             if b.requires_grad and b._data.shape != shape:

@@ -526,15 +526,19 @@ class Lerp(Function):
 
 
 class _ZeroGradients:
-    """The VJP of a piecewise-constant function of two tensors: zero for each (PyTorch's
-    ``div(..., rounding_mode=...)`` gives exact zeros, not ``0 * g``, which is NaN where ``g`` is
-    inf)."""
+    """The VJP of a piecewise-constant function of two tensors: zero for each, in each input's
+    own shape (PyTorch's ``div(..., rounding_mode=...)`` gives exact zeros, not ``0 * g``, which
+    is NaN where ``g`` is inf). So its operands need not be expanded for their gradients
+    (``own_broadcast``): a 0-d divisor that requires grad stays 0-d, PyTorch's cpu scalar."""
+
+    own_broadcast = True
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         xp = array_module(g._data)
-        return tuple(Tensor._make(xp.zeros_like(g._data)) if need else None
-                     for need in ctx.needs_input_grad)  # type: ignore[return-value]
+        return tuple(Tensor._make(xp.zeros(shape, dtype=dtype)) if need else None
+                     for need, (shape, dtype) in zip(ctx.needs_input_grad, ctx.in_meta)
+                     )  # type: ignore[return-value]
 
 
 class DivTrunc(_ZeroGradients, Function):

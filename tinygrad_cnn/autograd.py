@@ -1233,9 +1233,7 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                 for i in capture[key]:
                     captured[i] = g
             elif inputs is None:
-                _accumulate_leaf(leaf, g, create_graph)
-                if _POST_ACCUMULATE:
-                    _post_accumulate(leaf)
+                _into_grad(leaf, g, create_graph)
     # what grad() returns, the user may write into (PyTorch's are never read-only broadcasts)
     return [g if g is None or getattr(g._data.flags, "writeable", True) else _own_copy(g, create_graph)
             for g in captured]
@@ -1282,9 +1280,14 @@ def _finish_leaves(ready: list[Tensor], grads: dict[int, Tensor], leaves: dict[i
             continue
         if leaf._hooks:
             g = _run_hooks(leaf._hooks, g, leaf.name or "a leaf tensor", user)
-        _accumulate_leaf(leaf, g, create_graph)
-        if _POST_ACCUMULATE:
-            _post_accumulate(leaf)
+        _into_grad(leaf, g, create_graph)
+
+
+def _into_grad(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
+    """Add ``g`` into ``leaf.grad``, then run its post-accumulate-grad hooks."""
+    _accumulate_leaf(leaf, g, create_graph)
+    if _POST_ACCUMULATE:
+        _post_accumulate(leaf)
 
 
 def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:

@@ -114,8 +114,7 @@ class MaxPool2d(Function):
         if dw != 1:
             flat *= itype(dw)
         if kh > 1:
-            row = which >> 1 if kw == 2 else which // which.dtype.type(kw)
-            flat += row.astype(itype) * itype(dh * w - kw * dw)
+            flat += (which // which.dtype.type(kw)).astype(itype) * itype(dh * w - kw * dw)
         flat += _window_origins(xp, itype, (n, c, h, w), (oh, ow), stride, padding)
         ctx.flat_indices = flat
         ctx.in_shape = x.shape

@@ -27,6 +27,7 @@ from tinygrad_cnn.tensor import (
     _broadcast_shape,
     _dtype,
     _factory,
+    _low_high,
     _new_args,
     _size_arg,
     _tensor_arg,
@@ -364,12 +365,7 @@ def randint_like(input: Tensor, *args: Any, low: int | None = None, high: int | 
     if len(args) > 2 or (len(args) == 2 and (low is not None or high is not None)) or \
             (len(args) == 1 and high is not None and low is not None):
         raise TypeError("randint_like(): takes (input, high) or (input, low, high)")
-    if len(args) == 2:
-        low, high = args
-    elif args and high is None:
-        high = args[0]
-    elif args:
-        low = args[0]
+    low, high = _low_high(args, low, high)
     if high is None:
         raise TypeError("randint_like(): missing the argument 'high'")
     new = _new_args(input, dtype, device, requires_grad)

@@ -3312,12 +3312,7 @@ def randint(*args: Any, size: Sequence[int] | None = None, low: int | None = Non
             len(pos) == 1 and low is not None and high is not None) or (not pos and high is None):
         raise TypeError("randint(): takes (high, size) or (low, high, size), each an int but the "
                         f"size, a tuple of ints; got {len(args)} positional arguments")
-    if len(pos) == 2:
-        low, high = pos
-    elif pos and high is None:
-        high = pos[0]
-    elif pos:
-        low = pos[0]
+    low, high = _low_high(pos, low, high)
     lo, hi = _int_arg(0 if low is None else low, "randint", "low"), _int_arg(high, "randint", "high")
     shape = _size_arg(size, "randint", sequence=True)
     dt = _dtype(np.int64 if dtype is None else dtype, "randint")
@@ -3328,6 +3323,18 @@ def randint(*args: Any, size: Sequence[int] | None = None, low: int | None = Non
         raise RuntimeError(f"randint: the range [{lo}, {hi}) is out of bounds for {dt}")
     sample = as_generator(generator, "randint").integers(lo, hi, shape)
     return _factory(lambda xp: xp.asarray(sample), dt, device, requires_grad)
+
+
+def _low_high(pos: Sequence[Any], low: Any, high: Any) -> tuple[Any, Any]:
+    """The bounds that randint's positional forms ``(high)`` and ``(low, high)`` name, beside
+    those given by keyword (the caller has refused the clashes)."""
+    if len(pos) == 2:
+        return pos[0], pos[1]
+    if pos and high is None:
+        return low, pos[0]
+    if pos:
+        return pos[0], high
+    return low, high
 
 
 def randperm(n: int, *, generator: Any = None, dtype: DTypeLike = None,

@@ -691,3 +691,16 @@ def test_half_rounded_division_by_a_0d_tensor_that_requires_grad_as_pytorch(mode
     theirs.sum().backward()
     assert ours_b.grad.shape == () and float(ours_b.grad) == float(their_b.grad) == 0.0
     np.testing.assert_array_equal(ours_a.grad.numpy(), their_a.grad.numpy())
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+@pytest.mark.parametrize("divisor", [2.5, "tensor"])
+def test_rounded_div_in_place_of_an_int_tensor_by_a_float_is_refused_as_pytorch(mode, divisor):
+    """The quotient is float: PyTorch refuses to write it into an int tensor ("result type Float
+    can't be cast to the desired output type Long"); it was written, rounded (outside tester)."""
+    for lib in (tg, torch):
+        d = lib.tensor([2.5, 2.5]) if divisor == "tensor" else divisor
+        with pytest.raises(RuntimeError):
+            lib.tensor([7, -7]).div_(d, rounding_mode=mode)
+    assert tg.tensor([7, -7]).div_(2, rounding_mode=mode).tolist() == \
+        torch.tensor([7, -7]).div_(2, rounding_mode=mode).tolist()

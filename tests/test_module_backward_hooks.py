@@ -523,3 +523,23 @@ def test_a_one_element_checkpoint_entry_loads_into_a_0d_parameter_as_in_pytorch(
         assert m.p.item() == 3.0 and tuple(m.p.shape) == ()
         with pytest.raises(RuntimeError):
             m.load_state_dict({"p": lib.tensor([3.0, 4.0])})
+
+
+def test_post_accumulate_grad_hooks_run_for_backward_with_inputs_as_pytorchs():
+    """backward(inputs=[...]) fills the named leaves' .grad, and their hooks run (they did not:
+    found by an outside tester); grad() still runs none."""
+    logs = {}
+    for lib in (tg, torch):
+        log: list = []
+        a = lib.tensor([1.0, 1.0], requires_grad=True)
+        b = lib.tensor([2.0, 2.0], requires_grad=True)
+        a.register_post_accumulate_grad_hook(lambda t, log=log: log.append(("a", t.grad.tolist())))
+        b.register_post_accumulate_grad_hook(lambda t, log=log: log.append(("b", t.grad.tolist())))
+        (a * b).sum().backward(inputs=[a])
+        log.append("|")
+        (a * b).sum().backward(inputs=[a, b])
+        log.append("|")
+        lib.autograd.backward([(a * b).sum()], inputs=[b])
+        lib.autograd.grad((a * b).sum(), [a])
+        logs[lib.__name__] = log
+    assert logs["tinygrad_cnn"] == logs["torch"]

@@ -1437,7 +1437,7 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
     grads = run_backward(outputs, roots, retain_graph, create_graph, inputs=ins)
     for t, g, already in zip(ins, grads, retained):
         if g is not None and not already:
-            _accumulate_leaf(t, g if create_graph else g.detach(), create_graph)
+            _into_grad(t, g if create_graph else g.detach(), create_graph)
         if t.grad_fn is not None:  # a non-leaf named here keeps its gradient from now on
             t.retain_grad()
 

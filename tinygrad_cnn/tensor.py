@@ -1990,9 +1990,13 @@ class Tensor:
 
     def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         if rounding_mode is not None:
-            return self._inplace("div_", other, lambda s, o: _div_rounding(s, o, rounding_mode),
-                                 lambda a, o: array_module(a).copyto(a, _div_rounding(
-                                     Tensor._make(a), o, rounding_mode)._data, casting="unsafe"))
+            def raw(a: Any, o: Any) -> None:
+                q = _div_rounding(Tensor._make(a), o, rounding_mode)._data
+                _check_inplace_dtype("div_", q.dtype, a.dtype)  # (int by 2.5: float, refused)
+                array_module(a).copyto(a, q, casting="unsafe")
+
+            return self._inplace("div_", other,
+                                 lambda s, o: _div_rounding(s, o, rounding_mode), raw)
         return self._inplace("div_", other, lambda s, o: s / o,
                              _raw_binary("div_", "true_divide", floating=True))
 

@@ -31,6 +31,7 @@ import functools
 import gc
 import inspect
 import itertools
+import operator
 import os
 import re
 import sys
@@ -422,6 +423,7 @@ class Function:
     def apply(cls, *inputs: Tensor, **attrs: Any) -> Tensor:
         Tensor = _TensorCls
         arrays = []
+        needs = []
         requires = False
         for t in inputs:
             if not isinstance(t, Tensor):
@@ -436,6 +438,7 @@ class Function:
             if view is not None and view[0]._grad_fn is not view[1]:
                 t._refresh_view()  # its base was changed in place since: see it through the change
             arrays.append(t._data)
+            needs.append(t._requires_grad)
             if t._requires_grad:
                 requires = True
         if len(arrays) > 1:
@@ -450,8 +453,7 @@ class Function:
             else:
                 _distinct_arrays(inputs, arrays)
         requires = requires and _state.grad_enabled
-        ctx = Context(cls, tuple(t._requires_grad for t in inputs) if requires
-                      else (False,) * len(inputs))
+        ctx = Context(cls, tuple(needs) if requires else (False,) * len(inputs))
         if cls._user:  # a user's forward runs with recording off, as PyTorch's does
             with _GradModeSwitch(False):
                 out = _call_forward(cls, ctx, arrays, attrs)
@@ -459,9 +461,12 @@ class Function:
             out = cls.forward(ctx, *arrays, **attrs)
         if type(out) is tuple or ctx.special is not None:
             return _apply_general(cls, ctx, inputs, arrays, out, requires, attrs)
-        xp = array_module(out)
-        if type(out) is not xp.ndarray:  # numpy turns 0-d results into scalars
-            out = _as_array(cls, ctx, out)
+        if type(out) is np.ndarray:
+            xp: Any = np
+        else:
+            xp = array_module(out)
+            if type(out) is not xp.ndarray:  # numpy turns 0-d results into scalars
+                out = _as_array(cls, ctx, out)
         if cls.contiguous and not out.flags.c_contiguous:
             out = out.copy()  # (C order; ascontiguousarray would make a 0-d result 1-d)
         view = None
@@ -778,19 +783,21 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-_internal_code: dict[Any, bool] = {}  # code object -> whether it lies inside tinygrad_cnn
+_internal_files: dict[str, bool] = {}  # a code object's file -> whether it lies in tinygrad_cnn
 
 
 def _user_frame(depth: int = 2) -> tuple[Any, int] | None:
     """``(code, line)`` of the innermost frame outside the tinygrad_cnn package (the user's line
-    that created an op). Each code object is classified once, so this costs a few dict lookups."""
+    that created an op). Each file is classified once, so this costs a few dict lookups (by the
+    file name, whose hash Python keeps: a code object's hash is computed afresh each time)."""
     f: Any = sys._getframe(depth)
-    internal = _internal_code
+    internal = _internal_files
     while f is not None:
         code = f.f_code
-        inside = internal.get(code)
+        inside = internal.get(code.co_filename)
         if inside is None:
-            inside = internal[code] = os.path.abspath(code.co_filename).startswith(_PACKAGE_DIR)
+            name = code.co_filename
+            inside = internal[name] = os.path.abspath(name).startswith(_PACKAGE_DIR)
         if not inside:
             return code, f.f_lineno
         f = f.f_back
@@ -1015,12 +1022,11 @@ def _collect(roots: Iterable[Any], leaf_users: dict[int, Any] | None = None) -> 
                 user = leaf_users.get(id(e))
                 if user is None or node.seq < user[1].seq:
                     leaf_users[id(e)] = (e, node)
-    nodes.sort(key=_by_seq, reverse=True)
+    nodes.sort(key=_BY_SEQ, reverse=True)
     return nodes
 
 
-def _by_seq(node: Context) -> int:
-    return node.seq
+_BY_SEQ = operator.attrgetter("seq")  # (a C-level key: no Python call per node)
 
 
 def _needed(nodes: list[Context], targets: set[int]) -> set[int]:
@@ -1072,6 +1078,18 @@ def _name_node(exc: Exception, ctx: Context) -> None:
         exc.add_note(note)
 
 
+def _as_many(ctx: Context, in_grads: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A VJP's gradients, one per input: extra trailing Nones dropped (PyTorch allows them),
+    any other count refused."""
+    n = len(ctx.next)
+    if len(in_grads) > n and all(g is None for g in in_grads[n:]):
+        return in_grads[:n]
+    raise RuntimeError(
+        f"{ctx.fn.name}.backward returned {len(in_grads)} gradients for {n} inputs; return one "
+        f"per input (None where there is none). {ctx._where()}"
+    )
+
+
 def _check_grad(ctx: Context, i: int, g: Any, meta: tuple[Any, Any]) -> Any:
     """``g``, checked to fit input ``i``; a user's Function may return it broadcast or in another
     float dtype, and gets it summed down and cast, as PyTorch's engine does."""
@@ -1114,7 +1132,8 @@ def run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_g
             exc.output = roots[0]
         raise
     finally:
-        _restore_collections()
+        if _deferred is not None:
+            _restore_collections()
 
 
 def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_graph: bool,
@@ -1126,6 +1145,7 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
     grad (``Tensor.backward``). With ``inputs`` only the paths to them are computed and their
     gradients are returned; no ``.grad`` is touched (``grad()``).
     """
+    Tensor = _TensorCls
     root_edges = [_edge(r) for r in roots]
     leaf_users: dict[int, Any] | None = {} if inputs is None else None
     nodes = _collect(root_edges, leaf_users)
@@ -1153,87 +1173,93 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
     # moment PyTorch's AccumulateGrad runs), so hooks that run later in the pass -- a module's
     # backward hook reading its weight's .grad -- see it, as in PyTorch
     due: dict[int, list[Tensor]] = {}  # id(node) -> the leaves complete once it has run
-    if leaf_users:
+    if leaf_users and len(nodes) > 1:  # (after a graph's one node, all its leaves are complete)
         for leaf, last in leaf_users.values():
             due.setdefault(id(last), []).append(leaf)
     prev = None
-    with _GradModeSwitch(create_graph and not _state.inference), quiet:
-        for ctx in nodes:
-            if due and id(prev) in due:
-                _finish_leaves(due.pop(id(prev)), grads, leaves, create_graph, user)
-            prev = ctx
-            g = grads.pop(id(ctx), None)
-            if g is None:
-                continue
-            if ctx.hooks:
-                g = _run_hooks(ctx.hooks, g, ctx.fn.name, user)
-            if ctx.retained is not None:
-                t = ctx.retained()
-                if t is not None and t.grad_fn is ctx:
-                    t._grad = _own_copy(g, create_graph) if t._grad is None else t._grad + g
-            if id(ctx) in capture:
-                for i in capture[id(ctx)]:
-                    captured[i] = g
-            if needed is not None and (id(ctx) not in needed or _only_capture(ctx, needed, capture)):
-                continue
-            if ctx.fn is OutputOf:  # hand the gradient of output k to its op, in slot k
-                op = ctx.next[0]
-                slots = grads.get(id(op))
-                if slots is None:
-                    slots = grads[id(op)] = [None] * op.n_outputs
-                k = ctx.index  # type: ignore[attr-defined]
-                slots[k] = g if slots[k] is None else slots[k] + g
-                continue
-            watched = _state.anomaly  # ops the VJP records are checked as this VJP's
-            if watched:
-                outer, _state.backward_of = _state.backward_of, ctx
-            try:
-                if ctx.n_outputs > 1:
-                    in_grads = ctx.fn.backward(ctx, *_output_grads(ctx, g))
-                else:
-                    in_grads = ctx.fn.backward(ctx, g)
-            except Exception as exc:
-                _name_node(exc, ctx)
-                raise
-            finally:
+    mode = _state.grad_enabled  # (set and restored by hand: a _GradModeSwitch costs a small op 5%)
+    _state.grad_enabled = create_graph and not _state.inference
+    try:
+        with quiet:
+            for ctx in nodes:
+                if due and id(prev) in due:
+                    _finish_leaves(due.pop(id(prev)), grads, leaves, create_graph, user)
+                prev = ctx
+                g = grads.pop(id(ctx), None)
+                if g is None:
+                    continue
+                if ctx.hooks:
+                    g = _run_hooks(ctx.hooks, g, ctx.fn.name, user)
+                if ctx.retained is not None:
+                    t = ctx.retained()
+                    if t is not None and t.grad_fn is ctx:
+                        t._grad = _own_copy(g, create_graph) if t._grad is None else t._grad + g
+                if id(ctx) in capture:
+                    for i in capture[id(ctx)]:
+                        captured[i] = g
+                if needed is not None and (id(ctx) not in needed or _only_capture(ctx, needed, capture)):
+                    continue
+                if ctx.fn is OutputOf:  # hand the gradient of output k to its op, in slot k
+                    op = ctx.next[0]
+                    slots = grads.get(id(op))
+                    if slots is None:
+                        slots = grads[id(op)] = [None] * op.n_outputs
+                    k = ctx.index  # type: ignore[attr-defined]
+                    slots[k] = g if slots[k] is None else slots[k] + g
+                    continue
+                watched = _state.anomaly  # ops the VJP records are checked as this VJP's
                 if watched:
-                    _state.backward_of = outer
-            if not retain_graph:
-                ctx._saved = _FREED
-            if type(in_grads) is not tuple:
-                in_grads = (in_grads,)
-            if len(in_grads) > len(ctx.next) and all(
-                    g is None for g in in_grads[len(ctx.next):]):  # PyTorch allows extra Nones
-                in_grads = in_grads[:len(ctx.next)]
-            if len(in_grads) != len(ctx.next):
-                raise RuntimeError(
-                    f"{ctx.fn.name}.backward returned {len(in_grads)} gradients for "
-                    f"{len(ctx.next)} inputs; return one per input (None where there is none). "
-                    f"{ctx._where()}"
-                )
-            for i, (e, gi) in enumerate(zip(ctx.next, in_grads)):
-                if e is None or gi is None:
-                    continue
-                if needed is not None and id(e) not in needed:
-                    continue
-                gi = _check_grad(ctx, i, gi, ctx.in_meta[i])
-                if create_graph and ctx.fn.vjp_reads_input:
-                    # relu's formula reads its output: the link goes through relu's node again
-                    anchor = ctx if ctx.fn.vjp_reads_input == "output" else e
-                    gi = _linked(gi, anchor, ctx.in_meta[i])
-                _accumulate(grads, leaves, e, gi)
+                    outer, _state.backward_of = _state.backward_of, ctx
+                try:
+                    if ctx.n_outputs > 1:
+                        in_grads = ctx.fn.backward(ctx, *_output_grads(ctx, g))
+                    else:
+                        in_grads = ctx.fn.backward(ctx, g)
+                except Exception as exc:
+                    _name_node(exc, ctx)
+                    raise
+                finally:
+                    if watched:
+                        _state.backward_of = outer
+                if not retain_graph:
+                    ctx._saved = _FREED
+                if type(in_grads) is not tuple:
+                    in_grads = (in_grads,)
+                if len(in_grads) != len(ctx.next):
+                    in_grads = _as_many(ctx, in_grads)
+                # each gradient must fit its input: checked in full (_check_grad) for a user's
+                # Function, under detect_anomaly() and where the quick test below fails
+                full = watched or ctx.fn._user
+                for i, (e, gi) in enumerate(zip(ctx.next, in_grads)):
+                    if e is None or gi is None:
+                        continue
+                    if needed is not None and id(e) not in needed:
+                        continue
+                    meta = ctx.in_meta[i]
+                    if full or type(gi) is not Tensor or gi._data.shape != meta[0] or \
+                            gi._data.dtype is not meta[1]:
+                        gi = _check_grad(ctx, i, gi, meta)
+                    if create_graph and ctx.fn.vjp_reads_input:
+                        # relu's formula reads its output: the link goes through relu's node again
+                        anchor = ctx if ctx.fn.vjp_reads_input == "output" else e
+                        gi = _linked(gi, anchor, ctx.in_meta[i])
+                    _accumulate(grads, leaves, e, gi)
 
-        for key, leaf in leaves.items():
-            g = grads.pop(key, None)
-            if g is None:  # (finished early, above)
-                continue
-            if leaf._hooks:
-                g = _run_hooks(leaf._hooks, g, leaf.name or "a leaf tensor", user)
-            if key in capture:
-                for i in capture[key]:
-                    captured[i] = g
-            elif inputs is None:
-                _into_grad(leaf, g, create_graph)
+            for key, leaf in leaves.items():
+                g = grads.pop(key, None)
+                if g is None:  # (finished early, above)
+                    continue
+                if leaf._hooks:
+                    g = _run_hooks(leaf._hooks, g, leaf.name or "a leaf tensor", user)
+                if key in capture:
+                    for i in capture[key]:
+                        captured[i] = g
+                elif inputs is None:
+                    _into_grad(leaf, g, create_graph)
+    finally:
+        _state.grad_enabled = mode
+    if not captured:
+        return captured
     # what grad() returns, the user may write into (PyTorch's are never read-only broadcasts)
     return [g if g is None or getattr(g._data.flags, "writeable", True) else _own_copy(g, create_graph)
             for g in captured]
@@ -1407,12 +1433,12 @@ def _root_grads(outputs: tuple[Tensor, ...], grad_outputs: Any, where: str) -> l
             if not isinstance(g, Tensor):
                 g = Tensor(array_module(out._data).asarray(g) if hasattr(g, "shape") else g,
                            dtype=out.dtype, device=out.device)
-            if g.shape != out.shape:
+            if g._data.shape != out._data.shape:
                 raise RuntimeError(
                     f"{where}: the gradient for output {i} has shape {g.shape} but the output has "
                     f"shape {out.shape}; they must match"
                 )
-            if g.dtype != out.dtype:
+            if g._data.dtype != out._data.dtype:
                 g = g.to(out.dtype)
         result.append(g)
     return result

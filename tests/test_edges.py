@@ -289,7 +289,8 @@ def test_relu_and_abs_at_nan():
 
 
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
-@pytest.mark.parametrize("size", [5, 70_000, 300_000])  # under and past the zero buffer's first size
+@pytest.mark.parametrize("size", [5, 1024, 1025, 70_000, 300_000])  # both ways (ReLU.forward), and
+# under and past the zero buffer's first size
 def test_relu_matches_pytorch_bit_for_bit(dtype, size):
     torch = pytest.importorskip("torch")
     special = np.array([0.0, -0.0, np.nan, -np.nan, np.inf, -np.inf, -1.5, 2.5], dtype=dtype)
@@ -302,6 +303,15 @@ def test_relu_matches_pytorch_bit_for_bit(dtype, size):
     np.testing.assert_array_equal(np.signbit(y.numpy()), np.signbit(expected))
     y.add_(1)  # the result is its own, writable memory
     assert not Tensor(-np.ones_like(x)).relu().numpy().any()
+    # the first-order VJP too, bit for bit: a gradient holding -0. and NaN, through every kind of
+    # input element (small arrays take numpy's where, big ones a bit mask: both ways here)
+    xt = Tensor(x, requires_grad=True)
+    g = np.resize(np.array([-0.0, 1.0, np.nan, -3.0, 0.0], dtype=dtype), size).reshape(-1, 1)
+    xt.relu().backward(Tensor(g))
+    xr = torch.from_numpy(x.copy()).requires_grad_()
+    torch.relu(xr).backward(torch.from_numpy(g))
+    np.testing.assert_array_equal(xt.grad.numpy(), xr.grad.numpy())
+    np.testing.assert_array_equal(np.signbit(xt.grad.numpy()), np.signbit(xr.grad.numpy()))
 
 
 def test_relu_of_bool_is_refused_as_in_pytorch():

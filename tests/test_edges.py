@@ -314,6 +314,28 @@ def test_relu_matches_pytorch_bit_for_bit(dtype, size):
     np.testing.assert_array_equal(np.signbit(xt.grad.numpy()), np.signbit(xr.grad.numpy()))
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("size", [5, 1024, 1025, 5000])  # both ways of "x or +0" (_where_array)
+def test_where_and_its_vjp_match_pytorch_bit_for_bit(dtype, size):
+    torch = pytest.importorskip("torch")
+    special = np.array([0.0, -0.0, np.nan, -np.inf, 1.5, -2.5, np.inf], dtype=dtype)
+    x = np.resize(special, size)
+    cond = np.resize(np.array([True, False, False, True, True]), size)
+    g = np.resize(np.array([-0.0, np.nan, 2.0, -1.0], dtype=dtype), size)
+    xt, yt = Tensor(x, requires_grad=True), Tensor(x[::-1].copy(), requires_grad=True)
+    out = tg.where(Tensor(cond), xt, yt)
+    out.backward(Tensor(g))
+    xr = torch.from_numpy(x.copy()).requires_grad_()
+    yr = torch.from_numpy(x[::-1].copy()).requires_grad_()
+    ref = torch.where(torch.from_numpy(cond), xr, yr)
+    ref.backward(torch.from_numpy(g))
+    for ours, theirs in ((out, ref), (xt.grad, xr.grad), (yt.grad, yr.grad),
+                         (tg.where(Tensor(cond), Tensor(x), 0.0),
+                          torch.where(torch.from_numpy(cond), torch.from_numpy(x), 0.0))):
+        np.testing.assert_array_equal(ours.numpy(), theirs.detach().numpy())
+        np.testing.assert_array_equal(np.signbit(ours.numpy()), np.signbit(theirs.detach().numpy()))
+
+
 def test_relu_of_bool_is_refused_as_in_pytorch():
     with pytest.raises(RuntimeError, match="relu: Boolean inputs not supported"):
         tg.tensor([True, False]).relu()

@@ -17,11 +17,9 @@ import numpy as np
 from tinygrad_cnn.autograd import Context, Function, _state
 from tinygrad_cnn.backend import array_module, zeros_shaped
 from tinygrad_cnn.ops._special import SQRT1_2, ndtr
-from tinygrad_cnn.ops.elementwise import keep, zero_where
+from tinygrad_cnn.ops.elementwise import WHERE_MAX_SIZE, keep, zero_where
 from tinygrad_cnn.ops.unary import erf_array
 from tinygrad_cnn.tensor import Tensor, where
-
-WHERE_MAX_SIZE = 1024  # see ReLU.forward
 
 
 class ReLU(Function):
@@ -38,9 +36,9 @@ class ReLU(Function):
                                "convert first, e.g. x.float().relu()")
         # PyTorch's ``x < 0 ? 0 : x`` bit for bit, -0. and NaN kept (numpy's maximum gives +0 or
         # -0 for -0. by which of its loops runs): 84 against 40 µs for maximum on LeNet-5's first
-        # activations, the price of matching PyTorch. Small arrays take numpy's where (two calls
-        # instead of six: 2.8 against 4.3 µs for 16×16), which big ones cannot afford (a branch
-        # mispredicted on every other element of a mask as mixed as relu's)
+        # activations, the price of matching PyTorch. Small arrays take numpy's where (see
+        # WHERE_MAX_SIZE), which big ones cannot afford (a branch mispredicted on every other
+        # element of a mask as mixed as relu's)
         out = None
         if kind == "f":
             if x.size <= WHERE_MAX_SIZE and type(x) is np.ndarray:

@@ -356,9 +356,14 @@ class Where(Function):
 _INT_OF_SIZE = {2: np.int16, 4: np.int32, 8: np.int64}
 
 
+# up to this many elements numpy's where is cheaper than a bit mask (two calls against six:
+# 2.8 against 4.3 µs at 16×16), and its mispredicted branches cost little
+WHERE_MAX_SIZE = 1024
+
+
 def _where_array(condition: Any, x: Any, y: Any) -> Any:
-    """``where`` on arrays; "``x`` or +0" as a bitwise and (:func:`_and_mask`)."""
-    if _selects_against_zero(x, y, condition):
+    """``where`` on arrays; "``x`` or +0" as a bitwise and (:func:`_and_mask`) for big arrays."""
+    if x.size > WHERE_MAX_SIZE and _selects_against_zero(x, y, condition):
         return _and_mask(x, condition)
     return array_module(x).where(condition, x, y)
 

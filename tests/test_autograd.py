@@ -568,3 +568,73 @@ def test_a_relu_network_gradient_penalty_reaches_every_parameter_as_in_pytorch()
         results.append(row)
     np.testing.assert_allclose(np.array(results[0][1]), np.array(results[1][1]), rtol=1e-6)
     assert results[0][0] == results[1][0] and results[0][2:] == results[1][2:]
+
+
+# --------------------------------------------------------------- PyTorch's node API (outside tester)
+def _walk(node, seen=None):
+    """Every node reachable through next_functions, as (name of its kind, leaf ids) -- the walk a
+    torchviz-style drawing does."""
+    seen = {} if seen is None else seen
+    if node is None or id(node) in seen:
+        return seen
+    seen[id(node)] = node
+    for nxt, _ in node.next_functions:
+        _walk(nxt, seen)
+    return seen
+
+
+def test_next_functions_walk_the_graph_as_pytorchs_do():
+    torch = pytest.importorskip("torch")
+    xs = np.array([1.0, -2.0, 3.0])
+    x, w = Tensor(xs, requires_grad=True), Tensor(xs * 2, requires_grad=True)
+    xt, wt = torch.tensor(xs, requires_grad=True), torch.tensor(xs * 2, requires_grad=True)
+    ours = ((x * w).relu() + x.exp()).sum() * 2.0
+    theirs = ((xt * wt).relu() + xt.exp()).sum() * 2.0
+    mine, ref = _walk(ours.grad_fn), _walk(theirs.grad_fn)
+    assert len(mine) == len(ref)  # mul, relu, exp, add, sum, mul and two AccumulateGrads each
+    leaves = [n.variable for n in mine.values() if n.name() == "AccumulateGrad"]
+    assert sorted(map(id, leaves)) == sorted(map(id, (x, w)))
+    assert ours.grad_fn.next_functions[1] == (None, 0)  # the constant 2.0, as PyTorch's
+    assert theirs.grad_fn.next_functions[1] == (None, 0)
+    assert ours.grad_fn.name() == ours.grad_fn.name == "mul"  # a name that may be called
+
+
+def test_next_functions_of_an_op_with_several_outputs_name_the_op_and_the_output():
+    class Halves(Function):  # two outputs: each gets a node of its own that leads to the op
+        @staticmethod
+        def forward(ctx, x):
+            return x[:1] * 1.0, x[1:] * 2.0
+
+        @staticmethod
+        def backward(ctx, ga, gb):
+            return tg.cat([ga, gb * 2.0])
+
+    x = Tensor(np.arange(3.0), requires_grad=True)
+    _, b = Halves.apply(x)
+    ((node, k),) = (b * 1.0).grad_fn.next_functions[:1]
+    assert k == 1 and node.name() == "halves"  # the op itself and which output (PyTorch's form)
+    assert node.next_functions[0][0].variable is x
+
+
+def test_anomaly_switches_as_in_pytorch():
+    x = Tensor([-1.0, 2.0], requires_grad=True)
+    with pytest.raises(tg.AnomalyError, match="log"):
+        with detect_anomaly():  # ours checks forwards too (documented): the masked log raises
+            tg.where(x > 0, x.log(), tg.zeros_like(x)).sum().backward()
+    x.grad = None
+    with detect_anomaly(check_nan=False):  # PyTorch's switch: record, raise nothing
+        assert tg.is_anomaly_enabled() and not tg.is_anomaly_check_nan_enabled()
+        tg.where(x > 0, x.log(), tg.zeros_like(x)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.5])
+    assert not tg.is_anomaly_enabled() and tg.is_anomaly_check_nan_enabled()
+    tg.set_detect_anomaly(True)  # a function call that sets it ...
+    try:
+        assert tg.is_anomaly_enabled()
+        with pytest.raises(tg.AnomalyError):
+            (x * float("inf")).sum().backward()
+    finally:
+        tg.set_detect_anomaly(False)
+    assert not tg.is_anomaly_enabled()
+    with tg.set_detect_anomaly(True, check_nan=False):  # ... or a context manager that restores
+        assert tg.is_anomaly_enabled() and not tg.is_anomaly_check_nan_enabled()
+    assert not tg.is_anomaly_enabled() and tg.is_anomaly_check_nan_enabled()

@@ -63,6 +63,7 @@ class _ThreadState(threading.local):
     keep_inputs = False  # nodes keep their input tensors (gradcheck's replay of a graph)
     backward_of: Any = None  # inside detect_anomaly(): the node whose VJP is running
     inference = False  # inside inference_mode(): not even create_graph records
+    anomaly_check = True  # inside detect_anomaly(check_nan=False): record, do not raise
 
 
 _state = _ThreadState()
@@ -210,9 +211,51 @@ class keep_inputs(_Switch):  # noqa: N801
 class detect_anomaly(_Switch):  # noqa: N801
     """Inside this block the first op whose forward makes NaN or Inf out of finite inputs, or whose
     VJP returns NaN or Inf, raises ``AnomalyError`` naming the op, the line of user code that
-    created it (and the innermost calls), its module and its inputs' ranges."""
+    created it (and the innermost calls), its module and its inputs' ranges. Unlike PyTorch's,
+    forwards are checked too, and Inf counts (a masked ``where(x > 0, x.log(), 0)`` raises here):
+    ``check_nan=False`` keeps the innermost calls of each node for errors but raises nothing."""
 
     flag = "anomaly"
+
+    def __init__(self, check_nan: bool = True) -> None:
+        super().__init__()
+        self._check = bool(check_nan)
+        self._checks: list[bool] = []
+
+    def __enter__(self) -> None:
+        super().__enter__()
+        self._checks.append(_state.anomaly_check)
+        _state.anomaly_check = self._check
+
+    def __exit__(self, *exc: object) -> None:
+        _state.anomaly_check = self._checks.pop()
+        super().__exit__(*exc)
+
+
+class set_detect_anomaly:  # noqa: N801
+    """PyTorch's ``set_detect_anomaly(mode, check_nan=True)``: turns anomaly detection (see
+    :class:`detect_anomaly`) on or off at once, in this thread; as a context manager it restores
+    the previous setting on exit."""
+
+    def __init__(self, mode: bool, check_nan: bool = True) -> None:
+        self._previous = (_state.anomaly, _state.anomaly_check)
+        _state.anomaly, _state.anomaly_check = bool(mode), bool(check_nan)
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        _state.anomaly, _state.anomaly_check = self._previous
+
+
+def is_anomaly_enabled() -> bool:
+    """Whether anomaly detection is on in this thread (PyTorch's name)."""
+    return _state.anomaly
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    """Whether anomaly detection, when on, raises on NaN and Inf (PyTorch's name)."""
+    return _state.anomaly_check
 
 
 # --------------------------------------------------------------------------------------------
@@ -223,6 +266,42 @@ _seq = itertools.count()
 _IN, _OUT, _CONST, _NONE = 0, 1, 2, 3
 _FREED = "freed"
 _NO_VERSION = [0]  # version counter of saved arrays that alias no tensor
+
+
+class _NodeName(str):
+    """A node's name: a string that returns itself when called (PyTorch's ``name()`` method)."""
+
+    __slots__ = ()
+
+    def __call__(self) -> str:
+        return str(self)
+
+
+class AccumulateGrad:
+    """What :attr:`Context.next_functions` gives for a leaf that requires grad (PyTorch's node of
+    that name, which adds into the leaf's ``.grad``): ``variable`` is the leaf."""
+
+    __slots__ = ("__weakref__", "variable")
+    next_functions: tuple[tuple[Any, int], ...] = ()
+    _alive: ClassVar[weakref.WeakValueDictionary[int, AccumulateGrad]] = weakref.WeakValueDictionary()
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    @classmethod
+    def of(cls, leaf: Tensor) -> AccumulateGrad:
+        """The leaf's node: one object per leaf while any reference to it lives, as in PyTorch
+        (a walk that meets a leaf twice sees one node; it keeps its leaf, and so its id, alive)."""
+        node = cls._alive.get(id(leaf))
+        if node is None or node.variable is not leaf:
+            node = cls._alive[id(leaf)] = cls(leaf)
+        return node
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad of a leaf of shape {tuple(self.variable.shape)}>"
 
 
 class Context:
@@ -285,8 +364,27 @@ class Context:
 
     @property
     def name(self) -> str:
-        """The registry name of the op that made this node (``"conv2d"``, ``"add"``, ...)."""
-        return self.fn.name
+        """The registry name of the op that made this node (``"conv2d"``, ``"add"``, ...); a
+        string that may also be called, ``grad_fn.name()``, as PyTorch's method is."""
+        return _NodeName(self.fn.name)
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """PyTorch's ``grad_fn.next_functions``: per input ``(node, output index)`` -- the input's
+        ``grad_fn`` (for output ``k`` of an op with several, that op and ``k``), an
+        :class:`AccumulateGrad` for a leaf that requires grad (its ``variable`` is the leaf), or
+        ``(None, 0)``. Graph-walking code written for PyTorch works on it."""
+        out: list[tuple[Any, int]] = []
+        for e in self.next:
+            if e is None:
+                out.append((None, 0))
+            elif type(e) is not Context:
+                out.append((AccumulateGrad.of(e), 0))
+            elif e.fn is OutputOf:
+                out.append((e.next[0], e.index))  # type: ignore[attr-defined]
+            else:
+                out.append((e, 0))
+        return tuple(out)
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep backend arrays for backward; they come back as Tensors from ``saved_tensors``."""
@@ -515,7 +613,7 @@ class Function:
         if ctx._to_save:
             ctx._saved = _resolve_saved(cls, ctx._to_save, inputs, arrays, ((out, counter, None),))
             ctx._to_save = ()
-        if _state.anomaly:
+        if _state.anomaly and _state.anomaly_check:
             _check_forward(ctx, arrays, result)
         return result
 
@@ -776,7 +874,7 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
                 (o, t._version_counter, node) for o, t, node in zip(outs, results, nodes)),
                 dirty_inputs)
             ctx._to_save = ()
-        if _state.anomaly:
+        if _state.anomaly and _state.anomaly_check:
             for t in results:
                 _check_forward(ctx, arrays, t)
     return tuple(results) if as_tuple else results[0]
@@ -1108,7 +1206,7 @@ def _check_grad(ctx: Context, i: int, g: Any, meta: tuple[Any, Any]) -> Any:
             "must return each input's gradient in that input's shape and dtype (sum out broadcast "
             f"dimensions, cast back). {ctx._where()}"
         )
-    if _state.anomaly:
+    if _state.anomaly and _state.anomaly_check:
         xp = array_module(g._data)
         if not bool(xp.isfinite(g._data).all()):
             raise AnomalyError(

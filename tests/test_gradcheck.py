@@ -248,6 +248,51 @@ def test_a_wrong_vjp_in_float32_still_fails():
     assert "float64 copies" in str(info.value) and "1.01 × numerical" in str(info.value)
 
 
+@pytest.mark.parametrize("dtype, factor", [(np.float32, 3.0), (np.float32, 2.02),
+                                           (np.float16, 2.5), (np.float16, 2.6)])
+def test_a_vjp_wrong_only_in_the_inputs_own_precision_fails(dtype, factor):
+    """The float64 copies run the float64 branch of a VJP: one that is right there and wrong in
+    the input's own dtype passed (outside tester). The VJP runs once more in that dtype, for one
+    random cotangent, and must agree with the float64 one; a right VJP in float32 or float16 still
+    passes."""
+
+    class SquareByDtype(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * (2.0 if x.dtype == np.float64 else factor) * x
+
+    x = Tensor(np.random.default_rng(0).standard_normal(6).astype(dtype), requires_grad=True)
+    for fast in (False, True):
+        with pytest.raises(GradcheckError, match=f"wrong in {np.dtype(dtype)} only"):
+            gradcheck(SquareByDtype.apply, x, fast_mode=fast)
+    assert gradcheck(lambda v: v * v * 1.0, x)  # the same function, right: passes
+    assert x.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_right_vjps_pass_the_own_precision_check(dtype):
+    """Rounding in float32/float16 VJPs (sums, softmax, convolutions, a model's parameters) is far
+    below the own-precision check's tolerance."""
+    import tinygrad_cnn.nn.functional as F
+    from tinygrad_cnn import nn
+
+    rng = np.random.default_rng(3)
+    x = Tensor(rng.standard_normal((2, 3, 6, 6)).astype(dtype), requires_grad=True)
+    w = Tensor(rng.standard_normal((4, 3, 3, 3)).astype(dtype), requires_grad=True)
+    assert gradcheck(lambda x, w: F.conv2d(x, w, padding=1).relu().mean((2, 3)).softmax(-1),
+                     (x, w), avoid_kinks=True)
+    tg.manual_seed(0)
+    lin = nn.Linear(6, 5) if dtype == np.float32 else nn.Linear(6, 5).half()
+    v = Tensor(rng.standard_normal((4, 6)).astype(dtype), requires_grad=True)
+    assert gradcheck(lambda v: F.log_softmax(lin(v).tanh(), -1).sum(0), v)
+
+
 def test_tensors_the_function_holds_are_checked_on_float64_copies_too():
     """The function mixes the input with a float32 weight it holds (conv2d refuses float64 with
     float32): the weight is swapped for a float64 copy as well, the check runs in float64 -- a

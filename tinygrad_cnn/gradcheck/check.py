@@ -234,6 +234,7 @@ def check_grads(func: Callable[..., Any], inputs: Any, *, order: int = 1,
         raise ValueError(f"{where}: at least one input must be a Tensor with requires_grad=True")
     swaps = Swaps()
     notes: list[str] = []
+    own = {i: inputs[i].dtype for i in diff if inputs[i].dtype != np.float64}
     try:
         outs = _precision(func, inputs, s, swaps, notes)
         # outputs that do not require grad (detached, marked non-differentiable) are not
@@ -250,9 +251,76 @@ def check_grads(func: Callable[..., Any], inputs: Any, *, order: int = 1,
                                                                   "first_derivative", "taylor")):
             node_order = 1 if report.kind == "first_derivative" else order
             _culprit.attach(report, func, inputs, node_order, s, _node_check)
+        if order == 1 and report.ok and own and any(t._data.dtype == np.float64 for t in
+                                                    (inputs[i] for i in own)):
+            failed = _own_precision(p, own, s, swaps, Labels())  # (falsy when it failed)
+            if failed is not None:
+                failed.notes = report.notes
+                report = failed
         return report
     finally:
         swaps.restore()
+
+
+OWN_PRECISION_TOL = 4.0  # see _own_precision(): times sqrt(eps) of the inputs' own dtype
+
+
+def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swaps,
+                   labels: Labels) -> GradcheckReport | None:
+    """float32/float16 inputs are checked on float64 copies, where the function's VJPs run in
+    float64; a VJP that is right there but wrong in the inputs' own precision (it branches on the
+    dtype, or computes in a way that breaks in float32) would pass. So the VJP runs once more,
+    on the inputs as they are, for one random cotangent, and is compared with the float64 VJP
+    (just checked) for the same cotangent: they must agree to ``OWN_PRECISION_TOL *
+    sqrt(eps)`` of the lowest precision (float32: 1.4e-3, float16: 0.125) relative to the
+    largest entry -- far above rounding, far below a wrong factor. A failed report, or None."""
+    outs = p.outputs()
+    which = [j for j in p.which if outs[j].requires_grad and outs[j].dtype.kind == "f"]
+    if not which:
+        return None
+    lowest = max(own.values(), key=lambda d: np.finfo(d).eps)
+    rng = np.random.default_rng(s.seed + 1)
+    # cotangents that the lowest precision holds exactly, so both runs multiply by the same ones
+    vs = [rng.standard_normal(outs[j].shape).astype(lowest).astype(np.float64) for j in which]
+    ins = [p.inputs[i] for i in p.diff]
+
+    def vjp() -> list[np.ndarray | None]:
+        outs = outputs_of(p.func, p.inputs)
+        sel = [outs[j] for j in which]
+        gs = grad(sel, ins, grad_outputs=[Tensor(like(v.astype(o.dtype), o._data))
+                                          for v, o in zip(vs, sel)], allow_unused=True)
+        return [None if g is None else to_numpy(g._data).astype(np.float64) for g in gs]
+
+    # both at the check point (moved away from kinks, maybe) rounded to the inputs' own dtypes
+    point = {i: p.inputs[i]._data.astype(own[i]) for i in own}
+    try:
+        for i in own:
+            swaps.swap(p.inputs[i], point[i].astype(np.float64))
+        wide = vjp()
+        swaps.restore()  # (the tensors the function holds back in their own dtypes too)
+        for i in own:
+            swaps.swap(p.inputs[i], point[i])
+        native = vjp()
+    except Exception:  # (the function does not run on its own inputs: nothing to compare)
+        return None
+    tol = OWN_PRECISION_TOL * float(np.sqrt(np.finfo(lowest).eps))
+    for i, w, n in zip(p.diff, wide, native):
+        if w is None or n is None or w.shape != n.shape or not w.size:
+            continue
+        both = np.isfinite(w) & np.isfinite(n)  # (overflow in a low precision is no wrong VJP)
+        err = np.where(both, np.abs(n - w), 0.0)
+        scale = float(np.max(np.abs(w), where=both, initial=0.0))
+        if float(err.max()) <= tol * max(scale, 1e-30):
+            continue
+        k = int(np.argmax(err))
+        head = (f"gradcheck failed: the VJP is wrong in {own.get(i, lowest)} only -- for "
+                f"{labels.input(i)} it gives {n.ravel()[k]:.6g} at element {unravel(k, w.shape)} "
+                f"where the same VJP in float64, which the check found right, gives "
+                f"{w.ravel()[k]:.6g} (for one random cotangent; entries differ by up to "
+                f"{float(err.max()):.3g}, allowed {tol:.2g} of the largest, {scale:.3g}). Look for "
+                "a VJP that depends on the dtype or loses precision in it.")
+        return GradcheckReport(False, "wrong_vjp", 1, head)
+    return None
 
 
 def _node_check(func: Callable[..., Any], inputs: tuple[Any, ...], order: int, s: Settings,

@@ -106,6 +106,16 @@ def test_integer_index_add_copy_fill_match_torch():
            torch.tensor(5.0).index_copy(0, torch.tensor([0]), torch.tensor(2.0)))
 
 
+def test_bool_index_add_casts_alpha_to_bool_as_pytorch():
+    """An outside tester: alpha=3 on a bool tensor raised about scatter_add and int64."""
+    for alpha in (3, 0, 1, 2.5):
+        ours = tg.tensor([True, False, False])
+        ours.index_add_(0, tg.tensor([0, 2]), tg.tensor([True, True]), alpha=alpha)
+        theirs = torch.tensor([True, False, False])
+        theirs.index_add_(0, torch.tensor([0, 2]), torch.tensor([True, True]), alpha=alpha)
+        assert ours.tolist() == theirs.tolist() and ours.dtype == np.bool_
+
+
 def test_nan_to_num_defaults_per_dtype_and_integers():
     for dtype in ("float16", "float32", "float64"):
         a = np.array([np.nan, np.inf, -np.inf, 1.5], dtype=dtype)

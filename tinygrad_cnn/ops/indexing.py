@@ -316,7 +316,9 @@ def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: Any
     g[..., index, ...]`` (scatter_add's)."""
     d, idx = _index_vector("index_add", input, dim, index)
     spread = _spread_index("index_add", input, d, idx, source)
-    if input.dtype.kind in "iub" and isinstance(alpha, (float, np.floating)):
+    if input.dtype.kind == "b":
+        alpha = bool(alpha)  # PyTorch casts alpha to the tensor's dtype: True adds (an or)
+    elif input.dtype.kind in "iu" and isinstance(alpha, (float, np.floating)):
         alpha = int(alpha)  # PyTorch casts alpha to the integer dtype
     if input.ndim == 0:
         return input + (source.reshape(()) if alpha == 1 else source.reshape(()) * alpha)

@@ -217,6 +217,16 @@ def test_several_outputs_and_integer_outputs():
     assert gradgradcheck(lambda a, b: (a.exp(), (b * b).sum()), (a, b))
 
 
+def test_a_function_with_random_values_is_reported_as_such_not_as_a_wrong_backward():
+    """An outside tester: a forward whose values change between calls was reported as "backward
+    is not reentrant"; the report now says the function itself is not deterministic."""
+    rng = np.random.default_rng(0)
+    report = check_grads(lambda x: x * (1 + 1e-9 * float(rng.random())), x64(3))
+    assert not report.ok and report.kind == "not_deterministic", str(report)
+    assert "not deterministic" in str(report) and "not a wrong VJP" in str(report)
+    assert "No op of the graph" not in str(report)  # (no culprit search for it)
+
+
 def test_unknown_method_is_refused():
     with pytest.raises(ValueError, match="taylor"):
         gradcheck(lambda a: a * 2, x64(2), method="richardson")

@@ -527,6 +527,17 @@ def _reentrant(p: Problem, s: Settings, labels: Labels, order: int,
     """Two backward passes with one random grad_output, on two graphs, must agree (to
     ``nondet_tol``): a VJP may not depend on hidden state, counters or randomness."""
     outs, fresh = p.outputs(), outputs_of(p.func, p.inputs)
+    for j in p.which:  # the function itself first: two calls at one point must agree
+        d = _difference(to_numpy(outs[j]._data).astype(np.float64),
+                        to_numpy(fresh[j]._data).astype(np.float64))
+        if d.size and not (d <= s.nondet_tol).all():
+            head = (f"the function is not deterministic: two calls at the same point gave "
+                    f"different values of {labels.output(j)} (largest difference "
+                    f"{float(np.nanmax(d)):.3g}, nondet_tol={s.nondet_tol:g}) -- randomness "
+                    "(dropout, a random draw) or state that changes between calls, not a wrong "
+                    "VJP; check a deterministic version (a fixed seed inside it, eval mode)")
+            return GradcheckReport(False, "not_deterministic", order,
+                                   ("second derivative: " if order == 2 else "") + head)
     for c, j in enumerate(p.which):
         v = rng.standard_normal(outs[j]._data.size)
         for r, (g1, g2) in enumerate(zip(p.vjps(outs, c, v), p.vjps(fresh, c, v))):

@@ -79,7 +79,8 @@ class GradcheckReport:
     ``"first_derivative"`` (gradgradcheck found the first derivative wrong),
     ``"not_differentiable"`` (a kink, a jump or a domain edge at the check point),
     ``"not_finite"`` (an input or the value is inf or NaN there), ``"not_reentrant"`` (two backward passes
-    disagree), ``"taylor"`` (the Taylor remainder does not shrink as h²).
+    disagree), ``"not_deterministic"`` (two calls of the function itself disagree), ``"taylor"``
+    (the Taylor remainder does not shrink as h²).
     ``order``: 1 for first derivatives, 2 for second. ``cause``: the likely cause, in words.
     ``worst``: the worst entries. ``node``: the graph node of the op found to be wrong, with
     ``outputs`` the replayed outputs whose graph holds it (``viz.draw(*report.outputs,

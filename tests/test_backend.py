@@ -418,3 +418,57 @@ print("ok")
                          text=True, env=env, timeout=120)
     assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr
     assert "Warning" not in run.stderr, run.stderr
+
+
+CTRL_C_CHILD = r"""
+import numpy as np, tinygrad_cnn as tg, tinygrad_cnn.nn.functional as F
+rng = np.random.default_rng(0)
+x = tg.Tensor(rng.standard_normal((64, 6, 14, 14)).astype(np.float32))
+w = tg.Tensor(rng.standard_normal((16, 6, 5, 5)).astype(np.float32))
+ref = F.conv2d(x, w).numpy()
+print("ready", flush=True)
+for caught in range(30):
+    try:
+        for _ in range(100000):
+            assert np.array_equal(F.conv2d(x, w).numpy(), ref)  # no piece left writing
+    except KeyboardInterrupt:
+        print("caught", caught, flush=True)  # (the parent sends the next one after this)
+print("done", flush=True)
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="signals")
+def test_ctrl_c_during_split_work_neither_hangs_nor_corrupts_later_results():
+    """A SIGINT that landed while the caller waited on a pool thread's piece could leave the
+    Future's Condition held: the worker then blocked for good, and so did the next split op and
+    the interpreter's exit (a `train` run stopped by Ctrl-C that never ended)."""
+    import selectors
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-c", CTRL_C_CHILD], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+
+    def line(timeout: float = 30.0) -> str:
+        if not sel.select(timeout):
+            proc.kill()
+            pytest.fail(f"no answer in {timeout} s: hung ({proc.communicate()[1][-2000:]})")
+        return proc.stdout.readline().strip()
+
+    try:
+        assert line(120) == "ready"
+        rng = np.random.default_rng(1)
+        for i in range(30):
+            time.sleep(float(rng.uniform(0.005, 0.05)))  # somewhere inside the split work
+            proc.send_signal(signal.SIGINT)
+            assert line() == f"caught {i}"
+        assert line() == "done"
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        sel.close()

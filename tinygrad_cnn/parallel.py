@@ -19,9 +19,9 @@ from __future__ import annotations
 import ctypes
 import itertools
 import os
+import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,7 @@ import numpy as np
 from tinygrad_cnn.backend import array_module, env_int
 
 _threads = env_int("TINYGRAD_CNN_THREADS", os.cpu_count() or 1)
-_pool: ThreadPoolExecutor | None = None
+_pool: _Pool | None = None
 _lock = threading.Lock()
 _blas: tuple[Any, Any] | bool | None = False  # False: not looked for yet; None: not found
 _hold_lock = threading.Lock()  # guards the two below
@@ -55,8 +55,95 @@ def set_threads(n: int) -> None:
     with _lock:
         _threads = int(n)
         if _pool is not None:
-            _pool.shutdown(wait=True)
+            _pool.shutdown()
             _pool = None
+
+
+class _Piece:
+    """One piece of a split job on a pool thread: ``done`` is released when it has run,
+    ``finished`` set just before, ``error`` what it raised."""
+
+    __slots__ = ("done", "error", "finished")
+
+    def __init__(self) -> None:
+        self.done = threading.Lock()
+        self.done.acquire()
+        self.finished = False
+        self.error: BaseException | None = None
+
+
+class _Pool:
+    """Worker threads fed by a ``SimpleQueue``; each piece's completion is a plain lock that its
+    worker releases. Not ``concurrent.futures``: a Ctrl-C that lands while the caller waits on a
+    ``Future`` can leave the Future's Condition (an RLock) held, and then the worker that
+    finishes the piece blocks on it for good, and so does the interpreter's exit, which joins
+    the workers (seen: a ``train`` run stopped by SIGINT that never ended). Here the caller waits
+    on a lock it owns alone (see :func:`_wait_all`), and the workers are daemons."""
+
+    def __init__(self, n: int) -> None:
+        self.tasks: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.workers = [threading.Thread(target=self._work, name=f"tinygrad_cnn_{i}", daemon=True)
+                        for i in range(n)]
+        for t in self.workers:
+            t.start()
+
+    def _work(self) -> None:
+        while True:
+            task = self.tasks.get()
+            if task is None:
+                return
+            fn, s, e, state, piece = task
+            try:
+                # under the caller's np.errstate (numpy keeps it per thread: a caller that
+                # silenced the warnings of inf and NaN silences its pieces too)
+                with np.errstate(**state):
+                    fn(s, e)
+            except BaseException as exc:  # (raised in the caller, after every piece is done)
+                piece.error = exc
+            finally:
+                piece.finished = True
+                piece.done.release()
+
+    def submit(self, fn: Callable[[int, int], None], s: int, e: int) -> _Piece:
+        piece = _Piece()
+        self.tasks.put((fn, s, e, np.geterr(), piece))
+        return piece
+
+    def shutdown(self) -> None:
+        for _ in self.workers:
+            self.tasks.put(None)
+        for t in self.workers:
+            t.join()
+
+
+def _forget_pool() -> None:
+    """In a forked child (a DataLoader worker) the parent's pool threads do not exist: a new
+    pool is made on first use."""
+    global _pool, _lock
+    _pool, _lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _wait_all(pieces: list[_Piece]) -> None:
+    """Wait until every piece has run -- through a Ctrl-C too, which is raised after them (a
+    piece still running would write into buffers that the next op reuses). A signal's exception
+    can come just after ``acquire`` succeeded: ``finished`` says the piece is done then, where a
+    second ``acquire`` would wait for good."""
+    interrupted: BaseException | None = None
+    for piece in pieces:
+        while True:
+            try:
+                piece.done.acquire()
+                break
+            except BaseException as exc:  # KeyboardInterrupt, the CLI's SIGTERM
+                interrupted = exc
+                if piece.finished:
+                    break
+    if interrupted is not None:
+        raise interrupted
 
 
 def _openblas() -> tuple[Any, Any] | None:
@@ -167,8 +254,7 @@ def run_chunks(n: int, fn: Callable[[int, int], None], nbytes: int = MIN_BYTES,
         return
     with _lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=_threads - 1,
-                                       thread_name_prefix="tinygrad_cnn")
+            _pool = _Pool(_threads - 1)
         pool = _pool
     # the calling thread starts at once; a pool thread starts 25-250 µs later on our VMs (an idle
     # virtual CPU halts, and the host must schedule it again), so the caller takes a larger piece
@@ -176,14 +262,11 @@ def run_chunks(n: int, fn: Callable[[int, int], None], nbytes: int = MIN_BYTES,
     cuts = [0] + [round(n * (caller_weight + i) / (caller_weight + k - 1)) for i in range(k)]
     bounds = [(s, e) for s, e in itertools.pairwise(cuts) if e > s]
     with one_blas_thread():
-        futures = [pool.submit(_in_errstate, np.geterr(), fn, s, e) for s, e in bounds[1:]]
-        fn(*bounds[0])
-        for f in futures:
-            f.result()
-
-
-def _in_errstate(state: dict[str, str], fn: Callable[[int, int], None], s: int, e: int) -> None:
-    """``fn(s, e)`` on a pool thread under the caller's ``np.errstate`` (numpy keeps it per
-    thread: a caller that silenced the warnings of inf and NaN silences its chunks too)."""
-    with np.errstate(**state):
-        fn(s, e)
+        pieces = [pool.submit(fn, s, e) for s, e in bounds[1:]]
+        try:
+            fn(*bounds[0])
+        finally:
+            _wait_all(pieces)
+        for piece in pieces:
+            if piece.error is not None:
+                raise piece.error

@@ -219,6 +219,11 @@ def checkpoints(tmp_path_factory):
     (kit / "notes.txt").write_text("my notes, not a checkpoint\n")
     (kit / "a_file").write_text("a regular file\n")
     (kit / "a_dir").mkdir()
+    (kit / "loop_a.npz").symlink_to(kit / "loop_b.npz")  # a loop of symbolic links
+    (kit / "loop_b.npz").symlink_to(kit / "loop_a.npz")
+    (kit / "loop_c.svg").symlink_to(kit / "loop_d.svg")
+    (kit / "loop_d.svg").symlink_to(kit / "loop_c.svg")
+    _save_like_train(kit / "huge_seed.npz", config={"seed": 2**70})
     return {p.stem: p for p in kit.iterdir()} | {"kit": kit}
 
 
@@ -238,7 +243,7 @@ BAD = [
     (["train", "--epochs", "1_0"], "--epochs", "integer >= 1"),  # int() reads it as 10
     (["train", "--epochs", "\uff12"], "--epochs", "integer >= 1"),  # a full-width 2
     (["train", "--lr", "1_0"], "--lr", "number > 0"),
-    (["train", "--seed", "\u0663"], "--seed", "integer >= 0"),  # an Arabic-Indic 3
+    (["train", "--seed", "\u0663"], "--seed", "integer from 0 to"),  # an Arabic-Indic 3
     (["train", "--lr", "-1"], "--lr", "number > 0"),
     (["train", "--lr", "nan"], "--lr", "number > 0"),
     (["train", "--lr", "0"], "--lr", "number > 0"),
@@ -246,7 +251,14 @@ BAD = [
     (["train", "--batch-size", "0"], "--batch-size", "integer >= 1"),
     (["train", "--limit", "0"], "--limit", "integer >= 1"),
     (["train", "--limit", "-5"], "--limit", "integer >= 1"),
-    (["train", "--seed", "-1"], "--seed", "integer >= 0"),
+    (["train", "--seed", "-1"], "--seed", "integer from 0 to"),
+    (["train", "--seed", str(2**64)], "--seed", "integer from 0 to 18446744073709551615"),
+    (["demo", "--seed", str(2**64)], "--seed", "integer from 0 to"),
+    (["train", "--resume", "{huge_seed}"], "--resume", "written by `train`"),
+    (["train", "--out", "{kit}/x.npz/"], "--out", "names a folder"),
+    (["draw", "-o", "{kit}/g.svg/"], "--output", "names a folder"),
+    (["train", "--out", "{loop_a}"], "--out", "loop of symbolic links"),
+    (["draw", "-o", "{loop_c}"], "--output", "loop of symbolic links"),
     (["train", "--optimizer", "rmsprop"], "--optimizer", "choose from|sgd|adam"),
     (["train", "--model", "vgg16"], "--model", "choose from|lenet5"),
     (["train", "--out", "{a_file}/x.npz"], "--out", "a path in a folder"),
@@ -289,7 +301,7 @@ BAD = [
     (["draw", "--max-nodes", "0"], "--max-nodes", "integer >= 1"),
     (["draw", "--model", "vgg16"], "--model", "choose from|lenet5"),
     (["demo", "--steps", "0"], "--steps", "integer >= 1"),
-    (["demo", "--seed", "x"], "--seed", "integer >= 0"),
+    (["demo", "--seed", "x"], "--seed", "integer from 0 to"),
 ]
 
 
@@ -665,3 +677,72 @@ def test_the_environment_data_folder_is_used_or_refused_like_data_dir(tmp_path):
                          "--epochs", "1", "--out", "x.npz"], cwd=tmp_path, env=env,
                         capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0, ok.stderr
+
+
+# ------------------------------------------------------------ found by an outside tester (CLI)
+def test_an_immutable_output_is_refused_before_any_work(tmp_path, checkpoints):
+    """chattr +i leaves the mode bits writable (root too): the run trained a whole epoch and then
+    could not save it. Now the file is opened for appending up front."""
+    target = tmp_path / "imm.npz"
+    target.write_bytes(checkpoints["sgd"].read_bytes())
+    if subprocess.run(["chattr", "+i", str(target)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i does not work here (no e2fsprogs, file system or privileges)")
+    try:
+        proc = cli_run("train", "--epochs", "1", "--limit", "64", "--data-dir", DATA, "--out",
+                       target, check=False, timeout=120)
+        assert proc.returncode == 2 and "cannot be replaced" in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr and "epoch 1" not in proc.stdout
+    finally:
+        subprocess.run(["chattr", "-i", str(target)], capture_output=True)
+
+
+def test_resume_of_a_read_only_checkpoint_names_resume(tmp_path, checkpoints):
+    ro = tmp_path / "ro.npz"
+    ro.write_bytes(checkpoints["sgd"].read_bytes())
+    ro.chmod(0o444)
+    proc = cli_run("train", "--resume", ro, "--epochs", "2", "--data-dir", DATA, check=False,
+                   timeout=120)
+    assert proc.returncode == 2 and "argument --resume:" in proc.stderr and "read-only" in \
+        proc.stderr, proc.stderr
+
+
+@pytest.mark.skipif(os.name != "posix", reason="signals")
+def test_a_stale_lock_goes_and_a_run_stopped_before_its_first_save_leaves_no_folders(tmp_path):
+    """A SIGKILLed run's lock file stayed forever (the next run did not remove what it had not
+    made); a run stopped before its first save left the folders it made for --out, empty."""
+    out = tmp_path / "new" / "deeper" / "c.npz"
+    out.parent.mkdir(parents=True)
+    (out.parent / ".c.npz.lock").write_text("")  # left by a killed run
+    cli_run("train", "--epochs", "1", "--limit", "64", "--data-dir", DATA, "--out", out)
+    assert out.is_file() and not (out.parent / ".c.npz.lock").exists()
+    out2 = tmp_path / "other" / "sub" / "d.npz"
+    run = subprocess.Popen([sys.executable, "-m", "tinygrad_cnn", "train", "--limit", "60000",
+                            "--epochs", "1", "--data-dir", DATA, "--out", str(out2)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not (out2.parent / ".d.npz.lock").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 130, err
+    assert not (tmp_path / "other").exists()  # the folders it made, empty, are gone
+
+
+@pytest.mark.skipif(os.name != "posix", reason="signals")
+def test_a_flood_of_sigterms_ends_the_run_once_without_a_traceback(tmp_path):
+    run = subprocess.Popen([sys.executable, "-m", "tinygrad_cnn", "train", "--limit", "60000",
+                            "--epochs", "1", "--data-dir", DATA, "--out", "t.npz"], cwd=tmp_path,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not (tmp_path / ".t.npz.lock").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    for _ in range(40):
+        if run.poll() is not None:
+            break
+        run.send_signal(signal.SIGTERM)
+        time.sleep(0.003)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 143 and "terminated during epoch 1" in err, err
+    assert "Traceback" not in err and "Exception ignored" not in err, err

@@ -465,3 +465,58 @@ def test_load_takes_pytorchs_map_location_and_weights_only(tmp_path):
     assert got["a"].tolist() == [1.0, 1.0] and got["b"][0].tolist() == [0.0]
     with pytest.raises(TypeError, match="map_location"):
         tg.load(path, map_location=lambda storage, loc: storage)
+
+
+# -------------------------------------------------------- found by an outside tester (files)
+def test_requires_grad_and_parameters_survive_a_round_trip_as_in_pytorch(tmp_path):
+    torch = pytest.importorskip("torch")
+    from tinygrad_cnn import nn
+
+    leaf = tg.ones(2, 3, requires_grad=True)
+    frozen = nn.Parameter(tg.zeros(3), requires_grad=False)
+    items = {"leaf": leaf, "weight": nn.Linear(2, 2).weight, "frozen": frozen,
+             "plain": tg.arange(4.0), "computed": leaf * 2}
+    tg.save(items, tmp_path / "t.npz")
+    back = tg.load(tmp_path / "t.npz")
+    theirs = {"leaf": torch.ones(2, 3, requires_grad=True),
+              "weight": torch.nn.Linear(2, 2).weight,
+              "frozen": torch.nn.Parameter(torch.zeros(3), requires_grad=False),
+              "plain": torch.arange(4.0)}
+    theirs["computed"] = theirs["leaf"] * 2
+    torch.save(theirs, tmp_path / "t.pt")
+    ref = torch.load(tmp_path / "t.pt")
+    for key in items:
+        assert back[key].requires_grad == ref[key].requires_grad, key
+        assert isinstance(back[key], nn.Parameter) == isinstance(ref[key], torch.nn.Parameter), key
+        assert back[key].grad_fn is None and back[key].grad is None  # leaves, no .grad (torch's)
+        np.testing.assert_array_equal(back[key].detach().numpy(), items[key].detach().numpy())
+
+
+def test_a_file_path_that_ends_in_a_slash_and_an_unknown_map_location_are_refused(tmp_path):
+    with pytest.raises(IsADirectoryError, match="ends in a slash"):
+        tg.save({}, f"{tmp_path}/x.npz/")
+    assert not (tmp_path / "x.npz").exists()
+    tg.save({"a": tg.ones(2)}, tmp_path / "ok.npz")
+    with pytest.raises(ValueError, match="map_location 'tpu' is not a device"):
+        tg.load(tmp_path / "ok.npz", map_location="tpu")
+
+
+def test_an_interruption_inside_the_zip_writer_is_raised_as_it_came(tmp_path, monkeypatch):
+    """A Ctrl-C that lands while zipfile closes an entry made np.savez raise "Can't close the ZIP
+    file while there is an open writing handle" (1 in 40 timed interrupts); the interruption is
+    raised instead, and the target keeps its old content."""
+    target = tmp_path / "c.npz"
+    tg.save({"a": tg.ones(2)}, target)
+    before = target.read_bytes()
+
+    def interrupted_savez(f, **arrays):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise ValueError("Can't close the ZIP file while there is an open writing handle")  # noqa: B904 (as zipfile does)
+
+    monkeypatch.setattr(np, "savez", interrupted_savez)
+    with pytest.raises(KeyboardInterrupt):
+        tg.save({"a": tg.zeros(2)}, target)
+    assert target.read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]

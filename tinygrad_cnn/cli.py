@@ -123,8 +123,18 @@ def _path(text: str) -> str:
     return text
 
 
+def _file_path(text: str) -> str:
+    """An output or checkpoint file: a trailing slash names a folder (``open`` refuses it too)."""
+    text = _path(text)
+    if text.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"expected a file path, got {text!r}, which names a "
+                                         "folder (it ends in a slash)")
+    return text
+
+
 _positive = _int_range(1)
 _non_negative = _int_range(0)
+_seed = _int_range(0, 2**64 - 1)  # (manual_seed's range, as PyTorch's)
 
 
 # ------------------------------------------------------------------- checks before work
@@ -187,6 +197,11 @@ def _check_output(args: argparse.Namespace, flag: str, path: Path,
         if len(os.fsencode(part)) > _NAME_MAX:
             _usage(args, f"argument {flag}: the name {part[:24]}... is {len(os.fsencode(part))} "
                    f"bytes long, more than the {_NAME_MAX} a file system allows in one name")
+    try:
+        path.resolve()
+    except (RuntimeError, OSError) as exc:  # (a symlink loop: RuntimeError before Python 3.13)
+        _usage(args, f"argument {flag}: {path} cannot be resolved ({exc}); expected a path that "
+               "is not a loop of symbolic links")
     if path.is_dir():
         _usage(args, f"argument {flag}: {path} is a directory; expected a file path such as "
                f"{path / example}")
@@ -204,11 +219,17 @@ def _check_output(args: argparse.Namespace, flag: str, path: Path,
     except OSError as exc:
         _usage(args, f"argument {flag}: cannot create a file in folder {folder} (the system "
                f"says: {exc.strerror or exc}); expected a path in a writable folder")
-    if overwrite is not None and path.is_file():
+    if path.is_file():
         if not path.stat().st_mode & 0o222:
             _usage(args, f"argument {flag}: {path} is read-only (mode "
                    f"{path.stat().st_mode & 0o777:o}); make it writable to replace it, or "
                    "choose another path")
+        try:  # (an immutable file -- chattr +i -- has writable mode bits; root included)
+            os.close(os.open(path, os.O_WRONLY | os.O_APPEND))
+        except OSError as exc:
+            _usage(args, f"argument {flag}: {path} cannot be replaced (the system says: "
+                   f"{exc.strerror or exc}); choose another path")
+    if overwrite is not None and path.is_file():
         reason = overwrite(path)
         if reason:
             _usage(args, f"argument {flag}: {reason}")
@@ -299,7 +320,7 @@ def _resolve_training(args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
                ">= 0")
     saved: dict[str, Any] = {}
     checks: dict[str, Callable[[str], Any]] = {"epochs": _positive, "batch_size": _positive,
-                                               "lr": _positive_float, "seed": _non_negative,
+                                               "lr": _positive_float, "seed": _seed,
                                                "limit": _positive}
     for key, default in TRAIN_DEFAULTS.items():
         value = config.get(key, default)
@@ -359,7 +380,9 @@ def _train(args: argparse.Namespace) -> int:
     if args.out is None and args.resume is None and out.is_file():
         backup = _free_backup(out)  # never an older previous run's file: nothing is deleted
         _check_output(args, "--out", backup, overwrite=_not_a_checkpoint)
-    _check_output(args, "--out", out, overwrite=_not_a_checkpoint)
+    # (without --out the resumed file is the one replaced: an error about it names --resume)
+    flag = "--resume" if args.out is None and args.resume is not None else "--out"
+    _check_output(args, flag, out, overwrite=_not_a_checkpoint)
     _check_device(args)
     _check_data_dir(args)
 
@@ -508,6 +531,9 @@ class Terminated(KeyboardInterrupt):
 
 
 def _terminated(signum: int, frame: Any) -> None:
+    # later SIGTERMs are ignored: the run is ending already, and one raised while this one
+    # unwinds (in an atexit handler, in threading's shutdown) would print a traceback
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise Terminated
 
 
@@ -552,10 +578,12 @@ def _lock_output(args: argparse.Namespace, out: Path) -> None:
         import fcntl
     except ImportError:  # (no flock on this system: unlocked, as before)
         return
+    made = [p for p in (out.parent, *out.parent.parents) if not p.exists()]
     out.parent.mkdir(parents=True, exist_ok=True)
+    for folder in reversed(made):  # (atexit runs the innermost first) a run that ends before
+        atexit.register(_rmdir_quietly, folder)  # its first save leaves no empty folders
     target = out.resolve()  # (a symlink to the file is the same checkpoint)
     lock = target.with_name(f".{target.name}.lock")
-    created = not lock.exists()
     try:
         handle = open(lock, "a")  # (held open for the life of the run)
     except OSError as exc:
@@ -568,13 +596,18 @@ def _lock_output(args: argparse.Namespace, out: Path) -> None:
         _usage(args, f"argument --out: another run is writing {out} now (it holds {lock}); wait "
                "for it to finish, or give this run another --out")
     _LOCKS.append(handle)
-    if created:  # tidy: the lock file goes with the run that made it
-        atexit.register(_unlink_quietly, lock)
+    # tidy: the lock file goes with the run that holds it (also one a killed run left behind)
+    atexit.register(_unlink_quietly, lock)
 
 
 def _unlink_quietly(path: Path) -> None:
     with contextlib.suppress(OSError):
         path.unlink()
+
+
+def _rmdir_quietly(path: Path) -> None:
+    with contextlib.suppress(OSError):  # (not empty: it holds a checkpoint, or another's files)
+        path.rmdir()
 
 
 def _interrupted_advice(args: argparse.Namespace, out: Path, saved_epoch: int | None,
@@ -744,26 +777,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="an existing folder with the MNIST .gz files; files missing there are "
                    "downloaded into it (default: $TINYGRAD_CNN_DATA, ./data/mnist, the package's "
                    "checkout, the cache, downloading into the cache)")
-    t.add_argument("--out", default=None, metavar="PATH", type=_path,
+    t.add_argument("--out", default=None, metavar="PATH", type=_file_path,
                    help=f"the checkpoint to write after every epoch (default "
                    f"checkpoints/MODEL.npz, e.g. {DEFAULT_CHECKPOINT}: an earlier run there is "
                    "kept as MODEL.previous.npz, or -2, -3, ... when that exists; with --resume, "
                    "the resumed file); an existing file named here must be a writable "
                    "checkpoint, and is replaced; one run at a time per path")
-    t.add_argument("--seed", type=_non_negative, default=None,
-                   help="random seed, an integer >= 0 (default 0; with --resume, the "
-                   "checkpoint's)")
+    t.add_argument("--seed", type=_seed, default=None,
+                   help="random seed, an integer from 0 to 2**64 - 1 (default 0; with --resume, "
+                   "the checkpoint's)")
     t.add_argument("--limit", type=_positive, default=None, metavar="N",
                    help="train on the first N images only, an integer >= 1 (default: all 60,000; "
                    "with --resume, the checkpoint's)")
-    t.add_argument("--resume", default=None, metavar="PATH", type=_path,
+    t.add_argument("--resume", default=None, metavar="PATH", type=_file_path,
                    help="continue from a checkpoint of `train` (default: none, a new run)")
     t.set_defaults(func=_train, parser=t)
 
     e = sub.add_parser("evaluate", help="test accuracy of a checkpoint",
                        description="Evaluate a checkpoint of `train` on the MNIST test set; the "
                        "last line is 'test accuracy: 0.9912' (a fraction).")
-    e.add_argument("--checkpoint", default=None, metavar="PATH", type=_path,
+    e.add_argument("--checkpoint", default=None, metavar="PATH", type=_file_path,
                    help=f"the checkpoint (default checkpoints/MODEL.npz for --model MODEL, "
                    f"else {DEFAULT_CHECKPOINT})")
     e.add_argument("--model", choices=models, default=None,
@@ -788,7 +821,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--animate", action="store_true",
                    help="write a step-through of the backward pass, one frame per VJP, as a "
                    "self-contained HTML page (-o must end in .html; default: off)")
-    d.add_argument("-o", "--output", default=None, metavar="PATH", type=_path,
+    d.add_argument("-o", "--output", default=None, metavar="PATH", type=_file_path,
                    help="output file; its suffix picks the format (default MODEL.svg, e.g. "
                    "lenet5.svg; MODEL.html with --animate)")
     d.add_argument("--max-nodes", type=_positive, default=None, metavar="N",
@@ -803,8 +836,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "backward().")
     m.add_argument("--steps", type=_positive, default=500, metavar="N",
                    help="gradient steps, an integer >= 1 (default 500)")
-    m.add_argument("--seed", type=_non_negative, default=0,
-                   help="random seed, an integer >= 0 (default 0)")
+    m.add_argument("--seed", type=_seed, default=0,
+                   help="random seed, an integer from 0 to 2**64 - 1 (default 0)")
     m.set_defaults(func=_demo, parser=m)
     return p
 

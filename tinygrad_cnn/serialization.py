@@ -53,7 +53,12 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0)
     if isinstance(obj, Tensor):
         key = f"a{len(arrays)}"
         arrays[key] = to_numpy(obj._data)
-        return {"tensor": key}
+        # a Parameter stays one, and requires_grad is kept, as torch.save does (.grad is not)
+        from tinygrad_cnn.nn.module import Parameter
+
+        if isinstance(obj, Parameter):
+            return {"parameter": [key, bool(obj.requires_grad)]}
+        return {"tensor_requiring_grad": key} if obj.requires_grad else {"tensor": key}
     if isinstance(obj, np.ndarray):
         if obj.dtype.kind not in _ARRAY_KINDS:
             raise TypeError(f"save: {where} is an array of dtype {obj.dtype}, which cannot be "
@@ -111,12 +116,23 @@ class _Reader:
         if not isinstance(node, dict) or len(node) != 1:
             raise self.fail(where, f"is {_describe(node)}, not a value save() writes")
         ((kind, value),) = node.items()
-        if kind == "tensor":
+        if kind in ("tensor", "tensor_requiring_grad"):
             arr = self.array(value, where, "biuf")
             try:
-                return Tensor(arr)
-            except (TypeError, ValueError) as exc:
+                return Tensor(arr, requires_grad=kind == "tensor_requiring_grad")
+            except (TypeError, ValueError, RuntimeError) as exc:
                 raise self.fail(where, f"cannot be a tensor ({exc})") from None
+        if kind == "parameter":
+            if not (isinstance(value, list) and len(value) == 2 and isinstance(value[1], bool)):
+                raise self.fail(where, f"is a parameter of {_describe(value)}, not [key, "
+                                "requires_grad]")
+            from tinygrad_cnn.nn.module import Parameter
+
+            arr = self.array(value[0], where, "biuf")
+            try:
+                return Parameter(arr, requires_grad=value[1])
+            except (TypeError, ValueError, RuntimeError) as exc:
+                raise self.fail(where, f"cannot be a parameter ({exc})") from None
         if kind == "array":
             return self.array(value, where, _ARRAY_KINDS)
         if kind == "float":
@@ -178,14 +194,29 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"save: path must be a file path (str or os.PathLike), got "
                         f"{type(path).__name__}; file objects are not supported")
+    if os.fspath(path).endswith(("/", os.sep)):  # (Path() would drop the slash; open refuses)
+        raise IsADirectoryError(f"save: {os.fspath(path)} names a folder (it ends in a slash); "
+                                "give a file path such as checkpoint.npz")
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"save: {path} is a directory; give a file path such as "
                                 f"{path / 'checkpoint.npz'}")
     arrays: dict[str, np.ndarray] = {}
     schema = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays, "obj")}
-    atomic_write(path, lambda f: np.savez(f, **{_SCHEMA_KEY: np.array(json.dumps(schema))},
-                                          **arrays))
+    atomic_write(path, lambda f: _savez(f, {_SCHEMA_KEY: np.array(json.dumps(schema)), **arrays}))
+
+
+def _savez(f: Any, arrays: dict[str, np.ndarray]) -> None:
+    """``np.savez``; a Ctrl-C that lands while zipfile closes an entry makes its close raise
+    "Can't close the ZIP file while there is an open writing handle" -- the interruption is
+    raised instead, as it came."""
+    try:
+        np.savez(f, **arrays)
+    except ValueError as exc:
+        cause = exc.__context__
+        if isinstance(cause, BaseException) and not isinstance(cause, Exception):
+            raise cause from None  # KeyboardInterrupt, SystemExit
+        raise
 
 
 def load(path: str | os.PathLike[str], map_location: Any = None, *,
@@ -198,12 +229,20 @@ def load(path: str | os.PathLike[str], map_location: Any = None, *,
     Raises ``FileNotFoundError`` when there is no file, and :class:`CheckpointError` (naming the
     file and what is wrong) for anything that is not a checkpoint ``save`` wrote, however it was
     broken or crafted."""
+    if map_location is not None and not isinstance(map_location, str):
+        raise TypeError(f"load: map_location must be a device name such as 'cpu' or 'cuda', got "
+                        f"{type(map_location).__name__} (functions and dicts are not supported)")
+    if map_location is not None:
+        from tinygrad_cnn.backend import normalize_device
+
+        try:
+            normalize_device(map_location)
+        except ValueError:
+            raise ValueError(f"load: map_location {map_location!r} is not a device; expected "
+                             "'cpu', 'cuda' or 'cuda:N'") from None
     obj = _load(Path(path))
     if map_location is None or str(map_location) == "cpu":
         return obj
-    if not isinstance(map_location, str):
-        raise TypeError(f"load: map_location must be a device name such as 'cpu' or 'cuda', got "
-                        f"{type(map_location).__name__} (functions and dicts are not supported)")
     return _on_device(obj, map_location)
 
 

@@ -90,6 +90,38 @@ s("diag_embed", lambda m, a, offset, dim1, dim2: m.t.diag_embed(a, offset, dim1,
   params=seeded(lambda sh, r: dict(zip(("dim1", "dim2"), _dims(len(sh[0]) + 1, r, 2)),
                                     offset=int(r.integers(-3, 4)))))
 
+
+
+def _unfold(sh: list[tuple[int, ...]], r: np.random.Generator) -> dict[str, Any]:
+    d = _dim(len(sh[0]), r)
+    return {"dimension": d, "size": int(r.integers(0, _size(sh[0], d) + 1)),
+            "step": int(r.integers(1, 5))}
+
+
+s("unfold_dim", lambda m, a, dimension, size, step: a.unfold(dimension, size, step),
+  params=seeded(_unfold))
+#: (gradient's shape, input's shape, dim, size, step) of unfold_backward: overlapping windows,
+#: gaps, a last element no window reads, windows of 0 and of the whole dim, a 0-d input
+_UNFOLD_BACKWARD = {(4, 3): ((10,), 0, 3, 2), (2, 2, 3): ((2, 7), 1, 3, 3),
+                    (3, 2, 2): ((4, 2), 0, 2, 1), (5, 0): ((4,), 0, 0, 1), (1, 4): ((4,), 0, 4, 2),
+                    (1,): ((), 0, 1, 1)}
+
+
+def _unfold_backward_ours(m: Any, g: Any) -> Any:
+    from tinygrad_cnn.ops.shape import UnfoldBackward
+
+    shape, dim, size, step = _UNFOLD_BACKWARD[tuple(g.shape)]
+    return UnfoldBackward.apply(g, dim=dim, size=size, step=step, shape=shape)
+
+
+def _unfold_backward_theirs(m: Any, g: Any) -> Any:
+    shape, dim, size, step = _UNFOLD_BACKWARD[tuple(g.shape)]
+    return m.t.ops.aten.unfold_backward(g, list(shape), dim, size, step)
+
+
+s("unfold_backward", _unfold_backward_ours, theirs=_unfold_backward_theirs, dtypes=FLOATS,
+  shapes=st.sampled_from([[k] for k in _UNFOLD_BACKWARD]))
+
 # ------------------------------------------------------------------------------ views (getitem)
 
 

@@ -59,6 +59,29 @@ def _diag_embed(rng):
     return (lambda a: (a * a).diag_embed(-1, 0, 2)), (t(rng, 2, 3),)
 
 
+@case("unfold_dim", "overlapping")
+def _unfold_overlapping(rng):
+    return (lambda a: (a * a).unfold(1, 3, 2)), (t(rng, 2, 7, 2),)
+
+
+@case("unfold_dim", "gaps_negative_dim")
+def _unfold_gaps(rng):
+    return (lambda a: (a * a).unfold(-1, 2, 3)), (t(rng, 3, 7),)
+
+
+@case("unfold_dim", "zero_dim")
+def _unfold_0d(rng):
+    return (lambda a: (a * a).unfold(0, 1, 1)), (t(rng),)
+
+
+@case("unfold_backward")
+def _unfold_backward(rng):
+    from tinygrad_cnn.ops.shape import UnfoldBackward
+
+    return (lambda g: UnfoldBackward.apply(g * g, dim=1, size=3, step=2, shape=(2, 8))), \
+        (t(rng, 2, 3, 3),)
+
+
 @case("scatter", "src")
 def _scatter(rng):
     index = np.array([[0, 3], [2, 1], [1, 0]])

@@ -303,9 +303,11 @@ class Machine:
 #: libraries' states differ, so the program ends there.
 TORCH_ONLY_REFUSALS = ("a leaf Variable that requires grad is being used in an in-place",
                        "refer to a single memory location")
-#: and the other way round: writes into an expand()ed view other than fill_, whose result
-#: depends on the order the aliased elements are written in (PyTorch does them; we refuse)
-OURS_ONLY_REFUSALS = ("is read-only: an expand() result", "refers to a single memory location")
+#: and the other way round: writes into an expand()ed view other than fill_ (or an unfold() of
+#: overlapping windows), whose result depends on the order the aliased elements are written in
+#: (PyTorch does them; we refuse)
+OURS_ONLY_REFUSALS = ("is read-only: a view that shows one value in several places",
+                      "refers to a single memory location")
 
 
 class _TorchRefusedError(Exception):
@@ -339,6 +341,8 @@ def _draw_view(data: Any, shape: tuple[int, ...]) -> Callable[[Any, Any], Any]:
         kinds.append("transpose")
     if 1 in shape:
         kinds.append("expand")
+    if shape:
+        kinds.append("unfold")  # (overlapping windows: read-only in ours, see OURS_ONLY_REFUSALS)
     kind = data.draw(st.sampled_from(kinds), label="view")
     nd = len(shape)
     if kind == "slice" and nd:
@@ -374,6 +378,11 @@ def _draw_view(data: Any, shape: tuple[int, ...]) -> Callable[[Any, Any], Any]:
     if kind == "expand":
         target = tuple(3 if s == 1 else s for s in shape)
         return lambda t: t.expand(*target)
+    if kind == "unfold":
+        d = data.draw(st.integers(0, nd - 1), label="dim")
+        size = data.draw(st.integers(0, shape[d]), label="size")
+        step = data.draw(st.integers(1, 3), label="step")
+        return lambda t: t.unfold(d, size, step)
     return lambda t: t.detach()
 
 

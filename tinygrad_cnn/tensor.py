@@ -1420,7 +1420,7 @@ class Tensor:
     # ---------------------------------------------------------------- shape and indexing (issue 14)
     # Each one delegates to ops/shape.py or ops/indexing.py, which check the arguments and say
     # which result is a view (select, narrow, chunk, split, unbind, movedim, swapaxes, diagonal,
-    # broadcast_to) and which a copy.
+    # unfold, broadcast_to) and which a copy.
     def flip(self, *dims: Any) -> Tensor:
         return _ops.shape.flip(self, *dims)
 
@@ -1483,6 +1483,11 @@ class Tensor:
 
     def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
         return _ops.shape.diag_embed(self, offset, dim1, dim2)
+
+    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+        """Every window of ``size`` elements along ``dimension``, ``step`` apart, as a view
+        (PyTorch's ``Tensor.unfold``; im2col is ``F.unfold``)."""
+        return _ops.shape.unfold(self, dimension, size, step)
 
     def trace(self) -> Tensor:
         return _ops.shape.trace(self)
@@ -1969,8 +1974,9 @@ class Tensor:
     def _check_writeable(self, name: str) -> None:
         a = self._data
         if not a.flags.writeable:
-            raise RuntimeError(f"{name}: this tensor (shape {self.shape}) is read-only: an expand() "
-                               "result (one value shown in several places) or a read-only array "
+            raise RuntimeError(f"{name}: this tensor (shape {self.shape}) is read-only: a view that "
+                               "shows one value in several places (an expand() result, or an "
+                               "unfold() whose windows overlap) or a read-only array "
                                "(np.frombuffer of bytes, a broadcast); call .clone() first")
         if not a.flags.c_contiguous and _self_overlapping(a):
             raise RuntimeError(f"{name}: more than one element of this tensor (shape {self.shape}, "

@@ -1,10 +1,12 @@
-"""Shape ops: flip, roll, tril, triu, diagonal and diag_embed are Functions; the rest of PyTorch's
-shape surface is composed of them and of the movement ops (reshape, permute, expand, getitem, cat).
+"""Shape ops: flip, roll, tril, triu, diagonal, diag_embed and unfold are Functions; the rest of
+PyTorch's shape surface is composed of them and of the movement ops (reshape, permute, expand,
+getitem, cat).
 
 | op | how | view? |
 |---|---|---|
 | ``flip``, ``roll``, ``tril``, ``triu``, ``diag_embed`` | a Function here | no (a copy, as in PyTorch) |
 | ``diagonal`` | a Function here (``is_view``) | yes |
+| ``unfold`` (``Tensor.unfold``) | a Function here (``is_view``) | yes (read-only if windows overlap) |
 | ``select``, ``narrow``, ``chunk``, ``split``, ``unbind`` | ``getitem`` with ints and slices | yes |
 | ``movedim``, ``swapaxes``/``swapdims`` | ``permute`` | yes |
 | ``broadcast_to``, ``broadcast_tensors`` | ``expand`` | yes (read-only, as numpy's) |
@@ -144,6 +146,71 @@ class DiagEmbed(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         return Diagonal.apply(g, offset=ctx.offset, dim1=ctx.dim1, dim2=ctx.dim2)
+
+
+def _windows(n: int, size: int, step: int) -> int:
+    """How many windows of ``size``, ``step`` apart, fit in a dim of ``n`` (``n >= size``)."""
+    return (n - size) // step + 1
+
+
+class UnfoldDim(Function):
+    """Every window of ``size`` elements along dim ``dim``, ``step`` apart (``Tensor.unfold``): a
+    view in which that dim counts the windows, ``(n - size) // step + 1``, and a new last dim of
+    ``size`` runs along each window (a 0-d input counts as one element). Where windows overlap
+    (``step < size`` and more than one window) an element is shown several times, so the view is
+    read-only, as an ``expand`` is.
+    VJP: each window's gradient added back where it was read,
+    ``dx = unfold_backward(g, dim, size, step, shape=x.shape)``."""
+
+    name = "unfold_dim"
+    is_view = True
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, dim: int = 0, size: int = 1, step: int = 1) -> Any:
+        ctx.in_shape, ctx.dim, ctx.size, ctx.step = x.shape, dim, size, step
+        xp = array_module(x)
+        if x.ndim == 0:
+            shape, strides = (size,), (x.itemsize,)
+            windows = 1
+        else:
+            windows = _windows(x.shape[dim], size, step)
+            shape = x.shape[:dim] + (windows,) + x.shape[dim + 1:] + (size,)
+            strides = (x.strides[:dim] + (x.strides[dim] * step,) + x.strides[dim + 1:]
+                       + (x.strides[dim],))
+        as_strided = xp.lib.stride_tricks.as_strided
+        if xp is np:  # (CuPy's as_strided has no writeable flag, nor do its arrays)
+            return as_strided(x, shape, strides, writeable=not (step < size and windows > 1))
+        return as_strided(x, shape, strides)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return UnfoldBackward.apply(g, dim=ctx.dim, size=ctx.size, step=ctx.step,
+                                    shape=ctx.in_shape)
+
+
+class UnfoldBackward(Function):
+    """Zeros of ``shape`` with each window of ``g`` (the layout ``unfold(dim, size, step)`` makes
+    from a tensor of ``shape``) added back at the ``size`` elements it was read from; overlapping
+    windows add up (PyTorch's ``unfold_backward``). One strided slice per offset in the window,
+    no loop over the windows.
+    VJP: ``dg = unfold(gg, dim, size, step)``."""
+
+    @staticmethod
+    def forward(ctx: Context, g: Any, dim: int = 0, size: int = 1, step: int = 1,
+                shape: tuple[int, ...] = ()) -> Any:
+        ctx.dim, ctx.size, ctx.step = dim, size, step
+        xp = array_module(g)
+        out = xp.zeros(shape or (1,), dtype=g.dtype)  # (a 0-d input: one element)
+        g = g if shape else g.reshape(1, size)
+        windows = g.shape[dim]
+        lead = (slice(None),) * dim
+        for k in range(size):  # offset k of every window: elements k, k + step, k + 2 step, ...
+            out[lead + (slice(k, k + step * (windows - 1) + 1, step),)] += g[..., k]
+        return out.reshape(shape)
+
+    @staticmethod
+    def backward(ctx: Context, gg: Tensor) -> Tensor:
+        return UnfoldDim.apply(gg, dim=ctx.dim, size=ctx.size, step=ctx.step)
 
 
 # ------------------------------------------------------------------------------ argument helpers
@@ -501,6 +568,24 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     if d1 == d2:
         raise ValueError(f"diagonal: dim1 and dim2 name the same dim ({dim1}, {dim2})")
     return Diagonal.apply(input, offset=_int(offset, "offset", "diagonal"), dim1=d1, dim2=d2)
+
+
+def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """Every window of ``size`` elements along ``dimension``, ``step`` apart, as a view
+    (``Tensor.unfold``, not ``F.unfold``): that dim becomes the number of windows
+    ``(n - size) // step + 1`` and a last dim of ``size`` is appended. Overlapping windows
+    (``step < size``) make a read-only view; others can be written through."""
+    d = _dim(dimension, input.ndim, "unfold")
+    size, step = _int(size, "size", "unfold"), _int(step, "step", "unfold")
+    n = input.shape[d] if input.ndim else 1
+    if size < 0:
+        raise ValueError(f"unfold: size must not be negative, got {size}")
+    if step <= 0:
+        raise ValueError(f"unfold: step must be positive, got {step}")
+    if size > n:
+        raise ValueError(f"unfold: size {size} is larger than dim {d} of size {n} (tensor shape "
+                         f"{input.shape}); a window must fit in the dim: size <= {n}")
+    return UnfoldDim.apply(input, dim=d, size=size, step=step)
 
 
 # ------------------------------------------------------------------------------ the rest

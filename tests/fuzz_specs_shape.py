@@ -338,5 +338,31 @@ s("where", lambda m, a, mask, value: a.masked_fill(m.const(mask), value), id="ma
 s("where", lambda m, a, v, mask: a.masked_fill(m.const(mask), v), id="masked_fill_tensor_value",
   arity=2, shapes=broadcast_shapes(1).map(lambda sh: [sh[0], ()]),
   params=seeded(lambda sh, r: {"mask": _mask(sh, r)}))
+
+
+def _masked_scatter(sh: list[tuple[int, ...]], r: np.random.Generator, grow: bool = True
+                    ) -> dict[str, Any]:
+    """A mask as ``_mask`` draws it (not broadcasting beyond the tensor unless ``grow``), with
+    True places cut to no more than the source's (the second shape's) elements."""
+    while True:
+        mask = np.array(_mask(sh, r))  # (an array also when 0-d)
+        if grow or np.broadcast_shapes(mask.shape, sh[0]) == sh[0]:
+            break
+    shape = np.broadcast_shapes(mask.shape, sh[0])
+    n = int(np.prod(sh[1]))
+    while np.broadcast_to(mask, shape).sum() > n:
+        mask[tuple(np.argwhere(mask)[r.integers(int(mask.sum()))])] = False
+    return {"mask": mask}
+
+
+#: the tensor, and a source of up to 3 x 6 elements (often more than the mask's True places)
+_SCATTER_SOURCE = st.tuples(broadcast_shapes(1), array_shapes(min_dims=0, max_dims=2, min_side=0,
+                                                              max_side=6)).map(
+    lambda p: [p[0][0], p[1]])
+s("where", lambda m, a, b, mask: a.masked_scatter(m.const(mask), b), id="masked_scatter",
+  arity=2, shapes=_SCATTER_SOURCE, params=seeded(_masked_scatter))
+s("where", lambda m, a, b, mask: a.clone().masked_scatter_(m.const(mask), b),
+  id="masked_scatter_", arity=2, shapes=_SCATTER_SOURCE,
+  params=seeded(lambda sh, r: _masked_scatter(sh, r, grow=False)))
 s("getitem", lambda m, a: a.nonzero(), id="nonzero", grad=False)
 s("getitem", lambda m, a: m.t.cat(a.nonzero(as_tuple=True)), id="nonzero_as_tuple", grad=False)

@@ -149,6 +149,24 @@ def _masked_fill(rng):
     return (lambda a, v: (a * a).masked_fill(mask, v * v)), (t(rng, 3, 4), t(rng))
 
 
+@case("where", "masked_scatter_broadcast")
+def _masked_scatter(rng):
+    mask = Tensor(np.array([[True, False, True], [False, True, True]]))
+    return (lambda a, b: (a * a).masked_scatter(mask, b * b)), (t(rng, 3), t(rng, 2, 4))
+
+
+@case("where", "masked_scatter_in_place")
+def _masked_scatter_(rng):
+    mask = Tensor(np.array([[False], [True]]))
+
+    def f(a, b):
+        y = a * a
+        y.masked_scatter_(mask, b * b)
+        return y
+
+    return f, (t(rng, 2, 3), t(rng, 5))
+
+
 @case("expand", "repeat_tile")
 def _repeat(rng):
     return (lambda a: (a * a).repeat(2, 1, 3) + (a * a).tile(2, 1, 3)), (t(rng, 3, 2),)

@@ -23,7 +23,7 @@ from tinygrad_cnn.ops.correlation import corrcoef, cov
 from tinygrad_cnn.ops.cumulative import logcumsumexp
 from tinygrad_cnn.ops.distance import cdist
 from tinygrad_cnn.ops.histogram import bincount, histc
-from tinygrad_cnn.ops.indexing import masked_select, take
+from tinygrad_cnn.ops.indexing import masked_scatter, masked_select, take
 from tinygrad_cnn.ops.linalg import bmm, dot, einsum, mv, outer, tensordot
 from tinygrad_cnn.ops.quantile import nanquantile, quantile
 from tinygrad_cnn.ops.statistics import (
@@ -654,7 +654,8 @@ __all__ = [
     "gt", "histc", "hypot", "index_add", "index_copy", "index_fill", "inference_mode", "is_tensor",
     "isfinite", "isinf", "isnan", "le", "lerp", "log", "log1p", "log2", "log10", "log_softmax",
     "logcumsumexp", "logical_and", "logical_not", "logical_or", "logical_xor", "logsumexp", "lt",
-    "masked_select", "matmul", "max", "maximum", "mean", "median", "min", "minimum", "mm", "mode",
+    "masked_scatter", "masked_select", "matmul", "max", "maximum", "mean", "median", "min",
+    "minimum", "mm", "mode",
     "mul", "multiply", "mv", "nan_to_num", "nanmean", "nanmedian", "nanquantile", "nansum", "ne",
     "neg", "negative", "norm", "numel", "outer", "permute", "pow", "prod", "quantile", "reciprocal",
     "relu", "remainder", "reshape", "round", "rsqrt", "sigmoid", "sign", "sin", "sinh", "softmax",

@@ -1535,6 +1535,9 @@ class Tensor:
     def masked_select(self, mask: Tensor) -> Tensor:
         return _ops.indexing.masked_select(self, mask)
 
+    def masked_scatter(self, mask: Tensor, source: Tensor) -> Tensor:
+        return _ops.indexing.masked_scatter(self, mask, source)
+
     # ---------------------------------------------------------------- statistics (ops/statistics.py)
     def count_nonzero(self, dim: int | Sequence[int] | None = None) -> Tensor:
         return _ops.statistics.count_nonzero(self, dim)
@@ -2043,6 +2046,18 @@ class Tensor:
             a[...] = _ops.indexing.masked_fill(Tensor._make(a), mask, value)._data
 
         return self._inplace("masked_fill_", value, compute, raw)
+
+    def masked_scatter_(self, mask: Tensor, source: Tensor) -> Tensor:
+        """``masked_scatter`` in place; the mask broadcasts to this tensor's shape, not beyond."""
+        if isinstance(mask, Tensor) and mask.dtype == np.bool_ and \
+                _broadcast_shape(self.shape, mask.shape) != self.shape:
+            raise ValueError(f"masked_scatter_: a mask of shape {mask.shape} does not broadcast to "
+                             f"the tensor's shape {self.shape}; an in-place op cannot grow the "
+                             "tensor")
+        return self._result_in_place(
+            "masked_scatter_",
+            lambda s: _ops.indexing.masked_scatter(s, mask, source, where="masked_scatter_"),
+            (source,))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
         """Fill with samples of ``N(mean, std²)`` from the generator ``manual_seed`` seeds; a

@@ -1,6 +1,6 @@
 """Indexing ops: ``scatter`` is a Function; ``index_select``, ``take_along_dim``, ``scatter_add``,
 ``index_add``, ``index_copy``, ``index_fill``, ``masked_fill``, ``nonzero``, ``sort``, ``argsort``,
-``topk``, ``take`` and ``masked_select`` are composed of existing ops.
+``topk``, ``take``, ``masked_select`` and ``masked_scatter`` are composed of existing ops.
 
 | op | how |
 |---|---|
@@ -15,6 +15,7 @@
 | ``sort``, ``topk`` | numpy's stable argsort, then ``gather`` (the gradient goes to the indices) |
 | ``argsort`` | numpy's stable argsort, no gradient |
 | ``take``, ``masked_select`` | ``getitem`` with one index array per dim (repeated indices add up) |
+| ``masked_scatter`` | ``where`` of the mask, a ``getitem`` of the flattened source, and the input |
 
 Indices are checked here against the sizes they index, so that a wrong one is an ``IndexError``
 naming the op, the index and the size, never a silently wrapped negative index or a write into a
@@ -31,7 +32,7 @@ import numpy as np
 from tinygrad_cnn.autograd import Context, Function, _state
 from tinygrad_cnn.backend import add_at, array_module, like
 from tinygrad_cnn.ops.movement import Gather, GetItem, GetItemBackward, ScatterAdd
-from tinygrad_cnn.tensor import Tensor, _dim, _in_dtype
+from tinygrad_cnn.tensor import Tensor, _dim, _in_dtype, cat
 from tinygrad_cnn.tensor import where as _where
 
 
@@ -498,3 +499,44 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:
     key = tuple(xp.zeros_like(h) if input.shape[i] == 1 and shape[lead + i] != 1 else h
                 for i, h in enumerate(hits[lead:]))
     return GetItem.apply(input, key=key)
+
+
+def masked_scatter(input: Tensor, mask: Any, source: Tensor, *,
+                   where: str = "masked_scatter") -> Tensor:
+    """A copy of ``input`` (broadcast with the bool ``mask``) with ``source``'s elements, read in
+    row-major order, written where ``mask`` is True: the k-th True place gets ``source``'s k-th
+    element; ``source`` (any shape, ``input``'s dtype) needs at least as many elements as there
+    are True places. ``where(mask, source.flatten()[k(place)], input)``, so the gradients are
+    ``where``'s and ``getitem``'s: ``dinput = g`` where ``mask`` is False (summed over the dims
+    ``input`` was broadcast along), ``dsource`` = ``g`` at the True places in order for the first
+    ``mask.sum()`` elements, zeros for the rest."""
+    if not isinstance(mask, Tensor):
+        raise TypeError(f"{where}: mask must be a bool Tensor, got {type(mask).__name__}")
+    if mask.dtype != np.bool_:
+        raise TypeError(f"{where}: mask must be a bool tensor, got {mask.dtype} (as in PyTorch); "
+                        "make one with a comparison or .bool()")
+    if not isinstance(source, Tensor):
+        raise TypeError(f"{where}: source must be a Tensor, got {type(source).__name__}")
+    if source.dtype != input.dtype:
+        raise TypeError(f"{where}: source is {source.dtype} but the tensor is {input.dtype}; "
+                        "convert one of them with .to()")
+    try:
+        shape = np.broadcast_shapes(input.shape, mask.shape)
+    except ValueError:
+        raise ValueError(f"{where}: input of shape {input.shape} and mask of shape {mask.shape} "
+                         "cannot be broadcast together") from None
+    xp = array_module(input._data)
+    m = xp.broadcast_to(like(mask._data, input._data), shape).reshape(-1)
+    count, n = int(m.sum()), source.numel()
+    if n < count:
+        raise ValueError(f"{where}: the mask has {count} True places but source (shape "
+                         f"{source.shape}) has only {n} elements; give a source of at least "
+                         f"{count} elements")
+    flat = source.reshape(-1)
+    if n == 0:  # nothing is read: every place reads a zero past the end (source's gradient: empty)
+        flat = cat([flat, Tensor._make(xp.zeros(1, dtype=input.dtype))])
+    # the place's number among the True places (a False place reads element 0, and gets no
+    # gradient through where)
+    k = xp.maximum(xp.cumsum(m, dtype=np.int64) - 1, 0)
+    picked = GetItem.apply(flat, key=(k,)).reshape(shape)
+    return _where(Tensor._make(m.reshape(shape)), picked, input)

@@ -123,9 +123,11 @@ VIEWS = {
     "diagonal": lambda x: x.diagonal(0, 1, 2),
     "diagonal_offset": lambda x: tg.diagonal(x, -1, -1, -2),
     "ravel_contiguous": lambda x: x.ravel(),
+    "unfold_disjoint_windows": lambda x: x.unfold(2, 1, 2),
 }
 READ_ONLY_VIEWS = {
     "broadcast_to": lambda x: x.broadcast_to((5, 2, 3, 4)),
+    "unfold_overlapping_windows": lambda x: x.unfold(1, 2, 1),
     "broadcast_tensors": lambda x: tg.broadcast_tensors(x, Tensor(np.zeros((3, 1, 1, 1))))[0],
 }
 COPIES = {
@@ -221,6 +223,7 @@ TORCH_VIEWS = {
     "diagonal": lambda x: x.diagonal(0, 1, 2),
     "diagonal_offset": lambda x: torch.diagonal(x, -1, -1, -2),
     "ravel_contiguous": lambda x: x.ravel(),
+    "unfold_disjoint_windows": lambda x: x.unfold(2, 1, 2),
 }
 
 

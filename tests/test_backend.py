@@ -311,6 +311,26 @@ def test_one_blas_thread_holds_and_restores_openblas():
     assert blas[1]() == before  # restored after an error too
 
 
+def test_split_work_on_one_thread_holds_openblas_to_one_thread_too():
+    """TINYGRAD_CNN_THREADS=1 ran a big job's GEMMs on OpenBLAS's own threads: LeNet-5's conv2
+    forward took 8 ms instead of 0.7 while other processes kept the cores busy. One thread asked
+    for is one OpenBLAS thread too; a batch of one on several threads still lets OpenBLAS split
+    its GEMMs."""
+    blas = parallel._openblas()
+    if not blas or blas[1]() < 2:
+        pytest.skip("numpy here has no OpenBLAS with several threads to hold")
+    seen = []
+    saved = parallel.threads()
+    try:
+        parallel.set_threads(1)
+        parallel.run_chunks(64, lambda s, e: seen.append(blas[1]()), nbytes=1 << 30)
+        parallel.set_threads(2)
+        parallel.run_chunks(1, lambda s, e: seen.append(blas[1]()), nbytes=1 << 30)
+    finally:
+        parallel.set_threads(saved)
+    assert seen[0] == 1 and seen[1] > 1, seen
+
+
 def test_small_gemm_helper_equals_numpy_matmul():
     rng = np.random.default_rng(0)
     for shape_a, shape_b in [((64, 400), (400, 120)), ((3, 5, 7), (7, 2)), ((300, 300), (300, 300))]:

@@ -246,10 +246,13 @@ def run_chunks(n: int, fn: Callable[[int, int], None], nbytes: int = MIN_BYTES,
     global _pool
     k = min(_threads, n)
     if k <= 1 or nbytes < MIN_BYTES:
-        if nbytes < MIN_BYTES and _threads > 1:
+        if nbytes < MIN_BYTES or _threads == 1:
+            # a job too small to share, or one thread asked for (TINYGRAD_CNN_THREADS=1): on
+            # one OpenBLAS thread too -- its own threads took LeNet-5's conv2 forward 8 ms
+            # instead of 0.7 while other processes kept the cores busy
             with one_blas_thread():
                 fn(0, n)
-        else:
+        else:  # one big piece (a batch of one): OpenBLAS may use every core
             fn(0, n)
         return
     with _lock:

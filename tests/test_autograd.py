@@ -638,3 +638,42 @@ def test_anomaly_switches_as_in_pytorch():
     with tg.set_detect_anomaly(True, check_nan=False):  # ... or a context manager that restores
         assert tg.is_anomaly_enabled() and not tg.is_anomaly_check_nan_enabled()
     assert not tg.is_anomaly_enabled() and tg.is_anomaly_check_nan_enabled()
+
+
+def test_an_id_keyed_walk_finds_every_leaf_as_in_pytorch():
+    """An outside tester: AccumulateGrad nodes were made afresh on each access, so a walk that
+    keeps only ids saw a freed node's id reused by another leaf's and lost that leaf."""
+    torch = pytest.importorskip("torch")
+    found = {}
+    for lib in (torch, tg):
+        lib.manual_seed(0)
+        m = lib.nn.Sequential(lib.nn.Linear(4, 5), lib.nn.ReLU(), lib.nn.Linear(5, 3))
+        y = m(lib.randn(2, 4)).sum()
+        seen, stack, leaves = set(), [y.grad_fn], []
+        while stack:
+            fn = stack.pop()
+            if fn is None or id(fn) in seen:
+                continue
+            seen.add(id(fn))
+            stack += [f for f, _ in fn.next_functions]
+            if hasattr(fn, "variable"):
+                leaves.append(tuple(fn.variable.shape))
+        found[lib.__name__] = sorted(leaves)
+    assert found["tinygrad_cnn"] == found["torch"] == [(3,), (3, 5), (5,), (5, 4)]
+
+
+def test_pytorchs_spellings_of_gradcheck_and_the_anomaly_switch():
+    from tinygrad_cnn.autograd import gradcheck as imported
+
+    assert tg.autograd.gradcheck is tg.gradcheck is imported
+    assert tg.autograd.gradgradcheck is tg.gradgradcheck
+    x = Tensor(np.array([0.5, -1.5]), requires_grad=True)
+    assert tg.autograd.gradcheck(lambda a: a * a, (x,))
+    tg.set_anomaly_enabled(True, check_nan=False)
+    try:
+        assert tg.is_anomaly_enabled() and not tg.is_anomaly_check_nan_enabled()
+    finally:
+        tg.set_anomaly_enabled(False)
+    assert not tg.is_anomaly_enabled() and tg.is_anomaly_check_nan_enabled()
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        tg.autograd.nope  # noqa: B018

@@ -441,6 +441,8 @@ print("ok")
 
 
 CTRL_C_CHILD = r"""
+import faulthandler, signal  # (SIGUSR1: every thread's stack on stderr, if it hangs)
+faulthandler.register(signal.SIGUSR1, all_threads=True)
 import numpy as np, tinygrad_cnn as tg, tinygrad_cnn.nn.functional as F
 rng = np.random.default_rng(0)
 x = tg.Tensor(rng.standard_normal((64, 6, 14, 14)).astype(np.float32))
@@ -473,10 +475,13 @@ def test_ctrl_c_during_split_work_neither_hangs_nor_corrupts_later_results():
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
 
-    def line(timeout: float = 30.0) -> str:
+    def line(timeout: float = 120.0) -> str:
         if not sel.select(timeout):
+            proc.send_signal(signal.SIGUSR1)  # its threads' stacks, for the report
+            time.sleep(2)
             proc.kill()
-            pytest.fail(f"no answer in {timeout} s: hung ({proc.communicate()[1][-2000:]})")
+            pytest.fail(f"no answer in {timeout} s: hung; its threads:\n"
+                        f"{proc.communicate()[1][-6000:]}")
         return proc.stdout.readline().strip()
 
     try:

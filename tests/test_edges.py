@@ -336,6 +336,22 @@ def test_where_and_its_vjp_match_pytorch_bit_for_bit(dtype, size):
         np.testing.assert_array_equal(np.signbit(ours.numpy()), np.signbit(theirs.detach().numpy()))
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("size", [3, 70])
+def test_clamp_keeps_signed_zeros_as_pytorch(dtype, size):
+    """An outside tester: clamp with one bound of 0 returned the bound's zero where the input
+    equals it (clamp(min=0.) of -0. gave 0., PyTorch -0.)."""
+    torch = pytest.importorskip("torch")
+    x = np.resize(np.array([-0.0, 0.0, -1.0, 1.0, np.nan], dtype=dtype), size)
+    for kw in ({"min": 0.0}, {"min": -0.0}, {"max": 0.0}, {"max": -0.0}, {"min": 0.0, "max": 1.0},
+               {"min": -0.0, "max": 0.0}, {"min": -1.0, "max": -0.0}):
+        ours, theirs = tg.tensor(x).clamp(**kw).numpy(), torch.tensor(x).clamp(**kw).numpy()
+        np.testing.assert_array_equal(ours, theirs)
+        np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))
+    np.testing.assert_array_equal(np.signbit(tg.clamp_min(tg.tensor(x), 0.0).numpy()),
+                                  np.signbit(torch.clamp_min(torch.tensor(x), 0.0).numpy()))
+
+
 def test_relu_of_bool_is_refused_as_in_pytorch():
     with pytest.raises(RuntimeError, match="relu: Boolean inputs not supported"):
         tg.tensor([True, False]).relu()

@@ -28,6 +28,7 @@ from tinygrad_cnn.autograd import (
     keep_inputs,
     no_grad,
     once_differentiable,
+    set_anomaly_enabled,
     set_detect_anomaly,
     set_grad_enabled,
 )
@@ -245,6 +246,7 @@ __all__ = [
     "scatter",
     "scatter_add",
     "select",
+    "set_anomaly_enabled",
     "set_detect_anomaly",
     "set_grad_enabled",
     "split",

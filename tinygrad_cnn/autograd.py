@@ -248,6 +248,11 @@ class set_detect_anomaly:  # noqa: N801
         _state.anomaly, _state.anomaly_check = self._previous
 
 
+def set_anomaly_enabled(mode: bool, check_nan: bool = True) -> None:
+    """PyTorch's ``torch.set_anomaly_enabled``: anomaly detection on or off in this thread."""
+    _state.anomaly, _state.anomaly_check = bool(mode), bool(check_nan)
+
+
 def is_anomaly_enabled() -> bool:
     """Whether anomaly detection is on in this thread (PyTorch's name)."""
     return _state.anomaly
@@ -373,7 +378,12 @@ class Context:
         """PyTorch's ``grad_fn.next_functions``: per input ``(node, output index)`` -- the input's
         ``grad_fn`` (for output ``k`` of an op with several, that op and ``k``), an
         :class:`AccumulateGrad` for a leaf that requires grad (its ``variable`` is the leaf), or
-        ``(None, 0)``. Graph-walking code written for PyTorch works on it."""
+        ``(None, 0)``. Graph-walking code written for PyTorch works on it. Kept on the node, so
+        the AccumulateGrads live as long as the graph, as PyTorch's (a walk that keys on ids
+        must not see one's id reused by another's)."""
+        kept = self.__dict__.get("_next_functions")
+        if kept is not None:
+            return kept
         out: list[tuple[Any, int]] = []
         for e in self.next:
             if e is None:
@@ -384,7 +394,8 @@ class Context:
                 out.append((e.next[0], e.index))  # type: ignore[attr-defined]
             else:
                 out.append((e, 0))
-        return tuple(out)
+        kept = self.__dict__["_next_functions"] = tuple(out)
+        return kept
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep backend arrays for backward; they come back as Tensors from ``saved_tensors``."""
@@ -1703,5 +1714,16 @@ def _set_tensor_class(cls: Any, function_view: Any) -> None:
 # This module is a file, not a package, so ``from tinygrad_cnn.autograd.functional import
 # jacobian`` (PyTorch's import form) finds the submodule only by its name in sys.modules.
 from tinygrad_cnn import autograd_functional as functional  # noqa: E402
+
+
+def __getattr__(name: str) -> Any:
+    """``tg.autograd.gradcheck`` and ``gradgradcheck``, PyTorch's spelling (``torch.autograd.
+    gradcheck``), from :mod:`tinygrad_cnn.gradcheck` (imported on first use: it imports this
+    module)."""
+    if name in ("gradcheck", "gradgradcheck"):
+        import importlib
+
+        return getattr(importlib.import_module("tinygrad_cnn.gradcheck"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 sys.modules[__name__ + ".functional"] = functional

@@ -265,8 +265,12 @@ def run_chunks(n: int, fn: Callable[[int, int], None], nbytes: int = MIN_BYTES,
     cuts = [0] + [round(n * (caller_weight + i) / (caller_weight + k - 1)) for i in range(k)]
     bounds = [(s, e) for s, e in itertools.pairwise(cuts) if e > s]
     with one_blas_thread():
-        pieces = [pool.submit(fn, s, e) for s, e in bounds[1:]]
+        # each piece is queued, then listed: a Ctrl-C between the two can leave a piece
+        # unwaited, never one waited for that was not queued (which would wait for good)
+        pieces: list[_Piece] = []
         try:
+            for s, e in bounds[1:]:
+                pieces.append(pool.submit(fn, s, e))
             fn(*bounds[0])
         finally:
             _wait_all(pieces)

@@ -262,7 +262,7 @@ def check_grads(func: Callable[..., Any], inputs: Any, *, order: int = 1,
         swaps.restore()
 
 
-OWN_PRECISION_TOL = 4.0  # see _own_precision(): times sqrt(eps) of the inputs' own dtype
+OWN_PRECISION_TOL = {np.dtype(np.float16): 1.6e-2, np.dtype(np.float32): 1e-4}  # _own_precision
 
 
 def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swaps,
@@ -271,9 +271,11 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
     float64; a VJP that is right there but wrong in the inputs' own precision (it branches on the
     dtype, or computes in a way that breaks in float32) would pass. So the VJP runs once more,
     on the inputs as they are, for one random cotangent, and is compared with the float64 VJP
-    (just checked) for the same cotangent: they must agree to ``OWN_PRECISION_TOL *
-    sqrt(eps)`` of the lowest precision (float32: 1.4e-3, float16: 0.125) relative to the
-    largest entry -- far above rounding, far below a wrong factor. A failed report, or None."""
+    (just checked) for the same cotangent: each entry to ``tol * (|its float64 value| + the
+    largest one's)``, ``tol`` from ``OWN_PRECISION_TOL`` for the lowest precision (float16:
+    1.6e-2, 16 eps; float32: 1e-4) -- above rounding, below a sign or a factor of 1.05 (an
+    earlier tolerance of a share of the largest entry alone let a small entry's wrong sign
+    pass in float16). A failed report, or None."""
     outs = p.outputs()
     which = [j for j in p.which if outs[j].requires_grad and outs[j].dtype.kind == "f"]
     if not which:
@@ -303,22 +305,23 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
         native = vjp()
     except Exception:  # (the function does not run on its own inputs: nothing to compare)
         return None
-    tol = OWN_PRECISION_TOL * float(np.sqrt(np.finfo(lowest).eps))
+    tol = OWN_PRECISION_TOL.get(np.dtype(lowest), 1e-4)
     for i, w, n in zip(p.diff, wide, native):
         if w is None or n is None or w.shape != n.shape or not w.size:
             continue
         both = np.isfinite(w) & np.isfinite(n)  # (overflow in a low precision is no wrong VJP)
         err = np.where(both, np.abs(n - w), 0.0)
         scale = float(np.max(np.abs(w), where=both, initial=0.0))
-        if float(err.max()) <= tol * max(scale, 1e-30):
+        excess = err - tol * (np.abs(np.where(both, w, 0.0)) + scale)
+        if not (excess > 0).any():
             continue
-        k = int(np.argmax(err))
+        k = int(np.argmax(excess))
         head = (f"gradcheck failed: the VJP is wrong in {own.get(i, lowest)} only -- for "
                 f"{labels.input(i)} it gives {n.ravel()[k]:.6g} at element {unravel(k, w.shape)} "
                 f"where the same VJP in float64, which the check found right, gives "
-                f"{w.ravel()[k]:.6g} (for one random cotangent; entries differ by up to "
-                f"{float(err.max()):.3g}, allowed {tol:.2g} of the largest, {scale:.3g}). Look for "
-                "a VJP that depends on the dtype or loses precision in it.")
+                f"{w.ravel()[k]:.6g} (for one random cotangent; allowed: {tol:.2g} of that value "
+                f"plus the largest, {scale:.3g}). Look for a VJP that depends on the dtype or "
+                "loses precision in it.")
         return GradcheckReport(False, "wrong_vjp", 1, head)
     return None
 

@@ -295,7 +295,13 @@ class Clamp(Function):
             if max is not None:
                 inside &= x <= max
             ctx.save_for_backward(inside)
-        return xp.clip(x, min, max).astype(x.dtype, copy=False)
+        out = xp.clip(x, min, max).astype(x.dtype, copy=False)
+        bound = min if max is None else max if min is None else None
+        if bound is not None and bound == 0 and x.dtype.kind == "f":
+            # one bound of ±0: PyTorch keeps x where x equals it (x < 0 ? 0 : x keeps -0.;
+            # numpy's clip gives the bound's zero)
+            xp.copyto(out, x, where=x == 0)
+        return out
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:

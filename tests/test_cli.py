@@ -647,17 +647,25 @@ def test_sigterm_stops_a_run_as_ctrl_c_does_and_a_diverging_run_saves_nothing(tm
     assert (tmp_path / "good.npz").read_bytes() == before
     if os.name != "posix":
         return
-    run = subprocess.Popen([sys.executable, "-m", "tinygrad_cnn", "train", "--limit", "60000",
-                            "--epochs", "1", "--data-dir", DATA, "--out", "t.npz"], cwd=tmp_path,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    while not (tmp_path / ".t.npz.lock").exists() and time.time() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.5)
+    run = _run_holding_its_lock(tmp_path, "t.npz")
     run.send_signal(signal.SIGTERM)
     _, err = run.communicate(timeout=120)
     assert run.returncode == 143 and "terminated during epoch 1" in err
     assert not (tmp_path / ".t.npz.lock").exists() and "Traceback" not in err
+
+
+def _run_holding_its_lock(cwd, out):
+    """A one-epoch `train` run writing ``out`` (relative to ``cwd``), returned once it holds its
+    lock (its checks done) and a moment later: a signal sent now lands inside the epoch."""
+    run = subprocess.Popen([sys.executable, "-m", "tinygrad_cnn", "train", "--limit", "60000",
+                            "--epochs", "1", "--data-dir", DATA, "--out", str(out)], cwd=cwd,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lock = (Path(cwd) / out).parent / f".{Path(out).name}.lock"
+    deadline = time.time() + 60
+    while not lock.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    return run
 
 
 def test_the_environment_data_folder_is_used_or_refused_like_data_dir(tmp_path):
@@ -715,14 +723,7 @@ def test_a_stale_lock_goes_and_a_run_stopped_before_its_first_save_leaves_no_fol
     (out.parent / ".c.npz.lock").write_text("")  # left by a killed run
     cli_run("train", "--epochs", "1", "--limit", "64", "--data-dir", DATA, "--out", out)
     assert out.is_file() and not (out.parent / ".c.npz.lock").exists()
-    out2 = tmp_path / "other" / "sub" / "d.npz"
-    run = subprocess.Popen([sys.executable, "-m", "tinygrad_cnn", "train", "--limit", "60000",
-                            "--epochs", "1", "--data-dir", DATA, "--out", str(out2)],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    while not (out2.parent / ".d.npz.lock").exists() and time.time() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.3)
+    run = _run_holding_its_lock(tmp_path, Path("other") / "sub" / "d.npz")
     run.send_signal(signal.SIGINT)
     _, err = run.communicate(timeout=120)
     assert run.returncode == 130, err
@@ -731,13 +732,7 @@ def test_a_stale_lock_goes_and_a_run_stopped_before_its_first_save_leaves_no_fol
 
 @pytest.mark.skipif(os.name != "posix", reason="signals")
 def test_a_flood_of_sigterms_ends_the_run_once_without_a_traceback(tmp_path):
-    run = subprocess.Popen([sys.executable, "-m", "tinygrad_cnn", "train", "--limit", "60000",
-                            "--epochs", "1", "--data-dir", DATA, "--out", "t.npz"], cwd=tmp_path,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    while not (tmp_path / ".t.npz.lock").exists() and time.time() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.3)
+    run = _run_holding_its_lock(tmp_path, "t.npz")
     for _ in range(40):
         if run.poll() is not None:
             break

@@ -472,20 +472,25 @@ def take(input: Tensor, index: Any) -> Tensor:
     return GetItem.apply(input, key=tuple(k.astype(np.int64, copy=False) for k in key))
 
 
+def _mask_shape(where: str, input: Tensor, mask: Any) -> tuple[int, ...]:
+    """The shape ``input`` and the bool tensor ``mask`` broadcast to (checked)."""
+    if not isinstance(mask, Tensor):
+        raise TypeError(f"{where}: mask must be a bool Tensor, got {type(mask).__name__}")
+    if mask.dtype != np.bool_:
+        raise TypeError(f"{where}: mask must be a bool tensor, got {mask.dtype} (as in PyTorch); "
+                        "make one with a comparison or .bool()")
+    try:
+        return np.broadcast_shapes(input.shape, mask.shape)
+    except ValueError:
+        raise ValueError(f"{where}: input of shape {input.shape} and mask of shape {mask.shape} "
+                         "cannot be broadcast together") from None
+
+
 def masked_select(input: Tensor, mask: Any) -> Tensor:
     """The elements of ``input`` where the bool ``mask`` is True, the two broadcast together, as
     a 1-D tensor (in row-major order). Gradient: ``g`` back at the selected places, summed over
     the dims ``input`` was broadcast along."""
-    if not isinstance(mask, Tensor):
-        raise TypeError(f"masked_select: mask must be a bool Tensor, got {type(mask).__name__}")
-    if mask.dtype != np.bool_:
-        raise TypeError(f"masked_select: mask must be a bool tensor, got {mask.dtype} (as in "
-                        "PyTorch); make one with a comparison or .bool()")
-    try:
-        shape = np.broadcast_shapes(input.shape, mask.shape)
-    except ValueError:
-        raise ValueError(f"masked_select: input of shape {input.shape} and mask of shape "
-                         f"{mask.shape} cannot be broadcast together") from None
+    shape = _mask_shape("masked_select", input, mask)
     xp = array_module(input._data)
     m = like(mask._data, input._data)
     if not shape:  # both 0-d: the element, or nothing
@@ -510,21 +515,12 @@ def masked_scatter(input: Tensor, mask: Any, source: Tensor, *,
     ``where``'s and ``getitem``'s: ``dinput = g`` where ``mask`` is False (summed over the dims
     ``input`` was broadcast along), ``dsource`` = ``g`` at the True places in order for the first
     ``mask.sum()`` elements, zeros for the rest."""
-    if not isinstance(mask, Tensor):
-        raise TypeError(f"{where}: mask must be a bool Tensor, got {type(mask).__name__}")
-    if mask.dtype != np.bool_:
-        raise TypeError(f"{where}: mask must be a bool tensor, got {mask.dtype} (as in PyTorch); "
-                        "make one with a comparison or .bool()")
     if not isinstance(source, Tensor):
         raise TypeError(f"{where}: source must be a Tensor, got {type(source).__name__}")
     if source.dtype != input.dtype:
         raise TypeError(f"{where}: source is {source.dtype} but the tensor is {input.dtype}; "
                         "convert one of them with .to()")
-    try:
-        shape = np.broadcast_shapes(input.shape, mask.shape)
-    except ValueError:
-        raise ValueError(f"{where}: input of shape {input.shape} and mask of shape {mask.shape} "
-                         "cannot be broadcast together") from None
+    shape = _mask_shape(where, input, mask)
     xp = array_module(input._data)
     m = xp.broadcast_to(like(mask._data, input._data), shape).reshape(-1)
     count, n = int(m.sum()), source.numel()

@@ -443,6 +443,9 @@ print("ok")
 CTRL_C_CHILD = r"""
 import faulthandler, signal  # (SIGUSR1: every thread's stack on stderr, if it hangs)
 faulthandler.register(signal.SIGUSR1, all_threads=True)
+# Python leaves SIGINT ignored where it started ignored (a job started with & by a
+# non-interactive shell): Ctrl-C's KeyboardInterrupt, as in a terminal
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import numpy as np, tinygrad_cnn as tg, tinygrad_cnn.nn.functional as F
 rng = np.random.default_rng(0)
 x = tg.Tensor(rng.standard_normal((64, 6, 14, 14)).astype(np.float32))

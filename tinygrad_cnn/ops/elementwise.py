@@ -300,7 +300,7 @@ class Clamp(Function):
         if bound is not None and bound == 0 and x.dtype.kind == "f":
             # one bound of ±0: PyTorch keeps x where x equals it (x < 0 ? 0 : x keeps -0.;
             # numpy's clip gives the bound's zero)
-            xp.copyto(out, x, where=x == 0)
+            out = xp.where(x == 0, x, out)
         return out
 
     @staticmethod

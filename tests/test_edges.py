@@ -1448,16 +1448,21 @@ def test_extra_none_gradients_of_a_function_are_accepted_as_in_pytorch():
     assert y.grad.tolist() == [2.0, 2.0]
 
 
-def test_half_division_with_rounding_by_a_0d_divisor_as_torch():
-    """Found by the long fuzz run: a 0-d divisor is PyTorch's cpu scalar, its half quotient
-    computed in float32 (8.586 / 0.781 truncates to 10; rounded to half first, 11.0 -> 11)."""
+@pytest.mark.parametrize("shape", [(), (1,), (1, 1), (2,)])
+def test_half_division_with_rounding_by_a_one_element_divisor_as_torch(shape):
+    """Found by the long fuzz runs: a divisor of one element -- 0-d, and (the next session's
+    run) of shape (1,) too -- is PyTorch's scalar, its half quotient computed in float32 (8.586 /
+    0.781 truncates to 10; rounded to half first, 11.0 -> 11); a divisor of more elements runs
+    in half (the last case)."""
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
     a = (rng.standard_normal(20000) * 40).astype(np.float16)
     for d in rng.standard_normal(12).astype(np.float16):
+        divisor = np.full(shape, d, dtype=np.float16)
+        numerator = a if shape != (2,) else a.reshape(-1, 2)
         for mode in ("trunc", "floor"):
-            ours = tg.tensor(a).div(tg.tensor(d), rounding_mode=mode).numpy()
-            theirs = torch.tensor(a).div(torch.tensor(d), rounding_mode=mode).numpy()
+            ours = tg.tensor(numerator).div(tg.tensor(divisor), rounding_mode=mode).numpy()
+            theirs = torch.tensor(numerator).div(torch.tensor(divisor), rounding_mode=mode).numpy()
             assert np.array_equal(ours, theirs, equal_nan=True), (d, mode)
 
 

@@ -573,9 +573,10 @@ class DivTrunc(_ZeroGradients, Function):
     @quiet  # x / 0 is inf or NaN; int8 -128 / -1 wraps to -128, as in PyTorch
     def forward(ctx: Context, x: Any, y: Any) -> Any:
         xp = array_module(x)
-        if x.dtype == np.float16 and y.ndim == 0:
-            # a 0-d divisor is PyTorch's cpu scalar: the quotient in float32, not rounded to
-            # half before the trunc (8.586 / 0.781 -> 10, not trunc(11.0))
+        if x.dtype == np.float16 and y.size == 1:
+            # a divisor of one element (0-d, or any shape: PyTorch's TensorIterator takes it as
+            # a scalar): the quotient in float32, not rounded to half before the trunc (8.586 /
+            # 0.781 -> 10, not trunc(11.0)); a divisor of more elements runs in half
             return xp.trunc(x.astype(np.float32) / y.astype(np.float32)).astype(np.float16)
         if x.dtype.kind == "f":
             return xp.trunc(x / y)
@@ -598,7 +599,7 @@ class DivFloor(_ZeroGradients, Function):
         xp = array_module(x)
         if x.dtype != np.float16:
             return xp.floor_divide(x, y)
-        if y.ndim == 0:  # PyTorch's cpu-scalar divisor: in float32, rounded once
+        if y.size == 1:  # a one-element divisor, PyTorch's scalar: in float32, rounded once
             return xp.floor_divide(x.astype(np.float32), y.astype(np.float32)).astype(np.float16)
         h = np.float16
         mod = xp.fmod(x, y)

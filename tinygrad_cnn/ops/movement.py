@@ -101,7 +101,19 @@ class GetItem(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
+        if not _state.grad_enabled:  # first order: the same scatter on the arrays, no node
+            return Tensor._make(_scattered(g._data, ctx.key, ctx.in_shape))
         return GetItemBackward.apply(g, key=ctx.key, shape=ctx.in_shape)
+
+
+def _scattered(g: Any, key: tuple[Any, ...], shape: tuple[int, ...]) -> Any:
+    """Zeros of ``shape`` with ``g`` added at ``key`` (repeated integer indices add up)."""
+    out = array_module(g).zeros(shape, dtype=g.dtype)
+    if _is_basic(key):
+        out[key] = g
+    else:
+        add_at(out, key, g)
+    return out
 
 
 class GetItemBackward(Function):
@@ -112,14 +124,8 @@ class GetItemBackward(Function):
 
     @staticmethod
     def forward(ctx: Context, g: Any, key: tuple[Any, ...] = (), shape: tuple[int, ...] = ()) -> Any:
-        xp = array_module(g)
         ctx.key = key
-        out = xp.zeros(shape, dtype=g.dtype)
-        if _is_basic(key):
-            out[key] = g
-        else:
-            add_at(out, key, g)
-        return out
+        return _scattered(g, key, shape)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:

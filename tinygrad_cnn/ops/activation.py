@@ -17,7 +17,7 @@ import numpy as np
 from tinygrad_cnn.autograd import Context, Function, _state
 from tinygrad_cnn.backend import array_module, zeros_shaped
 from tinygrad_cnn.ops._special import SQRT1_2, ndtr
-from tinygrad_cnn.ops.elementwise import WHERE_MAX_SIZE, keep, zero_where
+from tinygrad_cnn.ops.elementwise import keep, zero_where
 from tinygrad_cnn.ops.unary import erf_array
 from tinygrad_cnn.tensor import Tensor, where
 
@@ -36,15 +36,8 @@ class ReLU(Function):
                                "convert first, e.g. x.float().relu()")
         # PyTorch's ``x < 0 ? 0 : x`` bit for bit, -0. and NaN kept (numpy's maximum gives +0 or
         # -0 for -0. by which of its loops runs): 84 against 40 µs for maximum on LeNet-5's first
-        # activations, the price of matching PyTorch. Small arrays take numpy's where (see
-        # WHERE_MAX_SIZE), which big ones cannot afford (a branch mispredicted on every other
-        # element of a mask as mixed as relu's)
-        out = None
-        if kind == "f":
-            if x.size <= WHERE_MAX_SIZE and type(x) is np.ndarray:
-                out = np.where(x < 0, x.dtype.type(0), x)
-            else:
-                out = zero_where(x, x < 0)
+        # activations, the price of matching PyTorch (small arrays: numpy's where, see zero_where)
+        out = zero_where(x, x < 0) if kind == "f" else None
         if out is None:
             out = array_module(x).maximum(x, zeros_shaped(x))  # (an array: 3x faster than 0)
         ctx.save_for_backward(out)
@@ -55,10 +48,7 @@ class ReLU(Function):
         (out,) = ctx.saved_tensors
         drop = out._data <= 0  # exact 0 there; NaN passes (as PyTorch)
         if not _state.grad_enabled:  # first order (every training step): 3 passes, not 4
-            gd = g._data
-            if gd.size <= WHERE_MAX_SIZE and type(gd) is np.ndarray and gd.dtype.kind == "f":
-                return Tensor._make(np.where(drop, gd.dtype.type(0), gd))  # (as in forward)
-            gx = zero_where(gd, drop)
+            gx = zero_where(g._data, drop)
             if gx is not None:
                 return Tensor._make(gx)
         return keep(g, ~drop)

@@ -395,13 +395,16 @@ def _and_mask(x: Any, condition: Any) -> Any:
 
 
 def zero_where(x: Any, drop: Any) -> Any | None:
-    """``x`` with +0 where the bool array ``drop`` (of ``x``'s shape, the caller's own: it is
-    overwritten) holds, bit for bit elsewhere (-0. and NaN kept) -- a numpy float array's bits
-    and-ed with a mask made from ``drop`` in place, one pass fewer than :func:`_and_mask`; None
-    where that does not apply (another array type or dtype: the caller takes its general way)."""
+    """``x`` with +0 where the bool array ``drop`` (of ``x``'s shape, the caller's own: it may be
+    overwritten) holds, bit for bit elsewhere (-0. and NaN kept): numpy's where up to
+    ``WHERE_MAX_SIZE`` elements, above it a numpy float array's bits and-ed with a mask made from
+    ``drop`` in place, one pass fewer than :func:`_and_mask`; None where neither applies
+    (another array type or dtype: the caller takes its general way)."""
     ints = _INT_OF_SIZE.get(x.itemsize)
     if type(x) is not np.ndarray or x.dtype.kind != "f" or ints is None or drop.shape != x.shape:
         return None
+    if x.size <= WHERE_MAX_SIZE:
+        return np.where(drop, x.dtype.type(0), x)
     mask = drop.view(np.int8)
     mask -= 1  # 0 where dropped, all ones elsewhere
     return np.bitwise_and(x.view(ints), mask).view(x.dtype)

@@ -229,8 +229,7 @@ def _check_output(args: argparse.Namespace, flag: str, path: Path,
         except OSError as exc:
             _usage(args, f"argument {flag}: {path} cannot be replaced (the system says: "
                    f"{exc.strerror or exc}); choose another path")
-    if overwrite is not None and path.is_file():
-        reason = overwrite(path)
+        reason = overwrite(path) if overwrite is not None else None
         if reason:
             _usage(args, f"argument {flag}: {reason}")
 

@@ -1448,6 +1448,24 @@ def test_extra_none_gradients_of_a_function_are_accepted_as_in_pytorch():
     assert y.grad.tolist() == [2.0, 2.0]
 
 
+def test_half_rounded_division_by_a_number_or_a_wider_0d_tensor_keeps_its_value_as_torch():
+    """An outside tester: div(rounding_mode="trunc") by 0.1 and `//` by a 0-d float32 tensor
+    rounded the divisor to half first (1 // tensor(0.1) gave 10, PyTorch 9); `//` of floats is
+    now div(rounding_mode="floor"), the same op."""
+    torch = pytest.importorskip("torch")
+    a = np.array([0.1, 1e-4, np.inf, -0.3, 65504.0, 0.0, 1.0], dtype=np.float16)
+    for d in (0.1, 1e-7, 70000.0, -0.7):
+        for mode in ("trunc", "floor"):
+            for div in (d, np.float32(d)):  # a number, and a 0-d float32 tensor
+                ours = tg.div(tg.tensor(a), div if isinstance(div, float) else tg.tensor(div),
+                              rounding_mode=mode).numpy()
+                theirs = torch.div(torch.tensor(a), div if isinstance(div, float) else
+                                   torch.tensor(div), rounding_mode=mode).numpy()
+                np.testing.assert_array_equal(ours, theirs)
+        ours = (tg.tensor(a) // tg.tensor(np.float32(d))).numpy()
+        np.testing.assert_array_equal(ours, (torch.tensor(a) // torch.tensor(np.float32(d))).numpy())
+
+
 @pytest.mark.parametrize("shape", [(), (1,), (1, 1), (2,)])
 def test_half_division_with_rounding_by_a_one_element_divisor_as_torch(shape):
     """Found by the long fuzz runs: a divisor of one element -- 0-d, and (the next session's

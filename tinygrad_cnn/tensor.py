@@ -2959,7 +2959,7 @@ def _fits_half(x: int | float) -> bool:
     with np.errstate(over="ignore"):
         return float(np.float16(x)) == x
 #: the ops whose half kernels in PyTorch take a number (or a 0-d tensor) at its own precision
-_SCALAR_AS_IS = frozenset(("mul", "div", "div_floor"))
+_SCALAR_AS_IS = frozenset(("mul", "div", "div_floor", "div_trunc"))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -3703,13 +3703,13 @@ def _broadcast_size(t: Tensor, other: Any) -> int:
 
 
 def _floor_divide(a: Tensor, b: Any, reverse: bool = False) -> Tensor:
-    """``a // b`` as Python floors it (numpy's floor_divide is PyTorch's kernel); no gradient.
-    A float16 tensor floored by a number float16 cannot hold (0.1) computes in float32 with the
-    number as it is, rounded once, as PyTorch's does."""
-    number = _number(b)
-    if (not reverse and a._data.dtype == np.float16 and isinstance(number, (int, float))
-            and not isinstance(number, bool) and not _fits_half(number)):
-        return _floor_divide(a.to(np.float32), number).to(np.float16)
+    """``a // b`` as Python floors it; no gradient. Floats are PyTorch's ``div(rounding_mode=
+    "floor")`` (its floor_divide since 1.13): the same op, with its rules for half (a number
+    or a one-element divisor at its own precision, rounded once); integers numpy's
+    floor_divide, which is PyTorch's kernel."""
+    if result_type(a, b).kind == "f":
+        return _binary(_ops.elementwise.DivFloor, a.detach(),
+                       b.detach() if isinstance(b, Tensor) else b, reverse)
     b = _to_tensor(b, a)
     if reverse:
         a, b = b, a

@@ -321,7 +321,18 @@ def test_float16_softmax_rounds_once(name: str) -> None:
     a = (rng.standard_normal((64, 37)) * 4).astype(np.float16)
     (x, tx) = _t(a)
     for dim in (0, 1):
-        _same(getattr(x, name)(dim), getattr(tx, name)(dim))  # to the ulp
+        ours = getattr(x, name)(dim)
+        if dim == 1 or name == "log_softmax":
+            _same(ours, getattr(tx, name)(dim))  # PyTorch's float16 kernel, to the ulp
+        else:
+            # in float32, rounded once: PyTorch's float32 kernel rounded to float16, to the ulp.
+            # Its float16 kernel along a dim other than the last rounds some columns once and
+            # others twice (exp first), by its vector width and thread split: a test that passed
+            # on AVX-512 failed on AVX2. Within an ulp of it on either.
+            _same(ours, getattr(tx.float(), name)(dim).half())
+            theirs = getattr(tx, name)(dim).numpy()
+            ulps = np.abs(ours.numpy().view(np.int16).astype(int) - theirs.view(np.int16))
+            assert ulps.max() <= 1, ulps.max()
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
@@ -338,9 +349,11 @@ def test_float16_softmax_gradient_sums_in_float32(name: str, create_graph: bool)
         (ours,) = tg.grad(getattr(F, name)(x, dim), [x], Tensor(g), create_graph=create_graph)
         (theirs,) = torch.autograd.grad(getattr(torch, name)(tx, dim), [tx], torch.tensor(g))
         assert ours.dtype == np.float16 and np.isfinite(ours.numpy()).all()
-        # (to an ulp of float16 where PyTorch's float32 sum adds in another order)
+        # to an ulp of float16 where PyTorch's float32 sum adds in another order; softmax's VJP
+        # reads the saved output, which PyTorch's kernel may have rounded twice (see above): two
+        rtol = 2.5e-3 if name == "softmax" and dim == 0 else 1e-3
         np.testing.assert_allclose(ours.numpy().astype(np.float64),
-                                   theirs.numpy().astype(np.float64), rtol=1e-3, atol=1e-7)
+                                   theirs.numpy().astype(np.float64), rtol=rtol, atol=1e-7)
 
 
 # ------------------------------------------------------------------------------ max / min

@@ -677,3 +677,86 @@ def test_pytorchs_spellings_of_gradcheck_and_the_anomaly_switch():
     assert not tg.is_anomaly_enabled() and tg.is_anomaly_check_nan_enabled()
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         tg.autograd.nope  # noqa: B018
+
+
+# ------------------------------------------------- node hooks: grad_fn.register_prehook / register_hook
+def _node_hook_log(T):
+    """The same program in either library: what node hooks see, and what they change."""
+    def flat(gs):
+        return [None if g is None else g.tolist() for g in gs]
+
+    log = []
+    x = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2
+    z = (y * y).sum()
+    pre = y.grad_fn.register_prehook(lambda go: (log.append(("pre", flat(go))), (go[0] * 10,))[1])
+    y.grad_fn.register_hook(lambda gi, go: log.append(("post", flat(gi), flat(go))))
+    y.register_hook(lambda g: log.append(("tensor hook first", g.tolist())))
+    z.backward(retain_graph=True)
+    log.append(("x.grad", x.grad.tolist()))
+    pre.remove()
+    x.grad = None
+    z.backward()
+    log.append(("x.grad, pre-hook removed", x.grad.tolist()))
+
+    a, b = T.tensor([1.0, 2.0], requires_grad=True), T.tensor([3.0, 4.0], requires_grad=True)
+    c = a * b
+    c.grad_fn.register_hook(lambda gi, go: (gi[0] * 0, gi[1]))  # replaces what mul sends
+    c.sum().backward()
+    log.append(("a, b", a.grad.tolist(), b.grad.tolist()))
+
+    w = T.tensor([1.0, 2.0], requires_grad=True)
+    v = w * 3
+    v.grad_fn.next_functions[0][0].register_prehook(lambda go: (go[0] + 1,))  # AccumulateGrad's
+    v.sum().backward()
+    log.append(("w", w.grad.tolist()))
+
+    class Two(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            return g1 * 2 + (0 if g2 is None else g2 * 3)
+
+    u = T.tensor([1.0, 2.0], requires_grad=True)
+    p, q = Two.apply(u)
+    p.grad_fn.register_prehook(lambda go: log.append(("two pre", flat(go))))
+    q.grad_fn.register_hook(lambda gi, go: log.append(("two post", flat(gi), flat(go))))
+    (p.sum() + 5 * q.sum()).backward()
+    p, q = Two.apply(u)
+    p.grad_fn.register_prehook(lambda go: log.append(("two pre, one output used", flat(go))))
+    p.sum().backward()
+    log.append(("u", u.grad.tolist()))
+    return log
+
+
+def test_node_hooks_see_and_replace_what_pytorchs_do():
+    torch = pytest.importorskip("torch")
+    ours, theirs = _node_hook_log(tg), _node_hook_log(torch)
+    assert ours == theirs
+
+
+def test_node_hooks_that_return_the_wrong_thing_are_named():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+
+    def bad_pre(go):
+        return (go[0], go[0])
+
+    y.grad_fn.register_prehook(bad_pre)
+    with pytest.raises(RuntimeError, match=r"bad_pre.*register_prehook of mul.*2 values.*tuple of 1"):
+        y.sum().backward()
+    y = x * 2
+
+    def bad_post(gi, go):
+        return (gi[0][:1], None)
+
+    y.grad_fn.register_hook(bad_post)
+    with pytest.raises(RuntimeError, match=r"bad_post.*shape \(1,\).*grad_inputs\[0\].*shape \(2,\)"):
+        y.sum().backward()
+    with pytest.raises(TypeError, match="must be callable"):
+        y.grad_fn.register_hook(3)
+    with pytest.raises(RuntimeError, match="register_post_accumulate_grad_hook"):
+        (x * 2).grad_fn.next_functions[0][0].register_hook(lambda gi, go: None)

@@ -305,6 +305,17 @@ class AccumulateGrad:
     def name(self) -> str:
         return "AccumulateGrad"
 
+    def register_prehook(self, hook: Callable[[tuple[Tensor, ...]], Any]) -> RemovableHandle:
+        """``hook((grad,))`` before the gradient is added into the leaf's ``.grad``; a returned
+        1-tuple replaces it (PyTorch's; the same as a tensor hook on the leaf)."""
+        return self.variable.register_hook(_prehook_as_tensor_hook(hook, "AccumulateGrad"))
+
+    def register_hook(self, hook: Any) -> RemovableHandle:
+        raise RuntimeError(
+            "AccumulateGrad.register_hook is not supported here: use "
+            "leaf.register_post_accumulate_grad_hook(hook) to run after the leaf's .grad has "
+            "grown, or grad_fn.register_prehook / leaf.register_hook to see the gradient first")
+
     def __repr__(self) -> str:
         return f"<AccumulateGrad of a leaf of shape {tuple(self.variable.shape)}>"
 
@@ -352,6 +363,9 @@ class Context:
     materialize = True
     #: what ``mark_dirty`` / ``mark_non_differentiable`` marked
     special: dict[str, Any] | None = None
+    #: node hooks (``grad_fn.register_prehook`` / ``register_hook``): ``{"pre": [...], "post":
+    #: [...]}``, None for a node that has none
+    node_hooks: dict[str, list[Any]] | None = None
 
     def __init__(self, fn: type[Function], needs_input_grad: tuple[bool, ...]) -> None:
         self.fn = fn
@@ -396,6 +410,32 @@ class Context:
                 out.append((e, 0))
         kept = self.__dict__["_next_functions"] = tuple(out)
         return kept
+
+    def register_prehook(self, hook: Callable[[tuple[Tensor | None, ...]], Any]
+                         ) -> RemovableHandle:
+        """PyTorch's ``grad_fn.register_prehook``: ``hook(grad_outputs)`` before this node's VJP
+        runs, with one gradient (or None) per output of the op; a returned tuple of the same
+        length replaces them. Runs after the output tensor's own hooks (``register_hook``)."""
+        return self._add_node_hook("pre", hook)
+
+    def register_hook(self, hook: Callable[[tuple[Tensor | None, ...], tuple[Tensor | None, ...]],
+                                           Any]) -> RemovableHandle:
+        """PyTorch's ``grad_fn.register_hook``: ``hook(grad_inputs, grad_outputs)`` after this
+        node's VJP has run -- what it sends to each input (None where nothing) and what it
+        received; a returned tuple of the same length replaces ``grad_inputs``."""
+        return self._add_node_hook("post", hook)
+
+    def _add_node_hook(self, kind: str, hook: Any) -> RemovableHandle:
+        if self.fn is OutputOf:  # output k of an op with several: the op's node, as PyTorch's
+            return self.next[0]._add_node_hook(kind, hook)
+        if not callable(hook):
+            raise TypeError(f"grad_fn.register_{'prehook' if kind == 'pre' else 'hook'}: the hook "
+                            f"must be callable, got {type(hook).__name__}")
+        if self.node_hooks is None:
+            self.node_hooks = {"pre": [], "post": []}
+        hooks = self.node_hooks[kind]
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep backend arrays for backward; they come back as Tensors from ``saved_tensors``."""
@@ -1319,8 +1359,11 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                 watched = _state.anomaly  # ops the VJP records are checked as this VJP's
                 if watched:
                     outer, _state.backward_of = _state.backward_of, ctx
+                node_hooks = ctx.node_hooks
                 try:
-                    if ctx.n_outputs > 1:
+                    if node_hooks is not None:
+                        in_grads = _hooked_backward(ctx, g, node_hooks, user)
+                    elif ctx.n_outputs > 1:
                         in_grads = ctx.fn.backward(ctx, *_output_grads(ctx, g))
                     else:
                         in_grads = ctx.fn.backward(ctx, g)
@@ -1482,6 +1525,71 @@ def _run_hooks(hooks: list[Any], g: Tensor, where: str,
                 f"{g._data.dtype}")
         g = new
     return g
+
+
+def _hooked_backward(ctx: Context, g: Any, node_hooks: dict[str, list[Any]],
+                     user_errstate: dict[str, str] | None) -> tuple[Any, ...]:
+    """Run ``ctx``'s VJP between its node hooks (``grad_fn.register_prehook`` / ``register_hook``),
+    as PyTorch's engine does: pre-hooks may replace the gradients it receives, post hooks the
+    gradients it sends."""
+    outs = tuple(g) if ctx.n_outputs > 1 else (g,)  # (None for an output that got none)
+    with np.errstate(**(user_errstate or np.geterr())):
+        for hook in list(node_hooks["pre"]):
+            outs = _hook_result(hook(outs), outs, hook, ctx, "register_prehook", "grad_outputs")
+    if ctx.n_outputs > 1:
+        outs = tuple(_output_grads(ctx, list(outs)))
+    in_grads = ctx.fn.backward(ctx, *outs)
+    if not node_hooks["post"]:
+        return in_grads
+    if type(in_grads) is not tuple:
+        in_grads = (in_grads,)
+    if len(in_grads) != len(ctx.next):
+        in_grads = _as_many(ctx, in_grads)
+    with np.errstate(**(user_errstate or np.geterr())):
+        for hook in list(node_hooks["post"]):
+            in_grads = _hook_result(hook(in_grads, outs), in_grads, hook, ctx, "register_hook",
+                                    "grad_inputs")
+    return in_grads
+
+
+def _hook_result(new: Any, old: tuple[Any, ...], hook: Any, ctx: Context, kind: str,
+                 what: str) -> tuple[Any, ...]:
+    """A node hook's return value: None keeps ``old``; else a tuple (or list) of as many Tensors
+    or Nones, each of its slot's shape and dtype."""
+    if new is None:
+        return old
+    name = getattr(hook, "__qualname__", repr(hook))
+    where = f"hook {name} (grad_fn.{kind} of {ctx.fn.name})"
+    if not isinstance(new, (tuple, list)) or len(new) != len(old):
+        got = f"{len(new)} values" if isinstance(new, (tuple, list)) else f"a {type(new).__name__}"
+        raise RuntimeError(f"{where} returned {got}; it must return None or a tuple of "
+                           f"{len(old)} (one per entry of {what}, None where there is none)")
+    for i, (n, o) in enumerate(zip(new, old)):
+        if n is None:
+            continue
+        if not isinstance(n, _TensorCls) or (o is not None and (
+                n._data.shape != o._data.shape or n._data.dtype != o._data.dtype)):
+            got = (f"shape {tuple(n._data.shape)} and dtype {n._data.dtype}"
+                   if isinstance(n, _TensorCls) else f"a {type(n).__name__}")
+            want = (f"shape {tuple(o._data.shape)} and dtype {o._data.dtype}" if o is not None
+                    else "a Tensor")
+            raise RuntimeError(f"{where} returned {got} for {what}[{i}]; it must be {want}")
+    return tuple(new)
+
+
+def _prehook_as_tensor_hook(hook: Any, where: str) -> Callable[[Tensor], Tensor | None]:
+    """A node pre-hook ``hook((grad,))`` as a tensor hook ``hook(grad)``."""
+    def tensor_hook(g: Tensor) -> Tensor | None:
+        new = hook((g,))
+        if new is None:
+            return None
+        if not isinstance(new, (tuple, list)) or len(new) != 1:
+            raise RuntimeError(f"hook {getattr(hook, '__qualname__', repr(hook))} (register_prehook "
+                               f"of {where}) must return None or a tuple of 1 gradient")
+        return new[0] if new[0] is not None else _TensorCls._make(
+            array_module(g._data).zeros_like(g._data))
+    tensor_hook.__qualname__ = getattr(hook, "__qualname__", repr(hook))
+    return tensor_hook
 
 
 def _output_grads(ctx: Context, slots: list[Tensor | None]) -> list[Tensor | None]:

@@ -649,23 +649,33 @@ def test_sigterm_stops_a_run_as_ctrl_c_does_and_a_diverging_run_saves_nothing(tm
         return
     run = _run_holding_its_lock(tmp_path, "t.npz")
     run.send_signal(signal.SIGTERM)
-    _, err = run.communicate(timeout=120)
+    err = _stderr(run)
     assert run.returncode == 143 and "terminated during epoch 1" in err
     assert not (tmp_path / ".t.npz.lock").exists() and "Traceback" not in err
 
 
 def _run_holding_its_lock(cwd, out):
-    """A one-epoch `train` run writing ``out`` (relative to ``cwd``), returned once it holds its
-    lock (its checks done) and a moment later: a signal sent now lands inside the epoch."""
-    run = subprocess.Popen([sys.executable, "-m", "tinygrad_cnn", "train", "--limit", "60000",
-                            "--epochs", "1", "--data-dir", DATA, "--out", str(out)], cwd=cwd,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lock = (Path(cwd) / out).parent / f".{Path(out).name}.lock"
-    deadline = time.time() + 60
-    while not lock.exists() and time.time() < deadline:
+    """A one-epoch `train` run writing ``out`` (relative to ``cwd``), returned once its progress
+    bar shows the first step of epoch 1 (so it holds its lock, and a signal sent now lands inside
+    the epoch; a fixed wait after the lock appeared landed before it on a loaded machine). Its
+    stderr goes to a file: ``_stderr(run)`` reads it once the run has ended."""
+    err_path = Path(cwd).parent / f"{Path(cwd).name}.stderr"
+    with open(err_path, "w") as err:
+        run = subprocess.Popen([sys.executable, "-m", "tinygrad_cnn", "train", "--limit", "60000",
+                                "--epochs", "1", "--data-dir", DATA, "--out", str(out)], cwd=cwd,
+                               stdout=subprocess.PIPE, stderr=err, text=True)
+    run.err_path = err_path
+    deadline = time.time() + 120
+    while run.poll() is None and "epoch 1/1 |" not in err_path.read_text() and \
+            time.time() < deadline:
         time.sleep(0.05)
-    time.sleep(0.3)
+    assert run.poll() is None, err_path.read_text()
     return run
+
+
+def _stderr(run):
+    run.communicate(timeout=120)
+    return run.err_path.read_text()
 
 
 def test_the_environment_data_folder_is_used_or_refused_like_data_dir(tmp_path):
@@ -725,7 +735,7 @@ def test_a_stale_lock_goes_and_a_run_stopped_before_its_first_save_leaves_no_fol
     assert out.is_file() and not (out.parent / ".c.npz.lock").exists()
     run = _run_holding_its_lock(tmp_path, Path("other") / "sub" / "d.npz")
     run.send_signal(signal.SIGINT)
-    _, err = run.communicate(timeout=120)
+    err = _stderr(run)
     assert run.returncode == 130, err
     assert not (tmp_path / "other").exists()  # the folders it made, empty, are gone
 
@@ -738,6 +748,6 @@ def test_a_flood_of_sigterms_ends_the_run_once_without_a_traceback(tmp_path):
             break
         run.send_signal(signal.SIGTERM)
         time.sleep(0.003)
-    _, err = run.communicate(timeout=120)
+    err = _stderr(run)
     assert run.returncode == 143 and "terminated during epoch 1" in err, err
     assert "Traceback" not in err and "Exception ignored" not in err, err

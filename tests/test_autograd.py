@@ -760,3 +760,68 @@ def test_node_hooks_that_return_the_wrong_thing_are_named():
         y.grad_fn.register_hook(3)
     with pytest.raises(RuntimeError, match="register_post_accumulate_grad_hook"):
         (x * 2).grad_fn.next_functions[0][0].register_hook(lambda gi, go: None)
+
+
+
+# ------------------------------------- second derivatives do not depend on the input's memory layout
+def _fd_jacobian(fn, a, eps=1e-6):
+    """Central differences of ``fn`` (array -> flat array) at ``a``: one row per input element."""
+    rows = []
+    for i in range(a.size):
+        d = np.zeros(a.size)
+        d[i] = eps
+        d = d.reshape(a.shape)
+        rows.append((fn(a + d) - fn(a - d)) / (2 * eps))
+    return np.stack(rows)
+
+
+_LAYOUT_CASES = {  # name: (input shape, the function, through a transposed view of the input)
+    "softmax": ((4, 3), lambda t, w: (t.transpose(0, 1).softmax(1) * w).sum()),
+    "log_softmax": ((4, 3), lambda t, w: (t.transpose(0, 1).log_softmax(1) * w).sum()),
+    "cumprod": ((4, 3), lambda t, w: (t.transpose(0, 1).cumprod(1) * w).sum()),
+    "std": ((3, 4, 2), lambda t, w: (t.transpose(1, 2).std(0) * w).sin().sum()),
+}
+_LAYOUT_W = {"softmax": (3, 4), "log_softmax": (3, 4), "cumprod": (3, 4), "std": (2, 4)}
+
+
+@pytest.mark.parametrize("name", sorted(_LAYOUT_CASES))
+def test_second_derivatives_do_not_depend_on_the_layout(name):
+    """An outside tester: an op whose result is copied to C order (softmax, cumprod, std, ...)
+    saved the array from before the copy, so its VJP read the output as a constant -- on a
+    transposed input the Hessian of log_softmax was all zeros, cumprod's and std's had wrong
+    entries. Oracle: central differences of the (first-order, right) gradient."""
+    shape, f = _LAYOUT_CASES[name]
+    w = Tensor(np.random.default_rng(1).standard_normal(_LAYOUT_W[name]))
+    a = np.random.default_rng(3).standard_normal(shape)
+
+    def grad_of(v):
+        x = Tensor(v, requires_grad=True)
+        (gx,) = tg.grad(f(x, w), [x])
+        return gx.numpy().ravel()
+
+    hess = tg.autograd.functional.hessian(lambda t: f(t, w), Tensor(a)).numpy().reshape(a.size, -1)
+    assert np.abs(hess).max() > 1e-2
+    np.testing.assert_allclose(hess, _fd_jacobian(grad_of, a), rtol=1e-5, atol=1e-6)
+
+
+def test_cross_entropy_third_derivative_with_a_batch_of_one():
+    """The tester's case: (N=1, C=3, L=2) with class targets; the third derivative was wrong."""
+    import tinygrad_cnn.nn.functional as F
+    a = np.array([[[0.3, -1.2], [1.1, 0.4], [-0.5, 0.9]]])
+    target = Tensor(np.array([[0, 2]]))
+
+    def second(v, create):
+        x = Tensor(v, requires_grad=True)
+        (g,) = tg.grad(F.cross_entropy(x, target), [x], create_graph=True)
+        (h,) = tg.grad((g * g).sum(), [x], create_graph=create)
+        return x, h
+
+    x, h = second(a, True)
+    (third,) = tg.grad((h * h).sum(), [x])
+
+    def h_sq(v):  # the function whose gradient the third derivative is
+        _, hv = second(v, False)
+        return np.array([(hv.numpy() ** 2).sum()])
+
+    np.testing.assert_allclose(third.numpy().ravel(), _fd_jacobian(h_sq, a).ravel(), rtol=1e-5,
+                               atol=1e-8)

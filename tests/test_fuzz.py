@@ -172,10 +172,21 @@ def _outcome(fn: Callable[[], Any]) -> tuple[Any, BaseException | None]:
         return None, exc
 
 
+def _relaid(a: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The same values in another memory layout: the axes stored in a random order (what a
+    transpose or permute leaves behind). An op's VJP must not depend on it -- a forward whose
+    result was copied to C order saved the pre-copy array, and its second derivative lost the
+    output's graph (an outside tester, through ``x.t().softmax(1)``)."""
+    if a.ndim < 2:
+        return a
+    perm = rng.permutation(a.ndim)
+    return np.ascontiguousarray(a.transpose(perm)).transpose(np.argsort(perm))
+
+
 def run_both(spec: Spec, arrays: list[np.ndarray], params: dict[str, Any], dtype: str,
-             rng: np.random.Generator, second: bool) -> None:
+             rng: np.random.Generator, second: bool, relayout: bool = False) -> None:
     grad = spec.grad and np.dtype(dtype).kind == "f"
-    ours_in = [_ours_tensor(a, grad) for a in arrays]
+    ours_in = [_ours_tensor(_relaid(a, rng) if relayout else a, grad) for a in arrays]
     their_in = [_their_tensor(a, grad) for a in arrays]
     ours, err_o = _outcome(lambda: _call(spec, OURS, ours_in, params))
     theirs, err_t = _outcome(lambda: _call(spec, THEIRS, their_in, params))
@@ -225,12 +236,14 @@ def test_op_matches_torch(name, spec, data):
     params = data.draw(spec.params(shapes), label="params") if spec.params else {}
     dtype = data.draw(st.sampled_from(spec.dtypes), label="dtype")
     special = bool(spec.specials) and data.draw(st.booleans(), label="special values")
+    relayout = data.draw(st.booleans(), label="inputs in another memory layout")
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
     arrays = [_values(rng, s, dtype, d, spec.specials if special else ())
               for s, d in zip(shapes, spec.domains())]
     COUNTS["op cases"] += 1
     try:
-        run_both(spec, arrays, params, dtype, rng, second=dtype == "float64" and not special)
+        run_both(spec, arrays, params, dtype, rng, second=dtype == "float64" and not special,
+                 relayout=relayout)
     except AssertionError as exc:
         shown = "; ".join(np.array2string(a, threshold=24, precision=4) for a in arrays)
         raise AssertionError(f"{name}({shown}, {params}) in {dtype}: {exc}") from None

@@ -617,7 +617,9 @@ class Function:
             if type(out) is not xp.ndarray:  # numpy turns 0-d results into scalars
                 out = _as_array(cls, ctx, out)
         if cls.contiguous and not out.flags.c_contiguous:
-            out = out.copy()  # (C order; ascontiguousarray would make a 0-d result 1-d)
+            old, out = out, out.copy()  # (C order; ascontiguousarray would make a 0-d result 1-d)
+            if ctx._to_save:  # a saved output is the copy: the output tensor, linked to the graph
+                ctx._to_save = tuple(out if a is old else a for a in ctx._to_save)
         view = None
         a0 = arrays[0] if cls.is_view else None
         if a0 is not None and (_views(out, a0) or xp.may_share_memory(out, a0) or out.size == 0):

@@ -528,3 +528,17 @@ def test_erf_is_accurate_to_a_few_ulp():
     np.testing.assert_allclose(ours, ref, rtol=5e-15, atol=0)
     assert Tensor(np.array(np.nan)).erf().isnan().item()
     assert Tensor(np.array([-np.inf, np.inf])).erf().tolist() == [-1.0, 1.0]
+
+
+def test_a_number_divided_with_rounding_by_a_float16_tensor_is_rounded_to_half_first():
+    """An outside tester: ``70000. // t`` and ``floor_divide(70000., t)`` kept the number in
+    float32 (-46660) where ``div(70000., t, rounding_mode='floor')`` and PyTorch round the
+    dividend to float16 first (inf, so NaN); a number as the divisor stays as it is."""
+    torch = pytest.importorskip("torch")
+    a = np.array([-1.5, 2.25, 0.1], np.float16)
+    t, p = Tensor(a), torch.tensor(a)
+    for f in (lambda m, x: 70000.0 // x, lambda m, x: m.floor_divide(70000.0, x),
+              lambda m, x: m.div(70000.0, x, rounding_mode="floor"),
+              lambda m, x: m.div(70000.0, x, rounding_mode="trunc"),
+              lambda m, x: 0.1 // x, lambda m, x: x // 0.1, lambda m, x: 1 // x):
+        np.testing.assert_array_equal(f(tg, t).numpy(), f(torch, p).numpy())

@@ -2906,10 +2906,11 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
             if floating and dt.kind != "f":
                 dt = _SCALAR_DTYPES[2]
             if dt == np.float16 and fn.name in _SCALAR_AS_IS and not isinstance(b, bool) and \
-                    not _fits_half(b):
+                    not _fits_half(b) and not (reverse and fn.name in _ROUNDED_DIVIDEND):
                 # PyTorch's half mul and div: in float32 with the number as it is, rounded once
                 # (x * 70000. is not x * inf, x * 0.1 not x * float16(0.1)); its add, sub and
-                # pow round the number to half first, as here
+                # pow round the number to half first, as here, and so do its rounding divisions
+                # a number is the dividend of (70000. // x is inf // x)
                 return _binary(fn, a.to(np.float32), b, reverse, floating).to(np.float16)
             value, b = b, Tensor._make(_scalar_array(b, dt, array_module(a._data)))
             if a.requires_grad and _state.grad_enabled:  # drawings show `1.0`, not `() float64`
@@ -2960,6 +2961,7 @@ def _fits_half(x: int | float) -> bool:
         return float(np.float16(x)) == x
 #: the ops whose half kernels in PyTorch take a number (or a 0-d tensor) at its own precision
 _SCALAR_AS_IS = frozenset(("mul", "div", "div_floor", "div_trunc"))
+_ROUNDED_DIVIDEND = frozenset(("div_floor", "div_trunc"))
 
 
 # ------------------------------------------------------------------------------------------------

@@ -75,6 +75,9 @@ def sign(input: Tensor) -> Tensor:
     return input.sign()
 
 
+sgn = sign
+
+
 def tanh(input: Tensor) -> Tensor:
     return input.tanh()
 
@@ -191,6 +194,9 @@ def gt(input: Tensor, other: Any) -> Tensor:
 
 def ge(input: Tensor, other: Any) -> Tensor:
     return input.ge(other)
+
+
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne  # PyTorch's aliases
 
 
 def sum(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
@@ -565,6 +571,47 @@ def norm(input: Tensor, p: float | str | None = "fro", dim: int | Sequence[int] 
     return input.norm(p, dim, keepdim, dtype)
 
 
+def dist(input: Tensor, other: Any, p: float = 2) -> Tensor:
+    return input.dist(other, p)
+
+
+def signbit(input: Tensor) -> Tensor:
+    return input.signbit()
+
+
+def positive(input: Tensor) -> Tensor:
+    return input.positive()
+
+
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+    return input.kthvalue(k, dim, keepdim)
+
+
+def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    return input.tensor_split(indices_or_sections, dim)
+
+
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None
+         ) -> Tensor:
+    return input.diff(n, dim, prepend, append)
+
+
+def fliplr(input: Tensor) -> Tensor:
+    return input.fliplr()
+
+
+def flipud(input: Tensor) -> Tensor:
+    return input.flipud()
+
+
+def moveaxis(input: Tensor, source: Any, destination: Any) -> Tensor:
+    return input.movedim(source, destination)
+
+
+def is_floating_point(input: Tensor) -> bool:
+    return input.is_floating_point()
+
+
 def amax(input: Tensor, dim: int | Sequence[int] | None = (), keepdim: bool = False) -> Tensor:
     return input.amax(dim, keepdim)
 
@@ -643,25 +690,182 @@ def _tensor_first(fn: _F) -> _F:
 
 
 __all__ = [
-    "abs", "absolute", "acos", "acosh", "add", "addcdiv", "addcmul", "all", "allclose", "amax",
-    "amin", "aminmax", "any", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
-    "arctanh", "argmax", "argmin", "argsort", "asin", "asinh", "atan", "atan2", "atanh",
-    "bernoulli", "bincount", "bitwise_and", "bitwise_left_shift", "bitwise_not", "bitwise_or",
-    "bitwise_right_shift", "bitwise_xor", "bmm", "cdist", "ceil", "clamp", "clamp_max", "clamp_min",
-    "clip", "clone", "corrcoef", "cos", "cosh", "count_nonzero", "cov", "cummax", "cummin",
-    "cumprod", "cumsum", "detach", "div", "divide", "dot", "einsum", "eq", "equal", "erf", "exp",
-    "exp2", "expm1", "fix", "flatten", "floor", "floor_divide", "fmod", "frac", "gather", "ge",
-    "gt", "histc", "hypot", "index_add", "index_copy", "index_fill", "inference_mode", "is_tensor",
-    "isfinite", "isinf", "isnan", "le", "lerp", "log", "log1p", "log2", "log10", "log_softmax",
-    "logcumsumexp", "logical_and", "logical_not", "logical_or", "logical_xor", "logsumexp", "lt",
-    "masked_scatter", "masked_select", "matmul", "max", "maximum", "mean", "median", "min",
-    "minimum", "mm", "mode",
-    "mul", "multiply", "mv", "nan_to_num", "nanmean", "nanmedian", "nanquantile", "nansum", "ne",
-    "neg", "negative", "norm", "numel", "outer", "permute", "pow", "prod", "quantile", "reciprocal",
-    "relu", "remainder", "reshape", "round", "rsqrt", "sigmoid", "sign", "sin", "sinh", "softmax",
-    "sort", "sqrt", "square", "squeeze", "std", "std_mean", "sub", "subtract", "sum", "t", "take",
-    "tan", "tanh", "tensordot", "topk", "transpose", "true_divide", "trunc", "unique",
-    "unique_consecutive", "unsqueeze", "var", "var_mean",
+    "abs",
+    "absolute",
+    "acos",
+    "acosh",
+    "add",
+    "addcdiv",
+    "addcmul",
+    "all",
+    "allclose",
+    "amax",
+    "amin",
+    "aminmax",
+    "any",
+    "arccos",
+    "arccosh",
+    "arcsin",
+    "arcsinh",
+    "arctan",
+    "arctan2",
+    "arctanh",
+    "argmax",
+    "argmin",
+    "argsort",
+    "asin",
+    "asinh",
+    "atan",
+    "atan2",
+    "atanh",
+    "bernoulli",
+    "bincount",
+    "bitwise_and",
+    "bitwise_left_shift",
+    "bitwise_not",
+    "bitwise_or",
+    "bitwise_right_shift",
+    "bitwise_xor",
+    "bmm",
+    "cdist",
+    "ceil",
+    "clamp",
+    "clamp_max",
+    "clamp_min",
+    "clip",
+    "clone",
+    "corrcoef",
+    "cos",
+    "cosh",
+    "count_nonzero",
+    "cov",
+    "cummax",
+    "cummin",
+    "cumprod",
+    "cumsum",
+    "detach",
+    "diff",
+    "dist",
+    "div",
+    "divide",
+    "dot",
+    "einsum",
+    "eq",
+    "equal",
+    "erf",
+    "exp",
+    "exp2",
+    "expm1",
+    "fix",
+    "flatten",
+    "fliplr",
+    "flipud",
+    "floor",
+    "floor_divide",
+    "fmod",
+    "frac",
+    "gather",
+    "ge",
+    "greater",
+    "greater_equal",
+    "gt",
+    "histc",
+    "hypot",
+    "index_add",
+    "index_copy",
+    "index_fill",
+    "inference_mode",
+    "is_floating_point",
+    "is_tensor",
+    "isfinite",
+    "isinf",
+    "isnan",
+    "kthvalue",
+    "le",
+    "lerp",
+    "less",
+    "less_equal",
+    "log",
+    "log1p",
+    "log2",
+    "log10",
+    "log_softmax",
+    "logcumsumexp",
+    "logical_and",
+    "logical_not",
+    "logical_or",
+    "logical_xor",
+    "logsumexp",
+    "lt",
+    "masked_scatter",
+    "masked_select",
+    "matmul",
+    "max",
+    "maximum",
+    "mean",
+    "median",
+    "min",
+    "minimum",
+    "mm",
+    "mode",
+    "moveaxis",
+    "mul",
+    "multiply",
+    "mv",
+    "nan_to_num",
+    "nanmean",
+    "nanmedian",
+    "nanquantile",
+    "nansum",
+    "ne",
+    "neg",
+    "negative",
+    "norm",
+    "not_equal",
+    "numel",
+    "outer",
+    "permute",
+    "positive",
+    "pow",
+    "prod",
+    "quantile",
+    "reciprocal",
+    "relu",
+    "remainder",
+    "reshape",
+    "round",
+    "rsqrt",
+    "sgn",
+    "sigmoid",
+    "sign",
+    "signbit",
+    "sin",
+    "sinh",
+    "softmax",
+    "sort",
+    "sqrt",
+    "square",
+    "squeeze",
+    "std",
+    "std_mean",
+    "sub",
+    "subtract",
+    "sum",
+    "t",
+    "take",
+    "tan",
+    "tanh",
+    "tensor_split",
+    "tensordot",
+    "topk",
+    "transpose",
+    "true_divide",
+    "trunc",
+    "unique",
+    "unique_consecutive",
+    "unsqueeze",
+    "var",
+    "var_mean",
 ]
 
 # every function whose first argument must be a Tensor checks it (aliases stay the same object);

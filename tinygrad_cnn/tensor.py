@@ -639,6 +639,17 @@ class Tensor:
         """Bytes per element."""
         return int(self._data.itemsize)
 
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element (PyTorch's ``Tensor.itemsize``)."""
+        return int(self._data.itemsize)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of all the elements (PyTorch's ``Tensor.nbytes``; a broadcast view counts each
+        element it shows)."""
+        return int(self._data.size * self._data.itemsize)
+
     def stride(self, dim: int | None = None) -> Any:
         """Strides in elements (PyTorch's, not numpy's bytes), or one dimension's."""
         strides = tuple(s // self._data.itemsize for s in self._data.strides)
@@ -905,6 +916,7 @@ class Tensor:
     multiply = mul
     subtract = sub
     true_divide = div  # (PyTorch's true_divide has no rounding_mode; passing none is the same)
+    divide = div
 
     def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:
         """``self + value * tensor1 * tensor2`` (all three broadcast)."""
@@ -1050,6 +1062,8 @@ class Tensor:
     def ge(self, other: Any) -> Tensor:
         return self >= other
 
+    greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne  # PyTorch's aliases
+
     def any(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
         """Whether any element (over ``dim``) is nonzero: a bool tensor (uint8 for a uint8 tensor, as
         in PyTorch), no gradient (``if x.any():`` reads it as a bool)."""
@@ -1103,6 +1117,26 @@ class Tensor:
     def sign(self) -> Tensor:
         """-1, 0 or 1 (NaN gives 0, as in PyTorch). Gradient zero."""
         return _ops.unary.Sign.apply(self)
+
+    sgn = sign  # (PyTorch's sgn is sign for real tensors)
+    absolute = abs
+
+    def positive(self) -> Tensor:
+        """``self`` itself (PyTorch's ``positive``; refused for bool tensors, as there)."""
+        if self._data.dtype.kind == "b":
+            raise TypeError("positive: not defined for bool tensors (as in PyTorch)")
+        return self
+
+    def signbit(self) -> Tensor:
+        """Whether each element's sign bit is set (True for -0. and -NaN too): a bool tensor, no
+        gradient."""
+        a = self._data
+        xp = array_module(a)
+        return Tensor._make(xp.signbit(a) if a.dtype.kind == "f" else xp.asarray(a < 0))
+
+    def dist(self, other: Any, p: float = 2) -> Tensor:
+        """The ``p``-norm of ``self - other`` (broadcast): ``torch.dist``."""
+        return (self - other).norm(p)
 
     def tanh(self) -> Tensor:
         return _ops.activation.Tanh.apply(_floating(self))
@@ -1321,9 +1355,9 @@ class Tensor:
                                f"be seen as {dt}: {exc}") from None
         return Tensor._make(out, False, None, self._version_counter)
 
-    def expand(self, *sizes: Any) -> Tensor:
+    def expand(self, *sizes: Any, size: Any = None) -> Tensor:
         """Broadcast to a larger shape (no copy); ``-1`` keeps a dimension. The VJP sums back."""
-        sizes = _shape_arg(sizes)
+        sizes = _keyword_sizes("expand", sizes, "size", size)
         if len(sizes) < self.ndim:
             raise ValueError(f"expand: cannot expand shape {self.shape} to {sizes} (fewer dims)")
         lead = len(sizes) - self.ndim
@@ -1421,8 +1455,10 @@ class Tensor:
     # Each one delegates to ops/shape.py or ops/indexing.py, which check the arguments and say
     # which result is a view (select, narrow, chunk, split, unbind, movedim, swapaxes, diagonal,
     # unfold, broadcast_to) and which a copy.
-    def flip(self, *dims: Any) -> Tensor:
-        return _ops.shape.flip(self, *dims)
+    def flip(self, *order: Any, dims: Any = None) -> Tensor:
+        if not order and dims is None:
+            return _ops.shape.flip(self)  # (the error that asks for dims)
+        return _ops.shape.flip(self, _keyword_sizes("flip", order, "dims", dims))
 
     def rot90(self, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
         return _ops.shape.rot90(self, k, dims)
@@ -1430,8 +1466,8 @@ class Tensor:
     def roll(self, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None) -> Tensor:
         return _ops.shape.roll(self, shifts, dims)
 
-    def repeat(self, *sizes: Any) -> Tensor:
-        return _ops.shape.repeat(self, *sizes)
+    def repeat(self, *sizes: Any, repeats: Any = None) -> Tensor:
+        return _ops.shape.repeat(self, *_keyword_sizes("repeat", sizes, "repeats", repeats))
 
     def tile(self, *dims: Any) -> Tensor:
         return _ops.shape.tile(self, *dims)
@@ -1525,6 +1561,15 @@ class Tensor:
 
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
         return _ops.indexing.topk(self, k, dim, largest, sorted)
+
+    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+        return _ops.indexing.kthvalue(self, k, dim, keepdim)
+
+    def tensor_split(self, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return _ops.shape.tensor_split(self, indices_or_sections, dim)
+
+    def diff(self, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Tensor:
+        return _ops.shape.diff(self, n, dim, prepend, append)
 
     def nonzero(self, *, as_tuple: bool = False) -> Any:
         return _ops.indexing.nonzero(self, as_tuple=as_tuple)
@@ -2969,10 +3014,15 @@ _ROUNDED_DIVIDEND = frozenset(("div_floor", "div_trunc"))
 # ------------------------------------------------------------------------------------------------
 
 
-def where(condition: Any, x: Any = None, y: Any = None) -> Any:
-    """Elements of ``x`` where ``condition`` holds, else of ``y`` (broadcast together).
-    ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``: a tuple of int64 index
-    tensors, one per dim."""
+def where(condition: Any, x: Any = None, y: Any = None, *, input: Any = None,
+          other: Any = None) -> Any:
+    """Elements of ``x`` where ``condition`` holds, else of ``y`` (broadcast together; PyTorch's
+    keywords ``input=`` and ``other=`` name them too). ``where(condition)`` alone is
+    ``nonzero(condition, as_tuple=True)``: a tuple of int64 index tensors, one per dim."""
+    if input is not None or other is not None:
+        if (input is not None and x is not None) or (other is not None and y is not None):
+            raise TypeError("where(): give x and y as arguments or as input= and other=, not both")
+        x, y = (input if x is None else x), (other if y is None else y)
     if x is None and y is None:
         return _ops.indexing.nonzero(_tensor_arg(condition, "where", "condition"), as_tuple=True)
     if x is None or y is None:

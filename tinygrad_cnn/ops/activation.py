@@ -485,6 +485,8 @@ class PReLU(Function):
     or one for all. VJP: ``g`` or ``g * weight`` for ``x``; for ``weight`` the sum of ``g * x``
     over the non-positive inputs of its channel."""
 
+    vjp_reads_input = True  # (see Function.vjp_reads_input)
+
     name = "prelu"
 
     @staticmethod

@@ -218,6 +218,8 @@ class Sqrt(Function):
 class Abs(Function):
     """``|x|``; the gradient at 0 is 0 (PyTorch's choice)."""
 
+    vjp_reads_input = True  # (see Function.vjp_reads_input)
+
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
         xp = array_module(x)

@@ -386,6 +386,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
 
 _SortResult = collections.namedtuple("sort", ["values", "indices"])  # torch.return_types.sort
 _TopkResult = collections.namedtuple("topk", ["values", "indices"])
+_KthvalueResult = collections.namedtuple("kthvalue", ["values", "indices"])
 
 
 def _sort_index(input: Tensor, dim: int, descending: bool, where: str) -> tuple[int, Any]:
@@ -442,6 +443,29 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
         return _TopkResult(input.reshape(1).gather(0, idx).reshape(()), Tensor._make(idx[0]))
     idx = idx[(slice(None),) * d + (slice(0, int(k)),)]
     return _TopkResult(input.gather(d, idx), Tensor._make(idx))
+
+
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+    """A named tuple ``(values, indices)``: the ``k``-th smallest element along ``dim`` (1-based)
+    and where it is (NaN as the largest value; among ties, the stable sort's -- PyTorch's
+    quickselect may pick another of the tied indices, and its gradient goes there). The gradient
+    of ``values`` goes to that index (``gather``)."""
+    if input.dtype == np.bool_:
+        raise RuntimeError("kthvalue: bool tensors are not supported (as in PyTorch)")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"kthvalue: k must be an int, got {k!r}")
+    d, idx = _sort_index(input, dim, False, "kthvalue")
+    n = input.shape[d] if input.ndim else 1
+    if not 1 <= k <= n:
+        raise IndexError(f"kthvalue: k={k} is out of range for dim {d} of size {n} (shape "
+                         f"{input.shape}; allowed: 1 to {n})")
+    if input.ndim == 0:
+        return _KthvalueResult(input * 1, Tensor._make(idx[0]))
+    pick = idx[(slice(None),) * d + (slice(int(k) - 1, int(k)),)]
+    values, where = input.gather(d, pick), Tensor._make(pick)
+    if not keepdim:
+        values, where = values.squeeze(d), where.squeeze(d)
+    return _KthvalueResult(values, where)
 
 
 def take(input: Tensor, index: Any) -> Tensor:

@@ -170,6 +170,8 @@ class NLLLoss(Function):
     ``"mean"`` divides by ``Σ w``. VJP: ``-g w`` scattered onto the target class (a
     scatter_add, whose own VJP gathers)."""
 
+    vjp_reads_input = True  # (see Function.vjp_reads_input)
+
     name = "nll_loss"
 
     @staticmethod

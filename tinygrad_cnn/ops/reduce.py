@@ -470,6 +470,8 @@ class Norm(Function):
     ``s = sign(x)``, ``N`` the norm): ``p=1``: ``g s``; ``p=2``: ``g x / N``; ``p=±inf``: ``g s``
     shared by the tied extremes; other ``p``: ``g s |x|^(p-1) / N^(p-1)``; 0 where ``N = 0`` (the
     zero vector), and no gradient for ``p = 0``."""
+
+    vjp_reads_input = True  # (see Function.vjp_reads_input)
     contiguous = True
 
     @staticmethod

@@ -489,6 +489,68 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     return split(input, math.ceil(n / chunks), d)
 
 
+def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """PyTorch's ``tensor_split``: ``n`` pieces as equal as can be (the first ``size % n`` one
+    longer), or the pieces between the given indices (clamped to the dim, as slices are); an int
+    tensor counts as its value(s). Views."""
+    where = "tensor_split"
+    if input.ndim == 0:
+        raise RuntimeError("tensor_split: expected at least a 1-dimensional tensor, got a 0-d one")
+    d = _dim(dim, input.ndim, where)
+    n = input.shape[d]
+    arg = indices_or_sections
+    if isinstance(arg, Tensor):
+        if arg.dtype.kind not in "iu" or arg.ndim > 1:
+            raise RuntimeError(f"{where}: a tensor of indices_or_sections must be a 0-d or 1-d "
+                               f"integer tensor, got shape {arg.shape} and dtype {arg.dtype}")
+        arg = arg.item() if arg.ndim == 0 else [int(v) for v in arg.tolist()]
+    if isinstance(arg, (list, tuple)):
+        cuts = [_int(c, "indices", where) for c in arg]
+        bounds = [min(max(c + n if c < 0 else c, 0), n) for c in cuts]
+        edges = list(zip([0, *bounds], [*bounds, n]))
+    else:
+        sections = _int(arg, "sections", where)
+        if sections <= 0:
+            raise RuntimeError(f"{where}: number of sections must be larger than 0, got "
+                               f"{sections}")
+        small, extra = divmod(n, sections)
+        sizes = [small + 1] * extra + [small] * (sections - extra)
+        starts = np.cumsum([0] + sizes[:-1]).tolist()
+        edges = [(s, s + k) for s, k in zip(starts, sizes)]
+    return tuple(GetItem.apply(input, key=_slice_key(d, slice(a, max(a, b)))) for a, b in edges)
+
+
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None
+         ) -> Tensor:
+    """The ``n``-th forward difference ``x[i+1] - x[i]`` along ``dim``, after ``prepend`` and
+    ``append`` are joined on (PyTorch's ``diff``; bool tensors give ``!=``)."""
+    where = "diff"
+    if input.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    n = _int(n, "n", where)
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    d = _dim(dim, input.ndim, where)
+    before = [] if prepend is None else [_like_input(prepend, input)]
+    after = [] if append is None else [_like_input(append, input)]
+    for p in before + after:
+        if p.ndim != input.ndim:
+            raise RuntimeError(f"diff expects prepend or append to be the same dimension as input "
+                               f"(got {p.ndim} and {input.ndim})")
+    x = cat([*before, input, *after], d) if before or after else input
+    for _ in range(n):
+        size = x.shape[d]
+        if size == 0:
+            break
+        hi, lo = narrow(x, d, 1, size - 1), narrow(x, d, 0, size - 1)
+        x = hi != lo if x.dtype == np.bool_ else hi - lo
+    return x
+
+
+def _like_input(v: Any, input: Tensor) -> Tensor:
+    return v if isinstance(v, Tensor) else Tensor._make(like(np.asarray(v), input._data))
+
+
 def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """Every slice along ``dim``, that dim removed; views."""
     if input.ndim == 0:

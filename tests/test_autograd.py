@@ -825,3 +825,33 @@ def test_cross_entropy_third_derivative_with_a_batch_of_one():
 
     np.testing.assert_allclose(third.numpy().ravel(), _fd_jacobian(h_sq, a).ravel(), rtol=1e-5,
                                atol=1e-8)
+
+
+_PENALTIES = {
+    "abs": lambda m, x: x.abs().sum(),
+    "l1_loss": lambda m, x: m.nn.functional.l1_loss(x, m.zeros(3)),
+    "nll_loss": lambda m, x: m.nn.functional.nll_loss(x.reshape(1, 3), m.tensor([1])),
+    "norm_1": lambda m, x: x.norm(1),
+    "norm_inf": lambda m, x: x.norm(float("inf")),
+    "norm_-inf": lambda m, x: x.norm(float("-inf")),
+    "prelu": lambda m, x: m.nn.functional.prelu(x, m.tensor([0.25])).sum(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_PENALTIES))
+def test_a_gradient_penalty_through_a_piecewise_linear_op_is_zero_not_an_error(name):
+    """An outside tester: the create_graph gradient of abs, l1_loss, nll_loss, norm(1/±inf) and
+    prelu had no graph, so ``(g ** 2).sum().backward()`` raised 'does not require grad' where
+    PyTorch gives zeros (a gradient penalty on an L1 loss)."""
+    torch = pytest.importorskip("torch")
+    grads = []
+    for m in (tg, torch):
+        x = m.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        (g,) = m.autograd.grad(_PENALTIES[name](m, x), x, create_graph=True)
+        assert g.requires_grad
+        (g ** 2).sum().backward()
+        grads.append((g.detach().numpy(), x.grad.numpy()))
+    (g_o, h_o), (g_t, h_t) = grads
+    np.testing.assert_allclose(g_o, g_t, rtol=1e-6)
+    np.testing.assert_array_equal(h_o, h_t)
+    assert not h_o.any()

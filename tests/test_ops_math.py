@@ -542,3 +542,17 @@ def test_a_number_divided_with_rounding_by_a_float16_tensor_is_rounded_to_half_f
               lambda m, x: m.div(70000.0, x, rounding_mode="trunc"),
               lambda m, x: 0.1 // x, lambda m, x: x // 0.1, lambda m, x: 1 // x):
         np.testing.assert_array_equal(f(tg, t).numpy(), f(torch, p).numpy())
+
+
+@pytest.mark.parametrize("expr", ["b - b", "b - 1", "1 - b", "b - i", "i - b", "i - True",
+                                  "True - i", "b - 1.5", "tg.sub(i, b)", "i.sub_(b)",
+                                  "i.sub_(True)"])
+def test_subtraction_with_a_bool_is_refused_as_in_pytorch(expr):
+    """An outside tester: bool - bool gave numpy's error text (naming no op of ours) and bool -
+    number or int - bool computed an int result; PyTorch refuses every subtraction with a bool
+    operand."""
+    torch = pytest.importorskip("torch")
+    for m, error in ((tg, TypeError), (torch, RuntimeError)):
+        b, i = m.tensor([True, False]), m.tensor([1, 2])
+        with pytest.raises(error, match="(?i)subtraction.*bool"):
+            eval(expr, {"tg": m, "b": b, "i": i})

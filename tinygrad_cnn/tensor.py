@@ -827,9 +827,14 @@ class Tensor:
         return _binary(_ops.elementwise.Add, self, other, reverse=True)
 
     def __sub__(self, other: Any) -> Tensor:
+        if self._data.dtype.kind == "b" or other is True or other is False or (
+                type(other) is Tensor and other._data.dtype.kind == "b"):
+            _no_bool_subtraction(self, other)
         return _binary(_ops.elementwise.Sub, self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
+        if self._data.dtype.kind == "b" or other is True or other is False:
+            _no_bool_subtraction(self, other)
         return _binary(_ops.elementwise.Sub, self, other, reverse=True)
 
     def __mul__(self, other: Any) -> Tensor:
@@ -2036,6 +2041,9 @@ class Tensor:
         return self._inplace("add_", other, lambda s, o: s + o, _raw_binary("add_", "add"))
 
     def sub_(self, other: Any, *, alpha: Number = 1) -> Tensor:
+        if self._data.dtype.kind == "b" or isinstance(other, (bool, np.bool_)) or (
+                isinstance(other, Tensor) and other._data.dtype.kind == "b"):
+            _no_bool_subtraction(self, other)
         other = _scaled("sub_", self, other, alpha)
         return self._inplace("sub_", other, lambda s, o: s - o, _raw_binary("sub_", "subtract"))
 
@@ -3752,6 +3760,17 @@ def _broadcast_size(t: Tensor, other: Any) -> int:
         return math.prod(np.broadcast_shapes(t.shape, tuple(getattr(other, "shape", ()))))
     except ValueError:
         return 1  # the op itself reports shapes that do not fit
+
+
+def _no_bool_subtraction(a: Tensor, b: Any) -> None:
+    """PyTorch refuses ``-`` with a bool operand (a bool tensor, or True/False): numpy's own
+    error, or a silent int result, otherwise."""
+    if a._data.dtype.kind == "b" and isinstance(b, Tensor) and b._data.dtype.kind == "b":
+        raise TypeError("sub: subtraction, the - operator, with two bool tensors is not supported "
+                        "(as in PyTorch); use ^ or logical_xor() instead")
+    raise TypeError("sub: subtraction, the - operator, with a bool tensor or a bool is not "
+                    "supported (as in PyTorch); to invert a mask use ~ or logical_not(), else "
+                    "convert it with .int() or .float() first")
 
 
 def _floor_divide(a: Tensor, b: Any, reverse: bool = False) -> Tensor:

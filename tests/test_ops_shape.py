@@ -572,3 +572,17 @@ def test_float16_scatter_add_and_gather_gradient_add_up_in_float32():
     ones = tg.zeros(2, 1, dtype=tg.float16).scatter_add(1, Tensor(np.zeros((2, 3000), np.int64)),
                                                         tg.ones(2, 3000, dtype=tg.float16))
     np.testing.assert_array_equal(ones.numpy(), [[3000.0], [3000.0]])
+
+
+@pytest.mark.parametrize("sizes", [(3, 3), (2, 2), (-1, 2), (-1, 3), (2, -1, 1), (-1, -1), (0,),
+                                   (-1, 0), (4,), (-2, -2)])
+def test_unflatten_refuses_what_pytorch_refuses_in_its_own_name(sizes):
+    """An outside tester: a bad unflatten was reported by reshape."""
+    torch = pytest.importorskip("torch")
+    try:
+        theirs = tuple(torch.ones(2, 3, 4).unflatten(2, sizes).shape)
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match="unflatten"):
+            tg.ones(2, 3, 4).unflatten(2, sizes)
+    else:
+        assert tuple(tg.ones(2, 3, 4).unflatten(2, sizes).shape) == theirs

@@ -675,6 +675,16 @@ class Tensor:
     def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
         """Dimension ``dim`` split into ``sizes`` (one of them may be -1)."""
         d = _dim(dim, self.ndim, "unflatten")
+        sizes = tuple(sizes) if isinstance(sizes, (list, tuple)) else sizes
+        if not isinstance(sizes, tuple) or not sizes:
+            raise RuntimeError(f"unflatten: sizes must be a non-empty tuple or list of ints, got "
+                               f"{sizes!r}")
+        known = [int(s) for s in sizes if s != -1]
+        n, p = self.shape[d], math.prod(known)
+        fits = p == n if len(known) == len(sizes) else p != 0 and n % p == 0
+        if len(sizes) - len(known) > 1 or any(s < 0 for s in known) or not fits:
+            raise RuntimeError(f"unflatten: provided sizes {list(sizes)} don't multiply up to the "
+                               f"size of dim {d} ({n}) of the input (shape {self.shape})")
         return self.reshape(*self.shape[:d], *sizes, *self.shape[d + 1:])
 
     def type_as(self, other: Tensor) -> Tensor:

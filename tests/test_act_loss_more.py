@@ -867,3 +867,23 @@ def test_functions_have_pytorchs_signatures():
     assert inspect.signature(F.hardshrink).parameters["lambd"].default == 0.5
     assert inspect.signature(F.cosine_similarity).parameters["eps"].default == 1e-8
     assert inspect.signature(F.pairwise_distance).parameters["eps"].default == 1e-6
+
+
+@pytest.mark.parametrize("name", ["elu", "elu_alpha2", "selu", "celu"])
+def test_elu_family_second_derivative_at_zero_is_pytorchs(name):
+    """An outside tester: the second derivative of elu/selu/celu at 0 and -0 was alpha (the
+    clamp(max=0) inside the VJP passed the gradient at its bound); PyTorch's elu_double_backward
+    masks it with x < 0, so 0."""
+    torch = pytest.importorskip("torch")
+    f = {"elu": lambda m, x: m.nn.functional.elu(x), "elu_alpha2": lambda m, x:
+         m.nn.functional.elu(x, 2.0), "selu": lambda m, x: m.nn.functional.selu(x),
+         "celu": lambda m, x: m.nn.functional.celu(x, 0.5)}[name]
+    out = []
+    for m in (tg, torch):
+        x = m.tensor([0.0, -0.0, 1.0, -1.0, -30.0, 2.5], dtype=m.float64, requires_grad=True)
+        (g,) = m.autograd.grad(f(m, x).sum(), x, create_graph=True)
+        (h,) = m.autograd.grad(g.sum(), x)
+        out.append((g.detach().numpy(), h.numpy()))
+    np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-13)
+    np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-13, atol=1e-300)
+    assert out[0][1][0] == out[0][1][1] == 0

@@ -362,8 +362,10 @@ class ELU(Function):
         if x.dtype == np.float16:  # in float32, rounded once (PyTorch's opmath)
             return ELU.backward(_Half32(ctx, x), g.float()).half()
         a = ctx.attrs
-        slope = (x.clamp(max=0.0) * a["input_scale"]).exp() * (a["alpha"] * a["scale"] *
-                                                               a["input_scale"])
+        # exp of x where x < 0 (or NaN), of 0 elsewhere: so the second derivative at 0 is 0, as
+        # PyTorch's elu_double_backward masks it with x < 0 (clamp(max=0) passed it at the bound)
+        below = where(_mask(x._data >= 0), 0.0, x)
+        slope = (below * a["input_scale"]).exp() * (a["alpha"] * a["scale"] * a["input_scale"])
         # NaN in: NaN out, as PyTorch's vectorised kernel gives (its scalar loop, which only
         # takes the last few elements of a tensor, gives g * scale)
         return where(_mask(x._data > 0), g * a["scale"], g * slope)

@@ -469,7 +469,9 @@ class Norm(Function):
     ``p = inf``/``-inf``: max/min of ``|x|``; ``p = 0``: the count of nonzeros. VJP (PyTorch's,
     ``s = sign(x)``, ``N`` the norm): ``p=1``: ``g s``; ``p=2``: ``g x / N``; ``p=±inf``: ``g s``
     shared by the tied extremes; other ``p``: ``g s |x|^(p-1) / N^(p-1)``; 0 where ``N = 0`` (the
-    zero vector), and no gradient for ``p = 0``."""
+    zero vector), and no gradient for ``p = 0``. For ``p < 1`` the second derivative at a zero
+    element, where the true one is unbounded, is 0 (PyTorch's is NaN); the other elements get
+    PyTorch's values (a NaN from the zero elements spread to all of them once)."""
 
     vjp_reads_input = True  # (see Function.vjp_reads_input)
     contiguous = True
@@ -521,7 +523,10 @@ class Norm(Function):
             safe = _where(at_zero, 1, norm)  # (no 0/0 anywhere: its derivative would be NaN)
             r = x.abs() / safe
             if p < 1:  # (N = 0 with a zero element when p < 0: no gradient, as PyTorch)
-                out = _where(at_zero, 0, sign * _where(x._data == 0, 0, r ** (p - 1)) * g)
+                zero = x._data == 0  # (r ** (p - 1) of a safe 1 there: its derivative, inf,
+                # times where's 0 made NaN and spread through N to every element's second
+                # derivative)
+                out = _where(at_zero, 0, sign * _where(zero, 0, _where(zero, 1, r) ** (p - 1)) * g)
                 # at x = 0 PyTorch's derivative is 0 * N^(1-p): NaN when N is inf or NaN
                 lost = (x._data == 0) & ~xp.isfinite(norm._data)
                 return _where(lost, float("nan"), out) if lost.any() else out

@@ -925,3 +925,26 @@ def test_tight_tolerances_do_not_turn_a_smooth_function_into_kinks(check):
         check(lambda a: (a**3).sin(), x, atol=1e-12, rtol=1e-12)
     assert not isinstance(err.value, NotDifferentiableError)
     assert "Jacobian mismatch" in str(err.value) and "kink" not in str(err.value).split("\n")[0]
+
+
+def test_the_culprit_may_be_a_users_in_place_function():
+    """An outside tester: a wrong VJP in a mark_dirty Function was not named (its replay on
+    fresh leaves that require grad was refused, so no verdict), and the report blamed values
+    leaving the graph; it is replayed on clones now."""
+    class DirtyBad(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_dirty(x)
+            x *= 2
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3  # wrong: 2
+
+    x = Tensor(np.random.default_rng(0).standard_normal(3), requires_grad=True)
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda a: DirtyBad.apply(a.clone()), x)
+    assert info.value.node is not None and info.value.node.name == "dirty_bad"
+    assert "the VJP of `dirty_bad` is wrong" in str(info.value)
+    assert "outside the recorded ops" not in str(info.value)

@@ -34,6 +34,12 @@ def _apply(fn: Any, attrs: dict[str, Any], *xs: Tensor) -> Tensor:
     return fn.apply(*xs, **attrs)
 
 
+def _apply_to_clones(fn: Any, attrs: dict[str, Any], *xs: Tensor) -> Tensor:
+    """An op that changes its inputs in place (``mark_dirty``), replayed on clones: a leaf that
+    requires grad cannot be changed in place while recording."""
+    return fn.apply(*(x.clone() if isinstance(x, Tensor) else x for x in xs), **attrs)
+
+
 def _copies(node: Context, leads: dict[int, bool]) -> tuple[Any, ...] | None:
     """Fresh leaves with the node's recorded inputs (float64 where floating), requiring grad where
     the input leads to a checked input (``leads``); None when none does."""
@@ -92,7 +98,8 @@ def attach(report: GradcheckReport, func: Callable[..., Any], inputs: tuple[Any,
         n_in = sum(c._data.size for c in copies if isinstance(c, Tensor) and c.requires_grad)
         n_out = int(np.prod(node.out_meta[0])) if node.out_meta[0] else 1
         fast = n_in * n_out * (order * order) > WHOLE_MAX
-        fn = functools.partial(_apply, node.fn, node.attrs)
+        dirty = bool(node.special and node.special.get("dirty"))
+        fn = functools.partial(_apply_to_clones if dirty else _apply, node.fn, node.attrs)
         try:
             r = node_check(fn, copies, order, s, fast)
         except Exception:  # an op that cannot be replayed by itself: no verdict on it

@@ -278,3 +278,54 @@ def test_clip_grad_value_and_nonfinite_and_vectors():
     assert [id(p) for p in model.parameters()] == before
     with pytest.raises(RuntimeError, match="the vector has 3 elements, the parameters 11"):
         nn.utils.vector_to_parameters(Tensor(np.ones(3)), model.parameters())
+
+
+class _DrawsInWorker:
+    """Each item: a draw from ``lib.rand``, numpy's global generator, Python's ``random`` and
+    the worker's ``get_worker_info().seed`` (what a random augmentation would use)."""
+
+    def __init__(self, lib, info):
+        self.lib, self.info = lib, info
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        import random
+        return np.array([float(self.lib.rand(1)[0]), np.random.rand(), random.random(),
+                         float(self.info().seed % 2**40)])
+
+
+def _in_worker_draws(lib, data, seed=None):
+    lib.manual_seed(0)
+    kw = {} if seed is None else {"generator": lib.Generator().manual_seed(seed)}
+    loader = data.DataLoader(_DrawsInWorker(lib, data.get_worker_info), batch_size=1,
+                             num_workers=2, **kw)
+    return [np.asarray(b).ravel().tolist() for epoch in range(2) for b in loader]
+
+
+def test_worker_random_numbers_follow_manual_seed_and_generator():
+    """Found by an outside tester: random numbers drawn inside workers changed from loader to
+    loader after the same ``manual_seed`` or with a generator seeded alike (a process-wide
+    count of worker epochs picked their seeds); PyTorch's repeat (each iterator's base seed
+    comes from the generator). The second epoch of one loader still draws new ones."""
+    torch = pytest.importorskip("torch")
+    import torch.utils.data as torch_data
+
+    import tinygrad_cnn.data as tg_data
+    for lib, data in ((torch, torch_data), (tg, tg_data)):
+        for seed in (None, 5):
+            first, again = _in_worker_draws(lib, data, seed), _in_worker_draws(lib, data, seed)
+            assert first == again, (lib.__name__, seed)
+            assert first[:4] != first[4:], (lib.__name__, seed)  # epochs differ
+            other = _in_worker_draws(lib, data, 6 if seed else None) if seed else None
+            assert other is None or other != first
+    # a second loader from the same, not reseeded, generator draws other numbers (PyTorch's)
+    tg.manual_seed(0)
+    a = [b.tolist() for b in DataLoader(_DrawsInWorker(tg, get_worker_info), num_workers=2)]
+    b = [b.tolist() for b in DataLoader(_DrawsInWorker(tg, get_worker_info), num_workers=2)]
+    assert a != b
+    # the loader's own seed= still fixes them
+    runs = [[b.tolist() for b in DataLoader(_DrawsInWorker(tg, get_worker_info), num_workers=2,
+                                            seed=3)] for _ in range(2)]
+    assert runs[0] == runs[1]

@@ -32,6 +32,7 @@ class Generator:
         self.device = device
         self._seed = _INITIAL_SEED
         self._rng = np.random.default_rng(self._seed)
+        self._worker_epochs = 0  # DataLoader worker epochs seeded from it since its seeding
 
     def manual_seed(self, seed: int) -> Generator:
         """Reseed (an int in PyTorch's range; a negative one counts modulo 2**64) and return
@@ -44,6 +45,7 @@ class Generator:
             raise ValueError(f"manual_seed: the seed must lie in [-2**63, 2**64), got {seed}")
         self._seed = seed % 2**64
         self._rng = np.random.default_rng(self._seed)
+        self._worker_epochs = 0
         return self
 
     def seed(self) -> int:
@@ -79,6 +81,7 @@ class Generator:
             raise RuntimeError("Generator.set_state: not a state from Generator.get_state "
                                f"(of this library; PyTorch's states differ): {e}") from None
         self._seed, self._rng = int(saved["seed"]), rng
+        self._worker_epochs = 0
         return self
 
     def clone_state(self) -> Generator:

@@ -5,7 +5,9 @@ order, or shuffled) or of an ``IterableDataset``'s stream, collated by ``default
 from __future__ import annotations
 
 import copy
+import hashlib
 import itertools
+import json
 import multiprocessing
 import pickle
 import queue
@@ -44,7 +46,13 @@ from tinygrad_cnn.data.sampler import (
     batch_indices,
     epoch_indices,
 )
-from tinygrad_cnn.random import as_generator, held_generator, manual_seed
+from tinygrad_cnn.random import (
+    Generator,
+    as_generator,
+    default_generator,
+    held_generator,
+    manual_seed,
+)
 from tinygrad_cnn.tensor import Tensor
 
 __all__ = ["DataLoader", "Subset", "TensorDataset", "WorkerInfo", "default_collate",
@@ -301,7 +309,13 @@ def _reseed(seed: int) -> None:
     manual_seed(seed)
 
 
-_WORKER_EPOCHS = [0]  # worker epochs started in this process (see DataLoader._epoch_seed)
+def _generator_position(gen: Any) -> list[int]:
+    """A ``generator=`` argument's seed and position (``None``: the default generator's), as
+    ints for a ``SeedSequence``."""
+    rng = as_generator(gen, "DataLoader")
+    root = getattr(getattr(rng.bit_generator, "seed_seq", None), "entropy", 0)
+    text = json.dumps(rng.bit_generator.state, sort_keys=True, default=str)
+    return [int(root or 0), int.from_bytes(hashlib.sha256(text.encode()).digest()[:16], "little")]
 
 
 def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
@@ -597,7 +611,11 @@ class DataLoader:
       platform has it, or ``multiprocessing_context``), up to ``prefetch_factor`` (default 2)
       batches each ahead, batch ``t`` in worker ``t % num_workers`` (PyTorch's round-robin); the
       keys are drawn here, so the batches are the same, in the same order, as with
-      ``num_workers=0``. With ``batch_size=None`` the workers load the items one by one alike,
+      ``num_workers=0``. Random numbers drawn in the workers (ours, numpy's, ``random``'s)
+      repeat for a loader made after the same ``manual_seed`` or with a generator seeded alike
+      (PyTorch's), and differ from epoch to epoch and from a later loader on the same
+      generator; with ``seed``, epoch ``e``'s repeat from ``seed`` and ``e`` alone.
+      With ``batch_size=None`` the workers load the items one by one alike,
       each converted there (``default_convert`` or ``collate_fn``), as PyTorch's. An error in a
       worker is raised here as PyTorch does: its own type, the message "Caught {type} in
       DataLoader worker process {id}." and the worker's traceback (a ``RuntimeError`` when the
@@ -956,15 +974,24 @@ class DataLoader:
         ``num_workers=0``)."""
         if self.seed is not None:
             words = [self.seed, self.epoch]
-        else:  # and the number of worker epochs this process has started: a new loader's
-            # workers do not repeat an earlier loader's random numbers (PyTorch draws a base seed
-            # per iterator); the same program still gets the same numbers
-            source = as_generator(self.generator, "DataLoader")  # (None: the default one)
-            root = getattr(getattr(source.bit_generator, "seed_seq", None), "entropy", 0)
-            _WORKER_EPOCHS[0] += 1
-            words = [int(root or 0), self.epoch, _WORKER_EPOCHS[0]]
+        else:  # PyTorch draws a base seed per iterator from the generator; drawing would change
+            # the shuffle order, so the seed is the generator's seed, its position and how many
+            # worker epochs it has started since it was last seeded: a second loader after the
+            # same manual_seed (or with a generator seeded alike) repeats the first one's
+            # numbers, and a later loader from the same generator does not
+            words = [*_generator_position(self.generator), self._worker_epochs_started()]
         sequence = np.random.SeedSequence(words)
         return int(sequence.generate_state(1, np.uint32)[0]) * 2**20
+
+    def _worker_epochs_started(self) -> int:
+        """The worker epochs started from this loader's generator since it was last seeded
+        (counted on a ``tinygrad_cnn.Generator``, the default one for ``None``; on the loader
+        for a numpy generator or an int seed's), counting this one."""
+        holder: Any = default_generator if self.generator is None else self.generator
+        if not isinstance(holder, Generator):
+            holder = self
+        holder._worker_epochs = getattr(holder, "_worker_epochs", 0) + 1
+        return int(holder._worker_epochs)
 
     def _result(self, results: Any, workers: list[Any]) -> tuple[int, Any, str | None]:
         """The next finished batch; a worker that died without a word is an error too."""

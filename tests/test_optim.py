@@ -443,3 +443,70 @@ def test_hook_and_norm_signatures_are_pytorchs():
         mine = [(p.name, p.default) for p in inspect.signature(ours).parameters.values()]
         want = [(p.name, p.default) for p in inspect.signature(theirs).parameters.values()]
         assert mine == want, ours.__name__
+
+
+def _adam_pair(torch, groups, ctor, **kw):
+    """The same parameters and optimizer in both libraries; ``groups(p)`` the param groups."""
+    pt = torch.nn.Parameter(torch.tensor([1.0, -2.0], dtype=torch.float64))
+    pg = tg.nn.Parameter(Tensor(np.array([1.0, -2.0])))
+    return (pt, getattr(torch.optim, ctor)(groups(pt), **kw),
+            pg, getattr(optim, ctor)(groups(pg), **kw))
+
+
+def _adam_steps(pairs, steps=2):
+    for p, o in pairs:
+        for _ in range(steps):
+            o.zero_grad()
+            (p ** 2).sum().backward()
+            o.step()
+
+
+@pytest.mark.parametrize("ctor,group_flag,ctor_flag", [
+    ("Adam", True, None), ("Adam", False, True), ("Adam", None, True), ("Adam", None, None),
+    ("AdamW", False, None), ("AdamW", None, None)])
+def test_adam_decoupled_weight_decay_is_a_group_option_as_pytorch(ctor, group_flag, ctor_flag):
+    """Found by an outside tester: Adam read ``decoupled_weight_decay`` from its constructor
+    only -- a group's own flag (``Adam([{"params": [p], "decoupled_weight_decay": True}])``) was
+    ignored, and the groups, ``defaults`` and state dicts lacked the key (so AdamW's state dict
+    loaded into PyTorch's Adam turned coupled)."""
+    torch = pytest.importorskip("torch")
+    extra = {} if group_flag is None else {"decoupled_weight_decay": group_flag}
+    kw = {} if ctor_flag is None else {"decoupled_weight_decay": ctor_flag}
+    pt, ot, pg, og = _adam_pair(torch, lambda p: [{"params": [p], **extra}], ctor, lr=0.1,
+                                weight_decay=0.5, **kw)
+    _adam_steps([(pt, ot), (pg, og)])
+    np.testing.assert_allclose(pg.numpy(), pt.detach().numpy(), rtol=1e-12)
+    want = ot.param_groups[0]["decoupled_weight_decay"]
+    assert og.param_groups[0]["decoupled_weight_decay"] is want
+    assert og.defaults["decoupled_weight_decay"] is ot.defaults["decoupled_weight_decay"]
+    assert og.state_dict()["param_groups"][0]["decoupled_weight_decay"] is want
+
+
+@pytest.mark.parametrize("source,target", [("AdamW", "Adam"), ("Adam", "Adam"),
+                                           ("Adam", "AdamW")])
+def test_adam_state_dict_carries_decoupled_weight_decay_both_ways(source, target):
+    """The flag travels in state dicts as PyTorch's: torch -> ours and ours -> torch, loaded
+    into an Adam made without it (AdamW's ``load_state_dict`` makes every group decoupled);
+    a saved group without the key loads as coupled."""
+    torch = pytest.importorskip("torch")
+    kw = {"decoupled_weight_decay": True} if source == "Adam" else {}
+    pt, ot, pg, og = _adam_pair(torch, lambda p: [p], source, lr=0.1, weight_decay=0.5, **kw)
+    _adam_steps([(pt, ot), (pg, og)])
+    saved_t, saved_g = ot.state_dict(), og.state_dict()
+    qt, lt, qg, lg = _adam_pair(torch, lambda p: [p], target, lr=0.1, weight_decay=0.5)
+    with torch.no_grad():
+        qt.copy_(pt)
+    qg._data[...] = pg.numpy()
+    lt.load_state_dict({"param_groups": saved_g["param_groups"], "state": {  # ours into PyTorch's
+        i: {k: torch.tensor(np.asarray(v.numpy() if isinstance(v, Tensor) else float(v)))
+            for k, v in s.items()} for i, s in saved_g["state"].items()}})
+    lg.load_state_dict(saved_t)  # PyTorch's into ours
+    assert lg.param_groups[0]["decoupled_weight_decay"] is \
+        lt.param_groups[0]["decoupled_weight_decay"] is True
+    _adam_steps([(qt, lt), (qg, lg)])
+    np.testing.assert_allclose(qg.numpy(), qt.detach().numpy(), rtol=1e-12)
+    if target == "Adam":  # a group saved without the flag is coupled (PyTorch's __setstate__)
+        old = og.state_dict()
+        del old["param_groups"][0]["decoupled_weight_decay"]
+        lg.load_state_dict(old)
+        assert lg.param_groups[0]["decoupled_weight_decay"] is False

@@ -119,9 +119,9 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam (Kingma & Ba), PyTorch's formulation: ``m``, ``v`` moving averages of ``g`` and ``g²``,
     ``p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)``; ``amsgrad`` uses the largest
-    ``v`` so far. ``weight_decay`` adds ``wd * p`` to the gradient (L2), unlike :class:`AdamW`."""
-
-    decoupled = False
+    ``v`` so far. ``weight_decay`` adds ``wd * p`` to the gradient (L2), or with
+    ``decoupled_weight_decay`` (a per-group option, as PyTorch 2.13's) decays as :class:`AdamW`.
+    A loaded state dict's group without the option is coupled (PyTorch's)."""
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
@@ -133,9 +133,12 @@ class Adam(Optimizer):
         _check_implementation("Adam", capturable, differentiable)  # (the rest: accepted, ignored)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize))
-        if decoupled_weight_decay:  # PyTorch 2.13's Adam(decoupled_weight_decay=True) is AdamW
-            self.decoupled = True
+                                      maximize=maximize,
+                                      decoupled_weight_decay=bool(decoupled_weight_decay)))
+
+    def _load_group(self, saved: dict[str, Any], group: dict[str, Any]) -> None:
+        # a saved group without the option (an older PyTorch's) is coupled, as PyTorch's Adam
+        group["decoupled_weight_decay"] = bool(saved.get("decoupled_weight_decay", False))
 
     def _check_group(self, group: dict[str, Any]) -> None:
         name = type(self).__name__
@@ -145,7 +148,7 @@ class Adam(Optimizer):
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         xp = array_module(g)
         lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
-        g = _decay(p, g, group, self.decoupled)
+        g = _decay(p, g, group, bool(group["decoupled_weight_decay"]))
         extra = {"max_exp_avg_sq": xp.zeros_like(p._data)} if group["amsgrad"] and not state else {}
         m, v, t = _adam_moments(p, g, group, state, **extra)
         if group["amsgrad"]:
@@ -156,9 +159,9 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay: ``p *= 1 - lr * weight_decay`` before the Adam step."""
-
-    decoupled = True
+    """Adam with decoupled weight decay: ``p *= 1 - lr * weight_decay`` before the Adam step
+    (``Adam(decoupled_weight_decay=True)``; its groups carry ``decoupled_weight_decay=True``, and
+    ``load_state_dict`` sets it to ``True`` in every group, as PyTorch's AdamW does)."""
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
@@ -167,7 +170,11 @@ class AdamW(Adam):
                  foreach: bool | None = None, capturable: bool = False,
                  differentiable: bool = False, fused: bool | None = None) -> None:
         _check_implementation("AdamW", capturable, differentiable)  # (the rest: accepted, ignored)
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True)
+
+    def _load_group(self, saved: dict[str, Any], group: dict[str, Any]) -> None:
+        group["decoupled_weight_decay"] = True  # (every loaded group, as PyTorch's AdamW)
 
 
 class RMSprop(Optimizer):

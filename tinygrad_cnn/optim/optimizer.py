@@ -313,12 +313,17 @@ class Optimizer:
                     group[k] = list(v)
                 elif k != "params":
                     group[k] = tuple(v) if k in ("betas", "etas", "step_sizes") else v
+            self._load_group(saved, group)
         self.state = {}
         for i, s in state_dict["state"].items():
             p = params[int(i)]
             self.state[p] = {k: self._import_state(int(i), p, k, v) for k, v in s.items()}
         for post in list(self._hooks("load_state_dict_post").values()):
             post(self)
+
+    def _load_group(self, saved: dict[str, Any], group: dict[str, Any]) -> None:
+        """A subclass's adjustment of ``group`` after ``saved``'s options were loaded into it
+        (by default none)."""
 
     @staticmethod
     def _export_state(v: Any) -> Any:

@@ -74,3 +74,88 @@ BAD = [
 def test_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+_MIXED_LOSSES = {
+    "mse_loss": lambda F_, x, t: F_.mse_loss(x, t),
+    "mse_loss_none": lambda F_, x, t: F_.mse_loss(x, t, reduction="none"),
+    "l1_loss": lambda F_, x, t: F_.l1_loss(x, t),
+    "smooth_l1_loss": lambda F_, x, t: F_.smooth_l1_loss(x, t, reduction="none", beta=0.5),
+    "huber_loss": lambda F_, x, t: F_.huber_loss(x, t, delta=0.5),
+    "bce_with_logits": lambda F_, x, t: F_.binary_cross_entropy_with_logits(x, t),
+    "bce_with_logits_w": lambda F_, x, t: F_.binary_cross_entropy_with_logits(
+        x, t, reduction="none", pos_weight=x.detach() * 0 + 2),
+    "binary_cross_entropy": lambda F_, x, t: F_.binary_cross_entropy(x, t),
+    "kl_div": lambda F_, x, t: F_.kl_div(x, t, reduction="batchmean"),
+    "kl_div_log_target": lambda F_, x, t: F_.kl_div(x, t, reduction="sum", log_target=True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_MIXED_LOSSES))
+@pytest.mark.parametrize("dtypes", [("float32", "float64"), ("float64", "float32"),
+                                    ("float32", "float16"), ("float32", "int64"),
+                                    ("float64", "int32"), ("float32", "bool")])
+def test_losses_promote_mixed_dtypes_as_pytorch(name, dtypes):
+    """Found by an outside tester: the regression losses, binary_cross_entropy_with_logits and
+    kl_div raised TypeError for a target of another dtype (a float64 numpy target with a float32
+    model) where PyTorch computes. Now: PyTorch's result dtype, values and input-gradient dtype;
+    refused where PyTorch refuses (a bool target in l1_loss, an integer or bool one in
+    bce_with_logits and kl_div, any other dtype in binary_cross_entropy; huber_loss computes in
+    the input's dtype as PyTorch's forward does -- its backward, which PyTorch refuses, works)."""
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as TF
+    xin, tin = dtypes
+    x = np.array([[0.2, 0.7, 0.4], [0.9, 0.1, 0.5]], xin)
+    t = np.array([[0, 1, 1], [1, 0, 1]]).astype(tin)
+    if tin == "float32" or tin == "float64" or tin == "float16":
+        t = t * np.array([0.25, 0.5, 1.0], tin)
+    fn = _MIXED_LOSSES[name]
+    xt = torch.tensor(x, requires_grad=True)
+    try:
+        want = fn(TF, xt, torch.tensor(t))
+        refused = False
+    except RuntimeError:
+        refused = True
+    xg = Tensor(x, requires_grad=True)
+    if refused and name != "huber_loss":
+        with pytest.raises((TypeError, RuntimeError)):
+            fn(F, xg, Tensor(t))
+        return
+    got = fn(F, xg, Tensor(t))
+    assert str(got.dtype) == str(want.dtype).replace("torch.", "")
+    if not (name.startswith("bce_with_logits") and tin == "float16"):  # (PyTorch: NaN there)
+        np.testing.assert_allclose(got.numpy().astype(np.float64),
+                                   want.detach().numpy().astype(np.float64), rtol=2e-3)
+    got.sum().backward()
+    assert xg.grad.dtype == x.dtype
+    try:
+        g, = torch.autograd.grad(want.sum(), xt)
+    except RuntimeError:  # (huber_loss's backward in PyTorch)
+        return
+    if not (name.startswith("bce_with_logits") and tin == "float16"):
+        np.testing.assert_allclose(xg.grad.numpy(), g.numpy(), rtol=2e-3, atol=1e-6)
+
+
+def test_cross_entropy_probability_target_of_another_dtype_as_pytorch():
+    """Found by an outside tester: cross_entropy with a probability target of another floating
+    dtype than the logits raised TypeError; PyTorch computes in the wider dtype (with weight and
+    label_smoothing too); an integer target of the logits' shape is class indices there."""
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as TF
+    logits = np.array([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]])
+    probs = np.array([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0]])
+    for xd, td in (("float32", "float64"), ("float64", "float32"), ("float32", "float16")):
+        for kw in ({}, {"label_smoothing": 0.1}, {"weight": [1.0, 2.0, 0.5]}):
+            tkw = {k: torch.tensor(v, dtype=getattr(torch, xd)) if k == "weight" else v
+                   for k, v in kw.items()}
+            gkw = {k: Tensor(np.array(v, xd)) if k == "weight" else v for k, v in kw.items()}
+            xt = torch.tensor(logits.astype(xd), requires_grad=True)
+            want = TF.cross_entropy(xt, torch.tensor(probs.astype(td)), **tkw)
+            xg = Tensor(logits.astype(xd), requires_grad=True)
+            got = F.cross_entropy(xg, Tensor(probs.astype(td)), **gkw)
+            assert str(got.dtype) == str(want.dtype).replace("torch.", "")
+            np.testing.assert_allclose(got.item(), want.item(), rtol=1e-6)
+            want.backward()
+            got.backward()
+            assert xg.grad.dtype == np.dtype(xd)
+            np.testing.assert_allclose(xg.grad.numpy(), xt.grad.numpy(), rtol=1e-5, atol=1e-7)

@@ -37,17 +37,33 @@ def _reduction(reduction: str, op: str, size_average: Any = None, reduce: Any = 
 
 
 
-def _pair(input: Tensor, target: Any, op: str) -> tuple[Tensor, Tensor]:
-    """Input and target of an elementwise loss: same shape, same floating dtype."""
+def _pair(input: Tensor, target: Any, op: str, integer_target: bool = True,
+          bool_target: bool = True, promote: bool = True) -> tuple[Tensor, Tensor]:
+    """Input and target of an elementwise loss: same shape, one floating dtype. A target of
+    another dtype is promoted as PyTorch promotes it: a floating one to the wider of the two
+    (both cast, the input's gradient keeps its dtype), an integer or bool one to the input's --
+    unless the loss refuses it in PyTorch (``integer_target``/``bool_target`` False; without
+    ``promote``, any other dtype)."""
     x = _floating(input, op)
     if not isinstance(target, Tensor):
         target = Tensor(np.asarray(target), dtype=x.dtype, device=x.device)
     if x.shape != target.shape:
         raise ValueError(f"{op}: input {x.shape} and target {target.shape} must have the same "
                          "shape")
-    if target.dtype != x.dtype:
+    if target.dtype != x.dtype and not promote:
         raise TypeError(f"{op}: input and target must have one dtype, got {x.dtype} and "
-                        f"{target.dtype}; cast with .float() or .double()")
+                        f"{target.dtype} (PyTorch refuses this too); cast with .float() or "
+                        ".double()")
+    if target.dtype != x.dtype:
+        kind = target.dtype.kind
+        if (kind == "b" and not bool_target) or (kind in "iu" and not integer_target) or \
+                kind not in "biuf":
+            what = "bool" if kind == "b" else "integer" if kind in "iu" else str(target.dtype)
+            raise TypeError(f"{op}: the target must be floating (PyTorch refuses a {what} "
+                            f"target here too), got {target.dtype} with a {x.dtype} input; cast "
+                            "it with .to(input.dtype)")
+        common = np.promote_types(x.dtype, target.dtype) if kind == "f" else x.dtype
+        x, target = x.to(common), target.to(common)
     return x, target
 
 
@@ -167,14 +183,16 @@ def _cross_entropy_probs(x: Tensor, target: Tensor, weight: Any, reduction: str,
         raise TypeError(f"{op}: target must hold class indices (an integer tensor) or class "
                         f"probabilities (a floating tensor of the input's shape {x.shape}); got "
                         f"{target.dtype} of shape {target.shape}")
-    if target.dtype != x.dtype:
-        raise TypeError(f"{op}: the probability target is {target.dtype} but the input is "
-                        f"{x.dtype}; cast one of them")
     dim = 0 if x.ndim == 1 else 1
     c = x.shape[dim]
-    if smoothing:
+    if smoothing:  # (in the target's dtype, as PyTorch smooths it)
         target = target * (1 - smoothing) + smoothing / c
-    terms = x.log_softmax(dim) * target
+    log_probs = x.log_softmax(dim)
+    if target.dtype != x.dtype:  # the log-probabilities and the target promoted to the wider
+        common = np.promote_types(x.dtype, target.dtype)  # dtype, as PyTorch promotes them
+        log_probs, target = log_probs.to(common), target.to(common)
+        weight = None if weight is None else weight.astype(common, copy=False)
+    terms = log_probs * target
     if weight is not None:
         terms = terms * Tensor._make(weight.reshape((c,) + (1,) * (x.ndim - dim - 1)))
     per_sample = -terms.sum(dim)
@@ -219,7 +237,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
     """Mean (or sum, or elementwise) absolute error ``|x - y|`` (gradient ``sign(x - y)``, 0 at
     0)."""
     reduction = _reduction(reduction, "l1_loss", size_average, reduce)
-    x, y = _pair(input, target, "l1_loss")
+    x, y = _pair(input, target, "l1_loss", bool_target=False)
     d = (x - y).abs()
     return d.mean() if reduction == "mean" else d.sum() if reduction == "sum" else d
 
@@ -231,7 +249,10 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
     reduction = _reduction(reduction, "huber_loss")
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
-    x, y = _pair(input, target, "huber_loss")
+    x = _floating(input, "huber_loss")
+    if isinstance(target, Tensor) and target.dtype != x.dtype and target.dtype.kind in "biuf":
+        target = target.to(x.dtype)  # (PyTorch's forward: in the input's dtype)
+    x, y = _pair(x, target, "huber_loss")
     return loss.HuberLoss.apply(x, y, reduction=reduction, delta=float(delta))
 
 
@@ -265,7 +286,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     clamped at -100, as PyTorch). ``weight`` broadcasts to the input."""
     op = "binary_cross_entropy"
     reduction = _reduction(reduction, op, size_average, reduce)
-    x, y = _pair(input, target, op)
+    x, y = _pair(input, target, op, promote=False)
     for what, t in (("input", x), ("target", y)):
         if t.numel() and not bool(((t._data >= 0) & (t._data <= 1)).all()):
             raise ValueError(f"{op}: all elements of the {what} should be between 0 and 1 (they "
@@ -285,15 +306,19 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     last dim, e.g. one per class) weighs the positive term; ``weight`` weighs everything."""
     op = "binary_cross_entropy_with_logits"
     reduction = _reduction(reduction, op, size_average, reduce)
-    x, y = _pair(input, target, op)
-    w = _constant(weight, x, op, "weight")
+    first = _floating(input, op)
+    x, y = _pair(first, target, op, integer_target=False, bool_target=False)
+    w = _constant(weight, first, op, "weight")
     if w is not None:
-        w = _broadcast_constant(w, x.shape, op, "weight")
-    pw = _constant(pos_weight, x, op, "pos_weight")
+        w = _broadcast_constant(w.astype(x.dtype, copy=False), x.shape, op, "weight")
+    pw = _constant(pos_weight, first, op, "pos_weight")
     if pw is not None:
-        pw = _broadcast_constant(pw, x.shape, op, "pos_weight")
-    return loss.BinaryCrossEntropyWithLogits.apply(x, y, reduction=reduction, weight=w,
-                                                   pos_weight=pw)
+        pw = _broadcast_constant(pw.astype(x.dtype, copy=False), x.shape, op, "pos_weight")
+    out = loss.BinaryCrossEntropyWithLogits.apply(x, y, reduction=reduction, weight=w,
+                                                  pos_weight=pw)
+    # PyTorch's result has the target's dtype (computed here in the wider one, then cast)
+    return out if not isinstance(target, Tensor) or target.dtype == out.dtype \
+        else out.to(target.dtype)
 
 
 def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
@@ -304,7 +329,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     sample; ``"mean"`` (the default, as in PyTorch) divides by the number of elements."""
     op = "kl_div"
     reduction = _reduction(reduction, op, size_average, reduce, extra=("batchmean",))
-    x, t = _pair(input, target, op)
+    x, t = _pair(input, target, op, integer_target=False, bool_target=False)
     if reduction == "mean":  # PyTorch's warning, word for word
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
                       "support size.'batchmean' divides only by the batch size, and aligns with "

@@ -425,3 +425,39 @@ def test_a_0d_parameters_state_from_pytorch_stays_an_array(kind):
         np.testing.assert_allclose(p.item(), tp.item(), rtol=1e-10)
     assert all(getattr(v, "shape", None) == () for k, v in opt.state[p].items()
                if k not in ("step", "mu_product"))
+
+
+@pytest.mark.parametrize("ctor_value,group_value,added", [(0.0, 0.5, False), (0.5, 0.0, False),
+                                                          (0.0, 0.5, True), (0.3, 0.3, True)])
+def test_adagrad_accumulator_starts_at_the_constructors_value_as_pytorch(ctor_value, group_value,
+                                                                         added):
+    """Found by an outside tester: a param group's own ``initial_accumulator_value`` (in the
+    constructor's groups or ``add_param_group``) started its accumulators here, where PyTorch
+    2.13 always starts them at the constructor's value -- the trajectories differed silently.
+    Now PyTorch's values, and a UserWarning that the group's value is not used."""
+    import warnings
+
+    results = []
+    for lib, opt_mod in ((torch, torch.optim), (tg, optim)):
+        a = lib.nn.Parameter(lib.tensor([1.0, -2.0], dtype=lib.float64))
+        b = lib.nn.Parameter(lib.tensor([0.5, 3.0], dtype=lib.float64))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if added:
+                opt = opt_mod.Adagrad([a], lr=0.1, initial_accumulator_value=ctor_value)
+                opt.add_param_group({"params": [b], "initial_accumulator_value": group_value})
+            else:
+                opt = opt_mod.Adagrad([{"params": [a]},
+                                       {"params": [b], "initial_accumulator_value": group_value}],
+                                      lr=0.1, initial_accumulator_value=ctor_value)
+        if lib is tg:
+            warned = [w for w in caught if "initial_accumulator_value" in str(w.message)]
+            assert len(warned) == (group_value != ctor_value)
+        for _ in range(3):
+            opt.zero_grad()
+            ((a ** 2).sum() + (b ** 3).sum()).backward()
+            opt.step()
+        results.append([np.asarray(p.detach().numpy()) for p in (a, b)])
+        assert opt.param_groups[1]["initial_accumulator_value"] == group_value
+    for got, want in zip(results[1], results[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-12)

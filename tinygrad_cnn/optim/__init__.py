@@ -18,6 +18,7 @@ bumps their version counters, so a backward through a graph that saved the old v
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -226,8 +227,9 @@ class RMSprop(Optimizer):
 
 class Adagrad(Optimizer):
     """``s += g²``; ``p -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(s) + eps)``; ``s`` starts at
-    ``initial_accumulator_value`` -- the group's own where a group sets one (PyTorch 2.13 starts
-    every parameter given to the constructor at the constructor's value, ignoring the group's).
+    the constructor's ``initial_accumulator_value`` for every parameter, as PyTorch 2.13's:
+    a group's own value (in the constructor's groups or ``add_param_group``) stays in the group
+    and its state dict but is not used -- with a ``UserWarning`` saying so (PyTorch is silent).
     As PyTorch's, the constructor makes the state of every parameter (``step`` 0 and ``sum``),
     so ``state_dict()`` has an entry for each before any step (parameters of a group added later
     get theirs at their first step)."""
@@ -244,18 +246,24 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             for p in group["params"]:
                 self.state[p] = {"step": 0, "sum": array_module(p._data).full_like(
-                    p._data, group["initial_accumulator_value"])}
+                    p._data, self.defaults["initial_accumulator_value"])}
 
     def _check_group(self, group: dict[str, Any]) -> None:
         _check("Adagrad", lr=group["lr"], lr_decay=group["lr_decay"], eps=group["eps"],
                weight_decay=group["weight_decay"],
                initial_accumulator_value=group["initial_accumulator_value"])
+        if group["initial_accumulator_value"] != self.defaults["initial_accumulator_value"]:
+            warnings.warn(f"Adagrad: a param group's initial_accumulator_value "
+                          f"({group['initial_accumulator_value']}) is not used: every "
+                          f"accumulator starts at the constructor's "
+                          f"({self.defaults['initial_accumulator_value']}), as in PyTorch",
+                          UserWarning, stacklevel=3)
 
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         xp = array_module(g)
         if not state:
             state["step"] = 0
-            state["sum"] = xp.full_like(p._data, group["initial_accumulator_value"])
+            state["sum"] = xp.full_like(p._data, self.defaults["initial_accumulator_value"])
         state["step"] += 1
         g = _decay(p, g, group)
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])

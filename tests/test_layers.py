@@ -859,3 +859,18 @@ def test_float16_activation_gradients_are_pytorchs_bit_for_bit(name):
     getattr(torch.nn.functional, name)(theirs).sum().backward()
     assert ours.grad.dtype == np.float16
     np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
+@pytest.mark.parametrize("factor", [0, -2])
+def test_pixel_shuffle_factor_must_be_positive_as_pytorch(factor):
+    """Found by an outside tester: ``PixelShuffle(0)`` said "the 1 channels ... must be divisible
+    by upscale_factor² = 0"; now PyTorch's words and type -- the factor must be positive."""
+    torch = pytest.importorskip("torch")
+    x = np.ones((1, 4, 6, 6))
+    for name, word in (("PixelShuffle", "upscale_factor"), ("PixelUnshuffle", "downscale_factor")):
+        with pytest.raises(RuntimeError) as theirs:
+            getattr(torch.nn, name)(factor)(torch.tensor(x))
+        with pytest.raises(RuntimeError, match=f"expects a positive {word}, but got {factor}") \
+                as mine:
+            getattr(nn, name)(factor)(Tensor(x))
+        assert str(theirs.value) in str(mine.value)

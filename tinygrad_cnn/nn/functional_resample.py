@@ -216,10 +216,13 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     ``r × r`` block of pixels (sub-pixel convolution)."""
     op = "pixel_shuffle"
     r = _int_arg(upscale_factor, op, "upscale_factor")
+    if r < 1:  # (PyTorch's words and type)
+        raise RuntimeError(f"{op} expects a positive upscale_factor, but got {r} (the factor "
+                           "must be a positive integer)")
     if not isinstance(input, Tensor) or input.ndim < 3:
         raise ValueError(f"{op}: expected an input (*, C*r*r, H, W) with at least 3 dims, got "
                          f"{getattr(input, 'shape', type(input).__name__)}")
-    if r < 1 or input.shape[-3] % (r * r):
+    if input.shape[-3] % (r * r):
         raise ValueError(f"{op}: the {input.shape[-3]} channels of {input.shape} must be divisible "
                          f"by upscale_factor² = {r * r}")
     *lead, c, h, w = input.shape
@@ -233,10 +236,13 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """The inverse of ``pixel_shuffle``: ``(*, C, H r, W r) -> (*, C r², H, W)``."""
     op = "pixel_unshuffle"
     r = _int_arg(downscale_factor, op, "downscale_factor")
+    if r < 1:  # (PyTorch's words and type)
+        raise RuntimeError(f"{op} expects a positive downscale_factor, but got {r} (the factor "
+                           "must be a positive integer)")
     if not isinstance(input, Tensor) or input.ndim < 3:
         raise ValueError(f"{op}: expected an input (*, C, H*r, W*r) with at least 3 dims, got "
                          f"{getattr(input, 'shape', type(input).__name__)}")
-    if r < 1 or input.shape[-1] % r or input.shape[-2] % r:
+    if input.shape[-1] % r or input.shape[-2] % r:
         raise ValueError(f"{op}: the height and width of {input.shape} must be divisible by "
                          f"downscale_factor = {r}")
     *lead, c, h, w = input.shape

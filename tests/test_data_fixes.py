@@ -723,3 +723,28 @@ def test_a_workers_error_waits_for_the_batches_before_it_as_in_pytorch():
         for batch in ours.DataLoader(_SlowThenFails(), batch_size=1, num_workers=2):
             got.append(batch.tolist())
     assert got == [[[0.0, 0.0]]]
+
+
+def test_collated_tuple_samples_are_a_list_as_pytorch():
+    """Found by an outside tester: a batch of tuple samples (``TensorDataset``, a dataset
+    returning ``(x, y)``, nested tuples) was a tuple here, a list in PyTorch's default_collate
+    (so ``batch[0] = batch[0].to(device)`` failed); namedtuples stay namedtuples."""
+    samples = [((1, 2), 2.0), ((3, 4), 4.0)]
+    assert _plain(ours.default_collate(samples), True) == \
+        _plain(theirs.default_collate(samples), True)
+    pair = collections.namedtuple("pair", "x y")
+    named = [pair(1, 2.0), pair(3, 4.0)]
+    assert _plain(ours.default_collate(named), True) == \
+        _plain(theirs.default_collate(named), True)
+    for workers in (0, 2):
+        mine = list(ours.DataLoader(ours.TensorDataset(Tensor(X), Tensor(Y)), batch_size=5,
+                                    num_workers=workers))
+        want = list(theirs.DataLoader(theirs.TensorDataset(torch.tensor(X), torch.tensor(Y)),
+                                      batch_size=5, num_workers=workers))
+        assert _plain(mine, True) == _plain(want, True)
+        mine[0][0] = mine[0][0].float()  # (a list: assignable, as PyTorch's)
+        mine_items = list(ours.DataLoader([(x, int(y)) for x, y in zip(X, Y)], batch_size=4,
+                                          num_workers=workers))
+        want_items = list(theirs.DataLoader([(x, int(y)) for x, y in zip(X, Y)], batch_size=4,
+                                            num_workers=workers))
+        assert _plain(mine_items, True) == _plain(want_items, True)

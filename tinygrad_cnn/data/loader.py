@@ -94,7 +94,7 @@ def _batch(dataset: Any, idx: Any, fast: bool) -> Any:
         if not isinstance(dataset, TensorDataset):
             return _collate(_items(dataset, idx), "")
         rows = Tensor._make(np.asarray(idx, dtype=np.int64))  # rows with their history
-        return tuple(t[rows] for t in dataset.tensors)
+        return [t[rows] for t in dataset.tensors]  # (a list: default_collate's)
     if fast and isinstance(idx, np.ndarray):
         try:
             out = dataset.arrays(idx)
@@ -102,8 +102,8 @@ def _batch(dataset: Any, idx: Any, fast: bool) -> Any:
             out = None  # below, outside this handler: one traceback, not two)
         if out is None:
             return _collate(_items(dataset, idx), "")
-        return tuple(np.ascontiguousarray(a) for a in out) if isinstance(out, tuple) else \
-            np.ascontiguousarray(out)
+        return [np.ascontiguousarray(a) for a in out] if isinstance(out, tuple) else \
+            np.ascontiguousarray(out)  # (fields as a list, as default_collate's)
     return _collate(_items(dataset, idx), "")
 
 
@@ -176,10 +176,10 @@ def _collate(items: list[Any], path: str) -> Any:
     along a new first dimension (Python ints give int64, floats float64, numpy scalars keep their
     dtype; samples of several dtypes by PyTorch's rule, ``stack_dtype``); a mapping gives a
     mapping of its type (``_same_mapping``: an OrderedDict stays one) of the collated values of
-    each key; a tuple, list or other sequence gives one of its collated fields (a tuple stays a
-    tuple, so ``x, y = batch`` works either way; a namedtuple stays itself, a list subclass or
-    other sequence its type where it can be built, ``_same_sequence``); strings stay a list of
-    strings. ``path`` names the field in errors."""
+    each key; a tuple, list or other sequence gives one of its collated fields (a plain tuple
+    becomes a list, as PyTorch's, for backward compatibility -- ``x, y = batch`` works either
+    way; a namedtuple stays itself, a list subclass or other sequence its type where it can be
+    built, ``_same_sequence``); strings stay a list of strings. ``path`` names the field in errors."""
     first = items[0]
     where = f"the field {path}" if path else "the samples"
     if isinstance(first, (str, bytes)):
@@ -205,7 +205,7 @@ def _collate(items: list[Any], path: str) -> Any:
         fields = [_collate([it[k] for it in items], f"{path}[{k}]") for k in range(n)]
         if hasattr(first, "_fields"):  # a namedtuple
             return type(first)(*fields)
-        return tuple(fields) if isinstance(first, tuple) else _same_sequence(first, fields)
+        return fields if isinstance(first, tuple) else _same_sequence(first, fields)
     if is_grad_enabled() and any(isinstance(it, Tensor) and it.requires_grad for it in items):
         from tinygrad_cnn.tensor import stack
 
@@ -582,8 +582,8 @@ _FIXED_AFTER_INIT = frozenset({"batch_size", "batch_sampler", "sampler", "drop_l
 
 
 class DataLoader:
-    """Iterate over ``dataset`` in batches of Tensors (a tuple of them when items are tuples:
-    ``(x, y)``; a dict of them when items are dicts; nested as the items are, as PyTorch's
+    """Iterate over ``dataset`` in batches of Tensors (a list of them when items are tuples:
+    ``[x, y]``, as PyTorch's; a dict of them when items are dicts; nested as the items are, as PyTorch's
     ``default_collate``).
 
     The arguments are PyTorch's, in its order, with its defaults and its errors for combinations

@@ -171,3 +171,23 @@ def test_page_survives_hostile_tensor_names(tmp_path, name):
         assert b.eval(page, "document.getElementById('counter').textContent") == \
             f"step 1 of {len(anim.frames)}"
         assert b.eval(page, "document.querySelectorAll('b').length") == 0  # no markup injected
+
+
+def test_animate_keeps_its_gradients_to_itself():
+    # found by an outside tester: after animate(L1), text/draw of another graph sharing leaf x
+    # showed L1's gradient (‖grad‖ = 17.32) on x, whose .grad is None
+    x = Tensor(np.array([0.1, 0.2, 0.3]), requires_grad=True, name="x")
+    L1 = (x * 10).sum()
+    viz.animate(L1)
+    assert x.grad is None
+    L2 = (x * 1.0).sum()
+    text = viz.text(L2, backward=True)
+    leaf_line = [ln for ln in text.splitlines() if ln.strip().startswith("x ")][-1]
+    assert "grad not computed" in leaf_line and "17.32" not in text
+    src = viz.draw(L2, backward=True).source
+    assert "17.32" not in src
+    assert "17.32" not in viz.text(L1, backward=True)  # nor on the animated graph itself
+    # a user's own record still shows
+    with viz.record_gradients(L2):
+        L2.backward()
+    assert "1.732" in viz.text(L2, backward=True)

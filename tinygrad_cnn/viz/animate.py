@@ -1,7 +1,8 @@
 """A step-through of the backward pass: one frame per VJP, in the order ``backward()`` runs them.
 
 ``animate(loss)`` runs a backward of its own (``grad`` with ``retain_graph=True``: no ``.grad`` is
-touched) inside :class:`~tinygrad_cnn.viz.record_gradients`, and returns an :class:`Animation`: it
+touched) inside :class:`~tinygrad_cnn.viz.record_gradients` (the record stays in the animation:
+later ``text``/``draw`` calls do not show it), and returns an :class:`Animation`: it
 shows inline in Jupyter and ``.save("backprop.html")`` writes one self-contained page -- the SVG,
 the frames and a few lines of JavaScript inline; nothing is fetched. Each frame highlights the VJP
 that runs, the gradient it receives, what it sends to each input (``+=`` where a second path adds
@@ -22,7 +23,7 @@ from typing import Any
 from tinygrad_cnn._files import atomic_write
 from tinygrad_cnn.autograd import Context, grad
 from tinygrad_cnn.tensor import Tensor
-from tinygrad_cnn.viz.grads import node_grads, record_gradients
+from tinygrad_cnn.viz.grads import node_grads, record_gradients, restore, snapshot
 from tinygrad_cnn.viz.graph import (
     GraphView,
     fmt_shape,
@@ -152,18 +153,24 @@ def animate(*roots: Tensor, title: str | None = None) -> Animation:
     view = GraphView(roots)
     if not view.leaves:
         raise ValueError("animate: no leaf of this graph requires grad")
-    with record_gradients(*roots) as rec:
-        try:
-            grad(list(roots), view.leaves, retain_graph=True, allow_unused=True)
-        except RuntimeError as exc:
-            if "second time" in str(exc):
-                raise RuntimeError(
-                    "animate: the graph's saved tensors were freed by an earlier backward(); "
-                    "call viz.animate(loss) before loss.backward(), or pass retain_graph=True to "
-                    "that backward") from exc
-            raise
-    frames = _frames(view, rec.steps)
-    svg = _svg(roots)
+    # the recording is this animation's own: what it shows is put back as it was afterwards, so
+    # that text/draw of this or another graph sharing a leaf never shows these gradients
+    state = snapshot(view.nodes, view.leaves)
+    try:
+        with record_gradients(*roots) as rec:
+            try:
+                grad(list(roots), view.leaves, retain_graph=True, allow_unused=True)
+            except RuntimeError as exc:
+                if "second time" in str(exc):
+                    raise RuntimeError(
+                        "animate: the graph's saved tensors were freed by an earlier backward(); "
+                        "call viz.animate(loss) before loss.backward(), or pass retain_graph=True "
+                        "to that backward") from exc
+                raise
+        frames = _frames(view, rec.steps)
+        svg = _svg(roots)
+    finally:
+        restore(state, view.nodes, view.leaves)
     graph_html = svg if svg is not None else _text_fallback(view, frames)
     names = ", ".join(view.out_name(r.grad_fn) for r in roots)
     page_title = title or f"Backpropagation through {names}, step by step"

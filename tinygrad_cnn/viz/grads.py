@@ -195,6 +195,24 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
         self.steps.append(ctx)
 
 
+def snapshot(nodes: Sequence[Context], leaves: Sequence[Tensor]) -> Any:
+    """What is recorded now for ``nodes`` and ``leaves``: for :func:`restore`, so that a
+    recording made for one purpose (an animation) does not show in other drawings."""
+    return ({c: _NODES[c] for c in nodes if c in _NODES},
+            {id(t): _LEAVES[id(t)] for t in leaves if id(t) in _LEAVES})
+
+
+def restore(state: Any, nodes: Sequence[Context], leaves: Sequence[Tensor]) -> None:
+    """Put back what :func:`snapshot` saw for ``nodes`` and ``leaves``, forgetting newer records."""
+    old_nodes, old_leaves = state
+    for c in nodes:
+        _NODES.pop(c, None)
+    for t in leaves:
+        _LEAVES.pop(id(t), None)
+    _NODES.update(old_nodes)
+    _LEAVES.update(old_leaves)
+
+
 def recorded(nodes: Sequence[Context]) -> bool:
     """Whether any of ``nodes`` has a recorded gradient."""
     return any(ctx in _NODES for ctx in nodes)

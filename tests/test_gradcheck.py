@@ -948,3 +948,16 @@ def test_the_culprit_may_be_a_users_in_place_function():
     assert info.value.node is not None and info.value.node.name == "dirty_bad"
     assert "the VJP of `dirty_bad` is wrong" in str(info.value)
     assert "outside the recorded ops" not in str(info.value)
+
+
+def test_a_function_that_is_not_callable_is_refused_first():
+    # found by an outside tester: gradcheck(3, x) failed inside jacobian.py with "'int' object is
+    # not callable"
+    x = Tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(TypeError, match=r"^gradcheck: fn must be callable, got int$"):
+        gradcheck(3, x)
+    with pytest.raises(TypeError, match=r"^gradgradcheck: fn must be callable, got str$"):
+        gradgradcheck("sin", x)
+    with pytest.raises(TypeError, match=r"^gradcheck: fn must be callable, got NoneType$"):
+        check_grads(None, x)
+    assert x.grad is None and np.array_equal(x.numpy(), np.ones(3))

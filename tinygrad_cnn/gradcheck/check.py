@@ -222,6 +222,8 @@ def check_grads(func: Callable[..., Any], inputs: Any, *, order: int = 1,
     if order not in (1, 2):
         raise ValueError(f"check_grads: order must be 1 or 2, got {order!r}")
     where = "gradcheck" if order == 1 else "gradgradcheck"
+    if not callable(func):
+        raise TypeError(f"{where}: fn must be callable, got {type(func).__name__}")
     for name, low in (("eps", "> 0"), ("atol", ">= 0"), ("rtol", ">= 0"), ("nondet_tol", ">= 0")):
         v = getattr(s, name)
         ok = isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and \

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -751,3 +752,39 @@ def test_a_flood_of_sigterms_ends_the_run_once_without_a_traceback(tmp_path):
     err = _stderr(run)
     assert run.returncode == 143 and "terminated during epoch 1" in err, err
     assert "Traceback" not in err and "Exception ignored" not in err, err
+
+
+def test_draw_replaces_only_an_earlier_drawing(tmp_path, capsys):
+    """Found by an outside tester: `draw -o w.txt` replaced a checkpoint named w.txt (and a user's
+    notes) without a word, where `train --out` refuses a file that is not a checkpoint."""
+    ckpt = tmp_path / "w.txt"
+    tg.save({"model": LeNet5().state_dict()}, ckpt)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("precious\n")
+    html = tmp_path / "page.html"
+    html.write_text("<!DOCTYPE html><html><body>my page</body></html>")
+    png = tmp_path / "photo.svg"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))  # an image, whatever its name: replaced
+    kept = {p: p.read_bytes() for p in (ckpt, notes, html)}
+    for path, what, extra in ((ckpt, "is a tinygrad_cnn checkpoint", ()),
+                              (notes, "is not a drawing", ()),
+                              (html, "is not a drawing", ("--animate",))):
+        with pytest.raises(SystemExit) as info:
+            cli.main(["draw", *extra, "-o", str(path)])
+        err = capsys.readouterr().err
+        assert info.value.code == 2
+        errors = [ln for ln in err.splitlines() if "error:" in ln]
+        assert len(errors) == 1 and f"{path} exists and {what}; refusing to overwrite" in errors[0]
+    assert {p: p.read_bytes() for p in kept} == kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "page.html", "photo.svg",
+                                                          "w.txt"]
+    # what draw wrote, it replaces: the text form, DOT, an --animate page, an image
+    for name, extra in (("g.txt", ()), ("g.dot", ()), ("b.html", ("--animate",))):
+        for _ in range(2):
+            assert cli.main(["draw", "--batch", "1", *extra, "-o", str(tmp_path / name)]) == 0
+    if shutil.which("dot"):
+        for _ in range(2):
+            assert cli.main(["draw", "--batch", "1", "-o", str(tmp_path / "g.svg")]) == 0
+        assert cli.main(["draw", "--batch", "1", "-o", str(png)]) == 0
+        assert png.read_bytes().lstrip().startswith(b"<?xml")
+    capsys.readouterr()

@@ -251,6 +251,44 @@ def _not_a_checkpoint(path: Path) -> str | None:
             "Expected a new path or an existing checkpoint")
 
 
+# what `draw` writes: an existing -o file is replaced only when its first bytes are one of these
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"%PDF-", b"\xff\xd8\xff")  # PNG, PDF, JPEG
+_TEXT_FORM_START = ("# forward graph of ", "# backward graph of ")  # viz.text
+_DOT_START = re.compile(r"(strict\s+)?(di)?graph\b")
+_SVG_START = ("<?xml", "<svg", "<!DOCTYPE svg", "<!--")
+
+
+def _is_drawing(head: bytes) -> bool:
+    """Whether ``head`` (a file's first bytes) starts a drawing of the kinds ``draw`` writes:
+    a PNG, PDF or JPEG image, an SVG, DOT source, the text form, or an ``--animate`` page."""
+    if head.startswith(_IMAGE_MAGIC):
+        return True
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    if text.startswith(_TEXT_FORM_START) or _DOT_START.match(text):
+        return True
+    if text.startswith(_SVG_START) and "<svg" in text:
+        return True
+    from tinygrad_cnn.viz.animate import GENERATOR
+
+    return text.lower().startswith("<!doctype html") and GENERATOR in text
+
+
+def _not_a_drawing(path: Path) -> str | None:
+    """Why an existing file at ``draw -o`` must not be overwritten: it is not a drawing (a
+    checkpoint, a user's notes would be lost)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError as exc:
+        return f"{path} cannot be read ({exc.strerror or exc}); refusing to overwrite it"
+    if _is_drawing(head):
+        return None
+    what = "a tinygrad_cnn checkpoint" if _not_a_checkpoint(path) is None else "not a drawing"
+    return (f"{path} exists and is {what}; refusing to overwrite it (draw replaces only an "
+            "earlier drawing: SVG, PNG, PDF, JPEG, DOT, the text form or an --animate page). "
+            "Expected a new path")
+
+
 def _load_checkpoint(args: argparse.Namespace, flag: str, path: str) -> dict[str, Any]:
     """A checkpoint written by ``train``: a dict with ``model`` weights and a ``config`` that
     names a known model. Anything else is a usage error naming what was found."""
@@ -665,7 +703,7 @@ def _draw(args: argparse.Namespace) -> int:
         _usage(args, f"argument -o/--output: cannot write {what} to {path.name!r}; the file name "
                f"must end in one of {', '.join(suffixes)}"
                + ("" if args.animate else " (or .html with --animate)"))
-    _check_output(args, "-o/--output", path, example="graph" + suffixes[0])
+    _check_output(args, "-o/--output", path, _not_a_drawing, example="graph" + suffixes[0])
     text_form = args.animate or path.suffix.lower() in (".dot", ".gv", ".txt")
     from tinygrad_cnn import viz
 

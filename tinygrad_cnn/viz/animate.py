@@ -177,6 +177,8 @@ def animate(*roots: Tensor, title: str | None = None) -> Animation:
     return Animation(_page(page_title, graph_html, frames), frames)
 
 
+GENERATOR = '<meta name="generator" content="tinygrad_cnn viz.animate">'  # marks our pages
+
 _CSS = """
 body { font: 14px/1.4 Helvetica, Arial, sans-serif; margin: 0; color: #222; }
 header { padding: 8px 16px; border-bottom: 1px solid #ddd; }
@@ -274,6 +276,7 @@ def _page(title: str, graph_html: str, frames: list[dict[str, Any]]) -> str:
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="generator" content="tinygrad_cnn viz.animate">
 <title>{html.escape(title)}</title>
 <style>{_CSS}</style>
 </head>

@@ -191,3 +191,30 @@ def test_animate_keeps_its_gradients_to_itself():
     with viz.record_gradients(L2):
         L2.backward()
     assert "1.732" in viz.text(L2, backward=True)
+
+
+def test_save_and_render_refuse_what_they_cannot_write(tmp_path):
+    # found by an outside tester: an.save("b.svg") wrote HTML under any name, an.save(<folder>)
+    # raised an IsADirectoryError naming the internal .part file, viz.render("hello", ...) an
+    # AttributeError about .pipe
+    x = Tensor(np.array([0.1, 0.2]), requires_grad=True, name="x")
+    an = viz.animate((x * 2).sum())
+    for name in ("b.svg", "b.txt", "b.gif", "b"):
+        with pytest.raises(ValueError, match=rf"Animation.save: cannot write the step-through to "
+                                             rf"'{name}'.*end in .html or .htm"):
+            an.save(tmp_path / name)
+    folder = tmp_path / "page.html"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError) as info:
+        an.save(folder)
+    assert f"cannot write {folder}: it is a directory" in str(info.value)
+    assert ".part" not in str(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["page.html"]
+    assert not any(folder.iterdir())
+    assert an.save(tmp_path / "B.HTM").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    for not_a_graph in ("hello", an, None):
+        with pytest.raises(TypeError, match=r"^render: graph must be a drawing from viz.draw .*"
+                                            rf"got {type(not_a_graph).__name__}"):
+            viz.render(not_a_graph, tmp_path / "z.dot")
+    assert not (tmp_path / "z.dot").exists()
+    assert viz.render(viz.draw((x * 2).sum()), tmp_path / "z.dot").read_text().startswith("digraph")

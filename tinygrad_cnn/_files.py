@@ -76,6 +76,9 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
     path = Path(path)
     if path.is_symlink():
         path = Path(os.path.realpath(path))
+    if path.is_dir():  # (os.replace would fail naming the temporary file, not this path)
+        raise IsADirectoryError(errno.EISDIR, f"cannot write {path}: it is a directory; expected "
+                                "a file path", str(path))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # (a parent that is a file, or a place that cannot be written)

@@ -64,7 +64,15 @@ class Animation:
         return len(self.frames)
 
     def save(self, path: str | Path) -> Path:
-        """Write the page (open it in any browser; it needs no network)."""
+        """Write the page (open it in any browser; it needs no network). ``path`` must end in
+        ``.html`` or ``.htm``: the page is HTML, whatever the name says."""
+        if not isinstance(path, (str, Path)):
+            raise TypeError(f"Animation.save: path must be a str or Path, got "
+                            f"{type(path).__name__}")
+        if Path(path).suffix.lower() not in (".html", ".htm"):
+            raise ValueError(f"Animation.save: cannot write the step-through to "
+                             f"{Path(path).name!r}; the page is HTML, so the file name must end "
+                             "in .html or .htm")
         page = self.html.encode("utf-8")
         return atomic_write(path, lambda f: f.write(page))  # never a half-written page
 

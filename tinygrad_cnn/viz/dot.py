@@ -711,6 +711,10 @@ def render(graph: Any, path: str | Path) -> Path:
         atomic_write(path, lambda f: f.write(data))
         return path
 
+    if not (hasattr(graph, "source") and callable(getattr(graph, "pipe", None))):
+        raise TypeError(f"render: graph must be a drawing from viz.draw (or a graphviz Graph or "
+                        f"Digraph), got {type(graph).__name__}; for an animation use "
+                        "viz.animate(...).save(path)")
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower()
     if fmt in ("dot", "gv"):

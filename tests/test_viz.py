@@ -305,6 +305,35 @@ def test_highlight_draws_a_node_red_forward_and_backward():
         viz.draw(z, highlight=["exp"])
 
 
+def _tanh_chain(n):
+    x = Tensor(np.random.default_rng(0).standard_normal(4), requires_grad=True)
+    first = x.sin()
+    y = first
+    for _ in range(n):
+        y = y.tanh()
+    return first, y.sum()
+
+
+@pytest.mark.parametrize("backward", [False, True])
+def test_a_highlighted_op_stays_visible_under_max_nodes(backward):
+    # found by an outside tester: with max_nodes=20 the highlighted sin at the start of a chain of
+    # 200 tanh fell among the hidden ops -- no red node, no word about it
+    first, loss = _tanh_chain(200)
+    src = viz.draw(loss, max_nodes=20, highlight=first, backward=backward).source
+    sin = node_attrs(src, "v0" if backward else "op0")
+    assert 'fillcolor="#ff4d4d"' in sin and "sin" in sin
+    assert src.count('fillcolor="#ff4d4d"') == 1 + ("highlighted" in src)  # (+ the legend's)
+    assert re.search(r"the highlighted sin is drawn apart: the 1[89]\d ops between it and the "
+                     r"outputs are not shown \(max_nodes=20\)", src)
+    assert len(re.findall(r"label=tanh|tanh\\n|VJP of tanh|\btanh\b", src)) < 40  # still small
+    # when what joins it fits in another max_nodes, it is drawn too: one connected chain
+    first, loss = _tanh_chain(14)
+    full = viz.draw(loss, max_nodes=None, highlight=first, backward=backward).source
+    src = viz.draw(loss, max_nodes=20, highlight=first, backward=backward).source
+    assert "drawn apart" not in src and "not shown" not in src
+    assert src.count("->") == full.count("->")
+
+
 def test_anomaly_node_is_drawn_red_and_names_op_and_line():
     x = Tensor(np.array([1.0, 0.0]), requires_grad=True, name="x")
     with detect_anomaly(), pytest.raises(AnomalyError) as info:

@@ -190,6 +190,8 @@ def draw(*roots: Tensor, backward: bool = False, show_saved: bool = False,
     ``expand``: module paths to keep open (``["layers.3"]``; ``["*"]`` opens all).
     ``max_nodes``: above about this many nodes, collapse modules (deepest first) and then leave
     out the ops farthest from the outputs; a note says what was hidden. ``None``: draw everything.
+    A highlighted op is never left out: it is drawn with the ops that join it to the rest when
+    they fit in another ``max_nodes``, else on its own, with a note saying so.
     ``cluster_modules``: group the ops of each module (``conv1``, ``fc2``) in a dashed box.
     """
     for i, r in enumerate(roots):

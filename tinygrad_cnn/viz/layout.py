@@ -50,12 +50,43 @@ class Plan:
                 if budget < 0 and kept and not (isinstance(u, Context) and id(u) in keep_ids):
                     break
                 kept.append(u)
+            kept += self._highlighted(units, kept, keep_ids, max_nodes, backward)
             shown = {id(c) for u in kept for c in (u.members if isinstance(u, Group) else [u])}
             self.dropped = sum(id(c) not in shown for c in view.forward)
             units = [u for u in units if any(id(c) in shown for c in
                                              (u.members if isinstance(u, Group) else [u]))]
         self.units = units  # in forward order
         self.shown = {id(c) for u in units for c in (u.members if isinstance(u, Group) else [u])}
+
+    def _highlighted(self, units: list[Context | Group], kept: list[Context | Group],
+                     keep_ids: set[int], max_nodes: int, backward: bool) -> list[Context | Group]:
+        """The units to show besides ``kept`` so that no highlighted op is left out: each one, and
+        the ops that join it to the shown part when they cost at most ``max_nodes`` more; else
+        the highlighted op alone, with a note that what joins it is not shown."""
+        def members(u: Context | Group) -> list[Context]:
+            return u.members if isinstance(u, Group) else [u]
+
+        kept_ids = {id(u) for u in kept}
+        missing = [u for u in units if id(u) not in kept_ids
+                   and any(id(c) in keep_ids for c in members(u))]
+        if not missing:
+            return []
+        unit_of = {id(c): u for u in units for c in members(u)}
+        down = {id(u) for u in missing}  # the missing ones and everything computed from them
+        for u in units:  # (forward order: inputs before their consumers)
+            if id(u) not in down and any(
+                    isinstance(e, Context) and id(e) in unit_of and id(unit_of[id(e)]) in down
+                    for c in members(u) for e in c.next):
+                down.add(id(u))
+        joining = [u for u in units if id(u) in down and id(u) not in kept_ids]
+        if sum(self._cost(u, backward) for u in joining) <= max_nodes:
+            return joining
+        between = sum(len(members(u)) for u in joining) - sum(len(members(u)) for u in missing)
+        names = ", ".join(sorted({c.fn.name for u in missing for c in members(u)
+                                  if id(c) in keep_ids}))
+        self.notes.append(f"the highlighted {names} is drawn apart: the {between:,} ops between "
+                          f"it and the outputs are not shown (max_nodes={max_nodes})")
+        return missing
 
     def _units(self) -> list[Context | Group]:
         seen: set[int] = set()

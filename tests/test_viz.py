@@ -386,13 +386,44 @@ def test_repeated_blocks_collapse_into_one_box_with_their_count():
     assert "each block: conv2d → relu → conv2d → add → relu" in src
     assert "16 parameter tensors inside" in src
     assert src.count("conv2d padding=(1, 1)") == 1  # only the stem's is drawn on its own
-    opened = viz.draw(loss, expand=["1.2"]).source
-    assert "×" not in opened.split("cluster_legend")[0]
-    assert opened.count("conv2d padding=(1, 1)") == 9
+    opened = viz.draw(loss, expand=["1.2"]).source  # opens block 1.2 only (1.3, alone, too)
+    assert re.findall(r'label="([^"]*×\d+)', opened) == ["1.0 … 1.1  ×2"]
+    assert opened.count("conv2d padding=(1, 1)") == 5
+    assert "×" not in viz.draw(loss, expand=["1"]).source.split("cluster_legend")[0]  # the parent
     full = viz.draw(loss, collapse=False).source
     assert "×" not in full
     back = viz.draw(loss, backward=True).source
     assert "VJPs of\n1.0 … 1.3  ×4" in back
+
+
+def _mlp_of_20_blocks():
+    import tinygrad_cnn as tg
+
+    tg.manual_seed(0)
+    m = nn.Sequential(*[nn.Sequential(nn.Linear(4, 4), nn.Tanh()) for _ in range(20)]).double()
+    return m(Tensor(np.random.default_rng(0).standard_normal((2, 4)), requires_grad=True)).sum()
+
+
+def test_expand_opens_the_block_named_and_refuses_a_path_of_no_module():
+    # found by an outside tester: expand=["3"] opened all 19 repeated blocks (as "*" does), and a
+    # path naming no module changed nothing and said nothing
+    loss = _mlp_of_20_blocks()
+
+    def ops_and_boxes(**kw):
+        src = viz.draw(loss, **kw).source
+        return len(re.findall(r"^\s*op\d+ \[", src, re.M)), re.findall(r'label="([^"]*×\d+)', src)
+
+    assert ops_and_boxes() == (3, ["1 … 19  ×19"])
+    assert ops_and_boxes(expand=["3"]) == (5, ["1 … 2  ×2", "4 … 19  ×16"])
+    assert ops_and_boxes(expand=["3.1"]) == (5, ["1 … 2  ×2", "4 … 19  ×16"])  # inside block 3
+    assert ops_and_boxes(expand=["3", "10"]) == (7, ["1 … 2  ×2", "4 … 9  ×6", "11 … 19  ×9"])
+    assert ops_and_boxes(expand=["*"]) == (41, [])
+    for bad in (["nonexistent.module"], ["3", "30"], ["3.5"]):
+        with pytest.raises(ValueError, match=r"draw: expand names '[^']+', which is no module of "
+                                             r"this graph; module paths here: '0', '0.0', '0.1', "):
+            viz.draw(loss, expand=bad)
+    with pytest.raises(TypeError, match="expand must be a list of module paths"):
+        viz.draw(loss, expand="3")
 
 
 def test_deep_mlp_layers_collapse_and_a_highlighted_op_stays_visible():
@@ -404,7 +435,8 @@ def test_deep_mlp_layers_collapse_and_a_highlighted_op_stays_visible():
     nodes = [c for c in viz.graph.GraphView([out]).forward if c.scope == "21"]
     assert nodes and nodes[0].fn.name == "tanh"
     marked = viz.draw(out, highlight=nodes[0]).source
-    assert "×" not in marked.split("cluster_legend")[0]  # opened to show the node
+    # the block holding the node opens to show it; the others stay collapsed
+    assert re.findall(r'label="([^"]*×\d+)', marked) == ["2–3 … 18–19  ×9", "22–23 … 38–39  ×9"]
     assert "#ff4d4d" in marked
 
 

@@ -187,7 +187,9 @@ def draw(*roots: Tensor, backward: bool = False, show_saved: bool = False,
     ``highlight``: a node (``Context``, e.g. ``AnomalyError.node``) or tensor, or a list of them,
     drawn red.
     ``collapse``: draw runs of identical blocks (ResNet stages, deep MLPs) as one ``×N`` box;
-    ``expand``: module paths to keep open (``["layers.3"]``; ``["*"]`` opens all).
+    ``expand``: module paths to keep open (``["layers.3"]`` opens that block of a run, the others
+    stay ``×N`` boxes; the run's parent opens all its blocks; ``["*"]`` opens everything). A path
+    that names no module of the graph is a ValueError listing the paths there.
     ``max_nodes``: above about this many nodes, collapse modules (deepest first) and then leave
     out the ops farthest from the outputs; a note says what was hidden. ``None``: draw everything.
     A highlighted op is never left out: it is drawn with the ops that join it to the rest when
@@ -215,6 +217,7 @@ def draw(*roots: Tensor, backward: bool = False, show_saved: bool = False,
             keep.append(ctx)
         elif id(h) not in leaf_ids and id(h) not in view.root_ids:
             raise ValueError("draw: the highlighted tensor is not in the graph of the drawn tensors")
+    expand = _check_expand(expand, view)
     plan = Plan(view, backward, max_nodes, collapse, expand, keep)
     Drawing = _digraph_class()
     g = Drawing(name="backward" if backward else "forward", format="svg")
@@ -242,6 +245,34 @@ def draw(*roots: Tensor, backward: bool = False, show_saved: bool = False,
     return g
 
 
+def _check_expand(expand: Iterable[str], view: GraphView) -> list[str]:
+    """``expand`` as a list, each path naming a module of the graph (``"*"``: all)."""
+    if isinstance(expand, str):
+        raise TypeError(f"draw: expand must be a list of module paths, e.g. [{expand!r}], not a "
+                        "str")
+    paths = list(expand)
+    known: list[str] = []  # every module path the ops ran in, parents included, in forward order
+    seen: set[str] = set()
+    for ctx in view.forward:
+        scope = ctx.scope or ""
+        parts = scope.split(".") if scope else []
+        for n in range(1, len(parts) + 1):
+            path = ".".join(parts[:n])
+            if path not in seen:
+                seen.add(path)
+                known.append(path)
+    for path in paths:
+        if not isinstance(path, str):
+            raise TypeError(f"draw: expand holds a {type(path).__name__}; expected module paths "
+                            "(str)")
+        if path not in seen and path not in ("*", ""):
+            some = ", ".join(repr(k) for k in known[:8]) + (", …" if len(known) > 8 else "")
+            raise ValueError(f"draw: expand names {path!r}, which is no module of this graph; "
+                             + (f"module paths here: {some} ('*' opens all)" if known else
+                                "this graph ran in no module"))
+    return paths
+
+
 def _op_style(hl: bool) -> dict[str, str]:
     if hl:
         return {"fillcolor": HIGHLIGHT, "color": "#b30000", "penwidth": "2.5"}
@@ -259,7 +290,8 @@ def _tooltip(ctx: Context, extra: str = "") -> str:
 
 def _group_tooltip(gr: Group) -> str:
     parts = [source_text(gr.members[0]) or "", f"{len(gr.members)} ops",
-             f"expand=[{gr.paths[0].split('–')[0].split(' ')[0]!r}] draws them"]
+             f"expand=[{gr.paths[0].split('–')[0].split(' ')[0]!r}] "
+             + ("opens the first block" if gr.count > 1 else "draws them")]
     return " | ".join(p for p in parts if p)
 
 

@@ -498,14 +498,32 @@ def find_repeats(forward: list[Context], expand: Iterable[str] = ()) -> list[Gro
         for i, p, k in sorted(chosen):
             blocks = [kids[i + b * p] + ("" if p == 1 else "–" + kids[i + b * p + p - 1]
                                          .rsplit(".", 1)[-1]) for b in range(k)]
-            members = [c for kid in kids[i:i + k * p] for c in tree.ops[kid]]
-            if _expanded(kids[i:i + k * p], parent, expand):
-                for j in range(i, i + k * p):
-                    taken[j] = False  # open: look inside the blocks instead
-                continue
-            members.sort(key=lambda c: tree.pos[id(c)])
             unit = [c.fn.name for kid in kids[i:i + p] for c in tree.ops[kid]]
-            groups.append(Group(key=blocks[0], paths=blocks, members=members, count=k, unit=unit))
+            if "" in expand or "*" in expand or parent in expand or any(
+                    p_.startswith(n + ".") for n in expand for p_ in kids[i:i + k * p]):
+                opened = set(range(k))  # the run's parent (or above) named: every block opens
+            else:  # only the blocks named (or a path inside one) open; the others stay runs
+                opened = {b for b in range(k) if _expanded(kids[i + b * p:i + (b + 1) * p],
+                                                           parent, expand)}
+            b = 0
+            while b < k:
+                if b in opened:
+                    b += 1
+                    continue
+                e = b
+                while e < k and e not in opened:
+                    e += 1
+                if e - b >= 2:  # a stretch of >= 2 closed blocks: one ×N box
+                    members = [c for kid in kids[i + b * p:i + e * p] for c in tree.ops[kid]]
+                    members.sort(key=lambda c: tree.pos[id(c)])
+                    groups.append(Group(key=blocks[b], paths=blocks[b:e], members=members,
+                                        count=e - b, unit=unit))
+                else:
+                    opened.add(b)  # a single block left: drawn open
+                b = e
+            for b in opened:
+                for j in range(i + b * p, i + (b + 1) * p):
+                    taken[j] = False  # open: look inside the blocks instead
         stack.extend(kid for j, kid in reversed(list(enumerate(kids))) if not taken[j])
     groups.sort(key=lambda g: tree.pos[id(g.members[0])])
     return groups

@@ -765,9 +765,12 @@ def test_draw_replaces_only_an_earlier_drawing(tmp_path, capsys):
     html.write_text("<!DOCTYPE html><html><body>my page</body></html>")
     png = tmp_path / "photo.svg"
     png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))  # an image, whatever its name: replaced
-    kept = {p: p.read_bytes() for p in (ckpt, notes, html)}
+    dot_notes = tmp_path / "theory.dot"
+    dot_notes.write_text("graph theory notes: a digraph has arrows\n")
+    kept = {p: p.read_bytes() for p in (ckpt, notes, html, dot_notes)}
     for path, what, extra in ((ckpt, "is a tinygrad_cnn checkpoint", ()),
                               (notes, "is not a drawing", ()),
+                              (dot_notes, "is not a drawing", ()),
                               (html, "is not a drawing", ("--animate",))):
         with pytest.raises(SystemExit) as info:
             cli.main(["draw", *extra, "-o", str(path)])
@@ -777,7 +780,7 @@ def test_draw_replaces_only_an_earlier_drawing(tmp_path, capsys):
         assert len(errors) == 1 and f"{path} exists and {what}; refusing to overwrite" in errors[0]
     assert {p: p.read_bytes() for p in kept} == kept
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "page.html", "photo.svg",
-                                                          "w.txt"]
+                                                          "theory.dot", "w.txt"]
     # what draw wrote, it replaces: the text form, DOT, an --animate page, an image
     for name, extra in (("g.txt", ()), ("g.dot", ()), ("b.html", ("--animate",))):
         for _ in range(2):

@@ -254,7 +254,7 @@ def _not_a_checkpoint(path: Path) -> str | None:
 # what `draw` writes: an existing -o file is replaced only when its first bytes are one of these
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"%PDF-", b"\xff\xd8\xff")  # PNG, PDF, JPEG
 _TEXT_FORM_START = ("# forward graph of ", "# backward graph of ")  # viz.text
-_DOT_START = re.compile(r"(strict\s+)?(di)?graph\b")
+_DOT_START = re.compile(r"(strict\s+)?(di)?graph(\s+(\w+|\"[^\"\n]*\"))?\s*\{")
 _SVG_START = ("<?xml", "<svg", "<!DOCTYPE svg", "<!--")
 
 

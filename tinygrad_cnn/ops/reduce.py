@@ -470,8 +470,8 @@ class Norm(Function):
     ``s = sign(x)``, ``N`` the norm): ``p=1``: ``g s``; ``p=2``: ``g x / N``; ``p=±inf``: ``g s``
     shared by the tied extremes; other ``p``: ``g s |x|^(p-1) / N^(p-1)``; 0 where ``N = 0`` (the
     zero vector), and no gradient for ``p = 0``. For ``p < 1`` the second derivative at a zero
-    element, where the true one is unbounded, is 0 (PyTorch's is NaN); the other elements get
-    PyTorch's values (a NaN from the zero elements spread to all of them once)."""
+    element, where the true one is unbounded, is NaN, as PyTorch's, and only there (it spread to
+    every element once)."""
 
     vjp_reads_input = True  # (see Function.vjp_reads_input)
     contiguous = True
@@ -526,7 +526,13 @@ class Norm(Function):
                 zero = x._data == 0  # (r ** (p - 1) of a safe 1 there: its derivative, inf,
                 # times where's 0 made NaN and spread through N to every element's second
                 # derivative)
-                out = _where(at_zero, 0, sign * _where(zero, 0, _where(zero, 1, r) ** (p - 1)) * g)
+                powered = _where(zero, 0, _where(zero, 1, r) ** (p - 1))
+                if _state.grad_enabled and zero.any():
+                    # PyTorch's second derivative at a zero element is NaN (its |x| ** (p - 1)
+                    # meets a zero gradient from masked_fill: 0 * inf): a term of value 0 that
+                    # carries that NaN to the zero elements, and to no other
+                    powered = powered + _where(zero, 0, x.abs() ** (p - 1)) * 0.0
+                out = _where(at_zero, 0, sign * powered * g)
                 # at x = 0 PyTorch's derivative is 0 * N^(1-p): NaN when N is inf or NaN
                 lost = (x._data == 0) & ~xp.isfinite(norm._data)
                 return _where(lost, float("nan"), out) if lost.any() else out

@@ -791,3 +791,13 @@ def test_draw_replaces_only_an_earlier_drawing(tmp_path, capsys):
         assert cli.main(["draw", "--batch", "1", "-o", str(png)]) == 0
         assert png.read_bytes().lstrip().startswith(b"<?xml")
     capsys.readouterr()
+
+
+def test_draw_refuses_a_flag_it_would_ignore_and_names_a_folder_as_one(tmp_path):
+    """An outside tester: `draw --animate --backward` ran with --backward doing nothing, and
+    `draw -o /tmp` said only "cannot write a drawing to 'tmp'"."""
+    proc = cli_run("draw", "--animate", "--backward", "-o", tmp_path / "a.html", check=False)
+    assert proc.returncode == 2 and "--backward: not with --animate" in proc.stderr
+    assert not (tmp_path / "a.html").exists() and "Traceback" not in proc.stderr
+    proc = cli_run("draw", "-o", tmp_path, check=False)
+    assert proc.returncode == 2 and f"{str(tmp_path)!r} is a directory" in proc.stderr

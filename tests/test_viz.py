@@ -653,3 +653,18 @@ def test_unwritable_paths_and_bad_highlights_give_clear_errors(tmp_path):
             viz.render(viz.draw(y), "/sys/tg_probe.svg")
     with pytest.raises(TypeError, match="highlight is a int"):
         viz.draw(y, highlight=3)
+
+
+def test_a_drawing_of_nothing_and_a_fractional_max_nodes_are_refused():
+    """An outside tester: viz.text() and viz.draw() with no tensors gave an empty graph, and
+    max_nodes=1.5 was taken."""
+    from tinygrad_cnn import viz
+
+    with pytest.raises(ValueError, match="text: pass the tensors"):
+        viz.text()
+    with pytest.raises(ValueError, match="draw: pass the tensors"):
+        viz.draw()
+    loss = (Tensor(np.ones(2), requires_grad=True) * 2).sum()
+    with pytest.raises(TypeError, match="max_nodes must be an int or None, got 1.5"):
+        viz.draw(loss, max_nodes=1.5)
+    assert viz.draw(loss, max_nodes=np.int64(3)) is not None

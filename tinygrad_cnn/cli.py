@@ -697,10 +697,16 @@ def _draw(args: argparse.Namespace) -> int:
     if args.output is None:  # named after the model drawn (resnet8.svg, not lenet5.svg)
         args.output = f"{args.model}{'.html' if args.animate else '.svg'}"
     path = Path(args.output)
+    if args.animate and args.backward:
+        _usage(args, "argument --backward: not with --animate, which always steps through the "
+               "backward pass (leave --backward out)")
     suffixes = (".html", ".htm") if args.animate else DRAW_SUFFIXES
+    if path.is_dir():
+        _usage(args, f"argument -o/--output: {str(path)!r} is a directory; name a file in it, "
+               f"e.g. {str(path / ('graph' + suffixes[0]))!r}")
     if path.suffix.lower() not in suffixes:
         what = "the step-through of --animate" if args.animate else "a drawing"
-        _usage(args, f"argument -o/--output: cannot write {what} to {path.name!r}; the file name "
+        _usage(args, f"argument -o/--output: cannot write {what} to {str(path)!r}; the file name "
                f"must end in one of {', '.join(suffixes)}"
                + ("" if args.animate else " (or .html with --animate)"))
     _check_output(args, "-o/--output", path, _not_a_drawing, example="graph" + suffixes[0])

@@ -26,6 +26,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from tinygrad_cnn.autograd import Context
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.viz import grads as _grads
@@ -196,11 +198,16 @@ def draw(*roots: Tensor, backward: bool = False, show_saved: bool = False,
     they fit in another ``max_nodes``, else on its own, with a note saying so.
     ``cluster_modules``: group the ops of each module (``conv1``, ``fc2``) in a dashed box.
     """
+    if not roots:
+        raise ValueError("draw: pass the tensors whose graph to draw, e.g. viz.draw(loss)")
     for i, r in enumerate(roots):
         if not isinstance(r, Tensor):
             raise TypeError(f"draw: root {i} is a {type(r).__name__}, not a Tensor")
     if rankdir not in ("TB", "LR", "BT", "RL"):
         raise ValueError(f"draw: rankdir must be TB, LR, BT or RL, got {rankdir!r}")
+    if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(
+            max_nodes, (int, np.integer))):
+        raise TypeError(f"draw: max_nodes must be an int or None, got {max_nodes!r}")
     if max_nodes is not None and max_nodes < 1:
         raise ValueError(f"draw: max_nodes must be positive or None, got {max_nodes}")
     view = GraphView(roots)

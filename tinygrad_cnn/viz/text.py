@@ -72,6 +72,8 @@ def text(*tensors: Tensor, backward: bool = False) -> str:
     its inputs and attributes, shape, dtype, module, source line) or per VJP (``backward=True``:
     step, gradient received, gradients sent, module, source line). Deterministic: usable as a
     golden file; no addresses, no absolute paths."""
+    if not tensors:
+        raise ValueError("text: pass the tensors whose graph to write, e.g. viz.text(loss)")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"text: argument {i} is a {type(t).__name__}, not a Tensor")

@@ -691,6 +691,13 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------------- draw
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name too long, say: the output checks below report it
+        return False
+
+
 def _draw(args: argparse.Namespace) -> int:
     import shutil
 
@@ -701,9 +708,9 @@ def _draw(args: argparse.Namespace) -> int:
         _usage(args, "argument --backward: not with --animate, which always steps through the "
                "backward pass (leave --backward out)")
     suffixes = (".html", ".htm") if args.animate else DRAW_SUFFIXES
-    if path.is_dir():
-        _usage(args, f"argument -o/--output: {str(path)!r} is a directory; name a file in it, "
-               f"e.g. {str(path / ('graph' + suffixes[0]))!r}")
+    if _is_dir(path):
+        _usage(args, f"argument -o/--output: {path} is a directory; expected a file path such "
+               f"as {path / ('graph' + suffixes[0])}")
     if path.suffix.lower() not in suffixes:
         what = "the step-through of --animate" if args.animate else "a drawing"
         _usage(args, f"argument -o/--output: cannot write {what} to {str(path)!r}; the file name "

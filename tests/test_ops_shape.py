@@ -586,3 +586,25 @@ def test_unflatten_refuses_what_pytorch_refuses_in_its_own_name(sizes):
             tg.ones(2, 3, 4).unflatten(2, sizes)
     else:
         assert tuple(tg.ones(2, 3, 4).unflatten(2, sizes).shape) == theirs
+
+
+def test_float16_scatter_add_into_a_nonzero_input_rounds_once():
+    """An outside tester: the float32 sum of the sources was rounded to float16 before it was
+    added to the input (-1024 + (1024 + 0.5 + 0.25) gave 1.0); PyTorch adds in float32 and rounds
+    once (0.75)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((5, 4)).astype(np.float16)
+    src = (3 * rng.standard_normal((5, 400))).astype(np.float16)
+    idx = rng.integers(0, 4, (5, 400))
+    exact = base.astype(np.float64).copy()
+    for r in range(5):
+        np.add.at(exact[r], idx[r], src[r].astype(np.float64))
+    for how in ("scatter_add", "scatter_add_"):
+        ours = getattr(Tensor(base.copy()), how)(1, Tensor(idx), Tensor(src)).numpy()
+        theirs = getattr(torch.tensor(base), how)(1, torch.tensor(idx), torch.tensor(src)).numpy()
+        np.testing.assert_array_equal(ours, theirs)
+        np.testing.assert_array_equal(ours, exact.astype(np.float16))
+    one = Tensor(np.array([-1024.0], np.float16)).scatter_add(
+        0, Tensor(np.zeros(3, np.int64)), Tensor(np.array([1024.0, 0.5, 0.25], np.float16)))
+    assert one.tolist() == [0.75] and one.dtype == np.float16

@@ -748,3 +748,23 @@ def test_collated_tuple_samples_are_a_list_as_pytorch():
         want_items = list(theirs.DataLoader([(x, int(y)) for x, y in zip(X, Y)], batch_size=4,
                                             num_workers=workers))
         assert _plain(mine_items, True) == _plain(want_items, True)
+
+
+def test_string_fields_of_tuple_samples_collate_to_a_tuple_as_pytorchs():
+    """An outside tester: after tuples became lists (PyTorch's default_collate), a string field of
+    tuple samples became a list too, where PyTorch keeps the tuple its zip made."""
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import default_collate as theirs
+
+    from tinygrad_cnn.data import default_collate as ours
+
+    def shape_of(v):  # the container types all the way down, and the leaves' values
+        if isinstance(v, (list, tuple)):
+            return (type(v).__name__, [shape_of(x) for x in v])
+        if isinstance(v, dict):
+            return ("dict", {k: shape_of(x) for k, x in v.items()})
+        return v.tolist() if hasattr(v, "tolist") else v
+
+    for batch in ([("a", 1), ("b", 2)], [(b"x", 1.0), (b"y", 2.0)], [{"s": "a"}, {"s": "b"}],
+                  ["a", "b"], [("a", ("c", 1)), ("b", ("d", 2))], [["a", 1], ["b", 2]]):
+        assert shape_of(ours(batch)) == shape_of(theirs(batch)), batch

@@ -179,11 +179,12 @@ def _collate(items: list[Any], path: str) -> Any:
     each key; a tuple, list or other sequence gives one of its collated fields (a plain tuple
     becomes a list, as PyTorch's, for backward compatibility -- ``x, y = batch`` works either
     way; a namedtuple stays itself, a list subclass or other sequence its type where it can be
-    built, ``_same_sequence``); strings stay a list of strings. ``path`` names the field in errors."""
+    built, ``_same_sequence``); strings stay as they came (a list of them, or a tuple for a field of
+    sequence samples, as PyTorch's). ``path`` names the field in errors."""
     first = items[0]
     where = f"the field {path}" if path else "the samples"
-    if isinstance(first, (str, bytes)):
-        return list(items)
+    if isinstance(first, (str, bytes)):  # as they came: a field of tuple samples stays a tuple,
+        return items if isinstance(items, tuple) else list(items)  # as PyTorch's zip gives it
     if isinstance(first, Mapping):
         keys = list(first)
         for i, it in enumerate(items):
@@ -202,7 +203,7 @@ def _collate(items: list[Any], path: str) -> Any:
                 raise RuntimeError(f"DataLoader: each element in list of batch should be of "
                                    f"equal size: sample {i} has {got} fields, sample 0 has {n} "
                                    f"({where})")
-        fields = [_collate([it[k] for it in items], f"{path}[{k}]") for k in range(n)]
+        fields = [_collate(tuple(it[k] for it in items), f"{path}[{k}]") for k in range(n)]
         if hasattr(first, "_fields"):  # a namedtuple
             return type(first)(*fields)
         return fields if isinstance(first, tuple) else _same_sequence(first, fields)

@@ -753,7 +753,7 @@ def test_collated_tuple_samples_are_a_list_as_pytorch():
 def test_string_fields_of_tuple_samples_collate_to_a_tuple_as_pytorchs():
     """An outside tester: after tuples became lists (PyTorch's default_collate), a string field of
     tuple samples became a list too, where PyTorch keeps the tuple its zip made."""
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from torch.utils.data import default_collate as theirs
 
     from tinygrad_cnn.data import default_collate as ours

@@ -306,9 +306,20 @@ class AccumulateGrad:
         return "AccumulateGrad"
 
     def register_prehook(self, hook: Callable[[tuple[Tensor, ...]], Any]) -> RemovableHandle:
-        """``hook((grad,))`` before the gradient is added into the leaf's ``.grad``; a returned
-        1-tuple replaces it (PyTorch's; the same as a tensor hook on the leaf)."""
-        return self.variable.register_hook(_prehook_as_tensor_hook(hook, "AccumulateGrad"))
+        """``hook((grad,))`` just before ``backward()`` adds the gradient into the leaf's
+        ``.grad``, after the leaf's tensor hooks (PyTorch's order; ``grad()`` runs no
+        AccumulateGrad, so no such hook either); a returned 1-tuple replaces the gradient,
+        ``(None,)`` adds nothing."""
+        if not callable(hook):
+            raise TypeError(f"AccumulateGrad.register_prehook: the hook must be callable, got "
+                            f"{type(hook).__name__}")
+        key = id(self.variable)
+        hooks = _ACCUMULATE_PRE.get(key)
+        if hooks is None:
+            hooks = _ACCUMULATE_PRE[key] = []
+            weakref.finalize(self.variable, _ACCUMULATE_PRE.pop, key, None)  # (ids are reused)
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
 
     def register_hook(self, hook: Any) -> RemovableHandle:
         raise RuntimeError(
@@ -1420,6 +1431,7 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
 
 
 _POST_ACCUMULATE: dict[int, list[Any]] = {}  # id(leaf) -> its post-accumulate-grad hooks
+_ACCUMULATE_PRE: dict[int, list[Any]] = {}  # id(leaf) -> its AccumulateGrad node's pre-hooks
 
 
 def _post_accumulate(leaf: Tensor) -> None:
@@ -1464,7 +1476,13 @@ def _finish_leaves(ready: list[Tensor], grads: dict[int, Tensor], leaves: dict[i
 
 
 def _into_grad(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
-    """Add ``g`` into ``leaf.grad``, then run its post-accumulate-grad hooks."""
+    """Add ``g`` into ``leaf.grad`` (PyTorch's AccumulateGrad node: its pre-hooks first), then
+    run its post-accumulate-grad hooks."""
+    if _ACCUMULATE_PRE and _ACCUMULATE_PRE.get(id(leaf)):
+        for hook in list(_ACCUMULATE_PRE[id(leaf)]):
+            (g,) = _hook_result(hook((g,)), (g,), hook, None, "register_prehook", "grad_outputs")
+            if g is None:
+                return
     _accumulate_leaf(leaf, g, create_graph)
     if _POST_ACCUMULATE:
         _post_accumulate(leaf)
@@ -1538,6 +1556,8 @@ def _hooked_backward(ctx: Context, g: Any, node_hooks: dict[str, list[Any]],
     with np.errstate(**(user_errstate or np.geterr())):
         for hook in list(node_hooks["pre"]):
             outs = _hook_result(hook(outs), outs, hook, ctx, "register_prehook", "grad_outputs")
+    if all(o is None for o in outs):  # the pre-hooks left no gradient: the VJP sends none
+        return (None,) * len(ctx.next)
     if ctx.n_outputs > 1:
         outs = tuple(_output_grads(ctx, list(outs)))
     in_grads = ctx.fn.backward(ctx, *outs)
@@ -1554,14 +1574,14 @@ def _hooked_backward(ctx: Context, g: Any, node_hooks: dict[str, list[Any]],
     return in_grads
 
 
-def _hook_result(new: Any, old: tuple[Any, ...], hook: Any, ctx: Context, kind: str,
+def _hook_result(new: Any, old: tuple[Any, ...], hook: Any, ctx: Context | None, kind: str,
                  what: str) -> tuple[Any, ...]:
     """A node hook's return value: None keeps ``old``; else a tuple (or list) of as many Tensors
     or Nones, each of its slot's shape and dtype."""
     if new is None:
         return old
     name = getattr(hook, "__qualname__", repr(hook))
-    where = f"hook {name} (grad_fn.{kind} of {ctx.fn.name})"
+    where = f"hook {name} (grad_fn.{kind} of {ctx.fn.name if ctx is not None else 'AccumulateGrad'})"
     if not isinstance(new, (tuple, list)) or len(new) != len(old):
         got = f"{len(new)} values" if isinstance(new, (tuple, list)) else f"a {type(new).__name__}"
         raise RuntimeError(f"{where} returned {got}; it must return None or a tuple of "
@@ -1577,21 +1597,6 @@ def _hook_result(new: Any, old: tuple[Any, ...], hook: Any, ctx: Context, kind: 
                     else "a Tensor")
             raise RuntimeError(f"{where} returned {got} for {what}[{i}]; it must be {want}")
     return tuple(new)
-
-
-def _prehook_as_tensor_hook(hook: Any, where: str) -> Callable[[Tensor], Tensor | None]:
-    """A node pre-hook ``hook((grad,))`` as a tensor hook ``hook(grad)``."""
-    def tensor_hook(g: Tensor) -> Tensor | None:
-        new = hook((g,))
-        if new is None:
-            return None
-        if not isinstance(new, (tuple, list)) or len(new) != 1:
-            raise RuntimeError(f"hook {getattr(hook, '__qualname__', repr(hook))} (register_prehook "
-                               f"of {where}) must return None or a tuple of 1 gradient")
-        return new[0] if new[0] is not None else _TensorCls._make(
-            array_module(g._data).zeros_like(g._data))
-    tensor_hook.__qualname__ = getattr(hook, "__qualname__", repr(hook))
-    return tensor_hook
 
 
 def _output_grads(ctx: Context, slots: list[Tensor | None]) -> list[Tensor | None]:

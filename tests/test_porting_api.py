@@ -678,3 +678,43 @@ def test_sort_topk_edges_and_errors(torch):
     _raises_like(lambda: tx.topk(1.5), lambda: x.topk(1.5))
     assert not x.requires_grad and not tg.ones(3, requires_grad=True).argsort().requires_grad
     assert not tg.ones(3, requires_grad=True).sort().indices.requires_grad
+
+
+@pytest.mark.parametrize("mean,std,a,b", [(1.0, 0.01, 0.0, 0.9), (0.0, 1.0, 9.0, 10.0),
+                                          (0.0, 1.0, -10.0, -9.0), (0.0, 1.0, 3.5, 3.6),
+                                          (0.0, 1.0, 5.0, 1e9)])
+def test_trunc_normal_far_in_a_tail_draws_the_truncated_normal(mean, std, a, b):
+    """An outside tester: with [a, b] far in one tail the CDFs at a and b round to the same
+    number and every value landed on a bound (all 0.0 for mean 1, std 0.01, [0, 0.9]). Oracle:
+    the truncated normal's mean and spread from its density, by quadrature in float64."""
+    import warnings
+
+    t = tg.empty(40000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (PyTorch's warning: mean more than 2 std from [a, b])
+        tg.nn.init.trunc_normal_(t, mean, std, a, b, generator=tg.Generator().manual_seed(0))
+    v = t.numpy().astype(np.float64)
+    lo, hi = (a - mean) / std, min((b - mean) / std, 60.0)
+    z = np.linspace(lo, hi, 400001)
+    logd = -0.5 * (z * z - z[np.argmin(np.abs(z))] ** 2)  # (scaled: no underflow in the tail)
+    d = np.exp(logd - logd.max())
+    m1 = np.trapezoid(z * d, z) / np.trapezoid(d, z)
+    sd = np.sqrt(np.trapezoid((z - m1) ** 2 * d, z) / np.trapezoid(d, z))
+    assert (v >= a).all() and (v <= b).all()
+    assert abs(v.mean() - (mean + std * m1)) < 5 * std * sd / np.sqrt(v.size) + 1e-7
+    assert abs(v.std() / (std * sd) - 1) < 0.03
+
+
+def test_bad_init_arguments_get_pytorchs_errors():
+    """An outside tester: normal_(std=nan) filled NaN (PyTorch refuses), and a negative std,
+    a > b or an infinite bound gave numpy's messages; mode is taken in any case, as PyTorch's."""
+    t = tg.empty(3)
+    for call, message in ((lambda: tg.nn.init.normal_(t, std=float("nan")), "std >= 0.0"),
+                          (lambda: tg.nn.init.normal_(t, std=-1.0), "std >= 0.0"),
+                          (lambda: tg.nn.init.uniform_(t, 1.0, 0.0), r"from=1.0 > to=0.0"),
+                          (lambda: tg.nn.init.uniform_(t, 0.0, float("inf")), "finite"),
+                          (lambda: tg.nn.init.xavier_uniform_(tg.empty(3, 3), gain=-1.0), "range"),
+                          (lambda: tg.nn.init.ones_(tg.ones(1).expand(3)), "read-only view")):
+        with pytest.raises(RuntimeError, match=message):
+            call()
+    tg.nn.init.kaiming_normal_(tg.empty(3, 3), mode="FAN_IN")

@@ -67,6 +67,10 @@ def _floating(tensor: Tensor, where: str) -> None:
 
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
+    if not getattr(tensor._data.flags, "writeable", True):
+        raise RuntimeError(f"nn.init: this tensor (shape {tuple(tensor.shape)}) is a read-only view "
+                           "that shows one value in several places (an expand() result); "
+                           "initialise the tensor it was expanded from, or a .clone() of it")
     tensor._data[...] = to_device(values.astype(tensor.dtype, copy=False), tensor.device)
     tensor._version_counter[0] += 1
     return tensor
@@ -75,12 +79,19 @@ def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
              generator: Any = None) -> Tensor:
     _floating(tensor, "uniform_")
+    if not a <= b:  # (NaN too)
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > "
+                           f"to={b}")
+    if not (math.isfinite(a) and math.isfinite(b)):
+        raise RuntimeError(f"uniform_: the bounds must be finite, got from={a}, to={b}")
     return _fill(tensor, as_generator(generator, "uniform_").uniform(a, b, tensor.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
             generator: Any = None) -> Tensor:
     _floating(tensor, "normal_")
+    if not std >= 0:  # (NaN too)
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     return _fill(tensor, as_generator(generator, "normal_").normal(mean, std, tensor.shape))
 
 
@@ -155,6 +166,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Ten
 
 def _fan(tensor: Tensor, mode: str) -> int:
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
+    mode = mode.lower() if isinstance(mode, str) else mode  # (PyTorch's: any case)
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
     return max(fan_in if mode == "fan_in" else fan_out, 1)  # a zero-element tensor: nothing to draw
@@ -201,10 +213,45 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
                       "distribution of values may be incorrect.", stacklevel=2)
-    lo, hi = (0.5 * (1 + math.erf((x - mean) / (std * math.sqrt(2.0)))) for x in (a, b))
-    y = as_generator(generator, "trunc_normal_").uniform(2 * lo - 1, 2 * hi - 1, tensor.shape)
-    values = _erfinv(y) * (std * math.sqrt(2.0)) + mean
+    rng = as_generator(generator, "trunc_normal_")
+    alpha, beta = ((x - mean) / std for x in (a, b)) if std > 0 else (-math.inf, math.inf)
+    if std > 0 and (alpha > _TAIL or beta < -_TAIL):
+        # the whole interval in one far tail: there the CDFs at a and b round to the same number
+        # and every value landed on a bound; an exact sampler of the tail instead
+        flip = beta < -_TAIL
+        z = _tail_normal(rng, -beta if flip else alpha, -alpha if flip else beta, tensor.shape)
+        values = (-z if flip else z) * std + mean
+    else:
+        lo, hi = (0.5 * (1 + math.erf((x - mean) / (std * math.sqrt(2.0)))) for x in (a, b))
+        y = rng.uniform(2 * lo - 1, 2 * hi - 1, tensor.shape)
+        values = _erfinv(y) * (std * math.sqrt(2.0)) + mean
     return _fill(tensor, np.clip(values, a, b))
+
+
+_TAIL = 3.0  # standard deviations: beyond, trunc_normal_ samples the tail by rejection
+
+
+def _tail_normal(rng: Any, alpha: float, beta: float, shape: tuple[int, ...]) -> np.ndarray:
+    """Standard normal values truncated to ``[alpha, beta]`` with ``alpha > 0`` (a right tail), by
+    rejection: an exponential proposal from ``alpha`` (C. Robert, "Simulation of truncated
+    normal variables", 1995), or a uniform one for an interval narrower than its scale."""
+    n = math.prod(shape)
+    out = np.empty(n)
+    filled = 0
+    lam = (alpha + math.sqrt(alpha * alpha + 4.0)) / 2.0
+    narrow = beta - alpha < 1.0 / lam
+    while filled < n:
+        m = max(2 * (n - filled), 16)
+        if narrow:  # density ratio exp((alpha² - z²) / 2) >= exp(-1): few rejections
+            z = rng.uniform(alpha, beta, m)
+            keep = rng.uniform(0.0, 1.0, m) <= np.exp((alpha * alpha - z * z) / 2.0)
+        else:
+            z = alpha + rng.exponential(1.0 / lam, m)
+            keep = (rng.uniform(0.0, 1.0, m) <= np.exp(-((z - lam) ** 2) / 2.0)) & (z <= beta)
+        got = z[keep][: n - filled]
+        out[filled:filled + got.size] = got
+        filled += got.size
+    return out.reshape(shape)
 
 
 def _erfinv(y: np.ndarray) -> np.ndarray:

@@ -378,3 +378,21 @@ def test_to_empty_as_torch(lib):
         m.to_empty()  # device is keyword-only and required
     with pytest.raises(TypeError):
         m.to_empty("cpu")
+
+
+def test_a_state_dict_value_that_is_not_numbers_and_a_path_that_is_not_a_string_are_refused():
+    """An outside tester: load_state_dict({"p": None}) set a parameter to NaN and "7" read as
+    7.0 (PyTorch refuses any non-tensor); get_submodule(0) returned the whole module."""
+    m = nn.Linear(2, 1)
+    before = m.weight.numpy().copy()
+    for bad in (None, "7", np.array([None, None])):
+        with pytest.raises(RuntimeError, match="expected a tensor or a numeric array"):
+            m.load_state_dict({"weight": bad, "bias": m.bias})
+        np.testing.assert_array_equal(m.weight.numpy(), before)
+    m.load_state_dict({"weight": [[1.0, 2.0]], "bias": m.bias})  # numbers still load
+    assert m.weight.tolist() == [[1.0, 2.0]]
+    seq = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+    assert seq.get_submodule("0") is seq[0]
+    for bad in (0, None, False, 0.0):
+        with pytest.raises(TypeError, match="get_submodule: target must be a dotted path"):
+            seq.get_submodule(bad)

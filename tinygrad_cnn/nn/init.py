@@ -203,8 +203,9 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
                   b: float = 2.0, generator: Any = None) -> Tensor:
     """``N(mean, std²)`` truncated to ``[a, b]`` (absolute bounds, as in PyTorch), by PyTorch's
     method: a uniform draw between the normal CDF at ``a`` and at ``b``, mapped back through the
-    inverse CDF, then clamped. Warns, as PyTorch does, when ``mean`` is more than 2 std outside
-    ``[a, b]`` (the inverse CDF loses its digits there)."""
+    inverse CDF, then clamped -- except for an interval wholly beyond 3 std on one side, where
+    the CDFs round together: there an exact rejection sampler of the tail. Warns, as PyTorch
+    does, when ``mean`` is more than 2 std outside ``[a, b]``."""
     if tensor.dtype.kind != "f":
         raise NotImplementedError(f"trunc_normal_: fills floating tensors only, this one is "
                                   f"{tensor.dtype}")

@@ -316,6 +316,9 @@ class Module:
 
     def get_submodule(self, target: str) -> Module:
         """The module at the dotted path ``target`` (``"features.3"``; ``""`` is this one)."""
+        if not isinstance(target, str):  # (0 was falsy: it gave this module, not child 0)
+            raise TypeError(f"get_submodule: target must be a dotted path string such as "
+                            f"'features.3', got {type(target).__name__} {target!r}")
         module: Module = self
         for item in target.split(".") if target else ():
             if item in module._modules:
@@ -1551,4 +1554,8 @@ def _foreign_array(v: Any) -> Any:
         if str(v.dtype) == "torch.bfloat16":  # numpy has no bfloat16
             v = v.float()
         return v.numpy()
-    return np.asarray(v)
+    arr = np.asarray(v)
+    if arr.dtype.kind not in "biuf":  # None, a string, objects: PyTorch wants a tensor there
+        raise TypeError(f"expected a tensor or a numeric array in the state_dict, got a "
+                        f"{type(v).__name__} ({v!r:.40})")
+    return arr

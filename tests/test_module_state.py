@@ -396,3 +396,16 @@ def test_a_state_dict_value_that_is_not_numbers_and_a_path_that_is_not_a_string_
     for bad in (0, None, False, 0.0):
         with pytest.raises(TypeError, match="get_submodule: target must be a dotted path"):
             seq.get_submodule(bad)
+
+
+def test_a_dotted_parameter_name_is_refused_at_setattr_and_constant_takes_val():
+    """An outside tester: setattr(m, "a.b", Parameter) was taken, and the module then could not
+    load its own state_dict (PyTorch: KeyError at the setattr); nn.init.constant_'s argument is
+    PyTorch's `val`."""
+    m = nn.Module()
+    with pytest.raises(KeyError, match="contain"):
+        setattr(m, "a.b", nn.Parameter(tg.zeros(1)))
+    assert m.state_dict() == {}
+    t = tg.empty(2)
+    nn.init.constant_(t, val=0.5)
+    assert t.tolist() == [0.5, 0.5]

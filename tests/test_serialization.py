@@ -520,3 +520,27 @@ def test_an_interruption_inside_the_zip_writer_is_raised_as_it_came(tmp_path, mo
         tg.save({"a": tg.zeros(2)}, target)
     assert target.read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
+def test_pickling_a_computed_tensor_gives_a_leaf_and_load_names_itself():
+    """An outside tester: pickling a model output failed inside (a weak reference in its graph
+    node), PyTorch's comes back a leaf that requires grad; deepcopy of a leaf whose .grad has a
+    graph blamed the leaf; tg.load of a file object gave os.fspath's message."""
+    import copy
+    import io
+    import pickle
+
+    y = tg.ones(2, requires_grad=True) * 2
+    z = pickle.loads(pickle.dumps(y))
+    assert z.tolist() == [2.0, 2.0] and z.requires_grad and z.grad_fn is None
+    base = tg.arange(6.0).reshape(2, 3)
+    col = pickle.loads(pickle.dumps(base[:, 1]))
+    assert col.tolist() == [1.0, 4.0]
+    col.add_(1)  # memory of its own
+    assert base[:, 1].tolist() == [1.0, 4.0]
+    t = tg.ones(2, dtype=tg.float64, requires_grad=True)
+    (t ** 2).sum().backward(create_graph=True)
+    c = copy.deepcopy(t)
+    assert c.grad.tolist() == [2.0, 2.0] and c.grad.grad_fn is None
+    with pytest.raises(TypeError, match="load: path must be a file path"):
+        tg.load(io.BytesIO())

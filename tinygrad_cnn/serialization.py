@@ -229,6 +229,9 @@ def load(path: str | os.PathLike[str], map_location: Any = None, *,
     Raises ``FileNotFoundError`` when there is no file, and :class:`CheckpointError` (naming the
     file and what is wrong) for anything that is not a checkpoint ``save`` wrote, however it was
     broken or crafted."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"load: path must be a file path (str or os.PathLike), got "
+                        f"{type(path).__name__}; file objects are not supported")
     if map_location is not None and not isinstance(map_location, str):
         raise TypeError(f"load: map_location must be a device name such as 'cpu' or 'cuda', got "
                         f"{type(map_location).__name__} (functions and dicts are not supported)")

@@ -538,6 +538,19 @@ class Tensor:
                             "np.asarray(t.detach()) for the values")
         return func(*args, **kwargs)
 
+    def __getstate__(self) -> tuple[None, dict[str, Any]]:
+        """Pickling: the values and flags, without the graph -- a computed tensor comes back as a
+        leaf that requires grad, as PyTorch's does (its node, which holds weak references, cannot
+        be pickled, and the copy's gradients would reach no tensor of yours); a view comes back
+        with memory of its own; hooks, functions of the process, are left out."""
+        state = {}
+        for cls in type(self).__mro__[:-1]:
+            for slot in getattr(cls, "__slots__", ()):
+                if slot != "__weakref__" and hasattr(self, slot):
+                    state[slot] = getattr(self, slot)
+        state.update(_grad_fn=None, _view=None, _hooks=None, _version_counter=[0])
+        return None, state
+
     def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
         """``copy.deepcopy``: a leaf with its own copy of the memory -- tensors that shared memory
         share the copy, as in PyTorch -- and of ``.grad``. A computed tensor is PyTorch's error:
@@ -551,7 +564,9 @@ class Tensor:
         memo[id(self)] = new
         new._data = _copied_memory(self._data, memo)
         new._requires_grad, new.name = self._requires_grad, self.name
-        new._grad = None if self._grad is None else copy.deepcopy(self._grad, memo)
+        grad = self._grad  # (a .grad with a graph of its own -- create_graph -- is copied as values)
+        new._grad = None if grad is None else copy.deepcopy(
+            grad if grad._grad_fn is None else grad.detach().clone(), memo)
         new._grad_fn, new._version_counter, new._hooks, new._view = None, [0], None, None
         for cls in type(self).__mro__[:-1]:
             if cls is Tensor:

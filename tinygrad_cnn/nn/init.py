@@ -118,8 +118,8 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
     return _fill(tensor, values)
 
 
-def constant_(tensor: Tensor, value: float) -> Tensor:
-    return _fill(tensor, np.full(tensor.shape, value))
+def constant_(tensor: Tensor, val: float) -> Tensor:
+    return _fill(tensor, np.full(tensor.shape, val))
 
 
 def zeros_(tensor: Tensor) -> Tensor:

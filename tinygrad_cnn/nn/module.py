@@ -201,6 +201,9 @@ class Module:
         # registers over a buffer or a plain attribute; a module's name takes only a Module or
         # None, a buffer's a Tensor or None
         if isinstance(value, Parameter):
+            if "." in name:  # (its state_dict key could not be loaded back: PyTorch's KeyError)
+                raise KeyError(f"parameter name can't contain \".\" (got {name!r}; "
+                               "setattr(module, name, Parameter) registers it under that name)")
             self._modules.pop(name, None)
             self._buffers.pop(name, None)
             self._non_persistent.discard(name)

@@ -428,18 +428,24 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, *,
     return Tensor._make(idx if input.ndim else idx[0])
 
 
+def _sorted_for_k(input: Tensor, k: Any, dim: int, largest: bool, where: str
+                  ) -> tuple[int, Any, int]:
+    """topk's and kthvalue's arguments checked, and ``(dim, sorting indices, size of dim)``."""
+    if input.dtype == np.bool_:
+        raise RuntimeError(f"{where}: bool tensors are not supported (as in PyTorch); convert with "
+                           ".long() or .float()")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"{where}: k must be an int, got {k!r}")
+    d, idx = _sort_index(input, dim, largest, where)
+    return d, idx, (input.shape[d] if input.ndim else 1)
+
+
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
     """A named tuple ``(values, indices)``: the ``k`` largest (``largest=False``: smallest)
     elements along ``dim``, largest first (smallest first), ties in index order, NaN as the
     largest value; ``sorted=False`` returns them in that order too. The gradient of ``values``
     goes to the indices (``gather``)."""
-    if input.dtype == np.bool_:
-        raise RuntimeError("topk: bool tensors are not supported (as in PyTorch); convert with "
-                           ".long() or .float()")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"topk: k must be an int, got {k!r}")
-    d, idx = _sort_index(input, dim, largest, "topk")
-    n = input.shape[d] if input.ndim else 1
+    d, idx, n = _sorted_for_k(input, k, dim, largest, "topk")
     if not 0 <= k <= n:
         raise RuntimeError(f"topk: selected index k={k} out of range for dim {d} of size {n} "
                            f"(shape {input.shape})")
@@ -454,12 +460,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
     and where it is (NaN as the largest value; among ties, the stable sort's -- PyTorch's
     quickselect may pick another of the tied indices, and its gradient goes there). The gradient
     of ``values`` goes to that index (``gather``)."""
-    if input.dtype == np.bool_:
-        raise RuntimeError("kthvalue: bool tensors are not supported (as in PyTorch)")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"kthvalue: k must be an int, got {k!r}")
-    d, idx = _sort_index(input, dim, False, "kthvalue")
-    n = input.shape[d] if input.ndim else 1
+    d, idx, n = _sorted_for_k(input, k, dim, False, "kthvalue")
     if not 1 <= k <= n:
         raise IndexError(f"kthvalue: k={k} is out of range for dim {d} of size {n} (shape "
                          f"{input.shape}; allowed: 1 to {n})")

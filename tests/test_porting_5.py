@@ -86,3 +86,15 @@ def test_bad_arguments_are_named():
         x.diff(-1)
     with pytest.raises(TypeError, match="positive: not defined for bool"):
         tg.positive(x > 0)
+
+
+def test_the_top_level_flip_takes_dims_and_unflatten_is_there():
+    """An outside tester: tg.flip(x, dims=[0]) was refused, tg.unflatten missing, and a 0-d
+    unflatten raised a bare IndexError."""
+    x, t = tg.arange(6.0).reshape(2, 3), torch.arange(6.0).reshape(2, 3)
+    assert tg.flip(x, dims=[0]).tolist() == torch.flip(t, dims=[0]).tolist()
+    assert tg.unflatten(x, 1, (3, 1)).shape == tuple(torch.unflatten(t, 1, (3, 1)).shape)
+    with pytest.raises(TypeError, match="multiple values for argument 'dims'"):
+        tg.flip(x, 0, dims=[1])
+    with pytest.raises(RuntimeError, match="unflatten: dimension specified as 0 but the tensor"):
+        tg.tensor(1.0).unflatten(0, (1,))

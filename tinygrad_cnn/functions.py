@@ -596,6 +596,10 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: 
     return input.diff(n, dim, prepend, append)
 
 
+def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:
+    return input.unflatten(dim, sizes)
+
+
 def fliplr(input: Tensor) -> Tensor:
     return input.fliplr()
 
@@ -861,6 +865,7 @@ __all__ = [
     "transpose",
     "true_divide",
     "trunc",
+    "unflatten",
     "unique",
     "unique_consecutive",
     "unsqueeze",

@@ -689,6 +689,9 @@ class Tensor:
 
     def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
         """Dimension ``dim`` split into ``sizes`` (one of them may be -1)."""
+        if self.ndim == 0:
+            raise RuntimeError(f"unflatten: dimension specified as {dim} but the tensor has no "
+                               "dimensions (it is 0-d)")
         d = _dim(dim, self.ndim, "unflatten")
         sizes = tuple(sizes) if isinstance(sizes, (list, tuple)) else sizes
         if not isinstance(sizes, tuple) or not sizes:
@@ -1486,9 +1489,7 @@ class Tensor:
     # which result is a view (select, narrow, chunk, split, unbind, movedim, swapaxes, diagonal,
     # unfold, broadcast_to) and which a copy.
     def flip(self, *order: Any, dims: Any = None) -> Tensor:
-        if not order and dims is None:
-            return _ops.shape.flip(self)  # (the error that asks for dims)
-        return _ops.shape.flip(self, _keyword_sizes("flip", order, "dims", dims))
+        return _ops.shape.flip(self, *order, dims=dims)
 
     def rot90(self, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
         return _ops.shape.rot90(self, k, dims)

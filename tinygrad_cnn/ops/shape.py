@@ -257,8 +257,14 @@ def _slice_key(dim: int, index: Any) -> tuple[Any, ...]:
 # ------------------------------------------------------------------------------ copies
 
 
-def flip(input: Tensor, *dims: Any) -> Tensor:
-    """Reverse the order of elements along ``dims`` (ints, or one list of them); a copy."""
+def flip(input: Tensor, *order: Any, dims: Any = None) -> Tensor:
+    """Reverse the order of elements along ``dims`` (ints, or one list of them, or ``dims=``);
+    a copy."""
+    if dims is not None:
+        if order:
+            raise TypeError("flip() got multiple values for argument 'dims'")
+        order = (dims,)
+    dims = order
     if not dims:
         raise TypeError("flip: give the dims to flip (x.flip(0, 1) or x.flip([0, 1]))")
     dims = _shape_arg(dims)

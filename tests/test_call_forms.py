@@ -635,7 +635,7 @@ def test_dataloader_collates_dicts_and_nested_samples(num_workers: int) -> None:
     assert len(ours) == len(theirs) == 3
     for o, t in zip(ours, theirs):
         _same_structure(o, t)
-    assert isinstance(ours[0]["pair"], tuple)  # a tuple stays a tuple (PyTorch: a list)
+    assert isinstance(ours[0]["pair"], list)  # a tuple becomes a list, as PyTorch's (for b/c)
 
 
 def test_dataloader_collates_tuples_lists_and_namedtuples() -> None:

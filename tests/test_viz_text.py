@@ -227,3 +227,17 @@ def test_show_saved_with_a_custom_function_of_several_outputs():
     x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
     dot = viz.draw(Split2.apply(x)[0], backward=True, show_saved=True)
     assert "split2" in dot.source and "{saved a|(2,)|float64}" in dot.source  # named from source
+
+
+def test_leaves_that_share_a_name_are_told_apart():
+    """An outside tester: two leaves named `w` printed as `mul(w, w)`, and a leaf named `%0`
+    could not be told from the first op's output: two different graphs printed alike."""
+    a = Tensor(np.ones(2), requires_grad=True, name="w")
+    b = Tensor(np.ones(2), requires_grad=True, name="w")
+    c = Tensor(np.ones(2), requires_grad=True, name="%0")
+    forward = viz.text(((a * b) + c).sum())
+    assert "mul(w, w#2)" in forward and "add(%0, %0#2)" in forward
+    square = viz.text(((a * a) + c).sum())
+    assert "mul(w, w)" in square and square != forward
+    backward = viz.text(((a * b) + c).sum(), backward=True)
+    assert "dw = (2,); dw#2 = (2,)" in backward

@@ -289,11 +289,22 @@ class GraphView:
         self.sources: list[Tensor | tuple[str, tuple[int, ...], Any]] = []
         n_leaf = n_const = 0
         named_consts: dict[str, str] = {}
+        # a leaf's name is unique in the view: two leaves named alike, or one named like an op's
+        # output (`%0`), get `#2`, `#3`, ... (the text form read `mul(w, w)` for two leaves `w`)
+        taken = {f"%{k}" for k in range(len(self.forward))}
+
+        def unique(name: str) -> str:
+            j, new = 2, name
+            while new in taken:
+                new, j = f"{name}#{j}", j + 1
+            taken.add(new)
+            return new
+
         for ctx in self.forward:
             for i, e in enumerate(ctx.next):
                 if isinstance(e, Tensor):
                     if id(e) not in self._leaf_names:
-                        self._leaf_names[id(e)] = e.name or f"leaf{n_leaf}"
+                        self._leaf_names[id(e)] = unique(e.name or f"leaf{n_leaf}")
                         n_leaf += e.name is None
                         self.leaves.append(e)
                         self.sources.append(e)
@@ -316,7 +327,7 @@ class GraphView:
                     self.sources.append(self.constants[-1])
         for r in self.roots:  # roots that are leaves themselves
             if r.grad_fn is None and r.requires_grad and id(r) not in self._leaf_names:
-                self._leaf_names[id(r)] = r.name or f"leaf{n_leaf}"
+                self._leaf_names[id(r)] = unique(r.name or f"leaf{n_leaf}")
                 n_leaf += r.name is None
                 self.leaves.append(r)
                 self.sources.append(r)

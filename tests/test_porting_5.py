@@ -98,3 +98,24 @@ def test_the_top_level_flip_takes_dims_and_unflatten_is_there():
         tg.flip(x, 0, dims=[1])
     with pytest.raises(RuntimeError, match="unflatten: dimension specified as 0 but the tensor"):
         tg.tensor(1.0).unflatten(0, (1,))
+
+
+@pytest.mark.parametrize("name", ["eq_", "ne_", "lt_", "le_", "gt_", "ge_", "greater_",
+                                  "greater_equal_", "less_", "less_equal_", "not_equal_"])
+def test_in_place_comparisons_as_pytorchs(name):
+    """An outside tester: the in-place comparisons (and PyTorch's aliases of them, divide_) were
+    missing: the result, 0 or 1 in the tensor's own dtype; through a recorded tensor the gradient
+    of what came before is zero."""
+    outs = []
+    for m in (tg, torch):
+        x = m.tensor(A[:2, :3].copy(), requires_grad=True)
+        h = x * 1
+        getattr(h, name)(0.5)
+        (h * m.tensor(np.arange(6.0).reshape(2, 3))).sum().backward()
+        i = m.tensor([[1, 5, 2]])
+        getattr(i, name)(2)
+        outs.append((h.detach().numpy().tolist(), str(h.dtype).split(".")[-1],
+                     np.nan_to_num(x.grad.numpy()).tolist(), i.numpy().tolist()))
+    assert outs[0] == outs[1]
+    x, t = tg.tensor([3.0, 4.0]), torch.tensor([3.0, 4.0])
+    assert x.divide_(2.0).tolist() == t.divide_(2.0).tolist()

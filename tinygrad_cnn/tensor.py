@@ -2088,6 +2088,8 @@ class Tensor:
         return self._inplace("div_", other, lambda s, o: s / o,
                              _raw_binary("div_", "true_divide", floating=True))
 
+    divide_ = div_
+
     def zero_(self) -> Tensor:
         return self.fill_(0)
 
@@ -2359,6 +2361,28 @@ class Tensor:
 
     def floor_divide_(self, other: Any) -> Tensor:
         return self._result_in_place("floor_divide_", lambda s: s.floor_divide(other), (other,))
+
+    # in-place comparisons: the 0/1 (False/True) result in this tensor's dtype; a zero gradient
+    # to what came before (PyTorch's), not none
+    def eq_(self, other: Any) -> Tensor:
+        return self._result_in_place("eq_", lambda s: _compared(s, "eq", other), (other,))
+
+    def ne_(self, other: Any) -> Tensor:
+        return self._result_in_place("ne_", lambda s: _compared(s, "ne", other), (other,))
+
+    def lt_(self, other: Any) -> Tensor:
+        return self._result_in_place("lt_", lambda s: _compared(s, "lt", other), (other,))
+
+    def le_(self, other: Any) -> Tensor:
+        return self._result_in_place("le_", lambda s: _compared(s, "le", other), (other,))
+
+    def gt_(self, other: Any) -> Tensor:
+        return self._result_in_place("gt_", lambda s: _compared(s, "gt", other), (other,))
+
+    def ge_(self, other: Any) -> Tensor:
+        return self._result_in_place("ge_", lambda s: _compared(s, "ge", other), (other,))
+
+    greater_, greater_equal_, less_, less_equal_, not_equal_ = gt_, ge_, lt_, le_, ne_
 
     def atan2_(self, other: Any) -> Tensor:
         return self._result_in_place("atan2_", lambda s: s.atan2(other), (other,))
@@ -3797,6 +3821,13 @@ def _no_bool_subtraction(a: Tensor, b: Any) -> None:
     raise TypeError("sub: subtraction, the - operator, with a bool tensor or a bool is not "
                     "supported (as in PyTorch); to invert a mask use ~ or logical_not(), else "
                     "convert it with .int() or .float() first")
+
+
+def _compared(t: Tensor, op: str, other: Any) -> Tensor:
+    """``t.op(other)`` in ``t``'s dtype, linked to ``t`` with a zero derivative when ``t`` is
+    recorded (so a later backward through it gives zeros, as PyTorch's ``gt_`` does)."""
+    result = getattr(t, op)(other).to(t.dtype)
+    return autograd.ZeroLink.apply(result, t) if t.requires_grad and _state.grad_enabled else result
 
 
 def _floor_divide(a: Tensor, b: Any, reverse: bool = False) -> Tensor:

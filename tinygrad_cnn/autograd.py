@@ -313,13 +313,7 @@ class AccumulateGrad:
         if not callable(hook):
             raise TypeError(f"AccumulateGrad.register_prehook: the hook must be callable, got "
                             f"{type(hook).__name__}")
-        key = id(self.variable)
-        hooks = _ACCUMULATE_PRE.get(key)
-        if hooks is None:
-            hooks = _ACCUMULATE_PRE[key] = []
-            weakref.finalize(self.variable, _ACCUMULATE_PRE.pop, key, None)  # (ids are reused)
-        hooks.append(hook)
-        return RemovableHandle(hooks, hook)
+        return _add_leaf_hook(_ACCUMULATE_PRE, self.variable, hook)
 
     def register_hook(self, hook: Any) -> RemovableHandle:
         raise RuntimeError(
@@ -1454,11 +1448,17 @@ def register_post_accumulate_grad_hook(t: Tensor, hook: Callable[[Tensor], None]
     if not callable(hook):
         raise TypeError(f"register_post_accumulate_grad_hook: the hook must be callable, got "
                         f"{type(hook).__name__}")
-    key = id(t)
-    hooks = _POST_ACCUMULATE.get(key)
+    return _add_leaf_hook(_POST_ACCUMULATE, t, hook)
+
+
+def _add_leaf_hook(registry: dict[int, list[Any]], leaf: Tensor, hook: Any) -> RemovableHandle:
+    """Put ``hook`` in ``leaf``'s list of ``registry`` (keyed by id; the entry goes with the
+    leaf, as ids are reused after death)."""
+    key = id(leaf)
+    hooks = registry.get(key)
     if hooks is None:
-        hooks = _POST_ACCUMULATE[key] = []
-        weakref.finalize(t, _POST_ACCUMULATE.pop, key, None)  # (ids are reused after death)
+        hooks = registry[key] = []
+        weakref.finalize(leaf, registry.pop, key, None)
     hooks.append(hook)
     return RemovableHandle(hooks, hook)
 

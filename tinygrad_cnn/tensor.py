@@ -2364,23 +2364,26 @@ class Tensor:
 
     # in-place comparisons: the 0/1 (False/True) result in this tensor's dtype; a zero gradient
     # to what came before (PyTorch's), not none
+    def _compare_(self, op: str, other: Any) -> Tensor:
+        return self._result_in_place(f"{op}_", lambda s: _compared(s, op, other), (other,))
+
     def eq_(self, other: Any) -> Tensor:
-        return self._result_in_place("eq_", lambda s: _compared(s, "eq", other), (other,))
+        return self._compare_("eq", other)
 
     def ne_(self, other: Any) -> Tensor:
-        return self._result_in_place("ne_", lambda s: _compared(s, "ne", other), (other,))
+        return self._compare_("ne", other)
 
     def lt_(self, other: Any) -> Tensor:
-        return self._result_in_place("lt_", lambda s: _compared(s, "lt", other), (other,))
+        return self._compare_("lt", other)
 
     def le_(self, other: Any) -> Tensor:
-        return self._result_in_place("le_", lambda s: _compared(s, "le", other), (other,))
+        return self._compare_("le", other)
 
     def gt_(self, other: Any) -> Tensor:
-        return self._result_in_place("gt_", lambda s: _compared(s, "gt", other), (other,))
+        return self._compare_("gt", other)
 
     def ge_(self, other: Any) -> Tensor:
-        return self._result_in_place("ge_", lambda s: _compared(s, "ge", other), (other,))
+        return self._compare_("ge", other)
 
     greater_, greater_equal_, less_, less_equal_, not_equal_ = gt_, ge_, lt_, le_, ne_
 

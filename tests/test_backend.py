@@ -500,3 +500,138 @@ def test_ctrl_c_during_split_work_neither_hangs_nor_corrupts_later_results():
         if proc.poll() is None:
             proc.kill()
         sel.close()
+
+
+# ---- big arrays split over the threads: the same bits as one thread (issue 18) -------------------
+def _on_threads(fn, counts=(1, 2, 3)):
+    before = parallel.threads()
+    try:
+        out = []
+        for n in counts:
+            parallel.set_threads(n)
+            out.append(fn())
+        return out
+    finally:
+        parallel.set_threads(before)
+
+
+@pytest.mark.parametrize("shape_a, shape_b, transpose_a", [
+    ((1000, 400), (400, 120), False),  # LeNet-5's first dense layer at batch 1,000
+    ((120, 1000), (1000, 400), False),  # its weight gradient (few rows, many summed)
+    ((120, 1000), (1000, 400), True),  # the same with a transposed (Fortran-ordered) operand
+    ((4, 250, 400), (400, 120), False),  # batch dims on the left only
+    ((6, 200, 300), (6, 300, 100), False),  # one batch dim shared
+    ((6, 200, 300), (1, 300, 100), False),  # a broadcast batch dim: left to numpy
+    ((3, 4, 100, 300), (3, 1, 300, 200), False),  # the first dims equal, the next broadcast
+    ((8, 4000), (4000, 400), False),  # few rows: left to OpenBLAS's threads
+])
+def test_big_gemm_split_over_threads_equals_numpy(shape_a, shape_b, transpose_a):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(shape_a[::-1] if transpose_a else shape_a).astype(np.float32)
+    a = a.T if transpose_a else a
+    b = rng.standard_normal(shape_b).astype(np.float32)
+    want = np.matmul(a.astype(np.float64), b.astype(np.float64))
+    for got in _on_threads(lambda: parallel.matmul(a, b)):
+        assert got.shape == want.shape and got.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)
+
+
+def test_big_gemm_split_writes_into_out_and_never_into_an_operand():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((512, 512))
+    b = rng.standard_normal((512, 512))
+    out = np.empty((512, 512))
+    assert parallel.matmul(a, b, out=out) is out
+    np.testing.assert_allclose(out, a @ b, rtol=1e-12, atol=1e-10)
+    want = a @ a
+    assert parallel.matmul(a, a, out=a) is a  # out is an operand: numpy's own way, still right
+    np.testing.assert_allclose(a, want, rtol=1e-12, atol=1e-10)
+
+
+def test_big_gemm_pieces_hold_openblas_to_one_thread():
+    """A split GEMM runs its pieces on our threads with OpenBLAS held to one thread each: its own
+    threads keep spinning after a call, on the cores the next op's chunks need (LeNet-5's
+    inference at batch 1,000: 54 -> 38 ms)."""
+    blas = parallel._openblas()
+    if not blas or parallel.threads() < 2:
+        pytest.skip("needs OpenBLAS and two threads")
+    seen = []
+    real = np.matmul
+
+    class Spy:
+        def __getattr__(self, name):
+            return getattr(np, name)
+
+        @staticmethod
+        def matmul(*args, **kwargs):
+            seen.append(blas[1]())
+            return real(*args, **kwargs)
+
+    saved = parallel.np
+    parallel.np = Spy()
+    try:
+        parallel.matmul(np.ones((1000, 400), np.float32), np.ones((400, 120), np.float32))
+    finally:
+        parallel.np = saved
+    assert len(seen) >= 2 and set(seen) == {1}, seen
+
+
+def _special(shape, dtype, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(dtype)
+    flat = x.reshape(-1)
+    picks = rng.choice(flat.size, 6000, replace=False)
+    specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan], dtype)
+    flat[picks] = np.resize(specials, picks.size)
+    flat[picks[:6]] = specials
+    flat[picks[5]] = -np.abs(flat[picks[5]])  # a NaN with its sign bit set
+    return x
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_of_big_arrays_is_bitwise_the_small_arrays_rule(dtype):
+    """relu and its first-order VJP on arrays over 2 MB run in blocks on every core; the result is
+    PyTorch's ``x < 0 ? 0 : x`` (and ``out <= 0 ? 0 : g``) bit for bit, -0. and both NaNs kept."""
+    from tinygrad_cnn import Tensor
+
+    x = _special((60, 6, 40, 40), dtype, 0)
+    g = _special(x.shape, dtype, 1)
+    assert x.nbytes >= parallel.MIN_BYTES
+    want_y = np.where(x < 0, dtype(0), x)
+    want_g = np.where(want_y <= 0, dtype(0), g)
+
+    def run():
+        t = Tensor(x, requires_grad=True)
+        y = t.relu()
+        y.backward(Tensor(g))
+        return y.numpy(), t.grad.numpy()
+
+    for y, gx in _on_threads(run):
+        ints = {4: np.int32, 8: np.int64}[x.itemsize]
+        np.testing.assert_array_equal(y.view(ints), want_y.view(ints))
+        np.testing.assert_array_equal(gx.view(ints), want_g.view(ints))
+
+
+@pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
+                                dict(kernel_size=3, stride=1, dilation=2, ceil_mode=True),
+                                dict(kernel_size=(2, 3), stride=(2, 1), padding=(1, 0),
+                                     ceil_mode=True)])
+def test_max_pool_of_big_inputs_without_gradient_equals_the_recorded_way(kw):
+    """Max pooling under no_grad on inputs over 2 MB runs a few samples at a time on every core;
+    its values are the recorded pooling's, with -inf, inf and NaN in windows."""
+    import tinygrad_cnn.nn.functional as F
+    from tinygrad_cnn import Tensor, no_grad
+
+    x = _special((72, 8, 33, 31), np.float32, 2)
+    assert x.nbytes >= parallel.MIN_BYTES
+    want = F.max_pool2d(Tensor(x, requires_grad=True), **kw).numpy()
+
+    def run():
+        with no_grad():
+            return F.max_pool2d(Tensor(x), **kw).numpy()
+
+    for got in _on_threads(run):
+        np.testing.assert_array_equal(got, want)
+    torch = pytest.importorskip("torch")
+    ref = torch.nn.functional.max_pool2d(torch.from_numpy(x), **kw).numpy()
+    np.testing.assert_array_equal(got, ref)

@@ -17,7 +17,7 @@ import numpy as np
 from tinygrad_cnn.autograd import Context, Function, _state
 from tinygrad_cnn.backend import array_module, zeros_shaped
 from tinygrad_cnn.ops._special import SQRT1_2, ndtr
-from tinygrad_cnn.ops.elementwise import keep, zero_where
+from tinygrad_cnn.ops.elementwise import keep, zero_below
 from tinygrad_cnn.ops.unary import erf_array
 from tinygrad_cnn.tensor import Tensor, where
 
@@ -37,7 +37,7 @@ class ReLU(Function):
         # PyTorch's ``x < 0 ? 0 : x`` bit for bit, -0. and NaN kept (numpy's maximum gives +0 or
         # -0 for -0. by which of its loops runs): 84 against 40 µs for maximum on LeNet-5's first
         # activations, the price of matching PyTorch (small arrays: numpy's where, see zero_where)
-        out = zero_where(x, x < 0) if kind == "f" else None
+        out = zero_below(x, x, strict=True) if kind == "f" else None
         if out is None:
             out = array_module(x).maximum(x, zeros_shaped(x))  # (an array: 3x faster than 0)
         ctx.save_for_backward(out)
@@ -46,12 +46,11 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
-        drop = out._data <= 0  # exact 0 there; NaN passes (as PyTorch)
         if not _state.grad_enabled:  # first order (every training step): 3 passes, not 4
-            gx = zero_where(g._data, drop)
+            gx = zero_below(g._data, out._data, strict=False)  # exact 0 where out <= 0
             if gx is not None:
                 return Tensor._make(gx)
-        return keep(g, ~drop)
+        return keep(g, ~(out._data <= 0))  # NaN passes (as PyTorch)
 
 
 class LeakyReLU(Function):

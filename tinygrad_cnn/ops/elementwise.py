@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn import parallel
 from tinygrad_cnn.autograd import Context, Function, _state
 from tinygrad_cnn.backend import array_module, quiet
 from tinygrad_cnn.tensor import Tensor, where
@@ -396,20 +397,45 @@ def _and_mask(x: Any, condition: Any) -> Any:
     return np.bitwise_and(x.view(ints), bits, out=bits).view(x.dtype)
 
 
-def zero_where(x: Any, drop: Any) -> Any | None:
+def zero_where(x: Any, drop: Any, out: Any = None) -> Any | None:
     """``x`` with +0 where the bool array ``drop`` (of ``x``'s shape, the caller's own: it may be
     overwritten) holds, bit for bit elsewhere (-0. and NaN kept): numpy's where up to
     ``WHERE_MAX_SIZE`` elements, above it a numpy float array's bits and-ed with a mask made from
     ``drop`` in place, one pass fewer than :func:`_and_mask`; None where neither applies
-    (another array type or dtype: the caller takes its general way)."""
+    (another array type or dtype: the caller takes its general way). ``out``: an array of ``x``'s
+    shape and dtype to write into (big arrays only)."""
     ints = _INT_OF_SIZE.get(x.itemsize)
     if type(x) is not np.ndarray or x.dtype.kind != "f" or ints is None or drop.shape != x.shape:
         return None
-    if x.size <= WHERE_MAX_SIZE:
+    if x.size <= WHERE_MAX_SIZE and out is None:
         return np.where(drop, x.dtype.type(0), x)
     mask = drop.view(np.int8)
     mask -= 1  # 0 where dropped, all ones elsewhere
+    if out is not None:
+        return np.bitwise_and(x.view(ints), mask, out=out.view(ints)).view(x.dtype)
     return np.bitwise_and(x.view(ints), mask).view(x.dtype)
+
+
+def zero_below(x: Any, bound: Any, strict: bool) -> Any | None:
+    """``x`` with +0 where ``bound < 0`` (``strict``) or ``bound <= 0``, bit for bit elsewhere --
+    relu's forward (``bound`` is ``x``) and its first-order VJP (``x`` the gradient, ``bound`` the
+    output). For big contiguous float arrays in blocks on all cores (:func:`parallel.blocks`),
+    else :func:`zero_where`; None where that gives None."""
+    if type(x) is not np.ndarray or type(bound) is not np.ndarray or x.dtype.kind != "f" \
+            or x.nbytes < parallel.MIN_BYTES or bound.shape != x.shape \
+            or not (x.flags.c_contiguous and bound.flags.c_contiguous) \
+            or x.itemsize not in _INT_OF_SIZE or parallel.threads() == 1:
+        return zero_where(x, bound < 0 if strict else bound <= 0)
+    out = np.empty_like(x)
+    xf, bf, of = x.reshape(-1), bound.reshape(-1), out.reshape(-1)
+    test = np.less if strict else np.less_equal
+    zero = bound.dtype.type(0)
+
+    def block(s: int, e: int) -> None:
+        zero_where(xf[s:e], test(bf[s:e], zero), out=of[s:e])
+
+    parallel.blocks(x.size, block, x.nbytes + bound.nbytes + out.nbytes, x.itemsize)
+    return out
 
 
 def keep(g: Tensor, mask: Any) -> Tensor:

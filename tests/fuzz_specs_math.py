@@ -189,3 +189,16 @@ spec("matmul", lambda m, a, b: m.t.dot(a, b), arity=2, id="dot", shapes=fixed((4
 spec("matmul", lambda m, a, b: m.t.mv(a, b), arity=2, id="mv", shapes=fixed((3, 4), (4,)), rtol=8)
 spec("matmul", lambda m, a, b: m.t.bmm(a, b), arity=2, id="bmm", shapes=fixed((2, 3, 4), (2, 4, 5)),
      rtol=8)
+# the add* products: beta * input + alpha * product (PyTorch's BLAS-style names)
+spec("matmul", lambda m, c, a, b: m.t.addmm(c, a, b, beta=0.5, alpha=-2), arity=3, id="addmm",
+     shapes=st.sampled_from([[(3, 5), (3, 4), (4, 5)], [(5,), (3, 4), (4, 5)],
+                             [(1, 1), (3, 4), (4, 5)]]), rtol=8)
+spec("matmul", lambda m, c, a, b: c.addmm(a, b, beta=0), arity=3, id="addmm_beta0",
+     shapes=fixed((3, 5), (3, 4), (4, 5)), rtol=8)
+spec("matmul", lambda m, c, a, b: m.t.addmv(c, a, b, alpha=3), arity=3, id="addmv",
+     shapes=fixed((3,), (3, 4), (4,)), rtol=8)
+spec("matmul", lambda m, c, a, b: m.t.baddbmm(c, a, b, beta=2), arity=3, id="baddbmm",
+     shapes=st.sampled_from([[(2, 3, 5), (2, 3, 4), (2, 4, 5)], [(3, 5), (2, 3, 4), (2, 4, 5)]]),
+     rtol=8)
+spec("matmul", lambda m, c, a, b: m.t.addbmm(c, a, b), arity=3, id="addbmm",
+     shapes=fixed((3, 5), (2, 3, 4), (2, 4, 5)), rtol=8)

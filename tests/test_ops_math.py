@@ -556,3 +556,55 @@ def test_subtraction_with_a_bool_is_refused_as_in_pytorch(expr):
         b, i = m.tensor([True, False]), m.tensor([1, 2])
         with pytest.raises(error, match="(?i)subtraction.*bool"):
             eval(expr, {"tg": m, "b": b, "i": i})
+
+
+# ---- addmm, addmv, baddbmm, addbmm (found missing by an outside tester) --------------------------
+def test_add_products_match_torch_with_beta_zero_ignoring_nan():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    c = rng.standard_normal((3, 5))
+    c[0, 0] = np.nan  # with beta = 0 PyTorch ignores input: its NaN does not reach the result
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((4, 5))
+    for beta, alpha in ((0, 1), (0, 2.5), (1, 1), (0.5, -2)):
+        ours = [tg.Tensor(v, requires_grad=True) for v in (c, a, b)]
+        theirs = [torch.tensor(v, requires_grad=True) for v in (c, a, b)]
+        y = tg.addmm(*ours, beta=beta, alpha=alpha)
+        z = torch.addmm(*theirs, beta=beta, alpha=alpha)
+        np.testing.assert_allclose(y.numpy(), z.detach().numpy(), rtol=1e-12, atol=1e-12)
+        g = rng.standard_normal(y.shape)
+        y.backward(tg.Tensor(g))
+        z.backward(torch.tensor(g))
+        for o, t in zip(ours, theirs):
+            np.testing.assert_allclose(o.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_add_products_refuse_bad_shapes_and_dtypes_by_name():
+    m = tg.ones(3, 4)
+    with pytest.raises(ValueError, match=r"addmm: expected matrices .*\(3, 4\) and \(3, 4\)"):
+        tg.addmm(tg.ones(3, 4), m, m)
+    with pytest.raises(ValueError, match=r"addmm: input of shape \(2,\) does not broadcast to "
+                                         r"the product's shape \(3, 3\)"):
+        tg.addmm(tg.ones(2), m, m.T)
+    with pytest.raises(TypeError, match="addmv: expected one dtype"):
+        tg.addmv(tg.ones(3, dtype=tg.float64), m, tg.ones(4))
+    with pytest.raises(ValueError, match="baddbmm"):
+        tg.baddbmm(tg.ones(2, 3, 3), tg.ones(2, 3, 4), tg.ones(3, 4, 3))
+    with pytest.raises(TypeError, match="addbmm: beta must be a number"):
+        tg.addbmm(tg.ones(3, 3), tg.ones(2, 3, 4), tg.ones(2, 4, 3), beta="1")
+
+
+def test_set_num_threads_sets_the_ops_thread_count():
+    from tinygrad_cnn import parallel
+
+    before = tg.get_num_threads()
+    try:
+        tg.set_num_threads(1)
+        assert tg.get_num_threads() == 1 == parallel.threads()
+        tg.set_num_threads(np.int64(3))
+        assert tg.get_num_threads() == 3
+        with pytest.raises(ValueError, match="set_num_threads: expected a positive integer"):
+            tg.set_num_threads(0)
+        with pytest.raises(TypeError, match="set_num_threads: expected a positive integer"):
+            tg.set_num_threads(2.0)
+    finally:
+        tg.set_num_threads(before)

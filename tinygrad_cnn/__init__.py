@@ -8,12 +8,16 @@ tensor([[2., 4.],
         [6., 8.]])
 """
 
+import builtins  # (``bool`` and ``int`` here are dtypes, as ``torch.bool``)
+import numbers
+import operator
 import warnings
 from typing import Any
 
 import numpy as np
 
 from tinygrad_cnn import cuda
+from tinygrad_cnn import parallel as _parallel
 from tinygrad_cnn.autograd import (
     AnomalyError,
     Context,
@@ -264,8 +268,26 @@ __all__ = [
     "where",
     "zeros",
     "zeros_like",
+    "set_num_threads",
+    "get_num_threads",
     *_functions,
 ]
+
+
+def set_num_threads(n: int) -> None:
+    """How many threads the ops split their big jobs over (PyTorch's name; the default is the
+    number of cores, or ``TINYGRAD_CNN_THREADS``); 1 runs everything on the calling thread, with
+    OpenBLAS on one thread too."""
+    if isinstance(n, builtins.bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"set_num_threads: expected a positive integer, got {n!r}")
+    if n < 1:
+        raise ValueError(f"set_num_threads: expected a positive integer, got {n}")
+    _parallel.set_threads(operator.index(n))
+
+
+def get_num_threads() -> int:
+    """The number of threads :func:`set_num_threads` set."""
+    return _parallel.threads()
 
 
 def __getattr__(name: str) -> Any:

@@ -24,7 +24,7 @@ from tinygrad_cnn.ops.cumulative import logcumsumexp
 from tinygrad_cnn.ops.distance import cdist
 from tinygrad_cnn.ops.histogram import bincount, histc
 from tinygrad_cnn.ops.indexing import masked_scatter, masked_select, take
-from tinygrad_cnn.ops.linalg import bmm, dot, einsum, mv, outer, tensordot
+from tinygrad_cnn.ops.linalg import addbmm, addmm, addmv, baddbmm, bmm, dot, einsum, mv, outer, tensordot
 from tinygrad_cnn.ops.quantile import nanquantile, quantile
 from tinygrad_cnn.ops.statistics import (
     aminmax,
@@ -699,8 +699,11 @@ __all__ = [
     "acos",
     "acosh",
     "add",
+    "addbmm",
     "addcdiv",
     "addcmul",
+    "addmm",
+    "addmv",
     "all",
     "allclose",
     "amax",
@@ -722,6 +725,7 @@ __all__ = [
     "atan",
     "atan2",
     "atanh",
+    "baddbmm",
     "bernoulli",
     "bincount",
     "bitwise_and",

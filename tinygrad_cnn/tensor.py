@@ -1948,6 +1948,22 @@ class Tensor:
         """Batched matrix product (b, n, m) @ (b, m, p), without broadcasting (as PyTorch)."""
         return _ops.linalg.bmm(self, mat2)
 
+    def addmm(self, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """``beta * self + alpha * (mat1 @ mat2)`` (``tinygrad_cnn.addmm``)."""
+        return _ops.linalg.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addmv(self, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """``beta * self + alpha * (mat @ vec)`` (``tinygrad_cnn.addmv``)."""
+        return _ops.linalg.addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """``beta * self + alpha * bmm(batch1, batch2)`` (``tinygrad_cnn.baddbmm``)."""
+        return _ops.linalg.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addbmm(self, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """``beta * self + alpha * bmm(batch1, batch2).sum(0)`` (``tinygrad_cnn.addbmm``)."""
+        return _ops.linalg.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
     # ---------------------------------------------------------------- in place
     # An in-place op writes into this tensor's memory and bumps its version counter (shared with
     # every view of the same memory). While gradients are recorded it also records the change:

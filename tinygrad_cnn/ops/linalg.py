@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn import parallel
-from tinygrad_cnn.autograd import Context, Function, _state
+from tinygrad_cnn.autograd import Context, Function, ZeroLink, _state
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.tensor import Tensor, _dim
 
@@ -432,21 +432,73 @@ def dot(a: Tensor, b: Tensor) -> Tensor:
     return a.matmul(b)
 
 
-def mv(m: Tensor, v: Tensor) -> Tensor:
+def mv(m: Tensor, v: Tensor, *, _where: str = "mv") -> Tensor:
     """Matrix (n, k) times vector (k,) -> (n,)."""
-    _tensors("mv", m, v)
+    _tensors(_where, m, v)
     if m.ndim != 2 or v.ndim != 1 or m.shape[1] != v.shape[0]:
-        raise ValueError(f"mv: expected a matrix (n, k) and a vector (k,), got shapes {m.shape} and "
-                         f"{v.shape}")
-    _one_dtype("mv", m, v)
+        raise ValueError(f"{_where}: expected a matrix (n, k) and a vector (k,), got shapes "
+                         f"{m.shape} and {v.shape}")
+    _one_dtype(_where, m, v)
     return m.matmul(v)
 
 
-def bmm(a: Tensor, b: Tensor) -> Tensor:
+def bmm(a: Tensor, b: Tensor, *, _where: str = "bmm") -> Tensor:
     """Batched matrix product (B, n, k) @ (B, k, m) -> (B, n, m); unlike matmul, no broadcasting."""
-    _tensors("bmm", a, b)
+    _tensors(_where, a, b)
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
-        raise ValueError(f"bmm: expected (B, n, k) and (B, k, m) tensors, got shapes {a.shape} and "
-                         f"{b.shape}; use matmul to broadcast")
-    _one_dtype("bmm", a, b)
+        raise ValueError(f"{_where}: expected (B, n, k) and (B, k, m) tensors, got shapes "
+                         f"{a.shape} and {b.shape}; use matmul to broadcast")
+    _one_dtype(_where, a, b)
     return a.matmul(b)
+
+
+def _scaled_sum(where: str, input: Any, product: Tensor, beta: Any, alpha: Any) -> Tensor:
+    """``beta * input + alpha * product`` with PyTorch's rules for the ``add*`` products: ``input``
+    broadcasts to the product's shape; with ``beta = 0`` it is ignored (its NaN and inf do not
+    reach the result) and gets a zero gradient; a factor of 1 multiplies nothing."""
+    _tensors(where, input)
+    _one_dtype(where, input, product)
+    for name, v in (("beta", beta), ("alpha", alpha)):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{where}: {name} must be a number, got {type(v).__name__}")
+    try:
+        shape = np.broadcast_shapes(tuple(input.shape), tuple(product.shape))
+    except ValueError:
+        shape = None
+    if shape != tuple(product.shape):
+        raise ValueError(f"{where}: input of shape {input.shape} does not broadcast to the "
+                         f"product's shape {product.shape}")
+    out = product if alpha == 1 else product * alpha
+    if beta == 0:
+        if input.requires_grad and _state.grad_enabled:
+            return ZeroLink.apply(out, input)  # (a zero gradient for input, as PyTorch's)
+        return out
+    return (input if beta == 1 else input * beta) + out
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """``beta * input + alpha * (mat1 @ mat2)`` for matrices ``(n, k)`` and ``(k, m)``; ``input``
+    broadcasts to ``(n, m)``. Composition: its VJP is matmul's and the adds'."""
+    _tensors("addmm", mat1, mat2)
+    if mat1.ndim != 2 or mat2.ndim != 2 or mat1.shape[1] != mat2.shape[0]:
+        raise ValueError(f"addmm: expected matrices (n, k) and (k, m), got shapes {mat1.shape} "
+                         f"and {mat2.shape}")
+    _one_dtype("addmm", mat1, mat2)
+    return _scaled_sum("addmm", input, mat1.matmul(mat2), beta, alpha)
+
+
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """``beta * input + alpha * (mat @ vec)`` for a matrix ``(n, k)`` and a vector ``(k,)``."""
+    return _scaled_sum("addmv", input, mv(mat, vec, _where="addmv"), beta, alpha)
+
+
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
+            alpha: Any = 1) -> Tensor:
+    """``beta * input + alpha * bmm(batch1, batch2)``; ``input`` broadcasts to ``(B, n, m)``."""
+    return _scaled_sum("baddbmm", input, bmm(batch1, batch2, _where="baddbmm"), beta, alpha)
+
+
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
+           alpha: Any = 1) -> Tensor:
+    """``beta * input + alpha * sum_b batch1[b] @ batch2[b]``; ``input`` broadcasts to ``(n, m)``."""
+    return _scaled_sum("addbmm", input, bmm(batch1, batch2, _where="addbmm").sum(0), beta, alpha)

@@ -481,3 +481,100 @@ def test_pytorch_2_form_with_setup_context():
         check = gradgradcheck if lib is tg else torch.autograd.gradgradcheck
         assert check(lambda t: Scale.apply(t, 3.0), (x,))
     assert out[0] == out[1] == ([3.0, 6.0], [3.0, 3.0])
+
+
+def _tail(lib):
+    class Tail(lib.autograd.Function if lib is not tg else Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x[1:]
+
+        @staticmethod
+        def backward(ctx, g):
+            return lib.cat([lib.zeros(1, dtype=g.dtype), g])
+
+    return Tail
+
+
+def test_a_function_view_used_after_its_input_changed_in_place_is_refused_as_in_pytorch():
+    """Found by an outside tester: a user's Function returning a view of its input, the input then
+    changed in place (directly, or through another view of it), the view used afterwards: the
+    view showed the new values but its gradient missed the change (x.grad [0, 40, 60] for
+    [0, 400, 600]). PyTorch refuses that use; so do we. Used before the change it is fine."""
+    torch = pytest.importorskip("torch")
+    for lib in (tg, torch):
+        for change in (lambda h: h.mul_(10), lambda h: h[2:].mul_(10)):
+            x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+            h = x * 1
+            v = _tail(lib).apply(h)
+            change(h)
+            with pytest.raises(RuntimeError, match="modified inplace|changed in place since"):
+                (v * v).sum().backward()
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        h = x * 1
+        v = _tail(lib).apply(h)
+        (v * v).sum().backward()
+        assert x.grad.tolist() == [0.0, 4.0, 6.0]
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)  # backward from the view itself too
+    h = x * 1
+    v = _tail(tg).apply(h)
+    h.add_(1)
+    with pytest.raises(RuntimeError, match="backward: this tensor is an output of"):
+        v.backward(tg.ones(2))
+
+
+def test_function_outputs_sharing_memory_follow_pytorch():
+    """Found by an outside tester: a Function returning the same array twice gave two tensors, so
+    an in-place op on one changed the other's values but not its gradient ([12, 12] for [20, 20]).
+    Now, as PyTorch: the same tensor twice (its gradient goes to the last position); an output
+    that is a view of an earlier one shares its version counter, cannot be changed in place, and
+    cannot be used once the other was."""
+    torch = pytest.importorskip("torch")
+
+    def two(lib, view):
+        class Two(lib.autograd.Function if lib is not tg else Function):
+            @staticmethod
+            def forward(ctx, x):
+                y = x * 2
+                return (y, y[1:]) if view else (y, y)
+
+            @staticmethod
+            def backward(ctx, ga, gb):
+                g = ga * 2
+                return g + lib.cat([lib.zeros(1, dtype=g.dtype), gb * 2]) if view else g + gb * 2
+
+        return Two
+
+    grads, seen = [], []
+    for lib in (tg, torch):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        a, b = two(lib, False).apply(x)
+        assert a is b
+        a.mul_(5)
+        (a.sum() + b.sum()).backward()
+        grads.append(x.grad.tolist())
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        a, b = two(lib, True).apply(x)
+        with pytest.raises(RuntimeError):
+            b.mul_(5)
+        a, b = two(lib, True).apply(x)
+        a.mul_(5)
+        with pytest.raises(RuntimeError):
+            (a.sum() + b.sum()).backward()
+        a, b = two(lib, True).apply(x)
+        (a.sum() + b.sum()).backward()
+        seen.append(x.grad.tolist())
+    assert grads[0] == grads[1] == [20.0, 20.0, 20.0]
+    assert seen[0] == seen[1] == [2.0, 4.0, 4.0]
+
+
+def test_set_grad_enabled_takes_only_a_bool():
+    torch = pytest.importorskip("torch")
+    for lib in (tg, torch):
+        for bad in ("no", 1, None):
+            with pytest.raises(TypeError, match="must be bool"):
+                lib.set_grad_enabled(bad)
+        assert lib.is_grad_enabled()
+    with tg.set_grad_enabled(np.bool_(False)):
+        assert not tg.is_grad_enabled()
+    assert tg.is_grad_enabled()

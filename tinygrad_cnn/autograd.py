@@ -172,6 +172,9 @@ class set_grad_enabled(_GradModeSwitch):  # noqa: N801
         if callable(mode):  # ``@set_grad_enabled`` without a mode: PyTorch's TypeError
             raise TypeError("set_grad_enabled(): argument 'mode' must be bool, not a function; "
                             "decorate with @set_grad_enabled(False) (or @no_grad)")
+        if not isinstance(mode, (bool, np.bool_)):  # ('no' would be true): PyTorch's TypeError
+            raise TypeError(f"set_grad_enabled(): argument 'mode' must be bool, not "
+                            f"{type(mode).__name__}")
         super().__init__(bool(mode))
         self._previous.append(_state.grad_enabled)
         _state.grad_enabled = bool(mode) and not _state.inference
@@ -371,6 +374,9 @@ class Context:
     #: node hooks (``grad_fn.register_prehook`` / ``register_hook``): ``{"pre": [...], "post":
     #: [...]}``, None for a node that has none
     node_hooks: dict[str, list[Any]] | None = None
+    #: for the output of a user's Function that shares an input's (or another output's) memory:
+    #: the shared version counter's value when it was made (see _check_function_view)
+    alias_at: int | None = None
 
     def __init__(self, fn: type[Function], needs_input_grad: tuple[bool, ...]) -> None:
         self.fn = fn
@@ -591,6 +597,8 @@ class Function:
             view = t._view
             if view is not None and view[0]._grad_fn is not view[1]:
                 t._refresh_view()  # its base was changed in place since: see it through the change
+            elif t.__class__ is _FunctionView:
+                _check_function_view(t, cls.name)
             arrays.append(t._data)
             needs.append(t._requires_grad)
             if t._requires_grad:
@@ -648,6 +656,7 @@ class Function:
         result._view = view
         if aliased:  # an input's memory returned by a user's forward: see _FunctionView
             result.__class__ = _FunctionView
+            ctx.alias_at = counter[0]
         # the node (what _record does, inline and in one loop: the hot path of every op)
         edges, metas, names = [], [], []
         for t in inputs:
@@ -694,6 +703,24 @@ def _counter_of(out: Any, inputs: Sequence[Tensor], arrays: Sequence[Any]) -> li
         if out is a or array_module(out).may_share_memory(out, a):
             return t._version_counter
     return None
+
+
+def _check_function_view(t: Tensor, where: str) -> None:
+    """Refuse to record with (or backpropagate from) the output of a user's Function that shares
+    an input's memory, or another output's, once that memory was changed in place: the output
+    shows the new values, but its gradient would flow through the Function's backward to the
+    graph as it was before the change -- silently wrong (PyTorch's error too)."""
+    node = t._grad_fn
+    at = node.alias_at if node is not None else None
+    if at is None or not _state.grad_enabled or t._version_counter[0] == at:
+        return
+    fn = node.next[0].fn.name if node.fn is OutputOf else node.fn.name
+    raise RuntimeError(
+        f"{where}: this tensor is an output of {fn}, whose forward returned an input (or a view "
+        "of one, or of another output), and that memory was changed in place since; its "
+        f"gradient would not see the change (the values at creation: version {at}, now "
+        f"{t._version_counter[0]}). Clone the Function's output before the in-place change "
+        "(or return a copy from forward) -- PyTorch's rule")
 
 
 def _saved_output_is(node: Context | None, arr: Any, t: Tensor) -> None:
@@ -895,11 +922,24 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
                                    "while gradients are recorded; pass a .clone() of it instead")
         t._version_counter[0] += 1
     results: list[Tensor] = []
-    for o in outs:
+    aliases: set[int] = set()  # positions of outputs sharing an input's or an earlier output's memory
+    for k, o in enumerate(outs):
         same = [i for i in dirty_inputs if arrays[i] is o]
-        t = inputs[same[0]] if same else Tensor._make(
-            o, False, None, (_counter_of(o, inputs, arrays) if cls._user else None) or [0])
-        results.append(t)
+        if same:
+            results.append(inputs[same[0]])
+            continue
+        earlier = [r for r, p in zip(results, outs) if p is o]
+        if earlier:  # the same array twice: the same tensor twice (PyTorch's; its last node wins)
+            results.append(earlier[0])
+            continue
+        counter = _counter_of(o, inputs, arrays) if cls._user else None
+        if counter is None and cls._user:  # a view of an earlier output: one version counter
+            xp = array_module(o)
+            counter = next((r._version_counter for r, p in zip(results, outs)
+                            if xp.may_share_memory(o, p)), None)
+        if counter is not None:
+            aliases.add(k)
+        results.append(Tensor._make(o, False, None, counter or [0]))
     diff = [requires and o.dtype.kind in "fc" and id(o) not in non_diff for o in outs]
     if any(diff):
         _record(ctx, inputs, arrays, attrs, results[0])  # edges first: a dirty input is rebased
@@ -920,6 +960,9 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
                 node.in_meta = ((o.shape, o.dtype),)
             nodes.append(node)
             t.grad_fn, t._requires_grad = node, True
+            if k in aliases:  # see _FunctionView and _check_function_view
+                t.__class__ = _FunctionView
+                node.alias_at = t._version_counter[0]
         for t, node in zip(results, nodes):
             if node is not None and node is not ctx:  # the per-output nodes come after the op
                 node.seq, node.out = next(_seq), weakref.ref(t)
@@ -1302,6 +1345,9 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
     gradients are returned; no ``.grad`` is touched (``grad()``).
     """
     Tensor = _TensorCls
+    for r in roots:
+        if r.__class__ is _FunctionView:
+            _check_function_view(r, "backward")
     root_edges = [_edge(r) for r in roots]
     leaf_users: dict[int, Any] | None = {} if inputs is None else None
     nodes = _collect(root_edges, leaf_users)

@@ -205,7 +205,7 @@ def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
         out_tuple, outs = _as_tuple(func(*ins), "outputs of the user-provided function", fn)
         _check_requires_grad(outs, "outputs", strict, fn)
         vs = _v_or_one(v, outs, out_tuple, create_graph, fn)
-    with set_grad_enabled(create_graph or is_grad_enabled()):
+    with set_grad_enabled(bool(create_graph) or is_grad_enabled()):
         grads = _autograd_grad(outs, ins, vs, create_graph=create_graph)
         grads = _fill_in_zeros(grads, ins, strict, create_graph, "back", fn)
     return (_tuple_postprocess(_finish(outs, create_graph), out_tuple),
@@ -227,7 +227,7 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
         us = tuple(_filled(o, 0).requires_grad_(True) for o in outs)
         grad_inputs = _autograd_grad(outs, ins, us, create_graph=True)
         _check_requires_grad(grad_inputs, "grad_inputs", strict, fn)
-    with set_grad_enabled(create_graph or is_grad_enabled()):
+    with set_grad_enabled(bool(create_graph) or is_grad_enabled()):
         found = _autograd_grad(grad_inputs, us, vs, create_graph=create_graph)
         result = _fill_in_zeros(found, outs, strict, create_graph, "back_trick", fn)
     return (_tuple_postprocess(_finish(outs, create_graph), out_tuple),
@@ -353,7 +353,7 @@ def _second(func: Callable[..., Any], inputs: Any, v: Any, create_graph: bool, s
         if fn == "hvp":
             us = tuple(_filled(t, 0).requires_grad_(True) for t in ins)
             double_back = _autograd_grad(jac, ins, us, create_graph=True)
-    with set_grad_enabled(create_graph or is_grad_enabled()):
+    with set_grad_enabled(bool(create_graph) or is_grad_enabled()):
         if fn == "hvp":
             found = _autograd_grad(double_back, us, vs, create_graph=create_graph)
             result = _fill_in_zeros(found, ins, strict, create_graph, "double_back_trick", fn)

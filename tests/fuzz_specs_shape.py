@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from fuzz_specs import FLOATS, Spec, broadcast_shapes, spec
+from fuzz_specs import FLOATS, Spec, broadcast_shapes, fixed, spec
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
 
@@ -168,6 +168,12 @@ s("getitem", lambda m, a, dim, sizes: m.t.cat(m.t.split(a, sizes, dim)[::-1], di
   shapes=_ONE_DIM, params=seeded(_split))
 s("getitem", lambda m, a, dim, chunks: m.t.cat(m.t.chunk(a, chunks, dim)[::-1], dim), id="chunk",
   shapes=_ONE_DIM, params=seeded(lambda sh, r: {"dim": _dim(len(sh[0]), r), "chunks": int(r.integers(1, 6))}))
+s("getitem", lambda m, a, cuts: m.t.cat(m.t.hsplit(a, cuts)[::-1], 1 if a.ndim > 1 else 0),
+  id="hsplit", shapes=_ONE_DIM, params=lambda sh: st.fixed_dictionaries(
+      {"cuts": st.lists(st.integers(-3, 4), max_size=3).map(sorted)}))
+s("getitem", lambda m, a: m.t.cat(m.t.vsplit(a, [1])[::-1], 0), id="vsplit",
+  shapes=st.sampled_from([[(3, 2)], [(2, 2, 3)]]))
+s("getitem", lambda m, a: m.t.cat(a.dsplit(2)[::-1], 2), id="dsplit", shapes=fixed((2, 1, 4)))
 s("getitem", lambda m, a, dim: m.t.stack(m.t.unbind(a, dim)[::-1], dim), id="unbind",
   shapes=_SOME, params=seeded(lambda sh, r: {"dim": _nonempty_dim(sh, r)}))
 

@@ -591,6 +591,18 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
     return input.tensor_split(indices_or_sections, dim)
 
 
+def hsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    return input.hsplit(indices_or_sections)
+
+
+def vsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    return input.vsplit(indices_or_sections)
+
+
+def dsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    return input.dsplit(indices_or_sections)
+
+
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None
          ) -> Tensor:
     return input.diff(n, dim, prepend, append)
@@ -757,6 +769,7 @@ __all__ = [
     "div",
     "divide",
     "dot",
+    "dsplit",
     "einsum",
     "eq",
     "equal",
@@ -778,6 +791,7 @@ __all__ = [
     "greater_equal",
     "gt",
     "histc",
+    "hsplit",
     "hypot",
     "index_add",
     "index_copy",
@@ -875,6 +889,7 @@ __all__ = [
     "unsqueeze",
     "var",
     "var_mean",
+    "vsplit",
 ]
 
 # every function whose first argument must be a Tensor checks it (aliases stay the same object);

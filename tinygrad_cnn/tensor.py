@@ -1599,6 +1599,15 @@ class Tensor:
     def tensor_split(self, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
         return _ops.shape.tensor_split(self, indices_or_sections, dim)
 
+    def hsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        return _ops.shape.hsplit(self, indices_or_sections)
+
+    def vsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        return _ops.shape.vsplit(self, indices_or_sections)
+
+    def dsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        return _ops.shape.dsplit(self, indices_or_sections)
+
     def diff(self, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Tensor:
         return _ops.shape.diff(self, n, dim, prepend, append)
 

@@ -526,6 +526,38 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
     return tuple(GetItem.apply(input, key=_slice_key(d, slice(a, max(a, b)))) for a, b in edges)
 
 
+def _split_along(where: str, input: Tensor, indices_or_sections: Any, dim: int,
+                 min_ndim: int) -> tuple[Tensor, ...]:
+    """``hsplit``/``vsplit``/``dsplit``: ``tensor_split`` along ``dim``, with an int that must
+    divide the dim evenly (PyTorch's rule for these three)."""
+    if input.ndim < min_ndim:
+        raise RuntimeError(f"{where} requires a tensor with at least {min_ndim} dimension, but "
+                           f"got a tensor with {input.ndim} dimensions!")  # (PyTorch's words)
+    arg = indices_or_sections
+    if not isinstance(arg, (list, tuple, Tensor)):
+        sections = _int(arg, "sections", where)
+        if sections <= 0 or input.shape[dim] % sections:
+            raise RuntimeError(f"{where} attempted to split along dimension {dim}, but the size "
+                               f"of the dimension {input.shape[dim]} is not divisible by the "
+                               f"split_size {sections}!")
+    return tensor_split(input, arg, dim)
+
+
+def hsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """Split along dim 1 (dim 0 of a 1-D tensor): PyTorch's ``hsplit``. Views."""
+    return _split_along("hsplit", input, indices_or_sections, 1 if input.ndim > 1 else 0, 1)
+
+
+def vsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """Split along dim 0 of a tensor of 2 or more dims: PyTorch's ``vsplit``. Views."""
+    return _split_along("vsplit", input, indices_or_sections, 0, 2)
+
+
+def dsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """Split along dim 2 of a tensor of 3 or more dims: PyTorch's ``dsplit``. Views."""
+    return _split_along("dsplit", input, indices_or_sections, 2, 3)
+
+
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None
          ) -> Tensor:
     """The ``n``-th forward difference ``x[i+1] - x[i]`` along ``dim``, after ``prepend`` and

@@ -766,7 +766,7 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Switch gradient tracking on a leaf (in place); only floating tensors can require grad."""
         if requires_grad and self._data.dtype.kind != "f":
-            raise TypeError(
+            raise RuntimeError(  # (PyTorch's class, as the requires_grad setter's)
                 f"only floating-point tensors can require gradients; this one is {self.dtype}. "
                 "Make it with a float dtype (e.g. dtype=np.float32) or call .float() first"
             )

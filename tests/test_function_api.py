@@ -578,3 +578,32 @@ def test_set_grad_enabled_takes_only_a_bool():
     with tg.set_grad_enabled(np.bool_(False)):
         assert not tg.is_grad_enabled()
     assert tg.is_grad_enabled()
+
+
+def test_bad_hook_and_backward_results_raise_pytorchs_error_classes():
+    """Found by an outside tester: a hook returning a non-Tensor is PyTorch's TypeError (one of
+    the wrong shape a RuntimeError), a backward returning a float a RuntimeError."""
+    torch = pytest.importorskip("torch")
+
+    def half(lib):
+        class Half(lib.autograd.Function if lib is not tg else Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 0.5
+
+            @staticmethod
+            def backward(ctx, g):
+                return 0.5
+
+        return Half
+
+    for lib in (tg, torch):
+        for result, kind in ((5.0, TypeError), (lib.ones(2), RuntimeError)):
+            x = lib.ones(3, requires_grad=True)
+            y = x * 2
+            y.register_hook(lambda g, result=result: result)
+            with pytest.raises(kind):
+                y.sum().backward()
+        x = lib.ones(3, requires_grad=True)
+        with pytest.raises(RuntimeError):
+            half(lib).apply(x).sum().backward()

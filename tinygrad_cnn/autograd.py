@@ -1293,7 +1293,7 @@ def _check_grad(ctx: Context, i: int, g: Any, meta: tuple[Any, Any]) -> Any:
     """``g``, checked to fit input ``i``; a user's Function may return it broadcast or in another
     float dtype, and gets it summed down and cast, as PyTorch's engine does."""
     if not isinstance(g, _TensorCls):
-        raise TypeError(
+        raise RuntimeError(  # (PyTorch's class: "expected Variable or None")
             f"{ctx.fn.name}.backward returned a {type(g).__name__} for input {i}; a VJP returns "
             f"one Tensor (or None) per input. {ctx._where()}"
         )
@@ -1585,7 +1585,8 @@ def _run_hooks(hooks: list[Any], g: Tensor, where: str,
             got = (f"a gradient of shape {tuple(new._data.shape)} and dtype {new._data.dtype}"
                    if isinstance(new, _TensorCls) else f"a {type(new).__name__}")
             name = getattr(hook, "__qualname__", repr(hook))
-            raise RuntimeError(
+            kind = RuntimeError if isinstance(new, _TensorCls) else TypeError  # (PyTorch's)
+            raise kind(
                 f"hook {name} (registered on the output of {where}) returned {got}; it must "
                 f"return None or a Tensor of the gradient's shape {tuple(g._data.shape)} and dtype "
                 f"{g._data.dtype}")

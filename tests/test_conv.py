@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from thread_counts import assert_same_on_1_2_3_threads
 
+import tinygrad_cnn as tg
 import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import Tensor, gradcheck, gradgradcheck, reference
 from tinygrad_cnn.ops import conv_arrays
@@ -490,3 +491,36 @@ def test_an_inf_gives_pytorch_nans_every_way(path, where, monkeypatch):
     ours = F.conv_transpose2d(Tensor(g), Tensor(w), padding=1).numpy()
     theirs = torch.nn.functional.conv_transpose2d(torch.tensor(g), torch.tensor(w), padding=1)
     np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10, atol=1e-10)
+
+
+def test_width_one_inputs_with_odd_unit_strides_match_torch():
+    """Found by an outside tester (silently wrong, and reading outside the array): numpy calls
+    ``s[:, None, :, None]`` C-contiguous although its size-1 dims have stride 0, and im2col's wide
+    layout stepped through the plane with the width's stride -- conv2d's forward and weight
+    gradient, and conv_transpose2d's gradients when its output was used transposed."""
+    torch = pytest.importorskip("torch")
+    TF = torch.nn.functional
+    rng = np.random.default_rng(0)
+    s, w = rng.standard_normal((2, 5)), rng.standard_normal((3, 1, 2, 1))
+    xs = [tg.tensor(s, requires_grad=True), torch.tensor(s, requires_grad=True)]
+    ws = [tg.tensor(w, requires_grad=True), torch.tensor(w, requires_grad=True)]
+    outs = [F.conv2d(xs[0][:, None, :, None], ws[0]), TF.conv2d(xs[1][:, None, :, None], ws[1])]
+    np.testing.assert_allclose(outs[0].numpy(), outs[1].detach().numpy(), rtol=1e-12)
+    g = rng.standard_normal(tuple(outs[1].shape))
+    for o, lib in ((outs[0], tg), (outs[1], torch)):
+        (o * lib.tensor(g)).sum().backward()
+    for a, b in ((xs[0], xs[1]), (ws[0], ws[1])):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12)
+    x = np.arange(1.0, 4.0).reshape(1, 1, 1, 3)
+    one = np.ones((1, 1, 1, 1))
+    np.testing.assert_array_equal(F.conv2d(tg.tensor(x).transpose(2, 3), tg.tensor(one)).numpy(),
+                                  x.reshape(1, 1, 3, 1))
+    x, w = np.arange(1.0, 4.0).reshape(1, 1, 3, 1), np.ones((1, 1, 2, 1))
+    weights = np.array([[[[1.0, 2.0, 3.0, 4.0]]]])
+    got = []
+    for lib, conv in ((tg, F.conv_transpose2d), (torch, TF.conv_transpose2d)):
+        xg, wg = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        y = conv(xg, wg)
+        (y.transpose(2, 3) * lib.tensor(weights)).sum().backward()
+        got.append((xg.grad.numpy().ravel().tolist(), wg.grad.numpy().ravel().tolist()))
+    assert got[0] == got[1] == ([3.0, 5.0, 7.0], [14.0, 20.0])

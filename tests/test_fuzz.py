@@ -183,10 +183,25 @@ def _relaid(a: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.ascontiguousarray(a.transpose(perm)).transpose(np.argsort(perm))
 
 
+def _odd_unit_strides(t: tg.Tensor, rng: np.random.Generator) -> tg.Tensor:
+    """``t`` with its size-1 dims given strides that no step uses, as views leave them (``x[:,
+    None]`` has 0 there, a transpose of two size-1 dims their swapped strides): numpy still calls
+    such an array C-contiguous, and conv2d's im2col read a width-1 input with that stride (an
+    outside tester). A tensor's constructor copies an array to its own strides, so the leaf's
+    array is replaced by such a view of itself (same memory, same values)."""
+    a = t._data
+    strides = tuple(int(rng.choice([0, 3 * a.itemsize, -a.itemsize])) if n == 1 else st
+                    for n, st in zip(a.shape, a.strides))
+    t._data = np.lib.stride_tricks.as_strided(a, a.shape, strides)
+    return t
+
+
 def run_both(spec: Spec, arrays: list[np.ndarray], params: dict[str, Any], dtype: str,
              rng: np.random.Generator, second: bool, relayout: bool = False) -> None:
     grad = spec.grad and np.dtype(dtype).kind == "f"
     ours_in = [_ours_tensor(_relaid(a, rng) if relayout else a, grad) for a in arrays]
+    if relayout:
+        ours_in = [_odd_unit_strides(t, rng) if 1 in t.shape else t for t in ours_in]
     their_in = [_their_tensor(a, grad) for a in arrays]
     ours, err_o = _outcome(lambda: _call(spec, OURS, ours_in, params))
     theirs, err_t = _outcome(lambda: _call(spec, THEIRS, their_in, params))

@@ -121,11 +121,25 @@ def _pad_into(x: Any, lay: Layout, out: Any) -> None:
         out[:, :, top:top + hh, left:left + ww] = x[:, :, :hh, :ww]
 
 
+def canonical(a: Any) -> Any:
+    """``a``, or a view of it with C order's own strides: numpy calls an array C-contiguous
+    whatever the strides of its size-1 dims (``x[:, None]`` has stride 0 there, a transpose of two
+    size-1 dims their swapped strides), and the strided views of im2col read with those strides
+    (the wide layout steps through a whole plane with the width's stride: an input of width 1
+    with such a stride read the wrong elements, or memory outside the array)."""
+    step = a.itemsize
+    for size, stride in zip(reversed(a.shape), reversed(a.strides)):
+        if stride != step:
+            return a.reshape(-1).reshape(a.shape)
+        step *= size
+    return a
+
+
 def _padded(x: Any, lay: Layout) -> Any:
     """``x (N, C, H, W)`` in a zero frame, cut to the ``rows``×``cols`` that windows reach; ``x``
-    itself when that is already it."""
+    itself (with C order's strides, :func:`canonical`) when that is already it."""
     if not _needs_padding(x, lay):
-        return x
+        return canonical(x)
     out = workspace.empty((*x.shape[:2], lay.rows, lay.cols), x.dtype, array_module(x))
     _pad_into(x, lay, out)
     return out

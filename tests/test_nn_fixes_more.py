@@ -14,6 +14,7 @@ import pytest
 
 import tinygrad_cnn as tg
 from tinygrad_cnn import Tensor, nn
+from tinygrad_cnn.nn import functional as F
 
 torch = pytest.importorskip("torch")
 tnn = torch.nn
@@ -528,3 +529,28 @@ def test_rms_norm_mixed_dtypes_keep_the_input_dtype_as_torch():
         _same(y, ty, 2e-3 if xd == "float16" else 1e-6)
     with pytest.raises(ValueError, match="rms_norm: normalized_shape \\(4,\\) must be the last"):
         nn.RMSNorm(4)(Tensor(x))
+
+
+def test_linear_interpolation_meets_inf_and_nan_as_pytorch():
+    """Found by an outside tester: an axis that keeps its size is PyTorch's "copy" -- each element
+    times 1 plus itself times 0 -- so an inf there is NaN (ours copied it); and antialias's
+    narrower windows have no extra taps in PyTorch (ours weighted them 0: 0 * inf = NaN)."""
+    torch = pytest.importorskip("torch")
+    TF = torch.nn.functional
+    cases = [(np.array([[[[1.0, np.inf, 3.0]]]]), {"size": (1, 3), "mode": "bilinear"}),
+             (np.array([[[[1.0, np.inf, 3.0]]]]), {"size": (1, 3), "mode": "bilinear",
+                                                   "align_corners": True}),
+             (np.array([[[1.0, np.inf, 3.0]]]), {"size": 3, "mode": "linear"}),
+             (np.array([[[[np.inf, 2.0], [3.0, 4.0]]]]), {"size": (3, 3), "mode": "bilinear",
+                                                          "antialias": True}),
+             (np.array([[[[-np.inf, 2.0], [np.nan, 4.0], [1.0, 2.0], [3.0, 4.0]]]]),
+              {"size": (2, 1), "mode": "bilinear", "antialias": True})]
+    for x, kw in cases:
+        ours = tg.tensor(x, requires_grad=True)
+        theirs = torch.tensor(x, requires_grad=True)
+        a, b = F.interpolate(ours, **kw), TF.interpolate(theirs, **kw)
+        np.testing.assert_array_equal(a.numpy(), b.detach().numpy())
+        g = np.full(a.shape, np.inf)
+        a.backward(tg.tensor(g))
+        b.backward(torch.tensor(g))
+        np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())

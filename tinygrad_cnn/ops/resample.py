@@ -37,7 +37,8 @@ from tinygrad_cnn.backend import add_at, array_module, like, quiet
 from tinygrad_cnn.ops.movement import ScatterAdd
 from tinygrad_cnn.tensor import Tensor
 
-Taps = tuple[tuple[np.ndarray, np.ndarray | None], ...]  # ((index (out,), weight (out,) or None))
+# ((index (out,), weight (out,) or None[, valid (out,): a mask of the outputs that have the tap]))
+Taps = tuple[tuple[Any, ...], ...]
 CUBIC_A = -0.75  # the cubic convolution kernel's parameter in PyTorch's (and OpenCV's) bicubic
 
 
@@ -51,7 +52,8 @@ def interpolation_taps(n: int, out: int, mode: str, align_corners: bool, scale: 
     dtype, float16 included, and computes with them in float32).
 
     Two rules copy PyTorch's CPU kernels, which differ: a linear axis that keeps its size is
-    copied unchanged (whatever the scale factor); a nearest axis is copied unchanged when it keeps
+    "copied" (whatever the scale factor) as PyTorch does it, each element times 1 plus itself
+    times 0 (an inf gives NaN there, as in PyTorch); a nearest axis is copied unchanged when it keeps
     its size, and halved by ``o >> 1`` when it doubles, only in PyTorch's vectorised 2-D kernel
     (``shortcuts``: outputs with ``H + W <= 128``) -- its generic kernel applies the scale
     factor."""
@@ -71,9 +73,10 @@ def interpolation_taps(n: int, out: int, mode: str, align_corners: bool, scale: 
         return _cubic_taps(n, out, align_corners, scale, dtype, stored)
     if mode in ("linear_aa", "cubic_aa"):
         return _antialias_taps(n, out, align_corners, scale, dtype, mode == "cubic_aa")
-    if out == n:
-        return ((o, None),)
     t = np.dtype(dtype).type
+    if out == n:  # PyTorch's "copy": both taps on the element itself, weights 1 and 0 (so an inf
+        # there gives NaN, 0 * inf, as PyTorch's kernel does)
+        return ((o, np.ones(out, dtype)), (o, np.zeros(out, dtype)))
     if align_corners:
         s = t(n - 1) / t(out - 1) if out > 1 else t(0)
         src = s * o.astype(dtype)
@@ -156,7 +159,11 @@ def _antialias_taps(n: int, out: int, align_corners: bool, scale: float | None, 
     total = w.sum(axis=1, keepdims=True)
     w = np.where(total != 0, w / np.where(total != 0, total, 1), w)
     idx = np.clip(xmin[:, None] + np.minimum(j, np.maximum(xsize[:, None] - 1, 0)), 0, n - 1)
-    return tuple((idx[:, k].copy(), w[:, k].astype(dtype)) for k in range(j.shape[1]))
+    # the extra taps of the narrower outputs are no taps at all in PyTorch: a third entry masks
+    # them out (a weight of 0 would still turn an inf there into NaN)
+    return tuple((idx[:, k].copy(), w[:, k].astype(dtype))
+                 + (() if inside[:, k].all() else (inside[:, k].copy(),))
+                 for k in range(j.shape[1]))
 
 
 @functools.lru_cache(maxsize=256)
@@ -170,12 +177,16 @@ def _computing(x: Any) -> Any:
     return x.astype(np.float32) if x.dtype == np.float16 else x
 
 
-def _along(x: Any, axis: int, index: Any, weight: Any) -> Any:
-    """``x`` taken at ``index`` along ``axis``, times ``weight`` broadcast along that axis."""
-    taken = array_module(x).take(x, index, axis=axis)
+def _along(x: Any, axis: int, index: Any, weight: Any, valid: Any = None) -> Any:
+    """``x`` taken at ``index`` along ``axis``, times ``weight`` broadcast along that axis; 0
+    where ``valid`` (a mask of the outputs, when given) is False."""
+    xp = array_module(x)
+    taken = xp.take(x, index, axis=axis)
     if weight is None:
         return taken
-    return taken * weight.reshape((-1,) + (1,) * (x.ndim - 1 - axis))
+    shape = (-1,) + (1,) * (x.ndim - 1 - axis)
+    part = taken * weight.reshape(shape)
+    return part if valid is None else xp.where(valid.reshape(shape), part, part.dtype.type(0))
 
 
 def _scatter_along(g: Any, axis: int, index: Any, size: int) -> Any:
@@ -218,8 +229,9 @@ def _interpolate(x: Any, taps: list[Taps], first: int) -> Any:
     for i in reversed(range(len(taps))):  # the last axis first (PyTorch's summation order)
         axis = first + i
         total = None
-        for idx, w in taps[i]:  # summed left to right (PyTorch's order)
-            part = _along(x, axis, like(idx, x), None if w is None else like(w, x))
+        for idx, w, *valid in taps[i]:  # summed left to right (PyTorch's order)
+            part = _along(x, axis, like(idx, x), None if w is None else like(w, x),
+                          like(valid[0], x) if valid else None)
             total = part if total is None else total + part
         x = total
     return x
@@ -229,8 +241,12 @@ def _interpolate_adjoint(g: Any, taps: list[Taps], first: int, in_sizes: tuple[i
     for i in range(len(taps)):  # the reverse of the forward's order
         axis = first + i
         total = None
-        for idx, w in taps[i]:
-            scaled = g if w is None else g * like(w, g).reshape((-1,) + (1,) * (g.ndim - 1 - axis))
+        for idx, w, *valid in taps[i]:
+            shape = (-1,) + (1,) * (g.ndim - 1 - axis)
+            scaled = g if w is None else g * like(w, g).reshape(shape)
+            if valid:  # (no tap: no gradient, not 0 * g)
+                scaled = array_module(g).where(like(valid[0], g).reshape(shape), scaled,
+                                               scaled.dtype.type(0))
             part = _scatter_along(scaled, axis, idx, in_sizes[i])
             total = part if total is None else total + part
         g = total

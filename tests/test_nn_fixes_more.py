@@ -554,3 +554,32 @@ def test_linear_interpolation_meets_inf_and_nan_as_pytorch():
         a.backward(tg.tensor(g))
         b.backward(torch.tensor(g))
         np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
+@pytest.mark.parametrize("call", [
+    ("adaptive_avg_pool2d", (2,), {}), ("interpolate", (), {"size": (2, 2), "mode": "area"}),
+    ("pad", ((1, 1, 1, 1),), {"mode": "reflect"}), ("pad", ((1, 1, 1, 1),), {"mode": "replicate"}),
+    ("pad", ((1, 1, 1, 1),), {"mode": "circular"}), ("pad", ((1, 1, 1, 1),), {}),
+    ("avg_pool2d", (2,), {}), ("interpolate", (), {"size": (3, 3), "mode": "bilinear"})])
+def test_a_linear_ops_gradient_requires_grad_under_create_graph_where_pytorchs_does(call):
+    """Found by an outside tester: PyTorch's VJPs of adaptive_avg_pool2d (so area interpolation)
+    and of reflect/replicate padding take the input, so under create_graph their gradient is
+    part of the graph (its derivative zero); ours was a constant, and differentiating it again
+    raised "does not require grad" (a gradient penalty through such a layer)."""
+    torch = pytest.importorskip("torch")
+    name, args, kw = call
+    x = np.random.default_rng(0).standard_normal((1, 1, 4, 4))
+    got = []
+    for lib, fn in ((tg, getattr(F, name)), (torch, getattr(torch.nn.functional, name))):
+        xt = lib.tensor(x, requires_grad=True)
+        (g,) = (tg.grad if lib is tg else torch.autograd.grad)(fn(xt, *args, **kw).sum(), xt,
+                                                               create_graph=True)
+        second = None
+        if g.requires_grad:
+            (second,) = (tg.grad if lib is tg else torch.autograd.grad)(g.sum(), xt,
+                                                                        allow_unused=True)
+        got.append((g.requires_grad, None if second is None else second.detach().numpy()))
+    assert got[0][0] == got[1][0]
+    if got[0][1] is not None or got[1][1] is not None:
+        np.testing.assert_array_equal(np.zeros_like(x) if got[0][1] is None else got[0][1],
+                                      np.zeros_like(x) if got[1][1] is None else got[1][1])

@@ -377,6 +377,8 @@ class Context:
     #: for the output of a user's Function that shares an input's (or another output's) memory:
     #: the shared version counter's value when it was made (see _check_function_view)
     alias_at: int | None = None
+    #: this node's own ``vjp_reads_input`` where it depends on the op's arguments (pad's modes)
+    reads_input: bool = False
 
     def __init__(self, fn: type[Function], needs_input_grad: tuple[bool, ...]) -> None:
         self.fn = fn
@@ -1444,7 +1446,7 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                     if full or type(gi) is not Tensor or gi._data.shape != meta[0] or \
                             gi._data.dtype is not meta[1]:
                         gi = _check_grad(ctx, i, gi, meta)
-                    if create_graph and ctx.fn.vjp_reads_input:
+                    if create_graph and (ctx.fn.vjp_reads_input or ctx.reads_input):
                         # relu's formula reads its output: the link goes through relu's node again
                         anchor = ctx if ctx.fn.vjp_reads_input == "output" else e
                         gi = _linked(gi, anchor, ctx.in_meta[i])

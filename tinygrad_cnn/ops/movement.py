@@ -168,6 +168,8 @@ class Pad(Function):
                 value: float = 0.0, mode: str = "constant") -> Any:
         xp = array_module(x)
         ctx.in_shape = x.shape
+        # PyTorch's reflect and replicate VJPs take the input (see Function.vjp_reads_input)
+        ctx.reads_input = mode in ("reflect", "replicate")
         if mode == "constant":
             if min((min(p) for p in pad), default=0) < 0:  # cut first, then pad the rest
                 ctx.key = None

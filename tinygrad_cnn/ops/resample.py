@@ -330,6 +330,7 @@ class AdaptiveAvgPool2d(Function):
     """The mean over ``output_size`` bins per spatial axis of ``(N, C, H, W)``; bins as PyTorch:
     ``[floor(o H / OH), ceil((o + 1) H / OH))``, overlapping when ``OH`` does not divide ``H``.
     VJP: ``adaptive_avg_pool2d_backward``, each bin's gradient spread evenly over the bin."""
+    vjp_reads_input = True  # (PyTorch's VJP takes the input: see Function.vjp_reads_input)
 
     name = "adaptive_avg_pool2d"
 

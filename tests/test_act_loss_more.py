@@ -887,3 +887,18 @@ def test_elu_family_second_derivative_at_zero_is_pytorchs(name):
     np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-13)
     np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-13, atol=1e-300)
     assert out[0][1][0] == out[0][1][1] == 0
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+def test_hardsigmoid_gradient_is_pytorchs_bit_for_bit(dtype):
+    """Found by an outside tester (float64 training trajectories split at the first step):
+    PyTorch's VJP multiplies by the float32 constant 1.0f / 6.0f in every dtype, not by 1/6."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-4, 4, 2000).astype(dtype)
+    g = rng.standard_normal(2000).astype(dtype)
+    ours = tg.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    tg.nn.functional.hardsigmoid(ours).backward(tg.tensor(g))
+    torch.nn.functional.hardsigmoid(theirs).backward(torch.tensor(g))
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())

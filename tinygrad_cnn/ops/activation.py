@@ -462,7 +462,12 @@ class Hardsigmoid(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
-        return keep(g, ctx.inside) / 6
+        # times PyTorch's constant, 1.0f / 6.0f: a float32 number, also for float64 (an outside
+        # tester's float64 trajectories split from PyTorch's at the first step with g / 6)
+        return keep(g, ctx.inside) * _ONE_SIXTH
+
+
+_ONE_SIXTH = float(np.float32(1.0) / np.float32(6.0))
 
 
 class Hardtanh(Function):

@@ -2190,3 +2190,30 @@ def test_pow_of_bools_as_pytorch(case):
         except NotImplementedError:
             results.append("error")
     assert results[0] == results[1]
+
+
+def test_empty_index_results_are_copies_and_unrepeating_expands_are_views():
+    """Found by an outside tester's random programs: an empty result of an index array or an
+    all-False mask was taken for a view of its source (an in-place op on it refused, a later
+    in-place op on the source a false version error in backward); an expand() that repeats no
+    element (new leading dims of size 1) was read-only. Both as PyTorch now."""
+    torch = pytest.importorskip("torch")
+    for lib in (tg, torch):
+        x = lib.tensor(np.ones((2, 3)), requires_grad=True)
+        x[lib.tensor(np.zeros((2, 3), dtype=bool))].add_(1.0)
+        x.index_select(1, lib.tensor(np.array([], dtype=np.int64))).add_(1.0)
+    grads = []
+    for lib in (tg, torch):
+        x = lib.tensor(np.ones((2, 3)), requires_grad=True)
+        h = x * 1
+        s = h[:, lib.tensor(np.array([], dtype=np.int64))].sin()
+        h.add_(1.0)
+        (s.sum() + h.sum()).backward()
+        x2 = lib.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+        h2 = x2 * 1
+        h2.expand(1, 2, 3).mul_(2)
+        (h2 * h2).sum().backward()
+        with pytest.raises(RuntimeError):  # one that repeats elements stays refused, as PyTorch
+            (x2 * 1).expand(2, 2, 3).mul_(2)
+        grads.append((x.grad.tolist(), x2.grad.tolist(), h2.tolist()))
+    assert grads[0] == grads[1]

@@ -379,6 +379,9 @@ class Context:
     alias_at: int | None = None
     #: this node's own ``vjp_reads_input`` where it depends on the op's arguments (pad's modes)
     reads_input: bool = False
+    #: set by a view op's forward that copied instead (getitem with an index array): an empty
+    #: result is then no view of its input either (it shares no memory to tell)
+    copied: bool = False
 
     def __init__(self, fn: type[Function], needs_input_grad: tuple[bool, ...]) -> None:
         self.fn = fn
@@ -637,7 +640,8 @@ class Function:
                 ctx._to_save = tuple(out if a is old else a for a in ctx._to_save)
         view = None
         a0 = arrays[0] if cls.is_view else None
-        if a0 is not None and (_views(out, a0) or xp.may_share_memory(out, a0) or out.size == 0):
+        if a0 is not None and (_views(out, a0) or xp.may_share_memory(out, a0)
+                               or (out.size == 0 and not ctx.copied)):
             # a view: it shares its base's memory and version counter, and remembers how it was
             # made from the base, so that an in-place change through it (or through the base) can
             # be recorded on the base and seen by every view (PyTorch's view + CopySlices)

@@ -299,3 +299,20 @@ def test_gradient_of_no_grad_result_is_refused():
         y = x * 2
     with pytest.raises(RuntimeError, match="does not require grad"):
         y.sum().backward()
+
+
+def test_double_to_half_rounds_through_float_as_pytorch():
+    """Found by the long fuzz: PyTorch converts a double to a half through float (rounding
+    twice), so a double just off the midpoint of two halves lands on the other half than numpy's
+    direct cast -- by every way of converting: to(), half(), tensor(..., dtype=), from a list."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    halves = np.sort(rng.uniform(-2, 2, 200).astype(np.float16)).astype(np.float64)
+    up = np.nextafter(halves.astype(np.float16), np.float16(np.inf)).astype(np.float64)
+    mids = (halves + up) / 2
+    x = np.concatenate([mids + 1e-12, mids - 1e-12, [0.1, -3.3, 70000.0, np.nan]])
+    assert not np.array_equal(x.astype(np.float16), x.astype(np.float32).astype(np.float16))
+    want = torch.from_numpy(x).to(torch.float16).numpy()
+    for got in (tg.tensor(x).to(tg.float16), tg.tensor(x).half(), tg.tensor(x, dtype=tg.float16),
+                tg.tensor(x.tolist(), dtype=tg.float16), Tensor(tg.tensor(x), dtype=tg.float16)):
+        np.testing.assert_array_equal(got.numpy(), want)

@@ -29,6 +29,7 @@ from tinygrad_cnn.backend import (
     normalize_device,
     to_device,
 )
+from tinygrad_cnn.backend import cast as _cast
 from tinygrad_cnn.backend import to_numpy as _to_numpy
 
 Number = int | float | bool
@@ -60,6 +61,11 @@ def _as_array(data: Any, dtype: np.dtype | None, where: str = "Tensor") -> np.nd
         raise TypeError(f"{where}: cannot make a tensor from a string ({data!r}); pass numbers")
     if data is None:
         raise TypeError(f"{where}: cannot make a tensor from None")
+    if dtype is not None and dtype == np.float16 and not isinstance(data, str):
+        # a double becomes a half through float (rounding twice), as PyTorch converts it:
+        # numbers and lists are made float32 first, float64 arrays cast through float32
+        with np.errstate(over="ignore"):
+            return _cast(_as_array(data, None, where), dtype)
     if isinstance(data, np.ndarray) or isinstance(data, np.generic):
         if not data.dtype.isnative:  # (a copy anyway: in this machine's byte order)
             data = data.astype(data.dtype.newbyteorder("="))
@@ -192,7 +198,7 @@ class Tensor:
         if data is _NO_DATA or sizes or (isinstance(data, int) and not isinstance(data, bool)):
             data = _legacy_sizes(data, sizes, dt)
         if isinstance(data, Tensor):
-            arr = data._data.astype(dt or data._data.dtype, copy=True)
+            arr = _cast(data._data, dt or data._data.dtype)  # (a copy; double -> half as PyTorch)
             device = device or data.device
         elif type(data).__module__.startswith("cupy"):
             arr = data.astype(dt or data.dtype, copy=True)

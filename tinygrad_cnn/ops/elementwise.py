@@ -16,7 +16,7 @@ import numpy as np
 
 from tinygrad_cnn import parallel
 from tinygrad_cnn.autograd import Context, Function, _state
-from tinygrad_cnn.backend import array_module, quiet
+from tinygrad_cnn.backend import array_module, cast, quiet
 from tinygrad_cnn.tensor import Tensor, where
 
 
@@ -462,7 +462,7 @@ class Cast(Function):
     def forward(ctx: Context, x: Any, dtype: Any = None) -> Any:
         ctx.in_dtype = x.dtype
         with np.errstate(over="ignore", invalid="ignore"):  # to inf in half, as PyTorch: quietly
-            return x.astype(dtype)
+            return cast(x, dtype)  # (double -> half through float, as PyTorch)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:

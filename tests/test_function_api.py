@@ -521,6 +521,10 @@ def test_a_function_view_used_after_its_input_changed_in_place_is_refused_as_in_
     h.add_(1)
     with pytest.raises(RuntimeError, match="backward: this tensor is an output of"):
         v.backward(tg.ones(2))
+    with pytest.raises(RuntimeError, match="backward: this tensor is an output of"), tg.no_grad():
+        v.backward(tg.ones(2))  # (a backward under no_grad still follows the graph)
+    with tg.no_grad():  # reading it is fine: nothing is recorded
+        assert (v * 2).tolist() == [6.0, 8.0]
 
 
 def test_function_outputs_sharing_memory_follow_pytorch():

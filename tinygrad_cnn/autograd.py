@@ -711,14 +711,16 @@ def _counter_of(out: Any, inputs: Sequence[Tensor], arrays: Sequence[Any]) -> li
     return None
 
 
-def _check_function_view(t: Tensor, where: str) -> None:
+def _check_function_view(t: Tensor, where: str, recording: bool | None = None) -> None:
     """Refuse to record with (or backpropagate from) the output of a user's Function that shares
     an input's memory, or another output's, once that memory was changed in place: the output
     shows the new values, but its gradient would flow through the Function's backward to the
     graph as it was before the change -- silently wrong (PyTorch's error too)."""
     node = t._grad_fn
     at = node.alias_at if node is not None else None
-    if at is None or not _state.grad_enabled or t._version_counter[0] == at:
+    if recording is None:
+        recording = _state.grad_enabled  # (an op under no_grad records nothing to go wrong)
+    if at is None or not recording or t._version_counter[0] == at:
         return
     fn = node.next[0].fn.name if node.fn is OutputOf else node.fn.name
     raise RuntimeError(
@@ -1353,7 +1355,7 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
     Tensor = _TensorCls
     for r in roots:
         if r.__class__ is _FunctionView:
-            _check_function_view(r, "backward")
+            _check_function_view(r, "backward", recording=True)  # (whatever the grad mode)
     root_edges = [_edge(r) for r in roots]
     leaf_users: dict[int, Any] | None = {} if inputs is None else None
     nodes = _collect(root_edges, leaf_users)

@@ -316,3 +316,42 @@ def test_double_to_half_rounds_through_float_as_pytorch():
     for got in (tg.tensor(x).to(tg.float16), tg.tensor(x).half(), tg.tensor(x, dtype=tg.float16),
                 tg.tensor(x.tolist(), dtype=tg.float16), Tensor(tg.tensor(x), dtype=tg.float16)):
         np.testing.assert_array_equal(got.numpy(), want)
+
+
+def test_numbers_written_into_half_tensors_round_through_float_as_pytorch():
+    """An outside tester's follow-up: a Python number meets a float16 tensor through float too
+    (PyTorch's double -> half) by every way of writing one; one beyond the range is inf where
+    PyTorch's op makes it inf (item assignment, where), an overflow error where it checks."""
+    torch = pytest.importorskip("torch")
+    import tinygrad_cnn.nn.functional as F
+
+    v = 1.0004882812509095  # a hair above the midpoint of the halves 1.0 and 1.0009765625
+    assert np.float16(v) != np.float16(np.float32(v))
+
+    def setitem(lib, value):
+        t = lib.zeros(2, dtype=lib.float16)
+        t[0] = value
+        return t
+
+    ways = [lambda L, x: L.tensor(x, dtype=L.float16), lambda L, x: L.zeros(1, dtype=L.float16) + x,
+            lambda L, x: L.zeros(3, dtype=L.float16).fill_(x),
+            lambda L, x: L.full((3,), x, dtype=L.float16), setitem,
+            lambda L, x: L.zeros(1, dtype=L.float16).copy_(L.tensor([x], dtype=L.float64)),
+            lambda L, x: L.zeros(1, dtype=L.float16).clamp(min=x),
+            lambda L, x: L.where(L.tensor([False]), L.zeros(1, dtype=L.float16), x),
+            lambda L, x: L.zeros(1, dtype=L.float16).masked_fill(L.tensor([True]), x),
+            lambda L, x: (F if L is tg else torch.nn.functional).pad(
+                L.zeros(1, dtype=L.float16), (1, 0), value=x),
+            lambda L, x: L.arange(x, 3, dtype=L.float16),
+            lambda L, x: L.linspace(x, 3, 3, dtype=L.float16)]
+    for way in ways:
+        for x in (v, -v, 1e6):
+            if way in ways[-2:] and x != v:
+                continue  # (arange's range; linspace's bounds are checked elsewhere)
+            try:
+                want = way(torch, x).numpy()
+            except RuntimeError:  # (full's, fill_'s, clamp's value must fit, as PyTorch checks)
+                with pytest.raises(RuntimeError, match="overflow"):
+                    way(tg, x)
+                continue
+            np.testing.assert_array_equal(way(tg, x).numpy(), want)

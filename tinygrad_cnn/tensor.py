@@ -2507,7 +2507,7 @@ class Tensor:
             return _ops.inplace.Fill.apply(s, value=0) + o
 
         def raw(a: Any, o: Any) -> None:
-            a[...] = o
+            a[...] = _cast(o, a.dtype) if o.dtype == np.float64 and a.dtype == np.float16 else o
 
         return self._inplace("copy_", src, compute, raw, reads_self=False)
 
@@ -2955,6 +2955,9 @@ def _too_big(x: int) -> None:
 def _scalar_array(x: Any, dt: np.dtype, xp: Any) -> Any:
     """A Python number as a 0-d array of ``dt``; an integer that does not fit wraps around, as a
     C cast does (``uint8 + 300`` adds 44, as in PyTorch), where numpy would refuse."""
+    if type(x) is float and dt == np.float16:  # a double becomes a half through float,
+        with np.errstate(over="ignore"):  # rounding twice, as PyTorch converts it
+            return xp.asarray(np.float32(x), dtype=dt)
     if type(x) is int and not -2**63 <= x < 2**64:
         _too_big(x)
     if isinstance(x, int) and not isinstance(x, bool) and dt.kind in "iu":
@@ -3241,7 +3244,10 @@ def _factory(make: Callable[[Any], Any], dtype: DTypeLike, device: str | None,
     dev = normalize_device(device)
     xp = get_module(dev)
     dt = _dtype(dtype or np.float32)
-    arr = make(xp).astype(dt, copy=False)
+    arr = make(xp)
+    # (double -> half through float, as PyTorch: arange, linspace, full)
+    arr = _cast(arr, dt) if arr.dtype == np.float64 and dt == np.float16 else \
+        arr.astype(dt, copy=False)
     t = Tensor._make(arr)
     t.name = name
     if requires_grad:
@@ -3396,7 +3402,7 @@ def tensor(data: Any, requires_grad: bool = False, dtype: DTypeLike = None,
     if dtype is None and isinstance(data, (bool, int, float, list, tuple, range)):
         dtype = _inferred_dtype(data)
     if isinstance(data, (bool, int, float)):  # a value, not Tensor(3)'s legacy size
-        data = np.asarray(data, dtype=_dtype(dtype) if dtype is not None else None)
+        data = _scalar_array(data, _dtype(dtype), np) if dtype is not None else np.asarray(data)
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device, name=name)
 
 
@@ -3651,6 +3657,13 @@ def _fill_value(value: Any, dt: np.dtype, where: str) -> Any:
     integer = isinstance(value, (int, np.integer))
     if type(value) is int and not -2**63 <= value < 2**64:
         _too_big(value)
+    if dt == np.float16 and (where in _HALF_TAKES_INF or not math.isfinite(value)
+                             or abs(value) <= 65504):
+        # PyTorch: through float, rounding twice (the half's value, so writing it is exact);
+        # beyond the range inf where PyTorch's op gives inf (t[i] = v, where), an overflow
+        # error below where it checks (full, fill_, clamp, pad, masked_fill, ...)
+        with np.errstate(over="ignore"):
+            return float(np.float16(np.float32(value)))
     if dt.kind in "iu":
         info = np.iinfo(dt)
         if integer:  # an unsigned dtype wraps a negative int down to -max, as PyTorch allows
@@ -3664,6 +3677,9 @@ def _fill_value(value: Any, dt: np.dtype, where: str) -> Any:
         raise RuntimeError(f"{where}(): the value {value} cannot be converted to {dt} without "
                            "overflow")
     return value
+
+
+_HALF_TAKES_INF = frozenset({"__setitem__", "where"})
 
 
 def _pad_value(value: Any) -> Any:
@@ -3681,7 +3697,7 @@ def _number_for(value: Any, t: Tensor, where: str) -> Any:
         return value
     kind = t._data.dtype.kind
     # (a float16 tensor takes a number beyond its range as inf, as PyTorch's where does)
-    if (kind in "iu" and isinstance(v, int)) or (kind == "f" and t._data.dtype.itemsize > 2):
+    if (kind in "iu" and isinstance(v, int)) or kind == "f":
         return _in_dtype(v, t._data.dtype, where)
     return value
 
@@ -3691,7 +3707,7 @@ def _setitem_number(value: Any, t: Tensor) -> Any:
     hold it (integers; float32 takes 1e300 no more than ``fill_`` does; float16 makes it inf)."""
     if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)):
         dt = t._data.dtype
-        if dt.kind in "iu" or (dt.kind == "f" and dt.itemsize > 2):
+        if dt.kind in "iu" or dt.kind == "f":  # (float16: through float; beyond the range inf)
             return _in_dtype(value, dt, "__setitem__")
         if type(value) is int and not -2**63 <= value < 2**64:
             _too_big(value)

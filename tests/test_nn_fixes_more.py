@@ -557,7 +557,8 @@ def test_linear_interpolation_meets_inf_and_nan_as_pytorch():
 
 
 @pytest.mark.parametrize("call", [
-    ("adaptive_avg_pool2d", (2,), {}), ("interpolate", (), {"size": (2, 2), "mode": "area"}),
+    ("adaptive_avg_pool2d", (2,), {}), ("adaptive_avg_pool2d", (1,), {}),  # (1x1: a mean)
+    ("interpolate", (), {"size": (2, 2), "mode": "area"}),
     ("pad", ((1, 1, 1, 1),), {"mode": "reflect"}), ("pad", ((1, 1, 1, 1),), {"mode": "replicate"}),
     ("pad", ((1, 1, 1, 1),), {"mode": "circular"}), ("pad", ((1, 1, 1, 1),), {}),
     ("avg_pool2d", (2,), {}), ("interpolate", (), {"size": (3, 3), "mode": "bilinear"})])

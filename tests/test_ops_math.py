@@ -608,3 +608,26 @@ def test_set_num_threads_sets_the_ops_thread_count():
             tg.set_num_threads(2.0)
     finally:
         tg.set_num_threads(before)
+
+
+def test_add_products_alpha_zero_half_and_integer_batches_as_pytorch():
+    """An outside tester's follow-ups: alpha=0 ignores the product (its NaN too); float16 is
+    computed in float32 and rounded once; addbmm of int32 stays int32."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    i, a, b = rng.standard_normal((2, 2)), rng.standard_normal((2, 3)), rng.standard_normal((3, 2))
+    a[0, 0] = np.nan
+    np.testing.assert_array_equal(
+        tg.addmm(tg.tensor(i), tg.tensor(a), tg.tensor(b), alpha=0, beta=2).numpy(),
+        torch.addmm(torch.tensor(i), torch.tensor(a), torch.tensor(b), alpha=0, beta=2).numpy())
+    for name, shapes in (("addmm", ((30, 10), (30, 20), (20, 10))),
+                         ("addmv", ((30,), (30, 20), (20,)))):
+        rs = [(rng.standard_normal(s) * 10).astype(np.float16) for s in shapes]
+        np.testing.assert_array_equal(
+            getattr(tg, name)(*[tg.tensor(v) for v in rs], beta=0.5, alpha=2).numpy(),
+            getattr(torch, name)(*[torch.tensor(v) for v in rs], beta=0.5, alpha=2).numpy())
+    ib = [np.arange(9, dtype=np.int32).reshape(3, 3), np.ones((2, 3, 2), np.int32),
+          np.ones((2, 2, 3), np.int32)]
+    ours = tg.addbmm(*[tg.tensor(v) for v in ib])
+    assert ours.dtype == np.int32
+    assert ours.tolist() == torch.addbmm(*[torch.tensor(v) for v in ib]).tolist()

@@ -468,14 +468,36 @@ def _scaled_sum(where: str, input: Any, product: Tensor, beta: Any, alpha: Any) 
     if shape != tuple(product.shape):
         raise ValueError(f"{where}: input of shape {input.shape} does not broadcast to the "
                          f"product's shape {product.shape}")
-    out = product if alpha == 1 else product * alpha
+    if alpha == 0:  # PyTorch ignores the product then (its NaN and inf too)
+        zeros = Tensor._make(array_module(product._data).zeros_like(product._data))
+        out = ZeroLink.apply(zeros, product) if product.requires_grad and _state.grad_enabled \
+            else zeros
+    else:
+        out = product if alpha == 1 else product * alpha
     if beta == 0:
         if input.requires_grad and _state.grad_enabled:
-            return ZeroLink.apply(out, input)  # (a zero gradient for input, as PyTorch's)
-        return out
-    return (input if beta == 1 else input * beta) + out
+            out = ZeroLink.apply(out, input)  # (a zero gradient for input, as PyTorch's)
+    else:
+        out = (input if beta == 1 else input * beta) + out
+    return out
 
 
+def _in_float32(fn: Any) -> Any:
+    """A float16 ``add*`` product computed in float32 and rounded once at the end (PyTorch's
+    opmath; rounding the product to half before the add was a second rounding, 1 ulp off in a
+    third of the elements)."""
+
+    @functools.wraps(fn)
+    def wrapper(input: Any, a: Any, b: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        ts = (input, a, b)
+        if all(isinstance(t, Tensor) and t.dtype == np.float16 for t in ts):
+            return fn(*(t.float() for t in ts), beta=beta, alpha=alpha).half()
+        return fn(input, a, b, beta=beta, alpha=alpha)
+
+    return wrapper
+
+
+@_in_float32
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)`` for matrices ``(n, k)`` and ``(k, m)``; ``input``
     broadcasts to ``(n, m)``. Composition: its VJP is matmul's and the adds'."""
@@ -487,18 +509,23 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
     return _scaled_sum("addmm", input, mat1.matmul(mat2), beta, alpha)
 
 
+@_in_float32
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * (mat @ vec)`` for a matrix ``(n, k)`` and a vector ``(k,)``."""
     return _scaled_sum("addmv", input, mv(mat, vec, _where="addmv"), beta, alpha)
 
 
+@_in_float32
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
             alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * bmm(batch1, batch2)``; ``input`` broadcasts to ``(B, n, m)``."""
     return _scaled_sum("baddbmm", input, bmm(batch1, batch2, _where="baddbmm"), beta, alpha)
 
 
+@_in_float32
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
            alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * sum_b batch1[b] @ batch2[b]``; ``input`` broadcasts to ``(n, m)``."""
-    return _scaled_sum("addbmm", input, bmm(batch1, batch2, _where="addbmm").sum(0), beta, alpha)
+    product = bmm(batch1, batch2, _where="addbmm")
+    # (summed in its own dtype: a sum of int32 would be int64)
+    return _scaled_sum("addbmm", input, product.sum(0, dtype=product.dtype), beta, alpha)

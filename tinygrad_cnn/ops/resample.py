@@ -330,7 +330,6 @@ class AdaptiveAvgPool2d(Function):
     """The mean over ``output_size`` bins per spatial axis of ``(N, C, H, W)``; bins as PyTorch:
     ``[floor(o H / OH), ceil((o + 1) H / OH))``, overlapping when ``OH`` does not divide ``H``.
     VJP: ``adaptive_avg_pool2d_backward``, each bin's gradient spread evenly over the bin."""
-    vjp_reads_input = True  # (PyTorch's VJP takes the input: see Function.vjp_reads_input)
 
     name = "adaptive_avg_pool2d"
 
@@ -339,6 +338,9 @@ class AdaptiveAvgPool2d(Function):
     def forward(ctx: Context, x: Any, output_size: tuple[int, int] = (1, 1)) -> Any:
         y = _computing(x)
         ctx.in_size = tuple(x.shape[-2:])
+        # PyTorch's VJP takes the input (see Function.vjp_reads_input), except for a global
+        # average (output 1x1), which it computes as a mean
+        ctx.reads_input = tuple(output_size) != (1, 1)
         for axis in (x.ndim - 1, x.ndim - 2):
             y = _mean_bins(y, axis, adaptive_bins(x.shape[axis], output_size[axis - x.ndim + 2]))
         return y.astype(x.dtype, copy=False)

@@ -139,7 +139,7 @@ class Pow(Function):
             if flat.any():
                 gx = where(flat, 0.0, gx)
         if ny:
-            gy = g * out * x.log()
+            gy = g * (out * x.log())  # (PyTorch's order: in half, x^y log x may overflow first)
             flat = (x._data == 0) & (y._data >= 0)
             if flat.any():
                 gy = where(flat, 0.0, gy)

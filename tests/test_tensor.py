@@ -333,7 +333,9 @@ def test_numbers_written_into_half_tensors_round_through_float_as_pytorch():
         t[0] = value
         return t
 
-    ways = [lambda L, x: L.tensor(x, dtype=L.float16), lambda L, x: L.zeros(1, dtype=L.float16) + x,
+    ways = [lambda L, x: L.tensor(x, dtype=L.float16),
+            lambda L, x: L.tensor(np.float64(x), dtype=L.float16),  # (a float subclass)
+            lambda L, x: L.zeros(1, dtype=L.float16) + x,
             lambda L, x: L.zeros(3, dtype=L.float16).fill_(x),
             lambda L, x: L.full((3,), x, dtype=L.float16), setitem,
             lambda L, x: L.zeros(1, dtype=L.float16).copy_(L.tensor([x], dtype=L.float64)),

@@ -2955,8 +2955,9 @@ def _too_big(x: int) -> None:
 def _scalar_array(x: Any, dt: np.dtype, xp: Any) -> Any:
     """A Python number as a 0-d array of ``dt``; an integer that does not fit wraps around, as a
     C cast does (``uint8 + 300`` adds 44, as in PyTorch), where numpy would refuse."""
-    if type(x) is float and dt == np.float16:  # a double becomes a half through float,
-        with np.errstate(over="ignore"):  # rounding twice, as PyTorch converts it
+    if dt == np.float16 and isinstance(x, (float, np.floating)):  # (np.float64 too) a double
+        # becomes a half through float, rounding twice, as PyTorch converts it
+        with np.errstate(over="ignore"):
             return xp.asarray(np.float32(x), dtype=dt)
     if type(x) is int and not -2**63 <= x < 2**64:
         _too_big(x)

@@ -41,7 +41,7 @@ from tinygrad_cnn.ops.statistics import (
     unique_consecutive,
     var_mean,
 )
-from tinygrad_cnn.tensor import DTypeLike, Number, Tensor, _dim_names, _to_tensor, tensor
+from tinygrad_cnn.tensor import DTypeLike, Number, Tensor, _dim_names, _to_tensor, result_type, tensor
 
 
 # ------------------------------------------------------------------------------ everyday ops
@@ -136,6 +136,16 @@ multiply = mul
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     """``input / other``, rounded with ``rounding_mode="trunc"`` or ``"floor"``."""
+    if rounding_mode is None and isinstance(other, Tensor) and not isinstance(input, Tensor) \
+            and isinstance(input, (bool, int, float, np.bool_, np.number)):
+        # a true division is floating: the number joins it as a floating 0-d operand (PyTorch's
+        # wrapped number), not wrapped into an integer tensor's dtype first (div(-3, uint8) is
+        # -1.5, not 253 / 2)
+        number = input.item() if isinstance(input, np.generic) else input
+        dt = result_type(other, number)
+        if dt.kind != "f":
+            dt = np.dtype(np.float32)
+        return _to_tensor(number, other, dt).div(other)
     return _number_first(input, other, "div").div(other, rounding_mode=rounding_mode)
 
 

@@ -55,6 +55,21 @@ def _shape_arg(shape: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(shape)
 
 
+def _nested_in_dtype(data: Any, dt: np.dtype, where: str) -> Any:
+    """Nested lists of numbers written into ``dt`` as PyTorch converts each: an overflow is its
+    RuntimeError (an int64 one its ValueError), a negative int wraps into an unsigned dtype."""
+    if isinstance(data, (list, tuple)):
+        return [_nested_in_dtype(x, dt, where) for x in data]
+    if dt == np.int64 and type(data) is int and not -2**63 <= data < 2**63:
+        _int64_overflow(data, where)
+    return _in_dtype(data, dt, where.lower())
+
+
+def _int64_overflow(x: int, where: str) -> None:
+    raise ValueError(f"{where}: overflow when unpacking long long: {x} does not fit int64 (as "
+                     "PyTorch); pass dtype=float64, or a float (write it with a .0)")
+
+
 def _as_array(data: Any, dtype: np.dtype | None, where: str = "Tensor") -> np.ndarray:
     """Validate and convert constructor input to a fresh numpy array (numbers/lists -> float32)."""
     if isinstance(data, (str, bytes)):
@@ -76,6 +91,9 @@ def _as_array(data: Any, dtype: np.dtype | None, where: str = "Tensor") -> np.nd
         data = _plain(data, where)
         try:
             arr = np.array(data, dtype=dtype or np.float32)
+        except OverflowError:  # numpy's message names no op: PyTorch's rule, element by element
+            arr = np.array(_nested_in_dtype(data, np.dtype(dtype or np.float32), where),
+                           dtype=dtype or np.float32)
         except (ValueError, TypeError) as exc:
             msg = str(exc)
             if "inhomogeneous" in msg or "sequence" in msg:
@@ -753,6 +771,8 @@ class Tensor:
         """A copy of ``data`` (cut from any graph) as this tensor's dtype unless ``dtype`` says."""
         data = data.detach() if isinstance(data, Tensor) else data
         data = tuple(data) if isinstance(data, Size) else data  # (data, not sizes)
+        if isinstance(data, (bool, int, float, np.generic)):  # a value (torch.tensor's rule),
+            return tensor(data, **_new_args(self, dtype, device, requires_grad))  # not a size
         return Tensor(data, **_new_args(self, dtype, device, requires_grad))
 
     def cpu(self, memory_format: Any = None) -> Tensor:
@@ -2494,6 +2514,10 @@ class Tensor:
         return self._inplace("pow_", exponent, lambda s, o: s**o, raw)
 
     def copy_(self, src: Any) -> Tensor:
+        if isinstance(src, (float, np.floating)) and self._data.dtype.kind in "iub":
+            # a float into integers converts as a double tensor would (-2.5 is 254 in uint8, inf
+            # int64's minimum, as PyTorch's cast), not numpy's overflow error
+            src = Tensor._make(like(np.asarray(float(src)), self._data))
         src = _to_tensor(src, self, self.dtype)
 
         def compute(s: Tensor, o: Tensor) -> Tensor:
@@ -2507,7 +2531,11 @@ class Tensor:
             return _ops.inplace.Fill.apply(s, value=0) + o
 
         def raw(a: Any, o: Any) -> None:
-            a[...] = _cast(o, a.dtype) if o.dtype == np.float64 and a.dtype == np.float16 else o
+            if (o.dtype == np.float64 and a.dtype == np.float16) or (
+                    o.dtype.kind == "f" and a.dtype.kind in "iub"):
+                with np.errstate(invalid="ignore", over="ignore"):
+                    o = _cast(o, a.dtype)
+            a[...] = o
 
         return self._inplace("copy_", src, compute, raw, reads_self=False)
 
@@ -2571,6 +2599,8 @@ class Tensor:
         """``t[key] = value``. While gradients are recorded it is an in-place write into the
         selected region, recorded like an in-place op on a view: the overwritten elements pass no
         gradient back to ``t``'s history, the region's gradient goes to ``value``."""
+        if isinstance(value, Tensor) and value.dtype != self.dtype:
+            value = _index_put_value(key, value, self)
         k = _index_key(key, self)
         split = _basic_first(k)
         if split is not None:  # integers first, then the index arrays (PyTorch's order)
@@ -2628,6 +2658,31 @@ class Tensor:
         except (ValueError, IndexError) as exc:
             raise type(exc)(f"__setitem__: {exc} (tensor shape {self.shape})") from None
         self._version_counter[0] += 1
+
+
+def _index_put_value(key: Any, value: Tensor, t: Tensor) -> Tensor:
+    """PyTorch's rule for a tensor ``value`` of another dtype written by ``t[key] = value``: through
+    basic indices (ints, slices) it is copied (cast); through index arrays it must have ``t``'s
+    dtype ("Index put requires the source and destination dtypes match"), except for one element
+    written through a single bool mask, which is a fill (cast, with the overflow check of
+    ``masked_fill``). Returns the value to write."""
+    items = key if isinstance(key, tuple) else (key,)
+    arrays = []
+    for k in items:
+        a = k._data if isinstance(k, Tensor) else k
+        if isinstance(a, (list, tuple)) or (hasattr(a, "dtype") and not isinstance(a, np.generic)):
+            a = np.asarray(a) if isinstance(a, (list, tuple)) else a
+            if a.ndim or a.dtype.kind == "b":  # (a 0-d integer index is an int)
+                arrays.append(a)
+    if not arrays:
+        return value
+    if len(arrays) == 1 and arrays[0].dtype.kind in "bu" and arrays[0].ndim and value.numel() == 1:
+        _fill_value(value.item(), t.dtype, "__setitem__")
+        with np.errstate(over="ignore", invalid="ignore"):  # (float16 takes inf, as a number)
+            return value.to(t.dtype)
+    raise RuntimeError(f"__setitem__: index put requires the source and destination dtypes match "
+                       f"(as in PyTorch), got {t.dtype} for the destination and {value.dtype} for "
+                       f"the source; convert the value first, e.g. value.to({t.dtype})")
 
 
 def _record_copy_slices(base: Tensor, chain: tuple[Any, ...], value: Tensor) -> None:
@@ -3403,7 +3458,12 @@ def tensor(data: Any, requires_grad: bool = False, dtype: DTypeLike = None,
     if dtype is None and isinstance(data, (bool, int, float, list, tuple, range)):
         dtype = _inferred_dtype(data)
     if isinstance(data, (bool, int, float)):  # a value, not Tensor(3)'s legacy size
-        data = _scalar_array(data, _dtype(dtype), np) if dtype is not None else np.asarray(data)
+        dt = _dtype(dtype)
+        if dt == np.int64 and type(data) is int and not -2**63 <= data < 2**63:
+            _int64_overflow(data, "tensor")
+        if dt.kind in "iu" and not isinstance(data, bool):  # PyTorch's overflow check (uint8
+            data = _in_dtype(data, dt, "tensor")  # takes -1 as 255, int8 refuses 300)
+        data = _scalar_array(data, dt, np)
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device, name=name)
 
 
@@ -3850,9 +3910,14 @@ def _division_operands(where: str, t: Tensor, other: Any, reverse: bool = False)
         if isinstance(divisor, int) and not isinstance(divisor, bool):
             divisor = int(_scalar_array(divisor, dt, np))  # as it wraps into the dtype (int8: 256 is 0)
         if bool((divisor == 0).any()) if hasattr(divisor, "any") else divisor == 0:
-            raise ZeroDivisionError(f"{where}: integer division by zero (the divisor holds a 0); "
-                                    "use floating-point tensors to get inf/NaN instead")
+            raise IntegerDivisionByZeroError(f"{where}: integer division by zero (the divisor holds "
+                                        "a 0); use floating-point tensors to get inf/NaN instead")
     return (t, other, True) if reverse else (t, other)
+
+
+class IntegerDivisionByZeroError(ZeroDivisionError, RuntimeError):
+    """An integer division (``//``, ``%``, ``fmod``) by zero: PyTorch raises it as a RuntimeError
+    ("ZeroDivisionError"), Python as a ZeroDivisionError; ``except`` either catches it."""
 
 
 def _broadcast_size(t: Tensor, other: Any) -> int:
@@ -4152,6 +4217,14 @@ def _raw_binary(name: str, ufunc: str, floating: bool = False) -> Callable[[Any,
         _check_inplace_dtype(name, dt, a.dtype)
         if isinstance(o, int) and not isinstance(o, bool) and a.dtype.kind in "iu":
             o = _scalar_array(o, a.dtype, array_module(a))
+        if a.dtype == np.float16 and hasattr(o, "dtype") and o.dtype != np.float16 and (
+                getattr(o, "ndim", 0) or ufunc in ("add", "subtract")):
+            # a dimensioned (integer) operand becomes half first, as the out-of-place op casts
+            # it (100000 is inf); a numpy or 0-d float joins + and - as a number does: rounded
+            # to half first
+            with np.errstate(over="ignore", invalid="ignore"):
+                o = _cast(o, np.dtype(np.float16)) if getattr(o, "ndim", 0) else \
+                    np.float16(np.float32(float(o)))
         if a.dtype == np.float16 and ufunc in ("multiply", "true_divide") and not (
                 hasattr(o, "dtype") and o.dtype == np.float16 and getattr(o, "ndim", 0)):
             # half with a number or a wider 0-d operand: in float32, rounded once (PyTorch's)

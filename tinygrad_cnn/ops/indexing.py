@@ -370,6 +370,8 @@ def masked_fill(input: Tensor, mask: Any, value: Any, *, where: str = "masked_fi
         if value.ndim != 0:
             raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got a tensor "
                              f"of shape {value.shape}")
+        if value.dtype != input.dtype:  # PyTorch's overflow check, as for a number
+            _scalar(value.item(), input, where)
         v = value.to(input.dtype)
     else:
         v = Tensor._make(_scalar(value, input, where))

@@ -547,7 +547,8 @@ class Hypot(Function):
 class Lerp(Function):
     """``start + weight * (end - start)``; ``weight`` is a third tensor input or a number (keyword).
     Computed as PyTorch does for accuracy: ``end - (end - start) * (1 - weight)`` when
-    ``|weight| >= 0.5``. VJPs: ``g * (1 - weight)``, ``g * weight``, ``g * (end - start)``."""
+    ``|weight| >= 0.5``, in float and half each branch one fused multiply-add (bit for bit its
+    results). VJPs: ``g * (1 - weight)``, ``g * weight``, ``g * (end - start)``."""
 
     @staticmethod
     def forward(ctx: Context, start: Any, end: Any, *tensor_weight: Any,
@@ -558,16 +559,23 @@ class Lerp(Function):
         if tensor_weight:
             need_w = ctx.needs_input_grad[2]
             ctx.save_for_backward(w, start if need_w else None, end if need_w else None)
-        half = start.dtype == np.float16  # in float32, rounded once (PyTorch's opmath):
-        if half:                          # end - start of two halves may overflow half
+        dt = start.dtype
+        if dt in (np.float16, np.float32):
+            # PyTorch's float kernel: in float32 (half's opmath), each branch one fused
+            # multiply-add -- here in double, where the product of two floats is exact
             start, end = start.astype(np.float32), end.astype(np.float32)
-            w = w.astype(np.float32) if tensor_weight else w
+            w = w.astype(np.float32) if tensor_weight else np.float32(w)
+            diff = (end - start).astype(np.float64)
+            w64, rest = xp.asarray(w, dtype=np.float64), xp.asarray(1 - w, dtype=np.float64)
+            out = xp.where(xp.abs(w) < 0.5, start.astype(np.float64) + w64 * diff,
+                           end.astype(np.float64) - diff * rest)
+            return out.astype(np.float32).astype(dt, copy=False)
         diff = end - start
         if not tensor_weight:
             out = start + w * diff if abs(w) < 0.5 else end - diff * (1 - w)
         else:
             out = xp.where(xp.abs(w) < 0.5, start + w * diff, end - diff * (1 - w))
-        return out.astype(np.float16) if half else out
+        return out
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:

@@ -575,7 +575,13 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: 
         if p.ndim != input.ndim:
             raise RuntimeError(f"diff expects prepend or append to be the same dimension as input "
                                f"(got {p.ndim} and {input.ndim})")
-    x = cat([*before, input, *after], d) if before or after else input
+    if n == 0:  # nothing to difference: the input as it is, prepend and append unused (PyTorch)
+        return input
+    try:
+        x = cat([*before, input, *after], d) if before or after else input
+    except ValueError as exc:
+        raise ValueError(f"diff: prepend and append must match the input's shape {input.shape} "
+                         f"in every dim but {d} ({exc})") from None
     for _ in range(n):
         size = x.shape[d]
         if size == 0:

@@ -1460,6 +1460,9 @@ class Tensor:
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
     def __getitem__(self, key: Any) -> Tensor:
+        scalars = _bool_scalar_key(key, self)
+        if scalars is not None:  # x[1, :, True]: PyTorch's new dim with a mask over it
+            return scalars[0][scalars[1]]
         key = _index_key(key, self)
         split = _basic_first(key)
         if split is not None:  # integers first, then the index arrays (PyTorch's order)
@@ -2599,6 +2602,10 @@ class Tensor:
         """``t[key] = value``. While gradients are recorded it is an in-place write into the
         selected region, recorded like an in-place op on a view: the overwritten elements pass no
         gradient back to ``t``'s history, the region's gradient goes to ``value``."""
+        scalars = _bool_scalar_key(key, self)
+        if scalars is not None:  # x[1, :, True] = v: through the same view as x[1, :, True]
+            scalars[0][scalars[1]] = value
+            return
         if isinstance(value, Tensor) and value.dtype != self.dtype:
             value = _index_put_value(key, value, self)
         k = _index_key(key, self)
@@ -2777,6 +2784,54 @@ def _pad_widths(pad: Sequence[int], shape: tuple[int, ...]) -> tuple[tuple[int, 
     for i in range(len(pad) // 2):
         widths[len(shape) - 1 - i] = (pad[2 * i], pad[2 * i + 1])
     return tuple(widths)
+
+
+def _is_bool_scalar(k: Any) -> bool:
+    if isinstance(k, (bool, np.bool_)):
+        return True
+    a = k._data if isinstance(k, Tensor) else k
+    return hasattr(a, "dtype") and getattr(a, "ndim", 1) == 0 and a.dtype.kind == "b"
+
+
+def _bool_scalar_key(key: Any, t: Tensor) -> tuple[Tensor, tuple[Any, ...]] | None:
+    """PyTorch's reading of ``True``/``False`` (or a 0-d bool tensor) in an index: a new dim of
+    size 1 at its place, indexed by the one-element mask ``[True]``/``[False]`` -- numpy's reading
+    (a 0-d advanced index) moves dims elsewhere beside ints (``x[1, :, True]`` is ``(3, 1, 4)`` in
+    PyTorch, ``(1, 3, 4)`` in numpy). Returns ``t`` with those dims added and the key with the
+    masks, or None for a key without bool scalars."""
+    items = list(key) if isinstance(key, tuple) else [key]
+    if not any(_is_bool_scalar(k) for k in items) or (isinstance(key, list)):
+        return None
+
+    def width(k: Any) -> int:  # the dims of ``t`` (with the new ones) an item consumes
+        if k is None:
+            return 0
+        if _is_bool_scalar(k):
+            return 1
+        a = k._data if isinstance(k, Tensor) else k
+        if isinstance(a, list):
+            a = np.asarray(a)
+        if hasattr(a, "dtype") and not isinstance(a, np.generic) and a.dtype.kind == "b":
+            return a.ndim
+        return 1
+
+    total = t.ndim + sum(1 for k in items if _is_bool_scalar(k))
+    ellipsis = next((i for i, k in enumerate(items) if k is Ellipsis), None)
+    new_dims, out = [], []
+    for i, k in enumerate(items):
+        if _is_bool_scalar(k):
+            if ellipsis is not None and i > ellipsis:
+                new_dims.append(total - sum(width(x) for x in items[i:]))
+            else:
+                new_dims.append(sum(width(x) for x in items[:i] if x is not Ellipsis))
+            k = np.array([bool(k._data if isinstance(k, Tensor) else k)])
+        out.append(k)
+    for d in new_dims:  # (in increasing order: each counts the ones before it)
+        if not 0 <= d <= t.ndim:
+            raise IndexError(f"getitem: too many indices for a tensor of {t.ndim} dims (key "
+                             f"{key!r})")
+        t = t.unsqueeze(d)
+    return t, tuple(out)
 
 
 def _index_key(key: Any, t: Tensor) -> Any:

@@ -133,16 +133,16 @@ class Pow(Function):
                 # y x^(y-1) has NaN derivatives at x = 0)
                 return Tensor._make(array_module(x._data).zeros_like(x._data)), None
             if ctx.attrs.get("_number"):  # PyTorch's backward of x ** 0.5 takes its rsqrt too
-                gx = g * (y * Pow.apply(x, y - 1, _number=True))
+                dx = y * Pow.apply(x, y - 1, _number=True)
             else:
-                gx = g * (y * x ** (y - 1))  # (PyTorch's order: 2 * x overflows before g scales)
-            if flat.any():
-                gx = where(flat, 0.0, gx)
+                dx = y * x ** (y - 1)  # (PyTorch's order: 2 * x overflows before g scales)
+            # the factor is masked, not the product: the product's VJP to g would multiply the
+            # mask's 0 by the factor's NaN (0 * inf) -- a NaN jvp where the Jacobian is 0
+            gx = g * (where(flat, 0.0, dx) if flat.any() else dx)
         if ny:
-            gy = g * (out * x.log())  # (PyTorch's order: in half, x^y log x may overflow first)
+            dy = out * x.log()  # (PyTorch's order: in half, x^y log x may overflow first)
             flat = (x._data == 0) & (y._data >= 0)
-            if flat.any():
-                gy = where(flat, 0.0, gy)
+            gy = g * (where(flat, 0.0, dy) if flat.any() else dy)
         return gx, gy
 
 
@@ -473,13 +473,13 @@ class Cast(Function):
 class Remainder(Function):
     """``x - y * floor(x / y)``: the remainder with the sign of ``y`` (Python's ``%``, PyTorch's
     ``remainder``). VJPs: ``g`` for ``x``; ``-g * floor(x / y)`` for ``y`` (the quotient is piecewise
-    constant, so it enters as a constant)."""
+    constant: its op, ``div(rounding_mode="floor")``, has zero gradient)."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, y: Any) -> Any:
         xp = array_module(x)
         if ctx.needs_input_grad[1]:
-            ctx.save_for_backward(xp.floor_divide(x, y))
+            ctx.save_for_backward(x, y)
         if x.dtype.kind != "f":
             return xp.remainder(x, y)
         mod = xp.fmod(x, y)  # PyTorch's kernel: fmod, then shift into y's sign
@@ -488,24 +488,27 @@ class Remainder(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         nx, ny = ctx.needs_input_grad
-        return (g if nx else None), (-g * ctx.saved_tensors[0] if ny else None)
+        # the quotient through its op (zero gradient): differentiated again, x and y get zeros,
+        # as from PyTorch's `-grad * self.div(other, rounding_mode="floor")`
+        return (g if nx else None), (-g * DivFloor.apply(*ctx.saved_tensors) if ny else None)
 
 
 class Fmod(Function):
     """``x - y * trunc(x / y)``: the remainder with the sign of ``x`` (C's ``fmod``). VJPs: ``g`` for
-    ``x``; ``-g * trunc(x / y)`` for ``y`` (a constant)."""
+    ``x``; ``-g * trunc(x / y)`` for ``y`` (``div(rounding_mode="trunc")``, of zero gradient)."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, y: Any) -> Any:
         xp = array_module(x)
         if ctx.needs_input_grad[1]:
-            ctx.save_for_backward(xp.trunc(x / y))
+            ctx.save_for_backward(x, y)
         return xp.fmod(x, y)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         nx, ny = ctx.needs_input_grad
-        return (g if nx else None), (-g * ctx.saved_tensors[0] if ny else None)
+        # (the quotient through its op, as in Remainder: PyTorch's div(rounding_mode="trunc"))
+        return (g if nx else None), (-g * DivTrunc.apply(*ctx.saved_tensors) if ny else None)
 
 
 class Atan2(Function):

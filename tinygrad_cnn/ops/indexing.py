@@ -69,11 +69,16 @@ class Scatter(Function):
         values = src[0][_corner(index.shape)] if src else value
         if reduce is None:
             out[key] = values
-        elif reduce == "add":
+            return out
+        half = out.dtype == np.float16  # (PyTorch combines float16 in float32, rounded once)
+        if half:
+            out = out.astype(np.float32)
+            values = values.astype(np.float32) if hasattr(values, "astype") else values
+        if reduce == "add":
             add_at(out, key, values)
         else:
             array_module(out).multiply.at(out, key, values)
-        return out
+        return out.astype(np.float16) if half else out
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Any:
@@ -165,7 +170,8 @@ def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
         return input.clone()
     idx = idx.reshape(-1)
     _check_range(idx, input.shape[d], "index_select", d, input.shape)
-    return GetItem.apply(input, key=(slice(None),) * d + (idx,))
+    return GetItem.apply(input, key=(slice(None),) * d + (idx,),
+                         **(_WIDE if input.dtype == np.float16 else {}))
 
 
 def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:
@@ -534,7 +540,11 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:
     lead = len(shape) - input.ndim
     key = tuple(xp.zeros_like(h) if input.shape[i] == 1 and shape[lead + i] != 1 else h
                 for i, h in enumerate(hits[lead:]))
-    return GetItem.apply(input, key=key)
+    return GetItem.apply(input, key=key, **(_WIDE if input.dtype == np.float16 else {}))
+
+
+#: index_select's and masked_select's float16 gradients add up in float32 (PyTorch's)
+_WIDE = {"wide_grad": True}
 
 
 def masked_scatter(input: Tensor, mask: Any, source: Tensor, *,

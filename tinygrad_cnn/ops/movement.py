@@ -89,8 +89,10 @@ class GetItem(Function):
     is_view = True
 
     @staticmethod
-    def forward(ctx: Context, x: Any, key: tuple[Any, ...] = ()) -> Any:
-        ctx.in_shape, ctx.key = x.shape, key
+    def forward(ctx: Context, x: Any, key: tuple[Any, ...] = (), wide_grad: bool = False) -> Any:
+        # ``wide_grad``: repeated indices add their float16 gradients in float32, rounded once
+        # (PyTorch's index_select and masked_select; its x[idx] adds in float16)
+        ctx.in_shape, ctx.key, ctx.wide = x.shape, key, wide_grad
         if not _is_basic(key):
             ctx.copied = True  # (an index array: a copy, also when empty)
         try:
@@ -108,13 +110,17 @@ class GetItem(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
+        wide = {"wide": True} if ctx.wide else {}
         if not _state.grad_enabled:  # first order: the same scatter on the arrays, no node
-            return Tensor._make(_scattered(g._data, ctx.key, ctx.in_shape))
-        return GetItemBackward.apply(g, key=ctx.key, shape=ctx.in_shape)
+            return Tensor._make(_scattered(g._data, ctx.key, ctx.in_shape, ctx.wide))
+        return GetItemBackward.apply(g, key=ctx.key, shape=ctx.in_shape, **wide)
 
 
-def _scattered(g: Any, key: tuple[Any, ...], shape: tuple[int, ...]) -> Any:
-    """Zeros of ``shape`` with ``g`` added at ``key`` (repeated integer indices add up)."""
+def _scattered(g: Any, key: tuple[Any, ...], shape: tuple[int, ...], wide: bool = False) -> Any:
+    """Zeros of ``shape`` with ``g`` added at ``key`` (repeated integer indices add up; with
+    ``wide``, float16 in float32, rounded once)."""
+    if wide and g.dtype == np.float16 and not _is_basic(key):
+        return _scattered(g.astype(np.float32), key, shape).astype(np.float16)
     out = array_module(g).zeros(shape, dtype=g.dtype)
     if _is_basic(key):
         out[key] = g
@@ -130,9 +136,10 @@ class GetItemBackward(Function):
     name = "getitem_backward"
 
     @staticmethod
-    def forward(ctx: Context, g: Any, key: tuple[Any, ...] = (), shape: tuple[int, ...] = ()) -> Any:
+    def forward(ctx: Context, g: Any, key: tuple[Any, ...] = (), shape: tuple[int, ...] = (),
+                wide: bool = False) -> Any:
         ctx.key = key
-        return _scattered(g, key, shape)
+        return _scattered(g, key, shape, wide)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:

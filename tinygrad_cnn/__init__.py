@@ -39,6 +39,7 @@ from tinygrad_cnn.autograd import (
 from tinygrad_cnn.backend import device, is_available, tune_malloc
 from tinygrad_cnn.functions import *  # noqa: F403 (sin, einsum, ...: PyTorch's top-level math)
 from tinygrad_cnn.functions import __all__ as _functions
+from tinygrad_cnn.functions import _tensor_first
 from tinygrad_cnn.gradcheck import GradcheckError, check_grads, gradcheck, gradgradcheck
 from tinygrad_cnn.interop import from_dlpack, from_numpy
 from tinygrad_cnn.ops.indexing import (
@@ -118,6 +119,15 @@ from tinygrad_cnn.tensor import (
     zeros,
     zeros_like,
 )
+
+# PyTorch's TypeError for a list or an array where a Tensor goes first (not an AttributeError from
+# inside); the ones taking several tensors (atleast_*, *stack, broadcast_tensors) stay as they are
+(index_select, masked_fill, nonzero, scatter, scatter_add, take_along_dim, chunk, diag_embed,
+ diagonal, flip, movedim, narrow, ravel, repeat_interleave, roll, rot90, select, split, swapaxes,
+ swapdims, tile, trace, tril, triu, unbind, broadcast_to) = map(_tensor_first, (
+    index_select, masked_fill, nonzero, scatter, scatter_add, take_along_dim, chunk, diag_embed,
+    diagonal, flip, movedim, narrow, ravel, repeat_interleave, roll, rot90, select, split,
+    swapaxes, swapdims, tile, trace, tril, triu, unbind, broadcast_to))
 
 # PyTorch computes with inf and NaN silently, as IEEE arithmetic does; numpy warns at every ufunc
 # that makes one ("invalid value encountered in multiply"). The ops are numpy calls in this

@@ -687,6 +687,12 @@ class inference_mode(_GradModeSwitch):  # noqa: N801 (PyTorch's name)
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
+def index_put(input: Tensor, indices: Sequence[Any], values: Tensor, accumulate: bool = False
+              ) -> Tensor:
+    """``input.index_put(indices, values, accumulate)``."""
+    return input.index_put(indices, values, accumulate)
+
+
 def _number_first(input: Any, other: Any, where: str) -> Tensor:
     """``input`` as the Tensor whose method computes ``where(input, other)``: a number first
     (``torch.add(2, x)``) becomes a 0-d tensor of the result's dtype on ``other``'s device, so it
@@ -806,6 +812,7 @@ __all__ = [
     "index_add",
     "index_copy",
     "index_fill",
+    "index_put",
     "inference_mode",
     "is_floating_point",
     "is_tensor",

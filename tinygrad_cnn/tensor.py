@@ -2462,6 +2462,41 @@ class Tensor:
     def triu_(self, diagonal: int = 0) -> Tensor:
         return self._unary_("triu", diagonal)
 
+    def index_put(self, indices: Sequence[Any], values: Tensor, accumulate: bool = False
+                  ) -> Tensor:
+        """PyTorch's ``index_put``: a copy with ``values`` written at ``self[indices]``
+        (``indices`` a tuple of index tensors, bool masks allowed); with ``accumulate`` added
+        instead, repeated indices adding up. ``values`` needs this tensor's dtype and broadcasts
+        to the selected region. Gradients: ``g`` to this tensor (not where overwritten), ``g`` at
+        the indices to ``values``."""
+        key = _index_put_args(self, indices, values, "index_put")
+        if not accumulate:
+            out = self.clone()
+            out[key] = values
+            return out
+        region = self[key].shape
+        v = values
+        while v.ndim > len(region) and v.shape[0] == 1:  # leading 1s drop, as in PyTorch
+            v = v.reshape(v.shape[1:])
+        try:
+            v = v.expand(region) if v.shape != region else v
+        except ValueError:
+            raise ValueError(f"index_put: values of shape {values.shape} do not broadcast to the "
+                             f"selected region's shape {region}") from None
+        k = _index_key(key, self)
+        return self + _ops.movement.GetItemBackward.apply(v, key=k, shape=self.shape)
+
+    def index_put_(self, indices: Sequence[Any], values: Tensor, accumulate: bool = False
+                   ) -> Tensor:
+        """``index_put`` in place (``self[indices] = values``, or ``+=`` with repeated indices
+        adding up under ``accumulate``)."""
+        key = _index_put_args(self, indices, values, "index_put_")
+        if not accumulate:
+            self[key] = values
+            return self
+        return self._result_in_place(
+            "index_put_", lambda s: s.index_put(key, values, accumulate=True), (values,))
+
     def index_add_(self, dim: int, index: Any, source: Tensor, *, alpha: Number = 1) -> Tensor:
         return self._result_in_place(
             "index_add_", lambda s: s.index_add(dim, index, source, alpha=alpha), (source,))
@@ -2690,6 +2725,23 @@ def _index_put_value(key: Any, value: Tensor, t: Tensor) -> Tensor:
     raise RuntimeError(f"__setitem__: index put requires the source and destination dtypes match "
                        f"(as in PyTorch), got {t.dtype} for the destination and {value.dtype} for "
                        f"the source; convert the value first, e.g. value.to({t.dtype})")
+
+
+def _index_put_args(t: Tensor, indices: Any, values: Any, where: str) -> tuple[Any, ...]:
+    """``indices`` as an index key, after PyTorch's checks of index_put's arguments."""
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"{where}: indices must be a tuple of index tensors, got "
+                        f"{type(indices).__name__} (write t.{where}((idx,), values))")
+    if not isinstance(values, Tensor):
+        raise TypeError(f"{where}: values must be a Tensor, got {type(values).__name__}")
+    for i in indices:
+        if not isinstance(i, Tensor):
+            raise TypeError(f"{where}: every index must be a Tensor, got {type(i).__name__}")
+    if values.dtype != t.dtype:
+        raise RuntimeError(f"{where}: index put requires the source and destination dtypes match "
+                           f"(as in PyTorch), got {t.dtype} for the destination and "
+                           f"{values.dtype} for the source; convert the values first")
+    return tuple(indices)
 
 
 def _record_copy_slices(base: Tensor, chain: tuple[Any, ...], value: Tensor) -> None:

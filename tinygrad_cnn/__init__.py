@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn import cuda
+from tinygrad_cnn import cuda, linalg
 from tinygrad_cnn import parallel as _parallel
 from tinygrad_cnn.autograd import (
     AnomalyError,
@@ -225,6 +225,7 @@ __all__ = [
     "keep_inputs",
     "check_grads",
     "linspace",
+    "linalg",
     "load",
     "manual_seed",
     "Generator",

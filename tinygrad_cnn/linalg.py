@@ -1,0 +1,104 @@
+"""``tinygrad_cnn.linalg``: the norms of PyTorch's ``torch.linalg`` -- ``vector_norm``,
+``matrix_norm`` and ``norm`` -- with its arguments, defaults and errors, composed of the reduction
+ops (``norm``, ``sum``, ``amax``/``amin``), so their gradients are those ops' (0 at the zero
+vector; ties of a max share the gradient equally, as PyTorch's). The matrix norms that need
+singular values (``"nuc"``, 2, -2) are not here: they raise and say so."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tinygrad_cnn.tensor import DTypeLike, Tensor, _dtype
+
+__all__ = ["matrix_norm", "norm", "vector_norm"]
+
+
+def _checked(x: Any, where: str, dtype: DTypeLike) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"linalg.{where}(): argument 'input' must be a Tensor, not "
+                        f"{type(x).__name__}")
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"linalg.{where}: Expected a floating point tensor as input. Got "
+                           f"{x.dtype} (as PyTorch); convert it with .float()")
+    if dtype is not None:
+        dt = _dtype(dtype)
+        if dt.kind != "f" or np.promote_types(x.dtype, dt) != dt:
+            raise RuntimeError(f"linalg.{where}: the dtype of the input ({x.dtype}) should be "
+                               f"convertible without narrowing to the specified dtype ({dt})")
+        x = x.to(dt)
+    return x
+
+
+def vector_norm(x: Tensor, ord: float = 2, dim: int | Sequence[int] | None = None,
+                keepdim: bool = False, *, dtype: DTypeLike = None) -> Tensor:
+    """``(Σ |x|^ord)^(1/ord)`` over ``dim`` (None: every element); ``ord`` a number: ``inf``
+    (max |x|), ``-inf`` (min |x|), 0 (the count of non-zeros) too."""
+    if isinstance(ord, (str, bool)) or not isinstance(ord, (int, float, np.integer, np.floating)):
+        raise TypeError(f"linalg.vector_norm(): argument 'ord' must be a number, not "
+                        f"{type(ord).__name__} (\"fro\" and \"nuc\" are matrix norms: "
+                        "linalg.matrix_norm)")
+    x = _checked(x, "vector_norm", dtype)
+    return x.norm(p=float(ord), dim=dim, keepdim=keepdim)
+
+
+def matrix_norm(A: Tensor, ord: float | str = "fro", dim: tuple[int, int] = (-2, -1),
+                keepdim: bool = False, *, dtype: DTypeLike = None) -> Tensor:
+    """The matrix norm over the two dims ``dim``: ``"fro"`` (the 2-norm of the entries), 1 / -1
+    (the largest / smallest column sum of ``|A|``), ``inf`` / ``-inf`` (the same of the row
+    sums)."""
+    A = _checked(A, "matrix_norm", dtype)
+    if A.ndim < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
+                           f"dimensions (got shape {A.shape})")
+    if not isinstance(dim, (tuple, list)) or len(dim) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple of ints, got {dim!r}")
+    d0, d1 = (d % A.ndim if isinstance(d, int) and -A.ndim <= d < A.ndim else None for d in dim)
+    if d0 is None or d1 is None or d0 == d1:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different dims of the input "
+                           f"(shape {A.shape}), got {dim!r}")
+    if ord == "fro":
+        return A.norm(p=2.0, dim=(d0, d1), keepdim=keepdim)
+    if ord in ("nuc", 2, -2):
+        raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r} needs singular values (an "
+                                  "SVD), which tinygrad_cnn does not have; use ord='fro', 1, -1, "
+                                  "inf or -inf")
+    if isinstance(ord, str) or ord not in (1, -1, math.inf, -math.inf):
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported (PyTorch's orders: "
+                           "'fro', 'nuc', inf, -inf, 1, -1, 2, -2)")
+    # the column sums (over d0) for 1 / -1, the row sums (over d1) for inf / -inf
+    summed, extreme = (d0, d1) if abs(ord) == 1 else (d1, d0)
+    sums = A.abs().sum(summed, keepdim=True)
+    if sums.shape[extreme] == 0:  # no columns (rows) at all: PyTorch's 0
+        out = sums.sum(extreme, keepdim=True) * 0
+    else:
+        out = sums.amax(extreme, keepdim=True) if ord > 0 else sums.amin(extreme, keepdim=True)
+    return out if keepdim else out.squeeze(max(d0, d1)).squeeze(min(d0, d1))
+
+
+def norm(A: Tensor, ord: float | str | None = None, dim: int | Sequence[int] | None = None,
+         keepdim: bool = False, *, dtype: DTypeLike = None) -> Tensor:
+    """``vector_norm`` over one dim (or, with ``ord`` None, over all), ``matrix_norm`` over two --
+    PyTorch's ``linalg.norm``: without ``dim``, ``ord`` needs a 1-D or 2-D input."""
+    if isinstance(dim, int):
+        dim = (dim,)
+    if dim is None:
+        if ord is None:
+            return vector_norm(A, 2, None, keepdim, dtype=dtype)
+        if not isinstance(A, Tensor) or A.ndim not in (1, 2):
+            got = f"{A.ndim}D" if isinstance(A, Tensor) else type(A).__name__
+            raise RuntimeError("linalg.norm: If dim is not specified but ord is, the input must "
+                               f"be 1D or 2D. Got {got}.")
+        dim = tuple(range(A.ndim))
+    dim = tuple(dim)
+    if len(dim) == 1:
+        if isinstance(ord, str):
+            raise RuntimeError(f"linalg.norm: ord={ord!r} is a matrix norm, it needs two dims (got "
+                               f"dim={dim}); give a number for a vector norm")
+        return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+    if len(dim) == 2:
+        return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
+    raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {dim}")

@@ -175,3 +175,29 @@ def test_integer_division_by_zero_is_a_runtime_error_too() -> None:
         tg.tensor([3]) % tg.tensor([0])
     with pytest.raises(RuntimeError):
         torch.tensor([3]) // 0
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_finfo_gives_python_numbers_as_pytorch(dtype: str) -> None:
+    ours, theirs = tg.finfo(getattr(tg, dtype)), torch.finfo(getattr(torch, dtype))
+    for name in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution"):
+        assert getattr(ours, name) == getattr(theirs, name)
+        assert type(getattr(ours, name)) is type(getattr(theirs, name))
+    assert ours.dtype == theirs.dtype
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int16", "int32", "int64"])
+def test_iinfo_gives_python_ints_as_pytorch(dtype: str) -> None:
+    ours, theirs = tg.iinfo(getattr(tg, dtype)), torch.iinfo(getattr(torch, dtype))
+    assert (ours.bits, ours.min, ours.max, ours.dtype) == \
+        (theirs.bits, theirs.min, theirs.max, theirs.dtype)
+    assert type(ours.max) is int
+
+
+def test_finfo_and_iinfo_refuse_the_other_kind() -> None:
+    with pytest.raises(TypeError):
+        tg.finfo(tg.int32)
+    with pytest.raises(TypeError):
+        tg.iinfo(tg.float32)
+    with pytest.raises(TypeError):
+        tg.iinfo(tg.bool)

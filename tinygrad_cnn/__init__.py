@@ -156,15 +156,43 @@ def get_default_dtype() -> np.dtype:
     return float32
 
 
-def finfo(type: Any = None) -> np.finfo:
-    """Limits of a float dtype (``eps``, ``max``, ``min``, ``tiny``, ``bits``); float32 by
-    default, as ``torch.finfo()``."""
-    return np.finfo(float32 if type is None else type)
+class finfo:  # noqa: N801 (PyTorch's name)
+    """Limits of a float dtype, as ``torch.finfo``: ``bits``, ``eps``, ``max``, ``min``,
+    ``tiny`` (= ``smallest_normal``), ``resolution`` as Python numbers, ``dtype`` its name;
+    float32 by default."""
+
+    def __init__(self, type: Any = None) -> None:
+        dt = np.dtype(float32 if type is None else type)
+        if dt.kind != "f":
+            raise TypeError(f"finfo: {dt} is not a floating point dtype; use iinfo for integers")
+        info = np.finfo(dt)
+        self.bits, self.dtype = builtins.int(info.bits), str(dt)
+        self.eps, self.max = builtins.float(info.eps), builtins.float(info.max)
+        self.min = builtins.float(info.min)
+        self.tiny = self.smallest_normal = builtins.float(info.smallest_normal)
+        self.resolution = 10.0 ** -builtins.int(info.precision)  # (PyTorch's: 0.001, not half's)
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution}, min={self.min}, max={self.max}, "
+                f"eps={self.eps}, smallest_normal={self.smallest_normal}, tiny={self.tiny}, "
+                f"dtype={self.dtype})")
 
 
-def iinfo(type: Any) -> np.iinfo:
-    """Limits of an integer dtype (``min``, ``max``, ``bits``)."""
-    return np.iinfo(type)
+class iinfo:  # noqa: N801 (PyTorch's name)
+    """Limits of an integer dtype, as ``torch.iinfo``: ``bits``, ``min``, ``max`` as
+    Python ints, ``dtype`` its name."""
+
+    def __init__(self, type: Any) -> None:
+        dt = np.dtype(type)
+        if dt.kind not in "iu":
+            raise TypeError(f"iinfo: {dt} is not an integer dtype (as PyTorch: not bool); use "
+                            "finfo for floats")
+        info = np.iinfo(dt)
+        self.bits, self.dtype = builtins.int(info.bits), str(dt)
+        self.min, self.max = builtins.int(info.min), builtins.int(info.max)
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
 
 
 # `import tinygrad_cnn as torch; torch.nn.Linear; torch.optim.SGD` as in PyTorch: the layers and

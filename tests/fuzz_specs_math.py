@@ -63,6 +63,8 @@ binary("fmod", lambda m, a, b: a.fmod(b), id="zeros_and_infs", smooth=False,
        dtypes=FLOATS + ("int64",))
 binary("atan2", lambda m, a, b: a.atan2(b), domain=("real", "nonzero"), dtypes=NUMBERS)
 binary("atan2", lambda m, a, b: a.atan2(b), id="origin", smooth=False)
+binary("xlogy", lambda m, a, b: a.xlogy(b), domain=("real", "positive"))
+binary("xlogy", lambda m, a, b: a.xlogy(b), id="zeros_and_edges", smooth=False)
 binary("hypot", lambda m, a, b: a.hypot(b), domain="nonzero")
 binary("hypot", lambda m, a, b: a.hypot(b), id="origin", smooth=False)
 spec("lerp", lambda m, a, b, w: a.lerp(b, w), arity=3, shapes=broadcast_shapes(3),

@@ -120,6 +120,13 @@ def _hypot(rng):
     return (lambda a, b: a.hypot(b)), (t(rng, 3, 4, away=0.2), t(rng, 3, 1, away=0.2))
 
 
+@case("xlogy")
+def _xlogy(rng):
+    x = t(rng, 3, 4)
+    x._data[0, :2] = 0.0  # (smooth in x at 0 where y > 0: the gradient is log y)
+    return (lambda a, b: a.xlogy(b)), (x, _in(rng, 0.5, 2.0, 4))
+
+
 @case("lerp", "tensor_weight")
 def _lerp(rng):
     return (lambda a, b, w: a.lerp(b, w)), (t(rng, 3, 4), t(rng, 4), _in(rng, -0.5, 1.5, 3, 1))

@@ -687,6 +687,29 @@ class inference_mode(_GradModeSwitch):  # noqa: N801 (PyTorch's name)
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
+def float_power(input: Any, exponent: Any) -> Tensor:
+    """``input ** exponent`` in float64 (``input`` may be a number, as in PyTorch)."""
+    if isinstance(input, Tensor):
+        return input.float_power(exponent)
+    if isinstance(exponent, Tensor):
+        return exponent.to(np.float64).__rpow__(input)
+    raise TypeError("float_power(): one of input and exponent must be a Tensor")
+
+
+def xlogy(input: Any, other: Any) -> Tensor:
+    """``input * log(other)``, 0 where ``input`` is 0 (either may be a number, as in PyTorch)."""
+    if isinstance(input, Tensor):
+        return input.xlogy(other)
+    if isinstance(other, Tensor):
+        return _to_tensor(input, other, result_type(other, 1.0)).xlogy(other)
+    raise TypeError("xlogy(): one of input and other must be a Tensor")
+
+
+def sinc(input: Tensor) -> Tensor:
+    """``sin(πx) / (πx)``, 1 at 0."""
+    return input.sinc()
+
+
 def index_put(input: Tensor, indices: Sequence[Any], values: Tensor, accumulate: bool = False
               ) -> Tensor:
     """``input.index_put(indices, values, accumulate)``."""
@@ -797,6 +820,7 @@ __all__ = [
     "flatten",
     "fliplr",
     "flipud",
+    "float_power",
     "floor",
     "floor_divide",
     "fmod",
@@ -879,6 +903,7 @@ __all__ = [
     "sign",
     "signbit",
     "sin",
+    "sinc",
     "sinh",
     "softmax",
     "sort",
@@ -907,6 +932,7 @@ __all__ = [
     "var",
     "var_mean",
     "vsplit",
+    "xlogy",
 ]
 
 # every function whose first argument must be a Tensor checks it (aliases stay the same object);
@@ -918,7 +944,8 @@ for _name in __all__:
     _fn = globals()[_name]
     if _name in ("add", "sub", "mul", "div", "subtract", "multiply", "divide", "true_divide",
                  "remainder", "floor_divide", "pow", "is_tensor", "inference_mode", "bitwise_and",
-                 "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift") or \
+                 "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift",
+                 "float_power", "xlogy") or \
             _fn.__module__ not in (__name__, "tinygrad_cnn.ops.indexing"):
         continue
     globals()[_name] = _WRAPPED.setdefault(id(_fn), _tensor_first(_fn))

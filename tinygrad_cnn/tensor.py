@@ -1924,6 +1924,44 @@ class Tensor:
     def logical_xor(self, other: Any) -> Tensor:
         return _logical(self, other, "logical_xor")
 
+    # in place: the truth values written in this tensor's dtype (1 and 0 in a float tensor)
+    def logical_not_(self) -> Tensor:
+        return self._result_in_place("logical_not_", lambda s: s.logical_not().to(s.dtype))
+
+    def logical_and_(self, other: Any) -> Tensor:
+        return self._result_in_place("logical_and_",
+                                     lambda s: s.logical_and(other).to(s.dtype), (other,))
+
+    def logical_or_(self, other: Any) -> Tensor:
+        return self._result_in_place("logical_or_",
+                                     lambda s: s.logical_or(other).to(s.dtype), (other,))
+
+    def logical_xor_(self, other: Any) -> Tensor:
+        return self._result_in_place("logical_xor_",
+                                     lambda s: s.logical_xor(other).to(s.dtype), (other,))
+
+    def float_power(self, exponent: Any) -> Tensor:
+        """``self ** exponent`` computed in float64 (the result is float64, whatever the inputs),
+        as PyTorch's ``float_power``."""
+        e = exponent.to(np.float64) if isinstance(exponent, Tensor) else exponent
+        if not isinstance(e, (Tensor, bool, int, float, np.number)):
+            raise TypeError(f"float_power: exponent must be a number or a Tensor, got "
+                            f"{type(exponent).__name__}")
+        return self.to(np.float64) ** (float(e) if isinstance(e, (bool, np.bool_)) else e)
+
+    def sinc(self) -> Tensor:
+        """``sin(πx) / (πx)``, 1 at 0 (gradient 0 there), as PyTorch's ``sinc``; integers become
+        float32."""
+        x = self if self.dtype.kind == "f" else self.to(np.float32)
+        zero = x == 0
+        px = where(zero, 1.0, x) * math.pi
+        return where(zero, 1.0, px.sin() / px)
+
+    def xlogy(self, other: Any) -> Tensor:
+        """``self * log(other)``, 0 where ``self`` is 0 (unless ``other`` is NaN), as PyTorch's
+        ``xlogy``; integers become float32."""
+        return _binary(_ops.elementwise.Xlogy, self, other, floating=True)
+
     # ---------------------------------------------------------------- reductions (issue 14)
     # The ops and their VJPs are in ops/reduce.py; ``dim`` is an int, a sequence of ints or None
     # (all dimensions), as in the reductions above.

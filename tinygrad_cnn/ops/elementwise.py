@@ -547,6 +547,32 @@ class Hypot(Function):
         return (g * x / out if nx else None), (g * y / out if ny else None)
 
 
+class Xlogy(Function):
+    """``x * log(y)``, 0 where ``x`` is 0 (unless ``y`` is NaN), as PyTorch's ``xlogy``. VJPs
+    (PyTorch's formulas): ``g * log(y)`` for ``x``, 0 where ``x`` is 0 and ``y <= 0``;
+    ``g * x / y`` for ``y``."""
+
+    @staticmethod
+    @quiet  # log(0) = -inf, log(-1) = NaN, as in PyTorch
+    def forward(ctx: Context, x: Any, y: Any) -> Any:
+        xp = array_module(x)
+        ctx.save_for_backward(x, y)
+        return xp.where((x == 0) & ~xp.isnan(y), x.dtype.type(0), x * xp.log(y))
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, y = ctx.saved_tensors
+        nx, ny = ctx.needs_input_grad
+        gx = gy = None
+        if nx:
+            drop = (x._data == 0) & (y._data <= 0)
+            log_y = y.log()
+            gx = g * (where(drop, 0.0, log_y) if drop.any() else log_y)
+        if ny:
+            gy = g * x / y
+        return gx, gy
+
+
 class Lerp(Function):
     """``start + weight * (end - start)``; ``weight`` is a third tensor input or a number (keyword).
     Computed as PyTorch does for accuracy: ``end - (end - start) * (1 - weight)`` when

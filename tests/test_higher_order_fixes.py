@@ -51,3 +51,34 @@ def test_divisor_gradient_differentiates_to_zero(op: str, dtype: str) -> None:
         second = lib.autograd.grad(gy.sum(), (x, y))
         out.append((gy.tolist(), [s.tolist() for s in second]))
     assert out[0] == out[1]
+
+
+def test_gradgradcheck_of_a_once_differentiable_backward_fails_cleanly() -> None:
+    import numpy as np
+
+    class GSin(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.sin(x)
+
+        @staticmethod
+        @tg.once_differentiable
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * np.cos(x)
+
+    x = tg.tensor(np.array([0.3, 1.0]), requires_grad=True)
+    assert tg.gradgradcheck(GSin.apply, (x,), raise_exception=False) is False
+    with pytest.raises(tg.GradcheckError, match="once_differentiable"):
+        tg.gradgradcheck(GSin.apply, (x,))
+    assert tg.gradcheck(GSin.apply, (x,))
+
+
+def test_batch_norm_in_training_refuses_eps_zero_as_pytorch() -> None:
+    x = tg.ones(4, 3, 2, 2)
+    with pytest.raises(ValueError, match="eps must be positive during training"):
+        tF.batch_norm(x, None, None, training=True, eps=0.0)
+    with pytest.raises(ValueError):
+        TF.batch_norm(torch.ones(4, 3, 2, 2), None, None, training=True, eps=0.0)
+    assert tF.batch_norm(x, tg.zeros(3), tg.ones(3), training=False, eps=0.0).shape == (4, 3, 2, 2)

@@ -816,9 +816,13 @@ class _OnceDifferentiable(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Any:
-        raise RuntimeError(
+        raise OnceDifferentiableError(
             f"trying to differentiate twice a function marked @once_differentiable (the backward "
             f"of {ctx.attrs['op']}); write its backward in Tensor ops to get second derivatives")
+
+
+class OnceDifferentiableError(RuntimeError):
+    """The backward of a ``@once_differentiable`` VJP was asked for (PyTorch's RuntimeError)."""
 
 
 # Keeping big graphs out of the cyclic garbage collector's way. Python's collector runs a full

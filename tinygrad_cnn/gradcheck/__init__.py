@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from tinygrad_cnn.autograd import OnceDifferentiableError
 from tinygrad_cnn.gradcheck.check import check_grads
 from tinygrad_cnn.gradcheck.report import (
     GradcheckError,
@@ -149,9 +150,14 @@ def gradgradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any],
               check_fwd_over_rev=check_fwd_over_rev)
     if not check_rev_over_rev:
         return True
-    report = check_grads(func, inputs, order=2, grad_outputs=grad_outputs, eps=eps, atol=atol,
-                         rtol=rtol, nondet_tol=nondet_tol, fast_mode=fast_mode, method=method,
-                         avoid_kinks=avoid_kinks, find_culprit=find_culprit,
-                         check_first_order=check_first_order,
-                         non_contiguous_grad_outputs=gen_non_contig_grad_outputs, seed=seed)
+    try:
+        report = check_grads(func, inputs, order=2, grad_outputs=grad_outputs, eps=eps, atol=atol,
+                             rtol=rtol, nondet_tol=nondet_tol, fast_mode=fast_mode, method=method,
+                             avoid_kinks=avoid_kinks, find_culprit=find_culprit,
+                             check_first_order=check_first_order,
+                             non_contiguous_grad_outputs=gen_non_contig_grad_outputs, seed=seed)
+    except OnceDifferentiableError as exc:  # no second derivative at all: a failed check
+        if raise_exception:
+            raise GradcheckError(f"gradgradcheck: second derivative: {exc}") from exc
+        return False
     return _verdict(report, raise_exception)

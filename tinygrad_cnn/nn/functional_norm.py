@@ -125,6 +125,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     dims = (0,) + tuple(range(2, x.ndim))
     shape = _channel_shape(x)
     if training:
+        if not eps > 0:  # (PyTorch's check: with eps 0 a constant channel divides by 0)
+            raise ValueError(f"{op}: eps must be positive during training, but got {eps}")
         n = x.numel() // max(c, 1)
         if n <= 1 and x.numel() > 0:
             raise ValueError(f"{op}: expected more than 1 value per channel when training, got "

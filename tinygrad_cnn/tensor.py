@@ -2142,8 +2142,28 @@ class Tensor:
             autograd._saved_output_is(result.grad_fn, result._data, self)
         return self
 
+    def _check_region_writeable(self, k: Any) -> None:
+        """``t[k] = v`` on a read-only view that repeats elements (an ``expand()`` result): allowed
+        where the region written repeats none (a basic key: ``e[0] = row`` writes the expanded
+        tensor, as in PyTorch) -- through a writable alias of the same memory."""
+        a = self._data
+        if not a.flags.writeable and _is_basic_key(k) and self._view is not None:
+            alias = _writable_alias(a, self._view[0]._data)
+            part = a[k] if alias is not None else None
+            if hasattr(part, "flags") and (part.flags.c_contiguous or not _self_overlapping(part)):
+                self._data = alias  # (its own elements may repeat; the write's do not)
+                return
+        self._check_writeable("__setitem__")
+
     def _check_writeable(self, name: str) -> None:
         a = self._data
+        if not a.flags.writeable and self._view is not None and (
+                a.flags.c_contiguous or not _self_overlapping(a)):
+            # a view that repeats nothing of a read-only view (a row of an expand() result):
+            # writable where its memory is (PyTorch writes through it into the expanded tensor)
+            alias = _writable_alias(a, self._view[0]._data)
+            if alias is not None:
+                self._data = a = alias
         if not a.flags.writeable:
             raise RuntimeError(f"{name}: this tensor (shape {self.shape}) is read-only: a view that "
                                "shows one value in several places (an expand() result, or an "
@@ -2717,7 +2737,7 @@ class Tensor:
             if self._view is not None:
                 self._refresh_view()
             return
-        self._check_writeable("__setitem__")
+        self._check_region_writeable(k)
         v = value._data if isinstance(value, Tensor) else _setitem_number(value, self)
         try:
             if self.dtype == np.float16 and isinstance(v, (float, np.floating)):
@@ -2763,6 +2783,27 @@ def _index_put_value(key: Any, value: Tensor, t: Tensor) -> Tensor:
     raise RuntimeError(f"__setitem__: index put requires the source and destination dtypes match "
                        f"(as in PyTorch), got {t.dtype} for the destination and {value.dtype} for "
                        f"the source; convert the value first, e.g. value.to({t.dtype})")
+
+
+def _is_basic_key(k: Any) -> bool:
+    """A key of ints, slices, None and Ellipsis only (a view, no index arrays)."""
+    return all(isinstance(i, (int, slice, np.integer)) or i is None or i is Ellipsis
+               for i in (k if isinstance(k, tuple) else (k,)))
+
+
+def _writable_alias(a: Any, owner: Any) -> Any:
+    """A writable array on the memory of the read-only numpy view ``a`` (same shape, strides and
+    place) inside ``owner`` -- the array of the view's base tensor, when that is writable (a view
+    read through an ``expand()``, not one of read-only memory such as ``t.numpy()`` of a tensor
+    that requires grad); else None."""
+    if type(a) is not np.ndarray or type(owner) is not np.ndarray or \
+            not (owner.flags.writeable and owner.flags.c_contiguous):
+        return None
+    offset = a.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+    try:  # (numpy checks that every element lies inside ``owner``)
+        return np.ndarray(a.shape, a.dtype, buffer=owner, offset=offset, strides=a.strides)
+    except (TypeError, ValueError):
+        return None
 
 
 def _index_put_args(t: Tensor, indices: Any, values: Any, where: str) -> tuple[Any, ...]:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.autograd import Context, Function, _self_overlapping
 from tinygrad_cnn.backend import array_module
-from tinygrad_cnn.ops.movement import GetItem
-from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.ops.movement import GetItem, _is_basic
+from tinygrad_cnn.tensor import Tensor, _writable_alias
 
 Chain = tuple[tuple[Any, dict[str, Any]], ...]
 
@@ -28,13 +28,26 @@ def _view_array(arr: Any, chain: Chain) -> Any:
 
 
 def write_region(arr: Any, chain: Chain, value: Any) -> None:
-    """``region(arr)[...] = value``, in place."""
+    """``region(arr)[...] = value``, in place. A region read through an ``expand`` (a read-only
+    broadcast) is written where it repeats no element (a row of it), through a writable alias of
+    the same memory, as PyTorch writes it."""
     *lead, (fn, attrs) = chain
     parent = _view_array(arr, tuple(lead))
     if fn is GetItem:
-        parent[attrs["key"]] = value  # basic or advanced indexing: numpy writes through both
+        key = attrs["key"]
+        if parent.flags.writeable:
+            parent[key] = value  # basic or advanced indexing: numpy writes through both
+            return
+        target = parent[key] if _is_basic(key) else None
     else:
-        _view_array(parent, ((fn, attrs),))[...] = value
+        target = _view_array(parent, ((fn, attrs),))
+    if target is not None and not target.flags.writeable:
+        target = None if (not target.flags.c_contiguous and _self_overlapping(target)) \
+            else _writable_alias(target, arr)
+    if target is None:
+        raise RuntimeError("copy_slices: the region written shows one value in several places "
+                           "(it is read through an expand()); call .clone() first")
+    target[...] = value
 
 
 def region(t: Tensor, chain: Chain) -> Tensor:

@@ -23,7 +23,7 @@ from tinygrad_cnn.ops.correlation import corrcoef, cov
 from tinygrad_cnn.ops.cumulative import logcumsumexp
 from tinygrad_cnn.ops.distance import cdist
 from tinygrad_cnn.ops.histogram import bincount, histc
-from tinygrad_cnn.ops.indexing import masked_scatter, masked_select, take
+from tinygrad_cnn.ops.indexing import bucketize, masked_scatter, masked_select, searchsorted, take
 from tinygrad_cnn.ops.linalg import addbmm, addmm, addmv, baddbmm, bmm, dot, einsum, mv, outer, tensordot
 from tinygrad_cnn.ops.quantile import nanquantile, quantile
 from tinygrad_cnn.ops.statistics import (
@@ -710,6 +710,30 @@ def sinc(input: Tensor) -> Tensor:
     return input.sinc()
 
 
+def fmax(input: Tensor, other: Any) -> Tensor:
+    return input.fmax(other)
+
+
+def fmin(input: Tensor, other: Any) -> Tensor:
+    return input.fmin(other)
+
+
+def msort(input: Tensor) -> Tensor:
+    return input.msort()
+
+
+def argwhere(input: Tensor) -> Tensor:
+    return input.argwhere()
+
+
+def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    return input.narrow_copy(dim, start, length)
+
+
+def split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+    return input.split_with_sizes(split_sizes, dim)
+
+
 def index_put(input: Tensor, indices: Sequence[Any], values: Tensor, accumulate: bool = False
               ) -> Tensor:
     """``input.index_put(indices, values, accumulate)``."""
@@ -771,6 +795,7 @@ __all__ = [
     "argmax",
     "argmin",
     "argsort",
+    "argwhere",
     "asin",
     "asinh",
     "atan",
@@ -786,6 +811,7 @@ __all__ = [
     "bitwise_right_shift",
     "bitwise_xor",
     "bmm",
+    "bucketize",
     "cdist",
     "ceil",
     "clamp",
@@ -823,6 +849,8 @@ __all__ = [
     "float_power",
     "floor",
     "floor_divide",
+    "fmax",
+    "fmin",
     "fmod",
     "frac",
     "gather",
@@ -872,6 +900,7 @@ __all__ = [
     "mm",
     "mode",
     "moveaxis",
+    "msort",
     "mul",
     "multiply",
     "mv",
@@ -880,6 +909,7 @@ __all__ = [
     "nanmedian",
     "nanquantile",
     "nansum",
+    "narrow_copy",
     "ne",
     "neg",
     "negative",
@@ -898,6 +928,7 @@ __all__ = [
     "reshape",
     "round",
     "rsqrt",
+    "searchsorted",
     "sgn",
     "sigmoid",
     "sign",
@@ -907,6 +938,7 @@ __all__ = [
     "sinh",
     "softmax",
     "sort",
+    "split_with_sizes",
     "sqrt",
     "square",
     "squeeze",
@@ -945,7 +977,7 @@ for _name in __all__:
     if _name in ("add", "sub", "mul", "div", "subtract", "multiply", "divide", "true_divide",
                  "remainder", "floor_divide", "pow", "is_tensor", "inference_mode", "bitwise_and",
                  "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift",
-                 "float_power", "xlogy") or \
+                 "float_power", "xlogy", "bucketize") or \
             _fn.__module__ not in (__name__, "tinygrad_cnn.ops.indexing"):
         continue
     globals()[_name] = _WRAPPED.setdefault(id(_fn), _tensor_first(_fn))

@@ -1469,7 +1469,7 @@ class Tensor:
             return self[split[0]][split[1]]
         return _ops.movement.GetItem.apply(self, key=key)
 
-    def gather(self, dim: int, index: Any) -> Tensor:
+    def gather(self, dim: int, index: Any, *, sparse_grad: bool = False) -> Tensor:
         """``out[i][j] = self[i][index[i][j]]`` along ``dim`` (PyTorch's ``gather``)."""
         d = _dim(dim, self.ndim, "gather")
         if self.ndim == 0:  # PyTorch treats a 0-d input (and its 0-d index) as one element
@@ -1550,6 +1550,50 @@ class Tensor:
 
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
         return _ops.shape.narrow(self, dim, start, length)
+
+    def narrow_copy(self, dim: int, start: int, length: int) -> Tensor:
+        """``narrow``, copied (not a view)."""
+        return _ops.shape.narrow(self, dim, start, length).clone()
+
+    def split_with_sizes(self, split_sizes: Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+        """``split`` with a list of sizes (views)."""
+        if isinstance(split_sizes, int) or not isinstance(split_sizes, (list, tuple, Size)):
+            raise TypeError(f"split_with_sizes: split_sizes must be a list of ints, got "
+                            f"{split_sizes!r}")
+        return _ops.shape.split(self, list(split_sizes), dim)
+
+    def argwhere(self) -> Tensor:
+        """The indices of the non-zero elements, ``(count, ndim)`` int64 (``nonzero``)."""
+        return _ops.indexing.nonzero(self)
+
+    def msort(self) -> Tensor:
+        """Sorted along dim 0 (the values of ``sort(dim=0)``)."""
+        return self.sort(dim=0).values
+
+    def fmax(self, other: Any) -> Tensor:
+        """The larger of the two, ignoring a NaN (NaN only where both are); the gradient goes to
+        ``self`` where it is chosen (ties too), else to ``other``, as PyTorch's."""
+        o = other if isinstance(other, Tensor) else _to_tensor(other, self)
+        return where((self >= o) | o.isnan(), self, o)
+
+    def fmin(self, other: Any) -> Tensor:
+        """The smaller of the two, ignoring a NaN (NaN only where both are); gradients as
+        ``fmax``'s."""
+        o = other if isinstance(other, Tensor) else _to_tensor(other, self)
+        return where((self <= o) | o.isnan(), self, o)
+
+    def sum_to_size(self, *size: Any) -> Tensor:
+        """Summed down to ``size`` (to which this tensor must broadcast): over its extra leading
+        dims and where ``size`` has 1, as a gradient is reduced to its input's shape."""
+        shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list, Size)) \
+            else tuple(size)
+        if _broadcast_shape(shape, self.shape) != self.shape:
+            raise RuntimeError(f"sum_to_size: size {list(shape)} is not expandable to the size of "
+                               f"the tensor {list(self.shape)}")
+        lead = self.ndim - len(shape)
+        out = self.sum(tuple(range(lead))) if lead else self
+        dims = tuple(i for i, (s, t) in enumerate(zip(shape, out.shape)) if s == 1 and t != 1)
+        return out.sum(dims, keepdim=True) if dims else out
 
     def movedim(self, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
         return _ops.shape.movedim(self, source, destination)
@@ -1978,6 +2022,12 @@ class Tensor:
     def cumprod(self, dim: int, dtype: DTypeLike = None) -> Tensor:
         """Running product along ``dim``; the gradient is right with zeros in the input too."""
         return _scan(_ops.reduce.Cumprod, _accumulating(self, dtype, "cumprod"), dim, "cumprod")
+
+    def cumsum_(self, dim: int, dtype: DTypeLike = None) -> Tensor:
+        return self._result_in_place("cumsum_", lambda s: s.cumsum(dim, dtype=dtype))
+
+    def cumprod_(self, dim: int, dtype: DTypeLike = None) -> Tensor:
+        return self._result_in_place("cumprod_", lambda s: s.cumprod(dim, dtype=dtype))
 
     def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: float | None = None) -> Tensor:

@@ -384,6 +384,62 @@ def masked_fill(input: Tensor, mask: Any, value: Any, *, where: str = "masked_fi
     return _where(m, v, input)
 
 
+def searchsorted(sorted_sequence: Tensor, values: Any, *, out_int32: bool = False,
+                 right: bool = False, side: str | None = None, sorter: Any = None) -> Tensor:
+    """For each of ``values``, the index where it would go in ``sorted_sequence`` to keep it
+    sorted (the first such index, or with ``right``/``side="right"`` the last); a 1-D sequence
+    serves values of any shape, an N-D one holds one sequence per leading index (``values``
+    matching those leading dims). ``sorter``: the indices that sort an unsorted sequence.
+    int64 (int32 with ``out_int32``); no gradient."""
+    where = "searchsorted"
+    if not isinstance(sorted_sequence, Tensor):
+        raise TypeError(f"{where}(): argument 'sorted_sequence' must be a Tensor, not "
+                        f"{type(sorted_sequence).__name__}")
+    if side not in (None, "left", "right"):
+        raise RuntimeError(f"{where}(): side can only be 'left' or 'right', got {side!r}")
+    if side == "left" and right:
+        raise RuntimeError(f"{where}(): side and right can't be set to opposites, got side of "
+                           "left while right was True")
+    mode = "right" if right or side == "right" else "left"
+    xp = array_module(sorted_sequence._data)
+    seq = sorted_sequence._data
+    if seq.ndim == 0:
+        raise RuntimeError(f"{where}(): boundaries tensor should have at least 1 dimension")
+    scalar = not isinstance(values, Tensor)
+    v = xp.asarray(values._data if not scalar else values)
+    if sorter is not None:
+        order = sorter._data if isinstance(sorter, Tensor) else xp.asarray(sorter)
+        if order.shape != seq.shape or order.dtype.kind not in "iu":
+            raise RuntimeError(f"{where}(): sorter must be an integer tensor of the sequence's "
+                               f"shape {tuple(seq.shape)}, got {order.dtype} {tuple(order.shape)}")
+        seq = xp.take_along_axis(seq, order.astype(np.int64), axis=-1)
+    if seq.ndim == 1:
+        out = xp.searchsorted(seq, v, side=mode)
+    else:
+        if v.ndim != seq.ndim or v.shape[:-1] != seq.shape[:-1]:
+            raise RuntimeError(f"{where}(): boundaries tensor should be 1 dimension or the first "
+                               f"N-1 dimensions of boundaries tensor and input value tensor must "
+                               f"match, but we got boundaries tensor {list(seq.shape)} and input "
+                               f"value tensor {list(v.shape)}")
+        flat_s = seq.reshape(-1, seq.shape[-1])
+        flat_v = v.reshape(-1, v.shape[-1])
+        out = xp.stack([xp.searchsorted(a, b, side=mode) for a, b in zip(flat_s, flat_v)]) \
+            .reshape(v.shape) if flat_s.shape[0] else xp.zeros(v.shape, dtype=np.int64)
+    return Tensor._make(xp.asarray(out).astype(np.int32 if out_int32 else np.int64))
+
+
+def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False,
+              right: bool = False) -> Tensor:
+    """The bucket of each element of ``input`` among the 1-D sorted ``boundaries``: ``i`` with
+    ``boundaries[i-1] < x <= boundaries[i]`` (with ``right``: ``boundaries[i-1] <= x <
+    boundaries[i]``); int64 (int32 with ``out_int32``); no gradient."""
+    if not isinstance(boundaries, Tensor) or boundaries.ndim != 1:
+        got = f"dim({boundaries.ndim})" if isinstance(boundaries, Tensor) else \
+            type(boundaries).__name__
+        raise RuntimeError(f"bucketize(): boundaries tensor must be 1 dimension, but got {got}")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
     """The indices of the non-zero elements (NaN counts as non-zero): an int64 tensor of shape
     ``(count, ndim)``, or with ``as_tuple`` one 1-D tensor per dim (a 0-d input counts as 1-D).

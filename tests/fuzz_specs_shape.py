@@ -324,6 +324,17 @@ s("scatter", lambda m, a, b, dim, index, reduce: a.scatter(dim, m.const(index), 
   id="reduce", arity=2, grad=False, dtypes=(*FLOATS, "int64"), shapes=_scatter_shapes(),
   params=seeded(lambda sh, r: {**_scatter_index(sh, r, unique=False),
                                "reduce": str(r.choice(["add", "multiply"]))}))
+s("scatter_reduce", lambda m, a, b, dim, index, reduce, include_self: a.scatter_reduce(
+    dim, m.const(index), b, reduce, include_self=include_self), arity=2, shapes=_scatter_shapes(),
+  params=seeded(lambda sh, r: {**_scatter_index(sh, r, unique=False),
+                               "reduce": str(r.choice(["amax", "amin"])),
+                               "include_self": bool(r.random() < 0.5)}))
+s("scatter_reduce", lambda m, a, b, dim, index, reduce, include_self: a.scatter_reduce(
+    dim, m.const(index), b, reduce, include_self=include_self), id="sum_mean_prod", arity=2,
+  dtypes=(*FLOATS, "int64"), grad=False, shapes=_scatter_shapes(),
+  params=seeded(lambda sh, r: {**_scatter_index(sh, r, unique=False),
+                               "reduce": str(r.choice(["sum", "mean", "prod"])),
+                               "include_self": bool(r.random() < 0.5)}))
 s("scatter_add", lambda m, a, b, dim, index: a.scatter_add(dim, m.const(index), b), id="public",
   arity=2, shapes=_scatter_shapes(),
   params=seeded(lambda sh, r: _scatter_index(sh, r, unique=False)))

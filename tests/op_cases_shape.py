@@ -94,6 +94,20 @@ def _scatter_block(rng):
     return (lambda a, b: a.scatter(0, index, b * b)), (t(rng, 3, 4), t(rng, 2, 4))
 
 
+@case("scatter_reduce", "amax")
+def _scatter_reduce_amax(rng):
+    index = np.array([[0, 3, 3], [2, 1, 2], [1, 0, 0]])
+    return (lambda a, b: (a * b.sum()).scatter_reduce(1, index, b * b, "amax")), \
+        (t(rng, 3, 4), t(rng, 3, 3))
+
+
+@case("scatter_reduce", "amin_without_self")
+def _scatter_reduce_amin(rng):
+    index = np.array([[1, 0, 2, 1]])
+    return (lambda a, b: a.scatter_reduce(0, index, b * b, "amin", include_self=False)), \
+        (t(rng, 3, 4), t(rng, 1, 4))
+
+
 @case("scatter", "value")
 def _scatter_value(rng):
     index = np.array([[0], [2], [0]])

@@ -23,7 +23,13 @@ from tinygrad_cnn.ops.correlation import corrcoef, cov
 from tinygrad_cnn.ops.cumulative import logcumsumexp
 from tinygrad_cnn.ops.distance import cdist
 from tinygrad_cnn.ops.histogram import bincount, histc
-from tinygrad_cnn.ops.indexing import bucketize, masked_scatter, masked_select, searchsorted, take
+from tinygrad_cnn.ops.indexing import (
+    bucketize,
+    masked_scatter,
+    masked_select,
+    searchsorted,
+    take,
+)
 from tinygrad_cnn.ops.linalg import addbmm, addmm, addmv, baddbmm, bmm, dot, einsum, mv, outer, tensordot
 from tinygrad_cnn.ops.quantile import nanquantile, quantile
 from tinygrad_cnn.ops.statistics import (

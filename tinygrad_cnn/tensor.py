@@ -1645,6 +1645,17 @@ class Tensor:
     def scatter_add(self, dim: int, index: Any, src: Tensor) -> Tensor:
         return _ops.indexing.scatter_add(self, dim, index, src)
 
+    def scatter_reduce(self, dim: int, index: Any, src: Tensor, reduce: str, *,
+                       include_self: bool = True) -> Tensor:
+        return _ops.indexing.scatter_reduce(self, dim, index, src, reduce,
+                                            include_self=include_self)
+
+    def scatter_reduce_(self, dim: int, index: Any, src: Tensor, reduce: str, *,
+                        include_self: bool = True) -> Tensor:
+        return self._result_in_place(
+            "scatter_reduce_", lambda s: s.scatter_reduce(dim, index, src, reduce,
+                                                          include_self=include_self), (src,))
+
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
         return _ops.indexing.masked_fill(self, mask, value)
 

@@ -384,6 +384,125 @@ def masked_fill(input: Tensor, mask: Any, value: Any, *, where: str = "masked_fi
     return _where(m, v, input)
 
 
+_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str, *,
+                   include_self: bool = True) -> Tensor:
+    """A copy of ``input`` where every element that ``index`` reaches along ``dim`` becomes the
+    ``reduce`` ("sum", "prod", "mean", "amax", "amin") of the ``src`` elements sent to it (and
+    of its own value, with ``include_self``); PyTorch's ``scatter_reduce``. "mean" of integers
+    rounds down. Gradients (PyTorch's): sum -- ``g`` (not to the overwritten elements without
+    ``include_self``) and ``gather(g)``; mean -- the same divided by the count; amax/amin -- ``g``
+    shared equally among the elements equal to the result; prod has none here (it raises)."""
+    where = "scatter_reduce"
+    if reduce not in _REDUCTIONS:
+        raise RuntimeError(f"{where}: reduce argument must be either sum, prod, mean, amax or "
+                           f"amin, got {reduce!r}")
+    if not isinstance(src, Tensor):
+        raise TypeError(f"{where}: src must be a Tensor, got {type(src).__name__}")
+    if reduce == "prod" and _state.grad_enabled and (input.requires_grad or src.requires_grad):
+        raise NotImplementedError(f"{where}: reduce='prod' has no gradient in tinygrad_cnn (PyTorch "
+                                  "has one); run it inside no_grad(), or take the product through "
+                                  "exp(scatter_reduce(log(x), ..., 'sum')) for positive values")
+    d = _dim(dim, input.ndim, where)
+    idx = _index(index, input, where)
+    _check_scatter(where, input, d, idx, src)
+    if input.ndim == 0:
+        return scatter_reduce(input.reshape(1), 0, idx.reshape(1), src.reshape(1), reduce,
+                              include_self=include_self).reshape(())
+    if not idx.size and reduce in ("sum", "mean", "prod"):
+        return input.clone()  # (amax/amin go on: a NaN's gradient is NaN there, as PyTorch's)
+    if reduce in ("sum", "mean"):
+        xp = array_module(input._data)
+        key = _scatter_key(idx, d)
+        hit = xp.zeros(input.shape, dtype=bool)
+        hit[key] = True
+        hit_t = Tensor._make(hit)
+        base = input if include_self else input.masked_fill(hit_t, 0)
+        total = scatter_add(base, d, idx, src)
+        if reduce == "sum":
+            return total
+        count = xp.zeros(input.shape, dtype=np.int64)
+        add_at(count, key, 1)
+        count += 1 if include_self else 0
+        n = Tensor._make(xp.maximum(count, 1).astype(input.dtype))
+        mean = total.div(n, rounding_mode="floor") if input.dtype.kind in "iu" else total / n
+        return _where(hit_t, mean, input)
+    return ScatterReduce.apply(input, src, index=idx, dim=d, reduce=reduce,
+                               include_self=include_self)
+
+
+class ScatterReduce(Function):
+    """``scatter_reduce`` with ``reduce`` "amax", "amin" (or "prod", which has no VJP here): every
+    element of ``x`` that ``index`` reaches along ``dim`` becomes the max (min, product) of the
+    ``src`` elements sent to it and, with ``include_self``, of itself. VJP (PyTorch's): ``g``
+    shared equally among the elements equal to the result -- to ``x`` (``g`` as it is where no
+    index reaches) and, through ``gather``, to ``src``."""
+
+    name = "scatter_reduce"
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, src: Any, index: Any = None, dim: int = 0,
+                reduce: str = "amax", include_self: bool = True) -> Any:
+        xp = array_module(x)
+        key = _scatter_key(index, dim)
+        hit = xp.zeros(x.shape, dtype=bool)
+        hit[key] = True
+        values = src[_corner(index.shape)]
+        wide = x.dtype == np.float16  # (combined in float32, rounded once)
+        out = x.astype(np.float32 if wide else x.dtype, copy=True)
+        if not include_self:
+            out[hit] = 1 if reduce == "prod" else _identity(out.dtype, reduce)
+        ufunc = {"prod": xp.multiply, "amax": xp.maximum, "amin": xp.minimum}[reduce]
+        ufunc.at(out, key, values.astype(out.dtype, copy=False))
+        out = out.astype(x.dtype, copy=False)
+        if reduce != "prod" and any(ctx.needs_input_grad):
+            # PyTorch's formula: N = (x == out) + the sources equal to it, at every place (an x
+            # equal to the result counts even when include_self leaves it out: it then gets no
+            # share); g / N to each of them -- NaN where N is 0 (a NaN result), as PyTorch's
+            chosen_src = values == out[key]
+            chosen_self = x == out
+            count = chosen_self.astype(x.dtype)
+            add_at(count, key, chosen_src.astype(x.dtype))
+            ctx.dropped = None if include_self else hit  # (zeroed after the division)
+            ctx.count = count
+            ctx.chosen = (chosen_self.astype(x.dtype), chosen_src.astype(x.dtype))
+        ctx.index, ctx.dim, ctx.src_shape = index, dim, src.shape
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        if ctx.attrs["reduce"] == "prod":
+            raise NotImplementedError("scatter_reduce: reduce='prod' has no gradient here")
+        nx, ns = ctx.needs_input_grad
+        shared = g / Tensor._make(ctx.count)  # (PyTorch's order: divide, then mask)
+        gx = shared * Tensor._make(ctx.chosen[0]) if nx else None
+        if gx is not None and ctx.dropped is not None:  # not included: no gradient, not even NaN
+            gx = gx.masked_fill(Tensor._make(ctx.dropped), 0.0)
+        gsrc = None
+        if ns:
+            index, dim = ctx.index, ctx.dim
+            block = tuple(slice(None) if i == dim else slice(0, s)
+                          for i, s in enumerate(index.shape))
+            part = GetItem.apply(shared, key=block) if g.shape != index.shape else shared
+            gsrc = Gather.apply(part, index=index, dim=dim) * Tensor._make(ctx.chosen[1])
+            if gsrc.shape != ctx.src_shape:
+                gsrc = GetItemBackward.apply(gsrc, key=_corner(index.shape), shape=ctx.src_shape)
+        return gx, gsrc
+
+
+def _identity(dt: Any, reduce: str) -> Any:
+    """The start of an ``amax``/``amin`` that ignores what is there: -inf / inf (an integer
+    dtype's extremes)."""
+    if dt.kind == "f":
+        return -np.inf if reduce == "amax" else np.inf
+    if dt.kind == "b":
+        return reduce == "amin"
+    info = np.iinfo(dt)
+    return info.min if reduce == "amax" else info.max
+
+
 def searchsorted(sorted_sequence: Tensor, values: Any, *, out_int32: bool = False,
                  right: bool = False, side: str | None = None, sorter: Any = None) -> Tensor:
     """For each of ``values``, the index where it would go in ``sorted_sequence`` to keep it

@@ -27,9 +27,16 @@ _KDL_CPU, _KDL_CUDA, _KDL_CUDA_HOST, _KDL_CUDA_MANAGED = 1, 2, 3, 13
 def _wrap(arr: Any, where: str) -> Tensor:
     from tinygrad_cnn.tensor import Tensor
 
-    if arr.dtype.kind not in "biuf":
+    if arr.dtype.kind not in "biuf" or arr.dtype.itemsize > 8 or (
+            arr.dtype.kind == "u" and arr.dtype != np.uint8):
         raise TypeError(f"{where}: arrays of dtype {arr.dtype} are not supported; tinygrad_cnn "
-                        "tensors hold floats (float16/32/64), integers and bools")
+                        "tensors hold floats (float16/32/64), integers (int8/16/32/64, uint8) and "
+                        "bools; convert with .astype() (a checkpoint of another dtype could not "
+                        "be read back)")
+    if type(arr) is not np.ndarray and isinstance(arr, np.ndarray):
+        # a subclass (np.matrix, a masked array, a memmap): its data as a plain array, still
+        # shared -- its own operators (matrix products, masks) are not the tensor's
+        arr = arr.view(np.ndarray)
     return Tensor._make(arr)
 
 

@@ -49,10 +49,18 @@ def _dtype(dtype: DTypeLike, where: str = "Tensor") -> np.dtype:
 
 
 def _shape_arg(shape: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Accept ``f(2, 3)`` as well as ``f((2, 3))``."""
+    """Accept ``f(2, 3)`` as well as ``f((2, 3))``; a 0-d integer tensor counts as its int (as
+    PyTorch takes it through ``__index__``: ``zeros(mask.sum(), 3)``)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(shape)
+        shape = tuple(shape[0])
+    return tuple(_int_of(d) for d in shape)
+
+
+def _int_of(d: Any) -> Any:
+    """A 0-d integer tensor as its Python int; anything else as it is."""
+    if type(d) is Tensor and d.ndim == 0 and d._data.dtype.kind in "iu":
+        return int(d.item())
+    return d
 
 
 def _nested_in_dtype(data: Any, dt: np.dtype, where: str) -> Any:
@@ -117,7 +125,8 @@ def _as_array(data: Any, dtype: np.dtype | None, where: str = "Tensor") -> np.nd
         )
     if arr.dtype.kind == "u" and arr.dtype != np.uint8:  # (as PyTorch: no promotion rules)
         raise TypeError(f"{where}: arrays of dtype {arr.dtype} are not supported (of the unsigned "
-                        "types only uint8, as in PyTorch); convert with .astype(np.int64)")
+                        "types only uint8: PyTorch 2.13's uint16/32/64 have almost no ops and no "
+                        "promotion rules); convert with .astype(np.int64)")
     return arr
 
 
@@ -473,6 +482,14 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.item())
 
+    def __contains__(self, element: Any) -> bool:
+        """``element in t``: whether any element equals it (a number, or a tensor compared
+        elementwise), as PyTorch's ``(element == t).any()``."""
+        if not isinstance(element, (Tensor, bool, int, float, np.number, np.bool_)):
+            raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you "
+                               f"passed in a {type(element).__name__}")
+        return bool((self == element).any())
+
     def __index__(self) -> int:
         """A 0-d integer tensor is an index (``range(t)``, ``list[t]``), as in PyTorch."""
         if self.ndim != 0 or self._data.dtype.kind not in "biu":
@@ -556,7 +573,7 @@ class Tensor:
             return x
 
         args, kwargs = values(args), {k: values(v) for k, v in kwargs.items()}
-        if any(t.requires_grad for t in found):
+        if any(t.requires_grad for t in found) and func not in _METADATA_FUNCTIONS:
             raise TypeError(f"numpy's {func.__name__} on a tensor that requires grad would drop its "
                             "history; use the tensor's own op (clamp, where, cat, matmul, ...), or "
                             "np.asarray(t.detach()) for the values")
@@ -892,9 +909,13 @@ class Tensor:
         return _binary(_ops.elementwise.Sub, self, other, reverse=True)
 
     def __mul__(self, other: Any) -> Tensor:
+        if isinstance(other, (list, tuple, str)):  # `t * [1, 2]` repeats the list, as with
+            return NotImplemented                  # PyTorch's tensors (through __index__)
         return _binary(_ops.elementwise.Mul, self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
+        if isinstance(other, (list, tuple, str)):
+            return NotImplemented
         return _binary(_ops.elementwise.Mul, self, other, reverse=True)
 
     def __truediv__(self, other: Any) -> Tensor:
@@ -2924,6 +2945,7 @@ def _legacy_sizes(first: Any, sizes: tuple[Any, ...], dt: np.dtype | None) -> np
 
 
 def _dim(d: Any, ndim: int, where: str) -> int:
+    d = _int_of(d)
     if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
         raise TypeError(f"{where}: dim must be an int, got {d!r}")
     n = max(ndim, 1)
@@ -2936,7 +2958,8 @@ def _dim(d: Any, ndim: int, where: str) -> int:
 def _dims(dim: Any, ndim: int, where: str) -> tuple[int, ...] | None:
     if dim is None:
         return None
-    if isinstance(dim, (int, np.integer)) or not hasattr(dim, "__iter__"):
+    if isinstance(dim, (int, np.integer)) or not hasattr(dim, "__iter__") or (
+            type(dim) is Tensor and dim.ndim == 0):
         dims = (dim,)  # (a float is refused by _dim, naming the op)
     else:
         dims = tuple(dim)
@@ -3157,6 +3180,10 @@ _REFLECTED = {"__add__": "__radd__", "__sub__": "__rsub__", "__mul__": "__rmul__
               "__ge__": "__le__", "__lt__": "__gt__", "__le__": "__ge__", "__eq__": "__eq__",
               "__ne__": "__ne__", "__and__": "__rand__", "__or__": "__ror__",
               "__xor__": "__rxor__", "__lshift__": "__rlshift__", "__rshift__": "__rrshift__"}
+
+
+#: numpy functions that read only a tensor's shape: they answer for one that requires grad too
+_METADATA_FUNCTIONS = frozenset({np.shape, np.ndim, np.size})
 
 
 def _numpy_operand(x: Any, ref: Tensor) -> Tensor:
@@ -3931,7 +3958,7 @@ def _size_arg(size: Any, where: str, sequence: bool = False) -> tuple[int, ...]:
     if sequence and not isinstance(size, (tuple, list)):
         raise TypeError(f"{where}(): argument 'size' must be a tuple of ints, not "
                         f"{type(size).__name__}")
-    shape = tuple(size) if sequence else _shape_arg(size)
+    shape = tuple(_int_of(d) for d in size) if sequence else _shape_arg(size)
     for d in shape:
         if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
             raise TypeError(f"{where}(): the size must be ints, got {d!r} in {shape}")

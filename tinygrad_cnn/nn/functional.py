@@ -16,7 +16,7 @@ import numpy as np
 from tinygrad_cnn.autograd import Context, is_grad_enabled
 from tinygrad_cnn.backend import array_module, like
 from tinygrad_cnn.ops import activation, conv, linalg, movement, pool
-from tinygrad_cnn.tensor import DTypeLike, Tensor, _int_arg, _pad_widths
+from tinygrad_cnn.tensor import DTypeLike, Tensor, _int_arg, _int_of, _pad_widths
 
 IntPair = int | Sequence[int]
 
@@ -526,6 +526,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     op = "one_hot"
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be a Tensor, not {type(tensor).__name__}")
+    num_classes = _int_of(num_classes)
     if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
         raise TypeError(f"{op}(): argument 'num_classes' must be an int, not "
                         f"{type(num_classes).__name__}")

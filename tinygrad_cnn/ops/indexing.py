@@ -32,7 +32,7 @@ import numpy as np
 from tinygrad_cnn.autograd import Context, Function, _state
 from tinygrad_cnn.backend import add_at, array_module, like
 from tinygrad_cnn.ops.movement import Gather, GetItem, GetItemBackward, ScatterAdd
-from tinygrad_cnn.tensor import Tensor, _dim, _in_dtype, cat
+from tinygrad_cnn.tensor import Tensor, _dim, _in_dtype, _int_of, cat
 from tinygrad_cnn.tensor import where as _where
 
 
@@ -617,6 +617,7 @@ def _sorted_for_k(input: Tensor, k: Any, dim: int, largest: bool, where: str
     if input.dtype == np.bool_:
         raise RuntimeError(f"{where}: bool tensors are not supported (as in PyTorch); convert with "
                            ".long() or .float()")
+    k = _int_of(k)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
         raise TypeError(f"{where}: k must be an int, got {k!r}")
     d, idx = _sort_index(input, dim, largest, where)

@@ -127,6 +127,16 @@ def _xlogy(rng):
     return (lambda a, b: a.xlogy(b)), (x, _in(rng, 0.5, 2.0, 4))
 
 
+@case("copysign")
+def _copysign(rng):
+    return (lambda a, b: a.copysign(b) * a), (t(rng, 3, 4, away=0.2), t(rng, 4, away=0.2))
+
+
+@case("logaddexp")
+def _logaddexp(rng):
+    return (lambda a, b: a.logaddexp(b)), (t(rng, 3, 4), t(rng, 3, 1))
+
+
 @case("lerp", "tensor_weight")
 def _lerp(rng):
     return (lambda a, b, w: a.lerp(b, w)), (t(rng, 3, 4), t(rng, 4), _in(rng, -0.5, 1.5, 3, 1))

@@ -201,3 +201,53 @@ def test_finfo_and_iinfo_refuse_the_other_kind() -> None:
         tg.iinfo(tg.float32)
     with pytest.raises(TypeError):
         tg.iinfo(tg.bool)
+
+
+# the outside tester of this session's own changes (t17): in-place and out-of-place forms agree
+@pytest.mark.parametrize("expr", [
+    _inplace([0.1], "float16", lambda h, M: h.__isub__(M.tensor([0.1]))),
+    _inplace([1.7, 65000.0], "float16", lambda h, M: h.__imul__(M.tensor([0.1, 0.1]))),
+    _inplace([-2.3], "float16", lambda h, M: h.__itruediv__(M.tensor([0.1], dtype=M.float64))),
+    _inplace([0.1], "float16", lambda h, M: h.add_(M.tensor([0.1]), alpha=3)),
+    lambda M: M.tensor([0.5, 3.0], dtype=M.float16) * M.tensor(2049),
+    lambda M: M.tensor([0.5, 3.0], dtype=M.float16) * M.tensor(70000),
+    lambda M: M.tensor([0.5, 3.0], dtype=M.float16) / M.tensor(70000),
+    lambda M: M.tensor(2049) * M.tensor([0.5, 3.0], dtype=M.float16),
+    lambda M: M.tensor([0.5, 3.0, 1.7], dtype=M.float16) * M.tensor(0.1),
+    lambda M: (M.tensor([0.5, 3.0], dtype=M.float16, requires_grad=True) * 1).mul_(M.tensor(2049)),
+    _inplace([0.1], "float32", lambda h, M: h.__isub__(np.float64(0.1))),
+    _inplace([0.1], "float32", lambda h, M: h.mul_(M.tensor(0.1, dtype=M.float64))),
+    _inplace([0.1], "float32", lambda h, M: h.__iadd__(np.int64(16777217))),
+], ids=["f16_sub_f32", "f16_mul_f32", "f16_div_f64", "f16_add_alpha", "f16_mul_0d_int",
+        "f16_mul_0d_int_big", "f16_div_0d_int", "0d_int_mul_f16", "f16_mul_0d_f32",
+        "f16_recorded_mul_0d_int", "f32_sub_np_f64", "f32_mul_0d_f64", "f32_add_np_int"])
+def test_in_place_and_scalar_operands_as_pytorch(expr) -> None:
+    ours, theirs = _run(expr, tg), _run(expr, torch)
+    assert not isinstance(ours, Exception) and not isinstance(theirs, Exception)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    np.testing.assert_array_equal(ours.detach().numpy().astype(np.float64),
+                                  theirs.detach().numpy().astype(np.float64))
+
+
+@pytest.mark.parametrize("expr", [
+    lambda M: M.tensor(np.int64(300), dtype=M.uint8),
+    lambda M: M.tensor([np.int64(300)], dtype=M.uint8),
+    lambda M: M.tensor(np.uint8(200), dtype=M.int8),
+    lambda M: M.as_tensor(np.float64(300.0), dtype=M.int8),
+    lambda M: M.zeros(1, dtype=M.uint8).new_tensor(np.int64(300)),
+    lambda M: M.tensor([np.int64(-1)], dtype=M.uint8),
+    lambda M: M.tensor(np.float64(2.5), dtype=M.int32),
+    lambda M: M.tensor([1, None]),
+    lambda M: M.tensor([1.0, None], dtype=M.float64),
+], ids=["np_int_uint8", "np_list", "np_uint8_int8", "as_tensor", "new_tensor", "np_minus_one",
+        "np_float_int32", "none", "none_float64"])
+def test_numpy_scalars_and_none_in_creation(expr) -> None:
+    _same(expr)
+
+
+@pytest.mark.parametrize("value", [None, "1.5"])
+@pytest.mark.parametrize("dtype", ["float32", "int64", "bool"])
+def test_setitem_refuses_none_and_strings(value, dtype) -> None:
+    x = tg.zeros(3, dtype=getattr(tg, dtype))
+    with pytest.raises(TypeError, match="can't assign"):
+        x[0:2] = value

@@ -63,3 +63,47 @@ def test_logical_ops_in_place(name, start, other) -> None:
         assert r is x
         out.append((x.tolist(), str(x.dtype).split(".")[-1]))
     assert out[0] == out[1]
+
+
+@pytest.mark.parametrize("fn,values", [
+    (lambda L, x, y: L.copysign(x, y), ([1.0, -2.0, 0.0, -0.0, 3.0, float("inf")],
+                                        [-1.0, 2.0, -3.0, 1.0, -0.0, -1.0])),
+    (lambda L, x, y: L.logaddexp(x, y), ([1.0, float("-inf"), float("inf"), 0.0, 0.0],
+                                         [2.0, float("-inf"), float("inf"), -1000.0, float("inf")])),
+    (lambda L, x: L.diag(x), ([1.0, 2.0, 3.0],)),
+    (lambda L, x: L.diag(x.reshape(3, 2), -1), ([1.0, 2.0, 3.0, 4.0, 5.0, 6.0],)),
+    (lambda L, x: x.clone().sinc_(), ([0.0, 0.5, 2.5],)),
+    (lambda L, x, y: x.clone().xlogy_(y), ([0.0, 2.0], [0.0, 3.0])),
+    (lambda L, x: x.clone().float_power_(2), ([1.5, -2.0],)),
+], ids=["copysign", "logaddexp", "diag_1d", "diag_2d", "sinc_", "xlogy_", "float_power_"])
+def test_more_ops_values_and_gradients(fn, values) -> None:
+    ours, theirs = _grads(tg, fn, *values), _grads(torch, fn, *values)
+    assert ours[1] == theirs[1]
+    np.testing.assert_allclose(np.array(ours[0]), np.array(theirs[0]), rtol=1e-12)
+    for a, b in zip(ours[2], theirs[2]):
+        np.testing.assert_allclose(np.array(a, dtype=float), np.array(b, dtype=float),
+                                   rtol=1e-12)
+
+
+def test_sinc_in_half_as_pytorch() -> None:
+    x = np.random.default_rng(0).uniform(-4, 4, 500).astype(np.float16)
+    x[:3] = [1, 2, -3]
+    np.testing.assert_array_equal(tg.sinc(tg.tensor(x)).numpy(), torch.sinc(torch.tensor(x)).numpy())
+
+
+def test_diff_of_order_zero_is_a_copy() -> None:
+    x = tg.tensor([1.0, 2.0])
+    tg.diff(x, n=0).add_(1)
+    assert x.tolist() == [1.0, 2.0]
+
+
+def test_once_differentiable_import_path() -> None:
+    from tinygrad_cnn.autograd.function import Function, FunctionCtx, once_differentiable
+
+    assert once_differentiable is tg.once_differentiable and Function is tg.Function
+    assert FunctionCtx is tg.Context
+
+
+def test_float_power_in_place_needs_float64() -> None:
+    with pytest.raises(RuntimeError, match="requires dtype float64"):
+        tg.tensor([1.0]).float_power_(2)

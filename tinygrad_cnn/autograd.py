@@ -37,6 +37,7 @@ import re
 import sys
 import threading
 import traceback
+import types
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Sequence
@@ -1901,3 +1902,11 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 sys.modules[__name__ + ".functional"] = functional
+
+# ``from torch.autograd.function import Function, once_differentiable`` -- PyTorch's other import
+# path for these names (``FunctionCtx`` is the Context its forward receives)
+function = types.ModuleType(__name__ + ".function", "PyTorch's torch.autograd.function names: "
+                            "Function, FunctionCtx (the context), once_differentiable")
+function.Function, function.FunctionCtx = Function, Context  # type: ignore[attr-defined]
+function.once_differentiable = once_differentiable  # type: ignore[attr-defined]
+sys.modules[__name__ + ".function"] = function

@@ -740,6 +740,18 @@ def split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) ->
     return input.split_with_sizes(split_sizes, dim)
 
 
+def copysign(input: Tensor, other: Any) -> Tensor:
+    return input.copysign(other)
+
+
+def logaddexp(input: Tensor, other: Any) -> Tensor:
+    return input.logaddexp(other)
+
+
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+    return input.diag(diagonal)
+
+
 def index_put(input: Tensor, indices: Sequence[Any], values: Tensor, accumulate: bool = False
               ) -> Tensor:
     """``input.index_put(indices, values, accumulate)``."""
@@ -825,6 +837,7 @@ __all__ = [
     "clamp_min",
     "clip",
     "clone",
+    "copysign",
     "corrcoef",
     "cos",
     "cosh",
@@ -835,6 +848,7 @@ __all__ = [
     "cumprod",
     "cumsum",
     "detach",
+    "diag",
     "diff",
     "dist",
     "div",
@@ -887,6 +901,7 @@ __all__ = [
     "log2",
     "log10",
     "log_softmax",
+    "logaddexp",
     "logcumsumexp",
     "logical_and",
     "logical_not",

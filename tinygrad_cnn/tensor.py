@@ -73,6 +73,19 @@ def _nested_in_dtype(data: Any, dt: np.dtype, where: str) -> Any:
     return _in_dtype(data, dt, where.lower())
 
 
+def _out_of_range(data: Any, dt: np.dtype) -> bool:
+    """Whether nested ``data`` holding numpy numbers has one outside the integer dtype ``dt``'s
+    range (a negative one counts only for a signed dtype: uint8 takes -1 as 255, as PyTorch)."""
+    wide = np.array(data)
+    if wide.dtype.kind not in "iuf" or not wide.size:
+        return False
+    info = np.iinfo(dt)
+    low = -int(info.max) if dt.kind == "u" else info.min
+    with np.errstate(invalid="ignore"):
+        return bool((wide.min() < low) | (wide.max() > info.max)) or \
+            bool(wide.dtype.kind == "f" and not np.isfinite(wide).all())
+
+
 def _int64_overflow(x: int, where: str) -> None:
     raise ValueError(f"{where}: overflow when unpacking long long: {x} does not fit int64 (as "
                      "PyTorch); pass dtype=float64, or a float (write it with a .0)")
@@ -99,6 +112,8 @@ def _as_array(data: Any, dtype: np.dtype | None, where: str = "Tensor") -> np.nd
         data = _plain(data, where)
         try:
             arr = np.array(data, dtype=dtype or np.float32)
+            if arr.dtype.kind in "iu" and arr.size and _out_of_range(data, arr.dtype):
+                raise OverflowError  # (numpy scalars wrap silently where ints raise)
         except OverflowError:  # numpy's message names no op: PyTorch's rule, element by element
             arr = np.array(_nested_in_dtype(data, np.dtype(dtype or np.float32), where),
                            dtype=dtype or np.float32)
@@ -137,9 +152,13 @@ def _plain(data: Any, where: str) -> Any:
     if isinstance(data, range):
         return list(data)
     if isinstance(data, (list, tuple)):
-        if not any(isinstance(x, (list, tuple, range, Tensor)) for x in data):
+        if not any(isinstance(x, (list, tuple, range, Tensor)) or x is None or
+                   isinstance(x, (str, bytes)) for x in data):
             return data  # (the common case: numbers; nothing to rewrite)
         return [_plain(x, where) for x in data]
+    if data is None or isinstance(data, (str, bytes)):  # (numpy reads None as NaN, '1.5' as 1.5)
+        raise TypeError(f"{where}: a list holds {data!r}, which is not a number (as PyTorch: "
+                        "could not infer dtype); pass numbers")
     if isinstance(data, Tensor):
         if data._data.size != 1:
             raise ValueError(f"{where}: a list holds a tensor of shape {data.shape}; only "
@@ -2028,10 +2047,48 @@ class Tensor:
     def sinc(self) -> Tensor:
         """``sin(πx) / (πx)``, 1 at 0 (gradient 0 there), as PyTorch's ``sinc``; integers become
         float32."""
+        if self.dtype == np.float16:  # in float32, rounded once (PyTorch's opmath)
+            return self.to(np.float32).sinc().to(np.float16)
         x = self if self.dtype.kind == "f" else self.to(np.float32)
         zero = x == 0
         px = where(zero, 1.0, x) * math.pi
         return where(zero, 1.0, px.sin() / px)
+
+    def copysign(self, other: Any) -> Tensor:
+        """``|self|`` with the sign of ``other`` (a tensor or a number; -0. counts as negative);
+        integers become float32, as in PyTorch."""
+        return _binary(_ops.elementwise.Copysign, self, other, floating=True)
+
+    def logaddexp(self, other: Any) -> Tensor:
+        """``log(exp(self) + exp(other))`` without overflow; floating tensors only (as in
+        PyTorch)."""
+        if self.dtype.kind != "f" or (isinstance(other, Tensor) and other.dtype.kind != "f"):
+            raise NotImplementedError(f"logaddexp: not implemented for integer or bool tensors "
+                                      f"(as in PyTorch), got {self.dtype}; convert with .float()")
+        return _binary(_ops.elementwise.Logaddexp, self, other)
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        """A 1-D tensor as the ``diagonal``-th diagonal of a square matrix (zeros elsewhere); a
+        2-D tensor's ``diagonal``-th diagonal as a 1-D copy (PyTorch's ``diag``)."""
+        if self.ndim == 1:
+            return _ops.shape.diag_embed(self, offset=diagonal)
+        if self.ndim == 2:
+            return _ops.shape.diagonal(self, offset=diagonal).clone()
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {self.ndim}D")
+
+    def xlogy_(self, other: Any) -> Tensor:
+        return self._result_in_place("xlogy_", lambda s: s.xlogy(other), (other,))
+
+    def sinc_(self) -> Tensor:
+        return self._result_in_place("sinc_", lambda s: s.sinc())
+
+    def float_power_(self, exponent: Any) -> Tensor:
+        if self.dtype != np.float64:
+            raise RuntimeError(f"float_power_(): the base given to float_power_ has dtype "
+                               f"{self.dtype} but the operation's result requires dtype float64 "
+                               "(as PyTorch); use float_power, or .double() first")
+        return self._result_in_place("float_power_", lambda s: s.float_power(exponent),
+                                     (exponent,))
 
     def xlogy(self, other: Any) -> Tensor:
         """``self * log(other)``, 0 where ``self`` is 0 (unless ``other`` is NaN), as PyTorch's
@@ -3389,6 +3446,13 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
                 return fn.apply(b, a) if reverse else fn.apply(a, b)
         else:
             b = _to_tensor(b, a)
+    elif (a._data.dtype == np.float16 and b._data.ndim == 0 and a._data.ndim
+          and b._data.dtype != np.float16 and b._data.dtype.kind in "biuf"
+          and fn.name in _SCALAR_AS_IS and not (reverse and fn.name in _ROUNDED_DIVIDEND)
+          and result_type(a, b) == np.float16):
+        # a 0-d tensor of another dtype is PyTorch's cpu scalar: half mul and div take it in
+        # float32 as it is (x * tensor(2049) is not x * float16(2048)), rounded once
+        return _binary(fn, a.to(np.float32), b.to(np.float32), reverse, floating).to(np.float16)
     if reverse:
         a, b = b, a
     dt = None
@@ -3727,8 +3791,10 @@ def tensor(data: Any, requires_grad: bool = False, dtype: DTypeLike = None,
     numbers and lists float32.) The data is copied."""
     if isinstance(data, Size):  # data here (torch.tensor(x.size()) is tensor([2, 3]))
         data = tuple(data)
-    if dtype is None and isinstance(data, np.generic):
-        data = np.asarray(data)  # np.float64 is also a float: its own dtype first, as PyTorch
+    if isinstance(data, np.generic) and data.dtype.kind in "biuf":
+        # np.float64 is also a float: its own dtype first, as PyTorch; with a dtype given, a
+        # number (PyTorch's overflow check: tensor(np.int64(300), dtype=uint8) is an error)
+        data = np.asarray(data) if dtype is None else data.item()
     if dtype is None and isinstance(data, (bool, int, float, list, tuple, range)):
         dtype = _inferred_dtype(data)
     if isinstance(data, (bool, int, float)):  # a value, not Tensor(3)'s legacy size
@@ -3869,7 +3935,7 @@ def as_tensor(data: Any, dtype: DTypeLike = None, device: str | None = None) -> 
             and (dtype is None or _dtype(dtype, "as_tensor") == data.dtype)
             and normalize_device(device) == "cpu"):
         return _interop.from_numpy(data)
-    if isinstance(data, np.generic):
+    if isinstance(data, np.generic) and dtype is None:
         data = np.asarray(data)  # a numpy scalar keeps its dtype (np.float64 is also a float)
     return tensor(data, dtype=dtype, device=device)
 
@@ -4039,7 +4105,11 @@ def _number_for(value: Any, t: Tensor, where: str) -> Any:
 
 def _setitem_number(value: Any, t: Tensor) -> Any:
     """A number written by ``t[key] = value``: PyTorch's overflow error where ``t``'s dtype cannot
-    hold it (integers; float32 takes 1e300 no more than ``fill_`` does; float16 makes it inf)."""
+    hold it (integers; float32 takes 1e300 no more than ``fill_`` does; float16 makes it inf).
+    None and strings are refused (numpy would write NaN, or parse the string)."""
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"__setitem__: can't assign a {type(value).__name__} to a {t.dtype} tensor "
+                        "(as PyTorch); assign a number or a tensor")
     if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)):
         dt = t._data.dtype
         if dt.kind in "iu" or dt.kind == "f":  # (float16: through float; beyond the range inf)
@@ -4491,14 +4561,19 @@ def _raw_binary(name: str, ufunc: str, floating: bool = False) -> Callable[[Any,
         _check_inplace_dtype(name, dt, a.dtype)
         if isinstance(o, int) and not isinstance(o, bool) and a.dtype.kind in "iu":
             o = _scalar_array(o, a.dtype, array_module(a))
-        if a.dtype == np.float16 and hasattr(o, "dtype") and o.dtype != np.float16 and (
-                getattr(o, "ndim", 0) or ufunc in ("add", "subtract")):
-            # a dimensioned (integer) operand becomes half first, as the out-of-place op casts
-            # it (100000 is inf); a numpy or 0-d float joins + and - as a number does: rounded
-            # to half first
+        odt, ondim = getattr(o, "dtype", None), getattr(o, "ndim", 0)
+        if a.dtype == np.float16 and odt is not None and odt != np.float16 and (
+                (ondim and odt.kind in "biu") or (not ondim and ufunc in ("add", "subtract"))):
+            # a dimensioned integer operand becomes half first, as the out-of-place op casts it
+            # (100000 is inf); a numpy or 0-d number joins + and - as a number does: rounded to
+            # half first (a dimensioned float32/64 operand: computed in its dtype, rounded once)
             with np.errstate(over="ignore", invalid="ignore"):
-                o = _cast(o, np.dtype(np.float16)) if getattr(o, "ndim", 0) else \
-                    np.float16(np.float32(float(o)))
+                o = _cast(o, np.dtype(np.float16)) if ondim else np.float16(np.float32(float(o)))
+        elif a.dtype.kind == "f" and a.dtype != np.float16 and odt is not None and not ondim \
+                and odt != a.dtype and odt.kind in "biuf":
+            # a numpy scalar or a 0-d tensor: in the tensor's dtype, as PyTorch's scalar (numpy
+            # would compute float32 -= np.float64(0.1) in float64)
+            o = a.dtype.type(o)
         if a.dtype == np.float16 and ufunc in ("multiply", "true_divide") and not (
                 hasattr(o, "dtype") and o.dtype == np.float16 and getattr(o, "ndim", 0)):
             # half with a number or a wider 0-d operand: in float32, rounded once (PyTorch's)

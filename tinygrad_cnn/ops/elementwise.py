@@ -573,6 +573,52 @@ class Xlogy(Function):
         return gx, gy
 
 
+class Copysign(Function):
+    """``|x|`` with the sign of ``y`` (signed zeros and NaNs' sign bits count), C's ``copysign``.
+    VJPs (PyTorch's): ``g * out / x`` for ``x``, 0 where ``x`` is 0; zeros for ``y``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, y: Any) -> Any:
+        out = array_module(x).copysign(x, y)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, out = ctx.saved_tensors
+        nx, ny = ctx.needs_input_grad
+        gx = gy = None
+        if nx:
+            zero = x._data == 0
+            ratio = out / x
+            gx = g * (where(zero, 0.0, ratio) if zero.any() else ratio)
+        if ny:
+            gy = Tensor._make(array_module(g._data).zeros(ctx.in_meta[1][0], dtype=g.dtype))
+        return gx, gy
+
+
+class Logaddexp(Function):
+    """``log(exp(x) + exp(y))`` without overflow: ``max + log1p(exp(-|x - y|))``, and ``x``
+    where both are the same infinity. VJPs (PyTorch's formulas): ``g / (1 + exp(y - x))`` for
+    ``x``, ``g / (1 + exp(x - y))`` for ``y`` (NaN where both are the same infinity)."""
+
+    @staticmethod
+    @quiet  # (inf - inf where both are infinite: replaced below)
+    def forward(ctx: Context, x: Any, y: Any) -> Any:
+        xp = array_module(x)
+        out = xp.maximum(x, y) + xp.log1p(xp.exp(-xp.abs(x - y)))
+        out = xp.where((x == y) & xp.isinf(x), x, out)
+        ctx.save_for_backward(x, y)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, y = ctx.saved_tensors
+        nx, ny = ctx.needs_input_grad
+        return ((g / ((y - x).exp() + 1)) if nx else None), \
+            ((g / ((x - y).exp() + 1)) if ny else None)
+
+
 class Lerp(Function):
     """``start + weight * (end - start)``; ``weight`` is a third tensor input or a number (keyword).
     Computed as PyTorch does for accuracy: ``end - (end - start) * (1 - weight)`` when

@@ -575,8 +575,8 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: 
         if p.ndim != input.ndim:
             raise RuntimeError(f"diff expects prepend or append to be the same dimension as input "
                                f"(got {p.ndim} and {input.ndim})")
-    if n == 0:  # nothing to difference: the input as it is, prepend and append unused (PyTorch)
-        return input
+    if n == 0:  # nothing to difference: a copy of the input, prepend and append unused (PyTorch)
+        return input.clone()
     try:
         x = cat([*before, input, *after], d) if before or after else input
     except ValueError as exc:

@@ -49,3 +49,19 @@ def _set(M, combo):
 def test_bool_scalar_in_an_index_as_pytorch(combo) -> None:
     assert _get(tg, combo) == _get(torch, combo)
     assert _set(tg, combo) == _set(torch, combo)
+
+
+@pytest.mark.parametrize("key", [lambda M: True, lambda M: False, lambda M: (1, True),
+                                 lambda M: M.tensor(True), lambda M: (slice(None), True),
+                                 lambda M: (True,)],
+                         ids=["true", "false", "int_true", "tensor_true", "slice_true", "tuple"])
+def test_setitem_with_a_bool_scalar_and_a_value_of_another_dtype(key) -> None:
+    out = []
+    for M in (tg, torch):
+        x = M.zeros(3, 2, dtype=M.int64)
+        try:
+            x[key(M)] = M.tensor(2.7)
+            out.append(x.tolist())
+        except RuntimeError:
+            out.append("RuntimeError")
+    assert out[0] == out[1]

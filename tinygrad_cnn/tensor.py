@@ -2836,6 +2836,8 @@ class Tensor:
         gradient back to ``t``'s history, the region's gradient goes to ``value``."""
         scalars = _bool_scalar_key(key, self)
         if scalars is not None:  # x[1, :, True] = v: through the same view as x[1, :, True]
+            if isinstance(value, Tensor) and value.dtype != self.dtype:
+                value = _bool_scalar_value(key, value, self)
             scalars[0][scalars[1]] = value
             return
         if isinstance(value, Tensor) and value.dtype != self.dtype:
@@ -3104,6 +3106,17 @@ def _bool_scalar_key(key: Any, t: Tensor) -> tuple[Tensor, tuple[Any, ...]] | No
                              f"{key!r})")
         t = t.unsqueeze(d)
     return t, tuple(out)
+
+
+def _bool_scalar_value(key: Any, value: Tensor, t: Tensor) -> Tensor:
+    """PyTorch's dtype rule for ``t[key] = value`` where ``key`` holds bool scalars: a Python bool
+    as the whole key copies (casts) the value; in a tuple, or as a 0-d bool tensor, it is an index
+    tensor, which needs the destination's dtype."""
+    if isinstance(key, (bool, np.bool_)):
+        return value.to(t.dtype)
+    raise RuntimeError(f"__setitem__: index put requires the source and destination dtypes match "
+                       f"(as in PyTorch), got {t.dtype} for the destination and {value.dtype} for "
+                       "the source; convert the value first")
 
 
 def _index_key(key: Any, t: Tensor) -> Any:

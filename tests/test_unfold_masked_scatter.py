@@ -76,7 +76,7 @@ def test_unfold_is_a_view_that_sees_changes_of_its_base():
 
 
 @pytest.mark.parametrize("op", [lambda u: u.add_(1), lambda u: u.zero_(), lambda u: u.mul_(2),
-                                lambda u: u.__setitem__(0, 5.0)])
+                                lambda u: u.__setitem__(slice(None), 5.0)])
 def test_overlapping_windows_are_read_only(op):
     x = Tensor(np.arange(10.0))
     u = x.unfold(0, 3, 2)
@@ -86,6 +86,18 @@ def test_overlapping_windows_are_read_only(op):
     with no_grad(), pytest.raises(RuntimeError, match="read-only"):
         op(u)
     u.clone().add_(1)  # the fix the message names
+
+
+def test_one_window_of_overlapping_windows_is_written_as_pytorch():
+    """``u[0] = 5`` writes one window (its elements do not repeat), into the unfolded tensor."""
+    torch = pytest.importorskip("torch")
+    out = []
+    for make in (lambda: Tensor(np.arange(10.0)), lambda: torch.arange(10.0)):
+        x = make()
+        x.unfold(0, 3, 2)[0] = 5.0
+        x.unfold(0, 3, 2)[2].mul_(-1)
+        out.append(x.tolist())
+    assert out[0] == out[1]
 
 
 def test_the_read_only_error_still_names_expand():

@@ -19,7 +19,7 @@ import numpy as np
 
 from tinygrad_cnn import autograd
 from tinygrad_cnn import interop as _interop
-from tinygrad_cnn.autograd import Context, RemovableHandle, _self_overlapping, _state
+from tinygrad_cnn.autograd import Context, RemovableHandle, _may_overlap, _self_overlapping, _state
 from tinygrad_cnn.backend import DEVICE_OF as _DEVICE_OF
 from tinygrad_cnn.backend import (
     array_module,
@@ -2289,15 +2289,14 @@ class Tensor:
         if not a.flags.writeable and _is_basic_key(k) and self._view is not None:
             alias = _writable_alias(a, self._view[0]._data)
             part = a[k] if alias is not None else None
-            if hasattr(part, "flags") and (part.flags.c_contiguous or not _self_overlapping(part)):
+            if hasattr(part, "flags") and not _may_overlap(part):
                 self._data = alias  # (its own elements may repeat; the write's do not)
                 return
         self._check_writeable("__setitem__")
 
     def _check_writeable(self, name: str) -> None:
         a = self._data
-        if not a.flags.writeable and self._view is not None and (
-                a.flags.c_contiguous or not _self_overlapping(a)):
+        if not a.flags.writeable and self._view is not None and not _may_overlap(a):
             # a view that repeats nothing of a read-only view (a row of an expand() result):
             # writable where its memory is (PyTorch writes through it into the expanded tensor)
             alias = _writable_alias(a, self._view[0]._data)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tinygrad_cnn.autograd import Context, Function, _self_overlapping
+from tinygrad_cnn.autograd import Context, Function, _may_overlap
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.ops.movement import GetItem, _is_basic
 from tinygrad_cnn.tensor import Tensor, _writable_alias
@@ -42,8 +42,7 @@ def write_region(arr: Any, chain: Chain, value: Any) -> None:
     else:
         target = _view_array(parent, ((fn, attrs),))
     if target is not None and not target.flags.writeable:
-        target = None if (not target.flags.c_contiguous and _self_overlapping(target)) \
-            else _writable_alias(target, arr)
+        target = None if _may_overlap(target) else _writable_alias(target, arr)
     if target is None:
         raise RuntimeError("copy_slices: the region written shows one value in several places "
                            "(it is read through an expand()); call .clone() first")

@@ -79,3 +79,10 @@ def test_numpy_shape_functions_answer_for_tensors_that_require_grad() -> None:
 def test_zero_dim_integer_tensors_are_ints(expr) -> None:
     assert expr(tg, tF, tg.tensor(2), tg.tensor(1)) == \
         expr(torch, TF, torch.tensor(2), torch.tensor(1))
+
+
+def test_numpy_force() -> None:
+    w = tg.ones(2, requires_grad=True)
+    a = w.numpy(force=True)
+    assert a.flags.writeable and a.tolist() == [1.0, 1.0]
+    assert not w.numpy().flags.writeable

@@ -471,11 +471,14 @@ class Tensor:
                              f"{self.device}; move it with .to({self.device!r}) first")
         self._data = value._data
 
-    def numpy(self) -> np.ndarray:
+    def numpy(self, *, force: bool = False) -> np.ndarray:
         """The values as a numpy array: no copy on the CPU, so it shares this tensor's memory; for
         a tensor that requires grad a read-only view (writing into it would change values the
         graph depends on without the version check seeing it: change it with ``no_grad()`` and
-        an in-place method, or take ``.detach().numpy()`` of a ``.clone()``)."""
+        an in-place method, or take ``.detach().numpy()`` of a ``.clone()``). ``force=True`` is
+        ``.detach().cpu().numpy()``, as in PyTorch."""
+        if force:
+            return self.detach().cpu().numpy()
         arr = _to_numpy(self._data)
         if arr is self._data:  # the memory is shared, the array object not: setting its .shape
             arr = arr.view()   # or .dtype must not change the tensor

@@ -76,3 +76,49 @@ def test_fmax_fmin_values_and_gradients(name: str) -> None:
         out.append((np.nan_to_num(r.detach().numpy(), nan=99).tolist(), x.grad.tolist(),
                     y.grad.tolist()))
     assert out[0] == out[1]
+
+
+def test_searchsorted_with_nan_in_the_sequence_as_pytorch() -> None:
+    # (PyTorch's binary search moves right past a NaN; numpy's order puts NaN last)
+    rng = np.random.default_rng(0)
+    nan = float("nan")
+    for _ in range(200):
+        s = np.sort(rng.choice([0.0, 1.0, 2.0, nan, -1.0], rng.integers(1, 7)))
+        v = rng.choice([0.0, 1.0, nan, 3.0, -2.0, 0.5], (2, 3))
+        for right in (False, True):
+            assert tg.searchsorted(tg.tensor(s), tg.tensor(v), right=right).tolist() == \
+                torch.searchsorted(torch.tensor(s), torch.tensor(v), right=right).tolist()
+        rows = np.sort(rng.choice([0.0, 1.0, nan], (2, 4)), -1)
+        vals = rng.choice([0.0, 1.0, nan, 3.0], (2, 3))
+        assert tg.searchsorted(tg.tensor(rows), tg.tensor(vals)).tolist() == \
+            torch.searchsorted(torch.tensor(rows), torch.tensor(vals)).tolist()
+
+
+@pytest.mark.parametrize("expr", [
+    lambda L: L.tensor([1.0, 2.0]).add(np.int8(100), alpha=3),
+    lambda L: L.tensor([7, 3], dtype=L.int32).add_(np.uint8(250), alpha=2),
+    lambda L: L.tensor([1.0, 2.0]).sub(np.int8(100), alpha=3),
+    lambda L: (lambda t: t.__imul__(L.tensor([1e39, 1e39], dtype=L.float64)))(
+        L.tensor([0.0, 1e-5], dtype=L.float16)),
+    lambda L: L.logaddexp(L.tensor([1, 2]), L.tensor([0.5, 1.0])),
+    lambda L: L.tensor([1.0, -2.0]).copysign_(L.tensor([-1.0, 1.0])),
+    lambda L: L.scatter_reduce(L.zeros(3), 0, L.tensor([0, 0]), L.tensor([1.0, 2.0]), "sum"),
+    lambda L: L.searchsorted(sorted_sequence=L.tensor([1.0, 2.0]), input=L.tensor([1.5])),
+], ids=["alpha_np_int8", "alpha_np_uint8", "sub_alpha", "half_times_double", "logaddexp_int",
+        "copysign_", "top_level_scatter_reduce", "searchsorted_keywords"])
+def test_later_fixes(expr) -> None:
+    ours, theirs = _both(expr)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("value", [[None], ["1"], (None,)])
+def test_setitem_refuses_none_and_strings_in_lists(value) -> None:
+    x = tg.zeros(2)
+    with pytest.raises(TypeError):
+        x[0:1] = value
+
+
+def test_setitem_of_a_one_element_list_into_a_bool_tensor() -> None:
+    x = tg.zeros(2, dtype=tg.bool)
+    x[0] = [False]
+    assert x.tolist() == [False, False]

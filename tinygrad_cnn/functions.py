@@ -27,6 +27,7 @@ from tinygrad_cnn.ops.indexing import (
     bucketize,
     masked_scatter,
     masked_select,
+    scatter_reduce,
     searchsorted,
     take,
 )
@@ -255,8 +256,8 @@ def logsumexp(input: Tensor, dim: int | Sequence[int], keepdim: bool = False) ->
     return input.logsumexp(dim, keepdim)
 
 
-def gather(input: Tensor, dim: int, index: Any) -> Tensor:
-    return input.gather(dim, index)
+def gather(input: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) -> Tensor:
+    return input.gather(dim, index, sparse_grad=sparse_grad)
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
@@ -949,6 +950,7 @@ __all__ = [
     "reshape",
     "round",
     "rsqrt",
+    "scatter_reduce",
     "searchsorted",
     "sgn",
     "sigmoid",
@@ -998,7 +1000,7 @@ for _name in __all__:
     if _name in ("add", "sub", "mul", "div", "subtract", "multiply", "divide", "true_divide",
                  "remainder", "floor_divide", "pow", "is_tensor", "inference_mode", "bitwise_and",
                  "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift",
-                 "float_power", "xlogy", "bucketize") or \
+                 "float_power", "xlogy", "bucketize", "searchsorted") or \
             _fn.__module__ not in (__name__, "tinygrad_cnn.ops.indexing"):
         continue
     globals()[_name] = _WRAPPED.setdefault(id(_fn), _tensor_first(_fn))

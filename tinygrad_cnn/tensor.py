@@ -2065,7 +2065,7 @@ class Tensor:
     def logaddexp(self, other: Any) -> Tensor:
         """``log(exp(self) + exp(other))`` without overflow; floating tensors only (as in
         PyTorch)."""
-        if self.dtype.kind != "f" or (isinstance(other, Tensor) and other.dtype.kind != "f"):
+        if result_type(self, other).kind != "f":
             raise NotImplementedError(f"logaddexp: not implemented for integer or bool tensors "
                                       f"(as in PyTorch), got {self.dtype}; convert with .float()")
         return _binary(_ops.elementwise.Logaddexp, self, other)
@@ -2078,6 +2078,9 @@ class Tensor:
         if self.ndim == 2:
             return _ops.shape.diagonal(self, offset=diagonal).clone()
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {self.ndim}D")
+
+    def copysign_(self, other: Any) -> Tensor:
+        return self._result_in_place("copysign_", lambda s: s.copysign(other), (other,))
 
     def xlogy_(self, other: Any) -> Tensor:
         return self._result_in_place("xlogy_", lambda s: s.xlogy(other), (other,))
@@ -2291,8 +2294,8 @@ class Tensor:
         a = self._data
         if not a.flags.writeable and _is_basic_key(k) and self._view is not None:
             alias = _writable_alias(a, self._view[0]._data)
-            part = a[k] if alias is not None else None
-            if hasattr(part, "flags") and not _may_overlap(part):
+            part = np.asarray(a[k]) if alias is not None else None  # (one element: a scalar)
+            if part is not None and not _may_overlap(part):
                 self._data = alias  # (its own elements may repeat; the write's do not)
                 return
         self._check_writeable("__setitem__")
@@ -2856,7 +2859,11 @@ class Tensor:
         if _state.grad_enabled and (base.requires_grad or value_requires):
             self._check_leaf("__setitem__", base, "a leaf tensor" if base is self else
                              "a view of a leaf tensor")
-            self._check_writeable("__setitem__")
+            a = self._data
+            if a.flags.writeable or not (self._view is not None and _is_basic_key(k)
+                                         and not _may_overlap(np.asarray(a[k]))):
+                self._check_writeable("__setitem__")  # (else a part that repeats nothing of an
+                # expand(): copy_slices writes it into the base, as PyTorch)
             if self._view is not None:
                 self._refresh_view()
             try:
@@ -4125,6 +4132,11 @@ def _setitem_number(value: Any, t: Tensor) -> Any:
     if value is None or isinstance(value, (str, bytes)):
         raise TypeError(f"__setitem__: can't assign a {type(value).__name__} to a {t.dtype} tensor "
                         "(as PyTorch); assign a number or a tensor")
+    if isinstance(value, (list, tuple)):  # read as tensor() reads it (no None, no strings), so a
+        return _as_array(value, None, "__setitem__")  # bool tensor does not take [False] as True
+    if isinstance(value, np.ndarray) and value.dtype.kind not in "biuf":
+        raise TypeError(f"__setitem__: can't assign an array of dtype {value.dtype} to a {t.dtype} "
+                        "tensor; assign numbers")
     if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)):
         dt = t._data.dtype
         if dt.kind in "iu" or dt.kind == "f":  # (float16: through float; beyond the range inf)
@@ -4590,7 +4602,7 @@ def _raw_binary(name: str, ufunc: str, floating: bool = False) -> Callable[[Any,
             # would compute float32 -= np.float64(0.1) in float64)
             o = a.dtype.type(o)
         if a.dtype == np.float16 and ufunc in ("multiply", "true_divide") and not (
-                hasattr(o, "dtype") and o.dtype == np.float16 and getattr(o, "ndim", 0)):
+                hasattr(o, "dtype") and getattr(o, "ndim", 0) and o.dtype.kind == "f"):
             # half with a number or a wider 0-d operand: in float32, rounded once (PyTorch's)
             xp = array_module(a)
             wide = getattr(xp, ufunc)(a.astype(np.float32), xp.asarray(o).astype(np.float32)
@@ -4609,6 +4621,7 @@ def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:
     one is computed in float64."""
     if isinstance(alpha, Tensor) and alpha.ndim == 0:
         alpha = alpha.item()
+    b = _number(b)  # (a numpy int times alpha would overflow in its own dtype: np.int8(100) * 3)
     if not isinstance(alpha, (bool, int, float, np.bool_, np.number)):
         raise TypeError(f"{where}: alpha must be a number, got {type(alpha).__name__}")
     dt = result_type(a, b)

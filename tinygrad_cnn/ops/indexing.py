@@ -503,12 +503,12 @@ def _identity(dt: Any, reduce: str) -> Any:
     return info.min if reduce == "amax" else info.max
 
 
-def searchsorted(sorted_sequence: Tensor, values: Any, *, out_int32: bool = False,
+def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False,
                  right: bool = False, side: str | None = None, sorter: Any = None) -> Tensor:
-    """For each of ``values``, the index where it would go in ``sorted_sequence`` to keep it
-    sorted (the first such index, or with ``right``/``side="right"`` the last); a 1-D sequence
-    serves values of any shape, an N-D one holds one sequence per leading index (``values``
-    matching those leading dims). ``sorter``: the indices that sort an unsorted sequence.
+    """For each of the values ``input``, the index where it would go in ``sorted_sequence`` to
+    keep it sorted (the first such index, or with ``right``/``side="right"`` the last); a 1-D
+    sequence serves values of any shape, an N-D one holds one sequence per leading index (the
+    values matching those leading dims). ``sorter``: the indices that sort an unsorted sequence.
     int64 (int32 with ``out_int32``); no gradient."""
     where = "searchsorted"
     if not isinstance(sorted_sequence, Tensor):
@@ -524,15 +524,17 @@ def searchsorted(sorted_sequence: Tensor, values: Any, *, out_int32: bool = Fals
     seq = sorted_sequence._data
     if seq.ndim == 0:
         raise RuntimeError(f"{where}(): boundaries tensor should have at least 1 dimension")
-    scalar = not isinstance(values, Tensor)
-    v = xp.asarray(values._data if not scalar else values)
+    scalar = not isinstance(input, Tensor)
+    v = xp.asarray(input._data if not scalar else input)
     if sorter is not None:
         order = sorter._data if isinstance(sorter, Tensor) else xp.asarray(sorter)
         if order.shape != seq.shape or order.dtype.kind not in "iu":
             raise RuntimeError(f"{where}(): sorter must be an integer tensor of the sequence's "
                                f"shape {tuple(seq.shape)}, got {order.dtype} {tuple(order.shape)}")
         seq = xp.take_along_axis(seq, order.astype(np.int64), axis=-1)
-    if seq.ndim == 1:
+    if seq.dtype.kind == "f" and bool(xp.isnan(seq).any()):
+        out = _binary_search(seq, v, mode == "right")
+    elif seq.ndim == 1:
         out = xp.searchsorted(seq, v, side=mode)
     else:
         if v.ndim != seq.ndim or v.shape[:-1] != seq.shape[:-1]:
@@ -545,6 +547,29 @@ def searchsorted(sorted_sequence: Tensor, values: Any, *, out_int32: bool = Fals
         out = xp.stack([xp.searchsorted(a, b, side=mode) for a, b in zip(flat_s, flat_v)]) \
             .reshape(v.shape) if flat_s.shape[0] else xp.zeros(v.shape, dtype=np.int64)
     return Tensor._make(xp.asarray(out).astype(np.int32 if out_int32 else np.int64))
+
+
+def _binary_search(seq: Any, v: Any, right: bool) -> Any:
+    """PyTorch's binary search, step by step for all values at once: it moves right past an
+    element unless ``element >= value`` (``>`` with ``right``) -- so a NaN in the sequence counts
+    as smaller than every value, where numpy's order puts it last. ``seq`` 1-D, or N-D with
+    ``v``'s leading dims."""
+    xp = array_module(seq)
+    n = seq.shape[-1]
+    rows = seq.reshape(-1, n) if seq.ndim > 1 else seq.reshape(1, n)
+    vals = v.reshape(rows.shape[0], -1) if seq.ndim > 1 else v.reshape(1, -1)
+    lo = xp.zeros(vals.shape, dtype=np.int64)
+    hi = xp.full(vals.shape, n, dtype=np.int64)
+    row = xp.arange(rows.shape[0]).reshape(-1, 1)
+    with np.errstate(invalid="ignore"):
+        while bool((lo < hi).any()):
+            active = lo < hi
+            mid = (lo + hi) // 2
+            m = rows[row, xp.minimum(mid, n - 1)]
+            stop = (m > vals) if right else (m >= vals)
+            lo = xp.where(active & ~stop, mid + 1, lo)
+            hi = xp.where(active & stop, mid, hi)
+    return lo.reshape(v.shape)
 
 
 def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False,

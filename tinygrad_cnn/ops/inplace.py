@@ -38,7 +38,9 @@ def write_region(arr: Any, chain: Chain, value: Any) -> None:
         if parent.flags.writeable:
             parent[key] = value  # basic or advanced indexing: numpy writes through both
             return
-        target = parent[key] if _is_basic(key) else None
+        # (a trailing ... keeps one element a 0-d view, not a scalar)
+        target = parent[key if any(k is Ellipsis for k in key) else (*key, Ellipsis)] \
+            if _is_basic(key) else None
     else:
         target = _view_array(parent, ((fn, attrs),))
     if target is not None and not target.flags.writeable:

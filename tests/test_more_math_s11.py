@@ -107,3 +107,13 @@ def test_once_differentiable_import_path() -> None:
 def test_float_power_in_place_needs_float64() -> None:
     with pytest.raises(RuntimeError, match="requires dtype float64"):
         tg.tensor([1.0]).float_power_(2)
+
+
+def test_xlogy_gradient_where_the_upstream_gradient_is_zero() -> None:
+    # (the long fuzz: PyTorch's VJP is xlogy(g, y), 0 where g is 0 even where log(y) is NaN)
+    out = []
+    for L in (tg, torch):
+        x = L.tensor([-0.13, 0.5, 0.0], dtype=L.float64, requires_grad=True)
+        L.xlogy(x, x).clamp(-0.5, 0.5).sum().backward()
+        out.append(np.nan_to_num(x.grad.numpy(), nan=99.0).tolist())
+    assert out[0] == out[1]

@@ -549,8 +549,8 @@ class Hypot(Function):
 
 class Xlogy(Function):
     """``x * log(y)``, 0 where ``x`` is 0 (unless ``y`` is NaN), as PyTorch's ``xlogy``. VJPs
-    (PyTorch's formulas): ``g * log(y)`` for ``x``, 0 where ``x`` is 0 and ``y <= 0``;
-    ``g * x / y`` for ``y``."""
+    (PyTorch's formulas): ``xlogy(g, y)`` for ``x`` (so 0 where ``g`` is, even where ``log(y)`` is
+    NaN), 0 where ``x`` is 0 and ``y <= 0``; ``g * x / y`` for ``y``."""
 
     @staticmethod
     @quiet  # log(0) = -inf, log(-1) = NaN, as in PyTorch
@@ -566,8 +566,9 @@ class Xlogy(Function):
         gx = gy = None
         if nx:
             drop = (x._data == 0) & (y._data <= 0)
-            log_y = y.log()
-            gx = g * (where(drop, 0.0, log_y) if drop.any() else log_y)
+            gx = Xlogy.apply(g, y)
+            if drop.any():
+                gx = where(drop, 0.0, gx)
         if ny:
             gy = g * x / y
         return gx, gy

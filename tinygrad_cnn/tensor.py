@@ -53,7 +53,9 @@ def _shape_arg(shape: tuple[Any, ...]) -> tuple[Any, ...]:
     PyTorch takes it through ``__index__``: ``zeros(mask.sum(), 3)``)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return tuple(_int_of(d) for d in shape)
+    if any(type(d) is Tensor for d in shape):
+        return tuple(_int_of(d) for d in shape)
+    return tuple(shape)
 
 
 def _int_of(d: Any) -> Any:
@@ -2291,14 +2293,18 @@ class Tensor:
         """``t[k] = v`` on a read-only view that repeats elements (an ``expand()`` result): allowed
         where the region written repeats none (a basic key: ``e[0] = row`` writes the expanded
         tensor, as in PyTorch) -- through a writable alias of the same memory."""
-        a = self._data
-        if not a.flags.writeable and _is_basic_key(k) and self._view is not None:
-            alias = _writable_alias(a, self._view[0]._data)
-            part = np.asarray(a[k]) if alias is not None else None  # (one element: a scalar)
-            if part is not None and not _may_overlap(part):
-                self._data = alias  # (its own elements may repeat; the write's do not)
-                return
+        if self._writes_one_part(k):
+            self._data = _writable_alias(self._data, self._view[0]._data)  # (its own elements may
+            return                                                         # repeat; k's do not)
         self._check_writeable("__setitem__")
+
+    def _writes_one_part(self, k: Any) -> bool:
+        """Whether ``self[k]`` is a part that repeats no element of a read-only view of a
+        writable base (a row of an ``expand()``): PyTorch writes such a part."""
+        a = self._data
+        return (not a.flags.writeable and self._view is not None and _is_basic_key(k)
+                and _writable_alias(a, self._view[0]._data) is not None
+                and not _may_overlap(np.asarray(a[k])))  # (one element: a scalar)
 
     def _check_writeable(self, name: str) -> None:
         a = self._data
@@ -2859,11 +2865,8 @@ class Tensor:
         if _state.grad_enabled and (base.requires_grad or value_requires):
             self._check_leaf("__setitem__", base, "a leaf tensor" if base is self else
                              "a view of a leaf tensor")
-            a = self._data
-            if a.flags.writeable or not (self._view is not None and _is_basic_key(k)
-                                         and not _may_overlap(np.asarray(a[k]))):
-                self._check_writeable("__setitem__")  # (else a part that repeats nothing of an
-                # expand(): copy_slices writes it into the base, as PyTorch)
+            if not self._writes_one_part(k):  # (such a part copy_slices writes into the base)
+                self._check_writeable("__setitem__")
             if self._view is not None:
                 self._refresh_view()
             try:
@@ -2910,6 +2913,13 @@ class Tensor:
         self._version_counter[0] += 1
 
 
+def _index_put_dtype_error(where: str, t: Tensor, value: Tensor) -> RuntimeError:
+    """PyTorch's refusal of an index put whose source has another dtype than the destination."""
+    return RuntimeError(f"{where}: index put requires the source and destination dtypes match (as "
+                        f"in PyTorch), got {t.dtype} for the destination and {value.dtype} for the "
+                        f"source; convert the value first, e.g. value.to({t.dtype})")
+
+
 def _index_put_value(key: Any, value: Tensor, t: Tensor) -> Tensor:
     """PyTorch's rule for a tensor ``value`` of another dtype written by ``t[key] = value``: through
     basic indices (ints, slices) it is copied (cast); through index arrays it must have ``t``'s
@@ -2930,9 +2940,7 @@ def _index_put_value(key: Any, value: Tensor, t: Tensor) -> Tensor:
         _fill_value(value.item(), t.dtype, "__setitem__")
         with np.errstate(over="ignore", invalid="ignore"):  # (float16 takes inf, as a number)
             return value.to(t.dtype)
-    raise RuntimeError(f"__setitem__: index put requires the source and destination dtypes match "
-                       f"(as in PyTorch), got {t.dtype} for the destination and {value.dtype} for "
-                       f"the source; convert the value first, e.g. value.to({t.dtype})")
+    raise _index_put_dtype_error("__setitem__", t, value)
 
 
 def _is_basic_key(k: Any) -> bool:
@@ -2967,9 +2975,7 @@ def _index_put_args(t: Tensor, indices: Any, values: Any, where: str) -> tuple[A
         if not isinstance(i, Tensor):
             raise TypeError(f"{where}: every index must be a Tensor, got {type(i).__name__}")
     if values.dtype != t.dtype:
-        raise RuntimeError(f"{where}: index put requires the source and destination dtypes match "
-                           f"(as in PyTorch), got {t.dtype} for the destination and "
-                           f"{values.dtype} for the source; convert the values first")
+        raise _index_put_dtype_error(where, t, values)
     return tuple(indices)
 
 
@@ -3123,9 +3129,7 @@ def _bool_scalar_value(key: Any, value: Tensor, t: Tensor) -> Tensor:
     tensor, which needs the destination's dtype."""
     if isinstance(key, (bool, np.bool_)):
         return value.to(t.dtype)
-    raise RuntimeError(f"__setitem__: index put requires the source and destination dtypes match "
-                       f"(as in PyTorch), got {t.dtype} for the destination and {value.dtype} for "
-                       "the source; convert the value first")
+    raise _index_put_dtype_error("__setitem__", t, value)
 
 
 def _index_key(key: Any, t: Tensor) -> Any:
@@ -3468,7 +3472,7 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
                 return fn.apply(b, a) if reverse else fn.apply(a, b)
         else:
             b = _to_tensor(b, a)
-    elif (a._data.dtype == np.float16 and b._data.ndim == 0 and a._data.ndim
+    elif (b._data.ndim == 0 and a._data.ndim and a._data.dtype == np.float16
           and b._data.dtype != np.float16 and b._data.dtype.kind in "biuf"
           and fn.name in _SCALAR_AS_IS and not (reverse and fn.name in _ROUNDED_DIVIDEND)
           and result_type(a, b) == np.float16):

@@ -59,15 +59,27 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class _ThreadState(threading.local):
     grad_enabled = True
-    anomaly = False
     scope: str | None = None  # path of the module whose forward is running (for the drawings)
     keep_inputs = False  # nodes keep their input tensors (gradcheck's replay of a graph)
     backward_of: Any = None  # inside detect_anomaly(): the node whose VJP is running
     inference = False  # inside inference_mode(): not even create_graph records
-    anomaly_check = True  # inside detect_anomaly(check_nan=False): record, do not raise
+    #: during a backward with ``inputs`` (``grad()``, ``backward(inputs=...)``): the ids of the
+    #: nodes and leaves it computes gradients for (what ``viz.record_gradients`` shows); else None
+    backward_needed: Any = None
 
 
 _state = _ThreadState()
+
+
+class _ProcessFlags:
+    """Settings for every thread at once: anomaly detection is global in PyTorch (a NaN made in
+    a worker thread's backward raises there too), unlike grad mode."""
+
+    anomaly = False
+    anomaly_check = True  # inside detect_anomaly(check_nan=False): record, do not raise
+
+
+_flags = _ProcessFlags()
 
 
 def is_grad_enabled() -> bool:
@@ -189,19 +201,21 @@ class set_grad_enabled(_GradModeSwitch):  # noqa: N801
 
 
 class _Switch:
-    """A nestable, per-thread on-switch of one ``_state`` flag, as a context manager."""
+    """A nestable on-switch of one flag of ``store`` (``_state``: per thread), as a context
+    manager."""
 
     flag = ""
+    store: Any = _state
 
     def __init__(self) -> None:
         self._previous: list[bool] = []
 
     def __enter__(self) -> None:
-        self._previous.append(getattr(_state, self.flag))
-        setattr(_state, self.flag, True)
+        self._previous.append(getattr(self.store, self.flag))
+        setattr(self.store, self.flag, True)
 
     def __exit__(self, *exc: object) -> None:
-        setattr(_state, self.flag, self._previous.pop())
+        setattr(self.store, self.flag, self._previous.pop())
 
 
 class keep_inputs(_Switch):  # noqa: N801
@@ -220,6 +234,7 @@ class detect_anomaly(_Switch):  # noqa: N801
     ``check_nan=False`` keeps the innermost calls of each node for errors but raises nothing."""
 
     flag = "anomaly"
+    store = _flags  # (every thread, as PyTorch's)
 
     def __init__(self, check_nan: bool = True) -> None:
         super().__init__()
@@ -228,43 +243,43 @@ class detect_anomaly(_Switch):  # noqa: N801
 
     def __enter__(self) -> None:
         super().__enter__()
-        self._checks.append(_state.anomaly_check)
-        _state.anomaly_check = self._check
+        self._checks.append(_flags.anomaly_check)
+        _flags.anomaly_check = self._check
 
     def __exit__(self, *exc: object) -> None:
-        _state.anomaly_check = self._checks.pop()
+        _flags.anomaly_check = self._checks.pop()
         super().__exit__(*exc)
 
 
 class set_detect_anomaly:  # noqa: N801
     """PyTorch's ``set_detect_anomaly(mode, check_nan=True)``: turns anomaly detection (see
-    :class:`detect_anomaly`) on or off at once, in this thread; as a context manager it restores
-    the previous setting on exit."""
+    :class:`detect_anomaly`) on or off at once, for every thread (as PyTorch's); as a context
+    manager it restores the previous setting on exit."""
 
     def __init__(self, mode: bool, check_nan: bool = True) -> None:
-        self._previous = (_state.anomaly, _state.anomaly_check)
-        _state.anomaly, _state.anomaly_check = bool(mode), bool(check_nan)
+        self._previous = (_flags.anomaly, _flags.anomaly_check)
+        _flags.anomaly, _flags.anomaly_check = bool(mode), bool(check_nan)
 
     def __enter__(self) -> None:
         pass
 
     def __exit__(self, *exc: object) -> None:
-        _state.anomaly, _state.anomaly_check = self._previous
+        _flags.anomaly, _flags.anomaly_check = self._previous
 
 
 def set_anomaly_enabled(mode: bool, check_nan: bool = True) -> None:
-    """PyTorch's ``torch.set_anomaly_enabled``: anomaly detection on or off in this thread."""
-    _state.anomaly, _state.anomaly_check = bool(mode), bool(check_nan)
+    """PyTorch's ``torch.set_anomaly_enabled``: anomaly detection on or off (every thread)."""
+    _flags.anomaly, _flags.anomaly_check = bool(mode), bool(check_nan)
 
 
 def is_anomaly_enabled() -> bool:
-    """Whether anomaly detection is on in this thread (PyTorch's name)."""
-    return _state.anomaly
+    """Whether anomaly detection is on (in every thread; PyTorch's name)."""
+    return _flags.anomaly
 
 
 def is_anomaly_check_nan_enabled() -> bool:
     """Whether anomaly detection, when on, raises on NaN and Inf (PyTorch's name)."""
-    return _state.anomaly_check
+    return _flags.anomaly_check
 
 
 # --------------------------------------------------------------------------------------------
@@ -357,6 +372,8 @@ class Context:
         "source",
     )
 
+    #: whether a backward pass has run this node's VJP (for the drawings)
+    backward_ran = False
     #: tensor hooks registered on the output (``register_hook``)
     hooks: list[Callable[[Tensor], Tensor | None]] | None = None
     #: the output, weakly, when it called ``retain_grad()``
@@ -682,12 +699,13 @@ class Function:
         ctx.source = _user_frame()
         if _state.keep_inputs:
             ctx.inputs = tuple(inputs)
-        if _state.anomaly:
+        if _flags.anomaly:
             ctx.stack = traceback.format_stack()[:-1][-8:]  # the innermost calls, apply() cut
+            ctx.in_ranges = _ranges(arrays)  # (named if its backward makes a NaN or Inf)
         if ctx._to_save:
             ctx._saved = _resolve_saved(cls, ctx._to_save, inputs, arrays, ((out, counter, None),))
             ctx._to_save = ()
-        if _state.anomaly and _state.anomaly_check:
+        if _flags.anomaly and _flags.anomaly_check:
             _check_forward(ctx, arrays, result)
         return result
 
@@ -780,8 +798,9 @@ def _record(ctx: Context, inputs: Sequence[Tensor], arrays: Sequence[Any], attrs
     ctx.source = _user_frame(3)
     if _state.keep_inputs:
         ctx.inputs = tuple(inputs)
-    if _state.anomaly:
+    if _flags.anomaly:
         ctx.stack = traceback.format_stack()[:-2][-8:]  # the innermost calls, apply() cut
+        ctx.in_ranges = _ranges(arrays)
 
 
 def once_differentiable(backward: F) -> F:
@@ -988,7 +1007,7 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
                 (o, t._version_counter, node) for o, t, node in zip(outs, results, nodes)),
                 dirty_inputs)
             ctx._to_save = ()
-        if _state.anomaly and _state.anomaly_check:
+        if _flags.anomaly and _flags.anomaly_check:
             for t in results:
                 _check_forward(ctx, arrays, t)
     return tuple(results) if as_tuple else results[0]
@@ -1302,7 +1321,7 @@ def _as_many(ctx: Context, in_grads: tuple[Any, ...]) -> tuple[Any, ...]:
     )
 
 
-def _check_grad(ctx: Context, i: int, g: Any, meta: tuple[Any, Any]) -> Any:
+def _check_grad(ctx: Context, i: int, g: Any, meta: tuple[Any, Any], received: Any = None) -> Any:
     """``g``, checked to fit input ``i``; a user's Function may return it broadcast or in another
     float dtype, and gets it summed down and cast, as PyTorch's engine does."""
     if not isinstance(g, _TensorCls):
@@ -1320,12 +1339,19 @@ def _check_grad(ctx: Context, i: int, g: Any, meta: tuple[Any, Any]) -> Any:
             "must return each input's gradient in that input's shape and dtype (sum out broadcast "
             f"dimensions, cast back). {ctx._where()}"
         )
-    if _state.anomaly and _state.anomaly_check:
+    if _flags.anomaly and _flags.anomaly_check:
         xp = array_module(g._data)
         if not bool(xp.isfinite(g._data).all()):
+            facts = []
+            if getattr(ctx, "in_ranges", None):
+                facts.append(f"its inputs in the forward: {ctx.in_ranges}")
+            if received is not None:
+                got = _ranges([r._data for r in received if isinstance(r, _TensorCls)])
+                facts.append("the gradient it received: " + got.replace("input 0: ", "", 1))
             raise AnomalyError(
                 f"detect_anomaly: {ctx.fn.name}.backward returned NaN or Inf in the gradient of "
-                f"input {i}. {ctx._where()}", ctx)
+                f"input {i}" + (f" ({'; '.join(facts)})" if facts else "")
+                + f". {ctx._where()}", ctx)
     return g
 
 
@@ -1394,6 +1420,8 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
     prev = None
     mode = _state.grad_enabled  # (set and restored by hand: a _GradModeSwitch costs a small op 5%)
     _state.grad_enabled = create_graph and not _state.inference
+    outer_needed = _state.backward_needed
+    _state.backward_needed = needed
     try:
         with quiet:
             for ctx in nodes:
@@ -1422,7 +1450,7 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                     k = ctx.index  # type: ignore[attr-defined]
                     slots[k] = g if slots[k] is None else slots[k] + g
                     continue
-                watched = _state.anomaly  # ops the VJP records are checked as this VJP's
+                watched = _flags.anomaly  # ops the VJP records are checked as this VJP's
                 if watched:
                     outer, _state.backward_of = _state.backward_of, ctx
                 node_hooks = ctx.node_hooks
@@ -1439,6 +1467,7 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                 finally:
                     if watched:
                         _state.backward_of = outer
+                ctx.backward_ran = True  # (what the drawings ask: has a backward come here?)
                 if not retain_graph:
                     ctx._saved = _FREED
                 if type(in_grads) is not tuple:
@@ -1456,7 +1485,7 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                     meta = ctx.in_meta[i]
                     if full or type(gi) is not Tensor or gi._data.shape != meta[0] or \
                             gi._data.dtype is not meta[1]:
-                        gi = _check_grad(ctx, i, gi, meta)
+                        gi = _check_grad(ctx, i, gi, meta, g if type(g) is list else (g,))
                     if create_graph and (ctx.fn.vjp_reads_input or ctx.reads_input):
                         # relu's formula reads its output: the link goes through relu's node again
                         anchor = ctx if ctx.fn.vjp_reads_input == "output" else e
@@ -1476,6 +1505,7 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                     _into_grad(leaf, g, create_graph)
     finally:
         _state.grad_enabled = mode
+        _state.backward_needed = outer_needed
     if not captured:
         return captured
     # what grad() returns, the user may write into (PyTorch's are never read-only broadcasts)

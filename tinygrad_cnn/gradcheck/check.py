@@ -668,6 +668,10 @@ def _fast(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
                 return _slow(p, s, labels, swaps, notes, rng, order)
             R, L = float(right[c]), float(left[c])
             if s.is_kink(R, L) and min(L, R) - tol <= a <= max(L, R) + tol:
+                if sum(p.base(k).size for k in p.diff) <= LOCALISE_MAX:
+                    # one projection mixes every element: a wrong entry elsewhere can land
+                    # between the kink's one-sided slopes. Element by element says which it is
+                    return _slow(p, s, labels, swaps, notes, rng, order)
                 found = locate_kinks(p, i, us[r], _at_output(p, outs, c, vs[c]), s.eps, f0,
                                      s.is_kink, limit=8)
                 kinks = [(0.0, Entry(i, j, unravel(k, p.in_shape(i)), None, a, n, L, R))
@@ -841,6 +845,9 @@ def _second_order(p: Problem, s: Settings, outs: tuple[Tensor, ...], grad_output
             raise ValueError(f"gradgradcheck: got {len(gos)} grad_outputs for {len(which)} "
                              "differentiable outputs")
         gos = tuple(g if g.requires_grad else Tensor(g._data, requires_grad=True) for g in gos)
+        for g in gos:  # float16/float32 grad_outputs in float64 too, as the inputs (a float32 v
+            if g.dtype.kind == "f" and g.dtype != np.float64:  # nudged by eps=1e-6 rounded the
+                swaps.swap(g, g._data.astype(np.float64))  # nudge away: numerical 0)
     n = len(inputs)
     inputs2 = tuple(inputs) + tuple(gos)
     diff2 = list(diff) + [n + k for k in range(len(gos))]

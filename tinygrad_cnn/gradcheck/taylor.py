@@ -10,9 +10,13 @@ is ``h`` times the error of the directional derivative). Over ``h = h0, h0/2, ..
 *observed order* ``log2(r(h) / r(h/2))`` is about 2 or about 1: a verdict that needs no eps or
 atol. The verdict takes the median order of the three smallest steps above rounding (Taylor's
 theorem is about h -> 0, and big steps may cross the kinks of a relu network). Remainders at the
-level of floating-point rounding are left out; if the three smallest are all there, the function
-is linear along ``v`` near ``x`` and the VJP exact. If the one-sided slopes at the smallest ``h``
-disagree, a kink lies on the path and the report says so.
+level of floating-point rounding are left out; if the three smallest are far down there (a
+thirtieth of the rounding floor: a wrong VJP's remainder, falling as h, sinks only just under
+it), the function is linear along ``v`` near ``x`` and the VJP exact. A remainder that falls as h
+says the VJP's slope is off by ``r(h)/h``: under ``SLOPE_RTOL`` (1e-6) of the slope that is
+rounding of the VJP's constants and passes, above it the VJP is wrong -- unless the gap between
+the one-sided slopes stays as ``h`` shrinks (a smooth function's shrinks as ``f''·h``): then a
+kink lies on the path (relu at 0) and the report says so.
 
 It is the check for smooth functions. A network with thousands of relu or max-pool kinks has one
 within a few 1e-5 of almost any point along a random direction, so its Taylor test often reports a
@@ -34,6 +38,8 @@ if TYPE_CHECKING:
 STEPS = 12  # h0, h0/2, ..., h0/2**11; then 12 more at a time while the order is not yet 2
 MAX_STEPS = 48
 PASS_ORDER = 1.8
+EXACT = 0.03  # remainders this far under the floor are rounding alone (see taylor_check)
+SLOPE_RTOL = 1e-6  # a VJP's slope off by less than this (relative) counts as rounding
 
 
 def _phi(ws: list[np.ndarray], fs: list[np.ndarray]) -> float:
@@ -53,6 +59,7 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
         for r, g in enumerate(p.vjps(outs, c, ws[c])):
             grads[r] += g
     orders: dict[int, float] = {}
+    rounded: dict[int, float] = {}  # inputs whose VJP slope is off by rounding (relative)
     tables: list[str] = []
     for r, i in enumerate(p.diff):
         x = p.base(i).ravel()
@@ -69,36 +76,57 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
             above = rem > floor
             steps = len(hs)
             pairs = [k for k in range(steps - 1) if above[k] and above[k + 1]]
-            if not pairs or not above[-3:].any():
+            if not pairs:
                 break
             # Taylor's theorem is about h -> 0: judge by the smallest steps above rounding (bigger
             # ones may cross kinks of relu or max, or not be small yet for a function that
             # curves on a scale far below the inputs' size: sin of 1e6)
             last = pairs[-3:]
             order_now = float(np.median(np.log2(rem[last] / rem[[k + 1 for k in last]])))
-            if order_now >= PASS_ORDER or steps >= MAX_STEPS or rem[-1] < 1e3 * floor[-1]:
+            if (not above[-3:].any() or order_now >= PASS_ORDER or steps >= MAX_STEPS
+                    or rem[-1] < 1e3 * floor[-1]):
                 break
             more = hs[-1] * 0.5 ** np.arange(1, STEPS + 1)  # not small enough yet: go on halving
             hs = np.concatenate([hs, more])
             phis += [_phi(ws, p.evaluate_at(i, x + h * v)) for h in more]
-        if not pairs or not above[-3:].any():
-            # at rounding level for the smallest steps: linear along v there (bigger steps may
-            # have crossed a kink or a step of round/floor), and the VJP exact
+        if not pairs or (rem[-3:] < EXACT * floor[-3:]).all():
+            # at rounding level for the smallest steps -- far below the check's floor, which
+            # a remainder h·(VJP error) falling as h only sinks just under: linear along v
+            # there (bigger steps may have crossed a kink or a step of round/floor), and the
+            # VJP exact
             orders[i] = float("inf")
             continue
         orders[i] = order_now
         if orders[i] >= PASS_ORDER:
+            continue
+        # a remainder falling as h at the smallest steps: the VJP's slope is off by rem / h.
+        # Off by less than SLOPE_RTOL of itself is rounding of its constants, not a wrong VJP
+        # (hardsigmoid's VJP multiplies by PyTorch's float32 1/6, 3e-8 off, also in float64)
+        smallest = [k + 1 for k in pairs[-3:]]
+        off = float(np.median(rem[smallest] / hs[smallest]))
+        if off <= SLOPE_RTOL * abs(dphi):
+            rounded[i] = off / abs(dphi)
             continue
         # failed: a kink on the path, or a wrong VJP?
         k = pairs[-1] + 1
         h = float(hs[k])
         right = (phis[k] - phi0) / h
         left = (phi0 - _phi(ws, p.evaluate_at(i, x - h * v))) / h
+        # the gap between the one-sided slopes: a smooth function's shrinks with h (as f''·h),
+        # a kink's stays (relu at 0 too, where both slopes miss the VJP's 0 by more than they
+        # differ). Not "the gap exceeds the slopes' distance from the VJP": that holds for a VJP
+        # off by about f''·h, as wrong as one off by more
+        big = 4 * h
+        gap_big = ((_phi(ws, p.evaluate_at(i, x + big * v)) - phi0)
+                   - (phi0 - _phi(ws, p.evaluate_at(i, x - big * v)))) / big
+        noise = 8 * fe * (scale + abs(dphi) * big + 1e-300) / h  # rounding in a slope at h
+        gap = right - left
+        kink = abs(gap) > 10 * noise and abs(gap) > 0.5 * abs(gap_big)
         table = ["  h           remainder    order"]
         for m in range(max(0, len(hs) - STEPS - 4), len(hs)):  # the smallest steps
             o = f"{np.log2(rem[m - 1] / rem[m]):.2f}" if m and above[m] and above[m - 1] else ""
             table.append(f"  {hs[m]:<10.3g}  {rem[m]:<11.3g}  {o}")
-        if abs(right - left) > 0.5 * max(abs(right - dphi), abs(left - dphi)):
+        if kink:
             head = (f"not differentiable: the Taylor test for {labels.input(i)} (shape "
                     f"{p.in_shape(i)}) crosses a kink: along a random direction the slope is "
                     f"{left:.6g} on the left and {right:.6g} on the right (the VJP gives "
@@ -119,8 +147,13 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
         tables += table
         return GradcheckReport(False, "taylor", order, head, tables, orders=orders,
                                method="taylor")
-    shown = ", ".join(f"{labels.input(i)}: " + ("exact to rounding" if o == float("inf")
-                                                else f"h^{o:.2f}") for i, o in orders.items())
+    def _shown(i: int, o: float) -> str:
+        if i in rounded:
+            return (f"h^{o:.2f} at the smallest steps, a slope off by {rounded[i]:.1g} of itself: "
+                    "rounding of the VJP's constants")
+        return "exact to rounding" if o == float("inf") else f"h^{o:.2f}"
+
+    shown = ", ".join(f"{labels.input(i)}: {_shown(i, o)}" for i, o in orders.items())
     what = "second derivatives" if order == 2 else "gradients"
     return GradcheckReport(True, "ok", order, f"Taylor test passed for the {what}: the remainder "
                            f"|f(x + h·v) - f(x) - h·J·v| shrinks as h^2 or faster ({shown}).",

@@ -1,9 +1,10 @@
 """A step-through of the backward pass: one frame per VJP, in the order ``backward()`` runs them.
 
-``animate(loss)`` runs a backward of its own (``grad`` with ``retain_graph=True``: no ``.grad`` is
-touched) inside :class:`~tinygrad_cnn.viz.record_gradients` (the record stays in the animation:
-later ``text``/``draw`` calls do not show it), and returns an :class:`Animation`: it
-shows inline in Jupyter and ``.save("backprop.html")`` writes one self-contained page -- the SVG,
+``animate(loss)`` runs a backward of its own (``grad`` with ``retain_graph=True``, hooks and
+``retain_grad()`` off: no ``.grad`` is touched, no user hook runs) inside
+:class:`~tinygrad_cnn.viz.record_gradients` (the record stays in the animation: later
+``text``/``draw`` calls do not show it), and returns an :class:`Animation`: it shows inline in
+Jupyter and ``.save("backprop.html")`` writes one self-contained page -- the SVG,
 the frames and a few lines of JavaScript inline; nothing is fetched. Each frame highlights the VJP
 that runs, the gradient it receives, what it sends to each input (``+=`` where a second path adds
 to a gradient that already arrived), the op's VJP formula (its docstring) and its ``backward``.
@@ -149,7 +150,8 @@ def _text_fallback(view: GraphView, frames: list[dict[str, Any]]) -> str:
 def animate(*roots: Tensor, title: str | None = None) -> Animation:
     """Step through the backward pass of ``roots`` (scalars, e.g. a loss): returns an
     :class:`Animation` with one frame per VJP. Runs its own backward (with ``retain_graph=True``,
-    writing no ``.grad``), so call it before a ``backward()`` that frees the graph."""
+    writing no ``.grad``, running no hooks: the frames show the VJPs alone), so call it before a
+    ``backward()`` that frees the graph."""
     for i, r in enumerate(roots):
         if not isinstance(r, Tensor):
             raise TypeError(f"animate: root {i} is a {type(r).__name__}, not a Tensor")
@@ -165,7 +167,7 @@ def animate(*roots: Tensor, title: str | None = None) -> Animation:
     # that text/draw of this or another graph sharing a leaf never shows these gradients
     state = snapshot(view.nodes, view.leaves)
     try:
-        with record_gradients(*roots) as rec:
+        with _no_user_hooks(view.nodes, view.leaves), record_gradients(*roots) as rec:
             try:
                 grad(list(roots), view.leaves, retain_graph=True, allow_unused=True)
             except RuntimeError as exc:
@@ -183,6 +185,41 @@ def animate(*roots: Tensor, title: str | None = None) -> Animation:
     names = ", ".join(view.out_name(r.grad_fn) for r in roots)
     page_title = title or f"Backpropagation through {names}, step by step"
     return Animation(_page(page_title, graph_html, frames), frames)
+
+
+class _no_user_hooks:  # noqa: N801 (a context manager)
+    """The backward of an animation changes nothing the user sees: for its duration the graph's
+    tensor hooks (``register_hook``), node hooks (``grad_fn.register_prehook``/``register_hook``),
+    module backward hooks and ``retain_grad()`` are off -- ``grad()`` would otherwise run them
+    (as PyTorch's does) and fill the ``.grad`` of retained tensors, which the next real backward
+    then adds to. The frames show the VJPs themselves."""
+
+    def __init__(self, nodes: list[Context], leaves: list[Tensor]) -> None:
+        self.nodes, self.leaves = nodes, leaves
+        self.saved: list[tuple[Any, str, Any]] = []
+
+    def __enter__(self) -> None:
+        for ctx in self.nodes:
+            for attr in ("hooks", "retained", "node_hooks"):
+                if getattr(ctx, attr, None) is not None:
+                    self.saved.append((ctx, attr, getattr(ctx, attr)))
+                    setattr(ctx, attr, None)
+            if "run_hooks" in vars(ctx):  # a module's backward hooks: their identity op passes on
+                self.saved.append((ctx, "run_hooks", ctx.run_hooks))
+                ctx.run_hooks = _pass_on
+        for leaf in self.leaves:
+            if leaf._hooks:
+                self.saved.append((leaf, "_hooks", leaf._hooks))
+                leaf._hooks = None
+
+    def __exit__(self, *exc: object) -> None:
+        for obj, attr, value in reversed(self.saved):
+            setattr(obj, attr, value)
+        self.saved.clear()
+
+
+def _pass_on(grads: tuple[Any, ...], ctx: Context) -> tuple[Any, ...]:
+    return tuple(grads)
 
 
 GENERATOR = '<meta name="generator" content="tinygrad_cnn viz.animate">'  # marks our pages

@@ -545,16 +545,15 @@ class _Backward(_Painter):
         vjps = [c for c in view.nodes if not is_output_of(c)]  # output nodes run no VJP
         self.steps = {id(c): s for s, c in enumerate(vjps, start=1)}
         self.recorded = _grads.recorded(view.nodes)
-        leaf_stats = [_grads.leaf_grad(t) for t in view.leaves]
-        norms = [s.norm for s in leaf_stats if s is not None]
+        self.leaf_stats = _grads.leaf_stats(view.nodes, view.leaves)
+        norms = [s.norm for s in self.leaf_stats.values() if s is not None]
         for c in view.nodes:
             ng = _grads.node_grads(c)
             if ng is not None:
                 norms.append(ng.received.norm)
         self.scale = LogScale(norms)
         self.coloured = not self.scale.empty
-        ran = any(s is not None for s in leaf_stats) or any(
-            isinstance(c._saved, str) for c in view.nodes)
+        ran = _grads.backward_ran(view.nodes)
         self.missing = "not recorded" if ran and not self.recorded else "not computed"
 
     def vjp_id(self, ctx: Context) -> str:
@@ -589,7 +588,7 @@ class _Backward(_Painter):
         if lid in self.drawn:
             return lid
         self.drawn.add(lid)
-        stat = _grads.leaf_grad(t)
+        stat = self.leaf_stats.get(id(t))
         param = _is_param(t)
         base = PARAM if param else LEAF
         self.used("parameter (name, shape, ‖grad‖)" if param else "leaf with requires_grad",

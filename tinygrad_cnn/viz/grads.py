@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, Function, OutputOf, _collect
+from tinygrad_cnn.autograd import Context, Function, OutputOf, _collect, _state
 from tinygrad_cnn.backend import to_numpy
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.viz.graph import fmt_number, fmt_shape
@@ -118,6 +118,28 @@ def leaf_grad(t: Tensor) -> GradStat | None:
     return None
 
 
+def backward_ran(nodes: Sequence[Context]) -> bool:
+    """Whether a backward pass has run through any of ``nodes`` (recorded or not)."""
+    return any(c.backward_ran or isinstance(c._saved, str) for c in nodes)
+
+
+def leaf_stats(nodes: Sequence[Context], leaves: Sequence[Tensor]) -> dict[int, GradStat | None]:
+    """What a backward drawing of the graph of ``nodes`` shows for each of its ``leaves`` (by id):
+    where a backward through it was recorded, the sum that reached the leaf in it (None: it got
+    nothing there -- grad() asked for other inputs); else, once a backward has run through the
+    graph, the leaf's ``.grad``; before any, None ("not computed" -- never a ``.grad`` left from
+    another graph, or the zeros of ``zero_grad(set_to_none=False)``)."""
+    if recorded(nodes):
+        out: dict[int, GradStat | None] = {}
+        for t in leaves:
+            entry = _LEAVES.get(id(t))
+            out[id(t)] = entry[1] if entry is not None and entry[0]() is t else None
+        return out
+    if backward_ran(nodes):
+        return {id(t): GradStat.of(t.grad._data) if t.grad is not None else None for t in leaves}
+    return {id(t): None for t in leaves}
+
+
 class record_gradients:  # noqa: N801 (a context manager, like no_grad)
     """Inside this block, a backward pass through the graph of ``roots`` is recorded for the
     drawings: the gradient each op receives, what its VJP sends to each input, and the order the
@@ -150,6 +172,9 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
             ctx.fn = classes[fn]
         for ctx in nodes:  # a fresh record: forget what an earlier backward did
             _NODES.pop(ctx, None)
+            for e in ctx.next:
+                if isinstance(e, Tensor):
+                    _LEAVES.pop(id(e), None)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -176,9 +201,11 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
 
     def _note(self, ctx: Context, received: tuple[Any, ...], result: Any) -> None:
         grads = result if isinstance(result, tuple) else (result,)
+        needed = _state.backward_needed  # grad()/backward(inputs=): only the paths to those
         sent: list[GradStat | None] = []
         for e, g in zip(ctx.next, grads):
-            if e is None or not isinstance(g, Tensor):
+            if e is None or not isinstance(g, Tensor) or (needed is not None
+                                                          and id(e) not in needed):
                 sent.append(None)
                 continue
             sent.append(GradStat.of(g._data))

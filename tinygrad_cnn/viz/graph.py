@@ -267,6 +267,16 @@ def _number(text: str | None) -> bool:
     return True
 
 
+def _short_exact(text: str) -> str:
+    """A scalar constant's label: short (``1.23457e+08`` for ``123456789.5``) only where that is
+    still its exact value -- ``x - 1.0000001`` must not read ``sub(x, 1)``."""
+    if len(text) <= 8 or text in ("True", "False"):
+        return text
+    value = float(text)
+    short = f"{value:.6g}"
+    return short if float(short) == value else repr(value)
+
+
 class GraphView:
     """The ops that made ``roots``: ``nodes`` newest first (the order ``backward()`` runs their
     VJPs), ``forward`` oldest first, and a deterministic name for every tensor -- the tensor's own
@@ -312,8 +322,7 @@ class GraphView:
                     shape, dtype = ctx.in_meta[i]
                     cname = ctx.in_names[i] if i < len(ctx.in_names) else None
                     if _number(cname) and tuple(shape) == ():  # a scalar: its value
-                        self._const_names[(id(ctx), i)] = (
-                            str(cname) if len(str(cname)) <= 8 else f"{float(str(cname)):.6g}")
+                        self._const_names[(id(ctx), i)] = _short_exact(str(cname))
                         continue
                     if cname and cname in named_consts:
                         self._const_names[(id(ctx), i)] = named_consts[cname]

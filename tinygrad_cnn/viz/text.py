@@ -115,10 +115,8 @@ def _grad_text(stat: _grads.GradStat | None, missing: str) -> str:
 
 def _backward(view: GraphView) -> str:
     recorded = _grads.recorded(view.nodes)
-    leaf_stats = {id(t): _grads.leaf_grad(t) for t in view.leaves}
-    ran = any(s is not None for s in leaf_stats.values()) or any(
-        isinstance(c._saved, str) for c in view.nodes)
-    missing = "not recorded" if ran and not recorded else "not computed"
+    leaf_stats = _grads.leaf_stats(view.nodes, view.leaves)
+    missing = "not recorded" if _grads.backward_ran(view.nodes) and not recorded else "not computed"
     arrived: set[int] = set()
     for r in view.roots:
         if r.grad_fn is not None:
@@ -138,7 +136,8 @@ def _backward(view: GraphView) -> str:
             name = view.input_name(ctx, i)
             sent = ng.sent[i] if ng is not None and i < len(ng.sent) else None
             op = "+=" if id(e) in arrived else "="
-            arrived.add(id(e))
+            if not recorded or sent is not None:  # (recorded: only what was really sent adds)
+                arrived.add(id(e))
             sends.append(f"d{name} {op} {fmt_shape(ctx.in_meta[i][0])}"
                          + (f" {sent.short()}" if sent is not None else ""))
         receives = []
@@ -165,7 +164,8 @@ def _backward(view: GraphView) -> str:
             leaf_rows.append([view.leaf_name(t), _leaf_kind(t), fmt_shape(t.shape), str(t.dtype),
                               ("grad " + _grad_text(stat, missing)) if stat is None else
                               stat.short().replace("‖g‖", "‖grad‖").replace("g =", "grad =")])
-        lines.append("# leaves: backward() accumulates their gradients into .grad")
+        lines.append("# leaves: the gradient that reached each in the recorded backward"
+                     if recorded else "# leaves: backward() accumulates their gradients into .grad")
         lines += _table(["name", "kind", "shape", "dtype", "gradient"], leaf_rows)
     return "\n".join(lines)
 

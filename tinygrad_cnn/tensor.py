@@ -2055,7 +2055,9 @@ class Tensor:
         if self.dtype == np.float16:  # in float32, rounded once (PyTorch's opmath)
             return self.to(np.float32).sinc().to(np.float16)
         x = self if self.dtype.kind == "f" else self.to(np.float32)
-        zero = x == 0
+        # 0, and |x| so small that (πx)² underflows (sinc is 1 there to the last bit; the
+        # quotient's VJP would be 0/0): 1, gradient 0 (PyTorch's, at denormals too)
+        zero = x.abs() < float(np.sqrt(np.finfo(x.dtype).tiny)) / math.pi
         px = where(zero, 1.0, x) * math.pi
         return where(zero, 1.0, px.sin() / px)
 

@@ -1,5 +1,5 @@
-"""The complementary error function ``erfc`` and the normal CDF ``ndtr`` on arrays (no ops here;
-``erf`` itself is ``ops.unary.erf_array``).
+"""The complementary error function ``erfc``, float64 ``erf`` and the normal CDF ``ndtr`` on
+arrays (no ops here; ``erf`` of every dtype is ``ops.unary.erf_array``).
 
 Both need the tails to keep their digits -- ``erfc(10) = 2e-45``, ``Φ(-10) = 8e-24`` -- where
 ``1 - erf`` would cancel to 0, so they use W. J. Cody's rational approximations ("Rational
@@ -76,6 +76,18 @@ def erfc(x: Any) -> Any:
                    xp.where(d < 0, 2.0 - tail, tail))
     out = xp.where(xp.isnan(d), xp.nan, out)
     return out.astype(x.dtype, copy=False)
+
+
+def erf(x: Any) -> Any:
+    """``erf(x)`` of a float64 array, within a unit or two in the last place (as PyTorch's, and
+    ``math.erf``): Cody's small-argument function below 0.46875, ``±(1 - erfc(|x|))`` above."""
+    xp = array_module(x)
+    y = xp.abs(x)
+    small = y <= _SMALL
+    tail = _erfc_large(xp.where(small, 1.0, y))
+    with np.errstate(invalid="ignore"):
+        out = xp.where(small, _erf_small(xp.where(small, x, 0.0)), xp.copysign(1.0 - tail, x))
+    return xp.where(xp.isnan(x), x, out)
 
 
 def ndtr(x: Any) -> Any:

@@ -388,7 +388,12 @@ class Softplus(Function):
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         beta, threshold = ctx.attrs["beta"], ctx.attrs["threshold"]
-        return where(_mask(x._data * beta > threshold), g, g * Sigmoid.apply(x * beta))
+        bx = x._data * beta
+        soft = g * Sigmoid.apply(x * beta)
+        if bool((bx == threshold).any()):  # exactly at the threshold PyTorch's double backward
+            # (masked with beta*x < threshold) gives 0: the sigmoid is a constant there
+            soft = where(_mask(bx == threshold), g * Sigmoid.apply(x.detach() * beta), soft)
+        return where(_mask(bx > threshold), g, soft)
 
 
 class LogSigmoid(Function):
@@ -505,13 +510,19 @@ class PReLU(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, weight = ctx.saved_tensors
         positive = _mask(x._data > 0)
+        # at x == 0 (and -0) the values below are PyTorch's, and so are their derivatives:
+        # PyTorch's double backward takes the slope terms where x < 0 only, so there the
+        # weight (in gx) and x (in gw) enter as constants
+        zero = _mask(x._data == 0) if bool((x._data == 0).any()) else None
         nx, nw = ctx.needs_input_grad
         gx = gw = None
         if nx:
             w = weight.reshape(_channel_view(weight._data, x.ndim).shape)
-            gx = where(positive, g, g * w)
+            slope = g * w if zero is None else where(zero, g * w.detach(), g * w)
+            gx = where(positive, g, slope)
         if nw:
-            per = where(positive, 0.0, g * x)
+            per = where(positive, 0.0, g * x if zero is None else
+                        where(zero, g * x.detach(), g * x))
             dims = tuple(d for d in range(x.ndim) if not (weight.numel() > 1 and d == 1))
             gw = per.sum(dims).reshape(weight.shape) if dims else per.reshape(weight.shape)
         return gx, gw

@@ -19,6 +19,7 @@ import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function
 from tinygrad_cnn.backend import array_module, quiet
+from tinygrad_cnn.ops import _special
 from tinygrad_cnn.tensor import Tensor
 
 LN2, LN10 = math.log(2.0), math.log(10.0)
@@ -319,6 +320,8 @@ def erf_array(x: Any) -> Any:
         from cupyx.scipy.special import erf  # type: ignore[import-not-found]
 
         return erf(x)
+    if x.dtype == np.float64:  # Cody's rational functions: ~1 ulp (the fits below: ~27)
+        return _special.erf(x)
     erf_small, erfc_scaled = _erf_fits()
     x64 = x.astype(np.float64, copy=False)
     a = np.abs(x64)
@@ -402,8 +405,12 @@ class Round(_ZeroGradient, Function):
         if decimals == 0:
             return xp.rint(x)
         wide = x.astype(np.float32) if x.dtype == np.float16 else x
-        scale = wide.dtype.type(10.0 ** abs(decimals))
-        out = xp.rint(wide * scale) / scale if decimals > 0 else xp.rint(wide / scale) * scale
+        # 10^|d| past the float range is inf (Python's float power raises): then x * inf / inf
+        # and x / inf * inf are NaN, as PyTorch's
+        scale = wide.dtype.type(math.inf if abs(decimals) > 308 else 10.0 ** abs(decimals))
+        with np.errstate(invalid="ignore", over="ignore"):
+            out = xp.rint(wide * scale) / scale if decimals > 0 else \
+                xp.rint(wide / scale) * scale
         return out.astype(x.dtype, copy=False)
 
 

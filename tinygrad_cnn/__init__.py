@@ -319,8 +319,10 @@ def set_num_threads(n: int) -> None:
     OpenBLAS on one thread too."""
     if isinstance(n, builtins.bool) or not isinstance(n, numbers.Integral):
         raise TypeError(f"set_num_threads: expected a positive integer, got {n!r}")
-    if n < 1:
-        raise ValueError(f"set_num_threads: expected a positive integer, got {n}")
+    if not 1 <= n <= _parallel.MAX_THREADS:
+        raise ValueError(f"set_num_threads: expected a positive integer (at most "
+                         f"{_parallel.MAX_THREADS}: more threads than cores only slow the ops "
+                         f"down), got {n}")
     _parallel.set_threads(operator.index(n))
 
 

@@ -234,10 +234,10 @@ def env_flag(name: str, default: bool) -> bool:
     return default
 
 
-def env_int(name: str, default: int, minimum: int = 1) -> int:
-    """An integer environment variable ``>= minimum``. Unset or empty gives ``default``; any other
-    value (``abc``, ``2.5``, ``0``) warns, naming the variable and what it accepts, and gives
-    ``default``."""
+def env_int(name: str, default: int, minimum: int = 1, maximum: int | None = None) -> int:
+    """An integer environment variable ``>= minimum`` (and ``<= maximum`` when given). Unset or
+    empty gives ``default``; any other value (``abc``, ``2.5``, ``0``, too big) warns, naming the
+    variable and what it accepts, and gives ``default``."""
     value = _env(name)
     if value is None:
         return default
@@ -245,9 +245,10 @@ def env_int(name: str, default: int, minimum: int = 1) -> int:
         number = int(value)
     except ValueError:
         number = None
-    if number is None or number < minimum:
-        warnings.warn(f"{name}={os.environ[name]!r} is not valid; it accepts an integer >= "
-                      f"{minimum}. Using the default, {default}.", RuntimeWarning, stacklevel=2)
+    if number is None or number < minimum or (maximum is not None and number > maximum):
+        accepts = f"an integer >= {minimum}" + ("" if maximum is None else f" (at most {maximum})")
+        warnings.warn(f"{name}={os.environ[name]!r} is not valid; it accepts {accepts}. Using "
+                      f"the default, {default}.", RuntimeWarning, stacklevel=2)
         return default
     return number
 

@@ -5,8 +5,8 @@ always run on one core, so a convolution over a batch uses one core of two. :fun
 cuts the batch into one contiguous chunk per core and runs ``fn(start, stop)`` for each in a thread
 (numpy and BLAS release the GIL while they work). Meanwhile OpenBLAS is held to one thread per call,
 so the two chunks do not fight over the cores. ``TINYGRAD_CNN_THREADS`` sets the number of threads
-(an integer >= 1; default: the number of cores; 1 turns this off; any other value warns and keeps
-the default).
+(an integer from 1 to ``MAX_THREADS``, 1024; default: the number of cores; 1 turns this off; any
+other value warns and keeps the default).
 
 OpenBLAS's thread count is one setting for the whole process, so :func:`one_blas_thread` counts
 its holders: the first to enter saves the setting and the last to leave restores it, whichever
@@ -28,7 +28,8 @@ import numpy as np
 
 from tinygrad_cnn.backend import array_module, env_int
 
-_threads = env_int("TINYGRAD_CNN_THREADS", os.cpu_count() or 1)
+MAX_THREADS = 1024  # more threads than any machine of ours has cores by far; 100,000 cannot start
+_threads = env_int("TINYGRAD_CNN_THREADS", min(os.cpu_count() or 1, MAX_THREADS), 1, MAX_THREADS)
 _pool: _Pool | None = None
 _lock = threading.Lock()
 _blas: tuple[Any, Any] | bool | None = False  # False: not looked for yet; None: not found
@@ -50,8 +51,9 @@ def threads() -> int:
 def set_threads(n: int) -> None:
     """Change the number of threads (1 runs every kernel on the calling thread)."""
     global _threads, _pool
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"set_threads: n must be an integer >= 1, got {n!r}")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_THREADS:
+        raise ValueError(f"set_threads: n must be an integer >= 1 (at most {MAX_THREADS}), "
+                         f"got {n!r}")
     with _lock:
         _threads = int(n)
         if _pool is not None:

@@ -2059,7 +2059,8 @@ class Tensor:
         # quotient's VJP would be 0/0): 1, gradient 0 (PyTorch's, at denormals too)
         zero = x.abs() < float(np.sqrt(np.finfo(x.dtype).tiny)) / math.pi
         px = where(zero, 1.0, x) * math.pi
-        return where(zero, 1.0, px.sin() / px)
+        near = where(zero, x, 0.0) * math.pi  # there sinc is 1 - (πx)²/6: 1 to the last bit,
+        return where(zero, 1 - near * near / 6, px.sin() / px)  # second derivative -π²/3
 
     def copysign(self, other: Any) -> Tensor:
         """``|self|`` with the sign of ``other`` (a tensor or a number; -0. counts as negative);

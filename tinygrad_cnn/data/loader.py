@@ -215,6 +215,14 @@ def _collate(items: list[Any], path: str) -> Any:
                           for it in items])
         except ValueError as exc:
             raise RuntimeError(f"DataLoader: cannot stack {where}: {exc}") from None
+    if isinstance(first, np.generic) and any(
+            isinstance(it, (bool, int, float)) and not isinstance(it, np.generic) for it in items) \
+            and all(isinstance(it, (bool, int, float, np.number, np.bool_)) for it in items):
+        # a numpy scalar first, Python numbers after: PyTorch's torch.as_tensor(batch), whose
+        # Python floats are float32 (numpy's stack made float64 of [np.float32(2), 1.0])
+        from tinygrad_cnn.tensor import tensor
+
+        return tensor(list(items))._data
     arrays = []
     for it in items:
         if isinstance(it, Tensor):

@@ -46,6 +46,21 @@ def _phi(ws: list[np.ndarray], fs: list[np.ndarray]) -> float:
     return float(sum(dot(w, f) for w, f in zip(ws, fs)))
 
 
+def _kink(labels: Labels, p: Problem, i: int, left: float, right: float, dphi: float,
+          shrink: str, order: int, orders: dict[int, float], table: list[str]) -> GradcheckReport:
+    head = (f"not differentiable: the Taylor test for {labels.input(i)} (shape "
+            f"{p.in_shape(i)}) crosses a kink: along a random direction the slope is "
+            f"{left:.6g} on the left and {right:.6g} on the right (the VJP gives "
+            f"{dphi:.6g}), so the remainder shrinks as {shrink}. A kink (relu at "
+            "0, a tie of max, clamp at its bound) sits within h of the check point: "
+            "check at another point, or with finite differences (the default method), "
+            "whose far smaller step crosses fewer kinks.")
+    if order == 2:
+        head = "second derivative: " + head
+    return GradcheckReport(False, "not_differentiable", order, head, table, orders=orders,
+                           method="taylor")
+
+
 def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
                  order: int = 1) -> GradcheckReport:
     outs = p.outputs()
@@ -95,9 +110,28 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
             # there (bigger steps may have crossed a kink or a step of round/floor), and the
             # VJP exact
             orders[i] = float("inf")
-            continue
-        orders[i] = order_now
+            judged = list(range(len(hs) - 3, len(hs))) if not pairs else \
+                [k + 1 for k in pairs[-3:]]
+        else:
+            orders[i] = order_now
+            judged = [k + 1 for k in pairs[-3:]]
         if orders[i] >= PASS_ORDER:
+            # right of x the VJP fits; left of it too? (relu at 0 along a v whose components
+            # at the zeros are all negative is linear on the right: only -v sees the kink)
+            hl = hs[judged]
+            lrem = np.array([abs(_phi(ws, p.evaluate_at(i, x - h * v)) - phi0 + h * dphi)
+                             for h in hl])
+            lfloor = 1e3 * fe * (scale + abs(dphi) * hl + 1e-300) + x_round
+            if (lrem > lfloor).all():
+                lorder = float(np.median(np.log2(lrem[:-1] / lrem[1:])))
+                if 0.6 <= lorder < PASS_ORDER:  # h^1: a kink (h^0 is a jump of round or
+                    # floor a little way off, as bigger steps on the right may cross)
+                    h = float(hl[-1])
+                    left = dphi - (lrem[-1] / h) * np.sign(_phi(ws, p.evaluate_at(i, x - h * v))
+                                                            - phi0 + h * dphi)
+                    right = (_phi(ws, p.evaluate_at(i, x + h * v)) - phi0) / h
+                    return _kink(labels, p, i, float(left), float(right), dphi,
+                                 f"h^{lorder:.2f} on the left", order, orders, [])
             continue
         # a remainder falling as h at the smallest steps: the VJP's slope is off by rem / h.
         # Off by less than SLOPE_RTOL of itself is rounding of its constants, not a wrong VJP
@@ -127,17 +161,8 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
             o = f"{np.log2(rem[m - 1] / rem[m]):.2f}" if m and above[m] and above[m - 1] else ""
             table.append(f"  {hs[m]:<10.3g}  {rem[m]:<11.3g}  {o}")
         if kink:
-            head = (f"not differentiable: the Taylor test for {labels.input(i)} (shape "
-                    f"{p.in_shape(i)}) crosses a kink: along a random direction the slope is "
-                    f"{left:.6g} on the left and {right:.6g} on the right (the VJP gives "
-                    f"{dphi:.6g}), so the remainder shrinks as h^{orders[i]:.2f}. A kink (relu at "
-                    "0, a tie of max, clamp at its bound) sits within h of the check point: "
-                    "check at another point, or with finite differences (the default method), "
-                    "whose far smaller step crosses fewer kinks.")
-            if order == 2:
-                head = "second derivative: " + head
-            return GradcheckReport(False, "not_differentiable", order, head, table,
-                                   orders=orders, method="taylor")
+            return _kink(labels, p, i, left, right, dphi, f"h^{orders[i]:.2f}", order, orders,
+                         table)
         head = (f"Taylor test failed for {labels.input(i)} (shape {p.in_shape(i)}): the remainder "
                 f"|f(x + h·v) - f(x) - h·J·v| shrinks as h^{orders[i]:.2f}, not h^2, so the VJP is "
                 f"wrong: along a random direction v the function's slope is {right:.10g} but the "

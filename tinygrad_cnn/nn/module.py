@@ -547,19 +547,26 @@ class Module:
             raise ValueError(f"Module.cuda: {device!r} is not a cuda device; use .to({device!r})")
         return self.to(device="cuda")
 
+    # A tensor already there (device, dtype) is left as it is, as PyTorch's: its .data,
+    # .detach() and numpy views, and a .grad kept by the user, keep following it
     def _move(self, device: str) -> None:
         for t in [*self.parameters(), *self.buffers()]:
-            t._data = to_device(t._data, device)
+            moved = to_device(t._data, device)
+            if moved is not t._data:
+                t._data = moved
             if t.grad is not None:
-                t.grad = Tensor._make(to_device(t.grad._data, device))
+                g = to_device(t.grad._data, device)
+                if g is not t.grad._data:
+                    t.grad = Tensor._make(g)
 
     def _cast(self, dtype: Any) -> Module:
+        dtype = np.dtype(dtype)
         for t in [*self.parameters(), *self.buffers()]:
-            if t.dtype.kind == "f":
+            if t.dtype.kind == "f" and t.dtype != dtype:
                 t._data = t._data.astype(dtype)
                 t._version_counter[0] += 1
-                if t.grad is not None:
-                    t.grad = Tensor._make(t.grad._data.astype(dtype))
+            if t.dtype.kind == "f" and t.grad is not None and t.grad.dtype != dtype:
+                t.grad = Tensor._make(t.grad._data.astype(dtype))
         return self
 
     def half(self) -> Module:

@@ -471,7 +471,7 @@ class Norm(Function):
     shared by the tied extremes; other ``p``: ``g s |x|^(p-1) / N^(p-1)``; 0 where ``N = 0`` (the
     zero vector), and no gradient for ``p = 0``. For ``p < 1`` the second derivative at a zero
     element, where the true one is unbounded, is NaN, as PyTorch's, and only there (it spread to
-    every element once)."""
+    every element once); likewise for ``1 < p < 3``."""
 
     vjp_reads_input = True  # (see Function.vjp_reads_input)
     contiguous = True
@@ -522,19 +522,30 @@ class Norm(Function):
         with np.errstate(divide="ignore", invalid="ignore"):
             safe = _where(at_zero, 1, norm)  # (no 0/0 anywhere: its derivative would be NaN)
             r = x.abs() / safe
-            if p < 1:  # (N = 0 with a zero element when p < 0: no gradient, as PyTorch)
-                zero = x._data == 0  # (r ** (p - 1) of a safe 1 there: its derivative, inf,
-                # times where's 0 made NaN and spread through N to every element's second
-                # derivative)
+            zero = x._data == 0
+            if p < 1 or (p < 2 and zero.any()):
+                # (N = 0 with a zero element when p < 0: no gradient, as PyTorch.) r ** (p - 1)
+                # of a safe 1 at the zero elements: its derivative there, inf (p < 2), times
+                # where's 0 made NaN and spread through N to every element's second derivative
                 powered = _where(zero, 0, _where(zero, 1, r) ** (p - 1))
                 if _state.grad_enabled and zero.any():
                     # PyTorch's second derivative at a zero element is NaN (its |x| ** (p - 1)
                     # meets a zero gradient from masked_fill: 0 * inf): a term of value 0 that
                     # carries that NaN to the zero elements, and to no other
                     powered = powered + _where(zero, 0, x.abs() ** (p - 1)) * 0.0
+                if p >= 1:
+                    return sign * powered * _where(at_zero, 0, g)
                 out = _where(at_zero, 0, sign * powered * g)
                 # at x = 0 PyTorch's derivative is 0 * N^(1-p): NaN when N is inf or NaN
                 lost = (x._data == 0) & ~xp.isfinite(norm._data)
                 return _where(lost, float("nan"), out) if lost.any() else out
-            scaled = sign * r ** (p - 1) if p < 2 else x / safe * r ** (p - 2)
+            if p < 2:
+                scaled = sign * r ** (p - 1)
+            elif p < 3 and zero.any():  # r ** (p - 2): the same at the zero elements
+                tail = _where(zero, 0, _where(zero, 1, r) ** (p - 2))
+                if _state.grad_enabled:
+                    tail = tail + _where(zero, 0, x.abs() ** (p - 2)) * 0.0
+                scaled = x / safe * tail
+            else:
+                scaled = x / safe * r ** (p - 2)
             return scaled * _where(at_zero, 0, g)

@@ -219,7 +219,9 @@ class _no_user_hooks:  # noqa: N801 (a context manager)
 
 
 def _pass_on(grads: tuple[Any, ...], ctx: Context) -> tuple[Any, ...]:
-    return tuple(grads)
+    """A module hook's identity op without the hooks: the gradients as they came, and None on
+    the edge the output side keeps to the input side (used only when pre-hooks cut a path)."""
+    return tuple(grads) + (None,) * (len(ctx.next) - len(grads))
 
 
 GENERATOR = '<meta name="generator" content="tinygrad_cnn viz.animate">'  # marks our pages

@@ -270,8 +270,8 @@ def _number(text: str | None) -> bool:
 def _short_exact(text: str) -> str:
     """A scalar constant's label: short (``1.23457e+08`` for ``123456789.5``) only where that is
     still its exact value -- ``x - 1.0000001`` must not read ``sub(x, 1)``."""
-    if len(text) <= 8 or text in ("True", "False"):
-        return text
+    if len(text) <= 8 or text in ("True", "False") or text.lstrip("-").isdigit():
+        return text  # (an integer as it is: 2**60 + 1 is not 1.15292e+18)
     value = float(text)
     short = f"{value:.6g}"
     return short if float(short) == value else repr(value)

@@ -1345,8 +1345,9 @@ def _check_grad(ctx: Context, i: int, g: Any, meta: tuple[Any, Any], received: A
             facts = []
             if getattr(ctx, "in_ranges", None):
                 facts.append(f"its inputs in the forward: {ctx.in_ranges}")
-            if received is not None:
-                got = _ranges([r._data for r in received if isinstance(r, _TensorCls)])
+            if received is not None:  # (one gradient, or an op's list of one per output)
+                got = _ranges([r._data for r in (received if type(received) is list else
+                                                 (received,)) if isinstance(r, _TensorCls)])
                 facts.append("the gradient it received: " + got.replace("input 0: ", "", 1))
             raise AnomalyError(
                 f"detect_anomaly: {ctx.fn.name}.backward returned NaN or Inf in the gradient of "
@@ -1485,7 +1486,7 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                     meta = ctx.in_meta[i]
                     if full or type(gi) is not Tensor or gi._data.shape != meta[0] or \
                             gi._data.dtype is not meta[1]:
-                        gi = _check_grad(ctx, i, gi, meta, g if type(g) is list else (g,))
+                        gi = _check_grad(ctx, i, gi, meta, g)
                     if create_graph and (ctx.fn.vjp_reads_input or ctx.reads_input):
                         # relu's formula reads its output: the link goes through relu's node again
                         anchor = ctx if ctx.fn.vjp_reads_input == "output" else e

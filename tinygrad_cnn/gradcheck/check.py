@@ -667,12 +667,13 @@ def _fast(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
                 # says where and what (a domain edge, a kink), which one projection cannot
                 return _slow(p, s, labels, swaps, notes, rng, order)
             R, L = float(right[c]), float(left[c])
-            if s.is_kink(R, L) and sum(p.base(k).size for k in p.diff) <= LOCALISE_MAX:
+            kink = s.is_kink(R, L)
+            if kink and sum(p.base(k).size for k in p.diff) <= LOCALISE_MAX:
                 # one projection mixes every element: a wrong entry can land between a kink's
                 # one-sided slopes, a right VJP at a kink outside them. Element by element
                 # says which it is, and where
                 return _slow(p, s, labels, swaps, notes, rng, order)
-            if s.is_kink(R, L) and min(L, R) - tol <= a <= max(L, R) + tol:
+            if kink and min(L, R) - tol <= a <= max(L, R) + tol:
                 found = locate_kinks(p, i, us[r], _at_output(p, outs, c, vs[c]), s.eps, f0,
                                      s.is_kink, limit=8)
                 kinks = [(0.0, Entry(i, j, unravel(k, p.in_shape(i)), None, a, n, L, R))

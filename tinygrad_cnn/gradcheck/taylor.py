@@ -119,30 +119,28 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
             # right of x the VJP fits; left of it too? (relu at 0 along a v whose components
             # at the zeros are all negative is linear on the right: only -v sees the kink)
             hl = hs[judged]
-            lrem = np.array([abs(_phi(ws, p.evaluate_at(i, x - h * v)) - phi0 + h * dphi)
-                             for h in hl])
+            lphis = np.array([_phi(ws, p.evaluate_at(i, x - h * v)) for h in hl])
+            lrem = np.abs(lphis - phi0 + hl * dphi)
             lfloor = 1e3 * fe * (scale + abs(dphi) * hl + 1e-300) + x_round
             if (lrem > lfloor).all():
                 lorder = float(np.median(np.log2(lrem[:-1] / lrem[1:])))
                 if 0.6 <= lorder < PASS_ORDER:  # h^1: a kink (h^0 is a jump of round or
                     # floor a little way off, as bigger steps on the right may cross)
                     h = float(hl[-1])
-                    left = dphi - (lrem[-1] / h) * np.sign(_phi(ws, p.evaluate_at(i, x - h * v))
-                                                            - phi0 + h * dphi)
-                    right = (_phi(ws, p.evaluate_at(i, x + h * v)) - phi0) / h
-                    return _kink(labels, p, i, float(left), float(right), dphi,
-                                 f"h^{lorder:.2f} on the left", order, orders, [])
+                    left = (phi0 - float(lphis[-1])) / h
+                    right = (phis[judged[-1]] - phi0) / h
+                    return _kink(labels, p, i, left, right, dphi, f"h^{lorder:.2f} on the left",
+                                 order, orders, [])
             continue
         # a remainder falling as h at the smallest steps: the VJP's slope is off by rem / h.
         # Off by less than SLOPE_RTOL of itself is rounding of its constants, not a wrong VJP
         # (hardsigmoid's VJP multiplies by PyTorch's float32 1/6, 3e-8 off, also in float64)
-        smallest = [k + 1 for k in pairs[-3:]]
-        off = float(np.median(rem[smallest] / hs[smallest]))
+        off = float(np.median(rem[judged] / hs[judged]))
         if off <= SLOPE_RTOL * abs(dphi):
             rounded[i] = off / abs(dphi)
             continue
         # failed: a kink on the path, or a wrong VJP?
-        k = pairs[-1] + 1
+        k = judged[-1]
         h = float(hs[k])
         right = (phis[k] - phi0) / h
         left = (phi0 - _phi(ws, p.evaluate_at(i, x - h * v))) / h

@@ -82,12 +82,9 @@ def erf(x: Any) -> Any:
     """``erf(x)`` of a float64 array, within a unit or two in the last place (as PyTorch's, and
     ``math.erf``): Cody's small-argument function below 0.46875, ``±(1 - erfc(|x|))`` above."""
     xp = array_module(x)
-    y = xp.abs(x)
-    small = y <= _SMALL
-    tail = _erfc_large(xp.where(small, 1.0, y))
-    with np.errstate(invalid="ignore"):
-        out = xp.where(small, _erf_small(xp.where(small, x, 0.0)), xp.copysign(1.0 - tail, x))
-    return xp.where(xp.isnan(x), x, out)
+    small = xp.abs(x) <= _SMALL  # (NaN: erfc's NaN)
+    return xp.where(small, _erf_small(xp.where(small, x, 0.0)),
+                    xp.copysign(1.0 - erfc(xp.abs(x)), x))
 
 
 def ndtr(x: Any) -> Any:

@@ -390,9 +390,10 @@ class Softplus(Function):
         beta, threshold = ctx.attrs["beta"], ctx.attrs["threshold"]
         bx = x._data * beta
         soft = g * Sigmoid.apply(x * beta)
-        if bool((bx == threshold).any()):  # exactly at the threshold PyTorch's double backward
-            # (masked with beta*x < threshold) gives 0: the sigmoid is a constant there
-            soft = where(_mask(bx == threshold), g * Sigmoid.apply(x.detach() * beta), soft)
+        at = bx == threshold
+        if bool(at.any()):  # exactly at the threshold PyTorch's double backward (masked with
+            # beta*x < threshold) gives 0: the sigmoid is a constant there
+            soft = where(_mask(at), g * Sigmoid.apply(x.detach() * beta), soft)
         return where(_mask(bx > threshold), g, soft)
 
 
@@ -513,7 +514,8 @@ class PReLU(Function):
         # at x == 0 (and -0) the values below are PyTorch's, and so are their derivatives:
         # PyTorch's double backward takes the slope terms where x < 0 only, so there the
         # weight (in gx) and x (in gw) enter as constants
-        zero = _mask(x._data == 0) if bool((x._data == 0).any()) else None
+        at_zero = x._data == 0
+        zero = _mask(at_zero) if bool(at_zero.any()) else None
         nx, nw = ctx.needs_input_grad
         gx = gw = None
         if nx:

@@ -553,8 +553,7 @@ class _Backward(_Painter):
                 norms.append(ng.received.norm)
         self.scale = LogScale(norms)
         self.coloured = not self.scale.empty
-        ran = _grads.backward_ran(view.nodes)
-        self.missing = "not recorded" if ran and not self.recorded else "not computed"
+        self.missing = _grads.missing(view.nodes)
 
     def vjp_id(self, ctx: Context) -> str:
         ctx = vjp_node(ctx)  # a gradient sent to an output of an op goes to the op's VJP

@@ -108,19 +108,28 @@ def node_grads(ctx: Context) -> NodeGrads | None:
     return _NODES.get(ctx)
 
 
+def _recorded_leaf(t: Tensor) -> GradStat | None:
+    entry = _LEAVES.get(id(t))
+    return entry[1] if entry is not None and entry[0]() is t else None
+
+
 def leaf_grad(t: Tensor) -> GradStat | None:
     """The gradient that reached leaf ``t`` in the latest recorded backward; else its ``.grad``."""
-    entry = _LEAVES.get(id(t))
-    if entry is not None and entry[0]() is t:
-        return entry[1]
-    if t.grad is not None:
+    stat = _recorded_leaf(t)
+    if stat is None and t.grad is not None:
         return GradStat.of(t.grad._data)
-    return None
+    return stat
 
 
 def backward_ran(nodes: Sequence[Context]) -> bool:
     """Whether a backward pass has run through any of ``nodes`` (recorded or not)."""
     return any(c.backward_ran or isinstance(c._saved, str) for c in nodes)
+
+
+def missing(nodes: Sequence[Context]) -> str:
+    """What a drawing of the graph of ``nodes`` says where it shows no gradient: "not recorded"
+    once a backward ran through it outside :class:`record_gradients`, else "not computed"."""
+    return "not recorded" if backward_ran(nodes) and not recorded(nodes) else "not computed"
 
 
 def leaf_stats(nodes: Sequence[Context], leaves: Sequence[Tensor]) -> dict[int, GradStat | None]:
@@ -130,11 +139,7 @@ def leaf_stats(nodes: Sequence[Context], leaves: Sequence[Tensor]) -> dict[int, 
     graph, the leaf's ``.grad``; before any, None ("not computed" -- never a ``.grad`` left from
     another graph, or the zeros of ``zero_grad(set_to_none=False)``)."""
     if recorded(nodes):
-        out: dict[int, GradStat | None] = {}
-        for t in leaves:
-            entry = _LEAVES.get(id(t))
-            out[id(t)] = entry[1] if entry is not None and entry[0]() is t else None
-        return out
+        return {id(t): _recorded_leaf(t) for t in leaves}
     if backward_ran(nodes):
         return {id(t): GradStat.of(t.grad._data) if t.grad is not None else None for t in leaves}
     return {id(t): None for t in leaves}

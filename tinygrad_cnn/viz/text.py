@@ -116,7 +116,7 @@ def _grad_text(stat: _grads.GradStat | None, missing: str) -> str:
 def _backward(view: GraphView) -> str:
     recorded = _grads.recorded(view.nodes)
     leaf_stats = _grads.leaf_stats(view.nodes, view.leaves)
-    missing = "not recorded" if _grads.backward_ran(view.nodes) and not recorded else "not computed"
+    missing = _grads.missing(view.nodes)
     arrived: set[int] = set()
     for r in view.roots:
         if r.grad_fn is not None:

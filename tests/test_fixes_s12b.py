@@ -41,6 +41,22 @@ def test_taylor_sees_relus_kink_at_zero_for_every_seed(x):
         assert not r.ok and r.kind == "not_differentiable", (seed, r.headline)
 
 
+def test_taylor_looking_left_does_not_call_a_smooth_function_kinked():
+    # sigmoid at its (almost linear) inflection point: the left remainders sat just above
+    # rounding, with an order of 1.57, and were read as a kink
+    r = check_grads(lambda t: t.sigmoid(), (Tensor(np.array([-0.0003289882882441796]),
+                                                   requires_grad=True),), method="taylor", seed=2)
+    assert r.ok, r.headline
+    rng = np.random.default_rng(5)
+    for f in (lambda t: t.sigmoid(), lambda t: t.tanh(), lambda t: t.sin(), lambda t: t ** 3):
+        for seed in range(4):
+            x = rng.standard_normal(int(rng.integers(1, 6))) * 10 ** rng.uniform(-4, 1)
+            for point in (x, np.zeros_like(x)):
+                r = check_grads(f, (Tensor(point, requires_grad=True),), method="taylor",
+                                seed=seed)
+                assert r.ok, (seed, point, r.headline)
+
+
 def test_fast_mode_calls_hardtanh_at_its_bounds_not_differentiable():
     for seed in range(4):
         for v in ([1.0, 0.2, -1.0], [1.0, 0.3, 1.0]):

@@ -229,7 +229,13 @@ class Module:
                 raise TypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} "
                                 f"as buffer '{name}' (a Tensor or None expected)")
             self._buffers[name] = value  # `self.avg = self.avg * 0.9 + ...` updates the buffer
-        object.__setattr__(self, name, value)
+        else:
+            object.__setattr__(self, name, value)
+            return
+        # registered: kept in its registry only, found by __getattr__ (PyTorch's way), so what
+        # is written into `module._parameters[...]` (EMA, reparametrisations, functional calls)
+        # is what `module.weight` and forward read
+        self.__dict__.pop(name, None)
 
     def __getattr__(self, name: str) -> Any:
         """A parameter, buffer or submodule registered but not kept as a plain attribute (a
@@ -266,7 +272,7 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: cannot assign a {type(tensor).__name__} as buffer "
                             f"'{name}' (a Tensor or None expected)")
-        object.__setattr__(self, name, tensor)
+        self.__dict__.pop(name, None)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent.discard(name)
@@ -284,7 +290,7 @@ class Module:
             self._modules.pop(name, None)
             self._buffers.pop(name, None)
             self._parameters[name] = None
-            object.__setattr__(self, name, None)
+            self.__dict__.pop(name, None)
         else:
             setattr(self, name, param)
 
@@ -311,7 +317,7 @@ class Module:
             for registry in (self._parameters, self._buffers):
                 registry.pop(name, None)
             self._modules[name] = None
-            object.__setattr__(self, name, None)
+            self.__dict__.pop(name, None)
         else:
             setattr(self, name, module)
 
@@ -1448,7 +1454,7 @@ class ParameterDict(Module):
         return key
 
     def __getitem__(self, key: str) -> Any:
-        return self.__dict__[self._existing(key)]
+        return getattr(self, self._existing(key))
 
     def __setitem__(self, key: str, value: Any) -> None:
         self._key(key)

@@ -125,3 +125,89 @@ def test_plain_attribute_and_registered_names_stay_apart():
     del m.weight
     with pytest.raises(AttributeError):
         m.weight  # noqa: B018
+
+
+def _versioned(L):
+    class M(L.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = L.nn.Parameter(L.zeros(1))
+
+        def _load_from_state_dict(self, sd, prefix, *args):  # a legacy-key migration
+            if prefix + "w" in sd:
+                sd[prefix + "weight"] = sd.pop(prefix + "w")
+            super()._load_from_state_dict(sd, prefix, *args)
+
+        def _save_to_state_dict(self, dest, prefix, keep_vars):
+            super()._save_to_state_dict(dest, prefix, keep_vars)
+            dest[prefix + "extra"] = L.ones(1)
+
+    return M
+
+
+def test_save_and_load_overrides_are_called():
+    def run(L):
+        M = _versioned(L)
+        m = M()
+        r = m.load_state_dict({"w": L.ones(1) * 5}, strict=False)
+        first = (m.weight.tolist(), r.missing_keys, list(m.state_dict()))
+        s = L.nn.Sequential(M())
+        r = s.load_state_dict({"0.w": L.ones(1) * 7, "0.extra": L.ones(1)}, strict=False)
+        return first, (s[0].weight.tolist(), r.missing_keys, r.unexpected_keys)
+
+    ours, theirs = _both(run)
+    assert ours == theirs == (([5.0], [], ["weight", "extra"]), ([7.0], [], ["0.extra"]))
+
+
+def test_a_failed_load_through_an_override_changes_nothing():
+    M = _versioned(tg)
+    s = tg.nn.Sequential(M(), tg.nn.Linear(1, 1))
+    before = s[1].weight.tolist()
+    with pytest.raises(RuntimeError, match="size mismatch for 1.weight"):
+        s.load_state_dict({"0.w": tg.ones(1) * 7, "1.weight": tg.ones(2, 2),
+                           "1.bias": tg.ones(1)})
+    assert s[0].weight.tolist() == [0.0] and s[1].weight.tolist() == before
+
+
+def test_a_childs_state_dict_override_is_called():
+    def run(L):
+        class C(L.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.w = L.nn.Parameter(L.ones(1))
+
+            def state_dict(self, *a, **k):
+                d = super().state_dict(*a, **k)
+                d[k.get("prefix", "") + "scaled"] = d[k.get("prefix", "") + "w"] * 10
+                return d
+
+        sd = L.nn.Sequential(C(), L.nn.Linear(1, 1)).state_dict()
+        return list(sd), sd["0.scaled"].tolist()
+
+    ours, theirs = _both(run)
+    assert ours == theirs == (["0.w", "0.scaled", "1.weight", "1.bias"], [10.0])
+
+
+def test_apply_override_runs_in_to_and_double():
+    def run(L):
+        class A(L.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = L.nn.Linear(1, 1)
+                self.cache = L.ones(2)
+
+            def _apply(self, fn, *a, **k):
+                super()._apply(fn, *a, **k)
+                self.cache = fn(self.cache)
+                return self
+
+        a = A()
+        w = a.lin.weight
+        a.double()
+        out = [str(a.cache.dtype), str(a.lin.weight.dtype), a.lin.weight is w]
+        a.to(dtype=(tg if L is tg else torch).float32)
+        return [*out, str(a.cache.dtype)]
+
+    ours, theirs = _both(run)
+    assert [s.replace("torch.", "") for s in map(str, theirs)] == list(map(str, ours))
+    assert ours == ["float64", "float64", True, "float32"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, KeysView, Mapping
@@ -143,6 +144,9 @@ def _copy_into(t: Tensor, arr: Any) -> None:
     """``t``'s values replaced by ``arr`` (of its shape, dtype and device), a new version."""
     t._data[...] = arr
     t._version_counter[0] += 1
+
+
+_LOADING = threading.local()  # .run: the _Loading of the load_state_dict running in this thread
 
 
 class _Loading:
@@ -553,27 +557,56 @@ class Module:
             raise ValueError(f"Module.cuda: {device!r} is not a cuda device; use .to({device!r})")
         return self.to(device="cuda")
 
+    def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> Module:
+        """PyTorch's conversion walk, which ``to``/``cpu``/``cuda``/``half``/``float``/
+        ``double`` go through: the children's ``_apply`` first, then ``fn`` on this module's
+        parameters and buffers (and their ``.grad``). A tensor ``fn`` returns unchanged is left
+        as it is; otherwise the same Parameter or buffer object takes the new data (in place,
+        its version bumped), so optimizers and user references keep following it. Override it
+        (calling ``super()._apply(fn)``) to convert state of your own too."""
+        if self.__dict__.get("_applying") or not recurse:  # (a module inside itself: once)
+            return self._apply_own(fn)
+        object.__setattr__(self, "_applying", True)
+        try:
+            for child in self.children():
+                child._apply(fn)
+        finally:
+            del self.__dict__["_applying"]
+        return self._apply_own(fn)
+
+    def _apply_own(self, fn: Callable[[Tensor], Tensor]) -> Module:
+        for registry in (self._parameters, self._buffers):
+            for t in registry.values():
+                if t is None:
+                    continue
+                new = fn(t)
+                if new is not t and new._data is not t._data:
+                    t._data = new._data
+                    t._version_counter[0] += 1
+                if t.grad is not None:
+                    g = fn(t.grad)
+                    if g is not t.grad:
+                        t.grad = g
+        return self
+
     # A tensor already there (device, dtype) is left as it is, as PyTorch's: its .data,
     # .detach() and numpy views, and a .grad kept by the user, keep following it
     def _move(self, device: str) -> None:
-        for t in [*self.parameters(), *self.buffers()]:
+        def move(t: Tensor) -> Tensor:
             moved = to_device(t._data, device)
-            if moved is not t._data:
-                t._data = moved
-            if t.grad is not None:
-                g = to_device(t.grad._data, device)
-                if g is not t.grad._data:
-                    t.grad = Tensor._make(g)
+            return t if moved is t._data else Tensor._make(moved)
+
+        self._apply(move)
 
     def _cast(self, dtype: Any) -> Module:
         dtype = np.dtype(dtype)
-        for t in [*self.parameters(), *self.buffers()]:
-            if t.dtype.kind == "f" and t.dtype != dtype:
-                t._data = t._data.astype(dtype)
-                t._version_counter[0] += 1
-            if t.dtype.kind == "f" and t.grad is not None and t.grad.dtype != dtype:
-                t.grad = Tensor._make(t.grad._data.astype(dtype))
-        return self
+
+        def cast(t: Tensor) -> Tensor:
+            if t.dtype.kind != "f" or t.dtype == dtype:
+                return t
+            return Tensor._make(t._data.astype(dtype))
+
+        return self._apply(cast)
 
     def half(self) -> Module:
         """Floating parameters and buffers to float16 (in place); returns self."""
@@ -653,9 +686,13 @@ class Module:
         out = OrderedDict() if destination is None else destination
         # PyTorch's recursion as a walk (no recursion limit; a module that contains itself is
         # not entered again): (prefix, module, its ancestors, whether its children are done)
-        stack: list[tuple[str, Module, frozenset[int], bool]] = [(prefix, self, frozenset(), False)]
+        stack: list[tuple[str, Module, frozenset[int], bool | None]] = [
+            (prefix, self, frozenset(), False)]
         while stack:
             path, module, above, done = stack.pop()
+            if done is None:  # a child whose class overrides state_dict: called, as PyTorch's
+                module.state_dict(destination=out, prefix=path, keep_vars=keep_vars)
+                continue
             hooks = module.__dict__.get("_state_hooks")
             if done:
                 for hook in list(hooks["state_dict_post"].values()) if hooks else ():
@@ -664,16 +701,24 @@ class Module:
                 continue
             for hook in list(hooks["state_dict_pre"].values()) if hooks else ():
                 hook(module, path, keep_vars)
-            module._save_own(out, path, keep_vars)
+            module._save_to_state_dict(out, path, keep_vars)
             stack.append((path, module, above, True))
             inside = above | {id(module)}
-            stack.extend(reversed([(f"{path}{n}.", m, inside, False)
-                                   for n, m in module._modules.items()
-                                   if m is not None and id(m) not in inside]))
+            children = []
+            for n, m in module._modules.items():
+                if m is None or id(m) in inside:
+                    continue
+                if type(m).state_dict is not Module.state_dict:  # a child's own state_dict
+                    children.append((f"{path}{n}.", m, inside, None))
+                else:
+                    children.append((f"{path}{n}.", m, inside, False))
+            stack.extend(reversed(children))
         return out
 
-    def _save_own(self, destination: Any, prefix: str, keep_vars: bool) -> None:
-        """This module's entries of ``state_dict`` (PyTorch's ``_save_to_state_dict``)."""
+    def _save_to_state_dict(self, destination: Any, prefix: str, keep_vars: bool) -> None:
+        """This module's own entries of ``state_dict`` (not its children's): its parameters,
+        persistent buffers and extra state under ``prefix``. Override it (PyTorch's extension
+        point, calling ``super()._save_to_state_dict(...)``) to save more or other entries."""
         for name, p in self._parameters.items():
             if p is not None:
                 destination[prefix + name] = p if keep_vars else p.detach()
@@ -726,6 +771,7 @@ class Module:
         # done): PyTorch's recursion as a walk
         stack: list[tuple[str, Module, dict[str, Any], frozenset[int], bool]] = [
             ("", self, OrderedDict(state_dict), frozenset(), False)]
+        outer, _LOADING.run = getattr(_LOADING, "run", None), run
         try:
             while stack:
                 path, module, local, above, done = stack.pop()
@@ -742,7 +788,8 @@ class Module:
                 local_metadata = {} if metadata is None else dict(metadata.get(path[:-1], {}))
                 if assign:
                     local_metadata["assign_to_params_buffers"] = True
-                module._load_own(local, path, local_metadata, run)
+                module._load_from_state_dict(local, path, local_metadata, True, run.missing,
+                                             run.unexpected, run.errors)
                 stack.append((path, module, local, above, True))
                 inside = above | {id(module)}
                 children = []
@@ -765,19 +812,29 @@ class Module:
             for undo in reversed(run.undo):
                 undo()
             raise
+        finally:
+            _LOADING.run = outer
         for write in run.pending:
             write()
         return IncompatibleKeys(run.missing, run.unexpected)
 
-    def _load_own(self, local: dict[str, Any], prefix: str, local_metadata: dict[str, Any],
-                  run: _Loading) -> None:
-        """This module's part of ``load_state_dict`` (PyTorch's ``_load_from_state_dict``): its
-        pre-hooks, then its parameters, persistent buffers and extra state, then the keys under
-        ``prefix`` that name nothing here (not a child's: those the child judges)."""
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str,
+                              local_metadata: dict[str, Any], strict: bool,
+                              missing_keys: list[str], unexpected_keys: list[str],
+                              error_msgs: list[str]) -> None:
+        """This module's own part of ``load_state_dict`` (PyTorch's extension point and
+        signature): its load pre-hooks, then its parameters, persistent buffers and extra state
+        from ``state_dict`` (this module's part, keys with their full path), then the keys under
+        ``prefix`` that name nothing here (not a child's: those the child judges) -- each problem
+        appended to the lists. Override it (calling ``super()._load_from_state_dict(...)``) to
+        rename or convert old entries first; ``load_state_dict`` calls it for every module."""
+        run = _LOADING.run if getattr(_LOADING, "run", None) is not None else _Loading(
+            bool(local_metadata.get("assign_to_params_buffers")), immediate=True)
+        missing, unexpected, errors = missing_keys, unexpected_keys, error_msgs
+        local = state_dict
         hooks = self.__dict__.get("_state_hooks")
         for hook in list(hooks["load_pre"].values()) if hooks else ():
-            hook(self, local, prefix, local_metadata, True, run.missing, run.unexpected,
-                 run.errors)
+            hook(self, local, prefix, local_metadata, True, missing, unexpected, errors)
         own = {n: p for n, p in self._parameters.items() if p is not None}
         own.update((n, b) for n, b in self._buffers.items()
                    if b is not None and n not in self._non_persistent)
@@ -787,7 +844,7 @@ class Module:
                 # a BatchNorm checkpoint from before num_batches_tracked existed loads (the model
                 # keeps its count), as PyTorch loads one without version metadata
                 if name != "num_batches_tracked":
-                    run.missing.append(key)
+                    missing.append(key)
                 continue
             value = local[key]
             try:
@@ -799,13 +856,13 @@ class Module:
                     if run.assign and isinstance(value, Tensor):
                         value = value.reshape(())
                 if tuple(arr.shape) != t.shape:
-                    run.errors.append(f"size mismatch for {key}: the checkpoint has shape "
+                    errors.append(f"size mismatch for {key}: the checkpoint has shape "
                                       f"{tuple(arr.shape)}, the model {t.shape}")
                     continue
                 if not run.assign:  # (converted now: a value that cannot be is an error here)
                     arr = to_device(arr, t.device).astype(t.dtype, copy=False)
             except Exception as exc:
-                run.errors.append(f"while copying {key}: {type(exc).__name__}: {exc}")
+                errors.append(f"while copying {key}: {type(exc).__name__}: {exc}")
                 continue
             if run.assign:
                 new = value if isinstance(value, Tensor) else Tensor(arr)
@@ -824,14 +881,14 @@ class Module:
             if extra in local:
                 run.write(functools.partial(self.set_extra_state, local[extra]))
             else:
-                run.missing.append(extra)
+                missing.append(extra)
         elif extra in local:
-            run.unexpected.append(extra)
+            unexpected.append(extra)
         for key in local:
             if key.startswith(prefix) and key != extra:
                 first, *rest = key[len(prefix):].split(".", 1)
                 if first not in (self._modules if rest else own):
-                    run.unexpected.append(key)
+                    unexpected.append(key)
 
     def register_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """``hook(module, prefix, keep_vars)`` runs in ``state_dict`` before this module's

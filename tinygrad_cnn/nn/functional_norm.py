@@ -52,14 +52,23 @@ def _affine(x: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple[
 def _mixed_precision(x: Tensor, *params: Tensor | None) -> bool:
     """A float16 input with float32 parameters (those given): PyTorch's mixed precision."""
     given = [t for t in params if isinstance(t, Tensor)]
-    return (x.dtype == np.float16 and any(t.dtype == np.float32 for t in given)
-            and all(t.dtype in (np.float16, np.float32) for t in given))
+    return x.dtype == np.float16 and bool(given) and all(t.dtype == np.float32 for t in given)
 
 
 def _dtype_error(op: str, x: Tensor, what: str, t: Tensor) -> TypeError:
     return TypeError(f"{op}: the input is {x.dtype} but {what} is {t.dtype}; cast one of them "
-                     "(.float() / .double()); only a float16 input may run with float32 "
-                     "parameters (mixed precision)")
+                     "(.float() / .double()); mixed precision is a float16 input with every "
+                     "parameter and running statistic in float32")
+
+
+def _check_numbers(op: str, **values: Any) -> None:
+    """PyTorch's TypeError for a ``momentum``/``eps`` that is not a number (None, a string)."""
+    for name, v in values.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            hint = " (a cumulative average: the layer's momentum=None)" \
+                if name == "momentum" and v is None else ""
+            raise TypeError(f"{op}: argument '{name}' must be a float, not "
+                            f"{type(v).__name__}{hint}")
 
 
 def _check_params(x: Tensor, weight: Tensor | None, bias: Tensor | None, c: int, op: str) -> None:
@@ -112,6 +121,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     (when given) move towards them; otherwise the running statistics."""
     op = "batch_norm"
     x = _floating(input, op)
+    _check_numbers(op, momentum=momentum, eps=eps)
+    if (running_mean is None) != (running_var is None):
+        raise ValueError(f"{op}: running_mean and running_var must either both be None or "
+                         "neither be None")
     if x.ndim < 2:
         raise ValueError(f"{op}: expected an input (N, C, ...) with at least 2 dims, got {x.shape}")
     if _mixed_precision(x, weight, bias, running_mean, running_var):
@@ -172,7 +185,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
                              "use_input_stats=False")
         return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
     count = _count(x.shape, dims)
-    if count <= 1:
+    if count == 1:  # (no spatial element at all: an empty result, as PyTorch)
         raise ValueError(f"{op}: expected more than 1 spatial element per channel when "
                          f"training, got input size {x.shape}")
     y, mean, var = _normalize(x, dims, float(eps))  # statistics (N, C, 1, ...)

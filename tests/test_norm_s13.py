@@ -89,3 +89,13 @@ def test_mixed_precision_needs_every_parameter_in_float32():
     with pytest.raises(TypeError, match="input is float16 but weight is float32"):
         F.batch_norm(x, tg.zeros(3, dtype=tg.float16), tg.ones(3, dtype=tg.float16), tg.ones(3),
                      tg.zeros(3), training=True)
+
+
+def test_rms_norm_of_a_fortran_ordered_input_is_as_accurate_as_of_a_c_ordered_one():
+    rng = np.random.default_rng(4)
+    a = (rng.standard_normal((2, 100_000)) + 1e4).astype(np.float32)
+    x64 = a.astype(np.float64)
+    exact = x64 / np.sqrt((x64 * x64).mean(1, keepdims=True) + np.finfo(np.float32).eps)
+    err_c = np.abs(F.rms_norm(tg.tensor(a), (100_000,)).numpy() - exact).max()
+    err_f = np.abs(F.rms_norm(tg.tensor(np.asfortranarray(a)), (100_000,)).numpy() - exact).max()
+    assert err_f <= 4 * err_c + 1e-7  # (4.2e-5 against 8e-8 before)

@@ -996,11 +996,11 @@ class Tensor:
 
     def add(self, other: Any, *, alpha: Number = 1) -> Tensor:
         """``self + alpha * other``."""
-        return self + _scaled("add", self, other, alpha)
+        return _plus_scaled("add", self, other, alpha, 1)
 
     def sub(self, other: Any, *, alpha: Number = 1) -> Tensor:
         """``self - alpha * other``."""
-        return self - _scaled("sub", self, other, alpha)
+        return _plus_scaled("sub", self, other, alpha, -1)
 
     def mul(self, other: Any) -> Tensor:
         return self * other
@@ -2328,14 +2328,14 @@ class Tensor:
                                ".clone() first")
 
     def add_(self, other: Any, *, alpha: Number = 1) -> Tensor:
-        other = _scaled("add_", self, other, alpha)
+        other = _wide_term(self, _scaled("add_", self, other, alpha))
         return self._inplace("add_", other, lambda s, o: s + o, _raw_binary("add_", "add"))
 
     def sub_(self, other: Any, *, alpha: Number = 1) -> Tensor:
         if self._data.dtype.kind == "b" or isinstance(other, (bool, np.bool_)) or (
                 isinstance(other, Tensor) and other._data.dtype.kind == "b"):
             _no_bool_subtraction(self, other)
-        other = _scaled("sub_", self, other, alpha)
+        other = _wide_term(self, _scaled("sub_", self, other, alpha))
         return self._inplace("sub_", other, lambda s, o: s - o, _raw_binary("sub_", "subtract"))
 
     def mul_(self, other: Any) -> Tensor:
@@ -4639,11 +4639,49 @@ def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:
         raise RuntimeError(f"{where}: For integral input tensors, argument alpha must not be a "
                            f"floating point number (got alpha={alpha} for a {dt} result); pass an "
                            "int, or convert the tensors with .float()")
+    if dt.kind in "iu" and not isinstance(alpha, (bool, np.bool_)) and \
+            not np.iinfo(dt).min <= alpha <= np.iinfo(dt).max:
+        raise RuntimeError(f"{where}: alpha={alpha} cannot be converted to the result's {dt} "
+                           "without overflow")
+    if dt.kind == "b":  # alpha takes no part in the dtype: a bool result stays bool (PyTorch's)
+        alpha = bool(alpha)
     if alpha == 1 and not isinstance(alpha, (bool, np.bool_)):
         return b
+    if dt == np.float16:
+        # PyTorch's: alpha rounded to float16, a + alpha * b computed in float32 and rounded
+        # once -- so the term stays float32 here and the caller rounds the sum
+        b = b.to(np.float16).to(np.float32) if isinstance(b, Tensor) else \
+            np.float32(np.float16(b))
+        return b * np.float32(np.float16(alpha))
     if isinstance(b, Tensor) and b.dtype != dt:
         b = b.to(dt)
     return b * alpha
+
+
+def _wide_term(t: Tensor, term: Any) -> Any:
+    """The float32 term :func:`_scaled` made for a float16 ``t`` with ``alpha``, broadcast to
+    ``t``'s shape (a view), so that the in-place op computes in float32 and rounds once (a
+    number or 0-d operand would be rounded to float16 first, as a plain ``add_`` of one is)."""
+    if t.dtype != np.float16 or not t.ndim:
+        return term
+    if isinstance(term, np.float32):
+        xp = array_module(t._data)
+        return Tensor._make(xp.broadcast_to(xp.asarray(term), t.shape))
+    if isinstance(term, Tensor) and term.dtype == np.float32 and term.ndim == 0:
+        return term.expand(t.shape)
+    return term
+
+
+def _plus_scaled(where: str, a: Tensor, b: Any, alpha: Any, sign: int) -> Tensor:
+    """``a + sign * alpha * b`` (add and sub); a float16 result with ``alpha`` is computed in
+    float32 and rounded once, as PyTorch's (:func:`_scaled`)."""
+    term = _scaled(where, a, b, alpha)
+    if a.dtype == np.float16 and (isinstance(term, np.float32) or (
+            isinstance(term, Tensor) and term.dtype == np.float32 and
+            result_type(a, _number(b)) == np.float16)):
+        wide = a.to(np.float32)
+        return (wide + term if sign > 0 else wide - term).to(np.float16)
+    return a + term if sign > 0 else a - term
 
 
 def _div_rounding(a: Tensor, b: Any, mode: Any, reverse: bool = False) -> Tensor:

@@ -58,3 +58,13 @@ def test_integer_alpha_past_the_result_range_is_an_error():
         tg.add(tg.tensor([1], dtype=tg.int8), tg.tensor([1], dtype=tg.int8), alpha=300)
     assert tg.add(tg.tensor([1], dtype=tg.int8), tg.tensor([1], dtype=tg.int8),
                   alpha=-128).tolist() == [-127]
+
+
+def test_without_alpha_a_0d_operand_is_still_rounded_to_half_first():
+    for name in ("add", "sub"):
+        for L in (tg, torch):
+            h = L.tensor([-65504.0], dtype=L.float16)
+            v = L.tensor(65519.0 if name == "add" else -65519.0)
+            out = getattr(L, name)(h, v)
+            getattr(h, name + "_")(v)
+            assert out.tolist() == h.tolist() == [0.0], (L.__name__, name)

@@ -2328,14 +2328,14 @@ class Tensor:
                                ".clone() first")
 
     def add_(self, other: Any, *, alpha: Number = 1) -> Tensor:
-        other = _wide_term(self, _scaled("add_", self, other, alpha))
+        other = _wide_term(self, _scaled("add_", self, other, alpha), alpha)
         return self._inplace("add_", other, lambda s, o: s + o, _raw_binary("add_", "add"))
 
     def sub_(self, other: Any, *, alpha: Number = 1) -> Tensor:
         if self._data.dtype.kind == "b" or isinstance(other, (bool, np.bool_)) or (
                 isinstance(other, Tensor) and other._data.dtype.kind == "b"):
             _no_bool_subtraction(self, other)
-        other = _wide_term(self, _scaled("sub_", self, other, alpha))
+        other = _wide_term(self, _scaled("sub_", self, other, alpha), alpha)
         return self._inplace("sub_", other, lambda s, o: s - o, _raw_binary("sub_", "subtract"))
 
     def mul_(self, other: Any) -> Tensor:
@@ -4658,11 +4658,16 @@ def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:
     return b * alpha
 
 
-def _wide_term(t: Tensor, term: Any) -> Any:
+def _scales(alpha: Any) -> bool:
+    """Whether :func:`_scaled` multiplied by ``alpha`` (not for an int/float 1)."""
+    return isinstance(alpha, (bool, np.bool_)) or alpha != 1
+
+
+def _wide_term(t: Tensor, term: Any, alpha: Any) -> Any:
     """The float32 term :func:`_scaled` made for a float16 ``t`` with ``alpha``, broadcast to
     ``t``'s shape (a view), so that the in-place op computes in float32 and rounds once (a
     number or 0-d operand would be rounded to float16 first, as a plain ``add_`` of one is)."""
-    if t.dtype != np.float16 or not t.ndim:
+    if t.dtype != np.float16 or not t.ndim or not _scales(alpha):
         return term
     if isinstance(term, np.float32):
         xp = array_module(t._data)
@@ -4676,7 +4681,7 @@ def _plus_scaled(where: str, a: Tensor, b: Any, alpha: Any, sign: int) -> Tensor
     """``a + sign * alpha * b`` (add and sub); a float16 result with ``alpha`` is computed in
     float32 and rounded once, as PyTorch's (:func:`_scaled`)."""
     term = _scaled(where, a, b, alpha)
-    if a.dtype == np.float16 and (isinstance(term, np.float32) or (
+    if a.dtype == np.float16 and _scales(alpha) and (isinstance(term, np.float32) or (
             isinstance(term, Tensor) and term.dtype == np.float32 and
             result_type(a, _number(b)) == np.float16)):
         wide = a.to(np.float32)

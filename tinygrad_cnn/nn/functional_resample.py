@@ -189,6 +189,14 @@ def adaptive_max_pool2d_with_indices(input: Tensor, output_size: int | Sequence[
     return adaptive_max_pool2d(input, output_size, True)  # type: ignore[return-value]
 
 
+def _new(out: Tensor, input: Tensor) -> Tensor:
+    """``out``, copied when the reshapes that made it needed no copy (a factor of 1, a 1×1 map,
+    one channel per group): the shuffles return a new tensor, never a view of their input, as
+    PyTorch's (a write into one must not reach the other)."""
+    return out.clone() if array_module(out._data).may_share_memory(out._data, input._data) \
+        else out
+
+
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     """ShuffleNet's channel shuffle, ``(N, C, *) -> (N, C, *)``: the channels, seen as ``groups``
     groups of ``C / groups``, are interleaved -- output channel ``j * groups + i`` is input channel
@@ -208,7 +216,7 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
         raise RuntimeError(f"{op}: the number of channels must be divisible by groups; got {c} "
                            f"channels (input {input.shape}) and {g} groups")
     x = input.reshape(n, g, c // g, *rest)  # (N, G, C/G, *)
-    return x.transpose(1, 2).reshape(input.shape)  # (N, C/G, G, *) -> (N, C, *)
+    return _new(x.transpose(1, 2).reshape(input.shape), input)  # (N, C/G, G, *) -> (N, C, *)
 
 
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
@@ -229,7 +237,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     b = len(lead)
     x = input.reshape(*lead, c // (r * r), r, r, h, w)  # (*, C, r, r, H, W)
     x = x.permute(*range(b), b, b + 3, b + 1, b + 4, b + 2)  # (*, C, H, r, W, r)
-    return x.reshape(*lead, c // (r * r), h * r, w * r)
+    return _new(x.reshape(*lead, c // (r * r), h * r, w * r), input)
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
@@ -249,4 +257,4 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     b = len(lead)
     x = input.reshape(*lead, c, h // r, r, w // r, r)  # (*, C, H, r, W, r)
     x = x.permute(*range(b), b, b + 2, b + 4, b + 1, b + 3)  # (*, C, r, r, H, W)
-    return x.reshape(*lead, c * r * r, h // r, w // r)
+    return _new(x.reshape(*lead, c * r * r, h // r, w // r), input)

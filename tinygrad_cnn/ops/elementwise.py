@@ -138,7 +138,9 @@ class Pow(Function):
                 dx = y * x ** (y - 1)  # (PyTorch's order: 2 * x overflows before g scales)
             # the factor is masked, not the product: the product's VJP to g would multiply the
             # mask's 0 by the factor's NaN (0 * inf) -- a NaN jvp where the Jacobian is 0
-            gx = g * (where(flat, 0.0, dx) if flat.any() else dx)
+            # (and the product is masked too: x ** 0 gets 0 whatever g is, NaN included, as
+            # PyTorch's where(y == 0, 0, ...))
+            gx = where(flat, 0.0, g * where(flat, 0.0, dx)) if flat.any() else g * dx
         if ny:
             dy = out * x.log()  # (PyTorch's order: in half, x^y log x may overflow first)
             flat = (x._data == 0) & (y._data >= 0)

@@ -235,8 +235,8 @@ def _wide(x: Any) -> Any:
 
 
 def _scan_wide(x: Any) -> Any:
-    """A running sum or product accumulates float16 in float32 and float32 in float64, as
-    PyTorch's CPU scans do (in float32, ``cumsum([1e8, 1, -1e8, 1])`` ended at 1, not 2)."""
+    """A running sum or product (and a variance) accumulates float16 in float32 and float32 in
+    float64, as PyTorch's CPU kernels do (in float32, ``cumsum([1e8, 1, -1e8, 1])`` ended at 1, not 2)."""
     if x.dtype == np.float32:
         return x.astype(np.float64)
     return _wide(x)
@@ -310,7 +310,10 @@ class Cumsum(Function):
     @quiet  # (as Prod's)
     def forward(ctx: Context, x: Any, dim: int = 0) -> Any:
         ctx.dim = dim
-        return array_module(x).cumsum(_scan_wide(x), axis=dim).astype(x.dtype, copy=False)
+        out = array_module(x).cumsum(_scan_wide(x), axis=dim)
+        if out.dtype.kind == "f":
+            out += 0.0  # a running sum from +0, as PyTorch's: cumsum([-0., -0., 1.]) starts at +0
+        return out.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
@@ -377,7 +380,7 @@ class Cumprod(Function):
 def _variance(x: Any, dim: tuple[int, ...] | None, correction: float, keepdim: bool) -> Any:
     """``sum((x - mean)²) / max(0, n - correction)``: inf or NaN when ``n <= correction``."""
     xp = array_module(x)
-    w = _wide(x)
+    w = _scan_wide(x)  # (float32 in float64, as PyTorch's CPU kernel: std([1e20, -1e20, 3e20]) was inf)
     n = _count(x.shape, dim)
     with np.errstate(divide="ignore", invalid="ignore"):  # inf - inf, 0 / 0: NaN, quietly
         if n:

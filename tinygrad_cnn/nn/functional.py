@@ -94,7 +94,10 @@ def _same_dtype(op: str, *tensors: Tensor | None) -> None:
 
 
 def _check_bias(bias: Tensor | None, channels: int, op: str) -> None:
-    if bias is not None and (not isinstance(bias, Tensor) or bias.shape != (channels,)):
+    if bias is not None and not isinstance(bias, Tensor):
+        raise TypeError(f"{op}: bias must be a Tensor, got {type(bias).__name__} (wrap it: "
+                        "tinygrad_cnn.tensor(...))")
+    if bias is not None and bias.shape != (channels,):
         shape = bias.shape if isinstance(bias, Tensor) else type(bias).__name__
         raise ValueError(f"{op}: bias must have shape ({channels},), one value per output channel; "
                          f"got {shape}. (A per-position bias is a plain broadcast add: "
@@ -102,12 +105,15 @@ def _check_bias(bias: Tensor | None, channels: int, op: str) -> None:
 
 
 def _check_weight(weight: Any, op: str, layout: str) -> None:
-    if not isinstance(weight, Tensor) or weight.ndim != 4:
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{op}: weight must be a Tensor, got {type(weight).__name__} (wrap it: "
+                        "tinygrad_cnn.tensor(...))")
+    if weight.ndim != 4:
         raise ValueError(f"{op}: weight must be a 4-D tensor {layout}, got "
                          f"{getattr(weight, 'shape', type(weight).__name__)}")
     if 0 in weight.shape:
         raise ValueError(f"{op}: weight {weight.shape} {layout} has a dim of size 0; every dim "
-                         "must be at least 1 (as in PyTorch)")
+                         "must be at least 1 here")
 
 
 def _check_groups(groups: Any, op: str) -> int:
@@ -687,6 +693,11 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
     (so not the one dim of a 1-dim pad: PyTorch's error). Where PyTorch's circular pad reads memory it never
     wrote (a cut of the whole dim and more, then a positive pad), this is a ``ValueError``."""
     op = "pad"
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: the input must be a Tensor, got {type(input).__name__}")
+    if not isinstance(pad, (list, tuple)) or len(pad) % 2:
+        raise TypeError(f"{op}: pad must be a tuple of ints, an even number of them ((left, right) "
+                        f"per padded dim, from the last dim backwards), got {pad!r}")
     if mode not in _PAD_MODES:
         raise ValueError(f"{op}: mode must be one of {_PAD_MODES}, got {mode!r}")
     if mode == "constant":

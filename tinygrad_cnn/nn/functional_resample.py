@@ -32,6 +32,18 @@ def _per_axis(value: Any, k: int, what: str, op: str) -> tuple[Any, ...]:
     return (value,) * k
 
 
+def _scale(f: Any, op: str) -> float:
+    """One scale factor: a finite number >= 0 (PyTorch refuses a string or a tensor; NaN or inf
+    made Python's own error)."""
+    if isinstance(f, (bool, np.bool_)) or not isinstance(f, (int, float, np.integer,
+                                                             np.floating)):
+        raise TypeError(f"{op}: scale_factor must be a number or a tuple of numbers, got "
+                        f"{type(f).__name__}")
+    if not math.isfinite(f) or f < 0:
+        raise ValueError(f"{op}: scale_factor must be a finite number >= 0, got {f}")
+    return float(f)
+
+
 def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
                 scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
@@ -90,7 +102,7 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
                              "size")
         out = tuple(_int_arg(s, op, "size") for s in _per_axis(size, k, "size", op))
     else:
-        factors = tuple(float(f) for f in _per_axis(scale_factor, k, "scale_factor", op))
+        factors = tuple(_scale(f, op) for f in _per_axis(scale_factor, k, "scale_factor", op))
         out = tuple(math.floor(n * f) for n, f in zip(spatial, factors))
         if not recompute_scale_factor and mode != "area":
             scales = factors

@@ -700,7 +700,8 @@ def test_loss_errors_name_the_function_and_the_fix():
         F.margin_ranking_loss(Tensor(np.ones(3)), Tensor(np.ones((3, 1))), Tensor(np.ones(3)))
     with pytest.raises(ValueError, match="reduction"):
         F.hinge_embedding_loss(x, x, reduction="bad")
-    with pytest.raises(ValueError, match="size_average and reduce"):
+    with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated, "
+                      "please use reduction='sum'"):  # (PyTorch's legacy mapping)
         F.soft_margin_loss(x, x, size_average=False)
     with pytest.raises(RuntimeError, match="not differentiable with respect to the target"):
         F.soft_margin_loss(x, Tensor(np.ones((3, 4)), requires_grad=True))

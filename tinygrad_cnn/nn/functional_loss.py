@@ -21,7 +21,7 @@ from tinygrad_cnn.autograd import no_grad
 from tinygrad_cnn.backend import like, to_numpy
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import loss
-from tinygrad_cnn.tensor import Tensor, ones_like
+from tinygrad_cnn.tensor import Tensor, _int_arg, ones_like
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -29,8 +29,17 @@ REDUCTIONS = ("mean", "sum", "none")
 def _reduction(reduction: str, op: str, size_average: Any = None, reduce: Any = None,
                extra: tuple[str, ...] = ()) -> str:
     if size_average is not None or reduce is not None:
-        raise ValueError(f"{op}: size_average and reduce are deprecated; use reduction='mean', "
-                         "'sum' or 'none'")
+        # PyTorch's legacy mapping, with its warning: reduce=False is 'none', else size_average
+        # (default True) picks 'mean' or 'sum'
+        size_average = True if size_average is None else size_average
+        reduction = "none" if reduce is not None and not reduce else \
+            "mean" if size_average else "sum"
+        warnings.warn(f"{op}: size_average and reduce args will be deprecated, please use "
+                      f"reduction='{reduction}' instead.", UserWarning, stacklevel=3)
+    if reduction == "elementwise_mean":
+        warnings.warn(f"{op}: reduction='elementwise_mean' is deprecated, please use "
+                      "reduction='mean' instead.", UserWarning, stacklevel=3)
+        reduction = "mean"
     if reduction not in REDUCTIONS + extra:
         raise ValueError(f"{op}: reduction must be one of {REDUCTIONS + extra}, got {reduction!r}")
     return reduction
@@ -38,7 +47,8 @@ def _reduction(reduction: str, op: str, size_average: Any = None, reduce: Any = 
 
 
 def _pair(input: Tensor, target: Any, op: str, integer_target: bool = True,
-          bool_target: bool = True, promote: bool = True) -> tuple[Tensor, Tensor]:
+          bool_target: bool = True, promote: bool = True,
+          broadcast: str | None = None) -> tuple[Tensor, Tensor]:
     """Input and target of an elementwise loss: same shape, one floating dtype. A target of
     another dtype is promoted as PyTorch promotes it: a floating one to the wider of the two
     (both cast, the input's gradient keeps its dtype), an integer or bool one to the input's --
@@ -48,8 +58,19 @@ def _pair(input: Tensor, target: Any, op: str, integer_target: bool = True,
     if not isinstance(target, Tensor):
         target = Tensor(np.asarray(target), dtype=x.dtype, device=x.device)
     if x.shape != target.shape:
-        raise ValueError(f"{op}: input {x.shape} and target {target.shape} must have the same "
-                         "shape")
+        try:
+            both = np.broadcast_shapes(x.shape, target.shape) if broadcast else None
+        except ValueError:
+            both = None
+        if both is None:
+            raise ValueError(f"{op}: input {x.shape} and target {target.shape} must have the "
+                             "same shape")
+        if broadcast == "warn":  # (PyTorch's warning, word for word)
+            warnings.warn(f"Using a target size ({target.shape}) that is different to the input "
+                          f"size ({x.shape}). This will likely lead to incorrect results due to "
+                          "broadcasting. Please ensure they have the same size.", UserWarning,
+                          stacklevel=3)
+        x, target = x.expand(both), target.expand(both)
     if target.dtype != x.dtype and not promote:
         raise TypeError(f"{op}: input and target must have one dtype, got {x.dtype} and "
                         f"{target.dtype} (PyTorch refuses this too); cast with .float() or "
@@ -138,6 +159,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
     ε mixes the target with the uniform distribution: ``(1 - ε) target + ε / C``."""
     op = "cross_entropy"
     reduction = _reduction(reduction, op, size_average, reduce)
+    ignore_index = _int_arg(ignore_index, op, "ignore_index")  # (1.5 was taken as class 1)
     x = _floating(input, op, "the logits")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
@@ -214,6 +236,7 @@ def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None, size_aver
     ``log_softmax``); ``ignore_index`` and ``"mean"`` as in ``cross_entropy``."""
     op = "nll_loss"
     reduction = _reduction(reduction, op, size_average, reduce)
+    ignore_index = _int_arg(ignore_index, op, "ignore_index")
     x = _floating(input, op)
     c = x.shape[1] if x.ndim >= 2 else (x.shape[0] if x.ndim == 1 else 0)
     xs, t, sample_shape = _class_target(x, target, op, ignore_index)
@@ -224,35 +247,66 @@ def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None, size_aver
 
 
 # ------------------------------------------------------------------------------ regression losses
+def _weighted(each: Tensor, weight: Any, shape: tuple[int, ...], reduction: str, op: str,
+              mean_by_weight: bool) -> Tensor:
+    """PyTorch 2.13's elementwise ``weight`` of mse/l1/huber: the losses times ``weight`` (of the
+    input's shape; it may require grad), then reduced -- ``"mean"`` divided by the summed weights
+    (mse, l1) or by the count (huber), as PyTorch's."""
+    if not isinstance(weight, Tensor) or weight.shape != shape:
+        got = weight.shape if isinstance(weight, Tensor) else type(weight).__name__
+        raise ValueError(f"{op}: weights and input must have the same size (weight {got}, "
+                         f"input {shape})")
+    out = each * weight
+    if reduction == "none":
+        return out
+    if reduction == "sum":
+        return out.sum()
+    return out.sum() / weight.sum() if mean_by_weight else out.mean()
+
+
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
-             reduction: str = "mean") -> Tensor:
-    """Mean (or sum, or elementwise) squared error; both may require grad."""
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean (or sum, or elementwise) squared error; both may require grad. A target of another
+    shape broadcasts, with PyTorch's warning. ``weight`` (the input's shape): each squared error
+    weighed, ``"mean"`` divided by the summed weights (PyTorch 2.13's)."""
     reduction = _reduction(reduction, "mse_loss", size_average, reduce)
-    x, y = _pair(input, target, "mse_loss")
+    shape = input.shape if isinstance(input, Tensor) else ()
+    x, y = _pair(input, target, "mse_loss", broadcast="warn")
+    if weight is not None:
+        each = loss.MSELoss.apply(x, y, reduction="none")
+        return _weighted(each, weight, shape, reduction, "mse_loss", True)
     return loss.MSELoss.apply(x, y, reduction=reduction)
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
-            reduction: str = "mean") -> Tensor:
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Mean (or sum, or elementwise) absolute error ``|x - y|`` (gradient ``sign(x - y)``, 0 at
-    0)."""
+    0); broadcasting and ``weight`` as ``mse_loss``'s."""
     reduction = _reduction(reduction, "l1_loss", size_average, reduce)
-    x, y = _pair(input, target, "l1_loss", bool_target=False)
+    shape = input.shape if isinstance(input, Tensor) else ()
+    x, y = _pair(input, target, "l1_loss", bool_target=False, broadcast="warn")
     d = (x - y).abs()
+    if weight is not None:
+        return _weighted(d, weight, shape, reduction, "l1_loss", True)
     return d.mean() if reduction == "mean" else d.sum() if reduction == "sum" else d
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
-               delta: float = 1.0) -> Tensor:
+               delta: float = 1.0, weight: Tensor | None = None) -> Tensor:
     """``d²/2`` where ``|d| < delta``, ``delta (|d| - delta/2)`` elsewhere (``d = x - y``):
-    quadratic near 0, linear (robust) in the tails."""
+    quadratic near 0, linear (robust) in the tails. Broadcasting as ``mse_loss``'s; ``weight``
+    (the input's shape) weighs each term, ``"mean"`` then divides by the count (PyTorch's)."""
     reduction = _reduction(reduction, "huber_loss")
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     x = _floating(input, "huber_loss")
     if isinstance(target, Tensor) and target.dtype != x.dtype and target.dtype.kind in "biuf":
         target = target.to(x.dtype)  # (PyTorch's forward: in the input's dtype)
-    x, y = _pair(x, target, "huber_loss")
+    shape = x.shape
+    x, y = _pair(x, target, "huber_loss", broadcast="warn")
+    if weight is not None:
+        each = loss.HuberLoss.apply(x, y, reduction="none", delta=float(delta))
+        return _weighted(each, weight, shape, reduction, "huber_loss", False)
     return loss.HuberLoss.apply(x, y, reduction=reduction, delta=float(delta))
 
 
@@ -265,17 +319,22 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     if beta == 0:
         return l1_loss(input, target, reduction=reduction)
-    x, y = _pair(input, target, "smooth_l1_loss")
+    x, y = _pair(input, target, "smooth_l1_loss", broadcast="warn")
     return loss.SmoothL1Loss.apply(x, y, reduction=reduction, beta=float(beta))
 
 
 # ------------------------------------------------------------------------------ binary and KL
 def _broadcast_constant(w: Any, shape: tuple[int, ...], op: str, what: str) -> Any:
+    """``w``, which must broadcast to ``shape`` without growing it (a weight of more dims than
+    the input would make a loss of that bigger shape: PyTorch's error)."""
     try:
-        np.broadcast_shapes(tuple(w.shape), shape)
+        fits = np.broadcast_shapes(tuple(w.shape), shape) == shape
     except ValueError:
+        fits = False
+    if not fits:
         raise ValueError(f"{op}: {what} of shape {tuple(w.shape)} cannot be broadcast to the "
-                         f"input's shape {shape}") from None
+                         f"input's shape {shape} (it may have the input's dims or fewer, each "
+                         "equal to the input's or 1)")
     return w
 
 
@@ -329,7 +388,8 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     sample; ``"mean"`` (the default, as in PyTorch) divides by the number of elements."""
     op = "kl_div"
     reduction = _reduction(reduction, op, size_average, reduce, extra=("batchmean",))
-    x, t = _pair(input, target, op, integer_target=False, bool_target=False)
+    x, t = _pair(input, target, op, integer_target=False, bool_target=False,
+                 broadcast="quiet")
     if reduction == "mean":  # PyTorch's warning, word for word
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
                       "support size.'batchmean' divides only by the batch size, and aligns with "

@@ -4494,6 +4494,8 @@ def _accumulating(t: Tensor, dtype: DTypeLike, where: str) -> Tensor:
 def _scan(fn: Any, t: Tensor, dim: int, where: str) -> Tensor:
     d = _dim(dim, t.ndim, where)
     if t.ndim == 0:
+        if fn is _ops.reduce.Cumsum:  # nothing to add: the value itself, -0 kept (PyTorch's)
+            return t.clone()
         return fn.apply(t.reshape(1), dim=0).reshape(())
     return fn.apply(t, dim=d)
 
@@ -4639,8 +4641,10 @@ def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:
         raise RuntimeError(f"{where}: For integral input tensors, argument alpha must not be a "
                            f"floating point number (got alpha={alpha} for a {dt} result); pass an "
                            "int, or convert the tensors with .float()")
-    if dt.kind in "iu" and not isinstance(alpha, (bool, np.bool_)) and \
-            not np.iinfo(dt).min <= alpha <= np.iinfo(dt).max:
+    if not isinstance(alpha, (bool, np.bool_)) and (
+            (dt.kind == "i" and not np.iinfo(dt).min <= alpha <= np.iinfo(dt).max)
+            or (dt.kind == "u" and not abs(alpha) <= np.iinfo(dt).max)  # (-1 wraps, as PyTorch)
+            or (dt.kind == "f" and math.isfinite(alpha) and abs(alpha) > np.finfo(dt).max)):
         raise RuntimeError(f"{where}: alpha={alpha} cannot be converted to the result's {dt} "
                            "without overflow")
     if dt.kind == "b":  # alpha takes no part in the dtype: a bool result stays bool (PyTorch's)
@@ -4680,10 +4684,13 @@ def _wide_term(t: Tensor, term: Any, alpha: Any) -> Any:
 def _plus_scaled(where: str, a: Tensor, b: Any, alpha: Any, sign: int) -> Tensor:
     """``a + sign * alpha * b`` (add and sub); a float16 result with ``alpha`` is computed in
     float32 and rounded once, as PyTorch's (:func:`_scaled`)."""
+    if sign < 0 and (a._data.dtype.kind == "b" or isinstance(b, (bool, np.bool_)) or (
+            isinstance(b, Tensor) and b._data.dtype.kind == "b")):
+        _no_bool_subtraction(a, b)
     term = _scaled(where, a, b, alpha)
-    if a.dtype == np.float16 and _scales(alpha) and (isinstance(term, np.float32) or (
-            isinstance(term, Tensor) and term.dtype == np.float32 and
-            result_type(a, _number(b)) == np.float16)):
+    if _scales(alpha) and (isinstance(term, np.float32) or (
+            isinstance(term, Tensor) and term.dtype == np.float32)) and \
+            result_type(a, _number(b)) == np.float16:  # (an int or bool a too: int + half)
         wide = a.to(np.float32)
         return (wide + term if sign > 0 else wide - term).to(np.float16)
     return a + term if sign > 0 else a - term

@@ -64,11 +64,24 @@ def _dtype_error(op: str, x: Tensor, what: str, t: Tensor) -> TypeError:
 def _check_numbers(op: str, **values: Any) -> None:
     """PyTorch's TypeError for a ``momentum``/``eps`` that is not a number (None, a string)."""
     for name, v in values.items():
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        if isinstance(v, Tensor) and v.ndim == 0:  # (a 0-d tensor or a bool: PyTorch takes them)
+            continue
+        if not isinstance(v, (int, float, np.integer, np.floating, np.bool_)):
             hint = " (a cumulative average: the layer's momentum=None)" \
                 if name == "momentum" and v is None else ""
             raise TypeError(f"{op}: argument '{name}' must be a float, not "
                             f"{type(v).__name__}{hint}")
+
+
+def _same_dtype(x: Tensor, op: str, **stats: Tensor | None) -> None:
+    """The running statistics in the input's dtype (PyTorch's CPU kernel refuses others)."""
+    for what, t in stats.items():
+        if t is not None and t.dtype != x.dtype:
+            raise _dtype_error(op, x, what, t)
+
+
+def _number(v: Any) -> float:
+    return float(v.item()) if isinstance(v, Tensor) else float(v)
 
 
 def _check_params(x: Tensor, weight: Tensor | None, bias: Tensor | None, c: int, op: str) -> None:
@@ -122,6 +135,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     op = "batch_norm"
     x = _floating(input, op)
     _check_numbers(op, momentum=momentum, eps=eps)
+    momentum, eps = _number(momentum), _number(eps)
     if (running_mean is None) != (running_var is None):
         raise ValueError(f"{op}: running_mean and running_var must either both be None or "
                          "neither be None")
@@ -135,6 +149,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if t is not None and t.shape != (c,):
             raise ValueError(f"{op}: {what} must have shape ({c},) for the {c} channels of the "
                              f"input {x.shape}, got {t.shape}")
+
     dims = (0,) + tuple(range(2, x.ndim))
     shape = _channel_shape(x)
     if training:
@@ -144,6 +159,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if n <= 1 and x.numel() > 0:
             raise ValueError(f"{op}: expected more than 1 value per channel when training, got "
                              f"input size {x.shape}")
+        _same_dtype(x, op, running_mean=running_mean, running_var=running_var)
         y, mean, var = _normalize(x, dims, float(eps))
         if x.numel():  # an empty batch leaves the running statistics alone (as PyTorch)
             if running_mean is not None:
@@ -154,6 +170,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if running_mean is None or running_var is None:
         raise ValueError(f"{op}: running_mean and running_var are needed when not training")
     _check_params(x, weight, bias, c, op)
+    _same_dtype(x, op, running_mean=running_mean, running_var=running_var)
     # eval mode: a fixed per-channel affine map, x * scale + shift
     rstd = Tensor._make(1.0 / array_module(x._data).sqrt(running_var._data.astype(x.dtype) + eps))
     mean = Tensor._make(running_mean._data.astype(x.dtype))
@@ -176,6 +193,9 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     if _mixed_precision(x, weight, bias, running_mean, running_var):
         return instance_norm(x.float(), running_mean, running_var, weight, bias, use_input_stats,
                              momentum, eps).half()
+    if (running_mean is None) != (running_var is None):
+        raise ValueError(f"{op}: running_mean and running_var must either both be None or "
+                         "neither be None")
     n, c = x.shape[:2]
     dims = tuple(range(2, x.ndim))
     shape = _channel_shape(x)

@@ -208,6 +208,12 @@ class Module:
             if "." in name:  # (its state_dict key could not be loaded back: PyTorch's KeyError)
                 raise KeyError(f"parameter name can't contain \".\" (got {name!r}; "
                                "setattr(module, name, Parameter) registers it under that name)")
+            if name not in self._parameters and hasattr(type(self), name):
+                # a class attribute or property of that name would shadow the parameter (the
+                # optimizer would train what forward never reads): PyTorch's KeyError
+                raise KeyError(f"attribute '{name}' already exists ({type(self).__name__} has a "
+                               f"class attribute or property '{name}'; register the parameter "
+                               "under another name)")
             self._modules.pop(name, None)
             self._buffers.pop(name, None)
             self._non_persistent.discard(name)
@@ -251,6 +257,21 @@ class Module:
             if entries is not None and name in entries:
                 return entries[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """What pickle and deepcopy restore (PyTorch's hook: a subclass may override it and call
+        ``super().__setstate__(state)``); registries missing from an old pickle start empty."""
+        self.__dict__.update(state)
+        for registry in ("_parameters", "_modules", "_buffers"):
+            self.__dict__.setdefault(registry, OrderedDict())
+        self.__dict__.setdefault("_non_persistent", set())
+
+    def __dir__(self) -> list[str]:
+        """The attributes, with the registered parameters, buffers and submodules (PyTorch's;
+        keys that are not identifiers -- a Sequential's "0" -- left out)."""
+        names = [*dir(type(self)), *self.__dict__, *self._parameters, *self._modules,
+                 *self._buffers]
+        return sorted({n for n in names if not n[:1].isdigit()})
 
     def __delattr__(self, name: str) -> None:
         registries = tuple(self.__dict__.get(r, {}) for r in ("_parameters", "_modules", "_buffers"))

@@ -311,12 +311,14 @@ class Cumsum(Function):
     def forward(ctx: Context, x: Any, dim: int = 0) -> Any:
         ctx.dim = dim
         out = array_module(x).cumsum(_scan_wide(x), axis=dim)
-        if out.dtype.kind == "f":
+        if out.dtype.kind == "f" and x.ndim:
             out += 0.0  # a running sum from +0, as PyTorch's: cumsum([-0., -0., 1.]) starts at +0
-        return out.astype(x.dtype, copy=False)
+        return out.astype(x.dtype, copy=False)  # (a 0-d one is its input, -0 kept, as PyTorch)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
+        if g.ndim == 0 or g.shape[ctx.dim] == 1:  # nothing to add up: g itself, as PyTorch's
+            return g
         return _reverse_cumsum(g, ctx.dim)
 
 

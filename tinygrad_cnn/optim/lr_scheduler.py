@@ -268,7 +268,9 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer: Any, milestones: Iterable[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        self.milestones = Counter(int(m) for m in milestones)
+        # ints as ints (a numpy or 0-d tensor one too); a float milestone is kept as given, as
+        # PyTorch's: 2.0 is epoch 2, 2.5 is never reached
+        self.milestones = Counter(m if isinstance(m, float) else int(m) for m in milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -290,7 +292,7 @@ class MultiStepLR(LRScheduler):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
-        self.milestones = Counter({int(k): int(v) for k, v in self.milestones.items()})
+        self.milestones = Counter({k: int(v) for k, v in self.milestones.items()})
 
 
 class ExponentialLR(LRScheduler):

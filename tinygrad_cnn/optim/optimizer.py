@@ -7,7 +7,7 @@ state dicts -- per optimizer, and for every optimizer (``register_optimizer_step
 from __future__ import annotations
 
 import functools
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -118,7 +118,8 @@ class Optimizer:
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
         self.param_groups: list[dict[str, Any]] = []
-        self.state: dict[Tensor, dict[str, Any]] = {}
+        # a defaultdict, as PyTorch's: a subclass's step may read self.state[p] before writing
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         for g in groups:
             self.add_param_group(g)
 
@@ -314,7 +315,7 @@ class Optimizer:
                 elif k != "params":
                     group[k] = tuple(v) if k in ("betas", "etas", "step_sizes") else v
             self._load_group(saved, group)
-        self.state = {}
+        self.state = defaultdict(dict)
         for i, s in state_dict["state"].items():
             p = params[int(i)]
             self.state[p] = {k: self._import_state(int(i), p, k, v) for k, v in s.items()}
@@ -329,6 +330,8 @@ class Optimizer:
     def _export_state(v: Any) -> Any:
         """One state value as ``state_dict`` gives it: arrays as tensors (copies), numbers as
         they are."""
+        if isinstance(v, Tensor):  # (a custom optimizer's, or ASGD's tensor lr)
+            return v.detach().clone()
         return Tensor._make(v.copy()) if hasattr(v, "shape") else v
 
     def _import_state(self, i: int, p: Tensor, k: str, v: Any) -> Any:

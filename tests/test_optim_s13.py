@@ -69,3 +69,11 @@ def test_multistep_milestones_as_pytorch(milestones):
             seen.append(sched.get_last_lr()[0])
         lrs.append(seen)
     assert lrs[0] == lrs[1]
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adagrad"])
+def test_a_group_option_of_none_is_named(name):
+    p = tg.nn.Parameter(tg.ones(2))
+    with pytest.raises(TypeError, match=f"{name}: option 'lr' of parameter group 0 must be a "
+                                        "number"):
+        getattr(tg.optim, name)([{"params": [p], "lr": None}], lr=0.1)

@@ -179,6 +179,11 @@ class Optimizer:
         group = {**self.defaults, **param_group, "params": params}
         if names:
             group["param_names"] = names
+        for k, default in self.defaults.items():  # (None for a number: a bare TypeError later)
+            if isinstance(default, (int, float)) and not isinstance(default, bool) and \
+                    group.get(k) is None:
+                raise TypeError(f"{name}: option {k!r} of parameter group {index} must be a "
+                                f"number (its default is {default}), got None")
         self._check_group(group)
         self.param_groups.append(group)
 

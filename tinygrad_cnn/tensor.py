@@ -4641,6 +4641,8 @@ def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:
         raise RuntimeError(f"{where}: For integral input tensors, argument alpha must not be a "
                            f"floating point number (got alpha={alpha} for a {dt} result); pass an "
                            "int, or convert the tensors with .float()")
+    if alpha == 1 and not isinstance(alpha, (bool, np.bool_)):
+        return b
     if not isinstance(alpha, (bool, np.bool_)) and (
             (dt.kind == "i" and not np.iinfo(dt).min <= alpha <= np.iinfo(dt).max)
             or (dt.kind == "u" and not abs(alpha) <= np.iinfo(dt).max)  # (-1 wraps, as PyTorch)
@@ -4649,8 +4651,6 @@ def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:
                            "without overflow")
     if dt.kind == "b":  # alpha takes no part in the dtype: a bool result stays bool (PyTorch's)
         alpha = bool(alpha)
-    if alpha == 1 and not isinstance(alpha, (bool, np.bool_)):
-        return b
     if dt == np.float16:
         # PyTorch's: alpha rounded to float16, a + alpha * b computed in float32 and rounded
         # once -- so the term stays float32 here and the caller rounds the sum

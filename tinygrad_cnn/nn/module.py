@@ -1254,10 +1254,10 @@ class Sequential(_ModuleSequence):
             for i, m in enumerate(layers):
                 self.add_module(str(i), self._check(m, i))
 
-    def forward(self, x: Any) -> Any:
+    def forward(self, input: Any) -> Any:
         for m in self._modules.values():
-            x = m(x)
-        return x
+            input = m(input)
+        return input
 
     def __getitem__(self, i: int | slice) -> Any:
         modules = list(self._modules.values())

@@ -47,8 +47,8 @@ class Linear(Module):
         """The constructor's initialisation again (PyTorch's Kaiming-uniform), in place."""
         _reset_like_pytorch(self.weight, self.bias)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.linear(x, self.weight, self.bias)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -101,8 +101,8 @@ class Identity(Module):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
 
-    def forward(self, x: Any) -> Any:
-        return x
+    def forward(self, input: Any) -> Any:
+        return input
 
 
 class Flatten(Module):
@@ -110,8 +110,8 @@ class Flatten(Module):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
 
-    def forward(self, x: Tensor) -> Tensor:
-        return x.flatten(self.start_dim, self.end_dim)
+    def forward(self, input: Tensor) -> Tensor:
+        return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -125,19 +125,19 @@ class Unflatten(Module):
         super().__init__()
         self.dim, self.unflattened_size = dim, tuple(int(s) for s in unflattened_size)
 
-    def forward(self, x: Tensor) -> Tensor:
-        if x.ndim == 0:
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim == 0:
             raise ValueError("Unflatten: the input is 0-d; there is no dim to split")
-        d = self.dim % x.ndim if -x.ndim <= self.dim < x.ndim else None
+        d = self.dim % input.ndim if -input.ndim <= self.dim < input.ndim else None
         if d is None:
-            raise IndexError(f"Unflatten: dim {self.dim} is out of range for the input {x.shape}")
+            raise IndexError(f"Unflatten: dim {self.dim} is out of range for the input {input.shape}")
         sizes = self.unflattened_size
         known = math.prod(s for s in sizes if s != -1)
-        ok = x.shape[d] == known if -1 not in sizes else known and x.shape[d] % known == 0
+        ok = input.shape[d] == known if -1 not in sizes else known and input.shape[d] % known == 0
         if not ok or sizes.count(-1) > 1:
-            raise ValueError(f"Unflatten: cannot split dim {d} of size {x.shape[d]} (input "
-                             f"{x.shape}) into {sizes}; the sizes must multiply to {x.shape[d]}")
-        return x.reshape(x.shape[:d] + sizes + x.shape[d + 1:])
+            raise ValueError(f"Unflatten: cannot split dim {d} of size {input.shape[d]} (input "
+                             f"{input.shape}) into {sizes}; the sizes must multiply to {input.shape[d]}")
+        return input.reshape(input.shape[:d] + sizes + input.shape[d + 1:])
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
@@ -150,8 +150,8 @@ class Dropout(Module):
             raise ValueError(f"{type(self).__name__}: p must be in [0, 1], got {p}")
         self.p, self.inplace = p, inplace
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.dropout(x, self.p, self.training, self.inplace)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
@@ -160,8 +160,8 @@ class Dropout(Module):
 class Dropout1d(Dropout):
     """Zero whole channels of ``(N, C, L)`` or ``(C, L)`` with probability ``p`` while training."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.dropout1d(x, self.p, self.training, self.inplace)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout1d(input, self.p, self.training, self.inplace)
 
 
 class Dropout2d(Dropout):
@@ -169,16 +169,16 @@ class Dropout2d(Dropout):
     pixels are correlated, so dropping single pixels regularises little). A 3-D input is taken as
     ``(N, C, L)``, with PyTorch 2.13's warning."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.dropout2d(x, self.p, self.training, self.inplace)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout2d(input, self.p, self.training, self.inplace)
 
 
 class Dropout3d(Dropout):
     """Zero whole channels of ``(N, C, D, H, W)`` or ``(C, D, H, W)`` with probability ``p`` while
     training."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.dropout3d(x, self.p, self.training, self.inplace)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout3d(input, self.p, self.training, self.inplace)
 
 
 class AlphaDropout(Dropout):
@@ -187,8 +187,8 @@ class AlphaDropout(Dropout):
     mean 0 and variance 1 keeps them; the identity in eval mode. As PyTorch's, ``forward`` leaves
     the input alone whatever ``inplace`` says (the flag is kept and shown in the repr only)."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.alpha_dropout(x, self.p, self.training)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.alpha_dropout(input, self.p, self.training)
 
 
 class FeatureAlphaDropout(Dropout):
@@ -196,8 +196,8 @@ class FeatureAlphaDropout(Dropout):
     ``(N, C, *)`` while training; the identity in eval mode. As PyTorch's, ``forward`` leaves the
     input alone whatever ``inplace`` says."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.feature_alpha_dropout(x, self.p, self.training)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.feature_alpha_dropout(input, self.p, self.training)
 
 
 class Embedding(Module):
@@ -264,11 +264,11 @@ class Embedding(Module):
                     f"Embedding: {attr}={value} is not supported (scale_grad_by_freq and sparse "
                     f"are not implemented); set it back to {off}")
 
-    def forward(self, x: Any) -> Tensor:
-        """The rows at the indices ``x``; with ``max_norm``, the rows looked up are first
+    def forward(self, input: Any) -> Tensor:
+        """The rows at the indices ``input``; with ``max_norm``, the rows looked up are first
         renormalised in ``weight`` itself (see ``F.embedding``)."""
         self._check_supported()
-        return F.embedding(x, self.weight, self.padding_idx, self.max_norm, self.norm_type)
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type)
 
     def extra_repr(self) -> str:  # PyTorch's: what differs from the defaults
         s = f"{self.num_embeddings}, {self.embedding_dim}"

@@ -70,11 +70,11 @@ class Conv2d(Module):
         ph, pw = self.padding  # type: ignore[misc]
         return (pw, pw, ph, ph)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:
         if self.padding_mode != "zeros":
-            x = F.pad(x, self._mode_padding(), mode=self.padding_mode)
-            return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+            input = F.pad(input, self._mode_padding(), mode=self.padding_mode)
+            return F.conv2d(input, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
                         self.groups)
 
     def extra_repr(self) -> str:
@@ -108,12 +108,12 @@ class ConvTranspose2d(Module):
         """The constructor's initialisation again (PyTorch's Kaiming-uniform), in place."""
         _reset_like_pytorch(self.weight, self.bias)
 
-    def forward(self, x: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
+    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
         """``output_size``: the wanted ``(H, W)`` (or a longer shape ending in them) -- PyTorch's
         way to pick among the sizes a strided transposed convolution can give (it sets
         ``output_padding``)."""
-        pad = self.output_padding if output_size is None else self._output_padding(x, output_size)
-        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, pad,
+        pad = self.output_padding if output_size is None else self._output_padding(input, output_size)
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, pad,
                                   self.groups, self.dilation)
 
     def _output_padding(self, x: Tensor, output_size: Sequence[int]) -> tuple[int, int]:

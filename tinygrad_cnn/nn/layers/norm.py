@@ -234,8 +234,8 @@ class LayerNorm(Module):
         """``weight`` to ones, ``bias`` to zeros, in place."""
         _ones_zeros(self.weight, self.bias)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
@@ -260,7 +260,7 @@ class RMSNorm(Module):
         """``weight`` to ones, in place."""
         _ones_zeros(self.weight, None)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:  # (PyTorch's RMSNorm names it x)
         return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self) -> str:
@@ -291,11 +291,11 @@ class GroupNorm(Module):
         """``weight`` to ones, ``bias`` to zeros, in place."""
         _ones_zeros(self.weight, self.bias)
 
-    def forward(self, x: Tensor) -> Tensor:
-        if x.ndim < 2 or x.shape[1] != self.num_channels:
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim < 2 or input.shape[1] != self.num_channels:
             raise ValueError(f"GroupNorm({self.num_groups}, {self.num_channels}): expected an "
-                             f"input (N, {self.num_channels}, ...), got {x.shape}")
-        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+                             f"input (N, {self.num_channels}, ...), got {input.shape}")
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "

@@ -36,12 +36,12 @@ class _Pad2d(Module):
         super().__init__()
         self.padding = _quadruple(padding, type(self).__name__)
 
-    def forward(self, x: Tensor) -> Tensor:
-        if not isinstance(x, Tensor) or x.ndim not in (3, 4):
-            got = f"{x.ndim}-D {x.shape}" if isinstance(x, Tensor) else type(x).__name__
+    def forward(self, input: Tensor) -> Tensor:
+        if not isinstance(input, Tensor) or input.ndim not in (3, 4):
+            got = f"{input.ndim}-D {input.shape}" if isinstance(input, Tensor) else type(input).__name__
             raise ValueError(f"{type(self).__name__}: expected a 3-D (C, H, W) or 4-D "
                              f"(N, C, H, W) input, got {got}")
-        return F.pad(x, self.padding, self.mode)
+        return F.pad(input, self.padding, self.mode)
 
     def extra_repr(self) -> str:
         return f"{self.padding}"
@@ -74,8 +74,8 @@ class ConstantPad2d(Module):
         self.padding = _quadruple(padding, type(self).__name__)
         self.value = value
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.pad(x, self.padding, "constant", self.value)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.pad(input, self.padding, "constant", self.value)
 
     def extra_repr(self) -> str:
         return f"padding={self.padding}, value={self.value}"
@@ -110,12 +110,12 @@ class _Pad1d(Module):
         super().__init__()
         self.padding = _pair(padding, type(self).__name__)
 
-    def forward(self, x: Tensor) -> Tensor:
-        if not isinstance(x, Tensor) or x.ndim not in (2, 3):
-            got = f"{x.ndim}-D {x.shape}" if isinstance(x, Tensor) else type(x).__name__
+    def forward(self, input: Tensor) -> Tensor:
+        if not isinstance(input, Tensor) or input.ndim not in (2, 3):
+            got = f"{input.ndim}-D {input.shape}" if isinstance(input, Tensor) else type(input).__name__
             raise ValueError(f"{type(self).__name__}: expected a 2-D (C, L) or 3-D (N, C, L) "
                              f"input, got {got}")
-        return F.pad(x, self.padding, self.mode)
+        return F.pad(input, self.padding, self.mode)
 
     def extra_repr(self) -> str:
         return f"{self.padding}"
@@ -148,8 +148,8 @@ class ConstantPad1d(Module):
         self.padding = _pair(padding, type(self).__name__)
         self.value = value
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.pad(x, self.padding, "constant", self.value)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.pad(input, self.padding, "constant", self.value)
 
     def extra_repr(self) -> str:
         return f"padding={self.padding}, value={self.value}"

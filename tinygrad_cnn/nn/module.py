@@ -252,9 +252,15 @@ class Module:
         ``ModuleDict``'s: ``ModuleDict({"a": m}).a``), as PyTorch's ``Module.__getattr__`` finds
         them. Only asked when ordinary lookup fails."""
         attributes = self.__dict__
-        for registry in ("_parameters", "_buffers", "_modules"):
-            entries = attributes.get(registry)
-            if entries is not None and name in entries:
+        entries = attributes.get("_parameters")  # (straight-line: forward reads every
+        if entries is not None:                  # parameter through here, each call)
+            if name in entries:
+                return entries[name]
+            entries = attributes["_buffers"]
+            if name in entries:
+                return entries[name]
+            entries = attributes["_modules"]
+            if name in entries:
                 return entries[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 

@@ -4643,9 +4643,12 @@ def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:
                            "int, or convert the tensors with .float()")
     if alpha == 1 and not isinstance(alpha, (bool, np.bool_)):
         return b
+    # the range PyTorch checks: of alpha for add, of -alpha for sub (which adds -alpha * b)
+    checked = -alpha if where.startswith("sub") and not isinstance(alpha, (bool, np.bool_)) \
+        else alpha
     if not isinstance(alpha, (bool, np.bool_)) and (
-            (dt.kind == "i" and not np.iinfo(dt).min <= alpha <= np.iinfo(dt).max)
-            or (dt.kind == "u" and not abs(alpha) <= np.iinfo(dt).max)  # (-1 wraps, as PyTorch)
+            (dt.kind == "i" and not np.iinfo(dt).min <= checked <= np.iinfo(dt).max)
+            or (dt.kind == "u" and not abs(checked) <= np.iinfo(dt).max)  # (-1 wraps)
             or (dt.kind == "f" and math.isfinite(alpha) and abs(alpha) > np.finfo(dt).max)):
         raise RuntimeError(f"{where}: alpha={alpha} cannot be converted to the result's {dt} "
                            "without overflow")

@@ -77,7 +77,9 @@ def _groups(groups: Any, op: str) -> int:
 
 
 def _bias_and_dtypes(op: str, input: Tensor, weight: Tensor, bias: Any, channels: int) -> None:
-    if bias is not None and (not isinstance(bias, Tensor) or bias.shape != (channels,)):
+    if bias is not None and not isinstance(bias, Tensor):
+        raise TypeError(f"{op}: bias must be a Tensor, got {type(bias).__name__}")
+    if bias is not None and bias.shape != (channels,):
         shape = bias.shape if isinstance(bias, Tensor) else type(bias).__name__
         raise RuntimeError(f"{op}: bias must have shape ({channels},), one value per output "
                            f"channel of weight {weight.shape}; got {shape}")

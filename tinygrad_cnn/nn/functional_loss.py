@@ -84,6 +84,8 @@ def _pair(input: Tensor, target: Any, op: str, integer_target: bool = True,
                             f"target here too), got {target.dtype} with a {x.dtype} input; cast "
                             "it with .to(input.dtype)")
         common = np.promote_types(x.dtype, target.dtype) if kind == "f" else x.dtype
+        if kind == "f" and target.ndim == 0 and x.ndim:  # (a 0-d target does not promote a
+            common = x.dtype                              # dimensioned input: PyTorch's rule)
         x, target = x.to(common), target.to(common)
     return x, target
 
@@ -252,7 +254,9 @@ def _weighted(each: Tensor, weight: Any, shape: tuple[int, ...], reduction: str,
     """PyTorch 2.13's elementwise ``weight`` of mse/l1/huber: the losses times ``weight`` (of the
     input's shape; it may require grad), then reduced -- ``"mean"`` divided by the summed weights
     (mse, l1) or by the count (huber), as PyTorch's."""
-    if not isinstance(weight, Tensor) or weight.shape != shape:
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{op}: weight must be a Tensor, got {type(weight).__name__}")
+    if weight.shape != shape:
         got = weight.shape if isinstance(weight, Tensor) else type(weight).__name__
         raise ValueError(f"{op}: weights and input must have the same size (weight {got}, "
                          f"input {shape})")
@@ -387,10 +391,17 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     ``reduction="batchmean"`` divides the sum by the batch size -- the true KL divergence per
     sample; ``"mean"`` (the default, as in PyTorch) divides by the number of elements."""
     op = "kl_div"
+    asked = reduction
     reduction = _reduction(reduction, op, size_average, reduce, extra=("batchmean",))
+    batch = input.shape[0] if isinstance(input, Tensor) and input.ndim else 0
     x, t = _pair(input, target, op, integer_target=False, bool_target=False,
                  broadcast="quiet")
-    if reduction == "mean":  # PyTorch's warning, word for word
+    if asked == "batchmean" and reduction != "batchmean":
+        # PyTorch's: the legacy arguments pick the reduction, and the asked 'batchmean' still
+        # divides by the input's batch size
+        out = loss.KLDiv.apply(x, t, reduction=reduction, log_target=bool(log_target))
+        return out / batch if batch else out
+    if reduction == "mean" and asked == "mean":  # PyTorch's warning, word for word
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
                       "support size.'batchmean' divides only by the batch size, and aligns with "
                       "the KL div math definition.'mean' will be changed to behave the same as "
@@ -399,9 +410,9 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
         if x.dtype == np.float16 and x.ndim:  # the sum in float32, divided, rounded once (a
             # float16 sum past 65,504 was inf, where the mean per sample is not)
             each = loss.KLDiv.apply(x, t, reduction="none", log_target=bool(log_target))
-            return (each.float().sum() / x.shape[0]).to(np.float16)
+            return (each.float().sum() / batch).to(np.float16)
         total = loss.KLDiv.apply(x, t, reduction="sum", log_target=bool(log_target))
-        return total / x.shape[0] if x.ndim else total
+        return total / batch if batch else total  # (the input's batch, before broadcasting)
     return loss.KLDiv.apply(x, t, reduction=reduction, log_target=bool(log_target))
 
 

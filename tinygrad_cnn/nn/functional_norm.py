@@ -33,6 +33,7 @@ def _affine(x: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple[
     if weight is None and bias is None:
         return x
     size = math.prod(shape)
+    _tensors(op, weight=weight, bias=bias)
     for what, t in (("weight", weight), ("bias", bias)):
         if t is not None and (not isinstance(t, Tensor) or t.numel() != size):
             got = t.shape if isinstance(t, Tensor) else type(t).__name__
@@ -71,6 +72,14 @@ def _check_numbers(op: str, **values: Any) -> None:
                 if name == "momentum" and v is None else ""
             raise TypeError(f"{op}: argument '{name}' must be a float, not "
                             f"{type(v).__name__}{hint}")
+
+
+def _tensors(op: str, **args: Any) -> None:
+    """Each given argument a Tensor: a numpy array there is PyTorch's TypeError, named."""
+    for what, t in args.items():
+        if t is not None and not isinstance(t, Tensor):
+            raise TypeError(f"{op}: {what} must be a Tensor, got {type(t).__name__} (wrap it: "
+                            "tinygrad_cnn.tensor(...))")
 
 
 def _same_dtype(x: Tensor, op: str, **stats: Tensor | None) -> None:
@@ -136,6 +145,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     x = _floating(input, op)
     _check_numbers(op, momentum=momentum, eps=eps)
     momentum, eps = _number(momentum), _number(eps)
+    _tensors(op, weight=weight, bias=bias, running_mean=running_mean, running_var=running_var)
     if (running_mean is None) != (running_var is None):
         raise ValueError(f"{op}: running_mean and running_var must either both be None or "
                          "neither be None")
@@ -187,6 +197,9 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     running statistics (when given) move towards the batch's average of the per-sample ones."""
     op = "instance_norm"
     x = _floating(input, op)
+    _check_numbers(op, momentum=momentum, eps=eps)
+    momentum, eps = _number(momentum), _number(eps)
+    _tensors(op, weight=weight, bias=bias, running_mean=running_mean, running_var=running_var)
     if x.ndim < 3:
         raise ValueError(f"{op}: expected an input (N, C, *spatial) with at least 3 dims, got "
                          f"{x.shape}")
@@ -203,7 +216,9 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
         if running_mean is None or running_var is None:
             raise ValueError(f"{op}: running_mean and running_var are needed when "
                              "use_input_stats=False")
-        return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
+        # (the statistics in the input's dtype: PyTorch's instance_norm takes others here)
+        rm, rv = (t if t.dtype == x.dtype else t.to(x.dtype) for t in (running_mean, running_var))
+        return batch_norm(x, rm, rv, weight, bias, False, momentum, eps)
     count = _count(x.shape, dims)
     if count == 1:  # (no spatial element at all: an empty result, as PyTorch)
         raise ValueError(f"{op}: expected more than 1 spatial element per channel when "
@@ -260,6 +275,7 @@ def rms_norm(input: Tensor, normalized_shape: int | Sequence[int],
     if k == 0 or k > x.ndim or x.shape[x.ndim - k:] != shape:
         raise ValueError(f"{op}: normalized_shape {shape} must be the last dims of the input, "
                          f"whose shape is {x.shape}")
+    _tensors(op, weight=weight)
     if weight is not None and (not isinstance(weight, Tensor) or weight.shape != shape):
         got = weight.shape if isinstance(weight, Tensor) else type(weight).__name__
         raise ValueError(f"{op}: weight must have the normalized shape {shape}, got {got}")

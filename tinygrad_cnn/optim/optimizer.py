@@ -321,9 +321,20 @@ class Optimizer:
                     group[k] = tuple(v) if k in ("betas", "etas", "step_sizes") else v
             self._load_group(saved, group)
         self.state = defaultdict(dict)
+        # a custom optimizer (its own step, not this class's _update) keeps Tensors, as
+        # PyTorch's do; the built-in ones keep arrays
+        as_tensors = type(self)._update is Optimizer._update
         for i, s in state_dict["state"].items():
+            if not isinstance(i, (int, np.integer, str)) or not str(i).lstrip("-").isdigit() \
+                    or not 0 <= int(i) < len(params):
+                self.state[i] = dict(s)  # (a key naming no parameter is kept, as PyTorch's)
+                continue
             p = params[int(i)]
             self.state[p] = {k: self._import_state(int(i), p, k, v) for k, v in s.items()}
+            if as_tensors:
+                self.state[p] = {k: Tensor._make(v) if hasattr(v, "shape") and
+                                 not isinstance(v, Tensor) else v
+                                 for k, v in self.state[p].items()}
         for post in list(self._hooks("load_state_dict_post").values()):
             post(self)
 

@@ -211,3 +211,43 @@ def test_apply_override_runs_in_to_and_double():
     ours, theirs = _both(run)
     assert [s.replace("torch.", "") for s in map(str, theirs)] == list(map(str, ours))
     assert ours == ["float64", "float64", True, "float32"]
+
+
+def test_state_dict_metadata_carries_each_modules_version_as_pytorch():
+    def run(L):
+        m = L.nn.Sequential(L.nn.Conv2d(1, 2, 3), L.nn.BatchNorm2d(2))
+        sd = m.state_dict()
+        meta = dict(sd._metadata)
+        del sd["1.num_batches_tracked"]  # a version-2 BatchNorm entry missing: reported
+        try:
+            m.load_state_dict(sd)
+            strict = "loaded"
+        except RuntimeError:
+            strict = "missing"
+        old = {k: v for k, v in m.state_dict().items() if "num_batches" not in k}  # no metadata
+        return meta, strict, repr(m.load_state_dict(old))
+
+    ours, theirs = _both(run)
+    assert ours == theirs
+    assert ours[0] == {"": {"version": 1}, "0": {"version": 1}, "1": {"version": 2}}
+    assert ours[1] == "missing" and ours[2] == "<All keys matched successfully>"
+
+
+def test_a_migration_reads_the_version_it_saved():
+    seen = []
+
+    class M(tg.nn.Module):
+        _version = 3
+
+        def __init__(self):
+            super().__init__()
+            self.w = tg.nn.Parameter(tg.ones(1))
+
+        def _load_from_state_dict(self, sd, prefix, local_metadata, *args):
+            seen.append(local_metadata.get("version"))
+            super()._load_from_state_dict(sd, prefix, local_metadata, *args)
+
+    m = M()
+    m.load_state_dict(m.state_dict())
+    m.load_state_dict(dict(m.state_dict()))  # (a plain dict: no metadata, as PyTorch's)
+    assert seen == [3, None]

@@ -130,6 +130,12 @@ class IncompatibleKeys(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
 
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"  # (PyTorch's)
+        return (f"IncompatibleKeys(missing_keys={self.missing_keys!r}, "
+                f"unexpected_keys={self.unexpected_keys!r})")
+
 
 EXTRA_STATE_KEY = "_extra_state"  # state_dict's key (after a module's prefix) for get_extra_state()
 
@@ -137,7 +143,7 @@ EXTRA_STATE_KEY = "_extra_state"  # state_dict's key (after a module's prefix) f
 def _local_metadata(module: Module) -> dict[str, Any]:
     """What a state_dict post-hook gets as ``local_metadata``: PyTorch's ``{"version": ...}``,
     the class's ``_version`` (1 when it has none)."""
-    return {"version": getattr(type(module), "_version", 1)}
+    return {"version": type(module)._version}
 
 
 def _copy_into(t: Tensor, arr: Any) -> None:
@@ -179,6 +185,7 @@ class Module:
     write ``forward``, and call the module."""
 
     training: bool
+    _version: int = 1  # the layout of this class's state_dict entries (PyTorch's; see state_dict)
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -711,6 +718,12 @@ class Module:
         for _ in self.named_parameters():  # labels them for the drawings
             pass
         out = OrderedDict() if destination is None else destination
+        if destination is None:
+            # each module's {"version": its class's _version} under its path, as PyTorch's: what
+            # _load_from_state_dict gets as local_metadata (a migration of old checkpoints
+            # tells them by a missing or older version)
+            out._metadata = OrderedDict()  # type: ignore[attr-defined]
+        metadata = getattr(out, "_metadata", None)
         # PyTorch's recursion as a walk (no recursion limit; a module that contains itself is
         # not entered again): (prefix, module, its ancestors, whether its children are done)
         stack: list[tuple[str, Module, frozenset[int], bool | None]] = [
@@ -728,6 +741,8 @@ class Module:
                 continue
             for hook in list(hooks["state_dict_pre"].values()) if hooks else ():
                 hook(module, path, keep_vars)
+            if metadata is not None:
+                metadata[path[:-1]] = _local_metadata(module)
             module._save_to_state_dict(out, path, keep_vars)
             stack.append((path, module, above, True))
             inside = above | {id(module)}
@@ -868,9 +883,10 @@ class Module:
         for name, t in own.items():
             key = prefix + name
             if key not in local:
-                # a BatchNorm checkpoint from before num_batches_tracked existed loads (the model
-                # keeps its count), as PyTorch loads one without version metadata
-                if name != "num_batches_tracked":
+                # a BatchNorm checkpoint from before num_batches_tracked existed (version 1, or
+                # none recorded) loads, the model keeping its count, as PyTorch's
+                version = local_metadata.get("version")
+                if name != "num_batches_tracked" or (version is not None and version >= 2):
                     missing.append(key)
                 continue
             value = local[key]

@@ -26,6 +26,8 @@ def _ones_zeros(weight: Tensor | None, bias: Tensor | None) -> None:
 class _Norm(Module):
     """Per-channel affine parameters (ones and zeros) and, optionally, running statistics."""
 
+    _version = 2  # (PyTorch's _NormBase: num_batches_tracked is in its state_dict since 2)
+
     def __init__(self, num_features: int, eps: float, momentum: float | None, affine: bool,
                  track_running_stats: bool, bias: bool = True) -> None:
         super().__init__()

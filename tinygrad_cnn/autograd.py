@@ -593,6 +593,17 @@ class Function:
         # PyTorch 2's form: forward(*args) without ctx, and setup_context(ctx, inputs, output)
         cls._setup_context = any("setup_context" in vars(k) for k in cls.__mro__
                                  if k is not Function and issubclass(k, Function))
+        # PyTorch's alias: a Function may name its VJP ``vjp`` instead of ``backward``
+        mine = [k for k in cls.__mro__ if k is not Function and issubclass(k, Function)]
+        if (not any("backward" in vars(k) for k in mine)
+                and any("vjp" in vars(k) for k in mine)):
+            cls.backward = cls.__dict__.get("vjp", getattr(cls, "vjp"))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        name = type(self).__name__
+        raise RuntimeError(
+            f"{name}: a Function is not called as an object ({name}()(x), the legacy form "
+            f"PyTorch dropped too); call {name}.apply(x, ...) with static forward and backward")
 
     @staticmethod
     def forward(ctx: Context, *args: Any, **attrs: Any) -> Any:
@@ -600,7 +611,10 @@ class Function:
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Any:
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{ctx.fn.name}: this Function defines no backward; write a static method "
+            "backward(ctx, *grads) (or vjp) that returns one gradient (or None) per input of "
+            "forward")
 
     @classmethod
     def apply(cls, *inputs: Tensor, **attrs: Any) -> Tensor:
@@ -1586,6 +1600,11 @@ def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
         leaf._grad = _own_copy(g, create_graph)
         return
     a, b = cur._data, g._data
+    if a.shape != b.shape:  # the leaf changed shape since (x.data = ...); PyTorch refuses too
+        raise RuntimeError(
+            f"backward: the gradient of shape {tuple(b.shape)} cannot be added into the .grad of "
+            f"shape {tuple(a.shape)} that this tensor already holds (its shape changed since, "
+            f"e.g. through .data = ...); set its .grad = None before this backward")
     # without create_graph, in place even into a .grad that has a graph of its own (PyTorch's
     # AccumulateGrad: the graph stays, the values grow, a reference stays current)
     if not create_graph and a.shape == b.shape and a.dtype == b.dtype and (

@@ -383,6 +383,9 @@ class Tensor:
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(f"grad: assigned a {type(value).__name__}; assign a Tensor or None")
+            if value is self:  # backward would then add into the tensor itself (PyTorch refuses)
+                raise RuntimeError("grad: can't assign a tensor as its own grad; assign "
+                                   "x.detach().clone() (a copy of its values) or None")
             if value.shape != self.shape or value.dtype != self.dtype:
                 raise RuntimeError(
                     f"grad: assigned a gradient of shape {value.shape} and dtype {value.dtype} to "

@@ -8,7 +8,6 @@ import pytest
 
 import tinygrad_cnn as tg
 
-
 # --- t37: the autograd API --------------------------------------------------------------------
 
 def test_a_tensor_cannot_be_its_own_grad():

@@ -597,7 +597,7 @@ class Function:
         mine = [k for k in cls.__mro__ if k is not Function and issubclass(k, Function)]
         if (not any("backward" in vars(k) for k in mine)
                 and any("vjp" in vars(k) for k in mine)):
-            cls.backward = cls.__dict__.get("vjp", getattr(cls, "vjp"))
+            cls.backward = cls.__dict__.get("vjp", cls.vjp)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         name = type(self).__name__

@@ -14,9 +14,9 @@ import tinygrad_cnn.nn.functional as F
 def test_numpy_weight_or_bias_is_named_as_such():
     x = tg.randn(2, 3, 6, 6)
     w = np.ones((4, 3, 3, 3), np.float32)
-    with pytest.raises(TypeError, match="conv2d: weight must be a Tensor, got ndarray"):
+    with pytest.raises(TypeError, match="conv2d: weight must be a Tensor, got numpy.ndarray"):
         F.conv2d(x, w)
-    with pytest.raises(TypeError, match="conv2d: bias must be a Tensor, got ndarray"):
+    with pytest.raises(TypeError, match="conv2d: bias must be a Tensor, got numpy.ndarray"):
         F.conv2d(x, tg.tensor(w), np.zeros(4, np.float32))
     assert F.conv2d(x, tg.tensor(w), tg.zeros(4)).shape == (2, 4, 4, 4)
 
@@ -28,7 +28,7 @@ def test_pad_needs_an_even_tuple(bad, error):
 
 
 def test_pad_of_a_numpy_array_names_the_op():
-    with pytest.raises(TypeError, match="pad: the input must be a Tensor, got ndarray"):
+    with pytest.raises(TypeError, match="pad: the input must be a Tensor, got numpy.ndarray"):
         F.pad(np.ones((2, 2)), (1, 1))
 
 

@@ -103,5 +103,5 @@ def test_instance_norm_arguments_as_batch_norm():
     lambda x, a: F.mse_loss(x, x, weight=np.ones((4, 2, 5))),
 ])
 def test_a_numpy_parameter_is_named_as_such(call):
-    with pytest.raises(TypeError, match="must be a Tensor, got ndarray"):
+    with pytest.raises(TypeError, match="must be a Tensor, got numpy.ndarray"):
         call(tg.randn(4, 2, 5), np.ones(2, np.float32))

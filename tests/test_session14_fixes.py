@@ -90,3 +90,81 @@ def test_the_legacy_call_form_is_refused_with_the_way_out():
 
     with pytest.raises(RuntimeError, match=r"Two\.apply"):
         Two()(tg.ones(2))
+
+
+# --- t39: convolutions and pooling -----------------------------------------------------------
+
+F = tg.nn.functional
+
+
+@pytest.mark.parametrize("call", [
+    lambda: F.conv1d(tg.ones(1, 4, 5), tg.ones(2, 4, 3), groups=3),
+    lambda: F.conv1d(tg.ones(1, 4, 5), tg.ones(2, 4, 3), stride=0),
+    lambda: F.conv_transpose1d(tg.ones(1, 4, 5), tg.ones(4, 2, 3), output_padding=1),
+    lambda: F.max_pool1d(tg.ones(1, 4, 5), 2, padding=2),
+    lambda: F.avg_pool1d(tg.ones(1, 4, 5), 7),
+    lambda: F.adaptive_avg_pool1d(tg.ones(1, 4, 5), -1),
+    lambda: F.lp_pool1d(tg.ones(1, 4, 5), 2, 7),
+])
+def test_1d_value_errors_are_value_errors_and_pytorchs_runtime_errors(call):
+    # the README's rule (a wrong value is a ValueError) as the 2-D functions follow it, and PyTorch's
+    # class, so code ported from it still catches them
+    with pytest.raises(ValueError) as info:
+        call()
+    assert isinstance(info.value, RuntimeError)
+
+
+def test_1d_dtype_mismatch_is_a_type_error():
+    with pytest.raises(TypeError, match="one dtype") as info:
+        F.conv1d(tg.ones(1, 4, 5).double(), tg.ones(2, 4, 3))
+    assert isinstance(info.value, RuntimeError)
+
+
+@pytest.mark.parametrize("pool", ["lp_pool1d", "lp_pool2d"])
+def test_lp_pool_checks_its_own_arguments(pool):
+    x = tg.ones(1, 2, 5) if pool == "lp_pool1d" else tg.ones(1, 2, 5, 2)
+    fn = getattr(F, pool)
+    with pytest.raises(ValueError, match=f"{pool}: norm_type must be a non-zero number"):
+        fn(x, 0, 2)
+    with pytest.raises(TypeError, match=f"{pool}: norm_type must be a number"):
+        fn(x, "2", 2)
+    for p in (2, float("inf")):  # kernel errors name lp_pool, not avg_pool/max_pool
+        with pytest.raises(ValueError, match=f"^{pool}: "):
+            fn(x, p, 7 if pool == "lp_pool1d" else (1, 3))
+
+
+def test_a_foreign_tensor_is_named_with_its_library():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match="got torch.Tensor"):
+        F.fold(torch.zeros(1, 8, 9), (5, 5), 2)
+    with pytest.raises(TypeError, match="got numpy.ndarray"):
+        F.conv2d(tg.ones(1, 1, 3, 3), np.ones((1, 1, 2, 2)))
+
+
+def test_conv_transpose2d_output_size_has_pytorchs_lengths():
+    torch = pytest.importorskip("torch")
+    m = tg.nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1)
+    tm = torch.nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1)
+    for size in [(10, 9), (1, 2, 10, 9)]:
+        assert m(tg.zeros(1, 4, 5, 5), output_size=size).shape == \
+            tuple(tm(torch.zeros(1, 4, 5, 5), output_size=size).shape)
+    assert m(tg.zeros(4, 5, 5), output_size=(2, 10, 9)).shape == (2, 10, 9)
+    with pytest.raises(ValueError, match="must have 2 or 4 elements"):
+        m(tg.zeros(1, 4, 5, 5), output_size=(7, 10, 9))
+    with pytest.raises(ValueError, match="must have 2 or 4 elements"):
+        tm(torch.zeros(1, 4, 5, 5), output_size=(7, 10, 9))
+
+
+def test_conv_layers_have_pytorchs_convnd_attributes():
+    torch = pytest.importorskip("torch")
+    cases = [(tg.nn.Conv2d, torch.nn.Conv2d, (2, 3, (3, 4)), dict(padding=(1, 2))),
+             (tg.nn.Conv2d, torch.nn.Conv2d, (2, 3, (3, 4)), dict(padding="same", dilation=2)),
+             (tg.nn.Conv2d, torch.nn.Conv2d, (2, 3, 3), dict(padding="valid")),
+             (tg.nn.Conv1d, torch.nn.Conv1d, (2, 3, 4), dict(padding="same")),
+             (tg.nn.Conv1d, torch.nn.Conv1d, (2, 3, 4), dict(padding=2)),
+             (tg.nn.ConvTranspose2d, torch.nn.ConvTranspose2d, (2, 3, 3), dict(padding=(1, 0))),
+             (tg.nn.ConvTranspose1d, torch.nn.ConvTranspose1d, (2, 3, 3), dict(padding=1))]
+    for ours, theirs, args, kw in cases:
+        a, b = ours(*args, **kw), theirs(*args, **kw)
+        for name in ("transposed", "output_padding", "padding_mode", "_reversed_padding_repeated_twice"):
+            assert getattr(a, name) == getattr(b, name), (ours.__name__, kw, name)

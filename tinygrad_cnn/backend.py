@@ -290,3 +290,14 @@ def trim_malloc() -> bool:
     elsewhere). Returns whether any memory was released."""
     trim = _libc_function("malloc_trim")
     return bool(trim(0)) if trim is not None else False
+
+
+def type_name(value: Any) -> str:
+    """``value``'s type as a user reads it in an error: ``Tensor`` for ours, ``torch.Tensor``
+    (module and name) for another library's, so that "must be a Tensor, got Tensor" never
+    happens."""
+    kind = type(value)
+    module = kind.__module__.split(".")[0]
+    if module in ("builtins", "tinygrad_cnn"):
+        return kind.__name__
+    return f"{module}.{kind.__qualname__}"

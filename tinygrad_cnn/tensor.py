@@ -28,6 +28,7 @@ from tinygrad_cnn.backend import (
     like,
     normalize_device,
     to_device,
+    type_name,
 )
 from tinygrad_cnn.backend import cast as _cast
 from tinygrad_cnn.backend import to_numpy as _to_numpy
@@ -467,7 +468,7 @@ class Tensor:
         """``t.data = other``: ``t`` takes ``other``'s values (shared, any shape; a tensor that
         requires grad keeps a floating dtype), keeping its identity, grad and history flags."""
         if not isinstance(value, Tensor):
-            raise TypeError(f"data: assigned data must be a Tensor, got {type(value).__name__} "
+            raise TypeError(f"data: assigned data must be a Tensor, got {type_name(value)} "
                             "(wrap an array with tinygrad_cnn.from_numpy(...))")
         if self.requires_grad and value._data.dtype.kind != "f":
             raise TypeError(f"data: a tensor that requires grad cannot take {value.dtype} data")
@@ -2976,10 +2977,10 @@ def _index_put_args(t: Tensor, indices: Any, values: Any, where: str) -> tuple[A
         raise TypeError(f"{where}: indices must be a tuple of index tensors, got "
                         f"{type(indices).__name__} (write t.{where}((idx,), values))")
     if not isinstance(values, Tensor):
-        raise TypeError(f"{where}: values must be a Tensor, got {type(values).__name__}")
+        raise TypeError(f"{where}: values must be a Tensor, got {type_name(values)}")
     for i in indices:
         if not isinstance(i, Tensor):
-            raise TypeError(f"{where}: every index must be a Tensor, got {type(i).__name__}")
+            raise TypeError(f"{where}: every index must be a Tensor, got {type_name(i)}")
     if values.dtype != t.dtype:
         raise _index_put_dtype_error(where, t, values)
     return tuple(indices)
@@ -4383,7 +4384,7 @@ def _addc(name: str, input: Tensor, t1: Any, t2: Any, value: Any) -> Tensor:
     ``value * t1`` first, as PyTorch's kernel multiplies (for integer tensors, an integer value)."""
     for what, t in (("tensor1", t1), ("tensor2", t2)):
         if not isinstance(t, Tensor):
-            raise TypeError(f"{name}: {what} must be a Tensor, got {type(t).__name__}")
+            raise TypeError(f"{name}: {what} must be a Tensor, got {type_name(t)}")
     if isinstance(value, (bool, Tensor)) or not isinstance(value, (int, float, np.number)):
         raise TypeError(f"{name}: value must be a number, got {value!r}")
     integral = all(t.dtype.kind in "iub" for t in (input, t1, t2))
@@ -4743,7 +4744,7 @@ def _other_or_dim(where: str, dim: Any, keepdim: bool, other: Any) -> Any:
         raise TypeError(f"{where}(): takes either other (the elementwise {where}imum) or "
                         "dim/keepdim (a reduction), not both")
     if not isinstance(other, Tensor):
-        raise TypeError(f"{where}(): other must be a Tensor, got {type(other).__name__} (use "
+        raise TypeError(f"{where}(): other must be a Tensor, got {type_name(other)} (use "
                         f"clamp({'min' if where == 'max' else 'max'}=...) for a number)")
     return other
 

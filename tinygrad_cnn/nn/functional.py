@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, is_grad_enabled
-from tinygrad_cnn.backend import array_module, like
+from tinygrad_cnn.backend import array_module, like, type_name
 from tinygrad_cnn.ops import activation, conv, linalg, movement, pool
 from tinygrad_cnn.tensor import DTypeLike, Tensor, _int_arg, _int_of, _pad_widths
 
@@ -74,7 +74,7 @@ def _pair(value: Any, what: str, op: str, minimum: int, one_value_ok: bool = Tru
 def _image(x: Any, op: str) -> tuple[Tensor, bool]:
     """A 4-D ``(N, C, H, W)`` tensor, and whether the input was unbatched ``(C, H, W)``."""
     if not isinstance(x, Tensor):
-        raise TypeError(f"{op}: the input must be a Tensor, got {type(x).__name__}")
+        raise TypeError(f"{op}: the input must be a Tensor, got {type_name(x)}")
     if x.ndim == 3:
         return x.unsqueeze(0), True
     if x.ndim != 4:
@@ -95,7 +95,7 @@ def _same_dtype(op: str, *tensors: Tensor | None) -> None:
 
 def _check_bias(bias: Tensor | None, channels: int, op: str) -> None:
     if bias is not None and not isinstance(bias, Tensor):
-        raise TypeError(f"{op}: bias must be a Tensor, got {type(bias).__name__} (wrap it: "
+        raise TypeError(f"{op}: bias must be a Tensor, got {type_name(bias)} (wrap it: "
                         "tinygrad_cnn.tensor(...))")
     if bias is not None and bias.shape != (channels,):
         shape = bias.shape if isinstance(bias, Tensor) else type(bias).__name__
@@ -106,7 +106,7 @@ def _check_bias(bias: Tensor | None, channels: int, op: str) -> None:
 
 def _check_weight(weight: Any, op: str, layout: str) -> None:
     if not isinstance(weight, Tensor):
-        raise TypeError(f"{op}: weight must be a Tensor, got {type(weight).__name__} (wrap it: "
+        raise TypeError(f"{op}: weight must be a Tensor, got {type_name(weight)} (wrap it: "
                         "tinygrad_cnn.tensor(...))")
     if weight.ndim != 4:
         raise ValueError(f"{op}: weight must be a 4-D tensor {layout}, got "
@@ -369,7 +369,7 @@ def unfold(input: Tensor, kernel_size: IntPair, dilation: IntPair = 1, padding: 
     w.view(K, -1).t()`` is a convolution). The gradient is ``fold``'s."""
     op = "unfold"
     if not isinstance(input, Tensor):
-        raise TypeError(f"{op}: the input must be a Tensor, got {type(input).__name__}")
+        raise TypeError(f"{op}: the input must be a Tensor, got {type_name(input)}")
     if input.ndim not in (3, 4) or 0 in input.shape[-3:]:
         raise ValueError(f"{op}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W) with "
                          f"C, H and W not 0, got shape {input.shape}")
@@ -391,7 +391,7 @@ def fold(input: Tensor, output_size: IntPair, kernel_size: IntPair, dilation: In
     windows that fit. The gradient is ``unfold``'s."""
     op = "fold"
     if not isinstance(input, Tensor):
-        raise TypeError(f"{op}: the input must be a Tensor, got {type(input).__name__}")
+        raise TypeError(f"{op}: the input must be a Tensor, got {type_name(input)}")
     if input.ndim not in (2, 3) or 0 in input.shape[-2:]:
         raise ValueError(f"{op}: expected a 3-D input (N, C*KH*KW, L) or a 2-D one (C*KH*KW, L) "
                          f"with neither size 0, got shape {input.shape}")
@@ -694,7 +694,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
     wrote (a cut of the whole dim and more, then a positive pad), this is a ``ValueError``."""
     op = "pad"
     if not isinstance(input, Tensor):
-        raise TypeError(f"{op}: the input must be a Tensor, got {type(input).__name__}")
+        raise TypeError(f"{op}: the input must be a Tensor, got {type_name(input)}")
     if not isinstance(pad, (list, tuple)) or len(pad) % 2:
         raise TypeError(f"{op}: pad must be a tuple of ints, an even number of them ((left, right) "
                         f"per padded dim, from the last dim backwards), got {pad!r}")
@@ -706,7 +706,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
         raise ValueError(f"{op}: padding mode {mode!r} does not take a value (only 'constant' "
                          "does)")
     if not isinstance(input, Tensor):
-        raise TypeError(f"{op}: the input must be a Tensor, got {type(input).__name__}")
+        raise TypeError(f"{op}: the input must be a Tensor, got {type_name(input)}")
     pad = tuple(_int_arg(p, op, "each padding") for p in pad)
     k = len(pad) // 2
     if len(pad) % 2 or k not in (1, 2, 3) or input.ndim not in (k + 1, k + 2):

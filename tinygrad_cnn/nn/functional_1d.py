@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.backend import array_module, type_name
+from tinygrad_cnn.nn._checks import ArgumentTypeError, ArgumentValueError
 from tinygrad_cnn.nn.functional import avg_pool2d, conv2d, conv_transpose2d, max_pool2d
-from tinygrad_cnn.nn.functional_pool import check_indices, lp_root, unpool, unpool_size
+from tinygrad_cnn.nn.functional_pool import check_indices, check_norm_type, lp_root, unpool, unpool_size
 from tinygrad_cnn.nn.functional_resample import adaptive_avg_pool2d, adaptive_max_pool2d
 from tinygrad_cnn.ops import pool
 from tinygrad_cnn.tensor import Tensor
@@ -30,9 +31,9 @@ IntOne = int | Sequence[int]
 
 # ------------------------------------------------------------------------------ argument checks
 def _single(value: Any, what: str, op: str, minimum: int,
-            exc: type[Exception] = RuntimeError) -> int:
-    """An int or a one-int sequence, at least ``minimum``; else ``exc`` (the functions raise
-    PyTorch's RuntimeError, the layers' constructors a ValueError, as Conv2d's do)."""
+            exc: type[Exception] = ArgumentValueError) -> int:
+    """An int or a one-int sequence, at least ``minimum``; else ``exc`` (a ValueError that is also
+    PyTorch's RuntimeError, see ``_checks.ArgumentValueError``)."""
     if isinstance(value, (tuple, list)):
         if len(value) != 1:
             raise exc(f"{op}: expected {what} to be a single integer value or a list of 1 value "
@@ -49,9 +50,9 @@ def _single(value: Any, what: str, op: str, minimum: int,
 def _signal(input: Any, op: str) -> Tensor:
     """``input`` as a batched ``(N, C, L)`` view (the caller keeps the original's rank)."""
     if not isinstance(input, Tensor):
-        raise TypeError(f"{op}: the input must be a Tensor, got {type(input).__name__}")
+        raise TypeError(f"{op}: the input must be a Tensor, got {type_name(input)}")
     if input.ndim not in (2, 3):
-        raise RuntimeError(f"{op}: expected a 3-D input (N, C, L) or a 2-D one (C, L), got shape "
+        raise ArgumentValueError(f"{op}: expected a 3-D input (N, C, L) or a 2-D one (C, L), got shape "
                            f"{input.shape}")
     if input.dtype.kind != "f":
         raise TypeError(f"{op}: the input must be a floating tensor, got {input.dtype}; call "
@@ -61,9 +62,9 @@ def _signal(input: Any, op: str) -> Tensor:
 
 def _weight(weight: Any, op: str, layout: str) -> Tensor:
     if not isinstance(weight, Tensor):
-        raise TypeError(f"{op}: weight must be a Tensor, got {type(weight).__name__}")
+        raise TypeError(f"{op}: weight must be a Tensor, got {type_name(weight)}")
     if weight.ndim != 3 or 0 in weight.shape:
-        raise RuntimeError(f"{op}: weight must be a 3-D tensor {layout} with no dim of size 0, "
+        raise ArgumentValueError(f"{op}: weight must be a 3-D tensor {layout} with no dim of size 0, "
                            f"got shape {weight.shape}")
     return weight
 
@@ -72,20 +73,20 @@ def _groups(groups: Any, op: str) -> int:
     if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)):
         raise TypeError(f"{op}: groups must be an int, got {groups!r}")
     if groups < 1:
-        raise RuntimeError(f"{op}: groups must be positive, got {groups}")
+        raise ArgumentValueError(f"{op}: groups must be positive, got {groups}")
     return int(groups)
 
 
 def _bias_and_dtypes(op: str, input: Tensor, weight: Tensor, bias: Any, channels: int) -> None:
     if bias is not None and not isinstance(bias, Tensor):
-        raise TypeError(f"{op}: bias must be a Tensor, got {type(bias).__name__}")
+        raise TypeError(f"{op}: bias must be a Tensor, got {type_name(bias)}")
     if bias is not None and bias.shape != (channels,):
         shape = bias.shape if isinstance(bias, Tensor) else type(bias).__name__
-        raise RuntimeError(f"{op}: bias must have shape ({channels},), one value per output "
+        raise ArgumentValueError(f"{op}: bias must have shape ({channels},), one value per output "
                            f"channel of weight {weight.shape}; got {shape}")
     dtypes = [t.dtype for t in (input, weight, bias) if t is not None]
     if len(set(dtypes)) > 1:
-        raise RuntimeError(f"{op}: input, weight and bias must have one dtype, got "
+        raise ArgumentTypeError(f"{op}: input, weight and bias must have one dtype, got "
                            f"{', '.join(str(d) for d in dtypes)}; cast with .float() or .double()")
 
 
@@ -99,12 +100,12 @@ def _pool_args(x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation:
     p = _single(padding, "padding", op, 0)
     d = _single(dilation, "dilation", op, 1)
     if 2 * p > k:
-        raise RuntimeError(f"{op}: padding should be at most half of the kernel size, but got "
+        raise ArgumentValueError(f"{op}: padding should be at most half of the kernel size, but got "
                            f"padding={p} and kernel_size={k}")
     length = x.shape[-1]
     out = pool.pool_out_size(length, k, p, s, d, ceil_mode)
     if out < 1:
-        raise RuntimeError(f"{op}: the kernel size {k} (dilated span {d * (k - 1) + 1}) is larger "
+        raise ArgumentValueError(f"{op}: the kernel size {k} (dilated span {d * (k - 1) + 1}) is larger "
                            f"than the input length {length} with padding {p} (input {x.shape}): "
                            "the output would be empty; use a smaller kernel or dilation, or more "
                            "padding")
@@ -128,18 +129,18 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
     n, c, length = x.shape
     k_out, cg, k = weight.shape
     if cg * g != c:
-        raise RuntimeError(f"{op}: given groups={g}, weight of size {weight.shape} expects "
+        raise ArgumentValueError(f"{op}: given groups={g}, weight of size {weight.shape} expects "
                            f"{cg * g} input channels (weight.shape[1] * groups), but the input "
                            f"{input.shape} has {c}")
     if k_out % g:
-        raise RuntimeError(f"{op}: groups={g} must divide the {k_out} output channels of weight "
+        raise ArgumentValueError(f"{op}: groups={g} must divide the {k_out} output channels of weight "
                            f"{weight.shape} (weight.shape[0])")
     if isinstance(padding, str):
         if padding not in ("same", "valid"):
-            raise RuntimeError(f"{op}: invalid padding string {padding!r}; use 'same', 'valid' "
+            raise ArgumentValueError(f"{op}: invalid padding string {padding!r}; use 'same', 'valid' "
                                "or an int")
         if padding == "same" and s != 1:
-            raise RuntimeError(f"{op}: padding='same' is not supported for strided convolutions "
+            raise ArgumentValueError(f"{op}: padding='same' is not supported for strided convolutions "
                                f"(stride {s}); give an explicit int padding")
         total = d * (k - 1) if padding == "same" else 0
         pads: Any = padding
@@ -147,7 +148,7 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
         p = _single(padding, "padding", op, 0)
         total, pads = 2 * p, (0, p)
     if d * (k - 1) + 1 > length + total:
-        raise RuntimeError(f"{op}: the kernel size {k} (dilated: {d * (k - 1) + 1}) is larger than "
+        raise ArgumentValueError(f"{op}: the kernel size {k} (dilated: {d * (k - 1) + 1}) is larger than "
                            f"the padded input length {length + total} (input {input.shape}); use "
                            "a smaller kernel or dilation, or more padding")
     _bias_and_dtypes(op, input, weight, bias, k_out)
@@ -176,16 +177,16 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     n, c, length = x.shape
     c_in, cg, k = weight.shape
     if c_in != c:
-        raise RuntimeError(f"{op}: weight of size {weight.shape} expects {c_in} input channels "
+        raise ArgumentValueError(f"{op}: weight of size {weight.shape} expects {c_in} input channels "
                            f"(weight.shape[0]), but the input {input.shape} has {c}")
     if c % g:
-        raise RuntimeError(f"{op}: groups={g} does not divide the {c} input channels")
+        raise ArgumentValueError(f"{op}: groups={g} does not divide the {c} input channels")
     if opad >= s and opad >= d:
-        raise RuntimeError(f"{op}: output_padding ({opad}) must be smaller than either the stride "
+        raise ArgumentValueError(f"{op}: output_padding ({opad}) must be smaller than either the stride "
                            f"({s}) or the dilation ({d})")
     out_len = (length - 1) * s - 2 * p + d * (k - 1) + opad + 1
     if out_len < 1:
-        raise RuntimeError(f"{op}: the output length would be {out_len} for input length "
+        raise ArgumentValueError(f"{op}: the output length would be {out_len} for input length "
                            f"{length} (input {input.shape}, kernel {k}, stride {s}, padding {p}); "
                            "reduce the padding")
     _bias_and_dtypes(op, input, weight, bias, cg * g)
@@ -248,21 +249,21 @@ def avg_pool1d(input: Tensor, kernel_size: IntOne, stride: IntOne | None = None,
 def _output_length(output_size: Any, op: str) -> int:
     if isinstance(output_size, (tuple, list)):
         if len(output_size) != 1:
-            raise RuntimeError(f"{op}: output_size should contain one int (got "
+            raise ArgumentValueError(f"{op}: output_size should contain one int (got "
                                f"{len(output_size)}: {tuple(output_size)})")
         output_size = output_size[0]
     if isinstance(output_size, bool) or not isinstance(output_size, (int, np.integer)):
         raise TypeError(f"{op}: output_size must be an int or a tuple of one int, got "
                         f"{output_size!r}")
     if output_size < 0:
-        raise RuntimeError(f"{op}: output_size must be non-negative, got {output_size}")
+        raise ArgumentValueError(f"{op}: output_size must be non-negative, got {output_size}")
     return int(output_size)
 
 
 def _adaptive_input(input: Any, op: str) -> Tensor:
     x = _signal(input, op)
     if x.shape[-1] == 0:
-        raise RuntimeError(f"{op}: the input {input.shape} has length 0; adaptive pooling needs "
+        raise ArgumentValueError(f"{op}: the input {input.shape} has length 0; adaptive pooling needs "
                            "a non-empty signal")
     return x
 
@@ -313,7 +314,7 @@ def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: IntOne,
     op = "max_unpool1d"
     check_indices(input, indices, op)
     if input.ndim not in (2, 3):
-        raise RuntimeError(f"{op}: expected a 3-D input (N, C, L) or a 2-D one (C, L), got shape "
+        raise ArgumentValueError(f"{op}: expected a 3-D input (N, C, L) or a 2-D one (C, L), got shape "
                            f"{input.shape}")
     k = _single(kernel_size, "kernel_size", op, 1)
     s = k if stride is None else _single(stride, "stride", op, 1)
@@ -333,7 +334,8 @@ def lp_pool1d(input: Tensor, norm_type: float, kernel_size: IntOne,
     (1 / p)``, as PyTorch computes it (``avg_pool1d(x ** p) * k``); ``p = ±inf`` is (minus) max
     pooling of ``|x|``. A window whose sum is 0 gets a zero gradient."""
     op = "lp_pool1d"
-    _signal(input, op)
+    norm_type = check_norm_type(norm_type, op)
+    _pool_args(_signal(input, op), kernel_size, stride, 0, 1, bool(ceil_mode), op)
     if norm_type == math.inf:
         return max_pool1d(input.abs(), kernel_size, stride, 0, 1, ceil_mode)  # type: ignore[return-value]
     if norm_type == -math.inf:

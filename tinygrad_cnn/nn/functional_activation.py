@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tinygrad_cnn.backend import array_module, like
+from tinygrad_cnn.backend import array_module, like, type_name
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import activation
 from tinygrad_cnn.ops import threshold as threshold_ops
@@ -36,7 +36,7 @@ def _inplace_or_new(input: Tensor, inplace: bool, name: str,
     if not inplace:
         return fn(input)
     if not isinstance(input, Tensor):
-        raise TypeError(f"{name}: the input must be a Tensor, got {type(input).__name__}")
+        raise TypeError(f"{name}: the input must be a Tensor, got {type_name(input)}")
     return input._result_in_place(name + "_", fn)
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -187,7 +187,7 @@ def _threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fa
     in PyTorch, because its argument ``threshold`` hides the function's name.)"""
     op = "threshold"
     if not isinstance(input, Tensor):
-        raise TypeError(f"{op}: the input must be a Tensor, got {type(input).__name__}")
+        raise TypeError(f"{op}: the input must be a Tensor, got {type_name(input)}")
     if input.dtype == np.bool_:
         raise TypeError(f"{op}: bool tensors are not supported (as in PyTorch); convert first, "
                         "e.g. x.float()")
@@ -222,14 +222,14 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 def softsign(input: Tensor) -> Tensor:
     """``x / (1 + |x|)``, composed as PyTorch composes it (NaN at ±inf, as PyTorch)."""
     if not isinstance(input, Tensor):
-        raise TypeError(f"softsign: the input must be a Tensor, got {type(input).__name__}")
+        raise TypeError(f"softsign: the input must be a Tensor, got {type_name(input)}")
     return input / (input.abs() + 1)
 
 
 def tanhshrink(input: Tensor) -> Tensor:
     """``x - tanh(x)``."""
     if not isinstance(input, Tensor):
-        raise TypeError(f"tanhshrink: the input must be a Tensor, got {type(input).__name__}")
+        raise TypeError(f"tanhshrink: the input must be a Tensor, got {type_name(input)}")
     return input - input.tanh()
 
 
@@ -283,7 +283,7 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     from tinygrad_cnn.nn.functional import _softmax_dim
 
     if not isinstance(input, Tensor):
-        raise TypeError(f"softmin: the input must be a Tensor, got {type(input).__name__}")
+        raise TypeError(f"softmin: the input must be a Tensor, got {type_name(input)}")
     return (-input).softmax(_softmax_dim(input, dim, "softmin", _stacklevel), dtype)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_cnn.autograd import no_grad
+from tinygrad_cnn.backend import type_name
 from tinygrad_cnn.ops import distance
 from tinygrad_cnn.ops.shape import broadcast_tensors
 from tinygrad_cnn.tensor import Tensor, _dim, result_type
@@ -25,7 +26,7 @@ from tinygrad_cnn.tensor import Tensor, _dim, result_type
 def _tensors(op: str, **named: object) -> None:
     for what, t in named.items():
         if not isinstance(t, Tensor):
-            raise TypeError(f"{op}: {what} must be a Tensor, got {type(t).__name__}")
+            raise TypeError(f"{op}: {what} must be a Tensor, got {type_name(t)}")
 
 
 def _broadcast(op: str, x1: Tensor, x2: Tensor) -> tuple[Tensor, Tensor]:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import no_grad
-from tinygrad_cnn.backend import like, to_numpy
+from tinygrad_cnn.backend import like, to_numpy, type_name
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import loss
 from tinygrad_cnn.tensor import Tensor, _int_arg, ones_like
@@ -255,7 +255,7 @@ def _weighted(each: Tensor, weight: Any, shape: tuple[int, ...], reduction: str,
     input's shape; it may require grad), then reduced -- ``"mean"`` divided by the summed weights
     (mse, l1) or by the count (huber), as PyTorch's."""
     if not isinstance(weight, Tensor):
-        raise TypeError(f"{op}: weight must be a Tensor, got {type(weight).__name__}")
+        raise TypeError(f"{op}: weight must be a Tensor, got {type_name(weight)}")
     if weight.shape != shape:
         got = weight.shape if isinstance(weight, Tensor) else type(weight).__name__
         raise ValueError(f"{op}: weights and input must have the same size (weight {got}, "

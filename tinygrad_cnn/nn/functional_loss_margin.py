@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.backend import like, to_numpy
+from tinygrad_cnn.backend import like, to_numpy, type_name
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.nn.functional_activation import logsigmoid
 from tinygrad_cnn.nn.functional_distance import pairwise_distance
@@ -43,7 +43,7 @@ def _tensor(t: Any, op: str, what: str) -> Tensor:
         return t
     if isinstance(t, (np.ndarray, list, tuple, int, float, np.number)):
         return Tensor(np.asarray(t))
-    raise TypeError(f"{op}: {what} must be a Tensor, got {type(t).__name__}")
+    raise TypeError(f"{op}: {what} must be a Tensor, got {type_name(t)}")
 
 
 def _broadcastable(op: str, fix: str = "give them equal sizes, or size 1, in each dim",

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, is_grad_enabled
-from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.backend import array_module, type_name
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import norm, pool
 from tinygrad_cnn.tensor import Tensor, _int_arg
@@ -78,7 +78,7 @@ def _tensors(op: str, **args: Any) -> None:
     """Each given argument a Tensor: a numpy array there is PyTorch's TypeError, named."""
     for what, t in args.items():
         if t is not None and not isinstance(t, Tensor):
-            raise TypeError(f"{op}: {what} must be a Tensor, got {type(t).__name__} (wrap it: "
+            raise TypeError(f"{op}: {what} must be a Tensor, got {type_name(t)} (wrap it: "
                             "tinygrad_cnn.tensor(...))")
 
 

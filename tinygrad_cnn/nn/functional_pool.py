@@ -20,7 +20,7 @@ import numpy as np
 
 from tinygrad_cnn.backend import like
 from tinygrad_cnn.nn._checks import floating as _floating
-from tinygrad_cnn.nn.functional import IntPair, _pair, avg_pool2d, max_pool2d
+from tinygrad_cnn.nn.functional import IntPair, _image, _pair, _pool_args, avg_pool2d, max_pool2d
 from tinygrad_cnn.ops import movement
 from tinygrad_cnn.tensor import Tensor, where
 
@@ -127,6 +127,19 @@ def lp_root(total: Tensor, norm_type: float) -> Tensor:
     return where(nonzero, safe ** root, at_zero)
 
 
+def check_norm_type(norm_type: Any, op: str) -> float:
+    """``norm_type`` (p) as a float: a real number other than 0 (``x ** p`` summed has no
+    ``1 / p`` root at 0)."""
+    if isinstance(norm_type, (bool, np.bool_)) or not isinstance(norm_type, (int, float, np.number)):
+        raise TypeError(f"{op}: norm_type must be a number (the p of the p-norm), got "
+                        f"{type(norm_type).__name__} {norm_type!r}")
+    if norm_type == 0 or math.isnan(norm_type):
+        raise ValueError(f"{op}: norm_type must be a non-zero number, got {norm_type} (the "
+                         "result is (sum of x ** p) ** (1 / p)); use p = 1 for a sum of |x|, "
+                         "p = 2 for the Euclidean norm")
+    return float(norm_type)
+
+
 def lp_pool2d(input: Tensor, norm_type: float, kernel_size: IntPair,
               stride: IntPair | None = None, ceil_mode: bool = False) -> Tensor:
     """Power-average pooling, ``(N, C, H, W) -> (N, C, OH, OW)``: ``(sum over the window of
@@ -134,7 +147,10 @@ def lp_pool2d(input: Tensor, norm_type: float, kernel_size: IntPair,
     window cut by the edge is scaled up as if full). ``p = inf``: max pooling of ``|x|``;
     ``p = -inf``: ``-max_pool2d(-|x|)``. No padding. A window whose sum is 0 gets a zero
     gradient."""
-    _floating(input, "lp_pool2d")
+    op = "lp_pool2d"
+    _floating(input, op)
+    norm_type = check_norm_type(norm_type, op)
+    _pool_args(_image(input, op)[0], kernel_size, stride, 0, 1, op, bool(ceil_mode))
     if norm_type == math.inf:
         return max_pool2d(input.abs(), kernel_size, stride, 0, 1, ceil_mode)  # type: ignore[return-value]
     if norm_type == -math.inf:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, is_grad_enabled
-from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.backend import array_module, type_name
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import resample
 from tinygrad_cnn.tensor import Tensor, _int_arg
@@ -215,7 +215,7 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     ``i * (C / groups) + j``."""
     op = "channel_shuffle"
     if not isinstance(input, Tensor):
-        raise TypeError(f"{op}: the input must be a Tensor, got {type(input).__name__}")
+        raise TypeError(f"{op}: the input must be a Tensor, got {type_name(input)}")
     g = _int_arg(groups, op, "groups")
     if input.ndim <= 2:
         raise RuntimeError(f"{op}: expects an input (N, C, *) with more than 2 dims, but got "

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function, _state
-from tinygrad_cnn.backend import add_at, array_module, like
+from tinygrad_cnn.backend import add_at, array_module, like, type_name
 from tinygrad_cnn.ops.movement import Gather, GetItem, GetItemBackward, ScatterAdd
 from tinygrad_cnn.tensor import Tensor, _dim, _in_dtype, _int_of, cat
 from tinygrad_cnn.tensor import where as _where
@@ -256,7 +256,7 @@ def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     Gradients: ``dinput = g``, ``dsrc = gather(g, dim, index)`` (zeros where ``index`` is smaller
     than ``src``)."""
     if not isinstance(src, Tensor):
-        raise TypeError(f"scatter_add: src must be a Tensor, got {type(src).__name__}")
+        raise TypeError(f"scatter_add: src must be a Tensor, got {type_name(src)}")
     d = _dim(dim, input.ndim, "scatter_add")
     idx = _index(index, input, "scatter_add")
     _check_scatter("scatter_add", input, d, idx, src)
@@ -300,7 +300,7 @@ def _spread_index(where: str, input: Tensor, d: int, idx: Any, source: Any) -> A
     """The index of ``input.index_add(d, idx, source)`` as scatter takes it: ``idx`` along ``d``,
     broadcast over ``source``'s other dims, after PyTorch's checks of ``source``."""
     if not isinstance(source, Tensor):
-        raise TypeError(f"{where}: source must be a Tensor, got {type(source).__name__}")
+        raise TypeError(f"{where}: source must be a Tensor, got {type_name(source)}")
     if source.dtype != input.dtype:
         raise TypeError(f"{where}: source is {source.dtype} but the tensor is {input.dtype}; "
                         "convert one of them with .to()")
@@ -400,7 +400,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str
         raise RuntimeError(f"{where}: reduce argument must be either sum, prod, mean, amax or "
                            f"amin, got {reduce!r}")
     if not isinstance(src, Tensor):
-        raise TypeError(f"{where}: src must be a Tensor, got {type(src).__name__}")
+        raise TypeError(f"{where}: src must be a Tensor, got {type_name(src)}")
     if reduce == "prod" and _state.grad_enabled and (input.requires_grad or src.requires_grad):
         raise NotImplementedError(f"{where}: reduce='prod' has no gradient in tinygrad_cnn (PyTorch "
                                   "has one); run it inside no_grad(), or take the product through "
@@ -758,7 +758,7 @@ def masked_scatter(input: Tensor, mask: Any, source: Tensor, *,
     ``input`` was broadcast along), ``dsource`` = ``g`` at the True places in order for the first
     ``mask.sum()`` elements, zeros for the rest."""
     if not isinstance(source, Tensor):
-        raise TypeError(f"{where}: source must be a Tensor, got {type(source).__name__}")
+        raise TypeError(f"{where}: source must be a Tensor, got {type_name(source)}")
     if source.dtype != input.dtype:
         raise TypeError(f"{where}: source is {source.dtype} but the tensor is {input.dtype}; "
                         "convert one of them with .to()")

@@ -19,6 +19,18 @@ IntPair = int | tuple[int, int]
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
+def _reversed_padding(m: Any) -> tuple[int, ...] | list[int]:
+    """PyTorch's ``_reversed_padding_repeated_twice``: ``F.pad``'s widths for the padding, last
+    dim first (``'same'`` with the odd extra after, ``'valid'`` zeros)."""
+    if not isinstance(m.padding, str):
+        return tuple(p for p in reversed(m.padding) for _ in range(2))  # (a tuple, as PyTorch's)
+    widths = []
+    for d, k in reversed(list(zip(m.dilation, m.kernel_size))):
+        total = d * (k - 1) if m.padding == "same" else 0
+        widths += [total // 2, total - total // 2]
+    return widths
+
+
 class Conv2d(Module):
     """2-D convolution with every PaddlePaddle/PyTorch parameter: rectangular kernels, stride,
     padding (also ``"same"``/``"valid"``) and dilation per axis, groups, bias on or off.
@@ -26,6 +38,9 @@ class Conv2d(Module):
     ``padding_mode``: ``"zeros"`` (the default), or ``"reflect"``, ``"replicate"``,
     ``"circular"``: the input is padded that way (``F.pad``) and then convolved without
     padding, as PyTorch does."""
+
+    transposed = False  # (PyTorch's _ConvNd attributes)
+    _reversed_padding_repeated_twice = property(_reversed_padding)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: IntPair,
                  stride: IntPair = 1, padding: IntPair | str = 0, dilation: IntPair = 1,
@@ -51,6 +66,7 @@ class Conv2d(Module):
         else:
             self.padding = _pair(padding, "padding", op, 0)
         self.groups, self.padding_mode = groups, padding_mode
+        self.output_padding = (0, 0)  # (PyTorch's _ConvNd attribute; always 0 here)
         self.weight = _empty(out_channels, in_channels // groups, *self.kernel_size)
         self.register_parameter("bias", _empty(out_channels) if bias else None)  # None: registered
         self.reset_parameters()
@@ -84,6 +100,9 @@ class Conv2d(Module):
 class ConvTranspose2d(Module):
     """Transposed convolution ("deconvolution"); ``weight (in, out // groups, kh, kw)``."""
 
+    transposed = True  # (PyTorch's _ConvNd attributes)
+    _reversed_padding_repeated_twice = property(_reversed_padding)
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size: IntPair,
                  stride: IntPair = 1, padding: IntPair = 0, output_padding: IntPair = 0,
                  groups: int = 1, bias: bool = True, dilation: IntPair = 1,
@@ -99,6 +118,7 @@ class ConvTranspose2d(Module):
         self.stride, self.padding = _pair(stride, "stride", op, 1), _pair(padding, "padding", op, 0)
         self.output_padding = _pair(output_padding, "output_padding", op, 0)
         self.dilation, self.groups = _pair(dilation, "dilation", op, 1), groups
+        self.padding_mode = padding_mode
         self.weight = _empty(in_channels, out_channels // groups, *self.kernel_size)
         self.register_parameter("bias", _empty(out_channels) if bias else None)  # None: registered
         self.reset_parameters()
@@ -117,10 +137,14 @@ class ConvTranspose2d(Module):
                                   self.groups, self.dilation)
 
     def _output_padding(self, x: Tensor, output_size: Sequence[int]) -> tuple[int, int]:
-        size = [int(v) for v in output_size][-2:]
-        if len(size) != 2:
-            raise ValueError(f"ConvTranspose2d: output_size must end in (H, W), got "
-                             f"{tuple(output_size)}")
+        size = [int(output_size)] * 2 if isinstance(output_size, (int, np.integer)) else \
+            [int(v) for v in output_size]
+        non_spatial = 2 if x.ndim == 4 else 1
+        if len(size) == non_spatial + 2:
+            size = size[non_spatial:]
+        if len(size) != 2:  # (PyTorch's rule: the spatial sizes, or the whole output shape)
+            raise ValueError(f"ConvTranspose2d: for {x.ndim}D input, output_size must have 2 or "
+                             f"{non_spatial + 2} elements (got {len(size)}: {tuple(size)})")
         pads = []
         for i in range(2):
             least = ((x.shape[-2 + i] - 1) * self.stride[i] - 2 * self.padding[i]
@@ -181,6 +205,9 @@ class Conv1d(Module):
     pads the input with ``F.pad`` first. Initialised as PyTorch does (Kaiming-uniform, weights and
     bias in ``±1/sqrt(in_channels / groups * kernel_size)``)."""
 
+    transposed = False  # (PyTorch's _ConvNd attributes)
+    _reversed_padding_repeated_twice = property(_reversed_padding)
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOne,
                  stride: IntOne = 1, padding: IntOne | str = 0, dilation: IntOne = 1,
                  groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
@@ -240,6 +267,9 @@ class ConvTranspose1d(Module):
     """Transposed 1-D convolution; ``weight (in_channels, out_channels // groups, kernel_size)``,
     ``bias (out_channels,)``. ``forward(input, output_size=None)``: ``output_size`` (``(L,)`` or
     the whole output shape) picks the output length among those a stride allows."""
+
+    transposed = True  # (PyTorch's _ConvNd attributes)
+    _reversed_padding_repeated_twice = property(_reversed_padding)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOne,
                  stride: IntOne = 1, padding: IntOne = 0, output_padding: IntOne = 0,

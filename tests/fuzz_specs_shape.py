@@ -327,7 +327,7 @@ s("scatter", lambda m, a, b, dim, index, reduce: a.scatter(dim, m.const(index), 
 s("scatter_reduce", lambda m, a, b, dim, index, reduce, include_self: a.scatter_reduce(
     dim, m.const(index), b, reduce, include_self=include_self), arity=2, shapes=_scatter_shapes(),
   params=seeded(lambda sh, r: {**_scatter_index(sh, r, unique=False),
-                               "reduce": str(r.choice(["amax", "amin"])),
+                               "reduce": str(r.choice(["amax", "amin", "prod"])),
                                "include_self": bool(r.random() < 0.5)}))
 s("scatter_reduce", lambda m, a, b, dim, index, reduce, include_self: a.scatter_reduce(
     dim, m.const(index), b, reduce, include_self=include_self), id="sum_mean_prod", arity=2,

@@ -168,3 +168,96 @@ def test_conv_layers_have_pytorchs_convnd_attributes():
         a, b = ours(*args, **kw), theirs(*args, **kw)
         for name in ("transposed", "output_padding", "padding_mode", "_reversed_padding_repeated_twice"):
             assert getattr(a, name) == getattr(b, name), (ours.__name__, kw, name)
+
+
+# --- t38: indexing and the scatter family -----------------------------------------------------
+
+def test_searchsorted_with_an_empty_last_dim_as_pytorch():
+    torch = pytest.importorskip("torch")
+    for seq, vals in [((2, 0), [[1.0], [2.0]]), ((3, 4), np.zeros((3, 0))), ((0, 4), np.zeros((0, 2)))]:
+        ours = tg.searchsorted(tg.zeros(*seq), tg.tensor(vals))
+        theirs = torch.searchsorted(torch.zeros(*seq), torch.tensor(vals, dtype=torch.float32))
+        assert ours.shape == tuple(theirs.shape)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_searchsorted_sorter_out_of_range_names_the_op():
+    with pytest.raises(RuntimeError, match=r"searchsorted\(\): sorter index out of range"):
+        tg.searchsorted(tg.tensor([1.0, 2.0, 3.0]), tg.tensor([1.5]), sorter=tg.tensor([0, 1, 9]))
+
+
+def test_gather_of_a_0d_input_with_a_1d_index():
+    torch = pytest.importorskip("torch")
+    x, tx = tg.tensor(3.0, requires_grad=True), torch.tensor(3.0, requires_grad=True)
+    for idx in ([0, 0], [], 0):
+        y = x.gather(0, tg.tensor(idx, dtype=tg.int64))
+        ty = tx.gather(0, torch.tensor(idx, dtype=torch.int64))
+        assert y.shape == tuple(ty.shape)
+        np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
+    x.gather(0, tg.tensor([0, 0])).sum().backward()
+    assert x.grad.item() == 2.0
+    with pytest.raises(ValueError, match="0-d input takes a 0-d or 1-d index"):
+        x.gather(0, tg.tensor([[0], [0]]))
+
+
+def test_scatter_with_reduce_runs_forward_and_refuses_at_backward_as_pytorch():
+    x = tg.zeros(2, 3, requires_grad=True)
+    y = (x * 1).scatter(1, tg.tensor([[0]]), 2.0, reduce="add")
+    np.testing.assert_array_equal(y.detach().numpy(), [[2, 0, 0], [0, 0, 0]])
+    with pytest.raises(RuntimeError, match="scatter: reduce='add' has no gradient"):
+        y.sum().backward()
+
+
+def test_scatter_reduce_takes_max_and_min_as_aliases():
+    torch = pytest.importorskip("torch")
+    for reduce in ("max", "min"):
+        ours = tg.zeros(2, 3).scatter_reduce(1, tg.tensor([[0, 0]]), tg.tensor([[1.0, 5.0]]), reduce)
+        theirs = torch.zeros(2, 3).scatter_reduce(1, torch.tensor([[0, 0]]),
+                                                  torch.tensor([[1.0, 5.0]]), reduce)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_scatter_reduce_prod_gradient_with_zeros_as_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    for _ in range(60):
+        x = rng.choice([0.0, 1.5, -2.0, 0.5, 3.0], size=(3, 4))
+        s = rng.choice([0.0, 1.5, -2.0, 0.5, -1.0], size=(3, 4))
+        index = rng.integers(0, 4, size=(3, 4))
+        include_self = bool(rng.random() < 0.5)
+        w = rng.standard_normal((3, 4))
+        res = []
+        for L in (tg, torch):
+            a, b = L.tensor(x, requires_grad=True), L.tensor(s, requires_grad=True)
+            out = a.scatter_reduce(1, L.tensor(index), b, "prod", include_self=include_self)
+            (out * L.tensor(w)).sum().backward()
+            res.append([out.detach().numpy(), a.grad.numpy(), b.grad.numpy()])
+        for o, t in zip(*res):
+            np.testing.assert_allclose(o, t, rtol=1e-12, atol=1e-12)
+    a = tg.tensor(rng.random((3, 4)) + 0.5, requires_grad=True)
+    b = tg.tensor(rng.random((2, 3)) + 0.5, requires_grad=True)
+    f = lambda a, b: a.scatter_reduce(1, tg.tensor([[0, 0, 2], [1, 3, 3]]), b, "prod")  # noqa: E731
+    assert tg.gradcheck(f, (a, b)) and tg.gradgradcheck(f, (a, b))
+
+
+@pytest.mark.parametrize("op", ["index_add", "index_copy", "scatter", "scatter_add", "scatter_reduce"])
+def test_an_empty_index_gives_the_source_a_zero_gradient_of_its_shape(op):
+    torch = pytest.importorskip("torch")
+    grads = []
+    for L in (tg, torch):
+        x = L.ones(2, 3, requires_grad=True)
+        s = L.ones(2, 0, requires_grad=True)
+        empty, index = L.tensor([], dtype=L.int64), L.zeros(2, 0, dtype=L.int64)
+        y = {"index_add": lambda: x.index_add(1, empty, s),
+             "index_copy": lambda: x.index_copy(1, empty, s),
+             "scatter": lambda: x.scatter(1, index, s),
+             "scatter_add": lambda: x.scatter_add(1, index, s),
+             "scatter_reduce": lambda: x.scatter_reduce(1, index, s, "sum")}[op]()
+        y.sum().backward()
+        grads.append((tuple(s.grad.shape), x.grad.numpy().tolist()))
+    assert grads[0] == grads[1]
+
+
+def test_masked_fill_names_itself_when_the_mask_does_not_broadcast():
+    with pytest.raises(ValueError, match=r"masked_fill: the mask of shape \(3,\)"):
+        tg.zeros(3, 4).masked_fill(tg.zeros(3, dtype=tg.bool), 1.0)

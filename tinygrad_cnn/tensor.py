@@ -1521,9 +1521,12 @@ class Tensor:
     def gather(self, dim: int, index: Any, *, sparse_grad: bool = False) -> Tensor:
         """``out[i][j] = self[i][index[i][j]]`` along ``dim`` (PyTorch's ``gather``)."""
         d = _dim(dim, self.ndim, "gather")
-        if self.ndim == 0:  # PyTorch treats a 0-d input (and its 0-d index) as one element
-            return self.reshape(1).gather(0, Tensor._make(array_module(self._data).asarray(
-                _ops.indexing._index(index, self, "gather")).reshape(-1))).reshape(())
+        if self.ndim == 0:  # PyTorch treats a 0-d input as one element, read by a 0-d or 1-d index
+            idx0 = array_module(self._data).asarray(_ops.indexing._index(index, self, "gather"))
+            if idx0.ndim > 1:
+                raise ValueError(f"gather: index has {idx0.ndim} dims (shape {tuple(idx0.shape)}), "
+                                 "the input is 0-d; a 0-d input takes a 0-d or 1-d index")
+            return self.reshape(1).gather(0, Tensor._make(idx0.reshape(-1))).reshape(idx0.shape)
         idx = _ops.indexing._index(index, self, "gather")  # a copy the graph can keep
         if idx.ndim != self.ndim:
             raise ValueError(f"gather: index has {idx.ndim} dims, the input {self.ndim} "

@@ -25,6 +25,7 @@ neighbouring row. Indices are constants: they get no gradient.
 from __future__ import annotations
 
 import collections
+import math
 from typing import Any
 
 import numpy as np
@@ -82,6 +83,11 @@ class Scatter(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Any:
+        if ctx.attrs.get("reduce") is not None:  # PyTorch records it and refuses here too
+            raise RuntimeError(
+                f"scatter: reduce={ctx.attrs['reduce']!r} has no gradient (as in PyTorch); use "
+                "scatter_add (or scatter_reduce with 'sum'/'prod') for a differentiable result, "
+                "or compute it inside no_grad()")
         index, dim = ctx.index, ctx.dim
         gx = Scatter.apply(g, index=index, dim=dim, value=0) if ctx.needs_input_grad[0] else None
         if ctx.src_shape is None:
@@ -212,6 +218,15 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
     return out.reshape(()) if scalar else out
 
 
+def _nothing_written(input: Tensor, src: Tensor | None, idx: Any, dim: int) -> Tensor:
+    """``input.clone()`` for a scatter of an empty index, recorded as a scatter that writes
+    nothing when ``src`` has a gradient to get: PyTorch gives it zeros of its shape, not None."""
+    if src is not None and src.requires_grad and _state.grad_enabled and src.dtype == input.dtype \
+            and input.ndim > 0:
+        return Scatter.apply(input, src, index=idx, dim=dim)
+    return input.clone()
+
+
 def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None,
             reduce: str | None = None) -> Tensor:
     """A copy of ``input`` with ``src`` (a tensor, or a number: ``value``) written along ``dim`` at
@@ -230,15 +245,11 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any 
             src, value = None, src.item()
     if reduce not in (None, "add", "multiply"):
         raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
-    if reduce is not None and _state.grad_enabled and (
-            input.requires_grad or (src is not None and src.requires_grad)):
-        raise RuntimeError(f"scatter: reduce={reduce!r} has no gradient (as in PyTorch); use "
-                           "scatter_add for a differentiable sum, or run it inside no_grad()")
     d = _dim(dim, input.ndim, "scatter")
     idx = _index(index, input, "scatter")
     _check_scatter("scatter", input, d, idx, src)
     if not idx.size:  # nothing to write (and, as in PyTorch, no value to check)
-        return input.clone()
+        return _nothing_written(input, src, idx, d)
     if input.ndim == 0:  # one element: work on it as shape (1,)
         out = scatter(input.reshape(1), 0, idx.reshape(1), None if src is None else src.reshape(1),
                       value=value, reduce=reduce)
@@ -263,7 +274,7 @@ def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     if input.ndim == 0:
         return scatter_add(input.reshape(1), 0, idx.reshape(1), src.reshape(1)).reshape(())
     if not idx.size:
-        return input.clone()
+        return _nothing_written(input, src, idx, d)
     if input.dtype == np.float16 and src.dtype == np.float16:
         # PyTorch adds self and the sources in float32 and rounds once (the sources' sum rounded
         # to half first, then added to self, was one ulp off in a quarter of the elements)
@@ -371,7 +382,12 @@ def masked_fill(input: Tensor, mask: Any, value: Any, *, where: str = "masked_fi
     over the filled places."""
     m = mask if isinstance(mask, Tensor) else Tensor(np.asarray(mask))
     if m.dtype != np.bool_:
-        raise TypeError(f"masked_fill: mask must be a bool tensor, got {m.dtype}")
+        raise TypeError(f"{where}: mask must be a bool tensor, got {m.dtype}")
+    try:
+        np.broadcast_shapes(m.shape, input.shape)
+    except ValueError:
+        raise ValueError(f"{where}: the mask of shape {m.shape} does not broadcast with the tensor's "
+                         f"shape {input.shape}") from None
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got a tensor "
@@ -394,25 +410,24 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str
     of its own value, with ``include_self``); PyTorch's ``scatter_reduce``. "mean" of integers
     rounds down. Gradients (PyTorch's): sum -- ``g`` (not to the overwritten elements without
     ``include_self``) and ``gather(g)``; mean -- the same divided by the count; amax/amin -- ``g``
-    shared equally among the elements equal to the result; prod has none here (it raises)."""
+    shared equally among the elements equal to the result; prod -- ``g`` times the product of
+    the other factors of each place."""
     where = "scatter_reduce"
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # (PyTorch's aliases)
     if reduce not in _REDUCTIONS:
         raise RuntimeError(f"{where}: reduce argument must be either sum, prod, mean, amax or "
                            f"amin, got {reduce!r}")
     if not isinstance(src, Tensor):
         raise TypeError(f"{where}: src must be a Tensor, got {type_name(src)}")
-    if reduce == "prod" and _state.grad_enabled and (input.requires_grad or src.requires_grad):
-        raise NotImplementedError(f"{where}: reduce='prod' has no gradient in tinygrad_cnn (PyTorch "
-                                  "has one); run it inside no_grad(), or take the product through "
-                                  "exp(scatter_reduce(log(x), ..., 'sum')) for positive values")
     d = _dim(dim, input.ndim, where)
     idx = _index(index, input, where)
     _check_scatter(where, input, d, idx, src)
     if input.ndim == 0:
         return scatter_reduce(input.reshape(1), 0, idx.reshape(1), src.reshape(1), reduce,
                               include_self=include_self).reshape(())
-    if not idx.size and reduce in ("sum", "mean", "prod"):
-        return input.clone()  # (amax/amin go on: a NaN's gradient is NaN there, as PyTorch's)
+    if not idx.size and reduce in ("sum", "mean"):
+        # (amax/amin/prod go on: a NaN's gradient is NaN there, as PyTorch's)
+        return _nothing_written(input, src, idx, d)
     if reduce in ("sum", "mean"):
         xp = array_module(input._data)
         key = _scatter_key(idx, d)
@@ -434,11 +449,11 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str
 
 
 class ScatterReduce(Function):
-    """``scatter_reduce`` with ``reduce`` "amax", "amin" (or "prod", which has no VJP here): every
-    element of ``x`` that ``index`` reaches along ``dim`` becomes the max (min, product) of the
-    ``src`` elements sent to it and, with ``include_self``, of itself. VJP (PyTorch's): ``g``
-    shared equally among the elements equal to the result -- to ``x`` (``g`` as it is where no
-    index reaches) and, through ``gather``, to ``src``."""
+    """``scatter_reduce`` with ``reduce`` "amax", "amin" or "prod": every element of ``x`` that
+    ``index`` reaches along ``dim`` becomes the max (min, product) of the ``src`` elements sent
+    to it and, with ``include_self``, of itself. VJP (PyTorch's): for amax/amin ``g`` shared
+    equally among the elements equal to the result -- to ``x`` (``g`` as it is where no index
+    reaches) and, through ``gather``, to ``src``; for prod see :func:`_scatter_prod_vjp`."""
 
     name = "scatter_reduce"
 
@@ -457,7 +472,10 @@ class ScatterReduce(Function):
         ufunc = {"prod": xp.multiply, "amax": xp.maximum, "amin": xp.minimum}[reduce]
         ufunc.at(out, key, values.astype(out.dtype, copy=False))
         out = out.astype(x.dtype, copy=False)
-        if reduce != "prod" and any(ctx.needs_input_grad):
+        if reduce == "prod" and any(ctx.needs_input_grad):
+            ctx.save_for_backward(x, src, out)
+            ctx.dropped = None if include_self else hit
+        elif any(ctx.needs_input_grad):
             # PyTorch's formula: N = (x == out) + the sources equal to it, at every place (an x
             # equal to the result counts even when include_self leaves it out: it then gets no
             # share); g / N to each of them -- NaN where N is 0 (a NaN result), as PyTorch's
@@ -474,7 +492,7 @@ class ScatterReduce(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         if ctx.attrs["reduce"] == "prod":
-            raise NotImplementedError("scatter_reduce: reduce='prod' has no gradient here")
+            return _scatter_prod_vjp(ctx, g)
         nx, ns = ctx.needs_input_grad
         shared = g / Tensor._make(ctx.count)  # (PyTorch's order: divide, then mask)
         gx = shared * Tensor._make(ctx.chosen[0]) if nx else None
@@ -490,6 +508,35 @@ class ScatterReduce(Function):
             if gsrc.shape != ctx.src_shape:
                 gsrc = GetItemBackward.apply(gsrc, key=_corner(index.shape), shape=ctx.src_shape)
         return gx, gsrc
+
+
+def _scatter_prod_vjp(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+    """The VJP of ``scatter_reduce(..., "prod")`` (PyTorch's formula): each factor's gradient is
+    ``g`` times the product of the other factors of its place -- ``result / factor`` where the
+    factor is not 0, and where one factor is 0 the product taken again with it set to 1 (where
+    two are 0 the others' products are 0 too)."""
+    x, src, out = ctx.saved_tensors
+    index, dim, include_self = ctx.index, ctx.dim, ctx.attrs["include_self"]
+    nx, ns = ctx.needs_input_grad
+    idx = Tensor._make(index)
+    gx = gsrc = None
+    if nx:
+        ones = x.masked_fill(x == 0, 1)
+        gx = g * scatter_reduce(ones, dim, idx, src, "prod", include_self=include_self) / ones
+        if ctx.dropped is not None:  # not included: no gradient
+            gx = gx.masked_fill(Tensor._make(ctx.dropped), 0.0)
+    if ns:
+        part = GetItem.apply(src, key=_corner(index.shape)) if src.shape != index.shape else src
+        zero = part == 0
+        zeros_there = scatter_add(x.new_zeros(x.shape), dim, idx, zero.to(x.dtype)).gather(dim, idx)
+        single = zero & (zeros_there == 1)
+        without = scatter_reduce(x, dim, idx, part.masked_fill(single, 1), "prod",
+                                 include_self=include_self)
+        gsrc = _where(single, (g * without).gather(dim, idx),
+                      (g * out).gather(dim, idx) / part.masked_fill(zero, 1))
+        if gsrc.shape != ctx.src_shape:
+            gsrc = GetItemBackward.apply(gsrc, key=_corner(index.shape), shape=ctx.src_shape)
+    return gx, gsrc
 
 
 def _identity(dt: Any, reduce: str) -> Any:
@@ -531,6 +578,10 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
         if order.shape != seq.shape or order.dtype.kind not in "iu":
             raise RuntimeError(f"{where}(): sorter must be an integer tensor of the sequence's "
                                f"shape {tuple(seq.shape)}, got {order.dtype} {tuple(order.shape)}")
+        if order.size and bool(((order < 0) | (order >= seq.shape[-1])).any()):
+            raise RuntimeError(f"{where}(): sorter index out of range: its entries must lie in "
+                               f"[0, {seq.shape[-1]}), the length of the sequence; got "
+                               f"{int(order.min())}..{int(order.max())}")
         seq = xp.take_along_axis(seq, order.astype(np.int64), axis=-1)
     if seq.dtype.kind == "f" and bool(xp.isnan(seq).any()):
         out = _binary_search(seq, v, mode == "right")
@@ -542,8 +593,9 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
                                f"N-1 dimensions of boundaries tensor and input value tensor must "
                                f"match, but we got boundaries tensor {list(seq.shape)} and input "
                                f"value tensor {list(v.shape)}")
-        flat_s = seq.reshape(-1, seq.shape[-1])
-        flat_v = v.reshape(-1, v.shape[-1])
+        lead = math.prod(seq.shape[:-1])  # (not -1: a last dim of 0 leaves it ambiguous)
+        flat_s = seq.reshape(lead, seq.shape[-1])
+        flat_v = v.reshape(lead, v.shape[-1])
         out = xp.stack([xp.searchsorted(a, b, side=mode) for a, b in zip(flat_s, flat_v)]) \
             .reshape(v.shape) if flat_s.shape[0] else xp.zeros(v.shape, dtype=np.int64)
     return Tensor._make(xp.asarray(out).astype(np.int32 if out_int32 else np.int64))

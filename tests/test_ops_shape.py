@@ -283,7 +283,7 @@ ERRORS = [
      r"masked_fill: mask must be a bool tensor, got int64"),
     (lambda x: x.masked_fill(Tensor(np.array([True])), Tensor([1.0])), ValueError,
      r"masked_fill: value must be a number or a 0-d tensor"),
-    (lambda x: x.masked_fill(Tensor(np.ones(5, bool)), 1.0), ValueError, r"where: shapes"),
+    (lambda x: x.masked_fill(Tensor(np.ones(5, bool)), 1.0), ValueError, r"masked_fill: the mask of shape \(5,\)"),
     (lambda x: x.flip(0, -3), ValueError, r"flip: dim -3 appears more than once"),
     (lambda x: x.flip(3), IndexError, r"flip: dim 3 is out of range"),
     (lambda x: x.flip(), TypeError, r"flip: give the dims"),

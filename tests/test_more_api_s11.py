@@ -108,7 +108,15 @@ def test_searchsorted_with_nan_in_the_sequence_as_pytorch() -> None:
         "copysign_", "top_level_scatter_reduce", "searchsorted_keywords"])
 def test_later_fixes(expr) -> None:
     ours, theirs = _both(expr)
-    assert ours == theirs
+    if isinstance(ours, str) or isinstance(theirs, str):
+        assert ours == theirs
+        return
+    # the dtypes exactly; float values to an ulp of float32: PyTorch's vectorised exp/log1p
+    # (logaddexp) round differently by CPU kind (AVX-512 Zen 4 against AVX2 Zen 3: one ulp)
+    assert [d for _, d in ours] == [d for _, d in theirs]
+    for (a, _), (b, _) in zip(ours, theirs):
+        np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float),
+                                   rtol=2.5e-7, atol=0)
 
 
 @pytest.mark.parametrize("value", [[None], ["1"], (None,)])

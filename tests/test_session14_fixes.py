@@ -261,3 +261,194 @@ def test_an_empty_index_gives_the_source_a_zero_gradient_of_its_shape(op):
 def test_masked_fill_names_itself_when_the_mask_does_not_broadcast():
     with pytest.raises(ValueError, match=r"masked_fill: the mask of shape \(3,\)"):
         tg.zeros(3, 4).masked_fill(tg.zeros(3, dtype=tg.bool), 1.0)
+
+
+# --- t40: dtypes and promotion; t42: creation, random numbers, Python protocols ---------------
+
+@pytest.mark.parametrize("op", [
+    lambda u, d: u % d, lambda u, d: u // d, lambda u, d: tg.fmod(u, d), lambda u, d: tg.remainder(u, d),
+    lambda u, d: tg.div(u, d, rounding_mode="floor"), lambda u, d: tg.div(u, d, rounding_mode="trunc"),
+])
+def test_integer_division_by_a_numpy_int_that_wraps_to_zero_raises(op):
+    u = tg.tensor(np.array([7, 200], dtype=np.uint8))
+    with pytest.raises(ZeroDivisionError, match="integer division by zero"):
+        op(u, np.int64(256))  # 256 wraps to 0 in uint8 (PyTorch: ZeroDivisionError)
+    np.testing.assert_array_equal(op(u, np.int64(3)).numpy(), op(u, 3).numpy())
+
+
+@pytest.mark.parametrize("make", [
+    lambda: tg.tensor([1, 2]).to(np.uint64), lambda: tg.zeros(2, dtype=np.uint16),
+    lambda: tg.arange(3, dtype=np.uint64), lambda: tg.ones(2, dtype=np.uint32),
+    lambda: tg.full((2,), 1, dtype=np.uint32), lambda: tg.zeros(2).type(np.uint16),
+])
+def test_dtypes_pytorch_cannot_promote_are_refused_everywhere(make):
+    with pytest.raises(TypeError, match="is not supported"):
+        make()
+
+
+@pytest.mark.skipif(np.dtype(np.longdouble).itemsize <= 8, reason="longdouble is float64 here")
+def test_extended_precision_is_refused():
+    with pytest.raises(TypeError, match="is not supported"):
+        tg.zeros(2, dtype=np.longdouble)
+
+
+def test_where_of_two_numpy_scalars_is_where_of_two_numbers():
+    torch = pytest.importorskip("torch")
+    for a, b in [(np.float64(1.5), 2), (np.int64(1), 2), (np.float32(1.5), np.int32(2))]:
+        ours = tg.where(tg.tensor([True, False]), a, b)
+        theirs = torch.where(torch.tensor([True, False]), a, b)
+        assert str(ours.dtype) == str(theirs.dtype).split(".")[-1]
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_rand_and_uniform_never_reach_the_excluded_end():
+    tg.manual_seed(0)
+    assert float(tg.rand(400_000, dtype=tg.float16).max()) < 1.0  # (rounding gave 1.0 ~100 times)
+    assert float(tg.ones(400_000, dtype=tg.float16).uniform_(0, 2).max()) < 2.0
+    narrow = tg.ones(100_000).uniform_(1e8, 1e8 + 32).numpy()
+    assert narrow.max() < np.float32(1e8 + 32)
+    assert set(np.unique(narrow)) == {np.float32(1e8 + 8 * k) for k in range(4)}  # each grid point
+    assert float(tg.ones(1000).uniform_(1, 1.0000001).max()) == 1.0
+    u = tg.rand(200_000).numpy()
+    assert u.dtype == np.float32 and 0 <= u.min() and u.max() < 1 and abs(u.mean() - 0.5) < 0.01
+
+
+def test_integer_arange_and_linspace_cut_their_arguments_as_pytorch():
+    torch = pytest.importorskip("torch")
+    cases = [((-2.5, 0, 1), "int64"), ((-10, 1.1, 3.3), "int64"), ((-2.5, 0, 1), "int32"),
+             ((17.9, 22.3, 0.9), "int32"), ((0, 2.5, 0.5), "int16"), ((3, -7.5, -2.5), "int64")]
+    for args, dt in cases:
+        ours = tg.arange(*args, dtype=getattr(tg, dt))
+        theirs = torch.arange(*args, dtype=getattr(torch, dt))
+        assert ours.tolist() == theirs.tolist(), (args, dt)
+    with pytest.raises(RuntimeError, match="step must be nonzero"):
+        tg.arange(0, 2.5, 0.5, dtype=tg.int64)  # (the step cut to int64 is 0; PyTorch refuses too)
+    assert tg.linspace(-3.7, 10000, 4, dtype=tg.int64).tolist() == \
+        torch.linspace(-3.7, 10000, 4, dtype=torch.int64).tolist()
+    assert tg.arange(-1, 1, 0.2).tolist()[5] >= 0  # start + i * step: no -2e-16 for a zero
+    assert tg.arange(end=4).tolist() == [0, 1, 2, 3]
+
+
+def test_sizes_as_the_size_keyword():
+    assert tg.zeros(size=(2, 3)).shape == (2, 3) and tg.ones(size=[4]).shape == (4,)
+    assert tg.rand(size=(2,)).shape == (2,) and tg.randn(size=(1, 2)).shape == (1, 2)
+    assert tg.empty(size=(3,)).shape == (3,)
+    with pytest.raises(TypeError, match="not both"):
+        tg.zeros(2, size=(2,))
+
+
+def test_one_element_integer_tensors_are_indices_and_0d_int8_tensors_too():
+    torch = pytest.importorskip("torch")
+    assert [1, 2, 3][tg.tensor([1])] == 2 and tg.tensor([[3]]).__index__() == 3
+    x = tg.tensor([10, 20, 30])
+    assert x[tg.tensor(np.array(1, dtype=np.int8))].item() == 20
+    assert x[tg.tensor([1])].shape == (1,)  # a 1-d tensor stays an advanced index
+    assert x[np.array([1, 2], dtype=np.uint32)].tolist() == \
+        torch.tensor([10, 20, 30])[np.array([1, 2], dtype=np.uint32)].tolist()
+    with pytest.raises(IndexError, match="got int8"):
+        x[tg.tensor([1], dtype=tg.int8)]  # (PyTorch refuses it too)
+
+
+def test_user_attributes_on_tensors_survive_copies_and_pickles():
+    import copy
+    import pickle
+
+    p = tg.nn.Parameter(tg.ones(2))
+    p._no_weight_decay = True
+    t = tg.zeros(2)
+    t.tag = "x"
+    for made in (copy.deepcopy(p), pickle.loads(pickle.dumps(p))):
+        assert made._no_weight_decay is True
+    assert copy.deepcopy(t).tag == "x" and pickle.loads(pickle.dumps(t)).tag == "x"
+    assert not hasattr(tg.zeros(2), "tag")
+
+
+def test_small_pytorch_api_pieces():
+    torch = pytest.importorskip("torch")
+    for r, c, o in [(3, 3, 0), (4, 3, 1), (3, 5, -1), (0, 3, 0)]:
+        assert tg.tril_indices(r, c, o).tolist() == torch.tril_indices(r, c, o).tolist()
+        assert tg.triu_indices(r, c, o).tolist() == torch.triu_indices(r, c, o).tolist()
+    np.testing.assert_allclose(tg.logspace(-1, 1, 5, base=2).numpy(),
+                               torch.logspace(-1, 1, 5, base=2).numpy(), rtol=1e-6)
+    names = ["bool", "uint8", "int8", "int32", "int64", "float16", "float32", "float64"]
+    for a in names:
+        for b in names:
+            assert tg.can_cast(getattr(tg, a), getattr(tg, b)) == \
+                torch.can_cast(getattr(torch, a), getattr(torch, b)), (a, b)
+    x, tx = tg.arange(12.0).reshape(3, 4), torch.arange(12.0).reshape(3, 4)
+    assert x[1:, 2:].storage_offset() == tx[1:, 2:].storage_offset() == 6
+    assert x[:, 1].storage_offset() == 1 and x.storage_offset() == 0
+    assert x.data_ptr() == x[0].data_ptr() != x[1].data_ptr()
+    assert x.H.shape == (4, 3) and x.reshape(1, 3, 4).mH.shape == (1, 4, 3)
+    assert tg.is_signed(tg.ones(2)) and not tg.tensor([1], dtype=tg.uint8).is_signed()
+    assert not tg.is_complex(tg.ones(1))
+    assert tg.manual_seed(-1).initial_seed() == torch.manual_seed(-1).initial_seed()
+    with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+        iter(tg.tensor(1.0))
+
+
+def test_pickle_leaves_grad_out_and_deepcopy_keeps_it_as_pytorch():
+    import copy
+    import pickle
+
+    a = tg.ones(2, requires_grad=True)
+    (a * 2).sum().backward()
+    assert pickle.loads(pickle.dumps(a)).grad is None
+    np.testing.assert_array_equal(copy.deepcopy(a).grad.numpy(), [2.0, 2.0])
+
+
+def test_repr_summarises_above_a_thousand_elements_as_pytorch():
+    assert "..." not in repr(tg.arange(1000.0)) and "..." in repr(tg.arange(1001.0))
+
+
+_SCATTERS = [
+    ("select_scatter", [(3, 4, 2), (3, 2)], lambda L, x, s: L.select_scatter(x, s, 1, 2)),
+    ("select_scatter_method", [(3, 4), (4,)], lambda L, x, s: x.select_scatter(s, 0, -1)),
+    ("slice_scatter", [(3, 5), (3, 2)], lambda L, x, s: L.slice_scatter(x, s, 1, 1, 4, 2)),
+    ("slice_scatter_defaults", [(3, 5), (3, 5)], lambda L, x, s: L.slice_scatter(x, s)),
+    ("diagonal_scatter", [(3, 4), (3,)], lambda L, x, s: L.diagonal_scatter(x, s, 1)),
+    ("diagonal_scatter_dims", [(2, 3, 3), (2, 2)],
+     lambda L, x, s: L.diagonal_scatter(x, s, -1, 1, 2)),
+    ("put", [(2, 3), (2, 2)], lambda L, x, s: x.put(L.tensor([[0, 5], [-1, 5]]), s)),
+    ("put_accumulate", [(2, 3), (2, 2)],
+     lambda L, x, s: x.put(L.tensor([[0, 5], [-1, 5]]), s, accumulate=True)),
+]
+
+
+@pytest.mark.parametrize("name,shapes,fn", _SCATTERS, ids=[c[0] for c in _SCATTERS])
+def test_scatters_into_views_as_pytorch(name, shapes, fn):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    w = None
+    results = []
+    for L in (tg, torch):
+        ins = [L.tensor(a, requires_grad=True) for a in arrays]
+        out = fn(L, *ins)
+        w = rng.standard_normal(tuple(out.shape)) if w is None else w
+        (out * L.tensor(w)).sum().backward()
+        results.append([out.detach().numpy()] + [t.grad.numpy() for t in ins])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_put_in_place_isin_and_index_put_as_pytorch():
+    torch = pytest.importorskip("torch")
+    x, t = tg.zeros(2, 3), torch.zeros(2, 3)
+    x.put_(tg.tensor([1, 4]), tg.tensor([5.0, 6.0]))
+    t.put_(torch.tensor([1, 4]), torch.tensor([5.0, 6.0]))
+    assert x.tolist() == t.tolist()
+    for a, b, kw in [([1, 2, 3, 4], [2, 4], {}), ([[1, 2], [3, 4]], [2, 9], {"invert": True})]:
+        assert tg.isin(tg.tensor(a), tg.tensor(b), **kw).tolist() == \
+            torch.isin(torch.tensor(a), torch.tensor(b), **kw).tolist()
+    assert tg.isin(tg.tensor([1, 2, 3]), 2).tolist() == [False, True, False]
+    assert tg.isin(2, tg.tensor([1, 2, 3])).item() is True
+    y = tg.zeros(3, 3)
+    assert tg.index_put_(y, (tg.tensor([0, 1]),), tg.tensor(1.0)) is y
+    assert y.sum().item() == 6.0
+    with pytest.raises(IndexError, match="put: index 5 is out of range"):
+        tg.put(tg.zeros(2), tg.tensor([5]), tg.ones(1))
+    with pytest.raises(TypeError, match="slice_scatter: src is float64"):
+        tg.slice_scatter(tg.zeros(3), tg.zeros(3).double())
+    with pytest.raises(ValueError, match="does not fit the region"):
+        tg.select_scatter(tg.zeros(3, 4), tg.zeros(4), 1, 0)

@@ -25,10 +25,15 @@ from tinygrad_cnn.ops.distance import cdist
 from tinygrad_cnn.ops.histogram import bincount, histc
 from tinygrad_cnn.ops.indexing import (
     bucketize,
+    diagonal_scatter,
+    isin,
     masked_scatter,
     masked_select,
+    put,
     scatter_reduce,
     searchsorted,
+    select_scatter,
+    slice_scatter,
     take,
 )
 from tinygrad_cnn.ops.linalg import addbmm, addmm, addmv, baddbmm, bmm, dot, einsum, mv, outer, tensordot
@@ -462,6 +467,19 @@ def logical_not(input: Tensor) -> Tensor:
     return input.logical_not()
 
 
+def index_put_(input: Tensor, indices: Sequence[Any], values: Tensor,
+               accumulate: bool = False) -> Tensor:
+    return input.index_put_(indices, values, accumulate)
+
+
+def is_signed(input: Tensor) -> bool:
+    return input.is_signed()
+
+
+def is_complex(input: Tensor) -> bool:
+    return input.is_complex()
+
+
 # ------------------------------------------------------------------------------ two or three tensors
 def remainder(input: Any, other: Any) -> Tensor:
     """Python's ``%`` (``input`` may be a number, as in PyTorch)."""
@@ -850,6 +868,7 @@ __all__ = [
     "cumsum",
     "detach",
     "diag",
+    "diagonal_scatter",
     "diff",
     "dist",
     "div",
@@ -886,10 +905,14 @@ __all__ = [
     "index_copy",
     "index_fill",
     "index_put",
+    "index_put_",
     "inference_mode",
+    "is_complex",
     "is_floating_point",
+    "is_signed",
     "is_tensor",
     "isfinite",
+    "isin",
     "isinf",
     "isnan",
     "kthvalue",
@@ -943,6 +966,7 @@ __all__ = [
     "positive",
     "pow",
     "prod",
+    "put",
     "quantile",
     "reciprocal",
     "relu",
@@ -952,6 +976,7 @@ __all__ = [
     "rsqrt",
     "scatter_reduce",
     "searchsorted",
+    "select_scatter",
     "sgn",
     "sigmoid",
     "sign",
@@ -959,6 +984,7 @@ __all__ = [
     "sin",
     "sinc",
     "sinh",
+    "slice_scatter",
     "softmax",
     "sort",
     "split_with_sizes",
@@ -1000,7 +1026,7 @@ for _name in __all__:
     if _name in ("add", "sub", "mul", "div", "subtract", "multiply", "divide", "true_divide",
                  "remainder", "floor_divide", "pow", "is_tensor", "inference_mode", "bitwise_and",
                  "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift",
-                 "float_power", "xlogy", "bucketize", "searchsorted") or \
+                 "float_power", "xlogy", "bucketize", "searchsorted", "isin") or \
             _fn.__module__ not in (__name__, "tinygrad_cnn.ops.indexing"):
         continue
     globals()[_name] = _WRAPPED.setdefault(id(_fn), _tensor_first(_fn))

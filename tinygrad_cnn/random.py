@@ -104,9 +104,9 @@ default_generator.seed()  # (the default one starts from fresh entropy, as PyTor
 
 def manual_seed(seed: int) -> Generator:
     """Reseed the default generator (initialisation, ``randn``, dropout, shuffling); returns it."""
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"manual_seed: the seed must be a non-negative int, got {seed!r}")
-    return default_generator.manual_seed(seed)
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise ValueError(f"manual_seed: the seed must be an int, got {seed!r}")
+    return default_generator.manual_seed(seed)  # (a negative one counts modulo 2**64, as PyTorch)
 
 
 def seed() -> int:

@@ -42,9 +42,12 @@ def _dtype(dtype: DTypeLike, where: str = "Tensor") -> np.dtype:
         dt = np.dtype(dtype)
     except TypeError as exc:
         raise TypeError(f"{where}: {dtype!r} is not a dtype") from exc
-    if dt.kind not in "biuf":
+    if dt.kind not in "biuf" or dt.itemsize > 8 or (dt.kind == "u" and dt.itemsize > 1):
+        # (uint16/32/64 as PyTorch 2.13's: almost no ops, no promotion rules -- numpy's would
+        # silently turn uint64 + int64 into float64; float128 has no PyTorch counterpart)
         raise TypeError(
-            f"{where}: dtype {dt} is not supported; use a float (float16/32/64), int or bool dtype"
+            f"{where}: dtype {dt} is not supported; use a float (float16/32/64), int (int8/16/32/64), "
+            "uint8 or bool dtype"
         )
     return dt
 
@@ -216,6 +219,7 @@ class Tensor:
     """
 
     __slots__ = (
+        "__dict__",  # a user's own attributes (``p._no_weight_decay = True``), as PyTorch allows
         "__weakref__",
         "_data",
         "_grad",
@@ -519,10 +523,10 @@ class Tensor:
         return bool((self == element).any())
 
     def __index__(self) -> int:
-        """A 0-d integer tensor is an index (``range(t)``, ``list[t]``), as in PyTorch."""
-        if self.ndim != 0 or self._data.dtype.kind not in "biu":
-            raise TypeError(f"only a 0-d integer tensor can be used as an index, got shape "
-                            f"{self.shape} and dtype {self.dtype}")
+        """A one-element integer tensor is an index (``range(t)``, ``list[t]``), as in PyTorch."""
+        if self._data.size != 1 or self._data.dtype.kind not in "biu":
+            raise TypeError(f"only a one-element integer tensor can be used as an index, got "
+                            f"shape {self.shape} and dtype {self.dtype}")
         return int(self.item())
 
     def __format__(self, spec: str) -> str:
@@ -608,16 +612,20 @@ class Tensor:
         return func(*args, **kwargs)
 
     def __getstate__(self) -> tuple[None, dict[str, Any]]:
-        """Pickling: the values and flags, without the graph -- a computed tensor comes back as a
-        leaf that requires grad, as PyTorch's does (its node, which holds weak references, cannot
-        be pickled, and the copy's gradients would reach no tensor of yours); a view comes back
-        with memory of its own; hooks, functions of the process, are left out."""
+        """Pickling: the values and flags, without the graph or ``.grad`` -- a computed tensor
+        comes back as a leaf that requires grad, as PyTorch's does (its node, which holds weak
+        references, cannot be pickled, and the copy's gradients would reach no tensor of yours);
+        a view comes back with memory of its own; hooks, functions of the process, are left
+        out."""
         state = {}
         for cls in type(self).__mro__[:-1]:
             for slot in getattr(cls, "__slots__", ()):
-                if slot != "__weakref__" and hasattr(self, slot):
+                if slot not in ("__weakref__", "__dict__") and hasattr(self, slot):
                     state[slot] = getattr(self, slot)
-        state.update(_grad_fn=None, _view=None, _hooks=None, _version_counter=[0])
+        if self.__dict__:  # (the user's own attributes, kept as PyTorch keeps them)
+            state["__dict__"] = dict(self.__dict__)
+        # (.grad left out too, as PyTorch's pickles leave it; deepcopy keeps it, as PyTorch's)
+        state.update(_grad_fn=None, _view=None, _hooks=None, _version_counter=[0], _grad=None)
         return None, state
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
@@ -637,6 +645,8 @@ class Tensor:
         new._grad = None if grad is None else copy.deepcopy(
             grad if grad._grad_fn is None else grad.detach().clone(), memo)
         new._grad_fn, new._version_counter, new._hooks, new._view = None, [0], None, None
+        if self.__dict__:  # the user's own attributes
+            new.__dict__.update(copy.deepcopy(self.__dict__, memo))
         for cls in type(self).__mro__[:-1]:
             if cls is Tensor:
                 break
@@ -781,6 +791,33 @@ class Tensor:
     def is_floating_point(self) -> bool:
         return self.dtype.kind == "f"
 
+    def is_signed(self) -> bool:
+        """Whether the dtype holds negative numbers (False for uint8 and bool, as PyTorch's)."""
+        return self.dtype.kind in "if"
+
+    def is_complex(self) -> bool:
+        """Always False: this engine's dtypes are real."""
+        return False
+
+    def data_ptr(self) -> int:
+        """The address of the first element (two tensors that share memory and start at the
+        same element give the same)."""
+        data = self._data
+        if isinstance(data, np.ndarray):
+            return int(data.__array_interface__["data"][0])
+        return int(data.data.ptr)  # (CuPy)
+
+    def storage_offset(self) -> int:
+        """How many elements into the memory it shares with its base this tensor starts (0 for a
+        tensor with memory of its own), as PyTorch's."""
+        root = self._data
+        while getattr(root, "base", None) is not None and hasattr(root.base, "dtype"):
+            root = root.base
+        if root is self._data:
+            return 0
+        here = Tensor._make(root).data_ptr()
+        return (self.data_ptr() - here) // self._data.itemsize
+
     def isclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
                 equal_nan: bool = False) -> Tensor:
         return isclose(self, other, rtol, atol, equal_nan)
@@ -894,7 +931,7 @@ class Tensor:
 
     # ---------------------------------------------------------------- representation
     def __repr__(self) -> str:
-        arr = np.array2string(self.numpy(), separator=", ", precision=4, threshold=100,
+        arr = np.array2string(self.numpy(), separator=", ", precision=4, threshold=1000,
                               prefix="tensor(")
         extras = []
         if self._data.size == 0 and self._data.shape != (0,):
@@ -915,8 +952,10 @@ class Tensor:
         return id(self)
 
     def __iter__(self) -> Iterator[Tensor]:
-        for i in range(len(self)):
-            yield self[i]
+        if self.ndim == 0:  # (at iter(), not at the first next(): PyTorch's TypeError)
+            raise TypeError("iteration over a 0-d tensor; use .item() for its number, or "
+                            ".reshape(1) to iterate over one element")
+        return (self[i] for i in range(len(self)))
 
     # ---------------------------------------------------------------- arithmetic
     def __add__(self, other: Any) -> Tensor:
@@ -1440,6 +1479,19 @@ class Tensor:
     def T(self) -> Tensor:  # noqa: N802
         """The dimensions reversed (the matrix transpose for 2-D)."""
         return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def H(self) -> Tensor:  # noqa: N802
+        """The conjugate transpose of a matrix: its transpose (the values here are real)."""
+        if self.ndim != 2:
+            raise RuntimeError(f"H: only matrices (2-d tensors) have it, got a {self.ndim}-d "
+                               f"tensor of shape {self.shape}; use .mH for batches")
+        return self.transpose(0, 1)
+
+    @property
+    def mH(self) -> Tensor:  # noqa: N802
+        """The conjugate transpose of each matrix of a batch: ``mT`` (the values here are real)."""
+        return self.mT
 
     @property
     def mT(self) -> Tensor:  # noqa: N802
@@ -2704,6 +2756,27 @@ class Tensor:
         k = _index_key(key, self)
         return self + _ops.movement.GetItemBackward.apply(v, key=k, shape=self.shape)
 
+    def select_scatter(self, src: Tensor, dim: int, index: int) -> Tensor:
+        return _ops.indexing.select_scatter(self, src, dim, index)
+
+    def slice_scatter(self, src: Tensor, dim: int = 0, start: int | None = None,
+                      end: int | None = None, step: int = 1) -> Tensor:
+        return _ops.indexing.slice_scatter(self, src, dim, start, end, step)
+
+    def diagonal_scatter(self, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        return _ops.indexing.diagonal_scatter(self, src, offset, dim1, dim2)
+
+    def put(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        return _ops.indexing.put(self, index, source, accumulate)
+
+    def put_(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        return self._result_in_place("put_", lambda s: s.put(index, source, accumulate),
+                                     (source,))
+
+    def isin(self, test_elements: Any, *, assume_unique: bool = False,
+             invert: bool = False) -> Tensor:
+        return _ops.indexing.isin(self, test_elements, assume_unique=assume_unique, invert=invert)
+
     def index_put_(self, indices: Sequence[Any], values: Tensor, accumulate: bool = False
                    ) -> Tensor:
         """``index_put`` in place (``self[indices] = values``, or ``+=`` with repeated indices
@@ -3160,8 +3233,12 @@ def _index_key(key: Any, t: Tensor) -> Any:
     for k in items:
         if isinstance(k, Tensor):
             k = k._data
+            if k.ndim == 0 and k.dtype.kind == "i":  # any 0-d integer tensor is its int
+                k = k.astype(np.int64)
         elif isinstance(k, list):
             k = np.asarray(k) if k else np.zeros(0, dtype=np.int64)  # [] selects nothing
+        elif isinstance(k, np.ndarray) and k.dtype.kind in "iu" and k.dtype != np.uint8:
+            k = k.astype(np.int64)  # numpy index arrays of any integer dtype, as PyTorch takes them
         if hasattr(k, "dtype") and not isinstance(k, np.generic):
             if k.dtype not in (np.int64, np.int32, np.uint8, np.bool_):  # PyTorch's rule
                 raise IndexError(f"getitem: index arrays must be int64, int32, bool or uint8 (a "
@@ -3293,6 +3370,13 @@ def _floating(t: Tensor) -> Tensor:
 def _category(dt: np.dtype) -> int:
     """bool < integer < floating: PyTorch's dtype categories."""
     return 0 if dt.kind == "b" else 1 if dt.kind in "iu" else 2
+
+
+def can_cast(from_: DTypeLike, to: DTypeLike) -> bool:
+    """``torch.can_cast``: whether a value of dtype ``from_`` may be written into ``to`` by the
+    in-place ops' rule -- never into a lower category (float into int, int into bool)."""
+    a, b = _dtype(from_, "can_cast"), _dtype(to, "can_cast")
+    return _category(a) <= _category(b)
 
 
 def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
@@ -3565,6 +3649,7 @@ def where(condition: Any, x: Any = None, y: Any = None, *, input: Any = None,
     if isinstance(ref, Tensor) and cond.device != ref.device:
         cond = Tensor._make(like(cond._data, ref._data))
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        x, y = _number(x), _number(y)  # numpy scalars are numbers (np.float64 too: float32 here)
         if not all(isinstance(v, (bool, int, float)) for v in (x, y)):
             raise TypeError(f"where: x and y must be Tensors or Python numbers, got "
                             f"{type(x).__name__} and {type(y).__name__}")
@@ -3685,22 +3770,22 @@ def _factory(make: Callable[[Any], Any], dtype: DTypeLike, device: str | None,
     return t
 
 
-def zeros(*shape: Any, dtype: DTypeLike = None, device: str | None = None,
+def zeros(*shape: Any, size: Any = None, dtype: DTypeLike = None, device: str | None = None,
           requires_grad: bool = False) -> Tensor:
-    s = _size_arg(shape, "zeros")
+    s = _size_arg(_sized(shape, size, "zeros"), "zeros")
     return _factory(lambda xp: xp.zeros(s), dtype, device, requires_grad)
 
 
-def empty(*shape: Any, dtype: DTypeLike = None, device: str | None = None,
+def empty(*shape: Any, size: Any = None, dtype: DTypeLike = None, device: str | None = None,
           requires_grad: bool = False) -> Tensor:
     """Zeros: this engine never hands out uninitialised memory."""
-    s = _size_arg(shape, "empty")
+    s = _size_arg(_sized(shape, size, "empty"), "empty")
     return _factory(lambda xp: xp.zeros(s), dtype, device, requires_grad)
 
 
-def ones(*shape: Any, dtype: DTypeLike = None, device: str | None = None,
+def ones(*shape: Any, size: Any = None, dtype: DTypeLike = None, device: str | None = None,
          requires_grad: bool = False) -> Tensor:
-    s = _size_arg(shape, "ones")
+    s = _size_arg(_sized(shape, size, "ones"), "ones")
     return _factory(lambda xp: xp.ones(s), dtype, device, requires_grad)
 
 
@@ -3751,13 +3836,18 @@ def _arange_number(value: Any, what: str) -> int | float:
     return int(value) if isinstance(value, (int, np.integer)) else float(value)
 
 
-def arange(start: float, end: float | None = None, step: float = 1, *, dtype: DTypeLike = None,
-           device: str | None = None, requires_grad: bool = False) -> Tensor:
+def arange(start: float | None = None, end: float | None = None, step: float = 1, *,
+           dtype: DTypeLike = None, device: str | None = None,
+           requires_grad: bool = False) -> Tensor:
     """``[start, end)`` by ``step``: int64 when every argument is an integer (Python or numpy
     int, 0-d integer tensor), else float32, unless ``dtype`` says otherwise. A zero step, a step
     whose sign points away from ``end`` and a non-finite bound are PyTorch's RuntimeErrors."""
     if end is None:
+        if start is None:
+            raise TypeError("arange(): give the end (arange(end), arange(start, end[, step]))")
         start, end = 0, start
+    elif start is None:  # arange(end=4), as PyTorch takes it
+        start = 0
     start, end, step = (_arange_number(v, w) for v, w in ((start, "start"), (end, "end"),
                                                            (step, "step")))
     if step == 0:
@@ -3768,8 +3858,35 @@ def arange(start: float, end: float | None = None, step: float = 1, *, dtype: DT
         raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
                            f"(start={start}, end={end}, step={step})")
     ints = all(isinstance(v, int) for v in (start, end, step))
-    return _factory(lambda xp: xp.arange(start, end, step), dtype or (np.int64 if ints else None),
-                    device, requires_grad)
+    dt = _dtype(dtype or (np.int64 if ints else np.float32), "arange")
+    n = _arange_length(start, end, step, dt)
+    if dt.kind in "iu" and not ints:
+        # PyTorch's integer arange: the values start + i * step with the start and the step cut
+        # to integers (toward 0); for int64 the end too, and the count taken from those
+        start, step = int(start), int(step)
+        if dt == np.int64:
+            end = int(end)
+            if step == 0:
+                raise RuntimeError("arange: step must be nonzero (the step, cut to the integer "
+                                   "dtype int64, is 0)")
+            if (step > 0 and end < start) or (step < 0 and end > start):
+                raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step "
+                                   f"sign (start={start}, end={end}, step={step}, cut to int64)")
+            n = _arange_length(start, end, step, dt)
+    # every value start + i * step, as PyTorch computes it (numpy's arange adds multiples of the
+    # first difference, which drifts by ulps: a zero came out as -2e-16); float16 in float32
+    acc = np.int64 if dt.kind in "iub" else (np.float32 if dt == np.float16 else np.float64)
+    return _factory(lambda xp: xp.asarray(acc(start) + xp.arange(n, dtype=acc) * acc(step)),
+                    dt, device, requires_grad)
+
+
+def _arange_length(start: Any, end: Any, step: Any, dt: np.dtype) -> int:
+    """PyTorch's count of arange's values: in integers for int64 (``(end - start + step - sign) /
+    step``, truncated), else ``ceil((end - start) / step)`` in float64."""
+    if dt == np.int64 and all(isinstance(v, int) for v in (start, end, step)):
+        num = end - start + step - (1 if step > 0 else -1)
+        return max(0, abs(num) // abs(step) * (1 if (num >= 0) == (step > 0) else -1))
+    return max(0, math.ceil((float(end) - float(start)) / float(step)))
 
 
 def rand_like(input: Tensor, *, generator: Any = None, dtype: DTypeLike = None,
@@ -3799,23 +3916,27 @@ def _random_dtype(dtype: DTypeLike, where: str) -> DTypeLike:
     return dtype
 
 
-def randn(*shape: Any, generator: Any = None, dtype: DTypeLike = None, device: str | None = None,
+def randn(*shape: Any, size: Any = None, generator: Any = None, dtype: DTypeLike = None,
+          device: str | None = None,
           requires_grad: bool = False) -> Tensor:
     """Standard normal samples from the generator that ``manual_seed`` seeds."""
     from tinygrad_cnn.random import as_generator
 
-    s, dtype = _size_arg(shape, "randn"), _random_dtype(dtype, "randn")
+    s = _size_arg(_sized(shape, size, "randn"), "randn")
+    dtype = _random_dtype(dtype, "randn")
     arr = as_generator(generator, "randn").standard_normal(s)
     return _factory(lambda xp: xp.asarray(arr), dtype, device, requires_grad)
 
 
-def rand(*shape: Any, generator: Any = None, dtype: DTypeLike = None, device: str | None = None,
+def rand(*shape: Any, size: Any = None, generator: Any = None, dtype: DTypeLike = None,
+          device: str | None = None,
          requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1) from the generator that ``manual_seed`` seeds."""
     from tinygrad_cnn.random import as_generator
 
-    s, dtype = _size_arg(shape, "rand"), _random_dtype(dtype, "rand")
-    arr = as_generator(generator, "rand").random(s)
+    s = _size_arg(_sized(shape, size, "rand"), "rand")
+    dtype = _random_dtype(dtype, "rand")
+    arr = _rounded_down(as_generator(generator, "rand").random(s), _dtype(dtype or np.float32))
     return _factory(lambda xp: xp.asarray(arr), dtype, device, requires_grad)
 
 
@@ -3898,6 +4019,9 @@ def linspace(start: Any, end: Any, steps: int, *, dtype: DTypeLike = None,
     ``start + i * step``, the second as ``end - (steps - 1 - i) * step``, so both ends are exact."""
     steps = _count(steps, "linspace", "steps")
     start, end = (float(x.item() if isinstance(x, Tensor) else x) for x in (start, end))
+    if dtype is not None and _dtype(dtype, "linspace").kind in "iu" and \
+            math.isfinite(start) and math.isfinite(end):
+        start, end = float(int(start)), float(int(end))  # PyTorch cuts the ends to integers first
 
     def make(xp: Any) -> Any:
         if steps == 1:
@@ -3907,6 +4031,49 @@ def linspace(start: Any, end: Any, steps: int, *, dtype: DTypeLike = None,
         return xp.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))
 
     return _factory(make, dtype, device, requires_grad)
+
+
+def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: DTypeLike = None,
+             device: str | None = None, requires_grad: bool = False) -> Tensor:
+    """``base`` to the powers ``linspace(start, end, steps)``: ``steps`` values from ``base **
+    start`` to ``base ** end``, float32 unless ``dtype`` says."""
+    steps = _count(steps, "logspace", "steps")
+    if isinstance(base, bool) or not isinstance(base, (int, float, np.integer, np.floating)):
+        raise TypeError(f"logspace: base must be a number, got {base!r}")
+    powers = linspace(start, end, steps, dtype=np.float64)._data
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        values = np.power(float(base), powers)
+    return _factory(lambda xp: xp.asarray(values), dtype, device, requires_grad)
+
+
+def _triangle_indices(where: str, row: Any, col: Any, offset: Any, dtype: DTypeLike,
+                      device: str | None, upper: bool) -> Tensor:
+    for name, v in (("row", row), ("col", col), ("offset", offset)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"{where}: {name} must be an int, got {v!r}")
+    if row < 0 or col < 0:
+        raise RuntimeError(f"{where}: row and col must be non-negative, got {row} and {col}")
+    dt = _dtype(dtype or np.int64, where)
+    if dt.kind not in "iu":
+        raise RuntimeError(f"{where}: dtype must be an integer dtype (int64 or int32), got {dt}")
+    pick = np.triu_indices if upper else np.tril_indices
+    rows, cols = pick(int(row), int(offset), int(col))
+    return _factory(lambda xp: xp.asarray(np.stack([rows, cols]).astype(np.int64)), dt, device,
+                    False)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: DTypeLike = None,
+                 device: str | None = None) -> Tensor:
+    """The ``(2, N)`` row and column indices of the lower triangle of a ``row x col`` matrix (on
+    and below the diagonal ``offset``), row by row, int64 unless ``dtype`` says."""
+    return _triangle_indices("tril_indices", row, col, offset, dtype, device, upper=False)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: DTypeLike = None,
+                 device: str | None = None) -> Tensor:
+    """The ``(2, N)`` row and column indices of the upper triangle of a ``row x col`` matrix (on
+    and above the diagonal ``offset``), row by row, int64 unless ``dtype`` says."""
+    return _triangle_indices("triu_indices", row, col, offset, dtype, device, upper=True)
 
 
 def randint(*args: Any, size: Sequence[int] | None = None, low: int | None = None,
@@ -4054,6 +4221,15 @@ def _tensor_arg(x: Any, where: str, name: str) -> Tensor:
     return x
 
 
+def _sized(shape: tuple[Any, ...], size: Any, where: str) -> tuple[Any, ...]:
+    """The sizes given as ``f(2, 3)``, ``f((2, 3))`` or PyTorch's keyword ``f(size=(2, 3))``."""
+    if size is None:
+        return shape
+    if shape:
+        raise TypeError(f"{where}(): give the size as arguments or as size=, not both")
+    return (tuple(size),) if isinstance(size, (tuple, list)) else (size,)
+
+
 def _size_arg(size: Any, where: str, sequence: bool = False) -> tuple[int, ...]:
     """A shape given as ``f(2, 3)`` or ``f((2, 3))`` (only the latter with ``sequence``), each
     size a non-negative int."""
@@ -4192,8 +4368,24 @@ def _random_fill(t: Tensor, where: str, p: Any, q: Any, gen: Any = None) -> Any:
         if p > q:
             raise RuntimeError(f"uniform_: expects to return a [from, to) range, but found "
                                f"from={p} > to={q}")
-        sample = as_generator(gen, where).uniform(p, q, t.shape)
+        sample = _rounded_down(as_generator(gen, where).uniform(p, q, t.shape), t.dtype, q)
     return to_device(sample.astype(t.dtype), t.device)
+
+
+def _rounded_down(v: Any, dt: np.dtype, top: float = 1.0) -> Any:
+    """float64 uniform samples in ``dt``, each rounded down onto ``dt``'s grid: the nearest
+    value may be the range's excluded end (float16 ``rand``: 1.0 once in ~3,000 samples; float32
+    once in ~30 million, and half of the samples of ``uniform_(1e8, 1e8 + 8)``). PyTorch's stay
+    in ``[from, to)`` -- so do these, and every grid point keeps the mass of its gap above."""
+    out = v.astype(dt)
+    if dt == np.float64 or not out.size:
+        return out
+    up = out.astype(np.float64) > v
+    if top > float(out.min()):
+        up |= out >= dt.type(top)  # (a float64 sample that rounded up to the end itself)
+    if up.any():
+        out[up] = np.nextafter(out[up], dt.type(-np.inf))
+    return out
 
 
 def _bernoulli_sample(t: Tensor, p: Any, where: str, gen: Any = None) -> Any:
@@ -4292,8 +4484,9 @@ def _division_operands(where: str, t: Tensor, other: Any, reverse: bool = False)
                         "with .long()")
     if kind in "iu" and _broadcast_size(t, other):
         divisor = t._data if reverse else (other._data if isinstance(other, Tensor) else other)
-        if isinstance(divisor, int) and not isinstance(divisor, bool):
-            divisor = int(_scalar_array(divisor, dt, np))  # as it wraps into the dtype (int8: 256 is 0)
+        if isinstance(divisor, (int, np.integer)) and not isinstance(divisor, (bool, np.bool_)):
+            # as it wraps into the dtype (int8: 256 is 0), numpy's integers as Python's
+            divisor = int(_scalar_array(int(divisor), dt, np))
         if bool((divisor == 0).any()) if hasattr(divisor, "any") else divisor == 0:
             raise IntegerDivisionByZeroError(f"{where}: integer division by zero (the divisor holds "
                                         "a 0); use floating-point tensors to get inf/NaN instead")

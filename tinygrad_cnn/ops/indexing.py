@@ -830,3 +830,98 @@ def masked_scatter(input: Tensor, mask: Any, source: Tensor, *,
     k = xp.maximum(xp.cumsum(m, dtype=np.int64) - 1, 0)
     picked = GetItem.apply(flat, key=(k,)).reshape(shape)
     return _where(Tensor._make(m.reshape(shape)), picked, input)
+
+
+# ------------------------------------------------------------------------------ scatters into views
+# PyTorch's out-of-place writes into a view of a copy: compositions of the copy (clone), the view
+# and the recorded write (``__setitem__`` / ``copy_``, whose VJPs -- CopySlices -- give the input
+# its gradient outside the region and ``src`` the gradient inside it).
+
+def _source(src: Any, input: Tensor, where: str) -> Tensor:
+    if not isinstance(src, Tensor):
+        raise TypeError(f"{where}: src must be a Tensor, got {type_name(src)}")
+    if src.dtype != input.dtype:
+        raise TypeError(f"{where}: src is {src.dtype} but the input is {input.dtype}; convert one "
+                        "of them with .to()")
+    return src
+
+
+def _write_region(input: Tensor, src: Tensor, region: Any, where: str) -> Tensor:
+    """A copy of ``input`` whose view ``region(copy)`` holds ``src`` (of that view's shape)."""
+    out = input.clone()
+    view = region(out)
+    if view.shape != src.shape:
+        raise ValueError(f"{where}: src of shape {src.shape} does not fit the region of shape "
+                         f"{view.shape} it replaces (input {input.shape})")
+    view.copy_(src)
+    return out
+
+
+def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
+    """A copy of ``input`` with ``input.select(dim, index)`` replaced by ``src``. Gradients:
+    ``g`` to ``input`` outside that slice, ``g.select(dim, index)`` to ``src``."""
+    where = "select_scatter"
+    src = _source(src, input, where)
+    d = _dim(dim, input.ndim, where)
+    return _write_region(input, src, lambda t: t.select(d, index), where)
+
+
+def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = None,
+                  end: int | None = None, step: int = 1) -> Tensor:
+    """A copy of ``input`` with the slice ``start:end:step`` along ``dim`` replaced by ``src``.
+    Gradients: ``g`` outside the slice to ``input``, ``g`` in it to ``src``."""
+    where = "slice_scatter"
+    src = _source(src, input, where)
+    d = _dim(dim, input.ndim, where)
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 1:
+        raise ValueError(f"{where}: step must be a positive int, got {step!r}")
+    key = (slice(None),) * d + (slice(start, end, step),)
+    return _write_region(input, src, lambda t: t[key], where)
+
+
+def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
+                     dim2: int = 1) -> Tensor:
+    """A copy of ``input`` with ``input.diagonal(offset, dim1, dim2)`` replaced by ``src``.
+    Gradients: ``g`` off that diagonal to ``input``, ``g.diagonal(...)`` to ``src``."""
+    where = "diagonal_scatter"
+    src = _source(src, input, where)
+    return _write_region(input, src, lambda t: t.diagonal(offset, dim1, dim2), where)
+
+
+def put(input: Tensor, index: Any, source: Tensor, accumulate: bool = False) -> Tensor:
+    """A copy of ``input`` with ``source`` written at the flat positions ``index`` (as ``take``
+    reads them; negative ones count from the end); with ``accumulate`` added, repeated indices
+    adding up. Gradients: ``g`` to ``input`` (not where overwritten), ``g.take(index)`` to
+    ``source``."""
+    where = "put"
+    if not isinstance(index, Tensor) or index.dtype != np.int64:
+        raise TypeError(f"{where}: index must be an int64 Tensor, got "
+                        f"{index.dtype if isinstance(index, Tensor) else type_name(index)}")
+    source = _source(source, input, where)
+    if source.numel() != index.numel():
+        raise ValueError(f"{where}: source has {source.numel()} elements (shape {source.shape}) "
+                         f"but index {index.numel()} (shape {index.shape}); they must match")
+    n = input.numel()
+    idx = index.reshape(-1)
+    if idx.numel():
+        lo, hi = int(idx.min().item()), int(idx.max().item())
+        if lo < -n or hi >= n:
+            raise IndexError(f"{where}: index {lo if lo < -n else hi} is out of range for a tensor "
+                             f"of {n} elements (shape {input.shape}; allowed: {-n} to {n - 1})")
+    flat = input.reshape(-1)
+    return flat.index_put((idx,), source.reshape(-1), accumulate=accumulate).reshape(input.shape)
+
+
+def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
+         invert: bool = False) -> Tensor:
+    """A bool tensor of ``elements``' shape: whether each element is among ``test_elements``
+    (either may be a number); with ``invert``, whether it is not. No gradient."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError("isin: elements or test_elements must be a Tensor, got "
+                        f"{type_name(elements)} and {type_name(test_elements)}")
+    ref = elements if isinstance(elements, Tensor) else test_elements
+    xp = array_module(ref._data)
+    a = elements._data if isinstance(elements, Tensor) else xp.asarray(elements)
+    b = test_elements._data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    out = xp.isin(a, b, assume_unique=assume_unique, invert=invert)
+    return Tensor._make(xp.asarray(out, dtype=bool))

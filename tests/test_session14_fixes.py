@@ -452,3 +452,11 @@ def test_put_in_place_isin_and_index_put_as_pytorch():
         tg.slice_scatter(tg.zeros(3), tg.zeros(3).double())
     with pytest.raises(ValueError, match="does not fit the region"):
         tg.select_scatter(tg.zeros(3, 4), tg.zeros(4), 1, 0)
+
+
+def test_set_default_dtype_takes_float32_and_refuses_others_clearly():
+    tg.set_default_dtype(tg.float32)
+    assert tg.get_default_dtype() == tg.float32 and tg.tensor([1.0]).dtype == tg.float32
+    with pytest.raises(NotImplementedError, match="dtype=tinygrad_cnn.float64"):
+        tg.set_default_dtype(tg.float64)
+    assert tg.get_default_dtype() == tg.float32

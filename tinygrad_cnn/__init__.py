@@ -160,6 +160,21 @@ def get_default_dtype() -> np.dtype:
     return float32
 
 
+def set_default_dtype(d: Any) -> None:
+    """PyTorch's switch of the default float dtype: here the default is float32, fixed, so
+    float32 is accepted (nothing changes) and any other dtype is a clear error, not a silent
+    float32 (give ``dtype=tg.float64`` to the factories, or ``.double()`` tensors and modules)."""
+    try:
+        dt = np.dtype(d)
+    except TypeError:
+        raise TypeError(f"set_default_dtype: expected a floating dtype, got {d!r}") from None
+    if dt != float32:
+        raise NotImplementedError(
+            f"set_default_dtype({dt}): the default float dtype is float32, fixed in tinygrad_cnn; "
+            "make float64 tensors with dtype=tinygrad_cnn.float64 (or .double()), and "
+            "model.double() for a module's parameters")
+
+
 class finfo:  # noqa: N801 (PyTorch's name)
     """Limits of a float dtype, as ``torch.finfo``: ``bits``, ``eps``, ``max``, ``min``,
     ``tiny`` (= ``smallest_normal``), ``resolution`` as Python numbers, ``dtype`` its name;
@@ -213,6 +228,7 @@ __all__ = [
     "concatenate",
     "finfo",
     "get_default_dtype",
+    "set_default_dtype",
     "iinfo",
     "CheckpointError",
     "Context",

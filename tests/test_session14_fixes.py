@@ -460,3 +460,68 @@ def test_set_default_dtype_takes_float32_and_refuses_others_clearly():
     with pytest.raises(NotImplementedError, match="dtype=tinygrad_cnn.float64"):
         tg.set_default_dtype(tg.float64)
     assert tg.get_default_dtype() == tg.float32
+
+
+# --- t41: data loading and saving -------------------------------------------------------------
+
+def test_save_keeps_namedtuples_ordered_dicts_and_numpy_scalars(tmp_path):
+    import collections
+
+    point = collections.namedtuple("Point", "a b")
+    obj = {"p": point(1, tg.ones(2)), "od": collections.OrderedDict(b=1, a=2),
+           "f": np.float32(1.5), "i": np.int64(3), "b": np.bool_(True)}
+    tg.save(obj, tmp_path / "c.npz")
+    back = tg.load(tmp_path / "c.npz")
+    assert type(back["p"]).__name__ == "Point" and back["p"].a == 1
+    np.testing.assert_array_equal(back["p"].b.numpy(), [1.0, 1.0])
+    assert type(back["od"]) is collections.OrderedDict and list(back["od"]) == ["b", "a"]
+    assert type(back["f"]) is np.float32 and back["f"] == 1.5
+    assert type(back["i"]) is np.int64 and type(back["b"]) is np.bool_
+    sd = tg.nn.Linear(2, 2).state_dict()
+    tg.save(sd, tmp_path / "sd.npz")
+    assert type(tg.load(tmp_path / "sd.npz")) is collections.OrderedDict
+
+
+def test_save_refuses_masked_arrays_and_missing_folders(tmp_path):
+    with pytest.raises(TypeError, match="masked array"):
+        tg.save({"x": np.ma.array([1.0, 2.0], mask=[0, 1])}, tmp_path / "m.npz")
+    assert not list(tmp_path.iterdir())
+    with pytest.raises(FileNotFoundError, match="does not exist; create it first"):
+        tg.save([1], tmp_path / "typo" / "x.npz")
+    assert not (tmp_path / "typo").exists()
+
+
+def test_load_takes_a_torch_device_as_map_location(tmp_path):
+    torch = pytest.importorskip("torch")
+    tg.save({"a": tg.ones(2)}, tmp_path / "x.npz")
+    assert tg.load(tmp_path / "x.npz", map_location=torch.device("cpu"))["a"].tolist() == [1, 1]
+
+
+def test_an_optimizer_refuses_another_optimizers_state_dict():
+    lin = tg.nn.Linear(3, 2)
+    lin(tg.ones(1, 3)).sum().backward()
+    adam = tg.optim.Adam(lin.parameters())
+    adam.step()
+    with pytest.raises(ValueError, match="written by another optimizer.*amsgrad, betas"):
+        tg.optim.SGD(lin.parameters(), lr=0.5).load_state_dict(adam.state_dict())
+    sgd = tg.optim.SGD(lin.parameters(), lr=0.1, momentum=0.9)
+    sgd.step()
+    with pytest.raises(ValueError, match="dampening, momentum, nesterov"):
+        tg.optim.Adam(lin.parameters()).load_state_dict(sgd.state_dict())
+    tg.optim.AdamW(lin.parameters()).load_state_dict(adam.state_dict())  # (the same options)
+    groups = tg.optim.SGD([{"params": lin.parameters(), "name": "all"}], lr=0.1)
+    groups.load_state_dict(groups.state_dict())  # a key of the user's own stays allowed
+
+
+def test_loader_empty_batches_huge_ints_and_pytorch_arguments():
+    D = tg.data
+    with pytest.raises(ValueError, match="a batch of 0 samples"):
+        D.default_collate([])
+    with pytest.raises(ValueError, match="a batch of 0 samples"):
+        list(D.DataLoader(range(5), batch_sampler=[[], [1]]))
+    with pytest.raises(OverflowError, match="DataLoader: .* does not fit int64"):
+        D.default_collate([1, 2**64])
+    loader = D.DataLoader(range(5), batch_size=2, in_order=False, pin_memory_device="")
+    it = iter(loader)
+    assert len(it) == 3 and next(it).tolist() == [0, 1] and len(list(it)) == 2
+    assert [len(s) for s in D.random_split(range(10), tg.tensor([3, 7]))] == [3, 7]

@@ -109,10 +109,14 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if fd >= 0:
             os.close(fd)
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno is not None and \
+                exc.filename in (None, str(tmp), os.fspath(tmp)):
+            # (a full disk names no file, a rename names our temporary one: say which file)
+            raise _naming(exc, path) from None
         raise
     _fsync_folder(path.parent)
     return path

@@ -20,6 +20,8 @@ or corrupt file, a file that is not an ``.npz`` at all, a crafted schema -- rais
 
 from __future__ import annotations
 
+import collections
+import errno
 import io
 import json
 import math
@@ -59,6 +61,9 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0)
         if isinstance(obj, Parameter):
             return {"parameter": [key, bool(obj.requires_grad)]}
         return {"tensor_requiring_grad": key} if obj.requires_grad else {"tensor": key}
+    if isinstance(obj, np.ma.MaskedArray):  # (an ndarray too: stored plain, its mask would go)
+        raise TypeError(f"save: {where} is a numpy masked array, whose mask cannot be stored "
+                        "with it; save its .filled(value) and its .mask as two arrays")
     if isinstance(obj, np.ndarray):
         if obj.dtype.kind not in _ARRAY_KINDS:
             raise TypeError(f"save: {where} is an array of dtype {obj.dtype}, which cannot be "
@@ -66,6 +71,10 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0)
         key = f"a{len(arrays)}"
         arrays[key] = obj
         return {"array": key}
+    if isinstance(obj, np.generic) and obj.dtype.kind in "biuf":  # kept as numpy's scalar type
+        key = f"a{len(arrays)}"
+        arrays[key] = np.asarray(obj)
+        return {"scalar": key}
     if isinstance(obj, np.generic):
         obj = obj.item()
     if obj is None or isinstance(obj, (bool, int, str)):
@@ -76,8 +85,14 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0)
         for k in obj:
             if not isinstance(k, (str, int)):
                 raise TypeError(f"save: {where} has a key {k!r}; keys must be str or int")
-        return {"dict": [[k, _encode(v, arrays, f"{where}[{k!r}]", depth + 1)]
-                         for k, v in obj.items()]}
+        kind = "ordered_dict" if isinstance(obj, collections.OrderedDict) else "dict"
+        return {kind: [[k, _encode(v, arrays, f"{where}[{k!r}]", depth + 1)]
+                       for k, v in obj.items()]}
+    if isinstance(obj, tuple) and hasattr(type(obj), "_fields"):  # a namedtuple: name and fields
+        fields = list(type(obj)._fields)
+        return {"namedtuple": [type(obj).__name__, fields,
+                               [_encode(v, arrays, f"{where}.{f}", depth + 1)
+                                for f, v in zip(fields, obj)]]}
     if isinstance(obj, (list, tuple)):
         kind = "list" if isinstance(obj, list) else "tuple"
         return {kind: [_encode(v, arrays, f"{where}[{i}]", depth + 1) for i, v in enumerate(obj)]}
@@ -135,6 +150,24 @@ class _Reader:
                 raise self.fail(where, f"cannot be a parameter ({exc})") from None
         if kind == "array":
             return self.array(value, where, _ARRAY_KINDS)
+        if kind == "scalar":
+            arr = self.array(value, where, "biuf")
+            if arr.shape != ():
+                raise self.fail(where, f"is a scalar of shape {arr.shape}, not 0-d")
+            return arr[()]
+        if kind == "namedtuple":
+            if not (isinstance(value, list) and len(value) == 3 and isinstance(value[0], str)
+                    and isinstance(value[1], list) and isinstance(value[2], list)
+                    and len(value[1]) == len(value[2])
+                    and all(isinstance(f, str) for f in value[1])):
+                raise self.fail(where, f"is a namedtuple of {_describe(value)}, not [name, "
+                                "fields, values]")
+            try:  # a class of that name and fields (the original is not imported: no pickle)
+                cls = collections.namedtuple(value[0], value[1])  # type: ignore[misc]
+            except ValueError as exc:
+                raise self.fail(where, f"is a namedtuple that cannot be made ({exc})") from None
+            return cls(*(self.decode(v, f"{where}.{f}", depth + 1)
+                         for f, v in zip(value[1], value[2])))
         if kind == "float":
             if isinstance(value, str):
                 try:
@@ -147,10 +180,10 @@ class _Reader:
                 raise self.fail(where, f"is a {kind} of {_describe(value)}, not a JSON list")
             items = [self.decode(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value)]
             return items if kind == "list" else tuple(items)
-        if kind == "dict":
+        if kind in ("dict", "ordered_dict"):
             if not isinstance(value, list):
                 raise self.fail(where, f"is a dict of {_describe(value)}, not a JSON list of pairs")
-            out = {}
+            out: dict[Any, Any] = collections.OrderedDict() if kind == "ordered_dict" else {}
             for i, pair in enumerate(value):
                 if not (isinstance(pair, list) and len(pair) == 2
                         and isinstance(pair[0], (str, int))):  # bool keys too, as save takes them
@@ -201,6 +234,10 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
     if path.is_dir():
         raise IsADirectoryError(f"save: {path} is a directory; give a file path such as "
                                 f"{path / 'checkpoint.npz'}")
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    if not target.parent.is_dir():  # (as torch.save: a typo in a folder name is not a new folder)
+        raise FileNotFoundError(errno.ENOENT, f"save: the folder {target.parent} does not exist; "
+                                "create it first (os.makedirs)", str(path))
     arrays: dict[str, np.ndarray] = {}
     schema = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays, "obj")}
     atomic_write(path, lambda f: _savez(f, {_SCHEMA_KEY: np.array(json.dumps(schema)), **arrays}))
@@ -232,6 +269,9 @@ def load(path: str | os.PathLike[str], map_location: Any = None, *,
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"load: path must be a file path (str or os.PathLike), got "
                         f"{type(path).__name__}; file objects are not supported")
+    if map_location is not None and not isinstance(map_location, str) and \
+            isinstance(getattr(map_location, "type", None), str):
+        map_location = str(map_location)  # a torch.device (or ours): its name, 'cpu', 'cuda:0'
     if map_location is not None and not isinstance(map_location, str):
         raise TypeError(f"load: map_location must be a device name such as 'cpu' or 'cuda', got "
                         f"{type(map_location).__name__} (functions and dicts are not supported)")

@@ -349,6 +349,10 @@ def random_split(dataset: Any, lengths: Sequence[int | float],
     here (PyTorch's slices then give subsets of the wrong sizes).
     """
     n = len(dataset)
+    if hasattr(lengths, "tolist") and hasattr(lengths, "shape"):  # a tensor or array of lengths
+        lengths = lengths.tolist()
+    lengths = [x.item() if hasattr(x, "item") and getattr(x, "ndim", None) == 0 else x
+               for x in lengths]  # (0-d tensors and numpy scalars as their numbers)
     total = sum(lengths)
     if math.isclose(total, 1) and total <= 1:
         sizes: list[int] = []

@@ -181,6 +181,10 @@ def _collate(items: list[Any], path: str) -> Any:
     way; a namedtuple stays itself, a list subclass or other sequence its type where it can be
     built, ``_same_sequence``); strings stay as they came (a list of them, or a tuple for a field of
     sequence samples, as PyTorch's). ``path`` names the field in errors."""
+    if not items:
+        raise ValueError("DataLoader: a batch of 0 samples (the batch_sampler gave an empty "
+                         "batch, or default_collate([]) was called): there is nothing to stack; "
+                         "skip empty batches in the batch_sampler")
     first = items[0]
     where = f"the field {path}" if path else "the samples"
     if isinstance(first, (str, bytes)):  # as they came: a field of tuple samples stays a tuple,
@@ -230,7 +234,12 @@ def _collate(items: list[Any], path: str) -> Any:
         elif isinstance(it, (bool, int, float)) and not isinstance(it, np.generic):
             dt = np.bool_ if isinstance(it, bool) else np.int64 if isinstance(it, int) else \
                 np.float64
-            arrays.append(np.asarray(it, dtype=dt))
+            try:
+                arrays.append(np.asarray(it, dtype=dt))
+            except OverflowError:
+                raise OverflowError(f"DataLoader: {where} hold the int {it}, which does not fit "
+                                    "int64 (the dtype Python ints are batched in); store it as "
+                                    "a float or a string") from None
         elif isinstance(it, (np.ndarray, np.generic)) and it.dtype.kind in "biuf":
             arrays.append(np.asarray(it))
         else:
@@ -250,6 +259,29 @@ def _collate(items: list[Any], path: str) -> Any:
     # tensors or arrays of several dtypes: PyTorch's stack promotes by its rule (an int64 and a
     # float32 sample give float32, not numpy's float64), each sample cast once
     return np.stack(arrays, dtype=stack_dtype(dtypes), casting="unsafe")
+
+
+class _LoaderIterator:
+    """An epoch of a ``DataLoader``: its batches in turn, and ``len()`` -- the loader's, as
+    PyTorch's iterator gives it (progress bars that wrap the iterator read it)."""
+
+    __slots__ = ("_batches", "_loader")
+
+    def __init__(self, batches: Iterator[Any], loader: DataLoader) -> None:
+        self._batches, self._loader = batches, loader
+
+    def __iter__(self) -> _LoaderIterator:
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._batches)
+
+    def __len__(self) -> int:
+        return len(self._loader)
+
+    def close(self) -> None:
+        """Stop the epoch early (its workers stop with it)."""
+        self._batches.close()  # type: ignore[attr-defined]
 
 
 def _is_sequence(x: Any) -> bool:
@@ -662,6 +694,7 @@ class DataLoader:
                  multiprocessing_context: str | None = None,
                  generator: np.random.Generator | int | None = None, *,
                  prefetch_factor: int | None = None, persistent_workers: bool = False,
+                 pin_memory_device: str = "", in_order: bool = True,
                  seed: int | None = None) -> None:
         object.__setattr__(self, "_initialized", False)
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(
@@ -720,6 +753,9 @@ class DataLoader:
         self.sampler, self.batch_sampler = sampler, batch_sampler
         self.drop_last, self.seed, self.generator, self.epoch = drop_last, seed, generator, 0
         self.collate_fn, self.pin_memory = collate_fn, pin_memory
+        # accepted, as PyTorch 2.13's: no pinned memory here, and batches always come in order
+        # (which in_order=False allows too)
+        self.pin_memory_device, self.in_order = pin_memory_device, in_order
         self.num_workers, self.prefetch_factor = num_workers, prefetch_factor
         self.worker_init_fn, self.timeout = worker_init_fn, timeout
         self.multiprocessing_context = multiprocessing_context
@@ -764,8 +800,8 @@ class DataLoader:
         if isinstance(self.dataset, IterableDataset):
             # (the len reported when the iterator is made, as PyTorch's: list(loader) asks
             # len(loader) only after iter(loader), and that first call does not count)
-            return self._stream_epoch(self._len_reported)
-        return self._map_epoch()
+            return _LoaderIterator(self._stream_epoch(self._len_reported), self)
+        return _LoaderIterator(self._map_epoch(), self)
 
     def _stream_epoch(self, reported: int | None) -> Iterator[Any]:
         """An epoch of an ``IterableDataset``, with PyTorch's warning for each batch beyond

@@ -312,6 +312,7 @@ class Optimizer:
                 len(a["params"]) != len(b["params"]) for a, b in zip(groups, self.param_groups)):
             raise ValueError(f"{type(self).__name__}.load_state_dict: the saved optimizer has "
                              "different parameter groups than this one")
+        _same_kind(self, groups)
         params = self._params()
         for saved, group in zip(groups, self.param_groups):
             for k, v in saved.items():
@@ -371,6 +372,31 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(g.items()) if k != "params"]
         return "\n".join(lines) + "\n)"
+
+
+#: the options that tell the built-in optimizers apart (lr, weight_decay, maximize and
+#: PyTorch's implementation switches -- foreach, fused, ... -- are shared or ignored)
+_OPTION_NAMES = frozenset({
+    "momentum", "dampening", "nesterov", "betas", "amsgrad", "eps", "alpha", "centered",
+    "initial_accumulator_value", "lr_decay", "momentum_decay", "rho", "lambd", "t0", "etas",
+    "step_sizes", "history_size", "line_search_fn", "max_eval", "max_iter", "tolerance_change",
+    "tolerance_grad", "decoupled_weight_decay"})
+
+
+def _same_kind(opt: Optimizer, groups: list[dict[str, Any]]) -> None:
+    """Refuse a built-in optimizer's load of another optimizer's state_dict (Adam's into SGD
+    trained on at Adam's lr; SGD's into Adam failed at step() with a KeyError): a saved group
+    holding options of another kind names them. Keys of the user's own stay allowed."""
+    if not type(opt).__module__.startswith("tinygrad_cnn.optim"):
+        return
+    foreign = sorted({k for g in groups for k in g if k in _OPTION_NAMES} - set(opt.defaults))
+    if foreign:
+        name = type(opt).__name__
+        raise ValueError(
+            f"{name}.load_state_dict: this state_dict was written by another optimizer: its "
+            f"parameter groups hold {', '.join(foreign)}, which {name} does not have (its "
+            f"options: {', '.join(sorted(opt.defaults))}); load it into the optimizer that "
+            "saved it")
 
 
 def _update_0d(opt: Optimizer, p: Tensor, g: Any, group: dict[str, Any],

@@ -985,9 +985,9 @@ def test_fast_mode_docstring_says_what_one_projection_misses_and_the_way_out():
     x = Tensor(np.random.RandomState(0).randn(2000), requires_grad=True)
     seeds = [check_grads(WrongAtOneElement.apply, x, fast_mode=True, seed=s).ok
              for s in range(6)]
-    assert seeds[0] and not all(seeds)  # one draw misses it, several seeds catch it
+    assert any(seeds) and not all(seeds)  # some draws miss it, several seeds catch it
     small = Tensor(np.random.RandomState(0).randn(1300), requires_grad=True)
     assert check_grads(WrongAtOneElement.apply, small).kind == "wrong_vjp"  # full mode: caught
     doc = " ".join(gradcheck.__doc__.split())
     assert "probability 1" not in doc
-    assert "can hide under" in doc and "fast_mode=False" in doc and "several seeds" in doc
+    assert "can pass for some draws" in doc and "fast_mode=False" in doc and "several seeds" in doc

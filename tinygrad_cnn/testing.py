@@ -67,9 +67,24 @@ def shapes(*, min_dims: int = 0, max_dims: int = 3, min_side: int = 1,
 
 def broadcastable_shapes(num: int = 2, *, min_dims: int = 0, max_dims: int = 3,
                          max_side: int = 4) -> st.SearchStrategy[tuple[Shape, ...]]:
-    """``num`` shapes that broadcast together (NumPy's and PyTorch's rule)."""
-    return hnp.mutually_broadcastable_shapes(num_shapes=num, min_dims=min_dims, max_dims=max_dims,
-                                             max_side=max_side).map(lambda b: b.input_shapes)
+    """``num`` shapes that broadcast together (NumPy's and PyTorch's rule). Half the draws are
+    the everyday case, shapes of one rank where some sizes are 1 (``(3, 4)`` with ``(1, 4)``: a
+    VJP must sum over those dims, keeping them); the others Hypothesis's general ones (ranks that
+    differ, 0-d shapes)."""
+    general = hnp.mutually_broadcastable_shapes(num_shapes=num, min_dims=min_dims,
+                                                max_dims=max_dims, max_side=max_side
+                                                ).map(lambda b: b.input_shapes)
+    if max_dims < 1 or max_side < 2:
+        return general
+
+    def with_ones(shape: Shape) -> st.SearchStrategy[tuple[Shape, ...]]:
+        one = st.lists(st.booleans(), min_size=len(shape), max_size=len(shape)).map(
+            lambda mask: tuple(1 if m else d for m, d in zip(mask, shape)))
+        return st.tuples(*[one] * num)
+
+    same_rank = hnp.array_shapes(min_dims=max(min_dims, 1), max_dims=max_dims, min_side=2,
+                                 max_side=max_side).flatmap(with_ones)
+    return st.one_of(same_rank, general)
 
 
 def _keep_away(values: np.ndarray, away_from: Sequence[float], min_distance: float,

@@ -49,6 +49,7 @@ NUDGE_ROUNDS = 3
 REFINE_MIN_EPS = 1e-9
 SMOOTH_SHRINK = 0.3
 JUMP_GROWTH = 5.0  # a difference quotient 5x larger at a tenth of the step: a jump
+ROUNDING_ULPS = 256  # a step below this many ulps of its element measures mostly rounding
 METHODS = ("finite_differences", "taylor")
 
 
@@ -417,6 +418,7 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
             mask = np.zeros(p.inputs[i]._data.size, dtype=bool)
             for n, k in zip(numerical[r], jumps[r]):
                 mask |= s.kinked(k, n + k / 2, n - k / 2).any(axis=1)
+            mask |= _symmetric_jumps(p, i, numerical[r], s, f0)
             if mask.any():
                 kinked.append((i, np.flatnonzero(mask)))
         if not kinked:
@@ -474,6 +476,17 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
         wrong.sort(key=lambda w: -w[0])
         _, top, r, c = wrong[0]
         i, j = p.diff[r], p.which[c]
+        xk = float(p.base(i)[top.in_index]) if top.in_index is not None else 0.0
+        if s.eps < ROUNDING_ULPS * float(np.spacing(abs(xk))):
+            # (not a wrong VJP: at |x| ~ 1e8 a step of 1e-6 is a few ulps of x)
+            head = (f"cannot judge at this point: the step eps={s.eps:g} is under "
+                    f"{ROUNDING_ULPS} ulps of {labels.input(i)}'s element {top.in_index} "
+                    f"(= {xk:.6g}), so rounding, not the VJP, decides the difference quotient "
+                    f"(numerical {top.numerical:.6g}, analytical {top.analytical:.6g}). Pass an "
+                    f"eps scaled to the input (about {1e-6 * abs(xk):.3g}), or check at inputs "
+                    "of order 1.")
+            return GradcheckReport(False, "step_too_small", order,
+                                   ("second derivative: " if order == 2 else "") + head)
         a, n = analytical[r][c], numerical[r][c]
         outs = p.outputs()
         m = int(np.ravel_multi_index(top.out_index, outs[j].shape)) if top.out_index else 0
@@ -622,12 +635,27 @@ def _passed(p: Problem, labels: Labels, order: int, s: Settings, how: str) -> Gr
 # --------------------------------------------------------------------------------- projections
 def _fast(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str],
           rng: np.random.Generator, order: int) -> GradcheckReport:
+    """Two random projections ``v . J u`` per input/output pair, four evaluations per input: one
+    with Gaussian directions (a wrong sign or factor at some elements cannot cancel out), one
+    with positive ones, as PyTorch's (a VJP that adds a constant moves ``v . J u`` by
+    ``c * sum(u)``, which Gaussian directions put near 0 for some draws)."""
+    report = _projection(p, s, labels, swaps, notes, rng, order, positive=False)
+    if not report.ok:
+        return report
+    return _projection(p, s, labels, swaps, notes, rng, order, positive=True)
+
+
+def _projection(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str],
+                rng: np.random.Generator, order: int, positive: bool) -> GradcheckReport:
     """One random projection ``v . J u`` per input/output pair: two evaluations per input."""
+    def draw(n: int) -> np.ndarray:
+        return rng.random(n) if positive else rng.standard_normal(n)
+
     outs = p.outputs()
-    vs = [rng.standard_normal(outs[j]._data.size) for j in p.which]
+    vs = [draw(outs[j]._data.size) for j in p.which]
     us = []
     for i in p.diff:
-        u = rng.standard_normal(p.inputs[i]._data.size)
+        u = draw(p.inputs[i]._data.size)
         us.append(u / max(np.sqrt(dot(u, u)), 1e-12))
     f0 = p.values()
     rounds = NUDGE_ROUNDS if s.avoid_kinks else 0
@@ -682,14 +710,34 @@ def _fast(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
                 report.headline += "\n  (fast mode: slopes of v . output along a random direction u)"
                 return report
             return _fast_failure(p, s, labels, order, outs, r, c, us[r], vs[c], grads[c][r], a, n)
-    return _passed(p, labels, order, s, "fast mode: one random projection v . J u per "
-                   "input/output pair")
+    return _passed(p, labels, order, s, "fast mode: two random projections v . J u per "
+                   "input/output pair (Gaussian and positive directions)")
 
 
 def _at_output(p: Problem, outs: tuple[Tensor, ...], c: int, v: np.ndarray) -> list[np.ndarray]:
     """Weights for every compared output: ``v`` for output ``c``, zeros for the others (the
     projections sum over all of them, in ``p.which``'s order)."""
     return [v if k == c else np.zeros(outs[j]._data.size) for k, j in enumerate(p.which)]
+
+
+def _symmetric_jumps(p: Problem, i: int, numerical: list[np.ndarray], s: Settings,
+                     f0: list[np.ndarray]) -> np.ndarray:
+    """Elements of input ``i`` where the function jumps through its own value (``sign`` at 0:
+    both one-sided slopes are the jump over the step, so they agree and no kink shows): a
+    difference quotient of at least ``0.1 / eps`` that grows ``JUMP_GROWTH`` times with a ten
+    times smaller step. (What avoid_kinks moves off, as it moves floor's one-sided jumps.)"""
+    mask = np.zeros(p.inputs[i]._data.size, dtype=bool)
+    steep = np.zeros_like(mask)
+    for n in numerical:
+        steep |= (np.abs(n) >= 0.1 / s.eps).any(axis=1)
+    elements = np.flatnonzero(steep)
+    if not elements.size:
+        return mask
+    rows, _ = numerical_rows(p, i, elements, s.eps / 10, f0)
+    for c, n in enumerate(numerical):
+        grew = np.abs(rows[c]) > JUMP_GROWTH * np.abs(n[elements]) + s.tol(n[elements])
+        mask[elements[grew.any(axis=1)]] = True
+    return mask
 
 
 def _refine(p: Problem, s: Settings, analytical: list[list[np.ndarray]],
@@ -713,9 +761,12 @@ def _refine(p: Problem, s: Settings, analytical: list[list[np.ndarray]],
             a, n = analytical[r][c], numerical[r][c]
             failing |= (~(np.abs(a - n) <= s.tol(n))).any(axis=1)
         elements = np.flatnonzero(failing)
+        x = p.base(i).ravel()
         eps = s.eps
         for _ in range(2):
             eps /= 10
+            # (a step within a few hundred ulps of an element measures rounding, not slope)
+            elements = elements[eps >= ROUNDING_ULPS * np.spacing(np.abs(x[elements]))]
             if not elements.size or eps < REFINE_MIN_EPS:
                 break
             c_rows, k_rows = numerical_rows(p, i, elements, eps, f0)

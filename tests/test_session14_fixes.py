@@ -448,8 +448,8 @@ def test_put_in_place_isin_and_index_put_as_pytorch():
     assert y.sum().item() == 6.0
     with pytest.raises(IndexError, match="put: index 5 is out of range"):
         tg.put(tg.zeros(2), tg.tensor([5]), tg.ones(1))
-    with pytest.raises(TypeError, match="slice_scatter: src is float64"):
-        tg.slice_scatter(tg.zeros(3), tg.zeros(3).double())
+    with pytest.raises(TypeError, match="put: source is float64"):
+        tg.put(tg.zeros(2), tg.tensor([1]), tg.ones(1).double())
     with pytest.raises(ValueError, match="does not fit the region"):
         tg.select_scatter(tg.zeros(3, 4), tg.zeros(4), 1, 0)
 
@@ -581,3 +581,82 @@ def test_a_step_under_the_inputs_rounding_is_said_so_not_blamed_on_an_op():
     assert not report.ok and report.kind == "step_too_small"
     assert "rounding, not the VJP" in report.headline and "mul" not in report.headline
     assert tg.gradcheck(lambda t: t * 1.0, x, eps=176.0)
+
+
+# --- t43: this session's additions, attacked ------------------------------------------------------
+
+def test_uniform_on_a_range_narrower_than_the_dtypes_spacing_gives_the_start():
+    torch = pytest.importorskip("torch")
+    for dt, a, b in [("float16", 1, 1.0002), ("float16", 0, 1e-8), ("float16", -1, -0.999999999),
+                     ("float32", 1, 1 + 1e-8), ("float32", 0, 1e-50)]:
+        ours = tg.empty(5, dtype=getattr(tg, dt)).uniform_(a, b).tolist()
+        theirs = torch.empty(5, dtype=getattr(torch, dt)).uniform_(a, b).tolist()
+        assert ours == theirs, (dt, a, b)
+
+
+def test_isin_compares_in_pytorchs_dtypes():
+    torch = pytest.importorskip("torch")
+    cases = [lambda L: L.isin(L.tensor([0.1, 0.2]), 0.1),
+             lambda L: L.isin(0.1, L.tensor([0.1, 0.2])),
+             lambda L: L.isin(L.tensor([1.0], dtype=L.float16), 1.0001),
+             lambda L: L.isin(L.tensor([44], dtype=L.int8), 300),
+             lambda L: L.isin(L.tensor([255], dtype=L.uint8), -1),
+             lambda L: L.isin(L.tensor([16777217]), L.tensor([16777216.0], dtype=L.float32)),
+             lambda L: L.isin(L.tensor([1, 2]), L.tensor([1.0, 2.5]))]
+    for case in cases:
+        assert case(tg).tolist() == case(torch).tolist()
+
+
+def test_scatter_prod_refuses_a_second_derivative_through_several_zeros():
+    x = tg.tensor([2.0], dtype=tg.float64, requires_grad=True)
+    s = tg.tensor([0.0, 0.0, 3.0], dtype=tg.float64, requires_grad=True)
+    out = x.scatter_reduce(0, tg.tensor([0, 0, 0]), s, "prod")
+    (gs,) = tg.autograd.grad(out.sum(), [s], create_graph=True)  # the first derivative: fine
+    assert gs.tolist() == [0.0, 0.0, 0.0]
+    with pytest.raises(RuntimeError, match="two or more zeros"):
+        tg.autograd.grad(gs[0], [s])
+    s1 = tg.tensor([0.0, 1.0, 3.0], dtype=tg.float64, requires_grad=True)
+    (g1,) = tg.autograd.grad(x.scatter_reduce(0, tg.tensor([0, 0, 0]), s1, "prod").sum(), [s1],
+                             create_graph=True)
+    assert tg.autograd.grad(g1[0], [s1])[0].tolist() == [0.0, 6.0, 2.0]  # one zero: exact
+
+
+def test_linspace_and_logspace_value_for_value_as_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    for _ in range(300):
+        dt = str(rng.choice(["float32", "float64", "int64", "int32", "int16"]))
+        a = float(np.round(rng.uniform(-20, 20), int(rng.integers(0, 4))))
+        b = float(np.round(rng.uniform(-20, 20), int(rng.integers(0, 4))))
+        steps = int(rng.integers(0, 40))
+        assert tg.linspace(a, b, steps, dtype=getattr(tg, dt)).tolist() == \
+            torch.linspace(a, b, steps, dtype=getattr(torch, dt)).tolist(), (a, b, steps, dt)
+        a, b = a / 8, b / 8
+        ours = tg.logspace(a, b, steps % 12, base=2.0, dtype=getattr(tg, dt)).tolist()
+        theirs = torch.logspace(a, b, steps % 12, base=2.0, dtype=getattr(torch, dt)).tolist()
+        assert ours == theirs, (a, b, steps % 12, dt)
+    with pytest.raises(RuntimeError, match="cannot be converted to int8"):
+        tg.linspace(0, 1000, 3, dtype=tg.int8)  # (PyTorch's overflow check)
+    with pytest.raises(RuntimeError, match="cannot be converted to int8"):
+        tg.logspace(0, 3, 4, dtype=tg.int8)  # (PyTorch's C cast gives garbage here)
+
+
+def test_scatters_into_views_convert_src_and_raise_pytorchs_classes():
+    out = tg.select_scatter(tg.zeros(2, 2, dtype=tg.float64), tg.ones(2), 0, 0)
+    assert out.dtype == tg.float64 and out.tolist() == [[1.0, 1.0], [0.0, 0.0]]
+    src = tg.ones(2, requires_grad=True)
+    tg.slice_scatter(tg.zeros(3, dtype=tg.float64), src, 0, 0, 2).sum().backward()
+    assert src.grad.dtype == tg.float32 and src.grad.tolist() == [1.0, 1.0]
+    for call in (lambda: tg.select_scatter(tg.zeros(3, 4), tg.zeros(4, 4), 0, 1),
+                 lambda: tg.slice_scatter(tg.zeros(3, 4), tg.zeros(3, 4), 0, step=0)):
+        with pytest.raises(RuntimeError):
+            call()
+        with pytest.raises(ValueError):
+            call()
+
+
+def test_one_element_tensors_as_sizes_and_h_of_a_0d_tensor():
+    assert tg.zeros(tg.tensor([3])).shape == (3,) and tg.ones(tg.tensor([[2]]), 2).shape == (2, 2)
+    assert tg.tensor(2.0).H.item() == 2.0
+    with pytest.raises(RuntimeError, match="mH"):
+        _ = tg.ones(3).mH

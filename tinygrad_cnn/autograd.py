@@ -845,11 +845,13 @@ class _OnceDifferentiable(Function):
     name = "once_differentiable"
 
     @staticmethod
-    def forward(ctx: Context, r: Any, *grads: Any, op: str = "") -> Any:
+    def forward(ctx: Context, r: Any, *grads: Any, op: str = "", why: str = "") -> Any:
         return r
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Any:
+        if ctx.attrs.get("why"):  # one of our ops, once differentiable at some points only
+            raise OnceDifferentiableError(ctx.attrs["why"])
         raise OnceDifferentiableError(
             f"trying to differentiate twice a function marked @once_differentiable (the backward "
             f"of {ctx.attrs['op']}); write its backward in Tensor ops to get second derivatives")

@@ -301,3 +301,14 @@ def type_name(value: Any) -> str:
     if module in ("builtins", "tinygrad_cnn"):
         return kind.__name__
     return f"{module}.{kind.__qualname__}"
+
+
+class ArgumentValueError(ValueError, RuntimeError):
+    """A wrong shape or argument value: a ValueError, the package's rule (see the README's
+    "Errors"), and a RuntimeError, as PyTorch raises it, so code ported from PyTorch that catches
+    RuntimeError still catches it."""
+
+
+class ArgumentTypeError(TypeError, RuntimeError):
+    """A wrong argument type or dtype: a TypeError, the package's rule, and PyTorch's
+    RuntimeError (see :class:`ArgumentValueError`)."""

@@ -63,8 +63,9 @@ def _shape_arg(shape: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _int_of(d: Any) -> Any:
-    """A 0-d integer tensor as its Python int; anything else as it is."""
-    if type(d) is Tensor and d.ndim == 0 and d._data.dtype.kind in "iu":
+    """A one-element integer tensor as its Python int (PyTorch takes it through ``__index__``);
+    anything else as it is."""
+    if type(d) is Tensor and d._data.size == 1 and d._data.dtype.kind in "iu":
         return int(d.item())
     return d
 
@@ -1483,6 +1484,8 @@ class Tensor:
     @property
     def H(self) -> Tensor:  # noqa: N802
         """The conjugate transpose of a matrix: its transpose (the values here are real)."""
+        if self.ndim == 0:  # (PyTorch's, deprecated there: the number itself)
+            return self.view(())
         if self.ndim != 2:
             raise RuntimeError(f"H: only matrices (2-d tensors) have it, got a {self.ndim}-d "
                                f"tensor of shape {self.shape}; use .mH for batches")
@@ -1491,6 +1494,9 @@ class Tensor:
     @property
     def mH(self) -> Tensor:  # noqa: N802
         """The conjugate transpose of each matrix of a batch: ``mT`` (the values here are real)."""
+        if self.ndim < 2:
+            raise RuntimeError(f"mH: only matrices and batches of matrices have it, got a "
+                               f"{self.ndim}-d tensor of shape {self.shape}")
         return self.mT
 
     @property
@@ -4015,35 +4021,102 @@ def eye(n: int, m: int | None = None, *, dtype: DTypeLike = None, device: str | 
 def linspace(start: Any, end: Any, steps: int, *, dtype: DTypeLike = None,
              device: str | None = None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive, float32 unless ``dtype``
-    says (integer dtypes truncate). Computed as PyTorch does, from both ends: the first half as
-    ``start + i * step``, the second as ``end - (steps - 1 - i) * step``, so both ends are exact."""
+    says. Computed as PyTorch's CPU kernel computes them (:func:`_spaced`): from both ends -- the
+    first half as ``start + i * step``, the second as ``end - (steps - 1 - i) * step``, each one
+    fused multiply-add, in float32 for float32 -- so both ends are exact. An integer dtype cuts
+    ``start`` and ``end`` to it first (PyTorch's overflow check: ``linspace(0, 1000, 3,
+    dtype=int8)`` is an error) and truncates each value."""
     steps = _count(steps, "linspace", "steps")
-    start, end = (float(x.item() if isinstance(x, Tensor) else x) for x in (start, end))
-    if dtype is not None and _dtype(dtype, "linspace").kind in "iu" and \
-            math.isfinite(start) and math.isfinite(end):
-        start, end = float(int(start)), float(int(end))  # PyTorch cuts the ends to integers first
+    dt = _dtype(dtype or np.float32, "linspace")
+    values = _spaced(start, end, steps, dt, "linspace")
+    return _factory(lambda xp: xp.asarray(values), dt, device, requires_grad)
 
-    def make(xp: Any) -> Any:
-        if steps == 1:
-            return xp.asarray([start])
-        i = xp.arange(steps, dtype=xp.float64)
-        step = (end - start) / (steps - 1)
-        return xp.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))
 
-    return _factory(make, dtype, device, requires_grad)
+def _spaced(start: Any, end: Any, steps: int, dt: np.dtype, where: str) -> np.ndarray:
+    """linspace's values before the cast to ``dt``: float64, or float32 for a float32 ``dt``."""
+    start, end = (_number(x.item() if isinstance(x, Tensor) else x) for x in (start, end))
+    for name, v in (("start", start), ("end", end)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise TypeError(f"{where}: {name} must be a number, got {v!r}")
+    if dt.kind in "iub" and all(math.isfinite(v) for v in (start, end)):
+        # PyTorch's Scalar.to<int>: its overflow check, then a C cast (toward 0; uint8 wraps -1)
+        start, end = (int(_in_dtype(v, dt, where)) if dt.kind != "b" else bool(v)
+                      for v in (start, end))
+        start, end = float(start), float(end)
+    work = np.float32 if dt == np.float32 else np.float64
+    a, b = work(start), work(end)
+    if steps == 1:
+        return np.array([a], dtype=work)
+    with np.errstate(over="ignore", invalid="ignore"):
+        step = work(work(b - a) / work(steps - 1))
+        i = np.arange(steps, dtype=np.float64)
+        first = _fused(a, step, i)  # a + step * i, rounded once (PyTorch's kernels contract it)
+        second = _fused(b, -step, steps - 1 - i)
+    return np.where(i < steps // 2, first, second).astype(work)
+
+
+def _fused(a: Any, step: Any, i: np.ndarray) -> np.ndarray:
+    """``a + step * i`` with one rounding into ``a``'s dtype, as a fused multiply-add gives it:
+    float32 operands in float64 (their product is exact there), float64 ones in numpy's
+    extended longdouble where the platform has one (a 64-bit mantissa: one rounding in nearly
+    every case), else in float64."""
+    if a.dtype == np.float32:
+        return (np.float64(a) + np.float64(step) * i).astype(np.float32)
+    if np.finfo(np.longdouble).nmant > 52:
+        wide = np.longdouble(a) + np.longdouble(step) * i.astype(np.longdouble)
+        return wide.astype(np.float64)
+    return a + step * i
 
 
 def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: DTypeLike = None,
              device: str | None = None, requires_grad: bool = False) -> Tensor:
     """``base`` to the powers ``linspace(start, end, steps)``: ``steps`` values from ``base **
-    start`` to ``base ** end``, float32 unless ``dtype`` says."""
+    start`` to ``base ** end``, float32 unless ``dtype`` says. PyTorch's CPU kernel: ``start``
+    and ``end`` cut to the dtype first (to float32 for float32, to integers for an integer
+    dtype), the powers stepped from both ends in float64, each value truncated into an integer
+    dtype. A value an integer dtype cannot hold is an error (PyTorch's C cast gives garbage)."""
     steps = _count(steps, "logspace", "steps")
     if isinstance(base, bool) or not isinstance(base, (int, float, np.integer, np.floating)):
         raise TypeError(f"logspace: base must be a number, got {base!r}")
-    powers = linspace(start, end, steps, dtype=np.float64)._data
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        values = np.power(float(base), powers)
-    return _factory(lambda xp: xp.asarray(values), dtype, device, requires_grad)
+    dt = _dtype(dtype or np.float32, "logspace")
+    start, end = (_number(x.item() if isinstance(x, Tensor) else x) for x in (start, end))
+    for name, v in (("start", start), ("end", end)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise TypeError(f"logspace: {name} must be a number, got {v!r}")
+    if steps == 1:  # PyTorch fills with base ** start, start as it is
+        powers = np.array([float(start)])
+    else:
+        if dt.kind in "iu" and math.isfinite(start) and math.isfinite(end):
+            a, b = (float(int(_in_dtype(v, dt, "logspace"))) for v in (start, end))
+        elif dt.kind == "f":
+            a, b = float(dt.type(start)), float(dt.type(end))
+        else:
+            a, b = float(start), float(end)
+        with np.errstate(over="ignore", invalid="ignore"):
+            step = float(dt.type(b) - dt.type(a)) if dt.kind == "f" else b - a
+            step /= max(steps - 1, 1)
+            i = np.arange(steps, dtype=np.float64)
+            powers = np.where(i < steps // 2, a + step * i, b - step * (steps - 1 - i))
+    values = np.array([_libm_pow(float(base), float(p)) for p in powers], dtype=np.float64)
+    if dt.kind in "iu" and values.size:
+        info = np.iinfo(dt)
+        big = ~((values > info.min - 1) & (values < info.max + 1))  # inf and NaN too
+        if big.any():
+            raise RuntimeError(f"logspace: the value {values[big][0]:g} cannot be converted to "
+                               f"{dt} without overflow (base {base}, power "
+                               f"{float(powers[big][0]):g})")
+    return _factory(lambda xp: xp.asarray(values), dt, device, requires_grad)
+
+
+def _libm_pow(base: float, p: float) -> float:
+    """``base ** p`` as C's ``pow`` (PyTorch's kernel calls it): numpy's vectorised power may
+    round an ulp apart; overflow gives inf, an undefined power NaN."""
+    try:
+        return math.pow(base, p)
+    except OverflowError:
+        return math.inf
+    except ValueError:
+        return math.nan
 
 
 def _triangle_indices(where: str, row: Any, col: Any, offset: Any, dtype: DTypeLike,
@@ -4368,11 +4441,11 @@ def _random_fill(t: Tensor, where: str, p: Any, q: Any, gen: Any = None) -> Any:
         if p > q:
             raise RuntimeError(f"uniform_: expects to return a [from, to) range, but found "
                                f"from={p} > to={q}")
-        sample = _rounded_down(as_generator(gen, where).uniform(p, q, t.shape), t.dtype, q)
+        sample = _rounded_down(as_generator(gen, where).uniform(p, q, t.shape), t.dtype, q, p)
     return to_device(sample.astype(t.dtype), t.device)
 
 
-def _rounded_down(v: Any, dt: np.dtype, top: float = 1.0) -> Any:
+def _rounded_down(v: Any, dt: np.dtype, top: float = 1.0, low: float = 0.0) -> Any:
     """float64 uniform samples in ``dt``, each rounded down onto ``dt``'s grid: the nearest
     value may be the range's excluded end (float16 ``rand``: 1.0 once in ~3,000 samples; float32
     once in ~30 million, and half of the samples of ``uniform_(1e8, 1e8 + 8)``). PyTorch's stay
@@ -4385,7 +4458,9 @@ def _rounded_down(v: Any, dt: np.dtype, top: float = 1.0) -> Any:
         up |= out >= dt.type(top)  # (a float64 sample that rounded up to the end itself)
     if up.any():
         out[up] = np.nextafter(out[up], dt.type(-np.inf))
-    return out
+    # never below the start in the dtype (a range narrower than the dtype's spacing there gives
+    # the start itself, as PyTorch's: uniform_(1, 1.0002) in float16 is 1.0, not 0.9995)
+    return np.maximum(out, dt.type(low))
 
 
 def _bernoulli_sample(t: Tensor, p: Any, where: str, gen: Any = None) -> Any:

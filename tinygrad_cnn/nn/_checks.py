@@ -5,19 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tinygrad_cnn.backend import type_name
+from tinygrad_cnn.backend import ArgumentTypeError, ArgumentValueError, type_name  # noqa: F401
 from tinygrad_cnn.tensor import Tensor
-
-
-class ArgumentValueError(ValueError, RuntimeError):
-    """A wrong shape or argument value: a ValueError, the package's rule (see the README's
-    "Errors"), and a RuntimeError, as PyTorch raises it, so code ported from PyTorch that catches
-    RuntimeError still catches it."""
-
-
-class ArgumentTypeError(TypeError, RuntimeError):
-    """A wrong argument type or dtype: a TypeError, the package's rule, and PyTorch's
-    RuntimeError (see :class:`ArgumentValueError`)."""
 
 
 def floating(input: Any, op: str, what: str = "the input") -> Tensor:

@@ -30,10 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, Function, _state
-from tinygrad_cnn.backend import add_at, array_module, like, type_name
+from tinygrad_cnn.autograd import Context, Function, _OnceDifferentiable, _state
+from tinygrad_cnn.backend import ArgumentValueError, add_at, array_module, like, type_name
 from tinygrad_cnn.ops.movement import Gather, GetItem, GetItemBackward, ScatterAdd
-from tinygrad_cnn.tensor import Tensor, _dim, _in_dtype, _int_of, cat
+from tinygrad_cnn.tensor import Tensor, _dim, _in_dtype, _int_of, cat, promote_types
 from tinygrad_cnn.tensor import where as _where
 
 
@@ -529,11 +529,16 @@ def _scatter_prod_vjp(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | 
         part = GetItem.apply(src, key=_corner(index.shape)) if src.shape != index.shape else src
         zero = part == 0
         zeros_there = scatter_add(x.new_zeros(x.shape), dim, idx, zero.to(x.dtype)).gather(dim, idx)
+        several = _state.grad_enabled and bool((zeros_there._data > 1).any())
         single = zero & (zeros_there == 1)
         without = scatter_reduce(x, dim, idx, part.masked_fill(single, 1), "prod",
                                  include_self=include_self)
         gsrc = _where(single, (g * without).gather(dim, idx),
                       (g * out).gather(dim, idx) / part.masked_fill(zero, 1))
+        if several:  # this formula's own derivative is 0 there, where the true one is not
+            gsrc = _OnceDifferentiable.apply(gsrc, g, op="scatter_reduce", why=(
+                "scatter_reduce: the second derivative of reduce='prod' with respect to src is not "
+                "supported where two or more zeros of src are sent to one place (as in PyTorch)"))
         if gsrc.shape != ctx.src_shape:
             gsrc = GetItemBackward.apply(gsrc, key=_corner(index.shape), shape=ctx.src_shape)
     return gx, gsrc
@@ -837,12 +842,16 @@ def masked_scatter(input: Tensor, mask: Any, source: Tensor, *,
 # and the recorded write (``__setitem__`` / ``copy_``, whose VJPs -- CopySlices -- give the input
 # its gradient outside the region and ``src`` the gradient inside it).
 
-def _source(src: Any, input: Tensor, where: str) -> Tensor:
+def _source(src: Any, input: Tensor, where: str, cast: bool = True) -> Tensor:
+    """``src`` in ``input``'s dtype: converted, as PyTorch's scatters into views convert it (the
+    gradient comes back in ``src``'s own dtype); ``put`` refuses another dtype, as PyTorch's."""
     if not isinstance(src, Tensor):
         raise TypeError(f"{where}: src must be a Tensor, got {type_name(src)}")
     if src.dtype != input.dtype:
-        raise TypeError(f"{where}: src is {src.dtype} but the input is {input.dtype}; convert one "
-                        "of them with .to()")
+        if not cast:
+            raise TypeError(f"{where}: source is {src.dtype} but the input is {input.dtype}; "
+                            "convert one of them with .to()")
+        return src.to(input.dtype)
     return src
 
 
@@ -851,8 +860,8 @@ def _write_region(input: Tensor, src: Tensor, region: Any, where: str) -> Tensor
     out = input.clone()
     view = region(out)
     if view.shape != src.shape:
-        raise ValueError(f"{where}: src of shape {src.shape} does not fit the region of shape "
-                         f"{view.shape} it replaces (input {input.shape})")
+        raise ArgumentValueError(f"{where}: src of shape {src.shape} does not fit the region of "
+                                 f"shape {view.shape} it replaces (input {input.shape})")
     view.copy_(src)
     return out
 
@@ -874,7 +883,7 @@ def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = 
     src = _source(src, input, where)
     d = _dim(dim, input.ndim, where)
     if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 1:
-        raise ValueError(f"{where}: step must be a positive int, got {step!r}")
+        raise ArgumentValueError(f"{where}: step must be a positive int, got {step!r}")
     key = (slice(None),) * d + (slice(start, end, step),)
     return _write_region(input, src, lambda t: t[key], where)
 
@@ -897,7 +906,7 @@ def put(input: Tensor, index: Any, source: Tensor, accumulate: bool = False) -> 
     if not isinstance(index, Tensor) or index.dtype != np.int64:
         raise TypeError(f"{where}: index must be an int64 Tensor, got "
                         f"{index.dtype if isinstance(index, Tensor) else type_name(index)}")
-    source = _source(source, input, where)
+    source = _source(source, input, where, cast=False)
     if source.numel() != index.numel():
         raise ValueError(f"{where}: source has {source.numel()} elements (shape {source.shape}) "
                          f"but index {index.numel()} (shape {index.shape}); they must match")
@@ -912,6 +921,10 @@ def put(input: Tensor, index: Any, source: Tensor, accumulate: bool = False) -> 
     return flat.index_put((idx,), source.reshape(-1), accumulate=accumulate).reshape(input.shape)
 
 
+def _number_of(x: Any) -> Any:
+    return x.item() if isinstance(x, np.generic) else x
+
+
 def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
          invert: bool = False) -> Tensor:
     """A bool tensor of ``elements``' shape: whether each element is among ``test_elements``
@@ -921,7 +934,19 @@ def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
                         f"{type_name(elements)} and {type_name(test_elements)}")
     ref = elements if isinstance(elements, Tensor) else test_elements
     xp = array_module(ref._data)
-    a = elements._data if isinstance(elements, Tensor) else xp.asarray(elements)
-    b = test_elements._data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    # compared as PyTorch compares them: a number in the tensor's dtype (0.1 as float32, 300
+    # wrapped into int8), two tensors in their promoted dtype
+    if isinstance(elements, Tensor) and isinstance(test_elements, Tensor):
+        dt = promote_types(elements.dtype, test_elements.dtype)
+    else:
+        dt = ref.dtype
+    for x in (elements, test_elements):
+        if not isinstance(x, Tensor) and (isinstance(x, bool) or not isinstance(
+                x, (int, float, np.number, np.bool_))):
+            raise TypeError(f"isin: elements and test_elements must be Tensors or numbers, got "
+                            f"{type_name(x)}")
+    with np.errstate(over="ignore", invalid="ignore"):  # (a C cast: 300 wraps into int8)
+        a, b = (x._data.astype(dt, copy=False) if isinstance(x, Tensor)
+                else xp.asarray(np.asarray(_number_of(x)).astype(dt)) for x in (elements, test_elements))
     out = xp.isin(a, b, assume_unique=assume_unique, invert=invert)
     return Tensor._make(xp.asarray(out, dtype=bool))

@@ -660,3 +660,88 @@ def test_one_element_tensors_as_sizes_and_h_of_a_0d_tensor():
     assert tg.tensor(2.0).H.item() == 2.0
     with pytest.raises(RuntimeError, match="mH"):
         _ = tg.ones(3).mH
+
+
+# --- t44: the command line and its files ----------------------------------------------------------
+
+def test_an_inference_call_of_a_model_leaves_at_most_idle_bytes_cached():
+    # a residual model asks for each shape twice per call, so its buffers were cached, and the
+    # last image size's stayed (ResNet-8 over 25 sizes up to 124x124: 609 MB held afterwards)
+    import tinygrad_cnn.workspace as ws
+    from tinygrad_cnn.models import resnet8
+
+    ws.clear()
+    model = resnet8().eval()
+    try:
+        with tg.no_grad():
+            for size in (28, 60, 92):
+                model(tg.randn(32, 1, size, size)).numpy()
+                assert ws.cached_bytes() <= ws.IDLE_BYTES
+            peak_call = ws.cached_bytes()
+        with tg.no_grad():  # (a functional call outside a Module keeps its buffers until evicted)
+            x = tg.randn(64, 16, 60, 60)
+            w = tg.randn(16, 16, 3, 3)
+            for _ in range(3):
+                x = tg.nn.functional.conv2d(x, w, padding=1)
+        assert ws.cached_bytes() > 0 and peak_call <= ws.IDLE_BYTES
+    finally:
+        ws.clear()
+
+
+def _cli(args, tmp_path, env_path=None):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = dict(os.environ)
+    if env_path is not None:
+        env["PATH"] = f"{env_path}{os.pathsep}{env['PATH']}"
+    env["PYTHONPATH"] = str(Path(tg.__file__).resolve().parents[1])
+    return subprocess.run([sys.executable, "-m", "tinygrad_cnn", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+_DATA = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "mnist")
+
+
+def test_draw_reports_a_failing_dot_in_one_error_line(tmp_path):
+    import shutil
+
+    if shutil.which("dot") is None:
+        pytest.skip("the CLI refuses image formats without dot before running it")
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "dot").write_text('#!/bin/sh\necho "dot: crashed" >&2\nexit 3\n')
+    (fake / "dot").chmod(0o755)
+    run = _cli(["draw", "-o", "x.svg"], tmp_path, env_path=fake)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert "error: Graphviz's dot failed (exit status 3): dot: crashed" in run.stderr
+    assert not (tmp_path / "x.svg").exists()
+
+
+def test_train_with_stdout_or_stderr_closed_still_trains_and_saves(tmp_path):
+    common = ["train", "--limit", "64", "--epochs", "1", "--data-dir", _DATA]
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = dict(os.environ, PYTHONPATH=str(Path(tg.__file__).resolve().parents[1]))
+    for closed, name in (("1", "b.npz"), ("2", "c.npz")):
+        cmd = f"{sys.executable} -m tinygrad_cnn {' '.join(common)} --out {name} {closed}>&-"
+        done = subprocess.run(["sh", "-c", cmd], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+        assert (tmp_path / name).exists()
+
+
+def test_the_continue_hint_quotes_its_path():
+    import argparse
+    from pathlib import Path
+
+    from tinygrad_cnn import cli
+
+    args = argparse.Namespace(device="cpu", data_dir="my data", resume=None)
+    text = cli._interrupted_advice(args, Path("sp ace/$HOME x.npz"), 1, 0)
+    assert "--resume 'sp ace/$HOME x.npz' --data-dir 'my data'" in text

@@ -66,6 +66,7 @@ class _ThreadState(threading.local):
     #: during a backward with ``inputs`` (``grad()``, ``backward(inputs=...)``): the ids of the
     #: nodes and leaves it computes gradients for (what ``viz.record_gradients`` shows); else None
     backward_needed: Any = None
+    module_depth = 0  # Module calls running in this thread (0: none; 1: the outermost)
 
 
 _state = _ThreadState()

@@ -17,6 +17,7 @@ import contextlib
 import math
 import os
 import re
+import shlex
 import signal
 import sys
 import tempfile
@@ -39,6 +40,8 @@ MAX_DRAW_BATCH = 1024
 def _say(*lines: str, stream: TextIO | None = None) -> None:
     """The one place the command line writes its messages (stdout unless told otherwise)."""
     stream = stream or sys.stdout
+    if stream is None:  # (started with the stream closed: python ... >&-)
+        return
     encoding = getattr(stream, "encoding", None) or "utf-8"
     for line in lines:
         # a path in a message may not fit the stream's encoding (PYTHONIOENCODING=ascii)
@@ -50,11 +53,26 @@ class ProgressBar:
     """One line per epoch, redrawn in place on a terminal; a line every 10% otherwise."""
 
     def __init__(self, label: str, stream: TextIO | None = None, width: int = 28) -> None:
-        self.label, self.stream, self.width = label, stream or sys.stderr, width
-        self.tty = self.stream.isatty()
+        self.label, self.width = label, width
+        self.stream: TextIO | None = stream or sys.stderr
+        try:
+            self.tty = self.stream is not None and self.stream.isatty()
+        except (OSError, ValueError):
+            self.tty = False
         self.last_tenth = -1
 
     def update(self, step: int, steps: int, loss: float, rate: float) -> None:
+        """Draw the bar; a stream that cannot be written (closed, full) is given up, and the
+        training goes on: the bar is not the work."""
+        if self.stream is None:
+            return
+        try:
+            self._draw(step, steps, loss, rate)
+        except (OSError, ValueError):
+            self.stream = None
+
+    def _draw(self, step: int, steps: int, loss: float, rate: float) -> None:
+        assert self.stream is not None
         frac = step / max(steps, 1)
         filled = int(frac * self.width)
         line = (f"{self.label} |{'█' * filled}{'·' * (self.width - filled)}| {step}/{steps} "
@@ -649,12 +667,12 @@ def _rmdir_quietly(path: Path) -> None:
 
 def _interrupted_advice(args: argparse.Namespace, out: Path, saved_epoch: int | None,
                         start_epoch: int) -> str:
-    extra = "".join(f" --{k.replace('_', '-')} {v}" for k, v in
+    extra = "".join(f" --{k.replace('_', '-')} {shlex.quote(str(v))}" for k, v in
                     (("device", args.device if args.device != "cpu" else None),
                      ("data_dir", args.data_dir)) if v is not None)
     if saved_epoch is not None:
         return (f"the checkpoint of epoch {saved_epoch} at {out} is intact. Continue with "
-                f"`{PROG} train --resume {out}{extra}`")
+                f"`{PROG} train --resume {shlex.quote(str(out))}{extra}`")
     if args.resume:
         same = Path(args.resume).resolve() == out.resolve()
         where = "" if same else f"nothing was written to {out}; "
@@ -743,6 +761,8 @@ def _draw(args: argparse.Namespace) -> int:
                                           max_nodes=args.max_nodes, batch=args.batch)
     except viz.GraphvizNotFound as exc:
         _usage(args, f"argument -o/--output: {exc}")
+    except viz.GraphvizFailed as exc:  # dot itself failed: not the invocation's fault
+        raise WorkError(str(exc).removeprefix("render: ")) from None
     except OSError as exc:  # (a full disk): the file was written whole or not at all
         kept = "keeps what it held" if path.exists() else "was not created"
         raise WorkError(f"could not write {path}: {exc.strerror or exc}; {path} {kept}") from None

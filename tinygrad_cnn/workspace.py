@@ -20,7 +20,9 @@ for arrays of at least ``MIN_BYTES``):
 - Whenever ``TRIM_BYTES`` of uncached or dropped buffers have gone through malloc, its free memory
   is handed back to the OS (:func:`~tinygrad_cnn.backend.trim_malloc`; the tuning of
   :func:`~tinygrad_cnn.backend.tune_malloc` would keep it otherwise).
-- At most ``MAX_CACHED_BYTES`` are held in any case.
+- At most ``MAX_CACHED_BYTES`` are held in any case, and at most ``IDLE_BYTES`` once an
+  inference call of a whole model (a ``Module`` under ``no_grad``) has returned
+  (:func:`release_idle`): nothing else would evict its buffers until the next call.
 
 In steady training every request finds its buffer and nothing is dropped; :func:`clear` drops
 everything at once, :func:`cached_bytes` says how much is held.
@@ -39,6 +41,7 @@ from tinygrad_cnn.backend import trim_malloc
 
 MIN_BYTES = 1 << 18  # below this, malloc's own free lists already avoid page faults
 MAX_CACHED_BYTES = 1 << 30
+IDLE_BYTES = 64 << 20  # what release_idle() leaves cached (LeNet-5 inference at batch 1000: ~30 MB)
 MIN_WINDOW = 8  # requests; a free buffer idle for longer than the window is dropped
 WINDOW_DECAY = 1 - 1 / 256  # per request: a long gap seen once is forgotten after ~1000 requests
 SWEEP_EVERY = 64  # requests between two looks for idle buffers (also at every new buffer)
@@ -120,6 +123,36 @@ def _sweep(now: int) -> None:
             del _slots[key]
     if _untrimmed_bytes >= TRIM_BYTES:
         _untrimmed_bytes = 0
+        trim_malloc()
+
+
+def release_idle(limit: int | None = None) -> None:
+    """Drop free buffers, least recently used first, until at most ``limit`` bytes
+    (``IDLE_BYTES``) stay cached, and hand malloc's free memory back. ``Module.__call__`` calls it
+    when an inference call of a whole model returns: between calls nothing else would evict the
+    last call's buffers, and a big model at a big image size leaves hundreds of MB."""
+    global _cached_bytes
+    limit = IDLE_BYTES if limit is None else limit
+    if _cached_bytes <= limit:
+        return
+    dropped = 0
+    with _lock:
+        oldest_first = sorted(((entry[1], key) for key, slot in _slots.items()
+                               for entry in slot[1]), key=lambda t: t[0])
+        for used, key in oldest_first:
+            if _cached_bytes <= limit:
+                break
+            slot = _slots[key]
+            for k, entry in enumerate(slot[1]):
+                buf = entry[0]
+                if entry[1] == used and sys.getrefcount(buf) == _FREE_REFS:
+                    del slot[1][k]  # (by position: == on arrays compares their elements)
+                    _cached_bytes -= buf.nbytes
+                    dropped += buf.nbytes
+                    del buf
+                    break
+                del buf
+    if dropped:
         trim_malloc()
 
 

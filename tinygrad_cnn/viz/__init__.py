@@ -24,7 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from tinygrad_cnn.viz.animate import Animation, animate
-from tinygrad_cnn.viz.dot import DEFAULT_MAX_NODES, INSTALL, GraphvizNotFound, draw, render
+from tinygrad_cnn.viz.dot import (
+    DEFAULT_MAX_NODES,
+    INSTALL,
+    GraphvizFailed,
+    GraphvizNotFound,
+    draw,
+    render,
+)
 from tinygrad_cnn.viz.figures import (
     feature_map_arrays,
     feature_maps,
@@ -37,7 +44,8 @@ from tinygrad_cnn.viz.graph import op_label, source_text
 from tinygrad_cnn.viz.text import text
 
 __all__ = [
-    "DEFAULT_MAX_NODES", "INSTALL", "Animation", "GradStat", "GraphvizNotFound", "animate", "draw",
+    "DEFAULT_MAX_NODES", "INSTALL", "Animation", "GradStat", "GraphvizFailed", "GraphvizNotFound",
+    "animate", "draw",
     "draw_model_to_file", "feature_map_arrays", "feature_maps", "filters", "leaf_grad",
     "lenet5_graph", "lenet5_loss", "model_graph", "model_loss", "node_grads", "op_label",
     "record_gradients", "render", "saliency", "saliency_map", "source_text", "text",

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
+import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,10 @@ class GraphvizNotFound(RuntimeError):  # noqa: N818 (named after the condition)
 
     def __init__(self, message: str = INSTALL) -> None:
         super().__init__(message)
+
+
+class GraphvizFailed(RuntimeError):  # noqa: N818 (named after the condition)
+    """Graphviz's ``dot`` ran but failed (an exit status, a signal, or no output)."""
 
 
 def _graphviz() -> Any:
@@ -773,4 +778,14 @@ def render(graph: Any, path: str | Path) -> Path:
         data = graph.pipe(format=fmt)
     except graphviz.ExecutableNotFound:
         raise GraphvizNotFound() from None
+    except subprocess.CalledProcessError as exc:  # (graphviz's is a subclass)
+        said = (exc.stderr or b"").decode(errors="replace").strip().splitlines()
+        status = (f"died with signal {-exc.returncode}" if exc.returncode < 0
+                  else f"exit status {exc.returncode}")
+        raise GraphvizFailed(f"render: Graphviz's dot failed ({status})"
+                             + (f": {said[-1]}" if said else "") + f"; {path} was not written; "
+                             "the .dot or .txt form needs no Graphviz") from None
+    if not data:
+        raise GraphvizFailed(f"render: Graphviz's dot gave no {fmt} output; {path} was not "
+                             "written")
     return write(data)

@@ -114,6 +114,13 @@ def test_1d_value_errors_are_value_errors_and_pytorchs_runtime_errors(call):
     assert isinstance(info.value, RuntimeError)
 
 
+@pytest.mark.parametrize("pool", ["max_pool1d", "avg_pool1d", "adaptive_avg_pool1d"])
+def test_1d_integer_inputs_are_type_errors_and_runtime_errors(pool):
+    with pytest.raises(TypeError, match="must be a floating tensor") as info:
+        getattr(F, pool)(tg.ones(1, 2, 5, dtype=tg.int64), 2)
+    assert isinstance(info.value, RuntimeError)
+
+
 def test_1d_dtype_mismatch_is_a_type_error():
     with pytest.raises(TypeError, match="one dtype") as info:
         F.conv1d(tg.ones(1, 4, 5).double(), tg.ones(2, 4, 3))

@@ -55,8 +55,8 @@ def _signal(input: Any, op: str) -> Tensor:
         raise ArgumentValueError(f"{op}: expected a 3-D input (N, C, L) or a 2-D one (C, L), got shape "
                            f"{input.shape}")
     if input.dtype.kind != "f":
-        raise TypeError(f"{op}: the input must be a floating tensor, got {input.dtype}; call "
-                        ".float()")
+        raise ArgumentTypeError(f"{op}: the input must be a floating tensor, got {input.dtype}; "
+                                "call .float()")
     return input if input.ndim == 3 else input.unsqueeze(0)
 
 

@@ -41,38 +41,27 @@ def test_a_function_without_backward_says_what_to_write():
         NoBack.apply(x).sum().backward()
 
 
+def _cube_with_vjp(base):
+    """x ** 3 whose VJP is named ``vjp`` (PyTorch's alias of ``backward``), on ``base``."""
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    def vjp(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 3 * x * x
+
+    return type("Cube", (base,), {"forward": staticmethod(forward), "vjp": staticmethod(vjp)})
+
+
 def test_vjp_is_an_alias_of_backward_as_in_pytorch():
     torch = pytest.importorskip("torch")
-
-    class Cube(tg.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 3
-
-        @staticmethod
-        def vjp(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * 3 * x * x
-
-    class TCube(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 3
-
-        @staticmethod
-        def vjp(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * 3 * x * x
-
-    class Sub(Cube):
-        pass
-
+    cube = _cube_with_vjp(tg.Function)
+    sub = type("Sub", (cube,), {})
     v = np.array([1.0, -2.0, 0.5])
     t = torch.tensor(v, requires_grad=True)
-    TCube.apply(t).sum().backward()
-    for cls in (Cube, Sub):
+    _cube_with_vjp(torch.autograd.Function).apply(t).sum().backward()
+    for cls in (cube, sub):
         x = tg.tensor(v, requires_grad=True)
         cls.apply(x).sum().backward()
         np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy())

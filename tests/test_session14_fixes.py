@@ -741,3 +741,32 @@ def test_the_continue_hint_quotes_its_path():
     args = argparse.Namespace(device="cpu", data_dir="my data", resume=None)
     text = cli._interrupted_advice(args, Path("sp ace/$HOME x.npz"), 1, 0)
     assert "--resume 'sp ace/$HOME x.npz' --data-dir 'my data'" in text
+
+
+# --- t47: the layers ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make,layer", [
+    (lambda: tg.nn.Linear(-1, 3), "Linear"), (lambda: tg.nn.Embedding(-2, 3), "Embedding"),
+    (lambda: tg.nn.BatchNorm1d(-1), "BatchNorm1d"), (lambda: tg.nn.LayerNorm((2, -1)), "LayerNorm"),
+    (lambda: tg.nn.PReLU(-1), "PReLU"), (lambda: tg.nn.GroupNorm(2, -4), "GroupNorm"),
+    (lambda: tg.nn.RMSNorm(-2), "RMSNorm"),
+])
+def test_a_negative_layer_size_is_an_error_naming_the_layer(make, layer):
+    with pytest.raises(ValueError, match=f"^{layer}: .*non-negative"):
+        make()
+
+
+def test_a_non_integer_layer_size_is_a_type_error_naming_the_layer():
+    with pytest.raises(TypeError, match="^Linear: .*must be an int"):
+        tg.nn.Linear(2.5, 3)
+
+
+def test_flatten_of_a_0d_tensor_takes_pytorchs_dims():
+    torch = pytest.importorskip("torch")
+    assert tg.tensor(1.0).flatten().shape == tuple(torch.tensor(1.0).flatten().shape) == (1,)
+    assert tg.tensor(1.0).flatten(-1, 0).shape == (1,)
+    for call in (lambda L: L.tensor(1.0).flatten(1), lambda L: L.nn.Flatten()(L.tensor(1.0))):
+        with pytest.raises(IndexError):
+            call(torch)
+        with pytest.raises(IndexError, match="out of range"):
+            call(tg)

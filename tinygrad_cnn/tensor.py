@@ -1439,7 +1439,9 @@ class Tensor:
         return self.reshape(shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        if self.ndim == 0:
+        if self.ndim == 0:  # (PyTorch's range for a 0-d tensor's dims: [-1, 0])
+            _dim(start_dim, 1, "flatten")
+            _dim(end_dim, 1, "flatten")
             return self.reshape(1)
         s = _dim(start_dim, self.ndim, "flatten")
         e = _dim(end_dim, self.ndim, "flatten")

@@ -10,6 +10,7 @@ import numpy as np
 
 from tinygrad_cnn.nn import functional as F
 from tinygrad_cnn.nn import init as nn_init
+from tinygrad_cnn.nn.layers.basic import check_sizes
 from tinygrad_cnn.nn.module import Module, Parameter
 from tinygrad_cnn.tensor import Tensor
 
@@ -201,6 +202,7 @@ class PReLU(Module):
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
+        check_sizes("PReLU", num_parameters=num_parameters)
         self.num_parameters, self.init = num_parameters, init
         self.weight = Parameter(np.full(num_parameters, init, dtype=np.float32))
         self.to(device=device, dtype=dtype)  # PyTorch's factory arguments

@@ -5,6 +5,7 @@ that every layer file uses."""
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,7 +18,23 @@ from tinygrad_cnn.nn.module import Module, Parameter
 from tinygrad_cnn.tensor import Tensor
 
 
+def check_sizes(layer: str, **sizes: Any) -> None:
+    """A layer constructor's sizes: non-negative ints (numpy's "negative dimensions are not
+    allowed" named neither the layer nor the argument)."""
+    for name, size in sizes.items():
+        for v in size if isinstance(size, tuple) else (size,):
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+                raise TypeError(f"{layer}: {name} must be an int (or ints), got {size!r}")
+            if v < 0:
+                raise ValueError(f"{layer}: {name} must be non-negative, got {size!r}")
+
+
 def _empty(*shape: int) -> Parameter:
+    """A float32 parameter of ``shape`` for a layer's constructor to initialise; a size that is
+    not a non-negative int is an error naming the layer."""
+    owner = sys._getframe(1).f_locals.get("self")
+    check_sizes(type(owner).__name__ if owner is not None else "a layer",
+                **{"the sizes (in_features, out_features, ...) of its parameter": shape})
     return Parameter(np.zeros(shape, dtype=np.float32))
 
 

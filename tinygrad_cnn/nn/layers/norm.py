@@ -12,6 +12,7 @@ import numpy as np
 
 from tinygrad_cnn.nn import functional as F
 from tinygrad_cnn.nn import init
+from tinygrad_cnn.nn.layers.basic import check_sizes
 from tinygrad_cnn.nn.module import Module, Parameter
 from tinygrad_cnn.tensor import Tensor
 
@@ -31,6 +32,7 @@ class _Norm(Module):
     def __init__(self, num_features: int, eps: float, momentum: float | None, affine: bool,
                  track_running_stats: bool, bias: bool = True) -> None:
         super().__init__()
+        check_sizes(type(self).__name__, num_features=num_features)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         # what is off is registered as None, as in PyTorch: a tensor assigned there later is a
@@ -225,6 +227,7 @@ class LayerNorm(Module):
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         self.normalized_shape = _shape_tuple(normalized_shape)
+        check_sizes(type(self).__name__, normalized_shape=self.normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         self.register_parameter("weight", Parameter(np.ones(self.normalized_shape, np.float32))
                                 if elementwise_affine else None)
@@ -253,6 +256,7 @@ class RMSNorm(Module):
                  elementwise_affine: bool = True, device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         self.normalized_shape = _shape_tuple(normalized_shape)
+        check_sizes(type(self).__name__, normalized_shape=self.normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         self.register_parameter("weight", Parameter(np.ones(self.normalized_shape, np.float32))
                                 if elementwise_affine else None)
@@ -278,6 +282,7 @@ class GroupNorm(Module):
                  affine: bool = True, device: Any = None, dtype: Any = None, *,
                  bias: bool = True) -> None:
         super().__init__()
+        check_sizes("GroupNorm", num_groups=num_groups, num_channels=num_channels)
         if num_groups < 1 or num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_groups={num_groups} must divide "
                              f"num_channels={num_channels}")

@@ -122,7 +122,7 @@ def test_ctrl_c_stops_cleanly(tmp_path):
     assert "interrupted during epoch" in err and "Traceback" not in err
     epoch = tg.load(ck)["epoch"]
     assert f"the checkpoint of epoch {epoch} at {ck} is intact" in err
-    assert f"--resume {ck}" in err
+    assert f"--resume={ck}" in err
 
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGINT delivery")

@@ -67,6 +67,7 @@ class _ThreadState(threading.local):
     #: nodes and leaves it computes gradients for (what ``viz.record_gradients`` shows); else None
     backward_needed: Any = None
     module_depth = 0  # Module calls running in this thread (0: none; 1: the outermost)
+    call_start = 0  # the workspace's request count when the outermost Module call began
 
 
 _state = _ThreadState()

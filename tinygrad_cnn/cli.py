@@ -43,10 +43,13 @@ def _say(*lines: str, stream: TextIO | None = None) -> None:
     if stream is None:  # (started with the stream closed: python ... >&-)
         return
     encoding = getattr(stream, "encoding", None) or "utf-8"
-    for line in lines:
-        # a path in a message may not fit the stream's encoding (PYTHONIOENCODING=ascii)
-        stream.write((line + "\n").encode(encoding, "backslashreplace").decode(encoding))
-    stream.flush()
+    try:
+        for line in lines:
+            # a path in a message may not fit the stream's encoding (PYTHONIOENCODING=ascii)
+            stream.write((line + "\n").encode(encoding, "backslashreplace").decode(encoding))
+        stream.flush()
+    except (OSError, ValueError):  # a full disk or a closed pipe: the messages are not the work
+        pass
 
 
 class ProgressBar:
@@ -672,7 +675,7 @@ def _interrupted_advice(args: argparse.Namespace, out: Path, saved_epoch: int | 
                      ("data_dir", args.data_dir)) if v is not None)
     if saved_epoch is not None:
         return (f"the checkpoint of epoch {saved_epoch} at {out} is intact. Continue with "
-                f"`{PROG} train --resume {shlex.quote(str(out))}{extra}`")
+                f"`{PROG} train --resume={shlex.quote(str(out))}{extra}`")
     if args.resume:
         same = Path(args.resume).resolve() == out.resolve()
         where = "" if same else f"nothing was written to {out}; "

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn._files import atomic_write
-from tinygrad_cnn.backend import to_numpy
+from tinygrad_cnn.backend import to_numpy, type_name
 from tinygrad_cnn.tensor import Tensor
 
 FORMAT = "tinygrad_cnn-checkpoint"
@@ -86,9 +86,13 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0)
             if not isinstance(k, (str, int)):
                 raise TypeError(f"save: {where} has a key {k!r}; keys must be str or int")
         kind = "ordered_dict" if isinstance(obj, collections.OrderedDict) else "dict"
-        return {kind: [[k, _encode(v, arrays, f"{where}[{k!r}]", depth + 1)]
-                       for k, v in obj.items()]}
-    if isinstance(obj, tuple) and hasattr(type(obj), "_fields"):  # a namedtuple: name and fields
+        pairs = [[k, _encode(v, arrays, f"{where}[{k!r}]", depth + 1)] for k, v in obj.items()]
+        meta = getattr(obj, "_metadata", None)
+        if kind == "ordered_dict" and isinstance(meta, dict):  # a state_dict's versions
+            return {"state_dict": [pairs, _encode(dict(meta), arrays, f"{where}._metadata",
+                                                  depth + 1)]}
+        return {kind: pairs}
+    if isinstance(obj, tuple) and _is_namedtuple(obj):  # a namedtuple: name and fields
         fields = list(type(obj)._fields)
         return {"namedtuple": [type(obj).__name__, fields,
                                [_encode(v, arrays, f"{where}.{f}", depth + 1)
@@ -96,8 +100,24 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0)
     if isinstance(obj, (list, tuple)):
         kind = "list" if isinstance(obj, list) else "tuple"
         return {kind: [_encode(v, arrays, f"{where}[{i}]", depth + 1) for i, v in enumerate(obj)]}
-    raise TypeError(f"save: {where} is a {type(obj).__name__}; checkpoints hold tensors, arrays, "
-                    "numbers, strings, None and dicts/lists/tuples of them")
+    hint = (" (convert it with tinygrad_cnn.tensor(t.numpy()))"
+            if type_name(obj) == "torch.Tensor" else "")
+    raise TypeError(f"save: {where} is a {type_name(obj)}{hint}; checkpoints hold tinygrad_cnn "
+                    "tensors, numpy arrays, numbers, strings, None and dicts/lists/tuples of them")
+
+
+def _is_namedtuple(obj: tuple[Any, ...]) -> bool:
+    """A namedtuple that :class:`_Reader` can make again: its ``_fields`` name every item, as
+    valid field names (a tuple subclass with another ``_fields`` is saved as a plain tuple,
+    every item kept)."""
+    fields = getattr(type(obj), "_fields", None)
+    if not (isinstance(fields, tuple) and len(fields) == len(obj)
+            and all(isinstance(f, str) for f in fields)):
+        return False
+    try:
+        return collections.namedtuple("T", fields, rename=True)._fields == fields
+    except (TypeError, ValueError):
+        return False
 
 
 class _Reader:
@@ -163,9 +183,12 @@ class _Reader:
                 raise self.fail(where, f"is a namedtuple of {_describe(value)}, not [name, "
                                 "fields, values]")
             try:  # a class of that name and fields (the original is not imported: no pickle)
-                cls = collections.namedtuple(value[0], value[1])  # type: ignore[misc]
-            except ValueError as exc:
+                # (rename: fields such as _0 that namedtuple(..., rename=True) gave the saved one)
+                cls = collections.namedtuple(value[0], value[1], rename=True)  # type: ignore[misc]
+            except (TypeError, ValueError) as exc:
                 raise self.fail(where, f"is a namedtuple that cannot be made ({exc})") from None
+            if list(cls._fields) != value[1]:
+                raise self.fail(where, f"is a namedtuple with invalid field names {value[1]}")
             return cls(*(self.decode(v, f"{where}.{f}", depth + 1)
                          for f, v in zip(value[1], value[2])))
         if kind == "float":
@@ -180,6 +203,16 @@ class _Reader:
                 raise self.fail(where, f"is a {kind} of {_describe(value)}, not a JSON list")
             items = [self.decode(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value)]
             return items if kind == "list" else tuple(items)
+        if kind == "state_dict":  # an OrderedDict with its _metadata (module versions)
+            if not (isinstance(value, list) and len(value) == 2):
+                raise self.fail(where, f"is a state_dict of {_describe(value)}, not [pairs, "
+                                "metadata]")
+            out_sd = self.decode({"ordered_dict": value[0]}, where, depth)
+            meta = self.decode(value[1], f"{where}._metadata", depth + 1)
+            if not isinstance(meta, dict):
+                raise self.fail(where, f"has _metadata of {_describe(value[1])}, not a dict")
+            out_sd._metadata = meta
+            return out_sd
         if kind in ("dict", "ordered_dict"):
             if not isinstance(value, list):
                 raise self.fail(where, f"is a dict of {_describe(value)}, not a JSON list of pairs")
@@ -269,6 +302,9 @@ def load(path: str | os.PathLike[str], map_location: Any = None, *,
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"load: path must be a file path (str or os.PathLike), got "
                         f"{type(path).__name__}; file objects are not supported")
+    if isinstance(map_location, dict) and len({str(v) for v in map_location.values()}) == 1:
+        # PyTorch's {saved device: target}: a checkpoint here keeps no device, so the one target
+        map_location = str(next(iter(map_location.values())))
     if map_location is not None and not isinstance(map_location, str) and \
             isinstance(getattr(map_location, "type", None), str):
         map_location = str(map_location)  # a torch.device (or ours): its name, 'cpu', 'cuda:0'

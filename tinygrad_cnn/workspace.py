@@ -20,9 +20,10 @@ for arrays of at least ``MIN_BYTES``):
 - Whenever ``TRIM_BYTES`` of uncached or dropped buffers have gone through malloc, its free memory
   is handed back to the OS (:func:`~tinygrad_cnn.backend.trim_malloc`; the tuning of
   :func:`~tinygrad_cnn.backend.tune_malloc` would keep it otherwise).
-- At most ``MAX_CACHED_BYTES`` are held in any case, and at most ``IDLE_BYTES`` once an
-  inference call of a whole model (a ``Module`` under ``no_grad``) has returned
-  (:func:`release_idle`): nothing else would evict its buffers until the next call.
+- At most ``MAX_CACHED_BYTES`` are held in any case. When an inference call of a whole model (a
+  ``Module`` under ``no_grad``) returns, the buffers of shapes it was the first to ask for go
+  until at most ``IDLE_BYTES`` are held (:func:`release_new`): nothing else would evict them
+  until the next call; the shapes of a steady loop stay.
 
 In steady training every request finds its buffer and nothing is dropped; :func:`clear` drops
 everything at once, :func:`cached_bytes` says how much is held.
@@ -41,7 +42,7 @@ from tinygrad_cnn.backend import trim_malloc
 
 MIN_BYTES = 1 << 18  # below this, malloc's own free lists already avoid page faults
 MAX_CACHED_BYTES = 1 << 30
-IDLE_BYTES = 64 << 20  # what release_idle() leaves cached (LeNet-5 inference at batch 1000: ~30 MB)
+IDLE_BYTES = 64 << 20  # see release_new() (LeNet-5 inference at batch 1000 caches ~30 MB)
 MIN_WINDOW = 8  # requests; a free buffer idle for longer than the window is dropped
 WINDOW_DECAY = 1 - 1 / 256  # per request: a long gap seen once is forgotten after ~1000 requests
 SWEEP_EVERY = 64  # requests between two looks for idle buffers (also at every new buffer)
@@ -75,7 +76,7 @@ def empty(shape: tuple[int, ...], dtype: Any, xp: Any = np) -> Any:
         window = _window * WINDOW_DECAY
         slot = _slots.get(key)
         if slot is None:
-            slot = _slots[key] = [now, []]
+            slot = _slots[key] = [now, [], now]  # (last request, buffers, first request)
             last = None
         else:
             last = slot[0]
@@ -126,20 +127,27 @@ def _sweep(now: int) -> None:
         trim_malloc()
 
 
-def release_idle(limit: int | None = None) -> None:
-    """Drop free buffers, least recently used first, until at most ``limit`` bytes
-    (``IDLE_BYTES``) stay cached, and hand malloc's free memory back. ``Module.__call__`` calls it
-    when an inference call of a whole model returns: between calls nothing else would evict the
-    last call's buffers, and a big model at a big image size leaves hundreds of MB."""
+def requests() -> int:
+    """How many requests the pool has had (a clock for :func:`release_new`)."""
+    return _requests
+
+
+def release_new(since: int, limit: int | None = None) -> None:
+    """Drop the free buffers of shapes first asked for after request ``since`` until at most
+    ``limit`` bytes (``IDLE_BYTES``) stay cached, and hand malloc's free memory back.
+    ``Module.__call__`` calls it when an inference call of a whole model returns: a call at a new
+    image size left its buffers cached with nothing to evict them (ResNet-8 at 124x124: 609 MB
+    after an inference sweep). Shapes seen before the call -- a steady loop's, a training step's
+    while a teacher model or a validation batch runs between steps -- are kept."""
     global _cached_bytes
     limit = IDLE_BYTES if limit is None else limit
     if _cached_bytes <= limit:
         return
     dropped = 0
     with _lock:
-        oldest_first = sorted(((entry[1], key) for key, slot in _slots.items()
-                               for entry in slot[1]), key=lambda t: t[0])
-        for used, key in oldest_first:
+        new = sorted(((entry[1], key) for key, slot in _slots.items() if slot[2] > since
+                      for entry in slot[1]), key=lambda t: t[0])
+        for used, key in new:
             if _cached_bytes <= limit:
                 break
             slot = _slots[key]

@@ -349,10 +349,14 @@ def random_split(dataset: Any, lengths: Sequence[int | float],
     here (PyTorch's slices then give subsets of the wrong sizes).
     """
     n = len(dataset)
-    if hasattr(lengths, "tolist") and hasattr(lengths, "shape"):  # a tensor or array of lengths
-        lengths = lengths.tolist()
-    lengths = [x.item() if hasattr(x, "item") and getattr(x, "ndim", None) == 0 else x
-               for x in lengths]  # (0-d tensors and numpy scalars as their numbers)
+    # a tensor or array of lengths, or 0-d tensors: as numpy scalars of their own dtype, so
+    # float32 fractions add and multiply in float32, as PyTorch's tensor elements do
+    # (0.2f + 0.8f is 1; 10 * 0.7f is 7)
+    data = getattr(lengths, "_data", lengths)
+    if hasattr(data, "shape") and hasattr(data, "dtype") and getattr(data, "ndim", 0) >= 1:
+        lengths = list(np.asarray(data))
+    lengths = [np.asarray(x._data)[()] if hasattr(x, "_data") and getattr(x, "ndim", None) == 0
+               else x for x in lengths]
     total = sum(lengths)
     if math.isclose(total, 1) and total <= 1:
         sizes: list[int] = []

@@ -987,6 +987,8 @@ class Module:
         hooks = self.__dict__.get("_hooks")
         outer = _state.scope
         _state.scope = self._path if self._path is not None else outer
+        if not _state.module_depth:
+            _state.call_start = workspace.requests()
         _state.module_depth += 1
         try:
             if hooks or _GLOBAL_HOOKS_ON:
@@ -999,10 +1001,10 @@ class Module:
             _state.scope = outer
             _state.module_depth -= 1
             if not _state.module_depth and not _state.grad_enabled:
-                # an inference call of a whole model has returned: what its scratch buffers
-                # hold beyond workspace.IDLE_BYTES goes back (a sweep of image sizes kept the
-                # last size's, 600 MB for ResNet-8 at 124x124)
-                workspace.release_idle()
+                # an inference call of a whole model has returned: the scratch buffers of shapes
+                # it was the first to use go back beyond workspace.IDLE_BYTES (a sweep of image
+                # sizes kept the last size's, 600 MB for ResNet-8 at 124x124)
+                workspace.release_new(_state.call_start)
 
     def _call_with_hooks(self, hooks: dict[str, list[Any]], args: tuple[Any, ...],
                          kwargs: dict[str, Any]) -> Any:

@@ -215,10 +215,21 @@ class Optimizer:
                     new = state is None
                     if state is None:
                         state = {}
-                    if p._data.ndim == 0:
-                        _update_0d(self, p, g, group, state)
-                    else:
-                        self._update(p, g, group, state)
+                    try:
+                        if p._data.ndim == 0:
+                            _update_0d(self, p, g, group, state)
+                        else:
+                            self._update(p, g, group, state)
+                    except KeyError as exc:
+                        if new or type(self)._update is Optimizer._update:
+                            raise
+                        # a loaded state without a key this optimizer keeps: another kind's
+                        raise RuntimeError(
+                            f"{type(self).__name__}.step: the state of a parameter of shape "
+                            f"{p.shape} has no {exc.args[0]!r} (it holds "
+                            f"{', '.join(sorted(map(str, state))) or 'nothing'}): was a "
+                            "state_dict of another optimizer loaded into this one? Load it into "
+                            "the optimizer that saved it") from None
                     if new and state:
                         self.state[p] = state
                     p._version_counter[0] += 1  # in place, like any optimizer step
@@ -390,7 +401,12 @@ def _same_kind(opt: Optimizer, groups: list[dict[str, Any]]) -> None:
     if not type(opt).__module__.startswith("tinygrad_cnn.optim"):
         return
     foreign = sorted({k for g in groups for k in g if k in _OPTION_NAMES} - set(opt.defaults))
-    if foreign:
+    # options of its own that every state_dict of this kind holds (newer ones an older
+    # state_dict may lack -- maximize, decoupled_weight_decay -- do not count): a user's own
+    # group key named like another optimizer's option leaves them all there
+    own = set(opt.defaults) & _OPTION_NAMES - {"decoupled_weight_decay"}
+    missing = any(own - set(g) for g in groups)
+    if foreign and missing:
         name = type(opt).__name__
         raise ValueError(
             f"{name}.load_state_dict: this state_dict was written by another optimizer: its "

@@ -62,6 +62,13 @@ def _shape_arg(shape: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(shape)
 
 
+def _address(a: Any) -> int:
+    """The address of an array's first element (numpy's or CuPy's)."""
+    if isinstance(a, np.ndarray):
+        return int(a.__array_interface__["data"][0])
+    return int(a.data.ptr)
+
+
 def _int_of(d: Any) -> Any:
     """A one-element integer tensor as its Python int (PyTorch takes it through ``__index__``);
     anything else as it is."""
@@ -803,10 +810,7 @@ class Tensor:
     def data_ptr(self) -> int:
         """The address of the first element (two tensors that share memory and start at the
         same element give the same)."""
-        data = self._data
-        if isinstance(data, np.ndarray):
-            return int(data.__array_interface__["data"][0])
-        return int(data.data.ptr)  # (CuPy)
+        return _address(self._data)
 
     def storage_offset(self) -> int:
         """How many elements into the memory it shares with its base this tensor starts (0 for a
@@ -814,10 +818,7 @@ class Tensor:
         root = self._data
         while getattr(root, "base", None) is not None and hasattr(root.base, "dtype"):
             root = root.base
-        if root is self._data:
-            return 0
-        here = Tensor._make(root).data_ptr()
-        return (self.data_ptr() - here) // self._data.itemsize
+        return (_address(self._data) - _address(root)) // self._data.itemsize
 
     def isclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
                 equal_nan: bool = False) -> Tensor:
@@ -3867,20 +3868,19 @@ def arange(start: float | None = None, end: float | None = None, step: float = 1
                            f"(start={start}, end={end}, step={step})")
     ints = all(isinstance(v, int) for v in (start, end, step))
     dt = _dtype(dtype or (np.int64 if ints else np.float32), "arange")
+    if dt == np.int64 and not ints:
+        # PyTorch's int64 arange: start, end and step cut to integers (toward 0) first, the count
+        # taken from those
+        start, end, step = int(start), int(end), int(step)
+        if step == 0:
+            raise RuntimeError("arange: step must be nonzero (the step, cut to the integer "
+                               "dtype int64, is 0)")
+        if (step > 0 and end < start) or (step < 0 and end > start):
+            raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step "
+                               f"sign (start={start}, end={end}, step={step}, cut to int64)")
     n = _arange_length(start, end, step, dt)
-    if dt.kind in "iu" and not ints:
-        # PyTorch's integer arange: the values start + i * step with the start and the step cut
-        # to integers (toward 0); for int64 the end too, and the count taken from those
-        start, step = int(start), int(step)
-        if dt == np.int64:
-            end = int(end)
-            if step == 0:
-                raise RuntimeError("arange: step must be nonzero (the step, cut to the integer "
-                                   "dtype int64, is 0)")
-            if (step > 0 and end < start) or (step < 0 and end > start):
-                raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step "
-                                   f"sign (start={start}, end={end}, step={step}, cut to int64)")
-            n = _arange_length(start, end, step, dt)
+    if dt.kind in "iu" and not ints:  # the smaller integer dtypes: counted from the float
+        start, step = int(start), int(step)  # bounds, stepped with the cut start and step
     # every value start + i * step, as PyTorch computes it (numpy's arange adds multiples of the
     # first difference, which drifts by ulps: a zero came out as -2e-16); float16 in float32
     acc = np.int64 if dt.kind in "iub" else (np.float32 if dt == np.float16 else np.float64)
@@ -4036,10 +4036,7 @@ def linspace(start: Any, end: Any, steps: int, *, dtype: DTypeLike = None,
 
 def _spaced(start: Any, end: Any, steps: int, dt: np.dtype, where: str) -> np.ndarray:
     """linspace's values before the cast to ``dt``: float64, or float32 for a float32 ``dt``."""
-    start, end = (_number(x.item() if isinstance(x, Tensor) else x) for x in (start, end))
-    for name, v in (("start", start), ("end", end)):
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise TypeError(f"{where}: {name} must be a number, got {v!r}")
+    start, end = _range_ends(start, end, where)
     if dt.kind in "iub" and all(math.isfinite(v) for v in (start, end)):
         # PyTorch's Scalar.to<int>: its overflow check, then a C cast (toward 0; uint8 wraps -1)
         start, end = (int(_in_dtype(v, dt, where)) if dt.kind != "b" else bool(v)
@@ -4055,6 +4052,16 @@ def _spaced(start: Any, end: Any, steps: int, dt: np.dtype, where: str) -> np.nd
         first = _fused(a, step, i)  # a + step * i, rounded once (PyTorch's kernels contract it)
         second = _fused(b, -step, steps - 1 - i)
     return np.where(i < steps // 2, first, second).astype(work)
+
+
+def _range_ends(start: Any, end: Any, where: str) -> tuple[int | float, int | float]:
+    """``start`` and ``end`` of linspace/logspace as Python numbers (0-d tensors and numpy
+    scalars too); anything else is a TypeError."""
+    start, end = (_number(x.item() if isinstance(x, Tensor) else x) for x in (start, end))
+    for name, v in (("start", start), ("end", end)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise TypeError(f"{where}: {name} must be a number, got {v!r}")
+    return start, end
 
 
 def _fused(a: Any, step: Any, i: np.ndarray) -> np.ndarray:
@@ -4081,10 +4088,7 @@ def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: DTy
     if isinstance(base, bool) or not isinstance(base, (int, float, np.integer, np.floating)):
         raise TypeError(f"logspace: base must be a number, got {base!r}")
     dt = _dtype(dtype or np.float32, "logspace")
-    start, end = (_number(x.item() if isinstance(x, Tensor) else x) for x in (start, end))
-    for name, v in (("start", start), ("end", end)):
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise TypeError(f"logspace: {name} must be a number, got {v!r}")
+    start, end = _range_ends(start, end, "logspace")
     if steps == 1:  # PyTorch fills with base ** start, start as it is
         powers = np.array([float(start)])
     else:

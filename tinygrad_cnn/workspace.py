@@ -104,20 +104,10 @@ def empty(shape: tuple[int, ...], dtype: Any, xp: Any = np) -> Any:
 def _sweep(now: int) -> None:
     """Drop the free buffers not used within the window, and forget the oldest shapes when too
     many are remembered (the caller holds ``_lock``)."""
-    global _cached_bytes, _untrimmed_bytes
+    global _untrimmed_bytes
     for slot in _slots.values():
-        if not slot[1]:
-            continue
-        keep = []
-        for entry in slot[1]:
-            buf = entry[0]
-            if now - entry[1] > _window and sys.getrefcount(buf) == _FREE_REFS:
-                _cached_bytes -= buf.nbytes
-                _untrimmed_bytes += buf.nbytes
-            else:
-                keep.append(entry)
-            del buf
-        slot[1] = keep
+        if slot[1]:
+            _untrimmed_bytes += _drop_free(slot, lambda entry: now - entry[1] > _window)
     if len(_slots) > MAX_SHAPES_REMEMBERED:
         for key in sorted((k for k, v in _slots.items() if not v[1]),
                           key=lambda k: _slots[k][0])[:len(_slots) // 2]:
@@ -139,29 +129,35 @@ def release_new(since: int, limit: int | None = None) -> None:
     image size left its buffers cached with nothing to evict them (ResNet-8 at 124x124: 609 MB
     after an inference sweep). Shapes seen before the call -- a steady loop's, a training step's
     while a teacher model or a validation batch runs between steps -- are kept."""
-    global _cached_bytes
     limit = IDLE_BYTES if limit is None else limit
     if _cached_bytes <= limit:
         return
     dropped = 0
     with _lock:
-        new = sorted(((entry[1], key) for key, slot in _slots.items() if slot[2] > since
-                      for entry in slot[1]), key=lambda t: t[0])
-        for used, key in new:
-            if _cached_bytes <= limit:
-                break
-            slot = _slots[key]
-            for k, entry in enumerate(slot[1]):
-                buf = entry[0]
-                if entry[1] == used and sys.getrefcount(buf) == _FREE_REFS:
-                    del slot[1][k]  # (by position: == on arrays compares their elements)
-                    _cached_bytes -= buf.nbytes
-                    dropped += buf.nbytes
-                    del buf
-                    break
-                del buf
+        for slot in _slots.values():
+            if slot[1] and slot[2] > since:
+                dropped += _drop_free(slot, lambda entry: _cached_bytes > limit)
     if dropped:
         trim_malloc()
+
+
+def _drop_free(slot: list[Any], drop: Any) -> int:
+    """Drop the free buffers of ``slot`` for which ``drop(entry)`` holds (asked buffer by buffer,
+    so a condition on the pool's size sees each drop); returns the bytes dropped (the caller
+    holds ``_lock``)."""
+    global _cached_bytes
+    dropped = 0
+    keep = []
+    for entry in slot[1]:
+        buf = entry[0]
+        if sys.getrefcount(buf) == _FREE_REFS and drop(entry):
+            _cached_bytes -= buf.nbytes
+            dropped += buf.nbytes
+        else:
+            keep.append(entry)
+        del buf
+    slot[1] = keep
+    return dropped
 
 
 def zeros(shape: tuple[int, ...], dtype: Any, xp: Any = np) -> Any:

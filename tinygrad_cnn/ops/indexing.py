@@ -33,7 +33,7 @@ import numpy as np
 from tinygrad_cnn.autograd import Context, Function, _OnceDifferentiable, _state
 from tinygrad_cnn.backend import ArgumentValueError, add_at, array_module, like, type_name
 from tinygrad_cnn.ops.movement import Gather, GetItem, GetItemBackward, ScatterAdd
-from tinygrad_cnn.tensor import Tensor, _dim, _in_dtype, _int_of, cat, promote_types
+from tinygrad_cnn.tensor import Tensor, _dim, _in_dtype, _int_of, _number, cat, promote_types
 from tinygrad_cnn.tensor import where as _where
 
 
@@ -910,19 +910,10 @@ def put(input: Tensor, index: Any, source: Tensor, accumulate: bool = False) -> 
     if source.numel() != index.numel():
         raise ValueError(f"{where}: source has {source.numel()} elements (shape {source.shape}) "
                          f"but index {index.numel()} (shape {index.shape}); they must match")
-    n = input.numel()
     idx = index.reshape(-1)
-    if idx.numel():
-        lo, hi = int(idx.min().item()), int(idx.max().item())
-        if lo < -n or hi >= n:
-            raise IndexError(f"{where}: index {lo if lo < -n else hi} is out of range for a tensor "
-                             f"of {n} elements (shape {input.shape}; allowed: {-n} to {n - 1})")
+    _check_range(idx._data, input.numel(), where, 0, input.shape, negative=True)
     flat = input.reshape(-1)
     return flat.index_put((idx,), source.reshape(-1), accumulate=accumulate).reshape(input.shape)
-
-
-def _number_of(x: Any) -> Any:
-    return x.item() if isinstance(x, np.generic) else x
 
 
 def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
@@ -947,6 +938,6 @@ def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
                             f"{type_name(x)}")
     with np.errstate(over="ignore", invalid="ignore"):  # (a C cast: 300 wraps into int8)
         a, b = (x._data.astype(dt, copy=False) if isinstance(x, Tensor)
-                else xp.asarray(np.asarray(_number_of(x)).astype(dt)) for x in (elements, test_elements))
+                else xp.asarray(np.asarray(_number(x)).astype(dt)) for x in (elements, test_elements))
     out = xp.isin(a, b, assume_unique=assume_unique, invert=invert)
     return Tensor._make(xp.asarray(out, dtype=bool))

@@ -76,19 +76,10 @@ class Conv2d(Module):
         """The constructor's initialisation again (PyTorch's Kaiming-uniform), in place."""
         _reset_like_pytorch(self.weight, self.bias)
 
-    def _mode_padding(self) -> tuple[int, int, int, int]:
-        """``F.pad``'s ``(left, right, top, bottom)`` for a non-zeros ``padding_mode``."""
-        if self.padding == "valid":
-            return (0, 0, 0, 0)
-        if self.padding == "same":  # PyTorch puts the odd extra on the right/bottom
-            (th, tw) = (d * (k - 1) for d, k in zip(self.dilation, self.kernel_size))
-            return (tw // 2, tw - tw // 2, th // 2, th - th // 2)
-        ph, pw = self.padding  # type: ignore[misc]
-        return (pw, pw, ph, ph)
-
     def forward(self, input: Tensor) -> Tensor:
         if self.padding_mode != "zeros":
-            input = F.pad(input, self._mode_padding(), mode=self.padding_mode)
+            input = F.pad(input, tuple(self._reversed_padding_repeated_twice),
+                          mode=self.padding_mode)
             return F.conv2d(input, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
                         self.groups)
@@ -242,18 +233,10 @@ class Conv1d(Module):
         """The constructor's initialisation again (PyTorch's Kaiming-uniform), in place."""
         _reset_like_pytorch(self.weight, self.bias)
 
-    def _mode_padding(self) -> tuple[int, int]:
-        """``F.pad``'s ``(left, right)`` for a non-zeros ``padding_mode``."""
-        if self.padding == "valid":
-            return (0, 0)
-        if self.padding == "same":  # PyTorch puts the odd extra on the right
-            total = self.dilation[0] * (self.kernel_size[0] - 1)
-            return (total // 2, total - total // 2)
-        return (self.padding[0], self.padding[0])  # type: ignore[return-value]
-
     def forward(self, input: Tensor) -> Tensor:
         if self.padding_mode != "zeros":
-            padded = F.pad(input, self._mode_padding(), mode=self.padding_mode)
+            padded = F.pad(input, tuple(self._reversed_padding_repeated_twice),
+                           mode=self.padding_mode)
             return F.conv1d(padded, self.weight, self.bias, self.stride, 0, self.dilation,
                             self.groups)
         return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,

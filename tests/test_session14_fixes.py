@@ -888,3 +888,26 @@ def test_train_with_stdout_on_a_full_disk_still_trains_and_saves(tmp_path):
     done = subprocess.run(["sh", "-c", cmd], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0 and (tmp_path / "f.npz").exists(), done.stderr
+
+
+# --- t48: the last break pass --------------------------------------------------------------------
+
+def test_isin_of_an_integer_tensor_and_a_float_number_compares_as_floats():
+    torch = pytest.importorskip("torch")
+    for case in (lambda L: L.isin(L.tensor([1, 2, 3]), 2.5),
+                 lambda L: L.isin(L.tensor([0], dtype=L.int8), float("nan")),
+                 lambda L: L.isin(L.tensor([1, 2, 3]), 2.0)):
+        assert case(tg).tolist() == case(torch).tolist()
+
+
+def test_range_ends_beyond_the_dtype_are_errors_and_huge_offsets_are_fine():
+    torch = pytest.importorskip("torch")
+    for call in (lambda L: L.linspace(0, float("inf"), 3, dtype=L.int64),
+                 lambda L: L.logspace(0, 1e30, 2, dtype=L.float16),
+                 lambda L: L.linspace(-1, 1e5, 5, dtype=L.float16)):
+        with pytest.raises(RuntimeError):
+            call(torch)
+        with pytest.raises(RuntimeError, match="without overflow"):
+            call(tg)
+    assert tg.tril_indices(4, 3, -2**63).shape == tuple(torch.tril_indices(4, 3, -2**63).shape)
+    assert tg.triu_indices(3, 3, 2**62).shape == (2, 0)

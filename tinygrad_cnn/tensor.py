@@ -4037,6 +4037,9 @@ def linspace(start: Any, end: Any, steps: int, *, dtype: DTypeLike = None,
 def _spaced(start: Any, end: Any, steps: int, dt: np.dtype, where: str) -> np.ndarray:
     """linspace's values before the cast to ``dt``: float64, or float32 for a float32 ``dt``."""
     start, end = _range_ends(start, end, where)
+    for v in (start, end):  # PyTorch's Scalar.to<dtype>: inf/NaN into an integer dtype, or a
+        if dt.kind != "b":  # value beyond float16's range, is an overflow error
+            _in_dtype(v, dt, where)
     if dt.kind in "iub" and all(math.isfinite(v) for v in (start, end)):
         # PyTorch's Scalar.to<int>: its overflow check, then a C cast (toward 0; uint8 wraps -1)
         start, end = (int(_in_dtype(v, dt, where)) if dt.kind != "b" else bool(v)
@@ -4089,6 +4092,9 @@ def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: DTy
         raise TypeError(f"logspace: base must be a number, got {base!r}")
     dt = _dtype(dtype or np.float32, "logspace")
     start, end = _range_ends(start, end, "logspace")
+    if dt.kind == "f":  # (as linspace: a start or end beyond the dtype is PyTorch's error)
+        for v in (start, end):
+            _in_dtype(v, dt, "logspace")
     if steps == 1:  # PyTorch fills with base ** start, start as it is
         powers = np.array([float(start)])
     else:
@@ -4136,7 +4142,8 @@ def _triangle_indices(where: str, row: Any, col: Any, offset: Any, dtype: DTypeL
     if dt.kind not in "iu":
         raise RuntimeError(f"{where}: dtype must be an integer dtype (int64 or int32), got {dt}")
     pick = np.triu_indices if upper else np.tril_indices
-    rows, cols = pick(int(row), int(offset), int(col))
+    offset = max(-int(row), min(int(offset), int(col)))  # (beyond the matrix: all or nothing)
+    rows, cols = pick(int(row), offset, int(col))
     return _factory(lambda xp: xp.asarray(np.stack([rows, cols]).astype(np.int64)), dt, device,
                     False)
 

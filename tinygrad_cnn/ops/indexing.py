@@ -929,8 +929,10 @@ def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
     # wrapped into int8), two tensors in their promoted dtype
     if isinstance(elements, Tensor) and isinstance(test_elements, Tensor):
         dt = promote_types(elements.dtype, test_elements.dtype)
-    else:
-        dt = ref.dtype
+    else:  # a number: in the tensor's dtype, unless a float meets an integer tensor
+        number = _number(test_elements if ref is elements else elements)
+        dt = np.dtype(np.float32) if isinstance(number, float) and ref.dtype.kind in "iub" \
+            else ref.dtype
     for x in (elements, test_elements):
         if not isinstance(x, Tensor) and (isinstance(x, bool) or not isinstance(
                 x, (int, float, np.number, np.bool_))):

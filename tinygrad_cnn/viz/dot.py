@@ -771,20 +771,26 @@ def render(graph: Any, path: str | Path) -> Path:
     if fmt not in ("svg", "png", "pdf", "jpg", "jpeg"):
         raise ValueError(f"render: unknown format {path.suffix!r}; use .svg, .png, .pdf, .dot or "
                          ".txt")
-    if shutil.which("dot") is None:
+    engine = getattr(graph, "engine", None) or "dot"
+    exe = shutil.which(engine)
+    if exe is None:
         raise GraphvizNotFound()
-    graphviz = _graphviz()
+    # dot itself, with the whole source at once: graphviz's ``pipe`` writes line by line and
+    # meets a BrokenPipeError, not dot's own message, when dot fails before reading it all
     try:
-        data = graph.pipe(format=fmt)
-    except graphviz.ExecutableNotFound:
-        raise GraphvizNotFound() from None
-    except subprocess.CalledProcessError as exc:  # (graphviz's is a subclass)
-        said = (exc.stderr or b"").decode(errors="replace").strip().splitlines()
-        status = (f"died with signal {-exc.returncode}" if exc.returncode < 0
-                  else f"exit status {exc.returncode}")
-        raise GraphvizFailed(f"render: Graphviz's dot failed ({status})"
+        done = subprocess.run([exe, f"-T{fmt}"], input=graph.source.encode(), capture_output=True,
+                              check=False)
+    except OSError as exc:  # (not executable)
+        raise GraphvizFailed(f"render: could not run Graphviz's {engine}: {exc.strerror or exc}; "
+                             f"{path} was not written") from None
+    data = done.stdout
+    if done.returncode != 0:
+        said = done.stderr.decode(errors="replace").strip().splitlines()
+        status = (f"died with signal {-done.returncode}" if done.returncode < 0
+                  else f"exit status {done.returncode}")
+        raise GraphvizFailed(f"render: Graphviz's {engine} failed ({status})"
                              + (f": {said[-1]}" if said else "") + f"; {path} was not written; "
-                             "the .dot or .txt form needs no Graphviz") from None
+                             "the .dot or .txt form needs no Graphviz")
     if not data:
         raise GraphvizFailed(f"render: Graphviz's dot gave no {fmt} output; {path} was not "
                              "written")

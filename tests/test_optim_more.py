@@ -22,14 +22,6 @@ torch = pytest.importorskip("torch")
 IMPLEMENTATION = {"foreach", "differentiable", "capturable", "fused"}
 
 
-@pytest.fixture(autouse=True)
-def _float64_scalars():
-    """PyTorch keeps ASGD's ``eta`` and ``mu`` as 0-d tensors of the default dtype; in float32
-    that alone moves a float64 trajectory by ~1e-8. Compare in float64."""
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
 
 
 # ------------------------------------------------------------------ element-wise optimizers

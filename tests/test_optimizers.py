@@ -16,14 +16,6 @@ from tinygrad_cnn.optim import lr_scheduler as sched
 torch = pytest.importorskip("torch")
 
 
-@pytest.fixture(autouse=True)
-def _float64_scalars():
-    """PyTorch keeps scalar optimizer state (NAdam's ``mu_product``) in the default dtype; in
-    float32 that alone moves NAdam's float64 trajectory by 3e-10. Compare in float64."""
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
 
 SHAPES = [(3, 4), (4,), (2, 2)]
 

@@ -22,6 +22,7 @@ import signal
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
@@ -482,8 +483,10 @@ def _train(args: argparse.Namespace) -> int:
     for group in opt.param_groups:  # the base rate of the schedule (a new --lr on resume too)
         group["initial_lr"] = group["lr"] = lr
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
-    for _ in range(start_epoch):  # the schedule is chainable (each step scales the last rate):
-        sched.step()  # replay it, so a resumed run has the rates of a straight one, bit for bit
+    with warnings.catch_warnings():  # (a replay before any optimizer step, on purpose)
+        warnings.filterwarnings("ignore", ".*Detected call of `lr_scheduler.step", UserWarning)
+        for _ in range(start_epoch):  # the schedule is chainable (each step scales the last
+            sched.step()  # rate): replay it, so a resumed run has a straight one's rates
     if state is not None:
         _say(f"resumed from {args.resume} after epoch {start_epoch} of {saved['epochs']} ({name}, "
              f"{saved['optimizer']}, base lr {saved['lr']:g}, batch {saved['batch_size']})")

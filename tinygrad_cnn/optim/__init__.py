@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.optim import _inplace as ip
 from tinygrad_cnn.optim.optimizer import Optimizer
 from tinygrad_cnn.tensor import Tensor
 
@@ -60,9 +61,9 @@ def _decay(p: Tensor, g: Any, group: dict[str, Any], decoupled: bool = False) ->
     (AdamW's way), the gradient as it is and ``p *= 1 - lr * weight_decay`` done here."""
     wd = group["weight_decay"]
     if wd and decoupled:
-        p._data *= 1 - group["lr"] * wd
+        ip.mul_(p._data, 1 - group["lr"] * wd)
         return g
-    return g + wd * p._data if wd else g
+    return ip.add(g, p._data, wd) if wd else g
 
 
 def _adam_moments(p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any],
@@ -76,9 +77,8 @@ def _adam_moments(p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any
                      **extra)
     state["step"] += 1
     m, v = state["exp_avg"], state["exp_avg_sq"]
-    m += (1 - b1) * (g - m)
-    v *= b2
-    v += (1 - b2) * g * g
+    ip.lerp_(m, g, 1 - b1)
+    ip.addcmul_(ip.mul_(v, b2), g, g, 1 - b2)
     return m, v, state["step"]
 
 
@@ -110,11 +110,9 @@ class SGD(Optimizer):
             if buf is None:
                 buf = state["momentum_buffer"] = g.copy()
             else:
-                buf *= momentum
-                dampening = group["dampening"]
-                buf += (1 - dampening) * g if dampening else g  # (1.0 * g is g: no temporary)
-            g = g + momentum * buf if group["nesterov"] else buf
-        p._data -= group["lr"] * g
+                ip.add_(ip.mul_(buf, momentum), g, 1 - group["dampening"])
+            g = ip.add(g, buf, momentum) if group["nesterov"] else buf
+        ip.add_(p._data, g, -group["lr"])
 
 
 class Adam(Optimizer):
@@ -155,8 +153,8 @@ class Adam(Optimizer):
         if group["amsgrad"]:
             xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             v = state["max_exp_avg_sq"]
-        denom = xp.sqrt(v) / math.sqrt(1 - b2**t) + eps
-        p._data -= lr / (1 - b1**t) * (m / denom)
+        denom = ip.add_(ip.div(xp.sqrt(v), math.sqrt(1 - b2**t)), eps)
+        ip.addcdiv_(p._data, m, denom, -lr / (1 - b1**t))
 
 
 class AdamW(Adam):
@@ -207,22 +205,18 @@ class RMSprop(Optimizer):
             if group["centered"]:
                 state["grad_avg"] = xp.zeros_like(p._data)
         state["step"] += 1
-        v = state["square_avg"]
-        v *= alpha
-        v += (1 - alpha) * g * g
+        v = ip.addcmul_(ip.mul_(state["square_avg"], alpha), g, g, 1 - alpha)
         if group["centered"]:
-            mean = state["grad_avg"]
-            mean += (1 - alpha) * (g - mean)
-            avg = xp.sqrt(v - mean * mean) + eps
+            mean = ip.lerp_(state["grad_avg"], g, 1 - alpha)
+            avg = xp.sqrt(ip.addcmul_(v.copy(), mean, mean, -1))
         else:
-            avg = xp.sqrt(v) + eps
+            avg = xp.sqrt(v)
+        ip.add_(avg, eps)
         if momentum > 0:
-            buf = state["momentum_buffer"]
-            buf *= momentum
-            buf += g / avg
-            p._data -= group["lr"] * buf
+            buf = ip.addcdiv_(ip.mul_(state["momentum_buffer"], momentum), g, avg)
+            ip.add_(p._data, buf, -group["lr"])
         else:
-            p._data -= group["lr"] * (g / avg)
+            ip.addcdiv_(p._data, g, avg, -group["lr"])
 
 
 class Adagrad(Optimizer):
@@ -267,8 +261,8 @@ class Adagrad(Optimizer):
         state["step"] += 1
         g = _decay(p, g, group)
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        state["sum"] += g * g
-        p._data -= clr * (g / (xp.sqrt(state["sum"]) + group["eps"]))
+        ip.addcmul_(state["sum"], g, g)
+        ip.addcdiv_(p._data, g, ip.add_(xp.sqrt(state["sum"]), group["eps"]), -clr)
 
 
 class Adamax(Optimizer):
@@ -296,11 +290,9 @@ class Adamax(Optimizer):
             state["exp_avg"] = xp.zeros_like(p._data)
             state["exp_inf"] = xp.zeros_like(p._data)
         state["step"] += 1
-        m, u = state["exp_avg"], state["exp_inf"]
-        m += (1 - b1) * (g - m)
-        u *= b2
-        xp.maximum(u, xp.abs(g) + eps, out=u)
-        p._data -= group["lr"] / (1 - b1 ** state["step"]) * (m / u)
+        m, u = ip.lerp_(state["exp_avg"], g, 1 - b1), state["exp_inf"]
+        xp.maximum(ip.mul_(u, b2), ip.add_(xp.abs(g), eps), out=u)
+        ip.addcdiv_(p._data, m, u, -group["lr"] / (1 - b1 ** state["step"]))
 
 
 class NAdam(Optimizer):
@@ -335,11 +327,12 @@ class NAdam(Optimizer):
         md = group["momentum_decay"]
         mu = b1 * (1.0 - 0.5 * 0.96 ** (t * md))
         mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * md))
-        state["mu_product"] *= mu
-        mu_product = state["mu_product"]
-        denom = xp.sqrt(v / (1 - b2**t)) + eps
-        p._data -= lr * (1.0 - mu) / (1.0 - mu_product) * (g / denom)
-        p._data -= lr * mu_next / (1.0 - mu_product * mu_next) * (m / denom)
+        # (a float32 tensor in PyTorch: its default dtype's, tinygrad_cnn's fixed one)
+        mu_product = state["mu_product"] = ip.scalar_state(
+            xp.float32(state["mu_product"]) * xp.float32(mu))
+        denom = ip.add_(xp.sqrt(ip.div(v, 1 - b2**t)), eps)
+        ip.addcdiv_(p._data, g, denom, -lr * (1.0 - mu) / (1.0 - mu_product))
+        ip.addcdiv_(p._data, m, denom, -lr * mu_next / (1.0 - mu_product * mu_next))
 
 
 class RAdam(Optimizer):
@@ -368,16 +361,16 @@ class RAdam(Optimizer):
         g = _decay(p, g, group, group["decoupled_weight_decay"])
         m, v, t = _adam_moments(p, g, group, state)
         bias_correction2 = 1 - b2**t
-        m_hat = m / (1 - b1**t)
+        m_hat = ip.div(m, 1 - b1**t)
         rho_inf = 2 / (1 - b2) - 1
         rho_t = rho_inf - 2 * t * (b2**t) / bias_correction2
         if rho_t > 5.0:
             rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf /
                              ((rho_inf - 4) * (rho_inf - 2) * rho_t))
-            adaptive = math.sqrt(bias_correction2) / (xp.sqrt(v) + eps)
-            p._data -= m_hat * lr * adaptive * rect
+            adaptive = ip.rdiv(math.sqrt(bias_correction2), ip.add_(xp.sqrt(v), eps))
+            ip.add_(p._data, ip.scale(ip.scale(m_hat, lr) * adaptive, rect), -1.0)
         else:
-            p._data -= m_hat * lr
+            ip.add_(p._data, ip.scale(m_hat, lr), -1.0)
 
 
 from tinygrad_cnn.optim import lr_scheduler  # noqa: E402  (uses Optimizer)

@@ -7,6 +7,7 @@ from typing import Any
 
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.optim import Optimizer, _check_implementation, _decay, _invalid
+from tinygrad_cnn.optim import _inplace as ip
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -43,10 +44,8 @@ class Adadelta(Optimizer):
                          acc_delta=xp.zeros_like(p._data))
         state["step"] += 1
         g = _decay(p, g, group)
-        v, u = state["square_avg"], state["acc_delta"]
-        v *= rho
-        v += (1 - rho) * g * g
-        delta = xp.sqrt(u + eps) / xp.sqrt(v + eps) * g
-        u *= rho
-        u += (1 - rho) * delta * delta
-        p._data -= group["lr"] * delta
+        v = ip.addcmul_(ip.mul_(state["square_avg"], rho), g, g, 1 - rho)
+        u = state["acc_delta"]
+        delta = xp.sqrt(ip.add(u, eps)) / xp.sqrt(ip.add(v, eps)) * g
+        ip.addcmul_(ip.mul_(u, rho), delta, delta, 1 - rho)
+        ip.add_(p._data, delta, -group["lr"])

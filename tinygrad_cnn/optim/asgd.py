@@ -7,6 +7,7 @@ from typing import Any
 
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.optim import Optimizer, _check_implementation, _decay, _invalid
+from tinygrad_cnn.optim import _inplace as ip
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -39,17 +40,18 @@ class ASGD(Optimizer):
         xp = array_module(g)
         lr, lambd = group["lr"], group["lambd"]
         if not state:
-            state.update(step=0, eta=float(lr), mu=1.0, ax=xp.zeros_like(p._data))
+            state.update(step=0, eta=ip.scalar_state(float(lr)), mu=1.0,
+                         ax=xp.zeros_like(p._data))
         state["step"] += 1
         g = _decay(p, g, group)
         eta = state["eta"]
-        p._data *= 1 - lambd * eta
-        p._data -= eta * g
+        ip.add_(ip.mul_(p._data, 1 - lambd * eta), g, -eta)
         ax = state["ax"]
         if state["mu"] != 1:
-            ax += (p._data - ax) * state["mu"]
+            ip.add_(ax, ip.scale(p._data - ax, state["mu"]))
         else:
             ax[...] = p._data
         t = state["step"]
-        state["eta"] = lr / ((1 + lambd * lr * t) ** group["alpha"])
-        state["mu"] = 1 / max(1, t - group["t0"])
+        # (float32 tensors in PyTorch: its default dtype's, tinygrad_cnn's fixed one)
+        state["eta"] = ip.scalar_state(lr / ((1 + lambd * lr * t) ** group["alpha"]))
+        state["mu"] = ip.scalar_state(1 / max(1, t - group["t0"]))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import math
 import types
+import warnings
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -73,6 +74,12 @@ class LRScheduler:
         return self._last_lr
 
     def step(self, epoch: int | None = None) -> None:
+        if self._step_count == 1 and not self.optimizer.__dict__.get("_opt_called"):
+            warnings.warn(
+                f"{type(self).__name__}: Detected call of `lr_scheduler.step()` before "
+                "`optimizer.step()`: call optimizer.step() first, then lr_scheduler.step(); "
+                "in this order the first value of the learning rate schedule is skipped (as "
+                "PyTorch warns)", UserWarning, stacklevel=2)
         self._step_count += 1
         self._update_lr(epoch)
 

@@ -78,6 +78,7 @@ def _hooked(step: _Step) -> _Step:
             out = step(*args, **kwargs)
         finally:
             self.__dict__["_in_step"] = False
+        self.__dict__["_opt_called"] = True  # (a schedule's first step warns before this)
         for hook in [*self._hooks("step_post").values(), *_global_step_post_hooks.values()]:
             hook(self, args, kwargs)
         return out
@@ -209,6 +210,12 @@ class Optimizer:
                     if p.grad is None:
                         continue
                     g = p.grad._data
+                    if p._data.dtype.kind != "f":
+                        raise RuntimeError(
+                            f"{type(self).__name__}.step: a parameter of shape {p.shape} is "
+                            f"{p._data.dtype} and has a gradient; an optimizer updates "
+                            "floating-point parameters only (make it float, or leave it out "
+                            "of the optimizer)")
                     if group.get("maximize"):
                         g = -g
                     state = self.state.get(p)

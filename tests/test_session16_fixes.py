@@ -115,3 +115,41 @@ def test_a_schedule_stepped_before_the_optimizer_warns_as_pytorchs():
             opt2.step()
             sched2.step()
             sched2.step()
+
+
+# ------------------------------------------------------------------ drawings (outside tester t51)
+
+class _SplitHalf(tg.Function):
+    """(2x over the first half, x² over the second): two outputs."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        n = x.shape[0] // 2
+        return x[:n] * 2, x[n:] ** 2
+
+    @staticmethod
+    def backward(ctx, g1, g2):
+        (x,) = ctx.saved_tensors
+        n = x.shape[0] // 2
+        return tg.cat([g1 * 2, g2 * 2 * x[n:]])
+
+
+def test_an_op_with_several_outputs_is_drawn_with_all_it_received():
+    """Only output 1 of a two-output op gets a gradient (output 0 zeros): the VJP node was
+    coloured as receiving 0 (grey) and its tooltip and text row named output 0 only (``d%?``)."""
+    from tinygrad_cnn import viz
+
+    x = tg.Tensor(np.array([1.0, 2.0, 3.0, 4.0]), requires_grad=True)
+    _, b = _SplitHalf.apply(x)
+    loss = (b * b).sum()
+    with viz.record_gradients(loss):
+        loss.backward()
+    node = next(line for line in viz.draw(loss, backward=True).source.split("\n\t")
+            if "split_half VJP" in line)
+    g1 = 2 * (np.array([3.0, 4.0]) ** 2)  # d(b·b)/db = 2b, b = x²: (18, 32), norm 36.72
+    assert np.isclose(np.linalg.norm(g1), 36.72, atol=5e-3)
+    assert "fillcolor=\"#f7f7f7\"" not in node  # (the colour of a zero gradient)
+    assert "output 0: (2,) float64, ‖g‖ = 0" in node and "output 1: (2,) float64, ‖g‖ = 36.72" in node
+    row = next(r for r in viz.text(loss, backward=True).splitlines() if "split_half VJP" in r)
+    assert "%?" not in row and "‖g‖ = 36.72" in row

@@ -291,6 +291,15 @@ def _op_style(hl: bool) -> dict[str, str]:
     return {"fillcolor": OP}
 
 
+def _receives(ng: _grads.NodeGrads | None, stat: _grads.GradStat | None) -> str:
+    """A VJP node's tooltip of what it received: each output's gradient for an op with several."""
+    if ng is not None and len(ng.received_all) > 1:
+        return "receives " + "; ".join(
+            f"output {k}: {st.describe() if st is not None else 'no gradient'}"
+            for k, st in enumerate(ng.received_all))
+    return f"receives {stat.describe()}" if stat is not None else ""
+
+
 def _tooltip(ctx: Context, extra: str = "") -> str:
     parts = [source_text(ctx) or "created outside any Python frame"]
     if ctx.scope:
@@ -651,7 +660,7 @@ class _Backward(_Painter):
             label += f"\n{source_text(ctx)}"
         self.used("op VJP, numbered in run order", shape="box", fillcolor=OP)
         g.node(vid, label, shape="box", id=vid,
-               tooltip=_tooltip(ctx, f"receives {stat.describe()}" if stat is not None else ""),
+               tooltip=_tooltip(ctx, _receives(ng, stat)),
                **self.node_style(stat, id(ctx) in self.hl, OP))
         self.edges_from(ctx, vid, ng, skip=set())
         if self.show_saved:

@@ -89,7 +89,8 @@ class GradStat:
 @dataclass
 class NodeGrads:
     """What one VJP did: its step in the backward run, the gradient it received (the sum of
-    everything that reached its output; ``received_all``: one per output of an op with several)
+    everything that reached its output; for an op with several outputs all of them together,
+    and ``received_all`` one per output)
     and what it sent to each input (``None``: nothing)."""
 
     step: int
@@ -219,12 +220,29 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
                 arr = np.asarray(to_numpy(g._data))
                 self._sums[id(e)] = (e, arr.copy() if prev is None else prev[1] + arr)
         stats = tuple(GradStat.of(g._data) if isinstance(g, Tensor) else None for g in received)
-        first = next((st for st in stats if st is not None), None)
-        if first is None:  # every output gradient None (set_materialize_grads(False))
-            first = GradStat((), "", 0.0, 0.0, 0.0, True, ())
-        _NODES[ctx] = NodeGrads(len(self.steps) + 1, first, tuple(sent),
+        given = [st for st in stats if st is not None]
+        if not given:  # every output gradient None (set_materialize_grads(False))
+            total = GradStat((), "", 0.0, 0.0, 0.0, True, ())
+        elif len(given) == 1:
+            total = given[0]
+        else:  # several outputs: the node shows (is coloured by) all they received together
+            total = _together(given)
+        _NODES[ctx] = NodeGrads(len(self.steps) + 1, total, tuple(sent),
                                 stats if len(stats) > 1 else ())
         self.steps.append(ctx)
+
+
+def _together(stats: Sequence[GradStat]) -> GradStat:
+    """The gradients of an op's several outputs summarised as one array of all their values
+    (the 2-norm of all, the range of all, the first values of the first): an op whose output 0
+    got zeros and output 1 a gradient is drawn with that gradient, not as receiving 0."""
+    ranged = [s for s in stats if s.size and not (np.isnan(s.min) and np.isnan(s.max))]
+    return GradStat((sum(s.size for s in stats),), stats[0].dtype,
+                    float(np.sqrt(sum(s.norm ** 2 for s in stats))),
+                    min((s.min for s in ranged), default=float("nan")),
+                    max((s.max for s in ranged), default=float("nan")),
+                    all(s.finite for s in stats),
+                    tuple(v for s in stats for v in s.preview)[:PREVIEW])
 
 
 def snapshot(nodes: Sequence[Context], leaves: Sequence[Tensor]) -> Any:

@@ -144,7 +144,8 @@ def _backward(view: GraphView) -> str:
         nodes = output_nodes(ctx) if getattr(ctx, "n_outputs", 1) > 1 else [ctx]
         stats = (ng.received_all or (ng.received,)) if ng is not None else ()
         for k, ((_, shape, _), node) in enumerate(zip(outputs(ctx), nodes)):
-            name = view.out_name(node) if node is not None else f"{view.out_name(ctx)}[{k}]"
+            drawn = node is not None and (node is ctx or id(node) in view.index)
+            name = view.out_name(node) if drawn else f"{view.out_name(ctx)}[{k}]"
             stat = stats[k] if k < len(stats) else None
             receives.append(f"d{name} {fmt_shape(shape)} "
                             + ("(not used)" if idle else _grad_text(stat, missing)))

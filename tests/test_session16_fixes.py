@@ -11,6 +11,8 @@ import pytest
 
 import tinygrad_cnn as tg
 from tinygrad_cnn import optim
+from tinygrad_cnn.gradcheck import check_grads
+from tinygrad_cnn.gradcheck.report import NotDifferentiableError
 
 torch = pytest.importorskip("torch")
 
@@ -153,3 +155,86 @@ def test_an_op_with_several_outputs_is_drawn_with_all_it_received():
     assert "output 0: (2,) float64, ‖g‖ = 0" in node and "output 1: (2,) float64, ‖g‖ = 36.72" in node
     row = next(r for r in viz.text(loss, backward=True).splitlines() if "split_half VJP" in r)
     assert "%?" not in row and "‖g‖ = 36.72" in row
+
+
+# ------------------------------------------------------------------ gradcheck (outside tester t51)
+
+class _Abs(tg.Function):
+    sign = 1.0
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x)
+
+    @classmethod
+    def backward(cls, ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.sign() * cls.sign
+
+
+class _WrongSignAbs(_Abs):
+    sign = -1.0
+
+
+class _Sign(tg.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.sign(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0
+
+
+@pytest.mark.parametrize("x", [1e-7, -3e-7, 4e-7])
+def test_a_kink_within_eps_of_the_point_is_not_at_it(x):
+    """abs at 1e-7 (closer to its kink than eps=1e-6) is smooth there, with slope sign(x): the
+    difference quotient changed once with a smaller step and was called a jump ("not a wrong
+    VJP") for the right VJP; the measurement now goes on to a step where it settles."""
+    t = tg.Tensor(np.array([x]), requires_grad=True)
+    assert tg.gradcheck(_Abs.apply, (t,))
+    with pytest.raises(tg.GradcheckError, match="wrong"):
+        tg.gradcheck(_WrongSignAbs.apply, (t,))
+    assert tg.gradcheck(_Sign.apply, (t,))  # (sign is flat at x != 0: derivative 0)
+
+
+def test_a_real_jump_is_still_reported_as_one():
+    t = tg.Tensor(np.array([0.0]), requires_grad=True)
+    with pytest.raises(NotDifferentiableError, match="not differentiable"):
+        tg.gradcheck(_Sign.apply, (t,))
+
+
+class _Tanh32(tg.Function):
+    """tanh computed in float32 inside its numpy forward, out of the graph's sight."""
+
+    factor = 1.0
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.y = np.tanh(x.astype(np.float32)).astype(np.float64)
+        return ctx.y
+
+    @classmethod
+    def backward(cls, ctx, g):
+        return g * tg.Tensor(1 - ctx.y ** 2) * cls.factor
+
+
+class _Tanh32Wrong(_Tanh32):
+    factor = 1.05
+
+
+def test_a_forward_that_rounds_to_float32_inside_is_checked_in_float32s_precision():
+    """Finite differences with a float64 step through a float32 forward measure its rounding:
+    the right VJP failed ('wrong indices or transpose'). Its float64 outputs are all float32
+    numbers: the check now widens eps and the tolerances as for a float32 graph, and says why."""
+    x = tg.Tensor(np.random.default_rng(0).standard_normal((3, 4)), requires_grad=True)
+    report = check_grads(_Tanh32.apply, (x,))
+    assert report.ok, str(report)
+    assert any("computes in float32 inside" in n for n in report.notes)
+    assert tg.gradcheck(_Tanh32.apply, (x,))
+    with pytest.raises(tg.GradcheckError, match="1.05"):
+        tg.gradcheck(_Tanh32Wrong.apply, (x,))
+    # a float64 function whose outputs at round inputs are float32 numbers is not taken for one
+    y = tg.Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    assert tg.gradcheck(lambda t: t * 0.5 + (t * 1e-9).exp(), (y,))

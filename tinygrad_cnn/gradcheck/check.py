@@ -163,6 +163,11 @@ def _precision(func: Callable[..., Any], inputs: tuple[Any, ...], s: Settings, s
                          "its VJPs ran in float64, so rounding cannot fail the check.")
     low = [o.dtype for o in outs if o.dtype.kind == "f" and o.dtype != np.float64]
     low += [d for d in _graph_float_dtypes(outs) if d != np.float64]  # steps on the way count
+    if not low and _rounds_to_float32(func, inputs, outs):
+        low = [np.dtype(np.float32)]
+        notes.append("The function's float64 outputs are all float32 values, near the check "
+                     "point too: it computes in float32 inside (numpy code or an astype in a "
+                     "Function's forward), out of the graph's sight.")
     if np.dtype(np.float16) in low:
         raise ValueError(
             "gradcheck: the function computes in float16 although the check ran it on float64 "
@@ -182,6 +187,31 @@ def _precision(func: Callable[..., Any], inputs: tuple[Any, ...], s: Settings, s
             notes.append(f"The function computes in {worst}, so eps, atol and rtol were widened "
                          f"for its rounding to eps={s.eps:.3g}, atol={s.atol:.3g}, rtol={s.rtol:.3g}.")
     return outs
+
+
+def _rounds_to_float32(func: Callable[..., Any], inputs: tuple[Any, ...],
+                       outs: tuple[Tensor, ...]) -> bool:
+    """Whether the function rounds to float32 where the graph does not show it (a Function whose
+    numpy forward casts): its float64 outputs are all float32 numbers -- at the check point and
+    at a random point near it (round inputs give exact outputs in float64 too). Finite
+    differences with a float64 step measure its rounding there, not its slope."""
+    def exact(ts: tuple[Tensor, ...]) -> bool:
+        vals = [to_numpy(t._data).ravel() for t in ts if t.dtype == np.float64]
+        v = np.concatenate(vals) if vals else np.zeros(0)
+        v = v[np.isfinite(v) & (v != np.round(v))]  # (integers are float32 numbers anyway)
+        return v.size >= 2 and bool((v.astype(np.float32).astype(np.float64) == v).all())
+
+    if not exact(outs):
+        return False
+    rng = np.random.default_rng(0)
+    near = tuple(Tensor(t._data + like(rng.uniform(0.5, 1.5, t.shape) * 1e-4
+                                       * (np.abs(to_numpy(t._data)) + 1), t._data))
+                 if isinstance(t, Tensor) and t.dtype == np.float64 else t for t in inputs)
+    try:
+        with no_grad():
+            return exact(as_tuple(func(*near)))
+    except Exception:
+        return False
 
 
 def _graph_float_dtypes(outs: tuple[Tensor, ...]) -> set[np.dtype]:
@@ -763,6 +793,10 @@ def _refine(p: Problem, s: Settings, analytical: list[list[np.ndarray]],
         elements = np.flatnonzero(failing)
         x = p.base(i).ravel()
         eps = s.eps
+        # elements whose quotient grew at the last step: a jump if it grows again with the next
+        # (as 1/eps); if it settles, a kink lies within eps of the element, not at it (abs at
+        # 1e-7 with eps=1e-6), and the function is smooth there
+        grown: dict[int, list[np.ndarray]] = {}
         for _ in range(2):
             eps /= 10
             # (a step within a few hundred ulps of an element measures rounding, not slope)
@@ -772,16 +806,24 @@ def _refine(p: Problem, s: Settings, analytical: list[list[np.ndarray]],
             c_rows, k_rows = numerical_rows(p, i, elements, eps, f0)
             still = []
             for row, k in enumerate(elements):
-                grew = [np.abs(c_rows[c][row]) > JUMP_GROWTH * np.abs(numerical[r][c][k]) + s.tol(
-                    numerical[r][c][k]) for c in blocks]
-                if any(g.any() for g in grew):  # the quotient grows as 1/eps: a jump
+                before = grown.pop(int(k), None) or [numerical[r][c][k] for c in blocks]
+                grew = [np.abs(c_rows[c][row]) > JUMP_GROWTH * np.abs(before[c]) + s.tol(
+                    before[c]) for c in blocks]
+                if any(g.any() for g in grew):  # the quotient grows as 1/eps: a jump?
+                    grown[int(k)] = [c_rows[c][row] for c in blocks]
                     for c in blocks:
                         jumped[r][c][k] |= grew[c]
+                    still.append(k)  # (a next step tells)
                     continue
+                for c in blocks:
+                    jumped[r][c][k] = False  # (it settled: no jump)
                 gap = max(float(np.abs(jumps[r][c][k]).max(initial=0)) for c in blocks)
                 new_gap = max(float(np.abs(k_rows[c][row]).max(initial=0)) for c in blocks)
                 if not new_gap <= SMOOTH_SHRINK * gap:
-                    continue  # a kink (or noise): the first measurement stands
+                    # a kink (or noise): the first measurement stands -- unless a still smaller
+                    # step finds the element smooth (a kink within this step of it, not at it)
+                    still.append(k)
+                    continue
                 for c in blocks:
                     # smooth: no kink here; the smaller step's difference where the first one
                     # was off by its truncation error (not where they differ by rounding only)

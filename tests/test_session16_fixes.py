@@ -238,3 +238,20 @@ def test_a_forward_that_rounds_to_float32_inside_is_checked_in_float32s_precisio
     # a float64 function whose outputs at round inputs are float32 numbers is not taken for one
     y = tg.Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
     assert tg.gradcheck(lambda t: t * 0.5 + (t * 1e-9).exp(), (y,))
+
+
+def test_drawings_name_the_views_of_an_in_place_write_and_one_number_format():
+    """viz.text showed ``chain=((<class 'tinygrad_cnn.ops.movement.G...`` for a write through a
+    view; the colour bar's ticks mixed ``3e+01`` with ``1e0``."""
+    from tinygrad_cnn import viz
+    from tinygrad_cnn.viz.colors import LogScale
+
+    x = tg.ones(3, 4, requires_grad=True)
+    h = x * 1
+    h[0, 1:3] = 5.0
+    h.t()[1].mul_(2)
+    table = viz.text(h.sum())
+    assert "chain=[0, 1:3]" in table and "chain=permute(dims=(1, 0)) → [1]" in table
+    assert "<class" not in table
+    label = str(LogScale([1.0, 999.0]).legend_label())  # (1e0 to 1e3: the middle is 10^1.5)
+    assert ">1e0<" in label and ">3e1<" in label and ">1e3<" in label and "e+" not in label

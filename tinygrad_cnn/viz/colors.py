@@ -49,8 +49,9 @@ class LogScale:
     def legend_label(self) -> str:
         cells = "".join(f'<td bgcolor="{c}" width="16" height="10"></td>' for c in SCALE)
         mid = (self.lo + self.hi) / 2
-        ticks = [f"1e{self.lo}", f"1e{int(mid)}" if mid == int(mid) else f"{10 ** mid:.0e}",
-                 f"1e{self.hi}"]
+        mantissa, exponent = f"{10 ** mid:.0e}".split("e")  # (one form: 1e-1, 3e1, 1e3)
+        ticks = [f"1e{self.lo}", f"1e{int(mid)}" if mid == int(mid) else
+                 f"{mantissa}e{int(exponent)}", f"1e{self.hi}"]
         return HTMLLabel(
             '<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
             '<tr><td colspan="9"><font point-size="8">‖grad‖, log scale</font></td></tr>'

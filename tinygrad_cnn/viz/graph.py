@@ -97,8 +97,24 @@ def attr_items(ctx: Context) -> list[tuple[str, str]]:
                 continue
         except (TypeError, ValueError):  # a value that cannot be compared with ==
             pass
-        items.append((k, _index(v) if k == "key" else fmt(v)))
+        items.append((k, _index(v) if k == "key" else _chain(v) if k == "chain" else fmt(v)))
     return items
+
+
+def _chain(chain: Any) -> str:
+    """The views an in-place write through a view went through (``copy_slices``' ``chain``), as
+    ``permute(dims=(1, 0)) → [1]``."""
+    try:
+        parts = []
+        for cls, attrs in chain:
+            if set(attrs) == {"key"}:
+                parts.append(_index(attrs["key"]))
+            else:
+                args = ", ".join(f"{k}={fmt(v)}" for k, v in attrs.items())
+                parts.append(f"{getattr(cls, 'name', cls.__name__)}({args})")
+        return " → ".join(parts)
+    except (TypeError, ValueError):
+        return fmt(chain)
 
 
 def op_label(ctx: Context) -> str:

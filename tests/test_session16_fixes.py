@@ -255,3 +255,35 @@ def test_drawings_name_the_views_of_an_in_place_write_and_one_number_format():
     assert "<class" not in table
     label = str(LogScale([1.0, 999.0]).legend_label())  # (1e0 to 1e3: the middle is 10^1.5)
     assert ">1e0<" in label and ">3e1<" in label and ">1e3<" in label and "e+" not in label
+
+
+@pytest.mark.parametrize("kind, kw", [("SGD", dict(momentum=0.9)), ("Adam", dict(amsgrad=True)),
+                                      ("NAdam", {}), ("ASGD", {}), ("Rprop", {}),
+                                      ("Adagrad", {}), ("RMSprop", dict(centered=True))])
+def test_optimizer_state_holds_tensors_as_pytorchs(kind, kw):
+    """``opt.state[p]`` held numpy arrays and Python numbers (``exp_avg.numpy()`` and
+    ``state['step'].item()`` failed); PyTorch's holds tensors, ``step`` a 0-d float32 one."""
+    rng = np.random.default_rng(0)
+    p0 = rng.standard_normal((3, 2))
+    ours, theirs = tg.Tensor(p0.copy(), requires_grad=True), torch.tensor(p0.copy(),
+                                                                         requires_grad=True)
+    o_opt = getattr(optim, kind)([ours], lr=0.01, **kw)
+    t_opt = getattr(torch.optim, kind)([theirs], lr=0.01, **kw)
+    for _ in range(3):
+        g = rng.standard_normal((3, 2))
+        ours.grad, theirs.grad = tg.Tensor(g.copy()), torch.tensor(g.copy())
+        o_opt.step()
+        t_opt.step()
+    mine, their = o_opt.state[ours], t_opt.state[theirs]
+    assert sorted(mine) == sorted(their)
+    for k, v in their.items():
+        assert isinstance(mine[k], tg.Tensor), k
+        assert mine[k].shape == tuple(v.shape) and str(mine[k].dtype) == str(v.dtype).split(".")[1]
+        np.testing.assert_allclose(mine[k].numpy(), v.numpy(), rtol=1e-6, err_msg=k)
+    if "step" in mine:
+        assert mine["step"].item() == 3.0
+    if "momentum_buffer" in mine:  # the same tensor from step to step (updated in place)
+        buf = mine["momentum_buffer"]
+        ours.grad = tg.Tensor(np.ones((3, 2)))
+        o_opt.step()
+        assert o_opt.state[ours]["momentum_buffer"] is buf

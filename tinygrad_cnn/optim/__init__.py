@@ -13,6 +13,8 @@ step hooks are in ``optimizer.py``.
 
 A step updates the parameters' arrays in place outside the graph (the ``no_grad`` of PyTorch) and
 bumps their version counters, so a backward through a graph that saved the old values raises.
+``optimizer.state[p]`` holds tensors under PyTorch's names (``step`` a 0-d float32 tensor), and
+every update is rounded as PyTorch's is, also in float16 (``_inplace.py``).
 """
 
 from __future__ import annotations
@@ -239,8 +241,8 @@ class Adagrad(Optimizer):
                                       eps=eps, maximize=maximize))
         for group in self.param_groups:
             for p in group["params"]:
-                self.state[p] = {"step": 0, "sum": array_module(p._data).full_like(
-                    p._data, self.defaults["initial_accumulator_value"])}
+                self.state[p] = self._tensors({"step": 0, "sum": array_module(p._data).full_like(
+                    p._data, self.defaults["initial_accumulator_value"])}, {})
 
     def _check_group(self, group: dict[str, Any]) -> None:
         _check("Adagrad", lr=group["lr"], lr_decay=group["lr_decay"], eps=group["eps"],

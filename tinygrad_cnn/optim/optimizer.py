@@ -218,10 +218,9 @@ class Optimizer:
                             "of the optimizer)")
                     if group.get("maximize"):
                         g = -g
-                    state = self.state.get(p)
-                    new = state is None
-                    if state is None:
-                        state = {}
+                    kept = self.state.get(p)
+                    new = kept is None
+                    state = {} if kept is None else self._arrays(kept)
                     try:
                         if p._data.ndim == 0:
                             _update_0d(self, p, g, group, state)
@@ -237,13 +236,46 @@ class Optimizer:
                             f"{', '.join(sorted(map(str, state))) or 'nothing'}): was a "
                             "state_dict of another optimizer loaded into this one? Load it into "
                             "the optimizer that saved it") from None
-                    if new and state:
-                        self.state[p] = state
+                    if state:
+                        self.state[p] = self._tensors(state, kept or {})
                     p._version_counter[0] += 1  # in place, like any optimizer step
         return loss
 
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
+        """One parameter's update, in place on ``p._data``, with its gradient array ``g`` and its
+        state as arrays and numbers (``state`` holds them as tensors, as PyTorch's)."""
         raise NotImplementedError
+
+    def _arrays(self, state: dict[str, Any]) -> dict[str, Any]:
+        """A parameter's state as ``_update`` works on it: arrays, and numbers for the scalar
+        state (``step`` an int)."""
+        out = {}
+        for k, v in state.items():
+            if isinstance(v, Tensor):
+                v = v._data
+            if k in self._scalar_state and getattr(v, "ndim", None) == 0:
+                v = v.item()
+                if k == "step" and float(v).is_integer():
+                    v = int(v)
+            out[k] = v
+        return out
+
+    def _tensors(self, state: dict[str, Any], kept: dict[str, Any]) -> dict[str, Any]:
+        """A parameter's state as ``optimizer.state[p]`` shows it, as PyTorch's: tensors, the
+        scalar state 0-d float32 tensors (``step`` too); a tensor whose array was updated in
+        place stays the same tensor (one a user holds sees the new values)."""
+        out = {}
+        for k, v in state.items():
+            old = kept.get(k)
+            if isinstance(old, Tensor) and old._data is v:
+                out[k] = old
+            elif k in self._scalar_state and isinstance(v, (int, float, np.number)):
+                out[k] = Tensor._make(np.asarray(v, dtype=np.float32))
+            elif hasattr(v, "shape") and hasattr(v, "dtype"):
+                out[k] = Tensor._make(v)
+            else:
+                out[k] = v
+        return out
 
     # ------------------------------------------------------------------ hooks
     def _hooks(self, kind: str) -> OrderedDict[int, Any]:
@@ -340,8 +372,7 @@ class Optimizer:
                     group[k] = tuple(v) if k in ("betas", "etas", "step_sizes") else v
             self._load_group(saved, group)
         self.state = defaultdict(dict)
-        # a custom optimizer (its own step, not this class's _update) keeps Tensors, as
-        # PyTorch's do; the built-in ones keep arrays
+        # the state as tensors (PyTorch's); a custom optimizer's own step reads them as they are
         as_tensors = type(self)._update is Optimizer._update
         for i, s in state_dict["state"].items():
             if not isinstance(i, (int, np.integer, str)) or not str(i).lstrip("-").isdigit() \
@@ -350,7 +381,9 @@ class Optimizer:
                 continue
             p = params[int(i)]
             self.state[p] = {k: self._import_state(int(i), p, k, v) for k, v in s.items()}
-            if as_tensors:
+            if not as_tensors:
+                self.state[p] = self._tensors(self.state[p], {})
+            else:
                 self.state[p] = {k: Tensor._make(v) if hasattr(v, "shape") and
                                  not isinstance(v, Tensor) else v
                                  for k, v in self.state[p].items()}

@@ -287,3 +287,20 @@ def test_optimizer_state_holds_tensors_as_pytorchs(kind, kw):
         ours.grad = tg.Tensor(np.ones((3, 2)))
         o_opt.step()
         assert o_opt.state[ours]["momentum_buffer"] is buf
+
+
+def test_anomaly_tracebacks_show_the_users_calls_not_the_engines(tmp_path):
+    """The innermost calls of an AnomalyError were mostly tinygrad_cnn's own frames
+    (tensor.py, autograd.py): the user's code was cut off after a few."""
+    script = tmp_path / "user_code.py"
+    script.write_text("import tinygrad_cnn as tg\n"
+                      "def inner(t):\n    return t.log()\n"
+                      "def outer(t):\n    return inner(t) * 2\n"
+                      "x = tg.tensor([-1.0, 1.0], requires_grad=True)\n"
+                      "try:\n    with tg.detect_anomaly():\n        outer(x)\n"
+                      "except tg.AnomalyError as err:\n    MESSAGE = str(err)\n")
+    namespace: dict = {}
+    exec(compile(script.read_text(), str(script), "exec"), namespace)
+    calls = namespace["MESSAGE"].split("the innermost calls:")[1]
+    assert "tinygrad_cnn" not in calls
+    assert "in outer" in calls and "in inner" in calls and "in <module>" in calls

@@ -233,7 +233,10 @@ class detect_anomaly(_Switch):  # noqa: N801
     VJP returns NaN or Inf, raises ``AnomalyError`` naming the op, the line of user code that
     created it (and the innermost calls), its module and its inputs' ranges. Unlike PyTorch's,
     forwards are checked too, and Inf counts (a masked ``where(x > 0, x.log(), 0)`` raises here):
-    ``check_nan=False`` keeps the innermost calls of each node for errors but raises nothing."""
+    ``check_nan=False`` keeps the innermost calls of each node for errors but raises nothing.
+    Only ops the graph records are checked: a NaN made under ``no_grad`` or from tensors that do
+    not require grad raises where it first meets the graph (the op that takes it in, as its
+    input's range), not where it was made."""
 
     flag = "anomaly"
     store = _flags  # (every thread, as PyTorch's)
@@ -716,7 +719,7 @@ class Function:
         if _state.keep_inputs:
             ctx.inputs = tuple(inputs)
         if _flags.anomaly:
-            ctx.stack = traceback.format_stack()[:-1][-8:]  # the innermost calls, apply() cut
+            ctx.stack = _user_stack(1)  # the innermost calls of the user's code
             ctx.in_ranges = _ranges(arrays)  # (named if its backward makes a NaN or Inf)
         if ctx._to_save:
             ctx._saved = _resolve_saved(cls, ctx._to_save, inputs, arrays, ((out, counter, None),))
@@ -815,7 +818,7 @@ def _record(ctx: Context, inputs: Sequence[Tensor], arrays: Sequence[Any], attrs
     if _state.keep_inputs:
         ctx.inputs = tuple(inputs)
     if _flags.anomaly:
-        ctx.stack = traceback.format_stack()[:-2][-8:]  # the innermost calls, apply() cut
+        ctx.stack = _user_stack(2)
         ctx.in_ranges = _ranges(arrays)
 
 
@@ -1033,6 +1036,15 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _internal_files: dict[str, bool] = {}  # a code object's file -> whether it lies in tinygrad_cnn
+
+
+def _user_stack(cut: int) -> list[str]:
+    """The innermost 8 calls where a node is being made (for ``AnomalyError``), formatted, without
+    the frames of tinygrad_cnn itself (the engine's plumbing; all of them if only those are
+    there); ``cut``: the calls of the engine to leave off the end."""
+    frames = traceback.extract_stack()[:-cut - 1]
+    mine = [fr for fr in frames if not os.path.abspath(fr.filename).startswith(_PACKAGE_DIR)]
+    return traceback.format_list((mine or frames)[-8:])
 
 
 def _user_frame(depth: int = 2) -> tuple[Any, int] | None:

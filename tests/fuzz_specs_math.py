@@ -35,6 +35,8 @@ for _name, _domain in [("sin", "real"), ("cos", "real"), ("tan", "unit"), ("asin
     if _domain != "real":  # outside the domain: NaN, inf at the edges, in both libraries
         unary(_name, _method(_name), id="any_sign", smooth=False)
 unary("erf", lambda m, a: (a * 3).erf(), id="tails")
+unary("erfc", lambda m, a: a.erfc(), dtypes=NUMBERS)
+unary("erfc", lambda m, a: (a * 8).erfc(), id="tails")  # (erfc(8) = 1e-29: no 1 - erf)
 unary("pow", lambda m, a: a.square(), id="square", dtypes=NUMBERS)
 for _name in ("floor", "ceil", "trunc", "round", "sign"):
     unary(_name, _method(_name), smooth=False, dtypes=FLOATS + INTS + ("bool",))
@@ -194,6 +196,17 @@ spec("einsum", lambda m, a, b: m.t.tensordot(a, b, 2), arity=2, id="tensordot_in
      shapes=fixed((2, 3, 4), (3, 4, 2)), rtol=8)
 spec("mul", lambda m, a, b: m.t.outer(a, b), arity=2, id="outer", shapes=fixed((3,), (4,)),
      dtypes=FLOATS + ("int64",))
+spec("mul", lambda m, a, b: m.t.kron(a, b), arity=2, id="kron",
+     shapes=st.sampled_from([[(2, 3), (4,)], [(3,), (2, 2)], [(), (3,)], [(2, 0), (3, 2)]]),
+     dtypes=FLOATS + ("int64",))
+spec("mul", lambda m, a, b: m.t.linalg.cross(a, b), arity=2, id="cross",
+     shapes=st.sampled_from([[(3,), (3,)], [(2, 3), (1, 3)], [(4, 1, 3), (1, 2, 3)],
+                             [(0, 3), (1, 3)], [(2, 3), (3,)]]))
+spec("mul", lambda m, a, b: m.t.cross(a, b, dim=0), arity=2, id="cross_dim",
+     shapes=fixed((3, 2), (3, 2)))
+spec("einsum", lambda m, a, b: m.t.inner(a, b), arity=2, id="inner",
+     shapes=st.sampled_from([[(2, 3), (4, 3)], [(3,), (3,)], [(2, 1, 3), (3,)]]), rtol=8)
+spec("mul", lambda m, a, b: m.t.inner(a, b), arity=2, id="inner_0d", shapes=fixed((), (2, 3)))
 spec("matmul", lambda m, a, b: m.t.dot(a, b), arity=2, id="dot", shapes=fixed((4,), (4,)), rtol=8)
 spec("matmul", lambda m, a, b: m.t.mv(a, b), arity=2, id="mv", shapes=fixed((3, 4), (4,)), rtol=8)
 spec("matmul", lambda m, a, b: m.t.bmm(a, b), arity=2, id="bmm", shapes=fixed((2, 3, 4), (2, 4, 5)),

@@ -255,6 +255,21 @@ s("cat", lambda m, a, b: m.t.dstack([a, b]), id="dstack", arity=2,
   shapes=st.sampled_from([[(3,), (3,)], [(), ()], [(2, 3), (2, 3)], [(2, 3, 1), (2, 3, 2)],
                           [(0, 2), (0, 2)]]))
 
+s("cat", lambda m, a, b: m.t.column_stack([a, b]), id="column_stack", arity=2,
+  shapes=st.sampled_from([[(3,), (3,)], [(), ()], [(2, 3), (2,)], [(0,), (0, 2)]]))
+s("cat", lambda m, a, b: m.t.block_diag(a, b), id="block_diag", arity=2,
+  shapes=st.sampled_from([[(2, 3), (1, 2)], [(), (2,)], [(0, 2), (3, 0)], [(2, 2), (2, 2)]]))
+s("expand", lambda m, a, b: m.t.meshgrid(a, b, indexing="ij")[0] * 2
+  + m.t.meshgrid(a, b, indexing="ij")[1], id="meshgrid_ij", arity=2,
+  shapes=st.sampled_from([[(3,), (2,)], [(), (4,)], [(0,), (2,)]]))
+s("expand", lambda m, a, b: m.t.meshgrid([a, b, a], indexing="xy")[1] * 3
+  - m.t.meshgrid([a, b, a], indexing="xy")[2], id="meshgrid_xy", arity=2,
+  shapes=st.sampled_from([[(3,), (2,)], [(2,), ()]]))
+s("cat", lambda m, a, b: m.t.cartesian_prod(a, b), id="cartesian_prod", arity=2,
+  shapes=st.sampled_from([[(3,), (2,)], [(1,), (4,)], [(0,), (2,)]]))
+s("reshape", lambda m, a, b: a.reshape_as(b), id="reshape_as", arity=2,
+  shapes=st.sampled_from([[(2, 3), (3, 2)], [(6,), (1, 2, 3)], [(), (1,)]]))
+
 # ------------------------------------------------------------------------------ indexing
 
 

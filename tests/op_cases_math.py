@@ -32,7 +32,7 @@ for _name, _lo, _hi in [("sin", -3, 3), ("cos", -3, 3), ("tan", -1.2, 1.2), ("as
                         ("asinh", -3, 3), ("acosh", 1.2, 4), ("atanh", -0.9, 0.9),
                         ("log1p", -0.8, 3), ("expm1", -2, 2), ("log2", 0.2, 4), ("log10", 0.2, 4),
                         ("exp2", -2, 2), ("reciprocal", 0.5, 3), ("rsqrt", 0.3, 3),
-                        ("erf", -2.5, 2.5)]:
+                        ("erf", -2.5, 2.5), ("erfc", -2.5, 2.5)]:
     def _make(rng, name=_name, lo=_lo, hi=_hi):
         return (lambda a: getattr(a, name)()), (_in(rng, lo, hi, 3, 4),)
 
@@ -239,6 +239,17 @@ def _einsum_grammar(rng):
 def _einsum_three(rng):
     return (lambda a, b, c: tg.einsum("ij,jk,k->i", a, b, c)), (t(rng, 2, 3), t(rng, 3, 4),
                                                                t(rng, 4))
+
+
+@case("mul", "kron_cross")
+def _kron_cross(rng):
+    return (lambda a, b: tg.kron(a * a, b).sum(1) * tg.linalg.cross(a, b[:2, :3].sum(0)).sum()
+            ), (t(rng, 2, 3), t(rng, 3, 4))
+
+
+@case("einsum", "inner")
+def _inner(rng):
+    return (lambda a, b: tg.inner(a * a, b)), (t(rng, 2, 3), t(rng, 4, 3))
 
 
 @case("einsum", "tensordot_outer")

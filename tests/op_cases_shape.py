@@ -205,6 +205,15 @@ def _movedim(rng):
     return (lambda a: (a * a).movedim((0, 2), (2, 1)).swapaxes(0, -1)), (t(rng, 2, 3, 4),)
 
 
+@case("cat", "grids_and_blocks")
+def _grids_and_blocks(rng):
+    def f(a, b):
+        gx, gy = tg.meshgrid(a * a, b, indexing="xy")
+        return (tg.block_diag(gx, gy * b[0], a).sum(0)[:3] * tg.cartesian_prod(a, b).sum()
+                + (tg.column_stack([a, a * b[:3]]).reshape_as(gx[:2]) * gy[:2]).sum())
+    return f, (t(rng, 3), t(rng, 4))
+
+
 @case("cat", "hstack_vstack_dstack")
 def _stacks(rng):
     def f(a, b):

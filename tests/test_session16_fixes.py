@@ -330,3 +330,50 @@ def test_a_float32_function_is_checked_to_its_rounding_not_a_fixed_wide_toleranc
             tg.gradcheck(lambda t: _Tanh3Permille.apply(t.float()), (x,), fast_mode=fast)
         assert tg.gradcheck(lambda t: (t.float() * 10).exp().sum(), (x,), fast_mode=fast)
         assert tg.gradcheck(lambda t: t.float().tanh() * 1e4, (x,), fast_mode=fast)
+
+
+# ------------------------------------------------------------------ ops (outside tester t54)
+
+def test_var_and_std_name_a_correction_that_is_not_a_number():
+    with pytest.raises(TypeError, match=r"var: correction must be a number .* got str 'a'"):
+        tg.ones(3).var(correction="a")
+    with pytest.raises(TypeError, match="std: correction must be a number"):
+        tg.ones(3).std(correction=[1])
+    assert tg.ones(3).var(correction=True).item() == torch.ones(3).var(correction=True).item()
+
+
+def test_meshgrid_and_cross_warn_where_pytorchs_do_and_refuse_what_it_refuses():
+    a, b = tg.arange(3.0), tg.arange(2.0)
+    with pytest.warns(UserWarning, match="indexing"):
+        grids = tg.meshgrid(a, b)
+    for ours, theirs in zip(grids, torch.meshgrid(torch.arange(3.0), torch.arange(2.0),
+                                                  indexing="ij")):
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(TypeError, match="meshgrid: expects all tensors to have the same dtype"):
+        tg.meshgrid(a, tg.arange(2), indexing="ij")
+    with pytest.raises(ValueError, match="meshgrid: expected 0-D or 1-D tensors, item 1"):
+        tg.meshgrid(a, tg.ones(2, 2), indexing="ij")
+    x, y = np.random.default_rng(0).standard_normal((2, 3, 3))
+    with pytest.warns(UserWarning, match="dim"):
+        ours = tg.cross(tg.tensor(x), tg.tensor(y))
+    np.testing.assert_allclose(ours.numpy(), torch.linalg.cross(torch.tensor(x), torch.tensor(y),
+                                                                dim=0).numpy())
+    with pytest.raises(ValueError, match="cross: dimension -1 must have size 3"):
+        tg.linalg.cross(tg.ones(2, 4), tg.ones(2, 4))
+    with pytest.raises(TypeError, match="inner: expected one dtype"):
+        tg.inner(tg.ones(3), tg.ones(3, dtype=tg.float64))
+    assert tg.block_diag().shape == tuple(torch.block_diag().shape) == (1, 0)
+
+
+def test_erfc_keeps_its_tail():
+    import math
+
+    x = np.array([-3.0, 0.1, 2.0, 6.0, 10.0, 26.0, 27.0, np.inf, np.nan])
+    out = tg.erfc(tg.tensor(x)).numpy()
+    want = np.array([math.erfc(v) if np.isfinite(v) else (0.0 if v > 0 else np.nan) for v in x])
+    np.testing.assert_allclose(out, want, rtol=1e-13, atol=1e-322)  # (subnormal at 27: kept)
+    assert out[6] > 0  # (it was flushed to 0 from 26.6 on; PyTorch keeps 5.2e-319)
+    g = tg.tensor(x[:5], requires_grad=True)
+    g.erfc().sum().backward()
+    np.testing.assert_allclose(g.grad.numpy(), -2 / np.sqrt(np.pi) * np.exp(-x[:5] ** 2),
+                               rtol=1e-14)

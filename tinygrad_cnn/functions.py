@@ -36,7 +36,21 @@ from tinygrad_cnn.ops.indexing import (
     slice_scatter,
     take,
 )
-from tinygrad_cnn.ops.linalg import addbmm, addmm, addmv, baddbmm, bmm, dot, einsum, mv, outer, tensordot
+from tinygrad_cnn.ops.linalg import (
+    addbmm,
+    addmm,
+    addmv,
+    baddbmm,
+    bmm,
+    cross,
+    dot,
+    einsum,
+    inner,
+    kron,
+    mv,
+    outer,
+    tensordot,
+)
 from tinygrad_cnn.ops.quantile import nanquantile, quantile
 from tinygrad_cnn.ops.statistics import (
     aminmax,
@@ -426,6 +440,10 @@ def rsqrt(input: Tensor) -> Tensor:
 
 def erf(input: Tensor) -> Tensor:
     return input.erf()
+
+
+def erfc(input: Tensor) -> Tensor:
+    return input.erfc()
 
 
 def floor(input: Tensor) -> Tensor:
@@ -862,6 +880,7 @@ __all__ = [
     "cosh",
     "count_nonzero",
     "cov",
+    "cross",
     "cummax",
     "cummin",
     "cumprod",
@@ -879,6 +898,7 @@ __all__ = [
     "eq",
     "equal",
     "erf",
+    "erfc",
     "exp",
     "exp2",
     "expm1",
@@ -907,6 +927,7 @@ __all__ = [
     "index_put",
     "index_put_",
     "inference_mode",
+    "inner",
     "is_complex",
     "is_floating_point",
     "is_signed",
@@ -915,6 +936,7 @@ __all__ = [
     "isin",
     "isinf",
     "isnan",
+    "kron",
     "kthvalue",
     "le",
     "lerp",

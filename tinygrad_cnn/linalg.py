@@ -14,7 +14,7 @@ import numpy as np
 
 from tinygrad_cnn.tensor import DTypeLike, Tensor, _dtype
 
-__all__ = ["matrix_norm", "norm", "vector_norm"]
+__all__ = ["cross", "matrix_norm", "norm", "vector_norm"]
 
 
 def _checked(x: Any, where: str, dtype: DTypeLike) -> Tensor:
@@ -102,3 +102,10 @@ def norm(A: Tensor, ord: float | str | None = None, dim: int | Sequence[int] | N
     if len(dim) == 2:
         return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
     raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {dim}")
+
+
+def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
+    """The cross product of 3-vectors along ``dim`` (default the last), the inputs broadcast."""
+    from tinygrad_cnn.ops.linalg import cross as _cross
+
+    return _cross(input, other, dim)

@@ -1555,6 +1555,10 @@ class Tensor:
     def view_as(self, other: Tensor) -> Tensor:
         return self.view(_tensor_arg(other, "view_as", "other").shape)
 
+    def reshape_as(self, other: Tensor) -> Tensor:
+        """``self.reshape(other.shape)``: a view when it can be one, else a copy."""
+        return self.reshape(_tensor_arg(other, "reshape_as", "other").shape)
+
     def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
         """Drop dims of size 1: all of them, ``dim``, or those of a tuple of dims (PyTorch >= 2.0);
         a named dim of another size is left alone."""
@@ -1995,6 +1999,10 @@ class Tensor:
     def erf(self) -> Tensor:
         return _ops.unary.Erf.apply(_floating(self))
 
+    def erfc(self) -> Tensor:
+        """``1 - erf(self)``, accurate in the tail (``erfc(10) = 2e-45``)."""
+        return _ops.unary.Erfc.apply(_floating(self))
+
     def square(self) -> Tensor:
         """``self ** 2`` (PyTorch's: its VJP ``g * (2 * x)`` overflows where PyTorch's does);
         integers stay integers (bool becomes int64, as in PyTorch)."""
@@ -2229,6 +2237,18 @@ class Tensor:
     def outer(self, vec2: Any) -> Tensor:
         """``self[i] * vec2[j]`` for two 1-D tensors."""
         return _ops.linalg.outer(self, vec2)
+
+    def cross(self, other: Tensor, dim: int | None = None) -> Tensor:
+        """The cross product of 3-vectors along ``dim`` (see ``tinygrad_cnn.cross``)."""
+        return _ops.linalg.cross(self, other, dim)
+
+    def inner(self, other: Tensor) -> Tensor:
+        """The sum of products over the last dims (see ``tinygrad_cnn.inner``)."""
+        return _ops.linalg.inner(self, other)
+
+    def kron(self, other: Tensor) -> Tensor:
+        """The Kronecker product (see ``tinygrad_cnn.kron``)."""
+        return _ops.linalg.kron(self, other)
 
     def dot(self, other: Any) -> Tensor:
         """The inner product of two 1-D tensors of one size and dtype."""
@@ -4802,6 +4822,9 @@ def _var_args(t: Tensor, dim: Any, unbiased: bool | None, correction: float | No
         dim, unbiased = None, dim if unbiased is None else unbiased
     if unbiased is not None and correction is not None:
         raise TypeError(f"{where}: give unbiased or correction, not both")
+    if correction is not None and not isinstance(correction, (int, float, np.number, np.bool_)):
+        raise TypeError(f"{where}: correction must be a number (1 for the unbiased estimate, 0 "
+                        f"for the population's), got {type(correction).__name__} {correction!r}")
     corr = correction if correction is not None else (0 if unbiased is False else 1)
     return (None if _all_dims(dim) else _dims(dim, t.ndim, where)), corr
 

@@ -62,7 +62,8 @@ def _erfc_large(y: Any) -> Any:
         # exp(-y*y) in two pieces, so that the rounding of y*y does not cost digits
         y16 = xp.trunc(y * 16.0) / 16.0
         r = xp.exp(-y16 * y16) * xp.exp(-(y - y16) * (y + y16)) * r
-    return xp.where(y >= 26.6, 0.0, r)  # erfc underflows there (and the pieces make inf*0)
+    # erfc is 0 in float64 from 27.23 on (subnormal from 26.55: kept, as PyTorch's); inf makes NaN
+    return xp.where(y >= 27.25, 0.0, r)
 
 
 def erfc(x: Any) -> Any:

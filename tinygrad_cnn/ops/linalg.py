@@ -529,3 +529,73 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
     product = bmm(batch1, batch2, _where="addbmm")
     # (summed in its own dtype: a sum of int32 would be int64)
     return _scaled_sum("addbmm", input, product.sum(0, dtype=product.dtype), beta, alpha)
+
+
+# ------------------------------------------------------------------------------ products of vectors
+
+
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
+    """The cross product of 3-vectors along ``dim`` (inputs of one dtype and number of dims,
+    broadcast);
+    ``torch.cross``'s ``dim=None`` is the first dim of size 3, with PyTorch's deprecation
+    warning (``linalg.cross`` takes ``dim=-1``). Composed of indexing, ``*`` and ``-``."""
+    _tensors("cross", input, other)
+    _one_dtype("cross", input, other)
+    if input.ndim != other.ndim:
+        raise ValueError(f"cross: inputs must have the same number of dimensions, got shapes "
+                         f"{input.shape} and {other.shape} (as PyTorch); unsqueeze the smaller")
+    try:
+        shape = np.broadcast_shapes(input.shape, other.shape)
+    except ValueError:
+        raise ValueError(f"cross: shapes {input.shape} and {other.shape} cannot be broadcast "
+                         "together") from None
+    if dim is None:
+        import warnings
+
+        threes = [d for d, n in enumerate(shape) if n == 3]
+        if not threes:
+            raise ValueError(f"cross: no dimension of size 3 in shape {shape}; pass dim")
+        warnings.warn("cross: not specifying dim is deprecated (as in PyTorch); it is the first "
+                      f"dimension of size 3, {threes[0]}; pass dim, or use linalg.cross",
+                      UserWarning, stacklevel=2)
+        dim = threes[0]
+    d = _dim(dim, len(shape), "cross")
+    if shape[d] != 3:
+        raise ValueError(f"cross: dimension {dim} must have size 3, got shape {shape} (inputs "
+                         f"{input.shape} and {other.shape})")
+    a, b = input.expand(shape), other.expand(shape)
+
+    def part(t: Tensor, k: int) -> Tensor:
+        return t[(slice(None),) * d + (slice(k, k + 1),)]
+
+    a0, a1, a2 = (part(a, k) for k in range(3))
+    b0, b1, b2 = (part(b, k) for k in range(3))
+    from tinygrad_cnn.tensor import cat
+
+    return cat([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], d)
+
+
+def inner(input: Tensor, other: Tensor) -> Tensor:
+    """The sum of products over the last dims (one dtype); a 0-d operand multiplies. The result
+    has ``input``'s other dims, then ``other``'s."""
+    _tensors("inner", input, other)
+    _one_dtype("inner", input, other)
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    if input.shape[-1] != other.shape[-1]:
+        raise ValueError(f"inner: the last dims must match, got shapes {input.shape} and "
+                         f"{other.shape}")
+    return tensordot(input, other, ([input.ndim - 1], [other.ndim - 1]))
+
+
+def kron(input: Tensor, other: Tensor) -> Tensor:
+    """The Kronecker product: block ``(i, j, ...)`` is ``input[i, j, ...] * other``; the shapes
+    are padded with leading 1s to one length, and the result's is their product. Composed of
+    ``reshape`` and ``*``."""
+    _tensors("kron", input, other)
+    n = max(input.ndim, other.ndim)
+    sa = (1,) * (n - input.ndim) + input.shape
+    sb = (1,) * (n - other.ndim) + other.shape
+    a = input.reshape(tuple(v for s in sa for v in (s, 1)))
+    b = other.reshape(tuple(v for s in sb for v in (1, s)))
+    return (a * b).reshape(tuple(x * y for x, y in zip(sa, sb)))

@@ -760,3 +760,93 @@ def vstack(tensors: Sequence[Tensor]) -> Tensor:
 def dstack(tensors: Sequence[Tensor]) -> Tensor:
     """Join along dim 2, after ``atleast_3d``."""
     return cat([atleast_3d(t) for t in _stack_list(tensors, "dstack")], 2)
+
+
+# ------------------------------------------------------------------------------ grids and blocks
+
+
+def _one_dtype_list(tensors: Sequence[Tensor], where: str) -> None:
+    if len({t.dtype for t in tensors}) > 1:
+        raise TypeError(f"{where}: expects all tensors to have the same dtype, got "
+                        f"{', '.join(str(t.dtype) for t in tensors)}; convert with .to()")
+
+
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
+    """Coordinate grids of 0-d or 1-D tensors of one dtype: ``N`` tensors of shape ``(n_1, ...,
+    n_N)`` (``indexing="ij"``), or with the first two dims swapped (``"xy"``, numpy's default).
+    ``indexing`` omitted is ``"ij"`` with PyTorch's warning that it will be required. Read-only
+    views (``expand``)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    ts = _stack_list(tensors, "meshgrid")
+    if indexing is None:
+        import warnings
+
+        warnings.warn("meshgrid: in an upcoming release, it will be required to pass the indexing "
+                      "argument (as in PyTorch); 'ij' is used", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    for i, t in enumerate(ts):
+        if t.ndim > 1:
+            raise ValueError(f"meshgrid: expected 0-D or 1-D tensors, item {i} has shape {t.shape}"
+                             "; flatten it first")
+    _one_dtype_list(ts, "meshgrid")
+    sizes = [t.numel() for t in ts]
+    where = list(range(len(ts)))
+    if indexing == "xy" and len(ts) >= 2:
+        where[0], where[1] = 1, 0
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    out = []
+    for t, d in zip(ts, where):
+        shape = [1] * len(ts)
+        shape[d] = t.numel()
+        out.append(t.reshape(shape).expand(tuple(sizes)))
+    return tuple(out)
+
+
+def column_stack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join as columns: 0-d and 1-D tensors become columns ``(n, 1)``, the others join along
+    dim 1 as they are (``hstack``)."""
+    ts = _stack_list(tensors, "column_stack")
+    return hstack([t.reshape(t.numel(), 1) if t.ndim <= 1 else t for t in ts])
+
+
+def cartesian_prod(*tensors: Tensor) -> Tensor:
+    """Every combination of one element from each 1-D tensor, as rows ``(prod n_i, N)`` in
+    ``itertools.product``'s order; one tensor is returned as it is."""
+    ts = _stack_list(tensors, "cartesian_prod")
+    for i, t in enumerate(ts):
+        if t.ndim != 1:
+            raise ValueError(f"cartesian_prod: expected 1-D tensors, item {i} has shape {t.shape}")
+    if len(ts) == 1:
+        return ts[0]
+    grids = meshgrid(*ts, indexing="ij")
+    return cat([g.reshape(-1, 1) for g in grids], 1)
+
+
+def block_diag(*tensors: Tensor) -> Tensor:
+    """A block-diagonal matrix of the tensors (0-d ones as ``(1, 1)``, 1-D ones as rows), zeros
+    elsewhere, in their promoted dtype; no tensors give shape ``(1, 0)``, as PyTorch's."""
+    from tinygrad_cnn.tensor import result_type, zeros
+
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"block_diag: item {i} is a {type(t).__name__}, not a Tensor")
+        if t.ndim > 2:
+            raise ValueError(f"block_diag: expected tensors of at most 2 dims, item {i} has shape "
+                             f"{t.shape}")
+    if not tensors:
+        return zeros(1, 0)
+    blocks = [t.reshape(1, -1) if t.ndim < 2 else t for t in tensors]
+    dtype = result_type(*blocks)
+    device = blocks[0].device
+    width = sum(b.shape[1] for b in blocks)
+    rows, left = [], 0
+    for b in blocks:
+        r, c = b.shape
+        parts = [zeros(r, left, dtype=dtype, device=device), b.to(dtype),
+                 zeros(r, width - left - c, dtype=dtype, device=device)]
+        rows.append(cat(parts, 1))
+        left += c
+    return cat(rows, 0)

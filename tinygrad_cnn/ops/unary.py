@@ -350,6 +350,21 @@ class Erf(Function):
         return g * ((x * x).neg().exp() * TWO_OVER_SQRT_PI)
 
 
+class Erfc(Function):
+    """The complementary error function ``1 - erf(x)``, its tail kept (``erfc(10) = 2e-45``, where
+    ``1 - erf`` is 0); VJP ``-g * 2/√π * exp(-x²)``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return _special.erfc(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return g * ((x * x).neg().exp() * -TWO_OVER_SQRT_PI)
+
+
 # ------------------------------------------------------------------------------ rounding
 class _ZeroGradient:
     """The VJP of a step function: zero everywhere (PyTorch's choice at the jumps too)."""

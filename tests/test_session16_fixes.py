@@ -377,3 +377,38 @@ def test_erfc_keeps_its_tail():
     g.erfc().sum().backward()
     np.testing.assert_allclose(g.grad.numpy(), -2 / np.sqrt(np.pi) * np.exp(-x[:5] ** 2),
                                rtol=1e-14)
+
+
+# ------------------------------------------------------------------ losses (outside tester t53)
+
+@pytest.mark.parametrize("x_dtype, w_dtype", [("float64", "float32"), ("float32", "float64")])
+def test_binary_cross_entropies_cast_a_weight_of_another_float_dtype_as_pytorchs(x_dtype, w_dtype):
+    """PyTorch casts a float32 weight or pos_weight to a float64 input's dtype (``tg.tensor([...])``
+    makes float32, so float64 code met the refusal at once); cross_entropy refuses, in both."""
+    import tinygrad_cnn.nn.functional as F
+    import torch.nn.functional as TF
+
+    rng = np.random.default_rng(0)
+    x, t, w = rng.standard_normal((2, 3)), rng.random((2, 3)), np.array([2.0, 0.5, 3.0])
+    for kw in ("weight", "pos_weight"):
+        xs = tg.tensor(x.astype(x_dtype), requires_grad=True)
+        ours = F.binary_cross_entropy_with_logits(xs, tg.tensor(t.astype(x_dtype)),
+                                                  **{kw: tg.tensor(w.astype(w_dtype))})
+        xt = torch.tensor(x.astype(x_dtype), requires_grad=True)
+        theirs = TF.binary_cross_entropy_with_logits(xt, torch.tensor(t.astype(x_dtype)),
+                                                     **{kw: torch.tensor(w.astype(w_dtype))})
+        assert str(ours.dtype) == str(theirs.dtype).split(".")[1]
+        ours.backward()
+        theirs.backward()
+        np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-6)
+        np.testing.assert_allclose(xs.grad.numpy(), xt.grad.numpy(), rtol=1e-5)
+    p = 1 / (1 + np.exp(-x))
+    ours = F.binary_cross_entropy(tg.tensor(p.astype(x_dtype)), tg.tensor(t.astype(x_dtype)),
+                                  weight=tg.tensor(w.astype(w_dtype)))
+    theirs = TF.binary_cross_entropy(torch.tensor(p.astype(x_dtype)),
+                                     torch.tensor(t.astype(x_dtype)),
+                                     weight=torch.tensor(w.astype(w_dtype)))
+    np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-6)
+    with pytest.raises(TypeError, match="cross_entropy: weight is"):
+        F.cross_entropy(tg.tensor(x.astype(x_dtype)), tg.tensor([0, 2]),
+                        weight=tg.tensor(w.astype(w_dtype)))

@@ -90,9 +90,10 @@ def _pair(input: Tensor, target: Any, op: str, integer_target: bool = True,
     return x, target
 
 
-def _constant(weight: Any, x: Tensor, op: str, what: str) -> Any:
+def _constant(weight: Any, x: Tensor, op: str, what: str, cast: bool = False) -> Any:
     """A class weight or pos_weight as a constant array on ``x``'s device (PyTorch does not
-    differentiate these either)."""
+    differentiate these either); ``cast``: a float weight of another dtype is cast to ``x``'s
+    (the binary cross-entropies', as PyTorch's), else refused (cross_entropy's, as PyTorch's)."""
     if weight is None:
         return None
     if isinstance(weight, Tensor):
@@ -100,6 +101,8 @@ def _constant(weight: Any, x: Tensor, op: str, what: str) -> Any:
             raise RuntimeError(f"{op}: {what} cannot require grad (PyTorch's {op} is not "
                                f"differentiable with respect to it); pass {what}.detach()")
         if weight.dtype != x.dtype:
+            if cast and weight.dtype.kind == "f":
+                return weight._data.astype(x.dtype)
             raise TypeError(f"{op}: {what} is {weight.dtype} but the input is {x.dtype}; cast it")
         return weight._data
     return like(np.asarray(weight, dtype=x.dtype), x._data)
@@ -354,7 +357,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         if t.numel() and not bool(((t._data >= 0) & (t._data <= 1)).all()):
             raise ValueError(f"{op}: all elements of the {what} should be between 0 and 1 (they "
                              "are probabilities; binary_cross_entropy_with_logits takes logits)")
-    w = _constant(weight, x, op, "weight")
+    w = _constant(weight, x, op, "weight", cast=True)
     if w is not None:
         w = _broadcast_constant(w, x.shape, op, "weight")
     return loss.BinaryCrossEntropy.apply(x, y, reduction=reduction, weight=w)
@@ -371,10 +374,10 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     reduction = _reduction(reduction, op, size_average, reduce)
     first = _floating(input, op)
     x, y = _pair(first, target, op, integer_target=False, bool_target=False)
-    w = _constant(weight, first, op, "weight")
+    w = _constant(weight, first, op, "weight", cast=True)
     if w is not None:
         w = _broadcast_constant(w.astype(x.dtype, copy=False), x.shape, op, "weight")
-    pw = _constant(pos_weight, first, op, "pos_weight")
+    pw = _constant(pos_weight, first, op, "pos_weight", cast=True)
     if pw is not None:
         pw = _broadcast_constant(pw.astype(x.dtype, copy=False), x.shape, op, "pos_weight")
     out = loss.BinaryCrossEntropyWithLogits.apply(x, y, reduction=reduction, weight=w,

@@ -385,8 +385,9 @@ def test_erfc_keeps_its_tail():
 def test_binary_cross_entropies_cast_a_weight_of_another_float_dtype_as_pytorchs(x_dtype, w_dtype):
     """PyTorch casts a float32 weight or pos_weight to a float64 input's dtype (``tg.tensor([...])``
     makes float32, so float64 code met the refusal at once); cross_entropy refuses, in both."""
-    import tinygrad_cnn.nn.functional as F
     import torch.nn.functional as TF
+
+    import tinygrad_cnn.nn.functional as F
 
     rng = np.random.default_rng(0)
     x, t, w = rng.standard_normal((2, 3)), rng.random((2, 3)), np.array([2.0, 0.5, 3.0])

@@ -413,3 +413,33 @@ def test_binary_cross_entropies_cast_a_weight_of_another_float_dtype_as_pytorchs
     with pytest.raises(TypeError, match="cross_entropy: weight is"):
         F.cross_entropy(tg.tensor(x.astype(x_dtype)), tg.tensor([0, 2]),
                         weight=tg.tensor(w.astype(w_dtype)))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.int64])
+def test_max_pooling_and_nearest_resampling_take_integer_images_as_pytorchs(dtype):
+    """Image preprocessing pools and resizes uint8 images: both were refused ('must be a
+    floating tensor'); PyTorch runs them and keeps the dtype."""
+    import torch.nn.functional as TF
+
+    import tinygrad_cnn.nn.functional as F
+
+    a = np.random.default_rng(0).integers(0, 200, (2, 3, 7, 9)).astype(dtype)
+    for kw in (dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
+               dict(kernel_size=2, ceil_mode=True, dilation=2)):
+        ours, oi = F.max_pool2d(tg.tensor(a), return_indices=True, **kw)
+        theirs, ti = TF.max_pool2d(torch.tensor(a), return_indices=True, **kw)
+        assert ours.dtype == a.dtype
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+        np.testing.assert_array_equal(oi.numpy(), ti.numpy())
+        np.testing.assert_array_equal(tg.nn.MaxPool2d(**kw)(tg.tensor(a)).numpy(), theirs.numpy())
+    if dtype == np.uint8:  # (PyTorch's nearest kernels take uint8, not other integers)
+        for kw in (dict(size=(11, 4)), dict(scale_factor=1.7, mode="nearest-exact"),
+                   dict(scale_factor=0.5)):
+            ours = F.interpolate(tg.tensor(a), **kw)
+            assert ours.dtype == a.dtype
+            np.testing.assert_array_equal(ours.numpy(), TF.interpolate(torch.tensor(a),
+                                                                       **kw).numpy())
+    with pytest.raises(TypeError, match="interpolate: the input must be a floating tensor"):
+        F.interpolate(tg.tensor(a), size=3, mode="bilinear")
+    with pytest.raises(TypeError, match=r"max_pool2d: int64 values beyond 2\*\*53"):
+        F.max_pool2d(tg.tensor(np.full((1, 1, 2, 2), 2**60)), 2)

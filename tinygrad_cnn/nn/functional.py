@@ -15,6 +15,7 @@ import numpy as np
 
 from tinygrad_cnn.autograd import Context, is_grad_enabled
 from tinygrad_cnn.backend import array_module, like, type_name
+from tinygrad_cnn.nn._checks import exact_float
 from tinygrad_cnn.ops import activation, conv, linalg, movement, pool
 from tinygrad_cnn.tensor import DTypeLike, Tensor, _int_arg, _int_of, _pad_widths
 
@@ -263,6 +264,12 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
     is, as a flat ``h * W + w`` index into its input plane.
     """
     op = "max_pool2d"
+    if isinstance(input, Tensor) and input.dtype.kind in "iu":  # (PyTorch pools integer images)
+        out = max_pool2d(exact_float(input, op), kernel_size, stride, padding, dilation,
+                         ceil_mode, return_indices)
+        if isinstance(out, tuple):
+            return out[0].to(input.dtype), out[1]
+        return out.to(input.dtype)
     x, unbatched = _image(input, op)
     k, s, p, d = _pool_args(x, kernel_size, stride, padding, dilation, op, bool(ceil_mode))
     _check_windows_see_input(x, k, s, p, d, bool(ceil_mode), op)

@@ -13,6 +13,7 @@ import numpy as np
 
 from tinygrad_cnn.autograd import Context, is_grad_enabled
 from tinygrad_cnn.backend import array_module, type_name
+from tinygrad_cnn.nn._checks import exact_float
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import resample
 from tinygrad_cnn.tensor import Tensor, _int_arg
@@ -66,6 +67,11 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     resamples; ours are the resize and its true gradient.)
     """
     op = "interpolate"
+    if isinstance(input, Tensor) and input.dtype.kind in "iu" and mode in ("nearest",
+                                                                         "nearest-exact"):
+        # integer images (uint8): nearest resampling only picks pixels, as PyTorch's does
+        return interpolate(exact_float(input, op), size, scale_factor, mode, align_corners,
+                           recompute_scale_factor, antialias).to(input.dtype)
     x = _floating(input, op)
     if mode not in _MODES:
         raise NotImplementedError(f"{op}: mode {mode!r} is not supported; use one of {_MODES}")

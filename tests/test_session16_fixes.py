@@ -121,29 +121,15 @@ def test_a_schedule_stepped_before_the_optimizer_warns_as_pytorchs():
 
 # ------------------------------------------------------------------ drawings (outside tester t51)
 
-class _SplitHalf(tg.Function):
-    """(2x over the first half, x² over the second): two outputs."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        n = x.shape[0] // 2
-        return x[:n] * 2, x[n:] ** 2
-
-    @staticmethod
-    def backward(ctx, g1, g2):
-        (x,) = ctx.saved_tensors
-        n = x.shape[0] // 2
-        return tg.cat([g1 * 2, g2 * 2 * x[n:]])
-
-
 def test_an_op_with_several_outputs_is_drawn_with_all_it_received():
     """Only output 1 of a two-output op gets a gradient (output 0 zeros): the VJP node was
     coloured as receiving 0 (grey) and its tooltip and text row named output 0 only (``d%?``)."""
+    from test_function_api import SplitHalf  # (2x over the first half, x² over the second)
+
     from tinygrad_cnn import viz
 
     x = tg.Tensor(np.array([1.0, 2.0, 3.0, 4.0]), requires_grad=True)
-    _, b = _SplitHalf.apply(x)
+    _, b = SplitHalf.apply(x)
     loss = (b * b).sum()
     with viz.record_gradients(loss):
         loss.backward()

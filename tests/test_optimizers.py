@@ -129,8 +129,12 @@ def test_optimizer_state_dict_round_trip_through_save(kind, tmp_path):
         resumed.zero_grad()
         _loss(resumed_params, targets, tg).backward()
         resumed.step()
+    # (NAdam's float32 mu_product is cast to the parameters' float64 on load, as PyTorch's is:
+    # from there it is kept in float64, and the resumed run parts from the straight one by
+    # ~1e-11 -- PyTorch's by 1.8e-11; test_session17_fixes checks ours against its)
+    rtol = 1e-9 if kind == "nadam" else 1e-12
     for a, b in zip(resumed_params, straight):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=rtol)
 
 
 def test_a_parameter_given_twice_is_an_error():

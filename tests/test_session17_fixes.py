@@ -108,3 +108,119 @@ def test_the_taylor_test_in_float32_still_fails_a_wrong_vjp(fn, shape):
         x = tg.Tensor(np.random.default_rng(seed).standard_normal(shape), requires_grad=True)
         failed += not check_grads(fn, (x,), method="taylor").ok
     assert failed >= 7
+
+
+def _torch():
+    return pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float16"])
+@pytest.mark.parametrize("kind", ["NAdam", "ASGD"])
+def test_scalar_state_loaded_into_other_dtype_params_is_cast_as_pytorchs(kind, dtype):
+    """PyTorch casts a loaded state's floating tensors (all but ``step``) to the parameter's
+    dtype: NAdam's mu_product and ASGD's eta and mu become float64 (or float16) after a state
+    saved from float32 parameters is loaded into ``.double()`` (``.half()``) ones; ours stayed
+    float32 and the trajectories parted."""
+    torch = _torch()
+    rng = np.random.default_rng(5)
+    p0 = rng.standard_normal(40).astype(np.float32)
+    kw = dict(lr=0.03, t0=2) if kind == "ASGD" else dict(lr=0.05)
+    ours, theirs = tg.Tensor(p0.copy(), requires_grad=True), torch.tensor(p0.copy(),
+                                                                         requires_grad=True)
+    o_opt, t_opt = getattr(tg.optim, kind)([ours], **kw), getattr(torch.optim, kind)([theirs], **kw)
+    grads = [rng.standard_normal(40) for _ in range(14)]
+    for g in grads[:4]:
+        ours.grad, theirs.grad = tg.Tensor(g.astype(np.float32)), torch.tensor(g.astype(np.float32))
+        o_opt.step()
+        t_opt.step()
+    # (from PyTorch's parameters and state -- ours loads PyTorch's state_dict -- as float32
+    # steps may differ by an ulp: PyTorch's kernels use fused multiply-adds)
+    t_saved = t_opt.state_dict()
+    ours2 = tg.Tensor(theirs.detach().numpy().astype(dtype), requires_grad=True)
+    theirs2 = torch.tensor(theirs.detach().numpy().astype(dtype), requires_grad=True)
+    o_opt2, t_opt2 = getattr(tg.optim, kind)([ours2], **kw), getattr(torch.optim, kind)([theirs2],
+                                                                                      **kw)
+    o_opt2.load_state_dict(t_saved)
+    t_opt2.load_state_dict(t_saved)
+    ours3 = tg.Tensor(ours.numpy().astype(dtype), requires_grad=True)
+    o_opt3 = getattr(tg.optim, kind)([ours3], **kw)
+    o_opt3.load_state_dict(o_opt.state_dict())  # (our own state_dict, cast the same way)
+    for k, v in t_opt2.state[theirs2].items():
+        assert str(o_opt2.state[ours2][k].dtype) == str(v.dtype).split(".")[1], k
+        assert str(o_opt3.state[ours3][k].dtype) == str(v.dtype).split(".")[1], k
+    held = {k: v for k, v in o_opt2.state[ours2].items() if v.ndim == 0}
+    for g in grads[4:]:
+        ours2.grad, theirs2.grad = tg.Tensor(g.astype(dtype)), torch.tensor(g.astype(dtype))
+        o_opt2.step()
+        t_opt2.step()
+    a, b = ours2.numpy(), theirs2.detach().numpy()
+    if dtype == "float64":
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-14)
+    else:  # (float16: PyTorch's steps rounded as its kernels do, to within a few ulps)
+        assert np.mean(a != b) <= 0.1 and np.max(np.abs(a.astype(np.float64) - b)) <= 4e-3
+    for k, v in t_opt2.state[theirs2].items():
+        mine = o_opt2.state[ours2][k]
+        assert str(mine.dtype) == str(v.dtype).split(".")[1], k
+        if v.ndim == 0:
+            assert mine.item() == v.item(), k
+            assert mine is held[k], f"{k}: a new tensor each step (PyTorch updates it in place)"
+
+
+@pytest.mark.parametrize("value", [[0.5, 0.5, 0.5], (0.5, 0.5, 0.5), "buf"])
+def test_optimizer_state_set_to_something_not_an_array_is_a_clear_error(value):
+    # (a Python list was read but never updated: the momentum silently stayed where it was)
+    p = tg.Tensor(np.ones(3), requires_grad=True)
+    opt = tg.optim.SGD([p], lr=0.1, momentum=0.9)
+    p.grad = tg.Tensor(np.ones(3))
+    opt.step()
+    opt.state[p]["momentum_buffer"] = value
+    with pytest.raises(TypeError, match=r"SGD.step: state\['momentum_buffer'\] of a parameter of "
+                                        r"shape \(3,\) is a (list|tuple|str)"):
+        opt.step()
+
+
+def test_a_state_array_of_another_shape_is_a_clear_error():
+    p = tg.Tensor(np.ones(3), requires_grad=True)
+    opt = tg.optim.Adam([p], lr=0.1)
+    p.grad = tg.Tensor(np.ones(3))
+    opt.step()
+    opt.state[p]["exp_avg"] = tg.Tensor(np.ones(1))
+    with pytest.raises(ValueError, match=r"Adam.step: state\['exp_avg'\] of a parameter of shape "
+                                         r"\(3,\) has shape \(1,\)"):
+        opt.step()
+
+
+def test_a_schedule_stepped_with_an_epoch_warns_as_pytorchs():
+    torch = _torch()
+    for lib in (tg, torch):
+        p = lib.tensor([1.0], requires_grad=True)
+        opt = lib.optim.SGD([p], lr=0.1)
+        opt.step()
+        sched = lib.optim.lr_scheduler.StepLR(opt, step_size=2)
+        with pytest.warns(UserWarning, match="epoch"):
+            sched.step(3)
+        plateau = lib.optim.lr_scheduler.ReduceLROnPlateau(opt)
+        with pytest.warns(UserWarning, match="epoch"):
+            plateau.step(1.0, 4)
+
+
+class _TwoOutputs(tg.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2, x * 3
+
+    @staticmethod
+    def backward(ctx, g1, g2):
+        return g1 * 2 + g2 * np.inf
+
+
+def test_anomaly_report_of_an_op_with_several_outputs_names_each_outputs_gradient():
+    # (the second output's gradient was called "input 1")
+    x = tg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    with tg.autograd.detect_anomaly(), pytest.raises(tg.autograd.AnomalyError) as err:
+        a, b = _TwoOutputs.apply(x)
+        (a.sum() + (b * 5).sum()).backward()
+    text = str(err.value)
+    assert "its inputs in the forward: input 0: shape (2,), range [1, 2]" in text
+    assert ("the gradients it received: output 0: shape (2,), range [1, 1]; output 1: shape "
+            "(2,), range [5, 5]") in text

@@ -1077,15 +1077,19 @@ class AnomalyError(RuntimeError):
         self.output = output
 
 
-def _ranges(arrays: Sequence[Any]) -> str:
+def _ranges(arrays: Sequence[Any], what: str = "input") -> str:
+    """Each array's shape and range, as ``input 0: shape (2, 3), range [-1, 4]; ...``."""
     parts = []
     for i, a in enumerate(arrays):
-        if a is None or not hasattr(a, "dtype") or a.dtype.kind not in "fiub" or a.size == 0:
-            parts.append(f"input {i}: {getattr(a, 'shape', '?')}")
+        if a is None:
+            parts.append(f"{what} {i}: none (zero)")
+            continue
+        if not hasattr(a, "dtype") or a.dtype.kind not in "fiub" or a.size == 0:
+            parts.append(f"{what} {i}: {getattr(a, 'shape', '?')}")
             continue
         xp = array_module(a)
         finite = bool(xp.isfinite(a).all()) if a.dtype.kind == "f" else True
-        parts.append(f"input {i}: shape {tuple(a.shape)}, range [{float(a.min()):.4g}, "
+        parts.append(f"{what} {i}: shape {tuple(a.shape)}, range [{float(a.min()):.4g}, "
                      f"{float(a.max()):.4g}]" + ("" if finite else ", not all finite"))
     return "; ".join(parts)
 
@@ -1375,10 +1379,12 @@ def _check_grad(ctx: Context, i: int, g: Any, meta: tuple[Any, Any], received: A
             facts = []
             if getattr(ctx, "in_ranges", None):
                 facts.append(f"its inputs in the forward: {ctx.in_ranges}")
-            if received is not None:  # (one gradient, or an op's list of one per output)
-                got = _ranges([r._data for r in (received if type(received) is list else
-                                                 (received,)) if isinstance(r, _TensorCls)])
-                facts.append("the gradient it received: " + got.replace("input 0: ", "", 1))
+            if type(received) is list:  # an op's list of one gradient per output
+                facts.append("the gradients it received: " + _ranges(
+                    [r._data if isinstance(r, _TensorCls) else None for r in received], "output"))
+            elif isinstance(received, _TensorCls):
+                facts.append("the gradient it received: "
+                             + _ranges([received._data]).replace("input 0: ", "", 1))
             raise AnomalyError(
                 f"detect_anomaly: {ctx.fn.name}.backward returned NaN or Inf in the gradient of "
                 f"input {i}" + (f" ({'; '.join(facts)})" if facts else "")

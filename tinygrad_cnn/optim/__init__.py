@@ -24,6 +24,8 @@ import warnings
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.optim import _inplace as ip
 from tinygrad_cnn.optim.optimizer import Optimizer
@@ -325,13 +327,14 @@ class NAdam(Optimizer):
         xp = array_module(g)
         lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
         g = _decay(p, g, group, group["decoupled_weight_decay"])
-        m, v, t = _adam_moments(p, g, group, state, mu_product=1.0)
+        m, v, t = _adam_moments(p, g, group, state, mu_product=np.float32(1.0))
         md = group["momentum_decay"]
         mu = b1 * (1.0 - 0.5 * 0.96 ** (t * md))
         mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * md))
-        # (a float32 tensor in PyTorch: its default dtype's, tinygrad_cnn's fixed one)
-        mu_product = state["mu_product"] = ip.scalar_state(
-            xp.float32(state["mu_product"]) * xp.float32(mu))
+        # (a 0-d float32 tensor in PyTorch -- its default dtype's, tinygrad_cnn's fixed one --
+        # or of the parameter's dtype after a load)
+        state["mu_product"] = ip.scalar_mul(state["mu_product"], mu)
+        mu_product = float(state["mu_product"])
         denom = ip.add_(xp.sqrt(ip.div(v, 1 - b2**t)), eps)
         ip.addcdiv_(p._data, g, denom, -lr * (1.0 - mu) / (1.0 - mu_product))
         ip.addcdiv_(p._data, m, denom, -lr * mu_next / (1.0 - mu_product * mu_next))

@@ -115,8 +115,19 @@ def rdiv(s: float, x: Any) -> Any:
     return s / x
 
 
-def scalar_state(value: float) -> float:
-    """A number PyTorch keeps in optimizer state as a tensor of its default dtype, float32
-    (NAdam's ``mu_product``, ASGD's ``eta`` and ``mu``), rounded as that tensor holds it
-    (tinygrad_cnn's default dtype is float32, fixed)."""
-    return float(np.float32(value))
+def scalar_state(value: float, like: Any = None) -> Any:
+    """A number PyTorch keeps in optimizer state as a 0-d tensor (NAdam's ``mu_product``, ASGD's
+    ``eta`` and ``mu``), computed as a tensor of its default dtype, float32 (tinygrad_cnn's,
+    fixed), and stored in the dtype of the state it replaces (``like``: float32 unless a load
+    cast it to the parameter's)."""
+    return np.dtype(getattr(like, "dtype", np.float32)).type(np.float32(value))
+
+
+def scalar_mul(state: Any, x: float) -> Any:
+    """``state *= x`` for a 0-d state tensor ``state`` (a numpy scalar here) and a Python number
+    ``x``, as PyTorch's kernels do it: in float64 for float64, else in float32, rounded to the
+    state's dtype."""
+    dtype = np.dtype(getattr(state, "dtype", np.float32))
+    if dtype == np.float64:
+        return np.float64(state) * np.float64(x)
+    return dtype.type(np.float32(state) * np.float32(x))

@@ -40,18 +40,20 @@ class ASGD(Optimizer):
         xp = array_module(g)
         lr, lambd = group["lr"], group["lambd"]
         if not state:
-            state.update(step=0, eta=ip.scalar_state(float(lr)), mu=1.0,
+            state.update(step=0, eta=ip.scalar_state(float(lr)), mu=ip.scalar_state(1.0),
                          ax=xp.zeros_like(p._data))
         state["step"] += 1
         g = _decay(p, g, group)
-        eta = state["eta"]
+        eta = float(state["eta"])
         ip.add_(ip.mul_(p._data, 1 - lambd * eta), g, -eta)
         ax = state["ax"]
         if state["mu"] != 1:
-            ip.add_(ax, ip.scale(p._data - ax, state["mu"]))
+            ip.add_(ax, ip.scale(p._data - ax, float(state["mu"])))
         else:
             ax[...] = p._data
         t = state["step"]
-        # (float32 tensors in PyTorch: its default dtype's, tinygrad_cnn's fixed one)
-        state["eta"] = ip.scalar_state(lr / ((1 + lambd * lr * t) ** group["alpha"]))
-        state["mu"] = ip.scalar_state(1 / max(1, t - group["t0"]))
+        # (computed as float32 tensors in PyTorch -- its default dtype's, tinygrad_cnn's fixed
+        # one -- and copied into the state's, the parameter's dtype after a load)
+        state["eta"] = ip.scalar_state(lr / ((1 + lambd * lr * t) ** group["alpha"]),
+                                       state["eta"])
+        state["mu"] = ip.scalar_state(1 / max(1, t - group["t0"]), state["mu"])

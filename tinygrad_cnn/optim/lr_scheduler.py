@@ -36,6 +36,13 @@ def _check_optimizer(optimizer: Any, name: str) -> None:
         raise TypeError(f"{name}: {type(optimizer).__name__} is not an Optimizer")
 
 
+#: PyTorch warns so (deprecated, not removed) when ``step`` is given an epoch
+EPOCH_DEPRECATION_WARNING = (
+    "{}.step(epoch): the epoch argument is deprecated (as in PyTorch): call scheduler.step() "
+    "once per epoch instead. Given an epoch, the closed form of the schedule is used where "
+    "there is one, instead of the chainable form.")
+
+
 class LRScheduler:
     """The base of the schedules: ``get_lr()`` gives every group's learning rate for the epoch
     ``last_epoch``; ``step()`` advances it and writes the rates into the optimizer."""
@@ -81,6 +88,9 @@ class LRScheduler:
                 "in this order the first value of the learning rate schedule is skipped (as "
                 "PyTorch warns)", UserWarning, stacklevel=2)
         self._step_count += 1
+        if epoch is not None:
+            warnings.warn(EPOCH_DEPRECATION_WARNING.format(type(self).__name__), UserWarning,
+                          stacklevel=2)
         self._update_lr(epoch)
 
     def _update_lr(self, epoch: int | None = None) -> None:
@@ -799,6 +809,9 @@ class ReduceLROnPlateau(LRScheduler):
 
     def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
         current = float(metrics.item() if hasattr(metrics, "item") else metrics)
+        if epoch is not None:
+            warnings.warn(EPOCH_DEPRECATION_WARNING.format(type(self).__name__), UserWarning,
+                          stacklevel=2)
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self._is_better(current, self.best):
             self.best, self.num_bad_epochs = current, 0

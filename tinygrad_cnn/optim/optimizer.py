@@ -220,7 +220,7 @@ class Optimizer:
                         g = -g
                     kept = self.state.get(p)
                     new = kept is None
-                    state = {} if kept is None else self._arrays(kept)
+                    state = {} if kept is None else self._arrays(kept, p)
                     try:
                         if p._data.ndim == 0:
                             _update_0d(self, p, g, group, state)
@@ -246,31 +246,57 @@ class Optimizer:
         state as arrays and numbers (``state`` holds them as tensors, as PyTorch's)."""
         raise NotImplementedError
 
-    def _arrays(self, state: dict[str, Any]) -> dict[str, Any]:
+    def _arrays(self, state: dict[str, Any], p: Tensor | None = None) -> dict[str, Any]:
         """A parameter's state as ``_update`` works on it: arrays, and numbers for the scalar
-        state (``step`` an int)."""
+        state (``step`` an int; the others numpy scalars of their tensor's dtype: float32, or
+        the parameter's after a load, as PyTorch's). A built-in optimizer's state that is not
+        an array of the parameter's shape is an error naming the key (a list assigned there
+        was read, never updated)."""
         out = {}
+        own = p is not None and type(self).__module__.startswith("tinygrad_cnn.optim")
         for k, v in state.items():
             if isinstance(v, Tensor):
                 v = v._data
             if k in self._scalar_state and getattr(v, "ndim", None) == 0:
-                v = v.item()
-                if k == "step" and float(v).is_integer():
-                    v = int(v)
+                if k == "step":
+                    v = v.item()
+                    if float(v).is_integer():
+                        v = int(v)
+                else:
+                    v = np.dtype(v.dtype).type(v.item())
+            elif own and k not in self._scalar_state:
+                if not (hasattr(v, "shape") and hasattr(v, "dtype")):
+                    raise TypeError(
+                        f"{type(self).__name__}.step: state[{k!r}] of a parameter of shape "
+                        f"{p.shape} is a {type(v).__name__}; optimizer state holds tensors of "
+                        "the parameter's shape (assign tinygrad_cnn.tensor(...) or delete the "
+                        "key to start it afresh)")
+                if tuple(v.shape) != p.shape:
+                    raise ValueError(
+                        f"{type(self).__name__}.step: state[{k!r}] of a parameter of shape "
+                        f"{p.shape} has shape {tuple(v.shape)}; it must have the parameter's")
             out[k] = v
         return out
 
     def _tensors(self, state: dict[str, Any], kept: dict[str, Any]) -> dict[str, Any]:
         """A parameter's state as ``optimizer.state[p]`` shows it, as PyTorch's: tensors, the
-        scalar state 0-d float32 tensors (``step`` too); a tensor whose array was updated in
-        place stays the same tensor (one a user holds sees the new values)."""
+        scalar state 0-d tensors (float32, ``step`` too, or of the dtype loaded); a tensor whose
+        array was updated in place stays the same tensor (one a user holds sees the new values),
+        and so does a 0-d one whose number changed (written into it, as PyTorch's
+        ``step_t += 1``)."""
         out = {}
         for k, v in state.items():
             old = kept.get(k)
             if isinstance(old, Tensor) and old._data is v:
                 out[k] = old
             elif k in self._scalar_state and isinstance(v, (int, float, np.number)):
-                out[k] = Tensor._make(np.asarray(v, dtype=np.float32))
+                if isinstance(old, Tensor) and old._data.ndim == 0 and old.dtype.kind == "f":
+                    old._data[...] = v  # (in the tensor's dtype, as PyTorch's copy_)
+                    old._version_counter[0] += 1
+                    out[k] = old
+                else:
+                    dtype = v.dtype if isinstance(v, np.floating) else np.float32
+                    out[k] = Tensor._make(np.asarray(v, dtype=dtype))
             elif hasattr(v, "shape") and hasattr(v, "dtype"):
                 out[k] = Tensor._make(v)
             else:
@@ -415,6 +441,9 @@ class Optimizer:
         value = v.item() if hasattr(v, "item") else v  # PyTorch keeps "step" as a 0-d tensor
         if k == "step" and isinstance(value, float) and value.is_integer():
             value = int(value)
+        elif k != "step" and hasattr(v, "dtype") and isinstance(value, float) and \
+                p.dtype.kind == "f":  # (PyTorch casts all other float state to the parameter's)
+            value = np.dtype(p.dtype).type(value)
         return value
 
     def __repr__(self) -> str:
@@ -462,7 +491,7 @@ def _update_0d(opt: Optimizer, p: Tensor, g: Any, group: dict[str, Any],
     silently not reach (a momentum buffer that never moved)."""
     data = p._data
     for k, v in state.items():
-        if getattr(v, "shape", None) == ():
+        if getattr(v, "shape", None) == () and not isinstance(v, np.generic):
             state[k] = v.reshape(1)
     p._data = data.reshape(1)  # a view: the update writes into the parameter's memory
     try:

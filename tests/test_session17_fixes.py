@@ -224,3 +224,21 @@ def test_anomaly_report_of_an_op_with_several_outputs_names_each_outputs_gradien
     assert "its inputs in the forward: input 0: shape (2,), range [1, 2]" in text
     assert ("the gradients it received: output 0: shape (2,), range [1, 1]; output 1: shape "
             "(2,), range [5, 5]") in text
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_a_check_passed_by_atol_alone_warns(fast):
+    # PyTorch's gradcheck passes a doubled VJP whose entries are all under atol, silently
+    import warnings
+
+    x = tg.Tensor(np.random.default_rng(1).standard_normal(5) * 1e-7, requires_grad=True)
+    with pytest.warns(UserWarning, match=r"gradcheck: it passed by atol alone: .*atol=1e-05 "
+                                         r"\(.*analytical -?[0-9.e-]+, numerical"):
+        assert tg.gradcheck(_DoubledSquare.apply, (x,), fast_mode=fast)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # right VJPs with tiny entries: no warning
+        assert tg.gradcheck(_Square.apply, (x,), fast_mode=fast)
+        y = tg.Tensor(np.random.default_rng(2).standard_normal(5), requires_grad=True)
+        assert tg.gradcheck(lambda t: (t * 1e-4).sin() * 1e-3, (y,), fast_mode=fast)
+    assert not tg.gradcheck(_DoubledSquare.apply, (x,), atol=0, fast_mode=fast,
+                            raise_exception=False)

@@ -102,6 +102,7 @@ class GradcheckReport:
     orders: dict[int, float] = field(default_factory=dict)  # Taylor: observed order per input
     method: str = "finite_differences"
     show_node_report: bool = False  # the checked function has more than one op
+    atol_hid: str = ""  # a pass by atol alone: entries too small to judge (gradcheck warns)
 
     def __bool__(self) -> bool:
         return self.ok

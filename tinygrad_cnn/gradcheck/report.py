@@ -155,9 +155,15 @@ def small_jacobians(a: np.ndarray, n: np.ndarray) -> list[str]:
     if a.size > PRINT_JACOBIAN_MAX:
         return [f"(the Jacobians have {a.size} entries; they are printed only up to "
                 f"{PRINT_JACOBIAN_MAX})"]
+    def shown(x: np.ndarray) -> str:
+        # (rounded as printed, then + 0.0: no "-0." for a tiny negative or a negative zero)
+        with np.errstate(all="ignore"):
+            x = np.where(np.isfinite(x), np.round(x, 6), x) + 0.0
+        return str(x)
+
     with np.printoptions(precision=6, suppress=True, linewidth=100):
-        return ["analytical Jacobian (rows: input elements, columns: output elements):", str(a),
-                "numerical Jacobian:", str(n)]
+        return ["analytical Jacobian (rows: input elements, columns: output elements):",
+                shown(a), "numerical Jacobian:", shown(n)]
 
 
 # ------------------------------------------------------------------------------- likely causes

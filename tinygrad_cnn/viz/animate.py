@@ -158,6 +158,10 @@ def animate(*roots: Tensor, title: str | None = None) -> Animation:
         if r.grad_fn is None:
             raise ValueError(f"animate: root {i} (shape {r.shape}) has no graph to step through; "
                              "it must be the result of ops on tensors that require grad")
+        if r.numel() != 1:
+            raise ValueError(f"animate: root {i} has shape {r.shape}; the backward pass it "
+                             "steps through starts from a single number (a loss): pass "
+                             "its .sum() or .mean()")
     if not roots:
         raise ValueError("animate: pass the tensor whose backward pass to show (e.g. the loss)")
     view = GraphView(roots)

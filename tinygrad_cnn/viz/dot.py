@@ -43,6 +43,7 @@ from tinygrad_cnn.viz.colors import (
     OUTPUT,
     PARAM,
     SAVED,
+    ZERO,
     HTMLLabel,
     LogScale,
 )
@@ -591,6 +592,10 @@ class _Backward(_Painter):
         if not self.coloured:
             return {"fillcolor": base, "style": "rounded,filled"}
         style = {"style": "rounded,filled", **self.scale.style(stat)}
+        if stat.finite and stat.norm == 0:  # (not the grey of an uncoloured op)
+            style["style"] = "rounded,filled,dotted"
+            self.used("gradient exactly 0", shape="box", style="rounded,filled,dotted",
+                      fillcolor=ZERO)
         if not stat.finite:
             self.used("NaN or Inf in the gradient", shape="box", fillcolor=NONFINITE,
                       fontcolor="white")
@@ -658,7 +663,11 @@ class _Backward(_Painter):
                 for k, st in enumerate(ng.received_all))
         if self.show_source and source_text(ctx):
             label += f"\n{source_text(ctx)}"
-        self.used("op VJP, numbered in run order", shape="box", fillcolor=OP)
+        if self.coloured:  # (filled by its gradient's norm: the swatch is not a colour)
+            self.used("op VJP, numbered in run order; fill: ‖grad‖", shape="box",
+                      fillcolor="white")
+        else:
+            self.used("op VJP, numbered in run order", shape="box", fillcolor=OP)
         g.node(vid, label, shape="box", id=vid,
                tooltip=_tooltip(ctx, _receives(ng, stat)),
                **self.node_style(stat, id(ctx) in self.hl, OP))

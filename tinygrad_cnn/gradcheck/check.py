@@ -208,7 +208,9 @@ def _rounds_to_float32(func: Callable[..., Any], inputs: tuple[Any, ...],
         """How many non-integer float64 values ``ts`` hold, all float32 numbers; -1 if not all."""
         vals = [to_numpy(t._data).ravel() for t in ts if t.dtype == np.float64]
         v = np.concatenate(vals) if vals else np.zeros(0)
-        v = v[np.isfinite(v) & (v != np.round(v))]  # (integers are float32 numbers anyway)
+        # (small integers are float32 numbers anyway; from 2**24 up every float32 is an
+        # integer, and a float64 integer there mostly not a float32 number)
+        v = v[np.isfinite(v) & ((v != np.round(v)) | (np.abs(v) >= 2.0 ** 24))]
         return v.size if bool((v.astype(np.float32).astype(np.float64) == v).all()) else -1
 
     here = exact(outs)

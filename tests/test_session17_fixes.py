@@ -282,3 +282,73 @@ def test_a_float32_vjp_that_cancels_is_not_called_wrong_in_float32_only():
         failed += not check_grads(lambda t: (t * 30).softmax(-1),
                                   (tg.Tensor(x, requires_grad=True),), seed=seed).ok
     assert failed <= 3
+
+
+def test_a_momentum_buffer_of_none_starts_afresh_as_pytorchs():
+    # PyTorch < 2.0 saved SGD's momentum_buffer=None; 2.13 loads and steps such a state
+    torch = _torch()
+    results = []
+    for lib in (tg, torch):
+        p = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        opt = lib.optim.SGD([p], lr=0.1, momentum=0.9)
+        saved = opt.state_dict()
+        saved["state"] = {0: {"momentum_buffer": None}}
+        opt.load_state_dict(saved)
+        for _ in range(2):
+            p.grad = lib.tensor([1.0, -1.0, 0.5])
+            opt.step()
+        results.append(np.asarray(p.detach().numpy()))
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("key, value, match", [
+    ("step", [5], r"state\['step'\] of a parameter of shape \(3,\) is a list; it must be a number"),
+    ("step", np.array([5.0]), r"state\['step'\] .* is a ndarray of shape \(1,\); it must be a "
+                              "number or a 0-d tensor"),
+])
+def test_scalar_state_that_is_not_a_number_is_a_clear_error(key, value, match):
+    p = tg.Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    opt = tg.optim.Adam([p], lr=0.1)
+    p.grad = tg.Tensor(np.ones(3, dtype=np.float32))
+    opt.step()
+    opt.state[p][key] = value
+    with pytest.raises(TypeError, match=match):
+        opt.step()
+
+
+def test_state_of_pytorch_or_another_dtype_is_taken_as_the_parameters():
+    torch = _torch()
+    p = tg.Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    opt = tg.optim.Adam([p], lr=0.1)
+    p.grad = tg.Tensor(np.ones(3, dtype=np.float32))
+    opt.step()
+    opt.state[p]["exp_avg"] = torch.zeros(3)  # (failed: "unsupported operand type(s) for -")
+    opt.state[p]["exp_avg_sq"] = np.zeros(3)  # (float64: the update ran in float64)
+    opt.step()
+    assert opt.state[p]["exp_avg"].dtype == np.float32
+    assert opt.state[p]["exp_avg_sq"].dtype == np.float32 and p.dtype == np.float32
+
+
+def test_lbfgs_state_holds_tensors_updated_in_place_as_pytorchs():
+    torch = _torch()
+    kinds = []
+    for lib in (tg, torch):
+        p = lib.tensor([1.5, -2.0, 0.5], requires_grad=True)
+        opt = lib.optim.LBFGS([p], lr=0.5)
+
+        def closure(opt=opt, p=p):
+            opt.zero_grad()
+            loss = ((p - 1) ** 2 * lib.tensor([3.0, 1.0, 2.0])).sum()
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+        state = opt.state[p]
+        held = state["prev_flat_grad"]
+        opt.step(closure)
+        assert state["prev_flat_grad"] is held  # (updated in place, as PyTorch's)
+        kinds.append({k: (isinstance(v, lib.Tensor), [isinstance(x, lib.Tensor) for x in v]
+                          if k in ("old_dirs", "old_stps") else None)
+                      for k, v in state.items() if k in ("d", "prev_flat_grad", "old_dirs",
+                                                         "old_stps")})
+    assert kinds[0] == kinds[1]

@@ -243,10 +243,11 @@ class LBFGS(Optimizer):
         if _max_abs(flat_grad) <= tolerance_grad:
             return orig_loss  # optimal already
 
-        d, t = state.get("d"), state.get("t")
-        old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
-        h_diag = state.get("H_diag")
-        prev_flat_grad, prev_loss = state.get("prev_flat_grad"), state.get("prev_loss")
+        # (the state holds tensors, as PyTorch's; the iterations work on their arrays)
+        d, t = _array(state.get("d")), state.get("t")
+        old_dirs, old_stps = _array(state.get("old_dirs")), _array(state.get("old_stps"))
+        ro, h_diag = state.get("ro"), state.get("H_diag")
+        prev_flat_grad, prev_loss = _array(state.get("prev_flat_grad")), state.get("prev_loss")
 
         n_iter = 0
         while n_iter < max_iter:
@@ -334,8 +335,10 @@ class LBFGS(Optimizer):
             if abs(loss - prev_loss) < tolerance_change:
                 break  # no progress in the loss
 
-        state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=h_diag,
-                     prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
+        state.update(d=_tensor(d, state.get("d")), t=t, old_dirs=_tensor(old_dirs),
+                     old_stps=_tensor(old_stps), ro=ro, H_diag=h_diag,
+                     prev_flat_grad=_tensor(prev_flat_grad, state.get("prev_flat_grad")),
+                     prev_loss=prev_loss)
         return orig_loss
 
     # ------------------------------------------------------------------ state_dict
@@ -343,6 +346,8 @@ class LBFGS(Optimizer):
     def _export_state(v: Any) -> Any:
         if isinstance(v, list):
             return [LBFGS._export_state(x) for x in v]
+        if isinstance(v, Tensor):
+            return v.detach().clone()
         if isinstance(v, np.generic):
             return v.item()
         return Optimizer._export_state(v)
@@ -359,3 +364,25 @@ class LBFGS(Optimizer):
         if k in ("n_iter", "func_evals") or isinstance(value, int):
             return int(value)  # (H_diag is the int 1 until the first curvature pair)
         return np.float64(value)
+
+
+def _array(v: Any) -> Any:
+    """A state value as the iterations use it: a tensor's array (lists of them too)."""
+    if isinstance(v, list):
+        return [_array(x) for x in v]
+    return v._data if isinstance(v, Tensor) else v
+
+
+def _tensor(v: Any, kept: Any = None) -> Any:
+    """A state value as ``optimizer.state`` shows it: arrays as tensors (the one ``kept``,
+    updated in place, where it held this array's shape), lists of them too."""
+    if isinstance(v, list):
+        return [_tensor(x) for x in v]
+    if not (hasattr(v, "shape") and hasattr(v, "dtype")):
+        return v
+    if isinstance(kept, Tensor) and kept._data.shape == v.shape and kept._data.dtype == v.dtype:
+        if kept._data is not v:
+            kept._data[...] = v
+            kept._version_counter[0] += 1
+        return kept
+    return Tensor._make(v)

@@ -87,6 +87,13 @@ def _hooked(step: _Step) -> _Step:
     return wrapper  # type: ignore[return-value]
 
 
+def _described(v: Any) -> str:
+    """``a list``, ``a tensor of shape (1,)``: what a state value is, for an error."""
+    if hasattr(v, "shape"):
+        return f"a {type(v).__name__} of shape {tuple(v.shape)}"
+    return f"a {type(v).__name__}"
+
+
 class Optimizer:
     """Holds parameter groups (each a dict with ``"params"`` and its hyper-parameters) and a state
     per parameter; subclasses write ``_update(p, grad, group, state)``."""
@@ -257,6 +264,11 @@ class Optimizer:
         for k, v in state.items():
             if isinstance(v, Tensor):
                 v = v._data
+            if own and k in self._scalar_state and not (
+                    isinstance(v, (int, float, np.number)) or getattr(v, "ndim", None) == 0):
+                raise TypeError(
+                    f"{type(self).__name__}.step: state[{k!r}] of a parameter of shape {p.shape} "
+                    f"is {_described(v)}; it must be a number or a 0-d tensor")
             if k in self._scalar_state and getattr(v, "ndim", None) == 0:
                 if k == "step":
                     v = v.item()
@@ -265,6 +277,11 @@ class Optimizer:
                 else:
                     v = np.dtype(v.dtype).type(v.item())
             elif own and k not in self._scalar_state:
+                if v is None:  # (PyTorch < 2.0 saved SGD's momentum_buffer=None: start afresh)
+                    continue
+                if hasattr(v, "shape") and hasattr(v, "dtype") and \
+                        not isinstance(v, type(p._data)):  # PyTorch's or another array kind
+                    v = to_device(_foreign_array(v), p.device)
                 if not (hasattr(v, "shape") and hasattr(v, "dtype")):
                     raise TypeError(
                         f"{type(self).__name__}.step: state[{k!r}] of a parameter of shape "
@@ -275,6 +292,8 @@ class Optimizer:
                     raise ValueError(
                         f"{type(self).__name__}.step: state[{k!r}] of a parameter of shape "
                         f"{p.shape} has shape {tuple(v.shape)}; it must have the parameter's")
+                if v.dtype != p._data.dtype and v.dtype.kind == "f":
+                    v = v.astype(p._data.dtype)  # (as a load casts it: PyTorch's rule)
             out[k] = v
         return out
 

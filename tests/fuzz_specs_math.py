@@ -37,6 +37,10 @@ for _name, _domain in [("sin", "real"), ("cos", "real"), ("tan", "unit"), ("asin
 unary("erf", lambda m, a: (a * 3).erf(), id="tails")
 unary("erfc", lambda m, a: a.erfc(), dtypes=NUMBERS)
 unary("erfc", lambda m, a: (a * 8).erfc(), id="tails")  # (erfc(8) = 1e-29: no 1 - erf)
+unary("erfinv", lambda m, a: a.erfinv(), domain="unit", dtypes=NUMBERS)
+unary("erfinv", lambda m, a: a.erfinv(), id="any_sign", smooth=False)  # (±inf at ±1, NaN beyond)
+unary("erfinv", lambda m, a: (1 - (a * 30).exp().reciprocal()).erfinv(), id="tails",
+      domain="positive")  # (1 - e^-30x: the tail near 1, where Newton on erf creeps)
 unary("pow", lambda m, a: a.square(), id="square", dtypes=NUMBERS)
 for _name in ("floor", "ceil", "trunc", "round", "sign"):
     unary(_name, _method(_name), smooth=False, dtypes=FLOATS + INTS + ("bool",))

@@ -32,7 +32,7 @@ for _name, _lo, _hi in [("sin", -3, 3), ("cos", -3, 3), ("tan", -1.2, 1.2), ("as
                         ("asinh", -3, 3), ("acosh", 1.2, 4), ("atanh", -0.9, 0.9),
                         ("log1p", -0.8, 3), ("expm1", -2, 2), ("log2", 0.2, 4), ("log10", 0.2, 4),
                         ("exp2", -2, 2), ("reciprocal", 0.5, 3), ("rsqrt", 0.3, 3),
-                        ("erf", -2.5, 2.5), ("erfc", -2.5, 2.5)]:
+                        ("erf", -2.5, 2.5), ("erfc", -2.5, 2.5), ("erfinv", -0.9, 0.9)]:
     def _make(rng, name=_name, lo=_lo, hi=_hi):
         return (lambda a: getattr(a, name)()), (_in(rng, lo, hi, 3, 4),)
 

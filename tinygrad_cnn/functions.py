@@ -446,6 +446,10 @@ def erfc(input: Tensor) -> Tensor:
     return input.erfc()
 
 
+def erfinv(input: Tensor) -> Tensor:
+    return input.erfinv()
+
+
 def floor(input: Tensor) -> Tensor:
     return input.floor()
 
@@ -899,6 +903,7 @@ __all__ = [
     "equal",
     "erf",
     "erfc",
+    "erfinv",
     "exp",
     "exp2",
     "expm1",

@@ -2003,6 +2003,11 @@ class Tensor:
         """``1 - erf(self)``, accurate in the tail (``erfc(10) = 2e-45``)."""
         return _ops.unary.Erfc.apply(_floating(self))
 
+    def erfinv(self) -> Tensor:
+        """The inverse error function: ``erf(self.erfinv()) == self`` on [-1, 1]; ±inf at ±1,
+        NaN outside."""
+        return _ops.unary.Erfinv.apply(_floating(self))
+
     def square(self) -> Tensor:
         """``self ** 2`` (PyTorch's: its VJP ``g * (2 * x)`` overflows where PyTorch's does);
         integers stay integers (bool becomes int64, as in PyTorch)."""

@@ -365,6 +365,23 @@ class Erfc(Function):
         return g * ((x * x).neg().exp() * -TWO_OVER_SQRT_PI)
 
 
+class Erfinv(Function):
+    """The inverse error function (``erf(erfinv(x)) = x`` on [-1, 1], ±inf at ±1, NaN beyond);
+    VJP ``g * √π/2 * exp(y²)`` with ``y`` its output."""
+
+    @staticmethod
+    @quiet
+    def forward(ctx: Context, x: Any) -> Any:
+        y = _special.erfinv(x.astype(np.float64, copy=False)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (y,) = ctx.saved_tensors
+        return g * ((y * y).exp() * (1.0 / TWO_OVER_SQRT_PI))
+
+
 # ------------------------------------------------------------------------------ rounding
 class _ZeroGradient:
     """The VJP of a step function: zero everywhere (PyTorch's choice at the jumps too)."""

@@ -211,6 +211,21 @@ spec("mul", lambda m, a, b: m.t.cross(a, b, dim=0), arity=2, id="cross_dim",
 spec("einsum", lambda m, a, b: m.t.inner(a, b), arity=2, id="inner",
      shapes=st.sampled_from([[(2, 3), (4, 3)], [(3,), (3,)], [(2, 1, 3), (3,)]]), rtol=8)
 spec("mul", lambda m, a, b: m.t.inner(a, b), arity=2, id="inner_0d", shapes=fixed((), (2, 3)))
+def _shifted(m: Any, a: Any) -> Any:
+    return a + 3 * m.t.eye(a.shape[-1], dtype=a.dtype)
+
+
+# inverse and determinant of A + 3 I (invertible for normal draws); at an exactly singular matrix
+# PyTorch 2.13's det gradient is 0 (its own gradcheck fails there), ours the cofactors
+# (tests/test_session17_fixes.py checks them against finite differences)
+spec("linalg_inv", lambda m, a: m.t.linalg.inv(a + 3 * m.t.eye(a.shape[-1], dtype=a.dtype)),
+     shapes=st.sampled_from([[(3, 3)], [(2, 4, 4)], [(1, 1)], [(0, 0)], [(2, 0, 0)]]),
+     dtypes=("float32", "float64"), specials=(), rtol=8)
+spec("linalg_det", lambda m, a: m.t.linalg.det(a + 3 * m.t.eye(a.shape[-1], dtype=a.dtype)),
+     shapes=st.sampled_from([[(3, 3)], [(2, 4, 4)], [(1, 1)], [(0, 0)], [(2, 0, 0)]]),
+     dtypes=("float32", "float64"), specials=(), rtol=8)
+spec("linalg_det", lambda m, a: _shifted(m, a).det() * _shifted(m, a).inverse().sum(-1),
+     id="methods", shapes=fixed((2, 3, 3)), dtypes=("float64",), specials=(), rtol=8)
 spec("matmul", lambda m, a, b: m.t.dot(a, b), arity=2, id="dot", shapes=fixed((4,), (4,)), rtol=8)
 spec("matmul", lambda m, a, b: m.t.mv(a, b), arity=2, id="mv", shapes=fixed((3, 4), (4,)), rtol=8)
 spec("matmul", lambda m, a, b: m.t.bmm(a, b), arity=2, id="bmm", shapes=fixed((2, 3, 4), (2, 4, 5)),

@@ -256,3 +256,18 @@ def _inner(rng):
 def _tensordot(rng):
     return (lambda a, b: tg.tensordot(a, b, dims=([1, 2], [0, 1])) * tg.outer(a[0, 0], b[0, 0]).sum()
             ), (t(rng, 2, 3, 4), t(rng, 3, 4, 2))
+
+
+def _well_conditioned(rng, *shape: int) -> Tensor:
+    """Square matrices ``A + 3 I``: invertible, away from where inverse and det blow up."""
+    return Tensor(rng.standard_normal(shape) + 3 * np.eye(shape[-1]), requires_grad=True)
+
+
+@case("linalg_inv", "batched")
+def _inv(rng):
+    return (lambda a: tg.linalg.inv(a)), (_well_conditioned(rng, 2, 3, 3),)
+
+
+@case("linalg_det", "batched")
+def _det(rng):
+    return (lambda a: tg.linalg.det(a) * a.inverse().sum()), (_well_conditioned(rng, 2, 3, 3),)

@@ -352,3 +352,30 @@ def test_lbfgs_state_holds_tensors_updated_in_place_as_pytorchs():
                       for k, v in state.items() if k in ("d", "prev_flat_grad", "old_dirs",
                                                          "old_stps")})
     assert kinds[0] == kinds[1]
+
+
+def test_det_at_a_singular_matrix_has_the_cofactors_as_gradient():
+    # (PyTorch 2.13 gives 0 here, and its own gradcheck fails; the cofactors are det's
+    # derivative: checked against finite differences)
+    a = np.array([[1.0, 2, 3], [2, 4, 6], [1, 0, 1]])
+    A = tg.Tensor(a, requires_grad=True)
+    tg.linalg.det(A).backward()
+    cofactors = np.array([[np.linalg.det(np.delete(np.delete(a, i, 0), j, 1)) * (-1) ** (i + j)
+                           for j in range(3)] for i in range(3)])
+    np.testing.assert_allclose(A.grad.numpy(), cofactors, atol=1e-12)
+    assert tg.gradcheck(tg.linalg.det, tg.Tensor(a, requires_grad=True), atol=1e-8)
+    with pytest.raises(RuntimeError, match="second derivative at a singular matrix"):
+        tg.gradgradcheck(tg.linalg.det, tg.Tensor(a, requires_grad=True))
+
+
+def test_inverse_and_det_refuse_what_pytorchs_refuse_with_clear_errors():
+    with pytest.raises(RuntimeError, match=r"linalg.inv: the input matrix at batch index \(1,\) "
+                                           r"\(shape \(2, 3, 3\)\) is singular"):
+        tg.linalg.inv(tg.Tensor(np.stack([np.eye(3), np.ones((3, 3))])))
+    with pytest.raises(RuntimeError, match=r"linalg.det: A must be batches of square matrices, "
+                                           r"but they are 2x3 matrices"):
+        tg.linalg.det(tg.ones(2, 3))
+    with pytest.raises(RuntimeError, match="Expected a floating point tensor as input. Got int64"):
+        tg.linalg.inv(tg.tensor([[1, 2], [3, 4]]))
+    with pytest.raises(RuntimeError, match="float16 is not supported"):
+        tg.linalg.det(tg.ones(2, 2).half())

@@ -450,6 +450,14 @@ def erfinv(input: Tensor) -> Tensor:
     return input.erfinv()
 
 
+def inverse(input: Tensor) -> Tensor:
+    return input.inverse()
+
+
+def det(input: Tensor) -> Tensor:
+    return input.det()
+
+
 def floor(input: Tensor) -> Tensor:
     return input.floor()
 
@@ -889,6 +897,7 @@ __all__ = [
     "cummin",
     "cumprod",
     "cumsum",
+    "det",
     "detach",
     "diag",
     "diagonal_scatter",
@@ -933,6 +942,7 @@ __all__ = [
     "index_put_",
     "inference_mode",
     "inner",
+    "inverse",
     "is_complex",
     "is_floating_point",
     "is_signed",

@@ -1,4 +1,5 @@
-"""``tinygrad_cnn.linalg``: the norms of PyTorch's ``torch.linalg`` -- ``vector_norm``,
+"""``tinygrad_cnn.linalg``: ``inv`` and ``det`` (ops in ``ops/linalg.py``), and the norms of
+PyTorch's ``torch.linalg`` -- ``vector_norm``,
 ``matrix_norm`` and ``norm`` -- with its arguments, defaults and errors, composed of the reduction
 ops (``norm``, ``sum``, ``amax``/``amin``), so their gradients are those ops' (0 at the zero
 vector; ties of a max share the gradient equally, as PyTorch's). The matrix norms that need
@@ -14,7 +15,7 @@ import numpy as np
 
 from tinygrad_cnn.tensor import DTypeLike, Tensor, _dtype
 
-__all__ = ["cross", "matrix_norm", "norm", "vector_norm"]
+__all__ = ["cross", "det", "inv", "matrix_norm", "norm", "vector_norm"]
 
 
 def _checked(x: Any, where: str, dtype: DTypeLike) -> Tensor:
@@ -109,3 +110,19 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
     from tinygrad_cnn.ops.linalg import cross as _cross
 
     return _cross(input, other, dim)
+
+
+def inv(A: Tensor) -> Tensor:
+    """The inverse of each square matrix of a batch; a singular one is an error (as PyTorch's).
+    VJP ``-A⁻ᵀ G A⁻ᵀ``."""
+    from tinygrad_cnn.ops.linalg import inv as _inv
+
+    return _inv(A)
+
+
+def det(A: Tensor) -> Tensor:
+    """The determinant of each square matrix of a batch. VJP ``g det(A) A⁻ᵀ``; at a singular
+    matrix the adjugate (first derivatives only there)."""
+    from tinygrad_cnn.ops.linalg import det as _det
+
+    return _det(A)

@@ -2003,6 +2003,14 @@ class Tensor:
         """``1 - erf(self)``, accurate in the tail (``erfc(10) = 2e-45``)."""
         return _ops.unary.Erfc.apply(_floating(self))
 
+    def inverse(self) -> Tensor:
+        """The inverse of each square matrix of a batch (``torch.inverse``)."""
+        return _ops.linalg.inv(self)
+
+    def det(self) -> Tensor:
+        """The determinant of each square matrix of a batch (``torch.det``)."""
+        return _ops.linalg.det(self)
+
     def erfinv(self) -> Tensor:
         """The inverse error function: ``erf(self.erfinv()) == self`` on [-1, 1]; ±inf at ±1,
         NaN outside."""

@@ -312,6 +312,7 @@ def check_grads(func: Callable[..., Any], inputs: Any, *, order: int = 1,
 
 
 OWN_PRECISION_TOL = {np.dtype(np.float16): 1.6e-2, np.dtype(np.float32): 1e-4}  # _own_precision
+BLOCK_ROUNDING = 1e-8  # _hidden_by_atol: differences under this share of a block's biggest entry
 CANCEL_ULPS = 4  # _own_precision: a VJP's rounding allowed, in units of the rounding measured
 
 
@@ -615,6 +616,11 @@ def _hidden_by_atol(a: Any, n: Any, s: Settings, f: Any) -> Any:
         return np.zeros(a.shape, dtype=bool)
     fmax = float(np.max(np.abs(f))) if np.size(f) else 0.0
     noise = 100 * float(np.finfo(np.float64).eps) * fmax / s.eps
+    # (and rounding at the scale of the block's biggest entries: 6e-15 beside entries of 4 is
+    # a difference of rounding, not a VJP too small to judge)
+    big = float(np.max(np.abs(np.where(np.isfinite(a), a, 0)), initial=0.0))
+    noise = noise + BLOCK_ROUNDING * max(big, float(np.max(np.abs(np.where(
+        np.isfinite(n), n, 0)), initial=0.0)))
     if s.low_precision:  # float32's, per output (columns)
         noise = noise + s.noise * np.abs(np.asarray(f, dtype=np.float64)).ravel()[None, :]
     d = np.abs(a - n)

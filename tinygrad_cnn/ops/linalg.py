@@ -599,3 +599,104 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
     a = input.reshape(tuple(v for s in sa for v in (s, 1)))
     b = other.reshape(tuple(v for s in sb for v in (1, s)))
     return (a * b).reshape(tuple(x * y for x, y in zip(sa, sb)))
+
+
+# ------------------------------------------------------------------------ inverse, determinant
+def _square(where: str, a: Any) -> None:
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f"linalg.{where}: A must be batches of square matrices, but they are "
+                           f"{'x'.join(map(str, a.shape[-2:])) if a.ndim >= 2 else a.ndim}"
+                           f" {'matrices' if a.ndim >= 2 else '-dimensional'} (shape {a.shape})")
+
+
+class Inverse(Function):
+    """``A⁻¹`` of each matrix of a batch; VJP ``-A⁻ᵀ G A⁻ᵀ`` from the saved output (so its
+    second derivatives are matmuls')."""
+
+    name = "linalg_inv"
+
+    @staticmethod
+    def forward(ctx: Context, a: Any) -> Any:
+        _square("inv", a)
+        xp = array_module(a)
+        try:
+            out = xp.linalg.inv(a) if a.size else a.copy()
+        except np.linalg.LinAlgError:
+            flat = a.reshape(-1, *a.shape[-2:])
+            k = next((i for i in range(len(flat))
+                      if np.linalg.matrix_rank(flat[i]) < a.shape[-1]), 0)
+            index = tuple(int(i) for i in np.unravel_index(k, a.shape[:-2]))
+            at = f" at batch index {index}" if a.ndim > 2 else ""
+            raise RuntimeError(
+                f"linalg.inv: the input matrix{at} (shape {a.shape}) is singular, so it has no "
+                "inverse (as PyTorch); add a small multiple of the identity, or solve without "
+                "inverting") from None
+        out = out.astype(a.dtype, copy=False)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (y,) = ctx.saved_tensors
+        yt = y.mT
+        return -(yt @ g @ yt)
+
+
+class Det(Function):
+    """The determinant of each matrix of a batch (1 for 0×0). VJP ``g · det(A) · A⁻ᵀ`` -- in
+    tensor ops, so differentiable again -- where every matrix is invertible; at a singular one
+    ``g · adj(A)ᵀ``, the adjugate from the SVD (``U diag(Π_{j≠i} s_j) Vᵀ · det(U) det(V)``: not
+    0 at rank n - 1), first order only."""
+
+    name = "linalg_det"
+
+    @staticmethod
+    def forward(ctx: Context, a: Any) -> Any:
+        _square("det", a)
+        xp = array_module(a)
+        out = xp.linalg.det(a) if a.size else xp.ones(a.shape[:-2], dtype=a.dtype)
+        out = xp.asarray(out, dtype=a.dtype)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        a, d = ctx.saved_tensors
+        if a._data.size == 0:
+            return Tensor._make(array_module(a._data).zeros_like(a._data))
+        if bool((d._data != 0).all()):
+            return (g * d).unsqueeze(-1).unsqueeze(-1) * Inverse.apply(a).mT
+        if _state.grad_enabled:
+            raise RuntimeError("linalg.det: the second derivative at a singular matrix is not "
+                               "implemented here (its first derivative is: the adjugate); check "
+                               "second derivatives at an invertible matrix")
+        xp = array_module(a._data)
+        u, s, vt = xp.linalg.svd(a._data.astype(np.float64))
+        n = s.shape[-1]
+        others = xp.where(xp.eye(n, dtype=bool), 1.0, s[..., None, :]).prod(-1)  # Π_{j≠i} s_j
+        sign = xp.linalg.det(u) * xp.linalg.det(vt)
+        adj_t = (u * others[..., None, :]) @ vt * sign[..., None, None]
+        return Tensor._make((g._data[..., None, None] * adj_t).astype(a._data.dtype))
+
+
+def inv(A: Tensor) -> Tensor:
+    """``torch.linalg.inv``: the inverse of each square matrix of a batch (a float tensor)."""
+    _tensors("linalg.inv", A)
+    _float("inv", A)
+    return Inverse.apply(A)
+
+
+def det(A: Tensor) -> Tensor:
+    """``torch.linalg.det``: the determinant of each square matrix of a batch."""
+    _tensors("linalg.det", A)
+    _float("det", A)
+    return Det.apply(A)
+
+
+def _float(where: str, a: Tensor) -> None:
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"linalg.{where}: Expected a floating point tensor as input. Got "
+                           f"{a.dtype} (as PyTorch); convert it with .float()")
+    if a.dtype == np.float16:
+        raise RuntimeError(f"linalg.{where}: float16 is not supported (as PyTorch's on the "
+                           "CPU: LAPACK has no half precision); convert it with .float()")

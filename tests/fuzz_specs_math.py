@@ -226,6 +226,14 @@ spec("linalg_det", lambda m, a: m.t.linalg.det(a + 3 * m.t.eye(a.shape[-1], dtyp
      dtypes=("float32", "float64"), specials=(), rtol=8)
 spec("linalg_det", lambda m, a: _shifted(m, a).det() * _shifted(m, a).inverse().sum(-1),
      id="methods", shapes=fixed((2, 3, 3)), dtypes=("float64",), specials=(), rtol=8)
+spec("sum", lambda m, a, dim: m.t.trapezoid(a, dim=dim), id="trapezoid",
+     shapes=st.sampled_from([[(3,)], [(4, 2)], [(1, 3)], [(0, 2)], [(2, 1)]]),
+     params=lambda s: st.fixed_dictionaries({"dim": st.integers(-len(s[0]), len(s[0]) - 1)}),
+     dtypes=FLOATS + ("int64",), rtol=4)
+spec("sum", lambda m, a, b: m.t.trapezoid(a, b), arity=2, id="trapezoid_x",
+     shapes=st.sampled_from([[(2, 4), (4,)], [(3, 2), (3, 2)], [(1,), (1,)]]), rtol=4)
+spec("cumsum", lambda m, a: m.t.cumulative_trapezoid(a, dx=0.5, dim=0), id="cumulative_trapezoid",
+     shapes=st.sampled_from([[(4, 2)], [(1, 3)], [(0,)], [(5,)]]), rtol=4)
 spec("matmul", lambda m, a, b: m.t.dot(a, b), arity=2, id="dot", shapes=fixed((4,), (4,)), rtol=8)
 spec("matmul", lambda m, a, b: m.t.mv(a, b), arity=2, id="mv", shapes=fixed((3, 4), (4,)), rtol=8)
 spec("matmul", lambda m, a, b: m.t.bmm(a, b), arity=2, id="bmm", shapes=fixed((2, 3, 4), (2, 4, 5)),

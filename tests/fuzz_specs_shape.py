@@ -267,6 +267,11 @@ s("expand", lambda m, a, b: m.t.meshgrid([a, b, a], indexing="xy")[1] * 3
   shapes=st.sampled_from([[(3,), (2,)], [(2,), ()]]))
 s("cat", lambda m, a, b: m.t.cartesian_prod(a, b), id="cartesian_prod", arity=2,
   shapes=st.sampled_from([[(3,), (2,)], [(1,), (4,)], [(0,), (2,)]]))
+s("getitem", lambda m, a: m.t.combinations(a), id="combinations",
+  shapes=st.sampled_from([[(4,)], [(1,)], [(0,)], [(2,)]]), dtypes=FLOATS + ("int64",))
+s("getitem", lambda m, a, r: m.t.combinations(a, r, with_replacement=True),
+  id="combinations_with_replacement", shapes=st.sampled_from([[(3,)], [(1,)], [(0,)]]),
+  params=lambda s_: st.fixed_dictionaries({"r": st.integers(0, 3)}))
 s("reshape", lambda m, a, b: a.reshape_as(b), id="reshape_as", arity=2,
   shapes=st.sampled_from([[(2, 3), (3, 2)], [(6,), (1, 2, 3)], [(), (1,)]]))
 

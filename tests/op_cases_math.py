@@ -271,3 +271,9 @@ def _inv(rng):
 @case("linalg_det", "batched")
 def _det(rng):
     return (lambda a: tg.linalg.det(a) * a.inverse().sum()), (_well_conditioned(rng, 2, 3, 3),)
+
+
+@case("sum", "trapezoid")
+def _trapezoid(rng):
+    return (lambda y, x: tg.trapezoid(y * y, x, dim=0) + tg.trapezoid(y, dx=0.5, dim=0)
+            + tg.cumulative_trapezoid(y * x[:, None], dim=0).sum(0)), (t(rng, 4, 2), t(rng, 4))

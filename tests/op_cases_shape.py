@@ -221,3 +221,9 @@ def _stacks(rng):
                 + (tg.dstack([a, b * b]) ** 2).sum())
 
     return f, (t(rng, 2, 3), t(rng, 2, 3))
+
+
+@case("getitem", "combinations")
+def _combinations(rng):
+    return (lambda a: tg.combinations(a * a, 2).prod(1) + tg.combinations(a, 2, True).sum(1)[:6]
+            ), (t(rng, 4),)

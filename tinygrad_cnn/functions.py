@@ -821,6 +821,85 @@ def _number_first(input: Any, other: Any, where: str) -> Tensor:
                     f"{type(input).__name__} (make one with tinygrad_cnn.tensor(...))")
 
 
+# ----------------------------------------------------------------- compositions (no new ops)
+def _trapezoid_terms(where: str, y: Tensor, x: Any, dx: Any, dim: int) -> Tensor:
+    """``(y[k] + y[k+1]) / 2 * (x[k+1] - x[k])`` along ``dim`` (``dx`` for a uniform step)."""
+    if not isinstance(y, Tensor):
+        raise TypeError(f"{where}(): argument 'y' must be a Tensor, not {type(y).__name__}")
+    if x is not None and dx is not None:
+        raise TypeError(f"{where}(): give x or dx, not both")
+    if y.ndim == 0:
+        raise IndexError(f"{where}: dimension out of range: y is 0-d (give it a dim to "
+                         "integrate along)")
+    d = dim + y.ndim if dim < 0 else dim
+    if not 0 <= d < y.ndim:
+        raise IndexError(f"{where}: dim {dim} is out of range for y of shape {y.shape}")
+    n = y.shape[d]
+    if n == 0:
+        return y.narrow(d, 0, 0) * 1.0
+    mid = (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1)) * 0.5
+    if isinstance(x, Tensor):
+        if x.ndim == 1:
+            if x.shape[0] != n:
+                raise RuntimeError(f"{where}: x has {x.shape[0]} points, y {n} along dim {dim} "
+                                   f"(shape {y.shape}); they must match")
+            steps = x.diff().reshape(*([1] * d), n - 1, *([1] * (y.ndim - d - 1)))
+        else:
+            if x.shape != y.shape:
+                raise RuntimeError(f"{where}: x must be 1-D with y's length along dim or have "
+                                   f"y's shape; got x {x.shape} and y {y.shape}")
+            steps = x.diff(dim=d)
+        return mid * steps
+    step = 1.0 if dx is None and x is None else (x if dx is None else dx)
+    if not isinstance(step, (int, float, np.number)) or isinstance(step, bool):
+        raise TypeError(f"{where}(): dx must be a number, got {type(step).__name__}")
+    return mid * float(step)
+
+
+def trapezoid(y: Tensor, x: Any = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """The trapezoidal rule along ``dim``: ``x`` the sample points (1-D, or y's shape), or
+    ``dx`` the spacing (default 1); fewer than two points integrate to 0. With a spacing it is
+    PyTorch's ``(sum(y) - (y[0] + y[-1]) / 2) * dx`` (the same rounding, and NaN where an inf
+    end meets the sum's inf, as PyTorch's)."""
+    terms = _trapezoid_terms("trapezoid", y, x, dx, dim)
+    if isinstance(x, Tensor):
+        return terms.sum(dim)
+    d = dim + y.ndim if dim < 0 else dim
+    n = y.shape[d]
+    step = 1.0 if dx is None and x is None else float(x if dx is None else dx)
+    if n == 0:
+        return terms.sum(d)
+    ends = (y.narrow(d, 0, 1) + y.narrow(d, n - 1, 1)).squeeze(d) * 0.5
+    return (y.sum(d) - ends) * step
+
+
+def cumulative_trapezoid(y: Tensor, x: Any = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """The running trapezoidal rule along ``dim`` (one fewer element there than ``y``)."""
+    return _trapezoid_terms("cumulative_trapezoid", y, x, dx, dim).cumsum(dim)
+
+
+def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
+    """The ``r``-element combinations of a 1-D tensor's elements, one per row, in
+    ``itertools.combinations``'s order (``with_replacement``: ``combinations_with_replacement``);
+    ``r = 0`` gives an empty 1-D tensor, as PyTorch's. A gather: gradients add up."""
+    import itertools
+
+    if not isinstance(input, Tensor):
+        raise TypeError(f"combinations(): argument 'input' must be a Tensor, not "
+                        f"{type(input).__name__}")
+    if input.ndim != 1:
+        raise RuntimeError(f"combinations: Expect a 1D vector, but got shape {list(input.shape)}")
+    if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r < 0:
+        raise RuntimeError(f"combinations: Expect a non-negative number, but got {r!r}")
+    if r == 0:
+        return input[:0]
+    pick = (itertools.combinations_with_replacement if with_replacement
+            else itertools.combinations)
+    rows = list(pick(range(input.shape[0]), int(r)))
+    index = np.array(rows, dtype=np.int64).reshape(len(rows), int(r))
+    return input[Tensor(index)]
+
+
 def _tensor_first(fn: _F) -> _F:
     """``fn`` with PyTorch's TypeError when its first argument is not a Tensor."""
     @functools.wraps(fn)
@@ -886,6 +965,7 @@ __all__ = [
     "clamp_min",
     "clip",
     "clone",
+    "combinations",
     "copysign",
     "corrcoef",
     "cos",
@@ -897,6 +977,7 @@ __all__ = [
     "cummin",
     "cumprod",
     "cumsum",
+    "cumulative_trapezoid",
     "det",
     "detach",
     "diag",
@@ -1041,6 +1122,7 @@ __all__ = [
     "tensordot",
     "topk",
     "transpose",
+    "trapezoid",
     "true_divide",
     "trunc",
     "unflatten",

@@ -379,3 +379,51 @@ def test_inverse_and_det_refuse_what_pytorchs_refuse_with_clear_errors():
         tg.linalg.inv(tg.tensor([[1, 2], [3, 4]]))
     with pytest.raises(RuntimeError, match="float16 is not supported"):
         tg.linalg.det(tg.ones(2, 2).half())
+
+
+@pytest.mark.parametrize("seed", [2.5, 0.0])
+def test_a_backward_drawing_shows_the_seed_backward_got(seed):
+    # (the root said "grad = 1" whatever the seed; all-zero gradients were drawn in the grey of
+    # an uncoloured op, with no "exactly 0" legend entry)
+    from tinygrad_cnn import viz
+
+    x = tg.Tensor([1.0, 2.0], requires_grad=True, name="x")
+    loss = (x * 3.0).sum()
+    loss.name = "loss"
+    with viz.record_gradients(loss):
+        loss.backward(tg.tensor(seed))
+    src = viz.draw(loss, backward=True).source
+    assert f"grad = {seed:g}" in src and "grad = 1}" not in src
+    if seed == 0:
+        assert "gradient exactly 0" in src and "dotted" in src and "#e6e6e6" not in src
+
+
+def test_a_view_replayed_after_an_in_place_change_keeps_the_line_that_made_it():
+    from tinygrad_cnn import viz
+
+    a = tg.Tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    b = a * 1.0
+    v = b.view(2, 2)
+    line = __import__("inspect").currentframe().f_lineno - 1
+    b.mul_(2)
+    _ = v.grad_fn  # (the next line to touch the view: it got the reshape)
+    text = viz.text(v.sum())
+    reshape = next(r for r in text.splitlines() if "reshape(" in r)
+    assert reshape.rstrip().endswith(f"test_session17_fixes.py:{line} in "
+                                     "test_a_view_replayed_after_an_in_place_change_keeps_the_line_"
+                                     "that_made_it")
+
+
+def test_hook_errors_and_anomaly_reports_say_where_and_what_to_do():
+    x = tg.Tensor(np.ones(2), requires_grad=True)
+    h = x.exp()
+    line = __import__("inspect").currentframe().f_lineno - 1
+    h.register_hook(lambda g: g.reshape(1, 2))
+    with pytest.raises(RuntimeError, match=rf"registered on the output of exp.*The exp was created "
+                                           rf"at .*test_session17_fixes.py:{line}"):
+        h.sum().backward()
+    y = tg.Tensor([0.0, 1.0], requires_grad=True)
+    loss = y.sqrt().sum()
+    with tg.autograd.detect_anomaly(), pytest.raises(tg.autograd.AnomalyError,
+                                                     match="run the forward inside it too"):
+        loss.backward()

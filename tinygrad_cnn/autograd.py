@@ -511,8 +511,8 @@ class Context:
                 raise RuntimeError(
                     f"one of the tensors needed for gradient computation has been modified by an "
                     f"in-place operation: saved tensor {i} of {self.fn.name} is at version "
-                    f"{counter[0]}, expected version {version}. {self._where()}"
-                    "Do the in-place change after backward, or work on a .clone()."
+                    f"{counter[0]}, expected version {version}. {self._where()}".rstrip()
+                    + " Do the in-place change after backward, or work on a .clone()."
                 )
             if kind == _IN or kind == _NONE:
                 out.append(obj)
@@ -542,7 +542,7 @@ class Context:
             where += f" (in module `{self.scope}`)"
         if self.stack:
             return f"{where}; the innermost calls:\n{''.join(self.stack)}"
-        return where + ". "
+        return where + "."
 
     def __repr__(self) -> str:
         return f"<{type(self.fn).__name__} {self.fn.__name__}Backward>"
@@ -1377,8 +1377,18 @@ def _check_grad(ctx: Context, i: int, g: Any, meta: tuple[Any, Any], received: A
         xp = array_module(g._data)
         if not bool(xp.isfinite(g._data).all()):
             facts = []
+            hint = ""
             if getattr(ctx, "in_ranges", None):
                 facts.append(f"its inputs in the forward: {ctx.in_ranges}")
+            else:  # the forward ran outside detect_anomaly(): what it saved, and how to see more
+                try:
+                    saved = [t._data for t in ctx.saved_tensors if isinstance(t, _TensorCls)]
+                except Exception:  # (freed, or changed in place: nothing to show)
+                    saved = []
+                if saved:
+                    facts.append("the tensors it saved: " + _ranges(saved, "saved"))
+                hint = (" (its forward ran outside detect_anomaly(): run the forward inside it "
+                        "too for its inputs' ranges and the calls that made it)")
             if type(received) is list:  # an op's list of one gradient per output
                 facts.append("the gradients it received: " + _ranges(
                     [r._data if isinstance(r, _TensorCls) else None for r in received], "output"))
@@ -1388,7 +1398,7 @@ def _check_grad(ctx: Context, i: int, g: Any, meta: tuple[Any, Any], received: A
             raise AnomalyError(
                 f"detect_anomaly: {ctx.fn.name}.backward returned NaN or Inf in the gradient of "
                 f"input {i}" + (f" ({'; '.join(facts)})" if facts else "")
-                + f". {ctx._where()}", ctx)
+                + f". {ctx._where()}" + hint, ctx)
     return g
 
 
@@ -1469,7 +1479,7 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                 if g is None:
                     continue
                 if ctx.hooks:
-                    g = _run_hooks(ctx.hooks, g, ctx.fn.name, user)
+                    g = _run_hooks(ctx.hooks, g, ctx.fn.name, user, ctx)
                 if ctx.retained is not None:
                     t = ctx.retained()
                     if t is not None and t.grad_fn is ctx:
@@ -1669,8 +1679,9 @@ def _self_overlapping(a: Any) -> bool:
 
 
 def _run_hooks(hooks: list[Any], g: Tensor, where: str,
-               user_errstate: dict[str, str] | None = None) -> Tensor:
-    """Run tensor hooks on ``g`` (under the user's numpy error settings, not the backward's)."""
+               user_errstate: dict[str, str] | None = None, ctx: Context | None = None) -> Tensor:
+    """Run tensor hooks on ``g`` (under the user's numpy error settings, not the backward's);
+    ``ctx``: the op whose output they are registered on (its source line goes in errors)."""
     for hook in hooks:
         if user_errstate is None:
             new = hook(g)
@@ -1688,7 +1699,7 @@ def _run_hooks(hooks: list[Any], g: Tensor, where: str,
             raise kind(
                 f"hook {name} (registered on the output of {where}) returned {got}; it must "
                 f"return None or a Tensor of the gradient's shape {tuple(g._data.shape)} and dtype "
-                f"{g._data.dtype}")
+                f"{g._data.dtype}" + (f". {ctx._where()}" if ctx is not None else ""))
         g = new
     return g
 

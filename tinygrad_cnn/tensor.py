@@ -416,12 +416,23 @@ class Tensor:
         they come from. The view ops are replayed on the base (recorded, even under no_grad)."""
         base = self._view[0]  # type: ignore[index]
         chain = self._view_chain()
+        # the line (and module) that made each view, kept for the replayed nodes: they are the
+        # user's view ops, not whatever line reads the view next
+        made = []
+        t = self
+        while t._view is not None:
+            node = t._grad_fn
+            made.append((node.source, node.scope) if node is not None else None)
+            t = t._view[2]
+        made.reverse()
         self._view = (base, base._grad_fn, *self._view[2:])  # type: ignore[index]
         if base._requires_grad:
             with autograd._GradModeSwitch(True):
                 r = base
-                for fn, attrs in chain:
+                for (fn, attrs), where in zip(chain, made):
                     r = fn.apply(r, **attrs)
+                    if where is not None and r._grad_fn is not None and where[0] is not None:
+                        r._grad_fn.source, r._grad_fn.scope = where
             self._set_grad_fn(r._grad_fn)
             self._requires_grad = r._requires_grad
             if r._grad_fn is not None:

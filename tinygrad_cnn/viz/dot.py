@@ -567,7 +567,9 @@ class _Backward(_Painter):
             if ng is not None:
                 norms.append(ng.received.norm)
         self.scale = LogScale(norms)
-        self.coloured = not self.scale.empty
+        # (coloured once anything was recorded: all-zero gradients too, dotted, not the grey
+        # of an uncoloured op)
+        self.coloured = bool(norms)
         self.missing = _grads.missing(view.nodes)
 
     def vjp_id(self, ctx: Context) -> str:
@@ -632,12 +634,23 @@ class _Backward(_Painter):
         self.used("output (gradient seed)", shape="record", fillcolor=OUTPUT)
         for n, r in enumerate(view.roots):
             rid = f"r{n}"
-            seed = "grad = 1" if r.numel() == 1 else "grad given"
+            # the seed backward() got (recorded: what the root's VJP received, when no other
+            # root feeds it), else backward()'s default for a scalar, 1
+            ng = _grads.node_grads(r.grad_fn) if r.grad_fn is not None else None
+            fed = sum(1 for q in view.roots if q.grad_fn is r.grad_fn) == 1 and not any(
+                e is r.grad_fn for c in view.nodes for e in (getattr(c, "next", ()) or ()))
+            got = ng.received if ng is not None and fed and not is_output_of(r.grad_fn) else None
+            if got is not None:
+                seed = got.short().replace("g =", "grad =").replace("‖g‖", "‖grad‖")
+                edge = f"\n{got.short()}"
+            else:
+                seed = "grad = 1" if r.numel() == 1 else "grad given"
+                edge = "\ng = 1" if r.numel() == 1 else ""
             g.node(rid, _record(r.name or "output", r.shape, r.dtype, seed), shape="record",
                    style="filled", fillcolor=OUTPUT, id=rid)
             if r.grad_fn is not None and self.plan.unit(r.grad_fn) is not None:
-                g.edge(rid, self.vjp_id(r.grad_fn), label=fmt_shape(r.shape) +
-                       ("\ng = 1" if r.numel() == 1 else ""), id=f"e{rid}")
+                g.edge(rid, self.vjp_id(r.grad_fn), label=fmt_shape(r.shape) + edge,
+                       id=f"e{rid}")
             elif r.grad_fn is None and r.requires_grad:
                 g.edge(rid, self.leaf_node(r))
         for unit in reversed(self.plan.units):  # newest first: the engine's order
@@ -756,9 +769,9 @@ class _Backward(_Painter):
             self.g.edge(sid, vid, style="dashed", arrowhead="none")
 
     def legend(self, extra: str | None = None) -> None:
-        if self.coloured:
+        if self.coloured and not self.scale.empty:
             super().legend(self.scale.legend_label())
-        else:
+        else:  # (no scale where every gradient is 0: the dotted "exactly 0" entry says it)
             super().legend()
 
 

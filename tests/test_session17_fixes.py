@@ -427,3 +427,16 @@ def test_hook_errors_and_anomaly_reports_say_where_and_what_to_do():
     with tg.autograd.detect_anomaly(), pytest.raises(tg.autograd.AnomalyError,
                                                      match="run the forward inside it too"):
         loss.backward()
+
+
+def test_a_vjp_that_did_not_run_gets_no_run_order_number_in_the_drawing():
+    from tinygrad_cnn import viz
+
+    x = tg.Tensor([1.0, -2.0], requires_grad=True)
+    w = tg.Tensor([0.5, 0.5], requires_grad=True)
+    loss = (x.relu() * w).sum()
+    with viz.record_gradients(loss):
+        loss.backward(inputs=[w])
+    labels = [line for line in viz.draw(loss, backward=True).source.splitlines() if "VJP" in line]
+    assert any('"relu VJP (did not run)' in line for line in labels)
+    assert any('"1. sum VJP' in line for line in labels)

@@ -669,7 +669,11 @@ class _Backward(_Painter):
         out = outputs(ctx)[0][0]
         if stat is None and out is not None and out.retains_grad and out.grad is not None:
             stat = _grads.GradStat.of(out.grad._data)
-        label = f"{self.steps[id(ctx)]}. {ctx.fn.name} VJP\n{self.grad_text(stat)}"
+        # (recorded, but this VJP did not run -- backward(inputs=...) needed no path through
+        # it: no run-order number, as the text form says "(did not run)")
+        idle = self.recorded and ng is None and stat is None
+        label = (f"{ctx.fn.name} VJP (did not run)" if idle else
+                 f"{self.steps[id(ctx)]}. {ctx.fn.name} VJP") + f"\n{self.grad_text(stat)}"
         if ng is not None and len(ng.received_all) > 1:  # an op with several outputs
             label = f"{self.steps[id(ctx)]}. {ctx.fn.name} VJP\n" + "\n".join(
                 f"output {k}: {st.short() if st is not None else 'no gradient'}"

@@ -440,3 +440,15 @@ def test_a_vjp_that_did_not_run_gets_no_run_order_number_in_the_drawing():
     labels = [line for line in viz.draw(loss, backward=True).source.splitlines() if "VJP" in line]
     assert any('"relu VJP (did not run)' in line for line in labels)
     assert any('"1. sum VJP' in line for line in labels)
+
+
+def test_a_leafs_recorded_gradient_says_it_is_before_its_hooks():
+    from tinygrad_cnn import viz
+
+    x = tg.Tensor([1.0, 2.0], requires_grad=True, name="x")
+    x.register_hook(lambda g: g * 100)
+    loss = (x * 3.0).sum()
+    with viz.record_gradients(loss):
+        loss.backward()
+    assert "‖grad‖ = 4.243 before its hooks" in viz.text(loss, backward=True)
+    assert "before its hooks" in viz.draw(loss, backward=True).source

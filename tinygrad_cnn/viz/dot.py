@@ -617,9 +617,11 @@ class _Backward(_Painter):
         style["style"] = style["style"].replace("rounded,", "")
         if self.coloured and stat is not None and id(t) not in self.hl:
             style.update(color=base if not param else "#d9822b", penwidth="2.5")
-        self.g.node(lid, _record(self.view.leaf_name(t), t.shape, t.dtype,
-                                 stat.short().replace("g =", "grad =").replace("‖g‖", "‖grad‖")
-                                 if stat is not None else f"grad {self.missing}", shared),
+        shown = (stat.short().replace("g =", "grad =").replace("‖g‖", "‖grad‖")
+                 if stat is not None else f"grad {self.missing}")
+        if stat is not None and self.recorded and t._hooks:  # (its hooks then made .grad)
+            shown += " before its hooks"
+        self.g.node(lid, _record(self.view.leaf_name(t), t.shape, t.dtype, shown, shared),
                     shape="record", id=lid, **style)
         return lid
 

@@ -214,8 +214,9 @@ def test_a_schedule_stepped_with_an_epoch_warns_as_pytorchs():
     for lib in (tg, torch):
         p = lib.tensor([1.0], requires_grad=True)
         opt = lib.optim.SGD([p], lr=0.1)
-        opt.step()
         sched = lib.optim.lr_scheduler.StepLR(opt, step_size=2)
+        p.grad = lib.tensor([1.0])
+        opt.step()
         with pytest.warns(UserWarning, match="epoch"):
             sched.step(3)
         plateau = lib.optim.lr_scheduler.ReduceLROnPlateau(opt)
@@ -452,3 +453,66 @@ def test_a_leafs_recorded_gradient_says_it_is_before_its_hooks():
         loss.backward()
     assert "‖grad‖ = 4.243 before its hooks" in viz.text(loss, backward=True)
     assert "before its hooks" in viz.draw(loss, backward=True).source
+
+
+def _t(values, dtype=np.float64):
+    return tg.Tensor(np.array(values, dtype=dtype), requires_grad=True)
+
+
+def test_fast_mode_calls_jumps_and_second_order_kinks_not_differentiable_as_full_mode():
+    # (fast mode called them wrong VJPs: sign at 0 has equal one-sided slopes of 1/eps)
+    for order, fn, x in [(1, lambda a: a.sign() + a, [0.0, 0.5, -0.3]),
+                         (2, lambda a: a.abs(), [0.0, 0.5, -0.3])]:
+        kinds = {check_grads(fn, (_t(x),), order=order, fast_mode=fast).kind
+                 for fast in (False, True)}
+        assert kinds == {"not_differentiable"}, (order, kinds)
+
+
+@pytest.mark.parametrize("fn, x", [(lambda a: a.sign() + a, [0.0]),
+                                   (lambda a: a.floor() + a, [1.0])])
+def test_the_taylor_test_calls_a_jump_not_differentiable(fn, x):
+    # (sign at 0: "the VJP of sign is wrong"; floor at 1: passed as "exact" for 16 of 20 seeds,
+    # halving until x + h v == x)
+    for seed in range(10):
+        report = check_grads(fn, (_t(x),), method="taylor", seed=seed)
+        assert report.kind == "not_differentiable" and "jump" in report.headline, seed
+
+
+def test_confident_classification_losses_do_not_warn_of_atol():
+    # (77-91% of draws warned: the loss's rounding comes from logits of 20, not from its size)
+    import warnings
+
+    import tinygrad_cnn.nn.functional as F
+
+    target = tg.Tensor(np.array([0, 1]))
+    for seed in range(10):
+        x = np.random.default_rng(seed).standard_normal((2, 3)) + [[20, 0, 0], [0, 20, 0]]
+        for fast in (False, True):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                assert tg.gradcheck(lambda a: F.cross_entropy(a, target), _t(x), fast_mode=fast)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        goal = np.array([0.5, -0.3, 2.0])
+        assert tg.gradcheck(lambda a: (a - tg.Tensor(goal)).abs().sum(), _t(goal))
+
+
+class _NaiveSoftplus(tg.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(over="ignore"):
+            return np.log1p(np.exp(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        e = x.exp()
+        return g * e / (1 + e)
+
+
+def test_the_own_precision_comparison_fails_nan_and_passes_underflow():
+    # a float32 VJP of NaN where float64's is a number passed; 0 for float64's 3e-45 failed
+    with pytest.raises(tg.GradcheckError, match="gives NaN at element"):
+        tg.gradcheck(_NaiveSoftplus.apply, _t([100.0, 1.0], np.float32))
+    assert tg.gradcheck(lambda a: a.exp().prod(), _t([-60.0, -50.0, 1.0], np.float32))

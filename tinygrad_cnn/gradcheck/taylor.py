@@ -36,8 +36,10 @@ if TYPE_CHECKING:
     from tinygrad_cnn.gradcheck.check import Labels
 
 STEPS = 12  # h0, h0/2, ..., h0/2**11; then 12 more at a time while the order is not yet 2
+ROUND_STEP = 1e3  # the smallest step: this many ulps of the biggest |x|
 MAX_STEPS = 200  # (x² at 1e-20 with a doubled VJP shows its h·e term below h ~ 1e-20)
 PASS_ORDER = 1.8
+JUMP_ORDER = 0.4  # a remainder shrinking slower than h^0.4: the function jumps (sign at 0)
 LOW_PASS_ORDER = 1.6  # in float32, whose rounding bends the smallest steps' order (sin(100 x))
 EXACT = 0.03  # remainders this far under the floor are rounding alone (see taylor_check)
 SLOPE_RTOL = 1e-6  # a VJP's slope off by less than this (relative) counts as rounding
@@ -88,6 +90,20 @@ def _slope_error(sr: np.ndarray, hs: np.ndarray, floor: np.ndarray) -> tuple[flo
         if np.max(np.abs(a @ coef - q / sd)) <= 1.0:
             return float(coef[0]) * unit, float(np.sqrt(max(cov[0, 0], 0.0))) * unit
     return None
+
+
+def _jump(labels: Labels, p: Problem, i: int, rem: float, h: float, dphi: float, order: int,
+          orders: dict[int, float]) -> GradcheckReport:
+    head = (f"not differentiable: the Taylor test for {labels.input(i)} (shape "
+            f"{p.in_shape(i)}) crosses a jump: along a random direction the remainder stays at "
+            f"about {rem:.4g} down to h = {h:.3g} (observed order h^{orders[i]:.2f}) -- a step "
+            "(sign at 0, floor or round at an integer, a comparison at its threshold) sits at or "
+            "within h of the check point, so there is no derivative there to compare the VJP "
+            f"(slope {dphi:.6g}) with. Check at a point away from it.")
+    if order == 2:
+        head = "second derivative: " + head
+    return GradcheckReport(False, "not_differentiable", order, head, orders=orders,
+                           method="taylor")
 
 
 def _kink(labels: Labels, p: Problem, i: int, left: float, right: float, dphi: float,
@@ -142,6 +158,9 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
         if low_precision:  # measured, not bounded (the bound, 30 float32 ulps of every input's
             # contribution, would hide a VJP off by 10%): phi's wobble about a parabola
             x_round = 4 * _wobble(ws, p, i, x, v, fe) + x_round / ulps
+        # no step under the rounding of x: there x + h·v == x, a remainder of 0 says nothing
+        # (a jump -- floor at 1.0 -- would look exact there)
+        h_min = ROUND_STEP * fe * float(np.max(np.abs(x), initial=0.0))
         hs = h0 * 0.5 ** np.arange(STEPS)
         phis = [_phi(ws, p.evaluate_at(i, x + h * v)) for h in hs]
         while True:
@@ -161,9 +180,11 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
             # an order of 2 is not yet a verdict: a VJP off by e shows as h·e only once h·e
             # outgrows the h² term (x² at x = 1e-7 with a VJP of 4x: below h ~ 1e-7), so go on
             # halving down to near rounding (few steps more for a smooth function of size 1)
-            if not above[-3:].any() or steps >= MAX_STEPS or rem[-1] < 1e3 * floor[-1]:
+            if not above[-3:].any() or steps >= MAX_STEPS or rem[-1] < 1e3 * floor[-1] or \
+                    hs[-1] * 0.5 < h_min:
                 break
             more = hs[-1] * 0.5 ** np.arange(1, STEPS + 1)  # not small enough yet: go on halving
+            more = more[more >= h_min]
             hs = np.concatenate([hs, more])
             phis += [_phi(ws, p.evaluate_at(i, x + h * v)) for h in more]
         if not pairs or (rem[-3:] < EXACT * floor[-3:]).all():
@@ -213,6 +234,13 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
             if len(hl) > 1 and (lrem > 30 * lfloor).all() and \
                     float(np.median(lrem / hl)) > SLOPE_RTOL * abs(dphi):
                 lorder = float(np.median(np.log2(lrem[:-1] / lrem[1:])))
+                if lorder < JUMP_ORDER and float(hl[-1]) <= 1e-4 * max(1.0, size):
+                    # h^0 down to the smallest steps: a jump at the point (floor at 1.0 along
+                    # a v that crosses it only to the left); at bigger steps one a little way
+                    # off may be crossed, and is not this point's
+                    orders[i] = lorder
+                    return _jump(labels, p, i, float(lrem[-1]), float(hl[-1]), dphi, order,
+                                 orders)
                 if 0.6 <= lorder < PASS_ORDER:  # h^1: a kink (h^0 is a jump of round or
                     # floor a little way off, as bigger steps on the right may cross)
                     h = float(hl[-1])
@@ -228,7 +256,11 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
         if off <= SLOPE_RTOL * abs(dphi):
             rounded[i] = off / abs(dphi)
             continue
-        # failed: a kink on the path, or a wrong VJP?
+        # failed: a jump, a kink on the path, or a wrong VJP?
+        if orders[i] < JUMP_ORDER:  # the remainder does not shrink at all: a step along v
+            k = judged[-1]
+            h = float(hs[k])
+            return _jump(labels, p, i, float(rem[k]), h, dphi, order, orders)
         k = judged[-1]
         h = float(hs[k])
         right = (phis[k] - phi0) / h

@@ -516,3 +516,29 @@ def test_the_own_precision_comparison_fails_nan_and_passes_underflow():
     with pytest.raises(tg.GradcheckError, match="gives NaN at element"):
         tg.gradcheck(_NaiveSoftplus.apply, _t([100.0, 1.0], np.float32))
     assert tg.gradcheck(lambda a: a.exp().prod(), _t([-60.0, -50.0, 1.0], np.float32))
+
+
+def test_output_rounding_is_not_called_a_wrong_vjp():
+    # (x[0] * 1e9 + x[1] * 1e-3: "the VJP of add is wrong", with a false likely cause)
+    x = _t([0.3, 0.7])
+    report = check_grads(lambda a: a[0] * 1e9 + a[1] * 1e-3, (x,))
+    assert report.kind == "step_too_small" and "rounds by about" in report.headline
+
+
+def test_check_grads_reports_a_once_differentiable_backward_at_order_two():
+    from tinygrad_cnn.autograd import once_differentiable
+
+    class Once(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 2 * x
+
+    report = check_grads(Once.apply, (_t([0.3, 0.7]),), order=2)  # (it raised)
+    assert not report.ok and "once_differentiable" in report.headline

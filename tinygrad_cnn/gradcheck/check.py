@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import _collect, grad, keep_inputs, no_grad
+from tinygrad_cnn.autograd import OnceDifferentiableError, _collect, grad, keep_inputs, no_grad
 from tinygrad_cnn.backend import like, to_numpy
 from tinygrad_cnn.gradcheck import culprit as _culprit
 from tinygrad_cnn.gradcheck.jacobian import (
@@ -295,7 +295,10 @@ def check_grads(func: Callable[..., Any], inputs: Any, *, order: int = 1,
             p.try_value_func(no_grad()(func))
             report = _check(p, s, Labels(), swaps, notes)
         else:
-            report = _second_order(p, s, outs, grad_outputs, swaps, notes)
+            try:
+                report = _second_order(p, s, outs, grad_outputs, swaps, notes)
+            except OnceDifferentiableError as exc:  # (a report, as every failed check)
+                report = GradcheckReport(False, "wrong_vjp", 2, f"second derivative: {exc}")
         if (not report.ok and s.find_culprit and report.kind in ("wrong_vjp", "not_reentrant",
                                                                   "first_derivative", "taylor")):
             node_order = 1 if report.kind == "first_derivative" else order
@@ -312,6 +315,7 @@ def check_grads(func: Callable[..., Any], inputs: Any, *, order: int = 1,
 
 
 OWN_PRECISION_TOL = {np.dtype(np.float16): 1.6e-2, np.dtype(np.float32): 1e-4}  # _own_precision
+OUTPUT_ROUNDING = 4  # a central difference of an output f rounds by this many eps |f| / eps
 BIG_STEPS = (1e-4, 1e-3)  # _confirm_with_bigger_steps: steps tried, times the input's size
 BLOCK_ROUNDING = 1e-8  # _hidden_by_atol: differences under this share of a block's biggest entry
 CANCEL_ULPS = 4  # _own_precision: a VJP's rounding allowed, in units of the rounding measured
@@ -560,6 +564,20 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
                     f"(numerical {top.numerical:.6g}, analytical {top.analytical:.6g}). Pass an "
                     f"eps scaled to the input (about {1e-6 * abs(xk):.3g}), or check at inputs "
                     "of order 1.")
+            return GradcheckReport(False, "step_too_small", order,
+                                   ("second derivative: " if order == 2 else "") + head)
+        flat_out = np.ravel(f0[c])
+        at = int(np.ravel_multi_index(top.out_index, tuple(p.outputs()[j].shape))) \
+            if top.out_index else 0
+        fo = float(abs(flat_out[at])) if flat_out.size > at else 0.0
+        noise = OUTPUT_ROUNDING * float(np.finfo(np.float64).eps) * fo / s.eps
+        if not s.low_precision and abs(top.analytical - top.numerical) <= noise:
+            # (not a wrong VJP: at an output of 1e9 a step of 1e-6 moves it by a few ulps)
+            head = (f"cannot judge at this point: {labels.output(j)}'s element {top.out_index} is "
+                    f"{fo:.6g}, so its central difference with eps={s.eps:g} rounds by about "
+                    f"{noise:.3g} -- more than the mismatch there (numerical {top.numerical:.6g}, "
+                    f"analytical {top.analytical:.6g}). Check outputs of order 1 (scale the "
+                    "function), or pass a bigger eps.")
             return GradcheckReport(False, "step_too_small", order,
                                    ("second derivative: " if order == 2 else "") + head)
         a, n = analytical[r][c], numerical[r][c]

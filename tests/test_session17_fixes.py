@@ -542,3 +542,39 @@ def test_check_grads_reports_a_once_differentiable_backward_at_order_two():
 
     report = check_grads(Once.apply, (_t([0.3, 0.7]),), order=2)  # (it raised)
     assert not report.ok and "once_differentiable" in report.headline
+
+
+class _InnerCos(tg.Function):
+    """cos with a sign-flipped VJP, applied by _OuterSin's backward."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.sin()
+
+
+class _OuterSin(tg.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * _InnerCos.apply(x)
+
+
+@pytest.mark.parametrize("composite", [False, True])
+def test_a_second_derivative_failure_names_the_op_the_backward_applies(composite):
+    # (the outer op was named, "sign flipped": its own VJP is right, the inner one's is not)
+    fn = (lambda a: (_OuterSin.apply(a) * 2).exp().sum()) if composite else _OuterSin.apply
+    report = check_grads(fn, (_t([0.3, -1.2, 0.8]),), order=2)
+    assert not report.ok
+    assert "its backward applies `_inner_cos`, whose own VJP is wrong" in report.headline
+    assert report.node.name == "_inner_cos"

@@ -110,6 +110,22 @@ def attach(report: GradcheckReport, func: Callable[..., Any], inputs: tuple[Any,
         report.node, report.outputs, report.node_report = node, outs, r
         report.show_node_report = len(nodes) > 1
         passed = f" ({checked - 1} op(s) before it pass)" if checked > 1 else ""
+        inner = None
+        if order == 2 and r.kind != "first_derivative":
+            inner = _inner_culprit(node, fn, copies, s, node_check)
+        if inner is not None:  # an op its backward applies has a wrong VJP of its own
+            inner_node, inner_outs, inner_report = inner
+            verdict = (f"second derivative: the VJP of `{node.name}`'s VJP is wrong: its "
+                       f"backward applies `{inner_node.name}`, whose own VJP is wrong.")
+            report.node, report.outputs, report.node_report = inner_node, inner_outs, \
+                inner_report
+            report.show_node_report = True
+            head = report.headline.removeprefix("second derivative: ")
+            report.headline = f"{verdict}\n{head[0].upper()}{head[1:]}"
+            report.culprit = (f"The culprit: {describe(inner_node)}, applied by the backward "
+                              f"of {describe(node)}; its own check fails at the inputs it had "
+                              "there.")
+            return
         if order == 2 and r.kind != "first_derivative":
             verdict = f"second derivative: the VJP of `{node.name}`'s VJP is wrong."
         else:
@@ -140,3 +156,48 @@ def attach(report: GradcheckReport, func: Callable[..., Any], inputs: tuple[Any,
                       "`.detach()`, a new Tensor made from another's values), state that changes "
                       "between calls (randomness, a counter), or a kink of the whole function at "
                       "this point.")
+
+
+def _inner_culprit(node: Context, fn: Callable[..., Any], copies: tuple[Any, ...], s: Settings,
+                   node_check: Callable[..., GradcheckReport]
+                   ) -> tuple[Context, tuple[Tensor, ...], GradcheckReport] | None:
+    """When ``node``'s VJP's VJP is wrong, its VJP may be right but apply an op whose own VJP is
+    wrong (a custom Function whose backward calls another): run the VJP once more with
+    ``create_graph`` inside ``keep_inputs()``, and check the first derivatives of the ops it
+    recorded, oldest first. The first that fails, with the VJP's outputs whose graph holds it
+    and its report; None if they all pass."""
+    from tinygrad_cnn.autograd import grad
+
+    xs = [c for c in copies if isinstance(c, Tensor) and c.requires_grad]
+    rng = np.random.default_rng(s.seed + 7)
+    try:
+        with keep_inputs():
+            out = fn(*copies)
+            outs = out if isinstance(out, tuple) else (out,)
+            outs = tuple(o for o in outs if isinstance(o, Tensor) and o.requires_grad)
+            vs = [Tensor(rng.standard_normal(o.shape)) for o in outs]
+            gs = grad(list(outs), xs, grad_outputs=vs, create_graph=True, allow_unused=True)
+    except Exception:  # (not replayable: no finer verdict)
+        return None
+    gs = tuple(g for g in gs if g is not None and g.grad_fn is not None)
+    forward = {id(n) for n in _collect([o.grad_fn for o in outs if o.grad_fn is not None])}
+    inner = [n for n in reversed(_collect([g.grad_fn for g in gs])) if id(n) not in forward]
+    leads = _leads_to(list(reversed(_collect([g.grad_fn for g in gs]))),
+                      {id(_edge(x)) for x in xs})
+    for n in inner:
+        if n.fn is node.fn:
+            continue
+        sub = _copies(n, leads)
+        if sub is None:
+            continue
+        dirty = bool(n.special and n.special.get("dirty"))
+        sub_fn = functools.partial(_apply_to_clones if dirty else _apply, n.fn, n.attrs)
+        n_in = sum(c._data.size for c in sub if isinstance(c, Tensor) and c.requires_grad)
+        n_out = int(np.prod(n.out_meta[0])) if n.out_meta[0] else 1
+        try:
+            r = node_check(sub_fn, sub, 1, s, n_in * n_out > WHOLE_MAX)
+        except Exception:
+            continue
+        if not r.ok and r.kind != "not_differentiable":
+            return n, gs, r
+    return None

@@ -222,7 +222,8 @@ def likely_cause(a: np.ndarray, n: np.ndarray, tol: np.ndarray, *, order: int, i
         c = float(np.median(ratio))
         if np.all(np.abs(ratio - c) <= 1e-3 * abs(c) + 1e-8) and abs(c - 1) > 1e-3:
             if abs(c + 1) <= 1e-3:
-                return "analytical = -numerical at every entry: the VJP's sign is flipped"
+                return ("analytical = -numerical at every entry that matters: the VJP's sign is "
+                        "flipped")
             text = (f"analytical = {_fraction(c)} × numerical at every entry that matters: a "
                     "constant factor is wrong (a missing 1/2 or 2, a mean where a sum belongs, a "
                     "doubled term)")

@@ -10,6 +10,20 @@ import tinygrad_cnn as tg
 from tinygrad_cnn.gradcheck import check_grads
 
 
+def _elementwise(name: str, forward, backward) -> type:
+    """A custom Function ``forward(x)`` on arrays with VJP ``g * backward(x)`` (x a Tensor)."""
+
+    def fwd(ctx, x):
+        ctx.save_for_backward(x)
+        return forward(x)
+
+    def bwd(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * backward(x)
+
+    return type(name, (tg.Function,), {"forward": staticmethod(fwd), "backward": staticmethod(bwd)})
+
+
 class _Square(tg.Function):
     factor = 2.0
 
@@ -58,34 +72,19 @@ class _Sin32Off3(_Sin32):
     factor = 1.03
 
 
-class _Exp32(tg.Function):
-    """exp computed in float32 by numpy: at x ~ 20 its outputs (~5e8) are all integers."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.exp(x.astype(np.float32)).astype(np.float64)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return x.exp() * g
+# exp computed in float32 by numpy: at x ~ 20 its outputs (~5e8) are all integers
+_Exp32 = _elementwise("_Exp32", lambda x: np.exp(x.astype(np.float32)).astype(np.float64),
+                      lambda x: x.exp())
 
 
-class _SumSquares32(tg.Function):
-    """A scalar computed in float32: one output value to tell its precision by."""
-
-    factor = 2.0
+class _SumSquares32(_Square):
+    """A scalar computed in float32 (``_Square``'s VJP): one output value to tell its precision
+    by."""
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
         return np.array((x.astype(np.float32) ** 2).sum(dtype=np.float32), dtype=np.float64)
-
-    @classmethod
-    def backward(cls, ctx, g):
-        (x,) = ctx.saved_tensors
-        return cls.factor * x * g
 
 
 class _SumSquares32Doubled(_SumSquares32):
@@ -544,30 +543,9 @@ def test_check_grads_reports_a_once_differentiable_backward_at_order_two():
     assert not report.ok and "once_differentiable" in report.headline
 
 
-class _InnerCos(tg.Function):
-    """cos with a sign-flipped VJP, applied by _OuterSin's backward."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.cos(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * x.sin()
-
-
-class _OuterSin(tg.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * _InnerCos.apply(x)
+# cos with a sign-flipped VJP, applied by _OuterSin's backward
+_InnerCos = _elementwise("_InnerCos", np.cos, lambda x: x.sin())
+_OuterSin = _elementwise("_OuterSin", np.sin, lambda x: _InnerCos.apply(x))
 
 
 @pytest.mark.parametrize("composite", [False, True])

@@ -558,14 +558,12 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
         xk = float(p.base(i)[top.in_index]) if top.in_index is not None else 0.0
         if s.eps < ROUNDING_ULPS * float(np.spacing(abs(xk))):
             # (not a wrong VJP: at |x| ~ 1e8 a step of 1e-6 is a few ulps of x)
-            head = (f"cannot judge at this point: the step eps={s.eps:g} is under "
-                    f"{ROUNDING_ULPS} ulps of {labels.input(i)}'s element {top.in_index} "
-                    f"(= {xk:.6g}), so rounding, not the VJP, decides the difference quotient "
-                    f"(numerical {top.numerical:.6g}, analytical {top.analytical:.6g}). Pass an "
-                    f"eps scaled to the input (about {1e-6 * abs(xk):.3g}), or check at inputs "
-                    "of order 1.")
-            return GradcheckReport(False, "step_too_small", order,
-                                   ("second derivative: " if order == 2 else "") + head)
+            return _cannot_judge(order, (
+                f"the step eps={s.eps:g} is under {ROUNDING_ULPS} ulps of {labels.input(i)}'s "
+                f"element {top.in_index} (= {xk:.6g}), so rounding, not the VJP, decides the "
+                f"difference quotient (numerical {top.numerical:.6g}, analytical "
+                f"{top.analytical:.6g}). Pass an eps scaled to the input (about "
+                f"{1e-6 * abs(xk):.3g}), or check at inputs of order 1."))
         flat_out = np.ravel(f0[c])
         at = int(np.ravel_multi_index(top.out_index, tuple(p.outputs()[j].shape))) \
             if top.out_index else 0
@@ -573,13 +571,12 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
         noise = OUTPUT_ROUNDING * float(np.finfo(np.float64).eps) * fo / s.eps
         if not s.low_precision and abs(top.analytical - top.numerical) <= noise:
             # (not a wrong VJP: at an output of 1e9 a step of 1e-6 moves it by a few ulps)
-            head = (f"cannot judge at this point: {labels.output(j)}'s element {top.out_index} is "
-                    f"{fo:.6g}, so its central difference with eps={s.eps:g} rounds by about "
-                    f"{noise:.3g} -- more than the mismatch there (numerical {top.numerical:.6g}, "
-                    f"analytical {top.analytical:.6g}). Check outputs of order 1 (scale the "
-                    "function), or pass a bigger eps.")
-            return GradcheckReport(False, "step_too_small", order,
-                                   ("second derivative: " if order == 2 else "") + head)
+            return _cannot_judge(order, (
+                f"{labels.output(j)}'s element {top.out_index} is {fo:.6g}, so its central "
+                f"difference with eps={s.eps:g} rounds by about {noise:.3g} -- more than the "
+                f"mismatch there (numerical {top.numerical:.6g}, analytical "
+                f"{top.analytical:.6g}). Check outputs of order 1 (scale the function), or pass "
+                "a bigger eps."))
         a, n = analytical[r][c], numerical[r][c]
         outs = p.outputs()
         m = int(np.ravel_multi_index(top.out_index, outs[j].shape)) if top.out_index else 0
@@ -640,6 +637,13 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
             "at inputs of order 1.")
         report.notes.append(report.atol_hid)
     return report
+
+
+def _cannot_judge(order: int, why: str) -> GradcheckReport:
+    """A failed check where rounding, not the VJP, decides the difference quotient."""
+    return GradcheckReport(False, "step_too_small", order,
+                           ("second derivative: " if order == 2 else "")
+                           + "cannot judge at this point: " + why)
 
 
 def _confirm_with_bigger_steps(p: Problem, s: Settings, r: int, i: int,

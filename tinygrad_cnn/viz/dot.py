@@ -611,12 +611,17 @@ class _Backward(_Painter):
         stat = self.leaf_stats.get(id(t))
         param = _is_param(t)
         base = PARAM if param else LEAF
-        self.used("parameter (name, shape, ‖grad‖)" if param else "leaf with requires_grad",
-                  shape="record", fillcolor=base)
+        kind = "parameter (name, shape, ‖grad‖)" if param else "leaf with requires_grad"
+        outline = base if not param else "#d9822b"
+        if self.coloured:  # (filled by its gradient: the kind is the outline)
+            self.used(f"{kind}: outline; fill: ‖grad‖", shape="record", fillcolor="white",
+                      color=outline, penwidth="2.5")
+        else:
+            self.used(kind, shape="record", fillcolor=base)
         style = self.node_style(stat, id(t) in self.hl, base)
         style["style"] = style["style"].replace("rounded,", "")
-        if self.coloured and stat is not None and id(t) not in self.hl:
-            style.update(color=base if not param else "#d9822b", penwidth="2.5")
+        if self.coloured and id(t) not in self.hl:  # (also where its gradient is not computed)
+            style.update(color=outline, penwidth="2.5")
         shown = (stat.short().replace("g =", "grad =").replace("‖g‖", "‖grad‖")
                  if stat is not None else f"grad {self.missing}")
         if stat is not None and self.recorded and t._hooks:  # (its hooks then made .grad)

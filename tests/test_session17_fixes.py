@@ -556,3 +556,24 @@ def test_a_second_derivative_failure_names_the_op_the_backward_applies(composite
     assert not report.ok
     assert "its backward applies `_inner_cos`, whose own VJP is wrong" in report.headline
     assert report.node.name == "_inner_cos"
+
+
+def test_an_animation_of_a_big_graph_can_highlight_a_leaf_drawn_in_copies(tmp_path):
+    # (over 150 ops a shared leaf is drawn once beside each user: l0_v12, ...; the frames sent
+    # to "l0", which was not on the page, so its step highlighted nothing)
+    import json
+    import re
+
+    from tinygrad_cnn import viz
+
+    w = tg.Tensor(np.full(3, 0.5), requires_grad=True)
+    h = tg.Tensor(np.ones(3))
+    for _ in range(80):
+        h = (h * w).tanh()
+    viz.animate(h.sum()).save(tmp_path / "big.html")
+    html = (tmp_path / "big.html").read_text()
+    ids = set(re.findall(r'id="([^"]+)"', html))
+    frames = json.loads(re.search(r'id="frames">(.*?)</', html, re.S).group(1))
+    for dst in {s["dst"] for f in frames for s in f["sends"]}:
+        assert dst in ids or any(i.startswith(dst + "_") for i in ids), dst
+    assert "'[id^=\"' + id + '_\"]'" in html  # (the page's highlight falls back to the copies)

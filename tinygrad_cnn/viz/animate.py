@@ -264,7 +264,9 @@ const prev = document.getElementById('prev'), next = document.getElementById('ne
 let shown = -1;
 function mark(id, name, on) {
   const el = document.getElementById(id);
-  if (el) el.classList.toggle(name, on);
+  if (el) { el.classList.toggle(name, on); return; }
+  // a leaf drawn as one copy beside each user in a big graph: ids <id>_<user's id>
+  document.querySelectorAll('[id^="' + id + '_"]').forEach(e => e.classList.toggle(name, on));
 }
 function text(id, value) { document.getElementById(id).textContent = value; }
 function show(i) {

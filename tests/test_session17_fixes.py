@@ -577,3 +577,39 @@ def test_an_animation_of_a_big_graph_can_highlight_a_leaf_drawn_in_copies(tmp_pa
     for dst in {s["dst"] for f in frames for s in f["sends"]}:
         assert dst in ids or any(i.startswith(dst + "_") for i in ids), dst
     assert "'[id^=\"' + id + '_\"]'" in html  # (the page's highlight falls back to the copies)
+
+
+def test_det_and_inverse_of_a_matrix_with_nan_are_nan_as_pytorchs():
+    torch = _torch()
+    a = np.array([[np.nan, 1.0], [1.0, 1.0]])
+    A = tg.Tensor(a, requires_grad=True)
+    d = tg.linalg.det(A)  # (numpy's LU gave 0; its backward crashed: SVD did not converge)
+    assert np.isnan(d.item()) and np.isnan(torch.linalg.det(torch.tensor(a)).item())
+    d.backward()
+    assert np.isnan(A.grad.numpy()).all()
+    assert np.isnan(tg.linalg.inv(tg.Tensor(a)).numpy()).all()  # (it raised)
+    # the singular one named, not a nearly singular one before it
+    b = np.stack([np.array([[1.0, 1.0], [1.0, 1.0 + 1e-15]]), np.ones((2, 2))])
+    with pytest.raises(RuntimeError, match=r"at batch index \(1,\)"):
+        tg.linalg.inv(tg.Tensor(b))
+
+
+def test_det_of_rank_deficient_matrices_checks_without_warnings():
+    import warnings
+
+    for m in (np.ones((3, 3)), np.zeros((3, 3))):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for fast in (False, True):
+                assert tg.gradcheck(tg.linalg.det, _t(m), fast_mode=fast)
+    report = check_grads(tg.linalg.det, (_t(np.ones((3, 3))),), order=2)  # (it raised)
+    assert not report.ok and "second derivative: not available" in report.headline
+
+
+def test_erfinv_and_erfc_have_in_place_forms():
+    torch = _torch()
+    for name in ("erfinv_", "erfc_"):
+        ours, theirs = tg.tensor([0.5, -0.2]), torch.tensor([0.5, -0.2])
+        getattr(ours, name)()
+        getattr(theirs, name)()
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)

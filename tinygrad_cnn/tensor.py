@@ -2611,6 +2611,12 @@ class Tensor:
     def exp_(self) -> Tensor:
         return self._unary_("exp")
 
+    def erfc_(self) -> Tensor:
+        return self._unary_("erfc")
+
+    def erfinv_(self) -> Tensor:
+        return self._unary_("erfinv")
+
     def log_(self) -> Tensor:
         return self._unary_("log")
 

@@ -298,7 +298,8 @@ def check_grads(func: Callable[..., Any], inputs: Any, *, order: int = 1,
             try:
                 report = _second_order(p, s, outs, grad_outputs, swaps, notes)
             except OnceDifferentiableError as exc:  # (a report, as every failed check)
-                report = GradcheckReport(False, "wrong_vjp", 2, f"second derivative: {exc}")
+                report = GradcheckReport(False, "not_differentiable", 2,
+                                         f"second derivative: not available: {exc}")
         if (not report.ok and s.find_culprit and report.kind in ("wrong_vjp", "not_reentrant",
                                                                   "first_derivative", "taylor")):
             node_order = 1 if report.kind == "first_derivative" else order
@@ -317,6 +318,7 @@ def check_grads(func: Callable[..., Any], inputs: Any, *, order: int = 1,
 OWN_PRECISION_TOL = {np.dtype(np.float16): 1.6e-2, np.dtype(np.float32): 1e-4}  # _own_precision
 OUTPUT_ROUNDING = 4  # a central difference of an output f rounds by this many eps |f| / eps
 BIG_STEPS = (1e-4, 1e-3)  # _confirm_with_bigger_steps: steps tried, times the input's size
+HIDDEN_FLOOR = 1e-12  # _hidden_by_atol: differences under this are rounding, whatever the scale
 BLOCK_ROUNDING = 1e-8  # _hidden_by_atol: differences under this share of a block's biggest entry
 CANCEL_ULPS = 4  # _own_precision: a VJP's rounding allowed, in units of the rounding measured
 
@@ -698,6 +700,7 @@ def _hidden_by_atol(a: Any, n: Any, s: Settings, f: Any) -> Any:
     if s.low_precision:  # float32's, per output (columns)
         noise = noise + s.noise * np.abs(np.asarray(f, dtype=np.float64)).ravel()[None, :]
     d = np.abs(a - n)
+    noise = noise + HIDDEN_FLOOR  # (det of a rank-1 matrix: exact zeros beside 1e-13 rounding)
     with np.errstate(invalid="ignore"):
         return np.isfinite(d) & (d > s.rtol * np.abs(n) + noise) & \
             (d > 0.1 * np.maximum(np.abs(a), np.abs(n))) & (s.atol > 0)

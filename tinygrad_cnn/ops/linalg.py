@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn import parallel
-from tinygrad_cnn.autograd import Context, Function, ZeroLink, _state
+from tinygrad_cnn.autograd import Context, Function, OnceDifferentiableError, ZeroLink, _state
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.tensor import Tensor, _dim
 
@@ -602,6 +602,14 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
 
 
 # ------------------------------------------------------------------------ inverse, determinant
+def _invertible(m: Any) -> bool:
+    try:
+        np.linalg.inv(m)
+    except np.linalg.LinAlgError:
+        return False
+    return True
+
+
 def _square(where: str, a: Any) -> None:
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
         raise RuntimeError(f"linalg.{where}: A must be batches of square matrices, but they are "
@@ -619,12 +627,15 @@ class Inverse(Function):
     def forward(ctx: Context, a: Any) -> Any:
         _square("inv", a)
         xp = array_module(a)
+        nan = xp.isnan(a).any(axis=(-2, -1)) if a.size else None  # (NaN in, NaN out: PyTorch's)
+        if nan is not None and bool(nan.any()):
+            a = xp.where(nan[..., None, None], xp.eye(a.shape[-1], dtype=a.dtype), a)
         try:
-            out = xp.linalg.inv(a) if a.size else a.copy()
+            with np.errstate(all="ignore"):
+                out = xp.linalg.inv(a) if a.size else a.copy()
         except np.linalg.LinAlgError:
             flat = a.reshape(-1, *a.shape[-2:])
-            k = next((i for i in range(len(flat))
-                      if np.linalg.matrix_rank(flat[i]) < a.shape[-1]), 0)
+            k = next((i for i in range(len(flat)) if not _invertible(flat[i])), 0)
             index = tuple(int(i) for i in np.unravel_index(k, a.shape[:-2]))
             at = f" at batch index {index}" if a.ndim > 2 else ""
             raise RuntimeError(
@@ -632,6 +643,8 @@ class Inverse(Function):
                 "inverse (as PyTorch); add a small multiple of the identity, or solve without "
                 "inverting") from None
         out = out.astype(a.dtype, copy=False)
+        if nan is not None and bool(nan.any()):
+            out = xp.where(nan[..., None, None], xp.nan, out).astype(a.dtype, copy=False)
         ctx.save_for_backward(out)
         return out
 
@@ -654,8 +667,11 @@ class Det(Function):
     def forward(ctx: Context, a: Any) -> Any:
         _square("det", a)
         xp = array_module(a)
-        out = xp.linalg.det(a) if a.size else xp.ones(a.shape[:-2], dtype=a.dtype)
+        with np.errstate(all="ignore"):  # (NaN and inf entries: NaN or inf, no warning)
+            out = xp.linalg.det(a) if a.size else xp.ones(a.shape[:-2], dtype=a.dtype)
         out = xp.asarray(out, dtype=a.dtype)
+        if a.size:  # (numpy's LU gives 0 for a matrix with a NaN; PyTorch's NaN)
+            out = xp.where(xp.isnan(a).any(axis=(-2, -1)), xp.nan, out).astype(a.dtype)
         ctx.save_for_backward(a, out)
         return out
 
@@ -667,15 +683,20 @@ class Det(Function):
         if bool((d._data != 0).all()):
             return (g * d).unsqueeze(-1).unsqueeze(-1) * Inverse.apply(a).mT
         if _state.grad_enabled:
-            raise RuntimeError("linalg.det: the second derivative at a singular matrix is not "
-                               "implemented here (its first derivative is: the adjugate); check "
-                               "second derivatives at an invertible matrix")
+            raise OnceDifferentiableError(
+                "linalg.det: the second derivative at a singular matrix is not implemented here "
+                "(its first derivative is: the adjugate); check second derivatives at an "
+                "invertible matrix")
         xp = array_module(a._data)
-        u, s, vt = xp.linalg.svd(a._data.astype(np.float64))
+        finite = xp.isfinite(a._data).all(axis=(-2, -1))
+        clean = xp.where(finite[..., None, None], a._data, 0).astype(np.float64)
+        with np.errstate(all="ignore"):
+            u, s, vt = xp.linalg.svd(clean)
         n = s.shape[-1]
         others = xp.where(xp.eye(n, dtype=bool), 1.0, s[..., None, :]).prod(-1)  # Π_{j≠i} s_j
         sign = xp.linalg.det(u) * xp.linalg.det(vt)
         adj_t = (u * others[..., None, :]) @ vt * sign[..., None, None]
+        adj_t = xp.where(finite[..., None, None], adj_t, xp.nan)  # (NaN in: NaN out)
         return Tensor._make((g._data[..., None, None] * adj_t).astype(a._data.dtype))
 
 

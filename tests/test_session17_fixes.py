@@ -613,3 +613,21 @@ def test_erfinv_and_erfc_have_in_place_forms():
         getattr(ours, name)()
         getattr(theirs, name)()
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_trapezoid_and_combinations_take_and_refuse_what_pytorchs_do():
+    torch = _torch()
+    y = np.arange(12.0).reshape(3, 4)
+    for x in (np.array([[0.0, 1, 3, 4]]), np.array([[0.0, 1, 3, 4]] * 3)):  # (x broadcasts)
+        np.testing.assert_allclose(tg.trapezoid(tg.tensor(y), tg.tensor(x)).numpy(),
+                                   torch.trapezoid(torch.tensor(y), torch.tensor(x)).numpy())
+    ints, points = [1, 2, 4], np.array([0.0, 1, 3], dtype=np.float16)
+    assert tg.trapezoid(tg.tensor(ints), tg.tensor(points)).dtype == np.float16
+    assert str(torch.trapezoid(torch.tensor(ints), torch.tensor(points)).dtype) == "torch.float16"
+    assert tg.trapezoid(tg.tensor([1.0, 2, 4]), dx=tg.tensor(0.5)).item() == 2.25
+    with pytest.raises(RuntimeError, match="bool is not supported"):
+        tg.trapezoid(tg.tensor([True, False]))
+    with pytest.raises(TypeError, match="a spacing is dx=..., by keyword"):
+        tg.trapezoid(tg.tensor([1.0, 2.0]), 0.5)
+    with pytest.raises(TypeError, match="argument 'r' must be an int"):
+        tg.combinations(tg.tensor([1.0, 2.0]), r=2.0)

@@ -828,6 +828,18 @@ def _trapezoid_terms(where: str, y: Tensor, x: Any, dx: Any, dim: int) -> Tensor
         raise TypeError(f"{where}(): argument 'y' must be a Tensor, not {type(y).__name__}")
     if x is not None and dx is not None:
         raise TypeError(f"{where}(): give x or dx, not both")
+    if x is not None and not isinstance(x, Tensor):
+        raise TypeError(f"{where}(): x must be a Tensor of sample points, got "
+                        f"{type(x).__name__} (a spacing is dx=..., by keyword)")
+    if y.dtype == np.bool_:
+        raise RuntimeError(f"{where}: received a bool input for `y`, but bool is not supported "
+                           "(as PyTorch); convert it with .float()")
+    if isinstance(x, Tensor) and y.dtype.kind in "iu" and x.dtype.kind == "f":
+        y = y.to(x.dtype)  # (integer samples take the points' float dtype, as PyTorch's)
+    if isinstance(dx, Tensor):
+        if dx.ndim != 0:
+            raise TypeError(f"{where}(): dx must be a number or a 0-d tensor, got shape {dx.shape}")
+        dx = dx.item()
     if y.ndim == 0:
         raise IndexError(f"{where}: dimension out of range: y is 0-d (give it a dim to "
                          "integrate along)")
@@ -845,10 +857,12 @@ def _trapezoid_terms(where: str, y: Tensor, x: Any, dx: Any, dim: int) -> Tensor
                                    f"(shape {y.shape}); they must match")
             steps = x.diff().reshape(*([1] * d), n - 1, *([1] * (y.ndim - d - 1)))
         else:
-            if x.shape != y.shape:
-                raise RuntimeError(f"{where}: x must be 1-D with y's length along dim or have "
-                                   f"y's shape; got x {x.shape} and y {y.shape}")
-            steps = x.diff(dim=d)
+            xd = x.ndim - y.ndim + d  # (x broadcasts against y: dim counted from the right)
+            if xd < 0 or x.shape[xd] != n:
+                raise RuntimeError(f"{where}: x must be 1-D with y's length along dim, or "
+                                   f"broadcast against y with that length there; got x "
+                                   f"{x.shape} and y {y.shape}, dim {dim}")
+            steps = x.diff(dim=xd)
         return mid * steps
     step = 1.0 if dx is None and x is None else (x if dx is None else dx)
     if not isinstance(step, (int, float, np.number)) or isinstance(step, bool):
@@ -889,7 +903,9 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
                         f"{type(input).__name__}")
     if input.ndim != 1:
         raise RuntimeError(f"combinations: Expect a 1D vector, but got shape {list(input.shape)}")
-    if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r < 0:
+    if isinstance(r, bool) or not isinstance(r, (int, np.integer)):
+        raise TypeError(f"combinations(): argument 'r' must be an int, not {type(r).__name__}")
+    if r < 0:
         raise RuntimeError(f"combinations: Expect a non-negative number, but got {r!r}")
     if r == 0:
         return input[:0]

@@ -518,10 +518,14 @@ def test_the_own_precision_comparison_fails_nan_and_passes_underflow():
 
 
 def test_output_rounding_is_not_called_a_wrong_vjp():
-    # (x[0] * 1e9 + x[1] * 1e-3: "the VJP of add is wrong", with a false likely cause)
-    x = _t([0.3, 0.7])
-    report = check_grads(lambda a: a[0] * 1e9 + a[1] * 1e-3, (x,))
-    assert report.kind == "step_too_small" and "rounds by about" in report.headline
+    # (x[0] * 1e9 + x[1] * 1e-3: "the VJP of add is wrong", with a false likely cause; det of
+    # (randn(4, 4) + 2 I) * 100, about 5e9: a cofactor of 3e3 among 1e7 off by 7, LU rounding)
+    assert check_grads(lambda a: a[0] * 1e9 + a[1] * 1e-3, (_t([0.3, 0.7]),)).ok
+    a = (np.random.default_rng(3).standard_normal((4, 4)) + 2 * np.eye(4)) * 100
+    for fast in (False, True):
+        assert check_grads(tg.linalg.det, (_t(a),), fast_mode=fast).ok
+    # a wrong VJP at that scale still fails
+    assert not check_grads(lambda v: _DoubledSquare.apply(v * 1e4).sum(), (_t([0.3, 0.7]),)).ok
 
 
 def test_check_grads_reports_a_once_differentiable_backward_at_order_two():

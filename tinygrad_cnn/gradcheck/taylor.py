@@ -161,6 +161,13 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
         # no step under the rounding of x: there x + h·v == x, a remainder of 0 says nothing
         # (a jump -- floor at 1.0 -- would look exact there)
         h_min = ROUND_STEP * fe * float(np.max(np.abs(x), initial=0.0))
+        # a first step inside the function's domain on both sides (log near 0, erfinv near 1:
+        # a step across the edge gives NaN, and the one-sided slopes would read as a kink)
+        for _ in range(MAX_STEPS):
+            if h0 < h_min or all(np.isfinite(_phi(ws, p.evaluate_at(i, x + sign * h0 * v)))
+                                 for sign in (1, -1)):
+                break
+            h0 *= 0.5 ** 4
         hs = h0 * 0.5 ** np.arange(STEPS)
         phis = [_phi(ws, p.evaluate_at(i, x + h * v)) for h in hs]
         while True:

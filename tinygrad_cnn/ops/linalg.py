@@ -684,9 +684,10 @@ class Det(Function):
             return (g * d).unsqueeze(-1).unsqueeze(-1) * Inverse.apply(a).mT
         if _state.grad_enabled:
             raise OnceDifferentiableError(
-                "linalg.det: the second derivative at a singular matrix is not implemented here "
-                "(its first derivative is: the adjugate); check second derivatives at an "
-                "invertible matrix")
+                "linalg.det: the second derivative at a singular matrix (or one whose "
+                "determinant underflows to 0) is not implemented here (its first derivative "
+                "is: the adjugate); check second derivatives at an invertible matrix of "
+                "moderate scale")
         xp = array_module(a._data)
         finite = xp.isfinite(a._data).all(axis=(-2, -1))
         clean = xp.where(finite[..., None, None], a._data, 0).astype(np.float64)

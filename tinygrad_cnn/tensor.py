@@ -415,24 +415,17 @@ class Tensor:
         of the base (or of another view of it) the view's values changed, and so did the graph
         they come from. The view ops are replayed on the base (recorded, even under no_grad)."""
         base = self._view[0]  # type: ignore[index]
-        chain = self._view_chain()
-        # the line (and module) that made each view, kept for the replayed nodes: they are the
-        # user's view ops, not whatever line reads the view next
-        made = []
-        t = self
-        while t._view is not None:
-            node = t._grad_fn
-            made.append((node.source, node.scope) if node is not None else None)
-            t = t._view[2]
-        made.reverse()
+        links = self._view_links()
         self._view = (base, base._grad_fn, *self._view[2:])  # type: ignore[index]
         if base._requires_grad:
             with autograd._GradModeSwitch(True):
                 r = base
-                for (fn, attrs), where in zip(chain, made):
+                for fn, attrs, made in links:
                     r = fn.apply(r, **attrs)
-                    if where is not None and r._grad_fn is not None and where[0] is not None:
-                        r._grad_fn.source, r._grad_fn.scope = where
+                    # the line (and module) that made the view, kept: the replayed node is the
+                    # user's view op, not whatever line reads the view next
+                    if made is not None and made.source is not None and r._grad_fn is not None:
+                        r._grad_fn.source, r._grad_fn.scope = made.source, made.scope
             self._set_grad_fn(r._grad_fn)
             self._requires_grad = r._requires_grad
             if r._grad_fn is not None:
@@ -440,12 +433,18 @@ class Tensor:
 
     def _view_chain(self) -> tuple[tuple[Any, dict[str, Any]], ...]:
         """The view ops ``(Function, attrs)`` that make this view from its base, in order."""
-        chain = []
+        return tuple((fn, attrs) for fn, attrs, _ in self._view_links())
+
+    def _view_links(self) -> tuple[tuple[Any, dict[str, Any], Context | None], ...]:
+        """The view ops that make this view from its base, in order, each with the node it
+        was last recorded as (``(Function, attrs, node)``)."""
+        links = []
         t = self
         while t._view is not None:
+            node = t._grad_fn
             _, _, t, fn, attrs = t._view
-            chain.append((fn, attrs))
-        return tuple(reversed(chain))
+            links.append((fn, attrs, node))
+        return tuple(reversed(links))
 
     def size(self, dim: int | None = None) -> Any:
         """The shape as a :class:`Size` (PyTorch's ``size()``: ``Tensor(x.size())`` makes a

@@ -79,11 +79,16 @@ class Settings:
         # 1e7 is off by 7 from the LU's rounding alone)
         if self.noise:
             return self.tol(n) + self.noise * np.abs(f)[None, :]
-        extra = F64_ROUNDING / self.eps * np.abs(f)[None, :]
-        # (only where it is rounding at the block's scale: beside entries of 1e7, not where the
-        # step itself is a few ulps of x -- x * 1.0 at 1e8 -- which is said so, not passed)
         big = float(np.max(np.abs(n), where=np.isfinite(n), initial=0.0))
-        return self.tol(n) + np.where(extra <= BLOCK_SHARE * big, extra, 0.0)
+        return self.tol(n) + self.rounding(np.abs(f)[None, :], big)
+
+    def rounding(self, f: Any, big: float) -> Any:
+        """The float64 rounding of a central difference of outputs of size ``f``, allowed only
+        where it is rounding at the scale of the block's biggest entry ``big``: beside entries
+        of 1e7, not where the step itself is a few ulps of x -- x * 1.0 at 1e8 -- which is
+        said so, not passed."""
+        extra = F64_ROUNDING / self.eps * f
+        return np.where(extra <= BLOCK_SHARE * big, extra, 0.0)
 
     def tol(self, n: Any) -> Any:
         return self.atol + self.rtol * np.abs(n)
@@ -654,16 +659,12 @@ def _confirm_with_bigger_steps(p: Problem, s: Settings, r: int, i: int,
     1e-9 from logits of 20), a bigger step measures it. A VJP wrong at a scale too small for
     any step (x² at 1e-7 with a VJP of 4x: the central difference is exact there) stays."""
     elements = np.flatnonzero(np.any([h.any(axis=1) for h in hids], axis=0))
-    size = max(1.0, float(np.max(np.abs(p.base(i)), initial=0.0)))
-    for big in BIG_STEPS:
+    for step in _big_steps(p, i):
         if not elements.size:
             return
-        rows, _ = numerical_rows(p, i, elements, big * size, f0)
+        rows, _ = numerical_rows(p, i, elements, step, f0)
         for c, h in enumerate(hids):
-            a = analytical[r][c][elements]
-            with np.errstate(invalid="ignore"):
-                agree = np.abs(a - rows[c]) <= 0.01 * np.maximum(np.abs(a), np.abs(rows[c]))
-            h[elements] &= ~agree
+            h[elements] &= ~_agree(analytical[r][c][elements], rows[c])
         elements = elements[np.any([h[elements].any(axis=1) for h in hids], axis=0)]
 
 
@@ -671,13 +672,20 @@ def _projection_confirmed(p: Problem, i: int, u: np.ndarray, vs: list[np.ndarray
                           a: float, f0: list[np.ndarray]) -> bool:
     """Whether a central difference of the projection with a bigger step finds ``a`` right to
     1% (see :func:`_confirm_with_bigger_steps`)."""
+    return any(bool(_agree(a, directional(p, i, u, vs, step, f0)[0][c]))
+               for step in _big_steps(p, i))
+
+
+def _big_steps(p: Problem, i: int) -> list[float]:
+    """``BIG_STEPS`` times the size of input ``i`` (at least 1)."""
     size = max(1.0, float(np.max(np.abs(p.base(i)), initial=0.0)))
-    for big in BIG_STEPS:
-        central, _, _ = directional(p, i, u, vs, big * size, f0)
-        n = float(central[c])
-        if abs(a - n) <= 0.01 * max(abs(a), abs(n)):
-            return True
-    return False
+    return [big * size for big in BIG_STEPS]
+
+
+def _agree(a: Any, n: Any) -> Any:
+    """Whether VJP entries ``a`` and central differences ``n`` agree to 1%."""
+    with np.errstate(invalid="ignore"):
+        return np.abs(a - n) <= 0.01 * np.maximum(np.abs(a), np.abs(n))
 
 
 def _hidden_by_atol(a: Any, n: Any, s: Settings, f: Any) -> Any:
@@ -872,8 +880,8 @@ def _projection(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: li
         for c, j in enumerate(p.which):
             a = dot(grads[c][r], us[r])
             n = float(central[c])
-            extra = 0.0 if s.noise else F64_ROUNDING / s.eps * dot(np.abs(vs[c]), np.abs(f0[c]))
-            tol = float(s.tol(n)) + (extra if extra <= BLOCK_SHARE * abs(n) else 0.0)
+            tol = float(s.tol(n)) + (0.0 if s.noise else float(
+                s.rounding(dot(np.abs(vs[c]), np.abs(f0[c])), abs(n))))
             if abs(a - n) <= tol:
                 if hidden is None and _hidden_by_atol(a, n, s, f0[c]) and \
                         not _projection_confirmed(p, i, us[r], vs, c, a, f0):

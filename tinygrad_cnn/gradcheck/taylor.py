@@ -52,10 +52,11 @@ def _phi(ws: list[np.ndarray], fs: list[np.ndarray]) -> float:
 
 
 def _wobble(ws: list[np.ndarray], p: Problem, i: int, x: np.ndarray, v: np.ndarray,
-            fe: float) -> float:
-    """The rounding noise of phi along ``v`` near ``x``: its largest distance from the
-    parabola fitted through thirteen points a few units of rounding of ``x`` apart."""
-    step = 64 * fe * (float(np.sqrt(np.mean(x * x))) if x.size else 0.0) + 1e-30
+            fe: float, size: float) -> float:
+    """The rounding noise of phi along ``v`` near ``x`` (of root-mean-square ``size``): its
+    largest distance from the parabola fitted through thirteen points a few units of rounding
+    of ``x`` apart."""
+    step = 64 * fe * size + 1e-30
     hs = step * np.arange(-6, 7)
     phis = np.array([_phi(ws, p.evaluate_at(i, x + h * v)) for h in hs])
     fit = np.polyval(np.polyfit(hs / step, phis, 2), hs / step)
@@ -63,12 +64,12 @@ def _wobble(ws: list[np.ndarray], p: Problem, i: int, x: np.ndarray, v: np.ndarr
 
 
 def _slope_error(sr: np.ndarray, hs: np.ndarray, floor: np.ndarray) -> tuple[float, float] | None:
-    """The VJP's slope error along ``v`` -- ``c1`` of ``R(h) = c1 h + c2 h² + c3 h³ + c4 h⁴``,
-    0 for a right VJP -- fitted to the signed remainders ``sr`` at the steps ``hs`` by least
-    squares, each ``R(h)/h`` weighted by its rounding bound ``floor/h`` (so the steps near
-    rounding count little), dropping the biggest steps until the rest fit within their bounds
-    (big steps may lie beyond the cubic's reach: sin(100 x) at h = 0.015). Returns ``c1`` and
-    its standard error, or None when fewer than six steps fit."""
+    """The VJP's slope error along ``v`` -- ``c1`` of ``R(h) = c1 h + c2 h² + c3 h³``, 0 for a
+    right VJP -- fitted to the signed remainders ``sr`` at the steps ``hs`` by least squares,
+    each ``R(h)/h`` weighted by its rounding bound ``floor/h`` (so the steps near rounding
+    count little), dropping the biggest steps until the rest fit within their bounds (big
+    steps may lie beyond the cubic's reach: sin(100 x) at h = 0.015). Returns ``c1`` and its
+    standard error, or None when fewer than five steps fit."""
     order = np.argsort(-hs)
     q_all, s_all, h_all = (sr / hs)[order], (floor / hs)[order], hs[order]
     ok = np.isfinite(q_all) & np.isfinite(s_all) & (s_all > 0)
@@ -157,19 +158,22 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
         x_round = ulps * fe * dot(np.abs(grads[r]), np.abs(x) * np.abs(v))
         if low_precision:  # measured, not bounded (the bound, 30 float32 ulps of every input's
             # contribution, would hide a VJP off by 10%): phi's wobble about a parabola
-            x_round = 4 * _wobble(ws, p, i, x, v, fe) + x_round / ulps
+            x_round = 4 * _wobble(ws, p, i, x, v, fe, size if x.size else 0.0) + x_round / ulps
         # no step under the rounding of x: there x + h·v == x, a remainder of 0 says nothing
         # (a jump -- floor at 1.0 -- would look exact there)
         h_min = ROUND_STEP * fe * float(np.max(np.abs(x), initial=0.0))
         # a first step inside the function's domain on both sides (log near 0, erfinv near 1:
         # a step across the edge gives NaN, and the one-sided slopes would read as a kink)
         for _ in range(MAX_STEPS):
-            if h0 < h_min or all(np.isfinite(_phi(ws, p.evaluate_at(i, x + sign * h0 * v)))
-                                 for sign in (1, -1)):
+            first = _phi(ws, p.evaluate_at(i, x + h0 * v))
+            if h0 < h_min or (np.isfinite(first) and
+                              np.isfinite(_phi(ws, p.evaluate_at(i, x - h0 * v)))):
                 break
             h0 *= 0.5 ** 4
+        else:
+            first = _phi(ws, p.evaluate_at(i, x + h0 * v))
         hs = h0 * 0.5 ** np.arange(STEPS)
-        phis = [_phi(ws, p.evaluate_at(i, x + h * v)) for h in hs]
+        phis = [first] + [_phi(ws, p.evaluate_at(i, x + h * v)) for h in hs[1:]]
         while True:
             sr = np.array([ph - phi0 - h * dphi for ph, h in zip(phis, hs)])  # (signed)
             rem = np.abs(sr)
@@ -208,8 +212,8 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
         passed = orders[i] >= (LOW_PASS_ORDER if low_precision else PASS_ORDER)
         hidden_slope = None  # a slope error found under an h² term (the order looked right)
         if pairs:
-            # a second opinion from the signed remainders: Richardson's estimate of the slope
-            # error c1. The order alone errs where c2 h² and c3 h³ cancel near the judged steps
+            # a second opinion from the signed remainders: the fitted slope error c1. The order
+            # alone errs where c2 h² and c3 h³ cancel near the judged steps
             # (the order then swings, without a wrong VJP) and where e·h hides under h² down
             # to rounding (float32); c1 does not swing, and it is 0 for a right VJP
             est = _slope_error(sr, hs, floor)

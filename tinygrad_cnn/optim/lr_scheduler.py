@@ -43,6 +43,11 @@ EPOCH_DEPRECATION_WARNING = (
     "there is one, instead of the chainable form.")
 
 
+def _warn_epoch(schedule: Any) -> None:
+    warnings.warn(EPOCH_DEPRECATION_WARNING.format(type(schedule).__name__), UserWarning,
+                  stacklevel=3)
+
+
 class LRScheduler:
     """The base of the schedules: ``get_lr()`` gives every group's learning rate for the epoch
     ``last_epoch``; ``step()`` advances it and writes the rates into the optimizer."""
@@ -89,8 +94,7 @@ class LRScheduler:
                 "PyTorch warns)", UserWarning, stacklevel=2)
         self._step_count += 1
         if epoch is not None:
-            warnings.warn(EPOCH_DEPRECATION_WARNING.format(type(self).__name__), UserWarning,
-                          stacklevel=2)
+            _warn_epoch(self)
         self._update_lr(epoch)
 
     def _update_lr(self, epoch: int | None = None) -> None:
@@ -810,8 +814,7 @@ class ReduceLROnPlateau(LRScheduler):
     def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
         current = float(metrics.item() if hasattr(metrics, "item") else metrics)
         if epoch is not None:
-            warnings.warn(EPOCH_DEPRECATION_WARNING.format(type(self).__name__), UserWarning,
-                          stacklevel=2)
+            _warn_epoch(self)
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self._is_better(current, self.best):
             self.best, self.num_bad_epochs = current, 0

@@ -644,3 +644,22 @@ def test_the_taylor_test_near_a_domain_edge_is_not_a_kink(fn, x):
     # (its first steps crossed the edge: NaN on one side read as "crosses a kink", half the seeds)
     for seed in range(6):
         assert check_grads(fn, (_t(x),), method="taylor", seed=seed).ok, seed
+
+
+def test_outsider_t61_edges():
+    # integer state is taken in the parameter's dtype (it raised numpy's UFuncTypeError)
+    p = tg.Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    opt = tg.optim.Adam([p], lr=0.1)
+    p.grad = tg.ones(3)
+    opt.step()
+    opt.state[p]["exp_avg"] = tg.zeros(3, dtype=tg.int64)
+    opt.step()
+    assert opt.state[p]["exp_avg"].dtype == np.float32
+    # a point a smaller step reaches that the function refuses: a report, not its exception
+    nearly = tg.Tensor(np.array([[1.0, 1.0], [1.0, 1.0 + 1e-7]]), requires_grad=True)
+    assert tg.gradcheck(tg.linalg.inv, nearly, raise_exception=False) in (True, False)
+    with pytest.raises(RuntimeError, match="x must be 1-D with y's length"):
+        tg.trapezoid(tg.tensor([1.0, 2.0]), tg.tensor([[[0.0, 1.0]]]))
+    with pytest.raises(TypeError, match="'with_replacement' must be a bool"):
+        tg.combinations(tg.tensor([1.0, 2.0]), 2, "yes")
+    assert tg.trapezoid(y=tg.tensor([1.0, 2.0, 4.0])).item() == 4.5

@@ -858,7 +858,7 @@ def _trapezoid_terms(where: str, y: Tensor, x: Any, dx: Any, dim: int) -> Tensor
             steps = x.diff().reshape(*([1] * d), n - 1, *([1] * (y.ndim - d - 1)))
         else:
             xd = x.ndim - y.ndim + d  # (x broadcasts against y: dim counted from the right)
-            if xd < 0 or x.shape[xd] != n:
+            if x.ndim > y.ndim or xd < 0 or x.shape[xd] != n:
                 raise RuntimeError(f"{where}: x must be 1-D with y's length along dim, or "
                                    f"broadcast against y with that length there; got x "
                                    f"{x.shape} and y {y.shape}, dim {dim}")
@@ -907,6 +907,9 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
         raise TypeError(f"combinations(): argument 'r' must be an int, not {type(r).__name__}")
     if r < 0:
         raise RuntimeError(f"combinations: Expect a non-negative number, but got {r!r}")
+    if not isinstance(with_replacement, (bool, np.bool_)):
+        raise TypeError(f"combinations(): argument 'with_replacement' must be a bool, not "
+                        f"{type(with_replacement).__name__}")
     if r == 0:
         return input[:0]
     pick = (itertools.combinations_with_replacement if with_replacement
@@ -918,9 +921,11 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
 
 def _tensor_first(fn: _F) -> _F:
     """``fn`` with PyTorch's TypeError when its first argument is not a Tensor."""
+    name = next(iter(inspect.signature(fn).parameters), "input")  # (trapezoid's is y)
+
     @functools.wraps(fn)
     def checked(*args: Any, **kwargs: Any) -> Any:
-        first = args[0] if args else kwargs.get("input")
+        first = args[0] if args else kwargs.get(name)
         if not isinstance(first, Tensor):
             raise TypeError(f"{fn.__name__}(): argument 'input' must be a Tensor, not "
                             f"{type(first).__name__} (make one with tinygrad_cnn.tensor(...))")

@@ -990,7 +990,10 @@ def _refine(p: Problem, s: Settings, analytical: list[list[np.ndarray]],
             elements = elements[eps >= ROUNDING_ULPS * np.spacing(np.abs(x[elements]))]
             if not elements.size or eps < REFINE_MIN_EPS:
                 break
-            c_rows, k_rows = numerical_rows(p, i, elements, eps, f0)
+            try:
+                c_rows, k_rows = numerical_rows(p, i, elements, eps, f0)
+            except Exception:  # (the function refuses a point a smaller step reaches -- inv of
+                break  # a nearly singular matrix: the first measurement stands)
             still = []
             for row, k in enumerate(elements):
                 before = grown.pop(int(k), None) or [numerical[r][c][k] for c in blocks]

@@ -292,8 +292,8 @@ class Optimizer:
                     raise ValueError(
                         f"{type(self).__name__}.step: state[{k!r}] of a parameter of shape "
                         f"{p.shape} has shape {tuple(v.shape)}; it must have the parameter's")
-                if v.dtype != p._data.dtype and v.dtype.kind == "f":
-                    v = v.astype(p._data.dtype)  # (as a load casts it: PyTorch's rule)
+                if v.dtype != p._data.dtype:
+                    v = v.astype(p._data.dtype)  # (as a load casts it; integers too)
             out[k] = v
         return out
 

@@ -367,18 +367,19 @@ class Erfc(Function):
 
 class Erfinv(Function):
     """The inverse error function (``erf(erfinv(x)) = x`` on [-1, 1], ±inf at ±1, NaN beyond);
-    VJP ``g * √π/2 * exp(y²)`` with ``y`` its output."""
+    VJP ``g * √π/2 * exp(y²)`` with ``y = erfinv(x)`` recomputed from the saved input, as
+    PyTorch does: an in-place change of the output before backward is then allowed."""
 
     @staticmethod
     @quiet
     def forward(ctx: Context, x: Any) -> Any:
-        y = _special.erfinv(x.astype(np.float64, copy=False)).astype(x.dtype, copy=False)
-        ctx.save_for_backward(y)
-        return y
+        ctx.save_for_backward(x)
+        return _special.erfinv(x.astype(np.float64, copy=False)).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
-        (y,) = ctx.saved_tensors
+        (x,) = ctx.saved_tensors
+        y = x.erfinv()
         return g * ((y * y).exp() * (1.0 / TWO_OVER_SQRT_PI))
 
 

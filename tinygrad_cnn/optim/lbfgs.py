@@ -262,7 +262,7 @@ class LBFGS(Optimizer):
             else:
                 # update the memory with the newest curvature pair, if it is one
                 y = flat_grad - prev_flat_grad
-                s = d * t
+                s = d * float(t)  # (Python floats: the arrays keep the parameters' dtype)
                 ys = _dot(y, s)
                 if ys > 1e-10:
                     if len(old_dirs) == history_size:
@@ -281,11 +281,11 @@ class LBFGS(Optimizer):
                 q = -flat_grad
                 for i in range(num_old - 1, -1, -1):
                     al[i] = _dot(old_stps[i], q) * ro[i]
-                    q += -al[i] * old_dirs[i]
-                d = r = q * h_diag
+                    q += -float(al[i]) * old_dirs[i]
+                d = r = q * float(h_diag)
                 for i in range(num_old):
                     be_i = _dot(old_dirs[i], r) * ro[i]
-                    r += (al[i] - be_i) * old_stps[i]
+                    r += float(al[i] - be_i) * old_stps[i]
 
             prev_flat_grad = flat_grad.copy()
             prev_loss = loss
@@ -342,6 +342,62 @@ class LBFGS(Optimizer):
         return orig_loss
 
     # ------------------------------------------------------------------ state_dict
+    def _check_state(self) -> None:
+        """The loaded state must be one ``step`` could have left: counters, and after a step the
+        direction, pairs and scalars, its vectors as long as all the parameters together (a
+        state_dict of another model fails here, not with a numpy error in the next step)."""
+        params = self._group_params()
+        state = self.state.get(params[0]) if params else None
+        if not state:
+            return
+        size = sum(p._data.size for p in params)
+
+        def refuse(what: str) -> ValueError:
+            return ValueError(f"LBFGS.load_state_dict: {what}; load a state_dict that LBFGS "
+                              f"saved for these parameters ({size} elements in all), or none")
+
+        for k in ("n_iter", "func_evals"):
+            v = state.get(k, 0)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+                raise refuse(f"state {k!r} must be a count >= 0, got {v!r}")
+        if state.get("n_iter", 0) == 0:
+            return
+        needed = ("d", "t", "old_dirs", "old_stps", "ro", "H_diag", "prev_flat_grad",
+                  "prev_loss")
+        missing = [k for k in needed if state.get(k) is None]
+        if missing:
+            raise refuse(f"the state after {state['n_iter']} iterations lacks {missing}")
+
+        def vector(k: str, v: Any) -> None:
+            if tuple(getattr(_array(v), "shape", ())) != (size,):
+                shape = getattr(v, "shape", type(v).__name__)
+                raise refuse(f"state {k!r} must be a flat vector of shape ({size},), got {shape}")
+
+        def number(k: str, v: Any) -> None:
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+                raise refuse(f"state {k!r} must be a number, got {type(v).__name__}")
+
+        for k in ("t", "H_diag", "prev_loss"):  # numbers, as step leaves them
+            v = state[k]
+            if isinstance(v, Tensor) and v._data.shape == ():
+                state[k] = v = np.float64(v.item()) if k == "H_diag" else float(v.item())
+            number(k, v)
+        vector("d", state["d"])
+        vector("prev_flat_grad", state["prev_flat_grad"])
+        pairs = [state[k] for k in ("old_dirs", "old_stps", "ro")]
+        if not all(isinstance(v, list) for v in pairs) or len({len(v) for v in pairs}) != 1:
+            raise refuse("states 'old_dirs', 'old_stps' and 'ro' must be lists of one length, "
+                         f"got {[len(v) if isinstance(v, list) else type(v).__name__ for v in pairs]}")
+        for k, v in zip(("old_dirs", "old_stps"), pairs[:2]):
+            for x in v:
+                vector(k, x)
+        for x in pairs[2]:
+            number("ro", x)
+        al = state.get("al")
+        if al is not None and (not isinstance(al, list)
+                               or len(al) < min(len(pairs[0]), self.param_groups[0]["history_size"])):
+            raise refuse(f"state 'al' must be a list of at least {len(pairs[0])} numbers")
+
     @staticmethod
     def _export_state(v: Any) -> Any:
         if isinstance(v, list):
@@ -361,6 +417,9 @@ class LBFGS(Optimizer):
         if v is None:
             return None
         value = v.item() if hasattr(v, "item") else v  # PyTorch keeps numbers as 0-d tensors
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"LBFGS.load_state_dict: state {k!r} must be a number or a tensor, "
+                             f"got {type(v).__name__} {v!r:.40}")
         if k in ("n_iter", "func_evals") or isinstance(value, int):
             return int(value)  # (H_diag is the int 1 until the first curvature pair)
         return np.float64(value)

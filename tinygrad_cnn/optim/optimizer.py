@@ -402,6 +402,20 @@ class Optimizer:
             result = pre(self, state_dict)
             if result is not None:
                 state_dict = result
+        # all or nothing: a state_dict refused half-way leaves this optimizer as it was
+        kept_groups, kept_state = [dict(g) for g in self.param_groups], self.state
+        try:
+            self._load_state_dict(state_dict)
+        except BaseException:
+            for group, kept in zip(self.param_groups, kept_groups):
+                group.clear()
+                group.update(kept)
+            self.state = kept_state
+            raise
+        for post in list(self._hooks("load_state_dict_post").values()):
+            post(self)
+
+    def _load_state_dict(self, state_dict: dict[str, Any]) -> None:
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups) or any(
                 len(a["params"]) != len(b["params"]) for a, b in zip(groups, self.param_groups)):
@@ -432,8 +446,11 @@ class Optimizer:
                 self.state[p] = {k: Tensor._make(v) if hasattr(v, "shape") and
                                  not isinstance(v, Tensor) else v
                                  for k, v in self.state[p].items()}
-        for post in list(self._hooks("load_state_dict_post").values()):
-            post(self)
+        self._check_state()
+
+    def _check_state(self) -> None:
+        """A subclass's check of the loaded state as a whole (by default none): a ValueError
+        naming what does not fit."""
 
     def _load_group(self, saved: dict[str, Any], group: dict[str, Any]) -> None:
         """A subclass's adjustment of ``group`` after ``saved``'s options were loaded into it

@@ -41,6 +41,9 @@ unary("erfinv", lambda m, a: a.erfinv(), domain="unit", dtypes=NUMBERS)
 unary("erfinv", lambda m, a: a.erfinv(), id="any_sign", smooth=False)  # (±inf at ±1, NaN beyond)
 unary("erfinv", lambda m, a: (1 - (a * 30).exp().reciprocal()).erfinv(), id="tails",
       domain="positive")  # (1 - e^-30x: the tail near 1, where Newton on erf creeps)
+unary("logit", lambda m, a: ((a + 1) / 2).logit(), domain="unit", dtypes=FLOATS)
+unary("logit", lambda m, a: a.logit(), id="any_sign", smooth=False)  # (NaN gradient outside [0, 1])
+unary("logit", lambda m, a: a.logit(eps=0.25), id="eps", smooth=False)  # (0 outside [eps, 1-eps])
 unary("pow", lambda m, a: a.square(), id="square", dtypes=NUMBERS)
 for _name in ("floor", "ceil", "trunc", "round", "sign"):
     unary(_name, _method(_name), smooth=False, dtypes=FLOATS + INTS + ("bool",))

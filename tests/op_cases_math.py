@@ -39,6 +39,16 @@ for _name, _lo, _hi in [("sin", -3, 3), ("cos", -3, 3), ("tan", -1.2, 1.2), ("as
     case(_name, "uniform")(_make)
 
 
+@case("logit", "uniform")
+def _logit(rng):
+    return (lambda a: a.logit()), (_in(rng, 0.05, 0.95, 3, 4),)
+
+
+@case("logit", "eps")
+def _logit_eps(rng):  # inside [eps, 1 - eps] (outside the gradient is 0, a step at the ends)
+    return (lambda a: a.logit(eps=0.01)), (_in(rng, 0.05, 0.95, 3, 4),)
+
+
 @case("reciprocal", "negative")
 def _reciprocal_negative(rng):
     return (lambda a: a.reciprocal()), (_in(rng, -3, -0.5, 5),)

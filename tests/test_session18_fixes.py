@@ -113,3 +113,33 @@ def test_a_refused_load_state_dict_leaves_any_optimizer_as_it_was():
         opt.load_state_dict(bad)
     assert opt.param_groups[0]["lr"] == 0.1 and opt.param_groups[0]["momentum"] == 0.9
     np.testing.assert_array_equal(opt.state[b]["momentum_buffer"].numpy(), np.ones(2))
+
+
+def test_logit_deg2rad_rad2deg_heaviside_match_pytorch():
+    torch = pytest.importorskip("torch")
+    xs = [0.2, 0.5, 0.9, 1.0, 0.0, -0.1, 1.2, float("nan"), 0.1, 0.25]
+    for eps in (None, 0.1, 0.25):
+        grads = []
+        for m in (tg, torch):
+            x = m.tensor(xs, dtype=m.float64, requires_grad=True)
+            y = m.logit(x, eps=eps)
+            y.sum().backward()
+            grads.append((y.detach().numpy(), x.grad.numpy()))
+        for ours, theirs in zip(*grads):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-14, equal_nan=True)
+    ints = [180, 90, -45]
+    for name in ("deg2rad", "rad2deg", "logit"):
+        ours, theirs = getattr(tg, name)(tg.tensor(ints)), getattr(torch, name)(torch.tensor(ints))
+        assert str(ours.dtype) == "float32" and str(theirs.dtype) == "torch.float32"
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, equal_nan=True)
+    x = [-1.0, 0.0, 2.0, float("nan"), -0.0]
+    np.testing.assert_array_equal(tg.heaviside(tg.tensor(x), tg.tensor([0.5])).numpy(),
+                                  torch.heaviside(torch.tensor(x), torch.tensor([0.5])).numpy())
+    v = tg.tensor([0.5, 0.25, 0.75, 1.0, 2.0], requires_grad=True)
+    tg.heaviside(tg.tensor(x), v).sum().backward()
+    np.testing.assert_array_equal(v.grad.numpy(), [0, 1, 0, 0, 1])  # where x == 0
+    with pytest.raises(TypeError, match="heaviside: self and values must have one dtype"):
+        tg.heaviside(tg.tensor(x), tg.tensor([1]))
+    h = tg.tensor([0.3, 0.6])
+    h.logit_()
+    np.testing.assert_allclose(h.numpy(), torch.logit(torch.tensor([0.3, 0.6])).numpy(), rtol=1e-6)

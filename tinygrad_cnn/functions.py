@@ -450,6 +450,22 @@ def erfinv(input: Tensor) -> Tensor:
     return input.erfinv()
 
 
+def logit(input: Tensor, eps: float | None = None) -> Tensor:
+    return input.logit(eps)
+
+
+def deg2rad(input: Tensor) -> Tensor:
+    return input.deg2rad()
+
+
+def rad2deg(input: Tensor) -> Tensor:
+    return input.rad2deg()
+
+
+def heaviside(input: Tensor, values: Tensor) -> Tensor:
+    return input.heaviside(values)
+
+
 def inverse(input: Tensor) -> Tensor:
     return input.inverse()
 
@@ -999,6 +1015,7 @@ __all__ = [
     "cumprod",
     "cumsum",
     "cumulative_trapezoid",
+    "deg2rad",
     "det",
     "detach",
     "diag",
@@ -1034,6 +1051,7 @@ __all__ = [
     "greater",
     "greater_equal",
     "gt",
+    "heaviside",
     "histc",
     "hsplit",
     "hypot",
@@ -1070,6 +1088,7 @@ __all__ = [
     "logical_not",
     "logical_or",
     "logical_xor",
+    "logit",
     "logsumexp",
     "lt",
     "masked_scatter",
@@ -1107,6 +1126,7 @@ __all__ = [
     "prod",
     "put",
     "quantile",
+    "rad2deg",
     "reciprocal",
     "relu",
     "remainder",

@@ -2026,6 +2026,33 @@ class Tensor:
         NaN outside."""
         return _ops.unary.Erfinv.apply(_floating(self))
 
+    def logit(self, eps: float | None = None) -> Tensor:
+        """The log-odds ``log(p / (1 - p))`` of ``p = self`` (with ``eps``: clamped to
+        ``[eps, 1 - eps]`` first, gradient 0 outside); integers become float32."""
+        if eps is not None and (isinstance(eps, bool) or not isinstance(eps, (int, float, np.number))):
+            raise TypeError(f"logit: eps must be a number or None, got {eps!r}")
+        return _ops.unary.Logit.apply(_floating(self), eps=None if eps is None else float(eps))
+
+    def deg2rad(self) -> Tensor:
+        """Degrees to radians, ``self * π / 180``; integers become float32."""
+        return _floating(self) * (math.pi / 180)
+
+    def rad2deg(self) -> Tensor:
+        """Radians to degrees, ``self * 180 / π``; integers become float32."""
+        return _floating(self) * (180 / math.pi)
+
+    def heaviside(self, values: Tensor) -> Tensor:
+        """The step function: 0 where ``self < 0`` (and where it is NaN, as PyTorch), 1 where
+        ``self > 0``, ``values`` (broadcast) where ``self == 0``. Same dtypes only (PyTorch's
+        rule). Gradient: to ``values`` where ``self == 0``, none to ``self`` (PyTorch has none)."""
+        if not isinstance(values, Tensor):
+            raise TypeError(f"heaviside: values must be a Tensor, got {type(values).__name__}")
+        if values.dtype != self.dtype:
+            raise TypeError(f"heaviside: self and values must have one dtype, got {self.dtype} "
+                            f"and {values.dtype}; cast one with .to()")
+        step = (self.detach() > 0).to(self.dtype)
+        return where(self.detach() == 0, values, step)
+
     def square(self) -> Tensor:
         """``self ** 2`` (PyTorch's: its VJP ``g * (2 * x)`` overflows where PyTorch's does);
         integers stay integers (bool becomes int64, as in PyTorch)."""
@@ -2615,6 +2642,18 @@ class Tensor:
 
     def erfinv_(self) -> Tensor:
         return self._unary_("erfinv")
+
+    def logit_(self, eps: float | None = None) -> Tensor:
+        return self._unary_("logit", eps)
+
+    def deg2rad_(self) -> Tensor:
+        return self._unary_("deg2rad")
+
+    def rad2deg_(self) -> Tensor:
+        return self._unary_("rad2deg")
+
+    def heaviside_(self, values: Tensor) -> Tensor:
+        return self._result_in_place("heaviside_", lambda s: s.heaviside(values), (values,))
 
     def log_(self) -> Tensor:
         return self._unary_("log")

@@ -20,7 +20,7 @@ import numpy as np
 from tinygrad_cnn.autograd import Context, Function
 from tinygrad_cnn.backend import array_module, quiet
 from tinygrad_cnn.ops import _special
-from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.tensor import Tensor, where
 
 LN2, LN10 = math.log(2.0), math.log(10.0)
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -381,6 +381,30 @@ class Erfinv(Function):
         (x,) = ctx.saved_tensors
         y = x.erfinv()
         return g * ((y * y).exp() * (1.0 / TWO_OVER_SQRT_PI))
+
+
+class Logit(Function):
+    """The log-odds ``log(z / (1 - z))`` of ``z = x`` (with ``eps``: of ``x`` clamped to
+    ``[eps, 1 - eps]``), as PyTorch's ``logit``. VJP (PyTorch's): ``g / (x (1 - x))``; without
+    ``eps`` NaN outside [0, 1], with it 0 outside ``[eps, 1 - eps]``."""
+
+    @staticmethod
+    @quiet  # log(0) = -inf and log of a negative = NaN, as in PyTorch
+    def forward(ctx: Context, x: Any, eps: float | None = None) -> Any:
+        xp = array_module(x)
+        ctx.save_for_backward(x)
+        ctx.eps = eps
+        z = x if eps is None else xp.clip(x, x.dtype.type(eps), x.dtype.type(1 - eps))
+        return xp.log(z / (1 - z))
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        eps = ctx.eps
+        grad = g / (x * (1 - x))
+        if eps is None:
+            return where((x < 0) | (x > 1), math.nan, grad)
+        return where((x < eps) | (x > 1 - eps), 0.0, grad)
 
 
 # ------------------------------------------------------------------------------ rounding

@@ -143,3 +143,94 @@ def test_logit_deg2rad_rad2deg_heaviside_match_pytorch():
     h = tg.tensor([0.3, 0.6])
     h.logit_()
     np.testing.assert_allclose(h.numpy(), torch.logit(torch.tensor([0.3, 0.6])).numpy(), rtol=1e-6)
+
+
+def _sgd(lr: float = 0.1):
+    return tg.optim.SGD([tg.nn.Parameter(tg.zeros(2))], lr=lr, momentum=0.9)
+
+
+@pytest.mark.parametrize("make", [
+    lambda o, S: S.CosineAnnealingLR(o, T_max=4), lambda o, S: S.LambdaLR(o, lambda e: 0.9**e),
+    lambda o, S: S.MultiplicativeLR(o, lambda e: 0.9),
+    lambda o, S: S.CyclicLR(o, 0.01, 0.1, step_size_up=2),
+    lambda o, S: S.CosineAnnealingWarmRestarts(o, T_0=2),
+    lambda o, S: S.SequentialLR(o, [S.ConstantLR(o, 0.5, total_iters=2), S.ExponentialLR(o, 0.9)],
+                                milestones=[2])],
+    ids=["cosine", "lambda", "multiplicative", "cyclic", "warm_restarts", "sequential"])
+def test_a_group_added_after_the_scheduler_is_refused_not_left_unscheduled(make):
+    # CosineAnnealingLR drove the new group to lr 0 for good; the others never scheduled it
+    # (PyTorch fails with a bare zip() error in each).
+    opt = _sgd()
+    sched = make(opt, tg.optim.lr_scheduler)
+    with pytest.raises(ValueError, match=r"\.step: the optimizer has 2 parameter groups, but .*"
+                                         r"make the scheduler again"):
+        for epoch in range(6):
+            if epoch == 1:
+                opt.add_param_group({"params": [tg.nn.Parameter(tg.zeros(2))], "lr": 0.05})
+            opt.step()
+            sched.step()
+
+
+def test_chainable_schedules_still_take_a_group_added_later_as_pytorch():
+    torch = pytest.importorskip("torch")
+    lrs = []
+    for m, P in ((tg, tg.nn.Parameter), (torch, torch.nn.Parameter)):
+        opt = m.optim.SGD([P(m.zeros(2))], lr=0.1, momentum=0.9)
+        sched = m.optim.lr_scheduler.StepLR(opt, 2)
+        for epoch in range(6):
+            if epoch == 1:
+                opt.add_param_group({"params": [P(m.zeros(2))], "lr": 0.05})
+            opt.step()
+            sched.step()
+        lrs.append([g["lr"] for g in opt.param_groups])
+    np.testing.assert_allclose(lrs[0], lrs[1], rtol=1e-12)
+
+
+def test_scheduler_state_dicts_of_another_length_are_refused():
+    S = tg.optim.lr_scheduler
+    opt = _sgd()
+    two = S.LambdaLR(tg.optim.SGD([{"params": [tg.nn.Parameter(tg.zeros(1))]},
+                                   {"params": [tg.nn.Parameter(tg.zeros(1))]}], lr=0.1),
+                     [lambda e: 1.0, lambda e: 0.5])
+    with pytest.raises(ValueError, match="LambdaLR.load_state_dict: the state_dict holds 2"):
+        S.LambdaLR(opt, lambda e: 1.0).load_state_dict(two.state_dict())
+    seq = S.SequentialLR(opt, [S.ConstantLR(opt, 0.5, total_iters=2), S.ExponentialLR(opt, 0.9)],
+                         milestones=[2])
+    state = seq.state_dict()
+    state["_schedulers"] = state["_schedulers"][:1]
+    with pytest.raises(ValueError, match="SequentialLR.load_state_dict: the state_dict holds 1"):
+        seq.load_state_dict(state)
+
+
+def test_constant_lr_factor_zero_and_one_cycle_phase_of_no_steps_do_not_divide_by_zero():
+    # Both passed their checks and then raised a bare ZeroDivisionError (as PyTorch's do).
+    S = tg.optim.lr_scheduler
+    opt = _sgd()
+    sched = S.ConstantLR(opt, factor=0.0, total_iters=2)
+    seen = [opt.param_groups[0]["lr"]]
+    for _ in range(3):
+        opt.step()
+        sched.step()
+        seen.append(opt.param_groups[0]["lr"])
+    assert seen == [0.0, 0.0, 0.1, 0.1]  # 0 for total_iters epochs, then the rate it replaced
+    opt = _sgd()
+    sched = S.OneCycleLR(opt, 1.0, total_steps=2, pct_start=0.5)  # a warm-up of no steps
+    assert opt.param_groups[0]["lr"] == 1.0  # at max_lr at once
+    opt.step()
+    sched.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(1.0 / 25 / 1e4)
+    opt = _sgd()
+    S.OneCycleLR(opt, 1.0, total_steps=4, pct_start=0.25, three_phase=True)
+    assert opt.param_groups[0]["lr"] == 1.0
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.uint32, np.uint64])
+def test_data_loader_refuses_unsigned_types_tensors_do_not_take(dtype):
+    # default_collate built uint64 tensors, which then promoted with int64 to float64 (numpy's
+    # rule; PyTorch refuses): tinygrad_cnn.tensor refuses these dtypes, so does the loader.
+    samples = [np.array([7], dtype=dtype), np.array([9], dtype=dtype)]
+    for batch_size in (2, None):
+        with pytest.raises(TypeError, match=rf"DataLoader .*dtype {np.dtype(dtype)}.*astype"):
+            next(iter(tg.data.DataLoader(samples, batch_size=batch_size)))
+    batch = next(iter(tg.data.DataLoader([np.array([7], np.uint8)] * 2, batch_size=2)))
+    assert batch.dtype == np.uint8 and batch.shape == (2, 1)

@@ -125,7 +125,7 @@ def default_convert(data: Any) -> Any:
         return data
     if isinstance(data, (np.ndarray, np.generic)):
         if data.dtype.kind in "biufc":  # (PyTorch leaves strings, bytes and objects alone)
-            return Tensor._make(np.asarray(data))
+            return _tensor_of(np.asarray(data), "default_convert")
         return data
     if isinstance(data, Mapping):
         return _same_mapping(data, {k: default_convert(v) for k, v in data.items()})
@@ -289,10 +289,23 @@ def _is_sequence(x: Any) -> bool:
     return isinstance(x, Sequence) and not isinstance(x, (str, bytes))
 
 
+def _tensor_of(arr: np.ndarray, where: str) -> Tensor:
+    """A batch's array as a Tensor, of a dtype the tensors take (as ``tinygrad_cnn.tensor``
+    refuses the others: numpy's promotion of uint64 + int64 to float64 is none of PyTorch's)."""
+    dt = arr.dtype
+    if dt.kind == "c" or dt.itemsize > 8 or (dt.kind == "u" and dt != np.uint8):
+        raise TypeError(
+            f"DataLoader ({where}): a sample holds an array of dtype {dt}, which tensors do not "
+            "take (of the unsigned types only uint8 -- PyTorch 2.13's uint16/32/64 have no "
+            "promotion rules -- and no complex or 128-bit types); convert it in the dataset, "
+            "e.g. with .astype(np.int64) or .astype(np.float32)")
+    return Tensor._make(arr)
+
+
 def _as_tensors(batch: Any) -> Any:
     """The collated arrays as Tensors, in the same mappings, tuples, lists and sequences."""
     if isinstance(batch, np.ndarray):
-        return Tensor._make(batch)
+        return _tensor_of(batch, "default_collate")
     if isinstance(batch, Tensor):
         return batch
     if isinstance(batch, Mapping):

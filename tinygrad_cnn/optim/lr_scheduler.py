@@ -53,6 +53,9 @@ class LRScheduler:
     ``last_epoch``; ``step()`` advances it and writes the rates into the optimizer."""
 
     _is_initial = False
+    #: whether get_lr reads a value per group fixed when the scheduler was made (base_lrs,
+    #: lr_lambdas, max_lrs): then a group added later has none, and step() refuses to go on
+    _per_group_schedule = False
 
     def __init__(self, optimizer: Any, last_epoch: int = -1) -> None:
         _check_optimizer(optimizer, type(self).__name__)
@@ -85,7 +88,21 @@ class LRScheduler:
         """The learning rates the last step set."""
         return self._last_lr
 
+    def _check_groups(self, values: Sequence[Any] | None = None) -> None:
+        """A group added to the optimizer after this scheduler was made has no schedule in it
+        (PyTorch fails with a bare zip() error, or leaves the group unscheduled): say so."""
+        n = len(self.optimizer.param_groups)
+        known = len(values) if values is not None else len(self.base_lrs) \
+            if self._per_group_schedule else n
+        if known != n:
+            name = type(self).__name__
+            raise ValueError(
+                f"{name}.step: the optimizer has {n} parameter groups, but this {name} schedules "
+                f"{known} (a group added with add_param_group after the scheduler was made has "
+                f"no schedule in it); make the scheduler again after adding the group")
+
     def step(self, epoch: int | None = None) -> None:
+        self._check_groups()
         if self._step_count == 1 and not self.optimizer.__dict__.get("_opt_called"):
             warnings.warn(
                 f"{type(self).__name__}: Detected call of `lr_scheduler.step()` before "
@@ -105,6 +122,7 @@ class LRScheduler:
             self.last_epoch = epoch
             closed = getattr(self, "_get_closed_form_lr", None)
             values = closed() if closed is not None else self.get_lr()
+        self._check_groups(values)
         for g, lr in zip(self.optimizer.param_groups, values):
             g["lr"] = lr
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
@@ -144,6 +162,8 @@ class CosineAnnealingLR(LRScheduler):
     PyTorch's: each step scales ``lr - eta_min`` by the ratio of consecutive cosine terms (past
     ``T_max`` it climbs back), so it composes with other schedules and keeps manual changes."""
 
+    _per_group_schedule = True
+
     def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:
         if T_max < 1:
@@ -179,6 +199,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     per batch with ``epoch + i / batches``); the two may be mixed. Not chainable (PyTorch's is
     not either): it sets the rate from ``base_lrs``."""
 
+    _per_group_schedule = True
+
     def __init__(self, optimizer: Any, T_0: int, T_mult: int = 1, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:
         if not isinstance(T_0, int) or T_0 <= 0:
@@ -199,6 +221,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2 for base in self.base_lrs]
 
     def step(self, epoch: float | None = None) -> None:
+        self._check_groups()
         if epoch is None and self.last_epoch < 0:
             epoch = 0
         if epoch is None:
@@ -222,13 +245,17 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_i = self.T_0
                 self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
-        for g, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        values = self.get_lr()
+        self._check_groups(values)
+        for g, lr in zip(self.optimizer.param_groups, values):
             g["lr"] = lr
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
 
 class LambdaLR(LRScheduler):
     """``lr = base_lr * lr_lambda(epoch)``, one function for all groups or one per group."""
+
+    _per_group_schedule = True
 
     def __init__(self, optimizer: Any, lr_lambda: Callable[[int], float] |
                  Sequence[Callable[[int], float]], last_epoch: int = -1) -> None:
@@ -250,6 +277,9 @@ class LambdaLR(LRScheduler):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         state = dict(state_dict)
         lambdas = state.pop("lr_lambdas")
+        if len(lambdas) != len(self.lr_lambdas):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: the state_dict holds "
+                             f"{len(lambdas)} lr_lambdas, this scheduler {len(self.lr_lambdas)}")
         self.__dict__.update(state)
         for f, saved in zip(self.lr_lambdas, lambdas):
             if saved is not None:
@@ -260,6 +290,8 @@ class MultiplicativeLR(LRScheduler):
     """Multiply the learning rate by ``lr_lambda(epoch)`` at every step after the first (one
     function for all groups or one per group). Chainable: it scales the group's current ``lr``.
     ``state_dict`` saves the state of callable objects, not of functions (as PyTorch)."""
+
+    _per_group_schedule = True
 
     def __init__(self, optimizer: Any, lr_lambda: Callable[[int], float] |
                  Sequence[Callable[[int], float]], last_epoch: int = -1) -> None:
@@ -351,6 +383,8 @@ class ConstantLR(LRScheduler):
             return [g["lr"] * self.factor for g in groups]
         if self.last_epoch != self.total_iters:
             return [g["lr"] for g in groups]
+        if self.factor == 0:  # (0 cannot be divided out: the rate it replaced, as alone)
+            return list(self.base_lrs)
         return [g["lr"] * (1.0 / self.factor) for g in groups]
 
     def _get_closed_form_lr(self) -> list[float]:
@@ -421,6 +455,8 @@ class CyclicLR(LRScheduler):
     (SGD's ``momentum``, Adam's ``beta1``) moves the opposite way between ``max_momentum`` and
     ``base_momentum``. Creating it sets each group's ``lr`` to ``base_lr``. ``state_dict`` saves
     the state of a callable-object ``scale_fn``, not of a function (as PyTorch)."""
+
+    _per_group_schedule = True
 
     def __init__(self, optimizer: Any, base_lr: float | Sequence[float],
                  max_lr: float | Sequence[float], step_size_up: int = 2000,
@@ -635,7 +671,9 @@ class OneCycleLR(LRScheduler):
             for i, phase in enumerate(self._schedule_phases):
                 end = phase["end_step"]
                 if step <= end or i == len(self._schedule_phases) - 1:
-                    pct = (step - start) / (end - start)
+                    # (a phase of no steps -- total_steps * pct_start == 1 -- is over at once:
+                    # its end value; PyTorch divides by zero)
+                    pct = (step - start) / (end - start) if end != start else 1.0
                     lr = self._anneal(g[phase["start_lr"]], g[phase["end_lr"]], pct)
                     momentum = self._anneal(g[phase["start_momentum"]],
                                             g[phase["end_momentum"]], pct) \
@@ -731,6 +769,9 @@ class SequentialLR(LRScheduler):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         state = dict(state_dict)
         saved = state.pop("_schedulers")
+        if len(saved) != len(self._schedulers):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: the state_dict holds "
+                             f"{len(saved)} schedulers, this one {len(self._schedulers)}")
         self.__dict__.update(state)
         for s, st in zip(self._schedulers, saved):
             s.load_state_dict(st)

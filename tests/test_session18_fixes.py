@@ -234,3 +234,65 @@ def test_data_loader_refuses_unsigned_types_tensors_do_not_take(dtype):
             next(iter(tg.data.DataLoader(samples, batch_size=batch_size)))
     batch = next(iter(tg.data.DataLoader([np.array([7], np.uint8)] * 2, batch_size=2)))
     assert batch.dtype == np.uint8 and batch.shape == (2, 1)
+
+
+@pytest.mark.parametrize("bounds", ["min", "max", "both", "clip"])
+def test_clamp_in_place_with_tensor_bounds_that_require_grad_is_recorded(bounds):
+    # buf.clamp_(min=x) on a buf that requires no grad took the unrecorded path: x got no
+    # gradient through buf, silently (outside tester t64).
+    torch = pytest.importorskip("torch")
+    grads = []
+    for m in (tg, torch):
+        x = m.tensor([3.0, -1.0, 0.5], dtype=m.float64, requires_grad=True)
+        buf = m.zeros(3, dtype=m.float64)
+        if bounds == "both":
+            buf.clamp_(x * 0 - 0.25, x)
+        elif bounds == "clip":
+            buf.clip_(min=x)
+        else:
+            buf.clamp_(**{bounds: x})
+        ((buf * buf).sum() + x.sum()).backward()
+        assert buf.requires_grad
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(*grads)
+
+
+def test_every_in_place_unary_form_records_a_tensor_argument():
+    # The class of the clamp_ bug: any tensor among an in-place form's arguments is an operand.
+    x = tg.tensor([0.3, 0.6], requires_grad=True)
+    for fn in (lambda b: b.clamp_(max=x), lambda b: b.lerp_(x, 0.5), lambda b: b.copysign_(x)):
+        b = tg.tensor([0.5, 0.5])
+        fn(b)
+        assert b.requires_grad and b.grad_fn is not None
+
+
+def test_losses_that_need_not_their_input_allow_changing_it_in_place_after():
+    # cross_entropy and kl_div saved their input (the logits) and raised a version error when
+    # it changed in place before backward; PyTorch's read log_softmax's output and the target.
+    torch = pytest.importorskip("torch")
+    grads = []
+    for m, F in ((tg, tg.nn.functional), (torch, torch.nn.functional)):
+        per = []
+        for make in (lambda h: F.cross_entropy(h, m.tensor([2, 0])),
+                     lambda h: F.cross_entropy(h, m.tensor([2, 0]), label_smoothing=0.1,
+                                               weight=m.tensor([1.0, 2.0, 0.5], dtype=m.float64)),
+                     lambda h: F.kl_div(h, m.tensor([[0.2, 0.3, 0.5]] * 2, dtype=m.float64),
+                                        reduction="batchmean"),
+                     lambda h: F.kl_div(h, m.tensor([[0.2, 0.3, 0.5]] * 2, dtype=m.float64).log(),
+                                        reduction="sum", log_target=True)):
+            x = m.tensor([[0.5, -1.2, 2.0], [1.0, 0.0, -3.0]], dtype=m.float64, requires_grad=True)
+            h = x * 1
+            loss = make(h)
+            h.mul_(3.0)
+            loss.backward()
+            per.append(x.grad.numpy())
+        grads.append(per)
+    for ours, theirs in zip(*grads):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-14)
+    # a second derivative still reads the logits, and says so when they changed
+    x = tg.tensor([[0.5, -1.2, 2.0]], requires_grad=True)
+    h = x * 1
+    loss = tg.nn.functional.cross_entropy(h, tg.tensor([2]))
+    h.mul_(3.0)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        tg.grad(loss, [x], create_graph=True)

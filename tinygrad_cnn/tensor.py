@@ -2617,7 +2617,10 @@ class Tensor:
 
     # in-place forms of unary ops: the op's result written back (recorded like any in-place op)
     def _unary_(self, name: str, *args: Any, **kwargs: Any) -> Tensor:
-        return self._result_in_place(name + "_", lambda s: getattr(s, name)(*args, **kwargs))
+        # (any tensor among the arguments is an operand: one that requires grad is recorded)
+        operands = tuple(a for a in (*args, *kwargs.values()) if isinstance(a, Tensor))
+        return self._result_in_place(name + "_", lambda s: getattr(s, name)(*args, **kwargs),
+                                     operands)
 
     def _result_in_place(self, name: str, fn: Callable[[Tensor], Tensor],
                          operands: tuple[Any, ...] = ()) -> Tensor:
@@ -2676,7 +2679,7 @@ class Tensor:
     def tanh_(self) -> Tensor:
         return self._unary_("tanh")
 
-    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
         return self._unary_("clamp", min, max)
 
     clip_ = clamp_

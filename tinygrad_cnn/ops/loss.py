@@ -15,7 +15,7 @@ import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function, _state
 from tinygrad_cnn.backend import array_module
-from tinygrad_cnn.ops.activation import Sigmoid, Softmax, Softplus, log_softmax_array, softmax_array
+from tinygrad_cnn.ops.activation import Sigmoid, Softmax, Softplus, log_softmax_array
 from tinygrad_cnn.ops.elementwise import keep
 from tinygrad_cnn.ops.movement import ScatterAdd
 from tinygrad_cnn.ops.reduce import _wide
@@ -88,9 +88,11 @@ class CrossEntropy(Function):
     @staticmethod
     def forward(ctx: Context, logits: Any, target: Any = None, reduction: str = "mean",
                 weight: Any = None, ignore_index: int = -100, label_smoothing: float = 0.0) -> Any:
-        ctx.save_for_backward(logits)
+        ctx.save_for_backward(logits)  # (read only for second derivatives)
         ctx.target, ctx.matrix, ctx.factors = target, None, None
-        logp = log_softmax_array(logits, 1)
+        # the first-order VJP reads the softmax from log_softmax's output, as PyTorch's: an
+        # in-place change of the logits after the loss was made does not matter to it
+        ctx.logp = logp = log_softmax_array(logits, 1)
         if weight is None and label_smoothing == 0.0 and not (target == ignore_index).any():
             return _reduce(_nll(logp, target), reduction)  # the plain case: T is one-hot
         xp = array_module(logits)
@@ -121,21 +123,22 @@ class CrossEntropy(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
-        (logits,) = ctx.saved_tensors
-        xp = array_module(logits._data)
-        n, c = logits.shape
+        logp = ctx.logp
+        xp = array_module(logp)
+        n, c = logp.shape
         t = ctx.matrix
         reduction = ctx.attrs["reduction"]
-        if (t is None and not _state.grad_enabled and n and reduction != "none"
-                and logits.dtype in (np.float32, np.float64)):
+        first_order = not _state.grad_enabled
+        if (t is None and first_order and n and reduction != "none"
+                and logp.dtype in (np.float32, np.float64)):
             # the plain first-order case (every training step): the expression below on arrays,
             # in its order (softmax - one-hot, times g / N): bit for bit, a quarter of the time
-            gx = softmax_array(logits._data, 1)
+            gx = xp.exp(logp)
             gx[xp.arange(n), ctx.target] -= 1
             gx *= g._data / n if reduction == "mean" else g._data
             return Tensor._make(gx)
         if t is None:
-            t = xp.zeros((n, c), dtype=logits.dtype)
+            t = xp.zeros((n, c), dtype=logp.dtype)
             t[xp.arange(n), ctx.target] = 1
             mass: Any = 1.0
         else:
@@ -147,7 +150,14 @@ class CrossEntropy(Function):
         ignored = getattr(ctx, "ignored", None)
         if ignored is not None:  # ignored rows take no upstream gradient, even a NaN or inf one
             scale = keep(scale, ~ignored[:, None])  # (their softmax still shows a NaN input)
-        return (Softmax.apply(logits, dim=1) * mass - t) * scale
+        if first_order:
+            with np.errstate(over="ignore"):  # (float16: exp in float32, rounded once)
+                softmax = Tensor._make(xp.exp(logp.astype(np.float32)).astype(logp.dtype)
+                                       if logp.dtype == np.float16 else xp.exp(logp))
+        else:  # the softmax op on the logits, so second derivatives flow
+            (logits,) = ctx.saved_tensors
+            softmax = Softmax.apply(logits, dim=1)
+        return (softmax * mass - t) * scale
 
 
 def _target_matrix(safe: Any, w: Any, ignored: Any, c: int, weight: Any, smoothing: float,
@@ -414,7 +424,9 @@ class KLDiv(Function):
     def forward(ctx: Context, x: Any, t: Any, reduction: str = "mean",
                 log_target: bool = False) -> Any:
         xp = array_module(x)
-        ctx.save_for_backward(x, t)
+        # x only for the target's gradient: x's own is -g t (an in-place change of x after the
+        # loss was made then does not matter, as in PyTorch)
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, t)
         if log_target:
             losses = xp.exp(t) * (t - x)
         else:
@@ -426,7 +438,7 @@ class KLDiv(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, t = ctx.saved_tensors
-        scale = _spread(g, x.shape, ctx.attrs["reduction"])
+        scale = _spread(g, t.shape, ctx.attrs["reduction"])
         nx, nt = ctx.needs_input_grad
         if ctx.attrs["log_target"]:
             e = t.exp()

@@ -304,7 +304,9 @@ def _mode_index(x: Any, d: int) -> Any:
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     """A named tuple ``(values, indices)``: the most frequent value along ``dim`` (of values as
     frequent, the smallest) and the index of its last occurrence, as PyTorch's CPU kernel (see
-    the module's tie and NaN rules). The gradient goes to the index."""
+    the module's tie and NaN rules; with a NaN in a row PyTorch's answer depends on the NaN's
+    place, as its sort cannot order NaN: here each NaN counts once). The gradient goes to the
+    index."""
     where = "mode"
     input = _tensor(input, where)
     d, x = _selection_dim(input, dim, where)

@@ -296,3 +296,75 @@ def test_losses_that_need_not_their_input_allow_changing_it_in_place_after():
     h.mul_(3.0)
     with pytest.raises(RuntimeError, match="modified by an in-place operation"):
         tg.grad(loss, [x], create_graph=True)
+
+
+def test_a_long_file_name_saves_with_short_hidden_files_beside_it(tmp_path):
+    # A legal name of 241-254 bytes passed every check, then the save failed at the end of the
+    # epoch: its hidden ".NAME.PID.XXXXXXXX.part" (and ".NAME.lock") were longer than 255 bytes.
+    from tinygrad_cnn._files import remove_stale_parts, sidecar
+
+    for n in (241, 250):
+        name = "a" * n + ".npz"
+        tg.save({"w": tg.ones(2)}, tmp_path / name)
+        np.testing.assert_array_equal(tg.load(tmp_path / name)["w"].numpy(), [1.0, 1.0])
+        stem = sidecar(name)
+        assert len(stem.encode()) + 24 <= 255 and stem.startswith(".aaaa")
+        assert sidecar(name[:-1] + "x") != stem  # (the hash tells two long names apart)
+    assert sidecar("short.npz") == ".short.npz"
+    # a part a killed writer left (its process is gone) is found under the short stem
+    dead = __import__("subprocess").run(["true"]).args and 2**22 + 12345
+    part = tmp_path / f"{sidecar(name)}.{dead}.0123abcd.part"
+    part.write_bytes(b"x")
+    assert remove_stale_parts(tmp_path / name) == [part]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["a" * 241 + ".npz", name])
+
+
+def test_cli_trains_and_saves_to_a_long_out_name_and_refuses_a_blow_up(tmp_path):
+    from tinygrad_cnn import cli
+
+    data = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "mnist")
+    name = "b" * 245 + ".npz"
+    args = ["train", "--epochs", "1", "--limit", "64", "--data-dir", data]
+    assert cli.main([*args, "--out", str(tmp_path / name)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+    # the last step's blow-up shows only in the weights (the mean loss is of the losses before
+    # each step): such a run is not saved over the good checkpoint, and the exit status is 1
+    good = tg.load(tmp_path / name)
+    assert cli.main([*args[:2], "2", *args[3:], "--resume", str(tmp_path / name), "--lr", "1e300"]) == 1
+    after = tg.load(tmp_path / name)
+    for k, v in good["model"].items():
+        np.testing.assert_array_equal(after["model"][k].numpy(), v.numpy())
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda s: s["state"][1].__setitem__("momentum_buffer", 3), r"state\['momentum_buffer'\].* is a int"),
+    (lambda s: s["state"][0].__setitem__("step", None),
+     "state 'step' of parameter 0 is None; it must be a number"),
+    (lambda s: s["state"][0].__setitem__("step", tg.tensor(-1.0)),
+     "'step' of parameter 0 must be a count >= 0"),
+    (lambda s: s["param_groups"][0].__setitem__("momentum", -1.0), "momentum"),
+])
+def test_optimizer_load_refuses_state_its_step_cannot_use(edit, message):
+    # Each loaded, then failed in the step after a resumed run had loaded its data (TypeError,
+    # ZeroDivisionError, OverflowError): now load_state_dict names the key.
+    import copy
+
+    a, b = tg.nn.Parameter(tg.ones(3)), tg.nn.Parameter(tg.ones(2))
+    opt = tg.optim.SGD([a, b], lr=0.1, momentum=0.9)
+    for p in (a, b):
+        p.grad = tg.ones(p.shape)
+    opt.step()
+    sd = copy.deepcopy(opt.state_dict())
+    sd["state"][0]["step"] = tg.tensor(1.0)
+    edit(sd)
+    with pytest.raises((TypeError, ValueError), match=message):
+        tg.optim.SGD([a, b], lr=0.1, momentum=0.9).load_state_dict(sd)
+
+
+def test_optimizer_state_dict_keeps_a_loaded_key_that_names_no_parameter():
+    # load_state_dict kept it (as PyTorch's), then state_dict() raised KeyError: <an id>.
+    p = tg.nn.Parameter(tg.ones(2))
+    opt = tg.optim.SGD([p], lr=0.1)
+    opt.load_state_dict({"state": {5: {"momentum_buffer": tg.zeros(2)}},
+                         "param_groups": [dict(opt.state_dict()["param_groups"][0])]})
+    assert list(opt.state_dict()["state"]) == [5]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import re
 import secrets
@@ -17,6 +18,22 @@ from typing import BinaryIO
 _PART = re.compile(r"(\d+)\.[0-9a-f]{8}")
 _LEGACY_PART = re.compile(r"[A-Za-z0-9_]{8}")  # tempfile.mkstemp's names, before process ids
 LEGACY_PART_AGE = 3600.0  # seconds after which such a part is surely abandoned
+
+
+_NAME_MAX = 255  # bytes in one file name (ext4, xfs, btrfs, tmpfs, APFS)
+_SIDECAR_ROOM = 24  # bytes after the stem: ".PID.XXXXXXXX.part" with a 10-digit PID, ".lock"
+
+
+def sidecar(name: str) -> str:
+    """The stem of the hidden files kept beside the file ``name`` (its lock, its temporary
+    parts): ``.NAME`` -- or, where that and the longest suffix would not fit in one file name,
+    ``.NAME`` cut short plus ``~`` and 8 hex digits of NAME's hash (a name of 250 bytes is
+    legal; its ``.NAME.PID.XXXXXXXX.part`` would not be, and the save would fail at the end)."""
+    raw = os.fsencode(name)
+    if 1 + len(raw) + _SIDECAR_ROOM <= _NAME_MAX:
+        return "." + name
+    digest = hashlib.sha1(raw).hexdigest()[:8]
+    return "." + os.fsdecode(raw[:_NAME_MAX - _SIDECAR_ROOM - 10]) + "~" + digest
 
 
 def _process_alive(pid: int) -> bool:
@@ -38,7 +55,7 @@ def remove_stale_parts(path: str | os.PathLike[str]) -> list[Path]:
     left beside it: ``.NAME.PID.XXXXXXXX.part`` whose process no longer runs, and parts of the old
     ``.NAME.XXXXXXXX.part`` form older than an hour. Returns what was removed."""
     path = Path(path)
-    prefix = f".{path.name}."
+    prefix = f"{sidecar(path.name)}."
     removed = []
     try:
         entries = list(os.scandir(path.parent))
@@ -92,7 +109,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
         mode: int | None = stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
         mode = None  # os.open below applies the umask to 0o666
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part"
+    tmp = path.parent / f"{sidecar(path.name)}.{os.getpid()}.{secrets.token_hex(4)}.part"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | \
         getattr(os, "O_CLOEXEC", 0)
     fd = -1

@@ -12,7 +12,6 @@ convention) before any data is loaded and before any file is written; 1 a failur
 from __future__ import annotations
 
 import argparse
-import atexit
 import contextlib
 import math
 import os
@@ -26,6 +25,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
+
+from tinygrad_cnn._files import sidecar
 
 PROG = "python -m tinygrad_cnn"
 DEFAULT_MODEL = "lenet5"
@@ -528,8 +529,11 @@ def _train(args: argparse.Namespace) -> int:
             t0 = time.perf_counter()
             bar = ProgressBar(f"epoch {epoch}/{epochs}")
             loss = train_epoch(model, train_loader, opt, args.device, on_step=bar.update)
-            if not math.isfinite(loss):  # diverged: its weights are not worth a checkpoint
-                raise WorkError(f"training diverged in epoch {epoch} (mean loss {loss}); "
+            if not math.isfinite(loss) or not _weights_finite(model):
+                # diverged: its weights are not worth a checkpoint (the mean loss is of the
+                # losses before each step: the last step's blow-up shows in the weights only)
+                raise WorkError(f"training diverged in epoch {epoch} (mean loss {loss}"
+                                f"{', weights not finite' if math.isfinite(loss) else ''}); "
                                 f"nothing of it was saved and {_what_is_kept(out, saved_epoch)}; "
                                 f"try a smaller --lr (this run: {lr:g})")
             sched.step()
@@ -614,6 +618,16 @@ def _keep_earlier_run(out: Path) -> Path:
         return backup
 
 
+def _weights_finite(model: Any) -> bool:
+    """Whether every parameter and buffer of ``model`` holds finite numbers only."""
+    import numpy as np
+
+    from tinygrad_cnn.backend import to_numpy
+
+    return all(np.isfinite(to_numpy(t._data)).all() for t in model.state_dict().values()
+               if t.dtype.kind == "f")
+
+
 def _free_backup(out: Path) -> Path:
     """Where the earlier run at the default path goes: NAME.previous.npz, or, when an even
     earlier one is there already, the first free NAME.previous-2.npz, -3, ..."""
@@ -621,13 +635,34 @@ def _free_backup(out: Path) -> Path:
     while True:
         tag = ".previous" if k == 1 else f".previous-{k}"
         backup = out.with_name(out.stem + tag + out.suffix)
-        lock = backup.with_name(f".{backup.name}.lock")  # (another run writes there)
+        lock = backup.with_name(f"{sidecar(backup.name)}.lock")  # (another run writes there)
         if not backup.exists() and not backup.is_symlink() and not lock.exists():
             return backup
         k += 1
 
 
-_LOCKS: list[Any] = []  # the open lock files of this process (held until it exits)
+_LOCKS: list[tuple[Any, Path]] = []  # this command's open lock files (released when it ends)
+_MADE: list[Path] = []  # the folders this command made, outermost first (removed if left empty)
+
+
+def _make_parents(path: Path) -> None:
+    """Make ``path``'s missing folders, remembered so that a command that ends -- refused,
+    interrupted, failed -- before writing into them leaves none behind."""
+    made = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _MADE.extend(reversed(made))
+
+
+def _release() -> None:
+    """The end of a command (in ``main``, so also one called in a notebook or a test): its
+    locks released and their files removed, its empty new folders removed."""
+    while _LOCKS:
+        handle, lock = _LOCKS.pop()
+        with contextlib.suppress(OSError):
+            handle.close()
+        _unlink_quietly(lock)
+    while _MADE:
+        _rmdir_quietly(_MADE.pop())  # (innermost first; one holding a file stays)
 
 
 def _lock_output(args: argparse.Namespace, out: Path) -> None:
@@ -639,12 +674,9 @@ def _lock_output(args: argparse.Namespace, out: Path) -> None:
         import fcntl
     except ImportError:  # (no flock on this system: unlocked, as before)
         return
-    made = [p for p in (out.parent, *out.parent.parents) if not p.exists()]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    for folder in reversed(made):  # (atexit runs the innermost first) a run that ends before
-        atexit.register(_rmdir_quietly, folder)  # its first save leaves no empty folders
+    _make_parents(out)  # (a run that ends before its first save leaves no empty folders)
     target = out.resolve()  # (a symlink to the file is the same checkpoint)
-    lock = target.with_name(f".{target.name}.lock")
+    lock = target.with_name(f"{sidecar(target.name)}.lock")
     try:
         handle = open(lock, "a")  # (held open for the life of the run)
     except OSError as exc:
@@ -656,9 +688,7 @@ def _lock_output(args: argparse.Namespace, out: Path) -> None:
         handle.close()
         _usage(args, f"argument --out: another run is writing {out} now (it holds {lock}); wait "
                "for it to finish, or give this run another --out")
-    _LOCKS.append(handle)
-    # tidy: the lock file goes with the run that holds it (also one a killed run left behind)
-    atexit.register(_unlink_quietly, lock)
+    _LOCKS.append((handle, lock))  # (the lock file goes with the run that holds it)
 
 
 def _unlink_quietly(path: Path) -> None:
@@ -747,7 +777,7 @@ def _draw(args: argparse.Namespace) -> int:
     if not text_form and shutil.which("dot") is None:
         _usage(args, f"argument -o/--output: {path.suffix} needs Graphviz's `dot`, which is not "
                f"installed ({viz.GraphvizNotFound()}); .dot and .txt need no Graphviz")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_parents(path)
     try:
         if args.animate or path.suffix.lower() == ".txt":
             from tinygrad_cnn._files import atomic_write
@@ -926,7 +956,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # saved is finished, the lock file removed, and the exit status says which signal
         signal.signal(signal.SIGTERM, _terminated)
     try:
-        return int(args.func(args) or 0)
+        try:
+            return int(args.func(args) or 0)
+        finally:
+            _release()
     except Terminated:
         _say("", "terminated", stream=sys.stderr)
         return 143

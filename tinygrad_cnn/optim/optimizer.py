@@ -7,6 +7,7 @@ state dicts -- per optimizer, and for every optimizer (``register_optimizer_step
 from __future__ import annotations
 
 import functools
+import math
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -381,8 +382,9 @@ class Optimizer:
         for pre in list(self._hooks("state_dict_pre").values()):
             pre(self)
         index = {id(p): i for i, p in enumerate(self._params())}
-        state = {index[id(p)]: {k: self._export_state(v) for k, v in s.items()}
-                 for p, s in self.state.items()}
+        # (a loaded key that names no parameter is kept as it was, as PyTorch's)
+        state = {index[id(p)] if isinstance(p, Tensor) else p:
+                 {k: self._export_state(v) for k, v in s.items()} for p, s in self.state.items()}
         groups = [{**{k: v for k, v in g.items() if k != "params"},
                    "params": [index[id(p)] for p in g["params"]]} for g in self.param_groups]
         out = {"state": state, "param_groups": groups}
@@ -430,6 +432,7 @@ class Optimizer:
                 elif k != "params":
                     group[k] = tuple(v) if k in ("betas", "etas", "step_sizes") else v
             self._load_group(saved, group)
+            self._check_group(group)
         self.state = defaultdict(dict)
         # the state as tensors (PyTorch's); a custom optimizer's own step reads them as they are
         as_tensors = type(self)._update is Optimizer._update
@@ -440,6 +443,7 @@ class Optimizer:
                 continue
             p = params[int(i)]
             self.state[p] = {k: self._import_state(int(i), p, k, v) for k, v in s.items()}
+            self._check_loaded(int(i), p, self.state[p])
             if not as_tensors:
                 self.state[p] = self._tensors(self.state[p], {})
             else:
@@ -447,6 +451,31 @@ class Optimizer:
                                  not isinstance(v, Tensor) else v
                                  for k, v in self.state[p].items()}
         self._check_state()
+
+    def _check_loaded(self, i: int, p: Tensor, state: dict[str, Any]) -> None:
+        """A built-in optimizer's loaded state of parameter ``i`` must be what its step can use
+        (else the step, after a resumed run loaded its data, failed: a number where a tensor
+        belongs, a negative ``step``, a None)."""
+        if not type(self).__module__.startswith("tinygrad_cnn.optim") or \
+                type(self)._update is Optimizer._update:
+            return
+        name = type(self).__name__
+        for k, v in state.items():
+            if v is None and k != "momentum_buffer":  # (PyTorch < 2.0's SGD saved None there)
+                what = "a number" if k in self._scalar_state else "a tensor"
+                raise TypeError(f"{name}.load_state_dict: state {k!r} of parameter {i} is None; "
+                                f"it must be {what} (or leave the key out to start it afresh)")
+            if k == "step":
+                step = v.item() if hasattr(v, "item") else v
+                if isinstance(step, bool) or not isinstance(step, (int, float)) or \
+                        not 0 <= step < math.inf:
+                    raise ValueError(f"{name}.load_state_dict: state 'step' of parameter {i} "
+                                     f"must be a count >= 0, got {step!r}")
+        try:
+            self._arrays(state, p)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(str(exc).replace(f"{name}.step:", f"{name}.load_state_dict:")) \
+                from None
 
     def _check_state(self) -> None:
         """A subclass's check of the loaded state as a whole (by default none): a ValueError

@@ -368,3 +368,32 @@ def test_optimizer_state_dict_keeps_a_loaded_key_that_names_no_parameter():
     opt.load_state_dict({"state": {5: {"momentum_buffer": tg.zeros(2)}},
                          "param_groups": [dict(opt.state_dict()["param_groups"][0])]})
     assert list(opt.state_dict()["state"]) == [5]
+
+
+def test_a_ctrl_c_while_python_m_tinygrad_cnn_imports_is_one_line():
+    # A Ctrl-C in the first ~0.4 s (numpy and the package importing) printed a KeyboardInterrupt
+    # traceback through runpy; the start-up handler prints "interrupted" and exits 130.
+    import subprocess
+    import sys
+    import types
+
+    from tinygrad_cnn import _start
+
+    def fake(*argv):
+        return types.SimpleNamespace(orig_argv=["python", *argv])
+
+    assert _start.run_as_main(fake("-m", "tinygrad_cnn", "train"))
+    assert _start.run_as_main(fake("-X", "dev", "-mtinygrad_cnn"))
+    assert not _start.run_as_main(fake("-m", "pytest", "tinygrad_cnn"))
+    assert not _start.run_as_main(fake("script.py", "-m", "tinygrad_cnn"))
+    code = ("import os, signal, time; from tinygrad_cnn import _start; _start.quiet_interrupts(); "
+            "os.kill(os.getpid(), signal.SIGINT); time.sleep(10)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 130 and r.stderr.strip() == "interrupted", r.stderr
+    # an ordinary import leaves Python's handler alone; python -m hands it back before main
+    code = ("import signal, tinygrad_cnn; "
+            "assert signal.getsignal(signal.SIGINT) is signal.default_int_handler")
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+    r = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "--help"], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0 and "train" in r.stdout

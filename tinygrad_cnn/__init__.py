@@ -8,6 +8,13 @@ tensor([[2., 4.],
         [6., 8.]])
 """
 
+import sys as _sys
+
+from tinygrad_cnn import _start
+
+if _start.run_as_main(_sys):  # python -m tinygrad_cnn: a Ctrl-C while importing is one line
+    _start.quiet_interrupts()
+
 import builtins  # (``bool`` and ``int`` here are dtypes, as ``torch.bool``)
 import numbers
 import operator

@@ -68,7 +68,10 @@ def test_corrupt_deflate_data_is_an_idx_error(tmp_path):
         except (OSError, EOFError):
             pass
         (tmp_path / "bad.gz").write_bytes(bytes(data))
-        with pytest.raises(IDXError, match="bad.gz: the gzip stream is corrupt"):
+        # (decompressed no further than the header declares: a flip that inflates to more
+        # is reported as that, before the CRC at the end is reached)
+        with pytest.raises(IDXError, match="bad.gz: the (gzip stream is corrupt|file is longer "
+                                           "than its header says)"):
             read_idx(tmp_path / "bad.gz")
     assert hits >= 3  # the case the fix is about did occur
 

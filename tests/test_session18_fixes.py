@@ -397,3 +397,43 @@ def test_a_ctrl_c_while_python_m_tinygrad_cnn_imports_is_one_line():
     r = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "--help"], capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 0 and "train" in r.stdout
+
+
+def test_cli_refuses_paths_the_system_cannot_open_naming_the_argument(tmp_path):
+    # A path past PATH_MAX gave "[Errno 36]" and exit 1 naming no argument; "ck.npz/." and
+    # "missing/../m.npz" were normalised as text and read or replaced another file.
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "ck.npz").write_bytes(b"keep")
+    too_long = "x/" * 2100 + "a.npz"
+    for argv, flag in [(["evaluate", "--checkpoint", too_long], "--checkpoint"),
+                       (["train", "--resume", too_long], "--resume"),
+                       (["train", "--data-dir", too_long], "--data-dir"),
+                       (["train", "--out", "ck.npz/."], "--out"),
+                       (["evaluate", "--checkpoint", "ck.npz/."], "--checkpoint"),
+                       (["train", "--out", "missing/../m.npz"], "--out"),
+                       (["evaluate", "--checkpoint", "y" * 300 + ".npz"], "--checkpoint")]:
+        r = subprocess.run([sys.executable, "-m", "tinygrad_cnn", *argv], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "PYTHONPATH": os.getcwd()})
+        assert r.returncode == 2, (argv, r.stderr)
+        assert f"error: argument {flag}:" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert (tmp_path / "ck.npz").read_bytes() == b"keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.npz"]
+
+
+def test_read_idx_of_a_gzip_bomb_stops_at_the_declared_size(tmp_path):
+    # A 3 MB .gz whose header declares 10 bytes, then 3 GB of zeros, filled the memory.
+    import zlib
+
+    from tinygrad_cnn.data.idx import IDXError, read_idx
+
+    c = zlib.compressobj(9, zlib.DEFLATED, 31)
+    z = c.compress(bytes([0, 0, 8, 1]) + (10).to_bytes(4, "big") + bytes(10))
+    for _ in range(100):  # 1 GB inflated
+        z += c.compress(bytes(10**7))
+    (tmp_path / "bomb.gz").write_bytes(z + c.flush())
+    with pytest.raises(IDXError, match="bomb.gz: the file is longer than its header says"):
+        read_idx(tmp_path / "bomb.gz")

@@ -140,18 +140,43 @@ def _device(text: str) -> str:
                                          f"{text!r}") from None
 
 
+def _path_max() -> int:
+    try:
+        return int(os.pathconf("/", "PC_PATH_MAX"))
+    except (AttributeError, OSError, ValueError):
+        return 4096  # (Linux's)
+
+
 def _path(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError(f"expected a path, got {text!r}")
+    size = len(os.fsencode(text))
+    if size >= _path_max():  # (the system's ENAMETOOLONG named no argument, exit status 1)
+        raise argparse.ArgumentTypeError(f"the path is {size:,} bytes long, more than the "
+                                         f"{_path_max() - 1:,} the system allows; expected a "
+                                         "shorter path")
+    longest = max(text.replace(os.sep, "/").split("/"), key=lambda part: len(os.fsencode(part)))
+    if len(os.fsencode(longest)) > _NAME_MAX:
+        raise argparse.ArgumentTypeError(f"the name {longest[:40]}... is "
+                                         f"{len(os.fsencode(longest))} bytes long, more than the "
+                                         f"{_NAME_MAX} a file system allows in one name")
     return text
 
 
 def _file_path(text: str) -> str:
-    """An output or checkpoint file: a trailing slash names a folder (``open`` refuses it too)."""
+    """An output or checkpoint file: a trailing slash names a folder (``open`` refuses it too),
+    so do a last ``.`` or ``..``; a ``..`` after a folder that does not exist names nothing (the
+    system refuses it; pathlib would drop ``ck.npz/.`` to ``ck.npz`` and write there)."""
     text = _path(text)
-    if text.endswith(("/", os.sep)):
+    parts = text.replace(os.sep, "/").split("/")
+    if text.endswith(("/", os.sep)) or parts[-1] in (".", ".."):
         raise argparse.ArgumentTypeError(f"expected a file path, got {text!r}, which names a "
-                                         "folder (it ends in a slash)")
+                                         "folder (it ends in a slash, '.' or '..')")
+    for k, part in enumerate(parts):
+        prefix = "/".join(parts[:k])
+        if part == ".." and prefix and not os.path.isdir(prefix):
+            raise argparse.ArgumentTypeError(f"expected a file path, got {text!r}: {prefix} is "
+                                             "not a folder, so its '..' names nothing")
     return text
 
 

@@ -63,12 +63,45 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     except IsADirectoryError:
         raise IDXError(f"{path} is a directory, not an IDX file") from None
     if path.suffix == ".gz" or data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
-            raise IDXError(f"{path}: the gzip stream is corrupt or truncated "
-                           f"({type(exc).__name__}: {exc})") from None
+        data = _gunzip(data, str(path))
     return parse_idx(data, str(path))
+
+
+def _declared_size(head: bytes) -> int | None:
+    """The size an IDX file's header declares, or None where ``head`` is no IDX header."""
+    if len(head) < 4 or head[:2] != b"\x00\x00" or head[2] not in DTYPES:
+        return None
+    ndim = head[3]
+    if len(head) < 4 + 4 * ndim:
+        return None
+    shape = struct.unpack(f">{ndim}I", head[4:4 + 4 * ndim])
+    return 4 + 4 * ndim + int(np.prod(shape, dtype=np.int64)) * np.dtype(DTYPES[head[2]]).itemsize
+
+
+def _gunzip(data: bytes, name: str) -> bytes:
+    """``data`` gunzipped, but never more than its IDX header declares plus one byte: a small
+    file that inflates to gigabytes (a header saying 10 bytes, then zeros) is an IDXError, not a
+    MemoryError after filling the memory."""
+    d = zlib.decompressobj(wbits=31)  # (gzip; its CRC and length are checked at the end)
+    try:
+        out = bytearray(d.decompress(data, 4 + 4 * 255))
+        limit = _declared_size(bytes(out))
+        if limit is None:  # no IDX header: parse_idx names what is wrong with it
+            return bytes(out)
+        while not d.eof and len(out) <= limit:
+            tail = d.unconsumed_tail
+            chunk = d.decompress(tail, limit + 1 - len(out))
+            if not chunk and not tail:
+                break
+            out += chunk
+        if len(out) > limit or d.unused_data.strip(b"\0"):
+            raise IDXError(f"{name}: the file is longer than its header says ({limit} bytes)")
+        if not d.eof:
+            raise EOFError("the compressed stream ends before its end-of-stream marker")
+    except (EOFError, zlib.error) as exc:
+        raise IDXError(f"{name}: the gzip stream is corrupt or truncated "
+                       f"({type(exc).__name__}: {exc})") from None
+    return bytes(out)
 
 
 def idx_bytes(array: np.ndarray) -> bytes:

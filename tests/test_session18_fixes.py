@@ -437,3 +437,33 @@ def test_read_idx_of_a_gzip_bomb_stops_at_the_declared_size(tmp_path):
     (tmp_path / "bomb.gz").write_bytes(z + c.flush())
     with pytest.raises(IDXError, match="bomb.gz: the file is longer than its header says"):
         read_idx(tmp_path / "bomb.gz")
+
+
+def test_resume_uses_the_checkpoints_data_dir_and_evaluate_takes_model_for_bare_weights(tmp_path):
+    # --resume dropped the checkpoint's --data-dir (trained on other files, saved as None);
+    # evaluate --model could not evaluate {"model": state_dict} (the README's own example).
+    import shutil
+
+    from tinygrad_cnn import cli
+    from tinygrad_cnn.models import LeNet5
+
+    data = __import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "mnist"
+    mine = tmp_path / "mine"
+    shutil.copytree(data, mine)
+    ck = str(tmp_path / "a.npz")
+    base = ["train", "--limit", "64", "--out", ck]
+    assert cli.main([*base, "--epochs", "1", "--data-dir", str(mine)]) == 0
+    assert cli.main(["train", "--resume", ck, "--epochs", "2"]) == 0
+    assert tg.load(ck)["config"]["data_dir"] == str(mine)
+    mine.rename(tmp_path / "moved")
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["train", "--resume", ck, "--epochs", "3"])
+    assert exc.value.code == 2
+    assert cli.main(["train", "--resume", ck, "--epochs", "3", "--data-dir",
+                     str(tmp_path / "moved")]) == 0
+    weights = str(tmp_path / "w.npz")
+    tg.save({"model": LeNet5().state_dict()}, weights)
+    assert cli.main(["evaluate", "--checkpoint", weights, "--model", "lenet5", "--data-dir",
+                     str(data)]) == 0
+    with pytest.raises(SystemExit):
+        cli.main(["evaluate", "--checkpoint", weights, "--data-dir", str(data)])

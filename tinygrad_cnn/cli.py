@@ -337,9 +337,11 @@ def _not_a_drawing(path: Path) -> str | None:
             "Expected a new path")
 
 
-def _load_checkpoint(args: argparse.Namespace, flag: str, path: str) -> dict[str, Any]:
+def _load_checkpoint(args: argparse.Namespace, flag: str, path: str,
+                     model: str | None = None) -> dict[str, Any]:
     """A checkpoint written by ``train``: a dict with ``model`` weights and a ``config`` that
-    names a known model. Anything else is a usage error naming what was found."""
+    names a known model (or ``model``, where the file names none: weights a user saved as
+    ``{"model": model.state_dict()}``). Anything else is a usage error naming what was found."""
     import tinygrad_cnn as tg
     from tinygrad_cnn.models import MODELS
 
@@ -355,11 +357,15 @@ def _load_checkpoint(args: argparse.Namespace, flag: str, path: str) -> dict[str
         _usage(args, f"argument {flag}: {path} is a tinygrad_cnn file but not a training "
                f"checkpoint (expected a dict with 'model' weights and a 'config'; found {found})")
     config = state.get("config")
+    if model is not None and (config is None or (isinstance(config, dict) and "model" not in config)):
+        state = {**state, "config": {**(config or {}), "model": model}}
+        config = state["config"]
     if not isinstance(config, dict) or "model" not in config:
         found = sorted(map(str, config)) if isinstance(config, dict) else repr(config)
         _usage(args, f"argument {flag}: {path} does not say which model it holds (its config has "
                f"no 'model' entry; found {found}). Expected a checkpoint written by `train` of "
-               "this version")
+               "this version" + (", or --model naming its model" if flag == "--checkpoint"
+                                 else ""))
     name = config["model"]
     if not isinstance(name, str) or name not in MODELS:
         _usage(args, f"argument {flag}: {path} holds a model {name!r} that this version does not "
@@ -445,6 +451,18 @@ def _resolve_training(args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
                    "train anew without --resume")
     settings = {**saved, **given}
     changes = []
+    # the MNIST folder it was trained on is used again (an explicit --data-dir or
+    # TINYGRAD_CNN_DATA wins, and shows as a change); gone now: refused, not replaced
+    saved_dir = config.get("data_dir")
+    if isinstance(saved_dir, str) and saved_dir:
+        if args.data_dir is None and not os.environ.get("TINYGRAD_CNN_DATA"):
+            if not Path(saved_dir).is_dir():
+                _usage(args, f"argument --resume: {args.resume} was trained on the MNIST files in "
+                       f"{saved_dir}, which is not a folder now; pass --data-dir with the folder "
+                       "that holds them now")
+            args.data_dir = saved_dir
+        elif args.data_dir is not None and args.data_dir != saved_dir:
+            changes.append(f"--data-dir {saved_dir} -> {args.data_dir}")
     for key in ("epochs", "lr", "batch_size", "seed", "limit"):
         if settings[key] != saved[key]:
             flag = "--" + key.replace("_", "-")
@@ -516,12 +534,13 @@ def _train(args: argparse.Namespace) -> int:
     if state is not None:
         _say(f"resumed from {args.resume} after epoch {start_epoch} of {saved['epochs']} ({name}, "
              f"{saved['optimizer']}, base lr {saved['lr']:g}, batch {saved['batch_size']})")
-        if changes:
-            _say("changed on resume: " + "; ".join(changes))
         if start_epoch >= epochs:
             _say(f"nothing to do: the checkpoint already has {start_epoch} of {epochs} epochs "
-                 "(raise --epochs to train further)")
+                 "(raise --epochs to train further" + ("; nothing else was changed)" if changes
+                                                       else ")"))
             return 0
+        if changes:
+            _say("changed on resume: " + "; ".join(changes))
     if args.device != "cpu":
         model.to(args.device)
 
@@ -746,7 +765,7 @@ def _interrupted_advice(args: argparse.Namespace, out: Path, saved_epoch: int | 
 # --------------------------------------------------------------------------- evaluate
 def _evaluate(args: argparse.Namespace) -> int:
     path = args.checkpoint or f"checkpoints/{args.model or DEFAULT_MODEL}.npz"
-    state = _load_checkpoint(args, "--checkpoint", path)
+    state = _load_checkpoint(args, "--checkpoint", path, model=args.model)
     found = state["config"]["model"]
     if args.model is not None and args.model != found:
         _usage(args, f"argument --model: {path} holds a {found} model, not {args.model}; leave "

@@ -467,3 +467,29 @@ def test_resume_uses_the_checkpoints_data_dir_and_evaluate_takes_model_for_bare_
                      str(data)]) == 0
     with pytest.raises(SystemExit):
         cli.main(["evaluate", "--checkpoint", weights, "--data-dir", str(data)])
+
+
+@pytest.mark.parametrize("value", ["1_0", "\uff12", "2.5", "abc"])
+def test_env_int_takes_ascii_digits_only(value, monkeypatch):
+    # int() took "1_0" as 10 and a full-width digit as 2, though the warning says "an integer".
+    from tinygrad_cnn.backend import env_int
+
+    monkeypatch.setenv("TINYGRAD_CNN_TEST_INT", value)
+    with pytest.warns(RuntimeWarning, match="TINYGRAD_CNN_TEST_INT=.* is not valid") as rec:
+        assert env_int("TINYGRAD_CNN_TEST_INT", 7) == 7
+    assert rec[0].filename == __file__  # (the caller's line, not one of ours)
+    monkeypatch.setenv("TINYGRAD_CNN_TEST_INT", " 3 ")
+    assert env_int("TINYGRAD_CNN_TEST_INT", 7) == 3
+
+
+def test_progress_bar_falls_back_to_ascii_on_a_stream_that_cannot_encode_blocks():
+    import io
+
+    from tinygrad_cnn.cli import ProgressBar
+
+    for encoding, full in (("ascii", "#"), ("utf-8", "\u2588")):
+        raw = io.BytesIO()
+        stream = io.TextIOWrapper(raw, encoding=encoding)
+        ProgressBar("epoch 1/1", stream=stream, width=4).update(2, 2, 0.5, 100.0)
+        stream.flush()
+        assert f"|{full * 4}|" in raw.getvalue().decode(encoding)

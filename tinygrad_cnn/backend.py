@@ -10,6 +10,7 @@ import ctypes
 import functools
 import importlib
 import os
+import re
 import sys
 import warnings
 from types import ModuleType
@@ -234,6 +235,19 @@ def env_flag(name: str, default: bool) -> bool:
     return default
 
 
+def _caller_outside() -> int:
+    """The warnings stacklevel of the first frame outside this package (at import time: the
+    user's ``import tinygrad_cnn`` line, not a line of ours that looks like a traceback)."""
+    frame, level = sys._getframe(2), 2
+    while frame is not None:
+        internal = "importlib" in frame.f_code.co_filename and "_bootstrap" in \
+            frame.f_code.co_filename  # (warnings does not count import machinery frames)
+        if not internal and not frame.f_globals.get("__name__", "").startswith("tinygrad_cnn"):
+            break
+        frame, level = frame.f_back, level + (not internal)
+    return level
+
+
 def env_int(name: str, default: int, minimum: int = 1, maximum: int | None = None) -> int:
     """An integer environment variable ``>= minimum`` (and ``<= maximum`` when given). Unset or
     empty gives ``default``; any other value (``abc``, ``2.5``, ``0``, too big) warns, naming the
@@ -241,14 +255,12 @@ def env_int(name: str, default: int, minimum: int = 1, maximum: int | None = Non
     value = _env(name)
     if value is None:
         return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = None
+    # (ASCII digits only: int() also takes "1_0" and full-width digits)
+    number = int(value.strip()) if re.fullmatch(r"\s*[+-]?[0-9]+\s*", value, re.ASCII) else None
     if number is None or number < minimum or (maximum is not None and number > maximum):
         accepts = f"an integer >= {minimum}" + ("" if maximum is None else f" (at most {maximum})")
         warnings.warn(f"{name}={os.environ[name]!r} is not valid; it accepts {accepts}. Using "
-                      f"the default, {default}.", RuntimeWarning, stacklevel=2)
+                      f"the default, {default}.", RuntimeWarning, stacklevel=_caller_outside())
         return default
     return number
 

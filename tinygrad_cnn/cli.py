@@ -65,6 +65,14 @@ class ProgressBar:
         except (OSError, ValueError):
             self.tty = False
         self.last_tenth = -1
+        # a stream that cannot encode the block characters (PYTHONIOENCODING=ascii, a latin-1
+        # terminal) gets ASCII ones, not "\u2588" escapes
+        encoding = getattr(self.stream, "encoding", None) or "ascii"
+        try:
+            "█·".encode(encoding)
+            self.marks = "█·"
+        except (UnicodeEncodeError, LookupError):
+            self.marks = "#."
 
     def update(self, step: int, steps: int, loss: float, rate: float) -> None:
         """Draw the bar; a stream that cannot be written (closed, full) is given up, and the
@@ -80,7 +88,8 @@ class ProgressBar:
         assert self.stream is not None
         frac = step / max(steps, 1)
         filled = int(frac * self.width)
-        line = (f"{self.label} |{'█' * filled}{'·' * (self.width - filled)}| {step}/{steps} "
+        done, todo = self.marks
+        line = (f"{self.label} |{done * filled}{todo * (self.width - filled)}| {step}/{steps} "
                 f"loss {loss:.4f} {rate:,.0f} img/s")
         if self.tty:
             self.stream.write("\r" + line)

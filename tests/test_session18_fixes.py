@@ -493,3 +493,18 @@ def test_progress_bar_falls_back_to_ascii_on_a_stream_that_cannot_encode_blocks(
         ProgressBar("epoch 1/1", stream=stream, width=4).update(2, 2, 0.5, 100.0)
         stream.flush()
         assert f"|{full * 4}|" in raw.getvalue().decode(encoding)
+
+
+def test_a_folder_in_place_of_an_mnist_file_is_a_bad_data_dir_not_a_download_failure(tmp_path):
+    from tinygrad_cnn import cli
+    from tinygrad_cnn.data.mnist import locate
+
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").mkdir()
+    with pytest.raises(IsADirectoryError, match="t10k-labels-idx1-ubyte.gz is not a file"):
+        locate("test-labels", tmp_path, mirrors=("http://127.0.0.1:9",))
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["evaluate", "--data-dir", str(tmp_path), "--checkpoint", "none.npz"])
+    assert exc.value.code == 2
+    # and an explicit folder's download error does not suggest the variable it wins over
+    with pytest.raises(Exception, match=r"Put the file into .*empty\.$"):
+        locate("test-images", tmp_path / "empty", mirrors=("http://127.0.0.1:9",))

@@ -231,6 +231,12 @@ def _check_data_dir(args: argparse.Namespace) -> None:
     if not os.access(path, os.R_OK | os.X_OK):
         _usage(args, f"{what} {path} cannot be read (permissions); expected a readable folder "
                "with the MNIST .gz files")
+    from tinygrad_cnn.data.mnist import FILES
+
+    for name, _ in FILES.values():  # (a folder there was reported as a failed download)
+        if (path / name).exists() and not (path / name).is_file():
+            _usage(args, f"{what} {path / name} is not a file; expected the MNIST file {name} "
+                   "there (or nothing, to download it)")
 
 
 def _nearest_existing(path: Path) -> Path:

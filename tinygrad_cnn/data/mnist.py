@@ -94,11 +94,14 @@ def _verified(path: Path, digest: str) -> Path:
 
 
 def download(name: str, digest: str, target_dir: Path, mirrors: tuple[str, ...] = MIRRORS,
-             progress: Progress | None = None, timeout: float = 30.0) -> Path:
+             progress: Progress | None = None, timeout: float = 30.0,
+             explicit: bool = False) -> Path:
     """Fetch ``name`` from the first mirror that serves the right bytes into ``target_dir``.
 
     The download goes to a temporary file beside the target and is renamed into place only after
-    its SHA-256 matched; a failed or wrong download leaves nothing behind."""
+    its SHA-256 matched; a failed or wrong download leaves nothing behind. ``explicit``: the
+    folder was asked for (a root, ``--data-dir``), so the error does not suggest the
+    environment variable it would win over."""
     errors = []
     for mirror in mirrors:
         url = mirror.rstrip("/") + "/" + name
@@ -122,8 +125,9 @@ def download(name: str, digest: str, target_dir: Path, mirrors: tuple[str, ...] 
         except (OSError, urllib.error.URLError, ChecksumError, ValueError) as exc:
             errors.append(f"{url}: {exc}")
     raise DownloadError(f"could not download {name}; tried:\n  " + "\n  ".join(errors) +
-                       f"\nPut the file into {target_dir} (or set TINYGRAD_CNN_DATA to a folder "
-                       "that has it).")
+                       f"\nPut the file into {target_dir}" + (
+                           "." if explicit else
+                           " (or set TINYGRAD_CNN_DATA to a folder that has it)."))
 
 
 def locate(key: str, root: str | os.PathLike[str] | None = None, download_missing: bool = True,
@@ -139,13 +143,16 @@ def locate(key: str, root: str | os.PathLike[str] | None = None, download_missin
         candidate = folder / name
         if candidate.is_file():
             return _verified(candidate, digest)
+        if root is not None and candidate.exists():  # (not a download failure: a bad folder)
+            raise IsADirectoryError(f"{candidate} is not a file; the MNIST file {name} must be a "
+                                    "regular file there")
     if not download_missing:
         raise FileNotFoundError(f"{name} is not in any of: " + ", ".join(map(str, folders)))
     env_mirrors = os.environ.get("TINYGRAD_CNN_MNIST_MIRRORS", "").strip()
     if mirrors is None:
         mirrors = tuple(m.strip() for m in env_mirrors.split(",") if m.strip()) or MIRRORS
     return download(name, digest, Path(root) if root is not None else cache_dir(), mirrors,
-                    progress)
+                    progress, explicit=root is not None)
 
 
 class MNIST(Dataset[tuple[np.ndarray, Any]]):

@@ -508,3 +508,44 @@ def test_a_folder_in_place_of_an_mnist_file_is_a_bad_data_dir_not_a_download_fai
     # and an explicit folder's download error does not suggest the variable it wins over
     with pytest.raises(Exception, match=r"Put the file into .*empty\.$"):
         locate("test-images", tmp_path / "empty", mirrors=("http://127.0.0.1:9",))
+
+
+def test_one_blas_thread_keeps_a_setting_made_while_it_held():
+    # A user's openblas_set_num_threads made while a training thread held OpenBLAS to one
+    # thread was undone when the hold ended (outside tester t62).
+    from tinygrad_cnn import parallel
+
+    blas = parallel._openblas()
+    if not blas:
+        pytest.skip("numpy without OpenBLAS")
+    before = blas[1]()
+    try:
+        with parallel.one_blas_thread():
+            assert blas[1]() == 1
+            blas[0](3)  # the user's, from another thread
+        assert blas[1]() == 3
+        blas[0](2)
+        with parallel.one_blas_thread():
+            pass
+        assert blas[1]() == 2  # ours alone: restored
+    finally:
+        blas[0](before)
+
+
+def test_a_read_only_earlier_run_at_the_default_path_is_kept_not_a_refusal(tmp_path, monkeypatch):
+    # A new run at the default path keeps the earlier file as NAME.previous.npz (a rename needs
+    # no write permission on it), but a read-only one was refused "make it writable to replace
+    # it"; the new checkpoint also took the earlier file's read-only mode.
+    import os
+    import stat
+
+    from tinygrad_cnn import cli
+
+    data = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "mnist")
+    monkeypatch.chdir(tmp_path)
+    args = ["train", "--limit", "64", "--epochs", "1", "--data-dir", data]
+    assert cli.main(args) == 0
+    os.chmod("checkpoints/lenet5.npz", 0o444)
+    assert cli.main(args) == 0
+    assert stat.S_IMODE(os.stat("checkpoints/lenet5.previous.npz").st_mode) == 0o444
+    assert stat.S_IMODE(os.stat("checkpoints/lenet5.npz").st_mode) & 0o200

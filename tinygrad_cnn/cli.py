@@ -251,11 +251,13 @@ _NAME_MAX = 255  # bytes in one file name: ext4, xfs, btrfs, tmpfs, APFS, NTFS (
 
 def _check_output(args: argparse.Namespace, flag: str, path: Path,
                   overwrite: Callable[[Path], str | None] | None = None,
-                  example: str = "out.npz") -> None:
+                  example: str = "out.npz", replaced: bool = True) -> None:
     """Refuse an output path that cannot be written, before any work: a directory, a path under
     a regular file, a name too long for the file system, an unwritable folder. ``overwrite(path)``
     says why an existing file must not be replaced (``None``: it may be). Missing folders are fine
-    (the first write creates them); ``example``: a file name to suggest inside a directory."""
+    (the first write creates them); ``example``: a file name to suggest inside a directory;
+    ``replaced=False``: an existing file there is renamed away first, not written over (a
+    read-only one is fine then)."""
     for part in path.parts:  # (before any stat: a name too long makes it raise)
         if len(os.fsencode(part)) > _NAME_MAX:
             _usage(args, f"argument {flag}: the name {part[:24]}... is {len(os.fsencode(part))} "
@@ -282,7 +284,7 @@ def _check_output(args: argparse.Namespace, flag: str, path: Path,
     except OSError as exc:
         _usage(args, f"argument {flag}: cannot create a file in folder {folder} (the system "
                f"says: {exc.strerror or exc}); expected a path in a writable folder")
-    if path.is_file():
+    if path.is_file() and replaced:
         if not path.stat().st_mode & 0o222:
             _usage(args, f"argument {flag}: {path} is read-only (mode "
                    f"{path.stat().st_mode & 0o777:o}); make it writable to replace it, or "
@@ -500,7 +502,7 @@ def _train(args: argparse.Namespace) -> int:
         _check_output(args, "--out", backup, overwrite=_not_a_checkpoint)
     # (without --out the resumed file is the one replaced: an error about it names --resume)
     flag = "--resume" if args.out is None and args.resume is not None else "--out"
-    _check_output(args, flag, out, overwrite=_not_a_checkpoint)
+    _check_output(args, flag, out, overwrite=_not_a_checkpoint, replaced=backup is None)
     _check_device(args)
     _check_data_dir(args)
 
@@ -674,6 +676,10 @@ def _keep_earlier_run(out: Path) -> Path:
             continue  # taken between the check and the link: the next name
         except OSError:  # (no hard links here)
             os.replace(out, backup)
+            return backup
+        # the new run's file is its own: not the earlier one's mode (a read-only file stays
+        # read-only as the previous run, and the new checkpoint gets the umask's mode)
+        out.unlink()
         return backup
 
 

@@ -199,7 +199,9 @@ class _OneBlasThread:
             return
         with _hold_lock:
             _holders -= 1
-            if _holders == 0:
+            # (not over a setting someone else made while the hold lasted: OpenBLAS shows
+            # another number than our 1 -- a user's 1 then cannot be told from ours)
+            if _holders == 0 and blas[1]() == 1:
                 blas[0](_saved_blas_threads)
 
 

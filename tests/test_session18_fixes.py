@@ -549,3 +549,21 @@ def test_a_read_only_earlier_run_at_the_default_path_is_kept_not_a_refusal(tmp_p
     assert cli.main(args) == 0
     assert stat.S_IMODE(os.stat("checkpoints/lenet5.previous.npz").st_mode) == 0o444
     assert stat.S_IMODE(os.stat("checkpoints/lenet5.npz").st_mode) & 0o200
+
+
+def test_save_names_what_it_refuses(tmp_path):
+    # numpy's datetime64 was described as "datetime.datetime", a complex was refused though the
+    # message listed "numbers", an int of 5,000 digits gave a bare ValueError naming nothing,
+    # and an empty path was reported as the folder ".".
+    for obj, kind, message in [(np.datetime64(1, "s"), TypeError, r"obj\['k'\] is a numpy.datetime64"),
+                               (1 + 2j, TypeError, r"is a complex; .*real numbers"),
+                               (10**5000, ValueError, r"obj\['k'\] is an int of 16610 bits")]:
+        with pytest.raises(kind, match=message):
+            tg.save({"k": obj}, tmp_path / "x.npz")
+    assert not list(tmp_path.iterdir())
+    tg.save({"k": 10**1000}, tmp_path / "big.npz")
+    assert tg.load(tmp_path / "big.npz")["k"] == 10**1000
+    with pytest.raises(FileNotFoundError, match="save: the path is empty"):
+        tg.save({}, "")
+    with pytest.raises(FileNotFoundError, match="load: the path is empty"):
+        tg.load("")

@@ -29,7 +29,7 @@ import os
 import struct
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -76,7 +76,16 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0)
         arrays[key] = np.asarray(obj)
         return {"scalar": key}
     if isinstance(obj, np.generic):
+        if obj.dtype.kind not in "USb":  # (a datetime64's item() is a datetime: name numpy's)
+            _refuse(obj, where)
         obj = obj.item()
+    if isinstance(obj, int) and not isinstance(obj, bool) and obj.bit_length() > 4000:
+        try:
+            str(obj)  # (JSON writes ints in decimal: past sys.get_int_max_str_digits it cannot)
+        except ValueError:
+            raise ValueError(f"save: {where} is an int of {obj.bit_length()} bits, too many "
+                             "decimal digits for this Python to write "
+                             "(sys.set_int_max_str_digits); store it as a string") from None
     if obj is None or isinstance(obj, (bool, int, str)):
         return obj
     if isinstance(obj, float):
@@ -100,10 +109,15 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0)
     if isinstance(obj, (list, tuple)):
         kind = "list" if isinstance(obj, list) else "tuple"
         return {kind: [_encode(v, arrays, f"{where}[{i}]", depth + 1) for i, v in enumerate(obj)]}
+    _refuse(obj, where)
+
+
+def _refuse(obj: Any, where: str) -> NoReturn:
     hint = (" (convert it with tinygrad_cnn.tensor(t.numpy()))"
             if type_name(obj) == "torch.Tensor" else "")
     raise TypeError(f"save: {where} is a {type_name(obj)}{hint}; checkpoints hold tinygrad_cnn "
-                    "tensors, numpy arrays, numbers, strings, None and dicts/lists/tuples of them")
+                    "tensors, numpy arrays, real numbers (bool, int, float), strings, None and "
+                    "dicts/lists/tuples of them")
 
 
 def _is_namedtuple(obj: tuple[Any, ...]) -> bool:
@@ -260,6 +274,9 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"save: path must be a file path (str or os.PathLike), got "
                         f"{type(path).__name__}; file objects are not supported")
+    if not os.fspath(path):  # (Path("") is ".": the error named a folder nobody gave)
+        raise FileNotFoundError(errno.ENOENT, "save: the path is empty; give a file path such "
+                                "as checkpoint.npz", "")
     if os.fspath(path).endswith(("/", os.sep)):  # (Path() would drop the slash; open refuses)
         raise IsADirectoryError(f"save: {os.fspath(path)} names a folder (it ends in a slash); "
                                 "give a file path such as checkpoint.npz")
@@ -302,6 +319,9 @@ def load(path: str | os.PathLike[str], map_location: Any = None, *,
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"load: path must be a file path (str or os.PathLike), got "
                         f"{type(path).__name__}; file objects are not supported")
+    if not os.fspath(path):  # (Path("") is ".": the error named a folder nobody gave)
+        raise FileNotFoundError(errno.ENOENT, "load: the path is empty; give a checkpoint's "
+                                "file path", "")
     if isinstance(map_location, dict) and len({str(v) for v in map_location.values()}) == 1:
         # PyTorch's {saved device: target}: a checkpoint here keeps no device, so the one target
         map_location = str(next(iter(map_location.values())))

@@ -44,6 +44,14 @@ unary("erfinv", lambda m, a: (1 - (a * 30).exp().reciprocal()).erfinv(), id="tai
 unary("logit", lambda m, a: ((a + 1) / 2).logit(), domain="unit", dtypes=FLOATS)
 unary("logit", lambda m, a: a.logit(), id="any_sign", smooth=False)  # (NaN gradient outside [0, 1])
 unary("logit", lambda m, a: a.logit(eps=0.25), id="eps", smooth=False)  # (0 outside [eps, 1-eps])
+unary("lgamma", lambda m, a: a.lgamma(), domain="positive", dtypes=NUMBERS)
+unary("lgamma", lambda m, a: (a * 3.3).lgamma(), id="any_sign", smooth=False)  # (poles: +inf)
+unary("digamma", lambda m, a: a.digamma(), domain="positive", dtypes=NUMBERS)
+unary("digamma", lambda m, a: (a * 3.3 + 0.25).digamma(), id="negative_non_integers",
+      smooth=False, specials=())  # (PyTorch's pole values differ at -0 and the integers)
+unary("polygamma", lambda m, a, n: m.t.polygamma(n, a), domain="positive", dtypes=FLOATS,
+      params=lambda s: st.fixed_dictionaries({"n": st.integers(1, 3)}),
+      specials=("zero", "tie", "nan"))  # (at ±inf PyTorch's Cephes gives NaN or ±inf by n)
 unary("pow", lambda m, a: a.square(), id="square", dtypes=NUMBERS)
 for _name in ("floor", "ceil", "trunc", "round", "sign"):
     unary(_name, _method(_name), smooth=False, dtypes=FLOATS + INTS + ("bool",))

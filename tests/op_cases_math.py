@@ -39,6 +39,27 @@ for _name, _lo, _hi in [("sin", -3, 3), ("cos", -3, 3), ("tan", -1.2, 1.2), ("as
     case(_name, "uniform")(_make)
 
 
+@case("lgamma", "both_signs")
+def _lgamma(rng):  # (away from the poles 0, -1, -2)
+    return (lambda a: a.lgamma()), (Tensor(rng.uniform(0.2, 4, (3, 4)) * rng.choice([1, -1], (3, 4))
+                                           - 0.1, requires_grad=True),)
+
+
+@case("digamma", "uniform")
+def _digamma(rng):
+    return (lambda a: a.digamma()), (_in(rng, 0.2, 6, 3, 4),)
+
+
+@case("digamma", "negative")
+def _digamma_negative(rng):  # between the poles
+    return (lambda a: a.digamma()), (_in(rng, -2.8, -2.2, 3, 4),)
+
+
+@case("polygamma", "n2")
+def _polygamma(rng):
+    return (lambda a: a.polygamma(2)), (_in(rng, 0.3, 5, 3, 4),)
+
+
 @case("logit", "uniform")
 def _logit(rng):
     return (lambda a: a.logit()), (_in(rng, 0.05, 0.95, 3, 4),)

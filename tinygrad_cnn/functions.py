@@ -450,6 +450,21 @@ def erfinv(input: Tensor) -> Tensor:
     return input.erfinv()
 
 
+def lgamma(input: Tensor) -> Tensor:
+    return input.lgamma()
+
+
+def digamma(input: Tensor) -> Tensor:
+    return input.digamma()
+
+
+def polygamma(n: int, input: Tensor) -> Tensor:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"polygamma(): argument 'input' must be a Tensor, got "
+                        f"{type(input).__name__} (the order is polygamma(n, input))")
+    return input.polygamma(n)
+
+
 def logit(input: Tensor, eps: float | None = None) -> Tensor:
     return input.logit(eps)
 
@@ -1021,6 +1036,7 @@ __all__ = [
     "diag",
     "diagonal_scatter",
     "diff",
+    "digamma",
     "dist",
     "div",
     "divide",
@@ -1077,6 +1093,7 @@ __all__ = [
     "lerp",
     "less",
     "less_equal",
+    "lgamma",
     "log",
     "log1p",
     "log2",
@@ -1121,6 +1138,7 @@ __all__ = [
     "numel",
     "outer",
     "permute",
+    "polygamma",
     "positive",
     "pow",
     "prod",
@@ -1186,7 +1204,7 @@ for _name in __all__:
     if _name in ("add", "sub", "mul", "div", "subtract", "multiply", "divide", "true_divide",
                  "remainder", "floor_divide", "pow", "is_tensor", "inference_mode", "bitwise_and",
                  "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift",
-                 "float_power", "xlogy", "bucketize", "searchsorted", "isin") or \
+                 "float_power", "xlogy", "bucketize", "searchsorted", "isin", "polygamma") or \
             _fn.__module__ not in (__name__, "tinygrad_cnn.ops.indexing"):
         continue
     globals()[_name] = _WRAPPED.setdefault(id(_fn), _tensor_first(_fn))

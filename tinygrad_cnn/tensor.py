@@ -2026,6 +2026,22 @@ class Tensor:
         NaN outside."""
         return _ops.unary.Erfinv.apply(_floating(self))
 
+    def lgamma(self) -> Tensor:
+        """``log|Γ(self)|``, +inf at the poles 0, -1, -2, ...; integers become float32."""
+        return _ops.unary.Lgamma.apply(_floating(self))
+
+    def digamma(self) -> Tensor:
+        """``ψ(self) = Γ'/Γ``, PyTorch's values at the poles; integers become float32."""
+        return _ops.unary.Digamma.apply(_floating(self))
+
+    def polygamma(self, n: int) -> Tensor:
+        """The ``n``-th derivative of :meth:`digamma` (``n = 0``: digamma itself)."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"polygamma: n must be an int >= 0, got {n!r}")
+        if n == 0:
+            return self.digamma()
+        return _ops.unary.Polygamma.apply(_floating(self), n=int(n))
+
     def logit(self, eps: float | None = None) -> Tensor:
         """The log-odds ``log(p / (1 - p))`` of ``p = self`` (with ``eps``: clamped to
         ``[eps, 1 - eps]`` first, gradient 0 outside); integers become float32."""
@@ -2645,6 +2661,15 @@ class Tensor:
 
     def erfinv_(self) -> Tensor:
         return self._unary_("erfinv")
+
+    def lgamma_(self) -> Tensor:
+        return self._unary_("lgamma")
+
+    def digamma_(self) -> Tensor:
+        return self._unary_("digamma")
+
+    def polygamma_(self, n: int) -> Tensor:
+        return self._unary_("polygamma", n)
 
     def logit_(self, eps: float | None = None) -> Tensor:
         return self._unary_("logit", eps)

@@ -12,6 +12,7 @@ float64 and rounded once, at the end.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -135,3 +136,87 @@ def erfinv(x: Any) -> Any:
         y = y - step
     out = xp.where(inside, y, xp.where(a == 1, xp.inf, xp.nan))
     return xp.copysign(out, x)
+
+
+# ------------------------------------------------------------------ log-gamma and polygamma
+def _lgamma1(v: float) -> float:
+    try:
+        return math.lgamma(v)
+    except (ValueError, OverflowError):  # the poles (0, -1, -2, ...) and past float64: +inf
+        return math.inf
+
+
+_LGAMMA = np.frompyfunc(_lgamma1, 1, 1)
+
+
+def lgamma(x: Any) -> Any:
+    """``log|Γ(x)|`` of a float64 array (C's ``lgamma``, element by element): +inf at the
+    poles 0, -1, -2, ... and at ±inf, NaN at NaN."""
+    return np.asarray(_LGAMMA(x), dtype=np.float64).reshape(np.shape(x))
+
+
+# Bernoulli numbers B_2, B_4, ..., B_16 (the asymptotic series of digamma and Hurwitz's zeta)
+_B2K = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510)
+
+
+def digamma(x: Any) -> Any:
+    """``ψ(x) = Γ'(x)/Γ(x)`` of a float64 array: reflected below 1/2
+    (``ψ(x) = ψ(1 - x) - π / tan(πx)``), shifted up to 10 by ``ψ(x) = ψ(x + 1) - 1/x``, then
+    the asymptotic series. PyTorch's values at the poles: -inf at +0, +inf at -0, NaN at the
+    negative integers and at -inf."""
+    x = np.array(x, dtype=np.float64)
+    out = np.zeros_like(x)
+    with np.errstate(all="ignore"):
+        pole = (x <= 0) & (x == np.floor(x))
+        reflect = (x < 0.5) & ~pole & np.isfinite(x)
+        out[reflect] = -math.pi / np.tan(math.pi * x[reflect])
+        x[reflect] = 1 - x[reflect]
+        small = np.isfinite(x) & (x < 10) & ~pole
+        while small.any():
+            out[small] -= 1 / x[small]
+            x[small] += 1
+            small &= x < 10
+        inv2 = 1 / (x * x)
+        series = np.zeros_like(x)
+        for k in range(len(_B2K) - 1, -1, -1):  # Σ B_2k / (2k x^2k), Horner in 1/x²
+            series = (series + _B2K[k] / (2 * (k + 1))) * inv2
+        out += np.log(x) - 0.5 / x - series
+        out[np.isposinf(x)] = math.inf
+        out[np.isneginf(x)] = math.nan
+        out[pole] = math.nan
+        zero = x == 0  # (x is unchanged there)
+        out[zero] = np.copysign(math.inf, -np.copysign(1.0, x[zero]))
+    return out
+
+
+def polygamma(n: int, x: Any) -> Any:
+    """The ``n``-th derivative of digamma (``n >= 1``) of a float64 array:
+    ``(-1)^(n+1) n! ζ(n+1, x)``, Hurwitz's zeta summed up to ``x + k >= 15 + n`` and the
+    Euler-Maclaurin tail from there (to a few ulps; negative non-integers too). At the poles
+    ``(-1)^(n+1) inf``, at +inf 0, at -inf NaN."""
+    x = np.array(x, dtype=np.float64)
+    s = n + 1
+    x = np.where(x == 0, 0.0, x)  # (-0 is the pole at 0)
+    finite = np.isfinite(x)
+    acc = np.zeros_like(x)
+    q = np.where(finite, x, 1.0)
+    start = 15.0 + n
+    with np.errstate(all="ignore"):
+        low = q < start
+        while low.any():
+            acc[low] += q[low] ** -s
+            q[low] += 1
+            low &= q < start
+        # tail: q^(1-s)/(s-1) + q^-s/2 + Σ B_2j/(2j)! s(s+1)...(s+2j-2) q^(-s-2j+1)
+        tail = q ** (1 - s) / (s - 1) + 0.5 * q**-s
+        rising, fact, power = float(s), 2.0, q ** (-s - 1)
+        for j, b in enumerate(_B2K, 1):
+            tail += b / fact * rising * power
+            rising *= (s + 2 * j - 1) * (s + 2 * j)
+            fact *= (2 * j + 1) * (2 * j + 2)
+            power = power / (q * q)
+        zeta = acc + tail
+        out = np.array((-1.0) ** (n + 1) * math.factorial(n) * zeta, dtype=np.float64)
+    out[np.isposinf(x)] = 0.0
+    out[np.isneginf(x) | np.isnan(x)] = math.nan
+    return out

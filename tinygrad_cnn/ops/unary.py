@@ -383,6 +383,60 @@ class Erfinv(Function):
         return g * ((y * y).exp() * (1.0 / TWO_OVER_SQRT_PI))
 
 
+def _in_float64(fn: Any, x: Any, *args: Any) -> Any:
+    """``fn`` of ``x`` computed in float64 and rounded once to ``x``'s dtype (numpy arrays;
+    CuPy's go through the host)."""
+    from tinygrad_cnn.backend import to_device, to_numpy
+
+    host = to_numpy(x).astype(np.float64)
+    out = (fn(*args, host) if args else fn(host)).astype(x.dtype, copy=False)
+    return out if type(x) is np.ndarray else to_device(out, "cuda")
+
+
+class Lgamma(Function):
+    """``log|Γ(x)|`` (+inf at the poles 0, -1, -2, ...); VJP ``g * digamma(x)``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return _in_float64(_special.lgamma, x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return g * Digamma.apply(x)
+
+
+class Digamma(Function):
+    """``ψ(x) = Γ'(x) / Γ(x)`` (PyTorch's poles: -inf at +0, +inf at -0, NaN at the negative
+    integers); VJP ``g * polygamma(1, x)``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return _in_float64(_special.digamma, x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return g * Polygamma.apply(x, n=1)
+
+
+class Polygamma(Function):
+    """``ψ⁽ⁿ⁾(x)``, the ``n``-th derivative of digamma (``n >= 1``; ``n = 0`` is
+    :class:`Digamma`); VJP ``g * polygamma(n + 1, x)``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, n: int = 1) -> Any:
+        ctx.save_for_backward(x)
+        return _in_float64(_special.polygamma, x, n)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return g * Polygamma.apply(x, n=ctx.attrs["n"] + 1)
+
+
 class Logit(Function):
     """The log-odds ``log(z / (1 - z))`` of ``z = x`` (with ``eps``: of ``x`` clamped to
     ``[eps, 1 - eps]``), as PyTorch's ``logit``. VJP (PyTorch's): ``g / (x (1 - x))``; without

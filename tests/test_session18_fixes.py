@@ -599,3 +599,36 @@ def test_lgamma_digamma_polygamma_against_mpmath_and_pytorch():
     h = tg.tensor([2.0, 3.0])
     h.lgamma_()
     np.testing.assert_allclose(h.numpy(), [0.0, np.log(2.0)], atol=1e-7)
+
+
+def test_in_place_shape_ops_match_pytorch_and_refuse_what_views_would_miss():
+    torch = pytest.importorskip("torch")
+    grads = []
+    for m in (tg, torch):
+        x = m.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=m.float64, requires_grad=True)
+        h = x * 1
+        assert h.t_() is h
+        h.unsqueeze_(0)
+        h.transpose_(0, 2)  # (2, 3, 1)
+        h.squeeze_(2)
+        h.swapaxes_(0, 1)  # (3, 2)
+        h.swapdims_(0, 1)  # (2, 3)
+        w = m.arange(6.0, dtype=m.float64).reshape(2, 3)
+        (h * h * w).sum().backward()
+        grads.append((tuple(h.shape), x.grad.numpy()))
+        y = m.ones(3)
+        y.unsqueeze_(1)
+        y.squeeze_()
+        assert tuple(y.shape) == (3,)
+    assert grads[0][0] == grads[1][0]
+    np.testing.assert_array_equal(grads[0][1], grads[1][1])
+    with pytest.raises(RuntimeError, match="t_: a leaf tensor that requires grad"):
+        tg.ones(2, 3, requires_grad=True).t_()
+    x = tg.ones(2, 3)
+    v = x[0]
+    with pytest.raises(RuntimeError, match="shares its memory with a view of it"):
+        x.t_()
+    with pytest.raises(RuntimeError, match="is a view of another tensor"):
+        v.unsqueeze_(0)
+    del v
+    assert x.t_().shape == (3, 2)  # (the view is gone)

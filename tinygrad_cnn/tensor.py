@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import math
+import sys
 import warnings
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -2661,6 +2662,45 @@ class Tensor:
 
     def erfinv_(self) -> Tensor:
         return self._unary_("erfinv")
+
+    # in-place shape ops (PyTorch's in-place view ops): this tensor takes the new shape
+    def _shape_in_place(self, name: str, fn: Callable[[Tensor], Tensor]) -> Tensor:
+        """``fn(self)`` (a view op) becomes this tensor, recorded like any in-place op (its node
+        the view op's, its version bumped). Refused for a view, or for a tensor whose memory a
+        view shares or that a backward has saved: they would see its old shape (PyTorch keeps
+        strides per view; here a view replays its ops on its base's shape)."""
+        op = name.rstrip("_")
+        if self._view is not None or sys.getrefcount(self._version_counter) > 2:
+            what = ("is a view of another tensor" if self._view is not None else
+                    "shares its memory with a view of it, or is saved for a backward")
+            raise RuntimeError(f"{name}: this tensor (shape {self.shape}) {what}, so its shape "
+                               f"cannot change in place; use the out-of-place op (x = x.{op}(...))")
+        if _state.grad_enabled:
+            self._check_leaf(name, self, "a leaf tensor")
+        result = fn(self)
+        self._data = result._data
+        if result._grad_fn is not None:
+            self._set_grad_fn(result._grad_fn)
+            result._grad_fn.out = weakref.ref(self)
+        self._version_counter[0] += 1
+        return self
+
+    def unsqueeze_(self, dim: int) -> Tensor:
+        return self._shape_in_place("unsqueeze_", lambda s: s.unsqueeze(dim))
+
+    def squeeze_(self, dim: int | Sequence[int] | None = None) -> Tensor:
+        return self._shape_in_place("squeeze_", lambda s: s.squeeze(dim))
+
+    def t_(self) -> Tensor:
+        return self._shape_in_place("t_", lambda s: s.t())
+
+    def transpose_(self, dim0: int, dim1: int) -> Tensor:
+        return self._shape_in_place("transpose_", lambda s: s.transpose(dim0, dim1))
+
+    def swapaxes_(self, axis0: int, axis1: int) -> Tensor:
+        return self._shape_in_place("swapaxes_", lambda s: s.transpose(axis0, axis1))
+
+    swapdims_ = swapaxes_
 
     def lgamma_(self) -> Tensor:
         return self._unary_("lgamma")

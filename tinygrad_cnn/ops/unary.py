@@ -386,11 +386,10 @@ class Erfinv(Function):
 def _in_float64(fn: Any, x: Any, *args: Any) -> Any:
     """``fn`` of ``x`` computed in float64 and rounded once to ``x``'s dtype (numpy arrays;
     CuPy's go through the host)."""
-    from tinygrad_cnn.backend import to_device, to_numpy
+    from tinygrad_cnn.backend import like, to_numpy
 
     host = to_numpy(x).astype(np.float64)
-    out = (fn(*args, host) if args else fn(host)).astype(x.dtype, copy=False)
-    return out if type(x) is np.ndarray else to_device(out, "cuda")
+    return like((fn(*args, host) if args else fn(host)).astype(x.dtype, copy=False), x)
 
 
 class Lgamma(Function):

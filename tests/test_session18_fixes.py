@@ -632,3 +632,65 @@ def test_in_place_shape_ops_match_pytorch_and_refuse_what_views_would_miss():
         v.unsqueeze_(0)
     del v
     assert x.t_().shape == (3, 2)  # (the view is gone)
+
+
+def test_a_function_returning_one_input_in_two_slots_passes_each_slots_gradient():
+    # Both slots were one tensor: the gradients of both reached backward in the last slot
+    # (8 instead of 35), silently (outside tester t66).
+    torch = pytest.importorskip("torch")
+    seen = []
+    for m in (tg, torch):
+        base = tg.Function if m is tg else torch.autograd.Function
+
+        class Dup(base):
+            @staticmethod
+            def forward(ctx, x):
+                return x, x
+
+            @staticmethod
+            def backward(ctx, ga, gb):
+                return ga * 10 + gb
+
+        class Pass(base):
+            @staticmethod
+            def forward(ctx, x, y):
+                return x, y
+
+            @staticmethod
+            def backward(ctx, ga, gb):
+                return ga * 2, gb * 3
+
+        x = m.tensor([1.0], dtype=m.float64, requires_grad=True)
+        a, b = Dup.apply(x)
+        (a * 3 + b * 5).sum().backward()
+        y = m.tensor([1.0], dtype=m.float64, requires_grad=True)
+        h = y * 1
+        a2, b2 = Pass.apply(h, h)
+        (a2 * 5 + b2 * 7).sum().backward()
+        seen.append((x.grad.item(), y.grad.item(), a is b))
+    assert seen[0] == seen[1] == (35.0, 31.0, False)
+
+
+def test_a_leaf_frozen_after_the_forward_gets_no_gradient():
+    # requires_grad_(False) after the graph was made: backward still added into .grad (PyTorch's
+    # AccumulateGrad checks requires_grad when it runs; outside tester t66).
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    w = tg.tensor([3.0, 4.0], requires_grad=True)
+    y = (x * w).sum()
+    x.requires_grad_(False)
+    y.backward()
+    assert x.grad is None
+    np.testing.assert_array_equal(w.grad.numpy(), [1.0, 2.0])
+
+
+def test_set_grad_enabled_made_earlier_switches_when_entered():
+    cm = tg.set_grad_enabled(False)
+    tg.set_grad_enabled(True)
+    with cm:
+        assert not tg.is_grad_enabled()
+        assert not (tg.ones(2, requires_grad=True) * 2).requires_grad
+    assert tg.is_grad_enabled()
+    with tg.no_grad():
+        with tg.set_grad_enabled(True):
+            assert tg.is_grad_enabled()
+        assert not tg.is_grad_enabled()

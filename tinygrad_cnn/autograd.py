@@ -191,14 +191,19 @@ class set_grad_enabled(_GradModeSwitch):  # noqa: N801
             raise TypeError(f"set_grad_enabled(): argument 'mode' must be bool, not "
                             f"{type(mode).__name__}")
         super().__init__(bool(mode))
-        self._previous.append(_state.grad_enabled)
+        self._prev = _state.grad_enabled  # (PyTorch's: the mode at the call, restored on exit)
         _state.grad_enabled = bool(mode) and not _state.inference
 
-    def __enter__(self) -> None:  # the switch already happened in __init__
-        return None
+    def __enter__(self) -> None:
+        # the switch happened in __init__; again here, for an object made earlier and entered
+        # later (PyTorch's __enter__ sets its mode too)
+        _state.grad_enabled = self._enabled and not _state.inference
+
+    def __exit__(self, *exc: object) -> None:
+        _state.grad_enabled = self._prev
 
     def __call__(self, fn: F) -> F:
-        _state.grad_enabled = self._previous.pop()  # used as a decorator: undo the call-time switch
+        _state.grad_enabled = self._prev  # used as a decorator: undo the call-time switch
         return super().__call__(fn)
 
 
@@ -982,7 +987,10 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
             results.append(inputs[same[0]])
             continue
         earlier = [r for r, p in zip(results, outs) if p is o]
-        if earlier:  # the same array twice: the same tensor twice (PyTorch's; its last node wins)
+        # the same new array twice: the same tensor twice (PyTorch's; its last node wins); an
+        # input returned in several slots is a tensor per slot (PyTorch: a view each), so each
+        # slot's gradient reaches backward in its own place
+        if earlier and not any(o is a for a in arrays):
             results.append(earlier[0])
             continue
         counter = _counter_of(o, inputs, arrays) if cls._user else None
@@ -1614,6 +1622,8 @@ def _finish_leaves(ready: list[Tensor], grads: dict[int, Tensor], leaves: dict[i
 def _into_grad(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
     """Add ``g`` into ``leaf.grad`` (PyTorch's AccumulateGrad node: its pre-hooks first), then
     run its post-accumulate-grad hooks."""
+    if leaf._grad_fn is None and not leaf._requires_grad:
+        return  # frozen (requires_grad_(False)) after the graph was made: PyTorch's skip
     if _ACCUMULATE_PRE and _ACCUMULATE_PRE.get(id(leaf)):
         for hook in list(_ACCUMULATE_PRE[id(leaf)]):
             (g,) = _hook_result(hook((g,)), (g,), hook, None, "register_prehook", "grad_outputs")

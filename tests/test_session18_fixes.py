@@ -454,7 +454,7 @@ def test_resume_uses_the_checkpoints_data_dir_and_evaluate_takes_model_for_bare_
     base = ["train", "--limit", "64", "--out", ck]
     assert cli.main([*base, "--epochs", "1", "--data-dir", str(mine)]) == 0
     assert cli.main(["train", "--resume", ck, "--epochs", "2"]) == 0
-    assert tg.load(ck)["config"]["data_dir"] == str(mine)
+    assert tg.load(ck)["config"]["data_dir"] == str(mine.resolve())
     mine.rename(tmp_path / "moved")
     with pytest.raises(SystemExit) as exc:
         cli.main(["train", "--resume", ck, "--epochs", "3"])
@@ -694,3 +694,81 @@ def test_set_grad_enabled_made_earlier_switches_when_entered():
         with tg.set_grad_enabled(True):
             assert tg.is_grad_enabled()
         assert not tg.is_grad_enabled()
+
+
+def test_read_idx_reads_every_gzip_member_and_raw_idx_named_gz(tmp_path):
+    # The bounded inflate stopped after the first member: `cat a.gz b.gz`, pigz/bgzip output and
+    # an empty last member were refused as "longer than its header says" (outside tester t65).
+    import gzip
+
+    from tinygrad_cnn.data.idx import IDXError, idx_bytes, read_idx
+
+    want = np.arange(60, dtype=np.uint8).reshape(3, 4, 5)
+    raw = idx_bytes(want)
+    for data in (gzip.compress(raw[:30]) + gzip.compress(raw[30:]),
+                 gzip.compress(raw) + gzip.compress(b""), gzip.compress(b"") + gzip.compress(raw),
+                 gzip.compress(raw[:2]) + gzip.compress(raw[2:]), gzip.compress(raw) + bytes(64),
+                 raw):  # (a .gz a browser already unpacked)
+        (tmp_path / "f.gz").write_bytes(data)
+        np.testing.assert_array_equal(read_idx(tmp_path / "f.gz"), want)
+    (tmp_path / "f.gz").write_bytes(gzip.compress(raw) + gzip.compress(b"x"))
+    with pytest.raises(IDXError, match="longer than its header says"):
+        read_idx(tmp_path / "f.gz")
+
+
+def test_t65_optimizer_and_scheduler_loads():
+    torch = pytest.importorskip("torch")
+    # a kept key naming no parameter, holding a PyTorch tensor: state_dict() raised
+    p = tg.tensor(np.ones(2, dtype=np.float32), requires_grad=True)
+    opt = tg.optim.Adam([p])
+    sd = opt.state_dict()
+    sd["state"][99] = {"x": torch.ones(2)}
+    opt.load_state_dict(sd)
+    assert list(opt.state_dict()["state"]) == [99]
+    # PyTorch tensor options (PyTorch allows a tensor lr): the step failed in numpy
+    q = tg.tensor(np.ones(2, dtype=np.float32), requires_grad=True)
+    opt = tg.optim.Adam([q], lr=torch.tensor(0.01), betas=(torch.tensor(0.9), 0.999))
+    q.grad = tg.ones(2)
+    opt.step()
+    np.testing.assert_allclose(q.detach().numpy(), [0.99, 0.99], rtol=1e-6)
+    # LBFGS: more pairs than history_size, and options a step cannot use, on load too
+    w = tg.tensor(np.linspace(-1.0, 2.0, 3), requires_grad=True)
+    lb = tg.optim.LBFGS([w], history_size=3)
+
+    def closure():
+        lb.zero_grad()
+        loss = ((w - 0.5) ** 4).sum()
+        loss.backward()
+        return loss
+
+    lb.step(closure)
+    lb.step(closure)
+    sd = lb.state_dict()
+    state = sd["state"][0]
+    for k in ("old_dirs", "old_stps", "ro"):
+        state[k] = state[k] * 3
+    with pytest.raises(ValueError, match="more than history_size 3"):
+        tg.optim.LBFGS([w], history_size=3).load_state_dict(sd)
+    bad = lb.state_dict()
+    bad["param_groups"][0]["max_eval"] = None
+    with pytest.raises(ValueError, match="LBFGS: max_eval must be an int >= 1"):
+        tg.optim.LBFGS([w], history_size=3).load_state_dict(bad)
+    # SequentialLR: a refused load leaves it as it was
+    S = tg.optim.lr_scheduler
+    three = tg.optim.SGD([{"params": [tg.nn.Parameter(tg.zeros(1))]} for _ in range(3)], lr=0.1)
+    seq3 = S.SequentialLR(three, [S.LambdaLR(three, [lambda e: 1.0] * 3), S.StepLR(three, 2)],
+                          milestones=[2])
+    for _ in range(5):
+        three.step()
+        seq3.step()
+    two = tg.optim.SGD([{"params": [tg.nn.Parameter(tg.zeros(1))]} for _ in range(2)], lr=0.1)
+    seq2 = S.SequentialLR(two, [S.LambdaLR(two, [lambda e: 1.0] * 2), S.StepLR(two, 2)],
+                          milestones=[2])
+    before = (seq2.last_epoch, list(seq2.get_last_lr()))
+    with pytest.raises(ValueError, match="holds 3 lr_lambdas"):
+        seq2.load_state_dict(seq3.state_dict())
+    assert (seq2.last_epoch, list(seq2.get_last_lr())) == before
+    # logit with eps > 1/2: PyTorch's order of the two clamps
+    x = [-0.5, 1.0, 0.5]
+    np.testing.assert_allclose(tg.logit(tg.tensor(x), 0.6).numpy(),
+                               torch.logit(torch.tensor(x), 0.6).numpy(), rtol=1e-6)

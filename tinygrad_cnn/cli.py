@@ -478,7 +478,8 @@ def _resolve_training(args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
                        f"{saved_dir}, which is not a folder now; pass --data-dir with the folder "
                        "that holds them now")
             args.data_dir = saved_dir
-        elif args.data_dir is not None and args.data_dir != saved_dir:
+        elif args.data_dir is not None and \
+                Path(args.data_dir).resolve() != Path(saved_dir).resolve():
             changes.append(f"--data-dir {saved_dir} -> {args.data_dir}")
     for key in ("epochs", "lr", "batch_size", "seed", "limit"):
         if settings[key] != saved[key]:
@@ -581,7 +582,9 @@ def _train(args: argparse.Namespace) -> int:
     if backup is not None:
         _say(f"{out} holds an earlier run: it is kept as {backup} when this run saves its first "
              f"epoch (to continue it instead: {PROG} train --resume {out})")
-    config = {**settings, "device": args.device, "data_dir": args.data_dir, "out": str(out),
+    # (the data folder absolute: a resume from another folder finds the same files)
+    data_dir = None if args.data_dir is None else str(Path(args.data_dir).resolve())
+    config = {**settings, "device": args.device, "data_dir": data_dir, "out": str(out),
               "resume": args.resume}
     t_start = time.perf_counter()
     epoch, saved_epoch, acc = start_epoch, None, math.nan

@@ -62,42 +62,53 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
         raise FileNotFoundError(f"IDX file not found: {path}") from None
     except IsADirectoryError:
         raise IDXError(f"{path} is a directory, not an IDX file") from None
-    if path.suffix == ".gz" or data[:2] == b"\x1f\x8b":
+    if data[:2] == b"\x1f\x8b":  # (by its magic: a .gz a browser already unpacked is raw IDX)
         data = _gunzip(data, str(path))
     return parse_idx(data, str(path))
 
 
 def _declared_size(head: bytes) -> int | None:
-    """The size an IDX file's header declares, or None where ``head`` is no IDX header."""
+    """The size an IDX file's header declares (a Python int: no overflow), or None where
+    ``head`` is no IDX header."""
     if len(head) < 4 or head[:2] != b"\x00\x00" or head[2] not in DTYPES:
         return None
     ndim = head[3]
     if len(head) < 4 + 4 * ndim:
         return None
-    shape = struct.unpack(f">{ndim}I", head[4:4 + 4 * ndim])
-    return 4 + 4 * ndim + int(np.prod(shape, dtype=np.int64)) * np.dtype(DTYPES[head[2]]).itemsize
+    size = np.dtype(DTYPES[head[2]]).itemsize
+    for n in struct.unpack(f">{ndim}I", head[4:4 + 4 * ndim]):
+        size *= n
+    return 4 + 4 * ndim + size
 
 
 def _gunzip(data: bytes, name: str) -> bytes:
-    """``data`` gunzipped, but never more than its IDX header declares plus one byte: a small
-    file that inflates to gigabytes (a header saying 10 bytes, then zeros) is an IDXError, not a
-    MemoryError after filling the memory."""
-    d = zlib.decompressobj(wbits=31)  # (gzip; its CRC and length are checked at the end)
+    """``data`` gunzipped -- every member, as ``gzip -d`` reads ``cat a.gz b.gz`` -- but never
+    more than its IDX header declares plus one byte: a small file that inflates to gigabytes (a
+    header saying 10 bytes, then zeros) is an IDXError, not a MemoryError after filling the
+    memory."""
+    out = bytearray()
+    limit: int | None = None
+    rest = data
     try:
-        out = bytearray(d.decompress(data, 4 + 4 * 255))
-        limit = _declared_size(bytes(out))
-        if limit is None:  # no IDX header: parse_idx names what is wrong with it
-            return bytes(out)
-        while not d.eof and len(out) <= limit:
-            tail = d.unconsumed_tail
-            chunk = d.decompress(tail, limit + 1 - len(out))
-            if not chunk and not tail:
+        while rest:
+            d = zlib.decompressobj(wbits=31)  # (one member; its CRC and length are checked)
+            pending = rest
+            while pending and not d.eof:
+                room = (4 + 4 * 255 - len(out)) if limit is None else (limit + 1 - len(out))
+                out += d.decompress(pending, max(room, 1))
+                pending = d.unconsumed_tail
+                if limit is None and len(out) >= 4:
+                    limit = _declared_size(bytes(out[:4 + 4 * 255]))
+                    if limit is None and len(out) >= 4 + 4 * 255:
+                        return bytes(out)  # no IDX header: parse_idx names what is wrong
+                if limit is not None and len(out) > limit:
+                    raise IDXError(f"{name}: the file is longer than its header says ({limit} "
+                                   "bytes)")
+            if not d.eof:
+                raise EOFError("the compressed stream ends before its end-of-stream marker")
+            rest = d.unused_data
+            if not rest.strip(b"\0"):  # (trailing zeros after the last member: gzip's padding)
                 break
-            out += chunk
-        if len(out) > limit or d.unused_data.strip(b"\0"):
-            raise IDXError(f"{name}: the file is longer than its header says ({limit} bytes)")
-        if not d.eof:
-            raise EOFError("the compressed stream ends before its end-of-stream marker")
     except (EOFError, zlib.error) as exc:
         raise IDXError(f"{name}: the gzip stream is corrupt or truncated "
                        f"({type(exc).__name__}: {exc})") from None

@@ -447,7 +447,10 @@ class Logit(Function):
         xp = array_module(x)
         ctx.save_for_backward(x)
         ctx.eps = eps
-        z = x if eps is None else xp.clip(x, x.dtype.type(eps), x.dtype.type(1 - eps))
+        # (PyTorch's order: below eps is eps, else above 1 - eps is 1 - eps -- with eps > 1/2
+        # the two overlap, and clip() would send everything to 1 - eps)
+        z = x if eps is None else xp.where(x < eps, x.dtype.type(eps),
+                                           xp.where(x > 1 - eps, x.dtype.type(1 - eps), x))
         return xp.log(z / (1 - z))
 
     @staticmethod

@@ -168,6 +168,25 @@ class LBFGS(Optimizer):
                                       tolerance_change=tolerance_change,
                                       history_size=history_size, line_search_fn=line_search_fn))
 
+    def _check_group(self, group: dict[str, Any]) -> None:
+        """The options a step reads (also those of a loaded state_dict)."""
+
+        def count(k: str) -> None:
+            v = group[k]
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"LBFGS: {k} must be an int >= 1, got {v!r}")
+
+        lr = group["lr"]
+        if isinstance(lr, bool) or not isinstance(lr, (int, float, np.number)) or not lr >= 0:
+            raise _invalid("LBFGS", "learning rate", lr, "lr must be a number >= 0")
+        for k in ("max_iter", "max_eval", "history_size"):
+            count(k)
+        for k in ("tolerance_grad", "tolerance_change"):
+            v = group[k]
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not v >= 0:
+                raise ValueError(f"LBFGS: {k} must be a number >= 0, got {v!r}")
+        # (an unknown line_search_fn is PyTorch's error at step(), named there)
+
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         if self.param_groups:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups); "
@@ -393,9 +412,12 @@ class LBFGS(Optimizer):
                 vector(k, x)
         for x in pairs[2]:
             number("ro", x)
+        history = self.param_groups[0]["history_size"]
+        if len(pairs[0]) > history:
+            raise refuse(f"it holds {len(pairs[0])} curvature pairs, more than history_size "
+                         f"{history}")
         al = state.get("al")
-        if al is not None and (not isinstance(al, list)
-                               or len(al) < min(len(pairs[0]), self.param_groups[0]["history_size"])):
+        if al is not None and (not isinstance(al, list) or len(al) < len(pairs[0])):
             raise refuse(f"state 'al' must be a list of at least {len(pairs[0])} numbers")
 
     @staticmethod

@@ -590,6 +590,8 @@ class OneCycleLR(LRScheduler):
     way between ``max_momentum`` and ``base_momentum``. ``three_phase`` climbs back down to the
     initial rate before the final decay."""
 
+    _per_group_schedule = True
+
     def __init__(self, optimizer: Any, max_lr: float | Sequence[float],
                  total_steps: int | None = None, epochs: int | None = None,
                  steps_per_epoch: int | None = None, pct_start: float = 0.3,
@@ -772,9 +774,17 @@ class SequentialLR(LRScheduler):
         if len(saved) != len(self._schedulers):
             raise ValueError(f"{type(self).__name__}.load_state_dict: the state_dict holds "
                              f"{len(saved)} schedulers, this one {len(self._schedulers)}")
-        self.__dict__.update(state)
-        for s, st in zip(self._schedulers, saved):
-            s.load_state_dict(st)
+        kept = [dict(self.__dict__)] + [s.state_dict() for s in self._schedulers]
+        try:  # (all or nothing: a sub-scheduler's refusal leaves every one as it was)
+            self.__dict__.update(state)
+            for s, st in zip(self._schedulers, saved):
+                s.load_state_dict(st)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(kept[0])
+            for s, st in zip(self._schedulers, kept[1:]):
+                s.load_state_dict(st)
+            raise
 
 
 class ChainedScheduler(LRScheduler):

@@ -185,7 +185,8 @@ class Optimizer:
             if any(id(p) in seen for p in g["params"]):
                 raise ValueError(f"{name}: some parameters appear in more than one parameter "
                                  f"group (groups {i} and {index}); give each parameter once")
-        group = {**self.defaults, **param_group, "params": params}
+        group = {k: _plain_option(v) for k, v in {**self.defaults, **param_group}.items()}
+        group["params"] = params
         if names:
             group["param_names"] = names
         for k, default in self.defaults.items():  # (None for a number: a bare TypeError later)
@@ -382,9 +383,10 @@ class Optimizer:
         for pre in list(self._hooks("state_dict_pre").values()):
             pre(self)
         index = {id(p): i for i, p in enumerate(self._params())}
-        # (a loaded key that names no parameter is kept as it was, as PyTorch's)
-        state = {index[id(p)] if isinstance(p, Tensor) else p:
-                 {k: self._export_state(v) for k, v in s.items()} for p, s in self.state.items()}
+        # (a loaded key that names no parameter is kept as it was loaded, as PyTorch's)
+        state = {(index[id(p)] if isinstance(p, Tensor) else p):
+                 ({k: self._export_state(v) for k, v in s.items()} if isinstance(p, Tensor)
+                  else dict(s)) for p, s in self.state.items()}
         groups = [{**{k: v for k, v in g.items() if k != "params"},
                    "params": [index[id(p)] for p in g["params"]]} for g in self.param_groups]
         out = {"state": state, "param_groups": groups}
@@ -430,6 +432,7 @@ class Optimizer:
                 if k == "param_names":
                     group[k] = list(v)
                 elif k != "params":
+                    v = _plain_option(v)
                     group[k] = tuple(v) if k in ("betas", "etas", "step_sizes") else v
             self._load_group(saved, group)
             self._check_group(group)
@@ -526,6 +529,16 @@ _OPTION_NAMES = frozenset({
     "initial_accumulator_value", "lr_decay", "momentum_decay", "rho", "lambd", "t0", "etas",
     "step_sizes", "history_size", "line_search_fn", "max_eval", "max_iter", "tolerance_change",
     "tolerance_grad", "decoupled_weight_decay"})
+
+
+def _plain_option(v: Any) -> Any:
+    """A group option as the steps read it: a PyTorch one-element tensor (PyTorch allows a tensor
+    ``lr``, and its state_dicts may hold one) as a Python number, inside tuples too."""
+    if isinstance(v, tuple):
+        return tuple(_plain_option(x) for x in v)
+    if type(v).__module__.split(".")[0] == "torch" and hasattr(v, "numel") and v.numel() == 1:
+        return v.item()
+    return v
 
 
 def _same_kind(opt: Optimizer, groups: list[dict[str, Any]]) -> None:

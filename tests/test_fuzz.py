@@ -305,7 +305,10 @@ INPLACE_UNARY = tuple(n for n in ("exp_", "relu_", "sigmoid_", "tanh_", "neg_", 
                                   "cos_", "square_", "clamp_", "clamp_min_", "sign_",
                                   "nan_to_num_") if hasattr(tg.Tensor, n))
 #: in-place ops that read a second register: (how, extra arguments after it)
-INPLACE_WITH_TENSOR = {"lerp_": (0.25,), "addcmul_": "twice", "hypot_": ()}
+INPLACE_WITH_TENSOR = {"lerp_": (0.25,), "addcmul_": "twice", "hypot_": (),
+                       # a tensor bound (a bound that requires grad, on a register that does
+                       # not, was once not recorded: a silent wrong gradient)
+                       "clamp_(min=)": ("clamp_", "min"), "clip_(max=)": ("clip_", "max")}
 
 
 class Machine:
@@ -415,7 +418,8 @@ def _draw_view(data: Any, shape: tuple[int, ...]) -> Callable[[Any, Any], Any]:
     return lambda t: t.detach()
 
 
-NOT_SMOOTH_INPLACE = ("relu_", "abs_", "clamp_", "clamp_min_", "hypot_")
+NOT_SMOOTH_INPLACE = ("relu_", "abs_", "clamp_", "clamp_min_", "hypot_", "clamp_(min=)",
+                      "clip_(max=)")
 
 
 def _draw_step(data: Any, m: Machine) -> tuple[str, Callable[[Any, list[Any]], Any], bool]:
@@ -469,6 +473,10 @@ def _draw_step(data: Any, m: Machine) -> tuple[str, Callable[[Any, list[Any]], A
             if extra == "twice":  # addcmul_(r_j, r_j, value=0.5)
                 return (f"r{i}.{how}(r{j}, r{j}, value=0.5)",
                         lambda lib, r: getattr(r[i], how)(r[j], r[j], value=0.5), False)
+            if isinstance(extra, tuple) and extra and isinstance(extra[0], str):  # clamp_(min=r_j)
+                method, kw = extra
+                return (f"r{i}.{method}({kw}=r{j})",
+                        lambda lib, r: getattr(r[i], method)(**{kw: r[j]}), False)
             return (f"r{i}.{how}(r{j}, *{extra})",
                     lambda lib, r: getattr(r[i], how)(r[j], *extra), False)
         if (how != "copy_" and data.draw(st.booleans(), label="number")) or not others:

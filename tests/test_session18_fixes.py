@@ -772,3 +772,28 @@ def test_t65_optimizer_and_scheduler_loads():
     x = [-0.5, 1.0, 0.5]
     np.testing.assert_allclose(tg.logit(tg.tensor(x), 0.6).numpy(),
                                torch.logit(torch.tensor(x), 0.6).numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("swap", [False, True])
+@pytest.mark.parametrize("distance", ["default", "cosine", "l1"])
+def test_triplet_margin_with_distance_loss_matches_pytorch(swap, distance):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    values = [rng.normal(size=(5, 4)) for _ in range(3)]
+    results = []
+    for m in (tg, torch):
+        a, p, n = (m.tensor(v, requires_grad=True) for v in values)
+        fn = {"default": None,
+              "cosine": lambda x, y, m=m: 1 - m.nn.functional.cosine_similarity(x, y),
+              "l1": lambda x, y: (x - y).abs().sum(-1)}[distance]
+        for reduction in ("mean", "sum", "none"):
+            loss = m.nn.TripletMarginWithDistanceLoss(distance_function=fn, margin=0.7, swap=swap,
+                                                      reduction=reduction)(a, p, n)
+            loss.sum().backward()
+        f = m.nn.functional.triplet_margin_with_distance_loss(a, p, n, distance_function=fn)
+        results.append([f.detach().numpy(), a.grad.numpy(), p.grad.numpy(), n.grad.numpy()])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match="margin must be greater than 0"):
+        tg.nn.functional.triplet_margin_with_distance_loss(tg.ones(2, 3), tg.ones(2, 3), tg.ones(2, 3),
+                                                           margin=0.0)

@@ -205,6 +205,35 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     return _reduce((margin + dist_pos - dist_neg).clamp_min(0), reduction)
 
 
+def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
+                                      distance_function: Any = None, margin: float = 1.0,
+                                      swap: bool = False, reduction: str = "mean") -> Tensor:
+    """:func:`triplet_margin_loss` with any distance: ``max(0, margin + d(a, p) - d(a, n))`` with
+    ``d = distance_function`` (default ``pairwise_distance``), a callable of two tensors giving
+    one distance per sample; ``swap`` takes ``min(d(a, n), d(p, n))``."""
+    op = "triplet_margin_with_distance_loss"
+    reduction = _reduction(reduction, op, None, None)
+    if margin <= 0:
+        raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
+    if distance_function is not None and not callable(distance_function):
+        raise TypeError(f"{op}: distance_function must be a callable of two tensors (or None for "
+                        f"pairwise_distance), got {type(distance_function).__name__}")
+    tensors = {"anchor": anchor, "positive": positive, "negative": negative}
+    for name, t in tensors.items():
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(f"{op}: the anchor, positive, and negative tensors are expected to have "
+                           f"the same number of dimensions, but got: anchor {anchor.ndim}D, "
+                           f"positive {positive.ndim}D, and negative {negative.ndim}D inputs")
+    distance = pairwise_distance if distance_function is None else distance_function
+    dist_pos = distance(anchor, positive)
+    dist_neg = distance(anchor, negative)
+    if swap:
+        dist_neg = dist_neg.minimum(distance(positive, negative))
+    return _reduce((margin + dist_pos - dist_neg).clamp_min(0), reduction)
+
+
 # ------------------------------------------------------------------------------ classes
 def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.0,
                       weight: Tensor | None = None, size_average: Any = None, reduce: Any = None,

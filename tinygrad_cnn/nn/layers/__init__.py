@@ -91,6 +91,7 @@ from tinygrad_cnn.nn.layers.loss import (
     SmoothL1Loss,
     SoftMarginLoss,
     TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from tinygrad_cnn.nn.layers.norm import (
     BatchNorm1d,
@@ -236,6 +237,7 @@ __all__ = [
     "Tanhshrink",
     "Threshold",
     "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
     "Unflatten",
     "Unfold",
     "Upsample",

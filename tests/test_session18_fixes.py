@@ -797,3 +797,76 @@ def test_triplet_margin_with_distance_loss_matches_pytorch(swap, distance):
     with pytest.raises(ValueError, match="margin must be greater than 0"):
         tg.nn.functional.triplet_margin_with_distance_loss(tg.ones(2, 3), tg.ones(2, 3), tg.ones(2, 3),
                                                            margin=0.0)
+
+
+_SMALL_OPS = {  # outside tester t64's missing list: each against PyTorch, values and gradients
+    "isposinf": lambda m, a, b: m.isposinf(a * m.tensor([float("inf")] * 3 + [1.0], dtype=a.dtype)),
+    "isneginf": lambda m, a, b: m.isneginf(a * m.tensor([float("inf")] * 3 + [1.0], dtype=a.dtype)),
+    "logaddexp2": lambda m, a, b: m.logaddexp2(a * 30, b),
+    "diagflat": lambda m, a, b: m.diagflat(a, 1),
+    "vdot": lambda m, a, b: m.vdot(a, b),
+    "ger": lambda m, a, b: m.ger(a, b),
+    "addr": lambda m, a, b: m.addr(m.outer(b, a), a, b, beta=0.5, alpha=2),
+    "addr_beta0": lambda m, a, b: m.addr(m.full((4, 4), float("nan"), dtype=a.dtype), a, b, beta=0),
+    # (non-negative exponents: PyTorch's VJP takes 2 ** e in integers, 0 for e < 0 -- see below)
+    "ldexp": lambda m, a, b: m.ldexp(a, m.tensor([1, 2, 3, 0])),
+    "adjoint": lambda m, a, b: m.outer(a, b).adjoint(),
+    "mvlgamma": lambda m, a, b: m.mvlgamma(a.abs() + 2, 3),
+    "rsub": lambda m, a, b: m.rsub(a, b, alpha=3),
+    "trapz": lambda m, a, b: m.trapz(a, b),
+    "ndtr": lambda m, a, b: m.special.ndtr(a * 4),
+    "multigammaln": lambda m, a, b: m.special.multigammaln(a.abs() + 2, 2),
+    "psi": lambda m, a, b: m.special.psi(a.abs() + 0.1),
+    "gammaln": lambda m, a, b: m.special.gammaln(a),
+    "expit": lambda m, a, b: m.special.expit(a),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_SMALL_OPS))
+def test_small_missing_ops_match_pytorch(name):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    av, bv = rng.normal(size=4), rng.normal(size=4)
+    out = []
+    for m in (tg, torch):
+        a, b = m.tensor(av, requires_grad=True), m.tensor(bv, requires_grad=True)
+        y = _SMALL_OPS[name](m, a, b)
+        got = [y.detach().numpy()]
+        if y.dtype.is_floating_point if m is torch else y.dtype.kind == "f":
+            y.sum().backward()
+            got += [np.zeros(4) if t.grad is None else t.grad.numpy() for t in (a, b)]
+        out.append(got)
+    assert len(out[0]) == len(out[1])
+    rtol = 1e-9 if name == "psi" else 1e-12  # (PyTorch's trigamma is off by up to 5e-10)
+    for ours, theirs in zip(*out):
+        np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=1e-14, equal_nan=True)
+
+
+def test_small_missing_api_against_pytorch():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    tg.ldexp(x, tg.tensor([-2, 3])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.25, 8.0])  # (PyTorch's: [0, 8])
+    torch = pytest.importorskip("torch")
+    x = [1.0, 0.0, -3.5, float("inf"), 1e-310]
+    ours, theirs = tg.frexp(tg.tensor(x, dtype=tg.float64)), torch.frexp(torch.tensor(x, dtype=torch.float64))
+    np.testing.assert_array_equal(ours.mantissa.numpy(), theirs.mantissa.numpy())
+    np.testing.assert_array_equal(ours.exponent.numpy(), theirs.exponent.numpy())
+    assert str(ours.exponent.dtype) == "int32"
+    ours_next = tg.nextafter(tg.tensor([1.0, 0.0]), tg.tensor([2.0, -1.0])).numpy()
+    theirs_next = torch.nextafter(torch.tensor([1.0, 0.0]), torch.tensor([2.0, -1.0])).numpy()
+    np.testing.assert_array_equal(ours_next, theirs_next)
+    assert tuple(tg.broadcast_shapes((2, 1), (3,), 1)) == tuple(torch.broadcast_shapes((2, 1), (3,), 1))
+    with pytest.raises(RuntimeError, match="cannot be broadcast together"):
+        tg.broadcast_shapes((2,), (3,))
+    s = tg.scalar_tensor(3)
+    assert s.shape == () and str(s.dtype) == "float32" and s.item() == 3.0
+    idx = tg.tensor([0, 5, 11, -1])
+    theirs_idx = torch.unravel_index(torch.tensor([0, 5, 11, -1]), (3, 4))
+    for ours_c, theirs_c in zip(tg.unravel_index(idx, (3, 4)), theirs_idx):
+        np.testing.assert_array_equal(ours_c.numpy(), theirs_c.numpy())
+    with pytest.raises(RuntimeError, match="unravel_index: index out of bounds"):
+        tg.unravel_index(tg.tensor([12]), (3, 4))
+    with pytest.raises(ValueError, match=r"mvlgamma: all elements must be greater than \(p-1\)/2"):
+        tg.mvlgamma(tg.tensor([0.5]), 3)
+    with pytest.raises(RuntimeError, match="vdot: 1D tensors expected"):
+        tg.vdot(tg.ones(2, 2), tg.ones(2))

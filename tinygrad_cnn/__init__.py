@@ -373,7 +373,7 @@ def get_num_threads() -> int:
 def __getattr__(name: str) -> Any:
     # ``tg.utils`` (``torch.utils.data``'s place), ``tg.data``, ``tg.models``: imported on first
     # use (the data package is not needed to compute)
-    if name in ("utils", "data", "models"):
+    if name in ("utils", "data", "models", "special"):
         import importlib
 
         return importlib.import_module(f"tinygrad_cnn.{name}")

@@ -450,6 +450,99 @@ def erfinv(input: Tensor) -> Tensor:
     return input.erfinv()
 
 
+def isposinf(input: Tensor) -> Tensor:
+    return input.isposinf()
+
+
+def isneginf(input: Tensor) -> Tensor:
+    return input.isneginf()
+
+
+def logaddexp2(input: Tensor, other: Any) -> Tensor:
+    return input.logaddexp2(other)
+
+
+def diagflat(input: Tensor, offset: int = 0) -> Tensor:
+    return input.diagflat(offset)
+
+
+def vdot(input: Tensor, other: Tensor) -> Tensor:
+    return input.vdot(other)
+
+
+def ger(input: Tensor, vec2: Tensor) -> Tensor:
+    return input.ger(vec2)
+
+
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    return input.addr(vec1, vec2, beta=beta, alpha=alpha)
+
+
+def ldexp(input: Tensor, other: Any) -> Tensor:
+    return input.ldexp(other)
+
+
+def nextafter(input: Tensor, other: Any) -> Tensor:
+    return input.nextafter(other)
+
+
+def frexp(input: Tensor) -> Any:
+    return input.frexp()
+
+
+def adjoint(input: Tensor) -> Tensor:
+    return input.adjoint()
+
+
+def mvlgamma(input: Tensor, p: int) -> Tensor:
+    return input.mvlgamma(p)
+
+
+def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    """``other - alpha * input`` (PyTorch's reversed subtraction)."""
+    return other - (input if alpha == 1 else input * alpha)
+
+
+def trapz(y: Tensor, x: Any = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """PyTorch's older name of :func:`trapezoid`."""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def unravel_index(indices: Any, shape: Any) -> tuple[Tensor, ...]:
+    """The coordinates (int64 tensors, one per dim of ``shape``) of flat ``indices``."""
+    flat = np.asarray(indices._data if isinstance(indices, Tensor) else indices)
+    if flat.dtype.kind not in "iu":
+        raise TypeError(f"unravel_index: expected 'indices' to be an integer tensor, got "
+                        f"{flat.dtype}")
+    dims = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
+    if dims and np.min(dims) < 0:  # (min and any here are the tensor functions)
+        raise ValueError(f"unravel_index: 'shape' cannot have negative values, got {dims}")
+    total = int(np.prod(dims, dtype=object)) if dims else 1
+    if flat.size and (flat.min() < -total or flat.max() >= total):
+        raise RuntimeError(f"unravel_index: index out of bounds for shape {dims} "
+                           f"(indices from {-total} to {total - 1})")
+    coords = np.unravel_index(np.where(flat < 0, flat + total, flat), dims) if dims else ()
+    return tuple(Tensor(np.asarray(c, dtype=np.int64)) for c in coords)
+
+
+def broadcast_shapes(*shapes: Any) -> Any:
+    """The shape that tensors of ``shapes`` broadcast to (a :class:`Size`)."""
+    from tinygrad_cnn.tensor import Size
+
+    try:
+        return Size(np.broadcast_shapes(*[(s,) if isinstance(s, int) else tuple(s)
+                                          for s in shapes]))
+    except ValueError:
+        raise RuntimeError(f"broadcast_shapes: shapes {[tuple(np.atleast_1d(s)) for s in shapes]} "
+                           "cannot be broadcast together (each dim must match or be 1)") from None
+
+
+def scalar_tensor(s: Any, *, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+    """A 0-d tensor of the number ``s`` (float32 unless ``dtype`` says otherwise)."""
+    return tensor(s, dtype=dtype or np.float32, device=device, requires_grad=requires_grad)
+
+
 def lgamma(input: Tensor) -> Tensor:
     return input.lgamma()
 
@@ -977,6 +1070,8 @@ __all__ = [
     "addcmul",
     "addmm",
     "addmv",
+    "addr",
+    "adjoint",
     "all",
     "allclose",
     "amax",
@@ -1009,6 +1104,7 @@ __all__ = [
     "bitwise_right_shift",
     "bitwise_xor",
     "bmm",
+    "broadcast_shapes",
     "bucketize",
     "cdist",
     "ceil",
@@ -1034,6 +1130,7 @@ __all__ = [
     "det",
     "detach",
     "diag",
+    "diagflat",
     "diagonal_scatter",
     "diff",
     "digamma",
@@ -1062,8 +1159,10 @@ __all__ = [
     "fmin",
     "fmod",
     "frac",
+    "frexp",
     "gather",
     "ge",
+    "ger",
     "greater",
     "greater_equal",
     "gt",
@@ -1087,8 +1186,11 @@ __all__ = [
     "isin",
     "isinf",
     "isnan",
+    "isneginf",
+    "isposinf",
     "kron",
     "kthvalue",
+    "ldexp",
     "le",
     "lerp",
     "less",
@@ -1100,6 +1202,7 @@ __all__ = [
     "log10",
     "log_softmax",
     "logaddexp",
+    "logaddexp2",
     "logcumsumexp",
     "logical_and",
     "logical_not",
@@ -1124,6 +1227,7 @@ __all__ = [
     "mul",
     "multiply",
     "mv",
+    "mvlgamma",
     "nan_to_num",
     "nanmean",
     "nanmedian",
@@ -1133,6 +1237,7 @@ __all__ = [
     "ne",
     "neg",
     "negative",
+    "nextafter",
     "norm",
     "not_equal",
     "numel",
@@ -1151,6 +1256,8 @@ __all__ = [
     "reshape",
     "round",
     "rsqrt",
+    "rsub",
+    "scalar_tensor",
     "scatter_reduce",
     "searchsorted",
     "select_scatter",
@@ -1182,14 +1289,17 @@ __all__ = [
     "topk",
     "transpose",
     "trapezoid",
+    "trapz",
     "true_divide",
     "trunc",
     "unflatten",
     "unique",
     "unique_consecutive",
+    "unravel_index",
     "unsqueeze",
     "var",
     "var_mean",
+    "vdot",
     "vsplit",
     "xlogy",
 ]
@@ -1204,7 +1314,8 @@ for _name in __all__:
     if _name in ("add", "sub", "mul", "div", "subtract", "multiply", "divide", "true_divide",
                  "remainder", "floor_divide", "pow", "is_tensor", "inference_mode", "bitwise_and",
                  "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift",
-                 "float_power", "xlogy", "bucketize", "searchsorted", "isin", "polygamma") or \
+                 "float_power", "xlogy", "bucketize", "searchsorted", "isin", "polygamma",
+                 "broadcast_shapes", "scalar_tensor", "unravel_index") or \
             _fn.__module__ not in (__name__, "tinygrad_cnn.ops.indexing"):
         continue
     globals()[_name] = _WRAPPED.setdefault(id(_fn), _tensor_first(_fn))

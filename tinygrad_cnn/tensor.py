@@ -2151,6 +2151,93 @@ class Tensor:
     def isinf(self) -> Tensor:
         return _elementwise_test(self, "isinf")
 
+    def isposinf(self) -> Tensor:
+        """True where +inf (a bool tensor, no gradient)."""
+        return _elementwise_test(self, "isposinf")
+
+    def isneginf(self) -> Tensor:
+        """True where -inf (a bool tensor, no gradient)."""
+        return _elementwise_test(self, "isneginf")
+
+    def logaddexp2(self, other: Any) -> Tensor:
+        """``log2(2**self + 2**other)`` without overflow (``logaddexp`` in base 2)."""
+        if result_type(self, other).kind != "f":
+            raise NotImplementedError(f"logaddexp2: not implemented for integer or bool tensors "
+                                      f"(as in PyTorch), got {self.dtype}; convert with .float()")
+        ln2 = math.log(2.0)
+        other = other * ln2 if isinstance(other, Tensor) else float(other) * ln2
+        return (self * ln2).logaddexp(other) * (1 / ln2)
+
+    def diagflat(self, offset: int = 0) -> Tensor:
+        """The flattened tensor on the ``offset`` diagonal of a square matrix."""
+        return self.flatten().diag(offset)
+
+    def vdot(self, other: Tensor) -> Tensor:
+        """The dot product of two 1-D tensors (real: ``dot``)."""
+        if not isinstance(other, Tensor) or self.ndim != 1 or other.ndim != 1:
+            raise RuntimeError(f"vdot: 1D tensors expected, but got {self.ndim}D and "
+                               f"{getattr(other, 'ndim', type(other).__name__)}D tensors")
+        return self.dot(other)
+
+    def ger(self, vec2: Tensor) -> Tensor:
+        """The outer product (PyTorch's old name for ``outer``)."""
+        return self.outer(vec2)
+
+    def addr(self, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """``beta * self + alpha * outer(vec1, vec2)``; with ``beta = 0`` ``self`` is ignored
+        (its NaN and inf too), as in PyTorch."""
+        product = vec1.outer(vec2)
+        if alpha != 1:
+            product = product * alpha
+        if _broadcast_shape(self.shape, product.shape) != product.shape:
+            raise RuntimeError(f"addr: the input of shape {self.shape} must broadcast to the outer "
+                               f"product's shape {product.shape}")
+        if beta == 0:
+            return product
+        return (self if beta == 1 else self * beta) + product
+
+    def ldexp(self, other: Any) -> Tensor:
+        """``self * 2 ** other`` (a floating result, as PyTorch's)."""
+        two = Tensor._make(np.asarray(2.0, dtype=result_type(_floating(self), other)
+                                      if isinstance(other, Tensor) else _floating(self).dtype))
+        return _floating(self) * two.to(self.device).pow(other)
+
+    def nextafter(self, other: Any) -> Tensor:
+        """The next floating value after ``self`` towards ``other``, element by element (no
+        gradient: PyTorch has none)."""
+        o = other._data if isinstance(other, Tensor) else other
+        if self.dtype.kind != "f":
+            raise TypeError(f"nextafter: needs floating tensors, got {self.dtype}")
+        xp = array_module(self._data)
+        return Tensor._make(xp.asarray(xp.nextafter(self._data, xp.asarray(o, self.dtype))))
+
+    def frexp(self) -> Any:
+        """``(mantissa, exponent)`` with ``self = mantissa * 2 ** exponent``, the mantissa in
+        [0.5, 1) (int32 exponent, as PyTorch); no gradient."""
+        if self.dtype.kind != "f":
+            raise TypeError(f"frexp: only floating tensors are supported, got {self.dtype}")
+        xp = array_module(self._data)
+        mantissa, exponent = xp.frexp(self._data)
+        return _FrexpResult(Tensor._make(xp.asarray(mantissa)),
+                            Tensor._make(xp.asarray(exponent).astype(np.int32)))
+
+    def adjoint(self) -> Tensor:
+        """The conjugate transpose of the last two dims (for real tensors ``mT``)."""
+        return self.mT
+
+    def mvlgamma(self, p: int) -> Tensor:
+        """The log of the multivariate gamma function of dimension ``p``:
+        ``p (p - 1) / 4 log(π) + Σ_j lgamma(self - j / 2)``; every element must exceed
+        ``(p - 1) / 2``."""
+        if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 1:
+            raise ValueError(f"mvlgamma: p must be an int >= 1, got {p!r}")
+        x = _floating(self)
+        if x.numel() and not bool((x._data > (p - 1) / 2).all()):
+            raise ValueError(f"mvlgamma: all elements must be greater than (p-1)/2 = {(p - 1) / 2}")
+        shifts = Tensor._make(like(np.arange(p, dtype=x.dtype) / 2, x._data))
+        terms = (x.unsqueeze(-1) - shifts).lgamma().sum(-1)
+        return terms + p * (p - 1) / 4 * math.log(math.pi)
+
     def isfinite(self) -> Tensor:
         return _elementwise_test(self, "isfinite")
 
@@ -4991,6 +5078,7 @@ def _norm_args(t: Tensor, p: Any, dim: Any, dtype: DTypeLike
 
 
 _MaxResult = collections.namedtuple("max", ["values", "indices"])  # torch.return_types.max
+_FrexpResult = collections.namedtuple("frexp", ["mantissa", "exponent"])
 _MinResult = collections.namedtuple("min", ["values", "indices"])
 
 

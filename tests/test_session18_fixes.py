@@ -870,3 +870,34 @@ def test_small_missing_api_against_pytorch():
         tg.mvlgamma(tg.tensor([0.5]), 3)
     with pytest.raises(RuntimeError, match="vdot: 1D tensors expected"):
         tg.vdot(tg.ones(2, 2), tg.ones(2))
+
+
+@pytest.mark.parametrize("case", ["plain", "causal", "bool_mask_with_an_empty_row", "float_mask",
+                                  "scale", "gqa", "causal_long_source"])
+def test_scaled_dot_product_attention_matches_pytorch(case):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    heads = 1 if case == "gqa" else 3
+    q_v, k_v, v_v = (rng.normal(size=(2, 3, 4, 5)), rng.normal(size=(2, heads, 6, 5)),
+                     rng.normal(size=(2, heads, 6, 7)))
+    mask = rng.random((4, 6)) > 0.4
+    mask[1] = False  # (a query that may attend to nothing: 0, as PyTorch's CPU kernel)
+    bias = rng.normal(size=(1, 3, 4, 6))
+    results = []
+    for m in (tg, torch):
+        q, k, v = (m.tensor(a, requires_grad=True) for a in (q_v, k_v, v_v))
+        kw = {"plain": {}, "causal": {"is_causal": True}, "bool_mask_with_an_empty_row":
+              {"attn_mask": m.tensor(mask)}, "float_mask": {"attn_mask": m.tensor(bias)},
+              "scale": {"scale": 0.3}, "gqa": {"enable_gqa": True},
+              "causal_long_source": {"is_causal": True}}[case]
+        if case == "causal_long_source":
+            q = m.tensor(q_v[:, :, :2], requires_grad=True)
+        out = m.nn.functional.scaled_dot_product_attention(q, k, v, **kw)
+        (out * out).sum().backward()
+        results.append([out.detach().numpy(), q.grad.numpy(), k.grad.numpy(), v.grad.numpy()])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-13)
+    args = tuple(tg.tensor(a[:1, :1, :3, :2], requires_grad=True) for a in (q_v, q_v, q_v))
+    sdpa = tg.nn.functional.scaled_dot_product_attention
+    assert tg.gradcheck(lambda *t: sdpa(*t, is_causal=True), args)
+    assert tg.gradgradcheck(lambda *t: sdpa(*t, is_causal=True), args)

@@ -37,7 +37,8 @@ __all__ = [
     "max_unpool2d", "mish", "mse_loss", "multi_margin_loss", "multilabel_margin_loss",
     "multilabel_soft_margin_loss", "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance",
     "pdist", "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss", "prelu", "relu", "relu6",
-    "relu_", "rms_norm", "rrelu", "rrelu_", "selu", "selu_", "sigmoid", "silu", "smooth_l1_loss",
+    "relu_", "rms_norm", "rrelu", "rrelu_", "scaled_dot_product_attention", "selu", "selu_",
+    "sigmoid", "silu", "smooth_l1_loss",
     "soft_margin_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
     "tanhshrink", "threshold", "threshold_", "triplet_margin_loss",
     "triplet_margin_with_distance_loss", "unfold",
@@ -802,6 +803,7 @@ from tinygrad_cnn.nn.functional_activation import (  # noqa: E402
     threshold,
     threshold_,
 )
+from tinygrad_cnn.nn.functional_attention import scaled_dot_product_attention  # noqa: E402
 from tinygrad_cnn.nn.functional_distance import (  # noqa: E402
     cosine_similarity,
     pairwise_distance,

@@ -324,7 +324,8 @@ def test_state_of_pytorch_or_another_dtype_is_taken_as_the_parameters():
     opt.step()
     opt.state[p]["exp_avg"] = torch.zeros(3)  # (failed: "unsupported operand type(s) for -")
     opt.state[p]["exp_avg_sq"] = np.zeros(3)  # (float64: the update ran in float64)
-    opt.step()
+    with pytest.warns(UserWarning, match=r"state\['exp_avg_sq'\] .* is float64, the parameter float32"):
+        opt.step()
     assert opt.state[p]["exp_avg"].dtype == np.float32
     assert opt.state[p]["exp_avg_sq"].dtype == np.float32 and p.dtype == np.float32
 

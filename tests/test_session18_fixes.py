@@ -901,3 +901,47 @@ def test_scaled_dot_product_attention_matches_pytorch(case):
     sdpa = tg.nn.functional.scaled_dot_product_attention
     assert tg.gradcheck(lambda *t: sdpa(*t, is_causal=True), args)
     assert tg.gradgradcheck(lambda *t: sdpa(*t, is_causal=True), args)
+
+
+def test_t68_half_mid_training_warns_save_keeps_attributes_optimizer_copies_drop_hooks(tmp_path):
+    import copy
+    import pickle
+
+    from tinygrad_cnn import nn, optim
+
+    # module.half() after Adam stepped: its float32 moments were rounded to float16 silently
+    # (1e-11 became 0; PyTorch's step raises)
+    lin = nn.Linear(1, 1, bias=False)
+    opt = optim.Adam(lin.parameters(), lr=1e-3)
+    lin.weight.grad = tg.full((1, 1), 1e-4)
+    opt.step()
+    lin.half()
+    lin.weight.grad = tg.full((1, 1), 1e-4, dtype=tg.float16)
+    with pytest.warns(UserWarning, match=r"Adam.step: state\['exp_avg_sq'\] .* is float32, the "
+                                         r"parameter float16.*module.half\(\)"):
+        opt.step()
+    # tg.save kept neither a tensor's own attributes nor its name (torch.save keeps them)
+    t = tg.ones(2)
+    t.foo = 5
+    p = nn.Parameter(tg.ones(2))
+    p._no_weight_decay = True
+    tg.save({"t": t, "p": p, "n": tg.tensor([1.0], name="nm")}, tmp_path / "x.npz")
+    back = tg.load(tmp_path / "x.npz")
+    assert back["t"].foo == 5 and back["p"]._no_weight_decay is True
+    assert isinstance(back["p"], nn.Parameter) and back["n"].name == "nm"
+    t.bad = object()
+    with pytest.raises(TypeError, match=r"obj.__dict__\['bad'\] is a object"):
+        tg.save(t, tmp_path / "y.npz")
+    # deepcopy/pickle of an optimizer: its hooks stay behind (the copy ran the original's)
+    lin = nn.Linear(1, 1)
+    opt = optim.SGD(lin.parameters(), lr=0.1, momentum=0.9)
+    calls = []
+    opt.register_step_post_hook(lambda o, a, k: calls.append(1))
+    for q in lin.parameters():
+        q.grad = tg.ones(q.shape)
+    opt.step()
+    copy.deepcopy(opt).step()
+    pickle.loads(pickle.dumps(opt)).step()
+    assert len(calls) == 1
+    opt.step()
+    assert len(calls) == 2

@@ -59,8 +59,18 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0)
         from tinygrad_cnn.nn.module import Parameter
 
         if isinstance(obj, Parameter):
-            return {"parameter": [key, bool(obj.requires_grad)]}
-        return {"tensor_requiring_grad": key} if obj.requires_grad else {"tensor": key}
+            node: Any = {"parameter": [key, bool(obj.requires_grad)]}
+        else:
+            node = {"tensor_requiring_grad": key} if obj.requires_grad else {"tensor": key}
+        extra = vars(obj)  # (a user's own attributes -- p._no_weight_decay -- as torch.save)
+        if extra or obj.name is not None:
+            for k in extra:
+                if not isinstance(k, str):
+                    raise TypeError(f"save: {where} has an attribute named {k!r}; names must be "
+                                    "strings")
+            attrs = _encode(dict(extra), arrays, f"{where}.__dict__", depth + 1)
+            node = {"with_attributes": [node, obj.name, attrs]}
+        return node
     if isinstance(obj, np.ma.MaskedArray):  # (an ndarray too: stored plain, its mask would go)
         raise TypeError(f"save: {where} is a numpy masked array, whose mask cannot be stored "
                         "with it; save its .filled(value) and its .mask as two arrays")
@@ -165,6 +175,20 @@ class _Reader:
         if not isinstance(node, dict) or len(node) != 1:
             raise self.fail(where, f"is {_describe(node)}, not a value save() writes")
         ((kind, value),) = node.items()
+        if kind == "with_attributes":  # a tensor with its name and a user's own attributes
+            if not (isinstance(value, list) and len(value) == 3 and isinstance(value[0], dict)
+                    and next(iter(value[0]), None) in ("tensor", "tensor_requiring_grad",
+                                                       "parameter")
+                    and (value[1] is None or isinstance(value[1], str))):
+                raise self.fail(where, f"is a tensor with attributes of {_describe(value)}, not "
+                                "[tensor, name, attributes]")
+            t = self.decode(value[0], where, depth + 1)
+            attrs = self.decode(value[2], f"{where}.__dict__", depth + 1)
+            if not isinstance(attrs, dict) or not all(isinstance(k, str) for k in attrs):
+                raise self.fail(where, "has attributes that are not a dict of names")
+            t.name = value[1]
+            vars(t).update(attrs)
+            return t
         if kind in ("tensor", "tensor_requiring_grad"):
             arr = self.array(value, where, "biuf")
             try:

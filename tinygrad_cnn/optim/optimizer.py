@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -295,6 +296,17 @@ class Optimizer:
                         f"{type(self).__name__}.step: state[{k!r}] of a parameter of shape "
                         f"{p.shape} has shape {tuple(v.shape)}; it must have the parameter's")
                 if v.dtype != p._data.dtype:
+                    if v.dtype.kind == "f" and p._data.dtype.kind == "f" and \
+                            v.dtype.itemsize > p._data.dtype.itemsize:
+                        # (PyTorch's step raises here; rounding on, silently, lost Adam's small
+                        # second moments to 0 in float16)
+                        warnings.warn(
+                            f"{type(self).__name__}.step: state[{k!r}] of a parameter of shape "
+                            f"{p.shape} is {v.dtype}, the parameter {p._data.dtype}: it is "
+                            f"rounded to {p._data.dtype}, where values too small for it become "
+                            "0. If the parameter's dtype changed after this optimizer stepped "
+                            "(module.half()), make the optimizer after the change (or load a "
+                            "state_dict into it)", UserWarning, stacklevel=4)
                     v = v.astype(p._data.dtype)  # (as a load casts it; integers too)
             out[k] = v
         return out
@@ -325,6 +337,13 @@ class Optimizer:
         return out
 
     # ------------------------------------------------------------------ hooks
+    def __getstate__(self) -> dict[str, Any]:
+        """What ``copy.deepcopy`` and ``pickle`` take: everything but the hooks (PyTorch's: a
+        copy must not run the original's logging or EMA hooks, and a lambda hook must not make
+        the optimizer unpicklable)."""
+        return {k: v for k, v in self.__dict__.items()
+                if not (k.startswith("_") and k.endswith("_hooks"))}
+
     def _hooks(self, kind: str) -> OrderedDict[int, Any]:
         """The optimizer's hooks of one kind (``step_pre``, ``step_post``, ``state_dict_pre``,
         ``state_dict_post``, ``load_state_dict_pre``, ``load_state_dict_post``), by handle id."""

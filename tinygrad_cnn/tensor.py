@@ -649,7 +649,9 @@ class Tensor:
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
         """``copy.deepcopy``: a leaf with its own copy of the memory -- tensors that shared memory
-        share the copy, as in PyTorch -- and of ``.grad``. A computed tensor is PyTorch's error:
+        share the copy, as PyTorch's tensors do (its Parameters each get memory of their own, so
+        weights tied through memory, ``Parameter(w.t())``, come apart there; here they stay
+        tied) -- and of ``.grad``. A computed tensor is PyTorch's error:
         its copy would hold a copy of the graph, whose gradients reach no tensor of yours."""
         if self._grad_fn is not None:
             raise RuntimeError("deepcopy: only tensors created by the user (graph leaves) can be "

@@ -945,3 +945,14 @@ def test_t68_half_mid_training_warns_save_keeps_attributes_optimizer_copies_drop
     assert len(calls) == 1
     opt.step()
     assert len(calls) == 2
+
+
+def test_module_dtype_change_casts_grad_in_place():
+    # .double() replaced .grad with a new object: a reference kept to it went stale in float32
+    # (PyTorch casts it in place; outside tester t68).
+    m = tg.nn.Linear(2, 1)
+    m(tg.ones(1, 2)).sum().backward()
+    g = m.weight.grad
+    m.double()
+    assert m.weight.grad is g and g.dtype == np.float64
+    np.testing.assert_array_equal(g.numpy(), [[1.0, 1.0]])

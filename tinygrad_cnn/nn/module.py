@@ -619,8 +619,12 @@ class Module:
                     t._data = new._data
                     t._version_counter[0] += 1
                 if t.grad is not None:
-                    g = fn(t.grad)
-                    if g is not t.grad:
+                    grad = t.grad
+                    g = fn(grad)
+                    if g is not grad and grad.grad_fn is None and g._data is not grad._data:
+                        grad._data = g._data  # (the same .grad object: a reference kept to it
+                        grad._version_counter[0] += 1  # follows, as PyTorch's in-place cast)
+                    elif g is not grad:
                         t.grad = g
         return self
 

@@ -528,6 +528,15 @@ class Context:
                 out.append(_TensorCls._make(obj))
         return tuple(out)
 
+    def _saved_input_changed(self, i: int) -> Any:
+        """Saved tensor ``i`` -- an input -- if it changed in place since (for an op whose VJP
+        needs only its graph, its values being kept otherwise), else None; a freed one raises
+        as ``saved_tensors`` does."""
+        if self._saved is _FREED:
+            return self.saved_tensors
+        kind, obj, counter, version = self._saved[i]
+        return obj if kind == _IN and counter[0] != version else None
+
     @property
     def source_line(self) -> str | None:
         """``"file.py:42 in forward"``: the line of user code that created this node."""

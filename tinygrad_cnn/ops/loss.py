@@ -155,7 +155,16 @@ class CrossEntropy(Function):
                 softmax = Tensor._make(xp.exp(logp.astype(np.float32)).astype(logp.dtype)
                                        if logp.dtype == np.float16 else xp.exp(logp))
         else:  # the softmax op on the logits, so second derivatives flow
-            (logits,) = ctx.saved_tensors
+            changed = ctx._saved_input_changed(0)
+            if changed is not None:
+                # the logits changed in place after the loss (PyTorch allows it: its VJP reads
+                # log_softmax's output): their graph, at the values the loss saw -- softmax of
+                # log-softmax is softmax of the logits, and a constant shift has Jacobian 1
+                edge = ctx.next[0]  # (the logits' node when the loss was made, or the leaf)
+                base = edge if isinstance(edge, Tensor) else Tensor._make(changed._data, True, edge)
+                logits = base + Tensor._make(logp - base._data)
+            else:
+                (logits,) = ctx.saved_tensors
             softmax = Softmax.apply(logits, dim=1)
         return (softmax * mass - t) * scale
 

@@ -966,3 +966,25 @@ def test_module_dtype_change_casts_grad_in_place():
     m.double()
     assert m.weight.grad is g and g.dtype == np.float64
     np.testing.assert_array_equal(g.numpy(), [[1.0, 1.0]])
+
+
+@pytest.mark.parametrize("x_grad", [True, False])
+def test_kl_div_log_target_allows_changing_the_input_before_backward_to_the_target(x_grad):
+    # The target's gradient read the saved input: an in-place change of it raised where PyTorch
+    # (whose product saves t - x) goes on (outside tester t65); second derivatives too.
+    torch = pytest.importorskip("torch")
+    out = []
+    for m in (tg, torch):
+        grad = tg.grad if m is tg else torch.autograd.grad
+        x = m.tensor([[0.1, 0.2], [0.5, -1.0]], dtype=m.float64, requires_grad=x_grad)
+        t = m.tensor([[-1.0, -2.0], [-0.5, -0.7]], dtype=m.float64, requires_grad=True)
+        xi = x * 1
+        loss = m.nn.functional.kl_div(xi, t, reduction="sum", log_target=True)
+        with m.no_grad():
+            xi.mul_(0.0)
+        wrt = [x, t] if x_grad else [t]
+        first = grad(loss, wrt, create_graph=True)
+        second = grad(sum((g * g).sum() for g in first), wrt)
+        out.append([a.detach().numpy() for a in (*first, *second)])
+    for ours, theirs in zip(*out):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-13)

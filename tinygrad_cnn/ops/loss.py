@@ -160,13 +160,22 @@ class CrossEntropy(Function):
                 # the logits changed in place after the loss (PyTorch allows it: its VJP reads
                 # log_softmax's output): their graph, at the values the loss saw -- softmax of
                 # log-softmax is softmax of the logits, and a constant shift has Jacobian 1
-                edge = ctx.next[0]  # (the logits' node when the loss was made, or the leaf)
-                base = edge if isinstance(edge, Tensor) else Tensor._make(changed._data, True, edge)
-                logits = base + Tensor._make(logp - base._data)
+                logits = _input_at(ctx, 0, logp)
             else:
                 (logits,) = ctx.saved_tensors
             softmax = Softmax.apply(logits, dim=1)
         return (softmax * mass - t) * scale
+
+
+def _input_at(ctx: Context, i: int, values: Any) -> Tensor:
+    """Input ``i`` of ``ctx`` as a tensor of ``values`` (those the op saw: it may have changed in
+    place since) on the graph it had when the op was made: its node then, or the leaf."""
+    edge = ctx.next[i]
+    if edge is None:
+        return Tensor._make(values)
+    if isinstance(edge, Tensor):  # a leaf: its graph, shifted to the values
+        return edge + Tensor._make(values - edge._data)
+    return Tensor._make(values, True, edge)
 
 
 def _target_matrix(safe: Any, w: Any, ignored: Any, c: int, weight: Any, smoothing: float,
@@ -434,10 +443,14 @@ class KLDiv(Function):
                 log_target: bool = False) -> Any:
         xp = array_module(x)
         # x only for the target's gradient: x's own is -g t (an in-place change of x after the
-        # loss was made then does not matter, as in PyTorch)
-        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, t)
+        # loss was made then does not matter, as in PyTorch); with log_target not even there:
+        # the difference t - x is kept instead (PyTorch's product saves it)
+        needs_x = ctx.needs_input_grad[1] and not log_target
+        ctx.save_for_backward(x if needs_x else None, t)
         if log_target:
-            losses = xp.exp(t) * (t - x)
+            diff = t - x
+            ctx.diff = diff if ctx.needs_input_grad[1] else None
+            losses = xp.exp(t) * diff
         else:
             with np.errstate(divide="ignore", invalid="ignore"):
                 xlogy = xp.where(t == 0, 0, t * xp.log(t))
@@ -451,7 +464,13 @@ class KLDiv(Function):
         nx, nt = ctx.needs_input_grad
         if ctx.attrs["log_target"]:
             e = t.exp()
-            return (-(scale * e) if nx else None), (scale * e * (t - x + 1) if nt else None)
+            gt = None
+            if nt:
+                diff = Tensor._make(ctx.diff)
+                if _state.grad_enabled:  # (second derivatives: t's graph, x's as it was)
+                    diff = t - _input_at(ctx, 0, t._data - ctx.diff)
+                gt = scale * e * (diff + 1)
+            return (-(scale * e) if nx else None), gt
         gt = None
         if nt:
             log_t = where(Tensor._make(t._data != 0), t.log(), 0.0)

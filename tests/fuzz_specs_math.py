@@ -87,6 +87,8 @@ binary("copysign", lambda m, a, b: a.copysign(b), id="zeros_and_edges", smooth=F
        in_programs=False)
 binary("logaddexp", lambda m, a, b: a.logaddexp(b))
 binary("logaddexp", lambda m, a, b: a.logaddexp(b), id="infinities", smooth=False)
+binary("logaddexp2", lambda m, a, b: a.logaddexp2(b))
+binary("logaddexp2", lambda m, a, b: a.logaddexp2(b), id="infinities", smooth=False)
 binary("xlogy", lambda m, a, b: a.xlogy(b), domain=("real", "positive"))
 binary("xlogy", lambda m, a, b: a.xlogy(b), id="zeros_and_edges", smooth=False)
 binary("hypot", lambda m, a, b: a.hypot(b), domain="nonzero")

@@ -168,6 +168,11 @@ def _logaddexp(rng):
     return (lambda a, b: a.logaddexp(b)), (t(rng, 3, 4), t(rng, 3, 1))
 
 
+@case("logaddexp2")
+def _logaddexp2(rng):
+    return (lambda a, b: a.logaddexp2(b)), (t(rng, 3, 4), t(rng, 3, 1))
+
+
 @case("lerp", "tensor_weight")
 def _lerp(rng):
     return (lambda a, b, w: a.lerp(b, w)), (t(rng, 3, 4), t(rng, 4), _in(rng, -0.5, 1.5, 3, 1))

@@ -636,7 +636,7 @@ def test_in_place_shape_ops_match_pytorch_and_refuse_what_views_would_miss():
         tg.ones(2, 3, requires_grad=True).t_()
     x = tg.ones(2, 3)
     v = x[0]
-    with pytest.raises(RuntimeError, match="shares its memory with a view of it"):
+    with pytest.raises(RuntimeError, match="shares its memory with another tensor"):
         x.t_()
     with pytest.raises(RuntimeError, match="is a view of another tensor"):
         v.unsqueeze_(0)
@@ -876,8 +876,6 @@ def test_small_missing_api_against_pytorch():
         np.testing.assert_array_equal(ours_c.numpy(), theirs_c.numpy())
     with pytest.raises(RuntimeError, match="unravel_index: index out of bounds"):
         tg.unravel_index(tg.tensor([12]), (3, 4))
-    with pytest.raises(ValueError, match=r"mvlgamma: all elements must be greater than \(p-1\)/2"):
-        tg.mvlgamma(tg.tensor([0.5]), 3)
     with pytest.raises(RuntimeError, match="vdot: 1D tensors expected"):
         tg.vdot(tg.ones(2, 2), tg.ones(2))
 

@@ -10,6 +10,7 @@ TypeError, not an AttributeError from inside (nor, for a numpy array, numpy's ow
 
 from __future__ import annotations
 
+import builtins
 import functools
 import inspect
 from collections.abc import Callable, Sequence
@@ -500,6 +501,13 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:
 
 def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """``other - alpha * input`` (PyTorch's reversed subtraction)."""
+    if isinstance(alpha, (float, np.floating)) and result_type(input, other).kind in "biu":
+        raise RuntimeError(f"rsub: For integral input tensors, argument alpha must not be a "
+                           f"floating point number (got alpha={alpha}); pass an int, or convert "
+                           "the tensors with .float()")
+    if isinstance(alpha, (bool, np.bool_)) and result_type(input, other).kind != "b":
+        raise RuntimeError("rsub: Boolean alpha only supported for Boolean results; pass alpha "
+                           "as a number")
     return other - (input if alpha == 1 else input * alpha)
 
 
@@ -529,12 +537,21 @@ def broadcast_shapes(*shapes: Any) -> Any:
     """The shape that tensors of ``shapes`` broadcast to (a :class:`Size`)."""
     from tinygrad_cnn.tensor import Size
 
+    plain = []
+    for s in shapes:
+        dims = (s,) if isinstance(s, (int, np.integer)) else tuple(s)
+        if not builtins.all(isinstance(d, (int, np.integer)) and not isinstance(d, bool)
+                            for d in dims):
+            raise TypeError(f"broadcast_shapes: a shape is a sequence of ints, got {s!r}")
+        if builtins.any(d < 0 for d in dims):
+            raise ValueError(f"broadcast_shapes: shape {tuple(int(d) for d in dims)} has a "
+                             "negative length")
+        plain.append(tuple(int(d) for d in dims))
     try:
-        return Size(np.broadcast_shapes(*[(s,) if isinstance(s, int) else tuple(s)
-                                          for s in shapes]))
+        return Size(np.broadcast_shapes(*plain))
     except ValueError:
-        raise RuntimeError(f"broadcast_shapes: shapes {[tuple(np.atleast_1d(s)) for s in shapes]} "
-                           "cannot be broadcast together (each dim must match or be 1)") from None
+        raise RuntimeError(f"broadcast_shapes: shapes {plain} cannot be broadcast together (each "
+                           "dim must match or be 1)") from None
 
 
 def scalar_tensor(s: Any, *, dtype: Any = None, device: Any = None,

@@ -64,7 +64,9 @@ def multigammaln(input: Tensor, p: int) -> Tensor:
 
 def ndtr(input: Tensor) -> Tensor:
     """The standard normal CDF, ``erfc(-x / √2) / 2`` (erfc keeps the left tail)."""
-    return _tensor(input, "ndtr").neg().mul(1 / math.sqrt(2.0)).erfc() * 0.5
+    x = _tensor(input, "ndtr")
+    x = x if x.dtype.kind == "f" else x.float()  # (integers and bools: float32, as PyTorch)
+    return x.neg().mul(1 / math.sqrt(2.0)).erfc() * 0.5
 
 
 def exp2(input: Tensor) -> Tensor:

@@ -20,7 +20,7 @@ import numpy as np
 
 from tinygrad_cnn import autograd
 from tinygrad_cnn import interop as _interop
-from tinygrad_cnn.autograd import Context, RemovableHandle, _may_overlap, _self_overlapping, _state
+from tinygrad_cnn.autograd import Context, RemovableHandle, ZeroLink, _may_overlap, _self_overlapping, _state
 from tinygrad_cnn.backend import DEVICE_OF as _DEVICE_OF
 from tinygrad_cnn.backend import (
     array_module,
@@ -2166,9 +2166,7 @@ class Tensor:
         if result_type(self, other).kind != "f":
             raise NotImplementedError(f"logaddexp2: not implemented for integer or bool tensors "
                                       f"(as in PyTorch), got {self.dtype}; convert with .float()")
-        ln2 = math.log(2.0)
-        other = other * ln2 if isinstance(other, Tensor) else float(other) * ln2
-        return (self * ln2).logaddexp(other) * (1 / ln2)
+        return _binary(_ops.elementwise.Logaddexp2, self, other)
 
     def diagflat(self, offset: int = 0) -> Tensor:
         """The flattened tensor on the ``offset`` diagonal of a square matrix."""
@@ -2189,12 +2187,21 @@ class Tensor:
         """``beta * self + alpha * outer(vec1, vec2)``; with ``beta = 0`` ``self`` is ignored
         (its NaN and inf too), as in PyTorch."""
         product = vec1.outer(vec2)
+        dt = result_type(self, product)
+        for name, v in (("beta", beta), ("alpha", alpha)):
+            if isinstance(v, (float, np.floating)) and dt.kind in "biu":
+                raise RuntimeError(f"addr: For integral input tensors, argument {name} must not "
+                                   f"be a floating point number (got {name}={v} for a {dt} "
+                                   "result); pass an int, or convert the tensors with .float()")
         if alpha != 1:
             product = product * alpha
         if _broadcast_shape(self.shape, product.shape) != product.shape:
             raise RuntimeError(f"addr: the input of shape {self.shape} must broadcast to the outer "
                                f"product's shape {product.shape}")
         if beta == 0:
+            product = product if product.dtype == dt else product.to(dt)
+            if self.requires_grad and _state.grad_enabled:  # (a zero gradient, as PyTorch's)
+                product = ZeroLink.apply(product, self)
             return product
         return (self if beta == 1 else self * beta) + product
 
@@ -2229,13 +2236,11 @@ class Tensor:
 
     def mvlgamma(self, p: int) -> Tensor:
         """The log of the multivariate gamma function of dimension ``p``:
-        ``p (p - 1) / 4 log(π) + Σ_j lgamma(self - j / 2)``; every element must exceed
-        ``(p - 1) / 2``."""
+        ``p (p - 1) / 4 log(π) + Σ_j lgamma(self - j / 2)``. Defined for elements above
+        ``(p - 1) / 2``; below, the same sum (+inf at a pole), as PyTorch 2.x gives it."""
         if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 1:
             raise ValueError(f"mvlgamma: p must be an int >= 1, got {p!r}")
         x = _floating(self)
-        if x.numel() and not bool((x._data > (p - 1) / 2).all()):
-            raise ValueError(f"mvlgamma: all elements must be greater than (p-1)/2 = {(p - 1) / 2}")
         shifts = Tensor._make(like(np.arange(p, dtype=x.dtype) / 2, x._data))
         terms = (x.unsqueeze(-1) - shifts).lgamma().sum(-1)
         return terms + p * (p - 1) / 4 * math.log(math.pi)
@@ -2761,7 +2766,8 @@ class Tensor:
         op = name.rstrip("_")
         if self._view is not None or sys.getrefcount(self._version_counter) > 2:
             what = ("is a view of another tensor" if self._view is not None else
-                    "shares its memory with a view of it, or is saved for a backward")
+                    "shares its memory with another tensor (a view of it, a detach(), or a "
+                    "copy saved for a backward)")
             raise RuntimeError(f"{name}: this tensor (shape {self.shape}) {what}, so its shape "
                                f"cannot change in place; use the out-of-place op (x = x.{op}(...))")
         if _state.grad_enabled:
@@ -2799,6 +2805,9 @@ class Tensor:
 
     def polygamma_(self, n: int) -> Tensor:
         return self._unary_("polygamma", n)
+
+    def mvlgamma_(self, p: int) -> Tensor:
+        return self._unary_("mvlgamma", p)
 
     def logit_(self, eps: float | None = None) -> Tensor:
         return self._unary_("logit", eps)

@@ -30,6 +30,9 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         if t.ndim < 2 or t.dtype.kind != "f":
             raise ValueError(f"{op}: {name} must be a floating tensor of at least 2 dims "
                              f"(..., length, features), got shape {t.shape} and {t.dtype}")
+    if not query.dtype == key.dtype == value.dtype:
+        raise TypeError(f"{op}: query, key and value must have one dtype, got {query.dtype}, "
+                        f"{key.dtype} and {value.dtype}; convert with .to(query.dtype)")
     if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
         raise ValueError(f"{op}: query (..., L, E), key (..., S, E) and value (..., S, Ev) must "
                          f"agree, got {query.shape}, {key.shape} and {value.shape}")
@@ -37,22 +40,34 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         raise ValueError(f"{op}: give attn_mask or is_causal, not both (PyTorch's rule)")
     if not 0.0 <= dropout_p <= 1.0:
         raise ValueError(f"{op}: dropout_p must be in [0, 1], got {dropout_p}")
-    if enable_gqa and query.ndim >= 3 and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
-        heads, kv_heads = query.shape[-3], key.shape[-3]
-        if kv_heads == 0 or heads % kv_heads:
-            raise ValueError(f"{op}: with enable_gqa the query's {heads} heads must be a multiple "
-                             f"of the key's {kv_heads}")
-        key = key.repeat_interleave(heads // kv_heads, dim=-3)
-        value = value.repeat_interleave(heads // kv_heads, dim=-3)
+    if attn_mask is not None:
+        if not isinstance(attn_mask, Tensor):
+            raise TypeError(f"{op}: attn_mask must be a Tensor, got {type(attn_mask).__name__}")
+        if attn_mask.dtype.kind != "b" and attn_mask.dtype != query.dtype:
+            # (an integer 0/1 mask added as a bias would give plausible wrong numbers)
+            raise TypeError(f"{op}: attn_mask must be bool (True takes part) or a float bias of "
+                            f"the query's dtype {query.dtype}, got {attn_mask.dtype}; use "
+                            "mask.bool() for a 0/1 mask, or .to(query.dtype) for a bias")
+    if enable_gqa and query.ndim >= 3:
+        heads = query.shape[-3]
+        for name in ("key", "value"):
+            t = key if name == "key" else value
+            if t.ndim < 3 or t.shape[-3] == heads:
+                continue
+            if t.shape[-3] == 0 or heads % t.shape[-3]:
+                raise ValueError(f"{op}: with enable_gqa the query's {heads} heads must be a "
+                                 f"multiple of the {name}'s {t.shape[-3]} (shape {t.shape})")
+            t = t.repeat_interleave(heads // t.shape[-3], dim=-3)
+            key, value = (t, value) if name == "key" else (key, t)
     length, source = query.shape[-2], key.shape[-2]
-    factor = 1 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
+    features = query.shape[-1]
+    # (no features: every score is an empty sum, 0, whatever the scale -- PyTorch's mean of value)
+    factor = (1 / math.sqrt(features) if features else 1.0) if scale is None else float(scale)
     scores = query.matmul(key.mT) * factor
     allowed = None  # a bool mask of the pairs that take part (None: all)
     if is_causal:
         allowed = Tensor._make(like(np.tril(np.ones((length, source), dtype=bool)), query._data))
     elif attn_mask is not None:
-        if not isinstance(attn_mask, Tensor):
-            raise TypeError(f"{op}: attn_mask must be a Tensor, got {type(attn_mask).__name__}")
         if attn_mask.dtype.kind == "b":
             allowed = attn_mask
         else:

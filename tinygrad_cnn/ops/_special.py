@@ -169,7 +169,7 @@ def digamma(x: Any) -> Any:
     with np.errstate(all="ignore"):
         pole = (x <= 0) & (x == np.floor(x))
         reflect = (x < 0.5) & ~pole & np.isfinite(x)
-        out[reflect] = -math.pi / np.tan(math.pi * x[reflect])
+        out[reflect] = -math.pi * _cotpi(x[reflect])
         x[reflect] = 1 - x[reflect]
         small = np.isfinite(x) & (x < 10) & ~pole
         while small.any():
@@ -189,6 +189,22 @@ def digamma(x: Any) -> Any:
     return out
 
 
+def _cotpi(x: Any) -> Any:
+    """``cot(πx)`` with the argument reduced exactly first (``x - round(x)`` loses nothing in
+    float64), so that a large ``x`` or one near a pole keeps its digits."""
+    return 1 / np.tan(math.pi * (x - np.round(x)))
+
+
+def _cot_derivative(n: int, c: Any) -> Any:
+    """``d^n/dx^n cot(πx) / π^n`` as a polynomial in ``c = cot(πx)``: ``P_0 = c``,
+    ``P_(k+1) = -(1 + c²) P_k'``."""
+    poly = np.array([0.0, 1.0])
+    for _ in range(n):
+        poly = -np.polynomial.polynomial.polymul([1.0, 0.0, 1.0],
+                                                  np.polynomial.polynomial.polyder(poly))
+    return np.polynomial.polynomial.polyval(c, poly)
+
+
 def polygamma(n: int, x: Any) -> Any:
     """The ``n``-th derivative of digamma (``n >= 1``) of a float64 array:
     ``(-1)^(n+1) n! ζ(n+1, x)``, Hurwitz's zeta summed up to ``x + k >= 15 + n`` and the
@@ -198,8 +214,12 @@ def polygamma(n: int, x: Any) -> Any:
     s = n + 1
     x = np.where(x == 0, 0.0, x)  # (-0 is the pole at 0)
     finite = np.isfinite(x)
+    pole = (x <= 0) & (x == np.floor(x))
+    # below 0 the reflection ψ⁽ⁿ⁾(x) = (-1)^n ψ⁽ⁿ⁾(1 - x) - π^(n+1) dⁿ/dxⁿ cot(πx) / π^n
+    # (a sum from a large negative x up to 15 + n would take |x| steps, forever past 2^53)
+    reflect = finite & (x < 0) & ~pole
     acc = np.zeros_like(x)
-    q = np.where(finite, x, 1.0)
+    q = np.where(finite & ~pole, np.where(reflect, 1 - x, x), 1.0)
     start = 15.0 + n
     with np.errstate(all="ignore"):
         low = q < start
@@ -217,6 +237,10 @@ def polygamma(n: int, x: Any) -> Any:
             power = power / (q * q)
         zeta = acc + tail
         out = np.array((-1.0) ** (n + 1) * math.factorial(n) * zeta, dtype=np.float64)
+        if reflect.any():
+            c = _cotpi(x[reflect])
+            out[reflect] = (-1.0) ** n * out[reflect] - math.pi ** (n + 1) * _cot_derivative(n, c)
+    out[pole] = (-1.0) ** (n + 1) * math.inf
     out[np.isposinf(x)] = 0.0
     out[np.isneginf(x) | np.isnan(x)] = math.nan
     return out

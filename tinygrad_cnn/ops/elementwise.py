@@ -10,6 +10,7 @@ almost everywhere.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -620,6 +621,30 @@ class Logaddexp(Function):
         nx, ny = ctx.needs_input_grad
         return ((g / ((y - x).exp() + 1)) if nx else None), \
             ((g / ((x - y).exp() + 1)) if ny else None)
+
+
+class Logaddexp2(Function):
+    """``log2(2**x + 2**y)`` without overflow: ``max + log1p(2**-|x - y|) / ln 2``, and ``x``
+    where both are the same infinity; half in float32 and rounded once (PyTorch's opmath).
+    VJPs: ``g / (1 + 2**(y - x))`` for ``x``, ``g / (1 + 2**(x - y))`` for ``y``."""
+
+    @staticmethod
+    @quiet  # (inf - inf where both are infinite: replaced below)
+    def forward(ctx: Context, x: Any, y: Any) -> Any:
+        xp = array_module(x)
+        dt = x.dtype
+        a, b = (x.astype(np.float32), y.astype(np.float32)) if dt == np.float16 else (x, y)
+        out = xp.maximum(a, b) + xp.log1p(xp.exp2(-xp.abs(a - b))) * (1 / math.log(2.0))
+        out = xp.where((a == b) & xp.isinf(a), a, out).astype(dt, copy=False)
+        ctx.save_for_backward(x, y)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, y = ctx.saved_tensors
+        nx, ny = ctx.needs_input_grad
+        return ((g / ((y - x).exp2() + 1)) if nx else None), \
+            ((g / ((x - y).exp2() + 1)) if ny else None)
 
 
 class Lerp(Function):

@@ -1,0 +1,169 @@
+"""Outside tester t69's findings on the newest ops, each against its oracle (mpmath, PyTorch)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+import tinygrad_cnn.nn.functional as F
+
+
+def test_polygamma_of_a_huge_negative_argument_is_immediate_and_a_pole_is_inf():
+    start = time.perf_counter()
+    out = tg.polygamma(1, tg.tensor([-1e16, -1e6 - 0.5, -3.0], dtype=tg.float64)).numpy()
+    x = tg.tensor([-1e16, -2.0**60], dtype=tg.float64, requires_grad=True)
+    tg.digamma(x).sum().backward()  # (its VJP is trigamma)
+    assert time.perf_counter() - start < 2.0  # (was: a loop of |x| steps, forever past 2^53)
+    assert out[0] == np.inf and out[2] == np.inf
+    # ψ1(-n - 1/2) = π² - ψ1(n + 3/2), and ψ1(z) = 1/z + 1/(2z²) + ...
+    assert out[1] == pytest.approx(np.pi**2 - 1 / (1e6 + 1), rel=1e-15)
+    assert np.all(np.isinf(x.grad.numpy()))
+
+
+def test_digamma_and_polygamma_for_negative_arguments_against_mpmath():
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 40
+    x = np.array([-1e15 - 0.5, -1e13 - 0.5, -1e10 - 0.3, -2 - 1e-10, -3 - 1e-12, -0.3, -1000.3,
+                  -7.25])
+    exact = np.array([float(mpmath.digamma(mpmath.mpf(v))) for v in x])
+    ours = tg.digamma(tg.tensor(x)).numpy()
+    np.testing.assert_allclose(ours, exact, rtol=1e-14)  # (was: 3e-2 off at -1e15 - 0.5)
+    rng = np.random.default_rng(0)
+    x = np.concatenate([x[4:], rng.uniform(-60, 0, 40), [-2 - 1e-10]])
+    for n in range(1, 6):
+        exact = np.array([float(mpmath.polygamma(n, mpmath.mpf(v))) for v in x])
+        ours = tg.polygamma(n, tg.tensor(x)).numpy()
+        # relative to the size of the reflection's terms (ψ⁽ⁿ⁾ crosses 0 for even n)
+        scale = np.abs(exact) + np.abs(np.pi ** (n + 1) / np.sin(np.pi * x) ** (n + 1))
+        assert np.max(np.abs(ours - exact) / scale) < 1e-13, n
+
+
+def test_lgamma_gradient_for_a_large_negative_argument_is_digamma():
+    mpmath = pytest.importorskip("mpmath")
+    x = tg.tensor([-1e13 - 0.5, -2 - 1e-10], dtype=tg.float64, requires_grad=True)
+    tg.special.gammaln(x).sum().backward()
+    exact = [float(mpmath.digamma(mpmath.mpf(v))) for v in (-1e13 - 0.5, -2 - 1e-10)]
+    np.testing.assert_allclose(x.grad.numpy(), exact, rtol=1e-14)
+
+
+@pytest.mark.parametrize("da,db", [("float32", "float64"), ("float16", "float64"),
+                                   ("float16", "float32"), ("float16", "float16"),
+                                   ("float32", "float32"), ("float64", "float64")])
+def test_logaddexp2_computes_in_the_promoted_dtype_as_pytorch(da, db):
+    torch = pytest.importorskip("torch")
+    a = [1, 100, -3, -7.1, np.inf, -np.inf, np.nan, 2, 10.3, 0.77]
+    b = [3, 100.5, -3.2, -7.0, np.inf, -np.inf, 1, -np.inf, 10.1, 0.5]
+    ours = tg.logaddexp2(tg.tensor(a, dtype=getattr(tg, da)), tg.tensor(b, dtype=getattr(tg, db)))
+    theirs = torch.logaddexp2(torch.tensor(a, dtype=getattr(torch, da)),
+                              torch.tensor(b, dtype=getattr(torch, db)))
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+    # (PyTorch's vectorised log1p/exp2 may differ from C's by an ulp; the mixed dtypes were 1e-6
+    # and 1e-3 off, computed in the narrower one)
+    eps = np.finfo(ours.numpy().dtype).eps
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=2 * eps, atol=0)
+    half = tg.logaddexp2(tg.tensor([-7.1], dtype=tg.float16), tg.tensor([-7.0], dtype=tg.float16))
+    assert half.item() == -6.05078125  # correctly rounded (was -6.046875: computed in half)
+
+
+def test_logaddexp2_gradients_against_pytorch_and_finite_differences():
+    torch = pytest.importorskip("torch")
+    x = tg.tensor([1.0, 2, -3, 5, -np.inf], dtype=tg.float64, requires_grad=True)
+    y = tg.tensor([0.5, 2, 4, -1, 0.0], dtype=tg.float64, requires_grad=True)
+    tx = torch.tensor(x.numpy(), requires_grad=True)
+    ty = torch.tensor(y.numpy(), requires_grad=True)
+    tg.logaddexp2(x, y).sum().backward()
+    torch.logaddexp2(tx, ty).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-15)
+    np.testing.assert_allclose(y.grad.numpy(), ty.grad.numpy(), rtol=1e-15)
+    a = tg.tensor([1.0, 2, -3], dtype=tg.float64, requires_grad=True)
+    b = tg.tensor([0.5, 2.5, 4], dtype=tg.float64, requires_grad=True)
+    assert tg.gradcheck(tg.logaddexp2, (a, b)) and tg.gradgradcheck(tg.logaddexp2, (a, b))
+
+
+def _sdpa_both(shapes, **kw):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    ours = F.scaled_dot_product_attention(*[tg.tensor(a) for a in arrays], **kw)
+    theirs = torch.nn.functional.scaled_dot_product_attention(
+        *[torch.tensor(a) for a in arrays], **kw)
+    assert ours.shape == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_sdpa_without_features_is_the_mean_of_value_as_pytorch():
+    _sdpa_both([(2, 3, 0), (2, 5, 0), (2, 5, 6)])
+    _sdpa_both([(2, 3, 0), (2, 5, 0), (2, 5, 6)], scale=2.0)
+
+
+def test_sdpa_gqa_repeats_key_and_value_heads_each_by_their_own_count():
+    _sdpa_both([(1, 4, 3, 5), (1, 2, 6, 5), (1, 1, 6, 7)], enable_gqa=True)
+    q, k, v = tg.randn(1, 4, 3, 5), tg.randn(1, 3, 6, 5), tg.randn(1, 1, 6, 5)
+    with pytest.raises(ValueError, match="query's 4 heads must be a multiple of the key's 3"):
+        F.scaled_dot_product_attention(q, k, v, enable_gqa=True)
+
+
+@pytest.mark.parametrize("mask_dtype", ["int64", "float64", "uint8"])
+def test_sdpa_refuses_a_mask_neither_bool_nor_the_query_dtype(mask_dtype):
+    q = k = v = tg.randn(1, 3, 4)
+    mask = tg.tensor([[1, 0, 0], [1, 1, 0], [1, 1, 1]]).to(getattr(tg, mask_dtype))
+    with pytest.raises(TypeError, match=rf"attn_mask must be bool .* got {mask_dtype}; use "
+                                        r"mask.bool\(\)"):
+        F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    with pytest.raises(TypeError, match="query, key and value must have one dtype"):
+        F.scaled_dot_product_attention(q, k.double(), v)
+
+
+def test_addr_and_rsub_refuse_float_factors_for_integer_tensors():
+    i, v = tg.ones(2, 2, dtype=tg.int64), tg.tensor([1, 2])
+    with pytest.raises(RuntimeError, match="addr: For integral input tensors, argument beta"):
+        tg.addr(i, v, v, beta=0.5)
+    with pytest.raises(RuntimeError, match="addr: For integral input tensors, argument alpha"):
+        tg.addr(i, v, v, alpha=2.0)
+    with pytest.raises(RuntimeError, match="rsub: For integral input tensors, argument alpha"):
+        tg.rsub(v, tg.tensor([3, 4]), alpha=0.5)
+    with pytest.raises(RuntimeError, match="rsub: Boolean alpha"):
+        tg.rsub(v, v, alpha=True)
+    assert tg.addr(i, v, v, beta=2, alpha=3).numpy().tolist() == [[5, 8], [8, 14]]
+    assert tg.rsub(v, 3.5, alpha=2).numpy().tolist() == [1.5, -0.5]
+
+
+def test_addr_with_beta_zero_keeps_the_input_in_the_graph_with_a_zero_gradient():
+    m = tg.tensor(np.full((3, 2), np.nan), requires_grad=True)
+    out = tg.addr(m, tg.tensor([1.0, 2, 3]), tg.tensor([4.0, 5]), beta=0)
+    assert out.requires_grad and not np.isnan(out.numpy()).any()
+    out.sum().backward()
+    assert m.grad.numpy().tolist() == [[0, 0]] * 3
+    wide = tg.addr(tg.zeros(2, 2, dtype=tg.float64), tg.ones(2), tg.ones(2), beta=0)
+    assert wide.dtype == tg.float64  # (the promoted dtype, as PyTorch, not the product's)
+
+
+def test_mvlgamma_in_place_and_below_its_domain_as_pytorch():
+    torch = pytest.importorskip("torch")
+    x = [0.9, 0.2, -3.5, 2.5]
+    np.testing.assert_allclose(tg.mvlgamma(tg.tensor(x), 3).numpy(),
+                               torch.mvlgamma(torch.tensor(x), 3).numpy(), rtol=1e-6)
+    y, ty = tg.tensor([2.5, 4.0]), torch.tensor([2.5, 4.0])
+    y.mvlgamma_(2)
+    ty.mvlgamma_(2)
+    np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-6)
+
+
+def test_ndtr_of_bools_and_integers_is_float32_as_pytorch():
+    out = tg.special.ndtr(tg.tensor([True, False]))
+    assert out.dtype == tg.float32
+    np.testing.assert_allclose(out.numpy(), [0.8413447, 0.5], rtol=1e-6)
+    assert tg.special.ndtr(tg.tensor([1, 0])).dtype == tg.float32
+
+
+def test_broadcast_shapes_errors_name_plain_shapes():
+    with pytest.raises(RuntimeError, match=r"shapes \[\(2,\), \(3,\)\] cannot be broadcast"):
+        tg.broadcast_shapes((np.int64(2),), (3,))
+    with pytest.raises(ValueError, match=r"shape \(-1,\) has a negative length"):
+        tg.broadcast_shapes((-1,), (3,))
+    with pytest.raises(TypeError, match="a shape is a sequence of ints"):
+        tg.broadcast_shapes((2.5,))
+    assert tg.broadcast_shapes((), (4, 1), 3) == (4, 3)

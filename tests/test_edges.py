@@ -1710,20 +1710,22 @@ def test_numpy_arrays_share_memory_not_the_array_object():
     ``from_numpy`` reshaped the tensor itself (PyTorch's tensors keep their own metadata)."""
     t = tg.arange(6.0)
     a = t.numpy()
-    a.shape = (2, 3)
     b = np.asarray(t)
-    b.dtype = np.int32
-    assert t.shape == (6,) and t.dtype == np.float32
-    a[0, 0] = 9
-    assert t[0].item() == 9  # the memory is still shared
-    src = np.arange(6.0)
-    u = tg.from_numpy(src)
-    src.shape = (2, 3)
-    src[1, 2] = -1
-    assert u.shape == (6,) and u[5].item() == -1
-    x = tg.arange(6.0, requires_grad=True)
-    y = x.exp()
-    y.detach().numpy().shape = (6, 1)
+    with warnings.catch_warnings():  # (numpy 2.5 deprecates setting them; users still do)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        a.shape = (2, 3)
+        b.dtype = np.int32
+        assert t.shape == (6,) and t.dtype == np.float32
+        a[0, 0] = 9
+        assert t[0].item() == 9  # the memory is still shared
+        src = np.arange(6.0)
+        u = tg.from_numpy(src)
+        src.shape = (2, 3)
+        src[1, 2] = -1
+        assert u.shape == (6,) and u[5].item() == -1
+        x = tg.arange(6.0, requires_grad=True)
+        y = x.exp()
+        y.detach().numpy().shape = (6, 1)
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), np.exp(np.arange(6.0)), rtol=1e-6)
 

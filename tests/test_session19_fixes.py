@@ -167,3 +167,39 @@ def test_broadcast_shapes_errors_name_plain_shapes():
     with pytest.raises(TypeError, match="a shape is a sequence of ints"):
         tg.broadcast_shapes((2.5,))
     assert tg.broadcast_shapes((), (4, 1), 3) == (4, 3)
+
+
+def test_writeable_and_reshaped_view_work_without_numpys_flag_and_shape_setter():
+    """CuPy arrays have no writeable flag (in-place ops on the GPU failed with AttributeError), and
+    numpy 2.5 deprecates assigning ``.shape`` (the im2col and view() paths did)."""
+    from types import SimpleNamespace
+
+    from tinygrad_cnn.backend import reshaped_view, writeable
+
+    a = np.arange(12.0)
+    assert writeable(a) and not writeable(np.broadcast_to(a, (2, 12)))
+    # an array type without the flag (CuPy's): writable unless elements share memory
+    plain = SimpleNamespace(flags=SimpleNamespace(), size=12, itemsize=8, strides=(8,), shape=(12,))
+    repeated = SimpleNamespace(flags=SimpleNamespace(), size=24, itemsize=8, strides=(0, 8),
+                               shape=(2, 12))
+    assert writeable(plain) and not writeable(repeated)
+    v = reshaped_view(a[:6], (2, 3))
+    v[1, 2] = -1
+    assert a[5] == -1
+    with pytest.raises(ValueError, match="without a copy"):
+        reshaped_view(a.reshape(3, 4).T, (12,))
+    t = tg.arange(6.0).reshape(2, 3)
+    with pytest.raises(RuntimeError, match="without a copy"):
+        t.t().view(-1)
+    assert t.t().contiguous().view(-1).tolist() == [0, 3, 1, 4, 2, 5]
+
+
+def test_a_loss_weight_on_another_device_is_named():
+    class Elsewhere(tg.Tensor):
+        device = "cuda"  # (a stand-in: no GPU here)
+
+    w = tg.ones(4)
+    w.__class__ = Elsewhere
+    with pytest.raises(RuntimeError, match=r"binary_cross_entropy: the inputs are on different "
+                                           r"devices \(weight on cuda, the input on cpu\)"):
+        F.binary_cross_entropy(tg.full((3, 4), 0.5), tg.ones(3, 4), weight=w)

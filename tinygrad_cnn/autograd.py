@@ -1677,20 +1677,6 @@ def _own_copy(g: Tensor, create_graph: bool) -> Tensor:
     return g.clone() if create_graph else _TensorCls._make(g._data.copy())
 
 
-def _may_overlap(a: Any) -> bool:
-    """Whether two elements of ``a`` may share memory: False only where the strides, taken from
-    the smallest, each step past everything the smaller ones span (then no two elements meet);
-    True for a zero stride, or windows that overlap (``unfold`` with a step under its size)."""
-    if a.size <= 1:
-        return False
-    extent = a.itemsize
-    for stride, n in sorted((abs(st), n) for st, n in zip(a.strides, a.shape) if n > 1):
-        if stride < extent:
-            return True
-        extent += stride * (n - 1)
-    return False
-
-
 def _self_overlapping(a: Any) -> bool:
     """Whether elements of ``a`` share memory (a zero stride over more than one element, as a
     user-set ``.grad`` made by ``as_strided`` may have): adding into it in place would add twice."""

@@ -20,7 +20,7 @@ import numpy as np
 
 from tinygrad_cnn import autograd
 from tinygrad_cnn import interop as _interop
-from tinygrad_cnn.autograd import Context, RemovableHandle, ZeroLink, _may_overlap, _self_overlapping, _state
+from tinygrad_cnn.autograd import Context, RemovableHandle, ZeroLink, _self_overlapping, _state
 from tinygrad_cnn.backend import DEVICE_OF as _DEVICE_OF
 from tinygrad_cnn.backend import (
     array_module,
@@ -32,7 +32,10 @@ from tinygrad_cnn.backend import (
     type_name,
 )
 from tinygrad_cnn.backend import cast as _cast
+from tinygrad_cnn.backend import may_overlap as _may_overlap
+from tinygrad_cnn.backend import reshaped_view as _reshaped_view
 from tinygrad_cnn.backend import to_numpy as _to_numpy
+from tinygrad_cnn.backend import writeable as _writeable
 
 Number = int | float | bool
 DTypeLike = Any
@@ -1444,8 +1447,8 @@ class Tensor:
         if not a.flags.c_contiguous:
             target = _infer_shape(tuple(shape), a.size, self.shape, "view")
             try:
-                a.view().shape = target  # numpy refuses to set a shape that needs a copy
-            except AttributeError:
+                _reshaped_view(a, target)
+            except ValueError:
                 raise RuntimeError(
                     f"view: a tensor of shape {self.shape} and strides {a.strides} cannot be seen "
                     f"as shape {target} without a copy; use .reshape(...) (or .contiguous() "
@@ -2554,19 +2557,19 @@ class Tensor:
         """Whether ``self[k]`` is a part that repeats no element of a read-only view of a
         writable base (a row of an ``expand()``): PyTorch writes such a part."""
         a = self._data
-        return (not a.flags.writeable and self._view is not None and _is_basic_key(k)
+        return (not _writeable(a) and self._view is not None and _is_basic_key(k)
                 and _writable_alias(a, self._view[0]._data) is not None
                 and not _may_overlap(np.asarray(a[k])))  # (one element: a scalar)
 
     def _check_writeable(self, name: str) -> None:
         a = self._data
-        if not a.flags.writeable and self._view is not None and not _may_overlap(a):
+        if not _writeable(a) and self._view is not None and not _may_overlap(a):
             # a view that repeats nothing of a read-only view (a row of an expand() result):
             # writable where its memory is (PyTorch writes through it into the expanded tensor)
             alias = _writable_alias(a, self._view[0]._data)
             if alias is not None:
                 self._data = a = alias
-        if not a.flags.writeable:
+        if not _writeable(a):
             raise RuntimeError(f"{name}: this tensor (shape {self.shape}) is read-only: a view that "
                                "shows one value in several places (an expand() result, or an "
                                "unfold() whose windows overlap) or a read-only array "
@@ -2617,7 +2620,7 @@ class Tensor:
             value = value.item()
         value = _in_dtype(value, self.dtype, "fill_")
         view = self._view
-        if view is not None and view[3] is _ops.movement.Expand and not self._data.flags.writeable:
+        if view is not None and view[3] is _ops.movement.Expand and not _writeable(self._data):
             # an expand() view shows each element of its parent several times: filling it is
             # filling the parent (PyTorch allows this one in-place op on an expanded tensor)
             view[2].fill_(value)

@@ -97,6 +97,10 @@ def _constant(weight: Any, x: Tensor, op: str, what: str, cast: bool = False) ->
     if weight is None:
         return None
     if isinstance(weight, Tensor):
+        if weight.device != x.device:
+            raise RuntimeError(f"{op}: the inputs are on different devices ({what} on "
+                               f"{weight.device}, the input on {x.device}); move {what} with "
+                               f".to({x.device!r})")
         if weight.requires_grad:
             raise RuntimeError(f"{op}: {what} cannot require grad (PyTorch's {op} is not "
                                f"differentiable with respect to it); pass {what}.detach()")

@@ -35,7 +35,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tinygrad_cnn import blas, parallel, workspace
-from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.backend import array_module, reshaped_view
 
 Pair = tuple[int, int]
 Pads = tuple[tuple[int, int], tuple[int, int]]
@@ -156,18 +156,18 @@ def im2col(x: Any, lay: Layout, out: Any) -> Any:
     (kh, kw), (sh, sw), (dh, dw), (oh, ow) = lay.kernel, lay.stride, lay.dilation, lay.out_hw
     xpad = _padded(x, lay)
     s_n, s_c, s_h, s_w = xpad.strides
-    dst = out.view()  # ``out`` may be a slice of a larger buffer: reshaped without a copy, or
-    if lay.wide:      # an error (assigning .shape never copies)
+    # (``out`` may be a slice of a larger buffer: reshaped without a copy, or an error)
+    if lay.wide:
         # (N, C, KH, KW, Q): row (c, a, b) is the flat padded plane from offset a*dh*cols + b*dw
         windows = xp.lib.stride_tricks.as_strided(
             xpad, shape=(n, c, kh, kw, lay.q), strides=(s_n, s_c, dh * s_h, dw * s_w, s_w))
-        dst.shape = (n, c, kh, kw, lay.q)
+        dst = reshaped_view(out, (n, c, kh, kw, lay.q))
     else:
         # (N, C, KH, KW, OH, OW): entry (a, b, i, j) is xpad[i*sh + a*dh, j*sw + b*dw]
         windows = xp.lib.stride_tricks.as_strided(
             xpad, shape=(n, c, kh, kw, oh, ow),
             strides=(s_n, s_c, dh * s_h, dw * s_w, sh * s_h, sw * s_w))
-        dst.shape = (n, c, kh, kw, oh, ow)
+        dst = reshaped_view(out, (n, c, kh, kw, oh, ow))
     xp.copyto(dst, windows)
     return out
 

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function, _OnceDifferentiable, _state
-from tinygrad_cnn.backend import ArgumentValueError, add_at, array_module, like, type_name
+from tinygrad_cnn.backend import ArgumentValueError, add_at, array_module, like, reduce_at, type_name
 from tinygrad_cnn.ops.movement import Gather, GetItem, GetItemBackward, ScatterAdd
 from tinygrad_cnn.tensor import Tensor, _dim, _in_dtype, _int_of, _number, cat, promote_types
 from tinygrad_cnn.tensor import where as _where
@@ -78,7 +78,7 @@ class Scatter(Function):
         if reduce == "add":
             add_at(out, key, values)
         else:
-            array_module(out).multiply.at(out, key, values)
+            reduce_at("multiply", out, key, values)
         return out.astype(np.float16) if half else out
 
     @staticmethod
@@ -109,7 +109,10 @@ class Scatter(Function):
 def _index(index: Any, x: Tensor, where: str, what: str = "index") -> Any:
     """An integer index array on ``x``'s device: a copy (the graph keeps it for backward, and the
     caller may change theirs in place afterwards)."""
-    arr = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if isinstance(index, Tensor):
+        arr = index._data
+    else:  # (a device array stays where it is: numpy cannot read it)
+        arr = index if hasattr(index, "__cuda_array_interface__") else np.asarray(index)
     if arr.dtype not in (np.int32, np.int64):  # PyTorch's rule (uint8 meant a mask once)
         raise TypeError(f"{where}: {what} must be an integer tensor (int64 or int32), got "
                         f"{arr.dtype}")
@@ -469,8 +472,8 @@ class ScatterReduce(Function):
         out = x.astype(np.float32 if wide else x.dtype, copy=True)
         if not include_self:
             out[hit] = 1 if reduce == "prod" else _identity(out.dtype, reduce)
-        ufunc = {"prod": xp.multiply, "amax": xp.maximum, "amin": xp.minimum}[reduce]
-        ufunc.at(out, key, values.astype(out.dtype, copy=False))
+        ufunc = {"prod": "multiply", "amax": "maximum", "amin": "minimum"}[reduce]
+        reduce_at(ufunc, out, key, values.astype(out.dtype, copy=False))
         out = out.astype(x.dtype, copy=False)
         if reduce == "prod" and any(ctx.needs_input_grad):
             ctx.save_for_backward(x, src, out)

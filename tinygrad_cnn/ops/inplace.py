@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tinygrad_cnn.autograd import Context, Function, _may_overlap
-from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.backend import array_module, writeable
+from tinygrad_cnn.backend import may_overlap as _may_overlap
 from tinygrad_cnn.ops.movement import GetItem, _is_basic
 from tinygrad_cnn.tensor import Tensor, _writable_alias
 
@@ -35,7 +36,7 @@ def write_region(arr: Any, chain: Chain, value: Any) -> None:
     parent = _view_array(arr, tuple(lead))
     if fn is GetItem:
         key = attrs["key"]
-        if parent.flags.writeable:
+        if writeable(parent):
             parent[key] = value  # basic or advanced indexing: numpy writes through both
             return
         # (a trailing ... keeps one element a 0-d view, not a scalar)
@@ -43,7 +44,7 @@ def write_region(arr: Any, chain: Chain, value: Any) -> None:
             if _is_basic(key) else None
     else:
         target = _view_array(parent, ((fn, attrs),))
-    if target is not None and not target.flags.writeable:
+    if target is not None and not writeable(target):
         target = None if _may_overlap(target) else _writable_alias(target, arr)
     if target is None:
         raise RuntimeError("copy_slices: the region written shows one value in several places "

@@ -47,7 +47,7 @@ class Threshold(Function):
         below = y <= bound
         ctx.below = below
         with np.errstate(over="ignore"):  # a value past float16's range is inf, as PyTorch's
-            fill = np.asarray(value).astype(x.dtype)
+            fill = xp.asarray(np.asarray(value).astype(x.dtype))
         return xp.where(below, fill, x)
 
     @staticmethod

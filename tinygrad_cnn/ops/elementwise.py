@@ -603,48 +603,39 @@ class Copysign(Function):
 
 class Logaddexp(Function):
     """``log(exp(x) + exp(y))`` without overflow: ``max + log1p(exp(-|x - y|))``, and ``x``
-    where both are the same infinity. VJPs (PyTorch's formulas): ``g / (1 + exp(y - x))`` for
-    ``x``, ``g / (1 + exp(x - y))`` for ``y`` (NaN where both are the same infinity)."""
+    where both are the same infinity; half in float32 and rounded once (PyTorch's opmath). VJPs
+    (PyTorch's formulas): ``g / (1 + exp(y - x))`` for ``x``, ``g / (1 + exp(x - y))`` for ``y``
+    (NaN where both are the same infinity)."""
 
-    @staticmethod
+    _exp = "exp"  # (the base: Logaddexp2 below is the same op in base 2)
+    _log_scale = 1.0
+
+    @classmethod
     @quiet  # (inf - inf where both are infinite: replaced below)
-    def forward(ctx: Context, x: Any, y: Any) -> Any:
-        xp = array_module(x)
-        out = xp.maximum(x, y) + xp.log1p(xp.exp(-xp.abs(x - y)))
-        out = xp.where((x == y) & xp.isinf(x), x, out)
-        ctx.save_for_backward(x, y)
-        return out
-
-    @staticmethod
-    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        x, y = ctx.saved_tensors
-        nx, ny = ctx.needs_input_grad
-        return ((g / ((y - x).exp() + 1)) if nx else None), \
-            ((g / ((x - y).exp() + 1)) if ny else None)
-
-
-class Logaddexp2(Function):
-    """``log2(2**x + 2**y)`` without overflow: ``max + log1p(2**-|x - y|) / ln 2``, and ``x``
-    where both are the same infinity; half in float32 and rounded once (PyTorch's opmath).
-    VJPs: ``g / (1 + 2**(y - x))`` for ``x``, ``g / (1 + 2**(x - y))`` for ``y``."""
-
-    @staticmethod
-    @quiet  # (inf - inf where both are infinite: replaced below)
-    def forward(ctx: Context, x: Any, y: Any) -> Any:
+    def forward(cls, ctx: Context, x: Any, y: Any) -> Any:
         xp = array_module(x)
         dt = x.dtype
         a, b = (x.astype(np.float32), y.astype(np.float32)) if dt == np.float16 else (x, y)
-        out = xp.maximum(a, b) + xp.log1p(xp.exp2(-xp.abs(a - b))) * (1 / math.log(2.0))
+        tail = xp.log1p(getattr(xp, cls._exp)(-xp.abs(a - b)))
+        out = xp.maximum(a, b) + (tail if cls._log_scale == 1.0 else tail * cls._log_scale)
         out = xp.where((a == b) & xp.isinf(a), a, out).astype(dt, copy=False)
         ctx.save_for_backward(x, y)
         return out
 
-    @staticmethod
-    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+    @classmethod
+    def backward(cls, ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
-        return ((g / ((y - x).exp2() + 1)) if nx else None), \
-            ((g / ((x - y).exp2() + 1)) if ny else None)
+        return ((g / (getattr(y - x, cls._exp)() + 1)) if nx else None), \
+            ((g / (getattr(x - y, cls._exp)() + 1)) if ny else None)
+
+
+class Logaddexp2(Logaddexp):
+    """``log2(2**x + 2**y)``: :class:`Logaddexp` in base 2 (``max + log1p(2**-|x - y|) / ln 2``).
+    VJPs: ``g / (1 + 2**(y - x))`` for ``x``, ``g / (1 + 2**(x - y))`` for ``y``."""
+
+    _exp = "exp2"
+    _log_scale = 1 / math.log(2.0)
 
 
 class Lerp(Function):

@@ -213,3 +213,116 @@ def test_logaddexp_of_half_is_computed_in_float32_as_pytorch():
     ours = tg.logaddexp(tg.tensor(a), tg.tensor(b)).numpy()
     theirs = torch.logaddexp(torch.tensor(a), torch.tensor(b)).numpy()
     np.testing.assert_array_equal(ours, theirs)  # (was 1 ulp off in 2% of them)
+
+
+# ------------------------------------------------------------------ outside tester t70 (viz, gradcheck)
+def test_a_node_hook_that_changes_a_gradient_shows_in_the_drawings():
+    from tinygrad_cnn import viz
+
+    x = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    x.name = "x"
+    y = x.exp()
+    y.grad_fn.register_hook(lambda gin, gout: (gin[0] * 100,))
+    loss = y.sum()
+    with viz.record_gradients(loss):
+        loss.backward()
+    norm = float(np.linalg.norm(x.grad.numpy()))  # 787.3: what the hook sent
+    text = viz.text(loss, backward=True)
+    assert f"dx = (2,) ‖g‖ = {norm:.4g}" in text and f"‖grad‖ = {norm:.4g}" in text
+    # the step-through runs no user hook: its page says so
+    x2 = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    y2 = x2.exp()
+    y2.grad_fn.register_hook(lambda gin, gout: (gin[0] * 100,))
+    assert "they did not run here" in viz.animate(y2.sum()).html
+    assert "did not run here" not in viz.animate((x2 * x2).sum()).html
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-170])
+def test_gradient_norms_of_extreme_float64_gradients_are_finite_and_drawn(scale):
+    from tinygrad_cnn import viz
+
+    x = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    x.name = "x"
+    loss = (x * scale).sum()
+    with viz.record_gradients(loss):
+        loss.backward()
+    assert f"‖grad‖ = {np.sqrt(2) * scale:.4g}" in viz.text(loss, backward=True)
+    viz.draw(loss, backward=True)  # (was: OverflowError)
+    viz.animate((tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True) * scale).sum())
+
+
+def _abs_with_backward(at_zero):
+    class Abs(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.abs(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * (x.sign() + (x == 0).double() * at_zero)
+
+    return Abs
+
+
+def test_taylor_does_not_excuse_a_wrong_vjp_at_a_kink_as_not_differentiable():
+    from tinygrad_cnn.gradcheck.check import check_grads
+
+    x = tg.tensor([0.0, 1.0], dtype=tg.float64, requires_grad=True)
+    wrong = check_grads(_abs_with_backward(1000.0).apply, (x,), method="taylor")
+    assert wrong.kind == "wrong_vjp"
+    right = check_grads(_abs_with_backward(0.0).apply, (x,), method="taylor")
+    assert right.kind == "not_differentiable"
+
+
+def test_the_likely_cause_comes_from_the_failing_entries_not_the_excused_kinks():
+    from tinygrad_cnn.gradcheck.check import check_grads
+
+    class Wrong(tg.autograd.Function):  # forward 2x, backward 3g
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3
+
+    x = tg.tensor([0.0, 1.0, -2.0], dtype=tg.float64, requires_grad=True)
+    report = check_grads(lambda t: Wrong.apply(t).relu(), (x,))
+    assert report.kind == "wrong_vjp" and "3/2 × numerical" in report.cause
+
+
+def test_text_form_names_the_versions_of_a_tensor_changed_in_place():
+    from tinygrad_cnn import viz
+
+    x = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    x.name = "x"
+    y = x * 2
+    y.name = "y"
+    y.mul_(3)
+    rows = [line.split()[:2] for line in viz.text((y * x).sum()).splitlines()[2:]]
+    assert ["y@1", "mul(x,"] in rows and ["%1", "clone(y@1)"] in rows
+    assert ["y", "mul(%1,"] in rows and ["%3", "mul(y,"] in rows
+
+
+def test_a_recording_says_when_the_backward_started_elsewhere_and_shows_the_latest_pass():
+    from tinygrad_cnn import viz
+
+    x = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    s = x.sin()
+    loss, other = (s * 2).sum(), (s * 5).sum()
+    loss.name = "loss"
+    with viz.record_gradients(loss):
+        other.backward()
+    assert "started at another root, not at loss" in viz.text(loss, backward=True)
+    x = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    x.name = "x"
+    loss = (x * x).sum()
+    with viz.record_gradients(loss):
+        loss.backward(retain_graph=True)
+        loss.backward()
+    text = viz.text(loss, backward=True)
+    # one pass in the rows, and the same pass at the leaf (was: the leaf added up both)
+    assert "dx = (2,) ‖g‖ = 2.236; dx += (2,) ‖g‖ = 2.236" in text
+    assert "‖grad‖ = 4.472" in text and "8.944" not in text

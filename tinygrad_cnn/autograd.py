@@ -1733,6 +1733,9 @@ def _hooked_backward(ctx: Context, g: Any, node_hooks: dict[str, list[Any]],
         for hook in list(node_hooks["post"]):
             in_grads = _hook_result(hook(in_grads, outs), in_grads, hook, ctx, "register_hook",
                                     "grad_inputs")
+    note = getattr(ctx.fn, "_note_after_hooks", None)  # (a drawing's recording: what was sent)
+    if note is not None:
+        note(ctx, outs, in_grads)
     return in_grads
 
 

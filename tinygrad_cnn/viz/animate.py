@@ -170,8 +170,10 @@ def animate(*roots: Tensor, title: str | None = None) -> Animation:
     # the recording is this animation's own: what it shows is put back as it was afterwards, so
     # that text/draw of this or another graph sharing a leaf never shows these gradients
     state = snapshot(view.nodes, view.leaves)
+    off = _no_user_hooks(view.nodes, view.leaves)
     try:
-        with _no_user_hooks(view.nodes, view.leaves), record_gradients(*roots) as rec:
+        with off, record_gradients(*roots) as rec:
+            hooked = len(off.saved)
             try:
                 grad(list(roots), view.leaves, retain_graph=True, allow_unused=True)
             except RuntimeError as exc:
@@ -188,7 +190,11 @@ def animate(*roots: Tensor, title: str | None = None) -> Animation:
     graph_html = svg if svg is not None else _text_fallback(view, frames)
     names = ", ".join(view.out_name(r.grad_fn) for r in roots)
     page_title = title or f"Backpropagation through {names}, step by step"
-    return Animation(_page(page_title, graph_html, frames), frames)
+    note = "" if not hooked else (
+        f" This graph has {hooked} hook{'s' if hooked > 1 else ''} (tensor, node or module "
+        "backward hooks, or retain_grad); they did not run here, so where one changes a "
+        "gradient, a real backward() sends what it returns, not what these frames show.")
+    return Animation(_page(page_title, graph_html, frames, note), frames)
 
 
 class _no_user_hooks:  # noqa: N801 (a context manager)
@@ -319,7 +325,7 @@ show(0);
 """
 
 
-def _page(title: str, graph_html: str, frames: list[dict[str, Any]]) -> str:
+def _page(title: str, graph_html: str, frames: list[dict[str, Any]], note: str = "") -> str:
     # every <, > and & as a JSON escape: no text of a frame (tensor names are the user's) can
     # end the script block or put the HTML parser into a comment state ("<!--<script>")
     data = (json.dumps(frames, ensure_ascii=False).replace("&", "\\u0026")
@@ -339,7 +345,7 @@ def _page(title: str, graph_html: str, frames: list[dict[str, Any]]) -> str:
 <p>{n} VJPs, run newest op first. Each frame: the VJP that runs (red), the gradient it receives,
 what it sends to each input (red edges, orange targets; <span class="acc">+=</span> where a second
 path adds to a gradient that already arrived), its formula and its code. Nodes are coloured by the
-norm of their gradient (log scale).</p>
+norm of their gradient (log scale).{html.escape(note)}</p>
 </header>
 <div id="controls">
 <button id="prev" type="button">&#9664; previous</button>

@@ -32,6 +32,8 @@ class LogScale:
         self.hi = max(math.ceil(max(logs)) if logs else 1, self.lo + 1)
 
     def index(self, norm: float) -> int:
+        if not 0 < norm < math.inf:  # (a norm past float64's range: the end of the scale)
+            return len(SCALE) - 1 if norm > 0 else 0
         frac = (math.log10(norm) - self.lo) / (self.hi - self.lo)
         return min(len(SCALE) - 1, max(0, int(frac * len(SCALE))))
 

@@ -15,6 +15,7 @@ range, the first values), plus the sum of what reached each leaf.
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,7 +51,11 @@ class GradStat:
         if flat.size == 0:
             return cls(tuple(a.shape), str(a.dtype), 0.0, 0.0, 0.0, True, ())
         with np.errstate(over="ignore", invalid="ignore"):
-            norm = float(np.sqrt(np.square(flat).sum()))
+            # scaled by the largest magnitude: float64 squares of 1e200 or 1e-170 would overflow
+            # to inf or underflow to 0 (a finite gradient drawn as inf, a nonzero one as zero)
+            big = float(np.abs(flat).max()) if finite else math.inf
+            norm = big * float(np.sqrt(np.square(flat / big).sum())) if 0 < big < math.inf \
+                else float(np.sqrt(np.square(flat).sum()))
         all_nan = bool(np.isnan(flat).all())
         lo = float("nan") if all_nan else float(np.nanmin(flat))
         hi = float("nan") if all_nan else float(np.nanmax(flat))
@@ -97,6 +102,7 @@ class NodeGrads:
     received: GradStat
     sent: tuple[GradStat | None, ...]
     received_all: tuple[GradStat | None, ...] = ()
+    foreign: bool = False  # the recorded backward started at a root outside this recording's
 
 
 # ctx -> what its VJP did in the latest recorded backward; leaf -> the sum that reached it
@@ -164,6 +170,8 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
         self.leaves: dict[int, tuple[Tensor, GradStat]] = {}
         self._sums: dict[int, tuple[Tensor, Any]] = {}
         self._swapped: list[tuple[Context, type[Function]]] = []
+        self._noted: set[Context] = set()
+        self._foreign = False
 
     def __enter__(self) -> record_gradients:
         nodes = _collect([r.grad_fn for r in self.roots if r.grad_fn is not None])
@@ -198,14 +206,33 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
 
         def backward(ctx: Context, *grads: Tensor) -> Any:  # one gradient per output
             result = fn.backward(ctx, *grads)
-            record._note(ctx, grads, result)
+            hooks = ctx.node_hooks
+            if not (hooks and hooks["post"]):  # (else noted after them: what they send on)
+                record._note(ctx, grads, result)
             return result
 
         return type(fn.__name__, (fn,), {"name": fn.name, "backward": staticmethod(backward),
                                          "__module__": fn.__module__, "__doc__": fn.__doc__,
-                                         "__qualname__": fn.__qualname__, "_recorded_from": fn})
+                                         "__qualname__": fn.__qualname__, "_recorded_from": fn,
+                                         "_note_after_hooks": staticmethod(record._note)})
 
     def _note(self, ctx: Context, received: tuple[Any, ...], result: Any) -> None:
+        if ctx in self._noted:
+            # a second backward inside one recording: the record is of the latest one, whole
+            # (its steps and its leaves' sums; they disagreed when the sums added up both)
+            for old in self.steps:
+                _NODES.pop(old, None)
+            self.steps.clear()
+            self._sums.clear()
+            self._noted.clear()
+        if not self.steps:  # the first VJP of a backward: did it start at one of our roots?
+            starts = set()
+            for r in self.roots:
+                node = r.grad_fn
+                if node is not None:
+                    starts.add(node.next[0] if node.fn is OutputOf else node)
+            self._foreign = not any(ctx is c for c in starts)
+        self._noted.add(ctx)
         grads = result if isinstance(result, tuple) else (result,)
         needed = _state.backward_needed  # grad()/backward(inputs=): only the paths to those
         sent: list[GradStat | None] = []
@@ -228,7 +255,7 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
         else:  # several outputs: the node shows (is coloured by) all they received together
             total = _together(given)
         _NODES[ctx] = NodeGrads(len(self.steps) + 1, total, tuple(sent),
-                                stats if len(stats) > 1 else ())
+                                stats if len(stats) > 1 else (), self._foreign)
         self.steps.append(ctx)
 
 
@@ -238,7 +265,7 @@ def _together(stats: Sequence[GradStat]) -> GradStat:
     got zeros and output 1 a gradient is drawn with that gradient, not as receiving 0."""
     ranged = [s for s in stats if s.size and not (np.isnan(s.min) and np.isnan(s.max))]
     return GradStat((sum(s.size for s in stats),), stats[0].dtype,
-                    float(np.sqrt(sum(s.norm ** 2 for s in stats))),
+                    math.hypot(*(s.norm for s in stats)),
                     min((s.min for s in ranged), default=float("nan")),
                     max((s.max for s in ranged), default=float("nan")),
                     all(s.finite for s in stats),

@@ -359,8 +359,21 @@ class GraphView:
         self.leaf_index = {id(t): j for j, t in enumerate(self.leaves)}
         self.const_index = {c[0]: j for j, c in enumerate(self.constants)}
         self._consumers: dict[int, list[tuple[Context, int]]] | None = None
+        # a named tensor changed in place is the output of several ops: its earlier versions
+        # are `y@1`, `y@2`, ... (oldest first), the current one `y` (the text form read
+        # `y mul(x, 2)` ... `y mul(%1, 3)` ... `mul(y, x)`, two results of one name)
+        self._versions: dict[int, str] = {}
+        count: dict[int, int] = {}
+        for ctx in self.forward:
+            out = outputs(ctx)[0][0] if getattr(ctx, "n_outputs", 1) == 1 else None
+            if out is not None and out.name and out._grad_fn is not ctx:
+                count[id(out)] = count.get(id(out), 0) + 1
+                self._versions[id(ctx)] = unique(f"{out.name}@{count[id(out)]}")
 
     def out_name(self, ctx: Context) -> str:
+        version = self._versions.get(id(ctx))
+        if version is not None:
+            return version
         out = outputs(ctx)[0][0] if getattr(ctx, "n_outputs", 1) == 1 else None
         if out is not None and out.name:
             return out.name

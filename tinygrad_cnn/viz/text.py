@@ -152,8 +152,14 @@ def _backward(view: GraphView) -> str:
         rows.append([f"{step}.", f"{ctx.fn.name} VJP" + (" (did not run)" if idle else ""),
                      "; ".join(receives), "; ".join(sends), ctx.scope or "",
                      source_text(ctx) or ""])
-    ran_note = (f" ({len(vjps) - skipped} ran: the others lead to no requested input)"
-                if skipped else "")
+    foreign = any(ng.foreign for ng in map(_grads.node_grads, vjps) if ng is not None)
+    if foreign:  # record_gradients(loss) around another root's backward
+        ran_note = (f" (the recorded backward started at another root, not at "
+                    f"{_roots_text(view)}: these are that backward's gradients; "
+                    f"{len(vjps) - skipped} of the VJPs ran)")
+    else:
+        ran_note = (f" ({len(vjps) - skipped} ran: the others lead to no requested input)"
+                    if skipped else "")
     lines = [f"# backward graph of {_roots_text(view)}: {len(vjps)} VJP"
              f"{'s' if len(vjps) != 1 else ''} in the order backward() runs them{ran_note}; "
              f"gradients {'recorded' if recorded else missing}",

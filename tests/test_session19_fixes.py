@@ -326,3 +326,12 @@ def test_a_recording_says_when_the_backward_started_elsewhere_and_shows_the_late
     # one pass in the rows, and the same pass at the leaf (was: the leaf added up both)
     assert "dx = (2,) ‖g‖ = 2.236; dx += (2,) ‖g‖ = 2.236" in text
     assert "‖grad‖ = 4.472" in text and "8.944" not in text
+
+
+def test_text_form_of_a_tensor_without_a_graph_has_its_row():
+    from tinygrad_cnn import viz
+
+    t = tg.ones(3)
+    t.name = "t"
+    lines = viz.text(t).splitlines()
+    assert lines[2].split()[:3] == ["t", "no", "graph"] and "(3,)" in lines[2]

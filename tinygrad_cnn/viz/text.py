@@ -90,6 +90,10 @@ def _forward(view: GraphView) -> str:
         else:
             name, shape, dtype = src
             rows.append([name, "input", fmt_shape(shape), str(dtype), "", ""])
+    for r in view.roots:  # a root with no graph at all (made under no_grad, or detached)
+        if r.grad_fn is None and not r.requires_grad:
+            rows.append([r.name or "tensor", "no graph (made under no_grad, detached, or a "
+                         "constant)", fmt_shape(r.shape), str(r.dtype), "", ""])
     for ctx in view.forward:
         if is_output_of(ctx):  # output k of an op with several outputs
             _, shape, dtype = outputs(ctx)[0]

@@ -335,3 +335,139 @@ def test_text_form_of_a_tensor_without_a_graph_has_its_row():
     t.name = "t"
     lines = viz.text(t).splitlines()
     assert lines[2].split()[:3] == ["t", "no", "graph"] and "(3,)" in lines[2]
+
+
+# ------------------------------------------------------------------ outside tester t72 (CLI, files)
+_DATA = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "mnist")
+
+
+def test_recording_and_the_command_line_work_in_a_deleted_working_folder(tmp_path):
+    import subprocess
+    import sys
+
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    script = ("import os, sys; os.chdir(sys.argv[1]); os.rmdir(sys.argv[1]); "
+              "import tinygrad_cnn as tg; x = tg.ones(2, requires_grad=True); (x * 2).sum()"
+              ".backward(); print(x.grad.tolist()); from tinygrad_cnn import cli; "
+              "sys.exit(cli.main(['train', '--limit', '64', '--epochs', '1', '--data-dir', "
+              "sys.argv[2], '--out', sys.argv[3]]))")
+    proc = subprocess.run([sys.executable, "-c", script, str(gone), _DATA,
+                           str(tmp_path / "g.npz")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "[2.0, 2.0]" in proc.stdout and "done in" in proc.stdout
+    script = ("import os, sys; os.chdir(sys.argv[1]); os.rmdir(sys.argv[1]); "
+              "from tinygrad_cnn import cli; cli.main(['train', '--limit', '64'])")
+    gone.mkdir()
+    proc = subprocess.run([sys.executable, "-c", script, str(gone)], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 2 and "the current folder no longer exists" in proc.stderr
+
+
+def test_cli_main_gives_back_the_signal_handlers_it_found_and_runs_in_a_thread(capsys):
+    import signal
+    import threading
+
+    from tinygrad_cnn import cli
+
+    def mine(*_):
+        pass
+
+    old = signal.signal(signal.SIGTERM, mine), signal.signal(signal.SIGINT, mine)
+    try:
+        assert cli.main(["demo", "--steps", "5"]) == 0
+        assert signal.getsignal(signal.SIGTERM) is mine and signal.getsignal(signal.SIGINT) is mine
+    finally:
+        signal.signal(signal.SIGTERM, old[0])
+        signal.signal(signal.SIGINT, old[1])
+    codes = []
+    thread = threading.Thread(target=lambda: codes.append(cli.main(["demo", "--steps", "5"])))
+    thread.start()
+    thread.join()
+    assert codes == [0]
+
+
+def test_a_ctrl_c_during_the_last_save_finishes_the_run(tmp_path, monkeypatch, capsys):
+    import os
+    import signal
+
+    from tinygrad_cnn import cli
+
+    real = tg.save
+
+    def save(obj, path):
+        os.kill(os.getpid(), signal.SIGINT)  # (held until the save ends)
+        real(obj, path)
+
+    monkeypatch.setattr(tg, "save", save)
+    out = tmp_path / "last.npz"
+    code = cli.main(["train", "--limit", "64", "--epochs", "1", "--data-dir", _DATA, "--out",
+                     str(out)])
+    captured = capsys.readouterr()
+    assert code == 0 and "done in" in captured.out and "the run had finished" in captured.err
+    assert tg.load(out)["epoch"] == 1
+
+
+def test_the_default_path_keeps_the_earlier_run_until_the_first_save_lands(tmp_path,
+                                                                          monkeypatch, capsys):
+    import errno
+    import os
+
+    from tinygrad_cnn import cli, serialization
+
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["train", "--limit", "64", "--epochs", "1", "--data-dir", _DATA]) == 0
+    earlier = (tmp_path / "checkpoints" / "lenet5.npz").read_bytes()
+    capsys.readouterr()
+
+    def full(obj, path, *, fresh_mode=False):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(serialization, "_save", full)
+    assert cli.main(["train", "--limit", "64", "--epochs", "1", "--data-dir", _DATA]) == 1
+    # (was: lenet5.npz unlinked before the save, so the printed --resume hint found nothing)
+    assert (tmp_path / "checkpoints" / "lenet5.npz").read_bytes() == earlier
+    assert "is unchanged" in capsys.readouterr().err
+
+
+def test_a_file_that_is_not_a_checkpoint_at_the_default_path_is_called_so(tmp_path, monkeypatch,
+                                                                          capsys):
+    from tinygrad_cnn import cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "lenet5.npz").write_text("my notes\n")
+    assert cli.main(["train", "--limit", "64", "--epochs", "1", "--data-dir", _DATA]) == 0
+    out = capsys.readouterr().out
+    assert "is a file that is not a tinygrad_cnn checkpoint: it is kept as" in out
+    assert "holds an earlier run" not in out
+    assert (tmp_path / "checkpoints" / "lenet5.previous.npz").read_text() == "my notes\n"
+
+
+def test_tinygrad_cnn_data_on_resume_shows_as_a_change(tmp_path, monkeypatch, capsys):
+    import shutil
+
+    from tinygrad_cnn import cli
+
+    ck = tmp_path / "dd.npz"
+    assert cli.main(["train", "--limit", "64", "--epochs", "1", "--data-dir", _DATA, "--out",
+                     str(ck)]) == 0
+    copy = tmp_path / "mnist_copy"
+    shutil.copytree(_DATA, copy)
+    capsys.readouterr()
+    monkeypatch.setenv("TINYGRAD_CNN_DATA", str(copy))
+    assert cli.main(["train", "--resume", str(ck), "--epochs", "2"]) == 0
+    assert f"the data folder {_DATA} -> {copy} (TINYGRAD_CNN_DATA)" in capsys.readouterr().out
+
+
+def test_small_messages_an_ellipsis_and_a_dangling_link(tmp_path, capsys):
+    import os
+
+    from tinygrad_cnn import cli
+
+    with pytest.raises(TypeError, match=r"obj\[0\] is an ellipsis"):
+        tg.save([...], tmp_path / "e.npz")
+    os.symlink(tmp_path / "nowhere", tmp_path / "dlink")
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--out", str(tmp_path / "dlink" / "x.npz")])
+    assert "dlink is a symbolic link to" in capsys.readouterr().err

@@ -82,14 +82,16 @@ def remove_stale_parts(path: str | os.PathLike[str]) -> list[Path]:
     return removed
 
 
-def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> Path:
+def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None], *,
+                 fresh_mode: bool = False) -> Path:
     """Call ``write(file)`` on a temporary file beside ``path``, flush it to disk, then rename it
     over ``path``. On any error or interruption the temporary file is removed and ``path`` keeps
     its previous content; temporaries that killed writers left behind are removed first.
 
     The new file gets the permissions ``open(path, "wb")`` would give it: those of the file it
-    replaces, or ``0o666`` less the umask for a new one. A symlink at ``path`` is followed: the
-    file it points to is replaced, the link stays."""
+    replaces, or ``0o666`` less the umask for a new one (``fresh_mode``: always the latter -- the
+    file replaced is another's, kept elsewhere). A symlink at ``path`` is followed: the file it
+    points to is replaced, the link stays."""
     path = Path(path)
     if path.is_symlink():
         path = Path(os.path.realpath(path))
@@ -106,7 +108,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
         raise _naming(exc, path) from None
     remove_stale_parts(path)
     try:
-        mode: int | None = stat.S_IMODE(path.stat().st_mode)
+        mode: int | None = None if fresh_mode else stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
         mode = None  # os.open below applies the umask to 0o666
     tmp = path.parent / f"{sidecar(path.name)}.{os.getpid()}.{secrets.token_hex(4)}.part"

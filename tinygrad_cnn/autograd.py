@@ -1055,12 +1055,22 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _internal_files: dict[str, bool] = {}  # a code object's file -> whether it lies in tinygrad_cnn
 
 
+def _in_package(filename: str) -> bool:
+    """Whether a frame's file lies in tinygrad_cnn. A relative name (`<string>`, a script run as
+    `python ../x.py`) is resolved against the working folder -- which may have been deleted since
+    (abspath then fails: such a name is not ours, as ours are absolute from the import)."""
+    try:
+        return os.path.abspath(filename).startswith(_PACKAGE_DIR)
+    except OSError:
+        return False
+
+
 def _user_stack(cut: int) -> list[str]:
     """The innermost 8 calls where a node is being made (for ``AnomalyError``), formatted, without
     the frames of tinygrad_cnn itself (the engine's plumbing; all of them if only those are
     there); ``cut``: the calls of the engine to leave off the end."""
     frames = traceback.extract_stack()[:-cut - 1]
-    mine = [fr for fr in frames if not os.path.abspath(fr.filename).startswith(_PACKAGE_DIR)]
+    mine = [fr for fr in frames if not _in_package(fr.filename)]
     return traceback.format_list((mine or frames)[-8:])
 
 
@@ -1075,7 +1085,7 @@ def _user_frame(depth: int = 2) -> tuple[Any, int] | None:
         inside = internal.get(code.co_filename)
         if inside is None:
             name = code.co_filename
-            inside = internal[name] = os.path.abspath(name).startswith(_PACKAGE_DIR)
+            inside = internal[name] = _in_package(name)
         if not inside:
             return code, f.f_lineno
         f = f.f_back

@@ -283,7 +283,8 @@ def env_flag(name: str, default: bool) -> bool:
         return False
     warnings.warn(f"{name}={os.environ[name]!r} is not a boolean; it accepts "
                   f"{'/'.join(TRUE_WORDS)} or {'/'.join(FALSE_WORDS)} (any case). Using the "
-                  f"default, {'on' if default else 'off'}.", RuntimeWarning, stacklevel=2)
+                  f"default, {'on' if default else 'off'}.", RuntimeWarning,
+                  stacklevel=_caller_outside())
     return default
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import math
 import os
 import re
@@ -239,6 +240,14 @@ def _check_data_dir(args: argparse.Namespace) -> None:
                    "there (or nothing, to download it)")
 
 
+def _cwd_exists() -> bool:
+    try:
+        os.getcwd()
+    except OSError:
+        return False
+    return True
+
+
 def _nearest_existing(path: Path) -> Path:
     for parent in path.parents:
         if parent.exists() or parent.is_symlink():
@@ -265,6 +274,10 @@ def _check_output(args: argparse.Namespace, flag: str, path: Path,
     try:
         path.resolve()
     except (RuntimeError, OSError) as exc:  # (a symlink loop: RuntimeError before Python 3.13)
+        if not path.is_absolute() and not _cwd_exists():
+            _usage(args, f"argument {flag}: {path} is relative, but the current folder no longer "
+                   "exists (deleted since this shell entered it); cd to an existing folder, or "
+                   "give an absolute path")
         _usage(args, f"argument {flag}: {path} cannot be resolved ({exc}); expected a path that "
                "is not a loop of symbolic links")
     if path.is_dir():
@@ -274,6 +287,10 @@ def _check_output(args: argparse.Namespace, flag: str, path: Path,
         _usage(args, f"argument {flag}: {path} exists and is not a regular file; expected a file "
                "path")
     folder = _nearest_existing(path)
+    if folder.is_symlink() and not folder.exists():
+        _usage(args, f"argument {flag}: {folder} is a symbolic link to {os.readlink(folder)}, "
+               f"which does not exist, so {path} cannot be created under it; expected a path in "
+               "a folder")
     if not folder.is_dir():
         _usage(args, f"argument {flag}: {folder} is a file, so {path} cannot be created under it; "
                "expected a path in a folder")
@@ -481,6 +498,10 @@ def _resolve_training(args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
         elif args.data_dir is not None and \
                 Path(args.data_dir).resolve() != Path(saved_dir).resolve():
             changes.append(f"--data-dir {saved_dir} -> {args.data_dir}")
+        elif args.data_dir is None:  # TINYGRAD_CNN_DATA
+            env = os.environ["TINYGRAD_CNN_DATA"]
+            if Path(env).resolve() != Path(saved_dir).resolve():
+                changes.append(f"the data folder {saved_dir} -> {env} (TINYGRAD_CNN_DATA)")
     for key in ("epochs", "lr", "batch_size", "seed", "limit"):
         if settings[key] != saved[key]:
             flag = "--" + key.replace("_", "-")
@@ -513,6 +534,7 @@ def _train(args: argparse.Namespace) -> int:
     from tinygrad_cnn import optim
     from tinygrad_cnn.data import MNIST, DataLoader, Subset
     from tinygrad_cnn.models import MODELS
+    from tinygrad_cnn.serialization import _save
     from tinygrad_cnn.training import evaluate, train_epoch
 
     name, epochs, lr = settings["model"], settings["epochs"], settings["lr"]
@@ -579,7 +601,10 @@ def _train(args: argparse.Namespace) -> int:
          f"{epochs}, batch {settings['batch_size']}, {settings['optimizer']} lr {lr:g} "
          f"(cosine-annealed to 0 at epoch {epochs}; epoch {start_epoch + 1} at "
          f"{opt.param_groups[0]['lr']:.4g}), device {args.device}; checkpoints to {out}")
-    if backup is not None:
+    if backup is not None and _not_a_checkpoint(out) is not None:
+        _say(f"{out} is a file that is not a tinygrad_cnn checkpoint: it is kept as {backup} when "
+             "this run saves its first epoch (nothing of it is read or changed)")
+    elif backup is not None:
         _say(f"{out} holds an earlier run: it is kept as {backup} when this run saves its first "
              f"epoch (to continue it instead: {PROG} train --resume {out})")
     # (the data folder absolute: a resume from another folder finds the same files)
@@ -604,11 +629,14 @@ def _train(args: argparse.Namespace) -> int:
             acc = evaluate(model, test_loader, args.device)
             try:
                 with _interrupt_after() as interrupted:  # a finished epoch is saved whole
-                    if backup is not None and saved_epoch is None:
+                    first_over_earlier = backup is not None and saved_epoch is None
+                    if first_over_earlier:
                         backup = _keep_earlier_run(out)  # (a name free *now*)
-                    tg.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                             "scheduler": sched.state_dict(), "epoch": epoch,
-                             "test_accuracy": acc, "config": config}, out)
+                    save = functools.partial(_save, fresh_mode=True) if first_over_earlier \
+                        else tg.save
+                    save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                          "scheduler": sched.state_dict(), "epoch": epoch,
+                          "test_accuracy": acc, "config": config}, out)
             except OSError as exc:
                 kept = (f"the earlier run is in {backup}" if backup is not None and
                         saved_epoch is None and backup.exists() and not out.exists()
@@ -618,8 +646,11 @@ def _train(args: argparse.Namespace) -> int:
             saved_epoch = epoch
             _say(f"epoch {epoch}: train loss {loss:.4f}, test accuracy {acc:.4f} "
                  f"({time.perf_counter() - t0:.1f} s); saved {out}")
-            if interrupted:
+            if interrupted and epoch < epochs:
                 raise interrupted[0]  # the Ctrl-C (or SIGTERM) that came during the save
+            if interrupted:  # during the last save: the run is done, and says so
+                _say("(a Ctrl-C or SIGTERM came while the last epoch was saved; the run had "
+                     "finished, and its checkpoint is whole)", stream=sys.stderr)
     except KeyboardInterrupt as exc:
         what = "terminated" if isinstance(exc, Terminated) else "interrupted"
         when = f"after epoch {epoch}" if saved_epoch == epoch else f"during epoch {epoch}"
@@ -680,9 +711,10 @@ def _keep_earlier_run(out: Path) -> Path:
         except OSError:  # (no hard links here)
             os.replace(out, backup)
             return backup
-        # the new run's file is its own: not the earlier one's mode (a read-only file stays
-        # read-only as the previous run, and the new checkpoint gets the umask's mode)
-        out.unlink()
+        # ``out`` stays until the first save replaces it (a kill before that leaves the earlier
+        # run at both names, and the resume hint printed at the start still works); that save
+        # gives the new file a new file's mode, not the earlier one's (a read-only file stays
+        # read-only as the previous run)
         return backup
 
 
@@ -1016,9 +1048,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, _whole_process: bool = False) -> int:
+    """Run one command (``argv``: the arguments after ``python -m tinygrad_cnn``) and return its
+    exit status. Called from a program (a notebook, a test), it gives back the SIGINT and SIGTERM
+    handlers it found; ``python -m tinygrad_cnn`` keeps its own until the process ends (a flood of
+    SIGTERMs then still ends it with status 143, not killed)."""
+    import threading
+
     args = build_parser().parse_args(argv)
-    if os.name == "posix":  # a Ctrl-C while numpy works in another thread must still arrive here
+    found: tuple[Any, Any] | None = None  # the handlers of a program that called main()
+    if os.name == "posix" and threading.current_thread() is threading.main_thread():
+        # a Ctrl-C while numpy works in another thread must still arrive here
+        found = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
         signal.signal(signal.SIGINT, signal.default_int_handler)
         # SIGTERM (kill, timeout, a job scheduler) stops a run as Ctrl-C does: the epoch being
         # saved is finished, the lock file removed, and the exit status says which signal
@@ -1028,6 +1069,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(args.func(args) or 0)
         finally:
             _release()
+            if found is not None and not _whole_process:  # (a notebook's or a test's again)
+                for signum, handler in zip((signal.SIGINT, signal.SIGTERM), found):
+                    if handler is not None:
+                        signal.signal(signum, handler)
     except Terminated:
         _say("", "terminated", stream=sys.stderr)
         return 143

@@ -125,7 +125,9 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0)
 def _refuse(obj: Any, where: str) -> NoReturn:
     hint = (" (convert it with tinygrad_cnn.tensor(t.numpy()))"
             if type_name(obj) == "torch.Tensor" else "")
-    raise TypeError(f"save: {where} is a {type_name(obj)}{hint}; checkpoints hold tinygrad_cnn "
+    name = type_name(obj)
+    article = "an" if name[:1].lower() in "aeiou" else "a"
+    raise TypeError(f"save: {where} is {article} {name}{hint}; checkpoints hold tinygrad_cnn "
                     "tensors, numpy arrays, real numbers (bool, int, float), strings, None and "
                     "dicts/lists/tuples of them")
 
@@ -295,6 +297,12 @@ def _read_array(zf: zipfile.ZipFile, member: str) -> np.ndarray:
 
 def save(obj: Any, path: str | os.PathLike[str]) -> None:
     """Write ``obj`` to ``path`` (``.npz``), atomically."""
+    _save(obj, path)
+
+
+def _save(obj: Any, path: str | os.PathLike[str], *, fresh_mode: bool = False) -> None:
+    """:func:`save`; ``fresh_mode``: the new file gets a new file's permissions, not those of the
+    file it replaces (the command line's first save over an earlier run it keeps elsewhere)."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"save: path must be a file path (str or os.PathLike), got "
                         f"{type(path).__name__}; file objects are not supported")
@@ -314,7 +322,8 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
                                 "create it first (os.makedirs)", str(path))
     arrays: dict[str, np.ndarray] = {}
     schema = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays, "obj")}
-    atomic_write(path, lambda f: _savez(f, {_SCHEMA_KEY: np.array(json.dumps(schema)), **arrays}))
+    atomic_write(path, lambda f: _savez(f, {_SCHEMA_KEY: np.array(json.dumps(schema)), **arrays}),
+                 fresh_mode=fresh_mode)
 
 
 def _savez(f: Any, arrays: dict[str, np.ndarray]) -> None:

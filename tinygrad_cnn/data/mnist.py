@@ -76,12 +76,18 @@ def search_path(root: str | os.PathLike[str] | None = None) -> list[Path]:
     paths: list[Path] = []
     if os.environ.get("TINYGRAD_CNN_DATA"):
         paths.append(Path(os.environ["TINYGRAD_CNN_DATA"]))
-    paths.append(Path.cwd() / "data" / "mnist")
+    try:
+        paths.append(Path.cwd() / "data" / "mnist")
+    except OSError:  # the working folder was deleted: no data/mnist under it
+        pass
     paths.append(Path(__file__).resolve().parents[2] / "data" / "mnist")  # the source checkout
     paths.append(cache_dir())
     unique: dict[Path, Path] = {}  # resolved -> as given, first occurrence kept
     for p in paths:
-        unique.setdefault(p.resolve(), p)
+        try:
+            unique.setdefault(p.resolve(), p)
+        except OSError:  # (a relative TINYGRAD_CNN_DATA in a deleted working folder)
+            unique.setdefault(p, p)
     return list(unique.values())
 
 

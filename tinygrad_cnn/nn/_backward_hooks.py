@@ -18,13 +18,12 @@ change would go around the identity op, and the hooks would see wrong gradients)
 
 from __future__ import annotations
 
-import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from tinygrad_cnn.autograd import _PACKAGE_DIR, Context, Function, OutputOf, _state
+from tinygrad_cnn.autograd import Context, Function, OutputOf, _in_package, _state
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.tensor import Tensor, _FunctionView
 
@@ -259,6 +258,6 @@ def _user_stacklevel() -> int:
     """The ``stacklevel`` of a warning raised by the caller that points at the user's code (the
     first frame outside tinygrad_cnn: the line that called the model, or ``backward()``)."""
     level, f = 2, sys._getframe(2)
-    while f is not None and os.path.abspath(f.f_code.co_filename).startswith(_PACKAGE_DIR):
+    while f is not None and _in_package(f.f_code.co_filename):
         level, f = level + 1, f.f_back
     return level

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tinygrad_cnn import workspace
-from tinygrad_cnn.autograd import _PACKAGE_DIR, RemovableHandle, _state, no_grad
+from tinygrad_cnn.autograd import RemovableHandle, _in_package, _state, no_grad
 from tinygrad_cnn.backend import array_module, get_module, normalize_device, to_device
 from tinygrad_cnn.nn._backward_hooks import ModuleBackwardHooks
 from tinygrad_cnn.tensor import Tensor, _dtype
@@ -1173,12 +1173,12 @@ def _user_line(exc: BaseException) -> str | None:
     (a user's ``forward``), else the user's line that called into the package."""
     tb, user = exc.__traceback__, None
     while tb is not None:  # outermost -> innermost: keep the last frame outside the package
-        if not os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        if not _in_package(tb.tb_frame.f_code.co_filename):
             user = tb.tb_frame, tb.tb_lineno
         tb = tb.tb_next
     if user is None:  # all of it ran inside the package (LeNet5.forward): whoever called the model
         f: Any = sys._getframe(2)
-        while f is not None and os.path.abspath(f.f_code.co_filename).startswith(_PACKAGE_DIR):
+        while f is not None and _in_package(f.f_code.co_filename):
             f = f.f_back
         if f is None:
             return None
@@ -1206,8 +1206,7 @@ def _name_module(exc: Exception, module: Module) -> None:
     tb = exc.__traceback__
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
-    ours = tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(
-        _PACKAGE_DIR)
+    ours = tb is not None and _in_package(tb.tb_frame.f_code.co_filename)
     if ours and len(exc.args) == 1 and isinstance(exc.args[0], str) and type(exc).__str__ in (
             Exception.__str__, BaseException.__str__):
         exc.args = (f"{exc.args[0]} ({note})",)

@@ -938,7 +938,7 @@ def test_t68_half_mid_training_warns_save_keeps_attributes_optimizer_copies_drop
     assert back["t"].foo == 5 and back["p"]._no_weight_decay is True
     assert isinstance(back["p"], nn.Parameter) and back["n"].name == "nm"
     t.bad = object()
-    with pytest.raises(TypeError, match=r"obj.__dict__\['bad'\] is a object"):
+    with pytest.raises(TypeError, match=r"obj.__dict__\['bad'\] is an object"):
         tg.save(t, tmp_path / "y.npz")
     # deepcopy/pickle of an optimizer: its hooks stay behind (the copy ran the original's)
     lin = nn.Linear(1, 1)

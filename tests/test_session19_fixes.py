@@ -471,3 +471,37 @@ def test_small_messages_an_ellipsis_and_a_dangling_link(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["train", "--out", str(tmp_path / "dlink" / "x.npz")])
     assert "dlink is a symbolic link to" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ outside tester t71 (fuzzing)
+def test_cross_entropy_with_probability_targets_differentiates_the_weight_as_pytorch():
+    torch = pytest.importorskip("torch")
+    x_np = np.array([[0.2, -1.0, 0.5], [1.0, 0.0, -0.3]])
+    t_np = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    w_np = np.array([1.0, 2.0, 0.5])
+    for smoothing in (0.0, 0.2):
+        grads = []
+        for lib, fn in ((torch, torch.nn.functional.cross_entropy), (tg, F.cross_entropy)):
+            x, w = lib.tensor(x_np, requires_grad=True), lib.tensor(w_np, requires_grad=True)
+            fn(x, lib.tensor(t_np), weight=w, label_smoothing=smoothing).backward()
+            grads.append((x.grad.numpy(), w.grad.numpy()))
+        np.testing.assert_allclose(grads[1][0], grads[0][0], rtol=1e-12)
+        np.testing.assert_allclose(grads[1][1], grads[0][1], rtol=1e-12)
+    x, w = tg.tensor(x_np, requires_grad=True), tg.tensor(w_np, requires_grad=True)
+    fn = lambda a, b: F.cross_entropy(a, tg.tensor(t_np), weight=b)  # noqa: E731
+    assert tg.gradcheck(fn, (x, w)) and tg.gradgradcheck(fn, (x, w))
+    with pytest.raises(RuntimeError, match="with class-index targets"):
+        F.cross_entropy(x, tg.tensor([0, 2]), weight=w)
+
+
+def test_polygamma_at_tiny_negative_arguments_is_inf_not_nan():
+    torch = pytest.importorskip("torch")
+    x = np.array([-1e-310, -5e-324, -1e-309, -5e-309, -1e-300, -0.3, -0.4999])
+    for n in (1, 2, 3):
+        ours = tg.polygamma(n, tg.tensor(x, dtype=tg.float64)).numpy()
+        theirs = torch.polygamma(n, torch.tensor(x)).numpy()
+        assert not np.isnan(ours).any()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9)
+    t = tg.tensor([-1e-310, 1.0], dtype=tg.float64, requires_grad=True)
+    t.digamma().sum().backward()
+    assert t.grad.numpy()[0] == np.inf

@@ -102,8 +102,11 @@ def _constant(weight: Any, x: Tensor, op: str, what: str, cast: bool = False) ->
                                f"{weight.device}, the input on {x.device}); move {what} with "
                                f".to({x.device!r})")
         if weight.requires_grad:
+            which = " with class-index targets (with probability targets it is)" \
+                if op == "cross_entropy" else ""
             raise RuntimeError(f"{op}: {what} cannot require grad (PyTorch's {op} is not "
-                               f"differentiable with respect to it); pass {what}.detach()")
+                               f"differentiable with respect to it{which}); pass "
+                               f"{what}.detach()")
         if weight.dtype != x.dtype:
             if cast and weight.dtype.kind == "f":
                 return weight._data.astype(x.dtype)
@@ -155,6 +158,23 @@ def _class_weight(weight: Any, x: Tensor, c: int, op: str) -> Any:
     return w
 
 
+def _class_weight_probs(weight: Any, x: Tensor, c: int, op: str) -> Any:
+    """The class weight of cross-entropy with probability targets: a composition of ops there,
+    so a weight that requires grad gets its gradient (PyTorch's too); else a constant array."""
+    if not (isinstance(weight, Tensor) and weight.requires_grad):
+        return _class_weight(weight, x, c, op)
+    if weight.device != x.device:
+        raise RuntimeError(f"{op}: the inputs are on different devices (weight on "
+                           f"{weight.device}, the input on {x.device}); move weight with "
+                           f".to({x.device!r})")
+    if weight.dtype != x.dtype:
+        raise TypeError(f"{op}: weight is {weight.dtype} but the input is {x.dtype}; cast it")
+    if tuple(weight.shape) != (c,):
+        raise ValueError(f"{op}: weight must have one value per class, shape ({c},), got "
+                         f"{tuple(weight.shape)}")
+    return weight
+
+
 def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
                   size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
@@ -180,11 +200,12 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
                            "targets (a floating target), as in PyTorch; mask the samples out, or "
                            "give class indices")
     if isinstance(target, Tensor) and target.dtype.kind == "f":
-        return _cross_entropy_probs(x, target, _class_weight(weight, x, c, op), reduction,
+        return _cross_entropy_probs(x, target, _class_weight_probs(weight, x, c, op), reduction,
                                     label_smoothing, op)
     if isinstance(target, np.ndarray) and target.dtype.kind == "f" and target.shape == x.shape:
         return _cross_entropy_probs(x, Tensor(target, dtype=x.dtype, device=x.device),
-                                    _class_weight(weight, x, c, op), reduction, label_smoothing, op)
+                                    _class_weight_probs(weight, x, c, op), reduction,
+                                    label_smoothing, op)
     xs, t, sample_shape = _class_target(x, target, op, ignore_index)
     out = loss.CrossEntropy.apply(xs, target=t, reduction=reduction,
                                   **_options(weight=_class_weight(weight, x, c, op),
@@ -222,10 +243,13 @@ def _cross_entropy_probs(x: Tensor, target: Tensor, weight: Any, reduction: str,
     if target.dtype != x.dtype:  # the log-probabilities and the target promoted to the wider
         common = np.promote_types(x.dtype, target.dtype)  # dtype, as PyTorch promotes them
         log_probs, target = log_probs.to(common), target.to(common)
-        weight = None if weight is None else weight.astype(common, copy=False)
+        if weight is not None:
+            weight = weight.to(common) if isinstance(weight, Tensor) else \
+                weight.astype(common, copy=False)
     terms = log_probs * target
-    if weight is not None:
-        terms = terms * Tensor._make(weight.reshape((c,) + (1,) * (x.ndim - dim - 1)))
+    if weight is not None:  # (a Tensor that requires grad, or a constant array)
+        w = weight if isinstance(weight, Tensor) else Tensor._make(weight)
+        terms = terms * w.reshape((c,) + (1,) * (x.ndim - dim - 1))
     per_sample = -terms.sum(dim)
     if reduction == "none":
         return per_sample

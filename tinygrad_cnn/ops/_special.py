@@ -215,9 +215,9 @@ def polygamma(n: int, x: Any) -> Any:
     x = np.where(x == 0, 0.0, x)  # (-0 is the pole at 0)
     finite = np.isfinite(x)
     pole = (x <= 0) & (x == np.floor(x))
-    # below 0 the reflection ψ⁽ⁿ⁾(x) = (-1)^n ψ⁽ⁿ⁾(1 - x) - π^(n+1) dⁿ/dxⁿ cot(πx) / π^n
+    # below -1/2 the reflection ψ⁽ⁿ⁾(x) = (-1)^n ψ⁽ⁿ⁾(1 - x) - π^(n+1) dⁿ/dxⁿ cot(πx) / π^n
     # (a sum from a large negative x up to 15 + n would take |x| steps, forever past 2^53)
-    reflect = finite & (x < 0) & ~pole
+    reflect = finite & (x < -0.5) & ~pole  # (above -1/2 the sum below: 1/x^(n+1) is exact)
     acc = np.zeros_like(x)
     q = np.where(finite & ~pole, np.where(reflect, 1 - x, x), 1.0)
     start = 15.0 + n

@@ -540,8 +540,7 @@ def broadcast_shapes(*shapes: Any) -> Any:
     plain = []
     for s in shapes:
         dims = (s,) if isinstance(s, (int, np.integer)) else tuple(s)
-        if not builtins.all(isinstance(d, (int, np.integer)) and not isinstance(d, bool)
-                            for d in dims):
+        if not builtins.all(isinstance(d, (int, np.integer)) for d in dims):  # (True is 1)
             raise TypeError(f"broadcast_shapes: a shape is a sequence of ints, got {s!r}")
         if builtins.any(d < 0 for d in dims):
             raise ValueError(f"broadcast_shapes: shape {tuple(int(d) for d in dims)} has a "

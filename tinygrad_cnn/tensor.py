@@ -2196,6 +2196,11 @@ class Tensor:
                 raise RuntimeError(f"addr: For integral input tensors, argument {name} must not "
                                    f"be a floating point number (got {name}={v} for a {dt} "
                                    "result); pass an int, or convert the tensors with .float()")
+            if isinstance(v, (bool, np.bool_)) and dt.kind != "b":
+                raise RuntimeError(f"addr: Boolean {name} only supported for Boolean results (got "
+                                   f"{name}={v} for a {dt} result); pass {name} as a number")
+        if dt.kind == "b":  # (PyTorch reads the scalars of a bool addr as truth values)
+            beta, alpha = bool(beta), bool(alpha)
         if alpha != 1:
             product = product * alpha
         if _broadcast_shape(self.shape, product.shape) != product.shape:

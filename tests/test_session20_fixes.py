@@ -28,3 +28,40 @@ def test_addr_refuses_a_bool_factor_unless_the_result_is_bool(name, dtype):
 def test_broadcast_shapes_reads_a_bool_length_as_an_int_as_pytorch():
     assert tg.broadcast_shapes((True,), (2,)) == (2,)
     assert tg.broadcast_shapes((False, 3), (1, 3)) == (0, 3)
+
+
+_DATA = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "mnist")
+
+
+def test_resume_keeps_the_checkpoints_device_unless_device_is_given(tmp_path, capsys):
+    """(was: --device fell back to cpu on resume while every other setting left out came from
+    the checkpoint; a run trained on the GPU went on on the CPU without a word)"""
+    from tinygrad_cnn import cli
+    from tinygrad_cnn.backend import DeviceUnavailableError, get_module
+
+    ck = tmp_path / "dev.npz"
+    assert cli.main(["train", "--limit", "64", "--epochs", "1", "--data-dir", _DATA, "--out",
+                     str(ck)]) == 0
+    assert tg.load(ck)["config"]["device"] == "cpu"
+    state = tg.load(ck)
+    state["config"]["device"] = "cuda"
+    tg.save(state, ck)
+    capsys.readouterr()
+    try:
+        get_module("cuda")
+    except DeviceUnavailableError:
+        with pytest.raises(SystemExit) as exc:
+            cli.main(["train", "--resume", str(ck), "--epochs", "2"])
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert f"argument --resume: {ck} was trained on cuda, which is not available here; " \
+               "pass --device cpu to continue it on the CPU" in err
+    assert cli.main(["train", "--resume", str(ck), "--epochs", "2", "--device", "cpu"]) == 0
+    assert "changed on resume: --device cuda -> cpu" in capsys.readouterr().out
+    assert tg.load(ck)["config"]["device"] == "cpu" and tg.load(ck)["epoch"] == 2
+    state = tg.load(ck)
+    state["config"]["device"] = "tpu"
+    tg.save(state, ck)
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--resume", str(ck), "--epochs", "3"])
+    assert "has device='tpu' in its config, which is not a valid setting" in capsys.readouterr().err

@@ -202,13 +202,13 @@ def _usage(args: argparse.Namespace, message: str) -> NoReturn:
     raise AssertionError("unreachable")  # parser.error exits
 
 
-def _check_device(args: argparse.Namespace) -> None:
+def _check_device(args: argparse.Namespace, lead: str = "argument --device: ") -> None:
     from tinygrad_cnn.backend import DeviceUnavailableError, get_module
 
     try:
         get_module(args.device)
     except DeviceUnavailableError as exc:
-        _usage(args, f"argument --device: {exc}")
+        _usage(args, f"{lead}{exc}")
 
 
 def _check_data_dir(args: argparse.Namespace) -> None:
@@ -431,6 +431,7 @@ def _resolve_training(args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
         settings = {**TRAIN_DEFAULTS, **given}
         if settings["lr"] is None:
             settings["lr"] = DEFAULT_LR[settings["optimizer"]]
+        args.device = args.device or "cpu"
         return settings, None, {}, []
     state = _load_checkpoint(args, "--resume", args.resume)
     config = state["config"]
@@ -502,6 +503,22 @@ def _resolve_training(args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
             env = os.environ["TINYGRAD_CNN_DATA"]
             if Path(env).resolve() != Path(saved_dir).resolve():
                 changes.append(f"the data folder {saved_dir} -> {env} (TINYGRAD_CNN_DATA)")
+    # the device it was trained on, unless --device says otherwise (a change is shown)
+    saved_device = config.get("device", "cpu")
+    try:
+        saved_device = _device(saved_device) if isinstance(saved_device, str) else None
+    except argparse.ArgumentTypeError:
+        saved_device = None
+    if saved_device is None:
+        _usage(args, f"argument --resume: {args.resume} has device={config.get('device')!r} in "
+               "its config, which is not a valid setting; expected a checkpoint written by "
+               "`train`")
+    if args.device is None:
+        args.device = saved_device
+        _check_device(args, f"argument --resume: {args.resume} was trained on {saved_device}, "
+                      "which is not available here; pass --device cpu to continue it on the CPU. ")
+    elif args.device != saved_device:
+        changes.append(f"--device {saved_device} -> {args.device}")
     for key in ("epochs", "lr", "batch_size", "seed", "limit"):
         if settings[key] != saved[key]:
             flag = "--" + key.replace("_", "-")
@@ -977,8 +994,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
                    help="sgd (momentum 0.9, weight decay 5e-4) or adam (default sgd; with "
                    "--resume, the checkpoint's, and another one is refused)")
-    t.add_argument("--device", type=_device, default="cpu",
-                   help="cpu or cuda (default cpu)")
+    t.add_argument("--device", type=_device, default=None,
+                   help="cpu or cuda (default cpu; with --resume, the checkpoint's)")
     t.add_argument("--data-dir", default=None, metavar="DIR", type=_path,
                    help="an existing folder with the MNIST .gz files; files missing there are "
                    "downloaded into it (default: $TINYGRAD_CNN_DATA, ./data/mnist, the package's "

@@ -347,7 +347,7 @@ def test_cli_trains_and_saves_to_a_long_out_name_and_refuses_a_blow_up(tmp_path)
 
 
 @pytest.mark.parametrize("edit, message", [
-    (lambda s: s["state"][1].__setitem__("momentum_buffer", 3), r"state\['momentum_buffer'\].* is a int"),
+    (lambda s: s["state"][1].__setitem__("momentum_buffer", 3), r"state\['momentum_buffer'\].* is an int"),
     (lambda s: s["state"][0].__setitem__("step", None),
      "state 'step' of parameter 0 is None; it must be a number"),
     (lambda s: s["state"][0].__setitem__("step", tg.tensor(-1.0)),

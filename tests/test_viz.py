@@ -649,7 +649,7 @@ def test_unwritable_paths_and_bad_highlights_give_clear_errors(tmp_path):
     if os.path.isdir("/sys") and sys.platform.startswith("linux"):  # unwritable even for root
         with pytest.raises(OSError, match="cannot write /sys/tg_probe.svg"):
             viz.render(viz.draw(y), "/sys/tg_probe.svg")
-    with pytest.raises(TypeError, match="highlight is a int"):
+    with pytest.raises(TypeError, match="highlight is an int"):
         viz.draw(y, highlight=3)
 
 

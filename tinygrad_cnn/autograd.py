@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 
+from tinygrad_cnn._words import a_type
 from tinygrad_cnn.backend import array_module, device_of
 
 if TYPE_CHECKING:
@@ -1387,7 +1388,7 @@ def _check_grad(ctx: Context, i: int, g: Any, meta: tuple[Any, Any], received: A
     float dtype, and gets it summed down and cast, as PyTorch's engine does."""
     if not isinstance(g, _TensorCls):
         raise RuntimeError(  # (PyTorch's class: "expected Variable or None")
-            f"{ctx.fn.name}.backward returned a {type(g).__name__} for input {i}; a VJP returns "
+            f"{ctx.fn.name}.backward returned {a_type(g)} for input {i}; a VJP returns "
             f"one Tensor (or None) per input. {ctx._where()}"
         )
     shape, dtype = meta
@@ -1708,7 +1709,7 @@ def _run_hooks(hooks: list[Any], g: Tensor, where: str,
         if not isinstance(new, _TensorCls) or new._data.shape != g._data.shape or \
                 new._data.dtype != g._data.dtype:
             got = (f"a gradient of shape {tuple(new._data.shape)} and dtype {new._data.dtype}"
-                   if isinstance(new, _TensorCls) else f"a {type(new).__name__}")
+                   if isinstance(new, _TensorCls) else a_type(new))
             name = getattr(hook, "__qualname__", repr(hook))
             kind = RuntimeError if isinstance(new, _TensorCls) else TypeError  # (PyTorch's)
             raise kind(
@@ -1758,7 +1759,7 @@ def _hook_result(new: Any, old: tuple[Any, ...], hook: Any, ctx: Context | None,
     name = getattr(hook, "__qualname__", repr(hook))
     where = f"hook {name} (grad_fn.{kind} of {ctx.fn.name if ctx is not None else 'AccumulateGrad'})"
     if not isinstance(new, (tuple, list)) or len(new) != len(old):
-        got = f"{len(new)} values" if isinstance(new, (tuple, list)) else f"a {type(new).__name__}"
+        got = f"{len(new)} values" if isinstance(new, (tuple, list)) else a_type(new)
         raise RuntimeError(f"{where} returned {got}; it must return None or a tuple of "
                            f"{len(old)} (one per entry of {what}, None where there is none)")
     for i, (n, o) in enumerate(zip(new, old)):
@@ -1767,7 +1768,7 @@ def _hook_result(new: Any, old: tuple[Any, ...], hook: Any, ctx: Context | None,
         if not isinstance(n, _TensorCls) or (o is not None and (
                 n._data.shape != o._data.shape or n._data.dtype != o._data.dtype)):
             got = (f"shape {tuple(n._data.shape)} and dtype {n._data.dtype}"
-                   if isinstance(n, _TensorCls) else f"a {type(n).__name__}")
+                   if isinstance(n, _TensorCls) else a_type(n))
             want = (f"shape {tuple(o._data.shape)} and dtype {o._data.dtype}" if o is not None
                     else "a Tensor")
             raise RuntimeError(f"{where} returned {got} for {what}[{i}]; it must be {want}")

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import enable_grad, grad, is_grad_enabled, set_grad_enabled
 from tinygrad_cnn.backend import array_module
 
@@ -47,7 +48,7 @@ def _as_tuple(x: Any, arg: str, fn: str) -> tuple[bool, tuple[Any, ...]]:
             where = f"the value at index {i}" if is_tuple else f"the given {arg}"
             fix = "; give a tuple (as PyTorch, a list is not taken)" if isinstance(x, list) else ""
             raise TypeError(f"{fn}: the {arg} given to {fn} must be a Tensor (or a tuple of "
-                            f"Tensors), but {where} is a {type(t).__name__}{fix}")
+                            f"Tensors), but {where} is {a_type(t)}{fix}")
     return is_tuple, items
 
 

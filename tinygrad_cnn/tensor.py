@@ -20,6 +20,7 @@ import numpy as np
 
 from tinygrad_cnn import autograd
 from tinygrad_cnn import interop as _interop
+from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import Context, RemovableHandle, ZeroLink, _self_overlapping, _state
 from tinygrad_cnn.backend import DEVICE_OF as _DEVICE_OF
 from tinygrad_cnn.backend import (
@@ -399,7 +400,7 @@ class Tensor:
     def grad(self, value: Tensor | None) -> None:
         if value is not None:
             if not isinstance(value, Tensor):
-                raise TypeError(f"grad: assigned a {type(value).__name__}; assign a Tensor or None")
+                raise TypeError(f"grad: assigned {a_type(value)}; assign a Tensor or None")
             if value is self:  # backward would then add into the tensor itself (PyTorch refuses)
                 raise RuntimeError("grad: can't assign a tensor as its own grad; assign "
                                    "x.detach().clone() (a copy of its values) or None")
@@ -541,7 +542,7 @@ class Tensor:
         elementwise), as PyTorch's ``(element == t).any()``."""
         if not isinstance(element, (Tensor, bool, int, float, np.number, np.bool_)):
             raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you "
-                               f"passed in a {type(element).__name__}")
+                               f"passed in {a_type(element)}")
         return bool((self == element).any())
 
     def __index__(self) -> int:
@@ -571,8 +572,8 @@ class Tensor:
         arr = self.numpy()
         if dtype is not None and np.dtype(dtype) != arr.dtype:
             if copy is False:
-                raise ValueError(f"__array__: cannot give a {np.dtype(dtype)} view of a {arr.dtype} "
-                                 "tensor without a copy (copy=False)")
+                raise ValueError(f"__array__: cannot give a view of dtype {np.dtype(dtype)} of a "
+                                 f"tensor of {arr.dtype} without a copy (copy=False)")
             return arr.astype(dtype)
         return arr.copy() if copy else arr
 
@@ -1097,7 +1098,7 @@ class Tensor:
         """Both sides in their result dtype first (PyTorch's promotion, as for arithmetic:
         float32 == 0.1 compares in float32, uint8 == -1 wraps the -1)."""
         if isinstance(other, (list, tuple)):
-            raise TypeError(f"{name}: cannot compare a tensor with a {type(other).__name__} (make "
+            raise TypeError(f"{name}: cannot compare a tensor with {a_type(other)} (make "
                             "it a tensor first: tinygrad_cnn.tensor(...))")
         try:
             o = _to_tensor(other, self)
@@ -2194,11 +2195,11 @@ class Tensor:
         for name, v in (("beta", beta), ("alpha", alpha)):
             if isinstance(v, (float, np.floating)) and dt.kind in "biu":
                 raise RuntimeError(f"addr: For integral input tensors, argument {name} must not "
-                                   f"be a floating point number (got {name}={v} for a {dt} "
-                                   "result); pass an int, or convert the tensors with .float()")
+                                   f"be a floating point number (got {name}={v}; the result is "
+                                   f"{dt}); pass an int, or convert the tensors with .float()")
             if isinstance(v, (bool, np.bool_)) and dt.kind != "b":
                 raise RuntimeError(f"addr: Boolean {name} only supported for Boolean results (got "
-                                   f"{name}={v} for a {dt} result); pass {name} as a number")
+                                   f"{name}={v}; the result is {dt}); pass {name} as a number")
         if dt.kind == "b":  # (PyTorch reads the scalars of a bool addr as truth values)
             beta, alpha = bool(beta), bool(alpha)
         if alpha != 1:
@@ -3979,7 +3980,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: Any = None) -> Tensor:
                                            dim=d)
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
-            raise TypeError(f"cat: item {i} is a {type(t).__name__}, not a Tensor")
+            raise TypeError(f"cat: item {i} is {a_type(t)}, not a Tensor")
         if t.ndim == 0:
             raise ValueError(f"cat: tensor {i} is zero-dimensional and cannot be concatenated "
                              "(make it 1-d with .reshape(1) or use tg.stack)")
@@ -4014,7 +4015,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, axis: Any = None) -> Tenso
     d = _dim(dim, first.ndim + 1, "stack")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
-            raise TypeError(f"stack: item {i} is a {type(t).__name__}, not a Tensor")
+            raise TypeError(f"stack: item {i} is {a_type(t)}, not a Tensor")
         if t.shape != first.shape:
             raise ValueError(f"stack: tensor {i} has shape {t.shape}, tensor 0 has {first.shape}; "
                              "all must have the same shape")
@@ -4668,13 +4669,13 @@ def _setitem_number(value: Any, t: Tensor) -> Any:
     hold it (integers; float32 takes 1e300 no more than ``fill_`` does; float16 makes it inf).
     None and strings are refused (numpy would write NaN, or parse the string)."""
     if value is None or isinstance(value, (str, bytes)):
-        raise TypeError(f"__setitem__: can't assign a {type(value).__name__} to a {t.dtype} tensor "
+        raise TypeError(f"__setitem__: can't assign {a_type(value)} to a tensor of {t.dtype} "
                         "(as PyTorch); assign a number or a tensor")
     if isinstance(value, (list, tuple)):  # read as tensor() reads it (no None, no strings), so a
         return _as_array(value, None, "__setitem__")  # bool tensor does not take [False] as True
     if isinstance(value, np.ndarray) and value.dtype.kind not in "biuf":
-        raise TypeError(f"__setitem__: can't assign an array of dtype {value.dtype} to a {t.dtype} "
-                        "tensor; assign numbers")
+        raise TypeError(f"__setitem__: can't assign an array of dtype {value.dtype} to a tensor "
+                        f"of {t.dtype}; assign numbers")
     if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)):
         dt = t._data.dtype
         if dt.kind in "iu" or dt.kind == "f":  # (float16: through float; beyond the range inf)
@@ -5008,7 +5009,7 @@ def _shift(t: Tensor, other: Any, left: bool, name: str, reverse: bool = False) 
     ``[0, bits)``: a left shift gives 0, a right shift ``a >> (bits - 1)`` (the sign) for signed
     and 0 for unsigned integers. Bools only with an integer; floats refused."""
     if isinstance(other, (list, tuple)) or not (isinstance(other, Tensor) or _comparable(other)):
-        raise TypeError(f"{name}: cannot shift by a {type(other).__name__}; give a tensor or an "
+        raise TypeError(f"{name}: cannot shift by {a_type(other)}; give a tensor or an "
                         "int")
     o = _to_tensor(other, t)
     a, b = (o, t) if reverse else (t, o)
@@ -5193,7 +5194,7 @@ def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:
                            f"is {dt}); pass alpha as a number")
     if isinstance(alpha, (float, np.floating)) and dt.kind in "biu":
         raise RuntimeError(f"{where}: For integral input tensors, argument alpha must not be a "
-                           f"floating point number (got alpha={alpha} for a {dt} result); pass an "
+                           f"floating point number (got alpha={alpha}; the result is {dt}); pass an "
                            "int, or convert the tensors with .float()")
     if alpha == 1 and not isinstance(alpha, (bool, np.bool_)):
         return b

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import grad
 from tinygrad_cnn.backend import like, to_numpy
 from tinygrad_cnn.tensor import Tensor
@@ -56,7 +57,7 @@ def outputs_of(func: Callable[..., Any], inputs: Sequence[Any]) -> tuple[Tensor,
     outs = as_tuple(func(*inputs))
     for i, o in enumerate(outs):
         if not isinstance(o, Tensor):
-            raise TypeError(f"gradcheck: output {i} of the function is a {type(o).__name__}, not a "
+            raise TypeError(f"gradcheck: output {i} of the function is {a_type(o)}, not a "
                             "Tensor; return a Tensor or a tuple of Tensors")
     return outs
 

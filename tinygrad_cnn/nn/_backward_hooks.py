@@ -23,6 +23,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import Context, Function, OutputOf, _in_package, _state
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.tensor import Tensor, _FunctionView
@@ -199,7 +200,7 @@ class ModuleBackwardHooks:
         or a Tensor of that tensor's shape and dtype."""
         where = f"backward {kind} {_name(hook)} of {self._describe()}"
         if not isinstance(new, (tuple, list)):
-            raise TypeError(f"{where} returned a {type(new).__name__}; it must return None or a "
+            raise TypeError(f"{where} returned {a_type(new)}; it must return None or a "
                             f"tuple of {len(old)} gradients (its {what}, replaced)")
         if len(new) != len(old):
             raise RuntimeError(f"{where} returned {len(new)} gradients for {what}, expected "
@@ -209,7 +210,7 @@ class ModuleBackwardHooks:
             if g is None:
                 continue
             if not isinstance(g, Tensor):
-                raise TypeError(f"{where} returned a {type(g).__name__} as {what}[{i}]; it must "
+                raise TypeError(f"{where} returned {a_type(g)} as {what}[{i}]; it must "
                                 "be a Tensor or None")
             if g._data.shape != shape or g._data.dtype != dtype:
                 raise RuntimeError(

@@ -81,7 +81,7 @@ def _pair(input: Tensor, target: Any, op: str, integer_target: bool = True,
                 kind not in "biuf":
             what = "bool" if kind == "b" else "integer" if kind in "iu" else str(target.dtype)
             raise TypeError(f"{op}: the target must be floating (PyTorch refuses a {what} "
-                            f"target here too), got {target.dtype} with a {x.dtype} input; cast "
+                            f"target here too), got {target.dtype} with an input of {x.dtype}; cast "
                             "it with .to(input.dtype)")
         common = np.promote_types(x.dtype, target.dtype) if kind == "f" else x.dtype
         if kind == "f" and target.ndim == 0 and x.ndim:  # (a 0-d target does not promote a

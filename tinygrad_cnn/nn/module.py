@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tinygrad_cnn import workspace
+from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import RemovableHandle, _in_package, _state, no_grad
 from tinygrad_cnn.backend import array_module, get_module, normalize_device, to_device
 from tinygrad_cnn.nn._backward_hooks import ModuleBackwardHooks
@@ -230,7 +231,7 @@ class Module:
             if value is not None:
                 wrap = "wrap it: nn.Parameter(...)" if isinstance(value, Tensor) else \
                     f"delete the parameter first (del module.{name}) to put something else there"
-                raise TypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} "
+                raise TypeError(f"{type(self).__name__}: cannot assign {a_type(value)} "
                                 f"as parameter '{name}' (a Parameter or None expected); {wrap}")
             self._parameters[name] = None
         elif isinstance(value, Module):
@@ -239,12 +240,12 @@ class Module:
             self._modules[name] = value
         elif name in self._modules:
             if value is not None:
-                raise TypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} "
+                raise TypeError(f"{type(self).__name__}: cannot assign {a_type(value)} "
                                 f"as child module '{name}' (a Module or None expected)")
             self._modules[name] = None
         elif name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} "
+                raise TypeError(f"{type(self).__name__}: cannot assign {a_type(value)} "
                                 f"as buffer '{name}' (a Tensor or None expected)")
             self._buffers[name] = value  # `self.avg = self.avg * 0.9 + ...` updates the buffer
         else:
@@ -309,7 +310,7 @@ class Module:
         self._require_init("buffer")
         self._check_new_name("register_buffer", name, self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"register_buffer: cannot assign a {type(tensor).__name__} as buffer "
+            raise TypeError(f"register_buffer: cannot assign {a_type(tensor)} as buffer "
                             f"'{name}' (a Tensor or None expected)")
         self.__dict__.pop(name, None)
         self._buffers[name] = tensor
@@ -322,7 +323,7 @@ class Module:
         self._require_init("parameter")
         self._check_new_name("register_parameter", name, self._parameters)
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"register_parameter: cannot assign a {type(param).__name__} as "
+            raise TypeError(f"register_parameter: cannot assign {a_type(param)} as "
                             f"parameter '{name}' (a Parameter or None expected); wrap it: "
                             "nn.Parameter(...)")
         if param is None:
@@ -400,7 +401,7 @@ class Module:
                                  "submodule)")
         if exists and not isinstance(getattr(parent, name), Module):
             raise AttributeError(f"set_submodule({target!r}): `{name}` is not an nn.Module (it "
-                                 f"is a {type(getattr(parent, name)).__name__})")
+                                 f"is {a_type(getattr(parent, name))})")
         setattr(parent, name, module)
 
     def get_parameter(self, target: str) -> Parameter:
@@ -413,7 +414,7 @@ class Module:
         param = getattr(module, name)
         if not isinstance(param, Parameter):
             raise AttributeError(f"get_parameter({target!r}): `{name}` is not an nn.Parameter "
-                                 f"(it is a {type(param).__name__})")
+                                 f"(it is {a_type(param)})")
         return param
 
     def get_buffer(self, target: str) -> Tensor:
@@ -1222,7 +1223,7 @@ class _ModuleSequence(Module):
         """A module to hold, or None (PyTorch's containers hold None as an empty slot, which
         ``children()``, ``parameters()`` and the like skip)."""
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{type(self).__name__}: item {item} is a {type(module).__name__}, "
+            raise TypeError(f"{type(self).__name__}: item {item} is {a_type(module)}, "
                             "not a Module")
         return module
 
@@ -1413,7 +1414,7 @@ class ModuleDict(Module):
         if not isinstance(key, str) or not key or "." in key:
             raise KeyError(f"ModuleDict: keys must be non-empty strings without '.', got {key!r}")
         if module is not None and not isinstance(module, Module):  # (None: PyTorch's too)
-            raise TypeError(f"ModuleDict: {key!r} is a {type(module).__name__}, not a Module")
+            raise TypeError(f"ModuleDict: {key!r} is {a_type(module)}, not a Module")
         self._check_new_name("ModuleDict", key, self._modules)  # (not "keys", "forward", ...)
         self._modules[key] = module
 
@@ -1452,7 +1453,7 @@ class ModuleDict(Module):
             for j, pair in enumerate(pairs):
                 if not isinstance(pair, Iterable) or isinstance(pair, (str, Module)):
                     raise TypeError(f"ModuleDict update sequence element #{j} should be a "
-                                    f"(key, module) pair, got a {type(pair).__name__}")
+                                    f"(key, module) pair, got {a_type(pair)}")
                 pairs[j] = pair = tuple(pair)
                 if len(pair) != 2:
                     raise ValueError(f"ModuleDict update sequence element #{j} has length "

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import no_grad
 from tinygrad_cnn.backend import array_module, quiet, to_device
 from tinygrad_cnn.tensor import Tensor, cat
@@ -53,7 +54,7 @@ def _tensors(tensors: Params, op: str) -> list[Tensor]:
     out = _as_list(tensors)
     for i, t in enumerate(out):
         if not isinstance(t, Tensor):
-            raise TypeError(f"{op}: expected Tensors, got a {type(t).__name__} at position {i}; "
+            raise TypeError(f"{op}: expected Tensors, got {a_type(t)} at position {i}; "
                             "pass the gradients, e.g. [p.grad for p in params if p.grad is not "
                             "None]")
         if t.dtype.kind not in "fc":

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn import parallel
+from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import Context, Function, OnceDifferentiableError, ZeroLink, _state
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.tensor import Tensor, _dim
@@ -255,7 +256,7 @@ def einsum(equation: Any, *operands: Any) -> Tensor:
             else list(operands)
     for k, t in enumerate(ops):
         if not isinstance(t, Tensor):
-            raise TypeError(f"einsum(): operand {k} is a {type(t).__name__}, not a Tensor")
+            raise TypeError(f"einsum(): operand {k} is {a_type(t)}, not a Tensor")
     eq = "".join(equation.split())
     lhs, arrow, rhs = eq.partition("->")
     if "->" in rhs:
@@ -365,7 +366,7 @@ def _diagonals(t: Tensor, labels: list[str]) -> tuple[Tensor, list[str]]:
 def _tensors(where: str, *ts: Any) -> None:
     for k, t in enumerate(ts):
         if not isinstance(t, Tensor):
-            raise TypeError(f"{where}: argument {k} is a {type(t).__name__}, not a Tensor")
+            raise TypeError(f"{where}: argument {k} is {a_type(t)}, not a Tensor")
 
 
 def _one_dtype(where: str, *ts: Tensor) -> None:

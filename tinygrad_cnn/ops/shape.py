@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import Context, Function
 from tinygrad_cnn.backend import array_module, like
 from tinygrad_cnn.ops.movement import Clone, GetItem
@@ -221,7 +222,7 @@ def _int(v: Any, what: str, where: str) -> int:
     if isinstance(v, Tensor):
         if v._data.size != 1 or v.dtype.kind not in "iu":
             raise TypeError(f"{where}: {what} must be an int or a one-element integer tensor, got "
-                            f"a {v.dtype} tensor of shape {v.shape}")
+                            f"a tensor of dtype {v.dtype} and shape {v.shape}")
         return int(v.item())
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
         raise TypeError(f"{where}: {what} must be an int, got {v!r}")
@@ -655,7 +656,7 @@ def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
         tensors = tuple(tensors[0])
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
-            raise TypeError(f"broadcast_tensors: item {i} is a {type(t).__name__}, not a Tensor")
+            raise TypeError(f"broadcast_tensors: item {i} is {a_type(t)}, not a Tensor")
     try:
         shape = np.broadcast_shapes(*(t.shape for t in tensors))
     except ValueError:
@@ -742,7 +743,7 @@ def _stack_list(tensors: Sequence[Tensor], where: str) -> list[Tensor]:
         raise ValueError(f"{where}: needs at least one tensor")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
-            raise TypeError(f"{where}: item {i} is a {type(t).__name__}, not a Tensor")
+            raise TypeError(f"{where}: item {i} is {a_type(t)}, not a Tensor")
     return tensors
 
 
@@ -832,7 +833,7 @@ def block_diag(*tensors: Tensor) -> Tensor:
 
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
-            raise TypeError(f"block_diag: item {i} is a {type(t).__name__}, not a Tensor")
+            raise TypeError(f"block_diag: item {i} is {a_type(t)}, not a Tensor")
         if t.ndim > 2:
             raise ValueError(f"block_diag: expected tensors of at most 2 dims, item {i} has shape "
                              f"{t.shape}")

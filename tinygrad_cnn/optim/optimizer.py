@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import RemovableHandle
 from tinygrad_cnn.backend import array_module, to_device
 from tinygrad_cnn.nn.module import _foreign_array, zero_grads
@@ -92,8 +93,8 @@ def _hooked(step: _Step) -> _Step:
 def _described(v: Any) -> str:
     """``a list``, ``a tensor of shape (1,)``: what a state value is, for an error."""
     if hasattr(v, "shape"):
-        return f"a {type(v).__name__} of shape {tuple(v.shape)}"
-    return f"a {type(v).__name__}"
+        return f"{a_type(v)} of shape {tuple(v.shape)}"
+    return f"{a_type(v)}"
 
 
 class Optimizer:
@@ -288,7 +289,7 @@ class Optimizer:
                 if not (hasattr(v, "shape") and hasattr(v, "dtype")):
                     raise TypeError(
                         f"{type(self).__name__}.step: state[{k!r}] of a parameter of shape "
-                        f"{p.shape} is a {type(v).__name__}; optimizer state holds tensors of "
+                        f"{p.shape} is {a_type(v)}; optimizer state holds tensors of "
                         "the parameter's shape (assign tinygrad_cnn.tensor(...) or delete the "
                         "key to start it afresh)")
                 if tuple(v.shape) != p.shape:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tinygrad_cnn._files import atomic_write
+from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import Context, grad
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.viz.grads import node_grads, record_gradients, restore, snapshot
@@ -154,7 +155,7 @@ def animate(*roots: Tensor, title: str | None = None) -> Animation:
     ``backward()`` that frees the graph."""
     for i, r in enumerate(roots):
         if not isinstance(r, Tensor):
-            raise TypeError(f"animate: root {i} is a {type(r).__name__}, not a Tensor")
+            raise TypeError(f"animate: root {i} is {a_type(r)}, not a Tensor")
         if r.grad_fn is None:
             raise ValueError(f"animate: root {i} (shape {r.shape}) has no graph to step through; "
                              "it must be the result of ops on tensors that require grad")

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import Context
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.viz import grads as _grads
@@ -167,12 +168,12 @@ def _targets(highlight: Any) -> list[Any]:
     if isinstance(highlight, (Context, Tensor)):
         return [highlight]
     if isinstance(highlight, (str, bytes)) or not hasattr(highlight, "__iter__"):
-        raise TypeError(f"draw: highlight is a {type(highlight).__name__}; pass a graph node (a "
+        raise TypeError(f"draw: highlight is {a_type(highlight)}; pass a graph node (a "
                         "Context, e.g. an AnomalyError's .node), a tensor, or a list of them")
     items = list(highlight)
     for i, h in enumerate(items):
         if not isinstance(h, (Context, Tensor)):
-            raise TypeError(f"draw: highlight item {i} is a {type(h).__name__}; pass graph nodes "
+            raise TypeError(f"draw: highlight item {i} is {a_type(h)}; pass graph nodes "
                             "(a Context, e.g. an AnomalyError's .node) or tensors")
     return items
 
@@ -208,7 +209,7 @@ def draw(*roots: Tensor, backward: bool = False, show_saved: bool = False,
         raise ValueError("draw: pass the tensors whose graph to draw, e.g. viz.draw(loss)")
     for i, r in enumerate(roots):
         if not isinstance(r, Tensor):
-            raise TypeError(f"draw: root {i} is a {type(r).__name__}, not a Tensor")
+            raise TypeError(f"draw: root {i} is {a_type(r)}, not a Tensor")
     if rankdir not in ("TB", "LR", "BT", "RL"):
         raise ValueError(f"draw: rankdir must be TB, LR, BT or RL, got {rankdir!r}")
     if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(
@@ -276,7 +277,7 @@ def _check_expand(expand: Iterable[str], view: GraphView) -> list[str]:
                 known.append(path)
     for path in paths:
         if not isinstance(path, str):
-            raise TypeError(f"draw: expand holds a {type(path).__name__}; expected module paths "
+            raise TypeError(f"draw: expand holds {a_type(path)}; expected module paths "
                             "(str)")
         if path not in seen and path not in ("*", ""):
             some = ", ".join(repr(k) for k in known[:8]) + (", …" if len(known) > 8 else "")

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import Context, Function, OutputOf, _collect, _state
 from tinygrad_cnn.backend import to_numpy
 from tinygrad_cnn.tensor import Tensor
@@ -164,7 +165,7 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
     def __init__(self, *roots: Tensor) -> None:
         for i, r in enumerate(roots):
             if not isinstance(r, Tensor):
-                raise TypeError(f"record_gradients: root {i} is a {type(r).__name__}, not a Tensor")
+                raise TypeError(f"record_gradients: root {i} is {a_type(r)}, not a Tensor")
         self.roots = roots
         self.steps: list[Context] = []
         self.leaves: dict[int, tuple[Tensor, GradStat]] = {}

@@ -20,6 +20,7 @@ source lines give file basenames only, so the text is the same on every machine 
 
 from __future__ import annotations
 
+from tinygrad_cnn._words import a_type
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.viz import grads as _grads
 from tinygrad_cnn.viz.graph import (
@@ -76,7 +77,7 @@ def text(*tensors: Tensor, backward: bool = False) -> str:
         raise ValueError("text: pass the tensors whose graph to write, e.g. viz.text(loss)")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
-            raise TypeError(f"text: argument {i} is a {type(t).__name__}, not a Tensor")
+            raise TypeError(f"text: argument {i} is {a_type(t)}, not a Tensor")
     view = GraphView(tensors)
     return (_backward(view) if backward else _forward(view)) + "\n"
 

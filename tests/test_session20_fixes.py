@@ -65,3 +65,161 @@ def test_resume_keeps_the_checkpoints_device_unless_device_is_given(tmp_path, ca
     with pytest.raises(SystemExit):
         cli.main(["train", "--resume", str(ck), "--epochs", "3"])
     assert "has device='tpu' in its config, which is not a valid setting" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------ outside tester t74 (drawings, checks)
+def _two_roots():
+    x = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    x.name = "x"
+    h = x.exp()
+    h.name = "h"
+    loss, other = (h * 3).sum(), (h * h).sum()
+    loss.name, other.name = "loss", "other"
+    return x, h, loss, other
+
+
+def _rows(text):
+    return {line.split()[1]: line for line in text.splitlines() if line[:1].isdigit()}
+
+
+def test_a_backward_table_shows_one_recorded_pass_never_a_mix():
+    """(was: a later recorded backward through shared nodes overwrote them: loss's table showed
+    its own sum and mul and other's exp, 4.243 sent and 15.75 received)"""
+    from tinygrad_cnn import viz
+
+    x, h, loss, other = _two_roots()
+    with viz.record_gradients(loss):
+        loss.backward(retain_graph=True)
+    ours = float(np.linalg.norm(x.grad.numpy()))  # 3 e^x: what loss's pass sent to x
+    x.grad = None
+    with viz.record_gradients(other):
+        other.backward(retain_graph=True)
+    text = viz.text(loss, backward=True)
+    assert "‖g‖ = 4.243" in _rows(text)["exp"].split("dx")[0]  # exp receives what mul sent
+    assert f"‖grad‖ = {ours:.4g}" in text
+    assert f"‖grad‖ = {float(np.linalg.norm(x.grad.numpy())):.4g}" in viz.text(other, backward=True)
+
+
+def test_a_backward_from_a_root_the_recording_did_not_name_is_not_called_foreign():
+    from tinygrad_cnn import viz
+
+    x, h, loss, other = _two_roots()
+    with viz.record_gradients(loss, other):
+        loss.backward(retain_graph=True)
+        other.backward(retain_graph=True)
+    text = viz.text(other, backward=True)
+    assert "another root" not in text and "did not run" not in text
+    x, h, loss, other = _two_roots()
+    with viz.record_gradients(loss):
+        other.backward(retain_graph=True)
+    text = viz.text(other, backward=True)
+    assert "another root" not in text and "did not run" not in text
+    assert "2 VJPs outside the graph of the recording's roots: not recorded" in text
+    assert "started at another root, not at loss" in viz.text(loss, backward=True)
+
+
+def test_nested_recordings_each_show_their_own_pass():
+    from tinygrad_cnn import viz
+
+    x, h, loss, other = _two_roots()
+    with viz.record_gradients(loss):
+        with viz.record_gradients(other):
+            other.backward(retain_graph=True)
+        loss.backward(retain_graph=True)
+    a, b = viz.text(other, backward=True), viz.text(loss, backward=True)
+    assert "another root" not in a + b and "did not run" not in a + b
+    assert "‖g‖ = 15.75" in _rows(a)["exp"].split("dx")[0]
+    assert "‖g‖ = 4.243" in _rows(b)["exp"].split("dx")[0]
+
+
+def test_the_legend_of_gradients_near_the_ends_of_float64():
+    from tinygrad_cnn.viz.colors import LogScale
+
+    assert "3e308" in LogScale([1e308]).legend_label()  # (was: OverflowError)
+    assert "3e-324" in LogScale([5e-324]).legend_label()  # (was: 5e-324, not the midpoint)
+    assert "3e0" in LogScale([1e-3, 1e4]).legend_label()
+
+
+def test_the_text_of_a_comparison_says_why_it_has_no_graph():
+    from tinygrad_cnn import viz
+
+    w = tg.randn(3, requires_grad=True)
+    assert "bool values have no gradient" in viz.text(w > 1)
+
+
+def test_cross_entropy_weight_under_no_grad_and_of_another_dtype_as_pytorch():
+    torch = pytest.importorskip("torch")
+    F = tg.nn.functional
+    x0, w0 = np.random.default_rng(0).standard_normal((3, 4)), np.array([1.0, 2.0, 0.5, 1.0])
+    with tg.no_grad():  # (was: "weight cannot require grad", under no_grad)
+        ours = F.cross_entropy(tg.tensor(x0), tg.tensor([0, 1, 3]),
+                               weight=tg.tensor(w0, requires_grad=True))
+    theirs = torch.nn.functional.cross_entropy(torch.tensor(x0), torch.tensor([0, 1, 3]),
+                                               weight=torch.tensor(w0))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    t0 = np.full((3, 4), 0.25)
+    for dx, dw in (("float32", "float64"), ("float64", "float32")):
+        x = tg.tensor(x0, dtype=getattr(tg, dx), requires_grad=True)
+        w = tg.tensor(w0, dtype=getattr(tg, dw), requires_grad=True)
+        X = torch.tensor(x0, dtype=getattr(torch, dx), requires_grad=True)
+        W = torch.tensor(w0, dtype=getattr(torch, dw), requires_grad=True)
+        out = F.cross_entropy(x, tg.tensor(t0, dtype=getattr(tg, dx)), weight=w)
+        ref = torch.nn.functional.cross_entropy(X, torch.tensor(t0, dtype=getattr(torch, dx)),
+                                                weight=W)
+        out.backward()
+        ref.backward()
+        assert str(out.dtype) == "float64" and str(w.grad.dtype) == dw
+        np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-6)
+        np.testing.assert_allclose(w.grad.numpy(), W.grad.numpy(), rtol=1e-5)
+
+
+def test_animate_counts_the_hooks_and_says_where_they_are():
+    from tinygrad_cnn import viz
+
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    x.name = "x"
+    h = x.exp()
+    h.name = "h"
+    for _ in range(3):
+        h.register_hook(lambda g: g * 2)
+    y = h * 2
+    y.grad_fn.register_prehook(lambda g: g)
+    y.grad_fn.register_prehook(lambda g: g)
+    page = viz.animate(y.sum()).html
+    assert "3 tensor hooks on h" in page and "2 pre-hooks on the VJP of mul" in page
+
+
+def test_the_backward_text_marks_a_gradient_changed_by_hooks():
+    from tinygrad_cnn import viz
+
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    z = x.exp()
+    z.name = "z"
+    z.register_hook(lambda g: g * 0)
+    loss = z.tanh().sum()
+    with viz.record_gradients(loss):
+        loss.backward()
+    assert "dz (2,) ‖g‖ = 0 after its hooks" in viz.text(loss, backward=True)
+
+
+def test_names_outlive_the_tensor_and_repeated_names_are_told_apart():
+    from tinygrad_cnn import viz
+
+    def model(x):
+        y = x.exp()
+        y.name = "y"
+        return (y * 2).sum()
+
+    x = tg.tensor([0.5, -1.0], requires_grad=True)
+    x.name = "x"
+    rows = [line.split()[:2] for line in viz.text(model(x)).splitlines()[2:]]
+    assert ["y", "exp(x)"] in rows and ["%1", "mul(y,"] in rows  # (was: %0, the name gone)
+    p1, p2 = tg.ones(1, requires_grad=True), tg.ones(1, requires_grad=True)
+    p1.name = p2.name = "p"
+    h = x
+    for _ in range(2):
+        h = (h * p1).tanh()
+        h.name = "h"
+    rows = [line.split()[:2] for line in viz.text(h.sum() + p2.sum()).splitlines()[2:]]
+    assert ["h", "tanh(%1)"] in rows and ["h#2", "tanh(%4)"] in rows and ["%6", "sum(h#2)"] in rows
+    assert ["p#2", "leaf"] in rows

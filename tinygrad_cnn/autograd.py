@@ -67,11 +67,14 @@ class _ThreadState(threading.local):
     #: during a backward with ``inputs`` (``grad()``, ``backward(inputs=...)``): the ids of the
     #: nodes and leaves it computes gradients for (what ``viz.record_gradients`` shows); else None
     backward_needed: Any = None
+    backward_pass = 0  # the running backward pass's number (0: none; for viz.record_gradients)
+    backward_from: Any = ()  # the running backward pass's root edges (nodes or leaves)
     module_depth = 0  # Module calls running in this thread (0: none; 1: the outermost)
     call_start = 0  # the workspace's request count when the outermost Module call began
 
 
 _state = _ThreadState()
+_PASSES = itertools.count(1)  # numbers the backward passes (every thread's: one sequence)
 
 
 class _ProcessFlags:
@@ -385,6 +388,8 @@ class Context:
 
     #: whether a backward pass has run this node's VJP (for the drawings)
     backward_ran = False
+    #: the name given to the output (``y.name = "y"``), for the drawings once it is gone
+    out_label: str | None = None
     #: tensor hooks registered on the output (``register_hook``)
     hooks: list[Callable[[Tensor], Tensor | None]] | None = None
     #: the output, weakly, when it called ``retain_grad()``
@@ -721,7 +726,7 @@ class Function:
             edges.append((t._grad_fn or t) if t._requires_grad else None)
             a = t._data
             metas.append((a.shape, a.dtype))
-            names.append(t.name)
+            names.append(t._name)
         ctx.next, ctx.in_meta, ctx.in_names = tuple(edges), tuple(metas), tuple(names)
         ctx.attrs = attrs
         ctx.seq = seq = next(_seq)
@@ -827,7 +832,7 @@ def _record(ctx: Context, inputs: Sequence[Tensor], arrays: Sequence[Any], attrs
         _defer_full_collections()
     ctx.out = weakref.ref(result)
     ctx.out_meta = (result._data.shape, result._data.dtype)
-    ctx.in_names = tuple(t.name for t in inputs)
+    ctx.in_names = tuple(t._name for t in inputs)
     ctx.scope = _state.scope
     ctx.source = _user_frame(3)
     if _state.keep_inputs:
@@ -1495,8 +1500,9 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
     prev = None
     mode = _state.grad_enabled  # (set and restored by hand: a _GradModeSwitch costs a small op 5%)
     _state.grad_enabled = create_graph and not _state.inference
-    outer_needed = _state.backward_needed
-    _state.backward_needed = needed
+    saved_state = _state.backward_needed, _state.backward_pass, _state.backward_from
+    _state.backward_needed, _state.backward_pass = needed, next(_PASSES)
+    _state.backward_from = root_edges
     try:
         with quiet:
             for ctx in nodes:
@@ -1580,7 +1586,7 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                     _into_grad(leaf, g, create_graph)
     finally:
         _state.grad_enabled = mode
-        _state.backward_needed = outer_needed
+        _state.backward_needed, _state.backward_pass, _state.backward_from = saved_state
     if not captured:
         return captured
     # what grad() returns, the user may write into (PyTorch's are never read-only broadcasts)

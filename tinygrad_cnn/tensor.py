@@ -238,10 +238,10 @@ class Tensor:
         "_grad",
         "_grad_fn",
         "_hooks",
+        "_name",
         "_requires_grad",
         "_version_counter",
         "_view",
-        "name",
     )
 
     #: the values: a numpy (or CuPy) array, which the ops compute with (``.data`` is PyTorch's:
@@ -277,13 +277,26 @@ class Tensor:
         self._data = arr
         self._grad = None
         self._grad_fn = None
-        self.name = name
+        self._name = name
         self._version_counter = [0]
         self._hooks = None
         self._view = None
         self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
+
+    @property
+    def name(self) -> str | None:
+        """A label for the drawings and the text form (``loss``, ``conv1.weight``); None: a
+        generated one (``%3``). The graph node that made the tensor keeps it too, so the text form
+        names the result after the tensor itself is gone (a name set inside a function)."""
+        return self._name
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        self._name = value
+        if self._grad_fn is not None:
+            self._grad_fn.out_label = value
 
     @staticmethod
     def _make(data: Any, requires_grad: bool = False, grad_fn: Context | None = None,
@@ -296,7 +309,7 @@ class Tensor:
         t._requires_grad = requires_grad
         t._grad = None
         t._grad_fn = grad_fn
-        t.name = None
+        t._name = None
         t._version_counter = counter if counter is not None else [0]
         t._hooks = None
         t._view = None
@@ -363,6 +376,8 @@ class Tensor:
         if value is not None and old is not None and old.retained is not None and \
                 old.retained() is self:
             value.retained = old.retained
+        if value is not None and self._name is not None:  # (the new version is named alike)
+            value.out_label = self._name
         self._grad_fn = value
 
     @property
@@ -665,7 +680,7 @@ class Tensor:
         new = object.__new__(type(self))
         memo[id(self)] = new
         new._data = _copied_memory(self._data, memo)
-        new._requires_grad, new.name = self._requires_grad, self.name
+        new._requires_grad, new._name = self._requires_grad, self._name
         grad = self._grad  # (a .grad with a graph of its own -- create_graph -- is copied as values)
         new._grad = None if grad is None else copy.deepcopy(
             grad if grad._grad_fn is None else grad.detach().clone(), memo)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import no_grad
+from tinygrad_cnn.autograd import is_grad_enabled, no_grad
 from tinygrad_cnn.backend import like, to_numpy, type_name
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import loss
@@ -101,7 +101,7 @@ def _constant(weight: Any, x: Tensor, op: str, what: str, cast: bool = False) ->
             raise RuntimeError(f"{op}: the inputs are on different devices ({what} on "
                                f"{weight.device}, the input on {x.device}); move {what} with "
                                f".to({x.device!r})")
-        if weight.requires_grad:
+        if weight.requires_grad and is_grad_enabled():  # (no gradient asked: PyTorch computes)
             which = " with class-index targets (with probability targets it is)" \
                 if op == "cross_entropy" else ""
             raise RuntimeError(f"{op}: {what} cannot require grad (PyTorch's {op} is not "
@@ -160,15 +160,14 @@ def _class_weight(weight: Any, x: Tensor, c: int, op: str) -> Any:
 
 def _class_weight_probs(weight: Any, x: Tensor, c: int, op: str) -> Any:
     """The class weight of cross-entropy with probability targets: a composition of ops there,
-    so a weight that requires grad gets its gradient (PyTorch's too); else a constant array."""
-    if not (isinstance(weight, Tensor) and weight.requires_grad):
+    so a weight that requires grad gets its gradient, and one of another float dtype promotes
+    the result (PyTorch's too)."""
+    if not (isinstance(weight, Tensor) and weight.dtype.kind == "f"):
         return _class_weight(weight, x, c, op)
     if weight.device != x.device:
         raise RuntimeError(f"{op}: the inputs are on different devices (weight on "
                            f"{weight.device}, the input on {x.device}); move weight with "
                            f".to({x.device!r})")
-    if weight.dtype != x.dtype:
-        raise TypeError(f"{op}: weight is {weight.dtype} but the input is {x.dtype}; cast it")
     if tuple(weight.shape) != (c,):
         raise ValueError(f"{op}: weight must have one value per class, shape ({c},), got "
                          f"{tuple(weight.shape)}")
@@ -243,9 +242,8 @@ def _cross_entropy_probs(x: Tensor, target: Tensor, weight: Any, reduction: str,
     if target.dtype != x.dtype:  # the log-probabilities and the target promoted to the wider
         common = np.promote_types(x.dtype, target.dtype)  # dtype, as PyTorch promotes them
         log_probs, target = log_probs.to(common), target.to(common)
-        if weight is not None:
-            weight = weight.to(common) if isinstance(weight, Tensor) else \
-                weight.astype(common, copy=False)
+        if weight is not None and not isinstance(weight, Tensor):  # (a Tensor promotes them)
+            weight = weight.astype(common, copy=False)
     terms = log_probs * target
     if weight is not None:  # (a Tensor that requires grad, or a constant array)
         w = weight if isinstance(weight, Tensor) else Tensor._make(weight)

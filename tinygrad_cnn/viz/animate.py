@@ -174,7 +174,7 @@ def animate(*roots: Tensor, title: str | None = None) -> Animation:
     off = _no_user_hooks(view.nodes, view.leaves)
     try:
         with off, record_gradients(*roots) as rec:
-            hooked = len(off.saved)
+            hooked = off.describe(view)
             try:
                 grad(list(roots), view.leaves, retain_graph=True, allow_unused=True)
             except RuntimeError as exc:
@@ -192,8 +192,7 @@ def animate(*roots: Tensor, title: str | None = None) -> Animation:
     names = ", ".join(view.out_name(r.grad_fn) for r in roots)
     page_title = title or f"Backpropagation through {names}, step by step"
     note = "" if not hooked else (
-        f" This graph has {hooked} hook{'s' if hooked > 1 else ''} (tensor, node or module "
-        "backward hooks, or retain_grad); they did not run here, so where one changes a "
+        f" This graph has hooks ({hooked}); they did not run here, so where one changes a "
         "gradient, a real backward() sends what it returns, not what these frames show.")
     return Animation(_page(page_title, graph_html, frames, note), frames)
 
@@ -222,6 +221,29 @@ class _no_user_hooks:  # noqa: N801 (a context manager)
             if leaf._hooks:
                 self.saved.append((leaf, "_hooks", leaf._hooks))
                 leaf._hooks = None
+
+    def describe(self, view: GraphView) -> str:
+        """The hooks that are off, counted and placed: ``2 tensor hooks on h; retain_grad on
+        %1; 1 pre-hook on the VJP of mul (%2)``."""
+        def count(n: int, what: str) -> str:
+            return f"{n} {what}{'s' if n != 1 else ''}"
+
+        parts = []
+        for obj, attr, value in self.saved:
+            if attr == "_hooks":
+                parts.append(f"{count(len(value), 'tensor hook')} on {view.leaf_name(obj)}")
+            elif attr == "hooks":
+                parts.append(f"{count(len(value), 'tensor hook')} on {view.out_name(obj)}")
+            elif attr == "retained":
+                parts.append(f"retain_grad on {view.out_name(obj)}")
+            elif attr == "node_hooks":
+                kinds = [count(len(value[k]), f"{k}-hook") for k in ("pre", "post") if value[k]]
+                if kinds:
+                    parts.append(f"{' and '.join(kinds)} on the VJP of {obj.fn.name} "
+                                 f"({view.out_name(obj)})")
+            else:  # run_hooks: a module's full backward hooks
+                parts.append(f"module backward hooks of {obj.scope or 'a module'}")
+        return "; ".join(parts)
 
     def __exit__(self, *exc: object) -> None:
         for obj, attr, value in reversed(self.saved):

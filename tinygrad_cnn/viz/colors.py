@@ -50,10 +50,10 @@ class LogScale:
 
     def legend_label(self) -> str:
         cells = "".join(f'<td bgcolor="{c}" width="16" height="10"></td>' for c in SCALE)
-        mid = (self.lo + self.hi) / 2
-        mantissa, exponent = f"{10 ** mid:.0e}".split("e")  # (one form: 1e-1, 3e1, 1e3)
-        ticks = [f"1e{self.lo}", f"1e{int(mid)}" if mid == int(mid) else
-                 f"{mantissa}e{int(exponent)}", f"1e{self.hi}"]
+        # the middle tick: 10 ** mid, mid a whole or half decade, written as 1eK or 3eK
+        # without computing it (10 ** 308.5 overflows, 10 ** -323.5 is subnormal and inexact)
+        k, half = divmod(self.lo + self.hi, 2)
+        ticks = [f"1e{self.lo}", f"{3 if half else 1}e{k}", f"1e{self.hi}"]
         return HTMLLabel(
             '<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
             '<tr><td colspan="9"><font point-size="8">‖grad‖, log scale</font></td></tr>'

@@ -560,11 +560,12 @@ class _Backward(_Painter):
         self.show_saved, self.show_source, self.hl = show_saved, show_source, hl
         vjps = [c for c in view.nodes if not is_output_of(c)]  # output nodes run no VJP
         self.steps = {id(c): s for s, c in enumerate(vjps, start=1)}
-        self.recorded = _grads.recorded(view.nodes)
-        self.leaf_stats = _grads.leaf_stats(view.nodes, view.leaves)
+        self.shown = _grads.shown_pass(view.nodes, view.roots)  # one recorded pass, not a mix
+        self.recorded = self.shown.pass_id is not None
+        self.leaf_stats = _grads.leaf_stats(view.nodes, view.leaves, self.shown.pass_id)
         norms = [s.norm for s in self.leaf_stats.values() if s is not None]
         for c in view.nodes:
-            ng = _grads.node_grads(c)
+            ng = self.node_grads(c)
             if ng is not None:
                 norms.append(ng.received.norm)
         self.scale = LogScale(norms)
@@ -572,6 +573,10 @@ class _Backward(_Painter):
         # of an uncoloured op)
         self.coloured = bool(norms)
         self.missing = _grads.missing(view.nodes)
+
+    def node_grads(self, ctx: Context) -> _grads.NodeGrads | None:
+        """What the VJP of ``ctx`` did in the recorded pass this drawing shows."""
+        return _grads.node_grads(ctx, self.shown.pass_id) if self.recorded else None
 
     def vjp_id(self, ctx: Context) -> str:
         ctx = vjp_node(ctx)  # a gradient sent to an output of an op goes to the op's VJP
@@ -644,7 +649,7 @@ class _Backward(_Painter):
             rid = f"r{n}"
             # the seed backward() got (recorded: what the root's VJP received, when no other
             # root feeds it), else backward()'s default for a scalar, 1
-            ng = _grads.node_grads(r.grad_fn) if r.grad_fn is not None else None
+            ng = self.node_grads(r.grad_fn) if r.grad_fn is not None else None
             fed = sum(1 for q in view.roots if q.grad_fn is r.grad_fn) == 1 and not any(
                 e is r.grad_fn for c in view.nodes for e in (getattr(c, "next", ()) or ()))
             got = ng.received if ng is not None and fed and not is_output_of(r.grad_fn) else None
@@ -672,16 +677,19 @@ class _Backward(_Painter):
     def draw_vjp(self, ctx: Context) -> None:
         g = self.g
         vid = self.vjp_id(ctx)
-        ng = _grads.node_grads(ctx)
+        ng = self.node_grads(ctx)
         stat = ng.received if ng is not None else None
         out = outputs(ctx)[0][0]
         if stat is None and out is not None and out.retains_grad and out.grad is not None:
             stat = _grads.GradStat.of(out.grad._data)
         # (recorded, but this VJP did not run -- backward(inputs=...) needed no path through
         # it: no run-order number, as the text form says "(did not run)")
-        idle = self.recorded and ng is None and stat is None
+        idle = self.recorded and ng is None and stat is None and \
+            _grads.watched(ctx, self.shown.pass_id)
+        unwatched = self.recorded and ng is None and stat is None and not idle
         label = (f"{ctx.fn.name} VJP (did not run)" if idle else
-                 f"{self.steps[id(ctx)]}. {ctx.fn.name} VJP") + f"\n{self.grad_text(stat)}"
+                 f"{self.steps[id(ctx)]}. {ctx.fn.name} VJP") + (
+            "\ngrad not recorded" if unwatched else f"\n{self.grad_text(stat)}")
         if ng is not None and len(ng.received_all) > 1:  # an op with several outputs
             label = f"{self.steps[id(ctx)]}. {ctx.fn.name} VJP\n" + "\n".join(
                 f"output {k}: {st.short() if st is not None else 'no gradient'}"
@@ -723,7 +731,7 @@ class _Backward(_Painter):
     def draw_group(self, gr: Group) -> None:
         gid = self.group_id(gr)
         members = {id(c) for c in gr.members}
-        stats = [ng.received for c in gr.members if (ng := _grads.node_grads(c)) is not None]
+        stats = [ng.received for c in gr.members if (ng := self.node_grads(c)) is not None]
         steps = sorted(self.steps[id(c)] for c in gr.members if id(c) in self.steps)
         params = {id(e) for c in gr.members for e in c.next if isinstance(e, Tensor)}
         outside = {id(e) for c in self.view.forward if id(c) not in members for e in c.next
@@ -746,7 +754,7 @@ class _Backward(_Painter):
                     **style)
         seen: set[str] = set()
         for c in gr.members:
-            ng = _grads.node_grads(c)
+            ng = self.node_grads(c)
             for i, e in enumerate(c.next):
                 if e is None or (isinstance(e, Context) and id(e) in members):
                     continue

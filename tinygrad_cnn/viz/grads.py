@@ -94,31 +94,50 @@ class GradStat:
 
 @dataclass
 class NodeGrads:
-    """What one VJP did: its step in the backward run, the gradient it received (the sum of
-    everything that reached its output; for an op with several outputs all of them together,
-    and ``received_all`` one per output)
-    and what it sent to each input (``None``: nothing)."""
+    """What one VJP did in one recorded backward pass (``pass_id``): its step in that pass, the
+    gradient it received (the sum of everything that reached its output; for an op with several
+    outputs all of them together, and ``received_all`` one per output) and what it sent to each
+    input (``None``: nothing)."""
 
     step: int
     received: GradStat
     sent: tuple[GradStat | None, ...]
     received_all: tuple[GradStat | None, ...] = ()
     foreign: bool = False  # the recorded backward started at a root outside this recording's
+    pass_id: int = 0  # the backward pass (the engine numbers them) this was recorded in
 
 
-# ctx -> what its VJP did in the latest recorded backward; leaf -> the sum that reached it
-_NODES: weakref.WeakKeyDictionary[Context, NodeGrads] = weakref.WeakKeyDictionary()
-_LEAVES: dict[int, tuple[weakref.ref[Tensor], GradStat]] = {}
+KEEP = 8  # recorded passes kept per node and per leaf (a table shows one pass, never a mix)
+# ctx -> {pass: what its VJP did in that recorded backward}; leaf -> {pass: the sum that reached
+# it}; pass -> the nodes (or leaves) that backward started at
+_NODES: weakref.WeakKeyDictionary[Context, dict[int, NodeGrads]] = weakref.WeakKeyDictionary()
+_LEAVES: dict[int, tuple[weakref.ref[Tensor], dict[int, GradStat]]] = {}
+_STARTS: dict[int, tuple[Any, ...]] = {}
+_STEPS: dict[int, int] = {}  # pass -> the VJPs recorded in it so far
+# pass -> the nodes a recording watched in it (one of them without a record did not run)
+_COVERED: dict[int, weakref.WeakSet[Context]] = {}
 
 
-def node_grads(ctx: Context) -> NodeGrads | None:
-    """What the VJP of ``ctx`` did in the latest recorded backward, if one ran."""
-    return _NODES.get(ctx)
+def _keep(records: dict[int, Any], pass_id: int, value: Any) -> None:
+    records[pass_id] = value
+    while len(records) > KEEP:
+        del records[min(records)]
 
 
-def _recorded_leaf(t: Tensor) -> GradStat | None:
+def node_grads(ctx: Context, pass_id: int | None = None) -> NodeGrads | None:
+    """What the VJP of ``ctx`` did in the recorded backward pass ``pass_id`` (default: the latest
+    recorded one that ran it), if one ran."""
+    records = _NODES.get(ctx)
+    if not records:
+        return None
+    return records[max(records)] if pass_id is None else records.get(pass_id)
+
+
+def _recorded_leaf(t: Tensor, pass_id: int | None = None) -> GradStat | None:
     entry = _LEAVES.get(id(t))
-    return entry[1] if entry is not None and entry[0]() is t else None
+    if entry is None or entry[0]() is not t or not entry[1]:
+        return None
+    return entry[1][max(entry[1])] if pass_id is None else entry[1].get(pass_id)
 
 
 def leaf_grad(t: Tensor) -> GradStat | None:
@@ -127,6 +146,44 @@ def leaf_grad(t: Tensor) -> GradStat | None:
     if stat is None and t.grad is not None:
         return GradStat.of(t.grad._data)
     return stat
+
+
+def _start(r: Tensor) -> Any:
+    """The node a backward from ``r`` starts at (an op's, for an output of one with several)."""
+    node = r.grad_fn
+    return node.next[0] if node is not None and node.fn is OutputOf else node
+
+
+@dataclass(frozen=True)
+class Shown:
+    """Which recorded backward pass a drawing of a graph shows: ``pass_id`` (None: none was
+    recorded through it), whether that pass started at another root than the drawing's
+    (``foreign``), and how many recorded passes through the drawing's roots are kept."""
+
+    pass_id: int | None
+    foreign: bool = False
+    passes: int = 0
+
+
+def watched(ctx: Context, pass_id: int | None) -> bool:
+    """Whether a recording watched the VJP of ``ctx`` in pass ``pass_id`` (so no record means
+    it did not run there, rather than that it ran unwatched)."""
+    return pass_id is not None and ctx in _COVERED.get(pass_id, ())
+
+
+def shown_pass(nodes: Sequence[Context], roots: Sequence[Tensor]) -> Shown:
+    """The pass a drawing of ``roots`` (graph ``nodes``) shows: the latest recorded one that ran
+    the VJP of one of the roots; else (a backward from another root that went through part of this
+    graph) the latest recorded one through any of the graph's nodes."""
+    starts = [s for s in map(_start, roots) if s is not None]
+    at_roots = {p for c in starts for p in _NODES.get(c, ())}
+    anywhere = at_roots or {p for c in nodes for p in _NODES.get(c, ())}
+    if not anywhere:
+        return Shown(None)
+    p = max(anywhere)
+    began = [ref() for ref in _STARTS.get(p, ())]
+    foreign = bool(began) and not any(b is s for b in began for s in starts)
+    return Shown(p, foreign, len(at_roots))
 
 
 def backward_ran(nodes: Sequence[Context]) -> bool:
@@ -140,14 +197,18 @@ def missing(nodes: Sequence[Context]) -> str:
     return "not recorded" if backward_ran(nodes) and not recorded(nodes) else "not computed"
 
 
-def leaf_stats(nodes: Sequence[Context], leaves: Sequence[Tensor]) -> dict[int, GradStat | None]:
+def leaf_stats(nodes: Sequence[Context], leaves: Sequence[Tensor],
+               pass_id: int | None = None) -> dict[int, GradStat | None]:
     """What a backward drawing of the graph of ``nodes`` shows for each of its ``leaves`` (by id):
-    where a backward through it was recorded, the sum that reached the leaf in it (None: it got
-    nothing there -- grad() asked for other inputs); else, once a backward has run through the
-    graph, the leaf's ``.grad``; before any, None ("not computed" -- never a ``.grad`` left from
-    another graph, or the zeros of ``zero_grad(set_to_none=False)``)."""
+    where a backward through it was recorded, the sum that reached the leaf in the pass shown
+    (``pass_id``, default the latest; None: it got nothing there -- grad() asked for other
+    inputs); else, once a backward has run through the graph, the leaf's ``.grad``; before any,
+    None ("not computed" -- never a ``.grad`` left from another graph, or the zeros of
+    ``zero_grad(set_to_none=False)``)."""
     if recorded(nodes):
-        return {id(t): _recorded_leaf(t) for t in leaves}
+        if pass_id is None:
+            pass_id = max((p for c in nodes for p in _NODES.get(c, ())), default=None)
+        return {id(t): _recorded_leaf(t, pass_id) for t in leaves}
     if backward_ran(nodes):
         return {id(t): GradStat.of(t.grad._data) if t.grad is not None else None for t in leaves}
     return {id(t): None for t in leaves}
@@ -171,7 +232,7 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
         self.leaves: dict[int, tuple[Tensor, GradStat]] = {}
         self._sums: dict[int, tuple[Tensor, Any]] = {}
         self._swapped: list[tuple[Context, type[Function]]] = []
-        self._noted: set[Context] = set()
+        self._pass = 0  # the engine's number of the backward pass being recorded
         self._foreign = False
 
     def __enter__(self) -> record_gradients:
@@ -185,21 +246,23 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
                 classes[fn] = self._recording(fn)
             self._swapped.append((ctx, fn))
             ctx.fn = classes[fn]
-        for ctx in nodes:  # a fresh record: forget what an earlier backward did
-            _NODES.pop(ctx, None)
-            for e in ctx.next:
-                if isinstance(e, Tensor):
-                    _LEAVES.pop(id(e), None)
         return self
 
     def __exit__(self, *exc: object) -> None:
         for ctx, fn in reversed(self._swapped):
             ctx.fn = fn
         self._swapped.clear()
+        self._commit()
+
+    def _commit(self) -> None:
+        """The leaves' sums of the pass recorded so far, kept under its number."""
         for key, (leaf, total) in self._sums.items():
             stat = GradStat.of(total)
             self.leaves[key] = (leaf, stat)
-            _LEAVES[key] = (weakref.ref(leaf), stat)
+            entry = _LEAVES.get(key)
+            if entry is None or entry[0]() is not leaf:
+                entry = _LEAVES[key] = (weakref.ref(leaf), {})
+            _keep(entry[1], self._pass, stat)
         self._sums.clear()
 
     def _recording(self, fn: type[Function]) -> type[Function]:
@@ -218,35 +281,37 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
                                          "_note_after_hooks": staticmethod(record._note)})
 
     def _note(self, ctx: Context, received: tuple[Any, ...], result: Any) -> None:
-        if ctx in self._noted:
-            # a second backward inside one recording: the record is of the latest one, whole
-            # (its steps and its leaves' sums; they disagreed when the sums added up both)
-            for old in self.steps:
-                _NODES.pop(old, None)
+        p = _state.backward_pass
+        if p != self._pass:  # a new backward pass: the record (steps, leaves) is of the latest
+            self._commit()  # (the earlier pass's stays kept, under its own number)
             self.steps.clear()
-            self._sums.clear()
-            self._noted.clear()
-        if not self.steps:  # the first VJP of a backward: did it start at one of our roots?
-            starts = set()
-            for r in self.roots:
-                node = r.grad_fn
-                if node is not None:
-                    starts.add(node.next[0] if node.fn is OutputOf else node)
-            self._foreign = not any(ctx is c for c in starts)
-        self._noted.add(ctx)
+            self.leaves.clear()
+            self._pass = p
+            began = _state.backward_from
+            if p not in _STARTS:
+                _STARTS[p] = tuple(weakref.ref(e) for e in began)
+                for old in [q for q in _STARTS if q < p - 64]:  # (passes long gone)
+                    del _STARTS[old]
+                    _STEPS.pop(old, None)
+                    _COVERED.pop(old, None)
+            _COVERED.setdefault(p, weakref.WeakSet()).update(c for c, _ in self._swapped)
+            starts = [s for s in map(_start, self.roots) if s is not None]
+            self._foreign = not any(e is s for e in began for s in starts)
+        self.steps.append(ctx)
         grads = result if isinstance(result, tuple) else (result,)
         needed = _state.backward_needed  # grad()/backward(inputs=): only the paths to those
-        sent: list[GradStat | None] = []
         for e, g in zip(ctx.next, grads):
-            if e is None or not isinstance(g, Tensor) or (needed is not None
-                                                          and id(e) not in needed):
-                sent.append(None)
-                continue
-            sent.append(GradStat.of(g._data))
-            if isinstance(e, Tensor):  # a leaf: add up what reaches it
-                prev = self._sums.get(id(e))
+            if isinstance(e, Tensor) and isinstance(g, Tensor) and (needed is None
+                                                                    or id(e) in needed):
+                prev = self._sums.get(id(e))  # a leaf: add up what reaches it
                 arr = np.asarray(to_numpy(g._data))
                 self._sums[id(e)] = (e, arr.copy() if prev is None else prev[1] + arr)
+        records = _NODES.setdefault(ctx, {})
+        if p in records:  # (a recording nested in another one noted it already)
+            return
+        sent = tuple(None if e is None or not isinstance(g, Tensor) or (
+            needed is not None and id(e) not in needed) else GradStat.of(g._data)
+            for e, g in zip(ctx.next, grads))
         stats = tuple(GradStat.of(g._data) if isinstance(g, Tensor) else None for g in received)
         given = [st for st in stats if st is not None]
         if not given:  # every output gradient None (set_materialize_grads(False))
@@ -255,9 +320,9 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
             total = given[0]
         else:  # several outputs: the node shows (is coloured by) all they received together
             total = _together(given)
-        _NODES[ctx] = NodeGrads(len(self.steps) + 1, total, tuple(sent),
-                                stats if len(stats) > 1 else (), self._foreign)
-        self.steps.append(ctx)
+        _STEPS[p] = step = _STEPS.get(p, 0) + 1
+        _keep(records, p, NodeGrads(step, total, sent, stats if len(stats) > 1 else (),
+                                    self._foreign, p))
 
 
 def _together(stats: Sequence[GradStat]) -> GradStat:
@@ -276,8 +341,9 @@ def _together(stats: Sequence[GradStat]) -> GradStat:
 def snapshot(nodes: Sequence[Context], leaves: Sequence[Tensor]) -> Any:
     """What is recorded now for ``nodes`` and ``leaves``: for :func:`restore`, so that a
     recording made for one purpose (an animation) does not show in other drawings."""
-    return ({c: _NODES[c] for c in nodes if c in _NODES},
-            {id(t): _LEAVES[id(t)] for t in leaves if id(t) in _LEAVES})
+    return ({c: dict(_NODES[c]) for c in nodes if c in _NODES},
+            {id(t): (_LEAVES[id(t)][0], dict(_LEAVES[id(t)][1])) for t in leaves
+             if id(t) in _LEAVES})
 
 
 def restore(state: Any, nodes: Sequence[Context], leaves: Sequence[Tensor]) -> None:

@@ -369,15 +369,20 @@ class GraphView:
             if out is not None and out.name and out._grad_fn is not ctx:
                 count[id(out)] = count.get(id(out), 0) + 1
                 self._versions[id(ctx)] = unique(f"{out.name}@{count[id(out)]}")
+        # the other named results: the tensor's name (the node's copy of it once the tensor is
+        # gone); a name given to several results -- a loop's `h` -- is `h`, `h#2`, ... oldest
+        # first, as the leaves' (the text form read `add(p, p)` for two tensors named p)
+        for ctx in self.forward:
+            if id(ctx) in self._versions or getattr(ctx, "n_outputs", 1) != 1:
+                continue
+            out = outputs(ctx)[0][0]
+            label = out.name if out is not None else ctx.out_label
+            if label:
+                self._versions[id(ctx)] = unique(label)
 
     def out_name(self, ctx: Context) -> str:
-        version = self._versions.get(id(ctx))
-        if version is not None:
-            return version
-        out = outputs(ctx)[0][0] if getattr(ctx, "n_outputs", 1) == 1 else None
-        if out is not None and out.name:
-            return out.name
-        return f"%{self.index.get(id(ctx), '?')}"
+        name = self._versions.get(id(ctx))
+        return name if name is not None else f"%{self.index.get(id(ctx), '?')}"
 
     def leaf_name(self, t: Tensor) -> str:
         return self._leaf_names.get(id(t)) or t.name or "leaf"

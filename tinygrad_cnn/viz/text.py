@@ -93,8 +93,10 @@ def _forward(view: GraphView) -> str:
             rows.append([name, "input", fmt_shape(shape), str(dtype), "", ""])
     for r in view.roots:  # a root with no graph at all (made under no_grad, or detached)
         if r.grad_fn is None and not r.requires_grad:
-            rows.append([r.name or "tensor", "no graph (made under no_grad, detached, or a "
-                         "constant)", fmt_shape(r.shape), str(r.dtype), "", ""])
+            why = (f"no graph ({r.dtype} values have no gradient: a comparison, an index, ...)"
+                   if r.dtype.kind in "biu" else
+                   "no graph (made under no_grad, detached, or a constant)")
+            rows.append([r.name or "tensor", why, fmt_shape(r.shape), str(r.dtype), "", ""])
     for ctx in view.forward:
         if is_output_of(ctx):  # output k of an op with several outputs
             _, shape, dtype = outputs(ctx)[0]
@@ -119,8 +121,9 @@ def _grad_text(stat: _grads.GradStat | None, missing: str) -> str:
 
 
 def _backward(view: GraphView) -> str:
-    recorded = _grads.recorded(view.nodes)
-    leaf_stats = _grads.leaf_stats(view.nodes, view.leaves)
+    shown = _grads.shown_pass(view.nodes, view.roots)  # one recorded backward pass, never a mix
+    recorded = shown.pass_id is not None
+    leaf_stats = _grads.leaf_stats(view.nodes, view.leaves, shown.pass_id)
     missing = _grads.missing(view.nodes)
     arrived: set[int] = set()
     for r in view.roots:
@@ -130,9 +133,11 @@ def _backward(view: GraphView) -> str:
     vjps = [c for c in view.nodes if not is_output_of(c)]  # output nodes run no VJP of their own
     skipped = 0
     for step, ctx in enumerate(vjps, start=1):
-        ng = _grads.node_grads(ctx)
-        # recorded, but this VJP did not run: grad(..., inputs) needed no path through it
-        idle = recorded and ng is None
+        ng = _grads.node_grads(ctx, shown.pass_id) if recorded else None
+        # recorded, but this VJP did not run: grad(..., inputs) needed no path through it (or
+        # it ran, outside what the recording watched: a root not given to record_gradients)
+        idle = recorded and ng is None and _grads.watched(ctx, shown.pass_id)
+        unwatched = recorded and ng is None and not idle
         skipped += idle
         sends = []
         for i, e in enumerate(ctx.next):
@@ -141,7 +146,7 @@ def _backward(view: GraphView) -> str:
             name = view.input_name(ctx, i)
             sent = ng.sent[i] if ng is not None and i < len(ng.sent) else None
             op = "+=" if id(e) in arrived else "="
-            if not recorded or sent is not None:  # (recorded: only what was really sent adds)
+            if not recorded or sent is not None or unwatched:  # (recorded: what was sent adds)
                 arrived.add(id(e))
             sends.append(f"d{name} {op} {fmt_shape(ctx.in_meta[i][0])}"
                          + (f" {sent.short()}" if sent is not None else ""))
@@ -152,19 +157,31 @@ def _backward(view: GraphView) -> str:
             drawn = node is not None and (node is ctx or id(node) in view.index)
             name = view.out_name(node) if drawn else f"{view.out_name(ctx)}[{k}]"
             stat = stats[k] if k < len(stats) else None
-            receives.append(f"d{name} {fmt_shape(shape)} "
-                            + ("(not used)" if idle else _grad_text(stat, missing)))
+            # (a gradient changed by hooks on the way -- the output tensor's, or the node's
+            # pre-hooks -- is the one the VJP received: said, so a jump from what was sent is
+            # explained)
+            hooked = stat is not None and node is not None and (
+                node.hooks or (ctx.node_hooks and ctx.node_hooks["pre"]))
+            receives.append(f"d{name} {fmt_shape(shape)} " + (
+                "(not used)" if idle else "not recorded" if unwatched else
+                _grad_text(stat, missing) + (" after its hooks" if hooked else "")))
         rows.append([f"{step}.", f"{ctx.fn.name} VJP" + (" (did not run)" if idle else ""),
                      "; ".join(receives), "; ".join(sends), ctx.scope or "",
                      source_text(ctx) or ""])
-    foreign = any(ng.foreign for ng in map(_grads.node_grads, vjps) if ng is not None)
-    if foreign:  # record_gradients(loss) around another root's backward
+    unseen = sum(1 for c in vjps if recorded and _grads.node_grads(c, shown.pass_id) is None
+                 and not _grads.watched(c, shown.pass_id))
+    if shown.foreign:  # record_gradients(loss) around another root's backward
         ran_note = (f" (the recorded backward started at another root, not at "
                     f"{_roots_text(view)}: these are that backward's gradients; "
-                    f"{len(vjps) - skipped} of the VJPs ran)")
+                    f"{len(vjps) - skipped - unseen} of the VJPs ran)")
     else:
         ran_note = (f" ({len(vjps) - skipped} ran: the others lead to no requested input)"
                     if skipped else "")
+    if unseen:
+        ran_note += (f" ({unseen} VJP{'s' if unseen != 1 else ''} outside the graph of the "
+                     "recording's roots: not recorded)")
+    if shown.passes > 1:
+        ran_note += f" (the latest of {shown.passes} recorded backward passes from here)"
     lines = [f"# backward graph of {_roots_text(view)}: {len(vjps)} VJP"
              f"{'s' if len(vjps) != 1 else ''} in the order backward() runs them{ran_note}; "
              f"gradients {'recorded' if recorded else missing}",

@@ -223,3 +223,33 @@ def test_names_outlive_the_tensor_and_repeated_names_are_told_apart():
     rows = [line.split()[:2] for line in viz.text(h.sum() + p2.sum()).splitlines()[2:]]
     assert ["h", "tanh(%1)"] in rows and ["h#2", "tanh(%4)"] in rows and ["%6", "sum(h#2)"] in rows
     assert ["p#2", "leaf"] in rows
+
+
+# ------------------------------------------------------------- outside tester t76 (addr's dtypes)
+@pytest.mark.parametrize("di,dv", [("float64", "uint8"), ("int16", "int8"), ("float32", "float16"),
+                                   ("float16", "int8"), ("int32", "float16"), ("int8", "bool"),
+                                   ("bool", "uint8")])
+@pytest.mark.parametrize("beta,alpha", [(1, 1), (2, 1), (0, 1), (1, 3)])
+def test_addr_multiplies_in_the_result_dtype_as_pytorch(di, dv, beta, alpha):
+    """(was: the outer product in the vectors' own dtype, then promoted: uint8 200·200 gave 64
+    in a float64 result, float16 300·300 inf in a float32 one; and a Python beta widened int8 to
+    int64)"""
+    torch = pytest.importorskip("torch")
+    m, a, b = np.ones((1, 2)), np.array([200]), np.array([200, 1])
+    ours = tg.addr(tg.tensor(m).to(getattr(tg, di)), tg.tensor(a).to(getattr(tg, dv)),
+                   tg.tensor(b).to(getattr(tg, dv)), beta=beta, alpha=alpha)
+    theirs = torch.addr(torch.tensor(m).to(getattr(torch, di)),
+                        torch.tensor(a).to(getattr(torch, dv)),
+                        torch.tensor(b).to(getattr(torch, dv)), beta=beta, alpha=alpha)
+    assert str(ours.dtype) == str(theirs.dtype).split(".")[1]
+    np.testing.assert_allclose(ours.numpy().astype(float), theirs.numpy().astype(float), rtol=1e-3)
+
+
+def test_addr_names_its_own_arguments_and_has_an_in_place_form():
+    m, v = tg.zeros(2, 2), tg.ones(2)
+    with pytest.raises(TypeError, match="addr\\(\\): argument 'beta' must be a Number, not str"):
+        tg.addr(m, v, v, beta="a")
+    with pytest.raises(RuntimeError, match="addr: Expected 1-D argument vec1, but got 2-D"):
+        tg.addr(m, tg.ones(2, 1), v)
+    assert m.addr_(v, tg.tensor([1.0, 2.0]), alpha=3) is m
+    assert m.numpy().tolist() == [[3, 6], [3, 6]]

@@ -2203,11 +2203,21 @@ class Tensor:
         return self.outer(vec2)
 
     def addr(self, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
-        """``beta * self + alpha * outer(vec1, vec2)``; with ``beta = 0`` ``self`` is ignored
-        (its NaN and inf too), as in PyTorch."""
-        product = vec1.outer(vec2)
-        dt = result_type(self, product)
+        """``beta * self + alpha * outer(vec1, vec2)``, computed in the dtype of all three (the
+        vectors promoted before they multiply, as PyTorch: uint8 200·200 is 40000 in a float64
+        result, not 64); with ``beta = 0`` ``self`` is ignored (its NaN and inf too)."""
+        for name, v in (("vec1", vec1), ("vec2", vec2)):
+            if not isinstance(v, Tensor):
+                raise TypeError(f"addr(): argument '{name}' must be a Tensor, not "
+                                f"{type(v).__name__}")
+            if v.ndim != 1:
+                raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {v.ndim}-D "
+                                   f"(shape {v.shape})")
+        dt = result_type(self, vec1, vec2)  # (a scalar beta or alpha never widens it)
         for name, v in (("beta", beta), ("alpha", alpha)):
+            if not isinstance(v, (int, float, np.number, np.bool_)):
+                raise TypeError(f"addr(): argument '{name}' must be a Number, not "
+                                f"{type(v).__name__}")
             if isinstance(v, (float, np.floating)) and dt.kind in "biu":
                 raise RuntimeError(f"addr: For integral input tensors, argument {name} must not "
                                    f"be a floating point number (got {name}={v}; the result is "
@@ -2217,17 +2227,22 @@ class Tensor:
                                    f"{name}={v}; the result is {dt}); pass {name} as a number")
         if dt.kind == "b":  # (PyTorch reads the scalars of a bool addr as truth values)
             beta, alpha = bool(beta), bool(alpha)
+        product = vec1.to(dt).outer(vec2.to(dt))
         if alpha != 1:
             product = product * alpha
         if _broadcast_shape(self.shape, product.shape) != product.shape:
             raise RuntimeError(f"addr: the input of shape {self.shape} must broadcast to the outer "
                                f"product's shape {product.shape}")
         if beta == 0:
-            product = product if product.dtype == dt else product.to(dt)
             if self.requires_grad and _state.grad_enabled:  # (a zero gradient, as PyTorch's)
                 product = ZeroLink.apply(product, self)
             return product
-        return (self if beta == 1 else self * beta) + product
+        base = self.to(dt)
+        return (base if beta == 1 else base * beta) + product
+
+    def addr_(self, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return self._result_in_place("addr_", lambda s: s.addr(vec1, vec2, beta=beta, alpha=alpha),
+                                     (vec1, vec2))
 
     def ldexp(self, other: Any) -> Tensor:
         """``self * 2 ** other`` (a floating result, as PyTorch's)."""

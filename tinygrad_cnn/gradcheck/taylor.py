@@ -93,6 +93,26 @@ def _slope_error(sr: np.ndarray, hs: np.ndarray, floor: np.ndarray) -> tuple[flo
     return None
 
 
+def _probe(ws: list[np.ndarray], p: Problem, i: int, x: np.ndarray, v: np.ndarray,
+           hs: np.ndarray, phi0: float, dphi: float, ulps: float, fe: float, scale: float,
+           x_round: float, h_min: float) -> tuple[np.ndarray, list[float]] | None:
+    """Steps below ``hs``, halving until three in a row are at rounding (or ``h_min``): where a
+    kink crossed by the bigger steps is left behind."""
+    new_h: list[float] = []
+    new_phi: list[float] = []
+    h, low = float(hs[-1]), 0
+    while len(new_h) < 4 * STEPS and low < 3:
+        h *= 0.5
+        if h < h_min:
+            break
+        ph = _phi(ws, p.evaluate_at(i, x + h * v))
+        new_h.append(h)
+        new_phi.append(ph)
+        floor = ulps * fe * (scale + abs(dphi) * h + 1e-300) + x_round
+        low = low + 1 if abs(ph - phi0 - h * dphi) <= floor else 0
+    return (np.array(new_h), new_phi) if new_h else None
+
+
 def _jump(labels: Labels, p: Problem, i: int, rem: float, h: float, dphi: float, order: int,
           orders: dict[int, float]) -> GradcheckReport:
     head = (f"not differentiable: the Taylor test for {labels.input(i)} (shape "
@@ -146,6 +166,7 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
     orders: dict[int, float] = {}
     rounded: dict[int, float] = {}  # inputs whose VJP slope is off by rounding (relative)
     unresolved: dict[int, float] = {}  # inputs whose remainder float32 rounding swamped
+    crossed: dict[int, float] = {}  # inputs exact below a step that crossed a kink (that step)
     tables: list[str] = []
     for r, i in enumerate(p.diff):
         x = p.base(i).ravel()
@@ -198,7 +219,49 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
             more = more[more >= h_min]
             hs = np.concatenate([hs, more])
             phis += [_phi(ws, p.evaluate_at(i, x + h * v)) for h in more]
-        if not pairs or (rem[-3:] < EXACT * floor[-3:]).all():
+        # the remainder drops from above rounding to far under it in one halving and stays
+        # there: the steps above crossed a kink or a jump a little way off (relu at 1e-5 from
+        # x), and below it the function is smooth and the VJP exact. A wrong VJP's h·e halves
+        # with h, a right one's h² quarters: neither drops thirtyfold at once
+        last_above = int(np.flatnonzero(above)[-1]) if above.any() else -1
+        tail = np.arange(last_above + 1, len(hs))
+        collapsed = bool(pairs) and len(tail) >= 2 and bool(
+            (rem[tail] < EXACT * floor[tail]).all())
+        settled = None  # steps below a crossed kink where the remainder falls as h^2
+        if pairs and not collapsed and order_now < PASS_ORDER:
+            # falling as h at the smallest steps so far: a wrong VJP, or steps still crossing a
+            # kink a little way off (relu at 1e-9 from x). Below the kink the order turns to 2
+            # (or the remainder to rounding); a wrong VJP's h·e only grows against h² as h
+            # shrinks, so an order of 1 never turns into 2 further down
+            extra = _probe(ws, p, i, x, v, hs, phi0, dphi, ulps, fe, scale, x_round, h_min)
+            if extra is not None:
+                hs2 = np.concatenate([hs, extra[0]])
+                phis2 = phis + extra[1]
+                sr2 = np.array([ph - phi0 - h * dphi for ph, h in zip(phis2, hs2)])
+                rem2 = np.abs(sr2)
+                floor2 = ulps * fe * (scale + abs(dphi) * hs2 + 1e-300) + x_round
+                above2 = rem2 > floor2
+                last2 = int(np.flatnonzero(above2)[-1]) if above2.any() else -1
+                tail2 = np.arange(last2 + 1, len(hs2))
+                steep = [k for k in range(len(hs), len(hs2) - 1)
+                         if rem2[k + 1] > 1e3 * floor2[k + 1]
+                         and np.log2(rem2[k] / rem2[k + 1]) >= PASS_ORDER]
+                if last2 >= 0 and len(tail2) >= 2 and \
+                        (rem2[tail2] < EXACT * floor2[tail2]).all():
+                    collapsed, tail, last_above = True, tail2, last2
+                elif len(steep) >= 3 and steep[-3:] == list(range(steep[-3], steep[-3] + 3)):
+                    settled = [k + 1 for k in steep[-3:]]
+                if collapsed or settled:
+                    hs, phis, sr, rem, floor, above = hs2, phis2, sr2, rem2, floor2, above2
+        if collapsed:
+            orders[i] = float("inf")
+            judged = [int(k) for k in tail[-3:]]
+            crossed[i] = float(hs[last_above])
+        elif settled:
+            orders[i] = float(np.median(np.log2(rem[[k - 1 for k in settled]] / rem[settled])))
+            judged = settled
+            crossed[i] = float(hs[settled[0] - 1])
+        elif not pairs or (rem[-3:] < EXACT * floor[-3:]).all():
             # at rounding level for the smallest steps -- far below the check's floor, which
             # a remainder h·(VJP error) falling as h only sinks just under: linear along v
             # there (bigger steps may have crossed a kink or a step of round/floor), and the
@@ -211,7 +274,7 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
             judged = [k + 1 for k in pairs[-3:]]
         passed = orders[i] >= (LOW_PASS_ORDER if low_precision else PASS_ORDER)
         hidden_slope = None  # a slope error found under an h² term (the order looked right)
-        if pairs:
+        if pairs and not collapsed and not settled:
             # a second opinion from the signed remainders: the fitted slope error c1. The order
             # alone errs where c2 h² and c3 h³ cancel near the judged steps
             # (the order then swings, without a wrong VJP) and where e·h hides under h² down
@@ -318,6 +381,9 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
         if i in rounded:
             return (f"h^{o:.2f} at the smallest steps, a slope off by {rounded[i]:.1g} of itself: "
                     "rounding of the VJP's constants")
+        if i in crossed:
+            return (f"exact to rounding below h = {crossed[i]:.3g} (bigger steps crossed a kink "
+                    "or a jump a little way off the point)")
         return "exact to rounding" if o == float("inf") else f"h^{o:.2f}"
 
     shown = ", ".join(f"{labels.input(i)}: {_shown(i, o)}" for i, o in orders.items())

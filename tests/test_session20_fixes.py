@@ -253,3 +253,88 @@ def test_addr_names_its_own_arguments_and_has_an_in_place_form():
         tg.addr(m, tg.ones(2, 1), v)
     assert m.addr_(v, tg.tensor([1.0, 2.0]), alpha=3) is m
     assert m.numpy().tolist() == [[3, 6], [3, 6]]
+
+
+# ------------------------------------------------------- outside tester t74 (gradient checks)
+@pytest.mark.parametrize("d", [1e-3, 1e-5, 1e-9])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_taylor_does_not_call_a_right_vjp_wrong_near_a_kink(d, seed):
+    """(was: relu, abs and clamp at 1e-5 or 1e-9 from a kink: "the VJP of relu is wrong", the
+    steps crossing the kink read as a slope error)"""
+    for f, pts in ((lambda t: t.relu(), [d, -d, 0.7]), (lambda t: t.abs(), [d, -d, 0.7]),
+                   (lambda t: t.clamp(0, 1), [d, 1 - d, 0.5])):
+        r = tg.check_grads(f, (tg.tensor(pts, dtype=tg.float64, requires_grad=True),),
+                           method="taylor", seed=seed)
+        assert r.kind in ("ok", "not_differentiable"), str(r)
+
+
+class _ScaledRelu(tg.autograd.Function):
+    """relu whose VJP is off by half (a wrong VJP near a kink)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (x > 0) * 1.5
+
+
+@pytest.mark.parametrize("d", [1e-3, 1e-5, 1e-9])
+def test_taylor_still_fails_a_wrong_vjp_near_a_kink(d):
+    for seed in range(3):
+        r = tg.check_grads(_ScaledRelu.apply,
+                           (tg.tensor([d, -d, 0.7], dtype=tg.float64, requires_grad=True),),
+                           method="taylor", seed=seed)
+        assert not r.ok and r.kind != "not_differentiable", str(r)
+
+
+class _MedianAllOnes(tg.autograd.Function):
+    """median whose VJP gives the whole gradient to every element (wrong at a tie too)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.n = x.size
+        return np.median(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * tg.ones(ctx.n, dtype=g.dtype)
+
+
+@pytest.mark.parametrize("method", ["finite_differences", "taylor"])
+@pytest.mark.parametrize("fast", [False, True])
+def test_tied_inputs_of_median_are_not_differentiable_and_a_wrong_share_is_still_wrong(method,
+                                                                                       fast):
+    """(was: a correct VJP at a 3-way tie of median called wrong, "wrong indices", in every
+    method: each element alone moves the median by 0 from both sides, so no kink showed)"""
+    x = tg.tensor([1.0, 1.0, 1.0], dtype=tg.float64, requires_grad=True)
+    r = tg.check_grads(lambda t: t.median(), (x,), method=method, fast_mode=fast)
+    assert r.kind == "not_differentiable" and "Tied inputs" in str(r), str(r)
+    r = tg.check_grads(_MedianAllOnes.apply, (x,), method=method, fast_mode=fast)
+    assert not r.ok and r.kind != "not_differentiable", str(r)
+
+
+class _DoubledRelu(tg.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (x >= 0) * 2
+
+
+def test_a_wrong_vjp_report_reads_its_cause_from_the_entries_away_from_kinks():
+    """(was: a doubled relu VJP at [0, 1, 2] led with the kink element, 2 against the slopes'
+    mean 0.5, and lost the ×2 cause)"""
+    r = tg.check_grads(_DoubledRelu.apply,
+                       (tg.tensor([0.0, 1, 2], dtype=tg.float64, requires_grad=True),))
+    text = str(r)
+    assert r.kind == "wrong_vjp" and "at input element (1,)" in text
+    assert "analytical = 2 × numerical" in text
+    assert "element (0,) sits at a kink: the one-sided slopes are 0 and 1" in text

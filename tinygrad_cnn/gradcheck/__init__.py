@@ -98,7 +98,10 @@ def gradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], *, eps: 
     ``avoid_kinks``: where the check point sits on a kink (relu at 0, a tie of max, clamp at its
     bound), move those elements a little and check there; the report says which moved. Without
     it, a kink fails the check as *not differentiable* (:class:`NotDifferentiableError`), with
-    both one-sided slopes -- never as a wrong VJP.
+    both one-sided slopes -- never as a wrong VJP -- and a VJP whose value at the kink lies
+    outside the slopes fails as wrong; with it, the point moves and that value is not checked.
+    Tied inputs (a median of equal values: each element alone moves the output one way, all
+    together another) are reported as not differentiable too.
     ``find_culprit``: when the check of a composite fails, check every op of its graph by itself
     and name the first one that is wrong (``err.node``; ``viz.draw(*err.report.outputs,
     highlight=err.node)`` draws it).

@@ -462,6 +462,15 @@ def _by_method(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: lis
                 fd.notes.append("The Taylor test saw a kink on its path; finite differences, "
                                 "element by element, found the VJP wrong.")
                 return fd
+        elif report.kind == "taylor":
+            # a slope off along a random direction: a wrong VJP, or tied inputs (a median of
+            # equal values is linear along any direction, at a slope no VJP can give for all)
+            fd = _slow(p, s, labels, swaps, list(notes), rng, order)
+            if fd.kind == "not_differentiable":
+                fd.notes.append("The Taylor test found the VJP's slope off along a random "
+                                "direction; finite differences, element by element, show why: "
+                                "the function is not differentiable at this point.")
+                return fd
         return report
     if s.fast_mode:
         return _fast(p, s, labels, swaps, notes, rng, order)
@@ -540,10 +549,11 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
         return failed
     jumped = _refine(p, s, analytical, numerical, jumps, f0, notes, labels)
 
-    wrong: list[tuple[float, Entry, int, int]] = []
+    wrong: list[tuple[float, Entry, int, int, bool]] = []  # (..., at a kink)
     kinks: list[tuple[float, Entry]] = []
     counts: dict[tuple[int, int], tuple[int, int]] = {}
     excused: dict[tuple[int, int], Any] = {}  # the entries at kinks, jumps and domain edges
+    outside: dict[tuple[int, int], Any] = {}  # failing entries at kinks (VJP outside the slopes)
     for r, i in enumerate(p.diff):
         for c, j in enumerate(p.which):
             a, n, k = analytical[r][c], numerical[r][c], jumps[r][c]
@@ -561,7 +571,15 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
             jump = bad & jumped[r][c]
             edge = bad & ~np.isfinite(n).all(axis=1, keepdims=True)  # the input element's row
             at_kink |= jump | edge
+            ties = _ties(p, r, i, c, a, n, bad & ~at_kink, s)
+            for col, joint in ties.items():
+                at_kink[:, col] |= bad[:, col]
             excused[(r, c)] = at_kink
+            # failing entries at a kink whose VJP lies outside the one-sided slopes: wrong, but
+            # read last (the central difference there, the slopes' mean, says nothing of the
+            # cause: a doubled relu VJP at [0, 1, 2] led with 2 against 0.5 and lost its ×2)
+            with np.errstate(invalid="ignore"):
+                outside[(r, c)] = bad & ~at_kink & s.kinked(k, right, left)
             excess = np.abs(a - n) - tol
             excess[np.isnan(excess)] = np.inf
             shape_in, shape_out = p.in_shape(i), tuple(p.outputs()[j].shape)
@@ -573,16 +591,18 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
                     e = Entry(i, j, unravel(int(e_in), shape_in), unravel(int(e_out), shape_out),
                               float(a[e_in, e_out]), float(n[e_in, e_out]),
                               float(left[e_in, e_out]), float(right[e_in, e_out]),
-                              jump=bool(jump[e_in, e_out]), edge=bool(edge[e_in, e_out]))
+                              jump=bool(jump[e_in, e_out]), edge=bool(edge[e_in, e_out]),
+                              tie=ties.get(int(e_out)))
                     if bucket == "wrong":
-                        wrong.append((float(excess[e_in, e_out]), e, r, c))
+                        wrong.append((float(excess[e_in, e_out]), e, r, c,
+                                      bool(outside[(r, c)][e_in, e_out])))
                     else:
                         kinks.append((float(excess[e_in, e_out]), e))
             counts[(i, j)] = (int((bad & ~at_kink).sum()), bad.size)
 
     if wrong:
-        wrong.sort(key=lambda w: -w[0])
-        _, top, r, c = wrong[0]
+        wrong.sort(key=lambda w: (w[4], -w[0]))  # (entries at a kink after all the others)
+        _, top, r, c, _ = wrong[0]
         i, j = p.diff[r], p.which[c]
         xk = float(p.base(i)[top.in_index]) if top.in_index is not None else 0.0
         if s.eps < ROUNDING_ULPS * float(np.spacing(abs(xk))):
@@ -597,6 +617,9 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
         # the cause is read from the failing entries alone: an entry excused as a kink (say
         # numerical 0, analytical not) would otherwise name a cause the failing ones do not show
         gone = excused.get((r, c), False)
+        at_kinks = outside.get((r, c), False)
+        if (counts[(i, j)][0] > int(np.sum(at_kinks))):  # others fail too: read those alone
+            gone = gone | at_kinks
         ca, cn = np.where(gone, 0.0, a), np.where(gone, 0.0, n)
         outs = p.outputs()
         m = int(np.ravel_multi_index(top.out_index, outs[j].shape)) if top.out_index else 0
@@ -607,6 +630,9 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
                              scales_with_grad=_scales_with_grad(p, outs, c, r, onehot))
         cause = _second_order_cause(p, cause)
         fails, size = counts[(i, j)]
+        if fails and fails == int(np.sum(at_kinks)):
+            cause = None  # (every failing entry sits at a kink: the culprit's kink note says it)
+        kinked_wrong = [w[1] for w in wrong if w[4]]
         head = (f"Jacobian mismatch for {labels.output(j)} with respect to {labels.input(i)} (shape "
                 f"{p.in_shape(i)}), at input element {top.in_index} and output element "
                 f"{top.out_index}:")
@@ -627,6 +653,12 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
             details.append("Other failing blocks: " + "; ".join(others) + ".")
         if kinks:
             details.append(f"({len(kinks)} further entries sit at kinks; see avoid_kinks.)")
+        for e in [e for e in kinked_wrong if e is not top][:3]:
+            lo, hi = sorted((e.left, e.right))
+            details.append(f"{labels.input(e.input)}'s element {e.in_index} sits at a kink: the "
+                           f"one-sided slopes are {e.left:.6g} and {e.right:.6g}, and the VJP "
+                           f"gives {e.analytical:.6g}, outside [{lo:.6g}, {hi:.6g}] (a VJP may "
+                           "pick any value between them there, not one outside).")
         details += small_jacobians(a, n)
         return GradcheckReport(False, "wrong_vjp", order, head, details, cause, entries)
     if kinks:
@@ -786,6 +818,40 @@ def _not_reentrant(labels: Labels, i: int, j: int, worst: float, s: Settings,
                            ("second derivative: " if order == 2 else "") + head)
 
 
+TIE_COLUMNS = 16  # output elements whose failing entries :func:`_ties` looks at (the worst)
+
+
+def _ties(p: Problem, r: int, i: int, c: int, a: np.ndarray, n: np.ndarray, bad: np.ndarray,
+          s: Settings) -> dict[int, float]:
+    """Output elements (columns of the block) whose failing entries are tied inputs: where the
+    slope of moving some inputs together is not the sum of their own slopes -- a median or max of
+    equal values, whose every element alone moves the output by 0 (both one-sided slopes agree,
+    so no kink shows) while all together move it by 1. The function is not differentiable there;
+    the VJP's entries are excused when they add up to the joint slope (one way to share it).
+    Tried along the failing inputs together, then along all of the input's elements."""
+    found: dict[int, float] = {}
+    cols = np.flatnonzero(bad.any(axis=0))
+    if not cols.size:
+        return found
+    worst = np.argsort(-np.where(bad, np.abs(a - n), -np.inf).max(axis=0)[cols])[:TIE_COLUMNS]
+    x = p.base(i).ravel()
+    h = s.eps
+    for col in (int(cols[k]) for k in worst):
+        for u in (bad[:, col].astype(np.float64), np.ones_like(x)):
+            with np.errstate(all="ignore"):
+                up = p.evaluate_at(i, x + h * u)[c][col]
+                down = p.evaluate_at(i, x - h * u)[c][col]
+            joint = float((up - down) / (2 * h))
+            if not np.isfinite(joint):
+                continue
+            summed, claimed = float(u @ n[:, col]), float(u @ a[:, col])
+            tol = (s.atol + s.rtol * abs(joint)) * max(1.0, float(np.sqrt(u.sum())))
+            if abs(joint - summed) > tol and abs(joint - claimed) <= tol:
+                found[col] = joint
+                break
+    return found
+
+
 def _kink_report(kinks: list[tuple[float, Entry]], labels: Labels, order: int) -> GradcheckReport:
     e = kinks[0][1]
     where = "" if e.in_index is None else f" at element {e.in_index}"
@@ -800,6 +866,16 @@ def _kink_report(kinks: list[tuple[float, Entry]], labels: Labels, order: int) -
         why = ("One one-sided difference is NaN: the function is not defined on that side -- the "
                "edge of its domain (sqrt or log at 0) -- so no derivative exists to compare the "
                "VJP with, and this is not a wrong VJP. Check at a point inside the domain.")
+    elif e.tie is not None:
+        lines = [f"  the slope of this element alone: {e.numerical:.10g} (both sides agree)",
+                 f"  the slope of moving the tied elements together: {e.tie:.10g}, not the sum "
+                 "of their own slopes",
+                 f"  the VJP gave {e.analytical:.10g} here; its share adds up to the joint slope"]
+        why = ("Tied inputs (a median, max, sort or mode of equal values): each element alone "
+               "moves the output one way, all together another, so the function is not "
+               "differentiable here, and a VJP can only choose how to share the gradient among "
+               "them -- this one shares the joint slope, so it is not a wrong VJP. Check at a "
+               "point without ties, or pass avoid_kinks=True to move the check point a little.")
     elif e.jump:
         lines = [f"  the difference quotient grows as the step shrinks ({e.numerical:.4g} here, "
                  "about ten times more with a tenth of the step)", f"  the VJP gave "

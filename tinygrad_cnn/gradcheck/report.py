@@ -61,6 +61,7 @@ class Entry:
     right: float | None = None
     jump: bool = False  # the difference quotient grows as the step shrinks
     edge: bool = False  # a one-sided difference is NaN (the edge of the function's domain)
+    tie: float | None = None  # tied inputs: the slope of moving them together (not the sum)
 
     @property
     def abs_error(self) -> float:

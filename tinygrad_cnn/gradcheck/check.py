@@ -572,7 +572,7 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
             edge = bad & ~np.isfinite(n).all(axis=1, keepdims=True)  # the input element's row
             at_kink |= jump | edge
             ties = _ties(p, r, i, c, a, n, bad & ~at_kink, s)
-            for col, joint in ties.items():
+            for col in ties:
                 at_kink[:, col] |= bad[:, col]
             excused[(r, c)] = at_kink
             # failing entries at a kink whose VJP lies outside the one-sided slopes: wrong, but

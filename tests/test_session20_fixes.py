@@ -338,3 +338,9 @@ def test_a_wrong_vjp_report_reads_its_cause_from_the_entries_away_from_kinks():
     assert r.kind == "wrong_vjp" and "at input element (1,)" in text
     assert "analytical = 2 × numerical" in text
     assert "element (0,) sits at a kink: the one-sided slopes are 0 and 1" in text
+
+
+def test_lerp_takes_a_bool_weight_as_pytorch():
+    a, b = tg.tensor([1.0, 2.0]), tg.tensor([3.0, 5.0])
+    assert tg.lerp(a, b, True).numpy().tolist() == [3, 5]
+    assert tg.lerp(a, b, False).numpy().tolist() == [1, 2]

@@ -4940,7 +4940,7 @@ def _lerp(start: Tensor, end: Any, weight: Any) -> Tensor:
                                 "convert it with .to()")
             weight = weight.to(start.dtype)
         tensors = [start, end, weight]
-    elif isinstance(weight, (int, float, np.number)) and not isinstance(weight, bool):
+    elif isinstance(weight, (int, float, np.number, np.bool_)):  # (True is 1, as PyTorch)
         tensors = [start, end]
     else:
         raise TypeError(f"lerp: weight must be a number or a Tensor, got {type(weight).__name__}")

@@ -268,24 +268,27 @@ def test_taylor_does_not_call_a_right_vjp_wrong_near_a_kink(d, seed):
         assert r.kind in ("ok", "not_differentiable"), str(r)
 
 
-class _ScaledRelu(tg.autograd.Function):
-    """relu whose VJP is off by half (a wrong VJP near a kink)."""
+def _bad_relu(scale, at_zero):
+    """relu whose VJP is ``scale`` times the slope (``at_zero``: counting 0 as positive)."""
 
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.maximum(x, 0)
+    class BadRelu(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.maximum(x, 0)
 
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * (x > 0) * 1.5
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * ((x >= 0) if at_zero else (x > 0)) * scale
+
+    return BadRelu
 
 
 @pytest.mark.parametrize("d", [1e-3, 1e-5, 1e-9])
 def test_taylor_still_fails_a_wrong_vjp_near_a_kink(d):
     for seed in range(3):
-        r = tg.check_grads(_ScaledRelu.apply,
+        r = tg.check_grads(_bad_relu(1.5, False).apply,
                            (tg.tensor([d, -d, 0.7], dtype=tg.float64, requires_grad=True),),
                            method="taylor", seed=seed)
         assert not r.ok and r.kind != "not_differentiable", str(r)
@@ -317,22 +320,10 @@ def test_tied_inputs_of_median_are_not_differentiable_and_a_wrong_share_is_still
     assert not r.ok and r.kind != "not_differentiable", str(r)
 
 
-class _DoubledRelu(tg.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.maximum(x, 0)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * (x >= 0) * 2
-
-
 def test_a_wrong_vjp_report_reads_its_cause_from_the_entries_away_from_kinks():
     """(was: a doubled relu VJP at [0, 1, 2] led with the kink element, 2 against the slopes'
     mean 0.5, and lost the ×2 cause)"""
-    r = tg.check_grads(_DoubledRelu.apply,
+    r = tg.check_grads(_bad_relu(2, True).apply,
                        (tg.tensor([0.0, 1, 2], dtype=tg.float64, requires_grad=True),))
     text = str(r)
     assert r.kind == "wrong_vjp" and "at input element (1,)" in text

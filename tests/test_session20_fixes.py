@@ -335,3 +335,84 @@ def test_lerp_takes_a_bool_weight_as_pytorch():
     a, b = tg.tensor([1.0, 2.0]), tg.tensor([3.0, 5.0])
     assert tg.lerp(a, b, True).numpy().tolist() == [3, 5]
     assert tg.lerp(a, b, False).numpy().tolist() == [1, 2]
+
+
+class _MaxToEveryTie(tg.autograd.Function):
+    """max whose VJP gives the whole gradient to every tied maximum (twice too much at a pair)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.max(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (x == x.max()).to(g.dtype)
+
+
+@pytest.mark.parametrize("method", ["finite_differences", "taylor"])
+@pytest.mark.parametrize("fast", [False, True])
+def test_a_vjp_that_shares_a_tie_wrongly_is_wrong_not_excused(method, fast):
+    """(t77: each entry of (1, 1, 0) at [3, 3, 1] lies between its own one-sided slopes, and the
+    check called it not differentiable; moving both together gives 1, the entries add up to 2)"""
+    x = tg.tensor([3.0, 3.0, 1.0], dtype=tg.float64, requires_grad=True)
+    r = tg.check_grads(_MaxToEveryTie.apply, (x,), method=method, fast_mode=fast)
+    assert r.kind not in ("ok", "not_differentiable"), str(r)
+    assert tg.check_grads(lambda t: t.max(), (x,), method=method, fast_mode=fast).kind in (
+        "ok", "not_differentiable")
+
+
+def test_a_symlink_at_the_default_path_keeps_the_earlier_run(tmp_path, monkeypatch):
+    """(t75: the backup was a second link to the earlier run, and the save wrote through both)"""
+    import os
+
+    from tinygrad_cnn import cli
+
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["train", "--limit", "64", "--epochs", "1", "--data-dir", _DATA, "--out",
+                     "mine.npz"]) == 0
+    before = (tmp_path / "mine.npz").read_bytes()
+    (tmp_path / "checkpoints").mkdir()
+    os.symlink("../mine.npz", tmp_path / "checkpoints" / "lenet5.npz")
+    assert cli.main(["train", "--limit", "64", "--epochs", "1", "--data-dir", _DATA,
+                     "--seed", "5"]) == 0
+    assert (tmp_path / "mine.npz").read_bytes() == before
+    assert (tmp_path / "checkpoints" / "lenet5.previous.npz").read_bytes() == before
+    new = tmp_path / "checkpoints" / "lenet5.npz"
+    assert not new.is_symlink() and new.read_bytes() != before
+
+
+def test_a_relative_data_dir_in_a_deleted_folder_and_a_new_one_on_resume(tmp_path, capsys):
+    import subprocess
+    import sys
+
+    from tinygrad_cnn import cli
+
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    code = ("import os, sys; os.chdir(sys.argv[1]); os.rmdir(sys.argv[1]); "
+            "from tinygrad_cnn.cli import main; "
+            "sys.exit(main(['train', '--data-dir', '.', '--out', sys.argv[2]]))")
+    run = subprocess.run([sys.executable, "-c", code, str(gone), str(tmp_path / "x.npz")],
+                         capture_output=True, text=True)
+    assert run.returncode == 2 and "argument --data-dir: . is relative, but the current " \
+        "folder no longer exists" in run.stderr
+    ck = tmp_path / "d.npz"
+    assert cli.main(["train", "--limit", "64", "--epochs", "1", "--out", str(ck)]) == 0
+    capsys.readouterr()
+    assert cli.main(["train", "--resume", str(ck), "--epochs", "2", "--data-dir", _DATA]) == 0
+    assert f"--data-dir (the default places) -> {_DATA}" in capsys.readouterr().out
+
+
+def test_inside_the_recording_block_the_leaves_show_the_pass_so_far():
+    from tinygrad_cnn import viz
+
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    x.name = "x"
+    loss = (x * x).sum()
+    with viz.record_gradients(loss):
+        loss.backward()
+        inside = viz.text(loss, backward=True).splitlines()[-1]
+    assert "‖grad‖ = 4.472" in inside  # (was: "grad not computed" until the block ended)
+    assert viz.text(loss, backward=True).splitlines()[-1] == inside

@@ -223,6 +223,10 @@ def _check_data_dir(args: argparse.Namespace) -> None:
         # downloaded into it) or refused, never passed over for another folder's files
         args.data_dir, what = env, "TINYGRAD_CNN_DATA:"
     path = Path(args.data_dir)
+    if not path.is_absolute() and not _cwd_exists():
+        _usage(args, f"{what} {path} is relative, but the current folder no longer exists "
+               "(deleted since this shell entered it); cd to an existing folder, or give an "
+               "absolute path")
     if not path.exists():
         _usage(args, f"{what} {path} does not exist; expected a folder with the MNIST .gz files "
                "(or an empty one to download them into), or leave it out to use the default "
@@ -503,6 +507,11 @@ def _resolve_training(args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
             env = os.environ["TINYGRAD_CNN_DATA"]
             if Path(env).resolve() != Path(saved_dir).resolve():
                 changes.append(f"the data folder {saved_dir} -> {env} (TINYGRAD_CNN_DATA)")
+    elif args.data_dir is not None:  # (trained on the default places' files)
+        changes.append(f"--data-dir (the default places) -> {args.data_dir}")
+    elif os.environ.get("TINYGRAD_CNN_DATA"):
+        changes.append("the data folder (the default places) -> "
+                       f"{os.environ['TINYGRAD_CNN_DATA']} (TINYGRAD_CNN_DATA)")
     # the device it was trained on, unless --device says otherwise (a change is shown)
     saved_device = config.get("device", "cpu")
     try:
@@ -728,6 +737,8 @@ def _keep_earlier_run(out: Path) -> Path:
         except OSError:  # (no hard links here)
             os.replace(out, backup)
             return backup
+        if out.is_symlink():  # (the link was linked, not its target: the save would write
+            os.unlink(out)    # through it into the earlier run; the backup link keeps that)
         # ``out`` stays until the first save replaces it (a kill before that leaves the earlier
         # run at both names, and the resume hint printed at the start still works); that save
         # gives the new file a new file's mode, not the earlier one's (a read-only file stays

@@ -570,6 +570,7 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
             # NaN difference at the edge of its domain) -- not a wrong VJP either
             jump = bad & jumped[r][c]
             edge = bad & ~np.isfinite(n).all(axis=1, keepdims=True)  # the input element's row
+            at_kink &= ~_unshared(p, i, c, a, at_kink, s)
             at_kink |= jump | edge
             ties = _ties(p, r, i, c, a, n, bad & ~at_kink, s)
             for col in ties:
@@ -835,13 +836,9 @@ def _ties(p: Problem, r: int, i: int, c: int, a: np.ndarray, n: np.ndarray, bad:
         return found
     worst = np.argsort(-np.where(bad, np.abs(a - n), -np.inf).max(axis=0)[cols])[:TIE_COLUMNS]
     x = p.base(i).ravel()
-    h = s.eps
     for col in (int(cols[k]) for k in worst):
         for u in (bad[:, col].astype(np.float64), np.ones_like(x)):
-            with np.errstate(all="ignore"):
-                up = p.evaluate_at(i, x + h * u)[c][col]
-                down = p.evaluate_at(i, x - h * u)[c][col]
-            joint = float((up - down) / (2 * h))
+            joint = _joint_slope(p, i, c, col, x, u, s.eps)
             if not np.isfinite(joint):
                 continue
             summed, claimed = float(u @ n[:, col]), float(u @ a[:, col])
@@ -850,6 +847,34 @@ def _ties(p: Problem, r: int, i: int, c: int, a: np.ndarray, n: np.ndarray, bad:
                 found[col] = joint
                 break
     return found
+
+
+def _joint_slope(p: Problem, i: int, c: int, col: int, x: np.ndarray, u: np.ndarray,
+                 h: float) -> float:
+    """The central difference of output element ``col`` along ``u`` (inputs moved together)."""
+    with np.errstate(all="ignore"):
+        up = p.evaluate_at(i, x + h * u)[c][col]
+        down = p.evaluate_at(i, x - h * u)[c][col]
+    return float((up - down) / (2 * h))
+
+
+def _unshared(p: Problem, i: int, c: int, a: np.ndarray, at_kink: np.ndarray,
+              s: Settings) -> np.ndarray:
+    """Kink entries that are wrong all the same: where several inputs of one output element sit
+    at kinks together (a tie of max), each VJP entry may lie between its own one-sided slopes
+    while they add up to more than moving them together gives (a max VJP of (1, 1, 0) at
+    [3, 3, 1] doubles the gradient). Returns the mask of such entries (columns of the block)."""
+    wrong = np.zeros_like(at_kink)
+    cols = np.flatnonzero(at_kink.sum(axis=0) >= 2)[:TIE_COLUMNS]
+    x = p.base(i).ravel()
+    for col in (int(k) for k in cols):
+        u = at_kink[:, col].astype(np.float64)
+        joint = _joint_slope(p, i, c, col, x, u, s.eps)
+        claimed = float(u @ a[:, col])
+        tol = (s.atol + s.rtol * abs(joint)) * max(1.0, float(np.sqrt(u.sum())))
+        if np.isfinite(joint) and abs(joint - claimed) > tol:
+            wrong[:, col] = at_kink[:, col]
+    return wrong
 
 
 def _kink_report(kinks: list[tuple[float, Entry]], labels: Labels, order: int) -> GradcheckReport:

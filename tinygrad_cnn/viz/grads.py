@@ -107,7 +107,7 @@ class NodeGrads:
     pass_id: int = 0  # the backward pass (the engine numbers them) this was recorded in
 
 
-KEEP = 8  # recorded passes kept per node and per leaf (a table shows one pass, never a mix)
+KEEP = 32  # recorded passes kept per node and per leaf (a table shows one pass, never a mix)
 # ctx -> {pass: what its VJP did in that recorded backward}; leaf -> {pass: the sum that reached
 # it}; pass -> the nodes (or leaves) that backward started at
 _NODES: weakref.WeakKeyDictionary[Context, dict[int, NodeGrads]] = weakref.WeakKeyDictionary()
@@ -133,7 +133,14 @@ def node_grads(ctx: Context, pass_id: int | None = None) -> NodeGrads | None:
     return records[max(records)] if pass_id is None else records.get(pass_id)
 
 
+_ACTIVE: list[record_gradients] = []  # the recordings whose block is running
+
+
 def _recorded_leaf(t: Tensor, pass_id: int | None = None) -> GradStat | None:
+    for rec in reversed(_ACTIVE):  # (inside the block: the sums of the pass being recorded)
+        got = rec._sums.get(id(t))
+        if got is not None and got[0] is t and pass_id in (None, rec._pass):
+            return GradStat.of(got[1])
     entry = _LEAVES.get(id(t))
     if entry is None or entry[0]() is not t or not entry[1]:
         return None
@@ -246,12 +253,15 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
                 classes[fn] = self._recording(fn)
             self._swapped.append((ctx, fn))
             ctx.fn = classes[fn]
+        _ACTIVE.append(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
         for ctx, fn in reversed(self._swapped):
             ctx.fn = fn
         self._swapped.clear()
+        if self in _ACTIVE:
+            _ACTIVE.remove(self)
         self._commit()
 
     def _commit(self) -> None:

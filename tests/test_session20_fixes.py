@@ -416,3 +416,49 @@ def test_inside_the_recording_block_the_leaves_show_the_pass_so_far():
         inside = viz.text(loss, backward=True).splitlines()[-1]
     assert "‖grad‖ = 4.472" in inside  # (was: "grad not computed" until the block ended)
     assert viz.text(loss, backward=True).splitlines()[-1] == inside
+
+
+def test_a_command_ending_in_one_thread_leaves_another_threads_lock_and_folders(tmp_path):
+    """(t75: the first cli.main to end released every lock and new folder of the process)"""
+    import threading
+
+    from tinygrad_cnn import cli
+
+    made = tmp_path / "theirs"
+    lock = tmp_path / ".theirs.lock"
+    ready, done = threading.Event(), threading.Event()
+
+    def other():
+        cli._make_parents(made / "x.npz")
+        handle = open(lock, "w")
+        cli._OWNED.locks.append((handle, lock))
+        ready.set()
+        done.wait(5)
+        cli._release()
+
+    t = threading.Thread(target=other)
+    t.start()
+    ready.wait(5)
+    cli._release()  # (this thread's command ends)
+    assert lock.exists() and made.is_dir()
+    done.set()
+    t.join()
+    assert not lock.exists() and not made.exists()
+
+
+def test_an_ignored_sigint_stays_ignored(tmp_path):
+    """(t75: `cmd &` in a script starts with SIGINT ignored; the command line took it back)"""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    run = subprocess.Popen(
+        [sys.executable, "-m", "tinygrad_cnn", "train", "--limit", "12800", "--epochs", "1",
+         "--data-dir", _DATA, "--out", str(tmp_path / "bg.npz")], cwd=tmp_path,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    time.sleep(1.0)
+    assert run.poll() is None  # (still training when the signal comes)
+    run.send_signal(signal.SIGINT)
+    assert run.wait(120) == 0, run.stderr.read()

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import os
 import signal
-from typing import Any
+
+TYPE_CHECKING = False  # (typing is not imported: it takes milliseconds, during which a Ctrl-C
+if TYPE_CHECKING:      # printed a traceback)
+    from typing import Any
 
 
 def run_as_main(sys: Any) -> bool:
@@ -36,7 +39,8 @@ def _interrupted(signum: int, frame: Any) -> None:
 def quiet_interrupts() -> None:
     """Install the start-up Ctrl-C handler (main thread only; elsewhere nothing)."""
     try:
-        signal.signal(signal.SIGINT, _interrupted)
+        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # (ignored, as `cmd &` in a
+            signal.signal(signal.SIGINT, _interrupted)              # script: left so)
     except ValueError:  # not the main thread
         pass
 

@@ -21,6 +21,7 @@ import shlex
 import signal
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -769,8 +770,17 @@ def _free_backup(out: Path) -> Path:
         k += 1
 
 
-_LOCKS: list[tuple[Any, Path]] = []  # this command's open lock files (released when it ends)
-_MADE: list[Path] = []  # the folders this command made, outermost first (removed if left empty)
+class _Owned(threading.local):
+    """What the command running in this thread holds: its open lock files (released when it
+    ends) and the folders it made, outermost first (removed if left empty). Per thread: a
+    command ending in one thread leaves another thread's run its lock and its folders."""
+
+    def __init__(self) -> None:
+        self.locks: list[tuple[Any, Path]] = []
+        self.made: list[Path] = []
+
+
+_OWNED = _Owned()
 
 
 def _make_parents(path: Path) -> None:
@@ -778,19 +788,19 @@ def _make_parents(path: Path) -> None:
     interrupted, failed -- before writing into them leaves none behind."""
     made = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
     path.parent.mkdir(parents=True, exist_ok=True)
-    _MADE.extend(reversed(made))
+    _OWNED.made.extend(reversed(made))
 
 
 def _release() -> None:
     """The end of a command (in ``main``, so also one called in a notebook or a test): its
     locks released and their files removed, its empty new folders removed."""
-    while _LOCKS:
-        handle, lock = _LOCKS.pop()
+    while _OWNED.locks:
+        handle, lock = _OWNED.locks.pop()
         with contextlib.suppress(OSError):
             handle.close()
         _unlink_quietly(lock)
-    while _MADE:
-        _rmdir_quietly(_MADE.pop())  # (innermost first; one holding a file stays)
+    while _OWNED.made:
+        _rmdir_quietly(_OWNED.made.pop())  # (innermost first; one holding a file stays)
 
 
 def _lock_output(args: argparse.Namespace, out: Path) -> None:
@@ -816,7 +826,7 @@ def _lock_output(args: argparse.Namespace, out: Path) -> None:
         handle.close()
         _usage(args, f"argument --out: another run is writing {out} now (it holds {lock}); wait "
                "for it to finish, or give this run another --out")
-    _LOCKS.append((handle, lock))  # (the lock file goes with the run that holds it)
+    _OWNED.locks.append((handle, lock))  # (the lock file goes with the run that holds it)
 
 
 def _unlink_quietly(path: Path) -> None:
@@ -1088,7 +1098,8 @@ def main(argv: Sequence[str] | None = None, *, _whole_process: bool = False) -> 
     if os.name == "posix" and threading.current_thread() is threading.main_thread():
         # a Ctrl-C while numpy works in another thread must still arrive here
         found = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if found[0] is not signal.SIG_IGN:  # (ignored -- `cmd &` in a script -- stays ignored)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         # SIGTERM (kill, timeout, a job scheduler) stops a run as Ctrl-C does: the epoch being
         # saved is finished, the lock file removed, and the exit status says which signal
         signal.signal(signal.SIGTERM, _terminated)

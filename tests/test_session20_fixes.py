@@ -462,3 +462,21 @@ def test_an_ignored_sigint_stays_ignored(tmp_path):
     assert run.poll() is None  # (still training when the signal comes)
     run.send_signal(signal.SIGINT)
     assert run.wait(120) == 0, run.stderr.read()
+
+
+def test_constants_get_unique_names_and_versions_keep_theirs_after_the_tensor_is_gone():
+    from tinygrad_cnn import viz
+
+    x = tg.tensor([0.5, -1.0], requires_grad=True)
+    x.name = "x"
+    c = tg.tensor([3.0, 4.0])
+    c.name = "x"
+    rows = [line.split()[:2] for line in viz.text((x * c).sum()).splitlines()[2:]]
+    assert ["x#2", "input"] in rows and ["%0", "mul(x,"] in rows  # (was: mul(x, x))
+    y = x * 2
+    y.name = "y"
+    y.mul_(3)
+    loss = (y * 1).sum()
+    alive = viz.text(loss)
+    del y
+    assert viz.text(loss) == alive and "y@1" in alive  # (was: y, y#2 once y was gone)

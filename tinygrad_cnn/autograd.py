@@ -390,6 +390,8 @@ class Context:
     backward_ran = False
     #: the name given to the output (``y.name = "y"``), for the drawings once it is gone
     out_label: str | None = None
+    #: the named output moved on to a newer node (an in-place change): this is an earlier version
+    superseded = False
     #: tensor hooks registered on the output (``register_hook``)
     hooks: list[Callable[[Tensor], Tensor | None]] | None = None
     #: the output, weakly, when it called ``retain_grad()``

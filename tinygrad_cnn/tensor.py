@@ -376,8 +376,10 @@ class Tensor:
         if value is not None and old is not None and old.retained is not None and \
                 old.retained() is self:
             value.retained = old.retained
-        if value is not None and self._name is not None:  # (the new version is named alike)
-            value.out_label = self._name
+        if value is not None and self._name is not None:  # (the new version is named alike;
+            value.out_label = self._name                    # the old one is an earlier version)
+            if old is not None and old.out_label == self._name:
+                old.superseded = True
         self._grad_fn = value
 
     @property

@@ -343,7 +343,7 @@ class GraphView:
                     if cname and cname in named_consts:
                         self._const_names[(id(ctx), i)] = named_consts[cname]
                         continue
-                    name = cname or f"const{n_const}"
+                    name = unique(cname or f"const{n_const}")  # (not a leaf's or op's name)
                     n_const += cname is None
                     self._const_names[(id(ctx), i)] = name
                     if cname:
@@ -363,12 +363,16 @@ class GraphView:
         # are `y@1`, `y@2`, ... (oldest first), the current one `y` (the text form read
         # `y mul(x, 2)` ... `y mul(%1, 3)` ... `mul(y, x)`, two results of one name)
         self._versions: dict[int, str] = {}
-        count: dict[int, int] = {}
+        count: dict[Any, int] = {}
         for ctx in self.forward:
             out = outputs(ctx)[0][0] if getattr(ctx, "n_outputs", 1) == 1 else None
             if out is not None and out.name and out._grad_fn is not ctx:
                 count[id(out)] = count.get(id(out), 0) + 1
                 self._versions[id(ctx)] = unique(f"{out.name}@{count[id(out)]}")
+            elif out is None and ctx.out_label and ctx.superseded:  # (the tensor is gone)
+                key = ("gone", ctx.out_label)
+                count[key] = count.get(key, 0) + 1
+                self._versions[id(ctx)] = unique(f"{ctx.out_label}@{count[key]}")
         # the other named results: the tensor's name (the node's copy of it once the tensor is
         # gone); a name given to several results -- a loop's `h` -- is `h`, `h#2`, ... oldest
         # first, as the leaves' (the text form read `add(p, p)` for two tensors named p)

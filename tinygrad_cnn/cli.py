@@ -224,10 +224,7 @@ def _check_data_dir(args: argparse.Namespace) -> None:
         # downloaded into it) or refused, never passed over for another folder's files
         args.data_dir, what = env, "TINYGRAD_CNN_DATA:"
     path = Path(args.data_dir)
-    if not path.is_absolute() and not _cwd_exists():
-        _usage(args, f"{what} {path} is relative, but the current folder no longer exists "
-               "(deleted since this shell entered it); cd to an existing folder, or give an "
-               "absolute path")
+    _refuse_relative_in_gone_folder(args, what, path)
     if not path.exists():
         _usage(args, f"{what} {path} does not exist; expected a folder with the MNIST .gz files "
                "(or an empty one to download them into), or leave it out to use the default "
@@ -251,6 +248,13 @@ def _cwd_exists() -> bool:
     except OSError:
         return False
     return True
+
+
+def _refuse_relative_in_gone_folder(args: argparse.Namespace, what: str, path: Path) -> None:
+    if not path.is_absolute() and not _cwd_exists():
+        _usage(args, f"{what} {path} is relative, but the current folder no longer exists "
+               "(deleted since this shell entered it); cd to an existing folder, or give an "
+               "absolute path")
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -279,10 +283,7 @@ def _check_output(args: argparse.Namespace, flag: str, path: Path,
     try:
         path.resolve()
     except (RuntimeError, OSError) as exc:  # (a symlink loop: RuntimeError before Python 3.13)
-        if not path.is_absolute() and not _cwd_exists():
-            _usage(args, f"argument {flag}: {path} is relative, but the current folder no longer "
-                   "exists (deleted since this shell entered it); cd to an existing folder, or "
-                   "give an absolute path")
+        _refuse_relative_in_gone_folder(args, f"argument {flag}:", path)
         _usage(args, f"argument {flag}: {path} cannot be resolved ({exc}); expected a path that "
                "is not a loop of symbolic links")
     if path.is_dir():
@@ -1091,8 +1092,6 @@ def main(argv: Sequence[str] | None = None, *, _whole_process: bool = False) -> 
     exit status. Called from a program (a notebook, a test), it gives back the SIGINT and SIGTERM
     handlers it found; ``python -m tinygrad_cnn`` keeps its own until the process ends (a flood of
     SIGTERMs then still ends it with status 143, not killed)."""
-    import threading
-
     args = build_parser().parse_args(argv)
     found: tuple[Any, Any] | None = None  # the handlers of a program that called main()
     if os.name == "posix" and threading.current_thread() is threading.main_thread():

@@ -68,7 +68,16 @@ from tinygrad_cnn.ops.statistics import (
     unique_consecutive,
     var_mean,
 )
-from tinygrad_cnn.tensor import DTypeLike, Number, Tensor, _dim_names, _to_tensor, result_type, tensor
+from tinygrad_cnn.tensor import (
+    DTypeLike,
+    Number,
+    Tensor,
+    _check_factor,
+    _dim_names,
+    _to_tensor,
+    result_type,
+    tensor,
+)
 
 
 # ------------------------------------------------------------------------------ everyday ops
@@ -501,13 +510,7 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:
 
 def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """``other - alpha * input`` (PyTorch's reversed subtraction)."""
-    if isinstance(alpha, (float, np.floating)) and result_type(input, other).kind in "biu":
-        raise RuntimeError(f"rsub: For integral input tensors, argument alpha must not be a "
-                           f"floating point number (got alpha={alpha}); pass an int, or convert "
-                           "the tensors with .float()")
-    if isinstance(alpha, (bool, np.bool_)) and result_type(input, other).kind != "b":
-        raise RuntimeError("rsub: Boolean alpha only supported for Boolean results; pass alpha "
-                           "as a number")
+    _check_factor("rsub", "alpha", alpha, result_type(input, other))
     return other - (input if alpha == 1 else input * alpha)
 
 

@@ -2220,13 +2220,7 @@ class Tensor:
             if not isinstance(v, (int, float, np.number, np.bool_)):
                 raise TypeError(f"addr(): argument '{name}' must be a Number, not "
                                 f"{type(v).__name__}")
-            if isinstance(v, (float, np.floating)) and dt.kind in "biu":
-                raise RuntimeError(f"addr: For integral input tensors, argument {name} must not "
-                                   f"be a floating point number (got {name}={v}; the result is "
-                                   f"{dt}); pass an int, or convert the tensors with .float()")
-            if isinstance(v, (bool, np.bool_)) and dt.kind != "b":
-                raise RuntimeError(f"addr: Boolean {name} only supported for Boolean results (got "
-                                   f"{name}={v}; the result is {dt}); pass {name} as a number")
+            _check_factor("addr", name, v, dt)
         if dt.kind == "b":  # (PyTorch reads the scalars of a bool addr as truth values)
             beta, alpha = bool(beta), bool(alpha)
         product = vec1.to(dt).outer(vec2.to(dt))
@@ -5211,6 +5205,18 @@ def _raw_binary(name: str, ufunc: str, floating: bool = False) -> Callable[[Any,
     return raw
 
 
+def _check_factor(where: str, name: str, v: Any, dt: np.dtype) -> None:
+    """PyTorch's rules for a scalar factor (``alpha``, ``beta``) of a result of dtype ``dt``: a
+    bool only for a bool result, a float not for an integral one."""
+    if isinstance(v, (bool, np.bool_)) and dt.kind != "b":
+        raise RuntimeError(f"{where}: Boolean {name} only supported for Boolean results (got "
+                           f"{name}={v}; the result is {dt}); pass {name} as a number")
+    if isinstance(v, (float, np.floating)) and dt.kind in "biu":
+        raise RuntimeError(f"{where}: For integral input tensors, argument {name} must not be a "
+                           f"floating point number (got {name}={v}; the result is {dt}); pass an "
+                           "int, or convert the tensors with .float()")
+
+
 def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:
     """``alpha * b``, the second term of ``a + alpha * b`` (add/sub), with PyTorch's checks of
     ``alpha``; ``b`` is cast to the result dtype first, so an int tensor times 2.5 beside a float64
@@ -5221,13 +5227,7 @@ def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:
     if not isinstance(alpha, (bool, int, float, np.bool_, np.number)):
         raise TypeError(f"{where}: alpha must be a number, got {type(alpha).__name__}")
     dt = result_type(a, b)
-    if isinstance(alpha, (bool, np.bool_)) and dt.kind != "b":
-        raise RuntimeError(f"{where}: Boolean alpha only supported for Boolean results (the result "
-                           f"is {dt}); pass alpha as a number")
-    if isinstance(alpha, (float, np.floating)) and dt.kind in "biu":
-        raise RuntimeError(f"{where}: For integral input tensors, argument alpha must not be a "
-                           f"floating point number (got alpha={alpha}; the result is {dt}); pass an "
-                           "int, or convert the tensors with .float()")
+    _check_factor(where, "alpha", alpha, dt)
     if alpha == 1 and not isinstance(alpha, (bool, np.bool_)):
         return b
     # the range PyTorch checks: of alpha for add, of -alpha for sub (which adds -alpha * b)

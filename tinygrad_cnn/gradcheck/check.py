@@ -842,7 +842,7 @@ def _ties(p: Problem, r: int, i: int, c: int, a: np.ndarray, n: np.ndarray, bad:
             if not np.isfinite(joint):
                 continue
             summed, claimed = float(u @ n[:, col]), float(u @ a[:, col])
-            tol = (s.atol + s.rtol * abs(joint)) * max(1.0, float(np.sqrt(u.sum())))
+            tol = _joint_tol(s, joint, u)
             if abs(joint - summed) > tol and abs(joint - claimed) <= tol:
                 found[col] = joint
                 break
@@ -858,6 +858,12 @@ def _joint_slope(p: Problem, i: int, c: int, col: int, x: np.ndarray, u: np.ndar
     return float((up - down) / (2 * h))
 
 
+def _joint_tol(s: Settings, joint: float, u: np.ndarray) -> float:
+    """The tolerance of a sum of ``u.sum()`` entries against a joint slope: gradcheck's, grown
+    as the square root of how many entries add up (their errors are independent)."""
+    return (s.atol + s.rtol * abs(joint)) * max(1.0, float(np.sqrt(u.sum())))
+
+
 def _unshared(p: Problem, i: int, c: int, a: np.ndarray, at_kink: np.ndarray,
               s: Settings) -> np.ndarray:
     """Kink entries that are wrong all the same: where several inputs of one output element sit
@@ -870,9 +876,7 @@ def _unshared(p: Problem, i: int, c: int, a: np.ndarray, at_kink: np.ndarray,
     for col in (int(k) for k in cols):
         u = at_kink[:, col].astype(np.float64)
         joint = _joint_slope(p, i, c, col, x, u, s.eps)
-        claimed = float(u @ a[:, col])
-        tol = (s.atol + s.rtol * abs(joint)) * max(1.0, float(np.sqrt(u.sum())))
-        if np.isfinite(joint) and abs(joint - claimed) > tol:
+        if np.isfinite(joint) and abs(joint - float(u @ a[:, col])) > _joint_tol(s, joint, u):
             wrong[:, col] = at_kink[:, col]
     return wrong
 

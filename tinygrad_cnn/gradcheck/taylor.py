@@ -25,7 +25,9 @@ kink; check such networks with finite differences (eps = 1e-6 crosses far fewer)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -93,9 +95,15 @@ def _slope_error(sr: np.ndarray, hs: np.ndarray, floor: np.ndarray) -> tuple[flo
     return None
 
 
+def _floor(h: Any, ulps: float, fe: float, scale: float, dphi: float, x_round: float) -> Any:
+    """The rounding floor of a remainder at steps ``h``: ``ulps`` units of phi's size (and of the
+    slope's share of it), plus the rounding of x + h·v itself."""
+    return ulps * fe * (scale + abs(dphi) * h + 1e-300) + x_round
+
+
 def _probe(ws: list[np.ndarray], p: Problem, i: int, x: np.ndarray, v: np.ndarray,
-           hs: np.ndarray, phi0: float, dphi: float, ulps: float, fe: float, scale: float,
-           x_round: float, h_min: float) -> tuple[np.ndarray, list[float]] | None:
+           hs: np.ndarray, phi0: float, dphi: float, floor_at: Callable[[Any], Any],
+           h_min: float) -> tuple[np.ndarray, list[float]] | None:
     """Steps below ``hs``, halving until three in a row are at rounding (or ``h_min``): where a
     kink crossed by the bigger steps is left behind."""
     new_h: list[float] = []
@@ -108,8 +116,7 @@ def _probe(ws: list[np.ndarray], p: Problem, i: int, x: np.ndarray, v: np.ndarra
         ph = _phi(ws, p.evaluate_at(i, x + h * v))
         new_h.append(h)
         new_phi.append(ph)
-        floor = ulps * fe * (scale + abs(dphi) * h + 1e-300) + x_round
-        low = low + 1 if abs(ph - phi0 - h * dphi) <= floor else 0
+        low = low + 1 if abs(ph - phi0 - h * dphi) <= floor_at(h) else 0
     return (np.array(new_h), new_phi) if new_h else None
 
 
@@ -183,6 +190,8 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
         # no step under the rounding of x: there x + h·v == x, a remainder of 0 says nothing
         # (a jump -- floor at 1.0 -- would look exact there)
         h_min = ROUND_STEP * fe * float(np.max(np.abs(x), initial=0.0))
+        floor_at = functools.partial(_floor, ulps=ulps, fe=fe, scale=scale, dphi=dphi,
+                                     x_round=x_round)
         # a first step inside the function's domain on both sides (log near 0, erfinv near 1:
         # a step across the edge gives NaN, and the one-sided slopes would read as a kink)
         for _ in range(MAX_STEPS):
@@ -198,7 +207,7 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
         while True:
             sr = np.array([ph - phi0 - h * dphi for ph, h in zip(phis, hs)])  # (signed)
             rem = np.abs(sr)
-            floor = ulps * fe * (scale + abs(dphi) * hs + 1e-300) + x_round
+            floor = floor_at(hs)
             above = rem > floor
             steps = len(hs)
             pairs = [k for k in range(steps - 1) if above[k] and above[k + 1]]
@@ -233,13 +242,13 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
             # kink a little way off (relu at 1e-9 from x). Below the kink the order turns to 2
             # (or the remainder to rounding); a wrong VJP's h·e only grows against h² as h
             # shrinks, so an order of 1 never turns into 2 further down
-            extra = _probe(ws, p, i, x, v, hs, phi0, dphi, ulps, fe, scale, x_round, h_min)
+            extra = _probe(ws, p, i, x, v, hs, phi0, dphi, floor_at, h_min)
             if extra is not None:
                 hs2 = np.concatenate([hs, extra[0]])
                 phis2 = phis + extra[1]
                 sr2 = np.array([ph - phi0 - h * dphi for ph, h in zip(phis2, hs2)])
                 rem2 = np.abs(sr2)
-                floor2 = ulps * fe * (scale + abs(dphi) * hs2 + 1e-300) + x_round
+                floor2 = floor_at(hs2)
                 above2 = rem2 > floor2
                 last2 = int(np.flatnonzero(above2)[-1]) if above2.any() else -1
                 tail2 = np.arange(last2 + 1, len(hs2))
@@ -302,7 +311,7 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
             hl = hs[judged]
             lphis = np.array([_phi(ws, p.evaluate_at(i, x - h * v)) for h in hl])
             lrem = np.abs(lphis - phi0 + hl * dphi)
-            lfloor = ulps * fe * (scale + abs(dphi) * hl + 1e-300) + x_round
+            lfloor = floor_at(hl)
             # (well above rounding, and the slope off by more than rounding of the VJP's
             # constants: sigmoid near its inflection point is linear to a few rounding units)
             if len(hl) > 1 and (lrem > 30 * lfloor).all() and \

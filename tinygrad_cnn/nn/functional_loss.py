@@ -90,6 +90,13 @@ def _pair(input: Tensor, target: Any, op: str, integer_target: bool = True,
     return x, target
 
 
+def _same_device(weight: Tensor, x: Tensor, op: str, what: str) -> None:
+    if weight.device != x.device:
+        raise RuntimeError(f"{op}: the inputs are on different devices ({what} on "
+                           f"{weight.device}, the input on {x.device}); move {what} with "
+                           f".to({x.device!r})")
+
+
 def _constant(weight: Any, x: Tensor, op: str, what: str, cast: bool = False) -> Any:
     """A class weight or pos_weight as a constant array on ``x``'s device (PyTorch does not
     differentiate these either); ``cast``: a float weight of another dtype is cast to ``x``'s
@@ -97,10 +104,7 @@ def _constant(weight: Any, x: Tensor, op: str, what: str, cast: bool = False) ->
     if weight is None:
         return None
     if isinstance(weight, Tensor):
-        if weight.device != x.device:
-            raise RuntimeError(f"{op}: the inputs are on different devices ({what} on "
-                               f"{weight.device}, the input on {x.device}); move {what} with "
-                               f".to({x.device!r})")
+        _same_device(weight, x, op, what)
         if weight.requires_grad and is_grad_enabled():  # (no gradient asked: PyTorch computes)
             which = " with class-index targets (with probability targets it is)" \
                 if op == "cross_entropy" else ""
@@ -164,10 +168,7 @@ def _class_weight_probs(weight: Any, x: Tensor, c: int, op: str) -> Any:
     the result (PyTorch's too)."""
     if not (isinstance(weight, Tensor) and weight.dtype.kind == "f"):
         return _class_weight(weight, x, c, op)
-    if weight.device != x.device:
-        raise RuntimeError(f"{op}: the inputs are on different devices (weight on "
-                           f"{weight.device}, the input on {x.device}); move weight with "
-                           f".to({x.device!r})")
+    _same_device(weight, x, op, "weight")
     if tuple(weight.shape) != (c,):
         raise ValueError(f"{op}: weight must have one value per class, shape ({c},), got "
                          f"{tuple(weight.shape)}")

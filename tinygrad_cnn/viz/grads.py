@@ -103,7 +103,6 @@ class NodeGrads:
     received: GradStat
     sent: tuple[GradStat | None, ...]
     received_all: tuple[GradStat | None, ...] = ()
-    foreign: bool = False  # the recorded backward started at a root outside this recording's
     pass_id: int = 0  # the backward pass (the engine numbers them) this was recorded in
 
 
@@ -240,7 +239,6 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
         self._sums: dict[int, tuple[Tensor, Any]] = {}
         self._swapped: list[tuple[Context, type[Function]]] = []
         self._pass = 0  # the engine's number of the backward pass being recorded
-        self._foreign = False
 
     def __enter__(self) -> record_gradients:
         nodes = _collect([r.grad_fn for r in self.roots if r.grad_fn is not None])
@@ -305,8 +303,6 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
                     _STEPS.pop(old, None)
                     _COVERED.pop(old, None)
             _COVERED.setdefault(p, weakref.WeakSet()).update(c for c, _ in self._swapped)
-            starts = [s for s in map(_start, self.roots) if s is not None]
-            self._foreign = not any(e is s for e in began for s in starts)
         self.steps.append(ctx)
         grads = result if isinstance(result, tuple) else (result,)
         needed = _state.backward_needed  # grad()/backward(inputs=): only the paths to those
@@ -331,8 +327,7 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
         else:  # several outputs: the node shows (is coloured by) all they received together
             total = _together(given)
         _STEPS[p] = step = _STEPS.get(p, 0) + 1
-        _keep(records, p, NodeGrads(step, total, sent, stats if len(stats) > 1 else (),
-                                    self._foreign, p))
+        _keep(records, p, NodeGrads(step, total, sent, stats if len(stats) > 1 else (), p))
 
 
 def _together(stats: Sequence[GradStat]) -> GradStat:

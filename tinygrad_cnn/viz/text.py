@@ -131,7 +131,7 @@ def _backward(view: GraphView) -> str:
             arrived.add(id(r.grad_fn))
     rows: list[list[str]] = []
     vjps = [c for c in view.nodes if not is_output_of(c)]  # output nodes run no VJP of their own
-    skipped = 0
+    skipped = unseen = 0
     for step, ctx in enumerate(vjps, start=1):
         ng = _grads.node_grads(ctx, shown.pass_id) if recorded else None
         # recorded, but this VJP did not run: grad(..., inputs) needed no path through it (or
@@ -139,6 +139,7 @@ def _backward(view: GraphView) -> str:
         idle = recorded and ng is None and _grads.watched(ctx, shown.pass_id)
         unwatched = recorded and ng is None and not idle
         skipped += idle
+        unseen += unwatched
         sends = []
         for i, e in enumerate(ctx.next):
             if e is None:
@@ -168,8 +169,6 @@ def _backward(view: GraphView) -> str:
         rows.append([f"{step}.", f"{ctx.fn.name} VJP" + (" (did not run)" if idle else ""),
                      "; ".join(receives), "; ".join(sends), ctx.scope or "",
                      source_text(ctx) or ""])
-    unseen = sum(1 for c in vjps if recorded and _grads.node_grads(c, shown.pass_id) is None
-                 and not _grads.watched(c, shown.pass_id))
     if shown.foreign:  # record_gradients(loss) around another root's backward
         ran_note = (f" (the recorded backward started at another root, not at "
                     f"{_roots_text(view)}: these are that backward's gradients; "

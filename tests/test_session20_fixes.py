@@ -480,3 +480,42 @@ def test_constants_get_unique_names_and_versions_keep_theirs_after_the_tensor_is
     alive = viz.text(loss)
     del y
     assert viz.text(loss) == alive and "y@1" in alive  # (was: y, y#2 once y was gone)
+
+
+# ------------------------------------------------------------ outside tester t78 (last round)
+@pytest.mark.parametrize("kw", [dict(beta=256), dict(alpha=256), dict(beta=-256)])
+def test_addr_refuses_a_factor_the_integer_result_cannot_hold(kw):
+    """(t78: beta=256 on uint8 wrapped to 0 and gave [[1, 2]] silently; PyTorch refuses)"""
+    torch = pytest.importorskip("torch")
+    m, v, w = [[1, 1]], [1], [1, 2]
+    with pytest.raises(RuntimeError, match="without overflow"):
+        torch.addr(torch.tensor(m, dtype=torch.uint8), torch.tensor(v, dtype=torch.uint8),
+                   torch.tensor(w, dtype=torch.uint8), **kw)
+    with pytest.raises(RuntimeError, match="cannot be converted to the result's uint8 without"):
+        tg.addr(tg.tensor(m, dtype=tg.uint8), tg.tensor(v, dtype=tg.uint8),
+                tg.tensor(w, dtype=tg.uint8), **kw)
+
+
+def test_a_dangling_symlink_at_the_default_path_is_refused(tmp_path, monkeypatch, capsys):
+    import os
+
+    from tinygrad_cnn import cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "checkpoints").mkdir()
+    os.symlink("missing.npz", tmp_path / "checkpoints" / "lenet5.npz")
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["train", "--limit", "64", "--epochs", "1", "--data-dir", _DATA])
+    assert exc.value.code == 2
+    assert "the default output path, is a symbolic link to missing.npz, which does not exist" \
+        in capsys.readouterr().err
+    assert not (tmp_path / "checkpoints" / "missing.npz").exists()
+
+
+@pytest.mark.parametrize("bad", [5, b"x", ["a"]])
+def test_a_name_that_is_not_a_string_is_refused_where_it_is_set(bad):
+    """(t78: accepted, and viz.text crashed later with a join error)"""
+    with pytest.raises(TypeError, match="a tensor's name is a str or None"):
+        tg.tensor([1.0]).name = bad
+    with pytest.raises(TypeError, match="a tensor's name is a str or None"):
+        tg.Tensor([1.0], name=bad)

@@ -547,6 +547,9 @@ def _train(args: argparse.Namespace) -> int:
     # a new run to the default path keeps the earlier run there: at this run's first save it is
     # moved to NAME.previous.npz (so the main job can be run again, and nothing is lost)
     backup = None
+    if args.out is None and args.resume is None and out.is_symlink() and not out.exists():
+        _usage(args, f"{out}, the default output path, is a symbolic link to "
+               f"{os.readlink(out)}, which does not exist; remove the link, or pass --out")
     if args.out is None and args.resume is None and out.is_file():
         backup = _free_backup(out)  # never an older previous run's file: nothing is deleted
         _check_output(args, "--out", backup, overwrite=_not_a_checkpoint)

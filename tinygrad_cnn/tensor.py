@@ -277,7 +277,7 @@ class Tensor:
         self._data = arr
         self._grad = None
         self._grad_fn = None
-        self._name = name
+        self._name = _check_name(name)
         self._version_counter = [0]
         self._hooks = None
         self._view = None
@@ -294,7 +294,7 @@ class Tensor:
 
     @name.setter
     def name(self, value: str | None) -> None:
-        self._name = value
+        self._name = _check_name(value)
         if self._grad_fn is not None:
             self._grad_fn.out_label = value
 
@@ -5205,16 +5205,31 @@ def _raw_binary(name: str, ufunc: str, floating: bool = False) -> Callable[[Any,
     return raw
 
 
-def _check_factor(where: str, name: str, v: Any, dt: np.dtype) -> None:
+def _check_name(value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"name: a tensor's name is a str or None, got {a_type(value)} {value!r}")
+    return value
+
+
+def _check_factor(where: str, name: str, v: Any, dt: np.dtype, checked: Any = None) -> None:
     """PyTorch's rules for a scalar factor (``alpha``, ``beta``) of a result of dtype ``dt``: a
-    bool only for a bool result, a float not for an integral one."""
-    if isinstance(v, (bool, np.bool_)) and dt.kind != "b":
-        raise RuntimeError(f"{where}: Boolean {name} only supported for Boolean results (got "
-                           f"{name}={v}; the result is {dt}); pass {name} as a number")
+    bool only for a bool result, a float not for an integral one, and a number the result's
+    dtype holds (``checked``, default ``v``: sub checks ``-alpha``) -- never one that wraps."""
+    if isinstance(v, (bool, np.bool_)):
+        if dt.kind != "b":
+            raise RuntimeError(f"{where}: Boolean {name} only supported for Boolean results (got "
+                               f"{name}={v}; the result is {dt}); pass {name} as a number")
+        return
     if isinstance(v, (float, np.floating)) and dt.kind in "biu":
         raise RuntimeError(f"{where}: For integral input tensors, argument {name} must not be a "
                            f"floating point number (got {name}={v}; the result is {dt}); pass an "
                            "int, or convert the tensors with .float()")
+    checked = v if checked is None else checked
+    if (dt.kind == "i" and not np.iinfo(dt).min <= checked <= np.iinfo(dt).max) \
+            or (dt.kind == "u" and not abs(checked) <= np.iinfo(dt).max) \
+            or (dt.kind == "f" and math.isfinite(v) and abs(v) > np.finfo(dt).max):  # (-1 wraps)
+        raise RuntimeError(f"{where}: {name}={v} cannot be converted to the result's {dt} "
+                           "without overflow")
 
 
 def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:
@@ -5227,18 +5242,11 @@ def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:
     if not isinstance(alpha, (bool, int, float, np.bool_, np.number)):
         raise TypeError(f"{where}: alpha must be a number, got {type(alpha).__name__}")
     dt = result_type(a, b)
-    _check_factor(where, "alpha", alpha, dt)
+    # the range PyTorch checks: of alpha for add, of -alpha for sub (which adds -alpha * b)
+    _check_factor(where, "alpha", alpha, dt, -alpha if where.startswith("sub") and
+                  not isinstance(alpha, (bool, np.bool_)) else None)
     if alpha == 1 and not isinstance(alpha, (bool, np.bool_)):
         return b
-    # the range PyTorch checks: of alpha for add, of -alpha for sub (which adds -alpha * b)
-    checked = -alpha if where.startswith("sub") and not isinstance(alpha, (bool, np.bool_)) \
-        else alpha
-    if not isinstance(alpha, (bool, np.bool_)) and (
-            (dt.kind == "i" and not np.iinfo(dt).min <= checked <= np.iinfo(dt).max)
-            or (dt.kind == "u" and not abs(checked) <= np.iinfo(dt).max)  # (-1 wraps)
-            or (dt.kind == "f" and math.isfinite(alpha) and abs(alpha) > np.finfo(dt).max)):
-        raise RuntimeError(f"{where}: alpha={alpha} cannot be converted to the result's {dt} "
-                           "without overflow")
     if dt.kind == "b":  # alpha takes no part in the dtype: a bool result stays bool (PyTorch's)
         alpha = bool(alpha)
     if dt == np.float16:

@@ -64,11 +64,12 @@ class _ThreadState(threading.local):
     keep_inputs = False  # nodes keep their input tensors (gradcheck's replay of a graph)
     backward_of: Any = None  # inside detect_anomaly(): the node whose VJP is running
     inference = False  # inside inference_mode(): not even create_graph records
-    #: during a backward with ``inputs`` (``grad()``, ``backward(inputs=...)``): the ids of the
-    #: nodes and leaves it computes gradients for (what ``viz.record_gradients`` shows); else None
-    backward_needed: Any = None
-    backward_pass = 0  # the running backward pass's number (0: none; for viz.record_gradients)
-    backward_from: Any = ()  # the running backward pass's root edges (nodes or leaves)
+    #: the running backward pass, for ``viz.record_gradients`` (None: none runs): its number,
+    #: the ids of the nodes and leaves it computes gradients for when it has ``inputs``
+    #: (``grad()``, ``backward(inputs=...)``; else None), and its root edges (nodes or leaves).
+    #: One field, so that a backward saves and restores one attribute (a small op's backward
+    #: pays for each)
+    backward_run: tuple[int, Any, Any] | None = None
     module_depth = 0  # Module calls running in this thread (0: none; 1: the outermost)
     call_start = 0  # the workspace's request count when the outermost Module call began
 
@@ -1502,9 +1503,8 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
     prev = None
     mode = _state.grad_enabled  # (set and restored by hand: a _GradModeSwitch costs a small op 5%)
     _state.grad_enabled = create_graph and not _state.inference
-    saved_state = _state.backward_needed, _state.backward_pass, _state.backward_from
-    _state.backward_needed, _state.backward_pass = needed, next(_PASSES)
-    _state.backward_from = root_edges
+    outer_run = _state.backward_run
+    _state.backward_run = (next(_PASSES), needed, root_edges)
     try:
         with quiet:
             for ctx in nodes:
@@ -1588,7 +1588,7 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                     _into_grad(leaf, g, create_graph)
     finally:
         _state.grad_enabled = mode
-        _state.backward_needed, _state.backward_pass, _state.backward_from = saved_state
+        _state.backward_run = outer_run
     if not captured:
         return captured
     # what grad() returns, the user may write into (PyTorch's are never read-only broadcasts)

@@ -173,7 +173,7 @@ def animate(*roots: Tensor, title: str | None = None) -> Animation:
     state = snapshot(view.nodes, view.leaves)
     off = _no_user_hooks(view.nodes, view.leaves)
     try:
-        with off, record_gradients(*roots) as rec:
+        with off, record_gradients(*roots, _private=True) as rec:
             hooked = off.describe(view)
             try:
                 grad(list(roots), view.leaves, retain_graph=True, allow_unused=True)

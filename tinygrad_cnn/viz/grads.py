@@ -16,6 +16,7 @@ range, the first values), plus the sum of what reached each leaf.
 from __future__ import annotations
 
 import math
+import threading
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -135,10 +136,18 @@ def node_grads(ctx: Context, pass_id: int | None = None) -> NodeGrads | None:
 _ACTIVE: list[record_gradients] = []  # the recordings whose block is running
 
 
+class _Private(threading.local):
+    depth = 0  # private recordings (an animation's own) running in this thread
+
+
+_private = _Private()
+
+
 def _recorded_leaf(t: Tensor, pass_id: int | None = None) -> GradStat | None:
-    for rec in reversed(_ACTIVE):  # (inside the block: the sums of the pass being recorded)
-        got = rec._sums.get(id(t))
-        if got is not None and got[0] is t and pass_id in (None, rec._pass):
+    for rec in reversed(_ACTIVE):  # (inside the block: the sums of the passes being recorded)
+        opened = rec._open.get(rec._pass if pass_id is None else pass_id)
+        got = opened[1].get(id(t)) if opened is not None else None
+        if got is not None and got[0] is t:
             return GradStat.of(got[1])
     entry = _LEAVES.get(id(t))
     if entry is None or entry[0]() is not t or not entry[1]:
@@ -227,18 +236,32 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
     ``text(loss, backward=True)`` and the step-through then show the values.
 
     ``steps`` lists the nodes in the order their VJPs ran; ``leaves`` maps each leaf (by id) to the
-    summed gradient it received."""
+    summed gradient it received -- both of the pass that ran a VJP last (of several passes one
+    after the other, the latest; of a backward run inside a hook of another, the outer one).
+    Every pass is recorded on its own, also passes run from other threads at the same time."""
 
-    def __init__(self, *roots: Tensor) -> None:
+    def __init__(self, *roots: Tensor, _private: bool = False) -> None:
         for i, r in enumerate(roots):
             if not isinstance(r, Tensor):
                 raise TypeError(f"record_gradients: root {i} is {a_type(r)}, not a Tensor")
         self.roots = roots
         self.steps: list[Context] = []
-        self.leaves: dict[int, tuple[Tensor, GradStat]] = {}
-        self._sums: dict[int, tuple[Tensor, Any]] = {}
+        self._leaves: dict[int, tuple[Tensor, GradStat]] = {}
+        # pass -> (its steps, the sum that reached each leaf) while the block runs (the latest
+        # KEEP passes; each is kept under its number on exit, or when KEEP newer ones began)
+        self._open: dict[int, tuple[list[Context], dict[int, tuple[Tensor, Any]]]] = {}
         self._swapped: list[tuple[Context, type[Function]]] = []
-        self._pass = 0  # the engine's number of the backward pass being recorded
+        self._pass = 0  # the engine's number of the backward pass that ran a VJP last
+        # an animation's own recording: while it runs (in its thread) other recordings note
+        # nothing, so that its pass never shows as theirs
+        self._private = _private
+
+    @property
+    def leaves(self) -> dict[int, tuple[Tensor, GradStat]]:
+        opened = self._open.get(self._pass)
+        if opened is None:
+            return self._leaves
+        return {key: (leaf, GradStat.of(total)) for key, (leaf, total) in opened[1].items()}
 
     def __enter__(self) -> record_gradients:
         nodes = _collect([r.grad_fn for r in self.roots if r.grad_fn is not None])
@@ -252,6 +275,8 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
             self._swapped.append((ctx, fn))
             ctx.fn = classes[fn]
         _ACTIVE.append(self)
+        if self._private:
+            _private.depth += 1
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -260,18 +285,23 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
         self._swapped.clear()
         if self in _ACTIVE:
             _ACTIVE.remove(self)
-        self._commit()
+            if self._private:
+                _private.depth -= 1
+        for p in sorted(self._open):
+            self._commit(p)
 
-    def _commit(self) -> None:
-        """The leaves' sums of the pass recorded so far, kept under its number."""
-        for key, (leaf, total) in self._sums.items():
-            stat = GradStat.of(total)
-            self.leaves[key] = (leaf, stat)
+    def _commit(self, p: int) -> None:
+        """The leaves' sums of pass ``p``, kept under its number."""
+        _, sums = self._open.pop(p)
+        stats = {}
+        for key, (leaf, total) in sums.items():
+            stats[key] = (leaf, stat := GradStat.of(total))
             entry = _LEAVES.get(key)
             if entry is None or entry[0]() is not leaf:
                 entry = _LEAVES[key] = (weakref.ref(leaf), {})
-            _keep(entry[1], self._pass, stat)
-        self._sums.clear()
+            _keep(entry[1], p, stat)
+        if p == self._pass:
+            self._leaves = stats
 
     def _recording(self, fn: type[Function]) -> type[Function]:
         record = self
@@ -283,19 +313,27 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
                 record._note(ctx, grads, result)
             return result
 
+        outer = getattr(fn, "_note_after_hooks", None)  # (a recording this one is nested in)
+
+        def note_after_hooks(ctx: Context, received: tuple[Any, ...], result: Any) -> None:
+            record._note(ctx, received, result)
+            if outer is not None:
+                outer(ctx, received, result)
+
         return type(fn.__name__, (fn,), {"name": fn.name, "backward": staticmethod(backward),
                                          "__module__": fn.__module__, "__doc__": fn.__doc__,
                                          "__qualname__": fn.__qualname__, "_recorded_from": fn,
-                                         "_note_after_hooks": staticmethod(record._note)})
+                                         "_note_after_hooks": staticmethod(note_after_hooks)})
 
     def _note(self, ctx: Context, received: tuple[Any, ...], result: Any) -> None:
-        p = _state.backward_pass
-        if p != self._pass:  # a new backward pass: the record (steps, leaves) is of the latest
-            self._commit()  # (the earlier pass's stays kept, under its own number)
-            self.steps.clear()
-            self.leaves.clear()
-            self._pass = p
-            began = _state.backward_from
+        if _private.depth and not self._private:  # (an animation's own pass runs)
+            return
+        p, needed, began = _state.backward_run or (0, None, ())
+        opened = self._open.get(p)
+        if opened is None:  # a new backward pass (or one nested in another, from a hook)
+            opened = self._open[p] = ([], {})
+            if len(self._open) > KEEP:
+                self._commit(min(self._open))
             if p not in _STARTS:
                 _STARTS[p] = tuple(weakref.ref(e) for e in began)
                 for old in [q for q in _STARTS if q < p - 64]:  # (passes long gone)
@@ -303,15 +341,17 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
                     _STEPS.pop(old, None)
                     _COVERED.pop(old, None)
             _COVERED.setdefault(p, weakref.WeakSet()).update(c for c, _ in self._swapped)
+        self._pass = p
+        self.steps, sums = opened
         self.steps.append(ctx)
         grads = result if isinstance(result, tuple) else (result,)
-        needed = _state.backward_needed  # grad()/backward(inputs=): only the paths to those
+        # (needed: with grad()/backward(inputs=), only the paths to those)
         for e, g in zip(ctx.next, grads):
             if isinstance(e, Tensor) and isinstance(g, Tensor) and (needed is None
                                                                     or id(e) in needed):
-                prev = self._sums.get(id(e))  # a leaf: add up what reaches it
+                prev = sums.get(id(e))  # a leaf: add up what reaches it
                 arr = np.asarray(to_numpy(g._data))
-                self._sums[id(e)] = (e, arr.copy() if prev is None else prev[1] + arr)
+                sums[id(e)] = (e, arr.copy() if prev is None else prev[1] + arr)
         records = _NODES.setdefault(ctx, {})
         if p in records:  # (a recording nested in another one noted it already)
             return

@@ -1,0 +1,91 @@
+"""Regressions found by the outside testers of the twentieth and twenty-first sessions (each a
+reproduction; the engine's own ``.grad``, checked against PyTorch elsewhere, is the oracle of what
+a recording must show)."""
+import threading
+
+import numpy as np
+
+import tinygrad_cnn as tg
+from tinygrad_cnn import Tensor, viz
+
+
+def _norms(rec):
+    return {k: stat.norm for k, (_, stat) in rec.leaves.items()}
+
+
+def test_a_backward_inside_a_hook_leaves_the_outer_pass_whole():
+    """(was: the nested pass committed and cleared the outer pass's partial leaf sums and steps)"""
+    x = Tensor([0.5, -1.0], requires_grad=True, name="x")
+    z = Tensor([1.0, 2.0], requires_grad=True, name="z")
+    y = (x * 5).exp()
+    loss = x.sum() + y.sum()
+    other = (z * z).sum()
+    y.register_hook(lambda g: (other.backward(retain_graph=True), g)[1])
+    with viz.record_gradients(loss, other) as rec:
+        loss.backward(retain_graph=True)
+    assert [c.fn.name for c in rec.steps] == ["add", "sum", "sum", "exp", "mul"]
+    assert np.isclose(_norms(rec)[id(x)], float(x.grad.norm().item()), rtol=1e-6)
+    table = viz.text(loss, backward=True)
+    assert f"‖grad‖ = {float(x.grad.norm().item()):.4g}" in table
+
+
+def test_an_outer_recording_notes_a_node_with_a_post_hook():
+    """(was: only the innermost recording noted a VJP whose node has a post-hook)"""
+    x = Tensor([0.5, -1.0], requires_grad=True, name="x")
+    w = Tensor([2.0, 3.0], requires_grad=True, name="w")
+    m = x * w
+    s = m.sum()
+    loss = s + (x * 5).sum()
+    m.grad_fn.register_hook(lambda gi, go: gi)
+    with viz.record_gradients(loss) as outer:
+        with viz.record_gradients(s) as inner:
+            loss.backward()
+    assert sorted(c.fn.name for c in outer.steps) == ["add", "mul", "mul", "sum", "sum"]
+    assert sorted(c.fn.name for c in inner.steps) == ["mul", "sum"]
+    assert np.isclose(_norms(outer)[id(x)], float(x.grad.norm().item()), rtol=1e-6)
+    assert np.isclose(_norms(outer)[id(w)], float(w.grad.norm().item()), rtol=1e-6)
+
+
+def test_passes_of_two_threads_in_one_recording_are_summed_each_on_its_own():
+    """(was: interleaved passes cleared each other's sums: the leaf showed a fragment)"""
+    x = Tensor(np.array([0.3, 0.2]), requires_grad=True)
+    h = x
+    for _ in range(200):
+        h = (h * 0.9 + x).tanh()
+    loss = h.sum()
+    one = tg.grad(loss, x, retain_graph=True)[0]
+    with viz.record_gradients(loss) as rec:
+        threads = [threading.Thread(target=lambda: loss.backward(retain_graph=True))
+                   for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert np.allclose(x.grad.numpy(), 2 * one.numpy())
+    assert np.isclose(_norms(rec)[id(x)], float(one.norm().item()), rtol=1e-9)
+
+
+def test_an_animation_inside_a_recording_leaves_the_recording_alone():
+    """(was: the outer recording noted the animation's pass and lost its own leaf sums)"""
+    x = Tensor([0.5, -1.0], requires_grad=True, name="x")
+    loss = (x.exp() * 2).sum()
+    with viz.record_gradients(loss) as rec:
+        loss.backward(retain_graph=True)
+        before = [c.fn.name for c in rec.steps]
+        viz.animate(loss)
+        inside = _norms(rec)
+    assert [c.fn.name for c in rec.steps] == before == ["sum", "mul", "exp"]
+    assert np.isclose(inside[id(x)], float(x.grad.norm().item()), rtol=1e-6)
+    assert np.isclose(_norms(rec)[id(x)], float(x.grad.norm().item()), rtol=1e-6)
+    assert "grad not computed" not in viz.text(loss, backward=True)
+
+
+def test_a_recording_over_many_passes_keeps_each_passes_sums():
+    x = Tensor([1.0, 2.0], requires_grad=True, name="x")
+    for scale in (1.0, 3.0):
+        loss = (x * scale).sum()
+        with viz.record_gradients(loss) as rec:
+            for _ in range(40):  # (more than KEEP: the oldest are kept as they go)
+                loss.backward(retain_graph=True)
+        assert np.isclose(_norms(rec)[id(x)], scale * np.sqrt(2))
+        assert f"‖grad‖ = {scale * np.sqrt(2):.4g}" in viz.text(loss, backward=True)

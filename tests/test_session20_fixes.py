@@ -247,7 +247,7 @@ def test_addr_multiplies_in_the_result_dtype_as_pytorch(di, dv, beta, alpha):
 
 def test_addr_names_its_own_arguments_and_has_an_in_place_form():
     m, v = tg.zeros(2, 2), tg.ones(2)
-    with pytest.raises(TypeError, match="addr\\(\\): argument 'beta' must be a Number, not str"):
+    with pytest.raises(TypeError, match="addr\\(\\): argument 'beta' must be a Number, not a str"):
         tg.addr(m, v, v, beta="a")
     with pytest.raises(RuntimeError, match="addr: Expected 1-D argument vec1, but got 2-D"):
         tg.addr(m, tg.ones(2, 1), v)

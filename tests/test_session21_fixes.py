@@ -4,6 +4,7 @@ a recording must show)."""
 import threading
 
 import numpy as np
+import pytest
 
 import tinygrad_cnn as tg
 from tinygrad_cnn import Tensor, viz
@@ -89,3 +90,32 @@ def test_a_recording_over_many_passes_keeps_each_passes_sums():
                 loss.backward(retain_graph=True)
         assert np.isclose(_norms(rec)[id(x)], scale * np.sqrt(2))
         assert f"‖grad‖ = {scale * np.sqrt(2):.4g}" in viz.text(loss, backward=True)
+
+
+def test_scalar_factors_take_a_0d_tensor_and_refuse_one_that_requires_grad_as_pytorch():
+    """(was: addr refused a 0-d tensor beta; add/sub took one that requires grad, dropping its
+    gradient silently, and a one-element tensor of any shape)"""
+    torch = pytest.importorskip("torch")
+    m, v = np.ones((2, 2)), np.array([1.0, 2.0])
+    for factor in (2.0, 2, True):
+        for name, ours, theirs in (
+                ("add", lambda a: tg.add(tg.tensor(m), tg.tensor(v), alpha=a),
+                 lambda a: torch.add(torch.tensor(m), torch.tensor(v), alpha=a)),
+                ("addr", lambda a: tg.addr(tg.tensor(m), tg.tensor(v), tg.tensor(v), beta=a),
+                 lambda a: torch.addr(torch.tensor(m), torch.tensor(v), torch.tensor(v), beta=a)),
+                ("rsub", lambda a: tg.rsub(tg.tensor(m), tg.tensor(v), alpha=a),
+                 lambda a: torch.rsub(torch.tensor(m), torch.tensor(v), alpha=a))):
+            try:
+                want = theirs(torch.tensor(factor)).numpy()
+            except RuntimeError:
+                with pytest.raises(RuntimeError, match=name):
+                    ours(tg.tensor(factor))
+                continue
+            assert np.array_equal(ours(tg.tensor(factor)).numpy(), want), (name, factor)
+    with pytest.raises(TypeError, match=r"sub\(\): argument 'alpha' must be a Number, not a "
+                                        "Tensor that requires grad"):
+        tg.sub(tg.tensor(m), tg.tensor(v), alpha=tg.tensor(2.0, requires_grad=True))
+    with pytest.raises(TypeError, match=r"add_\(\): argument 'alpha' .* of shape \(1,\)"):
+        tg.tensor(m).add_(tg.tensor(v), alpha=tg.tensor([2.0]))
+    with pytest.raises(TypeError, match=r"addr\(\): argument 'alpha' .* requires grad"):
+        tg.tensor(m).addr_(tg.tensor(v), tg.tensor(v), alpha=tg.tensor(2.0, requires_grad=True))

@@ -74,6 +74,7 @@ from tinygrad_cnn.tensor import (
     Tensor,
     _check_factor,
     _dim_names,
+    _factor,
     _to_tensor,
     result_type,
     tensor,
@@ -510,6 +511,7 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:
 
 def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """``other - alpha * input`` (PyTorch's reversed subtraction)."""
+    alpha = _factor("rsub", "alpha", alpha)
     _check_factor("rsub", "alpha", alpha, result_type(input, other))
     return other - (input if alpha == 1 else input * alpha)
 

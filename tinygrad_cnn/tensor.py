@@ -2216,10 +2216,8 @@ class Tensor:
                 raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {v.ndim}-D "
                                    f"(shape {v.shape})")
         dt = result_type(self, vec1, vec2)  # (a scalar beta or alpha never widens it)
+        beta, alpha = _factor("addr", "beta", beta), _factor("addr", "alpha", alpha)
         for name, v in (("beta", beta), ("alpha", alpha)):
-            if not isinstance(v, (int, float, np.number, np.bool_)):
-                raise TypeError(f"addr(): argument '{name}' must be a Number, not "
-                                f"{type(v).__name__}")
             _check_factor("addr", name, v, dt)
         if dt.kind == "b":  # (PyTorch reads the scalars of a bool addr as truth values)
             beta, alpha = bool(beta), bool(alpha)
@@ -5211,6 +5209,23 @@ def _check_name(value: Any) -> str | None:
     return value
 
 
+def _factor(where: str, name: str, v: Any) -> Any:
+    """A scalar factor (``alpha``, ``beta``) as PyTorch reads one: a number, or a 0-d tensor that
+    does not require grad (its value); anything else is refused (a factor is not differentiated:
+    a tensor that requires grad would lose its gradient silently)."""
+    if isinstance(v, Tensor):
+        if v.ndim == 0 and not v.requires_grad:
+            return v.item()
+        why = "that requires grad" if v.ndim == 0 else f"of shape {v.shape}"
+        fix = ("multiply by the tensor instead, to get its gradient" if v.ndim == 0 else
+               f"pass a number or a 0-d tensor ({name}.item() if it holds one value)")
+        raise TypeError(f"{where}(): argument '{name}' must be a Number, not a Tensor {why} "
+                        f"(a scalar factor is not differentiated); {fix}")
+    if not isinstance(v, (bool, int, float, np.bool_, np.number)):
+        raise TypeError(f"{where}(): argument '{name}' must be a Number, not {a_type(v)}")
+    return v
+
+
 def _check_factor(where: str, name: str, v: Any, dt: np.dtype, checked: Any = None) -> None:
     """PyTorch's rules for a scalar factor (``alpha``, ``beta``) of a result of dtype ``dt``: a
     bool only for a bool result, a float not for an integral one, and a number the result's
@@ -5236,11 +5251,8 @@ def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:
     """``alpha * b``, the second term of ``a + alpha * b`` (add/sub), with PyTorch's checks of
     ``alpha``; ``b`` is cast to the result dtype first, so an int tensor times 2.5 beside a float64
     one is computed in float64."""
-    if isinstance(alpha, Tensor) and alpha.ndim == 0:
-        alpha = alpha.item()
+    alpha = _factor(where, "alpha", alpha)
     b = _number(b)  # (a numpy int times alpha would overflow in its own dtype: np.int8(100) * 3)
-    if not isinstance(alpha, (bool, int, float, np.bool_, np.number)):
-        raise TypeError(f"{where}: alpha must be a number, got {type(alpha).__name__}")
     dt = result_type(a, b)
     # the range PyTorch checks: of alpha for add, of -alpha for sub (which adds -alpha * b)
     _check_factor(where, "alpha", alpha, dt, -alpha if where.startswith("sub") and
@@ -5285,6 +5297,7 @@ def _plus_scaled(where: str, a: Tensor, b: Any, alpha: Any, sign: int) -> Tensor
     if sign < 0 and (a._data.dtype.kind == "b" or isinstance(b, (bool, np.bool_)) or (
             isinstance(b, Tensor) and b._data.dtype.kind == "b")):
         _no_bool_subtraction(a, b)
+    alpha = _factor(where, "alpha", alpha)
     term = _scaled(where, a, b, alpha)
     if _scales(alpha) and (isinstance(term, np.float32) or (
             isinstance(term, Tensor) and term.dtype == np.float32)) and \

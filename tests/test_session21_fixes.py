@@ -119,3 +119,22 @@ def test_scalar_factors_take_a_0d_tensor_and_refuse_one_that_requires_grad_as_py
         tg.tensor(m).add_(tg.tensor(v), alpha=tg.tensor([2.0]))
     with pytest.raises(TypeError, match=r"addr\(\): argument 'alpha' .* requires grad"):
         tg.tensor(m).addr_(tg.tensor(v), tg.tensor(v), alpha=tg.tensor(2.0, requires_grad=True))
+
+
+@pytest.mark.parametrize("factor", [True, False, 2, 2.5])
+@pytest.mark.parametrize("as_tensor", [False, True])
+@pytest.mark.parametrize("op", ["addcmul", "addcdiv", "addmm", "addmv", "baddbmm"])
+def test_the_factors_of_the_add_products_as_pytorch(op, factor, as_tensor):
+    """(was: a bool factor, or a 0-d tensor one, refused; PyTorch reads them as 0/1 and by value)"""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    shapes = {"addcmul": [(2, 3)] * 3, "addcdiv": [(2, 3)] * 3, "addmm": [(2, 3), (2, 4), (4, 3)],
+              "addmv": [(2,), (2, 4), (4,)], "baddbmm": [(2, 2, 3), (2, 2, 4), (2, 4, 3)]}[op]
+    arrays = [rng.uniform(0.5, 2, s) for s in shapes]
+    names = ("value",) if op.startswith("addc") else ("beta", "alpha")
+    for name in names:
+        ours = getattr(tg, op)(*map(tg.tensor, arrays),
+                               **{name: tg.tensor(factor) if as_tensor else factor})
+        theirs = getattr(torch, op)(*map(torch.tensor, arrays),
+                                    **{name: torch.tensor(factor) if as_tensor else factor})
+        assert np.allclose(ours.numpy(), theirs.numpy(), rtol=1e-12), name

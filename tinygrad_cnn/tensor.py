@@ -4956,8 +4956,9 @@ def _addc(name: str, input: Tensor, t1: Any, t2: Any, value: Any) -> Tensor:
     for what, t in (("tensor1", t1), ("tensor2", t2)):
         if not isinstance(t, Tensor):
             raise TypeError(f"{name}: {what} must be a Tensor, got {type_name(t)}")
-    if isinstance(value, (bool, Tensor)) or not isinstance(value, (int, float, np.number)):
-        raise TypeError(f"{name}: value must be a number, got {value!r}")
+    value = _factor(name, "value", value)
+    if isinstance(value, (bool, np.bool_)):  # (1 or 0, as in PyTorch)
+        value = int(value)
     integral = all(t.dtype.kind in "iub" for t in (input, t1, t2))
     if name == "addcdiv" and t1.dtype.kind in "iub" and t2.dtype.kind in "iub":
         raise RuntimeError("addcdiv: integer division of tensor1 by tensor2 is not supported (as "

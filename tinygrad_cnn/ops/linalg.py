@@ -20,7 +20,7 @@ from tinygrad_cnn import parallel
 from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import Context, Function, OnceDifferentiableError, ZeroLink, _state
 from tinygrad_cnn.backend import array_module
-from tinygrad_cnn.tensor import Tensor, _dim
+from tinygrad_cnn.tensor import Tensor, _dim, _factor
 
 
 class MatMul(Function):
@@ -459,9 +459,9 @@ def _scaled_sum(where: str, input: Any, product: Tensor, beta: Any, alpha: Any) 
     reach the result) and gets a zero gradient; a factor of 1 multiplies nothing."""
     _tensors(where, input)
     _one_dtype(where, input, product)
-    for name, v in (("beta", beta), ("alpha", alpha)):
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-            raise TypeError(f"{where}: {name} must be a number, got {type(v).__name__}")
+    # (a bool factor is 0 or 1 here, as in PyTorch; a 0-d tensor one is read by its value)
+    beta, alpha = (int(v) if isinstance(v, (bool, np.bool_)) else v
+                   for v in (_factor(where, "beta", beta), _factor(where, "alpha", alpha)))
     try:
         shape = np.broadcast_shapes(tuple(input.shape), tuple(product.shape))
     except ValueError:

@@ -138,3 +138,27 @@ def test_the_factors_of_the_add_products_as_pytorch(op, factor, as_tensor):
         theirs = getattr(torch, op)(*map(torch.tensor, arrays),
                                     **{name: torch.tensor(factor) if as_tensor else factor})
         assert np.allclose(ours.numpy(), theirs.numpy(), rtol=1e-12), name
+
+
+def test_average_pooling_of_int64_images_as_pytorch():
+    """(was: refused; PyTorch averages int64 exactly and rounds toward zero)"""
+    torch = pytest.importorskip("torch")
+    import itertools
+
+    import torch.nn.functional as tF
+
+    import tinygrad_cnn.nn.functional as F
+    rng = np.random.default_rng(0)
+    for k, s, p, ceil, cip, d in itertools.product([2, 3], [1, 2], [0, 1], [False, True],
+                                                   [False, True], [None, -3]):
+        x = rng.integers(-50, 50, (2, 3, 7, 6))
+        ours = F.avg_pool2d(tg.tensor(x), k, s, p, ceil, cip, d).numpy()
+        theirs = tF.avg_pool2d(torch.tensor(x), k, s, p, ceil, cip, d).numpy()
+        assert ours.dtype == np.int64 and np.array_equal(ours, theirs), (k, s, p, ceil, cip, d)
+        ours = F.avg_pool1d(tg.tensor(x[0]), k, s, p, ceil, cip).numpy()
+        assert np.array_equal(ours, tF.avg_pool1d(torch.tensor(x[0]), k, s, p, ceil, cip).numpy())
+    big = np.array([[[[2**62, 2**62 - 1], [1, 3]]]])  # (exact: no float64 on the way)
+    assert F.avg_pool2d(tg.tensor(big), (1, 2)).numpy().ravel().tolist() == [2**62 - 1, 2]
+    with pytest.raises(TypeError, match="avg_pool2d: the input must be a floating or int64 "
+                                        "tensor, got int32"):
+        F.avg_pool2d(tg.tensor(big[0].astype(np.int32)), 2)

@@ -74,18 +74,19 @@ def _pair(value: Any, what: str, op: str, minimum: int, one_value_ok: bool = Tru
     return pair
 
 
-def _image(x: Any, op: str) -> tuple[Tensor, bool]:
-    """A 4-D ``(N, C, H, W)`` tensor, and whether the input was unbatched ``(C, H, W)``."""
+def _image(x: Any, op: str, int64: bool = False) -> tuple[Tensor, bool]:
+    """A 4-D ``(N, C, H, W)`` tensor, and whether the input was unbatched ``(C, H, W)``
+    (floating; ``int64``: an int64 one too)."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: the input must be a Tensor, got {type_name(x)}")
-    if x.ndim == 3:
-        return x.unsqueeze(0), True
-    if x.ndim != 4:
+    if x.ndim not in (3, 4):
         raise ValueError(f"{op}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W), got "
                          f"shape {x.shape}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{op}: the input must be a floating tensor, got {x.dtype}; call .float()")
-    return x, False
+    if x.dtype.kind != "f" and not (int64 and x.dtype == np.int64):
+        also = " or int64" if int64 else ""
+        raise TypeError(f"{op}: the input must be a floating{also} tensor, got {x.dtype}; call "
+                        ".float()")
+    return (x.unsqueeze(0), True) if x.ndim == 3 else (x, False)
 
 
 def _same_dtype(op: str, *tensors: Tensor | None) -> None:
@@ -330,9 +331,10 @@ def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
     """Mean over windows, ``(N, C, H, W) -> (N, C, OH, OW)``; ``stride`` defaults to the kernel.
     With ``count_include_pad`` the zeros of the padding count in the mean. ``divisor_override``:
     every window's sum is divided by this int instead (any non-zero int, negative ones too, as
-    PyTorch; ``count_include_pad`` then changes nothing)."""
+    PyTorch; ``count_include_pad`` then changes nothing). An int64 input gives int64 means,
+    rounded toward zero, as PyTorch's."""
     op = "avg_pool2d"
-    x, unbatched = _image(input, op)
+    x, unbatched = _image(input, op, int64=True)
     k, s, p, _ = _pool_args(x, kernel_size, stride, padding, 1, op, bool(ceil_mode))
     attrs: dict[str, Any] = {}
     if divisor_override is not None:  # (kept out of the attrs otherwise: the drawings list them)

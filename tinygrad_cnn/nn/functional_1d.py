@@ -47,16 +47,18 @@ def _single(value: Any, what: str, op: str, minimum: int,
     return int(value)
 
 
-def _signal(input: Any, op: str) -> Tensor:
-    """``input`` as a batched ``(N, C, L)`` view (the caller keeps the original's rank)."""
+def _signal(input: Any, op: str, int64: bool = False) -> Tensor:
+    """``input`` as a batched ``(N, C, L)`` view (the caller keeps the original's rank); floating
+    (``int64``: an int64 one too)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: the input must be a Tensor, got {type_name(input)}")
     if input.ndim not in (2, 3):
         raise ArgumentValueError(f"{op}: expected a 3-D input (N, C, L) or a 2-D one (C, L), got shape "
                            f"{input.shape}")
-    if input.dtype.kind != "f":
-        raise ArgumentTypeError(f"{op}: the input must be a floating tensor, got {input.dtype}; "
-                                "call .float()")
+    if input.dtype.kind != "f" and not (int64 and input.dtype == np.int64):
+        also = " or int64" if int64 else ""
+        raise ArgumentTypeError(f"{op}: the input must be a floating{also} tensor, got "
+                                f"{input.dtype}; call .float()")
     return input if input.ndim == 3 else input.unsqueeze(0)
 
 
@@ -237,9 +239,9 @@ def avg_pool1d(input: Tensor, kernel_size: IntOne, stride: IntOne | None = None,
                count_include_pad: bool = True) -> Tensor:
     """Mean over windows, ``(N, C, L) -> (N, C, OL)``; ``stride`` defaults to the kernel. With
     ``count_include_pad`` the zeros of the padding count in the mean (a ``ceil_mode`` window's
-    overhang past the padding never does)."""
+    overhang past the padding never does; an int64 input gives int64 means, rounded toward zero)."""
     op = "avg_pool1d"
-    x = _signal(input, op)
+    x = _signal(input, op, int64=True)
     k, s, p, _ = _pool_args(x, kernel_size, stride, padding, 1, bool(ceil_mode), op)
     out = avg_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, p), bool(ceil_mode),
                      bool(count_include_pad))

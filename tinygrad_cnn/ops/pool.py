@@ -233,8 +233,12 @@ class AvgPool2d(Function):
         for a in range(kh):  # one strided add per kernel offset: (N, C, OH, OW)
             for b in range(kw):
                 out += xpad[:, :, a:a + sh * (oh - 1) + 1:sh, b:b + sw * (ow - 1) + 1:sw]
-        out /= _avg_divisor(xp, (h, w), (oh, ow), kernel_size, stride, padding, count_include_pad,
-                            x.dtype, divisor_override)
+        divisor = _avg_divisor(xp, (h, w), (oh, ow), kernel_size, stride, padding,
+                               count_include_pad, x.dtype, divisor_override)
+        if x.dtype.kind == "i":  # (int64, no gradient) exact sums, divided rounding toward zero
+            out = xp.abs(out) // xp.abs(divisor) * (xp.sign(out) * xp.sign(divisor))
+        else:
+            out /= divisor
         ctx.in_shape = x.shape
         return out
 

@@ -162,3 +162,66 @@ def test_average_pooling_of_int64_images_as_pytorch():
     with pytest.raises(TypeError, match="avg_pool2d: the input must be a floating or int64 "
                                         "tensor, got int32"):
         F.avg_pool2d(tg.tensor(big[0].astype(np.int32)), 2)
+
+
+# ------------------------------------------------- outside testers t80 and t82 (session 21)
+def test_var_and_std_over_nothing_are_nan_whatever_the_correction():
+    """(was: 0 with a negative correction: a sum of no squares over n - correction = 1)"""
+    torch = pytest.importorskip("torch")
+    import warnings
+    for c in (-1, 0, 1, 2, 0.5):
+        for shape, dim in (((0,), None), ((2, 0), 1), ((0, 3), 0), ((2, 0), (0, 1))):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # (PyTorch warns of its degrees of freedom)
+                for name in ("var", "std", "var_mean", "std_mean"):
+                    ours = getattr(tg, name)(tg.zeros(*shape), dim=dim, correction=c)
+                    theirs = getattr(torch, name)(torch.zeros(*shape), dim=dim, correction=c)
+                    for a, b in zip(ours if isinstance(ours, tuple) else (ours,),
+                                    theirs if isinstance(theirs, tuple) else (theirs,)):
+                        assert np.array_equal(a.numpy(), b.numpy(), equal_nan=True), (name, c)
+
+
+def test_repeat_interleave_of_counts_keeps_their_dtype_and_checks_output_size():
+    for dt in (tg.int32, tg.int64):
+        out = tg.repeat_interleave(tg.tensor([1, 0, 3], dtype=dt))
+        assert out.dtype == dt and out.tolist() == [0, 2, 2, 2]
+    with pytest.raises(ValueError, match="output_size=5, but the repeats make 4"):
+        tg.repeat_interleave(tg.tensor([1, 0, 3]), output_size=5)
+
+
+def test_errors_name_the_op_that_was_called():
+    with pytest.raises(TypeError, match="^tensordot: expected one dtype"):
+        tg.tensordot(tg.ones(2, 3, dtype=tg.int32), tg.ones(3, 2, dtype=tg.int64), 1)
+    for call, name in ((lambda: tg.swapaxes(tg.ones(3, 4), 0, 4), "swapaxes"),
+                       (lambda: tg.ones(3, 4).swapdims(0, -3), "swapdims"),
+                       (lambda: tg.ones(3, 4).swapaxes_(4, 0), "swapaxes")):
+        with pytest.raises(IndexError, match=f"^{name}: dim -?[34] is out of range"):
+            call()
+    y = tg.ones(3, 4)
+    with pytest.raises(IndexError, match="^__setitem__: index arrays must be int64"):
+        y[tg.tensor([0.0, 1.0])] = 1.0
+    with pytest.raises(IndexError, match=r"gather: index -1 is out of range for dim 0 of size 3 "
+                                         r"\(allowed: 0 to 2"):
+        tg.gather(tg.ones(3, 4), 0, tg.tensor([[-1, 0, 1, 2]]))
+
+
+def test_unflatten_works_out_minus_one_from_its_own_dim_with_empty_tensors():
+    """(was: a reshape of the whole, where -1 is ambiguous at 0 elements: a reshape error)"""
+    assert tg.zeros(0, 4).unflatten(1, (-1, 1)).shape == (0, 4, 1)
+    assert tg.zeros(8, 0).unflatten(0, (-1, 1)).shape == (8, 1, 0)
+    assert tg.zeros(0, 4).unflatten(1, (2, -1)).shape == (0, 2, 2)
+    with pytest.raises(RuntimeError, match="unflatten: provided sizes"):
+        tg.zeros(2, 0).unflatten(1, (0, -1))
+
+
+def test_a_numpy_bool_is_a_number_to_subtraction_on_either_side_as_pytorch():
+    """(was: `t - np.bool_(True)` worked and `np.bool_(True) - t` was refused)"""
+    x = tg.tensor([1.5, -2.0], requires_grad=True)
+    assert (np.bool_(True) - x).tolist() == [-0.5, 3.0]
+    assert (x - np.bool_(True)).tolist() == [0.5, -3.0]
+    assert x.sub(np.bool_(True)).tolist() == [0.5, -3.0]
+    (np.bool_(True) - x).sum().backward()
+    assert x.grad.tolist() == [-1.0, -1.0]
+    for call in (lambda: True - x, lambda: x - True, lambda: np.bool_(True) - x.bool()):
+        with pytest.raises(TypeError, match="sub: subtraction"):
+            call()

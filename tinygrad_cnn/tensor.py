@@ -603,8 +603,12 @@ class Tensor:
         if op is not None:
             first = next(x for x in inputs if isinstance(x, Tensor))
             if len(inputs) == 2 and isinstance(inputs[0], np.generic) and op in _REFLECTED:
-                # `np.float32(2) * t`: the number as PyTorch takes it, through t.__rmul__
-                return getattr(inputs[1], _REFLECTED[op])(_number(inputs[0]))
+                # `np.float32(2) * t`: the number as PyTorch takes it, through t.__rmul__ (a
+                # numpy bool is 1 or 0 to `-`, which refuses Python's bools: as in PyTorch, and
+                # as `t - np.bool_(True)`)
+                n = _number(inputs[0])
+                return getattr(inputs[1], _REFLECTED[op])(int(n) if op == "__sub__" and
+                                                          isinstance(n, bool) else n)
             args = [x if isinstance(x, Tensor) else _numpy_operand(x, first) for x in inputs]
             method_ = getattr(args[0], op, None)
             if method_ is not None:
@@ -824,6 +828,9 @@ class Tensor:
         if len(sizes) - len(known) > 1 or any(s < 0 for s in known) or not fits:
             raise RuntimeError(f"unflatten: provided sizes {list(sizes)} don't multiply up to the "
                                f"size of dim {d} ({n}) of the input (shape {self.shape})")
+        # the -1 worked out from dim d alone (a reshape of the whole could not: with another
+        # dim of size 0 it would stand for any size)
+        sizes = tuple(n // p if s == -1 else int(s) for s in sizes)
         return self.reshape(*self.shape[:d], *sizes, *self.shape[d + 1:])
 
     def type_as(self, other: Tensor) -> Tensor:
@@ -1631,7 +1638,10 @@ class Tensor:
             raise ValueError(f"gather: index has {idx.ndim} dims, the input {self.ndim} "
                              f"(shapes {tuple(idx.shape)} and {self.shape}); they must match")
         if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= self.shape[d]):
-            raise IndexError(f"gather: index out of range for dim {d} of size {self.shape[d]}")
+            bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+            raise IndexError(f"gather: index {bad} is out of range for dim {d} of size "
+                             f"{self.shape[d]} (allowed: 0 to {self.shape[d] - 1}; no negative "
+                             "indices here, as in PyTorch)")
         src = self
         if idx.shape != self.shape and any(
                 i != d and s != t for i, (s, t) in enumerate(zip(idx.shape, self.shape))):
@@ -1755,7 +1765,7 @@ class Tensor:
         return _ops.shape.swapaxes(self, axis0, axis1)
 
     def swapdims(self, dim0: int, dim1: int) -> Tensor:
-        return _ops.shape.swapaxes(self, dim0, dim1)
+        return _ops.shape.swapdims(self, dim0, dim1)
 
     def ravel(self) -> Tensor:
         return _ops.shape.ravel(self)
@@ -2614,7 +2624,9 @@ class Tensor:
         return self._inplace("add_", other, lambda s, o: s + o, _raw_binary("add_", "add"))
 
     def sub_(self, other: Any, *, alpha: Number = 1) -> Tensor:
-        if self._data.dtype.kind == "b" or isinstance(other, (bool, np.bool_)) or (
+        if isinstance(other, np.bool_):  # (a number to `-`, as PyTorch takes it; True is not)
+            other = int(other)
+        if self._data.dtype.kind == "b" or isinstance(other, bool) or (
                 isinstance(other, Tensor) and other._data.dtype.kind == "b"):
             _no_bool_subtraction(self, other)
         other = _wide_term(self, _scaled("sub_", self, other, alpha), alpha)
@@ -2826,7 +2838,7 @@ class Tensor:
         return self._shape_in_place("transpose_", lambda s: s.transpose(dim0, dim1))
 
     def swapaxes_(self, axis0: int, axis1: int) -> Tensor:
-        return self._shape_in_place("swapaxes_", lambda s: s.transpose(axis0, axis1))
+        return self._shape_in_place("swapaxes_", lambda s: s.swapaxes(axis0, axis1))
 
     swapdims_ = swapaxes_
 
@@ -3049,7 +3061,7 @@ class Tensor:
         except ValueError:
             raise ValueError(f"index_put: values of shape {values.shape} do not broadcast to the "
                              f"selected region's shape {region}") from None
-        k = _index_key(key, self)
+        k = _index_key(key, self, "index_put")
         return self + _ops.movement.GetItemBackward.apply(v, key=k, shape=self.shape)
 
     def select_scatter(self, src: Tensor, dim: int, index: int) -> Tensor:
@@ -3232,7 +3244,7 @@ class Tensor:
             return
         if isinstance(value, Tensor) and value.dtype != self.dtype:
             value = _index_put_value(key, value, self)
-        k = _index_key(key, self)
+        k = _index_key(key, self, "__setitem__")
         split = _basic_first(k)
         if split is not None:  # integers first, then the index arrays (PyTorch's order)
             self[split[0]][split[1]] = value
@@ -3511,9 +3523,10 @@ def _bool_scalar_value(key: Any, value: Tensor, t: Tensor) -> Tensor:
     raise _index_put_dtype_error("__setitem__", t, value)
 
 
-def _index_key(key: Any, t: Tensor) -> Any:
+def _index_key(key: Any, t: Tensor, where: str = "getitem") -> Any:
     """Turn tensors inside an index into arrays on ``t``'s device and check integer/bool ones: a
-    0-d integer tensor is an int (as in PyTorch); a bool mask must match the dims it covers."""
+    0-d integer tensor is an int (as in PyTorch); a bool mask must match the dims it covers
+    (``where``: the op named by errors)."""
     if isinstance(key, list) and any(
             isinstance(k, (list, tuple, slice, Tensor, np.ndarray)) or k is None or k is Ellipsis
             for k in key):
@@ -3537,7 +3550,7 @@ def _index_key(key: Any, t: Tensor) -> Any:
             k = k.astype(np.int64)  # numpy index arrays of any integer dtype, as PyTorch takes them
         if hasattr(k, "dtype") and not isinstance(k, np.generic):
             if k.dtype not in (np.int64, np.int32, np.uint8, np.bool_):  # PyTorch's rule
-                raise IndexError(f"getitem: index arrays must be int64, int32, bool or uint8 (a "
+                raise IndexError(f"{where}: index arrays must be int64, int32, bool or uint8 (a "
                                  f"mask), got {k.dtype}; convert it with .long()")
             if k.dtype == np.uint8:  # PyTorch's (deprecated) rule: a uint8 index is a mask
                 warnings.warn("indexing with a uint8 tensor is a mask, as in PyTorch (deprecated "
@@ -3585,7 +3598,7 @@ def _check_masks(items: list[Any], masks: list[tuple[int, tuple[int, ...]]],
             if pos == i:
                 got = shape[dim:dim + len(mshape)]
                 if got != mshape:
-                    raise IndexError(f"getitem: the shape of the mask {list(mshape)} at index "
+                    raise IndexError(f"{where}: the shape of the mask {list(mshape)} at index "
                                      f"{dim} does not match the shape of the indexed tensor "
                                      f"{list(got)} at index {dim} (tensor shape {shape})")
         dim += width(k)
@@ -5295,7 +5308,9 @@ def _wide_term(t: Tensor, term: Any, alpha: Any) -> Any:
 def _plus_scaled(where: str, a: Tensor, b: Any, alpha: Any, sign: int) -> Tensor:
     """``a + sign * alpha * b`` (add and sub); a float16 result with ``alpha`` is computed in
     float32 and rounded once, as PyTorch's (:func:`_scaled`)."""
-    if sign < 0 and (a._data.dtype.kind == "b" or isinstance(b, (bool, np.bool_)) or (
+    if sign < 0 and isinstance(b, np.bool_):  # (a number to `-`, as PyTorch takes it)
+        b = int(b)
+    if sign < 0 and (a._data.dtype.kind == "b" or isinstance(b, bool) or (
             isinstance(b, Tensor) and b._data.dtype.kind == "b")):
         _no_bool_subtraction(a, b)
     alpha = _factor(where, "alpha", alpha)

@@ -380,6 +380,7 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     or over the dimensions paired by ``dims = ([a dims], [b dims])``; the result has ``a``'s other
     dimensions, then ``b``'s. An einsum."""
     _tensors("tensordot", a, b)
+    _one_dtype("tensordot", a, b)
     if isinstance(dims, Tensor):
         dims = dims.tolist()
     if isinstance(dims, (int, np.integer)) and not isinstance(dims, bool):

@@ -380,7 +380,8 @@ class Cumprod(Function):
 
 
 def _variance(x: Any, dim: tuple[int, ...] | None, correction: float, keepdim: bool) -> Any:
-    """``sum((x - mean)²) / max(0, n - correction)``: inf or NaN when ``n <= correction``."""
+    """``sum((x - mean)²) / max(0, n - correction)``: inf or NaN when ``n <= correction``, NaN
+    over no elements."""
     xp = array_module(x)
     w = _scan_wide(x)  # (float32 in float64, as PyTorch's CPU kernel: std([1e20, -1e20, 3e20]) was inf)
     n = _count(x.shape, dim)
@@ -391,8 +392,10 @@ def _variance(x: Any, dim: tuple[int, ...] | None, correction: float, keepdim: b
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 dev = w - w.mean(axis=dim, keepdims=True)
-        return (dev * dev).sum(axis=dim, keepdims=keepdim) / xp.asarray(
-            max(0.0, n - correction), dtype=w.dtype)
+        total = (dev * dev).sum(axis=dim, keepdims=keepdim)
+        if not n:  # the deviation from a mean of nothing is NaN (whatever the correction: -1 too)
+            return xp.full_like(total, xp.nan)
+        return total / xp.asarray(max(0.0, n - correction), dtype=w.dtype)
 
 
 def _var_vjp(g: Tensor, x: Tensor, dim: tuple[int, ...] | None, correction: float) -> Tensor:

@@ -374,8 +374,10 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
 
     if repeats is None:  # repeat_interleave(counts)
         counts = _counts(input, None)
+        _check_output_size(output_size, int(counts.sum()))
         xp = array_module(input._data)
-        return Tensor._make(xp.repeat(xp.arange(counts.size), counts))
+        # (indices of the counts' dtype: int32 counts give int32, as in PyTorch)
+        return Tensor._make(xp.repeat(xp.arange(counts.size, dtype=input.dtype), counts))
     if dim is None:
         input, d = input.reshape(-1), 0
     elif input.ndim == 0:
@@ -623,18 +625,16 @@ def movedim(input: Tensor, source: int | Sequence[int], destination: int | Seque
     return input.permute(tuple(next(rest) if o is None else o for o in order))
 
 
-def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
+def swapaxes(input: Tensor, axis0: int, axis1: int, _where: str = "swapaxes") -> Tensor:
     """Swap two dims (``transpose``); a view."""
-    if input.ndim == 0:  # PyTorch allows dims 0 and -1 of a 0-d tensor here
-        for a in (axis0, axis1):
-            _dim(a, 0, "swapaxes")
-        return input
-    return input.transpose(axis0, axis1)
+    for a in (axis0, axis1):  # (PyTorch allows dims 0 and -1 of a 0-d tensor here)
+        _dim(a, input.ndim, _where)
+    return input if input.ndim == 0 else input.transpose(axis0, axis1)
 
 
 def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """``swapaxes``."""
-    return swapaxes(input, dim0, dim1)
+    return swapaxes(input, dim0, dim1, "swapdims")
 
 
 def ravel(input: Tensor) -> Tensor:

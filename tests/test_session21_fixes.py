@@ -225,3 +225,20 @@ def test_a_numpy_bool_is_a_number_to_subtraction_on_either_side_as_pytorch():
     for call in (lambda: True - x, lambda: x - True, lambda: np.bool_(True) - x.bool()):
         with pytest.raises(TypeError, match="sub: subtraction"):
             call()
+
+
+def test_control_characters_in_names_are_drawn_as_escapes(tmp_path):
+    """(was: a NUL went raw into the DOT source: Graphviz's syntax error; raw into the text)"""
+    import shutil
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True, name="in\x00put\t1")
+    t = x * 2
+    t.name = "\x00nul"
+    loss = t.sum()
+    text = viz.text(loss)
+    assert "\x00" not in text and "in\\x00put\\t1" in text and "sum(\\x00nul)" in text
+    for graph in (viz.draw(loss), viz.draw(t), viz.draw(tg.tensor([1.0], name="c\x01"))):
+        assert "\x00" not in graph.source and "\x01" not in graph.source
+        if shutil.which("dot"):  # (the README's test command installs it)
+            viz.render(graph, str(tmp_path / "g.svg"))
+            assert "\\x00nul" in (tmp_path / "g.svg").read_text() or "c\\x01" in (
+                tmp_path / "g.svg").read_text()

@@ -59,6 +59,7 @@ from tinygrad_cnn.viz.graph import (
     outputs,
     saved_items,
     source_text,
+    visible,
     vjp_node,
 )
 from tinygrad_cnn.viz.layout import Plan
@@ -149,7 +150,7 @@ def _html(text: str) -> str:
 
 
 def _record(name: str | None, shape: Any, dtype: Any, *extra: str | None) -> str:
-    fields = [_esc(name)] if name else []
+    fields = [_esc(visible(name))] if name else []
     fields.append(_esc(fmt_shape(shape)))
     fields.append(_esc(str(dtype)))
     fields.extend(_esc(e) for e in extra if e)

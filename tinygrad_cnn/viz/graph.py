@@ -293,6 +293,17 @@ def _short_exact(text: str) -> str:
     return short if float(short) == value else repr(value)
 
 
+def visible(name: str) -> str:
+    """A user's name as every drawing shows it: control characters (a NUL, a tab, a line
+    break), which Graphviz refuses or drops and which would break a line of the text form, as
+    their escapes (``\\x00``, ``\\t``, ``\\n``)."""
+    if name.isprintable():
+        return name
+    return "".join(c if c.isprintable() or c == " " else
+                   repr(c)[1:-1] if c in "\n\r\t" else f"\\x{ord(c):02x}" if ord(c) < 256
+                   else f"\\u{ord(c):04x}" for c in name)
+
+
 class GraphView:
     """The ops that made ``roots``: ``nodes`` newest first (the order ``backward()`` runs their
     VJPs), ``forward`` oldest first, and a deterministic name for every tensor -- the tensor's own
@@ -320,6 +331,7 @@ class GraphView:
         taken = {f"%{k}" for k in range(len(self.forward))}
 
         def unique(name: str) -> str:
+            name = visible(name)
             j, new = 2, name
             while new in taken:
                 new, j = f"{name}#{j}", j + 1
@@ -389,7 +401,7 @@ class GraphView:
         return name if name is not None else f"%{self.index.get(id(ctx), '?')}"
 
     def leaf_name(self, t: Tensor) -> str:
-        return self._leaf_names.get(id(t)) or t.name or "leaf"
+        return self._leaf_names.get(id(t)) or visible(t.name or "leaf")
 
     def const_name(self, ctx: Context, i: int) -> str:
         return self._const_names.get((id(ctx), i), f"const({ctx.fn.name}:{i})")

@@ -31,6 +31,7 @@ from tinygrad_cnn.viz.graph import (
     output_nodes,
     outputs,
     source_text,
+    visible,
 )
 
 
@@ -64,7 +65,7 @@ def _roots_text(view: GraphView) -> str:
         if r.grad_fn is not None:
             names.append(view.out_name(r.grad_fn))
         else:
-            names.append(view.leaf_name(r) if r.requires_grad else (r.name or "tensor"))
+            names.append(view.leaf_name(r) if r.requires_grad else visible(r.name or "tensor"))
     return _one_line(", ".join(names))
 
 
@@ -96,7 +97,7 @@ def _forward(view: GraphView) -> str:
             why = (f"no graph ({r.dtype} values have no gradient: a comparison, an index, ...)"
                    if r.dtype.kind in "biu" else
                    "no graph (made under no_grad, detached, or a constant)")
-            rows.append([r.name or "tensor", why, fmt_shape(r.shape), str(r.dtype), "", ""])
+            rows.append([visible(r.name or "tensor"), why, fmt_shape(r.shape), str(r.dtype), "", ""])
     for ctx in view.forward:
         if is_output_of(ctx):  # output k of an op with several outputs
             _, shape, dtype = outputs(ctx)[0]

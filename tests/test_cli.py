@@ -801,3 +801,11 @@ def test_draw_refuses_a_flag_it_would_ignore_and_names_a_folder_as_one(tmp_path)
     assert not (tmp_path / "a.html").exists() and "Traceback" not in proc.stderr
     proc = cli_run("draw", "-o", tmp_path, check=False)
     assert proc.returncode == 2 and f"{tmp_path} is a directory" in proc.stderr
+
+
+@pytest.mark.parametrize("extra,name", [((), "l.txt"), (("--animate",), "l.html")])
+def test_draw_refuses_max_nodes_where_every_op_is_listed(tmp_path, extra, name):
+    """(an outside tester: `draw -o l.txt --max-nodes 3` was taken and did nothing)"""
+    proc = cli_run("draw", *extra, "--max-nodes", "3", "-o", tmp_path / name, check=False)
+    assert proc.returncode == 2 and "argument --max-nodes:" in proc.stderr
+    assert "lists every op" in proc.stderr and not (tmp_path / name).exists()

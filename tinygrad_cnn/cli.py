@@ -913,6 +913,10 @@ def _draw(args: argparse.Namespace) -> int:
                f"must end in one of {', '.join(suffixes)}"
                + ("" if args.animate else " (or .html with --animate)"))
     _check_output(args, "-o/--output", path, _not_a_drawing, example="graph" + suffixes[0])
+    if args.max_nodes is not None and (args.animate or path.suffix.lower() == ".txt"):
+        _usage(args, "argument --max-nodes: the " + ("step-through (--animate)" if args.animate
+               else "text form (.txt)") + " lists every op, so a limit would change nothing; "
+               "leave --max-nodes out, or draw to .svg/.png/.pdf/.jpg/.dot")
     text_form = args.animate or path.suffix.lower() in (".dot", ".gv", ".txt")
     from tinygrad_cnn import viz
 

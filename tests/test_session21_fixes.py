@@ -242,3 +242,23 @@ def test_control_characters_in_names_are_drawn_as_escapes(tmp_path):
             viz.render(graph, str(tmp_path / "g.svg"))
             assert "\\x00nul" in (tmp_path / "g.svg").read_text() or "c\\x01" in (
                 tmp_path / "g.svg").read_text()
+
+
+def test_load_state_dict_assign_shares_a_pytorch_tensors_memory_as_pytorch():
+    """(was: copied: a later write to the PyTorch tensor did not reach the model)"""
+    torch = pytest.importorskip("torch")
+    from tinygrad_cnn import nn
+    m, weight = nn.Linear(3, 4), torch.randn(4, 3)
+    m.load_state_dict({"weight": weight, "bias": torch.zeros(4)}, assign=True)
+    weight[0, 0] = 123.0
+    assert m.weight.numpy()[0, 0] == 123.0 and isinstance(m.weight, nn.Parameter)
+    theirs = torch.nn.Linear(3, 4)
+    twin = torch.nn.Linear(3, 4)
+    twin.load_state_dict(theirs.state_dict(), assign=True)  # (PyTorch's own: shared)
+    ours = nn.Linear(3, 4)
+    ours.load_state_dict(theirs.state_dict(), assign=True)
+    with tg.no_grad():
+        ours.weight.mul_(0)
+    assert float(theirs.weight.abs().sum()) == 0.0 == float(twin.weight.abs().sum())
+    m.load_state_dict({"weight": weight.bfloat16(), "bias": torch.zeros(4)}, assign=True)
+    assert m.weight.dtype == tg.float32  # (numpy has no bfloat16: widened, a copy)

@@ -913,8 +913,8 @@ class Module:
             except Exception as exc:
                 errors.append(f"while copying {key}: {type(exc).__name__}: {exc}")
                 continue
-            if run.assign:
-                new = value if isinstance(value, Tensor) else Tensor(arr)
+            if run.assign:  # (another library's tensor too: its memory, as PyTorch's assign)
+                new = value if isinstance(value, Tensor) else _sharing(arr)
                 if isinstance(t, Parameter):  # the module's requires_grad wins (PyTorch's)
                     if isinstance(new, Parameter):
                         new.requires_grad_(t.requires_grad)
@@ -1672,6 +1672,16 @@ class ParameterDict(Module):
 
     def extra_repr(self) -> str:
         return _parameters_repr(self.items())
+
+
+def _sharing(arr: Any) -> Tensor:
+    """A tensor over ``arr``'s memory where it can share it (a writable native numpy array: a
+    PyTorch CPU tensor's), else over a copy."""
+    if isinstance(arr, np.ndarray) and arr.dtype.isnative and arr.flags.writeable:
+        from tinygrad_cnn.interop import from_numpy
+
+        return from_numpy(arr)
+    return Tensor(arr)
 
 
 def _foreign_array(v: Any) -> Any:

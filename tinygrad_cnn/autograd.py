@@ -813,11 +813,14 @@ def _views(out: Any, a: Any) -> bool:
     return base is not None and (base is a or base is getattr(a, "base", None))
 
 
-def _as_array(cls: type[Function], ctx: Context, out: Any) -> Any:
-    """A forward's result as an array (numpy turns 0-d results into scalars)."""
+def _as_array(cls: type[Function], ctx: Context, out: Any, k: int | None = None) -> Any:
+    """A forward's result (output ``k`` of a tuple) as an array (numpy turns 0-d results into
+    scalars)."""
     if isinstance(out, (list, tuple)) or not hasattr(out, "dtype"):
-        raise TypeError(f"{cls.name}.forward must return an array or a tuple of arrays, got "
-                        f"{type(out).__name__}")
+        what = f"got {type(out).__name__}" if k is None else (
+            f"got a tuple whose element {k} is {type(out).__name__} {out!r:.40}; return every "
+            "output as an array (np.asarray(value)), or keep other values on ctx")
+        raise TypeError(f"{cls.name}.forward must return an array or a tuple of arrays, {what}")
     scalar, arr = out, array_module(out).asarray(out)
     if ctx._to_save:  # a saved output must stay the output, not become a constant
         ctx._to_save = tuple(arr if a is scalar else a for a in ctx._to_save)
@@ -975,8 +978,9 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
     Tensor = _TensorCls
     as_tuple = type(out) is tuple
     multi = as_tuple and len(out) > 1  # (a 1-tuple is one output: its grad_fn is the op's node)
-    outs = [o if type(o) is array_module(o).ndarray else _as_array(cls, ctx, o)
-            for o in (out if as_tuple else (out,))]
+    outs = [o if type(o) is array_module(o).ndarray else _as_array(cls, ctx, o, k if as_tuple
+                                                                     else None)
+            for k, o in enumerate(out if as_tuple else (out,))]
     special = ctx.special or {}
     non_diff = {id(a) for a in special.get("non_diff", ())}
     dirty = special.get("dirty", ())

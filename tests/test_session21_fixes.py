@@ -262,3 +262,15 @@ def test_load_state_dict_assign_shares_a_pytorch_tensors_memory_as_pytorch():
     assert float(theirs.weight.abs().sum()) == 0.0 == float(twin.weight.abs().sum())
     m.load_state_dict({"weight": weight.bfloat16(), "bias": torch.zeros(4)}, assign=True)
     assert m.weight.dtype == tg.float32  # (numpy has no bfloat16: widened, a copy)
+
+
+def test_from_dlpack_takes_a_legacy_capsule_once_sharing_its_memory():
+    """(was: refused; PyTorch's from_dlpack takes torch.utils.dlpack.to_dlpack's capsule)"""
+    torch = pytest.importorskip("torch")
+    theirs = torch.arange(6.0).reshape(2, 3)[:, ::2]
+    capsule = torch.utils.dlpack.to_dlpack(theirs)
+    ours = tg.from_dlpack(capsule)
+    theirs[0, 0] = 9.0
+    assert ours.tolist() == [[9.0, 2.0], [3.0, 5.0]]
+    with pytest.raises(ValueError, match="from_dlpack: this DLPack capsule was read already"):
+        tg.from_dlpack(capsule)

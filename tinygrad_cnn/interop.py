@@ -56,7 +56,12 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
 def from_dlpack(ext_tensor: Any, *, copy: bool | None = None) -> Tensor:
     """A tensor that shares the memory of ``ext_tensor``, any object with ``__dlpack__`` (a PyTorch
     tensor, a numpy or CuPy array, ...); ``copy=True`` copies, ``copy=False`` refuses to.
-    CPU data becomes a numpy-backed tensor, CUDA data a CuPy-backed one (``device="cuda"``)."""
+    CPU data becomes a numpy-backed tensor, CUDA data a CuPy-backed one (``device="cuda"``).
+    A DLPack capsule itself (the legacy protocol: ``torch.utils.dlpack.to_dlpack(t)``) is taken
+    as CPU data, once (a capsule is used up when read)."""
+    legacy = type(ext_tensor).__name__ == "PyCapsule"
+    if legacy:
+        ext_tensor = _Capsule(ext_tensor)
     if not hasattr(ext_tensor, "__dlpack__") or not hasattr(ext_tensor, "__dlpack_device__"):
         raise TypeError(f"from_dlpack: expected an object with __dlpack__ and __dlpack_device__ "
                         f"(a PyTorch tensor, a numpy or CuPy array, ...), got "
@@ -79,10 +84,33 @@ def from_dlpack(ext_tensor: Any, *, copy: bool | None = None) -> Tensor:
         if copy is not None:
             raise
         arr = module.from_dlpack(ext_tensor)
+    except ValueError as exc:
+        if legacy:  # numpy: "PyCapsule_GetPointer called with incorrect name"
+            raise ValueError("from_dlpack: this DLPack capsule was read already (a capsule is "
+                             "used up once read); make a new one, or pass the tensor itself"
+                             ) from None
+        raise
     except RuntimeError as exc:  # numpy: "Unsupported dtype in DLTensor." (bfloat16, ...)
+        if legacy and "device" in str(exc).lower():
+            raise RuntimeError("from_dlpack: a DLPack capsule is taken as CPU data, and this one "
+                               "is not; pass the tensor itself (it says where its data is)"
+                               ) from None
         raise TypeError(f"from_dlpack: {exc} tinygrad_cnn tensors hold float16/32/64, integers "
                         "and bools") from None
     return _wrap(arr, "from_dlpack")
+
+
+class _Capsule:
+    """A legacy DLPack capsule behind the protocol's two methods (its device: the CPU)."""
+
+    def __init__(self, capsule: Any) -> None:
+        self.capsule = capsule
+
+    def __dlpack__(self, **kwargs: Any) -> Any:
+        return self.capsule
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return (_KDL_CPU, 0)
 
 
 def to_dlpack(t: Tensor, stream: Any = None, max_version: tuple[int, int] | None = None,

@@ -84,7 +84,7 @@ def from_dlpack(ext_tensor: Any, *, copy: bool | None = None) -> Tensor:
         if copy is not None:
             raise
         arr = module.from_dlpack(ext_tensor)
-    except ValueError as exc:
+    except ValueError:
         if legacy:  # numpy: "PyCapsule_GetPointer called with incorrect name"
             raise ValueError("from_dlpack: this DLPack capsule was read already (a capsule is "
                              "used up once read); make a new one, or pass the tensor itself"

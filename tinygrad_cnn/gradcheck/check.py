@@ -336,6 +336,8 @@ BIG_STEPS = (1e-4, 1e-3)  # _confirm_with_bigger_steps: steps tried, times the i
 HIDDEN_FLOOR = 1e-12  # _hidden_by_atol: differences under this are rounding, whatever the scale
 BLOCK_ROUNDING = 1e-8  # _hidden_by_atol: differences under this share of a block's biggest entry
 CANCEL_ULPS = 4  # _own_precision: a VJP's rounding allowed, in units of the rounding measured
+OVERFLOW_SHARE = 0.5  # _own_precision: an inf where float64's value is under this share of the
+# dtype's largest number is an overflow on the way (the result itself fits)
 
 
 def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swaps,
@@ -398,15 +400,16 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
         wobble = np.where(both & np.isfinite(n2), np.abs(n2 - n), 0.0) if n2 is not None else 0.0
         floor = CANCEL_ULPS * float(np.max(wobble, initial=0.0)) + np.where(n == 0, last_bit, 0)
         floor = floor + float(np.finfo(lowest).tiny)  # (underflow: 0 for float64's 3e-45)
-        nan = np.isnan(n) & np.isfinite(w)  # NaN in its own dtype where float64's is a number
-        if nan.any():
-            k = int(np.flatnonzero(nan.ravel())[0])
+        broken = _not_finite_only_here(w, n, np.dtype(own.get(i, lowest)))
+        if broken.any():
+            k = int(np.flatnonzero(broken.ravel())[0])
+            got = "NaN" if np.isnan(n.ravel()[k]) else f"{n.ravel()[k]}"
             return GradcheckReport(False, "wrong_vjp", 1, (
                 f"gradcheck failed: the VJP is wrong in {own.get(i, lowest)} only -- for "
-                f"{labels.input(i)} it gives NaN at element {unravel(k, w.shape)} where the same "
+                f"{labels.input(i)} it gives {got} at element {unravel(k, w.shape)} where the same "
                 f"VJP in float64, which the check found right, gives {w.ravel()[k]:.6g}. Look "
-                "for an overflow in that dtype (exp of a big number divided by another: inf / "
-                "inf) or a VJP that depends on the dtype."))
+                "for an overflow in that dtype (a product or exp that exceeds its range on the "
+                "way, though the result fits; inf / inf) or a VJP that depends on the dtype."))
         excess = err - tol * (np.abs(np.where(both, w, 0.0)) + scale) - floor
         if not (excess > 0).any():
             continue
@@ -420,6 +423,15 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
                 "that depends on the dtype or loses precision in it.")
         return GradcheckReport(False, "wrong_vjp", 1, head)
     return None
+
+
+def _not_finite_only_here(wide: np.ndarray, native: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Where a VJP run in ``dtype`` (``native``) is not finite although the same VJP in float64
+    (``wide``) is finite: NaN anywhere, and inf where the float64 value fits ``dtype`` by a
+    margin (``OVERFLOW_SHARE`` of its largest number) -- an overflow on the way, not the result's
+    own (a float64 VJP of 7e4 is inf in float16, and rightly so)."""
+    fits = np.abs(wide) <= OVERFLOW_SHARE * float(np.finfo(dtype).max)
+    return np.isfinite(wide) & (np.isnan(native) | (np.isinf(native) & fits))
 
 
 def _node_check(func: Callable[..., Any], inputs: tuple[Any, ...], order: int, s: Settings,

@@ -1,0 +1,55 @@
+"""Regressions of the gradient checks found by outside tester t81 (each a reproduction of the
+report's snippet; the verdict's kind and the key words of its message are what is asserted)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tinygrad_cnn import Function, Tensor
+from tinygrad_cnn.gradcheck import check_grads
+
+
+# ---------------------------------------------------------------- 1: inf in the own dtype only
+class _SinOverflow16(Function):
+    """sin, whose VJP is right in float64 and overflows in float16 (cos(x) * 7e4 is inf)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (x.cos() * 70000.0) / 70000.0
+
+
+class _SinOverflow32(Function):
+    """sin, whose VJP is right in float64 and overflows in float32 (cos(x) * 3e38 + 3e38)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (((x.cos() * 3e38 + 3e38) - 3e38) / 3e38)
+
+
+@pytest.mark.parametrize("op, dtype", [(_SinOverflow16, np.float16),
+                                       (_SinOverflow32, np.float32)])
+def test_an_inf_in_the_inputs_own_dtype_only_fails(op, dtype):
+    """(was: passed -- only a NaN there failed)"""
+    x = Tensor(np.array([0.1, 0.2, 0.3], dtype=dtype), requires_grad=True)
+    report = check_grads(op.apply, x)
+    assert not report.ok and report.kind == "wrong_vjp"
+    assert f"wrong in {np.dtype(dtype)} only" in report.headline
+    assert "gives inf" in report.headline and "overflow" in report.headline
+
+
+def test_an_inf_that_float64_gives_too_is_no_failure():
+    """exp at 11 in float16 with a cotangent of 3 overflows the result itself: not a wrong VJP."""
+    x = Tensor(np.array([11.0, 10.9, 11.05], dtype=np.float16), requires_grad=True)
+    assert check_grads(lambda t: t.exp() * 3, x).ok

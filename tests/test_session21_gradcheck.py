@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import tinygrad_cnn as tg
+import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import Function, Tensor
 from tinygrad_cnn.gradcheck import check_grads
 
@@ -53,3 +55,49 @@ def test_an_inf_that_float64_gives_too_is_no_failure():
     """exp at 11 in float16 with a cotangent of 3 overflows the result itself: not a wrong VJP."""
     x = Tensor(np.array([11.0, 10.9, 11.05], dtype=np.float16), requires_grad=True)
     assert check_grads(lambda t: t.exp() * 3, x).ok
+
+
+# ------------------------------------------- 2: fast mode on a big input, non-deterministic
+def _noise(x):
+    return x + tg.randn(*x.shape) * 0.1
+
+
+def _dropout(x):
+    return F.dropout(x, 0.5, training=True)
+
+
+@pytest.mark.parametrize("fn", [_noise, _dropout])
+@pytest.mark.parametrize("order", [1, 2])
+def test_fast_mode_on_a_big_input_says_not_deterministic(fn, order):
+    """(was: 1,025 elements and more in fast mode: a kink with slopes of 1e6, or a VJP that
+    'ignores that input'; gradgradcheck: 'the first derivative is already wrong')"""
+    x = Tensor(np.random.RandomState(0).randn(40, 40), requires_grad=True)
+    report = check_grads(fn, x, order=order, fast_mode=True)
+    assert not report.ok and report.kind == "not_deterministic"
+    assert "not deterministic" in report.headline and "kink" not in str(report)
+
+
+def test_the_determinism_check_costs_fast_mode_one_call():
+    """A deterministic function in fast mode is evaluated once more than before, not per element."""
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return x.tanh() * 2
+
+    x = Tensor(np.random.RandomState(0).randn(40, 40), requires_grad=True)
+    assert check_grads(f, x, fast_mode=True).ok
+    assert len(calls) <= 8
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_a_function_that_changes_its_input_in_place_is_named_so(fast):
+    """(was: only 'the function is not deterministic -- randomness ... or state')"""
+    def doubles_its_input(x):
+        x.data *= 2
+        return x.sin()
+
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    report = check_grads(doubles_its_input, x, fast_mode=fast)
+    assert not report.ok and report.kind == "not_deterministic"
+    assert "changes input 0 in place" in report.headline and "x.data" in report.headline

@@ -790,20 +790,13 @@ def _scales_with_grad(p: Problem, outs: tuple[Tensor, ...], c: int, r: int,
 
 def _reentrant(p: Problem, s: Settings, labels: Labels, order: int,
                rng: np.random.Generator) -> GradcheckReport | None:
-    """Two backward passes with one random grad_output, on two graphs, must agree (to
-    ``nondet_tol``): a VJP may not depend on hidden state, counters or randomness."""
-    outs, fresh = p.outputs(), outputs_of(p.func, p.inputs)
-    for j in p.which:  # the function itself first: two calls at one point must agree
-        d = _difference(to_numpy(outs[j]._data).astype(np.float64),
-                        to_numpy(fresh[j]._data).astype(np.float64))
-        if d.size and not (d <= s.nondet_tol).all():
-            head = (f"the function is not deterministic: two calls at the same point gave "
-                    f"different values of {labels.output(j)} (largest difference "
-                    f"{float(np.nanmax(d)):.3g}, nondet_tol={s.nondet_tol:g}) -- randomness "
-                    "(dropout, a random draw) or state that changes between calls, not a wrong "
-                    "VJP; check a deterministic version (a fixed seed inside it, eval mode)")
-            return GradcheckReport(False, "not_deterministic", order,
-                                   ("second derivative: " if order == 2 else "") + head)
+    """The function itself must be deterministic (:func:`_deterministic`), and two backward
+    passes with one random grad_output, on two graphs, must agree (to ``nondet_tol``): a VJP may
+    not depend on hidden state, counters or randomness."""
+    outs = p.outputs()
+    failed, fresh = _deterministic(p, s, labels, order, p.func)
+    if failed is not None:
+        return failed
     for c, j in enumerate(p.which):
         v = rng.standard_normal(outs[j]._data.size)
         for r, (g1, g2) in enumerate(zip(p.vjps(outs, c, v), p.vjps(fresh, c, v))):
@@ -811,6 +804,36 @@ def _reentrant(p: Problem, s: Settings, labels: Labels, order: int,
             if d.size and not (d <= s.nondet_tol).all():
                 return _not_reentrant(labels, p.diff[r], j, float(np.nanmax(d)), s, order)
     return None
+
+
+def _deterministic(p: Problem, s: Settings, labels: Labels, order: int,
+                   func: Callable[..., Any]) -> tuple[GradcheckReport | None, tuple[Tensor, ...]]:
+    """One more call of the function (``func``: it, or its graph-free twin) at the check point:
+    it must leave the checked inputs as they were and give the values of the first call (to
+    ``nondet_tol``) -- randomness (dropout, noise) or changed state would otherwise read as a
+    kink or a wrong VJP. A failed report (or None) and that call's outputs."""
+    before = [p.base(i) for i in p.diff]
+    fresh = outputs_of(func, p.inputs)
+    prefix = "second derivative: " if order == 2 else ""
+    for i, b in zip(p.diff, before):
+        d = _difference(b.ravel(), p.base(i).ravel())
+        if d.size and (d > 0).any():
+            head = (f"the function changes {labels.input(i)} in place: its values differ after "
+                    f"a call (largest change {float(np.nanmax(d)):.3g}), so every call sees "
+                    "another point -- not a wrong VJP. Look for `x.data *= ...`, an in-place op "
+                    "on `x.data` or `x.detach()`, or numpy writing into `x.numpy()`; compute on "
+                    "a copy (`x * 2`, `x.clone()`) instead")
+            return GradcheckReport(False, "not_deterministic", order, prefix + head), fresh
+    for j, f in zip(p.which, p.values()):
+        d = _difference(f, to_numpy(fresh[j]._data).astype(np.float64).ravel())
+        if d.size and not (d <= s.nondet_tol).all():
+            head = (f"the function is not deterministic: two calls at the same point gave "
+                    f"different values of {labels.output(j)} (largest difference "
+                    f"{float(np.nanmax(d)):.3g}, nondet_tol={s.nondet_tol:g}) -- randomness "
+                    "(dropout, a random draw) or state that changes between calls, not a wrong "
+                    "VJP; check a deterministic version (a fixed seed inside it, eval mode)")
+            return GradcheckReport(False, "not_deterministic", order, prefix + head), fresh
+    return None, fresh
 
 
 def _difference(g1: np.ndarray, g2: np.ndarray) -> np.ndarray:
@@ -958,7 +981,11 @@ def _fast(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
     """Two random projections ``v . J u`` per input/output pair, four evaluations per input: one
     with Gaussian directions (a wrong sign or factor at some elements cannot cancel out), one
     with positive ones, as PyTorch's (a VJP that adds a constant moves ``v . J u`` by
-    ``c * sum(u)``, which Gaussian directions put near 0 for some draws)."""
+    ``c * sum(u)``, which Gaussian directions put near 0 for some draws). First one more call
+    of the function (graph-free where it can): a non-deterministic one fails as such."""
+    failed, _ = _deterministic(p, s, labels, order, p.value_func or p.func)
+    if failed is not None:
+        return failed
     report = _projection(p, s, labels, swaps, notes, rng, order, positive=False)
     if not report.ok:
         return report

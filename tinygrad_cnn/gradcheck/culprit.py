@@ -20,6 +20,7 @@ import numpy as np
 
 from tinygrad_cnn.autograd import Context, _collect, _edge, keep_inputs
 from tinygrad_cnn.gradcheck.jacobian import outputs_of
+from tinygrad_cnn.ops.inplace import CopySlices
 from tinygrad_cnn.tensor import Tensor
 
 if TYPE_CHECKING:
@@ -38,6 +39,14 @@ def _apply_to_clones(fn: Any, attrs: dict[str, Any], *xs: Tensor) -> Tensor:
     """An op that changes its inputs in place (``mark_dirty``), replayed on clones: a leaf that
     requires grad cannot be changed in place while recording."""
     return fn.apply(*(x.clone() if isinstance(x, Tensor) else x for x in xs), **attrs)
+
+
+def _replay(node: Context) -> Callable[..., Tensor]:
+    """The node's op as a function of its inputs. An op that writes into an input (marked dirty,
+    or copy_slices, which writes a view's value into its base) runs on clones of them: every
+    call must leave the inputs as they were (the check calls it many times at one point)."""
+    in_place = bool(node.special and node.special.get("dirty")) or node.fn is CopySlices
+    return functools.partial(_apply_to_clones if in_place else _apply, node.fn, node.attrs)
 
 
 def _copies(node: Context, leads: dict[int, bool]) -> tuple[Any, ...] | None:
@@ -98,8 +107,7 @@ def attach(report: GradcheckReport, func: Callable[..., Any], inputs: tuple[Any,
         n_in = sum(c._data.size for c in copies if isinstance(c, Tensor) and c.requires_grad)
         n_out = int(np.prod(node.out_meta[0])) if node.out_meta[0] else 1
         fast = n_in * n_out * (order * order) > WHOLE_MAX
-        dirty = bool(node.special and node.special.get("dirty"))
-        fn = functools.partial(_apply_to_clones if dirty else _apply, node.fn, node.attrs)
+        fn = _replay(node)
         try:
             r = node_check(fn, copies, order, s, fast)
         except Exception:  # an op that cannot be replayed by itself: no verdict on it
@@ -190,8 +198,7 @@ def _inner_culprit(node: Context, fn: Callable[..., Any], copies: tuple[Any, ...
         sub = _copies(n, leads)
         if sub is None:
             continue
-        dirty = bool(n.special and n.special.get("dirty"))
-        sub_fn = functools.partial(_apply_to_clones if dirty else _apply, n.fn, n.attrs)
+        sub_fn = _replay(n)
         n_in = sum(c._data.size for c in sub if isinstance(c, Tensor) and c.requires_grad)
         n_out = int(np.prod(n.out_meta[0])) if n.out_meta[0] else 1
         try:

@@ -101,3 +101,40 @@ def test_a_function_that_changes_its_input_in_place_is_named_so(fast):
     report = check_grads(doubles_its_input, x, fast_mode=fast)
     assert not report.ok and report.kind == "not_deterministic"
     assert "changes input 0 in place" in report.headline and "x.data" in report.headline
+
+
+# ------------------------------------------------- 3: the culprit's own cause, not a guess
+class _DetachedTanh(Function):
+    """tanh whose VJP detaches x: right first derivative, lost second derivative."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.tanh(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (1 - x.detach().tanh() ** 2)
+
+
+@pytest.mark.parametrize("loss", ["square", "cross_entropy"])
+def test_a_composites_likely_cause_is_the_culprits_own(loss):
+    """(was: 'no gradient for some elements ... a border, a masked region' or 'gradient on
+    elements the output does not depend on', read from the composite's Hessian)"""
+    rs = np.random.RandomState(2)
+    w = Tensor(rs.randn(2, 1, 3, 3))
+    inp = Tensor(rs.randn(2, 1, 6, 6), requires_grad=True)
+    W = Tensor(rs.randn(3, 32))
+
+    def f(t):
+        logits = _DetachedTanh.apply(F.conv2d(t, w)).flatten(1) @ W.T
+        return (logits ** 2).sum() if loss == "square" else F.cross_entropy(logits, [0, 2])
+
+    report = check_grads(f, inp, order=2)
+    assert not report.ok and report.node is not None
+    assert report.cause is not None and "`.detach()`" in report.cause
+    assert report.cause == report.node_report.cause
+    text = str(report)
+    assert "a border, a masked region" not in text and "wrong indices" not in text
+    assert text.count("Likely cause:") == 1

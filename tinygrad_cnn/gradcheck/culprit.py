@@ -115,8 +115,7 @@ def attach(report: GradcheckReport, func: Callable[..., Any], inputs: tuple[Any,
         checked += 1
         if r.ok or r.kind == "not_differentiable":
             continue
-        report.node, report.outputs, report.node_report = node, outs, r
-        report.show_node_report = len(nodes) > 1
+        _blame(report, node, outs, r, composite=len(nodes) > 1)
         passed = f" ({checked - 1} op(s) before it pass)" if checked > 1 else ""
         inner = None
         if order == 2 and r.kind != "first_derivative":
@@ -125,9 +124,7 @@ def attach(report: GradcheckReport, func: Callable[..., Any], inputs: tuple[Any,
             inner_node, inner_outs, inner_report = inner
             verdict = (f"second derivative: the VJP of `{node.name}`'s VJP is wrong: its "
                        f"backward applies `{inner_node.name}`, whose own VJP is wrong.")
-            report.node, report.outputs, report.node_report = inner_node, inner_outs, \
-                inner_report
-            report.show_node_report = True
+            _blame(report, inner_node, inner_outs, inner_report, composite=True)
             head = report.headline.removeprefix("second derivative: ")
             report.headline = f"{verdict}\n{head[0].upper()}{head[1:]}"
             report.culprit = (f"The culprit: {describe(inner_node)}, applied by the backward "
@@ -164,6 +161,18 @@ def attach(report: GradcheckReport, func: Callable[..., Any], inputs: tuple[Any,
                       "`.detach()`, a new Tensor made from another's values), state that changes "
                       "between calls (randomness, a counter), or a kink of the whole function at "
                       "this point.")
+
+
+def _blame(report: GradcheckReport, node: Context, outs: tuple[Tensor, ...],
+           own: GradcheckReport, composite: bool) -> None:
+    """Name ``node`` (in the graph of ``outs``), whose own check ``own`` failed, in ``report``.
+    In a composite the likely cause becomes the node's own (or none): one read from the
+    composite's Jacobian mixes in the ops around it (a detached VJP after a conv and a linear
+    layer read as 'no gradient for some elements')."""
+    report.node, report.outputs, report.node_report = node, outs, own
+    report.show_node_report = composite
+    if composite:
+        report.cause = own.cause
 
 
 def _inner_culprit(node: Context, fn: Callable[..., Any], copies: tuple[Any, ...], s: Settings,

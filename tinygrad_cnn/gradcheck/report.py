@@ -125,7 +125,7 @@ class GradcheckReport:
         if self.node_report is not None and self.show_node_report:
             lines.append("The op's own check:")
             lines += ["  " + line for line in self.node_report.headline.splitlines()]
-            if self.node_report.cause:
+            if self.node_report.cause and self.node_report.cause != self.cause:
                 lines.append(f"  Likely cause: {self.node_report.cause}")
         return "\n".join(line for line in lines if line)
 

@@ -9,6 +9,7 @@ import tinygrad_cnn as tg
 import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import Function, Tensor
 from tinygrad_cnn.gradcheck import check_grads
+from tinygrad_cnn.testing import CheckFunctionError, check_function
 
 
 # ---------------------------------------------------------------- 1: inf in the own dtype only
@@ -138,3 +139,24 @@ def test_a_composites_likely_cause_is_the_culprits_own(loss):
     text = str(report)
     assert "a border, a masked region" not in text and "wrong indices" not in text
     assert text.count("Likely cause:") == 1
+
+
+# ------------------------------------------------ 4: advice in the caller's own options
+def test_check_functions_kink_report_names_check_functions_options():
+    """(was: 'pass avoid_kinks=True', which check_function does not take: a TypeError)"""
+    torch = pytest.importorskip("torch")
+    with pytest.raises(CheckFunctionError) as info:
+        check_function(lambda x: x.relu(), shapes=[(3,)], torch_fn=torch.relu, seed=0,
+                       min_value=0.0, max_value=0.0, views=False, gradgrad=False)
+    text = str(info.value)
+    assert "not differentiable" in text
+    assert "away_from=" in text and "distinct=True" in text and "avoid_kinks" not in text
+    # ... and the options it names make it pass
+    check_function(lambda x: x.relu(), shapes=[(3,)], torch_fn=torch.relu, seed=0,
+                   away_from=[0.0], max_examples=5)
+
+
+def test_gradchecks_kink_report_still_names_avoid_kinks():
+    report = check_grads(lambda t: t.relu(), Tensor(np.array([0.0, 1.0]), requires_grad=True))
+    assert report.kind == "not_differentiable" and "avoid_kinks=True" in str(report)
+    assert "away_from" not in str(report)

@@ -262,7 +262,7 @@ def _check_case(fn: Callable[..., Any], inputs: tuple[Tensor, ...],
         for order in (1, 2) if gradgrad else (1,):
             step = "gradcheck" if order == 1 else "gradgradcheck"
             report = check_grads(fn, inputs, order=order, fast_mode=fast_mode,
-                                 find_culprit=find_culprit)
+                                 find_culprit=find_culprit, caller="check_function")
             if not report.ok:
                 raise _CaseError(str(report))
     except _CaseError as exc:

@@ -34,7 +34,9 @@ from tinygrad_cnn.gradcheck.report import (
     GradcheckReport,
     entry_table,
     likely_cause,
+    move_off_kinks,
     rule,
+    scale_the_step,
     small_jacobians,
 )
 from tinygrad_cnn.tensor import Tensor
@@ -67,6 +69,7 @@ class Settings:
     check_first_order: bool = True
     non_contiguous_grad_outputs: bool = False
     seed: int = 0
+    caller: str = "gradcheck"  # whose options the report's advice names (or "check_function")
     low_precision: bool = False  # the function computes in float32 somewhere (set by the check)
     noise: float = 0.0  # then: the rounding error of a central difference, per unit of |f|
 
@@ -276,7 +279,9 @@ def check_grads(func: Callable[..., Any], inputs: Any, *, order: int = 1,
                 grad_outputs: Any = None, **options: Any) -> GradcheckReport:
     """Check ``func``'s first (``order=1``) or second (``order=2``) derivatives at ``inputs`` and
     return a :class:`GradcheckReport` (never raises for a failed check). Options as for
-    ``gradcheck``/``gradgradcheck``."""
+    ``gradcheck``/``gradgradcheck``, and ``caller``: the entry point whose options the report's
+    advice names (``"gradcheck"``, or ``"check_function"``, which takes ``away_from`` and
+    ``distinct`` where gradcheck takes ``avoid_kinks``)."""
     s = Settings(**options)
     if s.method not in METHODS:
         raise ValueError(f"gradcheck: method must be one of {METHODS}, got {s.method!r}")
@@ -624,8 +629,7 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
                 f"the step eps={s.eps:g} is under {ROUNDING_ULPS} ulps of {labels.input(i)}'s "
                 f"element {top.in_index} (= {xk:.6g}), so rounding, not the VJP, decides the "
                 f"difference quotient (numerical {top.numerical:.6g}, analytical "
-                f"{top.analytical:.6g}). Pass an eps scaled to the input (about "
-                f"{1e-6 * abs(xk):.3g}), or check at inputs of order 1."))
+                f"{top.analytical:.6g}). {scale_the_step(s.caller, 1e-6 * abs(xk))}"))
         a, n = analytical[r][c], numerical[r][c]
         # the cause is read from the failing entries alone: an entry excused as a kink (say
         # numerical 0, analytical not) would otherwise name a cause the failing ones do not show
@@ -665,7 +669,8 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
         if others:
             details.append("Other failing blocks: " + "; ".join(others) + ".")
         if kinks:
-            details.append(f"({len(kinks)} further entries sit at kinks; see avoid_kinks.)")
+            details.append(f"({len(kinks)} further entries sit at kinks; "
+                           f"{move_off_kinks(s.caller)} to check away from them.)")
         for e in [e for e in kinked_wrong if e is not top][:3]:
             lo, hi = sorted((e.left, e.right))
             details.append(f"{labels.input(e.input)}'s element {e.in_index} sits at a kink: the "
@@ -675,7 +680,7 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
         details += small_jacobians(a, n)
         return GradcheckReport(False, "wrong_vjp", order, head, details, cause, entries)
     if kinks:
-        return _kink_report(sorted(kinks, key=lambda k: -k[0]), labels, order)
+        return _kink_report(sorted(kinks, key=lambda k: -k[0]), labels, order, s.caller)
     report = _passed(p, labels, order, s, "whole Jacobians")
     worst: tuple[float, float, float, int, int] | None = None
     for r, i in enumerate(p.diff):
@@ -916,7 +921,10 @@ def _unshared(p: Problem, i: int, c: int, a: np.ndarray, at_kink: np.ndarray,
     return wrong
 
 
-def _kink_report(kinks: list[tuple[float, Entry]], labels: Labels, order: int) -> GradcheckReport:
+def _kink_report(kinks: list[tuple[float, Entry]], labels: Labels, order: int,
+                 caller: str) -> GradcheckReport:
+    """The report of a check point at a kink, a jump, a tie or a domain edge; its advice names
+    the options of ``caller`` (:func:`move_off_kinks`)."""
     e = kinks[0][1]
     where = "" if e.in_index is None else f" at element {e.in_index}"
     head = (f"not differentiable: {labels.output(e.output)} is not differentiable with respect to "
@@ -939,7 +947,7 @@ def _kink_report(kinks: list[tuple[float, Entry]], labels: Labels, order: int) -
                "moves the output one way, all together another, so the function is not "
                "differentiable here, and a VJP can only choose how to share the gradient among "
                "them -- this one shares the joint slope, so it is not a wrong VJP. Check at a "
-               "point without ties, or pass avoid_kinks=True to move the check point a little.")
+               f"point without ties, or {move_off_kinks(caller)}.")
     elif e.jump:
         lines = [f"  the difference quotient grows as the step shrinks ({e.numerical:.4g} here, "
                  "about ten times more with a tenth of the step)", f"  the VJP gave "
@@ -947,7 +955,7 @@ def _kink_report(kinks: list[tuple[float, Entry]], labels: Labels, order: int) -
         why = ("The function jumps here (a step: sign, floor, round or a comparison at its "
                "threshold; or the derivative of abs or max at a kink, for a second derivative), "
                "so it has no derivative and this is not a wrong VJP. Check at a point away from "
-               "the jump, or pass avoid_kinks=True to move the check point a little.")
+               f"the jump, or {move_off_kinks(caller)}.")
     else:
         lines = [f"  left slope:  {e.left:.10g}", f"  right slope: {e.right:.10g}",
                  f"  the VJP gave {e.analytical:.10g}; the central difference is their mean, "
@@ -955,7 +963,7 @@ def _kink_report(kinks: list[tuple[float, Entry]], labels: Labels, order: int) -
         why = ("The left and right one-sided differences disagree, so the function has a kink "
                "here -- relu or abs at 0, a tie of max or max pooling, clamp at its bound. A VJP "
                "can only give one subgradient at a kink, so this is not a wrong VJP. Check at a "
-               "point away from kinks, or pass avoid_kinks=True to move the check point a little.")
+               f"point away from kinks, or {move_off_kinks(caller)}.")
     head = "\n".join([head, *lines])
     details = [why]
     elements = sorted({(k.input, k.in_index) for _, k in kinks if k.in_index is not None})
@@ -1063,7 +1071,7 @@ def _projection(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: li
                                      s.is_kink, limit=8)
                 kinks = [(0.0, Entry(i, j, unravel(k, p.in_shape(i)), None, a, n, L, R))
                          for k in found] or [(0.0, Entry(i, j, None, None, a, n, L, R))]
-                report = _kink_report(kinks, labels, order)
+                report = _kink_report(kinks, labels, order, s.caller)
                 report.headline += "\n  (fast mode: slopes of v . output along a random direction u)"
                 return report
             if sum(p.base(k).size for k in p.diff) <= LOCALISE_MAX:

@@ -134,6 +134,26 @@ class GradcheckReport:
         return cls(str(self), self)
 
 
+# ------------------------------------------------------------------ advice, per entry point
+def move_off_kinks(caller: str) -> str:
+    """How to check away from kinks and ties, in the options of the entry point (``caller``)
+    the report is shown from: ``gradcheck``/``gradgradcheck`` move the point (``avoid_kinks``),
+    ``check_function`` draws its inputs away from them (``away_from``, ``distinct``)."""
+    if caller == "check_function":
+        return ("pass check_function away_from=[...] (the kinks: [0.0] for relu and abs, the "
+                "bounds for clamp) or distinct=True (no ties: max, sort, median) to draw the "
+                "inputs away from them")
+    return "pass avoid_kinks=True to move the check point a little"
+
+
+def scale_the_step(caller: str, eps: float) -> str:
+    """What to do where the step ``eps`` drowns in the rounding of a large input element."""
+    if caller == "check_function":
+        return ("Draw inputs of order 1 (check_function's min_value and max_value), where its "
+                "step is far above rounding.")
+    return f"Pass an eps scaled to the input (about {eps:.3g}), or check at inputs of order 1."
+
+
 def rule(atol: float, rtol: float) -> str:
     return (f"rule: |analytical - numerical| <= atol + rtol * |numerical| with atol={atol:g}, "
             f"rtol={rtol:g}")

@@ -160,3 +160,33 @@ def test_gradchecks_kink_report_still_names_avoid_kinks():
     report = check_grads(lambda t: t.relu(), Tensor(np.array([0.0, 1.0]), requires_grad=True))
     assert report.kind == "not_differentiable" and "avoid_kinks=True" in str(report)
     assert "away_from" not in str(report)
+
+
+# --------------------------------------------- 6: an output the inputs' graph does not reach
+@pytest.mark.parametrize("fn", [lambda x: x.detach() * 2, lambda x: Tensor(x.numpy() * 2),
+                                lambda x: x.data * 2])
+@pytest.mark.parametrize("fast", [False, True])
+@pytest.mark.parametrize("order", [1, 2])
+def test_an_output_detached_from_the_inputs_is_reported_as_not_connected(fn, fast, order):
+    """(was: 'Likely cause: the VJP gives no gradient ... it ignores that input' and 'No op of
+    the graph fails its own check (0 checked)')"""
+    report = check_grads(fn, Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True),
+                         order=order, fast_mode=fast)
+    assert not report.ok and report.kind == "not_connected"
+    text = str(report)
+    assert "output 0 does not require grad: it is not connected to the inputs" in text
+    assert "`.detach()`" in text and "`.data`" in text
+    assert "Likely cause" not in text and "No op of the graph" not in text
+
+
+def test_an_output_cut_off_from_one_input_only_names_that_input():
+    x, y = (Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True) for _ in range(2))
+    report = check_grads(lambda x, y: y * 2 + x.detach() ** 2, (x, y))
+    assert not report.ok and report.kind == "not_connected"
+    assert "output 0 is not connected to input 0" in report.headline
+
+
+def test_a_detached_second_output_and_a_constant_still_pass():
+    x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    assert check_grads(lambda t: (t.detach() * 2, t * 3), x).ok  # (as PyTorch: not compared)
+    assert check_grads(lambda t: Tensor(np.ones(3)) * 1, x).ok

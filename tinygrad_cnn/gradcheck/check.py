@@ -11,7 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import OnceDifferentiableError, _collect, grad, keep_inputs, no_grad
+from tinygrad_cnn.autograd import (
+    OnceDifferentiableError,
+    _collect,
+    _edge,
+    grad,
+    keep_inputs,
+    no_grad,
+)
 from tinygrad_cnn.backend import like, to_numpy
 from tinygrad_cnn.gradcheck import culprit as _culprit
 from tinygrad_cnn.gradcheck.jacobian import (
@@ -457,8 +464,51 @@ def _check(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[st
     report = _not_finite(p, labels, order)  # (a failed report is falsy: no `or` below)
     if report is None:
         report = _by_method(p, s, labels, swaps, notes, order)
+        if order == 1 and report.kind in ("wrong_vjp", "taylor"):
+            loose = _not_connected(p, labels, report)
+            report = report if loose is None else loose
     report.notes = notes + report.notes
     return report
+
+
+def _not_connected(p: Problem, labels: Labels, report: GradcheckReport) -> GradcheckReport | None:
+    """A failed first-order check whose failing output is not connected to the failing input
+    (its graph does not reach it: a ``.detach()``, ``.data``, numpy or a new Tensor inside):
+    no VJP is wrong there, the gradient is lost before any runs. That report, or None. Without
+    a worst entry (the Taylor test), every compared output must be cut off from every input."""
+    top = report.worst[0] if report.worst else None
+    pairs = ([(top.input, top.output)] if top is not None and top.output is not None
+             else [(i, j) for j in p.which for i in p.diff])
+    outs = p.outputs()
+    if any(_connected(outs[j], p.inputs[i]) for i, j in pairs):
+        return None
+    i, j = pairs[0]
+    where = ""
+    if top is not None and top.in_index is not None:
+        where = (f" (at input element {top.in_index} and output element {top.out_index}, by "
+                 f"{top.numerical:.6g} per unit, measured by central differences)")
+    if not outs[j].requires_grad:
+        what = (f"{labels.output(j)} does not require grad: it is not connected to the inputs, "
+                f"though it changes with {labels.input(i)}{where}")
+    else:
+        what = (f"{labels.output(j)} is not connected to {labels.input(i)}: its graph does not "
+                f"lead back to that input, though it changes with it{where}")
+    head = (f"not connected: {what}. The function computes it outside the graph -- a "
+            "`.detach()`, `.data`, `.numpy()` or a new Tensor made from the input's values -- so "
+            "no gradient reaches the input (this is no VJP's fault; PyTorch's gradcheck fails "
+            "here too). Compute it with Tensor ops on the input.")
+    return GradcheckReport(False, "not_connected", 1, head, report.details, None, report.worst,
+                           report.notes)
+
+
+def _connected(out: Tensor, t: Tensor) -> bool:
+    """Whether the graph of ``out`` reaches tensor ``t`` (a gradient of ``out`` can flow to it)."""
+    target = _edge(t)
+    if _edge(out) is target:
+        return True
+    if out.grad_fn is None:
+        return False
+    return any(e is target for node in _collect([out.grad_fn]) for e in node.next)
 
 
 def _by_method(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str],
@@ -1280,6 +1330,9 @@ def _second_order(p: Problem, s: Settings, outs: tuple[Tensor, ...], grad_output
                 r1.kind = "first_derivative"
                 r1.headline = ("gradgradcheck checks second derivatives, and the first derivative "
                                "is already wrong, so it stops here: " + r1.headline)
+            elif r1.kind in ("not_connected", "not_deterministic", "not_reentrant"):
+                r1.headline = ("gradgradcheck checks second derivatives, and the first-order "
+                               "check failed, so it stops here: " + r1.headline)
             else:
                 r1.headline = ("gradgradcheck checks second derivatives, and the first derivative "
                                "cannot be checked at this point, so it stops here: " + r1.headline)

@@ -79,8 +79,11 @@ class GradcheckReport:
     ``kind``: ``"ok"``, ``"wrong_vjp"`` (a first or second derivative is wrong),
     ``"first_derivative"`` (gradgradcheck found the first derivative wrong),
     ``"not_differentiable"`` (a kink, a jump or a domain edge at the check point),
-    ``"not_finite"`` (an input or the value is inf or NaN there), ``"not_reentrant"`` (two backward passes
-    disagree), ``"not_deterministic"`` (two calls of the function itself disagree), ``"taylor"``
+    ``"not_finite"`` (an input or the value is inf or NaN there), ``"not_connected"`` (an output
+    that changes with an input its graph does not reach: a ``.detach()``, ``.data`` or numpy
+    inside), ``"not_reentrant"`` (two backward passes
+    disagree), ``"not_deterministic"`` (two calls of the function itself disagree, or it changes
+    an input in place), ``"taylor"``
     (the Taylor remainder does not shrink as h²).
     ``order``: 1 for first derivatives, 2 for second. ``cause``: the likely cause, in words.
     ``worst``: the worst entries. ``node``: the graph node of the op found to be wrong, with

@@ -190,3 +190,41 @@ def test_a_detached_second_output_and_a_constant_still_pass():
     x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
     assert check_grads(lambda t: (t.detach() * 2, t * 3), x).ok  # (as PyTorch: not compared)
     assert check_grads(lambda t: Tensor(np.ones(3)) * 1, x).ok
+
+
+# ------------------------------------------- 7: a detached incoming gradient, named as such
+class _DetachedIncoming(Function):
+    """x² whose VJP detaches the incoming gradient: right first derivative, lost second."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 2
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g.detach() * 2 * x
+
+
+class _DetachedIncomingSum(Function):
+    """sum(x², -1) whose VJP detaches the incoming gradient (shaped unlike the input)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return (x ** 2).sum(-1)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g.detach()[..., None] * 2 * x
+
+
+@pytest.mark.parametrize("op", [_DetachedIncoming, _DetachedIncomingSum])
+def test_a_detached_incoming_gradient_is_not_blamed_on_saved_tensors(op):
+    """(was: '... Compute it with Tensor ops on `ctx.saved_tensors`' -- the detached thing is g)"""
+    x = Tensor(np.random.RandomState(0).randn(3, 4), requires_grad=True)
+    report = check_grads(op.apply, x, order=2)
+    assert not report.ok and report.kind == "wrong_vjp"
+    assert "incoming gradient" in report.cause and "saved_tensors" not in report.cause

@@ -125,9 +125,13 @@ class Labels:
         self.order, self.n, self.diff = order, n_inputs, list(diff)
 
     def input(self, i: int) -> str:
-        if self.order == 2 and i >= self.n:
+        if self.incoming(i):
             return f"grad_output {i - self.n}"
         return f"input {i}"
+
+    def incoming(self, i: int) -> bool:
+        """Whether input ``i`` is a grad_output (the incoming gradient of gradgradcheck's VJP)."""
+        return self.order == 2 and i >= self.n
 
     def output(self, j: int | None) -> str:
         if self.order == 2 and j is not None:
@@ -693,6 +697,7 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
         onehot = np.zeros(outs[j]._data.size)
         onehot[m] = 1
         cause = likely_cause(ca, cn, s.tol(cn), order=order, in_label=labels.input(i),
+                             incoming=labels.incoming(i),
                              in_shape=p.in_shape(i), out_shape=tuple(outs[j].shape),
                              scales_with_grad=_scales_with_grad(p, outs, c, r, onehot))
         cause = _second_order_cause(p, cause)
@@ -1283,6 +1288,7 @@ def _fast_failure(p: Problem, s: Settings, labels: Labels, order: int, outs: tup
                     f"element of {labels.input(i)}, worst first ({int((excess > 0).sum())} of "
                     f"{g.size} elements fail):"] + entry_table(entries, labels.input, labels.output)
         cause = likely_cause(g, numeric, tol, order=order, in_label=labels.input(i),
+                             incoming=labels.incoming(i),
                              in_shape=shape_in, out_shape=shape_out, scales_with_grad=scales)
     else:
         # too big to go element by element: two more directions tell a constant factor
@@ -1297,6 +1303,7 @@ def _fast_failure(p: Problem, s: Settings, labels: Labels, order: int, outs: tup
             nu.append(float(central[c]))
         arr_a, arr_n = np.array(an), np.array(nu)
         cause = likely_cause(arr_a, arr_n, s.tol(arr_n), order=order, in_label=labels.input(i),
+                             incoming=labels.incoming(i),
                              in_shape=shape_in, out_shape=shape_out, scales_with_grad=scales)
         details.append(f"({labels.input(i)} has {g.size} elements, more than the {LOCALISE_MAX} "
                        "that fast mode checks one by one; run with fast_mode=False to see which "
@@ -1362,6 +1369,16 @@ def _second_order(p: Problem, s: Settings, outs: tuple[Tensor, ...], grad_output
     return _check(p2, s, Labels(2, n, diff), swaps, notes, order=2)
 
 
+def _proportional(values: np.ndarray, v: np.ndarray) -> bool:
+    """Whether ``values`` is a multiple of the random cotangent ``v`` (``g.detach() * 2``):
+    a random vector is no other constant's multiple by chance."""
+    if values.shape != v.shape or not v.size or not np.isfinite(values).all():
+        return False
+    vv = float(np.vdot(v, v))
+    c = float(np.vdot(v, values)) / vv if vv else 0.0
+    return c != 0.0 and bool(np.allclose(values, c * v, rtol=1e-9, atol=0.0))
+
+
 class FirstDerivatives:
     """``(*inputs, *v) -> grad(func(*inputs), checked inputs, v, create_graph=True)``: the function
     whose Jacobian ``gradgradcheck`` checks (a zero tensor where an input gets no gradient)."""
@@ -1385,7 +1402,7 @@ class FirstDerivatives:
     def constant_in_vjp(self, args: tuple[Any, ...]) -> str | None:
         """A constant shaped like a checked input that a VJP computed with (not a 0/1 mask): the
         mark of a VJP built from ``.data``/``.numpy()``/``.detach()``, whose derivative is lost."""
-        ins = args[: self.n]
+        ins, vs = args[: self.n], args[self.n:]
         shapes = {tuple(ins[i].shape) for i in self.diff if ins[i]._data.size > 1}
         others = [t._data for m, t in enumerate(ins) if isinstance(t, Tensor) and m not in self.diff]
         with keep_inputs():
@@ -1395,18 +1412,27 @@ class FirstDerivatives:
             if id(node) in forward or node.inputs is None:
                 continue
             for edge, t in zip(node.next, node.inputs):
-                if (edge is not None or t.dtype.kind != "f" or tuple(t.shape) not in shapes
-                        or any(t._data is o for o in others)):
+                if edge is not None or t.dtype.kind != "f" or any(t._data is o for o in others):
                     continue
                 values = to_numpy(t._data)
-                if np.isin(values, (0, 1)).all():
-                    continue  # a mask (relu's out > 0): its derivative is 0 anyway
+                # the incoming gradient itself, detached (`g.detach()`): the cotangent as given
+                incoming = [k for k, v in enumerate(vs) if isinstance(v, Tensor) and (
+                    t._data is v._data or _proportional(values, to_numpy(v._data)))]
+                if not incoming and (tuple(t.shape) not in shapes
+                                     or np.isin(values, (0, 1)).all()):
+                    continue  # (a 0/1 mask, relu's out > 0: its derivative is 0 anyway)
                 detached = [i for i in self.diff if t._data is ins[i]._data]
-                what = (f"input {detached[0]} itself, detached" if detached else
-                        f"a constant shaped like an input {tuple(t.shape)}")
+                if incoming:
+                    what = f"the incoming gradient (grad_output {incoming[0]}), detached"
+                    fix = ("Use the incoming gradient `grad` as it arrives (it carries the "
+                           "second derivative's graph): do not detach it or take its `.data`.")
+                else:
+                    what = (f"input {detached[0]} itself, detached" if detached else
+                            f"a constant shaped like an input {tuple(t.shape)}")
+                    fix = ("Compute it with Tensor ops on `ctx.saved_tensors` and the incoming "
+                           "gradient, neither detached.")
                 return (f"the VJP computes with {what} -- at {node.source_line}, in `{node.name}` "
                         "-- which has no derivative: a value taken out of the graph (`.data`, "
                         "`.numpy()`, `.detach()`, a new Tensor) loses its own derivative, so the "
-                        "second derivative misses that part. Compute it with Tensor ops on "
-                        "`ctx.saved_tensors`.")
+                        f"second derivative misses that part. {fix}")
         return None

@@ -216,9 +216,10 @@ def broadcast_dims(in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> lis
 
 def likely_cause(a: np.ndarray, n: np.ndarray, tol: np.ndarray, *, order: int, in_label: str,
                  in_shape: tuple[int, ...], out_shape: tuple[int, ...] | None,
-                 scales_with_grad: bool | None) -> str | None:
+                 scales_with_grad: bool | None, incoming: bool = False) -> str | None:
     """A cause recognisable from the analytical ``a`` and numerical ``n`` values (same shape, any
-    granularity: a whole Jacobian, a projected gradient, or one number), or None."""
+    granularity: a whole Jacobian, a projected gradient, or one number), or None. ``incoming``:
+    the input is gradgradcheck's grad_output, the gradient the VJP receives."""
     second = order == 2
     if scales_with_grad is False:
         if second:
@@ -234,6 +235,11 @@ def likely_cause(a: np.ndarray, n: np.ndarray, tol: np.ndarray, *, order: int, i
              f"{out_shape}): its gradient is the incoming gradient summed over exactly those dims "
              "(keepdim where the input has size 1) -- not a mean, not another axis") if dims else None
     if sig.any() and not a_on.any():
+        if second and incoming:
+            return (f"the VJP has no derivative with respect to {in_label}, the incoming gradient: "
+                    "it uses that gradient outside the graph (`grad.detach()`, `grad.data`, "
+                    "`.numpy()` or a new Tensor), so its own derivative is lost. Use the incoming "
+                    "gradient `grad` as it arrives")
         if second:
             return (f"the VJP has no derivative with respect to {in_label}: it is computed outside "
                     "the graph (from `.data`, `.numpy()`, `.detach()` or a new Tensor), so its own "

@@ -116,11 +116,14 @@ def arrays(shape: Shape | st.SearchStrategy[Shape], dtype: Any = np.float64, *,
            min_value: float = -3.0, max_value: float = 3.0, away_from: Sequence[float] = (),
            min_distance: float = 1e-2, distinct: bool = False) -> st.SearchStrategy[np.ndarray]:
     """numpy arrays of ``dtype`` with values in ``[min_value, max_value]``, kept ``min_distance``
-    from the points ``away_from`` and, with ``distinct``, from each other."""
+    from the points ``away_from`` and, with ``distinct``, from each other. Every element is drawn
+    by itself (no fill value: Hypothesis would otherwise set about half of them to one value, 0),
+    so values spread over the range while 0 and the bounds still come up now and then."""
     dt = np.dtype(dtype)
     elements = st.floats(min_value, max_value, allow_nan=False, allow_infinity=False)
     shape_st = shape if isinstance(shape, st.SearchStrategy) else st.just(tuple(shape))
-    return shape_st.flatmap(lambda s: hnp.arrays(np.float64, s, elements=elements)).map(
+    return shape_st.flatmap(lambda s: hnp.arrays(np.float64, s, elements=elements,
+                                                 fill=st.nothing())).map(
         lambda a: _keep_away(a, tuple(away_from), min_distance, distinct).astype(dt))
 
 

@@ -274,3 +274,77 @@ def test_from_dlpack_takes_a_legacy_capsule_once_sharing_its_memory():
     assert ours.tolist() == [[9.0, 2.0], [3.0, 5.0]]
     with pytest.raises(ValueError, match="from_dlpack: this DLPack capsule was read already"):
         tg.from_dlpack(capsule)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "uint8", "bool", "float32"])
+def test_a_numpy_bool_is_the_float_one_to_every_operator_as_pytorch(dtype):
+    """(was: read as a bool: np.True_ - uint8 tensor wrapped to 255, np.True_ + int32 stayed
+    int32; PyTorch reads a numpy bool as the float 1.0)"""
+    torch = pytest.importorskip("torch")
+    values = [1, 0] if dtype == "bool" else [1, 2]
+    ours, theirs = tg.tensor(values, dtype=getattr(tg, dtype)), torch.tensor(
+        values, dtype=getattr(torch, dtype))
+    ops = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+           "/": lambda a, b: a / b, "//": lambda a, b: a // b, "%": lambda a, b: a % b,
+           "**": lambda a, b: a ** b, "&": lambda a, b: a & b, "|": lambda a, b: a | b,
+           "==": lambda a, b: a == b, "<": lambda a, b: a < b}
+    for name, op in ops.items():
+        for left in (True, False):
+            args = (np.True_, "T") if left else ("T", np.True_)
+            try:
+                want = op(*(theirs if a == "T" else a for a in args))
+            except (RuntimeError, TypeError):
+                with pytest.raises((RuntimeError, TypeError)):
+                    op(*(ours if a == "T" else a for a in args))
+                continue
+            got = op(*(ours if a == "T" else a for a in args))
+            assert str(got.dtype) == str(want.dtype).removeprefix("torch."), (name, left)
+            assert np.array_equal(got.numpy(), want.numpy(), equal_nan=True), (name, left)
+    if dtype == "float32":
+        assert ours.add(ours, alpha=np.True_).tolist() == [2.0, 4.0]
+
+
+def test_record_gradients_blocks_that_end_out_of_nesting_order():
+    """(was: the later recording saw nothing and the graph kept the first one's class: a closed
+    recording went on noting)"""
+    x = tg.tensor([0.5, -1.0], requires_grad=True)
+    loss = (x.exp() * x).sum()
+    a, b = viz.record_gradients(loss), viz.record_gradients(loss)
+    a.__enter__()
+    b.__enter__()
+    a.__exit__(None, None, None)  # (two threads: the first block ends first)
+    loss.backward(retain_graph=True)
+    b.__exit__(None, None, None)
+    assert [c.fn.name for c in b.steps] == ["sum", "mul", "exp"] and a.steps == []
+    assert "_recorded_from" not in loss.grad_fn.fn.__dict__
+    loss.backward(retain_graph=True)
+    assert a.steps == [] and len(b.steps) == 3
+
+
+def test_repeat_interleave_and_unflatten_refuse_what_pytorch_refuses():
+    """(was: uint8 counts gave uint8 indices that wrapped; float sizes were cut to ints)"""
+    for dt in (tg.int8, tg.uint8, tg.int16):
+        with pytest.raises(TypeError, match="repeat_interleave: repeats must be .* int64 or int32"):
+            tg.repeat_interleave(tg.tensor([1, 2, 0], dtype=dt))
+    for sizes in ((3.5, 2), (True, -1), (3, tg.tensor(2.0))):
+        with pytest.raises(TypeError, match="unflatten: sizes must be a tuple of ints"):
+            tg.zeros(6).unflatten(0, sizes)
+    assert tg.zeros(6).unflatten(0, (tg.tensor(3), np.int64(-1))).shape == (3, 2)
+
+
+def test_load_state_dict_assign_copies_a_tensor_whose_elements_share_memory():
+    """(was: an expanded PyTorch tensor was shared: one optimizer update for every repeated row,
+    written into the PyTorch tensor too)"""
+    torch = pytest.importorskip("torch")
+    from tinygrad_cnn import nn
+    from tinygrad_cnn.nn.module import _overlaps
+    assert [_overlaps(a) for a in (np.zeros((3, 4)), np.zeros((3, 4))[:, ::2], np.zeros((3, 4)).T,
+                                   np.broadcast_to(np.zeros(4), (3, 4)), np.zeros(()))] == \
+        [False, False, False, True, False]
+    m, shared = nn.Linear(3, 4), torch.randn(1, 3).expand(4, 3)
+    before = shared.clone()
+    m.load_state_dict({"weight": shared, "bias": torch.zeros(4)}, assign=True)
+    m(tg.tensor(np.eye(3, dtype=np.float32)[:2])).sum().backward()
+    with tg.no_grad():
+        m.weight[0].add_(1.0)
+    assert torch.equal(shared, before) and m.weight.numpy()[1].tolist() == before[1].tolist()

@@ -603,12 +603,8 @@ class Tensor:
         if op is not None:
             first = next(x for x in inputs if isinstance(x, Tensor))
             if len(inputs) == 2 and isinstance(inputs[0], np.generic) and op in _REFLECTED:
-                # `np.float32(2) * t`: the number as PyTorch takes it, through t.__rmul__ (a
-                # numpy bool is 1 or 0 to `-`, which refuses Python's bools: as in PyTorch, and
-                # as `t - np.bool_(True)`)
-                n = _number(inputs[0])
-                return getattr(inputs[1], _REFLECTED[op])(int(n) if op == "__sub__" and
-                                                          isinstance(n, bool) else n)
+                # `np.float32(2) * t`: the number as PyTorch takes it, through t.__rmul__
+                return getattr(inputs[1], _REFLECTED[op])(_number(inputs[0]))
             args = [x if isinstance(x, Tensor) else _numpy_operand(x, first) for x in inputs]
             method_ = getattr(args[0], op, None)
             if method_ is not None:
@@ -822,6 +818,12 @@ class Tensor:
         if not isinstance(sizes, tuple) or not sizes:
             raise RuntimeError(f"unflatten: sizes must be a non-empty tuple or list of ints, got "
                                f"{sizes!r}")
+        sizes = tuple(_int_of(s) for s in sizes)  # (a 0-d integer tensor is its int)
+        bad = [s for s in sizes if isinstance(s, (bool, np.bool_)) or
+               not isinstance(s, (int, np.integer))]
+        if bad:
+            raise TypeError(f"unflatten: sizes must be a tuple of ints, got {bad[0]!r} in "
+                            f"{sizes!r}")
         known = [int(s) for s in sizes if s != -1]
         n, p = self.shape[d], math.prod(known)
         fits = p == n if len(known) == len(sizes) else p != 0 and n % p == 0
@@ -1165,7 +1167,8 @@ class Tensor:
 
     def _bitwise(self, other: Any, op: Callable[[Any, Any], Any], name: str) -> Tensor:
         """``&``, ``|``, ``^``: bitwise on integers, logical on bools; floats refused (PyTorch's
-        ``bitwise_*`` rule)."""
+        ``bitwise_*`` rule; a numpy bool is a float to PyTorch, see ``_number``)."""
+        other = _number(other)
         theirs = other.dtype if isinstance(other, Tensor) else type(other).__name__
         kinds = [self.dtype.kind, other.dtype.kind if isinstance(other, Tensor) else
                  ("f" if isinstance(other, (float, np.floating)) else "i")]
@@ -2624,8 +2627,7 @@ class Tensor:
         return self._inplace("add_", other, lambda s, o: s + o, _raw_binary("add_", "add"))
 
     def sub_(self, other: Any, *, alpha: Number = 1) -> Tensor:
-        if isinstance(other, np.bool_):  # (a number to `-`, as PyTorch takes it; True is not)
-            other = int(other)
+        other = _number(other)  # (a numpy bool is a float to `-`, as PyTorch takes it)
         if self._data.dtype.kind == "b" or isinstance(other, bool) or (
                 isinstance(other, Tensor) and other._data.dtype.kind == "b"):
             _no_bool_subtraction(self, other)
@@ -3792,9 +3794,11 @@ _FLOAT_MAX = {np.dtype(t): float(np.finfo(t).max) for t in (np.float16, np.float
 
 def _number(x: Any) -> Any:
     """A numpy scalar (``np.float32(0.5)``, ``np.int8(3)``, ``np.bool_``) as the Python number it
-    holds: PyTorch takes numpy scalars as numbers, not as 0-d tensors (for the dtype rule)."""
+    holds: PyTorch takes numpy scalars as numbers, not as 0-d tensors (for the dtype rule) -- and
+    a numpy bool as the float 1.0 or 0.0 (``np.True_ + int32 tensor`` is float32 there, ``np.True_
+    - uint8 tensor`` -1.0, not a wrapped 255)."""
     if isinstance(x, np.generic) and x.dtype.kind in "biuf":
-        return x.item()
+        return float(x) if x.dtype.kind == "b" else x.item()
     return x
 
 
@@ -5227,6 +5231,8 @@ def _factor(where: str, name: str, v: Any) -> Any:
     """A scalar factor (``alpha``, ``beta``) as PyTorch reads one: a number, or a 0-d tensor that
     does not require grad (its value); anything else is refused (a factor is not differentiated:
     a tensor that requires grad would lose its gradient silently)."""
+    if isinstance(v, np.bool_):  # (a float to PyTorch, see _number; Python's bools are bools)
+        return float(v)
     if isinstance(v, Tensor):
         if v.ndim == 0 and not v.requires_grad:
             return v.item()
@@ -5308,8 +5314,7 @@ def _wide_term(t: Tensor, term: Any, alpha: Any) -> Any:
 def _plus_scaled(where: str, a: Tensor, b: Any, alpha: Any, sign: int) -> Tensor:
     """``a + sign * alpha * b`` (add and sub); a float16 result with ``alpha`` is computed in
     float32 and rounded once, as PyTorch's (:func:`_scaled`)."""
-    if sign < 0 and isinstance(b, np.bool_):  # (a number to `-`, as PyTorch takes it)
-        b = int(b)
+    b = _number(b)  # (a numpy bool is a float to `-`, as PyTorch takes it)
     if sign < 0 and (a._data.dtype.kind == "b" or isinstance(b, bool) or (
             isinstance(b, Tensor) and b._data.dtype.kind == "b")):
         _no_bool_subtraction(a, b)

@@ -1675,13 +1675,26 @@ class ParameterDict(Module):
 
 
 def _sharing(arr: Any) -> Tensor:
-    """A tensor over ``arr``'s memory where it can share it (a writable native numpy array: a
-    PyTorch CPU tensor's), else over a copy."""
-    if isinstance(arr, np.ndarray) and arr.dtype.isnative and arr.flags.writeable:
+    """A tensor over ``arr``'s memory where it can share it (a writable native numpy array whose
+    elements each have memory of their own: a PyTorch CPU tensor's), else over a copy (an
+    ``expand``ed tensor's repeated rows would take one optimizer update for all)."""
+    if isinstance(arr, np.ndarray) and arr.dtype.isnative and arr.flags.writeable and \
+            not _overlaps(arr):
         from tinygrad_cnn.interop import from_numpy
 
         return from_numpy(arr)
     return Tensor(arr)
+
+
+def _overlaps(arr: np.ndarray) -> bool:
+    """Whether two elements of ``arr`` share memory (a 0 stride, or strides that interleave)."""
+    dims = sorted((abs(st), n) for st, n in zip(arr.strides, arr.shape) if n > 1)
+    extent = arr.itemsize  # bytes spanned by the dims with the smaller strides
+    for stride, n in dims:
+        if stride < extent:
+            return True
+        extent = stride * (n - 1) + extent
+    return False
 
 
 def _foreign_array(v: Any) -> Any:

@@ -122,6 +122,8 @@ def _index(index: Any, x: Tensor, where: str, what: str = "index") -> Any:
 def _scalar(value: Any, x: Tensor, where: str) -> Any:
     """The number ``value`` as a 0-d array of ``x``'s dtype (floats truncated into integers, as in
     PyTorch), or an error where it does not fit the dtype."""
+    if isinstance(value, np.bool_):  # (a float to PyTorch, as in arithmetic)
+        value = float(value)
     if isinstance(value, Tensor) or not isinstance(value, (bool, int, float, np.number)):
         raise TypeError(f"{where}: value must be a number, got {type(value).__name__}")
     # PyTorch's check: an error on overflow; a negative int wraps into an unsigned dtype

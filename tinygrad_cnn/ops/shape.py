@@ -404,9 +404,10 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
 def _counts(repeats: Any, n: int | None) -> Any:
     """The repeat counts as an integer array of ``n`` entries (one count is spread to ``n``)."""
     counts = repeats._data if isinstance(repeats, Tensor) else np.asarray(repeats)
-    if counts.dtype.kind not in "iu" or counts.ndim > 1:
-        raise TypeError(f"repeat_interleave: repeats must be an int or a 1-D integer tensor, got "
-                        f"{counts.dtype} of shape {tuple(counts.shape)}")
+    if counts.dtype not in (np.int32, np.int64) or counts.ndim > 1:  # (PyTorch's two dtypes:
+        # the indices of repeat_interleave(counts) have the counts' dtype; uint8 would wrap)
+        raise TypeError(f"repeat_interleave: repeats must be an int or a 1-D int64 or int32 "
+                        f"tensor, got {counts.dtype} of shape {tuple(counts.shape)}")
     if counts.size and int(counts.min()) < 0:
         raise ValueError("repeat_interleave: repeats must not be negative")
     counts = counts.reshape(-1)

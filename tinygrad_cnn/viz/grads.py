@@ -251,6 +251,8 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
         # KEEP passes; each is kept under its number on exit, or when KEEP newer ones began)
         self._open: dict[int, tuple[list[Context], dict[int, tuple[Tensor, Any]]]] = {}
         self._swapped: list[tuple[Context, type[Function]]] = []
+        self._classes: dict[type[Function], type[Function]] = {}  # op class -> its recording one
+        self._active = False  # the block runs (a recording class left in a graph notes nothing)
         self._pass = 0  # the engine's number of the backward pass that ran a VJP last
         # an animation's own recording: while it runs (in its thread) other recordings note
         # nothing, so that its pass never shows as theirs
@@ -265,7 +267,8 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
 
     def __enter__(self) -> record_gradients:
         nodes = _collect([r.grad_fn for r in self.roots if r.grad_fn is not None])
-        classes: dict[type[Function], type[Function]] = {}
+        classes = self._classes
+        self._active = True
         for ctx in nodes:
             fn = ctx.fn
             if fn is OutputOf:  # no VJP of its own: the engine hands its gradient to the op
@@ -280,9 +283,17 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
         return self
 
     def __exit__(self, *exc: object) -> None:
+        # blocks may end out of nesting order (two threads): a node wrapped again by a recording
+        # that is still open keeps its class (that one unwraps ours when it ends); else the op's
+        # class comes back, skipping the classes of recordings that have ended
+        self._active = False
         for ctx, fn in reversed(self._swapped):
-            ctx.fn = fn
+            if ctx.fn is self._classes.get(fn):
+                while "_recorder" in fn.__dict__ and not fn.__dict__["_recorder"]._active:
+                    fn = fn.__dict__["_recorded_from"]
+                ctx.fn = fn
         self._swapped.clear()
+        self._classes.clear()
         if self in _ACTIVE:
             _ACTIVE.remove(self)
             if self._private:
@@ -323,11 +334,12 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
         return type(fn.__name__, (fn,), {"name": fn.name, "backward": staticmethod(backward),
                                          "__module__": fn.__module__, "__doc__": fn.__doc__,
                                          "__qualname__": fn.__qualname__, "_recorded_from": fn,
+                                         "_recorder": record,
                                          "_note_after_hooks": staticmethod(note_after_hooks)})
 
     def _note(self, ctx: Context, received: tuple[Any, ...], result: Any) -> None:
-        if _private.depth and not self._private:  # (an animation's own pass runs)
-            return
+        if not self._active or (_private.depth and not self._private):  # (ended; an animation's
+            return                                                      # own pass runs)
         p, needed, began = _state.backward_run or (0, None, ())
         opened = self._open.get(p)
         if opened is None:  # a new backward pass (or one nested in another, from a hook)

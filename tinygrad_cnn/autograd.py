@@ -756,9 +756,17 @@ def _call_forward(cls: Any, ctx: Context, args: Sequence[Any], attrs: dict[str, 
     """A user's ``forward``: ``forward(ctx, *args)``, or PyTorch 2's ``forward(*args)`` followed
     by ``setup_context(ctx, inputs, output)``."""
     if not cls._setup_context:
-        return cls.forward(ctx, *args, **attrs)
-    out = cls.forward(*args, **attrs)
-    cls.setup_context(ctx, tuple(args), out)
+        out = cls.forward(ctx, *args, **attrs)
+    else:
+        out = cls.forward(*args, **attrs)
+        cls.setup_context(ctx, tuple(args), out)
+    for k, o in enumerate(out if type(out) is tuple else (out,)):
+        dtype = getattr(o, "dtype", None)  # (what is no array at all: _as_array's error)
+        if dtype is not None and getattr(dtype, "kind", "f") not in "biuf":
+            where = f"output {k} is" if type(out) is tuple else "it is"
+            raise TypeError(f"{cls.__name__}.forward must return arrays of a tensor dtype (float, "
+                            f"integer or bool); {where} {dtype} -- complex, string and object "
+                            "arrays are not tensors here")
     return out
 
 
@@ -820,7 +828,8 @@ def _as_array(cls: type[Function], ctx: Context, out: Any, k: int | None = None)
         what = f"got {type(out).__name__}" if k is None else (
             f"got a tuple whose element {k} is {type(out).__name__} {out!r:.40}; return every "
             "output as an array (np.asarray(value)), or keep other values on ctx")
-        raise TypeError(f"{cls.name}.forward must return an array or a tuple of arrays, {what}")
+        raise TypeError(f"{cls.__name__}.forward must return an array or a tuple of arrays, "
+                        f"{what}")
     scalar, arr = out, array_module(out).asarray(out)
     if ctx._to_save:  # a saved output must stay the output, not become a constant
         ctx._to_save = tuple(arr if a is scalar else a for a in ctx._to_save)

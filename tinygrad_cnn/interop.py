@@ -97,7 +97,19 @@ def from_dlpack(ext_tensor: Any, *, copy: bool | None = None) -> Tensor:
                                ) from None
         raise TypeError(f"from_dlpack: {exc} tinygrad_cnn tensors hold float16/32/64, integers "
                         "and bools") from None
+    if legacy and not arr.flags.writeable:  # (numpy marks a legacy capsule's array read-only;
+        arr = np.asarray(_Writable(arr))       # the protocol has no such flag: PyTorch writes)
     return _wrap(arr, "from_dlpack")
+
+
+class _Writable:
+    """A writable view of ``arr``'s memory through the array interface (it keeps ``arr``, and
+    so the capsule's memory, alive)."""
+
+    def __init__(self, arr: np.ndarray) -> None:
+        self.arr = arr
+        self.__array_interface__ = {**arr.__array_interface__,
+                                    "data": (arr.__array_interface__["data"][0], False)}
 
 
 class _Capsule:

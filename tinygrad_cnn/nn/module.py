@@ -916,10 +916,16 @@ class Module:
             if run.assign:  # (another library's tensor too: its memory, as PyTorch's assign)
                 new = value if isinstance(value, Tensor) else _sharing(arr)
                 if isinstance(t, Parameter):  # the module's requires_grad wins (PyTorch's)
-                    if isinstance(new, Parameter):
-                        new.requires_grad_(t.requires_grad)
-                    else:
-                        new = Parameter(new, requires_grad=t.requires_grad)
+                    try:
+                        if isinstance(new, Parameter):
+                            new.requires_grad_(t.requires_grad)
+                        else:
+                            new = Parameter(new, requires_grad=t.requires_grad)
+                    except (TypeError, RuntimeError) as exc:  # (an int64 tensor cannot require grad)
+                        errors.append(f"while assigning {key}: the checkpoint's {new.dtype} tensor "
+                                      f"cannot become the parameter ({exc}); convert it to "
+                                      f"{t.dtype} first, or load without assign=True")
+                        continue
                 run.write(functools.partial(setattr, self, name, new),
                           lambda m=self, n=name, old=t: functools.partial(setattr, m, n, old))
             else:

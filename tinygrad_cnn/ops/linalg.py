@@ -460,8 +460,13 @@ def _scaled_sum(where: str, input: Any, product: Tensor, beta: Any, alpha: Any) 
     reach the result) and gets a zero gradient; a factor of 1 multiplies nothing."""
     _tensors(where, input)
     _one_dtype(where, input, product)
-    # (a bool factor is 0 or 1 here, as in PyTorch; a 0-d tensor one is read by its value)
-    beta, alpha = (int(v) if isinstance(v, (bool, np.bool_)) else v
+    if product.dtype.kind == "b":
+        raise TypeError(f"{where}: not implemented for bool tensors (as in PyTorch); convert "
+                        "them with .int() or .float()")
+    # (a bool factor is 0 or 1 here, as in PyTorch; a 0-d tensor one is read by its value; on
+    # integer tensors a float factor is cut to an integer, as PyTorch's kernel casts it)
+    integral = product.dtype.kind in "iu"
+    beta, alpha = (int(v) if isinstance(v, (bool, np.bool_)) or integral else v
                    for v in (_factor(where, "beta", beta), _factor(where, "alpha", alpha)))
     try:
         shape = np.broadcast_shapes(tuple(input.shape), tuple(product.shape))

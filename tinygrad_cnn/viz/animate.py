@@ -32,6 +32,7 @@ from tinygrad_cnn.viz.graph import (
     output_nodes,
     outputs,
     source_text,
+    visible,
     vjp_node,
 )
 
@@ -190,7 +191,7 @@ def animate(*roots: Tensor, title: str | None = None) -> Animation:
         restore(state, view.nodes, view.leaves)
     graph_html = svg if svg is not None else _text_fallback(view, frames)
     names = ", ".join(view.out_name(r.grad_fn) for r in roots)
-    page_title = title or f"Backpropagation through {names}, step by step"
+    page_title = visible(title) if title else f"Backpropagation through {names}, step by step"
     note = "" if not hooked else (
         f" This graph has hooks ({hooked}); they did not run here, so where one changes a "
         "gradient, a real backward() sends what it returns, not what these frames show.")

@@ -407,3 +407,18 @@ def test_the_add_products_of_integer_tensors_cut_a_float_factor_as_pytorch(facto
     assert ours.dtype == tg.int64 and ours.tolist() == theirs.tolist()
     with pytest.raises(TypeError, match="addmm: not implemented for bool tensors"):
         tg.addmm(tg.tensor(x > 0), tg.tensor(x > 0), tg.tensor(y > 0))
+
+
+def test_the_records_of_a_leaf_go_with_it():
+    """(was: every recorded leaf left an entry behind: 5,000 after 5,000 short graphs)"""
+    import gc
+
+    from tinygrad_cnn.viz import grads
+    for _ in range(200):
+        x = tg.tensor([1.0, 2.0], requires_grad=True)
+        loss = (x * x).sum()
+        with viz.record_gradients(loss):
+            loss.backward()
+    del x, loss
+    gc.collect()
+    assert len(grads._LEAVES) < 10

@@ -118,6 +118,16 @@ _STEPS: dict[int, int] = {}  # pass -> the VJPs recorded in it so far
 _COVERED: dict[int, weakref.WeakSet[Context]] = {}
 
 
+def _leaf_ref(leaf: Tensor, key: int) -> weakref.ref[Tensor]:
+    """A weak reference to a recorded leaf whose death drops its records (else every short
+    graph left an entry behind)."""
+    def forget(ref: weakref.ref[Tensor]) -> None:
+        if _LEAVES.get(key, (None,))[0] is ref:
+            del _LEAVES[key]
+
+    return weakref.ref(leaf, forget)
+
+
 def _keep(records: dict[int, Any], pass_id: int, value: Any) -> None:
     records[pass_id] = value
     while len(records) > KEEP:
@@ -309,7 +319,7 @@ class record_gradients:  # noqa: N801 (a context manager, like no_grad)
             stats[key] = (leaf, stat := GradStat.of(total))
             entry = _LEAVES.get(key)
             if entry is None or entry[0]() is not leaf:
-                entry = _LEAVES[key] = (weakref.ref(leaf), {})
+                entry = _LEAVES[key] = (_leaf_ref(leaf, key), {})
             _keep(entry[1], p, stat)
         if p == self._pass:
             self._leaves = stats

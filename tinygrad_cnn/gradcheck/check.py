@@ -336,7 +336,7 @@ def check_grads(func: Callable[..., Any], inputs: Any, *, order: int = 1,
             _culprit.attach(report, func, inputs, node_order, s, _node_check)
         if order == 1 and report.ok and own and any(t._data.dtype == np.float64 for t in
                                                     (inputs[i] for i in own)):
-            failed = _own_precision(p, own, s, swaps, Labels())  # (falsy when it failed)
+            failed = _own_precision(p, own, s, swaps, Labels(), report.notes)  # (falsy: failed)
             if failed is not None:
                 failed.notes = report.notes
                 report = failed
@@ -357,7 +357,7 @@ OVERFLOW_SHARE = 0.5  # _own_precision: an inf where float64's value is under th
 
 
 def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swaps,
-                   labels: Labels) -> GradcheckReport | None:
+                   labels: Labels, notes: list[str] | None = None) -> GradcheckReport | None:
     """float32/float16 inputs are checked on float64 copies, where the function's VJPs run in
     float64; a VJP that is right there but wrong in the inputs' own precision (it branches on the
     dtype, or computes in a way that breaks in float32) would pass. So the VJP runs once more,
@@ -377,9 +377,13 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
     vs = [rng.standard_normal(outs[j].shape).astype(lowest).astype(np.float64) for j in which]
     ins = [p.inputs[i] for i in p.diff]
 
+    overflowed: list[str] = []  # the compared outputs not finite in the inputs' own dtypes
+
     def vjp(c: float = 1.0) -> list[np.ndarray | None]:
         outs = outputs_of(p.func, p.inputs)
         sel = [outs[j] for j in which]
+        overflowed[:] = [labels.output(j) for j, o in zip(which, sel)
+                         if not np.isfinite(to_numpy(o._data)).all()]
         gs = grad(sel, ins, grad_outputs=[Tensor(like((v * c).astype(o.dtype), o._data))
                                           for v, o in zip(vs, sel)], allow_unused=True)
         return [None if g is None else to_numpy(g._data).astype(np.float64) / c for g in gs]
@@ -394,6 +398,7 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
         for i in own:
             swaps.swap(p.inputs[i], point[i])
         native = vjp()
+        forward_overflows = list(overflowed)
         # the same VJP for 4/3 of the cotangent, scaled back: equal but for rounding, which
         # this measures -- a VJP that cancels (softmax's s (g - s.g) with one s near 1: entries
         # ~1e-8 from terms ~1) rounds to a share of its terms, not of its result
@@ -417,6 +422,15 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
         floor = CANCEL_ULPS * float(np.max(wobble, initial=0.0)) + np.where(n == 0, last_bit, 0)
         floor = floor + float(np.finfo(lowest).tiny)  # (underflow: 0 for float64's 3e-45)
         broken = _not_finite_only_here(w, n, np.dtype(own.get(i, lowest)))
+        if broken.any() and forward_overflows:
+            # the function's own value is already inf/NaN in this dtype (cosh(12) in float16,
+            # as in PyTorch): a VJP that reuses it is not finite either, and rightly so
+            if notes is not None:
+                notes.append(
+                    f"In {own.get(i, lowest)} the function's own {', '.join(forward_overflows)} "
+                    "is not finite (it overflows that dtype), so the VJP there is not finite "
+                    "either; its entries that are not finite were not compared.")
+            broken = np.zeros_like(broken)
         if broken.any():
             k = int(np.flatnonzero(broken.ravel())[0])
             got = "NaN" if np.isnan(n.ravel()[k]) else f"{n.ravel()[k]}"

@@ -290,3 +290,33 @@ def test_an_output_that_overflows_float16_itself_is_no_wrong_vjp(fn, at, n):
     the random cotangent's size)"""
     report = check_grads(fn, Tensor(np.full(n, at, np.float16), requires_grad=True))
     assert report.ok, str(report)
+
+
+# ----------------------------- t84 2: a sum in another order is deterministic enough
+def _sum_in_some_order(t):
+    """A set pooling: the sum's order changes from call to call (4e-16 apart)."""
+    return t[:, Tensor(np.random.permutation(t.shape[1]))].sum(1)
+
+
+@pytest.mark.parametrize("n", [6, 2000])
+@pytest.mark.parametrize("mode", [dict(), dict(fast_mode=True), dict(method="taylor"),
+                                  dict(order=2), dict(order=2, fast_mode=True)])
+def test_a_sum_in_another_order_is_not_called_non_deterministic(n, mode):
+    """(was: 'the function is not deterministic ... largest difference 4.44e-16, nondet_tol=0',
+    in every mode; PyTorch passes)"""
+    if n > 6 and not mode.get("fast_mode"):
+        pytest.skip("the full check of 2000 elements is slow")
+    np.random.seed(0)
+    x = np.random.RandomState(1).randn(1, n) * 2
+    x[0, :6] = [0.1, 0.7, 1e-3, 3.3, -2.2, 1.7]
+    report = check_grads(_sum_in_some_order, Tensor(x, requires_grad=True), **mode)
+    assert report.ok, str(report)
+
+
+@pytest.mark.parametrize("mode", [dict(), dict(method="taylor"), dict(order=2)])
+@pytest.mark.parametrize("fn", [_noise, _dropout])
+def test_noise_and_dropout_are_still_not_deterministic_in_every_mode(fn, mode):
+    report = check_grads(fn, Tensor(np.random.RandomState(0).randn(3, 4), requires_grad=True),
+                         **mode)
+    assert not report.ok and report.kind == "not_deterministic", str(report)
+    assert "nondet_tol" in report.headline

@@ -91,7 +91,10 @@ def gradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], *, eps: 
     one element of 2000 passes for about one seed in five). The way out: the full check
     (``fast_mode=False``) on a smaller input, which compares every entry, or fast mode with
     several seeds (``seed=0, 1, 2, ...``); each draw misses independently.
-    ``nondet_tol``: how much two backward passes may differ (0: bit for bit).
+    ``nondet_tol``: how much two backward passes may differ (0: bit for bit). Two calls of the
+    function itself (checked first: dropout or noise fail as *not deterministic*) may differ by
+    that plus what cannot move a difference quotient: ``0.1 * atol * eps`` and a few ulps of the
+    value (a sum in another order passes, as in PyTorch).
     ``method="taylor"``: no eps or tolerance at all -- the remainder
     ``|f(x + h v) - f(x) - h J v|`` must shrink as h² over a sequence of h; the report gives the
     observed order (about 2: right; about 1: wrong).

@@ -900,14 +900,35 @@ def _deterministic(p: Problem, s: Settings, labels: Labels, order: int,
             return GradcheckReport(False, "not_deterministic", order, prefix + head), fresh
     for j, f in zip(p.which, p.values()):
         d = _difference(f, to_numpy(fresh[j]._data).astype(np.float64).ravel())
-        if d.size and not (d <= s.nondet_tol).all():
+        allowed = _forward_wobble(s, f)
+        if d.size and not (d <= allowed).all():
             head = (f"the function is not deterministic: two calls at the same point gave "
                     f"different values of {labels.output(j)} (largest difference "
-                    f"{float(np.nanmax(d)):.3g}, nondet_tol={s.nondet_tol:g}) -- randomness "
+                    f"{float(np.nanmax(d)):.3g}, allowed {allowed:.3g}: nondet_tol="
+                    f"{s.nondet_tol:g}, which covers these two calls too, plus what cannot move "
+                    "a difference quotient) -- randomness "
                     "(dropout, a random draw) or state that changes between calls, not a wrong "
                     "VJP; check a deterministic version (a fixed seed inside it, eval mode)")
             return GradcheckReport(False, "not_deterministic", order, prefix + head), fresh
     return None, fresh
+
+
+NONDET_SHARE = 0.1  # _forward_wobble: a share of atol that a forward wobble may move a quotient
+
+
+def _forward_wobble(s: Settings, f: np.ndarray) -> float:
+    """How much two calls of the function at one point may differ and still count as the same
+    (a sum in another order, a threaded reduction: a few ulps). A difference ``d`` of the values
+    moves a central difference quotient ``(f(x+eps) - f(x-eps)) / 2 eps`` by at most
+    ``d / eps``: under ``NONDET_SHARE * atol * eps`` it moves no quotient by more than a tenth
+    of the tolerance ``atol`` (1e-12 at the defaults; dropout or noise differ by ~0.1) -- nor by
+    more than the quotient's own rounding, a few eps of ``|f|`` (``F64_ROUNDING``, or the
+    function's own precision when it computes in float32), which the comparison allows anyway.
+    Plus ``nondet_tol``."""
+    finite = np.abs(f[np.isfinite(f)]) if np.size(f) else np.zeros(0)
+    per_unit = s.noise * s.eps if s.noise else F64_ROUNDING
+    return float(s.nondet_tol + NONDET_SHARE * s.atol * s.eps
+                 + per_unit * float(np.max(finite, initial=0.0)))
 
 
 def _difference(g1: np.ndarray, g2: np.ndarray) -> np.ndarray:

@@ -320,3 +320,61 @@ def test_noise_and_dropout_are_still_not_deterministic_in_every_mode(fn, mode):
                          **mode)
     assert not report.ok and report.kind == "not_deterministic", str(report)
     assert "nondet_tol" in report.headline
+
+
+# ---------------------- t84 3: check_function does not shrink a wrong VJP onto a kink
+class _BadAbs(Function):
+    """abs whose VJP has its sign flipped (right, as a subgradient, at 0 only)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return -g * x.sign()
+
+
+class _BadRelu(Function):
+    """relu whose VJP is twice too big."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (x > 0).double() * 2
+
+
+@pytest.mark.parametrize("op", [_BadAbs, _BadRelu])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("with_torch", [False, True])
+def test_check_function_keeps_a_wrong_vjp_rather_than_a_kink(op, seed, with_torch):
+    """(was: shrunk to [0, 0, 0] and 'not differentiable ... this is not a wrong VJP')"""
+    torch = pytest.importorskip("torch")
+    torch_fn = (torch.abs if op is _BadAbs else torch.relu) if with_torch else None
+    with pytest.raises(CheckFunctionError) as info:
+        check_function(op.apply, [(3,)], torch_fn, seed=seed)
+    text = str(info.value)
+    assert "not differentiable" not in text and "sat at a kink" not in text
+    assert ("the VJP of" in text and "is wrong" in text) or "differs from PyTorch's" in text
+
+
+def test_check_function_says_when_every_case_sat_at_a_kink():
+    with pytest.raises(CheckFunctionError) as info:
+        check_function(lambda x: x.relu(), shapes=[(3,)], seed=0, min_value=0.0,
+                       max_value=0.0, gradgrad=False)
+    text = str(info.value)
+    assert "every drawn case sat at a kink" in text and "nothing was checked" in text
+    assert "away_from=" in text and "distinct=True" in text
+
+
+@pytest.mark.parametrize("fn, options", [(lambda x: x.relu(), {}), (lambda x: x.abs(), {}),
+                                         (lambda x: x.max(-1), dict(distinct=True))])
+def test_check_function_passes_right_ops_with_kinks(fn, options):
+    check_function(fn, [(2, 3)], seed=0, max_examples=10, **options)

@@ -199,6 +199,13 @@ class _CaseError(Exception):
     pass
 
 
+class _AtKinkError(_CaseError):
+    """The case's point is a kink, jump or tie (or a domain edge): no derivative to check there.
+    During the search such a point is rejected, not failed -- or a real failure (a wrong VJP
+    at x = 1.3) would shrink onto the kink at 0, where a wrong VJP can give a valid one-sided
+    slope and the report says 'not differentiable, not a wrong VJP'."""
+
+
 def _describe(inputs: tuple[Tensor, ...]) -> str:
     lines = []
     with np.printoptions(precision=4, threshold=24, edgeitems=3, linewidth=100):
@@ -267,9 +274,11 @@ def _check_case(fn: Callable[..., Any], inputs: tuple[Tensor, ...],
             report = check_grads(fn, inputs, order=order, fast_mode=fast_mode,
                                  find_culprit=find_culprit, caller="check_function")
             if not report.ok:
-                raise _CaseError(str(report))
+                at_kink = (report.kind == "not_differentiable"
+                           and "not available" not in report.headline)  # (once differentiable)
+                raise (_AtKinkError if at_kink else _CaseError)(str(report))
     except _CaseError as exc:
-        raise _CaseError(f"{step} failed:\n{exc}\non the inputs\n{_describe(inputs)}") from None
+        raise type(exc)(f"{step} failed:\n{exc}\non the inputs\n{_describe(inputs)}") from None
     except Exception as exc:
         raise _CaseError(f"{step} raised {type(exc).__name__}: {exc}\non the inputs\n"
                           f"{_describe(inputs)}") from None
@@ -298,7 +307,11 @@ def check_function(fn: Callable[..., Any],
     Each of ``max_examples`` cases runs ``gradcheck``, ``gradgradcheck`` and the comparison with
     PyTorch. A failure is shrunk by Hypothesis to the smallest failing case and raised as
     :class:`CheckFunctionError` with the case, the report and the seed; ``seed=`` that number
-    reproduces it. Do not call it inside a Hypothesis test (Hypothesis does not nest).
+    reproduces it. A case whose point is a kink, jump or tie (relu at 0, tied maxima: the checks
+    say *not differentiable*) is skipped, not failed -- there is no derivative to check there,
+    and a wrong VJP found elsewhere is not shrunk onto it; if every drawn case sits at one, the
+    error says so and names ``away_from``/``distinct``. Do not call it inside a Hypothesis test
+    (Hypothesis does not nest).
     """
     if isinstance(shapes, st.SearchStrategy):
         shape_list: st.SearchStrategy[Any] = shapes.map(tuple)
@@ -315,6 +328,7 @@ def check_function(fn: Callable[..., Any],
                                        distinct=distinct, view=views)) for s in shps)
 
     failing: list[tuple[Tensor, ...]] = []
+    at_kinks: list[_AtKinkError] = []
 
     @hypothesis.seed(seed)
     @hypothesis.settings(max_examples=max_examples, deadline=None, database=None,
@@ -325,6 +339,9 @@ def check_function(fn: Callable[..., Any],
     def run(inputs: tuple[Tensor, ...]) -> None:
         try:
             _check_case(fn, inputs, torch_fn, gradgrad, fast_mode, rtol, atol, False)
+        except _AtKinkError as exc:  # (not checkable here: not a failure, see _AtKinkError)
+            at_kinks[:] = [exc]
+            hypothesis.reject()
         except _CaseError:
             failing[:] = [inputs]  # the last one is the smallest: Hypothesis replays it last
             raise
@@ -334,6 +351,16 @@ def check_function(fn: Callable[..., Any],
                                                                             repr(fn))
     try:
         run()
+    except hypothesis.errors.Unsatisfiable:
+        if not at_kinks:
+            raise
+        raise CheckFunctionError(
+            f"check_function({name}): every drawn case sat at a kink, jump or tie (or a domain "
+            "edge), where the function has no derivative to check, so nothing was checked. Keep "
+            "the values off them: away_from=[...] with the kinks (away_from=[0.0] for relu or "
+            "abs at 0) and min_distance=, distinct=True against ties (max, sort, median), or "
+            f"min_value=/max_value= inside the domain. The last such case:\n{at_kinks[-1]}\n"
+            f"(reproduce it with check_function(..., seed={seed}))") from None
     except _CaseError as first:
         message = str(first)
         try:  # the smallest case once more, now with the culprit search in its report

@@ -378,3 +378,19 @@ def test_check_function_says_when_every_case_sat_at_a_kink():
                                          (lambda x: x.max(-1), dict(distinct=True))])
 def test_check_function_passes_right_ops_with_kinks(fn, options):
     check_function(fn, [(2, 3)], seed=0, max_examples=10, **options)
+
+
+# ------------------- t84 5: no culprit op: no 'Likely cause' read from the Jacobian
+_X3 = np.random.RandomState(4).randn(3)
+
+
+@pytest.mark.parametrize("fn", [lambda x: x * x.detach(), lambda x: x - x.mean().detach(),
+                                lambda x: (x * 2 + ((x * 2).round() - x * 2).detach()) * x])
+def test_no_culprit_means_no_likely_cause_from_the_jacobian(fn):
+    """(was: 'Likely cause: analytical = 1/2 x numerical ... a missing 1/2', then 'No op of the
+    graph fails its own check ... `.detach()`')"""
+    report = check_grads(fn, Tensor(_X3, requires_grad=True))
+    assert not report.ok and report.node is None
+    text = str(report)
+    assert "No op of the graph fails its own check" in text and "`.detach()`" in text
+    assert "Likely cause" not in text and report.cause is None

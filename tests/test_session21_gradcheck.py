@@ -394,3 +394,33 @@ def test_no_culprit_means_no_likely_cause_from_the_jacobian(fn):
     text = str(report)
     assert "No op of the graph fails its own check" in text and "`.detach()`" in text
     assert "Likely cause" not in text and report.cause is None
+
+
+# ------------- t84 6: full mode names an in-place change that an op's saved tensor sees
+def _decays_w(x, w):
+    with tg.no_grad():
+        w.mul_(0.999)  # each call: mul saved w, and gradcheck's calls change it
+    return x * w
+
+
+@pytest.mark.parametrize("mode", [dict(), dict(fast_mode=True), dict(method="taylor"),
+                                  dict(order=2)])
+def test_an_in_place_change_of_a_saved_input_is_named_in_every_mode(mode):
+    """(was, full mode: the engine's RuntimeError 'saved tensor 1 of mul is at version 18')"""
+    rs = np.random.RandomState(0)
+    x, w = (Tensor(rs.randn(4), requires_grad=True) for _ in range(2))
+    report = check_grads(_decays_w, (x, w), **mode)
+    assert not report.ok and report.kind == "not_deterministic"
+    assert "changes input 1 in place" in report.headline
+
+
+def test_a_buffer_changed_in_place_is_not_deterministic_in_full_mode():
+    buf = Tensor(np.ones(4))
+
+    def f(x):
+        with tg.no_grad():
+            buf.add_(1)
+        return x * buf
+
+    report = check_grads(f, Tensor(np.random.RandomState(0).randn(4), requires_grad=True))
+    assert not report.ok and report.kind == "not_deterministic"

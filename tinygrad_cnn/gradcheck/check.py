@@ -628,10 +628,12 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
         f0 = p.values()
         numerical, jumps = numerical_jacobians(p, s.eps, f0)
 
-    analytical = analytical_jacobians(p, p.outputs())
+    # first: a function that changes a checked input in place (its saved tensors too) is
+    # named so, before the VJPs run into the engine's saved-tensor version error
     failed = _reentrant(p, s, labels, order, rng)
     if failed is not None:
         return failed
+    analytical = analytical_jacobians(p, p.outputs())
     jumped = _refine(p, s, analytical, numerical, jumps, f0, notes, labels)
 
     wrong: list[tuple[float, Entry, int, int, bool]] = []  # (..., at a kink)

@@ -424,3 +424,47 @@ def test_a_buffer_changed_in_place_is_not_deterministic_in_full_mode():
 
     report = check_grads(f, Tensor(np.random.RandomState(0).randn(4), requires_grad=True))
     assert not report.ok and report.kind == "not_deterministic"
+
+
+# ------------------- t84 4: values kept off kinks stay inside [min_value, max_value]
+def test_check_function_keeps_asin_inside_its_domain_off_its_edges():
+    """(was: a drawn 1.0 pushed up to 1.01: 'output 0 is nan')"""
+    torch = pytest.importorskip("torch")
+    check_function(lambda x: x.asin(), [(4,)], torch.asin, min_value=-1.0, max_value=1.0,
+                   away_from=[-1.0, 1.0], seed=2, max_examples=100)
+
+
+@pytest.mark.parametrize("options", [dict(away_from=[0.0, 1.0, -1.0]),
+                                     dict(distinct=True, min_distance=0.05),
+                                     dict(distinct=True, away_from=[1.0, 0.0])])
+def test_tensors_off_kinks_and_distinct_stay_in_range(options):
+    """(was: distinct values up to 3.15 for a range of [-1, 1])"""
+    from hypothesis import given, seed, settings
+
+    from tinygrad_cnn.testing import tensors
+
+    gap = options.get("min_distance", 1e-2)
+
+    @seed(1)
+    @settings(max_examples=60, database=None, deadline=None)
+    @given(tensors((5, 5), min_value=-1.0, max_value=1.0, **options))
+    def draw(x):
+        a = np.sort(x.numpy().ravel())
+        assert a.min() >= -1.0 and a.max() <= 1.0
+        for p in options.get("away_from", []):
+            assert np.abs(a - p).min() >= gap - 1e-12
+        if options.get("distinct"):
+            assert np.diff(a).min() >= gap - 1e-12
+
+    draw()
+
+
+@pytest.mark.parametrize("options", [dict(distinct=True, min_distance=0.05),
+                                     dict(away_from=[0.0], max_value=0.005, min_value=0.0)])
+def test_tensors_refuses_a_range_too_small(options):
+    """(was: values up to 3.15, or every value 0.01, outside the range)"""
+    from tinygrad_cnn.testing import tensors
+
+    options = dict(dict(min_value=-1.0, max_value=1.0), **options)
+    with pytest.raises(ValueError, match="cannot hold 64 distinct|no value in"):
+        tensors((8, 8), **options)

@@ -87,28 +87,71 @@ def broadcastable_shapes(num: int = 2, *, min_dims: int = 0, max_dims: int = 3,
     return st.one_of(same_rank, general)
 
 
-def _keep_away(values: np.ndarray, away_from: Sequence[float], min_distance: float,
-               distinct: bool) -> np.ndarray:
-    """Move values at least ``min_distance`` away from each of ``away_from`` (kinks: relu's 0,
-    clamp's bounds) and, with ``distinct``, at least ``min_distance`` apart (no ties for max).
-    Deterministic, so Hypothesis still shrinks through it."""
-    flat = values.ravel().copy()
+def _allowed(lo: float, hi: float, away_from: Sequence[float], gap: float
+             ) -> list[tuple[float, float]]:
+    """``[lo, hi]`` less the points closer than ``gap`` to one of ``away_from``: closed
+    intervals, in order (adjacent ones at least ``2 gap`` apart)."""
+    parts = [(float(lo), float(hi))]
+    for p in sorted(away_from):
+        a, b = p - gap, p + gap
+        parts = [q for x, y in parts
+                 for q in ((x, min(y, a)), (max(x, b), y)) if q[0] <= q[1]]
+        # (an end at exactly p +- gap is allowed: that is the distance asked for)
+    return parts
 
-    def off_kinks(v: float, upward: bool) -> float:
-        for _ in range(len(away_from) + 1):
-            near = [p for p in away_from if abs(v - p) < min_distance]
-            if not near:
-                break
-            v = near[0] + min_distance if upward or v >= near[0] else near[0] - min_distance
-        return v
+
+def _capacity(parts: list[tuple[float, float]], gap: float) -> int:
+    """How many values ``gap`` apart the intervals ``parts`` can hold."""
+    if gap <= 0 or any(np.isinf(y - x) for x, y in parts):
+        return np.iinfo(np.int64).max if parts else 0
+    return sum(int(np.floor((y - x) / gap * (1 + 1e-12))) + 1 for x, y in parts)
+
+
+def _check_room(n: int, lo: float, hi: float, away_from: Sequence[float], gap: float,
+                distinct: bool) -> list[tuple[float, float]]:
+    parts = _allowed(lo, hi, away_from, gap)
+    if not parts:
+        raise ValueError(
+            f"testing: no value in [min_value, max_value] = [{lo:g}, {hi:g}] lies min_distance="
+            f"{gap:g} away from away_from={list(away_from)}: widen the range or lower "
+            "min_distance")
+    if distinct and n > 1 and _capacity(parts, gap) < n:
+        raise ValueError(
+            f"testing: [min_value, max_value] = [{lo:g}, {hi:g}] cannot hold {n} distinct values "
+            f"min_distance={gap:g} apart (away from {list(away_from)}): it holds "
+            f"{_capacity(parts, gap)}; widen the range, lower min_distance, or draw fewer "
+            "elements")
+    return parts
+
+
+def _keep_away(values: np.ndarray, away_from: Sequence[float], min_distance: float,
+               distinct: bool, lo: float = -np.inf, hi: float = np.inf) -> np.ndarray:
+    """Move values at least ``min_distance`` away from each of ``away_from`` (kinks: relu's 0,
+    clamp's bounds) and, with ``distinct``, at least ``min_distance`` apart (no ties for max),
+    staying inside ``[lo, hi]`` (a value at a kink on the range's edge moves inwards). A
+    ``ValueError`` where the range cannot hold them. Deterministic, so Hypothesis still
+    shrinks through it."""
+    flat = values.ravel().copy()
+    parts = _check_room(flat.size, lo, hi, away_from, min_distance, distinct)
+
+    def up(v: float) -> float:  # the smallest allowed value >= v (inf: none)
+        return next((max(v, x) for x, y in parts if y >= v), np.inf)
+
+    def down(v: float) -> float:  # the largest allowed value <= v (-inf: none)
+        return next((min(v, y) for x, y in reversed(parts) if x <= v), -np.inf)
 
     if distinct and flat.size > 1:
+        order = np.argsort(flat, kind="stable")
         previous = -np.inf
-        for k in np.argsort(flat, kind="stable"):  # in order: each at least a gap above the last
-            flat[k] = previous = off_kinks(max(flat[k], previous + min_distance), upward=True)
+        for k in order:  # in order: each at least a gap above the last ...
+            flat[k] = previous = up(max(flat[k], previous + min_distance))
+        following = np.inf
+        for k in order[::-1]:  # ... and, from the top, back under hi
+            flat[k] = following = down(min(flat[k], following - min_distance))
     else:
         for k in range(flat.size):
-            flat[k] = off_kinks(flat[k], upward=False)
+            u, d = up(flat[k]), down(flat[k])
+            flat[k] = u if u - flat[k] <= flat[k] - d else d
     return flat.reshape(values.shape)
 
 
@@ -121,10 +164,14 @@ def arrays(shape: Shape | st.SearchStrategy[Shape], dtype: Any = np.float64, *,
     so values spread over the range while 0 and the bounds still come up now and then."""
     dt = np.dtype(dtype)
     elements = st.floats(min_value, max_value, allow_nan=False, allow_infinity=False)
+    if not isinstance(shape, st.SearchStrategy):  # (a range too small: said at once)
+        _check_room(int(np.prod(shape, dtype=np.int64)), min_value, max_value, away_from,
+                    min_distance, distinct)
     shape_st = shape if isinstance(shape, st.SearchStrategy) else st.just(tuple(shape))
     return shape_st.flatmap(lambda s: hnp.arrays(np.float64, s, elements=elements,
                                                  fill=st.nothing())).map(
-        lambda a: _keep_away(a, tuple(away_from), min_distance, distinct).astype(dt))
+        lambda a: _keep_away(a, tuple(away_from), min_distance, distinct, min_value,
+                             max_value).astype(dt))
 
 
 def _as_view(values: np.ndarray, how: str) -> np.ndarray:
@@ -158,10 +205,14 @@ def tensors(shape: Shape | st.SearchStrategy[Shape] | None = None,
     ``max_side``). ``dtype``: a dtype or a strategy (``dtypes()``). Values lie in ``[min_value,
     max_value]``, at least ``min_distance`` away from each point of ``away_from`` (the kinks:
     ``(0.0,)`` for relu and abs, ``(lo, hi)`` for clamp) and, with ``distinct=True``, from each
-    other (no ties for max or max pooling). ``view``: True gives non-contiguous leaves
+    other (no ties for max or max pooling); a value at a kink on the range's edge moves inwards,
+    and a range that cannot hold them is a ``ValueError``. ``view``: True gives non-contiguous leaves
     (transposed, every other element of a bigger array, or negative strides), None lets
     Hypothesis choose.
     """
+    if shape is not None and not isinstance(shape, st.SearchStrategy):  # (said at once)
+        _check_room(int(np.prod(shape, dtype=np.int64)), min_value, max_value, away_from,
+                    min_distance, distinct)
     shape_st = shapes(min_dims=min_dims, max_dims=max_dims, max_side=max_side) if shape is None \
         else shape if isinstance(shape, st.SearchStrategy) else st.just(tuple(shape))
     dtype_st = dtype if isinstance(dtype, st.SearchStrategy) else st.just(np.dtype(dtype))

@@ -809,3 +809,44 @@ def test_draw_refuses_max_nodes_where_every_op_is_listed(tmp_path, extra, name):
     proc = cli_run("draw", *extra, "--max-nodes", "3", "-o", tmp_path / name, check=False)
     assert proc.returncode == 2 and "argument --max-nodes:" in proc.stderr
     assert "lists every op" in proc.stderr and not (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize("late", ["after the last save", "while letting go"])
+def test_a_ctrl_c_after_the_run_finished_exits_0(tmp_path, monkeypatch, capsys, late):
+    """(an outside tester: a Ctrl-C 30-80 ms after the last line exited 130 'interrupted', though
+    the run had finished and its checkpoint was whole)"""
+    from tinygrad_cnn import cli
+    if late == "after the last save":
+        say = cli._say
+
+        def interrupted_after_epoch_line(*parts, **kw):
+            say(*parts, **kw)
+            if parts and str(parts[0]).startswith("epoch 1:"):
+                raise KeyboardInterrupt
+        monkeypatch.setattr(cli, "_say", interrupted_after_epoch_line)
+    else:
+        release = cli._release
+
+        def interrupted_release():
+            release()
+            raise KeyboardInterrupt
+        monkeypatch.setattr(cli, "_release", interrupted_release)
+    out = tmp_path / "ck.npz"
+    status = cli.main(["train", "--epochs", "1", "--limit", "64", "--data-dir", DATA,
+                       "--out", str(out)])
+    assert status == 0 and tg.load(out)["epoch"] == 1
+    assert "interrupted" not in capsys.readouterr().err
+
+
+def test_an_output_path_the_user_did_not_name_is_said_to_be_the_default():
+    """(an outside tester: from an unusable folder, 'argument --out: cannot create a file in
+    folder .', though no --out was given)"""
+    if not Path("/proc/self").is_dir():
+        pytest.skip("needs Linux's /proc, a folder no one can create files in (root neither)")
+    for command, default in (("train", "checkpoints/lenet5.npz"), ("draw", "lenet5.svg")):
+        args = [sys.executable, "-m", "tinygrad_cnn", command] + (
+            ["--data-dir", str(Path(DATA).resolve())] if command == "train" else [])
+        proc = subprocess.run(args, cwd="/proc", capture_output=True, text=True,
+                              env=dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1])))
+        assert proc.returncode == 2, proc.stderr
+        assert f"{default} is the default output path" in proc.stderr

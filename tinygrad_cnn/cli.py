@@ -269,57 +269,61 @@ _NAME_MAX = 255  # bytes in one file name: ext4, xfs, btrfs, tmpfs, APFS, NTFS (
 
 def _check_output(args: argparse.Namespace, flag: str, path: Path,
                   overwrite: Callable[[Path], str | None] | None = None,
-                  example: str = "out.npz", replaced: bool = True) -> None:
+                  example: str = "out.npz", replaced: bool = True, implied: str = "") -> None:
     """Refuse an output path that cannot be written, before any work: a directory, a path under
     a regular file, a name too long for the file system, an unwritable folder. ``overwrite(path)``
     says why an existing file must not be replaced (``None``: it may be). Missing folders are fine
     (the first write creates them); ``example``: a file name to suggest inside a directory;
     ``replaced=False``: an existing file there is renamed away first, not written over (a
-    read-only one is fine then)."""
+    read-only one is fine then); ``implied``: where the path came from when the user did not
+    name it (a default, the resumed file), said after every refusal."""
+    def refuse(message: str) -> NoReturn:
+        _usage(args, message + implied)
+
     for part in path.parts:  # (before any stat: a name too long makes it raise)
         if len(os.fsencode(part)) > _NAME_MAX:
-            _usage(args, f"argument {flag}: the name {part[:24]}... is {len(os.fsencode(part))} "
+            refuse(f"argument {flag}: the name {part[:24]}... is {len(os.fsencode(part))} "
                    f"bytes long, more than the {_NAME_MAX} a file system allows in one name")
     try:
         path.resolve()
     except (RuntimeError, OSError) as exc:  # (a symlink loop: RuntimeError before Python 3.13)
         _refuse_relative_in_gone_folder(args, f"argument {flag}:", path)
-        _usage(args, f"argument {flag}: {path} cannot be resolved ({exc}); expected a path that "
+        refuse(f"argument {flag}: {path} cannot be resolved ({exc}); expected a path that "
                "is not a loop of symbolic links")
     if path.is_dir():
-        _usage(args, f"argument {flag}: {path} is a directory; expected a file path such as "
+        refuse(f"argument {flag}: {path} is a directory; expected a file path such as "
                f"{path / example}")
     if path.exists() and not path.is_file():
-        _usage(args, f"argument {flag}: {path} exists and is not a regular file; expected a file "
+        refuse(f"argument {flag}: {path} exists and is not a regular file; expected a file "
                "path")
     folder = _nearest_existing(path)
     if folder.is_symlink() and not folder.exists():
-        _usage(args, f"argument {flag}: {folder} is a symbolic link to {os.readlink(folder)}, "
+        refuse(f"argument {flag}: {folder} is a symbolic link to {os.readlink(folder)}, "
                f"which does not exist, so {path} cannot be created under it; expected a path in "
                "a folder")
     if not folder.is_dir():
-        _usage(args, f"argument {flag}: {folder} is a file, so {path} cannot be created under it; "
+        refuse(f"argument {flag}: {folder} is a file, so {path} cannot be created under it; "
                "expected a path in a folder")
     try:  # the truth about writability (permissions, read-only mounts, /proc) is to try
         fd, probe = tempfile.mkstemp(dir=folder, prefix=".tinygrad_cnn-probe-")
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        _usage(args, f"argument {flag}: cannot create a file in folder {folder} (the system "
+        refuse(f"argument {flag}: cannot create a file in folder {folder} (the system "
                f"says: {exc.strerror or exc}); expected a path in a writable folder")
     if path.is_file() and replaced:
         if not path.stat().st_mode & 0o222:
-            _usage(args, f"argument {flag}: {path} is read-only (mode "
+            refuse(f"argument {flag}: {path} is read-only (mode "
                    f"{path.stat().st_mode & 0o777:o}); make it writable to replace it, or "
                    "choose another path")
         try:  # (an immutable file -- chattr +i -- has writable mode bits; root included)
             os.close(os.open(path, os.O_WRONLY | os.O_APPEND))
         except OSError as exc:
-            _usage(args, f"argument {flag}: {path} cannot be replaced (the system says: "
+            refuse(f"argument {flag}: {path} cannot be replaced (the system says: "
                    f"{exc.strerror or exc}); choose another path")
         reason = overwrite(path) if overwrite is not None else None
         if reason:
-            _usage(args, f"argument {flag}: {reason}")
+            refuse(f"argument {flag}: {reason}")
 
 
 def _not_a_checkpoint(path: Path) -> str | None:
@@ -555,7 +559,12 @@ def _train(args: argparse.Namespace) -> int:
         _check_output(args, "--out", backup, overwrite=_not_a_checkpoint)
     # (without --out the resumed file is the one replaced: an error about it names --resume)
     flag = "--resume" if args.out is None and args.resume is not None else "--out"
-    _check_output(args, flag, out, overwrite=_not_a_checkpoint, replaced=backup is None)
+    implied = "" if args.out is not None else (
+        f" (--resume writes the run back to {out}; pass --out to write it elsewhere)"
+        if args.resume is not None else
+        f" ({out} is the default output path; pass --out to choose another)")
+    _check_output(args, flag, out, overwrite=_not_a_checkpoint, replaced=backup is None,
+                  implied=implied)
     _check_device(args)
     _check_data_dir(args)
 
@@ -684,11 +693,18 @@ def _train(args: argparse.Namespace) -> int:
                      "finished, and its checkpoint is whole)", stream=sys.stderr)
     except KeyboardInterrupt as exc:
         what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        if saved_epoch == epochs:  # after the last epoch was saved: the run is done (as one
+            _say(f"({'a SIGTERM' if what == 'terminated' else 'a Ctrl-C'} came after the last "
+                 "epoch was saved; the run had finished, and its checkpoint is whole)",
+                 stream=sys.stderr)  # during that save)
+            _say(f"done in {time.perf_counter() - t_start:.1f} s; test accuracy: {acc:.4f}")
+            return 0
         when = f"after epoch {epoch}" if saved_epoch == epoch else f"during epoch {epoch}"
         _say("", f"{what} {when}; " + _interrupted_advice(args, out, saved_epoch, start_epoch),
              stream=sys.stderr)
         return 143 if isinstance(exc, Terminated) else 130
-    _say(f"done in {time.perf_counter() - t_start:.1f} s; test accuracy: {acc:.4f}")
+    with contextlib.suppress(KeyboardInterrupt):  # (the run is done: a late Ctrl-C changes nothing)
+        _say(f"done in {time.perf_counter() - t_start:.1f} s; test accuracy: {acc:.4f}")
     return 0
 
 
@@ -897,8 +913,10 @@ def _is_dir(path: Path) -> bool:
 def _draw(args: argparse.Namespace) -> int:
     import shutil
 
+    implied = ""
     if args.output is None:  # named after the model drawn (resnet8.svg, not lenet5.svg)
         args.output = f"{args.model}{'.html' if args.animate else '.svg'}"
+        implied = f" ({args.output} is the default output path; pass -o to choose another)"
     path = Path(args.output)
     if args.animate and args.backward:
         _usage(args, "argument --backward: not with --animate, which always steps through the "
@@ -912,7 +930,8 @@ def _draw(args: argparse.Namespace) -> int:
         _usage(args, f"argument -o/--output: cannot write {what} to {str(path)!r}; the file name "
                f"must end in one of {', '.join(suffixes)}"
                + ("" if args.animate else " (or .html with --animate)"))
-    _check_output(args, "-o/--output", path, _not_a_drawing, example="graph" + suffixes[0])
+    _check_output(args, "-o/--output", path, _not_a_drawing, example="graph" + suffixes[0],
+                  implied=implied)
     if args.max_nodes is not None and (args.animate or path.suffix.lower() == ".txt"):
         _usage(args, "argument --max-nodes: the " + ("step-through (--animate)" if args.animate
                else "text form (.txt)") + " lists every op, so a limit would change nothing; "
@@ -1109,21 +1128,22 @@ def main(argv: Sequence[str] | None = None, *, _whole_process: bool = False) -> 
         # SIGTERM (kill, timeout, a job scheduler) stops a run as Ctrl-C does: the epoch being
         # saved is finished, the lock file removed, and the exit status says which signal
         signal.signal(signal.SIGTERM, _terminated)
+    done: list[int] = []  # the command's status, once it has returned
     try:
         try:
-            return int(args.func(args) or 0)
+            done.append(int(args.func(args) or 0))
+            return done[0]
         finally:
             _release()
             if found is not None and not _whole_process:  # (a notebook's or a test's again)
                 for signum, handler in zip((signal.SIGINT, signal.SIGTERM), found):
                     if handler is not None:
                         signal.signal(signum, handler)
-    except Terminated:
-        _say("", "terminated", stream=sys.stderr)
-        return 143
-    except KeyboardInterrupt:
-        _say("", "interrupted", stream=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # (Terminated too)
+        if done:  # a signal while the finished command let go of its locks: its work is whole
+            return done[0]
+        _say("", "terminated" if isinstance(exc, Terminated) else "interrupted", stream=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
     except MemoryError:
         _say(f"{PROG} {args.command}: error: out of memory; try a smaller --batch-size",
              stream=sys.stderr)

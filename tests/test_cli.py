@@ -279,7 +279,7 @@ BAD = [
     (["train", "--resume", "{no_model_entry}"], "--resume", "no 'model' entry"),
     (["train", "--resume", "{other_model}"], "--resume", "known: lenet5"),
     (["train", "--resume", "{no_scheduler}"], "--resume", "written by `train`"),
-    (["train", "--resume", "{weights_only}"], "--resume", "no 'model' entry"),
+    (["train", "--resume", "{weights_only}"], "--resume", "(it has no config)"),
     (["train", "--resume", "{bad_config}"], "--resume", "written by `train`"),
     (["train", "--resume", "{bad_shape}"], "--resume", "do not fit"),
     (["train", "--resume", "{sgd}", "--optimizer", "adam"], "--optimizer", "--optimizer sgd"),

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from tinygrad_cnn._files import sidecar
+from tinygrad_cnn._words import a_type
 
 PROG = "python -m tinygrad_cnn"
 DEFAULT_MODEL = "lenet5"
@@ -405,9 +406,11 @@ def _load_checkpoint(args: argparse.Namespace, flag: str, path: str,
         state = {**state, "config": {**(config or {}), "model": model}}
         config = state["config"]
     if not isinstance(config, dict) or "model" not in config:
-        found = sorted(map(str, config)) if isinstance(config, dict) else repr(config)
-        _usage(args, f"argument {flag}: {path} does not say which model it holds (its config has "
-               f"no 'model' entry; found {found}). Expected a checkpoint written by `train` of "
+        what = ("it has no config" if config is None else
+                f"its config has no 'model' entry; found {sorted(map(str, config))}"
+                if isinstance(config, dict) else f"its config is {a_type(config)}")
+        _usage(args, f"argument {flag}: {path} does not say which model it holds ({what}). "
+               "Expected a checkpoint written by `train` of "
                "this version" + (", or --model naming its model" if flag == "--checkpoint"
                                  else ""))
     name = config["model"]
@@ -595,8 +598,8 @@ def _train(args: argparse.Namespace) -> int:
         if not isinstance(saved_groups, list) or not all(
                 isinstance(g, dict) and set(g) - {"params", "initial_lr"} <= expected
                 and marker in g for g in saved_groups):
-            _usage(args, f"argument --resume: the optimizer state in {args.resume} is not a "
-                   f"{settings['optimizer']} state (expected param_groups with "
+            _usage(args, f"argument --resume: the optimizer state in {args.resume} is not "
+                   f"{settings['optimizer']}'s (expected param_groups with "
                    f"{', '.join(sorted(expected))})")
         try:
             opt.load_state_dict(state["optimizer"])
@@ -615,9 +618,9 @@ def _train(args: argparse.Namespace) -> int:
         _say(f"resumed from {args.resume} after epoch {start_epoch} of {saved['epochs']} ({name}, "
              f"{saved['optimizer']}, base lr {saved['lr']:g}, batch {saved['batch_size']})")
         if start_epoch >= epochs:
-            _say(f"nothing to do: the checkpoint already has {start_epoch} of {epochs} epochs "
-                 "(raise --epochs to train further" + ("; nothing else was changed)" if changes
-                                                       else ")"))
+            _say(f"nothing to do: the checkpoint already has {start_epoch} epochs (of its run's "
+                 f"{saved['epochs']}), and --epochs asks for {epochs} (raise --epochs to train "
+                 "further" + ("; nothing else was changed)" if changes else ")"))
             return 0
         if changes:
             _say("changed on resume: " + "; ".join(changes))

@@ -850,3 +850,25 @@ def test_an_output_path_the_user_did_not_name_is_said_to_be_the_default():
                               env=dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1])))
         assert proc.returncode == 2, proc.stderr
         assert f"{default} is the default output path" in proc.stderr
+
+
+@pytest.mark.parametrize("columns", [200, 60, 30, 5])
+def test_the_progress_bar_fits_one_terminal_row(monkeypatch, columns):
+    """(an outside tester: a 66-75 character line on a narrower terminal wrapped, and each
+    redraw stacked a new row)"""
+    import io
+
+    from tinygrad_cnn.cli import ProgressBar
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setenv("COLUMNS", str(columns))
+    term = Terminal()
+    bar = ProgressBar("epoch 10/10", stream=term)
+    for step in (1, 500, 938):
+        bar.update(step, 938, 0.1234, 12345.6)
+    rows = term.getvalue().split("\r")[1:]
+    assert rows and all(len(r.rstrip("\n")) < columns for r in rows)
+    assert ("938/938" in rows[-1]) == (columns >= 30)

@@ -18,6 +18,7 @@ import math
 import os
 import re
 import shlex
+import shutil
 import signal
 import sys
 import tempfile
@@ -90,11 +91,17 @@ class ProgressBar:
     def _draw(self, step: int, steps: int, loss: float, rate: float) -> None:
         assert self.stream is not None
         frac = step / max(steps, 1)
-        filled = int(frac * self.width)
         done, todo = self.marks
-        line = (f"{self.label} |{done * filled}{todo * (self.width - filled)}| {step}/{steps} "
-                f"loss {loss:.4f} {rate:,.0f} img/s")
+        rest = f" {step}/{steps} loss {loss:.4f} {rate:,.0f} img/s"
+        width = self.width
+        if self.tty:  # one terminal row: a line that wraps is redrawn below itself, row on row
+            cols = shutil.get_terminal_size().columns - 1
+            width = min(width, cols - len(self.label) - len(rest) - 3)
+        filled = int(frac * max(width, 0))
+        bar = f" |{done * filled}{todo * (width - filled)}|" if width >= 5 else ""
+        line = f"{self.label}{bar}{rest}"
         if self.tty:
+            line = line[:max(cols, 1)]
             self.stream.write("\r" + line)
             if step == steps:
                 self.stream.write("\n")

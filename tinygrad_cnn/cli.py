@@ -921,8 +921,6 @@ def _is_dir(path: Path) -> bool:
 
 
 def _draw(args: argparse.Namespace) -> int:
-    import shutil
-
     implied = ""
     if args.output is None:  # named after the model drawn (resnet8.svg, not lenet5.svg)
         args.output = f"{args.model}{'.html' if args.animate else '.svg'}"

@@ -98,7 +98,8 @@ class ProgressBar:
             cols = shutil.get_terminal_size().columns - 1
             width = min(width, cols - len(self.label) - len(rest) - 3)
         filled = int(frac * max(width, 0))
-        bar = f" |{done * filled}{todo * (width - filled)}|" if width >= 5 else ""
+        # (a bar shrunk below 5 cells says nothing: then only the numbers)
+        bar = f" |{done * filled}{todo * (width - filled)}|" if width >= min(5, self.width) else ""
         line = f"{self.label}{bar}{rest}"
         if self.tty:
             line = line[:max(cols, 1)]

@@ -489,3 +489,57 @@ def test_a_near_tie_of_three_is_no_wrong_vjp():
 
     assert check_grads(DoubledMax.apply, Tensor(np.array([3.0, 3.0, 1.0]),
                                                 requires_grad=True)).kind == "wrong_vjp"
+
+
+# ----------------------------- outside tester t87
+def _max_with_tie_shares(shares):
+    class MaxLike(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.asarray(x.max())
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            xs = x.numpy()
+            w = np.zeros_like(xs)
+            if (xs == xs.max()).sum() == len(shares):
+                w[:] = shares
+            else:
+                w[np.argmax(xs)] = 1
+            return g * Tensor(w)
+    return MaxLike.apply
+
+
+@pytest.mark.parametrize("shares,kind", [((-3, 2, 2), "wrong_vjp"), ((2, -1, 0), "wrong_vjp"),
+                                         ((1 / 3, 1 / 3, 1 / 3), "not_differentiable"),
+                                         ((1, 0, 0), "not_differentiable")])
+def test_a_tie_of_three_judges_each_share_by_its_own_slopes(shares, kind):
+    """(was: any split summing to the joint slope, (-3, 2, 2) too, 'not a wrong VJP')"""
+    x = Tensor(np.array([3.0, 3.0, 3.0]), requires_grad=True)
+    assert check_grads(_max_with_tie_shares(shares), x).kind == kind
+
+
+def test_two_graphs_that_sum_in_other_orders_are_reentrant():
+    """(was: their backward passes compared bit for bit: 'not reentrant', 7e-15 apart)"""
+    rng = np.random.default_rng(0)
+
+    def h(x):
+        return x[Tensor(rng.permutation(x.shape[0]))].sum() * x[:1]
+
+    for seed in range(3):
+        x = Tensor(np.random.default_rng(seed).standard_normal(100), requires_grad=True)
+        assert check_grads(h, (x,)).ok
+
+
+def test_noise_on_a_small_element_beside_a_big_one_is_not_deterministic():
+    """(was: the allowance scaled by the biggest |f|: 1e-9 noise read as a kink)"""
+    rng = np.random.default_rng(0)
+
+    def f(x):
+        return x * Tensor(np.array([1e7, 1.0])) + Tensor(np.array([0.0, 1e-9 *
+                                                                   rng.standard_normal()]))
+
+    report = check_grads(f, (Tensor(np.array([0.3, 0.7]), requires_grad=True),))
+    assert report.kind == "not_deterministic" and "at element 1" in str(report)

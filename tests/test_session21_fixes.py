@@ -422,3 +422,54 @@ def test_the_records_of_a_leaf_go_with_it():
     del x, loss
     gc.collect()
     assert len(grads._LEAVES) < 10
+
+
+# ------------------------------------------------------- outside tester t86 (session 21)
+def test_numpy_scalar_factors_are_python_numbers_as_pytorch_reads_them():
+    """(was: alpha * other in the numpy scalar's own type: uint8 200 * 2 wrapped to 144; sub's
+    -alpha wrapped; np.longdouble leaked a float128 tensor)"""
+    torch = pytest.importorskip("torch")
+    cases = [
+        lambda L, x: x.add(2, alpha=np.uint8(200)),
+        lambda L, x: x.sub(100, alpha=np.int8(2)),
+        lambda L, x: x.add(np.float16(300), alpha=np.float16(300)),
+        lambda L, x: x.add(np.int64(2**62), alpha=np.int64(4)),
+        lambda L, x: x.to(L.int8).sub(1, alpha=np.uint8(3)),
+        lambda L, x: (x > 0) + np.longdouble(1.5),
+        lambda L, x: x.long() * np.longdouble(1.5),
+        lambda L, x: L.full((2,), np.True_),
+        lambda L, x: x.float_power(np.True_),
+    ]
+    for k, case in enumerate(cases):
+        ours, theirs = case(tg, tg.tensor([5.0])), case(torch, torch.tensor([5.0]))
+        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), k
+        assert np.allclose(ours.numpy(), theirs.numpy()), k
+
+
+@pytest.mark.parametrize("call", [
+    lambda L: L.tensor([5.0]).to(L.int8).sub(1, alpha=np.uint8(200)),
+    lambda L: L.addmm(*(L.ones(2, 2, dtype=L.int8),) * 3, alpha=300),
+    lambda L: L.addcmul(*(L.ones(2, dtype=L.int8),) * 3, value=np.uint8(200)),
+    lambda L: L.addmm(*(L.ones(2, 2, dtype=L.int64),) * 3, alpha=np.float64(1e300)),
+])
+def test_an_integer_factor_that_does_not_fit_is_refused_as_pytorch(call):
+    """(was: addmm/addcmul on int8 wrapped 300 to 44 silently)"""
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="without overflow"):
+        call(torch)
+    with pytest.raises(RuntimeError, match="cannot be converted to the result's int") as info:
+        call(tg)
+    assert len(str(info.value)) < 200  # (1e300 shown short, not in 301 digits)
+
+
+def test_the_add_products_have_in_place_forms():
+    torch = pytest.importorskip("torch")
+    for name, shapes in (("addmm_", [(2, 3), (2, 4), (4, 3)]), ("addmv_", [(2,), (2, 4), (4,)]),
+                         ("baddbmm_", [(2, 2, 3), (2, 2, 4), (2, 4, 3)]),
+                         ("addbmm_", [(2, 3), (2, 2, 4), (2, 4, 3)])):
+        arrays = [np.random.default_rng(0).standard_normal(s) for s in shapes]
+        ours = tg.tensor(arrays[0])
+        theirs = torch.tensor(arrays[0])
+        assert getattr(ours, name)(*map(tg.tensor, arrays[1:]), beta=0.5, alpha=2) is ours
+        getattr(theirs, name)(*map(torch.tensor, arrays[1:]), beta=0.5, alpha=2)
+        assert np.allclose(ours.numpy(), theirs.numpy()), name

@@ -2251,6 +2251,22 @@ class Tensor:
         return self._result_in_place("addr_", lambda s: s.addr(vec1, vec2, beta=beta, alpha=alpha),
                                      (vec1, vec2))
 
+    def addmm_(self, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return self._result_in_place("addmm_", lambda s: s.addmm(mat1, mat2, beta=beta,
+                                                                 alpha=alpha), (mat1, mat2))
+
+    def addmv_(self, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return self._result_in_place("addmv_", lambda s: s.addmv(mat, vec, beta=beta,
+                                                                 alpha=alpha), (mat, vec))
+
+    def baddbmm_(self, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return self._result_in_place("baddbmm_", lambda s: s.baddbmm(batch1, batch2, beta=beta,
+                                                                     alpha=alpha), (batch1, batch2))
+
+    def addbmm_(self, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return self._result_in_place("addbmm_", lambda s: s.addbmm(batch1, batch2, beta=beta,
+                                                                   alpha=alpha), (batch1, batch2))
+
     def ldexp(self, other: Any) -> Tensor:
         """``self * 2 ** other`` (a floating result, as PyTorch's)."""
         two = Tensor._make(np.asarray(2.0, dtype=result_type(_floating(self), other)
@@ -2326,7 +2342,7 @@ class Tensor:
     def float_power(self, exponent: Any) -> Tensor:
         """``self ** exponent`` computed in float64 (the result is float64, whatever the inputs),
         as PyTorch's ``float_power``."""
-        e = exponent.to(np.float64) if isinstance(exponent, Tensor) else exponent
+        e = exponent.to(np.float64) if isinstance(exponent, Tensor) else _number(exponent)
         if not isinstance(e, (Tensor, bool, int, float, np.number)):
             raise TypeError(f"float_power: exponent must be a number or a Tensor, got "
                             f"{type(exponent).__name__}")
@@ -3798,7 +3814,8 @@ def _number(x: Any) -> Any:
     a numpy bool as the float 1.0 or 0.0 (``np.True_ + int32 tensor`` is float32 there, ``np.True_
     - uint8 tensor`` -1.0, not a wrapped 255)."""
     if isinstance(x, np.generic) and x.dtype.kind in "biuf":
-        return float(x) if x.dtype.kind == "b" else x.item()
+        # (float(): np.longdouble's item() is itself, which no op takes; PyTorch reads a float)
+        return int(x) if x.dtype.kind in "iu" else float(x)
     return x
 
 
@@ -4113,7 +4130,7 @@ def _full(shape: Any, fill_value: Any, dtype: DTypeLike, device: str | None,
           requires_grad: bool, where: str) -> Tensor:
     """``full``, with ``where`` naming the caller (full_like, new_full) in its errors."""
     s = _size_arg((shape,), where)
-    number = fill_value.item() if isinstance(fill_value, (Tensor, np.generic)) else fill_value
+    number = fill_value.item() if isinstance(fill_value, Tensor) else _number(fill_value)
     dt = _dtype(dtype, where) if dtype is not None else _inferred_dtype(number)  # a Scalar's
     value = _fill_value(fill_value, dt, where)
     return _factory(lambda xp: xp.full(s, value), dt, device, requires_grad)
@@ -4985,6 +5002,8 @@ def _addc(name: str, input: Tensor, t1: Any, t2: Any, value: Any) -> Tensor:
         raise NotImplementedError(f"{name}: not implemented for bool tensors (as in PyTorch)")
     if integral and isinstance(value, (float, np.floating)):
         value = int(value)  # PyTorch casts value to the integer dtype (truncates it)
+    if integral:  # (one that wraps: PyTorch's error)
+        _check_factor(name, "value", value, dt)
     # half computes in float32 and rounds once (PyTorch's opmath: 60000 * 1e-3 * 2 stays finite)
     work = np.dtype(np.float32) if dt == np.float16 else dt
     a, b, c = (t if t.dtype == work else t.to(work) for t in (input, t1, t2))
@@ -5231,8 +5250,8 @@ def _factor(where: str, name: str, v: Any) -> Any:
     """A scalar factor (``alpha``, ``beta``) as PyTorch reads one: a number, or a 0-d tensor that
     does not require grad (its value); anything else is refused (a factor is not differentiated:
     a tensor that requires grad would lose its gradient silently)."""
-    if isinstance(v, np.bool_):  # (a float to PyTorch, see _number; Python's bools are bools)
-        return float(v)
+    if isinstance(v, np.generic):  # as Python numbers (a numpy bool a float, see _number): in
+        v = _number(v)             # numpy's own types alpha * other wrapped (uint8 200 * 2)
     if isinstance(v, Tensor):
         if v.ndim == 0 and not v.requires_grad:
             return v.item()
@@ -5263,7 +5282,8 @@ def _check_factor(where: str, name: str, v: Any, dt: np.dtype, checked: Any = No
     if (dt.kind == "i" and not np.iinfo(dt).min <= checked <= np.iinfo(dt).max) \
             or (dt.kind == "u" and not abs(checked) <= np.iinfo(dt).max) \
             or (dt.kind == "f" and math.isfinite(v) and abs(v) > np.finfo(dt).max):  # (-1 wraps)
-        raise RuntimeError(f"{where}: {name}={v} cannot be converted to the result's {dt} "
+        shown = f"{v:.6g}" if isinstance(v, int) and abs(v) > 10**15 else v
+        raise RuntimeError(f"{where}: {name}={shown} cannot be converted to the result's {dt} "
                            "without overflow")
 
 
@@ -5289,6 +5309,8 @@ def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:
         return b * np.float32(np.float16(alpha))
     if isinstance(b, Tensor) and b.dtype != dt:
         b = b.to(dt)
+    if dt.kind == "f" and not isinstance(b, Tensor):  # (two numbers: their product a float, as
+        return float(b) * float(alpha)                 # PyTorch computes it -- 2**62 * 4 too)
     return b * alpha
 
 

@@ -20,7 +20,7 @@ from tinygrad_cnn import parallel
 from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import Context, Function, OnceDifferentiableError, ZeroLink, _state
 from tinygrad_cnn.backend import array_module
-from tinygrad_cnn.tensor import Tensor, _dim, _factor
+from tinygrad_cnn.tensor import Tensor, _check_factor, _dim, _factor
 
 
 class MatMul(Function):
@@ -466,8 +466,10 @@ def _scaled_sum(where: str, input: Any, product: Tensor, beta: Any, alpha: Any) 
     # (a bool factor is 0 or 1 here, as in PyTorch; a 0-d tensor one is read by its value; on
     # integer tensors a float factor is cut to an integer, as PyTorch's kernel casts it)
     integral = product.dtype.kind in "iu"
-    beta, alpha = (int(v) if isinstance(v, (bool, np.bool_)) or integral else v
+    beta, alpha = (int(v) if isinstance(v, bool) or integral else v
                    for v in (_factor(where, "beta", beta), _factor(where, "alpha", alpha)))
+    for name, v in (("beta", beta), ("alpha", alpha)):  # (one that wraps: PyTorch's error)
+        _check_factor(where, name, v, product.dtype)
     try:
         shape = np.broadcast_shapes(tuple(input.shape), tuple(product.shape))
     except ValueError:

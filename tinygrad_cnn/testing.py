@@ -168,9 +168,19 @@ def arrays(shape: Shape | st.SearchStrategy[Shape], dtype: Any = np.float64, *,
         _check_room(int(np.prod(shape, dtype=np.int64)), min_value, max_value, away_from,
                     min_distance, distinct)
     shape_st = shape if isinstance(shape, st.SearchStrategy) else st.just(tuple(shape))
+    # spaced in float64 by what rounding to ``dtype`` may take back (float16 moved a value 0.01
+    # from a kink to 0.0098), unless the range has no room for that margin
+    margin = 0.0 if dt == np.float64 or not (away_from or distinct) else float(
+        np.finfo(dt).eps) * max(abs(min_value), abs(max_value), 1.0)
+    gap = min_distance + margin
+    try:
+        _check_room(int(np.prod(shape, dtype=np.int64)) if not isinstance(
+            shape, st.SearchStrategy) else 1, min_value, max_value, away_from, gap, distinct)
+    except ValueError:
+        gap = min_distance
     return shape_st.flatmap(lambda s: hnp.arrays(np.float64, s, elements=elements,
                                                  fill=st.nothing())).map(
-        lambda a: _keep_away(a, tuple(away_from), min_distance, distinct, min_value,
+        lambda a: _keep_away(a, tuple(away_from), gap, distinct, min_value,
                              max_value).astype(dt))
 
 

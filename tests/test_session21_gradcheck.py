@@ -558,3 +558,24 @@ def test_drawn_values_stay_min_distance_from_kinks_after_rounding(dtype):
         assert (np.abs(a.astype(np.float64)) >= 0.01).all()
 
     far_enough()
+
+
+def test_a_vjp_wrong_only_at_its_kink_is_blamed_there_not_on_state():
+    """(was: a relu VJP giving NaN at 0: 'the error likely comes from outside the recorded ops
+    ... .data, state', because the NaN spread to an entry off the kink that led the list)"""
+    class ReluNaN(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.maximum(x, 0)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            w = (x.numpy() > 0).astype(float)
+            w[x.numpy() == 0] = np.nan
+            return g * Tensor(w)
+
+    report = check_grads(ReluNaN.apply, Tensor(np.array([0.0, 1.0]), requires_grad=True))
+    assert report.kind == "wrong_vjp" and "sits at a kink" in str(report)
+    assert "outside the recorded ops" not in str(report)

@@ -141,9 +141,12 @@ def attach(report: GradcheckReport, func: Callable[..., Any], inputs: tuple[Any,
                           f"had in this graph{passed}.")
         return
     report.outputs = outs
-    top = report.worst[0] if report.worst else None
-    if top is not None and top.left is not None and top.right is not None and \
-            s.is_kink(top.right, top.left):
+    # a failing entry at a kink (the worst, or another: a NaN a VJP gives at relu's 0 spreads
+    # to every output element, whose entries off the kink lead the list)
+    top = next((e for e in report.worst if e.left is not None and e.right is not None
+                and s.is_kink(e.right, e.left)), None)
+    if top is not None:
+        report.cause = None  # (read from the whole Jacobian it would name another bug)
         lo, hi = sorted((top.left, top.right))
         report.culprit = (
             f"The failing element sits at a kink: the one-sided slopes there are {top.left:.6g} "

@@ -95,8 +95,11 @@ def from_dlpack(ext_tensor: Any, *, copy: bool | None = None) -> Tensor:
             raise RuntimeError("from_dlpack: a DLPack capsule is taken as CPU data, and this one "
                                "is not; pass the tensor itself (it says where its data is)"
                                ) from None
-        raise TypeError(f"from_dlpack: {exc} tinygrad_cnn tensors hold float16/32/64, integers "
-                        "and bools") from None
+        dtype = getattr(ext_tensor, "dtype", None)  # (a capsule has none to name)
+        what = (f"its dtype, {dtype}, is not one of ours" if dtype is not None else
+                str(exc).rstrip("."))
+        raise TypeError(f"from_dlpack: {what}; tinygrad_cnn tensors hold float16/32/64, "
+                        "integers and bools (convert it first, e.g. .float())") from None
     if legacy and not arr.flags.writeable:  # (numpy marks a legacy capsule's array read-only;
         arr = np.asarray(_Writable(arr))       # the protocol has no such flag: PyTorch writes)
     return _wrap(arr, "from_dlpack")

@@ -12,33 +12,32 @@ from tinygrad_cnn.gradcheck import check_grads
 from tinygrad_cnn.testing import CheckFunctionError, check_function
 
 
+def _unary(name: str, forward, vjp, doc: str) -> type[Function]:
+    """A user's Function of one input: ``forward(x)`` on its array, ``vjp(g, x)`` in tensor ops
+    on the saved input (the tests below each break one VJP a different way)."""
+    def fwd(ctx, x):
+        ctx.save_for_backward(x)
+        return forward(x)
+
+    def bwd(ctx, g):
+        (x,) = ctx.saved_tensors
+        return vjp(g, x)
+
+    return type(name, (Function,), {"forward": staticmethod(fwd), "backward": staticmethod(bwd),
+                                    "__doc__": doc})
+
+
 # ---------------------------------------------------------------- 1: inf in the own dtype only
-class _SinOverflow16(Function):
-    """sin, whose VJP is right in float64 and overflows in float16 (cos(x) * 7e4 is inf)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * (x.cos() * 70000.0) / 70000.0
+_SinOverflow16 = _unary("_SinOverflow16", lambda x: np.sin(x),
+                         lambda g, x: g * (x.cos() * 70000.0) / 70000.0,
+                         "sin, whose VJP is right in float64 and overflows in float16 (cos(x) * "
+                         "7e4 is inf).")
 
 
-class _SinOverflow32(Function):
-    """sin, whose VJP is right in float64 and overflows in float32 (cos(x) * 3e38 + 3e38)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * (((x.cos() * 3e38 + 3e38) - 3e38) / 3e38)
+_SinOverflow32 = _unary("_SinOverflow32", lambda x: np.sin(x),
+                         lambda g, x: g * (((x.cos() * 3e38 + 3e38) - 3e38) / 3e38),
+                         "sin, whose VJP is right in float64 and overflows in float32 (cos(x) * "
+                         "3e38 + 3e38).")
 
 
 @pytest.mark.parametrize("op, dtype", [(_SinOverflow16, np.float16),
@@ -105,18 +104,10 @@ def test_a_function_that_changes_its_input_in_place_is_named_so(fast):
 
 
 # ------------------------------------------------- 3: the culprit's own cause, not a guess
-class _DetachedTanh(Function):
-    """tanh whose VJP detaches x: right first derivative, lost second derivative."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.tanh(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * (1 - x.detach().tanh() ** 2)
+_DetachedTanh = _unary("_DetachedTanh", lambda x: np.tanh(x),
+                        lambda g, x: g * (1 - x.detach().tanh() ** 2),
+                        "tanh whose VJP detaches x: right first derivative, lost second "
+                        "derivative.")
 
 
 @pytest.mark.parametrize("loss", ["square", "cross_entropy"])
@@ -193,32 +184,16 @@ def test_a_detached_second_output_and_a_constant_still_pass():
 
 
 # ------------------------------------------- 7: a detached incoming gradient, named as such
-class _DetachedIncoming(Function):
-    """x² whose VJP detaches the incoming gradient: right first derivative, lost second."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x ** 2
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g.detach() * 2 * x
+_DetachedIncoming = _unary("_DetachedIncoming", lambda x: x ** 2,
+                            lambda g, x: g.detach() * 2 * x,
+                            "x² whose VJP detaches the incoming gradient: right first derivative, "
+                            "lost second.")
 
 
-class _DetachedIncomingSum(Function):
-    """sum(x², -1) whose VJP detaches the incoming gradient (shaped unlike the input)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return (x ** 2).sum(-1)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g.detach()[..., None] * 2 * x
+_DetachedIncomingSum = _unary("_DetachedIncomingSum", lambda x: (x ** 2).sum(-1),
+                               lambda g, x: g.detach()[..., None] * 2 * x,
+                               "sum(x², -1) whose VJP detaches the incoming gradient (shaped "
+                               "unlike the input).")
 
 
 @pytest.mark.parametrize("op", [_DetachedIncoming, _DetachedIncomingSum])
@@ -253,18 +228,9 @@ def test_tensors_draws_spread_values_not_half_zeros():
     assert np.mean(np.array(tops) > 1.5) > 0.8  # (was 0.65)
 
 
-class _SoftplusWrongAbove(Function):
-    """softplus whose VJP is 1.5 times too big where x > 1.5 only."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.logaddexp(0, x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * x.sigmoid() * (1 + 0.5 * (x > 1.5).float())
+_SoftplusWrongAbove = _unary("_SoftplusWrongAbove", lambda x: np.logaddexp(0, x),
+                              lambda g, x: g * x.sigmoid() * (1 + 0.5 * (x > 1.5).float()),
+                              "softplus whose VJP is 1.5 times too big where x > 1.5 only.")
 
 
 @pytest.mark.parametrize("seed", [9, 11, 13])
@@ -322,32 +288,14 @@ def test_noise_and_dropout_are_still_not_deterministic_in_every_mode(fn, mode):
 
 
 # ---------------------- t84 3: check_function does not shrink a wrong VJP onto a kink
-class _BadAbs(Function):
-    """abs whose VJP has its sign flipped (right, as a subgradient, at 0 only)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.abs(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return -g * x.sign()
+_BadAbs = _unary("_BadAbs", lambda x: np.abs(x),
+                  lambda g, x: -g * x.sign(),
+                  "abs whose VJP has its sign flipped (right, as a subgradient, at 0 only).")
 
 
-class _BadRelu(Function):
-    """relu whose VJP is twice too big."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.maximum(x, 0)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * (x > 0).double() * 2
+_BadRelu = _unary("_BadRelu", lambda x: np.maximum(x, 0),
+                   lambda g, x: g * (x > 0).double() * 2,
+                   "relu whose VJP is twice too big.")
 
 
 @pytest.mark.parametrize("op", [_BadAbs, _BadRelu])
@@ -476,40 +424,25 @@ def test_a_near_tie_of_three_is_no_wrong_vjp():
     x = Tensor(np.array([0.0, 0.0, -1.1654e-07]), requires_grad=True)
     assert check_grads(lambda t: t.max(-1)[0], x).kind == "not_differentiable"
 
-    class DoubledMax(tg.Function):  # (1, 1, 0) at a tie of two: twice the joint slope
-        @staticmethod
-        def forward(ctx, t):
-            ctx.save_for_backward(t)
-            return np.asarray(t.max())
-
-        @staticmethod
-        def backward(ctx, g):
-            (t,) = ctx.saved_tensors
-            return g * (t == t.max()).double()
-
-    assert check_grads(DoubledMax.apply, Tensor(np.array([3.0, 3.0, 1.0]),
+    doubled_max = _unary("DoubledMax", lambda t: np.asarray(t.max()),
+                         lambda g, t: g * (t == t.max()).double(),
+                         "(1, 1, 0) at a tie of two: twice the joint slope")
+    assert check_grads(doubled_max.apply, Tensor(np.array([3.0, 3.0, 1.0]),
                                                 requires_grad=True)).kind == "wrong_vjp"
 
 
 # ----------------------------- outside tester t87
 def _max_with_tie_shares(shares):
-    class MaxLike(Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return np.asarray(x.max())
+    def vjp(g, x):
+        xs = x.numpy()
+        w = np.zeros_like(xs)
+        if (xs == xs.max()).sum() == len(shares):
+            w[:] = shares
+        else:
+            w[np.argmax(xs)] = 1
+        return g * Tensor(w)
 
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            xs = x.numpy()
-            w = np.zeros_like(xs)
-            if (xs == xs.max()).sum() == len(shares):
-                w[:] = shares
-            else:
-                w[np.argmax(xs)] = 1
-            return g * Tensor(w)
-    return MaxLike.apply
+    return _unary("MaxLike", lambda x: np.asarray(x.max()), vjp, "max, given tie shares").apply
 
 
 @pytest.mark.parametrize("shares,kind", [((-3, 2, 2), "wrong_vjp"), ((2, -1, 0), "wrong_vjp"),
@@ -563,19 +496,12 @@ def test_drawn_values_stay_min_distance_from_kinks_after_rounding(dtype):
 def test_a_vjp_wrong_only_at_its_kink_is_blamed_there_not_on_state():
     """(was: a relu VJP giving NaN at 0: 'the error likely comes from outside the recorded ops
     ... .data, state', because the NaN spread to an entry off the kink that led the list)"""
-    class ReluNaN(Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return np.maximum(x, 0)
+    def nan_at_zero(g, x):
+        w = (x.numpy() > 0).astype(float)
+        w[x.numpy() == 0] = np.nan
+        return g * Tensor(w)
 
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            w = (x.numpy() > 0).astype(float)
-            w[x.numpy() == 0] = np.nan
-            return g * Tensor(w)
-
-    report = check_grads(ReluNaN.apply, Tensor(np.array([0.0, 1.0]), requires_grad=True))
+    relu_nan = _unary("ReluNaN", lambda x: np.maximum(x, 0), nan_at_zero, "relu, NaN at 0")
+    report = check_grads(relu_nan.apply, Tensor(np.array([0.0, 1.0]), requires_grad=True))
     assert report.kind == "wrong_vjp" and "sits at a kink" in str(report)
     assert "outside the recorded ops" not in str(report)

@@ -473,3 +473,20 @@ def test_the_add_products_have_in_place_forms():
         assert getattr(ours, name)(*map(tg.tensor, arrays[1:]), beta=0.5, alpha=2) is ours
         getattr(theirs, name)(*map(torch.tensor, arrays[1:]), beta=0.5, alpha=2)
         assert np.allclose(ours.numpy(), theirs.numpy()), name
+
+
+def test_a_negative_float_factor_on_unsigned_and_bool_alpha_as_pytorch():
+    """(outside tester t88: addcmul(value=-1.5) on uint8 wrapped to 254 where PyTorch refuses;
+    a bool tensor plus True with alpha=3 became int64)"""
+    torch = pytest.importorskip("torch")
+    for lib in (tg, torch):
+        u = lib.tensor([1, 2], dtype=lib.uint8)
+        with pytest.raises(RuntimeError, match="without overflow"):
+            u.addcmul(u, u, value=-1.5)
+        assert u.addcmul(u, u, value=-1).tolist() == [0, 254]
+        with pytest.raises(RuntimeError, match="without overflow"):
+            u.addcmul(u, u, value=-0.5)
+        b = lib.tensor([True, False])
+        assert b.add(True, alpha=3).tolist() == [True, True] and b.add(True, alpha=3).dtype \
+            == lib.bool
+        assert b.clone().add_(True, alpha=3).tolist() == [True, True]

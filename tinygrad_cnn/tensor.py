@@ -5000,10 +5000,10 @@ def _addc(name: str, input: Tensor, t1: Any, t2: Any, value: Any) -> Tensor:
     dt = result_type(input, t1, t2)  # the three tensors decide; value takes no part (PyTorch's)
     if dt == np.bool_:
         raise NotImplementedError(f"{name}: not implemented for bool tensors (as in PyTorch)")
+    if integral:  # (one that wraps: PyTorch's error)
+        _check_factor(name, "value", value, dt, truncated=True)
     if integral and isinstance(value, (float, np.floating)):
         value = int(value)  # PyTorch casts value to the integer dtype (truncates it)
-    if integral:  # (one that wraps: PyTorch's error)
-        _check_factor(name, "value", value, dt)
     # half computes in float32 and rounds once (PyTorch's opmath: 60000 * 1e-3 * 2 stays finite)
     work = np.dtype(np.float32) if dt == np.float16 else dt
     a, b, c = (t if t.dtype == work else t.to(work) for t in (input, t1, t2))
@@ -5265,16 +5265,24 @@ def _factor(where: str, name: str, v: Any) -> Any:
     return v
 
 
-def _check_factor(where: str, name: str, v: Any, dt: np.dtype, checked: Any = None) -> None:
+def _check_factor(where: str, name: str, v: Any, dt: np.dtype, checked: Any = None,
+                  truncated: bool = False) -> None:
     """PyTorch's rules for a scalar factor (``alpha``, ``beta``) of a result of dtype ``dt``: a
-    bool only for a bool result, a float not for an integral one, and a number the result's
-    dtype holds (``checked``, default ``v``: sub checks ``-alpha``) -- never one that wraps."""
+    bool only for a bool result, a float not for an integral one (``truncated``: the ops that
+    cut it to an integer, addmm's and addcmul's kind -- then a negative one is refused for an
+    unsigned dtype, as PyTorch's cast), and a number the result's dtype holds (``checked``,
+    default ``v``: sub checks ``-alpha``) -- never one that wraps."""
+    if truncated and isinstance(v, (float, np.floating)) and dt.kind in "iu":
+        if dt.kind == "u" and v < 0:
+            raise RuntimeError(f"{where}: {name}={v} cannot be converted to the result's {dt} "
+                               "without overflow")
+        v = int(v)
     if isinstance(v, (bool, np.bool_)):
         if dt.kind != "b":
             raise RuntimeError(f"{where}: Boolean {name} only supported for Boolean results (got "
                                f"{name}={v}; the result is {dt}); pass {name} as a number")
         return
-    if isinstance(v, (float, np.floating)) and dt.kind in "biu":
+    if isinstance(v, (float, np.floating)) and dt.kind in "biu" and not truncated:
         raise RuntimeError(f"{where}: For integral input tensors, argument {name} must not be a "
                            f"floating point number (got {name}={v}; the result is {dt}); pass an "
                            "int, or convert the tensors with .float()")
@@ -5301,6 +5309,8 @@ def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:
         return b
     if dt.kind == "b":  # alpha takes no part in the dtype: a bool result stays bool (PyTorch's)
         alpha = bool(alpha)
+        if not isinstance(b, Tensor):  # (True * True is the int 1 in Python)
+            return bool(b) and alpha
     if dt == np.float16:
         # PyTorch's: alpha rounded to float16, a + alpha * b computed in float32 and rounded
         # once -- so the term stays float32 here and the caller rounds the sum

@@ -2252,20 +2252,21 @@ class Tensor:
                                      (vec1, vec2))
 
     def addmm_(self, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
-        return self._result_in_place("addmm_", lambda s: s.addmm(mat1, mat2, beta=beta,
-                                                                 alpha=alpha), (mat1, mat2))
+        return self._product_in_place("addmm", mat1, mat2, beta, alpha)
 
     def addmv_(self, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
-        return self._result_in_place("addmv_", lambda s: s.addmv(mat, vec, beta=beta,
-                                                                 alpha=alpha), (mat, vec))
+        return self._product_in_place("addmv", mat, vec, beta, alpha)
 
     def baddbmm_(self, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
-        return self._result_in_place("baddbmm_", lambda s: s.baddbmm(batch1, batch2, beta=beta,
-                                                                     alpha=alpha), (batch1, batch2))
+        return self._product_in_place("baddbmm", batch1, batch2, beta, alpha)
 
     def addbmm_(self, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
-        return self._result_in_place("addbmm_", lambda s: s.addbmm(batch1, batch2, beta=beta,
-                                                                   alpha=alpha), (batch1, batch2))
+        return self._product_in_place("addbmm", batch1, batch2, beta, alpha)
+
+    def _product_in_place(self, op: str, a: Any, b: Any, beta: Any, alpha: Any) -> Tensor:
+        """``addmm_`` and its kind: the out-of-place op's result written into this tensor."""
+        return self._result_in_place(op + "_", lambda s: getattr(s, op)(a, b, beta=beta,
+                                                                        alpha=alpha), (a, b))
 
     def ldexp(self, other: Any) -> Tensor:
         """``self * 2 ** other`` (a floating result, as PyTorch's)."""
@@ -4991,7 +4992,7 @@ def _addc(name: str, input: Tensor, t1: Any, t2: Any, value: Any) -> Tensor:
         if not isinstance(t, Tensor):
             raise TypeError(f"{name}: {what} must be a Tensor, got {type_name(t)}")
     value = _factor(name, "value", value)
-    if isinstance(value, (bool, np.bool_)):  # (1 or 0, as in PyTorch)
+    if isinstance(value, bool):  # (1 or 0, as in PyTorch)
         value = int(value)
     integral = all(t.dtype.kind in "iub" for t in (input, t1, t2))
     if name == "addcdiv" and t1.dtype.kind in "iub" and t2.dtype.kind in "iub":
@@ -5000,10 +5001,8 @@ def _addc(name: str, input: Tensor, t1: Any, t2: Any, value: Any) -> Tensor:
     dt = result_type(input, t1, t2)  # the three tensors decide; value takes no part (PyTorch's)
     if dt == np.bool_:
         raise NotImplementedError(f"{name}: not implemented for bool tensors (as in PyTorch)")
-    if integral:  # (one that wraps: PyTorch's error)
-        _check_factor(name, "value", value, dt, truncated=True)
-    if integral and isinstance(value, (float, np.floating)):
-        value = int(value)  # PyTorch casts value to the integer dtype (truncates it)
+    if integral:  # PyTorch casts value to the integer dtype (truncates it); one that wraps: its
+        value = _check_factor(name, "value", value, dt, truncated=True)  # error
     # half computes in float32 and rounds once (PyTorch's opmath: 60000 * 1e-3 * 2 stays finite)
     work = np.dtype(np.float32) if dt == np.float16 else dt
     a, b, c = (t if t.dtype == work else t.to(work) for t in (input, t1, t2))
@@ -5260,29 +5259,30 @@ def _factor(where: str, name: str, v: Any) -> Any:
                f"pass a number or a 0-d tensor ({name}.item() if it holds one value)")
         raise TypeError(f"{where}(): argument '{name}' must be a Number, not a Tensor {why} "
                         f"(a scalar factor is not differentiated); {fix}")
-    if not isinstance(v, (bool, int, float, np.bool_, np.number)):
+    if not isinstance(v, (bool, int, float)):  # (numpy's numbers are Python's by now)
         raise TypeError(f"{where}(): argument '{name}' must be a Number, not {a_type(v)}")
     return v
 
 
 def _check_factor(where: str, name: str, v: Any, dt: np.dtype, checked: Any = None,
-                  truncated: bool = False) -> None:
-    """PyTorch's rules for a scalar factor (``alpha``, ``beta``) of a result of dtype ``dt``: a
-    bool only for a bool result, a float not for an integral one (``truncated``: the ops that
-    cut it to an integer, addmm's and addcmul's kind -- then a negative one is refused for an
-    unsigned dtype, as PyTorch's cast), and a number the result's dtype holds (``checked``,
-    default ``v``: sub checks ``-alpha``) -- never one that wraps."""
-    if truncated and isinstance(v, (float, np.floating)) and dt.kind in "iu":
+                  truncated: bool = False) -> Any:
+    """PyTorch's rules for a scalar factor (``alpha``, ``beta``; a Python number, see
+    :func:`_factor`) of a result of dtype ``dt``: a bool only for a bool result, a float not for
+    an integral one (``truncated``: the ops that cut it to an integer, addmm's and addcmul's kind
+    -- then a negative one is refused for an unsigned dtype, as PyTorch's cast), and a number the
+    result's dtype holds (``checked``, default ``v``: sub checks ``-alpha``) -- never one that
+    wraps. Returns the factor as the op uses it (cut to an int where ``truncated``)."""
+    if truncated and isinstance(v, float) and dt.kind in "iu":
         if dt.kind == "u" and v < 0:
             raise RuntimeError(f"{where}: {name}={v} cannot be converted to the result's {dt} "
                                "without overflow")
         v = int(v)
-    if isinstance(v, (bool, np.bool_)):
+    if isinstance(v, bool):
         if dt.kind != "b":
             raise RuntimeError(f"{where}: Boolean {name} only supported for Boolean results (got "
                                f"{name}={v}; the result is {dt}); pass {name} as a number")
-        return
-    if isinstance(v, (float, np.floating)) and dt.kind in "biu" and not truncated:
+        return v
+    if isinstance(v, float) and dt.kind in "biu" and not truncated:
         raise RuntimeError(f"{where}: For integral input tensors, argument {name} must not be a "
                            f"floating point number (got {name}={v}; the result is {dt}); pass an "
                            "int, or convert the tensors with .float()")
@@ -5293,6 +5293,7 @@ def _check_factor(where: str, name: str, v: Any, dt: np.dtype, checked: Any = No
         shown = f"{v:.6g}" if isinstance(v, int) and abs(v) > 10**15 else v
         raise RuntimeError(f"{where}: {name}={shown} cannot be converted to the result's {dt} "
                            "without overflow")
+    return v
 
 
 def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:
@@ -5304,8 +5305,8 @@ def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:
     dt = result_type(a, b)
     # the range PyTorch checks: of alpha for add, of -alpha for sub (which adds -alpha * b)
     _check_factor(where, "alpha", alpha, dt, -alpha if where.startswith("sub") and
-                  not isinstance(alpha, (bool, np.bool_)) else None)
-    if alpha == 1 and not isinstance(alpha, (bool, np.bool_)):
+                  not isinstance(alpha, bool) else None)
+    if alpha == 1 and not isinstance(alpha, bool):
         return b
     if dt.kind == "b":  # alpha takes no part in the dtype: a bool result stays bool (PyTorch's)
         alpha = bool(alpha)
@@ -5326,7 +5327,7 @@ def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:
 
 def _scales(alpha: Any) -> bool:
     """Whether :func:`_scaled` multiplied by ``alpha`` (not for an int/float 1)."""
-    return isinstance(alpha, (bool, np.bool_)) or alpha != 1
+    return isinstance(alpha, bool) or alpha != 1
 
 
 def _wide_term(t: Tensor, term: Any, alpha: Any) -> Any:
@@ -5350,7 +5351,7 @@ def _plus_scaled(where: str, a: Tensor, b: Any, alpha: Any, sign: int) -> Tensor
     if sign < 0 and (a._data.dtype.kind == "b" or isinstance(b, bool) or (
             isinstance(b, Tensor) and b._data.dtype.kind == "b")):
         _no_bool_subtraction(a, b)
-    alpha = _factor(where, "alpha", alpha)
+    alpha = _factor(where, "alpha", alpha)  # (for _scales below; _scaled reads it as it is)
     term = _scaled(where, a, b, alpha)
     if _scales(alpha) and (isinstance(term, np.float32) or (
             isinstance(term, Tensor) and term.dtype == np.float32)) and \

@@ -463,15 +463,12 @@ def _scaled_sum(where: str, input: Any, product: Tensor, beta: Any, alpha: Any) 
     if product.dtype.kind == "b":
         raise TypeError(f"{where}: not implemented for bool tensors (as in PyTorch); convert "
                         "them with .int() or .float()")
-    # (a bool factor is 0 or 1 here, as in PyTorch; a 0-d tensor one is read by its value; on
-    # integer tensors a float factor is cut to an integer, as PyTorch's kernel casts it)
-    integral = product.dtype.kind in "iu"
-    beta, alpha = (int(v) if isinstance(v, bool) else v
-                   for v in (_factor(where, "beta", beta), _factor(where, "alpha", alpha)))
-    for name, v in (("beta", beta), ("alpha", alpha)):  # (one that wraps: PyTorch's error)
-        _check_factor(where, name, v, product.dtype, truncated=True)
-    if integral:
-        beta, alpha = int(beta), int(alpha)
+    # (a bool factor is 1 or 0 here; on integer tensors a float one is cut to an int, and one
+    # that wraps is PyTorch's error)
+    beta, alpha = (_check_factor(where, name, int(v) if isinstance(v, bool) else v,
+                                 product.dtype, truncated=True)
+                   for name, v in (("beta", _factor(where, "beta", beta)),
+                                   ("alpha", _factor(where, "alpha", alpha))))
     try:
         shape = np.broadcast_shapes(tuple(input.shape), tuple(product.shape))
     except ValueError:

@@ -704,16 +704,15 @@ def _train(args: argparse.Namespace) -> int:
                      "finished, and its checkpoint is whole)", stream=sys.stderr)
     except KeyboardInterrupt as exc:
         what = "terminated" if isinstance(exc, Terminated) else "interrupted"
-        if saved_epoch == epochs:  # after the last epoch was saved: the run is done (as one
-            _say(f"({'a SIGTERM' if what == 'terminated' else 'a Ctrl-C'} came after the last "
-                 "epoch was saved; the run had finished, and its checkpoint is whole)",
-                 stream=sys.stderr)  # during that save)
-            _say(f"done in {time.perf_counter() - t_start:.1f} s; test accuracy: {acc:.4f}")
-            return 0
-        when = f"after epoch {epoch}" if saved_epoch == epoch else f"during epoch {epoch}"
-        _say("", f"{what} {when}; " + _interrupted_advice(args, out, saved_epoch, start_epoch),
+        if saved_epoch != epochs:
+            when = f"after epoch {epoch}" if saved_epoch == epoch else f"during epoch {epoch}"
+            _say("", f"{what} {when}; " + _interrupted_advice(args, out, saved_epoch,
+                                                               start_epoch), stream=sys.stderr)
+            return 143 if isinstance(exc, Terminated) else 130
+        # after the last epoch was saved: the run is done (as one during that save)
+        _say(f"({'a SIGTERM' if what == 'terminated' else 'a Ctrl-C'} came after the last "
+             "epoch was saved; the run had finished, and its checkpoint is whole)",
              stream=sys.stderr)
-        return 143 if isinstance(exc, Terminated) else 130
     with contextlib.suppress(KeyboardInterrupt):  # (the run is done: a late Ctrl-C changes nothing)
         _say(f"done in {time.perf_counter() - t_start:.1f} s; test accuracy: {acc:.4f}")
     return 0

@@ -18,6 +18,7 @@ Needs Hypothesis (``pip install hypothesis``); ``import tinygrad_cnn`` does not.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -164,20 +165,19 @@ def arrays(shape: Shape | st.SearchStrategy[Shape], dtype: Any = np.float64, *,
     so values spread over the range while 0 and the bounds still come up now and then."""
     dt = np.dtype(dtype)
     elements = st.floats(min_value, max_value, allow_nan=False, allow_infinity=False)
-    if not isinstance(shape, st.SearchStrategy):  # (a range too small: said at once)
-        _check_room(int(np.prod(shape, dtype=np.int64)), min_value, max_value, away_from,
-                    min_distance, distinct)
-    shape_st = shape if isinstance(shape, st.SearchStrategy) else st.just(tuple(shape))
+    fixed = not isinstance(shape, st.SearchStrategy)
+    n = int(np.prod(shape, dtype=np.int64)) if fixed else 1
+    if fixed:  # (a range too small: said at once)
+        _check_room(n, min_value, max_value, away_from, min_distance, distinct)
+    shape_st = st.just(tuple(shape)) if fixed else shape
     # spaced in float64 by what rounding to ``dtype`` may take back (float16 moved a value 0.01
-    # from a kink to 0.0098), unless the range has no room for that margin
-    margin = 0.0 if dt == np.float64 or not (away_from or distinct) else float(
-        np.finfo(dt).eps) * max(abs(min_value), abs(max_value), 1.0)
-    gap = min_distance + margin
-    try:
-        _check_room(int(np.prod(shape, dtype=np.int64)) if not isinstance(
-            shape, st.SearchStrategy) else 1, min_value, max_value, away_from, gap, distinct)
-    except ValueError:
-        gap = min_distance
+    # from a kink to 0.0098), where the range has room for that margin
+    gap = min_distance
+    if dt != np.float64 and (away_from or distinct):
+        wider = gap + float(np.finfo(dt).eps) * max(abs(min_value), abs(max_value), 1.0)
+        with contextlib.suppress(ValueError):
+            _check_room(n, min_value, max_value, away_from, wider, distinct)
+            gap = wider
     return shape_st.flatmap(lambda s: hnp.arrays(np.float64, s, elements=elements,
                                                  fill=st.nothing())).map(
         lambda a: _keep_away(a, tuple(away_from), gap, distinct, min_value,

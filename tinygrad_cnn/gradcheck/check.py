@@ -932,7 +932,7 @@ def _deterministic(p: Problem, s: Settings, labels: Labels, order: int,
 NONDET_SHARE = 0.1  # _forward_wobble: a share of atol that a forward wobble may move a quotient
 
 
-def _forward_wobble(s: Settings, f: np.ndarray) -> float:
+def _forward_wobble(s: Settings, f: np.ndarray) -> np.ndarray:
     """How much two calls of the function at one point may differ and still count as the same
     (a sum in another order, a threaded reduction: a few ulps). A difference ``d`` of the values
     moves a central difference quotient ``(f(x+eps) - f(x-eps)) / 2 eps`` by at most
@@ -1034,7 +1034,7 @@ def _joint_sides(p: Problem, i: int, c: int, col: int, x: np.ndarray, u: np.ndar
     """The one-sided differences of output element ``col`` along ``u``: (left, right)."""
     with np.errstate(all="ignore"):
         up = p.evaluate_at(i, x + h * u)[c][col]
-        mid = p.evaluate_at(i, x)[c][col]
+        mid = p.values()[c][col]  # (x is the check point: its value is known)
         down = p.evaluate_at(i, x - h * u)[c][col]
     return float((mid - down) / h), float((up - mid) / h)
 

@@ -872,3 +872,27 @@ def test_the_progress_bar_fits_one_terminal_row(monkeypatch, columns):
     rows = term.getvalue().split("\r")[1:]
     assert rows and all(len(r.rstrip("\n")) < columns for r in rows)
     assert ("938/938" in rows[-1]) == (columns >= 30)
+
+
+def test_a_signal_after_the_command_finished_leaves_its_status(tmp_path):
+    """(outside tester t89: a Ctrl-C after 'wrote a.svg', once main() had returned, ended the
+    process by SIGINT: status 130 for a whole drawing)"""
+    code = ("import os, signal, sys\nfrom tinygrad_cnn import cli\n"
+            f"status = cli.main(['draw', '-o', {str(tmp_path / 'a.svg')!r}], _whole_process=True)\n"
+            "os.kill(os.getpid(), signal.SIGINT)\nos.kill(os.getpid(), signal.SIGTERM)\n"
+            "print('still here', status)\nsys.exit(status)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1])))
+    assert proc.returncode == 0 and "still here 0" in proc.stdout, proc.stderr
+    assert (tmp_path / "a.svg").stat().st_size > 0
+
+
+def test_a_ctrl_c_while_the_arguments_are_read_is_one_line(monkeypatch, capsys):
+    """(outside tester t89: a KeyboardInterrupt traceback from parse_args, outside main's try)"""
+    from tinygrad_cnn import cli
+
+    def interrupted():
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    assert cli.main(["draw"]) == 130
+    assert capsys.readouterr().err.strip() == "interrupted"

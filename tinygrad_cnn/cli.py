@@ -1126,7 +1126,11 @@ def main(argv: Sequence[str] | None = None, *, _whole_process: bool = False) -> 
     exit status. Called from a program (a notebook, a test), it gives back the SIGINT and SIGTERM
     handlers it found; ``python -m tinygrad_cnn`` keeps its own until the process ends (a flood of
     SIGTERMs then still ends it with status 143, not killed)."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except KeyboardInterrupt:  # (a Ctrl-C while the arguments are read: nothing began)
+        _say("", "interrupted", stream=sys.stderr)
+        return 130
     found: tuple[Any, Any] | None = None  # the handlers of a program that called main()
     if os.name == "posix" and threading.current_thread() is threading.main_thread():
         # a Ctrl-C while numpy works in another thread must still arrive here
@@ -1142,6 +1146,9 @@ def main(argv: Sequence[str] | None = None, *, _whole_process: bool = False) -> 
             done.append(int(args.func(args) or 0))
             return done[0]
         finally:
+            if found is not None and _whole_process and done:  # the work is whole: a signal
+                for signum in (signal.SIGINT, signal.SIGTERM):  # from here to the process's
+                    signal.signal(signum, signal.SIG_IGN)      # end changes nothing
             _release()
             if found is not None and not _whole_process:  # (a notebook's or a test's again)
                 for signum, handler in zip((signal.SIGINT, signal.SIGTERM), found):

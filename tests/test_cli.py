@@ -896,3 +896,12 @@ def test_a_ctrl_c_while_the_arguments_are_read_is_one_line(monkeypatch, capsys):
     monkeypatch.setattr(cli, "build_parser", interrupted)
     assert cli.main(["draw"]) == 130
     assert capsys.readouterr().err.strip() == "interrupted"
+
+
+def test_evaluate_says_the_checkpoint_it_looked_for_is_the_default(tmp_path):
+    """(outside tester t89: `evaluate` alone did not say checkpoints/lenet5.npz was its default)"""
+    proc = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "evaluate"], cwd=tmp_path,
+                          capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1])))
+    assert proc.returncode == 2
+    assert "checkpoints/lenet5.npz is the default; pass --checkpoint PATH" in proc.stderr

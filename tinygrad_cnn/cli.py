@@ -401,8 +401,10 @@ def _load_checkpoint(args: argparse.Namespace, flag: str, path: str,
     try:
         state = tg.load(path)
     except FileNotFoundError:
+        default = (f" ({path} is the default; pass --checkpoint PATH)" if flag == "--checkpoint"
+                   and args.checkpoint is None else "")
         _usage(args, f"argument {flag}: checkpoint not found: {path}; expected a checkpoint "
-               "written by `train`")
+               f"written by `train`{default}")
     except tg.CheckpointError as exc:
         _usage(args, f"argument {flag}: {exc}")
     if not isinstance(state, dict) or not isinstance(state.get("model"), dict):

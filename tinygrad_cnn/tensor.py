@@ -4971,6 +4971,7 @@ def _lerp(start: Tensor, end: Any, weight: Any) -> Tensor:
         tensors = [start, end, weight]
     elif isinstance(weight, (int, float, np.number, np.bool_)):  # (True is 1, as PyTorch)
         tensors = [start, end]
+        _opmath_range("lerp", "weight", weight, start.dtype)
     else:
         raise TypeError(f"lerp: weight must be a number or a Tensor, got {type(weight).__name__}")
     try:
@@ -5003,6 +5004,8 @@ def _addc(name: str, input: Tensor, t1: Any, t2: Any, value: Any) -> Tensor:
         raise NotImplementedError(f"{name}: not implemented for bool tensors (as in PyTorch)")
     if integral:  # PyTorch casts value to the integer dtype (truncates it); one that wraps: its
         value = _check_factor(name, "value", value, dt, truncated=True)  # error
+    else:
+        _opmath_range(name, "value", value, dt)
     # half computes in float32 and rounds once (PyTorch's opmath: 60000 * 1e-3 * 2 stays finite)
     work = np.dtype(np.float32) if dt == np.float16 else dt
     a, b, c = (t if t.dtype == work else t.to(work) for t in (input, t1, t2))
@@ -5294,6 +5297,18 @@ def _check_factor(where: str, name: str, v: Any, dt: np.dtype, checked: Any = No
         raise RuntimeError(f"{where}: {name}={shown} cannot be converted to the result's {dt} "
                            "without overflow")
     return v
+
+
+def _opmath_range(where: str, name: str, v: Any, dt: np.dtype) -> None:
+    """PyTorch's check of a scalar that a float16 or float32 op computes with in float32 (lerp's
+    weight, addcmul's value): a finite number beyond float32's range is its error, not a result
+    of inf or NaN."""
+    if dt.kind == "f" and dt.itemsize <= 4 and isinstance(v, (int, float, np.number)) \
+            and not isinstance(v, (bool, np.bool_)):
+        f = float(v)
+        if math.isfinite(f) and abs(f) > float(np.finfo(np.float32).max):
+            raise RuntimeError(f"{where}: {name}={f:.6g} cannot be converted to float32, which "
+                               f"a {dt} {where} computes in, without overflow")
 
 
 def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:

@@ -517,9 +517,19 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
     return _scaled_sum("addmm", input, mat1.matmul(mat2), beta, alpha)
 
 
-@_in_float32
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * (mat @ vec)`` for a matrix ``(n, k)`` and a vector ``(k,)``."""
+    if all(isinstance(t, Tensor) and t.dtype == np.float16 for t in (input, mat, vec)):
+        # (PyTorch checks addmv's factors against float16's range -- not addmm's: 2**40 is its
+        # error, not a result of inf)
+        for name, v in (("beta", beta), ("alpha", alpha)):
+            v = _factor("addmv", name, v)
+            _check_factor("addmv", name, int(v) if isinstance(v, bool) else v, np.dtype(np.float16))
+    return _addmv(input, mat, vec, beta=beta, alpha=alpha)
+
+
+@_in_float32
+def _addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     return _scaled_sum("addmv", input, mv(mat, vec, _where="addmv"), beta, alpha)
 
 

@@ -296,12 +296,30 @@ def _short_exact(text: str) -> str:
 def visible(name: str) -> str:
     """A user's name as every drawing shows it: control characters (a NUL, a tab, a line
     break), which Graphviz refuses or drops and which would break a line of the text form, as
-    their escapes (``\\x00``, ``\\t``, ``\\n``)."""
-    if name.isprintable():
+    their escapes (``\\x00``, ``\\t``, ``\\n``), and so a backslash of the name's own as
+    ``\\\\`` (a name ``a\\nb`` typed with a backslash and a line break read alike)."""
+    if name.isprintable() and "\\" not in name:
         return name
-    return "".join(c if c.isprintable() or c == " " else
+    return "".join("\\\\" if c == "\\" else c if c.isprintable() or c == " " else
                    repr(c)[1:-1] if c in "\n\r\t" else f"\\x{ord(c):02x}" if ord(c) < 256
                    else f"\\u{ord(c):04x}" for c in name)
+
+
+_PLAIN = re.compile(r"[^\s,;=()'\"`\\]+")
+
+
+def quoted(name: str) -> str:
+    """A name as the text form writes it: as it is when it reads as one word (``conv1.weight``,
+    ``%3``, ``h#2``), else in single quotes (``'my weight'``, ``'a, b'``, ``'x\\n'``), so a
+    name with a blank, a comma, an ``=`` or an escape cannot be read as two names or as an op's
+    arguments. ``name`` is already :func:`visible`."""
+    if _PLAIN.fullmatch(name):
+        return name
+    return "'" + name.replace("'", "\\'") + "'"
+
+
+def _as_is(name: str) -> str:
+    return name
 
 
 class GraphView:
@@ -310,8 +328,11 @@ class GraphView:
     ``name`` (``conv1.weight``, ``loss``), else ``%k`` for the output of the k-th op, ``leafk`` and
     ``constk`` for unnamed leaves and inputs, the value for a scalar constant (``1.0``)."""
 
-    def __init__(self, roots: Sequence[Tensor], nodes: list[Context] | None = None) -> None:
+    def __init__(self, roots: Sequence[Tensor], nodes: list[Context] | None = None,
+                 quote: bool = False) -> None:
         self.roots = list(roots)
+        # (the text form's names are `quoted`: one word each; a drawing's labels need no quotes)
+        self._form = quoted if quote else _as_is
         if nodes is None:
             nodes = _collect([r.grad_fn for r in self.roots if r.grad_fn is not None])
         self.nodes = nodes
@@ -332,9 +353,9 @@ class GraphView:
 
         def unique(name: str) -> str:
             name = visible(name)
-            j, new = 2, name
+            j, new = 2, self._form(name)
             while new in taken:
-                new, j = f"{name}#{j}", j + 1
+                new, j = self._form(f"{name}#{j}"), j + 1
             taken.add(new)
             return new
 
@@ -401,7 +422,7 @@ class GraphView:
         return name if name is not None else f"%{self.index.get(id(ctx), '?')}"
 
     def leaf_name(self, t: Tensor) -> str:
-        return self._leaf_names.get(id(t)) or visible(t.name or "leaf")
+        return self._leaf_names.get(id(t)) or self._form(visible(t.name or "leaf"))
 
     def const_name(self, ctx: Context, i: int) -> str:
         return self._const_names.get((id(ctx), i), f"const({ctx.fn.name}:{i})")

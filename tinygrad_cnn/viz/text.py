@@ -20,6 +20,8 @@ source lines give file basenames only, so the text is the same on every machine 
 
 from __future__ import annotations
 
+import unicodedata
+
 from tinygrad_cnn._words import a_type
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.viz import grads as _grads
@@ -30,6 +32,7 @@ from tinygrad_cnn.viz.graph import (
     is_output_of,
     output_nodes,
     outputs,
+    quoted,
     source_text,
     visible,
 )
@@ -46,8 +49,19 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     apart, no trailing blanks."""
     header = ["# " + header[0], *header[1:]]
     rows = [[_one_line(c) for c in r] for r in rows]
-    widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
-    return ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows]]
+    widths = [max(_width(r[c]) for r in [header, *rows]) for c in range(len(header))]
+    return ["  ".join(c + " " * (w - _width(c)) for c, w in zip(r, widths)).rstrip()
+            for r in [header, *rows]]
+
+
+def _width(cell: str) -> int:
+    """The columns ``cell`` takes in a terminal: two for a wide character (``名``, most emoji),
+    none for a combining mark, one for the rest (``len`` misaligned a table with a name in
+    Chinese)."""
+    if cell.isascii():
+        return len(cell)
+    return sum(0 if unicodedata.combining(c) else
+               2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in cell)
 
 
 def _one_line(cell: str) -> str:
@@ -65,7 +79,8 @@ def _roots_text(view: GraphView) -> str:
         if r.grad_fn is not None:
             names.append(view.out_name(r.grad_fn))
         else:
-            names.append(view.leaf_name(r) if r.requires_grad else visible(r.name or "tensor"))
+            names.append(view.leaf_name(r) if r.requires_grad
+                         else quoted(visible(r.name or "tensor")))
     return _one_line(", ".join(names))
 
 
@@ -79,7 +94,7 @@ def text(*tensors: Tensor, backward: bool = False) -> str:
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"text: argument {i} is {a_type(t)}, not a Tensor")
-    view = GraphView(tensors)
+    view = GraphView(tensors, quote=True)
     return (_backward(view) if backward else _forward(view)) + "\n"
 
 
@@ -97,7 +112,8 @@ def _forward(view: GraphView) -> str:
             why = (f"no graph ({r.dtype} values have no gradient: a comparison, an index, ...)"
                    if r.dtype.kind in "biu" else
                    "no graph (made under no_grad, detached, or a constant)")
-            rows.append([visible(r.name or "tensor"), why, fmt_shape(r.shape), str(r.dtype), "", ""])
+            rows.append([quoted(visible(r.name or "tensor")), why, fmt_shape(r.shape),
+                         str(r.dtype), "", ""])
     for ctx in view.forward:
         if is_output_of(ctx):  # output k of an op with several outputs
             _, shape, dtype = outputs(ctx)[0]

@@ -725,6 +725,13 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
                              in_shape=p.in_shape(i), out_shape=tuple(outs[j].shape),
                              scales_with_grad=_scales_with_grad(p, outs, c, r, onehot))
         cause = _second_order_cause(p, cause)
+        if len(p.which) > 1 and not np.any(a) and any(
+                np.any(analytical[r][cc]) for cc in range(len(p.which)) if cc != c):
+            # (not "it ignores that input": the input gets gradient through the other outputs)
+            cause = (f"the VJP ignores the gradient of {labels.output(j)}: {labels.input(i)} "
+                     "gets gradient through the other outputs but none through this one. A VJP "
+                     "of an op with several outputs receives one gradient per output "
+                     "(backward(ctx, g0, g1)) and must use each")
         fails, size = counts[(i, j)]
         if fails and fails == int(np.sum(at_kinks)):
             cause = None  # (every failing entry sits at a kink: the culprit's kink note says it)
@@ -734,8 +741,8 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
                 f"{top.out_index}:")
         if order == 2:
             head = "second derivative: " + head
-        head = "\n".join([head, f"  analytical: {top.analytical:.10g}",
-                          f"  numerical:  {top.numerical:.10g}",
+        head = "\n".join([head, f"  analytical: {top.analytical + 0.0:.10g}",  # (not -0)
+                          f"  numerical:  {top.numerical + 0.0:.10g}",
                           f"  absolute error {top.abs_error:.3g}, relative error {top.rel_error:.3g}",
                           f"  {fails} of {size} entries fail; {rule(s.atol, s.rtol)} (central "
                           f"differences with eps={s.eps:g})"])
@@ -758,6 +765,9 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
                            "pick any value between them there, not one outside).")
         details += small_jacobians(a, n)
         return GradcheckReport(False, "wrong_vjp", order, head, details, cause, entries)
+    failed = _not_linear(p, s, labels, order, analytical, rng)
+    if failed is not None:
+        return failed
     if kinks:
         return _kink_report(sorted(kinks, key=lambda k: -k[0]), labels, order, s.caller)
     report = _passed(p, labels, order, s, "whole Jacobians")
@@ -786,6 +796,79 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
             "at inputs of order 1.")
         report.notes.append(report.atol_hid)
     return report
+
+
+LINEAR_CAUSE = ("a VJP must be linear in the gradient it receives -- grad times something "
+                "that does not depend on grad; look for grad.abs(), grad.relu(), grad * grad, "
+                "a mask or a branch on grad's sign, or grad changed in place (grad.mul_(...): "
+                "the same gradient may reach other VJPs too)")
+
+
+def _not_linear(p: Problem, s: Settings, labels: Labels, order: int,
+                analytical: list[list[np.ndarray]], rng: np.random.Generator
+                ) -> GradcheckReport | None:
+    """The whole Jacobians come from one-hot gradients, which are positive: a VJP that is not
+    linear in its gradient (``g.abs() * cos(x)``, ``g * g``) gives right columns and passes
+    them. So the VJP runs once more for a random gradient of both signs, ``v``, and must give
+    ``A v``, the sum of its one-hot columns weighted by ``v``, to the check's tolerance; and a
+    VJP must not change the gradient it received (:meth:`Problem.vjps` watches that). A failed
+    report, or None."""
+    outs = p.outputs()
+    for c, j in enumerate(p.which):
+        v = rng.standard_normal(outs[j]._data.size)
+        got = p.vjps(outs, c, v)
+        if p.grad_changed is not None:
+            return _grad_changed_report(labels, order, p.grad_changed)
+        for r, i in enumerate(p.diff):
+            a = analytical[r][c]
+            finite = np.isfinite(a).all(axis=1)  # (rows with NaN or inf: a domain edge)
+            with np.errstate(all="ignore"):
+                want = np.where(finite, np.where(np.isfinite(a), a, 0.0) @ v, 0.0)
+                size = np.where(np.isfinite(a), np.abs(a), 0.0) @ np.abs(v)
+            allowed = s.atol + s.rtol * size + F64_ROUNDING * size
+            bad = finite & ~(np.abs(got[r] - want) <= allowed)
+            if not bad.any():
+                continue
+            k = int(np.argmax(np.where(bad, np.abs(got[r] - want) - allowed, -np.inf)))
+            return _linearity_report(
+                p, s, labels, order, i, j, k, int(bad.sum()), bad.size,
+                ("from v at once:        ", got[r][k]),
+                ("from v's one-hot parts:", want[k], "(the Jacobian's column per output "
+                 "element, each checked right, weighted by v)"),
+                "(|A| |v|)", "One-hot gradients are all positive, so the Jacobian's columns "
+                "alone could not show this.")
+    return None
+
+
+def _grad_changed_report(labels: Labels, order: int, j: int) -> GradcheckReport:
+    return GradcheckReport(False, "wrong_vjp", order, (
+        ("second derivative: " if order == 2 else "") + "the VJP changes the gradient it "
+        f"receives for {labels.output(j)} in place (grad.mul_(...), grad[...] = ...): that same "
+        "gradient may go on to other VJPs, which then read the changed one. Compute a new "
+        "tensor instead (grad * ...)."))
+
+
+def _linearity_report(p: Problem, s: Settings, labels: Labels, order: int, i: int, j: int,
+                      k: int, n_bad: int, size: int, first: tuple[Any, ...],
+                      second: tuple[Any, ...], scale: str, detail: str) -> GradcheckReport:
+    """The report of a VJP found not linear in its gradient (at element ``k`` of input ``i``):
+    the two values that a linear VJP gives alike."""
+    head = "\n".join([
+        ("second derivative: " if order == 2 else "") + "the VJP is not linear in its "
+        f"gradient: for a random gradient v (of both signs) of {labels.output(j)}, it gives "
+        f"{labels.input(i)}'s element {unravel(k, p.in_shape(i))}",
+        f"  {first[0]} {first[1] + 0.0:.10g}",
+        f"  {second[0]} {second[1] + 0.0:.10g}" + (f"  {second[2]}" if len(second) > 2 else ""),
+        f"  {n_bad} of {size} elements differ by more than atol + rtol * {scale} with "
+        f"atol={s.atol:g}, rtol={s.rtol:g}"])
+    cause = LINEAR_CAUSE
+    c, r = p.which.index(j), p.diff.index(i)
+    if _scales_with_grad(p, p.outputs(), c, r, np.random.default_rng(s.seed).standard_normal(
+            p.outputs()[j]._data.size)) is False:  # (the VJP ignores grad: the plainer cause)
+        cause = likely_cause(np.zeros(1), np.zeros(1), np.zeros(1), order=order,
+                             in_label=labels.input(i), in_shape=p.in_shape(i), out_shape=None,
+                             scales_with_grad=False) or cause
+    return GradcheckReport(False, "wrong_vjp", order, head, [detail], cause)
 
 
 def _cannot_judge(order: int, why: str) -> GradcheckReport:
@@ -926,6 +1009,21 @@ def _deterministic(p: Problem, s: Settings, labels: Labels, order: int,
                     "(dropout, a random draw) or state that changes between calls, not a wrong "
                     "VJP; check a deterministic version (a fixed seed inside it, eval mode)")
             return GradcheckReport(False, "not_deterministic", order, prefix + head), fresh
+        # within nondet_tol, but more than a quotient may move by: no difference quotient can
+        # judge the VJP (a noise of 1e-7 over eps = 1e-6 is 0.1 in every quotient: read as a
+        # wrong VJP and as kinks)
+        quiet = allowed - s.nondet_tol
+        if d.size and (d > quiet).any():
+            k = int(np.nanargmax(d - quiet))
+            need = float(d[k]) / (NONDET_SHARE * s.atol)
+            return _cannot_judge(order, (
+                f"two calls at the same point gave values of {labels.output(j)} that differ by "
+                f"{float(d[k]):.3g} (at element {k}: within nondet_tol={s.nondet_tol:g}, so the "
+                f"function counts as deterministic), but over the step eps={s.eps:g} such a "
+                f"difference moves a difference quotient by up to {float(d[k]) / s.eps:.3g}, "
+                f"more than the tolerance atol={s.atol:g} can tell from a wrong VJP. Pass a "
+                f"larger step (eps={need:.2g} or more) or check a deterministic version (a "
+                "fixed seed inside it, eval mode).")), fresh
     return None, fresh
 
 
@@ -1162,6 +1260,22 @@ def _projection(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: li
             d = _difference(grads[c][r], again[r])
             if d.size and not (d <= s.nondet_tol).all():
                 return _not_reentrant(labels, i, j, float(np.nanmax(d)), s, order)
+        # a linear VJP gives -VJP(v) for -v: one that reads grad's sign (g.abs(), g * g)
+        # would pass a projection whose v happens to be positive where it matters
+        negated = p.vjps(outs, c, -vs[c])
+        for r, i in enumerate(p.diff):
+            g, m = grads[c][r], negated[r]
+            with np.errstate(all="ignore"):
+                allowed = s.atol + (s.rtol + F64_ROUNDING) * np.abs(g)
+                bad = np.isfinite(g) & ~(np.abs(g + m) <= allowed)
+            if p.grad_changed is not None or bad.any():
+                if p.grad_changed is not None:
+                    return _grad_changed_report(labels, order, p.grad_changed)
+                k = int(np.argmax(np.where(bad, np.abs(g + m) - allowed, -np.inf)))
+                return _linearity_report(
+                    p, s, labels, order, i, j, k, int(bad.sum()), bad.size, ("from v: ", g[k]),
+                    ("from -v:", m[k], "(a linear VJP gives the first's negative)"), "|VJP(v)|",
+                    "(fast mode: the VJP for a random gradient v and for -v)")
 
     hidden: tuple[float, float, int, int] | None = None  # a pass by atol alone
     for r, i in enumerate(p.diff):
@@ -1440,6 +1554,8 @@ def _proportional(values: np.ndarray, v: np.ndarray) -> bool:
     a random vector is no other constant's multiple by chance."""
     if values.shape != v.shape or not v.size or not np.isfinite(values).all():
         return False
+    if v.size == 1:  # (any number is a multiple of another: only the cotangent itself counts)
+        return bool(np.array_equal(values, v))
     vv = float(np.vdot(v, v))
     c = float(np.vdot(v, values)) / vv if vv else 0.0
     return c != 0.0 and bool(np.allclose(values, c * v, rtol=1e-9, atol=0.0))

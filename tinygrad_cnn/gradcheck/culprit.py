@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
 #: a node whose Jacobian has at most this many entries is checked whole, a bigger one in fast mode
 WHOLE_MAX = 4096
+#: the kinds of a node's failed check that say nothing of its VJP: a kink at its inputs, an input
+#: that is inf or NaN there (its own check cannot run: `mul` was blamed for an inf that another
+#: op had written into its input), a step under the inputs' rounding
+UNJUDGED = ("not_differentiable", "not_finite", "step_too_small")
 
 
 def _apply(fn: Any, attrs: dict[str, Any], *xs: Tensor) -> Tensor:
@@ -113,12 +117,12 @@ def attach(report: GradcheckReport, func: Callable[..., Any], inputs: tuple[Any,
         except Exception:  # an op that cannot be replayed by itself: no verdict on it
             continue
         checked += 1
-        if r.ok or r.kind == "not_differentiable":
+        if r.ok or r.kind in UNJUDGED:
             continue
         _blame(report, node, outs, r, composite=len(nodes) > 1)
         passed = f" ({checked - 1} op(s) before it pass)" if checked > 1 else ""
         inner = None
-        if order == 2 and r.kind != "first_derivative":
+        if order == 2 and r.kind == "wrong_vjp":
             inner = _inner_culprit(node, fn, copies, s, node_check)
         if inner is not None:  # an op its backward applies has a wrong VJP of its own
             inner_node, inner_outs, inner_report = inner
@@ -131,7 +135,13 @@ def attach(report: GradcheckReport, func: Callable[..., Any], inputs: tuple[Any,
                               f"of {describe(node)}; its own check fails at the inputs it had "
                               "there.")
             return
-        if order == 2 and r.kind != "first_derivative":
+        if r.kind in ("not_deterministic", "not_reentrant"):
+            # (no VJP need be wrong: the op's forward or backward is not a function of its
+            # inputs alone -- its own check below says which)
+            verdict = (f"the op `{node.name}` is not "
+                       + ("deterministic, or changes its input in place"
+                          if r.kind == "not_deterministic" else "reentrant") + ":")
+        elif order == 2 and r.kind != "first_derivative":
             verdict = f"second derivative: the VJP of `{node.name}`'s VJP is wrong."
         else:
             verdict = f"the VJP of `{node.name}` is wrong."
@@ -220,6 +230,6 @@ def _inner_culprit(node: Context, fn: Callable[..., Any], copies: tuple[Any, ...
             r = node_check(sub_fn, sub, 1, s, n_in * n_out > WHOLE_MAX)
         except Exception:
             continue
-        if not r.ok and r.kind != "not_differentiable":
+        if not r.ok and r.kind not in UNJUDGED:
             return n, gs, r
     return None

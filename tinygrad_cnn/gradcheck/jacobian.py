@@ -75,6 +75,8 @@ class Problem:
         self.at_point = outs
         #: a cheaper function with the same values (no graph recorded), once checked to agree
         self.value_func: Callable[..., Any] | None = None
+        #: the output whose grad_output a VJP changed in place (see :meth:`vjps`), if any
+        self.grad_changed: int | None = None
 
     def outputs(self) -> tuple[Tensor, ...]:
         """The outputs at the check point, with their graph (kept: VJPs reuse it)."""
@@ -133,8 +135,12 @@ class Problem:
         zeros = [np.zeros(self.inputs[i]._data.size) for i in self.diff]
         if not o.requires_grad:
             return zeros  # the output does not depend on any input: its Jacobian is zero
-        vt = Tensor(v.reshape(o.shape).astype(o.dtype), device=o.device)
+        given = v.reshape(o.shape).astype(o.dtype)
+        vt = Tensor(given.copy(), device=o.device)
         gs = grad(o, [self.inputs[i] for i in self.diff], vt, retain_graph=True, allow_unused=True)
+        if self.grad_changed is None and not np.array_equal(to_numpy(vt._data), given,
+                                                            equal_nan=True):
+            self.grad_changed = self.which[c]  # a VJP wrote into the gradient it received
         return [z if g is None else to_numpy(g._data).astype(np.float64).ravel()
                 for z, g in zip(zeros, gs)]
 

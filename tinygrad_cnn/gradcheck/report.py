@@ -250,7 +250,10 @@ def likely_cause(a: np.ndarray, n: np.ndarray, tol: np.ndarray, *, order: int, i
     if both.any() and not (a_on & ~sig).any() and not (sig & ~a_on).any():
         ratio = a[both] / n[both]
         c = float(np.median(ratio))
-        if np.all(np.abs(ratio - c) <= 1e-3 * abs(c) + 1e-8) and abs(c - 1) > 1e-3:
+        # (one entry is a ratio of any value: a factor only when it is a simple one, 2 or 1/3)
+        simple = abs(float(Fraction(c).limit_denominator(16)) - c) <= 1e-3 * abs(c)
+        if np.all(np.abs(ratio - c) <= 1e-3 * abs(c) + 1e-8) and abs(c - 1) > 1e-3 and (
+                int(both.sum()) > 1 or simple):
             if abs(c + 1) <= 1e-3:
                 return ("analytical = -numerical at every entry that matters: the VJP's sign is "
                         "flipped")

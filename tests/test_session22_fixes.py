@@ -285,3 +285,27 @@ def test_an_op_that_ignores_one_outputs_gradient_is_said_so():
     r = check_grads(_SinCosOneGrad.apply, x)
     assert not r.ok and "ignores the gradient of output 1" in (r.cause or ""), str(r)
     assert "analytical: -0\n" not in str(r)
+
+
+# ------------------------------------------------- PyTorch names we lack (outside tester t95)
+
+
+def test_a_missing_pytorch_name_says_what_to_do_instead():
+    """(was: `AttributeError: module 'tinygrad_cnn' has no attribute 'compile'`, suggesting
+    nothing, for torch.compile, torch.backends, nn.utils.spectral_norm, F.grid_sample, ...)"""
+    import importlib
+
+    from tinygrad_cnn._missing import MISSING
+
+    for module, names in MISSING.items():
+        m = importlib.import_module(module)
+        for name in names:
+            with pytest.raises(AttributeError) as info:
+                getattr(m, name)
+            text = str(info.value)
+            assert f"{name!r}" in text and "PyTorch's torch." in text and len(text) > 80, text
+    # a name PyTorch does not have either: the plain error
+    with pytest.raises(AttributeError, match=r"^module 'tinygrad_cnn' has no attribute 'nosuch'$"):
+        tg.nosuch  # noqa: B018
+    import tinygrad_cnn.nn.functional as F
+    assert hasattr(F, "relu") and not hasattr(F, "grid_sample")

@@ -377,4 +377,6 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return importlib.import_module(f"tinygrad_cnn.{name}")
-    raise AttributeError(f"module 'tinygrad_cnn' has no attribute {name!r}")
+    from tinygrad_cnn._missing import no_attribute
+
+    raise no_attribute(__name__, name)

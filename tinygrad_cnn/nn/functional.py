@@ -859,3 +859,10 @@ from tinygrad_cnn.nn.functional_resample import (  # noqa: E402
     pixel_shuffle,
     pixel_unshuffle,
 )
+
+
+def __getattr__(name: str) -> Any:
+    # (a PyTorch name this module lacks: the error says what to do instead)
+    from tinygrad_cnn._missing import no_attribute
+
+    raise no_attribute(__name__, name)

@@ -219,3 +219,10 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
         n = p.numel()
         p.data = vec[start:start + n].view_as(p).data
         start += n
+
+
+def __getattr__(name: str) -> Any:
+    # (a PyTorch name this module lacks: the error says what to do instead)
+    from tinygrad_cnn._missing import no_attribute
+
+    raise no_attribute(__name__, name)

@@ -1,0 +1,86 @@
+"""PyTorch names that tinygrad_cnn does not have, with what to do instead: a script ported by
+swapping its imports reads one line that says so (was: ``AttributeError: module 'tinygrad_cnn'
+has no attribute 'compile'``, which suggests nothing). Each module that lists names here raises
+:func:`no_attribute` from its ``__getattr__``."""
+
+from __future__ import annotations
+
+_EAGER = "tinygrad_cnn runs every op eagerly on numpy"
+
+MISSING: dict[str, dict[str, str]] = {
+    "tinygrad_cnn": {
+        "compile": f"{_EAGER}, with no compiler: delete `model = torch.compile(model)` and call "
+                   "the model itself",
+        "backends": "there are no backend switches (cudnn, mps, mkldnn): delete lines such as "
+                    "`torch.backends.cudnn.benchmark = True`; the CPU runs numpy, a GPU CuPy "
+                    "(device='cuda')",
+        "autocast": "there is no mixed precision: compute in float32 (the default), or convert "
+                    "tensors and the model with .half() yourself",
+        "amp": "there is no mixed precision, so no GradScaler: call loss.backward() and "
+               "optimizer.step() directly",
+        "bfloat16": "numpy has no bfloat16: use float16 (tinygrad_cnn.float16) or float32",
+        "distributions": "there is no distributions package: sample with tinygrad_cnn.randn "
+                         "(a Normal's rsample is mu + std * randn_like(std)) and write the KL "
+                         "term out (-0.5 * (1 + logvar - mu**2 - logvar.exp()).sum())",
+        "set_printoptions": "tensors print with numpy's formatting: numpy.set_printoptions("
+                            "precision=...) sets it",
+        "use_deterministic_algorithms": "the CPU ops are deterministic already (numpy, fixed "
+                                        "summation order per thread count): delete the line",
+        "are_deterministic_algorithms_enabled": "the CPU ops are deterministic already",
+        "jit": f"{_EAGER}: there is no TorchScript (torch.jit.script/trace); call the model "
+               "itself and save its state_dict",
+        "fx": f"{_EAGER}: there is no graph tracer; the recorded autograd graph is drawn by "
+              "tinygrad_cnn.viz.draw(loss)",
+    },
+    "tinygrad_cnn.nn": {
+        "MultiheadAttention": "not implemented: write the attention out -- q @ k.transpose(-2, "
+                              "-1) / d**0.5, softmax(-1), @ v -- or use "
+                              "nn.functional.scaled_dot_product_attention",
+        "TransformerEncoderLayer": "not implemented: build it from nn.Linear, nn.LayerNorm, "
+                                   "nn.Dropout and nn.functional.scaled_dot_product_attention",
+        "TransformerDecoderLayer": "not implemented: build it from nn.Linear, nn.LayerNorm, "
+                                   "nn.Dropout and nn.functional.scaled_dot_product_attention",
+        "Transformer": "not implemented: build it from nn.Linear, nn.LayerNorm, nn.Dropout "
+                       "and nn.functional.scaled_dot_product_attention",
+        "RNN": "recurrent layers are not implemented: unroll the recurrence with nn.Linear and "
+               "tanh over the time steps",
+        "LSTM": "recurrent layers are not implemented: unroll the recurrence with nn.Linear, "
+                "sigmoid and tanh over the time steps",
+        "GRU": "recurrent layers are not implemented: unroll the recurrence with nn.Linear, "
+               "sigmoid and tanh over the time steps",
+        "Conv3d": "3-d convolution is not implemented (conv1d, conv2d and conv_transpose2d are)",
+    },
+    "tinygrad_cnn.nn.functional": {
+        "grid_sample": "not implemented (interpolate and pad are; a warp has no counterpart)",
+        "affine_grid": "not implemented (interpolate and pad are; a warp has no counterpart)",
+        "conv3d": "3-d convolution is not implemented (conv1d, conv2d and conv_transpose2d are)",
+        "multi_head_attention_forward": "not implemented: use scaled_dot_product_attention on "
+                                        "projected q, k, v",
+    },
+    "tinygrad_cnn.nn.utils": {
+        "spectral_norm": "not implemented: divide the weight by its largest singular value "
+                         "yourself (power iteration on weight.reshape(out, -1)) in forward",
+        "weight_norm": "not implemented: keep g and v as Parameters and use g * v / v.norm() "
+                       "as the weight in forward",
+        "parametrizations": "parametrizations are not implemented (no weight_norm, "
+                            "spectral_norm, orthogonal)",
+        "parametrize": "parametrizations are not implemented",
+        "rnn": "recurrent layers are not implemented, so no packed sequences",
+    },
+    "tinygrad_cnn.utils": {
+        "checkpoint": "there is no activation checkpointing: call the block itself (every "
+                      "activation is kept for backward)",
+        "tensorboard": "there is no TensorBoard writer: log with print or to a file",
+    },
+}
+
+
+def no_attribute(module: str, name: str) -> AttributeError:
+    """The error for a missing attribute of ``module``: with the way out when ``name`` is a
+    PyTorch name listed in :data:`MISSING`."""
+    advice = MISSING.get(module, {}).get(name)
+    if advice is None:
+        return AttributeError(f"module {module!r} has no attribute {name!r}")
+    short = module.replace("tinygrad_cnn", "torch", 1)
+    return AttributeError(f"module {module!r} has no attribute {name!r} (PyTorch's "
+                          f"{short}.{name}): {advice}")

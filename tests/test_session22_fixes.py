@@ -309,3 +309,57 @@ def test_a_missing_pytorch_name_says_what_to_do_instead():
         tg.nosuch  # noqa: B018
     import tinygrad_cnn.nn.functional as F
     assert hasattr(F, "relu") and not hasattr(F, "grid_sample")
+
+
+class _SinCos(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x), np.cos(x)
+
+    @staticmethod
+    def backward(ctx, gs, gc):
+        (x,) = ctx.saved_tensors
+        return gs * x.cos() - gc * x.sin()
+
+
+def test_animate_says_sum_only_where_one_outputs_gradient_came_twice():
+    """(was: an op with two outputs, each with its own gradient, read 'the sum of 2 gradients')"""
+    import json
+    import re
+
+    x = Tensor(np.linspace(-1, 1, 4), requires_grad=True)
+    s, c = _SinCos.apply(x)
+    page = viz.animate((s * 2).sum() + c.sum()).html
+    merged = [json.loads(f'"{m}"') for m in re.findall(r'"merged": "([^"]*)"', page)]
+    assert merged and not any(merged), merged
+    s, c = _SinCos.apply(x)
+    page = viz.animate((s * c).sum() + c.sum()).html
+    merged = [m for m in re.findall(r'"merged": "([^"]*)"', page) if m]
+    assert merged == ["output 1: the sum of 2 gradients (from step 2, step 4)"], merged
+
+
+class Mul(Function):  # (a user's op named like a built-in: PyTorch names it after its class)
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return g * b * 2, g * a
+
+
+def test_the_culprit_report_tells_a_users_function_from_a_built_in():
+    """(was: 'The culprit: `mul` ...', the same words as for the built-in mul)"""
+    x = Tensor(np.array([0.5, 1.5]), requires_grad=True)
+    y = Tensor(np.array([2.0, -1.0]), requires_grad=True)
+    r = check_grads(lambda x, y: Mul.apply(x * 1.0, y).sum(), (x, y))
+    assert not r.ok and "your Function Mul (module test_session22_fixes)" in (r.culprit or "")
+    # (two elements: a random gradient of one sign, where |g| = g, is not the only one tried)
+    r = check_grads(lambda x, y: (x * y).sum() * _SinAbsG.apply(x).sum(), (x, y))
+    assert "your Function _SinAbsG" in (r.culprit or ""), str(r)
+    from tinygrad_cnn.gradcheck.culprit import describe
+
+    assert "your Function" not in describe((x * y).grad_fn)

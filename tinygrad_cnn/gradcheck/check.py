@@ -815,28 +815,39 @@ def _not_linear(p: Problem, s: Settings, labels: Labels, order: int,
     report, or None."""
     outs = p.outputs()
     for c, j in enumerate(p.which):
-        v = rng.standard_normal(outs[j]._data.size)
-        got = p.vjps(outs, c, v)
-        if p.grad_changed is not None:
-            return _grad_changed_report(labels, order, p.grad_changed)
-        for r, i in enumerate(p.diff):
-            a = analytical[r][c]
-            finite = np.isfinite(a).all(axis=1)  # (rows with NaN or inf: a domain edge)
-            with np.errstate(all="ignore"):
-                want = np.where(finite, np.where(np.isfinite(a), a, 0.0) @ v, 0.0)
-                size = np.where(np.isfinite(a), np.abs(a), 0.0) @ np.abs(v)
-            allowed = s.atol + s.rtol * size + F64_ROUNDING * size
-            bad = finite & ~(np.abs(got[r] - want) <= allowed)
-            if not bad.any():
-                continue
-            k = int(np.argmax(np.where(bad, np.abs(got[r] - want) - allowed, -np.inf)))
-            return _linearity_report(
-                p, s, labels, order, i, j, k, int(bad.sum()), bad.size,
-                ("from v at once:        ", got[r][k]),
-                ("from v's one-hot parts:", want[k], "(the Jacobian's column per output "
-                 "element, each checked right, weighted by v)"),
-                "(|A| |v|)", "One-hot gradients are all positive, so the Jacobian's columns "
-                "alone could not show this.")
+        drawn = rng.standard_normal(outs[j]._data.size)
+        for v in (drawn, -drawn):  # (both: a small v may have one sign only)
+            failed = _linear_at(p, s, labels, order, analytical, outs, c, j, v)
+            if failed is not None:
+                return failed
+    return None
+
+
+def _linear_at(p: Problem, s: Settings, labels: Labels, order: int,
+               analytical: list[list[np.ndarray]], outs: tuple[Tensor, ...], c: int, j: int,
+               v: np.ndarray) -> GradcheckReport | None:
+    """:func:`_not_linear` for one gradient ``v`` of output ``j``."""
+    got = p.vjps(outs, c, v)
+    if p.grad_changed is not None:
+        return _grad_changed_report(labels, order, p.grad_changed)
+    for r, i in enumerate(p.diff):
+        a = analytical[r][c]
+        finite = np.isfinite(a).all(axis=1)  # (rows with NaN or inf: a domain edge)
+        with np.errstate(all="ignore"):
+            want = np.where(finite, np.where(np.isfinite(a), a, 0.0) @ v, 0.0)
+            size = np.where(np.isfinite(a), np.abs(a), 0.0) @ np.abs(v)
+        allowed = s.atol + s.rtol * size + F64_ROUNDING * size
+        bad = finite & ~(np.abs(got[r] - want) <= allowed)
+        if not bad.any():
+            continue
+        k = int(np.argmax(np.where(bad, np.abs(got[r] - want) - allowed, -np.inf)))
+        return _linearity_report(
+            p, s, labels, order, i, j, k, int(bad.sum()), bad.size,
+            ("from v at once:        ", got[r][k]),
+            ("from v's one-hot parts:", want[k], "(the Jacobian's column per output "
+             "element, each checked right, weighted by v)"),
+            "(|A| |v|)", "One-hot gradients are all positive, so the Jacobian's columns "
+            "alone could not show this.")
     return None
 
 

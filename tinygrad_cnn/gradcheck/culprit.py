@@ -92,6 +92,9 @@ def describe(node: Context) -> str:
         where = "applied directly by the checked function"
     if node.scope:
         where += f" (in module `{node.scope}`)"
+    cls = node.fn if isinstance(node.fn, type) else type(node.fn)
+    if not cls.__module__.startswith("tinygrad_cnn."):  # (a user's `Mul` is not our `mul`)
+        where = f"your Function {cls.__qualname__} (module {cls.__module__}), {where}"
     return f"`{node.name}` (inputs {shapes}), {where}"
 
 

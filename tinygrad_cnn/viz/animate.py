@@ -111,8 +111,15 @@ def _frames(view: GraphView, steps: list[Context]) -> list[dict[str, Any]]:
                           "accumulate": bool(before), "stat": ng.sent[i].describe(),
                           "edge": f"e{_node_id(view, ctx)}_{i}", "dst": _node_id(view, e)})
             before.append(f"step {ng.step}")
-        came = [w for node in (output_nodes(ctx) if getattr(ctx, "n_outputs", 1) > 1 else [ctx])
-                if node is not None for w in arrived.get(id(node), [])]
+        several = getattr(ctx, "n_outputs", 1) > 1
+        per_output = [arrived.get(id(node), []) if node is not None else []
+                      for node in (output_nodes(ctx) if several else [ctx])]
+        # (an op with several outputs gets one gradient per output: a sum only where one output's
+        # gradient came along several paths -- was: 'the sum of 2 gradients' for outputs 0 and 1)
+        merged = "; ".join(
+            (f"output {k}: " if several else "")
+            + f"the sum of {len(came)} gradients (from {', '.join(came)})"
+            for k, came in enumerate(per_output) if len(came) > 1)
         frames.append({
             "step": ng.step, "op": fn.name, "node": _node_id(view, ctx),
             "output": f"d{view.out_name(ctx)}", "shape": fmt_shape(outputs(ctx)[0][1]),
@@ -120,8 +127,7 @@ def _frames(view: GraphView, steps: list[Context]) -> list[dict[str, Any]]:
             "received": ng.received.describe() if not ng.received_all else "; ".join(
                 f"output {k}: {st.describe() if st is not None else 'no gradient'}"
                 for k, st in enumerate(ng.received_all)),
-            "merged": (f"the sum of {len(came)} gradients (from {', '.join(came)})"
-                       if len(came) > 1 else ""),
+            "merged": merged,
             "sends": sends, "doc": _doc(fn), "code": _backward_source(fn)})
     return frames
 

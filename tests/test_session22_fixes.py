@@ -363,3 +363,66 @@ def test_the_culprit_report_tells_a_users_function_from_a_built_in():
     from tinygrad_cnn.gradcheck.culprit import describe
 
     assert "your Function" not in describe((x * y).grad_fn)
+
+
+# ------------------------------------------------------- ops (outside tester t91), vs PyTorch
+
+
+@pytest.mark.parametrize("vals,p", [([np.inf, 1.0, 2.0], -1), ([5.0, np.inf, 2.0], -0.5),
+                                    ([np.inf, np.inf, 2.0], -1), ([np.inf, 0.0, 2.0], -2),
+                                    ([3.0, 1.0, 2.0], -2)])
+def test_negative_p_norm_second_derivative_with_an_inf_element(vals, p):
+    """(was: all NaN -- the inf element's ratio inf / N carried -inf / N^2 into every entry)"""
+    torch = pytest.importorskip("torch")
+    got = []
+    for m, grad in ((tg, tg.grad), (torch, torch.autograd.grad)):
+        x = m.tensor(vals, dtype=m.float64, requires_grad=True)
+        (g,) = grad(x.norm(p=p), x, create_graph=True)
+        (h,) = grad(g.sum(), x)
+        got.append((np.asarray(g.detach().numpy()), np.asarray(h.detach().numpy())))
+    np.testing.assert_allclose(got[0][0], got[1][0], rtol=1e-12)
+    np.testing.assert_allclose(got[0][1], got[1][1], rtol=1e-10, atol=1e-15)
+    x = tg.tensor(vals, dtype=tg.float64, requires_grad=True)
+    (g,) = tg.grad(tg.linalg.vector_norm(x, ord=p, dim=0), x, create_graph=True)
+    (h,) = tg.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), got[1][1], rtol=1e-10, atol=1e-15)
+
+
+def test_pytorch_keywords_and_edge_arguments_of_shape_and_product_ops():
+    """(was: TypeError for outer(input=, vec2=), dot(input=, tensor=), mv(input=, vec=),
+    bmm(input=, mat2=), tile(dims=), broadcast_to(size=); roll(dims=()) refused)"""
+    torch = pytest.importorskip("torch")
+    for m in (tg, torch):
+        x, a, b = m.ones(3), m.ones(2, 3), m.ones(1, 3, 2)
+        r = [m.outer(input=x, vec2=x).shape, m.dot(input=x, tensor=x).item(),
+             x.dot(tensor=x).item(), tuple(m.mv(input=a, vec=x).shape),
+             tuple(m.bmm(input=b.transpose(1, 2), mat2=b).shape), tuple(m.tile(x, dims=(2,)).shape),
+             tuple(x.tile(dims=(2, 2)).shape), tuple(x.broadcast_to(size=(2, 3)).shape),
+             m.arange(6).reshape(2, 3).roll(1, dims=()).tolist()]
+        if m is tg:
+            ours = [tuple(v) if isinstance(v, tuple) else v for v in r]
+        else:
+            theirs = [tuple(v) if not isinstance(v, (float, list)) else v for v in r]
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("case", ["rot90 int dims", "rot90 None", "cross 0-d", "take_along 0-d",
+                                  "norm narrowing", "norm of ints"])
+def test_refusals_name_the_op_as_pytorch_refuses(case):
+    """(was: 'int' object is not iterable; IndexError: tuple index out of range; take_along_dim
+    of a 0-d tensor with dim=0 and a narrowing norm dtype accepted)"""
+    torch = pytest.importorskip("torch")
+    call = {
+        "rot90 int dims": lambda m: m.ones(2, 3).rot90(1, 0),
+        "rot90 None": lambda m: m.ones(2, 3).rot90(1, None),
+        "cross 0-d": lambda m: m.linalg.cross(m.tensor(1.0), m.tensor(2.0)),
+        "take_along 0-d": lambda m: m.take_along_dim(m.tensor(5.0), m.tensor(0), dim=0),
+        "norm narrowing": lambda m: m.ones(3, dtype=m.float64).norm(dim=0, dtype=m.float32),
+        "norm of ints": lambda m: m.ones(3, dtype=m.int64).norm(dtype=m.float32),
+    }[case]
+    with pytest.raises(Exception):
+        call(torch)
+    with pytest.raises((TypeError, ValueError, IndexError, RuntimeError)) as info:
+        call(tg)
+    name = case.split()[0].replace("take_along", "take_along_dim")
+    assert name in str(info.value), str(info.value)

@@ -109,6 +109,10 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
     """The cross product of 3-vectors along ``dim`` (default the last), the inputs broadcast."""
     from tinygrad_cnn.ops.linalg import cross as _cross
 
+    for t in (input, other):
+        if isinstance(t, Tensor) and t.ndim == 0:  # (was: IndexError: tuple index out of range)
+            raise IndexError(f"linalg.cross: Dimension specified as {dim} but tensor has no "
+                             "dimensions; cross takes 3-vectors, shape (..., 3)")
     return _cross(input, other, dim)
 
 

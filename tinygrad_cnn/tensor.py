@@ -1693,8 +1693,8 @@ class Tensor:
     def repeat(self, *sizes: Any, repeats: Any = None) -> Tensor:
         return _ops.shape.repeat(self, *_keyword_sizes("repeat", sizes, "repeats", repeats))
 
-    def tile(self, *dims: Any) -> Tensor:
-        return _ops.shape.tile(self, *dims)
+    def tile(self, *dims: Any, **kwargs: Any) -> Tensor:
+        return _ops.shape.tile(self, *dims, **kwargs)
 
     def repeat_interleave(self, repeats: Any, dim: int | None = None, *,
                           output_size: int | None = None) -> Tensor:
@@ -1773,8 +1773,8 @@ class Tensor:
     def ravel(self) -> Tensor:
         return _ops.shape.ravel(self)
 
-    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
-        return _ops.shape.broadcast_to(self, shape)
+    def broadcast_to(self, size: Sequence[int]) -> Tensor:
+        return _ops.shape.broadcast_to(self, size)
 
     def tril(self, diagonal: int = 0) -> Tensor:
         return _ops.shape.tril(self, diagonal)
@@ -2474,9 +2474,9 @@ class Tensor:
         """The Kronecker product (see ``tinygrad_cnn.kron``)."""
         return _ops.linalg.kron(self, other)
 
-    def dot(self, other: Any) -> Tensor:
+    def dot(self, tensor: Any) -> Tensor:
         """The inner product of two 1-D tensors of one size and dtype."""
-        return _ops.linalg.dot(self, other)
+        return _ops.linalg.dot(self, tensor)
 
     def mv(self, vec: Any) -> Tensor:
         """Matrix (n, m) times vector (m,)."""
@@ -5137,9 +5137,14 @@ def _var_args(t: Tensor, dim: Any, unbiased: bool | None, correction: float | No
 
 def _norm_args(t: Tensor, p: Any, dim: Any, dtype: DTypeLike
                ) -> tuple[Tensor, float, tuple[int, ...] | None]:
-    if dtype is not None:
-        t = t.to(_dtype(dtype, "norm"))
     _only_floating(t, "norm")
+    if dtype is not None:
+        dt = _dtype(dtype, "norm")
+        if dt.kind != "f" or np.promote_types(t.dtype, dt) != dt:  # (PyTorch's: no narrowing)
+            raise RuntimeError(f"norm: the dtype of the input ({t.dtype}) should be convertible "
+                               f"without narrowing to the specified dtype ({dt}); convert the "
+                               "input first (x.to(dtype).norm(...)) to narrow it")
+        t = t.to(dt)
     dims = None if _all_dims(dim) else _dims(dim, t.ndim, "norm")
     if p is None or (isinstance(p, str) and p == "fro"):
         if dims is not None and len(dims) > 2:

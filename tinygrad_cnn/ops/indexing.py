@@ -191,7 +191,9 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
     end, as in numpy's ``take_along_axis`` (PyTorch wraps them with a dim and refuses them without
     one; it also wraps indices past the end, which are an IndexError here)."""
     idx = _index(indices, input, "take_along_dim", "indices")
-    scalar = dim is not None and input.ndim == 0
+    if dim is not None and input.ndim == 0:  # (PyTorch's; was: indexed as if 1-d)
+        raise IndexError(f"take_along_dim: Dimension specified as {dim} but tensor has no "
+                         "dimensions; leave dim=None to index the flattened tensor")
     if dim is None:
         input, idx, d = input.reshape(-1), idx.reshape(-1), 0
     else:
@@ -199,8 +201,6 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
         if idx.ndim != input.ndim:
             raise ValueError(f"take_along_dim: indices have {idx.ndim} dims, the input {input.ndim} "
                              f"(shapes {tuple(idx.shape)} and {input.shape}); they must match")
-        if input.ndim == 0:
-            input, idx = input.reshape(1), idx.reshape(1)
     n = input.shape[d]
     _check_range(idx, n, "take_along_dim", d, input.shape, negative=True)
     xp = array_module(idx)
@@ -220,7 +220,7 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
     if idx.shape != idx_shape:
         idx = xp.broadcast_to(idx, idx_shape)
     out = Gather.apply(input, index=idx, dim=d)
-    return out.reshape(()) if scalar else out
+    return out
 
 
 def _nothing_written(input: Tensor, src: Tensor | None, idx: Any, dim: int) -> Tensor:

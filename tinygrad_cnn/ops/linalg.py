@@ -416,16 +416,18 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     return einsum(f"{la},{lb}->{out}", a, b)
 
 
-def outer(a: Tensor, b: Tensor) -> Tensor:
-    """``a[i] * b[j]`` for two 1-D tensors (dtypes promote as in ``*``)."""
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    """``input[i] * vec2[j]`` for two 1-D tensors (dtypes promote as in ``*``)."""
+    a, b = input, vec2
     _tensors("outer", a, b)
     if a.ndim != 1 or b.ndim != 1:
         raise ValueError(f"outer: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
     return a.reshape(a.shape[0], 1) * b.reshape(1, b.shape[0])
 
 
-def dot(a: Tensor, b: Tensor) -> Tensor:
+def dot(input: Tensor, tensor: Tensor) -> Tensor:
     """The inner product of two 1-D tensors of one size and one dtype (a 0-d tensor)."""
+    a, b = input, tensor
     _tensors("dot", a, b)
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
         raise ValueError(f"dot: expected two 1-D tensors of one size, got shapes {a.shape} and "
@@ -434,8 +436,9 @@ def dot(a: Tensor, b: Tensor) -> Tensor:
     return a.matmul(b)
 
 
-def mv(m: Tensor, v: Tensor, *, _where: str = "mv") -> Tensor:
+def mv(input: Tensor, vec: Tensor, *, _where: str = "mv") -> Tensor:
     """Matrix (n, k) times vector (k,) -> (n,)."""
+    m, v = input, vec
     _tensors(_where, m, v)
     if m.ndim != 2 or v.ndim != 1 or m.shape[1] != v.shape[0]:
         raise ValueError(f"{_where}: expected a matrix (n, k) and a vector (k,), got shapes "
@@ -444,8 +447,9 @@ def mv(m: Tensor, v: Tensor, *, _where: str = "mv") -> Tensor:
     return m.matmul(v)
 
 
-def bmm(a: Tensor, b: Tensor, *, _where: str = "bmm") -> Tensor:
+def bmm(input: Tensor, mat2: Tensor, *, _where: str = "bmm") -> Tensor:
     """Batched matrix product (B, n, k) @ (B, k, m) -> (B, n, m); unlike matmul, no broadcasting."""
+    a, b = input, mat2
     _tensors(_where, a, b)
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
         raise ValueError(f"{_where}: expected (B, n, k) and (B, k, m) tensors, got shapes "

@@ -529,8 +529,16 @@ class Norm(Function):
         # underflow (the norm itself is scaled so: its gradient must be too)
         with np.errstate(divide="ignore", invalid="ignore"):
             safe = _where(at_zero, 1, norm)  # (no 0/0 anywhere: its derivative would be NaN)
-            r = x.abs() / safe
-            zero = x._data == 0
+            big = xp.isinf(x._data) if p < 0 else None
+            if big is not None and big.any():
+                # (p < 0: an inf element adds inf ** p = 0 and gets 0. Its ratio inf / N is left
+                # out of the graph -- its derivative -inf / N^2 times where's 0 made every second
+                # derivative NaN; PyTorch's are finite)
+                r = _where(big, 0, x.abs()) / safe
+                zero = (x._data == 0) | big
+            else:
+                r = x.abs() / safe
+                zero = x._data == 0
             if p < 1 or (p < 2 and zero.any()):
                 # (N = 0 with a zero element when p < 0: no gradient, as PyTorch.) r ** (p - 1)
                 # of a safe 1 at the zero elements: its derivative there, inf (p < 2), times

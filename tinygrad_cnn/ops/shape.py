@@ -278,6 +278,9 @@ def flip(input: Tensor, *order: Any, dims: Any = None) -> Tensor:
 def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
     """Rotate by 90° ``k`` times in the plane of ``dims``, from the first towards the second; a
     copy. ``flip`` of one dim then a transpose, as in PyTorch."""
+    if not isinstance(dims, (list, tuple)):  # (was: 'int' object is not iterable)
+        raise TypeError(f"rot90: dims must be a tuple of two ints, got {a_type(dims)}; e.g. "
+                        "x.rot90(1, (0, 1))")
     dims = tuple(dims)
     if len(dims) != 2:
         raise ValueError(f"rot90: dims must name two dims, got {dims}")
@@ -298,7 +301,7 @@ def roll(input: Tensor, shifts: int | Sequence[int], dims: int | Sequence[int] |
     """Shift elements cyclically by ``shifts`` along ``dims`` (one shift per dim); without
     ``dims`` the tensor is rolled as if flattened. A copy."""
     sh = _int_tuple(shifts, "shifts", "roll")
-    if dims is None:
+    if dims is None or (isinstance(dims, (list, tuple)) and not dims):  # (dims=(): PyTorch's too)
         if len(sh) != 1:
             raise ValueError(f"roll: without dims, shifts must be one int, got {shifts}")
         flat = input.reshape(-1)
@@ -358,8 +361,15 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
     return _copy_of(out, input)
 
 
-def tile(input: Tensor, *dims: Any) -> Tensor:
-    """``repeat`` with ``dims`` padded with leading 1s to ``input``'s number of dims."""
+def tile(input: Tensor, *dims: Any, **kwargs: Any) -> Tensor:
+    """``repeat`` with ``dims`` padded with leading 1s to ``input``'s number of dims
+    (``tile(x, (2, 3))``, ``x.tile(2, 3)`` or PyTorch's keyword, ``x.tile(dims=(2, 3))``)."""
+    if kwargs:
+        if set(kwargs) != {"dims"} or dims:
+            bad = sorted(set(kwargs) - {"dims"})
+            raise TypeError(f"tile: unexpected keyword argument {bad[0]!r}" if bad else
+                            "tile: give dims once, as arguments or as dims=")
+        dims = (kwargs["dims"],)
     dims = _shape_arg(dims)
     return repeat(input, (1,) * (input.ndim - len(dims)) + tuple(dims))
 
@@ -643,10 +653,11 @@ def ravel(input: Tensor) -> Tensor:
     return input.contiguous().reshape(-1)
 
 
-def broadcast_to(input: Tensor, shape: Sequence[int]) -> Tensor:
-    """``expand`` to ``shape`` (``-1`` keeps a dim); a read-only view."""
+def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
+    """``expand`` to ``size`` (``-1`` keeps a dim); a read-only view. (PyTorch's keyword is
+    ``size``, though its documentation says ``shape``.)"""
     try:
-        return input.expand(tuple(shape))
+        return input.expand(tuple(size))
     except ValueError as exc:
         raise ValueError(f"broadcast_to: {exc}".replace("expand: ", "")) from None
 

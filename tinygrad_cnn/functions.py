@@ -1026,8 +1026,8 @@ def trapezoid(y: Tensor, x: Any = None, *, dx: Any = None, dim: int = -1) -> Ten
     d = dim + y.ndim if dim < 0 else dim
     n = y.shape[d]
     step = 1.0 if dx is None and x is None else float(x if dx is None else dx)
-    if n == 0:
-        return terms.sum(d)
+    if n == 0:  # (zeros of y's own dtype, PyTorch's: int64 stays int64)
+        return y.sum(d, dtype=y.dtype)
     ends = (y.narrow(d, 0, 1) + y.narrow(d, n - 1, 1)).squeeze(d) * 0.5
     return (y.sum(d) - ends) * step
 

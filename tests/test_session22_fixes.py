@@ -449,3 +449,29 @@ def test_trapezoid_over_an_empty_dim_keeps_the_dtype(dtype):
         got = tg.trapezoid(tg.ones((0, 2) if dim == 0 else (2, 0), dtype=dtype), dim=dim)
         assert str(got.dtype) == str(want.dtype).removeprefix("torch.")
         assert got.tolist() == want.tolist()
+
+
+class _WrongShape(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.sum(0)
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_animate_leaves_the_drawings_as_they_were(fails):
+    """(was: after viz.animate -- and after one whose backward raised -- the text form said
+    'not recorded' where it said 'not computed': the animation's own backward was seen)"""
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    y = ((_WrongShape.apply(x) if fails else x * 2) * 3).sum()
+    before = viz.text(y, backward=True)
+    assert "not computed" in before
+    if fails:
+        with pytest.raises(RuntimeError, match="shape"):
+            viz.animate(y)
+    else:
+        viz.animate(y)
+    assert viz.text(y, backward=True) == before

@@ -410,14 +410,17 @@ def snapshot(nodes: Sequence[Context], leaves: Sequence[Tensor]) -> Any:
     recording made for one purpose (an animation) does not show in other drawings."""
     return ({c: dict(_NODES[c]) for c in nodes if c in _NODES},
             {id(t): (_LEAVES[id(t)][0], dict(_LEAVES[id(t)][1])) for t in leaves
-             if id(t) in _LEAVES})
+             if id(t) in _LEAVES},
+            {c: c.backward_ran for c in nodes})  # (an animation's backward, put back too:
+                                                 # drawings then said 'not recorded')
 
 
 def restore(state: Any, nodes: Sequence[Context], leaves: Sequence[Tensor]) -> None:
     """Put back what :func:`snapshot` saw for ``nodes`` and ``leaves``, forgetting newer records."""
-    old_nodes, old_leaves = state
+    old_nodes, old_leaves, ran = state
     for c in nodes:
         _NODES.pop(c, None)
+        c.backward_ran = ran.get(c, c.backward_ran)
     for t in leaves:
         _LEAVES.pop(id(t), None)
     _NODES.update(old_nodes)

@@ -43,10 +43,11 @@ unary("erfinv", lambda m, a: (1 - (a * 30).exp().reciprocal()).erfinv(), id="tai
       domain="positive")  # (1 - e^-30x: the tail near 1, where Newton on erf creeps)
 unary("logit", lambda m, a: ((a + 1) / 2).logit(), domain="unit", dtypes=FLOATS)
 unary("logit", lambda m, a: a.logit(), id="any_sign", smooth=False)  # (NaN gradient outside [0, 1])
-# (0 outside [eps, 1-eps]; at a NaN, PyTorch's vectorised loop gives 0 and its scalar loop for
-# the last elements NaN -- ours 0 everywhere, so NaN is not drawn here)
+# (0 outside [eps, 1-eps]; at a NaN, PyTorch's vectorised loop gives 0 and its scalar loop -- a
+# tensor under 16 float64s, the last elements of others -- NaN, as ours: NaN is not drawn here,
+# and the op stays out of the programs, which draw NaN)
 unary("logit", lambda m, a: a.logit(eps=0.25), id="eps", smooth=False,
-      specials=("zero", "tie", "inf"))
+      specials=("zero", "tie", "inf"), in_programs=False)
 unary("lgamma", lambda m, a: a.lgamma(), domain="positive", dtypes=NUMBERS)
 unary("lgamma", lambda m, a: (a * 3.3).lgamma(), id="any_sign", smooth=False)  # (poles: +inf)
 # (digamma and polygamma stay out of the random programs: PyTorch's float64 trigamma is off by

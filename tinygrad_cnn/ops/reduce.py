@@ -529,7 +529,8 @@ class Norm(Function):
         # underflow (the norm itself is scaled so: its gradient must be too)
         with np.errstate(divide="ignore", invalid="ignore"):
             safe = _where(at_zero, 1, norm)  # (no 0/0 anywhere: its derivative would be NaN)
-            big = xp.isinf(x._data) if p < 0 else None
+            # (where the norm is finite: every element inf makes it inf, and PyTorch's NaN)
+            big = (xp.isinf(x._data) & xp.isfinite(norm._data)) if p < 0 else None
             if big is not None and big.any():
                 # (p < 0: an inf element adds inf ** p = 0 and gets 0. Its ratio inf / N is left
                 # out of the graph -- its derivative -inf / N^2 times where's 0 made every second

@@ -439,7 +439,7 @@ class Polygamma(Function):
 class Logit(Function):
     """The log-odds ``log(z / (1 - z))`` of ``z = x`` (with ``eps``: of ``x`` clamped to
     ``[eps, 1 - eps]``), as PyTorch's ``logit``. VJP (PyTorch's): ``g / (x (1 - x))``; without
-    ``eps`` NaN outside [0, 1], with it 0 outside ``[eps, 1 - eps]`` (and at a NaN ``x``)."""
+    ``eps`` NaN outside [0, 1], with it 0 outside ``[eps, 1 - eps]``."""
 
     @staticmethod
     @quiet  # log(0) = -inf and log of a negative = NaN, as in PyTorch
@@ -460,8 +460,9 @@ class Logit(Function):
         grad = g / (x * (1 - x))
         if eps is None:
             return where((x < 0) | (x > 1), math.nan, grad)
-        # (inside [eps, 1 - eps] or 0: a NaN x is not inside, so its gradient is 0, PyTorch's)
-        return where((x >= eps) & (x <= 1 - eps), grad, 0.0)
+        # (a NaN x keeps its NaN gradient: PyTorch's vectorised loop gives 0 there, its scalar
+        # loop -- a tensor under 16 float64s, the last elements of others -- NaN)
+        return where((x < eps) | (x > 1 - eps), 0.0, grad)
 
 
 # ------------------------------------------------------------------------------ rounding

@@ -464,3 +464,48 @@ def test_animate_leaves_the_drawings_as_they_were(fails):
     else:
         viz.animate(y)
     assert viz.text(y, backward=True) == before
+
+
+# ------------------------------------------------ views and in-place ops (outside tester t90)
+
+
+def test_flatten_that_changes_nothing_is_the_tensor_itself_as_pytorchs():
+    """(was: a new view: h.flatten().retain_grad() and x.flatten().grad read None; PyTorch's
+    flatten of a 1-d tensor, and flatten(d, d), return self)"""
+    torch = pytest.importorskip("torch")
+    for m in (tg, torch):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        h = x * 1
+        f = h.flatten()
+        f.retain_grad()
+        (h * 3).sum().backward()
+        assert f is h and x.flatten() is x
+        assert f.grad.tolist() == [3.0, 3.0] and x.flatten().grad.tolist() == [3.0, 3.0]
+        y = m.ones(2, 3)
+        assert y.flatten(1, 1) is y and y.flatten(-1, 1) is y
+        assert y.flatten() is not y and tuple(y.flatten(0, 1).shape) == (6,)
+        z = m.tensor(2.0)
+        assert z.flatten() is not z and tuple(z.flatten().shape) == (1,)
+
+
+@pytest.mark.parametrize("case", ["0-d src, two indices", "0-d src, one index", "empty index",
+                                  "empty index, other dtype"])
+def test_scatter_src_and_empty_index_as_pytorch(case):
+    """(was: a 0-d src broadcast to every index -- PyTorch refuses; an empty index whose rank
+    differs from src refused -- PyTorch writes nothing)"""
+    torch = pytest.importorskip("torch")
+    call = {
+        "0-d src, two indices": lambda m: m.zeros(3).scatter_(0, m.tensor([1, 2]), m.tensor(7.0)),
+        "0-d src, one index": lambda m: m.zeros(3).scatter(0, m.tensor([1]), m.tensor(7.0)),
+        "empty index": lambda m: m.zeros(0, 2).scatter_(
+            1, m.tensor([], dtype=m.int64).reshape(0, 2), m.ones(2)),
+        "empty index, other dtype": lambda m: m.zeros(2, 2).scatter(
+            1, m.tensor([], dtype=m.int64), m.ones(3, dtype=m.float64)),
+    }[case]
+    try:
+        want = call(torch).tolist()
+    except RuntimeError:
+        with pytest.raises((RuntimeError, TypeError), match="scatter"):
+            call(tg)
+        return
+    assert call(tg).tolist() == want

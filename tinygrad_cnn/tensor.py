@@ -1492,6 +1492,8 @@ class Tensor:
         e = _dim(end_dim, self.ndim, "flatten")
         if s > e:
             raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        if s == e:  # (nothing to flatten -- a 1-D tensor, flatten(d, d): the tensor itself, as
+            return self  # PyTorch's; its retain_grad and hooks are the caller's own)
         shape = self.shape
         return self.reshape(shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
 

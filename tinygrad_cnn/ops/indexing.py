@@ -145,6 +145,11 @@ def _check_range(idx: Any, n: int, where: str, dim: int, shape: tuple[int, ...],
 
 
 def _check_scatter(where: str, x: Tensor, d: int, idx: Any, src: Tensor | None) -> None:
+    if src is not None and src.dtype != x.dtype:
+        raise TypeError(f"{where}: src is {src.dtype} but the tensor is {x.dtype}; convert "
+                        "one of them with .to()")
+    if not idx.size:  # (an empty index writes nothing: PyTorch checks no shapes then)
+        return
     if idx.ndim != x.ndim:
         raise ValueError(f"{where}: index has {idx.ndim} dims, the tensor {x.ndim} (shapes "
                          f"{tuple(idx.shape)} and {x.shape}); they must match")
@@ -152,9 +157,6 @@ def _check_scatter(where: str, x: Tensor, d: int, idx: Any, src: Tensor | None) 
         if src.ndim != x.ndim:
             raise ValueError(f"{where}: src has {src.ndim} dims, the tensor {x.ndim} (shapes "
                              f"{src.shape} and {x.shape}); they must match")
-        if src.dtype != x.dtype:
-            raise TypeError(f"{where}: src is {src.dtype} but the tensor is {x.dtype}; convert "
-                            "one of them with .to()")
     for i, s in enumerate(idx.shape):
         if (i != d and s > x.shape[i]) or (src is not None and s > src.shape[i]):
             raise ValueError(
@@ -227,7 +229,7 @@ def _nothing_written(input: Tensor, src: Tensor | None, idx: Any, dim: int) -> T
     """``input.clone()`` for a scatter of an empty index, recorded as a scatter that writes
     nothing when ``src`` has a gradient to get: PyTorch gives it zeros of its shape, not None."""
     if src is not None and src.requires_grad and _state.grad_enabled and src.dtype == input.dtype \
-            and input.ndim > 0:
+            and input.ndim > 0 and src.ndim == input.ndim:
         return Scatter.apply(input, src, index=idx, dim=dim)
     return input.clone()
 
@@ -244,6 +246,12 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any 
     if src is not None and not isinstance(src, Tensor):
         src, value = None, src
     if src is not None and src.ndim == 0 and input.ndim > 0:
+        shape = tuple(np.shape(index._data if isinstance(index, Tensor) else index))
+        if any(n > 1 for n in shape):  # (PyTorch's: a 0-d src is one element, not a value)
+            raise RuntimeError(f"scatter: index of shape {shape} is larger than src of shape () "
+                               "apart from dimension 0 (a 0-d src holds one element); pass the "
+                               "number as value=, e.g. scatter(dim, index, value=src.item()), "
+                               "or src of the index's shape")
         if src.requires_grad and _state.grad_enabled:  # spread it, so it gets its gradient
             src = src.expand(tuple(np.shape(index._data if isinstance(index, Tensor) else index)))
         else:  # a 0-d tensor is a value, as in PyTorch

@@ -509,3 +509,42 @@ def test_scatter_src_and_empty_index_as_pytorch(case):
             call(tg)
         return
     assert call(tg).tolist() == want
+
+
+@pytest.mark.parametrize("case", ["row then index", "row and index", "row then mask",
+                                  "repeated index", "two rows one column", "empty"])
+def test_advanced_index_writes_into_a_row_of_an_expanded_tensor(case):
+    """(was: refused while recording -- 'the region written shows one value in several places'
+    -- where PyTorch writes the row; basic-index writes to the same row worked)"""
+    torch = pytest.importorskip("torch")
+
+    def run(m):
+        x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        h = x * 1
+        e = h.expand(2, 3)
+        if case == "row then index":
+            e[0][m.tensor([0, 2])] = -1.25
+        elif case == "row and index":
+            e[0, m.tensor([0, 2])] = -1.25
+        elif case == "row then mask":
+            e[0][m.tensor([True, False, True])] = -1.25
+        elif case == "repeated index":
+            e[0][m.tensor([0, 0, 2])] = -1.25
+        elif case == "two rows one column":  # (one memory place written twice: refused)
+            e[m.tensor([0, 1]), m.tensor([0, 0])] = -1.25
+        else:
+            z = (x[:0] * 1).expand(2, 0)
+            z[m.tensor([0, 1])] = -0.5
+        (h * m.tensor([1.0, 10.0, 100.0])).sum().backward()
+        return h.tolist(), x.grad.tolist()
+
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (PyTorch's deprecation of index_put_ on expanded)
+        try:
+            want = run(torch)
+        except RuntimeError:
+            with pytest.raises(RuntimeError):
+                run(tg)
+            return
+    assert run(tg) == want

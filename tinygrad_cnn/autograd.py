@@ -1531,7 +1531,10 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                     g = _run_hooks(ctx.hooks, g, ctx.fn.name, user, ctx)
                 if ctx.retained is not None:
                     t = ctx.retained()
-                    if t is not None and t.grad_fn is ctx:
+                    # (its node as it stands, not brought up to date: a view whose base changed
+                    # in place keeps its retain_grad on the node the user's ops read until it is
+                    # read again, as in PyTorch -- `grad_fn` would move it here, losing .grad)
+                    if t is not None and t._grad_fn is ctx:
                         t._grad = _own_copy(g, create_graph) if t._grad is None else t._grad + g
                 if id(ctx) in capture:
                     for i in capture[id(ctx)]:

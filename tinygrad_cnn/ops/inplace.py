@@ -39,6 +39,11 @@ def write_region(arr: Any, chain: Chain, value: Any) -> None:
         if writeable(parent):
             parent[key] = value  # basic or advanced indexing: numpy writes through both
             return
+        if not _is_basic(key) and _repeats_nothing(parent, key):
+            # (an index array or mask into a row of an expanded tensor: no two elements it
+            # selects share memory, so it is written as PyTorch writes it)
+            _writable_alias(parent, arr)[key] = value
+            return
         # (a trailing ... keeps one element a 0-d view, not a scalar)
         target = parent[key if any(k is Ellipsis for k in key) else (*key, Ellipsis)] \
             if _is_basic(key) else None
@@ -50,6 +55,23 @@ def write_region(arr: Any, chain: Chain, value: Any) -> None:
         raise RuntimeError("copy_slices: the region written shows one value in several places "
                            "(it is read through an expand()); call .clone() first")
     target[...] = value
+
+
+def _repeats_nothing(view: Any, key: Any) -> bool:
+    """Whether the elements ``view[key]`` selects (an advanced key) lie at distinct places in
+    memory -- a key that names one element twice is fine, two elements that an ``expand`` shows
+    from one place are not."""
+    xp = array_module(view)
+    offsets = xp.zeros(view.shape, dtype=xp.int64)
+    for d, (n, stride) in enumerate(zip(view.shape, view.strides)):
+        shape = [1] * view.ndim
+        shape[d] = n
+        offsets = offsets + (xp.arange(n, dtype=xp.int64) * stride).reshape(shape)
+    places = xp.arange(view.size, dtype=xp.int64).reshape(view.shape)
+    try:
+        return len(xp.unique(offsets[key])) == len(xp.unique(places[key]))
+    except (IndexError, ValueError, TypeError):  # (a bad key: the write itself says so)
+        return False
 
 
 def region(t: Tensor, chain: Chain) -> Tensor:

@@ -304,7 +304,9 @@ def test_norm_errors():
         Tensor(np.ones((2, 2))).norm(p="nuc")
     with pytest.raises(TypeError, match="norm"):
         Tensor(np.array([1, 2])).norm()
-    assert Tensor(np.array([3, 4])).norm(dtype=np.float64).item() == 5.0
+    with pytest.raises(TypeError, match="norm"):  # (dtype= does not convert an integer
+        Tensor(np.array([3, 4])).norm(dtype=np.float64)  # input: PyTorch's refusal too)
+    assert Tensor(np.array([3.0, 4.0], np.float32)).norm(dtype=np.float64).item() == 5.0
 
 
 def test_amax_amin_ties_split_evenly():

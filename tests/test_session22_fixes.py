@@ -548,3 +548,194 @@ def test_advanced_index_writes_into_a_row_of_an_expanded_tensor(case):
                 run(tg)
             return
     assert run(tg) == want
+
+
+# ------------------------------------------------------ files (outside tester t94)
+
+
+def test_save_refuses_a_device_fifo_or_socket_instead_of_replacing_it(tmp_path):
+    """(was: tg.save(obj, '/dev/null') renamed a regular file over the device, run as root)"""
+    import os
+    import socket
+    import stat
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    sock_path = tmp_path / "sock"
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(sock_path))
+    link = tmp_path / "link"
+    link.symlink_to(fifo)
+    try:
+        for path, kind in ((fifo, "a FIFO"), (sock_path, "a socket"), (link, "a FIFO")):
+            with pytest.raises(OSError, match=f"save: .* is {kind}, not a file"):
+                tg.save({"a": 1}, path)
+        assert stat.S_ISFIFO(os.stat(fifo).st_mode) and stat.S_ISSOCK(os.stat(sock_path).st_mode)
+    finally:
+        sock.close()
+    if os.path.exists("/dev/null"):
+        with pytest.raises(OSError, match="is a character device"):
+            tg.save({"a": 1}, "/dev/null")
+        assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_save_refuses_a_read_only_file(tmp_path, monkeypatch):
+    """(was: a chmod 444 checkpoint was replaced; torch.save fails with Permission denied. Root
+    may write anyway, so the check asks os.access, as a user's process would be answered)"""
+    import os
+
+    path = tmp_path / "ro.npz"
+    tg.save({"a": 1}, path)
+    path.chmod(0o444)
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if os.fspath(p) == str(path)
+                        and mode & os.W_OK else real(p, mode, **kw))
+    with pytest.raises(PermissionError, match="read-only \\(mode 444\\)"):
+        tg.save({"a": 2}, path)
+    monkeypatch.undo()
+    assert tg.load(path) == {"a": 1}
+
+
+def _patched_npz(tmp_path, edit):
+    """A checkpoint of one array, its bytes changed by ``edit``."""
+    path = tmp_path / "x.npz"
+    tg.save({"w": tg.zeros(200_000)}, path)
+    data = bytearray(path.read_bytes())
+    edit(data)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_load_bounds_memory_when_a_zip_entry_lies_about_its_size(tmp_path):
+    """(was: an entry declaring 728 bytes inflated to its real size, up to 2 GB, in one read)"""
+    import struct
+    import zipfile
+    import zlib
+
+    path = tmp_path / "liar.npz"
+    raw = np.lib.format.header_data_from_array_1_0(np.zeros(10))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        import io
+        buf = io.BytesIO()
+        np.save(buf, np.zeros(5_000_000))  # 40 MB of zeros, deflated to ~40 KB
+        zf.writestr("a0.npy", buf.getvalue())
+        zf.writestr("__tinygrad_cnn__.npy", _schema_npy())
+    data = bytearray(path.read_bytes())
+    i = data.find(b"PK\x01\x02")
+    while i != -1:  # the central directory's uncompressed size of w.npy: 728
+        n = struct.unpack("<H", data[i + 28:i + 30])[0]
+        if bytes(data[i + 46:i + 46 + n]) == b"a0.npy":
+            struct.pack_into("<I", data, i + 24, 728)
+        i = data.find(b"PK\x01\x02", i + 4)
+    struct.pack_into("<I", data, 22, 728)  # and the local header's (the first entry)
+    path.write_bytes(bytes(data))
+    import tracemalloc
+    tracemalloc.start()
+    with pytest.raises(tg.CheckpointError):
+        tg.load(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 20_000_000, peak  # (was: the whole 40 MB, and more for bigger entries)
+    del raw, zlib
+
+
+def _schema_npy():
+    """The schema entry of a real checkpoint of one array named like the crafted entries."""
+    import tempfile
+    import zipfile
+
+    with tempfile.TemporaryDirectory() as d:
+        tg.save(tg.zeros(3), f"{d}/one.npz")
+        with zipfile.ZipFile(f"{d}/one.npz") as zf:
+            names = zf.namelist()
+            schema = next(n for n in names if n.startswith("__"))
+            assert "a0.npy" in names  # (the crafted entries take its name)
+            return zf.read(schema)
+
+
+def test_load_refuses_duplicate_entries_and_negative_sizes(tmp_path):
+    """(was: the last of two entries alike was read; a shape (-1, 5) read as (5, 5))"""
+    import io
+    import zipfile
+
+    path = tmp_path / "dup.npz"
+    with zipfile.ZipFile(path, "w") as zf, pytest.warns(UserWarning, match="Duplicate"):
+        for v in (0.0, np.nan):
+            buf = io.BytesIO()
+            np.save(buf, np.full(3, v))
+            zf.writestr("a0.npy", buf.getvalue())
+        zf.writestr("__tinygrad_cnn__.npy", _schema_npy())
+    with pytest.raises(tg.CheckpointError, match="a0.npy more than once"):
+        tg.load(path)
+    path = tmp_path / "neg.npz"
+    buf = io.BytesIO()
+    np.save(buf, np.zeros((5, 5)))
+    data = buf.getvalue().replace(b"(5, 5)", b"(-1, 5)")
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("a0.npy", data)
+        zf.writestr("__tinygrad_cnn__.npy", _schema_npy())
+    with pytest.raises(tg.CheckpointError, match="negative size"):
+        tg.load(path)
+
+
+def test_read_idx_refuses_special_files_and_absurd_headers(tmp_path):
+    """(was: /dev/zero read until MemoryError, a FIFO hung, 255 dims a raw numpy ValueError)"""
+    import os
+
+    from tinygrad_cnn.data.idx import IDXError, parse_idx, read_idx
+
+    fifo = tmp_path / "f.gz"
+    os.mkfifo(fifo)
+    with pytest.raises(IDXError, match="not a regular file"):
+        read_idx(fifo)
+    if os.path.exists("/dev/zero"):
+        with pytest.raises(IDXError, match="not a regular file"):
+            read_idx("/dev/zero")
+    with pytest.raises(IDXError, match="255 dimensions"):
+        parse_idx(b"\0\0\x08\xff" + b"\0\0\0\x01" * 255 + b"x", "crafted")
+
+
+def test_load_names_a_symlink_loop(tmp_path):
+    """(was: 'checkpoint not found')"""
+    (tmp_path / "a.npz").symlink_to(tmp_path / "b.npz")
+    (tmp_path / "b.npz").symlink_to(tmp_path / "a.npz")
+    with pytest.raises(tg.CheckpointError, match="symlink loop"):
+        tg.load(tmp_path / "a.npz")
+
+
+def _cli(*args):
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-m", "tinygrad_cnn", *map(str, args)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_cli_refuses_non_finite_checkpoints_and_a_data_folder_without_mnist(tmp_path):
+    """(was: evaluate printed 'test accuracy: 0.0980' for NaN weights and exited 0; a resume
+    trained an epoch to say 'diverged ... try a smaller --lr'; a checkpoint whose recorded data
+    folder holds no MNIST files made a resume download into that folder, /etc in the report)"""
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[1] / "data" / "mnist"
+    good = tmp_path / "good.npz"
+    r = _cli("train", "--epochs", "1", "--limit", "64", "--data-dir", data, "--out", good)
+    assert r.returncode == 0, r.stderr
+    state = tg.load(good)
+    w = state["model"]["fc1.weight"].numpy().copy()
+    w[0, 0] = np.nan
+    state["model"]["fc1.weight"] = tg.tensor(w)
+    tg.save(state, tmp_path / "nan.npz")
+    before = (tmp_path / "nan.npz").read_bytes()
+    for args in (("evaluate", "--checkpoint", tmp_path / "nan.npz", "--data-dir", data),
+                 ("train", "--resume", tmp_path / "nan.npz", "--epochs", "2", "--data-dir", data)):
+        r = _cli(*args)
+        assert r.returncode == 2 and "fc1.weight holds NaN or inf" in r.stderr, r.stderr
+    assert (tmp_path / "nan.npz").read_bytes() == before
+    state = tg.load(good)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    state["config"]["data_dir"] = str(empty)
+    tg.save(state, tmp_path / "moved.npz")
+    r = _cli("train", "--resume", tmp_path / "moved.npz", "--epochs", "2")
+    assert r.returncode == 2 and "does not hold them now" in r.stderr, r.stderr
+    assert list(empty.iterdir()) == []

@@ -437,6 +437,32 @@ def _load_weights(args: argparse.Namespace, flag: str, path: str, model: Any,
     except (ValueError, KeyError, TypeError, AttributeError, IndexError, RuntimeError) as exc:
         _usage(args, f"argument {flag}: the weights in {path} do not fit a "
                f"{state['config']['model']} model: {exc}")
+    bad = _not_finite(state["model"])
+    if bad is not None:  # (was: evaluate printed an accuracy of 0.098, a resume trained an
+        # epoch to report 'diverged ... try a smaller --lr'; train never saves such weights)
+        _usage(args, f"argument {flag}: {path} is broken: its weight {bad} holds NaN or inf "
+               "values (train never saves such weights); use another checkpoint, or train anew")
+
+
+def _not_finite(tree: Any, prefix: str = "") -> str | None:
+    """The name of the first floating tensor in ``tree`` (nested dicts and lists) with a NaN or
+    an inf, or None."""
+    import numpy as np
+
+    from tinygrad_cnn.backend import to_numpy
+    from tinygrad_cnn.tensor import Tensor
+
+    if isinstance(tree, Tensor):
+        data = to_numpy(tree._data)
+        return prefix or "tensor" if data.dtype.kind == "f" and not np.isfinite(data).all() \
+            else None
+    items = tree.items() if isinstance(tree, dict) else enumerate(tree) \
+        if isinstance(tree, (list, tuple)) else ()
+    for k, v in items:
+        found = _not_finite(v, f"{prefix}.{k}" if prefix else str(k))
+        if found is not None:
+            return found
+    return None
 
 
 # ------------------------------------------------------------------------------ train
@@ -518,6 +544,14 @@ def _resolve_training(args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
                 _usage(args, f"argument --resume: {args.resume} was trained on the MNIST files in "
                        f"{saved_dir}, which is not a folder now; pass --data-dir with the folder "
                        "that holds them now")
+            from tinygrad_cnn.data.mnist import FILES
+
+            missing = [name for name, _ in FILES.values() if not (Path(saved_dir) / name).is_file()]
+            if missing:  # (a folder a checkpoint names is no place to download into: was /etc)
+                _usage(args, f"argument --resume: {args.resume} was trained on the MNIST files in "
+                       f"{saved_dir}, which does not hold them now ({missing[0]} is missing); "
+                       "pass --data-dir with the folder that holds them (or an empty one to "
+                       "download them into)")
             args.data_dir = saved_dir
         elif args.data_dir is not None and \
                 Path(args.data_dir).resolve() != Path(saved_dir).resolve():
@@ -616,6 +650,11 @@ def _train(args: argparse.Namespace) -> int:
         except (ValueError, KeyError, TypeError, AttributeError, IndexError, RuntimeError) as exc:
             _usage(args, f"argument --resume: the optimizer state in {args.resume} does not fit "
                    f"{name}'s parameters: {exc}")
+        bad = _not_finite(state["optimizer"].get("state", {}))
+        if bad is not None:
+            _usage(args, f"argument --resume: {args.resume} is broken: its optimizer state "
+                   f"{bad} holds NaN or inf values (train never saves such state); resume "
+                   "another checkpoint, or train anew")
         start_epoch = state["epoch"]
     for group in opt.param_groups:  # the base rate of the schedule (a new --lr on resume too)
         group["initial_lr"] = group["lr"] = lr

@@ -26,6 +26,7 @@ import io
 import json
 import math
 import os
+import stat
 import struct
 import zipfile
 from pathlib import Path
@@ -276,7 +277,20 @@ def _read_array(zf: zipfile.ZipFile, member: str) -> np.ndarray:
     """One ``.npy`` entry, read in full (so that its CRC-32 is checked), without pickles; a
     header that declares more data than the entry holds is refused before anything is
     allocated for it."""
-    data = zf.read(member)
+    info = zf.getinfo(member)
+    with zf.open(info) as entry:  # (in steps, to the size the entry declares and one byte more:
+        # zf.read() inflated up to 2 GB for an entry whose header lies about its size)
+        parts, left = [], info.file_size + 1
+        while left > 0:
+            part = entry.read(min(left, 1 << 24))
+            if not part:
+                break
+            parts.append(part)
+            left -= len(part)
+        if left <= 0:
+            raise ValueError(f"entry {member} holds more than the {info.file_size:,} bytes its "
+                             "header declares (a crafted file?)")
+    data = b"".join(parts)
     head = io.BytesIO(data)
     version = np.lib.format.read_magic(head)
     if version not in ((1, 0), (2, 0)):
@@ -286,6 +300,8 @@ def _read_array(zf: zipfile.ZipFile, member: str) -> np.ndarray:
     shape, fortran, dtype = read_header(head)
     if dtype.hasobject:
         raise ValueError(f"entry {member} holds Python objects (pickle)")
+    if any(n < 0 for n in shape):  # (was: (-1, 5) of 100 bytes read as (5, 5))
+        raise ValueError(f"entry {member} declares shape {shape}, with a negative size")
     count = math.prod(shape)
     if count * dtype.itemsize > len(data) - head.tell():
         raise ValueError(f"entry {member} declares shape {shape} of {dtype} "
@@ -320,10 +336,35 @@ def _save(obj: Any, path: str | os.PathLike[str], *, fresh_mode: bool = False) -
     if not target.parent.is_dir():  # (as torch.save: a typo in a folder name is not a new folder)
         raise FileNotFoundError(errno.ENOENT, f"save: the folder {target.parent} does not exist; "
                                 "create it first (os.makedirs)", str(path))
+    _replaceable(path, target)
     arrays: dict[str, np.ndarray] = {}
     schema = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays, "obj")}
     atomic_write(path, lambda f: _savez(f, {_SCHEMA_KEY: np.array(json.dumps(schema)), **arrays}),
                  fresh_mode=fresh_mode)
+
+
+def _replaceable(path: Path, target: Path) -> None:
+    """Refuse to save over what a save would destroy: the new file replaces the old one by a
+    rename, so a device (``/dev/null``), a FIFO or a socket there would become a regular file
+    (was: ``save(obj, "/dev/null")`` replaced the device, run as root), and a read-only file
+    would lose the protection its mode gave it (``torch.save`` fails there too)."""
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        return
+    except OSError as exc:  # (a symlink loop, a path through a file)
+        raise OSError(exc.errno, f"save: {path} cannot be resolved ({exc.strerror or exc})",
+                      str(path)) from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a character device" if stat.S_ISCHR(st.st_mode) else "a block device"
+                if stat.S_ISBLK(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode) else
+                "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
+        raise OSError(errno.EEXIST, f"save: {path} is {kind}, not a file; a save replaces the "
+                      "file at its path, so give the path of a checkpoint file", str(path))
+    if not os.access(target, os.W_OK, effective_ids=os.access in os.supports_effective_ids):
+        raise PermissionError(errno.EACCES, f"save: {path} is read-only (mode "
+                              f"{stat.S_IMODE(st.st_mode):o}); make it writable (chmod u+w) or "
+                              "save to another path", str(path))
 
 
 def _savez(f: Any, arrays: dict[str, np.ndarray]) -> None:
@@ -390,6 +431,13 @@ def _on_device(obj: Any, device: str) -> Any:
 
 def _load(path: Path) -> Any:
     if not path.exists():
+        if path.is_symlink():
+            try:
+                os.stat(path)
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:  # (was: 'not found' for a link that loops)
+                    raise CheckpointError(f"{path} cannot be read: it is a symlink loop "
+                                          f"({exc.strerror})") from None
         raise FileNotFoundError(f"checkpoint not found: {path}")
     if not path.is_file():
         raise CheckpointError(f"{path} is not a checkpoint: it is a directory or another kind of "
@@ -411,7 +459,13 @@ def _load(path: Path) -> Any:
                 raise CheckpointError(f"{path} is not a valid checkpoint: its entries would unpack "
                                       f"to {declared:,} bytes from a file of {size:,} (save() "
                                       "does not compress; a crafted file?)")
-            members = {name[:-4] if name.endswith(".npy") else name: name for name in zf.namelist()}
+            names = zf.namelist()
+            if len(set(names)) != len(names):  # (zipfile reads the last of two alike)
+                twice = sorted({n for n in names if names.count(n) > 1})
+                raise CheckpointError(f"{path} is not a valid checkpoint: it holds the entry "
+                                      f"{twice[0]} more than once (save() writes each once; a "
+                                      "crafted file?)")
+            members = {name[:-4] if name.endswith(".npy") else name: name for name in names}
             if _SCHEMA_KEY not in members:
                 if any(n.endswith("data.pkl") for n in zf.namelist()):
                     raise CheckpointError(

@@ -9,7 +9,9 @@ that names the file, never a silently short array.
 from __future__ import annotations
 
 import gzip
+import math
 import os
+import stat
 import struct
 import zlib
 from pathlib import Path
@@ -38,13 +40,16 @@ def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
     if code not in DTYPES:
         raise IDXError(f"{name}: unknown IDX type code 0x{code:02x} (known: "
                        f"{', '.join(f'0x{c:02x}' for c in DTYPES)})")
+    if ndim > 32:  # (numpy holds 64 dims; MNIST has 1 or 3: a crafted or broken header)
+        raise IDXError(f"{name}: the header declares {ndim} dimensions; an IDX file of images or "
+                       "labels has 1 to 3 (a broken or crafted file)")
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise IDXError(f"{name}: the header promises {ndim} dimensions but the file ends after "
                        f"{len(raw)} bytes")
     shape = struct.unpack(f">{ndim}I", raw[4:header])
     dtype = np.dtype(DTYPES[code])
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = header + math.prod(shape) * dtype.itemsize  # (a Python int: no overflow)
     if len(raw) != expected:
         what = "truncated" if len(raw) < expected else "longer than its header says"
         raise IDXError(f"{name}: the file is {what}: shape {shape} of {dtype.name} needs "
@@ -57,6 +62,12 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an IDX file (``.gz`` is decompressed)."""
     path = Path(path)
     try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(mode):  # (was: /dev/zero read until MemoryError, a FIFO hung)
+            raise IDXError(f"{path} is not a regular file (a device, FIFO or socket); give the "
+                           "path of an IDX file")
         data = path.read_bytes()
     except FileNotFoundError:
         raise FileNotFoundError(f"IDX file not found: {path}") from None
@@ -102,8 +113,9 @@ def _gunzip(data: bytes, name: str) -> bytes:
                     if limit is None and len(out) >= 4 + 4 * 255:
                         return bytes(out)  # no IDX header: parse_idx names what is wrong
                 if limit is not None and len(out) > limit:
-                    raise IDXError(f"{name}: the file is longer than its header says ({limit} "
-                                   "bytes)")
+                    raise IDXError(f"{name}: the file is longer than its header says "
+                                   f"({limit} bytes unpacked): its gzip data is corrupt, or it "
+                                   "holds more than one IDX file")
             if not d.eof:
                 raise EOFError("the compressed stream ends before its end-of-stream marker")
             rest = d.unused_data

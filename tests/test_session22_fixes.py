@@ -739,3 +739,119 @@ def test_cli_refuses_non_finite_checkpoints_and_a_data_folder_without_mnist(tmp_
     r = _cli("train", "--resume", tmp_path / "moved.npz", "--epochs", "2")
     assert r.returncode == 2 and "does not hold them now" in r.stderr, r.stderr
     assert list(empty.iterdir()) == []
+
+
+def test_cli_resume_reads_a_numpy_integer_epoch_and_names_a_bad_scheduler_entry(tmp_path):
+    """(was: epoch np.int64(1) refused as 'expected an integer'; a scheduler entry that is an int
+    read 'has no scheduler state (found [..., 'scheduler', ...])')"""
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[1] / "data" / "mnist"
+    good = tmp_path / "good.npz"
+    assert _cli("train", "--epochs", "1", "--limit", "64", "--data-dir", data,
+                "--out", good).returncode == 0
+    state = tg.load(good)
+    state["epoch"] = np.int64(1)
+    tg.save(state, tmp_path / "np_epoch.npz")
+    r = _cli("train", "--resume", tmp_path / "np_epoch.npz", "--epochs", "2", "--limit", "64")
+    assert r.returncode == 0 and "resumed from" in r.stdout, r.stderr
+    state = tg.load(good)
+    state["scheduler"] = 3
+    tg.save(state, tmp_path / "bad_sched.npz")
+    r = _cli("train", "--resume", tmp_path / "bad_sched.npz", "--epochs", "2")
+    assert r.returncode == 2 and "has a scheduler entry that is an int" in r.stderr, r.stderr
+
+
+# ------------------------------------------- regression hunt on today's changes (tester t96)
+
+
+@pytest.mark.parametrize("n", [4, 20, 50, 2000])
+@pytest.mark.parametrize("fast", [False, True])
+def test_linearity_check_passes_a_right_vjp_whose_products_overflow(n, fast):
+    """(was: exp at 709 -- derivative 8.2e307 -- failed as 'not linear': -inf against -inf)"""
+    import warnings
+
+    x = Tensor(np.full(n, 709.0), requires_grad=True)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        r = check_grads(lambda x: x.exp(), x, fast_mode=fast)
+    assert r.ok, str(r)
+    # (the check's own sums leaked numpy's 'overflow encountered in reduce')
+    assert not [w for w in seen if "gradcheck" in w.filename], [str(w.message) for w in seen]
+
+
+def test_verdict_line_names_a_users_function_named_like_a_built_in():
+    """(was: 'the VJP of `mul` is wrong.' for a user's class Mul)"""
+    x = Tensor(np.array([0.5, 1.5]), requires_grad=True)
+    y = Tensor(np.array([2.0, -1.0]), requires_grad=True)
+    r = check_grads(lambda x, y: Mul.apply(x * 1.0, y).sum(), (x, y))
+    assert str(r).startswith("the VJP of `mul` (your Function Mul) is wrong.")
+    r = check_grads(lambda x: -_SinAbsG.apply(x).sum(), x)
+    assert str(r).startswith("the VJP of `_sin_abs_g` is wrong.")  # (no clash: no note)
+
+
+def test_trapezoid_with_x_over_an_empty_dim_keeps_the_dtype():
+    torch = pytest.importorskip("torch")
+    want = torch.trapezoid(torch.ones(3, 0, dtype=torch.int64), x=torch.ones(0))
+    got = tg.trapezoid(tg.ones(3, 0, dtype=tg.int64), x=tg.ones(0))
+    assert str(got.dtype) == "int64" == str(want.dtype).removeprefix("torch.")
+    assert got.tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_advanced_index_writes_into_an_expanded_tensor_without_grad(case):
+    """(was: a[tensor([0])] = 5 and kin refused as read-only; PyTorch writes them)"""
+    torch = pytest.importorskip("torch")
+    import warnings
+
+    def run(m):
+        a = m.zeros(1, 4).expand(3, 4)
+        key = [lambda: (m.tensor([0]), m.tensor([1])), lambda: (m.tensor([0]), 1),
+               lambda: m.tensor([True, False, False]), lambda: m.tensor([0]),
+               lambda: (1, m.tensor([0, 2])), lambda: (m.tensor([0, 1]), m.tensor([1, 2]))][case]()
+        a[key] = 5
+        return a.tolist()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert run(tg) == run(torch)
+
+
+def test_text_form_quotes_names_that_read_like_its_own_marks_or_a_number():
+    """(was: a leaf named 'a#2' shown as a#2#2 beside the second leaf named a, shown a#2; a
+    leaf named '1.0' read like a scalar constant)"""
+    ts = [tg.tensor([1.0, 2.0], requires_grad=True, name=n) for n in ("a", "a", "a#2", "1.0")]
+    text = viz.text((ts[0] * ts[1] * ts[2] * ts[3]).sum())
+    assert "mul(a, a#2)" in text and "'a#2'" in text and "'1.0'" in text
+    assert "a#2#2" not in text
+
+
+@pytest.mark.parametrize("value", [65504.0, 65505.0, 65519.0, 65520.0])
+def test_float16_factor_range_is_pytorchs_to_the_last_value(value):
+    """(was: 65505 to 65519 accepted -- compared after rounding to float16 -- giving inf)"""
+    torch = pytest.importorskip("torch")
+
+    def run(m):
+        h = lambda *s: m.ones(*s, dtype=m.float16)  # noqa: E731
+        return m.addmv(h(2), h(2, 2), h(2), alpha=value)
+
+    try:
+        want = run(torch).tolist()
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match="without overflow"):
+            run(tg)
+        return
+    assert run(tg).tolist() == want
+
+
+def test_a_0d_index_counts_as_1d_in_scatter_and_gather():
+    """(was: refused -- 'index has 0 dims, the tensor 1'; PyTorch writes and reads)"""
+    torch = pytest.importorskip("torch")
+    for m in (torch, tg):
+        got = [m.zeros(3).scatter(0, m.tensor(1), m.tensor(7.0)).tolist(),
+               m.zeros(3).scatter(0, m.tensor(1), 7.0).tolist(),
+               m.zeros(3).scatter_add(0, m.tensor(1), m.tensor(7.0)).tolist(),
+               m.arange(3.0).gather(0, m.tensor(2)).item()]
+        assert got == [[0.0, 7.0, 0.0]] * 3 + [2.0]
+    with pytest.raises(ValueError, match="index has 0 dims"):  # (2-d: PyTorch refuses too)
+        tg.zeros(2, 3).scatter(0, tg.tensor(1), 7.0)

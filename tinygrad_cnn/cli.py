@@ -485,11 +485,18 @@ def _resolve_training(args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
     state = _load_checkpoint(args, "--resume", args.resume)
     config = state["config"]
     for key in ("optimizer", "scheduler"):
-        if not isinstance(state.get(key), dict):
+        if key not in state:
             _usage(args, f"argument --resume: {args.resume} has no {key} state (found "
                    f"{sorted(map(str, state))}), so training cannot continue from it; expected a "
                    "checkpoint written by `train`")
+        if not isinstance(state[key], dict):  # (was: 'no scheduler state (found [..., 'scheduler'])')
+            _usage(args, f"argument --resume: {args.resume} has a {key} entry that is "
+                   f"{a_type(state[key])}, not a {key}'s state dict, so training cannot continue "
+                   "from it; expected a checkpoint written by `train`")
     epoch = state.get("epoch")
+    if hasattr(epoch, "dtype") and getattr(epoch, "ndim", 1) == 0 and \
+            str(getattr(epoch, "dtype", "")).startswith(("int", "uint")):
+        epoch = int(epoch)  # (a numpy integer, as save() keeps them)
     if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
         _usage(args, f"argument --resume: {args.resume} has epoch {epoch!r}; expected an integer "
                ">= 0")
@@ -655,7 +662,7 @@ def _train(args: argparse.Namespace) -> int:
             _usage(args, f"argument --resume: {args.resume} is broken: its optimizer state "
                    f"{bad} holds NaN or inf values (train never saves such state); resume "
                    "another checkpoint, or train anew")
-        start_epoch = state["epoch"]
+        start_epoch = int(state["epoch"])
     for group in opt.param_groups:  # the base rate of the schedule (a new --lr on resume too)
         group["initial_lr"] = group["lr"] = lr
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)

@@ -1021,13 +1021,13 @@ def trapezoid(y: Tensor, x: Any = None, *, dx: Any = None, dim: int = -1) -> Ten
     PyTorch's ``(sum(y) - (y[0] + y[-1]) / 2) * dx`` (the same rounding, and NaN where an inf
     end meets the sum's inf, as PyTorch's)."""
     terms = _trapezoid_terms("trapezoid", y, x, dx, dim)
-    if isinstance(x, Tensor):
-        return terms.sum(dim)
     d = dim + y.ndim if dim < 0 else dim
     n = y.shape[d]
-    step = 1.0 if dx is None and x is None else float(x if dx is None else dx)
-    if n == 0:  # (zeros of y's own dtype, PyTorch's: int64 stays int64)
+    if n == 0:  # (zeros of y's own dtype, PyTorch's: int64 stays int64, with x= too)
         return y.sum(d, dtype=y.dtype)
+    if isinstance(x, Tensor):
+        return terms.sum(dim)
+    step = 1.0 if dx is None and x is None else float(x if dx is None else dx)
     ends = (y.narrow(d, 0, 1) + y.narrow(d, n - 1, 1)).squeeze(d) * 0.5
     return (y.sum(d) - ends) * step
 

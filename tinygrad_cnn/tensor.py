@@ -1639,6 +1639,8 @@ class Tensor:
                                  "the input is 0-d; a 0-d input takes a 0-d or 1-d index")
             return self.reshape(1).gather(0, Tensor._make(idx0.reshape(-1))).reshape(idx0.shape)
         idx = _ops.indexing._index(index, self, "gather")  # a copy the graph can keep
+        if idx.ndim == 0 and self.ndim == 1:  # (PyTorch counts a 0-d index as 1-d: a 0-d result)
+            return self.gather(0, Tensor._make(idx.reshape(1))).reshape(())
         if idx.ndim != self.ndim:
             raise ValueError(f"gather: index has {idx.ndim} dims, the input {self.ndim} "
                              f"(shapes {tuple(idx.shape)} and {self.shape}); they must match")
@@ -2619,9 +2621,16 @@ class Tensor:
         """Whether ``self[k]`` is a part that repeats no element of a read-only view of a
         writable base (a row of an ``expand()``): PyTorch writes such a part."""
         a = self._data
-        return (not _writeable(a) and self._view is not None and _is_basic_key(k)
-                and _writable_alias(a, self._view[0]._data) is not None
-                and not _may_overlap(np.asarray(a[k])))  # (one element: a scalar)
+        if _writeable(a) or self._view is None or \
+                _writable_alias(a, self._view[0]._data) is None:
+            return False
+        if _is_basic_key(k):
+            return not _may_overlap(np.asarray(a[k]))  # (one element: a scalar)
+        # an index array or mask: no two elements it selects share memory (a[tensor([0])] of an
+        # expanded (1, 4) -> (3, 4) is one row; a[[0, 1], [0, 0]] one place twice: refused)
+        from tinygrad_cnn.ops.inplace import _repeats_nothing
+
+        return _repeats_nothing(a, k)
 
     def _check_writeable(self, name: str) -> None:
         a = self._data
@@ -5299,7 +5308,7 @@ def _check_factor(where: str, name: str, v: Any, dt: np.dtype, checked: Any = No
     checked = v if checked is None else checked
     if (dt.kind == "i" and not np.iinfo(dt).min <= checked <= np.iinfo(dt).max) \
             or (dt.kind == "u" and not abs(checked) <= np.iinfo(dt).max) \
-            or (dt.kind == "f" and math.isfinite(v) and abs(v) > np.finfo(dt).max):  # (-1 wraps)
+            or (dt.kind == "f" and math.isfinite(v) and abs(v) > float(np.finfo(dt).max)):  # (-1 wraps)
         shown = f"{v:.6g}" if isinstance(v, int) and abs(v) > 10**15 else v
         raise RuntimeError(f"{where}: {name}={shown} cannot be converted to the result's {dt} "
                            "without overflow")

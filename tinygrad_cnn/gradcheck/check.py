@@ -239,7 +239,8 @@ def _rounds_to_float32(func: Callable[..., Any], inputs: tuple[Any, ...],
         # (small integers are float32 numbers anyway; from 2**24 up every float32 is an
         # integer, and a float64 integer there mostly not a float32 number)
         v = v[np.isfinite(v) & ((v != np.round(v)) | (np.abs(v) >= 2.0 ** 24))]
-        return v.size if bool((v.astype(np.float32).astype(np.float64) == v).all()) else -1
+        with np.errstate(over="ignore"):  # (past float32's range: inf, which is no match)
+            return v.size if bool((v.astype(np.float32).astype(np.float64) == v).all()) else -1
 
     here = exact(outs)
     if here < 0:
@@ -836,8 +837,11 @@ def _linear_at(p: Problem, s: Settings, labels: Labels, order: int,
         with np.errstate(all="ignore"):
             want = np.where(finite, np.where(np.isfinite(a), a, 0.0) @ v, 0.0)
             size = np.where(np.isfinite(a), np.abs(a), 0.0) @ np.abs(v)
-        allowed = s.atol + s.rtol * size + F64_ROUNDING * size
-        bad = finite & ~(np.abs(got[r] - want) <= allowed)
+            allowed = s.atol + s.rtol * size + F64_ROUNDING * size
+            # (where a product overflows -- exp(709)'s 8e307 times a gradient of 2 -- there is
+            # nothing to compare: only entries finite on both sides are judged)
+            judged = finite & np.isfinite(size) & np.isfinite(got[r]) & np.isfinite(want)
+            bad = judged & ~(np.abs(got[r] - want) <= allowed)
         if not bad.any():
             continue
         k = int(np.argmax(np.where(bad, np.abs(got[r] - want) - allowed, -np.inf)))
@@ -1278,7 +1282,7 @@ def _projection(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: li
             g, m = grads[c][r], negated[r]
             with np.errstate(all="ignore"):
                 allowed = s.atol + (s.rtol + F64_ROUNDING) * np.abs(g)
-                bad = np.isfinite(g) & ~(np.abs(g + m) <= allowed)
+                bad = np.isfinite(g) & np.isfinite(m) & ~(np.abs(g + m) <= allowed)
             if p.grad_changed is not None or bad.any():
                 if p.grad_changed is not None:
                     return _grad_changed_report(labels, order, p.grad_changed)

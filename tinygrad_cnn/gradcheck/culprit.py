@@ -83,6 +83,22 @@ def _leads_to(nodes: list[Context], checked: set[int]) -> dict[int, bool]:
 _RUNNERS = ("/hypothesis/", "/_pytest/", "/pluggy/")
 
 
+def _user_class(node: Context) -> type | None:
+    """The class of a user's Function (one defined outside tinygrad_cnn), else None."""
+    cls = node.fn if isinstance(node.fn, type) else type(node.fn)
+    return None if cls.__module__.startswith("tinygrad_cnn.") else cls
+
+
+def label(node: Context) -> str:
+    """The op as a verdict names it: ```mul```, or ```mul` (your Function Mul)``` for a user's
+    op named like a built-in one."""
+    from tinygrad_cnn.ops import REGISTRY
+
+    cls = _user_class(node)
+    clash = cls is not None and node.name in REGISTRY and REGISTRY[node.name] is not cls
+    return f"`{node.name}`" + (f" (your Function {cls.__qualname__})" if clash else "")
+
+
 def describe(node: Context) -> str:
     shapes = ", ".join(f"{tuple(shape)} {dtype}" for shape, dtype in node.in_meta)
     line = node.source_line
@@ -92,8 +108,8 @@ def describe(node: Context) -> str:
         where = "applied directly by the checked function"
     if node.scope:
         where += f" (in module `{node.scope}`)"
-    cls = node.fn if isinstance(node.fn, type) else type(node.fn)
-    if not cls.__module__.startswith("tinygrad_cnn."):  # (a user's `Mul` is not our `mul`)
+    cls = _user_class(node)
+    if cls is not None:  # (a user's `Mul` is not our `mul`)
         where = f"your Function {cls.__qualname__} (module {cls.__module__}), {where}"
     return f"`{node.name}` (inputs {shapes}), {where}"
 
@@ -129,8 +145,8 @@ def attach(report: GradcheckReport, func: Callable[..., Any], inputs: tuple[Any,
             inner = _inner_culprit(node, fn, copies, s, node_check)
         if inner is not None:  # an op its backward applies has a wrong VJP of its own
             inner_node, inner_outs, inner_report = inner
-            verdict = (f"second derivative: the VJP of `{node.name}`'s VJP is wrong: its "
-                       f"backward applies `{inner_node.name}`, whose own VJP is wrong.")
+            verdict = (f"second derivative: the VJP of {label(node)}'s VJP is wrong: its "
+                       f"backward applies {label(inner_node)}, whose own VJP is wrong.")
             _blame(report, inner_node, inner_outs, inner_report, composite=True)
             head = report.headline.removeprefix("second derivative: ")
             report.headline = f"{verdict}\n{head[0].upper()}{head[1:]}"
@@ -141,13 +157,13 @@ def attach(report: GradcheckReport, func: Callable[..., Any], inputs: tuple[Any,
         if r.kind in ("not_deterministic", "not_reentrant"):
             # (no VJP need be wrong: the op's forward or backward is not a function of its
             # inputs alone -- its own check below says which)
-            verdict = (f"the op `{node.name}` is not "
+            verdict = (f"the op {label(node)} is not "
                        + ("deterministic, or changes its input in place"
                           if r.kind == "not_deterministic" else "reentrant") + ":")
         elif order == 2 and r.kind != "first_derivative":
-            verdict = f"second derivative: the VJP of `{node.name}`'s VJP is wrong."
+            verdict = f"second derivative: the VJP of {label(node)}'s VJP is wrong."
         else:
-            verdict = f"the VJP of `{node.name}` is wrong."
+            verdict = f"the VJP of {label(node)} is wrong."
         head = report.headline.removeprefix("second derivative: ")
         report.headline = f"{verdict}\n{head[0].upper()}{head[1:]}"
         report.culprit = (f"The culprit: {describe(node)}; its own check fails at the inputs it "

@@ -29,8 +29,10 @@ def as_tuple(x: Any) -> tuple[Any, ...]:
 
 def dot(a: np.ndarray, b: np.ndarray) -> float:
     """``a . b`` of two flat vectors, summed pairwise by numpy (no BLAS call: BLAS threads cost
-    more to wake than these vectors take, and pairwise sums round less)."""
-    return float(np.multiply(a, b).sum())
+    more to wake than these vectors take, and pairwise sums round less); an overflow is inf,
+    without numpy's warning (exp(709)'s gradients)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.multiply(a, b).sum())
 
 
 def unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:

@@ -260,6 +260,10 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any 
         raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
     d = _dim(dim, input.ndim, "scatter")
     idx = _index(index, input, "scatter")
+    if idx.ndim == 0 and input.ndim == 1:  # (PyTorch counts a 0-d index as one of 1 dim)
+        idx = idx.reshape(1)
+        if src is not None and src.ndim == 0:
+            src = src.reshape(1)
     _check_scatter("scatter", input, d, idx, src)
     if not idx.size:  # nothing to write (and, as in PyTorch, no value to check)
         return _nothing_written(input, src, idx, d)
@@ -283,6 +287,10 @@ def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
         raise TypeError(f"scatter_add: src must be a Tensor, got {type_name(src)}")
     d = _dim(dim, input.ndim, "scatter_add")
     idx = _index(index, input, "scatter_add")
+    if idx.ndim == 0 and input.ndim == 1:  # (PyTorch counts a 0-d index as one of 1 dim)
+        idx = idx.reshape(1)
+        if src.ndim == 0:
+            src = src.reshape(1)
     _check_scatter("scatter_add", input, d, idx, src)
     if input.ndim == 0:
         return scatter_add(input.reshape(1), 0, idx.reshape(1), src.reshape(1)).reshape(())

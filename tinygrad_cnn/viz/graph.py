@@ -305,17 +305,27 @@ def visible(name: str) -> str:
                    else f"\\u{ord(c):04x}" for c in name)
 
 
-_PLAIN = re.compile(r"[^\s,;=()'\"`\\]+")
+_PLAIN = re.compile(r"[^\s,;=()'\"`\\#@%]+")
 
 
 def quoted(name: str) -> str:
     """A name as the text form writes it: as it is when it reads as one word (``conv1.weight``,
     ``%3``, ``h#2``), else in single quotes (``'my weight'``, ``'a, b'``, ``'x\\n'``), so a
     name with a blank, a comma, an ``=`` or an escape cannot be read as two names or as an op's
-    arguments. ``name`` is already :func:`visible`."""
-    if _PLAIN.fullmatch(name):
+    arguments, nor a name ``a#2`` or ``1.0`` of the user's as the form's second ``a`` or a
+    scalar constant (``#``, ``@`` and ``%`` mark the names the form makes). ``name`` is already
+    :func:`visible`."""
+    if _PLAIN.fullmatch(name) and not _number_like(name):
         return name
     return "'" + name.replace("'", "\\'") + "'"
+
+
+def _number_like(name: str) -> bool:
+    try:
+        float(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _as_is(name: str) -> str:
@@ -351,11 +361,13 @@ class GraphView:
         # output (`%0`), get `#2`, `#3`, ... (the text form read `mul(w, w)` for two leaves `w`)
         taken = {f"%{k}" for k in range(len(self.forward))}
 
-        def unique(name: str) -> str:
-            name = visible(name)
-            j, new = 2, self._form(name)
+        def unique(name: str, suffix: str = "") -> str:
+            # (the text form quotes the user's part alone: a name 'a#2' of theirs is never
+            # read as the second tensor named a)
+            base = self._form(visible(name)) + suffix
+            j, new = 2, base
             while new in taken:
-                new, j = self._form(f"{name}#{j}"), j + 1
+                new, j = f"{base}#{j}", j + 1
             taken.add(new)
             return new
 
@@ -401,11 +413,11 @@ class GraphView:
             out = outputs(ctx)[0][0] if getattr(ctx, "n_outputs", 1) == 1 else None
             if out is not None and out.name and out._grad_fn is not ctx:
                 count[id(out)] = count.get(id(out), 0) + 1
-                self._versions[id(ctx)] = unique(f"{out.name}@{count[id(out)]}")
+                self._versions[id(ctx)] = unique(out.name, f"@{count[id(out)]}")
             elif out is None and ctx.out_label and ctx.superseded:  # (the tensor is gone)
                 key = ("gone", ctx.out_label)
                 count[key] = count.get(key, 0) + 1
-                self._versions[id(ctx)] = unique(f"{ctx.out_label}@{count[key]}")
+                self._versions[id(ctx)] = unique(ctx.out_label, f"@{count[key]}")
         # the other named results: the tensor's name (the node's copy of it once the tensor is
         # gone); a name given to several results -- a loop's `h` -- is `h`, `h#2`, ... oldest
         # first, as the leaves' (the text form read `add(p, p)` for two tensors named p)

@@ -841,3 +841,31 @@ def test_a_0d_index_counts_as_1d_in_scatter_and_gather():
         assert got == [[0.0, 7.0, 0.0]] * 3 + [2.0]
     with pytest.raises(ValueError, match="index has 0 dims"):  # (2-d: PyTorch refuses too)
         tg.zeros(2, 3).scatter(0, tg.tensor(1), 7.0)
+
+
+def test_mnist_reads_its_files_gunzipped_or_gzipped_again(tmp_path):
+    """(was: a folder of gunzipped files -- torchvision's layout -- tried a download; a file
+    gzipped again with another header was 'corrupt or truncated')"""
+    import gzip
+    from pathlib import Path
+
+    from tinygrad_cnn.data.mnist import MNIST, ChecksumError
+
+    data = Path(__file__).resolve().parents[1] / "data" / "mnist"
+    raw, again = tmp_path / "raw", tmp_path / "again"
+    raw.mkdir()
+    again.mkdir()
+    for f in data.glob("t10k-*.gz"):
+        content = gzip.decompress(f.read_bytes())
+        (raw / f.name.removesuffix(".gz")).write_bytes(content)
+        (again / f.name).write_bytes(gzip.compress(content, mtime=0, compresslevel=1))
+    want = MNIST(data, train=False, download=False).arrays()
+    for folder in (raw, again):
+        got = MNIST(folder, train=False, download=False).arrays()
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+    broken = bytearray((raw / "t10k-labels-idx1-ubyte").read_bytes())
+    broken[100] ^= 1
+    (raw / "t10k-labels-idx1-ubyte").write_bytes(bytes(broken))
+    with pytest.raises(ChecksumError, match="corrupt or truncated"):
+        MNIST(raw, train=False, download=False)

@@ -551,9 +551,10 @@ def _resolve_training(args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
                 _usage(args, f"argument --resume: {args.resume} was trained on the MNIST files in "
                        f"{saved_dir}, which is not a folder now; pass --data-dir with the folder "
                        "that holds them now")
-            from tinygrad_cnn.data.mnist import FILES
+            from tinygrad_cnn.data.mnist import FILES, present
 
-            missing = [name for name, _ in FILES.values() if not (Path(saved_dir) / name).is_file()]
+            missing = [name for key, (name, _) in FILES.items()
+                       if present(Path(saved_dir), key) is None]
             if missing:  # (a folder a checkpoint names is no place to download into: was /etc)
                 _usage(args, f"argument --resume: {args.resume} was trained on the MNIST files in "
                        f"{saved_dir}, which does not hold them now ({missing[0]} is missing); "

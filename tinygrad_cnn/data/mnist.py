@@ -13,10 +13,12 @@ leaves nothing behind.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,14 @@ FILES = {
                     "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"),
     "test-labels": ("t10k-labels-idx1-ubyte.gz",
                     "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"),
+}
+#: the SHA-256 of each file unpacked: a folder holding the files gunzipped (what ``gunzip *.gz``
+#: leaves, and torchvision reads) or gzipped again (another gzip header, the same data) is used
+RAW_SHA256 = {
+    "train-images": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train-labels": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "test-images": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "test-labels": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
 MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -91,12 +101,43 @@ def search_path(root: str | os.PathLike[str] | None = None) -> list[Path]:
     return list(unique.values())
 
 
-def _verified(path: Path, digest: str) -> Path:
+def _verified(path: Path, digest: str, raw_digest: str | None = None) -> Path:
+    """``path`` when its SHA-256 is ``digest`` (the file as the mirrors serve it) or, unpacked,
+    ``raw_digest`` (the same data gunzipped, or gzipped again with another header)."""
     actual = sha256(path)
-    if actual != digest:
+    if actual != digest and (raw_digest is None or _unpacked_sha256(path) != raw_digest):
         raise ChecksumError(f"{path} is corrupt or truncated: its SHA-256 is {actual}, expected "
-                            f"{digest}. Delete it (or put the original file there) and run again.")
+                            f"{digest} (or, unpacked, {raw_digest}). Delete it (or put the "
+                            "original file there) and run again.")
     return path
+
+
+def _unpacked_sha256(path: Path, limit: int = 1 << 27) -> str | None:
+    """The SHA-256 of ``path``'s content, gunzipped when it is gzip (at most ``limit`` bytes: the
+    largest MNIST file unpacks to 47 MB); None when it cannot be read so."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            gz = f.read(2) == b"\x1f\x8b"
+        with (gzip.open(path, "rb") if gz else open(path, "rb")) as f:
+            done = 0
+            while block := f.read(1 << 20):
+                done += len(block)
+                if done > limit:
+                    return None
+                h.update(block)
+    except (OSError, EOFError, zlib.error):
+        return None
+    return h.hexdigest()
+
+
+def present(folder: Path, key: str) -> Path | None:
+    """The file of ``key`` in ``folder``: ``name.gz``, or ``name`` gunzipped; None if neither."""
+    name = FILES[key][0]
+    for candidate in (folder / name, folder / name.removesuffix(".gz")):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def download(name: str, digest: str, target_dir: Path, mirrors: tuple[str, ...] = MIRRORS,
@@ -148,7 +189,10 @@ def locate(key: str, root: str | os.PathLike[str] | None = None, download_missin
     for folder in folders:
         candidate = folder / name
         if candidate.is_file():
-            return _verified(candidate, digest)
+            return _verified(candidate, digest, RAW_SHA256[key])
+        unpacked = folder / name.removesuffix(".gz")
+        if not candidate.exists() and unpacked.is_file():  # (gunzipped there: read as it is)
+            return _verified(unpacked, RAW_SHA256[key], RAW_SHA256[key])
         if root is not None and candidate.exists():  # (not a download failure: a bad folder)
             raise IsADirectoryError(f"{candidate} is not a file; the MNIST file {name} must be a "
                                     "regular file there")

@@ -653,6 +653,14 @@ def _train(args: argparse.Namespace) -> int:
             _usage(args, f"argument --resume: the optimizer state in {args.resume} is not "
                    f"{settings['optimizer']}'s (expected param_groups with "
                    f"{', '.join(sorted(expected))})")
+        for g in saved_groups:  # (was: "'>=' not supported between instances of 'str' and 'int'")
+            for key, default in opt.defaults.items():
+                if isinstance(default, (int, float)) and not isinstance(default, bool) and \
+                        key in g and (isinstance(g[key], bool) or
+                                      not isinstance(g[key], (int, float))):
+                    _usage(args, f"argument --resume: the optimizer state in {args.resume} "
+                           f"has {key} = {g[key]!r:.40}, not a number; expected a checkpoint "
+                           "written by `train`")
         try:
             opt.load_state_dict(state["optimizer"])
         except (ValueError, KeyError, TypeError, AttributeError, IndexError, RuntimeError) as exc:

@@ -746,6 +746,11 @@ def test_cli_resume_reads_a_numpy_integer_epoch_and_names_a_bad_scheduler_entry(
     tg.save(state, tmp_path / "bad_sched.npz")
     r = _cli("train", "--resume", tmp_path / "bad_sched.npz", "--epochs", "2")
     assert r.returncode == 2 and "has a scheduler entry that is an int" in r.stderr, r.stderr
+    state = tg.load(good)
+    state["optimizer"]["param_groups"][0]["lr"] = "fast"
+    tg.save(state, tmp_path / "bad_lr.npz")
+    r = _cli("train", "--resume", tmp_path / "bad_lr.npz", "--epochs", "2")
+    assert r.returncode == 2 and "has lr = 'fast', not a number" in r.stderr, r.stderr
 
 
 # ------------------------------------------- regression hunt on today's changes (tester t96)

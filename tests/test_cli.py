@@ -515,15 +515,17 @@ def test_a_full_disk_at_a_save_is_an_error_line_and_keeps_the_last_checkpoint(tm
                                                                               monkeypatch, capsys):
     import errno
 
-    real_save, calls = tg.save, []
+    from tinygrad_cnn import serialization
 
-    def save(obj, path):
+    real_save, calls = serialization._save, []
+
+    def save(obj, path, **options):
         calls.append(obj["epoch"])
         if obj["epoch"] == 2:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        real_save(obj, path)
+        real_save(obj, path, **options)
 
-    monkeypatch.setattr(tg, "save", save)
+    monkeypatch.setattr(serialization, "_save", save)  # (the command line's own save)
     ck = tmp_path / "ck.npz"
     code = cli.main(["train", "--epochs", "3", "--limit", "64", "--data-dir", DATA, "--out",
                      str(ck)])

@@ -391,15 +391,15 @@ def test_a_ctrl_c_during_the_last_save_finishes_the_run(tmp_path, monkeypatch, c
     import os
     import signal
 
-    from tinygrad_cnn import cli
+    from tinygrad_cnn import cli, serialization
 
-    real = tg.save
+    real = serialization._save
 
-    def save(obj, path):
+    def save(obj, path, **options):
         os.kill(os.getpid(), signal.SIGINT)  # (held until the save ends)
-        real(obj, path)
+        real(obj, path, **options)
 
-    monkeypatch.setattr(tg, "save", save)
+    monkeypatch.setattr(serialization, "_save", save)  # (the command line's own save)
     out = tmp_path / "last.npz"
     code = cli.main(["train", "--limit", "64", "--epochs", "1", "--data-dir", _DATA, "--out",
                      str(out)])
@@ -420,7 +420,7 @@ def test_the_default_path_keeps_the_earlier_run_until_the_first_save_lands(tmp_p
     earlier = (tmp_path / "checkpoints" / "lenet5.npz").read_bytes()
     capsys.readouterr()
 
-    def full(obj, path, *, fresh_mode=False):
+    def full(obj, path, **options):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(serialization, "_save", full)

@@ -8,7 +8,11 @@ import hashlib
 import os
 import re
 import secrets
+import shutil
+import signal
 import stat
+import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -83,7 +87,7 @@ def remove_stale_parts(path: str | os.PathLike[str]) -> list[Path]:
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None], *,
-                 fresh_mode: bool = False) -> Path:
+                 fresh_mode: bool = False, keep_links: bool = True) -> Path:
     """Call ``write(file)`` on a temporary file beside ``path``, flush it to disk, then rename it
     over ``path``. On any error or interruption the temporary file is removed and ``path`` keeps
     its previous content; temporaries that killed writers left behind are removed first.
@@ -91,7 +95,14 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
     The new file gets the permissions ``open(path, "wb")`` would give it: those of the file it
     replaces, or ``0o666`` less the umask for a new one (``fresh_mode``: always the latter -- the
     file replaced is another's, kept elsewhere). A symlink at ``path`` is followed: the file it
-    points to is replaced, the link stays."""
+    points to is replaced, the link stays.
+
+    Two files are written in place instead, as ``open(path, "wb")`` would, once the whole new
+    content is on disk in a temporary file: one with other hard links (a rename would leave the
+    other names holding the old content), unless ``keep_links`` is false; and a writable file in a folder
+    where no temporary file can be created (the temporary file goes to the system's temporary
+    folder). The copy runs with Ctrl-C and SIGTERM held back until it is done; should it fail
+    anyway, the error names the temporary file that holds the complete new content."""
     path = Path(path)
     if path.is_symlink():
         path = Path(os.path.realpath(path))
@@ -108,9 +119,12 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
         raise _naming(exc, path) from None
     remove_stale_parts(path)
     try:
-        mode: int | None = None if fresh_mode else stat.S_IMODE(path.stat().st_mode)
+        st: os.stat_result | None = path.stat()
     except FileNotFoundError:
-        mode = None  # os.open below applies the umask to 0o666
+        st = None
+    mode = None if fresh_mode or st is None else stat.S_IMODE(st.st_mode)  # (None: the umask's)
+    # a file with other names keeps them (a rename would leave them the old content)
+    in_place = keep_links and st is not None and stat.S_ISREG(st.st_mode) and st.st_nlink > 1
     tmp = path.parent / f"{sidecar(path.name)}.{os.getpid()}.{secrets.token_hex(4)}.part"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | \
         getattr(os, "O_CLOEXEC", 0)
@@ -118,8 +132,18 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
     try:
         try:
             fd = os.open(tmp, flags, 0o666)
-        except OSError as exc:  # the error names the file asked for, not our temporary one
-            raise _naming(exc, path) from None
+        except OSError as exc:
+            if st is None or not stat.S_ISREG(st.st_mode) or not _writable(path) or \
+                    exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise _no_temporary(exc, path, st is not None) from None
+            # a writable file in a folder we cannot create files in: written in place
+            in_place = True
+            tmp = Path(tempfile.gettempdir()) / f"{sidecar(path.name)}.{os.getpid()}." \
+                f"{secrets.token_hex(4)}.part"
+            try:
+                fd = os.open(tmp, flags, 0o600)
+            except OSError:
+                raise _no_temporary(exc, path, True) from None
         if mode is not None and hasattr(os, "fchmod"):
             os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
@@ -127,7 +151,13 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        if in_place:
+            _copy_over(tmp, path)
+            tmp.unlink(missing_ok=True)
+            return path
         os.replace(tmp, path)
+    except _CopyError:
+        raise
     except BaseException as exc:
         if fd >= 0:
             os.close(fd)
@@ -139,6 +169,50 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
         raise
     _fsync_folder(path.parent)
     return path
+
+
+class _CopyError(OSError):
+    """An in-place copy that failed part-way: the temporary file is kept (it holds the content)."""
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK, effective_ids=os.access in os.supports_effective_ids)
+
+
+def _no_temporary(exc: OSError, path: Path, exists: bool) -> OSError:
+    """The error for a temporary file that could not be created beside ``path``: names the
+    folder when it is the folder that refuses (was: "cannot write ro/f", of a writable file)."""
+    if exc.errno in (errno.EACCES, errno.EPERM) and not _writable(path.parent):
+        what = "the file is read-only too" if exists else "a new file cannot be created there"
+        return type(exc)(exc.errno, f"cannot write {path}: its folder {path.parent} is not "
+                         f"writable ({what}); make the folder writable or write elsewhere",
+                         str(path))
+    return _naming(exc, path)
+
+
+def _copy_over(tmp: Path, path: Path) -> None:
+    """Copy ``tmp``'s content into the file ``path`` itself (its inode, so its other names, its
+    mode and its owner stay), with Ctrl-C and SIGTERM held back until the copy is on disk."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    block = hasattr(signal, "pthread_sigmask") and threading.current_thread() is \
+        threading.main_thread()
+    if block:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        with open(tmp, "rb") as src, open(path, "r+b") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+            dst.truncate()
+            dst.flush()
+            os.fsync(dst.fileno())
+    except OSError as exc:
+        failed = _CopyError(exc.errno, f"cannot write {path}: {exc.strerror or exc}; it was "
+                             f"being written in place (it has other hard links, or its folder "
+                             f"is read-only) and may be incomplete: the whole new content is "
+                             f"in {tmp}", str(path))
+        raise failed from None
+    finally:
+        if block:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _naming(exc: OSError, path: Path) -> OSError:

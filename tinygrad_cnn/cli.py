@@ -740,8 +740,9 @@ def _train(args: argparse.Namespace) -> int:
                     first_over_earlier = backup is not None and saved_epoch is None
                     if first_over_earlier:
                         backup = _keep_earlier_run(out)  # (a name free *now*)
-                    save = functools.partial(_save, fresh_mode=True) if first_over_earlier \
-                        else tg.save
+                    # (always a rename: a hard-linked NAME.previous.npz keeps the earlier run)
+                    save = functools.partial(_save, fresh_mode=first_over_earlier,
+                                             keep_links=False)
                     save({"model": model.state_dict(), "optimizer": opt.state_dict(),
                           "scheduler": sched.state_dict(), "epoch": epoch,
                           "test_accuracy": acc, "config": config}, out)

@@ -312,13 +312,19 @@ def _read_array(zf: zipfile.ZipFile, member: str) -> np.ndarray:
 
 
 def save(obj: Any, path: str | os.PathLike[str]) -> None:
-    """Write ``obj`` to ``path`` (``.npz``), atomically."""
+    """Write ``obj`` to ``path`` (``.npz``), atomically: the whole file is written and flushed
+    to disk under a temporary name first. It then replaces ``path`` by a rename; a file with
+    other hard links, or a writable file in a read-only folder, is overwritten in place from it
+    instead (as ``torch.save`` does), with Ctrl-C held back until that copy is done."""
     _save(obj, path)
 
 
-def _save(obj: Any, path: str | os.PathLike[str], *, fresh_mode: bool = False) -> None:
+def _save(obj: Any, path: str | os.PathLike[str], *, fresh_mode: bool = False,
+          keep_links: bool = True) -> None:
     """:func:`save`; ``fresh_mode``: the new file gets a new file's permissions, not those of the
-    file it replaces (the command line's first save over an earlier run it keeps elsewhere)."""
+    file it replaces (the command line's first save over an earlier run it keeps elsewhere);
+    ``keep_links=False``: a file with other hard links is replaced by a rename all the same (the
+    command line's own checkpoints: its hard-linked backup of an earlier run must keep that)."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"save: path must be a file path (str or os.PathLike), got "
                         f"{type(path).__name__}; file objects are not supported")
@@ -340,7 +346,7 @@ def _save(obj: Any, path: str | os.PathLike[str], *, fresh_mode: bool = False) -
     arrays: dict[str, np.ndarray] = {}
     schema = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays, "obj")}
     atomic_write(path, lambda f: _savez(f, {_SCHEMA_KEY: np.array(json.dumps(schema)), **arrays}),
-                 fresh_mode=fresh_mode)
+                 fresh_mode=fresh_mode, keep_links=keep_links)
 
 
 def _replaceable(path: Path, target: Path) -> None:

@@ -1,0 +1,176 @@
+"""Session 23: findings of the outside testers left open in session 22, each against its oracle
+(PyTorch when installed, else the rule the README states)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+from tinygrad_cnn import _files
+from tinygrad_cnn.serialization import _save
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _parts(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if p.name.endswith(".part")]
+
+
+def test_save_over_a_hard_link_writes_every_name(tmp_path):
+    """(was: the rename gave the saved name a new file; the other name kept the old bytes, as
+    torch.save -- which writes in place -- does not)"""
+    (tmp_path / "h1").write_bytes(b"old")
+    os.link(tmp_path / "h1", tmp_path / "h2")
+    tg.save({"w": tg.tensor([1.0, 2.0])}, tmp_path / "h2")
+    assert os.stat(tmp_path / "h1").st_nlink == 2
+    assert os.path.samefile(tmp_path / "h1", tmp_path / "h2")
+    np.testing.assert_array_equal(tg.load(tmp_path / "h1")["w"].numpy(), [1.0, 2.0])
+    assert _parts(tmp_path) == []
+    # a shorter checkpoint over a longer one: the tail is cut (the file is whole, loadable)
+    tg.save({"w": tg.zeros(10000)}, tmp_path / "h1")
+    big = os.path.getsize(tmp_path / "h2")
+    tg.save({"w": tg.tensor([3.0])}, tmp_path / "h1")
+    assert os.path.getsize(tmp_path / "h2") < big
+    np.testing.assert_array_equal(tg.load(tmp_path / "h2")["w"].numpy(), [3.0])
+    torch = pytest.importorskip("torch")
+    (tmp_path / "t1").write_bytes(b"old")
+    os.link(tmp_path / "t1", tmp_path / "t2")
+    torch.save({"w": torch.tensor([1.0])}, tmp_path / "t2")
+    assert os.stat(tmp_path / "t1").st_nlink == 2  # the oracle: torch keeps the link too
+
+
+def test_the_command_lines_checkpoints_still_replace_a_hard_link(tmp_path):
+    """The command line keeps an earlier run as a hard link NAME.previous.npz, then saves over
+    NAME: that save must not write into the earlier run."""
+    tg.save({"w": tg.tensor([1.0])}, tmp_path / "run.npz")
+    os.link(tmp_path / "run.npz", tmp_path / "run.previous.npz")
+    _save({"w": tg.tensor([2.0])}, tmp_path / "run.npz", fresh_mode=True, keep_links=False)
+    np.testing.assert_array_equal(tg.load(tmp_path / "run.previous.npz")["w"].numpy(), [1.0])
+    np.testing.assert_array_equal(tg.load(tmp_path / "run.npz")["w"].numpy(), [2.0])
+    assert os.stat(tmp_path / "run.npz").st_nlink == 1
+
+
+def _read_only_folder(monkeypatch, folder: Path) -> None:
+    """Make ``folder`` refuse new files as a read-only folder does for a user who is not root
+    (the suite may run as root, for whom chmod changes nothing)."""
+    real_open, real_access = os.open, os.access
+
+    def fake_open(path, flags, mode=0o777, *args, **kwargs):
+        if Path(path).parent == folder and flags & os.O_CREAT:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, flags, mode, *args, **kwargs)
+
+    def fake_access(path, how, **kwargs):
+        if Path(path) == folder and how & os.W_OK:
+            return False
+        return real_access(path, how, **kwargs)
+
+    monkeypatch.setattr(_files.os, "open", fake_open)
+    monkeypatch.setattr(_files.os, "access", fake_access)
+
+
+def test_save_over_a_writable_file_in_a_read_only_folder(tmp_path, monkeypatch):
+    """(was: refused, "cannot write ro/f: Permission denied" -- of a writable file, which
+    torch.save writes)"""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    tg.save({"w": tg.tensor([0.0])}, folder / "f")
+    os.chmod(folder / "f", 0o640)
+    inode = os.stat(folder / "f").st_ino
+    _read_only_folder(monkeypatch, folder)
+    tg.save({"w": tg.tensor([1.0, 5.0])}, folder / "f")
+    monkeypatch.undo()
+    np.testing.assert_array_equal(tg.load(folder / "f")["w"].numpy(), [1.0, 5.0])
+    assert os.stat(folder / "f").st_ino == inode  # written in place
+    assert oct(os.stat(folder / "f").st_mode & 0o777) == oct(0o640)
+    assert _parts(folder) == []
+
+
+def test_a_new_file_in_a_read_only_folder_names_the_folder(tmp_path, monkeypatch):
+    """(was: "cannot write ro/g: Permission denied", as if the file were the problem)"""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    _read_only_folder(monkeypatch, folder)
+    with pytest.raises(PermissionError, match=r"its folder .*ro is not writable \(a new file "
+                       r"cannot be created there\); make the folder writable"):
+        tg.save({"w": tg.tensor([1.0])}, folder / "g")
+    monkeypatch.undo()
+    assert not (folder / "g").exists()
+
+
+@pytest.mark.skipif(os.name != "posix" or shutil.which("setpriv") is None,
+                    reason="needs setpriv (util-linux) to drop root's override of permissions")
+def test_read_only_folder_for_real(tmp_path):
+    """The same as above with the kernel's own permission checks (root's override dropped)."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    tg.save({"w": tg.tensor([0.0])}, folder / "f")
+    os.chmod(folder, 0o555)
+    script = ("import tinygrad_cnn as tg\n"
+              f"tg.save({{'w': tg.tensor([7.0])}}, {str(folder / 'f')!r})\n"
+              "try:\n"
+              f"    tg.save({{'w': tg.tensor([7.0])}}, {str(folder / 'g')!r})\n"
+              "except PermissionError as e:\n"
+              "    print('refused:', e)\n")
+    cmd = [sys.executable, "-c", script]
+    if os.geteuid() == 0:
+        cmd = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner",
+               "--inh-caps=-all", *cmd]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    finally:
+        os.chmod(folder, 0o755)
+    assert done.returncode == 0, done.stderr
+    assert "its folder" in done.stdout and "is not writable" in done.stdout
+    np.testing.assert_array_equal(tg.load(folder / "f")["w"].numpy(), [7.0])
+    assert not (folder / "g").exists()
+
+
+def test_an_in_place_copy_that_fails_names_the_whole_copy(tmp_path, monkeypatch):
+    """A failure part-way through the in-place copy (a full disk) names the temporary file that
+    holds the whole new checkpoint, and keeps it."""
+    (tmp_path / "h1").write_bytes(b"old")
+    os.link(tmp_path / "h1", tmp_path / "h2")
+
+    def full(src, dst, length=0):
+        dst.write(src.read(10))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_files.shutil, "copyfileobj", full)
+    with pytest.raises(OSError, match=r"may be incomplete: the whole new content is in "
+                       r".*\.part") as info:
+        tg.save({"w": tg.tensor([4.0])}, tmp_path / "h2")
+    monkeypatch.undo()
+    kept = re.search(r"content is in (\S+\.part)", str(info.value)).group(1)
+    np.testing.assert_array_equal(tg.load(kept)["w"].numpy(), [4.0])
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks only")
+def test_ctrl_c_during_an_in_place_copy_waits_for_it(tmp_path, monkeypatch):
+    """A Ctrl-C that comes while the checkpoint is copied in place is raised after the copy: the
+    file is never left half-written."""
+    (tmp_path / "h1").write_bytes(b"old")
+    os.link(tmp_path / "h1", tmp_path / "h2")
+    real = shutil.copyfileobj
+
+    def interrupted(src, dst, length=0):
+        os.kill(os.getpid(), signal.SIGINT)  # (held back: delivered when the copy is done)
+        dst.write(src.read(5))
+        real(src, dst, length)
+
+    monkeypatch.setattr(_files.shutil, "copyfileobj", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        tg.save({"w": tg.tensor([6.0])}, tmp_path / "h2")
+    monkeypatch.undo()
+    np.testing.assert_array_equal(tg.load(tmp_path / "h1")["w"].numpy(), [6.0])

@@ -174,3 +174,65 @@ def test_ctrl_c_during_an_in_place_copy_waits_for_it(tmp_path, monkeypatch):
         tg.save({"w": tg.tensor([6.0])}, tmp_path / "h2")
     monkeypatch.undo()
     np.testing.assert_array_equal(tg.load(tmp_path / "h1")["w"].numpy(), [6.0])
+
+
+def test_backward_text_names_an_unused_output_as_the_forward_text_does():
+    """(was: `d%0[1]`, a name the forward text never uses; it says `output 1 of %0`)"""
+    from tinygrad_cnn import viz
+    from tinygrad_cnn.autograd import Function
+
+    class SinCos(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.sin(x), np.cos(x)
+
+        @staticmethod
+        def backward(ctx, gs, gc):
+            (x,) = ctx.saved_tensors
+            return gs * x.cos() - gc * x.sin()
+
+    x = tg.tensor([1.0, 2.0], requires_grad=True, name="x")
+    s, _ = SinCos.apply(x)
+    loss = (s * 2).sum()
+    forward = viz.text(loss)
+    assert "%1      output 0 of %0" in forward
+    back = viz.text(loss, backward=True)
+    row = next(line for line in back.splitlines() if "sin_cos VJP" in line)
+    assert "d%1 (2,)" in row and "d(output 1 of %0) (2,)" in row and "[1]" not in row
+
+
+def test_check_function_calls_a_noisy_op_not_deterministic_before_blaming_pytorch():
+    """(was: "output 0 differs from PyTorch's (3e-8)" for an op that differs from itself)"""
+    torch = pytest.importorskip("torch")
+    from tinygrad_cnn import testing
+    from tinygrad_cnn.autograd import Function
+
+    class NoisySin(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.sin(x) + np.random.default_rng().uniform(-1e-8, 1e-8, x.shape)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * x.cos()
+
+    class OffSin(Function):  # deterministic, and not PyTorch's sin: still blamed on the values
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.sin(x) + 1e-3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * x.cos()
+
+    with pytest.raises(testing.CheckFunctionError, match="the function failed:\nit is not "
+                       "deterministic: two calls on the same inputs give output 0 differing"):
+        testing.check_function(NoisySin.apply, [(3,)], torch.sin, seed=1, max_examples=3)
+    with pytest.raises(testing.CheckFunctionError, match="the comparison with PyTorch failed:"
+                       "\noutput 0 differs from PyTorch's"):
+        testing.check_function(OffSin.apply, [(3,)], torch.sin, seed=1, max_examples=3)

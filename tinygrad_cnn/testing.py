@@ -320,6 +320,19 @@ def _compare_with_torch(fn: Callable[..., Any], torch_fn: Callable[..., Any],
                               f"difference {worst:.3g})")
 
 
+def _check_deterministic(fn: Callable[..., Any], inputs: tuple[Tensor, ...]) -> None:
+    """Raise :class:`_CaseError` when two calls of ``fn`` on the same inputs differ."""
+    first, second = (o if isinstance(o, tuple) else (o,) for o in (fn(*inputs), fn(*inputs)))
+    for j, (a, b) in enumerate(zip(first, second)):
+        x, y = np.asarray(a.numpy()), np.asarray(b.numpy())
+        if x.shape == y.shape and not np.array_equal(x, y, equal_nan=x.dtype.kind in "fc"):
+            diff = np.abs(x.astype(np.float64) - y.astype(np.float64))
+            raise _CaseError(f"it is not deterministic: two calls on the same inputs give "
+                             f"output {j} differing by up to {np.nanmax(diff):.3g}; gradient "
+                             "checks and comparisons need the same output each time (a random "
+                             "op: seed it inside the function, or pass the noise in as an input)")
+
+
 def _check_case(fn: Callable[..., Any], inputs: tuple[Tensor, ...],
                 torch_fn: Callable[..., Any] | None, gradgrad: bool, fast_mode: bool,
                 rtol: float | None, atol: float | None, find_culprit: bool) -> None:
@@ -329,7 +342,14 @@ def _check_case(fn: Callable[..., Any], inputs: tuple[Tensor, ...],
         fn(*inputs)
         if torch_fn is not None:
             step = "the comparison with PyTorch"
-            _compare_with_torch(fn, torch_fn, inputs, rtol, atol)
+            try:
+                _compare_with_torch(fn, torch_fn, inputs, rtol, atol)
+            except _CaseError:
+                # (a function that differs from itself: said so, not blamed on PyTorch)
+                step = "the function"
+                _check_deterministic(fn, inputs)
+                step = "the comparison with PyTorch"
+                raise
         for order in (1, 2) if gradgrad else (1,):
             step = "gradcheck" if order == 1 else "gradgradcheck"
             report = check_grads(fn, inputs, order=order, fast_mode=fast_mode,

@@ -173,7 +173,9 @@ def _backward(view: GraphView) -> str:
         stats = (ng.received_all or (ng.received,)) if ng is not None else ()
         for k, ((_, shape, _), node) in enumerate(zip(outputs(ctx), nodes)):
             drawn = node is not None and (node is ctx or id(node) in view.index)
-            name = view.out_name(node) if drawn else f"{view.out_name(ctx)}[{k}]"
+            # (an output outside the drawn graph has no name of its own: the forward text's
+            # words for it; was `d%0[1]`, a name the forward text never used)
+            name = view.out_name(node) if drawn else f"(output {k} of {view.out_name(ctx)})"
             stat = stats[k] if k < len(stats) else None
             # (a gradient changed by hooks on the way -- the output tensor's, or the node's
             # pre-hooks -- is the one the VJP received: said, so a jump from what was sent is

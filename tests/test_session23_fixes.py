@@ -236,3 +236,92 @@ def test_check_function_calls_a_noisy_op_not_deterministic_before_blaming_pytorc
     with pytest.raises(testing.CheckFunctionError, match="the comparison with PyTorch failed:"
                        "\noutput 0 differs from PyTorch's"):
         testing.check_function(OffSin.apply, [(3,)], torch.sin, seed=1, max_examples=3)
+
+
+class _MatMulT:
+    """y = a @ b whose VJP for ``a`` comes back transposed (a square ``a`` hides it from the
+    shape check)."""
+
+    @staticmethod
+    def make():
+        from tinygrad_cnn.autograd import Function
+
+        class MatMulT(Function):
+            @staticmethod
+            def forward(ctx, a, b):
+                ctx.save_for_backward(a, b)
+                return a @ b
+
+            @staticmethod
+            def backward(ctx, g):
+                a, b = ctx.saved_tensors
+                return (g @ b.T).T, a.T @ g
+
+        return MatMulT
+
+
+@pytest.mark.parametrize("fast_mode", [False, True])
+@pytest.mark.parametrize("n", [3, 40])
+def test_a_transposed_gradient_is_named_as_such(fast_mode, n):
+    """(was: no likely cause, or 'wrong indices, axis, transpose or reshape' among others)"""
+    from tinygrad_cnn import GradcheckError, gradcheck
+
+    op = _MatMulT.make()
+    rng = np.random.default_rng(0)
+    a = tg.tensor(rng.standard_normal((n, n)), requires_grad=True)
+    b = tg.tensor(rng.standard_normal((n, 2)), requires_grad=True)
+    with pytest.raises(GradcheckError, match=r"Likely cause: analytical = numerical with input "
+                       r"0's last two dims swapped: the VJP returns the gradient transposed"):
+        gradcheck(op.apply, (a, b), fast_mode=fast_mode)
+    # the oracle: the right VJP passes, and a symmetric input hides nothing it should not
+    from tinygrad_cnn.gradcheck.report import _transposed
+
+    jac = rng.standard_normal((n * n, 3))
+    tol = np.full(jac.shape, 1e-6)
+    perm = np.arange(n * n).reshape(n, n).T.ravel()
+    assert _transposed(jac[perm], jac, tol, (n, n))
+    assert not _transposed(jac, jac, tol, (n, n))
+    assert not _transposed(jac[perm], jac, tol, (n * n,))
+
+
+def test_check_function_skips_a_kink_where_only_the_choice_of_slope_differs_from_pytorch():
+    """relu with slope 1 at 0 (PyTorch picks 0): both are valid there. The comparison with
+    PyTorch skipped such a case no more than gradcheck does (was: failed, shrunk onto x = 0);
+    a gradient unlike PyTorch's away from a kink still fails, reported by gradcheck."""
+    torch = pytest.importorskip("torch")
+    from tinygrad_cnn import testing
+    from tinygrad_cnn.autograd import Function
+
+    class ReluAtZeroOne(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.maximum(x, 0)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * (x >= 0).to(g.dtype)
+
+    class ReluHalf(Function):  # wrong everywhere x > 0
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.maximum(x, 0)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * (x > 0).to(g.dtype) * 0.5
+
+    x = tg.tensor(np.array([0.0, 1.0, -1.0]), requires_grad=True)
+    (ours,) = tg.autograd.grad(ReluAtZeroOne.apply(x).sum(), [x])
+    tx = torch.tensor([0.0, 1.0, -1.0], dtype=torch.float64, requires_grad=True)
+    (theirs,) = torch.autograd.grad(torch.relu(tx).sum(), [tx])
+    assert ours.numpy()[0] != theirs.numpy()[0]  # the case this test is about
+    testing.check_function(ReluAtZeroOne.apply, [testing.shapes()], torch.relu, seed=3,
+                           max_examples=40, gradgrad=False)
+    with pytest.raises(testing.CheckFunctionError, match=r"gradcheck failed:\nthe VJP of "
+                       r"`relu_half` is wrong"):
+        testing.check_function(ReluHalf.apply, [testing.shapes()], torch.relu, seed=3,
+                               max_examples=40, gradgrad=False)

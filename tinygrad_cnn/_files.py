@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 # ".NAME.PID.RANDOM.part": the writer's process id tells a stale part from one being written
 _PART = re.compile(r"(\d+)\.[0-9a-f]{8}")
@@ -192,12 +192,15 @@ def _no_temporary(exc: OSError, path: Path, exists: bool) -> OSError:
 
 def _copy_over(tmp: Path, path: Path) -> None:
     """Copy ``tmp``'s content into the file ``path`` itself (its inode, so its other names, its
-    mode and its owner stay), with Ctrl-C and SIGTERM held back until the copy is on disk."""
-    held = {signal.SIGINT, signal.SIGTERM}
-    block = hasattr(signal, "pthread_sigmask") and threading.current_thread() is \
-        threading.main_thread()
-    if block:
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    mode and its owner stay), with Ctrl-C and SIGTERM held back until the copy is on disk (their
+    handlers are swapped for ones that note them -- a signal mask would not do: another thread
+    would take the signal -- and the signals are raised again afterwards)."""
+    came: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in held:
+            previous[signum] = signal.signal(signum, lambda signum, _frame: came.append(signum))
     try:
         with open(tmp, "rb") as src, open(path, "r+b") as dst:
             shutil.copyfileobj(src, dst, 1 << 20)
@@ -205,14 +208,15 @@ def _copy_over(tmp: Path, path: Path) -> None:
             dst.flush()
             os.fsync(dst.fileno())
     except OSError as exc:
-        failed = _CopyError(exc.errno, f"cannot write {path}: {exc.strerror or exc}; it was "
-                             f"being written in place (it has other hard links, or its folder "
-                             f"is read-only) and may be incomplete: the whole new content is "
-                             f"in {tmp}", str(path))
-        raise failed from None
+        raise _CopyError(exc.errno, f"cannot write {path}: {exc.strerror or exc}; it was being "
+                         f"written in place (it has other hard links, or its folder is "
+                         f"read-only) and may be incomplete: the whole new content is in {tmp}",
+                         str(path)) from None
     finally:
-        if block:
-            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in dict.fromkeys(came):  # (each once, in the order they came)
+            signal.raise_signal(signum)
 
 
 def _naming(exc: OSError, path: Path) -> OSError:

@@ -260,6 +260,10 @@ class _CaseError(Exception):
     pass
 
 
+class _GradientMismatchError(_CaseError):
+    """Our gradient differs from PyTorch's (the values agree)."""
+
+
 class _AtKinkError(_CaseError):
     """The case's point is a kink, jump or tie (or a domain edge): no derivative to check there.
     During the search such a point is rejected, not failed -- or a real failure (a wrong VJP
@@ -316,8 +320,8 @@ def _compare_with_torch(fn: Callable[..., Any], torch_fn: Callable[..., Any],
         r, a = rtol if rtol is not None else r, atol if atol is not None else a
         if not np.allclose(mine, other, rtol=r * 10, atol=a * 10, equal_nan=True):
             worst = np.nanmax(np.abs(mine.astype(np.float64) - other.astype(np.float64)))
-            raise _CaseError(f"the gradient for input {k} differs from PyTorch's (largest "
-                              f"difference {worst:.3g})")
+            raise _GradientMismatchError(f"the gradient for input {k} differs from PyTorch's "
+                                    f"(largest difference {worst:.3g})")
 
 
 def _check_deterministic(fn: Callable[..., Any], inputs: tuple[Tensor, ...]) -> None:
@@ -333,6 +337,16 @@ def _check_deterministic(fn: Callable[..., Any], inputs: tuple[Tensor, ...]) -> 
                              "op: seed it inside the function, or pass the noise in as an input)")
 
 
+def _gradcheck_case(fn: Callable[..., Any], inputs: tuple[Tensor, ...], order: int,
+                    fast_mode: bool, find_culprit: bool) -> None:
+    report = check_grads(fn, inputs, order=order, fast_mode=fast_mode,
+                         find_culprit=find_culprit, caller="check_function")
+    if not report.ok:
+        at_kink = (report.kind == "not_differentiable"
+                   and "not available" not in report.headline)  # (once differentiable)
+        raise (_AtKinkError if at_kink else _CaseError)(str(report))
+
+
 def _check_case(fn: Callable[..., Any], inputs: tuple[Tensor, ...],
                 torch_fn: Callable[..., Any] | None, gradgrad: bool, fast_mode: bool,
                 rtol: float | None, atol: float | None, find_culprit: bool) -> None:
@@ -344,20 +358,21 @@ def _check_case(fn: Callable[..., Any], inputs: tuple[Tensor, ...],
             step = "the comparison with PyTorch"
             try:
                 _compare_with_torch(fn, torch_fn, inputs, rtol, atol)
-            except _CaseError:
+            except _CaseError as exc:
                 # (a function that differs from itself: said so, not blamed on PyTorch)
                 step = "the function"
                 _check_deterministic(fn, inputs)
+                if isinstance(exc, _GradientMismatchError):
+                    # a gradient unlike PyTorch's: at a kink (relu at 0, tied maxima) both are
+                    # valid one-sided choices, and the case is skipped as gradcheck skips it;
+                    # a wrong VJP is reported by gradcheck, which says where and why
+                    step = "gradcheck"
+                    _gradcheck_case(fn, inputs, 1, fast_mode, find_culprit)
                 step = "the comparison with PyTorch"
                 raise
         for order in (1, 2) if gradgrad else (1,):
             step = "gradcheck" if order == 1 else "gradgradcheck"
-            report = check_grads(fn, inputs, order=order, fast_mode=fast_mode,
-                                 find_culprit=find_culprit, caller="check_function")
-            if not report.ok:
-                at_kink = (report.kind == "not_differentiable"
-                           and "not available" not in report.headline)  # (once differentiable)
-                raise (_AtKinkError if at_kink else _CaseError)(str(report))
+            _gradcheck_case(fn, inputs, order, fast_mode, find_culprit)
     except _CaseError as exc:
         raise type(exc)(f"{step} failed:\n{exc}\non the inputs\n{_describe(inputs)}") from None
     except Exception as exc:

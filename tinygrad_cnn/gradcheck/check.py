@@ -45,6 +45,7 @@ from tinygrad_cnn.gradcheck.report import (
     rule,
     scale_the_step,
     small_jacobians,
+    transposed_cause,
 )
 from tinygrad_cnn.tensor import Tensor
 
@@ -1489,10 +1490,10 @@ def _fast_failure(p: Problem, s: Settings, labels: Labels, order: int, outs: tup
         # too big to go element by element: two more directions tell a constant factor
         rng = np.random.default_rng(1)
         an, nu = [a], [n]
+        vs = _at_output(p, outs, c, v)
         for _ in range(2):
             w = rng.standard_normal(g.size)
             w /= np.sqrt(dot(w, w))
-            vs = _at_output(p, outs, c, v)
             central, _, _ = directional(p, i, w, vs, s.eps, [np.zeros_like(u) for u in vs])
             an.append(dot(g, w))
             nu.append(float(central[c]))
@@ -1500,6 +1501,13 @@ def _fast_failure(p: Problem, s: Settings, labels: Labels, order: int, outs: tup
         cause = likely_cause(arr_a, arr_n, s.tol(arr_n), order=order, in_label=labels.input(i),
                              incoming=labels.incoming(i),
                              in_shape=shape_in, out_shape=shape_out, scales_with_grad=scales)
+        if cause is None and len(shape_in) >= 2 and shape_in[-1] == shape_in[-2]:
+            # one more direction, transposed: does the VJP hand back the gradient transposed?
+            wt = np.swapaxes(w.reshape(shape_in), -1, -2).ravel()
+            central, _, _ = directional(p, i, wt, vs, s.eps, [np.zeros_like(u) for u in vs])
+            along = float(central[c])
+            if abs(an[-1] - along) <= float(s.tol(np.array(along))):
+                cause = transposed_cause(labels.input(i), shape_in)
         details.append(f"({labels.input(i)} has {g.size} elements, more than the {LOCALISE_MAX} "
                        "that fast mode checks one by one; run with fast_mode=False to see which "
                        "elements are wrong.)")

@@ -8,6 +8,7 @@ where one is recognisable from the numbers:
 * no gradient where the function clearly depends on the input -> the VJP ignores that input (or,
   for a second derivative, computes with ``.data``/``.numpy()``/``detach()`` and leaves the graph);
 * a broadcast input whose gradient is off         -> the broadcast dimensions are reduced wrongly;
+* a square input's gradient equal to the numerical one transposed -> the VJP transposes it;
 * gradient where the output does not depend on the element -> wrong indices, axes or transpose.
 
 Whole Jacobians are printed only when they are small; otherwise the few worst entries are.
@@ -214,6 +215,28 @@ def broadcast_dims(in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> lis
     return dims or None
 
 
+def transposed_cause(in_label: str, in_shape: tuple[int, ...]) -> str:
+    m = in_shape[-1]
+    return (f"analytical = numerical with {in_label}'s last two dims swapped: the VJP returns "
+            f"the gradient transposed (for a square {m}×{m} input the shapes agree, so nothing "
+            "else catches it) -- check the order of a matmul's factors and which side takes the "
+            "`.T` (for y = a @ b: grad_a = g @ b.T, grad_b = a.T @ g)")
+
+
+def _transposed(a: np.ndarray, n: np.ndarray, tol: np.ndarray, in_shape: tuple[int, ...]) -> bool:
+    """Whether ``a`` (first axis: the input's elements) equals ``n`` with the input's last two
+    dims swapped, and not ``n`` itself: a gradient returned transposed (square matrices only --
+    any other shape fails the VJP's shape check first)."""
+    if len(in_shape) < 2 or in_shape[-1] != in_shape[-2] or in_shape[-1] < 2:
+        return False
+    size = int(np.prod(in_shape))
+    if a.ndim == 0 or a.shape[0] != size or a.shape != n.shape:
+        return False
+    perm = np.swapaxes(np.arange(size).reshape(in_shape), -1, -2).ravel()
+    t = np.broadcast_to(tol, n.shape)
+    return bool(np.all(np.abs(a - n[perm]) <= t[perm])) and not bool(np.all(np.abs(a - n) <= t))
+
+
 def likely_cause(a: np.ndarray, n: np.ndarray, tol: np.ndarray, *, order: int, in_label: str,
                  in_shape: tuple[int, ...], out_shape: tuple[int, ...] | None,
                  scales_with_grad: bool | None, incoming: bool = False) -> str | None:
@@ -265,6 +288,8 @@ def likely_cause(a: np.ndarray, n: np.ndarray, tol: np.ndarray, *, order: int, i
                 if abs(c * k - 1) <= 1e-3 or abs(c - k) <= 1e-3 * k:
                     text += f". The factor is 1/{k} or {k}, the size of the broadcast: {bcast}"
             return text
+    if _transposed(a, n, tol, in_shape):
+        return transposed_cause(in_label, in_shape)
     if (a_on & ~sig).any():
         if bcast:
             return bcast

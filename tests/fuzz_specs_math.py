@@ -98,8 +98,13 @@ binary("copysign", lambda m, a, b: a.copysign(b), id="zeros_and_edges", smooth=F
        in_programs=False)
 binary("logaddexp", lambda m, a, b: a.logaddexp(b))
 binary("logaddexp", lambda m, a, b: a.logaddexp(b), id="infinities", smooth=False)
-binary("logaddexp2", lambda m, a, b: a.logaddexp2(b))
-binary("logaddexp2", lambda m, a, b: a.logaddexp2(b), id="infinities", smooth=False)
+# (not in random programs: at a tie PyTorch's logaddexp2 is an ulp off where numpy's is exact --
+# logaddexp2(-1., -1.) is -4.8e-17 there, 0 here -- and a log, atan2 or lgamma after it turns
+# that ulp into -inf against -36.8, or pi against -pi; the long fuzz found it. Values, ties and
+# gradients stay checked op by op)
+binary("logaddexp2", lambda m, a, b: a.logaddexp2(b), in_programs=False)
+binary("logaddexp2", lambda m, a, b: a.logaddexp2(b), id="infinities", smooth=False,
+       in_programs=False)
 binary("xlogy", lambda m, a, b: a.xlogy(b), domain=("real", "positive"))
 binary("xlogy", lambda m, a, b: a.xlogy(b), id="zeros_and_edges", smooth=False)
 binary("hypot", lambda m, a, b: a.hypot(b), domain="nonzero")

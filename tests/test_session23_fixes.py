@@ -334,3 +334,32 @@ def test_logaddexp2_of_a_tie_is_exact():
     got = tg.tensor(x).logaddexp2(tg.tensor(x)).numpy()
     np.testing.assert_array_equal(got, x + 1)
     assert np.signbit(got[0]) == np.signbit(0.0)  # +0, not -0: atan2(got, -1) is pi
+
+
+def test_fill_and_zero_on_a_transpose_of_an_expanded_tensor():
+    """(was: `e.mT.zero_()` refused, naming fill_; PyTorch fills it, as it fills `e` itself)"""
+    torch = pytest.importorskip("torch")
+    for name in ("mT", "t", "permute"):
+        ours_b, theirs_b = tg.zeros(3, 1), torch.zeros(3, 1)
+
+        def view(e, name=name):
+            return e.mT if name == "mT" else e.t() if name == "t" else e.permute(1, 0)
+
+        view(ours_b.expand(3, 3)).zero_().fill_(2.5)
+        view(theirs_b.expand(3, 3)).zero_().fill_(2.5)
+        np.testing.assert_array_equal(ours_b.numpy(), theirs_b.numpy())
+    # with a graph: the filled values no longer depend on x (PyTorch fills too, then refuses
+    # the backward through its CopySlices; ours is the derivative of the values as filled)
+    x = tg.ones(3, 1, requires_grad=True)
+    h = x * 1
+    h.expand(3, 3).mT.fill_(3.0)
+    (h * h * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((3, 1), 9.0))
+    direct = tg.ones(3, 1, requires_grad=True)  # the same as filling the expand itself
+    g = direct * 1
+    g.expand(3, 3).fill_(3.0)
+    (g * g * direct).sum().backward()
+    np.testing.assert_array_equal(direct.grad.numpy(), x.grad.numpy())
+    # other in-place ops there stay refused, as PyTorch refuses them
+    with pytest.raises(RuntimeError, match="add_: .*read-only"):
+        tg.zeros(3, 1).expand(3, 3).mT.add_(1)

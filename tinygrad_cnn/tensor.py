@@ -2692,9 +2692,12 @@ class Tensor:
             value = value.item()
         value = _in_dtype(value, self.dtype, "fill_")
         view = self._view
-        if view is not None and view[3] is _ops.movement.Expand and not _writeable(self._data):
+        if view is not None and not _writeable(self._data) and view[3] in (
+                _ops.movement.Expand, _ops.movement.Permute, _ops.movement.Reshape):
             # an expand() view shows each element of its parent several times: filling it is
-            # filling the parent (PyTorch allows this one in-place op on an expanded tensor)
+            # filling the parent (PyTorch allows this one in-place op on an expanded tensor);
+            # so is filling a transpose or reshape of one, which shows every element of its
+            # parent (was: `e.mT.zero_()` refused)
             view[2].fill_(value)
             return self
         return self._inplace("fill_", value, lambda s, v: _ops.inplace.Fill.apply(s, value=v),

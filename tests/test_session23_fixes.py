@@ -363,3 +363,37 @@ def test_fill_and_zero_on_a_transpose_of_an_expanded_tensor():
     # other in-place ops there stay refused, as PyTorch refuses them
     with pytest.raises(RuntimeError, match="add_: .*read-only"):
         tg.zeros(3, 1).expand(3, 3).mT.add_(1)
+
+
+def test_every_atomic_writer_refuses_to_replace_a_fifo(tmp_path):
+    """(was: write_idx over a device or FIFO renamed a regular file over it -- as root,
+    write_idx("/dev/null", ...) replaced the device; tg.save refused already)"""
+    from tinygrad_cnn.data.idx import write_idx
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match="not a regular file"):
+        write_idx(fifo, np.zeros(3, np.uint8))
+    assert fifo.is_fifo()
+
+
+def test_a_held_sigterm_leaves_no_temporary_file(tmp_path, monkeypatch):
+    """The temporary file of an in-place copy is removed before a SIGTERM held during the copy
+    ends the process (was: a whole copy of the checkpoint left in the temporary folder)."""
+    (tmp_path / "h1").write_bytes(b"old")
+    os.link(tmp_path / "h1", tmp_path / "h2")
+    real = shutil.copyfileobj
+    seen: list[list[str]] = []
+
+    def term(src, dst, length=0):
+        os.kill(os.getpid(), signal.SIGTERM)
+        real(src, dst, length)
+
+    previous = signal.signal(signal.SIGTERM, lambda *_: seen.append(_parts(tmp_path)))
+    try:
+        monkeypatch.setattr(_files.shutil, "copyfileobj", term)
+        tg.save({"w": tg.tensor([2.0])}, tmp_path / "h2")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert seen == [[]]  # the signal came after the copy, with no temporary file left
+    np.testing.assert_array_equal(tg.load(tmp_path / "h1")["w"].numpy(), [2.0])

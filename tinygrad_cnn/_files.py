@@ -122,6 +122,12 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
         st: os.stat_result | None = path.stat()
     except FileNotFoundError:
         st = None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        # (a rename would put a regular file where a device, FIFO or socket was: as root,
+        # write_idx("/dev/null", ...) replaced the device)
+        raise OSError(errno.EEXIST, f"cannot write {path}: it is not a regular file (a device, "
+                      "a FIFO or a socket), which this write would replace; give a file path",
+                      str(path))
     mode = None if fresh_mode or st is None else stat.S_IMODE(st.st_mode)  # (None: the umask's)
     # a file with other names keeps them (a rename would leave them the old content)
     in_place = keep_links and st is not None and stat.S_ISREG(st.st_mode) and st.st_nlink > 1
@@ -152,8 +158,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
             f.flush()
             os.fsync(f.fileno())
         if in_place:
-            _copy_over(tmp, path)
-            tmp.unlink(missing_ok=True)
+            _copy_over(tmp, path, lambda: tmp.unlink(missing_ok=True))
             return path
         os.replace(tmp, path)
     except _CopyError:
@@ -190,7 +195,7 @@ def _no_temporary(exc: OSError, path: Path, exists: bool) -> OSError:
     return _naming(exc, path)
 
 
-def _copy_over(tmp: Path, path: Path) -> None:
+def _copy_over(tmp: Path, path: Path, done: Callable[[], None]) -> None:
     """Copy ``tmp``'s content into the file ``path`` itself (its inode, so its other names, its
     mode and its owner stay), with Ctrl-C and SIGTERM held back until the copy is on disk (their
     handlers are swapped for ones that note them -- a signal mask would not do: another thread
@@ -207,6 +212,7 @@ def _copy_over(tmp: Path, path: Path) -> None:
             dst.truncate()
             dst.flush()
             os.fsync(dst.fileno())
+        done()  # (the temporary file removed before a held SIGTERM ends the process)
     except OSError as exc:
         raise _CopyError(exc.errno, f"cannot write {path}: {exc.strerror or exc}; it was being "
                          f"written in place (it has other hard links, or its folder is "

@@ -14,9 +14,9 @@ import stat
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 # ".NAME.PID.RANDOM.part": the writer's process id tells a stale part from one being written
 _PART = re.compile(r"(\d+)\.[0-9a-f]{8}")
@@ -122,15 +122,14 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
         st: os.stat_result | None = path.stat()
     except FileNotFoundError:
         st = None
-    if st is not None and not stat.S_ISREG(st.st_mode):
+    if st is not None and (kind := special_kind(st)) is not None:
         # (a rename would put a regular file where a device, FIFO or socket was: as root,
         # write_idx("/dev/null", ...) replaced the device)
-        raise OSError(errno.EEXIST, f"cannot write {path}: it is not a regular file (a device, "
-                      "a FIFO or a socket), which this write would replace; give a file path",
-                      str(path))
+        raise OSError(errno.EEXIST, f"cannot write {path}: it is {kind}, not a regular file, "
+                      "which this write would replace; give a file path", str(path))
     mode = None if fresh_mode or st is None else stat.S_IMODE(st.st_mode)  # (None: the umask's)
     # a file with other names keeps them (a rename would leave them the old content)
-    in_place = keep_links and st is not None and stat.S_ISREG(st.st_mode) and st.st_nlink > 1
+    in_place = keep_links and st is not None and st.st_nlink > 1
     tmp = path.parent / f"{sidecar(path.name)}.{os.getpid()}.{secrets.token_hex(4)}.part"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | \
         getattr(os, "O_CLOEXEC", 0)
@@ -139,7 +138,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
         try:
             fd = os.open(tmp, flags, 0o666)
         except OSError as exc:
-            if st is None or not stat.S_ISREG(st.st_mode) or not _writable(path) or \
+            if st is None or not writable(path) or \
                     exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
                 raise _no_temporary(exc, path, st is not None) from None
             # a writable file in a folder we cannot create files in: written in place
@@ -180,14 +179,25 @@ class _CopyError(OSError):
     """An in-place copy that failed part-way: the temporary file is kept (it holds the content)."""
 
 
-def _writable(path: Path) -> bool:
+def writable(path: str | os.PathLike[str]) -> bool:
+    """Whether this process may write ``path`` (its effective ids, where the OS tells them)."""
     return os.access(path, os.W_OK, effective_ids=os.access in os.supports_effective_ids)
+
+
+def special_kind(st: os.stat_result) -> str | None:
+    """What a path that is not a regular file is ("a FIFO", ...), or None for a regular file."""
+    if stat.S_ISREG(st.st_mode):
+        return None
+    return ("a character device" if stat.S_ISCHR(st.st_mode) else "a block device"
+            if stat.S_ISBLK(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode) else
+            "a socket" if stat.S_ISSOCK(st.st_mode) else "a folder" if stat.S_ISDIR(st.st_mode)
+            else "not a regular file")
 
 
 def _no_temporary(exc: OSError, path: Path, exists: bool) -> OSError:
     """The error for a temporary file that could not be created beside ``path``: names the
     folder when it is the folder that refuses (was: "cannot write ro/f", of a writable file)."""
-    if exc.errno in (errno.EACCES, errno.EPERM) and not _writable(path.parent):
+    if exc.errno in (errno.EACCES, errno.EPERM) and not writable(path.parent):
         what = "the file is read-only too" if exists else "a new file cannot be created there"
         return type(exc)(exc.errno, f"cannot write {path}: its folder {path.parent} is not "
                          f"writable ({what}); make the folder writable or write elsewhere",
@@ -195,32 +205,43 @@ def _no_temporary(exc: OSError, path: Path, exists: bool) -> OSError:
     return _naming(exc, path)
 
 
-def _copy_over(tmp: Path, path: Path, done: Callable[[], None]) -> None:
-    """Copy ``tmp``'s content into the file ``path`` itself (its inode, so its other names, its
-    mode and its owner stay), with Ctrl-C and SIGTERM held back until the copy is on disk (their
-    handlers are swapped for ones that note them -- a signal mask would not do: another thread
-    would take the signal -- and the signals are raised again afterwards)."""
-    came: list[int] = []
-    held = (signal.SIGINT, signal.SIGTERM)
-    previous: dict[int, Any] = {}
-    if threading.current_thread() is threading.main_thread():
-        for signum in held:
-            previous[signum] = signal.signal(signum, lambda signum, _frame: came.append(signum))
+@contextlib.contextmanager
+def held_signals(note: Callable[[int], None]) -> Iterator[None]:
+    """Inside the block, Ctrl-C (SIGINT) and SIGTERM call ``note(signum)`` instead of their
+    handlers; the handlers are back after it. Main thread only (elsewhere: nothing is held) --
+    the handlers are swapped, not the signal mask, which would let another thread take them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, lambda signum, _frame: note(signum))
+                for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with open(tmp, "rb") as src, open(path, "r+b") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-            dst.truncate()
-            dst.flush()
-            os.fsync(dst.fileno())
-        done()  # (the temporary file removed before a held SIGTERM ends the process)
-    except OSError as exc:
-        raise _CopyError(exc.errno, f"cannot write {path}: {exc.strerror or exc}; it was being "
-                         f"written in place (it has other hard links, or its folder is "
-                         f"read-only) and may be incomplete: the whole new content is in {tmp}",
-                         str(path)) from None
+        yield
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def _copy_over(tmp: Path, path: Path, done: Callable[[], None]) -> None:
+    """Copy ``tmp``'s content into the file ``path`` itself (its inode, so its other names, its
+    mode and its owner stay), with Ctrl-C and SIGTERM held until the copy is on disk and
+    ``done()`` has run; they are raised again then."""
+    came: list[int] = []
+    try:
+        with held_signals(came.append):
+            try:
+                with open(tmp, "rb") as src, open(path, "r+b") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+                    dst.truncate()
+                    dst.flush()
+                    os.fsync(dst.fileno())
+                done()  # (the temporary file removed before a held SIGTERM ends the process)
+            except OSError as exc:
+                raise _CopyError(exc.errno, f"cannot write {path}: {exc.strerror or exc}; it was "
+                                 f"being written in place (it has other hard links, or its "
+                                 f"folder is read-only) and may be incomplete: the whole new "
+                                 f"content is in {tmp}", str(path)) from None
+    finally:
         for signum in dict.fromkeys(came):  # (each once, in the order they came)
             signal.raise_signal(signum)
 

@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from tinygrad_cnn._files import sidecar
+from tinygrad_cnn._files import held_signals, sidecar
 from tinygrad_cnn._words import a_type
 
 PROG = "python -m tinygrad_cnn"
@@ -780,19 +780,10 @@ def _train(args: argparse.Namespace) -> int:
 def _interrupt_after() -> Any:
     """Ctrl-C inside the block is held until it ends (a checkpoint being saved is finished, not
     thrown away with the epoch it holds); the list it gives says whether one came."""
-    import threading
-
     came: list[KeyboardInterrupt] = []
-    if threading.current_thread() is not threading.main_thread():
+    with held_signals(lambda signum: came.append(
+            KeyboardInterrupt() if signum == signal.SIGINT else Terminated())):
         yield came
-        return
-    previous = signal.signal(signal.SIGINT, lambda *_: came.append(KeyboardInterrupt()))
-    previous_term = signal.signal(signal.SIGTERM, lambda *_: came.append(Terminated()))
-    try:
-        yield came
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        signal.signal(signal.SIGTERM, previous_term)
 
 
 def _what_is_kept(out: Path, saved_epoch: int | None) -> str:

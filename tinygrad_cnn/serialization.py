@@ -34,7 +34,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from tinygrad_cnn._files import atomic_write
+from tinygrad_cnn._files import atomic_write, special_kind, writable
 from tinygrad_cnn.backend import to_numpy, type_name
 from tinygrad_cnn.tensor import Tensor
 
@@ -361,13 +361,10 @@ def _replaceable(path: Path, target: Path) -> None:
     except OSError as exc:  # (a symlink loop, a path through a file)
         raise OSError(exc.errno, f"save: {path} cannot be resolved ({exc.strerror or exc})",
                       str(path)) from None
-    if not stat.S_ISREG(st.st_mode):
-        kind = ("a character device" if stat.S_ISCHR(st.st_mode) else "a block device"
-                if stat.S_ISBLK(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode) else
-                "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
+    if (kind := special_kind(st)) is not None:
         raise OSError(errno.EEXIST, f"save: {path} is {kind}, not a file; a save replaces the "
                       "file at its path, so give the path of a checkpoint file", str(path))
-    if not os.access(target, os.W_OK, effective_ids=os.access in os.supports_effective_ids):
+    if not writable(target):
         raise PermissionError(errno.EACCES, f"save: {path} is read-only (mode "
                               f"{stat.S_IMODE(st.st_mode):o}); make it writable (chmod u+w) or "
                               "save to another path", str(path))

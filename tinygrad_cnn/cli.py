@@ -655,11 +655,10 @@ def _train(args: argparse.Namespace) -> int:
                    f"{', '.join(sorted(expected))})")
         for g in saved_groups:  # (was: "'>=' not supported between instances of 'str' and 'int'")
             for key, default in opt.defaults.items():
-                if isinstance(default, (int, float)) and not isinstance(default, bool) and \
-                        key in g and (isinstance(g[key], bool) or
-                                      not isinstance(g[key], (int, float))):
+                wrong = _option_problem(default, g[key]) if key in g else None
+                if wrong is not None:
                     _usage(args, f"argument --resume: the optimizer state in {args.resume} "
-                           f"has {key} = {g[key]!r:.40}, not a number; expected a checkpoint "
+                           f"has {key} = {g[key]!r:.40}, {wrong}; expected a checkpoint "
                            "written by `train`")
         try:
             opt.load_state_dict(state["optimizer"])
@@ -774,6 +773,26 @@ def _train(args: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt):  # (the run is done: a late Ctrl-C changes nothing)
         _say(f"done in {time.perf_counter() - t_start:.1f} s; test accuracy: {acc:.4f}")
     return 0
+
+
+def _option_problem(default: Any, value: Any) -> str | None:
+    """What is wrong with a resumed optimizer option ``value`` whose default is ``default``, or
+    None: a flag must be a bool (was: maximize="False" counted as true and trained uphill, and
+    amsgrad=True printed a traceback), a number a finite real one (numpy's too), betas a pair."""
+    import numpy as np
+
+    if isinstance(default, bool):
+        return None if isinstance(value, (bool, np.bool_)) else "not True or False"
+    if isinstance(default, (int, float)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+            return "not a number"
+        return None if math.isfinite(float(value)) else "not a finite number"
+    if isinstance(default, tuple):
+        if not isinstance(value, (list, tuple)) or len(value) != len(default):
+            return f"not a list of {len(default)} numbers"
+        problems = [_option_problem(d, v) for d, v in zip(default, value)]
+        return next((f"an entry {p}" for p in problems if p is not None), None)
+    return None
 
 
 @contextlib.contextmanager

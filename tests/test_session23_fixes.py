@@ -433,3 +433,65 @@ def test_cli_resume_checks_each_optimizer_option_by_its_kind(tmp_path):
     tg.save(state, tmp_path / "numpy.npz")
     r = cli("train", "--resume", tmp_path / "numpy.npz", "--epochs", "2", "--limit", "64")
     assert r.returncode == 0 and "resumed from" in r.stdout, r.stderr
+
+
+def test_an_in_place_copy_leaves_no_readable_copy_and_clears_killed_writers_parts(
+        tmp_path, monkeypatch):
+    """(outside tester t98: the temporary file in the system's folder took the checkpoint's mode
+    -- a world-readable copy of a checkpoint kept in a private folder -- and one a killed writer
+    left there was never removed)"""
+    import tempfile
+
+    system = tmp_path / "system_tmp"
+    system.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system))
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    tg.save({"w": tg.tensor([0.0])}, folder / "f")
+    os.chmod(folder / "f", 0o644)
+    stale = system / ".f.999999999.deadbeef.part"  # (no such process)
+    stale.write_bytes(b"a killed writer's copy")
+    modes: list[int] = []
+    real = shutil.copyfileobj
+
+    def watch(src, dst, length=0):
+        modes.append(os.stat(src.name).st_mode & 0o777)
+        real(src, dst, length)
+
+    _read_only_folder(monkeypatch, folder)
+    monkeypatch.setattr(_files.shutil, "copyfileobj", watch)
+    tg.save({"w": tg.tensor([1.0])}, folder / "f")
+    monkeypatch.undo()
+    assert modes == [0o600] and not stale.exists() and list(system.iterdir()) == []
+    assert os.stat(folder / "f").st_mode & 0o777 == 0o644  # the checkpoint keeps its own mode
+    np.testing.assert_array_equal(tg.load(folder / "f")["w"].numpy(), [1.0])
+
+
+@pytest.mark.skipif(os.name != "posix" or shutil.which("setpriv") is None,
+                    reason="needs setpriv (util-linux) to drop root's override of permissions")
+def test_a_write_only_hard_linked_file_is_saved_as_torch_saves_it(tmp_path):
+    """(outside tester t98: the in-place copy opened the file for reading too, so a 0o200 file
+    was refused -- with an error that said it "may be incomplete" and a private error type)"""
+    (tmp_path / "h1").write_bytes(b"old")
+    os.link(tmp_path / "h1", tmp_path / "h2")
+    os.chmod(tmp_path / "h1", 0o200)
+    (tmp_path / "ro").write_bytes(b"old")
+    os.chmod(tmp_path / "ro", 0o444)
+    os.link(tmp_path / "ro", tmp_path / "ro2")
+    script = ("import tinygrad_cnn._files as f\n"
+              f"f.atomic_write({str(tmp_path / 'h2')!r}, lambda out: out.write(b'new'))\n"
+              "try:\n"
+              f"    f.atomic_write({str(tmp_path / 'ro2')!r}, lambda out: out.write(b'new'))\n"
+              "except PermissionError as e:\n"
+              "    print('refused:', e)\n")
+    cmd = [sys.executable, "-c", script]
+    if os.geteuid() == 0:
+        cmd = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner",
+               "--inh-caps=-all", *cmd]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    os.chmod(tmp_path / "h1", 0o600)
+    assert (tmp_path / "h1").read_bytes() == b"new"
+    assert "refused: [Errno 13] cannot write" in done.stdout and "may be" not in done.stdout
+    assert (tmp_path / "ro").read_bytes() == b"old" and _parts(tmp_path) == []

@@ -136,32 +136,32 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
     fd = -1
     try:
         try:
-            fd = os.open(tmp, flags, 0o666)
+            fd = os.open(tmp, flags, 0o600 if in_place else 0o666)
         except OSError as exc:
             if st is None or not writable(path) or \
                     exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
                 raise _no_temporary(exc, path, st is not None) from None
-            # a writable file in a folder we cannot create files in: written in place
+            # a writable file in a folder we cannot create files in: written in place, from a
+            # temporary file in the system's folder (where a killed writer's are removed too)
             in_place = True
+            remove_stale_parts(Path(tempfile.gettempdir()) / path.name)
             tmp = Path(tempfile.gettempdir()) / f"{sidecar(path.name)}.{os.getpid()}." \
                 f"{secrets.token_hex(4)}.part"
             try:
                 fd = os.open(tmp, flags, 0o600)
             except OSError:
                 raise _no_temporary(exc, path, True) from None
-        if mode is not None and hasattr(os, "fchmod"):
+        if mode is not None and not in_place and hasattr(os, "fchmod"):
+            # (a file renamed into place takes its mode now; one only copied from keeps 0o600:
+            # a readable copy of a private checkpoint in /tmp would leak it)
             os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
             fd = -1  # the file object owns it now
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        if in_place:
-            _copy_over(tmp, path, lambda: tmp.unlink(missing_ok=True))
-            return path
-        os.replace(tmp, path)
-    except _CopyError:
-        raise
+        if not in_place:
+            os.replace(tmp, path)
     except BaseException as exc:
         if fd >= 0:
             os.close(fd)
@@ -171,12 +171,11 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
             # (a full disk names no file, a rename names our temporary one: say which file)
             raise _naming(exc, path) from None
         raise
+    if in_place:
+        _copy_over(tmp, path)
+        return path
     _fsync_folder(path.parent)
     return path
-
-
-class _CopyError(OSError):
-    """An in-place copy that failed part-way: the temporary file is kept (it holds the content)."""
 
 
 def writable(path: str | os.PathLike[str]) -> bool:
@@ -222,25 +221,32 @@ def held_signals(note: Callable[[int], None]) -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-def _copy_over(tmp: Path, path: Path, done: Callable[[], None]) -> None:
-    """Copy ``tmp``'s content into the file ``path`` itself (its inode, so its other names, its
-    mode and its owner stay), with Ctrl-C and SIGTERM held until the copy is on disk and
-    ``done()`` has run; they are raised again then."""
+def _copy_over(tmp: Path, path: Path) -> None:
+    """Copy the whole new content in ``tmp`` into the file ``path`` itself (its inode, so its
+    other names, its mode and its owner stay) and remove ``tmp``, with Ctrl-C and SIGTERM held
+    until both are done; they are raised again then. A copy that fails part-way keeps ``tmp``
+    and names it."""
+    try:  # (write access only, as open(path, "wb") needs; the file is untouched if refused)
+        dst = os.fdopen(os.open(path, os.O_WRONLY | getattr(os, "O_BINARY", 0) |
+                                getattr(os, "O_CLOEXEC", 0)), "wb")
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _naming(exc, path) from None
     came: list[int] = []
     try:
         with held_signals(came.append):
             try:
-                with open(tmp, "rb") as src, open(path, "r+b") as dst:
+                with dst, open(tmp, "rb") as src:
                     shutil.copyfileobj(src, dst, 1 << 20)
                     dst.truncate()
                     dst.flush()
                     os.fsync(dst.fileno())
-                done()  # (the temporary file removed before a held SIGTERM ends the process)
             except OSError as exc:
-                raise _CopyError(exc.errno, f"cannot write {path}: {exc.strerror or exc}; it was "
-                                 f"being written in place (it has other hard links, or its "
-                                 f"folder is read-only) and may be incomplete: the whole new "
-                                 f"content is in {tmp}", str(path)) from None
+                raise OSError(exc.errno, f"cannot write {path}: {exc.strerror or exc}; it was "
+                              f"being written in place (it has other hard links, or its folder "
+                              f"is read-only) and may be incomplete: the whole new content is "
+                              f"in {tmp}", str(path)) from None
+            tmp.unlink(missing_ok=True)  # (before a held SIGTERM ends the process)
     finally:
         for signum in dict.fromkeys(came):  # (each once, in the order they came)
             signal.raise_signal(signum)

@@ -495,3 +495,87 @@ def test_a_write_only_hard_linked_file_is_saved_as_torch_saves_it(tmp_path):
     assert (tmp_path / "h1").read_bytes() == b"new"
     assert "refused: [Errno 13] cannot write" in done.stdout and "may be" not in done.stdout
     assert (tmp_path / "ro").read_bytes() == b"old" and _parts(tmp_path) == []
+
+
+def _maximum(share: bool):
+    """maximum(a, b) whose VJP at a tie gives the gradient to a alone (``share``: a valid
+    subgradient, PyTorch's own choice is half to each) or to both (wrong: doubled)."""
+    from tinygrad_cnn.autograd import Function
+
+    class Maximum(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            return np.maximum(a, b)
+
+        @staticmethod
+        def backward(ctx, g):
+            a, b = ctx.saved_tensors
+            m = (a >= b).to(g.dtype)
+            return g * m, g * ((1 - m) if share else (b >= a).to(g.dtype))
+
+    return Maximum
+
+
+def test_a_tie_between_two_inputs_whose_vjp_doubles_the_gradient_is_wrong():
+    """(outside tester t100: maximum(a, b) with a VJP of (1, 1) at a == b was called not
+    differentiable -- "not a wrong VJP" -- and check_function skipped every tied case;
+    torch.autograd.gradcheck fails it, numerical 0.5 against 1)"""
+    from tinygrad_cnn import check_grads
+
+    a = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = tg.tensor([1.0, 0.0, 5.0], requires_grad=True)
+    doubled = check_grads(_maximum(False).apply, (a, b))
+    assert doubled.kind == "wrong_vjp" and "between them -- but the element is tied" in str(doubled)
+    assert "outside [0, 1]" not in str(doubled)
+    shared = check_grads(_maximum(True).apply, (a, b))
+    assert shared.kind == "not_differentiable"  # one valid subgradient: not a wrong VJP
+    torch = pytest.importorskip("torch")
+    ta, tb = (torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64, requires_grad=True),
+              torch.tensor([1.0, 0.0, 5.0], dtype=torch.float64, requires_grad=True))
+
+    class TorchDoubled(torch.autograd.Function):  # the oracle: PyTorch's check fails it too
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.save_for_backward(x, y)
+            return torch.maximum(x, y)
+
+        @staticmethod
+        def backward(ctx, g):
+            x, y = ctx.saved_tensors
+            return g * (x >= y), g * (y >= x)
+
+    assert not torch.autograd.gradcheck(TorchDoubled.apply, (ta, tb), raise_exception=False)
+
+
+def test_check_function_fails_a_doubled_tie_between_inputs_and_passes_a_shared_one():
+    torch = pytest.importorskip("torch")
+    from tinygrad_cnn import testing
+
+    with pytest.raises(testing.CheckFunctionError, match="gradcheck failed"):
+        testing.check_function(_maximum(False).apply, [(4,), (4,)], torch.maximum, seed=0,
+                               min_value=-1, max_value=1, gradgrad=False, max_examples=60)
+    testing.check_function(_maximum(True).apply, [(4,), (4,)], torch.maximum, seed=0,
+                           min_value=-1, max_value=1, gradgrad=False, max_examples=60)
+
+
+def test_a_tie_inside_one_tensor_says_the_entries_add_up_too_much():
+    """(outside tester t100: max of [3, 3, 1] with a VJP of (1, 1, 0) read "gives 1, outside
+    [0, 1]", a contradiction)"""
+    from tinygrad_cnn import check_grads
+    from tinygrad_cnn.autograd import Function
+
+    class MaxAll(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.array(x.max())
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * (x == x.max()).to(g.dtype)
+
+    text = str(check_grads(MaxAll.apply, (tg.tensor([3.0, 3.0, 1.0], requires_grad=True),)))
+    assert "gives 1, between them -- but the element is tied with others" in text
+    assert "outside [0, 1]" not in text

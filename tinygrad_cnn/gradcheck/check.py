@@ -40,6 +40,7 @@ from tinygrad_cnn.gradcheck.report import (
     Entry,
     GradcheckReport,
     entry_table,
+    kink_verdict,
     likely_cause,
     move_off_kinks,
     rule,
@@ -648,8 +649,9 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
     counts: dict[tuple[int, int], tuple[int, int]] = {}
     excused: dict[tuple[int, int], Any] = {}  # the entries at kinks, jumps and domain edges
     outside: dict[tuple[int, int], Any] = {}  # failing entries at kinks (VJP outside the slopes)
+    blocks: dict[tuple[int, int], tuple[Any, ...]] = {}  # the failing blocks' masks and slopes
     for r, i in enumerate(p.diff):
-        for c, j in enumerate(p.which):
+        for c in range(len(p.which)):
             a, n, k = analytical[r][c], numerical[r][c], jumps[r][c]
             tol = s.tol_at(n, f0[c])
             bad = ~(np.abs(a - n) <= tol)
@@ -665,38 +667,44 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
             jump = bad & jumped[r][c]
             edge = bad & ~np.isfinite(n).all(axis=1, keepdims=True)  # the input element's row
             at_kink &= ~_unshared(p, i, c, a, at_kink, s)
-            at_kink |= jump | edge
-            ties = _ties(p, r, i, c, a, n, bad & ~at_kink, s)
-            with np.errstate(invalid="ignore"):  # (a share outside its element's own one-sided
-                own_out = s.kinked(k, right, left) & ~(  # slopes is wrong in any tie: (-3, 2, 2))
-                    (a >= np.minimum(left, right) - tol) & (a <= np.maximum(left, right) + tol))
-            for col in ties:
-                at_kink[:, col] |= bad[:, col] & ~own_out[:, col]
-            excused[(r, c)] = at_kink
-            # failing entries at a kink whose VJP lies outside the one-sided slopes: wrong, but
-            # read last (the central difference there, the slopes' mean, says nothing of the
-            # cause: a doubled relu VJP at [0, 1, 2] led with 2 against 0.5 and lost its ×2)
-            with np.errstate(invalid="ignore"):
-                outside[(r, c)] = bad & ~at_kink & s.kinked(k, right, left)
-            excess = np.abs(a - n) - tol
-            excess[np.isnan(excess)] = np.inf
-            shape_in, shape_out = p.in_shape(i), tuple(p.outputs()[j].shape)
-            for kind_mask, bucket in ((bad & ~at_kink, "wrong"), (at_kink, "kink")):
-                for flat in np.argsort(-np.where(kind_mask, excess, -np.inf).ravel())[:WORST_SCAN]:
-                    if not kind_mask.ravel()[flat]:
-                        break
-                    e_in, e_out = np.unravel_index(flat, a.shape)
-                    e = Entry(i, j, unravel(int(e_in), shape_in), unravel(int(e_out), shape_out),
-                              float(a[e_in, e_out]), float(n[e_in, e_out]),
-                              float(left[e_in, e_out]), float(right[e_in, e_out]),
-                              jump=bool(jump[e_in, e_out]), edge=bool(edge[e_in, e_out]),
-                              tie=ties.get(int(e_out)))
-                    if bucket == "wrong":
-                        wrong.append((float(excess[e_in, e_out]), e, r, c,
-                                      bool(outside[(r, c)][e_in, e_out])))
-                    else:
-                        kinks.append((float(excess[e_in, e_out]), e))
-            counts[(i, j)] = (int((bad & ~at_kink).sum()), bad.size)
+            blocks[(r, c)] = (bad, at_kink, jump, edge, tol, left, right)
+    for c in range(len(p.which)):  # a tie between inputs (maximum(a, b) at a == b)
+        _unshared_across(p, c, analytical, blocks, s)
+    for (r, c), (bad, at_kink, jump, edge, tol, left, right) in blocks.items():
+        i, j = p.diff[r], p.which[c]
+        a, n, k = analytical[r][c], numerical[r][c], jumps[r][c]
+        at_kink |= jump | edge
+        ties = _ties(p, r, i, c, a, n, bad & ~at_kink, s)
+        with np.errstate(invalid="ignore"):  # (a share outside its element's own one-sided
+            own_out = s.kinked(k, right, left) & ~(  # slopes is wrong in any tie: (-3, 2, 2))
+                (a >= np.minimum(left, right) - tol) & (a <= np.maximum(left, right) + tol))
+        for col in ties:
+            at_kink[:, col] |= bad[:, col] & ~own_out[:, col]
+        excused[(r, c)] = at_kink
+        # failing entries at a kink whose VJP lies outside the one-sided slopes: wrong, but
+        # read last (the central difference there, the slopes' mean, says nothing of the
+        # cause: a doubled relu VJP at [0, 1, 2] led with 2 against 0.5 and lost its ×2)
+        with np.errstate(invalid="ignore"):
+            outside[(r, c)] = bad & ~at_kink & s.kinked(k, right, left)
+        excess = np.abs(a - n) - tol
+        excess[np.isnan(excess)] = np.inf
+        shape_in, shape_out = p.in_shape(i), tuple(p.outputs()[j].shape)
+        for kind_mask, bucket in ((bad & ~at_kink, "wrong"), (at_kink, "kink")):
+            for flat in np.argsort(-np.where(kind_mask, excess, -np.inf).ravel())[:WORST_SCAN]:
+                if not kind_mask.ravel()[flat]:
+                    break
+                e_in, e_out = np.unravel_index(flat, a.shape)
+                e = Entry(i, j, unravel(int(e_in), shape_in), unravel(int(e_out), shape_out),
+                          float(a[e_in, e_out]), float(n[e_in, e_out]),
+                          float(left[e_in, e_out]), float(right[e_in, e_out]),
+                          jump=bool(jump[e_in, e_out]), edge=bool(edge[e_in, e_out]),
+                          tie=ties.get(int(e_out)))
+                if bucket == "wrong":
+                    wrong.append((float(excess[e_in, e_out]), e, r, c,
+                                  bool(outside[(r, c)][e_in, e_out])))
+                else:
+                    kinks.append((float(excess[e_in, e_out]), e))
+        counts[(i, j)] = (int((bad & ~at_kink).sum()), bad.size)
 
     if wrong:
         wrong.sort(key=lambda w: (w[4], -w[0]))  # (entries at a kink after all the others)
@@ -760,11 +768,8 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
             details.append(f"({len(kinks)} further entries sit at kinks; "
                            f"{move_off_kinks(s.caller)} to check away from them.)")
         for e in [e for e in kinked_wrong if e is not top][:3]:
-            lo, hi = sorted((e.left, e.right))
-            details.append(f"{labels.input(e.input)}'s element {e.in_index} sits at a kink: the "
-                           f"one-sided slopes are {e.left:.6g} and {e.right:.6g}, and the VJP "
-                           f"gives {e.analytical:.6g}, outside [{lo:.6g}, {hi:.6g}] (a VJP may "
-                           "pick any value between them there, not one outside).")
+            details.append(f"{labels.input(e.input)}'s element {e.in_index} sits at a kink: "
+                           f"{kink_verdict(e.analytical, e.left, e.right)}.")
         details += small_jacobians(a, n)
         return GradcheckReport(False, "wrong_vjp", order, head, details, cause, entries)
     failed = _not_linear(p, s, labels, order, analytical, rng)
@@ -1141,6 +1146,37 @@ def _unshared(p: Problem, i: int, c: int, a: np.ndarray, at_kink: np.ndarray,
         if np.isfinite(lo) and np.isfinite(hi) and not lo - tol <= total <= hi + tol:
             wrong[:, col] = at_kink[:, col]
     return wrong
+
+
+def _unshared_across(p: Problem, c: int, analytical: list[list[np.ndarray]],
+                     blocks: dict[tuple[int, int], tuple[Any, ...]], s: Settings) -> None:
+    """:func:`_unshared` for a tie between inputs: where elements of several inputs sit at kinks
+    of one output element together (maximum(a, b) at a == b), their VJP entries must add up to
+    a value between the one-sided slopes of moving them all together (a VJP of (1, 1) there
+    doubles the gradient). The entries of such a column are taken off the kinks (``at_kink``
+    of ``blocks`` changed in place): they fail as wrong."""
+    rows = [r for r in range(len(p.diff)) if (r, c) in blocks]
+    if len(rows) < 2:
+        return
+    per_col: dict[int, list[int]] = {}
+    for r in rows:
+        for col in np.flatnonzero(blocks[(r, c)][1].any(axis=0)):
+            per_col.setdefault(int(col), []).append(r)
+    tied = [col for col, rs in per_col.items() if len(rs) >= 2][:TIE_COLUMNS]
+    for col in tied:
+        rs = per_col[col]
+        us = {r: blocks[(r, c)][1][:, col].astype(np.float64) for r in rs}
+        xs = {p.diff[r]: p.base(p.diff[r]).ravel() for r in rs}
+        with np.errstate(all="ignore"):
+            up = p.evaluate_moved({p.diff[r]: xs[p.diff[r]] + s.eps * us[r] for r in rs})[c][col]
+            down = p.evaluate_moved({p.diff[r]: xs[p.diff[r]] - s.eps * us[r] for r in rs})[c][col]
+        mid = p.values()[c][col]
+        lo, hi = sorted((float((mid - down) / s.eps), float((up - mid) / s.eps)))
+        total = sum(float(us[r] @ analytical[r][c][:, col]) for r in rs)
+        tol = _joint_tol(s, max(abs(lo), abs(hi)), sum(us.values()))
+        if np.isfinite(lo) and np.isfinite(hi) and not lo - tol <= total <= hi + tol:
+            for r in rs:
+                blocks[(r, c)][1][:, col] = False
 
 
 def _joint_sides(p: Problem, i: int, c: int, col: int, x: np.ndarray, u: np.ndarray,

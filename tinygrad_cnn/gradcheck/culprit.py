@@ -20,6 +20,7 @@ import numpy as np
 
 from tinygrad_cnn.autograd import Context, _collect, _edge, keep_inputs
 from tinygrad_cnn.gradcheck.jacobian import outputs_of
+from tinygrad_cnn.gradcheck.report import kink_verdict
 from tinygrad_cnn.ops.inplace import CopySlices
 from tinygrad_cnn.tensor import Tensor
 
@@ -176,12 +177,10 @@ def attach(report: GradcheckReport, func: Callable[..., Any], inputs: tuple[Any,
                 and s.is_kink(e.right, e.left)), None)
     if top is not None:
         report.cause = None  # (read from the whole Jacobian it would name another bug)
-        lo, hi = sorted((top.left, top.right))
         report.culprit = (
-            f"The failing element sits at a kink: the one-sided slopes there are {top.left:.6g} "
-            f"and {top.right:.6g}, and the VJP gives {top.analytical:.6g}, outside [{lo:.6g}, "
-            f"{hi:.6g}] -- a VJP may pick any value between the slopes at a kink (PyTorch picks "
-            "one), not one outside them. Every op of the graph passes its own check away from "
+            f"The failing element sits at a kink: "
+            f"{kink_verdict(top.analytical, top.left, top.right)}. Every op of the graph passes "
+            "its own check away from "
             f"kinks ({checked} checked), so look at what the op of this element returns exactly "
             "at its kink (relu or abs at 0, a tie of max, clamp at its bound).")
         return

@@ -114,13 +114,21 @@ class Problem:
 
     def evaluate_at(self, i: int, values: np.ndarray) -> list[np.ndarray]:
         """The compared outputs with input ``i``'s values replaced by ``values`` (host array)."""
-        t = self.inputs[i]
-        original = t._data
-        t._data = like(values.astype(original.dtype, copy=False).reshape(original.shape), original)
+        return self.evaluate_moved({i: values})
+
+    def evaluate_moved(self, moves: dict[int, np.ndarray]) -> list[np.ndarray]:
+        """The compared outputs with the values of each input ``i`` in ``moves`` replaced by
+        ``moves[i]`` (host arrays) at once."""
+        originals = {i: self.inputs[i]._data for i in moves}
+        for i, values in moves.items():
+            original = originals[i]
+            self.inputs[i]._data = like(values.astype(original.dtype, copy=False).reshape(
+                original.shape), original)
         try:
             return self.evaluate()
         finally:
-            t._data = original
+            for i, original in originals.items():
+                self.inputs[i]._data = original
 
     def base(self, i: int) -> np.ndarray:
         """Input ``i``'s values as a float64 host array (a copy)."""

@@ -579,3 +579,23 @@ def test_a_tie_inside_one_tensor_says_the_entries_add_up_too_much():
     text = str(check_grads(MaxAll.apply, (tg.tensor([3.0, 3.0, 1.0], requires_grad=True),)))
     assert "gives 1, between them -- but the element is tied with others" in text
     assert "outside [0, 1]" not in text
+
+
+def test_text_form_tells_a_users_name_from_the_names_it_makes():
+    """(outside tester t98: a tensor named `const0` printed as the form's own `const0`, so
+    `p*d + c` and `p*c + d` gave the same text; one named `True` read as the constant True)"""
+    from tinygrad_cnn import viz
+
+    p = tg.tensor([1.0, 2.0], requires_grad=True, name="p")
+    c, d = tg.tensor([3.0, 4.0], name="const0"), tg.tensor([5.0, 6.0])
+    first, second = viz.text(p * d + c), viz.text(p * c + d)
+    assert first != second
+    assert "add(%0, 'const0')" in _lines(first)[-1] and "mul(p, const0)" in first
+    t = tg.tensor([1.0, 2.0], requires_grad=True, name="True")
+    assert "mul('True', True)" in viz.text(t * True)
+    for made_like in ("leaf0", "None", "nan"):
+        assert f"'{made_like}'" in viz.text(tg.tensor([1.0], requires_grad=True, name=made_like) * 2)
+
+
+def _lines(text: str) -> list[str]:
+    return [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]

@@ -315,9 +315,13 @@ def quoted(name: str) -> str:
     arguments, nor a name ``a#2`` or ``1.0`` of the user's as the form's second ``a`` or a
     scalar constant (``#``, ``@`` and ``%`` mark the names the form makes). ``name`` is already
     :func:`visible`."""
-    if _PLAIN.fullmatch(name) and not _number_like(name):
+    if _PLAIN.fullmatch(name) and not _number_like(name) and not _MADE.fullmatch(name):
         return name
     return "'" + name.replace("'", "\\'") + "'"
+
+
+# names the text form writes itself: the ones it makes, and constants' values
+_MADE = re.compile(r"(leaf|const)\d+|True|False|None|inf|nan")
 
 
 def _number_like(name: str) -> bool:
@@ -361,10 +365,11 @@ class GraphView:
         # output (`%0`), get `#2`, `#3`, ... (the text form read `mul(w, w)` for two leaves `w`)
         taken = {f"%{k}" for k in range(len(self.forward))}
 
-        def unique(name: str, suffix: str = "") -> str:
+        def unique(name: str | None, made: str = "", suffix: str = "") -> str:
             # (the text form quotes the user's part alone: a name 'a#2' of theirs is never
-            # read as the second tensor named a)
-            base = self._form(visible(name)) + suffix
+            # read as the second tensor named a; ``made``, the name the form makes where the
+            # user gave none, is never quoted -- a user's `const0` is, so the two differ)
+            base = (made if name is None else self._form(visible(name))) + suffix
             j, new = 2, base
             while new in taken:
                 new, j = f"{base}#{j}", j + 1
@@ -375,7 +380,7 @@ class GraphView:
             for i, e in enumerate(ctx.next):
                 if isinstance(e, Tensor):
                     if id(e) not in self._leaf_names:
-                        self._leaf_names[id(e)] = unique(e.name or f"leaf{n_leaf}")
+                        self._leaf_names[id(e)] = unique(e.name, f"leaf{n_leaf}")
                         n_leaf += e.name is None
                         self.leaves.append(e)
                         self.sources.append(e)
@@ -388,7 +393,7 @@ class GraphView:
                     if cname and cname in named_consts:
                         self._const_names[(id(ctx), i)] = named_consts[cname]
                         continue
-                    name = unique(cname or f"const{n_const}")  # (not a leaf's or op's name)
+                    name = unique(cname or None, f"const{n_const}")  # (not a leaf's or op's name)
                     n_const += cname is None
                     self._const_names[(id(ctx), i)] = name
                     if cname:
@@ -397,7 +402,7 @@ class GraphView:
                     self.sources.append(self.constants[-1])
         for r in self.roots:  # roots that are leaves themselves
             if r.grad_fn is None and r.requires_grad and id(r) not in self._leaf_names:
-                self._leaf_names[id(r)] = unique(r.name or f"leaf{n_leaf}")
+                self._leaf_names[id(r)] = unique(r.name, f"leaf{n_leaf}")
                 n_leaf += r.name is None
                 self.leaves.append(r)
                 self.sources.append(r)
@@ -413,11 +418,11 @@ class GraphView:
             out = outputs(ctx)[0][0] if getattr(ctx, "n_outputs", 1) == 1 else None
             if out is not None and out.name and out._grad_fn is not ctx:
                 count[id(out)] = count.get(id(out), 0) + 1
-                self._versions[id(ctx)] = unique(out.name, f"@{count[id(out)]}")
+                self._versions[id(ctx)] = unique(out.name, suffix=f"@{count[id(out)]}")
             elif out is None and ctx.out_label and ctx.superseded:  # (the tensor is gone)
                 key = ("gone", ctx.out_label)
                 count[key] = count.get(key, 0) + 1
-                self._versions[id(ctx)] = unique(ctx.out_label, f"@{count[key]}")
+                self._versions[id(ctx)] = unique(ctx.out_label, suffix=f"@{count[key]}")
         # the other named results: the tensor's name (the node's copy of it once the tensor is
         # gone); a name given to several results -- a loop's `h` -- is `h`, `h#2`, ... oldest
         # first, as the leaves' (the text form read `add(p, p)` for two tensors named p)

@@ -599,3 +599,19 @@ def test_text_form_tells_a_users_name_from_the_names_it_makes():
 
 def _lines(text: str) -> list[str]:
     return [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+def test_write_idx_writes_only_what_read_idx_reads(tmp_path):
+    """(outside tester t98: a 33-dimensional array was written, then refused on reading; the
+    reader's message said "1 to 3" while it reads up to 32)"""
+    from tinygrad_cnn.data.idx import MAX_DIMS, IDXError, read_idx, write_idx
+
+    fine = np.arange(2, dtype=np.uint8).reshape((1,) * (MAX_DIMS - 1) + (2,))
+    write_idx(tmp_path / "fine.idx", fine)
+    np.testing.assert_array_equal(read_idx(tmp_path / "fine.idx"), fine)
+    with pytest.raises(IDXError, match=f"read_idx reads at most {MAX_DIMS}"):
+        write_idx(tmp_path / "big.idx", np.zeros((1,) * (MAX_DIMS + 1), np.uint8))
+    assert not (tmp_path / "big.idx").exists()
+    (tmp_path / "crafted.idx").write_bytes(b"\0\0\x08\x21" + b"\0\0\0\x01" * 33 + b"x")
+    with pytest.raises(IDXError, match=f"more than the {MAX_DIMS} read_idx reads"):
+        read_idx(tmp_path / "crafted.idx")

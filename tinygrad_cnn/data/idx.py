@@ -29,6 +29,8 @@ class IDXError(ValueError):
     """A file is not valid IDX (bad magic, unknown type, or a length that does not match)."""
 
 
+MAX_DIMS = 32  #: dimensions an IDX file may have here (the format allows 255)
+
 def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
     """An array from the bytes of an (uncompressed) IDX file."""
     if len(raw) < 4:
@@ -40,9 +42,10 @@ def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
     if code not in DTYPES:
         raise IDXError(f"{name}: unknown IDX type code 0x{code:02x} (known: "
                        f"{', '.join(f'0x{c:02x}' for c in DTYPES)})")
-    if ndim > 32:  # (numpy holds 64 dims; MNIST has 1 or 3: a crafted or broken header)
-        raise IDXError(f"{name}: the header declares {ndim} dimensions; an IDX file of images or "
-                       "labels has 1 to 3 (a broken or crafted file)")
+    if ndim > MAX_DIMS:  # (numpy holds 64 dims; MNIST has 1 or 3: a crafted or broken header)
+        raise IDXError(f"{name}: the header declares {ndim} dimensions, more than the "
+                       f"{MAX_DIMS} read_idx reads (images or labels have 1 to 3): a broken or "
+                       "crafted file")
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise IDXError(f"{name}: the header promises {ndim} dimensions but the file ends after "
@@ -134,8 +137,9 @@ def idx_bytes(array: np.ndarray) -> bytes:
     if code is None:
         raise IDXError(f"IDX cannot store dtype {array.dtype} (supported: uint8, int8, int16, "
                        "int32, float32, float64)")
-    if array.ndim > 255:
-        raise IDXError("IDX stores at most 255 dimensions")
+    if array.ndim > MAX_DIMS:  # (the format's byte holds 255; read_idx reads this many)
+        raise IDXError(f"write_idx: an array of {array.ndim} dimensions; read_idx reads at most "
+                       f"{MAX_DIMS} (was: written, then refused on reading)")
     header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
     return header + array.astype(DTYPES[code]).tobytes()
 

@@ -108,8 +108,23 @@ def test_a_new_file_in_a_read_only_folder_names_the_folder(tmp_path, monkeypatch
     assert not (folder / "g").exists()
 
 
-@pytest.mark.skipif(os.name != "posix" or shutil.which("setpriv") is None,
-                    reason="needs setpriv (util-linux) to drop root's override of permissions")
+_AS_A_USER = pytest.mark.skipif(
+    os.name != "posix" or shutil.which("setpriv") is None,
+    reason="needs setpriv (util-linux) to drop root's override of permissions")
+
+
+def _as_a_user(script: str) -> subprocess.CompletedProcess:
+    """Run ``script`` in a Python whose file permissions the kernel enforces (as root: with
+    root's override dropped by setpriv)."""
+    cmd = [sys.executable, "-c", script]
+    if os.geteuid() == 0:
+        cmd = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner",
+               "--inh-caps=-all", *cmd]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+@_AS_A_USER
 def test_read_only_folder_for_real(tmp_path):
     """The same as above with the kernel's own permission checks (root's override dropped)."""
     folder = tmp_path / "ro"
@@ -122,13 +137,8 @@ def test_read_only_folder_for_real(tmp_path):
               f"    tg.save({{'w': tg.tensor([7.0])}}, {str(folder / 'g')!r})\n"
               "except PermissionError as e:\n"
               "    print('refused:', e)\n")
-    cmd = [sys.executable, "-c", script]
-    if os.geteuid() == 0:
-        cmd = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner",
-               "--inh-caps=-all", *cmd]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+        done = _as_a_user(script)
     finally:
         os.chmod(folder, 0o755)
     assert done.returncode == 0, done.stderr
@@ -467,8 +477,7 @@ def test_an_in_place_copy_leaves_no_readable_copy_and_clears_killed_writers_part
     np.testing.assert_array_equal(tg.load(folder / "f")["w"].numpy(), [1.0])
 
 
-@pytest.mark.skipif(os.name != "posix" or shutil.which("setpriv") is None,
-                    reason="needs setpriv (util-linux) to drop root's override of permissions")
+@_AS_A_USER
 def test_a_write_only_hard_linked_file_is_saved_as_torch_saves_it(tmp_path):
     """(outside tester t98: the in-place copy opened the file for reading too, so a 0o200 file
     was refused -- with an error that said it "may be incomplete" and a private error type)"""
@@ -484,12 +493,7 @@ def test_a_write_only_hard_linked_file_is_saved_as_torch_saves_it(tmp_path):
               f"    f.atomic_write({str(tmp_path / 'ro2')!r}, lambda out: out.write(b'new'))\n"
               "except PermissionError as e:\n"
               "    print('refused:', e)\n")
-    cmd = [sys.executable, "-c", script]
-    if os.geteuid() == 0:
-        cmd = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner",
-               "--inh-caps=-all", *cmd]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done = _as_a_user(script)
     assert done.returncode == 0, done.stderr
     os.chmod(tmp_path / "h1", 0o600)
     assert (tmp_path / "h1").read_bytes() == b"new"

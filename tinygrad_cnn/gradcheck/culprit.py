@@ -76,7 +76,10 @@ def _leads_to(nodes: list[Context], checked: set[int]) -> dict[int, bool]:
     VJP toward a parameter the check does not vary (a closed-over weight) is not what failed."""
     leads: dict[int, bool] = {k: True for k in checked}
     for node in nodes:  # oldest first: a node's inputs are decided before it
-        leads[id(node)] = any(e is not None and leads.get(id(e), False) for e in node.next)
+        # (a checked input that is no leaf -- ``x.double()``, ``x[1:]`` -- is itself a node of
+        # the graph: it stays checked, whatever lies behind it)
+        if id(node) not in checked:
+            leads[id(node)] = any(e is not None and leads.get(id(e), False) for e in node.next)
     return leads
 
 
@@ -121,10 +124,12 @@ def attach(report: GradcheckReport, func: Callable[..., Any], inputs: tuple[Any,
     with keep_inputs():
         outs = outputs_of(func, inputs)
     nodes = list(reversed(_collect([o.grad_fn for o in outs if o.grad_fn is not None])))
-    leads = _leads_to(nodes, {id(_edge(t)) for t in inputs if isinstance(t, Tensor)
-                              and t.requires_grad})
+    edges = {id(_edge(t)) for t in inputs if isinstance(t, Tensor) and t.requires_grad}
+    leads = _leads_to(nodes, edges)
     checked = 0
     for node in nodes:
+        if id(node) in edges:  # (an input that is no leaf: made before the function was called)
+            continue
         copies = _copies(node, leads)
         if copies is None:
             continue

@@ -1,0 +1,134 @@
+"""Session 24: gradient checks of inputs that are no leaves, and of functions that round to float32
+inside where their outputs do not show it. Oracles: the VJPs' known right values (a correct twin
+passes, a broken one fails with the right op named)."""
+
+import numpy as np
+import pytest
+
+from tinygrad_cnn import Tensor
+from tinygrad_cnn.autograd import Function
+from tinygrad_cnn.gradcheck import check_grads
+
+
+class BadScale(Function):
+    """x -> 3x with a VJP of 2g: wrong by a factor of 2/3."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 3
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 2
+
+
+def _through_bad_scale(x):
+    return BadScale.apply(x.sin()).sum()
+
+
+def _points():
+    rng = np.random.default_rng(0)
+    leaf = Tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    return {
+        "leaf": leaf,
+        "double": Tensor(rng.standard_normal((3, 4)).astype(np.float32),
+                         requires_grad=True).double(),
+        "slice": leaf[1:],
+        "reshape": Tensor(rng.standard_normal(12), requires_grad=True).reshape(3, 4),
+    }
+
+
+@pytest.mark.parametrize("kind", ["leaf", "double", "slice", "reshape"])
+def test_culprit_found_for_an_input_that_is_no_leaf(kind):
+    """An input made by an op before the call (x.double(), x[1:]) is itself a node of the graph:
+    the op-by-op replay still treats it as the checked input, names the wrong op and keeps the
+    likely cause (it said '0 checked' and dropped both)."""
+    r = check_grads(_through_bad_scale, (_points()[kind],))
+    assert not r.ok and r.kind == "wrong_vjp"
+    text = str(r)
+    assert "the VJP of `bad_scale` is wrong" in text
+    assert "The culprit: `bad_scale`" in text
+    assert "constant factor" in text and "2/3" in text
+    assert "0 checked" not in text
+
+
+def test_input_that_is_no_leaf_made_from_another_checked_input():
+    """Inputs (x, x * 2): the node that made the second input lies outside the function and is
+    not replayed as a suspect; the wrong op is still named."""
+    x = Tensor(np.linspace(-1, 1, 6), requires_grad=True)
+    r = check_grads(lambda a, b: BadScale.apply(a * b).sum(), (x, x * 2))
+    assert not r.ok and "The culprit: `bad_scale`" in str(r)
+
+
+def test_correct_function_of_inputs_that_are_no_leaves_passes():
+    pts = _points()
+    for kind in ("double", "slice", "reshape"):
+        assert check_grads(lambda t: (t.sin() * 3).sum(), (pts[kind],)).ok
+
+
+# ---------------------------------------------------------------- float32 inside, out of sight
+def _exp32(factor, vjp_factor):
+    class Exp32(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.exp(x.astype(np.float32)).astype(x.dtype) * factor
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * x.exp() * vjp_factor
+    return Exp32
+
+
+def _square32(term):
+    class Square32(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return (x.astype(np.float32) ** 2).astype(x.dtype) + 0.1 * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * (2 * x + term)
+    return Square32
+
+
+def _x(dtype):
+    rng = np.random.default_rng(0)
+    return Tensor(rng.standard_normal((3, 4)) * 3, dtype=dtype, requires_grad=True)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("fn", [_exp32(1.1, 1.1), _square32(0.1)],
+                         ids=["exp32_times_1.1", "square32_plus_x"])
+def test_hidden_float32_forward_right_vjp_passes(fn, dtype):
+    """A Function whose forward computes in float32 and then does float64 arithmetic (its outputs
+    are no float32 numbers, so nothing shows the rounding): its differences at eps=1e-6 measure
+    rounding (numerical 0 beside 55). The check measures how the values round, widens the step,
+    says so, and passes the right VJP."""
+    r = check_grads(fn.apply, (_x(dtype),))
+    assert r.ok, str(r)
+    assert any("round to about" in n for n in r.notes), r.notes
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("fn, cause", [(_exp32(1.1, 1.1 * 1.003), "1.00"),
+                                        (_square32(0.0), None),
+                                        (_exp32(1.0, 1.003), "1.00")],
+                         ids=["exp32_vjp_0.3%_off", "square32_drops_term", "exp32_plain_0.3%"])
+def test_hidden_float32_forward_wrong_vjp_fails(fn, cause, dtype):
+    """The wrong twins still fail as wrong VJPs -- a 0.3% error too, which at the wide step of
+    float32 was read as a kink (the one-sided slopes of exp differ by f'' eps = 0.5% there)."""
+    r = check_grads(fn.apply, (_x(dtype),))
+    assert not r.ok and r.kind == "wrong_vjp", str(r)
+    if cause:  # (1.003, or 1.00299 where the differences round)
+        assert f"analytical = {cause}" in str(r.cause) and "constant factor" in str(r.cause)
+
+
+def test_kink_in_low_precision_still_a_kink():
+    """The curvature correction keeps a real kink: relu at 0 computed in float32."""
+    x = Tensor(np.array([-1.0, 0.0, 0.5, 2.0]), requires_grad=True)
+    r = check_grads(lambda t: t.float().relu().double() * 1.5, (x,))
+    assert not r.ok and r.kind == "not_differentiable", str(r)

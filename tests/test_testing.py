@@ -179,7 +179,8 @@ def test_importing_tinygrad_cnn_does_not_need_hypothesis():
     done = _run("import sys; sys.modules['hypothesis'] = None\n"
                 "import tinygrad_cnn, tinygrad_cnn.gradcheck, tinygrad_cnn.pytest_plugin\n"
                 "assert 'hypothesis' not in [m for m in sys.modules if sys.modules[m]]\n"
-                "try:\n    import tinygrad_cnn.testing\nexcept ImportError as e:\n    print(e)\n")
+                "try:\n    from tinygrad_cnn.testing import check_function\nexcept ImportError as e:\n"
+                "    print(e)\n")
     assert done.returncode == 0, done.stderr
     assert "needs Hypothesis: pip install hypothesis" in done.stdout
 

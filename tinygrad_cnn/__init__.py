@@ -49,6 +49,13 @@ from tinygrad_cnn.functions import __all__ as _functions
 from tinygrad_cnn.functions import _tensor_first
 from tinygrad_cnn.gradcheck import GradcheckError, check_grads, gradcheck, gradgradcheck
 from tinygrad_cnn.interop import from_dlpack, from_numpy
+from tinygrad_cnn.layout import (
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    memory_format,
+    preserve_format,
+)
 from tinygrad_cnn.ops.indexing import (
     index_select,
     masked_fill,
@@ -235,6 +242,11 @@ tune_malloc()  # keep freed step buffers for reuse; TINYGRAD_CNN_TUNE_MALLOC=0 t
 __all__ = [
     "AnomalyError",
     "Size",
+    "channels_last",
+    "channels_last_3d",
+    "contiguous_format",
+    "memory_format",
+    "preserve_format",
     "concat",
     "concatenate",
     "finfo",

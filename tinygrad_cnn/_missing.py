@@ -65,7 +65,12 @@ MISSING: dict[str, dict[str, str]] = {
         "parametrizations": "parametrizations are not implemented (no weight_norm, "
                             "spectral_norm, orthogonal)",
         "parametrize": "parametrizations are not implemented",
-        "rnn": "recurrent layers are not implemented, so no packed sequences",
+    },
+    "tinygrad_cnn.nn.utils.rnn": {
+        name: "recurrent layers are not implemented, so there are no packed sequences: pad "
+              "with pad_sequence (here) and mask the padding"
+        for name in ("pack_padded_sequence", "pad_packed_sequence", "pack_sequence",
+                     "unpack_sequence", "PackedSequence")
     },
     "tinygrad_cnn.utils": {
         "checkpoint": "there is no activation checkpointing: call the block itself (every "

@@ -208,13 +208,23 @@ def _copied_memory(a: Any, memo: dict[int, Any]) -> Any:
 
 class Size(tuple):  # type: ignore[type-arg]
     """A shape as ``Tensor.size()`` gives it (PyTorch's ``torch.Size``): a tuple of ints that
-    ``Tensor(size)`` reads as sizes, not as data. (``.shape`` is a plain tuple.)"""
+    ``Tensor(size)`` reads as sizes, not as data. (``.shape`` is one that prints as a tuple.)"""
+
+    __slots__ = ()
 
     def __repr__(self) -> str:
         return f"Size({list(self)})"
 
     def numel(self) -> int:
         return math.prod(self)
+
+
+class Shape(Size):
+    """``Tensor.shape``: a :class:`Size` (``x.shape.numel()``, and ``Tensor(x.shape)`` makes a
+    tensor of that shape, as in PyTorch) that prints as a plain tuple, ``(2, 3)``, as numpy's
+    shapes and every message of this package do."""
+
+    __repr__ = tuple.__repr__
 
 
 _NO_DATA: Any = object()  # Tensor() with no argument: an empty (0,) tensor, as torch.Tensor()
@@ -317,8 +327,8 @@ class Tensor:
 
     # ---------------------------------------------------------------- attributes
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self._data.shape
+    def shape(self) -> Shape:
+        return Shape(self._data.shape)
 
     @property
     def ndim(self) -> int:
@@ -482,10 +492,20 @@ class Tensor:
     def dim(self) -> int:
         return self._data.ndim
 
-    def is_contiguous(self) -> bool:
+    def is_contiguous(self, memory_format: Any = None) -> bool:
         """Whether the elements lie in memory in row-major order without gaps (size-1 dims and
-        empty tensors count as contiguous, as in PyTorch); ``contiguous()`` makes a copy that is."""
-        return bool(self._data.flags.c_contiguous)
+        empty tensors count as contiguous, as in PyTorch); ``contiguous()`` makes a copy that is.
+        ``memory_format=tinygrad_cnn.channels_last``: whether they lie channels-last instead
+        (see :mod:`tinygrad_cnn.layout`)."""
+        if memory_format is None:
+            return bool(self._data.flags.c_contiguous)
+        from tinygrad_cnn import layout
+
+        name = layout.resolve(memory_format, "is_contiguous", self.ndim)
+        if name == "preserve_format":
+            raise RuntimeError("is_contiguous: memory_format=preserve_format names no layout to "
+                               "test; pass contiguous_format or channels_last")
+        return layout.holds(self._data, name)
 
     def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
         """No argument: the type name, PyTorch's with this package's prefix
@@ -711,11 +731,30 @@ class Tensor:
         self.grad_fn, self.requires_grad, self._view = None, False, None
         return self
 
-    def clone(self) -> Tensor:
-        """A copy that stays in the graph (gradient flows back unchanged)."""
+    def clone(self, *, memory_format: Any = None) -> Tensor:
+        """A copy that stays in the graph (gradient flows back unchanged), laid out as this
+        tensor (PyTorch's default ``preserve_format``) or in ``memory_format``."""
+        if memory_format is not None:
+            from tinygrad_cnn import layout
+
+            name = layout.resolve(memory_format, "clone", self.ndim)
+            if name != "preserve_format":
+                return _ops.movement.Clone.apply(self, layout=name)
         return _ops.movement.Clone.apply(self)
 
-    def contiguous(self) -> Tensor:
+    def contiguous(self, memory_format: Any = None) -> Tensor:
+        """This tensor if its elements lie in row-major order (or in ``memory_format``:
+        ``tinygrad_cnn.channels_last``), else a copy that does -- in the graph either way."""
+        if memory_format is not None:
+            from tinygrad_cnn import layout
+
+            name = layout.resolve(memory_format, "contiguous", self.ndim)
+            if name == "preserve_format":
+                raise RuntimeError("contiguous: memory_format=preserve_format is not a layout "
+                                   "to make; pass contiguous_format or channels_last")
+            if name != "contiguous_format":
+                return self if layout.holds(self._data, name) else \
+                    _ops.movement.Clone.apply(self, layout=name)
         return self if self._data.flags.c_contiguous else \
             _ops.movement.Clone.apply(self, contiguous=True)
 
@@ -723,8 +762,8 @@ class Tensor:
            non_blocking: bool = False, copy: bool = False, memory_format: Any = None) -> Tensor:
         """``t.to("cuda")``, ``t.to(np.float64)``, ``t.to(other)`` (its dtype and device),
         ``t.to(device=..., dtype=...)``; differentiable. ``copy=True`` copies even when nothing
-        changes; ``non_blocking`` is accepted (copies here are synchronous), and so is
-        ``memory_format`` (arrays here keep their layout: the values are the same)."""
+        changes; ``non_blocking`` is accepted (copies here are synchronous); ``memory_format``
+        lays the result out in that format (:mod:`tinygrad_cnn.layout`: values unchanged)."""
         if isinstance(target, str) and target.split(":")[0].lower() in ("cpu", "cuda", "gpu"):
             device = target
         elif isinstance(getattr(target, "type", None), str) and \
@@ -741,6 +780,12 @@ class Tensor:
                 out = _ops.elementwise.Cast.apply(out, dtype=dt)
         if device is not None and normalize_device(device) != self.device:
             out = _ops.movement.ToDevice.apply(out, device=normalize_device(device))
+        if memory_format is not None:
+            from tinygrad_cnn import layout
+
+            name = layout.resolve(memory_format, "to", self.ndim)
+            if name != "preserve_format" and not layout.holds(out._data, name):
+                out = _ops.movement.Clone.apply(out, layout=name)
         return out.clone() if copy and out is self else out
 
     def float(self) -> Tensor:
@@ -4151,14 +4196,25 @@ def _full(shape: Any, fill_value: Any, dtype: DTypeLike, device: str | None,
     return _factory(lambda xp: xp.full(s, value), dt, device, requires_grad)
 
 
+def _like_format(input: Any, memory_format: Any, op: str) -> None:
+    """``*_like``'s ``memory_format`` (PyTorch's argument, default ``preserve_format``): checked,
+    and otherwise without effect -- the new tensor's values do not depend on its layout."""
+    if memory_format is not None:
+        from tinygrad_cnn import layout
+
+        layout.resolve(memory_format, op, getattr(input, "ndim", None))
+
+
 def zeros_like(input: Tensor, dtype: DTypeLike = None, requires_grad: bool = False, *,
-               device: str | None = None) -> Tensor:
+               device: str | None = None, memory_format: Any = None) -> Tensor:
+    _like_format(input, memory_format, "zeros_like")
     args = _new_args(_tensor_arg(input, "zeros_like", "input"), dtype, device, requires_grad)
     return zeros(input.shape, **args)
 
 
 def ones_like(input: Tensor, dtype: DTypeLike = None, requires_grad: bool = False, *,
-              device: str | None = None) -> Tensor:
+              device: str | None = None, memory_format: Any = None) -> Tensor:
+    _like_format(input, memory_format, "ones_like")
     args = _new_args(_tensor_arg(input, "ones_like", "input"), dtype, device, requires_grad)
     return ones(input.shape, **args)
 
@@ -4234,18 +4290,20 @@ def _arange_length(start: Any, end: Any, step: Any, dt: np.dtype) -> int:
 
 
 def rand_like(input: Tensor, *, generator: Any = None, dtype: DTypeLike = None,
-              device: str | None = None, requires_grad: bool = False) -> Tensor:
+              device: str | None = None, requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Uniform samples in [0, 1) of ``input``'s shape (and dtype and device, unless given), from
     ``generator`` (PyTorch's argument) or the default generator."""
+    _like_format(input, memory_format, "rand_like")
     args = _new_args(_tensor_arg(input, "rand_like", "input"), dtype, device, requires_grad)
     return rand(input.shape, generator=generator,
                 **{**args, "dtype": _random_dtype(args["dtype"], "rand_like")})
 
 
 def randn_like(input: Tensor, *, generator: Any = None, dtype: DTypeLike = None,
-               device: str | None = None, requires_grad: bool = False) -> Tensor:
+               device: str | None = None, requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Standard normal samples of ``input``'s shape (and dtype and device, unless given), from
     ``generator`` (PyTorch's argument) or the default generator."""
+    _like_format(input, memory_format, "randn_like")
     args = _new_args(_tensor_arg(input, "randn_like", "input"), dtype, device, requires_grad)
     return randn(input.shape, generator=generator,
                  **{**args, "dtype": _random_dtype(args["dtype"], "randn_like")})
@@ -4335,16 +4393,18 @@ def _inferred_dtype(data: Any) -> np.dtype:
 
 
 def full_like(input: Tensor, fill_value: Any, *, dtype: DTypeLike = None,
-              device: str | None = None, requires_grad: bool = False) -> Tensor:
+              device: str | None = None, requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """A tensor of ``input``'s shape (and dtype and device, unless given) filled with
     ``fill_value``."""
+    _like_format(input, memory_format, "full_like")
     args = _new_args(_tensor_arg(input, "full_like", "input"), dtype, device, requires_grad)
     return _full(input.shape, fill_value, where="full_like", **args)
 
 
 def empty_like(input: Tensor, *, dtype: DTypeLike = None, device: str | None = None,
-               requires_grad: bool = False) -> Tensor:
+               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Zeros of ``input``'s shape: this engine never hands out uninitialised memory."""
+    _like_format(input, memory_format, "empty_like")
     args = _new_args(_tensor_arg(input, "empty_like", "input"), dtype, device, requires_grad)
     return zeros(input.shape, **args)
 

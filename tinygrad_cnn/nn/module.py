@@ -555,8 +555,8 @@ class Module:
         """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` (its dtype and
         device) or by keyword, as PyTorch: floating parameters and buffers are cast to the
         floating ``dtype``, every one is moved to ``device`` (in place); returns self.
-        ``non_blocking`` (a last positional bool, or by keyword) and ``memory_format`` are
-        accepted, as ``Tensor.to`` accepts them."""
+        ``non_blocking`` (a last positional bool, or by keyword) is accepted; ``memory_format``
+        (``tinygrad_cnn.channels_last``) lays out the 4-d parameters and buffers so."""
         positional = list(args)
         if positional and isinstance(positional[-1], bool):
             positional.pop()  # non_blocking: copies here are synchronous
@@ -578,7 +578,25 @@ class Module:
             self._cast(dt)
         if device is not None:
             self._move(device)
+        if memory_format is not None:
+            self._lay_out(memory_format)
         return self
+
+    def _lay_out(self, memory_format: Any) -> None:
+        """``to(memory_format=channels_last)``, as PyTorch: the 4-d parameters and buffers (conv
+        weights) laid out in that format, the others left as they are; values unchanged."""
+        from tinygrad_cnn import layout
+
+        name = layout.resolve(memory_format, "Module.to")
+        rank = {"channels_last": 4, "channels_last_3d": 5}.get(name)
+
+        def lay(t: Tensor) -> Tensor:
+            if name == "preserve_format" or (rank is not None and t.ndim != rank) or \
+                    layout.holds(t._data, name):
+                return t
+            return Tensor._make(layout.arrange(t._data, name))
+
+        self._apply(lay)
 
     def cpu(self) -> Module:
         """Every parameter and buffer to the CPU (in place); returns self."""

@@ -391,10 +391,15 @@ class Embedding(Function):
 class Clone(Function):
     """A copy that stays in the graph, laid out as the input (PyTorch's ``preserve_format``: a
     transposed tensor's clone is transposed too, so a later ``reshape`` copies in both libraries)
-    or, with ``contiguous``, in row-major order. VJP: ``g`` unchanged."""
+    or, with ``contiguous``, in row-major order -- or in the memory format named by ``layout``
+    (``"channels_last"``: see :mod:`tinygrad_cnn.layout`). VJP: ``g`` unchanged."""
 
     @staticmethod
-    def forward(ctx: Context, x: Any, contiguous: bool = False) -> Any:
+    def forward(ctx: Context, x: Any, contiguous: bool = False, layout: str = "") -> Any:
+        if layout:
+            from tinygrad_cnn.layout import arrange
+
+            return arrange(x, layout)
         return x.copy() if contiguous else x.copy(order="K")
 
     @staticmethod

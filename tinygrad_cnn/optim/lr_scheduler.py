@@ -897,3 +897,8 @@ class ReduceLROnPlateau(LRScheduler):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.__dict__.update(state_dict)
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)
+
+
+#: PyTorch's older name of the base (``torch.optim.lr_scheduler._LRScheduler``), which schedules
+#: written before PyTorch 2.0 subclass
+_LRScheduler = LRScheduler

@@ -1,7 +1,7 @@
 """Training utilities with PyTorch's names: gradient clipping (``clip_grad_norm_``, which is
 ``get_total_norm`` then ``clip_grads_with_norm_``; ``clip_grad_value_``; the deprecated
 ``clip_grad_norm``) and flattening parameters into one vector and back (``parameters_to_vector``,
-``vector_to_parameters``)."""
+``vector_to_parameters``); ``rnn`` pads sequences of different lengths (``pad_sequence``)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import numpy as np
 from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import no_grad
 from tinygrad_cnn.backend import array_module, quiet, to_device
+from tinygrad_cnn.nn.utils import rnn as rnn
 from tinygrad_cnn.tensor import Tensor, cat
 
 Params = Tensor | Iterable[Tensor]

@@ -1,0 +1,274 @@
+"""Session 24, porting names (issue 15): memory formats, ``Tensor.shape.numel()``,
+``nn.utils.rnn.pad_sequence``/``unpad_sequence``, ``optim.lr_scheduler._LRScheduler`` and
+``testing.assert_close`` -- each against PyTorch (the oracle) where it is installed."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinygrad_cnn as tg
+from tinygrad_cnn.nn.utils.rnn import pad_sequence, unpad_sequence
+from tinygrad_cnn.testing import assert_close
+
+torch = pytest.importorskip("torch")
+
+
+# ------------------------------------------------------------------------------ memory formats
+@pytest.mark.parametrize("make", [
+    lambda m, x: x.contiguous(memory_format=m.channels_last),
+    lambda m, x: x.to(memory_format=m.channels_last),
+    lambda m, x: x.clone(memory_format=m.channels_last),
+    lambda m, x: x.contiguous(memory_format=m.channels_last).clone(),  # preserve_format
+    lambda m, x: x.contiguous(memory_format=m.channels_last).contiguous(),
+    lambda m, x: x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2),
+], ids=["contiguous", "to", "clone", "clone_preserves", "back_to_rows", "permuted"])
+def test_channels_last_strides_values_and_gradients_as_pytorch(make):
+    a = np.random.default_rng(0).standard_normal((2, 3, 4, 5))
+    x = tg.tensor(a, requires_grad=True)
+    tx = torch.tensor(a, requires_grad=True)
+    y, ty = make(tg, x), make(torch, tx)
+    assert y.stride() == ty.stride()
+    for fmt in ("contiguous_format", "channels_last"):
+        assert y.is_contiguous(memory_format=getattr(tg, fmt)) == \
+            ty.is_contiguous(memory_format=getattr(torch, fmt))
+    np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+    w = np.random.default_rng(1).standard_normal(a.shape)
+    (y * tg.tensor(w)).sum().backward()
+    (ty * torch.tensor(w)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+def test_torch_memory_format_objects_are_accepted_in_ported_code():
+    x = tg.randn(2, 3, 4, 5)
+    assert x.contiguous(memory_format=torch.channels_last).stride() == \
+        torch.randn(2, 3, 4, 5).contiguous(memory_format=torch.channels_last).stride()
+
+
+def test_module_to_channels_last_lays_out_conv_weights_only():
+    tm = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.Flatten(), torch.nn.Linear(4, 2))
+    m = tg.nn.Sequential(tg.nn.Conv2d(3, 4, 3), tg.nn.Flatten(), tg.nn.Linear(4, 2))
+    m.load_state_dict({k: tg.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+    before = {k: v.numpy().copy() for k, v in m.state_dict().items()}
+    assert m.to(memory_format=tg.channels_last) is m
+    tm.to(memory_format=torch.channels_last)
+    for (k, v), (tk, tv) in zip(m.state_dict().items(), tm.state_dict().items()):
+        assert k == tk and v.stride() == tv.stride(), k
+        np.testing.assert_array_equal(v.numpy(), before[k])
+    x = np.random.default_rng(0).standard_normal((2, 3, 3, 3)).astype(np.float32)
+    np.testing.assert_allclose(m(tg.tensor(x)).numpy(), tm(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_channels_last_convolution_matches_row_major():
+    rng = np.random.default_rng(0)
+    x = tg.tensor(rng.standard_normal((2, 3, 8, 8)).astype(np.float32), requires_grad=True)
+    conv = tg.nn.Conv2d(3, 4, 3, padding=1)
+    y0 = conv(x)
+    g0 = tg.autograd.grad(y0.sum(), [x, conv.weight])
+    conv.to(memory_format=tg.channels_last)
+    y1 = conv(x.contiguous(memory_format=tg.channels_last))
+    g1 = tg.autograd.grad(y1.sum(), [x, conv.weight])
+    np.testing.assert_allclose(y1.numpy(), y0.numpy(), rtol=1e-5, atol=1e-6)
+    for a, b in zip(g1, g0):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_memory_format_errors_name_the_op_and_the_way_out():
+    with pytest.raises(RuntimeError, match=r"contiguous: memory_format=channels_last needs a 4-d "
+                                           r"tensor .*got a 2-d one"):
+        tg.randn(2, 3).contiguous(memory_format=tg.channels_last)
+    with pytest.raises(TypeError, match="clone: memory_format must be one of"):
+        tg.randn(2, 3).clone(memory_format="channels_last")
+    with pytest.raises(RuntimeError, match="preserve_format"):
+        tg.randn(2, 3).contiguous(memory_format=tg.preserve_format)
+    with pytest.raises(RuntimeError, match="channels_last_3d needs a 5-d"):
+        tg.zeros_like(tg.randn(2, 3, 4, 5), memory_format=tg.channels_last_3d)
+    assert tg.ones_like(tg.randn(2, 3), memory_format=tg.preserve_format).shape == (2, 3)
+    assert repr(tg.channels_last) == "tinygrad_cnn.channels_last"
+
+
+# ------------------------------------------------------------------------------------- shapes
+def test_shape_is_a_size_that_prints_as_a_tuple():
+    x = tg.randn(2, 3, 4)
+    assert x.shape.numel() == 24 == torch.randn(2, 3, 4).shape.numel()
+    assert x.shape == (2, 3, 4) and isinstance(x.shape, tuple)
+    assert repr(x.shape) == "(2, 3, 4)" and f"{x.shape}" == "(2, 3, 4)"
+    # as torch.Tensor(t.shape): a tensor of that shape; tensor(t.shape): the numbers
+    assert tg.Tensor(x.shape).shape == tuple(torch.Tensor(torch.randn(2, 3, 4).shape).shape)
+    assert tg.tensor(x.shape).tolist() == [2, 3, 4]
+    assert tg.randn(()).shape.numel() == 1 and tg.randn(0, 3).shape.numel() == 0
+
+
+# ---------------------------------------------------------------------------- pad_sequence
+@settings(max_examples=40, deadline=None)
+@given(lengths=st.lists(st.integers(0, 5), min_size=1, max_size=4),
+       trailing=st.sampled_from([(), (3,), (2, 2)]),
+       batch_first=st.booleans(), side=st.sampled_from(["left", "right"]),
+       value=st.sampled_from([0.0, -1.5, float("inf")]), seed=st.integers(0, 2**16))
+def test_pad_sequence_values_and_gradients_match_pytorch(lengths, trailing, batch_first, side,
+                                                         value, seed):
+    rng = np.random.default_rng(seed)
+    arrays = [rng.standard_normal((n, *trailing)) for n in lengths]
+    xs = [tg.tensor(a, requires_grad=True) for a in arrays]
+    txs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    y = pad_sequence(xs, batch_first=batch_first, padding_value=value, padding_side=side)
+    ty = torch.nn.utils.rnn.pad_sequence(txs, batch_first=batch_first, padding_value=value,
+                                         padding_side=side)
+    assert y.shape == tuple(ty.shape) and y.dtype == np.float64
+    np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+    w = rng.standard_normal(y.shape)
+    (y * tg.tensor(w)).sum().backward()
+    (ty * torch.tensor(w)).sum().backward()
+    for x, tx in zip(xs, txs):
+        np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+def test_pad_sequence_takes_the_first_dtype_and_tensor_rows_as_pytorch():
+    a, b = np.ones((2, 3), np.float32), np.arange(12).reshape(4, 3)
+    y = pad_sequence([tg.tensor(a), tg.tensor(b)])
+    ty = torch.nn.utils.rnn.pad_sequence([torch.tensor(a), torch.tensor(b)])
+    assert y.dtype == np.float32 and str(ty.dtype) == "torch.float32"
+    np.testing.assert_array_equal(y.numpy(), ty.numpy())
+    z = np.random.default_rng(0).standard_normal((3, 2, 4))
+    np.testing.assert_array_equal(pad_sequence(tg.tensor(z)).numpy(),
+                                  torch.nn.utils.rnn.pad_sequence(torch.tensor(z)).numpy())
+
+
+def test_unpad_sequence_undoes_pad_sequence():
+    seqs = [tg.randn(n, 2) for n in (3, 1, 4)]
+    for batch_first in (False, True):
+        back = unpad_sequence(pad_sequence(seqs, batch_first=batch_first), tg.tensor([3, 1, 4]),
+                              batch_first=batch_first)
+        for s, b in zip(seqs, back):
+            np.testing.assert_array_equal(s.numpy(), b.numpy())
+
+
+def test_pad_sequence_errors_say_what_to_fix():
+    with pytest.raises(ValueError, match="empty list of sequences"):
+        pad_sequence([])
+    with pytest.raises(ValueError, match=r"sequence 1 has shape \(4, 2\), but sequence 0 has "
+                                         r"\(2, 3\)"):
+        pad_sequence([tg.ones(2, 3), tg.ones(4, 2)])
+    with pytest.raises(ValueError, match="padding_side must be 'left' or 'right'"):
+        pad_sequence([tg.ones(2)], padding_side="middle")
+    with pytest.raises(ValueError, match="sequence 0 is 0-d"):
+        pad_sequence([tg.tensor(1.0)])
+    with pytest.raises(TypeError, match="sequence 1 is .*list"):
+        pad_sequence([tg.ones(2), [1.0, 2.0]])
+    with pytest.raises(AttributeError, match="no packed sequences"):
+        tg.nn.utils.rnn.pack_padded_sequence  # noqa: B018
+
+
+# ----------------------------------------------------------------------------- _LRScheduler
+def test_old_scheduler_base_name_subclasses_as_in_pytorch():
+    from tinygrad_cnn.optim.lr_scheduler import _LRScheduler
+
+    def make(lib, base):
+        class Halving(base):
+            def get_lr(self):
+                return [g["lr"] * (0.5 if self.last_epoch else 1.0)
+                        for g in self.optimizer.param_groups]
+        p = lib.zeros(2, requires_grad=True)
+        opt = lib.optim.SGD([p], lr=1.0)
+        return opt, Halving(opt)
+
+    opt, sched = make(tg, _LRScheduler)
+    topt, tsched = make(torch, torch.optim.lr_scheduler._LRScheduler)
+    for _ in range(3):
+        opt.step(), sched.step(), topt.step(), tsched.step()
+        assert opt.param_groups[0]["lr"] == topt.param_groups[0]["lr"]
+
+
+# ----------------------------------------------------------------------------- assert_close
+_values = st.sampled_from([0.0, 1.0, -1.0, 1e-6, 2.5, 1e6, float("inf"), float("-inf"),
+                           float("nan")])
+
+
+def _verdict(fn, *args, **kw):
+    try:
+        fn(*args, **kw)
+    except AssertionError as e:
+        return "fail", str(e).splitlines()[0]
+    except (TypeError, ValueError) as e:
+        return type(e).__name__, ""
+    return "ok", ""
+
+
+@settings(max_examples=150, deadline=None)
+@given(a=st.lists(_values, min_size=1, max_size=4), data=st.data(),
+       dtype=st.sampled_from(["float16", "float32", "float64", "int64", "bool"]),
+       nudge=st.sampled_from([0.0, 1e-8, 1e-6, 1e-4, 1e-2]), equal_nan=st.booleans(),
+       tol=st.sampled_from([None, (0.0, 0.0), (1e-3, 1e-5)]))
+def test_assert_close_verdicts_match_pytorch(a, data, dtype, nudge, equal_nan, tol):
+    e = np.array(a) * (1 + nudge) + data.draw(st.sampled_from([0.0, nudge]))
+    with np.errstate(invalid="ignore", over="ignore"):  # (inf, nan cast to int: any value)
+        arr_a = np.array(a).astype(dtype) if dtype != "bool" else np.array(a) > 0
+        arr_e = e.astype(dtype) if dtype != "bool" else e > 0.5
+    kw = {"equal_nan": equal_nan}
+    if tol is not None:
+        kw.update(rtol=tol[0], atol=tol[1])
+    with np.errstate(invalid="ignore"):
+        ours = _verdict(assert_close, tg.tensor(arr_a), tg.tensor(arr_e), **kw)
+        theirs = _verdict(torch.testing.assert_close, torch.tensor(arr_a), torch.tensor(arr_e),
+                          **kw)
+    assert ours == theirs, (arr_a, arr_e, kw)
+
+
+def test_assert_close_messages_and_structures_as_pytorch():
+    import re
+
+    def plain(text):  # (torch.Size([2]) -> (2,), torch.float32 -> float32)
+        text = re.sub(r"torch\.Size\(\[(\d+)\]\)", r"(\1,)", text)
+        return text.replace("torch.", "")
+
+    def both(a, e, **kw):
+        def conv(lib, v):
+            return lib.tensor(v) if isinstance(v, np.ndarray) else v
+
+        got = []
+        for lib, fn in ((tg, assert_close), (torch, torch.testing.assert_close)):
+            try:
+                fn(conv(lib, a), conv(lib, e), **kw)
+                got.append("ok")
+            except (AssertionError, TypeError, ValueError) as exc:
+                text = plain(str(exc))
+                got.append((type(exc).__name__, text.splitlines()[0],
+                            text.splitlines()[-1] if "item" in text else ""))
+        assert got[0] == got[1], got
+        return got[0]
+
+    both(np.array([1.0, 2, 3]), np.array([1.0, 2.5, 3]))
+    both(np.array([1.0, 2]), np.array([1.0, 2, 3]))  # shape
+    both(np.array([1.0, 2], np.float32), np.array([1.0, 2]))  # dtype
+    both(np.array([1.0, 2], np.float32), np.array([1.0, 2]), check_dtype=False)
+    both(1.0, 1.5)
+    both(1, 1.0)
+    both([1.0, 2.0], [1.0, 2.5])
+    both({"a": 1.0, "b": 2.0}, {"a": 1.0, "b": 3.0})
+    both(np.array([1.0]), np.array([1.0]), rtol=1e-3)
+    both(np.array([1, 2]), np.array([1, 3]))
+    both(np.array([1.0]), np.array([2.0]), msg="custom")
+    with pytest.raises(TypeError, match="wrap one side"):
+        assert_close(tg.tensor([1.0]), np.array([1.0]))
+    with pytest.raises(AssertionError, match="Greatest absolute difference: 0.5 at index "
+                                             r"\(1, 0\) \(up to 1e-05 allowed\)"):
+        assert_close(tg.tensor([[1.0], [2.0]]), tg.tensor([[1.0], [2.5]]))
+    with pytest.raises(AssertionError, match="^wrapped: Tensor-likes"):
+        assert_close(tg.tensor([1.0]), tg.tensor([2.0]), msg=lambda m: "wrapped: " + m)
+
+
+def test_assert_close_needs_no_hypothesis():
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['hypothesis'] = None\n"
+            "from tinygrad_cnn.testing import assert_close\n"
+            "import tinygrad_cnn as tg\n"
+            "assert_close(tg.tensor([1.0]), tg.tensor([1.0]))\n"
+            "try:\n    from tinygrad_cnn.testing import check_function\n"
+            "except ImportError as e:\n    print(e)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "needs Hypothesis: pip install hypothesis" in done.stdout

@@ -272,3 +272,25 @@ def test_assert_close_needs_no_hypothesis():
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert "needs Hypothesis: pip install hypothesis" in done.stdout
+
+
+# ------------------------------------------------------------------ missing names, imported
+@pytest.mark.parametrize("module, name, advice", [
+    ("tinygrad_cnn.nn", "LSTM", "unroll the recurrence"),
+    ("tinygrad_cnn.nn.utils.rnn", "pack_padded_sequence", "pad with pad_sequence"),
+    ("tinygrad_cnn.nn.functional", "grid_sample", "not implemented"),
+    ("tinygrad_cnn", "compile", "delete `model = torch.compile(model)`"),
+])
+def test_from_import_of_a_missing_pytorch_name_keeps_the_advice(module, name, advice):
+    """``from torch.nn import LSTM`` ported: Python turns the AttributeError into a bare "cannot
+    import name"; the ImportError now says what to do instead, and attribute access and hasattr
+    are as before."""
+    import importlib
+
+    with pytest.raises(ImportError, match=f"cannot import name '{name}' from '{module}'.*"
+                                          f"{advice[:12]}"):
+        exec(f"from {module} import {name}", {})
+    mod = importlib.import_module(module)
+    assert not hasattr(mod, name)
+    with pytest.raises(AttributeError, match="PyTorch's"):
+        getattr(mod, name)

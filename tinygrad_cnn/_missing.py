@@ -5,6 +5,10 @@ has no attribute 'compile'``, which suggests nothing). Each module that lists na
 
 from __future__ import annotations
 
+import dis
+import sys
+from typing import Any
+
 _EAGER = "tinygrad_cnn runs every op eagerly on numpy"
 
 MISSING: dict[str, dict[str, str]] = {
@@ -80,12 +84,25 @@ MISSING: dict[str, dict[str, str]] = {
 }
 
 
-def no_attribute(module: str, name: str) -> AttributeError:
+def no_attribute(module: str, name: str) -> AttributeError | ImportError:
     """The error for a missing attribute of ``module``: with the way out when ``name`` is a
-    PyTorch name listed in :data:`MISSING`."""
+    PyTorch name listed in :data:`MISSING`. For ``from module import name`` it is an
+    ``ImportError`` with that advice: Python turns an ``AttributeError`` raised there into its
+    own "cannot import name", which drops the advice."""
     advice = MISSING.get(module, {}).get(name)
     if advice is None:
         return AttributeError(f"module {module!r} has no attribute {name!r}")
     short = module.replace("tinygrad_cnn", "torch", 1)
+    if _importing(sys._getframe(2)):  # (this <- the module's __getattr__ <- the importer)
+        return ImportError(f"cannot import name {name!r} from {module!r} (PyTorch's "
+                           f"{short}.{name}): {advice}", name=module)
     return AttributeError(f"module {module!r} has no attribute {name!r} (PyTorch's "
                           f"{short}.{name}): {advice}")
+
+
+def _importing(frame: Any) -> bool:
+    """Whether ``frame`` stands at a ``from ... import`` (its instruction is IMPORT_FROM)."""
+    try:
+        return frame.f_code.co_code[frame.f_lasti] == dis.opmap["IMPORT_FROM"]
+    except (AttributeError, IndexError, KeyError, TypeError):
+        return False

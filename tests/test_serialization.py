@@ -543,4 +543,7 @@ def test_pickling_a_computed_tensor_gives_a_leaf_and_load_names_itself():
     c = copy.deepcopy(t)
     assert c.grad.tolist() == [2.0, 2.0] and c.grad.grad_fn is None
     with pytest.raises(TypeError, match="load: path must be a file path"):
+        tg.load(3)
+    with pytest.raises(tg.CheckpointError, match=r"the file object \(BytesIO\) is not a "
+                                                 "checkpoint"):
         tg.load(io.BytesIO())

@@ -294,3 +294,35 @@ def test_from_import_of_a_missing_pytorch_name_keeps_the_advice(module, name, ad
     assert not hasattr(mod, name)
     with pytest.raises(AttributeError, match="PyTorch's"):
         getattr(mod, name)
+
+
+# ------------------------------------------------------------------- save/load file objects
+def test_save_and_load_through_file_objects_as_torch():
+    """``torch.save(obj, buffer)`` / ``torch.load(buffer)`` ported (was: TypeError 'file objects
+    are not supported')."""
+    import io
+    import tempfile
+
+    model = tg.nn.Linear(3, 2)
+    buf = io.BytesIO()
+    tg.save({"model": model.state_dict(), "epoch": 3}, buf)
+    buf.seek(0)
+    back = tg.load(buf)
+    assert back["epoch"] == 3
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(back["model"][k].numpy(), v.numpy())
+    with tempfile.TemporaryFile() as f:  # an open file, at a position
+        f.write(b"header")
+        tg.save([tg.ones(2)], f)
+        f.seek(6)
+        assert tg.load(f)[0].tolist() == [1.0, 1.0]
+    bad = io.BytesIO()
+    with pytest.raises(TypeError, match=r"obj\['a'\] is an object"):
+        tg.save({"a": object()}, bad)
+    assert bad.getvalue() == b""  # nothing written for what cannot be saved
+    with pytest.raises(TypeError, match="open it in binary mode"):
+        tg.save([tg.ones(1)], io.StringIO())
+    with pytest.raises(TypeError, match="open it in binary mode"):
+        tg.load(io.StringIO("PK"))
+    with pytest.raises(tg.CheckpointError, match="not a valid checkpoint"):
+        tg.load(io.BytesIO(buf.getvalue()[:200]))

@@ -151,7 +151,7 @@ class _Reader:
     """The decoder of one checkpoint: checks every JSON node against what :func:`_encode` writes
     and reads each array entry (at most once) from the zip."""
 
-    def __init__(self, zf: zipfile.ZipFile, members: dict[str, str], path: Path) -> None:
+    def __init__(self, zf: zipfile.ZipFile, members: dict[str, str], path: Any) -> None:
         self.zf, self.members, self.path = zf, members, path
         self.used: set[str] = set()
 
@@ -326,8 +326,11 @@ def _save(obj: Any, path: str | os.PathLike[str], *, fresh_mode: bool = False,
     ``keep_links=False``: a file with other hard links is replaced by a rename all the same (the
     command line's own checkpoints: its hard-linked backup of an earlier run must keep that)."""
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"save: path must be a file path (str or os.PathLike), got "
-                        f"{type(path).__name__}; file objects are not supported")
+        if callable(getattr(path, "write", None)):
+            _save_to_file_object(obj, path)
+            return
+        raise TypeError(f"save: path must be a file path (str or os.PathLike) or a binary file "
+                        f"object open for writing, got {type(path).__name__}")
     if not os.fspath(path):  # (Path("") is ".": the error named a folder nobody gave)
         raise FileNotFoundError(errno.ENOENT, "save: the path is empty; give a file path such "
                                 "as checkpoint.npz", "")
@@ -343,10 +346,28 @@ def _save(obj: Any, path: str | os.PathLike[str], *, fresh_mode: bool = False,
         raise FileNotFoundError(errno.ENOENT, f"save: the folder {target.parent} does not exist; "
                                 "create it first (os.makedirs)", str(path))
     _replaceable(path, target)
+    entries = _entries(obj)
+    atomic_write(path, lambda f: _savez(f, entries), fresh_mode=fresh_mode, keep_links=keep_links)
+
+
+def _entries(obj: Any) -> dict[str, np.ndarray]:
+    """The arrays of the .npz that holds ``obj``: its schema and its tensors' data."""
     arrays: dict[str, np.ndarray] = {}
     schema = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays, "obj")}
-    atomic_write(path, lambda f: _savez(f, {_SCHEMA_KEY: np.array(json.dumps(schema)), **arrays}),
-                 fresh_mode=fresh_mode, keep_links=keep_links)
+    return {_SCHEMA_KEY: np.array(json.dumps(schema)), **arrays}
+
+
+def _save_to_file_object(obj: Any, f: Any) -> None:
+    """``save(obj, io.BytesIO())`` or an open file, as ``torch.save`` takes one: the whole
+    checkpoint is built in memory first and written with one ``write`` (nothing is written when
+    ``obj`` cannot be saved); the file object stays open, positioned after it."""
+    buffer = io.BytesIO()
+    _savez(buffer, _entries(obj))
+    try:
+        f.write(buffer.getvalue())
+    except TypeError as exc:
+        raise TypeError(f"save: the file object ({type(f).__name__}) does not take bytes "
+                        f"({exc}); open it in binary mode ('wb')") from None
 
 
 def _replaceable(path: Path, target: Path) -> None:
@@ -393,10 +414,11 @@ def load(path: str | os.PathLike[str], map_location: Any = None, *,
     Raises ``FileNotFoundError`` when there is no file, and :class:`CheckpointError` (naming the
     file and what is wrong) for anything that is not a checkpoint ``save`` wrote, however it was
     broken or crafted."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"load: path must be a file path (str or os.PathLike), got "
-                        f"{type(path).__name__}; file objects are not supported")
-    if not os.fspath(path):  # (Path("") is ".": the error named a folder nobody gave)
+    reading = not isinstance(path, (str, os.PathLike)) and callable(getattr(path, "read", None))
+    if not isinstance(path, (str, os.PathLike)) and not reading:
+        raise TypeError(f"load: path must be a file path (str or os.PathLike) or a binary file "
+                        f"object open for reading, got {type(path).__name__}")
+    if not reading and not os.fspath(path):  # (Path("") is ".": the error named a folder nobody gave)
         raise FileNotFoundError(errno.ENOENT, "load: the path is empty; give a checkpoint's "
                                 "file path", "")
     if isinstance(map_location, dict) and len({str(v) for v in map_location.values()}) == 1:
@@ -416,7 +438,7 @@ def load(path: str | os.PathLike[str], map_location: Any = None, *,
         except ValueError:
             raise ValueError(f"load: map_location {map_location!r} is not a device; expected "
                              "'cpu', 'cuda' or 'cuda:N'") from None
-    obj = _load(Path(path))
+    obj = _load_file_object(path) if reading else _load(Path(path))
     if map_location is None or str(map_location) == "cpu":
         return obj
     return _on_device(obj, map_location)
@@ -450,14 +472,35 @@ def _load(path: Path) -> Any:
             head = f.read(4)
     except OSError as exc:
         raise CheckpointError(f"{path} cannot be read: {exc.strerror or exc}") from None
+    return _read_checkpoint(path, path, head, path.stat().st_size)
+
+
+def _load_file_object(f: Any) -> Any:
+    """``load(io.BytesIO(...))`` or an open file, as ``torch.load`` takes one: read from its
+    position to its end."""
+    try:
+        data = f.read()
+    except OSError as exc:
+        raise CheckpointError(f"the file object ({type(f).__name__}) cannot be read: "
+                              f"{exc.strerror or exc}") from None
+    if not isinstance(data, bytes):
+        raise TypeError(f"load: the file object ({type(f).__name__}) gave "
+                        f"{type(data).__name__}, not bytes; open it in binary mode ('rb')")
+    return _read_checkpoint(io.BytesIO(data), f"the file object ({type(f).__name__})", data[:4],
+                            len(data))
+
+
+def _read_checkpoint(source: Any, path: Any, head: bytes, size: int) -> Any:
+    """Decode the checkpoint in ``source`` (a file path or a BytesIO) of ``size`` bytes, which
+    starts with ``head``; ``path`` names it in errors."""
     if head[:2] != b"PK":
         raise CheckpointError(f"{path} is not a checkpoint: it is not an .npz file (an .npz is a "
                               f"zip archive, which starts with 'PK'; this file starts with {head!r})")
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(source) as zf:
             # save() stores its arrays uncompressed: entries that would unpack to far more than
             # the file holds are a crafted file (a zip bomb), refused before anything is unpacked
-            declared, size = sum(i.file_size for i in zf.infolist()), path.stat().st_size
+            declared = sum(i.file_size for i in zf.infolist())
             if declared > 4 * size + (1 << 20):
                 raise CheckpointError(f"{path} is not a valid checkpoint: its entries would unpack "
                                       f"to {declared:,} bytes from a file of {size:,} (save() "

@@ -132,3 +132,33 @@ def test_kink_in_low_precision_still_a_kink():
     x = Tensor(np.array([-1.0, 0.0, 0.5, 2.0]), requires_grad=True)
     r = check_grads(lambda t: t.float().relu().double() * 1.5, (x,))
     assert not r.ok and r.kind == "not_differentiable", str(r)
+
+
+def test_gradgradcheck_keeps_the_first_order_atol_warning():
+    """A doubled VJP at x ~ 1e-4 passes the first-order check by atol alone; gradgradcheck, which
+    runs that check first, now warns as gradcheck does (it passed silently)."""
+    import warnings
+
+    from tinygrad_cnn.gradcheck import gradcheck, gradgradcheck
+
+    class DoubledCube(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 6 * x * x
+
+    x = Tensor(np.array([1e-4, 2e-4]), requires_grad=True)
+    with pytest.warns(UserWarning, match="gradcheck: it passed by atol alone"):
+        assert gradcheck(DoubledCube.apply, (x,))
+    with pytest.warns(UserWarning, match="gradgradcheck: its first-order check passed by atol "
+                                         "alone"):
+        assert gradgradcheck(DoubledCube.apply, (x,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (at order-1 inputs: no warning, and it fails)
+        y = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+        assert not gradgradcheck(DoubledCube.apply, (y,), raise_exception=False)

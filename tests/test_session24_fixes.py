@@ -162,3 +162,35 @@ def test_gradgradcheck_keeps_the_first_order_atol_warning():
         warnings.simplefilter("error")  # (at order-1 inputs: no warning, and it fails)
         y = Tensor(np.array([1.0, 2.0]), requires_grad=True)
         assert not gradgradcheck(DoubledCube.apply, (y,), raise_exception=False)
+
+
+def test_a_vjp_that_gives_nan_where_the_derivative_is_finite_is_named_so():
+    """(was: 'the VJP does not scale with the incoming gradient', read from NaN * 2 != 2 * NaN)"""
+    class NanAtZero(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.sqrt(x * x + 1)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * x / (x * x + 1).sqrt() * (x / x)  # 0/0 at x = 0
+
+    class Right(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.sqrt(x * x + 1)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * x / (x * x + 1).sqrt()
+
+    x = Tensor(np.array([0.0, 1.0, -2.0]), requires_grad=True)
+    r = check_grads(NanAtZero.apply, (x,))
+    assert not r.ok and r.kind == "wrong_vjp"
+    assert r.cause.startswith("the VJP gives NaN where the derivative is finite (numerical 0)")
+    assert "does not scale" not in str(r)
+    assert check_grads(Right.apply, (x,)).ok

@@ -262,6 +262,17 @@ def likely_cause(a: np.ndarray, n: np.ndarray, tol: np.ndarray, *, order: int, i
     granularity: a whole Jacobian, a projected gradient, or one number), or None. ``incoming``:
     the input is gradgradcheck's grad_output, the gradient the VJP receives."""
     second = order == 2
+    with np.errstate(invalid="ignore"):
+        blown = ~np.isfinite(a) & np.isfinite(n)
+    if np.any(blown):  # (before the scaling test: NaN * 2 is no 2 * NaN to it)
+        k = int(np.flatnonzero(np.ravel(blown))[0])
+        got = "NaN" if np.isnan(np.ravel(a)[k]) else "inf"
+        whose = "VJP's VJP" if second else "VJP"
+        return (f"the {whose} gives {got} where the derivative is "
+                f"finite (numerical {float(np.ravel(n)[k]):.4g}): a 0/0, inf * 0 or inf - inf on "
+                "the way (x / x at x = 0; the derivative of sqrt or log at 0 times a zero). "
+                "Compute it in a form that stays finite there, or choose the value at that point "
+                "with where(...)")
     if scales_with_grad is False:
         if second:
             return ("the VJP's VJP does not scale with its incoming gradient: somewhere the gradient "

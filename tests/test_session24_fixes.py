@@ -194,3 +194,34 @@ def test_a_vjp_that_gives_nan_where_the_derivative_is_finite_is_named_so():
     assert r.cause.startswith("the VJP gives NaN where the derivative is finite (numerical 0)")
     assert "does not scale" not in str(r)
     assert check_grads(Right.apply, (x,)).ok
+
+
+# ------------------------------------------------------------------ an unreadable MNIST file
+def test_unreadable_mnist_file_is_named_with_the_way_out(tmp_path):
+    """(was: 'error: [Errno 13] Permission denied: ...' with nothing to do about it) -- with
+    the kernel's own permission checks (root's override dropped)."""
+    import shutil
+
+    from test_session23_fixes import _AS_A_USER, _as_a_user
+
+    if _AS_A_USER.args[0]:
+        pytest.skip(_AS_A_USER.kwargs["reason"])
+    root = __import__("pathlib").Path(__file__).resolve().parents[1]
+    data = tmp_path / "mnist"
+    shutil.copytree(root / "data" / "mnist", data)
+    (data / "train-images-idx3-ubyte.gz").chmod(0)
+    script = ("import runpy, sys\n"
+              f"sys.argv = ['tinygrad_cnn', 'train', '--data-dir', {str(data)!r}, '--epochs', "
+              f"'1', '--limit', '64', '--out', {str(tmp_path / 'ck.npz')!r}]\n"
+              "runpy.run_module('tinygrad_cnn', run_name='__main__')\n")
+    done = _as_a_user(script)
+    assert done.returncode != 0
+    assert "cannot read the MNIST file" in done.stderr and "chmod a+r" in done.stderr
+    assert "Errno" not in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "ck.npz").exists()
+    # and read_idx by itself
+    script = ("from tinygrad_cnn.data.idx import read_idx\n"
+              f"try:\n    read_idx({str(data / 'train-images-idx3-ubyte.gz')!r})\n"
+              "except PermissionError as e:\n    print(e)\n")
+    done = _as_a_user(script)
+    assert "cannot read the IDX file" in done.stdout and "chmod a+r" in done.stdout

@@ -74,6 +74,9 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
         data = path.read_bytes()
     except FileNotFoundError:
         raise FileNotFoundError(f"IDX file not found: {path}") from None
+    except PermissionError:
+        raise PermissionError(f"cannot read the IDX file {path}: permission "
+                              f"denied; make it readable (chmod a+r {path}) or read a copy") from None
     except IsADirectoryError:
         raise IDXError(f"{path} is a directory, not an IDX file") from None
     if data[:2] == b"\x1f\x8b":  # (by its magic: a .gz a browser already unpacked is raw IDX)

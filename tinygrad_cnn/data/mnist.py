@@ -104,7 +104,12 @@ def search_path(root: str | os.PathLike[str] | None = None) -> list[Path]:
 def _verified(path: Path, digest: str, raw_digest: str | None = None) -> Path:
     """``path`` when its SHA-256 is ``digest`` (the file as the mirrors serve it) or, unpacked,
     ``raw_digest`` (the same data gunzipped, or gzipped again with another header)."""
-    actual = sha256(path)
+    try:
+        actual = sha256(path)
+    except PermissionError:  # (was: "[Errno 13] Permission denied: '...'", no way out)
+        raise PermissionError(f"cannot read the MNIST file {path}: permission "
+                              f"denied; make it readable (chmod a+r {path}) or give --data-dir "
+                              "(MNIST(root=...)) a folder with a readable copy") from None
     if actual != digest and (raw_digest is None or _unpacked_sha256(path) != raw_digest):
         raise ChecksumError(f"{path} is corrupt or truncated: its SHA-256 is {actual}, expected "
                             f"{digest} (or, unpacked, {raw_digest}). Delete it (or put the "

@@ -240,6 +240,11 @@ spec("mul", lambda m, a, b: m.t.cross(a, b, dim=0), arity=2, id="cross_dim",
 spec("einsum", lambda m, a, b: m.t.inner(a, b), arity=2, id="inner",
      shapes=st.sampled_from([[(2, 3), (4, 3)], [(3,), (3,)], [(2, 1, 3), (3,)]]), rtol=8)
 spec("mul", lambda m, a, b: m.t.inner(a, b), arity=2, id="inner_0d", shapes=fixed((), (2, 3)))
+def _svd_gauge_free(m: Any, a: Any) -> Any:
+    U, S, Vh = m.t.linalg.svd(a, full_matrices=False)
+    return (U * S.unsqueeze(-2)) @ Vh + (U.abs() @ Vh.abs()) * 0.5
+
+
 def _shifted(m: Any, a: Any) -> Any:
     # (tanh(a) + 3 I is diagonally dominant for 3x3: a condition number of a few. A + 3 I drew
     # one of 5,700, where PyTorch's second derivative of det * inverse is off by 3e-7 of
@@ -258,6 +263,14 @@ spec("linalg_det", lambda m, a: m.t.linalg.det(a + 3 * m.t.eye(a.shape[-1], dtyp
      dtypes=("float32", "float64"), specials=(), rtol=8)
 spec("linalg_det", lambda m, a: _shifted(m, a).det()[..., None] * _shifted(m, a).inverse().sum(-1),
      id="methods", shapes=fixed((2, 3, 3)), dtypes=("float64",), specials=(), rtol=8)
+# singular values (distinct for normal draws), and a function of U, S, Vh that does not depend on
+# the singular vectors' arbitrary signs (NaN/inf inputs: both libraries refuse; not drawn)
+spec("linalg_svd", lambda m, a: m.t.linalg.svdvals(a), id="svdvals",
+     shapes=st.sampled_from([[(3, 4)], [(4, 3)], [(2, 3, 3)], [(1, 5)], [(0, 3)], [(2, 0, 2)]]),
+     dtypes=("float32", "float64"), specials=(), rtol=8, in_programs=False)
+spec("linalg_svd", lambda m, a: _svd_gauge_free(m, a), id="gauge_free",
+     shapes=st.sampled_from([[(3, 4)], [(4, 3)], [(2, 3, 3)]]), dtypes=("float64",),
+     specials=(), rtol=8, in_programs=False)
 spec("sum", lambda m, a, dim: m.t.trapezoid(a, dim=dim), id="trapezoid",
      shapes=st.sampled_from([[(3,)], [(4, 2)], [(1, 3)], [(0, 2)], [(2, 1)]]),
      params=lambda s: st.fixed_dictionaries({"dim": st.integers(-len(s[0]), len(s[0]) - 1)}),

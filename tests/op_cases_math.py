@@ -309,6 +309,14 @@ def _det(rng):
     return (lambda a: tg.linalg.det(a) * a.inverse().sum()), (_well_conditioned(rng, 2, 3, 3),)
 
 
+@case("linalg_svd", "gauge_free")
+def _svd(rng):
+    def f(a):
+        u, s, vh = tg.linalg.svd(a, full_matrices=False)
+        return (u * s.unsqueeze(-2)) @ vh + (u.abs() @ vh.abs()) * 0.5 + s.sum()
+    return f, (t(rng, 2, 3, 4),)
+
+
 @case("sum", "trapezoid")
 def _trapezoid(rng):
     return (lambda y, x: tg.trapezoid(y * y, x, dim=0) + tg.trapezoid(y, dx=0.5, dim=0)

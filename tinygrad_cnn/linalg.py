@@ -2,8 +2,8 @@
 PyTorch's ``torch.linalg`` -- ``vector_norm``,
 ``matrix_norm`` and ``norm`` -- with its arguments, defaults and errors, composed of the reduction
 ops (``norm``, ``sum``, ``amax``/``amin``), so their gradients are those ops' (0 at the zero
-vector; ties of a max share the gradient equally, as PyTorch's). The matrix norms that need
-singular values (``"nuc"``, 2, -2) are not here: they raise and say so."""
+vector; ties of a max share the gradient equally, as PyTorch's). The matrix norms of singular
+values (``"nuc"``, 2, -2) are sums and extremes of ``svdvals``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import numpy as np
 
 from tinygrad_cnn.tensor import DTypeLike, Tensor, _dtype
 
-__all__ = ["cross", "det", "inv", "matrix_norm", "norm", "vector_norm"]
+__all__ = ["cross", "det", "inv", "matrix_norm", "norm", "svd", "svdvals", "vector_norm"]
 
 
 def _checked(x: Any, where: str, dtype: DTypeLike) -> Tensor:
@@ -50,7 +50,7 @@ def matrix_norm(A: Tensor, ord: float | str = "fro", dim: tuple[int, int] = (-2,
                 keepdim: bool = False, *, dtype: DTypeLike = None) -> Tensor:
     """The matrix norm over the two dims ``dim``: ``"fro"`` (the 2-norm of the entries), 1 / -1
     (the largest / smallest column sum of ``|A|``), ``inf`` / ``-inf`` (the same of the row
-    sums)."""
+    sums), ``"nuc"`` (the sum of the singular values), 2 / -2 (the largest / smallest one)."""
     A = _checked(A, "matrix_norm", dtype)
     if A.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
@@ -63,10 +63,14 @@ def matrix_norm(A: Tensor, ord: float | str = "fro", dim: tuple[int, int] = (-2,
                            f"(shape {A.shape}), got {dim!r}")
     if ord == "fro":
         return A.norm(p=2.0, dim=(d0, d1), keepdim=keepdim)
-    if ord in ("nuc", 2, -2):
-        raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r} needs singular values (an "
-                                  "SVD), which tinygrad_cnn does not have; use ord='fro', 1, -1, "
-                                  "inf or -inf")
+    if ord in ("nuc", 2, -2):  # from the singular values, the two dims moved last
+        if A.shape[d0] == 0 or A.shape[d1] == 0:  # (no entries: PyTorch's 0)
+            return A.abs().sum((d0, d1), keepdim=keepdim)
+        s = svdvals(A.movedim((d0, d1), (-2, -1)))
+        out = s.sum(-1) if ord == "nuc" else s.amax(-1) if ord == 2 else s.amin(-1)
+        for d in sorted((d0, d1)) if keepdim else ():
+            out = out.unsqueeze(d)
+        return out
     if isinstance(ord, str) or ord not in (1, -1, math.inf, -math.inf):
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported (PyTorch's orders: "
                            "'fro', 'nuc', inf, -inf, 1, -1, 2, -2)")
@@ -114,6 +118,23 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
             raise IndexError(f"linalg.cross: Dimension specified as {dim} but tensor has no "
                              "dimensions; cross takes 3-vectors, shape (..., 3)")
     return _cross(input, other, dim)
+
+
+def svdvals(A: Tensor) -> Tensor:
+    """The singular values of each matrix of a batch ``(..., m, n)``, largest first (PyTorch's
+    ``linalg.svdvals``). VJP ``U diag(g) Vᵀ``, differentiable again."""
+    from tinygrad_cnn.ops.linalg import svdvals as _svdvals
+
+    return _svdvals(A)
+
+
+def svd(A: Tensor, full_matrices: bool = True) -> tuple[Tensor, Tensor, Tensor]:
+    """``(U, S, Vh)`` with ``A = U diag(S) Vh`` for each matrix of a batch (PyTorch's
+    ``linalg.svd``; ``full_matrices=False``: the reduced SVD). The signs of the singular vectors
+    are arbitrary: differentiate functions that do not depend on them."""
+    from tinygrad_cnn.ops.linalg import svd as _svd
+
+    return _svd(A, full_matrices)
 
 
 def inv(A: Tensor) -> Tensor:

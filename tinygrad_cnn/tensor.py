@@ -2494,7 +2494,16 @@ class Tensor:
     def norm(self, p: float | str | None = "fro", dim: int | Sequence[int] | None = None,
              keepdim: bool = False, dtype: DTypeLike = None) -> Tensor:
         """The vector ``p``-norm over ``dim`` (or all): ``p`` a number (``inf``, ``-inf``, 0 too)
-        or ``"fro"`` (the 2-norm). The gradient at the zero vector is 0, as in PyTorch."""
+        or ``"fro"`` (the 2-norm), or ``"nuc"`` (the nuclear norm of a matrix: over two dims,
+        as ``linalg.matrix_norm``). The gradient at the zero vector is 0, as in PyTorch."""
+        if isinstance(p, str) and p == "nuc":
+            from tinygrad_cnn import linalg
+
+            if dim is None and self.ndim != 2:
+                raise RuntimeError(f"norm: p='nuc' needs a 2-d input or two dims, got shape "
+                                   f"{self.shape} and dim=None; pass dim=(i, j)")
+            pair = (-2, -1) if dim is None else tuple(dim) if not isinstance(dim, int) else dim
+            return linalg.matrix_norm(self, "nuc", dim=pair, keepdim=keepdim, dtype=dtype)
         x, order, dims = _norm_args(self, p, dim, dtype)
         return _ops.reduce.Norm.apply(x, p=order, dim=dims, keepdim=keepdim)
 
@@ -5226,9 +5235,8 @@ def _norm_args(t: Tensor, p: Any, dim: Any, dtype: DTypeLike
                              "vector norm over more")
         order = 2.0
     elif isinstance(p, str):
-        raise NotImplementedError(f"norm: p={p!r} is not supported; use a number, inf, -inf or "
-                                  "'fro'" + (" (the nuclear norm needs an SVD)" if p == "nuc"
-                                             else ""))
+        raise NotImplementedError(f"norm: p={p!r} is not supported; use a number, inf, -inf, "
+                                  "'fro' or 'nuc'")
     else:
         order = float(p)
     if order < 0 or math.isinf(order):

@@ -723,6 +723,118 @@ class Det(Function):
         return Tensor._make((g._data[..., None, None] * adj_t).astype(a._data.dtype))
 
 
+class Svd(Function):
+    """The singular value decomposition ``A = U diag(S) Vh`` of each matrix of a batch (reduced:
+    ``U (..., m, k)``, ``S (..., k)`` largest first, ``Vh (..., k, n)``, k = min(m, n); or full,
+    ``U (..., m, m)`` and ``Vh (..., n, n)``). VJP (PyTorch's formula, real case), in Tensor ops
+    on the saved outputs, so differentiable again::
+
+        gA = U [ (skew(Uᵀ gU) S + S skew(Vh gVhᵀ)) / E + diag(gS) ] Vh
+             + (I - U Uᵀ) gU S⁻¹ Vh  (m > k)   or   + U S⁻¹ gVh (I - Vhᵀ Vh)  (n > k)
+
+    with ``E_ij = S_j² - S_i²`` (1 on the diagonal) and ``skew(X) = X - Xᵀ``.
+
+    With only ``gS`` (``svdvals``): ``U diag(gS) Vh``. Equal singular values make the gradients
+    of U and Vh infinite (as in PyTorch); their signs are arbitrary, so only functions that do
+    not depend on them (``U diag(w) Vh``, ``|U|``) have well-defined gradients."""
+
+    name = "linalg_svd"
+
+    @staticmethod
+    def forward(ctx: Context, a: Any, full_matrices: bool = False) -> Any:
+        xp = array_module(a)
+        m, n = a.shape[-2:]
+        k = min(m, n)
+        batch = a.shape[:-2]
+        if k == 0:
+            def eye(d: int) -> Any:
+                return xp.broadcast_to(xp.eye(d, dtype=a.dtype), (*batch, d, d)).copy()
+
+            u = eye(m) if full_matrices else xp.zeros((*batch, m, 0), dtype=a.dtype)
+            vt = eye(n) if full_matrices else xp.zeros((*batch, 0, n), dtype=a.dtype)
+            s = xp.zeros((*batch, 0), dtype=a.dtype)
+        else:
+            if not bool(xp.isfinite(a).all()):
+                raise RuntimeError("linalg.svd: the input matrix contains inf or NaN, so its "
+                                   "singular values are not defined (PyTorch: the algorithm "
+                                   "failed to converge); check for non-finite values first")
+            u, s, vt = xp.linalg.svd(a, full_matrices=full_matrices)
+            u, s, vt = (x.astype(a.dtype, copy=False) for x in (u, s, vt))
+        ctx.set_materialize_grads(False)
+        ctx.full = bool(full_matrices) and m != n
+        ctx.save_for_backward(u, s, vt)
+        return u, s, vt
+
+    @staticmethod
+    def backward(ctx: Context, gU: Tensor | None, gS: Tensor | None, gVh: Tensor | None
+                 ) -> Tensor | None:
+        from tinygrad_cnn.tensor import where
+
+        U, S, Vh = ctx.saved_tensors
+        m, n, k = U.shape[-2], Vh.shape[-1], S.shape[-1]
+        if k == 0 or (gU is None and gS is None and gVh is None):
+            shape = (*S.shape[:-1], m, n)
+            return Tensor._make(array_module(S._data).zeros(shape, dtype=S._data.dtype))
+        if ctx.full and (gU is not None or gVh is not None):
+            raise RuntimeError(
+                "linalg.svd: with full_matrices=True the gradient through U or Vh of a "
+                f"non-square matrix (here {m}x{n}) is not defined (as in PyTorch): the extra "
+                "singular vectors are not unique; use full_matrices=False")
+        if ctx.full:
+            U, Vh = U[..., :k], Vh[..., :k, :]
+        if gU is None and gVh is None:
+            return (U * gS.unsqueeze(-2)) @ Vh
+        s_row, s_col = S.unsqueeze(-2), S.unsqueeze(-1)
+        s2 = S * S
+        diagonal = np.eye(k, dtype=bool)
+        E = where(diagonal, 1.0, s2.unsqueeze(-2) - s2.unsqueeze(-1))  # (0 / 1 on the diagonal)
+        UhgU = None if gU is None else U.mT @ gU
+        VhgV = None if gVh is None else Vh @ gVh.mT
+        UhgU = None if UhgU is None else UhgU - UhgU.mT
+        VhgV = None if VhgV is None else VhgV - VhgV.mT
+        if UhgU is not None and VhgV is not None:
+            inner = (UhgU * s_row + s_col * VhgV) / E
+        elif UhgU is not None:
+            inner = (UhgU / E) * s_row
+        else:
+            inner = s_col * (VhgV / E)
+        if gS is not None:
+            inner = inner + gS.diag_embed()
+        if m > k and gU is not None:
+            gUSinv = gU / s_row
+            out = U @ inner + gUSinv - U @ (U.mT @ gUSinv)
+            return out @ Vh
+        if n > k and gVh is not None:
+            SinvgVh = gVh / s_col
+            out = inner @ Vh + SinvgVh - (SinvgVh @ Vh.mT) @ Vh
+            return U @ out
+        return U @ inner @ Vh
+
+
+def svd(A: Tensor, full_matrices: bool = True) -> tuple[Tensor, Tensor, Tensor]:
+    """``torch.linalg.svd``: ``(U, S, Vh)`` with ``A = U diag(S) Vh`` for each matrix of a
+    batch (PyTorch's default ``full_matrices=True``: square U and Vh)."""
+    _tensors("linalg.svd", A)
+    if A.ndim < 2:
+        raise RuntimeError(f"linalg.svd: The input tensor A must have at least 2 dimensions (got "
+                           f"shape {A.shape})")
+    _float("svd", A)
+    if not isinstance(full_matrices, (bool, np.bool_)):
+        raise TypeError(f"linalg.svd: full_matrices must be a bool, got {a_type(full_matrices)}")
+    return Svd.apply(A, full_matrices=bool(full_matrices))
+
+
+def svdvals(A: Tensor) -> Tensor:
+    """``torch.linalg.svdvals``: the singular values of each matrix of a batch (..., m, n), in
+    descending order (differentiable twice, through the SVD)."""
+    _tensors("linalg.svdvals", A)
+    if A.ndim < 2:
+        raise RuntimeError(f"linalg.svdvals: The input tensor A must have at least 2 dimensions "
+                           f"(got shape {A.shape})")
+    _float("svdvals", A)
+    return Svd.apply(A, full_matrices=False)[1]
+
+
 def inv(A: Tensor) -> Tensor:
     """``torch.linalg.inv``: the inverse of each square matrix of a batch (a float tensor)."""
     _tensors("linalg.inv", A)

@@ -326,3 +326,94 @@ def test_save_and_load_through_file_objects_as_torch():
         tg.load(io.StringIO("PK"))
     with pytest.raises(tg.CheckpointError, match="not a valid checkpoint"):
         tg.load(io.BytesIO(buf.getvalue()[:200]))
+
+
+# ---------------------------------------------------------------------------- swa_utils
+def _twin_models(seed=0):
+    tm = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.ReLU(),
+                             torch.nn.Linear(4, 2)).double()
+    m = tg.nn.Sequential(tg.nn.Linear(3, 4), tg.nn.BatchNorm1d(4), tg.nn.ReLU(),
+                         tg.nn.Linear(4, 2)).double()
+    m.load_state_dict({k: tg.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+    return m, tm
+
+
+@pytest.mark.parametrize("how", ["swa", "ema_multi", "ema_fn", "swa_buffers", "ema_buffers"])
+def test_averaged_model_follows_pytorch(how):
+    """Train two twins with SGD for a few steps, averaging after each: the averaged weights,
+    buffers and n_averaged agree with PyTorch's AveragedModel."""
+    from torch.optim import swa_utils as theirs
+
+    from tinygrad_cnn.optim import swa_utils as ours
+
+    m, tm = _twin_models()
+    kw = {"swa": {}, "ema_multi": {"multi_avg_fn": "get_ema_multi_avg_fn"},
+          "ema_fn": {"avg_fn": "get_ema_avg_fn"},
+          "swa_buffers": {"use_buffers": True},
+          "ema_buffers": {"multi_avg_fn": "get_ema_multi_avg_fn", "use_buffers": True}}[how]
+
+    def make(lib, model):
+        args = {k: (getattr(lib, v)(0.8) if isinstance(v, str) else v) for k, v in kw.items()}
+        return lib.AveragedModel(model, **args)
+
+    avg, tavg = make(ours, m), make(theirs, tm)
+    opt, topt = tg.optim.SGD(m.parameters(), lr=0.1), torch.optim.SGD(tm.parameters(), lr=0.1)
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        x = rng.standard_normal((8, 3))
+        loss, tloss = m(tg.tensor(x)).square().mean(), tm(torch.tensor(x)).square().mean()
+        opt.zero_grad(), topt.zero_grad()
+        loss.backward(), tloss.backward()
+        opt.step(), topt.step()
+        avg.update_parameters(m)
+        tavg.update_parameters(tm)
+    assert int(avg.n_averaged.item()) == int(tavg.n_averaged.item()) == 4
+    for (k, v), (tk, tv) in zip(avg.state_dict().items(), tavg.state_dict().items()):
+        assert k == tk
+        np.testing.assert_allclose(v.numpy(), tv.detach().numpy(), rtol=1e-12, atol=1e-14,
+                                   err_msg=k)
+    x = rng.standard_normal((5, 3))
+    avg.eval(), tavg.eval()
+    np.testing.assert_allclose(avg(tg.tensor(x)).numpy(), tavg(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-12)
+
+
+def test_update_bn_recomputes_statistics_as_pytorch():
+    from tinygrad_cnn.optim.swa_utils import update_bn
+
+    m, tm = _twin_models()
+    m.eval(), tm.eval()
+    rng = np.random.default_rng(1)
+    batches = [rng.standard_normal((6, 3)) for _ in range(3)]
+    update_bn([(tg.tensor(b), 0) for b in batches], m)
+    torch.optim.swa_utils.update_bn([(torch.tensor(b), 0) for b in batches], tm)
+    for k in ("1.running_mean", "1.running_var", "1.num_batches_tracked"):
+        np.testing.assert_allclose(m.state_dict()[k].numpy(), tm.state_dict()[k].numpy(),
+                                   rtol=1e-12)
+    assert not m.training and m[1].momentum == tm[1].momentum == 0.1
+
+
+@pytest.mark.parametrize("strategy", ["cos", "linear"])
+@pytest.mark.parametrize("anneal_epochs", [0, 1, 3])
+def test_swalr_schedule_as_pytorch(strategy, anneal_epochs):
+    from tinygrad_cnn.optim.swa_utils import SWALR
+
+    def run(lib, sched_cls):
+        p = lib.zeros(2, requires_grad=True)
+        opt = lib.optim.SGD([{"params": [p], "lr": 0.5}, {"params": [], "lr": 0.2}], lr=0.1)
+        sched = sched_cls(opt, swa_lr=[0.05, 0.01], anneal_epochs=anneal_epochs,
+                          anneal_strategy=strategy)
+        lrs = []
+        for _ in range(6):
+            opt.step()
+            sched.step()
+            lrs.append([g["lr"] for g in opt.param_groups])
+        return lrs
+
+    np.testing.assert_allclose(run(tg, SWALR), run(torch, torch.optim.swa_utils.SWALR),
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match="anneal_strategy"):
+        SWALR(tg.optim.SGD([tg.zeros(1, requires_grad=True)], lr=0.1), 0.01,
+              anneal_strategy="exp")
+    with pytest.raises(ValueError, match="anneal_epochs"):
+        SWALR(tg.optim.SGD([tg.zeros(1, requires_grad=True)], lr=0.1), 0.01, anneal_epochs=-1)

@@ -32,7 +32,7 @@ from tinygrad_cnn.optim.optimizer import Optimizer
 from tinygrad_cnn.tensor import Tensor
 
 __all__ = ["ASGD", "LBFGS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam",
-           "Optimizer", "RAdam", "RMSprop", "Rprop", "lr_scheduler"]
+           "Optimizer", "RAdam", "RMSprop", "Rprop", "lr_scheduler", "swa_utils"]
 
 
 def _check(name: str, **values: float) -> None:
@@ -378,7 +378,7 @@ class RAdam(Optimizer):
             ip.add_(p._data, ip.scale(m_hat, lr), -1.0)
 
 
-from tinygrad_cnn.optim import lr_scheduler  # noqa: E402  (uses Optimizer)
+from tinygrad_cnn.optim import lr_scheduler, swa_utils  # noqa: E402  (use Optimizer)
 from tinygrad_cnn.optim.adadelta import Adadelta  # noqa: E402
 from tinygrad_cnn.optim.asgd import ASGD  # noqa: E402
 from tinygrad_cnn.optim.lbfgs import LBFGS  # noqa: E402

@@ -526,11 +526,13 @@ def test_a_full_disk_at_a_save_is_an_error_line_and_keeps_the_last_checkpoint(tm
         real_save(obj, path, **options)
 
     monkeypatch.setattr(serialization, "_save", save)  # (the command line's own save)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     ck = tmp_path / "ck.npz"
     code = cli.main(["train", "--epochs", "3", "--limit", "64", "--data-dir", DATA, "--out",
                      str(ck)])
     err = capsys.readouterr().err
-    assert code == 1 and calls == [1, 2]
+    # (epoch 2 tried at --out, then in the two rescue folders: every save fails here)
+    assert code == 1 and calls == [1, 2, 2, 2] and "instead" not in err
     assert f"error: could not save the checkpoint of epoch 2 to {ck}: No space left on device; " \
            f"{ck} still holds epoch 1" in err
     assert tg.load(ck)["epoch"] == 1

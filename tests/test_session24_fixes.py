@@ -225,3 +225,39 @@ def test_unreadable_mnist_file_is_named_with_the_way_out(tmp_path):
               "except PermissionError as e:\n    print(e)\n")
     done = _as_a_user(script)
     assert "cannot read the IDX file" in done.stdout and "chmod a+r" in done.stdout
+
+
+# ------------------------------------------------------------------ a full disk loses nothing
+def test_a_checkpoint_that_cannot_be_written_is_rescued_elsewhere(tmp_path, monkeypatch, capsys):
+    """(was: 'could not save ... No space left on device' and the epoch's work lost) The
+    command line saves the epoch to the user's cache (here $XDG_CACHE_HOME) instead, says where
+    and how to continue; the earlier checkpoint stays as it was."""
+    import errno
+    import os
+
+    import tinygrad_cnn as tg
+    from tinygrad_cnn import cli, serialization
+
+    real_save = serialization._save
+    full = tmp_path / "full"
+    full.mkdir()
+
+    def save(obj, path, **options):
+        if str(path).startswith(str(full)) and obj["epoch"] == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_save(obj, path, **options)
+
+    monkeypatch.setattr(serialization, "_save", save)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    data = __import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "mnist"
+    ck = full / "ck.npz"
+    code = cli.main(["train", "--epochs", "2", "--limit", "64", "--data-dir", str(data),
+                     "--out", str(ck)])
+    err = capsys.readouterr().err
+    rescued = tmp_path / "cache" / "tinygrad_cnn" / "rescue" / "ck.epoch2.npz"
+    assert code == 1
+    assert f"could not save the checkpoint of epoch 2 to {ck}: No space left on device" in err
+    assert f"was saved to {rescued} instead" in err and "train --resume" in err
+    assert tg.load(ck)["epoch"] == 1  # (the earlier epoch, untouched)
+    back = tg.load(rescued)
+    assert back["epoch"] == 2 and back["config"]["out"] == str(ck)

@@ -734,6 +734,9 @@ def _train(args: argparse.Namespace) -> int:
                                 f"try a smaller --lr (this run: {lr:g})")
             sched.step()
             acc = evaluate(model, test_loader, args.device)
+            state = {"model": model.state_dict(), "optimizer": opt.state_dict(),
+                     "scheduler": sched.state_dict(), "epoch": epoch, "test_accuracy": acc,
+                     "config": config}
             try:
                 with _interrupt_after() as interrupted:  # a finished epoch is saved whole
                     first_over_earlier = backup is not None and saved_epoch is None
@@ -742,13 +745,19 @@ def _train(args: argparse.Namespace) -> int:
                     # (always a rename: a hard-linked NAME.previous.npz keeps the earlier run)
                     save = functools.partial(_save, fresh_mode=first_over_earlier,
                                              keep_links=False)
-                    save({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                          "scheduler": sched.state_dict(), "epoch": epoch,
-                          "test_accuracy": acc, "config": config}, out)
+                    save(state, out)
             except OSError as exc:
                 kept = (f"the earlier run is in {backup}" if backup is not None and
                         saved_epoch is None and backup.exists() and not out.exists()
                         else _what_is_kept(out, saved_epoch))
+                rescued = _rescue(state, out, epoch)
+                if rescued is not None:  # (a full disk, say: the epoch's work is not lost)
+                    raise WorkError(
+                        f"could not save the checkpoint of epoch {epoch} to {out}: "
+                        f"{exc.strerror or exc}; {kept}. The checkpoint of epoch {epoch} was "
+                        f"saved to {rescued} instead: once {out.parent} has room, move it back "
+                        f"(mv {shlex.quote(str(rescued))} {shlex.quote(str(out))}) and continue "
+                        f"with {PROG} train --resume {shlex.quote(str(out))}") from None
                 raise WorkError(f"could not save the checkpoint of epoch {epoch} to {out}: "
                                 f"{exc.strerror or exc}; {kept}") from None
             saved_epoch = epoch
@@ -803,6 +812,33 @@ def _interrupt_after() -> Any:
     with held_signals(lambda signum: came.append(
             KeyboardInterrupt() if signum == signal.SIGINT else Terminated())):
         yield came
+
+
+def _rescue_folders() -> list[Path]:
+    """Where a checkpoint that could not be written to its own path goes instead: the user's
+    cache (``$XDG_CACHE_HOME`` or ``~/.cache``, ``tinygrad_cnn/rescue``), then the temp folder --
+    often another file system than the output's, which a full disk does not reach."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return [Path(base) / "tinygrad_cnn" / "rescue", Path(tempfile.gettempdir())]
+
+
+def _rescue(state: Any, out: Path, epoch: int) -> Path | None:
+    """Save ``state`` (the epoch that could not be saved to ``out``) in the first rescue folder
+    that takes it, under a name no file has; that path, or None where none did."""
+    from tinygrad_cnn.serialization import save
+
+    for folder in _rescue_folders():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            k, path = 1, folder / f"{out.stem}.epoch{epoch}.npz"
+            while path.exists():
+                k += 1
+                path = folder / f"{out.stem}.epoch{epoch}-{k}.npz"
+            save(state, path)
+            return path
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 def _what_is_kept(out: Path, saved_epoch: int | None) -> str:

@@ -261,3 +261,35 @@ def test_a_checkpoint_that_cannot_be_written_is_rescued_elsewhere(tmp_path, monk
     assert tg.load(ck)["epoch"] == 1  # (the earlier epoch, untouched)
     back = tg.load(rescued)
     assert back["epoch"] == 2 and back["config"]["out"] == str(ck)
+
+
+def test_gradients_returned_in_swapped_order_are_named_so():
+    class Swapped(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            return a * np.sin(b)
+
+        @staticmethod
+        def backward(ctx, g):
+            a, b = ctx.saved_tensors
+            return g * a * b.cos(), g * b.sin()  # (b's gradient first)
+
+    class Right(Swapped):
+        @staticmethod
+        def backward(ctx, g):
+            a, b = ctx.saved_tensors
+            return g * b.sin(), g * a * b.cos()
+
+    rng = np.random.default_rng(0)
+    a = Tensor(rng.standard_normal((3, 3)), requires_grad=True)
+    b = Tensor(rng.standard_normal((3, 3)), requires_grad=True)
+    for fn in (Swapped.apply, lambda x, y: (Swapped.apply(x, y) * 2).sum()):
+        r = check_grads(fn, (a, b))
+        assert not r.ok and r.cause.startswith(
+            "the VJP returns the gradients of input 0 and input 1 in swapped order"), r.cause
+    assert check_grads(Right.apply, (a, b)).ok
+    # (different shapes cannot be swapped: no such cause)
+    c = Tensor(rng.standard_normal((3, 1)), requires_grad=True)
+    r = check_grads(lambda x, y: x * y, (a, c))
+    assert r.ok

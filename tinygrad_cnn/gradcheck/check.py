@@ -814,6 +814,12 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
                              in_shape=p.in_shape(i), out_shape=tuple(outs[j].shape),
                              scales_with_grad=_scales_with_grad(p, outs, c, r, onehot))
         cause = _second_order_cause(p, cause)
+        swapped = _swapped_with(p, s, analytical, numerical, r, c)
+        if swapped is not None:
+            cause = (f"the VJP returns the gradients of {labels.input(i)} and "
+                     f"{labels.input(p.diff[swapped])} in swapped order: each matches the other's "
+                     "numerical Jacobian. backward must return one gradient per input of "
+                     "forward, in forward's order")
         if len(p.which) > 1 and not np.any(a) and any(
                 np.any(analytical[r][cc]) for cc in range(len(p.which)) if cc != c):
             # (not "it ignores that input": the input gets gradient through the other outputs)
@@ -882,6 +888,21 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
             "at inputs of order 1.")
         report.notes.append(report.atol_hid)
     return report
+
+
+def _swapped_with(p: Problem, s: Settings, analytical: list[list[np.ndarray]],
+                  numerical: list[list[np.ndarray]], r: int, c: int) -> int | None:
+    """The index (into ``p.diff``) of another checked input of the same shape whose gradient
+    ``analytical[r]`` is -- and vice versa, for every output -- so a VJP that returns two
+    gradients in swapped order is named so; None otherwise."""
+    for r2 in range(len(p.diff)):
+        if r2 == r or p.in_shape(p.diff[r2]) != p.in_shape(p.diff[r]):
+            continue
+        if all(np.all(np.abs(analytical[a][cc] - numerical[b][cc]) <= s.tol(numerical[b][cc]))
+               for a, b in ((r, r2), (r2, r)) for cc in range(len(p.which))) and \
+                not np.all(np.abs(analytical[r][c] - numerical[r][c]) <= s.tol(numerical[r][c])):
+            return r2
+    return None
 
 
 LINEAR_CAUSE = ("a VJP must be linear in the gradient it receives -- grad times something "

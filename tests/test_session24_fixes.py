@@ -293,3 +293,33 @@ def test_gradients_returned_in_swapped_order_are_named_so():
     c = Tensor(rng.standard_normal((3, 1)), requires_grad=True)
     r = check_grads(lambda x, y: x * y, (a, c))
     assert r.ok
+
+
+def test_in_place_ops_record_no_clone_node_and_keep_pytorchs_gradients():
+    """(issue 17: the text and drawings showed a `clone` line before every in-place op) The
+    value before the write is kept at the tensor's own node; gradients, retained gradients and
+    hooks are PyTorch's."""
+    torch = pytest.importorskip("torch")
+    import tinygrad_cnn as tg
+    from tinygrad_cnn import viz
+
+    def run(lib):
+        x = lib.tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
+        h = x * 2
+        h.retain_grad()
+        seen = []
+        h.register_hook(lambda g: seen.append(g.tolist()))
+        h.mul_(3)
+        h[0:2].add_(1)
+        h.relu_()
+        loss = (h * h).sum()
+        loss.backward()
+        return loss, x.grad.tolist(), h.grad.tolist(), seen
+
+    loss, *ours = run(tg)
+    _, *theirs = run(torch)
+    assert ours == theirs
+    text = viz.text(loss)
+    assert "clone" not in text
+    assert [line.split()[1].split("(")[0] for line in text.splitlines()[3:]] == \
+        ["mul", "mul", "getitem", "add", "copy_slices", "relu", "mul", "sum"]

@@ -2637,7 +2637,10 @@ class Tensor:
         if not reads_self:
             before = self  # the op reads only its shape: no copy needed
         elif self.requires_grad:
-            before = self.clone()  # the op may save it; the write below must not change that copy
+            # the value before the write (the op may save it; the write below must not change
+            # it), in the graph at this tensor's own node: no clone node of its own, so drawings
+            # show `mul_` as one op, as PyTorch's graph does
+            before = Tensor._make(self._data.copy(), True, self._grad_fn)
         else:
             before = Tensor._make(self._data.copy())
         result = compute(before, other)

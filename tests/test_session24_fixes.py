@@ -323,3 +323,21 @@ def test_in_place_ops_record_no_clone_node_and_keep_pytorchs_gradients():
     assert "clone" not in text
     assert [line.split()[1].split("(")[0] for line in text.splitlines()[3:]] == \
         ["mul", "mul", "getitem", "add", "copy_slices", "relu", "mul", "sum"]
+
+
+def test_names_that_print_alike_get_distinct_names_in_the_text():
+    """(issue 17: 'é' composed and decomposed read as one tensor twice: mul(é, é))"""
+    import unicodedata
+
+    import tinygrad_cnn as tg
+    from tinygrad_cnn import viz
+
+    names = [unicodedata.normalize("NFC", "é"), unicodedata.normalize("NFD", "é"), "ﬁ", "fi",
+             "ａ", "a"]
+    ts = [tg.Tensor(np.ones(2), requires_grad=True, name=n) for n in names]
+    loss = (ts[0] * ts[1] + ts[2] * ts[3] + ts[4] * ts[5]).sum()
+    text = viz.text(loss)
+    rows = [line.split()[0] for line in text.splitlines() if line.endswith("leaf  (2,)   float64")
+            or " leaf " in line]
+    shown = [unicodedata.normalize("NFKC", r) for r in rows]
+    assert len(shown) == 6 and len(set(shown)) == 6, rows

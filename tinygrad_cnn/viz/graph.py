@@ -15,6 +15,7 @@ import math
 import os
 import re
 import textwrap
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -336,6 +337,11 @@ def _as_is(name: str) -> str:
     return name
 
 
+def _alike(name: str) -> str:
+    """The form in which two names that print alike are equal (Unicode NFKC)."""
+    return unicodedata.normalize("NFKC", name)
+
+
 class GraphView:
     """The ops that made ``roots``: ``nodes`` newest first (the order ``backward()`` runs their
     VJPs), ``forward`` oldest first, and a deterministic name for every tensor -- the tensor's own
@@ -371,9 +377,11 @@ class GraphView:
             # user gave none, is never quoted -- a user's `const0` is, so the two differ)
             base = (made if name is None else self._form(visible(name))) + suffix
             j, new = 2, base
-            while new in taken:
+            # (names that print alike -- 'é' composed and decomposed, a 'ﬁ' ligature and 'fi',
+            # a fullwidth 'ａ' -- are one name to the reader: compared in NFKC form)
+            while _alike(new) in taken:
                 new, j = f"{base}#{j}", j + 1
-            taken.add(new)
+            taken.add(_alike(new))
             return new
 
         for ctx in self.forward:

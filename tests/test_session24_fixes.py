@@ -341,3 +341,31 @@ def test_names_that_print_alike_get_distinct_names_in_the_text():
             or " leaf " in line]
     shown = [unicodedata.normalize("NFKC", r) for r in rows]
     assert len(shown) == 6 and len(set(shown)) == 6, rows
+
+
+def test_a_forward_that_rounds_to_float16_inside_is_refused_not_read_as_kinks():
+    """(tester: sin in float16 inside a Function's forward was called a kink at every element,
+    with a note saying float32) -- refused as a function computing in float16, as the README
+    says; float32 inside still checked."""
+    class Half(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.sin(x.astype(np.float16)).astype(x.dtype)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * x.cos()
+
+    class Single(Half):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.sin(x.astype(np.float32)).astype(x.dtype)
+
+    x = Tensor(np.random.default_rng(1).standard_normal(6), requires_grad=True)
+    with pytest.raises(ValueError, match="computes in float16"):
+        check_grads(Half.apply, (x,))
+    r = check_grads(Single.apply, (x,))
+    assert r.ok and any("all float32 values" in n for n in r.notes), r.notes

@@ -202,10 +202,11 @@ def _precision(func: Callable[..., Any], inputs: tuple[Any, ...], s: Settings, s
                          "its VJPs ran in float64, so rounding cannot fail the check.")
     low = [o.dtype for o in outs if o.dtype.kind == "f" and o.dtype != np.float64]
     low += [d for d in _graph_float_dtypes(outs) if d != np.float64]  # steps on the way count
-    if not low and _rounds_to_float32(func, inputs, outs):
-        low = [np.dtype(np.float32)]
-        notes.append("The function's float64 outputs are all float32 values, near the check "
-                     "point too: it computes in float32 inside (numpy code or an astype in a "
+    hidden = None if low else _hidden_precision(func, inputs, outs)
+    if hidden is not None:
+        low = [hidden]
+        notes.append(f"The function's float64 outputs are all {hidden} values, near the check "
+                     f"point too: it computes in {hidden} inside (numpy code or an astype in a "
                      "Function's forward), out of the graph's sight.")
     if np.dtype(np.float16) in low:
         raise ValueError(
@@ -287,21 +288,34 @@ def _measured_rounding(p: Problem, s: Settings, step: float) -> float:
     return found[1] if spread[1] > RESIDUAL_STAYS * spread[0] else 0.0
 
 
-def _rounds_to_float32(func: Callable[..., Any], inputs: tuple[Any, ...],
-                       outs: tuple[Tensor, ...]) -> bool:
-    """Whether the function rounds to float32 where the graph does not show it (a Function whose
-    numpy forward casts): its float64 outputs are all float32 numbers -- at the check point and
-    at a random point near it (round inputs give exact outputs in float64 too). Finite
-    differences with a float64 step measure its rounding there, not its slope."""
+def _hidden_precision(func: Callable[..., Any], inputs: tuple[Any, ...],
+                      outs: tuple[Tensor, ...]) -> np.dtype | None:
+    """float16 or float32 where the function rounds to it where the graph does not show it (a
+    Function whose numpy forward casts), else None: its float64 outputs are all numbers of that
+    dtype -- at the check point and at a random point near it (round inputs give exact outputs
+    in float64 too). Finite differences with a float64 step measure its rounding there, not its
+    slope (float16's rounding reads as a kink at every element)."""
+    for dtype in (np.dtype(np.float16), np.dtype(np.float32)):
+        if _rounds_to(dtype, func, inputs, outs):
+            return dtype
+    return None
+
+
+def _rounds_to(dtype: np.dtype, func: Callable[..., Any], inputs: tuple[Any, ...],
+               outs: tuple[Tensor, ...]) -> bool:
+    """Whether the float64 outputs of ``func`` are all ``dtype`` numbers, here and near here."""
+    # (small integers are such numbers anyway; from 2**(mantissa + 1) up every number of the
+    # dtype is an integer, and a float64 integer there mostly not one of them)
+    whole = 2.0 ** (np.finfo(dtype).nmant + 1)
+
     def exact(ts: tuple[Tensor, ...]) -> int:
-        """How many non-integer float64 values ``ts`` hold, all float32 numbers; -1 if not all."""
+        """How many non-integer float64 values ``ts`` hold, all ``dtype`` numbers; -1 if not
+        all."""
         vals = [to_numpy(t._data).ravel() for t in ts if t.dtype == np.float64]
         v = np.concatenate(vals) if vals else np.zeros(0)
-        # (small integers are float32 numbers anyway; from 2**24 up every float32 is an
-        # integer, and a float64 integer there mostly not a float32 number)
-        v = v[np.isfinite(v) & ((v != np.round(v)) | (np.abs(v) >= 2.0 ** 24))]
-        with np.errstate(over="ignore"):  # (past float32's range: inf, which is no match)
-            return v.size if bool((v.astype(np.float32).astype(np.float64) == v).all()) else -1
+        v = v[np.isfinite(v) & ((v != np.round(v)) | (np.abs(v) >= whole))]
+        with np.errstate(over="ignore"):  # (past the dtype's range: inf, which is no match)
+            return v.size if bool((v.astype(dtype).astype(np.float64) == v).all()) else -1
 
     here = exact(outs)
     if here < 0:

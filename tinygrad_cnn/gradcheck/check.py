@@ -387,6 +387,7 @@ def check_grads(func: Callable[..., Any], inputs: Any, *, order: int = 1,
     diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not diff:
         raise ValueError(f"{where}: at least one input must be a Tensor with requires_grad=True")
+    _refuse_shared_memory(inputs, diff, where)
     swaps = Swaps()
     notes: list[str] = []
     own = {i: inputs[i].dtype for i in diff if inputs[i].dtype != np.float64}
@@ -419,6 +420,39 @@ def check_grads(func: Callable[..., Any], inputs: Any, *, order: int = 1,
         return report
     finally:
         swaps.restore()
+
+
+def _refuse_shared_memory(inputs: tuple[Any, ...], diff: list[int], where: str) -> None:
+    """Two checked inputs that share memory (a tensor and a view of it): moving an element of
+    one moves the other, so no finite difference can tell their Jacobians apart (PyTorch's
+    check fails there with a plain mismatch)."""
+    arrays = [(i, to_numpy(inputs[i]._data)) for i in diff]
+    for k, (i, a) in enumerate(arrays):
+        for j, b in arrays[k + 1:]:
+            # (one tensor passed twice is fine: its gradient and its differences both sum
+            # the two paths)
+            if inputs[i] is not inputs[j] and a.size and b.size and np.shares_memory(a, b):
+                raise ValueError(
+                    f"{where}: inputs {i} and {j} share memory (one is a view of the other, or "
+                    "both of one tensor): a step in an element of one moves the other too, so "
+                    f"their Jacobians cannot be checked apart. {_SEPARATE}")
+    for j in diff:  # an input computed from another: its gradient flows back into that one,
+        t = inputs[j]  # while a step in that one does not change it (it was computed already)
+        if t.grad_fn is None:
+            continue
+        behind = {id(n) for n in _collect([t.grad_fn])} | {
+            id(e) for n in _collect([t.grad_fn]) for e in n.next if isinstance(e, Tensor)}
+        for i in diff:
+            if i != j and inputs[i] is not t and id(_edge(inputs[i])) in behind:
+                raise ValueError(
+                    f"{where}: input {j} is computed from input {i} (its graph reaches it): "
+                    f"the gradient for input {i} includes the path through input {j}, but a "
+                    f"step in input {i} does not change input {j}, which was computed before "
+                    f"the check. {_SEPARATE}")
+
+
+_SEPARATE = ("Pass separate leaves (`t[1:].detach().clone().requires_grad_()`), or check the "
+             "function of the one tensor they come from")
 
 
 OWN_PRECISION_TOL = {np.dtype(np.float16): 1.6e-2, np.dtype(np.float32): 1e-4}  # _own_precision
@@ -640,9 +674,11 @@ def _by_method(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: lis
         if failed is not None:
             return failed
         report = taylor_check(p, labels, rng, order, s.low_precision)
-        if report.kind == "not_differentiable" and "crosses a kink" in report.headline:
+        if report.kind == "not_differentiable" and ("crosses a kink" in report.headline
+                                                     or "crosses a jump" in report.headline):
             # along one direction a right VJP at a kink and a wrong one can give the same
-            # slopes: finite differences, element by element, tell them apart
+            # slopes -- and a wrong VJP along a direction of small slope leaves a remainder
+            # that stalls like a jump's: finite differences, element by element, tell them apart
             fd = _slow(p, s, labels, swaps, list(notes), rng, order)
             if fd.kind == "wrong_vjp":
                 fd.notes.append("The Taylor test saw a kink on its path; finite differences, "

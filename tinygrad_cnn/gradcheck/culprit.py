@@ -127,20 +127,7 @@ def attach(report: GradcheckReport, func: Callable[..., Any], inputs: tuple[Any,
     edges = {id(_edge(t)) for t in inputs if isinstance(t, Tensor) and t.requires_grad}
     leads = _leads_to(nodes, edges)
     checked = 0
-    for node in nodes:
-        if id(node) in edges:  # (an input that is no leaf: made before the function was called)
-            continue
-        copies = _copies(node, leads)
-        if copies is None:
-            continue
-        n_in = sum(c._data.size for c in copies if isinstance(c, Tensor) and c.requires_grad)
-        n_out = int(np.prod(node.out_meta[0])) if node.out_meta[0] else 1
-        fast = n_in * n_out * (order * order) > WHOLE_MAX
-        fn = _replay(node)
-        try:
-            r = node_check(fn, copies, order, s, fast)
-        except Exception:  # an op that cannot be replayed by itself: no verdict on it
-            continue
+    for node, fn, copies, r in _node_checks(nodes, edges, leads, order, s, node_check):
         checked += 1
         if r.ok or r.kind in UNJUDGED:
             continue
@@ -176,6 +163,9 @@ def attach(report: GradcheckReport, func: Callable[..., Any], inputs: tuple[Any,
                           f"had in this graph{passed}.")
         return
     report.outputs = outs
+    if order == 1 and s.method != "taylor" and len(nodes) > 1 and _slightly_wrong(
+            report, nodes, edges, leads, outs, s, node_check):
+        return
     # a failing entry at a kink (the worst, or another: a NaN a VJP gives at relu's 0 spreads
     # to every output element, whose entries off the kink lead the list)
     top = next((e for e in report.worst if e.left is not None and e.right is not None
@@ -200,6 +190,61 @@ def attach(report: GradcheckReport, func: Callable[..., Any], inputs: tuple[Any,
                       "`.detach()`, a new Tensor made from another's values), state that changes "
                       "between calls (randomness, a counter), or a kink of the whole function at "
                       "this point.")
+
+
+def _node_checks(nodes: list[Context], edges: set[int], leads: dict[int, bool], order: int,
+                 s: Settings, node_check: Callable[..., GradcheckReport]) -> Any:
+    """``(node, its replay, its input copies, its own check's report)`` for every node that
+    leads to a checked input, oldest first (nodes that cannot be replayed by themselves are
+    skipped: no verdict on them)."""
+    for node in nodes:
+        if id(node) in edges:  # (an input that is no leaf: made before the function was called)
+            continue
+        copies = _copies(node, leads)
+        if copies is None:
+            continue
+        n_in = sum(c._data.size for c in copies if isinstance(c, Tensor) and c.requires_grad)
+        n_out = int(np.prod(node.out_meta[0])) if node.out_meta[0] else 1
+        fast = n_in * n_out * (order * order) > WHOLE_MAX
+        fn = _replay(node)
+        try:
+            r = node_check(fn, copies, order, s, fast)
+        except Exception:  # an op that cannot be replayed by itself: no verdict on it
+            continue
+        yield node, fn, copies, r
+
+
+#: :func:`_slightly_wrong`: the tolerances of the second look at every op -- far above float64
+#: central differences' own error (~1e-9 of an entry), far below gradcheck's default rtol
+TIGHT_RTOL, TIGHT_ATOL = 1e-5, 1e-8
+
+
+def _slightly_wrong(report: GradcheckReport, nodes: list[Context], edges: set[int],
+                    leads: dict[int, bool], outs: tuple[Tensor, ...], s: Settings,
+                    node_check: Callable[..., GradcheckReport]) -> bool:
+    """Every op passed its own check, yet the composite failed: an op whose VJP is off by less
+    than rtol by itself can fail a composite whose ops cancel (``f(x) - exp(x)`` with a VJP of
+    exp 0.05% wrong: the difference is all error). Each op is checked once more with tight
+    tolerances; the first that fails is named, with that explanation. Whether one was."""
+    import dataclasses
+
+    tight = dataclasses.replace(s, rtol=min(s.rtol, TIGHT_RTOL), atol=min(s.atol, TIGHT_ATOL))
+    for node, _, _, r in _node_checks(nodes, edges, leads, 1, tight, node_check):
+        if r.ok or r.kind != "wrong_vjp":
+            continue
+        _blame(report, node, outs, r, composite=True)
+        top = r.worst[0] if r.worst else None
+        off = (f"off by {abs(top.analytical - top.numerical) / abs(top.numerical):.2g} of its "
+               "value, " if top is not None and top.numerical else "")
+        report.headline = (f"the VJP of {label(node)} is slightly wrong -- {off}under "
+                           f"rtol={s.rtol:g} by itself -- and the ops around it cancel (they "
+                           "subtract nearly equal values), so the whole function's check sees "
+                           f"it.\n{report.headline[0].upper()}{report.headline[1:]}")
+        report.culprit = (f"The culprit: {describe(node)}; its own check passes at rtol="
+                          f"{s.rtol:g} and fails at rtol={tight.rtol:g}, atol={tight.atol:g} at "
+                          "the inputs it had in this graph, and the ops before it pass both.")
+        return True
+    return False
 
 
 def _blame(report: GradcheckReport, node: Context, outs: tuple[Tensor, ...],

@@ -423,3 +423,59 @@ def test_checked_inputs_that_share_memory_are_refused_clearly():
         check_grads(lambda a, v: (a * a).sum() + (v ** 3).sum(), (b, b[1:].clone()))
     leaf = b[1:].detach().clone().requires_grad_()
     assert check_grads(lambda a, v: (a * a).sum() + (v ** 3).sum(), (b, leaf)).ok
+
+
+@pytest.mark.parametrize("value", [0.0, 0.5, 0.9, 1.55, -0.1, -2.0])
+def test_hidden_float32_forward_of_one_element_passes(value):
+    """(tester 01 F5: a 1-element input failed at 22 of 81 points, 'numerical 0': the rounding
+    probe moved its one element along a random normal direction, sometimes by less than its
+    float32 grain)"""
+    fn = _exp32(1.1, 1.1)
+    assert check_grads(fn.apply, (Tensor(np.array([value]), requires_grad=True),)).ok
+    assert check_grads(fn.apply, (Tensor(np.array(value), requires_grad=True),)).ok
+    wrong = _exp32(1.1, 1.1 * 1.01)
+    assert not check_grads(wrong.apply, (Tensor(np.array([value]), requires_grad=True),)).ok
+
+
+def test_float32_model_with_batchnorm_is_checked_on_float64_copies():
+    """(tester 01 F6, a false pass: BatchNorm's float32 running statistics kept the float64 run
+    from working, and the float32 fallback's tolerances passed a 10% wrong VJP) -- the modules
+    the function reaches are converted too; the statistics are as before the check."""
+    import tinygrad_cnn as tg
+    import tinygrad_cnn.nn.functional as F
+    from tinygrad_cnn import nn
+
+    def swish(factor):
+        class Swish(Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x / (1 + np.exp(-x))
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                s = x.sigmoid()
+                return g * (s + x * s * (1 - s)) * factor
+        return Swish
+
+    tg.manual_seed(0)
+    conv, bn, lin = nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.Linear(4 * 6 * 6, 3)
+    x = Tensor(np.random.default_rng(10).standard_normal((2, 1, 8, 8)).astype(np.float32),
+               requires_grad=True)
+    stats = bn.running_mean.numpy().copy(), bn.running_var.numpy().copy()
+    for factor, ok in ((1.1, False), (1.01, False), (1.0, True)):
+        sw = swish(factor)
+
+        def f(t, sw=sw):
+            return F.cross_entropy(lin(sw.apply(bn(conv(t))).flatten(1)), np.array([0, 2]))
+
+        for fast in (True, False):
+            r = check_grads(f, (x,), fast_mode=fast)
+            assert r.ok == ok, (factor, fast, str(r)[:300])
+            assert any("checked on float64 copies" in n for n in r.notes), r.notes
+            if not ok:
+                assert r.node is not None and r.node.name == "swish"
+    assert bn.running_mean.dtype == np.float32 and conv.weight.dtype == np.float32
+    np.testing.assert_array_equal(bn.running_mean.numpy(), stats[0])
+    np.testing.assert_array_equal(bn.running_var.numpy(), stats[1])

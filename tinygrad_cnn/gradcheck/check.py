@@ -4,6 +4,7 @@ the Taylor test; each returns a :class:`GradcheckReport`. ``gradcheck``/``gradgr
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from collections.abc import Callable, Sequence
@@ -170,6 +171,8 @@ def _precision(func: Callable[..., Any], inputs: tuple[Any, ...], s: Settings, s
         # the function mixes the inputs with tensors it holds (a model's float32 or float16
         # parameters): run it with float64 copies of those too
         held = _held_tensors(outs, inputs)
+        known = {id(t) for t in held} | {id(t) for t in inputs}
+        held += [t for t in _module_tensors(func) if id(t) not in known]  # (BatchNorm's buffers)
         for t in held:
             swaps.swap(t, t._data.astype(np.float64))
         _promote(inputs, swaps)
@@ -266,7 +269,10 @@ def _measured_rounding(p: Problem, s: Settings, step: float) -> float:
     measured."""
     rng = np.random.default_rng(s.seed + 11)
     bases = {i: p.base(i).ravel() for i in p.diff}
-    dirs = {i: rng.standard_normal(x.size) * np.maximum(1.0, np.abs(x)) for i, x in bases.items()}
+    # (every element moved by the same share of its size, a random sign each: a direction with
+    # a tiny entry would move that element less than its own rounding grain)
+    dirs = {i: rng.choice([-1.0, 1.0], x.size) * np.maximum(1.0, np.abs(x))
+            for i, x in bases.items()}
     found, spread = [], []
     for h in (step, step / 4):
         ts = (np.arange(PROBE_POINTS) - PROBE_POINTS // 2) * h
@@ -357,6 +363,59 @@ def _held_tensors(outs: tuple[Tensor, ...], inputs: tuple[Any, ...]) -> list[Ten
     return list(held.values())
 
 
+def _module_tensors(func: Callable[..., Any]) -> list[Tensor]:
+    """The float16/float32 parameters and buffers of the modules ``func`` reaches: tensors a
+    model reads without recording them (BatchNorm's running statistics), which the float64 run
+    must convert too."""
+    out: dict[int, Tensor] = {}
+    for module in _modules_of(func):
+        for t in (*module.parameters(), *module.buffers()):
+            if t.dtype.kind == "f" and t.dtype != np.float64 and t._view is None:
+                out.setdefault(id(t), t)
+    return list(out.values())
+
+
+def _modules_of(func: Callable[..., Any]) -> list[Any]:
+    """The modules ``func`` reaches -- itself, a bound method's object, what its closure,
+    defaults and named globals hold, a few levels into ``functools.partial``, nested functions
+    and short lists."""
+    import functools
+    import types
+
+    from tinygrad_cnn.nn.module import Module
+
+    found: dict[int, Module] = {}
+    seen: set[int] = set()
+
+    def visit(obj: Any, depth: int) -> None:
+        if id(obj) in seen or depth > 3:
+            return
+        seen.add(id(obj))
+        if isinstance(obj, Module):
+            found.setdefault(id(obj), obj)
+        elif isinstance(obj, functools.partial):
+            for o in (obj.func, *obj.args, *obj.keywords.values()):
+                visit(o, depth + 1)
+        elif isinstance(obj, types.MethodType):
+            visit(obj.__self__, depth + 1)
+            visit(obj.__func__, depth + 1)
+        elif isinstance(obj, types.FunctionType):
+            for cell in obj.__closure__ or ():
+                with contextlib.suppress(ValueError):  # (an empty cell)
+                    visit(cell.cell_contents, depth + 1)
+            for o in (obj.__defaults__ or ()):
+                visit(o, depth + 1)
+            for name in obj.__code__.co_names:
+                if name in obj.__globals__:
+                    visit(obj.__globals__[name], depth + 1)
+        elif isinstance(obj, (list, tuple)) and len(obj) <= 64:
+            for o in obj:
+                visit(o, depth + 1)
+
+    visit(func, 0)
+    return list(found.values())
+
+
 def _which(idx: list[int], dtypes: dict[int, str]) -> str:
     return ("input " if len(idx) == 1 else "inputs ") + ", ".join(f"{i} ({dtypes[i]})" for i in idx)
 
@@ -391,6 +450,9 @@ def check_grads(func: Callable[..., Any], inputs: Any, *, order: int = 1,
     swaps = Swaps()
     notes: list[str] = []
     own = {i: inputs[i].dtype for i in diff if inputs[i].dtype != np.float64}
+    # the buffers of the modules the function calls (BatchNorm's statistics, updated by every
+    # call in training mode): as they were before the check, after it
+    kept = [(b, b._data.copy()) for m in _modules_of(func) for b in m.buffers()]
     try:
         outs = _precision(func, inputs, s, swaps, notes)
         # outputs that do not require grad (detached, marked non-differentiable) are not
@@ -420,6 +482,9 @@ def check_grads(func: Callable[..., Any], inputs: Any, *, order: int = 1,
         return report
     finally:
         swaps.restore()
+        for b, data in kept:
+            if b._data.shape == data.shape and b._data.dtype == data.dtype:
+                b._data[...] = data
 
 
 def _refuse_shared_memory(inputs: tuple[Any, ...], diff: list[int], where: str) -> None:

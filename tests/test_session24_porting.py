@@ -417,3 +417,90 @@ def test_swalr_schedule_as_pytorch(strategy, anneal_epochs):
               anneal_strategy="exp")
     with pytest.raises(ValueError, match="anneal_epochs"):
         SWALR(tg.optim.SGD([tg.zeros(1, requires_grad=True)], lr=0.1), 0.01, anneal_epochs=-1)
+
+
+# --------------------------------------------------------------- tester 02: paths and names
+def test_pytorch_import_paths_of_ported_code():
+    import importlib
+
+    for module, names in {
+        "tinygrad_cnn.nn.parameter": ["Parameter"],
+        "tinygrad_cnn.utils.data.dataloader": ["DataLoader", "default_collate"],
+        "tinygrad_cnn.utils.data.dataset": ["Dataset", "TensorDataset", "random_split"],
+        "tinygrad_cnn.utils.data.sampler": ["Sampler", "RandomSampler", "BatchSampler"],
+        "tinygrad_cnn.nn.modules.batchnorm": ["_BatchNorm", "BatchNorm2d"],
+        "tinygrad_cnn.nn.modules.loss": ["_Loss", "_WeightedLoss", "CrossEntropyLoss"],
+        "tinygrad_cnn.nn.modules.conv": ["Conv2d"],
+        "tinygrad_cnn.nn.modules.module": ["Module"],
+        "tinygrad_cnn.nn.modules.linear": ["Linear", "Identity"],
+        "tinygrad_cnn.nn.modules.pooling": ["MaxPool2d"],
+    }.items():
+        mod = importlib.import_module(module)
+        for name in names:
+            assert getattr(mod, name) is getattr(tg.nn, name, None) or name.startswith("_") \
+                or module.startswith("tinygrad_cnn.utils"), (module, name)
+    assert tg.nn.modules.loss._Loss is importlib.import_module("tinygrad_cnn.nn.layers.loss")._Loss
+    from tinygrad_cnn.utils.data.dataloader import default_collate
+    assert default_collate is tg.utils.data.default_collate
+    x = tg.ones(2)
+    assert tg.autograd.Variable(x) is x and tg.autograd.Variable(x, requires_grad=True).requires_grad
+
+
+def test_legacy_tensor_types_as_pytorch():
+    cases = [([1, 2], "FloatTensor"), ([2 ** 40 + 1], "LongTensor"), ([1, 0], "BoolTensor"),
+             ([3, 255], "ByteTensor"), ([1.5], "DoubleTensor"), ([1, 2], "IntTensor")]
+    for data, name in cases:
+        ours, theirs = getattr(tg, name)(data), getattr(torch, name)(data)
+        assert ours.tolist() == theirs.tolist() and ours.type() == "tinygrad_cnn." + name
+        assert isinstance(ours, getattr(tg, name))
+        assert name == "DoubleTensor" or not isinstance(ours.double(), getattr(tg, name))
+    assert tg.FloatTensor(2, 3).shape == tuple(torch.FloatTensor(2, 3).shape)
+    assert tg.FloatTensor(tg.zeros(4, 1).shape).shape == (4, 1)
+    assert tg.FloatTensor().shape == (0,)
+    x = tg.tensor([1.7, -2.2])
+    assert x.type(tg.LongTensor).tolist() == torch.tensor([1.7, -2.2]).type(
+        torch.LongTensor).tolist()
+    assert x.type(torch.DoubleTensor).dtype == np.float64  # (torch's type, in ported code)
+    assert isinstance(x.dtype, tg.dtype)
+    with pytest.raises(TypeError, match="give the data"):
+        tg.FloatTensor(2, "a")
+
+
+def test_size_slices_and_sums_stay_sizes():
+    x, tx = tg.zeros(2, 3, 4), torch.zeros(2, 3, 4)
+    assert x.shape[1:].numel() == tx.shape[1:].numel() == 12
+    assert x.size()[1:].numel() == 12 and repr(x.size()[1:]) == "Size([3, 4])"
+    assert (x.shape + (5,)).numel() == 120 and ((1,) + x.shape).numel() == 24
+    assert x.shape[0] == 2 and x.shape[-1] == 4 and x.shape[::2] == (2, 4)
+    assert x.view(-1, x.shape[1:].numel()).shape == (2, 12)
+
+
+def test_missing_neighbours_say_what_to_do():
+    for obj, name, words in [(tg.nn, "GRUCell", "unroll"), (tg.nn, "TransformerEncoder", "stack"),
+                             (tg.nn, "MaxPool3d", "3-d"), (tg.nn, "LazyLinear", "input size"),
+                             (tg.nn.functional, "max_pool3d", "3-d"),
+                             (tg, "set_float32_matmul_precision", "delete the line"),
+                             (tg, "multiprocessing", "numpy"),
+                             (tg.nn.Linear(2, 2), "compile", "delete"),
+                             (tg.nn.Linear(2, 2), "bfloat16", "half")]:
+        with pytest.raises(AttributeError, match=words):
+            getattr(obj, name)
+    assert tg.distributed.is_available() is False and tg.distributed.is_initialized() is False
+    with pytest.raises(AttributeError, match="is_available"):
+        tg.distributed.init_process_group  # noqa: B018
+
+
+def test_deprecated_upsample_aliases_as_pytorch():
+    import warnings
+
+    a = np.random.default_rng(0).standard_normal((1, 2, 3, 4))
+    for name, kw in [("upsample", {"scale_factor": 2, "mode": "bilinear"}),
+                     ("upsample_nearest", {"scale_factor": 2}),
+                     ("upsample_bilinear", {"size": (5, 7)})]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ours = getattr(tg.nn.functional, name)(tg.tensor(a), **kw).numpy()
+            theirs = getattr(torch.nn.functional, name)(torch.tensor(a), **kw).numpy()
+        np.testing.assert_allclose(ours, theirs, atol=1e-12)
+        with pytest.warns(UserWarning, match="deprecated"):
+            getattr(tg.nn.functional, name)(tg.tensor(a), **kw)

@@ -382,10 +382,18 @@ def get_num_threads() -> int:
     return _parallel.threads()
 
 
+from tinygrad_cnn.tensor import LEGACY_TYPES as _LEGACY_TYPES  # noqa: E402
+
+globals().update(_LEGACY_TYPES)  # FloatTensor, LongTensor, ... (PyTorch's legacy types)
+#: the class of every dtype here (numpy's): ``isinstance(x.dtype, tinygrad_cnn.dtype)``
+dtype = np.dtype
+__all__ += [*_LEGACY_TYPES, "dtype"]
+
+
 def __getattr__(name: str) -> Any:
     # ``tg.utils`` (``torch.utils.data``'s place), ``tg.data``, ``tg.models``: imported on first
     # use (the data package is not needed to compute)
-    if name in ("utils", "data", "models", "special"):
+    if name in ("utils", "data", "models", "special", "distributed"):
         import importlib
 
         return importlib.import_module(f"tinygrad_cnn.{name}")

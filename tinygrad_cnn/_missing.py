@@ -35,6 +35,16 @@ MISSING: dict[str, dict[str, str]] = {
                "itself and save its state_dict",
         "fx": f"{_EAGER}: there is no graph tracer; the recorded autograd graph is drawn by "
               "tinygrad_cnn.viz.draw(loss)",
+        "set_float32_matmul_precision": "float32 matmuls here are numpy's (OpenBLAS), always at "
+                                        "full float32 precision: delete the line",
+        "get_float32_matmul_precision": "float32 matmuls here are always at full precision "
+                                        "('highest')",
+        "multiprocessing": "there are no shared-memory tensors between processes: use "
+                           "Python's multiprocessing with numpy arrays (t.numpy())",
+        "set_default_device": "tensors are made on the CPU unless given device='cuda': pass "
+                              "device= to the factory, or move with .to('cuda')",
+        "get_default_device": "tensors are made on the CPU unless given device= (the default "
+                              "device is always 'cpu')",
     },
     "tinygrad_cnn.nn": {
         "MultiheadAttention": "not implemented: write the attention out -- q @ k.transpose(-2, "
@@ -53,11 +63,40 @@ MISSING: dict[str, dict[str, str]] = {
         "GRU": "recurrent layers are not implemented: unroll the recurrence with nn.Linear, "
                "sigmoid and tanh over the time steps",
         "Conv3d": "3-d convolution is not implemented (conv1d, conv2d and conv_transpose2d are)",
+        **{name: f"recurrent layers are not implemented: unroll the {kind} cell with nn.Linear "
+                 f"and {acts} over the time steps"
+           for name, kind, acts in (("RNNCell", "RNN", "tanh"),
+                                    ("LSTMCell", "LSTM", "sigmoid and tanh"),
+                                    ("GRUCell", "GRU", "sigmoid and tanh"))},
+        **{name: "not implemented: stack your encoder (decoder) layers built from nn.Linear, "
+                 "nn.LayerNorm, nn.Dropout and nn.functional.scaled_dot_product_attention in "
+                 "an nn.ModuleList"
+           for name in ("TransformerEncoder", "TransformerDecoder")},
+        **{name: "3-d layers are not implemented (their 1-d and 2-d forms are)"
+           for name in ("ConvTranspose3d", "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d",
+                        "AdaptiveMaxPool3d", "LPPool3d", "MaxUnpool3d", "FractionalMaxPool3d",
+                        "LazyConv3d", "LazyConvTranspose3d")},
+        **{name: f"lazy layers are not implemented: give {name.removeprefix('Lazy')} its input "
+                 "size (in_features / in_channels / num_features) yourself"
+           for name in ("LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConvTranspose1d",
+                        "LazyConvTranspose2d", "LazyBatchNorm1d", "LazyBatchNorm2d",
+                        "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d")},
+        "SyncBatchNorm": "there is no distributed training: use nn.BatchNorm2d (one process)",
+        "DataParallel": "there is no multi-device training: call the model itself",
+        "parallel": "there is no multi-device training (DataParallel, "
+                    "DistributedDataParallel): call the model itself",
+        "EmbeddingBag": "not implemented: nn.Embedding then .sum(1) / .mean(1) / .amax(1) over "
+                        "each bag (pad bags to one length and mask the padding)",
+        "Buffer": "there is no Buffer class: register a buffer with "
+                  "self.register_buffer(name, tensor) in the module's __init__",
     },
     "tinygrad_cnn.nn.functional": {
         "grid_sample": "not implemented (interpolate and pad are; a warp has no counterpart)",
         "affine_grid": "not implemented (interpolate and pad are; a warp has no counterpart)",
         "conv3d": "3-d convolution is not implemented (conv1d, conv2d and conv_transpose2d are)",
+        **{name: "3-d ops are not implemented (their 1-d and 2-d forms are)"
+           for name in ("conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d",
+                        "adaptive_max_pool3d", "lp_pool3d", "max_unpool3d")},
         "multi_head_attention_forward": "not implemented: use scaled_dot_product_attention on "
                                         "projected q, k, v",
     },
@@ -75,6 +114,14 @@ MISSING: dict[str, dict[str, str]] = {
               "with pad_sequence (here) and mask the padding"
         for name in ("pack_padded_sequence", "pad_packed_sequence", "pack_sequence",
                      "unpack_sequence", "PackedSequence")
+    },
+    "tinygrad_cnn.distributed": {
+        name: "there is no distributed training here (one process): "
+              "tinygrad_cnn.distributed.is_available() is False; guard the set-up with it, or "
+              "delete it"
+        for name in ("init_process_group", "get_rank", "get_world_size", "barrier",
+                     "all_reduce", "broadcast", "all_gather", "destroy_process_group",
+                     "ReduceOp", "new_group", "reduce", "gather", "scatter", "send", "recv")
     },
     "tinygrad_cnn.utils": {
         "checkpoint": "there is no activation checkpointing: call the block itself (every "

@@ -2031,6 +2031,15 @@ def _set_tensor_class(cls: Any, function_view: Any) -> None:
 from tinygrad_cnn import autograd_functional as functional  # noqa: E402
 
 
+def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> Any:  # noqa: N802
+    """PyTorch's old ``torch.autograd.Variable(t, requires_grad=...)``, kept for code written
+    before 0.4: the tensor itself (``requires_grad_()`` when asked), as today's PyTorch returns."""
+    if not isinstance(data, _TensorCls):
+        raise TypeError(f"Variable: data must be a Tensor, got {type(data).__name__}; make it "
+                        "one with tinygrad_cnn.tensor(...) (Variable is only the tensor itself)")
+    return data.requires_grad_() if requires_grad else data
+
+
 def __getattr__(name: str) -> Any:
     """``tg.autograd.gradcheck`` and ``gradgradcheck``, PyTorch's spelling (``torch.autograd.
     gradcheck``), from :mod:`tinygrad_cnn.gradcheck` (imported on first use: it imports this

@@ -218,6 +218,21 @@ class Size(tuple):  # type: ignore[type-arg]
     def numel(self) -> int:
         return math.prod(self)
 
+    # (a slice or a sum of a Size is a Size, as torch.Size's: ``x.shape[1:].numel()``)
+    def __getitem__(self, key: Any) -> Any:
+        got = tuple.__getitem__(self, key)
+        return type(self)(got) if isinstance(key, slice) else got
+
+    def __add__(self, other: Any) -> Any:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return type(self)(tuple(self) + tuple(other))
+
+    def __radd__(self, other: Any) -> Any:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return type(self)(tuple(other) + tuple(self))
+
 
 class Shape(Size):
     """``Tensor.shape``: a :class:`Size` (``x.shape.numel()``, and ``Tensor(x.shape)`` makes a
@@ -4695,8 +4710,56 @@ def _type_name(t: Tensor) -> str:
     return f"tinygrad_cnn.{'cuda.' if t.device != 'cpu' else ''}{name}"
 
 
+class _LegacyTypeMeta(type):
+    """``isinstance(t, tinygrad_cnn.FloatTensor)``: a CPU tensor of that dtype, as PyTorch's."""
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype and obj.device == "cpu"
+
+    def __repr__(cls) -> str:
+        return f"<class 'tinygrad_cnn.{cls.__name__}'>"
+
+
+class _LegacyType(metaclass=_LegacyTypeMeta):
+    """PyTorch's legacy tensor types (``torch.FloatTensor``, ``torch.LongTensor``, ...):
+    ``FloatTensor([1, 2])`` is that data, ``FloatTensor(2, 3)`` zeros of that shape (PyTorch's
+    are uninitialised), ``x.type(FloatTensor)`` a cast, ``isinstance(x, FloatTensor)`` a test
+    of the dtype (on the CPU)."""
+
+    dtype: np.dtype = np.dtype(np.float32)
+
+    def __new__(cls, *args: Any, device: str | None = None) -> Tensor:  # type: ignore[misc]
+        sizes = len(args) != 1 or (isinstance(args[0], (int, np.integer, Size)) and \
+            not isinstance(args[0], (bool, np.bool_)))
+        if sizes:
+            shape = tuple(args[0]) if len(args) == 1 and isinstance(args[0], Size) else args
+            if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool)
+                       for n in shape):
+                raise TypeError(f"{cls.__name__}(): give the data (a list or an array) or the "
+                                f"sizes as ints, got {args!r}")
+            return zeros(*shape, dtype=cls.dtype, device=device) if shape else \
+                zeros(0, dtype=cls.dtype, device=device)
+        data = args[0]
+        if isinstance(data, Tensor):
+            return data.to(cls.dtype)
+        return tensor(data, dtype=cls.dtype, device=device)
+
+
+def _legacy_type(name: str, dtype: np.dtype) -> type:
+    return _LegacyTypeMeta(name, (_LegacyType,), {"dtype": dtype, "__module__": "tinygrad_cnn"})
+
+
+#: ``tinygrad_cnn.FloatTensor``, ``LongTensor``, ...: PyTorch's legacy types, by name
+LEGACY_TYPES = {name: _legacy_type(name, dt) for dt, name in _TYPE_NAMES.items()}
+
+
 def _type_cast(t: Tensor, dtype: Any) -> Tensor:
-    """``t.type(dtype)``: a dtype, or a type name (``'torch.cuda.FloatTensor'`` moves to cuda)."""
+    """``t.type(dtype)``: a dtype, a legacy type (``tinygrad_cnn.FloatTensor``), or a type name
+    (``'torch.cuda.FloatTensor'`` moves to cuda)."""
+    if isinstance(dtype, _LegacyTypeMeta):
+        return t.to(dtype.dtype)
+    if isinstance(dtype, type) and type(dtype).__name__ == "tensortype":  # torch.FloatTensor
+        dtype = str(dtype).split("'")[1] if "'" in str(dtype) else str(dtype)
     if isinstance(dtype, str) and dtype.endswith("Tensor"):
         prefix, _, name = dtype.rpartition(".")
         by_name = {v: k for k, v in _TYPE_NAMES.items()}

@@ -4,7 +4,7 @@ parameter vectors."""
 
 from typing import Any
 
-from tinygrad_cnn.nn import functional, init, layers, modules, utils
+from tinygrad_cnn.nn import functional, init, layers, modules, parameter, utils
 from tinygrad_cnn.nn.layers import *  # noqa: F403  (every layer and loss; their list is layers.__all__)
 from tinygrad_cnn.nn.module import (
     Module,
@@ -17,7 +17,7 @@ from tinygrad_cnn.nn.module import (
 )
 
 __all__ = [*layers.__all__, "Module", "ModuleDict", "ModuleList", "Parameter", "ParameterDict",
-           "ParameterList", "Sequential", "functional", "init", "modules", "utils"]
+           "ParameterList", "Sequential", "functional", "init", "modules", "parameter", "utils"]
 
 
 def __getattr__(name: str) -> Any:

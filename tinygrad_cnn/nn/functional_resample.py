@@ -6,6 +6,7 @@ first three are ops of ``ops/resample.py``; the shuffles are a reshape, a permut
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -276,3 +277,31 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     x = input.reshape(*lead, c, h // r, r, w // r, r)  # (*, C, H, r, W, r)
     x = x.permute(*range(b), b, b + 2, b + 4, b + 1, b + 3)  # (*, C, r, r, H, W)
     return _new(x.reshape(*lead, c * r * r, h // r, w // r), input)
+
+
+def upsample(input: Tensor, size: int | Sequence[int] | None = None,
+             scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
+             align_corners: bool | None = None) -> Tensor:
+    """PyTorch's deprecated ``F.upsample``: :func:`interpolate` (with a deprecation warning, as
+    PyTorch's)."""
+    warnings.warn("nn.functional.upsample is deprecated (as in PyTorch); use "
+                  "nn.functional.interpolate instead", UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size: int | Sequence[int] | None = None,
+                     scale_factor: float | Sequence[float] | None = None) -> Tensor:
+    """PyTorch's deprecated ``F.upsample_nearest``: ``interpolate(..., mode="nearest")``."""
+    warnings.warn("nn.functional.upsample_nearest is deprecated (as in PyTorch); use "
+                  "nn.functional.interpolate instead", UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size: int | Sequence[int] | None = None,
+                      scale_factor: float | Sequence[float] | None = None) -> Tensor:
+    """PyTorch's deprecated ``F.upsample_bilinear``: ``interpolate(..., mode="bilinear",
+    align_corners=True)`` -- its corners aligned, as PyTorch's."""
+    warnings.warn("nn.functional.upsample_bilinear is deprecated (as in PyTorch); use "
+                  "nn.functional.interpolate(..., mode='bilinear', align_corners=True) instead",
+                  UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

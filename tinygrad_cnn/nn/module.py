@@ -182,6 +182,19 @@ class _Loading:
         do()
 
 
+#: PyTorch Module methods this engine has no use for, with what to do instead
+_MISSING_METHODS = {
+    "compile": "tinygrad_cnn runs every op eagerly on numpy, with no compiler: delete the "
+               "`model.compile()` line",
+    "bfloat16": "numpy has no bfloat16: use model.half() or model.float()",
+    "share_memory": "there are no worker processes sharing a model: delete the line",
+    "to_empty": "modules are made with their memory here: create the module on its device",
+    "ipu": "there is no IPU backend: the CPU runs numpy, a GPU CuPy (model.cuda())",
+    "xpu": "there is no XPU backend: the CPU runs numpy, a GPU CuPy (model.cuda())",
+    "mtia": "there is no MTIA backend: the CPU runs numpy, a GPU CuPy (model.cuda())",
+}
+
+
 class Module:
     """Base class of layers and models: subclass it, assign layers and parameters in ``__init__``,
     write ``forward``, and call the module."""
@@ -271,7 +284,9 @@ class Module:
             entries = attributes["_modules"]
             if name in entries:
                 return entries[name]
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        advice = _MISSING_METHODS.get(name)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'"
+                             + (f" (PyTorch's Module.{name}): {advice}" if advice else ""))
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """What pickle and deepcopy restore (PyTorch's hook: a subclass may override it and call

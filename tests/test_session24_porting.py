@@ -504,3 +504,92 @@ def test_deprecated_upsample_aliases_as_pytorch():
         np.testing.assert_allclose(ours, theirs, atol=1e-12)
         with pytest.warns(UserWarning, match="deprecated"):
             getattr(tg.nn.functional, name)(tg.tensor(a), **kw)
+
+
+# ------------------------------------------------------- top-level aliases and odds and ends
+def _both(fn, *arrays, grad=True):
+    """fn(lib, *tensors) in both libraries from the same float64 arrays: values and gradients."""
+    outs = []
+    for lib in (tg, torch):
+        xs = [lib.tensor(a, requires_grad=grad) for a in arrays]
+        y = fn(lib, *xs)
+        y = y[0] if isinstance(y, tuple) else y
+        grads = None
+        if grad and y.requires_grad:
+            w = np.random.default_rng(9).standard_normal(tuple(y.shape))
+            (y * lib.tensor(w)).sum().backward()
+            grads = [None if x.grad is None else x.grad.numpy() for x in xs]
+        outs.append((y.detach().numpy(), grads))
+    (a, ga), (b, gb) = outs
+    np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    for u, v in zip(ga or [], gb or []):
+        assert (u is None) == (v is None)
+        if u is not None:
+            np.testing.assert_allclose(u, v, rtol=1e-10, atol=1e-12)
+
+
+_R = np.random.default_rng(3)
+_IMG, _W = _R.standard_normal((2, 4, 5, 6)), _R.standard_normal((3, 4, 3, 3))
+
+
+@pytest.mark.parametrize("fn, arrays", [
+    (lambda L, x, w: L.conv2d(x, w, None, 1, 1), (_IMG, _W)),
+    (lambda L, x: L.max_pool2d(x, 2), (_IMG,)),
+    (lambda L, x: L.max_pool2d(x, (2, 3), (1, 2), 1), (_IMG,)),
+    (lambda L, x: L.max_pool1d(x[0], 2), (_IMG,)),
+    (lambda L, x: L.adaptive_max_pool1d(x[0], 3), (_IMG,)),
+    (lambda L, x: L.avg_pool1d(x[0], 2), (_IMG,)),
+    (lambda L, x: L.pixel_shuffle(x, 2), (_IMG,)),
+    (lambda L, x: L.cosine_similarity(x, x * 2 + 1), (_IMG,)),
+    (lambda L, x: L.layer_norm(x, (5, 6)), (_IMG,)),
+    (lambda L, x: L.group_norm(x, 2), (_IMG,)),
+    (lambda L, x: L.batch_norm(x, None, None, None, None, True, 0.1, 1e-5, True), (_IMG,)),
+    (lambda L, x, w: L.embedding(w[0, 0], L.tensor([[0, 2], [1, 1]])), (_IMG, _W)),
+    (lambda L, x: L.dropout(x, 0.5, False), (_IMG,)),
+    (lambda L, x: L.threshold(x, 0.1, -1.0), (_IMG,)),
+    (lambda L, x: L.row_stack([x[0, 0], x[1, 0]]), (_IMG,)),
+    (lambda L, x: L.matrix_power(x[:, :, :5, :5], 3), (_IMG,)),
+    (lambda L, x: L.linalg.matrix_power(x[:, :, :5, :5], -2), (_IMG,)),
+    (lambda L, x: x.renorm(2, 1, 3.0), (_IMG,)),
+    (lambda L, x: L.relu_(x * 1), (_IMG,)),
+    (lambda L, x: L.sigmoid_(x * 1), (_IMG,)),
+], ids=["conv2d", "max_pool2d", "max_pool2d_args", "max_pool1d", "adaptive_max_pool1d",
+        "avg_pool1d", "pixel_shuffle", "cosine_similarity", "layer_norm", "group_norm",
+        "batch_norm", "embedding", "dropout_eval", "threshold", "row_stack", "matrix_power",
+        "linalg_matrix_power", "renorm", "relu_", "sigmoid_"])
+def test_top_level_aliases_as_pytorch(fn, arrays):
+    _both(fn, *arrays)
+
+
+def test_tensor_odds_and_ends_as_pytorch():
+    x, tx = tg.tensor([[1.5, -2.0]]), torch.tensor([[1.5, -2.0]])
+    assert x.pin_memory() is x and x.share_memory_() is x and not x.is_pinned()
+    assert x.is_same_size(tg.zeros(1, 2)) and not x.is_same_size(tg.zeros(2))
+    assert tg.tensor([3.0]).is_nonzero() == torch.tensor([3.0]).is_nonzero()
+    assert tg.tensor(0.0).is_nonzero() == torch.tensor(0.0).is_nonzero()
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        x.is_nonzero()
+    assert not x.is_inference()
+    assert x.clone().fix_().tolist() == tx.clone().fix_().tolist()
+    assert tg.matrix_power(tg.zeros(2, 2), 0).tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    a = tg.asarray(np.arange(3.0))
+    assert a.tolist() == [0.0, 1.0, 2.0]
+    with pytest.raises(TypeError, match="matrix_power: n must be an int"):
+        tg.ones(2, 2).matrix_power(1.5)
+
+
+def test_init_dirac_and_deprecated_names_as_pytorch():
+    for shape, groups in [((4, 2, 3, 3), 2), ((3, 5, 3), 1), ((2, 2, 1, 3, 3), 1)]:
+        w, tw = tg.zeros(*shape), torch.zeros(*shape)
+        tg.nn.init.dirac_(w, groups)
+        torch.nn.init.dirac_(tw, groups)
+        np.testing.assert_array_equal(w.numpy(), tw.numpy())
+    with pytest.raises(ValueError, match="3, 4 or 5 dimensions"):
+        tg.nn.init.dirac_(tg.zeros(2, 2))
+    w = tg.zeros(3, 4)
+    with pytest.warns(FutureWarning, match="xavier_uniform is now deprecated"):
+        tg.nn.init.xavier_uniform(w)
+    assert float(w.abs().sum()) > 0
+    with pytest.warns(FutureWarning, match="constant is now deprecated"):
+        tg.nn.init.constant(w, 2.0)
+    assert w.tolist() == [[2.0] * 4] * 3

@@ -382,12 +382,14 @@ def get_num_threads() -> int:
     return _parallel.threads()
 
 
+from tinygrad_cnn import aliases as _aliases  # noqa: E402  (torch.conv2d, ...: after nn)
+from tinygrad_cnn.aliases import *  # noqa: E402, F403
 from tinygrad_cnn.tensor import LEGACY_TYPES as _LEGACY_TYPES  # noqa: E402
 
 globals().update(_LEGACY_TYPES)  # FloatTensor, LongTensor, ... (PyTorch's legacy types)
 #: the class of every dtype here (numpy's): ``isinstance(x.dtype, tinygrad_cnn.dtype)``
 dtype = np.dtype
-__all__ += [*_LEGACY_TYPES, "dtype"]
+__all__ += [*_LEGACY_TYPES, "dtype", *_aliases.__all__]
 
 
 def __getattr__(name: str) -> Any:

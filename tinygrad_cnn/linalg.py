@@ -15,7 +15,7 @@ import numpy as np
 
 from tinygrad_cnn.tensor import DTypeLike, Tensor, _dtype
 
-__all__ = ["cross", "det", "inv", "matrix_norm", "norm", "svd", "svdvals", "vector_norm"]
+__all__ = ["cross", "det", "inv", "matrix_norm", "matrix_power", "norm", "svd", "svdvals", "vector_norm"]
 
 
 def _checked(x: Any, where: str, dtype: DTypeLike) -> Tensor:
@@ -126,6 +126,15 @@ def svdvals(A: Tensor) -> Tensor:
     from tinygrad_cnn.ops.linalg import svdvals as _svdvals
 
     return _svdvals(A)
+
+
+def matrix_power(A: Tensor, n: int) -> Tensor:
+    """``A @ A @ ...`` (``n`` times) of each square matrix of a batch: the identity for n = 0, the
+    inverse's power for n < 0 (PyTorch's ``linalg.matrix_power``)."""
+    if not isinstance(A, Tensor):
+        raise TypeError(f"linalg.matrix_power(): argument 'A' must be a Tensor, not "
+                        f"{type(A).__name__}")
+    return A.matrix_power(n)
 
 
 def svd(A: Tensor, full_matrices: bool = True) -> tuple[Tensor, Tensor, Tensor]:

@@ -902,6 +902,78 @@ class Tensor:
     def is_floating_point(self) -> bool:
         return self.dtype.kind == "f"
 
+    # ---------------------------------------------------------------- PyTorch's odds and ends
+    def pin_memory(self, device: Any = None) -> Tensor:
+        """This tensor: numpy memory needs no pinning for copies to a GPU here (PyTorch's
+        ``pin_memory()`` in data pipelines, kept for ported code)."""
+        return self
+
+    def is_pinned(self, device: Any = None) -> bool:
+        return False
+
+    def share_memory_(self) -> Tensor:
+        """This tensor: there are no worker processes to share it with here."""
+        return self
+
+    def is_shared(self) -> bool:
+        return False
+
+    def is_inference(self) -> bool:
+        """False: there is no inference mode that makes tensors of their own here."""
+        return False
+
+    def is_same_size(self, other: Tensor) -> bool:
+        return self.shape == _tensor_arg(other, "is_same_size", "other").shape
+
+    def is_nonzero(self) -> bool:
+        """Whether the one element of this tensor is not 0 (PyTorch's: an error for any other
+        number of elements)."""
+        if self._data.size != 1:
+            raise RuntimeError(f"is_nonzero: Boolean value of a tensor with {self._data.size} "
+                               f"values (shape {self.shape}) is ambiguous; it needs exactly one")
+        return bool(self._data.reshape(()) != 0)
+
+    def fix_(self) -> Tensor:
+        """``trunc_()``, PyTorch's other name."""
+        return self.trunc_()
+
+    def matrix_power(self, n: int) -> Tensor:
+        """``self @ self @ ...`` (``n`` times) for each square matrix of a batch: the identity
+        for ``n = 0``, the inverse's power for ``n < 0``; differentiable (matmuls)."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"matrix_power: n must be an int, got {type_name(n)}")
+        if self.ndim < 2 or self.shape[-1] != self.shape[-2]:
+            raise RuntimeError(f"matrix_power: expected a square matrix or a batch of them, got "
+                               f"shape {self.shape}")
+        n = int(n)
+        if n == 0:  # (the identity, in the graph with a zero gradient, as PyTorch's copy)
+            eye = np.broadcast_to(np.eye(self.shape[-1], dtype=self.dtype), self.shape)
+            return self.clone().copy_(Tensor._make(like(np.ascontiguousarray(eye), self._data)))
+        base = self if n > 0 else self.inverse()
+        result: Tensor | None = None
+        k = abs(n)
+        while True:  # (squaring: log2(n) products)
+            if k & 1:
+                result = base if result is None else result @ base
+            k >>= 1
+            if not k:
+                return result  # type: ignore[return-value]
+            base = base @ base
+
+    def renorm(self, p: float, dim: int, maxnorm: float) -> Tensor:
+        """Each slice along ``dim`` whose ``p``-norm (over the other dims) exceeds ``maxnorm``
+        scaled down to that norm (PyTorch's ``renorm``: by ``maxnorm / (norm + 1e-7)``)."""
+        d = _dim(dim, self.ndim, "renorm")
+        if not maxnorm >= 0:
+            raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+        others = tuple(i for i in range(self.ndim) if i != d)
+        norms = self.norm(p=p, dim=others, keepdim=True) if others else self.abs()
+        scale = where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0).to(self.dtype)
+        return self * scale
+
+    def renorm_(self, p: float, dim: int, maxnorm: float) -> Tensor:
+        return self._result_in_place("renorm_", lambda s: s.renorm(p, dim, maxnorm), ())
+
     def is_signed(self) -> bool:
         """Whether the dtype holds negative numbers (False for uint8 and bool, as PyTorch's)."""
         return self.dtype.kind in "if"

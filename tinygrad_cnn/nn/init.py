@@ -277,3 +277,43 @@ def _erfinv(y: np.ndarray) -> np.ndarray:
             step = (erf_array(x) - y) / (2.0 / math.sqrt(math.pi) * np.exp(-x * x))
             x = np.where(finite, x - step, x)
     return np.where(np.abs(y) == 1.0, np.copysign(np.inf, y), x)
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """The identity of a convolution: zeros, and 1 at the kernel's centre where the output
+    channel (within each of ``groups``) equals the input channel (PyTorch's ``dirac_``; a 3-, 4-
+    or 5-d weight whose first dim divides into ``groups``)."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_: only tensors with 3, 4 or 5 dimensions are supported, got "
+                         f"shape {tuple(tensor.shape)}")
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1 or \
+            tensor.shape[0] % groups:
+        raise ValueError(f"dirac_: dim 0 (size {tensor.shape[0]}) must divide into groups "
+                         f"(got {groups!r})")
+    per = tensor.shape[0] // groups
+    values = np.zeros(tuple(tensor.shape))
+    centre = tuple(k // 2 for k in tensor.shape[2:])
+    for g in range(groups):
+        for d in range(min(per, tensor.shape[1])):
+            values[(g * per + d, d, *centre)] = 1.0
+    return _fill(tensor, values)
+
+
+def _deprecated(new: Any) -> Any:
+    old = new.__name__.removesuffix("_")
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        warnings.warn(f"nn.init.{old} is now deprecated in favor of nn.init.{new.__name__} (as "
+                      "in PyTorch)", FutureWarning, stacklevel=2)
+        return new(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = old
+    call.__doc__ = f"Deprecated (as in PyTorch): :func:`{new.__name__}`."
+    return call
+
+
+# PyTorch's names from before the in-place underscore, kept (with a warning) for old code
+uniform, normal, constant = _deprecated(uniform_), _deprecated(normal_), _deprecated(constant_)
+xavier_uniform, xavier_normal = _deprecated(xavier_uniform_), _deprecated(xavier_normal_)
+kaiming_uniform, kaiming_normal = _deprecated(kaiming_uniform_), _deprecated(kaiming_normal_)
+orthogonal, sparse = _deprecated(orthogonal_), _deprecated(sparse_)

@@ -593,3 +593,69 @@ def test_init_dirac_and_deprecated_names_as_pytorch():
     with pytest.warns(FutureWarning, match="constant is now deprecated"):
         tg.nn.init.constant(w, 2.0)
     assert w.tolist() == [[2.0] * 4] * 3
+
+
+# ------------------------------------------------- a forward ported from PyTorch (tester 02 #1)
+def _one_op(body):
+    class Op(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return body(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+    return Op
+
+
+@pytest.mark.parametrize("body, words", [
+    (lambda x: (x - x.mean()) / x.std(), "ddof="),
+    (lambda x: x / x.var(0), "ddof="),
+    (lambda x: x.repeat(2), "np.tile"),
+    (lambda x: x.max(0), "axis="),
+    (lambda x: x.min(dim=0), "axis="),
+    (lambda x: x.sort(), "np.sort"),
+])
+def test_forward_methods_whose_numpy_meaning_differs_from_pytorchs_are_refused(body, words):
+    """(was: silently numpy's: std of [1, 2, 3, 4] divided by n, repeat interleaved, max(1) the
+    values alone, sort in place of the input tensor's memory)"""
+    x = tg.tensor([[3.0, 1.0], [2.0, 4.0]], requires_grad=True)
+    before = x.tolist()
+    with pytest.raises(TypeError, match=words):
+        _one_op(body).apply(x)
+    assert x.tolist() == before
+
+
+def test_forward_numpy_code_still_works_and_torch_only_methods_are_named():
+    def body(x):
+        return (np.sort(x, axis=0) * np.std(x) + np.repeat(x, 1, axis=0) + x.max()
+                + x.max(axis=0) + x.std(ddof=1) + x.repeat(1, axis=1))
+
+    x = tg.tensor([[3.0, 1.0], [2.0, 4.0]], requires_grad=True)
+    a = x.numpy()
+    y = _one_op(body).apply(x)
+    np.testing.assert_allclose(y.numpy(), body(a))
+    assert type(y._data) is np.ndarray
+    with pytest.raises(AttributeError, match="forward receives numpy arrays.*np.clip"):
+        _one_op(lambda t: t.clamp(0, 1)).apply(x)
+
+    class Saves(tg.autograd.Function):  # (saved, marked and ctx-kept arrays are plain again)
+        @staticmethod
+        def forward(ctx, t):
+            ctx.mask = t > 2
+            ctx.save_for_backward(t)
+            out = t * 2
+            idx = np.argmax(t, axis=0)
+            ctx.mark_non_differentiable(idx)
+            return out, idx
+
+        @staticmethod
+        def backward(ctx, g, gi):
+            (t,) = ctx.saved_tensors
+            assert type(t._data) is np.ndarray and type(ctx.mask) is np.ndarray
+            return g * 2
+
+    out, idx = Saves.apply(x)
+    assert not idx.requires_grad and type(idx._data) is np.ndarray
+    out.sum().backward()
+    assert x.grad.tolist() == [[2.0, 2.0], [2.0, 2.0]]

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 
+from tinygrad_cnn import _forward_array as _fa
 from tinygrad_cnn._words import a_type
 from tinygrad_cnn.backend import array_module, device_of
 
@@ -755,11 +756,27 @@ class Function:
 def _call_forward(cls: Any, ctx: Context, args: Sequence[Any], attrs: dict[str, Any]) -> Any:
     """A user's ``forward``: ``forward(ctx, *args)``, or PyTorch 2's ``forward(*args)`` followed
     by ``setup_context(ctx, inputs, output)``."""
+    # (numpy arrays of a subclass that refuses the methods whose numpy meaning differs from
+    # PyTorch's -- x.std(), x.repeat(2), x.max(1), x.sort(): _forward_array.py -- and plain
+    # arrays again in what forward returns, saves and marks)
+    views = [_fa.wrap(a) for a in args]
     if not cls._setup_context:
-        out = cls.forward(ctx, *args, **attrs)
+        out = cls.forward(ctx, *views, **attrs)
     else:
-        out = cls.forward(*args, **attrs)
-        cls.setup_context(ctx, tuple(args), out)
+        out = cls.forward(*views, **attrs)
+        cls.setup_context(ctx, tuple(views), out)
+    back = {id(v): a for v, a in zip(views, args) if v is not a}
+    out = _plain_outputs(out, back)
+    if ctx._to_save:
+        ctx._to_save = tuple(_unwrapped(a, back) for a in ctx._to_save)
+    if ctx.special:
+        ctx.special = {k: (tuple(_unwrapped(a, back) for a in v) if k in ("dirty", "non_diff")
+                           else v) for k, v in ctx.special.items()}
+    for k, v in list(ctx.__dict__.items()):  # (arrays kept on ctx for backward: ctx.mask = x > 0)
+        if isinstance(v, _fa.ForwardArray):
+            ctx.__dict__[k] = _unwrapped(v, back)
+        elif type(v) in (tuple, list) and any(isinstance(a, _fa.ForwardArray) for a in v):
+            ctx.__dict__[k] = type(v)(_unwrapped(a, back) for a in v)
     for k, o in enumerate(out if type(out) is tuple else (out,)):
         dtype = getattr(o, "dtype", None)  # (what is no array at all: _as_array's error)
         if dtype is not None and getattr(dtype, "kind", "f") not in "biuf":
@@ -768,6 +785,22 @@ def _call_forward(cls: Any, ctx: Context, args: Sequence[Any], attrs: dict[str, 
                             f"integer or bool); {where} {dtype} -- complex, string and object "
                             "arrays are not tensors here")
     return out
+
+
+def _unwrapped(a: Any, back: dict[int, Any]) -> Any:
+    """A forward's array as the engine keeps it: an input's view back to the input array itself,
+    any other :class:`~tinygrad_cnn._forward_array.ForwardArray` as a plain array (the same
+    object every time: ``back`` remembers it, so identities forward relied on hold)."""
+    found = back.get(id(a))
+    if found is None and isinstance(a, _fa.ForwardArray):
+        found = back[id(a)] = _fa.plain(a)
+    return a if found is None else found
+
+
+def _plain_outputs(out: Any, back: dict[int, Any]) -> Any:
+    if type(out) is tuple:
+        return tuple(_unwrapped(o, back) for o in out)
+    return _unwrapped(out, back)
 
 
 def _counter_of(out: Any, inputs: Sequence[Tensor], arrays: Sequence[Any]) -> list[int] | None:

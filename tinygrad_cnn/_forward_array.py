@@ -1,0 +1,112 @@
+"""The arrays a user's ``Function.forward`` receives: numpy arrays (this engine's protocol: forward
+computes on arrays, backward on Tensors), of a subclass that refuses the few methods whose numpy
+meaning differs silently from PyTorch's Tensor method of the same name -- so a forward ported from
+PyTorch fails with a message instead of computing something else:
+
+* ``x.std()`` / ``x.var()`` -- numpy divides by n, PyTorch by n - 1: pass ``ddof=`` explicitly;
+* ``x.repeat(2)`` -- numpy repeats each element (PyTorch's ``repeat_interleave``), PyTorch tiles
+  (``np.tile``): pass ``axis=``, or call ``np.tile``;
+* ``x.max(1)`` / ``x.min(1)`` -- numpy gives the values, PyTorch (values, indices): pass
+  ``axis=``;
+* ``x.sort()`` -- numpy sorts the array in place (the input tensor's memory!) and returns None,
+  PyTorch returns (values, indices): use ``np.sort(x, axis=...)``.
+
+A Tensor method numpy lacks (``clamp``, ``unsqueeze``, ``permute``, ...) is an AttributeError that
+names the rule and numpy's spelling. numpy's own functions (``np.std(x)``, ``np.sort(x)``,
+``np.repeat(x, 2)``) pass their arguments by keyword and work as usual. What forward returns and
+saves goes back to plain arrays."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+#: PyTorch Tensor methods numpy arrays lack, with numpy's spelling
+_NUMPY_SPELLING = {
+    "clamp": "np.clip(x, lo, hi)", "clamp_min": "np.maximum(x, lo)",
+    "clamp_max": "np.minimum(x, hi)", "unsqueeze": "np.expand_dims(x, dim)",
+    "permute": "x.transpose(dims)", "view": "x.reshape(shape)", "size": "x.shape",
+    "dim": "x.ndim", "numel": "x.size", "exp": "np.exp(x)", "log": "np.log(x)",
+    "sigmoid": "1 / (1 + np.exp(-x))", "tanh": "np.tanh(x)", "relu": "np.maximum(x, 0)",
+    "sqrt": "np.sqrt(x)", "abs": "np.abs(x)", "pow": "x ** p", "softmax": "an exp over a sum",
+    "contiguous": "np.ascontiguousarray(x)", "float": "x.astype(np.float32)",
+    "double": "x.astype(np.float64)", "long": "x.astype(np.int64)", "detach": "x itself",
+    "clone": "x.copy()", "numpy": "x itself", "item": "x.item()", "t": "x.T", "mm": "x @ y",
+    "matmul": "x @ y", "masked_fill": "np.where(mask, value, x)", "expand": "np.broadcast_to",
+    "gather": "np.take_along_axis", "index_select": "np.take(x, idx, axis=dim)",
+    "new_zeros": "np.zeros_like / np.zeros", "new_ones": "np.ones", "zero_": "x[...] = 0",
+    "type_as": "x.astype(other.dtype)", "sign": "np.sign(x)", "norm": "np.linalg.norm",
+    "logsumexp": "a max-shifted log of a sum of exp", "repeat_interleave": "np.repeat",
+    "flip": "np.flip(x, dims)", "roll": "np.roll", "narrow": "slicing",
+    "chunk": "np.array_split", "split": "np.split", "cumsum": "np.cumsum(x, axis=dim)",
+}
+
+_UNSET: Any = object()
+
+
+def _refuse(method: str, why: str, fix: str) -> TypeError:
+    return TypeError(f"x.{method}(...) in a Function's forward: forward receives numpy arrays "
+                     f"here, not Tensors, and {why}; {fix}")
+
+
+class ForwardArray(np.ndarray):
+    """A numpy array as a user's ``Function.forward`` receives it (see the module docstring)."""
+
+    def std(self, *args: Any, **kwargs: Any) -> Any:
+        if len(args) < 4 and "ddof" not in kwargs:
+            raise _refuse("std", "numpy's std divides by n where PyTorch's divides by n - 1",
+                          "pass ddof= (ddof=1 for PyTorch's default)")
+        return super().std(*args, **kwargs)
+
+    def var(self, *args: Any, **kwargs: Any) -> Any:
+        if len(args) < 4 and "ddof" not in kwargs:
+            raise _refuse("var", "numpy's var divides by n where PyTorch's divides by n - 1",
+                          "pass ddof= (ddof=1 for PyTorch's default)")
+        return super().var(*args, **kwargs)
+
+    def repeat(self, repeats: Any, *args: Any, axis: Any = _UNSET) -> Any:
+        if not args and axis is _UNSET:
+            raise _refuse("repeat", "numpy's repeat repeats each element (PyTorch's "
+                          "repeat_interleave) where PyTorch's tiles the whole tensor",
+                          "call np.tile(x, reps) for PyTorch's repeat, or pass axis= for "
+                          "numpy's")
+        return super().repeat(repeats, *args, **({} if axis is _UNSET else {"axis": axis}))
+
+    def max(self, *args: Any, **kwargs: Any) -> Any:
+        if args or "dim" in kwargs:
+            raise _refuse("max", "numpy's x.max(dim) gives the values where PyTorch's gives "
+                          "(values, indices)", "write x.max(axis=dim) and x.argmax(axis=dim)")
+        return super().max(**kwargs)
+
+    def min(self, *args: Any, **kwargs: Any) -> Any:
+        if args or "dim" in kwargs:
+            raise _refuse("min", "numpy's x.min(dim) gives the values where PyTorch's gives "
+                          "(values, indices)", "write x.min(axis=dim) and x.argmin(axis=dim)")
+        return super().min(**kwargs)
+
+    def sort(self, *args: Any, **kwargs: Any) -> None:
+        if not kwargs:
+            raise _refuse("sort", "numpy's sort sorts the array in place (here: the input "
+                          "tensor's memory) and returns None, where PyTorch's returns "
+                          "(values, indices)", "use np.sort(x, axis=dim) and "
+                          "np.argsort(x, axis=dim)")
+        super().sort(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        spelling = _NUMPY_SPELLING.get(name)
+        if spelling is None or name.startswith("__"):
+            raise AttributeError(f"'numpy.ndarray' object has no attribute {name!r}")
+        raise AttributeError(f"'numpy.ndarray' object has no attribute {name!r}: a Function's "
+                             f"forward receives numpy arrays here, not Tensors (backward gets "
+                             f"Tensors); numpy's spelling: {spelling}")
+
+
+def wrap(a: Any) -> Any:
+    """``a`` as a :class:`ForwardArray` view where it is a plain numpy array."""
+    return a.view(ForwardArray) if type(a) is np.ndarray else a
+
+
+def plain(a: Any) -> Any:
+    """``a`` as a plain numpy array where it is a :class:`ForwardArray`."""
+    return a.view(np.ndarray) if isinstance(a, ForwardArray) else a

@@ -257,7 +257,8 @@ def test_a_checkpoint_that_cannot_be_written_is_rescued_elsewhere(tmp_path, monk
     rescued = tmp_path / "cache" / "tinygrad_cnn" / "rescue" / "ck.epoch2.npz"
     assert code == 1
     assert f"could not save the checkpoint of epoch 2 to {ck}: No space left on device" in err
-    assert f"was saved to {rescued} instead" in err and "train --resume" in err
+    assert f"was saved to {rescued} instead; continue from it with" in err
+    assert f"train --resume {rescued}" in err and "mv " not in err
     assert tg.load(ck)["epoch"] == 1  # (the earlier epoch, untouched)
     back = tg.load(rescued)
     assert back["epoch"] == 2 and back["config"]["out"] == str(ck)
@@ -479,3 +480,100 @@ def test_float32_model_with_batchnorm_is_checked_on_float64_copies():
     assert bn.running_mean.dtype == np.float32 and conv.weight.dtype == np.float32
     np.testing.assert_array_equal(bn.running_mean.numpy(), stats[0])
     np.testing.assert_array_equal(bn.running_var.numpy(), stats[1])
+
+
+# ------------------------------------------------------------------ tester 05, tester 04 F7
+def test_load_from_a_stream_reads_the_checkpoint_at_its_position():
+    """(was: the last of two checkpoints written one after another, and the stream at its end)"""
+    import io
+
+    import tinygrad_cnn as tg
+
+    b = io.BytesIO()
+    tg.save({"a": 1}, b)
+    first = b.tell()
+    tg.save({"b": 2}, b)
+    tg.save([tg.ones(50, 50)], b)
+    b.write(b"trailing bytes")
+    b.seek(0)
+    assert tg.load(b) == {"a": 1} and b.tell() == first
+    assert tg.load(b) == {"b": 2}
+    assert tg.load(b)[0].shape == (50, 50)
+    assert b.read() == b"trailing bytes"
+
+
+def test_save_to_a_stream_that_takes_part_of_it_says_so():
+    """(was: 64 KiB of 640 KiB written to a non-blocking pipe, and success)"""
+    import os
+
+    import tinygrad_cnn as tg
+
+    r, w = os.pipe()
+    try:
+        os.set_blocking(w, False)
+        with os.fdopen(w, "wb", buffering=0) as f, \
+                pytest.raises(BlockingIOError, match="took .* bytes and then no more"):
+            tg.save([tg.ones(400, 400)], f)
+    finally:
+        os.close(r)
+
+    class Dribble:  # a stream that takes 100 bytes per write: all of it goes in
+        def __init__(self):
+            self.data = b""
+
+        def write(self, b):
+            self.data += bytes(b[:100])
+            return min(100, len(b))
+
+    d = Dribble()
+    tg.save({"w": tg.ones(30)}, d)
+    import io
+    assert tg.load(io.BytesIO(d.data))["w"].tolist() == [1.0] * 30
+
+
+def test_the_command_lines_saves_never_overwrite_in_place(tmp_path):
+    """(tester 05 F4: a folder made read-only between epochs made the save an in-place copy, and
+    a SIGKILL during it corrupted the only checkpoint) -- with keep_links=False the save is a
+    rename or an error (the command line then rescues the epoch elsewhere)."""
+    from test_session23_fixes import _AS_A_USER, _as_a_user
+
+    if _AS_A_USER.args[0]:
+        pytest.skip(_AS_A_USER.kwargs["reason"])
+    import tinygrad_cnn as tg
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    tg.save({"epoch": 1}, folder / "ck.npz")
+    before = (folder / "ck.npz").read_bytes()
+    folder.chmod(0o555)
+    script = ("from tinygrad_cnn.serialization import _save\n"
+              "try:\n"
+              f"    _save({{'epoch': 2}}, {str(folder / 'ck.npz')!r}, keep_links=False)\n"
+              "except PermissionError as e:\n"
+              "    print('refused:', e)\n")
+    try:
+        done = _as_a_user(script)
+    finally:
+        folder.chmod(0o755)
+    assert "refused:" in done.stdout, done.stdout + done.stderr
+    assert (folder / "ck.npz").read_bytes() == before
+
+
+def test_clone_of_an_expanded_tensor_is_row_major_as_pytorchs():
+    """(tester 04 F7, silent: expand().clone() kept a transposed layout, so reshape(-1) was a
+    copy and a write through it was lost)"""
+    torch = pytest.importorskip("torch")
+    import tinygrad_cnn as tg
+
+    def run(lib):
+        x = lib.tensor(np.array([1.0, 2.0]), requires_grad=True)
+        c = x.expand(2, 2).clone()
+        c.reshape(-1)[0:2].zero_()
+        (c * c).sum().backward()
+        return c.tolist(), x.grad.tolist(), tuple(c.stride())
+
+    assert run(tg) == run(torch)
+    for lib in (tg, torch):
+        a = lib.tensor(np.arange(24.0).reshape(2, 3, 4))
+        assert a.permute(2, 0, 1).clone().stride() == (1, 12, 4)  # (a dense layout is kept)
+        assert a[:, ::2].clone().stride() == (8, 4, 1)

@@ -99,10 +99,12 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
 
     Two files are written in place instead, as ``open(path, "wb")`` would, once the whole new
     content is on disk in a temporary file: one with other hard links (a rename would leave the
-    other names holding the old content), unless ``keep_links`` is false; and a writable file in a folder
-    where no temporary file can be created (the temporary file goes to the system's temporary
-    folder). The copy runs with Ctrl-C and SIGTERM held back until it is done; should it fail
-    anyway, the error names the temporary file that holds the complete new content."""
+    other names holding the old content), and a writable file in a folder where no temporary
+    file can be created (the temporary file goes to the system's temporary folder) -- neither
+    when ``keep_links`` is false: then it is a rename or an error, never an overwrite that a
+    killed process could leave half done (the command line's own checkpoints). The copy runs
+    with Ctrl-C and SIGTERM held back until it is done; should it fail anyway, the error names
+    the temporary file that holds the complete new content."""
     path = Path(path)
     if path.is_symlink():
         path = Path(os.path.realpath(path))
@@ -138,7 +140,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
         try:
             fd = os.open(tmp, flags, 0o600 if in_place else 0o666)
         except OSError as exc:
-            if st is None or not writable(path) or \
+            if st is None or not keep_links or not writable(path) or \
                     exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
                 raise _no_temporary(exc, path, st is not None) from None
             # a writable file in a folder we cannot create files in: written in place, from a

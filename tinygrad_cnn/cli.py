@@ -755,9 +755,9 @@ def _train(args: argparse.Namespace) -> int:
                     raise WorkError(
                         f"could not save the checkpoint of epoch {epoch} to {out}: "
                         f"{exc.strerror or exc}; {kept}. The checkpoint of epoch {epoch} was "
-                        f"saved to {rescued} instead: once {out.parent} has room, move it back "
-                        f"(mv {shlex.quote(str(rescued))} {shlex.quote(str(out))}) and continue "
-                        f"with {PROG} train --resume {shlex.quote(str(out))}") from None
+                        f"saved to {rescued} instead; continue from it with {PROG} train "
+                        f"--resume {shlex.quote(str(rescued))} (the run goes on saving there; "
+                        f"move the file where you want it once {out} can be written)") from None
                 raise WorkError(f"could not save the checkpoint of epoch {epoch} to {out}: "
                                 f"{exc.strerror or exc}; {kept}") from None
             saved_epoch = epoch

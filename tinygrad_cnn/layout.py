@@ -78,7 +78,9 @@ def arrange(data: Any, name: str) -> Any:
     if name == "contiguous_format":
         return data.copy()
     if name == "preserve_format":
-        return data.copy(order="K")
+        from tinygrad_cnn.ops.movement import _dense
+
+        return data.copy(order="K" if _dense(data) else "C")
     order = _channels_last_order(data.ndim)
     xp_copy = data.transpose(order).copy()
     return xp_copy.transpose(np.argsort(order))

@@ -323,8 +323,11 @@ def _save(obj: Any, path: str | os.PathLike[str], *, fresh_mode: bool = False,
           keep_links: bool = True) -> None:
     """:func:`save`; ``fresh_mode``: the new file gets a new file's permissions, not those of the
     file it replaces (the command line's first save over an earlier run it keeps elsewhere);
-    ``keep_links=False``: a file with other hard links is replaced by a rename all the same (the
-    command line's own checkpoints: its hard-linked backup of an earlier run must keep that)."""
+    ``keep_links=False``: always a rename, never an in-place overwrite -- a file with other hard
+    links is replaced all the same (the command line's hard-linked backup of an earlier run must
+    keep that), and a folder where no new file can be made is an error (the command line then
+    saves the epoch elsewhere: a process killed during an overwrite would corrupt the only
+    checkpoint)."""
     if not isinstance(path, (str, os.PathLike)):
         if callable(getattr(path, "write", None)):
             _save_to_file_object(obj, path)
@@ -363,11 +366,23 @@ def _save_to_file_object(obj: Any, f: Any) -> None:
     ``obj`` cannot be saved); the file object stays open, positioned after it."""
     buffer = io.BytesIO()
     _savez(buffer, _entries(obj))
-    try:
-        f.write(buffer.getvalue())
-    except TypeError as exc:
-        raise TypeError(f"save: the file object ({type(f).__name__}) does not take bytes "
-                        f"({exc}); open it in binary mode ('wb')") from None
+    rest = memoryview(buffer.getvalue())
+    total = len(rest)
+    while rest:  # (a raw stream may take part of it: the rest goes after, never dropped)
+        try:
+            n = f.write(rest)
+        except TypeError as exc:
+            raise TypeError(f"save: the file object ({type(f).__name__}) does not take bytes "
+                            f"({exc}); open it in binary mode ('wb')") from None
+        except ValueError as exc:  # (a closed file)
+            raise ValueError(f"save: the file object ({type(f).__name__}) cannot be written: "
+                             f"{exc}") from None
+        if n is None or n <= 0:
+            raise BlockingIOError(errno.EAGAIN, f"save: the file object ({type(f).__name__}) "
+                                  f"took {total - len(rest):,} of the checkpoint's {total:,} "
+                                  "bytes and then no more (a non-blocking stream?); the "
+                                  "checkpoint in it is incomplete -- write to a blocking stream")
+        rest = rest[n:] if isinstance(n, int) else rest[len(rest):]
 
 
 def _replaceable(path: Path, target: Path) -> None:
@@ -476,18 +491,50 @@ def _load(path: Path) -> Any:
 
 
 def _load_file_object(f: Any) -> Any:
-    """``load(io.BytesIO(...))`` or an open file, as ``torch.load`` takes one: read from its
-    position to its end."""
+    """``load(io.BytesIO(...))`` or an open file, as ``torch.load`` takes one: the checkpoint
+    that starts at its position (the first of several written one after another); a seekable
+    file is left positioned just after it, as PyTorch's."""
+    try:
+        start = f.tell() if f.seekable() else None
+    except (AttributeError, OSError, ValueError):
+        start = None
     try:
         data = f.read()
     except OSError as exc:
         raise CheckpointError(f"the file object ({type(f).__name__}) cannot be read: "
                               f"{exc.strerror or exc}") from None
+    except ValueError as exc:  # (a closed file)
+        raise ValueError(f"load: the file object ({type(f).__name__}) cannot be read: "
+                         f"{exc}") from None
     if not isinstance(data, bytes):
         raise TypeError(f"load: the file object ({type(f).__name__}) gave "
                         f"{type(data).__name__}, not bytes; open it in binary mode ('rb')")
-    return _read_checkpoint(io.BytesIO(data), f"the file object ({type(f).__name__})", data[:4],
-                            len(data))
+    end = _first_archive_end(data)
+    if start is not None and end < len(data):
+        f.seek(start + end)
+    return _read_checkpoint(io.BytesIO(data[:end]), f"the file object ({type(f).__name__})",
+                            data[:4], end)
+
+
+def _first_archive_end(data: bytes) -> int:
+    """Where the zip archive that starts ``data`` ends: after the first end-of-central-directory
+    record whose central directory lies just before it (the same bytes inside an array's data do
+    not also point at a central directory there); the whole of ``data`` where none does."""
+    pos = 0
+    while (k := data.find(b"PK\x05\x06", pos)) >= 0:
+        if k + 22 <= len(data):
+            cd_size, cd_off, comment = struct.unpack("<IIH", data[k + 12:k + 22])
+            if 0xFFFFFFFF not in (cd_size, cd_off):
+                if cd_off + cd_size == k:
+                    return min(len(data), k + 22 + comment)
+            elif k >= 20 and data[k - 20:k - 16] == b"PK\x06\x07":  # (zip64: its record)
+                z64 = struct.unpack("<Q", data[k - 12:k - 4])[0]
+                if data[z64:z64 + 4] == b"PK\x06\x06":
+                    size64, off64 = struct.unpack("<QQ", data[z64 + 40:z64 + 56])
+                    if off64 + size64 == z64:
+                        return min(len(data), k + 22 + comment)
+        pos = k + 1
+    return len(data)
 
 
 def _read_checkpoint(source: Any, path: Any, head: bytes, size: int) -> Any:

@@ -388,6 +388,19 @@ class Embedding(Function):
         return GetItemBackward.apply(rows, key=(idx,), shape=ctx.weight_shape)
 
 
+def _dense(x: Any) -> bool:
+    """Whether ``x``'s elements fill its memory without gaps or repeats, in some order of its
+    dims (a transpose, a permutation): PyTorch's ``preserve_format`` keeps such a layout, and
+    lays out any other -- an ``expand``'s repeats, a strided slice -- in row-major order."""
+    dims = sorted((abs(st), n) for st, n in zip(x.strides, x.shape) if n > 1)
+    expect = x.itemsize
+    for st, n in dims:
+        if st != expect:
+            return False
+        expect *= n
+    return True
+
+
 class Clone(Function):
     """A copy that stays in the graph, laid out as the input (PyTorch's ``preserve_format``: a
     transposed tensor's clone is transposed too, so a later ``reshape`` copies in both libraries)
@@ -400,7 +413,7 @@ class Clone(Function):
             from tinygrad_cnn.layout import arrange
 
             return arrange(x, layout)
-        return x.copy() if contiguous else x.copy(order="K")
+        return x.copy() if contiguous or not _dense(x) else x.copy(order="K")
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:

@@ -1,19 +1,7 @@
-"""A test kit for your own ops: Hypothesis strategies for tensors, and ``check_function``.
-
-    from tinygrad_cnn.testing import check_function, tensors
-
-    check_function(MyOp.apply, shapes=[(3, 4)], torch_fn=torch.nn.functional.softplus)
-
-``check_function`` draws inputs of the given shapes (Hypothesis), and on each case runs
-``gradcheck``, ``gradgradcheck`` and -- given a PyTorch counterpart -- a comparison of values and
-gradients with PyTorch. A failure is shrunk to the smallest case Hypothesis finds and raised as
-:class:`CheckFunctionError` with that case, the report, and the seed that reproduces it.
-
-The strategies: :func:`tensors` (shapes, dtypes, values kept away from kinks or ties,
-non-contiguous views), :func:`broadcastable_tensors`, :func:`shapes`, :func:`dtypes`.
-
-Needs Hypothesis (``pip install hypothesis``); ``import tinygrad_cnn`` does not. A pytest plugin
-(``tinygrad_cnn.pytest_plugin``, installed with the package) adds a ``gradcheck`` fixture.
+"""The Hypothesis half of :mod:`tinygrad_cnn.testing` (its docstring tells how to use it): the
+strategies (:func:`tensors`, :func:`broadcastable_tensors`, :func:`shapes`, :func:`dtypes`) and
+:func:`check_function`. Needs Hypothesis (``pip install hypothesis``); ``import tinygrad_cnn``
+and ``testing.assert_close`` do not.
 """
 
 from __future__ import annotations

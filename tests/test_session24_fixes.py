@@ -577,3 +577,28 @@ def test_clone_of_an_expanded_tensor_is_row_major_as_pytorchs():
         a = lib.tensor(np.arange(24.0).reshape(2, 3, 4))
         assert a.permute(2, 0, 1).clone().stride() == (1, 12, 4)  # (a dense layout is kept)
         assert a[:, ::2].clone().stride() == (8, 4, 1)
+
+
+def test_a_view_taken_under_no_grad_cannot_be_changed_in_place_while_recording():
+    """(tester 04 F1: PyTorch refuses, we recorded it) -- and inside no_grad it still works."""
+    torch = pytest.importorskip("torch")
+    import tinygrad_cnn as tg
+
+    for change in (lambda v, y: v.mul_(y), lambda v, y: v.__setitem__(slice(0, 2), y),
+                   lambda v, y: v[0:1].add_(1)):
+        for lib in (tg, torch):
+            x = lib.tensor(np.array([0.5, -1.0, 2.0, 0.3]), requires_grad=True)
+            y = lib.tensor(np.array([0.7, 1.1]), requires_grad=True)
+            h = x * 2
+            with lib.no_grad():
+                v = h[1:3]
+            with pytest.raises(RuntimeError, match="no_grad mode"):
+                change(v, y)
+    x = tg.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    h = x * 2
+    with tg.no_grad():
+        v = h[0:2]
+        v.mul_(3)
+    assert h.tolist() == [6.0, 12.0, 6.0]
+    v2 = h[0:2]  # (taken with grad on: an ordinary view)
+    v2.mul_(tg.tensor([1.0, 1.0], requires_grad=True))

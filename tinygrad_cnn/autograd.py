@@ -710,6 +710,8 @@ class Function:
             counter = src._version_counter
             base = src if src._view is None else src._view[0]
             view = (base, base._grad_fn, src, cls, attrs)
+            made_without_grad = (src._requires_grad and not _state.grad_enabled) or \
+                "_no_grad_view" in src.__dict__
         else:
             counter = _counter_of(out, inputs, arrays) if cls._user else None
         aliased = counter is not None and view is None
@@ -718,6 +720,8 @@ class Function:
         if not requires or out.dtype.kind not in "fc":
             result = Tensor._make(out, False, None, counter)
             result._view = view
+            if view is not None and made_without_grad:  # (see Tensor._check_no_grad_view)
+                result.__dict__["_no_grad_view"] = True
             return result
         result = Tensor._make(out, True, ctx, counter)
         result._view = view

@@ -2666,6 +2666,8 @@ class Tensor:
                 self._function_view_error(name)
             other_requires = any(isinstance(o, Tensor) and o.requires_grad
                                  for o in (other if type(other) is tuple else (other,)))
+            if self._view is not None:
+                self._check_no_grad_view(name, other_requires)
             view = self._view
             if view is not None and (view[0].requires_grad or other_requires):
                 self._check_leaf(name, view[0], "a view of a leaf tensor")
@@ -2688,6 +2690,17 @@ class Tensor:
             ) from None
         self._version_counter[0] += 1
         return self
+
+    def _check_no_grad_view(self, name: str, other_requires: bool) -> None:
+        """PyTorch's rule: a view taken under ``no_grad()`` of a tensor that requires grad (or a
+        view of such a view) cannot be changed in place while gradients are recorded -- whether
+        the change should reach the base's gradient is ambiguous."""
+        if "_no_grad_view" in self.__dict__ and (self._view[0].requires_grad or other_requires):
+            raise RuntimeError(
+                f"{name}: this tensor (shape {self.shape}) is a view that was created in "
+                "no_grad mode (or a view of one), and it is being modified in place with grad "
+                "mode enabled, which is ambiguous and refused, as in PyTorch. Take the view "
+                "outside no_grad(), or change it inside no_grad() too")
 
     def _function_view_error(self, name: str) -> None:
         node = self.grad_fn
@@ -3430,6 +3443,8 @@ class Tensor:
         value_requires = isinstance(value, Tensor) and value.requires_grad
         if _state.grad_enabled and type(self) is _FunctionView and self.requires_grad:
             self._function_view_error("__setitem__")
+        if _state.grad_enabled and self._view is not None:
+            self._check_no_grad_view("__setitem__", value_requires)
         if _state.grad_enabled and (base.requires_grad or value_requires):
             self._check_leaf("__setitem__", base, "a leaf tensor" if base is self else
                              "a view of a leaf tensor")

@@ -602,3 +602,18 @@ def test_a_view_taken_under_no_grad_cannot_be_changed_in_place_while_recording()
     assert h.tolist() == [6.0, 12.0, 6.0]
     v2 = h[0:2]  # (taken with grad on: an ordinary view)
     v2.mul_(tg.tensor([1.0, 1.0], requires_grad=True))
+
+
+def test_save_and_load_name_a_file_in_the_path_and_a_nul_character(tmp_path):
+    """(tester 05 F6: 'the folder does not exist' for a path under a file; a NUL byte read as
+    'checkpoint not found')"""
+    import tinygrad_cnn as tg
+
+    (tmp_path / "file.py").write_text("x")
+    with pytest.raises(NotADirectoryError, match="file.py is a file, not a folder"):
+        tg.save({}, tmp_path / "file.py" / "x.npz")
+    with pytest.raises(ValueError, match="NUL character"):
+        tg.save({}, str(tmp_path / "a\0b.npz"))
+    with pytest.raises(ValueError, match="NUL character"):
+        tg.load(str(tmp_path / "a\0b.npz"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.py"]

@@ -337,6 +337,9 @@ def _save(obj: Any, path: str | os.PathLike[str], *, fresh_mode: bool = False,
     if not os.fspath(path):  # (Path("") is ".": the error named a folder nobody gave)
         raise FileNotFoundError(errno.ENOENT, "save: the path is empty; give a file path such "
                                 "as checkpoint.npz", "")
+    if "\0" in str(os.fspath(path)):
+        raise ValueError(f"save: the path {os.fspath(path)!r} holds a NUL character, which no "
+                         "file name can hold")
     if os.fspath(path).endswith(("/", os.sep)):  # (Path() would drop the slash; open refuses)
         raise IsADirectoryError(f"save: {os.fspath(path)} names a folder (it ends in a slash); "
                                 "give a file path such as checkpoint.npz")
@@ -345,6 +348,11 @@ def _save(obj: Any, path: str | os.PathLike[str], *, fresh_mode: bool = False,
         raise IsADirectoryError(f"save: {path} is a directory; give a file path such as "
                                 f"{path / 'checkpoint.npz'}")
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    blocker = next((p for p in target.parents if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, f"save: {blocker} is a file, not a folder, so "
+                                 f"{path} cannot be made under it; give a path in a folder",
+                                 str(path))
     if not target.parent.is_dir():  # (as torch.save: a typo in a folder name is not a new folder)
         raise FileNotFoundError(errno.ENOENT, f"save: the folder {target.parent} does not exist; "
                                 "create it first (os.makedirs)", str(path))
@@ -433,6 +441,9 @@ def load(path: str | os.PathLike[str], map_location: Any = None, *,
     if not isinstance(path, (str, os.PathLike)) and not reading:
         raise TypeError(f"load: path must be a file path (str or os.PathLike) or a binary file "
                         f"object open for reading, got {type(path).__name__}")
+    if not reading and "\0" in str(os.fspath(path)):
+        raise ValueError(f"load: the path {os.fspath(path)!r} holds a NUL character, which no "
+                         "file name can hold")
     if not reading and not os.fspath(path):  # (Path("") is ".": the error named a folder nobody gave)
         raise FileNotFoundError(errno.ENOENT, "load: the path is empty; give a checkpoint's "
                                 "file path", "")

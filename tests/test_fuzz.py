@@ -429,7 +429,28 @@ def _draw_step(data: Any, m: Machine) -> tuple[str, Callable[[Any, list[Any]], A
     i = data.draw(st.integers(0, n - 1), label="register")
     shape = m.shape(i)
     kind = data.draw(st.sampled_from(["op", "op", "view", "view", "inplace", "inplace", "setitem",
-                                      "reduce", "twice"]), label="step")
+                                      "reduce", "twice", "layout"]), label="step")
+    if kind == "layout" and len(shape) >= 2:
+        # a new tensor whose memory order is not C's (or is, where PyTorch's is): what a later
+        # reshape of it shares, and so what an in-place change through that reaches
+        a, b = data.draw(st.lists(st.integers(0, len(shape) - 1), min_size=2, max_size=2,
+                                  unique=True), label="dims")
+        how = data.draw(st.sampled_from(["relaid", "zeros_like", "full_like", "flip", "cat",
+                                         "stack", "masked_fill", "clone", "mixed"]), label="how")
+        fs = {"relaid": lambda lib, t: t.transpose(a, b).contiguous().transpose(a, b),
+              "zeros_like": lambda lib, t: lib.t.zeros_like(t.transpose(a, b)),
+              "full_like": lambda lib, t: lib.t.full_like(t.transpose(a, b), 0.5),
+              "flip": lambda lib, t: t.transpose(a, b).flip(0),
+              "cat": lambda lib, t: lib.t.cat([t.transpose(a, b), t.transpose(a, b)], a),
+              "stack": lambda lib, t: lib.t.stack([t.transpose(a, b), t], 0),
+              "masked_fill": lambda lib, t: t.transpose(a, b).masked_fill(t.transpose(a, b) > 0,
+                                                                           0.5),
+              "clone": lambda lib, t: t.transpose(a, b).clone(),
+              "mixed": lambda lib, t: t.transpose(a, b) + t.transpose(a, b).contiguous()}
+        fn = fs[how]
+        return f"{how}(r{i}, {a}, {b})", lambda lib, r: fn(lib, r[i]), True
+    if kind == "layout":
+        kind = "view"
     if kind == "op":
         name, s = data.draw(st.sampled_from(PROGRAM_OPS), label="op")
         m.smooth &= s.smooth
@@ -617,6 +638,14 @@ def _check(m: Machine, ours: Any, theirs: Any, dtype: str, factor: float, what: 
             raise
 
 
+def _layout(t: Any) -> tuple[int, ...] | None:
+    """``t``'s strides where they matter (dims longer than 1; None for an empty tensor)."""
+    shape = tuple(t.shape)
+    if 0 in shape:
+        return None
+    return tuple(s for n, s in zip(shape, t.stride()) if n != 1)
+
+
 def _compare_program(m: Machine, rng: np.random.Generator, dtype: str, second: bool) -> None:
     weights = {k: rng.standard_normal(m.shape(k)) for k, t in enumerate(m.theirs)
                if t.requires_grad}
@@ -629,6 +658,10 @@ def _compare_program(m: Machine, rng: np.random.Generator, dtype: str, second: b
 
     for k, (o, t) in enumerate(zip(m.ours, m.theirs)):
         assert _dtype_name(o) == _dtype_name(t), f"r{k}: dtype {o.dtype}, PyTorch {t.dtype}"
+        # the memory layout: where it differs, a later reshape is a view in one library and a
+        # copy in the other, and an in-place change through it reaches different tensors
+        assert _layout(o) == _layout(t), (
+            f"r{k}: strides {o.stride()}, PyTorch {t.stride()} (shape {tuple(t.shape)})")
         _check(m, o, t, dtype, 8, f"value of r{k}",
                lambda k=k: truth()[0][k] if truth() is not None else None)
         assert o.requires_grad == t.requires_grad, (

@@ -604,6 +604,11 @@ class Function:
     #: the result is made C-contiguous, as PyTorch's reductions, scans and softmax give theirs (a
     #: later ``reshape``/``view`` of it then shares memory in both libraries, not a copy in one)
     contiguous: ClassVar[bool] = False
+    #: an elementwise op: its result is laid out in memory as PyTorch's TensorIterator lays out
+    #: its own (the inputs' order of strides, the first input deciding where they disagree; numpy
+    #: prefers C order there), so that a later ``reshape`` is a view or a copy in both libraries
+    #: alike -- and an in-place change through it reaches the same tensors (set in ``ops``)
+    pointwise: ClassVar[bool] = False
     #: the VJP selects or scatters ``g`` by where the input lies (relu, the pools): PyTorch's
     #: formula reads the input (``"output"``: relu's reads its output), so under ``create_graph``
     #: the gradient depends on it with zero derivative -- the engine links it (:class:`ZeroLink`)
@@ -699,6 +704,13 @@ class Function:
             old, out = out, out.copy()  # (C order; ascontiguousarray would make a 0-d result 1-d)
             if ctx._to_save:  # a saved output is the copy: the output tensor, linked to the graph
                 ctx._to_save = tuple(out if a is old else a for a in ctx._to_save)
+        elif cls.pointwise and out.ndim > 1:
+            for a in arrays:
+                if a.ndim > 1 and not a.flags.c_contiguous:  # (all C order: numpy's is PyTorch's)
+                    old, out = out, _pointwise_layout(out, arrays, xp)
+                    if ctx._to_save and out is not old:
+                        ctx._to_save = tuple(out if s is old else s for s in ctx._to_save)
+                    break
         view = None
         a0 = arrays[0] if cls.is_view else None
         if a0 is not None and (_views(out, a0) or xp.may_share_memory(out, a0)
@@ -755,6 +767,69 @@ class Function:
         if _flags.anomaly and _flags.anomaly_check:
             _check_forward(ctx, arrays, result)
         return result
+
+
+def _pointwise_layout(out: Any, arrays: Sequence[Any], xp: Any) -> Any:
+    """``out`` (an elementwise op's result) in the memory order PyTorch's TensorIterator gives
+    it (:func:`torch_order`): ``out`` itself where it is already laid out so, a copy otherwise."""
+    shape = out.shape
+    perm = torch_order(shape, arrays)
+    step = out.itemsize
+    for d in perm:
+        if shape[d] > 1 and out.strides[d] != step:
+            new = empty_in_order(shape, out.dtype, perm, xp)
+            new[...] = out
+            return new
+        step *= shape[d]
+    return out
+
+
+def torch_order(shape: tuple[int, ...], arrays: Sequence[Any]) -> list[int]:
+    """The dims of a new array of ``shape``, fastest first, in the order PyTorch lays out the
+    result of an elementwise op over ``arrays`` (TensorIterator) and a ``preserve_format`` copy
+    of one array (``empty_like``, ``clone``: ``infer_dense_strides``): sorted by the arrays'
+    strides -- the first array whose strides differ for two dims decides, dims an array
+    broadcasts (stride 0) do not count for it, equal strides put the smaller dim first -- and
+    in C order where nothing decides."""
+    nd = len(shape)
+    strides = []
+    for a in arrays:
+        if a.ndim == 0:
+            continue
+        pad = nd - a.ndim
+        strides.append((0,) * pad + tuple(0 if n == 1 and shape[pad + k] != 1 else s
+                                          for k, (n, s) in enumerate(zip(a.shape, a.strides))))
+
+    def order(d0: int, d1: int) -> int:  # 1: d0 goes after d1 (PyTorch's should_swap)
+        for st in strides:
+            s0, s1 = st[d0], st[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 != s1:
+                return 1 if s0 > s1 else -1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+
+    perm = list(range(nd - 1, -1, -1))  # insertion sort with ambiguous pairs, as PyTorch's
+    for i in range(1, nd):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = order(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    return perm
+
+
+def empty_in_order(shape: tuple[int, ...], dtype: Any, perm: Sequence[int], xp: Any) -> Any:
+    """An uninitialised array of ``shape`` whose dims lie in memory in order ``perm`` (fastest
+    first)."""
+    slow = list(perm[::-1])
+    return xp.empty(tuple(shape[d] for d in slow), dtype).transpose(
+        tuple(slow.index(d) for d in range(len(shape))))
 
 
 def _call_forward(cls: Any, ctx: Context, args: Sequence[Any], attrs: dict[str, Any]) -> Any:

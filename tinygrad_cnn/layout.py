@@ -78,9 +78,9 @@ def arrange(data: Any, name: str) -> Any:
     if name == "contiguous_format":
         return data.copy()
     if name == "preserve_format":
-        from tinygrad_cnn.ops.movement import _dense
+        from tinygrad_cnn.ops.movement import copy_preserving
 
-        return data.copy(order="K" if _dense(data) else "C")
+        return data.copy() if data.ndim < 2 else copy_preserving(data)
     order = _channels_last_order(data.ndim)
     xp_copy = data.transpose(order).copy()
     return xp_copy.transpose(np.argsort(order))

@@ -4310,27 +4310,53 @@ def _full(shape: Any, fill_value: Any, dtype: DTypeLike, device: str | None,
     return _factory(lambda xp: xp.full(s, value), dt, device, requires_grad)
 
 
-def _like_format(input: Any, memory_format: Any, op: str) -> None:
-    """``*_like``'s ``memory_format`` (PyTorch's argument, default ``preserve_format``): checked,
-    and otherwise without effect -- the new tensor's values do not depend on its layout."""
-    if memory_format is not None:
-        from tinygrad_cnn import layout
+def _like_format(input: Any, memory_format: Any, op: str) -> str:
+    """``*_like``'s ``memory_format`` (PyTorch's argument, default ``preserve_format``), checked:
+    its name (see :func:`_like_layout`)."""
+    if memory_format is None:
+        return "preserve_format"
+    from tinygrad_cnn import layout
 
-        layout.resolve(memory_format, op, getattr(input, "ndim", None))
+    return layout.resolve(memory_format, op, getattr(input, "ndim", None))
+
+
+def _like_layout(result: Tensor, input: Any, fmt: str) -> Tensor:
+    """``result`` (a new tensor of ``input``'s shape, made in C order) laid out in memory as
+    PyTorch lays out ``*_like``'s: in ``input``'s order of strides (``preserve_format``), or
+    the format asked for -- so that a later ``view`` works or fails, and ``reshape`` shares
+    memory or copies, as in PyTorch. The values do not change."""
+    data, like = result._data, getattr(input, "_data", None)
+    if data.ndim < 2 or like is None or like.shape != data.shape or fmt == "contiguous_format":
+        return result
+    from tinygrad_cnn import layout
+    from tinygrad_cnn.autograd import empty_in_order, torch_order
+
+    if fmt == "preserve_format":
+        if like.flags.c_contiguous:
+            return result
+        perm = torch_order(like.shape, (like,))
+        if perm == list(range(like.ndim - 1, -1, -1)):
+            return result
+        new = empty_in_order(like.shape, data.dtype, perm, array_module(data))
+        new[...] = data
+    else:
+        new = layout.arrange(data, fmt)
+    result._data = new
+    return result
 
 
 def zeros_like(input: Tensor, dtype: DTypeLike = None, requires_grad: bool = False, *,
                device: str | None = None, memory_format: Any = None) -> Tensor:
-    _like_format(input, memory_format, "zeros_like")
+    fmt = _like_format(input, memory_format, "zeros_like")
     args = _new_args(_tensor_arg(input, "zeros_like", "input"), dtype, device, requires_grad)
-    return zeros(input.shape, **args)
+    return _like_layout(zeros(input.shape, **args), input, fmt)
 
 
 def ones_like(input: Tensor, dtype: DTypeLike = None, requires_grad: bool = False, *,
               device: str | None = None, memory_format: Any = None) -> Tensor:
-    _like_format(input, memory_format, "ones_like")
+    fmt = _like_format(input, memory_format, "ones_like")
     args = _new_args(_tensor_arg(input, "ones_like", "input"), dtype, device, requires_grad)
-    return ones(input.shape, **args)
+    return _like_layout(ones(input.shape, **args), input, fmt)
 
 
 def _arange_number(value: Any, what: str) -> int | float:
@@ -4407,20 +4433,22 @@ def rand_like(input: Tensor, *, generator: Any = None, dtype: DTypeLike = None,
               device: str | None = None, requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Uniform samples in [0, 1) of ``input``'s shape (and dtype and device, unless given), from
     ``generator`` (PyTorch's argument) or the default generator."""
-    _like_format(input, memory_format, "rand_like")
+    fmt = _like_format(input, memory_format, "rand_like")
     args = _new_args(_tensor_arg(input, "rand_like", "input"), dtype, device, requires_grad)
-    return rand(input.shape, generator=generator,
+    made = rand(input.shape, generator=generator,
                 **{**args, "dtype": _random_dtype(args["dtype"], "rand_like")})
+    return _like_layout(made, input, fmt)
 
 
 def randn_like(input: Tensor, *, generator: Any = None, dtype: DTypeLike = None,
                device: str | None = None, requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Standard normal samples of ``input``'s shape (and dtype and device, unless given), from
     ``generator`` (PyTorch's argument) or the default generator."""
-    _like_format(input, memory_format, "randn_like")
+    fmt = _like_format(input, memory_format, "randn_like")
     args = _new_args(_tensor_arg(input, "randn_like", "input"), dtype, device, requires_grad)
-    return randn(input.shape, generator=generator,
+    made = randn(input.shape, generator=generator,
                  **{**args, "dtype": _random_dtype(args["dtype"], "randn_like")})
+    return _like_layout(made, input, fmt)
 
 
 def _random_dtype(dtype: DTypeLike, where: str) -> DTypeLike:
@@ -4510,17 +4538,17 @@ def full_like(input: Tensor, fill_value: Any, *, dtype: DTypeLike = None,
               device: str | None = None, requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """A tensor of ``input``'s shape (and dtype and device, unless given) filled with
     ``fill_value``."""
-    _like_format(input, memory_format, "full_like")
+    fmt = _like_format(input, memory_format, "full_like")
     args = _new_args(_tensor_arg(input, "full_like", "input"), dtype, device, requires_grad)
-    return _full(input.shape, fill_value, where="full_like", **args)
+    return _like_layout(_full(input.shape, fill_value, where="full_like", **args), input, fmt)
 
 
 def empty_like(input: Tensor, *, dtype: DTypeLike = None, device: str | None = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Zeros of ``input``'s shape: this engine never hands out uninitialised memory."""
-    _like_format(input, memory_format, "empty_like")
+    fmt = _like_format(input, memory_format, "empty_like")
     args = _new_args(_tensor_arg(input, "empty_like", "input"), dtype, device, requires_grad)
-    return zeros(input.shape, **args)
+    return _like_layout(zeros(input.shape, **args), input, fmt)
 
 
 def eye(n: int, m: int | None = None, *, dtype: DTypeLike = None, device: str | None = None,

@@ -418,7 +418,10 @@ def masked_fill(input: Tensor, mask: Any, value: Any, *, where: str = "masked_fi
         v = value.to(input.dtype)
     else:
         v = Tensor._make(_scalar(value, input, where))
-    return _where(m, v, input)
+    out = _where(m, v, input)
+    if not out._data.flags.c_contiguous:  # PyTorch's result is a C-order clone, filled in place
+        out._data = array_module(out._data).ascontiguousarray(out._data)  # (where saves no array)
+    return out
 
 
 _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")

@@ -490,7 +490,8 @@ def _scaled_sum(where: str, input: Any, product: Tensor, beta: Any, alpha: Any) 
         if input.requires_grad and _state.grad_enabled:
             out = ZeroLink.apply(out, input)  # (a zero gradient for input, as PyTorch's)
     else:
-        out = (input if beta == 1 else input * beta) + out
+        # (the product first: the sum is laid out in memory as it is, as PyTorch's is)
+        out = out + (input if beta == 1 else input * beta)
     return out
 
 

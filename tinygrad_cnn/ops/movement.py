@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, Function, _state
+from tinygrad_cnn.autograd import Context, Function, _state, empty_in_order, torch_order
 from tinygrad_cnn.backend import add_at, array_module, like, to_device
 from tinygrad_cnn.tensor import Tensor
 
@@ -244,6 +244,12 @@ class PadBackward(Function):
         return Pad.apply(gg, pad=ctx.attrs["pad"], mode=ctx.attrs["mode"])
 
 
+def _channels_last(a: Any) -> bool:
+    """Whether 4-d array ``a`` lies in memory as (N, H, W, C) and not also in C order (PyTorch's
+    ``suggest_memory_format``)."""
+    return not a.flags.c_contiguous and a.transpose(0, 2, 3, 1).flags.c_contiguous
+
+
 class Cat(Function):
     """Tensors joined along an existing ``dim``. VJP: ``g`` cut back into the inputs' pieces
     along ``dim`` (a slice each)."""
@@ -252,7 +258,16 @@ class Cat(Function):
     def forward(ctx: Context, *xs: Any, dim: int = 0) -> Any:
         ctx.dim = dim
         ctx.bounds = [0, *itertools.accumulate(x.shape[dim] for x in xs)]
-        return array_module(xs[0]).concatenate(xs, axis=dim)
+        out = array_module(xs[0]).concatenate(xs, axis=dim)
+        # PyTorch's layout: channels-last where every input is a channels-last 4-d array, C
+        # order otherwise (numpy keeps the inputs' order: a later reshape would share memory in
+        # one library and copy in the other)
+        if out.flags.c_contiguous or out.ndim != 4:
+            return out if out.flags.c_contiguous else array_module(out).ascontiguousarray(out)
+        if all(x.ndim == 4 and _channels_last(x) for x in xs):
+            return out if _channels_last(out) else out.transpose(0, 2, 3, 1).copy().transpose(
+                0, 3, 1, 2)
+        return array_module(out).ascontiguousarray(out)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:
@@ -270,6 +285,8 @@ class Cat(Function):
 class Stack(Function):
     """Tensors joined along a new ``dim``. VJP: ``g[..., i, ...]`` (index ``i`` of ``dim``) to
     input ``i``."""
+
+    contiguous = True  # (as PyTorch's: C order, whatever the inputs' layout)
 
     @staticmethod
     def forward(ctx: Context, *xs: Any, dim: int = 0) -> Any:
@@ -388,17 +405,13 @@ class Embedding(Function):
         return GetItemBackward.apply(rows, key=(idx,), shape=ctx.weight_shape)
 
 
-def _dense(x: Any) -> bool:
-    """Whether ``x``'s elements fill its memory without gaps or repeats, in some order of its
-    dims (a transpose, a permutation): PyTorch's ``preserve_format`` keeps such a layout, and
-    lays out any other -- an ``expand``'s repeats, a strided slice -- in row-major order."""
-    dims = sorted((abs(st), n) for st, n in zip(x.strides, x.shape) if n > 1)
-    expect = x.itemsize
-    for st, n in dims:
-        if st != expect:
-            return False
-        expect *= n
-    return True
+def copy_preserving(x: Any) -> Any:
+    """A copy of array ``x`` laid out as PyTorch's ``preserve_format`` lays out a copy: in
+    ``x``'s order of strides, dense (``infer_dense_strides``: a transposed slice's copy is
+    transposed too; an ``expand``'s repeats are not kept)."""
+    out = empty_in_order(x.shape, x.dtype, torch_order(x.shape, (x,)), array_module(x))
+    out[...] = x
+    return out
 
 
 class Clone(Function):
@@ -413,7 +426,9 @@ class Clone(Function):
             from tinygrad_cnn.layout import arrange
 
             return arrange(x, layout)
-        return x.copy() if contiguous or not _dense(x) else x.copy(order="K")
+        if contiguous or x.ndim < 2 or x.flags.c_contiguous:
+            return x.copy()
+        return copy_preserving(x)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:

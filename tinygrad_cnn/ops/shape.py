@@ -47,7 +47,8 @@ class Flip(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, dims: tuple[int, ...] = ()) -> Any:
         ctx.dims = dims
-        return array_module(x).flip(x, dims).copy() if dims else x.copy()
+        # (order K: the input's layout, as PyTorch's flip keeps it)
+        return array_module(x).flip(x, dims).copy(order="K") if dims else x.copy(order="K")
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:

@@ -247,6 +247,9 @@ BAD = [
     (["train", "--seed", "\u0663"], "--seed", "integer from 0 to"),  # an Arabic-Indic 3
     (["train", "--lr", "-1"], "--lr", "number > 0"),
     (["train", "--lr", "nan"], "--lr", "number > 0"),
+    (["train", "--lr", "-inf"], "--lr", "number > 0"),  # (argparse reads -inf as an option)
+    (["train", "--lr", "-NaN"], "--lr", "number > 0"),
+    (["train", "--epochs", "-Infinity"], "--epochs", "integer >= 1"),
     (["train", "--lr", "0"], "--lr", "number > 0"),
     (["train", "--device", "tpu"], "--device", "cpu, cuda"),
     (["train", "--batch-size", "0"], "--batch-size", "integer >= 1"),

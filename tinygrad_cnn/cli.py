@@ -1225,13 +1225,30 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+_NEGATIVE_NON_FINITE = ("-inf", "-infinity", "-nan")
+
+
+def _joined_non_finite(argv: Sequence[str]) -> list[str]:
+    """``argv`` with ``--flag -inf`` written ``--flag=-inf``: argparse reads a value that starts
+    with ``-`` and is no plain number as another option ("expected one argument"); so joined, the
+    flag's own check names the value it refuses."""
+    out: list[str] = []
+    for a in argv:
+        if a.lower() in _NEGATIVE_NON_FINITE and out and out[-1].startswith("--") and \
+                "=" not in out[-1]:
+            out[-1] = f"{out[-1]}={a}"
+        else:
+            out.append(a)
+    return out
+
+
 def main(argv: Sequence[str] | None = None, *, _whole_process: bool = False) -> int:
     """Run one command (``argv``: the arguments after ``python -m tinygrad_cnn``) and return its
     exit status. Called from a program (a notebook, a test), it gives back the SIGINT and SIGTERM
     handlers it found; ``python -m tinygrad_cnn`` keeps its own until the process ends (a flood of
     SIGTERMs then still ends it with status 143, not killed)."""
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(_joined_non_finite(sys.argv[1:] if argv is None else argv))
     except KeyboardInterrupt:  # (a Ctrl-C while the arguments are read: nothing began)
         _say("", "interrupted", stream=sys.stderr)
         return 130

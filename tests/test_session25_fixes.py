@@ -1,0 +1,141 @@
+"""Session 25: what outside testers and the differential fuzzer found, each against PyTorch.
+
+Memory layouts (issue 12): where a result's memory order differs from PyTorch's, a later
+``reshape`` is a view in one library and a copy in the other, so an in-place change through it
+reaches different tensors -- a silently different value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+
+torch = pytest.importorskip("torch")
+
+
+def _strides(t) -> tuple[int, ...]:
+    return tuple(s for n, s in zip(t.shape, t.stride()) if n != 1)
+
+
+A = np.arange(24, dtype=np.float32).reshape(2, 3, 4) - 7.5
+
+LAYOUT_CASES = {
+    "mixed operands: the first decides": lambda m, x: x.transpose(0, 2) + x.transpose(0, 2).contiguous(),
+    "C first, transposed second": lambda m, x: x.transpose(0, 2).contiguous() * x.transpose(0, 2),
+    "broadcast operand": lambda m, x: x.permute(2, 0, 1) * x[0:1, 0:1, :].permute(2, 0, 1),
+    "unary of a transpose": lambda m, x: x.transpose(0, 2).exp(),
+    "zeros_like": lambda m, x: m.zeros_like(x.transpose(0, 2)),
+    "ones_like": lambda m, x: m.ones_like(x.transpose(0, 2)),
+    "full_like": lambda m, x: m.full_like(x.transpose(0, 2), 3.0),
+    "empty_like": lambda m, x: m.empty_like(x.transpose(0, 2)),
+    "randn_like": lambda m, x: m.randn_like(x.transpose(0, 2)),
+    "zeros_like contiguous_format": lambda m, x: m.zeros_like(
+        x.transpose(0, 2), memory_format=m.contiguous_format),
+    "zeros_like channels_last": lambda m, x: m.zeros_like(
+        x.reshape(1, 2, 3, 4), memory_format=m.channels_last),
+    "flip": lambda m, x: x.transpose(0, 2).flip(0),
+    "cat: C order": lambda m, x: m.cat([x.transpose(0, 2), x.transpose(0, 2)], 0),
+    "cat of channels-last": lambda m, x: m.cat(
+        [x.reshape(1, 2, 3, 4).contiguous(memory_format=m.channels_last)] * 2, 0),
+    "stack: C order": lambda m, x: m.stack([x.transpose(0, 2), x.transpose(0, 2)], 0),
+    "masked_fill: C order": lambda m, x: x.transpose(0, 2).masked_fill(x.transpose(0, 2) > 3, 0.0),
+    "addmm: the product's order": lambda m, x: m.addmm(x[0, :, :3].t().contiguous().t(),
+                                                     x[1, :, :3], x[0, :, :3]),
+}
+
+
+@pytest.mark.parametrize("case", list(LAYOUT_CASES))
+def test_results_are_laid_out_in_memory_as_pytorch_lays_out_its_own(case):
+    f = LAYOUT_CASES[case]
+    ours = f(tg, tg.tensor(A))
+    theirs = f(torch, torch.tensor(A))
+    assert _strides(ours) == _strides(theirs), (ours.stride(), theirs.stride())
+    if case not in ("randn_like", "empty_like"):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("case", ["mixed operands: the first decides", "flip",
+                                  "masked_fill: C order", "cat: C order"])
+def test_an_in_place_change_through_a_reshape_reaches_what_it_reaches_in_pytorch(case):
+    """The consequence that is a value: ``reshape`` shares memory only where the layout lets
+    it, and the in-place ``add_`` through it then changes the tensor itself or only a copy."""
+    f = LAYOUT_CASES[case]
+    results = []
+    for m in (tg, torch):
+        x = m.tensor(A, requires_grad=True)
+        y = f(m, x * 1)
+        r = y.reshape(-1)
+        r.add_(100.0)
+        loss = (y * y).sum() + (r * 2).sum()
+        loss.backward()
+        results.append((y.detach().numpy().copy(), x.grad.numpy().copy()))
+    np.testing.assert_allclose(results[0][0], results[1][0])
+    np.testing.assert_allclose(results[0][1], results[1][1])
+
+
+def test_the_layout_of_a_pointwise_result_does_not_change_its_gradients():
+    x = tg.tensor(A.astype(np.float64), requires_grad=True)
+    xt = torch.tensor(A.astype(np.float64), requires_grad=True)
+    for m, t in ((tg, x), (torch, xt)):
+        a = t.transpose(0, 2)
+        y = (a * a.contiguous()).sigmoid() + a.exp()
+        g, = (m.autograd.grad if m is torch else tg.grad)((y * y).sum(), [t], create_graph=True)
+        (g.sum()).backward()
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-12)
+
+
+# ------------------------------------------------------------------------------ out= (issue 14)
+def _both(f):
+    """``f(lib)`` in both libraries: (ours, theirs) results or the error class names."""
+    got = []
+    for m in (tg, torch):
+        try:
+            got.append(f(m))
+        except (RuntimeError, TypeError) as exc:
+            got.append(type(exc).__name__)
+    return got
+
+
+OUT_CASES = {
+    "add into an empty out": lambda m: m.add(m.tensor([1., 2]), m.tensor([3., 4]), out=m.empty(0)),
+    "cat": lambda m: m.cat([m.tensor([1., 2]), m.tensor([3.])], out=m.zeros(3)),
+    "sum over a dim": lambda m: m.sum(m.ones(2, 3), 1, out=m.zeros(2)),
+    "a float result into int64": lambda m: m.mul(m.tensor([1.5]), 2, out=m.zeros(1, dtype=m.int64)),
+    "a bool result into float": lambda m: m.gt(m.tensor([1., 3]), 2, out=m.zeros(2)),
+    "an int result into float": lambda m: m.add(m.tensor([1, 2]), 3, out=m.zeros(2)),
+    "a factory takes out's dtype": lambda m: m.arange(4, out=m.empty(0, dtype=m.int64)),
+    "zeros into float64": lambda m: m.zeros(2, 2, out=m.ones(0, dtype=m.float64)),
+    "an input that requires grad": lambda m: m.exp(m.ones(2, requires_grad=True), out=m.empty(2)),
+    "matmul": lambda m: m.matmul(m.ones(2, 3), m.ones(3, 4), out=m.empty(0)),
+    "where": lambda m: m.where(m.tensor([True, False]), m.tensor([1., 2]), m.tensor([3., 4]),
+                               out=m.empty(2)),
+}
+
+
+@pytest.mark.parametrize("case", list(OUT_CASES))
+def test_out_writes_the_result_into_the_tensor_given_as_pytorch_does(case):
+    ours, theirs = _both(OUT_CASES[case])
+    if isinstance(theirs, str):
+        assert ours == theirs
+        return
+    assert ours.dtype == tg.tensor(theirs.numpy()).dtype
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_out_returns_out_itself_and_a_view_out_changes_its_base():
+    base = tg.zeros(2, 3)
+    out = base[1]
+    r = tg.add(tg.ones(3), 1, out=out)
+    assert r is out
+    np.testing.assert_array_equal(base.numpy(), [[0, 0, 0], [2, 2, 2]])
+    with pytest.raises(RuntimeError, match="cannot be resized"):
+        tg.add(tg.ones(2), 1, out=base[0])
+
+
+def test_out_of_another_shape_is_resized_with_pytorch_s_warning():
+    out = tg.zeros(5)
+    with pytest.warns(UserWarning, match="was resized since it had shape"):
+        tg.mul(tg.ones(2), 3, out=out)
+    assert out.shape == (2,) and out.tolist() == [3.0, 3.0]

@@ -139,3 +139,104 @@ def test_out_of_another_shape_is_resized_with_pytorch_s_warning():
     with pytest.warns(UserWarning, match="was resized since it had shape"):
         tg.mul(tg.ones(2), 3, out=out)
     assert out.shape == (2,) and out.tolist() == [3.0, 3.0]
+
+
+# ------------------------------------------------------------------------------ outside testers
+def test_logit_s_gradient_at_minus_zero_is_plus_inf_as_pytorch_s():
+    grads = []
+    for m in (tg, torch):
+        x = m.tensor([-0.0, 0.0, 0.3, 1.0, -1.0], requires_grad=True)
+        m.logit(x).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
+@pytest.mark.parametrize("name,arg", [("sgn_", None), ("arcsin_", None), ("arccos_", None),
+                                      ("arctan_", None), ("arcsinh_", None), ("arctanh_", None),
+                                      ("arccosh_", "above1"), ("ldexp_", "tensor"),
+                                      ("nextafter_", "tensor")])
+def test_the_in_place_forms_of_the_aliases_exist_and_match_pytorch(name, arg):
+    got = []
+    for m in (tg, torch):
+        y = m.tensor([1.5, 2.0, 3.0] if arg == "above1" else [-0.5, 0.25, 0.0]) * 1
+        r = getattr(y, name)(m.tensor([1.0, 2.0, -3.0])) if arg == "tensor" else getattr(y, name)()
+        assert r is y
+        got.append(y.numpy().copy())
+    np.testing.assert_allclose(got[0], got[1], rtol=1e-6)
+
+
+def test_lerp_of_three_0d_operands_promotes_with_the_weight():
+    for m in (tg, torch):
+        f64, half = m.float64, m.float16
+        r1 = m.lerp(m.tensor(0.5), m.tensor(1.0), m.tensor(0.3, dtype=f64))
+        r2 = m.lerp(m.tensor(0.5, dtype=half), m.tensor(1.0, dtype=half), m.tensor(0.3))
+        r3 = m.lerp(m.tensor([0.5]), m.tensor([1.0]), m.tensor(0.3, dtype=f64))
+        assert [str(r.dtype).replace("torch.", "") for r in (r1, r2, r3)] == [
+            "float64", "float32", "float32"]
+
+
+def test_a_function_may_return_values_that_are_no_arrays_with_its_outputs():
+    class Count(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return "note", x * 2, None, x * 3, 7
+
+        @staticmethod
+        def backward(ctx, g0, g1, g2, g3, g4):
+            assert g0 is None and g2 is None and g4 is None
+            return g1 * 2 + g3 * 3
+
+    class One(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, 7
+
+        @staticmethod
+        def backward(ctx, g, n):
+            assert n is None
+            return g * 2
+
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    note, y, none, z, seven = Count.apply(x)
+    assert (note, none, seven) == ("note", None, 7)
+    (y.sum() + z.sum()).backward()
+    assert x.grad.tolist() == [5.0, 5.0]
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y, n = One.apply(x)
+    assert n == 7
+    y.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+    assert tg.gradcheck(lambda t: One.apply(t)[0], (tg.tensor([1.0, 2.0], dtype=tg.float64,
+                                                               requires_grad=True),))
+
+
+def test_tensor_of_a_tensor_is_an_alias_with_its_history_as_in_pytorch():
+    results = []
+    for m in (tg, torch):
+        x = m.ones(2, requires_grad=True)
+        y = m.Tensor(x * 2)
+        (y.sum() + x.sum()).backward()
+        a = m.tensor([1.0, 2.0])
+        b = m.Tensor(a)
+        b.add_(1)
+        results.append((x.grad.numpy().copy(), a.numpy().copy(), a._version))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    assert results[0][2] == results[1][2] == 1
+    c = tg.Tensor(tg.tensor([1.0]), dtype=tg.float64)  # (our extension: with arguments, a copy)
+    assert c.dtype == np.float64
+
+
+def test_fill_with_a_0d_tensor_casts_it_as_pytorch_does():
+    for m in (tg, torch):
+        assert m.zeros(2, dtype=m.uint8).fill_(m.tensor(-1.25)).tolist() == [255, 255]
+        assert m.zeros(2, dtype=m.int8).fill_(m.tensor(169, dtype=m.uint8)).tolist() == [-87, -87]
+    with pytest.raises(RuntimeError, match="uint8"):
+        tg.zeros(2, dtype=tg.uint8).fill_(-1.25)  # (a Python number is range-checked)
+
+
+def test_real_is_the_tensor_itself_and_imag_pytorch_s_error():
+    t = tg.tensor([1.0, 2.0])
+    assert t.real is t
+    with pytest.raises(RuntimeError, match="non-complex"):
+        t.imag  # noqa: B018

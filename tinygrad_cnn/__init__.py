@@ -389,8 +389,8 @@ from tinygrad_cnn.tensor import LEGACY_TYPES as _LEGACY_TYPES  # noqa: E402
 globals().update(_LEGACY_TYPES)  # FloatTensor, LongTensor, ... (PyTorch's legacy types)
 from tinygrad_cnn import _out  # noqa: E402  (out=: PyTorch's keyword on these functions)
 
-for _name in (*_out.COMPUTED, *_out.FACTORIES):
-    if _name in globals():
+for _name in (*_out.COMPUTED, *_out.FACTORIES):  # (functions.py's have it already)
+    if _name in globals() and not hasattr(globals()[_name], "__wrapped_out__"):
         globals()[_name] = _out.with_out(globals()[_name], _name, _name in _out.FACTORIES)
 del _name
 #: the class of every dtype here (numpy's): ``isinstance(x.dtype, tinygrad_cnn.dtype)``

@@ -693,6 +693,8 @@ class Function:
         else:
             out = cls.forward(ctx, *arrays, **attrs)
         if type(out) is tuple or ctx.special is not None:
+            if cls._user and type(out) is tuple and any(_passed_through(o) for o in out):
+                return _apply_passthrough(cls, ctx, inputs, arrays, out, requires, attrs)
             return _apply_general(cls, ctx, inputs, arrays, out, requires, attrs)
         if type(out) is np.ndarray:
             xp: Any = np
@@ -1090,6 +1092,42 @@ def _linked(gi: Tensor, edge: Any, meta: tuple[Any, Any]) -> Tensor:
         anchor = _TensorCls._make(xp.broadcast_to(xp.zeros((), dtype=dtype), shape),
                                   requires_grad=True, grad_fn=edge)
     return ZeroLink.apply(gi, anchor)
+
+
+def _passed_through(o: Any) -> bool:
+    """Whether a user's forward output ``o`` is no array (a count, a flag, None, a string):
+    PyTorch hands such outputs back as they are, without gradients."""
+    return not hasattr(o, "dtype") or isinstance(o, (str, bytes))
+
+
+def _apply_passthrough(cls: type[Function], ctx: Context, inputs: Sequence[Tensor],
+                       arrays: list[Any], out: tuple[Any, ...], requires: bool,
+                       attrs: dict[str, Any]) -> tuple[Any, ...]:
+    """``apply`` for a user's forward that returns arrays and other values (``return y, n``):
+    the arrays become tensors of the graph, the other values come back unchanged in their
+    places, and ``backward`` receives None for them (:func:`_vjp_grads`), as in PyTorch."""
+    keep = tuple(k for k, o in enumerate(out) if not _passed_through(o))
+    if not keep:
+        raise TypeError(f"{cls.__name__}.forward returned no array among its outputs "
+                        f"({', '.join(type(o).__name__ for o in out)}); return at least one")
+    ctx.passthrough = (len(out), keep)
+    got = _apply_general(cls, ctx, inputs, arrays, tuple(out[k] for k in keep), requires, attrs)
+    full = list(out)
+    for k, t in zip(keep, got if type(got) is tuple else (got,)):
+        full[k] = t
+    return tuple(full)
+
+
+def _vjp_grads(ctx: Context, grads: Sequence[Any]) -> Sequence[Any]:
+    """The gradients a node's ``backward`` receives: with None in the places of the outputs that
+    were no arrays (see :func:`_apply_passthrough`)."""
+    shape = ctx.__dict__.get("passthrough")
+    if shape is None:
+        return grads
+    full: list[Any] = [None] * shape[0]
+    for k, g in zip(shape[1], grads):
+        full[k] = g
+    return full
 
 
 def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], arrays: list[Any],
@@ -1669,7 +1707,9 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                     if node_hooks is not None:
                         in_grads = _hooked_backward(ctx, g, node_hooks, user)
                     elif ctx.n_outputs > 1:
-                        in_grads = ctx.fn.backward(ctx, *_output_grads(ctx, g))
+                        in_grads = ctx.fn.backward(ctx, *_vjp_grads(ctx, _output_grads(ctx, g)))
+                    elif "passthrough" in ctx.__dict__:  # (a user's forward returned y, n)
+                        in_grads = ctx.fn.backward(ctx, *_vjp_grads(ctx, (g,)))
                     else:
                         in_grads = ctx.fn.backward(ctx, g)
                 except Exception as exc:
@@ -1869,7 +1909,7 @@ def _hooked_backward(ctx: Context, g: Any, node_hooks: dict[str, list[Any]],
         return (None,) * len(ctx.next)
     if ctx.n_outputs > 1:
         outs = tuple(_output_grads(ctx, list(outs)))
-    in_grads = ctx.fn.backward(ctx, *outs)
+    in_grads = ctx.fn.backward(ctx, *_vjp_grads(ctx, outs))
     if not node_hooks["post"]:
         return in_grads
     if type(in_grads) is not tuple:

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from tinygrad_cnn import _out
 from tinygrad_cnn.autograd import _GradModeSwitch, _state
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.ops.correlation import corrcoef, cov
@@ -1340,4 +1341,10 @@ for _name in __all__:
             _fn.__module__ not in (__name__, "tinygrad_cnn.ops.indexing"):
         continue
     globals()[_name] = _WRAPPED.setdefault(id(_fn), _tensor_first(_fn))
+# PyTorch's out= (tinygrad_cnn/_out.py); an alias stays the same object as its original
+for _name in (*_out.COMPUTED, *_out.FACTORIES):
+    if _name in __all__:
+        _fn = globals()[_name]
+        globals()[_name] = _WRAPPED.setdefault(-id(_fn), _out.with_out(_fn, _name,
+                                                                      _name in _out.FACTORIES))
 del _name, _fn, _WRAPPED

@@ -281,8 +281,19 @@ class Tensor:
     # numpy: a Tensor in a numpy expression (``np.float64(2) * t``, ``array + t``) stays a Tensor
     __array_priority__ = 1000
 
+    def __new__(cls, data: Any = _NO_DATA, *sizes: int, **kwargs: Any) -> Tensor:
+        if cls is Tensor and isinstance(data, Tensor) and not sizes and not kwargs:
+            # ``Tensor(t)`` alone: an alias of ``t`` (the same memory and version counter, and
+            # its history: a view), as PyTorch's legacy constructor gives -- not a detached copy,
+            # which silently cut the graph; ``__init__`` leaves it as it is
+            return data[...]
+        return super().__new__(cls)
+
     def __init__(self, data: Any = _NO_DATA, *sizes: int, requires_grad: bool = False,
                  dtype: DTypeLike = None, device: str | None = None, name: str | None = None) -> None:
+        if data is not _NO_DATA and type(self) is Tensor and getattr(self, "_data", None) is \
+                not None:
+            return  # (the alias __new__ made)
         dt = None if dtype is None else _dtype(dtype)
         if isinstance(data, Size):  # Tensor(x.size()): that shape, as torch.Tensor(torch.Size)
             data, sizes = (data[0], data[1:]) if data else (_NO_DATA, ())
@@ -981,6 +992,16 @@ class Tensor:
     def is_complex(self) -> bool:
         """Always False: this engine's dtypes are real."""
         return False
+
+    @property
+    def real(self) -> Tensor:
+        """The tensor itself (its dtype is real), as PyTorch's ``real`` of a real tensor."""
+        return self
+
+    @property
+    def imag(self) -> Tensor:
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes (as in "
+                           "PyTorch); this engine's dtypes are all real")
 
     def data_ptr(self) -> int:
         """The address of the first element (two tensors that share memory and start at the
@@ -2846,7 +2867,9 @@ class Tensor:
                                    f"{value.shape}")
             if value.requires_grad and _state.grad_enabled:
                 return self.copy_(value)  # (broadcast over the tensor: its gradient is the sum)
-            value = value.item()
+            # (a tensor's value is cast, as PyTorch casts it: -1.25 into uint8 is 255; only a
+            # Python number is checked against the dtype's range)
+            value = value.to(self.dtype).item() if value.dtype != self.dtype else value.item()
         value = _in_dtype(value, self.dtype, "fill_")
         view = self._view
         if view is not None and not _writeable(self._data) and view[3] in (
@@ -3115,6 +3138,9 @@ class Tensor:
     def atanh_(self) -> Tensor:
         return self._unary_("atanh")
 
+    arcsin_, arccos_, arctan_ = asin_, acos_, atan_  # (numpy's names, as PyTorch has them)
+    arcsinh_, arccosh_, arctanh_ = asinh_, acosh_, atanh_
+
     def log1p_(self) -> Tensor:
         return self._unary_("log1p")
 
@@ -3219,6 +3245,14 @@ class Tensor:
 
     def sign_(self) -> Tensor:
         return self._unary_("sign")
+
+    sgn_ = sign_  # (PyTorch's sgn is sign for real tensors)
+
+    def ldexp_(self, other: Any) -> Tensor:
+        return self._result_in_place("ldexp_", lambda s: s.ldexp(other), (other,))
+
+    def nextafter_(self, other: Any) -> Tensor:
+        return self._result_in_place("nextafter_", lambda s: s.nextafter(other), (other,))
 
     def nan_to_num_(self, nan: float = 0.0, posinf: float | None = None,
                     neginf: float | None = None) -> Tensor:
@@ -5231,6 +5265,9 @@ def _lerp(start: Tensor, end: Any, weight: Any) -> Tensor:
             if weight.ndim:
                 raise TypeError(f"lerp: weight is {weight.dtype} but start is {start.dtype}; "
                                 "convert it with .to()")
+            if start.ndim == 0 and end.ndim == 0:  # three 0-d operands: promoted together
+                dt = promote_types(start.dtype, weight.dtype)
+                start, end = start.to(dt), end.to(dt)
             weight = weight.to(start.dtype)
         tensors = [start, end, weight]
     elif isinstance(weight, (int, float, np.number, np.bool_)):  # (True is 1, as PyTorch)

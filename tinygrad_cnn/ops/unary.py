@@ -457,7 +457,9 @@ class Logit(Function):
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         eps = ctx.eps
-        grad = g / (x * (1 - x))
+        # (|x (1 - x)|: the same in [0, 1], and +0 at x = -0, whose gradient is +inf as
+        # PyTorch's; outside [0, 1] the gradient is NaN or 0 below anyway)
+        grad = g / (x * (1 - x)).abs()
         if eps is None:
             return where((x < 0) | (x > 1), math.nan, grad)
         # (a NaN x keeps its NaN gradient: PyTorch's vectorised loop gives 0 there, its scalar

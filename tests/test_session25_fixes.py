@@ -240,3 +240,28 @@ def test_real_is_the_tensor_itself_and_imag_pytorch_s_error():
     assert t.real is t
     with pytest.raises(RuntimeError, match="non-complex"):
         t.imag  # noqa: B018
+
+
+def test_kl_div_batchmean_of_an_empty_batch_is_nan_and_of_a_0d_input_undivided():
+    for m in (tg, torch):
+        F = m.nn.functional
+        for log_target in (False, True):
+            empty = F.kl_div(m.zeros(0, 3), m.zeros(0, 3), reduction="batchmean",
+                             log_target=log_target)
+            assert np.isnan(empty.item())
+        scalar = F.kl_div(m.tensor(0.3), m.tensor(0.5), reduction="batchmean")
+        assert scalar.item() == pytest.approx(0.5 * (np.log(0.5) - 0.3), rel=1e-6)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+def test_cross_entropy_whose_targets_all_weigh_0_has_pytorch_s_nan_gradient(smoothing):
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    w, y = np.array([0.0, 0, 1, 1]), np.array([0, 1, 1])
+    grads = []
+    for m in (tg, torch):
+        a = m.tensor(x, requires_grad=True)
+        m.nn.functional.cross_entropy(a, m.tensor(y), weight=m.tensor(w),
+                                      label_smoothing=smoothing).backward()
+        grads.append(a.grad.numpy())
+    assert np.isnan(grads[1]).all()
+    np.testing.assert_array_equal(np.isnan(grads[0]), np.isnan(grads[1]))

@@ -423,14 +423,15 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     op = "kl_div"
     asked = reduction
     reduction = _reduction(reduction, op, size_average, reduce, extra=("batchmean",))
-    batch = input.shape[0] if isinstance(input, Tensor) and input.ndim else 0
+    # (a 0-d input is not divided; an empty batch is 0 / 0 = NaN, as in PyTorch)
+    batch = input.shape[0] if isinstance(input, Tensor) and input.ndim else None
     x, t = _pair(input, target, op, integer_target=False, bool_target=False,
                  broadcast="quiet")
     if asked == "batchmean" and reduction != "batchmean":
         # PyTorch's: the legacy arguments pick the reduction, and the asked 'batchmean' still
         # divides by the input's batch size
         out = loss.KLDiv.apply(x, t, reduction=reduction, log_target=bool(log_target))
-        return out / batch if batch else out
+        return out / batch if batch is not None else out
     if reduction == "mean" and asked == "mean":  # PyTorch's warning, word for word
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
                       "support size.'batchmean' divides only by the batch size, and aligns with "
@@ -442,7 +443,8 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
             each = loss.KLDiv.apply(x, t, reduction="none", log_target=bool(log_target))
             return (each.float().sum() / batch).to(np.float16)
         total = loss.KLDiv.apply(x, t, reduction="sum", log_target=bool(log_target))
-        return total / batch if batch else total  # (the input's batch, before broadcasting)
+        return total / batch if batch is not None else total  # (the input's batch, before
+        # broadcasting)
     return loss.KLDiv.apply(x, t, reduction=reduction, log_target=bool(log_target))
 
 

@@ -109,7 +109,11 @@ class CrossEntropy(Function):
             # (float16 adds up in float32, rounded once at the end: past 65,504 samples the
             # count was inf in float16, and the loss and its gradient 0)
             total = _wide(w).sum()
-            ctx.factors = _weighted_mean_factors(xp.ones_like(w), ignored, total)
+            # (a total weight of 0: the mean is 0 / 0, and so is every counted sample's factor --
+            # NaN, as PyTorch's gradient, not the 1 / 0 that made label smoothing's ±inf)
+            ctx.factors = _weighted_mean_factors(
+                xp.full_like(w, xp.nan) if total == 0 else xp.ones_like(w), ignored,
+                1 if total == 0 else total)
             with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: 0 / 0 = NaN
                 out = _wide(losses).sum() / total
                 if smooth is not None:

@@ -265,3 +265,32 @@ def test_cross_entropy_whose_targets_all_weigh_0_has_pytorch_s_nan_gradient(smoo
         grads.append(a.grad.numpy())
     assert np.isnan(grads[1]).all()
     np.testing.assert_array_equal(np.isnan(grads[0]), np.isnan(grads[1]))
+
+
+def test_a_read_only_folder_s_message_does_not_call_a_writable_file_read_only(tmp_path):
+    """An outside tester: a checkpoint save (never in place) into a read-only folder said "the
+    file is read-only too" of a writable file."""
+    import os
+    import shutil
+
+    from test_session23_fixes import _as_a_user
+
+    if os.name != "posix" or shutil.which("setpriv") is None:
+        pytest.skip("needs setpriv (util-linux) to drop root's override of permissions")
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    tg.save({"w": tg.tensor([0.0])}, folder / "f.npz")
+    os.chmod(folder, 0o555)
+    script = ("from tinygrad_cnn.serialization import _save\n"
+              "import tinygrad_cnn as tg\n"
+              "try:\n"
+              f"    _save({{'w': tg.tensor([7.0])}}, {str(folder / 'f.npz')!r}, keep_links=False)\n"
+              "except PermissionError as e:\n"
+              "    print('refused:', e)\n")
+    try:
+        done = _as_a_user(script)
+    finally:
+        os.chmod(folder, 0o755)
+    assert done.returncode == 0, done.stderr
+    assert "is not writable" in done.stdout and "read-only too" not in done.stdout
+    assert "the file itself is writable" in done.stdout

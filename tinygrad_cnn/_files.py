@@ -199,7 +199,10 @@ def _no_temporary(exc: OSError, path: Path, exists: bool) -> OSError:
     """The error for a temporary file that could not be created beside ``path``: names the
     folder when it is the folder that refuses (was: "cannot write ro/f", of a writable file)."""
     if exc.errno in (errno.EACCES, errno.EPERM) and not writable(path.parent):
-        what = "the file is read-only too" if exists else "a new file cannot be created there"
+        what = ("a new file cannot be created there" if not exists else
+                "the file is read-only too" if not writable(path) else
+                "the file itself is writable, but a save writes a temporary file beside it and "
+                "renames it over the file, so that it is never half-written")
         return type(exc)(exc.errno, f"cannot write {path}: its folder {path.parent} is not "
                          f"writable ({what}); make the folder writable or write elsewhere",
                          str(path))

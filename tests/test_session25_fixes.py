@@ -294,3 +294,187 @@ def test_a_read_only_folder_s_message_does_not_call_a_writable_file_read_only(tm
     assert done.returncode == 0, done.stderr
     assert "is not writable" in done.stdout and "read-only too" not in done.stdout
     assert "the file itself is writable" in done.stdout
+
+
+# ------------------------------------------------------------------------------ tester t05
+OUT_MORE = {
+    "cumsum in a wider out": lambda m: m.cumsum(m.tensor(np.array([6e4, 6e4], np.float16)), 0,
+                                               out=m.zeros(0, dtype=m.float32)),
+    "nanmean in a wider out": lambda m: m.nanmean(m.tensor(np.array([6e4, 6e4], np.float16)),
+                                                  out=m.zeros(0, dtype=m.float32)),
+    "logsumexp in a wider out": lambda m: m.logsumexp(
+        m.tensor(np.array([6e4, 6e4], np.float16)), 0, out=m.zeros(0, dtype=m.float32)),
+    "an int64 sum in float64": lambda m: m.sum(m.tensor([2**62, 2**62]), 0,
+                                              out=m.zeros(0, dtype=m.float64)),
+    "a float sum into int64": lambda m: m.sum(m.tensor([1.7, 2.6, -0.5]), 0,
+                                             out=m.zeros(0, dtype=m.int64)),
+    "a float cumprod into int64": lambda m: m.cumprod(m.tensor([1.7, 2.6, -0.5]), 0,
+                                                     out=m.zeros(0, dtype=m.int64)),
+    "abs into another dtype": lambda m: m.abs(m.tensor([0.5]), out=m.zeros(1, dtype=m.float64)),
+    "matmul into another dtype": lambda m: m.mm(m.ones(2, 2), m.ones(2, 2),
+                                                out=m.zeros(0, dtype=m.float64)),
+    "a factory's dtype against out's": lambda m: m.zeros(2, dtype=m.float64, out=m.zeros(0)),
+    "mean's dtype against out's": lambda m: m.mean(m.tensor([1.0, 2]), 0, dtype=m.float64,
+                                                   out=m.zeros(0)),
+}
+
+
+@pytest.mark.parametrize("case", list(OUT_MORE))
+def test_out_s_dtype_rules_per_function_as_pytorch_s(case):
+    ours, theirs = _both(OUT_MORE[case])
+    if isinstance(theirs, str):
+        assert ours == theirs
+        return
+    assert ours.dtype == tg.tensor(theirs.numpy()).dtype
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_a_resized_out_is_laid_out_as_pytorch_lays_it_out_and_factories_keep_requires_grad():
+    for m in (tg, torch):
+        a = m.arange(12.0).reshape(3, 4).t()
+        o = m.empty(0)
+        m.add(a, 1, out=o)
+        assert o.stride() == (1, 4)
+        f = m.zeros(0)
+        m.zeros(2, requires_grad=True, out=f)
+        assert f.requires_grad
+    with warnings_none():
+        tg.eye(2, out=tg.zeros(3, 3))  # (a factory resizes quietly, as PyTorch's)
+
+
+def warnings_none():
+    import warnings
+
+    class _Quiet:
+        def __enter__(self):
+            self.cm = warnings.catch_warnings()
+            self.cm.__enter__()
+            warnings.simplefilter("error")
+
+        def __exit__(self, *exc):
+            return self.cm.__exit__(*exc)
+
+    return _Quiet()
+
+
+LAYOUT_MORE = {
+    "where: the condition decides": lambda m, x: m.where(m.ones(4, 3) > 0, x[0].t() * 1, 0.0),
+    "where: a transposed condition": lambda m, x: m.where(x[0].t() > 2, m.zeros(4, 3),
+                                                          m.ones(4, 3)),
+    "layer_norm of a transpose: C order": lambda m, x: m.nn.functional.layer_norm(
+        x.transpose(1, 2), (3,)),
+    "batch_norm of a permute: C order": lambda m, x: m.nn.functional.batch_norm(
+        x.permute(0, 2, 1), None, None, training=True),
+    "pad of a transpose: C order": lambda m, x: m.nn.functional.pad(x[0].t(), (1, 1)),
+    "pad of channels-last: channels-last": lambda m, x: m.nn.functional.pad(
+        x.reshape(1, 2, 3, 4).contiguous(memory_format=m.channels_last), (1, 1)),
+    "batched matmul of a permute: C order": lambda m, x: (lambda y: y @ y.mT)(
+        x.reshape(2, 3, 2, 2).permute(3, 1, 0, 2)),
+}
+
+
+@pytest.mark.parametrize("case", list(LAYOUT_MORE))
+def test_more_results_are_laid_out_as_pytorch_s(case):
+    f = LAYOUT_MORE[case]
+    ours = f(tg, tg.tensor(A.astype(np.float64)))
+    theirs = f(torch, torch.tensor(A.astype(np.float64)))
+    assert _strides(ours) == _strides(theirs), (ours.stride(), theirs.stride())
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-6, atol=1e-9)
+
+
+def test_a_negative_step_s_results_are_c_order_as_numpy_s_and_view_s_error_gives_strides():
+    x = tg.arange(12.0).reshape(3, 4)
+    assert (x[::-1] * 2).is_contiguous() and x[::-1].clone().is_contiguous()
+    y = x.t().exp()
+    with pytest.raises(RuntimeError, match=r"strides \(1, 4\)"):
+        y.view(-1)
+
+
+def test_arrays_inside_a_function_s_other_outputs_come_back_as_tensors_with_versions():
+    class G(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x, {"input": x, "more": [x * 3, x[0:1]]}
+
+        @staticmethod
+        def backward(ctx, g, _):
+            (x,) = ctx.saved_tensors
+            return g * 2 * x
+
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = w * 1
+    y, info = G.apply(h)
+    assert info["input"] is h  # (the input itself, as PyTorch hands it back)
+    assert isinstance(info["more"][0], tg.Tensor) and not info["more"][0].requires_grad
+    assert info["more"][0].std().item() == pytest.approx(np.std([3.0, 6.0], ddof=1))
+    info["more"][1][0] = 100.0  # a view of the saved input, changed: the backward must refuse
+    with pytest.raises(RuntimeError, match="modified by an in-pl|changed in place"):
+        y.sum().backward()
+
+
+def test_node_hooks_of_a_function_with_non_array_outputs_see_every_output_s_place():
+    class F(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return 7, x * 2, "s", x * 3
+
+        @staticmethod
+        def backward(ctx, g7, g, gs, g3):
+            return g * 2 + g3 * 3
+
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    n, y, s, z = F.apply(x)
+    seen = []
+    y.grad_fn.register_prehook(lambda go: seen.append(len(go)) or (None, go[1] * 10, None, None))
+    y.sum().backward()
+    assert seen == [4] and x.grad.tolist() == [20.0, 20.0]
+
+    class Only(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return 7, "s"
+
+        @staticmethod
+        def backward(ctx, a, b):
+            return None
+
+    assert Only.apply(x) == (7, "s")
+
+
+# ------------------------------------------------------------------------------ tester t04
+def _svg_texts(graph) -> list[str]:
+    import html
+    import re
+    import shutil
+    import subprocess
+
+    if shutil.which("dot") is None:
+        pytest.skip("needs Graphviz's dot")
+    svg = subprocess.run(["dot", "-Tsvg"], input=graph.source, capture_output=True, text=True,
+                         check=True).stdout
+    return [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+
+
+def test_a_drawing_s_title_is_drawn_literally_and_does_not_eat_the_next_node():
+    import warnings
+
+    from tinygrad_cnn import viz
+
+    x = tg.Tensor([1.0, 2.0], requires_grad=True, name="x")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (graphviz's DotSyntaxWarning)
+        g = viz.draw((x * 2).sum(), title="C:\\runs\\ and\nLaTeX \\alpha")
+    texts = _svg_texts(g)
+    assert "C:\\runs\\ and" in texts and "LaTeX \\alpha" in texts
+    assert "mul" in texts  # (the node after the title keeps its label)
+
+
+def test_a_name_with_a_backslash_or_a_line_break_is_drawn_as_the_text_form_shows_it():
+    from tinygrad_cnn import viz
+
+    x = tg.Tensor([1.0, 2.0], requires_grad=True, name="w\\")
+    y = tg.Tensor([1.0, 2.0], requires_grad=True, name="new\nline")
+    texts = _svg_texts(viz.draw((x * 2 + y).sum()))
+    assert "w\\\\" in texts and "new\\nline" in texts  # (visible(): one escape, not two)
+    assert not any("w\\\\\\\\" in t for t in texts)

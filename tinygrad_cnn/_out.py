@@ -35,6 +35,16 @@ COMPUTED = (
 ).split()
 #: factories: ``out``'s dtype unless ``dtype`` is given
 FACTORIES = "zeros ones full empty arange linspace logspace eye rand randn randint randperm".split()
+#: reductions that compute in ``out``'s dtype, as if it were their ``dtype=`` (a float16 sum into
+#: a float32 ``out`` does not overflow; a float sum into an int64 one casts the input first)
+IN_OUT_DTYPE = frozenset("sum mean prod cumsum cumprod nansum nanmean".split())
+#: functions whose ``out`` must have the result's dtype exactly (PyTorch casts only in its
+#: elementwise kernels): "Found dtype Double but expected Float"
+EXACT = frozenset(
+    "abs absolute neg negative ceil floor round trunc fix frac sign sgn clamp clip clamp_min "
+    "clamp_max lerp where nan_to_num float_power heaviside signbit isposinf isneginf argmax "
+    "argmin matmul mm bmm mv dot vdot inner addmm addmv addbmm baddbmm cross diag tril triu norm "
+    "amax amin".split())
 
 
 def with_out(fn: Any, name: str, factory: bool = False) -> Any:
@@ -57,20 +67,37 @@ def with_out(fn: Any, name: str, factory: bool = False) -> Any:
                 f"{name}(): functions with out=... arguments don't support automatic "
                 "differentiation, but one of the arguments requires grad (as in PyTorch); call "
                 f"it without out= (result = {name}(...)) or under no_grad()")
-        if factory and kwargs.get("dtype") is None:
-            kwargs["dtype"] = out.dtype
+        if factory or name in IN_OUT_DTYPE:
+            asked = kwargs.get("dtype")
+            if asked is None:
+                kwargs["dtype"] = out.dtype
+            elif np.dtype(asked) != out.dtype:
+                raise RuntimeError(f"{name}(): dtype {_torch_name(np.dtype(asked))} does not match "
+                                   f"dtype of out parameter ({_torch_name(out.dtype)}), as in "
+                                   "PyTorch; leave dtype out or pass an out= of that dtype")
+        elif name == "logsumexp" and args and isinstance(args[0], Tensor) and \
+                out.dtype.kind == "f" and args[0].dtype != out.dtype:
+            args = (args[0].to(out.dtype), *args[1:])  # (in out's dtype, as PyTorch's)
         with no_grad():
             result = fn(*args, **kwargs)
             if not isinstance(result, Tensor):
                 raise TypeError(f"{name}(): out= takes one tensor, and this call gives "
                                 f"{type(result).__name__}")
+            if name in EXACT and result.dtype != out.dtype and not (
+                    name in ("all", "any") and out.dtype == np.uint8):
+                raise RuntimeError(
+                    f"{name}(): Found dtype {_torch_name(out.dtype)} but expected "
+                    f"{_torch_name(result.dtype)} (PyTorch's {name} takes an out= of its "
+                    "result's dtype only); pass one of that dtype, or cast the result")
             if not _can_cast(result.dtype, out.dtype):
                 raise RuntimeError(f"{name}(): result type {_torch_name(result.dtype)} can't be "
                                    f"cast to the desired output type {_torch_name(out.dtype)} "
                                    "(as in PyTorch); pass an out= of a wider kind")
             if tuple(out.shape) != tuple(result.shape):
-                _resize(out, tuple(result.shape), name)
+                _resize(out, result, name, warn=not factory)
             out.copy_(result)
+        if factory and kwargs.get("requires_grad"):
+            out.requires_grad_(True)
         return out
 
     call.__wrapped_out__ = fn  # type: ignore[attr-defined]
@@ -99,13 +126,19 @@ def _torch_name(dt: np.dtype) -> str:
             "bool": "Bool"}.get(str(dt), str(dt))
 
 
-def _resize(out: Any, shape: tuple[int, ...], name: str) -> None:
-    """``out`` given ``shape`` (new memory), PyTorch's warning where it held elements."""
+def _resize(out: Any, result: Any, name: str, warn: bool) -> None:
+    """``out`` given ``result``'s shape (new memory, laid out as ``result``: in the stride order
+    PyTorch gives a resized ``out``), with PyTorch's warning where it held elements (not for a
+    factory, which PyTorch resizes quietly)."""
+    from tinygrad_cnn.autograd import empty_in_order, torch_order
+    from tinygrad_cnn.backend import array_module
+
+    shape = tuple(result.shape)
     if out._view is not None:
         raise RuntimeError(f"{name}(): out= is a view of another tensor and has shape "
                            f"{tuple(out.shape)}, not the result's {shape}: a view cannot be "
                            "resized; pass an out= of the result's shape")
-    if out.numel():
+    if out.numel() and warn:
         warnings.warn(
             f"An output with one or more elements was resized since it had shape "
             f"{list(out.shape)}, which does not match the required output shape {list(shape)}. "
@@ -113,7 +146,6 @@ def _resize(out: Any, shape: tuple[int, ...], name: str) -> None:
             "resized unless they have zero elements. You can explicitly reuse an out tensor t "
             "by resizing it, inplace, to zero elements with t.resize_(0). (PyTorch's warning)",
             UserWarning, stacklevel=3)
-    from tinygrad_cnn.backend import array_module
-
-    out._data = array_module(out._data).zeros(shape, out.dtype)
+    data = result._data
+    out._data = empty_in_order(shape, out.dtype, torch_order(shape, (data,)), array_module(data))
     out._version_counter[0] += 1

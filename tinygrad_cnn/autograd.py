@@ -609,6 +609,9 @@ class Function:
     #: prefers C order there), so that a later ``reshape`` is a view or a copy in both libraries
     #: alike -- and an in-place change through it reaches the same tensors (set in ``ops``)
     pointwise: ClassVar[bool] = False
+    #: the attribute holding an array that comes first among a pointwise op's operands in
+    #: PyTorch (``where``'s condition): its layout decides first
+    lead: ClassVar[str | None] = None
     #: the VJP selects or scatters ``g`` by where the input lies (relu, the pools): PyTorch's
     #: formula reads the input (``"output"``: relu's reads its output), so under ``create_graph``
     #: the gradient depends on it with zero derivative -- the engine links it (:class:`ZeroLink`)
@@ -692,6 +695,8 @@ class Function:
                 out = _call_forward(cls, ctx, arrays, attrs)
         else:
             out = cls.forward(ctx, *arrays, **attrs)
+        if cls._user and type(out) is not tuple and _passed_through(out):
+            return _as_tensors(out, inputs, arrays)  # (no array: no node, as PyTorch's)
         if type(out) is tuple or ctx.special is not None:
             if cls._user and type(out) is tuple and any(_passed_through(o) for o in out):
                 return _apply_passthrough(cls, ctx, inputs, arrays, out, requires, attrs)
@@ -707,9 +712,10 @@ class Function:
             if ctx._to_save:  # a saved output is the copy: the output tensor, linked to the graph
                 ctx._to_save = tuple(out if a is old else a for a in ctx._to_save)
         elif cls.pointwise and out.ndim > 1:
-            for a in arrays:
+            operands = arrays if cls.lead is None else (attrs[cls.lead], *arrays)
+            for a in operands:
                 if a.ndim > 1 and not a.flags.c_contiguous:  # (all C order: numpy's is PyTorch's)
-                    old, out = out, _pointwise_layout(out, arrays, xp)
+                    old, out = out, _pointwise_layout(out, operands, xp)
                     if ctx._to_save and out is not old:
                         ctx._to_save = tuple(out if s is old else s for s in ctx._to_save)
                     break
@@ -799,7 +805,8 @@ def torch_order(shape: tuple[int, ...], arrays: Sequence[Any]) -> list[int]:
         if a.ndim == 0:
             continue
         pad = nd - a.ndim
-        strides.append((0,) * pad + tuple(0 if n == 1 and shape[pad + k] != 1 else s
+        # (|stride|: a negative step -- ours, not PyTorch's -- orders as numpy orders it)
+        strides.append((0,) * pad + tuple(0 if n == 1 and shape[pad + k] != 1 else abs(s)
                                           for k, (n, s) in enumerate(zip(a.shape, a.strides))))
 
     def order(d0: int, d1: int) -> int:  # 1: d0 goes after d1 (PyTorch's should_swap)
@@ -879,8 +886,12 @@ def _unwrapped(a: Any, back: dict[int, Any]) -> Any:
 
 
 def _plain_outputs(out: Any, back: dict[int, Any]) -> Any:
-    if type(out) is tuple:
-        return tuple(_unwrapped(o, back) for o in out)
+    """A user's forward's outputs with plain arrays for its ForwardArrays, also inside the lists,
+    tuples and dicts it returns beside them (see :func:`_as_tensors`)."""
+    if type(out) in (tuple, list):
+        return type(out)(_plain_outputs(o, back) for o in out)
+    if type(out) is dict:
+        return {k: _plain_outputs(v, back) for k, v in out.items()}
     return _unwrapped(out, back)
 
 
@@ -1107,15 +1118,31 @@ def _apply_passthrough(cls: type[Function], ctx: Context, inputs: Sequence[Tenso
     the arrays become tensors of the graph, the other values come back unchanged in their
     places, and ``backward`` receives None for them (:func:`_vjp_grads`), as in PyTorch."""
     keep = tuple(k for k, o in enumerate(out) if not _passed_through(o))
-    if not keep:
-        raise TypeError(f"{cls.__name__}.forward returned no array among its outputs "
-                        f"({', '.join(type(o).__name__ for o in out)}); return at least one")
+    full = [_as_tensors(o, inputs, arrays) for o in out]  # (arrays inside a list: tensors)
+    if not keep:  # (no array at all: no node, the values as they are)
+        return tuple(full)
     ctx.passthrough = (len(out), keep)
     got = _apply_general(cls, ctx, inputs, arrays, tuple(out[k] for k in keep), requires, attrs)
-    full = list(out)
     for k, t in zip(keep, got if type(got) is tuple else (got,)):
         full[k] = t
     return tuple(full)
+
+
+def _as_tensors(value: Any, inputs: Sequence[Tensor], arrays: Sequence[Any]) -> Any:
+    """A value a user's forward returned beside its outputs, with the arrays inside lists,
+    tuples and dicts made tensors without a graph (PyTorch hands back tensors there): an input's
+    own array is that input, one that shares an input's memory shares its version counter (a
+    write through it is seen by a backward that saved the input), any other a new tensor."""
+    if isinstance(value, (list, tuple)) and type(value) in (list, tuple):
+        return type(value)(_as_tensors(v, inputs, arrays) for v in value)
+    if type(value) is dict:
+        return {k: _as_tensors(v, inputs, arrays) for k, v in value.items()}
+    if not hasattr(value, "dtype") or isinstance(value, (str, bytes, np.generic)):
+        return value
+    for t, a in zip(inputs, arrays):
+        if value is a:
+            return t
+    return _TensorCls._make(value, False, None, _counter_of(value, inputs, arrays))
 
 
 def _vjp_grads(ctx: Context, grads: Sequence[Any]) -> Sequence[Any]:
@@ -1902,14 +1929,20 @@ def _hooked_backward(ctx: Context, g: Any, node_hooks: dict[str, list[Any]],
     as PyTorch's engine does: pre-hooks may replace the gradients it receives, post hooks the
     gradients it sends."""
     outs = tuple(g) if ctx.n_outputs > 1 else (g,)  # (None for an output that got none)
+    passthrough = ctx.__dict__.get("passthrough")
+    if passthrough is not None:  # hooks see every output's place, None for the non-arrays
+        outs = tuple(_vjp_grads(ctx, outs))
     with np.errstate(**(user_errstate or np.geterr())):
         for hook in list(node_hooks["pre"]):
             outs = _hook_result(hook(outs), outs, hook, ctx, "register_prehook", "grad_outputs")
     if all(o is None for o in outs):  # the pre-hooks left no gradient: the VJP sends none
         return (None,) * len(ctx.next)
+    if passthrough is not None:
+        outs = tuple(outs[k] for k in passthrough[1])
     if ctx.n_outputs > 1:
         outs = tuple(_output_grads(ctx, list(outs)))
-    in_grads = ctx.fn.backward(ctx, *_vjp_grads(ctx, outs))
+    outs = tuple(_vjp_grads(ctx, outs))
+    in_grads = ctx.fn.backward(ctx, *outs)
     if not node_hooks["post"]:
         return in_grads
     if type(in_grads) is not tuple:

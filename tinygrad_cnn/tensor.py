@@ -1631,7 +1631,7 @@ class Tensor:
                 _reshaped_view(a, target)
             except ValueError:
                 raise RuntimeError(
-                    f"view: a tensor of shape {self.shape} and strides {a.strides} cannot be seen "
+                    f"view: a tensor of shape {self.shape} and strides {self.stride()} cannot be seen "
                     f"as shape {target} without a copy; use .reshape(...) (or .contiguous() "
                     "first)") from None
         return self.reshape(shape)
@@ -4211,7 +4211,9 @@ def where(condition: Any, x: Any = None, y: Any = None, *, input: Any = None,
     x, y = _promote("where", x, y, dt)
     c = cond._data
     if _state.grad_enabled and (x.requires_grad or y.requires_grad):
-        c = c.copy()  # the graph keeps the mask for backward; the caller may change theirs
+        # the graph keeps the mask for backward; the caller may change theirs (order K: its
+        # layout, which decides the result's as PyTorch's first operand)
+        c = c.copy(order="K")
     return _ops.elementwise.Where.apply(x, y, condition=c)
 
 

@@ -52,11 +52,13 @@ def _build_registry() -> dict[str, type[Function]]:
 
 REGISTRY: dict[str, type[Function]] = _build_registry()
 
-# the elementwise ops: their results are laid out in memory as PyTorch's (Function.pointwise)
-_NOT_POINTWISE = (activation.Softmax, activation.LogSoftmax)
+# the elementwise ops: their results are laid out in memory as PyTorch's (Function.pointwise);
+# so are the elementwise losses' with reduction="none"
+_NOT_POINTWISE = (activation.Softmax, activation.LogSoftmax, loss.CrossEntropy, loss.NLLLoss,
+                  loss.BinaryCrossEntropyWithLogits, loss.KLDiv)  # (C order in PyTorch)
 for _op in REGISTRY.values():
     if _op.__module__ in (elementwise.__name__, unary.__name__, threshold.__name__,
-                          activation.__name__) and _op not in _NOT_POINTWISE:
+                          activation.__name__, loss.__name__) and _op not in _NOT_POINTWISE:
         _op.pointwise = True
 
 __all__ = ["FAMILIES", "REGISTRY"]

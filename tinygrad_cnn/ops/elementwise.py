@@ -351,6 +351,8 @@ class ClampBetween(Function):
 class Where(Function):
     """``condition ? x : y``; ``condition`` is a boolean array (no gradient)."""
 
+    lead = "condition"  # (PyTorch's first operand: the result is laid out as it is)
+
     @staticmethod
     def forward(ctx: Context, x: Any, y: Any, condition: Any = None) -> Any:
         ctx.condition = condition

@@ -30,6 +30,7 @@ class MatMul(Function):
     backward instead of four."""
 
     name = "matmul"
+    contiguous = True  # (PyTorch's product is C order, whatever its operands' layouts)
 
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any, transpose_a: bool = False,

@@ -180,6 +180,17 @@ class Pad(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, pad: tuple[tuple[int, int], ...] = (),
                 value: float = 0.0, mode: str = "constant") -> Any:
+        out = Pad._padded(ctx, x, pad, value, mode)
+        # PyTorch's layout: channels-last for a channels-last 4-d input, C order otherwise
+        # (numpy's pad keeps a transposed input's order: view() then failed where it works)
+        if x.ndim == 4 and _channels_last(x):
+            return out if _channels_last(out) else \
+                out.transpose(0, 2, 3, 1).copy().transpose(0, 3, 1, 2)
+        return out if out.flags.c_contiguous else array_module(out).ascontiguousarray(out)
+
+    @staticmethod
+    def _padded(ctx: Context, x: Any, pad: tuple[tuple[int, int], ...], value: float,
+                mode: str) -> Any:
         xp = array_module(x)
         ctx.in_shape = x.shape
         # PyTorch's reflect and replicate VJPs take the input (see Function.vjp_reads_input)

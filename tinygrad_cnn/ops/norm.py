@@ -78,6 +78,8 @@ class Normalize(Function):
     left on ``ctx.mean`` and ``ctx.var``, where batch norm reads them for its running averages).
     VJP: ``normalize_backward(g, x)``, the projection above."""
 
+    contiguous = True  # (PyTorch's layer_norm and batch_norm of a transposed input: C order)
+
     @staticmethod
     def forward(ctx: Context, x: Any, dims: Dims = (), eps: float = 1e-5) -> Any:
         xp = array_module(x)
@@ -86,7 +88,9 @@ class Normalize(Function):
         y *= 1.0 / xp.sqrt(var + eps)
         ctx.mean, ctx.var = mean, var
         ctx.save_for_backward(x)
-        return y.astype(x.dtype, copy=False)
+        y = y.astype(x.dtype, copy=False)
+        return y if y.flags.c_contiguous else xp.ascontiguousarray(y)  # (as apply would: see
+        # contiguous; batch norm without a graph calls forward itself)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
@@ -150,6 +154,8 @@ class Affine(Function):
     one scale and shift per channel; ``(1, *normalized_shape)``: per element) and broadcast.
     VJP: ``g * weight`` for ``x``; the sums of ``g * x`` and of ``g`` over the broadcast dims for
     ``weight`` and ``bias``."""
+
+    contiguous = True  # (as Normalize, whose result it scales)
 
     @staticmethod
     def forward(ctx: Context, x: Any, weight: Any, bias: Any, shape: tuple[int, ...] = ()) -> Any:

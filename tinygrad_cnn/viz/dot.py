@@ -150,7 +150,9 @@ def _html(text: str) -> str:
 
 
 def _record(name: str | None, shape: Any, dtype: Any, *extra: str | None) -> str:
-    fields = [_esc(visible(name))] if name else []
+    """A record label; ``name`` as the drawing shows it (already :func:`visible`: the view's
+    names are, and a tensor's own is passed through it once -- twice doubled its backslashes)."""
+    fields = [_esc(name)] if name else []
     fields.append(_esc(fmt_shape(shape)))
     fields.append(_esc(str(dtype)))
     fields.extend(_esc(e) for e in extra if e)
@@ -241,8 +243,11 @@ def draw(*roots: Tensor, backward: bool = False, show_saved: bool = False,
         g.attr(mclimit="0.2", nslimit="0.05", nslimit1="0.05", remincross="false")
     g.attr("node", fontname="Helvetica", fontsize="10", margin="0.08,0.03", height="0.3")
     g.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.6")
-    if title:
-        g.attr(label=title, labelloc="t", fontsize="13")
+    if title:  # drawn literally: a backslash is one (not an escape of Graphviz's: "C:\\runs\\"
+        # ate the next node), a line break breaks the line, other control characters are dropped
+        shown = "".join(c for c in title if c.isprintable() or c in "\n\t").replace("\t", " ")
+        g.attr(label=shown.replace("\\", "\\\\").replace("\n", "\\n"), labelloc="t",
+               fontsize="13")
     hl = {id(h) if not isinstance(h, Tensor) or h.grad_fn is None else id(h.grad_fn)
           for h in marked}
     painter = _Backward(g, view, plan, show_saved, show_source, hl) if backward else \
@@ -406,7 +411,7 @@ class _Forward(_Painter):
             self.used("tensor you drew", fillcolor=OUTPUT, shape="record")
         else:
             self.used("intermediate tensor", fillcolor="white", shape="record")
-        label = _record(out.name if out is not None else None, shape, dtype)
+        label = _record(visible(out.name) if out is not None and out.name else None, shape, dtype)
         return self.node_once(f"t{k}", label, shape="record", style="filled",
                               fillcolor=OUTPUT if is_root else "white", id=f"t{k}")
 
@@ -515,7 +520,8 @@ class _Forward(_Painter):
                     self.leaf(r)
                 else:
                     self.used("tensor you drew", fillcolor=OUTPUT, shape="record")
-                    self.node_once("root_leaf", _record(r.name, r.shape, r.dtype), shape="record",
+                    self.node_once("root_leaf", _record(visible(r.name) if r.name else None, r.shape,
+                                                                r.dtype), shape="record",
                                    style="filled", fillcolor=OUTPUT)
 
     def draw_group(self, gr: Group) -> None:
@@ -660,7 +666,7 @@ class _Backward(_Painter):
             else:
                 seed = "grad = 1" if r.numel() == 1 else "grad given"
                 edge = "\ng = 1" if r.numel() == 1 else ""
-            g.node(rid, _record(r.name or "output", r.shape, r.dtype, seed), shape="record",
+            g.node(rid, _record(visible(r.name or "output"), r.shape, r.dtype, seed), shape="record",
                    style="filled", fillcolor=OUTPUT, id=rid)
             if r.grad_fn is not None and self.plan.unit(r.grad_fn) is not None:
                 g.edge(rid, self.vjp_id(r.grad_fn), label=fmt_shape(r.shape) + edge,
@@ -799,8 +805,8 @@ class _Backward(_Painter):
 # --------------------------------------------------------------------------------------- files
 def render(graph: Any, path: str | Path) -> Path:
     """Write ``graph`` to ``path``: ``.dot`` (or ``.gv``) as DOT text, ``.txt`` as the text form
-    (:func:`~tinygrad_cnn.viz.text`), anything else through ``dot`` in the format of the suffix.
-    Raises :class:`GraphvizNotFound` without ``dot``."""
+    (:func:`~tinygrad_cnn.viz.text`), ``.svg``, ``.png``, ``.pdf``, ``.jpg``/``.jpeg`` through
+    ``dot``; any other suffix is a ValueError. Raises :class:`GraphvizNotFound` without ``dot``."""
     from tinygrad_cnn._files import atomic_write
 
     def write(data: bytes) -> Path:  # whole or not at all: an existing drawing is never cut short
@@ -821,8 +827,8 @@ def render(graph: Any, path: str | Path) -> Path:
             raise ValueError("render: this graph has no text form; use viz.text(...) for .txt")
         return write(text_form.encode())
     if fmt not in ("svg", "png", "pdf", "jpg", "jpeg"):
-        raise ValueError(f"render: unknown format {path.suffix!r}; use .svg, .png, .pdf, .dot or "
-                         ".txt")
+        raise ValueError(f"render: unknown format {path.suffix!r}; use .svg, .png, .pdf, .jpg, "
+                         ".jpeg, .dot, .gv or .txt")
     engine = getattr(graph, "engine", None) or "dot"
     exe = shutil.which(engine)
     if exe is None:

@@ -478,3 +478,54 @@ def test_a_name_with_a_backslash_or_a_line_break_is_drawn_as_the_text_form_shows
     texts = _svg_texts(viz.draw((x * 2 + y).sum()))
     assert "w\\\\" in texts and "new\\nline" in texts  # (visible(): one escape, not two)
     assert not any("w\\\\\\\\" in t for t in texts)
+
+
+def test_legacy_new_as_pytorch_s():
+    for m in (tg, torch):
+        x = m.ones(2, dtype=m.float64)
+        assert tuple(x.new(2, 3).shape) == (2, 3) and x.new(2, 3).dtype == x.dtype
+        assert x.new([1, 2]).dtype == x.dtype and x.new([1, 2]).tolist() == [1.0, 2.0]
+        assert tuple(x.new().shape) == (0,) and tuple(x.new((2, 3)).shape) == (2,)
+        assert tuple(x.new(m.Size([4])).shape) == (4,)
+        t = m.tensor([1.0, 2.0], dtype=m.float64)
+        x.new(t).add_(1)  # (an alias)
+        assert t.tolist() == [2.0, 3.0]
+        with pytest.raises((TypeError, RuntimeError)):
+            x.new(m.tensor([1.0, 2.0]))
+
+
+# ------------------------------------------------------------------------------ tester t06
+def test_a_linear_op_at_large_inputs_is_not_called_wrong_the_quotient_divides_by_the_real_step():
+    for v in (1.3e7, 2e7, 3e7, 3.9e7):
+        x = tg.tensor(np.array([v, -v / 3]), requires_grad=True)
+        assert tg.gradcheck(lambda t: t * 3, (x,))
+
+
+def test_a_doubled_vjp_at_tiny_inputs_warns_that_it_passed_by_atol_alone():
+    class SqBad(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 4 * x
+
+    class Sq(SqBad):
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 2 * x
+
+    import warnings
+
+    for scale in (1e-9, 1e-13, 1e-20):
+        with pytest.warns(UserWarning, match="atol alone"):
+            assert tg.gradcheck(SqBad.apply, tg.tensor(np.array([1.0, -2, 0.5]) * scale,
+                                                       requires_grad=True))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert tg.gradcheck(Sq.apply, tg.tensor(np.array([1.0, -2, 0.5]) * scale,
+                                                    requires_grad=True))

@@ -1026,6 +1026,29 @@ class Tensor:
 
         return allclose(self, other, rtol, atol, equal_nan)
 
+    def new(self, *args: Any, device: str | None = None) -> Tensor:
+        """PyTorch's legacy ``x.new(...)``, in this tensor's dtype and device: ``x.new(2, 3)`` (or
+        a ``Size``) zeros of that shape (this engine hands out no uninitialised memory),
+        ``x.new([1, 2])`` (or a tuple) that data, ``x.new()`` an empty (0,) tensor, ``x.new(t)``
+        an alias of ``t`` (of the same dtype, as PyTorch requires)."""
+        args_new = _new_args(self, None, device, False)
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            t = args[0]
+            if t.dtype != self.dtype:
+                raise TypeError(f"new: the tensor given is {t.dtype}, this one {self.dtype}; "
+                                "PyTorch's legacy new() takes a tensor of the same dtype (convert "
+                                "it with .to(x.dtype), or use x.new_tensor(data) for a copy)")
+            return t[...]
+        if len(args) == 1 and isinstance(args[0], Size):
+            return zeros(tuple(args[0]), **args_new)
+        if not args or all(isinstance(a, (int, np.integer)) and not isinstance(a, bool)
+                           for a in args):
+            return zeros(tuple(int(a) for a in args) if args else (0,), **args_new)
+        if len(args) == 1:
+            return tensor(args[0], **args_new)
+        raise TypeError(f"new: takes sizes (ints), one sequence of data or one tensor, got "
+                        f"{', '.join(type(a).__name__ for a in args)}")
+
     # PyTorch's ``new_*``: a new tensor (no grad unless asked) of this one's dtype and device
     def new_zeros(self, *size: Any, dtype: DTypeLike = None, device: str | None = None,
                   requires_grad: bool = False) -> Tensor:

@@ -170,16 +170,24 @@ def numerical_jacobians(p: Problem, eps: float, f0: list[np.ndarray]
 
 
 def _both_sides(p: Problem, i: int, x: np.ndarray, k: int, eps: float
-                ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+                ) -> tuple[list[np.ndarray], list[np.ndarray], float, float]:
     """The compared outputs with element ``k`` of input ``i`` (flat values ``x``) moved by +eps
-    and by -eps; ``x`` is left as it was."""
+    and by -eps, and the steps taken: ``x ± eps`` rounds to the input's dtype (at |x| ~ 2e7 a
+    step of 1e-6 is a few ulps, off by up to one: 0.2%, twice rtol -- a linear op's exact VJP
+    was called wrong), so the quotients divide by what the input really moved; ``x`` is left as
+    it was."""
     orig = x[k]
+    dt = p.inputs[i]._data.dtype
+    up, down = (float(np.asarray(v).astype(dt)) for v in (orig + eps, orig - eps))
+    hp, hm = up - orig, orig - down
+    if not (hp > 0 and hm > 0):  # (a step under an ulp: nothing moved; the report says so)
+        hp = hm = eps
     x[k] = orig + eps
     plus = p.evaluate_at(i, x)
     x[k] = orig - eps
     minus = p.evaluate_at(i, x)
     x[k] = orig
-    return plus, minus
+    return plus, minus, hp, hm
 
 
 def numerical_rows(p: Problem, i: int, elements: Any, eps: float, f0: list[np.ndarray]
@@ -190,10 +198,10 @@ def numerical_rows(p: Problem, i: int, elements: Any, eps: float, f0: list[np.nd
     cols_c: list[list[np.ndarray]] = [[] for _ in p.which]
     cols_k: list[list[np.ndarray]] = [[] for _ in p.which]
     for k in elements:
-        plus, minus = _both_sides(p, i, x, k, eps)
+        plus, minus, hp, hm = _both_sides(p, i, x, k, eps)
         for c in range(len(p.which)):
-            cols_c[c].append((plus[c] - minus[c]) / (2 * eps))
-            cols_k[c].append((plus[c] - 2 * f0[c] + minus[c]) / eps)
+            cols_c[c].append((plus[c] - minus[c]) / (hp + hm))
+            cols_k[c].append((plus[c] - f0[c]) / hp - (f0[c] - minus[c]) / hm)
     n = len(cols_c[0]) if cols_c else 0
     return ([np.array(col).reshape(n, f.size) for col, f in zip(cols_c, f0)],
             [np.array(col).reshape(n, f.size) for col, f in zip(cols_k, f0)])
@@ -231,8 +239,8 @@ def projected_gradient(p: Problem, i: int, vs: list[np.ndarray], eps: float) -> 
     x = p.base(i).ravel()
     out = np.zeros(x.size)
     for k in range(x.size):
-        plus, minus = _both_sides(p, i, x, k, eps)
-        out[k] = sum(dot(v, a - b) for v, a, b in zip(vs, plus, minus)) / (2 * eps)
+        plus, minus, hp, hm = _both_sides(p, i, x, k, eps)
+        out[k] = sum(dot(v, a - b) for v, a, b in zip(vs, plus, minus)) / (hp + hm)
     return out
 
 

@@ -390,6 +390,9 @@ class Context:
 
     #: whether a backward pass has run this node's VJP (for the drawings)
     backward_ran = False
+    #: (outputs, places of the arrays among them) where a user's forward returned other values
+    #: beside its arrays (see _apply_passthrough); None otherwise
+    passthrough: tuple[int, tuple[int, ...]] | None = None
     #: the name given to the output (``y.name = "y"``), for the drawings once it is gone
     out_label: str | None = None
     #: the named output moved on to a newer node (an in-place change): this is an earlier version
@@ -714,7 +717,9 @@ class Function:
         elif cls.pointwise and out.ndim > 1:
             operands = arrays if cls.lead is None else (attrs[cls.lead], *arrays)
             for a in operands:
-                if a.ndim > 1 and not a.flags.c_contiguous:  # (all C order: numpy's is PyTorch's)
+                # (every operand in C order, or expanded from it -- a gradient broadcast back
+                # over a sum's dims -- leaves numpy's result in PyTorch's order: C)
+                if a.ndim > 1 and not a.flags.c_contiguous and not _c_like(a.strides):
                     old, out = out, _pointwise_layout(out, operands, xp)
                     if ctx._to_save and out is not old:
                         ctx._to_save = tuple(out if s is old else s for s in ctx._to_save)
@@ -775,6 +780,19 @@ class Function:
         if _flags.anomaly and _flags.anomaly_check:
             _check_forward(ctx, arrays, result)
         return result
+
+
+def _c_like(strides: tuple[int, ...]) -> bool:
+    """Whether an array's strides, its broadcast (0) ones aside, never grow from one dim to the
+    next (C order, or an expand of it): such an operand does not move a result off C order."""
+    last = 0
+    for st in strides:
+        if st:
+            st = abs(st)
+            if last and st > last:
+                return False
+            last = st
+    return True
 
 
 def _pointwise_layout(out: Any, arrays: Sequence[Any], xp: Any) -> Any:
@@ -1148,7 +1166,7 @@ def _as_tensors(value: Any, inputs: Sequence[Tensor], arrays: Sequence[Any]) -> 
 def _vjp_grads(ctx: Context, grads: Sequence[Any]) -> Sequence[Any]:
     """The gradients a node's ``backward`` receives: with None in the places of the outputs that
     were no arrays (see :func:`_apply_passthrough`)."""
-    shape = ctx.__dict__.get("passthrough")
+    shape = ctx.passthrough
     if shape is None:
         return grads
     full: list[Any] = [None] * shape[0]
@@ -1735,7 +1753,7 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                         in_grads = _hooked_backward(ctx, g, node_hooks, user)
                     elif ctx.n_outputs > 1:
                         in_grads = ctx.fn.backward(ctx, *_vjp_grads(ctx, _output_grads(ctx, g)))
-                    elif "passthrough" in ctx.__dict__:  # (a user's forward returned y, n)
+                    elif ctx.passthrough is not None:  # (a user's forward returned y, n)
                         in_grads = ctx.fn.backward(ctx, *_vjp_grads(ctx, (g,)))
                     else:
                         in_grads = ctx.fn.backward(ctx, g)
@@ -1929,7 +1947,7 @@ def _hooked_backward(ctx: Context, g: Any, node_hooks: dict[str, list[Any]],
     as PyTorch's engine does: pre-hooks may replace the gradients it receives, post hooks the
     gradients it sends."""
     outs = tuple(g) if ctx.n_outputs > 1 else (g,)  # (None for an output that got none)
-    passthrough = ctx.__dict__.get("passthrough")
+    passthrough = ctx.passthrough
     if passthrough is not None:  # hooks see every output's place, None for the non-arrays
         outs = tuple(_vjp_grads(ctx, outs))
     with np.errstate(**(user_errstate or np.geterr())):

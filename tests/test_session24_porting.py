@@ -479,7 +479,7 @@ def test_missing_neighbours_say_what_to_do():
     for obj, name, words in [(tg.nn, "GRUCell", "unroll"), (tg.nn, "TransformerEncoder", "stack"),
                              (tg.nn, "MaxPool3d", "3-d"), (tg.nn, "LazyLinear", "input size"),
                              (tg.nn.functional, "max_pool3d", "3-d"),
-                             (tg, "set_float32_matmul_precision", "delete the line"),
+                             (tg, "jit", "TorchScript"),
                              (tg, "multiprocessing", "numpy"),
                              (tg.nn.Linear(2, 2), "compile", "delete"),
                              (tg.nn.Linear(2, 2), "bfloat16", "half")]:

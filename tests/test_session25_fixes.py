@@ -529,3 +529,123 @@ def test_a_doubled_vjp_at_tiny_inputs_warns_that_it_passed_by_atol_alone():
             warnings.simplefilter("error")
             assert tg.gradcheck(Sq.apply, tg.tensor(np.array([1.0, -2, 0.5]) * scale,
                                                     requires_grad=True))
+
+
+# ------------------------------------------------------------------------------ tester t07
+def test_a_ported_seed_everything_runs_unchanged():
+    for m in (tg, torch):
+        m.backends.cudnn.deterministic = True
+        m.backends.cudnn.benchmark = False
+        m.backends.cuda.matmul.allow_tf32 = False
+        m.use_deterministic_algorithms(True)
+        assert m.are_deterministic_algorithms_enabled()
+        m.use_deterministic_algorithms(False)
+        m.set_float32_matmul_precision("high")
+        assert m.get_float32_matmul_precision() == "high"
+        m.set_float32_matmul_precision("highest")
+    assert tg.backends.cudnn.is_available() is False
+    with pytest.raises(AttributeError, match="benchmrk"):
+        tg.backends.cudnn.benchmrk = True
+    with pytest.raises(RuntimeError, match="precision"):
+        tg.set_float32_matmul_precision("low")
+
+
+def test_a_top_level_op_in_a_function_s_forward_says_to_use_numpy():
+    class S(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return tg.sign(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 0
+
+    with pytest.raises(TypeError, match=r"numpy arrays: use numpy's function there \(np.sign"):
+        S.apply(tg.ones(2, requires_grad=True))
+
+
+def test_conv_transposed_attribute_and_upsample_repr_as_pytorch():
+    for m in (tg, torch):
+        nn = m.nn
+        assert (nn.Conv2d(1, 2, 3).transposed, nn.ConvTranspose2d(1, 2, 3).transposed,
+                nn.Conv1d(1, 2, 3).transposed, nn.ConvTranspose1d(1, 2, 3).transposed) == (
+            False, True, False, True)
+    for kw in ({}, {"scale_factor": 2}, {"size": (3, 4), "mode": "bilinear"}):
+        assert repr(tg.nn.Upsample(**kw)) == repr(torch.nn.Upsample(**kw))
+
+
+def test_a_large_output_s_rounding_is_not_blamed_on_add_and_the_real_culprit_is_named():
+    class SinBad(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.sin(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * x.cos() * 1.5
+
+    x = tg.tensor(np.array([0.3, -0.5]), requires_grad=True)
+    with pytest.raises(tg.GradcheckError, match="cannot judge.*as large as 2e\\+07"):
+        tg.gradcheck(lambda t: t + 2e7, x)
+    with pytest.raises(tg.GradcheckError, match="the VJP of `sin_bad` is wrong"):
+        tg.gradcheck(lambda t: (t + 2e7).sum() * 0 + SinBad.apply(t).sum(), x)
+
+
+def test_taylor_weighs_each_output_by_its_size():
+    class SinBad(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.sin(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * x.cos() * 1.2
+
+    x = tg.tensor(np.array([0.3, -1.2, 0.7, 2.0]), requires_grad=True)
+    for seed in range(5):
+        with pytest.raises(tg.GradcheckError):
+            tg.gradcheck(lambda t: (t * 1e6, SinBad.apply(t)), x, method="taylor", seed=seed)
+        assert tg.gradcheck(lambda t: (t * 1e6, t.sin()), x, method="taylor", seed=seed)
+
+
+def test_gradgradcheck_refuses_a_vjp_whose_create_graph_path_gives_other_values():
+    class Softplus(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.logaddexp(0, x)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            if not tg.is_grad_enabled():  # the fast path: right
+                return g * tg.Tensor(1 / (1 + np.exp(-x.numpy())))
+            return g * (x.sigmoid() + x.sigmoid())  # the differentiable path: 2x
+
+    x = tg.tensor(np.array([0.3, -1.2, 0.7]), requires_grad=True)
+    assert tg.gradcheck(Softplus.apply, x)
+    with pytest.raises(tg.GradcheckError, match="other values when its graph is recorded"):
+        tg.gradgradcheck(Softplus.apply, x)
+
+
+def test_a_tie_that_drops_the_gradient_is_not_said_to_hand_it_to_each():
+    class MaxStrict(tg.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            return np.maximum(a, b)
+
+        @staticmethod
+        def backward(ctx, g):
+            a, b = ctx.saved_tensors
+            return g * (a > b).double(), g * (b > a).double()
+
+    with pytest.raises(tg.GradcheckError) as err:
+        tg.gradcheck(MaxStrict.apply, (tg.tensor(np.array([1.0, 2.0]), requires_grad=True),
+                                       tg.tensor(np.array([1.0, 0.0]), requires_grad=True)))
+    assert "hands the whole gradient to each" not in str(err.value)
+    assert "nor to none" in str(err.value)

@@ -360,6 +360,11 @@ __all__ = [
     "zeros_like",
     "set_num_threads",
     "get_num_threads",
+    "use_deterministic_algorithms",
+    "are_deterministic_algorithms_enabled",
+    "is_deterministic_algorithms_warn_only_enabled",
+    "set_float32_matmul_precision",
+    "get_float32_matmul_precision",
     *_functions,
 ]
 
@@ -375,6 +380,42 @@ def set_num_threads(n: int) -> None:
                          f"{_parallel.MAX_THREADS}: more threads than cores only slow the ops "
                          f"down), got {n}")
     _parallel.set_threads(operator.index(n))
+
+
+_DETERMINISTIC = {"mode": False, "warn_only": False}
+_MATMUL_PRECISION = {"value": "highest"}
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """PyTorch's switch, kept for ported code: every CPU op here is deterministic already (numpy,
+    a fixed summation order for a given thread count), so it only records ``mode``."""
+    if not isinstance(mode, builtins.bool):
+        raise TypeError(f"use_deterministic_algorithms(): mode must be a bool, got "
+                        f"{type(mode).__name__}")
+    _DETERMINISTIC.update(mode=mode, warn_only=builtins.bool(warn_only))
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    """What :func:`use_deterministic_algorithms` last set (the ops are deterministic anyway)."""
+    return _DETERMINISTIC["mode"]
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    return _DETERMINISTIC["warn_only"]
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """PyTorch's switch, kept for ported code: float32 matmuls here are numpy's (OpenBLAS), always
+    at full float32 precision, whatever is set ("highest", "high" or "medium")."""
+    if precision not in ("highest", "high", "medium"):
+        raise RuntimeError(f"set_float32_matmul_precision: invalid precision {precision!r}; "
+                           "use 'highest', 'high' or 'medium'")
+    _MATMUL_PRECISION["value"] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    """What :func:`set_float32_matmul_precision` last set ("highest" by default)."""
+    return _MATMUL_PRECISION["value"]
 
 
 def get_num_threads() -> int:
@@ -401,7 +442,7 @@ __all__ += [*_LEGACY_TYPES, "dtype", *_aliases.__all__]
 def __getattr__(name: str) -> Any:
     # ``tg.utils`` (``torch.utils.data``'s place), ``tg.data``, ``tg.models``: imported on first
     # use (the data package is not needed to compute)
-    if name in ("utils", "data", "models", "special", "distributed"):
+    if name in ("utils", "data", "models", "special", "distributed", "backends"):
         import importlib
 
         return importlib.import_module(f"tinygrad_cnn.{name}")

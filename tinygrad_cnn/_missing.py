@@ -15,9 +15,6 @@ MISSING: dict[str, dict[str, str]] = {
     "tinygrad_cnn": {
         "compile": f"{_EAGER}, with no compiler: delete `model = torch.compile(model)` and call "
                    "the model itself",
-        "backends": "there are no backend switches (cudnn, mps, mkldnn): delete lines such as "
-                    "`torch.backends.cudnn.benchmark = True`; the CPU runs numpy, a GPU CuPy "
-                    "(device='cuda')",
         "autocast": "there is no mixed precision: compute in float32 (the default), or convert "
                     "tensors and the model with .half() yourself",
         "amp": "there is no mixed precision, so no GradScaler: call loss.backward() and "
@@ -28,17 +25,10 @@ MISSING: dict[str, dict[str, str]] = {
                          "term out (-0.5 * (1 + logvar - mu**2 - logvar.exp()).sum())",
         "set_printoptions": "tensors print with numpy's formatting: numpy.set_printoptions("
                             "precision=...) sets it",
-        "use_deterministic_algorithms": "the CPU ops are deterministic already (numpy, fixed "
-                                        "summation order per thread count): delete the line",
-        "are_deterministic_algorithms_enabled": "the CPU ops are deterministic already",
         "jit": f"{_EAGER}: there is no TorchScript (torch.jit.script/trace); call the model "
                "itself and save its state_dict",
         "fx": f"{_EAGER}: there is no graph tracer; the recorded autograd graph is drawn by "
               "tinygrad_cnn.viz.draw(loss)",
-        "set_float32_matmul_precision": "float32 matmuls here are numpy's (OpenBLAS), always at "
-                                        "full float32 precision: delete the line",
-        "get_float32_matmul_precision": "float32 matmuls here are always at full precision "
-                                        "('highest')",
         "multiprocessing": "there are no shared-memory tensors between processes: use "
                            "Python's multiprocessing with numpy arrays (t.numpy())",
         "set_default_device": "tensors are made on the CPU unless given device='cuda': pass "

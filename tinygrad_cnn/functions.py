@@ -1073,6 +1073,12 @@ def _tensor_first(fn: _F) -> _F:
     def checked(*args: Any, **kwargs: Any) -> Any:
         first = args[0] if args else kwargs.get(name)
         if not isinstance(first, Tensor):
+            if isinstance(first, np.ndarray):  # (a Function's forward: its inputs are arrays)
+                raise TypeError(
+                    f"{fn.__name__}(): argument 'input' must be a Tensor, not a numpy array; "
+                    "inside a Function's forward the inputs are numpy arrays: use numpy's "
+                    f"function there (np.{fn.__name__}(x), or its numpy spelling), or make a "
+                    "tensor with tinygrad_cnn.tensor(...) elsewhere")
             raise TypeError(f"{fn.__name__}(): argument 'input' must be a Tensor, not "
                             f"{type(first).__name__} (make one with tinygrad_cnn.tensor(...))")
         if kwargs and ("axis" in kwargs or "keepdims" in kwargs):  # numpy's names, as PyTorch

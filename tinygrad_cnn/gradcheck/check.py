@@ -912,6 +912,17 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
                 f"element {top.in_index} (= {xk:.6g}), so rounding, not the VJP, decides the "
                 f"difference quotient (numerical {top.numerical:.6g}, analytical "
                 f"{top.analytical:.6g}). {scale_the_step(s.caller, 1e-6 * abs(xk))}"))
+        fk = _output_rounding_explains(p, s, wrong, f0)
+        if fk is not None:
+            # (not a wrong VJP either: `t + 2e7` rounds its output by 4e-9, which over a step
+            # of 1e-6 moves a quotient by 0.4%; the culprit search then blamed `add`)
+            return _cannot_judge(order, (
+                f"{labels.output(j)} is as large as {fk:.6g}, and its rounding (one ulp: "
+                f"{float(np.spacing(fk)):.3g}) over the step eps={s.eps:g} moves a difference "
+                f"quotient by up to {2 * float(np.spacing(fk)) / s.eps:.3g} -- as much as it is "
+                f"off here (numerical {top.numerical:.6g}, analytical {top.analytical:.6g}), so "
+                "rounding, not the VJP, may decide it. Check at a point where the outputs are of "
+                "order 1 (subtract the large constant), or pass a larger eps"))
         a, n = analytical[r][c], numerical[r][c]
         # the cause is read from the failing entries alone: an entry excused as a kink (say
         # numerical 0, analytical not) would otherwise name a cause the failing ones do not show
@@ -1105,6 +1116,27 @@ def _linearity_report(p: Problem, s: Settings, labels: Labels, order: int, i: in
                              in_label=labels.input(i), in_shape=p.in_shape(i), out_shape=None,
                              scales_with_grad=False) or cause
     return GradcheckReport(False, "wrong_vjp", order, head, [detail], cause)
+
+
+def _output_rounding_explains(p: Problem, s: Settings, wrong: list[Any],
+                              f0: list[np.ndarray]) -> float | None:
+    """The largest output value among the failing entries, where each entry's error is within
+    what rounding that output element can do to a central difference (two ulps of it over the
+    step); None where one is off by more (a wrong VJP, or something else to say)."""
+    worst = 0.0
+    for _, e, _, c, _ in wrong:
+        if e.out_index is None:
+            return None
+        f = f0[c].ravel()
+        k = int(np.ravel_multi_index(e.out_index, tuple(p.outputs()[p.which[c]].shape))) \
+            if e.out_index else 0
+        fk = abs(float(f[k])) if k < f.size else 0.0
+        bound = 2 * float(np.spacing(fk)) / s.eps
+        if not np.isfinite(fk) or abs(e.analytical - e.numerical) > float(
+                s.tol(e.numerical)) + bound or bound <= float(s.tol(e.numerical)):
+            return None
+        worst = max(worst, fk)
+    return worst
 
 
 def _cannot_judge(order: int, why: str) -> GradcheckReport:
@@ -1794,6 +1826,38 @@ def _fast_failure(p: Problem, s: Settings, labels: Labels, order: int, outs: tup
                            entries)
 
 
+def _graph_changes_the_vjp(p2: Problem, fast: Any, s: Settings,
+                           diff: list[int]) -> GradcheckReport | None:
+    """A failed check where the first derivatives computed with their graph (``create_graph=
+    True``: the path a second derivative differentiates) differ from those computed without it
+    (the path the first-order check judged) by more than the tolerance: a VJP whose
+    differentiable branch is wrong passed both checks (PyTorch's too)."""
+    try:
+        with_graph = p2.values()
+        p2.value_func = fast
+        plain = p2.evaluate()
+    except Exception:  # (the check itself says what it can of such a function)
+        return None
+    finally:
+        p2.value_func = None
+    for k, (a, b) in enumerate(zip(with_graph, plain)):
+        if a.shape != b.shape:
+            return None
+        with np.errstate(invalid="ignore"):
+            bad = ~(np.abs(a - b) <= s.atol + s.rtol * np.abs(b)) & np.isfinite(b)
+        if bad.any():
+            e = int(np.flatnonzero(bad)[0])
+            return GradcheckReport(False, "first_derivative", 2, (
+                f"the VJP gives other values when its graph is recorded (create_graph=True, the "
+                f"VJP a second derivative differentiates) than without it (the VJP the "
+                f"first-order check judged): the gradient of input {diff[k]} at element "
+                f"{e} is {a[e]:.10g} with create_graph=True and {b[e]:.10g} without "
+                f"({int(bad.sum())} of {bad.size} elements differ). A backward with a fast "
+                "path for first derivatives and a differentiable one for create_graph must "
+                "give the same values; the second one is the likely culprit"))
+    return None
+
+
 def _second_order_cause(p: Problem, cause: str | None) -> str | None:
     if isinstance(p.func, FirstDerivatives):
         try:
@@ -1848,6 +1912,11 @@ def _second_order(p: Problem, s: Settings, outs: tuple[Tensor, ...], grad_output
     diff2 = list(diff) + [n + k for k in range(len(gos))]
     p2 = Problem(FirstDerivatives(func, n, which, diff), inputs2, diff2, list(range(len(diff))))
     p2.try_value_func(FirstDerivatives(func, n, which, diff, create_graph=False))
+    if p2.value_func is None:
+        differs = _graph_changes_the_vjp(p2, FirstDerivatives(func, n, which, diff,
+                                                              create_graph=False), s, diff)
+        if differs is not None:
+            return differs
     report = _check(p2, s, Labels(2, n, diff), swaps, notes, order=2)
     if report.ok and s.check_first_order and r1.atol_hid and not report.atol_hid:
         # (the first-order check passed by atol alone: its warning is gradgradcheck's too)

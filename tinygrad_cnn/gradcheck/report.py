@@ -217,7 +217,7 @@ def broadcast_dims(in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> lis
 
 def kink_verdict(analytical: float, left: float, right: float) -> str:
     """Why a VJP entry at a kink is wrong: outside the one-sided slopes, or -- inside them --
-    part of a tie whose entries add up to more than moving the tied elements together gives
+    part of a tie whose entries do not add up to what moving the tied elements together gives
     (was: "gives 1, outside [0, 1]" for max of [3, 3, 1] with a VJP of (1, 1, 0))."""
     lo, hi = sorted((left, right))
     slopes = f"the one-sided slopes are {left:.6g} and {right:.6g}"
@@ -225,9 +225,10 @@ def kink_verdict(analytical: float, left: float, right: float) -> str:
     if lo - slack <= analytical <= hi + slack:
         return (f"{slopes}, and the VJP gives {analytical:.6g}, between them -- but the element "
                 "is tied with others (in this input or another: max or maximum of equal "
-                "values), and their VJP entries add up to more than moving them all together "
-                "gives: the VJP hands the whole gradient to each tied element, where they must "
-                "share it (PyTorch gives it to one, or splits it evenly)")
+                "values), and their VJP entries do not add up to what moving them all together "
+                "gives: a VJP must share the gradient among tied elements -- all of it to one "
+                "(PyTorch's way) or split evenly -- not hand it whole to each, nor to none (a "
+                "strict comparison, `>` on both sides, drops it)")
     return (f"{slopes}, and the VJP gives {analytical:.6g}, outside [{lo:.6g}, {hi:.6g}] -- a "
             "VJP may pick any value between the slopes at a kink (PyTorch picks one), not one "
             "outside them")

@@ -49,6 +49,14 @@ LOW_SLOPE_RTOL = 1e-2  # in float32: what its rounding may hide where few steps 
 LOW_MIN_ABOVE = 4  # in float32: fewer steps above its rounding than this cannot fail a VJP
 
 
+def _rms(f: np.ndarray) -> float:
+    """The root mean square of the finite entries of ``f``; 1 where that is 0 or there are none."""
+    fin = np.asarray(f, dtype=np.float64)
+    fin = fin[np.isfinite(fin)]
+    size = float(np.sqrt(np.mean(fin * fin))) if fin.size else 0.0
+    return size if size > 0 else 1.0
+
+
 def _phi(ws: list[np.ndarray], fs: list[np.ndarray]) -> float:
     return float(sum(dot(w, f) for w, f in zip(ws, fs)))
 
@@ -162,8 +170,10 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
         slope_rtol = LOW_SLOPE_RTOL
         fe = max(fe, float(np.finfo(np.float32).eps))
         ulps = 0.5  # (half an ulp of each output; with the wobble measured below)
-    ws = [rng.standard_normal(outs[j]._data.size) for j in p.which]
     f0 = p.values()
+    # each output weighed by its own size (root mean square): one output of 1e6 beside another
+    # of 1 made the second's slope error look like the first's rounding (a VJP 20% off passed)
+    ws = [rng.standard_normal(outs[j]._data.size) / _rms(f) for j, f in zip(p.which, f0)]
     phi0 = _phi(ws, f0)
     scale = float(sum(dot(np.abs(w), np.abs(f)) for w, f in zip(ws, f0)))
     grads = [np.zeros(p.inputs[i]._data.size) for i in p.diff]
@@ -173,6 +183,9 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
     orders: dict[int, float] = {}
     rounded: dict[int, float] = {}  # inputs whose VJP slope is off by rounding (relative)
     unresolved: dict[int, float] = {}  # inputs whose remainder float32 rounding swamped
+    # inputs passed with an order under PASS_ORDER: their fitted slope error is under what the
+    # function's precision resolves (the bound, relative to the slope)
+    unresolved_slope: dict[int, float] = {}
     crossed: dict[int, float] = {}  # inputs exact below a step that crossed a kink (that step)
     tables: list[str] = []
     for r, i in enumerate(p.diff):
@@ -294,11 +307,18 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
                 if passed and abs(c1) > 5 * se and abs(c1) > slope_rtol * abs(dphi):
                     passed = False  # a slope error the h² term hid from the order
                     hidden_slope = c1
-                elif not passed and abs(c1) + 3 * se <= slope_rtol * abs(dphi):
+                elif not passed and abs(c1) + 3 * se <= slope_rtol * abs(dphi) and not (
+                        low_precision and abs(orders[i] - 1) < 0.2 and abs(c1) > 5 * se):
+                    # (in float32 an order of 1 with a slope error well above its own noise is
+                    # the h·e of a wrong VJP -- 0.3% off passed -- not rounding: a right VJP's
+                    # orders there are 1.8-2.1)
                     # what h·e there may be is under the resolution of the function's
                     # precision: the h² and h³ terms, cancelling near the judged steps, or
-                    # rounding bent the order
+                    # rounding bent the order -- said so in the report, with the bound (a
+                    # wrong VJP by less than it passes: "h^1.00" beside "h^2 or faster" read
+                    # as a contradiction)
                     passed = True
+                    unresolved_slope[i] = slope_rtol
             if not passed and low_precision and int(above.sum()) < LOW_MIN_ABOVE:
                 # float32's rounding swamps the remainder at all but a few steps: too few to
                 # tell an order (a VJP off by 3% lifts h·e above it at many more)
@@ -383,6 +403,11 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
         return GradcheckReport(False, "taylor", order, head, tables, orders=orders,
                                method="taylor")
     def _shown(i: int, o: float) -> str:
+        if i in unresolved_slope:
+            return (f"h^{o:.2f}, not h^2, but the slope it shows is off by less than "
+                    f"{unresolved_slope[i]:.0e} of itself, under what the function's precision "
+                    "resolves here: a VJP off by less than that would pass too (check in float64, "
+                    "or with the default finite differences, to judge it)")
         if i in unresolved:
             return (f"above float32's rounding at fewer than {LOW_MIN_ABOVE} steps, too few to "
                     f"judge: a slope error under about {unresolved[i]:.2g} along v would not "
@@ -397,6 +422,8 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
 
     shown = ", ".join(f"{labels.input(i)}: {_shown(i, o)}" for i, o in orders.items())
     what = "second derivatives" if order == 2 else "gradients"
+    how = ("shrinks as h^2 or faster" if not unresolved_slope else
+           "shrinks as h^2 or faster where the function's precision can tell")
     return GradcheckReport(True, "ok", order, f"Taylor test passed for the {what}: the remainder "
-                           f"|f(x + h·v) - f(x) - h·J·v| shrinks as h^2 or faster ({shown}).",
+                           f"|f(x + h·v) - f(x) - h·J·v| {how} ({shown}).",
                            orders=orders, method="taylor")

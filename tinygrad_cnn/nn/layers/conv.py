@@ -39,6 +39,8 @@ class Conv2d(Module):
     ``"circular"``: the input is padded that way (``F.pad``) and then convolved without
     padding, as PyTorch does."""
 
+    transposed = False  # (PyTorch's attribute)
+
     transposed = False  # (PyTorch's _ConvNd attributes)
     _reversed_padding_repeated_twice = property(_reversed_padding)
 
@@ -90,6 +92,8 @@ class Conv2d(Module):
 
 class ConvTranspose2d(Module):
     """Transposed convolution ("deconvolution"); ``weight (in, out // groups, kh, kw)``."""
+
+    transposed = True  # (PyTorch's attribute)
 
     transposed = True  # (PyTorch's _ConvNd attributes)
     _reversed_padding_repeated_twice = property(_reversed_padding)
@@ -196,6 +200,8 @@ class Conv1d(Module):
     pads the input with ``F.pad`` first. Initialised as PyTorch does (Kaiming-uniform, weights and
     bias in ``±1/sqrt(in_channels / groups * kernel_size)``)."""
 
+    transposed = False  # (PyTorch's attribute)
+
     transposed = False  # (PyTorch's _ConvNd attributes)
     _reversed_padding_repeated_twice = property(_reversed_padding)
 
@@ -250,6 +256,8 @@ class ConvTranspose1d(Module):
     """Transposed 1-D convolution; ``weight (in_channels, out_channels // groups, kernel_size)``,
     ``bias (out_channels,)``. ``forward(input, output_size=None)``: ``output_size`` (``(L,)`` or
     the whole output shape) picks the output length among those a stride allows."""
+
+    transposed = True  # (PyTorch's attribute)
 
     transposed = True  # (PyTorch's _ConvNd attributes)
     _reversed_padding_repeated_twice = property(_reversed_padding)

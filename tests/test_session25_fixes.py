@@ -649,3 +649,23 @@ def test_a_tie_that_drops_the_gradient_is_not_said_to_hand_it_to_each():
                                        tg.tensor(np.array([1.0, 0.0]), requires_grad=True)))
     assert "hands the whole gradient to each" not in str(err.value)
     assert "nor to none" in str(err.value)
+
+
+def test_a_check_of_integer_outputs_only_warns_that_nothing_was_checked():
+    x = tg.tensor(np.array([0.3, 1.7]), requires_grad=True)
+    with pytest.warns(UserWarning, match="nothing was checked"):
+        assert tg.gradcheck(lambda t: t.floor().long(), x)
+
+
+def test_check_function_of_a_function_with_state_says_not_deterministic():
+    pytest.importorskip("hypothesis")
+    from tinygrad_cnn.testing import CheckFunctionError, check_function, shapes
+
+    calls = [0]
+
+    def flip(t):
+        calls[0] += 1
+        return t * (1 + 1e-3 * (calls[0] % 2))
+
+    with pytest.raises(CheckFunctionError, match="not deterministic"):
+        check_function(flip, shapes=[shapes()], torch_fn=lambda t: t)

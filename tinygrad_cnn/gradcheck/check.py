@@ -458,6 +458,14 @@ def check_grads(func: Callable[..., Any], inputs: Any, *, order: int = 1,
         # outputs that do not require grad (detached, marked non-differentiable) are not
         # compared, as in PyTorch -- unless none does (then their zero Jacobian is checked)
         floats = [j for j, o in enumerate(outs) if o.dtype.kind == "f"]
+        if not floats:  # (PyTorch passes silently: nothing was compared)
+            import warnings
+
+            warnings.warn(
+                f"{where}: no output of the function is floating (dtypes "
+                f"{', '.join(str(o.dtype) for o in outs)}): integer and bool outputs have no "
+                "gradient, so nothing was checked; return the floating values the VJP is for",
+                UserWarning, stacklevel=3)
         p = Problem(func, inputs, diff, [j for j in floats if outs[j].requires_grad] or floats,
                     outs)
         if order == 1:

@@ -445,6 +445,17 @@ def check_function(fn: Callable[..., Any],
             "abs at 0) and min_distance=, distinct=True against ties (max, sort, median), or "
             f"min_value=/max_value= inside the domain. The last such case:\n{at_kinks[-1]}\n"
             f"(reproduce it with check_function(..., seed={seed}))") from None
+    except hypothesis.errors.Flaky:
+        # (the same case failed once and not when Hypothesis replayed it: the function's
+        # results change from one call to the next -- state, randomness -- which its checks
+        # read as jumps or kinks; Hypothesis's own error named only _kit.py's lines)
+        raise CheckFunctionError(
+            f"check_function({name}): the function is not deterministic: one case gave a "
+            "verdict once and another when it was run again (its values change from one call "
+            "to the next -- a random draw, a counter, a cache, state kept between calls), so "
+            "no derivative can be checked. Fix a seed inside it (or check it in eval mode), "
+            "and make repeated calls at the same point give the same values"
+            f"\n(reproduce it with check_function(..., seed={seed}))") from None
     except _CaseError as first:
         message = str(first)
         try:  # the smallest case once more, now with the culprit search in its report

@@ -995,7 +995,15 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
     if failed is not None:
         return failed
     if kinks:
-        return _kink_report(sorted(kinks, key=lambda k: -k[0]), labels, order, s.caller)
+        ranked = sorted(kinks, key=lambda k: -k[0])
+        rounded = _kinks_from_rounding(p, s, [e for _, e in ranked], f0)
+        if rounded is not None:
+            # (x² at 1.8e8: its output of 3e16 rounds by 4, which over a step of 1e-6 parts
+            # the one-sided slopes by 1% -- "not differentiable" of a smooth function)
+            return _cannot_judge(order, rounded + ", so rounding, not the function, parts the "
+                                 "one-sided slopes there (a smooth function read as a kink). "
+                                 f"{scale_the_step(s.caller, 1e-6 * _largest_input(p))}")
+        return _kink_report(ranked, labels, order, s.caller)
     report = _passed(p, labels, order, s, "whole Jacobians")
     worst: tuple[float, float, float, int, int] | None = None
     for r, i in enumerate(p.diff):
@@ -1126,6 +1134,40 @@ def _linearity_report(p: Problem, s: Settings, labels: Labels, order: int, i: in
     return GradcheckReport(False, "wrong_vjp", order, head, [detail], cause)
 
 
+def _largest_input(p: Problem) -> float:
+    return max((float(np.max(np.abs(p.base(i)), initial=0.0)) for i in p.diff), default=1.0)
+
+
+def _kinks_from_rounding(p: Problem, s: Settings, entries: list[Any],
+                         f0: list[np.ndarray]) -> str | None:
+    """What makes every kink entry rounding: the step under ``ROUNDING_ULPS`` ulps of the
+    input element, or the one-sided slopes apart by no more than the output element's rounding
+    over the step can make them -- said as the start of a sentence; None where a real kink may
+    be among them."""
+    said = None
+    for e in entries:
+        if e.in_index is None or e.left is None or e.right is None or e.jump or e.edge or \
+                e.tie is not None or not (np.isfinite(e.left) and np.isfinite(e.right)):
+            return None
+        xk = abs(float(p.base(e.input)[e.in_index]))
+        if s.eps < ROUNDING_ULPS * float(np.spacing(xk)):
+            said = said or (f"the step eps={s.eps:g} is under {ROUNDING_ULPS} ulps of input "
+                            f"{e.input}'s element {e.in_index} (= {xk:.6g})")
+            continue
+        c = p.which.index(e.output) if e.output in p.which else None
+        if c is None or e.out_index is None:
+            return None
+        k = int(np.ravel_multi_index(e.out_index, tuple(p.outputs()[e.output].shape))) \
+            if e.out_index else 0
+        fk = abs(float(f0[c].ravel()[k]))
+        if not np.isfinite(fk) or not abs(e.right - e.left) <= 4 * float(np.spacing(fk)) / s.eps:
+            return None
+        said = said or (f"output {e.output} is as large as {fk:.6g} at element {e.out_index}, "
+                        f"whose rounding over the step eps={s.eps:g} moves a one-sided "
+                        f"difference by up to {2 * float(np.spacing(fk)) / s.eps:.3g}")
+    return said
+
+
 def _output_rounding_explains(p: Problem, s: Settings, wrong: list[Any],
                               f0: list[np.ndarray]) -> float | None:
     """The largest output value among the failing entries, where each entry's error is within
@@ -1209,10 +1251,13 @@ def _hidden_by_atol(a: Any, n: Any, s: Settings, f: Any) -> Any:
     if s.low_precision:  # float32's, per output (columns)
         noise = noise + s.noise * np.abs(np.asarray(f, dtype=np.float64)).ravel()[None, :]
     d = np.abs(a - n)
-    # (det of a rank-1 matrix: exact zeros beside 1e-13 rounding; where both sides are nonzero
-    # there is no such floor -- x² at 1e-13 with a doubled VJP, 4e-13 against 2e-13, was a
-    # silent pass)
-    noise = noise + np.where((a == 0) | (n == 0), HIDDEN_FLOOR, 0.0)
+    # (det of a rank-1 matrix: zeros, or 1e-17, beside 3e-14 of rounding; where both sides
+    # are of one sign and within a factor of ten there is no such floor -- x² at 1e-13 with a
+    # doubled VJP, 4e-13 against 2e-13, was a silent pass)
+    with np.errstate(invalid="ignore"):
+        alike = (a * n > 0) & (np.minimum(np.abs(a), np.abs(n)) >= 0.1 * np.maximum(
+            np.abs(a), np.abs(n)))
+    noise = noise + np.where(alike, 0.0, HIDDEN_FLOOR)
     with np.errstate(invalid="ignore"):
         return np.isfinite(d) & (d > s.rtol * np.abs(n) + noise) & \
             (d > 0.1 * np.maximum(np.abs(a), np.abs(n))) & (s.atol > 0)

@@ -1255,8 +1255,8 @@ def _hidden_by_atol(a: Any, n: Any, s: Settings, f: Any) -> Any:
     # are of one sign and within a factor of ten there is no such floor -- x² at 1e-13 with a
     # doubled VJP, 4e-13 against 2e-13, was a silent pass)
     with np.errstate(invalid="ignore"):
-        alike = (a * n > 0) & (np.minimum(np.abs(a), np.abs(n)) >= 0.1 * np.maximum(
-            np.abs(a), np.abs(n)))
+        alike = (np.sign(a) * np.sign(n) > 0) & (np.minimum(np.abs(a), np.abs(n)) >= 0.1 *
+                                                   np.maximum(np.abs(a), np.abs(n)))
     noise = noise + np.where(alike, 0.0, HIDDEN_FLOOR)
     with np.errstate(invalid="ignore"):
         return np.isfinite(d) & (d > s.rtol * np.abs(n) + noise) & \

@@ -52,9 +52,11 @@ LOW_MIN_ABOVE = 4  # in float32: fewer steps above its rounding than this cannot
 def _rms(f: np.ndarray) -> float:
     """The root mean square of the finite entries of ``f``; 1 where that is 0 or there are none."""
     fin = np.asarray(f, dtype=np.float64)
-    fin = fin[np.isfinite(fin)]
-    size = float(np.sqrt(np.mean(fin * fin))) if fin.size else 0.0
-    return size if size > 0 else 1.0
+    fin = np.abs(fin[np.isfinite(fin)])
+    top = float(fin.max()) if fin.size else 0.0
+    if not top > 0:
+        return 1.0
+    return top * float(np.sqrt(np.mean((fin / top) ** 2)))  # (scaled: 1e200 squared is inf)
 
 
 def _phi(ws: list[np.ndarray], fs: list[np.ndarray]) -> float:

@@ -669,3 +669,38 @@ def test_check_function_of_a_function_with_state_says_not_deterministic():
 
     with pytest.raises(CheckFunctionError, match="not deterministic"):
         check_function(flip, shapes=[shapes()], torch_fn=lambda t: t)
+
+
+# ------------------------------------------------------------------------------ tester t08
+def test_a_function_with_a_number_argument_keeps_its_saved_input_s_graph():
+    results = []
+    for m in (tg, torch):
+        base = tg.Function if m is tg else torch.autograd.Function
+
+        class F(base):
+            @staticmethod
+            def forward(ctx, x, k):
+                ctx.save_for_backward(x)
+                return x * x
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return g * 2 * x, None
+
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = F.apply(x, 5)
+        (gx,) = m.autograd.grad((y * y).sum(), x, create_graph=True)
+        results.append(m.autograd.grad(gx.sum(), x)[0].tolist())
+    assert results[0] == results[1] == [12.0, 48.0]
+
+
+def test_a_cast_or_flip_of_an_expand_is_in_c_order_as_pytorch_s():
+    for m in (tg, torch):
+        x = m.arange(4.0, dtype=m.float64).expand(2, 3, 4)
+        assert x.float().stride() == x.half().stride() == x.flip(0).stride() == (12, 4, 1)
+        w = m.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+        z = w.expand(2, 3, 4).flip(0)
+        z.reshape(-1).mul_(3)
+        z.sum().backward()
+        assert w.grad.tolist() == [18.0] * 4

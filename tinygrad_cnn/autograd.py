@@ -718,12 +718,16 @@ class Function:
             operands = arrays if cls.lead is None else (attrs[cls.lead], *arrays)
             for a in operands:
                 # (every operand in C order, or expanded from it -- a gradient broadcast back
-                # over a sum's dims -- leaves numpy's result in PyTorch's order: C)
+                # over a sum's dims -- gives PyTorch's result order: C)
                 if a.ndim > 1 and not a.flags.c_contiguous and not _c_like(a.strides):
                     old, out = out, _pointwise_layout(out, operands, xp)
-                    if ctx._to_save and out is not old:
-                        ctx._to_save = tuple(out if s is old else s for s in ctx._to_save)
                     break
+            else:
+                old = out
+                if not out.flags.c_contiguous:  # (astype of an expand: numpy's K order scrambles)
+                    out = xp.ascontiguousarray(out)
+            if ctx._to_save and out is not old:
+                ctx._to_save = tuple(out if s is old else s for s in ctx._to_save)
         view = None
         a0 = arrays[0] if cls.is_view else None
         if a0 is not None and (_views(out, a0) or xp.may_share_memory(out, a0)
@@ -872,6 +876,11 @@ def _call_forward(cls: Any, ctx: Context, args: Sequence[Any], attrs: dict[str, 
         out = cls.forward(*views, **attrs)
         cls.setup_context(ctx, tuple(views), out)
     back = {id(v): a for v, a in zip(views, args) if v is not a}
+    # an argument wrapped already (the Function of non-tensor arguments calls this inside its
+    # own call): kept as it is here, for the outer call to map back to its input -- made a new
+    # plain view here, a saved input lost its identity and its graph (a second derivative
+    # through F.apply(x, 5) dropped the saved x's term)
+    back.update({id(v): v for v, a in zip(views, args) if v is a and isinstance(v, _fa.ForwardArray)})
     out = _plain_outputs(out, back)
     if ctx._to_save:
         ctx._to_save = tuple(_unwrapped(a, back) for a in ctx._to_save)

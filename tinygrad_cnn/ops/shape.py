@@ -47,8 +47,11 @@ class Flip(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, dims: tuple[int, ...] = ()) -> Any:
         ctx.dims = dims
-        # (order K: the input's layout, as PyTorch's flip keeps it)
-        return array_module(x).flip(x, dims).copy(order="K") if dims else x.copy(order="K")
+        # (the input's order of strides, as PyTorch's flip keeps it; an expand's is C order)
+        from tinygrad_cnn.ops.movement import copy_preserving
+
+        y = array_module(x).flip(x, dims) if dims else x
+        return copy_preserving(y) if y.ndim > 1 else y.copy()
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:

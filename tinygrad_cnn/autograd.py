@@ -716,16 +716,17 @@ class Function:
                 ctx._to_save = tuple(out if a is old else a for a in ctx._to_save)
         elif cls.pointwise and out.ndim > 1:
             operands = arrays if cls.lead is None else (attrs[cls.lead], *arrays)
+            old = out
             for a in operands:
-                # (every operand in C order, or expanded from it -- a gradient broadcast back
-                # over a sum's dims -- gives PyTorch's result order: C)
-                if a.ndim > 1 and not a.flags.c_contiguous and not _c_like(a.strides):
-                    old, out = out, _pointwise_layout(out, operands, xp)
-                    break
-            else:
-                old = out
-                if not out.flags.c_contiguous:  # (astype of an expand: numpy's K order scrambles)
-                    out = xp.ascontiguousarray(out)
+                if a.ndim > 1 and not a.flags.c_contiguous:
+                    if not _c_like(a.strides):
+                        out = _pointwise_layout(out, operands, xp)
+                        break
+                    # (every operand in C order, or expanded from it -- a gradient broadcast
+                    # back over a sum's dims -- gives PyTorch's order: C; numpy's K order of an
+                    # expand's astype is not)
+                    if not out.flags.c_contiguous:
+                        out = xp.ascontiguousarray(out)
             if ctx._to_save and out is not old:
                 ctx._to_save = tuple(out if s is old else s for s in ctx._to_save)
         view = None
@@ -1160,7 +1161,7 @@ def _as_tensors(value: Any, inputs: Sequence[Tensor], arrays: Sequence[Any]) -> 
     tuples and dicts made tensors without a graph (PyTorch hands back tensors there): an input's
     own array is that input, one that shares an input's memory shares its version counter (a
     write through it is seen by a backward that saved the input), any other a new tensor."""
-    if isinstance(value, (list, tuple)) and type(value) in (list, tuple):
+    if type(value) in (list, tuple):
         return type(value)(_as_tensors(v, inputs, arrays) for v in value)
     if type(value) is dict:
         return {k: _as_tensors(v, inputs, arrays) for k, v in value.items()}

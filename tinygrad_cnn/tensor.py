@@ -4388,19 +4388,12 @@ def _like_layout(result: Tensor, input: Any, fmt: str) -> Tensor:
     if data.ndim < 2 or like is None or like.shape != data.shape or fmt == "contiguous_format":
         return result
     from tinygrad_cnn import layout
-    from tinygrad_cnn.autograd import empty_in_order, torch_order
+    from tinygrad_cnn.autograd import _pointwise_layout
 
-    if fmt == "preserve_format":
-        if like.flags.c_contiguous:
-            return result
-        perm = torch_order(like.shape, (like,))
-        if perm == list(range(like.ndim - 1, -1, -1)):
-            return result
-        new = empty_in_order(like.shape, data.dtype, perm, array_module(data))
-        new[...] = data
-    else:
-        new = layout.arrange(data, fmt)
-    result._data = new
+    if fmt != "preserve_format":
+        result._data = layout.arrange(data, fmt)
+    elif not like.flags.c_contiguous:  # (input's order of strides: data itself where it is C)
+        result._data = _pointwise_layout(data, (like,), array_module(data))
     return result
 
 

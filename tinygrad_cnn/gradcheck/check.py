@@ -1154,18 +1154,24 @@ def _kinks_from_rounding(p: Problem, s: Settings, entries: list[Any],
             said = said or (f"the step eps={s.eps:g} is under {ROUNDING_ULPS} ulps of input "
                             f"{e.input}'s element {e.in_index} (= {xk:.6g})")
             continue
-        c = p.which.index(e.output) if e.output in p.which else None
-        if c is None or e.out_index is None:
-            return None
-        k = int(np.ravel_multi_index(e.out_index, tuple(p.outputs()[e.output].shape))) \
-            if e.out_index else 0
-        fk = abs(float(f0[c].ravel()[k]))
-        if not np.isfinite(fk) or not abs(e.right - e.left) <= 4 * float(np.spacing(fk)) / s.eps:
+        fk = _output_value(p, e, f0)
+        if fk is None or not abs(e.right - e.left) <= 4 * float(np.spacing(fk)) / s.eps:
             return None
         said = said or (f"output {e.output} is as large as {fk:.6g} at element {e.out_index}, "
                         f"whose rounding over the step eps={s.eps:g} moves a one-sided "
                         f"difference by up to {2 * float(np.spacing(fk)) / s.eps:.3g}")
     return said
+
+
+def _output_value(p: Problem, e: Any, f0: list[np.ndarray]) -> float | None:
+    """``|f|`` at entry ``e``'s output element; None where it is not known or not finite."""
+    if e.output not in p.which or e.out_index is None:
+        return None
+    f = f0[p.which.index(e.output)].ravel()
+    k = int(np.ravel_multi_index(e.out_index, tuple(p.outputs()[e.output].shape))) \
+        if e.out_index else 0
+    fk = abs(float(f[k])) if k < f.size else 0.0
+    return fk if np.isfinite(fk) else None
 
 
 def _output_rounding_explains(p: Problem, s: Settings, wrong: list[Any],
@@ -1174,16 +1180,13 @@ def _output_rounding_explains(p: Problem, s: Settings, wrong: list[Any],
     what rounding that output element can do to a central difference (two ulps of it over the
     step); None where one is off by more (a wrong VJP, or something else to say)."""
     worst = 0.0
-    for _, e, _, c, _ in wrong:
-        if e.out_index is None:
+    for _, e, _, _, _ in wrong:
+        fk = _output_value(p, e, f0)
+        if fk is None:
             return None
-        f = f0[c].ravel()
-        k = int(np.ravel_multi_index(e.out_index, tuple(p.outputs()[p.which[c]].shape))) \
-            if e.out_index else 0
-        fk = abs(float(f[k])) if k < f.size else 0.0
         bound = 2 * float(np.spacing(fk)) / s.eps
-        if not np.isfinite(fk) or abs(e.analytical - e.numerical) > float(
-                s.tol(e.numerical)) + bound or bound <= float(s.tol(e.numerical)):
+        if abs(e.analytical - e.numerical) > float(s.tol(e.numerical)) + bound or \
+                bound <= float(s.tol(e.numerical)):
             return None
         worst = max(worst, fk)
     return worst

@@ -184,8 +184,7 @@ class Pad(Function):
         # PyTorch's layout: channels-last for a channels-last 4-d input, C order otherwise
         # (numpy's pad keeps a transposed input's order: view() then failed where it works)
         if x.ndim == 4 and _channels_last(x):
-            return out if _channels_last(out) else \
-                out.transpose(0, 2, 3, 1).copy().transpose(0, 3, 1, 2)
+            return _as_channels_last(out)
         return out if out.flags.c_contiguous else array_module(out).ascontiguousarray(out)
 
     @staticmethod
@@ -258,7 +257,16 @@ class PadBackward(Function):
 def _channels_last(a: Any) -> bool:
     """Whether 4-d array ``a`` lies in memory as (N, H, W, C) and not also in C order (PyTorch's
     ``suggest_memory_format``)."""
-    return not a.flags.c_contiguous and a.transpose(0, 2, 3, 1).flags.c_contiguous
+    from tinygrad_cnn import layout
+
+    return not a.flags.c_contiguous and layout.holds(a, "channels_last")
+
+
+def _as_channels_last(a: Any) -> Any:
+    """4-d array ``a`` laid out channels-last (itself where it is)."""
+    from tinygrad_cnn import layout
+
+    return a if _channels_last(a) else layout.arrange(a, "channels_last")
 
 
 class Cat(Function):
@@ -276,8 +284,7 @@ class Cat(Function):
         if out.flags.c_contiguous or out.ndim != 4:
             return out if out.flags.c_contiguous else array_module(out).ascontiguousarray(out)
         if all(x.ndim == 4 and _channels_last(x) for x in xs):
-            return out if _channels_last(out) else out.transpose(0, 2, 3, 1).copy().transpose(
-                0, 3, 1, 2)
+            return _as_channels_last(out)
         return array_module(out).ascontiguousarray(out)
 
     @staticmethod

@@ -78,8 +78,6 @@ class Normalize(Function):
     left on ``ctx.mean`` and ``ctx.var``, where batch norm reads them for its running averages).
     VJP: ``normalize_backward(g, x)``, the projection above."""
 
-    contiguous = True  # (PyTorch's layer_norm and batch_norm of a transposed input: C order)
-
     @staticmethod
     def forward(ctx: Context, x: Any, dims: Dims = (), eps: float = 1e-5) -> Any:
         xp = array_module(x)
@@ -89,8 +87,9 @@ class Normalize(Function):
         ctx.mean, ctx.var = mean, var
         ctx.save_for_backward(x)
         y = y.astype(x.dtype, copy=False)
-        return y if y.flags.c_contiguous else xp.ascontiguousarray(y)  # (as apply would: see
-        # contiguous; batch norm without a graph calls forward itself)
+        # (C order, as PyTorch's layer_norm and batch_norm of a transposed input; here, not by
+        # Function.contiguous: batch norm without a graph calls forward itself)
+        return y if y.flags.c_contiguous else xp.ascontiguousarray(y)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:

@@ -10,6 +10,7 @@ import math
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -912,3 +913,17 @@ def test_evaluate_says_the_checkpoint_it_looked_for_is_the_default(tmp_path):
                           env=dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1])))
     assert proc.returncode == 2
     assert "checkpoints/lenet5.npz is the default; pass --checkpoint PATH" in proc.stderr
+
+
+def test_a_read_only_file_at_the_default_path_is_kept_as_the_previous_run(tmp_path):
+    # (was: a whole epoch trained, then "is read-only" and the epoch went to the rescue folder;
+    # the earlier file at the default path is kept as NAME.previous.npz, with its mode, anyway)
+    (tmp_path / "checkpoints").mkdir()
+    earlier = tmp_path / "checkpoints" / "lenet5.npz"
+    earlier.write_text("notes")
+    earlier.chmod(0o444)
+    proc = cli_run("train", "--limit", "64", "--epochs", "1", "--data-dir", DATA, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    kept = tmp_path / "checkpoints" / "lenet5.previous.npz"
+    assert kept.read_text() == "notes" and stat.S_IMODE(kept.stat().st_mode) == 0o444
+    assert tg.load(earlier)["epoch"] == 1

@@ -22,7 +22,9 @@ def _grads(L, fn, *values):
 @pytest.mark.parametrize("fn,values", [
     (lambda L, x, y: L.xlogy(x, y), ([0.0, 0.0, 0.0, 1.0, 2.0, -1.0, 0.0],
                                      [0.0, float("nan"), float("inf"), 0.0, 3.0, 2.0, -1.0])),
-    (lambda L, x: L.sinc(x), ([0.0, 0.5, -1.0, 1e-9, 2.5],)),
+    # (not 1e-9: there PyTorch's quotient rounds its gradient to 0 where it is -3.3e-9 --
+    # tests/test_session26_fixes.py checks small inputs against the series)
+    (lambda L, x: L.sinc(x), ([0.0, 0.5, -1.0, 0.3, 2.5],)),
     (lambda L, x, y: L.float_power(x, y), ([2.0, 3.0, 0.5], [2.0, 0.5, -1.0])),
     (lambda L, x: x.float_power(2), ([2.0, 3.0],)),
 ], ids=["xlogy_edges", "sinc", "float_power", "float_power_number"])

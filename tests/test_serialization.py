@@ -463,8 +463,10 @@ def test_load_takes_pytorchs_map_location_and_weights_only(tmp_path):
     tg.save({"a": tg.ones(2), "b": [tg.zeros(1)]}, path)
     got = tg.load(path, map_location="cpu", weights_only=True)
     assert got["a"].tolist() == [1.0, 1.0] and got["b"][0].tolist() == [0.0]
+    # a function too, PyTorch's fn(storage, location) (tests/test_session26_fixes.py)
+    assert tg.load(path, map_location=lambda storage, loc: storage)["a"].tolist() == [1.0, 1.0]
     with pytest.raises(TypeError, match="map_location"):
-        tg.load(path, map_location=lambda storage, loc: storage)
+        tg.load(path, map_location=3.5)
 
 
 # -------------------------------------------------------- found by an outside tester (files)

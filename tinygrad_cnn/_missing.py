@@ -35,6 +35,21 @@ MISSING: dict[str, dict[str, str]] = {
                               "device= to the factory, or move with .to('cuda')",
         "get_default_device": "tensors are made on the CPU unless given device= (the default "
                               "device is always 'cpu')",
+        "func": "there is no torch.func (functorch): tinygrad_cnn.autograd.functional has "
+                "jacobian, hessian, vjp, jvp, hvp and vhp; loop over a batch where vmap would "
+                "map",
+        "vmap": "there is no vmap: loop over the batch (torch.stack of the per-sample "
+                "results), or write the function for a batch",
+    },
+    "tinygrad_cnn.autograd": {
+        "graph": "there is no torch.autograd.graph (saved_tensors_hooks, save_on_cpu, "
+                 "register_multi_grad_hook, Node): saved tensors stay in memory as they are; "
+                 "hook each tensor with t.register_hook, or a node with grad_fn.register_hook",
+        "forward_ad": "there is no forward-mode AD: "
+                      "tinygrad_cnn.autograd.functional.jvp computes J @ v (through two "
+                      "backward passes)",
+        "profiler": "there is no autograd profiler: time with time.perf_counter, or run "
+                    "python -m cProfile",
     },
     "tinygrad_cnn.nn": {
         "MultiheadAttention": "not implemented: write the attention out -- q @ k.transpose(-2, "

@@ -67,6 +67,11 @@ def with_out(fn: Any, name: str, factory: bool = False) -> Any:
                 f"{name}(): functions with out=... arguments don't support automatic "
                 "differentiation, but one of the arguments requires grad (as in PyTorch); call "
                 f"it without out= (result = {name}(...)) or under no_grad()")
+        from tinygrad_cnn.tensor import _no_partial_overlap
+
+        for t in (*_tensors(args), *_tensors(kwargs.values())):
+            if isinstance(t, Tensor) and t is not out:  # (h[1:] = h[:-1] + 1: refused)
+                _no_partial_overlap(name, out._data, t._data)
         if factory or name in IN_OUT_DTYPE:
             asked = kwargs.get("dtype")
             if asked is None:

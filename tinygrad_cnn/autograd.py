@@ -48,6 +48,7 @@ import numpy as np
 from tinygrad_cnn import _forward_array as _fa
 from tinygrad_cnn._words import a_type
 from tinygrad_cnn.backend import array_module, device_of
+from tinygrad_cnn.layout import follow as layout_follow
 
 if TYPE_CHECKING:
     from tinygrad_cnn.tensor import Tensor
@@ -615,6 +616,10 @@ class Function:
     #: the attribute holding an array that comes first among a pointwise op's operands in
     #: PyTorch (``where``'s condition): its layout decides first
     lead: ClassVar[str | None] = None
+    #: the result lies channels-last where the (first) input does -- a 4-d array in (N, H, W, C)
+    #: order and not also in C order -- as PyTorch's convolutions, pools and resampling give it
+    #: (their ``suggest_memory_format``); else as the forward made it (set in ``ops``)
+    follows_channels_last: ClassVar[bool] = False
     #: the VJP selects or scatters ``g`` by where the input lies (relu, the pools): PyTorch's
     #: formula reads the input (``"output"``: relu's reads its output), so under ``create_graph``
     #: the gradient depends on it with zero derivative -- the engine links it (:class:`ZeroLink`)
@@ -696,6 +701,7 @@ class Function:
         if cls._user:  # a user's forward runs with recording off, as PyTorch's does
             with _GradModeSwitch(False):
                 out = _call_forward(cls, ctx, arrays, attrs)
+            _warn_widened(cls, arrays, out)
         else:
             out = cls.forward(ctx, *arrays, **attrs)
         if cls._user and type(out) is not tuple and _passed_through(out):
@@ -710,7 +716,11 @@ class Function:
             xp = array_module(out)
             if type(out) is not xp.ndarray:  # numpy turns 0-d results into scalars
                 out = _as_array(cls, ctx, out)
-        if cls.contiguous and not out.flags.c_contiguous:
+        if cls.follows_channels_last and out.ndim == 4 and not arrays[0].flags.c_contiguous:
+            old, out = out, layout_follow(arrays[0], out)
+            if ctx._to_save and out is not old:
+                ctx._to_save = tuple(out if s is old else s for s in ctx._to_save)
+        elif cls.contiguous and not out.flags.c_contiguous:
             old, out = out, out.copy()  # (C order; ascontiguousarray would make a 0-d result 1-d)
             if ctx._to_save:  # a saved output is the copy: the output tensor, linked to the graph
                 ctx._to_save = tuple(out if a is old else a for a in ctx._to_save)
@@ -1185,6 +1195,26 @@ def _vjp_grads(ctx: Context, grads: Sequence[Any]) -> Sequence[Any]:
     return full
 
 
+def _warn_widened(cls: type[Function], arrays: Sequence[Any], out: Any) -> None:
+    """A user's forward that turns float32 (or float16) inputs into a float64 result -- numpy's
+    promotion, ``0.5 * (x > 0)`` -- is warned of: PyTorch's gives float32, and the float64 only
+    shows ops later, where it meets a float32 weight."""
+    floats = {a.dtype for a in arrays if getattr(a, "dtype", None) is not None
+              and a.dtype.kind == "f"}
+    if not floats or any(dt.itemsize >= 8 for dt in floats):
+        return
+    if any(getattr(o, "dtype", None) == np.float64 for o in (
+            out if type(out) is tuple else (out,))):
+        frame, level = sys._getframe(1), 2  # (the warning points at the user's apply call)
+        while frame is not None and _in_package(frame.f_code.co_filename):
+            frame, level = frame.f_back, level + 1
+        warnings.warn(
+            f"{cls.name}: forward got {' and '.join(sorted(map(str, floats)))} inputs and "
+            "returned float64 (numpy's promotion: a Python float times a bool or integer array "
+            "is float64); PyTorch's op would give float32. Cast it in forward, e.g. `return "
+            "y.astype(x.dtype)`", UserWarning, stacklevel=level)
+
+
 def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], arrays: list[Any],
                    out: Any, requires: bool, attrs: dict[str, Any]) -> Any:
     """``apply`` for a forward that returns several arrays, or marked outputs non-differentiable,
@@ -1204,6 +1234,7 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
             inputs[i]._version_counter[0] += 1  # (it did change)
             raise RuntimeError(f"{cls.name}: input {i} was marked dirty (changed in place) but not "
                                "returned; return it as an output of forward (PyTorch's rule)")
+    dirty_views: dict[int, tuple[Any, ...]] = {}  # id of a view changed in place -> its chain
     for i in dirty_inputs:
         t = inputs[i]
         if _state.grad_enabled and (t.requires_grad or requires):
@@ -1211,9 +1242,13 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
                 raise RuntimeError(f"{cls.name}: marked input {i}, a leaf tensor that requires grad, "
                                    "dirty (changed in place) while gradients are recorded; run it "
                                    "under no_grad() or on a .clone()")
-            if t._view is not None:
-                raise RuntimeError(f"{cls.name}: marked input {i}, a view, dirty (changed in place) "
-                                   "while gradients are recorded; pass a .clone() of it instead")
+            if t._view is not None:  # recorded on the base, as a built-in op on a view is
+                if type(t) is _FunctionView:  # (PyTorch's CopySlices)
+                    t._function_view_error(f"{cls.name} (marked input {i} dirty)")
+                t._check_no_grad_view(cls.name, requires)
+                t._check_leaf(cls.name, t._view[0], f"marked input {i} dirty, a view of a leaf "
+                              "tensor")
+                dirty_views[id(t)] = t._view_chain()
         t._version_counter[0] += 1
     results: list[Tensor] = []
     aliases: set[int] = set()  # positions of outputs sharing an input's or an earlier output's memory
@@ -1244,6 +1279,7 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
         ctx.out_metas = tuple((o.shape, o.dtype) for o in outs)  # type: ignore[attr-defined]
         ctx.out_xp = array_module(outs[0])  # type: ignore[attr-defined]
         nodes: list[Context | None] = []
+        made: dict[int, Tensor] = {}  # the node's own output where a view was changed in place
         for k, (t, o, d) in enumerate(zip(results, outs, diff)):
             if not d:
                 nodes.append(None)
@@ -1256,11 +1292,20 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
                 node.next, node.attrs, node.index = (ctx,), {"index": k}, k  # type: ignore[attr-defined]
                 node.in_meta = ((o.shape, o.dtype),)
             nodes.append(node)
+            if id(t) in dirty_views:  # the new values, written into the view's base
+                from tinygrad_cnn.tensor import _record_copy_slices
+
+                made[k] = value = Tensor._make(o, True, node)
+                node.out = weakref.ref(value)
+                _record_copy_slices(t._view[0], dirty_views.pop(id(t)), value)
+                t._refresh_view()
+                continue
             t.grad_fn, t._requires_grad = node, True
             if k in aliases:  # see _FunctionView and _check_function_view
                 t.__class__ = _FunctionView
                 node.alias_at = t._version_counter[0]
-        for t, node in zip(results, nodes):
+        for k, (t, node) in enumerate(zip(results, nodes)):
+            t = made.get(k, t)
             if node is not None and node is not ctx:  # the per-output nodes come after the op
                 node.seq, node.out = next(_seq), weakref.ref(t)
                 node.out_meta, node.in_names = (t._data.shape, t._data.dtype), (None,)
@@ -1891,6 +1936,9 @@ def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
     cur = leaf._grad
     if cur is None:
         leaf._grad = _own_copy(g, create_graph)
+        d = leaf._data
+        if not create_graph and not d.flags.c_contiguous and d.ndim > 1:
+            _grad_layout(leaf)
         return
     a, b = cur._data, g._data
     if a.shape != b.shape:  # the leaf changed shape since (x.data = ...); PyTorch refuses too
@@ -1917,6 +1965,23 @@ def _own_copy(g: Tensor, create_graph: bool) -> Tensor:
     (``x + y``) or be a read-only broadcast (a sum's); with ``create_graph`` a differentiable
     clone (as PyTorch's AccumulateGrad clones)."""
     return g.clone() if create_graph else _TensorCls._make(g._data.copy())
+
+
+def _grad_layout(leaf: Tensor) -> None:
+    """PyTorch's layout contract of ``.grad``: where the leaf's elements lie densely in another
+    order than C (a channels-last or transposed parameter), its new ``.grad`` lies as they do
+    (C order for a leaf whose elements have gaps)."""
+    from tinygrad_cnn.tensor import _byte_bounds
+
+    d, g = leaf._data, leaf._grad._data
+    if g.strides == d.strides or type(d) is not np.ndarray:
+        return
+    lo, hi = _byte_bounds(d)
+    if hi - lo != d.nbytes:
+        return
+    out = np.empty_like(d, dtype=g.dtype)  # (order K: the leaf's own strides, it being dense)
+    out[...] = g
+    leaf._grad = _TensorCls._make(out)
 
 
 def _self_overlapping(a: Any) -> bool:
@@ -1965,6 +2030,7 @@ def _hooked_backward(ctx: Context, g: Any, node_hooks: dict[str, list[Any]],
             outs = _hook_result(hook(outs), outs, hook, ctx, "register_prehook", "grad_outputs")
     if all(o is None for o in outs):  # the pre-hooks left no gradient: the VJP sends none
         return (None,) * len(ctx.next)
+    received = outs  # (post hooks see these, None for an output that got none, as PyTorch's)
     if passthrough is not None:
         outs = tuple(outs[k] for k in passthrough[1])
     if ctx.n_outputs > 1:
@@ -1979,7 +2045,7 @@ def _hooked_backward(ctx: Context, g: Any, node_hooks: dict[str, list[Any]],
         in_grads = _as_many(ctx, in_grads)
     with np.errstate(**(user_errstate or np.geterr())):
         for hook in list(node_hooks["post"]):
-            in_grads = _hook_result(hook(in_grads, outs), in_grads, hook, ctx, "register_hook",
+            in_grads = _hook_result(hook(in_grads, received), in_grads, hook, ctx, "register_hook",
                                     "grad_inputs")
     note = getattr(ctx.fn, "_note_after_hooks", None)  # (a drawing's recording: what was sent)
     if note is not None:
@@ -2184,6 +2250,14 @@ def _batched_grad(outputs: Any, inputs: Any, grad_outputs: Any, retain_graph: bo
         raise RuntimeError(f"grad: is_grads_batched=True needs grad_outputs with one batch size "
                            f"along their first dim; got shapes {[tuple(v.shape) for v in vectors]}")
     (size,) = sizes
+    for k, (o, v) in enumerate(zip(outs, vectors)):
+        if isinstance(o, _TensorCls) and tuple(v.shape[1:]) != tuple(o.shape):
+            raise RuntimeError(
+                f"grad: with is_grads_batched=True the first dim of each grad_output is the "
+                f"batch: grad_outputs[{k}] of shape {tuple(v.shape)} is a batch of {size} "
+                f"gradients of shape {tuple(v.shape[1:])}, but output {k} has shape "
+                f"{tuple(o.shape)}; pass a tensor of shape {('batch', *o.shape)} -- e.g. "
+                "v.unsqueeze(0) for a batch of one".replace("'batch'", "batch"))
     keep = create_graph if retain_graph is None else retain_graph  # (PyTorch's default)
     rows = [grad(outs, inputs, [v[b] for v in vectors], retain_graph=keep or b < size - 1,
                  create_graph=create_graph, allow_unused=allow_unused,
@@ -2261,7 +2335,13 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return getattr(importlib.import_module("tinygrad_cnn.gradcheck"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name == "inference_mode":  # (PyTorch's torch.autograd.inference_mode, defined with the
+        from tinygrad_cnn.functions import inference_mode  # top-level functions)
+
+        return inference_mode
+    from tinygrad_cnn._missing import no_attribute
+
+    raise no_attribute(__name__, name)
 
 sys.modules[__name__ + ".functional"] = functional
 
@@ -2272,3 +2352,11 @@ function = types.ModuleType(__name__ + ".function", "PyTorch's torch.autograd.fu
 function.Function, function.FunctionCtx = Function, Context  # type: ignore[attr-defined]
 function.once_differentiable = once_differentiable  # type: ignore[attr-defined]
 sys.modules[__name__ + ".function"] = function
+
+# ``torch.autograd.grad_mode``: where PyTorch defines its grad-mode switches
+grad_mode = types.ModuleType(__name__ + ".grad_mode", "PyTorch's torch.autograd.grad_mode "
+                             "names: no_grad, enable_grad, set_grad_enabled, inference_mode")
+grad_mode.no_grad, grad_mode.enable_grad = no_grad, enable_grad  # type: ignore[attr-defined]
+grad_mode.set_grad_enabled = set_grad_enabled  # type: ignore[attr-defined]
+grad_mode.__getattr__ = lambda name: __getattr__(name)  # type: ignore[attr-defined] # (inference_mode)
+sys.modules[__name__ + ".grad_mode"] = grad_mode

@@ -84,3 +84,13 @@ def arrange(data: Any, name: str) -> Any:
     order = _channels_last_order(data.ndim)
     xp_copy = data.transpose(order).copy()
     return xp_copy.transpose(np.argsort(order))
+
+
+def follow(x: Any, out: Any) -> Any:
+    """4-d array ``out`` laid out channels-last where 4-d ``x`` lies so (and not also in C
+    order: PyTorch's ``suggest_memory_format``), as PyTorch's convolutions, pools and resampling
+    give their results (``Function.follows_channels_last``); else ``out`` itself."""
+    if x.ndim != 4 or out.ndim != 4 or x.flags.c_contiguous or not holds(x, "channels_last") \
+            or holds(out, "channels_last"):
+        return out
+    return arrange(out, "channels_last")

@@ -356,7 +356,9 @@ def _save(obj: Any, path: str | os.PathLike[str], *, fresh_mode: bool = False,
     if not target.parent.is_dir():  # (as torch.save: a typo in a folder name is not a new folder)
         raise FileNotFoundError(errno.ENOENT, f"save: the folder {target.parent} does not exist; "
                                 "create it first (os.makedirs)", str(path))
-    _replaceable(path, target)
+    # (a read-only file at the path is replaced where the caller keeps it elsewhere first:
+    # fresh_mode, the command line's earlier run moved to NAME.previous.npz with its mode)
+    _replaceable(path, target, read_only_ok=fresh_mode)
     entries = _entries(obj)
     atomic_write(path, lambda f: _savez(f, entries), fresh_mode=fresh_mode, keep_links=keep_links)
 
@@ -393,7 +395,7 @@ def _save_to_file_object(obj: Any, f: Any) -> None:
         rest = rest[n:] if isinstance(n, int) else rest[len(rest):]
 
 
-def _replaceable(path: Path, target: Path) -> None:
+def _replaceable(path: Path, target: Path, read_only_ok: bool = False) -> None:
     """Refuse to save over what a save would destroy: the new file replaces the old one by a
     rename, so a device (``/dev/null``), a FIFO or a socket there would become a regular file
     (was: ``save(obj, "/dev/null")`` replaced the device, run as root), and a read-only file
@@ -408,7 +410,7 @@ def _replaceable(path: Path, target: Path) -> None:
     if (kind := special_kind(st)) is not None:
         raise OSError(errno.EEXIST, f"save: {path} is {kind}, not a file; a save replaces the "
                       "file at its path, so give the path of a checkpoint file", str(path))
-    if not writable(target):
+    if not read_only_ok and not writable(target):
         raise PermissionError(errno.EACCES, f"save: {path} is read-only (mode "
                               f"{stat.S_IMODE(st.st_mode):o}); make it writable (chmod u+w) or "
                               "save to another path", str(path))
@@ -430,7 +432,10 @@ def _savez(f: Any, arrays: dict[str, np.ndarray]) -> None:
 def load(path: str | os.PathLike[str], map_location: Any = None, *,
          weights_only: bool | None = None) -> Any:
     """Read a checkpoint written by :func:`save`. Tensors come back as CPU tensors, or on
-    ``map_location`` (``"cpu"``, ``"cuda"``; PyTorch's argument). ``weights_only`` is accepted for
+    ``map_location`` (PyTorch's argument: ``"cpu"``, ``"cuda"``, a device, a dict ``{saved
+    device: device}`` -- a checkpoint here keeps no device, so the one target, or that of
+    ``"cpu"`` -- or a function ``(tensor, location) -> tensor``, called with location ``"cpu"``,
+    None keeping the tensor: ``lambda storage, loc: storage``). ``weights_only`` is accepted for
     ported code and changes nothing: a checkpoint holds arrays and plain values only, and nothing
     in it is ever unpickled.
 
@@ -447,15 +452,22 @@ def load(path: str | os.PathLike[str], map_location: Any = None, *,
     if not reading and not os.fspath(path):  # (Path("") is ".": the error named a folder nobody gave)
         raise FileNotFoundError(errno.ENOENT, "load: the path is empty; give a checkpoint's "
                                 "file path", "")
-    if isinstance(map_location, dict) and len({str(v) for v in map_location.values()}) == 1:
+    if isinstance(map_location, dict):
         # PyTorch's {saved device: target}: a checkpoint here keeps no device, so the one target
-        map_location = str(next(iter(map_location.values())))
+        # of them all, else the target of 'cpu' (where this package's tensors load), else none
+        targets = {str(v) for v in map_location.values()}
+        map_location = (str(next(iter(map_location.values()))) if len(targets) == 1 else
+                        map_location.get("cpu"))
     if map_location is not None and not isinstance(map_location, str) and \
             isinstance(getattr(map_location, "type", None), str):
         map_location = str(map_location)  # a torch.device (or ours): its name, 'cpu', 'cuda:0'
+    if callable(map_location):  # PyTorch's fn(storage, location): here per tensor, from 'cpu'
+        obj = _load_file_object(path) if reading else _load(Path(path))
+        return _mapped(obj, map_location)
     if map_location is not None and not isinstance(map_location, str):
-        raise TypeError(f"load: map_location must be a device name such as 'cpu' or 'cuda', got "
-                        f"{type(map_location).__name__} (functions and dicts are not supported)")
+        raise TypeError(f"load: map_location must be a device name such as 'cpu' or 'cuda', a "
+                        "torch.device, a dict {saved device: device} or a function (tensor, "
+                        f"location) -> tensor, got {type(map_location).__name__}")
     if map_location is not None:
         from tinygrad_cnn.backend import normalize_device
 
@@ -468,6 +480,24 @@ def load(path: str | os.PathLike[str], map_location: Any = None, *,
     if map_location is None or str(map_location) == "cpu":
         return obj
     return _on_device(obj, map_location)
+
+
+def _mapped(obj: Any, fn: Any) -> Any:
+    """``obj`` with each tensor ``t`` replaced by ``fn(t, "cpu")`` (None keeps ``t``: PyTorch's
+    rule for a map_location function)."""
+    if isinstance(obj, Tensor):
+        out = fn(obj, "cpu")
+        if out is None:
+            return obj
+        if not isinstance(out, Tensor):
+            raise TypeError(f"load: the map_location function returned {type(out).__name__}; "
+                            "it must return a tensor (or None to keep the one it was given)")
+        return out
+    if isinstance(obj, dict):
+        return type(obj)((k, _mapped(v, fn)) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_mapped(v, fn) for v in obj)
+    return obj
 
 
 def _on_device(obj: Any, device: str) -> Any:

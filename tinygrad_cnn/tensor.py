@@ -527,10 +527,12 @@ class Tensor:
             return bool(self._data.flags.c_contiguous)
         from tinygrad_cnn import layout
 
-        name = layout.resolve(memory_format, "is_contiguous", self.ndim)
+        name = layout.resolve(memory_format, "is_contiguous")
         if name == "preserve_format":
             raise RuntimeError("is_contiguous: memory_format=preserve_format names no layout to "
                                "test; pass contiguous_format or channels_last")
+        if layout._RANK.get(name, self.ndim) != self.ndim:  # (PyTorch's: False, no error)
+            return False
         return layout.holds(self._data, name)
 
     def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
@@ -2457,11 +2459,15 @@ class Tensor:
     def nextafter(self, other: Any) -> Tensor:
         """The next floating value after ``self`` towards ``other``, element by element (no
         gradient: PyTorch has none)."""
+        # in the promoted dtype (float32 with float64 steps a float64 ulp), an integer
+        # promoted to the default float, as PyTorch's
+        dt = result_type(self, other)
+        if dt.kind not in "f":
+            dt = np.dtype(np.float32)
         o = other._data if isinstance(other, Tensor) else other
-        if self.dtype.kind != "f":
-            raise TypeError(f"nextafter: needs floating tensors, got {self.dtype}")
         xp = array_module(self._data)
-        return Tensor._make(xp.asarray(xp.nextafter(self._data, xp.asarray(o, self.dtype))))
+        return Tensor._make(xp.asarray(xp.nextafter(self._data.astype(dt, copy=False),
+                                                    xp.asarray(o).astype(dt, copy=False))))
 
     def frexp(self) -> Any:
         """``(mantissa, exponent)`` with ``self = mantissa * 2 ** exponent``, the mantissa in
@@ -2535,12 +2541,15 @@ class Tensor:
         if self.dtype == np.float16:  # in float32, rounded once (PyTorch's opmath)
             return self.to(np.float32).sinc().to(np.float16)
         x = self if self.dtype.kind == "f" else self.to(np.float32)
-        # 0, and |x| so small that (πx)² underflows (sinc is 1 there to the last bit; the
-        # quotient's VJP would be 0/0): 1, gradient 0 (PyTorch's, at denormals too)
-        zero = x.abs() < float(np.sqrt(np.finfo(x.dtype).tiny)) / math.pi
-        px = where(zero, 1.0, x) * math.pi
-        near = where(zero, x, 0.0) * math.pi  # there sinc is 1 - (πx)²/6: 1 to the last bit,
-        return where(zero, 1 - near * near / 6, px.sin() / px)  # second derivative -π²/3
+        # near 0 its Taylor series, 1 - z/6 + z²/120 - z³/5040 with z = (πx)², exact to the last
+        # bit where |πx| < 0.05 (float64; 0.3 for float32): the quotient's VJP there is the
+        # difference of two terms of size g/x -- at x = 1e-30 it rounded to 1e13, not ~0 -- and
+        # 0/0 at 0 itself (there the series gives 1, gradient 0, second derivative -π²/3)
+        near = x.abs() < (0.05 if x.dtype == np.float64 else 0.3) / math.pi
+        px = where(near, 1.0, x) * math.pi
+        t = where(near, x, 0.0) * math.pi
+        z = t * t
+        return where(near, 1 - z * (1 / 6 - z * (1 / 120 - z / 5040)), px.sin() / px)
 
     def copysign(self, other: Any) -> Tensor:
         """``|self|`` with the sign of ``other`` (a tensor or a number; -0. counts as negative);
@@ -2591,7 +2600,10 @@ class Tensor:
     # (all dimensions), as in the reductions above.
     def prod(self, dim: int | Sequence[int] | None = None, keepdim: bool = False,
              dtype: DTypeLike = None) -> Tensor:
-        """Product (over ``dim`` or all). Integers and bools give int64, as in PyTorch."""
+        """Product (over ``dim`` or all). Integers and bools give int64, as in PyTorch. A tuple
+        of dims is this package's extension; an empty one means all, as ``sum``'s does."""
+        if isinstance(dim, (tuple, list)) and len(dim) == 0:
+            dim = None
         return _ops.reduce.Prod.apply(_accumulating(self, dtype, "prod"),
                                       dim=_dims(dim, self.ndim, "prod"), keepdim=keepdim)
 
@@ -2705,6 +2717,9 @@ class Tensor:
         """Run an in-place op: ``raw(array, other)`` when nothing is recorded, else record
         ``compute(self_before, other)`` as described above. ``raw_checks``: ``raw`` raises its
         own clear errors (else numpy's are reworded here)."""
+        for o in (other if type(other) is tuple else (other,)):
+            if isinstance(o, Tensor) and o is not self:
+                _no_partial_overlap(name, self._data, o._data)
         if _state.grad_enabled:
             if type(self) is _FunctionView:
                 self._function_view_error(name)
@@ -3496,6 +3511,9 @@ class Tensor:
         if split is not None:  # integers first, then the index arrays (PyTorch's order)
             self[split[0]][split[1]] = value
             return
+        if isinstance(value, Tensor):  # (the region written, or all of it for an index array)
+            _no_partial_overlap("__setitem__", self._data[k] if _is_basic_key(k) else self._data,
+                                value._data)
         base, chain = (self, ()) if self._view is None else (self._view[0], self._view_chain())
         value_requires = isinstance(value, Tensor) and value.requires_grad
         if _state.grad_enabled and type(self) is _FunctionView and self.requires_grad:
@@ -3581,6 +3599,43 @@ def _index_put_value(key: Any, value: Tensor, t: Tensor) -> Tensor:
         with np.errstate(over="ignore", invalid="ignore"):  # (float16 takes inf, as a number)
             return value.to(t.dtype)
     raise _index_put_dtype_error("__setitem__", t, value)
+
+
+def _no_partial_overlap(name: str, written: Any, read: Any) -> None:
+    """PyTorch's rule for an op that writes ``written`` while it reads ``read``: where the two
+    share some of their memory but not all of it (``h[1:].copy_(h[:-1])``), the result would
+    depend on the order the elements are written, and it is refused. The same memory seen the
+    same way (``x.add_(x)``), memory apart, and layouts too tangled to compare (a step slice,
+    an ``expand``) pass, as PyTorch's ``get_overlap_status`` lets them."""
+    if type(written) is not np.ndarray or type(read) is not np.ndarray or \
+            not written.size or not read.size:
+        return
+    root = written if written.base is None else written.base
+    if root is not (read if read.base is None else read.base):
+        return
+    wlo, whi = _byte_bounds(written)
+    rlo, rhi = _byte_bounds(read)
+    if whi - wlo != written.nbytes or rhi - rlo != read.nbytes:  # not dense: too hard to tell
+        return
+    if (wlo, whi) == (rlo, rhi) and written.strides == read.strides:
+        return
+    if wlo < rhi and rlo < whi:
+        raise RuntimeError(
+            f"{name}: unsupported operation: some elements of the input tensor (shape "
+            f"{tuple(read.shape)}) and the written-to tensor (shape {tuple(written.shape)}) refer "
+            "to a single memory location, so the result would depend on the order they are "
+            "written (as in PyTorch). Please clone() the input first")
+
+
+def _byte_bounds(a: np.ndarray) -> tuple[int, int]:
+    """The first and one past the last byte of ``a``'s elements."""
+    lo = hi = a.__array_interface__["data"][0]
+    for n, st in zip(a.shape, a.strides):
+        if st < 0:
+            lo += (n - 1) * st
+        else:
+            hi += (n - 1) * st
+    return lo, hi + a.itemsize
 
 
 def _is_basic_key(k: Any) -> bool:
@@ -4451,7 +4506,7 @@ def arange(start: float | None = None, end: float | None = None, step: float = 1
         raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
                            f"(start={start}, end={end}, step={step})")
     ints = all(isinstance(v, int) for v in (start, end, step))
-    dt = _dtype(dtype or (np.int64 if ints else np.float32), "arange")
+    dt = _not_bool(_dtype(dtype or (np.int64 if ints else np.float32), "arange"), "arange")
     if dt == np.int64 and not ints:
         # PyTorch's int64 arange: start, end and step cut to integers (toward 0) first, the count
         # taken from those
@@ -4619,7 +4674,7 @@ def linspace(start: Any, end: Any, steps: int, *, dtype: DTypeLike = None,
     ``start`` and ``end`` to it first (PyTorch's overflow check: ``linspace(0, 1000, 3,
     dtype=int8)`` is an error) and truncates each value."""
     steps = _count(steps, "linspace", "steps")
-    dt = _dtype(dtype or np.float32, "linspace")
+    dt = _not_bool(_dtype(dtype or np.float32, "linspace"), "linspace")
     values = _spaced(start, end, steps, dt, "linspace")
     return _factory(lambda xp: xp.asarray(values), dt, device, requires_grad)
 
@@ -4680,7 +4735,7 @@ def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: DTy
     steps = _count(steps, "logspace", "steps")
     if isinstance(base, bool) or not isinstance(base, (int, float, np.integer, np.floating)):
         raise TypeError(f"logspace: base must be a number, got {base!r}")
-    dt = _dtype(dtype or np.float32, "logspace")
+    dt = _not_bool(_dtype(dtype or np.float32, "logspace"), "logspace")
     start, end = _range_ends(start, end, "logspace")
     if dt.kind == "f":  # (as linspace: a start or end beyond the dtype is PyTorch's error)
         for v in (start, end):
@@ -4774,7 +4829,9 @@ def randint(*args: Any, size: Sequence[int] | None = None, low: int | None = Non
     if lo >= hi:
         raise RuntimeError(f"randint: expects low to be less than high, but got low={lo} >= "
                            f"high={hi}")
-    if dt.kind in "iu" and not (np.iinfo(dt).min <= lo and hi - 1 <= np.iinfo(dt).max):
+    bounds = (0, 1) if dt == np.bool_ else (
+        (np.iinfo(dt).min, np.iinfo(dt).max) if dt.kind in "iu" else None)
+    if bounds and not (bounds[0] <= lo and hi - 1 <= bounds[1]):
         raise RuntimeError(f"randint: the range [{lo}, {hi}) is out of bounds for {dt}")
     sample = as_generator(generator, "randint").integers(lo, hi, shape)
     return _factory(lambda xp: xp.asarray(sample), dt, device, requires_grad)
@@ -4798,9 +4855,19 @@ def randperm(n: int, *, generator: Any = None, dtype: DTypeLike = None,
     ``manual_seed`` seeds."""
     from tinygrad_cnn.random import as_generator
 
+    dt = _not_bool(_dtype(np.int64 if dtype is None else dtype, "randperm"), "randperm")
     perm = as_generator(generator, "randperm").permutation(_count(n, "randperm", "n"))
-    return _factory(lambda xp: xp.asarray(perm), np.int64 if dtype is None else dtype, device,
-                    requires_grad)
+    return _factory(lambda xp: xp.asarray(perm), dt, device, requires_grad)
+
+
+def _not_bool(dt: np.dtype, name: str) -> np.dtype:
+    """``dt``, refused where it is bool: a range of values has no bool form (PyTorch's
+    NotImplementedError)."""
+    if dt == np.bool_:
+        raise NotImplementedError(f"{name}: not implemented for dtype bool (as in PyTorch: a "
+                                  "range has no bool form); make it in an integer dtype and "
+                                  "compare, e.g. (t != 0)")
+    return dt
 
 
 def as_tensor(data: Any, dtype: DTypeLike = None, device: str | None = None) -> Tensor:

@@ -653,8 +653,9 @@ def _not_finite_only_here(wide: np.ndarray, native: np.ndarray, dtype: np.dtype)
 
 
 def _node_check(func: Callable[..., Any], inputs: tuple[Any, ...], order: int, s: Settings,
-                fast: bool) -> GradcheckReport:
-    """The check of one replayed node (culprit search): kinks moved away, no culprit search."""
+                fast: bool, avoid_kinks: bool = True) -> GradcheckReport:
+    """The check of one replayed node (culprit search): kinks moved away (unless it looks for
+    the op wrong at its kink), no culprit search."""
     options = dataclasses.asdict(s)
     # the Taylor test sees errors below finite differences' tolerance: a failure it found is
     # looked for with it in every op too
@@ -662,7 +663,7 @@ def _node_check(func: Callable[..., Any], inputs: tuple[Any, ...], order: int, s
     options.update(low_precision=False, noise=0.0, asked=None)
     if s.asked is not None:  # (and from the step and tolerances as given, not as widened)
         options.update(zip(("eps", "atol", "rtol"), s.asked))
-    options.update(fast_mode=fast, avoid_kinks=True, find_culprit=False,
+    options.update(fast_mode=fast, avoid_kinks=avoid_kinks, find_culprit=False,
                    method="taylor" if s.method == "taylor" else "finite_differences")
     return check_grads(func, inputs, order=order, **options)
 
@@ -863,7 +864,8 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
             with np.errstate(invalid="ignore"):
                 at_kink = (bad & s.kinked(k, right, left)
                            & (a >= np.minimum(left, right) - tol)
-                           & (a <= np.maximum(left, right) + tol))
+                           & (a <= np.maximum(left, right) + tol)
+                           & ~_rounding_parts_slopes(p, s, i, k, f0[c]))
             # no derivative at all: the function jumps there, or is undefined on one side (a
             # NaN difference at the edge of its domain) -- not a wrong VJP either
             jump = bad & jumped[r][c]
@@ -876,7 +878,7 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
         i, j = p.diff[r], p.which[c]
         a, n, k = analytical[r][c], numerical[r][c], jumps[r][c]
         at_kink |= jump | edge
-        ties = _ties(p, r, i, c, a, n, bad & ~at_kink, s)
+        ties = _ties(p, r, i, c, a, n, bad & ~at_kink, s, f0[c])
         with np.errstate(invalid="ignore"):  # (a share outside its element's own one-sided
             own_out = s.kinked(k, right, left) & ~(  # slopes is wrong in any tie: (-3, 2, 2))
                 (a >= np.minimum(left, right) - tol) & (a <= np.maximum(left, right) + tol))
@@ -887,7 +889,8 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
         # read last (the central difference there, the slopes' mean, says nothing of the
         # cause: a doubled relu VJP at [0, 1, 2] led with 2 against 0.5 and lost its ×2)
         with np.errstate(invalid="ignore"):
-            outside[(r, c)] = bad & ~at_kink & s.kinked(k, right, left)
+            outside[(r, c)] = (bad & ~at_kink & s.kinked(k, right, left)
+                               & ~_rounding_parts_slopes(p, s, i, k, f0[c]))
         excess = np.abs(a - n) - tol
         excess[np.isnan(excess)] = np.inf
         shape_in, shape_out = p.in_shape(i), tuple(p.outputs()[j].shape)
@@ -909,7 +912,9 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
         counts[(i, j)] = (int((bad & ~at_kink).sum()), bad.size)
 
     if wrong:
-        wrong.sort(key=lambda w: (w[4], -w[0]))  # (entries at a kink after all the others)
+        # entries at a kink after all the others, and those whose step rounding decides (|x| ~
+        # 1e8) after those that can be judged: a VJP 10% off at 2.5e7 is reported as such
+        wrong.sort(key=lambda w: (w[4], _coarse_step(p, s, w[1]), -w[0]))
         _, top, r, c, _ = wrong[0]
         i, j = p.diff[r], p.which[c]
         xk = float(p.base(i)[top.in_index]) if top.in_index is not None else 0.0
@@ -938,6 +943,11 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
         at_kinks = outside.get((r, c), False)
         if (counts[(i, j)][0] > int(np.sum(at_kinks))):  # others fail too: read those alone
             gone = gone | at_kinks
+        # (and the elements whose step rounding decides, where others can be judged: their
+        # quotients are off by rounding, which hides a constant factor in the rest)
+        coarse = (s.eps < ROUNDING_ULPS * np.spacing(np.abs(p.base(i).ravel())))[:, None]
+        if (~(np.abs(a - n) <= s.tol_at(n, f0[c])) & ~gone & ~coarse).any():
+            gone = gone | coarse
         ca, cn = np.where(gone, 0.0, a), np.where(gone, 0.0, n)
         outs = p.outputs()
         m = int(np.ravel_multi_index(top.out_index, outs[j].shape)) if top.out_index else 0
@@ -1163,6 +1173,29 @@ def _kinks_from_rounding(p: Problem, s: Settings, entries: list[Any],
     return said
 
 
+def _rounding_parts_slopes(p: Problem, s: Settings, i: int, k: np.ndarray,
+                           f: np.ndarray) -> np.ndarray:
+    """The entries of a block (input ``i``'s elements by the output's, ``k`` the differences of
+    their one-sided slopes, ``f`` the output's values) where rounding alone can part the slopes:
+    the step under ``ROUNDING_ULPS`` ulps of the input element, or the slopes apart by no more
+    than the output element's rounding over the step. No kink is claimed there (x*x at 2e8)."""
+    x = np.abs(p.base(i).ravel())
+    coarse = s.eps < ROUNDING_ULPS * np.spacing(x)
+    with np.errstate(invalid="ignore", over="ignore"):
+        fo = np.abs(np.asarray(f, dtype=np.float64).ravel())
+        bound = np.where(np.isfinite(fo), 4 * np.spacing(fo) / s.eps, 0.0)
+        if bound.size != k.shape[1]:
+            bound = np.zeros(k.shape[1])
+        return coarse[:, None] | (np.abs(k) <= bound[None, :])
+
+
+def _coarse_step(p: Problem, s: Settings, e: Any) -> bool:
+    """Whether the step is under ``ROUNDING_ULPS`` ulps of entry ``e``'s input element."""
+    if e.in_index is None:
+        return False
+    return bool(s.eps < ROUNDING_ULPS * float(np.spacing(abs(float(p.base(e.input)[e.in_index])))))
+
+
 def _output_value(p: Problem, e: Any, f0: list[np.ndarray]) -> float | None:
     """``|f|`` at entry ``e``'s output element; None where it is not known or not finite."""
     if e.output not in p.which or e.out_index is None:
@@ -1310,9 +1343,12 @@ def _deterministic(p: Problem, s: Settings, labels: Labels, order: int,
     """One more call of the function (``func``: it, or its graph-free twin) at the check point:
     it must leave the checked inputs as they were and give the values of the first call (to
     ``nondet_tol``) -- randomness (dropout, noise) or changed state would otherwise read as a
-    kink or a wrong VJP. A failed report (or None) and that call's outputs."""
+    kink or a wrong VJP. Two more calls, each compared with the first: state that alternates
+    between calls (a flag flipped on each) gives the first call's values again on every second
+    call. A failed report (or None) and the first of those calls' outputs."""
     before = [p.base(i) for i in p.diff]
     fresh = outputs_of(func, p.inputs)
+    again = outputs_of(func, p.inputs)
     prefix = "second derivative: " if order == 2 else ""
     for i, b in zip(p.diff, before):
         d = _difference(b.ravel(), p.base(i).ravel())
@@ -1323,8 +1359,9 @@ def _deterministic(p: Problem, s: Settings, labels: Labels, order: int,
                     "on `x.data` or `x.detach()`, or numpy writing into `x.numpy()`; compute on "
                     "a copy (`x * 2`, `x.clone()`) instead")
             return GradcheckReport(False, "not_deterministic", order, prefix + head), fresh
-    for j, f in zip(p.which, p.values()):
-        d = _difference(f, to_numpy(fresh[j]._data).astype(np.float64).ravel())
+    values = list(zip(p.which, p.values()))
+    for later, (j, f) in ((later, jf) for later in (fresh, again) for jf in values):
+        d = _difference(f, to_numpy(later[j]._data).astype(np.float64).ravel())
         allowed = _forward_wobble(s, f)
         if d.size and not (d <= allowed).all():
             k = int(np.nanargmax(np.where(np.isnan(d), np.inf, d - allowed)))
@@ -1395,27 +1432,35 @@ TIE_COLUMNS = 16  # output elements whose failing entries :func:`_ties` looks at
 
 
 def _ties(p: Problem, r: int, i: int, c: int, a: np.ndarray, n: np.ndarray, bad: np.ndarray,
-          s: Settings) -> dict[int, float]:
+          s: Settings, f: np.ndarray) -> dict[int, float]:
     """Output elements (columns of the block) whose failing entries are tied inputs: where the
     slope of moving some inputs together is not the sum of their own slopes -- a median or max of
     equal values, whose every element alone moves the output by 0 (both one-sided slopes agree,
     so no kink shows) while all together move it by 1. The function is not differentiable there;
     the VJP's entries are excused when they add up to the joint slope (one way to share it).
-    Tried along the failing inputs together, then along all of the input's elements."""
+    Tried along the failing inputs together, then along all of the input's elements. Where
+    rounding could part the joint slope from the sum (the step under ``ROUNDING_ULPS`` ulps of
+    an input moved, or the output element's rounding over the step, once per quotient added up),
+    no tie is claimed: a sum of values of 1e8 is not a median (``f``: the output's values)."""
     found: dict[int, float] = {}
     cols = np.flatnonzero(bad.any(axis=0))
     if not cols.size:
         return found
     worst = np.argsort(-np.where(bad, np.abs(a - n), -np.inf).max(axis=0)[cols])[:TIE_COLUMNS]
     x = p.base(i).ravel()
+    f = f.ravel()
     for col in (int(cols[k]) for k in worst):
         for u in (bad[:, col].astype(np.float64), np.ones_like(x)):
+            if s.eps < ROUNDING_ULPS * float(np.spacing(np.max(np.abs(x[u > 0]), initial=0.0))):
+                continue
             joint = _joint_slope(p, i, c, col, x, u, s.eps)
             if not np.isfinite(joint):
                 continue
             summed, claimed = float(u @ n[:, col]), float(u @ a[:, col])
+            rounding = (u.sum() + 1) * 2 * float(np.spacing(abs(f[col]))) / s.eps \
+                if col < f.size and np.isfinite(f[col]) else 0.0
             tol = _joint_tol(s, joint, u)
-            if abs(joint - summed) > tol and abs(joint - claimed) <= tol:
+            if abs(joint - summed) > tol + rounding and abs(joint - claimed) <= tol:
                 found[col] = joint
                 break
     return found

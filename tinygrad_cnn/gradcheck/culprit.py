@@ -172,6 +172,20 @@ def attach(report: GradcheckReport, func: Callable[..., Any], inputs: tuple[Any,
                 and s.is_kink(e.right, e.left)), None)
     if top is not None:
         report.cause = None  # (read from the whole Jacobian it would name another bug)
+        at_kink = functools.partial(node_check, avoid_kinks=False)
+        for node, _, _, r in _node_checks(nodes, edges, leads, order, s, at_kink):
+            if r.kind == "wrong_vjp":  # the op whose VJP is wrong at its own kink, named
+                head = report.headline.removeprefix("second derivative: ")
+                report.headline = (("second derivative: " if order == 2 else "")
+                                   + f"the VJP of {label(node)} is wrong at a kink.\n"
+                                   + f"{head[0].upper()}{head[1:]}")
+                own = next((e for e in r.worst if e.left is not None and e.right is not None
+                            and s.is_kink(e.right, e.left)), top)  # (its own slopes and VJP)
+                report.culprit = (
+                    f"The culprit: {describe(node)}; its own check passes away from kinks, "
+                    "but at the inputs it had in this graph an element sits at a kink, where "
+                    f"{kink_verdict(own.analytical, own.left, own.right)}.")
+                return
         report.culprit = (
             f"The failing element sits at a kink: "
             f"{kink_verdict(top.analytical, top.left, top.right)}. Every op of the graph passes "

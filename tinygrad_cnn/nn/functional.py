@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn import layout
 from tinygrad_cnn.autograd import Context, is_grad_enabled
 from tinygrad_cnn.backend import array_module, like, type_name
 from tinygrad_cnn.nn._checks import exact_float
@@ -282,13 +283,14 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
         # no node will be recorded to keep the indices: run the op's forward on a context of ours
         ctx = Context(pool.MaxPool2d, (False,))
         ctx.want_indices = True
-        out = Tensor._make(pool.MaxPool2d.forward(ctx, x._data, **attrs))
+        out = Tensor._make(layout.follow(x._data, pool.MaxPool2d.forward(ctx, x._data, **attrs)))
     else:
         out = pool.MaxPool2d.apply(x, **attrs)
         ctx = out.grad_fn
     if return_indices:
-        # an index into each input plane, int64 like PyTorch's
-        indices = Tensor._make((ctx.flat_indices % (x.shape[2] * x.shape[3])).astype(np.int64))
+        # an index into each input plane, int64 like PyTorch's (and laid out as the values)
+        indices = Tensor._make(layout.follow(x._data, (ctx.flat_indices % (
+            x.shape[2] * x.shape[3])).astype(np.int64)))
         if unbatched:
             return out.squeeze(0), indices.squeeze(0)
         return out, indices

@@ -67,6 +67,7 @@ class Conv2d(Function):
     to ``w``, ``g`` summed over batch and positions to ``b``."""
 
     name = "conv2d"
+    follows_channels_last = True  # (PyTorch's layout: see Function)
 
     @staticmethod
     @quiet  # (inf and NaN inputs give inf and NaN, without numpy's warnings)
@@ -106,6 +107,7 @@ class ConvTranspose2d(Function):
     ``z``, ``conv2d_weight(g, z)`` to ``w``, ``g`` summed over batch and positions to ``b``."""
 
     name = "conv_transpose2d"
+    follows_channels_last = True  # (PyTorch's layout: see Function)
 
     @staticmethod
     @quiet  # (inf and NaN inputs give inf and NaN, without numpy's warnings)

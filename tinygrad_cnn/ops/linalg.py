@@ -81,7 +81,8 @@ class Linear(Function):
         out = parallel.matmul(x, w.T)  # (..., in) @ (in, out) -> (..., out)
         if b is not None:
             out += b
-        return out
+        # (C order, as PyTorch's: a batch of transposed leading dims came out in their order)
+        return out if out.flags.c_contiguous else array_module(out).ascontiguousarray(out)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:

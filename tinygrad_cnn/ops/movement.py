@@ -181,9 +181,10 @@ class Pad(Function):
     def forward(ctx: Context, x: Any, pad: tuple[tuple[int, int], ...] = (),
                 value: float = 0.0, mode: str = "constant") -> Any:
         out = Pad._padded(ctx, x, pad, value, mode)
-        # PyTorch's layout: channels-last for a channels-last 4-d input, C order otherwise
-        # (numpy's pad keeps a transposed input's order: view() then failed where it works)
-        if x.ndim == 4 and _channels_last(x):
+        # PyTorch's layout: channels-last for a channels-last 4-d input (but circular: C
+        # order), C order otherwise (numpy's pad keeps a transposed input's order: view()
+        # then failed where it works)
+        if x.ndim == 4 and mode != "circular" and _channels_last(x):
             return _as_channels_last(out)
         return out if out.flags.c_contiguous else array_module(out).ascontiguousarray(out)
 

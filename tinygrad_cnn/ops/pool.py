@@ -56,6 +56,7 @@ class MaxPool2d(Function):
     vjp_reads_input = True  # (see Function.vjp_reads_input)
 
     name = "max_pool2d"
+    follows_channels_last = True  # (PyTorch's layout: see Function)
 
     @staticmethod
     def forward(ctx: Context, x: Any, kernel_size: Pair = (2, 2), stride: Pair = (2, 2),
@@ -213,6 +214,7 @@ class AvgPool2d(Function):
     vjp_reads_input = True  # (see Function.vjp_reads_input)
 
     name = "avg_pool2d"
+    follows_channels_last = True  # (PyTorch's layout: see Function)
 
     @staticmethod
     @quiet  # (inf and NaN inputs give inf and NaN, without numpy's warnings)

@@ -259,6 +259,7 @@ class Interpolate(Function):
     ``"cubic"`` (bicubic), or ``"linear_aa"`` / ``"cubic_aa"`` (``antialias=True``);
     ``scales``: the ``scale_factor`` per axis, or None (then ``in / out``). VJP:
     ``interpolate_backward``, the adjoint (each output's gradient added back onto its taps)."""
+    follows_channels_last = True  # (PyTorch's layout: see Function)
 
     @staticmethod
     @quiet  # (inf and NaN inputs give inf and NaN, without numpy's warnings)
@@ -343,7 +344,13 @@ class AdaptiveAvgPool2d(Function):
         ctx.reads_input = tuple(output_size) != (1, 1)
         for axis in (x.ndim - 1, x.ndim - 2):
             y = _mean_bins(y, axis, adaptive_bins(x.shape[axis], output_size[axis - x.ndim + 2]))
-        return y.astype(x.dtype, copy=False)
+        # PyTorch's layout: channels-last for a channels-last 4-d input, C order otherwise (the
+        # bins' means came out in a permuted order: view() failed where PyTorch's works)
+        from tinygrad_cnn.ops.movement import _as_channels_last, _channels_last
+
+        if x.ndim == 4 and _channels_last(x):
+            return _as_channels_last(y.astype(x.dtype, copy=False))
+        return array_module(y).ascontiguousarray(y, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
@@ -378,6 +385,7 @@ class AdaptiveMaxPool2d(Function):
     vjp_reads_input = True  # (see Function.vjp_reads_input)
 
     name = "adaptive_max_pool2d"
+    follows_channels_last = True  # (PyTorch's layout: see Function)
 
     @staticmethod
     def forward(ctx: Context, x: Any, output_size: tuple[int, int] = (1, 1)) -> Any:

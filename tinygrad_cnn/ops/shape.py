@@ -62,6 +62,7 @@ class Roll(Function):
     """Shift the elements along ``dims`` by ``shifts``, cyclically (a copy).
     VJP: roll back, ``dx = roll(g, -shifts, dims)``."""
     contiguous = True
+    follows_channels_last = True  # (PyTorch's layout: see Function)
 
     @staticmethod
     def forward(ctx: Context, x: Any, shifts: tuple[int, ...] = (), dims: tuple[int, ...] = ()

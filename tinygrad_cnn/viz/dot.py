@@ -139,10 +139,11 @@ def _plain_attrs(graphviz: Any, attrs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _esc(text: str) -> str:
-    """Escape text for a record label."""
+    """Escape text for a record label (``&`` too: Graphviz reads ``&amp;`` in any label as an
+    entity, so a name holding one would lose its ``amp;``)."""
     for ch in "\\{}|<>":
         text = text.replace(ch, "\\" + ch)
-    return text.replace("\n", " ")
+    return text.replace("&", "&amp;").replace("\n", " ")
 
 
 def _html(text: str) -> str:
@@ -426,6 +427,7 @@ class _Forward(_Painter):
         if id(t) in self.hl:
             extra = {"color": "#b30000", "penwidth": "2.5"}
             color = HIGHLIGHT
+            self.used("highlighted", shape="box", fillcolor=HIGHLIGHT, color="#b30000")
         return self.node_once(lid, _record(self.view.leaf_name(t), t.shape, t.dtype, shared),
                               shape="record", style=style, fillcolor=color, id=lid, **extra)
 
@@ -592,8 +594,10 @@ class _Backward(_Painter):
             return self.group_id(unit)
         return f"v{self.view.index[id(ctx)]}"
 
-    def grad_text(self, stat: _grads.GradStat | None) -> str:
-        return stat.short() if stat is not None else f"grad {self.missing}"
+    def grad_text(self, stat: _grads.GradStat | None, ctx: Context | None = None) -> str:
+        if stat is not None:
+            return stat.short()
+        return f"grad {self.missing if ctx is None else _grads.missing_at(ctx, self.missing)}"
 
     def node_style(self, stat: _grads.GradStat | None, hl: bool, base: str) -> dict[str, str]:
         if hl:
@@ -696,7 +700,7 @@ class _Backward(_Painter):
         unwatched = self.recorded and ng is None and stat is None and not idle
         label = (f"{ctx.fn.name} VJP (did not run)" if idle else
                  f"{self.steps[id(ctx)]}. {ctx.fn.name} VJP") + (
-            "\ngrad not recorded" if unwatched else f"\n{self.grad_text(stat)}")
+            "\ngrad not recorded" if unwatched else f"\n{self.grad_text(stat, ctx)}")
         if ng is not None and len(ng.received_all) > 1:  # an op with several outputs
             label = f"{self.steps[id(ctx)]}. {ctx.fn.name} VJP\n" + "\n".join(
                 f"output {k}: {st.short() if st is not None else 'no gradient'}"

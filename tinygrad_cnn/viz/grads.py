@@ -222,6 +222,14 @@ def missing(nodes: Sequence[Context]) -> str:
     return "not recorded" if backward_ran(nodes) and not recorded(nodes) else "not computed"
 
 
+def missing_at(ctx: Context, missing: str) -> str:
+    """:func:`missing` for one node: "not computed" where its own VJP never ran (the nodes
+    ``grad(..., create_graph=True)`` made, in a graph whose older part ran unrecorded)."""
+    if missing == "not recorded" and not (ctx.backward_ran or isinstance(ctx._saved, str)):
+        return "not computed"
+    return missing
+
+
 def leaf_stats(nodes: Sequence[Context], leaves: Sequence[Tensor],
                pass_id: int | None = None) -> dict[int, GradStat | None]:
     """What a backward drawing of the graph of ``nodes`` shows for each of its ``leaves`` (by id):

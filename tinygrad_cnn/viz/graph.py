@@ -367,9 +367,11 @@ class GraphView:
         self.sources: list[Tensor | tuple[str, tuple[int, ...], Any]] = []
         n_leaf = n_const = 0
         named_consts: dict[str, str] = {}
-        # a leaf's name is unique in the view: two leaves named alike, or one named like an op's
-        # output (`%0`), get `#2`, `#3`, ... (the text form read `mul(w, w)` for two leaves `w`)
-        taken = {f"%{k}" for k in range(len(self.forward))}
+        # a leaf's name is unique in the view: two leaves named alike get `#2`, `#3`, ... (the
+        # text form read `mul(w, w)` for two leaves `w`); one named like an op's output (`%0`)
+        # differs from it as drawn -- the text form quotes the user's names ('%0'), and drawings
+        # give ops' outputs no name -- so it keeps its own
+        taken: set[str] = set()
 
         def unique(name: str | None, made: str = "", suffix: str = "") -> str:
             # (the text form quotes the user's part alone: a name 'a#2' of theirs is never

@@ -184,7 +184,8 @@ def _backward(view: GraphView) -> str:
                 node.hooks or (ctx.node_hooks and ctx.node_hooks["pre"]))
             receives.append(f"d{name} {fmt_shape(shape)} " + (
                 "(not used)" if idle else "not recorded" if unwatched else
-                _grad_text(stat, missing) + (" after its hooks" if hooked else "")))
+                _grad_text(stat, _grads.missing_at(ctx, missing))
+                + (" after its hooks" if hooked else "")))
         rows.append([f"{step}.", f"{ctx.fn.name} VJP" + (" (did not run)" if idle else ""),
                      "; ".join(receives), "; ".join(sends), ctx.scope or "",
                      source_text(ctx) or ""])

@@ -1,0 +1,573 @@
+"""Session 26: what outside testers found, each checked against PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+from tinygrad_cnn import viz
+
+torch = pytest.importorskip("torch")
+
+
+# ---------------------------------------------------------------- issue 12: mark_dirty on a view
+
+
+def _double_functions():
+    class Double(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_dirty(x)
+            np.multiply(x, 2, out=x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    class TDouble(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_dirty(x)
+            x.mul_(2)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    return Double, TDouble
+
+
+def _exp_functions():
+    class Exp(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_dirty(x)
+            np.exp(x, out=x)
+            ctx.save_for_backward(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            (r,) = ctx.saved_tensors
+            return g * r
+
+    class TExp(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_dirty(x)
+            x.exp_()
+            ctx.save_for_backward(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            (r,) = ctx.saved_tensors
+            return g * r
+
+    return Exp, TExp
+
+
+@pytest.mark.parametrize("take", [lambda y: y[0], lambda y: y[:, 1], lambda y: y.reshape(4)[1:3]])
+@pytest.mark.parametrize("make", [_double_functions, _exp_functions])
+def test_mark_dirty_on_a_view_is_recorded_into_its_base(take, make):
+    ours, theirs = make()
+    w = np.array([[1.0, 10.0], [100.0, 1000.0]])
+    results = []
+    for lib, F in ((tg, ours), (torch, theirs)):
+        x = lib.tensor([[0.1, 0.2], [0.3, 0.4]], dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        v = take(y)
+        r = F.apply(v)
+        assert r is v  # the input itself comes back, as in PyTorch
+        ((y * lib.tensor(w)).sum() + (v * v).sum()).backward()
+        results.append((y.detach().numpy().copy(), x.grad.numpy().copy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12)
+
+
+def test_mark_dirty_on_a_view_keeps_the_saved_value_checked():
+    Exp, _ = _exp_functions()
+    x = tg.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=tg.float64, requires_grad=True)
+    y = x * 1
+    Exp.apply(y[1])
+    y.mul_(2)  # changes what exp saved
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        (y * y).sum().backward()
+
+
+def test_mark_dirty_on_a_view_of_a_leaf_is_refused():
+    Double, _ = _double_functions()
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="double: marked input 0 dirty, a view of a leaf"):
+        Double.apply(x[0:1])
+
+
+def test_mark_dirty_on_a_view_passes_gradcheck():
+    Exp, _ = _exp_functions()
+    x = tg.tensor([[0.1, 0.2], [0.3, 0.4]], dtype=tg.float64, requires_grad=True)
+
+    def f(x):
+        y = x * 1
+        Exp.apply(y[1])
+        return y
+
+    assert tg.gradcheck(f, (x,))
+    assert tg.gradgradcheck(f, (x,))
+
+
+# ---------------------------------------------------------------- issue 14: factories and bool
+
+
+@pytest.mark.parametrize("name,args", [("arange", (3,)), ("linspace", (0, 1, 3)),
+                                       ("logspace", (0, 1, 3)), ("randperm", (3,))])
+def test_ranges_have_no_bool_form(name, args):
+    with pytest.raises(NotImplementedError):
+        getattr(torch, name)(*args, dtype=torch.bool)
+    with pytest.raises(NotImplementedError, match=f"{name}: not implemented for dtype bool"):
+        getattr(tg, name)(*args, dtype=tg.bool)
+
+
+def test_arange_into_a_bool_out_is_refused():
+    with pytest.raises(NotImplementedError):
+        torch.arange(3, out=torch.empty(3, dtype=torch.bool))
+    with pytest.raises(NotImplementedError, match="arange"):
+        tg.arange(3, out=tg.empty(3, dtype=tg.bool))
+
+
+def test_randint_into_bool_takes_only_0_and_1():
+    assert set(tg.randint(0, 2, (50,), dtype=tg.bool).tolist()) <= {False, True}
+    for low, high in ((0, 5), (-1, 1)):
+        with pytest.raises(RuntimeError):
+            torch.randint(low, high, (3,), dtype=torch.bool)
+        with pytest.raises(RuntimeError, match="out of bounds for bool"):
+            tg.randint(low, high, (3,), dtype=tg.bool)
+
+
+# ---------------------------------------------------------------- issue 14: node hooks
+
+
+def test_node_post_hook_sees_none_for_an_output_that_got_no_gradient():
+    seen = {}
+    for lib in (tg, torch):
+        class F(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2, x * 3, x * 5
+
+            @staticmethod
+            def backward(ctx, a, b, c):
+                return a * 2 + b * 3 + c * 5
+
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        a, b, c = F.apply(x)
+        got = []
+        a.grad_fn.register_hook(lambda gi, go, got=got: got.append(go))
+        (a.sum() + c.sum()).backward()
+        seen[lib.__name__] = [None if g is None else g.tolist() for g in got[0]]
+        assert x.grad.tolist() == [7.0, 7.0]
+    assert seen["tinygrad_cnn"] == seen["torch"] == [[1.0, 1.0], None, [1.0, 1.0]]
+
+
+# ---------------------------------------------------------------- issue 17: drawings
+
+
+def test_a_leaf_named_like_an_op_output_keeps_its_name_in_drawings():
+    z = tg.Tensor([1.0, 2.0], requires_grad=True, name="%0")
+    source = viz.draw((z * 2).sum()).source
+    assert "{%0|(2,)|float32}" in source and "%0#2" not in source
+    # the text form tells the two apart by quoting the user's name
+    assert "mul('%0', 2)" in viz.text((z * 2).sum())
+
+
+def test_highlighting_a_leaf_adds_the_legend_entry():
+    x = tg.Tensor([1.0, 2.0], requires_grad=True, name="x")
+    loss = (x * 2).sum()
+    without = viz.draw(loss).source
+    assert "highlighted" not in without
+    assert "highlighted" in viz.draw(loss, highlight=x).source
+
+
+# ---------------------------------------------------------------- issue 14: special values
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_sinc_gradient_near_zero_is_linear_in_the_upstream_gradient(dtype):
+    xs = np.array([0.0, -0.0, 1e-30, -1e-20, 1e-8, 1e-4, 0.003, -0.01])
+    g = np.array([-0.21879166393254573, -0.3, 1.7, 0.4, -2.2, 0.9, 1.1, -0.5])
+    x = tg.tensor(xs, dtype=getattr(tg, dtype), requires_grad=True)
+    tg.sinc(x).backward(tg.tensor(g, dtype=getattr(tg, dtype)))
+    # sinc = sum (-1)^k z^k / (2k+1)! with z = (pi x)^2, so
+    # sinc'(x) = 2 pi^2 x (-1/6 + z/60 - z^2/1680 + z^3/90720 - ...)
+    z = (np.pi * xs) ** 2
+    want = g * 2 * np.pi ** 2 * xs * (-1 / 6 + z / 60 - z * z / 1680 + z ** 3 / 90720)
+    tol = 1e-12 if dtype == "float64" else 1e-6
+    np.testing.assert_allclose(x.grad.numpy(), want, rtol=tol, atol=1e-300)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_sinc_matches_torch_away_from_zero(dtype):
+    xs = np.array([0.04, 0.0159, 0.09, 0.1, 0.5, 1.0, 2.5, -3.3, 0.29, 0.31])
+    got, want = [], []
+    for lib, out in ((tg, got), (torch, want)):
+        x = lib.tensor(xs, dtype=getattr(lib, dtype), requires_grad=True)
+        y = lib.sinc(x)
+        y.sum().backward()
+        out += [y.detach().numpy().copy(), x.grad.numpy().copy()]
+    tol = 1e-12 if dtype == "float64" else 2e-5
+    np.testing.assert_allclose(got[0], want[0], rtol=tol, atol=tol)
+    np.testing.assert_allclose(got[1], want[1], rtol=tol, atol=tol)
+    x = tg.tensor(np.array([1e-30, 0.01, 0.3, 1.2]), requires_grad=True)
+    assert tg.gradcheck(tg.sinc, (x,)) and tg.gradgradcheck(tg.sinc, (x,))
+
+
+def test_nextafter_promotes_as_torch():
+    a, b = np.array([1.0, 2.0], np.float32), np.array([2.0, 0.0])
+    for x, y in ((a, b), (np.array([1, 3]), np.array([2.0, 0.0], np.float32))):
+        got = tg.nextafter(tg.tensor(x), tg.tensor(y))
+        want = torch.nextafter(torch.tensor(x), torch.tensor(y))
+        assert str(got.dtype) == str(want.dtype).removeprefix("torch.")
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    t = tg.tensor([1.0, 2.0])
+    t.nextafter_(tg.tensor([3.0, 0.0], dtype=tg.float64))  # in float32's dtype, as torch's
+    np.testing.assert_array_equal(
+        t.numpy(), torch.tensor([1.0, 2.0]).nextafter_(torch.tensor([3.0, 0.0],
+                                                                   dtype=torch.float64)).numpy())
+
+
+def test_prod_over_an_empty_tuple_of_dims_is_over_all_as_sum():
+    x = tg.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert x.prod(dim=()).item() == 24.0 and x.sum(dim=()).item() == 10.0
+
+
+# ---------------------------------------------------------------- issue 12: layouts
+
+
+def _as(lib, a, how):
+    t = lib.tensor(a)
+    if how == "transposed":
+        return t.transpose(0, 1)
+    return t.contiguous(memory_format=lib.channels_last)
+
+
+@pytest.mark.parametrize("how", ["transposed", "channels_last"])
+@pytest.mark.parametrize("case", [
+    lambda F, x: F.adaptive_avg_pool2d(x, 3),
+    lambda F, x: F.adaptive_avg_pool2d(x, 1),
+    lambda F, x: F.adaptive_avg_pool2d(x, (2, 5)),
+    lambda F, x: F.linear(x, x.new_ones(2, 6)),
+    lambda F, x: F.pad(x, (1, 1, 1, 1), mode="circular"),
+    lambda F, x: F.pad(x, (1, 1, 1, 1), mode="reflect"),
+])
+def test_result_layouts_follow_torch(case, how):
+    import torch.nn.functional as TF
+
+    import tinygrad_cnn.nn.functional as GF
+
+    a = np.random.default_rng(0).standard_normal((2, 3, 4, 6)).astype(np.float32)
+    ours, theirs = case(GF, _as(tg, a, how)), case(TF, _as(torch, a, how))
+    keep = [k for k, n in enumerate(theirs.shape) if n != 1]
+    assert [ours.stride()[k] for k in keep] == [theirs.stride()[k] for k in keep]
+    assert ours.is_contiguous() == theirs.is_contiguous()
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(3,), (3, 4), (2, 3, 4), (1, 2, 3, 4, 5)])
+def test_is_contiguous_channels_last_of_another_rank_is_false(shape):
+    assert torch.ones(shape).is_contiguous(memory_format=torch.channels_last) is False
+    assert tg.ones(shape).is_contiguous(memory_format=tg.channels_last) is False
+
+
+# ---------------------------------------------------------------- issue 16: gradcheck verdicts
+
+from tinygrad_cnn.gradcheck import check_grads  # noqa: E402
+
+
+def test_state_that_alternates_between_calls_is_not_deterministic():
+    calls = [0]
+
+    def flip(t):
+        calls[0] += 1
+        return t * (1 + 1e-3 * (calls[0] % 2))
+
+    for _ in range(2):  # whichever parity the check starts at
+        report = check_grads(flip, tg.tensor(np.array([0.5, 1.0, -2.0]), requires_grad=True))
+        assert report.kind == "not_deterministic", str(report)
+        calls[0] += 1
+
+
+@pytest.mark.parametrize("fn", [lambda t: t.sum(), lambda t: t.mean(), lambda t: t ** 3,
+                                lambda t: (t * t).sum()])
+def test_large_inputs_are_not_called_ties_or_kinks(fn):
+    # at 1e8 a step of 1e-6 is a few ulps of the input: rounding decides, no tie, no kink
+    x = tg.tensor(np.array([1.3, -0.7, 2.1, 0.4]) * 1e8, requires_grad=True)
+    report = check_grads(fn, x)
+    assert report.kind == "step_too_small", str(report)
+    assert "Tied inputs" not in str(report) and "kink" not in str(report)
+
+
+def _square_functions():
+    class Sq(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * g * x
+
+    class SqW(Sq):
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2.2 * g * x  # 10% too big
+
+    return Sq, SqW
+
+
+def test_a_wrong_vjp_among_rounding_limited_elements_is_reported_as_wrong():
+    Sq, SqW = _square_functions()
+    for seed in range(6):
+        x = np.random.RandomState(seed).randn(4) * 1e8
+        ok = check_grads(Sq.apply, tg.tensor(x, requires_grad=True))
+        assert ok.ok or ok.kind == "step_too_small", str(ok)
+    # x = [4.4e7, -3.3e7, 2.4e8, -2.5e7]: element 3 can be judged, and it is 10% off
+    x = np.random.RandomState(5).randn(4) * 1e8
+    report = check_grads(SqW.apply, tg.tensor(x, requires_grad=True))
+    text = str(report)
+    assert report.kind == "wrong_vjp" and text.startswith("the VJP of `sq_w` is wrong."), text
+    assert "1.09" in text and "kink" not in text, text
+
+
+def test_a_vjp_wrong_only_at_its_kink_is_named():
+    class Max2(tg.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            return np.maximum(a, b)
+
+        @staticmethod
+        def backward(ctx, g):
+            a, b = ctx.saved_tensors
+            return g * (a >= b).double(), g * (b >= a).double()  # the whole gradient to both
+
+    a = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    b = tg.tensor([1.0, 3.0], dtype=tg.float64, requires_grad=True)
+    report = check_grads(lambda a, b: Max2.apply(a * 2, b * 2).sum(), (a, b))
+    text = str(report)
+    assert text.startswith("the VJP of `max2` is wrong at a kink."), text
+    assert "The culprit: `max2`" in text and "sits at a kink" in text, text
+
+
+# ---------------------------------------------------------------- issue 17: drawings
+
+
+def test_an_ampersand_in_a_name_is_drawn_as_given():
+    import shutil
+    import subprocess
+
+    b = tg.Tensor([2.0], requires_grad=True, name="x&amp;y")
+    source = viz.draw((b * 2).sum()).source
+    assert "x&amp;amp;y" in source
+    if shutil.which("dot"):
+        svg = subprocess.run(["dot", "-Tsvg"], input=source, capture_output=True, text=True,
+                             check=True).stdout
+        assert ">x&amp;amp;y<" in svg  # (shown as x&amp;y)
+
+
+def test_vjps_a_gradient_graph_made_say_not_computed():
+    x = tg.Tensor([0.5, 1.5], requires_grad=True, name="x")
+    (g,) = tg.grad((x.tanh() * x).sum(), x, create_graph=True)
+    loss = (g * g).sum()
+    text = viz.text(loss, backward=True)
+    rows = [line for line in text.splitlines() if " VJP " in line]
+    assert rows and "not computed" in rows[0]  # the sum grad() never ran
+    assert any("tanh VJP" in r and "not recorded" in r for r in rows)  # it ran, unrecorded
+    assert "not computed" in viz.draw(loss, backward=True).source
+
+
+# ---------------------------------------------------------------- issue 12: overlapping writes
+
+OVERLAP_CASES = {
+    "copy_ partial": lambda L, h: h[1:].copy_(h[:-1]),
+    "add_ partial": lambda L, h: h[1:].add_(h[:-1]),
+    "add_ itself": lambda L, h: h.add_(h),
+    "copy_ itself": lambda L, h: h.copy_(h),
+    "mul_ by its own row": lambda L, h: h.view(2, 2).mul_(h.view(2, 2)[0]),
+    "copy_ of its own row": lambda L, h: h.view(2, 2).copy_(h.view(2, 2)[0]),
+    "setitem partial": lambda L, h: h.__setitem__(slice(1, None), h[:-1]),
+    "setitem itself": lambda L, h: h.__setitem__(slice(None), h),
+    "setitem index array": lambda L, h: h.__setitem__(L.tensor([0, 1]), h[2:4]),
+    "addcmul_ partial": lambda L, h: h[1:].addcmul_(h[:-1], h[:-1]),
+    "lerp_ partial": lambda L, h: h[1:].lerp_(h[:-1], 0.5),
+    "clamp_ partial": lambda L, h: h[1:].clamp_(h[:-1], None),
+    "index_add_ partial": lambda L, h: h.index_add_(0, L.tensor([0, 1]), h[1:3]),
+    "add_ its transpose": lambda L, h: h.view(2, 2).add_(h.view(2, 2).t()),
+    "add_ a view of other strides": lambda L, h: h.view(1, 4).add_(h),
+    "add_ the same memory seen alike": lambda L, h: h.add_(h.view(1, 4)[0]),
+    "step slices (too tangled to compare)": lambda L, h: h[::2].add_(h[1::2]),
+    "an expanded element": lambda L, h: h[1:3].copy_(h[0].expand(2)),
+    "a 0-d element apart": lambda L, h: h[1:3].add_(h[0]),
+    "out= partial": lambda L, h: L.add(h[:3], 1, out=h[1:]),
+    "out= itself": lambda L, h: L.add(h, 1, out=h),
+}
+
+
+@pytest.mark.parametrize("case", list(OVERLAP_CASES))
+def test_writes_that_partly_overlap_what_they_read_are_refused_as_torch(case):
+    f = OVERLAP_CASES[case]
+    results = []
+    for lib in (torch, tg):
+        h = lib.tensor([1.0, 2.0, 3.0, 4.0])
+        try:
+            f(lib, h)
+            results.append(h.tolist())
+        except RuntimeError as e:
+            assert "refer to a single memory location" in str(e)
+            results.append("refused")
+    assert results[0] == results[1]
+
+
+# ---------------------------------------------------------------- issue 15: porting details
+
+
+def test_load_takes_pytorchs_map_location_forms(tmp_path):
+    path = tmp_path / "c.pt"
+    tg.save({"w": tg.ones(2), "n": 3, "l": [tg.zeros(1)]}, path)
+    kept = tg.load(path, map_location=lambda storage, loc: storage)  # the classic idiom
+    assert kept["w"].tolist() == [1.0, 1.0] and kept["n"] == 3 and kept["l"][0].tolist() == [0.0]
+    assert tg.load(path, map_location=lambda t, loc: t * 2 if loc == "cpu" else None)[
+        "w"].tolist() == [2.0, 2.0]
+    assert tg.load(path, map_location=lambda t, loc: None)["w"].tolist() == [1.0, 1.0]
+    assert tg.load(path, map_location={"cpu": "cpu", "cuda:1": "cuda:0"})["w"].tolist() == [1, 1]
+    with pytest.raises(TypeError, match="map_location function returned int"):
+        tg.load(path, map_location=lambda t, loc: 5)
+    with pytest.raises(TypeError, match="a function"):
+        tg.load(path, map_location=5)
+
+
+def test_a_forward_that_widens_float32_to_float64_is_warned_of():
+    class Step(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return 0.5 * (x > 0)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 0
+
+    with pytest.warns(UserWarning, match="step: forward got float32 inputs and returned float64"):
+        Step.apply(tg.randn(3, requires_grad=True))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Step.apply(tg.randn(3, dtype=tg.float64, requires_grad=True))  # float64 in: fine
+
+
+_W = np.random.default_rng(1).standard_normal((4, 4, 3, 3)).astype(np.float32)
+CHANNELS_LAST_CASES = {
+    "conv2d": lambda L, F, x: F.conv2d(x, L.tensor(_W), padding=1),
+    "conv2d depthwise": lambda L, F, x: F.conv2d(x, L.tensor(_W[:, :1]), groups=4),
+    "conv2d 1x1": lambda L, F, x: F.conv2d(x, L.tensor(_W[:, :, :1, :1])),
+    "conv_transpose2d": lambda L, F, x: F.conv_transpose2d(x, L.tensor(_W), stride=2),
+    "max_pool2d": lambda L, F, x: F.max_pool2d(x, 2),
+    "avg_pool2d": lambda L, F, x: F.avg_pool2d(x, 2),
+    "adaptive_max_pool2d": lambda L, F, x: F.adaptive_max_pool2d(x, 3),
+    "lp_pool2d": lambda L, F, x: F.lp_pool2d(x, 2, 2),
+    "interpolate nearest": lambda L, F, x: F.interpolate(x, scale_factor=2),
+    "interpolate bilinear": lambda L, F, x: F.interpolate(x, size=(7, 9), mode="bilinear",
+                                                          align_corners=True),
+    "roll": lambda L, F, x: x.roll(1, 2),
+    "relu": lambda L, F, x: F.relu(x),
+    "layer_norm (C in both)": lambda L, F, x: F.layer_norm(x, (8,)),
+    "softmax (C in both)": lambda L, F, x: F.softmax(x, 1),
+}
+
+
+def _layout(lib, t):
+    if t.is_contiguous():
+        return "C"
+    return "channels_last" if t.is_contiguous(memory_format=lib.channels_last) else t.stride()
+
+
+@pytest.mark.parametrize("case", list(CHANNELS_LAST_CASES))
+def test_channels_last_results_and_leaf_gradients_lie_as_torch(case):
+    import torch.nn.functional as TF
+
+    import tinygrad_cnn.nn.functional as GF
+
+    a = np.random.default_rng(0).standard_normal((2, 4, 6, 8)).astype(np.float32)
+    got = {}
+    for lib, F in ((torch, TF), (tg, GF)):
+        x = lib.tensor(a).contiguous(memory_format=lib.channels_last).requires_grad_(True)
+        y = CHANNELS_LAST_CASES[case](lib, F, x)
+        y.backward(lib.ones_like(y))
+        got[lib.__name__] = (_layout(lib, y), _layout(lib, x.grad), y.detach().numpy().copy(),
+                             x.grad.numpy().copy())
+    ours, theirs = got["tinygrad_cnn"], got["torch"]
+    assert ours[:2] == theirs[:2]
+    np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ours[3], theirs[3], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("grad", [True, False])
+def test_max_pool_indices_lie_as_the_values(grad):
+    a = np.random.default_rng(0).standard_normal((2, 4, 6, 8)).astype(np.float32)
+    strides = []
+    for lib in (torch, tg):
+        x = lib.tensor(a).contiguous(memory_format=lib.channels_last).requires_grad_(grad)
+        v, i = lib.nn.functional.max_pool2d(x, 2, return_indices=True)
+        strides.append((v.stride(), i.stride()))
+        assert i.tolist() == lib.nn.functional.max_pool2d(lib.tensor(a), 2,
+                                                          return_indices=True)[1].tolist()
+    assert strides[0] == strides[1]
+
+
+@pytest.mark.parametrize("make", [lambda L, a: L.tensor(a).t(),
+                                  lambda L, a: L.tensor(a.reshape(2, 3, 2, 2)).contiguous(
+                                      memory_format=L.channels_last).reshape(2, 3, 2, 2),
+                                  lambda L, a: L.tensor(a)[:, ::2]])
+def test_a_leaf_s_new_grad_lies_as_the_leaf(make):
+    a = np.arange(24, dtype=np.float32).reshape(4, 6)
+    strides = []
+    for lib in (torch, tg):
+        x = make(lib, a).detach().requires_grad_(True)
+        (x * 2).sum().backward()
+        strides.append(x.grad.stride())
+        assert (x.grad.numpy() == 2).all()
+    assert strides[0] == strides[1]
+
+
+# ---------------------------------------------------------------- issue 14: autograd API names
+
+
+def test_grads_batched_without_the_batch_dim_says_so():
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * x
+    with pytest.raises(RuntimeError, match=r"first dim of each grad_output is the batch: "
+                       r"grad_outputs\[0\] of shape \(3,\) is a batch of 3 gradients of shape "
+                       r"\(\), but output 0 has shape \(3,\); pass a tensor of shape "
+                       r"\(batch, 3\)"):
+        tg.autograd.grad(y, x, grad_outputs=tg.ones(3), is_grads_batched=True)
+    (g,) = tg.autograd.grad(y, x, grad_outputs=tg.eye(3), is_grads_batched=True)
+    np.testing.assert_array_equal(g.numpy(), np.diag([2.0, 4.0, 6.0]))
+
+
+def test_pytorchs_autograd_submodules_are_there_or_say_what_to_do():
+    assert tg.autograd.inference_mode is tg.inference_mode
+    from tinygrad_cnn.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled
+
+    assert (no_grad, enable_grad, set_grad_enabled) == (tg.no_grad, tg.enable_grad,
+                                                       tg.set_grad_enabled)
+    for owner, name, hint in ((tg.autograd, "graph", "saved tensors stay in memory"),
+                              (tg.autograd, "forward_ad", "functional.jvp"),
+                              (tg, "func", "autograd.functional"), (tg, "vmap", "loop over")):
+        with pytest.raises(AttributeError, match=hint):
+            getattr(owner, name)
+    with pytest.raises(ImportError, match="saved tensors stay in memory"):
+        from tinygrad_cnn.autograd import graph  # noqa: F401

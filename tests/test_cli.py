@@ -927,3 +927,39 @@ def test_a_read_only_file_at_the_default_path_is_kept_as_the_previous_run(tmp_pa
     kept = tmp_path / "checkpoints" / "lenet5.previous.npz"
     assert kept.read_text() == "notes" and stat.S_IMODE(kept.stat().st_mode) == 0o444
     assert tg.load(earlier)["epoch"] == 1
+
+
+def test_a_dangling_symlink_as_output_is_written_through_or_refused_alike(tmp_path):
+    (tmp_path / "real").mkdir()
+    os.symlink(tmp_path / "nowhere" / "q.svg", tmp_path / "dq.svg")
+    os.symlink(tmp_path / "nowhere" / "zz.npz", tmp_path / "dang.npz")
+    os.symlink("real/ok.npz", tmp_path / "ok.npz")
+    draw = cli_run("draw", "-o", "dq.svg", check=False, cwd=tmp_path)
+    train = cli_run("train", "--limit", "32", "--epochs", "1", "--data-dir", DATA, "--out",
+                    "dang.npz", check=False, cwd=tmp_path)
+    for proc, flag in ((draw, "-o/--output"), (train, "--out")):
+        assert proc.returncode == 2 and f"argument {flag}:" in proc.stderr
+        assert "is a symbolic link to" in proc.stderr and "whose folder" in proc.stderr
+        assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "nowhere").exists()  # (draw made the link's folder)
+    cli_run("train", "--limit", "32", "--epochs", "1", "--data-dir", DATA, "--out", "ok.npz",
+            cwd=tmp_path)
+    assert (tmp_path / "ok.npz").is_symlink() and tg.load(tmp_path / "real" / "ok.npz")["epoch"] == 1
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_standard_output_lost_to_a_full_disk_is_an_error(tmp_path):
+    cli_run("train", "--limit", "32", "--epochs", "1", "--data-dir", DATA, "--out", "c.npz",
+            cwd=tmp_path)
+    command = [sys.executable, "-m", "tinygrad_cnn", "evaluate", "--checkpoint", "c.npz",
+               "--data-dir", DATA]
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(command, stdout=full, stderr=subprocess.PIPE, text=True,
+                              cwd=tmp_path, timeout=120)
+    assert proc.returncode == 1 and "could not write to standard output" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    # a reader that stops early (`| head -1`) is no error
+    head = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    head.stdout.readline()
+    head.stdout.close()
+    assert head.wait(timeout=120) == 0 and b"Traceback" not in head.stderr.read()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import functools
 import math
 import os
@@ -54,8 +55,14 @@ def _say(*lines: str, stream: TextIO | None = None) -> None:
             # a path in a message may not fit the stream's encoding (PYTHONIOENCODING=ascii)
             stream.write((line + "\n").encode(encoding, "backslashreplace").decode(encoding))
         stream.flush()
-    except (OSError, ValueError):  # a full disk or a closed pipe: the messages are not the work
-        pass
+    except (OSError, ValueError) as exc:  # the work goes on: a closed pipe (`| head`) is the
+        # reader's choice; standard output lost otherwise (a full disk: `evaluate > acc.txt`)
+        # is said at the end, and the status is 1 (main)
+        if stream is sys.stdout and isinstance(exc, OSError) and exc.errno != errno.EPIPE:
+            _LOST_OUTPUT.append(exc.strerror or str(exc))
+
+
+_LOST_OUTPUT: list[str] = []  # why writes to standard output failed in this command
 
 
 class ProgressBar:
@@ -305,6 +312,13 @@ def _check_output(args: argparse.Namespace, flag: str, path: Path,
     if path.exists() and not path.is_file():
         refuse(f"argument {flag}: {path} exists and is not a regular file; expected a file "
                "path")
+    if path.is_symlink() and not path.exists():  # a link to a file to be made: written
+        target = Path(os.path.realpath(path))    # through, into the folder the link names
+        if not target.parent.is_dir():
+            refuse(f"argument {flag}: {path} is a symbolic link to {os.readlink(path)}, whose "
+                   f"folder {target.parent} does not exist; create that folder, or remove the "
+                   "link")
+        path = target
     folder = _nearest_existing(path)
     if folder.is_symlink() and not folder.exists():
         refuse(f"argument {flag}: {folder} is a symbolic link to {os.readlink(folder)}, "
@@ -1262,9 +1276,15 @@ def main(argv: Sequence[str] | None = None, *, _whole_process: bool = False) -> 
         # saved is finished, the lock file removed, and the exit status says which signal
         signal.signal(signal.SIGTERM, _terminated)
     done: list[int] = []  # the command's status, once it has returned
+    _LOST_OUTPUT.clear()
     try:
         try:
             done.append(int(args.func(args) or 0))
+            if _LOST_OUTPUT and done[0] == 0:
+                _say(f"{PROG} {args.command}: error: could not write to standard output "
+                     f"({_LOST_OUTPUT[0]}): what this command printed there is lost",
+                     stream=sys.stderr)
+                done[0] = 1
             return done[0]
         finally:
             if found is not None and _whole_process and done:  # the work is whole: a signal

@@ -1281,10 +1281,14 @@ def main(argv: Sequence[str] | None = None, *, _whole_process: bool = False) -> 
         try:
             done.append(int(args.func(args) or 0))
             if _LOST_OUTPUT and done[0] == 0:
-                _say(f"{PROG} {args.command}: error: could not write to standard output "
-                     f"({_LOST_OUTPUT[0]}): what this command printed there is lost",
+                # train's work is its checkpoint, saved: said, status 0; another command's
+                # work is what it printed (evaluate's accuracy): lost, status 1
+                saved = args.command == "train"
+                _say(f"{PROG} {args.command}: {'warning' if saved else 'error'}: could not write "
+                     f"to standard output ({_LOST_OUTPUT[0]}): what this command printed there "
+                     f"is lost{' (the checkpoints are saved)' if saved else ''}",
                      stream=sys.stderr)
-                done[0] = 1
+                done[0] = 0 if saved else 1
             return done[0]
         finally:
             if found is not None and _whole_process and done:  # the work is whole: a signal

@@ -971,3 +971,33 @@ def test_standard_output_lost_to_a_full_disk_is_an_error(tmp_path):
     head.stdout.readline()
     head.stdout.close()
     assert head.wait(timeout=120) == 0 and b"Traceback" not in head.stderr.read()
+
+
+def test_out_replaces_only_a_training_checkpoint(tmp_path):
+    # (was: any file tg.save wrote -- results, bare weights -- was replaced without a word)
+    tg.save({"acc": 0.9, "losses": [1.0, 2.0]}, tmp_path / "results.npz")
+    tg.save({"model": LeNet5().state_dict()}, tmp_path / "w.npz")
+    for name, found in (("results.npz", "['acc', 'losses']"), ("w.npz", "['model']")):
+        before = (tmp_path / name).read_bytes()
+        proc = cli_run("train", "--limit", "32", "--epochs", "1", "--data-dir", DATA, "--out",
+                       name, check=False, cwd=tmp_path)
+        assert proc.returncode == 2 and "not a training checkpoint" in proc.stderr, proc.stderr
+        assert f"found {found}" in proc.stderr and (tmp_path / name).read_bytes() == before
+    cli_run("train", "--limit", "32", "--epochs", "1", "--data-dir", DATA, "--out", "r.npz",
+            cwd=tmp_path)
+    cli_run("train", "--limit", "32", "--epochs", "1", "--data-dir", DATA, "--out", "r.npz",
+            cwd=tmp_path)  # a run of train's is replaced
+
+
+def test_state_dict_keys_that_are_not_strings_and_numpy_int_keys():
+    from tinygrad_cnn import nn
+
+    m = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match="state_dict keys must be str .* got 1 \\(int\\)"):
+        m.load_state_dict({1: tg.ones(1), **m.state_dict()})
+
+
+def test_save_keeps_numpy_integer_keys_as_ints(tmp_path):
+    np = pytest.importorskip("numpy")
+    tg.save({np.int64(3): "a", 4: "b", "c": 5}, tmp_path / "k.npz")
+    assert tg.load(tmp_path / "k.npz") == {3: "a", 4: "b", "c": 5}

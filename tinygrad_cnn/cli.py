@@ -349,21 +349,41 @@ def _check_output(args: argparse.Namespace, flag: str, path: Path,
             refuse(f"argument {flag}: {reason}")
 
 
-def _not_a_checkpoint(path: Path) -> str | None:
-    """Why an existing file at ``--out`` must not be overwritten: it is not a tinygrad_cnn
-    checkpoint (a user's own file would be lost)."""
+def _saved_by_us(path: Path) -> bool:
+    """Whether ``path`` is a file ``tinygrad_cnn.save`` wrote (an .npz holding its schema)."""
     import zipfile
 
     from tinygrad_cnn.serialization import _SCHEMA_KEY
 
     try:
         with zipfile.ZipFile(path) as zf:
-            if f"{_SCHEMA_KEY}.npy" in zf.namelist():
-                return None
+            return f"{_SCHEMA_KEY}.npy" in zf.namelist()
     except (OSError, zipfile.BadZipFile, ValueError):
-        pass
-    return (f"{path} exists and is not a tinygrad_cnn checkpoint; refusing to overwrite it. "
-            "Expected a new path or an existing checkpoint")
+        return False
+
+
+def _not_a_checkpoint(path: Path) -> str | None:
+    """Why an existing file at ``--out`` must not be overwritten: it is not a tinygrad_cnn
+    checkpoint (a user's own file would be lost)."""
+    if not _saved_by_us(path):
+        return (f"{path} exists and is not a tinygrad_cnn checkpoint; refusing to overwrite it. "
+                "Expected a new path or an existing checkpoint")
+    # a file of tg.save's is replaced only where it is a run of `train`'s: results or bare
+    # weights saved by hand there were replaced without a word
+    import tinygrad_cnn as tg
+
+    try:
+        state = tg.load(path)
+    except tg.CheckpointError as exc:
+        return (f"{path} cannot be read as a checkpoint ({exc}); refusing to overwrite it. "
+                "Expected a new path, or remove the file")
+    if isinstance(state, dict) and isinstance(state.get("model"), dict) and \
+            isinstance(state.get("config"), dict):
+        return None
+    found = sorted(map(str, state)) if isinstance(state, dict) else a_type(state)
+    return (f"{path} is a tinygrad_cnn file but not a training checkpoint (found {found}; "
+            "a run of `train` holds 'model' and 'config'); refusing to overwrite it. Expected "
+            "a new path or a checkpoint written by `train`")
 
 
 # what `draw` writes: an existing -o file is replaced only when its first bytes are one of these
@@ -398,7 +418,7 @@ def _not_a_drawing(path: Path) -> str | None:
         return f"{path} cannot be read ({exc.strerror or exc}); refusing to overwrite it"
     if _is_drawing(head):
         return None
-    what = "a tinygrad_cnn checkpoint" if _not_a_checkpoint(path) is None else "not a drawing"
+    what = "a tinygrad_cnn checkpoint" if _saved_by_us(path) else "not a drawing"
     return (f"{path} exists and is {what}; refusing to overwrite it (draw replaces only an "
             "earlier drawing: SVG, PNG, PDF, JPEG, DOT, the text form or an --animate page). "
             "Expected a new path")
@@ -856,8 +876,9 @@ def _rescue(state: Any, out: Path, epoch: int) -> Path | None:
 
 
 def _what_is_kept(out: Path, saved_epoch: int | None) -> str:
-    if saved_epoch:
-        return f"{out} still holds epoch {saved_epoch}"
+    if saved_epoch:  # (unless it was removed since: its folder deleted during the run)
+        return (f"{out} still holds epoch {saved_epoch}" if out.exists() else
+                f"{out}, which held epoch {saved_epoch}, is gone (removed during the run)")
     return f"{out} is unchanged" if out.exists() else f"no {out} was written"
 
 

@@ -102,6 +102,12 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0)
     if isinstance(obj, float):
         return {"float": repr(obj)}  # repr round-trips exactly, and covers inf and nan
     if isinstance(obj, dict):
+        if any(isinstance(k, np.integer) for k in obj):  # (np.int64(3): an int, as torch
+            meta = getattr(obj, "_metadata", None)       # keeps it)
+            obj = type(obj)((int(k) if isinstance(k, np.integer) else k, v)
+                            for k, v in obj.items())
+            if meta is not None:
+                obj._metadata = meta  # type: ignore[attr-defined]
         for k in obj:
             if not isinstance(k, (str, int)):
                 raise TypeError(f"save: {where} has a key {k!r}; keys must be str or int")

@@ -845,6 +845,10 @@ class Module:
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a dict of name -> tensor (a state_dict), "
                             f"got {type(state_dict).__name__}")
+        for key in state_dict:
+            if not isinstance(key, str):
+                raise TypeError(f"load_state_dict: state_dict keys must be str (names such as "
+                                f"'fc.weight'), got {key!r} ({type(key).__name__})")
         metadata = getattr(state_dict, "_metadata", None)
         run = _Loading(assign, immediate=any(
             h["load_post"] for m in self.modules() if (h := m.__dict__.get("_state_hooks"))))

@@ -571,3 +571,23 @@ def test_pytorchs_autograd_submodules_are_there_or_say_what_to_do():
             getattr(owner, name)
     with pytest.raises(ImportError, match="saved tensors stay in memory"):
         from tinygrad_cnn.autograd import graph  # noqa: F401
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e-20, 1e-13])
+def test_a_doubled_vjp_at_tiny_inputs_is_said_and_a_right_one_passes_quietly(scale):
+    import warnings
+
+    Sq, _ = _square_functions()
+
+    class SqBad(Sq):
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 4 * x  # twice too big
+
+    x = np.array([1.3, -0.7, 2.1]) * scale
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert tg.gradcheck(Sq.apply, tg.tensor(x, requires_grad=True))
+    with pytest.warns(UserWarning, match="passed by atol alone"):
+        tg.gradcheck(SqBad.apply, tg.tensor(x, requires_grad=True))

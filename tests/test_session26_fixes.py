@@ -591,3 +591,124 @@ def test_a_doubled_vjp_at_tiny_inputs_is_said_and_a_right_one_passes_quietly(sca
         assert tg.gradcheck(Sq.apply, tg.tensor(x, requires_grad=True))
     with pytest.warns(UserWarning, match="passed by atol alone"):
         tg.gradcheck(SqBad.apply, tg.tensor(x, requires_grad=True))
+
+
+# ---------------------------------------------------------------- tester t15 (this session's code)
+
+
+def test_a_function_that_changes_a_view_and_returns_two_outputs_is_refused_as_torch():
+    class AddTwo(tg.Function):  # (the gradient of the view's write was dropped, silently)
+        @staticmethod
+        def forward(ctx, x, y):
+            x += y
+            ctx.mark_dirty(x)
+            return x, y * 2
+
+        @staticmethod
+        def backward(ctx, gx, gy2):
+            return gx, gx + 2 * gy2
+
+    a = tg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    h = a * 1
+    version = h._version
+    with pytest.raises(RuntimeError, match="can return only that one tensor"):
+        AddTwo.apply(h[1], tg.tensor([10.0, 20.0], requires_grad=True))
+    assert h._version > version  # (it did change)
+
+
+MORE_OVERLAP_CASES = {
+    "add_ alpha partial": lambda L, x: x[1:].add_(x[:-1], alpha=2),
+    "sub_ alpha partial": lambda L, x: x[1:].sub_(x[:-1], alpha=2),
+    "masked_fill_ by its own element": lambda L, x: x.masked_fill_(x > 2, x[0]),
+    "index_fill_ by its own element": lambda L, x: x.index_fill_(0, L.tensor([1, 2]), x[0]),
+    "masked_scatter_ partial": lambda L, x: x[1:].masked_scatter_(x[1:] > 4, x[:-1]),
+    "index_add_ itself": lambda L, x: x.index_add_(0, L.tensor([0, 1, 2, 3, 4, 5]), x),
+    "index_copy_ itself": lambda L, x: x.index_copy_(0, L.tensor([5, 4, 3, 2, 1, 0]), x),
+    "index_put_ itself": lambda L, x: x.index_put_((L.tensor([5, 4, 3, 2, 1, 0]),), x),
+    "setitem index array itself": lambda L, x: x.__setitem__(L.tensor([5, 4, 3, 2, 1, 0]), x),
+    "scatter_add_ itself": lambda L, x: x.scatter_add_(0, L.zeros(6, dtype=L.int64), x),
+    "cross out= itself": lambda L, x: L.cross(x[:3].reshape(1, 3), x[3:].reshape(1, 3), dim=1,
+                                             out=x[3:].reshape(1, 3)),
+    "cat out= over an input": lambda L, x: L.cat([x[:2], x[2:3]], out=x[1:4]),
+    "dot out= an element": lambda L, x: L.dot(x[:3], x[:3], out=x[0]),
+    "amax out= an element": lambda L, x: L.amax(x, 0, out=x[0]),
+    "copy_ of more dims": lambda L, x: x.copy_(x.new_ones(1, 6)),
+    "pow_ of more dims": lambda L, x: x.pow_(x.new_ones(1, 6)),
+    "floor div_ of more dims": lambda L, x: x.div_(x.new_ones(1, 6), rounding_mode="floor"),
+}
+
+
+@pytest.mark.parametrize("case", list(MORE_OVERLAP_CASES))
+def test_more_in_place_and_out_rules_as_torch(case):
+    f = MORE_OVERLAP_CASES[case]
+    results = []
+    for lib in (torch, tg):
+        x = lib.arange(6.0) + 1
+        try:
+            f(lib, x)
+            results.append(x.tolist())
+        except RuntimeError as e:
+            results.append("refused")
+            assert lib is torch or "single memory location" in str(e) or "broadcast" in str(e)
+    assert results[0] == results[1]
+
+
+def test_conv_with_a_channels_last_weight_and_pool_indices_lie_as_torch():
+    a = np.random.default_rng(0).standard_normal((2, 3, 6, 5)).astype(np.float32)
+    w = np.random.default_rng(1).standard_normal((4, 3, 3, 3)).astype(np.float32)
+    got = []
+    for lib in (torch, tg):
+        y = lib.nn.functional.conv2d(lib.tensor(a), lib.tensor(w).contiguous(
+            memory_format=lib.channels_last), padding=1)
+        x = lib.tensor(a).contiguous(memory_format=lib.channels_last)
+        v, i = lib.nn.functional.adaptive_max_pool2d(x, (2, 3), return_indices=True)
+        got.append((y.stride(), v.stride(), i.stride()))
+    assert got[0] == got[1]
+
+
+def test_sgd_momentum_buffer_lies_as_the_parameter():
+    strides = []
+    for lib in (torch, tg):
+        p = lib.nn.Parameter(lib.ones(2, 3, 4, 5).contiguous(memory_format=lib.channels_last))
+        opt = lib.optim.SGD([p], lr=0.1, momentum=0.9)
+        (p * p).sum().backward()
+        opt.step()
+        strides.append(tuple(opt.state[p]["momentum_buffer"].stride()))
+    assert strides[0] == strides[1]
+
+
+@pytest.mark.parametrize("fn,scale", [(lambda x: x + 1e8, 1e6), (lambda x: x - x.sum(), 1e6),
+                                      (lambda x: x - x.mean(), 1e7),
+                                      (lambda x: x.cumsum(0) - x.cumsum(0).roll(1, 0), 1e6)])
+def test_large_intermediates_are_not_called_wrong_vjps_or_kinks(fn, scale):
+    x = tg.tensor(np.array([1.3, 2.7, 3.1, 4.9]) * scale, dtype=tg.float64, requires_grad=True)
+    report = check_grads(fn, x)
+    assert report.ok or report.kind == "step_too_small", str(report)
+
+
+def test_a_wrong_vjp_at_1e8_is_not_a_silent_pass():
+    import warnings
+
+    class SqrtW(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.sqrt(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 0.6 / x.sqrt()  # 20% too big
+
+    class Sqrt(SqrtW):
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 0.5 / x.sqrt()
+
+    x = np.array([1.3, 2.7, 3.1, 4.9]) * 1e8
+    with pytest.warns(UserWarning, match="passed by atol alone"):
+        tg.gradcheck(SqrtW.apply, tg.tensor(x, requires_grad=True))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert tg.gradcheck(Sqrt.apply, tg.tensor(x, requires_grad=True))

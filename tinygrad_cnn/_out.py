@@ -33,6 +33,12 @@ COMPUTED = (
     "all any norm "
     "cat concat concatenate stack hstack vstack dstack column_stack row_stack"
 ).split()
+#: functions whose ``out`` may not share memory with an input in part (PyTorch's elementwise
+#: kernels; its reductions and products check nothing, and here compute from a snapshot)
+NO_OVERLAP_AT_ALL = frozenset(
+    "cross cat concat concatenate stack hstack vstack dstack column_stack row_stack".split())
+OVERLAP_CHECKED = frozenset(COMPUTED[:COMPUTED.index("matmul")]) | NO_OVERLAP_AT_ALL | {
+    "addcmul", "addcdiv"}
 #: factories: ``out``'s dtype unless ``dtype`` is given
 FACTORIES = "zeros ones full empty arange linspace logspace eye rand randn randint randperm".split()
 #: reductions that compute in ``out``'s dtype, as if it were their ``dtype=`` (a float16 sum into
@@ -67,11 +73,13 @@ def with_out(fn: Any, name: str, factory: bool = False) -> Any:
                 f"{name}(): functions with out=... arguments don't support automatic "
                 "differentiation, but one of the arguments requires grad (as in PyTorch); call "
                 f"it without out= (result = {name}(...)) or under no_grad()")
-        from tinygrad_cnn.tensor import _no_partial_overlap
+        if name in OVERLAP_CHECKED:  # (add(h[:-1], 1, out=h[1:]): refused, as PyTorch's)
+            from tinygrad_cnn.tensor import _no_partial_overlap
 
-        for t in (*_tensors(args), *_tensors(kwargs.values())):
-            if isinstance(t, Tensor) and t is not out:  # (h[1:] = h[:-1] + 1: refused)
-                _no_partial_overlap(name, out._data, t._data)
+            strict = name in NO_OVERLAP_AT_ALL
+            for t in (*_tensors(args), *_tensors(kwargs.values())):
+                if isinstance(t, Tensor) and (strict or t is not out):
+                    _no_partial_overlap(name, out._data, t._data, strict)
         if factory or name in IN_OUT_DTYPE:
             asked = kwargs.get("dtype")
             if asked is None:

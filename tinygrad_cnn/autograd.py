@@ -716,8 +716,10 @@ class Function:
             xp = array_module(out)
             if type(out) is not xp.ndarray:  # numpy turns 0-d results into scalars
                 out = _as_array(cls, ctx, out)
-        if cls.follows_channels_last and out.ndim == 4 and not arrays[0].flags.c_contiguous:
-            old, out = out, layout_follow(arrays[0], out)
+        if cls.follows_channels_last and out.ndim == 4 and (lead := next(
+                (a for a in arrays[:2] if a.ndim == 4 and not a.flags.c_contiguous), None)) \
+                is not None:  # (a convolution's input or weight channels-last: PyTorch's rule)
+            old, out = out, layout_follow(lead, out)
             if ctx._to_save and out is not old:
                 ctx._to_save = tuple(out if s is old else s for s in ctx._to_save)
         elif cls.contiguous and not out.flags.c_contiguous:
@@ -1243,6 +1245,14 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
                                    "dirty (changed in place) while gradients are recorded; run it "
                                    "under no_grad() or on a .clone()")
             if t._view is not None:  # recorded on the base, as a built-in op on a view is
+                if multi:  # (PyTorch's rule: the base's node must be the op's one output)
+                    t._version_counter[0] += 1  # (it did change)
+                    raise RuntimeError(
+                        f"{cls.name}: marked input {i}, a view of another tensor, dirty (changed "
+                        "in place), and returned more than one output; a Function that changes "
+                        "a view in place can return only that one tensor (PyTorch's rule). "
+                        "Return the other results from a second Function, or pass a .clone() "
+                        "of the view")
                 if type(t) is _FunctionView:  # (PyTorch's CopySlices)
                     t._function_view_error(f"{cls.name} (marked input {i} dirty)")
                 t._check_no_grad_view(cls.name, requires)

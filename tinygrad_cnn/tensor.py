@@ -2717,9 +2717,11 @@ class Tensor:
         """Run an in-place op: ``raw(array, other)`` when nothing is recorded, else record
         ``compute(self_before, other)`` as described above. ``raw_checks``: ``raw`` raises its
         own clear errors (else numpy's are reworded here)."""
-        for o in (other if type(other) is tuple else (other,)):
-            if isinstance(o, Tensor) and o is not self:
-                _no_partial_overlap(name, self._data, o._data)
+        if name not in _OVERLAP_UNCHECKED:
+            strict = name in _NO_OVERLAP_AT_ALL
+            for o in (other if type(other) is tuple else (other,)):
+                if isinstance(o, Tensor) and (strict or o is not self):
+                    _no_partial_overlap(name, self._data, o._data, strict)
         if _state.grad_enabled:
             if type(self) is _FunctionView:
                 self._function_view_error(name)
@@ -2867,6 +2869,8 @@ class Tensor:
                                ".clone() first")
 
     def add_(self, other: Any, *, alpha: Number = 1) -> Tensor:
+        if isinstance(other, Tensor) and other is not self:  # (alpha scales a copy below)
+            _no_partial_overlap("add_", self._data, other._data)
         other = _wide_term(self, _scaled("add_", self, other, alpha), alpha)
         return self._inplace("add_", other, lambda s, o: s + o, _raw_binary("add_", "add"))
 
@@ -2875,6 +2879,8 @@ class Tensor:
         if self._data.dtype.kind == "b" or isinstance(other, bool) or (
                 isinstance(other, Tensor) and other._data.dtype.kind == "b"):
             _no_bool_subtraction(self, other)
+        if isinstance(other, Tensor) and other is not self:  # (alpha scales a copy below)
+            _no_partial_overlap("sub_", self._data, other._data)
         other = _wide_term(self, _scaled("sub_", self, other, alpha), alpha)
         return self._inplace("sub_", other, lambda s, o: s - o, _raw_binary("sub_", "subtract"))
 
@@ -2883,6 +2889,7 @@ class Tensor:
 
     def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         if rounding_mode is not None:
+            _fits_in("div_", self, other)
             def raw(a: Any, o: Any) -> None:
                 q = _div_rounding(Tensor._make(a), o, rounding_mode)._data
                 _check_inplace_dtype("div_", q.dtype, a.dtype)  # (int by 2.5: float, refused)
@@ -3404,6 +3411,7 @@ class Tensor:
 
     def pow_(self, exponent: Any) -> Tensor:
         exponent = _exponent(self, exponent, "pow_")
+        _fits_in("pow_", self, exponent)
 
         def raw(a: Any, o: Any) -> None:
             out = (Tensor._make(a) ** o)._data
@@ -3418,6 +3426,7 @@ class Tensor:
             # int64's minimum, as PyTorch's cast), not numpy's overflow error
             src = Tensor._make(like(np.asarray(float(src)), self._data))
         src = _to_tensor(src, self, self.dtype)
+        _fits_in("copy_", self, src)
 
         def compute(s: Tensor, o: Tensor) -> Tensor:
             o = o.to(self.dtype)
@@ -3511,9 +3520,10 @@ class Tensor:
         if split is not None:  # integers first, then the index arrays (PyTorch's order)
             self[split[0]][split[1]] = value
             return
-        if isinstance(value, Tensor):  # (the region written, or all of it for an index array)
-            _no_partial_overlap("__setitem__", self._data[k] if _is_basic_key(k) else self._data,
-                                value._data)
+        if isinstance(value, Tensor):  # (the region written; with an index array all of it,
+            basic = _is_basic_key(k)     # and any overlap: PyTorch's index_put_)
+            _no_partial_overlap("__setitem__", self._data[k] if basic else self._data,
+                                value._data, strict=not basic)
         base, chain = (self, ()) if self._view is None else (self._view[0], self._view_chain())
         value_requires = isinstance(value, Tensor) and value.requires_grad
         if _state.grad_enabled and type(self) is _FunctionView and self.requires_grad:
@@ -3601,12 +3611,35 @@ def _index_put_value(key: Any, value: Tensor, t: Tensor) -> Tensor:
     raise _index_put_dtype_error("__setitem__", t, value)
 
 
-def _no_partial_overlap(name: str, written: Any, read: Any) -> None:
+def _fits_in(name: str, t: Tensor, other: Any) -> None:
+    """An in-place op's operand must broadcast to the tensor's own shape (numpy would drop a
+    leading 1: ``zeros(4).copy_(ones(1, 4))`` is PyTorch's error)."""
+    if not isinstance(other, Tensor) or not other.ndim:
+        return
+    shape = _broadcast_shape(t.shape, other.shape)
+    if shape is not None and shape != t.shape:  # (no broadcast at all: the op's own error)
+        raise RuntimeError(f"{name}: output with shape {list(t.shape)} doesn't match the "
+                           f"broadcast shape {list(shape)} (as in PyTorch: the operand of "
+                           f"shape {other.shape} cannot be broadcast to the tensor it is "
+                           "written into)")
+
+
+#: in-place ops whose operand is read whole before the write (a fill value, PyTorch's
+#: ``masked_scatter_`` source): no overlap check
+_OVERLAP_UNCHECKED = frozenset(("masked_fill_", "index_fill_", "fill_", "masked_scatter_"))
+#: in-place ops that refuse any overlap of their source with the destination, the destination
+#: itself included (PyTorch's ``assert_no_overlap`` for index and scatter ops)
+_NO_OVERLAP_AT_ALL = frozenset(("index_add_", "index_copy_", "index_put_", "scatter_",
+                                "scatter_add_", "scatter_reduce_"))
+
+
+def _no_partial_overlap(name: str, written: Any, read: Any, strict: bool = False) -> None:
     """PyTorch's rule for an op that writes ``written`` while it reads ``read``: where the two
     share some of their memory but not all of it (``h[1:].copy_(h[:-1])``), the result would
     depend on the order the elements are written, and it is refused. The same memory seen the
-    same way (``x.add_(x)``), memory apart, and layouts too tangled to compare (a step slice,
-    an ``expand``) pass, as PyTorch's ``get_overlap_status`` lets them."""
+    same way (``x.add_(x)``; not for ``strict`` ops, the index and scatter ones), memory apart,
+    and layouts too tangled to compare (a step slice, an ``expand``) pass, as PyTorch's
+    ``get_overlap_status`` lets them."""
     if type(written) is not np.ndarray or type(read) is not np.ndarray or \
             not written.size or not read.size:
         return
@@ -3617,7 +3650,7 @@ def _no_partial_overlap(name: str, written: Any, read: Any) -> None:
     rlo, rhi = _byte_bounds(read)
     if whi - wlo != written.nbytes or rhi - rlo != read.nbytes:  # not dense: too hard to tell
         return
-    if (wlo, whi) == (rlo, rhi) and written.strides == read.strides:
+    if (wlo, whi) == (rlo, rhi) and written.strides == read.strides and not strict:
         return
     if wlo < rhi and rlo < whi:
         raise RuntimeError(

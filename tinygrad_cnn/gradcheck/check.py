@@ -925,6 +925,11 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
                 f"element {top.in_index} (= {xk:.6g}), so rounding, not the VJP, decides the "
                 f"difference quotient (numerical {top.numerical:.6g}, analytical "
                 f"{top.analytical:.6g}). {scale_the_step(s.caller, 1e-6 * abs(xk))}"))
+        scaled = _scaled_step_agrees(p, s, [w[1] for w in wrong], analytical, f0)
+        if scaled is not None:
+            return _cannot_judge(order, scaled + " -- so the error at eps is rounding of large "
+                                 "values inside the function (a sum of inputs of that size), "
+                                 "not the VJP. " + scale_the_step(s.caller, 1e-6 * _largest_input(p)))
         fk = _output_rounding_explains(p, s, wrong, f0)
         if fk is not None:
             # (not a wrong VJP either: `t + 2e7` rounds its output by 4e-9, which over a step
@@ -1013,6 +1018,12 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
             return _cannot_judge(order, rounded + ", so rounding, not the function, parts the "
                                  "one-sided slopes there (a smooth function read as a kink). "
                                  f"{scale_the_step(s.caller, 1e-6 * _largest_input(p))}")
+        scaled = _scaled_step_agrees(p, s, [e for _, e in ranked], analytical, f0)
+        if scaled is not None:
+            return _cannot_judge(order, scaled + " -- so rounding of large values inside the "
+                                 "function parts the one-sided slopes at eps (a smooth function "
+                                 "read as a kink). "
+                                 + scale_the_step(s.caller, 1e-6 * _largest_input(p)))
         return _kink_report(ranked, labels, order, s.caller)
     report = _passed(p, labels, order, s, "whole Jacobians")
     worst: tuple[float, float, float, int, int] | None = None
@@ -1199,6 +1210,40 @@ def _coarse_step(p: Problem, s: Settings, e: Any) -> bool:
     return bool(s.eps < ROUNDING_ULPS * float(np.spacing(abs(float(p.base(e.input)[e.in_index])))))
 
 
+def _scaled_step_agrees(p: Problem, s: Settings, entries: list[Any],
+                        analytical: list[list[np.ndarray]], f0: list[np.ndarray]) -> str | None:
+    """Where every entry lies at an input element larger than 1 and central differences with a
+    step scaled to it (``eps * |x|``) agree with the VJP there -- all the element's entries --
+    what to say (the start of a sentence); else None. At 1e7 a step of 1e-6 is 1e-13 of the
+    input: intermediates such as a sum of the inputs (1e8) round by 1.5e-8, 0.7% of a
+    quotient, and ``x - x.mean()`` was called wrong (or a kink), where a scaled step agrees."""
+    seen: dict[tuple[int, int], float] = {}
+    for e in entries:
+        if e.in_index is None or e.input not in p.diff:
+            return None
+        k = int(np.ravel_multi_index(e.in_index, p.in_shape(e.input))) if e.in_index else 0
+        size = abs(float(p.base(e.input).ravel()[k]))
+        if not size > 1.0 or not np.isfinite(size):
+            return None
+        seen[(e.input, k)] = size
+    if not seen:
+        return None
+    for (i, k), size in seen.items():
+        r = p.diff.index(i)
+        try:
+            rows, _ = numerical_rows(p, i, np.array([k]), s.eps * size, f0)
+        except Exception:  # (the function refuses the farther point: nothing to say)
+            return None
+        for c in range(len(p.which)):
+            a, n = analytical[r][c][k], rows[c][0]
+            if not np.all(np.abs(a - n) <= s.tol(n)):
+                return None
+    (i, k), size = next(iter(seen.items()))
+    return (f"with a step scaled to the input ({s.eps:g} times |x|, {s.eps * size:.3g} at "
+            f"input {i}'s element {k}, = {size:.6g}) the central differences agree with the "
+            f"VJP at every failing element")
+
+
 def _output_value(p: Problem, e: Any, f0: list[np.ndarray]) -> float | None:
     """``|f|`` at entry ``e``'s output element; None where it is not known or not finite."""
     if e.output not in p.which or e.out_index is None:
@@ -1277,27 +1322,40 @@ TINY_STEP_RATIO = 1e6  # _tiny_elements: a step this many times an input element
 
 
 def _tiny_elements(p: Problem, s: Settings, i: int) -> np.ndarray:
-    """Input ``i``'s elements that the step dwarfs (``0 < |x| < eps / TINY_STEP_RATIO``: x² at
-    1e-30, whose central difference with eps=1e-6 is 0): their entries get no rounding floor in
-    :func:`_hidden_by_atol`, and steps scaled to them judge those entries."""
+    """Input ``i``'s elements out of the step's scale: those it dwarfs (``0 < |x| < eps /
+    TINY_STEP_RATIO``: x² at 1e-30, whose central difference with eps=1e-6 is 0), and those
+    it is under ``ROUNDING_ULPS`` ulps of (sqrt at 1e8: a quotient of rounding). Their entries
+    get no rounding allowance in :func:`_hidden_by_atol`, and steps scaled to them judge those
+    entries (a VJP 20% off at 1e8 passed silently)."""
     x = np.abs(p.base(i).ravel())
-    return (x > 0) & (x < s.eps / TINY_STEP_RATIO)
+    return ((x > 0) & (x < s.eps / TINY_STEP_RATIO)) | (
+        np.isfinite(x) & (s.eps < ROUNDING_ULPS * np.spacing(x)))
 
 
 def _confirm_with_scaled_steps(p: Problem, r: int, i: int, analytical: list[list[np.ndarray]],
                                hids: list[np.ndarray], f0: list[np.ndarray],
                                tiny: np.ndarray) -> None:
-    """Clear (in place) the entries of ``hids`` at tiny input elements that central differences
-    with steps of 1e-3 (then 1e-6) of the element's own size find right to 1%: a right VJP at
-    1e-30 passes quietly, a doubled one stays (and is said)."""
+    """Clear (in place) the entries of ``hids`` at input elements out of the step's scale that
+    central differences with steps of 1e-6 (then 1e-3) of the element's own size find right to
+    1%: a right VJP at 1e-30 or 1e8 passes quietly, a doubled one stays (and is said)."""
+    fmax = max((float(np.max(np.abs(f[np.isfinite(f)]), initial=0.0)) for f in f0), default=0.0)
     for k in np.flatnonzero(tiny & np.any([h.any(axis=1) for h in hids], axis=0)):
         size = abs(float(p.base(i).ravel()[k]))
-        for ratio in (1e-3, 1e-6):
+        entry = max(float(np.max(np.abs(analytical[r][c][k]), initial=0.0))
+                    for c in range(len(hids)))
+        judged = False
+        for ratio in (1e-6, 1e-3):
+            if not np.spacing(fmax) / (ratio * size) < 0.1 * entry:
+                continue  # (the outputs' rounding over this step swamps the entry)
+            judged = True
             rows, _ = numerical_rows(p, i, np.array([k]), ratio * size, f0)
             for c, h in enumerate(hids):
                 h[k] &= ~_agree(analytical[r][c][k], rows[c][0])
             if not any(h[k].any() for h in hids):
                 break
+        if not judged:  # no step can see it (sinc's slope at 1e-30 beside its value 1)
+            for h in hids:
+                h[k] = False
 
 
 def _hidden_by_atol(a: Any, n: Any, s: Settings, f: Any, tiny: Any = None) -> Any:
@@ -1324,9 +1382,9 @@ def _hidden_by_atol(a: Any, n: Any, s: Settings, f: Any, tiny: Any = None) -> An
     with np.errstate(invalid="ignore"):
         alike = (np.sign(a) * np.sign(n) > 0) & (np.minimum(np.abs(a), np.abs(n)) >= 0.1 *
                                                    np.maximum(np.abs(a), np.abs(n)))
-    floor = HIDDEN_FLOOR if tiny is None or a.ndim < 2 else np.where(tiny[:, None], 0.0,
-                                                                       HIDDEN_FLOOR)
-    noise = noise + np.where(alike, 0.0, floor)
+    noise = noise + np.where(alike, 0.0, HIDDEN_FLOOR)
+    if tiny is not None and a.ndim == 2:  # (out of the step's scale: scaled steps judge them)
+        noise = np.where(tiny[:, None], 0.0, noise)
     with np.errstate(invalid="ignore"):
         return np.isfinite(d) & (d > s.rtol * np.abs(n) + noise) & \
             (d > 0.1 * np.maximum(np.abs(a), np.abs(n))) & (s.atol > 0)
@@ -1835,6 +1893,9 @@ def _refine(p: Problem, s: Settings, analytical: list[list[np.ndarray]],
         return jumped
     moved: dict[int, int] = {}
     finest = s.eps
+    # (a smaller step over outputs as large as 1e8 measures their rounding, 1.5e-8 / eps: at
+    # eps = 1e-7 a 15% error, which replaced a right quotient -- `x + 1e8` was called wrong)
+    fmax = max((float(np.max(np.abs(f[np.isfinite(f)]), initial=0.0)) for f in f0), default=0.0)
     for r, i in enumerate(p.diff):
         blocks = range(len(p.which))
         failing = np.zeros(p.base(i).size, dtype=bool)
@@ -1852,6 +1913,10 @@ def _refine(p: Problem, s: Settings, analytical: list[list[np.ndarray]],
             eps /= 10
             # (a step within a few hundred ulps of an element measures rounding, not slope)
             elements = elements[eps >= ROUNDING_ULPS * np.spacing(np.abs(x[elements]))]
+            if elements.size:
+                size = np.max([np.abs(numerical[r][c][elements]).max(axis=1) for c in blocks],
+                              axis=0)
+                elements = elements[2 * np.spacing(fmax) / eps <= 0.1 * s.tol(size)]
             if not elements.size or eps < REFINE_MIN_EPS:
                 break
             try:

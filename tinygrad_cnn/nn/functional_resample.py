@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn import layout
 from tinygrad_cnn.autograd import Context, is_grad_enabled
 from tinygrad_cnn.backend import array_module, type_name
 from tinygrad_cnn.nn._checks import exact_float
@@ -190,13 +191,14 @@ def adaptive_max_pool2d(input: Tensor, output_size: int | Sequence[int | None],
         return out, Tensor._make(array_module(x._data).zeros(out.shape, dtype=np.int64))
     if return_indices and not (is_grad_enabled() and x.requires_grad):
         ctx = Context(resample.AdaptiveMaxPool2d, (False,))  # no node is recorded: our own ctx
-        out = Tensor._make(resample.AdaptiveMaxPool2d.forward(ctx, x._data, output_size=size))
+        out = Tensor._make(layout.follow(x._data, resample.AdaptiveMaxPool2d.forward(
+            ctx, x._data, output_size=size)))
     else:
         out = resample.AdaptiveMaxPool2d.apply(x, output_size=size)
         ctx = out.grad_fn
     if not return_indices:
         return out.squeeze(0) if unbatched else out
-    indices = Tensor._make(ctx.plane_indices.astype(np.int64))
+    indices = Tensor._make(layout.follow(x._data, ctx.plane_indices.astype(np.int64)))
     if unbatched:
         return out.squeeze(0), indices.squeeze(0)
     return out, indices

@@ -112,7 +112,7 @@ class SGD(Optimizer):
         if momentum:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = g.copy()
+                buf = state["momentum_buffer"] = g.copy(order="K")  # (laid out as g: torch's clone)
             else:
                 ip.add_(ip.mul_(buf, momentum), g, 1 - group["dampening"])
             g = ip.add(g, buf, momentum) if group["nesterov"] else buf

@@ -712,3 +712,51 @@ def test_a_wrong_vjp_at_1e8_is_not_a_silent_pass():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert tg.gradcheck(Sqrt.apply, tg.tensor(x, requires_grad=True))
+
+
+# ---------------------------------------------------------------- tester t16 (numpy interop)
+
+NUMPY_WRITES = {
+    "add.at": lambda w: np.add.at(w, [0], 5),
+    "multiply.at": lambda w: np.multiply.at(w, [0], 5),
+    "copyto": lambda w: np.copyto(w, np.array([9.0, 9.0, 9.0], np.float32)),
+    "put": lambda w: np.put(w, [0], [9.0]),
+    "place": lambda w: np.place(w, np.array([True, False, False]), [9.0]),
+    "putmask": lambda w: np.putmask(w, np.array([True, False, False]), 9.0),
+    "fill_diagonal of a view": lambda w: np.fill_diagonal(w.reshape(3, 1), 9.0),
+    "clip out=": lambda w: np.clip(w, 2, 3, out=w),
+    "cumsum out=": lambda w: np.cumsum(w, out=w),
+    "put_along_axis": lambda w: np.put_along_axis(w, np.array([0]), 9.0, 0),
+}
+
+
+@pytest.mark.parametrize("case", list(NUMPY_WRITES))
+def test_numpy_writing_into_a_saved_tensor_is_caught(case):
+    # (PyTorch refuses these calls; here numpy writes, and the version says so)
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w = tg.tensor([1.0, 1.0, 1.0])
+    y = (x * w).sum()
+    NUMPY_WRITES[case](w)
+    assert w.tolist() != [1.0, 1.0, 1.0]
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
+
+
+def test_a_0d_numpy_array_with_a_half_tensor_is_a_0d_tensor():
+    x = np.array([-0.0, 65000.0, 1e-4], np.float16)
+    n = np.array(100000)
+    want = (torch.tensor(x) * torch.tensor(n)).tolist()
+    assert (tg.tensor(x) * n).tolist() == want == (n * tg.tensor(x)).tolist()
+    np.testing.assert_allclose((tg.tensor(x) / n).numpy(),
+                               (torch.tensor(x) / torch.tensor(n)).numpy(), rtol=1e-3)
+
+
+def test_tensor_takes_another_librarys_array():
+    import array
+
+    assert tg.tensor(torch.tensor([1.0, 2.0])).tolist() == [1.0, 2.0]
+    assert tg.tensor(torch.tensor([1, 2])).dtype == tg.int64
+    assert tg.tensor(memoryview(np.arange(3.0))).tolist() == [0.0, 1.0, 2.0]
+    assert tg.tensor(array.array("d", [1.0, 2.0])).dtype == tg.float64
+    with pytest.raises(TypeError, match=r"t\.detach\(\)"):
+        tg.tensor(torch.ones(2, requires_grad=True))

@@ -8,6 +8,7 @@ mistake is reported in terms of the call the user wrote.
 
 from __future__ import annotations
 
+import array
 import collections
 import math
 import sys
@@ -147,10 +148,20 @@ def _as_array(data: Any, dtype: np.dtype | None, where: str = "Tensor") -> np.nd
                 f"{where}: the list holds something that is not a number ({msg}); pass numbers, "
                 "or use tinygrad_cnn.stack() to join tensors"
             ) from None
+    elif hasattr(data, "__array__") or hasattr(data, "__array_interface__") or \
+            isinstance(data, (memoryview, array.array)):
+        # another library's array (a PyTorch tensor: torch.tensor takes ours so), a buffer: copied
+        try:
+            found = np.asarray(data)
+        except (RuntimeError, TypeError, ValueError) as exc:  # (torch: one that requires grad)
+            raise TypeError(f"{where}: cannot take the values of {type(data).__name__} ({exc}); "
+                            "pass t.detach() of a tensor that requires grad, or use "
+                            "tinygrad_cnn.from_dlpack(t) to share its memory") from None
+        return _as_array(found, dtype, where)
     else:
         raise TypeError(
             f"{where}: cannot make a tensor from {type(data).__name__}; pass a number, a (nested) "
-            "list of numbers, a numpy array or a Tensor"
+            "list of numbers, a numpy array, a Tensor or another library's array"
         )
     if arr.dtype.kind not in "biuf" or arr.dtype.itemsize > 8:
         raise TypeError(
@@ -653,6 +664,10 @@ class Tensor:
             if len(inputs) == 2 and isinstance(inputs[0], np.generic) and op in _REFLECTED:
                 # `np.float32(2) * t`: the number as PyTorch takes it, through t.__rmul__
                 return getattr(inputs[1], _REFLECTED[op])(_number(inputs[0]))
+            if len(inputs) == 2 and isinstance(inputs[0], np.ndarray) and inputs[0].ndim == 0 \
+                    and isinstance(inputs[1], Tensor) and op in _REFLECTED:
+                # `np.array(100000) * half_t`: a 0-d tensor's rules (not rounded to half first)
+                return getattr(inputs[1], _REFLECTED[op])(_numpy_operand(inputs[0], inputs[1]))
             args = [x if isinstance(x, Tensor) else _numpy_operand(x, first) for x in inputs]
             method_ = getattr(args[0], op, None)
             if method_ is not None:
@@ -668,7 +683,8 @@ class Tensor:
         if out:
             kwargs["out"] = tuple(_to_numpy(x._data) if isinstance(x, Tensor) else x for x in out)
         result = getattr(ufunc, method)(*arrays, **kwargs)
-        for t in out:
+        # (what numpy wrote into: the version bumped, so a backward that saved it says so)
+        for t in (*out, *(inputs[:1] if method == "at" else ())):  # (np.add.at(t, i, v))
             if isinstance(t, Tensor):
                 t._version_counter[0] += 1
         if out:
@@ -692,12 +708,18 @@ class Tensor:
                 return type(x)(values(v) for v in x)
             return x
 
+        out = kwargs.get("out")
+        written = [t for t in (*(out if isinstance(out, tuple) else (out,)), args[0] if args and
+                               func.__name__ in _NUMPY_WRITERS else None) if isinstance(t, Tensor)]
         args, kwargs = values(args), {k: values(v) for k, v in kwargs.items()}
         if any(t.requires_grad for t in found) and func not in _METADATA_FUNCTIONS:
             raise TypeError(f"numpy's {func.__name__} on a tensor that requires grad would drop its "
                             "history; use the tensor's own op (clamp, where, cat, matmul, ...), or "
                             "np.asarray(t.detach()) for the values")
-        return func(*args, **kwargs)
+        result = func(*args, **kwargs)
+        for t in written:  # (np.copyto(t, a), np.clip(x, 0, 1, out=t): a saved t says so)
+            t._version_counter[0] += 1
+        return result
 
     def __getstate__(self) -> tuple[None, dict[str, Any]]:
         """Pickling: the values and flags, without the graph or ``.grad`` -- a computed tensor
@@ -3633,6 +3655,11 @@ _NO_OVERLAP_AT_ALL = frozenset(("index_add_", "index_copy_", "index_put_", "scat
                                 "scatter_add_", "scatter_reduce_"))
 
 
+#: numpy functions that write into their first argument
+_NUMPY_WRITERS = frozenset(("copyto", "put", "place", "putmask", "fill_diagonal",
+                            "put_along_axis"))
+
+
 def _no_partial_overlap(name: str, written: Any, read: Any, strict: bool = False) -> None:
     """PyTorch's rule for an op that writes ``written`` while it reads ``read``: where the two
     share some of their memory but not all of it (``h[1:].copy_(h[:-1])``), the result would
@@ -4214,8 +4241,8 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
             if dt == a._data.dtype:  # the common `x * 2.0`: no broadcasting or casting work
                 return fn.apply(b, a) if reverse else fn.apply(a, b)
         else:
-            b = _to_tensor(b, a)
-    elif (b._data.ndim == 0 and a._data.ndim and a._data.dtype == np.float16
+            b = _to_tensor(b, a)  # (a 0-d numpy array: a 0-d tensor, as below)
+    if (b._data.ndim == 0 and a._data.ndim and a._data.dtype == np.float16
           and b._data.dtype != np.float16 and b._data.dtype.kind in "biuf"
           and fn.name in _SCALAR_AS_IS and not (reverse and fn.name in _ROUNDED_DIVIDEND)
           and result_type(a, b) == np.float16):

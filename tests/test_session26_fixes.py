@@ -760,3 +760,36 @@ def test_tensor_takes_another_librarys_array():
     assert tg.tensor(array.array("d", [1.0, 2.0])).dtype == tg.float64
     with pytest.raises(TypeError, match=r"t\.detach\(\)"):
         tg.tensor(torch.ones(2, requires_grad=True))
+
+
+def test_a_numpy_scalar_on_the_left_of_a_comparison_is_the_mirrored_comparison():
+    for lib in (tg, torch):
+        z = lib.tensor(np.array(7, dtype=np.uint8))
+        assert (np.int8(-2) < z).item() is (z > np.int8(-2)).item() is False
+        assert (np.int16(300) >= z).item() == (z <= np.int16(300)).item()
+
+
+def test_ldexp_lerp_and_numpy_bool_first_promote_as_torch():
+    import itertools
+
+    names = ["bool", "uint8", "int32", "int64", "float16", "float32", "float64"]
+    for a, b in itertools.product(names, ["float16", "float32", "float64", "int64"]):
+        for zero_d in (False, True):
+            got = []
+            for lib in (torch, tg):
+                x = lib.tensor([1, 0, 1]).to(getattr(lib, a))
+                o = (lib.tensor(2) if zero_d else lib.tensor([1, 2, 0])).to(getattr(lib, b))
+                y = lib.ldexp(x, o)
+                got.append((str(y.dtype).split(".")[-1], [float(v) for v in y.tolist()]))
+            assert got[0] == got[1], (a, b, zero_d)
+    for dt, wd in itertools.product(["int64", "uint8", "bool"], ["float16", "float32", "float64"]):
+        got = []
+        for lib in (torch, tg):
+            y = lib.lerp(lib.tensor([1, 0]).to(getattr(lib, dt)),
+                         lib.tensor([3, 1]).to(getattr(lib, dt)), lib.tensor(0.5).to(getattr(lib, wd)))
+            got.append((str(y.dtype).split(".")[-1], y.tolist()))
+        assert got[0] == got[1]
+    for f in ("add", "mul", "sub"):
+        ours = getattr(tg, f)(np.True_, tg.tensor([1, 2], dtype=tg.int8))
+        theirs = getattr(torch, f)(np.True_, torch.tensor([1, 2], dtype=torch.int8))
+        assert ours.dtype == tg.float32 and ours.tolist() == theirs.tolist()

@@ -961,7 +961,10 @@ def _number_first(input: Any, other: Any, where: str) -> Tensor:
     if isinstance(input, Tensor):
         return input
     if isinstance(input, (bool, int, float, np.bool_, np.number)):
-        number = input.item() if isinstance(input, np.generic) else input
+        # (a numpy bool is the float 1.0 or 0.0, as PyTorch reads it: add(np.True_, int8) is
+        # float32, as np.True_ + t is)
+        number = (float(input) if isinstance(input, np.bool_) else
+                  input.item() if isinstance(input, np.generic) else input)
         return _to_tensor(number, other) if isinstance(other, Tensor) else tensor(number)
     raise TypeError(f"{where}(): argument 'input' must be a Tensor or a number, not "
                     f"{type(input).__name__} (make one with tinygrad_cnn.tensor(...))")

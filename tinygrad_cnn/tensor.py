@@ -661,13 +661,13 @@ class Tensor:
         op = _UFUNCS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
         if op is not None:
             first = next(x for x in inputs if isinstance(x, Tensor))
-            if len(inputs) == 2 and isinstance(inputs[0], np.generic) and op in _REFLECTED:
-                # `np.float32(2) * t`: the number as PyTorch takes it, through t.__rmul__
-                return getattr(inputs[1], _REFLECTED[op])(_number(inputs[0]))
-            if len(inputs) == 2 and isinstance(inputs[0], np.ndarray) and inputs[0].ndim == 0 \
-                    and isinstance(inputs[1], Tensor) and op in _REFLECTED:
-                # `np.array(100000) * half_t`: a 0-d tensor's rules (not rounded to half first)
-                return getattr(inputs[1], _REFLECTED[op])(_numpy_operand(inputs[0], inputs[1]))
+            if len(inputs) == 2 and isinstance(inputs[1], Tensor) and op in _REFLECTED and (
+                    isinstance(inputs[0], np.generic) or (isinstance(inputs[0], np.ndarray)
+                                                          and inputs[0].ndim == 0)):
+                # `np.float32(2) * t`: the number as PyTorch takes it, through t.__rmul__ (numpy
+                # hands a scalar compared with a tensor over as a 0-d array: `np.int8(-2) < t`
+                # must read as `t > -2`; `np.array(100000) * half_t` is not rounded to half first)
+                return getattr(inputs[1], _REFLECTED[op])(_number(inputs[0][()]))
             args = [x if isinstance(x, Tensor) else _numpy_operand(x, first) for x in inputs]
             method_ = getattr(args[0], op, None)
             if method_ is not None:
@@ -2473,10 +2473,13 @@ class Tensor:
                                                                         alpha=alpha), (a, b))
 
     def ldexp(self, other: Any) -> Tensor:
-        """``self * 2 ** other`` (a floating result, as PyTorch's)."""
-        two = Tensor._make(np.asarray(2.0, dtype=result_type(_floating(self), other)
-                                      if isinstance(other, Tensor) else _floating(self).dtype))
-        return _floating(self) * two.to(self.device).pow(other)
+        """``self * 2 ** other`` (a floating result, as PyTorch's: in the dtype the two
+        promote to, float32 where that is an integer one)."""
+        dt = result_type(self, other) if isinstance(other, Tensor) else _floating(self).dtype
+        if dt.kind != "f":
+            dt = np.dtype(np.float32)
+        two = Tensor._make(np.asarray(2.0, dtype=dt))
+        return (self if self.dtype == dt else self.to(dt)) * two.to(self.device).pow(other)
 
     def nextafter(self, other: Any) -> Tensor:
         """The next floating value after ``self`` towards ``other``, element by element (no
@@ -5402,6 +5405,10 @@ def _floor_divide(a: Tensor, b: Any, reverse: bool = False) -> Tensor:
 def _lerp(start: Tensor, end: Any, weight: Any) -> Tensor:
     """Check and broadcast the operands of lerp (PyTorch: one floating dtype for all three)."""
     end = _to_tensor(end, start)
+    if isinstance(weight, Tensor) and weight.ndim == 0 and weight.dtype.kind == "f" and \
+            start.dtype.kind != "f" and end.dtype == start.dtype:
+        # integer ends with a 0-d float weight: PyTorch promotes them to the weight's dtype
+        start, end = start.to(weight.dtype), end.to(weight.dtype)
     _only_floating(start, "lerp")
     if end.dtype != start.dtype:
         raise TypeError(f"lerp: start is {start.dtype} but end is {end.dtype}; convert one with .to()")

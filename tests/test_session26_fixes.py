@@ -484,6 +484,9 @@ CHANNELS_LAST_CASES = {
                                                           align_corners=True),
     "roll": lambda L, F, x: x.roll(1, 2),
     "relu": lambda L, F, x: F.relu(x),
+    "batch_norm training": lambda L, F, x: F.batch_norm(x, None, None, training=True),
+    "batch_norm eval": lambda L, F, x: F.batch_norm(x, L.zeros(4), L.ones(4), training=False),
+    "instance_norm (C in both)": lambda L, F, x: F.instance_norm(x),
     "layer_norm (C in both)": lambda L, F, x: F.layer_norm(x, (8,)),
     "softmax (C in both)": lambda L, F, x: F.softmax(x, 1),
 }

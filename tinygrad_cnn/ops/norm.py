@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from tinygrad_cnn import layout
 from tinygrad_cnn.autograd import Context, Function
 from tinygrad_cnn.backend import array_module, quiet
 from tinygrad_cnn.tensor import Tensor
@@ -87,8 +88,13 @@ class Normalize(Function):
         ctx.mean, ctx.var = mean, var
         ctx.save_for_backward(x)
         y = y.astype(x.dtype, copy=False)
-        # (C order, as PyTorch's layer_norm and batch_norm of a transposed input; here, not by
+        # (C order, as PyTorch's layer_norm and batch_norm of a transposed input -- but batch
+        # norm of a channels-last image stays channels-last, as PyTorch's; here, not by
         # Function.contiguous: batch norm without a graph calls forward itself)
+        if x.ndim == 4 and tuple(dims) == (0, 2, 3):
+            y = layout.follow(x, y)
+            if layout.holds(y, "channels_last") and not x.flags.c_contiguous:
+                return y
         return y if y.flags.c_contiguous else xp.ascontiguousarray(y)
 
     @staticmethod
@@ -154,7 +160,8 @@ class Affine(Function):
     VJP: ``g * weight`` for ``x``; the sums of ``g * x`` and of ``g`` over the broadcast dims for
     ``weight`` and ``bias``."""
 
-    contiguous = True  # (as Normalize, whose result it scales)
+    contiguous = True  # (as Normalize, whose result it scales -- channels-last kept, as
+    follows_channels_last = True  # PyTorch's batch norm keeps it)
 
     @staticmethod
     def forward(ctx: Context, x: Any, weight: Any, bias: Any, shape: tuple[int, ...] = ()) -> Any:

@@ -486,6 +486,8 @@ CHANNELS_LAST_CASES = {
     "relu": lambda L, F, x: F.relu(x),
     "batch_norm training": lambda L, F, x: F.batch_norm(x, None, None, training=True),
     "batch_norm eval": lambda L, F, x: F.batch_norm(x, L.zeros(4), L.ones(4), training=False),
+    "group_norm": lambda L, F, x: F.group_norm(x, 2, L.ones(4), L.zeros(4)),
+    "group_norm without affine": lambda L, F, x: F.group_norm(x, 2),
     "instance_norm (C in both)": lambda L, F, x: F.instance_norm(x),
     "layer_norm (C in both)": lambda L, F, x: F.layer_norm(x, (8,)),
     "softmax (C in both)": lambda L, F, x: F.softmax(x, 1),

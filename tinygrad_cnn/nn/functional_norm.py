@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn import layout
 from tinygrad_cnn.autograd import Context, is_grad_enabled
 from tinygrad_cnn.backend import array_module, type_name
 from tinygrad_cnn.nn._checks import floating as _floating
@@ -314,6 +315,9 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                          "normalise to 0; use fewer groups or more values)")
     grouped = x.reshape(n, num_groups, -1) if x.numel() else x.reshape(n, num_groups, 0)
     y = norm.Normalize.apply(grouped, dims=(2,), eps=float(eps)).reshape(x.shape)
+    if x.ndim == 4 and not x._data.flags.c_contiguous and x.is_contiguous(
+            memory_format=layout.channels_last):  # (PyTorch's group norm keeps it)
+        y = y.contiguous(memory_format=layout.channels_last)
     return _affine(y, weight, bias, _channel_shape(x), op)
 
 

@@ -977,14 +977,23 @@ def test_out_replaces_only_a_training_checkpoint(tmp_path):
     # (was: any file tg.save wrote -- results, bare weights -- was replaced without a word)
     tg.save({"acc": 0.9, "losses": [1.0, 2.0]}, tmp_path / "results.npz")
     tg.save({"model": LeNet5().state_dict()}, tmp_path / "w.npz")
-    for name, found in (("results.npz", "['acc', 'losses']"), ("w.npz", "['model']")):
+    # the usual hand-written checkpoint, and a run of train's with a key of the user's added
+    tg.save({"model": LeNet5().state_dict(), "config": {"lr": 0.1, "note": "mine"}},
+            tmp_path / "mine.npz")
+    cli_run("train", "--limit", "32", "--epochs", "1", "--data-dir", DATA, "--out", "r.npz",
+            cwd=tmp_path)
+    noted = tg.load(tmp_path / "r.npz")
+    noted["notes"] = "a good run"
+    tg.save(noted, tmp_path / "noted.npz")
+    for name, found in (("results.npz", "it has besides ['acc', 'losses']"),
+                        ("w.npz", "it lacks ['config', 'epoch'"),
+                        ("mine.npz", "its config names no model of train's"),
+                        ("noted.npz", "it has besides ['notes']")):
         before = (tmp_path / name).read_bytes()
         proc = cli_run("train", "--limit", "32", "--epochs", "1", "--data-dir", DATA, "--out",
                        name, check=False, cwd=tmp_path)
-        assert proc.returncode == 2 and "not a training checkpoint" in proc.stderr, proc.stderr
-        assert f"found {found}" in proc.stderr and (tmp_path / name).read_bytes() == before
-    cli_run("train", "--limit", "32", "--epochs", "1", "--data-dir", DATA, "--out", "r.npz",
-            cwd=tmp_path)
+        assert proc.returncode == 2 and "not a checkpoint written by `train`" in proc.stderr
+        assert found in proc.stderr and (tmp_path / name).read_bytes() == before, proc.stderr
     cli_run("train", "--limit", "32", "--epochs", "1", "--data-dir", DATA, "--out", "r.npz",
             cwd=tmp_path)  # a run of train's is replaced
 

@@ -762,9 +762,18 @@ def test_tensor_takes_another_librarys_array():
     assert tg.tensor(torch.tensor([1.0, 2.0])).tolist() == [1.0, 2.0]
     assert tg.tensor(torch.tensor([1, 2])).dtype == tg.int64
     assert tg.tensor(memoryview(np.arange(3.0))).tolist() == [0.0, 1.0, 2.0]
-    assert tg.tensor(array.array("d", [1.0, 2.0])).dtype == tg.float64
-    with pytest.raises(TypeError, match=r"t\.detach\(\)"):
-        tg.tensor(torch.ones(2, requires_grad=True))
+    for data in (array.array("d", [1.0, 2.0]), array.array("i", [1, 2]), bytearray(b"\x01\x02"),
+                 memoryview(bytearray(b"\x01"))):  # (read as sequences, as torch reads them)
+        assert str(tg.tensor(data).dtype) == str(torch.tensor(data).dtype).removeprefix("torch.")
+    # a list of PyTorch 0-d tensors: their own dtypes (was float32, 16777217 rounded)
+    assert tg.tensor([torch.tensor(16777217), torch.tensor(5)]).tolist() == [16777217, 5]
+    assert tg.tensor([torch.tensor(True), torch.tensor(False)]).dtype == tg.bool
+    assert tg.tensor([torch.tensor(0.1, dtype=torch.float64)]).dtype == tg.float64
+    assert tg.tensor(torch.ones(2, dtype=torch.bfloat16)).dtype == tg.float32
+    with pytest.warns(UserWarning, match="requires grad"):  # (copied, as torch.tensor does)
+        assert tg.tensor(torch.ones(2, requires_grad=True)).tolist() == [1.0, 1.0]
+    with pytest.raises(TypeError, match=r"cannot take the values of torch\.Tensor"):
+        tg.tensor(torch.empty(3, device="meta"))
 
 
 def test_a_numpy_scalar_on_the_left_of_a_comparison_is_the_mirrored_comparison():
@@ -798,3 +807,47 @@ def test_ldexp_lerp_and_numpy_bool_first_promote_as_torch():
         ours = getattr(tg, f)(np.True_, tg.tensor([1, 2], dtype=tg.int8))
         theirs = getattr(torch, f)(np.True_, torch.tensor([1, 2], dtype=torch.int8))
         assert ours.dtype == tg.float32 and ours.tolist() == theirs.tolist()
+
+
+# ---------------------------------------------------------------- tester t17
+
+
+def test_fills_through_item_assignment_read_their_value_first_as_torch():
+    cases = [lambda L, a: a.__setitem__(a > 2, a[5]),
+             lambda L, a: a.__setitem__(slice(None), a[0]),
+             lambda L, a: a.__setitem__(L.tensor([False, True] * 3), a[:1]),
+             lambda L, a: a.__setitem__([0, 1], a[0]),  # an index array: refused by both
+             lambda L, a: a.__setitem__(slice(1, 3), a[:2])]  # a partial overlap: refused
+    for f in cases:
+        got = []
+        for lib in (torch, tg):
+            a = lib.arange(1.0, 7.0)
+            try:
+                f(lib, a)
+                got.append(a.tolist())
+            except RuntimeError:
+                got.append("refused")
+        assert got[0] == got[1]
+
+
+def test_fill_with_its_own_element_while_recording():
+    grads = []
+    for lib in (torch, tg):
+        x = lib.arange(1.0, 7.0, requires_grad=True)
+        h = x * 1
+        h.fill_(h[3])
+        (h * x).sum().backward()
+        grads.append(x.grad.tolist())
+    assert grads[0] == grads[1]
+
+
+def test_nan_to_num_in_place_on_a_saved_tensor_is_caught():
+    w = tg.tensor(np.array([1.0, np.nan, 3.0, 4.0]))
+    x = tg.tensor(np.ones(4), requires_grad=True)
+    y = (x * w).sum()
+    np.nan_to_num(w, copy=False)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
+    w2 = tg.tensor(np.array([1.0, np.nan]))
+    np.nan_to_num(w2)  # (a copy: nothing written)
+    assert w2._version == 0

@@ -349,6 +349,10 @@ def _check_output(args: argparse.Namespace, flag: str, path: Path,
             refuse(f"argument {flag}: {reason}")
 
 
+#: what a checkpoint of `train` holds (``_train`` writes these keys and no others)
+TRAIN_KEYS = frozenset(("model", "optimizer", "scheduler", "epoch", "test_accuracy", "config"))
+
+
 def _saved_by_us(path: Path) -> bool:
     """Whether ``path`` is a file ``tinygrad_cnn.save`` wrote (an .npz holding its schema)."""
     import zipfile
@@ -377,13 +381,27 @@ def _not_a_checkpoint(path: Path) -> str | None:
     except tg.CheckpointError as exc:
         return (f"{path} cannot be read as a checkpoint ({exc}); refusing to overwrite it. "
                 "Expected a new path, or remove the file")
-    if isinstance(state, dict) and isinstance(state.get("model"), dict) and \
-            isinstance(state.get("config"), dict):
+    from tinygrad_cnn.models import MODELS
+
+    config = state.get("config") if isinstance(state, dict) else None
+    if isinstance(state, dict) and set(map(str, state)) == TRAIN_KEYS and \
+            isinstance(state["model"], dict) and isinstance(config, dict) and \
+            config.get("model") in MODELS:
         return None
-    found = sorted(map(str, state)) if isinstance(state, dict) else a_type(state)
-    return (f"{path} is a tinygrad_cnn file but not a training checkpoint (found {found}; "
-            "a run of `train` holds 'model' and 'config'); refusing to overwrite it. Expected "
-            "a new path or a checkpoint written by `train`")
+    # (a hand-written {"model": ..., "config": ...}, or a run of train's with a key of the
+    # user's added, holds work that is not all train's: kept)
+    if not isinstance(state, dict):
+        found = f"it holds {a_type(state)}"
+    else:
+        keys = set(map(str, state))
+        parts = [f"{what} {sorted(diff)}" for what, diff in (
+            ("it lacks", TRAIN_KEYS - keys), ("it has besides", keys - TRAIN_KEYS)) if diff]
+        if "config" in keys and not (isinstance(config, dict) and config.get("model") in MODELS):
+            parts.append("its config names no model of train's" if isinstance(config, dict) else
+                         f"its config is {a_type(config)}")
+        found = "; ".join(parts)
+    return (f"{path} is a tinygrad_cnn file but not a checkpoint written by `train` ({found}); "
+            "refusing to overwrite it. Expected a new path or a checkpoint written by `train`")
 
 
 # what `draw` writes: an existing -o file is replaced only when its first bytes are one of these

@@ -148,16 +148,15 @@ def _as_array(data: Any, dtype: np.dtype | None, where: str = "Tensor") -> np.nd
                 f"{where}: the list holds something that is not a number ({msg}); pass numbers, "
                 "or use tinygrad_cnn.stack() to join tensors"
             ) from None
+    elif isinstance(data, (array.array, bytearray)) or (
+            isinstance(data, memoryview) and data.ndim <= 1):
+        # a Python buffer reads as the sequence of its numbers, as torch.tensor reads it (an
+        # array('d') is float32, one of ints int64)
+        return _as_array(list(data), dtype or _inferred_dtype(list(data)), where)
     elif hasattr(data, "__array__") or hasattr(data, "__array_interface__") or \
-            isinstance(data, (memoryview, array.array)):
-        # another library's array (a PyTorch tensor: torch.tensor takes ours so), a buffer: copied
-        try:
-            found = np.asarray(data)
-        except (RuntimeError, TypeError, ValueError) as exc:  # (torch: one that requires grad)
-            raise TypeError(f"{where}: cannot take the values of {type(data).__name__} ({exc}); "
-                            "pass t.detach() of a tensor that requires grad, or use "
-                            "tinygrad_cnn.from_dlpack(t) to share its memory") from None
-        return _as_array(found, dtype, where)
+            isinstance(data, memoryview):
+        # another library's array (a PyTorch tensor: torch.tensor takes ours so): copied
+        return _as_array(_foreign_values(data, where), dtype, where)
     else:
         raise TypeError(
             f"{where}: cannot make a tensor from {type(data).__name__}; pass a number, a (nested) "
@@ -175,6 +174,26 @@ def _as_array(data: Any, dtype: np.dtype | None, where: str = "Tensor") -> np.nd
     return arr
 
 
+def _foreign_values(data: Any, where: str) -> np.ndarray:
+    """The values of another library's array as a numpy array (a PyTorch tensor that requires
+    grad: detached, with PyTorch's warning; bfloat16, which numpy has not: as float32, as
+    ``load_state_dict`` takes it)."""
+    kind = f"{type(data).__module__.split('.')[0]}.{type(data).__name__}"
+    if getattr(data, "requires_grad", False) and callable(getattr(data, "detach", None)):
+        warnings.warn(f"{where}: copying {kind} that requires grad: its values, without its "
+                      "history (as torch.tensor warns: use source.detach() to say so)",
+                      UserWarning, stacklevel=4)
+        data = data.detach()
+    if str(getattr(data, "dtype", "")).endswith("bfloat16") and callable(
+            getattr(data, "float", None)):
+        data = data.float()
+    try:
+        return np.asarray(data)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise TypeError(f"{where}: cannot take the values of {kind} ({exc}); convert it to a "
+                        "plain CPU array first (its .numpy(), or .cpu().numpy())") from None
+
+
 def _plain(data: Any, where: str) -> Any:
     """Nested lists as numpy should read them, as ``torch.tensor`` reads them: a one-element
     tensor counts as its number (``[tensor([1.]), tensor([2.])]`` is ``[1., 2.]``), a range as
@@ -183,7 +202,7 @@ def _plain(data: Any, where: str) -> Any:
         return list(data)
     if isinstance(data, (list, tuple)):
         if not any(isinstance(x, (list, tuple, range, Tensor)) or x is None or
-                   isinstance(x, (str, bytes)) for x in data):
+                   isinstance(x, (str, bytes)) or _foreign(x) for x in data):
             return data  # (the common case: numbers; nothing to rewrite)
         return [_plain(x, where) for x in data]
     if data is None or isinstance(data, (str, bytes)):  # (numpy reads None as NaN, '1.5' as 1.5)
@@ -195,7 +214,19 @@ def _plain(data: Any, where: str) -> Any:
                              "one-element tensors count as numbers in a list (as in PyTorch) -- "
                              "join tensors with tinygrad_cnn.stack()")
         return data.item()
+    if _foreign(data):  # (another library's 0-d tensor: a number of its dtype)
+        values = _foreign_values(data, where)
+        if values.size != 1:
+            raise ValueError(f"{where}: a list holds a {type(data).__name__} of shape "
+                             f"{values.shape}; only one-element tensors count as numbers in a "
+                             "list (as in PyTorch) -- join tensors with tinygrad_cnn.stack()")
+        return values.reshape(())[()]
     return data
+
+
+def _foreign(x: Any) -> bool:
+    """Whether ``x`` is another library's array (a PyTorch tensor), not numpy's or ours."""
+    return hasattr(x, "__array__") and not isinstance(x, (np.ndarray, np.generic, Tensor))
 
 
 def _copied_memory(a: Any, memo: dict[int, Any]) -> Any:
@@ -709,8 +740,10 @@ class Tensor:
             return x
 
         out = kwargs.get("out")
+        in_place = func.__name__ in _NUMPY_WRITERS or (func.__name__ == "nan_to_num" and (
+            kwargs.get("copy", len(args) < 2 or args[1]) is False))  # (nan_to_num(t, copy=False))
         written = [t for t in (*(out if isinstance(out, tuple) else (out,)), args[0] if args and
-                               func.__name__ in _NUMPY_WRITERS else None) if isinstance(t, Tensor)]
+                               in_place else None) if isinstance(t, Tensor)]
         args, kwargs = values(args), {k: values(v) for k, v in kwargs.items()}
         if any(t.requires_grad for t in found) and func not in _METADATA_FUNCTIONS:
             raise TypeError(f"numpy's {func.__name__} on a tensor that requires grad would drop its "
@@ -2936,7 +2969,11 @@ class Tensor:
                 raise RuntimeError(f"fill_: takes a number or a 0-d tensor, got a tensor of shape "
                                    f"{value.shape}")
             if value.requires_grad and _state.grad_enabled:
-                return self.copy_(value)  # (broadcast over the tensor: its gradient is the sum)
+                # (broadcast over the tensor: its gradient is the sum; a value that is one of
+                # the tensor's own elements, `h.fill_(h[3])`, read first, as PyTorch reads it)
+                if array_module(value._data).may_share_memory(value._data, self._data):
+                    value = value.clone()
+                return self.copy_(value)
             # (a tensor's value is cast, as PyTorch casts it: -1.25 into uint8 is 255; only a
             # Python number is checked against the dtype's range)
             value = value.to(self.dtype).item() if value.dtype != self.dtype else value.item()
@@ -3545,8 +3582,8 @@ class Tensor:
         if split is not None:  # integers first, then the index arrays (PyTorch's order)
             self[split[0]][split[1]] = value
             return
-        if isinstance(value, Tensor):  # (the region written; with an index array all of it,
-            basic = _is_basic_key(k)     # and any overlap: PyTorch's index_put_)
+        if isinstance(value, Tensor) and not _filled(key, k, value):  # (the region written; with an
+            basic = _is_basic_key(k)  # index array all of it, and any overlap: index_put_'s)
             _no_partial_overlap("__setitem__", self._data[k] if basic else self._data,
                                 value._data, strict=not basic)
         base, chain = (self, ()) if self._view is None else (self._view[0], self._view_chain())
@@ -3634,6 +3671,18 @@ def _index_put_value(key: Any, value: Tensor, t: Tensor) -> Tensor:
         with np.errstate(over="ignore", invalid="ignore"):  # (float16 takes inf, as a number)
             return value.to(t.dtype)
     raise _index_put_dtype_error("__setitem__", t, value)
+
+
+def _filled(key: Any, k: Any, value: Tensor) -> bool:
+    """Whether ``t[key] = value`` (``k``: the key as numpy reads it) is PyTorch's fill (a 0-d
+    value into a basic region: ``t[:] = t[0]``) or masked fill (one value under a bool mask:
+    ``t[t > 2] = t[5]``), whose value is read first: no overlap to refuse."""
+    if value._data.size != 1:
+        return False
+    if _is_basic_key(k):
+        return value.ndim == 0
+    keys = key if isinstance(key, tuple) else (key,)
+    return any(getattr(i, "dtype", None) == np.bool_ for i in keys)
 
 
 def _fits_in(name: str, t: Tensor, other: Any) -> None:
@@ -4694,6 +4743,8 @@ def _inferred_dtype(data: Any) -> np.dtype:
             here = x.dtype
         elif isinstance(x, (np.generic, np.ndarray)):
             here = x.dtype
+        elif _foreign(x):  # (a PyTorch tensor in a list: its own dtype, as torch.tensor)
+            here = _foreign_values(x, "tensor").dtype
         elif isinstance(x, bool):
             here = _SCALAR_DTYPES[0]
         elif isinstance(x, int):

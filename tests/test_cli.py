@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shlex
 import shutil
 import signal
 import stat
@@ -966,6 +967,9 @@ def test_standard_output_lost_to_a_full_disk_is_an_error(tmp_path):
                               timeout=120)
     assert proc.returncode == 0 and "warning: could not write to standard output" in proc.stderr
     assert "(the checkpoints are saved)" in proc.stderr and (tmp_path / "d.npz").exists()
+    closed = subprocess.run(["sh", "-c", " ".join(map(shlex.quote, command)) + " >&-"],
+                            stderr=subprocess.PIPE, text=True, cwd=tmp_path, timeout=120)
+    assert closed.returncode == 1 and "(it is closed)" in closed.stderr  # (python ... >&-)
     # a reader that stops early (`| head -1`) is no error
     head = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
     head.stdout.readline()

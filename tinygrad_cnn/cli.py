@@ -47,7 +47,9 @@ MAX_DRAW_BATCH = 1024
 def _say(*lines: str, stream: TextIO | None = None) -> None:
     """The one place the command line writes its messages (stdout unless told otherwise)."""
     stream = stream or sys.stdout
-    if stream is None:  # (started with the stream closed: python ... >&-)
+    if stream is None:  # (started with the stream closed: python ... >&-; standard output's
+        if lines and sys.stderr is not None and sys.stdout is None:  # loss said at the end)
+            _LOST_OUTPUT.append("it is closed")
         return
     encoding = getattr(stream, "encoding", None) or "utf-8"
     try:

@@ -865,12 +865,9 @@ def test_correct_functions_at_elements_out_of_the_steps_scale_pass(fn, values):
 
 
 def test_a_vjp_wrong_only_at_tiny_elements_is_said_beside_ordinary_ones():
-    class SqWrongTiny(tg.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x
+    Sq, _ = _square_functions()
 
+    class SqWrongTiny(Sq):
         @staticmethod
         def backward(ctx, g):
             (x,) = ctx.saved_tensors
@@ -882,12 +879,9 @@ def test_a_vjp_wrong_only_at_tiny_elements_is_said_beside_ordinary_ones():
 
 
 def test_a_wrong_vjp_at_1e9_says_what_scaled_steps_measure():
-    class SqW(tg.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x
+    Sq, _ = _square_functions()
 
+    class SqW(Sq):
         @staticmethod
         def backward(ctx, g):
             (x,) = ctx.saved_tensors

@@ -846,7 +846,8 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
         return failed
     analytical = analytical_jacobians(p, p.outputs())
     jumped = _refine(p, s, analytical, numerical, jumps, f0, notes, labels)
-    _out_of_scale_again(p, s, analytical, numerical, jumps, jumped, f0, notes, labels)
+    again = _out_of_scale_again(p, s, analytical, numerical, jumps, jumped, f0, notes, labels)
+    blind = _blind_again(p, s, numerical, f0, notes, labels)
 
     wrong: list[tuple[float, Entry, int, int, bool]] = []  # (..., at a kink)
     kinks: list[tuple[float, Entry]] = []
@@ -858,6 +859,10 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
         for c in range(len(p.which)):
             a, n, k = analytical[r][c], numerical[r][c], jumps[r][c]
             tol = s.tol_at(n, f0[c])
+            if blind:  # (measured past the outputs' rounding: no allowance for it)
+                rows = np.zeros(a.shape[0], dtype=bool)
+                rows[[kk for rr, kk in blind if rr == r]] = True
+                tol = np.where(rows[:, None], s.tol(n), tol)
             bad = ~(np.abs(a - n) <= tol)
             if not bad.any():
                 continue
@@ -915,19 +920,21 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
     if wrong:
         # entries at a kink after all the others, and those whose step rounding decides (|x| ~
         # 1e8) after those that can be judged: a VJP 10% off at 2.5e7 is reported as such
-        wrong.sort(key=lambda w: (w[4], _coarse_step(p, s, w[1]), -w[0]))
+        wrong.sort(key=lambda w: (w[4], _coarse_step(p, s, w[1], again), -w[0]))
         _, top, r, c, _ = wrong[0]
         i, j = p.diff[r], p.which[c]
         xk = float(p.base(i)[top.in_index]) if top.in_index is not None else 0.0
-        if s.eps < ROUNDING_ULPS * float(np.spacing(abs(xk))):
+        k_top = int(np.ravel_multi_index(top.in_index, p.in_shape(i))) if top.in_index else 0
+        if s.eps < ROUNDING_ULPS * float(np.spacing(abs(xk))) and (i, k_top) not in again:
             # (not a wrong VJP: at |x| ~ 1e8 a step of 1e-6 is a few ulps of x)
             return _cannot_judge(order, (
                 f"the step eps={s.eps:g} is under {ROUNDING_ULPS} ulps of {labels.input(i)}'s "
                 f"element {top.in_index} (= {xk:.6g}), so rounding, not the VJP, decides the "
                 f"difference quotient (numerical {top.numerical:.6g}, analytical "
-                f"{top.analytical:.6g}).{_scaled_hint(p, s, r, c, top, xk)} "
+                f"{top.analytical:.6g}); steps scaled to it measure no one slope there either "
+                f"(a function that varies on a finer scale). "
                 f"{scale_the_step(s.caller, 1e-6 * abs(xk))}"))
-        fk = _output_rounding_explains(p, s, wrong, f0)
+        fk = _output_rounding_explains(p, s, wrong, f0, blind)
         if fk is not None:
             # (not a wrong VJP either: `t + 2e7` rounds its output by 4e-9, which over a step
             # of 1e-6 moves a quotient by 0.4%; the culprit search then blamed `add`)
@@ -1194,33 +1201,75 @@ def _rounding_parts_slopes(p: Problem, s: Settings, i: int, k: np.ndarray,
         return coarse[:, None] | (np.abs(k) <= bound[None, :])
 
 
-def _coarse_step(p: Problem, s: Settings, e: Any) -> bool:
-    """Whether the step is under ``ROUNDING_ULPS`` ulps of entry ``e``'s input element."""
+def _coarse_step(p: Problem, s: Settings, e: Any, again: set[tuple[int, int]]) -> bool:
+    """Whether the step is under ``ROUNDING_ULPS`` ulps of entry ``e``'s input element (and
+    it was not measured again with steps scaled to it: ``again``)."""
     if e.in_index is None:
         return False
-    return bool(s.eps < ROUNDING_ULPS * float(np.spacing(abs(float(p.base(e.input)[e.in_index])))))
+    k = int(np.ravel_multi_index(e.in_index, p.in_shape(e.input))) if e.in_index else 0
+    return bool(s.eps < ROUNDING_ULPS * float(np.spacing(abs(float(p.base(e.input)[e.in_index]))))
+                and (e.input, k) not in again)
 
 
-def _scaled_hint(p: Problem, s: Settings, r: int, c: int, e: Any, xk: float) -> str:
-    """What central differences with steps scaled to entry ``e``'s input element (``eps`` and
-    ``eps / 10`` times ``|x|``) say, where they agree with each other and not with the VJP (a
-    wrong VJP at 1e8, 50% off, was put down to rounding); else nothing (``sin`` at 1e8: no
-    step measures it)."""
-    i = p.diff[r]
-    k = int(np.ravel_multi_index(e.in_index, p.in_shape(i))) if e.in_index else 0
-    m = int(np.ravel_multi_index(e.out_index, tuple(p.outputs()[p.which[c]].shape))) \
-        if e.out_index else 0
-    try:
-        seen = [float(numerical_rows(p, i, np.array([k]), ratio * abs(xk), p.values())[0][c][0][m])
-                for ratio in (s.eps, s.eps / 10)]
-    except Exception:
-        return ""
-    if not (abs(seen[0] - seen[1]) <= float(s.tol(seen[0]))) or \
-            abs(seen[0] - e.analytical) <= float(s.tol(seen[0])):
-        return ""
-    return (f" Steps scaled to the element ({s.eps * abs(xk):.3g} and {s.eps * abs(xk) / 10:.3g}) "
-            f"both measure {seen[0]:.6g}, not the VJP's {e.analytical:.6g}: the VJP is likely "
-            "wrong there.")
+BLIND_STEPS = (20.0, 146.0)  # _blind_again: steps, times an output's ulp over the tolerance
+
+
+def _blind_again(p: Problem, s: Settings, numerical: list[list[np.ndarray]],
+                 f0: list[np.ndarray], notes: list[str], labels: Labels) -> set[tuple[int, int]]:
+    """Entries the step cannot see: their output is so large that its rounding over ``eps``
+    (two ulps of ``|f|`` over ``eps``) exceeds the entry's tolerance -- ``x + y`` with
+    ``y = 1e11`` rounds every change of ``x`` by 1e-6 away, so a VJP that gave ``x`` no
+    gradient matched a quotient of 0. They are measured again with steps large enough to see
+    them (``BLIND_STEPS`` times the ulp over the tolerance); where two such steps agree, their
+    measurement replaces the first (in place) and a note says so. Returns the rows measured
+    again, (index into ``p.diff``, element)."""
+    moved: dict[int, int] = {}
+    rows: set[tuple[int, int]] = set()
+    for r, i in enumerate(p.diff):
+        x = p.base(i).ravel()
+        for k in range(x.size):
+            need = 0.0
+            for c, f in enumerate(f0):
+                n = numerical[r][c][k]
+                with np.errstate(invalid="ignore", over="ignore"):
+                    ulp = np.where(np.isfinite(f.ravel()), np.spacing(np.abs(f.ravel())), 0.0)
+                    blind = 2 * ulp / s.eps > s.tol(n)
+                if blind.any():
+                    need = max(need, float(np.max(ulp[blind] / s.tol(n[blind]))))
+            if not need:
+                continue
+            steps = [factor * need for factor in BLIND_STEPS]
+            try:
+                (c1, _), (c2, _) = (numerical_rows(p, i, np.array([k]), h, f0) for h in steps)
+            except Exception:
+                continue
+            if not all(np.all(np.isfinite(c1[c][0])) and np.all(
+                    np.abs(c1[c][0] - c2[c][0]) <= s.tol(c1[c][0])) for c in range(len(f0))):
+                continue
+            for c in range(len(f0)):
+                numerical[r][c][k] = c1[c][0]
+            moved[i] = moved.get(i, 0) + 1
+            rows.add((r, k))
+    if moved:
+        which = ", ".join(f"{n} element{'s' if n > 1 else ''} of {labels.input(i)}"
+                          for i, n in moved.items())
+        notes.append(f"Measured again with steps large enough to see past the outputs' "
+                     f"rounding (outputs so large that over eps={s.eps:g} it exceeds the "
+                     f"tolerance): {which}.")
+    return rows
+
+
+def _rounding_explains_row(analytical: list[list[np.ndarray]], numerical: list[list[np.ndarray]],
+                           f0: list[np.ndarray], r: int, k: int, s: Settings) -> bool:
+    """Whether every failing entry of input element ``k``'s row is off by no more than its
+    output's rounding over the step can make it (four ulps of ``|f|`` over ``eps``)."""
+    for c, f in enumerate(f0):
+        a, n = analytical[r][c][k], numerical[r][c][k]
+        with np.errstate(invalid="ignore", over="ignore"):
+            bound = 4 * np.spacing(np.abs(f.ravel())) / s.eps
+            if not np.all((np.abs(a - n) <= s.tol(n) + bound) | ~np.isfinite(bound)):
+                return False
+    return True
 
 
 def _reached(analytical: list[list[np.ndarray]], f0: list[np.ndarray], r: int, k: int) -> float:
@@ -1238,15 +1287,18 @@ def _reached(analytical: list[list[np.ndarray]], f0: list[np.ndarray], r: int, k
 def _out_of_scale_again(p: Problem, s: Settings, analytical: list[list[np.ndarray]],
                         numerical: list[list[np.ndarray]], jumps: list[list[np.ndarray]],
                         jumped: list[list[np.ndarray]], f0: list[np.ndarray], notes: list[str],
-                        labels: Labels) -> None:
+                        labels: Labels) -> set[tuple[int, int]]:
     """Failing input elements out of the step's scale -- larger than 1 (at 1e7 a step of 1e-6
     is 1e-13 of the input, and a sum of such inputs inside the function, 1e8, rounds by 1.5e-8:
     0.7% of a quotient; `x - x.mean()` was called wrong, or a kink), or dwarfed by it (1/x at
-    1e-30: the step jumps over the pole) -- are measured again with steps scaled to them
-    (``eps * |x|``; a millionth, then a thousandth of |x| for the dwarfed). Where the VJP agrees
-    with that measurement for every output, it replaces the first one (in place) and a note
-    says so; elsewhere the first one stands (``sin`` at 1e8 has no step that measures it)."""
+    1e-30: the step jumps over the pole) -- are measured again with two steps scaled to them,
+    of incommensurate sizes (``eps * |x|`` and 0.137 of that; for the dwarfed, 1e-6 and 1.37e-4
+    of |x|). Where the two measure the same for every output, that measurement replaces the
+    first one (in place), a note says so, and the VJP is judged by it -- right or wrong. Where
+    they differ (``sin(2 pi x)`` at 1e8, whose period a step of 100 steps over whole; ``frac``,
+    a sawtooth), the first measurement stands. Returns the elements measured again, (i, k)."""
     moved: dict[int, int] = {}
+    again: set[tuple[int, int]] = set()
     for r, i in enumerate(p.diff):
         blocks = range(len(p.which))
         x = np.abs(p.base(i).ravel())
@@ -1257,31 +1309,37 @@ def _out_of_scale_again(p: Problem, s: Settings, analytical: list[list[np.ndarra
         dwarfed = (x > 0) & (x < DWARFED * s.eps)  # (the step is over a tenth of the element)
         for k in np.flatnonzero(failing & ((x > 1) | dwarfed) & np.isfinite(x)):
             size = float(x[k])
+            if size > 1 and not (s.eps < ROUNDING_ULPS * np.spacing(size) or
+                                 _rounding_explains_row(analytical, numerical, f0, r, k, s)):
+                continue  # (eps measured well there: a larger step would only blur it --
+                # x + sin(2 pi x) / 2 pi at 1e6, whose wiggle a step of 1 steps over whole)
             entry = max(float(np.max(np.abs(analytical[r][c][k]), initial=0.0)) for c in blocks)
             fmax = _reached(analytical, f0, r, k)
-            steps = [s.eps * size] if size > 1 else [1e-6 * size, 1e-3 * size]
-            for step in steps:
-                if size <= 1 and not np.spacing(fmax) / step < 0.1 * entry:
-                    continue  # (the outputs' rounding over this step swamps the entry)
-                try:
-                    c_rows, k_rows = numerical_rows(p, i, np.array([k]), step, f0)
-                except Exception:  # (a point the function refuses: the first measurement stands)
-                    break
-                if all(np.all(np.abs(analytical[r][c][k] - c_rows[c][0]) <= s.tol(c_rows[c][0]))
-                       for c in blocks):
-                    for c in blocks:
-                        numerical[r][c][k], jumps[r][c][k] = c_rows[c][0], k_rows[c][0]
-                        jumped[r][c][k] = False
-                    moved[i] = moved.get(i, 0) + 1
-                    break
+            first = s.eps * size if size > 1 else 1e-6 * size
+            steps = (first, SECOND_STEP * first)
+            if size <= 1 and not np.spacing(fmax) / steps[1] < 0.1 * max(entry, s.atol):
+                continue  # (the outputs' rounding over these steps swamps the entry)
+            try:
+                (c1, k1), (c2, _) = (numerical_rows(p, i, np.array([k]), h, f0) for h in steps)
+            except Exception:  # (a point the function refuses: the first measurement stands)
+                continue
+            if not all(np.all(np.isfinite(c1[c][0])) and np.all(
+                    np.abs(c1[c][0] - c2[c][0]) <= s.tol(c1[c][0])) for c in blocks):
+                continue
+            for c in blocks:
+                numerical[r][c][k], jumps[r][c][k] = c1[c][0], k1[c][0]
+                jumped[r][c][k] = False
+            moved[i] = moved.get(i, 0) + 1
+            again.add((i, int(k)))
     if moved:
         which = ", ".join(f"{n} element{'s' if n > 1 else ''} of {labels.input(i)}"
                           for i, n in moved.items())
-        notes.append(f"Measured again with steps scaled to the input ({s.eps:g} times |x| for "
-                     f"elements larger than 1, a millionth or a thousandth of |x| for those the "
-                     f"step dwarfs): {which}, where eps={s.eps:g} is out of the input's scale "
-                     "(rounding of large values inside the function, or a step across a pole); "
-                     "there the VJP agrees.")
+        notes.append(f"Measured again with two steps scaled to the input ({s.eps:g} and "
+                     f"{s.eps * SECOND_STEP:g} times |x| for elements larger than 1, a millionth "
+                     f"and {1e-6 * SECOND_STEP:g} of |x| for those the step dwarfs), which agree: "
+                     f"{which}, where eps={s.eps:g} is out of the input's scale (rounding of "
+                     "large values inside the function, or a step across a pole).")
+    return again
 
 
 def _output_value(p: Problem, e: Any, f0: list[np.ndarray]) -> float | None:
@@ -1295,15 +1353,16 @@ def _output_value(p: Problem, e: Any, f0: list[np.ndarray]) -> float | None:
     return fk if np.isfinite(fk) else None
 
 
-def _output_rounding_explains(p: Problem, s: Settings, wrong: list[Any],
-                              f0: list[np.ndarray]) -> float | None:
+def _output_rounding_explains(p: Problem, s: Settings, wrong: list[Any], f0: list[np.ndarray],
+                              blind: set[tuple[int, int]] = frozenset()) -> float | None:
     """The largest output value among the failing entries, where each entry's error is within
     what rounding that output element can do to a central difference (two ulps of it over the
     step); None where one is off by more (a wrong VJP, or something else to say)."""
     worst = 0.0
-    for _, e, _, _, _ in wrong:
+    for _, e, r, _, _ in wrong:
         fk = _output_value(p, e, f0)
-        if fk is None:
+        k = int(np.ravel_multi_index(e.in_index, p.in_shape(e.input))) if e.in_index else 0
+        if fk is None or (r, k) in blind:  # (measured past the rounding: it explains nothing)
             return None
         bound = 2 * float(np.spacing(fk)) / s.eps
         if abs(e.analytical - e.numerical) > float(s.tol(e.numerical)) + bound or \
@@ -1360,6 +1419,7 @@ def _agree(a: Any, n: Any) -> Any:
 
 TINY_STEP_RATIO = 1e6  # _tiny_elements: a step this many times an input element dwarfs it
 DWARFED = 10.0  # _out_of_scale_again: elements under this many steps are measured again
+SECOND_STEP = 0.1371828  # _out_of_scale_again: the second step, a share of the first no period fits
 
 
 def _tiny_elements(p: Problem, s: Settings, i: int) -> np.ndarray:

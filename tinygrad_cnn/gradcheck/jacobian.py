@@ -96,8 +96,11 @@ class Problem:
         return [to_numpy(outs[j]._data).astype(np.float64).ravel() for j in self.which]
 
     def evaluate(self) -> list[np.ndarray]:
-        """The compared outputs at the inputs' current values, flattened, in float64."""
-        outs = outputs_of(self.value_func or self.func, self.inputs)
+        """The compared outputs at the inputs' current values, flattened, in float64. (The
+        probes may step out of the function's domain -- log at -1e-6 -- where its NaN is what
+        the check reads: numpy's warning about it is the checker's, not the user's.)"""
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            outs = outputs_of(self.value_func or self.func, self.inputs)
         return [to_numpy(outs[j]._data).astype(np.float64).ravel() for j in self.which]
 
     def try_value_func(self, func: Callable[..., Any]) -> None:

@@ -878,7 +878,7 @@ def test_a_vjp_wrong_only_at_tiny_elements_is_said_beside_ordinary_ones():
             tg.gradcheck(SqWrongTiny.apply, tg.tensor(np.array(values), requires_grad=True))
 
 
-def test_a_wrong_vjp_at_1e9_is_named_by_what_scaled_steps_measure():
+def test_a_wrong_vjp_at_1e9_is_not_passed():
     Sq, _ = _square_functions()
 
     class SqW(Sq):
@@ -887,10 +887,9 @@ def test_a_wrong_vjp_at_1e9_is_named_by_what_scaled_steps_measure():
             (x,) = ctx.saved_tensors
             return 3 * x * g  # 50% too big
 
-    # (two steps scaled to the elements measure the same: the VJP is judged by them)
+    # (the outputs' rounding does not explain a 50% error: not measured again, and not passed)
     report = check_grads(SqW.apply, tg.tensor(np.array([1e8, 2e9]), requires_grad=True))
-    assert not report.ok and report.kind == "wrong_vjp", str(report)
-    assert str(report).startswith("the VJP of `sq_w` is wrong.") and "3/2" in str(report)
+    assert not report.ok and report.kind in ("wrong_vjp", "step_too_small"), str(report)
 
 
 # ---------------------------------------------------------------- tester t18 (gradcheck)
@@ -927,21 +926,19 @@ def test_wrong_vjps_out_of_the_steps_scale_are_not_passed(name, forward, backwar
     assert "not differentiable" not in str(report).splitlines()[0]
 
 
-def test_an_input_a_huge_output_hides_is_measured_past_the_rounding():
+def test_an_input_a_huge_output_hides_is_said_so_not_passed_silently():
     AddW = _functions_of(lambda x, y: x + y, lambda g, x, y: (g * 0, g))  # ignores x
-    Add = _functions_of(lambda x, y: x + y, lambda g, x, y: (g, g))
     big = (tg.tensor([1.0], dtype=tg.float64, requires_grad=True),
            tg.tensor([1e11], dtype=tg.float64, requires_grad=True))
-    report = check_grads(AddW.apply, big)
-    assert report.kind == "wrong_vjp" and str(report).startswith("the VJP of"), str(report)
-    assert check_grads(Add.apply, big).ok
+    with pytest.warns(UserWarning, match="passed without seeing input 0's element 0"):
+        tg.gradcheck(AddW.apply, big)
 
-    def sign_flipped(g, x):  # y0 = 1e9 x1 + x0: dy0/dx0 given -1
-        return tg.stack([-g[0], 1e9 * g[0] + g[1]])
 
-    Big = _functions_of(lambda x: np.array([1e9 * x[1] + x[0], x[1]]), sign_flipped)
-    assert check_grads(Big.apply, tg.tensor([1.0, 2.0], dtype=tg.float64,
-                                            requires_grad=True)).kind == "wrong_vjp"
+def test_a_narrow_feature_at_a_big_input_is_not_stepped_over():
+    # (a step scaled to 1e8, 100, steps over a bump 1 wide: it must not overturn eps's verdict)
+    bump = _functions_of(lambda x: np.exp(-(x - 1e8) ** 2), lambda g, x: g * 0.0)
+    report = check_grads(bump.apply, tg.tensor(np.array([1e8 + 0.5]), requires_grad=True))
+    assert not report.ok, str(report)
 
 
 def test_the_checkers_probes_out_of_the_domain_warn_nothing():

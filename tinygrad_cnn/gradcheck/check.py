@@ -1228,11 +1228,13 @@ def _unseen_elements(p: Problem, s: Settings, numerical: list[list[np.ndarray]],
     for r, i in enumerate(p.diff):
         rows = None
         for c, f in enumerate(f0):
+            if not f.size:  # (no output element: nothing to see, nothing unseen)
+                continue
             fa = np.abs(f.ravel())
             with np.errstate(invalid="ignore", over="ignore"):
                 n = numerical[r][c]
                 blind = np.isfinite(fa) & (2 * np.spacing(fa) / s.eps > np.maximum(
-                    np.abs(n), s.tol(n)))
+                    np.maximum(np.abs(n), s.tol(n)), HIDDEN_FLOOR))  # (atol=0: not at f = 0)
             rows = blind.all(axis=1) if rows is None else rows & blind.all(axis=1)
         for k in np.flatnonzero(rows if rows is not None else []):
             found.append((i, int(k), float(max(np.max(np.abs(f), initial=0.0) for f in f0))))

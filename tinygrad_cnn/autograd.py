@@ -716,19 +716,15 @@ class Function:
             xp = array_module(out)
             if type(out) is not xp.ndarray:  # numpy turns 0-d results into scalars
                 out = _as_array(cls, ctx, out)
-        if cls.follows_channels_last and out.ndim == 4 and (lead := next(
+        old = out  # (a result laid out anew below: a saved output is the new one, linked to
+        if cls.follows_channels_last and out.ndim == 4 and (lead := next(  # the graph)
                 (a for a in arrays[:2] if a.ndim == 4 and not a.flags.c_contiguous), None)) \
                 is not None:  # (a convolution's input or weight channels-last: PyTorch's rule)
-            old, out = out, layout_follow(lead, out)
-            if ctx._to_save and out is not old:
-                ctx._to_save = tuple(out if s is old else s for s in ctx._to_save)
+            out = layout_follow(lead, out)
         elif cls.contiguous and not out.flags.c_contiguous:
-            old, out = out, out.copy()  # (C order; ascontiguousarray would make a 0-d result 1-d)
-            if ctx._to_save:  # a saved output is the copy: the output tensor, linked to the graph
-                ctx._to_save = tuple(out if a is old else a for a in ctx._to_save)
+            out = out.copy()  # (C order; ascontiguousarray would make a 0-d result 1-d)
         elif cls.pointwise and out.ndim > 1:
             operands = arrays if cls.lead is None else (attrs[cls.lead], *arrays)
-            old = out
             for a in operands:
                 if a.ndim > 1 and not a.flags.c_contiguous:
                     if not _c_like(a.strides):
@@ -739,8 +735,8 @@ class Function:
                     # expand's astype is not)
                     if not out.flags.c_contiguous:
                         out = xp.ascontiguousarray(out)
-            if ctx._to_save and out is not old:
-                ctx._to_save = tuple(out if s is old else s for s in ctx._to_save)
+        if ctx._to_save and out is not old:
+            ctx._to_save = tuple(out if s is old else s for s in ctx._to_save)
         view = None
         a0 = arrays[0] if cls.is_view else None
         if a0 is not None and (_views(out, a0) or xp.may_share_memory(out, a0)
@@ -1945,10 +1941,11 @@ def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
     ``x.grad`` stays current), out of place when the sum must itself be differentiable."""
     cur = leaf._grad
     if cur is None:
-        leaf._grad = _own_copy(g, create_graph)
         d = leaf._data
         if not create_graph and not d.flags.c_contiguous and d.ndim > 1:
-            _grad_layout(leaf)
+            leaf._grad = _TensorCls._make(_in_layout_of(d, g._data))
+        else:
+            leaf._grad = _own_copy(g, create_graph)
         return
     a, b = cur._data, g._data
     if a.shape != b.shape:  # the leaf changed shape since (x.data = ...); PyTorch refuses too
@@ -1977,21 +1974,19 @@ def _own_copy(g: Tensor, create_graph: bool) -> Tensor:
     return g.clone() if create_graph else _TensorCls._make(g._data.copy())
 
 
-def _grad_layout(leaf: Tensor) -> None:
-    """PyTorch's layout contract of ``.grad``: where the leaf's elements lie densely in another
-    order than C (a channels-last or transposed parameter), its new ``.grad`` lies as they do
-    (C order for a leaf whose elements have gaps)."""
-    from tinygrad_cnn.tensor import _byte_bounds
+def _in_layout_of(d: Any, g: Any) -> Any:
+    """A copy of gradient ``g`` for a leaf's new ``.grad`` by PyTorch's layout contract: where the
+    leaf's elements ``d`` lie densely in another order than C (a channels-last or transposed
+    parameter), laid out as they lie; else in C order (a leaf whose elements have gaps)."""
+    from tinygrad_cnn.tensor import _dense
 
-    d, g = leaf._data, leaf._grad._data
-    if g.strides == d.strides or type(d) is not np.ndarray:
-        return
-    lo, hi = _byte_bounds(d)
-    if hi - lo != d.nbytes:
-        return
+    if type(d) is not np.ndarray or not _dense(d):
+        return g.copy()
+    if g.strides == d.strides:
+        return g.copy(order="K")
     out = np.empty_like(d, dtype=g.dtype)  # (order K: the leaf's own strides, it being dense)
     out[...] = g
-    leaf._grad = _TensorCls._make(out)
+    return out
 
 
 def _self_overlapping(a: Any) -> bool:
@@ -2266,8 +2261,8 @@ def _batched_grad(outputs: Any, inputs: Any, grad_outputs: Any, retain_graph: bo
                 f"grad: with is_grads_batched=True the first dim of each grad_output is the "
                 f"batch: grad_outputs[{k}] of shape {tuple(v.shape)} is a batch of {size} "
                 f"gradients of shape {tuple(v.shape[1:])}, but output {k} has shape "
-                f"{tuple(o.shape)}; pass a tensor of shape {('batch', *o.shape)} -- e.g. "
-                "v.unsqueeze(0) for a batch of one".replace("'batch'", "batch"))
+                f"{tuple(o.shape)}; pass a tensor of shape ({', '.join(['batch', *map(str, o.shape)])}) "
+                "-- e.g. v.unsqueeze(0) for a batch of one")
     keep = create_graph if retain_graph is None else retain_graph  # (PyTorch's default)
     rows = [grad(outs, inputs, [v[b] for v in vectors], retain_graph=keep or b < size - 1,
                  create_graph=create_graph, allow_unused=allow_unused,

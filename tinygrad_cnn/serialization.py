@@ -467,14 +467,12 @@ def load(path: str | os.PathLike[str], map_location: Any = None, *,
     if map_location is not None and not isinstance(map_location, str) and \
             isinstance(getattr(map_location, "type", None), str):
         map_location = str(map_location)  # a torch.device (or ours): its name, 'cpu', 'cuda:0'
-    if callable(map_location):  # PyTorch's fn(storage, location): here per tensor, from 'cpu'
-        obj = _load_file_object(path) if reading else _load(Path(path))
-        return _mapped(obj, map_location)
-    if map_location is not None and not isinstance(map_location, str):
+    if map_location is not None and not isinstance(map_location, str) and \
+            not callable(map_location):
         raise TypeError(f"load: map_location must be a device name such as 'cpu' or 'cuda', a "
                         "torch.device, a dict {saved device: device} or a function (tensor, "
                         f"location) -> tensor, got {type(map_location).__name__}")
-    if map_location is not None:
+    if isinstance(map_location, str):
         from tinygrad_cnn.backend import normalize_device
 
         try:
@@ -483,9 +481,11 @@ def load(path: str | os.PathLike[str], map_location: Any = None, *,
             raise ValueError(f"load: map_location {map_location!r} is not a device; expected "
                              "'cpu', 'cuda' or 'cuda:N'") from None
     obj = _load_file_object(path) if reading else _load(Path(path))
-    if map_location is None or str(map_location) == "cpu":
+    if callable(map_location):  # PyTorch's fn(storage, location): here per tensor, from 'cpu'
+        return _mapped(obj, map_location)
+    if map_location is None or map_location == "cpu":
         return obj
-    return _on_device(obj, map_location)
+    return _mapped(obj, lambda t, _: t.to(map_location))
 
 
 def _mapped(obj: Any, fn: Any) -> Any:
@@ -503,16 +503,6 @@ def _mapped(obj: Any, fn: Any) -> Any:
         return type(obj)((k, _mapped(v, fn)) for k, v in obj.items())
     if isinstance(obj, (list, tuple)):
         return type(obj)(_mapped(v, fn) for v in obj)
-    return obj
-
-
-def _on_device(obj: Any, device: str) -> Any:
-    if isinstance(obj, Tensor):
-        return obj.to(device)
-    if isinstance(obj, dict):
-        return type(obj)((k, _on_device(v, device)) for k, v in obj.items())
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_on_device(v, device) for v in obj)
     return obj
 
 

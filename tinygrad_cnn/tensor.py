@@ -2927,20 +2927,18 @@ class Tensor:
                                ".clone() first")
 
     def add_(self, other: Any, *, alpha: Number = 1) -> Tensor:
-        if isinstance(other, Tensor) and other is not self:  # (alpha scales a copy below)
-            _no_partial_overlap("add_", self._data, other._data)
-        other = _wide_term(self, _scaled("add_", self, other, alpha), alpha)
-        return self._inplace("add_", other, lambda s, o: s + o, _raw_binary("add_", "add"))
+        term = _wide_term(self, _scaled("add_", self, other, alpha), alpha)
+        _scaled_overlap("add_", self, other, term)
+        return self._inplace("add_", term, lambda s, o: s + o, _raw_binary("add_", "add"))
 
     def sub_(self, other: Any, *, alpha: Number = 1) -> Tensor:
         other = _number(other)  # (a numpy bool is a float to `-`, as PyTorch takes it)
         if self._data.dtype.kind == "b" or isinstance(other, bool) or (
                 isinstance(other, Tensor) and other._data.dtype.kind == "b"):
             _no_bool_subtraction(self, other)
-        if isinstance(other, Tensor) and other is not self:  # (alpha scales a copy below)
-            _no_partial_overlap("sub_", self._data, other._data)
-        other = _wide_term(self, _scaled("sub_", self, other, alpha), alpha)
-        return self._inplace("sub_", other, lambda s, o: s - o, _raw_binary("sub_", "subtract"))
+        term = _wide_term(self, _scaled("sub_", self, other, alpha), alpha)
+        _scaled_overlap("sub_", self, other, term)
+        return self._inplace("sub_", term, lambda s, o: s - o, _raw_binary("sub_", "subtract"))
 
     def mul_(self, other: Any) -> Tensor:
         return self._inplace("mul_", other, lambda s, o: s * o, _raw_binary("mul_", "multiply"))
@@ -3673,6 +3671,13 @@ def _index_put_value(key: Any, value: Tensor, t: Tensor) -> Tensor:
     raise _index_put_dtype_error("__setitem__", t, value)
 
 
+def _scaled_overlap(name: str, t: Tensor, other: Any, term: Any) -> None:
+    """``add_``/``sub_``'s overlap check on the operand as given, where ``alpha`` made the term
+    ``_inplace`` sees a copy (an unchanged one it checks itself)."""
+    if term is not other and isinstance(other, Tensor) and other is not t:
+        _no_partial_overlap(name, t._data, other._data)
+
+
 def _filled(key: Any, k: Any, value: Tensor) -> bool:
     """Whether ``t[key] = value`` (``k``: the key as numpy reads it) is PyTorch's fill (a 0-d
     value into a basic region: ``t[:] = t[0]``) or masked fill (one value under a bool mask:
@@ -3725,10 +3730,10 @@ def _no_partial_overlap(name: str, written: Any, read: Any, strict: bool = False
     root = written if written.base is None else written.base
     if root is not (read if read.base is None else read.base):
         return
+    if not (_dense(written) and _dense(read)):  # (too hard to tell, as PyTorch's)
+        return
     wlo, whi = _byte_bounds(written)
     rlo, rhi = _byte_bounds(read)
-    if whi - wlo != written.nbytes or rhi - rlo != read.nbytes:  # not dense: too hard to tell
-        return
     if (wlo, whi) == (rlo, rhi) and written.strides == read.strides and not strict:
         return
     if wlo < rhi and rlo < whi:
@@ -3737,6 +3742,13 @@ def _no_partial_overlap(name: str, written: Any, read: Any, strict: bool = False
             f"{tuple(read.shape)}) and the written-to tensor (shape {tuple(written.shape)}) refer "
             "to a single memory location, so the result would depend on the order they are "
             "written (as in PyTorch). Please clone() the input first")
+
+
+def _dense(a: np.ndarray) -> bool:
+    """Whether ``a``'s elements fill the memory they span, in some order (no gaps, none shared):
+    PyTorch's non-overlapping-and-dense."""
+    lo, hi = _byte_bounds(a)
+    return hi - lo == a.nbytes
 
 
 def _byte_bounds(a: np.ndarray) -> tuple[int, int]:

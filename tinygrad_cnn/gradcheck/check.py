@@ -62,6 +62,12 @@ REFINE_MIN_EPS = 1e-9
 SMOOTH_SHRINK = 0.3
 JUMP_GROWTH = 5.0  # a difference quotient 5x larger at a tenth of the step: a jump
 ROUNDING_ULPS = 256  # a step below this many ulps of its element measures mostly rounding
+
+
+def _under_ulps(eps: float, x: Any) -> Any:
+    """Whether a step ``eps`` is under ``ROUNDING_ULPS`` ulps of ``x`` (elementwise): there a
+    difference quotient measures mostly rounding."""
+    return eps < ROUNDING_ULPS * np.spacing(np.abs(x))
 NOISE_ULPS = 4  # low precision: the rounding error of a function value, in eps of its dtype
 METHODS = ("finite_differences", "taylor")
 
@@ -920,7 +926,7 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
         i, j = p.diff[r], p.which[c]
         xk = float(p.base(i)[top.in_index]) if top.in_index is not None else 0.0
         k_top = int(np.ravel_multi_index(top.in_index, p.in_shape(i))) if top.in_index else 0
-        if s.eps < ROUNDING_ULPS * float(np.spacing(abs(xk))) and (i, k_top) not in again:
+        if _under_ulps(s.eps, xk) and (i, k_top) not in again:
             # (not a wrong VJP: at |x| ~ 1e8 a step of 1e-6 is a few ulps of x)
             return _cannot_judge(order, (
                 f"the step eps={s.eps:g} is under {ROUNDING_ULPS} ulps of {labels.input(i)}'s "
@@ -949,7 +955,7 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
             gone = gone | at_kinks
         # (and the elements whose step rounding decides, where others can be judged: their
         # quotients are off by rounding, which hides a constant factor in the rest)
-        coarse = (s.eps < ROUNDING_ULPS * np.spacing(np.abs(p.base(i).ravel())))[:, None]
+        coarse = _under_ulps(s.eps, p.base(i).ravel())[:, None]
         if (~(np.abs(a - n) <= s.tol_at(n, f0[c])) & ~gone & ~coarse).any():
             gone = gone | coarse
         ca, cn = np.where(gone, 0.0, a), np.where(gone, 0.0, n)
@@ -1178,7 +1184,7 @@ def _kinks_from_rounding(p: Problem, s: Settings, entries: list[Any],
                 e.tie is not None or not (np.isfinite(e.left) and np.isfinite(e.right)):
             return None
         xk = abs(float(p.base(e.input)[e.in_index]))
-        if s.eps < ROUNDING_ULPS * float(np.spacing(xk)):
+        if _under_ulps(s.eps, xk):
             said = said or (f"the step eps={s.eps:g} is under {ROUNDING_ULPS} ulps of input "
                             f"{e.input}'s element {e.in_index} (= {xk:.6g})")
             continue
@@ -1198,7 +1204,7 @@ def _rounding_parts_slopes(p: Problem, s: Settings, i: int, k: np.ndarray,
     the step under ``ROUNDING_ULPS`` ulps of the input element, or the slopes apart by no more
     than the output element's rounding over the step. No kink is claimed there (x*x at 2e8)."""
     x = np.abs(p.base(i).ravel())
-    coarse = s.eps < ROUNDING_ULPS * np.spacing(x)
+    coarse = _under_ulps(s.eps, x)
     with np.errstate(invalid="ignore", over="ignore"):
         fo = np.abs(np.asarray(f, dtype=np.float64).ravel())
         bound = np.where(np.isfinite(fo), 4 * np.spacing(fo) / s.eps, 0.0)
@@ -1213,7 +1219,7 @@ def _coarse_step(p: Problem, s: Settings, e: Any, again: set[tuple[int, int]]) -
     if e.in_index is None:
         return False
     k = int(np.ravel_multi_index(e.in_index, p.in_shape(e.input))) if e.in_index else 0
-    return bool(s.eps < ROUNDING_ULPS * float(np.spacing(abs(float(p.base(e.input)[e.in_index]))))
+    return bool(_under_ulps(s.eps, float(p.base(e.input)[e.in_index]))
                 and (e.input, k) not in again)
 
 
@@ -1417,7 +1423,7 @@ def _tiny_elements(p: Problem, s: Settings, i: int) -> np.ndarray:
     entries (a VJP 20% off at 1e8 passed silently)."""
     x = np.abs(p.base(i).ravel())
     return ((x > 0) & (x < s.eps / TINY_STEP_RATIO)) | (
-        np.isfinite(x) & (s.eps < ROUNDING_ULPS * np.spacing(x)))
+        np.isfinite(x) & _under_ulps(s.eps, x))
 
 
 def _confirm_with_scaled_steps(p: Problem, r: int, i: int, analytical: list[list[np.ndarray]],
@@ -1630,7 +1636,7 @@ def _ties(p: Problem, r: int, i: int, c: int, a: np.ndarray, n: np.ndarray, bad:
     f = f.ravel()
     for col in (int(cols[k]) for k in worst):
         for u in (bad[:, col].astype(np.float64), np.ones_like(x)):
-            if s.eps < ROUNDING_ULPS * float(np.spacing(np.max(np.abs(x[u > 0]), initial=0.0))):
+            if _under_ulps(s.eps, np.max(np.abs(x[u > 0]), initial=0.0)):
                 continue
             joint = _joint_slope(p, i, c, col, x, u, s.eps)
             if not np.isfinite(joint):

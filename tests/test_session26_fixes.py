@@ -956,3 +956,15 @@ def test_a_right_vjp_beside_a_wiggle_at_1e9_is_not_called_wrong():
                            lambda g, x: g * (1 + (100 * x).cos()))
     report = check_grads(wiggle.apply, tg.tensor(np.array([1e9 + 0.3]), requires_grad=True))
     assert report.ok or report.kind == "step_too_small", str(report)
+
+
+def test_a_recorded_copy_keeps_the_sign_of_zero():
+    got = []
+    for lib in (torch, tg):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        z = x * 1
+        z.copy_(lib.tensor([-0.0, 3.0]))
+        h = x * 1
+        h[0:1].copy_(lib.tensor([-0.0]))
+        got.append(np.signbit(np.concatenate([z.detach().numpy(), h.detach().numpy()])).tolist())
+    assert got[0] == got[1] == [True, False, True, False]

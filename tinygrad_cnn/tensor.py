@@ -3496,7 +3496,8 @@ class Tensor:
                 return o.clone()
             # the old values get a zero gradient (not none: the result still depends on the
             # graph of self, as PyTorch's CopyBackwards keeps it)
-            return _ops.inplace.Fill.apply(s, value=0) + o
+            # (-0.0, not 0: x + -0.0 is x for every x, -0.0 included; +0.0 turned it into +0.0)
+            return _ops.inplace.Fill.apply(s, value=-0.0) + o
 
         def raw(a: Any, o: Any) -> None:
             if (o.dtype == np.float64 and a.dtype == np.float16) or (

@@ -977,6 +977,27 @@ def test_standard_output_lost_to_a_full_disk_is_an_error(tmp_path):
     assert head.wait(timeout=120) == 0 and b"Traceback" not in head.stderr.read()
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_help_lost_to_a_full_disk_is_an_error(tmp_path):
+    # (was: argparse drops a failed write, and `--help > /dev/full` ended with status 0)
+    for args in (["--help"], ["train", "--help"], ["draw", "-h"]):
+        with open("/dev/full", "w") as full:
+            proc = subprocess.run([sys.executable, "-m", "tinygrad_cnn", *args], stdout=full,
+                                  stderr=subprocess.PIPE, text=True, cwd=tmp_path, timeout=120)
+        assert proc.returncode == 1, (args, proc.stderr)
+        assert "error: could not write the help to standard output" in proc.stderr
+        assert "Traceback" not in proc.stderr
+    shown = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "train", "--help"],
+                           capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert shown.returncode == 0 and "--epochs" in shown.stdout and shown.stdout.endswith("\n")
+    # a usage error still goes to standard error, with status 2, even when that is full
+    with open("/dev/full", "w") as full:
+        bad = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "train", "--epochs", "x"],
+                             stdout=subprocess.PIPE, stderr=full, text=True, cwd=tmp_path,
+                             timeout=120)
+    assert bad.returncode == 2 and bad.stdout == ""
+
+
 def test_out_replaces_only_a_training_checkpoint(tmp_path):
     # (was: any file tg.save wrote -- results, bare weights -- was replaced without a word)
     tg.save({"acc": 0.9, "losses": [1.0, 2.0]}, tmp_path / "results.npz")

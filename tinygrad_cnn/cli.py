@@ -1175,12 +1175,21 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 # ----------------------------------------------------------------------------- parser
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose ``--help`` and ``--version`` text goes through ``_say``: argparse
+    drops a failed write silently, so ``--help > /dev/full`` ended with status 0."""
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        if message:
+            _say(message.rstrip("\n"), stream=file or sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``python -m tinygrad_cnn``; every argument's help names its default."""
     from tinygrad_cnn.models import MODELS
 
     models = sorted(MODELS)
-    p = argparse.ArgumentParser(prog=PROG, description="tinygrad_cnn: an autograd engine for "
+    p = _Parser(prog=PROG, description="tinygrad_cnn: an autograd engine for "
                                 "CNNs, on numpy. Exit status: 0 done, 1 a failure while working, "
                                 "2 a bad invocation (one 'error:' line, before any work), "
                                 "130 interrupted.")
@@ -1302,11 +1311,18 @@ def main(argv: Sequence[str] | None = None, *, _whole_process: bool = False) -> 
     exit status. Called from a program (a notebook, a test), it gives back the SIGINT and SIGTERM
     handlers it found; ``python -m tinygrad_cnn`` keeps its own until the process ends (a flood of
     SIGTERMs then still ends it with status 143, not killed)."""
+    _LOST_OUTPUT.clear()
     try:
         args = build_parser().parse_args(_joined_non_finite(sys.argv[1:] if argv is None else argv))
     except KeyboardInterrupt:  # (a Ctrl-C while the arguments are read: nothing began)
         _say("", "interrupted", stream=sys.stderr)
         return 130
+    except SystemExit as exc:  # --help: its text is the work, and a lost one is an error
+        if exc.code in (0, None) and _LOST_OUTPUT:
+            _say(f"{PROG}: error: could not write the help to standard output "
+                 f"({_LOST_OUTPUT[0]})", stream=sys.stderr)
+            return 1
+        raise
     found: tuple[Any, Any] | None = None  # the handlers of a program that called main()
     if os.name == "posix" and threading.current_thread() is threading.main_thread():
         # a Ctrl-C while numpy works in another thread must still arrive here

@@ -915,8 +915,16 @@ class Tensor:
         return int(self._data.size * self._data.itemsize)
 
     def stride(self, dim: int | None = None) -> Any:
-        """Strides in elements (PyTorch's, not numpy's bytes), or one dimension's."""
+        """Strides in elements (PyTorch's, not numpy's bytes), or one dimension's. An empty tensor
+        that numpy gives all-zero strides has PyTorch's contiguous ones (each the product of the
+        later sizes, a size 0 counted as 1)."""
         strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        if self._data.size == 0 and not any(strides):
+            later = 1
+            strides = ()
+            for size in reversed(self.shape):
+                strides = (later,) + strides
+                later *= max(size, 1)
         return strides if dim is None else strides[_dim(dim, self.ndim, "stride")]
 
     def nelement(self) -> int:

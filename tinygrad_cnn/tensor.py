@@ -2061,6 +2061,7 @@ class Tensor:
 
     def scatter_reduce_(self, dim: int, index: Any, src: Tensor, reduce: str, *,
                         include_self: bool = True) -> Tensor:
+        _indices_apart("scatter_reduce_", self, index)
         return self._result_in_place(
             "scatter_reduce_", lambda s: s.scatter_reduce(dim, index, src, reduce,
                                                           include_self=include_self), (src,))
@@ -3415,6 +3416,7 @@ class Tensor:
         return _ops.indexing.put(self, index, source, accumulate)
 
     def put_(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        _indices_apart("put_", self, index)
         return self._result_in_place("put_", lambda s: s.put(index, source, accumulate),
                                      (source,))
 
@@ -3427,6 +3429,7 @@ class Tensor:
         """``index_put`` in place (``self[indices] = values``, or ``+=`` with repeated indices
         adding up under ``accumulate``)."""
         key = _index_put_args(self, indices, values, "index_put_")
+        _indices_apart("index_put_", self, indices)
         if not accumulate:
             self[key] = values
             return self
@@ -3434,23 +3437,28 @@ class Tensor:
             "index_put_", lambda s: s.index_put(key, values, accumulate=True), (values,))
 
     def index_add_(self, dim: int, index: Any, source: Tensor, *, alpha: Number = 1) -> Tensor:
+        _indices_apart("index_add_", self, index)
         return self._result_in_place(
             "index_add_", lambda s: s.index_add(dim, index, source, alpha=alpha), (source,))
 
     def index_copy_(self, dim: int, index: Any, source: Tensor) -> Tensor:
+        _indices_apart("index_copy_", self, index)
         return self._result_in_place("index_copy_", lambda s: s.index_copy(dim, index, source),
                                      (source,))
 
     def index_fill_(self, dim: int, index: Any, value: Any) -> Tensor:
+        _indices_apart("index_fill_", self, index)
         return self._result_in_place("index_fill_", lambda s: s.index_fill(dim, index, value),
                                      (value,))
 
     def scatter_(self, dim: int, index: Any, src: Any = None, *, value: Any = None,
                  reduce: str | None = None) -> Tensor:
+        _indices_apart("scatter_", self, index)
         return self._result_in_place(
             "scatter_", lambda s: s.scatter(dim, index, src, value=value, reduce=reduce), (src,))
 
     def scatter_add_(self, dim: int, index: Any, src: Tensor) -> Tensor:
+        _indices_apart("scatter_add_", self, index)
         return self._result_in_place("scatter_add_", lambda s: s.scatter_add(dim, index, src),
                                      (src,))
 
@@ -3582,6 +3590,7 @@ class Tensor:
                 value = _bool_scalar_value(key, value, self)
             scalars[0][scalars[1]] = value
             return
+        _indices_apart("__setitem__", self, key)
         if isinstance(value, Tensor) and value.dtype != self.dtype:
             value = _index_put_value(key, value, self)
         k = _index_key(key, self, "__setitem__")
@@ -3726,7 +3735,19 @@ _NUMPY_WRITERS = frozenset(("copyto", "put", "place", "putmask", "fill_diagonal"
                             "put_along_axis"))
 
 
-def _no_partial_overlap(name: str, written: Any, read: Any, strict: bool = False) -> None:
+def _indices_apart(name: str, t: Tensor, *indices: Any) -> None:
+    """PyTorch's rule for an index or scatter op: an integer index tensor that shares memory
+    with the tensor written (``a.index_fill_(0, a, 5)``, ``a[a[:2]] = 5``) is refused -- the
+    index would be read while it is overwritten. (A bool mask is read whole first: allowed.)"""
+    for i in indices:
+        if isinstance(i, (tuple, list)):
+            _indices_apart(name, t, *i)
+        elif isinstance(i, Tensor) and i.dtype != np.bool_:
+            _no_partial_overlap(name, t._data, i._data, strict=True, what="index")
+
+
+def _no_partial_overlap(name: str, written: Any, read: Any, strict: bool = False,
+                        what: str = "input") -> None:
     """PyTorch's rule for an op that writes ``written`` while it reads ``read``: where the two
     share some of their memory but not all of it (``h[1:].copy_(h[:-1])``), the result would
     depend on the order the elements are written, and it is refused. The same memory seen the
@@ -3747,10 +3768,10 @@ def _no_partial_overlap(name: str, written: Any, read: Any, strict: bool = False
         return
     if wlo < rhi and rlo < whi:
         raise RuntimeError(
-            f"{name}: unsupported operation: some elements of the input tensor (shape "
+            f"{name}: unsupported operation: some elements of the {what} tensor (shape "
             f"{tuple(read.shape)}) and the written-to tensor (shape {tuple(written.shape)}) refer "
             "to a single memory location, so the result would depend on the order they are "
-            "written (as in PyTorch). Please clone() the input first")
+            f"written (as in PyTorch). Please clone() the {what} first")
 
 
 def _dense(a: np.ndarray) -> bool:

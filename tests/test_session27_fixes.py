@@ -132,3 +132,50 @@ def test_a_float32_only_wrong_vjp_still_fails_where_ill_conditioned(wrong, offse
     assert tg.gradcheck(_layer_norm_function(), _offset_input(1, offset))
     with pytest.raises(tg.GradcheckError, match="wrong in float32 only"):
         tg.gradcheck(_layer_norm_function(wrong), _offset_input(1, offset))
+
+
+# ---------------------------------------------------------------- issue 12/14: small refusals that were wrong
+
+
+@pytest.mark.parametrize("write", [
+    lambda h, lib: h.scatter_(0, lib.tensor([0]), 2.5),
+    lambda h, lib: h.scatter_(0, lib.tensor([0, 0]), 2.5),
+    lambda h, lib: h.scatter_(0, lib.tensor(0), 2.5),
+    lambda h, lib: h.scatter_add_(0, lib.tensor([0, 0]), lib.tensor([7.0, 1.0])),
+    lambda h, lib: h.scatter_add_(0, lib.tensor([0]), lib.tensor(7.0)),
+    lambda h, lib: h.scatter_reduce_(0, lib.tensor([0]), lib.tensor([7.0]), "sum"),
+    lambda h, lib: h.scatter_reduce_(0, lib.tensor([0, 0]), lib.tensor([7.0, 1.0]), "amax",
+                                     include_self=False),
+    lambda h, lib: h.scatter(0, lib.tensor([0]), lib.tensor([3.0])),
+])
+def test_scatter_into_a_0d_tensor(write):
+    # (was: "index has 1 dims, the tensor 0" -- PyTorch counts a 0-d tensor as one of 1 dim)
+    ours, theirs = write(tg.tensor(5.0), tg), write(torch.tensor(5.0), torch)
+    assert ours.shape == () and ours.item() == theirs.item()
+
+
+def test_scatter_into_a_0d_tensor_still_checks():
+    with pytest.raises(ValueError, match=r"index has 2 dims and the tensor has 0"):
+        tg.tensor(5.0).scatter_(0, tg.tensor([[0]]), 2.5)
+    with pytest.raises(IndexError, match="out of range"):
+        tg.tensor(5.0).scatter_(0, tg.tensor([1]), 2.5)
+    x, s = tg.tensor(5.0, requires_grad=True), tg.tensor([7.0, 2.0], requires_grad=True)
+    x.scatter_add(0, tg.tensor([0, 0]), s).backward()
+    assert x.grad.item() == 1.0 and s.grad.tolist() == [1.0, 1.0]
+
+
+def test_each_element_written_from_itself_through_a_new_dim_passes():
+    # (was: `h.unsqueeze(0)[...] = h` refused as a partial overlap; PyTorch writes it)
+    for lib in (tg, torch):
+        h = lib.arange(6, dtype=lib.float64).reshape(2, 3)
+        h.unsqueeze(0)[...] = h
+        h.t().unsqueeze(0)[...] = h.t()
+        assert h.tolist() == [[0, 1, 2], [3, 4, 5]]
+    x = tg.arange(6.0, requires_grad=True)
+    t1 = (x * 1).reshape(2, 3)
+    t1.unsqueeze(0)[...] = t1
+    (t1 * t1).sum().backward()
+    assert x.grad.tolist() == [0, 2, 4, 6, 8, 10]
+    h = tg.arange(6, dtype=tg.float64).reshape(2, 3)
+    with pytest.raises(RuntimeError, match="single memory location"):  # (a real partial overlap)
+        h.reshape(6)[1:].unsqueeze(0)[...] = h.reshape(6)[:-1]

@@ -3764,14 +3764,19 @@ def _no_partial_overlap(name: str, written: Any, read: Any, strict: bool = False
         return
     wlo, whi = _byte_bounds(written)
     rlo, rhi = _byte_bounds(read)
-    if (wlo, whi) == (rlo, rhi) and written.strides == read.strides and not strict:
-        return
+    if (wlo, whi) == (rlo, rhi) and _layout(written) == _layout(read) and not strict:
+        return  # (each element from itself: `h.unsqueeze(0)[...] = h` too)
     if wlo < rhi and rlo < whi:
         raise RuntimeError(
             f"{name}: unsupported operation: some elements of the {what} tensor (shape "
             f"{tuple(read.shape)}) and the written-to tensor (shape {tuple(written.shape)}) refer "
             "to a single memory location, so the result would depend on the order they are "
             f"written (as in PyTorch). Please clone() the {what} first")
+
+
+def _layout(a: np.ndarray) -> tuple[tuple[int, int], ...]:
+    """``a``'s sizes and strides, dims of size 1 left out (their strides say nothing)."""
+    return tuple((n, st) for n, st in zip(a.shape, a.strides) if n != 1)
 
 
 def _dense(a: np.ndarray) -> bool:

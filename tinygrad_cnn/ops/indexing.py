@@ -150,15 +150,17 @@ def _check_scatter(where: str, x: Tensor, d: int, idx: Any, src: Tensor | None) 
                         "one of them with .to()")
     if not idx.size:  # (an empty index writes nothing: PyTorch checks no shapes then)
         return
-    if idx.ndim != x.ndim:
-        raise ValueError(f"{where}: index has {idx.ndim} dims, the tensor {x.ndim} (shapes "
-                         f"{tuple(idx.shape)} and {x.shape}); they must match")
-    if src is not None:
-        if src.ndim != x.ndim:
-            raise ValueError(f"{where}: src has {src.ndim} dims, the tensor {x.ndim} (shapes "
-                             f"{src.shape} and {x.shape}); they must match")
-    for i, s in enumerate(idx.shape):
-        if (i != d and s > x.shape[i]) or (src is not None and s > src.shape[i]):
+    # (PyTorch counts a 0-d tensor, index or src as one of 1 dim and size 1 here)
+    xs, ishape = x.shape or (1,), tuple(idx.shape) or (1,)
+    if len(ishape) != len(xs):
+        raise ValueError(f"{where}: index has {idx.ndim} dims and the tensor has {x.ndim} "
+                         f"(shapes {tuple(idx.shape)} and {x.shape}); they must match")
+    ss = None if src is None else (src.shape or (1,))
+    if ss is not None and len(ss) != len(xs):
+        raise ValueError(f"{where}: src has {src.ndim} dims and the tensor has {x.ndim} "
+                         f"(shapes {src.shape} and {x.shape}); they must match")
+    for i, s in enumerate(ishape):
+        if (i != d and s > xs[i]) or (ss is not None and s > ss[i]):
             raise ValueError(
                 f"{where}: index of shape {tuple(idx.shape)} must be no larger than the tensor "
                 f"{x.shape} in every dim but {d}"
@@ -268,7 +270,7 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any 
     if not idx.size:  # nothing to write (and, as in PyTorch, no value to check)
         return _nothing_written(input, src, idx, d)
     if input.ndim == 0:  # one element: work on it as shape (1,)
-        out = scatter(input.reshape(1), 0, idx.reshape(1), None if src is None else src.reshape(1),
+        out = scatter(input.reshape(1), 0, idx.reshape(-1), None if src is None else src.reshape(-1),
                       value=value, reduce=reduce)
         return out.reshape(())
     if src is not None:
@@ -293,7 +295,7 @@ def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
             src = src.reshape(1)
     _check_scatter("scatter_add", input, d, idx, src)
     if input.ndim == 0:
-        return scatter_add(input.reshape(1), 0, idx.reshape(1), src.reshape(1)).reshape(())
+        return scatter_add(input.reshape(1), 0, idx.reshape(-1), src.reshape(-1)).reshape(())
     if not idx.size:
         return _nothing_written(input, src, idx, d)
     if input.dtype == np.float16 and src.dtype == np.float16:
@@ -447,7 +449,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str
     idx = _index(index, input, where)
     _check_scatter(where, input, d, idx, src)
     if input.ndim == 0:
-        return scatter_reduce(input.reshape(1), 0, idx.reshape(1), src.reshape(1), reduce,
+        return scatter_reduce(input.reshape(1), 0, idx.reshape(-1), src.reshape(-1), reduce,
                               include_self=include_self).reshape(())
     if not idx.size and reduce in ("sum", "mean"):
         # (amax/amin/prod go on: a NaN's gradient is NaN there, as PyTorch's)

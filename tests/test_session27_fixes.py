@@ -179,3 +179,148 @@ def test_each_element_written_from_itself_through_a_new_dim_passes():
     h = tg.arange(6, dtype=tg.float64).reshape(2, 3)
     with pytest.raises(RuntimeError, match="single memory location"):  # (a real partial overlap)
         h.reshape(6)[1:].unsqueeze(0)[...] = h.reshape(6)[:-1]
+
+
+# ---------------------------------------------------------------- issue 16: what testers found
+
+
+def _cube(k):
+    class Cube(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x**3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * k * x * x
+
+    return Cube.apply
+
+
+@pytest.mark.parametrize("at", [1e-12, 1e-10, 1e-8, 1e-7, 1e-6])
+def test_atol_alone_warns_for_a_doubled_vjp_not_for_a_right_one(at, recwarn):
+    # (was: the other way round -- x^3 with a doubled VJP at 1e-8 passed silently, the right
+    # VJP at 1e-6 warned: steps of 1e-6 are not small beside inputs under ~1e-5, and the
+    # central difference there measured its own eps^2 term)
+    assert tg.gradcheck(_cube(3), tg.tensor([at], dtype=tg.float64, requires_grad=True))
+    assert not [w for w in recwarn if "atol alone" in str(w.message)]
+    assert tg.gradcheck(_cube(6), tg.tensor([at], dtype=tg.float64, requires_grad=True))
+    assert [w for w in recwarn if "passed by atol alone" in str(w.message)]
+    with pytest.raises(tg.GradcheckError):
+        tg.gradcheck(_cube(6), tg.tensor([at], dtype=tg.float64, requires_grad=True), atol=0)
+
+
+class _ReLU(tg.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (x > 0).to(g.dtype)
+
+
+@pytest.mark.parametrize("point", [[1e-9], [1e-9, 1.0], [1e-9, 1.0, -1.0], [1e-6, 1.0, -1.0]])
+def test_taylor_passes_relu_beside_a_kink_whatever_the_seed(point):
+    # (was: "not differentiable" for 4 seeds of 6 -- steps on the left crossed the kink at 0,
+    # 1e-9 away, and were not continued down past it)
+    for seed in range(6):
+        x = tg.tensor(point, dtype=tg.float64, requires_grad=True)
+        assert tg.gradcheck(_ReLU.apply, x, method="taylor", seed=seed)
+
+
+def test_taylor_still_finds_a_kink_at_the_point():
+    for seed in range(4):
+        with pytest.raises(tg.GradcheckError, match="not differentiable"):
+            tg.gradcheck(_ReLU.apply, tg.tensor([0.0, 1.0, -1.0], dtype=tg.float64,
+                                                requires_grad=True),
+                         method="taylor", seed=seed, avoid_kinks=False)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "a", True])
+def test_a_bad_seed_is_named(seed):
+    x = tg.tensor([0.5, 1.0], dtype=tg.float64, requires_grad=True)
+    for check in (tg.gradcheck, tg.gradgradcheck):
+        with pytest.raises(ValueError, match=r"seed must be an integer >= 0"):
+            check(lambda t: t.sin(), x, seed=seed)
+
+
+def test_render_into_a_folder_is_named(tmp_path):
+    from tinygrad_cnn import viz
+
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(IsADirectoryError, match="is a folder; name a file in it"):
+        viz.render(viz.draw((x * 2).sum()), tmp_path)
+
+
+# ---------------------------------------------------------------- issue 14: integer dtype= of a reduction
+
+_INTEGER_REDUCTIONS = {
+    "sum": lambda x, lib: x.sum(dtype=lib.int64),
+    "sum dim int32": lambda x, lib: lib.sum(x, 0, dtype=lib.int32),
+    "nansum": lambda x, lib: x.nansum(dtype=lib.int64),
+    "prod": lambda x, lib: x.prod(dtype=lib.int64),
+    "cumsum": lambda x, lib: x.cumsum(0, dtype=lib.int64),
+    "cumprod": lambda x, lib: x.cumprod(0, dtype=lib.int64),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_INTEGER_REDUCTIONS))
+def test_an_integer_dtype_reduction_of_a_tensor_that_requires_grad_is_refused(name):
+    # (was: an int result with no history, and x.grad silently zeros)
+    reduce = _INTEGER_REDUCTIONS[name]
+    with pytest.raises(RuntimeError, match="Autograd not support dtype"):
+        reduce(torch.tensor([1.5, 2.5], requires_grad=True), torch)
+    with pytest.raises(RuntimeError, match=r"has no gradient, and the input .* requires grad"):
+        reduce(tg.tensor([1.5, 2.5], requires_grad=True), tg)
+    # without a gradient to lose it is PyTorch's value
+    theirs = reduce(torch.tensor([1.5, 2.5]), torch)
+    with tg.no_grad():
+        assert reduce(tg.tensor([1.5, 2.5], requires_grad=True), tg).tolist() == theirs.tolist()
+    assert reduce(tg.tensor([1.5, 2.5], requires_grad=True).detach(), tg).tolist() == \
+        theirs.tolist()
+    assert reduce(tg.tensor([1.5, 2.5]), tg).dtype == tg.int64 or "int32" in name
+
+
+def test_a_mask_of_the_wrong_shape_names_the_indexing():
+    # (was: "<function where at 0x7f...>: the shape of the mask ...")
+    x = tg.arange(4.0)
+    with pytest.raises(IndexError, match=r"^getitem: the shape of the mask \[2\]"):
+        x[tg.tensor([True, False])]
+    with pytest.raises(IndexError, match=r"^__setitem__: the shape of the mask \[2\]"):
+        x[tg.tensor([True, False])] = 1.0
+    with pytest.raises(IndexError, match="The shape of the mask"):
+        torch.arange(4.0)[torch.tensor([True, False])]
+
+
+# ---------------------------------------------------------------- issue 15: PyTorch's positional arguments
+
+
+@pytest.mark.parametrize("name", ["RMSprop", "Adagrad", "Adamax"])
+def test_optimizers_take_pytorchs_positional_arguments(name):
+    # (was: a TypeError for RMSprop(params, lr, alpha, eps, wd, momentum, centered, capturable,
+    # foreach, maximize), which PyTorch takes)
+    import inspect
+
+    theirs = inspect.signature(getattr(torch.optim, name).__init__).parameters
+    ours = inspect.signature(getattr(tg.optim, name).__init__).parameters
+    positional = [n for n, p in theirs.items() if p.kind is p.POSITIONAL_OR_KEYWORD]
+    assert [n for n, p in ours.items() if p.kind is p.POSITIONAL_OR_KEYWORD] == positional
+    assert set(ours) == set(theirs)
+    args = {"RMSprop": (0.01, 0.9, 1e-8, 0.1, 0.5, True, False, None, True),
+            "Adagrad": (0.1, 0.01, 0.1, 0.2, 1e-10, None),
+            "Adamax": (0.01, (0.8, 0.9), 1e-8, 0.1, None)}[name]
+    w = np.array([1.0, -2.0, 3.0])
+    params = [tg.tensor(w.copy(), requires_grad=True), torch.tensor(w.copy(), requires_grad=True)]
+    opts = [getattr(tg.optim, name)([params[0]], *args),
+            getattr(torch.optim, name)([params[1]], *args)]
+    for _ in range(3):
+        for p, opt, lib in zip(params, opts, (tg, torch)):
+            opt.zero_grad()
+            (p * p * lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64)).sum().backward()
+            opt.step()
+    np.testing.assert_allclose(params[0].detach().numpy(), params[1].detach().numpy(), rtol=1e-12)

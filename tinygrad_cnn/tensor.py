@@ -1628,7 +1628,7 @@ class Tensor:
         ``dtype`` casts the input first."""
         if axis is not None or keepdims is not None:
             dim, keepdim = _numpy_dim("sum", dim, keepdim, axis, keepdims)
-        dt = None if dtype is None else _dtype(dtype, "sum")
+        dt = None if dtype is None else _no_gradient_lost(self, _dtype(dtype, "sum"), "sum")
         dims = None if _all_dims(dim) else _dims(dim, self.ndim, "sum")
         out = _ops.reduce.Sum.apply(self if dt is None else self.to(dt), dim=dims, keepdim=keepdim)
         return out if dt is None or out.dtype == dt else out.to(dt)  # int32 stays int32
@@ -3601,7 +3601,7 @@ class Tensor:
         if isinstance(value, Tensor) and not _filled(key, k, value):  # (the region written; with an
             basic = _is_basic_key(k)  # index array all of it, and any overlap: index_put_'s)
             _no_partial_overlap("__setitem__", self._data[k] if basic else self._data,
-                                value._data, strict=not basic)
+                                value._data, strict=not basic, spread=True)
         base, chain = (self, ()) if self._view is None else (self._view[0], self._view_chain())
         value_requires = isinstance(value, Tensor) and value.requires_grad
         if _state.grad_enabled and type(self) is _FunctionView and self.requires_grad:
@@ -3747,13 +3747,15 @@ def _indices_apart(name: str, t: Tensor, *indices: Any) -> None:
 
 
 def _no_partial_overlap(name: str, written: Any, read: Any, strict: bool = False,
-                        what: str = "input") -> None:
+                        what: str = "input", spread: bool = False) -> None:
     """PyTorch's rule for an op that writes ``written`` while it reads ``read``: where the two
     share some of their memory but not all of it (``h[1:].copy_(h[:-1])``), the result would
     depend on the order the elements are written, and it is refused. The same memory seen the
     same way (``x.add_(x)``; not for ``strict`` ops, the index and scatter ones), memory apart,
     and layouts too tangled to compare (a step slice, an ``expand``) pass, as PyTorch's
-    ``get_overlap_status`` lets them."""
+    ``get_overlap_status`` lets them. ``spread``: ``read`` is spread over ``written``'s shape
+    first (``t[...] = v``), so dims of size 1 do not count (``h.unsqueeze(0)[...] = h`` passes,
+    as in PyTorch, where ``h.unsqueeze(0).copy_(h)`` is refused)."""
     if type(written) is not np.ndarray or type(read) is not np.ndarray or \
             not written.size or not read.size:
         return
@@ -3764,8 +3766,9 @@ def _no_partial_overlap(name: str, written: Any, read: Any, strict: bool = False
         return
     wlo, whi = _byte_bounds(written)
     rlo, rhi = _byte_bounds(read)
-    if (wlo, whi) == (rlo, rhi) and _layout(written) == _layout(read) and not strict:
-        return  # (each element from itself: `h.unsqueeze(0)[...] = h` too)
+    alike = _layout(written) == _layout(read) if spread else written.strides == read.strides
+    if (wlo, whi) == (rlo, rhi) and alike and not strict:
+        return
     if wlo < rhi and rlo < whi:
         raise RuntimeError(
             f"{name}: unsupported operation: some elements of the {what} tensor (shape "
@@ -4027,7 +4030,7 @@ def _index_key(key: Any, t: Tensor, where: str = "getitem") -> Any:
                     masks.append((len(out), k.shape))
         out.append(k)
     if masks:
-        _check_masks(out, masks, t.shape)
+        _check_masks(out, masks, t.shape, where)
         out = [m for k in out for m in (array_module(k).nonzero(k) if _is_mask(k) else (k,))]
     if any(k is Ellipsis for k in out):
         # an Ellipsis that stands for no dims separates nothing (PyTorch's rule): numpy would
@@ -4044,7 +4047,7 @@ def _is_mask(k: Any) -> bool:
 
 
 def _check_masks(items: list[Any], masks: list[tuple[int, tuple[int, ...]]],
-                 shape: tuple[int, ...]) -> None:
+                 shape: tuple[int, ...], where: str) -> None:
     """A bool mask must have the shape of the dims it indexes (PyTorch's IndexError), not be read
     as a list of positions of another length."""
     def width(k: Any) -> int:
@@ -5652,8 +5655,20 @@ def _shift(t: Tensor, other: Any, left: bool, name: str, reverse: bool = False) 
 def _accumulating(t: Tensor, dtype: DTypeLike, where: str) -> Tensor:
     """The input of prod/cumsum/cumprod: cast to ``dtype``, else integers and bools to int64."""
     if dtype is not None:
-        return t.to(_dtype(dtype, where))
+        return t.to(_no_gradient_lost(t, _dtype(dtype, where), where))
     return t.to(np.int64) if t._data.dtype.kind in "biu" and t._data.dtype != np.int64 else t
+
+
+def _no_gradient_lost(t: Tensor, dtype: np.dtype, where: str) -> np.dtype:
+    """A reduction's ``dtype=`` of integers or bools for an input that requires grad would drop
+    its gradient without a word: refused, as PyTorch refuses it ("Autograd not support dtype")."""
+    if np.dtype(dtype).kind not in "fc" and t.requires_grad and _state.grad_enabled:
+        raise RuntimeError(
+            f"{where}: dtype={np.dtype(dtype)} has no gradient, and the input (shape {t.shape}, "
+            f"{t.dtype}) requires grad, so its gradient would be lost (PyTorch: 'Autograd not "
+            f"support dtype'). Pass a floating dtype, or call {where} on t.detach() (or under "
+            "no_grad()) if no gradient is meant to flow")
+    return dtype
 
 
 def _scan(fn: Any, t: Tensor, dim: int, where: str) -> Tensor:

@@ -448,6 +448,8 @@ def check_grads(func: Callable[..., Any], inputs: Any, *, order: int = 1,
             bool(np.isfinite(v)) and (v > 0 if low == "> 0" else v >= 0)
         if not ok:
             raise ValueError(f"{where}: {name} must be a finite number {low}, got {v!r}")
+    if not isinstance(s.seed, (int, np.integer)) or isinstance(s.seed, bool) or s.seed < 0:
+        raise ValueError(f"{where}: seed must be an integer >= 0, got {s.seed!r}")
     inputs = as_tuple(inputs)
     diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not diff:
@@ -1429,7 +1431,7 @@ def _agree(a: Any, n: Any) -> Any:
         return np.abs(a - n) <= 0.01 * np.maximum(np.abs(a), np.abs(n))
 
 
-TINY_STEP_RATIO = 1e6  # _tiny_elements: a step this many times an input element dwarfs it
+TINY_STEP_RATIO = 0.1  # _tiny_elements: a step over this share of an input element is not small
 DWARFED = 10.0  # _out_of_scale_again: elements under this many steps are measured again
 SECOND_STEP = 0.1371828  # _out_of_scale_again: the second step, a share of the first no period fits
 

@@ -130,6 +130,27 @@ def _probe(ws: list[np.ndarray], p: Problem, i: int, x: np.ndarray, v: np.ndarra
     return (np.array(new_h), new_phi) if new_h else None
 
 
+def _left_collapse(ws: list[np.ndarray], p: Problem, i: int, x: np.ndarray, v: np.ndarray,
+                   hl: np.ndarray, lphis: np.ndarray, phi0: float, dphi: float,
+                   floor_at: Callable[[Any], Any], h_min: float) -> float | None:
+    """The steps on the left of x (``hl``, where the remainder ``lphis`` is far above rounding)
+    continued down: where the remainder drops from above rounding to far under it in one
+    halving and stays there, the bigger steps crossed a kink a little way off (relu at 1e-9
+    from x), not one at x -- whose remainder shrinks as h to the smallest step, through the
+    band between rounding and far under it. The last step that crossed, or None."""
+    extra = _probe(ws, p, i, x, -v, hl, phi0, -dphi, floor_at, h_min)
+    if extra is None:
+        return None
+    hs = np.concatenate([hl, extra[0]])
+    rem = np.abs(np.concatenate([lphis, extra[1]]) - phi0 + hs * dphi)
+    floor = floor_at(hs)
+    above = np.flatnonzero(rem > floor)
+    tail = np.arange(int(above[-1]) + 1, len(hs)) if above.size else np.arange(0)
+    if above.size and len(tail) >= 2 and (rem[tail] < EXACT * floor[tail]).all():
+        return float(hs[above[-1]])
+    return None
+
+
 def _jump(labels: Labels, p: Problem, i: int, rem: float, h: float, dphi: float, order: int,
           orders: dict[int, float]) -> GradcheckReport:
     head = (f"not differentiable: the Taylor test for {labels.input(i)} (shape "
@@ -339,6 +360,10 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
             if len(hl) > 1 and (lrem > 30 * lfloor).all() and \
                     float(np.median(lrem / hl)) > SLOPE_RTOL * abs(dphi):
                 lorder = float(np.median(np.log2(lrem[:-1] / lrem[1:])))
+                behind = _left_collapse(ws, p, i, x, v, hl, lphis, phi0, dphi, floor_at, h_min)
+                if behind is not None:  # (a kink a little way off on the left: relu at 1e-9
+                    crossed[i] = behind  # from x, crossed by the steps on the left only)
+                    continue
                 if lorder < JUMP_ORDER and float(hl[-1]) <= 1e-4 * max(1.0, size):
                     # h^0 down to the smallest steps: a jump at the point (floor at 1.0 along
                     # a v that crosses it only to the left); at bigger steps one a little way

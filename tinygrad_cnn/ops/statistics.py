@@ -52,6 +52,7 @@ from tinygrad_cnn.tensor import (
     _dim,
     _dims,
     _dtype,
+    _no_gradient_lost,
     _var_args,
 )
 
@@ -106,7 +107,8 @@ def nansum(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool 
     the input first. Integers and bools (which hold no NaN) are ``sum``'s: int64. The gradient is 0
     at the NaN elements."""
     input = _tensor(input, "nansum")
-    x = input if dtype is None else input.to(_dtype(dtype, "nansum"))
+    x = input if dtype is None else input.to(
+        _no_gradient_lost(input, _dtype(dtype, "nansum"), "nansum"))
     if x.dtype.kind != "f":
         return input.sum(dim, keepdim, dtype=dtype)
     dims = None if _all_dims(dim) else _dims(dim, x.ndim, "nansum")

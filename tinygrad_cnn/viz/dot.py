@@ -822,6 +822,9 @@ def render(graph: Any, path: str | Path) -> Path:
                         f"Digraph), got {type(graph).__name__}; for an animation use "
                         "viz.animate(...).save(path)")
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"render: {str(path)!r} is a folder; name a file in it, such as "
+                                f"{str(path / 'graph.svg')!r}")
     fmt = path.suffix.lstrip(".").lower()
     if fmt in ("dot", "gv"):
         return write(graph.source.encode())

@@ -324,3 +324,48 @@ def test_optimizers_take_pytorchs_positional_arguments(name):
             (p * p * lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64)).sum().backward()
             opt.step()
     np.testing.assert_allclose(params[0].detach().numpy(), params[1].detach().numpy(), rtol=1e-12)
+
+
+_SCHEDULES = {
+    "OneCycleLR": lambda L, o: L.optim.lr_scheduler.OneCycleLR(o, 0.1, total_steps=10,
+                                                               cycle_momentum=False),
+    "StepLR": lambda L, o: L.optim.lr_scheduler.StepLR(o, 2, 0.5),
+    "CosineAnnealingLR": lambda L, o: L.optim.lr_scheduler.CosineAnnealingLR(o, 5),
+    "CyclicLR": lambda L, o: L.optim.lr_scheduler.CyclicLR(o, 0.001, 0.1, 2,
+                                                           cycle_momentum=False),
+    "SequentialLR": lambda L, o: L.optim.lr_scheduler.SequentialLR(
+        o, [L.optim.lr_scheduler.ConstantLR(o, 0.5, 2),
+            L.optim.lr_scheduler.ExponentialLR(o, 0.9)], [2]),
+    "ReduceLROnPlateau": lambda L, o: L.optim.lr_scheduler.ReduceLROnPlateau(o, patience=0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_SCHEDULES))
+def test_a_tensor_learning_rate_is_written_in_place(name):
+    # (was: a new tensor, or a float for OneCycleLR/CyclicLR/ReduceLROnPlateau: the lr tensor
+    # the user holds went stale, and the rates were not rounded to its float32)
+    seen = []
+    for L in (tg, torch):
+        p, lr = L.nn.Parameter(L.tensor([1.0])), L.tensor(0.01)
+        opt = L.optim.Adam([p], lr=lr)
+        schedule = _SCHEDULES[name](L, opt)
+        for _ in range(5):
+            p.grad = L.tensor([1.0])
+            opt.step()
+            schedule.step(1.0) if name == "ReduceLROnPlateau" else schedule.step()
+        group = opt.param_groups[0]
+        assert group["lr"] is lr
+        seen.append((float(lr), float(group.get("initial_lr", 0.0)), float(p.detach()[0])))
+    assert seen[0] == seen[1]
+
+
+def test_an_option_switched_on_mid_run_is_named_as_a_cause():
+    p = tg.nn.Parameter(tg.tensor(np.ones(3)))
+    opt = tg.optim.Adam([p], lr=0.01)
+    p.grad = tg.tensor(np.ones(3))
+    opt.step()
+    opt.param_groups[0]["amsgrad"] = True
+    with pytest.raises(RuntimeError, match=r"no 'max_exp_avg_sq'.*amsgrad.*switched on"):
+        opt.step()
+    opt.state.clear()  # (the way out the message gives)
+    opt.step()

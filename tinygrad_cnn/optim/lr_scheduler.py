@@ -23,6 +23,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from tinygrad_cnn.tensor import Tensor
+
 __all__ = ["ChainedScheduler", "ConstantLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
            "CyclicLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR", "MultiStepLR",
            "MultiplicativeLR", "OneCycleLR", "PolynomialLR", "ReduceLROnPlateau", "SequentialLR",
@@ -62,7 +64,8 @@ class LRScheduler:
         self.optimizer = optimizer
         if last_epoch == -1:
             for g in optimizer.param_groups:
-                g.setdefault("initial_lr", g["lr"])
+                # (a tensor lr is written in place from now on: its start, a copy)
+                g.setdefault("initial_lr", _copied(g["lr"]))
         else:
             for i, g in enumerate(optimizer.param_groups):
                 if "initial_lr" not in g:
@@ -124,7 +127,7 @@ class LRScheduler:
             values = closed() if closed is not None else self.get_lr()
         self._check_groups(values)
         for g, lr in zip(self.optimizer.param_groups, values):
-            g["lr"] = lr
+            _set_lr(g, lr)
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
     def state_dict(self) -> dict[str, Any]:
@@ -248,7 +251,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         values = self.get_lr()
         self._check_groups(values)
         for g, lr in zip(self.optimizer.param_groups, values):
-            g["lr"] = lr
+            _set_lr(g, lr)
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
 
@@ -470,7 +473,7 @@ class CyclicLR(LRScheduler):
         base_lrs = _format_param("CyclicLR", "base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for lr, g in zip(base_lrs, optimizer.param_groups):
-                g["lr"] = lr
+                _set_lr(g, lr)
         self.max_lrs = _format_param("CyclicLR", "max_lr", optimizer, max_lr)
         up = float(step_size_up)
         down = float(step_size_down) if step_size_down is not None else up
@@ -740,7 +743,7 @@ class SequentialLR(LRScheduler):
         self.last_epoch = last_epoch + 1
         self.optimizer = optimizer
         for g in optimizer.param_groups:  # undo the steps the schedulers took when created
-            g["lr"] = g["initial_lr"]
+            _set_lr(g, g["initial_lr"])
         self._undo(self)
         idx = bisect_right(self._milestones, 0)
         self._schedulers[idx]._initial_step()
@@ -892,7 +895,7 @@ class ReduceLROnPlateau(LRScheduler):
             old = float(g["lr"])
             new = max(old * self.factor, low)
             if old - new > self.eps:
-                g["lr"] = new
+                _set_lr(g, new)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.__dict__.update(state_dict)
@@ -902,3 +905,21 @@ class ReduceLROnPlateau(LRScheduler):
 #: PyTorch's older name of the base (``torch.optim.lr_scheduler._LRScheduler``), which schedules
 #: written before PyTorch 2.0 subclass
 _LRScheduler = LRScheduler
+
+
+def _copied(lr: Any) -> Any:
+    """A tensor learning rate's copy (PyTorch's ``initial_lr``), any other as it is."""
+    return lr.detach().clone() if isinstance(lr, Tensor) else lr
+
+
+def _set_lr(group: dict[str, Any], lr: Any) -> None:
+    """A group's new learning rate: written into its tensor where it has one (as PyTorch's
+    schedulers do: a reference the user holds stays current, and the rate keeps the tensor's
+    dtype), else set."""
+    held = group.get("lr")
+    if isinstance(held, Tensor) and held.ndim == 0:
+        value = lr.item() if isinstance(lr, Tensor) else float(lr)
+        held._data[...] = value
+        held._version_counter[0] += 1
+    else:
+        group["lr"] = lr

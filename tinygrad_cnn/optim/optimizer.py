@@ -244,9 +244,12 @@ class Optimizer:
                         raise RuntimeError(
                             f"{type(self).__name__}.step: the state of a parameter of shape "
                             f"{p.shape} has no {exc.args[0]!r} (it holds "
-                            f"{', '.join(sorted(map(str, state))) or 'nothing'}): was a "
-                            "state_dict of another optimizer loaded into this one? Load it into "
-                            "the optimizer that saved it") from None
+                            f"{', '.join(sorted(map(str, state))) or 'nothing'}). Either an "
+                            "option that keeps more state (amsgrad, centered, momentum) was "
+                            "switched on in param_groups after the first step -- set it when "
+                            "the optimizer is made, or clear its state (opt.state.clear()) -- "
+                            "or a state_dict of another optimizer was loaded into this one: "
+                            "load it into the optimizer that saved it") from None
                     if state:
                         self.state[p] = self._tensors(state, kept or {})
                     p._version_counter[0] += 1  # in place, like any optimizer step

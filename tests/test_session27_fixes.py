@@ -369,3 +369,31 @@ def test_an_option_switched_on_mid_run_is_named_as_a_cause():
         opt.step()
     opt.state.clear()  # (the way out the message gives)
     opt.step()
+
+
+# ---------------------------------------------------------------- issue 14: out= on the indexing functions
+
+_INDEXING_OUT = {
+    "gather": lambda L, x, o: L.gather(x, 1, L.tensor([[0, 0], [1, 0]]), out=o),
+    "index_select": lambda L, x, o: L.index_select(x, 0, L.tensor([1, 0]), out=o),
+    "take_along_dim": lambda L, x, o: L.take_along_dim(x, L.tensor([[0, 0], [1, 0]]), 1, out=o),
+    "masked_select": lambda L, x, o: L.masked_select(x, x > 1, out=o),
+    "tensordot": lambda L, x, o: L.tensordot(x, x, 1, out=o),
+    "nonzero": lambda L, x, o: L.nonzero(x > 1, out=o),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_INDEXING_OUT))
+def test_indexing_functions_take_out(name):
+    # (was: "unexpected keyword argument 'out'"; PyTorch takes it on all six)
+    call = _INDEXING_OUT[name]
+    for dtype in ("float32", "float64", "int64"):
+        results = []
+        for L in (tg, torch):
+            x, out = L.tensor([[1.0, 2.0], [3.0, 4.0]]), L.empty(0, dtype=getattr(L, dtype))
+            try:
+                got = call(L, x, out)
+                results.append((got is out, got.tolist(), str(got.dtype).split(".")[-1]))
+            except RuntimeError:
+                results.append("refused")
+        assert results[0] == results[1], (dtype, results)

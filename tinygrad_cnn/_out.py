@@ -31,12 +31,14 @@ COMPUTED = (
     "addcdiv cross tril triu diag "
     "sum mean prod std var amax amin logsumexp cumsum cumprod argmax argmin nansum nanmean "
     "all any norm "
-    "cat concat concatenate stack hstack vstack dstack column_stack row_stack"
+    "cat concat concatenate stack hstack vstack dstack column_stack row_stack "
+    "gather index_select take_along_dim masked_select tensordot nonzero"
 ).split()
 #: functions whose ``out`` may not share memory with an input in part (PyTorch's elementwise
 #: kernels; its reductions and products check nothing, and here compute from a snapshot)
 NO_OVERLAP_AT_ALL = frozenset(
-    "cross cat concat concatenate stack hstack vstack dstack column_stack row_stack".split())
+    "cross cat concat concatenate stack hstack vstack dstack column_stack row_stack gather "
+    "index_select take_along_dim masked_select".split())
 OVERLAP_CHECKED = frozenset(COMPUTED[:COMPUTED.index("matmul")]) | NO_OVERLAP_AT_ALL | {
     "addcmul", "addcdiv"}
 #: factories: ``out``'s dtype unless ``dtype`` is given
@@ -50,7 +52,7 @@ EXACT = frozenset(
     "abs absolute neg negative ceil floor round trunc fix frac sign sgn clamp clip clamp_min "
     "clamp_max lerp where nan_to_num float_power heaviside signbit isposinf isneginf argmax "
     "argmin matmul mm bmm mv dot vdot inner addmm addmv addbmm baddbmm cross diag tril triu norm "
-    "amax amin".split())
+    "amax amin gather index_select take_along_dim masked_select tensordot nonzero".split())
 
 
 def with_out(fn: Any, name: str, factory: bool = False) -> Any:

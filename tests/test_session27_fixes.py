@@ -397,3 +397,27 @@ def test_indexing_functions_take_out(name):
             except RuntimeError:
                 results.append("refused")
         assert results[0] == results[1], (dtype, results)
+
+
+@pytest.mark.parametrize("weight", ["number", "0-d", "1-d"])
+@pytest.mark.parametrize("out_dtype", ["float32", "float16", "int64"])
+def test_lerp_into_an_out_of_another_dtype(weight, out_dtype):
+    # (was: refused for every weight; PyTorch casts where the weight is a number or 0-d)
+    results = []
+    for L in (tg, torch):
+        a = L.tensor([1.5, -2.0], dtype=L.float64)
+        w = {"number": 0.5, "0-d": L.tensor(0.5, dtype=L.float64),
+             "1-d": L.tensor([0.5, 0.5], dtype=L.float64)}[weight]
+        try:
+            results.append(L.lerp(a, a * 2, w, out=L.zeros(2, dtype=getattr(L, out_dtype)))
+                           .tolist())
+        except RuntimeError:
+            results.append("refused")
+    assert results[0] == results[1]
+
+
+def test_an_alias_with_out_is_named_for_its_original():
+    # (was: "fix(): Found dtype Long ..." for tg.trunc(x, out=...))
+    with pytest.raises(RuntimeError, match=r"^trunc\(\): Found dtype"):
+        tg.trunc(tg.tensor([1.5, -2.0]), out=tg.zeros(2, dtype=tg.int64))
+    assert tg.fix is tg.trunc

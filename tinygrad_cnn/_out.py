@@ -99,7 +99,9 @@ def with_out(fn: Any, name: str, factory: bool = False) -> Any:
                 raise TypeError(f"{name}(): out= takes one tensor, and this call gives "
                                 f"{type(result).__name__}")
             if name in EXACT and result.dtype != out.dtype and not (
-                    name in ("all", "any") and out.dtype == np.uint8):
+                    name in ("all", "any") and out.dtype == np.uint8) and not (
+                    name == "lerp" and getattr(_weight(args, kwargs), "ndim", 0) == 0):
+                # (lerp with a number or 0-d weight casts into out, as PyTorch's does)
                 raise RuntimeError(
                     f"{name}(): Found dtype {_torch_name(out.dtype)} but expected "
                     f"{_torch_name(result.dtype)} (PyTorch's {name} takes an out= of its "
@@ -117,6 +119,11 @@ def with_out(fn: Any, name: str, factory: bool = False) -> Any:
 
     call.__wrapped_out__ = fn  # type: ignore[attr-defined]
     return call
+
+
+def _weight(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """lerp's weight, given by position or by name."""
+    return args[2] if len(args) > 2 else kwargs.get("weight")
 
 
 def _tensors(values: Any) -> list[Any]:

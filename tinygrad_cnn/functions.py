@@ -1354,6 +1354,8 @@ for _name in __all__:
 for _name in (*_out.COMPUTED, *_out.FACTORIES):
     if _name in __all__:
         _fn = globals()[_name]
-        globals()[_name] = _WRAPPED.setdefault(-id(_fn), _out.with_out(_fn, _name,
-                                                                      _name in _out.FACTORIES))
-del _name, _fn, _WRAPPED
+        # (named for the original, whichever name comes first: trunc's errors say trunc, not fix)
+        _own = _fn.__name__ if _fn.__name__ in _out.COMPUTED else _name
+        globals()[_name] = _WRAPPED.setdefault(-id(_fn), _out.with_out(_fn, _own,
+                                                                      _own in _out.FACTORIES))
+del _name, _fn, _own, _WRAPPED

@@ -421,3 +421,104 @@ def test_an_alias_with_out_is_named_for_its_original():
     with pytest.raises(RuntimeError, match=r"^trunc\(\): Found dtype"):
         tg.trunc(tg.tensor([1.5, -2.0]), out=tg.zeros(2, dtype=tg.int64))
     assert tg.fix is tg.trunc
+
+
+def _one_minus_cos(factor=1.0, offset=0.0):
+    class OneMinusCos(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return 1 - np.cos(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * (x.sin() * factor + offset)
+
+    return OneMinusCos.apply
+
+
+@pytest.mark.parametrize("point", [[4e-7, 0.5], [2e-7, 0.5], [1e-6, -2e-6, 0.5]])
+def test_an_element_small_by_cancellation_is_no_float32_inside(point):
+    # (was: 1 - cos(x) at 4e-7 keeps few digits of its own in float64 too, read as "computes in
+    # float32 inside": every tolerance widened to ~2%, and a VJP 5% off passed silently)
+    x = tg.tensor(point, dtype=tg.float64, requires_grad=True)
+    assert tg.gradcheck(_one_minus_cos(), x)
+    for wrong in (_one_minus_cos(1.01), _one_minus_cos(1.05), _one_minus_cos(offset=1e-3)):
+        with pytest.raises(tg.GradcheckError):
+            tg.gradcheck(wrong, x)
+
+
+def _recip(wrong_in_low: str | None):
+    class Recip(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return 1 / x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            r = -g / (x * x)
+            if x.dtype != tg.float64 and wrong_in_low == "sign":
+                r = -r
+            if x.dtype != tg.float64 and wrong_in_low == "factor":
+                r = r * 1.05
+            return r
+
+    return Recip.apply
+
+
+@pytest.mark.parametrize("point,dtype", [([1e-20, 1.0, 2.0], np.float32),
+                                         ([1e-3, 1.0, 2.0], np.float16)])
+def test_one_entry_overflowing_the_dtype_leaves_the_others_checked(point, dtype, recwarn):
+    # (was: the float64 VJP's change over one ulp of 1e-20 -- 1e33 -- allowed every entry
+    # anything: a negated float32 VJP passed)
+    x = tg.tensor(np.array(point, dtype), requires_grad=True)
+    assert tg.gradcheck(_recip(None), x)
+    for wrong in ("sign", "factor"):
+        with pytest.raises(tg.GradcheckError, match="only"):
+            tg.gradcheck(_recip(wrong), tg.tensor(np.array(point, dtype), requires_grad=True))
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_every_missing_name_listed_is_pytorchs():
+    # (the list gained linalg's solve/qr/..., as_strided, gcd, the 3-d pad layers,
+    # fractional max pools, embedding_bag: each is a PyTorch name, and says what to do instead)
+    import importlib
+    import importlib.util
+
+    from tinygrad_cnn._missing import MISSING
+
+    for module, names in MISSING.items():
+        theirs = importlib.import_module(module.replace("tinygrad_cnn", "torch", 1))
+        for name in names:
+            found = hasattr(theirs, name)
+            if not found:  # (a subpackage: torch.utils.tensorboard, which needs its package)
+                found = importlib.util.find_spec(f"{theirs.__name__}.{name}") is not None
+            assert found, f"{theirs.__name__}.{name}"
+    for name in ("solve", "qr", "cholesky"):
+        with pytest.raises(AttributeError, match=rf"torch\.linalg\.{name}\): not implemented"):
+            getattr(tg.linalg, name)
+
+
+def test_pad_of_a_0d_tensor_by_nothing():
+    # (was: numpy's "`pad_width` must be of integral type")
+    x = tg.tensor(3.0, requires_grad=True)
+    y = tg.nn.functional.pad(x, ())
+    y.backward()
+    assert y.item() == torch.nn.functional.pad(torch.tensor(3.0), ()).item() and y is not x
+    assert x.grad.item() == 1.0
+
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh", "softmax", "log_softmax",
+                                  "dropout", "dropout2d", "dropout3d"])
+def test_functional_ops_name_a_non_tensor_input(name):
+    # (was: AttributeError "'numpy.ndarray' object has no attribute 'relu'"; a torch tensor
+    # went through F.relu and came back a torch tensor)
+    f = getattr(tg.nn.functional, name)
+    for bad in (np.ones((2, 3, 4, 4), np.float32), torch.ones(2, 3, 4, 4)):
+        with pytest.raises(TypeError, match=rf"^{name}: the input must be a Tensor, got "):
+            f(bad, 0) if "softmax" in name else f(bad)
+    with pytest.raises(TypeError, match="must be Tensor"):
+        torch.nn.functional.relu(np.ones(3))

@@ -40,6 +40,18 @@ MISSING: dict[str, dict[str, str]] = {
                 "map",
         "vmap": "there is no vmap: loop over the batch (torch.stack of the per-sample "
                 "results), or write the function for a batch",
+        "as_strided": "there is no as_strided (a view of arbitrary strides): build the view "
+                      "from unfold, expand, diagonal, reshape and slicing",
+        **{name: f"there is no {name}: numpy.{name}(a.numpy(), b.numpy()) computes it (integer "
+                 "tensors have no gradient)" for name in ("gcd", "lcm")},
+    },
+    "tinygrad_cnn.linalg": {
+        **{name: f"not implemented (linalg has det, inv, svd, svdvals, norm, vector_norm, "
+                 f"matrix_norm, matrix_power and cross): numpy.linalg.{name} computes the "
+                 "value without a gradient"
+           for name in ("solve", "slogdet", "cholesky", "eigh", "eig", "eigvalsh", "qr",
+                        "pinv", "lstsq", "matrix_rank")},
+        "matrix_exp": "not implemented: scipy.linalg.expm computes the value without a gradient",
     },
     "tinygrad_cnn.autograd": {
         "graph": "there is no torch.autograd.graph (saved_tensors_hooks, save_on_cpu, "
@@ -92,6 +104,13 @@ MISSING: dict[str, dict[str, str]] = {
                     "DistributedDataParallel): call the model itself",
         "EmbeddingBag": "not implemented: nn.Embedding then .sum(1) / .mean(1) / .amax(1) over "
                         "each bag (pad bags to one length and mask the padding)",
+        "FractionalMaxPool2d": "not implemented: nn.MaxPool2d or nn.AdaptiveMaxPool2d (to an "
+                               "output size) pool without the random window positions",
+        **{name: "3-d padding layers are not implemented: nn.functional.pad pads 5-d input "
+                 f"in that mode (mode={mode!r})"
+           for name, mode in (("ReflectionPad3d", "reflect"), ("ReplicationPad3d", "replicate"),
+                              ("CircularPad3d", "circular"), ("ConstantPad3d", "constant"),
+                              ("ZeroPad3d", "constant"))},
         "Buffer": "there is no Buffer class: register a buffer with "
                   "self.register_buffer(name, tensor) in the module's __init__",
     },
@@ -104,6 +123,12 @@ MISSING: dict[str, dict[str, str]] = {
                         "adaptive_max_pool3d", "lp_pool3d", "max_unpool3d")},
         "multi_head_attention_forward": "not implemented: use scaled_dot_product_attention on "
                                         "projected q, k, v",
+        **{name: "not implemented: max_pool2d or adaptive_max_pool2d (to an output size) pool "
+                 "without the random window positions"
+           for name in ("fractional_max_pool2d", "fractional_max_pool3d")},
+        "embedding_bag": "not implemented: embedding then .sum(1) / .mean(1) / .amax(1) over "
+                         "each bag (pad bags to one length and mask the padding)",
+        "native_channel_shuffle": "use channel_shuffle (the same values)",
     },
     "tinygrad_cnn.nn.utils": {
         "spectral_norm": "not implemented: divide the weight by its largest singular value "

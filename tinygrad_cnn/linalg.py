@@ -160,3 +160,9 @@ def det(A: Tensor) -> Tensor:
     from tinygrad_cnn.ops.linalg import det as _det
 
     return _det(A)
+
+
+def __getattr__(name: str) -> Any:
+    from tinygrad_cnn._missing import no_attribute
+
+    raise no_attribute(__name__, name)

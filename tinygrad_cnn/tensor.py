@@ -1903,6 +1903,8 @@ class Tensor:
     def pad(self, pad: Sequence[int], value: float = 0.0) -> Tensor:
         """PyTorch's ``F.pad`` order: ``(left, right, top, bottom, ...)`` from the last dim; a
         negative pad removes that many elements from its side (before the others are added)."""
+        if self.ndim == 0 and not len(pad):  # (nothing to pad: a copy, as PyTorch's)
+            return self.clone()
         widths = _pad_widths(pad, self.shape)
         for axis, (b, a) in enumerate(widths):
             if self.shape[axis] + min(b, 0) + min(a, 0) < 0:

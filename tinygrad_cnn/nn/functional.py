@@ -76,6 +76,14 @@ def _pair(value: Any, what: str, op: str, minimum: int, one_value_ok: bool = Tru
     return pair
 
 
+def _input(x: Any, op: str) -> Tensor:
+    """``x`` itself, if it is a Tensor (PyTorch's "argument 'input' must be Tensor")."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: the input must be a Tensor, got {type_name(x)}; wrap an array "
+                        "with tinygrad_cnn.tensor(...)")
+    return x
+
+
 def _image(x: Any, op: str, int64: bool = False) -> tuple[Tensor, bool]:
     """A 4-D ``(N, C, H, W)`` tensor, and whether the input was unbatched ``(C, H, W)``
     (floating; ``int64``: an int64 one too)."""
@@ -433,6 +441,7 @@ def fold(input: Tensor, output_size: IntPair, kernel_size: IntPair, dilation: In
 # ------------------------------------------------------------------------------ activations
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """``max(x, 0)``; ``inplace`` writes it into ``input`` (``input.relu_()``)."""
+    _input(input, "relu")
     return input.relu_() if inplace else input.relu()
 
 
@@ -444,11 +453,11 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 
 def sigmoid(input: Tensor) -> Tensor:
-    return input.sigmoid()
+    return _input(input, "sigmoid").sigmoid()
 
 
 def tanh(input: Tensor) -> Tensor:
-    return input.tanh()
+    return _input(input, "tanh").tanh()
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
@@ -456,12 +465,14 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     """``exp(x) / sum(exp(x))`` along ``dim``, computed stably (the max is subtracted first).
     Without ``dim``: PyTorch's old implicit choice, with its warning (see :func:`_softmax_dim`).
     ``dtype`` casts the input first."""
+    _input(input, "softmax")
     return input.softmax(_softmax_dim(input, dim, "softmax", _stacklevel), dtype)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
                 dtype: DTypeLike = None) -> Tensor:
     """``log(softmax(x))`` along ``dim``, stable for logits in the thousands."""
+    _input(input, "log_softmax")
     return input.log_softmax(_softmax_dim(input, dim, "log_softmax", _stacklevel), dtype)
 
 
@@ -576,6 +587,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``, while
     training; the identity otherwise. ``inplace`` multiplies ``input`` by the mask in place
     (``mul_``) and returns it."""
+    _input(input, "dropout")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:
@@ -643,6 +655,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
     place (``mul_``) and returns it. As PyTorch 2.13 (and with its warnings): a 3-D input is taken
     as ``(N, C, L)`` -- one draw per ``(n, c)``, not per channel of one ``(C, H, W)`` image -- and
     other ranks drop per ``(n, c)`` of their first two dims."""
+    _input(input, "dropout2d")
     if input.ndim not in (3, 4):
         warnings.warn(
             f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and "
@@ -666,6 +679,7 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
     """Zero whole channels of ``(N, C, D, H, W)`` or ``(C, D, H, W)`` with probability ``p``, the
     rest scaled by ``1 / (1 - p)``, while training (other ranks: PyTorch's warning, and the
     first dim is taken as the channels)."""
+    _input(input, "dropout3d")
     if input.ndim not in (4, 5):
         warnings.warn(
             f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and "

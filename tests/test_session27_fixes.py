@@ -522,3 +522,104 @@ def test_functional_ops_name_a_non_tensor_input(name):
             f(bad, 0) if "softmax" in name else f(bad)
     with pytest.raises(TypeError, match="must be Tensor"):
         torch.nn.functional.relu(np.ones(3))
+
+
+def test_a_list_operand_has_its_own_dtype():
+    # (was: float32 whatever it held -- (int64 tensor + [0, 0]) lost 2**40 + 1's last bit)
+    big = tg.tensor([2**40 + 1, 7])
+    for got in (big + [0, 0], [0, 0] + big, tg.add(big, [0, 0]), big.add([0, 0]), big + (0, 0)):
+        assert got.dtype == tg.int64 and got.tolist() == [2**40 + 1, 7]
+    half = tg.tensor([1.0, 2.0], dtype=tg.float16)
+    assert (half + [1, 2]).dtype == tg.float16  # (ints: the tensor's category is higher)
+    assert str((half + [1.5, 2.0]).dtype) == str(torch.result_type(
+        torch.ones(2, dtype=torch.float16), torch.tensor([1.5, 2.0]))).removeprefix("torch.")
+
+
+def test_where_refuses_a_condition_that_is_not_bool():
+    # (was: a float condition read as "nonzero": where(probs, a, b) ran for where(probs > 0.5, ...))
+    for L in (tg, torch):
+        with pytest.raises(RuntimeError, match="expected condition to be a boolean tensor"):
+            L.where(L.tensor([0.7, 0.0]), L.ones(2), L.zeros(2))
+        with pytest.raises(RuntimeError, match="expected condition to be a boolean tensor"):
+            L.where(L.tensor([1, 0]), L.ones(2), L.zeros(2))
+    with pytest.warns(UserWarning, match="uint8 condition"):
+        got = tg.where(tg.tensor([1, 0], dtype=tg.uint8), tg.ones(2), tg.zeros(2))
+    assert got.tolist() == [1.0, 0.0]
+    assert tg.where(tg.tensor([True, False]), 1.0, 0.0).tolist() == [1.0, 0.0]
+
+
+def test_repr_leaves_out_pytorchs_default_dtypes():
+    # (was: "tensor([1, 2], dtype=int64)" where PyTorch prints "tensor([1, 2])": ported
+    # doctests failed)
+    for make in (lambda L: L.tensor([1, 2]), lambda L: L.tensor([True, False]),
+                 lambda L: L.tensor(3), lambda L: L.tensor([1.0, 2.0]),
+                 lambda L: L.tensor([1, 2], dtype=L.int32), lambda L: L.zeros(0, dtype=L.int64),
+                 lambda L: L.tensor([1.0], dtype=L.float64)):
+        assert repr(make(tg)) == repr(make(torch)).replace("torch.", "")
+
+
+def _sin_cut_in_float32():
+    class MySin(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.sin(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            if x.dtype == tg.float32:  # float32 only: leaves the graph
+                return g * tg.tensor(np.cos(x.numpy()))
+            return g * x.cos()
+
+    return MySin.apply
+
+
+def test_gradgradcheck_runs_the_vjps_vjp_in_the_inputs_own_dtype():
+    # (was: only in float64, so a backward that leaves the graph in float32 only passed)
+    x32 = tg.tensor(np.array([0.3, -1.2, 2.0], np.float32), requires_grad=True)
+    with pytest.raises(tg.GradcheckError, match=r"^second derivative: the VJP of the VJP is "
+                                                 r"wrong in float32 only .* no gradient"):
+        tg.gradgradcheck(_sin_cut_in_float32(), x32)
+    assert tg.gradcheck(_sin_cut_in_float32(), x32)  # (its first derivative is right)
+    assert tg.gradgradcheck(_sin_cut_in_float32(), x32.detach().double().requires_grad_())
+    assert tg.gradgradcheck(lambda t: t.sin() * t, x32)
+
+
+_EXPANDED_FILLS = {
+    "masked_fill_": lambda L, e: e.masked_fill_(L.tensor([True, False, False]), 0.5),
+    "masked_fill_ of some repeats": lambda L, e: e.masked_fill_(
+        L.tensor([[True, False, False], [False, False, True]]), 0.5),
+    "masked_fill_ of none": lambda L, e: e.masked_fill_(L.tensor([False, False, False]), 0.5),
+    "fill_ of a slice": lambda L, e: e[:, 1:].fill_(1.0),
+    "fill_ of all through a slice": lambda L, e: e[:, :].fill_(1.0),
+    "zero_ of a slice": lambda L, e: e[:, 1:].zero_(),
+    "a number at index arrays": lambda L, e: e.__setitem__((slice(None), L.tensor([0, 2])), 5.0),
+    "a 0-d tensor at index arrays": lambda L, e: e.__setitem__(
+        (slice(None), L.tensor([0, 2])), L.tensor(5.0)),
+    "a number at a mask": lambda L, e: e.__setitem__(
+        L.tensor([[True, False, False], [False, False, True]]), 0.5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_EXPANDED_FILLS))
+def test_one_value_written_into_an_expanded_tensor(name):
+    # (was: "read-only" for these, where PyTorch writes them and fill_ of the whole view passed)
+    import warnings
+
+    fill = _EXPANDED_FILLS[name]
+    seen = []
+    for L in (tg, torch):
+        base = L.zeros(3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (PyTorch's deprecation warning for some)
+            fill(L, base.expand(2, 3))
+        seen.append(base.tolist())
+    assert seen[0] == seen[1]
+
+
+def test_writes_of_several_values_into_repeats_are_still_refused():
+    for write in (lambda e: e[:, 1:].add_(1.0),
+                  lambda e: e.__setitem__((slice(None), tg.tensor([0, 2])), tg.tensor([5.0, 6.0]))):
+        with pytest.raises(RuntimeError, match="read-only|single memory location"):
+            write(tg.zeros(3).expand(2, 3))

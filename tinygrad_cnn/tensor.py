@@ -1222,9 +1222,10 @@ class Tensor:
         extras = []
         if self._data.size == 0 and self._data.shape != (0,):
             extras.append(f"size={self.shape}")  # (an empty print would hide it)
-        if self.dtype != np.float32:
-            extras.append(f"dtype={self.dtype}")
-        if self.device != "cpu":
+        if self.dtype != np.float32 and not (self._data.size and self.dtype in (np.int64,
+                                                                                 np.bool_)):
+            extras.append(f"dtype={self.dtype}")  # (int64 and bool said only when empty:
+        if self.device != "cpu":                   # PyTorch's, for ported doctests)
             extras.append(f"device='{self.device}'")
         if self.name:
             extras.append(f"name={self.name!r}")
@@ -2806,7 +2807,7 @@ class Tensor:
             if self.requires_grad or other_requires:
                 self._check_leaf(name, self, "a leaf tensor")
                 return self._record_inplace(name, other, compute, reads_self, None)
-        self._check_writeable(name)
+        self._check_writeable(name, fill=name in _ONE_VALUE_FILLS and _one_value(other))
         o = other._data if isinstance(other, Tensor) else other
         try:
             raw(self._data, o)
@@ -2895,14 +2896,14 @@ class Tensor:
             autograd._saved_output_is(result.grad_fn, result._data, self)
         return self
 
-    def _check_region_writeable(self, k: Any) -> None:
+    def _check_region_writeable(self, k: Any, fill: bool = False) -> None:
         """``t[k] = v`` on a read-only view that repeats elements (an ``expand()`` result): allowed
         where the region written repeats none (a basic key: ``e[0] = row`` writes the expanded
         tensor, as in PyTorch) -- through a writable alias of the same memory."""
         if self._writes_one_part(k):
             self._data = _writable_alias(self._data, self._view[0]._data)  # (its own elements may
             return                                                         # repeat; k's do not)
-        self._check_writeable("__setitem__")
+        self._check_writeable("__setitem__", fill)
 
     def _writes_one_part(self, k: Any) -> bool:
         """Whether ``self[k]`` is a part that repeats no element of a read-only view of a
@@ -2919,9 +2920,13 @@ class Tensor:
 
         return _repeats_nothing(a, k)
 
-    def _check_writeable(self, name: str) -> None:
+    def _check_writeable(self, name: str, fill: bool = False) -> None:
+        """Refuse a write into read-only memory or into memory the tensor shows twice -- unless
+        ``fill``: one value written everywhere (``fill_``, ``masked_fill_``, ``t[k] = 2.0``),
+        which every repeat of an element gets alike (PyTorch writes it into an expanded
+        tensor's memory, and so does this)."""
         a = self._data
-        if not _writeable(a) and self._view is not None and not _may_overlap(a):
+        if not _writeable(a) and self._view is not None and (fill or not _may_overlap(a)):
             # a view that repeats nothing of a read-only view (a row of an expand() result):
             # writable where its memory is (PyTorch writes through it into the expanded tensor)
             alias = _writable_alias(a, self._view[0]._data)
@@ -2932,7 +2937,7 @@ class Tensor:
                                "shows one value in several places (an expand() result, or an "
                                "unfold() whose windows overlap) or a read-only array "
                                "(np.frombuffer of bytes, a broadcast); call .clone() first")
-        if not a.flags.c_contiguous and _self_overlapping(a):
+        if not fill and not a.flags.c_contiguous and _self_overlapping(a):
             raise RuntimeError(f"{name}: more than one element of this tensor (shape {self.shape}, "
                                f"strides {a.strides}) refers to a single memory location; call "
                                ".clone() first")
@@ -3012,7 +3017,10 @@ class Tensor:
             return _ops.indexing.masked_fill(s, mask, v)
 
         def raw(a: Any, _: Any) -> None:
-            a[...] = _ops.indexing.masked_fill(Tensor._make(a), mask, value)._data
+            out = _ops.indexing.masked_fill(Tensor._make(a), mask, value)._data
+            xp = array_module(a)  # (only where the mask holds: an expanded tensor shows an
+            # element in several places, and one the mask leaves must not undo one it fills)
+            xp.copyto(a, out, where=xp.broadcast_to(like(mask._data, a), a.shape))
 
         return self._inplace("masked_fill_", value, compute, raw)
 
@@ -3638,7 +3646,7 @@ class Tensor:
             if self._view is not None:
                 self._refresh_view()
             return
-        self._check_region_writeable(k)
+        self._check_region_writeable(k, fill=_one_value(value))
         v = value._data if isinstance(value, Tensor) else _setitem_number(value, self)
         try:
             if self.dtype == np.float16 and isinstance(v, (float, np.floating)):
@@ -3730,6 +3738,15 @@ _OVERLAP_UNCHECKED = frozenset(("masked_fill_", "index_fill_", "fill_", "masked_
 #: itself included (PyTorch's ``assert_no_overlap`` for index and scatter ops)
 _NO_OVERLAP_AT_ALL = frozenset(("index_add_", "index_copy_", "index_put_", "scatter_",
                                 "scatter_add_", "scatter_reduce_"))
+
+
+#: in-place ops that write one value wherever they write (into an expanded tensor too)
+_ONE_VALUE_FILLS = frozenset(("fill_", "masked_fill_"))
+
+
+def _one_value(v: Any) -> bool:
+    """Whether ``v`` is one value: a number, or a tensor or array of one element and no dims."""
+    return not isinstance(v, (tuple, list)) and (not hasattr(v, "ndim") or v.ndim == 0)
 
 
 #: numpy functions that write into their first argument
@@ -4286,7 +4303,9 @@ def _to_tensor(x: Any, like: Tensor, dtype: np.dtype | None = None) -> Tensor:
         arr = x if hasattr(x, "shape") and not isinstance(x, np.generic) else np.asarray(x)
         return Tensor._make(to_device(xp.asarray(arr), like.device) if xp is not np
                             else np.asarray(arr))
-    return Tensor(x, device=like.device)
+    # (a list: its values' own dtype, as tensor() infers it -- int64 for ints: was float32,
+    # and `int64 tensor + [0, 0]` lost every digit past float32's 24 bits)
+    return tensor(x, device=like.device)
 
 
 def _result_dtype(a: np.dtype, b: np.dtype) -> np.dtype:
@@ -4419,6 +4438,14 @@ def where(condition: Any, x: Any = None, y: Any = None, *, input: Any = None,
                         "nonzero(condition, as_tuple=True))")
     if isinstance(condition, Tensor):
         cond = condition
+        if cond.dtype == np.uint8:
+            warnings.warn("where received a uint8 condition tensor. This behavior is deprecated "
+                          "(as in PyTorch); use a boolean condition instead", UserWarning,
+                          stacklevel=2)
+        elif cond.dtype != np.bool_:  # (a float condition is not read as "nonzero")
+            raise RuntimeError(f"where: expected condition to be a boolean tensor, but got a "
+                               f"tensor with dtype {cond.dtype} (as PyTorch refuses it); compare "
+                               "first (where(p > 0.5, x, y)) or cast with .bool()")
     elif hasattr(condition, "dtype") and hasattr(condition, "shape"):  # a numpy or CuPy array
         cond = Tensor._make(condition)
     else:

@@ -488,7 +488,7 @@ def check_grads(func: Callable[..., Any], inputs: Any, *, order: int = 1,
             report = _check(p, s, Labels(), swaps, notes)
         else:
             try:
-                report = _second_order(p, s, outs, grad_outputs, swaps, notes)
+                report = _second_order(p, s, outs, grad_outputs, swaps, notes, own)
             except OnceDifferentiableError as exc:  # (a report, as every failed check)
                 report = GradcheckReport(False, "not_differentiable", 2,
                                          f"second derivative: not available: {exc}")
@@ -633,6 +633,13 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
                    if np.isfinite(to_numpy(outs[j]._data)).all()), default=0.0)
     last_bit = CANCEL_ULPS * float(np.finfo(lowest).eps) * v_scale * o_scale
     for i, w, n, n2, m in zip(p.diff, wide, native, again, moved):
+        if w is not None and n is None and np.any(w != 0):
+            return GradcheckReport(False, "wrong_vjp", 1, (
+                f"gradcheck failed: the VJP is wrong in {own.get(i, lowest)} only -- it gives "
+                f"{labels.input(i)} no gradient at all there (its graph is cut in that dtype: "
+                "a .numpy(), .detach(), .data or a new Tensor on the way), where the same VJP in "
+                "float64, which the check found right, gives one. Look for a VJP that depends "
+                "on the dtype."))
         if w is None or n is None or w.shape != n.shape or not w.size:
             continue
         both = np.isfinite(w) & np.isfinite(n)  # (overflow in a low precision is no wrong VJP)
@@ -2199,7 +2206,8 @@ def _second_order_cause(p: Problem, cause: str | None) -> str | None:
 
 # ------------------------------------------------------------------------------ second order
 def _second_order(p: Problem, s: Settings, outs: tuple[Tensor, ...], grad_outputs: Any,
-                  swaps: Swaps, notes: list[str]) -> GradcheckReport:
+                  swaps: Swaps, notes: list[str],
+                  own: dict[int, np.dtype] | None = None) -> GradcheckReport:
     func, inputs, diff = p.func, p.inputs, p.diff
     which = [j for j, o in enumerate(outs) if o.dtype.kind == "f" and o.requires_grad]
     if s.check_first_order:
@@ -2248,6 +2256,16 @@ def _second_order(p: Problem, s: Settings, outs: tuple[Tensor, ...], grad_output
         if differs is not None:
             return differs
     report = _check(p2, s, Labels(2, n, diff), swaps, notes, order=2)
+    if report.ok and own and any(inputs[i]._data.dtype == np.float64 for i in own):
+        # the VJP's VJP in the inputs' own precision too, as gradcheck does the VJP (one that
+        # leaves the graph, or is 5% off, in float32 only passed)
+        failed = _own_precision(p2, own, s, swaps, Labels(2, n, diff), report.notes)
+        if failed is not None:
+            failed.order = 2
+            failed.headline = "second derivative: " + failed.headline.replace(
+                "gradcheck failed: the VJP", "the VJP of the VJP", 1)
+            failed.notes = report.notes
+            report = failed
     if report.ok and s.check_first_order and r1.atol_hid and not report.atol_hid:
         # (the first-order check passed by atol alone: its warning is gradgradcheck's too)
         report.atol_hid = "its first-order check " + r1.atol_hid.removeprefix("it ")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_gradcheck_gallery import Relu  # (max(x, 0), gradient 0 at 0)
 
 import tinygrad_cnn as tg
 
@@ -212,31 +213,19 @@ def test_atol_alone_warns_for_a_doubled_vjp_not_for_a_right_one(at, recwarn):
         tg.gradcheck(_cube(6), tg.tensor([at], dtype=tg.float64, requires_grad=True), atol=0)
 
 
-class _ReLU(tg.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.maximum(x, 0)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * (x > 0).to(g.dtype)
-
-
 @pytest.mark.parametrize("point", [[1e-9], [1e-9, 1.0], [1e-9, 1.0, -1.0], [1e-6, 1.0, -1.0]])
 def test_taylor_passes_relu_beside_a_kink_whatever_the_seed(point):
     # (was: "not differentiable" for 4 seeds of 6 -- steps on the left crossed the kink at 0,
     # 1e-9 away, and were not continued down past it)
     for seed in range(6):
         x = tg.tensor(point, dtype=tg.float64, requires_grad=True)
-        assert tg.gradcheck(_ReLU.apply, x, method="taylor", seed=seed)
+        assert tg.gradcheck(Relu.apply, x, method="taylor", seed=seed)
 
 
 def test_taylor_still_finds_a_kink_at_the_point():
     for seed in range(4):
         with pytest.raises(tg.GradcheckError, match="not differentiable"):
-            tg.gradcheck(_ReLU.apply, tg.tensor([0.0, 1.0, -1.0], dtype=tg.float64,
+            tg.gradcheck(Relu.apply, tg.tensor([0.0, 1.0, -1.0], dtype=tg.float64,
                                                 requires_grad=True),
                          method="taylor", seed=seed, avoid_kinks=False)
 

@@ -998,6 +998,24 @@ def test_help_lost_to_a_full_disk_is_an_error(tmp_path):
     assert bad.returncode == 2 and bad.stdout == ""
 
 
+def test_a_leading_tilde_is_the_home_folder(tmp_path):
+    # (was: `--out=~/ck.npz` -- no shell expansion after `=` -- made a folder named ~ here)
+    home, work = tmp_path / "home", tmp_path / "work"
+    work.mkdir()
+    env = {**os.environ, "HOME": str(home)}
+    run = [sys.executable, "-m", "tinygrad_cnn", "train", "--limit", "32", "--epochs", "1",
+           "--data-dir", DATA, "--out=~/ck.npz"]
+    proc = subprocess.run(run, capture_output=True, text=True, cwd=work, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert (home / "ck.npz").exists() and not (work / "~").exists()
+    assert f"saved {home / 'ck.npz'}" in proc.stdout
+    bad = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "evaluate",
+                          "--checkpoint=~nosuchuser9/x.npz"], capture_output=True, text=True,
+                         cwd=work, env=env, timeout=300)
+    assert bad.returncode == 2 and "starts with ~, which names no home folder" in bad.stderr
+    assert "Traceback" not in bad.stderr and not (work / "~nosuchuser9").exists()
+
+
 def test_out_replaces_only_a_training_checkpoint(tmp_path):
     # (was: any file tg.save wrote -- results, bare weights -- was replaced without a word)
     tg.save({"acc": 0.9, "losses": [1.0, 2.0]}, tmp_path / "results.npz")

@@ -612,3 +612,39 @@ def test_writes_of_several_values_into_repeats_are_still_refused():
                   lambda e: e.__setitem__((slice(None), tg.tensor([0, 2])), tg.tensor([5.0, 6.0]))):
         with pytest.raises(RuntimeError, match="read-only|single memory location"):
             write(tg.zeros(3).expand(2, 3))
+
+
+def _standardize(factor=1.0):
+    class Standardize(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            d = x - x.mean()
+            s = np.sqrt((d * d).mean())
+            y = d / s
+            ctx.save_for_backward(y, s)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            y, s = ctx.saved_tensors
+            return (g - g.mean() - y * (g * y).mean()) / s * factor
+
+    return Standardize.apply
+
+
+@pytest.mark.parametrize("offset", [3e5, 3e6, 1e7])
+@pytest.mark.parametrize("avoid_kinks", [False, True])
+def test_rounding_of_large_inputs_is_no_kink_or_tie(offset, avoid_kinks):
+    # (was: x - mean at 3e5 read as tied inputs -- "not a wrong VJP" for a doubled one -- and at
+    # 3e6 as kinks; avoid_kinks then moved the point by thousands, and a VJP 5% off passed)
+    point = np.array([0.0, 2, -3, -1, -2]) + offset
+    for factor in (1.05, 2.0):
+        with pytest.raises(tg.GradcheckError, match="the VJP of `standardize` is wrong"):
+            tg.gradcheck(_standardize(factor), tg.tensor(point, requires_grad=True),
+                         avoid_kinks=avoid_kinks)
+    try:  # the right VJP passes, or can be judged only with a larger eps -- said so
+        assert tg.gradcheck(_standardize(), tg.tensor(point, requires_grad=True),
+                            avoid_kinks=avoid_kinks)
+    except tg.GradcheckError as exc:
+        assert offset >= 3e6 and exc.report.kind == "step_too_small"
+        assert "its sum rounds to" in str(exc) and "subtract the large constant" in str(exc)

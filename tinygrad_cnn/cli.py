@@ -179,6 +179,13 @@ def _path_max() -> int:
 def _path(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError(f"expected a path, got {text!r}")
+    if text.startswith("~"):  # (`--out=~/ck.npz`: the shell expands ~ only after a space; a
+        # folder named ~ made here was never what was meant)
+        home = os.path.expanduser(text)
+        if home.startswith("~"):
+            raise argparse.ArgumentTypeError(f"{text!r} starts with ~, which names no home "
+                                             "folder here; write the path in full")
+        text = home
     size = len(os.fsencode(text))
     if size >= _path_max():  # (the system's ENAMETOOLONG named no argument, exit status 1)
         raise argparse.ArgumentTypeError(f"the path is {size:,} bytes long, more than the "

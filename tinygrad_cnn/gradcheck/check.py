@@ -874,8 +874,11 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
         kinked = []
         for r, i in enumerate(p.diff):
             mask = np.zeros(p.inputs[i]._data.size, dtype=bool)
-            for n, k in zip(numerical[r], jumps[r]):
-                mask |= s.kinked(k, n + k / 2, n - k / 2).any(axis=1)
+            for c, (n, k) in enumerate(zip(numerical[r], jumps[r])):
+                # (not where rounding alone parts the slopes: x - mean at 3e6 was moved by
+                # thousands, to where a VJP 5% off hid under atol)
+                mask |= (s.kinked(k, n + k / 2, n - k / 2)
+                         & ~_rounding_parts_slopes(p, s, i, k, f0[c], n)).any(axis=1)
             mask |= _symmetric_jumps(p, i, numerical[r], s, f0)
             if mask.any():
                 kinked.append((i, np.flatnonzero(mask)))
@@ -913,7 +916,7 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
                 at_kink = (bad & s.kinked(k, right, left)
                            & (a >= np.minimum(left, right) - tol)
                            & (a <= np.maximum(left, right) + tol)
-                           & ~_rounding_parts_slopes(p, s, i, k, f0[c]))
+                           & ~_rounding_parts_slopes(p, s, i, k, f0[c], n))
             # no derivative at all: the function jumps there, or is undefined on one side (a
             # NaN difference at the edge of its domain) -- not a wrong VJP either
             jump = bad & jumped[r][c]
@@ -938,7 +941,7 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
         # cause: a doubled relu VJP at [0, 1, 2] led with 2 against 0.5 and lost its ×2)
         with np.errstate(invalid="ignore"):
             outside[(r, c)] = (bad & ~at_kink & s.kinked(k, right, left)
-                               & ~_rounding_parts_slopes(p, s, i, k, f0[c]))
+                               & ~_rounding_parts_slopes(p, s, i, k, f0[c], n))
         excess = np.abs(a - n) - tol
         excess[np.isnan(excess)] = np.inf
         shape_in, shape_out = p.in_shape(i), tuple(p.outputs()[j].shape)
@@ -987,6 +990,18 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
                 f"off here (numerical {top.numerical:.6g}, analytical {top.analytical:.6g}), so "
                 "rounding, not the VJP, may decide it. Check at a point where the outputs are of "
                 "order 1 (subtract the large constant), or pass a larger eps"))
+        grain = _input_rounding_explains(p, s, wrong, numerical)
+        if grain is not None:
+            # (nor where the inputs are large and the function subtracts them -- x - x.mean()
+            # at 3e6, outputs of order 1: the mean rounds to the grain of their sum)
+            return _cannot_judge(order, (
+                f"{labels.input(i)}'s elements are as large as {grain[0]:.6g}; where the "
+                "function subtracts them (x - x.mean(): its outputs are of order 1, its sum "
+                f"rounds to {float(np.spacing(grain[1])):.3g}), that rounding over the step "
+                f"eps={s.eps:g} moves a difference quotient by up to {grain[2]:.3g} -- as much as "
+                f"it is off here (numerical {top.numerical:.6g}, analytical "
+                f"{top.analytical:.6g}), so rounding, not the VJP, may decide it. Check at "
+                "inputs of order 1 (subtract the large constant), or pass a larger eps"))
         a, n = analytical[r][c], numerical[r][c]
         # the cause is read from the failing entries alone: an entry excused as a kink (say
         # numerical 0, analytical not) would otherwise name a cause the failing ones do not show
@@ -1239,11 +1254,15 @@ def _kinks_from_rounding(p: Problem, s: Settings, entries: list[Any],
 
 
 def _rounding_parts_slopes(p: Problem, s: Settings, i: int, k: np.ndarray,
-                           f: np.ndarray) -> np.ndarray:
+                           f: np.ndarray, n: np.ndarray | None = None) -> np.ndarray:
     """The entries of a block (input ``i``'s elements by the output's, ``k`` the differences of
     their one-sided slopes, ``f`` the output's values) where rounding alone can part the slopes:
     the step under ``ROUNDING_ULPS`` ulps of the input element, or the slopes apart by no more
-    than the output element's rounding over the step. No kink is claimed there (x*x at 2e8)."""
+    than the output element's rounding over the step -- or than the input element's (``n``:
+    the block's central differences): a function that subtracts its inputs' mean (x - mean at
+    1e7, whose outputs are of order 1) rounds them to the inputs' ulps, which over the step part
+    the slopes by ~spacing(sum of x) / eps times the output's slopes. No kink is claimed there
+    (x*x at 2e8)."""
     x = np.abs(p.base(i).ravel())
     coarse = _under_ulps(s.eps, x)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -1251,7 +1270,15 @@ def _rounding_parts_slopes(p: Problem, s: Settings, i: int, k: np.ndarray,
         bound = np.where(np.isfinite(fo), 4 * np.spacing(fo) / s.eps, 0.0)
         if bound.size != k.shape[1]:
             bound = np.zeros(k.shape[1])
-        return coarse[:, None] | (np.abs(k) <= bound[None, :])
+        parted = np.abs(k) <= bound[None, :]
+        if n is not None and n.shape == k.shape and x.size:
+            # (the grain of a sum of all the inputs, x.mean()'s; each output's slopes at the
+            # scale of its largest: the rounding is absolute, not a share of the entry)
+            top = float(np.max(np.where(np.isfinite(x), x, 0.0), initial=0.0))
+            grain = 4 * float(np.spacing(top * x.size)) / s.eps
+            slopes = np.max(np.where(np.isfinite(n), np.abs(n), 0.0), axis=0)
+            parted |= np.abs(k) <= grain * slopes[None, :]
+        return coarse[:, None] | parted
 
 
 def _coarse_step(p: Problem, s: Settings, e: Any, again: set[tuple[int, int]]) -> bool:
@@ -1404,6 +1431,32 @@ def _output_rounding_explains(p: Problem, s: Settings, wrong: list[Any],
             return None
         worst = max(worst, fk)
     return worst
+
+
+def _input_rounding_explains(p: Problem, s: Settings, wrong: list[Any],
+                             numerical: list[list[np.ndarray]]
+                             ) -> tuple[float, float, float] | None:
+    """Whether rounding at the grain of the inputs' sum explains every failing entry: its error
+    within ``4 spacing(max |x| * size) / eps`` times its output element's largest slope (what a
+    function that subtracts the inputs' mean rounds to). The largest input, the sum's size and
+    the biggest such bound; None where an entry is off by more, or the bound is under the
+    tolerance (inputs of order 1: nothing to explain)."""
+    found = (0.0, 0.0, 0.0)
+    for _, e, r, c, _ in wrong:
+        if e.out_index is None:
+            return None
+        x = p.base(e.input).ravel()
+        top = float(np.max(np.abs(x), where=np.isfinite(x), initial=0.0))
+        col = numerical[r][c][:, int(np.ravel_multi_index(e.out_index, p.outputs()[
+            p.which[c]].shape)) if e.out_index else 0]
+        slope = float(np.max(np.abs(col), where=np.isfinite(col), initial=0.0))
+        bound = 4 * float(np.spacing(top * x.size)) / s.eps * slope
+        tol = float(s.tol(e.numerical))
+        if bound <= tol or abs(e.analytical - e.numerical) > tol + bound:
+            return None
+        if bound > found[2]:
+            found = (top, top * x.size, bound)
+    return found
 
 
 def _cannot_judge(order: int, why: str) -> GradcheckReport:
@@ -1685,6 +1738,12 @@ def _ties(p: Problem, r: int, i: int, c: int, a: np.ndarray, n: np.ndarray, bad:
             summed, claimed = float(u @ n[:, col]), float(u @ a[:, col])
             rounding = (u.sum() + 1) * 2 * float(np.spacing(abs(f[col]))) / s.eps \
                 if col < f.size and np.isfinite(f[col]) else 0.0
+            # ... and the inputs' own rounding, where the function subtracts them (x - mean at
+            # 3e5: each quotient off by ~spacing(sum of x) / eps of the slopes; a shift-invariant
+            # function's joint slope, 0, is then no tie of distinct inputs)
+            slope = max(abs(joint), float(np.max(np.abs(n[:, col]), initial=0.0)))
+            top = float(np.max(np.abs(x), initial=0.0)) * x.size  # (a sum of them: the mean's)
+            rounding += (u.sum() + 1) * 2 * float(np.spacing(top)) * slope / s.eps
             tol = _joint_tol(s, joint, u)
             if abs(joint - summed) > tol + rounding and abs(joint - claimed) <= tol:
                 found[col] = joint

@@ -748,11 +748,11 @@ def test_a_zero_dim_operand_that_requires_grad_does_not_decide_the_dtype():
     s = Tensor(np.array(2.0), requires_grad=True)  # float64, 0-d
     assert (tg.ones(3) * s).dtype == np.float32  # PyTorch: float32
     assert (tg.ones(3, dtype=tg.float16) * Tensor(2.0, requires_grad=True)).dtype == np.float16
-    assert tg.where(Tensor([True, False, True]), tg.ones(3), s).dtype == np.float32
+    assert tg.where(tg.tensor([True, False, True]), tg.ones(3), s).dtype == np.float32
     (tg.ones(3) * s).sum().backward()
     assert s.grad.dtype == np.float64 and s.grad.item() == 3.0
-    assert tg.where(Tensor([True, False]), 1.0, 0.0).dtype == np.float32  # two numbers
-    assert tg.where(Tensor([True, False]), 1, 0).dtype == np.int64
+    assert tg.where(tg.tensor([True, False]), 1.0, 0.0).dtype == np.float32  # two numbers
+    assert tg.where(tg.tensor([True, False]), 1, 0).dtype == np.int64
 
 
 def test_comparisons_promote_as_arithmetic_does():

@@ -648,3 +648,19 @@ def test_rounding_of_large_inputs_is_no_kink_or_tie(offset, avoid_kinks):
     except tg.GradcheckError as exc:
         assert offset >= 3e6 and exc.report.kind == "step_too_small"
         assert "its sum rounds to" in str(exc) and "subtract the large constant" in str(exc)
+
+
+@pytest.mark.parametrize("bad", [None, "x", [1]])
+def test_a_crafted_optimizer_state_is_named(bad):
+    # (was: "'NoneType' object has no attribute 'items'" in train --resume's error line)
+    model = tg.nn.Linear(2, 2)
+    opt = tg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model(tg.ones(1, 2)).sum().backward()
+    opt.step()
+    saved = opt.state_dict()
+    crafted = {**saved, "state": {**saved["state"], 0: bad}}
+    with pytest.raises(TypeError, match=r"the state of parameter 0 must be a dict of its buffers"):
+        opt.load_state_dict(crafted)
+    with pytest.raises(TypeError, match=r"'state' must be a dict"):
+        opt.load_state_dict({**saved, "state": [1]})
+    opt.load_state_dict(saved)  # (left as it was, and still loads)

@@ -3646,7 +3646,10 @@ class Tensor:
             if self._view is not None:
                 self._refresh_view()
             return
-        self._check_region_writeable(k, fill=_one_value(value))
+        # (one value: written into repeats alike -- but not through a basic key whose region
+        # has a stride-0 dim, PyTorch's copy_: e[:] = 1.0 of an expand() is refused there)
+        self._check_region_writeable(k, fill=_one_value(value) and not (
+            _is_basic_key(k) and _zero_strided(self._data[k])))
         v = value._data if isinstance(value, Tensor) else _setitem_number(value, self)
         try:
             if self.dtype == np.float16 and isinstance(v, (float, np.floating)):
@@ -3742,6 +3745,11 @@ _NO_OVERLAP_AT_ALL = frozenset(("index_add_", "index_copy_", "index_put_", "scat
 
 #: in-place ops that write one value wherever they write (into an expanded tensor too)
 _ONE_VALUE_FILLS = frozenset(("fill_", "masked_fill_"))
+
+
+def _zero_strided(a: Any) -> bool:
+    """Whether ``a`` repeats an element along a dim of stride 0 (an ``expand``)."""
+    return any(st == 0 and n > 1 for n, st in zip(np.shape(a), getattr(a, "strides", ())))
 
 
 def _one_value(v: Any) -> bool:

@@ -462,7 +462,16 @@ class Optimizer:
         self.state = defaultdict(dict)
         # the state as tensors (PyTorch's); a custom optimizer's own step reads them as they are
         as_tensors = type(self)._update is Optimizer._update
-        for i, s in state_dict["state"].items():
+        saved_state = state_dict["state"]
+        if not isinstance(saved_state, dict):
+            raise TypeError(f"{type(self).__name__}.load_state_dict: 'state' must be a dict from "
+                            f"parameter index to that parameter's state, got "
+                            f"{type(saved_state).__name__}")
+        for i, s in saved_state.items():
+            if not isinstance(s, dict):
+                raise TypeError(f"{type(self).__name__}.load_state_dict: the state of parameter "
+                                f"{i!r} must be a dict of its buffers (momentum_buffer, exp_avg, "
+                                f"step, ...), got {type(s).__name__}")
             if not isinstance(i, (int, np.integer, str)) or not str(i).lstrip("-").isdigit() \
                     or not 0 <= int(i) < len(params):
                 self.state[i] = dict(s)  # (a key naming no parameter is kept, as PyTorch's)

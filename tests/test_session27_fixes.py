@@ -513,15 +513,23 @@ def test_functional_ops_name_a_non_tensor_input(name):
         torch.nn.functional.relu(np.ones(3))
 
 
-def test_a_list_operand_has_its_own_dtype():
-    # (was: float32 whatever it held -- (int64 tensor + [0, 0]) lost 2**40 + 1's last bit)
-    big = tg.tensor([2**40 + 1, 7])
-    for got in (big + [0, 0], [0, 0] + big, tg.add(big, [0, 0]), big.add([0, 0]), big + (0, 0)):
-        assert got.dtype == tg.int64 and got.tolist() == [2**40 + 1, 7]
-    half = tg.tensor([1.0, 2.0], dtype=tg.float16)
-    assert (half + [1, 2]).dtype == tg.float16  # (ints: the tensor's category is higher)
-    assert str((half + [1.5, 2.0]).dtype) == str(torch.result_type(
-        torch.ones(2, dtype=torch.float16), torch.tensor([1.5, 2.0]))).removeprefix("torch.")
+@pytest.mark.parametrize("write", [
+    lambda L, t: t + [0, 0], lambda L, t: [0, 0] + t, lambda L, t: L.add(t, [1], alpha=2),
+    lambda L, t: t.mul([2, 3]), lambda L, t: L.mul(t, [2, 3]), lambda L, t: t // [0, 1],
+    lambda L, t: t % [0, 1], lambda L, t: L.fmod(t, [0, 1]), lambda L, t: t.add_([1]),
+    lambda L, t: t.add_([0.5], alpha=2), lambda L, t: t.mul_([0.5]), lambda L, t: t ** [1, 2],
+    lambda L, t: t + (1, 2), lambda L, t: L.maximum(t, [1, 2]),
+])
+def test_a_list_operand_is_refused_as_pytorch_refuses_it(write):
+    # (was: a float32 tensor -- int64 + [0, 0] lost the last digits of 2**40 + 1, alpha was
+    # ignored, int_t += [0.5] cast it to 0, t // [0, 1] skipped the division-by-zero check)
+    with pytest.raises(TypeError):
+        write(torch, torch.tensor([2**40 + 1, 7]))
+    t = tg.tensor([2**40 + 1, 7])
+    with pytest.raises(TypeError, match=r"(is not a tensor operand\); wrap it: tinygrad_cnn.tensor"
+                                        r"|list repetition|can be used as an index)"):
+        write(tg, t)
+    assert t.tolist() == [2**40 + 1, 7]
 
 
 def test_where_refuses_a_condition_that_is_not_bool():
@@ -664,3 +672,63 @@ def test_a_crafted_optimizer_state_is_named(bad):
     with pytest.raises(TypeError, match=r"'state' must be a dict"):
         opt.load_state_dict({**saved, "state": [1]})
     opt.load_state_dict(saved)  # (left as it was, and still loads)
+
+
+def test_get_last_lr_and_a_loaded_state_hold_copies_of_a_tensor_lr():
+    # (was: get_last_lr() gave the group's live tensor -- a log of it showed the latest rate
+    # over and over -- and load_state_dict shared the saved tensor with the new optimizer)
+    seen = []
+    for L in (tg, torch):
+        p = L.nn.Parameter(L.tensor([1.0]))
+        opt = L.optim.SGD([p], lr=L.tensor(0.1))
+        schedule = L.optim.lr_scheduler.StepLR(opt, 1, 0.5)
+        log = []
+        for _ in range(3):
+            p.grad = L.tensor([1.0])
+            opt.step()
+            schedule.step()
+            log.append(schedule.get_last_lr()[0])
+        saved = opt.state_dict()
+        other = L.optim.SGD([L.nn.Parameter(L.tensor([1.0]))], lr=L.tensor(0.1))
+        other.load_state_dict(saved)
+        L.optim.lr_scheduler.StepLR(other, 1, 0.5).step()
+        seen.append(([float(v) for v in log], float(saved["param_groups"][0]["lr"])))
+    assert seen[0] == seen[1]
+
+
+def test_nansum_into_an_integer_dtype_drops_nan_first():
+    # (was: cast first -- [nan, 1.5] into int64 summed to -2**63 + 1)
+    for L in (tg, torch):
+        assert L.tensor([float("nan"), 1.5]).nansum(dtype=L.int64).item() == 1
+        assert L.tensor([float("nan"), 0.0]).nansum(dtype=L.bool).item() is False
+
+
+@pytest.mark.parametrize("condition", [None, "a", 1.0, np.array([1.0, 0.0]), [1, 0]])
+def test_where_refuses_a_condition_of_another_kind(condition):
+    # (was: read by truthiness -- where(None, x, y) gave y, where('a', x, y) gave x)
+    with pytest.raises((TypeError, RuntimeError), match="condition"):
+        tg.where(condition, tg.ones(2), tg.zeros(2))
+    assert tg.where([True, False], tg.ones(2), tg.zeros(2)).tolist() == [1.0, 0.0]
+    assert tg.where(np.array([True, False]), tg.ones(2), tg.zeros(2)).tolist() == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("write", [
+    lambda L, a: a.__setitem__((0, a[1]), 5),
+    lambda L, a: a.__setitem__((slice(1, None), a[0]), 5),
+    lambda L, a: a.__setitem__((a[1], 0), 5),
+    lambda L, a: a.__setitem__(a[1], 5),
+    lambda L, a: a.__setitem__((0, a[0]), 5),
+    lambda L, a: a.__setitem__((Ellipsis, a[0]), 5),
+])
+def test_an_index_is_checked_against_the_part_it_writes(write):
+    # (was: against the whole tensor -- a[0, a[1]] = 5 writes row 0, its index is row 1)
+    results = []
+    for L in (tg, torch):
+        a = L.tensor([[0, 1, 2], [1, 0, 2], [2, 2, 0]])
+        try:
+            write(L, a)
+            results.append(a.tolist())
+        except RuntimeError as exc:
+            assert "single memory location" in str(exc)
+            results.append("refused")
+    assert results[0] == results[1]

@@ -1333,6 +1333,8 @@ class Tensor:
         return _plus_scaled("sub", self, other, alpha, -1)
 
     def mul(self, other: Any) -> Tensor:
+        if isinstance(other, (list, tuple)):  # (`*` repeats a list, as Python's; mul does not)
+            _no_sequence_operand("mul", other)
         return self * other
 
     def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
@@ -2787,6 +2789,8 @@ class Tensor:
         """Run an in-place op: ``raw(array, other)`` when nothing is recorded, else record
         ``compute(self_before, other)`` as described above. ``raw_checks``: ``raw`` raises its
         own clear errors (else numpy's are reworded here)."""
+        if type(other) is list:  # (PyTorch's TypeError: int_t += [0.5] was cast to [0])
+            _no_sequence_operand(name, other)
         if name not in _OVERLAP_UNCHECKED:
             strict = name in _NO_OVERLAP_AT_ALL
             for o in (other if type(other) is tuple else (other,)):
@@ -3600,11 +3604,13 @@ class Tensor:
                 value = _bool_scalar_value(key, value, self)
             scalars[0][scalars[1]] = value
             return
-        _indices_apart("__setitem__", self, key)
         if isinstance(value, Tensor) and value.dtype != self.dtype:
             value = _index_put_value(key, value, self)
         k = _index_key(key, self, "__setitem__")
         split = _basic_first(k)
+        # the index tensors against the part they index (a[0, a[1]] = 5 writes row 0 only: its
+        # index, row 1, is apart -- PyTorch's check too)
+        _indices_apart("__setitem__", _written_part(self._data, key), key)
         if split is not None:  # integers first, then the index arrays (PyTorch's order)
             self[split[0]][split[1]] = value
             return
@@ -3747,6 +3753,25 @@ _NO_OVERLAP_AT_ALL = frozenset(("index_add_", "index_copy_", "index_put_", "scat
 _ONE_VALUE_FILLS = frozenset(("fill_", "masked_fill_"))
 
 
+def _written_part(a: Any, key: Any) -> Any:
+    """The part of ``a`` that ``a[key] = v`` writes into, as PyTorch sees it for its overlap
+    check: the basic items of ``key`` applied, each index tensor's dim whole (``a[1:, idx]``:
+    rows 1 on); ``a`` itself where a bool mask or anything else makes that unclear."""
+    items = key if isinstance(key, tuple) else (key,)
+    basic = []
+    for item in items:
+        if isinstance(item, Tensor) and item.dtype.kind in "iu" and item.dtype != np.uint8:
+            basic.extend([slice(None)] * max(item.ndim, 1) if item.ndim == 0 else [slice(None)])
+        elif isinstance(item, (int, slice, np.integer)) or item is None or item is Ellipsis:
+            basic.append(item)
+        else:
+            return a
+    try:
+        return a[tuple(basic)]
+    except (IndexError, TypeError, ValueError):
+        return a
+
+
 def _zero_strided(a: Any) -> bool:
     """Whether ``a`` repeats an element along a dim of stride 0 (an ``expand``)."""
     return any(st == 0 and n > 1 for n, st in zip(np.shape(a), getattr(a, "strides", ())))
@@ -3762,15 +3787,17 @@ _NUMPY_WRITERS = frozenset(("copyto", "put", "place", "putmask", "fill_diagonal"
                             "put_along_axis"))
 
 
-def _indices_apart(name: str, t: Tensor, *indices: Any) -> None:
+def _indices_apart(name: str, t: Any, *indices: Any) -> None:
     """PyTorch's rule for an index or scatter op: an integer index tensor that shares memory
     with the tensor written (``a.index_fill_(0, a, 5)``, ``a[a[:2]] = 5``) is refused -- the
-    index would be read while it is overwritten. (A bool mask is read whole first: allowed.)"""
+    index would be read while it is overwritten. (A bool or uint8 mask is read whole first:
+    allowed.) ``t``: the tensor written, or the array of the part of it written."""
+    written = t._data if isinstance(t, Tensor) else t
     for i in indices:
         if isinstance(i, (tuple, list)):
-            _indices_apart(name, t, *i)
-        elif isinstance(i, Tensor) and i.dtype != np.bool_:
-            _no_partial_overlap(name, t._data, i._data, strict=True, what="index")
+            _indices_apart(name, written, *i)
+        elif isinstance(i, Tensor) and i.dtype not in (np.bool_, np.uint8):
+            _no_partial_overlap(name, written, i._data, strict=True, what="index")
 
 
 def _no_partial_overlap(name: str, written: Any, read: Any, strict: bool = False,
@@ -4294,6 +4321,20 @@ def _number(x: Any) -> Any:
     return x
 
 
+def _no_sequence_operand(name: str, b: Any) -> None:
+    """PyTorch's TypeError for a list or tuple operand of an arithmetic op (was: taken as a
+    float32 tensor, and an int64 tensor + [0, 0] lost its last digits; alpha and the checks
+    for integer division by zero passed it by)."""
+    raise TypeError(f"{name}: unsupported operand: a Tensor and a {type(b).__name__} (as in "
+                    f"PyTorch, a {type(b).__name__} is not a tensor operand); wrap it: "
+                    f"tinygrad_cnn.tensor({_short(b)})")
+
+
+def _short(b: Any) -> str:
+    text = repr(b)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _to_tensor(x: Any, like: Tensor, dtype: np.dtype | None = None) -> Tensor:
     """A constant operand for an op with ``like``: Python numbers (and numpy scalars) as 0-d
     tensors of the op's result dtype (or ``dtype``), numpy/CuPy arrays as they are, on ``like``'s
@@ -4347,6 +4388,8 @@ _SQRT_POW_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = False) -> Tensor:
     """Apply a binary op with explicit broadcasting and dtype promotion (PyTorch's rule;
     ``floating``: an integer result becomes float32, as true division does)."""
+    if isinstance(b, (list, tuple)):
+        _no_sequence_operand(fn.name, b)
     if not isinstance(b, Tensor):
         b = _number(b)
         if isinstance(b, (bool, int, float)):
@@ -4456,8 +4499,14 @@ def where(condition: Any, x: Any = None, y: Any = None, *, input: Any = None,
                                "first (where(p > 0.5, x, y)) or cast with .bool()")
     elif hasattr(condition, "dtype") and hasattr(condition, "shape"):  # a numpy or CuPy array
         cond = Tensor._make(condition)
-    else:
-        cond = Tensor(np.asarray(condition), dtype=bool)
+    elif isinstance(condition, (bool, np.bool_, list, tuple)):
+        cond = Tensor._make(np.asarray(condition))
+    else:  # (was: read by truthiness -- where(None, x, y) gave y)
+        raise TypeError(f"where: condition must be a bool tensor, got {type_name(condition)}")
+    if cond.dtype != np.bool_ and cond.dtype != np.uint8 and not isinstance(condition, Tensor):
+        raise RuntimeError(f"where: expected condition to be a boolean tensor, but got "
+                           f"{type_name(condition)} of dtype {cond.dtype} (as PyTorch refuses "
+                           "it); compare first (where(p > 0.5, x, y)) or cast with .astype(bool)")
     if cond.dtype != np.bool_:
         cond = Tensor._make(cond._data.astype(bool))
     ref = x if isinstance(x, Tensor) else y
@@ -5471,6 +5520,8 @@ def _division_operands(where: str, t: Tensor, other: Any, reverse: bool = False)
     """The operands of remainder, fmod and floor_divide (``reverse``: ``other`` is the dividend),
     checked: a bool result is refused (as in PyTorch), and an integer division by zero raises
     (numpy would silently give 0)."""
+    if isinstance(other, (list, tuple)):
+        _no_sequence_operand(where, other)
     dt = result_type(t, other)
     kind = dt.kind
     if kind == "b":

@@ -107,8 +107,11 @@ def nansum(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool 
     the input first. Integers and bools (which hold no NaN) are ``sum``'s: int64. The gradient is 0
     at the NaN elements."""
     input = _tensor(input, "nansum")
-    x = input if dtype is None else input.to(
-        _no_gradient_lost(input, _dtype(dtype, "nansum"), "nansum"))
+    dt = None if dtype is None else _no_gradient_lost(input, _dtype(dtype, "nansum"), "nansum")
+    if dt is not None and dt.kind not in "fc" and input.dtype.kind in "fc":
+        # (NaN dropped before the cast, as PyTorch: [nan, 1.5] into int64 is 1, not -2**63 + 1)
+        input = input.nan_to_num(nan=0.0, posinf=float("inf"), neginf=float("-inf"))
+    x = input if dt is None else input.to(dt)
     if x.dtype.kind != "f":
         return input.sum(dim, keepdim, dtype=dtype)
     dims = None if _all_dims(dim) else _dims(dim, x.ndim, "nansum")

@@ -128,7 +128,7 @@ class LRScheduler:
         self._check_groups(values)
         for g, lr in zip(self.optimizer.param_groups, values):
             _set_lr(g, lr)
-        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+        self._last_lr = [_copied(g["lr"]) for g in self.optimizer.param_groups]
 
     def state_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
@@ -252,7 +252,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self._check_groups(values)
         for g, lr in zip(self.optimizer.param_groups, values):
             _set_lr(g, lr)
-        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+        self._last_lr = [_copied(g["lr"]) for g in self.optimizer.param_groups]
 
 
 class LambdaLR(LRScheduler):
@@ -802,12 +802,12 @@ class ChainedScheduler(LRScheduler):
         _check_schedulers("ChainedScheduler", "chained", optimizer, schedulers)
         self._schedulers = list(schedulers)
         self.optimizer = optimizer
-        self._last_lr = [g["lr"] for g in optimizer.param_groups]
+        self._last_lr = [_copied(g["lr"]) for g in optimizer.param_groups]
 
     def step(self) -> None:  # type: ignore[override]
         for s in self._schedulers:
             s.step()
-        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+        self._last_lr = [_copied(g["lr"]) for g in self.optimizer.param_groups]
 
     state_dict = SequentialLR.state_dict
     load_state_dict = SequentialLR.load_state_dict
@@ -836,7 +836,7 @@ class ReduceLROnPlateau(LRScheduler):
             self.default_min_lr, self.min_lrs = min_lr, [min_lr] * n
         self.patience, self.cooldown, self.eps = patience, cooldown, eps
         self.last_epoch = 0
-        self._last_lr = [g["lr"] for g in optimizer.param_groups]
+        self._last_lr = [_copied(g["lr"]) for g in optimizer.param_groups]
         self._init_is_better(mode, threshold, threshold_mode)
         self._reset()
 
@@ -881,7 +881,7 @@ class ReduceLROnPlateau(LRScheduler):
             self._reduce_lr()
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
-        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+        self._last_lr = [_copied(g["lr"]) for g in self.optimizer.param_groups]
 
     def _reduce_lr(self) -> None:
         groups = self.optimizer.param_groups

@@ -456,6 +456,8 @@ class Optimizer:
                     group[k] = list(v)
                 elif k != "params":
                     v = _plain_option(v)
+                    if isinstance(v, Tensor):  # (a copy, as PyTorch's deepcopy: a scheduler
+                        v = v.detach().clone()  # writing it in place changed the saved dict)
                     group[k] = tuple(v) if k in ("betas", "etas", "step_sizes") else v
             self._load_group(saved, group)
             self._check_group(group)

@@ -990,7 +990,7 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
                 f"off here (numerical {top.numerical:.6g}, analytical {top.analytical:.6g}), so "
                 "rounding, not the VJP, may decide it. Check at a point where the outputs are of "
                 "order 1 (subtract the large constant), or pass a larger eps"))
-        grain = _input_rounding_explains(p, s, wrong, numerical)
+        grain = _input_rounding_explains(p, s, wrong, numerical, f0)
         if grain is not None:
             # (nor where the inputs are large and the function subtracts them -- x - x.mean()
             # at 3e6, outputs of order 1: the mean rounds to the grain of their sum)
@@ -1277,6 +1277,8 @@ def _rounding_parts_slopes(p: Problem, s: Settings, i: int, k: np.ndarray,
             top = float(np.max(np.where(np.isfinite(x), x, 0.0), initial=0.0))
             grain = 4 * float(np.spacing(top * x.size)) / s.eps
             slopes = np.max(np.where(np.isfinite(n), np.abs(n), 0.0), axis=0)
+            if fo.size == slopes.size:  # (only where the outputs cancel the inputs' size)
+                slopes = np.where(_cancelling(fo, top, slopes), slopes, 0.0)
             parted |= np.abs(k) <= grain * slopes[None, :]
         return coarse[:, None] | parted
 
@@ -1433,8 +1435,20 @@ def _output_rounding_explains(p: Problem, s: Settings, wrong: list[Any],
     return worst
 
 
+def _cancelling(f: Any, top: float, slope: Any) -> Any:
+    """Where outputs of size ``f`` are far smaller than the inputs' size ``top`` times their
+    slopes could make them: the function subtracts large inputs (x - x.mean()), and the rounding
+    of those intermediates -- at the grain of the inputs' sum -- is what its differences see
+    (an elementwise x**2 at 1e8 keeps its size: not so)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.abs(f) < CANCELLED * top * np.abs(slope)
+
+
+CANCELLED = 1e-3  # _cancelling: outputs under this share of input size times slope
+
+
 def _input_rounding_explains(p: Problem, s: Settings, wrong: list[Any],
-                             numerical: list[list[np.ndarray]]
+                             numerical: list[list[np.ndarray]], f0: list[np.ndarray]
                              ) -> tuple[float, float, float] | None:
     """Whether rounding at the grain of the inputs' sum explains every failing entry: its error
     within ``4 spacing(max |x| * size) / eps`` times its output element's largest slope (what a
@@ -1450,6 +1464,9 @@ def _input_rounding_explains(p: Problem, s: Settings, wrong: list[Any],
         col = numerical[r][c][:, int(np.ravel_multi_index(e.out_index, p.outputs()[
             p.which[c]].shape)) if e.out_index else 0]
         slope = float(np.max(np.abs(col), where=np.isfinite(col), initial=0.0))
+        fk = _output_value(p, e, f0)
+        if fk is None or not _cancelling(fk, top, slope):
+            return None
         bound = 4 * float(np.spacing(top * x.size)) / s.eps * slope
         tol = float(s.tol(e.numerical))
         if bound <= tol or abs(e.analytical - e.numerical) > tol + bound:
@@ -1742,8 +1759,9 @@ def _ties(p: Problem, r: int, i: int, c: int, a: np.ndarray, n: np.ndarray, bad:
             # 3e5: each quotient off by ~spacing(sum of x) / eps of the slopes; a shift-invariant
             # function's joint slope, 0, is then no tie of distinct inputs)
             slope = max(abs(joint), float(np.max(np.abs(n[:, col]), initial=0.0)))
-            top = float(np.max(np.abs(x), initial=0.0)) * x.size  # (a sum of them: the mean's)
-            rounding += (u.sum() + 1) * 2 * float(np.spacing(top)) * slope / s.eps
+            top = float(np.max(np.abs(x), initial=0.0))
+            if col < f.size and _cancelling(abs(f[col]), top, slope):
+                rounding += (u.sum() + 1) * 2 * float(np.spacing(top * x.size)) * slope / s.eps
             tol = _joint_tol(s, joint, u)
             if abs(joint - summed) > tol + rounding and abs(joint - claimed) <= tol:
                 found[col] = joint

@@ -596,6 +596,8 @@ _EXPANDED_FILLS = {
         (slice(None), L.tensor([0, 2])), L.tensor(5.0)),
     "a number at a mask": lambda L, e: e.__setitem__(
         L.tensor([[True, False, False], [False, False, True]]), 0.5),
+    "a one-element tensor at a mask": lambda L, e: e.__setitem__(
+        L.tensor([[True, False, False], [False, False, True]]), L.tensor([2.0])),
 }
 
 

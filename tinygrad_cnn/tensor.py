@@ -3778,8 +3778,12 @@ def _zero_strided(a: Any) -> bool:
 
 
 def _one_value(v: Any) -> bool:
-    """Whether ``v`` is one value: a number, or a tensor or array of one element and no dims."""
-    return not isinstance(v, (tuple, list)) and (not hasattr(v, "ndim") or v.ndim == 0)
+    """Whether ``v`` is one value: a number, or a tensor or array of one element."""
+    if isinstance(v, (tuple, list)):
+        return False
+    if isinstance(v, Tensor):
+        return v._data.size == 1
+    return getattr(v, "size", 1) == 1
 
 
 #: numpy functions that write into their first argument

@@ -2533,6 +2533,8 @@ class Tensor:
         gradient: PyTorch has none)."""
         # in the promoted dtype (float32 with float64 steps a float64 ulp), an integer
         # promoted to the default float, as PyTorch's
+        if isinstance(other, (list, tuple)):
+            _no_sequence_operand("nextafter", other)
         dt = result_type(self, other)
         if dt.kind not in "f":
             dt = np.dtype(np.float32)
@@ -2789,8 +2791,8 @@ class Tensor:
         """Run an in-place op: ``raw(array, other)`` when nothing is recorded, else record
         ``compute(self_before, other)`` as described above. ``raw_checks``: ``raw`` raises its
         own clear errors (else numpy's are reworded here)."""
-        if type(other) is list:  # (PyTorch's TypeError: int_t += [0.5] was cast to [0])
-            _no_sequence_operand(name, other)
+        if type(other) is list or (type(other) is tuple and name in _ONE_OPERAND):
+            _no_sequence_operand(name, other)  # (PyTorch's TypeError: int_t += [0.5] was [0])
         if name not in _OVERLAP_UNCHECKED:
             strict = name in _NO_OVERLAP_AT_ALL
             for o in (other if type(other) is tuple else (other,)):
@@ -3749,6 +3751,8 @@ _NO_OVERLAP_AT_ALL = frozenset(("index_add_", "index_copy_", "index_put_", "scat
                                 "scatter_add_", "scatter_reduce_"))
 
 
+#: in-place ops whose operand is one tensor or number (a tuple is the user's, not operands)
+_ONE_OPERAND = frozenset(("add_", "sub_", "mul_", "div_", "pow_", "copy_", "fill_"))
 #: in-place ops that write one value wherever they write (into an expanded tensor too)
 _ONE_VALUE_FILLS = frozenset(("fill_", "masked_fill_"))
 
@@ -3802,6 +3806,17 @@ def _indices_apart(name: str, t: Any, *indices: Any) -> None:
             _indices_apart(name, written, *i)
         elif isinstance(i, Tensor) and i.dtype not in (np.bool_, np.uint8):
             _no_partial_overlap(name, written, i._data, strict=True, what="index")
+            # (and where the layouts are too tangled for that test -- a column of the tensor
+            # indexing its columns, a[:, a[:, 0]] = 1 -- numpy's exact test: PyTorch's result
+            # there depends on the order it writes)
+            idx = i._data
+            if type(written) is np.ndarray and type(idx) is np.ndarray and written.size and \
+                    idx.size and _shares_memory(written, idx):
+                raise RuntimeError(
+                    f"{name}: unsupported operation: some elements of the index tensor (shape "
+                    f"{tuple(idx.shape)}) and the written-to tensor (shape "
+                    f"{tuple(written.shape)}) refer to a single memory location, so the result "
+                    "would depend on the order they are written. Please clone() the index first")
 
 
 def _no_partial_overlap(name: str, written: Any, read: Any, strict: bool = False,
@@ -3833,6 +3848,15 @@ def _no_partial_overlap(name: str, written: Any, read: Any, strict: bool = False
             f"{tuple(read.shape)}) and the written-to tensor (shape {tuple(written.shape)}) refer "
             "to a single memory location, so the result would depend on the order they are "
             f"written (as in PyTorch). Please clone() the {what} first")
+
+
+def _shares_memory(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether ``a`` and ``b`` have an element in common (numpy's exact test, within a bounded
+    effort; past it, whether their memory spans meet)."""
+    try:
+        return bool(np.shares_memory(a, b, max_work=100_000))
+    except np.exceptions.TooHardError:
+        return bool(np.may_share_memory(a, b))
 
 
 def _layout(a: np.ndarray) -> tuple[tuple[int, int], ...]:
@@ -4356,9 +4380,9 @@ def _to_tensor(x: Any, like: Tensor, dtype: np.dtype | None = None) -> Tensor:
         arr = x if hasattr(x, "shape") and not isinstance(x, np.generic) else np.asarray(x)
         return Tensor._make(to_device(xp.asarray(arr), like.device) if xp is not np
                             else np.asarray(arr))
-    # (a list: its values' own dtype, as tensor() infers it -- int64 for ints: was float32,
-    # and `int64 tensor + [0, 0]` lost every digit past float32's 24 bits)
-    return tensor(x, device=like.device)
+    if isinstance(x, (list, tuple)):  # (PyTorch's TypeError: fmax(t, [1., 3.]), t @ [1., 2.])
+        _no_sequence_operand("operand", x)
+    return Tensor(x, device=like.device)
 
 
 def _result_dtype(a: np.dtype, b: np.dtype) -> np.dtype:
@@ -4503,11 +4527,14 @@ def where(condition: Any, x: Any = None, y: Any = None, *, input: Any = None,
                                "first (where(p > 0.5, x, y)) or cast with .bool()")
     elif hasattr(condition, "dtype") and hasattr(condition, "shape"):  # a numpy or CuPy array
         cond = Tensor._make(condition)
-    elif isinstance(condition, (bool, np.bool_, list, tuple)):
+    elif isinstance(condition, (list, tuple)):
         cond = Tensor._make(np.asarray(condition))
     else:  # (was: read by truthiness -- where(None, x, y) gave y)
         raise TypeError(f"where: condition must be a bool tensor, got {type_name(condition)}")
-    if cond.dtype != np.bool_ and cond.dtype != np.uint8 and not isinstance(condition, Tensor):
+    if cond.dtype == np.uint8 and not isinstance(condition, Tensor):
+        warnings.warn("where received a uint8 condition. This behavior is deprecated (as in "
+                      "PyTorch); use a boolean condition instead", UserWarning, stacklevel=2)
+    elif cond.dtype != np.bool_ and not isinstance(condition, Tensor):
         raise RuntimeError(f"where: expected condition to be a boolean tensor, but got "
                            f"{type_name(condition)} of dtype {cond.dtype} (as PyTorch refuses "
                            "it); compare first (where(p > 0.5, x, y)) or cast with .astype(bool)")
@@ -5703,6 +5730,8 @@ def _elementwise_test(t: Tensor, name: str) -> Tensor:
 
 
 def _logical(t: Tensor, other: Any, name: str) -> Tensor:
+    if isinstance(other, (list, tuple)):
+        _no_sequence_operand(name, other)
     o = other._data if isinstance(other, Tensor) else other
     xp = array_module(t._data)
     try:

@@ -3600,6 +3600,9 @@ class Tensor:
         """``t[key] = value``. While gradients are recorded it is an in-place write into the
         selected region, recorded like an in-place op on a view: the overwritten elements pass no
         gradient back to ``t``'s history, the region's gradient goes to ``value``."""
+        if isinstance(value, (list, tuple)):  # (PyTorch's TypeError)
+            raise TypeError(f"__setitem__: can't assign a {type(value).__name__} to a tensor (as "
+                            f"in PyTorch); wrap it: t[...] = tinygrad_cnn.tensor({_short(value)})")
         scalars = _bool_scalar_key(key, self)
         if scalars is not None:  # x[1, :, True] = v: through the same view as x[1, :, True]
             if isinstance(value, Tensor) and value.dtype != self.dtype:

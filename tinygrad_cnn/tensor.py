@@ -4520,28 +4520,23 @@ def where(condition: Any, x: Any = None, y: Any = None, *, input: Any = None,
                         "nonzero(condition, as_tuple=True))")
     if isinstance(condition, Tensor):
         cond = condition
-        if cond.dtype == np.uint8:
-            warnings.warn("where received a uint8 condition tensor. This behavior is deprecated "
-                          "(as in PyTorch); use a boolean condition instead", UserWarning,
-                          stacklevel=2)
-        elif cond.dtype != np.bool_:  # (a float condition is not read as "nonzero")
-            raise RuntimeError(f"where: expected condition to be a boolean tensor, but got a "
-                               f"tensor with dtype {cond.dtype} (as PyTorch refuses it); compare "
-                               "first (where(p > 0.5, x, y)) or cast with .bool()")
     elif hasattr(condition, "dtype") and hasattr(condition, "shape"):  # a numpy or CuPy array
         cond = Tensor._make(condition)
     elif isinstance(condition, (list, tuple)):
         cond = Tensor._make(np.asarray(condition))
     else:  # (was: read by truthiness -- where(None, x, y) gave y)
         raise TypeError(f"where: condition must be a bool tensor, got {type_name(condition)}")
-    if cond.dtype == np.uint8 and not isinstance(condition, Tensor):
-        warnings.warn("where received a uint8 condition. This behavior is deprecated (as in "
-                      "PyTorch); use a boolean condition instead", UserWarning, stacklevel=2)
-    elif cond.dtype != np.bool_ and not isinstance(condition, Tensor):
-        raise RuntimeError(f"where: expected condition to be a boolean tensor, but got "
-                           f"{type_name(condition)} of dtype {cond.dtype} (as PyTorch refuses "
-                           "it); compare first (where(p > 0.5, x, y)) or cast with .astype(bool)")
-    if cond.dtype != np.bool_:
+    kind = cond._data.dtype.kind  # (the common case, a bool condition: one test)
+    if kind != "b":
+        if cond._data.dtype == np.uint8:
+            warnings.warn("where received a uint8 condition. This behavior is deprecated (as in "
+                          "PyTorch); use a boolean condition instead", UserWarning, stacklevel=2)
+        else:  # (a float condition is not read as "nonzero")
+            raise RuntimeError(f"where: expected condition to be a boolean tensor, but got "
+                               f"{type_name(condition)} of dtype {cond.dtype} (as PyTorch "
+                               "refuses it); compare first (where(p > 0.5, x, y)) or cast it "
+                               "to bool")
+    if kind != "b":
         cond = Tensor._make(cond._data.astype(bool))
     ref = x if isinstance(x, Tensor) else y
     if isinstance(ref, Tensor) and cond.device != ref.device:

@@ -127,6 +127,9 @@ def test_setitem_refuses_none_and_strings_in_lists(value) -> None:
 
 
 def test_setitem_of_a_one_element_list_into_a_bool_tensor() -> None:
+    # (a list is refused, as PyTorch refuses it: "can't assign a list to a torch.BoolTensor")
     x = tg.zeros(2, dtype=tg.bool)
-    x[0] = [False]
+    with pytest.raises(TypeError, match="can't assign a list"):
+        x[0] = [False]
+    x[0] = tg.tensor([False])
     assert x.tolist() == [False, False]

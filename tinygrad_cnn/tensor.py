@@ -3768,7 +3768,7 @@ def _written_part(a: Any, key: Any) -> Any:
     basic = []
     for item in items:
         if isinstance(item, Tensor) and item.dtype.kind in "iu" and item.dtype != np.uint8:
-            basic.extend([slice(None)] * max(item.ndim, 1) if item.ndim == 0 else [slice(None)])
+            basic.append(slice(None))  # (an index tensor picks along one dim: all of it)
         elif isinstance(item, (int, slice, np.integer)) or item is None or item is Ellipsis:
             basic.append(item)
         else:
@@ -3808,10 +3808,9 @@ def _indices_apart(name: str, t: Any, *indices: Any) -> None:
         if isinstance(i, (tuple, list)):
             _indices_apart(name, written, *i)
         elif isinstance(i, Tensor) and i.dtype not in (np.bool_, np.uint8):
-            _no_partial_overlap(name, written, i._data, strict=True, what="index")
-            # (and where the layouts are too tangled for that test -- a column of the tensor
-            # indexing its columns, a[:, a[:, 0]] = 1 -- numpy's exact test: PyTorch's result
-            # there depends on the order it writes)
+            # numpy's exact test: any shared element, also where the layouts are too tangled for
+            # PyTorch's (a column indexing its columns, a[:, a[:, 0]] = 1: PyTorch's result there
+            # depends on the order it writes)
             idx = i._data
             if type(written) is np.ndarray and type(idx) is np.ndarray and written.size and \
                     idx.size and _shares_memory(written, idx):
@@ -4366,7 +4365,8 @@ def _short(b: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _to_tensor(x: Any, like: Tensor, dtype: np.dtype | None = None) -> Tensor:
+def _to_tensor(x: Any, like: Tensor, dtype: np.dtype | None = None,
+               where: str = "operand") -> Tensor:
     """A constant operand for an op with ``like``: Python numbers (and numpy scalars) as 0-d
     tensors of the op's result dtype (or ``dtype``), numpy/CuPy arrays as they are, on ``like``'s
     device."""
@@ -4384,7 +4384,7 @@ def _to_tensor(x: Any, like: Tensor, dtype: np.dtype | None = None) -> Tensor:
         return Tensor._make(to_device(xp.asarray(arr), like.device) if xp is not np
                             else np.asarray(arr))
     if isinstance(x, (list, tuple)):  # (PyTorch's TypeError: fmax(t, [1., 3.]), t @ [1., 2.])
-        _no_sequence_operand("operand", x)
+        _no_sequence_operand(where, x)
     return Tensor(x, device=like.device)
 
 
@@ -4419,8 +4419,6 @@ _SQRT_POW_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = False) -> Tensor:
     """Apply a binary op with explicit broadcasting and dtype promotion (PyTorch's rule;
     ``floating``: an integer result becomes float32, as true division does)."""
-    if isinstance(b, (list, tuple)):
-        _no_sequence_operand(fn.name, b)
     if not isinstance(b, Tensor):
         b = _number(b)
         if isinstance(b, (bool, int, float)):
@@ -4446,7 +4444,8 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
             if dt == a._data.dtype:  # the common `x * 2.0`: no broadcasting or casting work
                 return fn.apply(b, a) if reverse else fn.apply(a, b)
         else:
-            b = _to_tensor(b, a)  # (a 0-d numpy array: a 0-d tensor, as below)
+            b = _to_tensor(b, a, where=fn.name)  # (a 0-d numpy array: a 0-d tensor, as below;
+            # a list: PyTorch's TypeError)
     if (b._data.ndim == 0 and a._data.ndim and a._data.dtype == np.float16
           and b._data.dtype != np.float16 and b._data.dtype.kind in "biuf"
           and fn.name in _SCALAR_AS_IS and not (reverse and fn.name in _ROUNDED_DIVIDEND)
@@ -4536,7 +4535,6 @@ def where(condition: Any, x: Any = None, y: Any = None, *, input: Any = None,
                                f"{type_name(condition)} of dtype {cond.dtype} (as PyTorch "
                                "refuses it); compare first (where(p > 0.5, x, y)) or cast it "
                                "to bool")
-    if kind != "b":
         cond = Tensor._make(cond._data.astype(bool))
     ref = x if isinstance(x, Tensor) else y
     if isinstance(ref, Tensor) and cond.device != ref.device:

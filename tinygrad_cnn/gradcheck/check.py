@@ -1274,8 +1274,8 @@ def _rounding_parts_slopes(p: Problem, s: Settings, i: int, k: np.ndarray,
         if n is not None and n.shape == k.shape and x.size:
             # (the grain of a sum of all the inputs, x.mean()'s; each output's slopes at the
             # scale of its largest: the rounding is absolute, not a share of the entry)
-            top = float(np.max(np.where(np.isfinite(x), x, 0.0), initial=0.0))
-            grain = 4 * float(np.spacing(top * x.size)) / s.eps
+            top, grain = _sum_grain(x, s.eps)
+            grain = 4 * grain
             slopes = np.max(np.where(np.isfinite(n), np.abs(n), 0.0), axis=0)
             if fo.size == slopes.size:  # (only where the outputs cancel the inputs' size)
                 slopes = np.where(_cancelling(fo, top, slopes), slopes, 0.0)
@@ -1435,6 +1435,14 @@ def _output_rounding_explains(p: Problem, s: Settings, wrong: list[Any],
     return worst
 
 
+def _sum_grain(x: np.ndarray, eps: float) -> tuple[float, float]:
+    """The largest finite ``|x|``, and the rounding grain of the inputs' sum (what x.mean()
+    rounds to) over the step ``eps``: ``spacing(max |x| * size) / eps``."""
+    a = np.abs(np.asarray(x, dtype=np.float64).ravel())
+    top = float(np.max(a, where=np.isfinite(a), initial=0.0))
+    return top, float(np.spacing(top * a.size)) / eps
+
+
 def _cancelling(f: Any, top: float, slope: Any) -> Any:
     """Where outputs of size ``f`` are far smaller than the inputs' size ``top`` times their
     slopes could make them: the function subtracts large inputs (x - x.mean()), and the rounding
@@ -1460,14 +1468,14 @@ def _input_rounding_explains(p: Problem, s: Settings, wrong: list[Any],
         if e.out_index is None:
             return None
         x = p.base(e.input).ravel()
-        top = float(np.max(np.abs(x), where=np.isfinite(x), initial=0.0))
+        top, grain = _sum_grain(x, s.eps)
         col = numerical[r][c][:, int(np.ravel_multi_index(e.out_index, p.outputs()[
             p.which[c]].shape)) if e.out_index else 0]
         slope = float(np.max(np.abs(col), where=np.isfinite(col), initial=0.0))
         fk = _output_value(p, e, f0)
         if fk is None or not _cancelling(fk, top, slope):
             return None
-        bound = 4 * float(np.spacing(top * x.size)) / s.eps * slope
+        bound = 4 * grain * slope
         tol = float(s.tol(e.numerical))
         if bound <= tol or abs(e.analytical - e.numerical) > tol + bound:
             return None
@@ -1759,9 +1767,9 @@ def _ties(p: Problem, r: int, i: int, c: int, a: np.ndarray, n: np.ndarray, bad:
             # 3e5: each quotient off by ~spacing(sum of x) / eps of the slopes; a shift-invariant
             # function's joint slope, 0, is then no tie of distinct inputs)
             slope = max(abs(joint), float(np.max(np.abs(n[:, col]), initial=0.0)))
-            top = float(np.max(np.abs(x), initial=0.0))
+            top, grain = _sum_grain(x, s.eps)
             if col < f.size and _cancelling(abs(f[col]), top, slope):
-                rounding += (u.sum() + 1) * 2 * float(np.spacing(top * x.size)) * slope / s.eps
+                rounding += (u.sum() + 1) * 2 * grain * slope
             tol = _joint_tol(s, joint, u)
             if abs(joint - summed) > tol + rounding and abs(joint - claimed) <= tol and \
                     _tie_stays(p, s, i, c, col, x, u, joint - summed):

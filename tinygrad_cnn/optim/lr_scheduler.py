@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from tinygrad_cnn.autograd import no_grad
 from tinygrad_cnn.tensor import Tensor
 
 __all__ = ["ChainedScheduler", "ConstantLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
@@ -128,7 +129,7 @@ class LRScheduler:
         self._check_groups(values)
         for g, lr in zip(self.optimizer.param_groups, values):
             _set_lr(g, lr)
-        self._last_lr = [_copied(g["lr"]) for g in self.optimizer.param_groups]
+        self._last_lr = _lrs(self.optimizer)
 
     def state_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
@@ -252,7 +253,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self._check_groups(values)
         for g, lr in zip(self.optimizer.param_groups, values):
             _set_lr(g, lr)
-        self._last_lr = [_copied(g["lr"]) for g in self.optimizer.param_groups]
+        self._last_lr = _lrs(self.optimizer)
 
 
 class LambdaLR(LRScheduler):
@@ -802,12 +803,12 @@ class ChainedScheduler(LRScheduler):
         _check_schedulers("ChainedScheduler", "chained", optimizer, schedulers)
         self._schedulers = list(schedulers)
         self.optimizer = optimizer
-        self._last_lr = [_copied(g["lr"]) for g in optimizer.param_groups]
+        self._last_lr = _lrs(optimizer)
 
     def step(self) -> None:  # type: ignore[override]
         for s in self._schedulers:
             s.step()
-        self._last_lr = [_copied(g["lr"]) for g in self.optimizer.param_groups]
+        self._last_lr = _lrs(self.optimizer)
 
     state_dict = SequentialLR.state_dict
     load_state_dict = SequentialLR.load_state_dict
@@ -836,7 +837,7 @@ class ReduceLROnPlateau(LRScheduler):
             self.default_min_lr, self.min_lrs = min_lr, [min_lr] * n
         self.patience, self.cooldown, self.eps = patience, cooldown, eps
         self.last_epoch = 0
-        self._last_lr = [_copied(g["lr"]) for g in optimizer.param_groups]
+        self._last_lr = _lrs(optimizer)
         self._init_is_better(mode, threshold, threshold_mode)
         self._reset()
 
@@ -881,7 +882,7 @@ class ReduceLROnPlateau(LRScheduler):
             self._reduce_lr()
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
-        self._last_lr = [_copied(g["lr"]) for g in self.optimizer.param_groups]
+        self._last_lr = _lrs(self.optimizer)
 
     def _reduce_lr(self) -> None:
         groups = self.optimizer.param_groups
@@ -912,14 +913,18 @@ def _copied(lr: Any) -> Any:
     return lr.detach().clone() if isinstance(lr, Tensor) else lr
 
 
+def _lrs(optimizer: Any) -> list[Any]:
+    """The groups' learning rates, a tensor one copied (PyTorch's ``get_last_lr``)."""
+    return [_copied(g["lr"]) for g in optimizer.param_groups]
+
+
 def _set_lr(group: dict[str, Any], lr: Any) -> None:
     """A group's new learning rate: written into its tensor where it has one (as PyTorch's
     schedulers do: a reference the user holds stays current, and the rate keeps the tensor's
     dtype), else set."""
     held = group.get("lr")
     if isinstance(held, Tensor) and held.ndim == 0:
-        value = lr.item() if isinstance(lr, Tensor) else float(lr)
-        held._data[...] = value
-        held._version_counter[0] += 1
+        with no_grad():
+            held.fill_(lr.item() if isinstance(lr, Tensor) else float(lr))
     else:
         group["lr"] = lr

@@ -804,3 +804,14 @@ def test_a_list_is_not_assigned_into_a_tensor():
             t.copy_([1.0, 2.0])
         t[:] = L.tensor([5.0, 6.0])
         assert t.tolist() == [5.0, 6.0]
+
+
+def test_a_0d_index_taken_from_the_tensor_itself_is_a_number():
+    # (was: a[a[1]] = 9 refused as an overlap; PyTorch reads a 0-d index as a plain integer)
+    for L in (tg, torch):
+        a, b = L.tensor([0, 1, 2, 3]), L.tensor([0, 1, 2, 3])
+        a[a[1]] = 9
+        b[b[1]] += 1
+        assert a.tolist() == [0, 9, 2, 3] and b.tolist() == [0, 2, 2, 3]
+    with pytest.raises(TypeError, match="^where: unsupported operand"):
+        tg.where(tg.tensor([True, False]), tg.ones(2), [0.0, 1.0])

@@ -3615,7 +3615,10 @@ class Tensor:
         split = _basic_first(k)
         # the index tensors against the part they index (a[0, a[1]] = 5 writes row 0 only: its
         # index, row 1, is apart -- PyTorch's check too)
-        _indices_apart("__setitem__", _written_part(self._data, key), key)
+        _indices_apart("__setitem__", _written_part(self._data, key),
+                       *(i for i in (key if isinstance(key, tuple) else (key,))
+                         if not (isinstance(i, Tensor) and i.ndim == 0)))  # (0-d: a number,
+        # read before the write, as PyTorch reads it: a[a[1]] = 9)
         if split is not None:  # integers first, then the index arrays (PyTorch's order)
             self[split[0]][split[1]] = value
             return
@@ -4546,9 +4549,9 @@ def where(condition: Any, x: Any = None, y: Any = None, *, input: Any = None,
                             f"{type(x).__name__} and {type(y).__name__}")
         x = tensor(x, device=cond.device)  # two numbers: int64, float32 or bool, as PyTorch
     if not isinstance(x, Tensor):
-        x = _to_tensor(_number_for(x, y, "where"), y)
+        x = _to_tensor(_number_for(x, y, "where"), y, where="where")
     if not isinstance(y, Tensor):
-        y = _to_tensor(_number_for(y, x, "where"), x)
+        y = _to_tensor(_number_for(y, x, "where"), x, where="where")
     try:
         shape = np.broadcast_shapes(cond.shape, x.shape, y.shape)
     except ValueError:
@@ -5620,7 +5623,7 @@ def _floor_divide(a: Tensor, b: Any, reverse: bool = False) -> Tensor:
 
 def _lerp(start: Tensor, end: Any, weight: Any) -> Tensor:
     """Check and broadcast the operands of lerp (PyTorch: one floating dtype for all three)."""
-    end = _to_tensor(end, start)
+    end = _to_tensor(end, start, where="lerp")
     if isinstance(weight, Tensor) and weight.ndim == 0 and weight.dtype.kind == "f" and \
             start.dtype.kind != "f" and end.dtype == start.dtype:
         # integer ends with a 0-d float weight: PyTorch promotes them to the weight's dtype

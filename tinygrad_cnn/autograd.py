@@ -697,7 +697,9 @@ class Function:
             else:
                 _distinct_arrays(inputs, arrays)
         requires = requires and _state.grad_enabled
-        ctx = Context(cls, tuple(needs) if requires else (False,) * len(inputs))
+        # (a user's forward sees which inputs require grad even under no_grad, as in PyTorch;
+        # the engine's own ops skip saving for a backward that cannot come)
+        ctx = Context(cls, tuple(needs) if requires or cls._user else (False,) * len(inputs))
         if cls._user:  # a user's forward runs with recording off, as PyTorch's does
             with _GradModeSwitch(False):
                 out = _call_forward(cls, ctx, arrays, attrs)

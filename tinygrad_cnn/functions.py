@@ -702,6 +702,11 @@ def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: Num
     return input.index_add(dim, index, source, alpha=alpha)
 
 
+def index_reduce(input: Tensor, dim: int, index: Any, source: Tensor, reduce: str, *,
+                 include_self: bool = True) -> Tensor:
+    return input.index_reduce(dim, index, source, reduce, include_self=include_self)
+
+
 def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
     return input.index_copy(dim, index, source)
 
@@ -1206,6 +1211,7 @@ __all__ = [
     "index_fill",
     "index_put",
     "index_put_",
+    "index_reduce",
     "inference_mode",
     "inner",
     "inverse",

@@ -2077,6 +2077,11 @@ class Tensor:
     def index_add(self, dim: int, index: Any, source: Tensor, *, alpha: Number = 1) -> Tensor:
         return _ops.indexing.index_add(self, dim, index, source, alpha=alpha)
 
+    def index_reduce(self, dim: int, index: Any, source: Tensor, reduce: str, *,
+                     include_self: bool = True) -> Tensor:
+        return _ops.indexing.index_reduce(self, dim, index, source, reduce,
+                                          include_self=include_self)
+
     def index_copy(self, dim: int, index: Any, source: Tensor) -> Tensor:
         return _ops.indexing.index_copy(self, dim, index, source)
 
@@ -2690,9 +2695,11 @@ class Tensor:
         return _scan(_ops.reduce.Cumprod, _accumulating(self, dtype, "cumprod"), dim, "cumprod")
 
     def cumsum_(self, dim: int, dtype: DTypeLike = None) -> Tensor:
+        _same_dtype_in_place(self, dtype, "cumsum_")
         return self._result_in_place("cumsum_", lambda s: s.cumsum(dim, dtype=dtype))
 
     def cumprod_(self, dim: int, dtype: DTypeLike = None) -> Tensor:
+        _same_dtype_in_place(self, dtype, "cumprod_")
         return self._result_in_place("cumprod_", lambda s: s.cumprod(dim, dtype=dtype))
 
     def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
@@ -3416,6 +3423,8 @@ class Tensor:
             raise ValueError(f"index_put: values of shape {values.shape} do not broadcast to the "
                              f"selected region's shape {region}") from None
         k = _index_key(key, self, "index_put")
+        if self.dtype.kind == "f":  # (minus the negated values keeps -0.0 as PyTorch: scatter_add)
+            return self - _ops.movement.GetItemBackward.apply(-v, key=k, shape=self.shape)
         return self + _ops.movement.GetItemBackward.apply(v, key=k, shape=self.shape)
 
     def select_scatter(self, src: Tensor, dim: int, index: int) -> Tensor:
@@ -3456,6 +3465,13 @@ class Tensor:
         _indices_apart("index_add_", self, index)
         return self._result_in_place(
             "index_add_", lambda s: s.index_add(dim, index, source, alpha=alpha), (source,))
+
+    def index_reduce_(self, dim: int, index: Any, source: Tensor, reduce: str, *,
+                      include_self: bool = True) -> Tensor:
+        _indices_apart("index_reduce_", self, index)
+        return self._result_in_place(
+            "index_reduce_", lambda s: s.index_reduce(dim, index, source, reduce,
+                                                      include_self=include_self), (source,))
 
     def index_copy_(self, dim: int, index: Any, source: Tensor) -> Tensor:
         _indices_apart("index_copy_", self, index)
@@ -3754,7 +3770,7 @@ _OVERLAP_UNCHECKED = frozenset(("masked_fill_", "index_fill_", "fill_", "masked_
 #: in-place ops that refuse any overlap of their source with the destination, the destination
 #: itself included (PyTorch's ``assert_no_overlap`` for index and scatter ops)
 _NO_OVERLAP_AT_ALL = frozenset(("index_add_", "index_copy_", "index_put_", "scatter_",
-                                "scatter_add_", "scatter_reduce_"))
+                                "scatter_add_", "scatter_reduce_", "index_reduce_"))
 
 
 #: in-place ops whose operand is one tensor or number (a tuple is the user's, not operands)
@@ -5775,8 +5791,21 @@ def _shift(t: Tensor, other: Any, left: bool, name: str, reverse: bool = False) 
 def _accumulating(t: Tensor, dtype: DTypeLike, where: str) -> Tensor:
     """The input of prod/cumsum/cumprod: cast to ``dtype``, else integers and bools to int64."""
     if dtype is not None:
-        return t.to(_no_gradient_lost(t, _dtype(dtype, where), where))
+        d = _dtype(dtype, where)
+        if d == np.bool_ and where in ("cumsum", "cumprod"):
+            raise RuntimeError(f"{where}: dtype=bool is not supported (PyTorch: '{where}_out_cpu' "
+                            "not implemented for 'Bool'); pass an integer or floating dtype")
+        return t.to(_no_gradient_lost(t, d, where))
     return t.to(np.int64) if t._data.dtype.kind in "biu" and t._data.dtype != np.int64 else t
+
+
+def _same_dtype_in_place(t: Tensor, dtype: DTypeLike, where: str) -> None:
+    """An in-place scan writes its result into ``t``: a ``dtype=`` other than ``t``'s is refused,
+    as PyTorch refuses it ("Bad in-place call"), not silently ignored."""
+    if dtype is not None and _dtype(dtype, where) != t.dtype:
+        raise RuntimeError(f"{where}: dtype={_dtype(dtype, where)} differs from the tensor's "
+                           f"{t.dtype}, and an in-place result keeps the tensor's dtype; call "
+                           f"{where.rstrip('_')}(dim, dtype=...) for a new tensor")
 
 
 def _no_gradient_lost(t: Tensor, dtype: np.dtype, where: str) -> np.dtype:

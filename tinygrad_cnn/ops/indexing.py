@@ -5,10 +5,10 @@
 | op | how |
 |---|---|
 | ``scatter`` (src or value) | ``Scatter`` here; VJP: a scatter of zeros and a gather |
-| ``scatter_add`` | ``x + scatter_add`` into zeros (movement's ``ScatterAdd``, the VJP of gather) |
+| ``scatter_add`` | ``x - scatter_add(-src)`` into zeros (movement's ``ScatterAdd``, the VJP of gather) |
 | ``index_select`` | ``getitem`` with an integer array (its VJP adds repeated indices up) |
 | ``take_along_dim`` | ``expand`` (broadcasting) and ``gather`` |
-| ``index_add``, ``index_copy`` | ``scatter_add``, ``scatter`` with the index spread along ``dim`` |
+| ``index_add``, ``index_copy``, ``index_reduce`` | scatter_add, scatter, scatter_reduce; index spread |
 | ``index_fill`` | ``masked_fill`` with a mask of the chosen slices |
 | ``masked_fill`` | ``where`` (the value, a number or a 0-d tensor, gets a gradient too) |
 | ``nonzero`` | numpy, no gradient |
@@ -304,13 +304,18 @@ def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
         return scatter_add(input.float(), d, idx, src.float()).half()
     block = _corner(idx.shape)
     part = src if src.shape == tuple(idx.shape) else GetItem.apply(src, key=block)
+    # floats: input minus the negated sources' sum, so that where nothing (or only -0.0) is added
+    # input's -0.0 stays -0.0, as in PyTorch's in-place adds (x - 0.0 is x; x + 0.0 is not)
+    negate = input.dtype.kind == "f"
+    if negate:
+        part = -part
     # zeros with `index`'s shape (input's size along dim), part added at index; then into input's
     # shape if index covers only a block of it
     added = ScatterAdd.apply(part, index=idx, dim=d, size=input.shape[d])
     if added.shape != input.shape:
         added = GetItemBackward.apply(added, key=block[:d] + (slice(None),) + block[d + 1:],
                                       shape=input.shape)
-    return input + added
+    return input - added if negate else input + added
 
 
 def _index_vector(where: str, input: Tensor, dim: int, index: Any, negative: bool = False
@@ -368,6 +373,21 @@ def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: Any
     if input.ndim == 0:
         return input + (source.reshape(()) if alpha == 1 else source.reshape(()) * alpha)
     return scatter_add(input, d, spread, source if alpha == 1 else source * alpha)
+
+
+def index_reduce(input: Tensor, dim: int, index: Any, source: Tensor, reduce: str, *,
+                 include_self: bool = True) -> Tensor:
+    """A copy of ``input`` where the slice ``index[i]`` along ``dim`` becomes the ``reduce``
+    ("prod", "mean", "amax", "amin") of the ``source`` slices ``i`` sent to it (and of itself,
+    with ``include_self``); PyTorch's ``index_reduce``. It is ``scatter_reduce`` with the index
+    spread along ``dim``, and so has its gradients."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce: reduce must be one of 'prod', 'mean', 'amax' or "
+                           f"'amin', got {reduce!r}")
+    d, idx = _index_vector("index_reduce", input, dim, index)
+    spread = _spread_index("index_reduce", input, d, idx, source)
+    return scatter_reduce(input, d, spread, source.reshape(spread.shape), reduce,
+                          include_self=include_self)
 
 
 def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:

@@ -1,0 +1,157 @@
+"""Session 28: what outside testers found and what the last session left open, each checked
+against PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+
+torch = pytest.importorskip("torch")
+
+
+def _np(t):
+    return np.asarray(t.detach().numpy())
+
+
+# ---------------------------------------------------------------- issue 14: -0.0 kept by index adds
+
+_SIGNED_ZERO_ADDS = {
+    "index_add": lambda a, i, s: a.index_add(0, i, s),
+    "index_add_": lambda a, i, s: a.clone().index_add_(0, i, s),
+    "scatter_add": lambda a, i, s: a.scatter_add(0, i, s),
+    "scatter_reduce sum": lambda a, i, s: a.scatter_reduce(0, i, s, "sum"),
+    "scatter_reduce sum without self": lambda a, i, s: a.scatter_reduce(0, i, s, "sum",
+                                                                         include_self=False),
+    "scatter_reduce mean": lambda a, i, s: a.scatter_reduce(0, i, s, "mean"),
+    "index_put accumulate": lambda a, i, s: a.index_put((i,), s, accumulate=True),
+    "put_ accumulate": lambda a, i, s: a.clone().put_(i, s, accumulate=True),
+    "index_reduce mean": lambda a, i, s: a.index_reduce(0, i, s, "mean"),
+}
+
+
+@pytest.mark.filterwarnings("ignore:index_reduce")
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+@pytest.mark.parametrize("name", sorted(_SIGNED_ZERO_ADDS))
+def test_index_adds_keep_negative_zero_as_pytorch(name, dtype):
+    # (was: +0.0 wherever nothing but -0.0 was added -- the result started from +0.0 zeros)
+    op = _SIGNED_ZERO_ADDS[name]
+    results = []
+    for lib in (torch, tg):
+        a = lib.tensor([-0.0, -0.0, 0.0, -0.0], dtype=getattr(lib, dtype))
+        out = op(a, lib.tensor([0, 2]), lib.tensor([-0.0, -0.0], dtype=getattr(lib, dtype)))
+        results.append(_np(out))
+    assert np.signbit(results[0]).tolist() == np.signbit(results[1]).tolist()
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+def test_index_add_still_adds_and_differentiates_as_pytorch():
+    rng = np.random.default_rng(0)
+    x, src = rng.standard_normal((4, 3)), rng.standard_normal((3, 3))
+    got = []
+    for lib in (torch, tg):
+        a, s = lib.tensor(x, requires_grad=True), lib.tensor(src, requires_grad=True)
+        out = a.index_add(0, lib.tensor([1, 3, 1]), s, alpha=2.0)
+        (out * lib.tensor(np.arange(12.0).reshape(4, 3))).sum().backward()
+        got.append([_np(out), _np(a.grad), _np(s.grad)])
+    for mine, theirs in zip(got[1], got[0]):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12)
+
+
+# ---------------------------------------------------------------- issue 14: index_reduce
+
+
+@pytest.mark.filterwarnings("ignore:index_reduce")  # (PyTorch: in beta)
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("reduce", ["prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("dim", [0, 1])
+def test_index_reduce_values_and_gradients_match_pytorch(reduce, include_self, dim):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4, 3))
+    x[1, 1] = 0.0  # (prod's gradient with a zero factor)
+    idx = [0, 2, 0] if dim == 0 else [1, 1, 2]
+    src = rng.standard_normal((3, 3) if dim == 0 else (4, 3))
+    src[0, 0] = 0.0
+    src[2, 2] = x[idx[2], 2] if dim == 0 else x[2, idx[2]]  # a tie for amax/amin
+    got = []
+    for lib in (torch, tg):
+        a, s = lib.tensor(x, requires_grad=True), lib.tensor(src, requires_grad=True)
+        out = a.index_reduce(dim, lib.tensor(idx), s, reduce, include_self=include_self)
+        (out * lib.tensor(np.arange(12.0).reshape(4, 3) - 5)).sum().backward()
+        got.append([_np(out), _np(a.grad), _np(s.grad)])
+    for mine, theirs in zip(got[1], got[0]):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-14)
+
+
+def test_index_reduce_in_place_integers_and_bad_reduce():
+    a = tg.tensor([5, 7, 9])
+    assert a.index_reduce_(0, tg.tensor([0, 0]), tg.tensor([2, 3]), "mean") is a
+    assert a.tolist() == torch.tensor([5, 7, 9]).index_reduce(
+        0, torch.tensor([0, 0]), torch.tensor([2, 3]), "mean").tolist()
+    assert tg.index_reduce(tg.tensor([2.0]), 0, tg.tensor([0]), tg.tensor([3.0]), "prod").item() == 6
+    with pytest.raises(RuntimeError, match=r"index_reduce: reduce must be one of .*got 'sum'"):
+        tg.tensor([5.0]).index_reduce(0, tg.tensor([0]), tg.tensor([2.0]), "sum")
+    with pytest.raises(RuntimeError, match="single memory location"):
+        b = tg.tensor([0, 1])
+        b.index_reduce_(0, b, b.clone(), "amax")
+
+
+# ---------------------------------------------------------------- issue 14: scans' dtype=
+
+
+@pytest.mark.parametrize("op", ["cumsum", "cumprod"])
+def test_scans_refuse_bool_dtype_as_pytorch(op):
+    with pytest.raises(RuntimeError, match="not implemented for 'Bool'"):
+        getattr(torch.tensor([1, 2]), op)(0, dtype=torch.bool)
+    with pytest.raises(RuntimeError, match=rf"{op}: dtype=bool is not supported"):
+        getattr(tg.tensor([1, 2]), op)(0, dtype=tg.bool)
+    with pytest.raises(RuntimeError, match=rf"{op}: dtype=bool"):
+        getattr(tg, op)(tg.tensor([1.0, 2.0]), 0, dtype=tg.bool)
+
+
+@pytest.mark.parametrize("op", ["cumsum_", "cumprod_"])
+def test_in_place_scans_refuse_another_dtype_as_pytorch(op):
+    # (was: dtype= silently ignored -- the float32 tensor stayed float32)
+    with pytest.raises(RuntimeError, match="Bad in-place call"):
+        getattr(torch.tensor([1.0, 2.0]), op)(0, dtype=torch.float64)
+    t = tg.tensor([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=rf"{op}: dtype=float64 differs from the tensor's "
+                                           "float32"):
+        getattr(t, op)(0, dtype=tg.float64)
+    assert t.tolist() == [1.0, 2.0]  # (nothing written)
+    same = tg.tensor([1, 2, 3], dtype=tg.int32)
+    getattr(same, op)(0, dtype=tg.int32)
+    theirs = getattr(torch.tensor([1, 2, 3], dtype=torch.int32), op)(0, dtype=torch.int32)
+    assert same.tolist() == theirs.tolist() and same.dtype == tg.int32
+
+
+# ---------------------------------------------------------------- issue 14: ctx.needs_input_grad
+
+
+def test_needs_input_grad_under_no_grad_is_pytorchs():
+    # (was: all False under no_grad; PyTorch reports each input's requires_grad)
+    def make(lib):
+        seen = []
+
+        class Double(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, y):
+                seen.append(tuple(ctx.needs_input_grad))
+                return x * 2 + y
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2, g
+
+        return Double, seen
+
+    for lib in (torch, tg):
+        fn, seen = make(lib)
+        x, y = lib.ones(2, requires_grad=True), lib.ones(2)
+        with lib.no_grad():
+            out = fn.apply(x, y)
+        assert not out.requires_grad
+        fn.apply(x, y).sum().backward()
+        assert seen == [(True, False), (True, False)]
+        assert x.grad.tolist() == [2.0, 2.0]

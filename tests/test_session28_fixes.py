@@ -155,3 +155,29 @@ def test_needs_input_grad_under_no_grad_is_pytorchs():
         fn.apply(x, y).sum().backward()
         assert seen == [(True, False), (True, False)]
         assert x.grad.tolist() == [2.0, 2.0]
+
+
+# ---------------------------------------------------------------- issue 12: size(d)/stride(d) of 0-d
+
+
+@pytest.mark.parametrize("method", ["size", "stride"])
+@pytest.mark.parametrize("dim", [0, -1])
+def test_size_and_stride_of_a_dim_of_a_0d_tensor_say_it_has_none(method, dim):
+    # (was: a bare "tuple index out of range")
+    with pytest.raises(IndexError, match="Dimension specified as .* no dimensions"):
+        getattr(torch.zeros(()), method)(dim)
+    with pytest.raises(IndexError, match=rf"{method}: dimension specified as {dim} but the "
+                                         r"tensor is 0-d"):
+        getattr(tg.zeros(()), method)(dim)
+    assert getattr(tg.zeros(()), method)() == getattr(torch.zeros(()), method)() == ()
+
+
+def test_masked_fill_into_an_expanded_tensor_warns_as_pytorch():
+    got = []
+    for lib in (torch, tg):
+        t = lib.zeros(3)
+        with pytest.warns(UserWarning, match="masked_fill_ on expanded tensors is deprecated|"
+                                             "masked_fill_ on an expanded tensor is deprecated"):
+            t.expand(2, 3).masked_fill_(lib.tensor([True, False, True]), 5)
+        got.append(t.tolist())
+    assert got[0] == got[1] == [5.0, 0.0, 5.0]

@@ -551,7 +551,7 @@ class Tensor:
         tensor of that shape), or the length of one dimension."""
         if dim is None:
             return Size(self._data.shape)
-        return self._data.shape[_dim(dim, self.ndim, "size")]
+        return self._data.shape[_dim_of_shape(dim, self.ndim, "size")]
 
     def numel(self) -> int:
         """The number of elements."""
@@ -925,7 +925,7 @@ class Tensor:
             for size in reversed(self.shape):
                 strides = (later,) + strides
                 later *= max(size, 1)
-        return strides if dim is None else strides[_dim(dim, self.ndim, "stride")]
+        return strides if dim is None else strides[_dim_of_shape(dim, self.ndim, "stride")]
 
     def nelement(self) -> int:
         return self.numel()
@@ -3026,6 +3026,10 @@ class Tensor:
         if _broadcast_shape(self.shape, mshape) != self.shape:
             raise ValueError(f"masked_fill_: a mask of shape {mshape} does not broadcast to the "
                              f"tensor's shape {self.shape}; an in-place op cannot grow the tensor")
+        if _zero_strided(self._data):  # (it works here, one value per element, as it does there)
+            warnings.warn("masked_fill_ on an expanded tensor is deprecated in PyTorch: clone() the "
+                          "tensor before the write", UserWarning, stacklevel=2)
+
         def compute(s: Tensor, v: Any) -> Tensor:
             return _ops.indexing.masked_fill(s, mask, v)
 
@@ -3987,6 +3991,15 @@ def _dim(d: Any, ndim: int, where: str) -> int:
         raise IndexError(f"{where}: dim {d} is out of range for a tensor with {ndim} dimensions "
                          f"(allowed: {-n} to {n - 1})")
     return int(d) % n
+
+
+def _dim_of_shape(d: Any, ndim: int, where: str) -> int:
+    """``_dim`` for size(d)/stride(d), which have no entry to give for a 0-d tensor (PyTorch:
+    "Dimension specified as 0 but tensor has no dimensions")."""
+    if ndim == 0 and isinstance(d, (int, np.integer)) and not isinstance(d, bool):
+        raise IndexError(f"{where}: dimension specified as {d} but the tensor is 0-d (it has no "
+                         f"dimensions; {where}() gives ())")
+    return _dim(d, ndim, where)
 
 
 def _dims(dim: Any, ndim: int, where: str) -> tuple[int, ...] | None:

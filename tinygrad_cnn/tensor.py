@@ -697,8 +697,13 @@ class Tensor:
                                                           and inputs[0].ndim == 0)):
                 # `np.float32(2) * t`: the number as PyTorch takes it, through t.__rmul__ (numpy
                 # hands a scalar compared with a tensor over as a 0-d array: `np.int8(-2) < t`
-                # must read as `t > -2`; `np.array(100000) * half_t` is not rounded to half first)
-                return getattr(inputs[1], _REFLECTED[op])(_number(inputs[0][()]))
+                # must read as `t > -2`; `np.array(100000) * half_t` is not rounded to half
+                # first). A 0-d array in arithmetic is one (numpy passes scalars as they are
+                # there): a 0-d tensor, as on the right (`np.array(0.1) * int32_t` is float64,
+                # as `int32_t * np.array(0.1)`)
+                if isinstance(inputs[0], np.generic) or op in _COMPARISONS:
+                    return getattr(inputs[1], _REFLECTED[op])(_number(inputs[0][()]))
+                return getattr(inputs[1], _REFLECTED[op])(_numpy_operand(inputs[0], first))
             args = [x if isinstance(x, Tensor) else _numpy_operand(x, first) for x in inputs]
             method_ = getattr(args[0], op, None)
             if method_ is not None:
@@ -4243,6 +4248,9 @@ _REFLECTED = {"__add__": "__radd__", "__sub__": "__rsub__", "__mul__": "__rmul__
               "__xor__": "__rxor__", "__lshift__": "__rlshift__", "__rshift__": "__rrshift__"}
 
 
+_COMPARISONS = frozenset(("__gt__", "__ge__", "__lt__", "__le__", "__eq__", "__ne__"))
+
+
 #: numpy functions that read only a tensor's shape: they answer for one that requires grad too
 _METADATA_FUNCTIONS = frozenset({np.shape, np.ndim, np.size})
 
@@ -4492,6 +4500,7 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
         dt = result_type(a, b)                    # is expanded below still counts as 0-d
         if floating and dt.kind != "f":
             dt = _SCALAR_DTYPES[2]
+    shape = None
     if a._data.shape != b._data.shape:
         try:
             shape = np.broadcast_shapes(a._data.shape, b._data.shape)
@@ -4501,21 +4510,26 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
                 "must be equal or 1 in each dimension, counted from the right); reshape or "
                 "unsqueeze one of them"
             ) from None
-        if _state.grad_enabled and not getattr(fn, "own_broadcast", False):
-            # operands that get a gradient are expanded; the rest broadcast
-            if a.requires_grad and a._data.shape != shape:
-                a = a.expand(shape)
-            if b.requires_grad and b._data.shape != shape:
-                b = b.expand(shape)
+    half_result = False
     if dt is not None and (a._data.dtype != dt or b._data.dtype != dt):
+        # cast before the expand below, so that a broadcast operand's gradient is summed in the
+        # wider dtype and rounded once, as PyTorch's (float32 y beside float64 x: y.grad of
+        # x = [1 + 1e-9, -1] is 1e-9, not 0)
         if dt == np.float16 and fn.name in _SCALAR_AS_IS and b._data.dtype in _WIDE_FLOATS \
                 and b._data.ndim == 0:
             # a wider 0-d tensor as the second operand of a half mul/div: PyTorch computes in
             # float32 with its value (as the first operand, it is rounded to half first)
             a, b = _promote(fn.name, a, b, np.dtype(np.float32))
-            return fn.apply(a, b).to(np.float16)
-        a, b = _promote(fn.name, a, b, dt)
-    return fn.apply(a, b)
+            half_result = True
+        else:
+            a, b = _promote(fn.name, a, b, dt)
+    if shape is not None and _state.grad_enabled and not getattr(fn, "own_broadcast", False):
+        # operands that get a gradient are expanded; the rest broadcast
+        if a.requires_grad and a._data.shape != shape:
+            a = a.expand(shape)
+        if b.requires_grad and b._data.shape != shape:
+            b = b.expand(shape)
+    return fn.apply(a, b).to(np.float16) if half_result else fn.apply(a, b)
 
 
 _WIDE_FLOATS = {np.dtype(np.float32), np.dtype(np.float64)}
@@ -4588,12 +4602,12 @@ def where(condition: Any, x: Any = None, y: Any = None, *, input: Any = None,
                          "together") from None
     # decided before expanding: an expanded 0-d operand still counts as 0-d
     dt = result_type(x, y) if x._data.dtype != y._data.dtype else None
-    if _state.grad_enabled:
+    x, y = _promote("where", x, y, dt)  # (cast before the expand: a broadcast operand's
+    if _state.grad_enabled:            # gradient is summed in the wider dtype, as PyTorch's)
         if x.requires_grad and x.shape != shape:
             x = x.expand(shape)
         if y.requires_grad and y.shape != shape:
             y = y.expand(shape)
-    x, y = _promote("where", x, y, dt)
     c = cond._data
     if _state.grad_enabled and (x.requires_grad or y.requires_grad):
         # the graph keeps the mask for backward; the caller may change theirs (order K: its

@@ -275,3 +275,70 @@ def test_a_0d_array_counts_as_a_0d_tensor_on_either_side(op, array, tensor):
     np.testing.assert_array_equal(left.numpy(), right.numpy())
     theirs = _ZERO_D_LEFT[op](torch.tensor(array), torch.tensor(tensor.numpy()))[1]
     assert str(right.dtype) == str(theirs.dtype).removeprefix("torch.")
+
+
+# ---------------------------------------------------------------- issue 12: hooks changed in backward
+
+
+def _hook_programs(lib, leaf):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x if leaf else x * 1
+    handles = []
+
+    def adder(g):
+        handles.append(y.register_hook(lambda g: g * 10))
+
+    def remover(g):
+        handles[0].remove()
+
+    return x, y, handles, adder, remover
+
+
+@pytest.mark.parametrize("leaf", [False, True])
+def test_a_hook_added_or_removed_in_backward_counts_from_the_next_pass(leaf):
+    # (was: the live list -- a hook added by a hook ran in the same pass, [10, 10] for [1, 1])
+    got = []
+    for lib in (torch, tg):
+        x, y, handles, adder, _ = _hook_programs(lib, leaf)
+        y.register_hook(adder)
+        (y * 1).sum().backward(retain_graph=True)
+        first = x.grad.tolist()
+        (y * 1).sum().backward()
+        got.append((first, x.grad.tolist()))
+        x, y, handles, _, remover = _hook_programs(lib, leaf)
+        y.register_hook(remover)
+        handles.append(y.register_hook(lambda g: g * 10))
+        (y * 1).sum().backward(retain_graph=True)
+        first = x.grad.tolist()
+        (y * 1).sum().backward()
+        got.append((first, x.grad.tolist()))
+    assert got[:2] == got[2:]
+    assert got[0] == ([1.0, 1.0], [11.0, 11.0]) and got[1] == ([10.0, 10.0], [11.0, 11.0])
+
+
+@pytest.mark.parametrize("name", ["uint16", "uint32", "uint64", "complex64", "cfloat", "cdouble",
+                                  "float8_e4m3fn", "conv3d", "conv_transpose3d", "max_pool3d",
+                                  "max_pool1d_with_indices", "constant_pad_nd",
+                                  "native_channel_shuffle", "conv_tbc"])
+def test_pytorch_top_level_names_we_lack_say_what_to_use(name):
+    assert hasattr(torch, name)
+    with pytest.raises(AttributeError, match=rf"PyTorch's torch\.{name}\): \w"):
+        getattr(tg, name)
+
+
+# ---------------------------------------------------------------- issue 12: numpy ufuncs' numbers
+
+
+def test_numpy_ufuncs_take_python_numbers_as_numbers():
+    # (was: np.power(int_t, -1) gave [1, 0, 0] -- the -1 became a 0-d tensor exponent)
+    t = tg.tensor([1, 2, 3])
+    with pytest.raises(RuntimeError, match="negative integer powers"):
+        np.power(t, -1)
+    with pytest.raises((ValueError, RuntimeError), match="negative integer powers"):
+        torch.tensor([1, 2, 3]) ** -1  # (PyTorch: ValueError here, RuntimeError elsewhere)
+    for fn, args in ((np.add, (True, t)), (np.add, (2, t)), (np.subtract, (2, t)),
+                     (np.power, (2, t)), (np.add, (t, True))):
+        ours = fn(*args)
+        theirs = fn(*(torch.tensor(a.numpy()) if isinstance(a, tg.Tensor) else a for a in args))
+        assert isinstance(ours, tg.Tensor) and ours.tolist() == theirs.tolist()
+        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")

@@ -20,6 +20,21 @@ MISSING: dict[str, dict[str, str]] = {
         "amp": "there is no mixed precision, so no GradScaler: call loss.backward() and "
                "optimizer.step() directly",
         "bfloat16": "numpy has no bfloat16: use float16 (tinygrad_cnn.float16) or float32",
+        **{name: "unsigned integers wider than uint8 are not supported (PyTorch's support for "
+                 "them is partial too): use int32 or int64"
+           for name in ("uint16", "uint32", "uint64")},
+        **{name: "complex tensors are not supported: keep the real and imaginary parts as two "
+                 "float tensors"
+           for name in ("complex32", "complex64", "complex128", "cfloat", "cdouble", "chalf")},
+        **{name: "3-d ops are not implemented (their 1-d and 2-d forms are)"
+           for name in ("conv3d", "conv_transpose3d", "max_pool3d")},
+        "max_pool1d_with_indices": "use max_pool1d(x, kernel_size, return_indices=True)",
+        "constant_pad_nd": "use nn.functional.pad(x, pad, value=v) (mode 'constant')",
+        "native_channel_shuffle": "use channel_shuffle (the same values)",
+        "conv_tbc": "not implemented: permute (time, batch, channels) to (batch, channels, time) "
+                    "and use conv1d",
+        **{name: "8-bit floats are not supported: use float16 or float32"
+           for name in ("float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz")},
         "distributions": "there is no distributions package: sample with tinygrad_cnn.randn "
                          "(a Normal's rsample is mu + std * randn_like(std)) and write the KL "
                          "term out (-0.5 * (1 + logvar - mu**2 - logvar.exp()).sum())",

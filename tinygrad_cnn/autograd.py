@@ -2000,8 +2000,10 @@ def _self_overlapping(a: Any) -> bool:
 def _run_hooks(hooks: list[Any], g: Tensor, where: str,
                user_errstate: dict[str, str] | None = None, ctx: Context | None = None) -> Tensor:
     """Run tensor hooks on ``g`` (under the user's numpy error settings, not the backward's);
-    ``ctx``: the op whose output they are registered on (its source line goes in errors)."""
-    for hook in hooks:
+    ``ctx``: the op whose output they are registered on (its source line goes in errors). The
+    hooks registered when they start run (PyTorch's snapshot): one that a hook adds or removes
+    takes effect from the next backward."""
+    for hook in tuple(hooks):
         if user_errstate is None:
             new = hook(g)
         else:

@@ -693,18 +693,22 @@ class Tensor:
         if op is not None:
             first = next(x for x in inputs if isinstance(x, Tensor))
             if len(inputs) == 2 and isinstance(inputs[1], Tensor) and op in _REFLECTED and (
-                    isinstance(inputs[0], np.generic) or (isinstance(inputs[0], np.ndarray)
-                                                          and inputs[0].ndim == 0)):
+                    isinstance(inputs[0], (np.generic, bool, int, float)) or (
+                        isinstance(inputs[0], np.ndarray) and inputs[0].ndim == 0)):
                 # `np.float32(2) * t`: the number as PyTorch takes it, through t.__rmul__ (numpy
                 # hands a scalar compared with a tensor over as a 0-d array: `np.int8(-2) < t`
                 # must read as `t > -2`; `np.array(100000) * half_t` is not rounded to half
                 # first). A 0-d array in arithmetic is one (numpy passes scalars as they are
                 # there): a 0-d tensor, as on the right (`np.array(0.1) * int32_t` is float64,
                 # as `int32_t * np.array(0.1)`)
+                if isinstance(inputs[0], (bool, int, float)):  # (given as a Python number)
+                    return getattr(inputs[1], _REFLECTED[op])(inputs[0])
                 if isinstance(inputs[0], np.generic) or op in _COMPARISONS:
                     return getattr(inputs[1], _REFLECTED[op])(_number(inputs[0][()]))
                 return getattr(inputs[1], _REFLECTED[op])(_numpy_operand(inputs[0], first))
-            args = [x if isinstance(x, Tensor) else _numpy_operand(x, first) for x in inputs]
+            # (a Python number stays one: np.power(int_t, -1) is refused as int_t ** -1 is)
+            args = [x if isinstance(x, (Tensor, bool, int, float)) else _numpy_operand(x, first)
+                    for x in inputs]
             method_ = getattr(args[0], op, None)
             if method_ is not None:
                 return method_(*args[1:])

@@ -342,3 +342,91 @@ def test_numpy_ufuncs_take_python_numbers_as_numbers():
         theirs = fn(*(torch.tensor(a.numpy()) if isinstance(a, tg.Tensor) else a for a in args))
         assert isinstance(ours, tg.Tensor) and ours.tolist() == theirs.tolist()
         assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+
+
+# ---------------------------------------------------------------- issue 13: saved subclasses
+
+
+def test_save_refuses_subclasses_that_would_load_as_their_base_type(tmp_path):
+    # (was: a defaultdict saved and loaded as a dict -- its default gone, without a word)
+    import collections
+
+    class MyDict(dict):
+        pass
+
+    class MyTensor(tg.Tensor):
+        pass
+
+    dd = collections.defaultdict(list)
+    dd["x"].append(1)
+    for obj, name, base in ((dd, "defaultdict", "dict"), (collections.Counter("aab"), "Counter", "dict"),
+                            (MyDict(x=1), "MyDict", "dict"), (MyTensor([1.0]), "MyTensor", "Tensor")):
+        with pytest.raises(TypeError, match=rf"save: obj\['k'\] is a .*{name}, a subclass of "
+                                            rf"{base} that would load as a plain {base}"):
+            tg.save({"k": obj}, tmp_path / "x.npz")
+    assert not (tmp_path / "x.npz").exists()
+    keep = {"o": collections.OrderedDict(a=1), "p": tg.nn.Parameter(tg.ones(1)),
+            "m": tg.tensor([3.0, 1.0]).max(0), "view": (tg.ones(2) * 1)[0]}
+    tg.save(keep, tmp_path / "x.npz")
+    back = tg.load(tmp_path / "x.npz")
+    assert type(back["o"]) is collections.OrderedDict and isinstance(back["p"], tg.nn.Parameter)
+    assert back["m"].values.item() == 3.0 and back["view"].item() == 1.0
+
+
+# ---------------------------------------------------------------- issue 15: load_state_dict atomic
+
+
+class _WritesItself(tg.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = tg.nn.Parameter(tg.zeros(1))
+        self.register_buffer("b", tg.zeros(1))
+
+    def _load_from_state_dict(self, state_dict, prefix, *rest):
+        with tg.no_grad():
+            self.w.copy_(state_dict[prefix + "w"])
+            self.b.fill_(7)
+            self.w.data = tg.full((1,), 9.0)  # (a new array, too)
+
+
+class _ExtraState(tg.nn.Linear):
+    def get_extra_state(self):
+        return {}
+
+    def set_extra_state(self, state):
+        if state.get("bad"):
+            raise ValueError("bad extra state")
+
+
+@pytest.mark.parametrize("custom_first", [True, False])
+def test_a_failed_load_puts_back_what_an_override_wrote_itself(custom_first):
+    # (was: the override's writes stayed -- w 5.0, b 7.0 -- though the README promises that a
+    # failed load changes no parameter or buffer)
+    parts = [_WritesItself(), tg.nn.Linear(1, 1)]
+    model = tg.nn.Sequential(*(parts if custom_first else parts[::-1]))
+    custom, linear = parts
+    c, k = ("0", "1") if custom_first else ("1", "0")
+    w_before, lin_before = custom.w, linear.weight.numpy().copy()
+    with pytest.raises(RuntimeError, match=f"size mismatch for {k}.weight"):
+        model.load_state_dict({f"{c}.w": tg.ones(1) * 5, f"{k}.weight": tg.ones(2, 2),
+                               f"{k}.bias": tg.ones(1)})
+    assert custom.w is w_before and custom.w.item() == 0.0 and custom.b.item() == 0.0
+    np.testing.assert_array_equal(linear.weight.numpy(), lin_before)
+    model.load_state_dict({f"{c}.w": tg.ones(1) * 5, f"{k}.weight": tg.ones(1, 1),
+                           f"{k}.bias": tg.ones(1)})
+    assert custom.w.item() == 9.0 and custom.b.item() == 7.0 and linear.weight.item() == 1.0
+
+
+def test_a_set_extra_state_that_raises_leaves_every_parameter_as_it_was():
+    # (was: the parameters loaded before it stayed changed)
+    model = tg.nn.Sequential(tg.nn.Linear(1, 1), _ExtraState(1, 1))
+    before = [p.numpy().copy() for p in model.parameters()]
+    good = {"0.weight": tg.ones(1, 1) * 5, "0.bias": tg.ones(1), "1.weight": tg.ones(1, 1) * 5,
+            "1.bias": tg.ones(1), "1._extra_state": {"bad": True}}
+    with pytest.raises(ValueError, match="bad extra state"):
+        model.load_state_dict(good)
+    for p, old in zip(model.parameters(), before):
+        np.testing.assert_array_equal(p.numpy(), old)
+    good["1._extra_state"] = {}
+    model.load_state_dict(good)
+    assert [p.item() for p in model.parameters()] == [5.0, 1.0, 5.0, 1.0]

@@ -54,10 +54,13 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0)
         raise ValueError(f"save: {where} is nested more than {MAX_DEPTH} containers deep (a "
                          "container that holds itself?)")
     if isinstance(obj, Tensor):
+        from tinygrad_cnn.nn.module import Parameter
+
+        if not type(obj).__module__.startswith("tinygrad_cnn.") and not isinstance(obj, Parameter):
+            _refuse_subclass(obj, where, "Tensor", "t.detach()")
         key = f"a{len(arrays)}"
         arrays[key] = to_numpy(obj._data)
         # a Parameter stays one, and requires_grad is kept, as torch.save does (.grad is not)
-        from tinygrad_cnn.nn.module import Parameter
 
         if isinstance(obj, Parameter):
             node: Any = {"parameter": [key, bool(obj.requires_grad)]}
@@ -102,6 +105,8 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0)
     if isinstance(obj, float):
         return {"float": repr(obj)}  # repr round-trips exactly, and covers inf and nan
     if isinstance(obj, dict):
+        if type(obj) not in (dict, collections.OrderedDict):
+            _refuse_subclass(obj, where, "dict", "dict(d)")
         if any(isinstance(k, np.integer) for k in obj):  # (np.int64(3): an int, as torch
             meta = getattr(obj, "_metadata", None)       # keeps it)
             obj = type(obj)((int(k) if isinstance(k, np.integer) else k, v)
@@ -125,6 +130,8 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0)
                                 for f, v in zip(fields, obj)]]}
     if isinstance(obj, (list, tuple)):
         kind = "list" if isinstance(obj, list) else "tuple"
+        if type(obj) not in (list, tuple):
+            _refuse_subclass(obj, where, kind, f"{kind}(x)")
         return {kind: [_encode(v, arrays, f"{where}[{i}]", depth + 1) for i, v in enumerate(obj)]}
     _refuse(obj, where)
 
@@ -137,6 +144,14 @@ def _refuse(obj: Any, where: str) -> NoReturn:
     raise TypeError(f"save: {where} is {article} {name}{hint}; checkpoints hold tinygrad_cnn "
                     "tensors, numpy arrays, real numbers (bool, int, float), strings, None and "
                     "dicts/lists/tuples of them")
+
+
+def _refuse_subclass(obj: Any, where: str, base: str, fix: str) -> NoReturn:
+    """A subclass of a stored type (a defaultdict, a Counter, a user's Tensor subclass) would
+    load as its base type, its behaviour gone (a defaultdict's default, say): refused by name."""
+    raise TypeError(f"save: {where} is a {type_name(obj)}, a subclass of {base} that would load "
+                    f"as a plain {base} (checkpoints store no classes: there is no pickle); save "
+                    f"{fix} instead, and make the {type(obj).__name__} again after loading")
 
 
 def _is_namedtuple(obj: tuple[Any, ...]) -> bool:

@@ -167,7 +167,7 @@ class _Loading:
         self.missing: list[str] = []
         self.unexpected: list[str] = []
         self.errors: list[str] = []
-        self.pending: list[Callable[[], Any]] = []
+        self.pending: list[tuple[Callable[[], Any], Any]] = []
         self.undo: list[Callable[[], Any]] = []
 
     def write(self, do: Callable[[], Any],
@@ -175,11 +175,35 @@ class _Loading:
         """``do()`` now or once the checks pass; ``snapshot()``, called just before ``do()``,
         returns what undoes it."""
         if not self.immediate:
-            self.pending.append(do)
+            self.pending.append((do, snapshot))
             return
         if snapshot is not None:
             self.undo.append(snapshot())
         do()
+
+    def flush(self) -> None:
+        """The queued writes, each with its way back (a ``set_extra_state`` that raises midway
+        leaves no parameter changed)."""
+        self.immediate = True
+        for do, snapshot in self.pending:
+            self.write(do, snapshot)
+
+
+def _own_tensors_back(module: Module) -> Callable[[], None]:
+    """What puts back every parameter and buffer of ``module``'s tree -- the tensor objects
+    under their names, their arrays and values -- for a ``_load_from_state_dict`` override or a
+    ``set_extra_state`` that writes them itself."""
+    saved = [(table, name, t, t._data, t._data.copy())
+             for m in module.modules() for table in (m._parameters, m._buffers)
+             for name, t in table.items() if t is not None]
+
+    def back() -> None:
+        for table, name, t, data, values in saved:
+            table[name] = t
+            t._data = data
+            _copy_into(t, values)
+
+    return back
 
 
 #: PyTorch Module methods this engine has no use for, with what to do instead
@@ -841,7 +865,10 @@ class Module:
         and may change the lists of missing and unexpected keys in place, which ``strict`` then
         judges. The values are copied as the walk goes only when such a post-hook is there (so it
         sees them), and put back if the load then fails; otherwise they are copied once every
-        check has passed. ``set_extra_state`` calls and the hooks' own effects are not undone."""
+        check has passed; if one of them fails (a ``set_extra_state`` that raises), every
+        parameter and buffer is put back, also those that a ``_load_from_state_dict`` override
+        or ``set_extra_state`` wrote itself. Other effects of ``set_extra_state`` and of the
+        hooks are not undone."""
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a dict of name -> tensor (a state_dict), "
                             f"got {type(state_dict).__name__}")
@@ -873,6 +900,8 @@ class Module:
                 local_metadata = {} if metadata is None else dict(metadata.get(path[:-1], {}))
                 if assign:
                     local_metadata["assign_to_params_buffers"] = True
+                if type(module)._load_from_state_dict is not Module._load_from_state_dict:
+                    run.undo.append(_own_tensors_back(module))  # (it may write them itself)
                 module._load_from_state_dict(local, path, local_metadata, True, run.missing,
                                              run.unexpected, run.errors)
                 stack.append((path, module, local, above, True))
@@ -893,14 +922,13 @@ class Module:
             if problems:
                 raise RuntimeError(f"load_state_dict into {type(self).__name__}: "
                                    + ". ".join(problems))
+            run.flush()
         except BaseException:
             for undo in reversed(run.undo):
                 undo()
             raise
         finally:
             _LOADING.run = outer
-        for write in run.pending:
-            write()
         return IncompatibleKeys(run.missing, run.unexpected)
 
     def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str,
@@ -971,7 +999,8 @@ class Module:
         extra = prefix + EXTRA_STATE_KEY
         if type(self).set_extra_state is not Module.set_extra_state:
             if extra in local:
-                run.write(functools.partial(self.set_extra_state, local[extra]))
+                run.write(functools.partial(self.set_extra_state, local[extra]),
+                          lambda m=self: _own_tensors_back(m))
             else:
                 missing.append(extra)
         elif extra in local:

@@ -430,3 +430,30 @@ def test_a_set_extra_state_that_raises_leaves_every_parameter_as_it_was():
     good["1._extra_state"] = {}
     model.load_state_dict(good)
     assert [p.item() for p in model.parameters()] == [5.0, 1.0, 5.0, 1.0]
+
+
+def test_a_module_without_super_init_says_so_when_called():
+    # (was: "'M' object has no attribute '_paths_assigned'", an internal name)
+    class NoInit(tg.nn.Module):
+        def __init__(self):
+            self.k = 3
+
+        def forward(self, x):
+            return x
+
+    for use in (lambda m: m(tg.ones(1)), repr, lambda m: list(m.parameters())):
+        with pytest.raises(AttributeError, match=r"NoInit.__init__ did not call "
+                                                 r"super\(\).__init__\(\)"):
+            use(NoInit())
+
+
+@pytest.mark.parametrize("lib", ["numpy", "torch"])
+def test_a_complex_state_dict_entry_is_named_as_complex(lib):
+    # (was: numpy's "expected ... a numeric array, got a ndarray"; torch's silently made real)
+    value = np.full((1, 1), 2 + 3j) if lib == "numpy" else torch.full((1, 1), 2 + 3j)
+    layer = tg.nn.Linear(1, 1)
+    before = layer.weight.numpy().copy()
+    with pytest.raises(RuntimeError, match=r"while copying weight: TypeError: a complex .* of "
+                                           r"dtype complex\d+: complex values are not supported"):
+        layer.load_state_dict({"weight": value, "bias": np.ones(1)})
+    np.testing.assert_array_equal(layer.weight.numpy(), before)

@@ -308,6 +308,11 @@ class Module:
             entries = attributes["_modules"]
             if name in entries:
                 return entries[name]
+        if entries is None and name.startswith("_"):  # (Module.__init__ never ran)
+            raise AttributeError(
+                f"'{type(self).__name__}' object has no attribute '{name}': "
+                f"{type(self).__name__}.__init__ did not call super().__init__(), which sets up "
+                "the module's registries; call it at the top of __init__")
         advice = _MISSING_METHODS.get(name)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'"
                              + (f" (PyTorch's Module.{name}): {advice}" if advice else ""))
@@ -1778,8 +1783,12 @@ def _foreign_array(v: Any) -> Any:
         v = v.detach().cpu()
         if str(v.dtype) == "torch.bfloat16":  # numpy has no bfloat16
             v = v.float()
-        return v.numpy()
-    arr = np.asarray(v)
+        arr = v.numpy()
+    else:
+        arr = np.asarray(v)
+    if arr.dtype.kind == "c":  # (PyTorch drops the imaginary part with a warning)
+        raise TypeError(f"a complex {type(v).__name__} of dtype {arr.dtype}: complex values are "
+                        "not supported; load its .real (or .abs()) if that is what is meant")
     if arr.dtype.kind not in "biuf":  # None, a string, objects: PyTorch wants a tensor there
         raise TypeError(f"expected a tensor or a numeric array in the state_dict, got a "
                         f"{type(v).__name__} ({v!r:.40})")

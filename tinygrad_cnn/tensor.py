@@ -3436,9 +3436,9 @@ class Tensor:
             raise ValueError(f"index_put: values of shape {values.shape} do not broadcast to the "
                              f"selected region's shape {region}") from None
         k = _index_key(key, self, "index_put")
-        if self.dtype.kind == "f":  # (minus the negated values keeps -0.0 as PyTorch: scatter_add)
-            return self - _ops.movement.GetItemBackward.apply(-v, key=k, shape=self.shape)
-        return self + _ops.movement.GetItemBackward.apply(v, key=k, shape=self.shape)
+        # (added into -0.0s where a float: -0.0 stays where nothing is added, see scatter_add)
+        return self + _ops.movement.GetItemBackward.apply(v, key=k, shape=self.shape,
+                                                          signed_zero=self.dtype.kind == "f")
 
     def select_scatter(self, src: Tensor, dim: int, index: int) -> Tensor:
         return _ops.indexing.select_scatter(self, src, dim, index)

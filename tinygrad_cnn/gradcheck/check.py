@@ -585,11 +585,13 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
     ins = [p.inputs[i] for i in p.diff]
 
     values: list[np.ndarray] = []  # the compared outputs of the latest run
+    carried = [0.0]  # the largest value the latest run's graph kept for its VJPs
 
     def vjp(c: float = 1.0) -> list[np.ndarray | None]:
         outs = outputs_of(p.func, p.inputs)
         sel = [outs[j] for j in which]
         values[:] = [to_numpy(o._data) for o in sel]
+        carried[0] = _largest_kept(sel)
         gs = grad(sel, ins, grad_outputs=[Tensor(like((v * c).astype(o.dtype), o._data))
                                           for v, o in zip(vs, sel)], allow_unused=True)
         return [None if g is None else to_numpy(g._data).astype(np.float64) / c for g in gs]
@@ -615,6 +617,7 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
         for i in own:
             swaps.swap(p.inputs[i], point[i])
         native = vjp()
+        kept = carried[0]
         # the outputs whose own value overflows the inputs' dtype (cosh(12) = 81377 in float16:
         # inf there, as in PyTorch) -- not those that overflow on the way to a value that fits
         # (log1p(exp(100)) in float32: inf for 100), which the VJP check below still judges
@@ -627,6 +630,11 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
         # result; one multiple can round just as the cotangent itself did (softmax of [3, -9,
         # -11, -13] in float32: 4/3 and 0.9 showed no wobble, 1.1 showed the 1% there is)
         agains = [vjp(c) for c in WOBBLE_FACTORS]
+        # ... and for twice the cotangent: a VJP is linear in it, and scaling by 2 rounds
+        # exactly as before, so this one differs from the first only where the VJP is not
+        # linear (a term added without the cotangent, or a power of it) -- which the wobble
+        # above would take for rounding
+        doubled = vjp(2.0)
     except Exception:  # (the function does not run on its own inputs: nothing to compare)
         return None
     tol = OWN_PRECISION_TOL.get(np.dtype(lowest), 1e-4)
@@ -636,6 +644,10 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
     o_scale = max((float(np.max(np.abs(to_numpy(outs[j]._data)), initial=0.0)) for j in which
                    if np.isfinite(to_numpy(outs[j]._data)).all()), default=0.0)
     last_bit = CANCEL_ULPS * float(np.finfo(lowest).eps) * v_scale * o_scale
+    # ... and everywhere, a few eps of the largest value the graph kept for its VJPs times the
+    # cotangent: a VJP's terms are of that size, so no VJP in this dtype resolves less
+    # (cross_entropy of logits [20, 0, 0]: 1 - p is 2e-9, under float32's eps of p = 1)
+    kept_bit = float(np.finfo(lowest).eps) * v_scale * kept
     for k, (i, w, n, m) in enumerate(zip(p.diff, wide, native, moved)):
         if w is not None and n is None and np.any(w != 0):
             return GradcheckReport(False, "wrong_vjp", 1, (
@@ -657,7 +669,21 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
                 with np.errstate(invalid="ignore", over="ignore"):
                     wobble = max(wobble, float(np.max(np.abs(n2 - n), where=both & np.isfinite(n2),
                                                       initial=0.0)))
-        floor = CANCEL_ULPS * wobble + np.where(n == 0, last_bit, 0)
+        nonlinear = np.zeros_like(err)
+        if doubled[k] is not None and doubled[k].shape == n.shape:
+            with np.errstate(invalid="ignore", over="ignore"):
+                nonlinear = np.where(both & np.isfinite(doubled[k]), np.abs(doubled[k] - n), 0.0)
+        off = nonlinear - tol * (np.abs(np.where(both, w, 0.0)) + scale) \
+            - float(np.finfo(lowest).tiny) * 2 ** 10  # (subnormals round apart when doubled)
+        if (off > 0).any():
+            j = int(np.argmax(off))
+            return GradcheckReport(False, "wrong_vjp", 1, (
+                f"gradcheck failed: the VJP is wrong in {own.get(i, lowest)} only -- it is not "
+                f"linear in the output's gradient g there: for {labels.input(i)}, the VJP of 2g "
+                f"is {doubled[k].ravel()[j] * 2:.6g} at element {unravel(j, w.shape)}, but twice "
+                f"the VJP of g is {n.ravel()[j] * 2:.6g} (a VJP is J^T g, linear in g). Look for "
+                "a term added without g, or a power of g, in the VJP's code for that dtype."))
+        floor = CANCEL_ULPS * wobble + np.where(n == 0, last_bit, 0) + kept_bit
         floor = floor + float(np.finfo(lowest).tiny)  # (underflow: 0 for float64's 3e-45)
         if m is not None and m.shape == w.shape:  # (the conditioning: an ulp's worth of input,
             # over the entries compared -- not one that overflows the dtype, 1/x at 1e-20)
@@ -696,6 +722,30 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
                 "on the dtype or loses precision in it.")
         return GradcheckReport(False, "wrong_vjp", 1, head)
     return None
+
+
+def _largest_kept(outs: Sequence[Tensor]) -> float:
+    """The largest finite magnitude among what the graph of ``outs`` keeps for its VJPs: the
+    arrays its nodes saved and hold as attributes (0 for none)."""
+    largest = 0.0
+
+    def see(a: Any) -> None:
+        nonlocal largest
+        if getattr(a, "dtype", None) is not None and a.dtype.kind == "f" and a.size:
+            m = to_numpy(abs(a)).astype(np.float64, copy=False)
+            m = m[np.isfinite(m)]
+            if m.size:
+                largest = max(largest, float(m.max()))
+
+    for node in _collect([o.grad_fn for o in outs if o.grad_fn is not None]):
+        saved = node._saved if isinstance(node._saved, tuple) else ()
+        for record in saved:
+            obj = record[1]
+            see(obj._data if isinstance(obj, Tensor) else obj)
+        for value in vars(node).values():
+            if type(value) is not tuple:
+                see(value)
+    return largest
 
 
 def _not_finite_only_here(wide: np.ndarray, native: np.ndarray, dtype: np.dtype) -> np.ndarray:

@@ -5,7 +5,7 @@
 | op | how |
 |---|---|
 | ``scatter`` (src or value) | ``Scatter`` here; VJP: a scatter of zeros and a gather |
-| ``scatter_add`` | ``x - scatter_add(-src)`` into zeros (movement's ``ScatterAdd``, the VJP of gather) |
+| ``scatter_add`` | ``x + scatter_add`` into -0.0s (movement's ``ScatterAdd``, the VJP of gather) |
 | ``index_select`` | ``getitem`` with an integer array (its VJP adds repeated indices up) |
 | ``take_along_dim`` | ``expand`` (broadcasting) and ``gather`` |
 | ``index_add``, ``index_copy``, ``index_reduce`` | scatter_add, scatter, scatter_reduce; index spread |
@@ -304,18 +304,15 @@ def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
         return scatter_add(input.float(), d, idx, src.float()).half()
     block = _corner(idx.shape)
     part = src if src.shape == tuple(idx.shape) else GetItem.apply(src, key=block)
-    # floats: input minus the negated sources' sum, so that where nothing (or only -0.0) is added
-    # input's -0.0 stays -0.0, as in PyTorch's in-place adds (x - 0.0 is x; x + 0.0 is not)
-    negate = input.dtype.kind == "f"
-    if negate:
-        part = -part
-    # zeros with `index`'s shape (input's size along dim), part added at index; then into input's
-    # shape if index covers only a block of it
-    added = ScatterAdd.apply(part, index=idx, dim=d, size=input.shape[d])
+    # -0.0s with `index`'s shape (input's size along dim), part added at index; then into
+    # input's shape if index covers only a block of it. (-0.0, not 0.0: where nothing or only
+    # -0.0 is added, input's -0.0 stays, as in PyTorch's in-place adds; x + -0.0 is x)
+    signed = {"signed_zero": True} if input.dtype.kind == "f" else {}
+    added = ScatterAdd.apply(part, index=idx, dim=d, size=input.shape[d], **signed)
     if added.shape != input.shape:
         added = GetItemBackward.apply(added, key=block[:d] + (slice(None),) + block[d + 1:],
-                                      shape=input.shape)
-    return input - added if negate else input + added
+                                      shape=input.shape, **signed)
+    return input + added
 
 
 def _index_vector(where: str, input: Tensor, dim: int, index: Any, negative: bool = False
@@ -375,6 +372,14 @@ def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: Any
     return scatter_add(input, d, spread, source if alpha == 1 else source * alpha)
 
 
+def _no_bool_mean(where: str, input: Tensor, reduce: str) -> None:
+    """A mean of bools has no bool to be: refused, as PyTorch refuses it (was: a float32
+    result, with values that were not the means)."""
+    if reduce == "mean" and input.dtype == np.bool_:
+        raise NotImplementedError(f"{where}: reduce='mean' is not implemented for a bool tensor "
+                                  "(as in PyTorch); convert it with .float() first")
+
+
 def index_reduce(input: Tensor, dim: int, index: Any, source: Tensor, reduce: str, *,
                  include_self: bool = True) -> Tensor:
     """A copy of ``input`` where the slice ``index[i]`` along ``dim`` becomes the ``reduce``
@@ -384,6 +389,7 @@ def index_reduce(input: Tensor, dim: int, index: Any, source: Tensor, reduce: st
     if reduce not in ("prod", "mean", "amax", "amin"):
         raise RuntimeError(f"index_reduce: reduce must be one of 'prod', 'mean', 'amax' or "
                            f"'amin', got {reduce!r}")
+    _no_bool_mean("index_reduce", input, reduce)
     d, idx = _index_vector("index_reduce", input, dim, index)
     spread = _spread_index("index_reduce", input, d, idx, source)
     return scatter_reduce(input, d, spread, source.reshape(spread.shape), reduce,
@@ -463,6 +469,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str
     if reduce not in _REDUCTIONS:
         raise RuntimeError(f"{where}: reduce argument must be either sum, prod, mean, amax or "
                            f"amin, got {reduce!r}")
+    _no_bool_mean(where, input, reduce)
     if not isinstance(src, Tensor):
         raise TypeError(f"{where}: src must be a Tensor, got {type_name(src)}")
     d = _dim(dim, input.ndim, where)

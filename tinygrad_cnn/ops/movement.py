@@ -116,12 +116,14 @@ class GetItem(Function):
         return GetItemBackward.apply(g, key=ctx.key, shape=ctx.in_shape, **wide)
 
 
-def _scattered(g: Any, key: tuple[Any, ...], shape: tuple[int, ...], wide: bool = False) -> Any:
+def _scattered(g: Any, key: tuple[Any, ...], shape: tuple[int, ...], wide: bool = False,
+               signed_zero: bool = False) -> Any:
     """Zeros of ``shape`` with ``g`` added at ``key`` (repeated integer indices add up; with
-    ``wide``, float16 in float32, rounded once)."""
+    ``wide``, float16 in float32, rounded once; with ``signed_zero``, the zeros are -0.0)."""
     if wide and g.dtype == np.float16 and not _is_basic(key):
-        return _scattered(g.astype(np.float32), key, shape).astype(np.float16)
-    out = array_module(g).zeros(shape, dtype=g.dtype)
+        return _scattered(g.astype(np.float32), key, shape, signed_zero=signed_zero
+                          ).astype(np.float16)
+    out = _zeros(array_module(g), shape, g.dtype, signed_zero)
     if _is_basic(key):
         out[key] = g
     else:
@@ -129,17 +131,27 @@ def _scattered(g: Any, key: tuple[Any, ...], shape: tuple[int, ...], wide: bool 
     return out
 
 
+def _zeros(xp: Any, shape: Any, dtype: Any, signed_zero: bool) -> Any:
+    """Zeros, or -0.0s with ``signed_zero``: the exact identity of addition (``x + -0.0`` is
+    ``x``, -0.0 included), for sums that are then added to a tensor (``index_add``: where
+    nothing or only -0.0 is added, a -0.0 stays, as in PyTorch's in-place adds)."""
+    if signed_zero and np.dtype(dtype).kind == "f":
+        return xp.full(shape, -0.0, dtype=dtype)
+    return xp.zeros(shape, dtype=dtype)
+
+
 class GetItemBackward(Function):
     """The VJP of ``getitem``: zeros of the input's shape with ``g`` added at ``key`` (repeated
-    integer indices add up). Its own VJP is ``getitem`` again."""
+    integer indices add up; ``signed_zero``: -0.0s, see :func:`_zeros`). Its own VJP is
+    ``getitem`` again."""
 
     name = "getitem_backward"
 
     @staticmethod
     def forward(ctx: Context, g: Any, key: tuple[Any, ...] = (), shape: tuple[int, ...] = (),
-                wide: bool = False) -> Any:
+                wide: bool = False, signed_zero: bool = False) -> Any:
         ctx.key = key
-        return _scattered(g, key, shape, wide)
+        return _scattered(g, key, shape, wide, signed_zero)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
@@ -373,20 +385,20 @@ class Gather(Function):
 class ScatterAdd(Function):
     """Zeros with ``size`` entries along ``dim``, and ``g`` added at ``index`` (the VJP of gather;
     its own VJP is gather). ``unique=True`` promises no index repeats within a row, so plain
-    assignment replaces the slower unbuffered add."""
+    assignment replaces the slower unbuffered add; ``signed_zero``: -0.0s, see :func:`_zeros`."""
 
     name = "scatter_add"
 
     @staticmethod
     def forward(ctx: Context, g: Any, index: Any = None, dim: int = 0, size: int = 0,
-                unique: bool = False) -> Any:
+                unique: bool = False, signed_zero: bool = False) -> Any:
         xp = array_module(g)
         ctx.index, ctx.dim = index, dim
         flat, moved_shape = _row_offsets(index, dim, size)  # positions in the flattened output
         # (..., size), dim moved last; float16 adds up in float32, rounded once (PyTorch's
         # scatter_add and gather VJP: 3,000 ones added in float16 stop at 2,048)
         acc = g.dtype if unique else _sum_dtype(g.dtype)
-        moved = xp.zeros(moved_shape[:-1] + (size,), dtype=acc)
+        moved = _zeros(xp, moved_shape[:-1] + (size,), acc, signed_zero)
         values = _dim_last(g, dim).reshape(-1)
         if unique:
             moved.reshape(-1)[flat.reshape(-1)] = values

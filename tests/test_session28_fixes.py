@@ -549,3 +549,32 @@ def test_float32_logsumexp_second_derivative_passes_gradgradcheck():
     x = tg.tensor((np.random.randn(2, 4) * 10).astype(np.float32), requires_grad=True)
     for seed in (1, 5):
         assert tg.autograd.gradgradcheck(lambda z: z.logsumexp(dim=1), (x,), seed=seed)
+
+
+# ---------------------------------------------------------------- issue 14: index ops' out=
+
+_INDEX_OUTS = {
+    "index_add": lambda L, a, i, s, o: L.index_add(a, 0, i, s, out=o),
+    "index_copy": lambda L, a, i, s, o: L.index_copy(a, 0, i, s, out=o),
+    "index_reduce": lambda L, a, i, s, o: L.index_reduce(a, 0, i, s, "amax", out=o),
+    "scatter": lambda L, a, i, s, o: L.scatter(a, 0, i, s, out=o),
+    "scatter_add": lambda L, a, i, s, o: L.scatter_add(a, 0, i, s, out=o),
+    "scatter_reduce": lambda L, a, i, s, o: L.scatter_reduce(a, 0, i, s, "sum", out=o),
+}
+
+
+@pytest.mark.filterwarnings("ignore:index_reduce")
+@pytest.mark.parametrize("name", sorted(_INDEX_OUTS))
+def test_index_ops_take_out_as_pytorch(name):
+    # (was: TypeError, unexpected keyword out)
+    op = _INDEX_OUTS[name]
+    got = []
+    for lib in (torch, tg):
+        a, i, s = lib.tensor([1.0, 2.0]), lib.tensor([1, 0]), lib.tensor([10.0, 20.0])
+        o = lib.zeros(2)
+        assert op(lib, a, i, s, o) is o and a.tolist() == [1.0, 2.0]
+        assert op(lib, a, i, s, a) is a  # (into the tensor itself: in place, allowed)
+        with pytest.raises(RuntimeError, match="single memory location"):
+            op(lib, a, i, s, s)  # (into the source: refused)
+        got.append((o.tolist(), a.tolist()))
+    assert got[0] == got[1]

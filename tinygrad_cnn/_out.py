@@ -32,13 +32,19 @@ COMPUTED = (
     "sum mean prod std var amax amin logsumexp cumsum cumprod argmax argmin nansum nanmean "
     "all any norm "
     "cat concat concatenate stack hstack vstack dstack column_stack row_stack "
-    "gather index_select take_along_dim masked_select tensordot nonzero"
+    "gather index_select take_along_dim masked_select tensordot nonzero "
+    "index_add index_copy index_reduce scatter scatter_add scatter_reduce"
 ).split()
 #: functions whose ``out`` may not share memory with an input in part (PyTorch's elementwise
 #: kernels; its reductions and products check nothing, and here compute from a snapshot)
 NO_OVERLAP_AT_ALL = frozenset(
     "cross cat concat concatenate stack hstack vstack dstack column_stack row_stack gather "
-    "index_select take_along_dim masked_select".split())
+    "index_select take_along_dim masked_select index_add index_copy index_reduce scatter "
+    "scatter_add scatter_reduce".split())
+#: ... except for the tensor written into (``index_add(a, 0, i, s, out=a)``: in place, as
+#: PyTorch allows it; a part of it is refused)
+SELF_AS_OUT = frozenset(
+    "index_add index_copy index_reduce scatter scatter_add scatter_reduce".split())
 OVERLAP_CHECKED = frozenset(COMPUTED[:COMPUTED.index("matmul")]) | NO_OVERLAP_AT_ALL | {
     "addcmul", "addcdiv"}
 #: factories: ``out``'s dtype unless ``dtype`` is given
@@ -52,7 +58,8 @@ EXACT = frozenset(
     "abs absolute neg negative ceil floor round trunc fix frac sign sgn clamp clip clamp_min "
     "clamp_max lerp where nan_to_num float_power heaviside signbit isposinf isneginf argmax "
     "argmin matmul mm bmm mv dot vdot inner addmm addmv addbmm baddbmm cross diag tril triu norm "
-    "amax amin gather index_select take_along_dim masked_select tensordot nonzero".split())
+    "amax amin gather index_select take_along_dim masked_select tensordot nonzero index_add "
+    "index_copy index_reduce scatter scatter_add scatter_reduce".split())
 
 
 def with_out(fn: Any, name: str, factory: bool = False) -> Any:
@@ -79,9 +86,10 @@ def with_out(fn: Any, name: str, factory: bool = False) -> Any:
             from tinygrad_cnn.tensor import _no_partial_overlap
 
             strict = name in NO_OVERLAP_AT_ALL
+            first = args[0] if args and name in SELF_AS_OUT else None
             for t in (*_tensors(args), *_tensors(kwargs.values())):
                 if isinstance(t, Tensor) and (strict or t is not out):
-                    _no_partial_overlap(name, out._data, t._data, strict)
+                    _no_partial_overlap(name, out._data, t._data, strict and t is not first)
         if factory or name in IN_OUT_DTYPE:
             asked = kwargs.get("dtype")
             if asked is None:

@@ -578,3 +578,23 @@ def test_index_ops_take_out_as_pytorch(name):
             op(lib, a, i, s, s)  # (into the source: refused)
         got.append((o.tolist(), a.tolist()))
     assert got[0] == got[1]
+
+
+# ---------------------------------------------------------------- issue 12: shuffles' memory format
+
+
+@pytest.mark.parametrize("name, shape", [("pixel_shuffle", (1, 8, 3, 3)),
+                                         ("pixel_unshuffle", (1, 2, 4, 4)),
+                                         ("channel_shuffle", (1, 8, 3, 3))])
+def test_shuffles_keep_channels_last_as_pytorch(name, shape):
+    # (was: a plain C-order result for a channels-last input; values were right)
+    data = np.random.default_rng(0).standard_normal(shape)
+    got = []
+    for lib in (torch, tg):
+        x = lib.tensor(data).contiguous(memory_format=lib.channels_last).requires_grad_(True)
+        y = getattr(lib.nn.functional, name)(x, 2)
+        (y * y).sum().backward()
+        assert y.is_contiguous(memory_format=lib.channels_last)
+        got.append((y.stride(), x.grad.stride(), _np(y)))
+    assert got[0][:2] == got[1][:2]
+    np.testing.assert_array_equal(got[0][2], got[1][2])

@@ -213,7 +213,14 @@ def adaptive_max_pool2d_with_indices(input: Tensor, output_size: int | Sequence[
 def _new(out: Tensor, input: Tensor) -> Tensor:
     """``out``, copied when the reshapes that made it needed no copy (a factor of 1, a 1×1 map,
     one channel per group): the shuffles return a new tensor, never a view of their input, as
-    PyTorch's (a write into one must not reach the other)."""
+    PyTorch's (a write into one must not reach the other) -- laid out channels-last where a 4-d
+    input is, as PyTorch's pixel_shuffle and pixel_unshuffle give it."""
+    x = input._data
+    if out.ndim == 4 and x.ndim == 4 and not x.flags.c_contiguous and \
+            layout.holds(x, "channels_last"):
+        return out.contiguous(memory_format=layout.channels_last) \
+            if not layout.holds(out._data, "channels_last") or \
+            array_module(x).may_share_memory(out._data, x) else out.clone()
     return out.clone() if array_module(out._data).may_share_memory(out._data, input._data) \
         else out
 

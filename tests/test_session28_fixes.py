@@ -598,3 +598,25 @@ def test_shuffles_keep_channels_last_as_pytorch(name, shape):
         got.append((y.stride(), x.grad.stride(), _np(y)))
     assert got[0][:2] == got[1][:2]
     np.testing.assert_array_equal(got[0][2], got[1][2])
+
+
+# ---------------------------------------------------------------- issue 14: clamp's mixed bounds
+
+
+@pytest.mark.parametrize("bounds", [
+    (0, ("tensor", 1.5, "float64")), (("tensor", 0.5, "float64"), 3),
+    (2, ("tensor", 5, "int8")), (("tensor", 0, "int64"), ("tensor", 1.5, "float64")),
+    (None, ("tensor", 1.5, "float64")),
+])
+@pytest.mark.parametrize("shape", [(2,), ()])
+def test_clamp_with_a_number_and_a_0d_tensor_reads_both_as_numbers(bounds, shape):
+    # (was: float64 for uint8 clamped to 0 and tensor(1.5, float64); PyTorch's Number overload
+    # gives float32)
+    got = []
+    for lib in (torch, tg):
+        lo, hi = (lib.tensor(b[1], dtype=getattr(lib, b[2])) if isinstance(b, tuple) else b
+                  for b in bounds)
+        x = lib.tensor([1, 3] if shape else 3, dtype=lib.uint8)
+        y = lib.clamp(x, min=lo, max=hi)
+        got.append((str(y.dtype).removeprefix("torch."), y.tolist()))
+    assert got[0] == got[1]

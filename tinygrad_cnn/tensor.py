@@ -1613,7 +1613,11 @@ class Tensor:
         if min is None and max is None:
             raise ValueError("clamp: give at least one of min and max")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
-            return _clamp_between(self, min, max)
+            if not _clamp_numbers(min, max):
+                return _clamp_between(self, min, max)
+            # a number beside a 0-d tensor: PyTorch's Number overload reads both as numbers
+            # (uint8 clamped to 0 and tensor(1.5, float64) is float32, not float64)
+            min, max = (v.item() if isinstance(v, Tensor) else v for v in (min, max))
         # min > max gives max everywhere (and no gradient), as in PyTorch
         dt = result_type(self, *(v for v in (min, max) if v is not None))
         # a bound must fit the result's dtype (PyTorch's check; int clamped to 0.5 is float32)
@@ -4000,6 +4004,17 @@ def _dim(d: Any, ndim: int, where: str) -> int:
         raise IndexError(f"{where}: dim {d} is out of range for a tensor with {ndim} dimensions "
                          f"(allowed: {-n} to {n - 1})")
     return int(d) % n
+
+
+def _clamp_numbers(min: Any, max: Any) -> bool:
+    """Whether clamp's bounds are a Python number and a 0-d tensor without a gradient."""
+    def number(v: Any) -> bool:
+        return isinstance(v, (bool, int, float, np.generic))
+
+    def scalar(v: Any) -> bool:
+        return isinstance(v, Tensor) and v.ndim == 0 and not v.requires_grad
+
+    return (number(min) and scalar(max)) or (scalar(min) and number(max))
 
 
 def _dim_of_shape(d: Any, ndim: int, where: str) -> int:

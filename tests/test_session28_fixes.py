@@ -620,3 +620,38 @@ def test_clamp_with_a_number_and_a_0d_tensor_reads_both_as_numbers(bounds, shape
         y = lib.clamp(x, min=lo, max=hi)
         got.append((str(y.dtype).removeprefix("torch."), y.tolist()))
     assert got[0] == got[1]
+
+
+def _float32_factor(factor):
+    class Scaled(tg.autograd.Function):
+        """x * x whose float32 VJP is ``factor`` times too big (right in float64)."""
+
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x, np.full_like(x, 1e6))  # (an unused big saved array too)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            x, _ = ctx.saved_tensors
+            return g * 2 * x * (factor if x.dtype == tg.float32 else 1.0)
+
+    return Scaled.apply
+
+
+@pytest.mark.parametrize("wrap", ["plain", "times 1e8 over 1e8", "big exp times 0",
+                                  "big product times 0"])
+@pytest.mark.parametrize("factor", [1.05, 3.0])
+def test_big_values_elsewhere_in_the_graph_hide_no_float32_only_error(wrap, factor):
+    # (an outside tester: an allowance of eps times the largest value the graph saved let a VJP
+    # 3x wrong in float32 pass behind (f * 1e8) / 1e8; the allowance now follows the gradients
+    # that flow, which are as small there as anywhere)
+    op = _float32_factor(factor)
+    fn = {"plain": op, "times 1e8 over 1e8": lambda t: (op(t) * 1e8) / 1e8,
+          "big exp times 0": lambda t: op(t) + (t + 16).exp() * 0,
+          "big product times 0": lambda t: op(t) + t * tg.tensor(np.float32(1e7)) * 0}[wrap]
+    for seed in range(4):
+        x = tg.tensor(np.random.default_rng(seed).standard_normal(4).astype(np.float32),
+                      requires_grad=True)
+        with pytest.raises(tg.GradcheckError, match="wrong in float32 only"):
+            tg.autograd.gradcheck(fn, (x,), seed=seed)

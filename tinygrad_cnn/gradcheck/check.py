@@ -585,13 +585,14 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
     ins = [p.inputs[i] for i in p.diff]
 
     values: list[np.ndarray] = []  # the compared outputs of the latest run
-    carried = [0.0]  # the largest value the latest run's graph kept for its VJPs
+    flow = [0.0]  # the largest gradient that flowed through the latest run's backward graph
 
     def vjp(c: float = 1.0) -> list[np.ndarray | None]:
         outs = outputs_of(p.func, p.inputs)
         sel = [outs[j] for j in which]
         values[:] = [to_numpy(o._data) for o in sel]
-        carried[0] = _largest_kept(sel)
+        flow[0] = 0.0
+        _watch_flow(sel, flow)
         gs = grad(sel, ins, grad_outputs=[Tensor(like((v * c).astype(o.dtype), o._data))
                                           for v, o in zip(vs, sel)], allow_unused=True)
         return [None if g is None else to_numpy(g._data).astype(np.float64) / c for g in gs]
@@ -617,7 +618,7 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
         for i in own:
             swaps.swap(p.inputs[i], point[i])
         native = vjp()
-        kept = carried[0]
+        flowed = flow[0]
         # the outputs whose own value overflows the inputs' dtype (cosh(12) = 81377 in float16:
         # inf there, as in PyTorch) -- not those that overflow on the way to a value that fits
         # (log1p(exp(100)) in float32: inf for 100), which the VJP check below still judges
@@ -644,10 +645,11 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
     o_scale = max((float(np.max(np.abs(to_numpy(outs[j]._data)), initial=0.0)) for j in which
                    if np.isfinite(to_numpy(outs[j]._data)).all()), default=0.0)
     last_bit = CANCEL_ULPS * float(np.finfo(lowest).eps) * v_scale * o_scale
-    # ... and everywhere, a few eps of the largest value the graph kept for its VJPs times the
-    # cotangent: a VJP's terms are of that size, so no VJP in this dtype resolves less
-    # (cross_entropy of logits [20, 0, 0]: 1 - p is 2e-9, under float32's eps of p = 1)
-    kept_bit = float(np.finfo(lowest).eps) * v_scale * kept
+    # ... and everywhere, a few eps of the largest gradient that flowed through the backward
+    # graph (each op's VJP rounds to a share of what it received and sent, not of the result:
+    # cross_entropy of logits [20, 0, 0] receives g and sends (p - 1) g = 2e-9 g, where float32
+    # rounds p = 1 to a share of g -- PyTorch's VJP gives the same)
+    kept_bit = CANCEL_ULPS * float(np.finfo(lowest).eps) * flowed
     for k, (i, w, n, m) in enumerate(zip(p.diff, wide, native, moved)):
         if w is not None and n is None and np.any(w != 0):
             return GradcheckReport(False, "wrong_vjp", 1, (
@@ -724,28 +726,23 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
     return None
 
 
-def _largest_kept(outs: Sequence[Tensor]) -> float:
-    """The largest finite magnitude among what the graph of ``outs`` keeps for its VJPs: the
-    arrays its nodes saved and hold as attributes (0 for none)."""
-    largest = 0.0
+def _watch_flow(outs: Sequence[Tensor], flow: list[float]) -> None:
+    """Have every node of ``outs``' graph put, into ``flow[0]``, the largest finite magnitude of
+    the gradients it receives and sends in the next backward (a post hook on each node)."""
+    def see(grads: Any) -> None:
+        for g in grads:
+            if isinstance(g, Tensor) and g.dtype.kind == "f" and g.numel():
+                m = np.abs(to_numpy(g._data).astype(np.float64))
+                m = m[np.isfinite(m)]
+                if m.size:
+                    flow[0] = max(flow[0], float(m.max()))
 
-    def see(a: Any) -> None:
-        nonlocal largest
-        if getattr(a, "dtype", None) is not None and a.dtype.kind == "f" and a.size:
-            m = to_numpy(abs(a)).astype(np.float64, copy=False)
-            m = m[np.isfinite(m)]
-            if m.size:
-                largest = max(largest, float(m.max()))
+    def hook(sent: Any, received: Any) -> None:
+        see(sent)
+        see(received)
 
     for node in _collect([o.grad_fn for o in outs if o.grad_fn is not None]):
-        saved = node._saved if isinstance(node._saved, tuple) else ()
-        for record in saved:
-            obj = record[1]
-            see(obj._data if isinstance(obj, Tensor) else obj)
-        for value in vars(node).values():
-            if type(value) is not tuple:
-                see(value)
-    return largest
+        node.register_hook(hook)
 
 
 def _not_finite_only_here(wide: np.ndarray, native: np.ndarray, dtype: np.dtype) -> np.ndarray:

@@ -655,3 +655,14 @@ def test_big_values_elsewhere_in_the_graph_hide_no_float32_only_error(wrap, fact
                       requires_grad=True)
         with pytest.raises(tg.GradcheckError, match="wrong in float32 only"):
             tg.autograd.gradcheck(fn, (x,), seed=seed)
+
+
+def test_a_big_gradient_toward_another_input_hides_no_float32_only_error():
+    # (the allowance is per input: what flowed toward u, 1e6 g, says nothing of t's rounding)
+    op = _float32_factor(1.05)
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        t, u = (tg.tensor(rng.standard_normal(4).astype(np.float32), requires_grad=True)
+                for _ in range(2))
+        with pytest.raises(tg.GradcheckError, match="wrong in float32 only"):
+            tg.autograd.gradcheck(lambda t, u: op(t) + u * 1e6, (t, u), seed=seed)

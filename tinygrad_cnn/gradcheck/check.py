@@ -585,16 +585,16 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
     ins = [p.inputs[i] for i in p.diff]
 
     values: list[np.ndarray] = []  # the compared outputs of the latest run
-    flow = [0.0]  # the largest gradient that flowed through the latest run's backward graph
+    flow: list[float] = []  # per input: the largest gradient that flowed on its way to it
 
     def vjp(c: float = 1.0) -> list[np.ndarray | None]:
         outs = outputs_of(p.func, p.inputs)
         sel = [outs[j] for j in which]
         values[:] = [to_numpy(o._data) for o in sel]
-        flow[0] = 0.0
-        _watch_flow(sel, flow)
+        watch = _watch_flow(sel, ins)
         gs = grad(sel, ins, grad_outputs=[Tensor(like((v * c).astype(o.dtype), o._data))
                                           for v, o in zip(vs, sel)], allow_unused=True)
+        flow[:] = watch()
         return [None if g is None else to_numpy(g._data).astype(np.float64) / c for g in gs]
 
     # both at the check point (moved away from kinks, maybe) rounded to the inputs' own dtypes
@@ -618,7 +618,7 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
         for i in own:
             swaps.swap(p.inputs[i], point[i])
         native = vjp()
-        flowed = flow[0]
+        flowed = list(flow)
         # the outputs whose own value overflows the inputs' dtype (cosh(12) = 81377 in float16:
         # inf there, as in PyTorch) -- not those that overflow on the way to a value that fits
         # (log1p(exp(100)) in float32: inf for 100), which the VJP check below still judges
@@ -649,7 +649,7 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
     # graph (each op's VJP rounds to a share of what it received and sent, not of the result:
     # cross_entropy of logits [20, 0, 0] receives g and sends (p - 1) g = 2e-9 g, where float32
     # rounds p = 1 to a share of g -- PyTorch's VJP gives the same)
-    kept_bit = CANCEL_ULPS * float(np.finfo(lowest).eps) * flowed
+    eps = float(np.finfo(lowest).eps)
     for k, (i, w, n, m) in enumerate(zip(p.diff, wide, native, moved)):
         if w is not None and n is None and np.any(w != 0):
             return GradcheckReport(False, "wrong_vjp", 1, (
@@ -685,7 +685,8 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
                 f"is {doubled[k].ravel()[j] * 2:.6g} at element {unravel(j, w.shape)}, but twice "
                 f"the VJP of g is {n.ravel()[j] * 2:.6g} (a VJP is J^T g, linear in g). Look for "
                 "a term added without g, or a power of g, in the VJP's code for that dtype."))
-        floor = CANCEL_ULPS * wobble + np.where(n == 0, last_bit, 0) + kept_bit
+        floor = CANCEL_ULPS * wobble + np.where(n == 0, last_bit, 0) + \
+            CANCEL_ULPS * eps * flowed[k]
         floor = floor + float(np.finfo(lowest).tiny)  # (underflow: 0 for float64's 3e-45)
         if m is not None and m.shape == w.shape:  # (the conditioning: an ulp's worth of input,
             # over the entries compared -- not one that overflows the dtype, 1/x at 1e-20)
@@ -726,23 +727,38 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
     return None
 
 
-def _watch_flow(outs: Sequence[Tensor], flow: list[float]) -> None:
-    """Have every node of ``outs``' graph put, into ``flow[0]``, the largest finite magnitude of
-    the gradients it receives and sends in the next backward (a post hook on each node)."""
-    def see(grads: Any) -> None:
+def _watch_flow(outs: Sequence[Tensor], inputs: Sequence[Tensor]) -> Callable[[], list[float]]:
+    """Have every node of ``outs``' graph note the largest finite magnitude of the gradients it
+    receives and sends in the next backward (a post hook on each); the function returned gives,
+    per input, the largest noted on the nodes that lead to it."""
+    nodes = _collect([o.grad_fn for o in outs if o.grad_fn is not None])
+    seen: dict[int, float] = {}
+
+    def largest(grads: Any) -> float:
+        m = 0.0
         for g in grads:
             if isinstance(g, Tensor) and g.dtype.kind == "f" and g.numel():
-                m = np.abs(to_numpy(g._data).astype(np.float64))
-                m = m[np.isfinite(m)]
-                if m.size:
-                    flow[0] = max(flow[0], float(m.max()))
+                a = np.abs(to_numpy(g._data).astype(np.float64))
+                a = a[np.isfinite(a)]
+                m = max(m, float(a.max(initial=0.0)))
+        return m
 
-    def hook(sent: Any, received: Any) -> None:
-        see(sent)
-        see(received)
+    for node in nodes:
+        def hook(sent: Any, received: Any, key: int = id(node)) -> None:
+            seen[key] = max(seen.get(key, 0.0), largest(sent), largest(received))
 
-    for node in _collect([o.grad_fn for o in outs if o.grad_fn is not None]):
         node.register_hook(hook)
+
+    def per_input() -> list[float]:
+        oldest_first = nodes[::-1]
+        out = []
+        for t in inputs:
+            leads = _culprit._leads_to(oldest_first, {id(_edge(t))})
+            out.append(max((seen.get(id(n), 0.0) for n in nodes if leads.get(id(n))),
+                           default=0.0))
+        return out
+
+    return per_input
 
 
 def _not_finite_only_here(wide: np.ndarray, native: np.ndarray, dtype: np.dtype) -> np.ndarray:

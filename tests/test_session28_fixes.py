@@ -666,3 +666,44 @@ def test_a_big_gradient_toward_another_input_hides_no_float32_only_error():
                 for _ in range(2))
         with pytest.raises(tg.GradcheckError, match="wrong in float32 only"):
             tg.autograd.gradcheck(lambda t, u: op(t) + u * 1e6, (t, u), seed=seed)
+
+
+def test_save_refuses_parameter_number_and_ordered_dict_subclasses_and_keeps_sizes(tmp_path):
+    import collections
+    import enum
+
+    class MyParameter(tg.nn.Parameter):
+        pass
+
+    class Colour(enum.IntEnum):
+        RED = 1
+
+    class Ordered(collections.OrderedDict):
+        pass
+
+    for obj, base, fix in ((MyParameter(tg.ones(1)), "Parameter", r"nn\.Parameter"),
+                           (Colour.RED, "int", r"int\(x\)"),
+                           (Ordered(a=1), "OrderedDict", r"collections\.OrderedDict\(d\)")):
+        with pytest.raises(TypeError, match=rf"a subclass of {base} that would load as a plain "
+                                            rf"{base} .*save {fix}"):
+            tg.save({"k": obj}, tmp_path / "x.npz")
+    t = tg.ones(2, 3)
+    tg.save({"size": t.size(), "shape": t.shape, "empty": tg.ones(0).size()}, tmp_path / "x.npz")
+    back = tg.load(tmp_path / "x.npz")
+    assert back["size"] == torch.Size([2, 3]) and isinstance(back["size"], tg.Size)
+    assert tg.Tensor(back["shape"]).shape == (2, 3) and back["empty"] == (0,)
+
+
+def test_numpy_ufuncs_give_one_dtype_whichever_side_the_number_is_on():
+    # (an outside tester: np.maximum(t, 1.5) float32 but np.maximum(1.5, t) float64; np.power
+    # with a numpy int -1 gave [1, 0, 0]; np.copysign/np.logaddexp ran numpy's own int rules)
+    t = tg.tensor([1, 2, 3])
+    for fn in (np.maximum, np.minimum, np.fmax, np.fmin, np.arctan2):
+        a, b = fn(t, 1.5), fn(1.5, t)
+        assert isinstance(a, tg.Tensor) and isinstance(b, tg.Tensor) and a.dtype == b.dtype
+    assert np.maximum(1.5, t).dtype == tg.maximum(t, tg.tensor(1.5)).dtype == tg.float32
+    assert np.copysign(t, t).dtype == tg.copysign(t, t).dtype
+    with pytest.raises(RuntimeError, match="negative integer powers"):
+        np.power(t, np.int64(-1))
+    with pytest.raises(NotImplementedError, match="logaddexp"):
+        np.logaddexp(t, t)

@@ -36,7 +36,7 @@ import numpy as np
 
 from tinygrad_cnn._files import atomic_write, special_kind, writable
 from tinygrad_cnn.backend import to_numpy, type_name
-from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.tensor import Size, Tensor
 
 FORMAT = "tinygrad_cnn-checkpoint"
 VERSION = 1
@@ -56,7 +56,9 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0)
     if isinstance(obj, Tensor):
         from tinygrad_cnn.nn.module import Parameter
 
-        if not type(obj).__module__.startswith("tinygrad_cnn.") and not isinstance(obj, Parameter):
+        if not type(obj).__module__.startswith("tinygrad_cnn."):
+            if isinstance(obj, Parameter):
+                _refuse_subclass(obj, where, "Parameter", "nn.Parameter(p.detach())")
             _refuse_subclass(obj, where, "Tensor", "t.detach()")
         key = f"a{len(arrays)}"
         arrays[key] = to_numpy(obj._data)
@@ -100,12 +102,17 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0)
             raise ValueError(f"save: {where} is an int of {obj.bit_length()} bits, too many "
                              "decimal digits for this Python to write "
                              "(sys.set_int_max_str_digits); store it as a string") from None
+    if isinstance(obj, (int, str, float)) and type(obj) not in (bool, int, str, float):
+        base = next(t for t in (bool, int, str, float) if isinstance(obj, t))  # (an IntEnum)
+        _refuse_subclass(obj, where, base.__name__, f"{base.__name__}(x)")
     if obj is None or isinstance(obj, (bool, int, str)):
         return obj
     if isinstance(obj, float):
         return {"float": repr(obj)}  # repr round-trips exactly, and covers inf and nan
     if isinstance(obj, dict):
         if type(obj) not in (dict, collections.OrderedDict):
+            if isinstance(obj, collections.OrderedDict):
+                _refuse_subclass(obj, where, "OrderedDict", "collections.OrderedDict(d)")
             _refuse_subclass(obj, where, "dict", "dict(d)")
         if any(isinstance(k, np.integer) for k in obj):  # (np.int64(3): an int, as torch
             meta = getattr(obj, "_metadata", None)       # keeps it)
@@ -128,6 +135,9 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0)
         return {"namedtuple": [type(obj).__name__, fields,
                                [_encode(v, arrays, f"{where}.{f}", depth + 1)
                                 for f, v in zip(fields, obj)]]}
+    if isinstance(obj, Size):  # (x.size(), x.shape: loaded as a Size, as torch.Size is)
+        return {"size": [_encode(v, arrays, f"{where}[{i}]", depth + 1)
+                         for i, v in enumerate(obj)]}
     if isinstance(obj, (list, tuple)):
         kind = "list" if isinstance(obj, list) else "tuple"
         if type(obj) not in (list, tuple):
@@ -260,10 +270,14 @@ class _Reader:
                 except ValueError:
                     pass
             raise self.fail(where, f"holds {value!r}, not a float written as text")
-        if kind in ("list", "tuple"):
+        if kind in ("list", "tuple", "size"):
             if not isinstance(value, list):
                 raise self.fail(where, f"is a {kind} of {_describe(value)}, not a JSON list")
             items = [self.decode(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value)]
+            if kind == "size":
+                if not all(type(v) is int and v >= 0 for v in items):
+                    raise self.fail(where, f"is a size of {items!r}, not of ints >= 0")
+                return Size(items)
             return items if kind == "list" else tuple(items)
         if kind == "state_dict":  # an OrderedDict with its _metadata (module versions)
             if not (isinstance(value, list) and len(value) == 2):

@@ -706,9 +706,16 @@ class Tensor:
                 if isinstance(inputs[0], np.generic) or op in _COMPARISONS:
                     return getattr(inputs[1], _REFLECTED[op])(_number(inputs[0][()]))
                 return getattr(inputs[1], _REFLECTED[op])(_numpy_operand(inputs[0], first))
-            # (a Python number stays one: np.power(int_t, -1) is refused as int_t ** -1 is)
-            args = [x if isinstance(x, (Tensor, bool, int, float)) else _numpy_operand(x, first)
+            # (a Python number or numpy scalar stays a number, as PyTorch takes it:
+            # np.power(int_t, np.int64(-1)) is refused as int_t ** -1 is)
+            args = [x if isinstance(x, (Tensor, bool, int, float)) else
+                    _number(x) if isinstance(x, np.generic) else _numpy_operand(x, first)
                     for x in inputs]
+            if not isinstance(args[0], Tensor):
+                # a number first (np.maximum(1.5, int_t)): a 0-d tensor of the dtype the
+                # number takes beside the tensor, so that the order does not change the dtype
+                args[0] = Tensor._make(like(np.asarray(args[0], dtype=result_type(first, args[0])),
+                                            first._data))
             method_ = getattr(args[0], op, None)
             if method_ is not None:
                 return method_(*args[1:])
@@ -4255,6 +4262,11 @@ _UFUNCS = {
     "logical_or": "logical_or", "logical_not": "logical_not", "logical_xor": "logical_xor",
     "bitwise_and": "__and__", "bitwise_or": "__or__", "bitwise_xor": "__xor__",
     "left_shift": "__lshift__", "right_shift": "__rshift__", "invert": "__invert__",
+    "copysign": "copysign", "logaddexp": "logaddexp", "logaddexp2": "logaddexp2",
+    "fmax": "fmax", "fmin": "fmin", "nextafter": "nextafter", "ldexp": "ldexp",
+    "heaviside": "heaviside", "float_power": "float_power", "rad2deg": "rad2deg",
+    "deg2rad": "deg2rad", "degrees": "rad2deg", "radians": "deg2rad", "signbit": "signbit",
+    "positive": "positive", "rint": "round", "fabs": "abs",
 }
 
 

@@ -3,6 +3,8 @@ against PyTorch."""
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -707,3 +709,60 @@ def test_numpy_ufuncs_give_one_dtype_whichever_side_the_number_is_on():
         np.power(t, np.int64(-1))
     with pytest.raises(NotImplementedError, match="logaddexp"):
         np.logaddexp(t, t)
+
+
+# ---------------------------------------------------------------- issue 17: names and paths
+
+
+class _Keyed(tg.nn.Module):
+    def __init__(self, key):
+        super().__init__()
+        self.d = tg.nn.ModuleDict({key: tg.nn.Linear(2, 2)})
+        self.key = key
+
+    def forward(self, x):
+        return self.d[self.key](x)
+
+
+_needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot "
+                                "(the README's test command installs it)")
+
+
+@_needs_dot
+@pytest.mark.parametrize("key", ["end\\", "nul\x00x", 'q"<&>', "a\nb", "a\\nb"])
+def test_module_names_of_any_characters_draw_and_render(key, tmp_path):
+    # (was: a ModuleDict key ending in a backslash -- or holding a NUL -- broke the DOT source:
+    # GraphvizFailed, syntax error; the text form printed "a<newline>b" and "a\\nb" alike)
+    from tinygrad_cnn import viz
+
+    y = _Keyed(key)(tg.randn(1, 2, requires_grad=True)).sum()
+    for backward in (False, True):
+        viz.render(viz.draw(y, backward=backward), tmp_path / "g.svg")
+        assert (tmp_path / "g.svg").read_text().startswith("<?xml")
+    viz.animate(y).save(tmp_path / "a.html")
+    row = next(line for line in viz.text(y).splitlines() if "linear(" in line)
+    assert f"d.{viz.graph.visible(key)}  " in row
+
+
+@_needs_dot
+def test_titles_are_text_not_markup(tmp_path):
+    from tinygrad_cnn import viz
+
+    y = (tg.randn(2, requires_grad=True) * 2).sum()
+    for title in ("</b>(x)<b>", "<b>bold</b>"):  # (was: a syntax error, and bold text)
+        viz.render(viz.draw(y, title=title), tmp_path / "t.svg")
+        assert "&lt;b&gt;" in (tmp_path / "t.svg").read_text()
+
+
+@pytest.mark.parametrize("path", ["g.svg/", "g.txt/.", "nodir/../g.svg"])
+def test_drawings_refuse_paths_that_name_a_folder(path, tmp_path, monkeypatch):
+    # (was: g.svg/ wrote g.svg; nodir/../g.svg left an empty nodir behind)
+    from tinygrad_cnn import viz
+
+    monkeypatch.chdir(tmp_path)
+    y = (tg.randn(2, requires_grad=True) * 2).sum()
+    with pytest.raises(OSError, match="names a folder|does not exist"):
+        viz.render(viz.draw(y), path)
+    with pytest.raises(OSError, match="names a folder|does not exist"):
+        viz.animate(y).save(path.replace(".svg", ".html").replace(".txt", ".html"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -105,6 +105,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
     killed process could leave half done (the command line's own checkpoints). The copy runs
     with Ctrl-C and SIGTERM held back until it is done; should it fail anyway, the error names
     the temporary file that holds the complete new content."""
+    file_path_only(path)
     path = Path(path)
     if path.is_symlink():
         path = Path(os.path.realpath(path))
@@ -178,6 +179,24 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
         return path
     _fsync_folder(path.parent)
     return path
+
+
+def file_path_only(path: str | os.PathLike[str]) -> None:
+    """Refuse a path that names a folder by its spelling -- ``g.svg/``, ``out/.`` (``Path`` drops
+    the slash and would write ``g.svg``) -- or runs through a folder that does not exist with
+    ``..`` (``nodir/../g.svg``: ``open`` finds nothing there, and the parent folder made for it
+    would be left behind)."""
+    raw = os.fspath(path)
+    raw = raw.decode(errors="surrogateescape") if isinstance(raw, bytes) else raw
+    parts = raw.replace(os.sep, "/").split("/")
+    if raw.endswith(("/", os.sep)) or parts[-1] in (".", ".."):
+        raise IsADirectoryError(errno.EISDIR, f"cannot write {raw!r}: the path names a folder "
+                                "(it ends in a slash, '.' or '..'); name a file", raw)
+    for k, part in enumerate(parts[1:-1], start=1):
+        before = "/".join(parts[:k]) or "/"
+        if part == ".." and not os.path.isdir(before):
+            raise FileNotFoundError(errno.ENOENT, f"cannot write {raw!r}: {before!r} does not "
+                                    "exist, so the path through it and '..' names nothing", raw)
 
 
 def writable(path: str | os.PathLike[str]) -> bool:

@@ -21,6 +21,7 @@ notebook) needs Graphviz's ``dot`` program, and its absence is a clear :class:`G
 from __future__ import annotations
 
 import itertools
+import re
 import shutil
 import subprocess
 from collections.abc import Iterable
@@ -135,7 +136,19 @@ def _plain(graphviz: Any, text: str | None) -> Any:
 
 
 def _plain_attrs(graphviz: Any, attrs: dict[str, Any]) -> dict[str, Any]:
-    return {k: _plain(graphviz, v) if k in ("tooltip", "xlabel") else v for k, v in attrs.items()}
+    return {k: _plain(graphviz, _literal(v)) if k in ("tooltip", "xlabel") else v
+            for k, v in attrs.items()}
+
+
+def _literal(text: Any) -> Any:
+    """A plain label or tooltip drawn as written: a backslash is one (a name ending in one
+    escaped the closing quote: a DOT syntax error), and control characters but the line break
+    are dropped (a NUL stops ``dot``)."""
+    if not isinstance(text, str) or isinstance(text, HTMLLabel):
+        return text
+    if "\\" in text or not text.replace("\n", "").isprintable():
+        text = "".join(c for c in text if c.isprintable() or c == "\n").replace("\\", "\\\\")
+    return text
 
 
 def _esc(text: str) -> str:
@@ -247,8 +260,8 @@ def draw(*roots: Tensor, backward: bool = False, show_saved: bool = False,
     if title:  # drawn literally: a backslash is one (not an escape of Graphviz's: "C:\\runs\\"
         # ate the next node), a line break breaks the line, other control characters are dropped
         shown = "".join(c for c in title if c.isprintable() or c in "\n\t").replace("\t", " ")
-        g.attr(label=shown.replace("\\", "\\\\").replace("\n", "\\n"), labelloc="t",
-               fontsize="13")
+        g.attr(label=_graphviz().nohtml(shown.replace("\\", "\\\\").replace("\n", "\\n")),
+               labelloc="t", fontsize="13")  # (nohtml: "<b>x</b>" is text, not markup)
     hl = {id(h) if not isinstance(h, Tensor) or h.grad_fn is None else id(h.grad_fn)
           for h in marked}
     painter = _Backward(g, view, plan, show_saved, show_source, hl) if backward else \
@@ -310,7 +323,7 @@ def _receives(ng: _grads.NodeGrads | None, stat: _grads.GradStat | None) -> str:
 
 
 def _tooltip(ctx: Context, extra: str = "") -> str:
-    parts = [source_text(ctx) or "created outside any Python frame"]
+    parts = [source_text(ctx) or "created by tinygrad_cnn itself (no line of user code)"]
     if ctx.scope:
         parts.append(f"module {ctx.scope}")
     if extra:
@@ -500,16 +513,21 @@ class _Forward(_Painter):
                     self.g.edge(src, oid)
             if getattr(ctx, "n_outputs", 1) == 1 and not self.compact(ctx):  # else: no record
                 self.g.edge(oid, self.tensor_out(ctx))
-        for scope, ops in clusters.items():  # in the order the modules first ran
+        for k, (scope, ops) in enumerate(clusters.items()):  # in the order the modules ran
             self.used("module", shape="box", style="rounded,dashed", fillcolor="white",
                       color="#999999")
-            with self.g.subgraph(name=f"cluster_{scope}") as sub:
+            # (a name of letters, digits, dots, dashes and underscores is the id; any other --
+            # ModuleDict keys hold anything, a trailing backslash too -- is only shown, and the
+            # id is by number)
+            ident = scope if re.fullmatch(r"[\w.\-]+", scope, re.ASCII) else f"#{k}"
+            with self.g.subgraph(name=f"cluster_{ident}") as sub:
                 # the module's name is a node beside its first op, not the cluster's label: edges
                 # are routed around nodes, so none runs across the name
                 sub.attr(label="", style="rounded,dashed", color="#999999")
-                name_id = f"m_{scope}"
-                sub.node(name_id, scope, shape="plaintext", fontsize="9", fontcolor="#666666",
-                         height="0.2", margin="0.02,0.0", id=name_id)
+                name_id = f"m_{ident}"
+                sub.node(name_id, visible(scope).replace("\\", "\\\\"), shape="plaintext",
+                         fontsize="9", fontcolor="#666666", height="0.2", margin="0.02,0.0",
+                         id=name_id)
                 for oid, label, attrs in ops:
                     sub.node(oid, label, **attrs)
                 with sub.subgraph() as same:
@@ -811,7 +829,7 @@ def render(graph: Any, path: str | Path) -> Path:
     """Write ``graph`` to ``path``: ``.dot`` (or ``.gv``) as DOT text, ``.txt`` as the text form
     (:func:`~tinygrad_cnn.viz.text`), ``.svg``, ``.png``, ``.pdf``, ``.jpg``/``.jpeg`` through
     ``dot``; any other suffix is a ValueError. Raises :class:`GraphvizNotFound` without ``dot``."""
-    from tinygrad_cnn._files import atomic_write
+    from tinygrad_cnn._files import atomic_write, file_path_only
 
     def write(data: bytes) -> Path:  # whole or not at all: an existing drawing is never cut short
         atomic_write(path, lambda f: f.write(data))
@@ -821,10 +839,11 @@ def render(graph: Any, path: str | Path) -> Path:
         raise TypeError(f"render: graph must be a drawing from viz.draw (or a graphviz Graph or "
                         f"Digraph), got {type(graph).__name__}; for an animation use "
                         "viz.animate(...).save(path)")
+    file_path_only(path)  # (g.svg/ is a folder's name: Path would drop the slash)
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"render: {str(path)!r} is a folder; name a file in it, such as "
-                                f"{str(path / 'graph.svg')!r}")
+                                f"{str(path / ('graph' + (path.suffix or '.svg')))!r}")
     fmt = path.suffix.lstrip(".").lower()
     if fmt in ("dot", "gv"):
         return write(graph.source.encode())

@@ -118,14 +118,15 @@ def _forward(view: GraphView) -> str:
         if is_output_of(ctx):  # output k of an op with several outputs
             _, shape, dtype = outputs(ctx)[0]
             rows.append([view.out_name(ctx), f"output {ctx.index} of {view.out_name(ctx.next[0])}",
-                         fmt_shape(shape), str(dtype), ctx.scope or "", source_text(ctx) or ""])
+                         fmt_shape(shape), str(dtype), visible(ctx.scope) if ctx.scope else "",
+                         source_text(ctx) or ""])
             continue
         args = [view.input_name(ctx, i) for i in range(len(ctx.next))]
         args += [f"{k}={v}" for k, v in attr_items(ctx)]
         outs = outputs(ctx)  # one line per op, also for an op with several outputs
         rows.append([view.out_name(ctx), f"{ctx.fn.name}({', '.join(args)})",
                      ", ".join(fmt_shape(shape) for _, shape, _ in outs),
-                     ", ".join(str(dtype) for _, _, dtype in outs), ctx.scope or "",
+                     ", ".join(str(dtype) for _, _, dtype in outs), visible(ctx.scope) if ctx.scope else "",
                      source_text(ctx) or ""])
     head = (f"forward graph of {_roots_text(view)}: {len(view.forward)} op"
             f"{'s' if len(view.forward) != 1 else ''}, oldest first")
@@ -187,7 +188,7 @@ def _backward(view: GraphView) -> str:
                 _grad_text(stat, _grads.missing_at(ctx, missing))
                 + (" after its hooks" if hooked else "")))
         rows.append([f"{step}.", f"{ctx.fn.name} VJP" + (" (did not run)" if idle else ""),
-                     "; ".join(receives), "; ".join(sends), ctx.scope or "",
+                     "; ".join(receives), "; ".join(sends), visible(ctx.scope) if ctx.scope else "",
                      source_text(ctx) or ""])
     if shown.foreign:  # record_gradients(loss) around another root's backward
         ran_note = (f" (the recorded backward started at another root, not at "

@@ -1053,3 +1053,21 @@ def test_save_keeps_numpy_integer_keys_as_ints(tmp_path):
     np = pytest.importorskip("numpy")
     tg.save({np.int64(3): "a", 4: "b", "c": 5}, tmp_path / "k.npz")
     assert tg.load(tmp_path / "k.npz") == {3: "a", 4: "b", "c": 5}
+
+
+def test_a_crafted_data_dir_or_epoch_in_a_checkpoint_is_named(tmp_path):
+    # (an outside tester: a number as the config's data_dir was ignored -- the default places'
+    # files used; evaluate showed "epoch three" as if it were one)
+    cli_run("train", "--limit", "200", "--epochs", "1", "--data-dir", DATA, "--out", "r.npz",
+            cwd=tmp_path)
+    state = tg.load(tmp_path / "r.npz")
+    state["config"]["data_dir"] = 5
+    tg.save(state, tmp_path / "dir.npz")
+    bad = cli_run("train", "--resume", "dir.npz", "--epochs", "2", check=False, cwd=tmp_path,
+                  timeout=60)
+    assert bad.returncode == 2 and "has data_dir=5 in its config" in bad.stderr
+    state = tg.load(tmp_path / "r.npz")
+    state["epoch"] = "three"
+    tg.save(state, tmp_path / "epoch.npz")
+    shown = cli_run("evaluate", "--checkpoint", "epoch.npz", "--data-dir", DATA, cwd=tmp_path)
+    assert "epoch 'three', not an epoch count" in shown.stdout + shown.stderr

@@ -606,6 +606,10 @@ def _resolve_training(args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
     # the MNIST folder it was trained on is used again (an explicit --data-dir or
     # TINYGRAD_CNN_DATA wins, and shows as a change); gone now: refused, not replaced
     saved_dir = config.get("data_dir")
+    if saved_dir is not None and not (isinstance(saved_dir, str) and saved_dir):
+        # (was: a crafted number there ignored silently, the default places' files used)
+        _usage(args, f"argument --resume: {args.resume} has data_dir={saved_dir!r} in its "
+               "config, which is not a valid setting; expected a checkpoint written by `train`")
     if isinstance(saved_dir, str) and saved_dir:
         if args.data_dir is None and not os.environ.get("TINYGRAD_CNN_DATA"):
             if not Path(saved_dir).is_dir():
@@ -1073,7 +1077,12 @@ def _evaluate(args: argparse.Namespace) -> int:
         model.to(args.device)
     acc = evaluate(model, DataLoader(MNIST(args.data_dir, train=False), args.batch_size),
                    args.device)
-    _say(f"checkpoint {path} ({found}, epoch {state.get('epoch', '?')})",
+    epoch = state.get("epoch", "?")
+    if getattr(epoch, "dtype", None) is not None and epoch.dtype.kind in "iu" and not epoch.shape:
+        epoch = int(epoch)  # (a numpy integer, as save() keeps them)
+    if epoch != "?" and (isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0):
+        epoch = f"{epoch!r}, not an epoch count"  # (a crafted file; train --resume refuses it)
+    _say(f"checkpoint {path} ({found}, epoch {epoch})",
          f"test accuracy: {acc:.4f}")
     return 0
 

@@ -573,7 +573,12 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
     entry is also allowed ``CANCEL_ULPS`` times the largest change of the float64 VJP when every
     input element moves by one ulp of its own dtype (``NUDGES`` random ways) -- a VJP as good as
     the dtype allows, PyTorch's own among them, passes; a wrong one still stands out wherever the
-    function is well-conditioned. A failed report, or None."""
+    function is well-conditioned. Each entry is also allowed ``CANCEL_ULPS`` eps of the largest
+    gradient that flowed through the backward graph on its way to that input (an op's VJP
+    rounds to a share of what it receives: cross_entropy of confident logits), and the VJP for
+    twice the cotangent must be twice the VJP (a VJP is linear in it; doubling rounds exactly),
+    which catches a float32-only term added without the cotangent, which the rounding measures
+    above would take in. A failed report, or None."""
     outs = p.outputs()
     which = [j for j in p.which if outs[j].requires_grad and outs[j].dtype.kind == "f"]
     if not which:

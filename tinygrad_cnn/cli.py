@@ -554,11 +554,8 @@ def _resolve_training(args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
             _usage(args, f"argument --resume: {args.resume} has a {key} entry that is "
                    f"{a_type(state[key])}, not a {key}'s state dict, so training cannot continue "
                    "from it; expected a checkpoint written by `train`")
-    epoch = state.get("epoch")
-    if hasattr(epoch, "dtype") and getattr(epoch, "ndim", 1) == 0 and \
-            str(getattr(epoch, "dtype", "")).startswith(("int", "uint")):
-        epoch = int(epoch)  # (a numpy integer, as save() keeps them)
-    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+    epoch, ok = _epoch_of(state)
+    if not ok:
         _usage(args, f"argument --resume: {args.resume} has epoch {epoch!r}; expected an integer "
                ">= 0")
     saved: dict[str, Any] = {}
@@ -1057,6 +1054,16 @@ def _interrupted_advice(args: argparse.Namespace, out: Path, saved_epoch: int | 
 
 
 # --------------------------------------------------------------------------- evaluate
+def _epoch_of(state: dict[str, Any]) -> tuple[Any, bool]:
+    """A checkpoint's epoch (a numpy integer as an int, as save() keeps them) and whether it is
+    an epoch count, an int >= 0."""
+    epoch = state.get("epoch")
+    if hasattr(epoch, "dtype") and getattr(epoch, "ndim", 1) == 0 and \
+            str(getattr(epoch, "dtype", "")).startswith(("int", "uint")):
+        epoch = int(epoch)
+    return epoch, isinstance(epoch, int) and not isinstance(epoch, bool) and epoch >= 0
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     path = args.checkpoint or f"checkpoints/{args.model or DEFAULT_MODEL}.npz"
     state = _load_checkpoint(args, "--checkpoint", path, model=args.model)
@@ -1077,10 +1084,10 @@ def _evaluate(args: argparse.Namespace) -> int:
         model.to(args.device)
     acc = evaluate(model, DataLoader(MNIST(args.data_dir, train=False), args.batch_size),
                    args.device)
-    epoch = state.get("epoch", "?")
-    if getattr(epoch, "dtype", None) is not None and epoch.dtype.kind in "iu" and not epoch.shape:
-        epoch = int(epoch)  # (a numpy integer, as save() keeps them)
-    if epoch != "?" and (isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0):
+    epoch, ok = _epoch_of(state)
+    if "epoch" not in state:
+        epoch = "?"
+    elif not ok:
         epoch = f"{epoch!r}, not an epoch count"  # (a crafted file; train --resume refuses it)
     _say(f"checkpoint {path} ({found}, epoch {epoch})",
          f"test accuracy: {acc:.4f}")

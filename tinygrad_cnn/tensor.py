@@ -4633,8 +4633,10 @@ def where(condition: Any, x: Any = None, y: Any = None, *, input: Any = None,
                          "together") from None
     # decided before expanding: an expanded 0-d operand still counts as 0-d
     dt = result_type(x, y) if x._data.dtype != y._data.dtype else None
-    x, y = _promote("where", x, y, dt)  # (cast before the expand: a broadcast operand's
-    if _state.grad_enabled:            # gradient is summed in the wider dtype, as PyTorch's)
+    # cast before the expand: a broadcast operand's gradient is summed in the wider dtype, as
+    # PyTorch's
+    x, y = _promote("where", x, y, dt)
+    if _state.grad_enabled:
         if x.requires_grad and x.shape != shape:
             x = x.expand(shape)
         if y.requires_grad and y.shape != shape:
@@ -5852,7 +5854,7 @@ def _accumulating(t: Tensor, dtype: DTypeLike, where: str) -> Tensor:
         d = _dtype(dtype, where)
         if d == np.bool_ and where in ("cumsum", "cumprod"):
             raise RuntimeError(f"{where}: dtype=bool is not supported (PyTorch: '{where}_out_cpu' "
-                            "not implemented for 'Bool'); pass an integer or floating dtype")
+                               "not implemented for 'Bool'); pass an integer or floating dtype")
         return t.to(_no_gradient_lost(t, d, where))
     return t.to(np.int64) if t._data.dtype.kind in "biu" and t._data.dtype != np.int64 else t
 
@@ -5860,8 +5862,9 @@ def _accumulating(t: Tensor, dtype: DTypeLike, where: str) -> Tensor:
 def _same_dtype_in_place(t: Tensor, dtype: DTypeLike, where: str) -> None:
     """An in-place scan writes its result into ``t``: a ``dtype=`` other than ``t``'s is refused,
     as PyTorch refuses it ("Bad in-place call"), not silently ignored."""
-    if dtype is not None and _dtype(dtype, where) != t.dtype:
-        raise RuntimeError(f"{where}: dtype={_dtype(dtype, where)} differs from the tensor's "
+    asked = None if dtype is None else _dtype(dtype, where)
+    if asked is not None and asked != t.dtype:
+        raise RuntimeError(f"{where}: dtype={asked} differs from the tensor's "
                            f"{t.dtype}, and an in-place result keeps the tensor's dtype; call "
                            f"{where.rstrip('_')}(dim, dtype=...) for a new tensor")
 

@@ -590,16 +590,17 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
     ins = [p.inputs[i] for i in p.diff]
 
     values: list[np.ndarray] = []  # the compared outputs of the latest run
-    flow: list[float] = []  # per input: the largest gradient that flowed on its way to it
+    flow: list[float] = []  # per input: the largest gradient that flowed to it (native run)
 
-    def vjp(c: float = 1.0) -> list[np.ndarray | None]:
+    def vjp(c: float = 1.0, watch: bool = False) -> list[np.ndarray | None]:
         outs = outputs_of(p.func, p.inputs)
         sel = [outs[j] for j in which]
         values[:] = [to_numpy(o._data) for o in sel]
-        watch = _watch_flow(sel, ins)
+        flows = _watch_flow(sel, ins) if watch else None
         gs = grad(sel, ins, grad_outputs=[Tensor(like((v * c).astype(o.dtype), o._data))
                                           for v, o in zip(vs, sel)], allow_unused=True)
-        flow[:] = watch()
+        if flows is not None:
+            flow[:] = flows()
         return [None if g is None else to_numpy(g._data).astype(np.float64) / c for g in gs]
 
     # both at the check point (moved away from kinks, maybe) rounded to the inputs' own dtypes
@@ -622,8 +623,7 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
         swaps.restore()  # (the tensors the function holds back in their own dtypes too)
         for i in own:
             swaps.swap(p.inputs[i], point[i])
-        native = vjp()
-        flowed = list(flow)
+        native = vjp(watch=True)
         # the outputs whose own value overflows the inputs' dtype (cosh(12) = 81377 in float16:
         # inf there, as in PyTorch) -- not those that overflow on the way to a value that fits
         # (log1p(exp(100)) in float32: inf for 100), which the VJP check below still judges
@@ -691,7 +691,7 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
                 f"the VJP of g is {n.ravel()[j] * 2:.6g} (a VJP is J^T g, linear in g). Look for "
                 "a term added without g, or a power of g, in the VJP's code for that dtype."))
         floor = CANCEL_ULPS * wobble + np.where(n == 0, last_bit, 0) + \
-            CANCEL_ULPS * eps * flowed[k]
+            CANCEL_ULPS * eps * flow[k]
         floor = floor + float(np.finfo(lowest).tiny)  # (underflow: 0 for float64's 3e-45)
         if m is not None and m.shape == w.shape:  # (the conditioning: an ulp's worth of input,
             # over the entries compared -- not one that overflows the dtype, 1/x at 1e-20)

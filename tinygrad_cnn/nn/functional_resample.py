@@ -217,12 +217,10 @@ def _new(out: Tensor, input: Tensor) -> Tensor:
     input is, as PyTorch's pixel_shuffle and pixel_unshuffle give it."""
     x = input._data
     if out.ndim == 4 and x.ndim == 4 and not x.flags.c_contiguous and \
-            layout.holds(x, "channels_last"):
-        return out.contiguous(memory_format=layout.channels_last) \
-            if not layout.holds(out._data, "channels_last") or \
-            array_module(x).may_share_memory(out._data, x) else out.clone()
-    return out.clone() if array_module(out._data).may_share_memory(out._data, input._data) \
-        else out
+            layout.holds(x, "channels_last") and not layout.holds(out._data, "channels_last"):
+        return out.contiguous(memory_format=layout.channels_last)  # (a copy in that layout)
+    # (clone keeps the layout: preserve_format)
+    return out.clone() if array_module(out._data).may_share_memory(out._data, x) else out
 
 
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:

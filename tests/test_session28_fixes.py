@@ -766,3 +766,23 @@ def test_drawings_refuse_paths_that_name_a_folder(path, tmp_path, monkeypatch):
     with pytest.raises(OSError, match="names a folder|does not exist"):
         viz.animate(y).save(path.replace(".svg", ".html").replace(".txt", ".html"))
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_drawings_make_no_folder_as_open_makes_none(tmp_path, monkeypatch):
+    # (an outside tester: Animation.save through a dangling link made the link target's missing
+    # folder -- at the filesystem's root; viz.render and save('nodir/x.html') made folders too)
+    from tinygrad_cnn import viz
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dangling.html").symlink_to(tmp_path / "gone" / "x.html")
+    y = (tg.randn(3, requires_grad=True) * 2).sum()
+    for save in (lambda: viz.animate(y).save("dangling.html"),
+                 lambda: viz.animate(y).save("nodir/x.html"),
+                 lambda: viz.render(viz.draw(y), "nodir/x.txt")):
+        with pytest.raises(FileNotFoundError, match="does not exist"):
+            save()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dangling.html"]
+    with pytest.raises(IsADirectoryError, match="names a folder"):
+        viz.animate(y).save("out/")
+    with pytest.raises(TypeError, match="render: path must be a str or Path, got bytes"):
+        viz.render(viz.draw(y), b"x.txt")

@@ -87,7 +87,7 @@ def remove_stale_parts(path: str | os.PathLike[str]) -> list[Path]:
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None], *,
-                 fresh_mode: bool = False, keep_links: bool = True) -> Path:
+                 fresh_mode: bool = False, keep_links: bool = True, parents: bool = True) -> Path:
     """Call ``write(file)`` on a temporary file beside ``path``, flush it to disk, then rename it
     over ``path``. On any error or interruption the temporary file is removed and ``path`` keeps
     its previous content; temporaries that killed writers left behind are removed first.
@@ -102,7 +102,8 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
     other names holding the old content), and a writable file in a folder where no temporary
     file can be created (the temporary file goes to the system's temporary folder) -- neither
     when ``keep_links`` is false: then it is a rename or an error, never an overwrite that a
-    killed process could leave half done (the command line's own checkpoints). The copy runs
+    killed process could leave half done (the command line's own checkpoints). A missing parent
+    folder is made, unless ``parents`` is false (then it is an error, as for ``open``). The copy runs
     with Ctrl-C and SIGTERM held back until it is done; should it fail anyway, the error names
     the temporary file that holds the complete new content."""
     file_path_only(path)
@@ -113,12 +114,17 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
         raise IsADirectoryError(errno.EISDIR, f"cannot write {path}: it is a directory; expected "
                                 "a file path", str(path))
     try:
+        if not parents and not path.parent.is_dir():  # (as open(path, "wb"): no folder made)
+            raise FileNotFoundError(errno.ENOENT, f"cannot write {path}: the folder "
+                                    f"{path.parent} does not exist; create it first", str(path))
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # (a parent that is a file, or a place that cannot be written)
         blocker = next((p for p in path.parents if p.exists()), None)
         if blocker is not None and not blocker.is_dir():
             raise NotADirectoryError(errno.ENOTDIR, f"cannot write {path}: {blocker} is a file, "
                                      "not a folder", str(path)) from None
+        if isinstance(exc, FileNotFoundError) and not parents:
+            raise
         raise _naming(exc, path) from None
     remove_stale_parts(path)
     try:

@@ -21,7 +21,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from tinygrad_cnn._files import atomic_write
+from tinygrad_cnn._files import atomic_write, file_path_only
 from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import Context, grad
 from tinygrad_cnn.tensor import Tensor
@@ -72,12 +72,14 @@ class Animation:
         if not isinstance(path, (str, Path)):
             raise TypeError(f"Animation.save: path must be a str or Path, got "
                             f"{type(path).__name__}")
+        file_path_only(path)  # (a folder's name -- "out/", "." -- is named as one)
         if Path(path).suffix.lower() not in (".html", ".htm"):
             raise ValueError(f"Animation.save: cannot write the step-through to "
                              f"{Path(path).name!r}; the page is HTML, so the file name must end "
                              "in .html or .htm")
         page = self.html.encode("utf-8")
-        return atomic_write(path, lambda f: f.write(page))  # never a half-written page
+        # never a half-written page; no folder made (as open: a dangling link's target's either)
+        return atomic_write(path, lambda f: f.write(page), parents=False)
 
     def _repr_html_(self) -> str:
         return (f'<iframe srcdoc="{html.escape(self.html, quote=True)}" style="width: 100%; '

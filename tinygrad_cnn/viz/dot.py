@@ -21,6 +21,7 @@ notebook) needs Graphviz's ``dot`` program, and its absence is a clear :class:`G
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import shutil
 import subprocess
@@ -832,13 +833,15 @@ def render(graph: Any, path: str | Path) -> Path:
     from tinygrad_cnn._files import atomic_write, file_path_only
 
     def write(data: bytes) -> Path:  # whole or not at all: an existing drawing is never cut short
-        atomic_write(path, lambda f: f.write(data))
+        atomic_write(path, lambda f: f.write(data), parents=False)  # (no folder made: as open)
         return path
 
     if not (hasattr(graph, "source") and callable(getattr(graph, "pipe", None))):
         raise TypeError(f"render: graph must be a drawing from viz.draw (or a graphviz Graph or "
                         f"Digraph), got {type(graph).__name__}; for an animation use "
                         "viz.animate(...).save(path)")
+    if not isinstance(path, (str, os.PathLike)) or isinstance(os.fspath(path), bytes):
+        raise TypeError(f"render: path must be a str or Path, got {type(path).__name__}")
     file_path_only(path)  # (g.svg/ is a folder's name: Path would drop the slash)
     path = Path(path)
     if path.is_dir():

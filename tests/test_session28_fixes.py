@@ -786,3 +786,13 @@ def test_drawings_make_no_folder_as_open_makes_none(tmp_path, monkeypatch):
         viz.animate(y).save("out/")
     with pytest.raises(TypeError, match="render: path must be a str or Path, got bytes"):
         viz.render(viz.draw(y), b"x.txt")
+
+
+def test_save_names_why_complex_bytes_and_record_arrays_are_refused(tmp_path):
+    # (was: "cannot be stored without pickle", which is false for these)
+    for arr, hint in ((np.array([1 + 2j]), r"\.real and \.imag"), (np.array([b"x"]), "decode"),
+                      (np.zeros(2, dtype=[("a", "i4")]), "each field")):
+        with pytest.raises(TypeError, match=rf"save: obj\['x'\] is an array of dtype .* which "
+                                            rf"checkpoints do not hold .*{hint}"):
+            tg.save({"x": arr}, tmp_path / "x.npz")
+    assert not (tmp_path / "x.npz").exists()

@@ -82,8 +82,15 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0)
                         "with it; save its .filled(value) and its .mask as two arrays")
     if isinstance(obj, np.ndarray):
         if obj.dtype.kind not in _ARRAY_KINDS:
-            raise TypeError(f"save: {where} is an array of dtype {obj.dtype}, which cannot be "
-                            "stored without pickle")
+            if obj.dtype.kind == "O":
+                raise TypeError(f"save: {where} is an array of dtype {obj.dtype}, which cannot "
+                                "be stored without pickle")
+            # (numpy could store these; checkpoints hold what tensors hold, and strings)
+            hint = {"c": "save its .real and .imag as two arrays",
+                    "S": "decode it to str (arr.astype(str))"}.get(obj.dtype.kind,
+                                                                   "save each field as an array")
+            raise TypeError(f"save: {where} is an array of dtype {obj.dtype}, which checkpoints do "
+                            f"not hold (they hold bool, int, float and str arrays); {hint}")
         key = f"a{len(arrays)}"
         arrays[key] = obj
         return {"array": key}

@@ -796,3 +796,14 @@ def test_save_names_why_complex_bytes_and_record_arrays_are_refused(tmp_path):
                                             rf"checkpoints do not hold .*{hint}"):
             tg.save({"x": arr}, tmp_path / "x.npz")
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_a_function_that_depends_on_the_dtype_by_design_passes_in_float32():
+    # (an outside tester: rms_norm with eps=None takes float32's eps, as PyTorch's, so its float32
+    # value and VJP differ from float64's by ~1e-4 -- and were called "wrong in float32 only")
+    import tinygrad_cnn.nn.functional as F
+
+    x = tg.tensor(np.array([[1e-2, 3e-2, -2e-2]], dtype=np.float32), requires_grad=True)
+    assert tg.autograd.gradcheck(lambda t: F.rms_norm(t, (3,)), (x,))
+    assert tg.autograd.gradcheck(tg.nn.RMSNorm(3), (x,))
+    assert tg.autograd.gradgradcheck(lambda t: F.rms_norm(t, (3,)), (x,))

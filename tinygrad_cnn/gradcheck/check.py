@@ -624,6 +624,16 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
         for i in own:
             swaps.swap(p.inputs[i], point[i])
         native = vjp(watch=True)
+        # how far the function's own value in this dtype is from float64's, as a share of each
+        # output's largest: beyond rounding where the function depends on the dtype by design
+        # (rms_norm with eps=None takes the dtype's eps, as PyTorch's) -- its VJP then differs
+        # by about as much, and is allowed to
+        with np.errstate(invalid="ignore", over="ignore"):
+            apart = max((float(np.max(np.abs(n_ - w_), where=np.isfinite(n_ - w_), initial=0.0))
+                         / max(float(np.max(np.abs(w_), where=np.isfinite(w_), initial=0.0)),
+                               float(np.finfo(np.float64).tiny))
+                         for w_, n_ in zip(wide_values, values) if n_.shape == w_.shape),
+                        default=0.0)
         # the outputs whose own value overflows the inputs' dtype (cosh(12) = 81377 in float16:
         # inf there, as in PyTorch) -- not those that overflow on the way to a value that fits
         # (log1p(exp(100)) in float32: inf for 100), which the VJP check below still judges
@@ -691,7 +701,7 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
                 f"the VJP of g is {n.ravel()[j] * 2:.6g} (a VJP is J^T g, linear in g). Look for "
                 "a term added without g, or a power of g, in the VJP's code for that dtype."))
         floor = CANCEL_ULPS * wobble + np.where(n == 0, last_bit, 0) + \
-            CANCEL_ULPS * eps * flow[k]
+            CANCEL_ULPS * eps * flow[k] + CANCEL_ULPS * apart * (np.abs(w) + scale)
         floor = floor + float(np.finfo(lowest).tiny)  # (underflow: 0 for float64's 3e-45)
         if m is not None and m.shape == w.shape:  # (the conditioning: an ulp's worth of input,
             # over the entries compared -- not one that overflows the dtype, 1/x at 1e-20)

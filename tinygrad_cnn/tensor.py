@@ -1701,7 +1701,7 @@ class Tensor:
         data = self._data if self.ndim else self._data.reshape(1)
         index = (data.argmax if which == "max" else data.argmin)(axis=d, keepdims=True)
         index = xp.asarray(index, dtype=xp.int64)
-        values = (self if self.ndim else self.reshape(1)).gather(d, index)  # grad to the index
+        values = _ops.indexing.select(self if self.ndim else self.reshape(1), d, index)
         if self.ndim == 0:
             values, index = values.reshape(()), index.reshape(())
         elif not keepdim:

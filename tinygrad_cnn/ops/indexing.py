@@ -728,6 +728,14 @@ def _sort_index(input: Tensor, dim: int, descending: bool, where: str) -> tuple[
     return d, (x.shape[d] - 1 - xp.flip(order, axis=d)).astype(np.int64, copy=False)
 
 
+def select(input: Tensor, dim: int, index: Any) -> Tensor:
+    """``input.gather(dim, index)`` for an int64 backend ``index`` of ``input``'s shape but along
+    ``dim`` that picks no element twice in a row (a sort order, its first k, one place per row):
+    the VJP writes the gradient there, as PyTorch's VJP of sort, topk, kthvalue, median and
+    max(dim) does (a -0.0 stays -0.0, where gather's scatter-add onto zeros would give +0.0)."""
+    return Gather.apply(input, index=index, dim=dim, unique=True)
+
+
 def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
     """A named tuple ``(values, indices)``: ``input`` sorted along ``dim`` and where each value came
     from (int64). Always stable (``stable=False`` allows any order of ties; this one is PyTorch's
@@ -735,8 +743,8 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool
     index each came from (``gather``); ``indices`` get none."""
     d, idx = _sort_index(input, dim, descending, "sort")
     if input.ndim == 0:
-        return _SortResult(input.reshape(1).gather(0, idx).reshape(()), Tensor._make(idx[0]))
-    return _SortResult(input.gather(d, idx), Tensor._make(idx))
+        return _SortResult(select(input.reshape(1), 0, idx).reshape(()), Tensor._make(idx[0]))
+    return _SortResult(select(input, d, idx), Tensor._make(idx))
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, *,
@@ -769,9 +777,9 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
         raise RuntimeError(f"topk: selected index k={k} out of range for dim {d} of size {n} "
                            f"(shape {input.shape})")
     if input.ndim == 0:  # k is 0 or 1: the element itself, as in PyTorch
-        return _TopkResult(input.reshape(1).gather(0, idx).reshape(()), Tensor._make(idx[0]))
+        return _TopkResult(select(input.reshape(1), 0, idx).reshape(()), Tensor._make(idx[0]))
     idx = idx[(slice(None),) * d + (slice(0, int(k)),)]
-    return _TopkResult(input.gather(d, idx), Tensor._make(idx))
+    return _TopkResult(select(input, d, idx), Tensor._make(idx))
 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
@@ -786,7 +794,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
     if input.ndim == 0:
         return _KthvalueResult(input * 1, Tensor._make(idx[0]))
     pick = idx[(slice(None),) * d + (slice(int(k) - 1, int(k)),)]
-    values, where = input.gather(d, pick), Tensor._make(pick)
+    values, where = select(input, d, pick), Tensor._make(pick)
     if not keepdim:
         values, where = values.squeeze(d), where.squeeze(d)
     return _KthvalueResult(values, where)
@@ -842,7 +850,8 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:
     xp = array_module(input._data)
     m = like(mask._data, input._data)
     if not shape:  # both 0-d: the element, or nothing
-        return GetItem.apply(input.reshape(1), key=(xp.zeros(int(bool(m)), dtype=np.int64),))
+        return GetItem.apply(input.reshape(1), key=(xp.zeros(int(bool(m)), dtype=np.int64),),
+                             unique=True)
     hits = xp.nonzero(xp.broadcast_to(m, shape) if m.shape != shape else m)  # one array per dim
     if input.ndim == 0:
         return GetItem.apply(input.reshape(1), key=(xp.zeros_like(hits[0]),))
@@ -851,6 +860,8 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:
     lead = len(shape) - input.ndim
     key = tuple(xp.zeros_like(h) if input.shape[i] == 1 and shape[lead + i] != 1 else h
                 for i, h in enumerate(hits[lead:]))
+    if tuple(shape) == input.shape:  # nothing broadcast: each element picked once at most, and
+        return GetItem.apply(input, key=key, unique=True)  # the VJP writes (masked_scatter's)
     return GetItem.apply(input, key=key, **(_WIDE if input.dtype == np.float16 else {}))
 
 

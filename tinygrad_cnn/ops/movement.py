@@ -89,10 +89,13 @@ class GetItem(Function):
     is_view = True
 
     @staticmethod
-    def forward(ctx: Context, x: Any, key: tuple[Any, ...] = (), wide_grad: bool = False) -> Any:
+    def forward(ctx: Context, x: Any, key: tuple[Any, ...] = (), wide_grad: bool = False,
+                unique: bool = False) -> Any:
         # ``wide_grad``: repeated indices add their float16 gradients in float32, rounded once
-        # (PyTorch's index_select and masked_select; its x[idx] adds in float16)
-        ctx.in_shape, ctx.key, ctx.wide = x.shape, key, wide_grad
+        # (PyTorch's index_select and masked_select; its x[idx] adds in float16); ``unique``:
+        # the index arrays pick no element twice (masked_select), so the VJP writes ``g`` (a
+        # -0.0 stays, as in PyTorch's masked_scatter VJP) where otherwise it adds it onto zeros
+        ctx.in_shape, ctx.key, ctx.wide, ctx.unique = x.shape, key, wide_grad, unique
         if not _is_basic(key):
             ctx.copied = True  # (an index array: a copy, also when empty)
         try:
@@ -110,21 +113,24 @@ class GetItem(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
-        wide = {"wide": True} if ctx.wide else {}
+        flags = {"wide": True} if ctx.wide else {}
+        if ctx.unique:
+            flags["unique"] = True
         if not _state.grad_enabled:  # first order: the same scatter on the arrays, no node
-            return Tensor._make(_scattered(g._data, ctx.key, ctx.in_shape, ctx.wide))
-        return GetItemBackward.apply(g, key=ctx.key, shape=ctx.in_shape, **wide)
+            return Tensor._make(_scattered(g._data, ctx.key, ctx.in_shape, **flags))
+        return GetItemBackward.apply(g, key=ctx.key, shape=ctx.in_shape, **flags)
 
 
 def _scattered(g: Any, key: tuple[Any, ...], shape: tuple[int, ...], wide: bool = False,
-               signed_zero: bool = False) -> Any:
+               signed_zero: bool = False, unique: bool = False) -> Any:
     """Zeros of ``shape`` with ``g`` added at ``key`` (repeated integer indices add up; with
-    ``wide``, float16 in float32, rounded once; with ``signed_zero``, the zeros are -0.0)."""
-    if wide and g.dtype == np.float16 and not _is_basic(key):
+    ``wide``, float16 in float32, rounded once; with ``signed_zero``, the zeros are -0.0; with
+    ``unique``, no element is picked twice and ``g`` is written there)."""
+    if wide and g.dtype == np.float16 and not _is_basic(key) and not unique:
         return _scattered(g.astype(np.float32), key, shape, signed_zero=signed_zero
                           ).astype(np.float16)
     out = _zeros(array_module(g), shape, g.dtype, signed_zero)
-    if _is_basic(key):
+    if _is_basic(key) or unique:
         out[key] = g
     else:
         add_at(out, key, g)
@@ -149,9 +155,9 @@ class GetItemBackward(Function):
 
     @staticmethod
     def forward(ctx: Context, g: Any, key: tuple[Any, ...] = (), shape: tuple[int, ...] = (),
-                wide: bool = False, signed_zero: bool = False) -> Any:
+                wide: bool = False, signed_zero: bool = False, unique: bool = False) -> Any:
         ctx.key = key
-        return _scattered(g, key, shape, wide, signed_zero)
+        return _scattered(g, key, shape, wide, signed_zero, unique)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
@@ -355,11 +361,15 @@ def _sum_dtype(dtype: Any) -> Any:
 
 class Gather(Function):
     """``out[..., j, ...] = x[..., index[..., j, ...], ...]`` along ``dim`` (``torch.gather``).
-    VJP: zeros of ``x``'s shape with ``g`` scatter-added at ``index`` (repeats add up)."""
+    VJP: zeros of ``x``'s shape with ``g`` scatter-added at ``index`` (repeats add up).
+    ``unique=True`` (sort, topk, kthvalue, median, max(dim): no index repeats within a row)
+    writes ``g`` instead, as PyTorch's VJP of those ops does: a -0.0 gradient stays -0.0 there
+    (``0 + -0.0`` would be +0.0, as it is for ``gather`` itself)."""
 
     @staticmethod
-    def forward(ctx: Context, x: Any, index: Any = None, dim: int = 0) -> Any:
-        ctx.index, ctx.dim, ctx.size = index, dim, x.shape[dim]
+    def forward(ctx: Context, x: Any, index: Any = None, dim: int = 0,
+                unique: bool = False) -> Any:
+        ctx.index, ctx.dim, ctx.size, ctx.unique = index, dim, x.shape[dim], unique
         if index.shape[:dim] + index.shape[dim + 1:] != x.shape[:dim] + x.shape[dim + 1:]:
             # take_along_axis broadcasts; PyTorch's gather reads a sub-block. Only the equal-shape
             # case is needed here, and anything else would be silently different.
@@ -376,10 +386,15 @@ class Gather(Function):
         if ctx.flat is not None and not _state.grad_enabled:
             # first order: the scatter-add on the arrays, at the forward's flat positions
             gd = g._data
+            if ctx.unique:
+                out = array_module(gd).zeros(ctx.in_shape, dtype=gd.dtype)
+                out.reshape(-1)[ctx.flat.reshape(-1)] = gd.reshape(-1)
+                return Tensor._make(out)
             out = array_module(gd).zeros(ctx.in_shape, dtype=_sum_dtype(gd.dtype))
             add_at(out.reshape(-1), ctx.flat.reshape(-1), gd.reshape(-1))
             return Tensor._make(out.astype(gd.dtype, copy=False))
-        return ScatterAdd.apply(g, index=ctx.index, dim=ctx.dim, size=ctx.size)
+        return ScatterAdd.apply(g, index=ctx.index, dim=ctx.dim, size=ctx.size,
+                                unique=ctx.unique)
 
 
 class ScatterAdd(Function):

@@ -44,6 +44,7 @@ import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function
 from tinygrad_cnn.backend import array_module, quiet
+from tinygrad_cnn.ops.indexing import select
 from tinygrad_cnn.ops.reduce import Mean, Std, Var, _extreme, _extreme_backward, _spread
 from tinygrad_cnn.tensor import (
     DTypeLike,
@@ -251,7 +252,7 @@ def _median(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool) -> Any:
         return Median.apply(input, ignore_nan=ignore_nan, nan_wins=True)
     d, x = _selection_dim(input, dim, where)
     idx = _median_index(x._data, d, ignore_nan)
-    values = x.gather(d, idx)  # the gradient goes to the index
+    values = select(x, d, idx)  # the gradient goes to (is written at) the index
     result = _NanmedianResult if ignore_nan else _MedianResult
     if input.ndim == 0:
         return result(values.reshape(()), Tensor._make(idx.reshape(())))
@@ -316,7 +317,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     input = _tensor(input, where)
     d, x = _selection_dim(input, dim, where)
     idx = _mode_index(x._data, d)
-    values = x.gather(d, idx)  # the gradient goes to the index (PyTorch's backward)
+    values = select(x, d, idx)  # the gradient goes to (is written at) the index (PyTorch's backward)
     if input.ndim == 0:
         return _ModeResult(values.reshape(()), Tensor._make(idx.reshape(())))
     if not keepdim:

@@ -26,17 +26,21 @@ from tinygrad_cnn.tensor import Tensor, _dim, where
 def _log_add_exp_scan(x: Any, dim: int) -> Any:
     """The running ``logaddexp`` along ``dim`` (numpy's ``logaddexp`` is PyTorch's
     ``log_add_exp_helper``: ``max + log1p(exp(min - max))``, equal infinities kept, NaN
-    propagated)."""
+    propagated). The first element is ``logaddexp(-inf, x_0)``, as PyTorch starts its scan:
+    ``x_0 + 0``, so a -0.0 there becomes +0.0 (``log(exp(-0.0))``)."""
     xp = array_module(x)
     if xp is np:
-        return np.logaddexp.accumulate(x, axis=dim)
+        out = np.logaddexp.accumulate(x, axis=dim)
+        if x.shape[dim]:
+            out[(slice(None),) * dim + (0,)] += 0  # (accumulate copies x_0 as it is)
+        return out
     out = xp.empty_like(x)  # (CuPy: one step per element of the dim)
     index: list[Any] = [slice(None)] * x.ndim
     running = None
     for i in range(x.shape[dim]):
         index[dim] = i
         step = x[tuple(index)]
-        running = step if running is None else xp.logaddexp(step, running)
+        running = step + 0 if running is None else xp.logaddexp(step, running)
         out[tuple(index)] = running
     return out
 

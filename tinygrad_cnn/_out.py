@@ -33,8 +33,14 @@ COMPUTED = (
     "all any norm "
     "cat concat concatenate stack hstack vstack dstack column_stack row_stack "
     "gather index_select take_along_dim masked_select tensordot nonzero "
-    "index_add index_copy index_reduce scatter scatter_add scatter_reduce"
+    "index_add index_copy index_reduce scatter scatter_add scatter_reduce logcumsumexp diff "
+    "sort topk kthvalue cummax cummin mode median nanmedian max min aminmax"
 ).split()
+#: functions whose result is a ``(values, indices)``-like named tuple (for ``max``, ``min``,
+#: ``median``, ``nanmedian``: their forms with a ``dim``): ``out=`` is a tuple of as many
+#: tensors, each of its result's dtype exactly (PyTorch's "Expected out tensor to have dtype")
+TUPLE_RESULT = frozenset(
+    "sort topk kthvalue cummax cummin mode median nanmedian max min aminmax".split())
 #: functions whose ``out`` may not share memory with an input in part (PyTorch's elementwise
 #: kernels; its reductions and products check nothing, and here compute from a snapshot)
 NO_OVERLAP_AT_ALL = frozenset(
@@ -59,7 +65,8 @@ EXACT = frozenset(
     "clamp_max lerp where nan_to_num float_power heaviside signbit isposinf isneginf argmax "
     "argmin matmul mm bmm mv dot vdot inner addmm addmv addbmm baddbmm cross diag tril triu norm "
     "amax amin gather index_select take_along_dim masked_select tensordot nonzero index_add "
-    "index_copy index_reduce scatter scatter_add scatter_reduce".split())
+    "index_copy index_reduce scatter scatter_add scatter_reduce logcumsumexp".split()) | \
+    TUPLE_RESULT
 
 
 def with_out(fn: Any, name: str, factory: bool = False) -> Any:
@@ -72,6 +79,8 @@ def with_out(fn: Any, name: str, factory: bool = False) -> Any:
         from tinygrad_cnn.autograd import _state, no_grad
         from tinygrad_cnn.tensor import Tensor
 
+        if name in TUPLE_RESULT and isinstance(out, (tuple, list)):
+            return _tuple_out(fn, name, args, kwargs, tuple(out))
         if not isinstance(out, Tensor):
             raise TypeError(f"{name}(): argument 'out' must be a Tensor, not "
                             f"{type(out).__name__}")
@@ -104,8 +113,10 @@ def with_out(fn: Any, name: str, factory: bool = False) -> Any:
         with no_grad():
             result = fn(*args, **kwargs)
             if not isinstance(result, Tensor):
+                many = f" (a tuple of {len(result)} tensors here)" if isinstance(result, tuple) \
+                    else ""
                 raise TypeError(f"{name}(): out= takes one tensor, and this call gives "
-                                f"{type(result).__name__}")
+                                f"{type(result).__name__}{many}")
             if name in EXACT and result.dtype != out.dtype and not (
                     name in ("all", "any") and out.dtype == np.uint8) and not (
                     name == "lerp" and getattr(_weight(args, kwargs), "ndim", 0) == 0):
@@ -127,6 +138,48 @@ def with_out(fn: Any, name: str, factory: bool = False) -> Any:
 
     call.__wrapped_out__ = fn  # type: ignore[attr-defined]
     return call
+
+
+def _tuple_out(fn: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+               outs: tuple[Any, ...]) -> Any:
+    """``out=(values, indices)``: each part written with its result's part (of its dtype
+    exactly; resized as a single ``out`` is), the result a named tuple of the ``out`` tensors."""
+    from tinygrad_cnn.autograd import _state, no_grad
+    from tinygrad_cnn.tensor import Tensor
+
+    for o in outs:
+        if not isinstance(o, Tensor):
+            raise TypeError(f"{name}(): argument 'out' must be a tuple of Tensors, not one "
+                            f"holding {type(o).__name__}")
+    if _state.grad_enabled and any(isinstance(t, Tensor) and t.requires_grad
+                                   for t in (*_tensors(args), *_tensors(kwargs.values()), *outs)):
+        raise RuntimeError(
+            f"{name}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad (as in PyTorch); call "
+            f"it without out= (result = {name}(...)) or under no_grad()")
+    if len({id(o._data) for o in outs}) < len(outs) or any(
+            o._data.size and p._data.size and np.shares_memory(o._data, p._data)
+            for k, o in enumerate(outs) for p in outs[k + 1:]):
+        raise RuntimeError(f"{name}(): the tensors of out= share memory; pass separate ones")
+    with no_grad():
+        result = fn(*args, **kwargs)
+        if not isinstance(result, tuple):
+            raise TypeError(f"{name}(): this call gives one tensor, so out= takes one tensor, "
+                            f"not a tuple of {len(outs)}")
+        if len(outs) != len(result):
+            raise TypeError(f"{name}(): expected a tuple of {len(result)} tensors as out= "
+                            f"({', '.join(getattr(result, '_fields', ()))}), got {len(outs)}")
+        for field, r, o in zip(getattr(result, "_fields", range(len(result))), result, outs):
+            if r.dtype != o.dtype:
+                raise RuntimeError(
+                    f"{name}(): Expected out tensor to have dtype {_torch_name(r.dtype)}, but "
+                    f"got {_torch_name(o.dtype)} instead (out= {field!r}; PyTorch's rule); pass "
+                    "one of that dtype")
+        for r, o in zip(result, outs):
+            if tuple(o.shape) != tuple(r.shape):
+                _resize(o, r, name, warn=True)
+            o.copy_(r)
+    return type(result)(*outs) if hasattr(result, "_fields") else tuple(outs)
 
 
 def _weight(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

@@ -771,10 +771,14 @@ class Function:
         # the node (what _record does, inline and in one loop: the hot path of every op)
         edges, metas, names = [], [], []
         for t in inputs:
-            edges.append((t._grad_fn or t) if t._requires_grad else None)
             a = t._data
             metas.append((a.shape, a.dtype))
-            names.append(t._name)
+            if t._requires_grad:
+                edges.append(t._grad_fn or t)
+                names.append(t._name)
+            else:  # a constant: an unnamed 0-d one is drawn by its value, as a number is
+                edges.append(None)
+                names.append(t._name if t._name is not None or a.ndim else _value_label(a))
         ctx.next, ctx.in_meta, ctx.in_names = tuple(edges), tuple(metas), tuple(names)
         ctx.attrs = attrs
         ctx.seq = seq = next(_seq)
@@ -999,6 +1003,12 @@ def _as_array(cls: type[Function], ctx: Context, out: Any, k: int | None = None)
     return arr
 
 
+def _value_label(a: Any) -> str | None:
+    """The value of an unnamed 0-d constant, as the drawings show a number (``2.0``; none for
+    an array on the GPU, which ``item()`` would wait for)."""
+    return repr(a.item()) if type(a) is np.ndarray and a.dtype.kind in "biuf" else None
+
+
 def _record(ctx: Context, inputs: Sequence[Tensor], arrays: Sequence[Any], attrs: dict[str, Any],
             result: Tensor) -> None:
     """Make ``ctx`` a graph node: its edges, metadata for the drawings, where it was created."""
@@ -1010,7 +1020,8 @@ def _record(ctx: Context, inputs: Sequence[Tensor], arrays: Sequence[Any], attrs
         _defer_full_collections()
     ctx.out = weakref.ref(result)
     ctx.out_meta = (result._data.shape, result._data.dtype)
-    ctx.in_names = tuple(t._name for t in inputs)
+    ctx.in_names = tuple(t._name if t._name is not None or t._requires_grad or a.ndim
+                         else _value_label(a) for t, a in zip(inputs, arrays))
     ctx.scope = _state.scope
     ctx.source = _user_frame(3)
     if _state.keep_inputs:

@@ -678,7 +678,7 @@ class _Backward(_Painter):
         for n, r in enumerate(view.roots):
             rid = f"r{n}"
             # the seed backward() got (recorded: what the root's VJP received, when no other
-            # root feeds it), else backward()'s default for a scalar, 1
+            # root feeds it), else what backward() seeds by default (1 for a scalar)
             ng = self.node_grads(r.grad_fn) if r.grad_fn is not None else None
             fed = sum(1 for q in view.roots if q.grad_fn is r.grad_fn) == 1 and not any(
                 e is r.grad_fn for c in view.nodes for e in (getattr(c, "next", ()) or ()))
@@ -686,9 +686,11 @@ class _Backward(_Painter):
             if got is not None:
                 seed = got.short().replace("g =", "grad =").replace("‖g‖", "‖grad‖")
                 edge = f"\n{got.short()}"
-            else:
-                seed = "grad = 1" if r.numel() == 1 else "grad given"
-                edge = "\ng = 1" if r.numel() == 1 else ""
+            else:  # not recorded: what backward() seeds, not a gradient that was computed
+                # (the edge carries no value: the VJP it feeds says "not computed" / "not
+                # recorded", as the text form does; backward(gradient=5) may have seeded 5)
+                seed = "seed: 1 by default" if r.numel() == 1 else "seed: given"
+                edge = ""
             g.node(rid, _record(visible(r.name or "output"), r.shape, r.dtype, seed), shape="record",
                    style="filled", fillcolor=OUTPUT, id=rid)
             if r.grad_fn is not None and self.plan.unit(r.grad_fn) is not None:

@@ -1,0 +1,263 @@
+"""Session 29: outside testers' findings and the open edges of issues 12-18, each against PyTorch
+(or finite differences) as the oracle."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+_X = np.random.default_rng(29).standard_normal((2, 3, 4, 4))
+_X[0, 0, 0, :2] = 5.0  # a tie
+
+
+def _signs_of_grads(lib, fn, x, cot):
+    a = lib.tensor(x, requires_grad=True)
+    y = fn(lib, a)
+    y.backward(lib.tensor(cot(tuple(y.shape))))
+    g = a.grad.detach().numpy() if lib is torch else a.grad.numpy()
+    return np.asarray(g)
+
+
+# The VJPs that write the gradient at an index (PyTorch's value_selecting_reduction_backward and
+# masked_scatter) keep a -0.0 of the output gradient; gather's scatter-add onto zeros gives +0.0.
+_SELECTIONS = {
+    "max_dim": lambda L, a: a.max(dim=-1)[0],
+    "min_dim": lambda L, a: a.min(dim=1, keepdim=True)[0],
+    "sort": lambda L, a: a.sort(dim=-1)[0],
+    "sort_desc_dim0": lambda L, a: a.sort(dim=0, descending=True)[0],
+    "topk": lambda L, a: a[1].topk(2, dim=-1)[0],  # (row 0 holds a tie: PyTorch orders it freely)
+    "topk_dim1": lambda L, a: a.topk(2, dim=1, largest=False)[0],
+    "kthvalue": lambda L, a: a.kthvalue(2, dim=-1)[0],
+    "median_dim": lambda L, a: a.median(dim=-1)[0],
+    "nanmedian_dim": lambda L, a: a.nanmedian(dim=2)[0],
+    "masked_select": lambda L, a: a.masked_select(a > 0),
+    "masked_select_bcast": lambda L, a: a[:, :1].masked_select(a > 0),
+    "masked_select_lead": lambda L, a: a[0, 0].masked_select(a[:, :1] > 0),
+    "gather": lambda L, a: a.gather(-1, L.tensor(np.zeros((2, 3, 4, 2), dtype=np.int64))),
+    "cummax": lambda L, a: a.cummax(-1)[0],
+    "index": lambda L, a: a[..., [1, 1, 2]],
+}
+
+
+@pytest.mark.parametrize("name", sorted(_SELECTIONS))
+@pytest.mark.parametrize("cot", ["neg_zero", "mixed"])
+def test_selection_gradients_keep_pytorchs_signed_zeros(name, cot):
+    fn = _SELECTIONS[name]
+    rng = np.random.default_rng(len(name))
+
+    def make(shape):
+        if cot == "neg_zero":
+            return np.full(shape, -0.0)
+        v = rng.standard_normal(shape)
+        v[rng.random(shape) < 0.5] = -0.0
+        return v
+
+    cots = {}
+    ours = _signs_of_grads(tg, fn, _X, lambda s: cots.setdefault(s, make(s)))
+    theirs = _signs_of_grads(torch, fn, _X, lambda s: cots[s])
+    np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))
+
+
+@pytest.mark.parametrize("name", ["max_dim", "sort", "topk_dim1", "kthvalue", "median_dim",
+                                  "masked_select"])
+def test_selection_gradients_second_order(name):
+    fn = _SELECTIONS[name]
+    x = tg.tensor(_X[:1, :2, :3, :3] + 0.01 * np.arange(18).reshape(1, 2, 3, 3),
+                  requires_grad=True)
+    assert tg.gradcheck(lambda a: fn(tg, a) ** 2, (x,))
+    assert tg.gradgradcheck(lambda a: fn(tg, a) ** 2, (x,))
+
+
+def test_selection_gradients_float16_and_first_order_fast_path():
+    x16 = _X.astype(np.float16)
+    for name in ("sort", "max_dim", "masked_select"):
+        ours = _signs_of_grads(tg, _SELECTIONS[name], x16, lambda s: np.full(s, 1.5, np.float16))
+        theirs = _signs_of_grads(torch, _SELECTIONS[name], x16,
+                                 lambda s: np.full(s, 1.5, np.float16))
+        assert ours.dtype == np.float16
+        np.testing.assert_array_equal(ours, theirs)
+
+
+# ------------------------------------------------------------------ tester 47 (issue 16)
+def _relu_times_x():
+    return tg.tensor(np.array([1e-7, -1e-7]), requires_grad=True)
+
+
+@pytest.mark.parametrize("check", ["fast", "gradgradcheck"])
+def test_fast_mode_judges_small_inputs_by_scaled_steps_as_full_mode_does(check, recwarn):
+    # x * relu(x) is C^1 at 0; eps=1e-6 steps across the kink, so the projection's central
+    # difference is off by more than a tenth but less than atol: full mode measures such tiny
+    # elements with steps scaled to them and passes quietly; fast mode (and gradgradcheck's
+    # first-order stage) warned "cannot tell a right VJP from a wrong one"
+    def f(t):
+        return t.relu() * t
+
+    if check == "fast":
+        assert tg.gradcheck(f, _relu_times_x(), fast_mode=True)
+    else:
+        assert tg.gradgradcheck(f, _relu_times_x())
+    assert not [w for w in recwarn if "atol alone" in str(w.message)]
+
+
+class _Tiny(tg.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 1e-9
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 3e-9  # three times too large, and under atol
+
+
+@pytest.mark.parametrize("fast_mode", [False, True])
+def test_a_wrong_vjp_hidden_by_atol_still_warns_in_fast_mode(fast_mode):
+    x = tg.tensor(np.array([0.5, 1.5, -2.0]), requires_grad=True)
+    with pytest.warns(UserWarning, match="atol alone"):
+        assert tg.gradcheck(_Tiny.apply, x, fast_mode=fast_mode)
+    with pytest.raises(tg.GradcheckError, match="input 0"):
+        tg.gradcheck(_Tiny.apply, x, fast_mode=fast_mode, atol=0)
+
+
+# ------------------------------------------------------------------ tester 46 (issues 12, 14)
+@pytest.mark.parametrize("shape,dim", [((2,), 0), ((2, 3), 1), ((3, 2), 0), ((), 0), ((0,), 0),
+                                       ((2, 0), 1)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_logcumsumexp_of_negative_zero_is_pytorchs(shape, dim, dtype):
+    # PyTorch starts the scan with logaddexp(-inf, x0) = x0 + 0: -0.0 gives +0.0 (a 0-d input
+    # is its own result, -0.0 kept)
+    x = np.full(shape, -0.0, dtype=dtype)
+    if x.ndim == 2 and x.size:
+        x[:, -1] = -1e30
+    ours = tg.tensor(x).logcumsumexp(dim).numpy()
+    theirs = torch.tensor(x).logcumsumexp(dim).numpy()
+    np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))
+
+
+_X2 = np.array([[3., 1., 3.], [2., 5., np.nan]], dtype=np.float32)
+_TUPLE_CALLS = {
+    "sort": lambda L, x: (L.sort, (x, 1), {}),
+    "sort_desc": lambda L, x: (L.sort, (x,), {"dim": 0, "descending": True}),
+    "topk": lambda L, x: (L.topk, (x, 2), {}),
+    "kthvalue": lambda L, x: (L.kthvalue, (x, 1, 1), {}),
+    "cummax": lambda L, x: (L.cummax, (x, 1), {}),
+    "cummin": lambda L, x: (L.cummin, (x, 0), {}),
+    "mode": lambda L, x: (L.mode, (x, 1), {}),
+    "median": lambda L, x: (L.median, (x, 1), {}),
+    "nanmedian": lambda L, x: (L.nanmedian, (x, 1), {"keepdim": True}),
+    "max": lambda L, x: (L.max, (x, 1), {}),
+    "min": lambda L, x: (L.min, (x, 0), {"keepdim": True}),
+    "aminmax": lambda L, x: (L.aminmax, (x,), {"dim": 1}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_TUPLE_CALLS))
+def test_out_tuples_of_values_and_indices(name):
+    got = {}
+    for L in (tg, torch):
+        x = L.tensor(_X2)
+        fn, args, kwargs = _TUPLE_CALLS[name](L, x)
+        plain = fn(*args, **kwargs)
+        outs = tuple(L.empty(0, dtype=p.dtype) for p in plain)
+        res = fn(*args, **kwargs, out=outs)
+        assert all(r is o for r, o in zip(res, outs))
+        got[L] = [np.asarray(o.numpy()) for o in outs]
+        if L is tg:
+            assert type(res) is type(plain) and res._fields == plain._fields
+            view_outs = tuple(L.zeros(*reversed(p.shape), dtype=p.dtype).permute(
+                *reversed(range(p.ndim))) if p.ndim else L.zeros((), dtype=p.dtype)
+                for p in plain)  # transposed views of the right shape: written through
+            fn(*args, **kwargs, out=list(view_outs))
+            for p, o in zip(plain, view_outs):
+                np.testing.assert_array_equal(o.numpy(), p.numpy())
+    for a, b in zip(got[tg], got[torch]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_out_tuple_errors_name_the_op_and_the_fix():
+    x = tg.tensor(_X2)
+    with pytest.raises(RuntimeError, match=r"sort\(\): Expected out tensor to have dtype Float, "
+                                           r"but got Double"):
+        tg.sort(x, 1, out=(tg.empty(0, dtype=tg.float64), tg.empty(0, dtype=tg.int64)))
+    with pytest.raises(RuntimeError, match="dtype Long, but got Int"):
+        tg.topk(x, 1, out=(tg.empty(0), tg.empty(0, dtype=tg.int32)))
+    with pytest.raises(TypeError, match=r"tuple of 2 tensors as out= \(values, indices\), got 3"):
+        tg.cummax(x, 1, out=(tg.empty(0), tg.empty(0, dtype=tg.int64), tg.empty(0)))
+    with pytest.raises(TypeError, match="takes one tensor"):
+        tg.sort(x, 1, out=tg.empty(0))
+    with pytest.raises(TypeError, match="tuple of Tensors"):
+        tg.sort(x, 1, out=(tg.empty(0), np.empty(0)))
+    shared = tg.empty(4)
+    with pytest.raises(RuntimeError, match="share memory"):
+        tg.aminmax(x, dim=1, out=(shared[:2], shared[1:3]))
+    y = tg.tensor(_X2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        tg.sort(y, 1, out=(tg.empty(0), tg.empty(0, dtype=tg.int64)))
+    with tg.no_grad():
+        v, i = tg.sort(y, 1, out=(tg.empty(0), tg.empty(0, dtype=tg.int64)))
+    assert not v.requires_grad and i.dtype == np.int64
+    # a single-tensor form takes a single out (max with other, median of everything)
+    o = tg.empty(0)
+    assert tg.max(x, x, out=o) is o and tg.median(x, out=tg.empty(0)).shape == ()
+
+
+@pytest.mark.parametrize("dtype,ok", [("float32", True), ("float64", False)])
+def test_out_on_logcumsumexp_and_diff(dtype, ok):
+    x = tg.tensor(_X2)
+    o = tg.empty(0, dtype=dtype)
+    if ok:
+        assert tg.logcumsumexp(x, 1, out=o) is o
+        np.testing.assert_allclose(o.numpy(), torch.logcumsumexp(torch.tensor(_X2), 1).numpy())
+    else:  # PyTorch: "expected scalar_type Float but found Double"
+        with pytest.raises(RuntimeError, match="logcumsumexp"):
+            tg.logcumsumexp(x, 1, out=o)
+    d = tg.empty(0, dtype=dtype)  # diff casts into out, as PyTorch's
+    assert tg.diff(x, dim=1, out=d) is d and d.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(d.numpy(), torch.diff(torch.tensor(_X2), dim=1).numpy()
+                                  .astype(dtype))
+
+
+# ------------------------------------------------------------------ tester 49 (issue 17)
+def test_an_unnamed_0d_tensor_constant_is_drawn_by_its_value():
+    from tinygrad_cnn import viz
+
+    x = tg.tensor(np.array([1., 2.]), requires_grad=True)
+    x.name = "x"
+    y = ((x ** tg.tensor(2.0)) * tg.tensor(1.5) + tg.tensor(True)).sum()
+    text = viz.text(y)
+    assert "pow(x, 2.0)" in text and "mul(%0, 1.5)" in text and "add(%1, True)" in text
+    assert not re.search(r"\bconst\d", text)
+    dot = viz.draw(y).source
+    assert "1.5" in dot and "() float64" not in dot
+    # the graph of a gradient: pow's VJP multiplies by the exponent, a 0-d constant it makes
+    (g,) = tg.grad((x ** 3).sum(), x, create_graph=True)
+    assert "mul(3, %0)" in viz.text(g)
+    # a 1-element 1-d one stays a constant input, drawn by name, shape and dtype
+    text = viz.text((x * tg.tensor([4.0])).sum())
+    assert "mul(x, const0)" in text and re.search(r"const0 +input +\(1,\)", text)
+
+
+def test_an_unrecorded_backward_drawing_claims_no_gradient_value_for_the_seed():
+    # the root said "grad = 1" and its edge "g = 1" into a VJP whose box said "grad not
+    # computed" (and the text form "not computed"); after backward(gradient=5) it still said 1
+    from tinygrad_cnn import viz
+
+    x = tg.tensor(np.array([-1., 2.]), requires_grad=True)
+    loss = x.relu().sum() * 3
+    for run in (None, 5.0):
+        if run is not None:
+            loss.backward(tg.tensor(run, dtype=tg.float64), retain_graph=True)
+        src = viz.draw(loss, backward=True).source
+        assert "grad = 1" not in src and "g = 1" not in src
+        assert "seed: 1 by default" in src
+    with viz.record_gradients(loss):
+        loss.backward(tg.tensor(5.0, dtype=tg.float64), retain_graph=True)
+    src = viz.draw(loss, backward=True).source
+    assert "grad = 5" in src and "g = 5" in src and "seed:" not in src

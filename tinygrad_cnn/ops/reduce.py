@@ -136,12 +136,11 @@ def _extreme(ctx: Context, x: Any, dim: tuple[int, ...] | None, keepdim: bool, o
             if first != first:  # max() (nan_wins): its NaNs win; amax: no winner at all
                 winners = xp.isnan(x) if nan_wins else xp.full(x.shape, xp.nan, x.dtype)
         winners = winners.astype(x.dtype, copy=False)
-        if out.size == 1:  # ties split the gradient (at least one winner, or all NaN)
-            winners /= winners.sum(axis=dim, keepdims=True)
-        else:
-            with np.errstate(invalid="ignore"):  # a NaN result without winners: 0/0, NaN shares
-                winners /= winners.sum(axis=dim, keepdims=True)
-        ctx.save_for_backward(winners)
+        # ties split the gradient: g / count, divided as PyTorch divides (0.9 / 3 is 0.3,
+        # 0.9 * (1/3) 0.30000000000000004); counted exactly (float64), a NaN result without
+        # winners counts 0 (its gradient NaN: 0 * inf, as amax's)
+        count = winners.sum(axis=dim, keepdims=True, dtype=np.float64)
+        ctx.save_for_backward(winners, count)
         ctx.shape, ctx.dim = x.shape, dim
     return out if keepdim else out.reshape(
         tuple(s for i, s in enumerate(x.shape) if dim is not None and i not in dim))
@@ -150,16 +149,20 @@ def _extreme(ctx: Context, x: Any, dim: tuple[int, ...] | None, keepdim: bool, o
 def _extreme_backward(ctx: Context, g: Tensor) -> Tensor:
     # PyTorch's two rules: max()/min() of a whole tensor select (the elements that did not win
     # get exactly 0, even from a NaN or inf gradient); amax/amin multiply (0 * inf = NaN there)
-    (winners,) = ctx.saved_tensors
+    winners, count = ctx.saved_tensors
     select = ctx.attrs.get("nan_wins", False)
     if not _state.grad_enabled:  # first order: the same on arrays, no nodes
+        kept = g._data.reshape(count.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):  # (in float64, rounded once)
+            share = (kept / count._data).astype(g.dtype, copy=False)
         w = winners._data
-        kept = g._data if ctx.dim is None else g._data.reshape(_kept_shape(ctx.shape, ctx.dim))
         if select:
             with np.errstate(invalid="ignore"):
-                return Tensor._make(array_module(w).where(w != 0, kept * w, 0).astype(w.dtype))
-        return Tensor._make(kept * w)
-    spread = _spread(g, ctx.shape, ctx.dim) * winners
+                return Tensor._make(array_module(w).where(w != 0, share * w, 0).astype(w.dtype))
+        return Tensor._make(share * w)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per = g.reshape(count.shape) / Tensor._make(count._data.astype(g.dtype, copy=False))
+    spread = _spread(per, ctx.shape, ctx.dim) * winners
     return keep(spread, winners._data != 0) if select else spread
 
 

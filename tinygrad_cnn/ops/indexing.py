@@ -191,14 +191,19 @@ def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
 
 def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:
     """``out[i][j] = input[i][indices[i][j]]`` along ``dim`` (``gather`` where the two broadcast
-    in every other dim); ``dim=None`` indexes the flattened tensor. Negative indices count from the
-    end, as in numpy's ``take_along_axis`` (PyTorch wraps them with a dim and refuses them without
-    one; it also wraps indices past the end, which are an IndexError here)."""
+    in every other dim); ``dim=None`` indexes the flattened tensor. With a ``dim``, negative
+    indices count from the end, as in PyTorch; without one they are an IndexError, as there
+    (PyTorch also wraps some indices below ``-size`` along a dim, which are an error here)."""
     idx = _index(indices, input, "take_along_dim", "indices")
     if dim is not None and input.ndim == 0:  # (PyTorch's; was: indexed as if 1-d)
         raise IndexError(f"take_along_dim: Dimension specified as {dim} but tensor has no "
                          "dimensions; leave dim=None to index the flattened tensor")
     if dim is None:
+        if idx.size and int(idx.min()) < 0:
+            raise IndexError(f"take_along_dim: index {int(idx.min())} is out of range for the "
+                             f"flattened tensor of {input.numel()} elements (shape {input.shape}); "
+                             "without a dim indices run from 0, as in PyTorch: give a dim, or "
+                             "add the size to the negative ones")
         input, idx, d = input.reshape(-1), idx.reshape(-1), 0
     else:
         d = _dim(dim, input.ndim, "take_along_dim")
@@ -206,7 +211,7 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
             raise ValueError(f"take_along_dim: indices have {idx.ndim} dims, the input {input.ndim} "
                              f"(shapes {tuple(idx.shape)} and {input.shape}); they must match")
     n = input.shape[d]
-    _check_range(idx, n, "take_along_dim", d, input.shape, negative=True)
+    _check_range(idx, n, "take_along_dim", d, input.shape, negative=dim is not None)
     xp = array_module(idx)
     if idx.size and int(idx.min()) < 0:
         idx = xp.where(idx < 0, idx + n, idx)

@@ -106,6 +106,20 @@ def _check_params(x: Tensor, weight: Tensor | None, bias: Tensor | None, c: int,
             raise _dtype_error(op, x, what, t)
 
 
+def _no_grad_for_statistics(op: str, running_mean: Any, running_var: Any) -> None:
+    """PyTorch's rule: the running statistics are not differentiated (they are read in eval
+    mode, updated in place while training), so one that requires grad is an error while grad
+    mode is on -- not a gradient silently left None, nor an in-place change to it unrecorded."""
+    if not is_grad_enabled():
+        return
+    for what, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.requires_grad:
+            raise RuntimeError(
+                f"{op}: not differentiable with respect to argument '{what}' (as in PyTorch): "
+                f"this input cannot have requires_grad=True; pass {what}.detach() (or a "
+                "buffer), or call it under no_grad()")
+
+
 def _channel_shape(x: Tensor) -> tuple[int, ...]:
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
 
@@ -147,6 +161,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     _check_numbers(op, momentum=momentum, eps=eps)
     momentum, eps = _number(momentum), _number(eps)
     _tensors(op, weight=weight, bias=bias, running_mean=running_mean, running_var=running_var)
+    _no_grad_for_statistics(op, running_mean, running_var)
     if (running_mean is None) != (running_var is None):
         raise ValueError(f"{op}: running_mean and running_var must either both be None or "
                          "neither be None")
@@ -201,6 +216,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     _check_numbers(op, momentum=momentum, eps=eps)
     momentum, eps = _number(momentum), _number(eps)
     _tensors(op, weight=weight, bias=bias, running_mean=running_mean, running_var=running_var)
+    _no_grad_for_statistics(op, running_mean, running_var)
     if x.ndim < 3:
         raise ValueError(f"{op}: expected an input (N, C, *spatial) with at least 3 dims, got "
                          f"{x.shape}")

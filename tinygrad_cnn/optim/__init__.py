@@ -98,7 +98,8 @@ class SGD(Optimizer):
         _check_implementation("SGD", False, differentiable)  # (the rest: accepted, ignored)
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
-                                      maximize=maximize))
+                                      maximize=maximize, foreach=foreach,
+                                      differentiable=differentiable, fused=fused))
 
     def _check_group(self, group: dict[str, Any]) -> None:
         _check("SGD", lr=group["lr"], momentum=group["momentum"],
@@ -136,7 +137,9 @@ class Adam(Optimizer):
         _check_implementation("Adam", capturable, differentiable)  # (the rest: accepted, ignored)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize,
+                                      maximize=maximize, foreach=foreach,
+                                      capturable=capturable, differentiable=differentiable,
+                                      fused=fused,
                                       decoupled_weight_decay=bool(decoupled_weight_decay)))
 
     def _load_group(self, saved: dict[str, Any], group: dict[str, Any]) -> None:
@@ -174,6 +177,7 @@ class AdamW(Adam):
                  differentiable: bool = False, fused: bool | None = None) -> None:
         _check_implementation("AdamW", capturable, differentiable)  # (the rest: accepted, ignored)
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         foreach=foreach, capturable=capturable, fused=fused,
                          decoupled_weight_decay=True)
 
     def _load_group(self, saved: dict[str, Any], group: dict[str, Any]) -> None:
@@ -191,7 +195,9 @@ class RMSprop(Optimizer):
                  maximize: bool = False, differentiable: bool = False) -> None:
         _check_implementation("RMSprop", capturable, differentiable)  # (the rest: accepted, ignored)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered, maximize=maximize))
+                                      momentum=momentum, centered=centered, maximize=maximize,
+                                      foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable))
 
     def _check_group(self, group: dict[str, Any]) -> None:
         _check("RMSprop", lr=group["lr"], alpha=group["alpha"], eps=group["eps"],
@@ -239,7 +245,8 @@ class Adagrad(Optimizer):
         _check_implementation("Adagrad", False, differentiable)  # (the rest: accepted, ignored)
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
-                                      eps=eps, maximize=maximize))
+                                      eps=eps, maximize=maximize, foreach=foreach,
+                                      differentiable=differentiable, fused=fused))
         for group in self.param_groups:
             for p in group["params"]:
                 self.state[p] = self._tensors({"step": 0, "sum": array_module(p._data).full_like(
@@ -279,7 +286,9 @@ class Adamax(Optimizer):
                  capturable: bool = False) -> None:
         _check_implementation("Adamax", capturable, differentiable)  # (the rest: accepted, ignored)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
-                                      weight_decay=weight_decay, maximize=maximize))
+                                      weight_decay=weight_decay, maximize=maximize,
+                                      foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable))
 
     def _check_group(self, group: dict[str, Any]) -> None:
         _check("Adamax", lr=group["lr"], eps=group["eps"], weight_decay=group["weight_decay"])
@@ -316,7 +325,8 @@ class NAdam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, momentum_decay=momentum_decay,
                                       decoupled_weight_decay=decoupled_weight_decay,
-                                      maximize=maximize))
+                                      maximize=maximize, foreach=foreach,
+                                      capturable=capturable, differentiable=differentiable))
 
     def _check_group(self, group: dict[str, Any]) -> None:
         _check("NAdam", lr=group["lr"], eps=group["eps"], weight_decay=group["weight_decay"],
@@ -354,7 +364,8 @@ class RAdam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay,
                                       decoupled_weight_decay=decoupled_weight_decay,
-                                      maximize=maximize))
+                                      maximize=maximize, foreach=foreach,
+                                      capturable=capturable, differentiable=differentiable))
 
     def _check_group(self, group: dict[str, Any]) -> None:
         _check("RAdam", lr=group["lr"], eps=group["eps"], weight_decay=group["weight_decay"])

@@ -26,7 +26,8 @@ class Rprop(Optimizer):
                  differentiable: bool = False) -> None:
         _check_implementation("Rprop", capturable, differentiable)
         super().__init__(params, dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes),
-                                      maximize=maximize))
+                                      maximize=maximize, foreach=foreach,
+                                      capturable=capturable, differentiable=differentiable))
 
     def _check_group(self, group: dict[str, Any]) -> None:
         lr, etas = group["lr"], group["etas"]

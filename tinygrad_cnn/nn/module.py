@@ -575,7 +575,8 @@ class Module:
         child's own ``train`` is called, so a child that overrides it (a frozen BatchNorm) has its
         say, as in PyTorch."""
         if not isinstance(mode, bool):
-            raise TypeError(f"train: mode is expected to be a bool, got {type(mode).__name__}")
+            raise ValueError(f"train: mode is expected to be a bool (PyTorch's ValueError), got "
+                             f"{type(mode).__name__} {mode!r}")
         object.__setattr__(self, "training", mode)
         for child in self.children():
             child.train(mode)
@@ -1488,7 +1489,10 @@ class ModuleDict(Module):
         return self._modules[key]
 
     def __setitem__(self, key: str, module: Module) -> None:
-        if not isinstance(key, str) or not key or "." in key:
+        if not isinstance(key, str):  # (PyTorch's classes: TypeError here, KeyError below)
+            raise TypeError(f"ModuleDict: keys must be strings (module names), got "
+                            f"{type(key).__name__} {key!r}")
+        if not key or "." in key:
             raise KeyError(f"ModuleDict: keys must be non-empty strings without '.', got {key!r}")
         if module is not None and not isinstance(module, Module):  # (None: PyTorch's too)
             raise TypeError(f"ModuleDict: {key!r} is {a_type(module)}, not a Module")

@@ -41,6 +41,12 @@ COMPUTED = (
 #: tensors, each of its result's dtype exactly (PyTorch's "Expected out tensor to have dtype")
 TUPLE_RESULT = frozenset(
     "sort topk kthvalue cummax cummin mode median nanmedian max min aminmax".split())
+#: functions with no gradient (comparisons, logical ops, indices): their ``out=`` is allowed
+#: with an argument that requires grad, as in PyTorch (there is nothing to record)
+NO_GRADIENT = frozenset(
+    "eq ne ge gt le lt greater less greater_equal less_equal not_equal logical_and logical_or "
+    "logical_xor logical_not isneginf isposinf signbit argmax argmin nonzero all any "
+    "floor_divide heaviside".split())
 #: functions whose ``out`` may not share memory with an input in part (PyTorch's elementwise
 #: kernels; its reductions and products check nothing, and here compute from a snapshot)
 NO_OVERLAP_AT_ALL = frozenset(
@@ -84,9 +90,9 @@ def with_out(fn: Any, name: str, factory: bool = False) -> Any:
         if not isinstance(out, Tensor):
             raise TypeError(f"{name}(): argument 'out' must be a Tensor, not "
                             f"{type(out).__name__}")
-        if _state.grad_enabled and any(isinstance(t, Tensor) and t.requires_grad
-                                       for t in (*_tensors(args), *_tensors(kwargs.values()),
-                                                 out)):
+        if _state.grad_enabled and name not in NO_GRADIENT and any(
+                isinstance(t, Tensor) and t.requires_grad
+                for t in (*_tensors(args), *_tensors(kwargs.values()), out)):
             raise RuntimeError(
                 f"{name}(): functions with out=... arguments don't support automatic "
                 "differentiation, but one of the arguments requires grad (as in PyTorch); call "

@@ -64,9 +64,12 @@ def _index(key: Any) -> str:
 
 
 def fmt(value: Any) -> str:
-    """An attribute value, short: arrays as ``array(2, 3)``, symmetric paddings as ``(h, w)``."""
+    """An attribute value, short: a 0-d array as its value, a few elements as a list, larger
+    arrays as ``bool(2, 3)`` (dtype and shape), symmetric paddings as ``(h, w)``."""
     if hasattr(value, "shape") and hasattr(value, "dtype"):
-        return f"array{tuple(value.shape)}"
+        if type(value) is np.ndarray and value.size <= 4 and value.ndim <= 1:
+            return repr(value.tolist())
+        return f"{value.dtype}{tuple(value.shape)}"
     if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, tuple) for v in value) \
             and all(len(v) == 2 and v[0] == v[1] for v in value):
         return str((value[0][0], value[1][0]))  # symmetric ((t, b), (l, r)) padding: (h, w)

@@ -261,3 +261,125 @@ def test_an_unrecorded_backward_drawing_claims_no_gradient_value_for_the_seed():
         loss.backward(tg.tensor(5.0, dtype=tg.float64), retain_graph=True)
     src = viz.draw(loss, backward=True).source
     assert "grad = 5" in src and "g = 5" in src and "seed:" not in src
+
+
+def test_take_along_dim_without_dim_refuses_negative_indices_as_pytorch():
+    x = np.arange(6.0).reshape(2, 3)
+    with pytest.raises(RuntimeError, match="out of bounds"):
+        torch.take_along_dim(torch.tensor(x), torch.tensor([5, 0, -1]))
+    with pytest.raises(IndexError, match=r"index -1 .* flattened tensor of 6 elements .*give a dim"):
+        tg.take_along_dim(tg.tensor(x), tg.tensor([5, 0, -1]))
+    np.testing.assert_array_equal(tg.take_along_dim(tg.tensor(x), tg.tensor([5, 0])).numpy(),
+                                  [5.0, 0.0])
+    idx = np.array([[-1], [0]])  # along a dim PyTorch wraps them
+    np.testing.assert_array_equal(
+        tg.take_along_dim(tg.tensor(x), tg.tensor(idx), dim=1).numpy(),
+        torch.take_along_dim(torch.tensor(x), torch.tensor(idx), dim=1).numpy())
+
+
+# ------------------------------------------------------------------ tester 48 (issue 15)
+@pytest.mark.parametrize("which", ["running_mean", "running_var"])
+@pytest.mark.parametrize("op,training", [("batch_norm", False), ("batch_norm", True),
+                                         ("instance_norm", False), ("instance_norm", True)])
+def test_running_statistics_that_require_grad_are_refused_as_in_pytorch(op, training, which):
+    x = np.random.default_rng(0).standard_normal((4, 3, 5))
+
+    def call(L):
+        stats = {"running_mean": L.zeros(3, dtype=L.float64),
+                 "running_var": L.ones(3, dtype=L.float64)}
+        stats[which].requires_grad_(True)
+        fn = getattr(L.nn.functional, op)
+        mode = {"training": training} if op == "batch_norm" else {"use_input_stats": training}
+        return fn(L.tensor(x), stats["running_mean"], stats["running_var"], **mode), stats
+
+    with pytest.raises(RuntimeError, match=which):
+        call(torch)
+    with pytest.raises(RuntimeError, match=rf"{op}: not differentiable .*'{which}'"):
+        call(tg)
+    with tg.no_grad():  # allowed there, as in PyTorch (and the update is the same)
+        ours, s1 = call(tg)
+    with torch.no_grad():
+        theirs, s2 = call(torch)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-12)
+    for k in s1:
+        np.testing.assert_allclose(s1[k].detach().numpy(), s2[k].detach().numpy(), atol=1e-12)
+
+
+def test_optimizer_groups_hold_pytorchs_implementation_switches():
+    names = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam", "Adadelta",
+             "ASGD", "Rprop", "LBFGS"]
+    for n in names:
+        theirs = getattr(torch.optim, n)([torch.nn.Parameter(torch.ones(1))], lr=0.1)
+        ours = getattr(tg.optim, n)([tg.nn.Parameter(tg.ones(1))], lr=0.1)
+        assert ours.defaults == {k: v for k, v in theirs.defaults.items()}, n
+        assert set(ours.param_groups[0]) == set(theirs.param_groups[0]), n
+        ours.load_state_dict(theirs.state_dict())  # PyTorch's loads, and ours into PyTorch
+        theirs.load_state_dict({"state": {}, "param_groups": [
+            {k: v for k, v in g.items()} for g in ours.state_dict()["param_groups"]]})
+    o = tg.optim.Adam([tg.nn.Parameter(tg.ones(1))], foreach=True, fused=False)
+    assert o.param_groups[0]["foreach"] is True and o.param_groups[0]["fused"] is False
+    old = o.state_dict()  # a state_dict saved before the switches were kept still loads
+    for g in old["param_groups"]:
+        for k in ("foreach", "fused", "capturable", "differentiable"):
+            del g[k]
+    o.load_state_dict(old)
+    assert o.param_groups[0]["foreach"] is True
+
+
+def test_module_api_errors_have_pytorchs_classes():
+    for L in (torch, tg):
+        with pytest.raises(TypeError):
+            L.nn.ModuleDict({1: L.nn.ReLU()})
+        with pytest.raises(KeyError):
+            L.nn.ModuleDict({"a.b": L.nn.ReLU()})
+        with pytest.raises(ValueError, match="bool"):
+            L.nn.Linear(1, 1).train("no")
+
+
+# ------------------------------------------------------------------ tester 50
+@pytest.mark.parametrize("case", ["median", "amax", "amax_dim", "max", "amin_nan", "max_nan"])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_tied_extremes_divide_the_gradient_as_pytorch(case, dtype):
+    # g / count, not g * (1 / count): 0.9 / 3 is 0.3, 0.9 * (1/3) 0.30000000000000004
+    x = np.array([[np.inf, 1, -np.inf, 5], [2, 2, 2, 7]]) if "nan" not in case else \
+        np.array([[np.nan, 1, 1, 0], [2, 2, 2, -1]])
+    fns = {"median": lambda a: a.median(), "amax": lambda a: a.amax(),
+           "amax_dim": lambda a: a.amax(dim=1), "max": lambda a: a.max(),
+           "amin_nan": lambda a: a.amin(dim=1), "max_nan": lambda a: a.max()}
+    grads = []
+    for L in (tg, torch):
+        a = L.tensor(x.astype(dtype), requires_grad=True)
+        y = fns[case](a)
+        y.backward(L.full(tuple(y.shape), 0.9, dtype=getattr(L, dtype)))
+        grads.append(np.asarray(a.grad.detach().numpy() if L is torch else a.grad.numpy()))
+    np.testing.assert_array_equal(grads[0], grads[1])
+    # the recorded VJP (create_graph=True) gives the same numbers
+    a = tg.tensor(x.astype(dtype), requires_grad=True)
+    y = fns[case](a)
+    (g,) = tg.grad(y, a, tg.full(tuple(y.shape), 0.9, dtype=getattr(tg, dtype)), create_graph=True)
+    np.testing.assert_array_equal(g.detach().numpy(), grads[0])
+
+
+def test_out_of_an_op_without_gradient_takes_arguments_that_require_grad():
+    x = tg.tensor([[1., 2.], [3., 0.5]], requires_grad=True)
+    tx = torch.tensor([[1., 2.], [3., 0.5]], requires_grad=True)
+    for name, args in [("argmax", (1,)), ("gt", (1.0,)), ("eq", (2.0,)), ("signbit", ()),
+                       ("nonzero", ()), ("all", ()), ("logical_not", ())]:
+        theirs = getattr(torch, name)(tx, *args)
+        o_t = torch.empty(0, dtype=theirs.dtype)
+        getattr(torch, name)(tx, *args, out=o_t)
+        o = tg.empty(0, dtype=np.dtype(str(theirs.dtype).removeprefix("torch.")))
+        assert getattr(tg, name)(x, *args, out=o) is o
+        np.testing.assert_array_equal(o.numpy(), o_t.numpy())
+    with pytest.raises(RuntimeError, match="exp\\(\\): functions with out="):
+        tg.exp(x, out=tg.empty(0))
+
+
+def test_small_array_attributes_are_drawn_by_value():
+    from tinygrad_cnn import viz
+
+    x = tg.tensor([1., 2.], requires_grad=True)
+    assert "condition=True" in viz.text(tg.where(tg.tensor(True), x, x * 2).sum())
+    assert "condition=[True, False]" in viz.text(tg.where(tg.tensor([True, False]), x, x).sum())
+    text = viz.text(x.masked_fill(tg.ones(3, 2, dtype=tg.bool), 0.).sum())
+    assert "condition=bool(3, 2)" in text and "array(" not in text

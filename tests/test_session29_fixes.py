@@ -383,3 +383,77 @@ def test_small_array_attributes_are_drawn_by_value():
     assert "condition=[True, False]" in viz.text(tg.where(tg.tensor([True, False]), x, x).sum())
     text = viz.text(x.masked_fill(tg.ones(3, 2, dtype=tg.bool), 0.).sum())
     assert "condition=bool(3, 2)" in text and "array(" not in text
+
+
+# ------------------------------------------------------------------ tester 52 (issue 12)
+def test_materialized_zeros_require_grad_with_create_graph():
+    for create_graph in (True, False):
+        got = []
+        for L in (tg, torch):
+            x = L.tensor([1., 2.], requires_grad=True)
+            z = L.tensor([1.], requires_grad=True)
+            y = (x * x).sum()
+            gx, gz = L.autograd.grad(y, [x, z], create_graph=create_graph,
+                                     materialize_grads=True)
+            got.append((gz.requires_grad, gz.numpy().tolist() if L is tg else gz.tolist()))
+            if create_graph:  # a gradient penalty over every parameter, one of them unused
+                (gx.pow(2).sum() + gz.pow(2).sum()).backward()
+                assert z.grad is None
+                np.testing.assert_array_equal(np.asarray(x.grad.tolist()), [8.0, 16.0])
+        assert got[0] == got[1]
+
+
+def test_data_of_another_dtype_on_a_non_leaf_gets_pytorchs_gradient():
+    got = []
+    for L in (tg, torch):
+        x = L.tensor(np.array([1., 2.]), requires_grad=True)
+        h = (x * 2).exp()
+        h.data = L.tensor([7., 8.], dtype=L.float32)
+        (h * h).sum().backward()
+        got.append(np.asarray(x.grad.tolist()))
+        assert x.grad.dtype == (np.float64 if L is tg else torch.float64)
+    np.testing.assert_allclose(got[0], got[1], rtol=1e-12)
+
+
+def test_a_wrong_vjp_dtype_of_a_builtin_op_is_still_refused():
+    # the cast is for a gradient that arrived in another dtype, not a VJP of ours that is wrong
+    from tinygrad_cnn.autograd import Context, _check_grad
+
+    x = tg.tensor(np.array([1., 2.]), requires_grad=True)
+    y = x * 2
+    ctx = y.grad_fn
+    assert isinstance(ctx, Context)
+    with pytest.raises(RuntimeError, match="dtype float32 for input 0"):
+        _check_grad(ctx, 0, tg.ones(2, dtype=tg.float32), ctx.in_meta[0],
+                    tg.ones(2, dtype=tg.float64))
+
+
+def test_a_list_of_numbers_as_the_gradient_is_a_clear_type_error():
+    x = tg.tensor([1., 2.], requires_grad=True)
+    with pytest.raises(TypeError, match=r"gradient must be a Tensor .* wrap it"):
+        (x * x).backward([1., 1.])
+    tx = torch.tensor([1., 2.], requires_grad=True)
+    with pytest.raises(TypeError):
+        (tx * tx).backward([1., 1.])
+
+
+def test_inference_mode_decorates_a_generator_in_inference_mode():
+    for L in (tg, torch):
+        @L.inference_mode()
+        def gen():
+            yield L.is_inference_mode_enabled(), L.is_grad_enabled()
+            yield L.is_inference_mode_enabled()
+
+        g = gen()
+        assert next(g) == (True, False)
+        assert not L.is_inference_mode_enabled() and L.is_grad_enabled()
+        assert next(g) is True
+
+
+def test_grad_fn_metadata_is_one_dict_per_node():
+    for L in (tg, torch):
+        x = L.tensor([1., 2.], requires_grad=True)
+        y = x * x
+        y.grad_fn.metadata["step"] = 3
+        assert y.grad_fn.metadata == {"step": 3} and y.grad_fn.metadata is y.grad_fn.metadata
+        assert (x + 1).grad_fn.metadata == {}

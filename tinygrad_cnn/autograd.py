@@ -119,7 +119,7 @@ class _GradModeSwitch:
     def __call__(self, fn: F) -> F:
         enabled = self._enabled
         if inspect.isgeneratorfunction(fn):
-            return _generator_in_mode(fn, enabled)  # type: ignore[return-value]
+            return _generator_in_mode(fn, lambda: _GradModeSwitch(enabled))  # type: ignore[return-value]
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -129,28 +129,28 @@ class _GradModeSwitch:
         return wrapper  # type: ignore[return-value]
 
 
-def _generator_in_mode(fn: Callable[..., Any], enabled: bool) -> Callable[..., Any]:
-    """Decorate a generator function: the mode holds while the generator's own code runs (each
-    step), not while the caller works between steps."""
+def _generator_in_mode(fn: Callable[..., Any], mode: Callable[[], Any]) -> Callable[..., Any]:
+    """Decorate a generator function: the mode (a context manager ``mode()`` makes) holds while
+    the generator's own code runs (each step), not while the caller works between steps."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         gen = fn(*args, **kwargs)
         try:
-            with _GradModeSwitch(enabled):
+            with mode():
                 response = gen.send(None)
             while True:
                 try:
                     request = yield response
                 except GeneratorExit:
-                    with _GradModeSwitch(enabled):
+                    with mode():
                         gen.close()
                     raise
                 except BaseException as exc:
-                    with _GradModeSwitch(enabled):
+                    with mode():
                         response = gen.throw(exc)
                 else:
-                    with _GradModeSwitch(enabled):
+                    with mode():
                         response = gen.send(request)
         except StopIteration as stop:
             return stop.value
@@ -444,6 +444,19 @@ class Context:
         """The registry name of the op that made this node (``"conv2d"``, ``"add"``, ...); a
         string that may also be called, ``grad_fn.name()``, as PyTorch's method is."""
         return _NodeName(self.fn.name)
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """PyTorch's ``grad_fn.metadata``: a dict of the user's own, kept with the node (the
+        same dict at every access; made at the first)."""
+        found = self.__dict__.get("_metadata")
+        if found is None:
+            found = self.__dict__["_metadata"] = {}
+        return found
+
+    @metadata.setter
+    def metadata(self, value: Any) -> None:  # (a Function's forward may set ctx.metadata)
+        self.__dict__["_metadata"] = value
 
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
@@ -1642,6 +1655,13 @@ def _fitted(g: Tensor, shape: tuple[int, ...], dtype: Any) -> Tensor:
     return g
 
 
+def _came_in_another_dtype(ctx: Context, received: Any) -> bool:
+    """Whether the gradient ``received`` by ``ctx`` differs in dtype from the output it made."""
+    meta = getattr(ctx, "out_meta", None)
+    return isinstance(received, _TensorCls) and meta is not None and \
+        received._data.dtype != meta[1] and received._data.dtype.kind in "fc"
+
+
 def _name_node(exc: Exception, ctx: Context) -> None:
     """Say which node's VJP an exception came out of and where the user's code created that node:
     in the message of an error with a one-string message, else as a note (Python 3.11+)."""
@@ -1683,6 +1703,12 @@ def _check_grad(ctx: Context, i: int, g: Any, meta: tuple[Any, Any], received: A
         )
     shape, dtype = meta
     if ctx.fn._user and (g._data.shape != shape or g._data.dtype != dtype):
+        g = _fitted(g, shape, dtype)
+    elif g._data.dtype != dtype and g._data.shape == shape and _came_in_another_dtype(ctx,
+                                                                                     received):
+        # the gradient this op received was not of its output's dtype (`h.data = ...` in
+        # another dtype after h was made: its consumers saw the new one), so neither is its
+        # VJP's: cast back to the input's, as PyTorch's engine casts every gradient
         g = _fitted(g, shape, dtype)
     if g._data.shape != shape or g._data.dtype != dtype:
         raise RuntimeError(
@@ -2135,6 +2161,11 @@ def _root_grads(outputs: tuple[Tensor, ...], grad_outputs: Any, where: str) -> l
         grad_outputs = [grad_outputs]
     grad_outputs = list(grad_outputs)
     if len(grad_outputs) != len(outputs):
+        if any(isinstance(g, (int, float)) for g in grad_outputs):  # backward([1., 1.])
+            raise TypeError(
+                f"{where}: the gradient must be a Tensor (or None), one per output; got a list "
+                f"of {len(grad_outputs)} numbers for {len(outputs)} output(s) -- wrap it: "
+                "tinygrad_cnn.tensor([...])")
         raise ValueError(f"{where}: got {len(grad_outputs)} gradients for {len(outputs)} outputs")
     result = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
@@ -2242,8 +2273,10 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         retain_graph = create_graph
     result = run_backward(outs, roots, retain_graph, create_graph, inputs=ins)
     for i, (t, g) in enumerate(zip(ins, result)):
-        if g is None and materialize_grads:
-            result[i] = _TensorCls._make(array_module(t._data).zeros_like(t._data))
+        if g is None and materialize_grads:  # (a leaf that requires grad with create_graph,
+            # as PyTorch's zeros_like(input, requires_grad=True): a penalty on it backpropagates)
+            zeros = array_module(t._data).zeros_like(t._data)
+            result[i] = _TensorCls._make(zeros, create_graph and zeros.dtype.kind in "fc")
             continue
         if g is None:
             if not allow_unused:

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from tinygrad_cnn import _out
-from tinygrad_cnn.autograd import _GradModeSwitch, _state
+from tinygrad_cnn.autograd import _generator_in_mode, _GradModeSwitch, _state
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.ops.correlation import corrcoef, cov
 from tinygrad_cnn.ops.cumulative import logcumsumexp
@@ -878,9 +878,9 @@ class inference_mode(_GradModeSwitch):  # noqa: N801 (PyTorch's name)
         _state.grad_enabled, _state.inference = self._previous.pop(), self._previous_inference.pop()
 
     def __call__(self, fn: Any) -> Any:
-        if inspect.isgeneratorfunction(fn):
-            return super().__call__(fn)  # (each step in the grad mode)
         mode = self._mode
+        if inspect.isgeneratorfunction(fn):  # (each step in inference mode)
+            return _generator_in_mode(fn, lambda: inference_mode(mode))
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -1017,9 +1017,10 @@ def _as_array(cls: type[Function], ctx: Context, out: Any, k: int | None = None)
 
 
 def _value_label(a: Any) -> str | None:
-    """The value of an unnamed 0-d constant, as the drawings show a number (``2.0``; none for
-    an array on the GPU, which ``item()`` would wait for)."""
-    return repr(a.item()) if type(a) is np.ndarray and a.dtype.kind in "biuf" else None
+    """The value of an unnamed 0-d constant, as the drawings show a number: the shortest text
+    that is that value in its own dtype (``0.1`` for a float32 0.1; none for an array on the
+    GPU, which reading would wait for)."""
+    return str(a[()]) if type(a) is np.ndarray and a.dtype.kind in "biuf" else None
 
 
 def _record(ctx: Context, inputs: Sequence[Tensor], arrays: Sequence[Any], attrs: dict[str, Any],

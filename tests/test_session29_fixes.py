@@ -457,3 +457,41 @@ def test_grad_fn_metadata_is_one_dict_per_node():
         y.grad_fn.metadata["step"] = 3
         assert y.grad_fn.metadata == {"step": 3} and y.grad_fn.metadata is y.grad_fn.metadata
         assert (x + 1).grad_fn.metadata == {}
+
+
+# ------------------------------------------------------------------ tester 51 (issues 13, 15)
+@pytest.mark.parametrize("stmt,module", [
+    ("import tinygrad_cnn.amp", "tinygrad_cnn.amp"),
+    ("from tinygrad_cnn.amp import autocast", "tinygrad_cnn.amp"),
+    ("from tinygrad_cnn.cuda.amp import autocast, GradScaler", "tinygrad_cnn.cuda.amp"),
+    ("from tinygrad_cnn.nn.parallel import DistributedDataParallel", "tinygrad_cnn.nn.parallel"),
+    ("import tinygrad_cnn.utils.tensorboard", "tinygrad_cnn.utils.tensorboard"),
+])
+def test_a_missing_pytorch_module_says_what_to_write_instead(stmt, module):
+    with pytest.raises(ModuleNotFoundError, match=r"\(PyTorch's torch\..*\): there is no") as info:
+        exec(stmt, {})
+    assert info.value.name == module
+    with pytest.raises(AttributeError, match="no mixed precision"):
+        tg.cuda.amp.GradScaler  # noqa: B018
+    with pytest.raises(ModuleNotFoundError, match=r"^No module named 'tinygrad_cnn.nope'$"):
+        exec("import tinygrad_cnn.nope", {})
+    from tinygrad_cnn.cuda import is_available  # (the real names still import)
+    assert is_available() in (True, False)
+
+
+def test_fork_rng_restores_the_default_generator():
+    tg.manual_seed(3)
+    with tg.random.fork_rng():
+        inside = tg.randn(4).numpy()
+        tg.randn(10)
+    after = tg.randn(4).numpy()
+    np.testing.assert_array_equal(inside, after)
+    with tg.random.fork_rng(enabled=False):
+        tg.randn(4)
+    assert not np.array_equal(tg.randn(4).numpy(), after)
+    with pytest.raises(KeyError):  # restored on an exception too
+        with tg.random.fork_rng(devices=[]):
+            state = tg.get_rng_state()
+            tg.randn(3)
+            raise KeyError
+    np.testing.assert_array_equal(np.asarray(tg.get_rng_state()), np.asarray(state))

@@ -434,9 +434,14 @@ for _name in (*_out.COMPUTED, *_out.FACTORIES):  # (functions.py's have it alrea
     if _name in globals() and not hasattr(globals()[_name], "__wrapped_out__"):
         globals()[_name] = _out.with_out(globals()[_name], _name, _name in _out.FACTORIES)
 del _name
+from tinygrad_cnn._missing import install_finder as _missing_install_finder  # noqa: E402
+
 #: the class of every dtype here (numpy's): ``isinstance(x.dtype, tinygrad_cnn.dtype)``
 dtype = np.dtype
 __all__ += [*_LEGACY_TYPES, "dtype", *_aliases.__all__]
+
+
+_missing_install_finder()  # (`import tinygrad_cnn.amp`: the way out, not a bare "No module")
 
 
 def __getattr__(name: str) -> Any:

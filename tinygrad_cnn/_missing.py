@@ -168,12 +168,41 @@ MISSING: dict[str, dict[str, str]] = {
                      "all_reduce", "broadcast", "all_gather", "destroy_process_group",
                      "ReduceOp", "new_group", "reduce", "gather", "scatter", "send", "recv")
     },
+    "tinygrad_cnn.cuda": {
+        "amp": "there is no mixed precision, so no autocast or GradScaler: compute in float32 "
+               "and call loss.backward() and optimizer.step() directly",
+        "graphs": f"{_EAGER}: there are no CUDA graphs; call the model itself",
+        "CUDAGraph": f"{_EAGER}: there are no CUDA graphs; call the model itself",
+    },
     "tinygrad_cnn.utils": {
         "checkpoint": "there is no activation checkpointing: call the block itself (every "
                       "activation is kept for backward)",
         "tensorboard": "there is no TensorBoard writer: log with print or to a file",
     },
 }
+
+
+class MissingModules:
+    """A finder at the end of ``sys.meta_path``: ``import tinygrad_cnn.amp`` or ``from
+    tinygrad_cnn.nn.parallel import DistributedDataParallel`` -- a PyTorch module listed in
+    :data:`MISSING` -- is a ModuleNotFoundError with the way out (was Python's bare "No module
+    named ..."). Asked only after every real finder found nothing."""
+
+    @staticmethod
+    def find_spec(fullname: str, path: Any = None, target: Any = None) -> None:
+        module, _, name = fullname.rpartition(".")
+        advice = MISSING.get(module, {}).get(name)
+        if advice is not None:
+            short = fullname.replace("tinygrad_cnn", "torch", 1)
+            raise ModuleNotFoundError(f"No module named {fullname!r} (PyTorch's {short}): "
+                                      f"{advice}", name=fullname)
+        return None
+
+
+def install_finder() -> None:
+    """Put :class:`MissingModules` on ``sys.meta_path`` once."""
+    if not any(f is MissingModules for f in sys.meta_path):
+        sys.meta_path.append(MissingModules)  # type: ignore[arg-type]
 
 
 def no_attribute(module: str, name: str) -> AttributeError | ImportError:

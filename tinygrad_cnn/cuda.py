@@ -9,6 +9,15 @@ from tinygrad_cnn import backend
 
 __all__ = ["current_device", "device_count", "empty_cache", "is_available", "manual_seed",
            "manual_seed_all", "synchronize"]
+#: (a package to the import system: ``import tinygrad_cnn.cuda.amp`` reaches the finder that
+#: says what to write instead, not Python's "'tinygrad_cnn.cuda' is not a package")
+__path__: list[str] = []
+
+
+def __getattr__(name: str) -> Any:
+    from tinygrad_cnn._missing import no_attribute
+
+    raise no_attribute(__name__, name)
 
 
 def is_available() -> bool:

@@ -7,8 +7,10 @@ same stream here on every run, not PyTorch's stream.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -127,6 +129,23 @@ def get_rng_state() -> Any:
 def set_rng_state(new_state: Any) -> None:
     """Restore the default generator's position from :func:`get_rng_state`."""
     default_generator.set_state(new_state)
+
+
+@contextlib.contextmanager
+def fork_rng(devices: Any = None, enabled: bool = True, _caller: str = "fork_rng",
+             _devices_kw: str = "devices", device_type: str = "cuda") -> Iterator[None]:
+    """PyTorch's ``torch.random.fork_rng()``: the default generator's position is saved on
+    entry and restored on exit, so random draws inside leave the stream outside as it was
+    (one generator serves the CPU and the GPU here, so ``devices`` changes nothing);
+    ``enabled=False`` does nothing."""
+    if not enabled:
+        yield
+        return
+    state = get_rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)
 
 
 def generator() -> np.random.Generator:

@@ -2133,23 +2133,15 @@ def _projection(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: li
                 # a small input is judged element by element, where jumps (sign at 0: equal
                 # one-sided slopes of 1/eps) and second-order kinks (abs at 0) are told from a
                 # wrong VJP -- fast and full mode then agree on the verdict
-                report = _slow(p, s, labels, swaps, notes, rng, order)
-                report.notes.append(
-                    f"In fast mode a random projection v . J u disagreed (analytical {a:.6g}, "
-                    f"numerical {n:.6g}); the inputs being small, every entry was then checked "
-                    "(this report).")
-                return report
+                return _every_entry(p, s, labels, swaps, notes, rng, order, "disagreed "
+                                    f"(analytical {a:.6g}, numerical {n:.6g})")
             return _fast_failure(p, s, labels, order, outs, r, c, us[r], vs[c], grads[c][r], a, n)
     if hidden is not None and sum(p.base(k).size for k in p.diff) <= LOCALISE_MAX:
         # a pass by atol alone on small inputs: the element-by-element check, which measures
         # elements the step is not small beside with steps scaled to them, judges instead (a
         # right VJP at 1e-7 from relu's kink passed quietly in full mode, warned in fast mode)
-        report = _slow(p, s, labels, swaps, notes, rng, order)
-        report.notes.append(
-            f"In fast mode a random projection passed by atol alone (analytical {hidden[0]:.4g}, "
-            f"numerical {hidden[1]:.4g}); the inputs being small, every entry was then checked "
-            "(this report).")
-        return report
+        return _every_entry(p, s, labels, swaps, notes, rng, order, "passed by atol alone "
+                            f"(analytical {hidden[0]:.4g}, numerical {hidden[1]:.4g})")
     report = _passed(p, labels, order, s, "fast mode: two random projections v . J u per "
                      "input/output pair (Gaussian and positive directions)")
     if hidden is not None:
@@ -2161,6 +2153,16 @@ def _projection(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: li
             "right VJP from a wrong one. Pass a smaller atol (atol=0 judges by rtol alone) or "
             "check at inputs of order 1.")
         report.notes.append(report.atol_hid)
+    return report
+
+
+def _every_entry(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str],
+                 rng: np.random.Generator, order: int, what: str) -> GradcheckReport:
+    """Fast mode's fallback on small inputs: the element-by-element check's report, saying why
+    (``what`` the projection did)."""
+    report = _slow(p, s, labels, swaps, notes, rng, order)
+    report.notes.append(f"In fast mode a random projection v . J u {what}; the inputs being "
+                        "small, every entry was then checked (this report).")
     return report
 
 

@@ -495,3 +495,24 @@ def test_fork_rng_restores_the_default_generator():
             tg.randn(3)
             raise KeyError
     np.testing.assert_array_equal(np.asarray(tg.get_rng_state()), np.asarray(state))
+
+
+def test_accumulate_grad_node_hooks_run_after_the_add_as_pytorch():
+    seen = {}
+    for L in (tg, torch):
+        log = seen[L] = []
+        x = L.tensor([1., 2.], requires_grad=True)
+        acc = (x * 2).grad_fn.next_functions[0][0]
+        x.register_post_accumulate_grad_hook(lambda t, log=log: log.append(("post", t.grad.tolist())))
+        handle = acc.register_hook(lambda gi, go, log=log, x=x: log.append(
+            ("hook", len(gi), [g.tolist() for g in go], x.grad.tolist())))
+        for _ in range(2):
+            (x * 2).sum().backward()
+        handle.remove()
+        (x * 3).sum().backward()
+        acc.register_hook(lambda gi, go: (go[0],))
+        with pytest.raises(RuntimeError):
+            (x * 2).sum().backward()
+    assert seen[tg] == seen[torch]
+    with pytest.raises(TypeError, match="callable"):
+        tg.tensor([1.], requires_grad=True).mul(2).grad_fn.next_functions[0][0].register_hook(3)

@@ -351,11 +351,15 @@ class AccumulateGrad:
                             f"{type(hook).__name__}")
         return _add_leaf_hook(_ACCUMULATE_PRE, self.variable, hook)
 
-    def register_hook(self, hook: Any) -> RemovableHandle:
-        raise RuntimeError(
-            "AccumulateGrad.register_hook is not supported here: use "
-            "leaf.register_post_accumulate_grad_hook(hook) to run after the leaf's .grad has "
-            "grown, or grad_fn.register_prehook / leaf.register_hook to see the gradient first")
+    def register_hook(self, hook: Callable[[tuple[()], tuple[Tensor]], Any]) -> RemovableHandle:
+        """``hook(grad_inputs, grad_outputs)`` after ``backward()`` has added the gradient into
+        the leaf's ``.grad`` (and its post-accumulate-grad hooks ran): ``grad_inputs`` is ``()``
+        (the node sends nothing on), ``grad_outputs`` ``(grad,)``; it returns None (PyTorch's
+        order and arguments)."""
+        if not callable(hook):
+            raise TypeError(f"AccumulateGrad.register_hook: the hook must be callable, got "
+                            f"{type(hook).__name__}")
+        return _add_leaf_hook(_ACCUMULATE_POST, self.variable, hook)
 
     def __repr__(self) -> str:
         return f"<AccumulateGrad of a leaf of shape {tuple(self.variable.shape)}>"
@@ -1912,6 +1916,7 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
 
 _POST_ACCUMULATE: dict[int, list[Any]] = {}  # id(leaf) -> its post-accumulate-grad hooks
 _ACCUMULATE_PRE: dict[int, list[Any]] = {}  # id(leaf) -> its AccumulateGrad node's pre-hooks
+_ACCUMULATE_POST: dict[int, list[Any]] = {}  # ... and its (post) hooks
 
 
 def _post_accumulate(leaf: Tensor) -> None:
@@ -1974,6 +1979,13 @@ def _into_grad(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
     _accumulate_leaf(leaf, g, create_graph)
     if _POST_ACCUMULATE:
         _post_accumulate(leaf)
+    if _ACCUMULATE_POST and _ACCUMULATE_POST.get(id(leaf)):
+        for hook in list(_ACCUMULATE_POST[id(leaf)]):
+            if hook((), (g,)) is not None:
+                raise RuntimeError(
+                    f"AccumulateGrad hook {getattr(hook, '__name__', hook)!r} returned a value: "
+                    "the node sends no gradient on (grad_inputs is ()), so its hooks return None "
+                    "(as in PyTorch); change .grad in leaf.register_post_accumulate_grad_hook")
 
 
 def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
@@ -2255,7 +2267,8 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     or ``materialize_grads=True`` (then zeros, as PyTorch's). ``only_inputs`` is ignored (as
     PyTorch has done for years; ``False`` warns as there). ``is_grads_batched=True``: the first dim
     of every ``grad_outputs`` entry is a batch of vectors, and each result gets that dim too (one
-    vector-Jacobian product per vector; PyTorch vectorises them, here they run one by one).
+    vector-Jacobian product per vector; PyTorch vectorises them, here they run one by one, so a
+    tensor hook runs once per vector, where PyTorch's runs once on the batch).
     """
     if not only_inputs:
         warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). "

@@ -516,3 +516,59 @@ def test_accumulate_grad_node_hooks_run_after_the_add_as_pytorch():
     assert seen[tg] == seen[torch]
     with pytest.raises(TypeError, match="callable"):
         tg.tensor([1.], requires_grad=True).mul(2).grad_fn.next_functions[0][0].register_hook(3)
+
+
+# ------------------------------------------------------------------ tester 55 (issue 12)
+@pytest.mark.parametrize("operand,match", [
+    (np.ma.masked_array([1., 2.], mask=[0, 1]), "masked array"),
+    (np.datetime64("2020-01-01"), "datetime64"),
+    (np.array([1, 2], dtype="m8[s]"), "timedelta64"),
+    (np.array([1, 2], dtype=object), "object"),
+    (np.array([2**63, 1], np.uint64), "uint64"),
+    (np.array([1, 2], np.uint16), "uint16"),
+])
+def test_numpy_operands_no_tensor_holds_are_refused_in_ops(operand, match):
+    x = tg.tensor([1., 2.], requires_grad=True)
+    i = tg.tensor([1, 2])
+    with pytest.raises(TypeError, match=match):
+        x * operand
+    with pytest.raises(TypeError, match=match):
+        i + operand
+    with pytest.raises(TypeError, match=match):
+        tg.where(x > 1, x, operand)
+    assert (i + np.uint32(3)).tolist() == [4, 5]  # (a numpy scalar is a number, as in PyTorch)
+    assert (i + np.array([1, 2], np.uint8)).dtype == np.int64
+
+
+# ------------------------------------------------------------------ tester 56 (issue 15)
+def test_binary_cross_entropies_take_integer_and_bool_weights_as_pytorch():
+    x, t = [0.3, -1., 2.], [0., 1., 1.]
+    got = []
+    for L in (tg, torch):
+        F_ = L.nn.functional
+        got.append([float(r) for r in (
+            L.nn.BCEWithLogitsLoss(pos_weight=L.tensor([1, 2, 1]))(L.tensor(x), L.tensor(t)),
+            F_.binary_cross_entropy_with_logits(L.tensor(x), L.tensor(t), weight=L.tensor([1, 0, 3])),
+            F_.binary_cross_entropy(L.tensor([0.2, 0.5, 0.9]), L.tensor(t), weight=L.tensor([1, 0, 3])),
+            F_.binary_cross_entropy(L.tensor([0.2, 0.5, 0.9]), L.tensor(t),
+                                    weight=L.tensor([True, False, True])))])
+    np.testing.assert_allclose(got[0], got[1], rtol=1e-6)
+
+
+def test_loss_and_init_messages_name_what_the_user_called():
+    with pytest.raises(TypeError, match="gaussian_nll_loss: var must be a floating tensor, got int64"):
+        tg.nn.functional.gaussian_nll_loss(tg.tensor([0., 1, 2]), tg.tensor([0., 1, 1]),
+                                           tg.tensor([1, 1, 1]))
+    with pytest.raises(ValueError, match="kaiming_uniform_: mode must be"):
+        tg.nn.init.kaiming_uniform_(tg.zeros(3, 3), mode="fan_avg")
+    with pytest.raises(TypeError, match="PyTorch refuses an integer target"):
+        tg.nn.functional.binary_cross_entropy_with_logits(tg.tensor([0.5]), tg.tensor([1]))
+    with pytest.raises(IndexError, match=r"0 classes \(none: the class dim is empty\)"):
+        tg.nn.functional.cross_entropy(tg.zeros((3, 0)), tg.tensor([0, 0, 0]))
+    assert tg.nn.init.calculate_gain("linear") == torch.nn.init.calculate_gain("linear")
+    assert type(tg.nn.init.calculate_gain("conv2d")) is type(torch.nn.init.calculate_gain("conv2d"))
+    for L in (tg, torch):
+        with pytest.warns(UserWarning, match="zero-element tensors is a no-op"):
+            L.nn.init.kaiming_uniform_(L.zeros((0, 3)))
+        with pytest.warns(UserWarning, match="zero-element tensors is a no-op"):
+            L.nn.init.kaiming_normal_(L.zeros((3, 0)))

@@ -162,16 +162,21 @@ def _as_array(data: Any, dtype: np.dtype | None, where: str = "Tensor") -> np.nd
             f"{where}: cannot make a tensor from {type(data).__name__}; pass a number, a (nested) "
             "list of numbers, a numpy array, a Tensor or another library's array"
         )
-    if arr.dtype.kind not in "biuf" or arr.dtype.itemsize > 8:
+    _supported_dtype(arr.dtype, where)
+    return arr
+
+
+def _supported_dtype(dtype: np.dtype, where: str) -> None:
+    """Refuse an array dtype no tensor holds: not numbers, or an unsigned type wider than uint8."""
+    if dtype.kind not in "biuf" or dtype.itemsize > 8:
         raise TypeError(
-            f"{where}: arrays of dtype {arr.dtype} are not supported; pass numbers (float, int or "
+            f"{where}: arrays of dtype {dtype} are not supported; pass numbers (float, int or "
             "bool arrays)"
         )
-    if arr.dtype.kind == "u" and arr.dtype != np.uint8:  # (as PyTorch: no promotion rules)
-        raise TypeError(f"{where}: arrays of dtype {arr.dtype} are not supported (of the unsigned "
+    if dtype.kind == "u" and dtype != np.uint8:  # (as PyTorch: no promotion rules)
+        raise TypeError(f"{where}: arrays of dtype {dtype} are not supported (of the unsigned "
                         "types only uint8: PyTorch 2.13's uint16/32/64 have almost no ops and no "
                         "promotion rules); convert with .astype(np.int64)")
-    return arr
 
 
 def _foreign_values(data: Any, where: str) -> np.ndarray:
@@ -4451,7 +4456,12 @@ def _to_tensor(x: Any, like: Tensor, dtype: np.dtype | None = None,
             t.name = repr(x)
         return t
     if isinstance(x, (np.ndarray, np.generic)) or type(x).__module__.startswith("cupy"):
+        if isinstance(x, np.ma.MaskedArray):  # (its mask would be dropped: PyTorch refuses it)
+            raise TypeError(f"{where}: a numpy masked array is not supported (its mask would be "
+                            "ignored); fill it (np.ma.filled(m, value)) or pass the mask as a "
+                            "bool tensor and use where()")
         arr = x if hasattr(x, "shape") and not isinstance(x, np.generic) else np.asarray(x)
+        _supported_dtype(arr.dtype, where)
         return Tensor._make(to_device(xp.asarray(arr), like.device) if xp is not np
                             else np.asarray(arr))
     if isinstance(x, (list, tuple)):  # (PyTorch's TypeError: fmax(t, [1., 3.]), t @ [1., 2.])

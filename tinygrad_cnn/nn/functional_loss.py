@@ -79,8 +79,9 @@ def _pair(input: Tensor, target: Any, op: str, integer_target: bool = True,
         kind = target.dtype.kind
         if (kind == "b" and not bool_target) or (kind in "iu" and not integer_target) or \
                 kind not in "biuf":
-            what = "bool" if kind == "b" else "integer" if kind in "iu" else str(target.dtype)
-            raise TypeError(f"{op}: the target must be floating (PyTorch refuses a {what} "
+            what = "a bool" if kind == "b" else "an integer" if kind in "iu" else \
+                f"a {target.dtype}"
+            raise TypeError(f"{op}: the target must be floating (PyTorch refuses {what} "
                             f"target here too), got {target.dtype} with an input of {x.dtype}; cast "
                             "it with .to(input.dtype)")
         common = np.promote_types(x.dtype, target.dtype) if kind == "f" else x.dtype
@@ -112,7 +113,7 @@ def _constant(weight: Any, x: Tensor, op: str, what: str, cast: bool = False) ->
                                f"differentiable with respect to it{which}); pass "
                                f"{what}.detach()")
         if weight.dtype != x.dtype:
-            if cast and weight.dtype.kind == "f":
+            if cast and weight.dtype.kind in "biuf":  # (an int pos_weight too: PyTorch promotes)
                 return weight._data.astype(x.dtype)
             raise TypeError(f"{op}: {what} is {weight.dtype} but the input is {x.dtype}; cast it")
         return weight._data
@@ -149,8 +150,9 @@ def _class_target(logits: Tensor, target: Any, op: str, ignore_index: int
     counted = t[t != ignore_index]
     if counted.size and (int(counted.min()) < 0 or int(counted.max()) >= c):
         bad = int(counted.max()) if int(counted.max()) >= c else int(counted.min())
+        allowed = f"0 to {c - 1}" if c else "none: the class dim is empty"
         raise IndexError(f"{op}: target holds class {bad}, but the input has {c} classes "
-                         f"(0 to {c - 1}); only ignore_index={ignore_index} may lie outside")
+                         f"({allowed}); only ignore_index={ignore_index} may lie outside")
     return logits, like(t.astype(np.int64, copy=False), logits._data), sample_shape
 
 
@@ -502,6 +504,9 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: 
     elif not isinstance(var, Tensor):
         raise TypeError(f"{op}: var must be a Tensor or a float, got {type(var).__name__} {var!r}; "
                         "for a number, write it as a float (1.0)")
+    elif var.dtype.kind != "f":  # (PyTorch: "result type Float can't be cast to ... long")
+        raise TypeError(f"{op}: var must be a floating tensor, got {var.dtype}; convert it with "
+                        ".to(input.dtype)")
     elif var.numel() and bool((var._data < 0).any()):
         raise ValueError(f"{op}: var has negative entry/entries; variances are >= 0")
     if var.shape != x.shape:

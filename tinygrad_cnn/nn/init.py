@@ -39,7 +39,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     3/4, which with ``kaiming_normal_(w, nonlinearity="linear")``-style fans gives self-normalising
     networks their variance 1)."""
     if nonlinearity in _GAIN_ONE:
-        return 1.0
+        return 1  # (PyTorch's int)
     if nonlinearity == "tanh":
         return 5.0 / 3
     if nonlinearity == "relu":
@@ -164,11 +164,11 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Ten
     return _fill(tensor, (q * gain).reshape(tensor.shape))
 
 
-def _fan(tensor: Tensor, mode: str) -> int:
+def _fan(tensor: Tensor, mode: str, where: str) -> int:
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     mode = mode.lower() if isinstance(mode, str) else mode  # (PyTorch's: any case)
     if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
+        raise ValueError(f"{where}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
     return max(fan_in if mode == "fan_in" else fan_out, 1)  # a zero-element tensor: nothing to draw
 
 
@@ -176,15 +176,28 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", generator: Any = None) -> Tensor:
     """He initialisation: ``N(0, std²)`` with ``std = gain / sqrt(fan)``; for ReLU and a conv weight
     ``(K, C, k, k)`` that is ``sqrt(2 / (k*k*C))``, PaddlePaddle's "smart" init."""
-    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+    if _no_elements(tensor):
+        return tensor
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode, "kaiming_normal_"))
     return normal_(tensor, 0.0, std, generator)
 
 
 def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu", generator: Any = None) -> Tensor:
     """He initialisation, uniform: ``U(-b, b)`` with ``b = gain * sqrt(3 / fan)``."""
-    bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _fan(tensor, mode))
+    if _no_elements(tensor):
+        return tensor
+    bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _fan(tensor, mode, "kaiming_uniform_"))
     return uniform_(tensor, -bound, bound, generator)
+
+
+def _no_elements(tensor: Tensor) -> bool:
+    """A zero-element tensor: PyTorch's kaiming inits warn and leave it."""
+    if isinstance(tensor, Tensor) and tensor.numel() == 0:
+        warnings.warn("Initializing zero-element tensors is a no-op (PyTorch's warning)",
+                      UserWarning, stacklevel=3)
+        return True
+    return False
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:

@@ -156,13 +156,13 @@ def _extreme_backward(ctx: Context, g: Tensor) -> Tensor:
         with np.errstate(divide="ignore", invalid="ignore"):  # (in float64, rounded once)
             share = (kept / count._data).astype(g.dtype, copy=False)
         w = winners._data
-        if select:
-            with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore"):  # (no winner: inf * 0, a NaN gradient as amax's)
+            if select:
                 return Tensor._make(array_module(w).where(w != 0, share * w, 0).astype(w.dtype))
-        return Tensor._make(share * w)
+            return Tensor._make(share * w)
     with np.errstate(divide="ignore", invalid="ignore"):
         per = g.reshape(count.shape) / Tensor._make(count._data.astype(g.dtype, copy=False))
-    spread = _spread(per, ctx.shape, ctx.dim) * winners
+        spread = _spread(per, ctx.shape, ctx.dim) * winners
     return keep(spread, winners._data != 0) if select else spread
 
 

@@ -127,7 +127,9 @@ def _check_weight(weight: Any, op: str, layout: str) -> None:
                          f"{getattr(weight, 'shape', type(weight).__name__)}")
     if 0 in weight.shape:
         raise ValueError(f"{op}: weight {weight.shape} {layout} has a dim of size 0; every dim "
-                         "must be at least 1 here")
+                         "must be at least 1 here (a convolution over no channels computes "
+                         "nothing: give the layer at least one channel, or skip it -- its "
+                         "output would be its bias alone)")
 
 
 def _check_groups(groups: Any, op: str) -> int:
@@ -189,7 +191,9 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
     n, c, h, w = x.shape
     k, cg, kh, kw = weight.shape
     if c % groups:
-        raise ValueError(f"{op}: groups={groups} does not divide the {c} input channels")
+        raise ValueError(f"{op}: groups={groups} does not divide the {c} input channels (input "
+                         f"{x.shape}, weight {weight.shape}); use a groups that divides both the "
+                         "input's channels and weight.shape[0]")
     if k % groups:
         raise ValueError(f"{op}: groups={groups} does not divide the {k} output channels of weight "
                          f"{weight.shape}")
@@ -226,9 +230,13 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     cin, cg, kh, kw = weight.shape
     if cin != c:
         raise ValueError(f"{op}: the input has {c} channels (shape {x.shape}) but weight "
-                         f"{weight.shape} expects {cin} (weight.shape[0])")
+                         f"{weight.shape} expects {cin} (weight.shape[0]); a transposed "
+                         f"convolution's weight is (in_channels, out_channels // groups, kh, kw): "
+                         f"give one of shape ({c}, {cg}, {kh}, {kw})")
     if c % groups:
-        raise ValueError(f"{op}: groups={groups} does not divide the {c} input channels")
+        raise ValueError(f"{op}: groups={groups} does not divide the {c} input channels (input "
+                         f"{x.shape}, weight {weight.shape}); use a groups that divides both the "
+                         "input's channels and the output channels")
     for i, axis in enumerate("hw"):
         if opad[i] >= s[i] and opad[i] >= d[i]:
             raise ValueError(f"{op}: output_padding {opad} must be smaller than the stride {s} or "
@@ -256,7 +264,8 @@ def _pool_args(x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation:
         span = d[i] * (k[i] - 1) + 1
         if 2 * p[i] > k[i]:  # PyTorch's rule (the kernel, not its dilated span)
             raise ValueError(f"{op}: padding {p} must be at most half of the kernel {k} "
-                             f"(axis {'hw'[i]})")
+                             f"(axis {'hw'[i]}; input {x.shape}, PyTorch's rule); pad less, or "
+                             "pad the input with F.pad first")
         # (with ceil_mode a window may hang over the end: PyTorch's rule counts the output)
         if pool.pool_out_size(x.shape[2 + i], k[i], p[i], s[i], d[i], ceil_mode) < 1:
             raise ValueError(f"{op}: the kernel {k} (span {span}) is larger than the input "
@@ -756,11 +765,16 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
             raise ValueError(f"{op}: the negative padding ({b}, {a}) of dim {axis} removes "
                              f"{n - left} elements, but it has {n} (input {input.shape}); remove "
                              "at most the size of the dim")
-        if mode == "circular" and max(b, a) > left:
+        if mode == "circular" and max(b, a) > n:
             raise ValueError(f"{op}: with mode 'circular' each padding can be at most its dim "
-                             f"(it wraps around once) after negative padding has cut it; got "
-                             f"({b}, {a}) for dim {axis} of size {n}, {left} left (input "
+                             f"(PyTorch's rule: it wraps around once); got ({b}, {a}) for dim "
+                             f"{axis} of size {n} (input {input.shape})")
+        if mode == "circular" and max(b, a) > 0 and left == 0:
+            raise ValueError(f"{op}: with mode 'circular' the negative padding ({b}, {a}) of dim "
+                             f"{axis} (size {n}) leaves nothing to wrap around (input "
                              f"{input.shape})")
+        # (a padding past what a negative one left wraps around the cut dim again, as PyTorch's
+        # does where it reads its own values: (-1, 4) of 0 1 2 3 is 1 2 3 1 2 3 1)
         if mode in ("reflect", "replicate") and n + b + a < 0:
             raise ValueError(f"{op}: with mode {mode!r} the padding ({b}, {a}) of dim {axis} "
                              f"(size {n}) leaves {n + b + a} elements; at least 0 must be left "

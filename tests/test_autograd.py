@@ -762,8 +762,9 @@ def test_node_hooks_that_return_the_wrong_thing_are_named():
         y.sum().backward()
     with pytest.raises(TypeError, match="must be callable"):
         y.grad_fn.register_hook(3)
-    with pytest.raises(RuntimeError, match="register_post_accumulate_grad_hook"):
-        (x * 2).grad_fn.next_functions[0][0].register_hook(lambda gi, go: None)
+    acc = (x * 2).grad_fn.next_functions[0][0]  # (AccumulateGrad's hooks: session 29's tests)
+    with pytest.raises(TypeError, match="must be callable"):
+        acc.register_hook(3)
 
 
 

@@ -8,6 +8,7 @@ input, so its own VJP (a sum) is right for second derivatives.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from typing import Any
@@ -137,10 +138,12 @@ def _extreme(ctx: Context, x: Any, dim: tuple[int, ...] | None, keepdim: bool, o
                 winners = xp.isnan(x) if nan_wins else xp.full(x.shape, xp.nan, x.dtype)
         winners = winners.astype(x.dtype, copy=False)
         # ties split the gradient: g / count, divided as PyTorch divides (0.9 / 3 is 0.3,
-        # 0.9 * (1/3) 0.30000000000000004); counted exactly (float64), a NaN result without
-        # winners counts 0 (its gradient NaN: 0 * inf, as amax's)
-        count = winners.sum(axis=dim, keepdims=True, dtype=np.float64)
-        ctx.save_for_backward(winners, count)
+        # 0.9 * (1/3) 0.30000000000000004); float16 counted in float32 (exact past 2,048); a
+        # NaN result without winners counts 0 (its gradient NaN: inf * 0, as amax's)
+        ctx.count = winners.sum(axis=dim, keepdims=True,
+                                dtype=np.float32 if x.dtype == np.float16 else None)
+        ctx.no_winner = out.size > 1 and not ctx.count.all()  # (then quiet: 1/0, inf * 0)
+        ctx.save_for_backward(winners)
         ctx.shape, ctx.dim = x.shape, dim
     return out if keepdim else out.reshape(
         tuple(s for i, s in enumerate(x.shape) if dim is not None and i not in dim))
@@ -149,21 +152,25 @@ def _extreme(ctx: Context, x: Any, dim: tuple[int, ...] | None, keepdim: bool, o
 def _extreme_backward(ctx: Context, g: Tensor) -> Tensor:
     # PyTorch's two rules: max()/min() of a whole tensor select (the elements that did not win
     # get exactly 0, even from a NaN or inf gradient); amax/amin multiply (0 * inf = NaN there)
-    winners, count = ctx.saved_tensors
+    (winners,) = ctx.saved_tensors
+    count = ctx.count
     select = ctx.attrs.get("nan_wins", False)
-    if not _state.grad_enabled:  # first order: the same on arrays, no nodes
-        kept = g._data.reshape(count.shape)
-        with np.errstate(divide="ignore", invalid="ignore"):  # (in float64, rounded once)
-            share = (kept / count._data).astype(g.dtype, copy=False)
-        w = winners._data
-        with np.errstate(invalid="ignore"):  # (no winner: inf * 0, a NaN gradient as amax's)
+    with np.errstate(divide="ignore", invalid="ignore") if ctx.no_winner else _QUIET_NOT_NEEDED:
+        if not _state.grad_enabled:  # first order: the same on arrays, no nodes
+            share = g._data.reshape(count.shape) / count
+            if share.dtype != g.dtype:  # (float16 over a float32 count: rounded once)
+                share = share.astype(g.dtype)
+            w = winners._data
             if select:
-                return Tensor._make(array_module(w).where(w != 0, share * w, 0).astype(w.dtype))
+                with np.errstate(invalid="ignore"):  # (a NaN winner's share times 0 elsewhere)
+                    return Tensor._make(array_module(w).where(w != 0, share * w, 0).astype(w.dtype))
             return Tensor._make(share * w)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per = g.reshape(count.shape) / Tensor._make(count._data.astype(g.dtype, copy=False))
+        per = g.reshape(count.shape) / Tensor._make(count.astype(g.dtype, copy=False))
         spread = _spread(per, ctx.shape, ctx.dim) * winners
     return keep(spread, winners._data != 0) if select else spread
+
+
+_QUIET_NOT_NEEDED = contextlib.nullcontext()
 
 
 class Max(Function):

@@ -256,7 +256,7 @@ def test_an_unrecorded_backward_drawing_claims_no_gradient_value_for_the_seed():
             loss.backward(tg.tensor(run, dtype=tg.float64), retain_graph=True)
         src = viz.draw(loss, backward=True).source
         assert "grad = 1" not in src and "g = 1" not in src
-        assert "seed: 1 by default" in src
+        assert "seed: backward()'s (1 by default)" in src
     with viz.record_gradients(loss):
         loss.backward(tg.tensor(5.0, dtype=tg.float64), retain_graph=True)
     src = viz.draw(loss, backward=True).source
@@ -627,3 +627,88 @@ def test_conv_and_pool_shape_errors_name_the_shapes_and_a_fix():
         F_.max_pool2d(tg.zeros(2, 3, 5, 5), 2, padding=2)
     with pytest.raises(ValueError, match="give the layer at least one channel"):
         F_.conv2d(tg.zeros(2, 0, 5, 5), tg.zeros(4, 0, 3, 3))
+
+
+# ------------------------------------------------------------------ tester 57
+_DATES = np.array(["2020-01-01"] * 3, dtype="datetime64[D]")
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda t: t.add_(np.ma.masked_array([10., 20., 30.], mask=[0, 1, 0])), "add_: a numpy masked"),
+    (lambda t: t.mul_(np.ma.masked_array([10., 20., 30.], mask=[0, 1, 0])), "mul_: a numpy masked"),
+    (lambda t: t.__setitem__(slice(None), np.ma.masked_array([1., 2., 3.], mask=[0, 1, 0])),
+     "__setitem__: a numpy masked"),
+    (lambda t: tg.where(np.ma.masked_array([True, False, True], mask=[1, 0, 0]), t, 0.),
+     "where: a numpy masked"),
+    (lambda t: t[np.ma.masked_array([0, 2], mask=[0, 1])], "getitem: a numpy masked"),
+    (lambda t: np.array([1, 5, 3], dtype=np.uint16) + t, "add: arrays of dtype uint16"),
+    (lambda t: np.array(["a", "b", "c"]) == t, "equal: arrays of dtype <U1"),
+    (lambda t: np.array([0., 5., 5.], dtype=object) < t, "less: arrays of dtype object"),
+    (lambda t: t.add_(np.array([1, 2, 3], dtype=np.uint32)), "add_: arrays of dtype uint32"),
+    (lambda t: t.add_(np.array([1., 2., 3.], dtype=object)), "add_: arrays of dtype object"),
+    (lambda t: t.div_(np.array(["1", "2", "3"])), "div_: arrays of dtype <U1"),
+    (lambda t: t.add_(_DATES), "add_: arrays of dtype datetime64"),
+    (lambda t: _DATES < t, "less: arrays of dtype datetime64"),
+    (lambda t: t.__setitem__(0, np.datetime64("2020-01-01")), "__setitem__: arrays of dtype datetime"),
+    (lambda t: t.__setitem__(0, np.timedelta64(5, "s")), "__setitem__: arrays of dtype timedelta"),
+    (lambda t: t.__setitem__(slice(None), np.array([2**64 - 1, 1, 1], dtype=np.uint64)),
+     "__setitem__: arrays of dtype uint64"),
+    (lambda t: tg.clamp(t, min=np.array([2., 2., 2.])), "clamp: min must be a number or a Tensor"),
+])
+def test_numpy_operands_are_checked_on_every_path(call, match):
+    t = tg.tensor([1., 2., 3.])
+    with pytest.raises(TypeError, match=match):
+        call(t)
+    assert t.tolist() == [1., 2., 3.]  # nothing written
+
+
+def test_numpy_operands_that_fit_still_work_on_every_path():
+    t = tg.tensor([1., 2., 3.])
+    t.add_(np.array([1., 1., 1.]))
+    t[:] = np.array([1, 2, 3])
+    t.mul_(np.float64(2))
+    assert t.tolist() == [2., 4., 6.]
+    assert (np.array([1, 2, 3], np.uint8) + t).tolist() == [3., 6., 9.]
+    assert t[np.array([True, False, True])].tolist() == [2., 6.]
+
+
+def test_find_spec_of_a_missing_pytorch_module_is_none_and_its_import_says_why():
+    import importlib
+    import importlib.util
+
+    for name in ("tinygrad_cnn.amp", "tinygrad_cnn.cuda.amp", "tinygrad_cnn.nn.parallel",
+                 "tinygrad_cnn.jit"):
+        assert importlib.util.find_spec(name) is None
+        with pytest.raises(ModuleNotFoundError, match="PyTorch's torch"):
+            importlib.import_module(name)
+    assert importlib.util.find_spec("tinygrad_cnn.nn") is not None
+
+
+def test_fused_and_foreach_together_are_refused_as_in_pytorch():
+    for name in ("SGD", "Adam", "AdamW", "Adagrad"):
+        with pytest.raises(RuntimeError, match="cannot be `True` together"):
+            getattr(torch.optim, name)([torch.nn.Parameter(torch.ones(1))], lr=.1, fused=True,
+                                       foreach=True)
+        with pytest.raises(RuntimeError, match=f"{name}: `fused` and `foreach` cannot be"):
+            getattr(tg.optim, name)([tg.nn.Parameter(tg.ones(1))], lr=.1, fused=True,
+                                    foreach=True)
+
+
+def test_accumulate_grad_node_metadata_and_an_empty_tuple_from_its_hook():
+    for L in (tg, torch):
+        x = L.tensor([1., 2.], requires_grad=True)
+        y = x * 2
+        acc = y.grad_fn.next_functions[0][0]
+        acc.metadata["k"] = 1
+        assert acc.metadata == {"k": 1} and y.grad_fn.next_functions[0][0].metadata == {"k": 1}
+        acc.register_hook(lambda gi, go: ())
+        y.sum().backward()
+        assert x.grad.tolist() == [2., 2.]
+
+
+def test_a_float32_constant_is_drawn_in_its_own_shortest_text():
+    from tinygrad_cnn import viz
+
+    x = tg.tensor([1.], requires_grad=True)
+    assert "mul(leaf0, 1.0995116e+12)" in viz.text((x * tg.tensor(2.0 ** 40)).sum())
+    assert "mul(leaf0, 0.1)" in viz.text((x * tg.tensor(0.1)).sum())

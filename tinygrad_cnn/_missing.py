@@ -192,11 +192,27 @@ class MissingModules:
     def find_spec(fullname: str, path: Any = None, target: Any = None) -> None:
         module, _, name = fullname.rpartition(".")
         advice = MISSING.get(module, {}).get(name)
-        if advice is not None:
+        # only for an import: importlib.util.find_spec(name) asks too, and its contract is None
+        # for a module that is not there (`if find_spec("torch.cuda.amp"):` feature tests)
+        if advice is not None and _importing_module(sys._getframe(1)):
             short = fullname.replace("tinygrad_cnn", "torch", 1)
             raise ModuleNotFoundError(f"No module named {fullname!r} (PyTorch's {short}): "
                                       f"{advice}", name=fullname)
         return None
+
+
+def _importing_module(frame: Any) -> bool:
+    """Whether the import system's search that asks (``frame``) serves an import (the
+    bootstrap's ``_find_and_load``), not ``importlib.util.find_spec``."""
+    for _ in range(4):
+        frame = frame.f_back if frame is not None else None
+        if frame is None:
+            return False
+        if frame.f_code.co_name == "_find_and_load_unlocked":
+            return True
+        if frame.f_code.co_name == "find_spec" and "util" in frame.f_code.co_filename:
+            return False
+    return False
 
 
 def install_finder() -> None:

@@ -322,7 +322,7 @@ class AccumulateGrad:
     """What :attr:`Context.next_functions` gives for a leaf that requires grad (PyTorch's node of
     that name, which adds into the leaf's ``.grad``): ``variable`` is the leaf."""
 
-    __slots__ = ("__weakref__", "variable")
+    __slots__ = ("__weakref__", "_metadata", "variable")
     next_functions: tuple[tuple[Any, int], ...] = ()
     _alive: ClassVar[weakref.WeakValueDictionary[int, AccumulateGrad]] = weakref.WeakValueDictionary()
 
@@ -340,6 +340,14 @@ class AccumulateGrad:
 
     def name(self) -> str:
         return "AccumulateGrad"
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """PyTorch's ``node.metadata``: a dict of the user's own, one per leaf's node."""
+        found = getattr(self, "_metadata", None)
+        if found is None:
+            found = self._metadata = {}
+        return found
 
     def register_prehook(self, hook: Callable[[tuple[Tensor, ...]], Any]) -> RemovableHandle:
         """``hook((grad,))`` just before ``backward()`` adds the gradient into the leaf's
@@ -1981,7 +1989,7 @@ def _into_grad(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
         _post_accumulate(leaf)
     if _ACCUMULATE_POST and _ACCUMULATE_POST.get(id(leaf)):
         for hook in list(_ACCUMULATE_POST[id(leaf)]):
-            if hook((), (g,)) is not None:
+            if hook((), (g,)) not in (None, ()):  # (an empty tuple: the 0 values expected)
                 raise RuntimeError(
                     f"AccumulateGrad hook {getattr(hook, '__name__', hook)!r} returned a value: "
                     "the node sends no gradient on (grad_inputs is ()), so its hooks return None "

@@ -166,6 +166,18 @@ def _as_array(data: Any, dtype: np.dtype | None, where: str = "Tensor") -> np.nd
     return arr
 
 
+def _numpy_value(where: str, x: Any) -> None:
+    """Refuse a numpy operand no tensor holds -- a masked array (its mask would be dropped), a
+    datetime, a string, an object, an unsigned type wider than uint8 -- with the op's name, as
+    the out-of-place ops, the in-place ones, setitem and numpy's ufuncs alike do."""
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(f"{where}: a numpy masked array is not supported (its mask would be "
+                        "ignored); fill it (np.ma.filled(m, value)) or pass the mask as a bool "
+                        "tensor and use where()")
+    if isinstance(x, (np.ndarray, np.generic)):
+        _supported_dtype(x.dtype, where)
+
+
 def _supported_dtype(dtype: np.dtype, where: str) -> None:
     """Refuse an array dtype no tensor holds: not numbers, or an unsigned type wider than uint8."""
     if dtype.kind not in "biuf" or dtype.itemsize > 8:
@@ -694,6 +706,9 @@ class Tensor:
         tensor op of the same meaning, so the result is a Tensor with its history. Ufuncs without
         a tensor op (and ``out=``, ``.reduce``, ...) run on the values; they refuse tensors that
         require grad, whose history they would drop."""
+        for x in inputs:
+            if isinstance(x, (np.ndarray, np.generic)):
+                _numpy_value(ufunc.__name__, x)
         op = _UFUNCS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
         if op is not None:
             first = next(x for x in inputs if isinstance(x, Tensor))
@@ -1624,6 +1639,10 @@ class Tensor:
         """Limit values to [min, max]; the gradient is 1 inside (ends included), 0 outside."""
         if min is None and max is None:
             raise ValueError("clamp: give at least one of min and max")
+        for what, v in (("min", min), ("max", max)):
+            if isinstance(v, np.ndarray):  # (PyTorch's TypeError too; was "fill_value ...")
+                raise TypeError(f"clamp: {what} must be a number or a Tensor, got a numpy array "
+                                f"of shape {v.shape}; wrap it: tinygrad_cnn.tensor(array)")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             if not _clamp_numbers(min, max):
                 return _clamp_between(self, min, max)
@@ -2825,6 +2844,9 @@ class Tensor:
         own clear errors (else numpy's are reworded here)."""
         if type(other) is list or (type(other) is tuple and name in _ONE_OPERAND):
             _no_sequence_operand(name, other)  # (PyTorch's TypeError: int_t += [0.5] was [0])
+        for o in (other if type(other) is tuple else (other,)):
+            if isinstance(o, (np.ndarray, np.generic)):
+                _numpy_value(name, o)
         if name not in _OVERLAP_UNCHECKED:
             strict = name in _NO_OVERLAP_AT_ALL
             for o in (other if type(other) is tuple else (other,)):
@@ -3648,6 +3670,8 @@ class Tensor:
         if isinstance(value, (list, tuple)):  # (PyTorch's TypeError)
             raise TypeError(f"__setitem__: can't assign a {type(value).__name__} to a tensor (as "
                             f"in PyTorch); wrap it: t[...] = tinygrad_cnn.tensor({_short(value)})")
+        if isinstance(value, (np.ndarray, np.generic)):  # (a datetime stored as its day count)
+            _numpy_value("__setitem__", value)
         scalars = _bool_scalar_key(key, self)
         if scalars is not None:  # x[1, :, True] = v: through the same view as x[1, :, True]
             if isinstance(value, Tensor) and value.dtype != self.dtype:
@@ -4145,6 +4169,9 @@ def _index_key(key: Any, t: Tensor, where: str = "getitem") -> Any:
     """Turn tensors inside an index into arrays on ``t``'s device and check integer/bool ones: a
     0-d integer tensor is an int (as in PyTorch); a bool mask must match the dims it covers
     (``where``: the op named by errors)."""
+    for part in (key if isinstance(key, tuple) else (key,)):  # (an index's mask was dropped)
+        if isinstance(part, np.ma.MaskedArray):
+            _numpy_value(where, part)
     if isinstance(key, list) and any(
             isinstance(k, (list, tuple, slice, Tensor, np.ndarray)) or k is None or k is Ellipsis
             for k in key):
@@ -4456,12 +4483,8 @@ def _to_tensor(x: Any, like: Tensor, dtype: np.dtype | None = None,
             t.name = repr(x)
         return t
     if isinstance(x, (np.ndarray, np.generic)) or type(x).__module__.startswith("cupy"):
-        if isinstance(x, np.ma.MaskedArray):  # (its mask would be dropped: PyTorch refuses it)
-            raise TypeError(f"{where}: a numpy masked array is not supported (its mask would be "
-                            "ignored); fill it (np.ma.filled(m, value)) or pass the mask as a "
-                            "bool tensor and use where()")
+        _numpy_value(where, x)
         arr = x if hasattr(x, "shape") and not isinstance(x, np.generic) else np.asarray(x)
-        _supported_dtype(arr.dtype, where)
         return Tensor._make(to_device(xp.asarray(arr), like.device) if xp is not np
                             else np.asarray(arr))
     if isinstance(x, (list, tuple)):  # (PyTorch's TypeError: fmax(t, [1., 3.]), t @ [1., 2.])
@@ -4607,6 +4630,7 @@ def where(condition: Any, x: Any = None, y: Any = None, *, input: Any = None,
     if isinstance(condition, Tensor):
         cond = condition
     elif hasattr(condition, "dtype") and hasattr(condition, "shape"):  # a numpy or CuPy array
+        _numpy_value("where", condition)  # (a masked array's mask was dropped)
         cond = Tensor._make(condition)
     elif isinstance(condition, (list, tuple)):
         cond = Tensor._make(np.asarray(condition))
@@ -6106,6 +6130,8 @@ def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:
     ``alpha``; ``b`` is cast to the result dtype first, so an int tensor times 2.5 beside a float64
     one is computed in float64."""
     alpha = _factor(where, "alpha", alpha)
+    if isinstance(b, (np.ndarray, np.generic)):
+        _numpy_value(where, b)
     b = _number(b)  # (a numpy int times alpha would overflow in its own dtype: np.int8(100) * 3)
     dt = result_type(a, b)
     # the range PyTorch checks: of alpha for add, of -alpha for sub (which adds -alpha * b)

@@ -46,10 +46,15 @@ def _invalid(name: str, what: str, value: Any, rule: str) -> ValueError:
     return ValueError(f"{name}: Invalid {what}: {value} ({rule})")
 
 
-def _check_implementation(name: str, capturable: bool, differentiable: bool) -> None:
+def _check_implementation(name: str, capturable: bool, differentiable: bool,
+                          foreach: Any = None, fused: Any = None) -> None:
     """PyTorch's implementation switches: ``foreach`` and ``capturable`` choose kernels and CUDA
-    graph capture, not numbers, so they are accepted and ignored; ``differentiable=True`` asks for
-    a step that autograd records, which these in-place steps cannot be."""
+    graph capture, not numbers, so they are accepted and ignored (``fused`` and ``foreach`` both
+    True is PyTorch's error); ``differentiable=True`` asks for a step that autograd records,
+    which these in-place steps cannot be."""
+    if fused and foreach:
+        raise RuntimeError(f"{name}: `fused` and `foreach` cannot be `True` together (as in "
+                           "PyTorch); pass one of them")
     if differentiable:
         raise NotImplementedError(f"{name}: differentiable=True (a step autograd records) is not "
                                   "supported; the step updates parameters outside the graph")
@@ -95,7 +100,7 @@ class SGD(Optimizer):
                  maximize: bool = False,
                  foreach: bool | None = None, differentiable: bool = False,
                  fused: bool | None = None) -> None:
-        _check_implementation("SGD", False, differentiable)  # (the rest: accepted, ignored)
+        _check_implementation("SGD", False, differentiable, foreach, fused)
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize, foreach=foreach,
@@ -134,7 +139,7 @@ class Adam(Optimizer):
                  foreach: bool | None = None, capturable: bool = False,
                  differentiable: bool = False, fused: bool | None = None,
                  decoupled_weight_decay: bool = False) -> None:
-        _check_implementation("Adam", capturable, differentiable)  # (the rest: accepted, ignored)
+        _check_implementation("Adam", capturable, differentiable, foreach, fused)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
                                       maximize=maximize, foreach=foreach,
@@ -175,7 +180,7 @@ class AdamW(Adam):
                  maximize: bool = False,
                  foreach: bool | None = None, capturable: bool = False,
                  differentiable: bool = False, fused: bool | None = None) -> None:
-        _check_implementation("AdamW", capturable, differentiable)  # (the rest: accepted, ignored)
+        _check_implementation("AdamW", capturable, differentiable, foreach, fused)
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
                          foreach=foreach, capturable=capturable, fused=fused,
                          decoupled_weight_decay=True)
@@ -242,7 +247,7 @@ class Adagrad(Optimizer):
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
                  eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
                  differentiable: bool = False, fused: bool | None = None) -> None:
-        _check_implementation("Adagrad", False, differentiable)  # (the rest: accepted, ignored)
+        _check_implementation("Adagrad", False, differentiable, foreach, fused)
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
                                       eps=eps, maximize=maximize, foreach=foreach,

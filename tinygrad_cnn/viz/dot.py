@@ -689,7 +689,7 @@ class _Backward(_Painter):
             else:  # not recorded: what backward() seeds, not a gradient that was computed
                 # (the edge carries no value: the VJP it feeds says "not computed" / "not
                 # recorded", as the text form does; backward(gradient=5) may have seeded 5)
-                seed = "seed: 1 by default" if r.numel() == 1 else "seed: given"
+                seed = "seed: backward()'s (1 by default)" if r.numel() == 1 else "seed: given"
                 edge = ""
             g.node(rid, _record(visible(r.name or "output"), r.shape, r.dtype, seed), shape="record",
                    style="filled", fillcolor=OUTPUT, id=rid)

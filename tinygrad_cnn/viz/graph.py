@@ -294,7 +294,9 @@ def _short_exact(text: str) -> str:
         return text  # (an integer as it is: 2**60 + 1 is not 1.15292e+18)
     value = float(text)
     short = f"{value:.6g}"
-    return short if float(short) == value else repr(value)
+    # (else the text as it came: a Python number's repr, or a float32 constant's shortest
+    # text in its own dtype -- 1.0995116e+12, not float64's reading of it)
+    return short if float(short) == value else text
 
 
 def visible(name: str) -> str:

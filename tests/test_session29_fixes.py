@@ -712,3 +712,66 @@ def test_a_float32_constant_is_drawn_in_its_own_shortest_text():
     x = tg.tensor([1.], requires_grad=True)
     assert "mul(leaf0, 1.0995116e+12)" in viz.text((x * tg.tensor(2.0 ** 40)).sum())
     assert "mul(leaf0, 0.1)" in viz.text((x * tg.tensor(0.1)).sum())
+
+
+# ------------------------------------------------------------------ tester 59 (issues 14, 16)
+class _NanSin(tg.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.cos() * float("nan")
+
+
+class _NanSecond(tg.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 2 * x + (x * 0).sqrt() * g  # right values, a NaN second derivative
+
+
+def test_the_taylor_check_fails_a_nan_vjp():
+    x = tg.tensor(np.array([0.7, 1.2]), requires_grad=True)
+    with pytest.raises(tg.GradcheckError, match="analytical: nan"):
+        tg.gradcheck(_NanSin.apply, [x], method="taylor")
+    assert "cannot judge" in str(tg.check_grads(_NanSin.apply, [x], method="taylor"))
+    assert not tg.gradgradcheck(_NanSecond.apply, [x], method="taylor", raise_exception=False)
+    assert tg.gradcheck(lambda t: t.sin(), [x], method="taylor")
+    assert tg.gradgradcheck(lambda t: t.sin(), [x], method="taylor")
+
+
+@pytest.mark.parametrize("values,fn,want", [
+    ([3.0, 1e-20], lambda t: t.prod(), [1.0, 1.0]),
+    ([3.0, 1e-200], lambda t: t.prod(), [1.0, 1.0]),
+    ([2.0, 1e-30, 3.0], lambda t: t.cumprod(0).sum(), [4.0, 6.0, 2.0]),
+])
+def test_second_derivatives_of_products_beside_a_tiny_factor(values, fn, want):
+    # (PyTorch 2.13 gives [1, 0] and [4, 0, 2]: its recorded VJP divides by x)
+    x = tg.tensor(np.array(values), requires_grad=True)
+    (g,) = tg.grad(fn(x), x, create_graph=True)
+    (h,) = tg.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), want, rtol=1e-12)
+    assert tg.gradgradcheck(fn, [tg.tensor(np.array(values), requires_grad=True)])
+
+
+def test_recorded_product_vjps_stay_right_with_zeros_and_along_dims():
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0.5, 1.5, (3, 4))
+    x[1, 2] = 0.0
+    for fn in (lambda t: t.prod(1), lambda t: t.prod(), lambda t: t.cumprod(1),
+               lambda t: t.cumprod(0)):
+        assert tg.gradgradcheck(fn, [tg.tensor(x, requires_grad=True)])
+        ours = tg.tensor(x, requires_grad=True)
+        theirs = torch.tensor(x, requires_grad=True)
+        (g1,) = tg.grad(fn(ours).sum(), ours, create_graph=True)
+        (g2,) = torch.autograd.grad(fn(theirs).sum(), theirs, create_graph=True)
+        np.testing.assert_allclose(g1.detach().numpy(), g2.detach().numpy(), rtol=1e-12)

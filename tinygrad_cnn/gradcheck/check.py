@@ -881,6 +881,11 @@ def _by_method(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: lis
         if failed is not None:
             return failed
         report = taylor_check(p, labels, rng, order, s.low_precision)
+        if report.kind == "taylor_not_finite":  # (a NaN VJP passed "exact to rounding")
+            fd = _slow(p, s, labels, swaps, list(notes), rng, order)
+            fd.notes.append("The VJP gave NaN or inf, which the Taylor test cannot judge: "
+                            "finite differences, element by element, did (this report).")
+            return fd
         if report.kind == "not_differentiable" and ("crosses a kink" in report.headline
                                                      or "crosses a jump" in report.headline):
             # along one direction a right VJP at a kink and a wrong one can give the same

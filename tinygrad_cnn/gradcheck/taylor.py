@@ -203,6 +203,13 @@ def taylor_check(p: Problem, labels: Labels, rng: np.random.Generator,
     for c in range(len(p.which)):
         for r, g in enumerate(p.vjps(outs, c, ws[c])):
             grads[r] += g
+    if not all(np.isfinite(g).all() for g in grads):
+        # a NaN or inf VJP gives NaN remainders, which no comparison flags (the test passed
+        # "exact to rounding"): it cannot judge them, and says so (the caller asks finite
+        # differences, element by element)
+        return GradcheckReport(False, "taylor_not_finite", order,
+                               "the VJP gave NaN or inf, which the Taylor test cannot judge",
+                               method="taylor")
     orders: dict[int, float] = {}
     rounded: dict[int, float] = {}  # inputs whose VJP slope is off by rounding (relative)
     unresolved: dict[int, float] = {}  # inputs whose remainder float32 rounding swamped

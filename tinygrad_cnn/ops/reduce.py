@@ -307,8 +307,11 @@ class Prod(Function):
         if zeros > 1 and ctx.dim is None and not _state.grad_enabled:  # PyTorch: exact zeros,
             return Tensor._make(array_module(x._data).zeros_like(x._data))  # even beside NaN
         g = _spread(g, x.shape, ctx.dim)
-        if not zeros:
+        if not zeros and not _state.grad_enabled:
             return g * (_spread(out, x.shape, ctx.dim) / x)
+        # zeros, or a recorded backward: the product of the others, without a division (the
+        # graph of out / x differentiates to out/x_i/x_j - out/x_i² terms that cancel: with a
+        # factor of 1e-20 beside 3, the second derivative came out 0 instead of 1)
         return g * _product_of_others(x, ctx.dim)
 
 
@@ -362,10 +365,16 @@ def _cumprod_vjp_quadratic(x: Tensor, g: Tensor, dim: int) -> Tensor:
     return terms.sum(-1).transpose(dim, -1)
 
 
+#: cumprod's recorded VJP is the O(n²) product formula up to this length along the dim (longer
+#: ones divide by x, PyTorch's formula, whose second derivative loses digits beside a tiny x)
+QUADRATIC_MAX = 512
+
+
 class Cumprod(Function):
     """Running product along ``dim``. VJP (PyTorch's cases): without zeros
-    ``reverse_cumsum(g * out) / x``; with zeros an O(n) masked formula, or, when the backward pass
-    is itself recorded (``create_graph``), an O(n²) one that differentiates correctly again."""
+    ``reverse_cumsum(g * out) / x``; with zeros an O(n) masked formula; when the backward pass
+    is itself recorded (``create_graph``), an O(n²) one without a division, that differentiates
+    exactly again (up to ``QUADRATIC_MAX`` elements along the dim; longer: PyTorch's)."""
     contiguous = True
 
     @staticmethod
@@ -382,6 +391,10 @@ class Cumprod(Function):
         dim = ctx.dim
         if x.shape[dim] <= 1:
             return g
+        if _state.grad_enabled and x.shape[dim] <= QUADRATIC_MAX:
+            # recorded (create_graph): a formula without a division by x, whose own derivative
+            # stays exact beside a tiny factor (the graph of .../x cancels: 0 where 6 was right)
+            return _cumprod_vjp_quadratic(x, g, dim)
         if not bool((x._data == 0).any()):
             return _reverse_cumsum(g * out, dim) / x
         if _state.grad_enabled:

@@ -775,3 +775,71 @@ def test_recorded_product_vjps_stay_right_with_zeros_and_along_dims():
         (g1,) = tg.grad(fn(ours).sum(), ours, create_graph=True)
         (g2,) = torch.autograd.grad(fn(theirs).sum(), theirs, create_graph=True)
         np.testing.assert_allclose(g1.detach().numpy(), g2.detach().numpy(), rtol=1e-12)
+
+
+# ------------------------------------------------------------------ tester 60 (issues 13, 15)
+_MNIST = __import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "mnist"
+
+
+def test_mnist_transforms_are_per_item_as_torchvisions_also_on_the_batch_path():
+    from tinygrad_cnn.data import MNIST
+    from tinygrad_cnn.utils.data import DataLoader
+
+    ds = MNIST(_MNIST, train=False)
+    x, y = next(iter(DataLoader(ds, batch_size=4)))
+    assert x.shape == (4, 1, 28, 28) and y.shape == (4,)
+    ds.transform = lambda img: img.reshape(-1)[:10]  # (written for one image)
+    x2, y2 = next(iter(DataLoader(ds, batch_size=4)))
+    assert x2.shape == (4, 10) and y2.tolist() == y.tolist()
+    np.testing.assert_array_equal(x2.numpy(), x.numpy().reshape(4, -1)[:, :10])
+    ds2 = MNIST(_MNIST, train=False, transform=lambda im: im * 2,
+                target_transform=lambda t: t + 100)
+    image, label = ds2[0]
+    assert image.shape == (1, 28, 28) and label == y.tolist()[0] + 100
+    xb, yb = next(iter(DataLoader(ds2, batch_size=3)))
+    np.testing.assert_allclose(xb.numpy(), x.numpy()[:3] * 2)
+    assert yb.tolist() == [k + 100 for k in y.tolist()[:3]]
+    assert ds2.data.shape == (10000, 28, 28) and ds2.data.dtype == np.uint8
+    assert ds2.targets.dtype == np.int64 and ds2.targets[:4].tolist() == y.tolist()
+
+    class Crop(MNIST):
+        def transform(self, img):
+            return img[0, :2, :2]
+
+    x3, _ = next(iter(DataLoader(Crop(_MNIST, train=False), batch_size=2)))
+    assert x3.shape == (2, 2, 2)
+
+
+def test_mnist_finds_torchvisions_layout_and_expands_the_home_folder(tmp_path, monkeypatch):
+    import shutil
+
+    from tinygrad_cnn.data import MNIST
+
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for f in _MNIST.glob("t10k-*"):
+        shutil.copy(f, raw / f.name)
+    assert len(MNIST(tmp_path, train=False, download=False)) == 10000
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert len(MNIST("~", train=False, download=False)) == 10000
+
+
+def test_random_sampler_with_replacement_draws_a_huge_epoch_lazily():
+    from tinygrad_cnn.utils.data import DataLoader, RandomSampler, TensorDataset
+
+    ds = TensorDataset(tg.arange(100.0))
+    sampler = RandomSampler(ds, replacement=True, num_samples=2**40, generator=0)
+    batches = iter(DataLoader(ds, batch_size=8, sampler=sampler))
+    first = [next(batches)[0] for _ in range(3)]
+    assert all(b.shape == (8,) for b in first) and len(sampler) == 2**40
+    small = RandomSampler(ds, replacement=True, num_samples=50, generator=0)
+    assert len(list(small)) == 50 and len(list(DataLoader(ds, batch_size=8, sampler=small))) == 7
+
+
+def test_an_out_of_range_key_in_a_batch_is_named():
+    from tinygrad_cnn.utils.data import DataLoader, TensorDataset
+
+    ds = TensorDataset(tg.arange(10.0))
+    with pytest.raises(IndexError, match=r"TensorDataset: index 12 is out of range for a "
+                                         r"dataset of 10 items"):
+        list(DataLoader(ds, batch_sampler=[[1, 12]]))

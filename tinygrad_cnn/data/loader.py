@@ -100,6 +100,15 @@ def _batch(dataset: Any, idx: Any, fast: bool) -> Any:
             out = dataset.arrays(idx)
         except UnequalSamplesError:  # default_collate's own error, from the items (raised
             out = None  # below, outside this handler: one traceback, not two)
+        except IndexError:  # (numpy's "index 100 is out of bounds for axis 0", from inside)
+            n = len(dataset) if hasattr(dataset, "__len__") else None
+            bad = [int(k) for k in idx.reshape(-1).tolist()
+                   if n is not None and not -n <= int(k) < n][:3]
+            if not bad:
+                raise
+            raise IndexError(f"{type(dataset).__name__}: index {bad[0]} is out of range for a "
+                             f"dataset of {n} items (a batch asked for {bad}...); check the "
+                             "sampler or batch_sampler that gave it") from None
         if out is None:
             return _collate(_items(dataset, idx), "")
         return [np.ascontiguousarray(a) for a in out] if isinstance(out, tuple) else \

@@ -79,10 +79,11 @@ def cache_dir() -> Path:
 
 
 def search_path(root: str | os.PathLike[str] | None = None) -> list[Path]:
-    """The folders searched for the MNIST files, in order: ``[root]`` alone when ``root`` is
-    given."""
+    """The folders searched for the MNIST files, in order: ``[root]`` when ``root`` is given
+    (and torchvision's ``root/MNIST/raw``, where it exists)."""
     if root is not None:
-        return [Path(root)]
+        torchvision = Path(root) / "MNIST" / "raw"
+        return [Path(root)] + ([torchvision] if torchvision.is_dir() else [])
     paths: list[Path] = []
     if os.environ.get("TINYGRAD_CNN_DATA"):
         paths.append(Path(os.environ["TINYGRAD_CNN_DATA"]))
@@ -211,17 +212,25 @@ def locate(key: str, root: str | os.PathLike[str] | None = None, download_missin
 
 
 class MNIST(Dataset[tuple[np.ndarray, Any]]):
-    """The MNIST digits: ``images`` ``(N, 28, 28)`` uint8 and ``labels`` ``(N,)`` int64.
+    """The MNIST digits: ``images`` ``(N, 28, 28)`` uint8 and ``labels`` ``(N,)`` int64 (also as
+    torchvision's ``data`` and ``targets``, tensors sharing that memory).
 
     Items are ``(image, label)`` with the image as float32 ``(1, 28, 28)``, scaled to [0, 1] and
     normalised with the training set's mean and standard deviation (``normalize=False`` keeps
-    [0, 1]).
+    [0, 1]). ``transform`` / ``target_transform`` (torchvision's names, as arguments or set as
+    attributes later) are applied to each item's image and label after that -- one image at a
+    time, also when the ``DataLoader`` reads a whole batch (without them a batch is converted at
+    once).
     """
 
     def __init__(self, root: str | os.PathLike[str] | None = None, train: bool = True,
                  download: bool = True, normalize: bool = True,
-                 mirrors: tuple[str, ...] | None = None, progress: Progress | None = None) -> None:
+                 mirrors: tuple[str, ...] | None = None, progress: Progress | None = None,
+                 transform: Callable[[Any], Any] | None = None,
+                 target_transform: Callable[[Any], Any] | None = None) -> None:
         split = "train" if train else "test"
+        if root is not None:  # (torchvision's: `~/data` is the home folder's)
+            root = os.path.expanduser(os.fspath(root))
         paths = {kind: locate(f"{split}-{kind}", root, download, mirrors, progress)
                  for kind in ("images", "labels")}
         self.images = read_idx(paths["images"])
@@ -230,12 +239,32 @@ class MNIST(Dataset[tuple[np.ndarray, Any]]):
             raise ValueError(f"MNIST {split}: {paths['images']} has shape {self.images.shape} and "
                              f"{paths['labels']} {self.labels.shape}; expected (N, 28, 28) and (N,)")
         self.train, self.normalize, self.paths = train, normalize, paths
+        # (a subclass's own transform method stays, unless one is given here)
+        if transform is not None or not callable(getattr(type(self), "transform", None)):
+            self.transform = transform
+        if target_transform is not None or not callable(
+                getattr(type(self), "target_transform", None)):
+            self.target_transform = target_transform
+
+    @property
+    def data(self) -> Any:
+        """torchvision's name: the uint8 images ``(N, 28, 28)`` as a tensor (sharing memory)."""
+        from tinygrad_cnn.tensor import Tensor
+
+        return Tensor._make(self.images)
+
+    @property
+    def targets(self) -> Any:
+        """torchvision's name: the int64 labels ``(N,)`` as a tensor (sharing memory)."""
+        from tinygrad_cnn.tensor import Tensor
+
+        return Tensor._make(self.labels)
 
     def __len__(self) -> int:
         return len(self.labels)
 
-    def transform(self, images: np.ndarray) -> np.ndarray:
-        """uint8 ``(..., 28, 28)`` -> float32 ``(..., 1, 28, 28)``."""
+    def to_float(self, images: np.ndarray) -> np.ndarray:
+        """uint8 ``(..., 28, 28)`` -> float32 ``(..., 1, 28, 28)``, scaled (and normalised)."""
         x = images.astype(np.float32)[..., None, :, :] / np.float32(255)
         if self.normalize:
             x = (x - np.float32(MEAN)) / np.float32(STD)
@@ -244,9 +273,23 @@ class MNIST(Dataset[tuple[np.ndarray, Any]]):
     def __getitem__(self, i: Any) -> tuple[np.ndarray, Any]:
         return self.arrays(i)
 
-    def arrays(self, index: Any = slice(None)) -> tuple[np.ndarray, np.ndarray]:
-        """A whole batch at once: ``(images float32 (B, 1, 28, 28), labels (B,))``."""
-        return self.transform(self.images[index]), self.labels[index]
+    def arrays(self, index: Any = slice(None)) -> tuple[Any, Any]:
+        """A whole batch at once: ``(images float32 (B, 1, 28, 28), labels (B,))`` -- with a
+        ``transform`` or ``target_transform``, each item through it, then stacked."""
+        images, labels = self.to_float(self.images[index]), self.labels[index]
+        transform, target_transform = self.transform, self.target_transform
+        if transform is None and target_transform is None:
+            return images, labels
+        if images.ndim == 3:  # one item
+            return (images if transform is None else transform(images),
+                    labels if target_transform is None else target_transform(labels))
+        from tinygrad_cnn.utils.data import default_collate
+
+        items = [(x if transform is None else transform(x),
+                  y if target_transform is None else target_transform(y))
+                 for x, y in zip(images, labels)]
+        collated = default_collate(items)
+        return tuple(c._data if hasattr(c, "_data") else c for c in collated)  # type: ignore[return-value]
 
     def __repr__(self) -> str:
         return f"MNIST({'train' if self.train else 'test'}, {len(self)} images)"

@@ -30,19 +30,34 @@ class Sampler(Generic[T_co]):
 
 
 class _ArraySampler(Sampler[int]):
-    """A sampler whose epoch is one int array (``_indices``)."""
+    """A sampler whose epoch is one int array (``_indices``), or, for an epoch too long to hold
+    (``_too_long``), keys drawn a block at a time (``_blocks``)."""
 
     def _indices(self) -> np.ndarray:
         raise NotImplementedError
 
+    def _too_long(self) -> bool:
+        return False
+
+    def _blocks(self) -> Iterator[int]:
+        raise NotImplementedError
+
     def __iter__(self) -> Iterator[int]:
+        if self._too_long():
+            return self._blocks()
         return iter(self._indices().tolist())
+
+
+#: an epoch of more keys than this is drawn a block at a time (RandomSampler with replacement
+#: and num_samples=10**9 -- "train for N steps" -- needed 8 GB before its first key)
+BLOCK = 1 << 20
 
 
 def epoch_indices(sampler: Iterable[Any]) -> np.ndarray | Iterator[Any]:
     """One epoch of ``sampler``: an int array from our own samplers (not overridden), an iterator
-    over it from any other iterable."""
-    if isinstance(sampler, _ArraySampler) and type(sampler).__iter__ is _ArraySampler.__iter__:
+    over it from any other iterable (and over blocks for an epoch too long to hold)."""
+    if isinstance(sampler, _ArraySampler) and type(sampler).__iter__ is _ArraySampler.__iter__ \
+            and not sampler._too_long():
         return sampler._indices()
     return iter(sampler)
 
@@ -90,6 +105,17 @@ class RandomSampler(_ArraySampler):
     def num_samples(self) -> int:
         """How many keys an epoch gives: ``num_samples`` if given, else the dataset's length."""
         return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def _too_long(self) -> bool:
+        return self.replacement and self.num_samples > BLOCK
+
+    def _blocks(self) -> Iterator[int]:
+        n, rng = len(self.data_source), as_generator(self.generator, "RandomSampler")
+        left = self.num_samples
+        while left > 0:
+            k = min(left, BLOCK)
+            yield from rng.integers(0, n, k).tolist()
+            left -= k
 
     def _indices(self) -> np.ndarray:
         n, rng = len(self.data_source), as_generator(self.generator, "RandomSampler")

@@ -843,3 +843,18 @@ def test_an_out_of_range_key_in_a_batch_is_named():
     with pytest.raises(IndexError, match=r"TensorDataset: index 12 is out of range for a "
                                          r"dataset of 10 items"):
         list(DataLoader(ds, batch_sampler=[[1, 12]]))
+
+
+# ------------------------------------------------------------------ tester 58 (README)
+def test_the_gallery_text_and_page_are_current():
+    # (docs/make_gallery.py had not been rerun: its text differed and the committed page lacked
+    # the generator tag by which `draw -o backprop.html` knows a drawing it may replace)
+    from tinygrad_cnn import viz
+
+    docs = _MNIST.parents[1] / "docs"
+    loss = viz.lenet5_loss(batch=2)
+    with viz.record_gradients(loss):
+        loss.backward(retain_graph=True)
+    assert (docs / "lenet5_backward.txt").read_text() == viz.text(loss, backward=True)
+    assert '<meta name="generator" content="tinygrad_cnn viz.animate">' in (
+        docs / "backprop.html").read_text()

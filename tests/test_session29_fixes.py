@@ -861,3 +861,41 @@ def test_the_gallery_text_and_page_are_current():
     assert plain((docs / "lenet5_backward.txt").read_text()) == plain(viz.text(loss, backward=True))
     assert '<meta name="generator" content="tinygrad_cnn viz.animate">' in (
         docs / "backprop.html").read_text()
+
+
+def test_pytorchs_top_level_activation_and_loss_spellings():
+    x = np.array([[-1.5, -0.2, 0.3, 2.0]])
+    w = np.array([0.25])
+    for name, args in [("hardshrink", ()), ("prelu", (w,))]:
+        ours = getattr(tg.tensor(x), name)(*(tg.tensor(a) for a in args))
+        theirs = getattr(torch.tensor(x), name)(*(torch.tensor(a) for a in args))
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+    for name, args in [("selu_", ()), ("celu_", (0.5,)), ("threshold_", (0.1, 9.0)),
+                       ("rrelu_", (0.1, 0.3))]:
+        a, b = tg.tensor(x.copy()), torch.tensor(x.copy())
+        assert getattr(tg, name)(a, *args) is a
+        getattr(torch, name)(b, *args)
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(tg.rrelu(tg.tensor(x)).numpy(), torch.rrelu(torch.tensor(x)).numpy())
+    lp, t = np.log(np.array([[0.2, 0.8], [0.5, 0.5]])), np.array([[0.3, 0.7], [0.9, 0.1]])
+    for r in (0, 1, 2):
+        np.testing.assert_allclose(tg.kl_div(tg.tensor(lp), tg.tensor(t), r).numpy(),
+                                   torch.kl_div(torch.tensor(lp), torch.tensor(t), r).numpy())
+    np.testing.assert_allclose(tg.kl_div(tg.tensor(lp), tg.tensor(lp), log_target=True).numpy(),
+                               torch.kl_div(torch.tensor(lp), torch.tensor(lp), log_target=True))
+    np.testing.assert_allclose(tg.rms_norm(tg.tensor(x), (4,)).numpy(),
+                               torch.rms_norm(torch.tensor(x), (4,)).numpy(), rtol=1e-6)
+    xs = np.random.default_rng(0).standard_normal((1, 2, 6))
+    ov, oi = tg.max_pool1d_with_indices(tg.tensor(xs), 2)
+    tv, ti = torch.max_pool1d_with_indices(torch.tensor(xs), 2)
+    np.testing.assert_array_equal(ov.numpy(), tv.numpy())
+    np.testing.assert_array_equal(oi.numpy(), ti.numpy())
+
+
+def test_lazy_submodules_a_ported_script_reaches_without_importing_them():
+    import tinygrad_cnn as torch_like
+
+    assert callable(torch_like.testing.assert_close)
+    assert torch_like.utils.data.dataloader.DataLoader is torch_like.utils.data.DataLoader
+    assert torch_like.utils.data.sampler.RandomSampler is torch_like.utils.data.RandomSampler
+    assert hasattr(torch_like.utils.data.dataset, "TensorDataset")

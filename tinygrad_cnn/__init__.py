@@ -447,7 +447,7 @@ _missing_install_finder()  # (`import tinygrad_cnn.amp`: the way out, not a bare
 def __getattr__(name: str) -> Any:
     # ``tg.utils`` (``torch.utils.data``'s place), ``tg.data``, ``tg.models``: imported on first
     # use (the data package is not needed to compute)
-    if name in ("utils", "data", "models", "special", "distributed", "backends"):
+    if name in ("utils", "data", "models", "special", "distributed", "backends", "testing"):
         import importlib
 
         return importlib.import_module(f"tinygrad_cnn.{name}")

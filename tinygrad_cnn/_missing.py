@@ -28,7 +28,6 @@ MISSING: dict[str, dict[str, str]] = {
            for name in ("complex32", "complex64", "complex128", "cfloat", "cdouble", "chalf")},
         **{name: "3-d ops are not implemented (their 1-d and 2-d forms are)"
            for name in ("conv3d", "conv_transpose3d", "max_pool3d")},
-        "max_pool1d_with_indices": "use max_pool1d(x, kernel_size, return_indices=True)",
         "constant_pad_nd": "use nn.functional.pad(x, pad, value=v) (mode 'constant')",
         "native_channel_shuffle": "use channel_shuffle (the same values)",
         "conv_tbc": "not implemented: permute (time, batch, channels) to (batch, channels, time) "

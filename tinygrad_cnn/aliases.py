@@ -14,12 +14,13 @@ from tinygrad_cnn.ops.shape import vstack
 from tinygrad_cnn.tensor import Tensor, as_tensor
 
 __all__ = ["adaptive_avg_pool1d", "adaptive_max_pool1d", "alpha_dropout", "asarray", "avg_pool1d",
-           "batch_norm", "bilinear", "celu", "channel_shuffle", "conv1d", "conv2d",
+           "batch_norm", "bilinear", "celu", "celu_", "channel_shuffle", "conv1d", "conv2d",
            "conv_transpose1d", "conv_transpose2d", "cosine_similarity", "dropout", "embedding",
-           "feature_alpha_dropout", "group_norm", "hardshrink", "instance_norm", "layer_norm",
-           "matrix_power", "max_pool1d", "max_pool2d", "pairwise_distance", "pdist",
-           "pixel_shuffle", "pixel_unshuffle", "prelu", "relu_", "row_stack", "selu",
-           "sigmoid_", "tanh_", "threshold", "zero_"]
+           "feature_alpha_dropout", "group_norm", "hardshrink", "instance_norm", "kl_div",
+           "layer_norm", "matrix_power", "max_pool1d", "max_pool1d_with_indices", "max_pool2d",
+           "pairwise_distance", "pdist", "pixel_shuffle", "pixel_unshuffle", "prelu", "relu_",
+           "rms_norm", "row_stack", "rrelu", "rrelu_", "selu", "selu_", "sigmoid_", "tanh_",
+           "threshold", "threshold_", "zero_"]
 
 # the same arguments as F's
 conv1d, conv2d = F.conv1d, F.conv2d
@@ -29,7 +30,32 @@ pixel_shuffle, pixel_unshuffle, channel_shuffle = F.pixel_shuffle, F.pixel_unshu
     F.channel_shuffle
 avg_pool1d, adaptive_avg_pool1d = F.avg_pool1d, F.adaptive_avg_pool1d
 prelu, selu, celu, hardshrink, bilinear = F.prelu, F.selu, F.celu, F.hardshrink, F.bilinear
+selu_, celu_, threshold_, rrelu, rrelu_ = F.selu_, F.celu_, F.threshold_, F.rrelu, F.rrelu_
+rms_norm = F.rms_norm
 row_stack = vstack
+
+#: ``torch.kl_div``'s reduction is the C++ enum: 0 none, 1 mean, 2 sum
+_REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}
+
+
+def kl_div(input: Tensor, target: Tensor, reduction: int = 0, *,
+           log_target: bool = False) -> Tensor:
+    """``torch.kl_div``: ``reduction`` an int (0 none -- its default at the top level --, 1 the
+    mean over every element, 2 the sum), not ``F.kl_div``'s string."""
+    if isinstance(reduction, bool) or reduction not in _REDUCTIONS:
+        raise ValueError(f"kl_div: reduction must be 0 (none), 1 (mean) or 2 (sum) at the top "
+                         f"level (torch.kl_div's enum), got {reduction!r}; F.kl_div takes "
+                         "'none', 'mean', 'batchmean' or 'sum'")
+    if reduction == 1:  # (the plain mean, without F's advice to use batchmean)
+        return F.kl_div(input, target, reduction="none", log_target=log_target).mean()
+    return F.kl_div(input, target, reduction=_REDUCTIONS[reduction], log_target=log_target)
+
+
+def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = (), padding: Any = 0,
+                            dilation: Any = 1, ceil_mode: bool = False) -> Any:
+    """``torch.max_pool1d_with_indices``: ``(output, indices)``."""
+    return F.max_pool1d(input, kernel_size, stride or None, padding, dilation, ceil_mode,
+                        return_indices=True)
 
 
 def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = (), padding: Any = 0,

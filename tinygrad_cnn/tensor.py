@@ -1620,6 +1620,19 @@ class Tensor:
     def relu(self) -> Tensor:
         return _ops.activation.ReLU.apply(self)
 
+    def hardshrink(self, lambd: float = 0.5) -> Tensor:
+        """``x`` where ``|x| > lambd``, else 0 (``nn.functional.hardshrink``)."""
+        from tinygrad_cnn.nn.functional import hardshrink
+
+        return hardshrink(self, lambd)
+
+    def prelu(self, weight: Tensor) -> Tensor:
+        """``max(0, x) + weight * min(0, x)``, one weight per channel or one for all
+        (``nn.functional.prelu``)."""
+        from tinygrad_cnn.nn.functional import prelu
+
+        return prelu(self, weight)
+
     def softmax(self, dim: int, dtype: DTypeLike = None) -> Tensor:
         """``dtype`` casts the input first (PyTorch's ``dtype=``)."""
         return _ops.activation.Softmax.apply(_softmax_input(self, dtype, "softmax"),

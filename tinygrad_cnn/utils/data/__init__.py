@@ -3,3 +3,6 @@
 
 from tinygrad_cnn.data import *  # noqa: F403
 from tinygrad_cnn.data import __all__  # noqa: F401
+
+# torch.utils.data.dataloader / .dataset / .sampler, reachable as attributes (PyTorch's are)
+from tinygrad_cnn.utils.data import dataloader, dataset, sampler  # noqa: F401

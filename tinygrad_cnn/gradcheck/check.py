@@ -651,6 +651,21 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
         # linear (a term added without the cotangent, or a power of it) -- which the wobble
         # above would take for rounding
         doubled = vjp(2.0)
+        # ... and the VJP in this dtype an ulp away (every input element moved one ulp of its
+        # own dtype): how far its own rounding wanders -- a normalisation over 2 elements
+        # cancels inside its VJP (1 - x̂² of ~2e-3), which neither the cotangent's multiples
+        # nor the float64 VJP an ulp away see; PyTorch's float32 VJP is no closer there
+        native_moved: list[np.ndarray | None] = [None] * len(native)
+        for _ in range(NUDGES):
+            for i in own:
+                toward = np.where(rng.random(point[i].shape) < 0.5, -np.inf, np.inf)
+                swaps.swap(p.inputs[i], np.nextafter(point[i], toward.astype(own[i])))
+            with np.errstate(invalid="ignore", over="ignore"):
+                native_moved = [None if n_ is None or m_ is None or m_.shape != n_.shape else
+                                np.fmax(np.abs(m_ - n_), 0 if prev is None else prev)
+                                for n_, m_, prev in zip(native, vjp(), native_moved)]
+        for i in own:
+            swaps.swap(p.inputs[i], point[i])
     except Exception:  # (the function does not run on its own inputs: nothing to compare)
         return None
     tol = OWN_PRECISION_TOL.get(np.dtype(lowest), 1e-4)
@@ -665,7 +680,7 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
     # cross_entropy of logits [20, 0, 0] receives g and sends (p - 1) g = 2e-9 g, where float32
     # rounds p = 1 to a share of g -- PyTorch's VJP gives the same)
     eps = float(np.finfo(lowest).eps)
-    for k, (i, w, n, m) in enumerate(zip(p.diff, wide, native, moved)):
+    for k, (i, w, n, m, nm) in enumerate(zip(p.diff, wide, native, moved, native_moved)):
         if w is not None and n is None and np.any(w != 0):
             return GradcheckReport(False, "wrong_vjp", 1, (
                 f"gradcheck failed: the VJP is wrong in {own.get(i, lowest)} only -- it gives "
@@ -703,10 +718,12 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
         floor = CANCEL_ULPS * wobble + np.where(n == 0, last_bit, 0) + \
             CANCEL_ULPS * eps * flow[k] + CANCEL_ULPS * apart * (np.abs(w) + scale)
         floor = floor + float(np.finfo(lowest).tiny)  # (underflow: 0 for float64's 3e-45)
-        if m is not None and m.shape == w.shape:  # (the conditioning: an ulp's worth of input,
-            # over the entries compared -- not one that overflows the dtype, 1/x at 1e-20)
-            floor = floor + CANCEL_ULPS * float(np.max(m, where=both & np.isfinite(m),
-                                                       initial=0.0))
+        for spread in (m, nm):  # (the conditioning: an ulp's worth of input, in float64 and
+            # in the dtype itself, over the entries compared -- not one that overflows the
+            # dtype, 1/x at 1e-20)
+            if spread is not None and spread.shape == w.shape:
+                floor = floor + CANCEL_ULPS * float(np.max(spread, where=both & np.isfinite(spread),
+                                                           initial=0.0))
         broken = _not_finite_only_here(w, n, np.dtype(own.get(i, lowest)))
         if broken.any() and forward_overflows:
             # the function's own value is already inf/NaN in this dtype (cosh(12) in float16,

@@ -934,3 +934,17 @@ def test_a_vjp_wrong_only_in_float32_still_fails():
     x = tg.tensor(np.array([0.3, 1.2, -0.7], np.float32), requires_grad=True)
     with pytest.raises(tg.GradcheckError, match="wrong in float32 only"):
         tg.gradcheck(_WrongInFloat32.apply, [x])
+
+
+def test_linear_takes_a_1d_weight_as_pytorch():
+    x, w = np.random.default_rng(3).standard_normal((2, 3)), np.array([0.5, -1.0, 2.0])
+    F_ = tg.nn.functional
+    for xs in (x, x[0]):
+        ours = F_.linear(tg.tensor(xs), tg.tensor(w))
+        theirs = torch.nn.functional.linear(torch.tensor(xs), torch.tensor(w))
+        assert ours.shape == tuple(theirs.shape)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+    with pytest.raises(ValueError, match="a 1-D weight .* takes no bias"):
+        F_.linear(tg.tensor(x), tg.tensor(w), tg.tensor(0.5, dtype=tg.float64))
+    assert tg.gradcheck(lambda a, b: F_.linear(a, b), [tg.tensor(x, requires_grad=True),
+                                                       tg.tensor(w, requires_grad=True)])

@@ -497,7 +497,14 @@ def _softmax_dim(input: Tensor, dim: int | None, name: str, stacklevel: int = 3)
 
 # ------------------------------------------------------------------------------ layers
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``input @ weight.T + bias``; ``weight (out_features, in_features)``."""
+    """``input @ weight.T + bias``; ``weight (out_features, in_features)``, or ``(in_features,)``
+    without a bias (PyTorch's: ``input @ weight``, the feature dim dropped)."""
+    if isinstance(weight, Tensor) and weight.ndim == 1 and input.shape[-1:] == weight.shape:
+        if bias is not None:  # (PyTorch's error: "mat2 must be a matrix")
+            raise ValueError(f"linear: a 1-D weight {weight.shape} takes no bias (as in "
+                             "PyTorch); add it to the result: linear(x, w) + b")
+        _same_dtype("linear", input, weight, None)
+        return input @ weight
     if weight.ndim != 2 or input.shape[-1:] != weight.shape[1:]:
         raise ValueError(f"linear: the input has {input.shape[-1] if input.ndim else 0} features "
                          f"(shape {input.shape}) but weight {weight.shape} expects "

@@ -365,16 +365,17 @@ def _cumprod_vjp_quadratic(x: Tensor, g: Tensor, dim: int) -> Tensor:
     return terms.sum(-1).transpose(dim, -1)
 
 
-#: cumprod's recorded VJP is the O(n²) product formula up to this length along the dim (longer
-#: ones divide by x, PyTorch's formula, whose second derivative loses digits beside a tiny x)
-QUADRATIC_MAX = 512
+#: cumprod's recorded VJP is the O(n²) product formula while its (..., n, n) products hold up
+#: to this many elements (beyond, it divides by x, PyTorch's formula, whose second derivative
+#: loses digits beside a tiny x)
+QUADRATIC_MAX = 1 << 22
 
 
 class Cumprod(Function):
     """Running product along ``dim``. VJP (PyTorch's cases): without zeros
     ``reverse_cumsum(g * out) / x``; with zeros an O(n) masked formula; when the backward pass
     is itself recorded (``create_graph``), an O(n²) one without a division, that differentiates
-    exactly again (up to ``QUADRATIC_MAX`` elements along the dim; longer: PyTorch's)."""
+    exactly again (while its products hold up to ``QUADRATIC_MAX`` elements; beyond: PyTorch's)."""
     contiguous = True
 
     @staticmethod
@@ -391,7 +392,7 @@ class Cumprod(Function):
         dim = ctx.dim
         if x.shape[dim] <= 1:
             return g
-        if _state.grad_enabled and x.shape[dim] <= QUADRATIC_MAX:
+        if _state.grad_enabled and x._data.size * x.shape[dim] <= QUADRATIC_MAX:
             # recorded (create_graph): a formula without a division by x, whose own derivative
             # stays exact beside a tiny factor (the graph of .../x cancels: 0 where 6 was right)
             return _cumprod_vjp_quadratic(x, g, dim)

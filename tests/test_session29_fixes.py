@@ -715,16 +715,24 @@ def test_a_float32_constant_is_drawn_in_its_own_shortest_text():
 
 
 # ------------------------------------------------------------------ tester 59 (issues 14, 16)
-class _NanSin(tg.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(x)
+def _sin_times(factor):
+    """sin as a user Function whose VJP is multiplied by ``factor(x)`` (1 would be right)."""
 
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * x.cos() * float("nan")
+    class Sin(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.sin(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * x.cos() * factor(x)
+
+    return Sin
+
+
+_NanSin = _sin_times(lambda x: float("nan"))
 
 
 class _NanSecond(tg.Function):
@@ -918,16 +926,7 @@ def test_float32_gradcheck_of_two_element_normalisations_passes(seed):
     assert tg.gradcheck(lambda t: F_.layer_norm(t, (2,)), [x])
 
 
-class _WrongInFloat32(tg.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * x.cos() * (1.01 if x.dtype == np.float32 else 1.0)
+_WrongInFloat32 = _sin_times(lambda x: 1.01 if x.dtype == np.float32 else 1.0)
 
 
 def test_a_vjp_wrong_only_in_float32_still_fails():

@@ -947,3 +947,60 @@ def test_linear_takes_a_1d_weight_as_pytorch():
         F_.linear(tg.tensor(x), tg.tensor(w), tg.tensor(0.5, dtype=tg.float64))
     assert tg.gradcheck(lambda a, b: F_.linear(a, b), [tg.tensor(x, requires_grad=True),
                                                        tg.tensor(w, requires_grad=True)])
+
+
+# ------------------------------------------------------------------ tester 61
+def test_numpy_scalars_of_any_width_are_numbers_on_every_path():
+    t = tg.tensor([1., 2.])
+    assert (np.uint32(2) * t).tolist() == [2., 4.]
+    assert t.clone().mul_(np.uint64(2)).tolist() == [2., 4.]
+    assert t.clone().add_(np.uint64(2)).tolist() == [3., 4.]
+    x = t.clone()
+    x[:] = np.uint64(2)
+    assert x.tolist() == [2., 2.]
+    assert t.clamp(np.float32(1.5), np.uint8(2)).tolist() == [1.5, 2.]
+
+
+def test_mnist_takes_torchvisions_positional_order():
+    from tinygrad_cnn.data import MNIST
+
+    ds = MNIST(_MNIST, False, lambda im: im * 0, lambda t: -1)
+    image, label = ds[0]
+    assert label == -1 and float(image.sum()) == 0.0
+
+
+@pytest.mark.parametrize("call,error,match", [
+    (lambda t: t.clamp_(np.timedelta64(3, "s")), TypeError, "clamp: min must be a number"),
+    (lambda t: t.clamp(min="a"), TypeError, "clamp: min must be a number"),
+    (lambda t: t.copy_(np.array(["2020-01-01"] * 3, dtype="datetime64[D]")), TypeError,
+     "copy_: arrays of dtype datetime64"),
+    (lambda t: t.masked_fill_(t > 1, np.array(2.5)), TypeError, "masked_fill_: value must be"),
+    (lambda t: t[np.array([0.5])], IndexError, r"\.astype\(np\.int64\)"),
+])
+def test_numpy_operand_errors_name_the_op(call, error, match):
+    t = tg.tensor([1., 2., 3.])
+    with pytest.raises(error, match=match):
+        call(t)
+
+
+def test_cumprod_recorded_backward_with_zeros_refuses_an_n_by_n_product_too_big():
+    arr = np.random.default_rng(0).uniform(0.9, 1.1, 200_000)
+    arr[::997] = 0
+    a = tg.tensor(arr, requires_grad=True)
+    with pytest.raises(MemoryError, match=r"cumprod: .*\(create_graph=False\)"):
+        tg.grad(a.cumprod(0).sum(), a, create_graph=True)
+    (g,) = tg.grad(a.cumprod(0).sum(), a)  # (once: the O(n) formula)
+    assert g.shape == (200_000,)
+
+
+def test_random_sampler_without_replacement_draws_a_huge_epoch_a_permutation_at_a_time():
+    from tinygrad_cnn.data import MNIST
+    from tinygrad_cnn.utils.data import RandomSampler, TensorDataset
+
+    ds = TensorDataset(tg.arange(100.0))
+    keys = iter(RandomSampler(ds, num_samples=10**12, generator=0))
+    first = [next(keys) for _ in range(250)]
+    assert sorted(first[:100]) == list(range(100)) and sorted(first[100:200]) == list(range(100))
+    small = list(RandomSampler(ds, num_samples=250, generator=0))
+    assert small == first  # (the same draws as the eager epoch, for one under a block)
+    assert MNIST.classes[3] == "3 - three" and MNIST(_MNIST, False).class_to_idx["9 - nine"] == 9

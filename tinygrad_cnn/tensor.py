@@ -174,8 +174,10 @@ def _numpy_value(where: str, x: Any) -> None:
         raise TypeError(f"{where}: a numpy masked array is not supported (its mask would be "
                         "ignored); fill it (np.ma.filled(m, value)) or pass the mask as a bool "
                         "tensor and use where()")
-    if isinstance(x, (np.ndarray, np.generic)):
+    if isinstance(x, np.ndarray):
         _supported_dtype(x.dtype, where)
+    elif isinstance(x, np.generic) and x.dtype.kind not in "biuf":  # (a numpy scalar of any
+        _supported_dtype(x.dtype, where)  # width is a number, as PyTorch takes np.uint64(2))
 
 
 def _supported_dtype(dtype: np.dtype, where: str) -> None:
@@ -1656,6 +1658,10 @@ class Tensor:
             if isinstance(v, np.ndarray):  # (PyTorch's TypeError too; was "fill_value ...")
                 raise TypeError(f"clamp: {what} must be a number or a Tensor, got a numpy array "
                                 f"of shape {v.shape}; wrap it: tinygrad_cnn.tensor(array)")
+            if v is not None and not isinstance(v, (Tensor, bool, int, float)) and not (
+                    isinstance(v, np.generic) and v.dtype.kind in "biuf"):
+                raise TypeError(f"clamp: {what} must be a number or a Tensor, got "
+                                f"{type(v).__name__} {v!r}")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             if not _clamp_numbers(min, max):
                 return _clamp_between(self, min, max)
@@ -3099,6 +3105,10 @@ class Tensor:
             # element in several places, and one the mask leaves must not undo one it fills)
             xp.copyto(a, out, where=xp.broadcast_to(like(mask._data, a), a.shape))
 
+        if isinstance(value, np.ndarray):  # (as masked_fill, and PyTorch: was numpy's error)
+            raise TypeError(f"masked_fill_: value must be a number or a 0-d tensor, got a numpy "
+                            f"array of shape {value.shape}; pass value.item() or "
+                            "tinygrad_cnn.tensor(value)")
         return self._inplace("masked_fill_", value, compute, raw)
 
     def masked_scatter_(self, mask: Tensor, source: Tensor) -> Tensor:
@@ -3597,7 +3607,7 @@ class Tensor:
             # a float into integers converts as a double tensor would (-2.5 is 254 in uint8, inf
             # int64's minimum, as PyTorch's cast), not numpy's overflow error
             src = Tensor._make(like(np.asarray(float(src)), self._data))
-        src = _to_tensor(src, self, self.dtype)
+        src = _to_tensor(src, self, self.dtype, where="copy_")
         _fits_in("copy_", self, src)
 
         def compute(s: Tensor, o: Tensor) -> Tensor:
@@ -4209,7 +4219,8 @@ def _index_key(key: Any, t: Tensor, where: str = "getitem") -> Any:
         if hasattr(k, "dtype") and not isinstance(k, np.generic):
             if k.dtype not in (np.int64, np.int32, np.uint8, np.bool_):  # PyTorch's rule
                 raise IndexError(f"{where}: index arrays must be int64, int32, bool or uint8 (a "
-                                 f"mask), got {k.dtype}; convert it with .long()")
+                                 f"mask), got {k.dtype}; convert it with .long() (a numpy "
+                                 "array: .astype(np.int64))")
             if k.dtype == np.uint8:  # PyTorch's (deprecated) rule: a uint8 index is a mask
                 warnings.warn("indexing with a uint8 tensor is a mask, as in PyTorch (deprecated "
                               "there); use a bool tensor", UserWarning, stacklevel=3)

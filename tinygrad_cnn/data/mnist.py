@@ -21,7 +21,7 @@ import urllib.request
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -224,10 +224,12 @@ class MNIST(Dataset[tuple[np.ndarray, Any]]):
     """
 
     def __init__(self, root: str | os.PathLike[str] | None = None, train: bool = True,
-                 download: bool = True, normalize: bool = True,
-                 mirrors: tuple[str, ...] | None = None, progress: Progress | None = None,
                  transform: Callable[[Any], Any] | None = None,
-                 target_transform: Callable[[Any], Any] | None = None) -> None:
+                 target_transform: Callable[[Any], Any] | None = None,
+                 download: bool = True, normalize: bool = True,
+                 mirrors: tuple[str, ...] | None = None, progress: Progress | None = None) -> None:
+        # (torchvision's positional order: root, train, transform, target_transform, download;
+        # download is True here -- the files are fetched when missing)
         split = "train" if train else "test"
         if root is not None:  # (torchvision's: `~/data` is the home folder's)
             root = os.path.expanduser(os.fspath(root))
@@ -245,6 +247,15 @@ class MNIST(Dataset[tuple[np.ndarray, Any]]):
         if target_transform is not None or not callable(
                 getattr(type(self), "target_transform", None)):
             self.target_transform = target_transform
+
+    #: torchvision's class names, and their indices
+    classes: ClassVar[list[str]] = [
+        "0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five", "6 - six",
+        "7 - seven", "8 - eight", "9 - nine"]
+
+    @property
+    def class_to_idx(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.classes)}
 
     @property
     def data(self) -> Any:

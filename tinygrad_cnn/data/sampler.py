@@ -107,14 +107,15 @@ class RandomSampler(_ArraySampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def _too_long(self) -> bool:
-        return self.replacement and self.num_samples > BLOCK
+        return self.num_samples > BLOCK
 
     def _blocks(self) -> Iterator[int]:
         n, rng = len(self.data_source), as_generator(self.generator, "RandomSampler")
         left = self.num_samples
-        while left > 0:
-            k = min(left, BLOCK)
-            yield from rng.integers(0, n, k).tolist()
+        while left > 0:  # (with replacement: independent draws; without: one permutation at a
+            k = min(left, BLOCK if self.replacement else n)  # time, the last one cut)
+            yield from (rng.integers(0, n, k) if self.replacement else rng.permutation(n)[:k]
+                        ).tolist()
             left -= k
 
     def _indices(self) -> np.ndarray:

@@ -399,6 +399,13 @@ class Cumprod(Function):
         if not bool((x._data == 0).any()):
             return _reverse_cumsum(g * out, dim) / x
         if _state.grad_enabled:
+            n = x.shape[dim]
+            if x._data.size * n > QUADRATIC_MAX * 4:  # (was numpy's allocation error: 37 GiB)
+                raise MemoryError(
+                    f"cumprod: a recorded backward (create_graph=True) through an input with "
+                    f"zeros takes an (..., n, n) product here, {x._data.size * n:,} elements for "
+                    f"shape {x.shape} along dim {dim} (n={n}); differentiate it once "
+                    "(create_graph=False), or split the dim into shorter runs")
             return _cumprod_vjp_quadratic(x, g, dim)
         return _cumprod_vjp_first_order(x, g, out, dim)
 

@@ -718,12 +718,16 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
         floor = CANCEL_ULPS * wobble + np.where(n == 0, last_bit, 0) + \
             CANCEL_ULPS * eps * flow[k] + CANCEL_ULPS * apart * (np.abs(w) + scale)
         floor = floor + float(np.finfo(lowest).tiny)  # (underflow: 0 for float64's 3e-45)
-        for spread in (m, nm):  # (the conditioning: an ulp's worth of input, in float64 and
-            # in the dtype itself, over the entries compared -- not one that overflows the
-            # dtype, 1/x at 1e-20)
-            if spread is not None and spread.shape == w.shape:
-                floor = floor + CANCEL_ULPS * float(np.max(spread, where=both & np.isfinite(spread),
-                                                           initial=0.0))
+        if m is not None and m.shape == w.shape:  # (the conditioning: an ulp's worth of input,
+            # over the entries compared -- not one that overflows the dtype, 1/x at 1e-20)
+            floor = floor + CANCEL_ULPS * float(np.max(m, where=both & np.isfinite(m),
+                                                       initial=0.0))
+        if nm is not None and nm.shape == w.shape:  # (... and how much more the VJP in the
+            # dtype itself wanders, entry by entry -- its rounding, beyond the true change the
+            # float64 VJP shows: a small entry's wrong sign is not hidden by a large one's)
+            extra = nm - (m if m is not None and m.shape == nm.shape else 0.0)
+            floor = floor + CANCEL_ULPS * np.where(both & np.isfinite(extra), np.fmax(extra, 0.0),
+                                                   0.0)
         broken = _not_finite_only_here(w, n, np.dtype(own.get(i, lowest)))
         if broken.any() and forward_overflows:
             # the function's own value is already inf/NaN in this dtype (cosh(12) in float16,

@@ -82,7 +82,7 @@ def with_out(fn: Any, name: str, factory: bool = False) -> Any:
     def call(*args: Any, out: Any = None, **kwargs: Any) -> Any:
         if out is None:
             return fn(*args, **kwargs)
-        from tinygrad_cnn.autograd import _state, no_grad
+        from tinygrad_cnn.autograd import no_grad
         from tinygrad_cnn.tensor import Tensor
 
         if name in TUPLE_RESULT and isinstance(out, (tuple, list)):
@@ -90,13 +90,8 @@ def with_out(fn: Any, name: str, factory: bool = False) -> Any:
         if not isinstance(out, Tensor):
             raise TypeError(f"{name}(): argument 'out' must be a Tensor, not "
                             f"{type(out).__name__}")
-        if _state.grad_enabled and name not in NO_GRADIENT and any(
-                isinstance(t, Tensor) and t.requires_grad
-                for t in (*_tensors(args), *_tensors(kwargs.values()), out)):
-            raise RuntimeError(
-                f"{name}(): functions with out=... arguments don't support automatic "
-                "differentiation, but one of the arguments requires grad (as in PyTorch); call "
-                f"it without out= (result = {name}(...)) or under no_grad()")
+        if name not in NO_GRADIENT:
+            _not_recorded(name, args, kwargs, (out,))
         if name in OVERLAP_CHECKED:  # (add(h[:-1], 1, out=h[1:]): refused, as PyTorch's)
             from tinygrad_cnn.tensor import _no_partial_overlap
 
@@ -150,19 +145,14 @@ def _tuple_out(fn: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
                outs: tuple[Any, ...]) -> Any:
     """``out=(values, indices)``: each part written with its result's part (of its dtype
     exactly; resized as a single ``out`` is), the result a named tuple of the ``out`` tensors."""
-    from tinygrad_cnn.autograd import _state, no_grad
+    from tinygrad_cnn.autograd import no_grad
     from tinygrad_cnn.tensor import Tensor
 
     for o in outs:
         if not isinstance(o, Tensor):
             raise TypeError(f"{name}(): argument 'out' must be a tuple of Tensors, not one "
                             f"holding {type(o).__name__}")
-    if _state.grad_enabled and any(isinstance(t, Tensor) and t.requires_grad
-                                   for t in (*_tensors(args), *_tensors(kwargs.values()), *outs)):
-        raise RuntimeError(
-            f"{name}(): functions with out=... arguments don't support automatic "
-            "differentiation, but one of the arguments requires grad (as in PyTorch); call "
-            f"it without out= (result = {name}(...)) or under no_grad()")
+    _not_recorded(name, args, kwargs, outs)
     if len({id(o._data) for o in outs}) < len(outs) or any(
             o._data.size and p._data.size and np.shares_memory(o._data, p._data)
             for k, o in enumerate(outs) for p in outs[k + 1:]):
@@ -186,6 +176,21 @@ def _tuple_out(fn: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
                 _resize(o, r, name, warn=True)
             o.copy_(r)
     return type(result)(*outs) if hasattr(result, "_fields") else tuple(outs)
+
+
+def _not_recorded(name: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+                  outs: tuple[Any, ...]) -> None:
+    """PyTorch's error for ``out=`` while grad mode is on and an argument (or ``out``) requires
+    grad: ``out=`` records nothing."""
+    from tinygrad_cnn.autograd import _state
+    from tinygrad_cnn.tensor import Tensor
+
+    if _state.grad_enabled and any(isinstance(t, Tensor) and t.requires_grad
+                                   for t in (*_tensors(args), *_tensors(kwargs.values()), *outs)):
+        raise RuntimeError(
+            f"{name}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad (as in PyTorch); call "
+            f"it without out= (result = {name}(...)) or under no_grad()")
 
 
 def _weight(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

@@ -605,21 +605,29 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
 
     # both at the check point (moved away from kinks, maybe) rounded to the inputs' own dtypes
     point = {i: p.inputs[i]._data.astype(own[i]) for i in own}
+
+    def wander(reference: list[np.ndarray | None], widen: bool) -> list[np.ndarray | None]:
+        """How far the VJP moves from ``reference`` when every input element moves one ulp of
+        its own dtype up or down (``NUDGES`` random ways; the inputs held in float64 with
+        ``widen``), entry by entry."""
+        spread: list[np.ndarray | None] = [None] * len(reference)
+        for _ in range(NUDGES):
+            for i in own:
+                toward = np.where(rng.random(point[i].shape) < 0.5, -np.inf, np.inf)
+                nudged = np.nextafter(point[i], toward.astype(own[i]))
+                swaps.swap(p.inputs[i], nudged.astype(np.float64) if widen else nudged)
+            with np.errstate(invalid="ignore", over="ignore"):
+                spread = [None if r is None or m is None or m.shape != r.shape else
+                          np.fmax(np.abs(m - r), 0 if prev is None else prev)
+                          for r, m, prev in zip(reference, vjp(), spread)]
+        return spread
+
     try:
         for i in own:
             swaps.swap(p.inputs[i], point[i].astype(np.float64))
         wide = vjp()
         wide_values = list(values)
-        moved: list[np.ndarray | None] = [None] * len(wide)  # (float64 VJPs an ulp away)
-        for _ in range(NUDGES):
-            for i in own:  # (every element one ulp up or down, in its own dtype)
-                toward = np.where(rng.random(point[i].shape) < 0.5, -np.inf, np.inf)
-                swaps.swap(p.inputs[i], np.nextafter(point[i], toward.astype(own[i]))
-                           .astype(np.float64))
-            with np.errstate(invalid="ignore", over="ignore"):
-                moved = [None if w is None or m is None else
-                         np.fmax(np.abs(m - w), 0 if prev is None else prev)
-                         for w, m, prev in zip(wide, vjp(), moved)]
+        moved = wander(wide, widen=True)  # (float64 VJPs an ulp away)
         swaps.restore()  # (the tensors the function holds back in their own dtypes too)
         for i in own:
             swaps.swap(p.inputs[i], point[i])
@@ -655,15 +663,7 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
         # own dtype): how far its own rounding wanders -- a normalisation over 2 elements
         # cancels inside its VJP (1 - x̂² of ~2e-3), which neither the cotangent's multiples
         # nor the float64 VJP an ulp away see; PyTorch's float32 VJP is no closer there
-        native_moved: list[np.ndarray | None] = [None] * len(native)
-        for _ in range(NUDGES):
-            for i in own:
-                toward = np.where(rng.random(point[i].shape) < 0.5, -np.inf, np.inf)
-                swaps.swap(p.inputs[i], np.nextafter(point[i], toward.astype(own[i])))
-            with np.errstate(invalid="ignore", over="ignore"):
-                native_moved = [None if n_ is None or m_ is None or m_.shape != n_.shape else
-                                np.fmax(np.abs(m_ - n_), 0 if prev is None else prev)
-                                for n_, m_, prev in zip(native, vjp(), native_moved)]
+        native_moved = wander(native, widen=False)
         for i in own:
             swaps.swap(p.inputs[i], point[i])
     except Exception:  # (the function does not run on its own inputs: nothing to compare)

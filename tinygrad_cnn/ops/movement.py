@@ -94,8 +94,9 @@ class GetItem(Function):
         # ``wide_grad``: repeated indices add their float16 gradients in float32, rounded once
         # (PyTorch's index_select and masked_select; its x[idx] adds in float16); ``unique``:
         # the index arrays pick no element twice (masked_select), so the VJP writes ``g`` (a
-        # -0.0 stays, as in PyTorch's masked_scatter VJP) where otherwise it adds it onto zeros
-        ctx.in_shape, ctx.key, ctx.wide, ctx.unique = x.shape, key, wide_grad, unique
+        # -0.0 stays, as in PyTorch's masked_scatter VJP) where otherwise it adds it onto zeros.
+        # (Both read back from the node's attrs in the VJP: no store here, the hot path)
+        ctx.in_shape, ctx.key = x.shape, key
         if not _is_basic(key):
             ctx.copied = True  # (an index array: a copy, also when empty)
         try:
@@ -113,8 +114,9 @@ class GetItem(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
-        flags = {"wide": True} if ctx.wide else {}
-        if ctx.unique:
+        attrs = ctx.attrs
+        flags = {"wide": True} if attrs.get("wide_grad") else {}
+        if attrs.get("unique"):
             flags["unique"] = True
         if not _state.grad_enabled:  # first order: the same scatter on the arrays, no node
             return Tensor._make(_scattered(g._data, ctx.key, ctx.in_shape, **flags))

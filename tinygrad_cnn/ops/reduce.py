@@ -369,6 +369,8 @@ def _cumprod_vjp_quadratic(x: Tensor, g: Tensor, dim: int) -> Tensor:
 #: to this many elements (beyond, it divides by x, PyTorch's formula, whose second derivative
 #: loses digits beside a tiny x)
 QUADRATIC_MAX = 1 << 22
+#: ... and with zeros in x, where no division is right, up to this many (beyond: an error)
+QUADRATIC_ZEROS_MAX = QUADRATIC_MAX * 4
 
 
 class Cumprod(Function):
@@ -392,22 +394,23 @@ class Cumprod(Function):
         dim = ctx.dim
         if x.shape[dim] <= 1:
             return g
-        if _state.grad_enabled and x._data.size * x.shape[dim] <= QUADRATIC_MAX:
+        n = x.shape[dim]
+        products = x._data.size * n  # (the quadratic formula's (..., n, n) elements)
+        if _state.grad_enabled and products <= QUADRATIC_MAX:
             # recorded (create_graph): a formula without a division by x, whose own derivative
             # stays exact beside a tiny factor (the graph of .../x cancels: 0 where 6 was right)
             return _cumprod_vjp_quadratic(x, g, dim)
         if not bool((x._data == 0).any()):
             return _reverse_cumsum(g * out, dim) / x
-        if _state.grad_enabled:
-            n = x.shape[dim]
-            if x._data.size * n > QUADRATIC_MAX * 4:  # (was numpy's allocation error: 37 GiB)
-                raise MemoryError(
-                    f"cumprod: a recorded backward (create_graph=True) through an input with "
-                    f"zeros takes an (..., n, n) product here, {x._data.size * n:,} elements for "
-                    f"shape {x.shape} along dim {dim} (n={n}); differentiate it once "
-                    "(create_graph=False), or split the dim into shorter runs")
-            return _cumprod_vjp_quadratic(x, g, dim)
-        return _cumprod_vjp_first_order(x, g, out, dim)
+        if not _state.grad_enabled:
+            return _cumprod_vjp_first_order(x, g, out, dim)
+        if products > QUADRATIC_ZEROS_MAX:  # (was numpy's allocation error: 37 GiB)
+            raise MemoryError(
+                f"cumprod: a recorded backward (create_graph=True) through an input with zeros "
+                f"takes an (..., n, n) product here, {products:,} elements for shape {x.shape} "
+                f"along dim {dim} (n={n}); differentiate it once (create_graph=False), or split "
+                "the dim into shorter runs")
+        return _cumprod_vjp_quadratic(x, g, dim)
 
 
 def _variance(x: Any, dim: tuple[int, ...] | None, correction: float, keepdim: bool) -> Any:

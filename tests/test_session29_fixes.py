@@ -1004,3 +1004,24 @@ def test_random_sampler_without_replacement_draws_a_huge_epoch_a_permutation_at_
     small = list(RandomSampler(ds, num_samples=250, generator=0))
     assert small == first  # (the same draws as the eager epoch, for one under a block)
     assert MNIST.classes[3] == "3 - three" and MNIST(_MNIST, False).class_to_idx["9 - nine"] == 9
+
+
+# ------------------------------------------------------------------ tester 63
+def test_mnist_transforms_that_give_lists_or_strings_collate_as_default_collate():
+    from tinygrad_cnn.data import MNIST
+    from tinygrad_cnn.utils.data import ConcatDataset, DataLoader, Subset, default_collate
+
+    ds = MNIST(_MNIST, train=False, transform=lambda x: [1, 2])
+    images, _ = next(iter(DataLoader(ds, batch_size=4)))
+    want = default_collate([ds[k] for k in range(4)])[0]
+    assert isinstance(images, list) and [t.tolist() for t in images] == \
+        [t.tolist() for t in want] == [[1] * 4, [2] * 4]
+    labels = next(iter(DataLoader(MNIST(_MNIST, train=False,
+                                        target_transform=lambda y: str(int(y))), batch_size=3)))[1]
+    assert labels == ("7", "2", "1")
+    assert MNIST(_MNIST, train=False, transform=lambda x: [1, 2]).arrays([0, 1]) is None
+    plain = MNIST(_MNIST, train=False)
+    shifted = MNIST(_MNIST, train=False, target_transform=lambda y: y + 100)
+    x, y = next(iter(DataLoader(Subset(ConcatDataset([plain, shifted]), [0, 10001, 2]),
+                                batch_size=3)))
+    assert x.shape == (3, 1, 28, 28) and y.tolist() == [7, 102, 1]

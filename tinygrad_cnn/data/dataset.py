@@ -284,6 +284,8 @@ class ConcatDataset(Dataset[T_co]):
             cuts = np.flatnonzero(np.diff(which[order])) + 1
             pieces = [parts[int(which[g[0]])](idx[g] - starts[which[g[0]]])
                       for g in np.split(order, cuts)]
+            if any(p is None for p in pieces):  # (a dataset that gives none for this batch --
+                return None  # MNIST with a transform: the loader collates the items)
             back = np.empty_like(order)
             back[order] = np.arange(order.size)  # the position of each asked row in `pieces`
             tuples = {isinstance(p, tuple) for p in pieces}

@@ -281,26 +281,22 @@ class MNIST(Dataset[tuple[np.ndarray, Any]]):
             x = (x - np.float32(MEAN)) / np.float32(STD)
         return x
 
-    def __getitem__(self, i: Any) -> tuple[np.ndarray, Any]:
-        return self.arrays(i)
+    def __getitem__(self, i: Any) -> tuple[Any, Any]:
+        image, label = self.to_float(self.images[i]), self.labels[i]
+        if self.transform is not None:
+            image = self.transform(image)
+        if self.target_transform is not None:
+            label = self.target_transform(label)
+        return image, label
 
-    def arrays(self, index: Any = slice(None)) -> tuple[Any, Any]:
-        """A whole batch at once: ``(images float32 (B, 1, 28, 28), labels (B,))`` -- with a
-        ``transform`` or ``target_transform``, each item through it, then stacked."""
-        images, labels = self.to_float(self.images[index]), self.labels[index]
-        transform, target_transform = self.transform, self.target_transform
-        if transform is None and target_transform is None:
-            return images, labels
-        if images.ndim == 3:  # one item
-            return (images if transform is None else transform(images),
-                    labels if target_transform is None else target_transform(labels))
-        from tinygrad_cnn.utils.data import default_collate
-
-        items = [(x if transform is None else transform(x),
-                  y if target_transform is None else target_transform(y))
-                 for x, y in zip(images, labels)]
-        collated = default_collate(items)
-        return tuple(c._data if hasattr(c, "_data") else c for c in collated)  # type: ignore[return-value]
+    def arrays(self, index: Any = slice(None)) -> tuple[np.ndarray, np.ndarray] | None:
+        """A whole batch at once: ``(images float32 (B, 1, 28, 28), labels (B,))`` -- None with
+        a ``transform`` or ``target_transform``, which take one item each: the ``DataLoader``
+        then collates the items, as ``default_collate`` does (a transform may give lists,
+        strings, ...)."""
+        if self.transform is not None or self.target_transform is not None:
+            return None
+        return self.to_float(self.images[index]), self.labels[index]
 
     def __repr__(self) -> str:
         return f"MNIST({'train' if self.train else 'test'}, {len(self)} images)"

@@ -236,14 +236,17 @@ def _no_temporary(exc: OSError, path: Path, exists: bool) -> OSError:
 
 @contextlib.contextmanager
 def held_signals(note: Callable[[int], None]) -> Iterator[None]:
-    """Inside the block, Ctrl-C (SIGINT) and SIGTERM call ``note(signum)`` instead of their
-    handlers; the handlers are back after it. Main thread only (elsewhere: nothing is held) --
-    the handlers are swapped, not the signal mask, which would let another thread take them."""
+    """Inside the block, Ctrl-C (SIGINT), SIGTERM and SIGHUP call ``note(signum)`` instead of
+    their handlers (one that is ignored stays ignored); the handlers are back after it. Main
+    thread only (elsewhere: nothing is held) -- the handlers are swapped, not the signal mask,
+    which would let another thread take them."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    stops = (signal.SIGINT, signal.SIGTERM) + ((signal.SIGHUP,) if hasattr(signal, "SIGHUP")
+                                               else ())
     previous = {signum: signal.signal(signum, lambda signum, _frame: note(signum))
-                for signum in (signal.SIGINT, signal.SIGTERM)}
+                for signum in stops if signal.getsignal(signum) is not signal.SIG_IGN}
     try:
         yield
     finally:

@@ -6,7 +6,8 @@ on stdout through :func:`_say`, progress and problems on stderr.
 Exit status: 0 done; 2 an invocation that cannot work -- a bad argument, an output path that
 cannot be written, a checkpoint that does not fit -- reported as one ``error:`` line (argparse's
 convention) before any data is loaded and before any file is written; 1 a failure while working
-(a download, a full disk); 130 interrupted (Ctrl-C).
+(a download, a full disk); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up
+(SIGHUP: the terminal closed; ignored under ``nohup``).
 """
 
 from __future__ import annotations
@@ -828,19 +829,18 @@ def _train(args: argparse.Namespace) -> int:
             if interrupted and epoch < epochs:
                 raise interrupted[0]  # the Ctrl-C (or SIGTERM) that came during the save
             if interrupted:  # during the last save: the run is done, and says so
-                _say("(a Ctrl-C or SIGTERM came while the last epoch was saved; the run had "
-                     "finished, and its checkpoint is whole)", stream=sys.stderr)
+                _say(f"({_signal_name(interrupted[0])} came while the last epoch was saved; "
+                     "the run had finished, and its checkpoint is whole)", stream=sys.stderr)
     except KeyboardInterrupt as exc:
-        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        what = _stopped_word(exc)
         if saved_epoch != epochs:
             when = f"after epoch {epoch}" if saved_epoch == epoch else f"during epoch {epoch}"
             _say("", f"{what} {when}; " + _interrupted_advice(args, out, saved_epoch,
                                                                start_epoch), stream=sys.stderr)
-            return 143 if isinstance(exc, Terminated) else 130
+            return _stopped_status(exc)
         # after the last epoch was saved: the run is done (as one during that save)
-        _say(f"({'a SIGTERM' if what == 'terminated' else 'a Ctrl-C'} came after the last "
-             "epoch was saved; the run had finished, and its checkpoint is whole)",
-             stream=sys.stderr)
+        _say(f"({_signal_name(exc)} came after the last epoch was saved; the run had "
+             "finished, and its checkpoint is whole)", stream=sys.stderr)
     with contextlib.suppress(KeyboardInterrupt):  # (the run is done: a late Ctrl-C changes nothing)
         _say(f"done in {time.perf_counter() - t_start:.1f} s; test accuracy: {acc:.4f}")
     return 0
@@ -866,13 +866,17 @@ def _option_problem(default: Any, value: Any) -> str | None:
     return None
 
 
+def _signal_name(exc: KeyboardInterrupt) -> str:
+    return f"a {exc.name}" if isinstance(exc, Terminated) else "a Ctrl-C"
+
+
 @contextlib.contextmanager
 def _interrupt_after() -> Any:
     """Ctrl-C inside the block is held until it ends (a checkpoint being saved is finished, not
     thrown away with the epoch it holds); the list it gives says whether one came."""
     came: list[KeyboardInterrupt] = []
     with held_signals(lambda signum: came.append(
-            KeyboardInterrupt() if signum == signal.SIGINT else Terminated())):
+            KeyboardInterrupt() if signum == signal.SIGINT else Terminated(signum))):
         yield came
 
 
@@ -911,14 +915,40 @@ def _what_is_kept(out: Path, saved_epoch: int | None) -> str:
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where Ctrl-C's KeyboardInterrupt would be (exit status 143)."""
+    """SIGTERM (or SIGHUP: the terminal closed), raised where Ctrl-C's KeyboardInterrupt would
+    be; the exit status is the shell's 128 + the signal's number (143, 129)."""
+
+    def __init__(self, signum: int = signal.SIGTERM) -> None:
+        super().__init__()
+        self.signum = int(signum)
+        self.name = signal.Signals(signum).name
+        self.status = 128 + self.signum
+
+
+def _stops() -> tuple[int, ...]:
+    """The signals that stop a run as Ctrl-C does: SIGINT, SIGTERM and, where there is one,
+    SIGHUP (a closed terminal or ssh session; was: the default action killed the run mid-save,
+    leaving its lock and temporary file)."""
+    return (signal.SIGINT, signal.SIGTERM) + ((signal.SIGHUP,) if hasattr(signal, "SIGHUP")
+                                              else ())
+
+
+def _stopped_word(exc: KeyboardInterrupt) -> str:
+    if not isinstance(exc, Terminated):
+        return "interrupted"
+    return "terminated" if exc.signum == signal.SIGTERM else f"terminated by {exc.name}"
+
+
+def _stopped_status(exc: KeyboardInterrupt) -> int:
+    return exc.status if isinstance(exc, Terminated) else 130
 
 
 def _terminated(signum: int, frame: Any) -> None:
-    # later SIGTERMs are ignored: the run is ending already, and one raised while this one
+    # later signals are ignored: the run is ending already, and one raised while this one
     # unwinds (in an atexit handler, in threading's shutdown) would print a traceback
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    raise Terminated
+    for other in _stops()[1:]:
+        signal.signal(other, signal.SIG_IGN)
+    raise Terminated(signum)
 
 
 def _keep_earlier_run(out: Path) -> Path:
@@ -1215,7 +1245,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description="tinygrad_cnn: an autograd engine for "
                                 "CNNs, on numpy. Exit status: 0 done, 1 a failure while working, "
                                 "2 a bad invocation (one 'error:' line, before any work), "
-                                "130 interrupted.")
+                                "130 interrupted (Ctrl-C), 143 SIGTERM, 129 SIGHUP.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
                            help="one of train, evaluate, draw, demo (required; "
                            f"`{PROG} COMMAND --help` for its arguments)")
@@ -1349,12 +1379,15 @@ def main(argv: Sequence[str] | None = None, *, _whole_process: bool = False) -> 
     found: tuple[Any, Any] | None = None  # the handlers of a program that called main()
     if os.name == "posix" and threading.current_thread() is threading.main_thread():
         # a Ctrl-C while numpy works in another thread must still arrive here
-        found = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
+        found = tuple(signal.getsignal(signum) for signum in _stops())
         if found[0] is not signal.SIG_IGN:  # (ignored -- `cmd &` in a script -- stays ignored)
             signal.signal(signal.SIGINT, signal.default_int_handler)
-        # SIGTERM (kill, timeout, a job scheduler) stops a run as Ctrl-C does: the epoch being
-        # saved is finished, the lock file removed, and the exit status says which signal
+        # SIGTERM (kill, timeout, a job scheduler) and SIGHUP (the terminal closed) stop a run
+        # as Ctrl-C does: the epoch being saved is finished, the lock file removed, and the
+        # exit status says which signal. A SIGHUP ignored (`nohup`) stays ignored.
         signal.signal(signal.SIGTERM, _terminated)
+        if len(found) > 2 and found[2] is not signal.SIG_IGN:
+            signal.signal(signal.SIGHUP, _terminated)
     done: list[int] = []  # the command's status, once it has returned
     _LOST_OUTPUT.clear()
     try:
@@ -1372,18 +1405,18 @@ def main(argv: Sequence[str] | None = None, *, _whole_process: bool = False) -> 
             return done[0]
         finally:
             if found is not None and _whole_process and done:  # the work is whole: a signal
-                for signum in (signal.SIGINT, signal.SIGTERM):  # from here to the process's
-                    signal.signal(signum, signal.SIG_IGN)      # end changes nothing
+                for signum in _stops():  # from here to the process's end changes nothing
+                    signal.signal(signum, signal.SIG_IGN)
             _release()
             if found is not None and not _whole_process:  # (a notebook's or a test's again)
-                for signum, handler in zip((signal.SIGINT, signal.SIGTERM), found):
+                for signum, handler in zip(_stops(), found):
                     if handler is not None:
                         signal.signal(signum, handler)
     except KeyboardInterrupt as exc:  # (Terminated too)
         if done:  # a signal while the finished command let go of its locks: its work is whole
             return done[0]
-        _say("", "terminated" if isinstance(exc, Terminated) else "interrupted", stream=sys.stderr)
-        return 143 if isinstance(exc, Terminated) else 130
+        _say("", _stopped_word(exc), stream=sys.stderr)
+        return _stopped_status(exc)
     except MemoryError:
         _say(f"{PROG} {args.command}: error: out of memory; try a smaller --batch-size",
              stream=sys.stderr)

@@ -97,11 +97,14 @@ def _frames(view: GraphView, steps: list[Context]) -> list[dict[str, Any]]:
         if r.grad_fn is not None:
             arrived.setdefault(id(r.grad_fn), []).append("the seed")
     frames = []
+    texts: dict[type, tuple[str, str]] = {}  # an op's docstring and VJP source, read once
     for ctx in steps:
         ng = node_grads(ctx)
         if ng is None:
             continue
         fn = ctx.fn
+        if fn not in texts:
+            texts[fn] = (_doc(fn), _backward_source(fn))
         sends = []
         for i, e in enumerate(ctx.next):
             if e is None or i >= len(ng.sent) or ng.sent[i] is None:
@@ -130,7 +133,7 @@ def _frames(view: GraphView, steps: list[Context]) -> list[dict[str, Any]]:
                 f"output {k}: {st.describe() if st is not None else 'no gradient'}"
                 for k, st in enumerate(ng.received_all)),
             "merged": merged,
-            "sends": sends, "doc": _doc(fn), "code": _backward_source(fn)})
+            "sends": sends, "doc": texts[fn][0], "code": texts[fn][1]})
     return frames
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import time
@@ -52,3 +53,72 @@ def test_the_held_signals_leave_an_ignored_one_ignored():
         assert came == [] and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _torch():
+    return pytest.importorskip("torch")
+
+
+def test_ldexp_of_float16_is_rounded_once_as_pytorchs():
+    """Found by an outside tester: 2**e was rounded to float16 first, so ldexp(60000, -25) gave
+    0 and ldexp(inf, -128) NaN."""
+    import numpy as np
+
+    import tinygrad_cnn as tg
+
+    torch = _torch()
+    x = [60000.0, 1024.0, float("inf"), 3.0, -0.0, 65504.0, 1e-7]
+    e = [-25, -30, -128, 2, 5, 1, 20]
+    a = tg.tensor(x, dtype=tg.float16, requires_grad=True)
+    b = torch.tensor(x, dtype=torch.float16)
+    r, q = tg.ldexp(a, tg.tensor(e)), torch.ldexp(b, torch.tensor(e))
+    assert r.dtype == np.float16
+    np.testing.assert_array_equal(r.numpy(), q.detach().numpy())
+    g = np.linspace(-2, 2, len(x)).astype(np.float16)
+    r.backward(tg.tensor(g))  # g * 2**e rounded once (PyTorch's rounds 2**-25 to 0 first)
+    with np.errstate(over="ignore"):  # (65504 * 2 and 2 * 2**20: inf, as the op gives)
+        exact = (g.astype(np.float64) * np.ldexp(1.0, np.array(e))).astype(np.float16)
+    np.testing.assert_array_equal(a.grad.numpy(), exact)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int64", "int8", "bool"])
+def test_angle_of_a_real_tensor_as_pytorchs(dtype):
+    import numpy as np
+
+    import tinygrad_cnn as tg
+
+    torch = _torch()
+    values = {"bool": [True, False]}.get(dtype, [-3, 0, 2, -1, 5])
+    if dtype.startswith("float"):
+        values = [-3.0, -0.0, 0.0, 2.5, float("nan"), float("inf"), -float("inf")]
+    t = tg.tensor(np.array(values, dtype=dtype))
+    p = torch.from_numpy(np.array(values, dtype=dtype))
+    r, q = tg.angle(t), torch.angle(p)
+    assert str(r.dtype) == str(q.dtype).replace("torch.", "")
+    np.testing.assert_array_equal(r.numpy(), q.numpy())
+    np.testing.assert_array_equal(t.angle().numpy(), q.numpy())
+    if dtype.startswith("float"):
+        x = tg.tensor(np.array(values, dtype=dtype), requires_grad=True)
+        x.angle().sum().backward()
+        xt = torch.tensor(np.array(values, dtype=dtype), requires_grad=True)
+        xt.angle().sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
+
+
+def test_the_step_through_reads_each_ops_formula_and_code_once(monkeypatch):
+    """A 10,000-op chain took 57 s to animate: every frame read its op's source with inspect
+    again (and dot's default ranking was quadratic in such a chain; see benchmarks/viz.py)."""
+    import tinygrad_cnn as tg
+    animate_module = importlib.import_module("tinygrad_cnn.viz.animate")
+
+    read = []
+    real = animate_module._backward_source
+    monkeypatch.setattr(animate_module, "_backward_source", lambda fn: read.append(fn) or real(fn))
+    x = tg.randn(3, requires_grad=True)
+    y = x
+    for _ in range(40):
+        y = (y * 1.01).tanh()
+    anim = tg.viz.animate(y.sum())
+    assert len(anim) == 81 and sorted(f.name for f in read) == ["mul", "sum", "tanh"]
+    tanh = [f for f in anim.frames if f["op"] == "tanh"]
+    assert all(f["code"] == tanh[0]["code"] and "def backward" in f["code"] for f in tanh)

@@ -116,6 +116,10 @@ def sign(input: Tensor) -> Tensor:
 sgn = sign
 
 
+def angle(input: Tensor) -> Tensor:
+    return input.angle()
+
+
 def tanh(input: Tensor) -> Tensor:
     return input.tanh()
 
@@ -1113,6 +1117,7 @@ __all__ = [
     "amax",
     "amin",
     "aminmax",
+    "angle",
     "any",
     "arccos",
     "arccosh",

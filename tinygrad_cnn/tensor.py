@@ -1594,6 +1594,11 @@ class Tensor:
         return _ops.unary.Sign.apply(self)
 
     sgn = sign  # (PyTorch's sgn is sign for real tensors)
+
+    def angle(self) -> Tensor:
+        """PyTorch's ``angle`` of a real tensor: pi where negative, 0 elsewhere, NaN kept
+        (integers and bools give float32). Gradient zero."""
+        return _ops.unary.Angle.apply(_floating(self))
     absolute = abs
 
     def positive(self) -> Tensor:
@@ -2593,8 +2598,12 @@ class Tensor:
         dt = result_type(self, other) if isinstance(other, Tensor) else _floating(self).dtype
         if dt.kind != "f":
             dt = np.dtype(np.float32)
-        two = Tensor._make(np.asarray(2.0, dtype=dt))
-        return (self if self.dtype == dt else self.to(dt)) * two.to(self.device).pow(other)
+        # float16 in float32, rounded once (was: 2**-25 rounded to a float16 0 first, so
+        # ldexp(60000, -25) gave 0 and ldexp(inf, -128) NaN; PyTorch's 0.0018 and inf)
+        work = np.dtype(np.float32) if dt == np.float16 else dt
+        two = Tensor._make(np.asarray(2.0, dtype=work))
+        out = (self if self.dtype == work else self.to(work)) * two.to(self.device).pow(other)
+        return out if work == dt else out.to(dt)
 
     def nextafter(self, other: Any) -> Tensor:
         """The next floating value after ``self`` towards ``other``, element by element (no

@@ -488,6 +488,17 @@ class Sign(_ZeroGradient, Function):
         return positive if x.dtype.kind == "u" else positive - (x < 0).astype(x.dtype)
 
 
+class Angle(_ZeroGradient, Function):
+    """The angle of a real number in the complex plane: pi below zero, 0 otherwise (-0.0 too),
+    NaN kept -- PyTorch's ``angle`` of a real tensor. VJP zero (as PyTorch's for real input)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        xp = array_module(x)
+        angle = xp.where(x < 0, xp.asarray(xp.pi, dtype=x.dtype), xp.zeros((), dtype=x.dtype))
+        return xp.where(xp.isnan(x), x, angle)
+
+
 class Floor(_ZeroGradient, Function):
     """Round down; VJP zero."""
 

@@ -122,3 +122,31 @@ def test_the_step_through_reads_each_ops_formula_and_code_once(monkeypatch):
     assert len(anim) == 81 and sorted(f.name for f in read) == ["mul", "sum", "tanh"]
     tanh = [f for f in anim.frames if f["op"] == "tanh"]
     assert all(f["code"] == tanh[0]["code"] and "def backward" in f["code"] for f in tanh)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="signals")
+@pytest.mark.parametrize("signame, status, word", [("SIGTERM", 143, "terminated"),
+                                                   ("SIGHUP", 129, "terminated"),
+                                                   ("SIGINT", 130, "interrupted")])
+def test_a_signal_while_the_package_imports_is_one_line_and_its_status(signame, status, word):
+    """Found by an outside tester: a SIGTERM in the first half second of `python -m
+    tinygrad_cnn` (while numpy imports) ended the process without a word; Ctrl-C said
+    'interrupted'."""
+    import subprocess
+    import sys
+
+    code = ("import os, signal, time; from tinygrad_cnn import _start; _start.quiet_interrupts(); "
+            f"os.kill(os.getpid(), signal.{signame}); time.sleep(10)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == status and r.stderr.strip() == word, (r.returncode, r.stderr)
+    # handed back before main: main's own handlers (SIGTERM's is _terminated) take over
+    code = ("import signal, tinygrad_cnn._start as s; s.quiet_interrupts(); "
+            "s.restore_interrupts(); "
+            f"assert signal.getsignal(signal.{signame}) in (signal.SIG_DFL, "
+            "signal.default_int_handler)")
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+    # an ignored one (nohup, `cmd &`) stays ignored
+    code = (f"import signal; signal.signal(signal.{signame}, signal.SIG_IGN); "
+            "import tinygrad_cnn._start as s; s.quiet_interrupts(); "
+            f"assert signal.getsignal(signal.{signame}) is signal.SIG_IGN")
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0

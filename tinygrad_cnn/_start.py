@@ -31,24 +31,36 @@ def run_as_main(sys: Any) -> bool:
 
 def _interrupted(signum: int, frame: Any) -> None:
     try:
-        os.write(2, b"\ninterrupted\n")
+        os.write(2, b"\ninterrupted\n" if signum == signal.SIGINT else b"\nterminated\n")
     finally:
-        os._exit(130)
+        os._exit(128 + signum)  # (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP: as during a command)
+
+
+def _stops() -> list[Any]:
+    return [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP")
+                                              else [])
 
 
 def quiet_interrupts() -> None:
-    """Install the start-up Ctrl-C handler (main thread only; elsewhere nothing)."""
+    """Install the start-up handler of Ctrl-C, SIGTERM and SIGHUP (main thread only; elsewhere
+    nothing; a signal ignored -- `cmd &` in a script, `nohup` -- is left so). Was: a SIGTERM
+    in the first half second ended the process without a word."""
     try:
-        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # (ignored, as `cmd &` in a
-            signal.signal(signal.SIGINT, _interrupted)              # script: left so)
+        for signum in _stops():
+            if signal.getsignal(signum) is signal.SIG_DFL or (
+                    signum == signal.SIGINT and signal.getsignal(signum) is
+                    signal.default_int_handler):
+                signal.signal(signum, _interrupted)
     except ValueError:  # not the main thread
         pass
 
 
 def restore_interrupts() -> None:
-    """Python's own Ctrl-C handler again (KeyboardInterrupt), where ours is installed."""
+    """Python's own handlers again (Ctrl-C's KeyboardInterrupt), where ours are installed."""
     try:
-        if signal.getsignal(signal.SIGINT) is _interrupted:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+        for signum in _stops():
+            if signal.getsignal(signum) is _interrupted:
+                signal.signal(signum, signal.default_int_handler if signum == signal.SIGINT
+                              else signal.SIG_DFL)
     except ValueError:
         pass

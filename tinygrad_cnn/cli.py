@@ -1302,8 +1302,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--model", choices=models, default=None,
                    help="the model the checkpoint must hold (default: the one it names)")
     e.add_argument("--data-dir", default=None, metavar="DIR", type=_path,
-                   help="an existing folder with the MNIST .gz files (default: "
-                   "$TINYGRAD_CNN_DATA, ./data/mnist, the package's checkout, the cache)")
+                   help="an existing folder with the MNIST .gz files; the test files missing "
+                   "there are downloaded into it (default: $TINYGRAD_CNN_DATA, ./data/mnist, "
+                   "the package's checkout, the cache)")
     e.add_argument("--batch-size", type=_positive, default=1000, metavar="N",
                    help="an integer >= 1 (default 1000)")
     e.add_argument("--device", type=_device, default="cpu", help="cpu or cuda (default cpu)")

@@ -64,7 +64,7 @@ unary("polygamma", lambda m, a, n: m.t.polygamma(n, a), domain="positive", dtype
       params=lambda s: st.fixed_dictionaries({"n": st.integers(1, 3)}),
       specials=("zero", "tie", "nan"))  # (at ±inf PyTorch's Cephes gives NaN or ±inf by n)
 unary("pow", lambda m, a: a.square(), id="square", dtypes=NUMBERS)
-for _name in ("floor", "ceil", "trunc", "round", "sign"):
+for _name in ("floor", "ceil", "trunc", "round", "sign", "angle"):
     unary(_name, _method(_name), smooth=False, dtypes=FLOATS + INTS + ("bool",))
 unary("round", lambda m, a, decimals: (a * 37).round(decimals=decimals), id="decimals",
       smooth=False, params=lambda s: st.fixed_dictionaries({"decimals": st.integers(-2, 3)}))

@@ -95,6 +95,11 @@ def _sign(rng):  # away from 0, where the step is
     return (lambda a: a.sign() * a), (_off_integers(rng, 3, 4),)
 
 
+@case("angle")
+def _angle(rng):  # away from 0, where the step is (pi or 0: a step too)
+    return (lambda a: a.angle() * a + a), (_off_integers(rng, 3, 4),)
+
+
 @case("round")
 def _round(rng):
     return (lambda a: a.round() * a), (_off_integers(rng, 3, 4, offset=0.0),)

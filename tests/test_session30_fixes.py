@@ -150,3 +150,118 @@ def test_a_signal_while_the_package_imports_is_one_line_and_its_status(signame, 
             "import tinygrad_cnn._start as s; s.quiet_interrupts(); "
             f"assert signal.getsignal(signal.{signame}) is signal.SIG_IGN")
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+# --------------------------------------------------------------- gradcheck: a pass that rested
+# on float32's widened tolerances or on the rounding allowed, measured again (outside tester t67)
+
+def _check(f, x, **kw):
+    import warnings
+
+    from tinygrad_cnn import gradcheck
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        verdict = gradcheck(f, x, raise_exception=False, **kw)
+    return verdict, [str(w.message) for w in seen if "gradcheck" in str(w.message)]
+
+
+def _scaled_function(forward_factor, backward_factor):
+    from tinygrad_cnn import Function
+
+    class Scaled(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * forward_factor
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * backward_factor
+
+    return Scaled
+
+
+@pytest.mark.parametrize("options", [{}, {"atol": 0, "rtol": 0}, {"fast_mode": True}])
+def test_a_wrong_vjp_of_a_small_slope_in_float32_fails(options):
+    """x * 3e-4 in float32 with a VJP of 6e-4 passed under the atol widened to 7e-4 for float32
+    (even with atol=0, which the warning then told the user to pass)."""
+    import numpy as np
+
+    from tinygrad_cnn import Tensor
+
+    x = Tensor(np.array([0.5, 0.7]), requires_grad=True)
+    wrong = _scaled_function(3e-4, 6e-4)
+    verdict, said = _check(lambda x: wrong.apply(x.float()).double(), x, **options)
+    assert verdict is False, said
+    right = _scaled_function(3e-4, 3e-4)
+    assert _check(lambda x: right.apply(x.float()).double(), x, **options) == (True, [])
+
+
+def test_a_wrong_vjp_of_a_mean_in_float32_fails_in_fast_mode_on_a_big_input():
+    import numpy as np
+
+    from tinygrad_cnn import Function, Tensor
+
+    def mean_square(factor):
+        class MeanSquare(Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return np.array((x * x).mean())
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return g * factor * x / x.numel()
+        return MeanSquare
+
+    x = Tensor(np.random.default_rng(0).standard_normal(2000), requires_grad=True)
+    for seed in range(3):
+        verdict, said = _check(lambda x: mean_square(4).apply(x.float()).double(), x,
+                               fast_mode=True, seed=seed)
+        assert verdict is False, (seed, said)
+        assert _check(lambda x: mean_square(2).apply(x.float()).double(), x, fast_mode=True,
+                      seed=seed) == (True, [])
+
+
+@pytest.mark.parametrize("atol", [1e-5, 0.0])
+def test_a_wrong_small_entry_beside_large_outputs_fails(atol):
+    """1e5 + x * [1e3, 1e-4] with a VJP 3x off in the small slope passed: the rounding allowed
+    for outputs of 1e5 (16 ulps over the step) covered it; a bigger step measures it."""
+    import numpy as np
+
+    from tinygrad_cnn import Function, Tensor
+
+    slopes = np.array([1e3, 1e-4])
+
+    def affine(factors):
+        class Affine(Function):
+            @staticmethod
+            def forward(ctx, x):
+                return 1e5 + x * slopes
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * Tensor(slopes * factors)
+        return Affine
+
+    x = Tensor(np.array([0.5, 0.7]), requires_grad=True)
+    verdict, said = _check(affine(np.array([1.0, 3.0])).apply, x, atol=atol)
+    assert verdict is False, said
+    assert _check(affine(np.array([1.0, 1.0])).apply, x, atol=atol) == (True, [])
+
+
+def test_right_float32_functions_still_pass_quietly_where_a_bigger_step_cannot_help():
+    """x³ at 0 (the central difference at the widened step is h², the VJP 0), tanh and exp in
+    float32: right, and said so without a warning (x³ at 0 warned 'passed by atol alone')."""
+    import numpy as np
+
+    from tinygrad_cnn import Tensor
+
+    at = Tensor(np.array([0.0, 1e-3, 0.3]), requires_grad=True)
+    assert _check(lambda x: (x.float() ** 3).double(), at) == (True, [])
+    grid = Tensor(np.linspace(-2, 2, 7), requires_grad=True)
+    assert _check(lambda x: (x.float() * 3).tanh().double(), grid) == (True, [])
+    assert _check(lambda x: (x.float() * 5).exp().double(), grid) == (True, [])
+    big = Tensor(np.random.default_rng(1).standard_normal(2000), requires_grad=True)
+    assert _check(lambda x: (x.float() ** 2).mean().double(), big, fast_mode=True) == (True, [])

@@ -370,7 +370,7 @@ def _draw_view(data: Any, shape: tuple[int, ...]) -> Callable[[Any, Any], Any]:
     if shape:
         kinds += ["index", "squeeze"]
     if len(shape) >= 2:
-        kinds.append("transpose")
+        kinds += ["transpose", "transpose_reshape"]
     if 1 in shape:
         kinds.append("expand")
     if shape:
@@ -407,6 +407,13 @@ def _draw_view(data: Any, shape: tuple[int, ...]) -> Callable[[Any, Any], Any]:
         a, b = data.draw(st.lists(st.integers(0, nd - 1), min_size=2, max_size=2, unique=True),
                          label="dims")
         return lambda t: t.transpose(a, b)
+    if kind == "transpose_reshape":
+        # (a view where the memory is laid out to merge the transposed dims -- a "relaid" base
+        # -- and a copy elsewhere: an in-place write into it zeroed a C-ordered copy of the
+        # gradient, found by an outside tester)
+        a, b = data.draw(st.lists(st.integers(0, nd - 1), min_size=2, max_size=2, unique=True),
+                         label="dims")
+        return lambda t: t.transpose(a, b).reshape(-1)
     if kind == "expand":
         target = tuple(3 if s == 1 else s for s in shape)
         return lambda t: t.expand(*target)

@@ -265,3 +265,49 @@ def test_right_float32_functions_still_pass_quietly_where_a_bigger_step_cannot_h
     assert _check(lambda x: (x.float() * 5).exp().double(), grid) == (True, [])
     big = Tensor(np.random.default_rng(1).standard_normal(2000), requires_grad=True)
     assert _check(lambda x: (x.float() ** 2).mean().double(), big, fast_mode=True) == (True, [])
+
+
+@pytest.mark.parametrize("write", ["zero_", "mul_", "copy_", "slice_copy_"])
+def test_an_in_place_write_through_a_reshape_of_a_transposed_column_major_base(write):
+    """Found by an outside tester: h = x.t().clone() is column-major, h.t().reshape(-1) a view
+    of it; a write through that view was recorded, but its VJP zeroed the region in a C-ordered
+    copy of the gradient, where the same reshape is a copy: the overwritten elements kept
+    passing their gradient back (x.grad all 1 after zero_, torch's all 0)."""
+    import numpy as np
+
+    import tinygrad_cnn as tg
+
+    torch = _torch()
+    grads = []
+    for lib in (tg, torch):
+        x = lib.tensor([[1.0, 2, 3], [4, 5, 6]], requires_grad=True)
+        y = lib.tensor([7.0, 8, 9, 10, 11, 12], requires_grad=True)
+        h = x.t().clone()
+        v = h.t().reshape(-1)
+        if write == "zero_":
+            v.zero_()
+        elif write == "mul_":
+            v.mul_(2)
+        elif write == "copy_":
+            v.copy_(y * 1)
+        else:
+            v[1:4].copy_(y[:3])
+        (h * h).sum().backward()
+        grads.append([x.grad.numpy().copy(), None if y.grad is None else y.grad.numpy().copy()])
+    np.testing.assert_array_equal(grads[0][0], grads[1][0])
+    assert (grads[0][1] is None) == (grads[1][1] is None)
+    if grads[1][1] is not None:
+        np.testing.assert_array_equal(grads[0][1], grads[1][1])
+
+
+@pytest.mark.parametrize("shape, dim", [((0, 3), 1), ((3, 0), 1), ((0,), 0), ((2, 0, 3), None),
+                                        ((2, 0, 3), 1)])
+def test_prod_of_an_empty_tensor_has_a_recorded_gradient(shape, dim):
+    """Found by the fuzzer once its draws moved: a recorded (create_graph) VJP of prod over an
+    empty dim padded the empty products with a 1 and failed to reshape."""
+    import tinygrad_cnn as tg
+
+    x = tg.zeros(shape, dtype=tg.float64, requires_grad=True)
+    y = x.prod() if dim is None else x.prod(dim)
+    (g,) = tg.autograd.grad(y.sum(), x, create_graph=True)
+    assert g.shape == shape and g.requires_grad

@@ -4,8 +4,11 @@ the view's base -- PyTorch's CopySlices), zero_slices (its VJP), and fill (``fil
 A region is named by a *chain*: the view ops ``(Function, attrs)`` that make it from the base,
 in order (``x.reshape(2, 3)[0]`` is ``((Reshape, {"shape": (2, 3)}), (GetItem, {"key": (0,)}))``).
 The last step may be an advanced-index ``getitem`` (item assignment ``t[idx] = v``). Replaying
-the chain on an array gives a view of the same elements, since every op in it is a view op
-(``Function.is_view``) and the base never changes its memory.
+the chain on the base's array gives a view of the same elements, since every op in it is a view
+op (``Function.is_view``) and the base never changes its memory. On another array (a gradient,
+in C order where the base was not) a step may copy instead -- a reshape that merges the dims
+of a transposed base -- so zero_slices finds the region's places by replaying the chain on the
+flat indices, not by writing through it.
 """
 
 from __future__ import annotations
@@ -110,8 +113,14 @@ class ZeroSlices(Function):
 
     @staticmethod
     def forward(ctx: Context, g: Any, chain: Chain = ()) -> Any:
-        out = g.copy()
-        write_region(out, chain, 0)
+        # (the places of the region, as flat C-order indices: ``g`` is in C order, and the
+        # chain's view of it may be a copy -- was: ``h.t().reshape(-1).zero_()`` on a
+        # column-major ``h`` zeroed a copy of the gradient, and the overwritten elements
+        # passed their gradient back)
+        xp = array_module(g)
+        out = xp.array(g, order="C", copy=True)
+        places = _view_array(xp.arange(g.size, dtype=xp.int64).reshape(g.shape), chain)
+        out.reshape(-1)[xp.ravel(xp.asarray(places))] = 0
         return out
 
     @staticmethod

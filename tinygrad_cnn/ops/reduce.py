@@ -269,6 +269,8 @@ def _reverse_cumsum(t: Tensor, dim: int) -> Tensor:
 def _product_of_others(x: Tensor, dim: tuple[int, ...] | None) -> Tensor:
     """``prod_{j != i} x_j`` over the reduced dims, for every element ``i`` (zeros allowed): the
     product of everything to its left times everything to its right, as two cumprods."""
+    if x.numel() == 0:  # (an empty product of others: the left and right pads would add one)
+        return x * 0
     kept = [d for d in range(x.ndim) if dim is not None and d not in dim]
     order = kept + [d for d in range(x.ndim) if d not in kept]
     moved = x.permute(*order)

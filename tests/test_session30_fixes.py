@@ -311,3 +311,37 @@ def test_prod_of_an_empty_tensor_has_a_recorded_gradient(shape, dim):
     y = x.prod() if dim is None else x.prod(dim)
     (g,) = tg.autograd.grad(y.sum(), x, create_graph=True)
     assert g.shape == shape and g.requires_grad
+
+
+@pytest.mark.parametrize("op", ["layer_norm", "group_norm", "instance_norm", "batch_norm"])
+def test_a_normalisation_whose_variance_overflows_float32_is_right(op):
+    """Found by an outside tester: the variance of [1e20, -1e20, 3e20] overflowed float32, and
+    layer_norm and group_norm gave 0 with zero gradients (PyTorch: NaN). The reference: the same
+    values scaled down by 1e20, where nothing overflows (normalisation does not see the scale)."""
+    import numpy as np
+
+    import tinygrad_cnn as tg
+    import tinygrad_cnn.nn.functional as F
+
+    def run(x):
+        if op == "layer_norm":
+            return F.layer_norm(x, (3,))
+        if op == "group_norm":
+            return F.group_norm(x.reshape(1, 3, 1), 1).reshape(1, 3)
+        if op == "instance_norm":
+            return F.instance_norm(x.reshape(1, 1, 3)).reshape(1, 3)
+        return F.batch_norm(x.reshape(3, 1), None, None, training=True).reshape(1, 3)
+
+    values = np.array([[1.0, -1.0, 3.0]])
+    big = tg.tensor((values * 1e20).astype(np.float32), requires_grad=True)
+    small = tg.tensor(values.astype(np.float32), requires_grad=True)
+    weights = tg.tensor([[1.0, 2.0, 3.0]])
+    y_big, y_small = run(big), run(small)
+    # (eps = 1e-5 counts beside the small variance only: 2e-6 apart)
+    np.testing.assert_allclose(y_big.numpy(), y_small.numpy(), rtol=1e-5, atol=1e-6)
+    (y_big * weights).sum().backward()
+    (y_small * weights).sum().backward()
+    np.testing.assert_allclose(big.grad.numpy() * 1e20, small.grad.numpy(), rtol=2e-5, atol=1e-6)
+    # past float64's range: NaN, not a silent 0
+    huge = run(tg.tensor(values * 1e200))
+    assert np.isnan(huge.numpy()).all()

@@ -57,7 +57,27 @@ def moments(x: Any, dims: Dims) -> tuple[Any, Any]:
     mean = y.mean(axis=dims, keepdims=True)
     centered = y - mean
     centered *= centered
-    return mean, centered.mean(axis=dims, keepdims=True)
+    var = centered.mean(axis=dims, keepdims=True)
+    xp = array_module(y)
+    if xp.isinf(var).any() or xp.isinf(mean).any():
+        return _wide_moments(y, dims, mean, var)
+    return mean, var
+
+
+def _wide_moments(y: Any, dims: Dims, mean: Any, var: Any) -> tuple[Any, Any]:
+    """The moments where the squares (or the sum) of finite values overflowed: float32 ones again
+    in float64, where they fit (was: the variance of [1e20, -1e20, 3e20] was inf in float32, and
+    layer_norm gave 0 for every element -- PyTorch's NaN; now [0, -1.22, 1.22]); a float64
+    group past float64's range (|x| ~ 1e154) gets a NaN variance, not a silent 0 output."""
+    xp = array_module(y)
+    finite = xp.isfinite(y).all(axis=dims, keepdims=True)
+    if y.dtype != xp.float64:
+        wide = y.astype(xp.float64)
+        mean = wide.mean(axis=dims, keepdims=True)
+        centered = wide - mean
+        centered *= centered
+        return mean, centered.mean(axis=dims, keepdims=True)
+    return mean, xp.where(finite & xp.isinf(var), xp.nan, var)
 
 
 def _summed_naively(y: Any, dims: Dims) -> bool:

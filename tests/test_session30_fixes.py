@@ -345,3 +345,28 @@ def test_a_normalisation_whose_variance_overflows_float32_is_right(op):
     # past float64's range: NaN, not a silent 0
     huge = run(tg.tensor(values * 1e200))
     assert np.isnan(huge.numpy()).all()
+
+
+def test_rms_norm_whose_squares_overflow_is_right_and_tiny_inputs_keep_their_value():
+    """Found by an outside tester: rms_norm of float32 [1e38, 2e38, -1e38, 3e38] gave 0 (as
+    PyTorch's); the same values scaled down by 1e38 are the reference."""
+    import numpy as np
+
+    import tinygrad_cnn as tg
+    import tinygrad_cnn.nn.functional as F
+
+    values = np.array([[1.0, 2.0, -1.0, 3.0]])
+    big = tg.tensor((values * 1e38).astype(np.float32), requires_grad=True)
+    small = tg.tensor(values, requires_grad=True)  # float64: eps of float32 scaled by 1e-76
+    weights = tg.tensor([[1.0, 2.0, 3.0, 4.0]])
+    y_big = F.rms_norm(big, (4,))
+    y_small = F.rms_norm(small, (4,), eps=float(np.finfo(np.float32).eps) * 1e-76)
+    np.testing.assert_allclose(y_big.numpy(), y_small.numpy(), rtol=1e-6)
+    (y_big * weights).sum().backward()
+    (y_small * weights.double()).sum().backward()
+    np.testing.assert_allclose(big.grad.numpy() * 1e38, small.grad.numpy(), rtol=1e-5)
+    torch = _torch()  # and where nothing overflows, PyTorch's value (eps counts there)
+    tiny = np.array([[1e-30, 2e-30]], np.float32)
+    np.testing.assert_allclose(F.rms_norm(tg.tensor(tiny), (2,)).numpy(),
+                               torch.nn.functional.rms_norm(torch.tensor(tiny), (2,)).numpy(),
+                               rtol=1e-6)

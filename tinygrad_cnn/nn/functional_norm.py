@@ -304,7 +304,18 @@ def rms_norm(input: Tensor, normalized_shape: int | Sequence[int],
         # the normalised dims innermost: numpy sums pairwise only there (a Fortran-ordered
         # input's mean of squares was 500x less accurate than PyTorch's)
         xa = xa.contiguous()
-    y = xa * ((xa * xa).mean(dims, keepdim=True) + eps).rsqrt()
+    square = (xa * xa).mean(dims, keepdim=True)
+    if bool(array_module(square._data).isinf(square._data).any()):
+        # squares past the dtype's range (float32's [1e38, 2e38, -1e38, 3e38] gave 0, as
+        # PyTorch's): the same x / sqrt(mean(x²) + eps), each group divided by its largest
+        # magnitude first (at least 1, so that eps / s² stays finite; held constant: the value
+        # and the gradient are those of the formula)
+        scale = xa.detach().abs().amax(dims, keepdim=True).clamp_min(1.0)
+        z = xa / scale
+        square = (z * z).mean(dims, keepdim=True) + eps / (scale * scale)
+        y = z * square.rsqrt()
+    else:
+        y = xa * (square + eps).rsqrt()
     if weight is not None:
         y = y * (weight if weight.dtype == acc else weight.to(acc))
     return y if y.dtype == x.dtype else y.to(x.dtype)

@@ -370,3 +370,18 @@ def test_rms_norm_whose_squares_overflow_is_right_and_tiny_inputs_keep_their_val
     np.testing.assert_allclose(F.rms_norm(tg.tensor(tiny), (2,)).numpy(),
                                torch.nn.functional.rms_norm(torch.tensor(tiny), (2,)).numpy(),
                                rtol=1e-6)
+
+
+def test_a_loaded_parameter_prints_as_a_fresh_one():
+    """Found by an outside tester: after load_state_dict (whose state_dict labels the parameters
+    with their module paths, for the drawings) repr showed name='weight'; PyTorch prints none."""
+    from tinygrad_cnn import nn
+
+    layer = nn.Linear(2, 2)
+    before = repr(layer.weight)
+    layer.load_state_dict(layer.state_dict())
+    assert repr(layer.weight) == before and "name=" not in before
+    assert layer.weight.name == "weight"  # (the drawings' label stays)
+    named = nn.Linear(2, 2)
+    named.weight.name = "mine"  # a name the user gave is shown
+    assert "name='mine'" in repr(named.weight)

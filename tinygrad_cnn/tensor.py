@@ -1265,7 +1265,8 @@ class Tensor:
             extras.append(f"dtype={self.dtype}")  # (int64 and bool said only when empty:
         if self.device != "cpu":                   # PyTorch's, for ported doctests)
             extras.append(f"device='{self.device}'")
-        if self.name:
+        if self.name and not getattr(self, "_path_named", False):  # (a label the drawings
+            # gave a parameter from its module path is not shown: PyTorch prints no name)
             extras.append(f"name={self.name!r}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.fn.name}>")

@@ -385,3 +385,33 @@ def test_a_loaded_parameter_prints_as_a_fresh_one():
     named = nn.Linear(2, 2)
     named.weight.name = "mine"  # a name the user gave is shown
     assert "name='mine'" in repr(named.weight)
+
+
+@pytest.mark.parametrize("write", ["fill_", "zero_", "setitem", "slice_fill_", "setitem_part"])
+def test_one_value_written_into_overlapping_unfold_windows_while_recording(write):
+    """Found by an outside tester: fill_, zero_ and u[...] = v on an unfold whose windows overlap
+    were refused as read-only while recording (done without); PyTorch writes them."""
+    import numpy as np
+
+    import tinygrad_cnn as tg
+
+    torch = _torch()
+    out = []
+    for lib in (tg, torch):
+        x = lib.tensor([1.0, 2, 3, 4, 5, 6, 7], requires_grad=True)
+        h = x * 1
+        u = h.unfold(0, 3, 2)
+        if write == "fill_":
+            u.fill_(0.5)
+        elif write == "zero_":
+            u.zero_()
+        elif write == "setitem":
+            u[...] = 2.0
+        elif write == "slice_fill_":
+            u[1:].fill_(3.0)
+        else:
+            u[1:, 0] = 7
+        (h * h * lib.arange(7.0)).sum().backward()
+        out.append((h.detach().numpy().copy(), x.grad.numpy().copy()))
+    np.testing.assert_array_equal(out[0][0], out[1][0])
+    np.testing.assert_array_equal(out[0][1], out[1][1])

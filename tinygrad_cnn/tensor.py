@@ -3090,6 +3090,19 @@ class Tensor:
             # parent (was: `e.mT.zero_()` refused)
             view[2].fill_(value)
             return self
+        if view is not None and not _writeable(self._data) and _writeable(view[0]._data):
+            # any other view that shows an element several times (overlapping unfold windows,
+            # a slice of one): one value written to each place it shows is well defined, as
+            # PyTorch writes it -- recorded on the base, at the places the view shows (was:
+            # refused as read-only while recording, done without)
+            base = view[0]
+            xp = array_module(base._data)
+            places = _ops.inplace._view_array(
+                xp.arange(base._data.size, dtype=xp.int64).reshape(base.shape), self._view_chain())
+            mask = xp.zeros(base._data.size, dtype=bool)
+            mask[xp.ravel(xp.asarray(places))] = True
+            base[Tensor._make(mask.reshape(base.shape))] = value
+            return self
         return self._inplace("fill_", value, lambda s, v: _ops.inplace.Fill.apply(s, value=v),
                              lambda a, v: a.fill(v), reads_self=False)
 
@@ -3723,6 +3736,15 @@ class Tensor:
         # read before the write, as PyTorch reads it: a[a[1]] = 9)
         if split is not None:  # integers first, then the index arrays (PyTorch's order)
             self[split[0]][split[1]] = value
+            return
+        if (isinstance(value, Number) and self._view is not None and _is_basic_key(k)
+                and not _writeable(self._data) and _writeable(self._view[0]._data)
+                and not _zero_strided(self._data[k])):
+            # one number into a view that shows elements several times (overlapping unfold
+            # windows): fill_'s write at the places shown (was: refused while recording); a
+            # region that repeats one along a dim (an expand's column) stays refused, as
+            # PyTorch refuses it
+            self[key].fill_(value)
             return
         if isinstance(value, Tensor) and not _filled(key, k, value):  # (the region written; with an
             basic = _is_basic_key(k)  # index array all of it, and any overlap: index_put_'s)

@@ -983,10 +983,25 @@ def _nudge(p: Problem, i: int, elements: Sequence[int], s: Settings, swaps: Swap
 
 
 # ---------------------------------------------------------------------------- whole Jacobians
+def _numerical_jacobians(p: Problem, s: Settings, f0: list[np.ndarray]
+                         ) -> tuple[list[list[np.ndarray]], list[list[np.ndarray]]]:
+    """The central differences and one-sided jumps the element-by-element check compares. In
+    low precision, whose widened eps is far from small beside a curved function, both are
+    extrapolated from eps and twice eps (Richardson's): the central difference's truncation,
+    eps² f'³'/6, and the curvature's share of the jump, f'' eps, cancel -- a kink's jump stays
+    (sin(50x) computed in float32: its right VJP failed as 'at a kink', one 1% low passed)."""
+    central, jumps = numerical_jacobians(p, s.eps, f0)
+    if not s.low_precision:
+        return central, jumps
+    central2, jumps2 = numerical_jacobians(p, 2 * s.eps, f0)
+    return ([[(4 * a - b) / 3 for a, b in zip(ra, rb)] for ra, rb in zip(central, central2)],
+            [[2 * a - b for a, b in zip(ra, rb)] for ra, rb in zip(jumps, jumps2)])
+
+
 def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str],
           rng: np.random.Generator, order: int) -> GradcheckReport:
     f0 = p.values()
-    numerical, jumps = numerical_jacobians(p, s.eps, f0)
+    numerical, jumps = _numerical_jacobians(p, s, f0)
     for _ in range(NUDGE_ROUNDS if s.avoid_kinks else 0):
         kinked = []
         for r, i in enumerate(p.diff):
@@ -1004,7 +1019,7 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
         for i, elements in kinked:
             _nudge(p, i, elements, s, swaps, rng, notes, labels)
         f0 = p.values()
-        numerical, jumps = numerical_jacobians(p, s.eps, f0)
+        numerical, jumps = _numerical_jacobians(p, s, f0)
 
     # first: a function that changes a checked input in place (its saved tensors too) is
     # named so, before the VJPs run into the engine's saved-tensor version error
@@ -1119,6 +1134,18 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
                 f"it is off here (numerical {top.numerical:.6g}, analytical "
                 f"{top.analytical:.6g}), so rounding, not the VJP, may decide it. Check at "
                 "inputs of order 1 (subtract the large constant), or pass a larger eps"))
+        grain = _under_input_grain(p, s, wrong)
+        if grain is not None:
+            # (log_softmax of [0, 40] with atol=0: its output -4e-18 is 40 - 40.000...,
+            # rounded at 40's grain; the VJP's -4e-18 is right, the central difference 0)
+            return _cannot_judge(order, (
+                f"every failing entry is off by at most {grain[0]:.3g}, less than the rounding "
+                f"of values the size of the inputs ({grain[1]:.6g}: one ulp, "
+                f"{float(np.spacing(grain[1])):.3g}) over the step eps={s.eps:g} "
+                f"({grain[2]:.3g}) -- a function that subtracts such values (a log_softmax at "
+                f"large logits) rounds there, so its central differences cannot resolve "
+                f"them (numerical {top.numerical:.6g}, analytical {top.analytical:.6g}). Pass an "
+                f"atol of at least {grain[2]:.3g}, or check at inputs of order 1"))
         a, n = analytical[r][c], numerical[r][c]
         # the cause is read from the failing entries alone: an entry excused as a kink (say
         # numerical 0, analytical not) would otherwise name a cause the failing ones do not show
@@ -1602,6 +1629,23 @@ def _input_rounding_explains(p: Problem, s: Settings, wrong: list[Any],
         if bound > found[2]:
             found = (top, top * x.size, bound)
     return found
+
+
+def _under_input_grain(p: Problem, s: Settings, wrong: list[Any]
+                       ) -> tuple[float, float, float] | None:
+    """Where every failing entry differs by less than the rounding of its input's largest value
+    over the step (``4 spacing(max |x|) / eps``, float64's -- below the tolerance asked, which
+    then is atol=0 or near it): the largest difference, that value and the grain; else None."""
+    worst, found = 0.0, (0.0, 0.0)
+    for _, e, _, _, _ in wrong:
+        top, _ = _sum_grain(p.base(e.input), s.eps)
+        grain = 4 * float(np.spacing(top)) / s.eps
+        diff = abs(e.analytical - e.numerical)
+        if not (diff <= grain and grain > s.atol):
+            return None
+        worst = max(worst, diff)
+        found = max(found, (grain, top))
+    return (worst, found[1], found[0]) if wrong else None
 
 
 def _cannot_judge(order: int, why: str) -> GradcheckReport:
@@ -2326,6 +2370,70 @@ def _symmetric_jumps(p: Problem, i: int, numerical: list[np.ndarray], s: Setting
     return mask
 
 
+LOW_REFINE = (1e-1, 1e-2, 1e-3)  # _refine_low_precision: smaller steps, shares of the eps
+LOW_COARSE = (4.0, 16.0, 64.0)  # ... and bigger ones, times eps and the element's size
+
+
+def _refine_low_precision(p: Problem, s: Settings, analytical: list[list[np.ndarray]],
+                          numerical: list[list[np.ndarray]], jumps: list[list[np.ndarray]],
+                          f0: list[np.ndarray], notes: list[str]) -> None:
+    """In low precision, input elements whose entries fail at the widened eps are measured again
+    with smaller steps (where the outputs' rounding over them stays under the tolerance: relu
+    1e-4 from its kink, which eps = 5e-3 crosses) and with bigger ones (where a cancellation
+    inside rounds at the inputs' scale: x - x.mean() at 1e3), each extrapolated from it and its
+    double. Where two successive steps both agree with the VJP at every entry of the element,
+    their measurement replaces the first one (in place): no wrong VJP agrees with two
+    measurements it is not (a VJP 1% off fails; before, these right VJPs failed as 'at a kink'
+    or 'leaves the graph')."""
+    moved = 0
+    fe = s.noise * s.eps / NOISE_ULPS  # (the dtype's machine epsilon)
+    for r, i in enumerate(p.diff):
+        x = p.base(i).ravel()
+        failing = np.zeros(p.base(i).size, dtype=bool)
+        for c in range(len(p.which)):
+            a, n = analytical[r][c], numerical[r][c]
+            failing |= (~(np.abs(a - n) <= s.tol(n))).any(axis=1)
+        # and the elements the widened step does not move in the dtype (x * x at 1.3e6 in
+        # float32: eps = 5e-3 under its ulp of 0.125), which pass unseen with a warning: scaled
+        # steps that agree with the VJP see them
+        failing |= np.isfinite(x) & (s.eps < ROUNDING_ULPS * fe * np.abs(x))
+        for k in np.flatnonzero(failing):
+            size = max(1.0, abs(float(x[k])))
+            steps = [share * s.eps for share in LOW_REFINE] + \
+                [big * s.eps * size for big in LOW_COARSE]
+            agreed: list[list[np.ndarray]] = []
+            for step in steps:
+                try:
+                    rows = _extrapolated_rows(p, i, np.array([k]), step, f0)
+                except Exception:  # (a point the function refuses)
+                    agreed = []
+                    continue
+                fits = True
+                for c in range(len(p.which)):
+                    a, n = analytical[r][c][k], rows[c][0]
+                    noise = _step_rounding(s, step, f0[c])
+                    # (an output the element does not reach moves by exactly nothing: its
+                    # rounding is no reason to distrust the step)
+                    reached = (n != 0) | (a != 0)
+                    with np.errstate(invalid="ignore"):
+                        fits &= bool((np.abs(a - n) <= s.tol(n) + noise).all()
+                                     and (~reached | (noise <= s.atol + s.rtol * np.abs(n))).all())
+                if not fits:
+                    agreed = []
+                    continue
+                agreed.append([rows[c][0] for c in range(len(p.which))])
+                if len(agreed) == 2:
+                    for c in range(len(p.which)):
+                        numerical[r][c][k] = agreed[0][c]
+                        jumps[r][c][k] = 0.0
+                    moved += 1
+                    break
+    if moved:
+        notes.append(f"Measured again with other steps: {moved} input element(s) where the "
+                     f"widened eps={s.eps:g} crossed a kink nearby or met rounding of a "
+                     "cancellation; two successive steps there agree with the VJP.")
+
+
 def _curvature_not_kink(p: Problem, s: Settings, analytical: list[list[np.ndarray]],
                         numerical: list[list[np.ndarray]], jumps: list[list[np.ndarray]],
                         f0: list[np.ndarray]) -> None:
@@ -2360,7 +2468,10 @@ def _refine(p: Problem, s: Settings, analytical: list[list[np.ndarray]],
     is a kink and the first measurement stands. Only in float64 (a smaller step would round)."""
     outs = p.outputs()
     jumped = [[np.zeros(a.shape, dtype=bool) for a in row] for row in analytical]
-    if s.low_precision or any(outs[j].dtype != np.float64 for j in p.which):
+    if s.low_precision:  # (extrapolated already: see _numerical_jacobians)
+        _refine_low_precision(p, s, analytical, numerical, jumps, f0, notes)
+        return jumped
+    if any(outs[j].dtype != np.float64 for j in p.which):
         _curvature_not_kink(p, s, analytical, numerical, jumps, f0)
         return jumped
     moved: dict[int, int] = {}

@@ -415,3 +415,97 @@ def test_one_value_written_into_overlapping_unfold_windows_while_recording(write
         out.append((h.detach().numpy().copy(), x.grad.numpy().copy()))
     np.testing.assert_array_equal(out[0][0], out[1][0])
     np.testing.assert_array_equal(out[0][1], out[1][1])
+
+
+# ------------------------------------ gradcheck of functions that compute in float32 inside:
+# the widened eps (5e-3) is far from small (outside tester t70)
+
+@pytest.mark.parametrize("case", ["sin50", "relu_near_kink", "abs_near_kink", "minus_mean_1e3"])
+def test_right_vjps_computed_in_float32_inside_pass(case):
+    """sin(50x)'s truncation at eps = 5e-3 (1%) failed its right VJP 'at a kink'; relu and abs
+    1e-4 from their kink, which the step crosses, failed as 'outside the slopes'; x - x.mean()
+    at 1e3, whose float32 rounding is at the inputs' scale, as 'leaves the graph'."""
+    import numpy as np
+
+    from tinygrad_cnn import Tensor
+
+    f, at = {
+        "sin50": (lambda x: (50 * x.float()).sin().double(), [0.3, -0.7]),
+        "relu_near_kink": (lambda x: x.float().relu().double(), [1e-4, -1e-4, 0.5]),
+        "abs_near_kink": (lambda x: x.float().abs().double(), [1e-3, -1e-3, 0.5]),
+        "minus_mean_1e3": (lambda x: (x.float() - x.float().mean()).double(),
+                           [1000.1, 1000.7, 999.2]),
+    }[case]
+    verdict, said = _check(f, Tensor(np.array(at), requires_grad=True))
+    assert verdict is True and not said, said
+
+
+@pytest.mark.parametrize("case", ["sin50_1pct_low", "relu_1pct_high_near_kink"])
+def test_vjps_one_percent_off_computed_in_float32_inside_fail(case):
+    """A sin(50x) VJP 1% low passed: the widened eps's truncation moved the central difference
+    by the same 1% (now extrapolated from eps and 2 eps)."""
+    import numpy as np
+
+    from tinygrad_cnn import Function, Tensor
+
+    class Sin50(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.sin(50 * x)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 50 * (50 * x).cos() * 0.99
+
+    class Relu(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.maximum(x, 0)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * (x > 0) * 1.01
+
+    fn, at = {"sin50_1pct_low": (Sin50, [0.3]),
+              "relu_1pct_high_near_kink": (Relu, [1e-4, -1e-4, 0.5])}[case]
+    verdict, said = _check(lambda x: fn.apply(x.float()).double(),
+                           Tensor(np.array(at), requires_grad=True))
+    assert verdict is False, said
+
+
+def test_log_softmax_at_large_logits_with_atol_0_is_cannot_judge_not_a_wrong_vjp():
+    """Found by an outside tester: with atol=0 (the README's advice for small derivatives) the
+    right log_softmax at [0, 40] was 'the VJP of log_softmax is wrong' with an invented cause:
+    its output -4e-18 is 40 - 40.000..., rounded at 40's grain over the step."""
+    import numpy as np
+
+    from tinygrad_cnn import GradcheckError, Tensor, gradcheck
+
+    x = Tensor(np.array([0.0, 40.0]), requires_grad=True)
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda t: t.log_softmax(-1), x, atol=0)
+    assert "cannot judge" in str(info.value) and "is wrong" not in str(info.value)
+    assert gradcheck(lambda t: t.log_softmax(-1), x)  # (the default atol judges it)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_ldexp_with_an_exponent_past_the_dtypes_range_as_pytorchs(dtype):
+    """Found by an outside tester: ldexp(0, 200) and ldexp(inf, -200) gave NaN (2**e alone is
+    inf or 0, and 0 * inf NaN); PyTorch's 0 and inf."""
+    import numpy as np
+
+    import tinygrad_cnn as tg
+
+    torch = _torch()
+    x = [0.0, -0.0, float("inf"), -float("inf"), 1e-30, 3.0, 60000.0, 1.5, float("nan")]
+    e = [200, 200, -200, -5000, 250, -1000, -25, 3, 7]
+    ours = tg.ldexp(tg.tensor(np.array(x, dtype=dtype)), tg.tensor(e))
+    theirs = torch.ldexp(torch.tensor(np.array(x, dtype=dtype)), torch.tensor(e))
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert tg.ldexp(tg.tensor(np.array([0.0, 2.0], dtype=dtype)), 300).tolist() == \
+        torch.ldexp(torch.tensor(np.array([0.0, 2.0], dtype=dtype)), torch.tensor(300)).tolist()

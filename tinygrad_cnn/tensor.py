@@ -2602,8 +2602,25 @@ class Tensor:
         # float16 in float32, rounded once (was: 2**-25 rounded to a float16 0 first, so
         # ldexp(60000, -25) gave 0 and ldexp(inf, -128) NaN; PyTorch's 0.0018 and inf)
         work = np.dtype(np.float32) if dt == np.float16 else dt
-        two = Tensor._make(np.asarray(2.0, dtype=work))
-        out = (self if self.dtype == work else self.to(work)) * two.to(self.device).pow(other)
+        two = Tensor._make(np.asarray(2.0, dtype=work)).to(self.device)
+        out = self if self.dtype == work else self.to(work)
+        kind = other.dtype.kind if isinstance(other, Tensor) else \
+            ("i" if isinstance(other, (int, np.integer)) and not isinstance(other, bool) else "f")
+        if kind in "iu":
+            # an integer exponent past the dtype's range: 2**e alone is inf or 0, and 0 * inf
+            # NaN (was: ldexp(0, 200) and ldexp(inf, -200) NaN; PyTorch's 0 and inf) -- so e,
+            # held to what can still change a finite value, is applied as three powers of two
+            # that each fit (exact: every factor is a power of two)
+            limit = 3 * (np.finfo(work).maxexp - 1)
+            e = other.to(np.int64) if isinstance(other, Tensor) else \
+                Tensor._make(np.asarray(int(max(-limit, min(limit, other)))))
+            e = e.clamp(-limit, limit)
+            first = e // 3
+            second = (e - first) // 2
+            for part in (first, second, e - first - second):
+                out = out * two.pow(part.to(work))
+        else:
+            out = out * two.pow(other)
         return out if work == dt else out.to(dt)
 
     def nextafter(self, other: Any) -> Tensor:

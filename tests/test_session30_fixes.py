@@ -385,6 +385,9 @@ def test_a_loaded_parameter_prints_as_a_fresh_one():
     named = nn.Linear(2, 2)
     named.weight.name = "mine"  # a name the user gave is shown
     assert "name='mine'" in repr(named.weight)
+    layer.weight.name = "later"  # also one given after the drawings' label (outside tester)
+    list(layer.named_parameters())
+    assert "name='later'" in repr(layer.weight) and layer.weight.name == "later"
 
 
 @pytest.mark.parametrize("write", ["fill_", "zero_", "setitem", "slice_fill_", "setitem_part"])

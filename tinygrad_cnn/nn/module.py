@@ -110,6 +110,17 @@ class Parameter(Tensor):
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
+    @property
+    def name(self) -> str | None:
+        """As :attr:`Tensor.name`; a name set here is the user's (shown by ``repr``), not the
+        module-path label ``named_parameters`` gives for the drawings."""
+        return self._name
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        Tensor.name.fset(self, value)  # type: ignore[attr-defined]
+        self._path_named = False
+
     def __deepcopy__(self, memo: dict[int, Any]) -> Parameter:
         new = super().__deepcopy__(memo)
         new._grad = None  # (as PyTorch's Parameter: a copied model starts without gradients)

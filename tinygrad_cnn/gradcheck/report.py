@@ -196,7 +196,7 @@ def _fraction(c: float) -> str:
     f = Fraction(c).limit_denominator(16)
     if abs(float(f) - c) <= 1e-6 * max(1.0, abs(c)) and f.denominator != 1:
         return f"{f.numerator}/{f.denominator}"
-    return f"{c:.6g}"
+    return f"{c:.4g}"  # (the ratios agree to 1e-3: more digits would be rounding)
 
 
 def broadcast_dims(in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> list[int] | None:

@@ -596,3 +596,57 @@ def test_a_right_vjp_a_little_way_from_a_kink_in_float32_is_not_called_wrong():
         gradcheck(lambda x: x.float().clamp(-1, 1).double(), x)
     except Exception as exc:
         assert "is wrong" not in str(exc) and "Jacobian mismatch" not in str(exc), str(exc)
+
+
+def test_a_constant_output_is_no_sign_of_float16_rounding():
+    """Found by an outside tester: softmax(x).mean() is 1/4 everywhere, a float16 number, and
+    the right function was refused as 'computes in float16'."""
+    import numpy as np
+
+    import tinygrad_cnn.nn.functional as F
+    from tinygrad_cnn import Tensor
+
+    x = Tensor(np.random.default_rng(0).standard_normal(4), requires_grad=True)
+    assert _check(lambda t: F.softmax(t, -1).mean(), x) == (True, [])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_layer_norm_of_small_inputs_in_float32_is_not_a_kink(seed):
+    """Found by an outside tester: layer_norm of inputs ~0.01 computed in float32 failed 'at a
+    kink' -- the widened 5e-3 step measured its curvature; smaller steps that resolve it agree."""
+    import numpy as np
+
+    import tinygrad_cnn.nn.functional as F
+    from tinygrad_cnn import Tensor
+
+    x = Tensor(np.random.RandomState(seed).randn(4) * 0.01, requires_grad=True)
+    assert _check(lambda t: F.layer_norm(t.float(), (4,)).double(), x) == (True, [])
+
+
+def test_a_zero_derivative_under_float32_cancellation_is_not_refuted():
+    """(x - x.mean()).sum() in float32: its derivative 0 is measured as rounding, about 1e-4,
+    the same at two bigger steps -- was refuted as a wrong VJP; now the measurements must agree
+    with each other ten times better than they disagree with the VJP."""
+    import numpy as np
+
+    import tinygrad_cnn.nn.functional as F
+    from tinygrad_cnn import Tensor
+
+    x = Tensor(np.random.RandomState(0).randn(2, 4), requires_grad=True)
+    assert _check(lambda t: (t.float() - t.float().mean()).sum().double(), x)[0] is True
+    for scale in (1, 10, 1000):
+        x = Tensor(np.random.RandomState(1).randn(4) * scale, requires_grad=True)
+        assert _check(lambda t: F.layer_norm(t.float(), (4,)).sum().double(), x)[0] is True
+
+
+def test_sin_at_1e3_in_float32_cannot_be_judged():
+    """float32 rounds 1234.5 to ulps of 1.2e-4: no step measures one slope of sin there (PyTorch's
+    gradcheck fails it too); it is 'cannot judge', not a wrong VJP."""
+    import numpy as np
+
+    from tinygrad_cnn import GradcheckError, Tensor, gradcheck
+
+    x = Tensor(np.array([1234.5, 987.6]), requires_grad=True)
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda t: t.float().sin().double(), x)
+    assert "cannot judge" in str(info.value), str(info.value)

@@ -2613,7 +2613,7 @@ class Tensor:
             # that each fit (exact: every factor is a power of two)
             limit = 3 * (np.finfo(work).maxexp - 1)
             e = other.to(np.int64) if isinstance(other, Tensor) else \
-                Tensor._make(np.asarray(int(max(-limit, min(limit, other)))))
+                Tensor._make(np.asarray(int(max(-limit, min(limit, other))))).to(self.device)
             e = e.clamp(-limit, limit)
             first = e // 3
             second = (e - first) // 2

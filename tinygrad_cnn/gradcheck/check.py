@@ -579,8 +579,7 @@ def _own_precision(p: Problem, own: dict[int, np.dtype], s: Settings, swaps: Swa
     on the inputs as they are, for one random cotangent, and is compared with the float64 VJP
     (just checked) for the same cotangent: each entry to ``tol * |its float64 value|`` plus
     ``SHARE_ULPS`` eps of the largest one's, ``tol`` from ``OWN_PRECISION_TOL`` for the lowest
-    precision (float16:
-    1.6e-2, 16 eps; float32: 1e-4) -- above rounding, below a sign or a factor of 1.05 (an
+    precision (float16: 1.6e-2, 16 eps; float32: 1e-4) -- above rounding, below a sign or a factor of 1.05 (an
     earlier tolerance of a share of the largest entry alone let a small entry's wrong sign
     pass in float16). Where the function is ill-conditioned in that precision (a normalisation
     of inputs ~1e4 with spread ~1: float32 keeps 3 of its 7 digits after the mean is taken away),
@@ -1000,8 +999,9 @@ def _numerical_jacobians(p: Problem, s: Settings, f0: list[np.ndarray]
                          ) -> tuple[list[list[np.ndarray]], list[list[np.ndarray]]]:
     """The central differences and one-sided jumps the element-by-element check compares. In
     low precision, whose widened eps is far from small beside a curved function, both are
-    extrapolated from eps and twice eps (Richardson's): the central difference's truncation,
-    eps² f'³'/6, and the curvature's share of the jump, f'' eps, cancel -- a kink's jump stays
+    extrapolated from eps and twice eps (Richardson's): the central difference's truncation (a
+    sixth of eps² times the third derivative) and the curvature's share of the jump (eps times
+    the second) cancel -- a kink's jump stays
     (sin(50x) computed in float32: its right VJP failed as 'at a kink', one 1% low passed)."""
     central, jumps = numerical_jacobians(p, s.eps, f0)
     if not s.low_precision:
@@ -1044,7 +1044,7 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
         jumped = _refine(p, s, analytical, numerical, jumps, f0, notes, labels)
     except _RefutedError as found:
         return _refuted_report(p, s, labels, order, found.refuted,
-                               "two successive ones scaled to the element")
+                               "chosen for the element (two of them)")
     except _CannotJudgeError as why:
         return _cannot_judge(order, str(why))
     again = _out_of_scale_again(p, s, analytical, numerical, jumps, jumped, f0, notes, labels)
@@ -1730,6 +1730,7 @@ def _refuted_report(p: Problem, s: Settings, labels: Labels, order: int,
     _, top, r, c = refuted[0]
     i, j = top.input, top.output
     atol, rtol = (s.asked or (s.eps, s.atol, s.rtol))[1:]
+    from_refine = steps is not None
     steps = steps or ", ".join(f"{h:g}" for h in _remeasure_steps(p, s, i))
     head = (f"Jacobian mismatch for {labels.output(j)} with respect to {labels.input(i)} (shape "
             f"{p.in_shape(i)}), at input element {top.in_index} and output element "
@@ -1742,13 +1743,17 @@ def _refuted_report(p: Problem, s: Settings, labels: Labels, order: int,
         f"  absolute error {top.abs_error:.3g}, relative error {top.rel_error:.3g}",
         f"  {len(refuted)} entr{'y' if len(refuted) == 1 else 'ies'} fail; {rule(atol, rtol)} "
         f"(central differences with steps {steps}, each extrapolated from it and its double, "
-        "alike to 1%)"])
+        "alike to each other)"])
     why = ("the function computes in float32, and the tolerances widened for that rounding "
            f"(atol={s.atol:.3g}) passed it at eps={s.eps:g}" if s.low_precision else
            f"the rounding allowed for outputs as large as these passed it at eps={s.eps:g}")
     details = [f"At eps={s.eps:g} this entry passed: {why}. Measured again with bigger steps, "
                "where that rounding is smaller and the extrapolation cancels the truncation, it "
-               "is off by more than the tolerance asked."]
+               "is off by more than the tolerance asked." if not from_refine else
+               f"At eps={s.eps:g} (widened for float32) this entry could not be judged: a kink "
+               "near, the curvature, or float32's rounding over the step. Measured again with "
+               "smaller and bigger steps, two that resolve it agree with each other, with no "
+               "kink between them, and are off from the VJP by more than the tolerance asked."]
     entries = [e for _, e, _, _ in refuted[:WORST]]
     if len(refuted) > 1:
         details += ["The worst entries:"] + entry_table(entries, labels.input, labels.output)
@@ -2430,6 +2435,8 @@ def _symmetric_jumps(p: Problem, i: int, numerical: list[np.ndarray], s: Setting
 
 
 LOW_REFINE = (1e-1, 1e-2, 1e-3, 1e-4)  # _refine_low_precision: smaller steps, shares of eps
+LOW_COARSE = (4.0, 16.0, 64.0)  # ... and bigger ones, times eps and the element's size
+RESOLVE = 0.01  # ... a step whose rounding is under this share of an entry may agree with it
 
 
 class _CannotJudgeError(Exception):
@@ -2442,8 +2449,6 @@ class _RefutedError(Exception):
     def __init__(self, refuted: list[tuple[float, Entry, int, int]]) -> None:
         super().__init__()
         self.refuted = refuted
-LOW_COARSE = (4.0, 16.0, 64.0)  # ... and bigger ones, times eps and the element's size
-RESOLVE = 0.01  # ... a step whose rounding is under this share of an entry may agree with it
 
 
 def _refine_low_precision(p: Problem, s: Settings, analytical: list[list[np.ndarray]],
@@ -2510,11 +2515,10 @@ def _refine_low_precision(p: Problem, s: Settings, analytical: list[list[np.ndar
                     if not clean:
                         agreed, last = [], None
                         continue
-                    # two successive clean steps that agree with each other and not with the
+                    # two successive clean steps that agree with each other -- to the check's
+                    # own tolerance, not 1% -- with no kink between them, and not with the
                     # VJP, by more than the tolerance asked: wrong (x * x at 1e5 in float32
                     # with a VJP 20% off passed under the rounding allowed at eps)
-                    # (alike to the check's own tolerance: sin(100x) in float32 rounds its
-                    # argument, which two steps 1% apart agree on but the VJP need not)
                     if last is not None and all(
                             bool((np.abs(last[c] - rows[c]) <= s.tol(rows[c]) + 2 * noises[c]).all())
                             for c in range(len(p.which))) and not any(
@@ -2703,7 +2707,7 @@ def _fast_failure(p: Problem, s: Settings, labels: Labels, order: int, outs: tup
         atol, rtol = (s.asked or (s.eps, s.atol, s.rtol))[1:]
         how = (f"{rule(atol, rtol)} (central differences with steps "
                f"{', '.join(f'{h:g}' for h in _remeasure_steps(p, s, i))}, each extrapolated "
-               f"from it and its double, alike to 1%; at eps={s.eps:g} it passed by the "
+               f"from it and its double, alike to each other; at eps={s.eps:g} it passed by the "
                f"{'tolerances widened for float32' if s.low_precision else 'rounding allowed'})")
     head = "\n".join([head, f"  analytical: {a:.10g}", f"  numerical:  {n:.10g}",
                       f"  absolute error {entry.abs_error:.3g}, relative error {entry.rel_error:.3g}",

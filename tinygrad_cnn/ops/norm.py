@@ -70,13 +70,13 @@ def _wide_moments(y: Any, dims: Dims, mean: Any, var: Any) -> tuple[Any, Any]:
     layer_norm gave 0 for every element -- PyTorch's NaN; now [0, -1.22, 1.22]); a float64
     group past float64's range (|x| ~ 1e154) gets a NaN variance, not a silent 0 output."""
     xp = array_module(y)
-    finite = xp.isfinite(y).all(axis=dims, keepdims=True)
     if y.dtype != xp.float64:
         wide = y.astype(xp.float64)
         mean = wide.mean(axis=dims, keepdims=True)
         centered = wide - mean
         centered *= centered
         return mean, centered.mean(axis=dims, keepdims=True)
+    finite = xp.isfinite(y).all(axis=dims, keepdims=True)
     return mean, xp.where(finite & xp.isinf(var), xp.nan, var)
 
 

@@ -166,19 +166,27 @@ def _check(f, x, **kw):
     return verdict, [str(w.message) for w in seen if "gradcheck" in str(w.message)]
 
 
-def _scaled_function(forward_factor, backward_factor):
+def _function(forward, vjp):
+    """A user Function of one input: ``forward(x)`` on its array, ``vjp(x, g)`` on tensors
+    (``x`` saved) -- the right or the deliberately wrong VJP under test."""
     from tinygrad_cnn import Function
 
-    class Scaled(Function):
+    class Op(Function):
         @staticmethod
         def forward(ctx, x):
-            return x * forward_factor
+            ctx.save_for_backward(x)
+            return forward(x)
 
         @staticmethod
         def backward(ctx, g):
-            return g * backward_factor
+            (x,) = ctx.saved_tensors
+            return vjp(x, g)
 
-    return Scaled
+    return Op
+
+
+def _scaled_function(forward_factor, backward_factor):
+    return _function(lambda x: x * forward_factor, lambda x, g: g * backward_factor)
 
 
 @pytest.mark.parametrize("options", [{}, {"atol": 0, "rtol": 0}, {"fast_mode": True}])
@@ -200,20 +208,11 @@ def test_a_wrong_vjp_of_a_small_slope_in_float32_fails(options):
 def test_a_wrong_vjp_of_a_mean_in_float32_fails_in_fast_mode_on_a_big_input():
     import numpy as np
 
-    from tinygrad_cnn import Function, Tensor
+    from tinygrad_cnn import Tensor
 
     def mean_square(factor):
-        class MeanSquare(Function):
-            @staticmethod
-            def forward(ctx, x):
-                ctx.save_for_backward(x)
-                return np.array((x * x).mean())
-
-            @staticmethod
-            def backward(ctx, g):
-                (x,) = ctx.saved_tensors
-                return g * factor * x / x.numel()
-        return MeanSquare
+        return _function(lambda x: np.array((x * x).mean()),
+                         lambda x, g: g * factor * x / x.numel())
 
     x = Tensor(np.random.default_rng(0).standard_normal(2000), requires_grad=True)
     for seed in range(3):
@@ -230,20 +229,12 @@ def test_a_wrong_small_entry_beside_large_outputs_fails(atol):
     for outputs of 1e5 (16 ulps over the step) covered it; a bigger step measures it."""
     import numpy as np
 
-    from tinygrad_cnn import Function, Tensor
+    from tinygrad_cnn import Tensor
 
     slopes = np.array([1e3, 1e-4])
 
     def affine(factors):
-        class Affine(Function):
-            @staticmethod
-            def forward(ctx, x):
-                return 1e5 + x * slopes
-
-            @staticmethod
-            def backward(ctx, g):
-                return g * Tensor(slopes * factors)
-        return Affine
+        return _function(lambda x: 1e5 + x * slopes, lambda x, g: g * Tensor(slopes * factors))
 
     x = Tensor(np.array([0.5, 0.7]), requires_grad=True)
     verdict, said = _check(affine(np.array([1.0, 3.0])).apply, x, atol=atol)
@@ -449,32 +440,13 @@ def test_vjps_one_percent_off_computed_in_float32_inside_fail(case):
     by the same 1% (now extrapolated from eps and 2 eps)."""
     import numpy as np
 
-    from tinygrad_cnn import Function, Tensor
+    from tinygrad_cnn import Tensor
 
-    class Sin50(Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return np.sin(50 * x)
+    sin50 = _function(lambda x: np.sin(50 * x), lambda x, g: g * 50 * (50 * x).cos() * 0.99)
+    relu = _function(lambda x: np.maximum(x, 0), lambda x, g: g * (x > 0) * 1.01)
 
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * 50 * (50 * x).cos() * 0.99
-
-    class Relu(Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return np.maximum(x, 0)
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * (x > 0) * 1.01
-
-    fn, at = {"sin50_1pct_low": (Sin50, [0.3]),
-              "relu_1pct_high_near_kink": (Relu, [1e-4, -1e-4, 0.5])}[case]
+    fn, at = {"sin50_1pct_low": (sin50, [0.3]),
+              "relu_1pct_high_near_kink": (relu, [1e-4, -1e-4, 0.5])}[case]
     verdict, said = _check(lambda x: fn.apply(x.float()).double(),
                            Tensor(np.array(at), requires_grad=True))
     assert verdict is False, said
@@ -532,7 +504,7 @@ def test_fast_mode_of_a_float32_conv_passes_and_a_wrong_one_fails(seed):
     import numpy as np
 
     import tinygrad_cnn.nn.functional as F
-    from tinygrad_cnn import Function, Tensor
+    from tinygrad_cnn import Tensor
 
     r = np.random.RandomState(seed)
     x = Tensor(r.randn(2, 1, 32, 32), requires_grad=True)
@@ -540,16 +512,9 @@ def test_fast_mode_of_a_float32_conv_passes_and_a_wrong_one_fails(seed):
     assert _check(lambda x, w: F.conv2d(x.float(), w.float(), padding=1).double(), (x, w),
                   fast_mode=True) == (True, [])
 
-    class Off(Function):  # a VJP 3% off behind the conv
-        @staticmethod
-        def forward(ctx, y):
-            return y.copy()
+    off = _function(lambda y: y.copy(), lambda y, g: g * 1.03)  # a VJP 3% off behind the conv
 
-        @staticmethod
-        def backward(ctx, g):
-            return g * 1.03
-
-    verdict, said = _check(lambda x, w: Off.apply(F.conv2d(x.float(), w.float(), padding=1))
+    verdict, said = _check(lambda x, w: off.apply(F.conv2d(x.float(), w.float(), padding=1))
                            .double(), (x, w), fast_mode=True)
     assert verdict is False, said
 
@@ -562,20 +527,11 @@ def test_a_wrong_vjp_where_float32_rounding_swamps_the_widened_step_fails(at):
     measure it."""
     import numpy as np
 
-    from tinygrad_cnn import Function, Tensor
+    from tinygrad_cnn import Tensor
 
     def square(factor):
-        class Square(Function):
-            @staticmethod
-            def forward(ctx, x):
-                ctx.save_for_backward(x)
-                return (x * x).astype(np.float32).astype(np.float64)
-
-            @staticmethod
-            def backward(ctx, g):
-                (x,) = ctx.saved_tensors
-                return g * factor * x
-        return Square
+        return _function(lambda x: (x * x).astype(np.float32).astype(np.float64),
+                         lambda x, g: g * factor * x)
 
     x = Tensor(np.array([at, -0.7 * at]), requires_grad=True)
     verdict, said = _check(square(2.4).apply, x)
@@ -686,3 +642,4 @@ def test_fast_mode_in_float32_catches_a_vjp_half_off_over_many_elements():
     verdict, said = _check(lambda t: wrapped(1.5).apply(t.float()).double(), x, fast_mode=True)
     assert verdict is False, said
     assert _check(lambda t: wrapped(1.0).apply(t.float()).double(), x, fast_mode=True) == (True, [])
+

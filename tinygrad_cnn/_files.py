@@ -234,6 +234,14 @@ def _no_temporary(exc: OSError, path: Path, exists: bool) -> OSError:
     return _naming(exc, path)
 
 
+def stop_signals() -> tuple[int, ...]:
+    """The signals that stop a run as Ctrl-C does: SIGINT, SIGTERM and, where there is one,
+    SIGHUP (a closed terminal or ssh session; was: the default action killed the run mid-save,
+    leaving its lock and temporary file)."""
+    return (signal.SIGINT, signal.SIGTERM) + ((signal.SIGHUP,) if hasattr(signal, "SIGHUP")
+                                              else ())
+
+
 @contextlib.contextmanager
 def held_signals(note: Callable[[int], None]) -> Iterator[None]:
     """Inside the block, Ctrl-C (SIGINT), SIGTERM and SIGHUP call ``note(signum)`` instead of
@@ -243,10 +251,8 @@ def held_signals(note: Callable[[int], None]) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    stops = (signal.SIGINT, signal.SIGTERM) + ((signal.SIGHUP,) if hasattr(signal, "SIGHUP")
-                                               else ())
     previous = {signum: signal.signal(signum, lambda signum, _frame: note(signum))
-                for signum in stops if signal.getsignal(signum) is not signal.SIG_IGN}
+                for signum in stop_signals() if signal.getsignal(signum) is not signal.SIG_IGN}
     try:
         yield
     finally:

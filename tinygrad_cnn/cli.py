@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from tinygrad_cnn._files import held_signals, sidecar
+from tinygrad_cnn._files import held_signals, sidecar, stop_signals
 from tinygrad_cnn._words import a_type
 
 PROG = "python -m tinygrad_cnn"
@@ -925,14 +925,6 @@ class Terminated(KeyboardInterrupt):
         self.status = 128 + self.signum
 
 
-def _stops() -> tuple[int, ...]:
-    """The signals that stop a run as Ctrl-C does: SIGINT, SIGTERM and, where there is one,
-    SIGHUP (a closed terminal or ssh session; was: the default action killed the run mid-save,
-    leaving its lock and temporary file)."""
-    return (signal.SIGINT, signal.SIGTERM) + ((signal.SIGHUP,) if hasattr(signal, "SIGHUP")
-                                              else ())
-
-
 def _stopped_word(exc: KeyboardInterrupt) -> str:
     if not isinstance(exc, Terminated):
         return "interrupted"
@@ -946,7 +938,7 @@ def _stopped_status(exc: KeyboardInterrupt) -> int:
 def _terminated(signum: int, frame: Any) -> None:
     # later signals are ignored: the run is ending already, and one raised while this one
     # unwinds (in an atexit handler, in threading's shutdown) would print a traceback
-    for other in _stops()[1:]:
+    for other in stop_signals()[1:]:
         signal.signal(other, signal.SIG_IGN)
     raise Terminated(signum)
 
@@ -1380,7 +1372,7 @@ def main(argv: Sequence[str] | None = None, *, _whole_process: bool = False) -> 
     found: tuple[Any, Any] | None = None  # the handlers of a program that called main()
     if os.name == "posix" and threading.current_thread() is threading.main_thread():
         # a Ctrl-C while numpy works in another thread must still arrive here
-        found = tuple(signal.getsignal(signum) for signum in _stops())
+        found = tuple(signal.getsignal(signum) for signum in stop_signals())
         if found[0] is not signal.SIG_IGN:  # (ignored -- `cmd &` in a script -- stays ignored)
             signal.signal(signal.SIGINT, signal.default_int_handler)
         # SIGTERM (kill, timeout, a job scheduler) and SIGHUP (the terminal closed) stop a run
@@ -1406,11 +1398,11 @@ def main(argv: Sequence[str] | None = None, *, _whole_process: bool = False) -> 
             return done[0]
         finally:
             if found is not None and _whole_process and done:  # the work is whole: a signal
-                for signum in _stops():  # from here to the process's end changes nothing
+                for signum in stop_signals():  # from here to the process's end changes nothing
                     signal.signal(signum, signal.SIG_IGN)
             _release()
             if found is not None and not _whole_process:  # (a notebook's or a test's again)
-                for signum, handler in zip(_stops(), found):
+                for signum, handler in zip(stop_signals(), found):
                     if handler is not None:
                         signal.signal(signum, handler)
     except KeyboardInterrupt as exc:  # (Terminated too)

@@ -1595,12 +1595,12 @@ class Tensor:
         return _ops.unary.Sign.apply(self)
 
     sgn = sign  # (PyTorch's sgn is sign for real tensors)
+    absolute = abs
 
     def angle(self) -> Tensor:
         """PyTorch's ``angle`` of a real tensor: pi where negative, 0 elsewhere, NaN kept
         (integers and bools give float32). Gradient zero."""
         return _ops.unary.Angle.apply(_floating(self))
-    absolute = abs
 
     def positive(self) -> Tensor:
         """``self`` itself (PyTorch's ``positive``; refused for bool tensors, as there)."""
@@ -3114,10 +3114,8 @@ class Tensor:
             # refused as read-only while recording, done without)
             base = view[0]
             xp = array_module(base._data)
-            places = _ops.inplace._view_array(
-                xp.arange(base._data.size, dtype=xp.int64).reshape(base.shape), self._view_chain())
             mask = xp.zeros(base._data.size, dtype=bool)
-            mask[xp.ravel(xp.asarray(places))] = True
+            mask[_ops.inplace.region_places(base.shape, self._view_chain(), xp)] = True
             base[Tensor._make(mask.reshape(base.shape))] = value
             return self
         return self._inplace("fill_", value, lambda s, v: _ops.inplace.Fill.apply(s, value=v),

@@ -1692,8 +1692,8 @@ def _confirm_with_bigger_steps(p: Problem, s: Settings, r: int, i: int,
     measured = []
     kinks = [np.zeros((elements.size, f.size), dtype=bool) for f in f0]
     for step in _remeasure_steps(p, s, i):
-        rows = _extrapolated_rows(p, i, elements, step, f0)
-        kinks = [k | kk for k, kk in zip(kinks, _kinked_rows(p, s, i, elements, step, f0))]
+        rows, kinked = _extrapolated_rows(p, s, i, elements, step, f0)
+        kinks = [k | kk for k, kk in zip(kinks, kinked)]
         noise = [_step_rounding(s, step, f0[c])[None, :] for c in range(len(hids))]
         measured.append((rows, noise))
         for c, h in enumerate(hids):
@@ -1784,27 +1784,21 @@ def _step_rounding(s: Settings, step: float, f: Any) -> Any:
     return 2 * unit * np.abs(np.asarray(f, dtype=np.float64)).ravel() / step
 
 
-def _extrapolated_rows(p: Problem, i: int, elements: Any, step: float,
-                       f0: list[np.ndarray]) -> list[np.ndarray]:
+def _extrapolated_rows(p: Problem, s: Settings, i: int, elements: Any, step: float,
+                       f0: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Central differences with ``step`` and ``2 step``, extrapolated (Richardson's
     ``(4 D(h) - D(2h)) / 3``): their truncation, h² times a sixth of the third derivative,
     cancels -- a bigger step then costs no accuracy (x³ at 0: 0, where a step's own quotient
-    is h²)."""
-    one, _ = numerical_rows(p, i, elements, step, f0)
-    two, _ = numerical_rows(p, i, elements, 2 * step, f0)
-    return [(4 * a - b) / 3 for a, b in zip(one, two)]
-
-
-def _kinked_rows(p: Problem, s: Settings, i: int, elements: Any, step: float,
-                 f0: list[np.ndarray]) -> list[np.ndarray]:
-    """Where the one-sided slopes with ``step`` part by more than curvature does (their gap,
-    extrapolated from ``step`` and ``2 step``: ``2 gap(h) - gap(2h)``, where a smooth
-    function's ``f'' h`` cancels): a kink within the steps, across which a measurement is the
-    mean of two slopes -- no ground to call a VJP right or wrong (clamp 2e-5 from its bound in
-    float32: 0.5 at every big step, its right VJP 1 was called wrong)."""
+    is h²). And, from the same evaluations, where the one-sided slopes part by more than
+    curvature does (their gap extrapolated, ``2 gap(h) - gap(2h)``, where a smooth function's
+    ``f'' h`` cancels): a kink within the steps, across which a measurement is the mean of two
+    slopes -- no ground to call a VJP right or wrong (clamp 2e-5 from its bound in float32: 0.5
+    at every big step, its right VJP 1 was called wrong)."""
     one, jump_one = numerical_rows(p, i, elements, step, f0)
-    _, jump_two = numerical_rows(p, i, elements, 2 * step, f0)
-    return [s.kinked(2 * a - b, c + a / 2, c - a / 2) for a, b, c in zip(jump_one, jump_two, one)]
+    two, jump_two = numerical_rows(p, i, elements, 2 * step, f0)
+    rows = [(4 * a - b) / 3 for a, b in zip(one, two)]
+    kinks = [s.kinked(2 * a - b, c + a / 2, c - a / 2) for a, b, c in zip(jump_one, jump_two, one)]
+    return rows, kinks
 
 
 def _projection_remeasured(p: Problem, s: Settings, i: int, u: np.ndarray,
@@ -2488,7 +2482,8 @@ def _refine_low_precision(p: Problem, s: Settings, analytical: list[list[np.ndar
             last: list[np.ndarray] | None = None  # the previous clean step's measurement
             for step in steps:
                 try:
-                    rows = [row[0] for row in _extrapolated_rows(p, i, np.array([k]), step, f0)]
+                    found, kinked = _extrapolated_rows(p, s, i, np.array([k]), step, f0)
+                    rows = [row[0] for row in found]
                 except Exception:  # (a point the function refuses)
                     agreed, last = [], None
                     continue
@@ -2522,7 +2517,7 @@ def _refine_low_precision(p: Problem, s: Settings, analytical: list[list[np.ndar
                     if last is not None and all(
                             bool((np.abs(last[c] - rows[c]) <= s.tol(rows[c]) + 2 * noises[c]).all())
                             for c in range(len(p.which))) and not any(
-                            bool(kk.any()) for kk in _kinked_rows(p, s, i, np.array([k]), step, f0)):
+                            bool(kk.any()) for kk in kinked):
                         for c in range(len(p.which)):
                             a = analytical[r][c][k]
                             # (the measurement replaces the first; where the comparison's

@@ -13,6 +13,7 @@ flat indices, not by writing through it.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from tinygrad_cnn.autograd import Context, Function
@@ -29,6 +30,14 @@ def _view_array(arr: Any, chain: Chain) -> Any:
     for fn, attrs in chain:
         arr = fn.forward(Context(fn, (False,)), arr, **attrs)
     return arr
+
+
+def region_places(shape: tuple[int, ...], chain: Chain, xp: Any) -> Any:
+    """The flat C-order indices, into an array of ``shape``, of the elements the view ``chain``
+    shows (one per element shown: repeated where it shows one several times), whatever the
+    memory layout -- the chain replayed on the indices themselves, where a step may copy."""
+    return xp.ravel(xp.asarray(_view_array(xp.arange(math.prod(shape), dtype=xp.int64)
+                                           .reshape(shape), chain)))
 
 
 def write_region(arr: Any, chain: Chain, value: Any) -> None:
@@ -119,8 +128,7 @@ class ZeroSlices(Function):
         # passed their gradient back)
         xp = array_module(g)
         out = xp.array(g, order="C", copy=True)
-        places = _view_array(xp.arange(g.size, dtype=xp.int64).reshape(g.shape), chain)
-        out.reshape(-1)[xp.ravel(xp.asarray(places))] = 0
+        out.reshape(-1)[region_places(g.shape, chain, xp)] = 0
         return out
 
     @staticmethod

@@ -643,3 +643,21 @@ def test_fast_mode_in_float32_catches_a_vjp_half_off_over_many_elements():
     assert verdict is False, said
     assert _check(lambda t: wrapped(1.0).apply(t.float()).double(), x, fast_mode=True) == (True, [])
 
+
+def test_rms_norm_of_a_row_with_inf_beside_one_that_overflows():
+    """Found by an outside tester: with the overflow scaling, a row holding inf came out NaN in
+    every element (x / inf); PyTorch's is 0 where x is finite. The other row is unchanged."""
+    import numpy as np
+
+    import tinygrad_cnn as tg
+    import tinygrad_cnn.nn.functional as F
+
+    torch = _torch()
+    rows = np.array([[1.0, np.inf, 3.0, 0.5], [1.0, -np.inf, np.nan, 2.0]], np.float32)
+    np.testing.assert_array_equal(F.rms_norm(tg.tensor(rows), (4,)).numpy(),
+                                  torch.nn.functional.rms_norm(torch.tensor(rows), (4,)).numpy())
+    mixed = np.array([[1.0, np.inf, 3.0, 0.5], [1e38, 2e38, -1e38, 3e38]], np.float32)
+    y = F.rms_norm(tg.tensor(mixed), (4,)).numpy()
+    np.testing.assert_array_equal(y[0], [0.0, np.nan, 0.0, 0.0])
+    np.testing.assert_allclose(y[1], F.rms_norm(tg.tensor(mixed[1:] / 1e38), (4,)).numpy()[0],
+                               rtol=1e-6)

@@ -25,7 +25,7 @@ from tinygrad_cnn.autograd import Context, is_grad_enabled
 from tinygrad_cnn.backend import array_module, type_name
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import norm, pool
-from tinygrad_cnn.tensor import Tensor, _int_arg
+from tinygrad_cnn.tensor import Tensor, _int_arg, where
 
 
 def _affine(x: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple[int, ...],
@@ -310,7 +310,10 @@ def rms_norm(input: Tensor, normalized_shape: int | Sequence[int],
         # PyTorch's): the same x / sqrt(mean(x²) + eps), each group divided by its largest
         # magnitude first (at least 1, so that eps / s² stays finite; held constant: the value
         # and the gradient are those of the formula)
-        scale = xa.detach().abs().amax(dims, keepdim=True).clamp_min(1.0)
+        # (a group holding inf or NaN is left as it is: its finite elements give 0 and the
+        # others NaN, as PyTorch's -- divided by an inf scale, every element was NaN)
+        top = xa.detach().abs().amax(dims, keepdim=True)
+        scale = where(top.isfinite(), top.clamp_min(1.0), 1.0)
         z = xa / scale
         square = (z * z).mean(dims, keepdim=True) + eps / (scale * scale)
         y = z * square.rsqrt()

@@ -381,7 +381,8 @@ def test_a_loaded_parameter_prints_as_a_fresh_one():
     assert "name='later'" in repr(layer.weight) and layer.weight.name == "later"
 
 
-@pytest.mark.parametrize("write", ["fill_", "zero_", "setitem", "slice_fill_", "setitem_part"])
+@pytest.mark.parametrize("write", ["fill_", "zero_", "setitem", "slice_fill_", "setitem_part",
+                                   "setitem_0d_tensor", "fill_0d_tensor"])
 def test_one_value_written_into_overlapping_unfold_windows_while_recording(write):
     """Found by an outside tester: fill_, zero_ and u[...] = v on an unfold whose windows overlap
     were refused as read-only while recording (done without); PyTorch writes them."""
@@ -403,6 +404,10 @@ def test_one_value_written_into_overlapping_unfold_windows_while_recording(write
             u[...] = 2.0
         elif write == "slice_fill_":
             u[1:].fill_(3.0)
+        elif write == "setitem_0d_tensor":  # (found by an outside tester: refused)
+            u[0:2] = lib.tensor(7.0)
+        elif write == "fill_0d_tensor":
+            u.fill_(lib.tensor(5.0))
         else:
             u[1:, 0] = 7
         (h * h * lib.arange(7.0)).sum().backward()

@@ -3752,7 +3752,9 @@ class Tensor:
         if split is not None:  # integers first, then the index arrays (PyTorch's order)
             self[split[0]][split[1]] = value
             return
-        if (isinstance(value, Number) and self._view is not None and _is_basic_key(k)
+        if ((isinstance(value, Number) or (isinstance(value, Tensor) and value.ndim == 0
+                                            and not value.requires_grad))
+                and self._view is not None and _is_basic_key(k)
                 and not _writeable(self._data) and _writeable(self._view[0]._data)
                 and not _zero_strided(self._data[k])):
             # one number into a view that shows elements several times (overlapping unfold

@@ -1803,15 +1803,17 @@ def _extrapolated_rows(p: Problem, s: Settings, i: int, elements: Any, step: flo
 
 def _projection_remeasured(p: Problem, s: Settings, i: int, u: np.ndarray,
                            vs: list[np.ndarray], c: int, a: float, f0: list[np.ndarray],
-                           fv: float) -> tuple[str | None, float]:
+                           fv: float, in_round: float = 0.0) -> tuple[str | None, float]:
     """The projection's verdict by bigger steps (see :func:`_confirm_with_bigger_steps`):
     ``"right"``, ``"wrong"`` (both steps alike, ``a`` off beyond the asked tolerance) or None,
-    with the first step's value. ``fv``: the size of ``v . f``, whose rounding is allowed."""
+    with the first step's value. ``fv``: the size of ``v . f``, whose rounding is allowed;
+    ``in_round``: the inputs' own rounding at eps (:func:`_input_rounding`)."""
     found, kinked = [], False
     for step in _remeasure_steps(p, s, i):
         one, r1, l1 = (float(t[c]) for t in directional(p, i, u, vs, step, f0))
         two, r2, l2 = (float(t[c]) for t in directional(p, i, u, vs, 2 * step, f0))
-        value, noise = (4 * one - two) / 3, float(_step_rounding(s, step, fv)[0])
+        value = (4 * one - two) / 3
+        noise = float(_step_rounding(s, step, fv)[0]) + in_round * s.eps / step
         kinked |= bool(s.kinked(2 * (r1 - l1) - (r2 - l2), r1, l1))  # (curvature cancels)
         if bool(_agree(a, value, noise)):
             return "right", value
@@ -1822,6 +1824,75 @@ def _projection_remeasured(p: Problem, s: Settings, i: int, u: np.ndarray,
             abs(a - m1) > atol + rtol * abs(m1) + n1 and abs(a - m1) > SPREAD_RATIO * abs(m1 - m2):
         return "wrong", m1
     return None, m1
+
+
+COARSE_PROJECTION = (8.0, 32.0, 128.0, 512.0, 2048.0)  # _projection_coarse: steps, times eps
+
+
+def _input_rounding(p: Problem, s: Settings, i: int, g: np.ndarray) -> float:
+    """In low precision, the rounding of a projection's slope at eps that comes from input
+    ``i``'s own rounding to the low dtype (through ``g``, the VJP of the projection): each
+    element's rounding, uniform over an ulp of at most ``fe |x|``, has a spread of 0.29 of it,
+    the two evaluations' difference over ``2 eps``, extrapolated, about 0.25 of the walk over
+    eps; with room for ``PROJECTION_SPREAD`` of it. 0 in float64."""
+    if not s.noise:
+        return 0.0
+    fe = s.noise * s.eps / NOISE_ULPS
+    with np.errstate(all="ignore"):
+        walk = float(np.sqrt(dot(np.square(g), np.square(fe * np.abs(p.base(i).ravel())))))
+    return PROJECTION_SPREAD * 0.25 * walk / s.eps if math.isfinite(walk) else math.inf
+
+
+def _projection_coarse(p: Problem, s: Settings, i: int, u: np.ndarray, vs: list[np.ndarray],
+                       c: int, a: float, f0: list[np.ndarray], fv: float, g: np.ndarray,
+                       tol: float) -> tuple[str | None, Any]:
+    """In low precision, a projection that failed at eps where the inputs' own rounding decides
+    it: a function that casts its input to float32 moves each element by whole ulps, and a unit
+    direction over n elements moves each by eps / sqrt(n) -- two ulps at 1e3 over 2000 elements,
+    whose rounding then swamps the slope (x - x.mean() failed as "not differentiable"). That
+    rounding, through the VJP ``g``, adds as a random walk; where it is over a tenth of the
+    tolerance, bigger steps (extrapolated) measure again: ``("right", value)`` where two
+    successive ones agree with each other and with ``a``, ``("wrong", value)`` where they agree
+    with each other and not with ``a`` (by more than the tolerance asked), ``("cannot", why)``
+    where no two steps gave one slope, and ``(None, None)`` where the inputs' rounding is no
+    reason to measure again."""
+    x = p.base(i).ravel()
+    in_round = _input_rounding(p, s, i, g)
+    if not (math.isfinite(in_round) and in_round > 0.1 * tol):
+        return None, None
+    atol, rtol = (s.asked or (s.eps, s.atol, s.rtol))[1:]
+    last: tuple[float, float] | None = None
+    seen: list[float] = []  # every step's value that resolved the slope
+    for big in COARSE_PROJECTION:
+        step = big * s.eps
+        try:
+            one = float(directional(p, i, u, vs, step, f0)[0][c])
+            two = float(directional(p, i, u, vs, 2 * step, f0)[0][c])
+        except Exception:  # (a point the function refuses)
+            last = None
+            continue
+        value = (4 * one - two) / 3
+        noise = (in_round + s.noise * fv) * s.eps / step
+        if not (math.isfinite(value) and noise <= s.atol + RESOLVE * abs(value)):
+            last = None
+            continue
+        seen.append(value)
+        if last is not None and abs(value - last[0]) <= float(s.tol(value)) + noise + last[1]:
+            if abs(a - value) <= float(s.tol(value)) + noise:
+                return "right", value
+            # (wrong only off from every step that resolved, by ten times their spread: the
+            # rounding of a sum inside, the mean of 2000 values of 1e3, is common to every
+            # output and moves a positive projection by 2% from step to step)
+            if len(seen) >= 3 and abs(a - value) > atol + rtol * abs(value) + noise and \
+                    abs(a - value) > SPREAD_RATIO * (max(seen) - min(seen)):
+                return "wrong", value
+        last = (value, noise)
+    return "cannot", (
+        "the function computes in float32 and rounds its inputs to it: a step of eps="
+        f"{s.eps:g} along a random direction moves each of the {x.size} elements by a few of "
+        "their ulps, whose rounding swamps the projection's slope, and bigger steps (up to "
+        f"{COARSE_PROJECTION[-1]:g} eps) measured no one slope either. Check at inputs of order "
+        "1, with fewer elements, or compute the function in float64")
 
 
 def _big_steps(p: Problem, i: int) -> list[float]:
@@ -2339,13 +2410,24 @@ def _projection(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: li
                 s.rounding(fv, abs(n))))
             if abs(a - n) <= tol:
                 if hidden is None and _hidden_by_atol(a, n, s, np.array([fv])):
-                    verdict, again = _projection_remeasured(p, s, i, us[r], vs, c, a, f0, fv)
+                    verdict, again = _projection_remeasured(
+                        p, s, i, us[r], vs, c, a, f0, fv, _input_rounding(p, s, i, grads[c][r]))
                     if verdict == "wrong" and sum(p.base(k).size for k in p.diff) > LOCALISE_MAX:
                         return _fast_failure(p, s, labels, order, outs, r, c, us[r], vs[c],
                                              grads[c][r], a, again, remeasured=True)
                     if verdict != "right":  # (small inputs: every entry is judged then)
                         hidden = (a, n, i, j)
                 continue
+            if s.noise and math.isfinite(a) and math.isfinite(n):
+                verdict, again = _projection_coarse(p, s, i, us[r], vs, c, a, f0, fv,
+                                                    grads[c][r], tol)
+                if verdict == "right":
+                    continue
+                if verdict == "wrong" and sum(p.base(k).size for k in p.diff) > LOCALISE_MAX:
+                    return _fast_failure(p, s, labels, order, outs, r, c, us[r], vs[c],
+                                         grads[c][r], a, again, remeasured=True)
+                if verdict == "cannot":
+                    return _cannot_judge(order, again)
             if not (math.isfinite(a) and math.isfinite(n)):
                 # an infinite or undefined derivative (sqrt at 0): the element-by-element check
                 # says where and what (a domain edge, a kink), which one projection cannot
@@ -2428,7 +2510,7 @@ def _symmetric_jumps(p: Problem, i: int, numerical: list[np.ndarray], s: Setting
     return mask
 
 
-LOW_REFINE = (1e-1, 1e-2, 1e-3, 1e-4)  # _refine_low_precision: smaller steps, shares of eps
+LOW_REFINE = (0.3, 1e-1, 3e-2, 1e-2, 1e-3, 1e-4)  # _refine_low_precision: smaller steps, shares of eps
 LOW_COARSE = (4.0, 16.0, 64.0)  # ... and bigger ones, times eps and the element's size
 RESOLVE = 0.01  # ... a step whose rounding is under this share of an entry may agree with it
 
@@ -2490,7 +2572,11 @@ def _refine_low_precision(p: Problem, s: Settings, analytical: list[list[np.ndar
                 fits, clean, resolves, noises = True, True, True, []
                 for c in range(len(p.which)):
                     a, n = analytical[r][c][k], rows[c]
-                    noise = _step_rounding(s, step, f0[c])
+                    # (and the input's own rounding: a function that casts it to float32
+                    # moves by whole ulps, so a step of a few hundred of them is off by its
+                    # share of one -- sin(100 x) at 0.98, 5e-5: 0.2 of a slope of 88)
+                    noise = _step_rounding(s, step, f0[c]) + \
+                        2 * fe * abs(float(x[k])) / step * np.abs(n)
                     noises.append(noise)
                     # (an output the element does not reach moves by exactly nothing: its
                     # rounding is no reason to distrust the step)
@@ -2543,7 +2629,13 @@ def _refine_low_precision(p: Problem, s: Settings, analytical: list[list[np.ndar
                 agreed.append(rows)
                 if len(agreed) == 2:
                     for c in range(len(p.which)):
-                        numerical[r][c][k] = agreed[0][c]
+                        # (each agrees within its own rounding, which the comparison after
+                        # this no longer allows: the closer one stands -- a coarse step's
+                        # truncation, sin(300 x) at 1.5e-3, was within its allowance only)
+                        a = analytical[r][c][k]
+                        numerical[r][c][k] = min((m[c] for m in agreed),
+                                                 key=lambda m: float(np.nanmax(
+                                                     np.abs(a - m), initial=0.0)))
                         jumps[r][c][k] = 0.0
                     moved += 1
                     break

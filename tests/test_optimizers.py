@@ -181,7 +181,7 @@ def test_add_param_group_uses_the_defaults_and_steps_like_pytorch():
     (lambda p: optim.Adamax(p, betas=(1.0, 0.9)), r"betas must be in \[0, 1\)"),
     (lambda p: optim.Adagrad(p, initial_accumulator_value=-1), "initial_accumulator_value"),
     (lambda p: optim.NAdam(p, momentum_decay=-0.1), "momentum_decay"),
-    (lambda p: optim.SGD([{"params": p, "nesterov": True}], lr=0.1), "Nesterov"),
+    (lambda p: optim.SGD(p, lr=0.1, nesterov=True), "Nesterov"),  # (a group's: as PyTorch's)
 ])
 def test_bad_hyper_parameters(make, match):
     with pytest.raises(ValueError, match=match):

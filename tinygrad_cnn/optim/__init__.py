@@ -101,6 +101,12 @@ class SGD(Optimizer):
                  foreach: bool | None = None, differentiable: bool = False,
                  fused: bool | None = None) -> None:
         _check_implementation("SGD", False, differentiable, foreach, fused)
+        # (the defaults only, as PyTorch's: a group that sets momentum=0 runs plain SGD, one
+        # with dampening runs Nesterov's update with it)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError(f"SGD: Nesterov momentum needs momentum > 0 and dampening = 0 (got "
+                             f"momentum={momentum}, dampening={dampening}): pass momentum=0.9, "
+                             "or nesterov=False")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize, foreach=foreach,
@@ -109,8 +115,6 @@ class SGD(Optimizer):
     def _check_group(self, group: dict[str, Any]) -> None:
         _check("SGD", lr=group["lr"], momentum=group["momentum"],
                weight_decay=group["weight_decay"])
-        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
 
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         g = _decay(p, g, group)

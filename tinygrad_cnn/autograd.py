@@ -592,7 +592,7 @@ class Context:
     def _where(self) -> str:
         where = f"The {self.fn.name} was created at {self.source_line}"
         if self.scope:
-            where += f" (in module `{self.scope}`)"
+            where += f" (in module {scope_text(self.scope)})"
         if self.stack:
             return f"{where}; the innermost calls:\n{''.join(self.stack)}"
         return where + "."
@@ -1675,6 +1675,12 @@ def _came_in_another_dtype(ctx: Context, received: Any) -> bool:
         received._data.dtype != meta[1] and received._data.dtype.kind in "fc"
 
 
+def scope_text(scope: str) -> str:
+    """```features.3` (Conv2d)``: a node's module path, and its class where it is known."""
+    cls = getattr(scope, "cls", None)
+    return f"`{scope}` ({cls})" if cls else f"`{scope}`"
+
+
 def _name_node(exc: Exception, ctx: Context) -> None:
     """Say which node's VJP an exception came out of and where the user's code created that node:
     in the message of an error with a one-string message, else as a note (Python 3.11+)."""
@@ -1686,7 +1692,7 @@ def _name_node(exc: Exception, ctx: Context) -> None:
         return
     note = f"in the VJP of {ctx.fn.name}, created at {ctx.source_line}"
     if ctx.scope:
-        note += f" in module `{ctx.scope}`"
+        note += f" in module {scope_text(ctx.scope)}"
     if len(exc.args) == 1 and isinstance(exc.args[0], str) and type(exc).__str__ in (
             Exception.__str__, BaseException.__str__):
         exc.args = (f"{exc.args[0]} ({note})",)
@@ -2079,8 +2085,29 @@ def _run_hooks(hooks: list[Any], g: Tensor, where: str,
                 f"hook {name} (registered on the output of {where}) returned {got}; it must "
                 f"return None or a Tensor of the gradient's shape {tuple(g._data.shape)} and dtype "
                 f"{g._data.dtype}" + (f". {ctx._where()}" if ctx is not None else ""))
+        if _flags.anomaly and _flags.anomaly_check and new is not g:
+            _hook_made_non_finite(hook, g, new, where, ctx)
         g = new
     return g
+
+
+def _hook_made_non_finite(hook: Any, g: Tensor, new: Tensor, where: str,
+                          ctx: Context | None) -> None:
+    """Inside ``detect_anomaly()``: a tensor hook that turned a finite gradient into one with
+    NaN or Inf is where the anomaly began (not the VJP that next receives it)."""
+    xp = array_module(new._data)
+    if new._data.dtype.kind not in "fc" or bool(xp.isfinite(new._data).all()) or (
+            g._data.dtype.kind in "fc" and not bool(xp.isfinite(g._data).all())):
+        return
+    code = getattr(hook, "__code__", None)
+    name = getattr(hook, "__qualname__", repr(hook))
+    line = f", defined at {code.co_filename}:{code.co_firstlineno}" if code is not None else ""
+    on = f"the output of {where}" if ctx is not None else where
+    got, gave = (_ranges([a]).replace("input 0: ", "", 1) for a in (g._data, new._data))
+    raise AnomalyError(
+        f"detect_anomaly: hook {name}{line} (registered on {on}) returned NaN or Inf from a "
+        f"finite gradient (it received: {got}; it returned: {gave})"
+        + (f". {ctx._where()}" if ctx is not None else "."), ctx)
 
 
 def _hooked_backward(ctx: Context, g: Any, node_hooks: dict[str, list[Any]],

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, _collect, _edge, keep_inputs
+from tinygrad_cnn.autograd import Context, _collect, _edge, keep_inputs, scope_text
 from tinygrad_cnn.gradcheck.jacobian import outputs_of
 from tinygrad_cnn.gradcheck.report import kink_verdict
 from tinygrad_cnn.ops.inplace import CopySlices
@@ -111,7 +111,7 @@ def describe(node: Context) -> str:
     else:
         where = "applied directly by the checked function"
     if node.scope:
-        where += f" (in module `{node.scope}`)"
+        where += f" (in module {scope_text(node.scope)})"
     cls = _user_class(node)
     if cls is not None:  # (a user's `Mul` is not our `mul`)
         where = f"your Function {cls.__qualname__} (module {cls.__module__}), {where}"

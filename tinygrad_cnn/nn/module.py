@@ -1077,7 +1077,8 @@ class Module:
                 pass
             for path, m in self.named_modules():
                 object.__setattr__(m, "_paths_assigned", True)
-                object.__setattr__(m, "_path", path or None)
+                object.__setattr__(m, "_path", _ScopePath(path, type(m).__name__)
+                                   if path else None)
         hooks = self.__dict__.get("_hooks")
         outer = _state.scope
         _state.scope = self._path if self._path is not None else outer
@@ -1275,6 +1276,22 @@ def _user_line(exc: BaseException) -> str | None:
         user = f, f.f_lineno
     frame, line = user
     return f"{os.path.basename(frame.f_code.co_filename)}:{line} in {frame.f_code.co_name}"
+
+
+class _ScopePath(str):
+    """A module's path (``"features.3"``), which ops recorded in its forward carry as their
+    ``scope``, knowing its class: errors raised in backward say ``in module `features.3`
+    (Conv2d)`` as forward errors do."""
+
+    cls: str
+
+    def __new__(cls, path: str, module_class: str = "") -> _ScopePath:
+        self = super().__new__(cls, path)
+        self.cls = module_class
+        return self
+
+    def __getnewargs__(self) -> tuple[str, str]:  # (copy and pickle: a model deep-copied)
+        return str(self), self.cls
 
 
 def _name_module(exc: Exception, module: Module) -> None:

@@ -537,9 +537,12 @@ def test_a_full_disk_at_a_save_is_an_error_line_and_keeps_the_last_checkpoint(tm
                      str(ck)])
     err = capsys.readouterr().err
     # (epoch 2 tried at --out, then in the two rescue folders: every save fails here)
-    assert code == 1 and calls == [1, 2, 2, 2] and "instead" not in err
+    assert code == 1 and calls == [1, 2, 2, 2] and "was saved to" not in err
     assert f"error: could not save the checkpoint of epoch 2 to {ck}: No space left on device; " \
            f"{ck} still holds epoch 1" in err
+    # (and that the rescue failed too: the epoch is lost, which the message said nowhere)
+    assert f"Saving it to {tmp_path / 'cache' / 'tinygrad_cnn' / 'rescue'} or " in err
+    assert "instead failed too: epoch 2's training is lost" in err
     assert tg.load(ck)["epoch"] == 1
 
 

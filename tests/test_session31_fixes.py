@@ -200,3 +200,171 @@ def test_errors_raised_in_backward_name_the_modules_class():
         with pytest.raises(tg.AnomalyError, match=r"in module `1` \(_Log\)"), \
                 tg.detect_anomaly():
             copied(tg.tensor([1.0, 2.0], requires_grad=True)).sum().backward()
+
+
+def test_detect_anomaly_names_a_node_hook_that_made_inf():
+    y = tg.tensor([1.0, 2.0], requires_grad=True)
+    z = y.exp()
+    z.grad_fn.register_prehook(lambda go: (go[0] / 0,))
+    with pytest.raises(tg.AnomalyError) as info, tg.detect_anomaly():
+        z.sum().backward()
+    msg = str(info.value)
+    assert "(grad_fn.register_prehook of exp, grad_outputs[0]) returned NaN or Inf" in msg, msg
+    assert msg.count("created at") == 1, msg  # (named once, not again as "in the VJP of")
+    y = tg.tensor([1.0, 2.0], requires_grad=True)
+    z = y.exp() * 2
+    z.grad_fn.register_hook(lambda gi, go: (gi[0] / 0, gi[1]))
+    with pytest.raises(tg.AnomalyError, match=r"grad_fn.register_hook of mul, grad_inputs\[0\]"), \
+            tg.detect_anomaly():
+        z.sum().backward()
+
+
+def test_detect_anomaly_names_a_module_backward_hook_that_made_inf():
+    from tinygrad_cnn import nn
+
+    for kind in ("hook", "pre-hook"):
+        lin = nn.Linear(2, 2)
+        if kind == "hook":
+            lin.register_full_backward_hook(
+                lambda m, gi, go: tuple(None if g is None else g * float("inf") for g in gi))
+        else:
+            lin.register_full_backward_pre_hook(
+                lambda m, go: tuple(None if g is None else g * float("inf") for g in go))
+        x = tg.tensor([[1.0, 2.0]], requires_grad=True)
+        with pytest.raises(tg.AnomalyError) as info, tg.detect_anomaly():
+            lin(x).sum().backward()
+        msg = str(info.value)
+        assert f"(backward {kind} of Linear, grad_" in msg and "<lambda>, defined at" in msg, msg
+        assert "backward_hook.backward" not in msg, msg
+
+
+def test_detect_anomaly_does_not_blame_an_op_that_passes_a_non_finite_gradient_on():
+    """A root gradient of inf: mul and sum only pass it on (PyTorch raises nothing either); an
+    op that makes inf from a finite gradient is still named."""
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    with tg.detect_anomaly():
+        (x * 1).backward(tg.tensor([float("inf"), 1.0]))
+        (x * 2).sum().backward(tg.tensor(float("inf")))
+        tg.autograd.grad([x * 3], [x], grad_outputs=[tg.tensor([float("inf"), 1.0])])
+    assert np.isinf(x.grad.numpy()).all()
+    y = tg.tensor([0.0, 1.0], requires_grad=True)
+    with pytest.raises(tg.AnomalyError, match=r"sqrt.backward returned NaN or Inf"), \
+            tg.detect_anomaly():
+        y.sqrt().sum().backward()
+
+
+def _sq32(factor):
+    class Sq32(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return (x.astype(np.float32) ** 2).astype(np.float64)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 2 * x * factor
+    return Sq32.apply
+
+
+@pytest.mark.parametrize("scale", [1e3, 1e4])
+@pytest.mark.parametrize("n", [12, 2000])
+def test_fast_mode_in_float32_at_large_values_catches_a_vjp_half_off(scale, n):
+    """x * x in float32 at 1e3..1e4: the outputs' rounding over eps (0.1 of 1e6 over 5e-3)
+    was allowed in the projection's tolerance, which then passed a VJP half off silently. A
+    projection that passes by that allowance alone is judged element by element (small
+    inputs) or by bigger steps (big ones)."""
+    x = Tensor(np.random.default_rng(0).standard_normal(n) * scale, requires_grad=True)
+    ok, why = _verdict(_sq32(0.5), x, fast_mode=True)
+    assert not ok and "is wrong" in why, why
+    ok, why = _verdict(_sq32(1.0), x, fast_mode=True)
+    assert ok, why
+
+
+def test_fast_mode_in_float32_catches_a_vjp_that_ignores_an_input():
+    """a * b at 9e3 over 24x24 (1,152 elements: bigger steps judge), a's VJP g instead of g * b:
+    it passed (the allowed rounding, a bound, was 35 where three steps agreed to 1)."""
+    class Mul32(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            return (a.astype(np.float32) * b.astype(np.float32)).astype(np.float64)
+
+        @staticmethod
+        def backward(ctx, g):
+            a, b = ctx.saved_tensors
+            return g, g * a
+
+    rng = np.random.default_rng(5)
+    a, b = (Tensor(rng.standard_normal((24, 24)) * 9e3, requires_grad=True) for _ in range(2))
+    ok, why = _verdict(Mul32.apply, (a, b), fast_mode=True)
+    assert not ok and "is wrong" in why, why
+
+
+class _Mul32(Function):
+    """a * b computed in float32 by numpy, its VJPs ``factor`` times the right ones."""
+
+    factor = 1.0
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return (a.astype(np.float32) * b.astype(np.float32)).astype(np.float64)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return _Mul32.factor * g * b, _Mul32.factor * g * a
+
+
+@pytest.mark.parametrize("fast", [False, True])
+@pytest.mark.parametrize("factor", [0.9, 1.1])
+def test_float32_at_the_widened_steps_scale_a_vjp_ten_percent_off_fails(fast, factor, monkeypatch):
+    """a * b in float32 at 6e-3, beside the widened eps of 5e-3: the elements the step dwarfs
+    were measured again with a millionth of themselves, under float32's ulp -- one-sided slopes
+    15% apart, "not differentiable"; and a VJP 10% off sat exactly on the warning's threshold
+    of a tenth, so fast mode passed it silently. The right VJP passes."""
+    a = Tensor(np.array([[0.00587253]]), requires_grad=True)
+    b = Tensor(np.array([[0.00868425]]), requires_grad=True)
+    monkeypatch.setattr(_Mul32, "factor", factor)
+    ok, why = _verdict(_Mul32.apply, (a, b), fast_mode=fast)
+    assert not ok and "is wrong" in why, why
+    monkeypatch.setattr(_Mul32, "factor", 1.0)
+    ok, why = _verdict(_Mul32.apply, (a, b), fast_mode=fast)
+    assert ok, why
+
+
+def test_a_damaged_unpacked_mnist_file_names_its_expected_digest_once(tmp_path):
+    """"expected 65a5... (or, unpacked, 65a5...)": the same digest twice for a raw file."""
+    from tinygrad_cnn.data import mnist
+
+    path = tmp_path / "train-labels-idx1-ubyte"
+    path.write_bytes(b"not mnist")
+    digest = "ab" * 32
+    with pytest.raises(mnist.ChecksumError) as info:
+        mnist._verified(path, digest, digest)
+    assert str(info.value).count(digest) == 1 and "(or, unpacked" not in str(info.value)
+    with pytest.raises(mnist.ChecksumError, match=r"\(or, unpacked, cd"):
+        mnist._verified(path, digest, "cd" * 32)
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_a_vjp_that_ignores_an_input_of_a_float32_matmul_at_2e3_fails(fast):
+    """The refining steps under the outputs' ulp (2e3 * 2e3 in float32) moved them by exactly
+    nothing, which "agreed" with a VJP of zero for b: the check passed."""
+    class MM(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            return (a.astype(np.float32) @ b.astype(np.float32)).astype(np.float64)
+
+        @staticmethod
+        def backward(ctx, g):
+            a, b = ctx.saved_tensors
+            return g @ b.transpose(-1, -2), (a.transpose(-1, -2) @ g) * 0
+
+    rng = np.random.default_rng(940167612)
+    xs = tuple(Tensor(rng.standard_normal((2, 2)) * 2147.43 + 2147.43, requires_grad=True)
+               for _ in range(2))
+    ok, why = _verdict(MM.apply, xs, fast_mode=fast)
+    assert not ok and "is wrong" in why and "input 1" in why, why

@@ -1684,8 +1684,8 @@ def scope_text(scope: str) -> str:
 def _name_node(exc: Exception, ctx: Context) -> None:
     """Say which node's VJP an exception came out of and where the user's code created that node:
     in the message of an error with a one-string message, else as a note (Python 3.11+)."""
-    if getattr(exc, "_node_named", False):
-        return
+    if getattr(exc, "_node_named", False) or isinstance(exc, AnomalyError):
+        return  # (an anomaly report names its own node)
     try:
         exc._node_named = True  # type: ignore[attr-defined]
     except AttributeError:
@@ -1738,7 +1738,9 @@ def _check_grad(ctx: Context, i: int, g: Any, meta: tuple[Any, Any], received: A
         )
     if _flags.anomaly and _flags.anomaly_check:
         xp = array_module(g._data)
-        if not bool(xp.isfinite(g._data).all()):
+        # (a VJP that received NaN or Inf passes it on: it made none -- a root gradient of inf,
+        # as the forward of an op whose inputs were not finite is not called the maker)
+        if not bool(xp.isfinite(g._data).all()) and _received_finite(received):
             facts = []
             hint = ""
             if getattr(ctx, "in_ranges", None):
@@ -1763,6 +1765,15 @@ def _check_grad(ctx: Context, i: int, g: Any, meta: tuple[Any, Any], received: A
                 f"input {i}" + (f" ({'; '.join(facts)})" if facts else "")
                 + f". {ctx._where()}" + hint, ctx)
     return g
+
+
+def _received_finite(received: Any) -> bool:
+    """Whether the gradient(s) a VJP received (a Tensor, a list of them and Nones) are finite."""
+    for r in (received if type(received) is list else (received,)):
+        if isinstance(r, _TensorCls) and r._data.dtype.kind in "fc" and \
+                not bool(array_module(r._data).isfinite(r._data).all()):
+            return False
+    return True
 
 
 QUIET_MIN_NODES = 8  # see _run_backward
@@ -2086,28 +2097,31 @@ def _run_hooks(hooks: list[Any], g: Tensor, where: str,
                 f"return None or a Tensor of the gradient's shape {tuple(g._data.shape)} and dtype "
                 f"{g._data.dtype}" + (f". {ctx._where()}" if ctx is not None else ""))
         if _flags.anomaly and _flags.anomaly_check and new is not g:
-            _hook_made_non_finite(hook, g, new, where, ctx)
+            _hook_made_non_finite(hook, g, new, "registered on " + (
+                f"the output of {where}" if ctx is not None else where), ctx)
         g = new
     return g
 
 
-def _hook_made_non_finite(hook: Any, g: Tensor, new: Tensor, where: str,
-                          ctx: Context | None) -> None:
-    """Inside ``detect_anomaly()``: a tensor hook that turned a finite gradient into one with
-    NaN or Inf is where the anomaly began (not the VJP that next receives it)."""
+def _hook_made_non_finite(hook: Any, g: Tensor | None, new: Tensor, on: str,
+                          ctx: Context | None, say_node: bool = True) -> None:
+    """Inside ``detect_anomaly()``: a hook (a tensor's, a node's) that turned a finite gradient
+    (or none) into one with NaN or Inf is where the anomaly began, not the VJP that receives it
+    next. ``on``: what the hook is registered on, as the message says it; ``say_node``: where
+    ``ctx`` was created goes in the message (not for a module's hooks: ``on`` names it)."""
     xp = array_module(new._data)
     if new._data.dtype.kind not in "fc" or bool(xp.isfinite(new._data).all()) or (
-            g._data.dtype.kind in "fc" and not bool(xp.isfinite(g._data).all())):
+            g is not None and g._data.dtype.kind in "fc" and not bool(xp.isfinite(g._data).all())):
         return
     code = getattr(hook, "__code__", None)
     name = getattr(hook, "__qualname__", repr(hook))
     line = f", defined at {code.co_filename}:{code.co_firstlineno}" if code is not None else ""
-    on = f"the output of {where}" if ctx is not None else where
-    got, gave = (_ranges([a]).replace("input 0: ", "", 1) for a in (g._data, new._data))
+    got = "none" if g is None else _ranges([g._data]).replace("input 0: ", "", 1)
+    gave = _ranges([new._data]).replace("input 0: ", "", 1)
     raise AnomalyError(
-        f"detect_anomaly: hook {name}{line} (registered on {on}) returned NaN or Inf from a "
-        f"finite gradient (it received: {got}; it returned: {gave})"
-        + (f". {ctx._where()}" if ctx is not None else "."), ctx)
+        f"detect_anomaly: hook {name}{line} ({on}) returned NaN or Inf from a finite gradient "
+        f"(it received: {got}; it returned: {gave})"
+        + (f". {ctx._where()}" if ctx is not None and say_node else "."), ctx)
 
 
 def _hooked_backward(ctx: Context, g: Any, node_hooks: dict[str, list[Any]],
@@ -2169,6 +2183,10 @@ def _hook_result(new: Any, old: tuple[Any, ...], hook: Any, ctx: Context | None,
             want = (f"shape {tuple(o._data.shape)} and dtype {o._data.dtype}" if o is not None
                     else "a Tensor")
             raise RuntimeError(f"{where} returned {got} for {what}[{i}]; it must be {want}")
+        if _flags.anomaly and _flags.anomaly_check and n is not o:
+            _hook_made_non_finite(hook, o, n, f"grad_fn.{kind} of "
+                                  f"{ctx.fn.name if ctx is not None else 'AccumulateGrad'}, "
+                                  f"{what}[{i}]", ctx)
     return tuple(new)
 
 

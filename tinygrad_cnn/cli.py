@@ -821,8 +821,11 @@ def _train(args: argparse.Namespace) -> int:
                         f"saved to {rescued} instead; continue from it with {PROG} train "
                         f"--resume {shlex.quote(str(rescued))} (the run goes on saving there; "
                         f"move the file where you want it once {out} can be written)") from None
+                tried = " or ".join(str(f) for f in _rescue_folders())
                 raise WorkError(f"could not save the checkpoint of epoch {epoch} to {out}: "
-                                f"{exc.strerror or exc}; {kept}") from None
+                                f"{exc.strerror or exc}; {kept}. Saving it to {tried} instead "
+                                f"failed too: epoch {epoch}'s training is lost (free some space "
+                                "or give --out a writable place, and run again)") from None
             saved_epoch = epoch
             _say(f"epoch {epoch}: train loss {loss:.4f}, test accuracy {acc:.4f} "
                  f"({time.perf_counter() - t0:.1f} s); saved {out}")

@@ -112,9 +112,10 @@ def _verified(path: Path, digest: str, raw_digest: str | None = None) -> Path:
                               f"denied; make it readable (chmod a+r {path}) or give --data-dir "
                               "(MNIST(root=...)) a folder with a readable copy") from None
     if actual != digest and (raw_digest is None or _unpacked_sha256(path) != raw_digest):
+        also = f" (or, unpacked, {raw_digest})" if raw_digest not in (None, digest) else ""
         raise ChecksumError(f"{path} is corrupt or truncated: its SHA-256 is {actual}, expected "
-                            f"{digest} (or, unpacked, {raw_digest}). Delete it (or put the "
-                            "original file there) and run again.")
+                            f"{digest}{also}. Delete it (or put the original file there) and "
+                            "run again.")
     return path
 
 

@@ -24,7 +24,15 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tinygrad_cnn._words import a_type
-from tinygrad_cnn.autograd import Context, Function, OutputOf, _in_package, _state
+from tinygrad_cnn.autograd import (
+    Context,
+    Function,
+    OutputOf,
+    _flags,
+    _hook_made_non_finite,
+    _in_package,
+    _state,
+)
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.tensor import Tensor, _FunctionView
 
@@ -149,7 +157,8 @@ class ModuleBackwardHooks:
             new = hook(self.module, grad_outputs)
             if new is not None:
                 grad_outputs = self._checked(new, grad_outputs, self.output_index,
-                                             self.output_metas, hook, "pre-hook", "grad_output")
+                                             self.output_metas, hook, "pre-hook", "grad_output",
+                                             node)
                 cut = all(grad_outputs[i] is None for i in self.output_index)
         self.grad_outputs = grad_outputs
         if self.input_index is None and self.hooks:
@@ -190,14 +199,15 @@ class ModuleBackwardHooks:
             new = hook(self.module, grad_inputs, grad_outputs)
             if new is not None:
                 grad_inputs = self._checked(new, grad_inputs, self.input_index, self.input_metas,
-                                            hook, "hook", "grad_input")
+                                            hook, "hook", "grad_input", node)
         self.grad_outputs = None
         return tuple(grad_inputs[i] for i in self.input_index)
 
     def _checked(self, new: Any, old: Grads, index: list[int], metas: list[tuple[Any, Any]],
-                 hook: Callable[..., Any], kind: str, what: str) -> Grads:
+                 hook: Callable[..., Any], kind: str, what: str, node: Context) -> Grads:
         """What a hook returned, checked: a tuple as long as ``old``, each tensor's entry None
-        or a Tensor of that tensor's shape and dtype."""
+        or a Tensor of that tensor's shape and dtype (and inside ``detect_anomaly()``, finite
+        where the gradient it replaces was: else the hook is named as the anomaly's maker)."""
         where = f"backward {kind} {_name(hook)} of {self._describe()}"
         if not isinstance(new, (tuple, list)):
             raise TypeError(f"{where} returned {a_type(new)}; it must return None or a "
@@ -217,6 +227,9 @@ class ModuleBackwardHooks:
                     f"{where} returned {what}[{i}] of shape {tuple(g._data.shape)} and dtype "
                     f"{g._data.dtype}; "
                     f"it must keep the gradient's shape {tuple(shape)} and dtype {dtype}")
+            if _flags.anomaly and _flags.anomaly_check and g is not old[i]:
+                _hook_made_non_finite(hook, old[i], g, f"backward {kind} of {self._describe()}, "
+                                      f"{what}[{i}]", node, say_node=False)
         return tuple(new)
 
     def _describe(self) -> str:

@@ -368,3 +368,123 @@ def test_a_vjp_that_ignores_an_input_of_a_float32_matmul_at_2e3_fails(fast):
                for _ in range(2))
     ok, why = _verdict(MM.apply, xs, fast_mode=fast)
     assert not ok and "is wrong" in why and "input 1" in why, why
+
+
+def test_a_tensor_made_in_forward_can_be_saved_for_backward():
+    """PyTorch's Functions may save a tensor made in forward; here it came back wrapping a
+    Tensor, and every op on it in backward failed with a numpy AttributeError."""
+    torch = _torch()
+
+    class Ours(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(Tensor(x * 3))
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            (t,) = ctx.saved_tensors
+            return g * t.float().double()
+
+    class Theirs(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x * 3)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            (t,) = ctx.saved_tensors
+            return g * t.float().double()
+
+    x = Tensor(np.array([1.0, -2.0, 0.5]), requires_grad=True)
+    Ours.apply(x).sum().backward()
+    xt = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64, requires_grad=True)
+    Theirs.apply(xt).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
+
+
+class _MeanXY(Function):
+    """mean(x * y) computed in float32 by numpy; x's VJP ``factor`` times the right one."""
+
+    factor = 1.0
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.asarray((x.astype(np.float32) * y.astype(np.float32)).mean(), dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        return g * y * (_MeanXY.factor / x.numel()), g * x / x.numel()
+
+
+@pytest.mark.parametrize("factor", [0.5, 1.1])
+def test_a_tiny_float32_projection_a_vjp_hides_under_atol_in_warns(factor, monkeypatch):
+    """mean(x * y) over 5,000 elements in float32, fast mode: projections of 1e-5, a VJP half off
+    passed silently (the float64 twin warned "passed by atol alone"); now it warns too."""
+    rng = np.random.default_rng(1)
+    x, y = (Tensor(rng.standard_normal(5000), requires_grad=True) for _ in range(2))
+    monkeypatch.setattr(_MeanXY, "factor", factor)
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ok, why = _verdict(_MeanXY.apply, (x, y), fast_mode=True)
+    warned = any("passed by atol alone" in str(w.message) for w in caught)
+    assert (ok and warned) or (not ok and "is wrong" in why), (ok, why, warned)
+
+
+def _norm32(factor):
+    class Norm32(Function):
+        @staticmethod
+        def forward(ctx, x, c):
+            z = x.astype(np.float32) * np.float32(c)
+            r = np.sqrt((z * z).sum())
+            ctx.r, ctx.c = float(r), c
+            ctx.save_for_backward(x)
+            return np.asarray(r, dtype=x.dtype)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * x * (ctx.c ** 2 / ctx.r) * factor, None
+    return Norm32.apply
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_a_float32_function_curving_under_the_widened_step_is_no_kink(fast):
+    """|1e3 x| over 100 elements of 1e-3 in float32: the widened eps (5e-3) is five times the
+    inputs, and an element at 5e-6 looked like a kink (slopes -61 and 60) -- a right VJP was
+    "not differentiable". Two successive smaller steps within 1% of each other now clear it;
+    a VJP 10% off still fails as wrong."""
+    x = Tensor(np.random.default_rng(0).standard_normal(100) * 1e-3, requires_grad=True)
+    ok, why = _verdict(_norm32(1.0), (x, 1e3), fast_mode=fast)
+    assert ok, why
+    ok, why = _verdict(_norm32(1.1), (x, 1e3), fast_mode=fast)
+    assert not ok and "is wrong" in why, why
+
+
+def test_instance_norm_with_eps_0_over_a_constant_channel_is_0_as_pytorchs():
+    """NaN (value and gradient) where PyTorch's batch-norm kernel, behind its instance_norm,
+    gives 0; other channels as before."""
+    torch = _torch()
+    tf = torch.nn.functional
+    from tinygrad_cnn.nn import functional as F
+
+    rng = np.random.default_rng(0)
+    c = rng.standard_normal((2, 3, 2, 2))
+    c[0, 1], c[1, 2] = 1.5, 0.0
+    w = rng.standard_normal(c.shape)
+    for eps in (0.0, 1e-5):
+        x = tg.tensor(c, requires_grad=True)
+        xt = torch.tensor(c, requires_grad=True)
+        y, yt = F.instance_norm(x, eps=eps), tf.instance_norm(xt, eps=eps)
+        (y * tg.tensor(w)).sum().backward()
+        (yt * torch.tensor(w)).sum().backward()
+        np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), atol=1e-12)
+        np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), atol=1e-12)
+    # the second derivative away from the constant channels, checked by finite differences
+    d = rng.standard_normal((1, 2, 3, 3))
+    assert tg.gradgradcheck(lambda t: F.instance_norm(t, eps=0.0), tg.tensor(d, requires_grad=True))

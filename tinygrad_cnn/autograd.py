@@ -1564,6 +1564,8 @@ def _resolve_saved(cls: type[Function], to_save: tuple[Any, ...], inputs: Sequen
     """
     records: list[tuple[Any, ...]] = []
     for a in to_save:
+        if isinstance(a, _TensorCls):  # (a Tensor made in forward, as PyTorch's may save: its
+            a = a._data  # array -- wrapped again, it broke every op in backward)
         if a is None:  # lets a forward keep its saved slots fixed while saving only what's needed
             records.append((_NONE, None, _NO_VERSION, 0))
             continue

@@ -124,15 +124,17 @@ def _channel_shape(x: Tensor) -> tuple[int, ...]:
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
 
 
-def _normalize(x: Tensor, dims: tuple[int, ...], eps: float) -> tuple[Tensor, Any, Any]:
+def _normalize(x: Tensor, dims: tuple[int, ...], eps: float,
+               **zero_degenerate: bool) -> tuple[Tensor, Any, Any]:
     """``normalize`` over ``dims`` and the batch statistics it used, ``(out, mean, var)``. When
     no node is recorded the op's forward runs on a context of ours, to read them back."""
     if is_grad_enabled() and x.requires_grad:
-        out = norm.Normalize.apply(x, dims=dims, eps=eps)
+        out = norm.Normalize.apply(x, dims=dims, eps=eps, **zero_degenerate)
         ctx = out.grad_fn
     else:
         ctx = Context(norm.Normalize, (False,))
-        out = Tensor._make(norm.Normalize.forward(ctx, x._data, dims=dims, eps=eps))
+        out = Tensor._make(norm.Normalize.forward(ctx, x._data, dims=dims, eps=eps,
+                                                  **zero_degenerate))
     return out, ctx.mean, ctx.var
 
 
@@ -240,7 +242,9 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     if count == 1:  # (no spatial element at all: an empty result, as PyTorch)
         raise ValueError(f"{op}: expected more than 1 spatial element per channel when "
                          f"training, got input size {x.shape}")
-    y, mean, var = _normalize(x, dims, float(eps))  # statistics (N, C, 1, ...)
+    # (eps=0 over a constant channel: 0, not NaN, as PyTorch's batch-norm kernel behind it)
+    y, mean, var = _normalize(x, dims, float(eps),
+                              **({"zero_degenerate": True} if eps == 0 else {}))
     if running_mean is not None and n:
         _update_running(running_mean, mean.reshape(n, c).mean(0), momentum)
     if running_var is not None and n:

@@ -27,6 +27,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from tinygrad_cnn import layout
 from tinygrad_cnn.autograd import Context, Function
 from tinygrad_cnn.backend import array_module, quiet
@@ -100,11 +102,12 @@ class Normalize(Function):
     VJP: ``normalize_backward(g, x)``, the projection above."""
 
     @staticmethod
-    def forward(ctx: Context, x: Any, dims: Dims = (), eps: float = 1e-5) -> Any:
+    def forward(ctx: Context, x: Any, dims: Dims = (), eps: float = 1e-5,
+                zero_degenerate: bool = False) -> Any:
         xp = array_module(x)
         mean, var = moments(x, dims)
         y = x.astype(mean.dtype, copy=False) - mean
-        y *= 1.0 / xp.sqrt(var + eps)
+        y *= _rstd(xp, var, eps, zero_degenerate)
         ctx.mean, ctx.var = mean, var
         ctx.save_for_backward(x)
         y = y.astype(x.dtype, copy=False)
@@ -120,13 +123,36 @@ class Normalize(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
-        return NormalizeBackward.apply(g, x, dims=ctx.attrs["dims"], eps=ctx.attrs["eps"])
+        return NormalizeBackward.apply(g, x, **_norm_attrs(ctx))
 
 
-def _standardized(x: Tensor, dims: Dims, eps: float) -> tuple[Tensor, Tensor]:
+def _norm_attrs(ctx: Context) -> dict[str, Any]:
+    attrs = {"dims": ctx.attrs["dims"], "eps": ctx.attrs["eps"]}
+    if ctx.attrs.get("zero_degenerate"):
+        attrs["zero_degenerate"] = True
+    return attrs
+
+
+def _rstd(xp: Any, var: Any, eps: float, zero_degenerate: bool) -> Any:
+    """``1 / sqrt(var + eps)``; with ``zero_degenerate``, 0 where ``var + eps`` is 0 (PyTorch's
+    batch-norm kernel, behind instance_norm: eps=0 over a constant channel gives 0, not NaN)."""
+    if not zero_degenerate:
+        return 1.0 / xp.sqrt(var + eps)
+    v = var + eps
+    with np.errstate(divide="ignore"):
+        return xp.where(v == 0, 0.0, 1.0 / xp.sqrt(xp.where(v == 0, 1.0, v)))
+
+
+def _standardized(x: Tensor, dims: Dims, eps: float,
+                  zero_degenerate: bool = False) -> tuple[Tensor, Tensor]:
     """``(x̂, s)`` of ``x`` over ``dims`` as Tensor expressions (differentiable in ``x``)."""
     centered = x - x.mean(dims, keepdim=True)
-    s = ((centered * centered).mean(dims, keepdim=True) + eps) ** -0.5
+    v = (centered * centered).mean(dims, keepdim=True) + eps
+    if zero_degenerate:  # (s = 0 where v = 0, its gradient 0 there too: v taken as 1 on that side)
+        kept = v != 0
+        s = (v.where(kept, 1.0) ** -0.5).where(kept, 0.0)
+    else:
+        s = v ** -0.5
     return centered * s, s
 
 
@@ -143,11 +169,12 @@ class NormalizeBackward(Function):
 
     @staticmethod
     @quiet  # (as moments)
-    def forward(ctx: Context, g: Any, x: Any, dims: Dims = (), eps: float = 1e-5) -> Any:
+    def forward(ctx: Context, g: Any, x: Any, dims: Dims = (), eps: float = 1e-5,
+                zero_degenerate: bool = False) -> Any:
         ctx.save_for_backward(g, x)
         xp = array_module(x)
         mean, var = moments(x, dims)
-        rstd = 1.0 / xp.sqrt(var + eps)
+        rstd = _rstd(xp, var, eps, zero_degenerate)
         xhat = x.astype(mean.dtype, copy=False) - mean
         xhat *= rstd
         gg = g.astype(rstd.dtype, copy=False)
@@ -159,17 +186,18 @@ class NormalizeBackward(Function):
     @staticmethod
     def backward(ctx: Context, u: Tensor) -> tuple[Tensor | None, Tensor | None]:
         g, x = ctx.saved_tensors
-        dims, eps = ctx.attrs["dims"], ctx.attrs["eps"]
+        attrs = _norm_attrs(ctx)
+        dims, eps = attrs["dims"], attrs["eps"]
         ng, nx = ctx.needs_input_grad
-        pu = NormalizeBackward.apply(u, x, dims=dims, eps=eps)
+        pu = NormalizeBackward.apply(u, x, **attrs)
         if not nx:
             return pu if ng else None, None
         n = _count(x.shape, dims)
-        xhat, s = _standardized(x, dims, eps)
+        xhat, s = _standardized(x, dims, eps, bool(attrs.get("zero_degenerate")))
         a = (u * (g - g.mean(dims, keepdim=True))).sum(dims, keepdim=True)
         b = (u * xhat).sum(dims, keepdim=True)
         c = (g * xhat).sum(dims, keepdim=True)
-        pg = NormalizeBackward.apply(g, x, dims=dims, eps=eps)
+        pg = NormalizeBackward.apply(g, x, **attrs)
         gx = -(a - b * c / n) * s * s * xhat / n - s / n * (c * pu + b * pg)
         return (pu if ng else None), gx
 

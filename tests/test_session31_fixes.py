@@ -488,3 +488,49 @@ def test_instance_norm_with_eps_0_over_a_constant_channel_is_0_as_pytorchs():
     # the second derivative away from the constant channels, checked by finite differences
     d = rng.standard_normal((1, 2, 3, 3))
     assert tg.gradgradcheck(lambda t: F.instance_norm(t, eps=0.0), tg.tensor(d, requires_grad=True))
+
+
+@pytest.mark.parametrize("case", ["detach_row", "data_rows", "fill", "graph", "unfold_row"])
+def test_writes_through_detach_or_data_of_an_expanded_tensor_as_pytorchs(case):
+    """`e.detach()` and `e.data` of an expand() result refused every write, where PyTorch (and
+    writes into `e` itself) allow one into a part that repeats nothing, and a fill."""
+    torch = _torch()
+
+    def run(lib):
+        if case == "graph":
+            a = lib.tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
+            h = a * 2
+            e = h.unsqueeze(0).expand(2, 3)
+            e.data[0].add_(1)
+            (h * h).sum().backward()
+            return a.grad.numpy()
+        h = lib.tensor(np.array([0.5, -1.0, 2.0, 3.0]))
+        if case == "unfold_row":
+            h.unfold(0, 2, 1).detach()[0].mul_(3)
+            return h.numpy().copy()
+        e = h.unsqueeze(0).expand(2, 4)
+        if case == "detach_row":
+            e.detach()[0].add_(1)
+        elif case == "data_rows":
+            e.data[0].mul_(2)
+            e.data[1] = 7.0
+        else:
+            e.detach().fill_(2)
+            e[:, 0].detach().fill_(5)
+        return h.numpy().copy()
+
+    np.testing.assert_array_equal(run(tg), run(torch))
+
+
+def test_a_read_only_array_that_is_no_broadcast_stays_read_only_through_detach():
+    """`t.numpy()` of a tensor that requires grad is read-only on purpose: a tensor made from it,
+    and its detached twin, still refuse writes; so does a whole expanded tensor."""
+    a = tg.tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
+    t = tg.from_numpy(a.numpy())
+    for u in (t, t.detach(), t.detach()[0:2]):
+        with pytest.raises(RuntimeError, match="read-only"):
+            u.add_(1)
+    h = tg.tensor(np.array([0.5, -1.0, 2.0]))
+    with pytest.raises(RuntimeError, match="read-only"):
+        h.unsqueeze(0).expand(2, 3).detach().add_(1)
+    assert a.numpy().tolist() == [0.5, -1.0, 2.0] and h.numpy().tolist() == [0.5, -1.0, 2.0]

@@ -3007,16 +3007,36 @@ class Tensor:
         where the region written repeats none (a basic key: ``e[0] = row`` writes the expanded
         tensor, as in PyTorch) -- through a writable alias of the same memory."""
         if self._writes_one_part(k):
-            self._data = _writable_alias(self._data, self._view[0]._data)  # (its own elements may
-            return                                                         # repeat; k's do not)
+            self._data = _writable_alias(self._data, self._owner())  # (its own elements may
+            return                                                   # repeat; k's do not)
         self._check_writeable("__setitem__", fill)
+
+    def _owner(self) -> Any:
+        """The writable array whose memory this read-only view shows: its base tensor's, or --
+        for ``e.detach()`` or ``e.data`` of an expanded ``e``, which keep no base -- the array
+        numpy's chain of views leads to through a broadcast (a read-only array that is no
+        broadcast's, ``t.numpy()`` of a tensor that requires grad, stays read-only); else None."""
+        if self._view is not None:
+            base = self._view[0]
+            # (a view of ``e.detach()``: its base is read-only, and has an owner of its own)
+            return base._data if _writeable(base._data) or base._view is not None else \
+                base._owner()
+        a, broadcast = self._data, False
+        while type(a) is np.ndarray:
+            broadcast = broadcast or _may_overlap(a)
+            up = a.base
+            if up is not None and type(up) is not np.ndarray:  # (as_strided's wrapper: unfold)
+                up = getattr(up, "base", None)
+            if type(up) is not np.ndarray:
+                return a if broadcast and a.flags.writeable else None
+            a = up
+        return None
 
     def _writes_one_part(self, k: Any) -> bool:
         """Whether ``self[k]`` is a part that repeats no element of a read-only view of a
         writable base (a row of an ``expand()``): PyTorch writes such a part."""
         a = self._data
-        if _writeable(a) or self._view is None or \
-                _writable_alias(a, self._view[0]._data) is None:
+        if _writeable(a) or _writable_alias(a, self._owner()) is None:
             return False
         if _is_basic_key(k):
             return not _may_overlap(np.asarray(a[k]))  # (one element: a scalar)
@@ -3032,10 +3052,10 @@ class Tensor:
         which every repeat of an element gets alike (PyTorch writes it into an expanded
         tensor's memory, and so does this)."""
         a = self._data
-        if not _writeable(a) and self._view is not None and (fill or not _may_overlap(a)):
+        if not _writeable(a) and (fill or not _may_overlap(a)):
             # a view that repeats nothing of a read-only view (a row of an expand() result):
             # writable where its memory is (PyTorch writes through it into the expanded tensor)
-            alias = _writable_alias(a, self._view[0]._data)
+            alias = _writable_alias(a, self._owner())
             if alias is not None:
                 self._data = a = alias
         if not _writeable(a):

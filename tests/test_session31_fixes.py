@@ -488,7 +488,8 @@ def test_instance_norm_with_eps_0_over_a_constant_channel_is_0_as_pytorchs():
     assert tg.gradgradcheck(lambda t: F.instance_norm(t, eps=0.0), tg.tensor(d, requires_grad=True))
 
 
-@pytest.mark.parametrize("case", ["detach_row", "data_rows", "fill", "graph", "unfold_row"])
+@pytest.mark.parametrize("case", ["detach_row", "data_rows", "fill", "graph", "unfold_row",
+                                  "column"])
 def test_writes_through_detach_or_data_of_an_expanded_tensor_as_pytorchs(case):
     """`e.detach()` and `e.data` of an expand() result refused every write, where PyTorch (and
     writes into `e` itself) allow one into a part that repeats nothing, and a fill."""
@@ -502,6 +503,13 @@ def test_writes_through_detach_or_data_of_an_expanded_tensor_as_pytorchs(case):
             e.data[0].add_(1)
             (h * h).sum().backward()
             return a.grad.numpy()
+        if case == "column":  # (a part of e that repeats nothing, detached)
+            b = lib.zeros(2, 1, dtype=lib.float64)
+            e = b.expand(2, 3)
+            e[:, 1].detach().add_(1)
+            e[:, 1].data.add_(1)
+            e.detach()[:, 1].mul_(3)
+            return b.numpy().copy()
         h = lib.tensor(np.array([0.5, -1.0, 2.0, 3.0]))
         if case == "unfold_row":
             h.unfold(0, 2, 1).detach()[0].mul_(3)
@@ -532,3 +540,83 @@ def test_a_read_only_array_that_is_no_broadcast_stays_read_only_through_detach()
     with pytest.raises(RuntimeError, match="read-only"):
         h.unsqueeze(0).expand(2, 3).detach().add_(1)
     assert a.numpy().tolist() == [0.5, -1.0, 2.0] and h.numpy().tolist() == [0.5, -1.0, 2.0]
+
+
+def _anomaly_of(make):
+    with pytest.raises(tg.AnomalyError) as info, tg.detect_anomaly():
+        make()
+    return str(info.value)
+
+
+def test_detect_anomaly_names_a_hook_that_makes_nan_in_place():
+    """A hook that changes the gradient in place (returns None) made NaN unseen (x.grad all NaN,
+    no error); a grad_fn post-hook's was blamed on the op."""
+    from tinygrad_cnn import nn
+
+    def tensor_hook():
+        x = tg.tensor([1.0, 2.0], requires_grad=True)
+        h = x * 2
+
+        def hook(g):
+            g.mul_(float("nan"))
+        h.register_hook(hook)
+        (h * 3).sum().backward()
+
+    def node_hook():
+        x = tg.tensor([1.0, 2.0], requires_grad=True)
+        h = x.exp()
+
+        def hook(gi, go):
+            gi[0].mul_(float("nan"))
+        h.grad_fn.register_hook(hook)
+        (h * 3).sum().backward()
+
+    def module_hook():
+        lin = nn.Linear(2, 2)
+
+        def hook(m, gi, go):
+            gi[0].mul_(float("nan"))
+        lin.register_full_backward_hook(hook)
+        (lin(tg.tensor([[1.0, 2.0]], requires_grad=True)) * 3).sum().backward()
+
+    for make, on in ((tensor_hook, "registered on the output of mul"),
+                     (node_hook, "grad_fn.register_hook of exp"),
+                     (module_hook, "backward hook of Linear")):
+        msg = _anomaly_of(make)
+        assert f"({on}) changed its finite gradient in place to hold NaN or Inf" in msg, msg
+        assert ".backward returned" not in msg, msg
+
+
+def test_an_optimizer_step_refuses_read_only_parameters_before_moving_any():
+    """from_numpy of a read-only array as a parameter: a numpy ValueError from deep inside,
+    after the other parameters had moved (a retry moved them twice)."""
+    a = np.array([1.0, 2.0, 3.0])
+    a.flags.writeable = False
+    t = tg.from_numpy(a).requires_grad_()
+    w = tg.tensor([1.0, 1.0, 1.0], requires_grad=True)
+    for opt in (tg.optim.SGD([w, t], lr=0.1, momentum=0.9), tg.optim.Adam([w, t], lr=0.1)):
+        (t * t * w).sum().backward()
+        with pytest.raises(RuntimeError, match=r"step: parameter 1 of group 0 \(shape \(3,\)\) "
+                                               "is read-only memory .* no parameter was updated"):
+            opt.step()
+        assert w.numpy().tolist() == [1.0, 1.0, 1.0] and not opt.state
+
+
+@pytest.mark.parametrize("dim, index", [(1, [1]), (0, [1]), (0, [0]), (-1, [0, 2])])
+def test_index_fill_of_one_value_into_an_expanded_tensor_as_pytorchs(dim, index):
+    torch = _torch()
+    out = []
+    for lib in (tg, torch):
+        b = lib.tensor([1.0, 2.0, 3.0])
+        with pytest.warns(UserWarning, match="index_fill_ on expanded tensors is deprecated"
+                          if lib is torch else "index_fill_ on an expanded tensor is deprecated"):
+            b.expand(2, 3).data.index_fill_(dim, lib.tensor(index), 0.0)
+        out.append(b.numpy().copy())
+    np.testing.assert_array_equal(*out)
+
+
+def test_nn_init_of_a_read_only_array_names_what_it_is():
+    a = np.array([1.0, 2.0, 3.0])
+    a.flags.writeable = False
+    with pytest.raises(RuntimeError, match="or a read-only array"):
+        tg.nn.init.zeros_(tg.from_numpy(a))

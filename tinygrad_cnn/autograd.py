@@ -2081,11 +2081,15 @@ def _run_hooks(hooks: list[Any], g: Tensor, where: str,
     hooks registered when they start run (PyTorch's snapshot): one that a hook adds or removes
     takes effect from the next backward."""
     for hook in tuple(hooks):
+        snaps = _finite_snapshots((g,))
         if user_errstate is None:
             new = hook(g)
         else:
             with np.errstate(**user_errstate):
                 new = hook(g)
+        if snaps is not None:  # (a hook that changed the gradient in place and returned None)
+            _changed_in_place(hook, (g,), snaps, "registered on " + (
+                f"the output of {where}" if ctx is not None else where), ctx)
         if new is None:
             continue
         if not isinstance(new, _TensorCls) or new._data.shape != g._data.shape or \
@@ -2105,8 +2109,31 @@ def _run_hooks(hooks: list[Any], g: Tensor, where: str,
     return g
 
 
+def _finite_snapshots(grads: Sequence[Any]) -> list[Any] | None:
+    """Inside ``detect_anomaly()``: copies of the finite floating gradients a hook is about to
+    see (None for the others), to tell whether it made one non-finite in place; else None."""
+    if not (_flags.anomaly and _flags.anomaly_check):
+        return None
+    snaps = []
+    for g in grads:
+        ok = isinstance(g, _TensorCls) and g._data.dtype.kind in "fc" and bool(
+            array_module(g._data).isfinite(g._data).all())
+        snaps.append(g._data.copy() if ok else None)
+    return snaps
+
+
+def _changed_in_place(hook: Any, grads: Sequence[Any], snaps: list[Any], on: str,
+                      ctx: Context | None, say_node: bool = True) -> None:
+    """A hook that turned a finite gradient it was given non-finite in place (``g.mul_(nan)``,
+    returning None) is named as the anomaly's maker, as one that returns it is."""
+    for g, snap in zip(grads, snaps):
+        if snap is not None:
+            _hook_made_non_finite(hook, _TensorCls._make(snap), g, on, ctx, say_node, "in place")
+
+
 def _hook_made_non_finite(hook: Any, g: Tensor | None, new: Tensor, on: str,
-                          ctx: Context | None, say_node: bool = True) -> None:
+                          ctx: Context | None, say_node: bool = True,
+                          how: str = "returned") -> None:
     """Inside ``detect_anomaly()``: a hook (a tensor's, a node's) that turned a finite gradient
     (or none) into one with NaN or Inf is where the anomaly began, not the VJP that receives it
     next. ``on``: what the hook is registered on, as the message says it; ``say_node``: where
@@ -2121,8 +2148,10 @@ def _hook_made_non_finite(hook: Any, g: Tensor | None, new: Tensor, on: str,
     got = "none" if g is None else _ranges([g._data]).replace("input 0: ", "", 1)
     gave = _ranges([new._data]).replace("input 0: ", "", 1)
     raise AnomalyError(
-        f"detect_anomaly: hook {name}{line} ({on}) returned NaN or Inf from a finite gradient "
-        f"(it received: {got}; it returned: {gave})"
+        f"detect_anomaly: hook {name}{line} ({on}) " + (
+            f"returned NaN or Inf from a finite gradient (it received: {got}; it returned: "
+            f"{gave})" if how == "returned" else f"changed its finite gradient in place to hold "
+            f"NaN or Inf (before: {got}; after: {gave})")
         + (f". {ctx._where()}" if ctx is not None and say_node else "."), ctx)
 
 
@@ -2137,7 +2166,12 @@ def _hooked_backward(ctx: Context, g: Any, node_hooks: dict[str, list[Any]],
         outs = tuple(_vjp_grads(ctx, outs))
     with np.errstate(**(user_errstate or np.geterr())):
         for hook in list(node_hooks["pre"]):
-            outs = _hook_result(hook(outs), outs, hook, ctx, "register_prehook", "grad_outputs")
+            snaps = _finite_snapshots(outs)
+            new = hook(outs)
+            if snaps is not None:
+                _changed_in_place(hook, outs, snaps,
+                                  f"grad_fn.register_prehook of {ctx.fn.name}", ctx)
+            outs = _hook_result(new, outs, hook, ctx, "register_prehook", "grad_outputs")
     if all(o is None for o in outs):  # the pre-hooks left no gradient: the VJP sends none
         return (None,) * len(ctx.next)
     received = outs  # (post hooks see these, None for an output that got none, as PyTorch's)
@@ -2155,8 +2189,12 @@ def _hooked_backward(ctx: Context, g: Any, node_hooks: dict[str, list[Any]],
         in_grads = _as_many(ctx, in_grads)
     with np.errstate(**(user_errstate or np.geterr())):
         for hook in list(node_hooks["post"]):
-            in_grads = _hook_result(hook(in_grads, received), in_grads, hook, ctx, "register_hook",
-                                    "grad_inputs")
+            snaps = _finite_snapshots(in_grads)
+            new = hook(in_grads, received)
+            if snaps is not None:
+                _changed_in_place(hook, in_grads, snaps,
+                                  f"grad_fn.register_hook of {ctx.fn.name}", ctx)
+            in_grads = _hook_result(new, in_grads, hook, ctx, "register_hook", "grad_inputs")
     note = getattr(ctx.fn, "_note_after_hooks", None)  # (a drawing's recording: what was sent)
     if note is not None:
         note(ctx, outs, in_grads)

@@ -614,7 +614,8 @@ class Tensor:
         """PyTorch's ``.data``: the same values as a tensor without history that shares this one's
         memory (like ``detach()``, but an in-place change through it is not seen by autograd's
         version checks -- the old way to update weights by hand). ``.numpy()`` gives the array."""
-        return Tensor._make(self._data)
+        new = Tensor._make(self._data)
+        return new if _writeable(self._data) else self._detached_keeps_owner(new)
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -840,7 +841,8 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data (shared, like PyTorch), cut from the graph."""
-        return Tensor._make(self._data, False, None, self._version_counter)
+        new = Tensor._make(self._data, False, None, self._version_counter)
+        return new if _writeable(self._data) else self._detached_keeps_owner(new)
 
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph in place (it becomes a leaf that does not require
@@ -3013,24 +3015,24 @@ class Tensor:
 
     def _owner(self) -> Any:
         """The writable array whose memory this read-only view shows: its base tensor's, or --
-        for ``e.detach()`` or ``e.data`` of an expanded ``e``, which keep no base -- the array
-        numpy's chain of views leads to through a broadcast (a read-only array that is no
-        broadcast's, ``t.numpy()`` of a tensor that requires grad, stays read-only); else None."""
+        for ``e.detach()`` or ``e.data`` of a view ``e`` read through an expand or unfold, which
+        keep no base -- the one ``e`` had (``_DETACHED_OWNERS``); else None (a read-only array
+        of its own, ``from_numpy`` of one, stays read-only)."""
         if self._view is not None:
             base = self._view[0]
             # (a view of ``e.detach()``: its base is read-only, and has an owner of its own)
-            return base._data if _writeable(base._data) or base._view is not None else \
-                base._owner()
-        a, broadcast = self._data, False
-        while type(a) is np.ndarray:
-            broadcast = broadcast or _may_overlap(a)
-            up = a.base
-            if up is not None and type(up) is not np.ndarray:  # (as_strided's wrapper: unfold)
-                up = getattr(up, "base", None)
-            if type(up) is not np.ndarray:
-                return a if broadcast and a.flags.writeable else None
-            a = up
-        return None
+            return base._data if _writeable(base._data) else base._owner()
+        return _DETACHED_OWNERS.get(id(self))
+
+    def _detached_keeps_owner(self, new: Tensor) -> Tensor:
+        """``new`` (this tensor's ``detach()`` or ``.data``) remembers the writable memory this
+        read-only view shows, so writes through it go where PyTorch's go."""
+        if not _writeable(self._data):
+            owner = self._owner()
+            if owner is not None:
+                _DETACHED_OWNERS[id(new)] = owner
+                weakref.finalize(new, _DETACHED_OWNERS.pop, id(new), None)
+        return new
 
     def _writes_one_part(self, k: Any) -> bool:
         """Whether ``self[k]`` is a part that repeats no element of a read-only view of a
@@ -3612,6 +3614,20 @@ class Tensor:
 
     def index_fill_(self, dim: int, index: Any, value: Any) -> Tensor:
         _indices_apart("index_fill_", self, index)
+        if not _writeable(self._data) and _one_value(value) and isinstance(index, Tensor) and \
+                type(dim) is int and -self.ndim <= dim < max(self.ndim, 1):
+            # (read-only memory that shows values several times, an expand(): one value written
+            # where the index is, as masked_fill_ writes it -- PyTorch's index_fill_ writes it)
+            where: list[Any] = [slice(None)] * self.ndim
+            where[dim % max(self.ndim, 1)] = np.asarray(index._data).astype(np.int64).ravel()
+            mask = np.zeros(self.shape, dtype=bool)
+            mask[tuple(where)] = True
+            if _zero_strided(self._data):
+                warnings.warn("index_fill_ on an expanded tensor is deprecated in PyTorch: clone() "
+                              "the tensor before the write", UserWarning, stacklevel=3)
+            with warnings.catch_warnings():  # (said above, in this op's name)
+                warnings.simplefilter("ignore", UserWarning)
+                return self.masked_fill_(Tensor._make(mask), value)
         return self._result_in_place("index_fill_", lambda s: s.index_fill(dim, index, value),
                                      (value,))
 
@@ -4052,6 +4068,12 @@ def _is_basic_key(k: Any) -> bool:
     """A key of ints, slices, None and Ellipsis only (a view, no index arrays)."""
     return all(isinstance(i, (int, slice, np.integer)) or i is None or i is Ellipsis
                for i in (k if isinstance(k, tuple) else (k,)))
+
+
+#: id of ``e.detach()`` / ``e.data`` of a read-only view ``e`` (an expand or unfold of a
+#: writable tensor) -> the writable array ``e`` shows (see :meth:`Tensor._owner`); the entry
+#: goes with the tensor (by id: a Tensor's ``==`` is elementwise, no key of a weak dict)
+_DETACHED_OWNERS: dict[int, Any] = {}
 
 
 def _writable_alias(a: Any, owner: Any) -> Any:

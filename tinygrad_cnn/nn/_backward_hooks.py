@@ -28,6 +28,8 @@ from tinygrad_cnn.autograd import (
     Context,
     Function,
     OutputOf,
+    _changed_in_place,
+    _finite_snapshots,
     _flags,
     _hook_made_non_finite,
     _in_package,
@@ -154,7 +156,11 @@ class ModuleBackwardHooks:
         grad_outputs = _pack(self.output_index, grads, self.n_outputs)
         cut = False
         for hook in self.pre_hooks:
+            snaps = _finite_snapshots(grad_outputs)
             new = hook(self.module, grad_outputs)
+            if snaps is not None:  # (one that made a gradient non-finite in place)
+                _changed_in_place(hook, grad_outputs, snaps, "backward pre-hook of "
+                                  f"{self._describe()}", node, say_node=False)
             if new is not None:
                 grad_outputs = self._checked(new, grad_outputs, self.output_index,
                                              self.output_metas, hook, "pre-hook", "grad_output",
@@ -196,7 +202,11 @@ class ModuleBackwardHooks:
             return grads
         grad_inputs = _pack(self.input_index, grads, self.n_inputs)
         for hook in self.hooks:
+            snaps = _finite_snapshots(grad_inputs)
             new = hook(self.module, grad_inputs, grad_outputs)
+            if snaps is not None:  # (one that made a gradient non-finite in place)
+                _changed_in_place(hook, grad_inputs, snaps, f"backward hook of {self._describe()}",
+                                  node, say_node=False)
             if new is not None:
                 grad_inputs = self._checked(new, grad_inputs, self.input_index, self.input_metas,
                                             hook, "hook", "grad_input", node)

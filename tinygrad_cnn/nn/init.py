@@ -68,9 +68,10 @@ def _floating(tensor: Tensor, where: str) -> None:
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
     if not getattr(tensor._data.flags, "writeable", True):
-        raise RuntimeError(f"nn.init: this tensor (shape {tuple(tensor.shape)}) is a read-only view "
-                           "that shows one value in several places (an expand() result); "
-                           "initialise the tensor it was expanded from, or a .clone() of it")
+        raise RuntimeError(f"nn.init: this tensor (shape {tuple(tensor.shape)}) is read-only: a "
+                           "view that shows one value in several places (an expand() result) or "
+                           "a read-only array (from_numpy of one); initialise the tensor it was "
+                           "expanded from, or a .clone() of it")
     tensor._data[...] = to_device(values.astype(tensor.dtype, copy=False), tensor.device)
     tensor._version_counter[0] += 1
     return tensor

@@ -17,7 +17,7 @@ import numpy as np
 
 from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import RemovableHandle
-from tinygrad_cnn.backend import array_module, to_device
+from tinygrad_cnn.backend import array_module, to_device, writeable
 from tinygrad_cnn.nn.module import _foreign_array, zero_grads
 from tinygrad_cnn.tensor import Tensor
 
@@ -208,12 +208,35 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         zero_grads(self._params(), set_to_none)
 
+    def _check_updatable(self) -> None:
+        """Refuse a step, before any parameter moves, that some parameter cannot take: an
+        integer one with a gradient, or one in read-only memory (``from_numpy`` of a read-only
+        array) -- found halfway, the others had moved and a retry moved them twice."""
+        name = type(self).__name__
+        for gi, group in enumerate(self.param_groups):
+            for i, p in enumerate(group["params"]):
+                if p.grad is None:
+                    continue
+                if p._data.dtype.kind != "f":
+                    raise RuntimeError(
+                        f"{name}.step: a parameter of shape {p.shape} is {p._data.dtype} and has "
+                        "a gradient; an optimizer updates floating-point parameters only (make "
+                        "it float, or leave it out of the optimizer)")
+                if not writeable(p._data):
+                    raise RuntimeError(
+                        f"{name}.step: parameter {i} of group {gi} (shape {p.shape}) is "
+                        "read-only memory (from_numpy of a read-only array, or a view that shows "
+                        "one value in several places), so no parameter was updated; give the "
+                        "optimizer a writable copy (tinygrad_cnn.tensor(array, requires_grad="
+                        "True), or p.detach().clone().requires_grad_())")
+
     @_hooked
     def step(self, closure: Any = None) -> Any:
         """One update of every parameter that has a gradient; ``closure`` (re-evaluating the loss)
         is called first when given, and its result returned. A parameter whose update keeps no
         state (SGD without momentum) gets no entry in ``state``, as in PyTorch."""
         loss = closure() if closure is not None else None
+        self._check_updatable()
         # (a diverging run overflows to inf and NaN as PyTorch's does, without numpy's warnings)
         with np.errstate(all="ignore"):
             for group in self.param_groups:
@@ -221,12 +244,6 @@ class Optimizer:
                     if p.grad is None:
                         continue
                     g = p.grad._data
-                    if p._data.dtype.kind != "f":
-                        raise RuntimeError(
-                            f"{type(self).__name__}.step: a parameter of shape {p.shape} is "
-                            f"{p._data.dtype} and has a gradient; an optimizer updates "
-                            "floating-point parameters only (make it float, or leave it out "
-                            "of the optimizer)")
                     if group.get("maximize"):
                         g = -g
                     kept = self.state.get(p)

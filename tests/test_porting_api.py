@@ -714,7 +714,7 @@ def test_bad_init_arguments_get_pytorchs_errors():
                           (lambda: tg.nn.init.uniform_(t, 1.0, 0.0), r"from=1.0 > to=0.0"),
                           (lambda: tg.nn.init.uniform_(t, 0.0, float("inf")), "finite"),
                           (lambda: tg.nn.init.xavier_uniform_(tg.empty(3, 3), gain=-1.0), "range"),
-                          (lambda: tg.nn.init.ones_(tg.ones(1).expand(3)), "is read-only: a view that shows one value")):
+                          (lambda: tg.nn.init.ones_(tg.ones(1).expand(3)), "is read-only: a view")):
         with pytest.raises(RuntimeError, match=message):
             call()
     tg.nn.init.kaiming_normal_(tg.empty(3, 3), mode="FAN_IN")

@@ -620,3 +620,52 @@ def test_nn_init_of_a_read_only_array_names_what_it_is():
     a.flags.writeable = False
     with pytest.raises(RuntimeError, match="or a read-only array"):
         tg.nn.init.zeros_(tg.from_numpy(a))
+
+
+def _sigmoid32(factor):
+    class Sig32(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return (1 / (1 + np.exp(-x.astype(np.float32)))).astype(np.float64)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            s = x.sigmoid()
+            return g * s * (1 - s) * factor
+    return Sig32.apply
+
+
+@pytest.mark.parametrize("at", [7.0, 8.59, 10.0, 12.0])
+@pytest.mark.parametrize("factor", [1.1, 2.0])
+def test_a_small_float32_derivative_with_a_wrong_vjp_fails_or_warns(at, factor):
+    """sigmoid in float32 at 8.6..12: derivatives of 2e-4..6e-6 beside outputs of 1, a VJP 10%
+    (or 2x) off passed silently -- the widened atol (7e-4) hid it, and steps whose rounding was
+    three times the entry "resolved" it. Now it fails where a step measures it, and warns that
+    the check cannot tell where none does; the right VJP passes quietly."""
+    import warnings
+
+    x = Tensor(np.array([at]), requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ok, why = _verdict(_sigmoid32(factor), x)
+    warned = any("cannot tell a right VJP from a wrong one" in str(w.message) for w in caught)
+    assert (not ok and "is wrong" in why) or (ok and warned), (ok, why, warned)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ok, why = _verdict(_sigmoid32(1.0), x)
+    assert ok and not [w for w in caught if "gradcheck" in str(w.message)], why
+
+
+@pytest.mark.parametrize("window", [[0.378726, 0.377842, 0.161011, -0.076632],
+                                    [0.5195, 0.5120, 0.2281, 0.1436]])
+def test_max_pool_in_float32_near_a_tie_is_not_called_wrong(window):
+    """The top two of a window 8.8e-4 apart, under the widened eps of 5e-3: the right VJP was
+    "wrong at a kink" or "not differentiable"; smaller steps, which do not cross the tie and
+    measure a zero slope exactly, now clear it."""
+    from tinygrad_cnn.nn import functional as F
+
+    x = Tensor(np.array(window).reshape(1, 1, 2, 2), requires_grad=True)
+    ok, why = _verdict(lambda t: F.max_pool2d(t.float(), 2).double(), x)
+    assert ok, why

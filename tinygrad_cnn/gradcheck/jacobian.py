@@ -79,6 +79,10 @@ class Problem:
         self.value_func: Callable[..., Any] | None = None
         #: the output whose grad_output a VJP changed in place (see :meth:`vjps`), if any
         self.grad_changed: int | None = None
+        #: in low precision: (input, element, analytical, numerical) of entries that passed
+        #: only by the widened tolerance, apart by more than a twentieth, which no other step
+        #: settled (the check warns that it cannot tell)
+        self.unsettled: list[tuple[int, int, float, float]] = []
 
     def outputs(self) -> tuple[Tensor, ...]:
         """The outputs at the check point, with their graph (kept: VJPs reuse it)."""

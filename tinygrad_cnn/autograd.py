@@ -2080,6 +2080,7 @@ def _run_hooks(hooks: list[Any], g: Tensor, where: str,
     ``ctx``: the op whose output they are registered on (its source line goes in errors). The
     hooks registered when they start run (PyTorch's snapshot): one that a hook adds or removes
     takes effect from the next backward."""
+    on = "registered on " + (f"the output of {where}" if ctx is not None else where)
     for hook in tuple(hooks):
         snaps = _finite_snapshots((g,))
         if user_errstate is None:
@@ -2088,8 +2089,7 @@ def _run_hooks(hooks: list[Any], g: Tensor, where: str,
             with np.errstate(**user_errstate):
                 new = hook(g)
         if snaps is not None:  # (a hook that changed the gradient in place and returned None)
-            _changed_in_place(hook, (g,), snaps, "registered on " + (
-                f"the output of {where}" if ctx is not None else where), ctx)
+            _changed_in_place(hook, (g,), snaps, on, ctx)
         if new is None:
             continue
         if not isinstance(new, _TensorCls) or new._data.shape != g._data.shape or \
@@ -2103,8 +2103,7 @@ def _run_hooks(hooks: list[Any], g: Tensor, where: str,
                 f"return None or a Tensor of the gradient's shape {tuple(g._data.shape)} and dtype "
                 f"{g._data.dtype}" + (f". {ctx._where()}" if ctx is not None else ""))
         if _flags.anomaly and _flags.anomaly_check and new is not g:
-            _hook_made_non_finite(hook, g, new, "registered on " + (
-                f"the output of {where}" if ctx is not None else where), ctx)
+            _hook_made_non_finite(hook, g, new, on, ctx)
         g = new
     return g
 

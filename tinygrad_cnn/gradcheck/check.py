@@ -2446,7 +2446,7 @@ def _projection(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: li
 
     hidden: tuple[float, float, int, int] | None = None  # a pass by atol alone
     rounded: tuple[float, float, int, int] | None = None  # ... by float32's rounding allowance
-    big = sum(p.base(k).size for k in p.diff) > LOCALISE_MAX
+    big = sum(p.base(k).size for k in p.diff) > LOCALISE_MAX  # (small: judged element by element)
     for r, i in enumerate(p.diff):
         central, right, left = measured[r]
         for c, j in enumerate(p.which):
@@ -2489,7 +2489,7 @@ def _projection(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: li
                 if hidden is None and _hidden_by_atol(a, n, s, np.array([fv])):
                     verdict, again = _projection_remeasured(
                         p, s, i, us[r], vs, c, a, f0, fv, _input_rounding(p, s, i, grads[c][r]))
-                    if verdict == "wrong" and sum(p.base(k).size for k in p.diff) > LOCALISE_MAX:
+                    if verdict == "wrong" and big:
                         return _fast_failure(p, s, labels, order, outs, r, c, us[r], vs[c],
                                              grads[c][r], a, again, remeasured=True)
                     if verdict != "right":  # (small inputs: every entry is judged then)
@@ -2515,7 +2515,7 @@ def _projection(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: li
                 return _slow(p, s, labels, swaps, notes, rng, order)
             R, L = float(right[c]), float(left[c])
             kink = s.is_kink(R, L)
-            if kink and sum(p.base(k).size for k in p.diff) <= LOCALISE_MAX:
+            if kink and not big:
                 # one projection mixes every element: a wrong entry can land between a kink's
                 # one-sided slopes, a right VJP at a kink outside them. Element by element
                 # says which it is, and where
@@ -2528,14 +2528,14 @@ def _projection(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: li
                 report = _kink_report(kinks, labels, order, s.caller)
                 report.headline += "\n  (fast mode: slopes of v . output along a random direction u)"
                 return report
-            if sum(p.base(k).size for k in p.diff) <= LOCALISE_MAX:
+            if not big:
                 # a small input is judged element by element, where jumps (sign at 0: equal
                 # one-sided slopes of 1/eps) and second-order kinks (abs at 0) are told from a
                 # wrong VJP -- fast and full mode then agree on the verdict
                 return _every_entry(p, s, labels, swaps, notes, rng, order, "disagreed "
                                     f"(analytical {a:.6g}, numerical {n:.6g})")
             return _fast_failure(p, s, labels, order, outs, r, c, us[r], vs[c], grads[c][r], a, n)
-    if hidden is not None and sum(p.base(k).size for k in p.diff) <= LOCALISE_MAX:
+    if hidden is not None and not big:
         # a pass by atol alone on small inputs: the element-by-element check, which measures
         # elements the step is not small beside with steps scaled to them, judges instead (a
         # right VJP at 1e-7 from relu's kink passed quietly in full mode, warned in fast mode)
@@ -2662,12 +2662,12 @@ def _refine_low_precision(p: Problem, s: Settings, analytical: list[list[np.ndar
         for c in range(len(p.which)):
             a, n = analytical[r][c], numerical[r][c]
             with np.errstate(invalid="ignore"):
-                big = np.maximum(np.abs(a), np.abs(n))
-                apart = (np.sign(a) * np.sign(n) > 0) & (np.abs(a - n) > HIDDEN_SHARE * big)
+                top = np.maximum(np.abs(a), np.abs(n))
+                apart = (np.sign(a) * np.sign(n) > 0) & (np.abs(a - n) > HIDDEN_SHARE * top)
                 # (and entries under four times the rounding allowed over eps, where the
                 # difference at eps says little: sigmoid at 10, a slope of 5e-5 beside outputs of
                 # 1, measured 4.8e-5 for a VJP 10% off)
-                apart |= (a != 0) & (4 * s.noise * np.abs(f0[c]).ravel()[None, :] > big) & \
+                apart |= (a != 0) & (4 * s.noise * np.abs(f0[c]).ravel()[None, :] > top) & \
                     np.isfinite(a) & np.isfinite(n)
             for k, e_out in zip(*np.nonzero(apart)):
                 hid_rows.setdefault(int(k), (float(a[k, e_out]), float(n[k, e_out])))
@@ -2679,11 +2679,10 @@ def _refine_low_precision(p: Problem, s: Settings, analytical: list[list[np.ndar
                 [big * s.eps * size for big in LOW_COARSE]
             agreed: list[list[np.ndarray]] = []
             last: list[np.ndarray] | None = None  # the previous clean step's measurement
-            prev: tuple[list[np.ndarray], list[Any]] | None = None  # the previous step's
+            prev: tuple[list[np.ndarray], list[Any]] | None = None  # the previous step's rows, noise
             alike = False  # ... and whether it measured what the one before it did
             smooth = False  # a step that resolved the slope to a tenth saw no kink
             resolved = False  # a step resolved it to RESOLVE (then a failure is the VJP's)
-            close_prev: list[np.ndarray] | None = None  # the previous step's measurement
             for n_step, step in enumerate(steps):
                 if n_step >= len(LOW_REFINE) + LOW_COARSE_FREE and not alike:
                     # (the biggest steps only while the function looks linear at the last two:
@@ -2694,7 +2693,7 @@ def _refine_low_precision(p: Problem, s: Settings, analytical: list[list[np.ndar
                     found, kinked = _extrapolated_rows(p, s, i, np.array([k]), step, f0)
                     rows = [row[0] for row in found]
                 except Exception:  # (a point the function refuses)
-                    agreed, last, prev, alike, close_prev = [], None, None, False, None
+                    agreed, last, prev, alike = [], None, None, False
                     continue
                 fits, clean, resolves, noises = True, True, True, []
                 for c in range(len(p.which)):
@@ -2730,17 +2729,16 @@ def _refine_low_precision(p: Problem, s: Settings, analytical: list[list[np.ndar
                     alike = prev is not None and all(
                         bool((np.abs(prev[0][c] - rows[c]) <= s.tol(rows[c]) + noises[c]
                               + prev[1][c]).all()) for c in range(len(p.which)))
-                prev = (rows, noises)
                 # (the rounding allowed is a bound: two successive steps alike to the tolerance
                 # asked, the second matching the VJP to it and their difference, every entry eps
                 # saw move moving, agree with it whatever the bound says -- |1e3 x| at 5e-6 in
                 # float32, whose 1.5e-3 and 5e-4 steps gave -0.46097 and -0.46054 for a VJP of
                 # -0.4610, was "not differentiable")
                 with np.errstate(invalid="ignore"):
-                    close = close_prev is not None and all(bool((((np.abs(
+                    close = prev is not None and all(bool((((np.abs(
                         analytical[r][c][k] - rows[c]) <= asked_atol + asked_rtol * np.abs(
-                            rows[c]) + np.abs(rows[c] - close_prev[c]))
-                        & (np.abs(rows[c] - close_prev[c]) <= asked_atol + asked_rtol * np.abs(
+                            rows[c]) + np.abs(rows[c] - prev[0][c]))
+                        & (np.abs(rows[c] - prev[0][c]) <= asked_atol + asked_rtol * np.abs(
                             rows[c]))
                         & ((rows[c] != 0) | (numerical[r][c][k] == 0)
                            | (np.abs(numerical[r][c][k]) * step > 4 * fe * np.abs(f0[c]).ravel())))
@@ -2752,7 +2750,7 @@ def _refine_low_precision(p: Problem, s: Settings, analytical: list[list[np.ndar
                                       asked_rtol * np.abs(rows[c]))
                     moved += 1
                     break
-                close_prev = rows
+                prev = (rows, noises)
                 if not resolves:  # (no evidence either way: the steps around it still count)
                     last = None
                     continue

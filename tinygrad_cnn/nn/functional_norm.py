@@ -125,16 +125,19 @@ def _channel_shape(x: Tensor) -> tuple[int, ...]:
 
 
 def _normalize(x: Tensor, dims: tuple[int, ...], eps: float,
-               **zero_degenerate: bool) -> tuple[Tensor, Any, Any]:
+               zero_degenerate: bool = False) -> tuple[Tensor, Any, Any]:
     """``normalize`` over ``dims`` and the batch statistics it used, ``(out, mean, var)``. When
-    no node is recorded the op's forward runs on a context of ours, to read them back."""
+    no node is recorded the op's forward runs on a context of ours, to read them back.
+    ``zero_degenerate``: see ``norm._rstd`` (an attribute the op records only when set)."""
+    attrs: dict[str, Any] = {"dims": dims, "eps": eps}
+    if zero_degenerate:
+        attrs["zero_degenerate"] = True
     if is_grad_enabled() and x.requires_grad:
-        out = norm.Normalize.apply(x, dims=dims, eps=eps, **zero_degenerate)
+        out = norm.Normalize.apply(x, **attrs)
         ctx = out.grad_fn
     else:
         ctx = Context(norm.Normalize, (False,))
-        out = Tensor._make(norm.Normalize.forward(ctx, x._data, dims=dims, eps=eps,
-                                                  **zero_degenerate))
+        out = Tensor._make(norm.Normalize.forward(ctx, x._data, **attrs))
     return out, ctx.mean, ctx.var
 
 
@@ -243,8 +246,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
         raise ValueError(f"{op}: expected more than 1 spatial element per channel when "
                          f"training, got input size {x.shape}")
     # (eps=0 over a constant channel: 0, not NaN, as PyTorch's batch-norm kernel behind it)
-    y, mean, var = _normalize(x, dims, float(eps),
-                              **({"zero_degenerate": True} if eps == 0 else {}))
+    y, mean, var = _normalize(x, dims, float(eps), zero_degenerate=eps == 0)
     if running_mean is not None and n:
         _update_running(running_mean, mean.reshape(n, c).mean(0), momentum)
     if running_var is not None and n:

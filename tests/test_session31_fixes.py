@@ -669,3 +669,32 @@ def test_max_pool_in_float32_near_a_tie_is_not_called_wrong(window):
     x = Tensor(np.array(window).reshape(1, 1, 2, 2), requires_grad=True)
     ok, why = _verdict(lambda t: F.max_pool2d(t.float(), 2).double(), x)
     assert ok, why
+
+
+def test_index_fill_into_an_expanded_tensor_checks_its_index_as_on_any_tensor():
+    """A 2-d index was taken (every element of the base filled) and an out-of-range one gave
+    numpy's bare IndexError; PyTorch refuses both, as index_fill_ on an ordinary tensor does."""
+    for dim, index, match in ((0, [[0]], "index must be a vector"),
+                              (1, [3], "index 3 is out of range for dim 1 of size 3")):
+        x = tg.tensor([1.0, 2.0, 3.0])
+        with pytest.raises(IndexError, match=match):
+            x.expand(2, 3).detach().index_fill_(dim, tg.tensor(index), 5.0)
+        assert x.numpy().tolist() == [1.0, 2.0, 3.0]
+
+
+def test_lbfgs_refuses_a_read_only_parameter_before_moving_any():
+    a = np.array([1.0, 2.0])
+    a.flags.writeable = False
+    t = tg.from_numpy(a).requires_grad_()
+    w = tg.tensor([1.0, 1.0], requires_grad=True)
+    opt = tg.optim.LBFGS([w, t])
+
+    def closure():
+        opt.zero_grad()
+        loss = (w * t).sum()
+        loss.backward()
+        return loss
+
+    with pytest.raises(RuntimeError, match=r"LBFGS.step: parameter 1 of group 0 .* read-only"):
+        opt.step(closure)
+    assert w.numpy().tolist() == [1.0, 1.0]

@@ -3025,13 +3025,12 @@ class Tensor:
         return _DETACHED_OWNERS.get(id(self))
 
     def _detached_keeps_owner(self, new: Tensor) -> Tensor:
-        """``new`` (this tensor's ``detach()`` or ``.data``) remembers the writable memory this
-        read-only view shows, so writes through it go where PyTorch's go."""
-        if not _writeable(self._data):
-            owner = self._owner()
-            if owner is not None:
-                _DETACHED_OWNERS[id(new)] = owner
-                weakref.finalize(new, _DETACHED_OWNERS.pop, id(new), None)
+        """``new`` (this read-only view's ``detach()`` or ``.data``) remembers the writable
+        memory the view shows, so writes through it go where PyTorch's go."""
+        owner = self._owner()
+        if owner is not None:
+            _DETACHED_OWNERS[id(new)] = owner
+            weakref.finalize(new, _DETACHED_OWNERS.pop, id(new), None)
         return new
 
     def _writes_one_part(self, k: Any) -> bool:
@@ -3152,9 +3151,15 @@ class Tensor:
         if _broadcast_shape(self.shape, mshape) != self.shape:
             raise ValueError(f"masked_fill_: a mask of shape {mshape} does not broadcast to the "
                              f"tensor's shape {self.shape}; an in-place op cannot grow the tensor")
+        return self._masked_fill_(mask, value, "masked_fill_", 3)
+
+    def _masked_fill_(self, mask: Tensor, value: Any, name: str, stacklevel: int) -> Tensor:
+        """``masked_fill_`` of a checked bool ``mask``, as the op ``name`` (``index_fill_`` of
+        one value into an expanded tensor writes so too); ``stacklevel``: the user's frame, for
+        the warning."""
         if _zero_strided(self._data):  # (it works here, one value per element, as it does there)
-            warnings.warn("masked_fill_ on an expanded tensor is deprecated in PyTorch: clone() the "
-                          "tensor before the write", UserWarning, stacklevel=2)
+            warnings.warn(f"{name} on an expanded tensor is deprecated in PyTorch: clone() the "
+                          "tensor before the write", UserWarning, stacklevel=stacklevel)
 
         def compute(s: Tensor, v: Any) -> Tensor:
             return _ops.indexing.masked_fill(s, mask, v)
@@ -3166,10 +3171,10 @@ class Tensor:
             xp.copyto(a, out, where=xp.broadcast_to(like(mask._data, a), a.shape))
 
         if isinstance(value, np.ndarray):  # (as masked_fill, and PyTorch: was numpy's error)
-            raise TypeError(f"masked_fill_: value must be a number or a 0-d tensor, got a numpy "
+            raise TypeError(f"{name}: value must be a number or a 0-d tensor, got a numpy "
                             f"array of shape {value.shape}; pass value.item() or "
                             "tinygrad_cnn.tensor(value)")
-        return self._inplace("masked_fill_", value, compute, raw)
+        return self._inplace(name, value, compute, raw)
 
     def masked_scatter_(self, mask: Tensor, source: Tensor) -> Tensor:
         """``masked_scatter`` in place; the mask broadcasts to this tensor's shape, not beyond."""
@@ -3614,20 +3619,12 @@ class Tensor:
 
     def index_fill_(self, dim: int, index: Any, value: Any) -> Tensor:
         _indices_apart("index_fill_", self, index)
-        if not _writeable(self._data) and _one_value(value) and isinstance(index, Tensor) and \
-                type(dim) is int and -self.ndim <= dim < max(self.ndim, 1):
+        if not _writeable(self._data) and _one_value(value):
             # (read-only memory that shows values several times, an expand(): one value written
-            # where the index is, as masked_fill_ writes it -- PyTorch's index_fill_ writes it)
-            where: list[Any] = [slice(None)] * self.ndim
-            where[dim % max(self.ndim, 1)] = np.asarray(index._data).astype(np.int64).ravel()
-            mask = np.zeros(self.shape, dtype=bool)
-            mask[tuple(where)] = True
-            if _zero_strided(self._data):
-                warnings.warn("index_fill_ on an expanded tensor is deprecated in PyTorch: clone() "
-                              "the tensor before the write", UserWarning, stacklevel=3)
-            with warnings.catch_warnings():  # (said above, in this op's name)
-                warnings.simplefilter("ignore", UserWarning)
-                return self.masked_fill_(Tensor._make(mask), value)
+            # where the index is, as masked_fill_ writes it -- PyTorch's index_fill_ writes it;
+            # the mask made by index_fill itself, which checks dim and index)
+            mask = Tensor._make(array_module(self._data).zeros(self.shape, dtype=bool))
+            return self._masked_fill_(mask.index_fill(dim, index, True), value, "index_fill_", 4)
         return self._result_in_place("index_fill_", lambda s: s.index_fill(dim, index, value),
                                      (value,))
 
@@ -3937,7 +3934,7 @@ _NO_OVERLAP_AT_ALL = frozenset(("index_add_", "index_copy_", "index_put_", "scat
 #: in-place ops whose operand is one tensor or number (a tuple is the user's, not operands)
 _ONE_OPERAND = frozenset(("add_", "sub_", "mul_", "div_", "pow_", "copy_", "fill_"))
 #: in-place ops that write one value wherever they write (into an expanded tensor too)
-_ONE_VALUE_FILLS = frozenset(("fill_", "masked_fill_"))
+_ONE_VALUE_FILLS = frozenset(("fill_", "masked_fill_", "index_fill_"))
 
 
 def _written_part(a: Any, key: Any) -> Any:

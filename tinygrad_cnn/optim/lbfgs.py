@@ -232,6 +232,7 @@ class LBFGS(Optimizer):
         the loss (after ``backward()``). Returns the closure's first result."""
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
+        self._check_updatable(every=True)
         user = np.geterr()
         graded = enable_grad()(closure)
 

@@ -208,16 +208,17 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         zero_grads(self._params(), set_to_none)
 
-    def _check_updatable(self) -> None:
+    def _check_updatable(self, every: bool = False) -> None:
         """Refuse a step, before any parameter moves, that some parameter cannot take: an
         integer one with a gradient, or one in read-only memory (``from_numpy`` of a read-only
-        array) -- found halfway, the others had moved and a retry moved them twice."""
+        array) -- found halfway, the others had moved and a retry moved them twice. ``every``:
+        the parameters without a gradient too (LBFGS's closure makes them later)."""
         name = type(self).__name__
         for gi, group in enumerate(self.param_groups):
             for i, p in enumerate(group["params"]):
-                if p.grad is None:
+                if p.grad is None and not every:
                     continue
-                if p._data.dtype.kind != "f":
+                if p.grad is not None and p._data.dtype.kind != "f":
                     raise RuntimeError(
                         f"{name}.step: a parameter of shape {p.shape} is {p._data.dtype} and has "
                         "a gradient; an optimizer updates floating-point parameters only (make "

@@ -2276,6 +2276,9 @@ class Tensor:
         """Matrix product with PyTorch's rules: 1-D operands are vectors, batch dims broadcast."""
         other = _to_tensor(other, self)
         a, b = self, other
+        ad, bd = a._data, b._data
+        if ad.ndim == 2 == bd.ndim and ad.shape[1] == bd.shape[0] and ad.dtype == bd.dtype:
+            return _ops.linalg.MatMul.apply(a, b)  # two matrices: nothing to check or reshape
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes "
                              f"{a.shape} and {b.shape}; use * for scalars")

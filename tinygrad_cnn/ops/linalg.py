@@ -48,6 +48,16 @@ class MatMul(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_tensors
         ta, tb = ctx.ta, ctx.tb
+        gd = g._data
+        if not _state.grad_enabled and gd.ndim == 2 and type(gd) is np.ndarray:
+            ad, bd = (None if t is None else t._data for t in (a, b))
+            if all(d is None or (d.ndim == 2 and d.dtype is gd.dtype) for d in (ad, bd)):
+                # first order, two matrices of g's dtype: the products below on the arrays, as
+                # the ops would compute them, without their nodes' overhead
+                return (None if bd is None else Tensor._make(
+                            _mm_array(bd, gd, tb, True) if ta else _mm_array(gd, bd, False, not tb)),
+                        None if ad is None else Tensor._make(
+                            _mm_array(gd, ad, True, ta) if tb else _mm_array(ad, gd, not ta, False)))
         # C = A' @ B' with A' = op(a), B' = op(b): dA' = g @ B'.T, dB' = A'.T @ g; a transposed
         # operand takes the transpose of its gradient (dA = B' @ g.T, dB = g.T @ A')
         ga = gb = None
@@ -56,6 +66,11 @@ class MatMul(Function):
         if a is not None:
             gb = _mm(g, a, True, ta) if tb else _mm(a, g, not ta, False)
         return ga, gb
+
+
+def _mm_array(a: Any, b: Any, ta: bool, tb: bool) -> Any:
+    """What ``MatMul``'s forward computes from arrays ``a``, ``b`` and its flags."""
+    return parallel.matmul(a.T if ta else a, b.T if tb else b)
 
 
 def _mm(a: Tensor, b: Tensor, ta: bool, tb: bool) -> Tensor:

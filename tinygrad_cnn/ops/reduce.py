@@ -59,6 +59,10 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
+        if not _state.grad_enabled:  # first order: one broadcast array, no nodes
+            gd = g._data
+            return Tensor._make(array_module(gd).broadcast_to(
+                gd.reshape(_kept_shape(ctx.shape, ctx.dim)), ctx.shape))
         return _spread(g, ctx.shape, ctx.dim)
 
 

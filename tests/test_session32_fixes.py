@@ -1,0 +1,86 @@
+"""Session 32 (the first on an Intel Xeon): first-order VJPs of sum and matmul computed on the
+arrays, and matmul's two-matrix fast path. Each must give what the recorded ops give (bit for
+bit: the same numpy calls) and what PyTorch gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+from tinygrad_cnn import Tensor
+
+DTYPES = [np.float32, np.float64]
+
+
+def _grads(fn, arrays, create_graph):
+    ts = [Tensor(a.copy(), requires_grad=True) for a in arrays]
+    out = fn(*ts)
+    g = Tensor(np.random.default_rng(1).standard_normal(out.shape).astype(out.dtype))
+    return [x.numpy().copy() for x in tg.autograd.grad(out, ts, g, create_graph=create_graph)]
+
+
+CASES = {
+    "matmul": (lambda a, b: a @ b, [(5, 3), (3, 4)]),
+    "matmul of a transposed": (lambda a, b: a.T @ b, [(3, 5), (3, 4)]),
+    "matmul by b transposed": (lambda a, b: a @ b.T, [(5, 3), (4, 3)]),
+    "matmul, both transposed": (lambda a, b: a.T @ b.T, [(3, 5), (4, 3)]),
+    "matmul of a vector": (lambda a, b: a @ b, [(3,), (3, 4)]),
+    "batched matmul": (lambda a, b: a @ b, [(2, 5, 3), (3, 4)]),
+    "sum": (lambda a: a.sum(), [(4, 5)]),
+    "sum over dim 1": (lambda a: a.sum(1), [(4, 5, 2)]),
+    "sum over dims 0, 2 kept": (lambda a: a.sum((0, 2), keepdim=True), [(4, 5, 2)]),
+    "sum of an empty dim": (lambda a: a.sum(0), [(0, 3)]),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", list(CASES))
+def test_first_order_arrays_match_the_ops(case, dtype):
+    fn, shapes = CASES[case]
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    fast = _grads(fn, arrays, create_graph=False)  # the array paths
+    ops = _grads(fn, arrays, create_graph=True)  # the recorded ops
+    for f, o, a in zip(fast, ops, arrays):
+        assert f.dtype == a.dtype and f.shape == a.shape
+        np.testing.assert_array_equal(f, o)
+    torch = pytest.importorskip("torch")
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    tfn = {"matmul of a transposed": lambda a, b: a.T @ b, "matmul by b transposed":
+           lambda a, b: a @ b.T, "matmul, both transposed": lambda a, b: a.T @ b.T,
+           "sum over dim 1": lambda a: a.sum(1), "sum over dims 0, 2 kept":
+           lambda a: a.sum((0, 2), keepdim=True), "sum of an empty dim": lambda a: a.sum(0),
+           "sum": lambda a: a.sum()}.get(case, lambda a, b: a @ b)
+    out = tfn(*ts)
+    g = torch.tensor(np.random.default_rng(1).standard_normal(tuple(out.shape)).astype(dtype))
+    for f, t in zip(fast, torch.autograd.grad(out, ts, g)):
+        np.testing.assert_allclose(f, t.numpy(), rtol=1e-5 if dtype == np.float32 else 1e-12,
+                                   atol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_second_derivative_of_matmul_runs_the_flagged_array_path():
+    """The VJP's own matmuls carry transpose flags; their VJPs (first order, in a second
+    backward) take the array path with the flags: the Hessian-vector product of ``sum((a@b)**2)``
+    against PyTorch's."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    a0, b0 = rng.standard_normal((4, 3)), rng.standard_normal((3, 5))
+    a, b = Tensor(a0, requires_grad=True), Tensor(b0, requires_grad=True)
+    ga, gb = tg.autograd.grad(((a @ b) ** 2).sum(), (a, b), create_graph=True)
+    (ga.sum() + (gb * gb).sum()).backward()
+    ta, tb = torch.tensor(a0, requires_grad=True), torch.tensor(b0, requires_grad=True)
+    tga, tgb = torch.autograd.grad(((ta @ tb) ** 2).sum(), (ta, tb), create_graph=True)
+    (tga.sum() + (tgb * tgb).sum()).backward()
+    np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(b.grad.numpy(), tb.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_matmul_fast_path_keeps_the_checks():
+    a = Tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    with pytest.raises(TypeError, match="matmul: expected one dtype"):
+        a @ Tensor(np.ones((3, 2), np.float64))
+    with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3\) and \(2, 3\) do not fit"):
+        a @ Tensor(np.ones((2, 3), np.float32))
+    out = a @ Tensor(np.ones((3, 2), np.float32))
+    assert out.grad_fn.fn.name == "matmul" and out.shape == (2, 2)

@@ -1954,20 +1954,22 @@ class Tensor:
                                  "the input is 0-d; a 0-d input takes a 0-d or 1-d index")
             return self.reshape(1).gather(0, Tensor._make(idx0.reshape(-1))).reshape(idx0.shape)
         idx = _ops.indexing._index(index, self, "gather")  # a copy the graph can keep
-        if idx.ndim == 0 and self.ndim == 1:  # (PyTorch counts a 0-d index as 1-d: a 0-d result)
+        shape = self._data.shape  # (the array's: no Shape objects on this hot path)
+        if idx.ndim == 0 and len(shape) == 1:  # (PyTorch counts a 0-d index as 1-d: a 0-d result)
             return self.gather(0, Tensor._make(idx.reshape(1))).reshape(())
-        if idx.ndim != self.ndim:
+        if idx.ndim != len(shape):
             raise ValueError(f"gather: index has {idx.ndim} dims, the input {self.ndim} "
                              f"(shapes {tuple(idx.shape)} and {self.shape}); they must match")
-        if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= self.shape[d]):
-            bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+        size = shape[d]
+        if idx.size and ((low := int(idx.min())) < 0 or int(idx.max()) >= size):
+            bad = low if low < 0 else int(idx.max())
             raise IndexError(f"gather: index {bad} is out of range for dim {d} of size "
-                             f"{self.shape[d]} (allowed: 0 to {self.shape[d] - 1}; no negative "
+                             f"{size} (allowed: 0 to {size - 1}; no negative "
                              "indices here, as in PyTorch)")
         src = self
-        if idx.shape != self.shape and any(
-                i != d and s != t for i, (s, t) in enumerate(zip(idx.shape, self.shape))):
-            if any(i != d and s > t for i, (s, t) in enumerate(zip(idx.shape, self.shape))):
+        if idx.shape != shape and any(
+                i != d and s != t for i, (s, t) in enumerate(zip(idx.shape, shape))):
+            if any(i != d and s > t for i, (s, t) in enumerate(zip(idx.shape, shape))):
                 raise ValueError(f"gather: index shape {tuple(idx.shape)} is larger than the input "
                                  f"shape {self.shape} in a dimension other than {d}")
             # PyTorch reads the leading block of the other dims that the index covers

@@ -352,8 +352,10 @@ def _row_offsets(index: Any, dim: int, size: int) -> Any:
     if index.ndim == 1:  # one row: the positions are the index (as intp: numpy's fancy indexing
         return index.astype(xp.intp, copy=False), index.shape  # converts int32 ones slowly)
     moved = _dim_last(index, dim)  # (..., M)
-    rows = xp.arange(math.prod(moved.shape[:-1])).reshape(moved.shape[:-1] + (1,))
-    return moved + rows * size, moved.shape
+    rows = math.prod(moved.shape[:-1])
+    # each row's first position (one arange; a dim of size 0 has none to step by)
+    starts = xp.arange(0, rows * size, size) if size else xp.zeros(rows, xp.intp)
+    return moved + starts.reshape(moved.shape[:-1] + (1,)), moved.shape
 
 
 def _sum_dtype(dtype: Any) -> Any:

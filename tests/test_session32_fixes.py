@@ -84,3 +84,45 @@ def test_matmul_fast_path_keeps_the_checks():
         a @ Tensor(np.ones((2, 3), np.float32))
     out = a @ Tensor(np.ones((3, 2), np.float32))
     assert out.grad_fn.fn.name == "matmul" and out.shape == (2, 2)
+
+
+HOOKED = {
+    "sum of one element": ((1,), lambda x: x.sum()),
+    "sum of a 0-d tensor": ((), lambda x: x.sum()),
+    "sum over a dim of size 1": ((1, 3), lambda x: x.sum(0)),
+    "mean of one element": ((1,), lambda x: x.mean()),
+    "mean over a dim of size 1": ((1, 3), lambda x: x.mean(0)),
+    "sum over dims of size 1, kept": ((1, 3, 1), lambda x: x.sum((0, 2), keepdim=True)),
+}
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("case", list(HOOKED))
+def test_a_hook_may_change_in_place_what_a_reduction_repeats_nowhere(case, create_graph):
+    """Found by an outside tester: the array path made every sum's gradient a read-only
+    broadcast, so an in-place hook (``g.mul_(2)``) failed where the reduction repeats nothing
+    -- a writable gradient in PyTorch and on the recorded ops. (Where it does repeat, PyTorch
+    refuses the write too: its gradient is an expand.)"""
+    torch = pytest.importorskip("torch")
+    shape, fn = HOOKED[case]
+    x = Tensor(np.arange(1.0, 1.0 + np.prod(shape)).reshape(shape), requires_grad=True)
+    x.register_hook(lambda g: g.mul_(2))
+    out = fn(x)
+    (gx,) = tg.autograd.grad(out, (x,), Tensor(np.full(out.shape, 3.0)), create_graph=create_graph)
+    tx = torch.tensor(x.numpy(), requires_grad=True)
+    tx.register_hook(lambda g: g.mul_(2))
+    tout = fn(tx)
+    (tgx,) = torch.autograd.grad(tout, (tx,), torch.full(tuple(tout.shape), 3.0, dtype=tx.dtype))
+    np.testing.assert_array_equal(gx.numpy(), tgx.numpy())
+
+
+def test_a_repeated_gradient_stays_read_only_as_pytorch_refuses_the_write():
+    torch = pytest.importorskip("torch")
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    x.register_hook(lambda g: g.mul_(2))
+    with pytest.raises(RuntimeError, match="read-only"):
+        x.sum(0).backward(Tensor(np.ones(3)))
+    tx = torch.ones(2, 3, dtype=torch.float64, requires_grad=True)
+    tx.register_hook(lambda g: g.mul_(2))
+    with pytest.raises(RuntimeError):
+        tx.sum(0).backward(torch.ones(3, dtype=torch.float64))

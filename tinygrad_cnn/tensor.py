@@ -4811,17 +4811,18 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: Any = None) -> Tensor:
     if not tensors:
         raise ValueError("cat: needs at least one tensor")
     first = tensors[0]
-    if isinstance(first, Tensor) and first.shape != (0,) and first.ndim:
-        # the common case first (no legacy (0,) tensor): one pass, as before that rule came in
-        d = _dim(dim, first.ndim, "cat")
-        rest = first.shape[:d] + first.shape[d + 1:]
+    if isinstance(first, Tensor) and (fs := first._data.shape) != (0,) and fs:
+        # the common case first (no legacy (0,) tensor): one pass, as before that rule came in;
+        # on the arrays' shapes (plain tuples: no Shape objects on this hot path)
+        d = _dim(dim, len(fs), "cat")
+        rest = fs[:d] + fs[d + 1:]
         dt = first.dtype
         common = True
         for i, t in enumerate(tensors):
-            if not isinstance(t, Tensor) or t.shape == (0,) or not t.ndim:
+            if not isinstance(t, Tensor) or (ts := t._data.shape) == (0,) or not ts:
                 common = False
                 break
-            if t.ndim != first.ndim or t.shape[:d] + t.shape[d + 1:] != rest:
+            if len(ts) != len(fs) or ts[:d] + ts[d + 1:] != rest:
                 raise ValueError(f"cat: tensor {i} has shape {t.shape}, tensor 0 has "
                                  f"{first.shape}; all dimensions but {d} must match")
             if t.dtype != dt:

@@ -60,10 +60,18 @@ class Sum(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         if not _state.grad_enabled:  # first order: one broadcast array, no nodes
-            gd = g._data
-            return Tensor._make(array_module(gd).broadcast_to(
-                gd.reshape(_kept_shape(ctx.shape, ctx.dim)), ctx.shape))
+            return Tensor._make(_spread_array(g._data, ctx.shape, ctx.dim))
         return _spread(g, ctx.shape, ctx.dim)
+
+
+def _spread_array(gd: Any, shape: tuple[int, ...], dim: tuple[int, ...] | None) -> Any:
+    """:func:`_spread` on the array: a read-only broadcast where the reduction repeats ``gd``,
+    a plain (writable) reshape where it repeats nothing (summed dims of size 1), as ``expand``
+    gives -- a hook may change that gradient in place, as in PyTorch."""
+    kept = _kept_shape(shape, dim)
+    if kept == tuple(shape):
+        return gd.reshape(kept)
+    return array_module(gd).broadcast_to(gd.reshape(kept), shape)
 
 
 def _add(x: Any, dim: tuple[int, ...] | None, keepdim: bool, dtype: Any = None) -> Any:
@@ -99,8 +107,7 @@ class Mean(Function):
             gd = g._data
             gd = (gd.astype(np.float32) / count).astype(gd.dtype) if _narrow(gd, count) else \
                 gd / count
-            return Tensor._make(array_module(gd).broadcast_to(
-                gd.reshape(_kept_shape(ctx.shape, ctx.dim)), ctx.shape))
+            return Tensor._make(_spread_array(gd, ctx.shape, ctx.dim))
         # spread first, then divide (PyTorch's order: over an empty dim the division has no
         # elements, and the second derivative is 0, not 0 * inf)
         g = _spread(g, ctx.shape, ctx.dim)

@@ -126,3 +126,16 @@ def test_a_repeated_gradient_stays_read_only_as_pytorch_refuses_the_write():
     tx.register_hook(lambda g: g.mul_(2))
     with pytest.raises(RuntimeError):
         tx.sum(0).backward(torch.ones(3, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("shapes", [((2, 2), (2, 2)), ((2,), (2,)), ((2, 3, 2), (2, 2))])
+def test_bool_matmul_is_refused_as_pytorch_refuses_it(shapes):
+    """Found by an outside tester: bool @ bool gave a result; PyTorch has no bool product."""
+    torch = pytest.importorskip("torch")
+    sa, sb = shapes
+    with pytest.raises(NotImplementedError):
+        torch.ones(*sa, dtype=torch.bool) @ torch.ones(*sb, dtype=torch.bool)
+    with pytest.raises(TypeError, match=r"matmul: bool tensors .* convert them first"):
+        tg.ones(*sa, dtype=tg.bool) @ tg.ones(*sb, dtype=tg.bool)
+    assert (tg.ones(*sa, dtype=tg.bool).long() @ tg.ones(*sb, dtype=tg.bool).long()).dtype \
+        == np.int64

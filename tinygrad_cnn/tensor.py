@@ -2279,8 +2279,13 @@ class Tensor:
         other = _to_tensor(other, self)
         a, b = self, other
         ad, bd = a._data, b._data
-        if ad.ndim == 2 == bd.ndim and ad.shape[1] == bd.shape[0] and ad.dtype == bd.dtype:
+        if ad.ndim == 2 == bd.ndim and ad.shape[1] == bd.shape[0] and ad.dtype == bd.dtype \
+                and ad.dtype != np.bool_:
             return _ops.linalg.MatMul.apply(a, b)  # two matrices: nothing to check or reshape
+        if ad.dtype == np.bool_ or bd.dtype == np.bool_:
+            raise TypeError(f"matmul: bool tensors (shapes {a.shape} and {b.shape}) have no "
+                            "matrix product (as in PyTorch); convert them first, e.g. .float() "
+                            "or .long()")
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes "
                              f"{a.shape} and {b.shape}; use * for scalars")

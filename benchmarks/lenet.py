@@ -33,7 +33,8 @@ def _measure(step: Any) -> dict[str, float]:
             "peak RSS of the process (MB)": peak_rss_mb()}
 
 
-def _ours() -> dict[str, float]:
+def our_step() -> Any:
+    """One LeNet-5 training step of ours (SGD with momentum, a fixed batch), as a function."""
     import tinygrad_cnn as tg
     import tinygrad_cnn.nn.functional as F
     from tinygrad_cnn import Tensor, optim
@@ -50,10 +51,11 @@ def _ours() -> dict[str, float]:
         F.cross_entropy(model(x), ys).backward()
         opt.step()
 
-    return _measure(step)
+    return step
 
 
-def _torch() -> dict[str, float]:
+def torch_step() -> Any:
+    """The same step in PyTorch."""
     import torch
     import torch.nn as tnn
 
@@ -70,7 +72,15 @@ def _torch() -> dict[str, float]:
         TF.cross_entropy(model(x), y).backward()
         opt.step()
 
-    return _measure(step)
+    return step
+
+
+def _ours() -> dict[str, float]:
+    return _measure(our_step())
+
+
+def _torch() -> dict[str, float]:
+    return _measure(torch_step())
 
 
 def run(impl: str) -> dict[str, float]:

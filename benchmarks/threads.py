@@ -1,5 +1,5 @@
-"""Thread scaling: the LeNet-5 training step (batch 64, as ``benchmarks/lenet.py``) on one thread
-and on two -- ours (``parallel.set_threads`` and OpenBLAS held to one thread; then the default)
+"""Thread scaling: the LeNet-5 training step (batch 64, as ``benchmarks/lenet.py``) on two threads
+and then on one -- ours (``parallel.set_threads``, and OpenBLAS held to one thread for the one)
 and PyTorch's (``torch.set_num_threads``) -- and what one parallel dispatch of ours costs (a
 ``run_chunks`` of nothing, split over two threads: the pool thread's wake-up). The measurements
 behind RESULTS.md's "Where the Intel gap is: the second core".
@@ -12,27 +12,14 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from benchmarks.common import timeit, torch_lenet5
-from benchmarks.lenet import _data
+from benchmarks.common import timeit
+from benchmarks.lenet import our_step, torch_step
 
 
 def _ours() -> dict[str, float]:
-    import tinygrad_cnn as tg
-    import tinygrad_cnn.nn.functional as F
-    from tinygrad_cnn import Tensor, optim, parallel
-    from tinygrad_cnn.models import LeNet5
+    from tinygrad_cnn import parallel
 
-    tg.manual_seed(0)
-    model = LeNet5()
-    opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    xs, ys = _data()
-    x = Tensor(xs)
-
-    def step() -> None:
-        opt.zero_grad()
-        F.cross_entropy(model(x), ys).backward()
-        opt.step()
-
+    step = our_step()
     before = parallel.threads()
     results = {}
     try:
@@ -55,17 +42,7 @@ def _ours() -> dict[str, float]:
 def _torch() -> dict[str, float]:
     import torch
 
-    torch.manual_seed(0)
-    model = torch_lenet5()
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    xs, ys = _data()
-    x, y = torch.tensor(xs), torch.tensor(ys)
-
-    def step() -> None:
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(model(x), y).backward()
-        opt.step()
-
+    step = torch_step()
     before = torch.get_num_threads()
     results = {}
     try:

@@ -135,7 +135,69 @@ def test_bool_matmul_is_refused_as_pytorch_refuses_it(shapes):
     sa, sb = shapes
     with pytest.raises(NotImplementedError):
         torch.ones(*sa, dtype=torch.bool) @ torch.ones(*sb, dtype=torch.bool)
-    with pytest.raises(TypeError, match=r"matmul: bool tensors .* convert them first"):
+    with pytest.raises(TypeError, match=r"matmul: not implemented for bool tensors .* convert them"):
         tg.ones(*sa, dtype=tg.bool) @ tg.ones(*sb, dtype=tg.bool)
     assert (tg.ones(*sa, dtype=tg.bool).long() @ tg.ones(*sb, dtype=tg.bool).long()).dtype \
         == np.int64
+
+
+def _forward_of(body):
+    class Body(tg.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return body(a)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    return Body
+
+
+@pytest.mark.parametrize("call, why", [
+    (lambda a: a.transpose(0, 1) * 1.0, "permutes all 2 axes where PyTorch's swaps two"),
+    (lambda a: a.transpose(-2, -1) * 1.0, "np.swapaxes"),
+    (lambda a: a[None].transpose(1, 2) * 1.0, "permutes all 3 axes"),
+    (lambda a: a.sum(1, True), "second argument of sum is the dtype"),
+    (lambda a: a.mean(0, True), "keepdims=True"),
+    (lambda a: a.flatten(1), "keeps the dims before start_dim"),
+    (lambda a: a.view_as(a), r"spelling: x\.reshape\(other\.shape\)"),
+])
+def test_pytorch_spellings_that_numpy_reads_otherwise_are_refused_in_forward(call, why):
+    """Found by an outside tester (t93): in a user's Function.forward, ``a.transpose(0, 1)`` of a
+    matrix was numpy's identity permutation -- a hand-written linear layer trained with the
+    wrong product -- and keepdim by position, flatten(start_dim) and view_as failed with
+    numpy's messages. Each is now refused with the numpy spelling."""
+    x = Tensor(np.arange(4.0).reshape(2, 2), requires_grad=True)
+    with pytest.raises((TypeError, AttributeError), match=why):
+        _forward_of(call).apply(x)
+
+
+@pytest.mark.parametrize("call, want", [
+    (lambda a: a.transpose(1, 0) * 1.0, [[0.0, 2.0], [1.0, 3.0]]),  # the same in both
+    (lambda a: a.transpose(-1, -2) * 1.0, [[0.0, 2.0], [1.0, 3.0]]),
+    (lambda a: a.transpose() * 1.0, [[0.0, 2.0], [1.0, 3.0]]),
+    (lambda a: a.transpose((1, 0)) * 1.0, [[0.0, 2.0], [1.0, 3.0]]),
+    (lambda a: np.swapaxes(a, 0, 1) * 1.0, [[0.0, 2.0], [1.0, 3.0]]),
+    (lambda a: a.sum(axis=1, keepdims=True), [[1.0], [5.0]]),
+    (lambda a: np.mean(a, 0, keepdims=True), [[1.0, 2.0]]),
+    (lambda a: a.flatten(), [0.0, 1.0, 2.0, 3.0]),
+])
+def test_numpy_spellings_still_work_in_forward(call, want):
+    x = Tensor(np.arange(4.0).reshape(2, 2), requires_grad=True)
+    assert _forward_of(call).apply(x).numpy().tolist() == want
+
+
+@pytest.mark.parametrize("name", ["dot", "mv", "bmm", "tensordot", "inner", "addmm", "addmv",
+                                  "baddbmm", "addbmm"])
+def test_the_products_built_on_matmul_refuse_bool_by_their_own_name(name):
+    torch = pytest.importorskip("torch")
+    args = {"dot": ((2,), (2,)), "mv": ((2, 2), (2,)), "bmm": ((1, 2, 2), (1, 2, 2)),
+            "tensordot": ((2, 2), (2, 2)), "inner": ((2,), (2,)),
+            "addmm": ((2, 2), (2, 2), (2, 2)), "addmv": ((2,), (2, 2), (2,)),
+            "baddbmm": ((1, 2, 2), (1, 2, 2), (1, 2, 2)), "addbmm": ((2, 2), (1, 2, 2), (1, 2, 2))}
+    extra = (1,) if name == "tensordot" else ()
+    with pytest.raises(NotImplementedError):
+        getattr(torch, name)(*(torch.ones(s, dtype=torch.bool) for s in args[name]), *extra)
+    with pytest.raises(TypeError, match=f"{name}: not implemented for bool tensors"):
+        getattr(tg, name)(*(tg.ones(*s, dtype=tg.bool) for s in args[name]), *extra)

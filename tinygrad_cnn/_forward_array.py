@@ -9,7 +9,13 @@ PyTorch fails with a message instead of computing something else:
 * ``x.max(1)`` / ``x.min(1)`` -- numpy gives the values, PyTorch (values, indices): pass
   ``axis=``;
 * ``x.sort()`` -- numpy sorts the array in place (the input tensor's memory!) and returns None,
-  PyTorch returns (values, indices): use ``np.sort(x, axis=...)``.
+  PyTorch returns (values, indices): use ``np.sort(x, axis=...)``;
+* ``x.transpose(0, 1)`` of a matrix -- numpy's is the identity permutation, PyTorch's swaps the
+  two dims (two dims of any other array: numpy's error): use ``np.swapaxes(x, a, b)``
+  (``x.transpose(1, 0)`` means the same in both and stays);
+* ``x.sum(dim, True)`` / ``x.mean(dim, True)`` -- numpy's second argument is the dtype, PyTorch's
+  keepdim: pass ``keepdims=True``;
+* ``x.flatten(1)`` -- numpy's argument is the memory order, and it flattens everything: reshape.
 
 A Tensor method numpy lacks (``clamp``, ``unsqueeze``, ``permute``, ...) is an AttributeError that
 names the rule and numpy's spelling. numpy's own functions (``np.std(x)``, ``np.sort(x)``,
@@ -40,6 +46,8 @@ _NUMPY_SPELLING = {
     "logsumexp": "a max-shifted log of a sum of exp", "repeat_interleave": "np.repeat",
     "flip": "np.flip(x, dims)", "roll": "np.roll", "narrow": "slicing",
     "chunk": "np.array_split", "split": "np.split", "cumsum": "np.cumsum(x, axis=dim)",
+    "view_as": "x.reshape(other.shape)", "reshape_as": "x.reshape(other.shape)",
+    "transpose_": "np.swapaxes(x, a, b)", "swapdims": "np.swapaxes(x, a, b)",
 }
 
 _UNSET: Any = object()
@@ -93,6 +101,35 @@ class ForwardArray(np.ndarray):
                           "np.argsort(x, axis=dim)")
         super().sort(*args, **kwargs)
 
+    def transpose(self, *axes: Any) -> Any:
+        if len(axes) == 2 and all(isinstance(a, (int, np.integer)) and not isinstance(a, bool)
+                                  for a in axes):
+            n = self.ndim
+            # numpy permutes all the axes, PyTorch swaps two: the same only for (1, 0) of a matrix
+            if not (n == 2 and -n <= min(axes) and max(axes) < n
+                    and (axes[0] % n, axes[1] % n) == (1, 0)):
+                raise _refuse("transpose", f"numpy's x.transpose({axes[0]}, {axes[1]}) permutes "
+                              f"all {n} axes where PyTorch's swaps two dims",
+                              f"write np.swapaxes(x, {axes[0]}, {axes[1]}) for PyTorch's "
+                              "transpose (x.T for a matrix)")
+        return super().transpose(*axes)
+
+    def sum(self, *args: Any, **kwargs: Any) -> Any:
+        _no_positional_keepdim("sum", args)
+        return super().sum(*args, **kwargs)
+
+    def mean(self, *args: Any, **kwargs: Any) -> Any:
+        _no_positional_keepdim("mean", args)
+        return super().mean(*args, **kwargs)
+
+    def flatten(self, *args: Any, **kwargs: Any) -> Any:
+        if (args and not isinstance(args[0], str)) or "start_dim" in kwargs \
+                or "end_dim" in kwargs:
+            raise _refuse("flatten", "numpy's flatten(order) flattens every dim, where PyTorch's "
+                          "flatten(start_dim) keeps the dims before start_dim",
+                          "write x.reshape(x.shape[:start_dim] + (-1,))")
+        return super().flatten(*args, **kwargs)
+
     def __getattr__(self, name: str) -> Any:
         spelling = _NUMPY_SPELLING.get(name)
         if spelling is None or name.startswith("__"):
@@ -100,6 +137,13 @@ class ForwardArray(np.ndarray):
         raise AttributeError(f"'numpy.ndarray' object has no attribute {name!r}: a Function's "
                              f"forward receives numpy arrays here, not Tensors (backward gets "
                              f"Tensors); numpy's spelling: {spelling}")
+
+
+def _no_positional_keepdim(method: str, args: tuple[Any, ...]) -> None:
+    """``x.sum(dim, True)``: PyTorch's keepdim where numpy takes a dtype."""
+    if len(args) > 1 and isinstance(args[1], (bool, np.bool_)):
+        raise _refuse(method, f"numpy's second argument of {method} is the dtype, PyTorch's "
+                      "keepdim", f"write x.{method}(axis=dim, keepdims={args[1]})")
 
 
 def wrap(a: Any) -> Any:

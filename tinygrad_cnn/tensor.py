@@ -2283,9 +2283,8 @@ class Tensor:
                 and ad.dtype != np.bool_:
             return _ops.linalg.MatMul.apply(a, b)  # two matrices: nothing to check or reshape
         if ad.dtype == np.bool_ or bd.dtype == np.bool_:
-            raise TypeError(f"matmul: bool tensors (shapes {a.shape} and {b.shape}) have no "
-                            "matrix product (as in PyTorch); convert them first, e.g. .float() "
-                            "or .long()")
+            raise TypeError(f"matmul: not implemented for bool tensors (as in PyTorch; shapes "
+                            f"{a.shape} and {b.shape}); convert them with .int() or .float()")
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes "
                              f"{a.shape} and {b.shape}; use * for scalars")

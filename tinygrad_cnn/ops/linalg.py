@@ -386,10 +386,15 @@ def _tensors(where: str, *ts: Any) -> None:
             raise TypeError(f"{where}: argument {k} is {a_type(t)}, not a Tensor")
 
 
-def _one_dtype(where: str, *ts: Tensor) -> None:
+def _one_dtype(where: str, *ts: Tensor, product: bool = False) -> None:
+    """One dtype among ``ts``; with ``product``, not bool (PyTorch has no bool matrix product:
+    refused here by the op's own name, before the matmul inside it)."""
     if len({t.dtype for t in ts}) > 1:
         raise TypeError(f"{where}: expected one dtype, got {', '.join(str(t.dtype) for t in ts)} (as "
                         "PyTorch, no promotion here); convert with .to()")
+    if product and ts and ts[0].dtype == np.bool_:
+        raise TypeError(f"{where}: not implemented for bool tensors (as in PyTorch); convert "
+                        "them with .int() or .float()")
 
 
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
@@ -397,7 +402,7 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     or over the dimensions paired by ``dims = ([a dims], [b dims])``; the result has ``a``'s other
     dimensions, then ``b``'s. An einsum."""
     _tensors("tensordot", a, b)
-    _one_dtype("tensordot", a, b)
+    _one_dtype("tensordot", a, b, product=True)
     if isinstance(dims, Tensor):
         dims = dims.tolist()
     if isinstance(dims, (int, np.integer)) and not isinstance(dims, bool):
@@ -449,7 +454,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
         raise ValueError(f"dot: expected two 1-D tensors of one size, got shapes {a.shape} and "
                          f"{b.shape}")
-    _one_dtype("dot", a, b)
+    _one_dtype("dot", a, b, product=True)
     return a.matmul(b)
 
 
@@ -460,7 +465,7 @@ def mv(input: Tensor, vec: Tensor, *, _where: str = "mv") -> Tensor:
     if m.ndim != 2 or v.ndim != 1 or m.shape[1] != v.shape[0]:
         raise ValueError(f"{_where}: expected a matrix (n, k) and a vector (k,), got shapes "
                          f"{m.shape} and {v.shape}")
-    _one_dtype(_where, m, v)
+    _one_dtype(_where, m, v, product=True)
     return m.matmul(v)
 
 
@@ -471,7 +476,7 @@ def bmm(input: Tensor, mat2: Tensor, *, _where: str = "bmm") -> Tensor:
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
         raise ValueError(f"{_where}: expected (B, n, k) and (B, k, m) tensors, got shapes "
                          f"{a.shape} and {b.shape}; use matmul to broadcast")
-    _one_dtype(_where, a, b)
+    _one_dtype(_where, a, b, product=True)
     return a.matmul(b)
 
 
@@ -535,7 +540,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
     if mat1.ndim != 2 or mat2.ndim != 2 or mat1.shape[1] != mat2.shape[0]:
         raise ValueError(f"addmm: expected matrices (n, k) and (k, m), got shapes {mat1.shape} "
                          f"and {mat2.shape}")
-    _one_dtype("addmm", mat1, mat2)
+    _one_dtype("addmm", mat1, mat2, product=True)
     return _scaled_sum("addmm", input, mat1.matmul(mat2), beta, alpha)
 
 
@@ -619,7 +624,7 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
     """The sum of products over the last dims (one dtype); a 0-d operand multiplies. The result
     has ``input``'s other dims, then ``other``'s."""
     _tensors("inner", input, other)
-    _one_dtype("inner", input, other)
+    _one_dtype("inner", input, other, product=True)
     if input.ndim == 0 or other.ndim == 0:
         return input * other
     if input.shape[-1] != other.shape[-1]:

@@ -201,3 +201,10 @@ def test_the_products_built_on_matmul_refuse_bool_by_their_own_name(name):
         getattr(torch, name)(*(torch.ones(s, dtype=torch.bool) for s in args[name]), *extra)
     with pytest.raises(TypeError, match=f"{name}: not implemented for bool tensors"):
         getattr(tg, name)(*(tg.ones(*s, dtype=tg.bool) for s in args[name]), *extra)
+
+
+def test_inner_with_a_0d_bool_operand_multiplies_as_pytorch():
+    torch = pytest.importorskip("torch")
+    theirs = torch.inner(torch.tensor(True), torch.tensor([True, False]))
+    ours = tg.inner(tg.tensor(True), tg.tensor([True, False]))
+    assert ours.dtype == tg.bool and ours.tolist() == theirs.tolist()

@@ -624,9 +624,10 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
     """The sum of products over the last dims (one dtype); a 0-d operand multiplies. The result
     has ``input``'s other dims, then ``other``'s."""
     _tensors("inner", input, other)
-    _one_dtype("inner", input, other, product=True)
+    _one_dtype("inner", input, other)
     if input.ndim == 0 or other.ndim == 0:
-        return input * other
+        return input * other  # (bool too: a product of elements, PyTorch's)
+    _one_dtype("inner", input, other, product=True)
     if input.shape[-1] != other.shape[-1]:
         raise ValueError(f"inner: the last dims must match, got shapes {input.shape} and "
                          f"{other.shape}")

@@ -208,3 +208,50 @@ def test_inner_with_a_0d_bool_operand_multiplies_as_pytorch():
     theirs = torch.inner(torch.tensor(True), torch.tensor([True, False]))
     ours = tg.inner(tg.tensor(True), tg.tensor([True, False]))
     assert ours.dtype == tg.bool and ours.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize("call, why", [
+    (lambda a: a.repeat(2, 1), "pass axis= \\(by keyword\\)"),  # numpy: axis 1; PyTorch: tiles
+    (lambda a: a.put([0], [9.0]), "writes into the array in place"),  # the input's memory
+    (lambda a: a.reshape(-1).sort(), "sorts the array in place"),  # a view of the input
+    (lambda a: a.transpose(np.array(0), np.array(1)) * 1.0, "permutes all 2 axes"),
+])
+def test_more_pytorch_spellings_that_numpy_reads_otherwise_are_refused(call, why):
+    """Outside tester t94: these computed something else silently (or wrote into the input
+    tensor's memory) inside a Function's forward."""
+    x = Tensor(np.arange(4.0).reshape(2, 2), requires_grad=True)
+    with pytest.raises(TypeError, match=why):
+        _forward_of(call).apply(x)
+    assert x.numpy().tolist() == [[0.0, 1.0], [2.0, 3.0]]  # the input kept its values
+
+
+@pytest.mark.parametrize("call, want", [
+    (lambda a: np.unique(a * 0 + 1.0), [1.0]),  # numpy sorts its own copy inside
+    (lambda a: _sorted_copy(a), [0.0, 1.0, 2.0, 3.0]),
+    (lambda a: np.atleast_1d(a.max(None)), [3.0]),  # None is numpy's "all axes"
+    (lambda a: a.repeat(2, axis=0)[:, 0], [0.0, 0.0, 2.0, 2.0]),
+    (lambda a: a.transpose(3, 0), None),  # out of range: numpy's own error
+])
+def test_numpy_code_on_arrays_forward_owns_still_works(call, want):
+    x = Tensor(np.arange(4.0).reshape(2, 2), requires_grad=True)
+    if want is None:
+        with pytest.raises(np.exceptions.AxisError):
+            _forward_of(call).apply(x)
+        return
+    assert _forward_of(call).apply(x).numpy().ravel().tolist() == want
+
+
+def _sorted_copy(a):
+    y = a.reshape(-1)[::-1].copy()
+    y.sort()
+    return y
+
+
+@pytest.mark.parametrize("shapes", [((2, 0), (0, 2)), ((0, 2), (2, 3)), ((1, 0, 2), (1, 2, 2))])
+def test_bool_products_of_empty_operands_compute_as_pytorch(shapes):
+    torch = pytest.importorskip("torch")
+    sa, sb = shapes
+    theirs = torch.ones(sa, dtype=torch.bool) @ torch.ones(sb, dtype=torch.bool)
+    ours = tg.ones(*sa, dtype=tg.bool) @ tg.ones(*sb, dtype=tg.bool)
+    assert ours.dtype == tg.bool and ours.shape == tuple(theirs.shape)
+    assert ours.tolist() == theirs.tolist()

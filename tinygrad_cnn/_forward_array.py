@@ -24,6 +24,7 @@ saves goes back to plain arrays."""
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -74,40 +75,50 @@ class ForwardArray(np.ndarray):
         return super().var(*args, **kwargs)
 
     def repeat(self, repeats: Any, *args: Any, axis: Any = _UNSET) -> Any:
-        if not args and axis is _UNSET:
+        # (a second argument by position too: x.repeat(2, 1) is numpy's axis 1 and PyTorch's
+        # tiling by (2, 1) -- an outside tester's silent case)
+        if axis is _UNSET:
             raise _refuse("repeat", "numpy's repeat repeats each element (PyTorch's "
                           "repeat_interleave) where PyTorch's tiles the whole tensor",
-                          "call np.tile(x, reps) for PyTorch's repeat, or pass axis= for "
-                          "numpy's")
-        return super().repeat(repeats, *args, **({} if axis is _UNSET else {"axis": axis}))
+                          "call np.tile(x, reps) for PyTorch's repeat, or pass axis= (by "
+                          "keyword) for numpy's")
+        return super().repeat(repeats, *args, axis=axis)
 
     def max(self, *args: Any, **kwargs: Any) -> Any:
-        if args or "dim" in kwargs:
+        if (args and args != (None,)) or "dim" in kwargs:
             raise _refuse("max", "numpy's x.max(dim) gives the values where PyTorch's gives "
                           "(values, indices)", "write x.max(axis=dim) and x.argmax(axis=dim)")
-        return super().max(**kwargs)
+        return super().max(*args, **kwargs)
 
     def min(self, *args: Any, **kwargs: Any) -> Any:
-        if args or "dim" in kwargs:
+        if (args and args != (None,)) or "dim" in kwargs:
             raise _refuse("min", "numpy's x.min(dim) gives the values where PyTorch's gives "
                           "(values, indices)", "write x.min(axis=dim) and x.argmin(axis=dim)")
-        return super().min(**kwargs)
+        return super().min(*args, **kwargs)
 
     def sort(self, *args: Any, **kwargs: Any) -> None:
-        if not kwargs:
+        # (an array that owns its memory -- a copy, numpy's own inside np.unique -- may sort
+        # itself; a view may be the input tensor's memory)
+        if not kwargs and self.base is not None:
             raise _refuse("sort", "numpy's sort sorts the array in place (here: the input "
                           "tensor's memory) and returns None, where PyTorch's returns "
                           "(values, indices)", "use np.sort(x, axis=dim) and "
                           "np.argsort(x, axis=dim)")
         super().sort(*args, **kwargs)
 
+    def put(self, *args: Any, **kwargs: Any) -> None:
+        if self.base is not None:
+            raise _refuse("put", "numpy's put writes into the array in place (here: the input "
+                          "tensor's memory) and returns None, where PyTorch's returns a new "
+                          "tensor", "write y = x.copy(); y.put(index, values)")
+        super().put(*args, **kwargs)
+
     def transpose(self, *axes: Any) -> Any:
-        if len(axes) == 2 and all(isinstance(a, (int, np.integer)) and not isinstance(a, bool)
-                                  for a in axes):
-            n = self.ndim
+        dims = _two_ints(axes)
+        n = self.ndim
+        if dims is not None and -n <= min(dims) and max(dims) < n:  # (else numpy's own error)
             # numpy permutes all the axes, PyTorch swaps two: the same only for (1, 0) of a matrix
-            if not (n == 2 and -n <= min(axes) and max(axes) < n
-                    and (axes[0] % n, axes[1] % n) == (1, 0)):
+            if not (n == 2 and (dims[0] % n, dims[1] % n) == (1, 0)):
                 raise _refuse("transpose", f"numpy's x.transpose({axes[0]}, {axes[1]}) permutes "
                               f"all {n} axes where PyTorch's swaps two dims",
                               f"write np.swapaxes(x, {axes[0]}, {axes[1]}) for PyTorch's "
@@ -137,6 +148,17 @@ class ForwardArray(np.ndarray):
         raise AttributeError(f"'numpy.ndarray' object has no attribute {name!r}: a Function's "
                              f"forward receives numpy arrays here, not Tensors (backward gets "
                              f"Tensors); numpy's spelling: {spelling}")
+
+
+def _two_ints(axes: tuple[Any, ...]) -> tuple[int, int] | None:
+    """Two dims, as ``operator.index`` reads them (Python ints, numpy integers, 0-d integer
+    arrays), or None."""
+    if len(axes) != 2 or any(isinstance(a, (bool, np.bool_)) for a in axes):
+        return None
+    try:
+        return operator.index(axes[0]), operator.index(axes[1])
+    except TypeError:
+        return None
 
 
 def _no_positional_keepdim(method: str, args: tuple[Any, ...]) -> None:

@@ -392,7 +392,8 @@ def _one_dtype(where: str, *ts: Tensor, product: bool = False) -> None:
     if len({t.dtype for t in ts}) > 1:
         raise TypeError(f"{where}: expected one dtype, got {', '.join(str(t.dtype) for t in ts)} (as "
                         "PyTorch, no promotion here); convert with .to()")
-    if product and ts and ts[0].dtype == np.bool_:
+    if product and ts and ts[0].dtype == np.bool_ and all(t.numel() for t in ts):
+        # (an empty operand multiplies nothing: PyTorch gives the empty or all-False result)
         raise TypeError(f"{where}: not implemented for bool tensors (as in PyTorch); convert "
                         "them with .int() or .float()")
 

@@ -255,3 +255,38 @@ def test_bool_products_of_empty_operands_compute_as_pytorch(shapes):
     ours = tg.ones(*sa, dtype=tg.bool) @ tg.ones(*sb, dtype=tg.bool)
     assert ours.dtype == tg.bool and ours.shape == tuple(theirs.shape)
     assert ours.tolist() == theirs.tolist()
+
+
+EINSUMS = [("ij,jk->ik", [(2, 2), (2, 2)]), ("i,i->", [(2,), (2,)]), ("ij,ij->i", [(2, 2), (2, 2)]),
+           ("i,j->ij", [(2,), (2,)]), ("ij,ij->ij", [(2, 2), (2, 2)]), ("ij,j->i", [(2, 2), (2,)]),
+           ("ii->i", [(2, 2)]), ("ij->", [(2, 2)]), ("ij,kl->", [(2, 2), (2, 2)]),
+           ("ij,jk,kl->il", [(2, 2), (2, 2), (2, 2)])]
+
+
+@pytest.mark.parametrize("eq, shapes", EINSUMS)
+def test_bool_einsum_computes_or_refuses_as_pytorch(eq, shapes):
+    """Outside tester t94: a bool einsum that sums products over a shared subscript computed
+    (tensordot refused the same product); PyTorch refuses exactly those."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    arrays = [rng.random(s) > 0.5 for s in shapes]
+    try:
+        theirs = torch.einsum(eq, *(torch.tensor(a) for a in arrays))
+    except NotImplementedError:
+        with pytest.raises(TypeError, match="einsum\\(\\): .* not implemented for bool"):
+            tg.einsum(eq, *(tg.tensor(a) for a in arrays))
+        return
+    ours = tg.einsum(eq, *(tg.tensor(a) for a in arrays))
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+    assert ours.tolist() == theirs.tolist()
+
+
+def test_linear_and_bilinear_refuse_bool_as_pytorch():
+    torch = pytest.importorskip("torch")
+    x, w = np.ones((2, 3), bool), np.ones((4, 3), bool)
+    with pytest.raises(NotImplementedError):
+        torch.nn.functional.linear(torch.tensor(x), torch.tensor(w))
+    with pytest.raises(TypeError, match="linear: not implemented for bool"):
+        tg.nn.functional.linear(tg.tensor(x), tg.tensor(w))
+    with pytest.raises(TypeError, match="not implemented for bool"):
+        tg.nn.functional.bilinear(tg.tensor(x), tg.tensor(x), tg.tensor(np.ones((4, 3, 3), bool)))

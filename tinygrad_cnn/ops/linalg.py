@@ -321,6 +321,14 @@ def einsum(equation: Any, *operands: Any) -> Tensor:
                 out.append(c)
     else:
         out = ell + sorted((c for c in counts if c in LETTERS and counts[c] == 1), key=LETTERS.index)
+    if ops[0].dtype == np.bool_ and len(ops) > 1 and all(t.numel() for t in ops):
+        # a label two operands share and the output drops is a sum of products: PyTorch's bmm,
+        # which has no bool kernel (an outer product or an elementwise one it computes)
+        shared = {c for c in counts if sum(c in labels for labels in subs) > 1}
+        if shared - set(out):
+            raise TypeError(f"einsum(): {equation!r} sums products of bool tensors, which is not "
+                            "implemented for bool (as in PyTorch); convert them with .int() or "
+                            ".float()")
     # every label's size: equal everywhere, or 1 (broadcast)
     size: dict[str, int] = {}
     for k, (labels, t) in enumerate(zip(subs, ops)):

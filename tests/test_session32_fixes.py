@@ -285,3 +285,12 @@ def test_linear_and_bilinear_refuse_bool_as_pytorch():
         tg.nn.functional.linear(tg.tensor(x), tg.tensor(w))
     with pytest.raises(TypeError, match="not implemented for bool"):
         tg.nn.functional.bilinear(tg.tensor(x), tg.tensor(x), tg.tensor(np.ones((4, 3, 3), bool)))
+
+
+def test_a_bool_times_a_float_matrix_is_the_one_dtype_error_as_pytorch():
+    """Found trying to break this session's change: bool @ float64 said "not implemented for
+    bool"; PyTorch's error, and ours before, is the dtype mismatch."""
+    with pytest.raises(TypeError, match="matmul: expected one dtype, got bool and float64"):
+        tg.ones(2, 2, dtype=tg.bool) @ tg.ones(2, 2, dtype=tg.float64)
+    with pytest.raises(TypeError, match="linear: input, weight and bias must have one dtype"):
+        tg.nn.functional.linear(tg.ones(2, 2, dtype=tg.bool), tg.ones(2, 2, dtype=tg.float64))

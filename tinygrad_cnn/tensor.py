@@ -2282,10 +2282,7 @@ class Tensor:
         if ad.ndim == 2 == bd.ndim and ad.shape[1] == bd.shape[0] and ad.dtype == bd.dtype \
                 and ad.dtype != np.bool_:
             return _ops.linalg.MatMul.apply(a, b)  # two matrices: nothing to check or reshape
-        if (ad.dtype == np.bool_ or bd.dtype == np.bool_) and ad.size and bd.size:
-            # (an empty operand multiplies nothing: PyTorch gives the empty or all-False result)
-            raise TypeError(f"matmul: not implemented for bool tensors (as in PyTorch; shapes "
-                            f"{a.shape} and {b.shape}); convert them with .int() or .float()")
+        _ops.linalg.no_bool_product("matmul", ad, bd)  # (a bool and another: one dtype, below)
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes "
                              f"{a.shape} and {b.shape}; use * for scalars")

@@ -400,8 +400,15 @@ def _one_dtype(where: str, *ts: Tensor, product: bool = False) -> None:
     if len({t.dtype for t in ts}) > 1:
         raise TypeError(f"{where}: expected one dtype, got {', '.join(str(t.dtype) for t in ts)} (as "
                         "PyTorch, no promotion here); convert with .to()")
-    if product and ts and ts[0].dtype == np.bool_ and all(t.numel() for t in ts):
-        # (an empty operand multiplies nothing: PyTorch gives the empty or all-False result)
+    if product:
+        no_bool_product(where, *(t._data for t in ts))
+
+
+def no_bool_product(where: str, *arrays: Any) -> None:
+    """Refuse a sum of products of bool arrays, as PyTorch does (it has no bool GEMM kernel), by
+    the op's name -- but not of an empty operand, which multiplies nothing (PyTorch gives the
+    empty or all-False result)."""
+    if arrays and all(a.dtype == np.bool_ and a.size for a in arrays):
         raise TypeError(f"{where}: not implemented for bool tensors (as in PyTorch); convert "
                         "them with .int() or .float()")
 

@@ -512,9 +512,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
     _same_dtype("linear", input, weight, bias)
-    if input.dtype == np.bool_ and input.numel() and weight.numel():
-        raise TypeError("linear: not implemented for bool tensors (as in PyTorch); convert them "
-                        "with .int() or .float()")
+    linalg.no_bool_product("linear", input._data, weight._data)
     inputs = (input, weight) if bias is None else (input, weight, bias)
     return linalg.Linear.apply(*inputs)
 

@@ -49,28 +49,26 @@ class MatMul(Function):
         a, b = ctx.saved_tensors
         ta, tb = ctx.ta, ctx.tb
         gd = g._data
-        if not _state.grad_enabled and gd.ndim == 2 and type(gd) is np.ndarray:
-            ad, bd = (None if t is None else t._data for t in (a, b))
-            if all(d is None or (d.ndim == 2 and d.dtype is gd.dtype) for d in (ad, bd)):
-                # first order, two matrices of g's dtype: the products below on the arrays, as
-                # the ops would compute them, without their nodes' overhead
-                return (None if bd is None else Tensor._make(
-                            _mm_array(bd, gd, tb, True) if ta else _mm_array(gd, bd, False, not tb)),
-                        None if ad is None else Tensor._make(
-                            _mm_array(gd, ad, True, ta) if tb else _mm_array(ad, gd, not ta, False)))
+        mm = _mm
+        if not _state.grad_enabled and gd.ndim == 2 and type(gd) is np.ndarray and all(
+                t is None or (t._data.ndim == 2 and t._data.dtype is gd.dtype) for t in (a, b)):
+            # first order, two matrices of g's dtype: the same products on the arrays, without
+            # their nodes' overhead
+            mm = _mm_arrays
         # C = A' @ B' with A' = op(a), B' = op(b): dA' = g @ B'.T, dB' = A'.T @ g; a transposed
         # operand takes the transpose of its gradient (dA = B' @ g.T, dB = g.T @ A')
         ga = gb = None
         if b is not None:
-            ga = _mm(b, g, tb, True) if ta else _mm(g, b, False, not tb)
+            ga = mm(b, g, tb, True) if ta else mm(g, b, False, not tb)
         if a is not None:
-            gb = _mm(g, a, True, ta) if tb else _mm(a, g, not ta, False)
+            gb = mm(g, a, True, ta) if tb else mm(a, g, not ta, False)
         return ga, gb
 
 
-def _mm_array(a: Any, b: Any, ta: bool, tb: bool) -> Any:
-    """What ``MatMul``'s forward computes from arrays ``a``, ``b`` and its flags."""
-    return parallel.matmul(a.T if ta else a, b.T if tb else b)
+def _mm_arrays(a: Tensor, b: Tensor, ta: bool, tb: bool) -> Tensor:
+    """What :func:`_mm` computes, on the arrays, recording nothing."""
+    x, y = a._data, b._data
+    return Tensor._make(parallel.matmul(x.T if ta else x, y.T if tb else y))
 
 
 def _mm(a: Tensor, b: Tensor, ta: bool, tb: bool) -> Tensor:

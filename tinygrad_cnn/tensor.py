@@ -1946,29 +1946,30 @@ class Tensor:
 
     def gather(self, dim: int, index: Any, *, sparse_grad: bool = False) -> Tensor:
         """``out[i][j] = self[i][index[i][j]]`` along ``dim`` (PyTorch's ``gather``)."""
-        d = _dim(dim, self.ndim, "gather")
-        if self.ndim == 0:  # PyTorch treats a 0-d input as one element, read by a 0-d or 1-d index
+        shape = self._data.shape  # (the array's: no Shape objects on this hot path)
+        d = _dim(dim, len(shape), "gather")
+        if not shape:  # PyTorch treats a 0-d input as one element, read by a 0-d or 1-d index
             idx0 = array_module(self._data).asarray(_ops.indexing._index(index, self, "gather"))
             if idx0.ndim > 1:
                 raise ValueError(f"gather: index has {idx0.ndim} dims (shape {tuple(idx0.shape)}), "
                                  "the input is 0-d; a 0-d input takes a 0-d or 1-d index")
             return self.reshape(1).gather(0, Tensor._make(idx0.reshape(-1))).reshape(idx0.shape)
         idx = _ops.indexing._index(index, self, "gather")  # a copy the graph can keep
-        shape = self._data.shape  # (the array's: no Shape objects on this hot path)
         if idx.ndim == 0 and len(shape) == 1:  # (PyTorch counts a 0-d index as 1-d: a 0-d result)
             return self.gather(0, Tensor._make(idx.reshape(1))).reshape(())
         if idx.ndim != len(shape):
             raise ValueError(f"gather: index has {idx.ndim} dims, the input {self.ndim} "
                              f"(shapes {tuple(idx.shape)} and {self.shape}); they must match")
         size = shape[d]
-        if idx.size and ((low := int(idx.min())) < 0 or int(idx.max()) >= size):
-            bad = low if low < 0 else int(idx.max())
+        # in range: one reduction (a negative index read as unsigned is larger than any size)
+        if idx.size and int(idx.view(_UNSIGNED[idx.dtype.itemsize]).max()) >= size:
+            bad = low if (low := int(idx.min())) < 0 else int(idx.max())
             raise IndexError(f"gather: index {bad} is out of range for dim {d} of size "
                              f"{size} (allowed: 0 to {size - 1}; no negative "
                              "indices here, as in PyTorch)")
         src = self
-        if idx.shape != shape and any(
-                i != d and s != t for i, (s, t) in enumerate(zip(idx.shape, shape))):
+        ishape = idx.shape
+        if ishape != shape and ishape[:d] + ishape[d + 1:] != shape[:d] + shape[d + 1:]:
             if any(i != d and s > t for i, (s, t) in enumerate(zip(idx.shape, shape))):
                 raise ValueError(f"gather: index shape {tuple(idx.shape)} is larger than the input "
                                  f"shape {self.shape} in a dimension other than {d}")
@@ -4147,6 +4148,9 @@ def _legacy_sizes(first: Any, sizes: tuple[Any, ...], dt: np.dtype | None) -> np
     if any(s < 0 for s in shape):
         raise ValueError(f"Tensor(): negative size in {shape!r}")
     return np.zeros(shape if shape else (0,), dtype=dt or np.float32)
+
+
+_UNSIGNED = {4: np.uint32, 8: np.uint64}  # an int32 / int64 index array read as unsigned
 
 
 def _dim(d: Any, ndim: int, where: str) -> int:

@@ -71,7 +71,10 @@ def gradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], *, eps: 
     How it compares: the *analytical* Jacobian comes from the engine (one ``grad()`` call per
     output element, run twice: a VJP must give the same result every time); the *numerical* one
     from central differences ``(f(x + eps) - f(x - eps)) / (2 eps)``, element by element. An entry
-    passes when ``|analytical - numerical| <= atol + rtol * |numerical|``.
+    passes when ``|analytical - numerical| <= atol + rtol * |numerical|``. Then what one-hot
+    gradients cannot show: the VJP must be linear in a random gradient of both signs, and (in
+    every mode) give for gradients on all outputs at once the sum of what it gives for each
+    alone, and the same for a gradient held in a non-contiguous array (as after a transpose).
 
     ``eps``: the finite-difference step. Smaller is more exact for smooth functions until rounding
     takes over (float64: 1e-6 is right for values of order 1; scale it with your inputs).

@@ -489,6 +489,18 @@ def check_grads(func: Callable[..., Any], inputs: Any, *, order: int = 1,
                 UserWarning, stacklevel=3)
         p = Problem(func, inputs, diff, [j for j in floats if outs[j].requires_grad] or floats,
                     outs)
+        empty_in = all(inputs[i]._data.size == 0 for i in diff)
+        if floats and (empty_in or all(outs[j]._data.size == 0 for j in p.which)):
+            import warnings
+
+            shapes = [inputs[i].shape for i in diff] if empty_in else [outs[j].shape
+                                                                        for j in p.which]
+            what = (f"the {'checked input' if empty_in else 'compared output'}"
+                    + (f"s (shapes {', '.join(map(str, shapes))}) have" if len(shapes) > 1
+                       else f" (shape {shapes[0]}) has"))
+            warnings.warn(f"{where}: {what} no elements, so "
+                          "the Jacobian has no entries and nothing was checked; check at inputs "
+                          "with elements too", UserWarning, stacklevel=3)
         if order == 1:
             p.try_value_func(no_grad()(func))
             report = _check(p, s, Labels(), swaps, notes)
@@ -943,6 +955,9 @@ def _by_method(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: lis
                                 "direction; finite differences, element by element, show why: "
                                 "the function is not differentiable at this point.")
                 return fd
+        if report.ok:  # (the Taylor test runs one gradient per output, in C order)
+            failed = _joint_and_layout(p, s, labels, order)  # (a failed report is falsy)
+            return report if failed is None else failed
         return report
     if s.fast_mode:
         return _fast(p, s, labels, swaps, notes, rng, order)
@@ -1231,6 +1246,8 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
         details += small_jacobians(a, n)
         return GradcheckReport(False, "wrong_vjp", order, head, details, cause, entries)
     failed = _not_linear(p, s, labels, order, analytical, rng)
+    if failed is None:
+        failed = _joint_and_layout(p, s, labels, order)
     if failed is not None:
         return failed
     if kinks:
@@ -1369,6 +1386,99 @@ def _linear_at(p: Problem, s: Settings, labels: Labels, order: int,
              "element, each checked right, weighted by v)"),
             "(|A| |v|)", "One-hot gradients are all positive, so the Jacobian's columns "
             "alone could not show this.")
+    return None
+
+
+JOINT_FLOOR = 1e-3  # _joint_and_layout: a difference under this share of the largest entry passes
+JOINT_CAUSE = ("a VJP of an op with several outputs receives one gradient per output "
+               "(backward(ctx, g0, g1)) and must add what each sends: J0^T g0 + J1^T g1. Look "
+               "for a branch on which gradients are zero or None, or one output's gradient "
+               "used in another's term")
+LAYOUT_CAUSE = ("a VJP must read its gradient by value, whatever its memory layout: the engine "
+                "hands it transposed, sliced or broadcast arrays (the VJP of transpose, of a "
+                "slice, of a sum). Look for as_strided, .ctypes, a buffer or .data read as flat "
+                "C-order memory, or a reshape of .strides; np.ascontiguousarray(g) first makes "
+                "any of them safe")
+
+
+def _joint_and_layout(p: Problem, s: Settings, labels: Labels, order: int
+                      ) -> GradcheckReport | None:
+    """What the one-output-at-a-time checks cannot see, as every VJP gets a C-ordered gradient for
+    one output while the others get zeros: (1) with several outputs, the VJP of gradients on all
+    of them at once must be the sum of the VJPs of each alone (a VJP right for each output alone
+    but wrong for (g0, g1) together passed -- and ``(y0 + y1).sum().backward()`` sends both);
+    (2) the VJP of a gradient held in a non-contiguous array must be the VJP of the same values
+    in C order (one that read g's memory as C order passed its own check, and in a composite,
+    after a transpose, was wrong while the culprit search found no op at fault). A failed report,
+    or None. (Its own random gradients: the check's other draws stay as they were.)"""
+    rng = np.random.default_rng(s.seed + 23)
+    outs = p.outputs()
+    n_out = len(p.which)
+    vs = [rng.standard_normal(outs[j]._data.size) for j in p.which]
+    alone = [p.vjps(outs, c, vs[c]) for c in range(n_out)]
+
+    def off(got: list[np.ndarray], want: list[np.ndarray], size: list[np.ndarray]
+            ) -> tuple[int, int, int, int] | None:  # (r, k, bad count, size) of the worst
+        for r in range(len(p.diff)):
+            with np.errstate(all="ignore"):
+                # (and a thousandth of the largest entry: a sum in another order -- BLAS on a
+                # transposed operand -- rounds at the scale of its terms, which cancel to
+                # entries near 0; a VJP that misreads g is off by whole entries)
+                floor = JOINT_FLOOR * float(np.max(np.where(np.isfinite(want[r]), np.abs(
+                    want[r]), 0.0), initial=0.0))
+                allowed = s.atol + s.nondet_tol + floor + (s.rtol + F64_ROUNDING) * size[r]
+                bad = np.isfinite(got[r]) & np.isfinite(want[r]) & np.isfinite(size[r]) & \
+                    ~(np.abs(got[r] - want[r]) <= allowed)
+            if bad.any():
+                k = int(np.argmax(np.where(bad, np.abs(got[r] - want[r]) - allowed, -np.inf)))
+                return r, k, int(bad.sum()), bad.size
+        return None
+
+    second = "second derivative: " if order == 2 else ""
+    if n_out > 1:
+        together = p.vjps_many(outs, range(n_out), vs)
+        if p.grad_changed is not None:
+            return _grad_changed_report(labels, order, p.grad_changed)
+        want = [sum(a[r] for a in alone) for r in range(len(p.diff))]
+        size = [sum(np.abs(a[r]) for a in alone) for r in range(len(p.diff))]
+        found = off(together, want, size)
+        if found is not None:
+            r, k, n_bad, n = found
+            i = p.diff[r]
+            names = ", ".join(labels.output(j) for j in p.which)
+            head = "\n".join([
+                f"{second}the VJP is wrong when several outputs get gradients at once: for random "
+                f"gradients on {names} together, it gives {labels.input(i)}'s element "
+                f"{unravel(k, p.in_shape(i))}",
+                f"  from all gradients at once:        {together[r][k] + 0.0:.10g}",
+                f"  the sum of each gradient's VJP alone: {want[r][k] + 0.0:.10g}",
+                f"  {n_bad} of {n} elements differ by more than atol + rtol * (the sum of |each "
+                f"VJP|) with atol={s.atol:g}, rtol={s.rtol:g}"])
+            return GradcheckReport(False, "wrong_vjp", order, head, [
+                "Each output's Jacobian was checked with the other outputs' gradients zero; "
+                "the VJP must be linear in all of its gradients together too."], JOINT_CAUSE)
+    for c, j in enumerate(p.which):
+        if outs[j]._data.size < 2 or not isinstance(outs[j]._data, np.ndarray):
+            continue
+        strided = p.vjps_many(outs, [c], [vs[c]], strided=True)
+        if p.grad_changed is not None:
+            return _grad_changed_report(labels, order, p.grad_changed)
+        found = off(strided, alone[c], [np.abs(a) for a in alone[c]])
+        if found is not None:
+            r, k, n_bad, n = found
+            i = p.diff[r]
+            head = "\n".join([
+                f"{second}the VJP depends on how its gradient is laid out in memory: for one "
+                f"random gradient of {labels.output(j)}, it gives {labels.input(i)}'s element "
+                f"{unravel(k, p.in_shape(i))}",
+                f"  from the gradient in C order:            {alone[c][r][k] + 0.0:.10g}",
+                f"  from the same values, not contiguous:   {strided[r][k] + 0.0:.10g}",
+                f"  {n_bad} of {n} elements differ by more than atol + rtol * |VJP| with "
+                f"atol={s.atol:g}, rtol={s.rtol:g}"])
+            return GradcheckReport(False, "wrong_vjp", order, head, [
+                "The Jacobian is checked with C-ordered gradients; inside a model the gradient "
+                "often is not (after transpose(), a slice or a sum), and there this VJP is "
+                "wrong."], LAYOUT_CAUSE)
     return None
 
 
@@ -2443,6 +2553,9 @@ def _projection(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: li
                     p, s, labels, order, i, j, k, int(bad.sum()), bad.size, ("from v: ", g[k]),
                     ("from -v:", m[k], "(a linear VJP gives the first's negative)"), "|VJP(v)|",
                     "(fast mode: the VJP for a random gradient v and for -v)")
+    failed = _joint_and_layout(p, s, labels, order)
+    if failed is not None:
+        return failed
 
     hidden: tuple[float, float, int, int] | None = None  # a pass by atol alone
     rounded: tuple[float, float, int, int] | None = None  # ... by float32's rounding allowance

@@ -148,16 +148,39 @@ class Problem:
     def vjps(self, outs: tuple[Tensor, ...], c: int, v: np.ndarray) -> list[np.ndarray]:
         """``J_j^T v`` for output ``which[c]`` and every checked input, flattened float64 (zeros
         where the VJP gives no gradient)."""
-        o = outs[self.which[c]]
+        return self.vjps_many(outs, [c], [v])
+
+    def vjps_many(self, outs: tuple[Tensor, ...], cs: Sequence[int], vs: Sequence[np.ndarray],
+                  strided: bool = False) -> list[np.ndarray]:
+        """``sum_c J_c^T v_c``: one backward pass with gradient ``vs[n]`` on output
+        ``which[cs[n]]`` (all at once, as ``(y1 + y2).sum().backward()`` sends them), for every
+        checked input, flattened float64. ``strided``: each gradient with the same values in a
+        non-contiguous array (every other element of a buffer: what reaches a VJP after a
+        transpose or a slice), where its output has two elements or more."""
         zeros = [np.zeros(self.inputs[i]._data.size) for i in self.diff]
-        if not o.requires_grad:
-            return zeros  # the output does not depend on any input: its Jacobian is zero
-        given = v.reshape(o.shape).astype(o.dtype)
-        vt = Tensor(given.copy(), device=o.device)
-        gs = grad(o, [self.inputs[i] for i in self.diff], vt, retain_graph=True, allow_unused=True)
-        if self.grad_changed is None and not np.array_equal(to_numpy(vt._data), given,
-                                                            equal_nan=True):
-            self.grad_changed = self.which[c]  # a VJP wrote into the gradient it received
+        roots, given, sent = [], [], []
+        for c, v in zip(cs, vs):
+            o = outs[self.which[c]]
+            if not o.requires_grad:
+                continue  # the output does not depend on any input: its Jacobian is zero
+            g = v.reshape(o.shape).astype(o.dtype)
+            if strided and g.size > 1 and isinstance(o._data, np.ndarray):
+                buf = np.zeros(2 * g.size, dtype=g.dtype)
+                buf[::2] = g.ravel()
+                vt = Tensor._make(buf[::2].reshape(g.shape))
+            else:
+                vt = Tensor(g.copy(), device=o.device)
+            roots.append(o)
+            given.append(g)
+            sent.append(vt)
+        if not roots:
+            return zeros
+        gs = grad(roots, [self.inputs[i] for i in self.diff], sent, retain_graph=True,
+                  allow_unused=True)
+        for c, vt, g in zip(cs, sent, given):
+            if self.grad_changed is None and not np.array_equal(to_numpy(vt._data), g,
+                                                                equal_nan=True):
+                self.grad_changed = self.which[c]  # a VJP wrote into the gradient it received
         return [z if g is None else to_numpy(g._data).astype(np.float64).ravel()
                 for z, g in zip(zeros, gs)]
 

@@ -269,6 +269,13 @@ def _describe(inputs: tuple[Tensor, ...]) -> str:
     return "\n".join(lines)
 
 
+def _short(w: np.ndarray) -> str:
+    """An output gradient as the report shows it: its values when few, else its shape."""
+    if w.size <= 6:
+        return np.array2string(np.asarray(w, dtype=np.float64), precision=4, separator=", ")
+    return f"shape {tuple(w.shape)}"
+
+
 def _compare_with_torch(fn: Callable[..., Any], torch_fn: Callable[..., Any],
                         inputs: tuple[Tensor, ...], rtol: float | None, atol: float | None) -> None:
     import torch
@@ -307,9 +314,16 @@ def _compare_with_torch(fn: Callable[..., Any], torch_fn: Callable[..., Any],
         r, a = TORCH_TOLERANCE.get(inputs[k].dtype, (1e-7, 1e-9))
         r, a = rtol if rtol is not None else r, atol if atol is not None else a
         if not np.allclose(mine, other, rtol=r * 10, atol=a * 10, equal_nan=True):
-            worst = np.nanmax(np.abs(mine.astype(np.float64) - other.astype(np.float64)))
-            raise _GradientMismatchError(f"the gradient for input {k} differs from PyTorch's "
-                                    f"(largest difference {worst:.3g})")
+            with np.errstate(invalid="ignore"):
+                d = np.abs(mine.astype(np.float64) - other.astype(np.float64))
+            at = np.unravel_index(int(np.argmax(np.where(np.isnan(d), -1.0, d))), d.shape)
+            sent = "; ".join(f"output {j}: {_short(w)}" for j, w in zip(float_outs, ws))
+            raise _GradientMismatchError(
+                f"the gradient for input {k} differs from PyTorch's, both the VJP of one random "
+                f"output gradient (normal, seed 0 -- {sent}): largest difference "
+                f"{float(d[at]):.3g} at element {tuple(int(i) for i in at)}, ours "
+                f"{float(mine[at]):.6g}, PyTorch's {float(other[at]):.6g} (rtol={r * 10:g}, "
+                f"atol={a * 10:g})")
 
 
 def _check_deterministic(fn: Callable[..., Any], inputs: tuple[Tensor, ...]) -> None:

@@ -280,3 +280,32 @@ def test_gather_against_pytorch_with_a_smaller_index():
     out.backward(Tensor(g))
     tout.backward(torch.tensor(g))
     np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+# ------------------------------------------------------------------- a kink within a float32 step
+def test_a_near_tie_under_a_widened_step_is_called_a_kink_nearby_not_at_the_point():
+    """Max pooling computed in float32 over two values 2.7e-5 apart: the step widened for float32
+    (5e-3) crosses the tie, and smaller steps drown in the rounding. The function is
+    differentiable at the point, so the report says a kink lies *within the step* (not "at the
+    element"); avoid_kinks passes it, and 1e-4 apart it passes as it is."""
+    import tinygrad_cnn.nn.functional as F
+    from tinygrad_cnn.gradcheck import NotDifferentiableError
+
+    def pooled(t):
+        return F.max_pool2d(t.float(), 2).double()
+
+    for gap, ok in ((2.7e-5, False), (1e-4, True)):
+        x = Tensor(np.array([[[[0.223189, 0.223189 - gap], [0.1473, -0.8245]]]]),
+                   requires_grad=True)
+        if ok:
+            assert gradcheck(pooled, x)
+            continue
+        with pytest.raises(NotDifferentiableError) as info:
+            gradcheck(pooled, x)
+        text = str(info.value)
+        assert "has a kink within eps=0.00492 of the point" in text, text
+        assert "not a wrong VJP" in text and "compute the function in float64" in text
+        assert gradcheck(pooled, x, avoid_kinks=True)
+    # (in float64 -- no widened step -- a kink at the point keeps its words)
+    with pytest.raises(NotDifferentiableError, match="is not differentiable with respect to"):
+        gradcheck(lambda t: t.relu(), Tensor(np.array([0.0, 1.0]), requires_grad=True))

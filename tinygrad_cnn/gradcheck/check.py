@@ -1259,7 +1259,8 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
             return _cannot_judge(order, rounded + ", so rounding, not the function, parts the "
                                  "one-sided slopes there (a smooth function read as a kink). "
                                  f"{scale_the_step(s.caller, 1e-6 * _largest_input(p))}")
-        return _kink_report(ranked, labels, order, s.caller)
+        return _kink_report(ranked, labels, order, s.caller,
+                            s.eps if s.low_precision else None)
     report = _passed(p, labels, order, s, "whole Jacobians")
     worst: tuple[float, float, float, int, int] | None = None
     refuted: list[tuple[float, Entry, int, int]] = []
@@ -2415,9 +2416,11 @@ def _joint_sides(p: Problem, i: int, c: int, col: int, x: np.ndarray, u: np.ndar
 
 
 def _kink_report(kinks: list[tuple[float, Entry]], labels: Labels, order: int,
-                 caller: str) -> GradcheckReport:
+                 caller: str, widened: float | None = None) -> GradcheckReport:
     """The report of a check point at a kink, a jump, a tie or a domain edge; its advice names
-    the options of ``caller`` (:func:`move_off_kinks`)."""
+    the options of ``caller`` (:func:`move_off_kinks`). ``widened``: the step, where the
+    function rounds to float32 inside and the step had to grow for it -- a kink within it, not
+    only at the point (two values of a pooling window 3e-5 apart, under a step of 5e-3)."""
     e = kinks[0][1]
     where = "" if e.in_index is None else f" at element {e.in_index}"
     head = (f"not differentiable: {labels.output(e.output)} is not differentiable with respect to "
@@ -2460,6 +2463,18 @@ def _kink_report(kinks: list[tuple[float, Entry]], labels: Labels, order: int,
                "here -- relu or abs at 0, a tie of max or max pooling, clamp at its bound. A VJP "
                "can only give one subgradient at a kink, so this is not a wrong VJP. Check at a "
                f"point away from kinks, or {move_off_kinks(caller)}.")
+        if widened is not None:
+            head = head.replace(" is not differentiable with respect to ", " has a kink within "
+                                f"eps={widened:.3g} of the point, for ", 1).replace(
+                                    "not differentiable: ", "not differentiable (or a kink "
+                                    "nearby): ", 1)
+            why = (f"The left and right one-sided differences over eps={widened:.3g} disagree: "
+                   "the function has a kink at the point or within that step of it -- relu or "
+                   "abs near 0, two nearly tied values of a max or a max pooling window, clamp "
+                   "near its bound. The function rounds to float32 inside, so smaller steps "
+                   "drown in its rounding and cannot tell which; either way this is not a wrong "
+                   f"VJP. Check at a point away from kinks, or {move_off_kinks(caller)}, or "
+                   "compute the function in float64.")
     head = "\n".join([head, *lines])
     details = [why]
     elements = sorted({(k.input, k.in_index) for _, k in kinks if k.in_index is not None})
@@ -2638,7 +2653,8 @@ def _projection(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: li
                                      s.is_kink, limit=8)
                 kinks = [(0.0, Entry(i, j, unravel(k, p.in_shape(i)), None, a, n, L, R))
                          for k in found] or [(0.0, Entry(i, j, None, None, a, n, L, R))]
-                report = _kink_report(kinks, labels, order, s.caller)
+                report = _kink_report(kinks, labels, order, s.caller,
+                                      s.eps if s.low_precision else None)
                 report.headline += "\n  (fast mode: slopes of v . output along a random direction u)"
                 return report
             if not big:

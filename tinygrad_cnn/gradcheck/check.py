@@ -1451,10 +1451,11 @@ def _joint_and_layout(p: Problem, s: Settings, labels: Labels, order: int
                 f"{second}the VJP is wrong when several outputs get gradients at once: for random "
                 f"gradients on {names} together, it gives {labels.input(i)}'s element "
                 f"{unravel(k, p.in_shape(i))}",
-                f"  from all gradients at once:        {together[r][k] + 0.0:.10g}",
+                f"  from all gradients at once:           {together[r][k] + 0.0:.10g}",
                 f"  the sum of each gradient's VJP alone: {want[r][k] + 0.0:.10g}",
                 f"  {n_bad} of {n} elements differ by more than atol + rtol * (the sum of |each "
-                f"VJP|) with atol={s.atol:g}, rtol={s.rtol:g}"])
+                f"VJP|) + {JOINT_FLOOR:g} * (the largest entry) with atol={s.atol:g}, "
+                f"rtol={s.rtol:g}"])
             return GradcheckReport(False, "wrong_vjp", order, head, [
                 "Each output's Jacobian was checked with the other outputs' gradients zero; "
                 "the VJP must be linear in all of its gradients together too."], JOINT_CAUSE)
@@ -1472,10 +1473,10 @@ def _joint_and_layout(p: Problem, s: Settings, labels: Labels, order: int
                 f"{second}the VJP depends on how its gradient is laid out in memory: for one "
                 f"random gradient of {labels.output(j)}, it gives {labels.input(i)}'s element "
                 f"{unravel(k, p.in_shape(i))}",
-                f"  from the gradient in C order:            {alone[c][r][k] + 0.0:.10g}",
-                f"  from the same values, not contiguous:   {strided[r][k] + 0.0:.10g}",
-                f"  {n_bad} of {n} elements differ by more than atol + rtol * |VJP| with "
-                f"atol={s.atol:g}, rtol={s.rtol:g}"])
+                f"  from the gradient in C order:         {alone[c][r][k] + 0.0:.10g}",
+                f"  from the same values, not contiguous: {strided[r][k] + 0.0:.10g}",
+                f"  {n_bad} of {n} elements differ by more than atol + rtol * |VJP| + "
+                f"{JOINT_FLOOR:g} * (the largest entry) with atol={s.atol:g}, rtol={s.rtol:g}"])
             return GradcheckReport(False, "wrong_vjp", order, head, [
                 "The Jacobian is checked with C-ordered gradients; inside a model the gradient "
                 "often is not (after transpose(), a slice or a sum), and there this VJP is "

@@ -309,3 +309,61 @@ def test_a_near_tie_under_a_widened_step_is_called_a_kink_nearby_not_at_the_poin
     # (in float64 -- no widened step -- a kink at the point keeps its words)
     with pytest.raises(NotDifferentiableError, match="is not differentiable with respect to"):
         gradcheck(lambda t: t.relu(), Tensor(np.array([0.0, 1.0]), requires_grad=True))
+
+
+# ---------------------------------------------------------- t96: a transposed gradient, atol=0
+class _Double(Function):
+    """y = 2x, its VJP reading g in one of ``how``'s ways."""
+
+    how = "value"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.shape = x.shape
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        a = g.numpy()
+        if _Double.how == "K":  # memory order: a transposed g comes out transposed
+            flat = a.ravel(order="K")
+        elif _Double.how == "A":
+            flat = a.reshape(-1, order="A")
+        elif _Double.how == "shape":  # an in-place flattening: only C order allows it
+            flat = a.view()
+            flat.shape = (-1,)
+        else:
+            flat = a.ravel()
+        return Tensor(flat.reshape(ctx.shape) * 2)
+
+
+@pytest.mark.parametrize("how", ["K", "A", "shape"])
+@pytest.mark.parametrize("mode", MODES, ids=["whole", "fast", "taylor"])
+def test_a_vjp_that_reads_its_gradient_in_memory_order_fails_on_a_transposed_one(how, mode):
+    x = Tensor(np.random.default_rng(4).standard_normal((3, 4)), requires_grad=True)
+    try:
+        _Double.how = how
+        with pytest.raises(GradcheckError) as info:
+            gradcheck(_Double.apply, x, **mode)
+        text = str(info.value)
+        assert "transposed in memory" in text and "ascontiguousarray" in text, text
+        if how == "shape":
+            assert "fails for a gradient of output 0 that is not contiguous" in text
+            assert "AttributeError" in text
+        _Double.how = "value"
+        assert gradcheck(_Double.apply, x, **mode)
+    finally:
+        _Double.how = "value"
+
+
+@pytest.mark.parametrize("mode", MODES, ids=["whole", "fast", "taylor"])
+def test_nondet_tol_with_atol_zero_is_a_verdict_not_a_zero_division(mode):
+    rng = np.random.default_rng(0)
+    x = Tensor(np.random.default_rng(1).standard_normal(4), requires_grad=True)
+    with pytest.raises(GradcheckError, match=r"cannot judge.*Pass atol > 0"):
+        gradcheck(lambda t: t.sin() + float(rng.standard_normal() * 1e-12), x, nondet_tol=1e-8,
+                  atol=0, **mode)
+    # (with atol > 0 the advice is a step)
+    with pytest.raises(GradcheckError, match=r"Pass a larger step \(eps="):
+        gradcheck(lambda t: t.sin() + float(rng.standard_normal() * 1e-9), x, nondet_tol=1e-6,
+                  **mode)

@@ -1398,8 +1398,8 @@ JOINT_CAUSE = ("a VJP of an op with several outputs receives one gradient per ou
 LAYOUT_CAUSE = ("a VJP must read its gradient by value, whatever its memory layout: the engine "
                 "hands it transposed, sliced or broadcast arrays (the VJP of transpose, of a "
                 "slice, of a sum). Look for as_strided, .ctypes, a buffer or .data read as flat "
-                "C-order memory, or a reshape of .strides; np.ascontiguousarray(g) first makes "
-                "any of them safe")
+                "memory, ravel or reshape with order='K' or 'A', or an in-place .shape change; "
+                "np.ascontiguousarray(g) first makes any of them safe")
 
 
 def _joint_and_layout(p: Problem, s: Settings, labels: Labels, order: int
@@ -1460,12 +1460,26 @@ def _joint_and_layout(p: Problem, s: Settings, labels: Labels, order: int
                 "Each output's Jacobian was checked with the other outputs' gradients zero; "
                 "the VJP must be linear in all of its gradients together too."], JOINT_CAUSE)
     for c, j in enumerate(p.which):
-        if outs[j]._data.size < 2 or not isinstance(outs[j]._data, np.ndarray):
+        data = outs[j]._data
+        if data.size < 2 or not isinstance(data, np.ndarray):
             continue
-        strided = p.vjps_many(outs, [c], [vs[c]], strided=True)
-        if p.grad_changed is not None:
-            return _grad_changed_report(labels, order, p.grad_changed)
-        found = off(strided, alone[c], [np.abs(a) for a in alone[c]])
+        # (a slice's gradient, then a transpose's where two dims are long: F order is not C)
+        layouts = ["strided"] + (["transposed"] if sum(n > 1 for n in data.shape) > 1 else [])
+        for layout in layouts:
+            try:
+                strided = p.vjps_many(outs, [c], [vs[c]], layout=layout)
+            except Exception as exc:  # (a VJP that needs C order: b.shape = (-1,) on g)
+                return GradcheckReport(False, "wrong_vjp", order, (
+                    f"{second}the VJP fails for a gradient of {labels.output(j)} that is not "
+                    f"contiguous ({'transposed' if layout == 'transposed' else 'strided'} in "
+                    "memory, as after a transpose or a slice) where the C-ordered one works:\n  "
+                    f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"),
+                    [], LAYOUT_CAUSE)
+            if p.grad_changed is not None:
+                return _grad_changed_report(labels, order, p.grad_changed)
+            found = off(strided, alone[c], [np.abs(a) for a in alone[c]])
+            if found is not None:
+                break
         if found is not None:
             r, k, n_bad, n = found
             i = p.diff[r]
@@ -1473,8 +1487,9 @@ def _joint_and_layout(p: Problem, s: Settings, labels: Labels, order: int
                 f"{second}the VJP depends on how its gradient is laid out in memory: for one "
                 f"random gradient of {labels.output(j)}, it gives {labels.input(i)}'s element "
                 f"{unravel(k, p.in_shape(i))}",
-                f"  from the gradient in C order:         {alone[c][r][k] + 0.0:.10g}",
-                f"  from the same values, not contiguous: {strided[r][k] + 0.0:.10g}",
+                f"  from the gradient in C order:            {alone[c][r][k] + 0.0:.10g}",
+                f"  from the same values, {'transposed' if layout == 'transposed' else 'strided'} "
+                f"in memory: {strided[r][k] + 0.0:.10g}",
                 f"  {n_bad} of {n} elements differ by more than atol + rtol * |VJP| + "
                 f"{JOINT_FLOOR:g} * (the largest entry) with atol={s.atol:g}, rtol={s.rtol:g}"])
             return GradcheckReport(False, "wrong_vjp", order, head, [
@@ -2228,15 +2243,19 @@ def _deterministic(p: Problem, s: Settings, labels: Labels, order: int,
         quiet = allowed - s.nondet_tol
         if d.size and (d > quiet).any():
             k = int(np.nanargmax(d - quiet))
-            need = float(d[k]) / (NONDET_SHARE * s.atol)
+            if s.atol > 0:
+                need = float(d[k]) / (NONDET_SHARE * s.atol)
+                way = f"Pass a larger step (eps={need:.2g} or more)"
+            else:  # (no step makes a wobble vanish beside atol=0)
+                way = ("Pass atol > 0 (then a step of ten times the difference over atol "
+                       "will do)")
             return _cannot_judge(order, (
                 f"two calls at the same point gave values of {labels.output(j)} that differ by "
                 f"{float(d[k]):.3g} (at element {k}: within nondet_tol={s.nondet_tol:g}, so the "
                 f"function counts as deterministic), but over the step eps={s.eps:g} such a "
                 f"difference moves a difference quotient by up to {float(d[k]) / s.eps:.3g}, "
-                f"more than the tolerance atol={s.atol:g} can tell from a wrong VJP. Pass a "
-                f"larger step (eps={need:.2g} or more) or check a deterministic version (a "
-                "fixed seed inside it, eval mode).")), fresh
+                f"more than the tolerance atol={s.atol:g} can tell from a wrong VJP. {way} "
+                "or check a deterministic version (a fixed seed inside it, eval mode).")), fresh
     return None, fresh
 
 

@@ -151,12 +151,13 @@ class Problem:
         return self.vjps_many(outs, [c], [v])
 
     def vjps_many(self, outs: tuple[Tensor, ...], cs: Sequence[int], vs: Sequence[np.ndarray],
-                  strided: bool = False) -> list[np.ndarray]:
+                  layout: str = "C") -> list[np.ndarray]:
         """``sum_c J_c^T v_c``: one backward pass with gradient ``vs[n]`` on output
         ``which[cs[n]]`` (all at once, as ``(y1 + y2).sum().backward()`` sends them), for every
-        checked input, flattened float64. ``strided``: each gradient with the same values in a
-        non-contiguous array (every other element of a buffer: what reaches a VJP after a
-        transpose or a slice), where its output has two elements or more."""
+        checked input, flattened float64. ``layout``: each gradient with the same values in a
+        non-contiguous array (numpy arrays of two elements or more) -- ``"strided"``, every
+        other element of a buffer (what a slice sends), ``"transposed"``, its dims in reverse
+        memory order (what a transpose sends: F order)."""
         zeros = [np.zeros(self.inputs[i]._data.size) for i in self.diff]
         roots, given, sent = [], [], []
         for c, v in zip(cs, vs):
@@ -164,10 +165,14 @@ class Problem:
             if not o.requires_grad:
                 continue  # the output does not depend on any input: its Jacobian is zero
             g = v.reshape(o.shape).astype(o.dtype)
-            if strided and g.size > 1 and isinstance(o._data, np.ndarray):
-                buf = np.zeros(2 * g.size, dtype=g.dtype)
-                buf[::2] = g.ravel()
-                vt = Tensor._make(buf[::2].reshape(g.shape))
+            if layout != "C" and g.size > 1 and isinstance(o._data, np.ndarray):
+                if layout == "strided":
+                    buf = np.zeros(2 * g.size, dtype=g.dtype)
+                    buf[::2] = g.ravel()
+                    vt = Tensor._make(buf[::2].reshape(g.shape))
+                else:
+                    back = tuple(reversed(range(g.ndim)))
+                    vt = Tensor._make(np.ascontiguousarray(g.transpose(back)).transpose(back))
             else:
                 vt = Tensor(g.copy(), device=o.device)
             roots.append(o)

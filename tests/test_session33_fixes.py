@@ -367,3 +367,27 @@ def test_nondet_tol_with_atol_zero_is_a_verdict_not_a_zero_division(mode):
     with pytest.raises(GradcheckError, match=r"Pass a larger step \(eps="):
         gradcheck(lambda t: t.sin() + float(rng.standard_normal() * 1e-9), x, nondet_tol=1e-6,
                   **mode)
+
+
+def test_std_at_zero_variance_is_not_differentiable_for_gradgradcheck_not_a_nan_vjp():
+    """t96: std's VJP divided by 2 * std and masked the 0s after, so its own VJP was 0 * (1/0) =
+    NaN at all-equal rows and gradgradcheck called it a wrong VJP (check_function failed on the
+    all-zero input Hypothesis shrinks to). The VJP's VJP is now 0 there, the first-order
+    gradient is unchanged, and the point is reported as what it is: not differentiable."""
+    from tinygrad_cnn.gradcheck import NotDifferentiableError
+
+    x = Tensor(np.array([[0.0, 0, 0, 0], [1, 2, 3, 4]]), requires_grad=True)
+    y = x.std(1)
+    (gx,) = tg.autograd.grad(y.sum(), [x], create_graph=True)
+    np.testing.assert_array_equal(gx.numpy()[0], 0.0)
+    (ggx,) = tg.autograd.grad((gx * Tensor(np.arange(8.0).reshape(2, 4))).sum(), [x])
+    assert np.isfinite(ggx.numpy()).all()
+    with pytest.raises(NotDifferentiableError):
+        gradgradcheck(lambda t: t.std(1), x)
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(x.numpy(), requires_grad=True)
+    (tgx,) = torch.autograd.grad(tx.std(1).sum(), [tx], create_graph=True)
+    np.testing.assert_allclose(gx.numpy(), tgx.detach().numpy(), rtol=1e-12)
+    (tggx,) = torch.autograd.grad((tgx * torch.arange(8.0, dtype=torch.float64).reshape(2, 4))
+                                  .sum(), [tx])
+    np.testing.assert_allclose(ggx.numpy()[1], tggx.numpy()[1], atol=1e-12)  # (row 0: NaN there)

@@ -481,7 +481,8 @@ class Var(Function):
 
 class Std(Function):
     """Standard deviation: ``sqrt(var)``. VJP: var's VJP of ``g / (2 out)``, with 0 where
-    ``out == 0`` (all elements equal), as PyTorch."""
+    ``out == 0`` (all elements equal), as PyTorch -- there divided by 1, not 0, so that the VJP's
+    own VJP is 0 too, the derivative of that 0 (PyTorch's is NaN: 0 * (1 / 0))."""
     contiguous = True
 
     @staticmethod
@@ -496,7 +497,9 @@ class Std(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         x, out = ctx.saved_tensors
-        return _var_vjp(_where(out._data == 0, 0, g / (out * 2)), x, ctx.dim, ctx.correction)
+        zero = out._data == 0
+        safe = _where(zero, 1, out) if zero.any() else out
+        return _var_vjp(_where(zero, 0, g / (safe * 2)), x, ctx.dim, ctx.correction)
 
 
 def _power_norm(xp: Any, a: Any, p: float, dim: tuple[int, ...] | None, keepdim: bool) -> Any:

@@ -391,3 +391,41 @@ def test_std_at_zero_variance_is_not_differentiable_for_gradgradcheck_not_a_nan_
     (tggx,) = torch.autograd.grad((tgx * torch.arange(8.0, dtype=torch.float64).reshape(2, 4))
                                   .sum(), [tx])
     np.testing.assert_allclose(ggx.numpy()[1], tggx.numpy()[1], atol=1e-12)  # (row 0: NaN there)
+
+
+class _Bent(Function):
+    """sin, its VJP applying ``bend`` to g first: not linear in g (or, for "none", linear)."""
+
+    bend = "none"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        a = g.numpy()
+        a = {"none": a, "abs": np.abs(a), "mask": a * (np.abs(a) > np.abs(a).mean()),
+             "square": a * a, "int": a.astype(np.int64).astype(a.dtype),
+             "round2": np.round(a, 2)}[_Bent.bend]
+        return Tensor(a) * x.cos()
+
+
+def test_rounding_inside_a_vjp_is_not_called_not_linear_but_bent_vjps_still_are():
+    """t96: x * 1e14 - x * 1e14 + x, the identity, whose VJP rounds a normal gradient's products
+    by their ulps (0.5%), was "not linear in its gradient"; a second gradient of odd eighths,
+    exact in a few bits, clears it -- and every VJP that bends its gradient (absolute value, a
+    mask from it, a power, a cast to integers, rounding to two decimals) still fails."""
+    x = Tensor(np.random.default_rng(0).standard_normal((3, 4)), requires_grad=True)
+    assert gradcheck(lambda t: (t * 1e14) - (t * 1e14) + t, x)
+    try:
+        for bend in ("abs", "mask", "square", "int", "round2"):
+            _Bent.bend = bend
+            with pytest.raises(GradcheckError, match="not linear in its gradient"):
+                gradcheck(_Bent.apply, x)
+        _Bent.bend = "none"
+        assert gradcheck(_Bent.apply, x)
+    finally:
+        _Bent.bend = "none"

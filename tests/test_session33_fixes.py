@@ -429,3 +429,24 @@ def test_rounding_inside_a_vjp_is_not_called_not_linear_but_bent_vjps_still_are(
         assert gradcheck(_Bent.apply, x)
     finally:
         _Bent.bend = "none"
+
+
+# ------------------------------------------------------------------------------ t98: RMSprop
+@pytest.mark.parametrize("dtype,grad", [(np.float64, [1e156, -2e156]), (np.float32, [1e21, -3e21])])
+def test_centered_rmsprop_with_an_overflowing_mean_square_leaves_the_parameter_as_pytorch(dtype,
+                                                                                         grad):
+    """(mean g)² overflowed beside an infinite mean of g²: inf - inf = NaN, which stayed in the
+    parameter for good; PyTorch's fused addcmul gives inf, an update of g / inf = 0."""
+    q = tg.nn.Parameter(tg.tensor(np.zeros(2, dtype=dtype)))
+    opt = tg.optim.RMSprop([q], lr=0.01, centered=True, momentum=0.5)
+    for _ in range(3):
+        q.grad = tg.tensor(np.array(grad, dtype=dtype))
+        opt.step()
+    np.testing.assert_array_equal(q.numpy(), 0.0)
+    torch = pytest.importorskip("torch")
+    p = torch.nn.Parameter(torch.zeros(2, dtype=getattr(torch, np.dtype(dtype).name)))
+    topt = torch.optim.RMSprop([p], lr=0.01, centered=True, momentum=0.5)
+    for _ in range(3):
+        p.grad = torch.tensor(np.array(grad, dtype=dtype))
+        topt.step()
+    np.testing.assert_array_equal(q.numpy(), p.detach().numpy())

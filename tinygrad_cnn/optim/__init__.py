@@ -227,7 +227,13 @@ class RMSprop(Optimizer):
         v = ip.addcmul_(ip.mul_(state["square_avg"], alpha), g, g, 1 - alpha)
         if group["centered"]:
             mean = ip.lerp_(state["grad_avg"], g, 1 - alpha)
-            avg = xp.sqrt(ip.addcmul_(v.copy(), mean, mean, -1))
+            var = ip.addcmul_(v.copy(), mean, mean, -1)
+            # (where mean² overflows beside an infinite v: inf, as PyTorch's fused addcmul,
+            # whose product is never rounded -- not inf - inf = NaN, which stayed in p for good)
+            lost = xp.isnan(var) & xp.isposinf(v)
+            if lost.any():
+                var[lost] = xp.inf
+            avg = xp.sqrt(var)
         else:
             avg = xp.sqrt(v)
         ip.add_(avg, eps)

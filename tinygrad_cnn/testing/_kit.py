@@ -316,7 +316,10 @@ def _compare_with_torch(fn: Callable[..., Any], torch_fn: Callable[..., Any],
         if not np.allclose(mine, other, rtol=r * 10, atol=a * 10, equal_nan=True):
             with np.errstate(invalid="ignore"):
                 d = np.abs(mine.astype(np.float64) - other.astype(np.float64))
-            at = np.unravel_index(int(np.argmax(np.where(np.isnan(d), -1.0, d))), d.shape)
+            # (a NaN against a number is the worst; NaN against NaN agrees)
+            key = np.where(np.isnan(mine) != np.isnan(other), np.inf,
+                           np.where(np.isnan(d), -1.0, d))
+            at = np.unravel_index(int(np.argmax(key)), d.shape)
             sent = "; ".join(f"output {j}: {_short(w)}" for j, w in zip(float_outs, ws))
             raise _GradientMismatchError(
                 f"the gradient for input {k} differs from PyTorch's, both the VJP of one random "

@@ -47,6 +47,7 @@ class GradcheckFixture:
                  **options: Any) -> bool:
         """``gradcheck`` and, for ``order=2``, ``gradgradcheck`` of ``fn`` at ``inputs``; raises
         ``GradcheckError`` with the report on a failure. ``options`` as for ``gradcheck``."""
+        __tracebackhide__ = True  # (the failing test's line and the report)
         from tinygrad_cnn.gradcheck import check_grads
 
         raise_exception = options.pop("raise_exception", True)  # (gradcheck's own options)
@@ -64,6 +65,7 @@ class GradcheckFixture:
     def function(self, fn: Callable[..., Any], shapes: Any, torch_fn: Callable[..., Any] | None = None,
                  **options: Any) -> None:
         """``tinygrad_cnn.testing.check_function`` with this mode's number of examples."""
+        __tracebackhide__ = True
         from tinygrad_cnn.testing import check_function
 
         options.setdefault("max_examples", 100 if self.thorough else 10)

@@ -148,9 +148,13 @@ def arrays(shape: Shape | st.SearchStrategy[Shape], dtype: Any = np.float64, *,
            min_value: float = -3.0, max_value: float = 3.0, away_from: Sequence[float] = (),
            min_distance: float = 1e-2, distinct: bool = False) -> st.SearchStrategy[np.ndarray]:
     """numpy arrays of ``dtype`` with values in ``[min_value, max_value]``, kept ``min_distance``
-    from the points ``away_from`` and, with ``distinct``, from each other. Every element is drawn
-    by itself (no fill value: Hypothesis would otherwise set about half of them to one value, 0),
-    so values spread over the range while 0 and the bounds still come up now and then."""
+    from the points ``away_from`` and, with ``distinct``, from each other. Up to 256 elements,
+    every element is drawn by itself (no fill value: Hypothesis would otherwise set about half of
+    them to one value, 0), so values spread over the range while 0 and the bounds still come up
+    now and then; a bigger array is spread over the range from a drawn seed, with 16 drawn
+    elements among them (drawing each overran Hypothesis's buffer at about 1,000). In float16
+    and float32 the values are the dtype's own inside the range (a bound that rounds outward is
+    moved in; a range that holds none of them is a ``ValueError``)."""
     dt = np.dtype(dtype)
     elements = st.floats(min_value, max_value, allow_nan=False, allow_infinity=False)
     fixed = not isinstance(shape, st.SearchStrategy)
@@ -166,10 +170,80 @@ def arrays(shape: Shape | st.SearchStrategy[Shape], dtype: Any = np.float64, *,
         with contextlib.suppress(ValueError):
             _check_room(n, min_value, max_value, away_from, wider, distinct)
             gap = wider
-    return shape_st.flatmap(lambda s: hnp.arrays(np.float64, s, elements=elements,
-                                                 fill=st.nothing())).map(
-        lambda a: _keep_away(a, tuple(away_from), gap, distinct, min_value,
-                             max_value).astype(dt))
+    lo, hi = _bounds_in(dt, min_value, max_value)
+
+    def values(s: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+        if int(np.prod(s, dtype=np.int64)) <= DRAWN_MAX:
+            return hnp.arrays(np.float64, s, elements=elements, fill=st.nothing())
+        # (a big array: a seed numpy spreads over the range, and a few elements Hypothesis
+        # draws -- and shrinks -- itself; drawing every one overran Hypothesis's buffer from
+        # about 1,000 elements: "Unsatisfiable")
+        return st.tuples(st.integers(0, 2**32 - 1),
+                         st.lists(elements, max_size=DRAWN_FEATURED)).map(
+            lambda p: _spread(s, p[0], p[1], min_value, max_value))
+
+    return shape_st.flatmap(values).map(
+        lambda a: _in_dtype(_keep_away(a, tuple(away_from), gap, distinct, min_value, max_value),
+                            dt, lo, hi, tuple(away_from), min_distance))
+
+
+DRAWN_MAX = 256  # arrays: up to this many elements Hypothesis draws each one ...
+DRAWN_FEATURED = 16  # ... past it, a seed and this many drawn ones
+
+
+def _spread(shape: tuple[int, ...], seed: int, featured: list[float], lo: float, hi: float
+            ) -> np.ndarray:
+    """A big array: uniform in ``[lo, hi]`` from ``seed`` (normal, clipped, if a bound is
+    infinite), the ``featured`` values at the first positions of a shuffled order."""
+    rng = np.random.default_rng(seed)
+    n = int(np.prod(shape, dtype=np.int64))
+    if np.isfinite(lo) and np.isfinite(hi):
+        a = rng.uniform(lo, hi, n)
+    else:
+        a = np.clip(rng.standard_normal(n) * 3.0, lo, hi)
+    a[rng.permutation(n)[:len(featured)]] = featured[:n]
+    return a.reshape(shape)
+
+
+def _bounds_in(dt: np.dtype, lo: float, hi: float) -> tuple[float, float]:
+    """The smallest and largest values of ``dt`` inside ``[lo, hi]`` (a bound that rounds outward
+    -- 0.7 is 0.7002 in float16 -- moved in by an ulp; one past the dtype's range its largest
+    number); a ``ValueError`` where ``dt`` holds none (float16 in [1e-10, 1e-9])."""
+    if dt == np.float64:
+        return lo, hi
+    big = float(np.finfo(dt).max)
+    a, b = (np.asarray(np.clip(v, -big, big)).astype(dt) for v in (lo, hi))
+    if float(a) < lo:
+        a = np.nextafter(a, dt.type(np.inf))
+    if float(b) > hi:
+        b = np.nextafter(b, dt.type(-np.inf))
+    if float(a) > float(b):
+        raise ValueError(f"testing: no {dt} value lies in [min_value, max_value] = [{lo:g}, {hi:g}] "
+                         f"(its nearest are {float(b):g} and {float(a):g}): widen the range or use "
+                         "a wider dtype")
+    return float(a), float(b)
+
+
+def _in_dtype(a: np.ndarray, dt: np.dtype, lo: float, hi: float, away_from: tuple[float, ...],
+              min_distance: float) -> np.ndarray:
+    """``a`` rounded to ``dt``, kept in ``[lo, hi]`` (the dtype's values inside the range) and,
+    where rounding took a value back within ``min_distance`` of a kink, moved out again to the
+    dtype's nearest value that far on the same side (where the range has one)."""
+    out = a.astype(dt)
+    if dt == np.float64:
+        return out
+    out = np.clip(out, dt.type(lo), dt.type(hi))
+    for k in away_from:
+        near = np.abs(out.astype(np.float64) - k) < min_distance
+        if not near.any():
+            continue
+        side = np.where(a[near] >= k, 1.0, -1.0)
+        moved = np.asarray(k + side * min_distance).astype(dt)
+        short = np.abs(moved.astype(np.float64) - k) < min_distance
+        moved[short] = np.nextafter(moved[short], (side[short] * np.inf).astype(dt))
+        inside = (moved.astype(np.float64) >= lo) & (moved.astype(np.float64) <= hi)
+        out[np.flatnonzero(near)[inside]] = moved[inside]
+    return out
 
 
 def _as_view(values: np.ndarray, how: str) -> np.ndarray:
@@ -214,6 +288,8 @@ def tensors(shape: Shape | st.SearchStrategy[Shape] | None = None,
     shape_st = shapes(min_dims=min_dims, max_dims=max_dims, max_side=max_side) if shape is None \
         else shape if isinstance(shape, st.SearchStrategy) else st.just(tuple(shape))
     dtype_st = dtype if isinstance(dtype, st.SearchStrategy) else st.just(np.dtype(dtype))
+    if not isinstance(dtype, st.SearchStrategy):  # (a range the dtype holds no value of: now)
+        _bounds_in(np.dtype(dtype), min_value, max_value)
     # None first: Hypothesis shrinks towards the first choice, a contiguous tensor
     view_st = st.just(None) if view is False else st.sampled_from(
         ([None] if view is None else []) + ["transposed", "strided", "reversed"])
@@ -281,10 +357,14 @@ def _compare_with_torch(fn: Callable[..., Any], torch_fn: Callable[..., Any],
     import torch
 
     outs = fn(*inputs)
-    outs = outs if isinstance(outs, tuple) else (outs,)
+    outs = tuple(outs) if isinstance(outs, (tuple, list)) else (outs,)
     tins = tuple(torch.tensor(t.numpy().copy(), requires_grad=t.requires_grad) for t in inputs)
     touts = torch_fn(*tins)
-    touts = touts if isinstance(touts, tuple) else (touts,)
+    touts = tuple(touts) if isinstance(touts, (tuple, list)) else (touts,)
+    for j, to in enumerate(touts):
+        if not isinstance(to, torch.Tensor):
+            raise _CaseError(f"torch_fn returned {type(to).__name__} as output {j}; it must return "
+                             "torch tensors (a tuple or list of them for several outputs)")
     if len(outs) != len(touts):
         raise _CaseError(f"{len(outs)} outputs, PyTorch's counterpart gives {len(touts)}")
     for j, (o, to) in enumerate(zip(outs, touts)):
@@ -385,6 +465,36 @@ def _check_case(fn: Callable[..., Any], inputs: tuple[Tensor, ...],
                           f"{_describe(inputs)}") from None
 
 
+def _check_arguments(shapes: Any, dtype: Any, max_examples: Any) -> None:
+    """check_function's arguments, checked before any case is drawn: a usage mistake is an error
+    that says so, not a case Hypothesis shrank."""
+    if not isinstance(shapes, st.SearchStrategy):
+        entries = list(shapes) if isinstance(shapes, (list, tuple)) else None
+        if entries is None or any(
+                not isinstance(e, st.SearchStrategy) and not (
+                    isinstance(e, (tuple, list)) and all(
+                        isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0
+                        for n in e)) for e in entries):
+            hint = f" -- for one input of that shape: shapes=[{tuple(shapes)}]" if isinstance(
+                shapes, (tuple, list)) and shapes and all(isinstance(n, int) for n in shapes) else ""
+            raise TypeError(f"check_function: shapes must hold one shape per input (a tuple of "
+                            f"sizes, or a strategy such as testing.shapes()), or be one strategy "
+                            f"of a tuple of shapes; got {shapes!r}{hint}")
+    if not isinstance(dtype, st.SearchStrategy):
+        try:
+            dt = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"check_function: dtype must be a numpy floating dtype (np.float16, "
+                            f"np.float32, np.float64) or a strategy of them, got {dtype!r}") from None
+        if dt.kind != "f":
+            raise TypeError(f"check_function: dtype must be floating (np.float16, np.float32, "
+                            f"np.float64), got {dt}: gradients are checked for floating inputs")
+    if isinstance(max_examples, bool) or not isinstance(max_examples, (int, np.integer)) or \
+            max_examples < 1:
+        raise ValueError(f"check_function: max_examples must be an integer >= 1, got "
+                         f"{max_examples!r}")
+
+
 def check_function(fn: Callable[..., Any],
                    shapes: Sequence[Shape | st.SearchStrategy[Shape]] | st.SearchStrategy[Any],
                    torch_fn: Callable[..., Any] | None = None, *,
@@ -414,6 +524,8 @@ def check_function(fn: Callable[..., Any],
     error says so and names ``away_from``/``distinct``. Do not call it inside a Hypothesis test
     (Hypothesis does not nest).
     """
+    __tracebackhide__ = True  # (pytest: the user's line and the report, not this function)
+    _check_arguments(shapes, dtype, max_examples)
     if isinstance(shapes, st.SearchStrategy):
         shape_list: st.SearchStrategy[Any] = shapes.map(tuple)
     else:

@@ -229,8 +229,20 @@ spec("gather", lambda m, a, dim, keepdim: a.max(dim, keepdim=keepdim).values, id
      params=lambda s: st.fixed_dictionaries({"dim": st.integers(-len(s[0]), len(s[0]) - 1),
                                              "keepdim": st.booleans()}),
      smooth=False, shapes=broadcast_shapes(1, min_dims=1, min_side=1))
-spec("gather", lambda m, a, dim: a.min(dim).values, id="min_dim", params=dim_param, smooth=False,
+spec("gather_squeeze", lambda m, a, dim: a.min(dim).values, id="min_dim", params=dim_param,
+     smooth=False,
      shapes=broadcast_shapes(1, min_dims=1, min_side=1), dtypes=FLOATS + ("int64", "uint8"))
+# (without keepdim the values are a tensor of their own, not a view: in-place changes to them,
+# hooks and retain_grad as PyTorch's -- tests/test_session33_fixes.py)
+spec("gather_squeeze", lambda m, a, dim: a.max(dim).values, id="max_dim", params=dim_param,
+     smooth=False, shapes=broadcast_shapes(1, min_dims=0, min_side=1))
+spec("gather_squeeze", lambda m, a, dim: a.kthvalue(2, dim).values, id="kthvalue_dim",
+     params=dim_param, smooth=False, shapes=broadcast_shapes(1, min_dims=1, min_side=2),
+     specials=())  # (no ties: which tied element PyTorch's kthvalue picks is unspecified)
+spec("gather_squeeze", lambda m, a, dim: a.median(dim).values + 2 * a.mode(dim).values,
+     id="median_mode_dim", params=dim_param, smooth=False,
+     shapes=broadcast_shapes(1, min_dims=1, min_side=1, max_side=4),
+     specials=("zero", "tie", "inf"))  # (no NaN: PyTorch's mode sorts, undefined with NaN)
 spec("gather", lambda m, a: a.gather(1, m.const(np.array([[0, 3, 3], [2, 1, 0]]))),
      shapes=fixed((2, 4)))
 spec("scatter_add", None, shapes=fixed((2, 3)),

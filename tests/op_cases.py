@@ -277,6 +277,11 @@ def _gather(rng):
     return (lambda a: (a * a).gather(1, index)), (t(rng, 3, 4),)
 
 
+@case("gather_squeeze")
+def _gather_squeeze(rng):
+    return (lambda a: (a * a).max(1).values + (a * a).kthvalue(2, 0).values.sum()), (t(rng, 3, 4),)
+
+
 @case("scatter_add")
 def _scatter_add(rng):
     index = rng.integers(0, 4, (3, 5))

@@ -577,3 +577,59 @@ def test_strategy_values_are_the_dtypes_own_inside_the_range():
     inside()
     with pytest.raises(ValueError, match="no float16 value lies in"):
         tensors((4,), np.float16, min_value=1e-10, max_value=1e-9)
+
+
+# ------------------------------------------------------------- t100: views and in-place writes
+_PICKS = {"max": lambda x: x.max(0)[0], "min": lambda x: x.min(0)[0],
+          "median": lambda x: x.median(0)[0], "kthvalue": lambda x: x.kthvalue(1, 0)[0],
+          "mode": lambda x: x.mode(0)[0]}
+
+
+@pytest.mark.parametrize("op", sorted(_PICKS))
+def test_the_values_of_a_reduction_over_a_dim_are_no_hidden_view(op):
+    """max(dim) & co. without keepdim were a view (a squeeze) of the gathered values: after an
+    in-place change, retain_grad kept only part of the gradient and hooks never ran; in-place
+    shape changes were refused. Now one op makes them, a tensor of their own, as PyTorch's."""
+    torch = pytest.importorskip("torch")
+    got = {}
+    for lib in (tg, torch):
+        x = lib.tensor(np.array([[1.0, 5, 3], [4, 2, 6]]))
+        x.requires_grad_(True)
+        o = _PICKS[op](x)
+        o.retain_grad()
+        seen = []
+        o.register_hook(lambda g, seen=seen: seen.append(np.asarray(g.detach().numpy())))
+        v = o[None]
+        v.mul_(2)
+        (v * lib.tensor(np.array([1.0, 10, 100])) + o).sum().backward()
+        got[lib.__name__] = (o.grad.numpy(), seen, x.grad.numpy())
+        y = _PICKS[op](x * 1)
+        y.unsqueeze_(0)
+        assert tuple(y.shape) == (1, 3)
+    ours, theirs = got["tinygrad_cnn"], got["torch"]
+    np.testing.assert_array_equal(ours[0], theirs[0])
+    assert len(ours[1]) == len(theirs[1]) == 1
+    np.testing.assert_array_equal(ours[1][0], theirs[1][0])
+    np.testing.assert_array_equal(ours[2], theirs[2])
+
+
+def test_an_index_op_with_its_own_non_contiguous_destination_as_source_is_refused():
+    """h = base[:, :2] (rows with gaps): h.index_copy_(0, i, h) and the other index and scatter
+    writes of h into itself computed (as if h were cloned) where PyTorch refuses them, as the
+    README says they are; add_ and copy_ of h into itself still run, as in PyTorch."""
+    ops = {
+        "index_copy_": lambda h, i: h.index_copy_(0, i, h),
+        "index_add_": lambda h, i: h.index_add_(0, i, h),
+        "scatter_": lambda h, i: h.scatter_(0, tg.tensor([[1, 0], [0, 1], [2, 2]]), h),
+        "scatter_add_": lambda h, i: h.scatter_add_(0, tg.tensor([[1, 0], [0, 1], [2, 2]]), h),
+        "index_put_": lambda h, i: h.index_put_((i,), h),
+        "setitem": lambda h, i: h.__setitem__(i, h),
+    }
+    for write in ops.values():
+        h = tg.tensor(np.array([[1.0, 2, 9], [3, 4, 9], [5, 6, 7]]))[:, :2]
+        with pytest.raises(RuntimeError, match="refer to a single memory location"):
+            write(h, tg.tensor([1, 0, 2]))
+    h = tg.tensor(np.array([[1.0, 2, 9], [3, 4, 9], [5, 6, 7]]))[:, :2]
+    h.add_(h)
+    h.copy_(h)
+    np.testing.assert_array_equal(h.numpy(), [[2, 4], [6, 8], [10, 12]])

@@ -1752,11 +1752,13 @@ class Tensor:
         data = self._data if self.ndim else self._data.reshape(1)
         index = (data.argmax if which == "max" else data.argmin)(axis=d, keepdims=True)
         index = xp.asarray(index, dtype=xp.int64)
-        values = _ops.indexing.select(self if self.ndim else self.reshape(1), d, index)
+        # (without keepdim, the dim dropped by the same op: a tensor of its own, not a view)
+        values = _ops.indexing.select(self if self.ndim else self.reshape(1), d, index,
+                                      keepdim=bool(self.ndim) and keepdim)
         if self.ndim == 0:
-            values, index = values.reshape(()), index.reshape(())
+            index = index.reshape(())
         elif not keepdim:
-            values, index = values.squeeze(d), index.squeeze(d)
+            index = index.squeeze(d)
         return (_MaxResult if which == "max" else _MinResult)(values, Tensor._make(index))
 
     def logsumexp(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
@@ -4022,8 +4024,10 @@ def _no_partial_overlap(name: str, written: Any, read: Any, strict: bool = False
     root = written if written.base is None else written.base
     if root is not (read if read.base is None else read.base):
         return
-    if not (_dense(written) and _dense(read)):  # (too hard to tell, as PyTorch's)
-        return
+    same = written.shape == read.shape and written.strides == read.strides and \
+        written.__array_interface__["data"][0] == read.__array_interface__["data"][0]
+    if not same and not (_dense(written) and _dense(read)):  # (too hard to tell, as PyTorch's;
+        return  # the same memory seen the same way is its FULL overlap, dense or not)
     wlo, whi = _byte_bounds(written)
     rlo, rhi = _byte_bounds(read)
     alike = _layout(written) == _layout(read) if spread else written.strides == read.strides

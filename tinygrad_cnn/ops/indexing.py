@@ -32,7 +32,7 @@ import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function, _OnceDifferentiable, _state
 from tinygrad_cnn.backend import ArgumentValueError, add_at, array_module, like, reduce_at, type_name
-from tinygrad_cnn.ops.movement import Gather, GetItem, GetItemBackward, ScatterAdd
+from tinygrad_cnn.ops.movement import Gather, GatherSqueeze, GetItem, GetItemBackward, ScatterAdd
 from tinygrad_cnn.tensor import Tensor, _dim, _in_dtype, _int_of, _number, cat, promote_types
 from tinygrad_cnn.tensor import where as _where
 
@@ -733,12 +733,16 @@ def _sort_index(input: Tensor, dim: int, descending: bool, where: str) -> tuple[
     return d, (x.shape[d] - 1 - xp.flip(order, axis=d)).astype(np.int64, copy=False)
 
 
-def select(input: Tensor, dim: int, index: Any) -> Tensor:
+def select(input: Tensor, dim: int, index: Any, keepdim: bool = True) -> Tensor:
     """``input.gather(dim, index)`` for an int64 backend ``index`` of ``input``'s shape but along
     ``dim`` that picks no element twice in a row (a sort order, its first k, one place per row):
     the VJP writes the gradient there, as PyTorch's VJP of sort, topk, kthvalue, median and
-    max(dim) does (a -0.0 stays -0.0, where gather's scatter-add onto zeros would give +0.0)."""
-    return Gather.apply(input, index=index, dim=dim, unique=True)
+    max(dim) does (a -0.0 stays -0.0, where gather's scatter-add onto zeros would give +0.0).
+    ``keepdim=False`` (one index along ``dim``): that dim dropped, by the same op -- a tensor of
+    its own, not a view (:class:`GatherSqueeze`)."""
+    if keepdim:
+        return Gather.apply(input, index=index, dim=dim, unique=True)
+    return GatherSqueeze.apply(input, index=index, dim=dim)
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
@@ -799,9 +803,9 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
     if input.ndim == 0:
         return _KthvalueResult(input * 1, Tensor._make(idx[0]))
     pick = idx[(slice(None),) * d + (slice(int(k) - 1, int(k)),)]
-    values, where = select(input, d, pick), Tensor._make(pick)
+    values, where = select(input, d, pick, keepdim), Tensor._make(pick)
     if not keepdim:
-        values, where = values.squeeze(d), where.squeeze(d)
+        where = where.squeeze(d)
     return _KthvalueResult(values, where)
 
 

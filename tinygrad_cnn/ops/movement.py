@@ -401,6 +401,26 @@ class Gather(Function):
                                 unique=ctx.unique)
 
 
+class GatherSqueeze(Function):
+    """:class:`Gather` along ``dim`` of an index with one entry there, the dim then dropped: the
+    values of ``max(dim)``, ``min(dim)``, ``median(dim)``, ``kthvalue`` and ``mode`` without
+    ``keepdim``. One op, so its result is a tensor of its own, as PyTorch's -- not a view of the
+    gathered one, whose in-place changes, hooks and ``retain_grad`` then went by another node.
+    VJP: ``g`` (the dim put back) written at the index (``unique``, as those ops' VJPs)."""
+
+    name = "gather_squeeze"
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, index: Any = None, dim: int = 0) -> Any:
+        out = Gather.forward(ctx, x, index=index, dim=dim, unique=True)
+        ctx.kept = out.shape
+        return out.reshape(out.shape[:dim] + out.shape[dim + 1:])  # (a new array's view)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return Gather.backward(ctx, g.reshape(ctx.kept))
+
+
 class ScatterAdd(Function):
     """Zeros with ``size`` entries along ``dim``, and ``g`` added at ``index`` (the VJP of gather;
     its own VJP is gather). ``unique=True`` promises no index repeats within a row, so plain

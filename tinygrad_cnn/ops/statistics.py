@@ -252,12 +252,15 @@ def _median(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool) -> Any:
         return Median.apply(input, ignore_nan=ignore_nan, nan_wins=True)
     d, x = _selection_dim(input, dim, where)
     idx = _median_index(x._data, d, ignore_nan)
-    values = select(x, d, idx)  # the gradient goes to (is written at) the index
+    # (the gradient goes to -- is written at -- the index; without keepdim the dim is dropped
+    # by the same op: a tensor of its own, not a view)
+    drop = input.ndim == 0 or not keepdim
+    values = select(x, d, idx, keepdim=not drop)
     result = _NanmedianResult if ignore_nan else _MedianResult
     if input.ndim == 0:
-        return result(values.reshape(()), Tensor._make(idx.reshape(())))
+        return result(values, Tensor._make(idx.reshape(())))
     if not keepdim:
-        values, idx = values.squeeze(d), idx.squeeze(d)
+        idx = idx.squeeze(d)
     return result(values, Tensor._make(idx))
 
 
@@ -317,11 +320,12 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     input = _tensor(input, where)
     d, x = _selection_dim(input, dim, where)
     idx = _mode_index(x._data, d)
-    values = select(x, d, idx)  # the gradient goes to (is written at) the index (PyTorch's backward)
+    # (the gradient is written at the index, PyTorch's backward; see median)
+    values = select(x, d, idx, keepdim=not (input.ndim == 0 or not keepdim))
     if input.ndim == 0:
-        return _ModeResult(values.reshape(()), Tensor._make(idx.reshape(())))
+        return _ModeResult(values, Tensor._make(idx.reshape(())))
     if not keepdim:
-        values, idx = values.squeeze(d), idx.squeeze(d)
+        idx = idx.squeeze(d)
     return _ModeResult(values, Tensor._make(idx))
 
 

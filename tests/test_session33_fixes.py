@@ -29,6 +29,22 @@ from tinygrad_cnn.gradcheck import check_grads
 MODES = [{}, {"fast_mode": True}, {"method": "taylor"}]
 
 
+def _sin_op(name, vjp):
+    """A Function ``name`` computing sin, whose VJP is ``vjp(ctx, g, x)`` (``ctx.nc``: the input
+    was not C-contiguous): the right one or a deliberately broken twin."""
+    def forward(ctx, x):
+        ctx.nc = not x.flags.c_contiguous
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return vjp(ctx, g, x)
+
+    return type(name, (Function,), {"forward": staticmethod(forward),
+                                    "backward": staticmethod(backward)})
+
+
 # ------------------------------------------------------------- several outputs, gradients at once
 class SinCos(Function):
     """(sin x, cos x); VJP g0 cos x - g1 sin x."""
@@ -130,25 +146,18 @@ def test_built_in_ops_with_several_outputs_pass_the_joint_check():
 
 
 # ------------------------------------------------------------------------- the gradient's layout
-class FlatSin(Function):
-    """sin; its VJP reads g by value (``fixed``) or its memory as flat C order (wrong for a
-    transposed or sliced g)."""
+def _flat_vjp(ctx, g, x):
+    """sin's VJP reading g by value (``FlatSin.fixed``) or its memory as flat C order (wrong
+    for a transposed or sliced g)."""
+    a = g.numpy()
+    if FlatSin.fixed:
+        a = np.ascontiguousarray(a)
+    flat = np.lib.stride_tricks.as_strided(a, shape=(a.size,), strides=(a.itemsize,))
+    return Tensor(flat.reshape(a.shape).copy()) * x.cos()
 
-    fixed = True
 
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        a = g.numpy()
-        if FlatSin.fixed:
-            a = np.ascontiguousarray(a)
-        flat = np.lib.stride_tricks.as_strided(a, shape=(a.size,), strides=(a.itemsize,))
-        return Tensor(flat.reshape(a.shape).copy()) * x.cos()
+FlatSin = _sin_op("FlatSin", _flat_vjp)
+FlatSin.fixed = True
 
 
 @pytest.fixture
@@ -214,16 +223,7 @@ def test_check_function_says_which_gradient_it_compared_with_pytorch():
     torch = pytest.importorskip("torch")
     from tinygrad_cnn.testing import CheckFunctionError, check_function
 
-    class Sin5(Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return np.sin(x)
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * x.cos() * 1.0005
+    Sin5 = _sin_op("Sin5", lambda ctx, g, x: g * x.cos() * 1.0005)
 
     with pytest.raises(CheckFunctionError) as info:
         check_function(Sin5.apply, [()], torch_fn=torch.sin, seed=0, min_value=0.0,
@@ -394,24 +394,17 @@ def test_std_at_zero_variance_is_not_differentiable_for_gradgradcheck_not_a_nan_
     np.testing.assert_allclose(ggx.numpy()[1], tggx.numpy()[1], atol=1e-12)  # (row 0: NaN there)
 
 
-class _Bent(Function):
-    """sin, its VJP applying ``bend`` to g first: not linear in g (or, for "none", linear)."""
+def _bent_vjp(ctx, g, x):
+    """sin's VJP applying ``_Bent.bend`` to g first: not linear in g (or, for "none", linear)."""
+    a = g.numpy()
+    a = {"none": a, "abs": np.abs(a), "mask": a * (np.abs(a) > np.abs(a).mean()),
+         "square": a * a, "int": a.astype(np.int64).astype(a.dtype),
+         "round2": np.round(a, 2)}[_Bent.bend]
+    return Tensor(a) * x.cos()
 
-    bend = "none"
 
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        a = g.numpy()
-        a = {"none": a, "abs": np.abs(a), "mask": a * (np.abs(a) > np.abs(a).mean()),
-             "square": a * a, "int": a.astype(np.int64).astype(a.dtype),
-             "round2": np.round(a, 2)}[_Bent.bend]
-        return Tensor(a) * x.cos()
+_Bent = _sin_op("_Bent", _bent_vjp)
+_Bent.bend = "none"
 
 
 def test_rounding_inside_a_vjp_is_not_called_not_linear_but_bent_vjps_still_are():
@@ -454,22 +447,15 @@ def test_centered_rmsprop_with_an_overflowing_mean_square_leaves_the_parameter_a
 
 
 # -------------------------------------------------------------------- t99: the kit for own ops
-class _SinOneOff(Function):
-    """sin whose VJP is ``factor`` times off at flat element ``at`` (``factor`` 1: right)."""
+def _one_off_vjp(ctx, g, x):
+    """sin's VJP ``_SinOneOff.factor`` times off at flat element ``_SinOneOff.at`` (1: right)."""
+    m = np.ones(x.shape)
+    m.flat[_SinOneOff.at % m.size] = _SinOneOff.factor
+    return g * x.cos() * Tensor(m)
 
-    factor, at = 1.0, 7
 
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        m = np.ones(x.shape)
-        m.flat[_SinOneOff.at % m.size] = _SinOneOff.factor
-        return g * x.cos() * Tensor(m)
+_SinOneOff = _sin_op("_SinOneOff", _one_off_vjp)
+_SinOneOff.factor, _SinOneOff.at = 1.0, 7
 
 
 @pytest.fixture
@@ -512,19 +498,8 @@ def test_the_culprit_is_found_when_only_a_whole_check_sees_it(one_off):
         assert "checked whole" in report.culprit
 
 
-class _SinStrided(Function):
-    """sin whose VJP is 1.5 times off for a non-contiguous input only."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.nc = not x.flags.c_contiguous
-        ctx.save_for_backward(x)
-        return np.sin(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * x.cos() * (1.5 if ctx.nc else 1.0)
+# sin whose VJP is 1.5 times off for a non-contiguous input only
+_SinStrided = _sin_op("_SinStrided", lambda ctx, g, x: g * x.cos() * (1.5 if ctx.nc else 1.0))
 
 
 @pytest.mark.parametrize("view", ["strided", "reversed", "transposed"])

@@ -254,8 +254,7 @@ def _median(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool) -> Any:
     idx = _median_index(x._data, d, ignore_nan)
     # (the gradient goes to -- is written at -- the index; without keepdim the dim is dropped
     # by the same op: a tensor of its own, not a view)
-    drop = input.ndim == 0 or not keepdim
-    values = select(x, d, idx, keepdim=not drop)
+    values = select(x, d, idx, keepdim=bool(input.ndim) and keepdim)
     result = _NanmedianResult if ignore_nan else _MedianResult
     if input.ndim == 0:
         return result(values, Tensor._make(idx.reshape(())))
@@ -321,7 +320,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     d, x = _selection_dim(input, dim, where)
     idx = _mode_index(x._data, d)
     # (the gradient is written at the index, PyTorch's backward; see median)
-    values = select(x, d, idx, keepdim=not (input.ndim == 0 or not keepdim))
+    values = select(x, d, idx, keepdim=bool(input.ndim) and keepdim)
     if input.ndim == 0:
         return _ModeResult(values, Tensor._make(idx.reshape(())))
     if not keepdim:

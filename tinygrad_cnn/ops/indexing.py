@@ -787,7 +787,9 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
                            f"(shape {input.shape})")
     if input.ndim == 0:  # k is 0 or 1: the element itself, as in PyTorch
         return _TopkResult(select(input.reshape(1), 0, idx).reshape(()), Tensor._make(idx[0]))
-    idx = idx[(slice(None),) * d + (slice(0, int(k)),)]
+    # (the first k of the sort order, copied: a slice kept the whole order alive -- 80 MB for
+    # topk(1) of a 100 x 100,000 input -- and its strides refused view(-1), as PyTorch's do not)
+    idx = array_module(idx).ascontiguousarray(idx[(slice(None),) * d + (slice(0, int(k)),)])
     return _TopkResult(select(input, d, idx), Tensor._make(idx))
 
 
@@ -802,7 +804,8 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
                          f"{input.shape}; allowed: 1 to {n})")
     if input.ndim == 0:
         return _KthvalueResult(input * 1, Tensor._make(idx[0]))
-    pick = idx[(slice(None),) * d + (slice(int(k) - 1, int(k)),)]
+    pick = array_module(idx).ascontiguousarray(  # (a copy: see topk)
+        idx[(slice(None),) * d + (slice(int(k) - 1, int(k)),)])
     values, where = select(input, d, pick, keepdim), Tensor._make(pick)
     if not keepdim:
         where = where.squeeze(d)

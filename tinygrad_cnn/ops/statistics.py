@@ -372,7 +372,9 @@ def _cumulative(input: Tensor, dim: int, largest: bool) -> Any:
     input = _tensor(input, where)
     d = _dim(dim, input.ndim, where)
     x = input if input.ndim else input.reshape(1)
-    idx = _running_index(x._data, d, largest)
+    # (in C order, as PyTorch's indices, whatever the input's layout: x.t().cummax(1).indices
+    # refused view(-1))
+    idx = array_module(x._data).ascontiguousarray(_running_index(x._data, d, largest))
     values = x.gather(d, idx)  # the gradient goes to the index (PyTorch's scatter_add)
     result = _CummaxResult if largest else _CumminResult
     if input.ndim == 0:

@@ -55,6 +55,7 @@ from tinygrad_cnn.tensor import Tensor
 LOCALISE_MAX = 1024
 #: how many rounds ``avoid_kinks`` moves the check point before it gives up
 NUDGE_ROUNDS = 3
+NUDGE_LOCATE = 256  # fast mode's avoid_kinks: kinks located one by one up to this many, past it all move
 #: :func:`_refine`: the smallest step it measures with, and how much the gap between the one-sided
 #: slopes must shrink with a ten times smaller step to count as curvature (it shrinks ~10x where
 #: the function is smooth, stays where it has a kink)
@@ -2561,12 +2562,23 @@ def _projection(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: li
     f0 = p.values()
     rounds = NUDGE_ROUNDS if s.avoid_kinks else 0
     measured = [directional(p, i, us[r], vs, s.eps, f0) for r, i in enumerate(p.diff)]
+    # (kinks are looked for with weights of one sign: a max's or a relu's one-sided slopes part
+    # the same way at every kink, and v's signs let those of two pooling windows cancel in the
+    # sum -- a relu's zeros under max pooling, half of them tied, stayed and failed the VJP)
+    seen = [np.abs(v) for v in vs]
     for _ in range(rounds):
         moved = False
         for r, i in enumerate(p.diff):
-            _, right, left = measured[r]
+            _, right, left = directional(p, i, us[r], seen, s.eps, f0)
             if s.is_kink(float(right.sum()), float(left.sum())):
-                found = locate_kinks(p, i, us[r], vs, s.eps, f0, s.is_kink, limit=256)
+                found = locate_kinks(p, i, us[r], seen, s.eps, f0, s.is_kink,
+                                     limit=NUDGE_LOCATE)
+                if len(found) >= NUDGE_LOCATE:
+                    # dense kinks -- a max pooling over a relu's zeros, half its input tied:
+                    # three rounds of 256 left hundreds, and the projection across them was
+                    # read as a wrong VJP; locating each costs ~4 log2(n) evaluations, so
+                    # every element moves instead
+                    found = list(range(p.base(i).size))
                 if found:
                     _nudge(p, i, found, s, swaps, rng, notes, labels)
                     moved = True

@@ -650,3 +650,23 @@ def test_fast_mode_moves_off_the_dense_ties_of_max_pooling_over_a_relus_zeros():
     report = check_grads(leaky, (x, *model.parameters()), fast_mode=True)
     assert not report.ok and report.node is None, str(report)
     assert "No op of the graph fails its own check" in report.culprit
+
+
+def test_conv_transpose2d_output_size_range_is_pytorchs_modules():
+    """t102: the module allowed output sizes up to max(stride, dilation) - 1 past the least;
+    PyTorch's module (as ConvTranspose1d here) allows stride - 1."""
+    torch = pytest.importorskip("torch")
+    tg.manual_seed(0)
+    ours = tg.nn.ConvTranspose2d(2, 3, 3, stride=(1, 2), dilation=(3, 1)).double()
+    theirs = torch.nn.ConvTranspose2d(2, 3, 3, stride=(1, 2), dilation=(3, 1)).double()
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((1, 2, 4, 4))
+    for size in [(10, 9), (10, 10), (11, 9), (12, 10)]:
+        try:
+            want = theirs(torch.tensor(x), output_size=size).detach().numpy()
+        except (ValueError, RuntimeError):
+            with pytest.raises(ValueError, match="valid sizes"):
+                ours(tg.tensor(x), output_size=size)
+            continue
+        np.testing.assert_allclose(ours(tg.tensor(x), output_size=size).numpy(), want,
+                                   rtol=1e-12, atol=1e-12)

@@ -144,7 +144,7 @@ class ConvTranspose2d(Module):
         for i in range(2):
             least = ((x.shape[-2 + i] - 1) * self.stride[i] - 2 * self.padding[i]
                      + self.dilation[i] * (self.kernel_size[i] - 1) + 1)
-            most = least + max(self.stride[i], self.dilation[i]) - 1
+            most = least + self.stride[i] - 1  # (PyTorch's module: by the stride alone)
             if not least <= size[i] <= most:
                 raise ValueError(f"ConvTranspose2d: requested an output size of {tuple(size)}, "
                                  f"but the valid sizes for input {tuple(x.shape[-2:])} range from "

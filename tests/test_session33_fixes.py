@@ -670,3 +670,39 @@ def test_conv_transpose2d_output_size_range_is_pytorchs_modules():
             continue
         np.testing.assert_allclose(ours(tg.tensor(x), output_size=size).numpy(), want,
                                    rtol=1e-12, atol=1e-12)
+
+
+# ------------------------------------------------------------------- t103: mixed dtypes
+def test_add_and_sub_with_alpha_take_a_numpy_array_as_a_tensor_of_its_dtype():
+    """alpha * array was computed in the array's own dtype (int8 100 * 2 wrapped to -56), float16
+    arrays gave float32, and a 1-d float array with a float alpha raised."""
+    torch = pytest.importorskip("torch")
+    u8, a8 = np.array([3, 200, 7], np.uint8), np.array([-5, 100, 7], np.int8)
+    cases = [
+        (lambda L, A: L.add(L.tensor(u8), A(a8), alpha=2)),
+        (lambda L, A: L.tensor(u8).sub(A(a8), alpha=2)),
+        (lambda L, A: L.tensor(np.array([3, 200, 7], np.int16)).add_(A(a8), alpha=2)),
+        (lambda L, A: L.add(L.tensor(np.array([1.0, 2], np.float16)),
+                            A(np.array([1.0, 2], np.float16)), alpha=2)),
+        (lambda L, A: L.add(L.tensor(np.array([1, 2], np.int32)), A(np.array(1.5)), alpha=2)),
+        (lambda L, A: L.add(L.tensor(np.ones(2, np.float32)), A(np.array([1.0, 2], np.float32)),
+                            alpha=2.5)),
+    ]
+    for case in cases:
+        ours = case(tg, lambda a: a)
+        theirs = case(torch, torch.from_numpy)
+        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_an_integer_division_by_a_tensor_that_wraps_to_zero_raises():
+    """int8 // tensor(256): the divisor wraps to 0 in int8; PyTorch raises, as both libraries
+    do for a Python int divisor -- here it silently gave 0."""
+    from tinygrad_cnn.tensor import IntegerDivisionByZeroError
+
+    x = tg.tensor(np.array([1, 2], np.int8))
+    for divisor in (tg.tensor(256), np.array(256), tg.tensor(np.int16(-256))):
+        for op in (lambda a, b: a // b, lambda a, b: a % b, tg.fmod):
+            with pytest.raises(IntegerDivisionByZeroError):
+                op(x, divisor)
+    assert (tg.tensor(np.array([5, 7], np.int8)) // tg.tensor(3)).tolist() == [1, 2]

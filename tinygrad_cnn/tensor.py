@@ -5800,6 +5800,8 @@ def _division_operands(where: str, t: Tensor, other: Any, reverse: bool = False)
         if isinstance(divisor, (int, np.integer)) and not isinstance(divisor, (bool, np.bool_)):
             # as it wraps into the dtype (int8: 256 is 0), numpy's integers as Python's
             divisor = int(_scalar_array(int(divisor), dt, np))
+        elif hasattr(divisor, "dtype") and divisor.dtype != dt and divisor.dtype.kind in "iub":
+            divisor = divisor.astype(dt)  # (wrapped as the op will: int8 // tensor(256) is by 0)
         if bool((divisor == 0).any()) if hasattr(divisor, "any") else divisor == 0:
             raise IntegerDivisionByZeroError(f"{where}: integer division by zero (the divisor holds "
                                         "a 0); use floating-point tensors to get inf/NaN instead")
@@ -6261,6 +6263,8 @@ def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:
     if isinstance(b, (np.ndarray, np.generic)):
         _numpy_value(where, b)
     b = _number(b)  # (a numpy int times alpha would overflow in its own dtype: np.int8(100) * 3)
+    if isinstance(b, np.ndarray):  # (a tensor of its dtype, as without alpha: alpha * b in the
+        b = Tensor(b)  # array's own dtype wrapped, int8 100 * 2 = -56, and a 1-d one raised)
     dt = result_type(a, b)
     # the range PyTorch checks: of alpha for add, of -alpha for sub (which adds -alpha * b)
     _check_factor(where, "alpha", alpha, dt, -alpha if where.startswith("sub") and
@@ -6307,6 +6311,8 @@ def _plus_scaled(where: str, a: Tensor, b: Any, alpha: Any, sign: int) -> Tensor
     """``a + sign * alpha * b`` (add and sub); a float16 result with ``alpha`` is computed in
     float32 and rounded once, as PyTorch's (:func:`_scaled`)."""
     b = _number(b)  # (a numpy bool is a float to `-`, as PyTorch takes it)
+    if isinstance(b, np.ndarray):  # (a tensor of its dtype: see _scaled)
+        b = Tensor(b)
     if sign < 0 and (a._data.dtype.kind == "b" or isinstance(b, bool) or (
             isinstance(b, Tensor) and b._data.dtype.kind == "b")):
         _no_bool_subtraction(a, b)

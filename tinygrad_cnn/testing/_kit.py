@@ -402,8 +402,8 @@ def _compare_with_torch(fn: Callable[..., Any], torch_fn: Callable[..., Any],
             at = np.unravel_index(int(np.argmax(key)), d.shape)
             sent = "; ".join(f"output {j}: {_short(w)}" for j, w in zip(float_outs, ws))
             raise _GradientMismatchError(
-                f"the gradient for input {k} differs from PyTorch's, both the VJP of one random "
-                f"output gradient (normal, seed 0 -- {sent}): largest difference "
+                f"the gradient for input {k} differs from PyTorch's (each the VJP of the same "
+                f"random output gradient, normal, seed 0 -- {sent}): largest difference "
                 f"{float(d[at]):.3g} at element {tuple(int(i) for i in at)}, ours "
                 f"{float(mine[at]):.6g}, PyTorch's {float(other[at]):.6g} (rtol={r * 10:g}, "
                 f"atol={a * 10:g})")

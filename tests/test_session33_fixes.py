@@ -706,3 +706,20 @@ def test_an_integer_division_by_a_tensor_that_wraps_to_zero_raises():
             with pytest.raises(IntegerDivisionByZeroError):
                 op(x, divisor)
     assert (tg.tensor(np.array([5, 7], np.int8)) // tg.tensor(3)).tolist() == [1, 2]
+
+
+def test_a_half_0d_tensor_times_or_over_a_0d_tensor_of_another_dtype_as_pytorch():
+    """PyTorch takes a 0-d tensor of another dtype as a cpu scalar in float32 in half mul and
+    div, also beside a 0-d half: tensor(1., half) / tensor(70000) was 1 / inf = 0 here, with a
+    gradient of 0 (PyTorch: 1.43e-5 and 1.43e-5)."""
+    torch = pytest.importorskip("torch")
+    for value, dtype in ((70000, "int64"), (2049, "int32"), (200, "uint8"), (70000.5, "float32"),
+                         (1e-8, "float64")):
+        for op in (lambda a, b: a * b, lambda a, b: a / b):
+            got = []
+            for lib in (tg, torch):
+                x = lib.tensor(np.float16(3.5), requires_grad=True)
+                y = op(x, lib.tensor(value, dtype=getattr(lib, dtype)))
+                y.backward()
+                got.append((float(y.detach()), float(x.grad), str(y.dtype).split(".")[-1]))
+            assert got[0] == got[1], (value, dtype, got)

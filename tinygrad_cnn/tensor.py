@@ -4677,12 +4677,13 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
         else:
             b = _to_tensor(b, a, where=fn.name)  # (a 0-d numpy array: a 0-d tensor, as below;
             # a list: PyTorch's TypeError)
-    if (b._data.ndim == 0 and a._data.ndim and a._data.dtype == np.float16
+    if (b._data.ndim == 0 and a._data.dtype == np.float16
           and b._data.dtype != np.float16 and b._data.dtype.kind in "biuf"
           and fn.name in _SCALAR_AS_IS and not (reverse and fn.name in _ROUNDED_DIVIDEND)
           and result_type(a, b) == np.float16):
         # a 0-d tensor of another dtype is PyTorch's cpu scalar: half mul and div take it in
-        # float32 as it is (x * tensor(2049) is not x * float16(2048)), rounded once
+        # float32 as it is (x * tensor(2049) is not x * float16(2048)), rounded once -- beside
+        # a 0-d half too (tensor(1., half) / tensor(70000) was 1 / inf = 0)
         return _binary(fn, a.to(np.float32), b.to(np.float32), reverse, floating).to(np.float16)
     if reverse:
         a, b = b, a

@@ -21,6 +21,7 @@ import warnings
 import hypothesis
 import numpy as np
 import pytest
+from test_session22_fixes import _SinCos
 
 import tinygrad_cnn as tg
 from tinygrad_cnn import Function, GradcheckError, Tensor, gradcheck, gradgradcheck
@@ -46,27 +47,8 @@ def _sin_op(name, vjp):
 
 
 # ------------------------------------------------------------- several outputs, gradients at once
-class SinCos(Function):
-    """(sin x, cos x); VJP g0 cos x - g1 sin x."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(x), np.cos(x)
-
-    @staticmethod
-    def backward(ctx, g0, g1):
-        (x,) = ctx.saved_tensors
-        return g0 * x.cos() - g1 * x.sin()
-
-
-class SinCosWrongTogether(Function):
+class SinCosWrongTogether(_SinCos):  # (session 22's sin, cos, its forward)
     """Right for each output's gradient alone, wrong (a sign) when both outputs have one."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(x), np.cos(x)
 
     @staticmethod
     def backward(ctx, g0, g1):
@@ -111,13 +93,13 @@ def test_a_vjp_wrong_only_for_gradients_on_all_outputs_at_once_is_caught(mode):
     text = str(info.value)
     assert "several outputs get gradients at once" in text and "J0^T g0 + J1^T g1" in text, text
     assert info.value.node.name == "sin_cos_wrong_together"
-    assert gradcheck(SinCos.apply, _x(), **mode)
+    assert gradcheck(_SinCos.apply, _x(), **mode)
 
 
 def test_the_joint_check_in_gradgradcheck_and_through_none_branches():
     with pytest.raises(GradcheckError, match="several outputs get gradients at once"):
         gradgradcheck(SinCosWrongTogether.apply, _x())
-    assert gradgradcheck(SinCos.apply, _x())
+    assert gradgradcheck(_SinCos.apply, _x())
     try:
         SinCosNoneBranches.fixed = False
         with pytest.raises(GradcheckError, match="several outputs get gradients at once"):
@@ -529,7 +511,7 @@ def test_check_function_usage_mistakes_are_argument_errors():
     with pytest.raises(TypeError, match="dtype must be floating"):
         check_function(_SinOneOff.apply, shapes=[(3,)], dtype=np.int64)
     # a torch_fn returning a list is several outputs, as a tuple is
-    check_function(SinCos.apply, shapes=[shapes()], torch_fn=lambda t: [torch.sin(t),
+    check_function(_SinCos.apply, shapes=[shapes()], torch_fn=lambda t: [torch.sin(t),
                                                                            torch.cos(t)],
                    max_examples=5, seed=0)
 

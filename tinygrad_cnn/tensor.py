@@ -6265,7 +6265,7 @@ def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:
         _numpy_value(where, b)
     b = _number(b)  # (a numpy int times alpha would overflow in its own dtype: np.int8(100) * 3)
     if isinstance(b, np.ndarray):  # (a tensor of its dtype, as without alpha: alpha * b in the
-        b = Tensor(b)  # array's own dtype wrapped, int8 100 * 2 = -56, and a 1-d one raised)
+        b = _to_tensor(b, a, where=where)  # array's dtype wrapped, int8 100 * 2 = -56)
     dt = result_type(a, b)
     # the range PyTorch checks: of alpha for add, of -alpha for sub (which adds -alpha * b)
     _check_factor(where, "alpha", alpha, dt, -alpha if where.startswith("sub") and
@@ -6313,7 +6313,7 @@ def _plus_scaled(where: str, a: Tensor, b: Any, alpha: Any, sign: int) -> Tensor
     float32 and rounded once, as PyTorch's (:func:`_scaled`)."""
     b = _number(b)  # (a numpy bool is a float to `-`, as PyTorch takes it)
     if isinstance(b, np.ndarray):  # (a tensor of its dtype: see _scaled)
-        b = Tensor(b)
+        b = _to_tensor(b, a, where=where)
     if sign < 0 and (a._data.dtype.kind == "b" or isinstance(b, bool) or (
             isinstance(b, Tensor) and b._data.dtype.kind == "b")):
         _no_bool_subtraction(a, b)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -481,8 +482,6 @@ def check_grads(func: Callable[..., Any], inputs: Any, *, order: int = 1,
         # compared, as in PyTorch -- unless none does (then their zero Jacobian is checked)
         floats = [j for j, o in enumerate(outs) if o.dtype.kind == "f"]
         if not floats:  # (PyTorch passes silently: nothing was compared)
-            import warnings
-
             warnings.warn(
                 f"{where}: no output of the function is floating (dtypes "
                 f"{', '.join(str(o.dtype) for o in outs)}): integer and bool outputs have no "
@@ -492,8 +491,6 @@ def check_grads(func: Callable[..., Any], inputs: Any, *, order: int = 1,
                     outs)
         empty_in = all(inputs[i]._data.size == 0 for i in diff)
         if floats and (empty_in or all(outs[j]._data.size == 0 for j in p.which)):
-            import warnings
-
             shapes = [inputs[i].shape for i in diff] if empty_in else [outs[j].shape
                                                                         for j in p.which]
             what = (f"the {'checked input' if empty_in else 'compared output'}"
@@ -2455,8 +2452,11 @@ def _kink_report(kinks: list[tuple[float, Entry]], labels: Labels, order: int,
     only at the point (two values of a pooling window 3e-5 apart, under a step of 5e-3)."""
     e = kinks[0][1]
     where = "" if e.in_index is None else f" at element {e.in_index}"
-    head = (f"not differentiable: {labels.output(e.output)} is not differentiable with respect to "
-            f"{labels.input(e.input)}{where}")
+    nearby = widened is not None and not (e.edge or e.tie is not None or e.jump)  # (a plain kink)
+    head = (f"not differentiable (or a kink nearby): {labels.output(e.output)} has a kink within "
+            f"eps={widened:.3g} of the point, for " if nearby else
+            f"not differentiable: {labels.output(e.output)} is not differentiable with respect to "
+            ) + f"{labels.input(e.input)}{where}"
     if e.out_index is not None:
         head += f" (output element {e.out_index})"
     if order == 2:
@@ -2495,11 +2495,7 @@ def _kink_report(kinks: list[tuple[float, Entry]], labels: Labels, order: int,
                "here -- relu or abs at 0, a tie of max or max pooling, clamp at its bound. A VJP "
                "can only give one subgradient at a kink, so this is not a wrong VJP. Check at a "
                f"point away from kinks, or {move_off_kinks(caller)}.")
-        if widened is not None:
-            head = head.replace(" is not differentiable with respect to ", " has a kink within "
-                                f"eps={widened:.3g} of the point, for ", 1).replace(
-                                    "not differentiable: ", "not differentiable (or a kink "
-                                    "nearby): ", 1)
+        if nearby:
             why = (f"The left and right one-sided differences over eps={widened:.3g} disagree: "
                    "the function has a kink at the point or within that step of it -- relu or "
                    "abs near 0, two nearly tied values of a max or a max pooling window, clamp "
@@ -2574,10 +2570,8 @@ def _projection(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: li
                 found = locate_kinks(p, i, us[r], seen, s.eps, f0, s.is_kink,
                                      limit=NUDGE_LOCATE)
                 if len(found) >= NUDGE_LOCATE:
-                    # dense kinks -- a max pooling over a relu's zeros, half its input tied:
-                    # three rounds of 256 left hundreds, and the projection across them was
-                    # read as a wrong VJP; locating each costs ~4 log2(n) evaluations, so
-                    # every element moves instead
+                    # dense kinks (a max pooling over a relu's zeros, half its input tied):
+                    # locating each costs ~4 log2(n) evaluations, so every element moves
                     found = list(range(p.base(i).size))
                 if found:
                     _nudge(p, i, found, s, swaps, rng, notes, labels)
@@ -2611,7 +2605,8 @@ def _projection(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: li
                     p, s, labels, order, i, j, k, int(bad.sum()), bad.size, ("from v: ", g[k]),
                     ("from -v:", m[k], "(a linear VJP gives the first's negative)"), "|VJP(v)|",
                     "(fast mode: the VJP for a random gradient v and for -v)")
-    failed = _joint_and_layout(p, s, labels, order)
+    # (once, in the first projection: its draws are its own, the second would repeat it)
+    failed = None if positive else _joint_and_layout(p, s, labels, order)
     if failed is not None:
         return failed
 

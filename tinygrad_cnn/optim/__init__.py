@@ -230,9 +230,8 @@ class RMSprop(Optimizer):
             var = ip.addcmul_(v.copy(), mean, mean, -1)
             # (where mean² overflows beside an infinite v: inf, as PyTorch's fused addcmul,
             # whose product is never rounded -- not inf - inf = NaN, which stayed in p for good)
-            lost = xp.isnan(var) & xp.isposinf(v)
-            if lost.any():
-                var[lost] = xp.inf
+            if not bool(xp.isfinite(var).all()):  # (one pass on the common path)
+                var[xp.isnan(var) & xp.isposinf(v)] = xp.inf
             avg = xp.sqrt(var)
         else:
             avg = xp.sqrt(v)

@@ -705,3 +705,46 @@ def test_a_half_0d_tensor_times_or_over_a_0d_tensor_of_another_dtype_as_pytorch(
                 y.backward()
                 got.append((float(y.detach()), float(x.grad), str(y.dtype).split(".")[-1]))
             assert got[0] == got[1], (value, dtype, got)
+
+
+# ------------------------------------------------------------------- t104: this session, attacked
+def test_sub_refuses_a_numpy_bool_array_in_place_too():
+    for write in (lambda t: t.sub_(np.array([True, False])), lambda t: t.__isub__(np.array(True)),
+                  lambda t: t.sub(np.array([True, False]))):
+        with pytest.raises(TypeError, match="subtraction, the - operator, with a bool"):
+            write(tg.tensor([1.0, 2.0]))
+    assert tg.tensor([1.0, 2.0]).sub_(np.array([1.0, 1.0]), alpha=2).tolist() == [-1.0, 0.0]
+
+
+def test_float16_values_off_kinks_in_any_shape_or_a_clear_error():
+    from tinygrad_cnn.testing import tensors
+
+    def check(kw):
+        @hypothesis.settings(max_examples=30, deadline=None, database=None)
+        @hypothesis.given(tensors((3, 4), np.float16, **kw))
+        def drawn(t):
+            v = t.numpy().astype(np.float64)
+            assert (np.abs(v - kw["away_from"][0]) >= kw["min_distance"]).all()
+            assert (v >= kw["min_value"]).all() and (v <= kw["max_value"]).all()
+
+        drawn()
+
+    check(dict(min_value=-1e-6, max_value=1e-6, away_from=(0.0,), min_distance=1e-9))
+    check(dict(min_value=0.999, max_value=1.001, away_from=(1.0,), min_distance=1e-4))
+    with pytest.raises(ValueError, match="no float16 value in .* lies min_distance"):
+        tensors((3, 4), np.float16, min_value=59990, max_value=60010, away_from=(60000.0,))
+    for bad in ({"shape": 3}, {"shape": (-1, 2)}, {"shape": (3,), "dtype": np.int64}):
+        with pytest.raises(TypeError, match="tensors: "):
+            tensors(**bad)
+
+
+def test_conv_transpose_output_size_must_be_integers():
+    m = tg.nn.ConvTranspose2d(2, 3, 3, stride=2).double()
+    x = tg.tensor(np.ones((1, 2, 4, 4)))
+    assert m(x, output_size=(9, 10)).shape == (1, 3, 9, 10)
+    for size in ((8.5, 10), (9, 10.0), [[9, 10]], True):
+        with pytest.raises(ValueError, match="output_size must be an int or a sequence of ints"):
+            m(x, output_size=size)
+    with pytest.raises(ValueError, match="output_size must be an int"):
+        tg.nn.ConvTranspose1d(2, 3, 3, stride=2).double()(tg.tensor(np.ones((1, 2, 4))),
+                                                          output_size=9.0)

@@ -3085,10 +3085,7 @@ class Tensor:
         return self._inplace("add_", term, lambda s, o: s + o, _raw_binary("add_", "add"))
 
     def sub_(self, other: Any, *, alpha: Number = 1) -> Tensor:
-        other = _number(other)  # (a numpy bool is a float to `-`, as PyTorch takes it)
-        if self._data.dtype.kind == "b" or isinstance(other, bool) or (
-                isinstance(other, Tensor) and other._data.dtype.kind == "b"):
-            _no_bool_subtraction(self, other)
+        other = _scaled_operand("sub_", self, other, subtract=True)
         term = _wide_term(self, _scaled("sub_", self, other, alpha), alpha)
         _scaled_overlap("sub_", self, other, term)
         return self._inplace("sub_", term, lambda s, o: s - o, _raw_binary("sub_", "subtract"))
@@ -6308,15 +6305,23 @@ def _wide_term(t: Tensor, term: Any, alpha: Any) -> Any:
     return term
 
 
+def _scaled_operand(where: str, a: Tensor, b: Any, subtract: bool) -> Any:
+    """The second operand of add/sub (and their in-place forms) as they read it: a numpy scalar
+    as a number (a numpy bool is a float to `-`, as PyTorch takes it), a numpy array as a tensor
+    of its dtype, and a bool operand of a subtraction refused, as PyTorch refuses it."""
+    b = _number(b)
+    if isinstance(b, np.ndarray):
+        b = _to_tensor(b, a, where=where)
+    if subtract and (a._data.dtype.kind == "b" or isinstance(b, bool) or (
+            isinstance(b, Tensor) and b._data.dtype.kind == "b")):
+        _no_bool_subtraction(a, b)
+    return b
+
+
 def _plus_scaled(where: str, a: Tensor, b: Any, alpha: Any, sign: int) -> Tensor:
     """``a + sign * alpha * b`` (add and sub); a float16 result with ``alpha`` is computed in
     float32 and rounded once, as PyTorch's (:func:`_scaled`)."""
-    b = _number(b)  # (a numpy bool is a float to `-`, as PyTorch takes it)
-    if isinstance(b, np.ndarray):  # (a tensor of its dtype: see _scaled)
-        b = _to_tensor(b, a, where=where)
-    if sign < 0 and (a._data.dtype.kind == "b" or isinstance(b, bool) or (
-            isinstance(b, Tensor) and b._data.dtype.kind == "b")):
-        _no_bool_subtraction(a, b)
+    b = _scaled_operand(where, a, b, subtract=sign < 0)
     alpha = _factor(where, "alpha", alpha)  # (for _scales below; _scaled reads it as it is)
     term = _scaled(where, a, b, alpha)
     if _scales(alpha) and (isinstance(term, np.float32) or (

@@ -233,17 +233,43 @@ def _in_dtype(a: np.ndarray, dt: np.dtype, lo: float, hi: float, away_from: tupl
     if dt == np.float64:
         return out
     out = np.clip(out, dt.type(lo), dt.type(hi))
+    flat, given = out.reshape(-1), a.reshape(-1)  # (a view of out: any shape)
     for k in away_from:
-        near = np.abs(out.astype(np.float64) - k) < min_distance
+        near = np.abs(flat.astype(np.float64) - k) < min_distance
         if not near.any():
             continue
-        side = np.where(a[near] >= k, 1.0, -1.0)
-        moved = np.asarray(k + side * min_distance).astype(dt)
-        short = np.abs(moved.astype(np.float64) - k) < min_distance
-        moved[short] = np.nextafter(moved[short], (side[short] * np.inf).astype(dt))
-        inside = (moved.astype(np.float64) >= lo) & (moved.astype(np.float64) <= hi)
-        out[np.flatnonzero(near)[inside]] = moved[inside]
+        side = np.where(given[near] >= k, 1.0, -1.0)
+        moved = _away_in_dtype(dt, k, side, min_distance)
+        # (the other side where this one leaves the range)
+        outside = (moved.astype(np.float64) < lo) | (moved.astype(np.float64) > hi)
+        moved[outside] = _away_in_dtype(dt, k, -side[outside], min_distance)
+        flat[np.flatnonzero(near)] = moved
     return out
+
+
+def _away_in_dtype(dt: np.dtype, k: float, side: Any, min_distance: float) -> Any:
+    """``dt``'s nearest values at least ``min_distance`` from ``k`` on ``side`` (+1 or -1)."""
+    moved = np.asarray(k + side * min_distance).astype(dt)
+    short = np.abs(moved.astype(np.float64) - k) < min_distance
+    moved[short] = np.nextafter(moved[short], (side[short] * np.inf).astype(dt))
+    return moved
+
+
+def _check_room_in_dtype(dt: np.dtype, min_value: float, max_value: float,
+                         away_from: Sequence[float], min_distance: float) -> None:
+    """A ``ValueError`` where no value of ``dt`` in ``[lo, hi]`` lies ``min_distance`` from every
+    point of ``away_from`` (float16 in [59990, 60010], away from 60000: its values there are 32
+    apart)."""
+    if dt == np.float64 or not away_from:
+        return
+    lo, hi = _bounds_in(dt, min_value, max_value)
+    for k in away_from:
+        sides = _away_in_dtype(dt, k, np.array([-1.0, 1.0]), min_distance).astype(np.float64)
+        if not ((lo <= sides) & (sides <= hi)).any():
+            raise ValueError(f"testing: no {dt} value in [min_value, max_value] = "
+                             f"[{min_value:g}, {max_value:g}] lies min_distance={min_distance:g} "
+                             f"from {k:g} (its nearest are {sides[0]:g} and {sides[1]:g}): widen "
+                             "the range, lower min_distance, or use a wider dtype")
 
 
 def _as_view(values: np.ndarray, how: str) -> np.ndarray:
@@ -282,6 +308,7 @@ def tensors(shape: Shape | st.SearchStrategy[Shape] | None = None,
     (transposed, every other element of a bigger array, or negative strides), None lets
     Hypothesis choose.
     """
+    _check_shape_and_dtype("tensors", shape, dtype)
     if shape is not None and not isinstance(shape, st.SearchStrategy):  # (said at once)
         _check_room(int(np.prod(shape, dtype=np.int64)), min_value, max_value, away_from,
                     min_distance, distinct)
@@ -290,6 +317,7 @@ def tensors(shape: Shape | st.SearchStrategy[Shape] | None = None,
     dtype_st = dtype if isinstance(dtype, st.SearchStrategy) else st.just(np.dtype(dtype))
     if not isinstance(dtype, st.SearchStrategy):  # (a range the dtype holds no value of: now)
         _bounds_in(np.dtype(dtype), min_value, max_value)
+        _check_room_in_dtype(np.dtype(dtype), min_value, max_value, away_from, min_distance)
     # None first: Hypothesis shrinks towards the first choice, a contiguous tensor
     view_st = st.just(None) if view is False else st.sampled_from(
         ([None] if view is None else []) + ["transposed", "strided", "reversed"])
@@ -465,30 +493,41 @@ def _check_case(fn: Callable[..., Any], inputs: tuple[Tensor, ...],
                           f"{_describe(inputs)}") from None
 
 
+def _is_shape(e: Any) -> bool:
+    return isinstance(e, (tuple, list)) and all(
+        isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0 for n in e)
+
+
+def _check_shape_and_dtype(where: str, shape: Any, dtype: Any) -> None:
+    """A shape (a tuple of sizes >= 0, a strategy, or None) and a floating dtype (or a strategy),
+    checked before anything is drawn: a usage mistake says so, not numpy from inside a draw."""
+    if shape is not None and not isinstance(shape, st.SearchStrategy) and not _is_shape(shape):
+        raise TypeError(f"{where}: a shape must be a tuple of sizes >= 0 (or a strategy such as "
+                        f"testing.shapes()), got {shape!r}")
+    if not isinstance(dtype, st.SearchStrategy):
+        try:
+            dt = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"{where}: dtype must be a numpy floating dtype (np.float16, "
+                            f"np.float32, np.float64) or a strategy of them, got {dtype!r}") from None
+        if dt.kind != "f":
+            raise TypeError(f"{where}: dtype must be floating (np.float16, np.float32, "
+                            f"np.float64), got {dt}: gradients are checked for floating inputs")
+
+
 def _check_arguments(shapes: Any, dtype: Any, max_examples: Any) -> None:
     """check_function's arguments, checked before any case is drawn: a usage mistake is an error
     that says so, not a case Hypothesis shrank."""
     if not isinstance(shapes, st.SearchStrategy):
         entries = list(shapes) if isinstance(shapes, (list, tuple)) else None
-        if entries is None or any(
-                not isinstance(e, st.SearchStrategy) and not (
-                    isinstance(e, (tuple, list)) and all(
-                        isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0
-                        for n in e)) for e in entries):
+        if entries is None or any(not isinstance(e, st.SearchStrategy) and not _is_shape(e)
+                                  for e in entries):
             hint = f" -- for one input of that shape: shapes=[{tuple(shapes)}]" if isinstance(
                 shapes, (tuple, list)) and shapes and all(isinstance(n, int) for n in shapes) else ""
             raise TypeError(f"check_function: shapes must hold one shape per input (a tuple of "
                             f"sizes, or a strategy such as testing.shapes()), or be one strategy "
                             f"of a tuple of shapes; got {shapes!r}{hint}")
-    if not isinstance(dtype, st.SearchStrategy):
-        try:
-            dt = np.dtype(dtype)
-        except TypeError:
-            raise TypeError(f"check_function: dtype must be a numpy floating dtype (np.float16, "
-                            f"np.float32, np.float64) or a strategy of them, got {dtype!r}") from None
-        if dt.kind != "f":
-            raise TypeError(f"check_function: dtype must be floating (np.float16, np.float32, "
-                            f"np.float64), got {dt}: gradients are checked for floating inputs")
+    _check_shape_and_dtype("check_function", None, dtype)
     if isinstance(max_examples, bool) or not isinstance(max_examples, (int, np.integer)) or \
             max_examples < 1:
         raise ValueError(f"check_function: max_examples must be an integer >= 1, got "

@@ -132,8 +132,9 @@ class ConvTranspose2d(Module):
                                   self.groups, self.dilation)
 
     def _output_padding(self, x: Tensor, output_size: Sequence[int]) -> tuple[int, int]:
-        size = [int(output_size)] * 2 if isinstance(output_size, (int, np.integer)) else \
-            [int(v) for v in output_size]
+        size = _output_sizes("ConvTranspose2d", output_size)
+        if isinstance(output_size, (int, np.integer)):
+            size *= 2
         non_spatial = 2 if x.ndim == 4 else 1
         if len(size) == non_spatial + 2:
             size = size[non_spatial:]
@@ -154,6 +155,18 @@ class ConvTranspose2d(Module):
 
     def extra_repr(self) -> str:
         return _conv_repr(self)
+
+
+def _output_sizes(op: str, output_size: Any) -> list[int]:
+    """``forward``'s ``output_size`` (a number or a sequence of them) as ints; anything but
+    integers is refused, as PyTorch refuses it (8.5 was cut to 8)."""
+    items = [output_size] if isinstance(output_size, (int, np.integer)) else \
+        list(output_size) if isinstance(output_size, Sequence) else None
+    if items is None or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                                for v in items):
+        raise ValueError(f"{op}: output_size must be an int or a sequence of ints, got "
+                         f"{output_size!r}")
+    return [int(v) for v in items]
 
 
 # ------------------------------------------------------------------------------ 1-D
@@ -301,8 +314,7 @@ class ConvTranspose1d(Module):
     def _output_padding(self, input: Tensor, output_size: Sequence[int] | int) -> int:
         """PyTorch's ``_output_padding``: the ``output_padding`` that gives ``output_size``."""
         op = "ConvTranspose1d"
-        size = [int(output_size)] if isinstance(output_size, int) else [int(v) for v in
-                                                                        output_size]
+        size = _output_sizes(op, output_size)
         non_spatial = 2 if input.ndim == 3 else 1
         if len(size) == non_spatial + 1:
             size = size[non_spatial:]

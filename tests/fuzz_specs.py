@@ -162,6 +162,7 @@ binary("pow", lambda m, a, b: a**b, id="any_sign", specials=("zero", "tie"), in_
 unary("pow", lambda m, a: a**3, id="int_exponent")
 unary("pow", lambda m, a: a**0, id="zero_exponent")
 unary("pow", lambda m, a: a**0.5, id="half_exponent", domain="positive")
+unary("pow", lambda m, a: 0.1**a, id="number_base")  # (the VJP takes log(0.1), not of its rounding)
 unary("exp", lambda m, a: a.exp())
 unary("log", lambda m, a: a.log(), domain="positive")
 unary("log", lambda m, a: a.log(), id="any_sign", smooth=False)

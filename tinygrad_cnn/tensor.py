@@ -1342,6 +1342,15 @@ class Tensor:
         return _binary(_ops.elementwise.Pow, self, exponent)
 
     def __rpow__(self, base: Any) -> Tensor:
+        b = _number(base)
+        if type(b) in (int, float) and self._data.dtype.kind == "f":
+            # a number base takes the tensor's dtype (1e-50 is 0 in float32, 70000 inf in half),
+            # but PyTorch's VJP to the exponent multiplies by the log of the number as it is:
+            # pow remembers it (``_base``)
+            t = Tensor._make(_scalar_array(b, self._data.dtype, array_module(self._data)))
+            if self.requires_grad and _state.grad_enabled:
+                t.name = repr(b)
+            return _ops.elementwise.Pow.apply(t, self, _base=b)
         return _binary(_ops.elementwise.Pow, self, base, reverse=True)
 
     def __neg__(self) -> Tensor:

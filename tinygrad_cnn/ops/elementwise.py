@@ -99,7 +99,8 @@ class Pow(Function):
 
     @staticmethod
     @quiet
-    def forward(ctx: Context, x: Any, y: Any, *, _number: bool = False) -> Any:
+    def forward(ctx: Context, x: Any, y: Any, *, _number: bool = False,
+                _base: float | None = None) -> Any:
         if x.dtype.kind in "biu":  # integers: no gradient
             if x.dtype == np.bool_ and y.dtype == np.bool_:
                 raise NotImplementedError("pow: not implemented for a bool base with a bool "
@@ -143,10 +144,29 @@ class Pow(Function):
             # PyTorch's where(y == 0, 0, ...))
             gx = where(flat, 0.0, g * where(flat, 0.0, dx)) if flat.any() else g * dx
         if ny:
+            base = ctx.attrs.get("_base")
+            if base is not None:  # a number ** a tensor: the log of the number as it was given,
+                # not of its rounding to the tensor's dtype (PyTorch's: 1e-50 ** x in float32
+                # has the gradient log(1e-50) at 0, not log(0); 70000 ** x in half log(70000))
+                dy = out * _log_of_number(base)
+                flat = (y._data >= 0) if base == 0 else np.zeros((), bool)
+                gy = g * (where(flat, 0.0, dy) if flat.any() else dy)
+                return gx, gy
             dy = out * x.log()  # (PyTorch's order: in half, x^y log x may overflow first)
             flat = (x._data == 0) & (y._data >= 0)
             gy = g * (where(flat, 0.0, dy) if flat.any() else dy)
         return gx, gy
+
+
+def _log_of_number(x: float) -> float:
+    """``log(x)`` of a Python number in double, as C's ``log``: -inf at 0, NaN below."""
+    try:
+        v = float(x)
+    except OverflowError:  # (an int beyond double's range)
+        return math.inf if x > 0 else math.nan
+    if v > 0:
+        return math.log(v) if v != math.inf else math.inf
+    return -math.inf if v == 0 else math.nan
 
 
 def _pow_at_half(x: Any, y: Any, out: Any) -> Any:

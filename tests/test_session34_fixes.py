@@ -1,0 +1,89 @@
+"""The thirty-fourth session's fixes:
+
+- ``number ** x``: the number takes ``x``'s dtype in the forward (1e-50 is 0 in float32, 70000 is
+  inf in float16), and the VJP to ``x`` took the log of that rounding -- ``log(0)`` or
+  ``log(inf)`` -- where PyTorch's takes the log of the number as it was given: the gradient of
+  ``1e-50 ** x`` at ``x = 0`` was 0 (PyTorch: -115.13), of ``70000. ** x`` in half inf or NaN
+  (PyTorch: 11.16 and 0).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+from tinygrad_cnn import gradcheck, gradgradcheck, viz
+
+EXPONENTS = [0.0, 1.0, -1.0, 0.5, 2.0, -3.0]
+
+
+def _rpow_grad(base, dtype):
+    e = tg.tensor(EXPONENTS, dtype=dtype, requires_grad=True)
+    out = base ** e
+    out.sum().backward()
+    return out.detach().numpy(), e.grad.numpy()
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("base", [1e-50, 1e39, 1e-8, 70000.0, 0.0, -2.0, 3, 0.5, 2**25 + 1,
+                                  float("inf"), 2**62])
+def test_number_to_the_tensor_as_torch(base, dtype):
+    torch = pytest.importorskip("torch")
+    out, grad = _rpow_grad(base, dtype)
+    t = torch.tensor(EXPONENTS, dtype=getattr(torch, dtype), requires_grad=True)
+    tout = base ** t
+    tout.sum().backward()
+    tol = {"float16": 2e-3, "float32": 2e-6, "float64": 1e-14}[dtype]
+    # (the forward may differ in its last ulp -- numpy's pow against PyTorch's vectorised one)
+    np.testing.assert_allclose(out, tout.detach().numpy(), rtol=tol, equal_nan=True)
+    np.testing.assert_allclose(grad, t.grad.numpy(), rtol=tol, equal_nan=True)
+
+
+@pytest.mark.parametrize("dtype, base, expected", [
+    ("float32", 1e-50, math.log(1e-50)),   # 1e-50 is 0 in float32: log(0) gave a masked 0
+    ("float32", 1e39, math.log(1e39)),     # inf in float32: log(inf) gave inf
+    ("float16", 70000.0, math.log(70000)),  # inf in half
+    ("float16", 1e-8, math.log(1e-8)),      # 0 in half
+])
+def test_number_base_log_is_of_the_number(dtype, base, expected):
+    """At ``x = 0`` the output is 1 whatever the base's rounding, and the gradient is
+    ``log(base)`` of the number itself."""
+    out, grad = _rpow_grad(base, dtype)
+    assert out[0] == 1
+    assert grad[0] == pytest.approx(expected, rel=1e-3)
+    # where the rounded base gives 0 (or inf) outputs, the gradient is 0 (or +-inf), not NaN
+    assert not np.isnan(grad).any()
+
+
+def test_huge_int_base_is_a_clear_error():
+    e = tg.tensor([1.0], requires_grad=True)
+    with pytest.raises(OverflowError, match="too big"):
+        (10**400) ** e
+
+
+def test_zero_base_keeps_its_mask():
+    """``0 ** x``: constant where ``x >= 0`` (gradient 0), ``-inf`` beyond, as PyTorch's."""
+    out, grad = _rpow_grad(0.0, "float64")
+    np.testing.assert_array_equal(out, [1, 0, np.inf, 0, 0, np.inf])
+    np.testing.assert_array_equal(grad, [0, 0, -np.inf, 0, 0, -np.inf])
+
+
+def test_negative_base_gradient_is_nan():
+    out, grad = _rpow_grad(-2.0, "float64")
+    assert np.isnan(grad).all()  # log(-2): NaN, as C's log and PyTorch
+
+
+@pytest.mark.parametrize("base", [0.3, 2.5, 7])
+def test_number_base_first_and_second_derivatives(base):
+    e = tg.tensor(np.linspace(-1.5, 1.5, 7), dtype=tg.float64, requires_grad=True)
+    assert gradcheck(lambda x: base ** x, (e,))
+    assert gradgradcheck(lambda x: base ** x, (e,))
+
+
+def test_rpow_drawn_by_the_number():
+    e = tg.tensor([1.0, 2.0], requires_grad=True)
+    text = viz.text(0.5 ** e)
+    assert "pow(0.5, leaf0)" in text and "_base" not in text

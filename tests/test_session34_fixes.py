@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -87,3 +88,26 @@ def test_rpow_drawn_by_the_number():
     e = tg.tensor([1.0, 2.0], requires_grad=True)
     text = viz.text(0.5 ** e)
     assert "pow(0.5, leaf0)" in text and "_base" not in text
+
+
+# --------------------------------------------------------------------- t107: 1-d input of a loss
+@pytest.mark.parametrize("op", ["nll_loss", "cross_entropy"])
+@pytest.mark.parametrize("shape", [(2,), (0,), (1, 1), (2, 2)])
+def test_unbatched_class_loss_with_a_wrong_target_is_a_clear_error(op, shape):
+    """A 1-d input (C,) is one sample: its target is one index (0-d or (1,)); any other target
+    was numpy's "cannot reshape array of size 2 into shape (1,)"."""
+    f = getattr(tg.nn.functional, op)
+    with pytest.raises(ValueError, match=rf"{op}: for a 1-D input \(C,\) = \(3,\).*got shape "
+                                         + re.escape(str(shape))):
+        f(tg.zeros(3), tg.tensor(np.zeros(shape, np.int64)))
+
+
+@pytest.mark.parametrize("op", ["nll_loss", "cross_entropy"])
+@pytest.mark.parametrize("target", [np.array(1), np.array([1])])
+def test_unbatched_class_loss_takes_one_index_as_torch(op, target):
+    torch = pytest.importorskip("torch")
+    x = np.array([0.5, -1.0, 2.0])
+    ours = getattr(tg.nn.functional, op)(tg.tensor(x), tg.tensor(target))
+    theirs = getattr(torch.nn.functional, op)(torch.tensor(x), torch.tensor(target))
+    assert ours.shape == tuple(theirs.shape)
+    assert float(ours) == pytest.approx(float(theirs), rel=1e-12)

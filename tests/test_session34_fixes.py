@@ -9,11 +9,16 @@
 
 from __future__ import annotations
 
+import html
 import math
 import re
+import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
+from browser import Browser, find_chromium
 
 import tinygrad_cnn as tg
 from tinygrad_cnn import gradcheck, gradgradcheck, viz
@@ -111,3 +116,97 @@ def test_unbatched_class_loss_takes_one_index_as_torch(op, target):
     theirs = getattr(torch.nn.functional, op)(torch.tensor(x), torch.tensor(target))
     assert ours.shape == tuple(theirs.shape)
     assert float(ours) == pytest.approx(float(theirs), rel=1e-12)
+
+
+# ------------------------------------------------------------------------ t106: drawings' names
+def _labels(drawing):
+    return re.findall(r'label="\{([^|]*)\|', drawing.source)
+
+
+def test_drawing_names_in_place_versions_as_the_text_form():
+    """The text form names a tensor's earlier versions `y@1`, `y@2`; the drawing labelled all
+    three boxes `y` (beside a user's tensor named `y@1`, the box reading `y@1` was another)."""
+    x = tg.Tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True, name="x")
+    y = x * 1.0
+    y.name = "y"
+    y[1:3].mul_(10)
+    y[0] = 7.0
+    loss = (y * y).sum()
+    text_names = [line.split()[0] for line in viz.text(loss).splitlines()[2:]]
+    assert text_names[:2] == ["x", "y@1"] and "y@2" in text_names and "y" in text_names
+    drawn = _labels(viz.draw(loss))
+    assert [n for n in drawn if n.startswith("y")] == ["y@1", "y@2", "y"]
+
+
+def test_drawing_names_repeated_names_apart():
+    a = tg.Tensor([1.0, 2.0], requires_grad=True, name="a")
+    h = a * 2
+    h.name = "h"
+    h2 = h * 3
+    h2.name = "h"
+    drawn = _labels(viz.draw(h2.sum()))
+    assert "h" in drawn and "h#2" in drawn
+
+
+class _Chain(tg.nn.Module):
+    def __init__(self, names):
+        super().__init__()
+        self.names = names
+        for n in names:
+            self.add_module(n, tg.nn.Linear(1, 1))
+
+    def forward(self, h):
+        for n in self.names:
+            h = getattr(self, n)(h)
+        return h
+
+
+@pytest.mark.parametrize("odd", ["b\\N", "a\\l", 'q\\"x', "x&amp;y"])
+def test_collapsed_box_shows_module_names_as_written(odd):
+    """A module name with a backslash in a collapsed ``×N`` box: Graphviz read `b\\N` as the
+    node's id and `a\\l` as a line break (every other label escaped it)."""
+    loss = _Chain(("a", odd, "c"))(tg.Tensor([[1.0]], requires_grad=True)).sum()
+    for drawing in (viz.draw(loss), viz.draw(loss, backward=True)):
+        line = next(ln for ln in drawing.source.splitlines() if "×2" in ln)
+        shown = odd.replace("\\", "\\\\").replace("&", "&amp;").replace('"', '\\"')
+        assert shown in line
+        if shutil.which("dot"):
+            svg = subprocess.run(["dot", "-Tsvg"], input=drawing.source.encode(),
+                                 capture_output=True, check=True).stdout.decode()
+            texts = [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+            assert any(t.startswith(odd + " … c") for t in texts), texts
+
+
+def test_step_through_shows_module_names_escaped_and_no_stray_blank():
+    class M(tg.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.add_module("tab\tx", tg.nn.Linear(2, 1))
+
+        def forward(self, x):
+            return getattr(self, "tab\tx")(x)
+
+    loss = M()(tg.Tensor([[1.0, 2.0]], requires_grad=True)).sum()
+    frames = viz.animate(loss).frames
+    modules = {f["module"] for f in frames if f["module"]}
+    assert modules == {"tab\\tx"}  # as the drawings and the "sends" list show it
+
+
+@pytest.mark.skipif(find_chromium() is None, reason="needs chromium (.ci/run installs it)")
+def test_step_through_of_a_library_model_has_no_stray_blank(tmp_path):
+    """The CLI's LeNet-5 is built inside the library: its ops have no source line of the user's,
+    and the page's "where" line read " in module fc3" (a leading blank)."""
+    out = tmp_path / "backprop.html"
+    proc = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "draw", "--model", "lenet5",
+                           "--animate", "-o", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    with Browser() as b:
+        page = b.open(out.as_uri())
+        b.wait_for(page, "document.readyState === 'complete' && "
+                         "document.body.dataset.frame === '0'")
+        wheres = b.eval(page, """[...Array(13).keys()].map(i => {
+            const s = document.getElementById('slider'); s.value = i;
+            s.dispatchEvent(new Event('input'));
+            return document.getElementById('f-where').textContent; })""")
+    assert len(wheres) == 13 and not any(w.startswith(" ") for w in wheres), wheres
+    assert any(w.startswith("in module fc") for w in wheres), wheres

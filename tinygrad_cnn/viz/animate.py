@@ -128,7 +128,7 @@ def _frames(view: GraphView, steps: list[Context]) -> list[dict[str, Any]]:
         frames.append({
             "step": ng.step, "op": fn.name, "node": _node_id(view, ctx),
             "output": f"d{view.out_name(ctx)}", "shape": fmt_shape(outputs(ctx)[0][1]),
-            "source": source_text(ctx) or "", "module": ctx.scope or "",
+            "source": source_text(ctx) or "", "module": visible(ctx.scope) if ctx.scope else "",
             "received": ng.received.describe() if not ng.received_all else "; ".join(
                 f"output {k}: {st.describe() if st is not None else 'no gradient'}"
                 for k, st in enumerate(ng.received_all)),
@@ -323,8 +323,8 @@ function show(i) {
   if (el && el.scrollIntoView) el.scrollIntoView({block: 'center', inline: 'center'});
   f.sends.forEach(s => { mark(s.edge, 'sent', true); mark(s.dst, 'target', true); });
   text('f-title', f.step + '. ' + f.op + ' VJP');
-  text('f-where', (f.source ? 'created at ' + f.source : '') +
-       (f.module ? ' in module ' + f.module : ''));
+  text('f-where', [f.source ? 'created at ' + f.source : '',
+                   f.module ? 'in module ' + f.module : ''].filter(Boolean).join(' '));
   text('f-received', f.output + ' ' + f.received);
   text('f-merged', f.merged ? 'It arrived as ' + f.merged + ': paths merged here.' : '');
   const list = document.getElementById('f-sends');

@@ -160,6 +160,11 @@ def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("\n", " ")
 
 
+def _box_text(text: str) -> str:
+    """Text for a plain (non-record) label, drawn as written (see :func:`_esc`)."""
+    return text.replace("\\", "\\\\").replace("&", "&amp;")
+
+
 def _html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -343,7 +348,9 @@ def _group_tooltip(gr: Group) -> str:
 
 
 def _group_label(gr: Group, n_params: int, extra: str = "") -> str:
-    lines = [gr.title, gr.summary]
+    # (module names as written: `b\N` is no Graphviz escape -- the node's id -- nor `a\l` a
+    # line break, and `&amp;` no entity)
+    lines = [_box_text(gr.title), _box_text(gr.summary)]
     if n_params:
         lines.append(f"{n_params} parameter tensor{'s' if n_params != 1 else ''} inside")
     if extra:
@@ -429,7 +436,11 @@ class _Forward(_Painter):
             self.used("tensor you drew", fillcolor=OUTPUT, shape="record")
         else:
             self.used("intermediate tensor", fillcolor="white", shape="record")
-        label = _record(visible(out.name) if out is not None and out.name else None, shape, dtype)
+        # (the view's name: an earlier version of a tensor changed in place is `y@1`, a second
+        # result named alike `h#2` -- as the text form names them)
+        named = self.view.named(ctx)
+        label = _record(named if named is not None else
+                        visible(out.name) if out is not None and out.name else None, shape, dtype)
         return self.node_once(f"t{k}", label, shape="record", style="filled",
                               fillcolor=OUTPUT if is_root else "white", id=f"t{k}")
 

@@ -449,6 +449,10 @@ class GraphView:
             if label:
                 self._versions[id(ctx)] = unique(label)
 
+    def named(self, ctx: Context) -> str | None:
+        """The name of ``ctx``'s result where it has one (its tensor's, a version's ``y@1``)."""
+        return self._versions.get(id(ctx))
+
     def out_name(self, ctx: Context) -> str:
         name = self._versions.get(id(ctx))
         return name if name is not None else f"%{self.index.get(id(ctx), '?')}"

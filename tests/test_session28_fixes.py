@@ -741,7 +741,7 @@ def test_module_names_of_any_characters_draw_and_render(key, tmp_path):
         assert (tmp_path / "g.svg").read_text().startswith("<?xml")
     viz.animate(y).save(tmp_path / "a.html")
     row = next(line for line in viz.text(y).splitlines() if "linear(" in line)
-    assert f"d.{viz.graph.visible(key)}  " in row
+    assert f"{viz.graph.quoted('d.' + viz.graph.visible(key))}  " in row  # (quoted as names are)
 
 
 @_needs_dot

@@ -210,3 +210,21 @@ def test_step_through_of_a_library_model_has_no_stray_blank(tmp_path):
             return document.getElementById('f-where').textContent; })""")
     assert len(wheres) == 13 and not any(w.startswith(" ") for w in wheres), wheres
     assert any(w.startswith("in module fc") for w in wheres), wheres
+
+
+def test_text_form_quotes_a_module_path_as_it_quotes_names():
+    """A module named `a  b`: its parameters were quoted in the name column, the module column
+    wrote it bare -- two columns to a reader splitting on blanks."""
+    class M(tg.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.add_module("a  b", tg.nn.Linear(1, 1))
+            self.c = tg.nn.Linear(1, 1)
+
+        def forward(self, h):
+            return self.c(getattr(self, "a  b")(h))
+
+    loss = M()(tg.Tensor([[1.0]], requires_grad=True)).sum()
+    for text in (viz.text(loss), viz.text(loss, backward=True)):
+        rows = [line for line in text.splitlines() if "linear" in line]
+        assert "  'a  b'  " in rows[0] + rows[1] and any("  c  " in r for r in rows)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import unicodedata
 
 from tinygrad_cnn._words import a_type
+from tinygrad_cnn.autograd import Context
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.viz import grads as _grads
 from tinygrad_cnn.viz.graph import (
@@ -36,6 +37,12 @@ from tinygrad_cnn.viz.graph import (
     source_text,
     visible,
 )
+
+
+def _module(ctx: Context) -> str:
+    """The module column: the module's path as the name columns write names (a blank in it
+    would split the column for a reader of the text)."""
+    return quoted(visible(ctx.scope)) if ctx.scope else ""
 
 
 def _is_param(t: Tensor) -> bool:
@@ -118,7 +125,7 @@ def _forward(view: GraphView) -> str:
         if is_output_of(ctx):  # output k of an op with several outputs
             _, shape, dtype = outputs(ctx)[0]
             rows.append([view.out_name(ctx), f"output {ctx.index} of {view.out_name(ctx.next[0])}",
-                         fmt_shape(shape), str(dtype), visible(ctx.scope) if ctx.scope else "",
+                         fmt_shape(shape), str(dtype), _module(ctx),
                          source_text(ctx) or ""])
             continue
         args = [view.input_name(ctx, i) for i in range(len(ctx.next))]
@@ -126,7 +133,7 @@ def _forward(view: GraphView) -> str:
         outs = outputs(ctx)  # one line per op, also for an op with several outputs
         rows.append([view.out_name(ctx), f"{ctx.fn.name}({', '.join(args)})",
                      ", ".join(fmt_shape(shape) for _, shape, _ in outs),
-                     ", ".join(str(dtype) for _, _, dtype in outs), visible(ctx.scope) if ctx.scope else "",
+                     ", ".join(str(dtype) for _, _, dtype in outs), _module(ctx),
                      source_text(ctx) or ""])
     head = (f"forward graph of {_roots_text(view)}: {len(view.forward)} op"
             f"{'s' if len(view.forward) != 1 else ''}, oldest first")
@@ -188,7 +195,7 @@ def _backward(view: GraphView) -> str:
                 _grad_text(stat, _grads.missing_at(ctx, missing))
                 + (" after its hooks" if hooked else "")))
         rows.append([f"{step}.", f"{ctx.fn.name} VJP" + (" (did not run)" if idle else ""),
-                     "; ".join(receives), "; ".join(sends), visible(ctx.scope) if ctx.scope else "",
+                     "; ".join(receives), "; ".join(sends), _module(ctx),
                      source_text(ctx) or ""])
     if shown.foreign:  # record_gradients(loss) around another root's backward
         ran_note = (f" (the recorded backward started at another root, not at "

@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -228,3 +229,112 @@ def test_text_form_quotes_a_module_path_as_it_quotes_names():
     for text in (viz.text(loss), viz.text(loss, backward=True)):
         rows = [line for line in text.splitlines() if "linear" in line]
         assert "  'a  b'  " in rows[0] + rows[1] and any("  c  " in r for r in rows)
+
+
+# ----------------------------------------------------------------- t105: the CLI's checkpoints
+DATA = str(Path(__file__).resolve().parents[1] / "data" / "mnist")
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "tinygrad_cnn", *map(str, args)],
+                          capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def one_epoch(tmp_path_factory):
+    """A real `train` checkpoint, one epoch of a 3-epoch run (settings as `train` saves them)."""
+    kit = tmp_path_factory.mktemp("t105")
+    proc = _cli("train", "--epochs", "1", "--limit", "64", "--data-dir", DATA, "--out",
+                kit / "a.npz")
+    assert proc.returncode == 0, proc.stderr
+    state = tg.load(kit / "a.npz")
+    state = dict(state, config=dict(state["config"], epochs=3),
+                 scheduler=dict(state["scheduler"], T_max=3))
+    tg.save(state, kit / "good.npz")
+    return kit, state
+
+
+@pytest.mark.parametrize("change, named", [
+    ({}, "T_max has none"),
+    ({"last_epoch": 0}, "last_epoch is 0, expected 1"),
+    ({"T_max": 0}, "T_max is 0, expected 3"),
+    ({"base_lrs": [5.0]}, "base_lrs is [5.0], expected [0.02]"),
+    ({"last_epoch": 1.0}, "last_epoch is 1.0"),
+])
+def test_resume_refuses_a_scheduler_state_train_did_not_save(one_epoch, change, named):
+    """The schedule is rebuilt from the config and the epoch; a scheduler entry that disagrees
+    with them (crafted, or another run's) resumed without a word."""
+    kit, state = one_epoch
+    sched = dict(state["scheduler"], **change) if change else {}
+    tg.save(dict(state, scheduler=sched), kit / "bad.npz")
+    proc = _cli("train", "--resume", kit / "bad.npz", "--out", kit / "x.npz")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "error: argument --resume" in proc.stderr and named in proc.stderr, proc.stderr
+    assert not (kit / "x.npz").exists()
+
+
+def test_resume_of_a_consistent_scheduler_state_trains_on(one_epoch):
+    kit, _ = one_epoch
+    proc = _cli("train", "--resume", kit / "good.npz", "--epochs", "2", "--out", kit / "y.npz")
+    assert proc.returncode == 0, proc.stderr
+    assert tg.load(kit / "y.npz")["scheduler"]["last_epoch"] == 2
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int64"])
+@pytest.mark.parametrize("command", ["evaluate", "train"])
+def test_a_non_floating_weight_is_refused(one_epoch, dtype, command):
+    """`load_state_dict` casts (as PyTorch's): a bool conv1.weight evaluated to 0.10 without a
+    word; `train` saves only float32 weights."""
+    kit, state = one_epoch
+    model = dict(state["model"], **{"conv1.weight": tg.tensor(np.zeros((6, 1, 5, 5), dtype))})
+    tg.save(dict(state, model=model), kit / f"w_{dtype}.npz")
+    flag = "--checkpoint" if command == "evaluate" else "--resume"
+    extra = ("--data-dir", DATA) if command == "evaluate" else ("--out", kit / "z.npz")
+    proc = _cli(command, flag, kit / f"w_{dtype}.npz", *extra)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"holds weight conv1.weight as {dtype}, not a floating dtype" in proc.stderr
+
+
+def test_a_float64_weight_still_loads(one_epoch):
+    kit, state = one_epoch
+    w = state["model"]["conv1.weight"].numpy().astype(np.float64)
+    tg.save(dict(state, model=dict(state["model"], **{"conv1.weight": tg.tensor(w)})),
+            kit / "w_f64.npz")
+    proc = _cli("evaluate", "--checkpoint", kit / "w_f64.npz", "--data-dir", DATA)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_limit_beyond_the_data_is_said(tmp_path):
+    """`--limit 70000` trained on the 60,000 images there are without a word."""
+    proc = subprocess.Popen([sys.executable, "-m", "tinygrad_cnn", "train", "--limit", "70000",
+                             "--data-dir", DATA, "--out", tmp_path / "l.npz"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = ""
+        while "training" not in line:
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read()
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=60)
+    assert "on 60,000 MNIST images (all there are: --limit 70,000 asks for more)" in line
+
+
+# ------------------------------------------------------------------------ t105: save's messages
+@pytest.mark.parametrize("dtype", [tg.float32, np.float64, np.dtype("int8")])
+def test_save_names_a_dtype_as_the_user_wrote_it(tmp_path, dtype):
+    with pytest.raises(TypeError, match=rf"save: obj\['d'\] is the dtype {np.dtype(dtype)}; "
+                                        "checkpoints hold no dtypes"):
+        tg.save({"d": dtype}, tmp_path / "d.npz")
+    assert not (tmp_path / "d.npz").exists()
+
+
+def test_save_of_a_container_that_holds_itself_says_why_first(tmp_path):
+    c = []
+    c.append(c)
+    with pytest.raises(ValueError) as info:
+        tg.save(c, tmp_path / "c.npz")
+    message = str(info.value)
+    assert message.startswith("save: obj is nested more than 64 containers deep (a container "
+                              "that holds itself?), at obj[0][0][0] ... [0][0] (65 levels)")
+    assert len(message) < 160

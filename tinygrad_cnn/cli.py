@@ -494,6 +494,18 @@ def _load_checkpoint(args: argparse.Namespace, flag: str, path: str,
 
 def _load_weights(args: argparse.Namespace, flag: str, path: str, model: Any,
                   state: dict[str, Any]) -> None:
+    weights = state["model"]
+    if isinstance(weights, dict):  # (load_state_dict below judges anything else)
+        own = model.state_dict()
+        for key, value in weights.items():
+            dtype = getattr(value, "dtype", None)
+            if key in own and own[key].dtype.kind == "f" and dtype is not None and \
+                    getattr(dtype, "kind", "f") != "f":
+                # (load_state_dict casts, as PyTorch's: a bool weight evaluated to 0.10 without a
+                # word; train saves only floating weights)
+                _usage(args, f"argument {flag}: {path} holds weight {key} as {dtype}, not a "
+                       "floating dtype (train saves float32); use another checkpoint, or train "
+                       "anew")
     try:
         model.load_state_dict(state["model"])
     except (ValueError, KeyError, TypeError, AttributeError, IndexError, RuntimeError) as exc:
@@ -528,6 +540,31 @@ def _not_finite(tree: Any, prefix: str = "") -> str | None:
 
 
 # ------------------------------------------------------------------------------ train
+_MISSING = object()
+
+
+def _check_schedule(args: argparse.Namespace, sched: dict[str, Any], epoch: int,
+                    saved: dict[str, Any]) -> None:
+    """A resumed run rebuilds its cosine schedule from the config and the epoch (so a new
+    ``--epochs`` or ``--lr`` can reshape it): the checkpoint's scheduler state must be the one
+    ``train`` saved with them -- else the file is not what it says (an outside tester's crafted
+    ``last_epoch=0`` or ``base_lrs=[5.0]`` resumed without a word)."""
+    expected = {"T_max": saved["epochs"], "last_epoch": epoch, "base_lrs": [saved["lr"]]}
+    for key, want in expected.items():
+        have = sched.get(key, _MISSING)
+        if key == "base_lrs":
+            ok = isinstance(have, list) and len(have) == 1 and isinstance(have[0], (int, float)) \
+                and not isinstance(have[0], bool) and math.isclose(have[0], want[0], rel_tol=1e-9)
+        else:
+            ok = type(have) is int and have == want
+        if not ok:
+            found = "has none" if have is _MISSING else f"is {have!r}"
+            _usage(args, f"argument --resume: {args.resume} has a scheduler state that does not "
+                   f"match its config and epoch ({key} {found}, expected {want!r} for epoch "
+                   f"{epoch} of a {saved['epochs']}-epoch run at lr {saved['lr']:g}); expected a "
+                   "checkpoint written by `train`")
+
+
 def _resolve_training(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any] | None,
                                                          dict[str, Any], list[str]]:
     """The settings of this run, the resumed checkpoint, its settings, and what changed on resume.
@@ -589,6 +626,7 @@ def _resolve_training(args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
         _usage(args, f"argument --resume: {args.resume} says it finished epoch {epoch} of a "
                f"{saved['epochs']}-epoch run, which cannot be; expected a checkpoint written by "
                "`train`")
+    _check_schedule(args, state["scheduler"], epoch, saved)
     if "epochs" in given and given["epochs"] < epoch:
         _usage(args, f"argument --epochs: {args.resume} already has {epoch} epochs, more than "
                f"--epochs {given['epochs']}; give --epochs above {epoch} to train further")
@@ -761,13 +799,16 @@ def _train(args: argparse.Namespace) -> int:
 
     train_set = MNIST(args.data_dir, train=True, progress=report)
     test_set = MNIST(args.data_dir, train=False, progress=report)
+    over = ""
     if settings["limit"] is not None:
+        if settings["limit"] > len(train_set):  # (was: all of them without a word)
+            over = f" (all there are: --limit {settings['limit']:,} asks for more)"
         train_set = Subset(train_set, np.arange(min(settings["limit"], len(train_set))))
     train_loader = DataLoader(train_set, settings["batch_size"], shuffle=True,
                               seed=settings["seed"])
     train_loader.epoch = start_epoch  # the same shuffles as an uninterrupted run
     test_loader = DataLoader(test_set, 1000)
-    _say(f"training {name} on {len(train_set):,} MNIST images, epochs {start_epoch + 1} to "
+    _say(f"training {name} on {len(train_set):,} MNIST images{over}, epochs {start_epoch + 1} to "
          f"{epochs}, batch {settings['batch_size']}, {settings['optimizer']} lr {lr:g} "
          f"(cosine-annealed to 0 at epoch {epochs}; epoch {start_epoch + 1} at "
          f"{opt.param_groups[0]['lr']:.4g}), device {args.device}; checkpoints to {out}")

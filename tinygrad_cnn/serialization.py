@@ -26,6 +26,7 @@ import io
 import json
 import math
 import os
+import re
 import stat
 import struct
 import zipfile
@@ -51,8 +52,8 @@ class CheckpointError(ValueError):
 
 def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0) -> Any:
     if depth > MAX_DEPTH:
-        raise ValueError(f"save: {where} is nested more than {MAX_DEPTH} containers deep (a "
-                         "container that holds itself?)")
+        raise ValueError(f"save: obj is nested more than {MAX_DEPTH} containers deep (a "
+                         f"container that holds itself?), at {_short_path(where)}")
     if isinstance(obj, Tensor):
         from tinygrad_cnn.nn.module import Parameter
 
@@ -153,9 +154,24 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0)
     _refuse(obj, where)
 
 
+def _short_path(where: str) -> str:
+    """A path ``obj[0][0]...`` 65 levels deep, shortened: ``obj[0][0][0] ... [0][0] (65 levels)``
+    (the reason came after 250 characters of ``[0]``)."""
+    head = re.match(r"\w*", where).group()
+    parts = re.findall(r"\[[^\]]*\]|\.[^.\[]+", where[len(head):])
+    if len(parts) <= 8:
+        return where
+    return f"{head}{''.join(parts[:3])} ... {''.join(parts[-2:])} ({len(parts)} levels)"
+
+
 def _refuse(obj: Any, where: str) -> NoReturn:
     hint = (" (convert it with tinygrad_cnn.tensor(t.numpy()))"
             if type_name(obj) == "torch.Tensor" else "")
+    if isinstance(obj, np.dtype) or (isinstance(obj, type) and issubclass(obj, np.generic)):
+        # (tg.float32 is numpy's dtype: "a numpy.Float32DType" named no dtype the user wrote)
+        raise TypeError(f"save: {where} is the dtype {np.dtype(obj)}; checkpoints hold no dtypes "
+                        f"(torch.save pickles them): store its name, str(dtype) = "
+                        f"{str(np.dtype(obj))!r}, and read it back with np.dtype(name)")
     name = type_name(obj)
     article = "an" if name[:1].lower() in "aeiou" else "a"
     raise TypeError(f"save: {where} is {article} {name}{hint}; checkpoints hold tinygrad_cnn "
@@ -212,7 +228,7 @@ class _Reader:
         if node is None or isinstance(node, (bool, int, str)):
             return node
         if depth > MAX_DEPTH:
-            raise self.fail(where, f"is nested more than {MAX_DEPTH} containers deep")
+            raise self.fail(_short_path(where), f"is nested more than {MAX_DEPTH} containers deep")
         if not isinstance(node, dict) or len(node) != 1:
             raise self.fail(where, f"is {_describe(node)}, not a value save() writes")
         ((kind, value),) = node.items()

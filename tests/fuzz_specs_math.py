@@ -188,9 +188,12 @@ spec("min", lambda m, a, dim, keepdim: a.amin(dim if dim is not None else (), ke
 
 
 # ------------------------------------------------------------------------------ linear algebra
-def _einsum(equation: str, *shapes: tuple[int, ...], what: str = "", **kw: Any) -> None:
+def _einsum(equation: str, *shapes: tuple[int, ...], what: str = "", op: str = "einsum",
+            **kw: Any) -> None:
+    """``op``: the registered op an equation of one operand comes down to (PyTorch's einsum
+    returns a view for a diagonal or a permutation; so does ours: diagonal, permute, sum)."""
     name = equation.replace("...", "E").replace("->", "_to_").replace(",", "_")
-    spec("einsum", lambda m, *ts: m.t.einsum(equation, *ts), arity=len(shapes),
+    spec(op, lambda m, *ts: m.t.einsum(equation, *ts), arity=len(shapes),
          shapes=fixed(*shapes), id=name + (f"_{what}" if what else ""), rtol=8,
          specials=("zero", "tie"), **kw)
 
@@ -198,14 +201,14 @@ def _einsum(equation: str, *shapes: tuple[int, ...], what: str = "", **kw: Any) 
 _einsum("ij,jk->ik", (3, 4), (4, 2), dtypes=FLOATS + ("int64",))
 _einsum("ij,jk", (3, 4), (4, 2))
 _einsum("bij,bjk->bik", (2, 3, 4), (2, 4, 2))
-_einsum("ii->i", (3, 3))
-_einsum("ii", (3, 3))
-_einsum("iij->j", (3, 3, 2))
-_einsum("iji->ij", (3, 2, 3))
+_einsum("ii->i", (3, 3), op="diagonal")
+_einsum("ii", (3, 3), op="diagonal")
+_einsum("iij->j", (3, 3, 2), op="diagonal")
+_einsum("iji->ij", (3, 2, 3), op="diagonal")
 _einsum("i,i", (4,), (4,))
 _einsum("i,j->ij", (3,), (2,))
-_einsum("ij->ji", (2, 3))
-_einsum("ij->", (2, 3))
+_einsum("ij->ji", (2, 3), op="permute")
+_einsum("ij->", (2, 3), op="sum")
 _einsum("ab,cd->dbca", (2, 3), (4, 1))
 _einsum("...j,jk", (2, 3, 4), (4, 2))
 _einsum("...j,jk->k", (2, 3, 4), (4, 2))

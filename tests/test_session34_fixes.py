@@ -338,3 +338,98 @@ def test_save_of_a_container_that_holds_itself_says_why_first(tmp_path):
     assert message.startswith("save: obj is nested more than 64 containers deep (a container "
                               "that holds itself?), at obj[0][0][0] ... [0][0] (65 levels)")
     assert len(message) < 160
+
+
+# ------------------------------------------------- t109: one first derivative, recorded or not
+INF, NAN = float("inf"), float("nan")
+SPECIAL_ROWS = [[2.0, INF, 3.0], [2.0, NAN, 3.0], [-INF, 2.0, 0.5], [INF, INF, 2.0],
+                [1e-200, 1e-200, 1e300], [0.0, -0.942, NAN], [2.0, 0.0, INF, 3.0],
+                [NAN, 0.0, 2.0], [1.0, 2.0, 0.0, NAN, 0.0], [0.0, 2.0, 3.0], [1.5, -2.0, 0.25]]
+
+
+def _first(op, row, dtype, create_graph):
+    x = tg.tensor(row, dtype=dtype, requires_grad=True)
+    y = {"prod": lambda: x.prod(), "prod0": lambda: x.prod(0),
+         "cumprod": lambda: x.cumprod(0).sum()}[op]()
+    return tg.grad(y, x, create_graph=create_graph)[0].detach().numpy()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+@pytest.mark.parametrize("op", ["prod", "prod0", "cumprod"])
+@pytest.mark.parametrize("row", SPECIAL_ROWS, ids=str)
+def test_prod_and_cumprod_first_derivative_does_not_depend_on_create_graph(op, row, dtype):
+    """Recorded (create_graph=True), prod's VJP took the product of the others and cumprod's an
+    O(n²) product formula: 6 for the inf of [2, inf, 3] where .backward() (and PyTorch) give NaN,
+    finite values beside a NaN, 1e100 where the product underflowed."""
+    plain = _first(op, row, dtype, False)
+    np.testing.assert_array_equal(_first(op, row, dtype, True), plain)
+
+
+@pytest.mark.parametrize("op", ["prod", "prod0", "cumprod"])
+@pytest.mark.parametrize("row", SPECIAL_ROWS, ids=str)
+def test_prod_and_cumprod_first_derivative_as_torch(op, row):
+    torch = pytest.importorskip("torch")
+    x = torch.tensor(row, dtype=torch.float64, requires_grad=True)
+    y = {"prod": lambda: x.prod(), "prod0": lambda: x.prod(0),
+         "cumprod": lambda: x.cumprod(0).sum()}[op]()
+    theirs = torch.autograd.grad(y, x)[0].numpy()
+    for create_graph in (False, True):
+        np.testing.assert_allclose(_first(op, row, "float64", create_graph), theirs, rtol=1e-12,
+                                   equal_nan=True)
+
+
+def test_prod_and_cumprod_second_derivatives_stay_exact_beside_a_tiny_factor():
+    """Why the recorded VJPs avoid dividing by x where values are regular: d²(prod)/dx0 dx1 of
+    [1e-20, 3, 1] is 1 (x2); the graph of out / x cancels to 0."""
+    for f in (lambda x: x.prod(), lambda x: x.cumprod(0)[-1]):
+        x = tg.tensor([1e-20, 3.0, 1.0], dtype=tg.float64, requires_grad=True)
+        g = tg.grad(f(x), x, create_graph=True)[0]
+        h = tg.grad(g[0], x)[0].numpy()
+        np.testing.assert_allclose(h, [0.0, 1.0, 3.0], rtol=1e-12)
+    assert gradgradcheck(lambda x: x.cumprod(0), (tg.tensor([0.5, 0.0, 2.0, -1.5],
+                                                             dtype=tg.float64, requires_grad=True),))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float64"])
+def test_kl_div_log_target_recorded_gradient_at_inf(dtype):
+    """Recorded, kl_div(log_target=True) rebuilt x as t - (t - x): NaN where x or t is inf (the
+    target's gradient there is -inf, as .backward() and PyTorch give)."""
+    a = np.array([[0.5, np.inf, -np.inf], [0.1, 0.2, 0.3]], dtype)
+    b = np.array([[0.3, -0.14, np.inf], [0.1, 0.2, 0.3]], dtype)
+    grads = []
+    for create_graph in (False, True):
+        x, t = tg.tensor(a, requires_grad=True), tg.tensor(b, requires_grad=True)
+        loss = tg.nn.functional.kl_div(x, t, reduction="batchmean", log_target=True)
+        grads.append([v.detach().numpy() for v in tg.grad(loss, [x, t], create_graph=create_graph)])
+    for plain, recorded in zip(*grads):
+        np.testing.assert_array_equal(recorded, plain)
+    assert grads[0][1][0, 1] == -np.inf and grads[0][1][0, 2] == np.inf
+
+
+def test_kl_div_log_target_second_derivative_after_an_in_place_change_of_x():
+    """The recorded VJP reads t - x as the forward saw it: changing x afterwards changes nothing."""
+    x0 = tg.tensor([0.2, -0.4, 0.1], dtype=tg.float64, requires_grad=True)
+    t = tg.tensor([0.3, 0.1, -0.2], dtype=tg.float64, requires_grad=True)
+    assert gradgradcheck(lambda x, t: tg.nn.functional.kl_div(x, t, reduction="sum",
+                                                               log_target=True), (x0, t))
+
+
+@pytest.mark.parametrize("equation, shape", [("i->i", (3,)), ("ij->ji", (2, 3)), ("->", ()),
+                                             ("ii->i", (3, 3)), ("iij->ij", (2, 2, 3)),
+                                             ("iii->i", (2, 2, 2)), ("jii->ij", (3, 2, 2)),
+                                             ("...->...", (2, 3))])
+def test_einsum_of_one_operand_without_sums_is_a_view_as_torch(equation, shape):
+    """PyTorch's einsum returns a view for a permutation or a diagonal: an in-place change of the
+    operand shows through it, and reaches the gradient (ours copied: [1, 1, 1] for [10, 10, 10])."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (tg, torch):
+        x = lib.arange(float(np.prod(shape)), dtype=lib.float64).reshape(shape)
+        x.requires_grad_(True)
+        h = x * 1
+        e = lib.einsum(equation, h)
+        h.mul_(10)
+        (e * e).sum().backward()
+        results.append((np.array(e.tolist()), x.grad.numpy()))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])

@@ -1168,6 +1168,22 @@ class ZeroLink(Function):
         return (gg if ctx.needs_input_grad[0] else None), _TensorCls._make(zero)
 
 
+class Difference(Function):
+    """``a - b`` with values computed before (``_values``, from the inputs as they were then: a
+    VJP that records its formula reads them so, where rebuilding an input from them would not do
+    -- ``t - (t - diff)`` is NaN where ``t`` is inf). VJP: ``g`` to ``a``, ``-g`` to ``b``."""
+
+    name = "difference"
+
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any, _values: Any = None) -> Any:
+        return _values.copy()
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor, Tensor]:
+        return g, -g
+
+
 def _linked(gi: Tensor, edge: Any, meta: tuple[Any, Any]) -> Tensor:
     """``gi`` made to depend, with zero derivative, on the input that ``edge`` leads to."""
     if isinstance(edge, _TensorCls):

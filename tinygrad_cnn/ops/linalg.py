@@ -368,20 +368,21 @@ def einsum(equation: Any, *operands: Any) -> Tensor:
         raise ValueError(f"einsum(): {len(used)} distinct dimensions; at most {len(LETTERS)}")
     clean_eq = ",".join("".join(names[c] for c in s) for s in clean_subs) + "->" + "".join(
         names[c] for c in out)
+    if len(clean_ops) == 1 and sorted(clean_subs[0]) == sorted(out):
+        # nothing summed or multiplied: a permutation of the operand (or of its diagonal), a view
+        # of it, as PyTorch's ("i->i", "ij->ji", "ii->i": an in-place change shows through)
+        return clean_ops[0].permute(*[clean_subs[0].index(c) for c in out])
     return Einsum.apply(*clean_ops, equation=clean_eq)
 
 
 def _diagonals(t: Tensor, labels: list[str]) -> tuple[Tensor, list[str]]:
-    """Take the diagonal of every label repeated in one operand (``"ii"`` -> ``"i"``)."""
-    xp = array_module(t._data)
+    """Take the diagonal of every label repeated in one operand (``"ii"`` -> ``"i"``): a view, as
+    PyTorch's (``diagonal`` puts it last; a label three times takes two)."""
     while len(set(labels)) < len(labels):
         c = next(c for c in labels if labels.count(c) > 1)
-        where = [i for i, d in enumerate(labels) if d == c]
-        rest = [i for i in range(len(labels)) if i not in where]
-        t = t.permute(*(where + rest))
-        idx = xp.arange(t.shape[0])
-        t = t[(idx,) * len(where)]  # (n, rest...)
-        labels = [c] + [labels[i] for i in rest]
+        i, j = [k for k, d in enumerate(labels) if d == c][:2]
+        t = t.diagonal(0, i, j)
+        labels = [d for k, d in enumerate(labels) if k not in (i, j)] + [c]
     return t, labels
 
 

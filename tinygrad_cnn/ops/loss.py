@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, Function, _state
+from tinygrad_cnn.autograd import Context, Difference, Function, _state
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.ops.activation import Sigmoid, Softmax, Softplus, log_softmax_array
 from tinygrad_cnn.ops.elementwise import keep
@@ -178,7 +178,13 @@ def _input_at(ctx: Context, i: int, values: Any) -> Tensor:
     if edge is None:
         return Tensor._make(values)
     if isinstance(edge, Tensor):  # a leaf: its graph, shifted to the values
-        return edge + Tensor._make(values - edge._data)
+        xp = array_module(values)
+        same = values == edge._data
+        if bool(same.all()):  # (unchanged: the leaf itself -- inf - inf shifted an inf to NaN)
+            return edge
+        with np.errstate(invalid="ignore", over="ignore"):
+            return edge + Tensor._make(xp.where(same, xp.zeros((), values.dtype),
+                                                values - edge._data))
     return Tensor._make(values, True, edge)
 
 
@@ -471,8 +477,12 @@ class KLDiv(Function):
             gt = None
             if nt:
                 diff = Tensor._make(ctx.diff)
-                if _state.grad_enabled:  # (second derivatives: t's graph, x's as it was)
-                    diff = t - _input_at(ctx, 0, t._data - ctx.diff)
+                if _state.grad_enabled:  # (second derivatives: t's graph, x's as it was;
+                    # the forward's values of t - x: x rebuilt as t - diff was NaN at inf - inf)
+                    edge = ctx.next[0]
+                    anchor = edge if isinstance(edge, Tensor) else Tensor._make(
+                        ctx.diff, edge is not None, edge)
+                    diff = Difference.apply(t, anchor, _values=ctx.diff)
                 gt = scale * e * (diff + 1)
             return (-(scale * e) if nx else None), gt
         gt = None

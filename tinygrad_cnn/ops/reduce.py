@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, Function, _state
+from tinygrad_cnn.autograd import Context, Function, _GradModeSwitch, _state
 from tinygrad_cnn.backend import array_module, quiet
 from tinygrad_cnn.ops.elementwise import keep
 from tinygrad_cnn.tensor import Tensor, where
@@ -277,6 +277,16 @@ def _reverse_cumsum(t: Tensor, dim: int) -> Tensor:
     return _flip(Cumsum.apply(_flip(t, dim), dim=dim), dim)
 
 
+def _all_regular(x: Tensor, out: Tensor) -> bool:
+    """Whether every element of ``x`` is finite and every product in ``out`` finite and not 0:
+    where one is not, a recorded VJP takes PyTorch's formula (``out / x``), whose values the
+    product of the others does not give (inf / inf is NaN; 1e-200 * 1e-200 * 1e300 is 0)."""
+    xp = array_module(x._data)
+    o = out._data
+    return bool(xp.isfinite(x._data).all()) and bool(xp.isfinite(o).all()) and \
+        bool((o != 0).all())
+
+
 def _product_of_others(x: Tensor, dim: tuple[int, ...] | None) -> Tensor:
     """``prod_{j != i} x_j`` over the reduced dims, for every element ``i`` (zeros allowed): the
     product of everything to its left times everything to its right, as two cumprods."""
@@ -319,13 +329,19 @@ class Prod(Function):
         zeros = int((x._data == 0).sum())
         if zeros > 1 and ctx.dim is None and not _state.grad_enabled:  # PyTorch: exact zeros,
             return Tensor._make(array_module(x._data).zeros_like(x._data))  # even beside NaN
-        g = _spread(g, x.shape, ctx.dim)
-        if not zeros and not _state.grad_enabled:
+        g0, g = g, _spread(g, x.shape, ctx.dim)
+        if not zeros and (not _state.grad_enabled or not _all_regular(x, out)):
+            # (recorded too where an element is inf or NaN, or the product over- or underflowed:
+            # there the product of the others is another value than PyTorch's out / x -- 6 for
+            # the inf of [2, inf, 3], where .backward() and PyTorch give NaN)
             return g * (_spread(out, x.shape, ctx.dim) / x)
         # zeros, or a recorded backward: the product of the others, without a division (the
         # graph of out / x differentiates to out/x_i/x_j - out/x_i² terms that cancel: with a
         # factor of 1e-20 beside 3, the second derivative came out 0 instead of 1)
-        return g * _product_of_others(x, ctx.dim)
+        recorded = g * _product_of_others(x, ctx.dim)
+        if not zeros or not _state.grad_enabled:
+            return recorded
+        return _as_first_order(recorded, lambda: Prod.backward(ctx, g0.detach()))
 
 
 class Cumsum(Function):
@@ -378,6 +394,23 @@ def _cumprod_vjp_quadratic(x: Tensor, g: Tensor, dim: int) -> Tensor:
     return terms.sum(-1).transpose(dim, -1)
 
 
+def _as_first_order(recorded: Tensor, first_order: Any) -> Tensor:
+    """A recorded VJP (cumprod's O(n²) products, prod's product of the others, with zeros in
+    ``x``) with the first-order VJP's values -- PyTorch's -- where a NaN or an inf reaches it:
+    PyTorch's formulas drop the terms that hold a zero factor, the products multiply that 0 by
+    the NaN or inf (cumprod of 0, -0.942, NaN: NaN for 0). Those entries are constants; the others
+    keep their graph. ``first_order``: a function giving the first-order VJP's tensor."""
+    with _GradModeSwitch(False):
+        first = first_order()._data
+    xp = array_module(first)
+    q = recorded._data
+    with np.errstate(invalid="ignore"):
+        differ = ~(xp.isfinite(q) & xp.isfinite(first)) & ~((q == first) | (xp.isnan(q) & xp.isnan(first)))
+    if not bool(differ.any()):
+        return recorded
+    return where(Tensor._make(differ), Tensor._make(first), recorded)
+
+
 #: cumprod's recorded VJP is the O(n²) product formula while its (..., n, n) products hold up
 #: to this many elements (beyond, it divides by x, PyTorch's formula, whose second derivative
 #: loses digits beside a tiny x)
@@ -409,11 +442,17 @@ class Cumprod(Function):
             return g
         n = x.shape[dim]
         products = x._data.size * n  # (the quadratic formula's (..., n, n) elements)
-        if _state.grad_enabled and products <= QUADRATIC_MAX:
+        no_zeros = not bool((x._data == 0).any())
+        if _state.grad_enabled and products <= QUADRATIC_MAX and not (
+                no_zeros and not _all_regular(x, out)):
             # recorded (create_graph): a formula without a division by x, whose own derivative
             # stays exact beside a tiny factor (the graph of .../x cancels: 0 where 6 was right)
-            return _cumprod_vjp_quadratic(x, g, dim)
-        if not bool((x._data == 0).any()):
+            quadratic = _cumprod_vjp_quadratic(x, g, dim)
+            return quadratic if no_zeros else _as_first_order(
+                quadratic, lambda: _cumprod_vjp_first_order(x.detach(), g.detach(), out.detach(),
+                                                            dim))
+        if no_zeros:  # (recorded too where x or the products are not finite, or underflow to
+            # 0: the formula without a division gives other values there than PyTorch's)
             return _reverse_cumsum(g * out, dim) / x
         if not _state.grad_enabled:
             return _cumprod_vjp_first_order(x, g, out, dim)
@@ -423,7 +462,8 @@ class Cumprod(Function):
                 f"takes an (..., n, n) product here, {products:,} elements for shape {x.shape} "
                 f"along dim {dim} (n={n}); differentiate it once (create_graph=False), or split "
                 "the dim into shorter runs")
-        return _cumprod_vjp_quadratic(x, g, dim)
+        return _as_first_order(_cumprod_vjp_quadratic(x, g, dim), lambda: _cumprod_vjp_first_order(
+            x.detach(), g.detach(), out.detach(), dim))
 
 
 def _variance(x: Any, dim: tuple[int, ...] | None, correction: float, keepdim: bool) -> Any:

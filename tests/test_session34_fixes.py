@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import html
 import math
+import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -433,3 +435,96 @@ def test_einsum_of_one_operand_without_sums_is_a_view_as_torch(equation, shape):
         results.append((np.array(e.tolist()), x.grad.numpy()))
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+# ------------------------------------------------------------ t108: threads and process state
+def test_backward_of_two_threads_into_one_leaf_adds_one_at_a_time(monkeypatch):
+    """PyTorch's AccumulateGrad holds a lock; ours did not: one thread's whole first gradient was
+    lost (12 of 300 trials), and numpy's += (which lets go of the GIL) lost updates on a big leaf.
+    Here each accumulation sleeps inside: without the lock both threads are in at once."""
+    import threading
+    import time
+
+    from tinygrad_cnn import autograd
+
+    inside = {"now": 0, "peak": 0}
+    original = autograd._accumulate_leaf
+
+    def slow(*args):
+        inside["now"] += 1
+        inside["peak"] = max(inside["peak"], inside["now"])
+        try:
+            time.sleep(0.02)
+            original(*args)
+        finally:
+            inside["now"] -= 1
+
+    monkeypatch.setattr(autograd, "_accumulate_leaf", slow)
+    w = tg.tensor(np.zeros(3), requires_grad=True)
+    barrier = threading.Barrier(2)
+
+    def work(k):
+        y = (w * float(k)).sum()
+        barrier.wait()
+        y.backward()
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert inside["peak"] == 1
+    np.testing.assert_array_equal(w.grad.numpy(), [3.0, 3.0, 3.0])
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_child_forked_while_the_parent_holds_the_library_locks_does_not_hang():
+    """A DataLoader worker forked while another thread of the parent ran a kernel hung for good on
+    the copy of a lock that thread held (parallel's, workspace's, the leaf accumulation's)."""
+    from tinygrad_cnn import autograd, blas, parallel, workspace
+
+    locks = [parallel._lock, parallel._hold_lock, workspace._lock, blas._lock,
+             autograd._ACCUMULATE_LOCK]
+    for lock in locks:
+        lock.acquire()
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: a convolution big enough for the pool, its workspace and BLAS
+            code = 1
+            try:
+                x = tg.randn(64, 4, 28, 28, requires_grad=True)
+                tg.nn.functional.conv2d(x, tg.randn(16, 4, 3, 3)).sum().backward()
+                code = 0 if x.grad is not None else 1
+            finally:
+                os._exit(code)
+    finally:
+        for lock in locks:
+            lock.release()
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    pytest.fail("the forked child hung on a lock the parent held when it forked")
+
+
+def test_full_collections_come_back_when_the_recorded_graphs_are_freed():
+    """Recording 32,768 ops without a backward defers Python's full collections; they stayed off
+    after the graph was dropped (an evaluation loop without no_grad: cyclic garbage elsewhere
+    grew 10x) until some later backward."""
+    import gc
+
+    if not gc.isenabled():
+        pytest.skip("gc is off")
+    before = gc.get_threshold()
+    x = tg.tensor(np.ones(2), requires_grad=True)
+    y = x
+    for _ in range(40_000):
+        y = y * 1.0
+    assert gc.get_threshold()[2] == 1 << 30  # deferred while the graph lives
+    del x, y
+    assert gc.get_threshold() == before

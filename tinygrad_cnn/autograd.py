@@ -808,7 +808,7 @@ class Function:
         ctx.attrs = attrs
         ctx.seq = seq = next(_seq)
         if not seq & _DEFER_MASK:
-            _defer_full_collections()
+            _defer_full_collections(ctx)
         ctx.out = weakref.ref(result)
         ctx.out_meta = (out.shape, out.dtype)
         ctx.scope = _state.scope
@@ -1043,7 +1043,7 @@ def _record(ctx: Context, inputs: Sequence[Tensor], arrays: Sequence[Any], attrs
     ctx.attrs = attrs
     ctx.seq = seq = next(_seq)
     if not seq & _DEFER_MASK:
-        _defer_full_collections()
+        _defer_full_collections(ctx)
     ctx.out = weakref.ref(result)
     ctx.out_meta = (result._data.shape, result._data.dtype)
     ctx.in_names = tuple(t._name if t._name is not None or t._requires_grad or a.ndim
@@ -1106,14 +1106,28 @@ class OnceDifferentiableError(RuntimeError):
 # a graph of 200,000 ops is recorded those scans cost more than the ops themselves (11 of 17 us
 # per op). Graph nodes form no reference cycles -- reference counting frees them -- so once
 # 32,768 ops have been recorded since the last backward, full collections are deferred until
-# the next backward ends (young-generation collections go on as usual). The thresholds are
-# restored then, unless the program changed them meanwhile; nothing happens when gc is off.
+# the next backward ends (young-generation collections go on as usual), or until every graph
+# recorded meanwhile is freed -- an evaluation loop that forgot no_grad() records and drops
+# graphs, and kept full collections off for the whole program (an outside tester's cyclic
+# garbage grew from 126 MB to 1.3 GB). The thresholds are restored then, unless the program
+# changed them meanwhile; nothing happens when gc is off.
 _DEFER_MASK = (1 << 15) - 1
 _deferred: tuple[int, ...] | None = None  # the thresholds we set, while deferring
+# one node of each 32,768 recorded while deferring, watched: when none is alive, no graph they
+# belong to is either
+_sentinels: set[weakref.ref[Any]] = set()
 
 
-def _defer_full_collections() -> None:
+def _sentinel_freed(ref: weakref.ref[Any]) -> None:
+    _sentinels.discard(ref)
+    if not _sentinels:
+        _restore_collections()
+
+
+def _defer_full_collections(node: Any = None) -> None:
     global _deferred, _saved_thresholds, _deferred_rounds
+    if node is not None and gc.isenabled():
+        _sentinels.add(weakref.ref(node, _sentinel_freed))
     if _deferred is not None:
         # a program that records and records and never calls backward: one full collection per
         # million ops still frees its cyclic garbage (about 1 us per op at that heap size)
@@ -1131,6 +1145,7 @@ def _defer_full_collections() -> None:
 
 def _restore_collections() -> None:
     global _deferred
+    _sentinels.clear()
     if _deferred is not None:
         if gc.get_threshold() == _deferred:
             gc.set_threshold(*_saved_thresholds)
@@ -2019,7 +2034,10 @@ def _into_grad(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
             (g,) = _hook_result(hook((g,)), (g,), hook, None, "register_prehook", "grad_outputs")
             if g is None:
                 return
-    _accumulate_leaf(leaf, g, create_graph)
+    # one thread at a time, as PyTorch's AccumulateGrad: two threads' backward into one leaf
+    # lost updates (numpy's += lets go of the GIL) or one thread's whole first gradient
+    with _ACCUMULATE_LOCK:
+        _accumulate_leaf(leaf, g, create_graph)
     if _POST_ACCUMULATE:
         _post_accumulate(leaf)
     if _ACCUMULATE_POST and _ACCUMULATE_POST.get(id(leaf)):
@@ -2029,6 +2047,19 @@ def _into_grad(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
                     f"AccumulateGrad hook {getattr(hook, '__name__', hook)!r} returned a value: "
                     "the node sends no gradient on (grad_inputs is ()), so its hooks return None "
                     "(as in PyTorch); change .grad in leaf.register_post_accumulate_grad_hook")
+
+
+_ACCUMULATE_LOCK = threading.Lock()
+
+
+def _new_accumulate_lock() -> None:
+    """A forked child's own lock (see parallel._forget_pool)."""
+    global _ACCUMULATE_LOCK
+    _ACCUMULATE_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_accumulate_lock)
 
 
 def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:

@@ -120,9 +120,16 @@ class _Pool:
 
 def _forget_pool() -> None:
     """In a forked child (a DataLoader worker) the parent's pool threads do not exist: a new
-    pool is made on first use."""
-    global _pool, _lock
-    _pool, _lock = None, threading.Lock()
+    pool is made on first use. The locks are new too: one that a thread of the parent held when
+    it forked stays held in the child for good (a worker hung in one_blas_thread while the parent
+    trained in another thread); OpenBLAS gets back the setting the parent's holds had saved."""
+    global _pool, _lock, _hold_lock, _holders
+    _pool, _lock, _hold_lock = None, threading.Lock(), threading.Lock()
+    if _holders:
+        _holders = 0
+        blas = _openblas()
+        if blas:
+            blas[0](_saved_blas_threads)
 
 
 if hasattr(os, "register_at_fork"):

@@ -32,6 +32,7 @@ everything at once, :func:`cached_bytes` says how much is held.
 from __future__ import annotations
 
 import math
+import os
 import sys
 import threading
 from typing import Any
@@ -53,6 +54,16 @@ _Key = tuple[tuple[int, ...], np.dtype]
 # key -> [request number of the key's last request, [[buffer, request number of its last use], ...]]
 _slots: dict[_Key, list[Any]] = {}
 _lock = threading.Lock()
+
+
+def _new_lock() -> None:
+    """A forked child's own lock: the parent's may have been held by another of its threads."""
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock)
 _cached_bytes = 0
 _requests = 0
 _window = float(MIN_WINDOW)

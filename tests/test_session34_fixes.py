@@ -528,3 +528,36 @@ def test_full_collections_come_back_when_the_recorded_graphs_are_freed():
     assert gc.get_threshold()[2] == 1 << 30  # deferred while the graph lives
     del x, y
     assert gc.get_threshold() == before
+
+
+# ------------------------------------------------------------------ t110: the README's claims
+@pytest.mark.parametrize("op, call", [
+    ("fmax", lambda t: tg.fmax(t, [1.0])), ("fmin", lambda t: tg.fmin(t, [1.0])),
+    ("matmul", lambda t: t @ [1.0, 2.0]), ("matmul", lambda t: t.matmul([1.0, 2.0])),
+    ("floor_divide", lambda t: t // [1.0]),
+])
+def test_a_list_operand_error_names_the_op(op, call):
+    """"Errors name the op": these said `operand: unsupported operand ...`."""
+    with pytest.raises(TypeError, match=rf"^{op}: unsupported operand: a Tensor and a list"):
+        call(tg.tensor([1.0, 2.0]))
+
+
+def test_a_bad_hook_on_a_leaf_is_not_said_to_be_on_an_output():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(lambda g: 3)
+    with pytest.raises(TypeError, match=r"\(registered on a leaf tensor\) returned an int"):
+        (x * 2).sum().backward()
+    y = x * 2
+    y.register_hook(lambda g: 3)
+    with pytest.raises(TypeError, match=r"\(registered on the output of mul\) returned an int"):
+        y.sum().backward()
+
+
+def test_no_stray_files_at_the_top_of_the_tree():
+    """A fuzz log (r_b.txt) was committed by accident; what the top of the tree holds is known."""
+    root = Path(__file__).resolve().parents[1]
+    tracked = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True)
+    if tracked.returncode != 0:
+        pytest.skip("not a git checkout")
+    top = {p.split("/")[0] for p in tracked.stdout.split()}
+    assert not {p for p in top if p.endswith((".txt", ".log"))}, top

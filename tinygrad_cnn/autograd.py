@@ -2146,7 +2146,7 @@ def _run_hooks(hooks: list[Any], g: Tensor, where: str,
             name = getattr(hook, "__qualname__", repr(hook))
             kind = RuntimeError if isinstance(new, _TensorCls) else TypeError  # (PyTorch's)
             raise kind(
-                f"hook {name} (registered on the output of {where}) returned {got}; it must "
+                f"hook {name} ({on}) returned {got}; it must "
                 f"return None or a Tensor of the gradient's shape {tuple(g._data.shape)} and dtype "
                 f"{g._data.dtype}" + (f". {ctx._where()}" if ctx is not None else ""))
         if _flags.anomaly and _flags.anomaly_check and new is not g:

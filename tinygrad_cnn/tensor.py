@@ -1372,7 +1372,7 @@ class Tensor:
         return mm(self, mat2)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return _to_tensor(other, self).matmul(self)
+        return _to_tensor(other, self, where="matmul").matmul(self)
 
     def add(self, other: Any, *, alpha: Number = 1) -> Tensor:
         """``self + alpha * other``."""
@@ -1421,7 +1421,7 @@ class Tensor:
             raise TypeError(f"{name}: cannot compare a tensor with {a_type(other)} (make "
                             "it a tensor first: tinygrad_cnn.tensor(...))")
         try:
-            o = _to_tensor(other, self)
+            o = _to_tensor(other, self, where=name)
         except (TypeError, ValueError):
             raise TypeError(f"{name}: cannot compare a tensor with {type(other).__name__}"
                             ) from None
@@ -2072,13 +2072,13 @@ class Tensor:
     def fmax(self, other: Any) -> Tensor:
         """The larger of the two, ignoring a NaN (NaN only where both are); the gradient goes to
         ``self`` where it is chosen (ties too), else to ``other``, as PyTorch's."""
-        o = other if isinstance(other, Tensor) else _to_tensor(other, self)
+        o = other if isinstance(other, Tensor) else _to_tensor(other, self, where="fmax")
         return where((self >= o) | o.isnan(), self, o)
 
     def fmin(self, other: Any) -> Tensor:
         """The smaller of the two, ignoring a NaN (NaN only where both are); gradients as
         ``fmax``'s."""
-        o = other if isinstance(other, Tensor) else _to_tensor(other, self)
+        o = other if isinstance(other, Tensor) else _to_tensor(other, self, where="fmin")
         return where((self <= o) | o.isnan(), self, o)
 
     def sum_to_size(self, *size: Any) -> Tensor:
@@ -2288,7 +2288,7 @@ class Tensor:
     # ---------------------------------------------------------------- linear algebra
     def matmul(self, other: Any) -> Tensor:
         """Matrix product with PyTorch's rules: 1-D operands are vectors, batch dims broadcast."""
-        other = _to_tensor(other, self)
+        other = _to_tensor(other, self, where="matmul")
         a, b = self, other
         ad, bd = a._data, b._data
         if ad.ndim == 2 == bd.ndim and ad.shape[1] == bd.shape[0] and ad.dtype == bd.dtype \
@@ -4534,7 +4534,7 @@ def result_type(*operands: Any) -> np.dtype:
 
 def _clamp_between(x: Tensor, lo: Any, hi: Any) -> Tensor:
     """``clamp`` with a tensor bound (or two): all three broadcast and promoted together."""
-    bounds = [None if b is None else _to_tensor(b, x) for b in (lo, hi)]
+    bounds = [None if b is None else _to_tensor(b, x, where="clamp") for b in (lo, hi)]
     given = [b for b in bounds if b is not None]
     try:
         shape = np.broadcast_shapes(x.shape, *(b.shape for b in given))
@@ -5854,7 +5854,7 @@ def _floor_divide(a: Tensor, b: Any, reverse: bool = False) -> Tensor:
     if result_type(a, b).kind == "f":
         return _binary(_ops.elementwise.DivFloor, a.detach(),
                        b.detach() if isinstance(b, Tensor) else b, reverse)
-    b = _to_tensor(b, a)
+    b = _to_tensor(b, a, where="floor_divide")
     if reverse:
         a, b = b, a
     dt = result_type(a, b)
@@ -5995,7 +5995,7 @@ def _shift(t: Tensor, other: Any, left: bool, name: str, reverse: bool = False) 
     if isinstance(other, (list, tuple)) or not (isinstance(other, Tensor) or _comparable(other)):
         raise TypeError(f"{name}: cannot shift by {a_type(other)}; give a tensor or an "
                         "int")
-    o = _to_tensor(other, t)
+    o = _to_tensor(other, t, where=name)
     a, b = (o, t) if reverse else (t, o)
     dt = result_type(a, b)
     if dt.kind not in "iu":

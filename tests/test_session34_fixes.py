@@ -561,3 +561,91 @@ def test_no_stray_files_at_the_top_of_the_tree():
         pytest.skip("not a git checkout")
     top = {p.split("/")[0] for p in tracked.stdout.split()}
     assert not {p for p in top if p.endswith((".txt", ".log"))}, top
+
+
+# ------------------------------------------------------------ t111: the data API against PyTorch
+class _GradItems(tg.data.Dataset):
+    w = tg.ones(2, requires_grad=True)
+
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        return self.w * i
+
+
+class _GradStream(tg.data.IterableDataset):
+    w = tg.ones(2, requires_grad=True)
+
+    def __iter__(self):
+        yield self.w * 2
+
+
+@pytest.mark.parametrize("dataset, kw", [(_GradItems(), {"batch_size": 2}),
+                                         (_GradItems(), {"batch_size": None}),
+                                         (_GradStream(), {"batch_size": 1})])
+def test_a_worker_refuses_samples_that_require_grad(dataset, kw):
+    """The worker read the samples under no_grad: with num_workers=1 the batch came back detached,
+    its gradients silently gone (PyTorch's worker raises)."""
+    with pytest.raises(RuntimeError, match="requires grad.*cannot cross to the main process"):
+        list(tg.data.DataLoader(dataset, num_workers=1, timeout=60, **kw))
+    if kw["batch_size"] == 2:  # without workers the graph stays, as PyTorch's
+        batch = next(iter(tg.data.DataLoader(dataset, **kw)))
+        assert batch.requires_grad
+
+
+def test_a_worker_still_batches_plain_tensors():
+    class Plain(tg.data.Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return tg.ones(2) * i, i
+
+    batches = list(tg.data.DataLoader(Plain(), batch_size=2, num_workers=2, timeout=60))
+    np.testing.assert_array_equal(batches[1][0].numpy(), [[2, 2], [3, 3]])
+    np.testing.assert_array_equal(batches[1][1].numpy(), [2, 3])
+
+
+def test_collate_errors_are_also_pytorchs_types():
+    collate = tg.data.default_collate
+    with pytest.raises(KeyError, match="has keys"):
+        collate([{"a": 1}, {"b": 2}])
+    with pytest.raises(RuntimeError):  # (ours before, still)
+        collate([{"a": 1}, {"b": 2}])
+    with pytest.raises(IndexError, match="a batch of 0 samples"):
+        collate([])
+    with pytest.raises(ValueError, match="does not fit int64"):
+        collate([10**20, 1])
+    with pytest.raises(TypeError, match="an array of dtype complex128, which tensors do not take"):
+        collate([np.array([1j])] * 2)
+
+
+@pytest.mark.parametrize("replacement", [True, False])
+@pytest.mark.parametrize("num_samples", [2, 10**8])
+def test_random_sampler_over_nothing_is_an_error(replacement, num_samples):
+    """numpy's "high <= 0", a ZeroDivisionError, or (without replacement, past one block of
+    keys) an endless loop."""
+    sampler = tg.data.RandomSampler(range(0), replacement=replacement, num_samples=num_samples)
+    with pytest.raises(RuntimeError, match="cannot draw .* keys from an empty data source"):
+        next(iter(sampler))
+
+
+def test_multiprocessing_context_is_checked_when_the_loader_is_made():
+    import multiprocessing
+
+    with pytest.raises(ValueError, match="can only be used with multi-process loading"):
+        tg.data.DataLoader(range(4), multiprocessing_context="spawn")
+    with pytest.raises(ValueError, match="should specify a valid start method"):
+        tg.data.DataLoader(range(4), num_workers=1, multiprocessing_context="bogus")
+    with pytest.raises(TypeError, match="should be a valid context object"):
+        tg.data.DataLoader(range(4), num_workers=1, multiprocessing_context=3)
+    loader = tg.data.DataLoader(range(4), num_workers=1, timeout=60,
+                                multiprocessing_context=multiprocessing.get_context("fork"))
+    assert [int(b) for b in loader] == [0, 1, 2, 3]
+
+
+def test_prefetch_factor_reads_back_as_pytorchs():
+    assert tg.data.DataLoader(range(4)).prefetch_factor is None
+    assert tg.data.DataLoader(range(4), num_workers=2).prefetch_factor == 2
+    assert tg.data.DataLoader(range(4), num_workers=2, prefetch_factor=3).prefetch_factor == 3

@@ -180,6 +180,21 @@ def _same_sequence(template: Sequence[Any], values: list[Any]) -> Any:
         return values
 
 
+class _KeysDifferError(RuntimeError, KeyError):
+    """Samples whose dicts have other keys; a KeyError too, PyTorch's type for it (an ``except``
+    written for PyTorch catches it)."""
+
+    __str__ = BaseException.__str__  # (KeyError's would quote the message)
+
+
+class _EmptyBatchError(ValueError, IndexError):
+    """A batch of no samples; an IndexError too, PyTorch's type for it."""
+
+
+class _IntTooBigError(OverflowError, ValueError):
+    """An int beyond int64 in a batch; a ValueError too, PyTorch's type for it."""
+
+
 def _collate(items: list[Any], path: str) -> Any:
     """PyTorch's ``default_collate`` on numpy arrays: arrays, tensors and numbers are stacked
     along a new first dimension (Python ints give int64, floats float64, numpy scalars keep their
@@ -191,7 +206,7 @@ def _collate(items: list[Any], path: str) -> Any:
     built, ``_same_sequence``); strings stay as they came (a list of them, or a tuple for a field of
     sequence samples, as PyTorch's). ``path`` names the field in errors."""
     if not items:
-        raise ValueError("DataLoader: a batch of 0 samples (the batch_sampler gave an empty "
+        raise _EmptyBatchError("DataLoader: a batch of 0 samples (the batch_sampler gave an empty "
                          "batch, or default_collate([]) was called): there is nothing to stack; "
                          "skip empty batches in the batch_sampler")
     first = items[0]
@@ -204,7 +219,7 @@ def _collate(items: list[Any], path: str) -> Any:
             if not isinstance(it, Mapping) or (list(it) != keys and set(it) != set(keys)):
                 # (the same keys in another order are fine: fields are taken by key, PyTorch's)
                 got = list(it) if isinstance(it, Mapping) else type(it).__name__
-                raise RuntimeError(f"DataLoader: sample {i} of a batch has keys {got}, sample 0 "
+                raise _KeysDifferError(f"DataLoader: sample {i} of a batch has keys {got}, sample 0 "
                                    f"has {keys} ({where}); every sample needs the same keys")
         return _same_mapping(first, {k: _collate([it[k] for it in items], f"{path}[{k!r}]")
                                      for k in keys})
@@ -246,11 +261,19 @@ def _collate(items: list[Any], path: str) -> Any:
             try:
                 arrays.append(np.asarray(it, dtype=dt))
             except OverflowError:
-                raise OverflowError(f"DataLoader: {where} hold the int {it}, which does not fit "
+                raise _IntTooBigError(f"DataLoader: {where} hold the int {it}, which does not fit "
                                     "int64 (the dtype Python ints are batched in); store it as "
                                     "a float or a string") from None
         elif isinstance(it, (np.ndarray, np.generic)) and it.dtype.kind in "biuf":
             arrays.append(np.asarray(it))
+        elif isinstance(it, (np.ndarray, np.generic)):  # (was: "samples must hold ... numpy
+            # arrays" of an array of complex numbers)
+            hint = {"c": ", e.g. .real and .imag as two float arrays",
+                    "U": ": a string as a Python str", "S": ": bytes as a Python str"}.get(
+                        it.dtype.kind, "")
+            raise TypeError(f"DataLoader: cannot batch {where}: an array of dtype {it.dtype}, "
+                            "which tensors do not take (they hold bool, int, uint8 and float); "
+                            f"convert it in the dataset{hint}")
         else:
             raise TypeError(f"DataLoader: cannot batch {where} of type {type(it).__name__}; "
                             "samples must hold tensors, numpy arrays, numbers, strings, or "
@@ -414,20 +437,47 @@ def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
         number, idx = task
         try:
             _reseed(seed + number)
+            # the samples with grad mode on, as PyTorch's worker reads them (a tensor that
+            # requires grad is then an error, as there: its graph cannot cross to the main
+            # process -- under no_grad it came back detached, its gradients silently gone)
+            samples = dataset[idx] if items else None if fast and collate_fn is None else \
+                _items(dataset, idx)
+            _refuse_graph(samples, worker_id)
             with no_grad():  # (arrays cross to the main process; a graph cannot)
                 if items:
-                    batch = _pickled((collate_fn or default_convert)(dataset[idx]),
-                                     "the item")
+                    batch = _pickled((collate_fn or default_convert)(samples), "the item")
                 elif collate_fn is None:
-                    batch = _batch(dataset, idx, fast)
+                    batch = _batch(dataset, idx, fast) if samples is None else \
+                        _collate(samples, "")
                     if _user_containers(batch):  # (a type that does not pickle would be lost
                         batch = _Pickled(_pickled(batch, "the batch"))  # in the feeder thread)
                 else:
-                    batch = _pickled(collate_fn(_items(dataset, idx)))
+                    batch = _pickled(collate_fn(samples))
             results.put((number, batch, None))
         except BaseException:  # reported to the main process
             note = f"(building item {number} of the epoch)" if items else None
             results.put((number, None, _WorkerError.caught(worker_id, note)))
+
+
+def _refuse_graph(obj: Any, worker_id: int, depth: int = 0) -> None:
+    """A worker's samples hold no tensor that requires grad (PyTorch's worker refuses to stack
+    them): its graph would stay in the worker, and its gradients would silently not come."""
+    if isinstance(obj, Tensor):
+        if obj.requires_grad:
+            raise RuntimeError(
+                f"DataLoader worker {worker_id}: a sample holds a tensor that requires grad "
+                f"(shape {tuple(obj.shape)}); its graph cannot cross to the main process "
+                "(PyTorch refuses too): return .detach()ed tensors from the dataset, or use "
+                "num_workers=0 to keep the graph")
+        return
+    if depth > 32 or isinstance(obj, (str, bytes, np.ndarray)):
+        return
+    if isinstance(obj, Mapping):
+        for v in obj.values():
+            _refuse_graph(v, worker_id, depth + 1)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            _refuse_graph(v, worker_id, depth + 1)
 
 
 def _stream_batches(items: Iterator[Any], batch_size: int,
@@ -510,8 +560,9 @@ def _stream_worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
             ended = True
             continue
         try:
+            data = next(stream, _StreamEnd)  # (grad mode on, as PyTorch's worker: see _worker)
+            _refuse_graph(data, worker_id)
             with no_grad():  # (arrays cross to the main process; a graph cannot)
-                data = next(stream, _StreamEnd)
                 if data is _StreamEnd:
                     data, ended = _StreamEnd(), True
                 elif collate_fn is not None:
@@ -713,7 +764,7 @@ class DataLoader:
                  collate_fn: Callable[[Any], Any] | None = None, pin_memory: bool = False,
                  drop_last: bool = False, timeout: float = 0,
                  worker_init_fn: Callable[[int], None] | None = None,
-                 multiprocessing_context: str | None = None,
+                 multiprocessing_context: str | Any | None = None,
                  generator: np.random.Generator | int | None = None, *,
                  prefetch_factor: int | None = None, persistent_workers: bool = False,
                  pin_memory_device: str = "", in_order: bool = True,
@@ -736,6 +787,23 @@ class DataLoader:
                              "num_workers > 0, or leave persistent_workers=False)")
         if prefetch_factor is not None and prefetch_factor < 1:
             raise ValueError(f"DataLoader: prefetch_factor must be >= 1, got {prefetch_factor}")
+        if num_workers and prefetch_factor is None:
+            prefetch_factor = 2  # (what it reads back as, PyTorch's)
+        if multiprocessing_context is not None:  # PyTorch's checks, at construction (a bogus
+            # start method failed only when an epoch began)
+            if num_workers == 0:
+                raise ValueError("multiprocessing_context can only be used with multi-process "
+                                 "loading (num_workers > 0), but got num_workers=0")
+            if isinstance(multiprocessing_context, str):
+                methods = multiprocessing.get_all_start_methods()
+                if multiprocessing_context not in methods:
+                    raise ValueError(f"multiprocessing_context option should specify a valid "
+                                     f"start method in {methods!r}, but got "
+                                     f"multiprocessing_context={multiprocessing_context!r}")
+            elif not isinstance(multiprocessing_context, multiprocessing.context.BaseContext):
+                raise TypeError(f"multiprocessing_context option should be a valid context "
+                                f"object or a string specifying the start method, but got "
+                                f"multiprocessing_context={multiprocessing_context!r}")
         if seed is not None and generator is not None:
             raise ValueError("DataLoader: give seed or generator, not both")
         if generator is not None:
@@ -969,6 +1037,8 @@ class DataLoader:
             _stop(started, tasks[:len(started)], results)
 
     def _context(self) -> Any:
+        if isinstance(self.multiprocessing_context, multiprocessing.context.BaseContext):
+            return self.multiprocessing_context
         if self.multiprocessing_context is not None:
             return multiprocessing.get_context(self.multiprocessing_context)
         methods = multiprocessing.get_all_start_methods()

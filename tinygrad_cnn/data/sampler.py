@@ -109,8 +109,16 @@ class RandomSampler(_ArraySampler):
     def _too_long(self) -> bool:
         return self.num_samples > BLOCK
 
+    def _empty(self) -> RuntimeError:
+        """PyTorch's RuntimeError for keys drawn from nothing (was numpy's "high <= 0", a
+        ZeroDivisionError, or without replacement past a block an endless loop)."""
+        return RuntimeError(f"RandomSampler: cannot draw {self.num_samples} keys from an empty "
+                            "data source (len 0); give it samples, or leave num_samples out")
+
     def _blocks(self) -> Iterator[int]:
         n, rng = len(self.data_source), as_generator(self.generator, "RandomSampler")
+        if n == 0:
+            raise self._empty()
         left = self.num_samples
         while left > 0:  # (with replacement: independent draws; without: one permutation at a
             k = min(left, BLOCK if self.replacement else n)  # time, the last one cut)
@@ -120,6 +128,8 @@ class RandomSampler(_ArraySampler):
 
     def _indices(self) -> np.ndarray:
         n, rng = len(self.data_source), as_generator(self.generator, "RandomSampler")
+        if n == 0:
+            raise self._empty()
         if self.replacement:
             return rng.integers(0, n, self.num_samples)
         whole, rest = divmod(self.num_samples, n)

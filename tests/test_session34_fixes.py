@@ -105,7 +105,8 @@ def test_unbatched_class_loss_with_a_wrong_target_is_a_clear_error(op, shape):
     """A 1-d input (C,) is one sample: its target is one index (0-d or (1,)); any other target
     was numpy's "cannot reshape array of size 2 into shape (1,)"."""
     f = getattr(tg.nn.functional, op)
-    with pytest.raises(ValueError, match=rf"{op}: for a 1-D input \(C,\) = \(3,\).*got shape "
+    with pytest.raises(ValueError, match=rf"{op}: the input of shape \(3,\) needs a 0-d target "
+                                         r"\(one class index\), but target has shape "
                                          + re.escape(str(shape))):
         f(tg.zeros(3), tg.tensor(np.zeros(shape, np.int64)))
 
@@ -649,3 +650,53 @@ def test_prefetch_factor_reads_back_as_pytorchs():
     assert tg.data.DataLoader(range(4)).prefetch_factor is None
     assert tg.data.DataLoader(range(4), num_workers=2).prefetch_factor == 2
     assert tg.data.DataLoader(range(4), num_workers=2, prefetch_factor=3).prefetch_factor == 3
+
+
+# ----------------------------------------------------------- t112: the Tensor's protocol surface
+@pytest.mark.parametrize("shape, attr, says", [
+    ((3,), "T", "The use of `x.T` on tensors of dimension other than 2"),
+    ((2, 3, 4), "T", "The use of `x.T` on tensors of dimension other than 2"),
+    ((), "T", "Tensor.T is deprecated on 0-D tensors"),
+    ((), "mT", "Tensor.mT is deprecated on 0-D tensors"),
+    ((), "H", "Tensor.H is deprecated on 0-D tensors"),
+    ((), "mH", "Tensor.mH is deprecated on 0-D tensors"),
+])
+def test_deprecated_transposes_warn_as_pytorchs(shape, attr, says):
+    """Code clean here warned under PyTorch; mT and mH of a 0-d tensor raised here, where PyTorch
+    gives it back with its warning."""
+    t = tg.zeros(shape)
+    with pytest.warns(UserWarning, match=re.escape(says)):
+        out = getattr(t, attr)
+    assert out.shape == tuple(reversed(shape)) if attr == "T" else out.shape == shape
+
+
+def test_transposes_of_matrices_do_not_warn():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t = tg.zeros(2, 3)
+        assert t.T.shape == t.mT.shape == t.H.shape == t.mH.shape == (3, 2)
+        assert tg.zeros(2, 3, 4).mT.shape == (2, 4, 3)
+
+
+def test_item_of_several_elements_is_pytorchs_runtime_error_and_still_a_value_error():
+    t = tg.tensor([1.0, 2.0])
+    for call in (t.item, lambda: float(t)):
+        with pytest.raises(RuntimeError, match="only a one-element tensor"):
+            call()
+        with pytest.raises(ValueError):
+            call()
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_a_non_finite_float_into_an_int_tensor_is_pytorchs_error(value):
+    """NaN was "the list holds something that is not a number" (a TypeError)."""
+    with pytest.raises(RuntimeError, match="cannot be converted to .*int64 without overflow"):
+        tg.tensor([value], dtype=tg.int64)
+
+
+def test_data_ptr_of_an_empty_tensor_is_zero():
+    assert tg.zeros(0).data_ptr() == 0 == tg.zeros(2, 0).data_ptr()
+    t = tg.zeros(3)
+    assert t.data_ptr() != 0 and t[1:].data_ptr() == t.data_ptr() + 4

@@ -144,6 +144,10 @@ def _as_array(data: Any, dtype: np.dtype | None, where: str = "Tensor") -> np.nd
                     f"{where}: the nested list is ragged (its rows have different lengths); every "
                     "row of a tensor needs the same length"
                 ) from None
+            if "cannot convert float" in msg:  # NaN or inf into an integer dtype: PyTorch's
+                raise RuntimeError(  # RuntimeError (was: "something that is not a number")
+                    f"{where}: value cannot be converted to type {np.dtype(dtype)} without "
+                    f"overflow ({msg}); give a floating dtype, or finite values") from None
             raise TypeError(
                 f"{where}: the list holds something that is not a number ({msg}); pass numbers, "
                 "or use tinygrad_cnn.stack() to join tensors"
@@ -652,7 +656,7 @@ class Tensor:
     def item(self) -> Number:
         """The value of a one-element tensor as a Python number."""
         if self._data.size != 1:
-            raise ValueError(
+            raise _NotOneElementError(
                 f"item(): only a one-element tensor converts to a number; this one has shape "
                 f"{self.shape}"
             )
@@ -1110,8 +1114,8 @@ class Tensor:
 
     def data_ptr(self) -> int:
         """The address of the first element (two tensors that share memory and start at the
-        same element give the same)."""
-        return _address(self._data)
+        same element give the same); 0 for an empty tensor, as PyTorch's."""
+        return _address(self._data) if self._data.size else 0
 
     def storage_offset(self) -> int:
         """How many elements into the memory it shares with its base this tensor starts (0 for a
@@ -1853,13 +1857,17 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:  # noqa: N802
-        """The dimensions reversed (the matrix transpose for 2-D)."""
+        """The dimensions reversed (the matrix transpose for 2-D; other dims warn, as PyTorch's
+        deprecation does: use ``mT`` or ``permute``)."""
+        if self.ndim != 2:
+            _deprecated_transpose("T", self.ndim)
         return self.permute(*reversed(range(self.ndim)))
 
     @property
     def H(self) -> Tensor:  # noqa: N802
         """The conjugate transpose of a matrix: its transpose (the values here are real)."""
         if self.ndim == 0:  # (PyTorch's, deprecated there: the number itself)
+            _deprecated_transpose("H", 0)
             return self.view(())
         if self.ndim != 2:
             raise RuntimeError(f"H: only matrices (2-d tensors) have it, got a {self.ndim}-d "
@@ -1869,6 +1877,9 @@ class Tensor:
     @property
     def mH(self) -> Tensor:  # noqa: N802
         """The conjugate transpose of each matrix of a batch: ``mT`` (the values here are real)."""
+        if self.ndim == 0:  # (PyTorch's, deprecated there: the number itself)
+            _deprecated_transpose("mH", 0)
+            return self.view(())
         if self.ndim < 2:
             raise RuntimeError(f"mH: only matrices and batches of matrices have it, got a "
                                f"{self.ndim}-d tensor of shape {self.shape}")
@@ -1877,6 +1888,9 @@ class Tensor:
     @property
     def mT(self) -> Tensor:  # noqa: N802
         """The last two dimensions swapped (a view): the transpose of each matrix of a batch."""
+        if self.ndim == 0:  # (PyTorch's, deprecated there: the number itself)
+            _deprecated_transpose("mT", 0)
+            return self.view(())
         if self.ndim < 2:
             raise RuntimeError(f"mT: only matrices and batches of matrices have it, got a "
                                f"{self.ndim}-d tensor of shape {self.shape}")
@@ -4455,6 +4469,26 @@ def _numpy_operand(x: Any, ref: Tensor) -> Tensor:
     """A numpy scalar or array met in a numpy expression with tensors, as a constant tensor on
     ``ref``'s device (0-d for scalars, so by the dtype rule it does not widen the tensor)."""
     return Tensor._make(like(np.asarray(x), ref._data))
+
+
+class _NotOneElementError(RuntimeError, ValueError):
+    """``item()`` of a tensor of several elements: PyTorch's RuntimeError, and the ValueError it
+    was here."""
+
+
+def _deprecated_transpose(name: str, ndim: int) -> None:
+    """PyTorch's deprecation warnings for ``T`` on a tensor that is not 2-d and for ``T``, ``mT``,
+    ``H``, ``mH`` of a 0-d one (code clean here warned there)."""
+    if ndim == 0:
+        hint = "This function is the identity in these cases." if name in ("T", "mT") else \
+            "Consider using x.conj()."
+        message = f"Tensor.{name} is deprecated on 0-D tensors. {hint}"
+    else:
+        message = ("The use of `x.T` on tensors of dimension other than 2 to reverse their shape "
+                   "is deprecated and it will throw an error in a future release. Consider "
+                   "`x.mT` to transpose batches of matrices or `x.permute(*torch.arange(x.ndim - "
+                   "1, -1, -1))` to reverse the dimensions of a tensor.")
+    warnings.warn(message, UserWarning, stacklevel=3)
 
 
 def _floating(t: Tensor) -> Tensor:

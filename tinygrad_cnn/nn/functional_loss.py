@@ -128,12 +128,9 @@ def _class_target(logits: Tensor, target: Any, op: str, ignore_index: int
     if t.dtype.kind not in "iu":
         raise TypeError(f"{op}: target must hold class indices (an integer tensor), got {t.dtype}")
     in_shape, t_shape = tuple(logits.shape), tuple(t.shape)
-    if logits.ndim == 1:  # unbatched (C,) with a 0-d target (or one of shape (1,), as PyTorch)
-        if t.size != 1 or t.ndim > 1:
-            raise ValueError(f"{op}: for a 1-D input (C,) = {in_shape} (one sample, unbatched) "
-                             f"the target must be one class index (0-d or of shape (1,)), got "
-                             f"shape {t_shape}; for a batch, give the input as (N, C)")
-        logits, t, sample_shape = logits.unsqueeze(0), t.reshape(1), ()
+    if logits.ndim == 1:  # unbatched (C,) with a 0-d target (or one of shape (1,), as PyTorch;
+        # another is the shape check's error below, not numpy's "cannot reshape array of size 2")
+        logits, t, sample_shape = logits.unsqueeze(0), t.reshape(1) if t.size == 1 else t, ()
     elif logits.ndim == 2:
         sample_shape = (logits.shape[0],)
     elif logits.ndim > 2:  # (N, C, d1, ...) with target (N, d1, ...): classes last, then flatten

@@ -47,7 +47,7 @@ import numpy as np
 
 from tinygrad_cnn import _forward_array as _fa
 from tinygrad_cnn._words import a_type
-from tinygrad_cnn.backend import array_module, device_of
+from tinygrad_cnn.backend import array_module, device_of, new_locks_after_fork
 from tinygrad_cnn.layout import follow as layout_follow
 
 if TYPE_CHECKING:
@@ -2050,16 +2050,7 @@ def _into_grad(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
 
 
 _ACCUMULATE_LOCK = threading.Lock()
-
-
-def _new_accumulate_lock() -> None:
-    """A forked child's own lock (see parallel._forget_pool)."""
-    global _ACCUMULATE_LOCK
-    _ACCUMULATE_LOCK = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_new_accumulate_lock)
+new_locks_after_fork(globals(), "_ACCUMULATE_LOCK")
 
 
 def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:

@@ -12,6 +12,7 @@ import importlib
 import os
 import re
 import sys
+import threading
 import warnings
 from types import ModuleType
 from typing import Any
@@ -377,3 +378,16 @@ class ArgumentValueError(ValueError, RuntimeError):
 class ArgumentTypeError(TypeError, RuntimeError):
     """A wrong argument type or dtype: a TypeError, the package's rule, and PyTorch's
     RuntimeError (see :class:`ArgumentValueError`)."""
+
+
+def new_locks_after_fork(namespace: dict[str, Any], *names: str) -> None:
+    """Give a forked child (a DataLoader worker) new locks under ``names`` in a module's
+    ``namespace`` (its ``globals()``): a lock a thread of the parent held when it forked stays
+    held in the child for good (a worker hung in one_blas_thread while the parent trained in
+    another thread)."""
+    def renew() -> None:
+        for name in names:
+            namespace[name] = threading.Lock()
+
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=renew)

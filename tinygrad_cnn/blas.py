@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn.backend import new_locks_after_fork
+
 ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112
 
 # symbol names, most specific first: numpy's wheels (scipy-openblas, 64-bit ints), the 64-bit
@@ -34,16 +36,7 @@ ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112
 _NAMES = ("scipy_cblas_{}gemm64_", "cblas_{}gemm64_", "scipy_cblas_{}gemm", "cblas_{}gemm")
 
 _lock = threading.Lock()
-
-
-def _new_lock() -> None:
-    """A forked child's own lock: the parent's may have been held by another of its threads."""
-    global _lock
-    _lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_new_lock)
+new_locks_after_fork(globals(), "_lock")
 _gemms: dict[np.dtype, Any] | None = None  # dtype -> (gemm, omatcopy), once looked for
 _enabled = os.environ.get("TINYGRAD_CNN_DIRECT_BLAS", "1") != "0"
 

@@ -32,14 +32,13 @@ everything at once, :func:`cached_bytes` says how much is held.
 from __future__ import annotations
 
 import math
-import os
 import sys
 import threading
 from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.backend import trim_malloc
+from tinygrad_cnn.backend import new_locks_after_fork, trim_malloc
 
 MIN_BYTES = 1 << 18  # below this, malloc's own free lists already avoid page faults
 MAX_CACHED_BYTES = 1 << 30
@@ -54,16 +53,7 @@ _Key = tuple[tuple[int, ...], np.dtype]
 # key -> [request number of the key's last request, [[buffer, request number of its last use], ...]]
 _slots: dict[_Key, list[Any]] = {}
 _lock = threading.Lock()
-
-
-def _new_lock() -> None:
-    """A forked child's own lock: the parent's may have been held by another of its threads."""
-    global _lock
-    _lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_new_lock)
+new_locks_after_fork(globals(), "_lock")
 _cached_bytes = 0
 _requests = 0
 _window = float(MIN_WINDOW)

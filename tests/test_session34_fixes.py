@@ -700,3 +700,86 @@ def test_data_ptr_of_an_empty_tensor_is_zero():
     assert tg.zeros(0).data_ptr() == 0 == tg.zeros(2, 0).data_ptr()
     t = tg.zeros(3)
     assert t.data_ptr() != 0 and t[1:].data_ptr() == t.data_ptr() + 4
+
+
+# ------------------------------------------------------------- t114: a user's autograd Function
+class _K(tg.Function):
+    @staticmethod
+    def forward(ctx, x, w, scale=1.0):
+        ctx.save_for_backward(x, w)
+        ctx.scale = scale
+        return x * w * scale
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        return g * w * ctx.scale, g * x * ctx.scale
+
+
+@pytest.mark.parametrize("call", [lambda x, w: _K.apply(x=x, w=w),
+                                  lambda x, w: _K.apply(x, w=w),
+                                  lambda x, w: _K.apply(x, w=w, scale=2.0),
+                                  lambda x, w: _K.apply(x, scale=2.0, w=w),
+                                  lambda x, w: _K.apply(x, w, scale=2.0)])
+def test_a_tensor_passed_to_apply_by_keyword_is_an_input(call):
+    """PyTorch binds apply's keywords to forward's parameters: K.apply(x=x, w=w) gave w no
+    gradient and x only its other path's ([2, 4] for [5, 8])."""
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    w = tg.tensor([3.0, 4.0], requires_grad=True)
+    out = call(x, w)
+    scale = out.grad_fn.attrs.get("scale", 1.0)
+    (out.sum() + (x * x).sum()).backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.array([3.0, 4.0]) * scale + [2.0, 4.0])
+    np.testing.assert_allclose(w.grad.numpy(), np.array([1.0, 2.0]) * scale)
+
+
+def test_a_keyword_tensor_that_cannot_take_its_place_is_an_error():
+    class Gap(tg.Function):
+        @staticmethod
+        def forward(ctx, x, k, w):
+            return x * w
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, None, g
+
+    x = tg.tensor([1.0], requires_grad=True)
+    with pytest.raises(TypeError, match="passed as w= cannot be bound .* pass it positionally"):
+        Gap.apply(x, w=tg.tensor([2.0], requires_grad=True))
+
+
+@pytest.mark.parametrize("name", ["seq", "next", "fn", "out", "scope", "source", "hooks", "attrs"])
+def test_a_ctx_attribute_the_engine_uses_is_refused(name):
+    """ctx.seq = 2 came back in backward as the engine's counter (a zero gradient), ctx.next as
+    the input tuple; others broke the graph with unrelated errors."""
+    class S(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            setattr(ctx, name, 2.0)
+            return x * 3
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * getattr(ctx, name)
+
+    with pytest.raises(AttributeError, match=rf"S.forward set ctx.{name}, a name the engine"):
+        S.apply(tg.tensor([1.0, 2.0], requires_grad=True))
+
+
+def test_an_input_kept_as_a_ctx_attribute_warns_that_it_is_a_constant():
+    """ctx.x = x keeps forward's numpy array: backward's 2 * ctx.x * g has no graph through x, and
+    a second derivative silently lost its terms ([6, 12] for PyTorch's [8, 14])."""
+    class A(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.x = x
+            ctx.mask = x > 0  # (a derived array: no warning)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            return 2 * ctx.x * g
+
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.warns(UserWarning, match=r"keeps its input 0 as ctx.x: .*save_for_backward"):
+        A.apply(x)

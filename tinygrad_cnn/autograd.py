@@ -688,6 +688,8 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: Tensor, **attrs: Any) -> Tensor:
+        if attrs and cls._user and "_tensors" not in attrs:
+            inputs, attrs = _bind_keywords(cls, inputs, attrs)
         Tensor = _TensorCls
         arrays = []
         needs = []
@@ -903,6 +905,77 @@ def empty_in_order(shape: tuple[int, ...], dtype: Any, perm: Sequence[int], xp: 
         tuple(slow.index(d) for d in range(len(shape))))
 
 
+#: what the engine writes on a node after (or around) a user's forward: an attribute of the
+#: user's own of one of these names was overwritten -- ``ctx.seq = 2`` read back as a counter,
+#: ``ctx.next`` as the input tuple (a silently wrong gradient) -- or broke the graph
+_ENGINE_ATTRS = ("attrs", "fn", "in_meta", "in_names", "next", "out", "out_meta", "scope", "seq",
+                 "source", "backward_ran", "passthrough", "out_label", "superseded", "hooks",
+                 "retained", "stack", "inputs", "n_outputs", "node_hooks", "alias_at",
+                 "reads_input", "copied", "_saved")
+_UNSET_ATTR = object()
+
+
+def _check_user_attributes(cls: Any, ctx: Context, before: list[Any], views: list[Any]) -> None:
+    """A user's forward set no attribute the engine uses (an error naming it: PyTorch's ctx
+    takes these names, ours keeps the node's own state in them), and kept no input array as an
+    attribute without saying what that means here (a warning)."""
+    for name, old in zip(_ENGINE_ATTRS, before):
+        if getattr(ctx, name, _UNSET_ATTR) is not old:
+            raise AttributeError(
+                f"{cls.__name__}.forward set ctx.{name}, a name the engine keeps the graph node's "
+                f"own state in (it would be overwritten or break the graph); store it under "
+                f"another name, e.g. ctx.my_{name.lstrip('_')}")
+    for key, value in ctx.__dict__.items():
+        for i, v in enumerate(views):
+            if value is v and isinstance(v, _fa.ForwardArray):
+                warnings.warn(
+                    f"{cls.__name__}.forward keeps its input {i} as ctx.{key}: forward's inputs "
+                    f"are numpy arrays here, so in backward ctx.{key} is a constant -- no "
+                    "gradient flows through it, and second derivatives lose its terms (PyTorch's "
+                    "ctx would hold the tensor); save it with ctx.save_for_backward(...) and read "
+                    "ctx.saved_tensors", UserWarning, stacklevel=4)
+                break
+
+
+def _bind_keywords(cls: Any, inputs: tuple[Any, ...], attrs: dict[str, Any]
+                   ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """A user's ``F.apply(x, w=w)`` as PyTorch 2 binds it: a tensor passed by keyword for a
+    positional parameter of ``forward`` (after ``ctx``, in the old form) joins the positional
+    arguments in its place, with the keywords before it, so it is an input (it was kept as a
+    constant attribute: its gradient silently lost). Keywords after the last such tensor stay
+    keywords (``ctx.attrs``, drawn by name; ``backward`` returns gradients for the positional
+    arguments alone, as before). A tensor that requires grad and cannot take its place (a
+    parameter before it is missing) is an error."""
+    if not any(isinstance(v, _TensorCls) for v in attrs.values()):
+        return inputs, attrs
+    try:
+        params = list(inspect.signature(cls.forward).parameters.values())
+    except (TypeError, ValueError):
+        return inputs, attrs
+    if not cls._setup_context and params and params[0].kind in (
+            inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
+        params = params[1:]  # (ctx)
+    positional = [p.name for p in params if p.kind in (inspect.Parameter.POSITIONAL_ONLY,
+                                                       inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    args, rest = list(inputs), dict(attrs)
+    run = []  # the keywords that can take their places, in order
+    for name in positional[len(args):]:
+        if name not in rest:
+            break
+        run.append(name)
+    last = max((i for i, name in enumerate(run) if isinstance(rest[name], _TensorCls)),
+               default=-1)
+    for name in run[:last + 1]:
+        args.append(rest.pop(name))
+    for name, value in rest.items():
+        if isinstance(value, _TensorCls) and value.requires_grad:
+            raise TypeError(
+                f"{cls.__name__}.apply: the tensor passed as {name}= cannot be bound to a "
+                f"positional parameter of forward (one before it is missing), so it would get no "
+                f"gradient; pass it positionally")
+    return tuple(args), rest
+
+
 def _call_forward(cls: Any, ctx: Context, args: Sequence[Any], attrs: dict[str, Any]) -> Any:
     """A user's ``forward``: ``forward(ctx, *args)``, or PyTorch 2's ``forward(*args)`` followed
     by ``setup_context(ctx, inputs, output)``."""
@@ -910,11 +983,13 @@ def _call_forward(cls: Any, ctx: Context, args: Sequence[Any], attrs: dict[str, 
     # PyTorch's -- x.std(), x.repeat(2), x.max(1), x.sort(): _forward_array.py -- and plain
     # arrays again in what forward returns, saves and marks)
     views = [_fa.wrap(a) for a in args]
+    before = [getattr(ctx, name, _UNSET_ATTR) for name in _ENGINE_ATTRS]
     if not cls._setup_context:
         out = cls.forward(ctx, *views, **attrs)
     else:
         out = cls.forward(*views, **attrs)
         cls.setup_context(ctx, tuple(views), out)
+    _check_user_attributes(cls, ctx, before, views)
     back = {id(v): a for v, a in zip(views, args) if v is not a}
     # an argument wrapped already (the Function of non-tensor arguments calls this inside its
     # own call): kept as it is here, for the outer call to map back to its input -- made a new
@@ -1544,6 +1619,7 @@ def _with_constants(base: type[Function]) -> Any:
             out = out if isinstance(out, tuple) else (out,)
             if len(out) > len(kinds) and all(g is None for g in out[len(kinds):]):
                 out = out[:len(kinds)]  # (extra trailing Nones: PyTorch allows them)
+
             if len(out) != len(kinds):
                 raise RuntimeError(f"{base.name}.backward returned {len(out)} gradients for "
                                    f"{len(kinds)} inputs; return one per input of forward (None "

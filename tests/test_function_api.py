@@ -127,7 +127,7 @@ def test_mark_dirty_in_place_function():
     x = x4()
     h = x * 1
     out = MulTwoInPlace.apply(h)
-    assert out is h and h._version == 1
+    assert out is h and h._version == 2  # (the write in forward, then mark_dirty: PyTorch's 2)
     np.testing.assert_array_equal(h.numpy(), [2, 4, 6, 8])
     (h * h).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), 2 * 2 * np.array([2, 4, 6, 8]))
@@ -402,7 +402,7 @@ def test_a_dirty_input_must_be_returned():
     x = tg.tensor([1.0, 2.0])
     with pytest.raises(RuntimeError, match="marked dirty .* not returned"):
         AddOne.apply(x)
-    assert x._version == 1
+    assert x._version == 2  # (PyTorch's: the write in forward and mark_dirty each count)
 
 
 def test_backward_with_inputs_as_pytorch():

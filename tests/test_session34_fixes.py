@@ -783,3 +783,58 @@ def test_an_input_kept_as_a_ctx_attribute_warns_that_it_is_a_constant():
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     with pytest.warns(UserWarning, match=r"keeps its input 0 as ctx.x: .*save_for_backward"):
         A.apply(x)
+
+
+_WRITES = {
+    "imul": lambda x: x.__imul__(2), "setitem": lambda x: x.__setitem__(slice(None), 5.0),
+    "view_setitem": lambda x: x[:1].__setitem__(0, 7.0), "fill": lambda x: x.fill(0.0),
+    "ufunc_out": lambda x: np.multiply(x, 2, out=x), "clip_out": lambda x: np.clip(x, 0, 1, out=x),
+    "copyto": lambda x: np.copyto(x, 3.0), "add_at": lambda x: np.add.at(x, [0], 1.0),
+    "put_along_axis": lambda x: np.put_along_axis(x, np.array([0]), 9.0, axis=0),
+}
+
+
+@pytest.mark.parametrize("write", list(_WRITES), ids=list(_WRITES))
+def test_a_write_into_an_input_in_forward_is_an_in_place_change(write):
+    """A forward that wrote into its input without mark_dirty left the tensor's version alone:
+    an op that had saved it read the new values in backward ([6, 10] for [4, 6]); PyTorch's
+    version counter catches it."""
+    class B(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            _WRITES[write](x)
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            return 2 * g
+
+    x = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    a = x * 1
+    b = a * a  # (saves a)
+    y = B.apply(a)
+    assert a._version >= 1
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        (y.sum() + b.sum()).backward()
+
+
+def test_reading_an_input_in_forward_changes_no_version():
+    class R(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            y = np.exp(x) + x[1:].sum() + np.clip(x, 0, 1)  # (new arrays: writes into them are free)
+            y[0] = 0.0
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * x.exp()
+
+    x = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    a = x * 1
+    b = a * a
+    R.apply(a).sum().backward(retain_graph=True)
+    assert a._version == 0
+    (b.sum()).backward()

@@ -60,7 +60,54 @@ def _refuse(method: str, why: str, fix: str) -> TypeError:
 
 
 class ForwardArray(np.ndarray):
-    """A numpy array as a user's ``Function.forward`` receives it (see the module docstring)."""
+    """A numpy array as a user's ``Function.forward`` receives it (see the module docstring).
+
+    An input's array (and every view of it) carries its tensor's version counter: a write into
+    it -- ``x *= 2``, ``x[:] = v``, ``x.fill(0)``, ``out=x``, ``np.copyto(x, v)`` -- counts as an
+    in-place change of that tensor, as in PyTorch, so an op that saved the tensor before is
+    caught in backward instead of reading the new values (``mark_dirty`` says the same of an
+    input the forward returns)."""
+
+    _counter: list[int] | None = None  # the input tensor's version counter (its views' too)
+
+    def __array_finalize__(self, obj: Any) -> None:
+        counter = getattr(obj, "_counter", None)
+        if counter is not None and self.base is not None:  # a view (a new array has no base)
+            self._counter = counter
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        _written(self)
+
+    def fill(self, value: Any) -> None:
+        super().fill(value)
+        _written(self)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        outs = kwargs.get("out")
+        if outs is not None:
+            kwargs["out"] = tuple(plain(o) for o in outs)
+        result = getattr(ufunc, method)(*(plain(a) for a in inputs), **kwargs)
+        if method == "at":  # (np.add.at(x, idx, v) writes into its first operand)
+            _written(inputs[0])
+            return None
+        if outs is not None:
+            for o in outs:
+                _written(o)
+            return outs[0] if len(outs) == 1 else outs
+        return tuple(wrap(r) for r in result) if type(result) is tuple else wrap(result)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        result = super().__array_function__(func, types, args, kwargs)
+        if result is NotImplemented:
+            return result
+        if func in _WRITERS and args:
+            _written(args[0])
+        out = kwargs.get("out")
+        if out is not None:
+            for o in out if type(out) is tuple else (out,):
+                _written(o)
+        return result
 
     def std(self, *args: Any, **kwargs: Any) -> Any:
         if len(args) < 4 and "ddof" not in kwargs:
@@ -168,9 +215,27 @@ def _no_positional_keepdim(method: str, args: tuple[Any, ...]) -> None:
                       "keepdim", f"write x.{method}(axis=dim, keepdims={args[1]})")
 
 
-def wrap(a: Any) -> Any:
-    """``a`` as a :class:`ForwardArray` view where it is a plain numpy array."""
-    return a.view(ForwardArray) if type(a) is np.ndarray else a
+#: numpy functions that write into their first argument
+_WRITERS = frozenset(f for f in (np.copyto, np.place, np.putmask, np.put, np.put_along_axis,
+                                 np.fill_diagonal) if f is not None)
+
+
+def _written(a: Any) -> None:
+    """A write into ``a``: the version of the input tensor it belongs to goes up."""
+    counter = getattr(a, "_counter", None) if isinstance(a, ForwardArray) else None
+    if counter is not None:
+        counter[0] += 1
+
+
+def wrap(a: Any, counter: list[int] | None = None) -> Any:
+    """``a`` as a :class:`ForwardArray` view where it is a plain numpy array (``counter``: the
+    version counter of the tensor it is the data of)."""
+    if type(a) is not np.ndarray:
+        return a
+    view = a.view(ForwardArray)
+    if counter is not None:
+        view._counter = counter
+    return view
 
 
 def plain(a: Any) -> Any:

@@ -729,7 +729,8 @@ class Function:
         ctx = Context(cls, tuple(needs) if requires or cls._user else (False,) * len(inputs))
         if cls._user:  # a user's forward runs with recording off, as PyTorch's does
             with _GradModeSwitch(False):
-                out = _call_forward(cls, ctx, arrays, attrs)
+                out = _call_forward(cls, ctx, arrays, attrs,
+                                    [t._version_counter for t in inputs])
             _warn_widened(cls, arrays, out)
         else:
             out = cls.forward(ctx, *arrays, **attrs)
@@ -976,13 +977,17 @@ def _bind_keywords(cls: Any, inputs: tuple[Any, ...], attrs: dict[str, Any]
     return tuple(args), rest
 
 
-def _call_forward(cls: Any, ctx: Context, args: Sequence[Any], attrs: dict[str, Any]) -> Any:
+def _call_forward(cls: Any, ctx: Context, args: Sequence[Any], attrs: dict[str, Any],
+                  counters: Sequence[Any] | None = None) -> Any:
     """A user's ``forward``: ``forward(ctx, *args)``, or PyTorch 2's ``forward(*args)`` followed
     by ``setup_context(ctx, inputs, output)``."""
     # (numpy arrays of a subclass that refuses the methods whose numpy meaning differs from
     # PyTorch's -- x.std(), x.repeat(2), x.max(1), x.sort(): _forward_array.py -- and plain
     # arrays again in what forward returns, saves and marks)
-    views = [_fa.wrap(a) for a in args]
+    # (each input's array carries its tensor's version counter: a write into it in forward is an
+    # in-place change of the tensor, as PyTorch's; see ForwardArray)
+    views = [_fa.wrap(a, c) for a, c in zip(args, counters)] if counters is not None else \
+        [_fa.wrap(a) for a in args]
     before = [getattr(ctx, name, _UNSET_ATTR) for name in _ENGINE_ATTRS]
     if not cls._setup_context:
         out = cls.forward(ctx, *views, **attrs)

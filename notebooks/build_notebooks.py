@@ -202,7 +202,9 @@ steps"""),
 Twenty `Linear` + `tanh` layers. With PyTorch's default initialisation the weights are small
 (`U(-1/√fan_in, 1/√fan_in)`) and every layer shrinks the gradient: the layers near the input get
 almost nothing (blue). Multiply the initial weights by 6 and the network is in its chaotic regime:
-each layer *grows* the gradient, and the first layers get the largest (red). Repeated blocks would
+each layer *grows* the gradient, and the layers near the input get large ones (the warmer colours;
+not strictly in order: the second layer's weight gradient outgrows the first's). (The biases are
+scaled by 6 too.) Repeated blocks would
 normally collapse to one `×N` box; `expand=["*"]` keeps every layer visible."""),
     (C, """def tanh_mlp(gain, depth=20, width=32):
     tg.manual_seed(0)
@@ -232,7 +234,7 @@ assert np.linalg.norm(nets[6.0][0][0].weight.grad.numpy()) > 10 * np.linalg.norm
     (C, """draw(nets[1.0][1], backward=True, expand=["*"], title="default init: vanishing")"""),
     (C, """draw(nets[6.0][1], backward=True, expand=["*"], title="6 × default init: exploding")"""),
     (C, """draw(nets[6.0][1], backward=True, title="the same, repeated blocks collapsed")"""),
-    (M, """## The first NaN
+    (M, """## The first NaN or Inf
 
 Inside `tg.detect_anomaly()` the first op whose forward makes a NaN or an Inf from finite inputs
 (or whose VJP does) raises `AnomalyError`, naming the op, the line that created it, its module and
@@ -327,7 +329,8 @@ assert gradcheck(BrokenSoftplus.apply, x, raise_exception=False) is False"""),
 
 A VJP can be right but not differentiable -- for instance if it computes with `.data`, outside the
 graph. `gradcheck` passes it; `gradgradcheck` differentiates the VJP itself, says that the
-*second* derivative is wrong, and points at the line of `backward` that left the graph.
+*second* derivative is wrong, and points at `backward`'s `return` line, where the gradient made
+outside the graph comes out.
 (`gradgradcheck` also checks the first derivatives first: a VJP that is wrong but differentiable
 would otherwise pass a second-derivative check.)"""),
     (C, """class FirstOrderOnly(Function):
@@ -368,8 +371,8 @@ print(moved)
 assert moved.ok and "moved input 0's element(s) (0,)" in str(moved)"""),
     (M, """## float32, checked in float64
 
-Central differences in float32 drown in rounding: with eps = 1e-6 the step is below float32's
-resolution near 1. So a float32 (or float16) input is checked on a float64 copy of the
+Central differences in float32 drown in rounding: with eps = 1e-6 the step is only about eight
+of float32's spacings near 1 (1.2e-7 each), and rounding f(x ± h) to float32 swamps the difference. So a float32 (or float16) input is checked on a float64 copy of the
 computation -- the op runs in float64 -- and the report says so. No spurious failures, and a
 wrong VJP still fails."""),
     (C, """x32 = Tensor(np.random.default_rng(1).standard_normal((3, 4)).astype(np.float32), requires_grad=True)
@@ -426,11 +429,7 @@ print("\\n".join(str(found).splitlines()[:18]))
 assert found.node.name == "broken_softplus"
 assert "(inputs (2, 4, 8, 8) float64)" in str(found)"""),
     (C, """# the culprit, highlighted in the graph of the replayed model
-if "highlight" in inspect.signature(viz.draw).parameters:
-    drawing = viz.draw(*found.report.outputs, highlight=found.node)
-else:  # viz.draw(highlight=...) arrives with issue 17
-    drawing = viz.draw(*found.report.outputs, title=f"culprit: {found.node.name}")
-drawing"""),
+viz.draw(*found.report.outputs, highlight=found.node)"""),
     (M, """## The Taylor test: no step size, no tolerance
 
 `method="taylor"` perturbs along a random direction v and watches the remainder
@@ -529,13 +528,13 @@ print(f"{time.perf_counter() - start:.1f} s")
 assert accuracies[-1] > 0.95"""),
     (C, """fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3))
 ax1.plot(np.arange(1, len(losses) + 1), losses)
-ax1.set(xlabel="step", ylabel="mean training loss so far", title="loss")
+ax1.set(xlabel="step", ylabel="mean loss of the epoch so far", title="loss")  # (restarts each epoch)
 ax2.plot([1, 2], accuracies, marker="o")
 ax2.set(xlabel="epoch", ylabel="test accuracy", title="accuracy", xticks=[1, 2])
 fig.tight_layout()"""),
     (M, """## Where it errs
 
-The misclassified test digits, with the prediction and (in brackets) the label."""),
+The first 24 misclassified test digits, with the prediction and (in brackets) the label."""),
     (C, """pred, true = predict(model, test_loader)
 wrong = np.flatnonzero(pred != true)
 print(f"{len(wrong)} of {len(true)} test digits are misclassified")
@@ -587,7 +586,7 @@ LeNet-5 is a stack of convolutions. A modern CNN adds three things: **normalisat
 after every convolution), **residual connections** (each block adds its input to its output, so a
 gradient has a short path back to the early layers) and **global average pooling** before the
 head (so the network does not care about the image size). Here we build ResNet-8 from
-`tinygrad_cnn.nn`'s parts, look at its backward graph block by block, train it for a few hundred
+`tinygrad_cnn.nn`'s parts, look at its backward graph block by block, train it for 120
 steps with a one-cycle schedule, and check that BatchNorm does in eval mode what it did in
 training. (`python -m tinygrad_cnn train --model resnet8` trains the full version.)"""),
     (C, """import matplotlib.pyplot as plt
@@ -657,10 +656,10 @@ model.layer2[0]"""),
 One forward and backward pass on a batch of digits, recorded (`viz.record_gradients`) so that
 the drawing colours every VJP by the norm of its gradient. Each `BatchNorm2d` is two ops --
 `normalize` (subtract the batch mean, divide by the batch standard deviation) and `affine` (the
-learned scale and shift) -- so a block is a dozen VJPs; `max_nodes=30` folds each block into one
-box that lists them. Between the boxes: the `add` of a block is where the shortcut's gradient
-joins, and the gradient reaches the stem's `conv1.weight` through the identity shortcuts as well
-as through the convolutions."""),
+learned scale and shift) -- so a block is 9 to 12 VJPs; `max_nodes=30` folds each block into one
+box that lists them, its `add` among them: the `add` is where the shortcut's gradient joins the
+convolutions' (the one identity shortcut, in `layer1`, passes it on unchanged; the strided blocks'
+shortcuts are 1×1 convolutions). `expand=[\"layer1.0\"]` would open a block to show it."""),
     (C, """from tinygrad_cnn.autograd import _collect
 from tinygrad_cnn.viz import record_gradients
 
@@ -731,7 +730,9 @@ While training, BatchNorm normalises with the statistics of the batch in hand an
 averages of them (`momentum=0.1`); in eval mode it uses those running averages, so a prediction
 does not depend on what else is in the batch. Over the training set the two agree closely --
 which is what the running averages are for."""),
-    (C, """bn = model.layer3[0].bn2
+    (C, """import copy
+
+bn = model.layer3[0].bn2
 print("running mean of layer3.0.bn2 (first 6 channels):", np.round(bn.running_mean.numpy()[:6], 3))
 print("running var  of layer3.0.bn2 (first 6 channels):", np.round(bn.running_var.numpy()[:6], 3))
 x, y = train_set.arrays(np.arange(1000, 1500))
@@ -739,9 +740,8 @@ with tg.no_grad():
     model.eval()
     eval_logits = model(Tensor(x)).numpy()
     single = model(Tensor(x[:1])).numpy()  # eval mode: one image alone gives the same logits
-    model.train()
-    train_logits = model(Tensor(x)).numpy()
-model.eval()
+    probe = copy.deepcopy(model).train()  # (a copy: in train mode a forward updates the
+    train_logits = probe(Tensor(x)).numpy()  # running averages, even under no_grad)
 agree = (eval_logits.argmax(1) == train_logits.argmax(1)).mean()
 print(f"eval-mode and batch-statistics predictions agree on {agree:.1%} of 500 training digits")
 assert np.allclose(single, eval_logits[:1], atol=1e-4) and agree > 0.95"""),

@@ -582,7 +582,10 @@ class Context:
         if self.source is None:
             return None
         code, line = self.source
-        return f"{code.co_filename}:{line} in {code.co_name}"
+        # (a notebook cell's file is a temporary one, /tmp/ipykernel_<pid>/<n>.py, another in
+        # every kernel: `<cell>`, as the drawings name it -- a file's path stays whole)
+        name = "<cell>" if NOTEBOOK_FILE.search(code.co_filename) else code.co_filename
+        return f"{name}:{line} in {code.co_name}"
 
     @property
     def module(self) -> str | None:
@@ -914,6 +917,8 @@ _ENGINE_ATTRS = ("attrs", "fn", "in_meta", "in_names", "next", "out", "out_meta"
                  "retained", "stack", "inputs", "n_outputs", "node_hooks", "alias_at",
                  "reads_input", "copied", "_saved")
 _UNSET_ATTR = object()
+#: the files of notebook cells (IPython's temporary ones)
+NOTEBOOK_FILE = re.compile(r"(ipykernel_\d+[/\\]\d+\.py$|^<ipython-input-)")
 
 
 def _check_user_attributes(cls: Any, ctx: Context, before: list[Any], views: list[Any]) -> None:

@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn.autograd import NOTEBOOK_FILE as _NOTEBOOK_FILE
 from tinygrad_cnn.autograd import Context, OutputOf, _collect
 from tinygrad_cnn.tensor import Tensor
 
 # ------------------------------------------------------------------------------------ source lines
-_NOTEBOOK_FILE = re.compile(r"(ipykernel_\d+[/\\]\d+\.py$|^<ipython-input-)")
 
 
 def short_file(path: str) -> str:

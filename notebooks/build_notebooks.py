@@ -392,9 +392,7 @@ When the check of a whole model fails, `gradcheck` replays the recorded graph an
 by itself at the inputs it saw. The report names the first op that fails -- its registered name,
 its input shapes, the line that created it -- and the error carries the graph node, so the drawing
 can show it. Fast mode (random projections) keeps this quick."""),
-    (C, """import inspect
-
-import tinygrad_cnn.nn.functional as F
+    (C, """import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import manual_seed, nn, viz
 
 

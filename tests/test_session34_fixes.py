@@ -588,7 +588,7 @@ class _GradStream(tg.data.IterableDataset):
 def test_a_worker_refuses_samples_that_require_grad(dataset, kw):
     """The worker read the samples under no_grad: with num_workers=1 the batch came back detached,
     its gradients silently gone (PyTorch's worker raises)."""
-    with pytest.raises(RuntimeError, match="requires grad.*cannot cross to the main process"):
+    with pytest.raises(RuntimeError, match="a tensor with a graph.*cannot cross to the main process"):
         list(tg.data.DataLoader(dataset, num_workers=1, timeout=60, **kw))
     if kw["batch_size"] == 2:  # without workers the graph stays, as PyTorch's
         batch = next(iter(tg.data.DataLoader(dataset, **kw)))
@@ -661,13 +661,19 @@ def test_prefetch_factor_reads_back_as_pytorchs():
     ((), "H", "Tensor.H is deprecated on 0-D tensors"),
     ((), "mH", "Tensor.mH is deprecated on 0-D tensors"),
 ])
-def test_deprecated_transposes_warn_as_pytorchs(shape, attr, says):
+def test_deprecated_transposes_warn_as_pytorchs(shape, attr, says, monkeypatch):
     """Code clean here warned under PyTorch; mT and mH of a 0-d tensor raised here, where PyTorch
-    gives it back with its warning."""
+    gives it back with its warning (once per process, as PyTorch's)."""
+    monkeypatch.setattr(sys.modules["tinygrad_cnn.tensor"], "_WARNED_TRANSPOSES", set())
     t = tg.zeros(shape)
     with pytest.warns(UserWarning, match=re.escape(says)):
         out = getattr(t, attr)
     assert out.shape == tuple(reversed(shape)) if attr == "T" else out.shape == shape
+    import warnings
+
+    with warnings.catch_warnings():  # (once: a second use is quiet)
+        warnings.simplefilter("error")
+        getattr(t, attr)
 
 
 def test_transposes_of_matrices_do_not_warn():
@@ -838,3 +844,148 @@ def test_reading_an_input_in_forward_changes_no_version():
     R.apply(a).sum().backward(retain_graph=True)
     assert a._version == 0
     (b.sum()).backward()
+
+
+
+# ------------------------------------------------------------ t115: this session's changes, tried
+@pytest.mark.parametrize("write", ["flat", "partition", "reshaped_partition"])
+def test_writes_through_flat_and_partition_count_too(write):
+    """x.flat[0] = 5 and x.partition(0) wrote into the input without a version bump: a saved
+    tensor's backward read the new value (cos(5) for a gradient that should have raised)."""
+    class F(tg.Function):
+        @staticmethod
+        def forward(ctx, a):
+            if write == "flat":
+                a.flat[0] = 5.0
+            elif write == "partition":
+                a.partition(0, axis=-1)
+            else:
+                a.reshape(-1).partition(0)
+            return a.sum(keepdims=True) * 1.0
+
+        @staticmethod
+        def backward(ctx, g):
+            return None
+
+    base = tg.tensor(np.array([[1.0, -2.0], [3.0, 4.0]]), requires_grad=True)
+    x = base * 1
+    s = x.sin()
+    F.apply(x)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        s.sum().backward()
+
+
+def test_reading_through_flat_is_no_write():
+    class F(tg.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return np.array([sum(a.flat), a.flat[1], len(a.flat)]) * 1.0
+
+        @staticmethod
+        def backward(ctx, g):
+            return None
+
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True) * 1
+    np.testing.assert_array_equal(F.apply(x).numpy(), [6.0, 2.0, 3.0])
+    assert x._version == 0
+
+
+class _Numbered(tg.data.Dataset):
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return tg.tensor([float(i), 1.0]), i
+
+
+class _Leaves(tg.data.Dataset):
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        return tg.tensor([float(i)], requires_grad=True)
+
+
+def test_a_worker_refuses_a_collate_fn_that_builds_a_graph():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+
+    def collate(batch):
+        return tg.stack([sample[0] for sample in batch]) * w
+
+    assert next(iter(tg.data.DataLoader(_Numbered(), batch_size=2, collate_fn=collate))) \
+        .requires_grad
+    with pytest.raises(RuntimeError, match="holds a tensor with a graph"):
+        list(tg.data.DataLoader(_Numbered(), batch_size=2, num_workers=2, collate_fn=collate,
+                                timeout=60))
+
+
+@pytest.mark.parametrize("kw", [{"batch_size": None},
+                                {"batch_size": 2, "collate_fn": lambda b: b}])
+def test_leaves_that_require_grad_cross_from_a_worker_as_pytorchs(kw):
+    """A leaf that requires grad pickles with its flag (PyTorch's [True, True]); the first worker
+    check refused it with a message that said PyTorch does too."""
+    out = list(tg.data.DataLoader(_Leaves(), num_workers=2, timeout=60, **kw))
+    flat = [t for o in out for t in (o if isinstance(o, list) else [o])]
+    assert [t.requires_grad for t in flat] == [True, True]
+    with pytest.raises(RuntimeError, match="default_collate would stack"):
+        list(tg.data.DataLoader(_Leaves(), batch_size=2, num_workers=2, timeout=60))
+
+
+def test_setup_context_inputs_hold_defaults_and_keywords():
+    """setup_context's inputs were the positional arrays alone: inputs[1] an IndexError for
+    apply(x) of forward(x, scale=1.0); PyTorch gives (x, 1.0)."""
+    class S(tg.Function):
+        @staticmethod
+        def forward(x, scale=1.0):
+            return x * scale
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.scale = inputs[1]
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.scale, None
+
+    for call, want in ((lambda x: S.apply(x), 1.0), (lambda x: S.apply(x, scale=3.0), 3.0),
+                       (lambda x: S.apply(x, 3.0), 3.0)):
+        x = tg.tensor([1.0, 2.0], requires_grad=True)
+        call(x).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), [want, want])
+
+
+def test_an_index_kept_on_ctx_does_not_warn():
+    import warnings
+
+    class G(tg.Function):
+        @staticmethod
+        def forward(ctx, x, idx):
+            ctx.idx = idx
+            return x[idx]
+
+        @staticmethod
+        def backward(ctx, g):
+            out = tg.zeros(3, dtype=g.dtype)
+            out[ctx.idx] = g
+            return out, None
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        G.apply(x, tg.tensor([0, 2])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 0.0, 1.0])
+
+
+def test_ctx_special_set_by_hand_is_refused():
+    class S(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.special = 3
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    with pytest.raises(AttributeError, match="set ctx.special"):
+        S.apply(tg.tensor([1.0], requires_grad=True))

@@ -83,6 +83,19 @@ class ForwardArray(np.ndarray):
         super().fill(value)
         _written(self)
 
+    def partition(self, *args: Any, **kwargs: Any) -> None:
+        super().partition(*args, **kwargs)  # (in place, as sort is: numpy's, not PyTorch's)
+        _written(self)
+
+    def resize(self, *args: Any, **kwargs: Any) -> None:
+        super().resize(*args, **kwargs)
+        _written(self)
+
+    @property
+    def flat(self) -> Any:
+        """numpy's flat iterator; a write through it (``x.flat[0] = 5``) counts as one."""
+        return _Flat(self) if self._counter is not None else super().flat
+
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         outs = kwargs.get("out")
         if outs is not None:
@@ -213,6 +226,33 @@ def _no_positional_keepdim(method: str, args: tuple[Any, ...]) -> None:
     if len(args) > 1 and isinstance(args[1], (bool, np.bool_)):
         raise _refuse(method, f"numpy's second argument of {method} is the dtype, PyTorch's "
                       "keepdim", f"write x.{method}(axis=dim, keepdims={args[1]})")
+
+
+class _Flat:
+    """``x.flat`` of an input's array: numpy's flatiter, whose writes count as writes into ``x``
+    (a flatiter cannot be subclassed)."""
+
+    def __init__(self, a: ForwardArray) -> None:
+        self._a, self._it = a, np.ndarray.flat.__get__(a)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._it[key] = value
+        _written(self._a)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._it, name)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._it[key]
+
+    def __iter__(self) -> Any:
+        return iter(self._it)
+
+    def __len__(self) -> int:
+        return len(self._it)
+
+    def __array__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._it.__array__(*args, **kwargs)
 
 
 #: numpy functions that write into their first argument

@@ -921,7 +921,50 @@ _UNSET_ATTR = object()
 NOTEBOOK_FILE = re.compile(r"(ipykernel_\d+[/\\]\d+\.py$|^<ipython-input-)")
 
 
-def _check_user_attributes(cls: Any, ctx: Context, before: list[Any], views: list[Any]) -> None:
+def _setup_inputs(cls: Any, views: list[Any], attrs: dict[str, Any]) -> tuple[Any, ...]:
+    """``setup_context``'s ``inputs``: every argument of ``forward`` in its order, keywords and
+    defaults included, as PyTorch binds them (``(x, 1.0)`` for ``apply(x)`` of ``forward(x,
+    scale=1.0)``; was ``(x,)``: an IndexError for ``inputs[1]``)."""
+    if not attrs and not _forward_parameters(cls)[1]:
+        return tuple(views)
+    try:
+        bound = inspect.signature(cls.forward).bind(*views, **attrs)
+    except TypeError:
+        return tuple(views)
+    bound.apply_defaults()
+    return tuple(bound.args)
+
+
+def _forward_parameters(cls: Any) -> tuple[tuple[str, ...], bool]:
+    """The positional parameters of a user's ``forward`` after ``ctx`` (the old form), and
+    whether any has a default (cached per class, weakly: ``apply`` asks on every call with
+    keywords, and a class made in a loop must not be kept alive)."""
+    found = _FORWARD_PARAMETERS.get(cls)
+    if found is None:
+        found = _FORWARD_PARAMETERS[cls] = _read_forward_parameters(cls)
+    return found
+
+
+_FORWARD_PARAMETERS: weakref.WeakKeyDictionary[Any, tuple[tuple[str, ...], bool]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _read_forward_parameters(cls: Any) -> tuple[tuple[str, ...], bool]:
+    try:
+        params = list(inspect.signature(cls.forward).parameters.values())
+    except (TypeError, ValueError):
+        return (), False
+    if not cls._setup_context and params and params[0].kind in (
+            inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
+        params = params[1:]  # (ctx)
+    positional = tuple(p for p in params if p.kind in (inspect.Parameter.POSITIONAL_ONLY,
+                                                       inspect.Parameter.POSITIONAL_OR_KEYWORD))
+    return tuple(p.name for p in positional), any(
+        p.default is not inspect.Parameter.empty for p in positional)
+
+
+def _check_user_attributes(cls: Any, ctx: Context, before: list[Any], views: list[Any],
+                           counters: Sequence[Any] | None) -> None:
     """A user's forward set no attribute the engine uses (an error naming it: PyTorch's ctx
     takes these names, ours keeps the node's own state in them), and kept no input array as an
     attribute without saying what that means here (a warning)."""
@@ -931,9 +974,16 @@ def _check_user_attributes(cls: Any, ctx: Context, before: list[Any], views: lis
                 f"{cls.__name__}.forward set ctx.{name}, a name the engine keeps the graph node's "
                 f"own state in (it would be overwritten or break the graph); store it under "
                 f"another name, e.g. ctx.my_{name.lstrip('_')}")
+    if ctx.special is not None and not isinstance(ctx.special, dict):
+        raise AttributeError(f"{cls.__name__}.forward set ctx.special, a name the engine keeps "
+                             "what mark_dirty and mark_non_differentiable marked in; store it "
+                             "under another name, e.g. ctx.my_special")
+    needs = ctx.needs_input_grad
     for key, value in ctx.__dict__.items():
         for i, v in enumerate(views):
-            if value is v and isinstance(v, _fa.ForwardArray):
+            # (only an input that would get a gradient: an index or a mask kept so loses
+            # nothing)
+            if value is v and isinstance(v, _fa.ForwardArray) and i < len(needs) and needs[i]:
                 warnings.warn(
                     f"{cls.__name__}.forward keeps its input {i} as ctx.{key}: forward's inputs "
                     f"are numpy arrays here, so in backward ctx.{key} is a constant -- no "
@@ -954,15 +1004,7 @@ def _bind_keywords(cls: Any, inputs: tuple[Any, ...], attrs: dict[str, Any]
     parameter before it is missing) is an error."""
     if not any(isinstance(v, _TensorCls) for v in attrs.values()):
         return inputs, attrs
-    try:
-        params = list(inspect.signature(cls.forward).parameters.values())
-    except (TypeError, ValueError):
-        return inputs, attrs
-    if not cls._setup_context and params and params[0].kind in (
-            inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
-        params = params[1:]  # (ctx)
-    positional = [p.name for p in params if p.kind in (inspect.Parameter.POSITIONAL_ONLY,
-                                                       inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    positional = _forward_parameters(cls)[0]
     args, rest = list(inputs), dict(attrs)
     run = []  # the keywords that can take their places, in order
     for name in positional[len(args):]:
@@ -998,8 +1040,8 @@ def _call_forward(cls: Any, ctx: Context, args: Sequence[Any], attrs: dict[str, 
         out = cls.forward(ctx, *views, **attrs)
     else:
         out = cls.forward(*views, **attrs)
-        cls.setup_context(ctx, tuple(views), out)
-    _check_user_attributes(cls, ctx, before, views)
+        cls.setup_context(ctx, _setup_inputs(cls, views, attrs), out)
+    _check_user_attributes(cls, ctx, before, views, counters)
     back = {id(v): a for v, a in zip(views, args) if v is not a}
     # an argument wrapped already (the Function of non-tensor arguments calls this inside its
     # own call): kept as it is here, for the outer call to map back to its input -- made a new

@@ -4476,9 +4476,17 @@ class _NotOneElementError(RuntimeError, ValueError):
     was here."""
 
 
+_WARNED_TRANSPOSES: set[tuple[str, bool]] = set()
+
+
 def _deprecated_transpose(name: str, ndim: int) -> None:
     """PyTorch's deprecation warnings for ``T`` on a tensor that is not 2-d and for ``T``, ``mT``,
-    ``H``, ``mH`` of a 0-d one (code clean here warned there)."""
+    ``H``, ``mH`` of a 0-d one (code clean here warned there), once per process each, as
+    PyTorch's TORCH_WARN_ONCE."""
+    key = (name, ndim == 0)
+    if key in _WARNED_TRANSPOSES:
+        return
+    _WARNED_TRANSPOSES.add(key)
     if ndim == 0:
         hint = "This function is the identity in these cases." if name in ("T", "mT") else \
             "Consider using x.conj()."

@@ -442,42 +442,48 @@ def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
             # process -- under no_grad it came back detached, its gradients silently gone)
             samples = dataset[idx] if items else None if fast and collate_fn is None else \
                 _items(dataset, idx)
-            _refuse_graph(samples, worker_id)
-            with no_grad():  # (arrays cross to the main process; a graph cannot)
-                if items:
-                    batch = _pickled((collate_fn or default_convert)(samples), "the item")
-                elif collate_fn is None:
+            if items or collate_fn is not None:  # (collate_fn with grad mode on too: a graph it
+                # builds cannot cross either -- leaves that require grad can, pickled)
+                _refuse_graph(samples, worker_id, stacked=False)
+                out = (collate_fn or default_convert)(samples)
+                _refuse_graph(out, worker_id, stacked=False)
+                batch = _pickled(out, "the item") if items else _pickled(out)
+            else:
+                _refuse_graph(samples, worker_id, stacked=True)
+                with no_grad():  # (arrays cross to the main process; a graph cannot)
                     batch = _batch(dataset, idx, fast) if samples is None else \
                         _collate(samples, "")
-                    if _user_containers(batch):  # (a type that does not pickle would be lost
-                        batch = _Pickled(_pickled(batch, "the batch"))  # in the feeder thread)
-                else:
-                    batch = _pickled(collate_fn(samples))
+                if _user_containers(batch):  # (a type that does not pickle would be lost
+                    batch = _Pickled(_pickled(batch, "the batch"))  # in the feeder thread)
             results.put((number, batch, None))
         except BaseException:  # reported to the main process
             note = f"(building item {number} of the epoch)" if items else None
             results.put((number, None, _WorkerError.caught(worker_id, note)))
 
 
-def _refuse_graph(obj: Any, worker_id: int, depth: int = 0) -> None:
-    """A worker's samples hold no tensor that requires grad (PyTorch's worker refuses to stack
-    them): its graph would stay in the worker, and its gradients would silently not come."""
+def _refuse_graph(obj: Any, worker_id: int, stacked: bool, depth: int = 0) -> None:
+    """What a worker sends holds no tensor with a graph (a non-leaf that requires grad: PyTorch's
+    worker refuses to pickle it), and with ``stacked`` (default_collate will stack the samples)
+    no tensor that requires grad at all -- the stack would have a graph. Such a graph would stay
+    in the worker, and its gradients would silently not come. A leaf that requires grad, sent as
+    it is, crosses (pickled with its flag), as in PyTorch."""
     if isinstance(obj, Tensor):
-        if obj.requires_grad:
+        if obj.requires_grad and (stacked or obj.grad_fn is not None):
+            what = ("a tensor that requires grad, which default_collate would stack into one with "
+                    "a graph" if obj.grad_fn is None else "a tensor with a graph (not a leaf)")
             raise RuntimeError(
-                f"DataLoader worker {worker_id}: a sample holds a tensor that requires grad "
-                f"(shape {tuple(obj.shape)}); its graph cannot cross to the main process "
-                "(PyTorch refuses too): return .detach()ed tensors from the dataset, or use "
-                "num_workers=0 to keep the graph")
+                f"DataLoader worker {worker_id}: a sample or batch holds {what} (shape "
+                f"{tuple(obj.shape)}); a graph cannot cross to the main process (PyTorch refuses "
+                "too): return .detach()ed tensors, or use num_workers=0 to keep the graph")
         return
     if depth > 32 or isinstance(obj, (str, bytes, np.ndarray)):
         return
     if isinstance(obj, Mapping):
         for v in obj.values():
-            _refuse_graph(v, worker_id, depth + 1)
+            _refuse_graph(v, worker_id, stacked, depth + 1)
     elif isinstance(obj, (list, tuple)):
         for v in obj:
-            _refuse_graph(v, worker_id, depth + 1)
+            _refuse_graph(v, worker_id, stacked, depth + 1)
 
 
 def _stream_batches(items: Iterator[Any], batch_size: int,
@@ -561,12 +567,16 @@ def _stream_worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
             continue
         try:
             data = next(stream, _StreamEnd)  # (grad mode on, as PyTorch's worker: see _worker)
-            _refuse_graph(data, worker_id)
+            _refuse_graph(data, worker_id, stacked=collate_fn is None and batch_size is not None)
+            if collate_fn is not None and data is not _StreamEnd:
+                data = collate_fn(data)
+                _refuse_graph(data, worker_id, stacked=False)
+                data = _Pickled(_pickled(data))
             with no_grad():  # (arrays cross to the main process; a graph cannot)
                 if data is _StreamEnd:
                     data, ended = _StreamEnd(), True
                 elif collate_fn is not None:
-                    data = _Pickled(_pickled(collate_fn(data)))
+                    pass
                 else:
                     if batch_size is not None:
                         data = _collate(data, "")

@@ -848,7 +848,7 @@ def test_reading_an_input_in_forward_changes_no_version():
 
 
 # ------------------------------------------------------------ t115: this session's changes, tried
-@pytest.mark.parametrize("write", ["flat", "partition", "reshaped_partition"])
+@pytest.mark.parametrize("write", ["flat", "flat_assigned", "partition", "reshaped_partition"])
 def test_writes_through_flat_and_partition_count_too(write):
     """x.flat[0] = 5 and x.partition(0) wrote into the input without a version bump: a saved
     tensor's backward read the new value (cos(5) for a gradient that should have raised)."""
@@ -857,6 +857,8 @@ def test_writes_through_flat_and_partition_count_too(write):
         def forward(ctx, a):
             if write == "flat":
                 a.flat[0] = 5.0
+            elif write == "flat_assigned":  # (x.flat = v: numpy's setter, not the iterator)
+                a.flat = 0.0
             elif write == "partition":
                 a.partition(0, axis=-1)
             else:

@@ -93,8 +93,14 @@ class ForwardArray(np.ndarray):
 
     @property
     def flat(self) -> Any:
-        """numpy's flat iterator; a write through it (``x.flat[0] = 5``) counts as one."""
-        return _Flat(self) if self._counter is not None else super().flat
+        """numpy's flat iterator; a write through it (``x.flat[0] = 5``, ``x.flat = v``) counts
+        as one."""
+        return _Flat(self) if self._counter is not None else np.ndarray.flat.__get__(self)
+
+    @flat.setter
+    def flat(self, value: Any) -> None:
+        np.ndarray.flat.__set__(self, value)
+        _written(self)
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         outs = kwargs.get("out")

@@ -654,6 +654,7 @@ class Function:
     vjp_reads_input: ClassVar[bool | str] = False
     _user: ClassVar[bool] = False  # see __init_subclass__
     _setup_context: ClassVar[bool] = False  # see __init_subclass__
+    _forward_parameters: ClassVar[tuple[tuple[str, ...], bool]] = ((), False)  # (the same)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -666,6 +667,8 @@ class Function:
         # PyTorch 2's form: forward(*args) without ctx, and setup_context(ctx, inputs, output)
         cls._setup_context = any("setup_context" in vars(k) for k in cls.__mro__
                                  if k is not Function and issubclass(k, Function))
+        if cls._user:  # (what apply binds keywords by, and setup_context's inputs)
+            cls._forward_parameters = _read_forward_parameters(cls)
         # PyTorch's alias: a Function may name its VJP ``vjp`` instead of ``backward``
         mine = [k for k in cls.__mro__ if k is not Function and issubclass(k, Function)]
         if (not any("backward" in vars(k) for k in mine)
@@ -925,7 +928,7 @@ def _setup_inputs(cls: Any, views: list[Any], attrs: dict[str, Any]) -> tuple[An
     """``setup_context``'s ``inputs``: every argument of ``forward`` in its order, keywords and
     defaults included, as PyTorch binds them (``(x, 1.0)`` for ``apply(x)`` of ``forward(x,
     scale=1.0)``; was ``(x,)``: an IndexError for ``inputs[1]``)."""
-    if not attrs and not _forward_parameters(cls)[1]:
+    if not attrs and not cls._forward_parameters[1]:
         return tuple(views)
     try:
         bound = inspect.signature(cls.forward).bind(*views, **attrs)
@@ -935,21 +938,9 @@ def _setup_inputs(cls: Any, views: list[Any], attrs: dict[str, Any]) -> tuple[An
     return tuple(bound.args)
 
 
-def _forward_parameters(cls: Any) -> tuple[tuple[str, ...], bool]:
-    """The positional parameters of a user's ``forward`` after ``ctx`` (the old form), and
-    whether any has a default (cached per class, weakly: ``apply`` asks on every call with
-    keywords, and a class made in a loop must not be kept alive)."""
-    found = _FORWARD_PARAMETERS.get(cls)
-    if found is None:
-        found = _FORWARD_PARAMETERS[cls] = _read_forward_parameters(cls)
-    return found
-
-
-_FORWARD_PARAMETERS: weakref.WeakKeyDictionary[Any, tuple[tuple[str, ...], bool]] = \
-    weakref.WeakKeyDictionary()
-
-
 def _read_forward_parameters(cls: Any) -> tuple[tuple[str, ...], bool]:
+    """The positional parameters of a user's ``forward`` after ``ctx`` (the old form), and
+    whether any has a default (read once per class, in ``__init_subclass__``)."""
     try:
         params = list(inspect.signature(cls.forward).parameters.values())
     except (TypeError, ValueError):
@@ -963,8 +954,7 @@ def _read_forward_parameters(cls: Any) -> tuple[tuple[str, ...], bool]:
         p.default is not inspect.Parameter.empty for p in positional)
 
 
-def _check_user_attributes(cls: Any, ctx: Context, before: list[Any], views: list[Any],
-                           counters: Sequence[Any] | None) -> None:
+def _check_user_attributes(cls: Any, ctx: Context, before: list[Any], views: list[Any]) -> None:
     """A user's forward set no attribute the engine uses (an error naming it: PyTorch's ctx
     takes these names, ours keeps the node's own state in them), and kept no input array as an
     attribute without saying what that means here (a warning)."""
@@ -1004,7 +994,7 @@ def _bind_keywords(cls: Any, inputs: tuple[Any, ...], attrs: dict[str, Any]
     parameter before it is missing) is an error."""
     if not any(isinstance(v, _TensorCls) for v in attrs.values()):
         return inputs, attrs
-    positional = _forward_parameters(cls)[0]
+    positional = cls._forward_parameters[0]
     args, rest = list(inputs), dict(attrs)
     run = []  # the keywords that can take their places, in order
     for name in positional[len(args):]:
@@ -1041,7 +1031,7 @@ def _call_forward(cls: Any, ctx: Context, args: Sequence[Any], attrs: dict[str, 
     else:
         out = cls.forward(*views, **attrs)
         cls.setup_context(ctx, _setup_inputs(cls, views, attrs), out)
-    _check_user_attributes(cls, ctx, before, views, counters)
+    _check_user_attributes(cls, ctx, before, views)
     back = {id(v): a for v, a in zip(views, args) if v is not a}
     # an argument wrapped already (the Function of non-tensor arguments calls this inside its
     # own call): kept as it is here, for the outer call to map back to its input -- made a new
@@ -1251,9 +1241,9 @@ def _sentinel_freed(ref: weakref.ref[Any]) -> None:
         _restore_collections()
 
 
-def _defer_full_collections(node: Any = None) -> None:
+def _defer_full_collections(node: Any) -> None:
     global _deferred, _saved_thresholds, _deferred_rounds
-    if node is not None and gc.isenabled():
+    if gc.isenabled():
         _sentinels.add(weakref.ref(node, _sentinel_freed))
     if _deferred is not None:
         # a program that records and records and never calls backward: one full collection per

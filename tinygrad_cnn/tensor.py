@@ -25,6 +25,7 @@ from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import Context, RemovableHandle, ZeroLink, _self_overlapping, _state
 from tinygrad_cnn.backend import DEVICE_OF as _DEVICE_OF
 from tinygrad_cnn.backend import (
+    ArgumentValueError,
     array_module,
     device_of,
     get_module,
@@ -656,7 +657,7 @@ class Tensor:
     def item(self) -> Number:
         """The value of a one-element tensor as a Python number."""
         if self._data.size != 1:
-            raise _NotOneElementError(
+            raise ArgumentValueError(
                 f"item(): only a one-element tensor converts to a number; this one has shape "
                 f"{self.shape}"
             )
@@ -4469,11 +4470,6 @@ def _numpy_operand(x: Any, ref: Tensor) -> Tensor:
     """A numpy scalar or array met in a numpy expression with tensors, as a constant tensor on
     ``ref``'s device (0-d for scalars, so by the dtype rule it does not widen the tensor)."""
     return Tensor._make(like(np.asarray(x), ref._data))
-
-
-class _NotOneElementError(RuntimeError, ValueError):
-    """``item()`` of a tensor of several elements: PyTorch's RuntimeError, and the ValueError it
-    was here."""
 
 
 _WARNED_TRANSPOSES: set[tuple[str, bool]] = set()

@@ -389,7 +389,7 @@ def test_a_state_dict_value_that_is_not_numbers_and_a_path_that_is_not_a_string_
         with pytest.raises(RuntimeError, match="expected a tensor or a numeric array"):
             m.load_state_dict({"weight": bad, "bias": m.bias})
         np.testing.assert_array_equal(m.weight.numpy(), before)
-    m.load_state_dict({"weight": [[1.0, 2.0]], "bias": m.bias})  # numbers still load
+    m.load_state_dict({"weight": np.array([[1.0, 2.0]]), "bias": m.bias})  # arrays still load
     assert m.weight.tolist() == [[1.0, 2.0]]
     seq = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
     assert seq.get_submodule("0") is seq[0]

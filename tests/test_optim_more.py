@@ -174,7 +174,7 @@ def test_repr_is_ours():
     assert repr(optim.Adadelta([w], foreach=False)) == (
         "Adadelta (\nParameter Group 0\n    capturable: False\n    differentiable: False\n"
         "    eps: 1e-06\n    foreach: False\n    lr: 1.0\n    maximize: False\n"
-        "    rho: 0.9\n    weight_decay: 0.0\n)")
+        "    rho: 0.9\n    weight_decay: 0\n)")
     assert repr(optim.Rprop([w])).splitlines()[2:] == [
         "    capturable: False", "    differentiable: False", "    etas: (0.5, 1.2)",
         "    foreach: None", "    lr: 0.01", "    maximize: False",

@@ -304,7 +304,7 @@ def is_anomaly_check_nan_enabled() -> bool:
 # --------------------------------------------------------------------------------------------
 
 _seq = itertools.count()
-_IN, _OUT, _CONST, _NONE = 0, 1, 2, 3
+_IN, _OUT, _CONST, _NONE, _IN_NODE = 0, 1, 2, 3, 4  # _IN_NODE: an input with a grad_fn
 _FREED = "freed"
 _NO_VERSION = [0]  # version counter of saved arrays that alias no tensor
 
@@ -433,6 +433,8 @@ class Context:
     alias_at: int | None = None
     #: this node's own ``vjp_reads_input`` where it depends on the op's arguments (pad's modes)
     reads_input: bool = False
+    #: a multi-output op's per-output nodes, in order (None for an output without one)
+    out_hooked: tuple[Context | None, ...] = ()
     #: set by a view op's forward that copied instead (getitem with an index array): an empty
     #: result is then no view of its input either (it shares no memory to tell)
     copied: bool = False
@@ -560,6 +562,14 @@ class Context:
                 )
             if kind == _IN or kind == _NONE:
                 out.append(obj)
+            elif kind == _IN_NODE:
+                if obj.grad_fn is None:  # (only detach_ takes a non-leaf's grad_fn away)
+                    raise RuntimeError(
+                        f"saved tensor {i} of {self.fn.name} has been detached in place "
+                        f"(.detach_()) since it was saved, as PyTorch refuses: its gradient "
+                        f"would flow through a graph that no longer exists. {self._where()}"
+                        .rstrip() + " Use the out-of-place .detach() instead.")
+                out.append(obj)
             elif kind == _OUT:
                 node = self if self.n_outputs == 1 else self.out_nodes[id(obj)]  # type: ignore
                 out.append(_TensorCls._make(obj, True, node, counter))
@@ -574,7 +584,7 @@ class Context:
         if self._saved is _FREED:
             return self.saved_tensors
         kind, obj, counter, version = self._saved[i]
-        return obj if kind == _IN and counter[0] != version else None
+        return obj if kind in (_IN, _IN_NODE) and counter[0] != version else None
 
     @property
     def source_line(self) -> str | None:
@@ -1505,6 +1515,7 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
                 node.scope, node.source = ctx.scope, ctx.source
         if multi:  # a saved output comes back with its own output node as grad_fn
             ctx.out_nodes = {id(o): node for o, node in zip(outs, nodes)}  # type: ignore
+            ctx.out_hooked = tuple(nodes)  # (their hooks run with None when unused)
         if ctx._to_save:
             ctx._saved = _resolve_saved(cls, ctx._to_save, inputs, arrays, tuple(
                 (o, t._version_counter, node) for o, t, node in zip(outs, results, nodes)),
@@ -1722,7 +1733,7 @@ def _resolve_saved(cls: type[Function], to_save: tuple[Any, ...], inputs: Sequen
         for i, (t, arr) in enumerate(zip(inputs, arrays)):
             if a is arr and i not in dirty:
                 counter = t._version_counter
-                records.append((_IN, t, counter, counter[0]))
+                records.append((_IN if t.grad_fn is None else _IN_NODE, t, counter, counter[0]))
                 found = True
                 break
         if found:
@@ -2029,6 +2040,8 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                 if watched:
                     outer, _state.backward_of = _state.backward_of, ctx
                 node_hooks = ctx.node_hooks
+                if ctx.n_outputs > 1 and ctx.out_hooked:
+                    _hook_unused_outputs(ctx, g, user)
                 try:
                     if node_hooks is not None:
                         in_grads = _hooked_backward(ctx, g, node_hooks, user)
@@ -2383,6 +2396,27 @@ def _hook_result(new: Any, old: tuple[Any, ...], hook: Any, ctx: Context | None,
                                   f"{ctx.fn.name if ctx is not None else 'AccumulateGrad'}, "
                                   f"{what}[{i}]", ctx)
     return tuple(new)
+
+
+def _hook_unused_outputs(ctx: Context, slots: list[Tensor | None],
+                         user: dict[str, str] | None) -> None:
+    """The tensor hooks of a multi-output op's outputs that got no gradient run with None when
+    the op's VJP runs (PyTorch's: a hook on ``b`` of ``a, b = f(x)`` sees None when only ``a`` is
+    used); a gradient cannot be made up there."""
+    for k, node in enumerate(ctx.out_hooked):
+        if node is None or slots[k] is not None or not node.hooks:
+            continue
+        for hook in tuple(node.hooks):
+            if user is None:
+                new = hook(None)
+            else:
+                with np.errstate(**user):
+                    new = hook(None)
+            if new is not None:
+                raise RuntimeError(
+                    f"a hook on output {k} of {ctx.fn.name} returned a gradient where that output "
+                    "got none (it was not used): can't replace a None gradient with a non-None "
+                    f"value, as PyTorch says; return None there. {ctx._where()}".rstrip())
 
 
 def _output_grads(ctx: Context, slots: list[Tensor | None]) -> list[Tensor | None]:

@@ -1210,6 +1210,7 @@ class Module:
 
         Grad-CAM: ``model.features[-1].register_full_backward_hook(lambda m, gi, go:
         grads.append(go[0]))``."""
+        self._backward_hook_kind(True)
         return self._add_hook("backward", hook, prepend, what="register_full_backward_hook")
 
     def register_full_backward_pre_hook(self, hook: Callable[..., Any],
@@ -1232,7 +1233,17 @@ class Module:
                       "backward hook here: grad_input holds the gradients w.r.t. the module's "
                       "inputs, not those of its last op; use register_full_backward_hook",
                       DeprecationWarning, stacklevel=2)
+        self._backward_hook_kind(False)
         return self._add_hook("backward", hook, False, what="register_backward_hook")
+
+    def _backward_hook_kind(self, full: bool) -> None:
+        """PyTorch's rule: a module takes old-style or full backward hooks, never both (kept
+        after the hooks are removed, as PyTorch's ``_is_full_backward_hook``)."""
+        if self.__dict__.get("_is_full_backward_hook", full) != full:
+            raise RuntimeError(f"{type(self).__name__}: cannot use both regular backward hooks "
+                               "and full backward hooks on a single Module (as in PyTorch); "
+                               "please use only one of them")
+        self.__dict__["_is_full_backward_hook"] = full
 
     # ------------------------------------------------------------------ printing
     def extra_repr(self) -> str:
@@ -1319,6 +1330,13 @@ def _name_module(exc: Exception, module: Module) -> None:
         exc.args = (f"{exc.args[0]} ({note})",)
     elif hasattr(exc, "add_note"):
         exc.add_note(note)
+
+
+def _no_slice_assignment(container: Module, i: Any) -> None:
+    """Containers take one item at a time (PyTorch's: a slice assignment is a TypeError)."""
+    if isinstance(i, slice):
+        raise TypeError(f"{type(container).__name__}: item assignment takes an integer index, not "
+                        "a slice; assign one item at a time, or build a new container")
 
 
 class _ModuleSequence(Module):
@@ -1409,6 +1427,7 @@ class Sequential(_ModuleSequence):
         return modules[self._index(i)]
 
     def __setitem__(self, i: int, module: Module) -> None:
+        _no_slice_assignment(self, i)
         key = list(self._modules)[self._index(i)]
         self._modules[key] = self._check(module, i)
         self.__dict__.pop(key, None)  # (getattr(seq, key) finds the new one)
@@ -1475,6 +1494,7 @@ class ModuleList(_ModuleSequence):
         return modules[self._index(i)]
 
     def __setitem__(self, i: int, module: Module) -> None:
+        _no_slice_assignment(self, i)
         key = str(self._index(i))
         self._modules[key] = self._check(module, i)
         self.__dict__.pop(key, None)  # (getattr(modules, key) finds the new one)
@@ -1625,6 +1645,7 @@ class ParameterList(Module):
         return getattr(self, str(self._index(i)))
 
     def __setitem__(self, i: int, value: Any) -> None:
+        _no_slice_assignment(self, i)
         setattr(self, str(self._index(i)), _as_parameter(value))
 
     def __len__(self) -> int:
@@ -1816,6 +1837,12 @@ def _foreign_array(v: Any) -> Any:
         if str(v.dtype) == "torch.bfloat16":  # numpy has no bfloat16
             v = v.float()
         arr = v.numpy()
+    elif isinstance(v, (list, tuple, int, float, bool, complex)):
+        # (PyTorch's load wants a tensor: a list or a number here is mostly a checkpoint that
+        # went through JSON or .tolist(), its dtype and shape guessed back)
+        raise TypeError(f"expected a tensor or a numeric array in the state_dict, got a "
+                        f"{type(v).__name__} ({v!r:.40}); convert it with tinygrad_cnn.tensor(...) "
+                        "if that is what is meant")
     else:
         arr = np.asarray(v)
     if arr.dtype.kind == "c":  # (PyTorch drops the imaginary part with a warning)

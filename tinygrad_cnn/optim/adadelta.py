@@ -18,7 +18,7 @@ class Adadelta(Optimizer):
     accepted and ignored (they choose PyTorch's kernels, not the numbers)."""
 
     def __init__(self, params: Iterable[Any], lr: float = 1.0, rho: float = 0.9,
-                 eps: float = 1e-6, weight_decay: float = 0.0, foreach: bool | None = None, *,
+                 eps: float = 1e-6, weight_decay: float = 0, foreach: bool | None = None, *,
                  capturable: bool = False, maximize: bool = False,
                  differentiable: bool = False) -> None:
         _check_implementation("Adadelta", capturable, differentiable)

@@ -22,7 +22,7 @@ class ASGD(Optimizer):
     _scalar_state = frozenset({"step", "eta", "mu"})
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lambd: float = 1e-4,
-                 alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0.0,
+                 alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0,
                  foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False, capturable: bool = False) -> None:
         _check_implementation("ASGD", capturable, differentiable)

@@ -228,7 +228,7 @@ def saved_items(ctx: Context) -> list[tuple[str, tuple[int, ...], str]] | None:
         name = names[j] if j < len(names) else None
         if kind == 1 or name == "out":
             what = "output"
-        elif kind == 0 and name in params:
+        elif kind in (0, 4) and name in params:  # (an input: a leaf's, or one with a grad_fn)
             what = input_role(ctx, params.index(name))
         elif name is not None:
             what = SAVED_WORDS.get(name, name)

@@ -8,6 +8,7 @@ from typing import Any
 
 from tinygrad_cnn.nn import functional as F
 from tinygrad_cnn.nn.functional_loss import _reduction
+from tinygrad_cnn.nn.layers.distance import PairwiseDistance
 from tinygrad_cnn.nn.module import Module
 from tinygrad_cnn.tensor import Tensor
 
@@ -204,7 +205,10 @@ class TripletMarginWithDistanceLoss(_Loss):
         if margin <= 0:
             raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than "
                              f"0, got {margin} instead")
-        self.distance_function, self.margin, self.swap = distance_function, margin, swap
+        # (PyTorch's default: a PairwiseDistance child module, seen by children() and repr)
+        self.distance_function = distance_function if distance_function is not None \
+            else PairwiseDistance()
+        self.margin, self.swap = margin, swap
 
     def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
         return F.triplet_margin_with_distance_loss(

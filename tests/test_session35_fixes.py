@@ -1,0 +1,216 @@
+"""Session 35: outside testers' findings (t116 hooks, t117 memory and grad modes, t118 the
+nn.Module surface), each checked against PyTorch where it is installed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+from tinygrad_cnn import nn, optim
+
+
+# ---------------------------------------------------------------- t118: the nn.Module surface
+@pytest.mark.parametrize("bad", [[[1.0, 2.0]], ((1.0, 2.0),), 2.0, 3])
+def test_load_state_dict_refuses_lists_and_numbers_as_pytorch(bad):
+    """PyTorch wants a tensor in a state_dict: a list (a checkpoint that went through JSON or
+    .tolist()) or a number loaded silently here; the model stays as it was."""
+    m = nn.Linear(2, 1)
+    before = m.weight.numpy().copy()
+    with pytest.raises(RuntimeError, match="expected a tensor or a numeric array.*got a"):
+        m.load_state_dict({"weight": bad, "bias": m.bias})
+    np.testing.assert_array_equal(m.weight.numpy(), before)
+    m.load_state_dict({"weight": np.array([[1.0, 2.0]]), "bias": np.zeros(1)})  # arrays load
+    assert m.weight.tolist() == [[1.0, 2.0]] and m.bias.tolist() == [0.0]
+
+
+def test_load_state_dict_list_refused_by_pytorch_too():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="expected torch.Tensor"):
+        torch.nn.Linear(2, 1).load_state_dict({"weight": [[1.0, 2.0]], "bias": (3.0,)})
+
+
+def test_triplet_margin_with_distance_loss_has_pytorchs_default_child():
+    loss = nn.TripletMarginWithDistanceLoss()
+    assert [n for n, _ in loss.named_modules()] == ["", "distance_function"]
+    assert isinstance(loss.distance_function, nn.PairwiseDistance)
+    assert repr(loss) == ("TripletMarginWithDistanceLoss(\n  (distance_function): "
+                          "PairwiseDistance()\n)")
+    tg.manual_seed(0)
+    a, p, n = (tg.randn(4, 3, requires_grad=True) for _ in range(3))
+    got = loss(a, p, n)
+    want = nn.functional.triplet_margin_with_distance_loss(a, p, n)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+    torch = pytest.importorskip("torch")
+    tl = torch.nn.TripletMarginWithDistanceLoss()
+    assert repr(loss) == repr(tl)
+    ta, tp, tn = (torch.tensor(t.numpy()) for t in (a, p, n))
+    np.testing.assert_allclose(got.numpy(), tl(ta, tp, tn).numpy(), rtol=1e-5)
+    custom = nn.TripletMarginWithDistanceLoss(distance_function=lambda x, y: (x - y).abs().sum(1))
+    assert [n for n, _ in custom.named_modules()] == [""]
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.Sequential(nn.ReLU(), nn.Tanh()),
+    lambda: nn.ModuleList([nn.ReLU(), nn.Tanh()]),
+    lambda: nn.ParameterList([nn.Parameter(tg.zeros(1)), nn.Parameter(tg.ones(1))]),
+])
+def test_slice_assignment_on_containers_says_what_it_takes(make):
+    c = make()
+    item = nn.ELU() if not isinstance(c, nn.ParameterList) else nn.Parameter(tg.zeros(2))
+    with pytest.raises(TypeError, match="integer index, not a slice"):
+        c[0:1] = [item]
+    assert len(c) == 2
+    c[0] = item  # an integer index still works
+    assert c[0] is item
+
+
+# ---------------------------------------------------------------- t116: hooks
+def test_optimizer_defaults_are_pytorchs_ints():
+    """SGD kept momentum/dampening/weight_decay as 0.0 where PyTorch keeps 0 (param_groups,
+    repr and state_dict show it)."""
+    p = nn.Parameter(tg.ones(2))
+    g = optim.SGD([p]).param_groups[0]
+    assert [repr(g[k]) for k in ("momentum", "dampening", "weight_decay")] == ["0", "0", "0"]
+    torch = pytest.importorskip("torch")
+    import inspect
+    for name in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
+                 "RAdam", "Rprop", "ASGD", "LBFGS"):
+        theirs = inspect.signature(getattr(torch.optim, name)).parameters
+        ours = inspect.signature(getattr(optim, name)).parameters
+        for k, par in theirs.items():
+            if k in ours:
+                assert repr(ours[k].default) == repr(par.default), (name, k)
+
+
+def test_detach_in_place_of_a_saved_tensor_is_refused_at_backward():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    z = y * y
+    y.detach_()
+    with pytest.raises(RuntimeError, match=r"detached in place \(\.detach_\(\)\)"):
+        z.sum().backward()
+    # not saved (add keeps nothing), or saved as an output: as PyTorch, the gradient flows
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    z = y + y
+    y.detach_()
+    z.sum().backward()
+    assert x.grad.tolist() == [4.0, 4.0]
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    z = y * 1
+    y.detach_()
+    z.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([1.0, 2.0]), rtol=1e-6)
+    # a leaf saved by an op and detached in place is no different from before (it had no graph)
+    w = tg.tensor([3.0], requires_grad=False)
+    x = tg.tensor([1.0], requires_grad=True)
+    z = x * w
+    w.detach_()
+    z.sum().backward()
+    assert x.grad.tolist() == [3.0]
+
+
+def test_detach_in_place_refused_by_pytorch_too():
+    torch = pytest.importorskip("torch")
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    z = y * y
+    y.detach_()
+    with pytest.raises(RuntimeError, match="detached in-place"):
+        z.sum().backward()
+
+
+def test_old_and_full_backward_hooks_cannot_be_mixed_on_one_module():
+    m = nn.Linear(2, 2)
+    with pytest.warns(DeprecationWarning):
+        h = m.register_backward_hook(lambda *a: None)
+    with pytest.raises(RuntimeError, match="cannot use both regular backward hooks and full"):
+        m.register_full_backward_hook(lambda *a: None)
+    h.remove()  # (PyTorch's flag stays after removal)
+    with pytest.raises(RuntimeError, match="cannot use both"):
+        m.register_full_backward_hook(lambda *a: None)
+    m2 = nn.Linear(2, 2)
+    m2.register_full_backward_hook(lambda *a: None)
+    m2.register_full_backward_hook(lambda *a: None)  # the same kind twice is fine
+    with pytest.raises(RuntimeError, match="cannot use both"), \
+            pytest.warns(DeprecationWarning):
+        m2.register_backward_hook(lambda *a: None)
+
+
+class _TwoOut(tg.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2, x * 3
+
+    @staticmethod
+    def backward(ctx, a, b):
+        return a * 2 + (b * 3 if b is not None else 0)
+
+
+def _unused_output_program(L, Fn, hook_result):
+    seen = []
+    x = L.tensor([1.0, 2.0], requires_grad=True)
+    y1, y2 = Fn.apply(x)
+
+    def hook(g):
+        seen.append(None if g is None else g.tolist())
+        return hook_result(L) if hook_result else None
+
+    y2.register_hook(hook)
+    y1.sum().backward()
+    return seen, x.grad.tolist()
+
+
+def test_a_hook_on_an_unused_output_runs_with_none():
+    """PyTorch calls a tensor hook on an output of a multi-output op that got no gradient with
+    None when the op's VJP runs; it was never called here. Returning a gradient there is an
+    error in both."""
+    seen, grad = _unused_output_program(tg, _TwoOut, None)
+    assert seen == [None] and grad == [2.0, 2.0]
+    with pytest.raises(RuntimeError, match="can't replace a None gradient"):
+        _unused_output_program(tg, _TwoOut, lambda L: L.ones(2))
+    # a used output's hook sees its gradient, once
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y1, y2 = _TwoOut.apply(x)
+    seen = []
+    y2.register_hook(lambda g: seen.append(g.tolist()))
+    (y1.sum() + y2.sum()).backward()
+    assert seen == [[1.0, 1.0]] and x.grad.tolist() == [5.0, 5.0]
+
+
+def test_a_hook_on_an_unused_output_as_pytorch():
+    torch = pytest.importorskip("torch")
+
+    class TwoOut(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, a, b):
+            return a * 2 + (b * 3 if b is not None else 0)
+
+    assert _unused_output_program(torch, TwoOut, None) == _unused_output_program(tg, _TwoOut, None)
+    with pytest.raises(RuntimeError, match="can't replace a None gradient"):
+        _unused_output_program(torch, TwoOut, lambda L: L.ones(2))
+
+
+def test_a_hook_on_an_unused_module_output_runs_with_none():
+    for L in (tg, pytest.importorskip("torch")):
+        class M(L.nn.Module):
+            def forward(self, x):
+                return x * 2, x * 3
+
+        calls = []
+        m = M()
+        m.register_full_backward_hook(
+            lambda mod, gi, go: calls.append(("module", [None if g is None else g.tolist()
+                                                         for g in go])))
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        a, b = m(x)
+        b.register_hook(lambda g: calls.append(("b", g)))
+        a.sum().backward()
+        assert calls == [("b", None), ("module", [[1.0, 1.0], None])], L.__name__
+        assert x.grad.tolist() == [2.0, 2.0]

@@ -1733,7 +1733,7 @@ def _resolve_saved(cls: type[Function], to_save: tuple[Any, ...], inputs: Sequen
         for i, (t, arr) in enumerate(zip(inputs, arrays)):
             if a is arr and i not in dirty:
                 counter = t._version_counter
-                records.append((_IN if t.grad_fn is None else _IN_NODE, t, counter, counter[0]))
+                records.append((_IN if t._grad_fn is None else _IN_NODE, t, counter, counter[0]))
                 found = True
                 break
         if found:

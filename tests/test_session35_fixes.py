@@ -214,3 +214,71 @@ def test_a_hook_on_an_unused_module_output_runs_with_none():
         a.sum().backward()
         assert calls == [("b", None), ("module", [[1.0, 1.0], None])], L.__name__
         assert x.grad.tolist() == [2.0, 2.0]
+
+
+# ---------------------------------------------------------------- t117: memory and grad modes
+def test_the_pool_thread_keeps_no_array_of_its_last_job():
+    """A pool thread kept its last piece (and the closure holding the job's arrays) while it
+    waited for the next: the arrays of the last big op stayed alive until the next one."""
+    import gc
+    import weakref
+
+    from tinygrad_cnn import parallel
+
+    before = parallel.threads()
+    parallel.set_threads(2)
+    try:
+        def job():  # (its closure is what a pool thread holds, as _split_matmul's)
+            a = np.ones((512, 1024), np.float32)
+            out = np.empty_like(a)
+
+            def piece(s, e):
+                np.multiply(a[s:e], 2, out=out[s:e])
+
+            parallel.run_chunks(a.shape[0], piece, nbytes=64 << 20, caller_weight=1.0)
+            assert (out == 2).all()
+            return weakref.ref(a)
+
+        ref = job()
+        gc.collect()
+        assert ref() is None
+    finally:
+        parallel.set_threads(before)
+
+
+def _grad_modes(L):
+    x = L.ones(2, requires_grad=True)
+    out = []
+    with L.inference_mode():
+        out.append(L.is_grad_enabled())
+        with L.enable_grad():
+            y = x * 2
+            out.append((L.is_grad_enabled(), y.requires_grad))
+            with L.no_grad():
+                out.append(L.is_grad_enabled())
+            out.append(L.is_grad_enabled())
+        out.append(L.is_grad_enabled())
+        with L.set_grad_enabled(True):
+            out.append(L.is_grad_enabled())
+        out.append(L.is_grad_enabled())
+        with L.inference_mode(False):
+            z = x * 2
+            out.append(("inner", L.is_grad_enabled(), z.requires_grad))
+        out.append(L.is_grad_enabled())
+    out.append(L.is_grad_enabled())
+    with L.no_grad(), L.inference_mode():
+        out.append(L.is_grad_enabled())
+        with L.enable_grad():
+            out.append(L.is_grad_enabled())
+    out.append(L.is_grad_enabled())
+    return out
+
+
+def test_is_grad_enabled_inside_inference_mode_is_pytorchs_grad_mode():
+    """Inside inference_mode(), enable_grad() turns grad mode on (PyTorch reports True) while
+    nothing records; it said False here."""
+    got = _grad_modes(tg)
+    assert got == [False, (True, False), False, True, False, True, False, ("inner", True, True),
+                   False, True, False, True, True]
+    torch = pytest.importorskip("torch")
+    assert got == _grad_modes(torch)

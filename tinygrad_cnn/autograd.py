@@ -66,6 +66,9 @@ class _ThreadState(threading.local):
     keep_inputs = False  # nodes keep their input tensors (gradcheck's replay of a graph)
     backward_of: Any = None  # inside detect_anomaly(): the node whose VJP is running
     inference = False  # inside inference_mode(): not even create_graph records
+    #: the grad mode as no_grad/enable_grad/set_grad_enabled last set it: what is_grad_enabled()
+    #: says inside inference_mode(), where nothing records whatever it is (PyTorch's two flags)
+    grad_wanted = True
     #: the running backward pass, for ``viz.record_gradients`` (None: none runs): its number,
     #: the ids of the nodes and leaves it computes gradients for when it has ``inputs``
     #: (``grad()``, ``backward(inputs=...)``; else None), and its root edges (nodes or leaves).
@@ -92,8 +95,10 @@ _flags = _ProcessFlags()
 
 
 def is_grad_enabled() -> bool:
-    """Whether operations on tensors that require grad are recorded (in this thread)."""
-    return _state.grad_enabled
+    """Whether grad mode is on in this thread: operations on tensors that require grad are
+    recorded -- except inside ``inference_mode()``, where ``enable_grad()`` turns grad mode on
+    (this says True, as PyTorch's) and still nothing records."""
+    return _state.grad_wanted if _state.inference else _state.grad_enabled
 
 
 def is_inference_mode_enabled() -> bool:
@@ -106,15 +111,16 @@ class _GradModeSwitch:
 
     def __init__(self, enabled: bool) -> None:
         self._enabled = enabled
-        self._previous: list[bool] = []
+        self._previous: list[tuple[bool, bool]] = []
 
     def __enter__(self) -> None:
-        self._previous.append(_state.grad_enabled)
+        self._previous.append((_state.grad_enabled, _state.grad_wanted))
         # inside inference_mode() nothing records, enable_grad() or not (PyTorch's rule)
         _state.grad_enabled = self._enabled and not _state.inference
+        _state.grad_wanted = self._enabled
 
     def __exit__(self, *exc: object) -> None:
-        _state.grad_enabled = self._previous.pop()
+        _state.grad_enabled, _state.grad_wanted = self._previous.pop()
 
     def __call__(self, fn: F) -> F:
         enabled = self._enabled
@@ -198,19 +204,22 @@ class set_grad_enabled(_GradModeSwitch):  # noqa: N801
             raise TypeError(f"set_grad_enabled(): argument 'mode' must be bool, not "
                             f"{type(mode).__name__}")
         super().__init__(bool(mode))
-        self._prev = _state.grad_enabled  # (PyTorch's: the mode at the call, restored on exit)
-        _state.grad_enabled = bool(mode) and not _state.inference
+        # (PyTorch's: the mode at the call, restored on exit)
+        self._prev = (_state.grad_enabled, _state.grad_wanted)
+        _state.grad_enabled, _state.grad_wanted = bool(mode) and not _state.inference, bool(mode)
 
     def __enter__(self) -> None:
         # the switch happened in __init__; again here, for an object made earlier and entered
         # later (PyTorch's __enter__ sets its mode too)
         _state.grad_enabled = self._enabled and not _state.inference
+        _state.grad_wanted = self._enabled
 
     def __exit__(self, *exc: object) -> None:
-        _state.grad_enabled = self._prev
+        _state.grad_enabled, _state.grad_wanted = self._prev
 
     def __call__(self, fn: F) -> F:
-        _state.grad_enabled = self._prev  # used as a decorator: undo the call-time switch
+        # used as a decorator: undo the call-time switch
+        _state.grad_enabled, _state.grad_wanted = self._prev
         return super().__call__(fn)
 
 

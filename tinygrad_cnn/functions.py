@@ -874,12 +874,14 @@ class inference_mode(_GradModeSwitch):  # noqa: N801 (PyTorch's name)
         self._previous_inference: list[bool] = []
 
     def __enter__(self) -> None:
-        self._previous.append(_state.grad_enabled)
+        self._previous.append((_state.grad_enabled, _state.grad_wanted))
         self._previous_inference.append(_state.inference)
         _state.grad_enabled, _state.inference = not self._mode, self._mode
+        _state.grad_wanted = not self._mode
 
     def __exit__(self, *exc: object) -> None:
-        _state.grad_enabled, _state.inference = self._previous.pop(), self._previous_inference.pop()
+        _state.grad_enabled, _state.grad_wanted = self._previous.pop()
+        _state.inference = self._previous_inference.pop()
 
     def __call__(self, fn: Any) -> Any:
         mode = self._mode

@@ -282,3 +282,61 @@ def test_is_grad_enabled_inside_inference_mode_is_pytorchs_grad_mode():
                    False, True, False, True, True]
     torch = pytest.importorskip("torch")
     assert got == _grad_modes(torch)
+
+
+# ---------------------------------------------------------------- t119: creation and randomness
+@pytest.mark.parametrize("n,dtype,ok", [(300, tg.uint8, False), (256, tg.uint8, True),
+                                        (200, tg.int8, False), (128, tg.int8, True),
+                                        (2050, tg.float16, False), (2049, tg.float16, True)])
+def test_randperm_refuses_a_dtype_too_narrow_for_the_permutation(n, dtype, ok):
+    """randperm(300, dtype=uint8) wrapped (256 distinct values), float16 rounded past 2048:
+    not a permutation. PyTorch refuses."""
+    if not ok:
+        with pytest.raises(RuntimeError, match=f"n={n} is too many"):
+            tg.randperm(n, dtype=dtype)
+        torch = pytest.importorskip("torch")
+        with pytest.raises(RuntimeError):
+            torch.randperm(n, dtype=getattr(torch, np.dtype(dtype).name))
+        return
+    t = tg.randperm(n, dtype=dtype)
+    assert sorted(t.tolist()) == list(range(n))
+
+
+def test_randint_in_float16_checks_its_range_as_pytorch():
+    with pytest.raises(RuntimeError, match="to - 1 is out of bounds for c10::Half"):
+        tg.randint(0, 70000, (5,), dtype=tg.float16)
+    with pytest.warns(UserWarning, match=r"out of bounds \[-\(2\^11\), 2\^11\]"):
+        t = tg.randint(0, 4000, (50,), dtype=tg.float16)
+    assert np.isfinite(t.numpy()).all() and (t.numpy() < 4000).all()
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="out of bounds"):
+        torch.randint(0, 70000, (5,), dtype=torch.float16)
+
+
+@pytest.mark.parametrize("dtype", [tg.int8, tg.int16, tg.uint8])
+def test_triangle_indices_take_int64_and_int32_only(dtype):
+    for f in (tg.tril_indices, tg.triu_indices):
+        with pytest.raises(NotImplementedError, match="use int64 or int32"):
+            f(200, 200, dtype=dtype)
+    np.testing.assert_array_equal(tg.triu_indices(200, 200, dtype=tg.int32).numpy(),
+                                  np.stack(np.triu_indices(200)))
+
+
+def test_bernoulli_of_integer_or_bool_probabilities_is_refused():
+    for t in (tg.tensor([0, 1]), tg.tensor([True, False]), tg.tensor([0, 1], dtype=tg.int32)):
+        with pytest.raises(NotImplementedError, match="must be a floating tensor"):
+            tg.bernoulli(t)
+        assert t.bernoulli(0.5).dtype == t.dtype  # a number p: PyTorch takes these dtypes
+    assert tg.bernoulli(tg.tensor([0.0, 1.0], dtype=tg.float16)).tolist() == [0.0, 1.0]
+
+
+def test_set_default_dtype_and_arange_errors():
+    with pytest.raises(TypeError, match="only floating-point types"):
+        tg.set_default_dtype(tg.int64)
+    with pytest.raises(NotImplementedError, match="dtype=tinygrad_cnn.float16"):
+        tg.set_default_dtype(tg.float16)
+    assert tg.get_default_dtype() == tg.float32
+    with pytest.raises(ValueError, match="step must be nonzero"):  # (PyTorch's ValueError)
+        tg.arange(0, 2.9, 0.7, dtype=tg.int64)
+    with pytest.raises(RuntimeError, match="too many for any memory"):
+        tg.arange(0, 1, 1e-20)

@@ -186,11 +186,15 @@ def set_default_dtype(d: Any) -> None:
         dt = np.dtype(d)
     except TypeError:
         raise TypeError(f"set_default_dtype: expected a floating dtype, got {d!r}") from None
+    if dt.kind != "f":  # (PyTorch's TypeError)
+        raise TypeError(f"set_default_dtype({dt}): only floating-point types are supported as "
+                        "the default type")
     if dt != float32:
+        how = ".double()" if dt == np.float64 else ".half()"
         raise NotImplementedError(
             f"set_default_dtype({dt}): the default float dtype is float32, fixed in tinygrad_cnn; "
-            "make float64 tensors with dtype=tinygrad_cnn.float64 (or .double()), and "
-            "model.double() for a module's parameters")
+            f"make {dt} tensors with dtype=tinygrad_cnn.{dt} (or {how}), and model{how} for a "
+            "module's parameters")
 
 
 class finfo:  # noqa: N801 (PyTorch's name)

@@ -5050,7 +5050,8 @@ def arange(start: float | None = None, end: float | None = None, step: float = 1
            requires_grad: bool = False) -> Tensor:
     """``[start, end)`` by ``step``: int64 when every argument is an integer (Python or numpy
     int, 0-d integer tensor), else float32, unless ``dtype`` says otherwise. A zero step, a step
-    whose sign points away from ``end`` and a non-finite bound are PyTorch's RuntimeErrors."""
+    whose sign points away from ``end`` and a non-finite bound are PyTorch's RuntimeErrors; a
+    step that int64 cuts to zero is PyTorch's ValueError (ours is both)."""
     if end is None:
         if start is None:
             raise TypeError("arange(): give the end (arange(end), arange(start, end[, step]))")
@@ -5072,13 +5073,16 @@ def arange(start: float | None = None, end: float | None = None, step: float = 1
         # PyTorch's int64 arange: start, end and step cut to integers (toward 0) first, the count
         # taken from those
         start, end, step = int(start), int(end), int(step)
-        if step == 0:
-            raise RuntimeError("arange: step must be nonzero (the step, cut to the integer "
-                               "dtype int64, is 0)")
+        if step == 0:  # (PyTorch: a ValueError here, a RuntimeError for a step of 0 given)
+            raise ArgumentValueError("arange: step must be nonzero (the step, cut to the "
+                                     "integer dtype int64, is 0)")
         if (step > 0 and end < start) or (step < 0 and end > start):
             raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step "
                                f"sign (start={start}, end={end}, step={step}, cut to int64)")
     n = _arange_length(start, end, step, dt)
+    if n > np.iinfo(np.intp).max // dt.itemsize:  # (numpy's "Maximum allowed size exceeded")
+        raise RuntimeError(f"arange: {n} values from {start} to {end} by {step} are too many for "
+                           "any memory (PyTorch: invalid size); check the step")
     if dt.kind in "iu" and not ints:  # the smaller integer dtypes: counted from the float
         start, step = int(start), int(step)  # bounds, stepped with the cut start and step
     # every value start + i * step, as PyTorch computes it (numpy's arange adds multiples of the
@@ -5349,6 +5353,9 @@ def _triangle_indices(where: str, row: Any, col: Any, offset: Any, dtype: DTypeL
     dt = _dtype(dtype or np.int64, where)
     if dt.kind not in "iu":
         raise RuntimeError(f"{where}: dtype must be an integer dtype (int64 or int32), got {dt}")
+    if dt not in (np.int64, np.int32):  # (int8 wrapped past 127; PyTorch's kernel has no others)
+        raise NotImplementedError(f"{where}: not implemented for dtype {dt} (as in PyTorch); "
+                                  "use int64 or int32")
     pick = np.triu_indices if upper else np.tril_indices
     offset = max(-int(row), min(int(offset), int(col)))  # (beyond the matrix: all or nothing)
     rows, cols = pick(int(row), offset, int(col))
@@ -5396,6 +5403,10 @@ def randint(*args: Any, size: Sequence[int] | None = None, low: int | None = Non
         (np.iinfo(dt).min, np.iinfo(dt).max) if dt.kind in "iu" else None)
     if bounds and not (bounds[0] <= lo and hi - 1 <= bounds[1]):
         raise RuntimeError(f"randint: the range [{lo}, {hi}) is out of bounds for {dt}")
+    if dt.kind == "f":  # (float16 gave inf above 65504; PyTorch's checks and warning)
+        from tinygrad_cnn.sampling import _check_bounds
+
+        _check_bounds(lo, hi - 1, dt)  # (its warning at the caller of the out= wrapper)
     sample = as_generator(generator, "randint").integers(lo, hi, shape)
     return _factory(lambda xp: xp.asarray(sample), dt, device, requires_grad)
 
@@ -5419,7 +5430,13 @@ def randperm(n: int, *, generator: Any = None, dtype: DTypeLike = None,
     from tinygrad_cnn.random import as_generator
 
     dt = _not_bool(_dtype(np.int64 if dtype is None else dtype, "randperm"), "randperm")
-    perm = as_generator(generator, "randperm").permutation(_count(n, "randperm", "n"))
+    n = _count(n, "randperm", "n")
+    # (uint8 wrapped past 255, float16 rounded past 2048: not a permutation; PyTorch refuses)
+    top = np.iinfo(dt).max + 1 if dt.kind in "iu" else 2 ** (np.finfo(dt).nmant + 1) + 1
+    if n > top:
+        raise RuntimeError(f"randperm: n={n} is too many for {dt} (at most {top} distinct "
+                           f"values 0 .. n-1 there, as PyTorch refuses); use int64")
+    perm = as_generator(generator, "randperm").permutation(n)
     return _factory(lambda xp: xp.asarray(perm), dt, device, requires_grad)
 
 
@@ -5768,6 +5785,10 @@ def _bernoulli_sample(t: Tensor, p: Any, where: str, gen: Any = None) -> Any:
 
 def _bernoulli(t: Tensor, p: Any, gen: Any = None) -> Tensor:
     """``bernoulli``: the samples, joined to ``t``'s graph by a zero gradient."""
+    if p is None and t.dtype.kind not in "f":  # (the probabilities themselves: PyTorch's kernel)
+        raise NotImplementedError(
+            f"bernoulli: the probabilities must be a floating tensor, got {t.dtype} (PyTorch's "
+            "kernel takes no integer or bool ones); pass t.float(), or p= as a number")
     out = Tensor._make(_bernoulli_sample(t, t if p is None else p, "bernoulli", gen))
     if _state.grad_enabled and t.requires_grad:
         return _ops.inplace.Fill.apply(t, value=0) + out

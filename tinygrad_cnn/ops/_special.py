@@ -39,55 +39,157 @@ SQRT1_2 = 0.70710678118654752440
 
 
 def _erf_small(x: Any) -> Any:
-    """erf(x) for |x| <= 0.46875."""
+    """erf(x) for |x| <= 0.46875 (in place on its own temporaries: no array per step)."""
     z = x * x
-    num, den = _A[4] * z, z
+    num, den = z * _A[4], z.copy()
     for i in range(3):
-        num, den = (num + _A[i]) * z, (den + _B[i]) * z
-    return x * (num + _A[3]) / (den + _B[3])
+        num += _A[i]
+        num *= z
+        den += _B[i]
+        den *= z
+    num += _A[3]
+    den += _B[3]
+    num *= x
+    num /= den
+    return num
+
+
+def _rational(y: Any, num_c: tuple[float, ...], den_c: tuple[float, ...],
+              times: Any = None) -> Any:
+    """``(num_c[-1] y^n + num_c[0] y^(n-1) + ...) / (y^n + den_c[0] y^(n-1) + ...)`` by Horner,
+    Cody's layout (the leading numerator coefficient last), in place; ``times``: a factor of
+    the numerator (rounded where the expression on every element rounds it)."""
+    n = len(den_c)
+    num, den = y * num_c[n], y.copy()
+    for i in range(n - 1):
+        num += num_c[i]
+        num *= y
+        den += den_c[i]
+        den *= y
+    num += num_c[n - 1]
+    den += den_c[n - 1]
+    if times is not None:
+        num *= times
+    num /= den
+    return num
+
+
+BLOCK = 1 << 15  # elements per block on numpy: its ~50 passes then run in the core's cache
 
 
 def _erfc_large(y: Any) -> Any:
-    """erfc(y) for y >= 0.46875 (and y = +inf, NaN)."""
+    """erfc(y) for y >= 0.46875 (and y = +inf, NaN); for smaller y a finite value of no use
+    (the callers take Cody's small-argument function there). On numpy in place, each of the
+    two functions where some element needs it: ``erf`` of a million float32 took 77 ms with a
+    new array per step and the Chebyshev fits of before (PyTorch: 0.3 ms)."""
     xp = array_module(y)
-    with np.errstate(all="ignore"):  # (CuPy never warns)
-        num, den = _C[8] * y, y
-        for i in range(7):
-            num, den = (num + _C[i]) * y, (den + _D[i]) * y
-        mid = (num + _C[7]) / (den + _D[7])  # 0.46875 <= y <= 4
-        z = 1.0 / (y * y)
-        num, den = _P[5] * z, z
-        for i in range(4):
-            num, den = (num + _P[i]) * z, (den + _Q[i]) * z
-        far = (_ONE_OVER_SQRT_PI - z * (num + _P[4]) / (den + _Q[4])) / y  # y > 4
-        r = xp.where(y <= 4.0, mid, far)
+    if xp is not np:
+        return _erfc_large_where(y)
+    with np.errstate(all="ignore"):
+        r = _rational(y, _C, _D)  # 0.46875 <= y <= 4
+        far = y > 4.0
+        if far.any():
+            z = y * y
+            np.reciprocal(z, out=z)
+            t = _rational(z, _P, _Q, times=z)
+            np.subtract(_ONE_OVER_SQRT_PI, t, out=t)
+            t /= y
+            np.copyto(r, t, where=far)
         # exp(-y*y) in two pieces, so that the rounding of y*y does not cost digits
-        y16 = xp.trunc(y * 16.0) / 16.0
-        r = xp.exp(-y16 * y16) * xp.exp(-(y - y16) * (y + y16)) * r
+        y16 = y * 16.0
+        np.trunc(y16, out=y16)
+        y16 /= 16.0
+        e = y16 * y16
+        np.negative(e, out=e)
+        np.exp(e, out=e)
+        d = y - y16
+        y16 += y
+        d *= y16
+        np.negative(d, out=d)
+        np.exp(d, out=d)
+        e *= d
+        r *= e
     # erfc is 0 in float64 from 27.23 on (subnormal from 26.55: kept, as PyTorch's); inf makes NaN
+    np.copyto(r, 0.0, where=y >= 27.25)
+    return r
+
+
+def _erfc_large_where(y: Any) -> Any:
+    """:func:`_erfc_large` with ``where`` (CuPy's way: both functions on every element)."""
+    xp = array_module(y)
+    num, den = _C[8] * y, y
+    for i in range(7):
+        num, den = (num + _C[i]) * y, (den + _D[i]) * y
+    mid = (num + _C[7]) / (den + _D[7])  # 0.46875 <= y <= 4
+    z = 1.0 / (y * y)
+    num, den = _P[5] * z, z
+    for i in range(4):
+        num, den = (num + _P[i]) * z, (den + _Q[i]) * z
+    far = (_ONE_OVER_SQRT_PI - z * (num + _P[4]) / (den + _Q[4])) / y  # y > 4
+    r = xp.where(y <= 4.0, mid, far)
+    y16 = xp.trunc(y * 16.0) / 16.0
+    r = xp.exp(-y16 * y16) * xp.exp(-(y - y16) * (y + y16)) * r
     return xp.where(y >= 27.25, 0.0, r)
+
+
+def _blocks(d: Any, fn: Any) -> Any:
+    """``fn`` of a float64 array: at once on CuPy, a block at a time on numpy (the temporaries of
+    a block stay in the cache)."""
+    xp = array_module(d)
+    if xp is not np:
+        return fn(d)
+    flat = np.asarray(d).reshape(-1)  # (1-d: numpy's ufuncs make a 0-d array a scalar)
+    if flat.size <= BLOCK:
+        return fn(flat).reshape(np.shape(d))
+    out = np.empty_like(flat)
+    for s in range(0, flat.size, BLOCK):
+        out[s:s + BLOCK] = fn(flat[s:s + BLOCK])
+    return out.reshape(d.shape)
+
+
+def _erfc_of(d: Any) -> Any:
+    xp = array_module(d)
+    y = xp.abs(d)
+    small = y <= _SMALL  # (NaN: the large branch, which keeps it NaN)
+    with np.errstate(all="ignore"):  # (the branch not taken may overflow; CuPy never warns)
+        if xp is not np:
+            tail = _erfc_large(xp.where(small, 1.0, y))
+            out = xp.where(small, 1.0 - _erf_small(xp.where(small, d, 0.0)),
+                           xp.where(d < 0, 2.0 - tail, tail))
+            return xp.where(xp.isnan(d), xp.nan, out)
+        tail = _erfc_large(y)
+        np.copyto(tail, 2.0 - tail, where=d < 0)
+        s = _erf_small(d)
+        np.subtract(1.0, s, out=s)
+        np.copyto(tail, s, where=small)
+    return tail
 
 
 def erfc(x: Any) -> Any:
     """``1 - erf(x)``, without the cancellation for large ``x``."""
+    d = x.astype(array_module(x).float64)
+    return _blocks(d, _erfc_of).astype(x.dtype, copy=False)
+
+
+def _erf_of(x: Any) -> Any:
     xp = array_module(x)
-    d = x.astype(xp.float64)
-    y = xp.abs(d)
-    small = y <= _SMALL
-    tail = _erfc_large(xp.where(small, 1.0, y))
-    out = xp.where(small, 1.0 - _erf_small(xp.where(small, d, 0.0)),
-                   xp.where(d < 0, 2.0 - tail, tail))
-    out = xp.where(xp.isnan(d), xp.nan, out)
-    return out.astype(x.dtype, copy=False)
+    a = xp.abs(x)
+    small = a <= _SMALL  # (NaN: erfc's NaN)
+    with np.errstate(all="ignore"):
+        if xp is not np:
+            return xp.where(small, _erf_small(xp.where(small, x, 0.0)),
+                            xp.copysign(1.0 - erfc(a), x))
+        t = _erfc_large(a)
+        np.subtract(1.0, t, out=t)
+        np.copysign(t, x, out=t)
+        np.copyto(t, _erf_small(x), where=small)
+    return t
 
 
 def erf(x: Any) -> Any:
     """``erf(x)`` of a float64 array, within a unit or two in the last place (as PyTorch's, and
     ``math.erf``): Cody's small-argument function below 0.46875, ``±(1 - erfc(|x|))`` above."""
-    xp = array_module(x)
-    small = xp.abs(x) <= _SMALL  # (NaN: erfc's NaN)
-    return xp.where(small, _erf_small(xp.where(small, x, 0.0)),
-                    xp.copysign(1.0 - erfc(xp.abs(x)), x))
+    return _blocks(x, _erf_of)
 
 
 def ndtr(x: Any) -> Any:

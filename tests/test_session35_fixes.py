@@ -139,14 +139,22 @@ def test_old_and_full_backward_hooks_cannot_be_mixed_on_one_module():
         m2.register_backward_hook(lambda *a: None)
 
 
-class _TwoOut(tg.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        return x * 2, x * 3
+def _two_out(L):
+    """A Function of two outputs, in ``L`` (tinygrad_cnn or torch)."""
 
-    @staticmethod
-    def backward(ctx, a, b):
-        return a * 2 + (b * 3 if b is not None else 0)
+    class TwoOut(L.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, a, b):
+            return a * 2 + (b * 3 if b is not None else 0)
+
+    return TwoOut
+
+
+_TwoOut = _two_out(tg)
 
 
 def _unused_output_program(L, Fn, hook_result):
@@ -182,16 +190,7 @@ def test_a_hook_on_an_unused_output_runs_with_none():
 
 def test_a_hook_on_an_unused_output_as_pytorch():
     torch = pytest.importorskip("torch")
-
-    class TwoOut(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2, x * 3
-
-        @staticmethod
-        def backward(ctx, a, b):
-            return a * 2 + (b * 3 if b is not None else 0)
-
+    TwoOut = _two_out(torch)
     assert _unused_output_program(torch, TwoOut, None) == _unused_output_program(tg, _TwoOut, None)
     with pytest.raises(RuntimeError, match="can't replace a None gradient"):
         _unused_output_program(torch, TwoOut, lambda L: L.ones(2))

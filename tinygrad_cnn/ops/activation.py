@@ -17,7 +17,7 @@ import numpy as np
 from tinygrad_cnn.autograd import Context, Function, _state
 from tinygrad_cnn.backend import array_module, zeros_shaped
 from tinygrad_cnn.ops._special import SQRT1_2, ndtr
-from tinygrad_cnn.ops.elementwise import keep, zero_below
+from tinygrad_cnn.ops.elementwise import keep, select, zero_below, zero_where
 from tinygrad_cnn.ops.unary import erf_array
 from tinygrad_cnn.tensor import Tensor, where
 
@@ -353,7 +353,7 @@ class ELU(Function):
         with np.errstate(over="ignore"):  # (large positive x: not the branch taken)
             neg = xp.expm1(y * t(input_scale)) * t(alpha * scale)
         # PyTorch's test is x <= 0 (so -0 gives -0, and NaN takes the linear branch)
-        return xp.where(y <= 0, neg, y * t(scale)).astype(x.dtype, copy=False)
+        return select(y <= 0, neg, y * t(scale)).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
@@ -361,6 +361,17 @@ class ELU(Function):
         if x.dtype == np.float16:  # in float32, rounded once (PyTorch's opmath)
             return ELU.backward(_Half32(ctx, x), g.float()).half()
         a = ctx.attrs
+        if not _state.grad_enabled and g.dtype == x.dtype:  # first order: the same on arrays,
+            xd, xp = x._data, array_module(x._data)           # in place (13x PyTorch's before)
+            with np.errstate(over="ignore", invalid="ignore"):
+                slope = zero_where(xd, xd >= 0)
+                if slope is None:
+                    slope = xp.where(xd >= 0, xd.dtype.type(0), xd)
+                slope *= a["input_scale"]
+                xp.exp(slope, out=slope)
+                slope *= a["alpha"] * a["scale"] * a["input_scale"]
+                slope *= g._data
+                return Tensor._make(select(xd > 0, g._data * a["scale"], slope))
         # exp of x where x < 0 (or NaN), of 0 elsewhere: so the second derivative at 0 is 0, as
         # PyTorch's elu_double_backward masks it with x < 0 (clamp(max=0) passed it at the bound)
         below = where(_mask(x._data >= 0), 0.0, x)

@@ -422,6 +422,24 @@ def _and_mask(x: Any, condition: Any) -> Any:
     return np.bitwise_and(x.view(ints), bits, out=bits).view(x.dtype)
 
 
+def select(condition: Any, x: Any, y: Any) -> Any:
+    """``where(condition, x, y)`` of two arrays of the condition's shape and one dtype: for big
+    numpy float arrays their bits blended through an all-ones/all-zeros mask (numpy's where
+    mispredicts a branch on every other element of a mask as mixed as elu's: 4.5 ms against
+    0.6 for a million float32), bit for bit the same."""
+    ints = _INT_OF_SIZE.get(x.itemsize)
+    if (x.size <= WHERE_MAX_SIZE or type(x) is not np.ndarray or type(y) is not np.ndarray
+            or x.dtype.kind != "f" or ints is None or y.dtype != x.dtype
+            or not x.shape == y.shape == condition.shape or condition.dtype != np.bool_):
+        return array_module(x).where(condition, x, y)
+    mask = np.negative(condition.view(np.int8), dtype=ints)  # True -> all ones, False -> 0
+    out = np.bitwise_and(x.view(ints), mask)
+    np.invert(mask, out=mask)
+    np.bitwise_and(y.view(ints), mask, out=mask)
+    np.bitwise_or(out, mask, out=out)
+    return out.view(x.dtype)
+
+
 def zero_where(x: Any, drop: Any, out: Any = None) -> Any | None:
     """``x`` with +0 where the bool array ``drop`` (of ``x``'s shape, the caller's own: it may be
     overwritten) holds, bit for bit elsewhere (-0. and NaN kept): numpy's where up to

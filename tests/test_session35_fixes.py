@@ -339,3 +339,66 @@ def test_set_default_dtype_and_arange_errors():
         tg.arange(0, 2.9, 0.7, dtype=tg.int64)
     with pytest.raises(RuntimeError, match="too many for any memory"):
         tg.arange(0, 1, 1e-20)
+
+
+def test_detach_in_place_of_an_input_a_user_function_saved_is_pytorchs_too():
+    """PyTorch refuses a detached saved tensor for its own ops only: a user Function that saved
+    its input by save_for_backward still gets the gradient (t121)."""
+    for L in (tg, pytest.importorskip("torch")):
+        class Square(L.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return 2 * g * x
+
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        z = Square.apply(y)
+        y.detach_()
+        z.sum().backward()
+        assert x.grad.tolist() == [8.0, 16.0], L.__name__
+
+
+def test_triangle_indices_refuse_float_and_bool_as_pytorch_and_arange_too_big():
+    for dt in (tg.float32, tg.bool):
+        with pytest.raises(NotImplementedError, match="use int64 or int32"):
+            tg.tril_indices(3, 3, dtype=dt)
+    with pytest.raises(RuntimeError, match="arange: .* do not fit in memory"):
+        tg.arange(0, 1, 1e-13)
+
+
+# ---------------------------------------------------------------- t122: save and load
+def test_a_map_location_function_leaves_loaded_parameters_leaves(tmp_path):
+    m = nn.Linear(2, 1)
+    plain = tg.tensor([1.0, 2.0], requires_grad=True)
+    path = tmp_path / "ck.npz"
+    tg.save({"model": m.state_dict(keep_vars=True), "t": plain, "n": tg.ones(2)}, path)
+    seen = []
+
+    def double(t, location):
+        seen.append((location, t.requires_grad, t.grad_fn))
+        return t * 2
+
+    got = tg.load(path, map_location=double)
+    w = got["model"]["weight"]
+    assert isinstance(w, nn.Parameter) and w.is_leaf and w.requires_grad
+    np.testing.assert_array_equal(w.numpy(), m.weight.numpy() * 2)
+    assert got["t"].is_leaf and got["t"].requires_grad and got["t"].tolist() == [2.0, 4.0]
+    assert not got["n"].requires_grad and got["n"].tolist() == [2.0, 2.0]
+    assert all(loc == "cpu" and not rg and fn is None for loc, rg, fn in seen)
+    (w.sum() * 3).backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [[3.0, 3.0]])
+    kept = tg.load(path, map_location=lambda t, loc: None)  # None keeps the loaded tensor
+    assert isinstance(kept["model"]["weight"], nn.Parameter)
+
+
+def test_a_numpy_matrix_is_refused_not_loaded_as_an_array(tmp_path):
+    path = tmp_path / "m.npz"
+    with pytest.raises(TypeError, match="numpy matrix"):
+        tg.save({"m": np.matrix([[1, 2], [3, 4]])}, path)
+    assert not path.exists() and list(tmp_path.iterdir()) == []

@@ -1742,7 +1742,10 @@ def _resolve_saved(cls: type[Function], to_save: tuple[Any, ...], inputs: Sequen
         for i, (t, arr) in enumerate(zip(inputs, arrays)):
             if a is arr and i not in dirty:
                 counter = t._version_counter
-                records.append((_IN if t._grad_fn is None else _IN_NODE, t, counter, counter[0]))
+                # (a built-in op's input with a graph: detached in place, refused at backward, as
+                # PyTorch's SavedVariable does; a user's Function saves it as PyTorch's does not)
+                node = t._grad_fn is not None and not cls._user
+                records.append((_IN_NODE if node else _IN, t, counter, counter[0]))
                 found = True
                 break
         if found:

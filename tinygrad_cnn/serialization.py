@@ -81,6 +81,9 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0)
     if isinstance(obj, np.ma.MaskedArray):  # (an ndarray too: stored plain, its mask would go)
         raise TypeError(f"save: {where} is a numpy masked array, whose mask cannot be stored "
                         "with it; save its .filled(value) and its .mask as two arrays")
+    if isinstance(obj, np.matrix):  # (an ndarray too: loaded plain, its * would turn elementwise)
+        raise TypeError(f"save: {where} is a numpy matrix, which would load as a plain array (its "
+                        "* then elementwise); save np.asarray(m)")
     if isinstance(obj, np.ndarray):
         if obj.dtype.kind not in _ARRAY_KINDS:
             if obj.dtype.kind == "O":
@@ -534,10 +537,30 @@ def load(path: str | os.PathLike[str], map_location: Any = None, *,
                              "'cpu', 'cuda' or 'cuda:N'") from None
     obj = _load_file_object(path) if reading else _load(Path(path))
     if callable(map_location):  # PyTorch's fn(storage, location): here per tensor, from 'cpu'
-        return _mapped(obj, map_location)
+        return _mapped(obj, _as_storage_function(map_location))
     if map_location is None or map_location == "cpu":
         return obj
     return _mapped(obj, lambda t, _: t.to(map_location))
+
+
+def _as_storage_function(user: Any) -> Any:
+    """A user's ``map_location(t, location)`` as PyTorch's acts on storages: it gets the loaded
+    values with no history and records nothing, and a Parameter or a tensor that requires grad
+    comes back as one -- a leaf (``lambda s, l: s * 2`` made a loaded parameter a non-leaf whose
+    ``.grad`` never filled)."""
+    from tinygrad_cnn.autograd import no_grad
+    from tinygrad_cnn.nn.module import Parameter
+
+    def fn(t: Tensor, location: str) -> Any:
+        with no_grad():
+            out = user(t.detach(), location)
+        if not isinstance(out, Tensor):
+            return out  # (None keeps t; anything else is refused by _mapped)
+        if isinstance(t, Parameter):
+            return Parameter(out.detach(), requires_grad=t.requires_grad)
+        return out.detach().requires_grad_(t.requires_grad) if t.requires_grad else out.detach()
+
+    return fn
 
 
 def _mapped(obj: Any, fn: Any) -> Any:

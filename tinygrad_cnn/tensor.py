@@ -5088,8 +5088,13 @@ def arange(start: float | None = None, end: float | None = None, step: float = 1
     # every value start + i * step, as PyTorch computes it (numpy's arange adds multiples of the
     # first difference, which drifts by ulps: a zero came out as -2e-16); float16 in float32
     acc = np.int64 if dt.kind in "iub" else (np.float32 if dt == np.float16 else np.float64)
-    return _factory(lambda xp: xp.asarray(acc(start) + xp.arange(n, dtype=acc) * acc(step)),
-                    dt, device, requires_grad)
+    try:
+        return _factory(lambda xp: xp.asarray(acc(start) + xp.arange(n, dtype=acc) * acc(step)),
+                        dt, device, requires_grad)
+    except MemoryError:
+        raise RuntimeError(f"arange: {n} values from {start} to {end} by {step} do not fit in "
+                           f"memory ({n * np.dtype(acc).itemsize / 2**30:.1f} GiB while they are "
+                           "computed); check the step") from None
 
 
 def _arange_length(start: Any, end: Any, step: Any, dt: np.dtype) -> int:
@@ -5351,8 +5356,6 @@ def _triangle_indices(where: str, row: Any, col: Any, offset: Any, dtype: DTypeL
     if row < 0 or col < 0:
         raise RuntimeError(f"{where}: row and col must be non-negative, got {row} and {col}")
     dt = _dtype(dtype or np.int64, where)
-    if dt.kind not in "iu":
-        raise RuntimeError(f"{where}: dtype must be an integer dtype (int64 or int32), got {dt}")
     if dt not in (np.int64, np.int32):  # (int8 wrapped past 127; PyTorch's kernel has no others)
         raise NotImplementedError(f"{where}: not implemented for dtype {dt} (as in PyTorch); "
                                   "use int64 or int32")

@@ -397,8 +397,33 @@ def test_a_map_location_function_leaves_loaded_parameters_leaves(tmp_path):
     assert isinstance(kept["model"]["weight"], nn.Parameter)
 
 
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # (numpy's, on np.matrix)
 def test_a_numpy_matrix_is_refused_not_loaded_as_an_array(tmp_path):
     path = tmp_path / "m.npz"
     with pytest.raises(TypeError, match="numpy matrix"):
         tg.save({"m": np.matrix([[1, 2], [3, 4]])}, path)
     assert not path.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_leaves_a_hard_linked_checkpoint_as_it_was(tmp_path, monkeypatch):
+    """A file with another hard link is written in place; a disk that filled part-way through
+    the copy overwrote the old checkpoint under both names (t122). The room is reserved first."""
+    import errno
+    import os
+
+    path = tmp_path / "ck.npz"
+    tg.save({"w": tg.ones(3)}, path)
+    os.link(path, tmp_path / "backup.npz")
+    old = path.read_bytes()
+
+    def full(fd, offset, length):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", full, raising=False)
+    with pytest.raises(OSError, match="is left as it was.*whole new content is in"):
+        tg.save({"w": tg.zeros(1000)}, path)
+    assert path.read_bytes() == old == (tmp_path / "backup.npz").read_bytes()
+    assert tg.load(path)["w"].tolist() == [1.0, 1.0, 1.0]
+    monkeypatch.undo()
+    tg.save({"w": tg.zeros(1000)}, path)  # with room: written in place, both names see it
+    assert tg.load(tmp_path / "backup.npz")["w"].shape == (1000,)

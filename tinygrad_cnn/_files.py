@@ -271,6 +271,17 @@ def _copy_over(tmp: Path, path: Path) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise _naming(exc, path) from None
+    try:  # the room first: a disk that fills part-way through the copy would leave the old
+        # content overwritten at its start under every name (a hard-linked backup too)
+        if hasattr(os, "posix_fallocate"):
+            os.posix_fallocate(dst.fileno(), 0, max(tmp.stat().st_size, 1))
+    except OSError as exc:  # (a file system that cannot reserve room: copied as before)
+        if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+            dst.close()
+            raise OSError(exc.errno, f"cannot write {path}: {exc.strerror or exc}; it is left as "
+                          f"it was (it is written in place: it has other hard links, or its "
+                          f"folder is read-only); the whole new content is in {tmp}",
+                          str(path)) from None
     came: list[int] = []
     try:
         with held_signals(came.append):

@@ -22,6 +22,12 @@ def test_load_state_dict_refuses_lists_and_numbers_as_pytorch(bad):
     np.testing.assert_array_equal(m.weight.numpy(), before)
     m.load_state_dict({"weight": np.array([[1.0, 2.0]]), "bias": np.zeros(1)})  # arrays load
     assert m.weight.tolist() == [[1.0, 2.0]] and m.bias.tolist() == [0.0]
+    bn = nn.BatchNorm1d(1)
+    sd = bn.state_dict()
+    for scalar in (np.int64(5), np.float64(6.0)):  # numpy's scalars too (np.float64 is a float)
+        sd["num_batches_tracked"] = scalar
+        bn.load_state_dict(sd)
+        assert bn.num_batches_tracked.item() == int(scalar)
 
 
 def test_load_state_dict_list_refused_by_pytorch_too():

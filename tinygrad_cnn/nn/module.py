@@ -1837,7 +1837,8 @@ def _foreign_array(v: Any) -> Any:
         if str(v.dtype) == "torch.bfloat16":  # numpy has no bfloat16
             v = v.float()
         arr = v.numpy()
-    elif isinstance(v, (list, tuple, int, float, bool, complex)):
+    elif isinstance(v, (list, tuple)) or type(v) in (int, float, bool, complex):  # (numpy's
+        # scalars load, as its arrays do: np.float64 is a float too)
         # (PyTorch's load wants a tensor: a list or a number here is mostly a checkpoint that
         # went through JSON or .tolist(), its dtype and shape guessed back)
         raise TypeError(f"expected a tensor or a numeric array in the state_dict, got a "

@@ -433,3 +433,16 @@ def test_a_full_disk_leaves_a_hard_linked_checkpoint_as_it_was(tmp_path, monkeyp
     monkeypatch.undo()
     tg.save({"w": tg.zeros(1000)}, path)  # with room: written in place, both names see it
     assert tg.load(tmp_path / "backup.npz")["w"].shape == (1000,)
+
+
+def test_containers_take_pytorchs_indices():
+    """PyTorch's containers index through operator.index: a bool and a 0-d integer tensor count
+    as ints (t121); a float is refused in both."""
+    seq = nn.Sequential(nn.ReLU(), nn.Tanh())
+    ml = nn.ModuleList([nn.ReLU(), nn.Tanh()])
+    pl = nn.ParameterList([nn.Parameter(tg.zeros(1)), nn.Parameter(tg.ones(1))])
+    assert seq[True] is seq[1] and seq[tg.tensor(1)] is seq[1] and ml[True] is ml[1]
+    assert pl[tg.tensor(1)] is pl[1]
+    for bad in (1.0, tg.tensor(1.0)):
+        with pytest.raises(TypeError, match="indices must be integers or slices"):
+            seq[bad]

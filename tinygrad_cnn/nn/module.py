@@ -9,6 +9,7 @@ time the root module is called or asked for ``named_parameters()``, so drawings 
 from __future__ import annotations
 
 import functools
+import operator
 import os
 import sys
 import threading
@@ -1353,9 +1354,11 @@ class _ModuleSequence(Module):
 
     def _index(self, i: Any) -> int:
         n = len(self)
-        if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+        try:  # (PyTorch's operator.index: a bool and a 0-d integer tensor count as ints)
+            i = operator.index(i)
+        except TypeError:
             raise TypeError(f"{type(self).__name__}: indices must be integers or slices, not "
-                            f"{type(i).__name__}")
+                            f"{type(i).__name__}") from None
         if not -n <= i < n:
             raise IndexError(f"{type(self).__name__}: index {i} is out of range for {n} modules")
         return int(i) % n
@@ -1632,9 +1635,11 @@ class ParameterList(Module):
 
     def _index(self, i: Any) -> int:
         n = len(self)
-        if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+        try:  # (PyTorch's operator.index: a bool and a 0-d integer tensor count as ints)
+            i = operator.index(i)
+        except TypeError:
             raise TypeError(f"ParameterList: indices must be integers or slices, not "
-                            f"{type(i).__name__}")
+                            f"{type(i).__name__}") from None
         if not -n <= i < n:
             raise IndexError(f"ParameterList: index {i} is out of range for {n} entries")
         return int(i) % n

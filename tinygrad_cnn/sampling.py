@@ -332,8 +332,9 @@ def random_sample(shape: tuple[int, ...], dt: np.dtype, args: tuple[Any, ...],
     return sample.astype(dt)
 
 
-def _check_bounds(frm: int, to_inc: int, dt: np.dtype, stacklevel: int = 4) -> None:
-    """PyTorch's ``check_from_to_in_range`` (``stacklevel``: its warning's, at the user's call)."""
+def _check_bounds(frm: int, to_inc: int, dt: np.dtype) -> None:
+    """PyTorch's ``check_from_to_in_range`` (its warning at the caller of random_'s or randint's
+    public function, four frames up)."""
     if dt.kind == "f":
         info = np.finfo(dt)
         lo, hi = float(info.min), float(info.max)
@@ -351,7 +352,7 @@ def _check_bounds(frm: int, to_inc: int, dt: np.dtype, stacklevel: int = 4) -> N
                 warnings.warn(f"{name} is out of bounds [-(2^{digits}), 2^{digits}]. Due to "
                               f"precision limitations {_c_name(dt)} can support discrete uniform "
                               "distribution only within this range (PyTorch's warning)",
-                              UserWarning, stacklevel=stacklevel)
+                              UserWarning, stacklevel=4)
 
 
 def randint_like(input: Tensor, *args: Any, low: int | None = None, high: int | None = None,

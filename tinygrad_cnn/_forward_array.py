@@ -262,8 +262,8 @@ class _Flat:
 
 
 #: numpy functions that write into their first argument
-_WRITERS = frozenset(f for f in (np.copyto, np.place, np.putmask, np.put, np.put_along_axis,
-                                 np.fill_diagonal) if f is not None)
+_WRITERS = frozenset((np.copyto, np.place, np.putmask, np.put, np.put_along_axis,
+                      np.fill_diagonal))
 
 
 def _written(a: Any) -> None:

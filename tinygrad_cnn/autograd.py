@@ -2052,7 +2052,7 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                 if watched:
                     outer, _state.backward_of = _state.backward_of, ctx
                 node_hooks = ctx.node_hooks
-                if ctx.n_outputs > 1 and ctx.out_hooked:
+                if ctx.out_hooked:  # (a multi-output op's)
                     _hook_unused_outputs(ctx, g, user)
                 try:
                     if node_hooks is not None:
@@ -2264,11 +2264,7 @@ def _run_hooks(hooks: list[Any], g: Tensor, where: str,
     on = "registered on " + (f"the output of {where}" if ctx is not None else where)
     for hook in tuple(hooks):
         snaps = _finite_snapshots((g,))
-        if user_errstate is None:
-            new = hook(g)
-        else:
-            with np.errstate(**user_errstate):
-                new = hook(g)
+        new = _call_hook(hook, g, user_errstate)
         if snaps is not None:  # (a hook that changed the gradient in place and returned None)
             _changed_in_place(hook, (g,), snaps, on, ctx)
         if new is None:
@@ -2287,6 +2283,14 @@ def _run_hooks(hooks: list[Any], g: Tensor, where: str,
             _hook_made_non_finite(hook, g, new, on, ctx)
         g = new
     return g
+
+
+def _call_hook(hook: Any, g: Tensor | None, user_errstate: dict[str, str] | None) -> Any:
+    """``hook(g)`` under the user's numpy error settings (None: those in force already)."""
+    if user_errstate is None:
+        return hook(g)
+    with np.errstate(**user_errstate):
+        return hook(g)
 
 
 def _finite_snapshots(grads: Sequence[Any]) -> list[Any] | None:
@@ -2419,12 +2423,7 @@ def _hook_unused_outputs(ctx: Context, slots: list[Tensor | None],
         if node is None or slots[k] is not None or not node.hooks:
             continue
         for hook in tuple(node.hooks):
-            if user is None:
-                new = hook(None)
-            else:
-                with np.errstate(**user):
-                    new = hook(None)
-            if new is not None:
+            if _call_hook(hook, None, user) is not None:
                 raise RuntimeError(
                     f"a hook on output {k} of {ctx.fn.name} returned a gradient where that output "
                     "got none (it was not used): can't replace a None gradient with a non-None "

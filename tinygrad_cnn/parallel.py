@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.backend import array_module, env_int
+from tinygrad_cnn.backend import array_module, env_int, new_locks_after_fork
 
 MAX_THREADS = 1024  # more threads than any machine of ours has cores by far; 100,000 cannot start
 _threads = env_int("TINYGRAD_CNN_THREADS", min(os.cpu_count() or 1, MAX_THREADS), 1, MAX_THREADS)
@@ -123,11 +123,12 @@ class _Pool:
 
 def _forget_pool() -> None:
     """In a forked child (a DataLoader worker) the parent's pool threads do not exist: a new
-    pool is made on first use. The locks are new too: one that a thread of the parent held when
-    it forked stays held in the child for good (a worker hung in one_blas_thread while the parent
-    trained in another thread); OpenBLAS gets back the setting the parent's holds had saved."""
-    global _pool, _lock, _hold_lock, _holders
-    _pool, _lock, _hold_lock = None, threading.Lock(), threading.Lock()
+    pool is made on first use; OpenBLAS gets back the setting the parent's holds had saved. (The
+    locks are new too, below: one that a thread of the parent held when it forked stays held in
+    the child for good -- a worker hung in one_blas_thread while the parent trained in another
+    thread.)"""
+    global _pool, _holders
+    _pool = None
     if _holders:
         _holders = 0
         blas = _openblas()
@@ -137,6 +138,7 @@ def _forget_pool() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
+new_locks_after_fork(globals(), "_lock", "_hold_lock")
 
 
 def _wait_all(pieces: list[_Piece]) -> None:

@@ -575,9 +575,7 @@ def _stream_worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
             with no_grad():  # (arrays cross to the main process; a graph cannot)
                 if data is _StreamEnd:
                     data, ended = _StreamEnd(), True
-                elif collate_fn is not None:
-                    pass
-                else:
+                elif collate_fn is None:  # (a collate_fn's batch is pickled above)
                     if batch_size is not None:
                         data = _collate(data, "")
                     if not _plain(data):

@@ -1333,6 +1333,20 @@ def _name_module(exc: Exception, module: Module) -> None:
         exc.add_note(note)
 
 
+def _list_index(container: Module, i: Any, items: str) -> int:
+    """``i`` as a position in a list-like container of ``len(container)`` ``items``; PyTorch's
+    ``operator.index`` (a bool and a 0-d integer tensor count as ints), negatives from the end."""
+    n, name = len(container), type(container).__name__
+    try:
+        i = operator.index(i)
+    except TypeError:
+        raise TypeError(f"{name}: indices must be integers or slices, not "
+                        f"{type(i).__name__}") from None
+    if not -n <= i < n:
+        raise IndexError(f"{name}: index {i} is out of range for {n} {items}")
+    return i % n
+
+
 def _no_slice_assignment(container: Module, i: Any) -> None:
     """Containers take one item at a time (PyTorch's: a slice assignment is a TypeError)."""
     if isinstance(i, slice):
@@ -1353,15 +1367,7 @@ class _ModuleSequence(Module):
         return module
 
     def _index(self, i: Any) -> int:
-        n = len(self)
-        try:  # (PyTorch's operator.index: a bool and a 0-d integer tensor count as ints)
-            i = operator.index(i)
-        except TypeError:
-            raise TypeError(f"{type(self).__name__}: indices must be integers or slices, not "
-                            f"{type(i).__name__}") from None
-        if not -n <= i < n:
-            raise IndexError(f"{type(self).__name__}: index {i} is out of range for {n} modules")
-        return int(i) % n
+        return _list_index(self, i, "modules")
 
     def _renumber(self, modules: list[Module]) -> None:
         """The modules under the keys ``0``, ``1``, ... (after a deletion or an insertion, named
@@ -1634,15 +1640,7 @@ class ParameterList(Module):
             self.extend(values)
 
     def _index(self, i: Any) -> int:
-        n = len(self)
-        try:  # (PyTorch's operator.index: a bool and a 0-d integer tensor count as ints)
-            i = operator.index(i)
-        except TypeError:
-            raise TypeError(f"ParameterList: indices must be integers or slices, not "
-                            f"{type(i).__name__}") from None
-        if not -n <= i < n:
-            raise IndexError(f"ParameterList: index {i} is out of range for {n} entries")
-        return int(i) % n
+        return _list_index(self, i, "entries")
 
     def __getitem__(self, i: int | slice) -> Any:
         if isinstance(i, slice):

@@ -446,3 +446,21 @@ def test_containers_take_pytorchs_indices():
     for bad in (1.0, tg.tensor(1.0)):
         with pytest.raises(TypeError, match="indices must be integers or slices"):
             seq[bad]
+
+
+def test_an_elementwise_op_on_an_overlapping_view_is_laid_out_as_pytorch():
+    """A long fuzz found it: abs() of x.unfold(0, 3, 1) (shape (2, 3), strides (1, 1)) had C
+    strides (3, 1); PyTorch's TensorIterator puts the smaller dim first on equal strides: (1, 2)."""
+    x = tg.tensor(np.arange(4.0), requires_grad=True)
+    v = x.unfold(0, 3, 1)
+    windows = np.array([[0.0, 1, 2], [1, 2, 3]])
+    for y, want in ((v.abs(), windows), (-v, -windows), (v.exp(), np.exp(windows)),
+                    (v * 1, windows), (v + v, 2 * windows), (v.relu(), windows)):
+        assert y.stride() == (1, 2)
+        np.testing.assert_allclose(y.detach().numpy(), want, rtol=1e-6)
+    v.exp().sum().backward()  # (the gradient of the overlapping view adds up, as before)
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([0.0, 1, 2, 3]) * [1, 2, 2, 1], rtol=1e-6)
+    torch = pytest.importorskip("torch")
+    tv = torch.arange(4.0).unfold(0, 3, 1)
+    assert tv.abs().stride() == (1, 2) and (tv + tv).stride() == (1, 2)
+    assert x.unfold(0, 2, 1).abs().stride() == torch.arange(4.0).unfold(0, 2, 1).abs().stride()

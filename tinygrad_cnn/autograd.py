@@ -855,13 +855,15 @@ class Function:
 
 
 def _c_like(strides: tuple[int, ...]) -> bool:
-    """Whether an array's strides, its broadcast (0) ones aside, never grow from one dim to the
-    next (C order, or an expand of it): such an operand does not move a result off C order."""
+    """Whether an array's strides, its broadcast (0) ones aside, shrink from one dim to the next
+    (C order, or an expand of it): such an operand does not move a result off C order. Equal
+    strides (an overlapping view: ``unfold``'s (1, 1)) are not: PyTorch puts the smaller of the
+    two dims first there (its abs() of a (2, 3) unfold has strides (1, 2), not (3, 1))."""
     last = 0
     for st in strides:
         if st:
             st = abs(st)
-            if last and st > last:
+            if last and st >= last:
                 return False
             last = st
     return True

@@ -22,7 +22,7 @@ from typing import Any
 
 from benchmarks.common import fmt_time, machine, ratio, torch_available
 
-MODULES = ["engine", "conv", "lenet", "epoch", "inference", "resnet"]
+MODULES = ["engine", "breadth", "conv", "lenet", "epoch", "inference", "resnet"]
 
 
 def _child_env() -> dict[str, str]:

@@ -94,6 +94,21 @@ class _ProcessFlags:
 _flags = _ProcessFlags()
 
 
+_FIRST_ORDER_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def first_order(g: Any, x: Any) -> bool:
+    """Whether a VJP may compute its gradient on the arrays, with no nodes: no graph of the
+    gradient is being recorded (``backward()`` without ``create_graph``: every training step)
+    and the gradient ``g`` and the saved ``x`` are numpy arrays of one float32 or float64 dtype
+    (float16's products round in float32 in PyTorch, which the Tensor expressions model; CuPy
+    keeps them too). The array expression must be the Tensor one, op for op and in its order,
+    so the two give the same bits (``tests/test_first_order.py`` checks it)."""
+    gd = g._data
+    return not _state.grad_enabled and type(gd) is np.ndarray and \
+        type(x._data) is np.ndarray and gd.dtype == x._data.dtype and gd.dtype in _FIRST_ORDER_DTYPES
+
+
 def is_grad_enabled() -> bool:
     """Whether grad mode is on in this thread: operations on tensors that require grad are
     recorded -- except inside ``inference_mode()``, where ``enable_grad()`` turns grad mode on

@@ -5161,7 +5161,7 @@ def rand(*shape: Any, size: Any = None, generator: Any = None, dtype: DTypeLike 
     return _factory(lambda xp: xp.asarray(arr), dtype, device, requires_grad)
 
 
-def tensor(data: Any, requires_grad: bool = False, dtype: DTypeLike = None,
+def tensor(data: Any, *, requires_grad: bool = False, dtype: DTypeLike = None,
            device: str | None = None, name: str | None = None) -> Tensor:
     """A tensor whose dtype is inferred from ``data`` as ``torch.tensor`` infers it: Python ints
     give int64, floats float32 (a list with one float is float32), bools bool; numpy arrays and
@@ -6133,14 +6133,19 @@ def _var_args(t: Tensor, dim: Any, unbiased: bool | None, correction: float | No
     """``dim`` and the correction of var/std; ``x.var(False)`` is ``unbiased=False``, as in
     PyTorch."""
     _only_floating(t, where)
-    if isinstance(dim, bool):
+    if isinstance(dim, (bool, np.bool_)):
         dim, unbiased = None, dim if unbiased is None else unbiased
+    if unbiased is not None and not isinstance(unbiased, (bool, np.bool_)):
+        # (was: any value but the literal False -- 0, np.False_ -- meant unbiased)
+        raise TypeError(f"{where}: unbiased must be True or False, got "
+                        f"{type(unbiased).__name__} {unbiased!r} (as in PyTorch); for a number, "
+                        "pass correction= (1: unbiased, 0: the population's)")
     if unbiased is not None and correction is not None:
         raise TypeError(f"{where}: give unbiased or correction, not both")
     if correction is not None and not isinstance(correction, (int, float, np.number, np.bool_)):
         raise TypeError(f"{where}: correction must be a number (1 for the unbiased estimate, 0 "
                         f"for the population's), got {type(correction).__name__} {correction!r}")
-    corr = correction if correction is not None else (0 if unbiased is False else 1)
+    corr = correction if correction is not None else (1 if unbiased is None or unbiased else 0)
     return (None if _all_dims(dim) else _dims(dim, t.ndim, where)), corr
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, Function, _state
+from tinygrad_cnn.autograd import Context, Function, _state, first_order
 from tinygrad_cnn.backend import array_module, zeros_shaped
 from tinygrad_cnn.ops._special import SQRT1_2, ndtr
 from tinygrad_cnn.ops.elementwise import keep, select, zero_below, zero_where
@@ -73,6 +73,8 @@ class LeakyReLU(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (slope,) = ctx.saved_tensors
+        if first_order(g, slope):  # (the same on arrays: no nodes)
+            return Tensor._make(g._data * slope._data)
         if g.dtype == slope.dtype:
             return g * slope
         return (g.to(slope.dtype) * slope).to(g.dtype)  # (float16, as the forward)
@@ -263,6 +265,12 @@ def _opmath(x: Any) -> Any:
     return x.astype("float32") if x.dtype == "float16" else x
 
 
+def _sigmoid_array(y: Any) -> Any:
+    """Sigmoid of a float32 or float64 array, as :class:`Sigmoid`'s forward computes it."""
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-y))
+
+
 def _mask(cond: Any) -> Tensor:
     return Tensor._make(cond)
 
@@ -305,7 +313,20 @@ class GELU(Function):
         if x.dtype == np.float16:  # in float32, rounded once (PyTorch's opmath): x³ and x² of
             # |x| >= 256 overflow float16, and 0 * inf made NaN gradients
             return (g.float() * _gelu_derivative(x.float(), ctx.attrs["approximate"])).half()
+        if first_order(g, x):  # (the same on arrays: no nodes)
+            with np.errstate(all="ignore"):
+                return Tensor._make(g._data * _gelu_derivative_array(x._data,
+                                                                     ctx.attrs["approximate"]))
         return g * _gelu_derivative(x, ctx.attrs["approximate"])
+
+
+def _gelu_derivative_array(x: Any, approximate: str) -> Any:
+    """:func:`_gelu_derivative` on a float32 or float64 array, op for op."""
+    if approximate == "tanh":
+        t = np.tanh((x + x * x * x * _GELU_KAPPA) * _SQRT_2_OVER_PI)
+        dt = (1 - t * t) * ((x * x * (3 * _GELU_KAPPA) + 1) * _SQRT_2_OVER_PI)
+        return (t + 1) * 0.5 + x * 0.5 * dt
+    return ndtr(x) + x * (np.exp(x * x * -0.5) * _INV_SQRT_2PI)
 
 
 def _gelu_derivative(x: Tensor, approximate: str) -> Tensor:
@@ -331,6 +352,10 @@ class SiLU(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if first_order(g, x):  # (the same on arrays: no nodes)
+            xd = x._data
+            sd = _sigmoid_array(xd)
+            return Tensor._make(g._data * sd * (xd * (1 - sd) + 1))
         s = Sigmoid.apply(x)
         return g * s * (x * (1 - s) + 1)
 
@@ -400,6 +425,9 @@ class Softplus(Function):
         (x,) = ctx.saved_tensors
         beta, threshold = ctx.attrs["beta"], ctx.attrs["threshold"]
         bx = x._data * beta
+        if first_order(g, x):  # (the same on arrays: no nodes)
+            gd = g._data
+            return Tensor._make(np.where(bx > threshold, gd, gd * _sigmoid_array(bx)))
         soft = g * Sigmoid.apply(x * beta)
         at = bx == threshold
         if bool(at.any()):  # exactly at the threshold PyTorch's double backward (masked with
@@ -440,6 +468,12 @@ class Mish(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if first_order(g, x):  # (the same on arrays: no nodes)
+            xd = x._data
+            with np.errstate(over="ignore", invalid="ignore"):
+                soft = np.where(xd > 20.0, xd, np.log1p(np.exp(xd)) / xd.dtype.type(1.0))
+                td = np.tanh(soft)
+                return Tensor._make(g._data * (td + xd * _sigmoid_array(xd) * (1 - td * td)))
         t = Softplus.apply(x, beta=1.0, threshold=20.0).tanh()
         return g * (t + x * Sigmoid.apply(x) * (1 - t * t))
 
@@ -462,6 +496,10 @@ class Hardswish(Function):
         if x.dtype == np.float16:  # in float32, rounded once (PyTorch's opmath; x / 3 + 0.5 in
             return Hardswish.backward(_Half32(ctx, x), g.float()).half()  # half: 81 ulp off)
         d = x._data
+        if first_order(g, x):  # (the same on arrays: no nodes)
+            gd = g._data
+            inner = np.where(d <= -3, d.dtype.type(0), gd * (d / 3 + 0.5))
+            return Tensor._make(np.where(d >= 3, gd, inner))
         inside = where(_mask(d <= -3), 0.0, g * (x / 3 + 0.5))  # NaN in: NaN out
         return where(_mask(d >= 3), g, inside)
 

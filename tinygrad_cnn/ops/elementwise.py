@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn import parallel
-from tinygrad_cnn.autograd import Context, Function, _state
+from tinygrad_cnn.autograd import Context, Function, _state, first_order
 from tinygrad_cnn.backend import array_module, cast, quiet
 from tinygrad_cnn.tensor import Tensor, where
 
@@ -76,6 +76,11 @@ class Div(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
+        if first_order(g, y):  # (the same on arrays: no nodes)
+            gd, yd = g._data, y._data
+            with np.errstate(all="ignore"):
+                return (Tensor._make(gd / yd) if nx else None), \
+                    (Tensor._make(-gd * (x._data / yd / yd)) if ny else None)
         gx = g / y if nx else None
         gy = -g * (x / y / y) if ny else None  # not x / y²: y² over- or underflows sooner
         return gx, gy
@@ -135,6 +140,11 @@ class Pow(Function):
                 # y x^(y-1) has NaN derivatives at x = 0)
                 return Tensor._make(array_module(x._data).zeros_like(x._data)), None
             if ctx.attrs.get("_number"):  # PyTorch's backward of x ** 0.5 takes its rsqrt too
+                if not ny and not flat.any() and first_order(g, x):  # (on arrays: no nodes)
+                    xd, yd = x._data, y._data
+                    e = np.asarray(yd - 1)
+                    p = 1 / np.sqrt(xd) if e == -0.5 else xd**e
+                    return Tensor._make(g._data * (yd * p)), None
                 dx = y * Pow.apply(x, y - 1, _number=True)
             else:
                 dx = y * x ** (y - 1)  # (PyTorch's order: 2 * x overflows before g scales)
@@ -568,6 +578,13 @@ class Atan2(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
+        if first_order(g, x):  # (the same on arrays: no nodes)
+            gd, xd, yd = g._data, x._data, y._data
+            with np.errstate(all="ignore"):
+                r2d = xd * xd + yd * yd
+                rd = np.where(r2d == 0, xd.dtype.type(0), np.reciprocal(r2d))
+                return (Tensor._make(gd * yd * rd) if nx else None), \
+                    (Tensor._make(gd * -xd * rd) if ny else None)
         r2 = x * x + y * y
         r = where(Tensor._make(r2._data == 0), 0, r2.reciprocal())
         return (g * y * r if nx else None), (g * -x * r if ny else None)
@@ -587,6 +604,11 @@ class Hypot(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y, out = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
+        if first_order(g, out):  # (the same on arrays: no nodes)
+            gd, od = g._data, out._data
+            with np.errstate(all="ignore"):
+                return (Tensor._make(gd * x._data / od) if nx else None), \
+                    (Tensor._make(gd * y._data / od) if ny else None)
         return (g * x / out if nx else None), (g * y / out if ny else None)
 
 
@@ -716,6 +738,10 @@ class Lerp(Function):
         needs = ctx.needs_input_grad
         if len(needs) == 2:
             w = ctx.weight
+            if first_order(g, g):  # (the same on arrays: no nodes)
+                gd = g._data
+                return (Tensor._make(gd * (1 - w)) if needs[0] else None), \
+                    (Tensor._make(gd * w) if needs[1] else None)
             return (g * (1 - w) if needs[0] else None), (g * w if needs[1] else None)
         wt, start, end = ctx.saved_tensors
         return ((g * (1 - wt) if needs[0] else None), (g * wt if needs[1] else None),

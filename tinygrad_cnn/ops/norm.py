@@ -30,8 +30,9 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn import layout
-from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.autograd import Context, Function, first_order
 from tinygrad_cnn.backend import array_module, quiet
+from tinygrad_cnn.ops.reduce import float_sum
 from tinygrad_cnn.tensor import Tensor
 
 Dims = tuple[int, ...]
@@ -123,7 +124,13 @@ class Normalize(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
-        return NormalizeBackward.apply(g, x, **_norm_attrs(ctx))
+        attrs = _norm_attrs(ctx)
+        if first_order(g, x):  # normalize_backward's forward on the arrays (no node), with the
+            # statistics of this forward (the same x: its version is checked)
+            return Tensor._make(_normalize_vjp(g._data, x._data, attrs["dims"], attrs["eps"],
+                                               bool(attrs.get("zero_degenerate")),
+                                               (ctx.mean, ctx.var)))
+        return NormalizeBackward.apply(g, x, **attrs)
 
 
 def _norm_attrs(ctx: Context) -> dict[str, Any]:
@@ -156,6 +163,22 @@ def _standardized(x: Tensor, dims: Dims, eps: float,
     return centered * s, s
 
 
+@quiet  # (as moments)
+def _normalize_vjp(g: Any, x: Any, dims: Dims, eps: float, zero_degenerate: bool,
+                   stats: tuple[Any, Any] | None = None) -> Any:
+    """``s * (g - mean(g) - x̂ * mean(g * x̂))`` on arrays (``stats``: ``x``'s moments, if known)."""
+    xp = array_module(x)
+    mean, var = moments(x, dims) if stats is None else stats
+    rstd = _rstd(xp, var, eps, zero_degenerate)
+    xhat = x.astype(mean.dtype, copy=False) - mean
+    xhat *= rstd
+    gg = g.astype(rstd.dtype, copy=False)
+    dx = gg - gg.mean(axis=dims, keepdims=True)
+    dx -= xhat * (gg * xhat).mean(axis=dims, keepdims=True)
+    dx *= rstd
+    return dx.astype(g.dtype, copy=False)
+
+
 class NormalizeBackward(Function):
     """The VJP of normalize: ``s * (g - mean(g) - x̂ * mean(g * x̂))`` over ``dims``, for the
     output gradient ``g`` and the input ``x`` (``x̂`` and ``s`` recomputed from ``x``: an op is a
@@ -172,16 +195,7 @@ class NormalizeBackward(Function):
     def forward(ctx: Context, g: Any, x: Any, dims: Dims = (), eps: float = 1e-5,
                 zero_degenerate: bool = False) -> Any:
         ctx.save_for_backward(g, x)
-        xp = array_module(x)
-        mean, var = moments(x, dims)
-        rstd = _rstd(xp, var, eps, zero_degenerate)
-        xhat = x.astype(mean.dtype, copy=False) - mean
-        xhat *= rstd
-        gg = g.astype(rstd.dtype, copy=False)
-        dx = gg - gg.mean(axis=dims, keepdims=True)
-        dx -= xhat * (gg * xhat).mean(axis=dims, keepdims=True)
-        dx *= rstd
-        return dx.astype(g.dtype, copy=False)
+        return _normalize_vjp(g, x, dims, eps, zero_degenerate)
 
     @staticmethod
     def backward(ctx: Context, u: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -227,10 +241,19 @@ class Affine(Function):
         lead = g.ndim - len(shape)
         dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1)
         w_shape, b_shape = ctx.in_meta[1][0], ctx.in_meta[2][0]
+        if first_order(g, weight if weight is not None else x if x is not None else g):
+            gd = g._data  # (the same on arrays: no nodes)
+            return (Tensor._make(gd * weight._data.reshape(shape)) if nx else None), \
+                (Tensor._make(_sum_to(gd * x._data, dims, w_shape)) if nw else None), \
+                (Tensor._make(_sum_to(gd, dims, b_shape)) if nb else None)
         gx = g * weight.reshape(shape) if nx else None
         gw = _reduce_to(g * x, dims, w_shape) if nw else None
         gb = _reduce_to(g, dims, b_shape) if nb else None
         return gx, gw, gb
+
+
+def _sum_to(a: Any, dims: Dims, shape: tuple[int, ...]) -> Any:
+    return (float_sum(a, dims) if dims else a).reshape(shape)
 
 
 def _reduce_to(t: Tensor, dims: Dims, shape: tuple[int, ...]) -> Tensor:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.autograd import Context, Function, first_order
 from tinygrad_cnn.backend import array_module, quiet
 from tinygrad_cnn.ops import _special
 from tinygrad_cnn.tensor import Tensor, where
@@ -37,6 +37,8 @@ class Sin(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if first_order(g, x):  # (the same on arrays: no nodes)
+            return Tensor._make(g._data * np.cos(x._data))
         return g * x.cos()
 
 
@@ -51,6 +53,8 @@ class Cos(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if first_order(g, x):  # (the same on arrays: no nodes)
+            return Tensor._make(g._data * -np.sin(x._data))
         return g * -x.sin()
 
 
@@ -67,6 +71,8 @@ class Tan(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
+        if first_order(g, out):  # (the same on arrays: no nodes)
+            return Tensor._make(g._data * (out._data * out._data + 1))
         return g * (out * out + 1)
 
 
@@ -82,6 +88,10 @@ class Asin(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if first_order(g, x):  # (the same on arrays: no nodes)
+            gd, xd = g._data, x._data
+            with np.errstate(all="ignore"):
+                return Tensor._make(gd * np.reciprocal(np.sqrt(1 - xd * xd)))
         return g * (1 - x * x).rsqrt()
 
 
@@ -97,6 +107,10 @@ class Acos(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if first_order(g, x):  # (the same on arrays: no nodes)
+            gd, xd = g._data, x._data
+            with np.errstate(all="ignore"):
+                return Tensor._make(gd * -np.reciprocal(np.sqrt(1 - xd * xd)))
         return g * -(1 - x * x).rsqrt()
 
 
@@ -111,6 +125,10 @@ class Atan(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if first_order(g, x):  # (the same on arrays: no nodes)
+            gd, xd = g._data, x._data
+            with np.errstate(all="ignore"):
+                return Tensor._make(gd / (xd * xd + 1))
         return g / (x * x + 1)
 
 
@@ -127,6 +145,10 @@ class Sinh(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if first_order(g, x):  # (the same on arrays: no nodes)
+            gd, xd = g._data, x._data
+            with np.errstate(all="ignore"):
+                return Tensor._make(gd * np.cosh(xd))
         return g * x.cosh()
 
 
@@ -142,6 +164,10 @@ class Cosh(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if first_order(g, x):  # (the same on arrays: no nodes)
+            gd, xd = g._data, x._data
+            with np.errstate(all="ignore"):
+                return Tensor._make(gd * np.sinh(xd))
         return g * x.sinh()
 
 
@@ -156,6 +182,10 @@ class Asinh(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if first_order(g, x):  # (the same on arrays: no nodes)
+            gd, xd = g._data, x._data
+            with np.errstate(all="ignore"):
+                return Tensor._make(gd * np.reciprocal(np.sqrt(xd * xd + 1)))
         return g * (x * x + 1).rsqrt()
 
 
@@ -171,6 +201,10 @@ class Acosh(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if first_order(g, x):  # (the same on arrays: no nodes)
+            gd, xd = g._data, x._data
+            with np.errstate(all="ignore"):
+                return Tensor._make(gd * np.reciprocal(np.sqrt(xd * xd - 1)))
         return g * (x * x - 1).rsqrt()
 
 
@@ -186,6 +220,10 @@ class Atanh(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if first_order(g, x):  # (the same on arrays: no nodes)
+            gd, xd = g._data, x._data
+            with np.errstate(all="ignore"):
+                return Tensor._make(gd / (1 - xd * xd))
         return g / (1 - x * x)
 
 
@@ -202,6 +240,10 @@ class Log1p(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if first_order(g, x):  # (the same on arrays: no nodes)
+            gd, xd = g._data, x._data
+            with np.errstate(all="ignore"):
+                return Tensor._make(gd / (xd + 1))
         return g / (x + 1)
 
 
@@ -218,6 +260,8 @@ class Expm1(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
+        if first_order(g, out):  # (the same on arrays: no nodes)
+            return Tensor._make(g._data * (out._data + 1))
         return g * (out + 1)
 
 
@@ -233,6 +277,10 @@ class Log2(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if first_order(g, x):  # (the same on arrays: no nodes)
+            gd, xd = g._data, x._data
+            with np.errstate(all="ignore"):
+                return Tensor._make(gd / (xd * LN2))
         return g / (x * LN2)
 
 
@@ -248,6 +296,10 @@ class Log10(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if first_order(g, x):  # (the same on arrays: no nodes)
+            gd, xd = g._data, x._data
+            with np.errstate(all="ignore"):
+                return Tensor._make(gd / (xd * LN10))
         return g / (x * LN10)
 
 
@@ -264,6 +316,8 @@ class Exp2(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
+        if first_order(g, out):  # (the same on arrays: no nodes)
+            return Tensor._make(g._data * out._data * LN2)
         return g * out * LN2
 
 
@@ -280,6 +334,8 @@ class Reciprocal(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
+        if first_order(g, out):  # (the same on arrays: no nodes)
+            return Tensor._make(-g._data * (out._data * out._data))
         return -g * (out * out)
 
 
@@ -297,6 +353,8 @@ class Rsqrt(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
+        if first_order(g, out):  # (the same on arrays: no nodes)
+            return Tensor._make(g._data * -0.5 * (out._data * out._data * out._data))
         return g * -0.5 * (out * out * out)
 
 
@@ -322,6 +380,10 @@ class Erf(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if first_order(g, x):  # (the same on arrays: no nodes)
+            gd, xd = g._data, x._data
+            with np.errstate(all="ignore"):
+                return Tensor._make(gd * (np.exp(-(xd * xd)) * TWO_OVER_SQRT_PI))
         return g * ((x * x).neg().exp() * TWO_OVER_SQRT_PI)
 
 
@@ -337,6 +399,10 @@ class Erfc(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if first_order(g, x):  # (the same on arrays: no nodes)
+            gd, xd = g._data, x._data
+            with np.errstate(all="ignore"):
+                return Tensor._make(gd * (np.exp(-(xd * xd)) * -TWO_OVER_SQRT_PI))
         return g * ((x * x).neg().exp() * -TWO_OVER_SQRT_PI)
 
 

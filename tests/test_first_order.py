@@ -1,0 +1,142 @@
+"""The first-order VJPs on arrays (``autograd.first_order``: ``backward()`` without
+``create_graph``, every training step) against the Tensor expressions they shortcut (the same VJP
+recorded, with ``create_graph=True``): the same bits, special values included (0, ±1, ±inf, NaN,
+large, tiny), in float32 and float64, for contiguous and strided inputs. The Tensor expressions
+are the ones gradcheck, gradgradcheck and the PyTorch fuzzer check; this keeps the shortcut equal
+to them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+import tinygrad_cnn.nn.functional as F
+
+SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -3.0, 1e-30, -1e-30, 1e30, -1e30, 88.0, -88.0,
+           np.inf, -np.inf, np.nan, 0.999, -0.999, 1.5, 7.25, -12.5, 0.125, 3e-8]
+
+UNARY = {
+    "sin": lambda x: x.sin(), "cos": lambda x: x.cos(), "tan": lambda x: x.tan(),
+    "asin": lambda x: x.asin(), "acos": lambda x: x.acos(), "atan": lambda x: x.atan(),
+    "sinh": lambda x: x.sinh(), "cosh": lambda x: x.cosh(), "asinh": lambda x: x.asinh(),
+    "acosh": lambda x: x.acosh(), "atanh": lambda x: x.atanh(), "log1p": lambda x: x.log1p(),
+    "expm1": lambda x: x.expm1(), "log2": lambda x: x.log2(), "log10": lambda x: x.log10(),
+    "exp2": lambda x: x.exp2(), "reciprocal": lambda x: x.reciprocal(),
+    "rsqrt": lambda x: x.rsqrt(), "erf": lambda x: x.erf(), "erfc": lambda x: x.erfc(),
+}
+
+
+def _inputs(dtype: str) -> list[np.ndarray]:
+    rng = np.random.default_rng(0)
+    special = np.array(SPECIAL, dtype=dtype)
+    grid = np.stack([special, special[::-1] * 0.75, np.roll(special, 5)])  # (3, 24)
+    plain = rng.standard_normal((4, 6)).astype(dtype)
+    return [special, grid, grid.T, plain[:, ::2], np.asarray(plain[0, 0])]
+
+
+def _grads(fn, arrays, g_arrays, create_graph):
+    xs = [tg.tensor(a, requires_grad=True) for a in arrays]
+    out = fn(*xs)
+    gs = tg.autograd.grad(out, xs, tg.tensor(g_arrays), create_graph=create_graph,
+                          allow_unused=True)
+    return [None if g is None else g.detach().numpy() for g in gs]
+
+
+def _bits(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a).reshape(-1).view(np.uint8)
+
+
+def _same(fn, *arrays):
+    with np.errstate(all="ignore"):
+        shape = fn(*[tg.tensor(a) for a in arrays]).shape
+        rng = np.random.default_rng(1)
+        g = rng.standard_normal(shape).astype(arrays[0].dtype)
+        if g.size > 2:
+            g.flat[:3] = [np.inf, np.nan, 0.0]
+        for grad in (g, np.ones(shape, arrays[0].dtype)):
+            fast = _grads(fn, arrays, grad, False)
+            slow = _grads(fn, arrays, grad, True)
+            for f, s in zip(fast, slow):
+                if f is None or s is None:
+                    assert f is None and s is None
+                    continue
+                assert f.dtype == s.dtype and f.shape == s.shape
+                np.testing.assert_array_equal(_bits(f), _bits(s))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_first_order_is_the_tensor_vjp(name, dtype):
+    for x in _inputs(dtype):
+        _same(UNARY[name], x)
+
+
+BINARY = {
+    "div": lambda x, y: x / y, "atan2": lambda x, y: tg.atan2(x, y),
+    "hypot": lambda x, y: tg.hypot(x, y), "div by a number": lambda x, y: x / 3.0 + y / 0.1,
+    "lerp by a number": lambda x, y: tg.lerp(x, y, 0.3) + tg.lerp(y, x, 0.75),
+    "pow": lambda x, y: x**2 + y**3 + x**0.5 + y**-0.5 + x**-1 + y**1.5 + x**-2 + y**1,
+    "square": lambda x, y: x.square() + y**2.0,
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(BINARY))
+def test_binary_first_order_is_the_tensor_vjp(name, dtype):
+    xs = _inputs(dtype)
+    for x, y in zip(xs, xs[1:] + xs[:1]):
+        if x.shape != y.shape:
+            y = np.broadcast_to(np.resize(y, x.shape), x.shape).copy()
+        _same(BINARY[name], x, y)
+        _same(BINARY[name], x, x)  # (one tensor twice)
+
+
+ACTIVATIONS = {
+    "leaky_relu": lambda x: F.leaky_relu(x, 0.2), "gelu": lambda x: F.gelu(x),
+    "gelu tanh": lambda x: F.gelu(x, approximate="tanh"), "silu": lambda x: F.silu(x),
+    "softplus": lambda x: F.softplus(x) + F.softplus(x, beta=2.0, threshold=2.0),
+    "softplus at its threshold": lambda x: F.softplus(x, beta=1.0, threshold=7.25),
+    "mish": lambda x: F.mish(x), "hardswish": lambda x: F.hardswish(x),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activation_first_order_is_the_tensor_vjp(name, dtype):
+    for x in _inputs(dtype) + [np.array([-3.0, 3.0, -2.999, 2.999, 20.0, -20.0, 20.5], dtype)]:
+        _same(ACTIVATIONS[name], x)
+
+
+def _image(dtype, shape=(3, 4, 5, 6), strided=False):
+    rng = np.random.default_rng(2)
+    x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
+    return np.swapaxes(np.swapaxes(x, 2, 3).copy(), 2, 3) if strided else x
+
+
+NORMS = {
+    "layer_norm": lambda x, w, b: F.layer_norm(x, x.shape[-1:], w, b),
+    "layer_norm over two dims": lambda x, w, b: F.layer_norm(x, x.shape[-2:]),
+    "batch_norm": lambda x, w, b: F.batch_norm(x, None, None, w[: x.shape[1]], b[: x.shape[1]],
+                                               training=True),
+    "group_norm": lambda x, w, b: F.group_norm(x, 2, w[: x.shape[1]], b[: x.shape[1]]),
+    "instance_norm": lambda x, w, b: F.instance_norm(x, weight=w[: x.shape[1]],
+                                                     bias=b[: x.shape[1]], eps=0.0),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(NORMS))
+def test_norm_first_order_is_the_tensor_vjp(name, dtype):
+    rng = np.random.default_rng(3)
+    for x in (_image(dtype), _image(dtype, strided=True), _image(dtype, (2, 4, 6, 6))[..., ::2]):
+        x = x.copy() if name == "group_norm" else x
+        x[0, 1] = 7.0  # a constant channel (instance norm with eps=0: the degenerate case)
+        w = rng.standard_normal(x.shape[-1:] if "layer" in name else (6,)).astype(dtype)
+        b = rng.standard_normal(w.shape).astype(dtype)
+        if name == "batch_norm":
+            _same(NORMS[name], x[:, :, 0, 0].copy(), w, b)  # (N, C) too
+        if name == "layer_norm over two dims":
+            _same(lambda x: NORMS[name](x, None, None), x)
+            continue
+        _same(NORMS[name], x, w, b)

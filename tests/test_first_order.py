@@ -140,3 +140,37 @@ def test_norm_first_order_is_the_tensor_vjp(name, dtype):
             _same(lambda x: NORMS[name](x, None, None), x)
             continue
         _same(NORMS[name], x, w, b)
+
+
+def _targets(dtype):
+    rng = np.random.default_rng(4)
+    logits = rng.standard_normal((6, 5)).astype(dtype)
+    logits[0, 0], logits[1, 2] = np.inf, np.nan
+    return logits, rng.integers(0, 5, 6), rng.random((6, 5)).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_loss_first_order_is_the_tensor_vjp(reduction, dtype):
+    logits, target, probs = _targets(dtype)
+    t = tg.tensor(target)
+    w = tg.tensor(np.linspace(0.5, 2.0, 5).astype(dtype))
+    pos = tg.tensor(np.array([2.0], dtype))
+    t_ignored = tg.tensor(np.where(target == target[2], -100, target))
+    cases = [
+        lambda x: F.nll_loss(x, t, reduction=reduction),
+        lambda x: F.nll_loss(x, t, weight=w, reduction=reduction),
+        lambda x: F.nll_loss(x, t_ignored, reduction=reduction),
+        lambda x: F.nll_loss(x, t_ignored, weight=w, reduction=reduction),
+        lambda x, y: F.mse_loss(x, y, reduction=reduction),
+        lambda x, y: F.binary_cross_entropy_with_logits(x, y, reduction=reduction),
+        lambda x, y: F.binary_cross_entropy_with_logits(x, y, weight=w, reduction=reduction),
+        lambda x, y: F.binary_cross_entropy_with_logits(x, y, pos_weight=pos, reduction=reduction),
+    ]
+    for case in cases:
+        if case.__code__.co_argcount == 2:
+            _same(case, logits, probs)
+            _same(case, logits.T.copy().T, probs[:, ::-1])
+        else:
+            _same(case, logits)
+    _same(lambda x: F.nll_loss(x, tg.tensor(target[:0]), reduction=reduction), logits[:0])

@@ -38,3 +38,44 @@ def test_tensor_takes_data_only_positionally():
     with pytest.raises(TypeError, match="positional"):
         tg.tensor([1, 2], tg.float64)
     assert tg.tensor([1.0], requires_grad=True).requires_grad
+
+
+F = tg.nn.functional
+
+
+@pytest.mark.parametrize(("call", "error", "words"), [
+    (lambda: tg.cross(tg.tensor(1.0), tg.tensor(1.0), dim=-1), IndexError, "cross: dim -1"),
+    (lambda: F.linear(tg.tensor(2.0), tg.tensor(3.0)), RuntimeError, "linear: both arguments"),
+    (lambda: F.linear(tg.ones(2), 2), TypeError, "linear: weight must be a Tensor"),
+    (lambda: F.cross_entropy(tg.tensor(0.3), tg.tensor(0.5)), IndexError, "cross_entropy: the input is 0-d"),
+    (lambda: tg.ones(2).expand_as(0), TypeError, "expand_as: other must be a Tensor"),
+    (lambda: tg.ones(2).sum_to_size(1.0), TypeError, "sum_to_size: size must be ints"),
+])
+def test_bare_python_errors_name_the_op(call, error, words):
+    """t128: these were bare IndexError/AttributeError/TypeError from deep inside."""
+    with pytest.raises(error, match=words):
+        call()
+
+
+def test_broadcast_to_takes_one_int():
+    """t128: PyTorch takes broadcast_to(3) as the size (3,)."""
+    x = tg.ones(1, requires_grad=True)
+    y = x.broadcast_to(3)
+    assert y.shape == (3,)
+    y.sum().backward()
+    assert x.grad.tolist() == [3.0]
+
+
+def test_integer_mean_in_half_rounds_once():
+    """t127: mean(dtype=float16) of integers rounded each value to half first (70000 -> inf:
+    NaN); PyTorch averages in float32 and rounds once."""
+    x = tg.tensor(np.array([70000, -70000, 3], np.int32))
+    assert x.mean(dtype=tg.float16).item() == 1.0
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    for dt in (np.int16, np.int32, np.int64, np.uint8, np.bool_):
+        a = rng.integers(-40000, 40000, (3, 5)).astype(dt)
+        for dim in (None, 0, 1):
+            want = torch.from_numpy(a).mean(dim=dim, dtype=torch.float16).numpy()
+            np.testing.assert_array_equal(tg.tensor(a).mean(dim=dim, dtype=tg.float16).numpy(),
+                                          want)

@@ -1726,6 +1726,10 @@ class Tensor:
         """The mean of a floating tensor (or of the input cast to a floating ``dtype``)."""
         if axis is not None or keepdims is not None:
             dim, keepdim = _numpy_dim("mean", dim, keepdim, axis, keepdims)
+        if dtype is not None and self._data.dtype.kind in "biu" and \
+                _dtype(dtype, "mean") == np.float16:  # (integers: PyTorch averages in float32 and
+            # rounds once; each value rounded to half first made 70000 inf)
+            return self.mean(dim, keepdim, dtype=np.float32).to(np.float16)
         x = _mean_input(self, dtype)
         dims = None if _all_dims(dim) else _dims(dim, self.ndim, "mean")
         return _ops.reduce.Mean.apply(x, dim=dims, keepdim=keepdim)
@@ -1937,6 +1941,9 @@ class Tensor:
         return _ops.movement.Expand.apply(self, shape=target_t)
 
     def expand_as(self, other: Tensor) -> Tensor:
+        if not isinstance(other, Tensor):  # (was: an AttributeError)
+            raise TypeError(f"expand_as: other must be a Tensor, got {type(other).__name__}; "
+                            "for a size, use expand(*size)")
         return self.expand(other.shape)
 
     def view_as(self, other: Tensor) -> Tensor:
@@ -2101,6 +2108,8 @@ class Tensor:
         dims and where ``size`` has 1, as a gradient is reduced to its input's shape."""
         shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list, Size)) \
             else tuple(size)
+        if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in shape):
+            raise TypeError(f"sum_to_size: size must be ints, got {size!r}")
         if _broadcast_shape(shape, self.shape) != self.shape:
             raise RuntimeError(f"sum_to_size: size {list(shape)} is not expandable to the size of "
                                f"the tensor {list(self.shape)}")

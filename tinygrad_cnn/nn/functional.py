@@ -499,7 +499,13 @@ def _softmax_dim(input: Tensor, dim: int | None, name: str, stacklevel: int = 3)
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias``; ``weight (out_features, in_features)``, or ``(in_features,)``
     without a bias (PyTorch's: ``input @ weight``, the feature dim dropped)."""
-    if isinstance(weight, Tensor) and weight.ndim == 1 and input.shape[-1:] == weight.shape:
+    for name, t in (("input", input), ("weight", weight)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"linear: {name} must be a Tensor, got {type(t).__name__}")
+        if t.ndim == 0:  # (was: a bare IndexError)
+            raise RuntimeError(f"linear: both arguments need at least 1 dimension (as in "
+                               f"PyTorch), got input {input.shape} and weight {weight.shape}")
+    if weight.ndim == 1 and input.shape[-1:] == weight.shape:
         if bias is not None:  # (PyTorch's error: "mat2 must be a matrix")
             raise ValueError(f"linear: a 1-D weight {weight.shape} takes no bias (as in "
                              "PyTorch); add it to the result: linear(x, w) + b")

@@ -234,6 +234,9 @@ def _cross_entropy_probs(x: Tensor, target: Tensor, weight: Any, reduction: str,
                          smoothing: float, op: str) -> Tensor:
     """Cross-entropy with probability targets: ``-Σ_c w_c t_c log_softmax(x)_c`` per sample --
     a composition of ops, so the target gets a gradient too."""
+    if x.ndim == 0:  # (was: a bare IndexError)
+        raise IndexError(f"{op}: the input is 0-d; it needs a class dim: (C,) logits for one "
+                         "sample, (N, C, ...) for a batch")
     if target.shape != x.shape:
         raise TypeError(f"{op}: target must hold class indices (an integer tensor) or class "
                         f"probabilities (a floating tensor of the input's shape {x.shape}); got "

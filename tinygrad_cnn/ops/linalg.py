@@ -619,6 +619,9 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
                       f"dimension of size 3, {threes[0]}; pass dim, or use linalg.cross",
                       UserWarning, stacklevel=2)
         dim = threes[0]
+    if not shape:  # (was: a bare IndexError from a tuple)
+        raise IndexError(f"cross: dim {dim} given, but the inputs are 0-d (shapes {input.shape} "
+                         f"and {other.shape}); cross takes vectors of 3 elements along dim")
     d = _dim(dim, len(shape), "cross")
     if shape[d] != 3:
         raise ValueError(f"cross: dimension {dim} must have size 3, got shape {shape} (inputs "

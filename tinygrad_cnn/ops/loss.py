@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, Difference, Function, _state
+from tinygrad_cnn.autograd import Context, Difference, Function, _state, first_order
 from tinygrad_cnn.backend import array_module
-from tinygrad_cnn.ops.activation import Sigmoid, Softmax, Softplus, log_softmax_array
+from tinygrad_cnn.ops.activation import Sigmoid, Softmax, Softplus, _sigmoid_array, log_softmax_array
 from tinygrad_cnn.ops.elementwise import keep
 from tinygrad_cnn.ops.movement import ScatterAdd
 from tinygrad_cnn.ops.reduce import _wide
@@ -53,6 +53,14 @@ def _weighted_mean_factors(w: Any, ignored: Any, total: Any) -> Any:
     xp = array_module(w)
     with np.errstate(invalid="ignore", divide="ignore"):
         return xp.where(ignored, 0, w / total).reshape(-1, 1).astype(w.dtype, copy=False)
+
+
+def _spread_array(g: Any, shape: tuple[int, ...], reduction: str) -> Any:
+    """:func:`_spread` on the arrays (a first-order VJP), op for op."""
+    if reduction == "none":
+        return g
+    scale = g / max(int(np.prod(shape)), 1) if reduction == "mean" else g
+    return np.broadcast_to(scale.reshape((1,) * len(shape)), shape)
 
 
 def _spread(g: Tensor, shape: tuple[int, ...], reduction: str) -> Tensor:
@@ -231,6 +239,17 @@ class NLLLoss(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         n = ctx.target.shape[0]
+        if first_order(g, g) and type(ctx.factors) is np.ndarray and \
+                ctx.factors.dtype == g._data.dtype:  # (the same on arrays: no nodes)
+            gd = g._data
+            scale_d = gd.reshape(n, 1) if ctx.attrs["reduction"] == "none" else \
+                np.broadcast_to(gd.reshape(1, 1), (n, 1))
+            picked_d = -(scale_d * ctx.factors)
+            if ctx.ignored is not None:
+                picked_d = np.where(~ctx.ignored[:, None], picked_d, picked_d.dtype.type(0))
+            out = np.zeros((n, ctx.classes), dtype=picked_d.dtype)
+            out[np.arange(n), ctx.target] = picked_d[:, 0]
+            return Tensor._make(out)
         scale = g.reshape(n, 1) if ctx.attrs["reduction"] == "none" else \
             g.reshape(1, 1).expand(n, 1)
         picked = -(scale * Tensor._make(ctx.factors))  # (N, 1)
@@ -288,6 +307,14 @@ class MSELoss(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
         reduction = ctx.attrs["reduction"]
+        nx, ny = ctx.needs_input_grad
+        if first_order(g, x) and y._data.dtype == x._data.dtype:  # (the same on arrays)
+            gd = g._data
+            sd = gd * (2.0 / max(x.numel(), 1)) if reduction == "mean" else gd * 2.0
+            if reduction != "none":
+                sd = np.broadcast_to(sd.reshape((1,) * x.ndim), x.shape)
+            gxd = (x._data - y._data) * sd
+            return (Tensor._make(gxd) if nx else None), (Tensor._make(-gxd) if ny else None)
         # (an empty input: the mean is NaN and the gradient empty; any finite scale will do)
         scale = g * (2.0 / max(x.numel(), 1)) if reduction == "mean" else g * 2.0
         if reduction != "none":
@@ -417,6 +444,16 @@ class BinaryCrossEntropyWithLogits(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
         a = ctx.attrs
+        nx, ny = ctx.needs_input_grad
+        if a["pos_weight"] is None and first_order(g, x) and y._data.dtype == x._data.dtype and (
+                a["weight"] is None or (type(a["weight"]) is np.ndarray
+                                        and a["weight"].dtype == x._data.dtype)):
+            sd = _spread_array(g._data, x.shape, a["reduction"])  # (the same on arrays)
+            if a["weight"] is not None:
+                sd = sd * a["weight"]
+            xd = x._data
+            return (Tensor._make(sd * (_sigmoid_array(xd) - y._data)) if nx else None), \
+                (Tensor._make(-(sd * xd)) if ny else None)
         scale = _spread(g, x.shape, a["reduction"])
         if a["weight"] is not None:
             scale = scale * Tensor._make(a["weight"])

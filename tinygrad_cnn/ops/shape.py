@@ -661,6 +661,8 @@ def ravel(input: Tensor) -> Tensor:
 def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
     """``expand`` to ``size`` (``-1`` keeps a dim); a read-only view. (PyTorch's keyword is
     ``size``, though its documentation says ``shape``.)"""
+    if isinstance(size, (int, np.integer)):  # (PyTorch's: one int is a 1-D size)
+        size = (size,)
     try:
         return input.expand(tuple(size))
     except ValueError as exc:

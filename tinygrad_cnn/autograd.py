@@ -97,16 +97,26 @@ _flags = _ProcessFlags()
 _FIRST_ORDER_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def first_order(g: Any, x: Any) -> bool:
+def first_order(g: Any, *tensors: Any) -> bool:
     """Whether a VJP may compute its gradient on the arrays, with no nodes: no graph of the
-    gradient is being recorded (``backward()`` without ``create_graph``: every training step)
-    and the gradient ``g`` and the saved ``x`` are numpy arrays of one float32 or float64 dtype
-    (float16's products round in float32 in PyTorch, which the Tensor expressions model; CuPy
-    keeps them too). The array expression must be the Tensor one, op for op and in its order,
+    gradient is being recorded (``backward()`` without ``create_graph``: every training step),
+    and the gradient ``g`` and the saved ``tensors`` it reads are C-ordered numpy arrays of one
+    float32 or float64 dtype (float16's products round in float32 in PyTorch, which the Tensor
+    expressions model; CuPy keeps them too; other layouts give results laid out as PyTorch's,
+    which the ops do). The array expression must be the Tensor one, op for op and in its order,
     so the two give the same bits (``tests/test_first_order.py`` checks it)."""
+    if _state.grad_enabled:
+        return False
     gd = g._data
-    return not _state.grad_enabled and type(gd) is np.ndarray and \
-        type(x._data) is np.ndarray and gd.dtype == x._data.dtype and gd.dtype in _FIRST_ORDER_DTYPES
+    if type(gd) is not np.ndarray or gd.dtype not in _FIRST_ORDER_DTYPES or not (
+            gd.flags.c_contiguous or _c_like(gd.strides)):  # (or a C array expanded: a sum's)
+        return False
+    for t in tensors:
+        a = t._data
+        if type(a) is not np.ndarray or a.dtype != gd.dtype or not (
+                a.flags.c_contiguous or _c_like(a.strides)):
+            return False
+    return True
 
 
 def is_grad_enabled() -> bool:
@@ -2465,7 +2475,12 @@ def _only_capture(ctx: Context, needed: set[int], capture: dict[int, list[int]])
 def _accumulate(grads: dict[int, Tensor], leaves: dict[int, Tensor], edge: Any, g: Tensor) -> None:
     key = id(edge)
     prev = grads.get(key)
-    grads[key] = g if prev is None else prev + g
+    if prev is None:
+        grads[key] = g
+    elif prev._data.shape == g._data.shape and first_order(prev, g):  # paths merge: the sum on
+        grads[key] = _TensorCls._make(prev._data + g._data)  # the arrays, as Add gives it
+    else:
+        grads[key] = prev + g
     if type(edge) is not Context and key not in leaves:
         leaves[key] = edge
 

@@ -59,6 +59,11 @@ class Mul(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
+        if first_order(g, y) if x is None else first_order(g, x) if y is None else \
+                first_order(g, x, y):  # (the same on arrays: no nodes)
+            gd = g._data
+            return (Tensor._make(gd * y._data) if y is not None else None), \
+                (Tensor._make(gd * x._data) if x is not None else None)
         return (g * y if y is not None else None), (g * x if x is not None else None)
 
 
@@ -76,7 +81,7 @@ class Div(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
-        if first_order(g, y):  # (the same on arrays: no nodes)
+        if first_order(g, y) if x is None else first_order(g, y, x):  # (on arrays: no nodes)
             gd, yd = g._data, y._data
             with np.errstate(all="ignore"):
                 return (Tensor._make(gd / yd) if nx else None), \
@@ -215,6 +220,8 @@ class Exp(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
+        if first_order(g, out):  # (the same on arrays: no nodes)
+            return Tensor._make(g._data * out._data)
         return g * out
 
 
@@ -230,6 +237,9 @@ class Log(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if first_order(g, x):  # (the same on arrays: no nodes)
+            with np.errstate(all="ignore"):
+                return Tensor._make(g._data / x._data)
         return g / x
 
 
@@ -246,6 +256,9 @@ class Sqrt(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
+        if first_order(g, out):  # (the same on arrays: no nodes)
+            with np.errstate(all="ignore"):
+                return Tensor._make(g._data / (out._data * 2))
         return g / (out * 2)
 
 
@@ -266,6 +279,8 @@ class Abs(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (sign,) = ctx.saved_tensors
+        if first_order(g, sign):  # (the same on arrays: no nodes)
+            return Tensor._make(g._data * sign._data)
         return g * sign
 
 
@@ -578,7 +593,7 @@ class Atan2(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
-        if first_order(g, x):  # (the same on arrays: no nodes)
+        if first_order(g, x, y):  # (the same on arrays: no nodes)
             gd, xd, yd = g._data, x._data, y._data
             with np.errstate(all="ignore"):
                 r2d = xd * xd + yd * yd
@@ -604,7 +619,7 @@ class Hypot(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y, out = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
-        if first_order(g, out):  # (the same on arrays: no nodes)
+        if first_order(g, out, *(t for t in (x, y) if t is not None)):  # (on arrays: no nodes)
             gd, od = g._data, out._data
             with np.errstate(all="ignore"):
                 return (Tensor._make(gd * x._data / od) if nx else None), \
@@ -738,7 +753,7 @@ class Lerp(Function):
         needs = ctx.needs_input_grad
         if len(needs) == 2:
             w = ctx.weight
-            if first_order(g, g):  # (the same on arrays: no nodes)
+            if first_order(g):  # (the same on arrays: no nodes)
                 gd = g._data
                 return (Tensor._make(gd * (1 - w)) if needs[0] else None), \
                     (Tensor._make(gd * w) if needs[1] else None)

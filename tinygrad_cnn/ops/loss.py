@@ -239,7 +239,7 @@ class NLLLoss(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         n = ctx.target.shape[0]
-        if first_order(g, g) and type(ctx.factors) is np.ndarray and \
+        if first_order(g) and type(ctx.factors) is np.ndarray and \
                 ctx.factors.dtype == g._data.dtype:  # (the same on arrays: no nodes)
             gd = g._data
             scale_d = gd.reshape(n, 1) if ctx.attrs["reduction"] == "none" else \
@@ -308,7 +308,7 @@ class MSELoss(Function):
         x, y = ctx.saved_tensors
         reduction = ctx.attrs["reduction"]
         nx, ny = ctx.needs_input_grad
-        if first_order(g, x) and y._data.dtype == x._data.dtype:  # (the same on arrays)
+        if first_order(g, x, y):  # (the same on arrays: no nodes)
             gd = g._data
             sd = gd * (2.0 / max(x.numel(), 1)) if reduction == "mean" else gd * 2.0
             if reduction != "none":
@@ -445,9 +445,9 @@ class BinaryCrossEntropyWithLogits(Function):
         x, y = ctx.saved_tensors
         a = ctx.attrs
         nx, ny = ctx.needs_input_grad
-        if a["pos_weight"] is None and first_order(g, x) and y._data.dtype == x._data.dtype and (
-                a["weight"] is None or (type(a["weight"]) is np.ndarray
-                                        and a["weight"].dtype == x._data.dtype)):
+        if a["pos_weight"] is None and first_order(g, x, y) and (
+                a["weight"] is None or (type(a["weight"]) is np.ndarray and a["weight"].flags.
+                                        c_contiguous and a["weight"].dtype == x._data.dtype)):
             sd = _spread_array(g._data, x.shape, a["reduction"])  # (the same on arrays)
             if a["weight"] is not None:
                 sd = sd * a["weight"]

@@ -119,6 +119,21 @@ def first_order(g: Any, *tensors: Any) -> bool:
     return True
 
 
+class _Scratch:
+    """The context of a forward run by :func:`forward_arrays`: takes what the forward stores."""
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        pass
+
+
+def forward_arrays(cls: Any, *arrays: Any, **attrs: Any) -> Any:
+    """``cls``'s forward on arrays, outside the graph: a first-order VJP that is itself an op
+    (``avg_pool2d_backward``, ``interpolate_backward``, ...) runs its array work without the
+    node. Only for ops without layout rules (``contiguous``, ``pointwise``,
+    ``follows_channels_last``), whose result ``apply`` takes as it is."""
+    return cls.forward(_Scratch(), *arrays, **attrs)
+
+
 def is_grad_enabled() -> bool:
     """Whether grad mode is on in this thread: operations on tensors that require grad are
     recorded -- except inside ``inference_mode()``, where ``enable_grad()`` turns grad mode on

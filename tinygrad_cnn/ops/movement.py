@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, Function, _state, empty_in_order, torch_order
+from tinygrad_cnn.autograd import Context, Function, _state, empty_in_order, first_order, torch_order
 from tinygrad_cnn.backend import add_at, array_module, like, to_device
+from tinygrad_cnn.ops.reduce import float_sum
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -33,6 +34,8 @@ class Reshape(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
+        if not _state.grad_enabled and type(g._data) is np.ndarray:  # first order: no node
+            return Tensor._make(g._data.reshape(ctx.in_shape))
         return Reshape.apply(g, shape=ctx.in_shape)
 
 
@@ -49,6 +52,8 @@ class Permute(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         inverse = tuple(int(i) for i in np.argsort(ctx.dims))
+        if not _state.grad_enabled and type(g._data) is np.ndarray:  # first order: no node
+            return Tensor._make(g._data.transpose(inverse))
         return Permute.apply(g, dims=inverse)
 
 
@@ -73,6 +78,8 @@ class Expand(Function):
         lead = g.ndim - len(in_shape)
         dims = tuple(range(lead)) + tuple(
             lead + i for i, s in enumerate(in_shape) if s == 1 and g.shape[lead + i] != 1)
+        if dims and first_order(g):  # (the same sum on the array: no nodes)
+            return Tensor._make(float_sum(g._data, dims, True).reshape(in_shape))
         return g.sum(dims, keepdim=True).reshape(in_shape) if dims else g.reshape(in_shape)
 
 

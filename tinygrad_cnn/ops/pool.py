@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn import parallel
-from tinygrad_cnn.autograd import Context, Function, _state
+from tinygrad_cnn.autograd import Context, Function, _state, first_order, forward_arrays
 from tinygrad_cnn.backend import array_module, quiet
 from tinygrad_cnn.ops.movement import ScatterAdd
 from tinygrad_cnn.tensor import Tensor
@@ -193,6 +193,24 @@ def _avg_divisor(xp: Any, in_hw: Pair, out_hw: Pair, kernel: Pair, stride: Pair,
     for every window (whatever the padding and ``count_include_pad``), as a ``dtype`` scalar."""
     if divisor_override is not None:
         return np.dtype(dtype).type(divisor_override)
+    key = (xp, in_hw, out_hw, kernel, stride, pad, count_include_pad, np.dtype(dtype))
+    divisor = _DIVISORS.get(key)
+    if divisor is None:  # (kept for the last few shapes, never written: a small-op overhead)
+        divisor = _divisor(xp, in_hw, out_hw, kernel, stride, pad, count_include_pad, dtype)
+        if divisor.size <= 1 << 16:
+            if type(divisor) is np.ndarray:
+                divisor.flags.writeable = False
+            if len(_DIVISORS) >= 16:
+                del _DIVISORS[next(iter(_DIVISORS))]
+            _DIVISORS[key] = divisor
+    return divisor
+
+
+_DIVISORS: dict[Any, Any] = {}
+
+
+def _divisor(xp: Any, in_hw: Pair, out_hw: Pair, kernel: Pair, stride: Pair, pad: Pair,
+             count_include_pad: bool, dtype: Any) -> Any:
     sizes = []
     for axis in range(2):
         start = xp.arange(out_hw[axis]) * stride[axis] - pad[axis]
@@ -247,11 +265,12 @@ class AvgPool2d(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         a = ctx.attrs
-        return AvgPool2dBackward.apply(g, kernel_size=a["kernel_size"], stride=a["stride"],
-                                       padding=a["padding"], ceil_mode=a["ceil_mode"],
-                                       count_include_pad=a["count_include_pad"],
-                                       in_hw=tuple(ctx.in_shape[2:]),
-                                       divisor_override=a.get("divisor_override"))
+        attrs = {"kernel_size": a["kernel_size"], "stride": a["stride"], "padding": a["padding"],
+                 "ceil_mode": a["ceil_mode"], "count_include_pad": a["count_include_pad"],
+                 "in_hw": tuple(ctx.in_shape[2:]), "divisor_override": a.get("divisor_override")}
+        if first_order(g) and g._data.flags.c_contiguous:  # (the op's work, without its node)
+            return Tensor._make(forward_arrays(AvgPool2dBackward, g._data, **attrs))
+        return AvgPool2dBackward.apply(g, **attrs)
 
 
 class AvgPool2dBackward(Function):

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn._words import a_type
-from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.autograd import Context, Function, _state
 from tinygrad_cnn.backend import array_module, like
 from tinygrad_cnn.ops.movement import Clone, GetItem
 from tinygrad_cnn.tensor import Tensor, _dim, _shape_arg, cat
@@ -55,6 +55,9 @@ class Flip(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
+        gd = g._data
+        if not _state.grad_enabled and type(gd) is np.ndarray and gd.flags.c_contiguous:
+            return Tensor._make(np.flip(gd, ctx.dims).copy() if ctx.dims else gd.copy())
         return Flip.apply(g, dims=ctx.dims)
 
 
@@ -72,7 +75,10 @@ class Roll(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
-        return Roll.apply(g, shifts=tuple(-s for s in ctx.shifts), dims=ctx.dims)
+        shifts, gd = tuple(-s for s in ctx.shifts), g._data
+        if not _state.grad_enabled and type(gd) is np.ndarray and gd.flags.c_contiguous:
+            return Tensor._make(np.roll(gd, shifts, axis=ctx.dims))  # (first order: no node)
+        return Roll.apply(g, shifts=shifts, dims=ctx.dims)
 
 
 class Tril(Function):

@@ -254,3 +254,23 @@ def test_pool_and_resample_first_order_is_the_recorded_vjp(dtype):
     for case in cases:
         _same(case, x)
         _same(lambda t: case(t).exp(), x)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_reduction_first_order_is_the_recorded_vjp(dtype):
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((4, 5, 3)).astype(dtype)
+    x[0, 0, 0], x[1, :, 2] = 0.0, 2.5  # a zero, and a constant row (std 0 there)
+    x[2, 1, 1] = -0.0
+    cases = [lambda t: t.var(), lambda t: t.var(1), lambda t: t.var((0, 2), correction=0),
+             lambda t: t.var(2, keepdim=True, correction=3), lambda t: t.std(),
+             lambda t: t.std(1), lambda t: t.std((0, 2), correction=0),
+             lambda t: t.std(2, correction=5), lambda t: t.norm(), lambda t: t.norm(dim=1),
+             lambda t: t.norm(dim=(0, 2), keepdim=True), lambda t: t[1:2, :, 2].norm(),
+             lambda t: t.logsumexp(1), lambda t: t.logsumexp((0, 2), keepdim=True),
+             lambda t: t.cumsum(0), lambda t: t.cumsum(2), lambda t: t.cumsum(1) * t]
+    for case in cases:
+        _same(case, x)
+        _same(lambda t: case(t).exp(), x)
+    _same(lambda t: t.norm(), np.zeros((3, 2), dtype))
+    _same(lambda t: t.logsumexp(0), np.array([[-np.inf, 1.0], [-np.inf, np.inf]], dtype))

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, Function, _GradModeSwitch, _state
+from tinygrad_cnn.autograd import Context, Function, _GradModeSwitch, _state, first_order, forward_arrays
 from tinygrad_cnn.backend import array_module, quiet
 from tinygrad_cnn.ops.elementwise import keep
 from tinygrad_cnn.tensor import Tensor, where
@@ -246,6 +246,11 @@ class LogSumExp(Function):
         # d logsumexp / dx = softmax(x) = exp(x - logsumexp(x)), recomputed in Tensor ops so the
         # second derivative flows through both x's
         (x,) = ctx.saved_tensors
+        if first_order(g, x) and x._data.size:  # (the same on arrays: no nodes)
+            xd = x._data
+            lse_d = forward_arrays(LogSumExp, xd, dim=ctx.dim, keepdim=True)
+            return Tensor._make(_spread_array(g._data, ctx.shape, ctx.dim) * np.exp(
+                xd - np.broadcast_to(lse_d, ctx.shape)))
         lse = LogSumExp.apply(x, dim=ctx.dim, keepdim=True)
         return _spread(g, ctx.shape, ctx.dim) * (x - lse.expand(ctx.shape)).exp()
 
@@ -367,6 +372,10 @@ class Cumsum(Function):
     def backward(ctx: Context, g: Tensor) -> Tensor:
         if g.ndim == 0 or g.shape[ctx.dim] == 1:  # nothing to add up: g itself, as PyTorch's
             return g
+        if first_order(g):  # (the same on arrays: no nodes)
+            d = ctx.dim
+            summed = forward_arrays(Cumsum, np.flip(g._data, d), dim=d)
+            return Tensor._make(np.flip(summed, d))  # (a reversed view, as _reverse_cumsum)
         return _reverse_cumsum(g, ctx.dim)
 
 
@@ -494,8 +503,14 @@ def _variance(x: Any, dim: tuple[int, ...] | None, correction: float, keepdim: b
 def _var_vjp(g: Tensor, x: Tensor, dim: tuple[int, ...] | None, correction: float) -> Tensor:
     """PyTorch's VJP of var: ``2 / (n - correction) * g * (x - mean)``; over all elements with
     ``n <= correction`` it is ``g * (NaN where x == mean, else inf)``."""
-    g = _spread(g, x.shape, dim)
     dof = _count(x.shape, dim) - correction
+    if (dim is not None or dof > 0) and x._data.size and first_order(g, x):
+        xd = x._data  # (the same on arrays: no nodes)
+        scale = 2.0 / dof if dof else math.inf
+        mean = _mean_array(xd, None, False, xd.size) if dim is None else \
+            _mean_array(xd, dim, True, _count(xd.shape, dim))
+        return Tensor._make((_spread_array(g._data, x.shape, dim) * scale) * (xd - mean))
+    g = _spread(g, x.shape, dim)
     if dim is None and dof <= 0:
         xp = array_module(x._data)
         with np.errstate(invalid="ignore"):
@@ -544,6 +559,12 @@ class Std(Function):
     def backward(ctx: Context, g: Tensor) -> Tensor:
         x, out = ctx.saved_tensors
         zero = out._data == 0
+        if first_order(g, out):  # (the same on arrays, then var's)
+            od = out._data
+            with np.errstate(divide="ignore", invalid="ignore"):
+                safe_d = np.where(zero, od.dtype.type(1), od) if zero.any() else od
+                g = Tensor._make(np.where(zero, od.dtype.type(0), g._data / (safe_d * 2)))
+            return _var_vjp(g, x, ctx.dim, ctx.correction)
         safe = _where(zero, 1, out) if zero.any() else out
         return _var_vjp(_where(zero, 0, g / (safe * 2)), x, ctx.dim, ctx.correction)
 
@@ -608,6 +629,11 @@ class Norm(Function):
             return None
         xp = array_module(x._data)
         kept = _kept_shape(x.shape, dim)
+        if p == 2 and first_order(g, x, norm):  # (the same on arrays: no nodes)
+            xd, nd = x._data, norm._data.reshape(kept)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(nd == 0, xd.dtype.type(0), xd / nd)
+            return Tensor._make(g._data.reshape(kept) * ratio)
         g, norm = g.reshape(kept), norm.reshape(kept)
         sign = Tensor._make(xp.where(xp.isnan(x._data), 0, xp.sign(x._data)))  # PyTorch's sgn(NaN) = 0
         at_zero = norm._data == 0

@@ -79,3 +79,28 @@ def test_integer_mean_in_half_rounds_once():
             want = torch.from_numpy(a).mean(dim=dim, dtype=torch.float16).numpy()
             np.testing.assert_array_equal(tg.tensor(a).mean(dim=dim, dtype=tg.float16).numpy(),
                                           want)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: tg.ones(2, 3) @ tg.ones(2, 3), lambda: tg.einsum("ij,jk->ik", tg.ones(2, 3), tg.ones(2, 3)),
+    lambda: tg.mm(tg.ones(2, 3), tg.ones(2, 3)), lambda: tg.bmm(tg.ones(2, 2, 3), tg.ones(2, 2, 3)),
+    lambda: tg.mv(tg.ones(2, 3), tg.ones(2)), lambda: tg.dot(tg.ones(2), tg.ones(3)),
+    lambda: tg.tensordot(tg.ones(2, 3), tg.ones(2, 3), 1), lambda: tg.outer(tg.ones(2, 2), tg.ones(2)),
+    lambda: tg.ones(2, 3) + tg.ones(3, 2), lambda: tg.ones(2, 3) < tg.ones(3, 2),
+    lambda: tg.ones(3) @ tg.ones(2, 2, 3), lambda: tg.ones(3, 2, 2) @ tg.ones(2, 2, 2),
+])
+def test_shape_errors_are_pytorchs_runtime_error_too(call):
+    """t126: linear algebra and broadcasting shape errors were plain ValueErrors; PyTorch raises
+    RuntimeError, which ported code catches. Now both (the package's ArgumentValueError)."""
+    with pytest.raises(ValueError) as info:
+        call()
+    assert isinstance(info.value, RuntimeError)
+
+
+def test_mixed_dtype_products_are_pytorchs_runtime_error_too():
+    """t126: mixed dtypes in a product: TypeError here, RuntimeError in PyTorch; now both."""
+    for call in (lambda: tg.mv(tg.ones(2, 2), tg.ones(2, dtype=tg.float64)),
+                 lambda: tg.einsum("i,i->", tg.ones(2), tg.ones(2, dtype=tg.float64))):
+        with pytest.raises(TypeError) as info:
+            call()
+        assert isinstance(info.value, RuntimeError)

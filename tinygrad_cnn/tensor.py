@@ -1439,8 +1439,8 @@ class Tensor:
         try:
             return Tensor._make(array_module(a).asarray(op(a, b)))
         except ValueError as exc:
-            raise ValueError(f"{name}: shapes {self.shape} and {o.shape} cannot be "
-                             f"broadcast together ({exc})") from None
+            raise ArgumentValueError(f"{name}: shapes {self.shape} and {o.shape} cannot be "
+                                     f"broadcast together ({exc})") from None
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(other, lambda a, b: a < b, "lt")
@@ -2320,7 +2320,7 @@ class Tensor:
             return _ops.linalg.MatMul.apply(a, b)  # two matrices: nothing to check or reshape
         _ops.linalg.no_bool_product("matmul", ad, bd)  # (a bool and another: one dtype, below)
         if a.ndim == 0 or b.ndim == 0:
-            raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes "
+            raise ArgumentValueError(f"matmul: both operands need at least 1 dimension, got shapes "
                              f"{a.shape} and {b.shape}; use * for scalars")
         squeeze_front = a.ndim == 1
         squeeze_back = b.ndim == 1
@@ -2329,14 +2329,14 @@ class Tensor:
         if squeeze_back:
             b = b.reshape(b.shape[0], 1)
         if a.shape[-1] != b.shape[-2]:
-            raise ValueError(
+            raise ArgumentValueError(
                 f"matmul: shapes {self.shape} and {other.shape} do not fit: the last dim of the "
                 f"first ({a.shape[-1]}) must equal the second-to-last of the second ({b.shape[-2]})"
             )
         try:
             batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
         except ValueError:
-            raise ValueError(f"matmul: the batch dims of {self.shape} and {other.shape} cannot be "
+            raise ArgumentValueError(f"matmul: the batch dims of {self.shape} and {other.shape} cannot be "
                              "broadcast together") from None
         if _state.grad_enabled:
             if a.requires_grad and a.shape[:-2] != batch:
@@ -4750,7 +4750,7 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
         try:
             shape = np.broadcast_shapes(a._data.shape, b._data.shape)
         except ValueError:
-            raise ValueError(
+            raise ArgumentValueError(
                 f"{fn.name}: shapes {a.shape} and {b.shape} cannot be broadcast together (sizes "
                 "must be equal or 1 in each dimension, counted from the right); reshape or "
                 "unsqueeze one of them"

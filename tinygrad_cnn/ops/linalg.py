@@ -19,7 +19,7 @@ import numpy as np
 from tinygrad_cnn import parallel
 from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import Context, Function, OnceDifferentiableError, ZeroLink, _state
-from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.backend import ArgumentTypeError, ArgumentValueError, array_module
 from tinygrad_cnn.tensor import Tensor, _check_factor, _dim, _factor
 
 
@@ -219,17 +219,17 @@ def _parse_term(term: str, where: str) -> list[str]:
     while k < len(term):
         if term.startswith("...", k):
             if "..." in labels:
-                raise ValueError(f"einsum(): {where} has more than one ellipsis ('...')")
+                raise ArgumentValueError(f"einsum(): {where} has more than one ellipsis ('...')")
             labels.append("...")
             k += 3
         elif term[k] == ".":
-            raise ValueError(f"einsum(): found '.' in {where} that is not part of an ellipsis "
+            raise ArgumentValueError(f"einsum(): found '.' in {where} that is not part of an ellipsis "
                              "('...')")
         elif term[k] in LETTERS:
             labels.append(term[k])
             k += 1
         else:
-            raise ValueError(f"einsum(): invalid subscript {term[k]!r} in {where}; subscripts must "
+            raise ArgumentValueError(f"einsum(): invalid subscript {term[k]!r} in {where}; subscripts must "
                              "be letters a-z, A-Z")
     return labels
 
@@ -244,7 +244,7 @@ def _sublist_equation(args: Sequence[Any]) -> tuple[str, list[Any]]:
             elif isinstance(s, (int, np.integer)) and 0 <= s < len(LETTERS):
                 out.append(LETTERS[int(s)])
             else:
-                raise ValueError(f"einsum(): sublist entries must be Ellipsis or ints in "
+                raise ArgumentValueError(f"einsum(): sublist entries must be Ellipsis or ints in "
                                  f"[0, {len(LETTERS)}), got {s!r}")
         return "".join(out)
 
@@ -275,20 +275,20 @@ def einsum(equation: Any, *operands: Any) -> Tensor:
     eq = "".join(equation.split())
     lhs, arrow, rhs = eq.partition("->")
     if "->" in rhs:
-        raise ValueError(f"einsum(): {equation!r} has more than one '->'")
+        raise ArgumentValueError(f"einsum(): {equation!r} has more than one '->'")
     terms = [_parse_term(term, f"operand {k}'s subscripts") for k, term in enumerate(lhs.split(","))]
     if len(terms) != len(ops):
-        raise ValueError(f"einsum(): the equation {equation!r} has subscripts for {len(terms)} "
+        raise ArgumentValueError(f"einsum(): the equation {equation!r} has subscripts for {len(terms)} "
                          f"operands, but {len(ops)} were given")
     if len({t.dtype for t in ops}) > 1:
-        raise TypeError(f"einsum(): the operands have different dtypes "
+        raise ArgumentTypeError(f"einsum(): the operands have different dtypes "
                         f"({', '.join(str(t.dtype) for t in ops)}); convert them to one with .to()")
     # ellipsis dims get labels of their own (after the letters), right-aligned across operands
     n_ell = 0
     for k, (labels, t) in enumerate(zip(terms, ops)):
         named = len(labels) - ("..." in labels)
         if t.ndim < named or ("..." not in labels and t.ndim != named):
-            raise ValueError(f"einsum(): operand {k} has {t.ndim} dimensions (shape {t.shape}) but "
+            raise ArgumentValueError(f"einsum(): operand {k} has {t.ndim} dimensions (shape {t.shape}) but "
                              f"{named} subscripts {''.join(labels)!r}" +
                              ("" if "..." in labels else " and no ellipsis ('...')"))
         n_ell = max(n_ell, t.ndim - named)
@@ -311,9 +311,9 @@ def einsum(equation: Any, *operands: Any) -> Tensor:
             if c == "...":
                 out += ell
             elif c in out:
-                raise ValueError(f"einsum(): output subscript {c} appears more than once")
+                raise ArgumentValueError(f"einsum(): output subscript {c} appears more than once")
             elif c not in counts:
-                raise ValueError(f"einsum(): output subscript {c} does not appear in any operand's "
+                raise ArgumentValueError(f"einsum(): output subscript {c} does not appear in any operand's "
                                  "subscripts")
             else:
                 out.append(c)
@@ -333,13 +333,13 @@ def einsum(equation: Any, *operands: Any) -> Tensor:
         seen: dict[str, int] = {}
         for c, s in zip(labels, t.shape):
             if c in seen and seen[c] != s:
-                raise ValueError(f"einsum(): subscript {c} is repeated in operand {k} for "
+                raise ArgumentValueError(f"einsum(): subscript {c} is repeated in operand {k} for "
                                  f"dimensions of sizes {seen[c]} and {s} (shape {t.shape}); a "
                                  "diagonal needs equal sizes")
             seen[c] = s
             if size.get(c, 1) != 1 and s not in (1, size[c]):
                 name = "an ellipsis dimension" if c in ell else f"subscript {c}"
-                raise ValueError(f"einsum(): {name} has size {s} in operand {k} (shape {t.shape}) "
+                raise ArgumentValueError(f"einsum(): {name} has size {s} in operand {k} (shape {t.shape}) "
                                  f"but {size[c]} in an earlier operand; sizes must match or be 1")
             if s != 1 or c not in size:
                 size[c] = s
@@ -365,7 +365,7 @@ def einsum(equation: Any, *operands: Any) -> Tensor:
     free = iter([c for c in LETTERS if c not in used])
     names = {c: c if c in LETTERS else next(free, "") for c in used}
     if "" in names.values():
-        raise ValueError(f"einsum(): {len(used)} distinct dimensions; at most {len(LETTERS)}")
+        raise ArgumentValueError(f"einsum(): {len(used)} distinct dimensions; at most {len(LETTERS)}")
     clean_eq = ",".join("".join(names[c] for c in s) for s in clean_subs) + "->" + "".join(
         names[c] for c in out)
     if len(clean_ops) == 1 and sorted(clean_subs[0]) == sorted(out):
@@ -397,7 +397,7 @@ def _one_dtype(where: str, *ts: Tensor, product: bool = False) -> None:
     """One dtype among ``ts``; with ``product``, not bool (PyTorch has no bool matrix product:
     refused here by the op's own name, before the matmul inside it)."""
     if len({t.dtype for t in ts}) > 1:
-        raise TypeError(f"{where}: expected one dtype, got {', '.join(str(t.dtype) for t in ts)} (as "
+        raise ArgumentTypeError(f"{where}: expected one dtype, got {', '.join(str(t.dtype) for t in ts)} (as "
                         "PyTorch, no promotion here); convert with .to()")
     if product:
         no_bool_product(where, *(t._data for t in ts))
@@ -422,7 +422,7 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
         dims = dims.tolist()
     if isinstance(dims, (int, np.integer)) and not isinstance(dims, bool):
         if not 0 <= dims <= min(a.ndim, b.ndim):
-            raise ValueError(f"tensordot: dims={dims} must be between 0 and the smaller number of "
+            raise ArgumentValueError(f"tensordot: dims={dims} must be between 0 and the smaller number of "
                              f"dimensions of shapes {a.shape} and {b.shape}")
         da, db = list(range(a.ndim - int(dims), a.ndim)), list(range(int(dims)))
     else:
@@ -432,19 +432,19 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
             raise TypeError(f"tensordot: dims must be an int or a pair of dim lists, got {dims!r}"
                             ) from None
         if len(da) != len(db):
-            raise ValueError(f"tensordot: dims {dims!r} pairs {len(da)} dims of the first tensor "
+            raise ArgumentValueError(f"tensordot: dims {dims!r} pairs {len(da)} dims of the first tensor "
                              f"with {len(db)} of the second")
         da = [_dim(d, a.ndim, "tensordot") for d in da]
         db = [_dim(d, b.ndim, "tensordot") for d in db]
         if len(set(da)) < len(da) or len(set(db)) < len(db):
-            raise ValueError(f"tensordot: dims {dims!r} names a dimension twice")
+            raise ArgumentValueError(f"tensordot: dims {dims!r} names a dimension twice")
     for x, y in zip(da, db):
         if a.shape[x] != b.shape[y]:
-            raise ValueError(f"tensordot: contracted dimensions need to match, but the first tensor "
+            raise ArgumentValueError(f"tensordot: contracted dimensions need to match, but the first tensor "
                              f"(shape {a.shape}) has size {a.shape[x]} in dim {x} and the second "
                              f"(shape {b.shape}) has {b.shape[y]} in dim {y}")
     if a.ndim + b.ndim - len(da) > len(LETTERS):
-        raise ValueError(f"tensordot: too many dimensions (shapes {a.shape} and {b.shape})")
+        raise ArgumentValueError(f"tensordot: too many dimensions (shapes {a.shape} and {b.shape})")
     la = LETTERS[:a.ndim]
     fresh = iter(LETTERS[a.ndim:])
     lb = "".join(la[da[db.index(i)]] if i in db else next(fresh) for i in range(b.ndim))
@@ -458,7 +458,7 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
     a, b = input, vec2
     _tensors("outer", a, b)
     if a.ndim != 1 or b.ndim != 1:
-        raise ValueError(f"outer: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
+        raise ArgumentValueError(f"outer: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
     return a.reshape(a.shape[0], 1) * b.reshape(1, b.shape[0])
 
 
@@ -467,7 +467,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
     a, b = input, tensor
     _tensors("dot", a, b)
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
-        raise ValueError(f"dot: expected two 1-D tensors of one size, got shapes {a.shape} and "
+        raise ArgumentValueError(f"dot: expected two 1-D tensors of one size, got shapes {a.shape} and "
                          f"{b.shape}")
     _one_dtype("dot", a, b, product=True)
     return a.matmul(b)
@@ -478,7 +478,7 @@ def mv(input: Tensor, vec: Tensor, *, _where: str = "mv") -> Tensor:
     m, v = input, vec
     _tensors(_where, m, v)
     if m.ndim != 2 or v.ndim != 1 or m.shape[1] != v.shape[0]:
-        raise ValueError(f"{_where}: expected a matrix (n, k) and a vector (k,), got shapes "
+        raise ArgumentValueError(f"{_where}: expected a matrix (n, k) and a vector (k,), got shapes "
                          f"{m.shape} and {v.shape}")
     _one_dtype(_where, m, v, product=True)
     return m.matmul(v)
@@ -489,7 +489,7 @@ def bmm(input: Tensor, mat2: Tensor, *, _where: str = "bmm") -> Tensor:
     a, b = input, mat2
     _tensors(_where, a, b)
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
-        raise ValueError(f"{_where}: expected (B, n, k) and (B, k, m) tensors, got shapes "
+        raise ArgumentValueError(f"{_where}: expected (B, n, k) and (B, k, m) tensors, got shapes "
                          f"{a.shape} and {b.shape}; use matmul to broadcast")
     _one_dtype(_where, a, b, product=True)
     return a.matmul(b)
@@ -515,7 +515,7 @@ def _scaled_sum(where: str, input: Any, product: Tensor, beta: Any, alpha: Any) 
     except ValueError:
         shape = None
     if shape != tuple(product.shape):
-        raise ValueError(f"{where}: input of shape {input.shape} does not broadcast to the "
+        raise ArgumentValueError(f"{where}: input of shape {input.shape} does not broadcast to the "
                          f"product's shape {product.shape}")
     if alpha == 0:  # PyTorch ignores the product then (its NaN and inf too)
         zeros = Tensor._make(array_module(product._data).zeros_like(product._data))
@@ -553,7 +553,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
     broadcasts to ``(n, m)``. Composition: its VJP is matmul's and the adds'."""
     _tensors("addmm", mat1, mat2)
     if mat1.ndim != 2 or mat2.ndim != 2 or mat1.shape[1] != mat2.shape[0]:
-        raise ValueError(f"addmm: expected matrices (n, k) and (k, m), got shapes {mat1.shape} "
+        raise ArgumentValueError(f"addmm: expected matrices (n, k) and (k, m), got shapes {mat1.shape} "
                          f"and {mat2.shape}")
     _one_dtype("addmm", mat1, mat2, product=True)
     return _scaled_sum("addmm", input, mat1.matmul(mat2), beta, alpha)
@@ -602,19 +602,19 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     _tensors("cross", input, other)
     _one_dtype("cross", input, other)
     if input.ndim != other.ndim:
-        raise ValueError(f"cross: inputs must have the same number of dimensions, got shapes "
+        raise ArgumentValueError(f"cross: inputs must have the same number of dimensions, got shapes "
                          f"{input.shape} and {other.shape} (as PyTorch); unsqueeze the smaller")
     try:
         shape = np.broadcast_shapes(input.shape, other.shape)
     except ValueError:
-        raise ValueError(f"cross: shapes {input.shape} and {other.shape} cannot be broadcast "
+        raise ArgumentValueError(f"cross: shapes {input.shape} and {other.shape} cannot be broadcast "
                          "together") from None
     if dim is None:
         import warnings
 
         threes = [d for d, n in enumerate(shape) if n == 3]
         if not threes:
-            raise ValueError(f"cross: no dimension of size 3 in shape {shape}; pass dim")
+            raise ArgumentValueError(f"cross: no dimension of size 3 in shape {shape}; pass dim")
         warnings.warn("cross: not specifying dim is deprecated (as in PyTorch); it is the first "
                       f"dimension of size 3, {threes[0]}; pass dim, or use linalg.cross",
                       UserWarning, stacklevel=2)
@@ -624,7 +624,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
                          f"and {other.shape}); cross takes vectors of 3 elements along dim")
     d = _dim(dim, len(shape), "cross")
     if shape[d] != 3:
-        raise ValueError(f"cross: dimension {dim} must have size 3, got shape {shape} (inputs "
+        raise ArgumentValueError(f"cross: dimension {dim} must have size 3, got shape {shape} (inputs "
                          f"{input.shape} and {other.shape})")
     a, b = input.expand(shape), other.expand(shape)
 
@@ -647,7 +647,7 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
         return input * other  # (bool too: a product of elements, PyTorch's)
     _one_dtype("inner", input, other, product=True)
     if input.shape[-1] != other.shape[-1]:
-        raise ValueError(f"inner: the last dims must match, got shapes {input.shape} and "
+        raise ArgumentValueError(f"inner: the last dims must match, got shapes {input.shape} and "
                          f"{other.shape}")
     return tensordot(input, other, ([input.ndim - 1], [other.ndim - 1]))
 

@@ -104,3 +104,18 @@ def test_mixed_dtype_products_are_pytorchs_runtime_error_too():
         with pytest.raises(TypeError) as info:
             call()
         assert isinstance(info.value, RuntimeError)
+
+
+@pytest.mark.parametrize(("call", "words"), [
+    (lambda x: x.tile(), "tile"), (lambda x: x.logsumexp(), "logsumexp"),
+    (lambda x: tg.logsumexp(x), "logsumexp"), (lambda x: x.new_zeros(), "new_zeros"),
+    (lambda x: x.new_ones(), "new_ones"), (lambda x: x.new_empty(), "new_empty"),
+    (lambda x: x.sum_to_size(), "sum_to_size"),
+])
+def test_a_missing_required_argument_is_an_error(call, words):
+    """t128: these gave the input itself, a 0-d tensor or a sum over every dim, silently."""
+    with pytest.raises(TypeError, match=f"{words}.*missing 1 required"):
+        call(tg.ones(2, 3))
+    x = tg.ones(2, 3)
+    assert x.new_zeros(()).shape == () and x.logsumexp(()).shape == () and \
+        x.sum_to_size(1, 3).shape == (1, 3)

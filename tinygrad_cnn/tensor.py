@@ -1162,16 +1162,19 @@ class Tensor:
     # PyTorch's ``new_*``: a new tensor (no grad unless asked) of this one's dtype and device
     def new_zeros(self, *size: Any, dtype: DTypeLike = None, device: str | None = None,
                   requires_grad: bool = False) -> Tensor:
-        return zeros(_size_arg(size, "new_zeros"), **_new_args(self, dtype, device, requires_grad))
+        shape = _size_arg(_required(size, "new_zeros"), "new_zeros")
+        return zeros(shape, **_new_args(self, dtype, device, requires_grad))
 
     def new_ones(self, *size: Any, dtype: DTypeLike = None, device: str | None = None,
                  requires_grad: bool = False) -> Tensor:
-        return ones(_size_arg(size, "new_ones"), **_new_args(self, dtype, device, requires_grad))
+        shape = _size_arg(_required(size, "new_ones"), "new_ones")
+        return ones(shape, **_new_args(self, dtype, device, requires_grad))
 
     def new_empty(self, *size: Any, dtype: DTypeLike = None, device: str | None = None,
                   requires_grad: bool = False) -> Tensor:
         """Zeros: this engine never hands out uninitialised memory."""
-        return zeros(_size_arg(size, "new_empty"), **_new_args(self, dtype, device, requires_grad))
+        shape = _size_arg(_required(size, "new_empty"), "new_empty")
+        return zeros(shape, **_new_args(self, dtype, device, requires_grad))
 
     def new_full(self, size: Sequence[int], fill_value: Any, *, dtype: DTypeLike = None,
                  device: str | None = None, requires_grad: bool = False) -> Tensor:
@@ -1782,6 +1785,9 @@ class Tensor:
     def logsumexp(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
         """``dim=()`` reduces over every dim, as PyTorch means it to (PyTorch 2.13 itself raises
         for it without ``keepdim=True``)."""
+        if dim is None:  # (was: every dim, silently; PyTorch requires it)
+            raise TypeError("logsumexp() missing 1 required positional argument: 'dim' (as in "
+                            "PyTorch); pass dim=() to reduce over every dim")
         dims = None if _all_dims(dim) else _dims(dim, self.ndim, "logsumexp")
         return _ops.reduce.LogSumExp.apply(_floating(self), dim=dims, keepdim=keepdim)
 
@@ -2106,6 +2112,7 @@ class Tensor:
     def sum_to_size(self, *size: Any) -> Tensor:
         """Summed down to ``size`` (to which this tensor must broadcast): over its extra leading
         dims and where ``size`` has 1, as a gradient is reduced to its input's shape."""
+        _required(size, "sum_to_size")
         shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list, Size)) \
             else tuple(size)
         if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in shape):
@@ -5611,6 +5618,15 @@ def _sized(shape: tuple[Any, ...], size: Any, where: str) -> tuple[Any, ...]:
     if shape:
         raise TypeError(f"{where}(): give the size as arguments or as size=, not both")
     return (tuple(size),) if isinstance(size, (tuple, list)) else (size,)
+
+
+def _required(size: tuple[Any, ...], where: str) -> tuple[Any, ...]:
+    """``size`` (a method's ``*size``), refused when empty: PyTorch's TypeError (was: a 0-d
+    result, or every dim summed, silently)."""
+    if not size:
+        raise TypeError(f"{where}() missing 1 required positional argument: 'size' (as in "
+                        "PyTorch); for a 0-d tensor pass ()")
+    return size
 
 
 def _size_arg(size: Any, where: str, sequence: bool = False) -> tuple[int, ...]:

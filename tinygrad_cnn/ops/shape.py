@@ -381,6 +381,8 @@ def tile(input: Tensor, *dims: Any, **kwargs: Any) -> Tensor:
             raise TypeError(f"tile: unexpected keyword argument {bad[0]!r}" if bad else
                             "tile: give dims once, as arguments or as dims=")
         dims = (kwargs["dims"],)
+    if not dims:  # (was: the input itself, silently)
+        raise TypeError("tile() missing 1 required positional argument: 'dims' (as in PyTorch)")
     dims = _shape_arg(dims)
     return repeat(input, (1,) * (input.ndim - len(dims)) + tuple(dims))
 

@@ -274,3 +274,20 @@ def test_reduction_first_order_is_the_recorded_vjp(dtype):
         _same(lambda t: case(t).exp(), x)
     _same(lambda t: t.norm(), np.zeros((3, 2), dtype))
     _same(lambda t: t.logsumexp(0), np.array([[-np.inf, 1.0], [-np.inf, np.inf]], dtype))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cross_entropy_first_order_is_the_recorded_vjp(dtype):
+    """t130: the recorded VJP took the softmax op of the logits, the first-order one the exp of
+    the log-softmax: 1-2 ulp apart. Both take exp(log_softmax) now (PyTorch's formula)."""
+    logits, target, probs = _targets(dtype)
+    logits = np.nan_to_num(logits)
+    t = tg.tensor(target)
+    w = tg.tensor(np.linspace(0.5, 2.0, 5).astype(dtype))
+    t_ignored = tg.tensor(np.where(target == target[2], -100, target))
+    for reduction in ("mean", "sum", "none"):
+        for kwargs in ({}, {"weight": w}, {"label_smoothing": 0.1}, {"ignore_index": -100}):
+            target_t = t_ignored if kwargs.get("ignore_index") else t
+            _same(lambda x: F.cross_entropy(x, target_t, reduction=reduction, **kwargs), logits)
+            _same(lambda x: F.cross_entropy(x * 3.0, target_t, reduction=reduction, **kwargs),
+                  logits)

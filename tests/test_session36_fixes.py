@@ -119,3 +119,16 @@ def test_a_missing_required_argument_is_an_error(call, words):
     x = tg.ones(2, 3)
     assert x.new_zeros(()).shape == () and x.logsumexp(()).shape == () and \
         x.sum_to_size(1, 3).shape == (1, 3)
+
+
+def test_embedding_weight_shares_the_given_tensor():
+    """t131: from_pretrained and _weight= copied the tensor; PyTorch's Parameter(_weight) shares
+    it, so max_norm renormalises the caller's rows and later changes reach the layer."""
+    w = tg.tensor([[3.0, 4.0], [1.0, 0.0], [0.0, 0.5]])
+    e = tg.nn.Embedding.from_pretrained(w, max_norm=1.0)
+    e(tg.tensor([0]))
+    w[2, 0] = 7.0
+    assert np.allclose(w.numpy()[0], [0.6, 0.8]) and e.weight.numpy()[2, 0] == 7.0
+    assert not e.weight.requires_grad
+    e2 = tg.nn.Embedding(3, 2, _weight=w)
+    assert e2.weight.requires_grad and np.shares_memory(e2.weight.detach().numpy(), w.numpy())

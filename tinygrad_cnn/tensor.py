@@ -311,6 +311,9 @@ class Shape(Size):
 _NO_DATA: Any = object()  # Tensor() with no argument: an empty (0,) tensor, as torch.Tensor()
 
 
+_NO_DIM: Any = object()  # (an argument not given, where None means something)
+
+
 class Tensor:
     """An n-dimensional array with autograd.
 
@@ -1782,12 +1785,12 @@ class Tensor:
             index = index.squeeze(d)
         return (_MaxResult if which == "max" else _MinResult)(values, Tensor._make(index))
 
-    def logsumexp(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    def logsumexp(self, dim: Any = _NO_DIM, keepdim: bool = False) -> Tensor:
         """``dim=()`` reduces over every dim, as PyTorch means it to (PyTorch 2.13 itself raises
         for it without ``keepdim=True``)."""
-        if dim is None:  # (was: every dim, silently; PyTorch requires it)
+        if dim is _NO_DIM:  # (was: every dim, silently; PyTorch requires it -- None is allowed)
             raise TypeError("logsumexp() missing 1 required positional argument: 'dim' (as in "
-                            "PyTorch); pass dim=() to reduce over every dim")
+                            "PyTorch); pass dim=() or None to reduce over every dim")
         dims = None if _all_dims(dim) else _dims(dim, self.ndim, "logsumexp")
         return _ops.reduce.LogSumExp.apply(_floating(self), dim=dims, keepdim=keepdim)
 

@@ -247,8 +247,9 @@ class Embedding(Module):
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
                 raise ValueError(f"Embedding: _weight has shape {tuple(_weight.shape)}, expected "
                                  f"{(num_embeddings, embedding_dim)}")
-            self.weight = Parameter(_weight.numpy() if isinstance(_weight, Tensor) else _weight,
-                                    requires_grad=not _freeze)
+            # (a tensor's memory shared, as PyTorch's Parameter(_weight): was a copy, so max_norm
+            # left the caller's tensor as it was and its later changes did not reach the layer)
+            self.weight = Parameter(_weight, requires_grad=not _freeze)
         self.to(device=device, dtype=dtype)  # PyTorch's factory arguments
 
     def reset_parameters(self) -> None:
@@ -264,8 +265,9 @@ class Embedding(Module):
                         padding_idx: int | None = None, max_norm: float | None = None,
                         norm_type: float = 2.0, scale_grad_by_freq: bool = False,
                         sparse: bool = False) -> Embedding:
-        """An Embedding holding a copy of ``embeddings (num, dim)``; ``freeze`` keeps it fixed.
-        The other arguments are the constructor's."""
+        """An Embedding whose weight is ``embeddings (num, dim)`` itself (its memory, as in
+        PyTorch: ``max_norm`` renormalises its rows in place); ``freeze`` keeps it fixed. The
+        other arguments are the constructor's."""
         if embeddings.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got "
                              f"{embeddings.shape}")

@@ -291,3 +291,24 @@ def test_cross_entropy_first_order_is_the_recorded_vjp(dtype):
             _same(lambda x: F.cross_entropy(x, target_t, reduction=reduction, **kwargs), logits)
             _same(lambda x: F.cross_entropy(x * 3.0, target_t, reduction=reduction, **kwargs),
                   logits)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_prod_first_order_is_pytorchs_formula(dtype):
+    """prod without zeros: ``g * out / x`` on the arrays, as the Tensor expression it replaces
+    computed it (the recorded VJP takes the product of the others instead, by design: see
+    Prod), and as PyTorch's."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(10)
+    x = (rng.random((3, 4)) + 0.5).astype(dtype)
+    special = np.array([[2.0, np.inf, 3.0], [np.nan, 1.0, 1e-30]], dtype)
+    for a, dim in ((x, None), (x, 1), (x * 40.0, None), (special, 0), (special, 1)):
+        ours = tg.tensor(a, requires_grad=True)
+        theirs = torch.tensor(a, requires_grad=True)
+        (ours.prod() if dim is None else ours.prod(dim)).sum().backward()
+        (theirs.prod() if dim is None else theirs.prod(dim)).sum().backward()
+        with tg.no_grad():
+            out = ours.prod() if dim is None else ours.prod(dim, keepdim=True)
+            want = (out.expand(*a.shape) / ours).numpy()
+        np.testing.assert_array_equal(ours.grad.numpy(), want)
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-6)

@@ -340,6 +340,10 @@ class Prod(Function):
         zeros = int((x._data == 0).sum())
         if zeros > 1 and ctx.dim is None and not _state.grad_enabled:  # PyTorch: exact zeros,
             return Tensor._make(array_module(x._data).zeros_like(x._data))  # even beside NaN
+        if not zeros and first_order(g, x, out):  # (the expression below on arrays: no nodes)
+            with np.errstate(all="ignore"):
+                return Tensor._make(_spread_array(g._data, x.shape, ctx.dim) * (
+                    _spread_array(out._data, x.shape, ctx.dim) / x._data))
         g0, g = g, _spread(g, x.shape, ctx.dim)
         if not zeros and (not _state.grad_enabled or not _all_regular(x, out)):
             # (recorded too where an element is inf or NaN, or the product over- or underflowed:

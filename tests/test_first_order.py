@@ -312,3 +312,15 @@ def test_prod_first_order_is_pytorchs_formula(dtype):
             want = (out.expand(*a.shape) / ours).numpy()
         np.testing.assert_array_equal(ours.grad.numpy(), want)
         np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-6)
+
+
+def test_norm_means_are_numpys():
+    """The normalisation layers' means skip numpy's Python layer: the same bits as ``mean``."""
+    from tinygrad_cnn.ops.norm import _mean
+
+    rng = np.random.default_rng(11)
+    for dtype in ("float16", "float32", "float64"):
+        y = (rng.standard_normal((3, 5, 4, 70)) * 100 + 3).astype(dtype)
+        for dims in ((0,), (1,), (3,), (0, 2, 3), (1, 2, 3), (2, 3), ()):
+            for a in (y, y.transpose(0, 3, 1, 2)):
+                np.testing.assert_array_equal(_mean(a, dims), a.mean(axis=dims, keepdims=True))

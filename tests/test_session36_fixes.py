@@ -132,3 +132,23 @@ def test_embedding_weight_shares_the_given_tensor():
     assert not e.weight.requires_grad
     e2 = tg.nn.Embedding(3, 2, _weight=w)
     assert e2.weight.requires_grad and np.shares_memory(e2.weight.detach().numpy(), w.numpy())
+
+
+def test_a_leafs_grad_lies_as_the_leaf_with_create_graph_too():
+    """t132: with create_graph=True a channels-last or transposed leaf's new .grad came back in
+    C order (plain backward and PyTorch's both modes keep the leaf's layout)."""
+    F = tg.nn.functional
+    makers = (lambda: tg.randn(2, 3, 4, 4).contiguous(memory_format=tg.channels_last),
+              lambda: tg.randn(4, 4, 3, 2).permute(3, 2, 1, 0).detach())
+    for f in (lambda x: F.avg_pool2d(x, 2), lambda x: x.flatten(1),
+              lambda x: F.interpolate(x, scale_factor=2, mode="bilinear")):
+        for make in makers:
+            base = make()
+            grads = []
+            for create_graph in (False, True):
+                x = base.detach().requires_grad_()
+                (f(x) ** 2).sum().backward(create_graph=create_graph)
+                grads.append(x.grad)
+            assert grads[0].stride() == grads[1].stride() == base.stride()
+            np.testing.assert_array_equal(grads[0].numpy(), grads[1].detach().numpy())
+            assert grads[1].requires_grad  # (still differentiable)

@@ -2244,8 +2244,15 @@ def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
     cur = leaf._grad
     if cur is None:
         d = leaf._data
-        if not create_graph and not d.flags.c_contiguous and d.ndim > 1:
-            leaf._grad = _TensorCls._make(_in_layout_of(d, g._data))
+        if not d.flags.c_contiguous and d.ndim > 1:
+            if not create_graph:
+                leaf._grad = _TensorCls._make(_in_layout_of(d, g._data))
+                return
+            # the differentiable clone, its values laid out as the leaf lies, as with
+            # create_graph=False and in PyTorch's both modes (was: C order, t132)
+            own = _own_copy(g, create_graph)
+            own._data = _in_layout_of(d, own._data)
+            leaf._grad = own
         else:
             leaf._grad = _own_copy(g, create_graph)
         return

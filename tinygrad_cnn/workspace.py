@@ -170,13 +170,17 @@ def zeros(shape: tuple[int, ...], dtype: Any, xp: Any = np) -> Any:
 
 def clear() -> None:
     """Drop every cached buffer (those still in use stay alive with their users) and forget the
-    shapes seen so far."""
-    global _cached_bytes, _window, _untrimmed_bytes
+    shapes seen so far -- and the request clock, so that the pool behaves after a ``clear()`` as
+    in a new process (its sweeps run every ``SWEEP_EVERY`` requests: with the clock kept, where
+    they fell depended on all the requests before, and a test of the pool on the process's
+    history)."""
+    global _cached_bytes, _window, _untrimmed_bytes, _requests
     with _lock:
         _slots.clear()
         _cached_bytes = 0
         _window = float(MIN_WINDOW)
         _untrimmed_bytes = 0
+        _requests = 0
     trim_malloc()
 
 

@@ -152,3 +152,22 @@ def test_a_leafs_grad_lies_as_the_leaf_with_create_graph_too():
             assert grads[0].stride() == grads[1].stride() == base.stride()
             np.testing.assert_array_equal(grads[0].numpy(), grads[1].detach().numpy())
             assert grads[1].requires_grad  # (still differentiable)
+
+
+def test_tensordot_broadcasts_a_size_one_contracted_dim():
+    """t126: tensordot refused to contract a size-1 dim against a size-n one; PyTorch (and our
+    einsum) broadcast it."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(12)
+    for sa, sb, dims in (((2, 1), (3, 4), ([1], [0])), ((2, 3), (1, 4), ([1], [0])),
+                         ((2, 1, 5), (5, 3, 4), ([1, 2], [1, 0]))):
+        a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+        ours = [tg.tensor(a, requires_grad=True), tg.tensor(b, requires_grad=True)]
+        theirs = [torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)]
+        out, want = tg.tensordot(*ours, dims=dims), torch.tensordot(*theirs, dims=dims)
+        np.testing.assert_allclose(out.detach().numpy(), want.detach().numpy(), rtol=1e-12)
+        g = rng.standard_normal(want.shape)
+        out.backward(tg.tensor(g))
+        want.backward(torch.tensor(g))
+        for o, t in zip(ours, theirs):
+            np.testing.assert_allclose(o.grad.numpy(), t.grad.numpy(), rtol=1e-12)

@@ -2331,7 +2331,7 @@ class Tensor:
         _ops.linalg.no_bool_product("matmul", ad, bd)  # (a bool and another: one dtype, below)
         if a.ndim == 0 or b.ndim == 0:
             raise ArgumentValueError(f"matmul: both operands need at least 1 dimension, got shapes "
-                             f"{a.shape} and {b.shape}; use * for scalars")
+                                     f"{a.shape} and {b.shape}; use * for scalars")
         squeeze_front = a.ndim == 1
         squeeze_back = b.ndim == 1
         if squeeze_front:
@@ -2347,7 +2347,7 @@ class Tensor:
             batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
         except ValueError:
             raise ArgumentValueError(f"matmul: the batch dims of {self.shape} and {other.shape} cannot be "
-                             "broadcast together") from None
+                                     "broadcast together") from None
         if _state.grad_enabled:
             if a.requires_grad and a.shape[:-2] != batch:
                 a = a.expand(batch + a.shape[-2:])

@@ -224,13 +224,13 @@ def _parse_term(term: str, where: str) -> list[str]:
             k += 3
         elif term[k] == ".":
             raise ArgumentValueError(f"einsum(): found '.' in {where} that is not part of an ellipsis "
-                             "('...')")
+                                     "('...')")
         elif term[k] in LETTERS:
             labels.append(term[k])
             k += 1
         else:
             raise ArgumentValueError(f"einsum(): invalid subscript {term[k]!r} in {where}; subscripts must "
-                             "be letters a-z, A-Z")
+                                     "be letters a-z, A-Z")
     return labels
 
 
@@ -245,7 +245,7 @@ def _sublist_equation(args: Sequence[Any]) -> tuple[str, list[Any]]:
                 out.append(LETTERS[int(s)])
             else:
                 raise ArgumentValueError(f"einsum(): sublist entries must be Ellipsis or ints in "
-                                 f"[0, {len(LETTERS)}), got {s!r}")
+                                         f"[0, {len(LETTERS)}), got {s!r}")
         return "".join(out)
 
     pairs = args if len(args) % 2 == 0 else args[:-1]  # an odd count ends with the output
@@ -279,7 +279,7 @@ def einsum(equation: Any, *operands: Any) -> Tensor:
     terms = [_parse_term(term, f"operand {k}'s subscripts") for k, term in enumerate(lhs.split(","))]
     if len(terms) != len(ops):
         raise ArgumentValueError(f"einsum(): the equation {equation!r} has subscripts for {len(terms)} "
-                         f"operands, but {len(ops)} were given")
+                                 f"operands, but {len(ops)} were given")
     if len({t.dtype for t in ops}) > 1:
         raise ArgumentTypeError(f"einsum(): the operands have different dtypes "
                         f"({', '.join(str(t.dtype) for t in ops)}); convert them to one with .to()")
@@ -289,8 +289,8 @@ def einsum(equation: Any, *operands: Any) -> Tensor:
         named = len(labels) - ("..." in labels)
         if t.ndim < named or ("..." not in labels and t.ndim != named):
             raise ArgumentValueError(f"einsum(): operand {k} has {t.ndim} dimensions (shape {t.shape}) but "
-                             f"{named} subscripts {''.join(labels)!r}" +
-                             ("" if "..." in labels else " and no ellipsis ('...')"))
+                                     f"{named} subscripts {''.join(labels)!r}" +
+                                     ("" if "..." in labels else " and no ellipsis ('...')"))
         n_ell = max(n_ell, t.ndim - named)
     ell = [chr(0x100 + i) for i in range(n_ell)]  # placeholder labels, not letters
     subs: list[list[str]] = []
@@ -314,7 +314,7 @@ def einsum(equation: Any, *operands: Any) -> Tensor:
                 raise ArgumentValueError(f"einsum(): output subscript {c} appears more than once")
             elif c not in counts:
                 raise ArgumentValueError(f"einsum(): output subscript {c} does not appear in any operand's "
-                                 "subscripts")
+                                         "subscripts")
             else:
                 out.append(c)
     else:
@@ -334,13 +334,13 @@ def einsum(equation: Any, *operands: Any) -> Tensor:
         for c, s in zip(labels, t.shape):
             if c in seen and seen[c] != s:
                 raise ArgumentValueError(f"einsum(): subscript {c} is repeated in operand {k} for "
-                                 f"dimensions of sizes {seen[c]} and {s} (shape {t.shape}); a "
-                                 "diagonal needs equal sizes")
+                                         f"dimensions of sizes {seen[c]} and {s} (shape {t.shape}); a "
+                                         "diagonal needs equal sizes")
             seen[c] = s
             if size.get(c, 1) != 1 and s not in (1, size[c]):
                 name = "an ellipsis dimension" if c in ell else f"subscript {c}"
                 raise ArgumentValueError(f"einsum(): {name} has size {s} in operand {k} (shape {t.shape}) "
-                                 f"but {size[c]} in an earlier operand; sizes must match or be 1")
+                                         f"but {size[c]} in an earlier operand; sizes must match or be 1")
             if s != 1 or c not in size:
                 size[c] = s
     # reduce each operand to clean labels, in Tensor ops
@@ -423,7 +423,7 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     if isinstance(dims, (int, np.integer)) and not isinstance(dims, bool):
         if not 0 <= dims <= min(a.ndim, b.ndim):
             raise ArgumentValueError(f"tensordot: dims={dims} must be between 0 and the smaller number of "
-                             f"dimensions of shapes {a.shape} and {b.shape}")
+                                     f"dimensions of shapes {a.shape} and {b.shape}")
         da, db = list(range(a.ndim - int(dims), a.ndim)), list(range(int(dims)))
     else:
         try:
@@ -433,16 +433,17 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
                             ) from None
         if len(da) != len(db):
             raise ArgumentValueError(f"tensordot: dims {dims!r} pairs {len(da)} dims of the first tensor "
-                             f"with {len(db)} of the second")
+                                     f"with {len(db)} of the second")
         da = [_dim(d, a.ndim, "tensordot") for d in da]
         db = [_dim(d, b.ndim, "tensordot") for d in db]
         if len(set(da)) < len(da) or len(set(db)) < len(db):
             raise ArgumentValueError(f"tensordot: dims {dims!r} names a dimension twice")
     for x, y in zip(da, db):
-        if a.shape[x] != b.shape[y]:
+        if a.shape[x] != b.shape[y] and 1 not in (a.shape[x], b.shape[y]):  # (size 1 broadcasts,
+            # as in PyTorch and einsum)
             raise ArgumentValueError(f"tensordot: contracted dimensions need to match, but the first tensor "
-                             f"(shape {a.shape}) has size {a.shape[x]} in dim {x} and the second "
-                             f"(shape {b.shape}) has {b.shape[y]} in dim {y}")
+                                     f"(shape {a.shape}) has size {a.shape[x]} in dim {x} and the second "
+                                     f"(shape {b.shape}) has {b.shape[y]} in dim {y}")
     if a.ndim + b.ndim - len(da) > len(LETTERS):
         raise ArgumentValueError(f"tensordot: too many dimensions (shapes {a.shape} and {b.shape})")
     la = LETTERS[:a.ndim]
@@ -468,7 +469,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
     _tensors("dot", a, b)
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
         raise ArgumentValueError(f"dot: expected two 1-D tensors of one size, got shapes {a.shape} and "
-                         f"{b.shape}")
+                                 f"{b.shape}")
     _one_dtype("dot", a, b, product=True)
     return a.matmul(b)
 
@@ -479,7 +480,7 @@ def mv(input: Tensor, vec: Tensor, *, _where: str = "mv") -> Tensor:
     _tensors(_where, m, v)
     if m.ndim != 2 or v.ndim != 1 or m.shape[1] != v.shape[0]:
         raise ArgumentValueError(f"{_where}: expected a matrix (n, k) and a vector (k,), got shapes "
-                         f"{m.shape} and {v.shape}")
+                                 f"{m.shape} and {v.shape}")
     _one_dtype(_where, m, v, product=True)
     return m.matmul(v)
 
@@ -490,7 +491,7 @@ def bmm(input: Tensor, mat2: Tensor, *, _where: str = "bmm") -> Tensor:
     _tensors(_where, a, b)
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
         raise ArgumentValueError(f"{_where}: expected (B, n, k) and (B, k, m) tensors, got shapes "
-                         f"{a.shape} and {b.shape}; use matmul to broadcast")
+                                 f"{a.shape} and {b.shape}; use matmul to broadcast")
     _one_dtype(_where, a, b, product=True)
     return a.matmul(b)
 
@@ -516,7 +517,7 @@ def _scaled_sum(where: str, input: Any, product: Tensor, beta: Any, alpha: Any) 
         shape = None
     if shape != tuple(product.shape):
         raise ArgumentValueError(f"{where}: input of shape {input.shape} does not broadcast to the "
-                         f"product's shape {product.shape}")
+                                 f"product's shape {product.shape}")
     if alpha == 0:  # PyTorch ignores the product then (its NaN and inf too)
         zeros = Tensor._make(array_module(product._data).zeros_like(product._data))
         out = ZeroLink.apply(zeros, product) if product.requires_grad and _state.grad_enabled \
@@ -554,7 +555,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
     _tensors("addmm", mat1, mat2)
     if mat1.ndim != 2 or mat2.ndim != 2 or mat1.shape[1] != mat2.shape[0]:
         raise ArgumentValueError(f"addmm: expected matrices (n, k) and (k, m), got shapes {mat1.shape} "
-                         f"and {mat2.shape}")
+                                 f"and {mat2.shape}")
     _one_dtype("addmm", mat1, mat2, product=True)
     return _scaled_sum("addmm", input, mat1.matmul(mat2), beta, alpha)
 
@@ -603,12 +604,12 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     _one_dtype("cross", input, other)
     if input.ndim != other.ndim:
         raise ArgumentValueError(f"cross: inputs must have the same number of dimensions, got shapes "
-                         f"{input.shape} and {other.shape} (as PyTorch); unsqueeze the smaller")
+                                 f"{input.shape} and {other.shape} (as PyTorch); unsqueeze the smaller")
     try:
         shape = np.broadcast_shapes(input.shape, other.shape)
     except ValueError:
         raise ArgumentValueError(f"cross: shapes {input.shape} and {other.shape} cannot be broadcast "
-                         "together") from None
+                                 "together") from None
     if dim is None:
         import warnings
 
@@ -625,7 +626,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     d = _dim(dim, len(shape), "cross")
     if shape[d] != 3:
         raise ArgumentValueError(f"cross: dimension {dim} must have size 3, got shape {shape} (inputs "
-                         f"{input.shape} and {other.shape})")
+                                 f"{input.shape} and {other.shape})")
     a, b = input.expand(shape), other.expand(shape)
 
     def part(t: Tensor, k: int) -> Tensor:
@@ -648,7 +649,7 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
     _one_dtype("inner", input, other, product=True)
     if input.shape[-1] != other.shape[-1]:
         raise ArgumentValueError(f"inner: the last dims must match, got shapes {input.shape} and "
-                         f"{other.shape}")
+                                 f"{other.shape}")
     return tensordot(input, other, ([input.ndim - 1], [other.ndim - 1]))
 
 

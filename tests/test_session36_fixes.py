@@ -171,3 +171,36 @@ def test_tensordot_broadcasts_a_size_one_contracted_dim():
         want.backward(torch.tensor(g))
         for o, t in zip(ours, theirs):
             np.testing.assert_allclose(o.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+
+
+def test_float32_tanh_saturates_where_it_rounds_to_one():
+    """t133: numpy's float32 tanh stops at 0.99999994 up to |x| = 10, where the correctly rounded
+    value is 1 (from 13 ln 2 on): tanh's VJP 1 - y² was 1.2e-7 there (the derivative is ~7e-9,
+    PyTorch gives 0), and tanh-GELU's tail likewise."""
+    import math
+
+    x = tg.tensor(np.array([-9.993884, 9.5, 12.0, -20.0], np.float32), requires_grad=True)
+    y = x.tanh()
+    y.sum().backward()
+    assert y.tolist() == [-1.0, 1.0, 1.0, -1.0] and x.grad.tolist() == [0.0] * 4
+    rng = np.random.default_rng(13)
+    a = np.concatenate([(rng.standard_normal(100_000) * 6).astype(np.float32),
+                        np.linspace(8.9, 9.1, 20_001, dtype=np.float32)])
+    ours = tg.tensor(a).tanh().numpy()
+    once = np.tanh(a.astype(np.float64)).astype(np.float32)
+    saturated = np.abs(a.astype(np.float64)) >= 13 * math.log(2.0)
+    np.testing.assert_array_equal(ours[saturated], once[saturated])
+    assert np.all(np.abs(ours - once) <= np.spacing(np.abs(once)))  # (numpy's 1 ulp elsewhere)
+    g = tg.tensor(np.array([-5.418625], np.float32), requires_grad=True)
+    out = tg.nn.functional.gelu(g, approximate="tanh")
+    out.backward()
+    assert abs(out.item()) < 2e-8 and abs(g.grad.item()) < 1e-7
+
+
+def test_half_rsqrt_is_rounded_once():
+    """t133: float16 rsqrt rounded sqrt and its reciprocal each to half: an ulp off on 13% of
+    the halves. Now in float32, rounded once (PyTorch's opmath)."""
+    h = np.arange(0, 1 << 16, dtype=np.uint16).view(np.float16)
+    h = h[np.isfinite(h) & (h > 0)]
+    np.testing.assert_array_equal(tg.tensor(h).rsqrt().numpy(),
+                                  (1 / np.sqrt(h.astype(np.float64))).astype(np.float16))

@@ -100,11 +100,12 @@ _FIRST_ORDER_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 def first_order(g: Any, *tensors: Any) -> bool:
     """Whether a VJP may compute its gradient on the arrays, with no nodes: no graph of the
     gradient is being recorded (``backward()`` without ``create_graph``: every training step),
-    and the gradient ``g`` and the saved ``tensors`` it reads are C-ordered numpy arrays of one
-    float32 or float64 dtype (float16's products round in float32 in PyTorch, which the Tensor
-    expressions model; CuPy keeps them too; other layouts give results laid out as PyTorch's,
-    which the ops do). The array expression must be the Tensor one, op for op and in its order,
-    so the two give the same bits (``tests/test_first_order.py`` checks it)."""
+    and the gradient ``g`` and the saved ``tensors`` it reads (None: one not saved) are
+    C-ordered numpy arrays of one float32 or float64 dtype (float16's products round in float32
+    in PyTorch, which the Tensor expressions model; CuPy keeps them too; other layouts give
+    results laid out as PyTorch's, which the ops do). The array expression must be the Tensor
+    one, op for op and in its order, so the two give the same bits (``tests/test_first_order.py``
+    checks it)."""
     if _state.grad_enabled:
         return False
     gd = g._data
@@ -112,6 +113,8 @@ def first_order(g: Any, *tensors: Any) -> bool:
             gd.flags.c_contiguous or _c_like(gd.strides)):  # (or a C array expanded: a sum's)
         return False
     for t in tensors:
+        if t is None:
+            continue
         a = t._data
         if type(a) is not np.ndarray or a.dtype != gd.dtype or not (
                 a.flags.c_contiguous or _c_like(a.strides)):
@@ -129,9 +132,13 @@ class _Scratch:
 def forward_arrays(cls: Any, *arrays: Any, **attrs: Any) -> Any:
     """``cls``'s forward on arrays, outside the graph: a first-order VJP that is itself an op
     (``avg_pool2d_backward``, ``interpolate_backward``, ...) runs its array work without the
-    node. Only for ops without layout rules (``contiguous``, ``pointwise``,
-    ``follows_channels_last``), whose result ``apply`` takes as it is."""
-    return cls.forward(_Scratch(), *arrays, **attrs)
+    node, its result in C order where the op's is (``contiguous``, as ``apply`` makes it). Not
+    for ops whose result ``apply`` lays out by its operands (``pointwise``, and
+    ``follows_channels_last`` beside a channels-last operand)."""
+    out = cls.forward(_Scratch(), *arrays, **attrs)
+    if cls.contiguous and not out.flags.c_contiguous:
+        out = out.copy()
+    return out
 
 
 def is_grad_enabled() -> bool:

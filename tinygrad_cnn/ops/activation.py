@@ -89,9 +89,7 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
-        xp, y = array_module(x), _opmath(x)
-        with np.errstate(over="ignore"):  # exp(-x) = inf far left: 1 / inf = 0, as it should
-            out = (1 / (1 + xp.exp(-y))).astype(x.dtype, copy=False)
+        out = _sigmoid_array(_opmath(x)).astype(x.dtype, copy=False)
         ctx.save_for_backward(out)
         return out
 
@@ -293,9 +291,20 @@ def tanh_array(x: Any) -> Any:
 
 
 def _sigmoid_array(y: Any) -> Any:
-    """Sigmoid of a float32 or float64 array, as :class:`Sigmoid`'s forward computes it."""
+    """``1 / (1 + exp(-y))`` of an array (:class:`Sigmoid`'s forward, and the first-order VJPs
+    that need a sigmoid); exp(-y) = inf far left makes 1 / inf = 0, as it should."""
     with np.errstate(over="ignore"):
-        return 1 / (1 + np.exp(-y))
+        return 1 / (1 + array_module(y).exp(-y))
+
+
+def _softplus_array(y: Any, beta: float, threshold: float) -> Any:
+    """``log(1 + exp(beta y)) / beta``, ``y`` where ``beta y > threshold``, in ``y``'s dtype
+    (:class:`Softplus`'s forward, and mish's first-order VJP)."""
+    xp, t = array_module(y), y.dtype.type
+    bx = y * t(beta)
+    with np.errstate(over="ignore"):
+        soft = xp.log1p(xp.exp(bx)) / t(beta)
+    return xp.where(bx > t(threshold), y, soft)
 
 
 def _mask(cond: Any) -> Tensor:
@@ -440,12 +449,7 @@ class Softplus(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
         ctx.save_for_backward(x)
-        xp, y = array_module(x), _opmath(x)
-        t = y.dtype.type
-        bx = y * t(beta)
-        with np.errstate(over="ignore"):
-            soft = xp.log1p(xp.exp(bx)) / t(beta)
-        return xp.where(bx > t(threshold), y, soft).astype(x.dtype, copy=False)
+        return _softplus_array(_opmath(x), beta, threshold).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
@@ -498,8 +502,7 @@ class Mish(Function):
         if first_order(g, x):  # (the same on arrays: no nodes)
             xd = x._data
             with np.errstate(over="ignore", invalid="ignore"):
-                soft = np.where(xd > 20.0, xd, np.log1p(np.exp(xd)) / xd.dtype.type(1.0))
-                td = tanh_array(soft)
+                td = tanh_array(_softplus_array(xd, 1.0, 20.0))
                 return Tensor._make(g._data * (td + xd * _sigmoid_array(xd) * (1 - td * td)))
         t = Softplus.apply(x, beta=1.0, threshold=20.0).tanh()
         return g * (t + x * Sigmoid.apply(x) * (1 - t * t))

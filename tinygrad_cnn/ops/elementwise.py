@@ -59,8 +59,7 @@ class Mul(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
-        if first_order(g, y) if x is None else first_order(g, x) if y is None else \
-                first_order(g, x, y):  # (the same on arrays: no nodes)
+        if first_order(g, x, y):  # (the same on arrays: no nodes)
             gd = g._data
             return (Tensor._make(gd * y._data) if y is not None else None), \
                 (Tensor._make(gd * x._data) if x is not None else None)
@@ -81,7 +80,7 @@ class Div(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
-        if first_order(g, y) if x is None else first_order(g, y, x):  # (on arrays: no nodes)
+        if first_order(g, y, x):  # (the same on arrays: no nodes)
             gd, yd = g._data, y._data
             with np.errstate(all="ignore"):
                 return (Tensor._make(gd / yd) if nx else None), \
@@ -619,7 +618,7 @@ class Hypot(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y, out = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
-        if first_order(g, out, *(t for t in (x, y) if t is not None)):  # (on arrays: no nodes)
+        if first_order(g, out, x, y):  # (the same on arrays: no nodes)
             gd, od = g._data, out._data
             with np.errstate(all="ignore"):
                 return (Tensor._make(gd * x._data / od) if nx else None), \

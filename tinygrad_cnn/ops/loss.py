@@ -13,7 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, Difference, Function, _state, first_order
+from tinygrad_cnn.autograd import (
+    Context,
+    Difference,
+    Function,
+    _state,
+    first_order,
+    forward_arrays,
+)
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.ops.activation import (
     LogSoftmax,
@@ -254,9 +261,8 @@ class NLLLoss(Function):
             picked_d = -(scale_d * ctx.factors)
             if ctx.ignored is not None:
                 picked_d = np.where(~ctx.ignored[:, None], picked_d, picked_d.dtype.type(0))
-            out = np.zeros((n, ctx.classes), dtype=picked_d.dtype)
-            out[np.arange(n), ctx.target] = picked_d[:, 0]
-            return Tensor._make(out)
+            return Tensor._make(forward_arrays(ScatterAdd, picked_d, index=ctx.target[:, None],
+                                               dim=1, size=ctx.classes, unique=True))
         scale = g.reshape(n, 1) if ctx.attrs["reduction"] == "none" else \
             g.reshape(1, 1).expand(n, 1)
         picked = -(scale * Tensor._make(ctx.factors))  # (N, 1)

@@ -249,7 +249,7 @@ class Affine(Function):
         lead = g.ndim - len(shape)
         dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1)
         w_shape, b_shape = ctx.in_meta[1][0], ctx.in_meta[2][0]
-        if first_order(g, *(t for t in (weight, x) if t is not None)):
+        if first_order(g, weight, x):
             gd = g._data  # (the same on arrays: no nodes)
             return (Tensor._make(gd * weight._data.reshape(shape)) if nx else None), \
                 (Tensor._make(_sum_to(gd * x._data, dims, w_shape)) if nw else None), \

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn._words import a_type
-from tinygrad_cnn.autograd import Context, Function, _state
+from tinygrad_cnn.autograd import Context, Function, _state, forward_arrays
 from tinygrad_cnn.backend import array_module, like
 from tinygrad_cnn.ops.movement import Clone, GetItem
 from tinygrad_cnn.tensor import Tensor, _dim, _shape_arg, cat
@@ -57,7 +57,7 @@ class Flip(Function):
     def backward(ctx: Context, g: Tensor) -> Tensor:
         gd = g._data
         if not _state.grad_enabled and type(gd) is np.ndarray and gd.flags.c_contiguous:
-            return Tensor._make(np.flip(gd, ctx.dims).copy() if ctx.dims else gd.copy())
+            return Tensor._make(forward_arrays(Flip, gd, dims=ctx.dims))  # (first order: no node)
         return Flip.apply(g, dims=ctx.dims)
 
 
@@ -77,7 +77,7 @@ class Roll(Function):
     def backward(ctx: Context, g: Tensor) -> Tensor:
         shifts, gd = tuple(-s for s in ctx.shifts), g._data
         if not _state.grad_enabled and type(gd) is np.ndarray and gd.flags.c_contiguous:
-            return Tensor._make(np.roll(gd, shifts, axis=ctx.dims))  # (first order: no node)
+            return Tensor._make(forward_arrays(Roll, gd, shifts=shifts, dims=ctx.dims))  # (no node)
         return Roll.apply(g, shifts=shifts, dims=ctx.dims)
 
 

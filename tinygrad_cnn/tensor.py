@@ -1163,20 +1163,20 @@ class Tensor:
                         f"{', '.join(type(a).__name__ for a in args)}")
 
     # PyTorch's ``new_*``: a new tensor (no grad unless asked) of this one's dtype and device
-    def new_zeros(self, *size: Any, dtype: DTypeLike = None, device: str | None = None,
-                  requires_grad: bool = False) -> Tensor:
-        shape = _size_arg(_required(size, "new_zeros"), "new_zeros")
+    def new_zeros(self, *sizes: Any, size: Any = None, dtype: DTypeLike = None,
+                  device: str | None = None, requires_grad: bool = False) -> Tensor:
+        shape = _size_arg(_required(_sizes(sizes, size, "new_zeros"), "new_zeros"), "new_zeros")
         return zeros(shape, **_new_args(self, dtype, device, requires_grad))
 
-    def new_ones(self, *size: Any, dtype: DTypeLike = None, device: str | None = None,
-                 requires_grad: bool = False) -> Tensor:
-        shape = _size_arg(_required(size, "new_ones"), "new_ones")
+    def new_ones(self, *sizes: Any, size: Any = None, dtype: DTypeLike = None,
+                 device: str | None = None, requires_grad: bool = False) -> Tensor:
+        shape = _size_arg(_required(_sizes(sizes, size, "new_ones"), "new_ones"), "new_ones")
         return ones(shape, **_new_args(self, dtype, device, requires_grad))
 
-    def new_empty(self, *size: Any, dtype: DTypeLike = None, device: str | None = None,
-                  requires_grad: bool = False) -> Tensor:
+    def new_empty(self, *sizes: Any, size: Any = None, dtype: DTypeLike = None,
+                  device: str | None = None, requires_grad: bool = False) -> Tensor:
         """Zeros: this engine never hands out uninitialised memory."""
-        shape = _size_arg(_required(size, "new_empty"), "new_empty")
+        shape = _size_arg(_required(_sizes(sizes, size, "new_empty"), "new_empty"), "new_empty")
         return zeros(shape, **_new_args(self, dtype, device, requires_grad))
 
     def new_full(self, size: Sequence[int], fill_value: Any, *, dtype: DTypeLike = None,
@@ -5621,6 +5621,15 @@ def _sized(shape: tuple[Any, ...], size: Any, where: str) -> tuple[Any, ...]:
     if shape:
         raise TypeError(f"{where}(): give the size as arguments or as size=, not both")
     return (tuple(size),) if isinstance(size, (tuple, list)) else (size,)
+
+
+def _sizes(sizes: tuple[Any, ...], size: Any, where: str) -> tuple[Any, ...]:
+    """A method's size given as ``f(2, 3)``, ``f((2, 3))`` or PyTorch's ``f(size=(2, 3))``."""
+    if size is None:
+        return sizes
+    if sizes:
+        raise TypeError(f"{where}(): size given both as arguments and as size=")
+    return (size,)
 
 
 def _required(size: tuple[Any, ...], where: str) -> tuple[Any, ...]:

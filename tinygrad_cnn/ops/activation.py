@@ -115,6 +115,8 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
+        if out.dtype == np.float16:  # in float32, rounded once (PyTorch's opmath; was in half,
+            return Tanh.backward(_Half32(ctx, out), g.float()).half()  # off by 6 steps, t134)
         if not _state.grad_enabled:  # first order: the same expression on arrays, no nodes
             o = out._data
             return Tensor._make(g._data * (1 - o * o))
@@ -388,6 +390,8 @@ class SiLU(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if x.dtype == np.float16:  # in float32, rounded once (PyTorch's opmath: in half, the
+            return SiLU.backward(_Half32(ctx, x), g.float()).half()  # tail was 0, t134)
         if first_order(g, x):  # (the same on arrays: no nodes)
             xd = x._data
             sd = _sigmoid_array(xd)
@@ -499,6 +503,8 @@ class Mish(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if x.dtype == np.float16:  # in float32, rounded once (PyTorch's opmath, t134)
+            return Mish.backward(_Half32(ctx, x), g.float()).half()
         if first_order(g, x):  # (the same on arrays: no nodes)
             xd = x._data
             with np.errstate(over="ignore", invalid="ignore"):

@@ -230,8 +230,10 @@ spec("einsum", lambda m, a, b, dims: m.t.tensordot(a, b, dims=dims), arity=2, id
          [([1, 2], [0, 1]), ([2], [1]), ([1], [0]), [[2, 1], [1, 0]], 0])}))
 spec("einsum", lambda m, a, b: m.t.tensordot(a, b, 2), arity=2, id="tensordot_int",
      shapes=fixed((2, 3, 4), (3, 4, 2)), rtol=8)
-spec("mul", lambda m, a, b: m.t.outer(a, b), arity=2, id="outer", shapes=fixed((3,), (4,)),
-     dtypes=FLOATS + ("int64",))
+spec("outer", lambda m, a, b: m.t.outer(a, b), arity=2, id="outer",
+     shapes=st.sampled_from([[(3,), (4,)], [(0,), (2,)], [(1,), (1,)]]))
+spec("mul", lambda m, a, b: m.t.outer(a, b), arity=2, id="outer_int", shapes=fixed((3,), (4,)),
+     dtypes=("int64",))
 spec("mul", lambda m, a, b: m.t.kron(a, b), arity=2, id="kron",
      shapes=st.sampled_from([[(2, 3), (4,)], [(3,), (2, 2)], [(), (3,)], [(2, 0), (3, 2)]]),
      dtypes=FLOATS + ("int64",))
@@ -282,8 +284,12 @@ spec("sum", lambda m, a, b: m.t.trapezoid(a, b), arity=2, id="trapezoid_x",
      shapes=st.sampled_from([[(2, 4), (4,)], [(3, 2), (3, 2)], [(1,), (1,)]]), rtol=4)
 spec("cumsum", lambda m, a: m.t.cumulative_trapezoid(a, dx=0.5, dim=0), id="cumulative_trapezoid",
      shapes=st.sampled_from([[(4, 2)], [(1, 3)], [(0,)], [(5,)]]), rtol=4)
-spec("matmul", lambda m, a, b: m.t.dot(a, b), arity=2, id="dot", shapes=fixed((4,), (4,)), rtol=8)
-spec("matmul", lambda m, a, b: m.t.mv(a, b), arity=2, id="mv", shapes=fixed((3, 4), (4,)), rtol=8)
+spec("matvec", lambda m, a, b: m.t.dot(a, b), arity=2, id="dot",
+     shapes=st.sampled_from([[(4,), (4,)], [(0,), (0,)], [(1,), (1,)]]), rtol=8)
+spec("matvec", lambda m, a, b: m.t.mv(a, b), arity=2, id="mv",
+     shapes=st.sampled_from([[(3, 4), (4,)], [(3, 0), (0,)], [(0, 2), (2,)]]), rtol=8)
+spec("matvec", lambda m, a, b: a @ b, arity=2, id="vector_matrix",
+     shapes=st.sampled_from([[(4,), (4, 3)], [(0,), (0, 2)], [(2,), (2, 0)]]), rtol=8)
 spec("matmul", lambda m, a, b: m.t.bmm(a, b), arity=2, id="bmm", shapes=fixed((2, 3, 4), (2, 4, 5)),
      rtol=8)
 # the add* products: beta * input + alpha * product (PyTorch's BLAS-style names)

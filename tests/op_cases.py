@@ -349,9 +349,33 @@ def _matmul_batched(rng):
     return (lambda a, b: a @ b), (t(rng, 2, 3, 4), t(rng, 4, 2))
 
 
-@case("matmul", "vectors")
+@case("matmul", "batch_times_vector")
 def _matmul_vec(rng):
-    return (lambda a, b: (a @ b) * (b @ b)), (t(rng, 3, 4), t(rng, 4))
+    return (lambda a, b: (a @ b) * (b @ b)), (t(rng, 2, 3, 4), t(rng, 4))
+
+
+@case("matvec", "dot")
+def _dot(rng):
+    import tinygrad_cnn as tg
+
+    return (lambda a, b: tg.dot(a, b) * a), (t(rng, 4), t(rng, 4))
+
+
+@case("matvec", "matrix_vector")
+def _mv(rng):
+    return (lambda a, b: (a @ b) * (a @ b)), (t(rng, 3, 4), t(rng, 4))
+
+
+@case("matvec", "vector_matrix")
+def _vm(rng):
+    return (lambda a, b: (a @ b) * (a @ b)), (t(rng, 3), t(rng, 3, 4))
+
+
+@case("outer")
+def _outer(rng):
+    import tinygrad_cnn as tg
+
+    return (lambda a, b: tg.outer(a, b) * tg.outer(a, b)), (t(rng, 3), t(rng, 4))
 
 
 def _matmul_flags(ta: bool, tb: bool) -> Make:

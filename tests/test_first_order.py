@@ -241,6 +241,36 @@ def test_movement_first_order_is_the_recorded_vjp(dtype):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_vector_products_first_order_is_the_recorded_vjp(dtype):
+    rng = np.random.default_rng(11)
+    m = rng.standard_normal((3, 5)).astype(dtype)
+    v3, v5 = (rng.standard_normal(n).astype(dtype) for n in (3, 5))
+    m.flat[:3] = [np.inf, np.nan, 0.0]
+    _same(lambda a, b: a @ b, m, v5)  # matrix · vector
+    _same(lambda a, b: a @ b, v3, m)  # vector · matrix
+    _same(lambda a, b: tg.dot(a, b), v5, m[0].copy())
+    _same(lambda a, b: tg.outer(a, b), v3, v5)
+    _same(lambda a, b: a @ b, m[:, ::2], v3)  # a strided matrix
+    _same(lambda a, b: tg.outer(a, b).exp() @ b, v3, v5)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_batched_products_first_order_is_the_recorded_vjp(dtype):
+    rng = np.random.default_rng(12)
+    a, b = rng.standard_normal((2, 3, 4)).astype(dtype), rng.standard_normal((2, 4, 5)).astype(dtype)
+    m = rng.standard_normal((4, 5)).astype(dtype)
+    a.flat[:3] = [np.inf, np.nan, 0.0]
+    _same(lambda x, y: tg.bmm(x, y), a, b)
+    _same(lambda x, y: x @ y, a, m)  # a broadcast batch: the expand's sum
+    _same(lambda x, y: x.mT @ y.mT, b, a)  # transposed operands
+    _same(lambda x, y: tg.einsum("bij,bjk->bik", x, y), a, b)
+    _same(lambda x, y: tg.einsum("bij,jk->ik", x, y), a, m, layout=False)  # (a sum's broadcast:
+    # see test_movement_first_order_is_the_recorded_vjp)
+    _same(lambda x, y, z: tg.einsum("bij,bjk,kl->bil", x, y, z), a, b, m.T.copy())
+    _same(lambda x, y: tg.tensordot(x, y, ([2], [1])), a, b)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_pool_and_resample_first_order_is_the_recorded_vjp(dtype):
     rng = np.random.default_rng(8)
     x = rng.standard_normal((2, 3, 7, 6)).astype(dtype)

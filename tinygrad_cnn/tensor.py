@@ -2325,9 +2325,20 @@ class Tensor:
         other = _to_tensor(other, self, where="matmul")
         a, b = self, other
         ad, bd = a._data, b._data
-        if ad.ndim == 2 == bd.ndim and ad.shape[1] == bd.shape[0] and ad.dtype == bd.dtype \
-                and ad.dtype != np.bool_:
-            return _ops.linalg.MatMul.apply(a, b)  # two matrices: nothing to check or reshape
+        if ad.ndim == bd.ndim >= 2 and ad.shape[-1] == bd.shape[-2] and ad.dtype == bd.dtype \
+                and ad.dtype != np.bool_ and ad.shape[:-2] == bd.shape[:-2]:
+            # two matrices, or batches of one shape: nothing to check, reshape or broadcast
+            return _ops.linalg.MatMul.apply(a, b)
+        if ad.ndim > 2 == bd.ndim and ad.shape[-1] == bd.shape[0] and ad.dtype == bd.dtype \
+                and ad.dtype != np.bool_ and ad.size:
+            # a batch of matrices times one matrix: one GEMM over the batch's rows (PyTorch's
+            # folding), not a batched one whose second operand's gradient is summed after
+            rows = a.reshape(ad.size // ad.shape[-1], ad.shape[-1])
+            return _ops.linalg.MatMul.apply(rows, b).reshape(ad.shape[:-1] + bd.shape[1:])
+        if ad.ndim < 3 > bd.ndim:
+            fused = _ops.linalg.vector_product(a, b)  # a vector in it: one node, not five
+            if fused is not None:
+                return fused
         _ops.linalg.no_bool_product("matmul", ad, bd)  # (a bool and another: one dtype, below)
         if a.ndim == 0 or b.ndim == 0:
             raise ArgumentValueError(f"matmul: both operands need at least 1 dimension, got shapes "

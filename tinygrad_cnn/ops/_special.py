@@ -36,6 +36,7 @@ _Q = (2.56852019228982242e00, 1.87295284992346725e00, 5.27905102951428412e-1,
 _ONE_OVER_SQRT_PI = 5.6418958354775628695e-1
 _SMALL = 0.46875  # below: erf by one rational function; above: erfc by two others
 SQRT1_2 = 0.70710678118654752440
+SCALAR_MAX = 512  # elements up to which erf and erfc run element by element (see _blocks)
 
 
 def _erf_small(x: Any) -> Any:
@@ -132,13 +133,17 @@ def _erfc_large_where(y: Any) -> Any:
     return xp.where(y >= 27.25, 0.0, r)
 
 
-def _blocks(d: Any, fn: Any) -> Any:
+def _blocks(d: Any, fn: Any, scalar: Any = None) -> Any:
     """``fn`` of a float64 array: at once on CuPy, a block at a time on numpy (the temporaries of
-    a block stay in the cache)."""
+    a block stay in the cache); a small numpy array by ``scalar`` (``math.erf``, ``math.erfc``:
+    the C library's, within an ulp) one element at a time, which costs less than the forty numpy
+    passes of ``fn`` up to ``SCALAR_MAX`` elements (256: 14 µs instead of 36)."""
     xp = array_module(d)
     if xp is not np:
         return fn(d)
     flat = np.asarray(d).reshape(-1)  # (1-d: numpy's ufuncs make a 0-d array a scalar)
+    if scalar is not None and flat.size <= SCALAR_MAX:
+        return np.fromiter(map(scalar, flat.tolist()), np.float64, flat.size).reshape(np.shape(d))
     if flat.size <= BLOCK:
         return fn(flat).reshape(np.shape(d))
     out = np.empty_like(flat)
@@ -168,7 +173,7 @@ def _erfc_of(d: Any) -> Any:
 def erfc(x: Any) -> Any:
     """``1 - erf(x)``, without the cancellation for large ``x``."""
     d = x.astype(array_module(x).float64)
-    return _blocks(d, _erfc_of).astype(x.dtype, copy=False)
+    return _blocks(d, _erfc_of, math.erfc).astype(x.dtype, copy=False)
 
 
 def _erf_of(x: Any) -> Any:
@@ -189,9 +194,10 @@ def _erf_of(x: Any) -> Any:
 def erf(x: Any) -> Any:
     """``erf(x)`` of a float64 array, within a few units in the last place (up to 5 found
     against exact values, erfc up to 7; PyTorch's and ``math.erf``: about 1): Cody's
-    small-argument function below 0.46875, ``±(1 - erfc(|x|))`` above. float32 and float16,
+    small-argument function below 0.46875, ``±(1 - erfc(|x|))`` above (``math.erf`` itself for
+    arrays of up to ``SCALAR_MAX`` elements). float32 and float16,
     computed in float64 and rounded once, come out correctly rounded."""
-    return _blocks(x, _erf_of)
+    return _blocks(x, _erf_of, math.erf)
 
 
 def ndtr(x: Any) -> Any:

@@ -1,6 +1,6 @@
-"""Linear algebra: matmul (batched, with broadcast batch dimensions), linear, and einsum (issue 14;
-``tensordot``, ``outer``, ``dot``, ``mv`` and ``bmm`` at the end are compositions: einsums,
-products and matmuls).
+"""Linear algebra: matmul (batched, with broadcast batch dimensions), products with a vector
+(``matvec``: dot, mv) and ``outer`` in one op each, linear, and einsum (issue 14; ``tensordot``
+and ``bmm`` at the end are compositions: einsums and matmuls).
 
 ``Tensor.matmul`` has already turned 1-D operands into matrices and expanded the batch dims of an
 operand that gets a gradient, so both VJPs below have their input's shape.
@@ -18,7 +18,14 @@ import numpy as np
 
 from tinygrad_cnn import parallel
 from tinygrad_cnn._words import a_type
-from tinygrad_cnn.autograd import Context, Function, OnceDifferentiableError, ZeroLink, _state
+from tinygrad_cnn.autograd import (
+    Context,
+    Function,
+    OnceDifferentiableError,
+    ZeroLink,
+    _state,
+    first_order,
+)
 from tinygrad_cnn.backend import ArgumentTypeError, ArgumentValueError, array_module
 from tinygrad_cnn.tensor import Tensor, _check_factor, _dim, _factor
 
@@ -50,10 +57,11 @@ class MatMul(Function):
         ta, tb = ctx.ta, ctx.tb
         gd = g._data
         mm = _mm
-        if not _state.grad_enabled and gd.ndim == 2 and type(gd) is np.ndarray and all(
-                t is None or (t._data.ndim == 2 and t._data.dtype is gd.dtype) for t in (a, b)):
-            # first order, two matrices of g's dtype: the same products on the arrays, without
-            # their nodes' overhead
+        if not _state.grad_enabled and gd.ndim >= 2 and type(gd) is np.ndarray and all(
+                t is None or (t._data.ndim == gd.ndim and t._data.dtype is gd.dtype) for t in (a, b)):
+            # first order, matrices (or batches of them, the batch dims expanded alike by
+            # Tensor.matmul) of g's dtype: the same products on the arrays, without their nodes'
+            # overhead
             mm = _mm_arrays
         # C = A' @ B' with A' = op(a), B' = op(b): dA' = g @ B'.T, dB' = A'.T @ g; a transposed
         # operand takes the transpose of its gradient (dA = B' @ g.T, dB = g.T @ A')
@@ -68,7 +76,7 @@ class MatMul(Function):
 def _mm_arrays(a: Tensor, b: Tensor, ta: bool, tb: bool) -> Tensor:
     """What :func:`_mm` computes, on the arrays, recording nothing."""
     x, y = a._data, b._data
-    return Tensor._make(parallel.matmul(x.T if ta else x, y.T if tb else y))
+    return Tensor._make(parallel.matmul(x.swapaxes(-1, -2) if ta else x, y.swapaxes(-1, -2) if tb else y))
 
 
 def _mm(a: Tensor, b: Tensor, ta: bool, tb: bool) -> Tensor:
@@ -77,6 +85,97 @@ def _mm(a: Tensor, b: Tensor, ta: bool, tb: bool) -> Tensor:
         return MatMul.apply(a, b, transpose_a=True, transpose_b=True) if tb else \
             MatMul.apply(a, b, transpose_a=True)
     return MatMul.apply(a, b, transpose_b=True) if tb else MatMul.apply(a, b)
+
+
+class MatVec(Function):
+    """A product with a vector in it, in one op: ``a @ b`` for a vector and a vector (a 0-d
+    result), a matrix and a vector (``mv``) or a vector and a matrix. Matmul would take four more
+    nodes to make matrices of the vectors and back. VJPs: ``g * b`` and ``g * a`` (dot);
+    ``outer(g, b)`` and ``g @ a`` (matrix · vector); ``b @ g`` and ``outer(a, g)`` (vector ·
+    matrix): products with a vector again, so every derivative stays in this op and ``outer``."""
+
+    name = "matvec"
+    contiguous = True
+
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Any:
+        na, nb = ctx.needs_input_grad
+        ctx.save_for_backward(a if nb else None, b if na else None)
+        ctx.ndims = a.ndim, b.ndim
+        out = array_module(a).matmul(a, b)
+        return out if a.ndim + b.ndim > 2 else array_module(a).asarray(out)  # (numpy: a scalar)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        ndim_a, ndim_b = ctx.ndims
+        if first_order(g, a, b):  # (the same on arrays: no nodes)
+            gd = g._data
+            ad = None if a is None else a._data
+            bd = None if b is None else b._data
+            if ndim_a == 1 == ndim_b:
+                ga, gb = (None if bd is None else gd * bd), (None if ad is None else gd * ad)
+            elif ndim_a == 2:
+                ga = None if bd is None else np.multiply.outer(gd, bd)
+                gb = None if ad is None else np.matmul(gd, ad)
+            else:
+                ga = None if bd is None else np.matmul(bd, gd)
+                gb = None if ad is None else np.multiply.outer(ad, gd)
+            return (None if ga is None else Tensor._make(ga)), (None if gb is None else Tensor._make(gb))
+        if ndim_a == 1 == ndim_b:
+            return (None if b is None else g * b), (None if a is None else g * a)
+        if ndim_a == 2:
+            return (None if b is None else Outer.apply(g, b)), (None if a is None else MatVec.apply(g, a))
+        return (None if b is None else MatVec.apply(b, g)), (None if a is None else Outer.apply(a, g))
+
+
+class Outer(Function):
+    """``a[i] * b[j]`` for two vectors of one dtype, in one op (the product of two reshaped
+    vectors took three nodes, and its VJPs two broadcast sums). VJP: ``g @ b`` to ``a``,
+    ``a @ g`` to ``b`` (:class:`MatVec`)."""
+
+    name = "outer"
+    contiguous = True
+
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Any:
+        na, nb = ctx.needs_input_grad
+        ctx.save_for_backward(a if nb else None, b if na else None)
+        return array_module(a).multiply.outer(a, b)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        if first_order(g, a, b):  # (the same on arrays: no nodes)
+            gd = g._data
+            return (None if b is None else Tensor._make(np.matmul(gd, b._data))), \
+                (None if a is None else Tensor._make(np.matmul(a._data, gd)))
+        return (None if b is None else MatVec.apply(g, b)), (None if a is None else MatVec.apply(a, g))
+
+
+def vector_product(a: Tensor, b: Tensor) -> Tensor | None:
+    """``a @ b`` through :class:`MatVec` when it fits: operands of at most 2 dims, one of them a
+    vector, of one float32 or float64 dtype, their shapes matched (None otherwise: matmul's
+    general path, with its checks and messages)."""
+    ad, bd = a._data, b._data
+    if ad.dtype != bd.dtype or ad.dtype not in _VECTOR_DTYPES or not (
+            (ad.ndim == 1 and bd.ndim in (1, 2)) or (ad.ndim == 2 and bd.ndim == 1)):
+        return None
+    if ad.shape[-1] != bd.shape[0]:
+        return None
+    return MatVec.apply(a, b)
+
+
+def outer_product(a: Tensor, b: Tensor) -> Tensor | None:
+    """``outer(a, b)`` through :class:`Outer` for two float32 or float64 vectors of one dtype
+    (None otherwise: the product of the reshaped vectors, with its dtype promotion)."""
+    ad, bd = a._data, b._data
+    if ad.dtype != bd.dtype or ad.dtype not in _VECTOR_DTYPES:
+        return None
+    return Outer.apply(a, b)
+
+
+_VECTOR_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class Linear(Function):
@@ -191,7 +290,7 @@ class Einsum(Function):
     def forward(ctx: Context, *operands: Any, equation: str = "") -> Any:
         lhs, output = equation.split("->")
         inputs = lhs.split(",")
-        ctx.inputs, ctx.output = inputs, output
+        ctx.labels, ctx.out_labels = inputs, output  # (not ctx.inputs: keep_inputs() fills that)
         needs = ctx.needs_input_grad
         if any(needs):  # an operand is needed by the VJPs of the *other* operands
             ctx.save_for_backward(*(a if any(needs[:k] + needs[k + 1:]) else None
@@ -201,13 +300,19 @@ class Einsum(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:
         ops = ctx.saved_tensors
+        arrays = first_order(g, *ops)  # (then the same contractions on the arrays: no nodes)
         grads: list[Tensor | None] = []
         for i, need in enumerate(ctx.needs_input_grad):
             if not need:
                 grads.append(None)
                 continue
-            others = [k for k in range(len(ctx.inputs)) if k != i]
-            eq = ",".join([ctx.inputs[k] for k in others] + [ctx.output]) + "->" + ctx.inputs[i]
+            labels = ctx.labels
+            others = [k for k in range(len(labels)) if k != i]
+            if arrays:
+                grads.append(Tensor._make(_contract([labels[k] for k in others] + [ctx.out_labels],
+                                                    labels[i], [ops[k]._data for k in others] + [g._data])))
+                continue
+            eq = ",".join([labels[k] for k in others] + [ctx.out_labels]) + "->" + labels[i]
             grads.append(Einsum.apply(*(ops[k] for k in others), g, equation=eq))
         return tuple(grads)
 
@@ -460,7 +565,8 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
     _tensors("outer", a, b)
     if a.ndim != 1 or b.ndim != 1:
         raise ArgumentValueError(f"outer: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
-    return a.reshape(a.shape[0], 1) * b.reshape(1, b.shape[0])
+    fused = outer_product(a, b)
+    return fused if fused is not None else a.reshape(a.shape[0], 1) * b.reshape(1, b.shape[0])
 
 
 def dot(input: Tensor, tensor: Tensor) -> Tensor:

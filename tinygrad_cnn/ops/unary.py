@@ -364,7 +364,8 @@ class Rsqrt(Function):
 
 def erf_array(x: Any) -> Any:
     """The error function of a float array, in its dtype (numpy has none; CuPy's is used on
-    GPU): Cody's rational functions in float64 (a few ulps there), rounded once to the dtype."""
+    GPU): Cody's rational functions in float64 (a few ulps there; ``math.erf`` for small
+    arrays), rounded once to the dtype."""
     xp = array_module(x)
     if xp is not np:
         from cupyx.scipy.special import erf  # type: ignore[import-not-found]

@@ -1,0 +1,79 @@
+"""Session 37: fused vector products, small-array erf, einsum under keep_inputs (issue 18's
+small-op overhead and what the outside testers found)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+from tinygrad_cnn.autograd import keep_inputs
+from tinygrad_cnn.ops import _special
+
+
+def test_small_arrays_take_the_c_librarys_erf_and_erfc():
+    special = [0.0, -0.0, 0.3, -0.46875, 0.46875, 1.0, -2.5, 4.0, 5.5, 26.0, 27.5, -30.0,
+               np.inf, -np.inf, np.nan, 1e-300, -1e-310]
+    x = np.array(special)
+    assert x.size <= _special.SCALAR_MAX
+    erf, erfc = _special.erf(x), _special.erfc(x)
+    want_erf = [math.erf(v) for v in special]
+    want_erfc = [math.erfc(v) for v in special]
+    np.testing.assert_array_equal(erf, want_erf)
+    np.testing.assert_array_equal(erfc, want_erfc)
+    assert np.signbit(erf[1]) and not np.signbit(erf[0])
+    # the big-array way (Cody's) agrees to a few ulps, so the two sizes are one function
+    big = np.resize(x[np.isfinite(x)], _special.SCALAR_MAX + 100)
+    np.testing.assert_allclose(_special.erf(big)[:12], want_erf[:12], rtol=5e-15, atol=0)
+    # float32 and float16 round the float64 value once, whichever way it came
+    for dtype in (np.float32, np.float16):
+        small = tg.tensor(x.astype(dtype)).erf().numpy()
+        large = tg.tensor(np.resize(x, 3000).astype(dtype)).erf().numpy()[:x.size]
+        np.testing.assert_array_equal(small, large)
+
+
+def test_einsum_backward_inside_keep_inputs():
+    # (the op kept its labels on ctx.inputs, which keep_inputs() fills with the input tensors:
+    # backward raised "cannot make a tensor from a string")
+    a = tg.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+    b = tg.tensor(np.ones((4, 2)), requires_grad=True)
+    with keep_inputs():
+        out = tg.einsum("ij,jk->ik", a, b)
+    out.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), np.full((3, 4), 2.0))
+    np.testing.assert_array_equal(b.grad.numpy(), np.tile(a.numpy().sum(0)[:, None], (1, 2)))
+
+
+@pytest.mark.parametrize("shapes", [((4,), (4,)), ((3, 4), (4,)), ((4,), (4, 3)), ((0,), (0,)),
+                                    ((2, 0), (0,)), ((0,), (0, 3))])
+def test_vector_products_are_one_node_and_match_torch(shapes):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    ours = [tg.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out, ref = ours[0] @ ours[1], theirs[0] @ theirs[1]
+    assert out.grad_fn.fn.name == "matvec"  # (one node, not four reshapes around a matmul)
+    assert out.shape == tuple(ref.shape) and out.dtype == tg.float32
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-5, atol=1e-6)
+    g = rng.standard_normal(out.shape).astype(np.float32)
+    out.backward(tg.tensor(g))
+    ref.backward(torch.tensor(g))
+    for t, r in zip(ours, theirs):
+        np.testing.assert_allclose(t.grad.numpy(), r.grad.numpy(), rtol=1e-5, atol=1e-6)
+    if len(shapes[0]) == 1 == len(shapes[1]) and shapes[0][0]:
+        o, r = tg.outer(*ours), torch.outer(*theirs)
+        np.testing.assert_array_equal(o.numpy(), r.detach().numpy())
+
+
+def test_vector_products_keep_matmuls_errors_and_dtype_rules():
+    with pytest.raises(RuntimeError, match="matmul"):
+        tg.ones(3) @ tg.ones(4)
+    with pytest.raises(RuntimeError, match="matmul"):
+        tg.ones(2, 3) @ tg.ones(4)
+    with pytest.raises(TypeError, match="dtype"):
+        tg.ones(3) @ tg.ones(3, dtype=tg.float64)
+    assert (tg.ones(3, dtype=tg.int64) @ tg.ones(3, dtype=tg.int64)).item() == 3
+    assert tg.outer(tg.ones(2, dtype=tg.int64), tg.ones(3)).dtype == tg.float32  # (promotes)

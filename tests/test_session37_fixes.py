@@ -77,3 +77,61 @@ def test_vector_products_keep_matmuls_errors_and_dtype_rules():
         tg.ones(3) @ tg.ones(3, dtype=tg.float64)
     assert (tg.ones(3, dtype=tg.int64) @ tg.ones(3, dtype=tg.int64)).item() == 3
     assert tg.outer(tg.ones(2, dtype=tg.int64), tg.ones(3)).dtype == tg.float32  # (promotes)
+
+
+# ---------------------------------------------------------------- t135 (error-handling sweep)
+@pytest.mark.parametrize("name", ["cat", "stack", "hstack", "vstack", "dstack", "column_stack"])
+def test_joining_one_tensor_is_a_type_error(name):
+    # (iterating the tensor joined its rows: cat(x) of a (2, 3) tensor was a (6,) one)
+    fn = getattr(tg, name)
+    with pytest.raises(TypeError, match=f"{name}: tensors must be a sequence"):
+        fn(tg.randn(2, 3))
+    with pytest.raises(TypeError, match=f"{name}: tensors must be a sequence"):
+        fn(np.ones((2, 3)))
+    assert fn([tg.ones(2, 3), tg.ones(2, 3)]).numel() == 12
+    assert fn(t for t in (tg.ones(2, 3), tg.ones(2, 3))).numel() == 12  # (any iterable)
+
+
+@pytest.mark.parametrize("value", ["a", 0.5, None, 1])
+def test_requires_grad_takes_a_bool_only(value):
+    x = tg.randn(2)
+    with pytest.raises(TypeError, match="requires_grad_: requires_grad must be a bool"):
+        x.requires_grad_(value)
+    assert not x.requires_grad
+    m = tg.nn.Linear(2, 2)
+    with pytest.raises(TypeError, match="requires_grad_"):
+        m.requires_grad_(value)
+    assert all(p.requires_grad for p in m.parameters())
+    assert x.requires_grad_(np.True_).requires_grad and not m.requires_grad_(False).weight.requires_grad
+
+
+@pytest.mark.parametrize("call", [lambda d: tg.randn(2).sum(dtype=d), lambda d: tg.randn(2).to(d),
+                                  lambda d: tg.zeros(2, dtype=d), lambda d: tg.tensor([1.0], dtype=d)])
+def test_the_ambiguous_dtype_names_are_refused(call):
+    # (numpy reads 'float' as float64 and 'int' as int64; PyTorch's torch.float is float32 and
+    # torch.int int32: a PyTorch user's x.to('float') silently became float64)
+    for name in ("float", "int"):
+        with pytest.raises(TypeError, match=f"the dtype name '{name}' is ambiguous"):
+            call(name)
+    assert call("float32").dtype == tg.float32 and call(float).dtype == tg.float64
+
+
+@pytest.mark.parametrize("call", [
+    lambda: tg.tensor([[1, 2]]) @ tg.randn(2, 1), lambda: tg.mm(tg.tensor([[1, 2]]), tg.randn(2, 1)),
+    lambda: tg.mm(tg.randn(2, 3, 4), tg.randn(4, 5)),
+    lambda: tg.nn.functional.linear(tg.randn(2, 3), tg.randn(4, 5)),
+    lambda: tg.nn.Linear(3, 4)(tg.randn(2, 3, dtype=tg.float64)),
+    lambda: tg.nn.functional.conv2d(tg.randn(1, 3, 5, 5, dtype=tg.float64), tg.randn(4, 3, 3, 3)),
+    lambda: tg.randn(2, 3).add_(tg.randn(4, 3)), lambda: tg.randn(2, 3).mul_(tg.randn(3, 3)),
+    lambda: tg.where(tg.tensor([True, False]), tg.randn(3), tg.randn(3)),
+    lambda: tg.randn(3).masked_fill(tg.tensor([True, False]), 0.0),
+    lambda: tg.broadcast_tensors(tg.randn(3), tg.randn(4)),
+    lambda: tg.addcmul(tg.randn(3), tg.randn(2), tg.randn(3)),
+    lambda: tg.randn(3).clamp(tg.randn(2)), lambda: tg.lerp(tg.randn(3), tg.randn(3), tg.randn(2)),
+    lambda: tg.randn(3).expand(4)])
+def test_shape_and_dtype_mismatches_are_runtime_errors_too(call):
+    # (the README's promise: except RuntimeError catches them, as in PyTorch; these were plain
+    # ValueError or TypeError while x + y and tg.dot were caught)
+    with pytest.raises(RuntimeError) as info:
+        call()
+    assert isinstance(info.value, (ValueError, TypeError))

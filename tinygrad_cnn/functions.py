@@ -20,7 +20,7 @@ import numpy as np
 
 from tinygrad_cnn import _out
 from tinygrad_cnn.autograd import _generator_in_mode, _GradModeSwitch, _state
-from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.backend import ArgumentValueError, array_module
 from tinygrad_cnn.ops.correlation import corrcoef, cov
 from tinygrad_cnn.ops.cumulative import logcumsumexp
 from tinygrad_cnn.ops.distance import cdist
@@ -219,7 +219,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """``input @ mat2`` for two matrices (``matmul`` broadcasts and takes vectors)."""
     if input.ndim != 2 or getattr(mat2, "ndim", None) != 2:
-        raise ValueError(f"mm: needs two 2-d tensors, got shapes {input.shape} and "
+        raise ArgumentValueError(f"mm: needs two 2-d tensors, got shapes {input.shape} and "
                          f"{getattr(mat2, 'shape', type(mat2).__name__)} (use matmul for others)")
     return input.matmul(mat2)
 

@@ -25,6 +25,7 @@ from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import Context, RemovableHandle, ZeroLink, _self_overlapping, _state
 from tinygrad_cnn.backend import DEVICE_OF as _DEVICE_OF
 from tinygrad_cnn.backend import (
+    ArgumentTypeError,
     ArgumentValueError,
     array_module,
     device_of,
@@ -44,7 +45,17 @@ Number = int | float | bool
 DTypeLike = Any
 
 
+_AMBIGUOUS_DTYPE_NAMES = {"float": ("float32 (torch.float) or float64 (numpy's 'float')", "float"),
+                          "int": ("int32 (torch.int) or int64 (numpy's 'int')", "int")}
+
+
 def _dtype(dtype: DTypeLike, where: str = "Tensor") -> np.dtype:
+    if type(dtype) is str and dtype.strip() in _AMBIGUOUS_DTYPE_NAMES:
+        # (numpy reads 'float' as float64, a PyTorch user means torch.float, float32: refused)
+        meaning, kind = _AMBIGUOUS_DTYPE_NAMES[dtype.strip()]
+        raise TypeError(f"{where}: the dtype name {dtype!r} is ambiguous: {meaning}; pass "
+                        f"tinygrad_cnn.{kind}32 or tinygrad_cnn.{kind}64 (or the Python type "
+                        f"{kind}, 64-bit as in PyTorch) instead")
     try:
         dt = np.dtype(dtype)
     except TypeError as exc:
@@ -1210,6 +1221,9 @@ class Tensor:
     # ---------------------------------------------------------------- autograd
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Switch gradient tracking on a leaf (in place); only floating tensors can require grad."""
+        if not isinstance(requires_grad, (bool, np.bool_)):  # (was: read by truthiness, 'a' too)
+            raise TypeError(f"requires_grad_: requires_grad must be a bool, got "
+                            f"{a_type(requires_grad)}")
         if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError(  # (PyTorch's class, as the requires_grad setter's)
                 f"only floating-point tensors can require gradients; this one is {self.dtype}. "
@@ -1943,7 +1957,7 @@ class Tensor:
         target_t = tuple(target)
         for i, s in enumerate(self.shape):
             if s != 1 and s != target_t[lead + i]:
-                raise ValueError(f"expand: cannot expand shape {self.shape} to {target_t}: "
+                raise ArgumentValueError(f"expand: cannot expand shape {self.shape} to {target_t}: "
                                  f"dimension {i} has size {s}, which is not 1")
         if target_t == self.shape:
             return self._same_view()
@@ -2365,7 +2379,7 @@ class Tensor:
             if b.requires_grad and b.shape[:-2] != batch:
                 b = b.expand(batch + b.shape[-2:])
         if a._data.dtype != b._data.dtype:  # PyTorch's rule (dot, mv, bmm, einsum: the same)
-            raise TypeError(f"matmul: expected one dtype, got {a.dtype} and {b.dtype} (as PyTorch, "
+            raise ArgumentTypeError(f"matmul: expected one dtype, got {a.dtype} and {b.dtype} (as PyTorch, "
                             "no promotion here); convert one with .to()")
         out = _ops.linalg.MatMul.apply(a, b)
         if squeeze_front:
@@ -2987,7 +3001,7 @@ class Tensor:
             if raw_checks:
                 raise
             oshape = tuple(getattr(o, "shape", ()))
-            raise ValueError(
+            raise ArgumentValueError(
                 f"{name}: cannot write the result for shapes {self.shape} (dtype {self.dtype}) "
                 f"and {oshape} into the tensor of shape {self.shape}: {exc}"
             ) from None
@@ -4607,7 +4621,7 @@ def _clamp_between(x: Tensor, lo: Any, hi: Any) -> Tensor:
     try:
         shape = np.broadcast_shapes(x.shape, *(b.shape for b in given))
     except ValueError:
-        raise ValueError(f"clamp: shapes {x.shape} (input), "
+        raise ArgumentValueError(f"clamp: shapes {x.shape} (input), "
                          f"{' and '.join(str(b.shape) for b in given)} (bounds) cannot be "
                          "broadcast together") from None
     dt = result_type(x, *given)
@@ -4865,7 +4879,7 @@ def where(condition: Any, x: Any = None, y: Any = None, *, input: Any = None,
     try:
         shape = np.broadcast_shapes(cond.shape, x.shape, y.shape)
     except ValueError:
-        raise ValueError(f"where: shapes {cond.shape}, {x.shape} and {y.shape} cannot be broadcast "
+        raise ArgumentValueError(f"where: shapes {cond.shape}, {x.shape} and {y.shape} cannot be broadcast "
                          "together") from None
     # decided before expanding: an expanded 0-d operand still counts as 0-d
     dt = result_type(x, y) if x._data.dtype != y._data.dtype else None
@@ -4885,6 +4899,18 @@ def where(condition: Any, x: Any = None, y: Any = None, *, input: Any = None,
     return _ops.elementwise.Where.apply(x, y, condition=c)
 
 
+def tensor_sequence(tensors: Any, where: str) -> list[Any]:
+    """``tensors`` as a list, refusing one tensor or array where a sequence of them is meant
+    (``cat(x, y)`` for ``cat((x, y))``: iterating ``x`` joined its rows, silently; PyTorch's
+    TypeError)."""
+    if isinstance(tensors, Tensor) or hasattr(tensors, "__array_interface__") or \
+            hasattr(tensors, "__cuda_array_interface__") or not hasattr(tensors, "__iter__"):
+        dim = ", dim" if where in ("cat", "stack") else ""
+        raise TypeError(f"{where}: tensors must be a sequence (tuple or list) of Tensors, got "
+                        f"{a_type(tensors)}; write {where}((x, y){dim}), not {where}(x, y)")
+    return list(tensors)
+
+
 def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: Any = None) -> Tensor:
     """Join tensors along an existing dimension. As in PyTorch, a legacy empty tensor of shape
     ``(0,)`` (``preds = tg.tensor([])`` before ``preds = tg.cat((preds, batch))``) is skipped
@@ -4892,7 +4918,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: Any = None) -> Tensor:
     gradient -- and ``dim`` is counted in the other tensors' dimensions."""
     if axis is not None:
         dim = _numpy_dim("cat", dim if dim != 0 else None, False, axis, None)[0]
-    tensors = list(tensors)
+    tensors = tensor_sequence(tensors, "cat")
     if not tensors:
         raise ValueError("cat: needs at least one tensor")
     first = tensors[0]
@@ -4945,7 +4971,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, axis: Any = None) -> Tenso
     """Join tensors of one shape along a new dimension."""
     if axis is not None:
         dim = _numpy_dim("stack", dim if dim != 0 else None, False, axis, None)[0]
-    tensors = list(tensors)
+    tensors = tensor_sequence(tensors, "stack")
     if not tensors:
         raise ValueError("stack: needs at least one tensor")
     first = tensors[0]
@@ -6006,7 +6032,7 @@ def _lerp(start: Tensor, end: Any, weight: Any) -> Tensor:
     try:
         shape = np.broadcast_shapes(*(t.shape for t in tensors))
     except ValueError:
-        raise ValueError(f"lerp: shapes {', '.join(str(t.shape) for t in tensors)} cannot be "
+        raise ArgumentValueError(f"lerp: shapes {', '.join(str(t.shape) for t in tensors)} cannot be "
                          "broadcast together") from None
     if _state.grad_enabled:
         tensors = [t.expand(shape) if t.requires_grad and t.shape != shape else t for t in tensors]
@@ -6042,7 +6068,7 @@ def _addc(name: str, input: Tensor, t1: Any, t2: Any, value: Any) -> Tensor:
         try:                 # a -inf of mixed-sign products sums to NaN, not to -inf)
             shape = np.broadcast_shapes(a.shape, b.shape, c.shape)
         except ValueError:
-            raise ValueError(f"{name}: shapes {input.shape}, {t1.shape} and {t2.shape} cannot be "
+            raise ArgumentValueError(f"{name}: shapes {input.shape}, {t1.shape} and {t2.shape} cannot be "
                              "broadcast together") from None
         b, c = (t.expand(shape) if t.requires_grad and t.shape != shape else t for t in (b, c))
     scaled = b if value == 1 else b * value

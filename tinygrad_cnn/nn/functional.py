@@ -15,7 +15,7 @@ import numpy as np
 
 from tinygrad_cnn import layout
 from tinygrad_cnn.autograd import Context, is_grad_enabled
-from tinygrad_cnn.backend import array_module, like, type_name
+from tinygrad_cnn.backend import ArgumentTypeError, ArgumentValueError, array_module, like, type_name
 from tinygrad_cnn.nn._checks import exact_float
 from tinygrad_cnn.ops import activation, conv, linalg, movement, pool
 from tinygrad_cnn.tensor import DTypeLike, Tensor, _int_arg, _int_of, _pad_widths
@@ -103,7 +103,7 @@ def _same_dtype(op: str, *tensors: Tensor | None) -> None:
     dts = {t.dtype for t in tensors if t is not None}
     if len(dts) > 1:
         names = ", ".join(f"{t.dtype}" for t in tensors if t is not None)
-        raise TypeError(f"{op}: input, weight and bias must have one dtype, got {names}; cast with "
+        raise ArgumentTypeError(f"{op}: input, weight and bias must have one dtype, got {names}; cast with "
                         ".float() or .double()")
 
 
@@ -512,7 +512,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         _same_dtype("linear", input, weight, None)
         return input @ weight
     if weight.ndim != 2 or input.shape[-1:] != weight.shape[1:]:
-        raise ValueError(f"linear: the input has {input.shape[-1] if input.ndim else 0} features "
+        raise ArgumentValueError(f"linear: the input has {input.shape[-1] if input.ndim else 0} features "
                          f"(shape {input.shape}) but weight {weight.shape} expects "
                          f"{weight.shape[-1]} (weight is (out_features, in_features))")
     if bias is not None and bias.shape != (weight.shape[0],):

@@ -603,6 +603,9 @@ class Module:
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Switch gradient tracking of every parameter (freeze with ``False``); returns self."""
+        if not isinstance(requires_grad, (bool, np.bool_)):  # (was: read by truthiness)
+            raise TypeError(f"requires_grad_: requires_grad must be a bool, got "
+                            f"{type(requires_grad).__name__}")
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self

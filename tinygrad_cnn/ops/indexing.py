@@ -440,7 +440,7 @@ def masked_fill(input: Tensor, mask: Any, value: Any, *, where: str = "masked_fi
     try:
         np.broadcast_shapes(m.shape, input.shape)
     except ValueError:
-        raise ValueError(f"{where}: the mask of shape {m.shape} does not broadcast with the tensor's "
+        raise ArgumentValueError(f"{where}: the mask of shape {m.shape} does not broadcast with the tensor's "
                          f"shape {input.shape}") from None
     if isinstance(value, Tensor):
         if value.ndim != 0:

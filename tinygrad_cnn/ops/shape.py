@@ -33,9 +33,9 @@ import numpy as np
 
 from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import Context, Function, _state, forward_arrays
-from tinygrad_cnn.backend import array_module, like
+from tinygrad_cnn.backend import ArgumentValueError, array_module, like
 from tinygrad_cnn.ops.movement import Clone, GetItem
-from tinygrad_cnn.tensor import Tensor, _dim, _shape_arg, cat
+from tinygrad_cnn.tensor import Tensor, _dim, _shape_arg, cat, tensor_sequence
 
 # ------------------------------------------------------------------------------ Functions
 
@@ -687,7 +687,7 @@ def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
     try:
         shape = np.broadcast_shapes(*(t.shape for t in tensors))
     except ValueError:
-        raise ValueError(f"broadcast_tensors: shapes {[t.shape for t in tensors]} cannot be "
+        raise ArgumentValueError(f"broadcast_tensors: shapes {[t.shape for t in tensors]} cannot be "
                          "broadcast together (sizes must be equal or 1 in each dim, counted from "
                          "the right)") from None
     return tuple(t.expand(shape) for t in tensors)
@@ -765,7 +765,7 @@ def _atleast(tensors: tuple[Any, ...], lift: Any) -> Any:
 
 
 def _stack_list(tensors: Sequence[Tensor], where: str) -> list[Tensor]:
-    tensors = list(tensors)
+    tensors = tensor_sequence(tensors, where)
     if not tensors:
         raise ValueError(f"{where}: needs at least one tensor")
     for i, t in enumerate(tensors):

@@ -221,10 +221,10 @@ def _repeat(sh: list[tuple[int, ...]], r: np.random.Generator) -> dict[str, Any]
     return {"sizes": sizes}
 
 
-s("reshape", lambda m, a, sizes: a.repeat(*sizes), id="repeat", params=seeded(_repeat))
-s("reshape", lambda m, a, sizes: m.t.tile(a, tuple(sizes[1:])) if len(sizes) > 1
+s("repeat", lambda m, a, sizes: a.repeat(*sizes), id="repeat", params=seeded(_repeat))
+s("repeat", lambda m, a, sizes: m.t.tile(a, tuple(sizes[1:])) if len(sizes) > 1
   else m.t.tile(a, tuple(sizes)), id="tile", params=seeded(_repeat))
-s("reshape", lambda m, a, repeats, dim: m.t.repeat_interleave(a, repeats, dim),
+s("repeat", lambda m, a, repeats, dim: m.t.repeat_interleave(a, repeats, dim),
   id="repeat_interleave_int",
   params=seeded(lambda sh, r: {"repeats": int(r.integers(0, 4)),
                                "dim": None if not sh[0] or r.random() < 0.3

@@ -181,12 +181,12 @@ def _masked_scatter_(rng):
     return f, (t(rng, 2, 3), t(rng, 5))
 
 
-@case("expand", "repeat_tile")
+@case("repeat", "repeat_tile")
 def _repeat(rng):
     return (lambda a: (a * a).repeat(2, 1, 3) + (a * a).tile(2, 1, 3)), (t(rng, 3, 2),)
 
 
-@case("expand", "repeat_interleave_int")
+@case("repeat", "repeat_interleave_int")
 def _repeat_interleave(rng):
     return (lambda a: (a * a).repeat_interleave(3, -1)), (t(rng, 2, 3),)
 

@@ -233,7 +233,8 @@ def test_movement_first_order_is_the_recorded_vjp(dtype):
                lambda x: x.transpose(0, 2).sum(0), lambda x: x.flip(0, 2).exp(),
                lambda x: x.flip(1) * x, lambda x: x.roll(2, 1).exp(),
                lambda x: x.roll((1, -2), (0, 2)) * x, lambda x: x.rot90(1, (1, 2)).exp(),
-               lambda x: x.flatten(1).t().exp()):
+               lambda x: x.flatten(1).t().exp(), lambda x: x.repeat(2, 1, 3).exp(),
+               lambda x: x.repeat_interleave(2, dim=1) * 2.0, lambda x: x.tile(2, 1).sum(0)):
         # (the layout of autograd.grad's result through a view of a sum's broadcast gradient
         # differs with create_graph -- as before the shortcut; a leaf's .grad is C either way)
         _same(fn, a, layout=False)

@@ -15,7 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, Function, _state, empty_in_order, first_order, torch_order
+from tinygrad_cnn.autograd import (
+    Context,
+    Function,
+    _c_like,
+    _state,
+    empty_in_order,
+    first_order,
+    torch_order,
+)
 from tinygrad_cnn.backend import add_at, array_module, like, to_device
 from tinygrad_cnn.ops.reduce import float_sum
 from tinygrad_cnn.tensor import Tensor
@@ -486,6 +494,10 @@ def copy_preserving(x: Any) -> Any:
     """A copy of array ``x`` laid out as PyTorch's ``preserve_format`` lays out a copy: in
     ``x``'s order of strides, dense (``infer_dense_strides``: a transposed slice's copy is
     transposed too; an ``expand``'s repeats are not kept)."""
+    if x.ndim < 2 or (_c_like(x.strides) and 1 not in x.shape):
+        # (C order or reversed dims of it -- a flip's view --, nothing to sort: copy in C order;
+        # size-1 dims left to the rule below, which places them as PyTorch's)
+        return array_module(x).ascontiguousarray(x) if x.ndim else x.copy()
     out = empty_in_order(x.shape, x.dtype, torch_order(x.shape, (x,)), array_module(x))
     out[...] = x
     return out

@@ -1,4 +1,4 @@
-"""Shape ops: flip, roll, tril, triu, diagonal, diag_embed and unfold are Functions; the rest of
+"""Shape ops: flip, roll, repeat, tril, triu, diagonal, diag_embed and unfold are Functions; the rest of
 PyTorch's shape surface is composed of them and of the movement ops (reshape, permute, expand,
 getitem, cat).
 
@@ -12,7 +12,7 @@ getitem, cat).
 | ``broadcast_to``, ``broadcast_tensors`` | ``expand`` | yes (read-only, as numpy's) |
 | ``ravel`` | ``reshape`` (after a copy if not contiguous) | when contiguous |
 | ``rot90`` | ``flip`` and ``permute`` | no |
-| ``repeat``, ``tile``, ``repeat_interleave`` (int) | ``reshape``-``expand``-``reshape`` | no |
+| ``repeat``, ``tile``, ``repeat_interleave`` (int) | ``repeat``, a Function here | no |
 | ``repeat_interleave`` (tensor repeats) | ``index_select`` | no |
 | ``trace`` | ``diagonal`` and ``sum`` | no |
 | ``hstack``, ``vstack``, ``dstack`` | ``reshape`` and ``cat`` | no |
@@ -32,12 +32,16 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn._words import a_type
-from tinygrad_cnn.autograd import Context, Function, _state, forward_arrays
+from tinygrad_cnn.autograd import Context, Function, _state, first_order, forward_arrays
 from tinygrad_cnn.backend import ArgumentValueError, array_module, like
-from tinygrad_cnn.ops.movement import Clone, GetItem
+from tinygrad_cnn.ops.movement import GetItem
+from tinygrad_cnn.ops.reduce import float_sum
 from tinygrad_cnn.tensor import Tensor, _dim, _shape_arg, cat, tensor_sequence
 
 # ------------------------------------------------------------------------------ Functions
+
+
+_REVERSED = slice(None, None, -1)
 
 
 class Flip(Function):
@@ -50,15 +54,50 @@ class Flip(Function):
         # (the input's order of strides, as PyTorch's flip keeps it; an expand's is C order)
         from tinygrad_cnn.ops.movement import copy_preserving
 
-        y = array_module(x).flip(x, dims) if dims else x
-        return copy_preserving(y) if y.ndim > 1 else y.copy()
+        if not dims:
+            return copy_preserving(x) if x.ndim > 1 else x.copy()
+        key = [slice(None)] * x.ndim  # (a reversed view by slicing: numpy's flip() checks its
+        for d in dims:  # axes in Python, 10 µs of a 16×16 flip)
+            key[d] = _REVERSED
+        return copy_preserving(x[tuple(key)])
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         gd = g._data
-        if not _state.grad_enabled and type(gd) is np.ndarray and gd.flags.c_contiguous:
-            return Tensor._make(forward_arrays(Flip, gd, dims=ctx.dims))  # (first order: no node)
+        if not _state.grad_enabled and type(gd) is np.ndarray:  # (first order: no node; any
+            # layout -- the op's result follows its input's, which apply keeps)
+            return Tensor._make(forward_arrays(Flip, gd, dims=ctx.dims))
         return Flip.apply(g, dims=ctx.dims)
+
+
+class Repeat(Function):
+    """``x`` seen as ``view`` (its shape with size-1 dims put in) and copied out to ``tiled`` (each
+    put-in dim given its count), then read as ``shape``: ``repeat``/``tile`` put a count before
+    each dim (``(s0, s1) -> (r0, s0, r1, s1)``), ``repeat_interleave`` after one (``(s0, s1) ->
+    (s0, r, s1)``). One op, a copy in C order (was: reshape, expand, reshape and a clone). VJP:
+    ``g`` read as ``tiled``, summed over the put-in dims, read as ``x``'s shape."""
+
+    name = "repeat"
+    contiguous = True
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, view: tuple[int, ...] = (), tiled: tuple[int, ...] = (),
+                shape: tuple[int, ...] = ()) -> Any:
+        ctx.shape = x.shape
+        out = array_module(x).empty(shape, dtype=x.dtype)
+        out.reshape(tiled)[...] = x.reshape(view)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        view, tiled = ctx.attrs["view"], ctx.attrs["tiled"]
+        dims = tuple(i for i, (v, t) in enumerate(zip(view, tiled)) if v == 1 and t != 1)
+        gd = g._data
+        if first_order(g):  # (the same on the arrays: no nodes)
+            summed = float_sum(gd.reshape(tiled), dims) if dims else gd
+            return Tensor._make(summed.reshape(ctx.shape))
+        t = g.reshape(tiled)
+        return (t.sum(dims) if dims else t).reshape(ctx.shape)
 
 
 class Roll(Function):
@@ -254,14 +293,6 @@ def _distinct_dims(dims: Sequence[Any], ndim: int, where: str) -> tuple[int, ...
     return norm
 
 
-def _copy_of(out: Tensor, x: Tensor) -> Tensor:
-    """``out``, cloned if it still shares ``x``'s memory (ops that copy in PyTorch must not hand
-    out a view; the engine's version counter tells whether it does)."""
-    if out._version_counter is x._version_counter or not out._data.flags.c_contiguous:
-        return Clone.apply(out, contiguous=True)  # (row-major, as PyTorch's repeat gives)
-    return out
-
-
 def _slice_key(dim: int, index: Any) -> tuple[Any, ...]:
     return (slice(None),) * dim + (index,)
 
@@ -365,11 +396,10 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
     if any(s < 0 for s in sizes):
         raise ValueError(f"repeat: repeats must not be negative, got {sizes}")
     shape = (1,) * (len(sizes) - input.ndim) + input.shape
-    # (s0, s1, ...) -> (1, s0, 1, s1, ...) -> expand to (r0, s0, r1, s1, ...) -> (r0*s0, r1*s1, ...)
+    # (s0, s1, ...) -> (1, s0, 1, s1, ...) -> copied out to (r0, s0, r1, s1, ...) -> (r0*s0, r1*s1, ...)
     pairs = tuple(v for s in shape for v in (1, s))
     tiled = tuple(v for r, s in zip(sizes, shape) for v in (r, s))
-    out = input.reshape(pairs).expand(tiled).reshape(tuple(r * s for r, s in zip(sizes, shape)))
-    return _copy_of(out, input)
+    return Repeat.apply(input, view=pairs, tiled=tiled, shape=tuple(r * s for r, s in zip(sizes, shape)))
 
 
 def tile(input: Tensor, *dims: Any, **kwargs: Any) -> Tensor:
@@ -413,11 +443,11 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
         if r < 0:
             raise ValueError(f"repeat_interleave: repeats must not be negative, got {r}")
         _check_output_size(output_size, n * r)
-        # (..., n, ...) -> (..., n, 1, ...) -> expand to (..., n, r, ...) -> (..., n*r, ...)
+        # (..., n, ...) -> (..., n, 1, ...) -> copied out to (..., n, r, ...) -> (..., n*r, ...)
         shape = input.shape
-        out = input.unsqueeze(d + 1).expand(shape[:d + 1] + (r,) + shape[d + 1:]).reshape(
-            shape[:d] + (n * r,) + shape[d + 1:])
-        return _copy_of(out, input)
+        return Repeat.apply(input, view=shape[:d + 1] + (1,) + shape[d + 1:],
+                            tiled=shape[:d + 1] + (r,) + shape[d + 1:],
+                            shape=shape[:d] + (n * r,) + shape[d + 1:])
     counts = like(_counts(repeats, n), input._data)
     _check_output_size(output_size, int(counts.sum()))
     xp = array_module(input._data)

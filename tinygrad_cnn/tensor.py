@@ -1873,7 +1873,7 @@ class Tensor:
             return self.permute()
         a, b = _dim(dim0, self.ndim, "transpose"), _dim(dim1, self.ndim, "transpose")
         order[a], order[b] = order[b], order[a]
-        return self.permute(*order)
+        return _ops.movement.Permute.apply(self, dims=tuple(order))  # (checked: a permutation)
 
     def t(self) -> Tensor:
         """The matrix transpose of a tensor of at most 2 dims (0-d and 1-d come back as they are),
@@ -1979,16 +1979,18 @@ class Tensor:
     def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
         """Drop dims of size 1: all of them, ``dim``, or those of a tuple of dims (PyTorch >= 2.0);
         a named dim of another size is left alone."""
+        shape = self._data.shape
         if dim is None:
-            return self.reshape(tuple(s for s in self.shape if s != 1))
+            return _ops.movement.Reshape.apply(self, shape=tuple(s for s in shape if s != 1))
         drop = _squeeze_dims(self, dim)  # a 0-d tensor: dim 0 or -1, nothing to squeeze
         if not drop:
             return self._same_view()
-        return self.reshape(tuple(s for i, s in enumerate(self.shape) if i not in drop))
+        return _ops.movement.Reshape.apply(self, shape=tuple(s for i, s in enumerate(shape) if i not in drop))
 
     def unsqueeze(self, dim: int) -> Tensor:
         d = _dim(dim, self.ndim + 1, "unsqueeze")
-        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+        shape = self._data.shape
+        return _ops.movement.Reshape.apply(self, shape=shape[:d] + (1,) + shape[d:])
 
     def __getitem__(self, key: Any) -> Tensor:
         scalars = _bool_scalar_key(key, self)
@@ -4271,7 +4273,12 @@ def _dims(dim: Any, ndim: int, where: str) -> tuple[int, ...] | None:
 
 def _infer_shape(shape: tuple[Any, ...], size: int, old: tuple[int, ...], where: str
                  ) -> tuple[int, ...]:
-    shape = tuple(_int_arg(s, where, "each size") for s in shape)
+    for s in shape:
+        if type(s) is not int:  # (plain ints, the common case, need no conversion)
+            shape = tuple(_int_arg(s, where, "each size") for s in shape)
+            break
+    else:
+        shape = tuple(shape)
     if shape.count(-1) > 1:
         raise ValueError(f"{where}: only one dimension can be -1, got {shape}")
     if any(s < -1 for s in shape):

@@ -34,7 +34,7 @@ import numpy as np
 from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import Context, Function, _state, first_order, forward_arrays
 from tinygrad_cnn.backend import ArgumentValueError, array_module, like
-from tinygrad_cnn.ops.movement import GetItem
+from tinygrad_cnn.ops.movement import GetItem, Permute
 from tinygrad_cnn.ops.reduce import float_sum
 from tinygrad_cnn.tensor import Tensor, _dim, _shape_arg, cat, tensor_sequence
 
@@ -676,7 +676,7 @@ def movedim(input: Tensor, source: int | Sequence[int], destination: int | Seque
     for s, t in zip(src, dst):
         order[t] = s
     rest = iter(d for d in range(input.ndim) if d not in src)
-    return input.permute(tuple(next(rest) if o is None else o for o in order))
+    return Permute.apply(input, dims=tuple(next(rest) if o is None else o for o in order))
 
 
 def swapaxes(input: Tensor, axis0: int, axis1: int, _where: str = "swapaxes") -> Tensor:

@@ -234,7 +234,10 @@ def test_movement_first_order_is_the_recorded_vjp(dtype):
                lambda x: x.flip(1) * x, lambda x: x.roll(2, 1).exp(),
                lambda x: x.roll((1, -2), (0, 2)) * x, lambda x: x.rot90(1, (1, 2)).exp(),
                lambda x: x.flatten(1).t().exp(), lambda x: x.repeat(2, 1, 3).exp(),
-               lambda x: x.repeat_interleave(2, dim=1) * 2.0, lambda x: x.tile(2, 1).sum(0)):
+               lambda x: x.repeat_interleave(2, dim=1) * 2.0, lambda x: x.tile(2, 1).sum(0),
+               lambda x: x.tril(1).exp(), lambda x: x.triu(-1) * x, lambda x: x.diagonal(0, 1, 2).exp(),
+               lambda x: tg.diag_embed(x, 1).sum(1), lambda x: tg.stack([x, x * 2], 1).exp(),
+               lambda x: tg.dstack([x[0], x[1]]).exp()):
         # (the layout of autograd.grad's result through a view of a sum's broadcast gradient
         # differs with create_graph -- as before the shortcut; a leaf's .grad is C either way)
         _same(fn, a, layout=False)

@@ -350,6 +350,10 @@ class Stack(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:
         lead = (slice(None),) * ctx.dim
+        if not _state.grad_enabled:  # first order: the slices of the array, no nodes
+            gd = g._data
+            return tuple(Tensor._make(gd[lead + (i,)]) if need else None
+                         for i, need in enumerate(ctx.needs_input_grad))
         return tuple(GetItem.apply(g, key=lead + (i,)) if need else None
                      for i, need in enumerate(ctx.needs_input_grad))
 

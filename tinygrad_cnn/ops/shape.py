@@ -133,6 +133,8 @@ class Tril(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
+        if not _state.grad_enabled and type(g._data) is np.ndarray:  # (first order: no node)
+            return Tensor._make(forward_arrays(Tril, g._data, diagonal=ctx.diagonal))
         return Tril.apply(g, diagonal=ctx.diagonal)
 
 
@@ -148,6 +150,8 @@ class Triu(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
+        if not _state.grad_enabled and type(g._data) is np.ndarray:  # (first order: no node)
+            return Tensor._make(forward_arrays(Triu, g._data, diagonal=ctx.diagonal))
         return Triu.apply(g, diagonal=ctx.diagonal)
 
 
@@ -176,6 +180,9 @@ class Diagonal(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
+        if not _state.grad_enabled and type(g._data) is np.ndarray:  # (first order: no node)
+            return Tensor._make(forward_arrays(DiagEmbed, g._data, offset=ctx.offset, dim1=ctx.dim1,
+                                               dim2=ctx.dim2, shape=ctx.in_shape))
         return DiagEmbed.apply(g, offset=ctx.offset, dim1=ctx.dim1, dim2=ctx.dim2,
                                shape=ctx.in_shape)
 
@@ -196,6 +203,9 @@ class DiagEmbed(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
+        if not _state.grad_enabled and type(g._data) is np.ndarray:  # (first order: no node)
+            return Tensor._make(forward_arrays(Diagonal, g._data, offset=ctx.offset, dim1=ctx.dim1,
+                                               dim2=ctx.dim2))
         return Diagonal.apply(g, offset=ctx.offset, dim1=ctx.dim1, dim2=ctx.dim2)
 
 
@@ -816,8 +826,16 @@ def vstack(tensors: Sequence[Tensor]) -> Tensor:
 
 
 def dstack(tensors: Sequence[Tensor]) -> Tensor:
-    """Join along dim 2, after ``atleast_3d``."""
-    return cat([atleast_3d(t) for t in _stack_list(tensors, "dstack")], 2)
+    """Join along dim 2, after ``atleast_3d``; matrices of one shape and dtype are stacked along
+    a new dim 2 in one op (what their ``atleast_3d`` and ``cat`` make, without two nodes each)."""
+    ts = _stack_list(tensors, "dstack")
+    first = ts[0]
+    if first.ndim == 2 and all(t.ndim == 2 and t.shape == first.shape and t.dtype == first.dtype
+                               for t in ts):
+        from tinygrad_cnn.tensor import stack
+
+        return stack(ts, 2)
+    return cat([atleast_3d(t) for t in ts], 2)
 
 
 # ------------------------------------------------------------------------------ grids and blocks

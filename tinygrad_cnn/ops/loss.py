@@ -19,7 +19,6 @@ from tinygrad_cnn.autograd import (
     Function,
     _state,
     first_order,
-    forward_arrays,
 )
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.ops.activation import (
@@ -48,8 +47,9 @@ def _reduce(losses: Any, reduction: str) -> Any:
 
 
 def _nll(logp: Any, target: Any) -> Any:
-    """``-logp[n, target[n]]`` for every sample: ``(N, C), (N,) -> (N,)``."""
-    return -array_module(logp).take_along_axis(logp, target[:, None], axis=1)[:, 0]
+    """``-logp[n, target[n]]`` for every sample: ``(N, C), (N,) -> (N,)`` (one fancy index:
+    numpy's take_along_axis builds its index grid in Python, 6 µs of a 16-sample loss)."""
+    return -logp[array_module(logp).arange(target.shape[0]), target]
 
 
 def _per_sample(g: Tensor, n: int, reduction: str) -> Tensor:
@@ -238,6 +238,20 @@ class NLLLoss(Function):
     def forward(ctx: Context, logp: Any, target: Any = None, reduction: str = "mean",
                 weight: Any = None, ignore_index: int = -100) -> Any:
         xp = array_module(logp)
+        if weight is None and not (target == ignore_index).any():
+            # the plain case (every sample counts, weight 1): class_weights' masks and the
+            # ignored samples' zeros, which cost twice the loss itself on a small batch, skipped
+            # -- the same values (x * 1 is x, where(False, 0, x) is x)
+            ctx.target, ctx.classes, ctx.ignored = target, logp.shape[1], None
+            losses = _nll(logp, target)
+            w = xp.ones(target.shape, dtype=logp.dtype)
+            if reduction == "mean":
+                total = _wide(w).sum()
+                with np.errstate(invalid="ignore", divide="ignore"):  # (no sample: 0 / 0)
+                    ctx.factors = (w / total).reshape(-1, 1).astype(w.dtype, copy=False)
+                    return xp.asarray(_wide(losses).sum() / total).astype(logp.dtype, copy=False)
+            ctx.factors = w.reshape(-1, 1)
+            return _reduce(losses, reduction)
         safe, w, ignored = class_weights(target, weight, ignore_index, logp.dtype)
         ctx.target, ctx.classes = safe, logp.shape[1]
         ctx.ignored = ignored if ignored.any() else None
@@ -261,8 +275,10 @@ class NLLLoss(Function):
             picked_d = -(scale_d * ctx.factors)
             if ctx.ignored is not None:
                 picked_d = np.where(~ctx.ignored[:, None], picked_d, picked_d.dtype.type(0))
-            return Tensor._make(forward_arrays(ScatterAdd, picked_d, index=ctx.target[:, None],
-                                               dim=1, size=ctx.classes, unique=True))
+            # (scatter_add's forward with unique indices, one row each: zeros, then assigned)
+            gx = np.zeros((n, ctx.classes), dtype=picked_d.dtype)
+            gx[np.arange(n), ctx.target] = picked_d[:, 0]
+            return Tensor._make(gx)
         scale = g.reshape(n, 1) if ctx.attrs["reduction"] == "none" else \
             g.reshape(1, 1).expand(n, 1)
         picked = -(scale * Tensor._make(ctx.factors))  # (N, 1)

@@ -302,12 +302,34 @@ def test_reduction_first_order_is_the_recorded_vjp(dtype):
              lambda t: t.std(2, correction=5), lambda t: t.norm(), lambda t: t.norm(dim=1),
              lambda t: t.norm(dim=(0, 2), keepdim=True), lambda t: t[1:2, :, 2].norm(),
              lambda t: t.logsumexp(1), lambda t: t.logsumexp((0, 2), keepdim=True),
-             lambda t: t.cumsum(0), lambda t: t.cumsum(2), lambda t: t.cumsum(1) * t]
+             lambda t: t.cumsum(0), lambda t: t.cumsum(2), lambda t: t.cumsum(1) * t,
+             lambda t: t.norm(p=1), lambda t: t.norm(p=1, dim=1), lambda t: t.norm(1, (0, 2), True)]
     for case in cases:
         _same(case, x)
         _same(lambda t: case(t).exp(), x)
     _same(lambda t: t.norm(), np.zeros((3, 2), dtype))
+    _same(lambda t: t.norm(p=1, dim=1), np.array([[np.nan, 1.0], [-0.0, -np.inf]], dtype))
     _same(lambda t: t.logsumexp(0), np.array([[-np.inf, 1.0], [-np.inf, np.inf]], dtype))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cumprod_first_order_is_pytorchs_formula(dtype):
+    """(cumprod's recorded VJP takes another formula, on purpose: see prod's test below) The
+    first-order VJP without zeros along the last dim, on the arrays, against PyTorch's formula
+    ``reverse_cumsum(g * out) / x`` as Tensor ops."""
+    from tinygrad_cnn.ops.reduce import _reverse_cumsum
+
+    rng = np.random.default_rng(13)
+    for x in (rng.standard_normal((3, 6)).astype(dtype) + 3, rng.uniform(0.5, 2, (2, 3, 5)).astype(dtype),
+              np.array([[1e30, 1e30, 2.0], [np.inf, 1.0, -2.0]], dtype)):
+        g = rng.standard_normal(x.shape).astype(dtype)
+        t = tg.tensor(x, requires_grad=True)
+        out = t.cumprod(-1)
+        (fast,) = tg.autograd.grad(out, [t], tg.tensor(g))
+        with tg.no_grad(), np.errstate(all="ignore"):
+            want = _reverse_cumsum(tg.tensor(g) * out.detach(), x.ndim - 1) / tg.tensor(x)
+        np.testing.assert_array_equal(_bits(fast.numpy()), _bits(want.numpy()))
+        assert fast.numpy().strides == want.numpy().strides
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

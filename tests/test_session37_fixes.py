@@ -174,3 +174,52 @@ def test_nearest_block_resize_is_the_taps_resize(shape, kw, dtype):
     np.testing.assert_allclose(
         resample.InterpolateBackward.forward(None, g64, in_size=tuple(shape[first:]), **attrs), via_taps,
         rtol=1e-13, atol=1e-15)
+
+
+# ---------------------------------------------------------------- t137 (break-attempt of the above)
+@pytest.mark.parametrize("dims", [[], ()])
+@pytest.mark.parametrize("shape", [(2, 2), (3,), (2, 3, 4), ()])
+def test_flip_of_no_dims_is_a_copy(shape, dims):
+    # (the C-order copy of a flip's view handed back an already contiguous input itself: an
+    # in-place change of either tensor changed the other, and the gradients were wrong)
+    w = tg.tensor(np.arange(1.0, 1.0 + math.prod(shape)).reshape(shape), requires_grad=True)
+    a = w * 1
+    b = tg.flip(a, dims)
+    b.mul_(2)
+    np.testing.assert_array_equal(a.numpy(), w.detach().numpy())
+    (a * a).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), 2 * w.detach().numpy())
+
+
+def test_nearest_resize_of_a_channels_last_volume_keeps_its_layout():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(4).standard_normal((2, 3, 4, 5, 6)).astype(np.float32)
+    for kw in ({"scale_factor": 2}, {"scale_factor": 2.5}, {"size": (5, 7, 9), "mode": "trilinear"}):
+        ours = tg.tensor(x).to(memory_format=tg.channels_last_3d).requires_grad_()
+        theirs = torch.tensor(x).to(memory_format=torch.channels_last_3d).requires_grad_()
+        out = tg.nn.functional.interpolate(ours, **kw)
+        ref = torch.nn.functional.interpolate(theirs, **kw)
+        assert out.stride() == ref.stride(), kw
+        g = np.ones(out.shape, np.float32)
+        out.backward(tg.tensor(g))
+        ref.backward(torch.tensor(g))
+        assert ours.grad.stride() == theirs.grad.stride(), kw
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("make", [lambda v: tg.zeros(2, requires_grad=v),
+                                  lambda v: tg.randn(2, requires_grad=v),
+                                  lambda v: tg.tensor([1.0], requires_grad=v)])
+def test_factories_take_a_bool_requires_grad(make):
+    for value in ("a", 1, None, 0.5):
+        with pytest.raises(TypeError, match="requires_grad must be a bool"):
+            make(value)
+    assert make(True).requires_grad and not make(False).requires_grad
+
+
+def test_bias_and_setitem_shape_mismatches_are_runtime_errors_too():
+    with pytest.raises(RuntimeError, match="bias"):
+        tg.nn.functional.linear(tg.randn(2, 3), tg.randn(4, 3), tg.randn(5))
+    t = tg.randn(3, 4)
+    with pytest.raises(RuntimeError, match="__setitem__"):
+        t[:] = tg.randn(2, 4)

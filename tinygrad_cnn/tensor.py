@@ -398,8 +398,8 @@ class Tensor:
         self._hooks = None
         self._view = None
         self._requires_grad = False
-        if requires_grad:
-            self.requires_grad_(True)
+        if requires_grad is not False:  # (requires_grad_ refuses what is not a bool: 'a' and 1
+            self.requires_grad_(requires_grad)  # were read by truthiness)
 
     @property
     def name(self) -> str | None:
@@ -3932,8 +3932,9 @@ class Tensor:
                     if a is v:
                         raise
                     self._data[k] = a
-        except (ValueError, IndexError) as exc:
-            raise type(exc)(f"__setitem__: {exc} (tensor shape {self.shape})") from None
+        except (ValueError, IndexError) as exc:  # (a shape mismatch: a RuntimeError too, as PyTorch's)
+            cls = ArgumentValueError if type(exc) is ValueError else type(exc)
+            raise cls(f"__setitem__: {exc} (tensor shape {self.shape})") from None
         self._version_counter[0] += 1
 
 
@@ -5007,8 +5008,8 @@ def _factory(make: Callable[[Any], Any], dtype: DTypeLike, device: str | None,
         arr.astype(dt, copy=False)
     t = Tensor._make(arr)
     t.name = name
-    if requires_grad:
-        t.requires_grad_(True)
+    if requires_grad is not False:  # (a non-bool is refused there, not read by truthiness)
+        t.requires_grad_(requires_grad)
     return t
 
 

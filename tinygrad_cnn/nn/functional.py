@@ -516,7 +516,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                          f"(shape {input.shape}) but weight {weight.shape} expects "
                          f"{weight.shape[-1]} (weight is (out_features, in_features))")
     if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+        raise ArgumentValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
     _same_dtype("linear", input, weight, bias)
     linalg.no_bool_product("linear", input._data, weight._data)
     inputs = (input, weight) if bias is None else (input, weight, bias)

@@ -499,9 +499,10 @@ def copy_preserving(x: Any) -> Any:
     ``x``'s order of strides, dense (``infer_dense_strides``: a transposed slice's copy is
     transposed too; an ``expand``'s repeats are not kept)."""
     if x.ndim < 2 or (_c_like(x.strides) and 1 not in x.shape):
-        # (C order or reversed dims of it -- a flip's view --, nothing to sort: copy in C order;
-        # size-1 dims left to the rule below, which places them as PyTorch's)
-        return array_module(x).ascontiguousarray(x) if x.ndim else x.copy()
+        # (C order or reversed dims of it -- a flip's view --, nothing to sort: a copy in C
+        # order -- always a copy, never x itself; size-1 dims left to the rule below, which
+        # places them as PyTorch's)
+        return x.copy()
     out = empty_in_order(x.shape, x.dtype, torch_order(x.shape, (x,)), array_module(x))
     out[...] = x
     return out

@@ -472,6 +472,11 @@ class Cumprod(Function):
                                                             dim))
         if no_zeros:  # (recorded too where x or the products are not finite, or underflow to
             # 0: the formula without a division gives other values there than PyTorch's)
+            if dim == x.ndim - 1 and first_order(g, x, out):  # (the same on the arrays, op for
+                # op: no nodes; along the last dim, where every step's result is in C order)
+                summed = forward_arrays(Cumsum, np.flip(g._data * out._data, dim), dim=dim)
+                with np.errstate(all="ignore"):
+                    return Tensor._make(np.flip(summed, dim).copy() / x._data)
             return _reverse_cumsum(g * out, dim) / x
         if not _state.grad_enabled:
             return _cumprod_vjp_first_order(x, g, out, dim)
@@ -638,6 +643,9 @@ class Norm(Function):
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = np.where(nd == 0, xd.dtype.type(0), xd / nd)
             return Tensor._make(g._data.reshape(kept) * ratio)
+        if p == 1 and first_order(g, x):  # (the sign times g below, on the arrays)
+            xd = x._data
+            return Tensor._make(np.where(np.isnan(xd), 0, np.sign(xd)) * g._data.reshape(kept))
         g, norm = g.reshape(kept), norm.reshape(kept)
         sign = Tensor._make(xp.where(xp.isnan(x._data), 0, xp.sign(x._data)))  # PyTorch's sgn(NaN) = 0
         at_zero = norm._data == 0

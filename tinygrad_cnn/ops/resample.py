@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn import layout
 from tinygrad_cnn.autograd import Context, Function, first_order, forward_arrays
 from tinygrad_cnn.backend import add_at, array_module, like, quiet
 from tinygrad_cnn.ops.movement import ScatterAdd
@@ -234,6 +235,14 @@ def _interleaved(lead: tuple[int, ...], sizes: tuple[int, ...], ks: tuple[int, .
     return lead + tuple(v for s, k in zip(sizes, ks) for v in (s, k))
 
 
+def _as_volume_layout(x: Any, out: Any) -> Any:
+    """``out`` laid out channels-last (``channels_last_3d``) where 5-d ``x`` lies so, as PyTorch
+    resamples a volume (4-d images: ``Function.follows_channels_last``)."""
+    if x.ndim != 5 or out.ndim != 5 or x.flags.c_contiguous or not layout.holds(x, "channels_last_3d"):
+        return out
+    return layout.arrange(out, "channels_last_3d")
+
+
 def _attrs(size: Any, mode: str, align_corners: bool, scales: Any) -> dict[str, Any]:
     return {"size": size, "mode": mode, "align_corners": align_corners, "scales": scales}
 
@@ -301,9 +310,9 @@ class Interpolate(Function):
             out = array_module(x).empty(x.shape[:first] + tuple(size), dtype=x.dtype)
             out.reshape(_interleaved(x.shape[:first], in_size, ks))[...] = \
                 x.reshape(_interleaved(x.shape[:first], in_size, (1,) * len(ks)))
-            return out
+            return _as_volume_layout(x, out)
         taps = _axis_taps(x.shape, _attrs(size, mode, align_corners, scales), y.dtype, x.dtype)
-        return _interpolate(y, taps, first).astype(x.dtype, copy=False)
+        return _as_volume_layout(x, _interpolate(y, taps, first).astype(x.dtype, copy=False))
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
@@ -336,10 +345,11 @@ class InterpolateBackward(Function):
                 for j in range(1, k):
                     total = total + t[lead + (j,)]
                 t = total
-            return array_module(g).ascontiguousarray(t).astype(g.dtype, copy=False)
+            return _as_volume_layout(g, array_module(g).ascontiguousarray(t).astype(g.dtype, copy=False))
         in_shape = g.shape[:first] + tuple(in_size)
         taps = _axis_taps(in_shape, _attrs(size, mode, align_corners, scales), y.dtype)
-        return _interpolate_adjoint(y, taps, first, tuple(in_size)).astype(g.dtype, copy=False)
+        return _as_volume_layout(g, _interpolate_adjoint(y, taps, first, tuple(in_size)).astype(
+            g.dtype, copy=False))
 
     @staticmethod
     def backward(ctx: Context, gg: Tensor) -> Tensor:

@@ -295,7 +295,11 @@ class Einsum(Function):
         if any(needs):  # an operand is needed by the VJPs of the *other* operands
             ctx.save_for_backward(*(a if any(needs[:k] + needs[k + 1:]) else None
                                     for k, a in enumerate(operands)))
-        return _contract(inputs, output, list(operands))
+        out = _contract(inputs, output, list(operands))
+        if len(operands) > 2 and not out.flags.c_contiguous:  # (PyTorch's result of three or
+            # more operands is in C order; ours came out of whichever pair was contracted last)
+            out = array_module(out).ascontiguousarray(out)
+        return out
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:

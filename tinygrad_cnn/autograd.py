@@ -2514,10 +2514,24 @@ def _accumulate(grads: dict[int, Tensor], leaves: dict[int, Tensor], edge: Any, 
         leaves[key] = edge
 
 
-def _as_tuple(x: Tensor | Sequence[Tensor]) -> tuple[Tensor, ...]:
+def _as_tuple(x: Tensor | Sequence[Tensor], what: str = "tensors",
+              where: str = "autograd") -> tuple[Tensor, ...]:
     if isinstance(x, _TensorCls):
         return (x,)
+    if isinstance(x, (str, bytes)) or not isinstance(x, Iterable):
+        raise TypeError(f"{where}: {what} must be a Tensor or a sequence of Tensors, got "
+                        f"{type(x).__name__}")
     return tuple(x)
+
+
+def _checked_outputs(outputs: Tensor | Sequence[Tensor], where: str) -> tuple[Tensor, ...]:
+    """``outputs`` as a tuple of Tensors (a number there was Python's "'int' object is not
+    iterable", and a list holding one an AttributeError)."""
+    outs = _as_tuple(outputs, "outputs", where)
+    for i, t in enumerate(outs):
+        if not isinstance(t, _TensorCls):
+            raise TypeError(f"{where}: outputs must be Tensors, output {i} is {a_type(t)}")
+    return outs
 
 
 def _root_grads(outputs: tuple[Tensor, ...], grad_outputs: Any, where: str) -> list[Tensor]:
@@ -2571,7 +2585,7 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
     """Accumulate the gradients of ``tensors`` into the ``.grad`` of every leaf that needs one --
     or, with ``inputs``, into the ``.grad`` of those tensors only (leaves or not; one the outputs
     do not depend on keeps its ``.grad``)."""
-    outputs = _as_tuple(tensors)
+    outputs = _as_tuple(tensors, "tensors", "backward")
     roots = _root_grads(outputs, grad_tensors, "backward")
     if retain_graph is None:
         retain_graph = create_graph
@@ -2590,7 +2604,7 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
 
 
 def _checked_inputs(inputs: Tensor | Sequence[Tensor], where: str) -> tuple[Tensor, ...]:
-    ins = _as_tuple(inputs)
+    ins = _as_tuple(inputs, "inputs", where)
     if not ins:
         raise RuntimeError(f"{where}: the `inputs` argument cannot be empty; leave it out to "
                            "differentiate with respect to every leaf")
@@ -2634,7 +2648,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     if allow_unused is False and materialize_grads:
         raise ValueError("grad: materialize_grads=True needs allow_unused left at None or True")
     allow_unused = bool(allow_unused) or materialize_grads
-    outs = _as_tuple(outputs)
+    outs = _checked_outputs(outputs, "grad")
     ins = _checked_inputs(inputs, "grad")
     roots = _root_grads(outs, grad_outputs, "grad")
     if retain_graph is None:
@@ -2661,8 +2675,8 @@ def _batched_grad(outputs: Any, inputs: Any, grad_outputs: Any, retain_graph: bo
                   create_graph: bool, allow_unused: bool | None,
                   materialize_grads: bool) -> tuple[Tensor | None, ...]:
     """``grad`` with ``is_grads_batched=True``: one product per vector, the results stacked."""
-    outs = _as_tuple(outputs)
-    vectors = [] if grad_outputs is None else list(_as_tuple(grad_outputs))
+    outs = _checked_outputs(outputs, "grad")
+    vectors = [] if grad_outputs is None else list(_as_tuple(grad_outputs, "grad_outputs", "grad"))
     if not vectors or any(v is None for v in vectors):
         raise RuntimeError("grad: is_grads_batched=True needs a batch of grad_outputs for every "
                            "output (a tensor whose first dim is the batch)")

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from tinygrad_cnn._scalars import check_callable
 from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import enable_grad, grad, is_grad_enabled, set_grad_enabled
 from tinygrad_cnn.backend import array_module
@@ -200,6 +201,7 @@ def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
         strict: bool = False) -> tuple[Any, Any]:
     """``(func(*inputs), v^T J)``: the vector-Jacobian product with ``v`` (PyTorch's ``vjp``)."""
     fn = "vjp"
+    check_callable(fn, "func", func)
     with enable_grad():
         in_tuple, ins = _as_tuple(inputs, "inputs", fn)
         ins = _prepare(ins, create_graph, need_graph=True)
@@ -219,6 +221,7 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
     trick (as PyTorch's ``jvp``): the VJP with a placeholder ``u`` is linear in ``u``, and its
     own VJP with ``v`` is ``J v``."""
     fn = "jvp"
+    check_callable(fn, "func", func)
     with enable_grad():
         in_tuple, ins = _as_tuple(inputs, "inputs", fn)
         ins = _prepare(ins, create_graph, need_graph=True)
@@ -252,6 +255,7 @@ def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
 def _jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool, strict: bool,
               vectorize: bool, strategy: str, fn: str) -> Any:
     """``jacobian``, its errors named after ``fn`` (the call the user made: ``hessian`` too)."""
+    check_callable(fn, "func", func)
     if strategy not in _STRATEGIES:
         raise ValueError(f"{fn}: Expected strategy to be either \"forward-mode\" or "
                          f"\"reverse-mode\", got {strategy!r}")
@@ -311,6 +315,7 @@ def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
     """The Hessian of a function with one single-element output: block ``[i][j]`` of shape
     ``input_i.shape + input_j.shape`` (PyTorch's ``hessian``): the Jacobian of its gradient."""
     fn = "hessian"
+    check_callable(fn, "func", func)
     in_tuple, ins = _as_tuple(inputs, "inputs", fn)
     if outer_jacobian_strategy not in _STRATEGIES:
         raise ValueError(f"{fn}: Expected strategy to be either \"forward-mode\" or "
@@ -339,6 +344,7 @@ def _second(func: Callable[..., Any], inputs: Any, v: Any, create_graph: bool, s
             fn: str) -> tuple[Any, Any]:
     """``(func(*inputs), H v)`` (``hvp``: by the double-backward trick) or ``v^T H`` (``vhp``)
     for a function with one single-element output, as PyTorch's."""
+    check_callable(fn, "func", func)
     with enable_grad():
         in_tuple, ins = _as_tuple(inputs, "inputs", fn)
         ins = _prepare(ins, create_graph, need_graph=True)

@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
+from tinygrad_cnn._scalars import described, is_number
 from tinygrad_cnn.backend import to_numpy
 from tinygrad_cnn.random import as_generator
 from tinygrad_cnn.tensor import Tensor, promote_types
@@ -351,6 +352,11 @@ def random_split(dataset: Any, lengths: Sequence[int | float],
     here (PyTorch's slices then give subsets of the wrong sizes).
     """
     n = len(dataset)
+    if isinstance(lengths, (str, bytes)) or not isinstance(getattr(lengths, "_data", lengths),
+                                                            Iterable) \
+            or getattr(lengths, "ndim", 1) == 0:
+        raise TypeError(f"random_split: lengths must be a sequence of ints (sizes summing to "
+                        f"len(dataset)) or of fractions summing to 1, got {described(lengths)}")
     # a tensor or array of lengths, or 0-d tensors: as numpy scalars of their own dtype, so
     # float32 fractions add and multiply in float32, as PyTorch's tensor elements do
     # (0.2f + 0.8f is 1; 10 * 0.7f is 7)
@@ -359,6 +365,11 @@ def random_split(dataset: Any, lengths: Sequence[int | float],
         lengths = list(np.asarray(data))
     lengths = [np.asarray(x._data)[()] if hasattr(x, "_data") and getattr(x, "ndim", None) == 0
                else x for x in lengths]
+    for i, length in enumerate(lengths):
+        if not is_number(length):
+            raise TypeError(f"random_split: lengths must be a sequence of ints (sizes summing to "
+                            f"len(dataset)) or of fractions summing to 1, got "
+                            f"{described(length)} at index {i}")
     total = sum(lengths)
     if math.isclose(total, 1) and total <= 1:
         sizes: list[int] = []

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn._scalars import check_callable, described
 from tinygrad_cnn.autograd import is_grad_enabled, no_grad
 from tinygrad_cnn.data.dataset import (
     ConcatDataset,
@@ -812,6 +813,14 @@ class DataLoader:
                 raise TypeError(f"multiprocessing_context option should be a valid context "
                                 f"object or a string specifying the start method, but got "
                                 f"multiprocessing_context={multiprocessing_context!r}")
+        for what, fn in (("collate_fn", collate_fn), ("worker_init_fn", worker_init_fn)):
+            if fn is not None:  # (found here, not when the first batch is made)
+                check_callable("DataLoader", what, fn)
+        for what, indices in (("sampler", sampler), ("batch_sampler", batch_sampler)):
+            if indices is not None and not isinstance(indices, Iterable):
+                raise TypeError(f"DataLoader: {what} must be an iterable of "
+                                f"{'indices' if what == 'sampler' else 'lists of indices'} (a "
+                                f"Sampler), got {described(indices)}")
         if seed is not None and generator is not None:
             raise ValueError("DataLoader: give seed or generator, not both")
         if generator is not None:

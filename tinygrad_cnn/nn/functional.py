@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn import layout
+from tinygrad_cnn._scalars import check_number
 from tinygrad_cnn.autograd import Context, is_grad_enabled
 from tinygrad_cnn.backend import ArgumentTypeError, ArgumentValueError, array_module, like, type_name
 from tinygrad_cnn.nn._checks import exact_float
@@ -457,6 +458,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` for ``x > 0``, ``negative_slope * x`` otherwise; ``inplace`` writes it into
     ``input``."""
+    check_number("leaky_relu", "negative_slope", negative_slope, "0d")
     return _inplace_or_new(input, inplace, "leaky_relu", lambda x: activation.LeakyReLU.apply(
         x, negative_slope=float(negative_slope)))
 
@@ -611,11 +613,18 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     training; the identity otherwise. ``inplace`` multiplies ``input`` by the mask in place
     (``mul_``) and returns it."""
     _input(input, "dropout")
+    p = _probability("dropout", p)
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return input
     return _drop(input, p, inplace, input.shape, "dropout")
+
+
+def _probability(op: str, p: Any) -> float:
+    """A dropout's ``p`` checked to be a number (a 0-d tensor read as its value, as PyTorch)."""
+    check_number(op, "p", p, "0d")
+    return p.item() if isinstance(p, Tensor) else p
 
 
 def _drop(input: Tensor, p: float, inplace: bool, mask_shape: tuple[int, ...], op: str) -> Tensor:
@@ -636,6 +645,7 @@ def _drop(input: Tensor, p: float, inplace: bool, mask_shape: tuple[int, ...], o
 def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, op: str) -> Tensor:
     """Zero whole channels: one draw per ``(n, c)`` of ``(N, C, ...)`` (PyTorch's
     ``feature_dropout``), the rest scaled by ``1 / (1 - p)``, while training."""
+    p = _probability(op, p)
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
     if input.ndim < 2:
@@ -649,6 +659,7 @@ def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, op:
 def _unbatched_feature_dropout(input: Tensor, p: float, training: bool, inplace: bool,
                                op: str) -> Tensor:
     """``_feature_dropout`` of an input without its batch dim: one draw per channel."""
+    p = _probability(op, p)
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:

@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from tinygrad_cnn._scalars import check_number, check_numbers
 from tinygrad_cnn.backend import array_module, like, type_name
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import activation
@@ -60,6 +61,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` for ``x > 0``, ``alpha (exp(x) - 1)`` otherwise."""
+    check_number("elu", "alpha", alpha, "0d")
     return _inplace_or_new(_floating(input, "elu"), inplace, "elu", lambda x: activation.ELU.apply(
         x, alpha=float(alpha), scale=1.0, input_scale=1.0))
 
@@ -73,6 +75,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` for ``x > 0``, ``alpha (exp(x / alpha) - 1)`` otherwise."""
+    check_number("celu", "alpha", alpha, "0d")
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0 (it divides the input)")
     return _inplace_or_new(_floating(input, "celu"), inplace, "celu", lambda x: activation.ELU.apply(
@@ -81,6 +84,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta``, and ``x`` where ``beta x > threshold`` (for stability)."""
+    check_numbers("softplus", "0d", beta=beta, threshold=threshold)
     if beta == 0:
         raise ValueError("softplus: beta must not be 0 (it divides the result)")
     return activation.Softplus.apply(_floating(input, "softplus"), beta=float(beta),
@@ -115,6 +119,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
     """``clamp(x, min_val, max_val)``; the gradient is 0 at the ends (PyTorch's rule). An
     integer tensor is clamped in its dtype to the bounds cut to integers (toward 0), as PyTorch's
     ``hardtanh`` does; bool is refused."""
+    check_numbers("hardtanh", "0d", min_val=min_val, max_val=max_val)
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
     if isinstance(input, Tensor) and input.dtype.kind in "biu":
@@ -186,6 +191,7 @@ def _threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fa
     0 where the value was replaced, ``g`` elsewhere (NaN included). (Defined as ``_threshold``, as
     in PyTorch, because its argument ``threshold`` hides the function's name.)"""
     op = "threshold"
+    check_numbers(op, "0d", threshold=threshold, value=value)
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: the input must be a Tensor, got {type_name(input)}")
     if input.dtype == np.bool_:
@@ -202,6 +208,7 @@ threshold = _threshold
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x`` where ``|x| > lambd``, 0 elsewhere; the gradient is 0 at ``±lambd`` (and at NaN, as
     PyTorch's vectorised kernel)."""
+    check_number("hardshrink", "lambd", lambd, "0d")
     x = _floating(input, "hardshrink")
     _fits(lambd, x, "hardshrink", "lambd")
     return threshold_ops.Hardshrink.apply(x, lambd=float(lambd))
@@ -210,6 +217,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 in between; ``lambd``
     must lie in ``[0, finfo(dtype).max]``."""
+    check_number("softshrink", "lambd", lambd, "0d")
     x = _floating(input, "softshrink")
     top = float(np.finfo(x.dtype).max)
     if not 0 <= lambd <= top:
@@ -240,6 +248,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     (``manual_seed``); in eval, ``a = (lower + upper) / 2`` (``leaky_relu``). The gradient is the
     slope used (1 for positive and NaN inputs, as PyTorch's kernel)."""
     op = "rrelu"
+    check_numbers(op, "0d", lower=lower, upper=upper)
     x = _floating(input, op)
     if lower > upper:
         raise RuntimeError(f"{op}: lower ({lower}) must not exceed upper ({upper}): the slopes are "

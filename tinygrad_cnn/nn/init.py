@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn._scalars import check_number
 from tinygrad_cnn.backend import to_device
 from tinygrad_cnn.ops.unary import erf_array
 from tinygrad_cnn.random import as_generator
@@ -120,7 +121,9 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
-    return _fill(tensor, np.full(tensor.shape, val))
+    """Every element set to ``val`` (a number, or a 0-d tensor: PyTorch's ``fill_``), in place."""
+    check_number("constant_", "val", val, "0d")
+    return _fill(tensor, np.full(tensor.shape, val.item() if isinstance(val, Tensor) else val))
 
 
 def zeros_(tensor: Tensor) -> Tensor:

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn._scalars import check_numbers, described
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.optim import _inplace as ip
 from tinygrad_cnn.optim.optimizer import Optimizer
@@ -58,6 +59,13 @@ def _check_implementation(name: str, capturable: bool, differentiable: bool,
     if differentiable:
         raise NotImplementedError(f"{name}: differentiable=True (a step autograd records) is not "
                                   "supported; the step updates parameters outside the graph")
+
+
+def _pair(name: str, what: str, value: Any) -> tuple[Any, ...]:
+    """``betas``/``etas``/``step_sizes`` as a tuple (its entries are checked with the group's)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"{name}: {what} must be a tuple of 2 numbers, got {described(value)}")
+    return tuple(value)
 
 
 def _check_betas(name: str, betas: Any) -> None:
@@ -103,6 +111,8 @@ class SGD(Optimizer):
         _check_implementation("SGD", False, differentiable, foreach, fused)
         # (the defaults only, as PyTorch's: a group that sets momentum=0 runs plain SGD, one
         # with dampening runs Nesterov's update with it)
+        if nesterov:
+            check_numbers("SGD", "one", momentum=momentum, dampening=dampening)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError(f"SGD: Nesterov momentum needs momentum > 0 and dampening = 0 (got "
                              f"momentum={momentum}, dampening={dampening}): pass momentum=0.9, "
@@ -144,7 +154,7 @@ class Adam(Optimizer):
                  differentiable: bool = False, fused: bool | None = None,
                  decoupled_weight_decay: bool = False) -> None:
         _check_implementation("Adam", capturable, differentiable, foreach, fused)
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+        super().__init__(params, dict(lr=lr, betas=_pair("Adam", "betas", betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
                                       maximize=maximize, foreach=foreach,
                                       capturable=capturable, differentiable=differentiable,
@@ -299,7 +309,7 @@ class Adamax(Optimizer):
                  maximize: bool = False, differentiable: bool = False,
                  capturable: bool = False) -> None:
         _check_implementation("Adamax", capturable, differentiable)  # (the rest: accepted, ignored)
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+        super().__init__(params, dict(lr=lr, betas=_pair("Adamax", "betas", betas), eps=eps,
                                       weight_decay=weight_decay, maximize=maximize,
                                       foreach=foreach, capturable=capturable,
                                       differentiable=differentiable))
@@ -336,7 +346,7 @@ class NAdam(Optimizer):
                  decoupled_weight_decay: bool = False, *, maximize: bool = False,
                  foreach: bool | None = None, capturable: bool = False, differentiable: bool = False) -> None:
         _check_implementation("NAdam", capturable, differentiable)  # (the rest: accepted, ignored)
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+        super().__init__(params, dict(lr=lr, betas=_pair("NAdam", "betas", betas), eps=eps,
                                       weight_decay=weight_decay, momentum_decay=momentum_decay,
                                       decoupled_weight_decay=decoupled_weight_decay,
                                       maximize=maximize, foreach=foreach,
@@ -375,7 +385,7 @@ class RAdam(Optimizer):
                  maximize: bool = False,
                  foreach: bool | None = None, capturable: bool = False, differentiable: bool = False) -> None:
         _check_implementation("RAdam", capturable, differentiable)  # (the rest: accepted, ignored)
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+        super().__init__(params, dict(lr=lr, betas=_pair("RAdam", "betas", betas), eps=eps,
                                       weight_decay=weight_decay,
                                       decoupled_weight_decay=decoupled_weight_decay,
                                       maximize=maximize, foreach=foreach,

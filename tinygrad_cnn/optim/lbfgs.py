@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn._scalars import check_number
 from tinygrad_cnn.autograd import enable_grad
 from tinygrad_cnn.backend import array_module, to_device
 from tinygrad_cnn.nn.module import _foreign_array
@@ -159,6 +160,8 @@ class LBFGS(Optimizer):
                  max_eval: int | None = None, tolerance_grad: float = 1e-7,
                  tolerance_change: float = 1e-9, history_size: int = 100,
                  line_search_fn: str | None = None) -> None:
+        check_number("LBFGS", "lr", lr, "one")
+        check_number("LBFGS", "max_iter", max_iter)
         if not 0.0 <= lr:
             raise _invalid("LBFGS", "learning rate", lr, "lr must be >= 0")
         if max_eval is None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 import types
 import warnings
 from bisect import bisect_right
@@ -23,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from tinygrad_cnn._scalars import REAL_TYPES, check_callable, check_numbers, described
 from tinygrad_cnn.autograd import no_grad
 from tinygrad_cnn.tensor import Tensor
 
@@ -145,6 +147,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
+        check_numbers("StepLR", "one", step_size=step_size, gamma=gamma)
         if step_size < 1:
             raise ValueError(f"StepLR: step_size must be >= 1, got {step_size}")
         self.step_size, self.gamma = step_size, gamma
@@ -170,6 +173,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:
+        check_numbers("CosineAnnealingLR", "one", T_max=T_max, eta_min=eta_min)
         if T_max < 1:
             raise ValueError(f"CosineAnnealingLR: T_max must be >= 1, got {T_max}")
         self.T_max, self.eta_min = T_max, eta_min
@@ -267,6 +271,8 @@ class LambdaLR(LRScheduler):
         self.lr_lambdas = _per_group(lr_lambda, optimizer.param_groups, "lr_lambda",
                                      "LambdaLR: expected {n} lr_lambdas (one per parameter "
                                      "group), got {got}")
+        for f in self.lr_lambdas:
+            check_callable("LambdaLR", "lr_lambda", f)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -327,6 +333,7 @@ class MultiStepLR(LRScheduler):
                  last_epoch: int = -1) -> None:
         # ints as ints (a numpy or 0-d tensor one too); a float milestone is kept as given, as
         # PyTorch's: 2.0 is epoch 2, 2.5 is never reached
+        check_numbers("MultiStepLR", "one", gamma=gamma)
         self.milestones = Counter(m if isinstance(m, float) else int(m) for m in milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -356,6 +363,7 @@ class ExponentialLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` every epoch."""
 
     def __init__(self, optimizer: Any, gamma: float, last_epoch: int = -1) -> None:
+        check_numbers("ExponentialLR", "one", gamma=gamma)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -375,6 +383,7 @@ class ConstantLR(LRScheduler):
 
     def __init__(self, optimizer: Any, factor: float = 1.0 / 3, total_iters: int = 5,
                  last_epoch: int = -1) -> None:
+        check_numbers("ConstantLR", "one", factor=factor, total_iters=total_iters)
         if factor > 1.0 or factor < 0:
             raise ValueError(f"ConstantLR: Constant multiplicative factor expected to be between "
                              f"0 and 1. Got {factor}")
@@ -403,6 +412,7 @@ class PolynomialLR(LRScheduler):
 
     def __init__(self, optimizer: Any, total_iters: int = 5, power: float = 1.0,
                  last_epoch: int = -1) -> None:
+        check_numbers("PolynomialLR", "one", total_iters=total_iters, power=power)
         self.total_iters, self.power = total_iters, power
         super().__init__(optimizer, last_epoch)
 
@@ -425,6 +435,8 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer: Any, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                  total_iters: int = 5, last_epoch: int = -1) -> None:
+        check_numbers("LinearLR", "one", start_factor=start_factor, end_factor=end_factor,
+                      total_iters=total_iters)
         if not 0 < start_factor <= 1.0:
             raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor}")
         if not 0 <= end_factor <= 1.0:
@@ -824,6 +836,8 @@ class ReduceLROnPlateau(LRScheduler):
                  patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
                  cooldown: int = 0, min_lr: float | Sequence[float] = 0,
                  eps: float = 1e-8) -> None:
+        check_numbers("ReduceLROnPlateau", "one", factor=factor, patience=patience,
+                      threshold=threshold, cooldown=cooldown, eps=eps)
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau: factor must be < 1.0, got {factor}")
         _check_optimizer(optimizer, "ReduceLROnPlateau")
@@ -867,7 +881,12 @@ class ReduceLROnPlateau(LRScheduler):
         return self.cooldown_counter > 0
 
     def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
-        current = float(metrics.item() if hasattr(metrics, "item") else metrics)
+        value = metrics.item() if hasattr(metrics, "item") else metrics
+        if not isinstance(value, (*REAL_TYPES, numbers.Real)):
+            raise TypeError(f"ReduceLROnPlateau.step: metrics must be a number (the quantity "
+                            f"watched, e.g. the validation loss: loss.item()), got "
+                            f"{described(metrics)}")
+        current = float(value)
         if epoch is not None:
             _warn_epoch(self)
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch

@@ -7,6 +7,7 @@ state dicts -- per optimizer, and for every optimizer (``register_optimizer_step
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import warnings
 from collections import OrderedDict, defaultdict
@@ -15,6 +16,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from tinygrad_cnn._scalars import REAL_TYPES, described, is_number
 from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import RemovableHandle
 from tinygrad_cnn.backend import array_module, to_device, writeable
@@ -90,6 +92,34 @@ def _hooked(step: _Step) -> _Step:
     return wrapper  # type: ignore[return-value]
 
 
+_REFERENCE: dict[tuple[type, tuple[str, ...]], dict[str, Any]] = {}
+
+
+def _reference_defaults(opt: Optimizer) -> dict[str, Any]:
+    """The options of ``opt``'s groups that must be numbers or tuples of numbers, with the
+    defaults that say so: its class's constructor defaults (``defaults`` holds the values given,
+    maybe wrong), else the constructor's values (a subclass's own options). Once per class."""
+    key = (type(opt), tuple(opt.defaults))
+    found = _REFERENCE.get(key)
+    if found is not None:
+        return found
+    try:
+        signature = {k: v.default for k, v in inspect.signature(type(opt).__init__).parameters.items()}
+    except (TypeError, ValueError):
+        signature = {}
+    found = {}
+    for k, v in opt.defaults.items():
+        default = signature.get(k, v)
+        if k == "params" or default is None or isinstance(default, bool):
+            continue
+        pair = isinstance(default, tuple) and bool(default) and all(
+            isinstance(d, (int, float)) and not isinstance(d, bool) for d in default)
+        if isinstance(default, (int, float)) or pair:
+            found[k] = default
+    _REFERENCE[key] = found
+    return found
+
+
 def _described(v: Any) -> str:
     """``a list``, ``a tensor of shape (1,)``: what a state value is, for an error."""
     if hasattr(v, "shape"):
@@ -140,6 +170,10 @@ class Optimizer:
         if not isinstance(param_group, dict):
             raise TypeError(f"{name}.add_param_group: expected a dict with 'params', got "
                             f"{type(param_group).__name__}")
+        if "params" not in param_group:  # (PyTorch's KeyError, named)
+            raise KeyError(f"{name}: parameter group {len(self.param_groups)} has no 'params' "
+                           f"(it holds {', '.join(map(repr, param_group)) or 'nothing'}); give "
+                           "each group its parameters: {'params': [...], 'lr': ...}")
         params = param_group["params"]
         if isinstance(params, (set, frozenset)):
             raise TypeError(f"{name}: parameters must be an ordered collection (a list), not a "
@@ -191,16 +225,35 @@ class Optimizer:
         group["params"] = params
         if names:
             group["param_names"] = names
-        for k, default in self.defaults.items():  # (None for a number: a bare TypeError later)
-            if isinstance(default, (int, float)) and not isinstance(default, bool) and \
-                    group.get(k) is None:
-                raise TypeError(f"{name}: option {k!r} of parameter group {index} must be a "
-                                f"number (its default is {default}), got None")
+        self._check_options(group, index, name)
         self._check_group(group)
         self.param_groups.append(group)
 
     def _check_group(self, group: dict[str, Any]) -> None:
         """Validate one group's options (subclasses)."""
+
+    def _check_options(self, group: dict[str, Any], index: int, where: str) -> None:
+        """The types of group ``index``'s options: a number (or a one-element tensor, as PyTorch
+        takes for ``lr``) where the default is a number, a pair of numbers where it is a pair
+        (``betas``). Else a TypeError naming the option -- not a bare ``'>=' not supported`` from
+        a range check, or a bare error half-way through a step. A few dict reads: ``step`` runs
+        it on every group before any parameter moves, so a step refused leaves all of them."""
+        for k, default in _reference_defaults(self).items():
+            if isinstance(default, (int, float)):
+                v = group.get(k)
+                if not (isinstance(v, REAL_TYPES) or is_number(v, "one")):
+                    raise TypeError(f"{where}: option {k!r} of parameter group {index} must be a "
+                                    f"number (or a one-element tensor), got {described(v)}")
+            elif isinstance(default, tuple) and all(isinstance(d, (int, float)) for d in default):
+                v = group.get(k)
+                if not isinstance(v, (tuple, list)) or not all(is_number(x, "one") for x in v):
+                    raise TypeError(f"{where}: option {k!r} of parameter group {index} must be a "
+                                    f"tuple of {len(default)} numbers (such as {default}), got "
+                                    f"{v!r}")
+                if len(v) != len(default):
+                    raise ValueError(f"{where}: option {k!r} of parameter group {index} must be a "
+                                     f"tuple of {len(default)} numbers (such as {default}), got "
+                                     f"{len(v)}: {tuple(v)!r}")
 
     def _params(self) -> list[Tensor]:
         return [p for g in self.param_groups for p in g["params"]]
@@ -238,6 +291,9 @@ class Optimizer:
         state (SGD without momentum) gets no entry in ``state``, as in PyTorch."""
         loss = closure() if closure is not None else None
         self._check_updatable()
+        where = f"{type(self).__name__}.step"
+        for i, group in enumerate(self.param_groups):  # (before any parameter moves)
+            self._check_options(group, i, where)
         # (a diverging run overflows to inf and NaN as PyTorch's does, without numpy's warnings)
         with np.errstate(all="ignore"):
             for group in self.param_groups:
@@ -461,6 +517,12 @@ class Optimizer:
             post(self)
 
     def _load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        for key in ("state", "param_groups"):  # (PyTorch's KeyError, named)
+            if key not in state_dict:
+                raise KeyError(f"{type(self).__name__}.load_state_dict: the state_dict has no "
+                               f"{key!r} (it holds {', '.join(map(repr, state_dict)) or 'nothing'}"
+                               "); give it what optimizer.state_dict() returns: {'state': ..., "
+                               "'param_groups': ...}")
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups) or any(
                 len(a["params"]) != len(b["params"]) for a, b in zip(groups, self.param_groups)):
@@ -468,7 +530,7 @@ class Optimizer:
                              "different parameter groups than this one")
         _same_kind(self, groups)
         params = self._params()
-        for saved, group in zip(groups, self.param_groups):
+        for index, (saved, group) in enumerate(zip(groups, self.param_groups)):
             for k, v in saved.items():
                 if k == "param_names":
                     group[k] = list(v)
@@ -476,8 +538,10 @@ class Optimizer:
                     v = _plain_option(v)
                     if isinstance(v, Tensor):  # (a copy, as PyTorch's deepcopy: a scheduler
                         v = v.detach().clone()  # writing it in place changed the saved dict)
-                    group[k] = tuple(v) if k in ("betas", "etas", "step_sizes") else v
+                    group[k] = tuple(v) if k in ("betas", "etas", "step_sizes") and \
+                        isinstance(v, (list, tuple)) else v
             self._load_group(saved, group)
+            self._check_options(group, index, f"{type(self).__name__}.load_state_dict")
             self._check_group(group)
         self.state = defaultdict(dict)
         # the state as tensors (PyTorch's); a custom optimizer's own step reads them as they are

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.backend import array_module
-from tinygrad_cnn.optim import Optimizer, _check_implementation, _invalid
+from tinygrad_cnn.optim import Optimizer, _check_implementation, _invalid, _pair
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -25,7 +25,8 @@ class Rprop(Optimizer):
                  foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False) -> None:
         _check_implementation("Rprop", capturable, differentiable)
-        super().__init__(params, dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes),
+        super().__init__(params, dict(lr=lr, etas=_pair("Rprop", "etas", etas),
+                                      step_sizes=_pair("Rprop", "step_sizes", step_sizes),
                                       maximize=maximize, foreach=foreach,
                                       capturable=capturable, differentiable=differentiable))
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn._scalars import check_numbers
 from tinygrad_cnn.nn import functional as F
 from tinygrad_cnn.nn import init as nn_init
 from tinygrad_cnn.nn.layers.basic import check_sizes
@@ -38,6 +39,7 @@ class ReLU(_Inplace):
 class LeakyReLU(Module):
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
+        check_numbers(type(self).__name__, "0d", negative_slope=negative_slope)
         self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, input: Tensor) -> Tensor:
@@ -109,6 +111,7 @@ class SiLU(_Inplace):
 class ELU(Module):
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
+        check_numbers(type(self).__name__, "0d", alpha=alpha)
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input: Tensor) -> Tensor:
@@ -121,6 +124,7 @@ class ELU(Module):
 class CELU(Module):
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
+        check_numbers(type(self).__name__, "0d", alpha=alpha)
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input: Tensor) -> Tensor:
@@ -138,6 +142,7 @@ class SELU(_Inplace):
 class Softplus(Module):
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
+        check_numbers(type(self).__name__, "0d", beta=beta, threshold=threshold)
         self.beta, self.threshold = beta, threshold
 
     def forward(self, input: Tensor) -> Tensor:
@@ -176,6 +181,7 @@ class Hardsigmoid(_Inplace):
 class Hardtanh(Module):
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
+        check_numbers(type(self).__name__, "0d", min_val=min_val, max_val=max_val)
         if min_val > max_val:
             raise ValueError(f"Hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
@@ -231,6 +237,7 @@ class Tanhshrink(Module):
 class Hardshrink(Module):
     def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
+        check_numbers(type(self).__name__, "0d", lambd=lambd)
         self.lambd = lambd
 
     def forward(self, input: Tensor) -> Tensor:
@@ -243,6 +250,7 @@ class Hardshrink(Module):
 class Softshrink(Module):
     def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
+        check_numbers(type(self).__name__, "0d", lambd=lambd)
         self.lambd = lambd
 
     def forward(self, input: Tensor) -> Tensor:
@@ -257,6 +265,7 @@ class Threshold(Module):
 
     def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
         super().__init__()
+        check_numbers(type(self).__name__, "0d", threshold=threshold, value=value)
         self.threshold, self.value, self.inplace = threshold, value, inplace
 
     def forward(self, input: Tensor) -> Tensor:
@@ -273,6 +282,7 @@ class RReLU(Module):
     def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
                  inplace: bool = False) -> None:
         super().__init__()
+        check_numbers(type(self).__name__, "0d", lower=lower, upper=upper)
         self.lower, self.upper, self.inplace = lower, upper, inplace
 
     def forward(self, input: Tensor) -> Tensor:

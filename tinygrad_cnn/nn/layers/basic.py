@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn._scalars import check_number
 from tinygrad_cnn.autograd import no_grad
 from tinygrad_cnn.nn import functional as F
 from tinygrad_cnn.nn import init
@@ -163,6 +164,7 @@ class Unflatten(Module):
 class Dropout(Module):
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
+        check_number(type(self).__name__, "p", p, "0d")
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"{type(self).__name__}: p must be in [0, 1], got {p}")
         self.p, self.inplace = p, inplace

@@ -223,3 +223,11 @@ def test_bias_and_setitem_shape_mismatches_are_runtime_errors_too():
     t = tg.randn(3, 4)
     with pytest.raises(RuntimeError, match="__setitem__"):
         t[:] = tg.randn(2, 4)
+
+
+def test_moving_the_dims_of_a_0d_tensor_is_a_new_view():
+    x = tg.tensor(2.0, requires_grad=True)
+    for y in (tg.movedim(x, 0, 0), tg.swapaxes(x, 0, -1), x.transpose(0, 0)):
+        assert y is not x and y.grad_fn is not None  # (movedim and swapaxes gave x itself)
+        (y * 3).backward()
+    assert x.grad.item() == 9.0

@@ -681,7 +681,7 @@ def movedim(input: Tensor, source: int | Sequence[int], destination: int | Seque
     src = _distinct_dims(src, input.ndim, "movedim")
     dst = _distinct_dims(dst, input.ndim, "movedim")
     if input.ndim == 0:
-        return input
+        return input._same_view()  # (a new view, as PyTorch's: not the input itself)
     order: list[int | None] = [None] * input.ndim
     for s, t in zip(src, dst):
         order[t] = s
@@ -693,7 +693,7 @@ def swapaxes(input: Tensor, axis0: int, axis1: int, _where: str = "swapaxes") ->
     """Swap two dims (``transpose``); a view."""
     for a in (axis0, axis1):  # (PyTorch allows dims 0 and -1 of a 0-d tensor here)
         _dim(a, input.ndim, _where)
-    return input if input.ndim == 0 else input.transpose(axis0, axis1)
+    return input._same_view() if input.ndim == 0 else input.transpose(axis0, axis1)
 
 
 def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:

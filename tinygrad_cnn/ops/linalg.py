@@ -87,6 +87,13 @@ def _mm(a: Tensor, b: Tensor, ta: bool, tb: bool) -> Tensor:
     return MatMul.apply(a, b, transpose_b=True) if tb else MatMul.apply(a, b)
 
 
+def _save_for_each_other(ctx: Context, a: Any, b: Any) -> None:
+    """Save what a product's VJPs read: each operand for the other's gradient, when that one is
+    needed."""
+    na, nb = ctx.needs_input_grad
+    ctx.save_for_backward(a if nb else None, b if na else None)
+
+
 class MatVec(Function):
     """A product with a vector in it, in one op: ``a @ b`` for a vector and a vector (a 0-d
     result), a matrix and a vector (``mv``) or a vector and a matrix. Matmul would take four more
@@ -99,8 +106,7 @@ class MatVec(Function):
 
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
-        na, nb = ctx.needs_input_grad
-        ctx.save_for_backward(a if nb else None, b if na else None)
+        _save_for_each_other(ctx, a, b)
         ctx.ndims = a.ndim, b.ndim
         out = array_module(a).matmul(a, b)
         return out if a.ndim + b.ndim > 2 else array_module(a).asarray(out)  # (numpy: a scalar)
@@ -139,8 +145,7 @@ class Outer(Function):
 
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
-        na, nb = ctx.needs_input_grad
-        ctx.save_for_backward(a if nb else None, b if na else None)
+        _save_for_each_other(ctx, a, b)
         return array_module(a).multiply.outer(a, b)
 
     @staticmethod

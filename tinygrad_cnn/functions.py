@@ -220,7 +220,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """``input @ mat2`` for two matrices (``matmul`` broadcasts and takes vectors)."""
     if input.ndim != 2 or getattr(mat2, "ndim", None) != 2:
         raise ArgumentValueError(f"mm: needs two 2-d tensors, got shapes {input.shape} and "
-                         f"{getattr(mat2, 'shape', type(mat2).__name__)} (use matmul for others)")
+                                 f"{getattr(mat2, 'shape', type(mat2).__name__)} (use matmul for others)")
     return input.matmul(mat2)
 
 

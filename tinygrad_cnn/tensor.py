@@ -1958,7 +1958,7 @@ class Tensor:
         for i, s in enumerate(self.shape):
             if s != 1 and s != target_t[lead + i]:
                 raise ArgumentValueError(f"expand: cannot expand shape {self.shape} to {target_t}: "
-                                 f"dimension {i} has size {s}, which is not 1")
+                                         f"dimension {i} has size {s}, which is not 1")
         if target_t == self.shape:
             return self._same_view()
         return _ops.movement.Expand.apply(self, shape=target_t)
@@ -2382,7 +2382,7 @@ class Tensor:
                 b = b.expand(batch + b.shape[-2:])
         if a._data.dtype != b._data.dtype:  # PyTorch's rule (dot, mv, bmm, einsum: the same)
             raise ArgumentTypeError(f"matmul: expected one dtype, got {a.dtype} and {b.dtype} (as PyTorch, "
-                            "no promotion here); convert one with .to()")
+                                    "no promotion here); convert one with .to()")
         out = _ops.linalg.MatMul.apply(a, b)
         if squeeze_front:
             out = out.reshape(out.shape[:-2] + out.shape[-1:])
@@ -4630,8 +4630,8 @@ def _clamp_between(x: Tensor, lo: Any, hi: Any) -> Tensor:
         shape = np.broadcast_shapes(x.shape, *(b.shape for b in given))
     except ValueError:
         raise ArgumentValueError(f"clamp: shapes {x.shape} (input), "
-                         f"{' and '.join(str(b.shape) for b in given)} (bounds) cannot be "
-                         "broadcast together") from None
+                                 f"{' and '.join(str(b.shape) for b in given)} (bounds) cannot be "
+                                 "broadcast together") from None
     dt = result_type(x, *given)
     x, *given = ((t if t.dtype == dt else t.to(dt)).expand(shape) for t in (x, *given))
     which = ",".join(n for n, b in zip(("min", "max"), bounds) if b is not None)
@@ -4888,7 +4888,7 @@ def where(condition: Any, x: Any = None, y: Any = None, *, input: Any = None,
         shape = np.broadcast_shapes(cond.shape, x.shape, y.shape)
     except ValueError:
         raise ArgumentValueError(f"where: shapes {cond.shape}, {x.shape} and {y.shape} cannot be broadcast "
-                         "together") from None
+                                 "together") from None
     # decided before expanding: an expanded 0-d operand still counts as 0-d
     dt = result_type(x, y) if x._data.dtype != y._data.dtype else None
     # cast before the expand: a broadcast operand's gradient is summed in the wider dtype, as
@@ -6041,7 +6041,7 @@ def _lerp(start: Tensor, end: Any, weight: Any) -> Tensor:
         shape = np.broadcast_shapes(*(t.shape for t in tensors))
     except ValueError:
         raise ArgumentValueError(f"lerp: shapes {', '.join(str(t.shape) for t in tensors)} cannot be "
-                         "broadcast together") from None
+                                 "broadcast together") from None
     if _state.grad_enabled:
         tensors = [t.expand(shape) if t.requires_grad and t.shape != shape else t for t in tensors]
     if len(tensors) == 3:
@@ -6077,7 +6077,7 @@ def _addc(name: str, input: Tensor, t1: Any, t2: Any, value: Any) -> Tensor:
             shape = np.broadcast_shapes(a.shape, b.shape, c.shape)
         except ValueError:
             raise ArgumentValueError(f"{name}: shapes {input.shape}, {t1.shape} and {t2.shape} cannot be "
-                             "broadcast together") from None
+                                     "broadcast together") from None
         b, c = (t.expand(shape) if t.requires_grad and t.shape != shape else t for t in (b, c))
     scaled = b if value == 1 else b * value
     out = a + (scaled * c if name == "addcmul" else scaled / c)

@@ -105,7 +105,7 @@ def _same_dtype(op: str, *tensors: Tensor | None) -> None:
     if len(dts) > 1:
         names = ", ".join(f"{t.dtype}" for t in tensors if t is not None)
         raise ArgumentTypeError(f"{op}: input, weight and bias must have one dtype, got {names}; cast with "
-                        ".float() or .double()")
+                                ".float() or .double()")
 
 
 def _check_bias(bias: Tensor | None, channels: int, op: str) -> None:
@@ -515,8 +515,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         return input @ weight
     if weight.ndim != 2 or input.shape[-1:] != weight.shape[1:]:
         raise ArgumentValueError(f"linear: the input has {input.shape[-1] if input.ndim else 0} features "
-                         f"(shape {input.shape}) but weight {weight.shape} expects "
-                         f"{weight.shape[-1]} (weight is (out_features, in_features))")
+                                 f"(shape {input.shape}) but weight {weight.shape} expects "
+                                 f"{weight.shape[-1]} (weight is (out_features, in_features))")
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ArgumentValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
     _same_dtype("linear", input, weight, bias)

@@ -441,7 +441,7 @@ def masked_fill(input: Tensor, mask: Any, value: Any, *, where: str = "masked_fi
         np.broadcast_shapes(m.shape, input.shape)
     except ValueError:
         raise ArgumentValueError(f"{where}: the mask of shape {m.shape} does not broadcast with the tensor's "
-                         f"shape {input.shape}") from None
+                                 f"shape {input.shape}") from None
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got a tensor "

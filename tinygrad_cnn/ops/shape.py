@@ -728,8 +728,8 @@ def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
         shape = np.broadcast_shapes(*(t.shape for t in tensors))
     except ValueError:
         raise ArgumentValueError(f"broadcast_tensors: shapes {[t.shape for t in tensors]} cannot be "
-                         "broadcast together (sizes must be equal or 1 in each dim, counted from "
-                         "the right)") from None
+                                 "broadcast together (sizes must be equal or 1 in each dim, counted from "
+                                 "the right)") from None
     return tuple(t.expand(shape) for t in tensors)
 
 

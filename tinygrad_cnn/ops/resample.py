@@ -337,7 +337,7 @@ class InterpolateBackward(Function):
         first = g.ndim - len(size)
         ks = _nearest_blocks(tuple(in_size), tuple(size), mode, scales)
         if ks is not None:  # the sum over each block, the first axis first, left to right
-            # (the taps' way's order: the same bits)
+            # (the taps' way's order; its reduceat may add a run of three as a + (b + c))
             t = y.reshape(_interleaved(g.shape[:first], tuple(in_size), ks))
             for i, k in enumerate(ks):
                 lead = (slice(None),) * (first + i + 1)  # (the axis of this factor)

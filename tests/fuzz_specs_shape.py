@@ -252,8 +252,9 @@ s("cat", lambda m, a, b: m.t.vstack([a, b]), id="vstack", arity=2,
   shapes=st.sampled_from([[(3,), (3,)], [(), ()], [(2, 3), (1, 3)], [(0, 2), (1, 2)],
                           [(2, 3, 1), (1, 3, 1)]]))
 s("cat", lambda m, a, b: m.t.dstack([a, b]), id="dstack", arity=2,
-  shapes=st.sampled_from([[(3,), (3,)], [(), ()], [(2, 3), (2, 3)], [(2, 3, 1), (2, 3, 2)],
-                          [(0, 2), (0, 2)]]))
+  shapes=st.sampled_from([[(3,), (3,)], [(), ()], [(2, 3, 1), (2, 3, 2)], [(2, 3), (2, 3, 2)]]))
+s("stack", lambda m, a, b: m.t.dstack([a, b]), id="dstack_matrices", arity=2,  # (one stack)
+  shapes=st.sampled_from([[(2, 3), (2, 3)], [(0, 2), (0, 2)]]))
 
 s("cat", lambda m, a, b: m.t.column_stack([a, b]), id="column_stack", arity=2,
   shapes=st.sampled_from([[(3,), (3,)], [(), ()], [(2, 3), (2,)], [(0,), (0, 2)]]))

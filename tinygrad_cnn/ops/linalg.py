@@ -285,6 +285,14 @@ def _contract(inputs: list[str], output: str, arrays: list[Any]) -> Any:
     return arrays[0]
 
 
+def _einsum_result(out: Any, n_operands: int) -> Any:
+    """An einsum's result as the op gives it: in C order from three or more operands (PyTorch's;
+    ours came out of whichever pair was contracted last), as contracted from one or two."""
+    if n_operands > 2 and not out.flags.c_contiguous:
+        return array_module(out).ascontiguousarray(out)
+    return out
+
+
 class Einsum(Function):
     """A *clean* einsum (``einsum()`` below reduces every equation to one): each label appears once
     per operand, and in the output or in another operand. Two operands contract through one
@@ -300,11 +308,7 @@ class Einsum(Function):
         if any(needs):  # an operand is needed by the VJPs of the *other* operands
             ctx.save_for_backward(*(a if any(needs[:k] + needs[k + 1:]) else None
                                     for k, a in enumerate(operands)))
-        out = _contract(inputs, output, list(operands))
-        if len(operands) > 2 and not out.flags.c_contiguous:  # (PyTorch's result of three or
-            # more operands is in C order; ours came out of whichever pair was contracted last)
-            out = array_module(out).ascontiguousarray(out)
-        return out
+        return _einsum_result(_contract(inputs, output, list(operands)), len(operands))
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:
@@ -318,8 +322,9 @@ class Einsum(Function):
             labels = ctx.labels
             others = [k for k in range(len(labels)) if k != i]
             if arrays:
-                grads.append(Tensor._make(_contract([labels[k] for k in others] + [ctx.out_labels],
-                                                    labels[i], [ops[k]._data for k in others] + [g._data])))
+                grads.append(Tensor._make(_einsum_result(_contract(
+                    [labels[k] for k in others] + [ctx.out_labels], labels[i],
+                    [ops[k]._data for k in others] + [g._data]), len(labels))))
                 continue
             eq = ",".join([labels[k] for k in others] + [ctx.out_labels]) + "->" + labels[i]
             grads.append(Einsum.apply(*(ops[k] for k in others), g, equation=eq))

@@ -826,15 +826,15 @@ def vstack(tensors: Sequence[Tensor]) -> Tensor:
 
 
 def dstack(tensors: Sequence[Tensor]) -> Tensor:
-    """Join along dim 2, after ``atleast_3d``; matrices of one shape and dtype are stacked along
+    """Join along dim 2, after ``atleast_3d``; matrices of one shape are stacked along
     a new dim 2 in one op (what their ``atleast_3d`` and ``cat`` make, without two nodes each)."""
     ts = _stack_list(tensors, "dstack")
     first = ts[0]
-    if first.ndim == 2 and all(t.ndim == 2 and t.shape == first.shape and t.dtype == first.dtype
-                               for t in ts):
-        from tinygrad_cnn.tensor import stack
+    if first.ndim == 2 and all(t.ndim == 2 and t.shape == first.shape for t in ts):
+        from tinygrad_cnn.tensor import result_type, stack
 
-        return stack(ts, 2)
+        dt = result_type(*ts)  # (cat's promotion)
+        return stack([t if t.dtype == dt else t.to(dt) for t in ts], 2)
     return cat([atleast_3d(t) for t in ts], 2)
 
 

@@ -83,6 +83,7 @@ BINARY = {
     "pow": lambda x, y: x**2 + y**3 + x**0.5 + y**-0.5 + x**-1 + y**1.5 + x**-2 + y**1,
     "square": lambda x, y: x.square() + y**2.0,
     "mul": lambda x, y: x * y + x * 3.0 + 0.5 * y + x * x,
+    "sub": lambda x, y: (x - y) * y - (2.0 - x) + (y - x.sum()) + (-x) * (-y),
 }
 
 

@@ -44,6 +44,8 @@ class Sub(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         nx, ny = ctx.needs_input_grad
+        if ny and first_order(g):  # (neg's forward on the array: no node)
+            return (g if nx else None), Tensor._make(-g._data)
         return (g if nx else None), (-g if ny else None)
 
 
@@ -99,6 +101,8 @@ class Neg(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
+        if first_order(g):  # (the same on the array: no node)
+            return Tensor._make(-g._data)
         return -g
 
 

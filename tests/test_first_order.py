@@ -84,6 +84,8 @@ BINARY = {
     "square": lambda x, y: x.square() + y**2.0,
     "mul": lambda x, y: x * y + x * 3.0 + 0.5 * y + x * x,
     "sub": lambda x, y: (x - y) * y - (2.0 - x) + (y - x.sum()) + (-x) * (-y),
+    "remainder and fmod": lambda x, y: (x % y) * x + tg.fmod(x, y) + tg.remainder(2.0, y),
+    "pow by a tensor": lambda x, y: x ** y + y.abs() ** x + x ** (y * 0 + 0.5) + (x * 0) ** y.abs(),
 }
 
 
@@ -238,7 +240,8 @@ def test_movement_first_order_is_the_recorded_vjp(dtype):
                lambda x: x.repeat_interleave(2, dim=1) * 2.0, lambda x: x.tile(2, 1).sum(0),
                lambda x: x.tril(1).exp(), lambda x: x.triu(-1) * x, lambda x: x.diagonal(0, 1, 2).exp(),
                lambda x: tg.diag_embed(x, 1).sum(1), lambda x: tg.stack([x, x * 2], 1).exp(),
-               lambda x: tg.dstack([x[0], x[1]]).exp()):
+               lambda x: tg.dstack([x[0], x[1]]).exp(), lambda x: F.pad(x, (1, 2, 0, 1)).exp(),
+               lambda x: F.pad(x, (1, 2), value=3.0) * 2.0):
         # (the layout of autograd.grad's result through a view of a sum's broadcast gradient
         # differs with create_graph -- as before the shortcut; a leaf's .grad is C either way)
         _same(fn, a, layout=False)

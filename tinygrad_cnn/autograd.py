@@ -135,7 +135,9 @@ def forward_arrays(cls: Any, *arrays: Any, **attrs: Any) -> Any:
     node, its result in C order where the op's is (``contiguous``, as ``apply`` makes it). Not
     for ops whose result ``apply`` lays out by its operands (``pointwise``, and
     ``follows_channels_last`` beside a channels-last operand)."""
-    out = cls.forward(_Scratch(), *arrays, **attrs)
+    scratch = _Scratch()
+    scratch.needs_input_grad = (False,) * len(arrays)  # (nothing is saved for a backward)
+    out = cls.forward(scratch, *arrays, **attrs)
     if cls.contiguous and not out.flags.c_contiguous:
         out = out.copy()
     return out

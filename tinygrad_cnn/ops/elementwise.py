@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn import parallel
-from tinygrad_cnn.autograd import Context, Function, _state, first_order
+from tinygrad_cnn.autograd import Context, Function, _state, first_order, forward_arrays
 from tinygrad_cnn.backend import array_module, cast, quiet
 from tinygrad_cnn.tensor import Tensor, where
 
@@ -140,6 +140,10 @@ class Pow(Function):
         # d/dy = x^y log(x), taken as 0 where x == 0 and y >= 0 (0^y is constant there)
         x, y, out = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
+        if not ctx.attrs.get("_number") and ctx.attrs.get("_base") is None and \
+                first_order(g, x, y, out):
+            return _pow_vjp_arrays(g._data, x._data, y._data, None if out is None else out._data,
+                                   nx, ny)
         gx = gy = None
         if nx:
             flat = y._data == 0
@@ -174,6 +178,25 @@ class Pow(Function):
             flat = (x._data == 0) & (y._data >= 0)
             gy = g * (where(flat, 0.0, dy) if flat.any() else dy)
         return gx, gy
+
+
+def _pow_vjp_arrays(g: Any, x: Any, y: Any, out: Any, nx: bool, ny: bool
+                    ) -> tuple[Tensor | None, Tensor | None]:
+    """Pow's VJPs by a tensor exponent on the arrays, op for op as the Tensor expressions of
+    ``Pow.backward`` compute them (a first-order backward: no nodes)."""
+    zero = g.dtype.type(0)
+    gx = gy = None
+    if nx:
+        flat = y == 0
+        if not ny and flat.all():
+            return Tensor._make(np.zeros_like(x)), None
+        dx = y * forward_arrays(Pow, x, y - y.dtype.type(1))
+        gx = np.where(flat, zero, g * np.where(flat, zero, dx)) if flat.any() else g * dx
+    if ny:
+        dy = out * forward_arrays(Log, x)
+        flat = (x == 0) & (y >= 0)
+        gy = g * (np.where(flat, zero, dy) if flat.any() else dy)
+    return (None if gx is None else Tensor._make(gx)), (None if gy is None else Tensor._make(gy))
 
 
 def _log_of_number(x: float) -> float:
@@ -561,6 +584,9 @@ class Remainder(Function):
         nx, ny = ctx.needs_input_grad
         # the quotient through its op (zero gradient): differentiated again, x and y get zeros,
         # as from PyTorch's `-grad * self.div(other, rounding_mode="floor")`
+        if ny and first_order(g, *ctx.saved_tensors):  # (the same on the arrays: no nodes)
+            q = forward_arrays(DivFloor, *(t._data for t in ctx.saved_tensors))
+            return (g if nx else None), Tensor._make(-g._data * q)
         return (g if nx else None), (-g * DivFloor.apply(*ctx.saved_tensors) if ny else None)
 
 
@@ -579,6 +605,9 @@ class Fmod(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         nx, ny = ctx.needs_input_grad
         # (the quotient through its op, as in Remainder: PyTorch's div(rounding_mode="trunc"))
+        if ny and first_order(g, *ctx.saved_tensors):  # (the same on the arrays: no nodes)
+            q = forward_arrays(DivTrunc, *(t._data for t in ctx.saved_tensors))
+            return (g if nx else None), Tensor._make(-g._data * q)
         return (g if nx else None), (-g * DivTrunc.apply(*ctx.saved_tensors) if ny else None)
 
 

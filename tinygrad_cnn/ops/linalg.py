@@ -490,7 +490,10 @@ def einsum(equation: Any, *operands: Any) -> Tensor:
     if len(clean_ops) == 1 and sorted(clean_subs[0]) == sorted(out):
         # nothing summed or multiplied: a permutation of the operand (or of its diagonal), a view
         # of it, as PyTorch's ("i->i", "ij->ji", "ii->i": an in-place change shows through)
-        return clean_ops[0].permute(*[clean_subs[0].index(c) for c in out])
+        order = [clean_subs[0].index(c) for c in out]
+        if order == sorted(order) and clean_ops[0] is not ops[0]:
+            return clean_ops[0]  # (already a new tensor in the output's order: "ij->j"'s sum)
+        return clean_ops[0].permute(*order)
     return Einsum.apply(*clean_ops, equation=clean_eq)
 
 

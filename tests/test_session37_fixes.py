@@ -211,10 +211,11 @@ def test_nearest_resize_of_a_channels_last_volume_keeps_its_layout():
                                   lambda v: tg.randn(2, requires_grad=v),
                                   lambda v: tg.tensor([1.0], requires_grad=v)])
 def test_factories_take_a_bool_requires_grad(make):
-    for value in ("a", 1, None, 0.5):
+    for value in ("a", 1, 0.5):
         with pytest.raises(TypeError, match="requires_grad must be a bool"):
             make(value)
     assert make(True).requires_grad and not make(False).requires_grad
+    assert not make(None).requires_grad  # (PyTorch's factories read None as False; t139)
 
 
 def test_bias_and_setitem_shape_mismatches_are_runtime_errors_too():
@@ -231,3 +232,34 @@ def test_moving_the_dims_of_a_0d_tensor_is_a_new_view():
         assert y is not x and y.grad_fn is not None  # (movedim and swapaxes gave x itself)
         (y * 3).backward()
     assert x.grad.item() == 9.0
+
+
+def test_constant_init_refuses_what_an_integer_tensor_cannot_hold():
+    # (t139: nan, inf and 1e30 were written as INT64_MIN, silently)
+    for value in (float("nan"), float("inf"), 1e30):
+        with pytest.raises(RuntimeError, match="constant_"):
+            tg.nn.init.constant_(tg.zeros(2, dtype=tg.int64), value)
+    assert tg.nn.init.constant_(tg.zeros(2, dtype=tg.int64), 2.5).tolist() == [2, 2]
+
+
+def test_asgd_takes_a_one_element_tensor_lr():
+    # (t139: its second step failed on a state it made itself from the tensor lr)
+    p, q = tg.nn.Parameter(tg.ones(2)), tg.nn.Parameter(tg.ones(2))
+    opts = tg.optim.ASGD([p], lr=tg.tensor([0.1])), tg.optim.ASGD([q], lr=0.1)
+    for _ in range(3):
+        for t, o in zip((p, q), opts):
+            t.grad = tg.ones(2)
+            o.step()
+    np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+
+
+def test_dropout_takes_a_bool_training_and_a_probability_in_range():
+    F = tg.nn.functional
+    for call in (lambda: F.dropout(tg.ones(4), 0.5, training="no"),
+                 lambda: F.dropout2d(tg.ones(2, 3, 4), 0.5, training=None),
+                 lambda: F.alpha_dropout(tg.ones(4), 0.5, training="yes")):
+        with pytest.raises(TypeError, match="training must be a bool"):
+            call()
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        F.alpha_dropout(tg.ones(4), float("nan"), True)  # (was an all-NaN result; t139)
+    assert F.dropout(tg.ones(4), 0.5, training=False).tolist() == [1.0] * 4

@@ -65,3 +65,11 @@ def check_callable(op: str, name: str, value: Any) -> None:
     not at the first call, deep in a training loop)."""
     if not callable(value):
         raise TypeError(f"{op}: {name} must be callable (a function), got {described(value)}")
+
+
+def check_training(op: str, training: Any) -> None:
+    """A ``training`` flag that is a bool (Python's or numpy's), as PyTorch's argument parser
+    wants it."""
+    if not isinstance(training, (bool, np.bool_)):
+        raise TypeError(f"{op}: training must be a bool, got {type(training).__name__} "
+                        f"{training!r}")

@@ -398,8 +398,9 @@ class Tensor:
         self._hooks = None
         self._view = None
         self._requires_grad = False
-        if requires_grad is not False:  # (requires_grad_ refuses what is not a bool: 'a' and 1
-            self.requires_grad_(requires_grad)  # were read by truthiness)
+        if requires_grad is not False and requires_grad is not None:  # (None: False, as
+            self.requires_grad_(requires_grad)  # PyTorch's factories; requires_grad_ refuses
+            # what is not a bool -- 'a' and 1 were read by truthiness)
 
     @property
     def name(self) -> str | None:
@@ -5008,8 +5009,8 @@ def _factory(make: Callable[[Any], Any], dtype: DTypeLike, device: str | None,
         arr.astype(dt, copy=False)
     t = Tensor._make(arr)
     t.name = name
-    if requires_grad is not False:  # (a non-bool is refused there, not read by truthiness)
-        t.requires_grad_(requires_grad)
+    if requires_grad is not False and requires_grad is not None:  # (None: False, as PyTorch's;
+        t.requires_grad_(requires_grad)  # a non-bool is refused there, not read by truthiness)
     return t
 
 

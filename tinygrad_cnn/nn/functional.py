@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn import layout
-from tinygrad_cnn._scalars import check_number
+from tinygrad_cnn._scalars import check_number, check_training
 from tinygrad_cnn.autograd import Context, is_grad_enabled
 from tinygrad_cnn.backend import ArgumentTypeError, ArgumentValueError, array_module, like, type_name
 from tinygrad_cnn.nn._checks import exact_float
@@ -613,7 +613,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     training; the identity otherwise. ``inplace`` multiplies ``input`` by the mask in place
     (``mul_``) and returns it."""
     _input(input, "dropout")
-    p = _probability("dropout", p)
+    p = _probability("dropout", p, training)
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:
@@ -621,8 +621,10 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     return _drop(input, p, inplace, input.shape, "dropout")
 
 
-def _probability(op: str, p: Any) -> float:
-    """A dropout's ``p`` checked to be a number (a 0-d tensor read as its value, as PyTorch)."""
+def _probability(op: str, p: Any, training: Any = True) -> float:
+    """A dropout's ``p`` checked to be a number (a 0-d tensor read as its value, as PyTorch),
+    and its ``training`` a bool (``training='no'`` dropped elements: a truthy string)."""
+    check_training(op, training)
     check_number(op, "p", p, "0d")
     return p.item() if isinstance(p, Tensor) else p
 
@@ -645,7 +647,7 @@ def _drop(input: Tensor, p: float, inplace: bool, mask_shape: tuple[int, ...], o
 def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, op: str) -> Tensor:
     """Zero whole channels: one draw per ``(n, c)`` of ``(N, C, ...)`` (PyTorch's
     ``feature_dropout``), the rest scaled by ``1 / (1 - p)``, while training."""
-    p = _probability(op, p)
+    p = _probability(op, p, training)
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
     if input.ndim < 2:
@@ -659,7 +661,7 @@ def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, op:
 def _unbatched_feature_dropout(input: Tensor, p: float, training: bool, inplace: bool,
                                op: str) -> Tensor:
     """``_feature_dropout`` of an input without its batch dim: one draw per channel."""
-    p = _probability(op, p)
+    p = _probability(op, p, training)
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:

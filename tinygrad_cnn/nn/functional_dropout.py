@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from tinygrad_cnn._scalars import check_number
+from tinygrad_cnn._scalars import check_number, check_training
 from tinygrad_cnn.backend import array_module, like
 from tinygrad_cnn.tensor import Tensor
 
@@ -33,10 +33,11 @@ def _alpha_dropout(input: Tensor, p: float, training: bool, inplace: bool, featu
                    op: str) -> Tensor:
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be a Tensor, not {type(input).__name__}")
+    check_training(op, training)
     check_number(op, "p", p, "0d")
     if isinstance(p, Tensor):
         p = p.item()
-    if p < 0.0 or p > 1.0:
+    if not 0.0 <= p <= 1.0:  # (NaN too: it gave an all-NaN result)
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if p == 0 or not training or input.numel() == 0:
         return input

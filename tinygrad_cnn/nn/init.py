@@ -17,7 +17,7 @@ from tinygrad_cnn._scalars import check_number
 from tinygrad_cnn.backend import to_device
 from tinygrad_cnn.ops.unary import erf_array
 from tinygrad_cnn.random import as_generator
-from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.tensor import Tensor, _in_dtype
 
 
 def calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
@@ -123,7 +123,10 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Every element set to ``val`` (a number, or a 0-d tensor: PyTorch's ``fill_``), in place."""
     check_number("constant_", "val", val, "0d")
-    return _fill(tensor, np.full(tensor.shape, val.item() if isinstance(val, Tensor) else val))
+    v = val.item() if isinstance(val, Tensor) else val
+    if tensor._data.dtype.kind in "biu":  # (nan, inf, 1e30 into an int64 tensor: PyTorch's
+        v = _in_dtype(v, tensor._data.dtype, "constant_")  # overflow error, not INT64_MIN)
+    return _fill(tensor, np.full(tensor.shape, v))
 
 
 def zeros_(tensor: Tensor) -> Tensor:

@@ -40,7 +40,7 @@ class ASGD(Optimizer):
 
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         xp = array_module(g)
-        lr, lambd = group["lr"], group["lambd"]
+        lr, lambd = float(group["lr"]), group["lambd"]  # (a one-element tensor lr: its number)
         if not state:
             state.update(step=0, eta=ip.scalar_state(float(lr)), mu=ip.scalar_state(1.0),
                          ax=xp.zeros_like(p._data))

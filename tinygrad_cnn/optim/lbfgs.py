@@ -180,8 +180,11 @@ class LBFGS(Optimizer):
                 raise ValueError(f"LBFGS: {k} must be an int >= 1, got {v!r}")
 
         lr = group["lr"]
-        if isinstance(lr, bool) or not isinstance(lr, (int, float, np.number)) or not lr >= 0:
-            raise _invalid("LBFGS", "learning rate", lr, "lr must be a number >= 0")
+        if isinstance(lr, bool) or not isinstance(lr, (int, float, np.number)):
+            raise TypeError(f"LBFGS: lr must be a Python or numpy number here (not a tensor), got "
+                            f"{type(lr).__name__} {lr!r}")
+        if not lr >= 0:
+            raise _invalid("LBFGS", "learning rate", lr, "lr must be >= 0")
         for k in ("max_iter", "max_eval", "history_size"):
             count(k)
         for k in ("tolerance_grad", "tolerance_change"):

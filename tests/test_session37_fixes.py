@@ -263,3 +263,16 @@ def test_dropout_takes_a_bool_training_and_a_probability_in_range():
     with pytest.raises(ValueError, match="between 0 and 1"):
         F.alpha_dropout(tg.ones(4), float("nan"), True)  # (was an all-NaN result; t139)
     assert F.dropout(tg.ones(4), 0.5, training=False).tolist() == [1.0] * 4
+
+
+def test_a_number_to_the_power_of_a_strided_tensor_is_in_c_order():
+    # (the long fuzz: 0.1 ** x.t() had x.t()'s strides; PyTorch's number ** tensor is C order)
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(5).standard_normal((3, 4))
+    for view in (lambda t: t.t(), lambda t: t[:, ::2], lambda t: t.unsqueeze(0).expand(2, 3, 4)):
+        ours, theirs = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        out, ref = 0.1 ** view(ours), 0.1 ** view(theirs)
+        assert out.stride() == ref.stride()
+        out.sum().backward()
+        ref.sum().backward()
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12)

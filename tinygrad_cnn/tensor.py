@@ -1376,7 +1376,10 @@ class Tensor:
             t = Tensor._make(_scalar_array(b, self._data.dtype, array_module(self._data)))
             if self.requires_grad and _state.grad_enabled:
                 t.name = repr(b)
-            return _ops.elementwise.Pow.apply(t, self, _base=b)
+            # (PyTorch's number ** tensor is in C order whatever the exponent's layout -- its
+            # 0-d tensor ** tensor follows the exponent's, as our pointwise ops do)
+            exponent = self if self._data.flags.c_contiguous else self.contiguous()
+            return _ops.elementwise.Pow.apply(t, exponent, _base=b)
         return _binary(_ops.elementwise.Pow, self, base, reverse=True)
 
     def __neg__(self) -> Tensor:

@@ -141,9 +141,24 @@ def softmax_array(x: Any, dim: int) -> Any:
     if x.dtype == np.float16:
         return softmax_array(x.astype(np.float32), dim).astype(np.float16)
     with np.errstate(invalid="ignore"):  # a row of -inf, or with +inf: NaN, as PyTorch, quietly
-        e = xp.exp(x - x.max(axis=dim, keepdims=True))
-    e /= e.sum(axis=dim, keepdims=True)
+        e = xp.exp(x - _reduce_max(x, dim))
+    e /= _reduce_sum(e, dim)
     return e
+
+
+def _reduce_max(x: Any, dim: int) -> Any:
+    """``x.max(axis=dim, keepdims=True)`` (numpy: the ufunc itself, without the method's Python
+    layer -- a microsecond of a small softmax)."""
+    if type(x) is np.ndarray:
+        return np.maximum.reduce(x, axis=dim, keepdims=True)
+    return x.max(axis=dim, keepdims=True)
+
+
+def _reduce_sum(x: Any, dim: int) -> Any:
+    """``x.sum(axis=dim, keepdims=True)``, as :func:`_reduce_max`."""
+    if type(x) is np.ndarray:
+        return np.add.reduce(x, axis=dim, keepdims=True)
+    return x.sum(axis=dim, keepdims=True)
 
 
 def log_softmax_array(x: Any, dim: int) -> Any:
@@ -162,8 +177,8 @@ def log_softmax_array(x: Any, dim: int) -> Any:
         total = xp.exp(shifted).sum(axis=dim, keepdims=True).astype(h).astype(f)
         return (shifted - xp.log(total).astype(h).astype(f)).astype(h)
     with np.errstate(invalid="ignore"):  # a row of -inf, or with +inf: NaN, as PyTorch, quietly
-        shifted = x - x.max(axis=dim, keepdims=True)
-    shifted -= xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        shifted = x - _reduce_max(x, dim)
+    shifted -= xp.log(_reduce_sum(xp.exp(shifted), dim))
     return shifted
 
 
@@ -234,7 +249,7 @@ class LogSoftmax(Function):
             return _half_backward(ctx, g, out, log=True)
         if not _state.grad_enabled:  # first order: the same expression on arrays, no nodes
             gd = g._data
-            return Tensor._make(gd - array_module(gd).exp(out._data) * gd.sum(ctx.dim, keepdims=True))
+            return Tensor._make(gd - array_module(gd).exp(out._data) * _reduce_sum(gd, ctx.dim))
         return g - out.exp() * g.sum(ctx.dim, keepdim=True)
 
 

@@ -122,10 +122,11 @@ def test_the_taylor_test_passes_right_vjps_of_functions_computing_in_float32(cas
 def test_the_taylor_test_in_float32_still_fails_a_wrong_vjp(fn, shape):
     # its rounding is measured, not bounded by 1000 ulps (a bound that let a VJP off by 3% pass)
     failed = 0
-    for seed in range(8):
+    seeds = 8 if shape[0] < 100 else 4  # (a failing check of 2,000 elements refines each and
+    for seed in range(seeds):           # replays its op: ~14 s a seed on our 2-core machines)
         x = tg.Tensor(np.random.default_rng(seed).standard_normal(shape), requires_grad=True)
         failed += not check_grads(fn, (x,), method="taylor").ok
-    assert failed >= 7
+    assert failed >= seeds - 1
 
 
 def _torch():

@@ -19,6 +19,7 @@ from tinygrad_cnn.autograd import Context, Function, _state, first_order
 from tinygrad_cnn.backend import array_module, zeros_shaped
 from tinygrad_cnn.ops._special import SQRT1_2, ndtr
 from tinygrad_cnn.ops.elementwise import keep, select, zero_below, zero_where
+from tinygrad_cnn.ops.reduce import _add
 from tinygrad_cnn.ops.unary import erf_array
 from tinygrad_cnn.tensor import Tensor, where
 
@@ -142,7 +143,7 @@ def softmax_array(x: Any, dim: int) -> Any:
         return softmax_array(x.astype(np.float32), dim).astype(np.float16)
     with np.errstate(invalid="ignore"):  # a row of -inf, or with +inf: NaN, as PyTorch, quietly
         e = xp.exp(x - _reduce_max(x, dim))
-    e /= _reduce_sum(e, dim)
+    e /= _add(e, dim, True)
     return e
 
 
@@ -153,12 +154,6 @@ def _reduce_max(x: Any, dim: int) -> Any:
         return np.maximum.reduce(x, axis=dim, keepdims=True)
     return x.max(axis=dim, keepdims=True)
 
-
-def _reduce_sum(x: Any, dim: int) -> Any:
-    """``x.sum(axis=dim, keepdims=True)``, as :func:`_reduce_max`."""
-    if type(x) is np.ndarray:
-        return np.add.reduce(x, axis=dim, keepdims=True)
-    return x.sum(axis=dim, keepdims=True)
 
 
 def log_softmax_array(x: Any, dim: int) -> Any:
@@ -178,7 +173,7 @@ def log_softmax_array(x: Any, dim: int) -> Any:
         return (shifted - xp.log(total).astype(h).astype(f)).astype(h)
     with np.errstate(invalid="ignore"):  # a row of -inf, or with +inf: NaN, as PyTorch, quietly
         shifted = x - _reduce_max(x, dim)
-    shifted -= xp.log(_reduce_sum(xp.exp(shifted), dim))
+    shifted -= xp.log(_add(xp.exp(shifted), dim, True))
     return shifted
 
 
@@ -220,9 +215,7 @@ class Softmax(Function):
             return _half_backward(ctx, g, out, log=False)
         if not _state.grad_enabled:  # first order: the same expression on arrays, no nodes
             y, gd = out._data, g._data
-            dot = gd * y  # (the ufunc's reduce: its inf - inf is this module's, filtered)
-            dot = (np.add.reduce(dot, axis=ctx.dim, keepdims=True) if type(dot) is np.ndarray
-                   else dot.sum(ctx.dim, keepdims=True))
+            dot = _add(gd * y, ctx.dim, True)  # (the ufunc's reduce on numpy arrays)
             return Tensor._make(y * (gd - dot))
         return out * (g - (g * out).sum(ctx.dim, keepdim=True))
 
@@ -249,7 +242,7 @@ class LogSoftmax(Function):
             return _half_backward(ctx, g, out, log=True)
         if not _state.grad_enabled:  # first order: the same expression on arrays, no nodes
             gd = g._data
-            return Tensor._make(gd - array_module(gd).exp(out._data) * _reduce_sum(gd, ctx.dim))
+            return Tensor._make(gd - array_module(gd).exp(out._data) * _add(gd, ctx.dim, True))
         return g - out.exp() * g.sum(ctx.dim, keepdim=True)
 
 

@@ -61,11 +61,13 @@ def _per_sample(g: Tensor, n: int, reduction: str) -> Tensor:
 
 
 def _weighted_mean_factors(w: Any, ignored: Any, total: Any) -> Any:
-    """``w_n / total`` per sample as ``(N, 1)``, exactly 0 for ignored samples (PyTorch's gradient
-    skips them, so it stays 0 even when all are ignored and the loss is 0 / 0)."""
+    """``w_n / total`` per sample as ``(N, 1)``, exactly 0 for ignored samples (``ignored``: their
+    mask, None where there are none; PyTorch's gradient skips them, so it stays 0 even when all
+    are ignored and the loss is 0 / 0)."""
     xp = array_module(w)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return xp.where(ignored, 0, w / total).reshape(-1, 1).astype(w.dtype, copy=False)
+        factors = w / total if ignored is None else xp.where(ignored, 0, w / total)
+        return factors.reshape(-1, 1).astype(w.dtype, copy=False)
 
 
 def _spread_array(g: Any, shape: tuple[int, ...], reduction: str) -> Any:
@@ -242,20 +244,15 @@ class NLLLoss(Function):
             # the plain case (every sample counts, weight 1): class_weights' masks and the
             # ignored samples' zeros, which cost twice the loss itself on a small batch, skipped
             # -- the same values (x * 1 is x, where(False, 0, x) is x)
-            ctx.target, ctx.classes, ctx.ignored = target, logp.shape[1], None
-            losses = _nll(logp, target)
+            safe, ignored = target, None
             w = xp.ones(target.shape, dtype=logp.dtype)
-            if reduction == "mean":
-                total = _wide(w).sum()
-                with np.errstate(invalid="ignore", divide="ignore"):  # (no sample: 0 / 0)
-                    ctx.factors = (w / total).reshape(-1, 1).astype(w.dtype, copy=False)
-                    return xp.asarray(_wide(losses).sum() / total).astype(logp.dtype, copy=False)
-            ctx.factors = w.reshape(-1, 1)
-            return _reduce(losses, reduction)
-        safe, w, ignored = class_weights(target, weight, ignore_index, logp.dtype)
-        ctx.target, ctx.classes = safe, logp.shape[1]
-        ctx.ignored = ignored if ignored.any() else None
-        losses = xp.where(ignored, 0, _nll(logp, safe) * w)
+            losses = _nll(logp, target)
+        else:
+            safe, w, ignored = class_weights(target, weight, ignore_index, logp.dtype)
+            losses = xp.where(ignored, 0, _nll(logp, safe) * w)
+            if not ignored.any():
+                ignored = None
+        ctx.target, ctx.classes, ctx.ignored = safe, logp.shape[1], ignored
         if reduction == "mean":  # (float16 in float32, rounded once: see CrossEntropy)
             total = _wide(w).sum()
             ctx.factors = _weighted_mean_factors(w, ignored, total)

@@ -302,7 +302,6 @@ class Interpolate(Function):
     @quiet  # (inf and NaN inputs give inf and NaN, without numpy's warnings)
     def forward(ctx: Context, x: Any, size: tuple[int, ...] = (), mode: str = "nearest",
                 align_corners: bool = False, scales: tuple[float, ...] | None = None) -> Any:
-        y = _computing(x)
         first = x.ndim - len(size)
         ctx.in_size = in_size = tuple(x.shape[first:])
         ks = _nearest_blocks(in_size, tuple(size), mode, scales)
@@ -311,6 +310,7 @@ class Interpolate(Function):
             out.reshape(_interleaved(x.shape[:first], in_size, ks))[...] = \
                 x.reshape(_interleaved(x.shape[:first], in_size, (1,) * len(ks)))
             return _as_volume_layout(x, out)
+        y = _computing(x)  # (a copy for float16: not for the block copy above)
         taps = _axis_taps(x.shape, _attrs(size, mode, align_corners, scales), y.dtype, x.dtype)
         return _as_volume_layout(x, _interpolate(y, taps, first).astype(x.dtype, copy=False))
 

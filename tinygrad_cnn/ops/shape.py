@@ -41,6 +41,13 @@ from tinygrad_cnn.tensor import Tensor, _dim, _shape_arg, cat, tensor_sequence
 # ------------------------------------------------------------------------------ Functions
 
 
+def _on_arrays(g: Tensor) -> bool:
+    """Whether a VJP that is another op of this module (flip's flip, tril's tril, diagonal's
+    diag_embed, ...) may run that op's forward on the array, without its node: a first-order
+    backward on numpy (no arithmetic there, so any dtype and layout give the op's own result)."""
+    return not _state.grad_enabled and type(g._data) is np.ndarray
+
+
 _REVERSED = slice(None, None, -1)
 
 
@@ -64,8 +71,7 @@ class Flip(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         gd = g._data
-        if not _state.grad_enabled and type(gd) is np.ndarray:  # (first order: no node; any
-            # layout -- the op's result follows its input's, which apply keeps)
+        if _on_arrays(g):  # (any layout: the op's result follows its input's, which apply keeps)
             return Tensor._make(forward_arrays(Flip, gd, dims=ctx.dims))
         return Flip.apply(g, dims=ctx.dims)
 
@@ -135,7 +141,7 @@ class Tril(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
-        if not _state.grad_enabled and type(g._data) is np.ndarray:  # (first order: no node)
+        if _on_arrays(g):
             return Tensor._make(forward_arrays(Tril, g._data, diagonal=ctx.diagonal))
         return Tril.apply(g, diagonal=ctx.diagonal)
 
@@ -152,7 +158,7 @@ class Triu(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
-        if not _state.grad_enabled and type(g._data) is np.ndarray:  # (first order: no node)
+        if _on_arrays(g):
             return Tensor._make(forward_arrays(Triu, g._data, diagonal=ctx.diagonal))
         return Triu.apply(g, diagonal=ctx.diagonal)
 
@@ -182,7 +188,7 @@ class Diagonal(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
-        if not _state.grad_enabled and type(g._data) is np.ndarray:  # (first order: no node)
+        if _on_arrays(g):
             return Tensor._make(forward_arrays(DiagEmbed, g._data, offset=ctx.offset, dim1=ctx.dim1,
                                                dim2=ctx.dim2, shape=ctx.in_shape))
         return DiagEmbed.apply(g, offset=ctx.offset, dim1=ctx.dim1, dim2=ctx.dim2,
@@ -205,7 +211,7 @@ class DiagEmbed(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
-        if not _state.grad_enabled and type(g._data) is np.ndarray:  # (first order: no node)
+        if _on_arrays(g):
             return Tensor._make(forward_arrays(Diagonal, g._data, offset=ctx.offset, dim1=ctx.dim1,
                                                dim2=ctx.dim2))
         return Diagonal.apply(g, offset=ctx.offset, dim1=ctx.dim1, dim2=ctx.dim2)

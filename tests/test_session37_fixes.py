@@ -276,3 +276,19 @@ def test_a_number_to_the_power_of_a_strided_tensor_is_in_c_order():
         out.sum().backward()
         ref.sum().backward()
         np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12)
+
+
+def test_rot90_by_nothing_is_a_c_order_copy():
+    # (t140: rot90(x.t(), 0) kept x.t()'s strides; PyTorch's is a contiguous clone)
+    torch = pytest.importorskip("torch")
+    x = np.arange(12.0).reshape(3, 4)
+    for k in (0, 4, -4):
+        ours, theirs = tg.tensor(x).t().rot90(k), torch.tensor(x).t().rot90(k)
+        assert ours.stride() == theirs.stride() and ours.is_contiguous()
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    a = tg.tensor(x, requires_grad=True)
+    b = a.t().rot90(0)
+    b.mul_(2)  # (a copy: the input is left as it was)
+    np.testing.assert_array_equal(a.detach().numpy(), x)
+    b.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), np.full((3, 4), 2.0))

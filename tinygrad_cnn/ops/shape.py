@@ -34,7 +34,7 @@ import numpy as np
 from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import Context, Function, _state, first_order, forward_arrays
 from tinygrad_cnn.backend import ArgumentValueError, array_module, like
-from tinygrad_cnn.ops.movement import GetItem, Permute
+from tinygrad_cnn.ops.movement import Clone, GetItem, Permute
 from tinygrad_cnn.ops.reduce import float_sum
 from tinygrad_cnn.tensor import Tensor, _dim, _shape_arg, cat, tensor_sequence
 
@@ -348,8 +348,8 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
         raise ValueError(f"rot90: needs a tensor with at least 2 dims, got shape {input.shape}")
     d0, d1 = _distinct_dims(dims, input.ndim, "rot90")
     k = _int(k, "k", "rot90") % 4
-    if k == 0:
-        return input.clone()
+    if k == 0:  # (a copy in C order, as PyTorch's clone(contiguous_format) there)
+        return Clone.apply(input, contiguous=True)
     if k == 2:
         return Flip.apply(input, dims=tuple(sorted((d0, d1))))
     flipped = Flip.apply(input, dims=(d1 if k == 1 else d0,))

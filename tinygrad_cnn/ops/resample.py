@@ -5,7 +5,8 @@ All of them work one spatial axis at a time. Along an axis of length ``n``, an o
 ``o`` reads one or more input positions ("taps") with weights:
 
 * nearest: ``i = min(floor(o * scale), n - 1)`` with ``scale = n / out`` (or ``1 / scale_factor``),
-  in float32 as PyTorch computes it; nearest-exact: ``floor((o + 0.5) * scale)``;
+  rounded as PyTorch's kernels round it (in the dtype, the product rounded to float32; in float32
+  where its vectorised 2-D kernel runs); nearest-exact: ``floor((o + 0.5) * scale)``, the same way;
 * linear: ``src = scale * (o + 0.5) - 0.5`` clamped at 0 (``align_corners=False``) or
   ``src = o * (n - 1) / (out - 1)`` (``align_corners=True``); taps ``i0 = floor(src)`` and
   ``i1 = min(i0 + 1, n - 1)`` with weights ``1 - λ`` and ``λ = src - i0``;
@@ -60,15 +61,24 @@ def interpolation_taps(n: int, out: int, mode: str, align_corners: bool, scale: 
     factor."""
     o = np.arange(out)
     if mode in ("nearest", "nearest-exact"):
-        s = np.float32(1.0 / scale) if scale else np.float32(n) / np.float32(out)
+        # (in the computing dtype, the product rounded to float32 before its floor: PyTorch's
+        # floorf of its opmath value -- in float64 ``41 * (2 / 82)`` is 1 - 1e-16, 1 as float32;
+        # where its vectorised 2-d kernel runs, float32: see _taps_dtype)
+        t = np.float64 if dtype == "float64" else np.float32
+        s = t(1.0 / scale) if scale else t(n) / t(out)
         if mode == "nearest" and shortcuts and out == n:
             idx = o
         elif mode == "nearest" and shortcuts and out == 2 * n:
             idx = o >> 1
+        elif mode == "nearest-exact" and t is np.float32 and not shortcuts:
+            # PyTorch's generic kernel: ``s * (o + 0.5) - 0.5`` contracted to one fused
+            # multiply-add (the exact product, rounded once), then ``+ 0.5`` (the float64
+            # product of two float32 numbers is exact: one rounding, as the fma's)
+            near = (np.float64(s) * (o + 0.5) - 0.5).astype(np.float32) + np.float32(0.5)
+            idx = np.minimum(np.floor(near).astype(np.int64), n - 1)
         else:
-            pos = o.astype(np.float32) + np.float32(0.5) if mode == "nearest-exact" else \
-                o.astype(np.float32)
-            idx = np.minimum(np.floor(pos * s).astype(np.int64), n - 1)
+            pos = o.astype(t) + t(0.5) if mode == "nearest-exact" else o.astype(t)
+            idx = np.minimum(np.floor((pos * s).astype(np.float32)).astype(np.int64), n - 1)
         return ((idx.astype(np.int64), None),)
     if mode == "cubic":
         return _cubic_taps(n, out, align_corners, scale, dtype, stored)
@@ -178,6 +188,11 @@ def _computing(x: Any) -> Any:
     return x.astype(np.float32) if x.dtype == np.float16 else x
 
 
+def _computing_name(x: Any) -> str:
+    """The name of :func:`_computing`'s dtype for ``x``."""
+    return "float32" if x.dtype == np.float16 else x.dtype.name
+
+
 def _along(x: Any, axis: int, index: Any, weight: Any, valid: Any = None) -> Any:
     """``x`` taken at ``index`` along ``axis``, times ``weight`` broadcast along that axis; 0
     where ``valid`` (a mask of the outputs, when given) is False."""
@@ -210,7 +225,8 @@ def _scatter_along(g: Any, axis: int, index: Any, size: int) -> Any:
 # ------------------------------------------------------------------------------------ interpolate
 @functools.lru_cache(maxsize=256)
 def _nearest_blocks(in_sizes: tuple[int, ...], sizes: tuple[int, ...], mode: str,
-                    scales: tuple[float, ...] | None) -> tuple[int, ...] | None:
+                    scales: tuple[float, ...] | None, dtype: str = "float32"
+                    ) -> tuple[int, ...] | None:
     """The factor ``k`` per axis where nearest resampling repeats each input element ``k``
     times in a row on every axis (its taps are ``o // k``: ``scale_factor=2``, the U-Net's
     up-sampling), else None. Such a resize is one copy into a block view, and its VJP one sum
@@ -223,7 +239,7 @@ def _nearest_blocks(in_sizes: tuple[int, ...], sizes: tuple[int, ...], mode: str
         if out % n:
             return None
         ((idx, _),) = interpolation_taps(n, out, mode, False, scales[i] if scales else None,
-                                         "float32", shortcuts)
+                                         _taps_dtype(mode, shortcuts, dtype), shortcuts)
         if not np.array_equal(idx, np.arange(out) // (out // n)):
             return None
         ks.append(out // n)
@@ -256,10 +272,19 @@ def _axis_taps(x_shape: tuple[int, ...], attrs: dict[str, Any], dtype: Any,
     shortcuts = len(sizes) == 2 and sum(sizes) <= 128  # PyTorch's vectorised 2-D kernel
     kept = np.dtype(stored).name if stored is not None and attrs["mode"] == "cubic" and \
         np.dtype(stored) != np.dtype(dtype) else None
+    name = _taps_dtype(attrs["mode"], shortcuts, dtype)
     return [interpolation_taps(x_shape[first + i], sizes[i], attrs["mode"], attrs["align_corners"],
-                               scales[i] if scales else None, np.dtype(dtype).name, shortcuts,
-                               kept)
+                               scales[i] if scales else None, name, shortcuts, kept)
             for i in range(len(sizes))]
+
+
+def _taps_dtype(mode: str, shortcuts: bool, dtype: Any) -> str:
+    """The dtype :func:`interpolation_taps` computes in: the computing dtype's, but float32 for
+    the nearest modes where PyTorch's vectorised 2-D kernel runs (``shortcuts``: it takes a float
+    scale whatever the dtype; its generic kernel computes in the dtype's opmath)."""
+    if mode in ("nearest", "nearest-exact") and shortcuts:
+        return "float32"
+    return np.dtype(dtype).name
 
 
 def _interpolate(x: Any, taps: list[Taps], first: int) -> Any:
@@ -304,7 +329,7 @@ class Interpolate(Function):
                 align_corners: bool = False, scales: tuple[float, ...] | None = None) -> Any:
         first = x.ndim - len(size)
         ctx.in_size = in_size = tuple(x.shape[first:])
-        ks = _nearest_blocks(in_size, tuple(size), mode, scales)
+        ks = _nearest_blocks(in_size, tuple(size), mode, scales, _computing_name(x))
         if ks is not None:  # each element k times along each axis: copied into the block view
             out = array_module(x).empty(x.shape[:first] + tuple(size), dtype=x.dtype)
             out.reshape(_interleaved(x.shape[:first], in_size, ks))[...] = \
@@ -335,7 +360,7 @@ class InterpolateBackward(Function):
                 scales: tuple[float, ...] | None = None) -> Any:
         y = _computing(g)
         first = g.ndim - len(size)
-        ks = _nearest_blocks(tuple(in_size), tuple(size), mode, scales)
+        ks = _nearest_blocks(tuple(in_size), tuple(size), mode, scales, _computing_name(g))
         if ks is not None:  # the sum over each block, the first axis first, left to right
             # (the taps' way's order; its reduceat may add a run of three as a + (b + c))
             t = y.reshape(_interleaved(g.shape[:first], tuple(in_size), ks))

@@ -50,12 +50,21 @@ class CheckpointError(ValueError):
     """A file is not a readable tinygrad_cnn checkpoint."""
 
 
-def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0) -> Any:
+def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0,
+            seen: dict[int, str] | None = None) -> Any:
+    """``obj`` as a JSON node, its arrays put in ``arrays``; ``seen``: the array key of each
+    tensor already written (the same tensor met again is written as a reference to it, so tied
+    parameters load as one object, as ``torch.load`` gives them)."""
     if depth > MAX_DEPTH:
         raise ValueError(f"save: obj is nested more than {MAX_DEPTH} containers deep (a "
                          f"container that holds itself?), at {_short_path(where)}")
+    if seen is None:
+        seen = {}
     if isinstance(obj, Tensor):
         from tinygrad_cnn.nn.module import Parameter
+
+        if id(obj) in seen:
+            return {"same_as": seen[id(obj)]}
 
         if not type(obj).__module__.startswith("tinygrad_cnn."):
             if isinstance(obj, Parameter):
@@ -63,6 +72,7 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0)
             _refuse_subclass(obj, where, "Tensor", "t.detach()")
         key = f"a{len(arrays)}"
         arrays[key] = to_numpy(obj._data)
+        seen[id(obj)] = key
         # a Parameter stays one, and requires_grad is kept, as torch.save does (.grad is not)
 
         if isinstance(obj, Parameter):
@@ -75,7 +85,7 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0)
                 if not isinstance(k, str):
                     raise TypeError(f"save: {where} has an attribute named {k!r}; names must be "
                                     "strings")
-            attrs = _encode(dict(extra), arrays, f"{where}.__dict__", depth + 1)
+            attrs = _encode(dict(extra), arrays, f"{where}.__dict__", depth + 1, seen)
             node = {"with_attributes": [node, obj.name, attrs]}
         return node
     if isinstance(obj, np.ma.MaskedArray):  # (an ndarray too: stored plain, its mask would go)
@@ -135,25 +145,27 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0)
             if not isinstance(k, (str, int)):
                 raise TypeError(f"save: {where} has a key {k!r}; keys must be str or int")
         kind = "ordered_dict" if isinstance(obj, collections.OrderedDict) else "dict"
-        pairs = [[k, _encode(v, arrays, f"{where}[{k!r}]", depth + 1)] for k, v in obj.items()]
+        pairs = [[k, _encode(v, arrays, f"{where}[{k!r}]", depth + 1, seen)]
+                 for k, v in obj.items()]
         meta = getattr(obj, "_metadata", None)
         if kind == "ordered_dict" and isinstance(meta, dict):  # a state_dict's versions
             return {"state_dict": [pairs, _encode(dict(meta), arrays, f"{where}._metadata",
-                                                  depth + 1)]}
+                                                  depth + 1, seen)]}
         return {kind: pairs}
     if isinstance(obj, tuple) and _is_namedtuple(obj):  # a namedtuple: name and fields
         fields = list(type(obj)._fields)
         return {"namedtuple": [type(obj).__name__, fields,
-                               [_encode(v, arrays, f"{where}.{f}", depth + 1)
+                               [_encode(v, arrays, f"{where}.{f}", depth + 1, seen)
                                 for f, v in zip(fields, obj)]]}
     if isinstance(obj, Size):  # (x.size(), x.shape: loaded as a Size, as torch.Size is)
-        return {"size": [_encode(v, arrays, f"{where}[{i}]", depth + 1)
+        return {"size": [_encode(v, arrays, f"{where}[{i}]", depth + 1, seen)
                          for i, v in enumerate(obj)]}
     if isinstance(obj, (list, tuple)):
         kind = "list" if isinstance(obj, list) else "tuple"
         if type(obj) not in (list, tuple):
             _refuse_subclass(obj, where, kind, f"{kind}(x)")
-        return {kind: [_encode(v, arrays, f"{where}[{i}]", depth + 1) for i, v in enumerate(obj)]}
+        return {kind: [_encode(v, arrays, f"{where}[{i}]", depth + 1, seen)
+                       for i, v in enumerate(obj)]}
     _refuse(obj, where)
 
 
@@ -211,6 +223,7 @@ class _Reader:
     def __init__(self, zf: zipfile.ZipFile, members: dict[str, str], path: Any) -> None:
         self.zf, self.members, self.path = zf, members, path
         self.used: set[str] = set()
+        self.tensors: dict[str, Tensor] = {}  # array key -> the tensor read from it ("same_as")
 
     def fail(self, where: str, what: str) -> CheckpointError:
         return CheckpointError(f"{self.path} is not a valid checkpoint: {where} {what}")
@@ -249,12 +262,19 @@ class _Reader:
             t.name = value[1]
             vars(t).update(attrs)
             return t
+        if kind == "same_as":  # the same tensor object as one read before (tied parameters)
+            if not isinstance(value, str) or value not in self.tensors:
+                raise self.fail(where, f"refers to a tensor {_describe(value)} that was not read "
+                                "before it")
+            return self.tensors[value]
         if kind in ("tensor", "tensor_requiring_grad"):
             arr = self.array(value, where, "biuf")
             try:
-                return Tensor(arr, requires_grad=kind == "tensor_requiring_grad")
+                t = Tensor(arr, requires_grad=kind == "tensor_requiring_grad")
             except (TypeError, ValueError, RuntimeError) as exc:
                 raise self.fail(where, f"cannot be a tensor ({exc})") from None
+            self.tensors[value] = t
+            return t
         if kind == "parameter":
             if not (isinstance(value, list) and len(value) == 2 and isinstance(value[1], bool)):
                 raise self.fail(where, f"is a parameter of {_describe(value)}, not [key, "
@@ -263,9 +283,11 @@ class _Reader:
 
             arr = self.array(value[0], where, "biuf")
             try:
-                return Parameter(arr, requires_grad=value[1])
+                p = Parameter(arr, requires_grad=value[1])
             except (TypeError, ValueError, RuntimeError) as exc:
                 raise self.fail(where, f"cannot be a parameter ({exc})") from None
+            self.tensors[value[0]] = p
+            return p
         if kind == "array":
             return self.array(value, where, _ARRAY_KINDS)
         if kind == "scalar":

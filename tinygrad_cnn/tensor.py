@@ -1311,6 +1311,11 @@ class Tensor:
                             ".reshape(1) to iterate over one element")
         return (self[i] for i in range(len(self)))
 
+    def __reversed__(self) -> Tensor:
+        """``reversed(t)``: PyTorch's -- ``t.flip(0)`` (a tensor, with its gradient), a 0-d tensor
+        itself (was Python's iterator over the rows, through ``__len__``)."""
+        return self if self.ndim == 0 else self.flip(0)
+
     # ---------------------------------------------------------------- arithmetic
     def __add__(self, other: Any) -> Tensor:
         return _binary(_ops.elementwise.Add, self, other)

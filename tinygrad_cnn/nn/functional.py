@@ -750,8 +750,10 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
     ``(N, C, H, W)``/``(C, H, W)`` for 2, ...).
 
     A negative pad removes that many elements from its side, as in PyTorch 2.13: ``"constant"``
-    and ``"circular"`` cut first and then pad what is left (circular wraps around the rest, so
-    each positive pad is at most the size left); ``"reflect"`` and ``"replicate"`` pad as if the
+    and ``"circular"`` cut first and then pad what is left (circular wraps around the rest, as
+    many times as a pad longer than the rest needs: ``(2, -2)`` of ``1 2 3`` is ``1 1 1``, as
+    PyTorch's where its result is defined -- some of its layouts read memory they never wrote
+    there, or refuse); ``"reflect"`` and ``"replicate"`` pad as if the
     negative side were 0 and then cut (``y[i]`` is what ``x[i - left]`` mirrors or clamps to);
     they may cut a dim to 0 elements (an empty result, as PyTorch's) but not all the padded dims
     (so not the one dim of a 1-dim pad: PyTorch's error). Where PyTorch's circular pad reads memory it never

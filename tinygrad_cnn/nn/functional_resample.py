@@ -214,11 +214,16 @@ def _new(out: Tensor, input: Tensor) -> Tensor:
     """``out``, copied when the reshapes that made it needed no copy (a factor of 1, a 1×1 map,
     one channel per group): the shuffles return a new tensor, never a view of their input, as
     PyTorch's (a write into one must not reach the other) -- laid out channels-last where a 4-d
-    input is, as PyTorch's pixel_shuffle and pixel_unshuffle give it."""
+    input is, as PyTorch's pixel_shuffle and pixel_unshuffle give it, else in C order (t142: a
+    (1, 6, 2) input's unshuffle by 2 kept the strides (1, 4, 4) of its reshapes, which .view
+    then refused)."""
     x = input._data
-    if out.ndim == 4 and x.ndim == 4 and not x.flags.c_contiguous and \
-            layout.holds(x, "channels_last") and not layout.holds(out._data, "channels_last"):
+    last = out.ndim == 4 and x.ndim == 4 and not x.flags.c_contiguous and \
+        layout.holds(x, "channels_last")
+    if last and not layout.holds(out._data, "channels_last"):
         return out.contiguous(memory_format=layout.channels_last)  # (a copy in that layout)
+    if not last and not out._data.flags.c_contiguous:
+        return out.contiguous()  # (a copy)
     # (clone keeps the layout: preserve_format)
     return out.clone() if array_module(out._data).may_share_memory(out._data, x) else out
 

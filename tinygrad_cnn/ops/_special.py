@@ -256,13 +256,39 @@ def _lgamma1(v: float) -> float:
         return math.inf
 
 
+def _c_lgamma() -> Any:
+    """The C library's ``lgamma`` (through ctypes), or None where there is none to load."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        fn = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6").lgamma
+    except (OSError, AttributeError):
+        return None
+    fn.restype, fn.argtypes = ctypes.c_double, [ctypes.c_double]
+    return fn
+
+
 _LGAMMA = np.frompyfunc(_lgamma1, 1, 1)
+_C_LGAMMA_FN = _c_lgamma()
+_C_LGAMMA = None if _C_LGAMMA_FN is None else np.frompyfunc(_C_LGAMMA_FN, 1, 1)
+LGAMMA_C_BELOW = 2.5  # see lgamma
 
 
 def lgamma(x: Any) -> Any:
-    """``log|Γ(x)|`` of a float64 array (C's ``lgamma``, element by element): +inf at the
-    poles 0, -1, -2, ... and at ±inf, NaN at NaN."""
-    return np.asarray(_LGAMMA(x), dtype=np.float64).reshape(np.shape(x))
+    """``log|Γ(x)|`` of a float64 array, element by element: +inf at the poles 0, -1, -2, ...
+    and at ±inf, NaN at NaN. Python's ``math.lgamma`` (a Lanczos sum: fast, a few ulps), but
+    the C library's below 2.5, where the roots 1 and 2 and the negative half-line are: there
+    ``math.lgamma`` keeps only its absolute error (``lgamma(1 - 2**-53)`` 2.2e-16 for 6.4e-17,
+    1e-5 relative at ``2 + 1e-10``), the C library's (PyTorch's) its relative one."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.asarray(_LGAMMA(x), dtype=np.float64).reshape(x.shape)
+    if _C_LGAMMA is not None:
+        with np.errstate(invalid="ignore"):
+            near = x < LGAMMA_C_BELOW
+        if near.any():
+            out[near] = np.asarray(_C_LGAMMA(x[near]), dtype=np.float64)
+    return out
 
 
 # Bernoulli numbers B_2, B_4, ..., B_16 (the asymptotic series of digamma and Hurwitz's zeta)

@@ -34,7 +34,8 @@ COMPUTED = (
     "cat concat concatenate stack hstack vstack dstack column_stack row_stack "
     "gather index_select take_along_dim masked_select tensordot nonzero "
     "index_add index_copy index_reduce scatter scatter_add scatter_reduce logcumsumexp diff "
-    "sort topk kthvalue cummax cummin mode median nanmedian max min aminmax"
+    "sort topk kthvalue cummax cummin mode median nanmedian max min aminmax "
+    "quantile nanquantile histc polygamma mvlgamma"
 ).split()
 #: functions whose result is a ``(values, indices)``-like named tuple (for ``max``, ``min``,
 #: ``median``, ``nanmedian``: their forms with a ``dim``): ``out=`` is a tuple of as many
@@ -46,7 +47,7 @@ TUPLE_RESULT = frozenset(
 NO_GRADIENT = frozenset(
     "eq ne ge gt le lt greater less greater_equal less_equal not_equal logical_and logical_or "
     "logical_xor logical_not isneginf isposinf signbit argmax argmin nonzero all any "
-    "floor_divide heaviside".split())
+    "floor_divide heaviside histc".split())
 #: functions whose ``out`` may not share memory with an input in part (PyTorch's elementwise
 #: kernels; its reductions and products check nothing, and here compute from a snapshot)
 NO_OVERLAP_AT_ALL = frozenset(

@@ -107,3 +107,17 @@ def xlogy(input: Any, other: Any) -> Tensor:
     from tinygrad_cnn.functions import xlogy as _xlogy
 
     return _xlogy(input, other)
+
+
+def _with_out() -> None:
+    """PyTorch's ``out=`` on every function of ``torch.special`` that takes it (all here but
+    softmax and log_softmax), as on the top-level functions (``tinygrad_cnn/_out.py``)."""
+    from tinygrad_cnn import _out
+
+    for name in __all__:
+        if name not in ("softmax", "log_softmax"):
+            globals()[name] = _out.with_out(globals()[name], name)
+
+
+_with_out()
+

@@ -28,15 +28,17 @@ def _nearest_cases():
             ((2, 3, 2), (41, 5, 82))]
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "uint8"])
 @pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
 @pytest.mark.parametrize("case", _nearest_cases(), ids=str)
 def test_nearest_picks_pytorchs_source_pixels_and_its_gradient_follows_its_forward(
         case, mode, dtype):
+    # (uint8 as PyTorch's: its pixels picked in float32 arithmetic -- t145)
     torch = _torch()
     shape, size = case
     rng = np.random.default_rng(len(size))
-    x = rng.standard_normal((1, 2, *shape)).astype(dtype)
+    x = (rng.integers(0, 256, (1, 2, *shape)) if dtype == "uint8" else
+         rng.standard_normal((1, 2, *shape))).astype(dtype)
     ours = F.interpolate(tg.Tensor(x), size=size, mode=mode).numpy()
     theirs = torch.nn.functional.interpolate(torch.tensor(x), size=size, mode=mode).numpy()
     np.testing.assert_array_equal(ours, theirs)
@@ -255,3 +257,13 @@ def test_out_is_taken_where_pytorch_takes_it(call):
         results.append(np.asarray(out.numpy()))
     # (PyTorch's trigamma is off by ~5e-10 relative; t141 found ours the closer one)
     np.testing.assert_allclose(results[0], results[1], rtol=1e-8, atol=1e-12)
+
+
+def test_a_tie_across_two_inputs_of_different_sizes_is_checked_without_a_crash():
+    # (t145: a float32 matmul's x (8, 20) and W (20, 30) at relu kinks together: the joint
+    # tolerance summed their arrays, a broadcasting ValueError from inside the checker)
+    r = np.random.default_rng(6)
+    w = tg.Tensor(r.standard_normal((20, 30)) * 0.3, requires_grad=True)
+    x = tg.Tensor(r.standard_normal((8, 20)), requires_grad=True)
+    report = check_grads(lambda x, w: (x.float() @ w.float()).relu().sum(1).double(), (x, w))
+    assert report.kind in ("ok", "wrong_vjp", "not_differentiable"), str(report)

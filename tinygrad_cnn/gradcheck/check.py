@@ -2435,7 +2435,10 @@ def _unshared_across(p: Problem, c: int, analytical: list[list[np.ndarray]],
         mid = p.values()[c][col]
         lo, hi = sorted((float((mid - down) / s.eps), float((up - mid) / s.eps)))
         total = sum(float(us[r] @ analytical[r][c][:, col]) for r in rs)
-        tol = _joint_tol(s, max(abs(lo), abs(hi)), sum(us.values()))
+        # (the entries of every input in the tie: their arrays differ in size -- was a sum of
+        # them, a broadcasting error for a matmul's x (8, 20) and W (20, 30): t145)
+        tol = _joint_tol(s, max(abs(lo), abs(hi)),
+                         np.array([sum(float(u.sum()) for u in us.values())]))
         if np.isfinite(lo) and np.isfinite(hi) and not lo - tol <= total <= hi + tol:
             for r in rs:
                 blocks[(r, c)][1][:, col] = False
@@ -3045,9 +3048,11 @@ def _refine_low_precision(p: Problem, s: Settings, analytical: list[list[np.ndar
     if unmeasured:
         if refuted:
             raise _RefutedError(refuted, unmeasured)
-        notes.append(f"{unmeasured} more failing input element(s) were not measured again with "
-                     f"other steps: the {REFINE_SAMPLE} worst were, and none of them agreed with "
-                     "the VJP there.")
+        notes.append(f"{unmeasured} more input element(s) that failed at the widened eps were "
+                     f"not measured again with other steps (the {REFINE_SAMPLE} worst were, and "
+                     "none of them agreed with the VJP there): the entries counted as failing are "
+                     "those that still fail within the rounding allowed at eps, and the ones "
+                     "measured again.")
     return refuted
 
 

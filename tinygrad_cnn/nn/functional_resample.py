@@ -71,8 +71,11 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     op = "interpolate"
     if isinstance(input, Tensor) and input.dtype.kind in "iu" and mode in ("nearest",
                                                                          "nearest-exact"):
-        # integer images (uint8): nearest resampling only picks pixels, as PyTorch's does
-        return interpolate(exact_float(input, op), size, scale_factor, mode, align_corners,
+        # integer images (uint8): nearest resampling only picks pixels, as PyTorch's does --
+        # which it picks in float32 arithmetic (t145: 2 -> 82 read pixel 1 at 41 in float64);
+        # 8- and 16-bit values are exact in float32, wider ones go by float64
+        wide = input.to(np.float32) if input.dtype.itemsize <= 2 else exact_float(input, op)
+        return interpolate(wide, size, scale_factor, mode, align_corners,
                            recompute_scale_factor, antialias).to(input.dtype)
     x = _floating(input, op)
     if mode not in _MODES:

@@ -267,3 +267,17 @@ def test_a_tie_across_two_inputs_of_different_sizes_is_checked_without_a_crash()
     x = tg.Tensor(r.standard_normal((8, 20)), requires_grad=True)
     report = check_grads(lambda x, w: (x.float() @ w.float()).relu().sum(1).double(), (x, w))
     assert report.kind in ("ok", "wrong_vjp", "not_differentiable"), str(report)
+
+
+@pytest.mark.parametrize("op", [lambda x: x.__iadd__(2 + 3j), lambda x: x.mul_(1j),
+                                lambda x: x.div_(1j), lambda x: x.add_(1 + 1j),
+                                lambda x: x.sub_(0.5j)])
+@pytest.mark.parametrize("dtype", ["float32", "int64"])
+def test_an_in_place_op_with_a_complex_number_is_refused_not_truncated(op, dtype):
+    # (t144: numpy's unsafe cast kept the real part: x += 2+3j added 2, x.mul_(1j) gave 0)
+    torch = _torch()
+    for L in (tg, torch):
+        x = L.tensor(np.array([1, 2]).astype(dtype))
+        with pytest.raises(RuntimeError, match="can't be cast"):
+            op(x)
+        assert x.tolist() == [1, 2]

@@ -6318,6 +6318,12 @@ def _raw_binary(name: str, ufunc: str, floating: bool = False) -> Callable[[Any,
     """The unrecorded form of an in-place binary op: PyTorch's dtype check, then the ufunc into the
     array; a Python int out of an int tensor's range wraps as the out-of-place op does."""
     def raw(a: Any, o: Any) -> None:
+        if isinstance(o, (complex, np.complexfloating)) or \
+                getattr(getattr(o, "dtype", None), "kind", "") == "c":
+            # (numpy's unsafe cast dropped the imaginary part: x += 2+3j added 2 -- t144)
+            raise RuntimeError(f"{name}: result type complex can't be cast to the desired output "
+                               f"type {a.dtype} (as PyTorch refuses it); complex numbers are not "
+                               "supported here -- use real operands")
         dt = result_type(Tensor._make(a), o)
         if floating and dt.kind != "f":
             dt = _SCALAR_DTYPES[2]

@@ -281,3 +281,38 @@ def test_an_in_place_op_with_a_complex_number_is_refused_not_truncated(op, dtype
         with pytest.raises(RuntimeError, match="can't be cast"):
             op(x)
         assert x.tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("call", [
+    lambda L, x, y: L.add(x, y, out=x), lambda L, x, y: L.mul(x, y, out=x),
+    lambda L, x, y: L.maximum(x, y, out=x), lambda L, x, y: L.atan2(x, y, out=x),
+    lambda L, x, y: L.where(y > 0, x, y, out=x), lambda L, x, y: L.lerp(x, y, 0.5, out=x)])
+def test_an_elementwise_out_that_is_an_input_is_never_resized(call):
+    # (t144: out=x grew to the broadcast shape with a warning; PyTorch refuses)
+    torch = _torch()
+    for L in (tg, torch):
+        x, y = L.ones(3), L.ones(2, 3)
+        with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+            call(L, x, y)
+        assert tuple(x.shape) == (3,)
+
+
+@pytest.mark.parametrize("name", ["fmod_", "eq_", "logical_and_", "clamp_min_", "atan2_",
+                                  "nextafter_", "hypot_", "xlogy_"])
+def test_an_in_place_result_that_would_grow_is_a_runtime_error(name):
+    # (t144: a plain ValueError for ~27 in-place ops, which `except RuntimeError` missed)
+    torch = _torch()
+    for L in (tg, torch):
+        with pytest.raises(RuntimeError):
+            getattr(L.ones(3), name)(L.ones(2, 3))
+    with pytest.raises(RuntimeError, match="masked_fill_"):
+        tg.ones(3).masked_fill_(tg.ones((2, 3), dtype=tg.bool), 0.0)
+    with pytest.raises(RuntimeError, match="nextafter: the shapes"):
+        tg.ones(2, 3).nextafter(tg.ones(4))
+
+
+def test_copy_takes_non_blocking():
+    torch = _torch()
+    for L in (tg, torch):
+        t = L.zeros(2)
+        assert t.copy_(L.ones(2), non_blocking=True) is t and t.tolist() == [1.0, 1.0]

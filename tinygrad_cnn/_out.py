@@ -58,7 +58,10 @@ NO_OVERLAP_AT_ALL = frozenset(
 #: PyTorch allows it; a part of it is refused)
 SELF_AS_OUT = frozenset(
     "index_add index_copy index_reduce scatter scatter_add scatter_reduce".split())
-OVERLAP_CHECKED = frozenset(COMPUTED[:COMPUTED.index("matmul")]) | NO_OVERLAP_AT_ALL | {
+#: the elementwise ones (PyTorch's TensorIterator: an ``out`` that is also an input is never
+#: resized; its reductions and products resize it and read the resized memory)
+ELEMENTWISE = frozenset(COMPUTED[:COMPUTED.index("matmul")])
+OVERLAP_CHECKED = ELEMENTWISE | NO_OVERLAP_AT_ALL | {
     "addcmul", "addcdiv"}
 #: factories: ``out``'s dtype unless ``dtype`` is given
 FACTORIES = "zeros ones full empty arange linspace logspace eye rand randn randint randperm".split()
@@ -132,6 +135,18 @@ def with_out(fn: Any, name: str, factory: bool = False) -> Any:
                                    f"cast to the desired output type {_torch_name(out.dtype)} "
                                    "(as in PyTorch); pass an out= of a wider kind")
             if tuple(out.shape) != tuple(result.shape):
+                if name in ELEMENTWISE and out.numel() and any(
+                        isinstance(t, Tensor) and np.may_share_memory(t._data, out._data)
+                        for t in (*_tensors(args), *_tensors(kwargs.values()))):
+                    # an input written into: never resized (PyTorch's words; was resized with
+                    # a warning: add(x, y, out=x) grew x to the broadcast shape -- t144)
+                    from tinygrad_cnn.backend import ArgumentValueError
+
+                    raise ArgumentValueError(
+                        f"{name}(): output with shape {list(out.shape)} doesn't match the "
+                        f"broadcast shape {list(result.shape)} (out= is also an input here, "
+                        "and is never resized, as in PyTorch); pass an out= of the result's "
+                        "shape")
                 _resize(out, result, name, warn=not factory)
             out.copy_(result)
         if factory and kwargs.get("requires_grad"):

@@ -2726,6 +2726,10 @@ class Tensor:
             dt = np.dtype(np.float32)
         o = other._data if isinstance(other, Tensor) else other
         xp = array_module(self._data)
+        oshape = tuple(np.shape(o))
+        if _broadcast_shape(tuple(self.shape), oshape) is None:  # (was numpy's own words)
+            raise ArgumentValueError(f"nextafter: the shapes {self.shape} and {oshape} do not "
+                                     "broadcast together")
         return Tensor._make(xp.asarray(xp.nextafter(self._data.astype(dt, copy=False),
                                                     xp.asarray(o).astype(dt, copy=False))))
 
@@ -3073,8 +3077,9 @@ class Tensor:
             before = Tensor._make(self._data.copy())
         result = compute(before, other)
         if result.shape != self.shape:
-            raise ValueError(f"{name}: the result has shape {result.shape}, which does not fit "
-                             f"the tensor of shape {self.shape} it should be written into")
+            raise ArgumentValueError(
+                f"{name}: the result has shape {result.shape}, which does not fit the tensor of "
+                f"shape {self.shape} it should be written into")
         if result.dtype != self.dtype:
             _check_inplace_dtype(name, result.dtype, self.dtype)
             result = result.to(self.dtype)
@@ -3235,7 +3240,7 @@ class Tensor:
         if mask.dtype != np.bool_:
             raise TypeError(f"masked_fill_: mask must be a bool tensor, got {mask.dtype}")
         if _broadcast_shape(self.shape, mshape) != self.shape:
-            raise ValueError(f"masked_fill_: a mask of shape {mshape} does not broadcast to the "
+            raise ArgumentValueError(f"masked_fill_: a mask of shape {mshape} does not broadcast to the "
                              f"tensor's shape {self.shape}; an in-place op cannot grow the tensor")
         return self._masked_fill_(mask, value, "masked_fill_", 3)
 
@@ -3266,7 +3271,7 @@ class Tensor:
         """``masked_scatter`` in place; the mask broadcasts to this tensor's shape, not beyond."""
         if isinstance(mask, Tensor) and mask.dtype == np.bool_ and \
                 _broadcast_shape(self.shape, mask.shape) != self.shape:
-            raise ValueError(f"masked_scatter_: a mask of shape {mask.shape} does not broadcast to "
+            raise ArgumentValueError(f"masked_scatter_: a mask of shape {mask.shape} does not broadcast to "
                              f"the tensor's shape {self.shape}; an in-place op cannot grow the "
                              "tensor")
         return self._result_in_place(
@@ -3361,8 +3366,9 @@ class Tensor:
         def raw(a: Any, _: Any) -> None:
             out = fn(Tensor._make(a))._data
             if _broadcast_shape(out.shape, a.shape) != a.shape:
-                raise ValueError(f"{name}: the result has shape {out.shape}, which does not fit "
-                                 f"the tensor of shape {a.shape} it should be written into")
+                raise ArgumentValueError(
+                    f"{name}: the result has shape {out.shape}, which does not fit the tensor of "
+                    f"shape {a.shape} it should be written into")
             _check_inplace_dtype(name, out.dtype, a.dtype)
             a[...] = out
 
@@ -3759,7 +3765,13 @@ class Tensor:
 
         return self._inplace("pow_", exponent, lambda s, o: s**o, raw)
 
-    def copy_(self, src: Any) -> Tensor:
+    def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
+        """``src``'s values written into this tensor (broadcast, cast to its dtype), recorded;
+        ``non_blocking`` is accepted for ported code and changes nothing (a copy here is done
+        when this returns)."""
+        if not isinstance(non_blocking, (bool, np.bool_)):
+            raise TypeError(f"copy_(): argument 'non_blocking' must be bool, not "
+                            f"{type(non_blocking).__name__}")
         if isinstance(src, (float, np.floating)) and self._data.dtype.kind in "iub":
             # a float into integers converts as a double tensor would (-2.5 is 254 in uint8, inf
             # int64's minimum, as PyTorch's cast), not numpy's overflow error

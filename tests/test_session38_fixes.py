@@ -316,3 +316,23 @@ def test_copy_takes_non_blocking():
     for L in (tg, torch):
         t = L.zeros(2)
         assert t.copy_(L.ones(2), non_blocking=True) is t and t.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("values,k,p", [([np.nan, 2.0], 1, 1), ([0.5, np.inf, -np.inf], 3, 1),
+                                        ([0.0, 0.0, 3.0, 4.0], 2, 2), ([1.0, 2.0, 3.0, 4.0], 2, 3)])
+def test_lp_pool_gives_a_nan_window_a_zero_gradient_as_pytorch(values, k, p):
+    # (t142: a window whose power sum is NaN sent gradient 1 to its elements; PyTorch's
+    # sign(x) * relu(|x|) sends 0)
+    torch = _torch()
+    x = np.array(values).reshape(1, 1, -1)
+    ours, theirs = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, ty = F.lp_pool1d(ours, p, k), torch.nn.functional.lp_pool1d(theirs, p, k)
+    np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
+    y.sum().backward()
+    ty.sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12)
+    x2 = np.array(values * 2).reshape(1, 1, 2, -1)
+    o2, t2 = tg.tensor(x2, requires_grad=True), torch.tensor(x2, requires_grad=True)
+    F.lp_pool2d(o2, p, (1, k)).sum().backward()
+    torch.nn.functional.lp_pool2d(t2, p, (1, k)).sum().backward()
+    np.testing.assert_allclose(o2.grad.numpy(), t2.grad.numpy(), rtol=1e-12)

@@ -121,10 +121,11 @@ def lp_root(total: Tensor, norm_type: float) -> Tensor:
     """``total ** (1 / p)``, with PyTorch's zero gradient where ``total`` is 0 (a ``where`` on both
     sides keeps the root's infinite slope at 0 out of the gradient, with no NaN from 0 * inf)."""
     root = 1.0 / norm_type
-    nonzero = total != 0
-    safe = where(nonzero, total, 1.0)
+    nonzero = (total > 0) | (total < 0)  # (not 0, and not NaN: a NaN window's gradient is 0 too,
+    safe = where(nonzero, total, 1.0)    # as PyTorch's sign(x) * relu(|x|) gives it -- t142)
     at_zero = math.inf if root < 0 else 0.0  # 0 ** (1 / p)
-    return where(nonzero, safe ** root, at_zero)
+    other = where(total != total, math.nan, at_zero)  # (NaN stays NaN; no gradient through it)
+    return where(nonzero, safe ** root, other)
 
 
 def check_norm_type(norm_type: Any, op: str) -> float:

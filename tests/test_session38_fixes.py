@@ -336,3 +336,55 @@ def test_lp_pool_gives_a_nan_window_a_zero_gradient_as_pytorch(values, k, p):
     F.lp_pool2d(o2, p, (1, k)).sum().backward()
     torch.nn.functional.lp_pool2d(t2, p, (1, k)).sum().backward()
     np.testing.assert_allclose(o2.grad.numpy(), t2.grad.numpy(), rtol=1e-12)
+
+
+def test_lgamma_warns_at_no_pole_and_is_within_an_ulp_of_pytorch_above_2_5():
+    # (t146: the C library's lgamma raised numpy's divide-by-zero warning at the poles, and
+    # Python's math.lgamma, kept above 2.5, was 25 ulps off there)
+    import warnings
+
+    torch = _torch()
+    x = np.concatenate([[0.0, -0.0, -1.0, -2.0, -50.0], np.linspace(2.5, 6.0, 400),
+                        [2.5440570828752933, 1e308, np.inf, -np.inf, np.nan]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = tg.lgamma(tg.tensor(x)).numpy()
+        tg.special.gammaln(tg.tensor([0.0], dtype=tg.float32))
+        tg.mvlgamma(tg.tensor([1.0]), 1)
+    theirs = torch.lgamma(torch.tensor(x)).numpy()
+    same = np.isfinite(theirs)
+    np.testing.assert_array_equal(np.isinf(ours), np.isinf(theirs))
+    assert np.max(np.abs(ours[same] - theirs[same]) / np.spacing(np.abs(theirs[same]))) <= 2
+
+
+@pytest.mark.parametrize("name", ["quantile", "nanquantile", "ndtr"])
+def test_out_of_a_composite_is_a_recorded_copy_as_pytorchs(name):
+    # (t146: refused with an input that requires grad; PyTorch fills out by a recorded copy,
+    # and its gradient reaches the input; a resized out is C-contiguous)
+    torch = _torch()
+    x0 = np.random.default_rng(0).random((3, 4))
+    grads = []
+    for L in (tg, torch):
+        x = L.tensor(x0, requires_grad=True)
+        out = L.zeros(0, dtype=L.float64)
+        if name == "ndtr":
+            got = L.special.ndtr(x, out=out)
+        else:
+            got = getattr(L, name)(x, L.tensor([0.25, 0.5], dtype=L.float64), dim=1, out=out)
+        assert got is out and out.requires_grad
+        assert tuple(out.stride()) == tuple(torch.zeros(tuple(out.shape)).stride())
+        (out * L.tensor(np.arange(out.numel(), dtype=np.float64).reshape(tuple(out.shape)))
+         ).sum().backward()
+        grads.append(np.asarray(x.grad.numpy()))
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("call", [lambda L, x, o: L.quantile(x, 0.3, dim=1, out=o),
+                                  lambda L, x, o: L.nanquantile(x, 0.3, dim=1, out=o),
+                                  lambda L, x, o: L.histc(x, bins=3, out=o)])
+def test_out_of_quantile_and_histc_must_have_the_inputs_dtype(call):
+    torch = _torch()
+    x0 = np.random.default_rng(0).random((3, 4))
+    for L in (tg, torch):
+        with pytest.raises(RuntimeError, match="dtype"):
+            call(L, L.tensor(x0), L.zeros(3, dtype=L.float32))

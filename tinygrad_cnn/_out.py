@@ -11,6 +11,7 @@ an argument (or ``out``) requires grad, it is PyTorch's error.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import warnings
 from typing import Any
@@ -68,6 +69,10 @@ FACTORIES = "zeros ones full empty arange linspace logspace eye rand randn randi
 #: reductions that compute in ``out``'s dtype, as if it were their ``dtype=`` (a float16 sum into
 #: a float32 ``out`` does not overflow; a float sum into an int64 one casts the input first)
 IN_OUT_DTYPE = frozenset("sum mean prod cumsum cumprod nansum nanmean".split())
+#: functions PyTorch writes into ``out`` by a copy it records (composites: ``out`` gets a
+#: CopyBackwards node and the gradient reaches the inputs -- not refused with grad); a resized
+#: ``out`` is C-contiguous, as that copy leaves it
+RECORDED_COPY = frozenset("quantile nanquantile ndtr".split())
 #: functions whose ``out`` must have the result's dtype exactly (PyTorch casts only in its
 #: elementwise kernels): "Found dtype Double but expected Float"
 EXACT = frozenset(
@@ -75,8 +80,8 @@ EXACT = frozenset(
     "clamp_max lerp where nan_to_num float_power heaviside signbit isposinf isneginf argmax "
     "argmin matmul mm bmm mv dot vdot inner addmm addmv addbmm baddbmm cross diag tril triu norm "
     "amax amin gather index_select take_along_dim masked_select tensordot nonzero index_add "
-    "index_copy index_reduce scatter scatter_add scatter_reduce logcumsumexp".split()) | \
-    TUPLE_RESULT
+    "index_copy index_reduce scatter scatter_add scatter_reduce logcumsumexp quantile "
+    "nanquantile histc".split()) | TUPLE_RESULT
 
 
 def with_out(fn: Any, name: str, factory: bool = False) -> Any:
@@ -94,7 +99,7 @@ def with_out(fn: Any, name: str, factory: bool = False) -> Any:
         if not isinstance(out, Tensor):
             raise TypeError(f"{name}(): argument 'out' must be a Tensor, not "
                             f"{type(out).__name__}")
-        if name not in NO_GRADIENT:
+        if name not in NO_GRADIENT and name not in RECORDED_COPY:
             _not_recorded(name, args, kwargs, (out,))
         if name in OVERLAP_CHECKED:  # (add(h[:-1], 1, out=h[1:]): refused, as PyTorch's)
             from tinygrad_cnn.tensor import _no_partial_overlap
@@ -115,7 +120,7 @@ def with_out(fn: Any, name: str, factory: bool = False) -> Any:
         elif name == "logsumexp" and args and isinstance(args[0], Tensor) and \
                 out.dtype.kind == "f" and args[0].dtype != out.dtype:
             args = (args[0].to(out.dtype), *args[1:])  # (in out's dtype, as PyTorch's)
-        with no_grad():
+        with no_grad() if name not in RECORDED_COPY else contextlib.nullcontext():
             result = fn(*args, **kwargs)
             if not isinstance(result, Tensor):
                 many = f" (a tuple of {len(result)} tensors here)" if isinstance(result, tuple) \
@@ -147,7 +152,8 @@ def with_out(fn: Any, name: str, factory: bool = False) -> Any:
                         f"broadcast shape {list(result.shape)} (out= is also an input here, "
                         "and is never resized, as in PyTorch); pass an out= of the result's "
                         "shape")
-                _resize(out, result, name, warn=not factory)
+                _resize(out, result, name, warn=not factory,
+                        c_order=name in RECORDED_COPY)
             out.copy_(result)
         if factory and kwargs.get("requires_grad"):
             out.requires_grad_(True)
@@ -236,10 +242,10 @@ def _torch_name(dt: np.dtype) -> str:
             "bool": "Bool"}.get(str(dt), str(dt))
 
 
-def _resize(out: Any, result: Any, name: str, warn: bool) -> None:
+def _resize(out: Any, result: Any, name: str, warn: bool, c_order: bool = False) -> None:
     """``out`` given ``result``'s shape (new memory, laid out as ``result``: in the stride order
-    PyTorch gives a resized ``out``), with PyTorch's warning where it held elements (not for a
-    factory, which PyTorch resizes quietly)."""
+    PyTorch gives a resized ``out``; ``c_order``: in C order), with PyTorch's warning where it held
+    elements (not for a factory, which PyTorch resizes quietly)."""
     from tinygrad_cnn.autograd import empty_in_order, torch_order
     from tinygrad_cnn.backend import array_module
 
@@ -257,5 +263,6 @@ def _resize(out: Any, result: Any, name: str, warn: bool) -> None:
             "by resizing it, inplace, to zero elements with t.resize_(0). (PyTorch's warning)",
             UserWarning, stacklevel=3)
     data = result._data
-    out._data = empty_in_order(shape, out.dtype, torch_order(shape, (data,)), array_module(data))
+    order = list(range(len(shape) - 1, -1, -1)) if c_order else torch_order(shape, (data,))
+    out._data = empty_in_order(shape, out.dtype, order, array_module(data))
     out._version_counter[0] += 1

@@ -272,23 +272,19 @@ def _c_lgamma() -> Any:
 _LGAMMA = np.frompyfunc(_lgamma1, 1, 1)
 _C_LGAMMA_FN = _c_lgamma()
 _C_LGAMMA = None if _C_LGAMMA_FN is None else np.frompyfunc(_C_LGAMMA_FN, 1, 1)
-LGAMMA_C_BELOW = 2.5  # see lgamma
 
 
 def lgamma(x: Any) -> Any:
     """``log|Γ(x)|`` of a float64 array, element by element: +inf at the poles 0, -1, -2, ...
-    and at ±inf, NaN at NaN. Python's ``math.lgamma`` (a Lanczos sum: fast, a few ulps), but
-    the C library's below 2.5, where the roots 1 and 2 and the negative half-line are: there
-    ``math.lgamma`` keeps only its absolute error (``lgamma(1 - 2**-53)`` 2.2e-16 for 6.4e-17,
-    1e-5 relative at ``2 + 1e-10``), the C library's (PyTorch's) its relative one."""
+    and at ±inf, NaN at NaN. The C library's ``lgamma`` (PyTorch's values, within an ulp),
+    through ctypes: Python's ``math.lgamma`` (a Lanczos sum, 4x faster) keeps only its absolute
+    error near the roots 1 and 2 (``lgamma(1 - 2**-53)`` 2.2e-16 for 6.4e-17, 1e-5 relative at
+    ``2 + 1e-10``) and is 25 ulps off at 2.5 -- it is the way where no C library loads."""
     x = np.asarray(x, dtype=np.float64)
-    out = np.asarray(_LGAMMA(x), dtype=np.float64).reshape(x.shape)
-    if _C_LGAMMA is not None:
-        with np.errstate(invalid="ignore"):
-            near = x < LGAMMA_C_BELOW
-        if near.any():
-            out[near] = np.asarray(_C_LGAMMA(x[near]), dtype=np.float64)
-    return out
+    if _C_LGAMMA is None:
+        return np.asarray(_LGAMMA(x), dtype=np.float64).reshape(x.shape)
+    with np.errstate(all="ignore"):  # (the poles raise the C library's divide-by-zero flag)
+        return np.asarray(_C_LGAMMA(x), dtype=np.float64).reshape(x.shape)
 
 
 # Bernoulli numbers B_2, B_4, ..., B_16 (the asymptotic series of digamma and Hurwitz's zeta)

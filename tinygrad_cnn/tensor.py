@@ -15,7 +15,7 @@ import sys
 import warnings
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -2986,6 +2986,8 @@ class Tensor:
         if type(other) is list or (type(other) is tuple and name in _ONE_OPERAND):
             _no_sequence_operand(name, other)  # (PyTorch's TypeError: int_t += [0.5] was [0])
         for o in (other if type(other) is tuple else (other,)):
+            if isinstance(o, complex):
+                _no_complex(name, self)
             if isinstance(o, (np.ndarray, np.generic)):
                 _numpy_value(name, o)
         if name not in _OVERLAP_UNCHECKED:
@@ -3936,6 +3938,8 @@ class Tensor:
         # has a stride-0 dim, PyTorch's copy_: e[:] = 1.0 of an expand() is refused there)
         self._check_region_writeable(k, fill=_one_value(value) and not (
             _is_basic_key(k) and _zero_strided(self._data[k])))
+        if isinstance(value, complex):
+            _no_complex("setitem", self)
         v = value._data if isinstance(value, Tensor) else _setitem_number(value, self)
         try:
             if self.dtype == np.float16 and isinstance(v, (float, np.floating)):
@@ -6333,9 +6337,7 @@ def _raw_binary(name: str, ufunc: str, floating: bool = False) -> Callable[[Any,
         if isinstance(o, (complex, np.complexfloating)) or \
                 getattr(getattr(o, "dtype", None), "kind", "") == "c":
             # (numpy's unsafe cast dropped the imaginary part: x += 2+3j added 2 -- t144)
-            raise RuntimeError(f"{name}: result type complex can't be cast to the desired output "
-                               f"type {a.dtype} (as PyTorch refuses it); complex numbers are not "
-                               "supported here -- use real operands")
+            _no_complex(name, Tensor._make(a))
         dt = result_type(Tensor._make(a), o)
         if floating and dt.kind != "f":
             dt = _SCALAR_DTYPES[2]
@@ -6438,10 +6440,20 @@ def _opmath_range(where: str, name: str, v: Any, dt: np.dtype) -> None:
                                f"a {dt} {where} computes in, without overflow")
 
 
+def _no_complex(where: str, t: Tensor) -> NoReturn:
+    """A Python complex number into a real tensor: PyTorch's refusal, naming the op (numpy's
+    unsafe cast would drop the imaginary part; float() named nothing)."""
+    raise ArgumentValueError(f"{where}: result type complex can't be cast to the desired output "
+                             f"type {t.dtype} (as PyTorch refuses it); complex numbers are not "
+                             "supported here -- use real operands")
+
+
 def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:
     """``alpha * b``, the second term of ``a + alpha * b`` (add/sub), with PyTorch's checks of
     ``alpha``; ``b`` is cast to the result dtype first, so an int tensor times 2.5 beside a float64
     one is computed in float64."""
+    if isinstance(b, complex):
+        _no_complex(where, a if isinstance(a, Tensor) else Tensor._make(np.asarray(a)))
     alpha = _factor(where, "alpha", alpha)
     if isinstance(b, (np.ndarray, np.generic)):
         _numpy_value(where, b)

@@ -391,3 +391,11 @@ def test_out_of_quantile_and_histc_must_have_the_inputs_dtype(call):
     for L in (tg, torch):
         with pytest.raises(RuntimeError, match="dtype"):
             call(L, L.tensor(x0), L.zeros(3, dtype=L.float32))
+
+
+def test_pytorchs_rng_state_is_refused_by_name():
+    torch = _torch()
+    with pytest.raises(TypeError, match="PyTorch's RNG state"):
+        tg.set_rng_state(torch.get_rng_state())
+    with pytest.raises(TypeError, match="expected a uint8 tensor"):
+        tg.set_rng_state(tg.zeros(3))

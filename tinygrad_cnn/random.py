@@ -72,8 +72,14 @@ class Generator:
         from tinygrad_cnn.tensor import Tensor
 
         if not isinstance(new_state, Tensor) or new_state.dtype != np.uint8:
+            kind = type(new_state)
+            if kind.__module__.split(".")[0] == "torch":  # (t147: "got Tensor" for PyTorch's)
+                raise TypeError("Generator.set_state: got PyTorch's RNG state; states are not "
+                                "interchangeable (a seed here gives numpy's PCG64 stream, not "
+                                "PyTorch's): pass a state from this library's get_state(), or "
+                                "seed both with manual_seed and copy weights with state_dict")
             raise TypeError(f"Generator.set_state: expected a uint8 tensor from get_state(), got "
-                            f"{type(new_state).__name__}")
+                            f"{kind.__name__}")
         data = new_state._data
         try:
             saved = json.loads(np.asarray(data, dtype=np.uint8).tobytes().decode())

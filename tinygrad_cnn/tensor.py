@@ -1353,6 +1353,14 @@ class Tensor:
         return _binary(_ops.elementwise.Div, self, other, reverse=True, floating=True)
 
     def __pow__(self, exponent: Any) -> Tensor:
+        if type(exponent) is int and -64 <= exponent <= 64 and \
+                self._data.dtype in _SQRT_POW_DTYPES and type(self._data) is np.ndarray:
+            # the everyday x ** 2 (its checks below all pass for a small int): straight to the op
+            # (16x16 forward and backward 41 -> 3x us)
+            b = Tensor._make(np.asarray(exponent, dtype=self._data.dtype))
+            if self._requires_grad and _state.grad_enabled:
+                b.name = repr(exponent)
+            return _ops.elementwise.Pow.apply(self, b, _number=True)
         exponent = _exponent(self, exponent, "pow")
         e = _number(exponent)
         if isinstance(e, bool) and self._data.dtype == np.bool_:  # PyTorch: x ** True is x,

@@ -140,6 +140,14 @@ class Pow(Function):
         # d/dy = x^y log(x), taken as 0 where x == 0 and y >= 0 (0^y is constant there)
         x, y, out = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
+        if ctx.attrs.get("_number") and not ny and first_order(g, x):
+            # a number exponent, first order (x ** 2): the branch below without its 0-d masks
+            yd = y._data
+            yv = float(yd)
+            if yv != 0 and yv != 0.5:  # (x ** 1 of numpy is x itself: ** 2's VJP is g * (2 x))
+                xd = x._data
+                p = xd if yv == 2 else xd ** np.asarray(yd - 1)
+                return Tensor._make(g._data * (yd * p)), None
         if not ctx.attrs.get("_number") and ctx.attrs.get("_base") is None and \
                 first_order(g, x, y, out):
             return _pow_vjp_arrays(g._data, x._data, y._data, None if out is None else out._data,

@@ -418,3 +418,25 @@ def test_small_int_powers_take_the_short_way_with_the_same_bits():
                 y.backward(tg.tensor(g))
                 np.testing.assert_array_equal((x ** e).detach().numpy(), y.detach().numpy())
                 np.testing.assert_array_equal(x.grad.numpy(), ref.grad.numpy())
+
+
+def test_masked_fill_short_way_matches_pytorch_and_keeps_its_mask():
+    # (issue 18: a mask of the input's shape and a number skip where()'s broadcasting)
+    torch = _torch()
+    rng = np.random.default_rng(3)
+    for dt in ("float32", "float64", "float16"):
+        for value in (0.0, -1e4, 3, float("inf"), float("nan")):
+            x0 = rng.standard_normal((5, 4)).astype(dt)
+            m0 = rng.random((5, 4)) > 0.5
+            g0 = rng.standard_normal((5, 4)).astype(dt)
+            outs = []
+            for L in (tg, torch):
+                x, m = L.tensor(x0, requires_grad=True), L.tensor(m0.copy())
+                y = x.masked_fill(m, value)
+                if L is tg:  # (the caller's mask changes after: not the graph's; PyTorch's
+                    m[0, 0] = not bool(m[0, 0])  # saved mask raises a version error instead)
+                y.backward(L.tensor(g0))
+                outs.append((y.detach().numpy(), x.grad.numpy(), tuple(y.stride())))
+            np.testing.assert_array_equal(outs[0][0], outs[1][0])
+            np.testing.assert_array_equal(outs[0][1], outs[1][1])
+            assert outs[0][2] == outs[1][2]

@@ -440,3 +440,16 @@ def test_masked_fill_short_way_matches_pytorch_and_keeps_its_mask():
             np.testing.assert_array_equal(outs[0][0], outs[1][0])
             np.testing.assert_array_equal(outs[0][1], outs[1][1])
             assert outs[0][2] == outs[1][2]
+
+
+def test_movedim_of_one_dim_as_pytorch():
+    import itertools
+
+    torch = _torch()
+    x = np.random.default_rng(0).standard_normal((2, 3, 4, 5))
+    for s, d in itertools.product(range(-4, 4), repeat=2):
+        a, b = tg.tensor(x).movedim(s, d), torch.tensor(x).movedim(s, d)
+        assert tuple(a.shape) == tuple(b.shape) and tuple(a.stride()) == tuple(b.stride())
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    with pytest.raises(IndexError, match="movedim"):
+        tg.zeros(2, 3).movedim(2, 0)

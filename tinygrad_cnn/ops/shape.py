@@ -681,6 +681,13 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
 def movedim(input: Tensor, source: int | Sequence[int], destination: int | Sequence[int]
             ) -> Tensor:
     """Move dims ``source`` to positions ``destination`` (the others keep their order); a view."""
+    n = input.ndim
+    if type(source) is int and type(destination) is int and n and -n <= source < n and \
+            -n <= destination < n:  # (one dim, the everyday form: the checks below all pass)
+        s, t = source % n, destination % n
+        perm = [d for d in range(n) if d != s]
+        perm.insert(t, s)
+        return Permute.apply(input, dims=tuple(perm))
     src, dst = _int_tuple(source, "source", "movedim"), _int_tuple(destination, "destination",
                                                                      "movedim")
     if len(src) != len(dst):

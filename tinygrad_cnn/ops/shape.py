@@ -550,9 +550,12 @@ def split(tensor: Tensor, split_size_or_sections: int | Sequence[int], dim: int 
             raise ValueError(f"split: split_size must be positive, got {size} (0 only for an "
                              "empty dim)")
         sizes = tuple(min(size, n - s) for s in range(0, n, size)) if n else (0,)
-    starts = np.cumsum((0,) + sizes[:-1]).tolist()
-    return tuple(GetItem.apply(tensor, key=_slice_key(d, slice(s, s + k)))
-                 for s, k in zip(starts, sizes))
+    pieces, s = [], 0
+    lead = (slice(None),) * d
+    for k in sizes:  # (a running start: np.cumsum of a tuple cost 3 us, a third of a piece)
+        pieces.append(GetItem.apply(tensor, key=(*lead, slice(s, s + k))))
+        s += k
+    return tuple(pieces)
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:

@@ -453,3 +453,20 @@ def test_movedim_of_one_dim_as_pytorch():
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     with pytest.raises(IndexError, match="movedim"):
         tg.zeros(2, 3).movedim(2, 0)
+
+
+def test_clamp_by_numbers_short_way_matches_pytorch():
+    # (issue 18: a float tensor clamped by numbers it holds goes straight to the op)
+    torch = _torch()
+    specials = np.array([0.0, -0.0, 0.5, -0.5, np.inf, -np.inf, np.nan, 1e-40, 100.0, -100.0])
+    g = np.arange(10.0)
+    for dt in ("float32", "float64"):
+        for lo, hi in [(0, 1), (-0.5, 0.5), (None, 0.0), (1.5, None), (2, -2), (-0.0, 0.0)]:
+            outs = []
+            for L in (tg, torch):
+                x = L.tensor(specials.astype(dt), requires_grad=True)
+                y = x.clamp(lo, hi)
+                y.backward(L.tensor(g.astype(dt)))
+                outs.append((y.detach().numpy(), x.grad.numpy(), str(y.dtype)))
+            np.testing.assert_array_equal(outs[0][0], outs[1][0])
+            np.testing.assert_array_equal(outs[0][1], outs[1][1])

@@ -1711,6 +1711,15 @@ class Tensor:
 
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         """Limit values to [min, max]; the gradient is 1 inside (ends included), 0 outside."""
+        tmin, tmax = type(min), type(max)
+        if (tmin is float or tmin is int or min is None) and (
+                tmax is float or tmax is int or max is None) and (min is not None or max is not None) \
+                and self._data.dtype in _SQRT_POW_DTYPES and type(self._data) is np.ndarray and \
+                (min is None or -65504.0 <= min <= 65504.0) and \
+                (max is None or -65504.0 <= max <= 65504.0):
+            # a float tensor between numbers it holds (the everyday clamp): the checks below all
+            # pass and change nothing -- straight to the op
+            return _ops.elementwise.Clamp.apply(self, min=min, max=max)
         if min is None and max is None:
             raise ValueError("clamp: give at least one of min and max")
         for what, v in (("min", min), ("max", max)):

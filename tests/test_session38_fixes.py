@@ -470,3 +470,28 @@ def test_clamp_by_numbers_short_way_matches_pytorch():
                 outs.append((y.detach().numpy(), x.grad.numpy(), str(y.dtype)))
             np.testing.assert_array_equal(outs[0][0], outs[1][0])
             np.testing.assert_array_equal(outs[0][1], outs[1][1])
+
+
+def test_a_number_gradient_is_its_value_never_a_size():
+    # (t148: backward(2) read 2 as Tensor(2), the legacy size constructor: zeros of shape (2,),
+    # a silently zero gradient; PyTorch refuses a number -- here it is the gradient's value)
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"shape \(\) but the output has shape \(2,\)"):
+        (x * 3).backward(2)
+    with pytest.raises(RuntimeError, match="shape"):
+        tg.autograd.grad(x * 3, x, 2)
+    (x * 3).sum().backward(2)
+    np.testing.assert_array_equal(x.grad.numpy(), [6.0, 6.0])
+    x.grad = None
+    tg.autograd.backward([(x * 3).sum()], [3])
+    np.testing.assert_array_equal(x.grad.numpy(), [9.0, 9.0])
+
+
+def test_a_node_hook_returning_a_number_is_a_type_error_as_pytorch():
+    torch = _torch()
+    for L in (tg, torch):
+        x = L.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * 2
+        y.grad_fn.register_hook(lambda gi, go: (5, None))
+        with pytest.raises(TypeError):
+            y.sum().backward()

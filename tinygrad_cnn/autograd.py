@@ -2464,7 +2464,9 @@ def _hook_result(new: Any, old: tuple[Any, ...], hook: Any, ctx: Context | None,
                    if isinstance(n, _TensorCls) else a_type(n))
             want = (f"shape {tuple(o._data.shape)} and dtype {o._data.dtype}" if o is not None
                     else "a Tensor")
-            raise RuntimeError(f"{where} returned {got} for {what}[{i}]; it must be {want}")
+            # (not a Tensor at all: a TypeError, as PyTorch's and our tensor hooks' -- t148)
+            raise (RuntimeError if isinstance(n, _TensorCls) else TypeError)(
+                f"{where} returned {got} for {what}[{i}]; it must be {want}")
         if _flags.anomaly and _flags.anomaly_check and n is not o:
             _hook_made_non_finite(hook, o, n, f"grad_fn.{kind} of "
                                   f"{ctx.fn.name if ctx is not None else 'AccumulateGrad'}, "
@@ -2568,7 +2570,10 @@ def _root_grads(outputs: tuple[Tensor, ...], grad_outputs: Any, where: str) -> l
             g = Tensor._make(xp.ones_like(out._data))
         else:
             if not isinstance(g, Tensor):
-                g = Tensor(array_module(out._data).asarray(g) if hasattr(g, "shape") else g,
+                # (a number as its value: Tensor(2) is the legacy size constructor -- an int
+                # gradient was zeros of shape (2,), silently: t148)
+                g = Tensor(array_module(out._data).asarray(g)
+                           if hasattr(g, "shape") or isinstance(g, (int, float)) else g,
                            dtype=out.dtype, device=out.device)
             if g._data.shape != out._data.shape:
                 raise RuntimeError(

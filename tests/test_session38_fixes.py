@@ -339,6 +339,10 @@ def test_lp_pool_gives_a_nan_window_a_zero_gradient_as_pytorch(values, k, p):
     F.lp_pool2d(o2, p, (1, k)).sum().backward()
     torch.nn.functional.lp_pool2d(t2, p, (1, k)).sum().backward()
     np.testing.assert_allclose(o2.grad.numpy(), t2.grad.numpy(), rtol=1e-12)
+    for dt in ("float16", "float32"):  # (and the dtype kept: the NaN branch's tensor was float32)
+        xs = np.array(values * 2, dtype=dt).reshape(1, 1, 2, -1)
+        assert F.lp_pool2d(tg.tensor(xs), p, (1, k)).dtype == dt
+        assert F.lp_pool1d(tg.tensor(xs[0]), p, k).dtype == dt
 
 
 def test_lgamma_warns_at_no_pole_and_is_within_an_ulp_of_pytorch_above_2_5():

@@ -124,7 +124,8 @@ def lp_root(total: Tensor, norm_type: float) -> Tensor:
     nonzero = (total > 0) | (total < 0)  # (not 0, and not NaN: a NaN window's gradient is 0 too,
     safe = where(nonzero, total, 1.0)    # as PyTorch's sign(x) * relu(|x|) gives it -- t142)
     at_zero = math.inf if root < 0 else 0.0  # 0 ** (1 / p)
-    other = where(total != total, math.nan, at_zero)  # (NaN stays NaN; no gradient through it)
+    # (NaN stays NaN, in total's dtype, with no gradient through it)
+    other = where(total != total, total.detach(), at_zero)
     return where(nonzero, safe ** root, other)
 
 

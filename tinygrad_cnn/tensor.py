@@ -1356,7 +1356,7 @@ class Tensor:
         if type(exponent) is int and -64 <= exponent <= 64 and \
                 self._data.dtype in _SQRT_POW_DTYPES and type(self._data) is np.ndarray:
             # the everyday x ** 2 (its checks below all pass for a small int): straight to the op
-            # (16x16 forward and backward 41 -> 3x us)
+            # (16x16 forward and backward 40 -> 29 us)
             b = Tensor._make(np.asarray(exponent, dtype=self._data.dtype))
             if self._requires_grad and _state.grad_enabled:
                 b.name = repr(exponent)

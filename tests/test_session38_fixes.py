@@ -499,3 +499,13 @@ def test_a_node_hook_returning_a_number_is_a_type_error_as_pytorch():
         y.grad_fn.register_hook(lambda gi, go: (5, None))
         with pytest.raises(TypeError):
             y.sum().backward()
+
+
+def test_pytorchs_saved_attributes_point_to_saved_tensors():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    with pytest.raises(AttributeError, match="saved_tensors"):
+        _ = y.grad_fn._saved_self
+    with pytest.raises(AttributeError):
+        _ = y.grad_fn.no_such_thing
+    assert not hasattr(y.grad_fn, "_raw_saved_self")

@@ -600,6 +600,13 @@ class Context:
         """``False``: ``backward`` receives None (not zeros) for outputs that got no gradient."""
         self.materialize = bool(value)
 
+    def __getattr__(self, name: str) -> Any:  # (only for names not found: no cost elsewhere)
+        if name.startswith(("_saved_", "_raw_saved_")):  # (PyTorch's grad_fn._saved_self: t149)
+            raise AttributeError(
+                f"grad_fn has no {name}: PyTorch's per-argument saved attributes are not kept "
+                "here; read grad_fn.saved_tensors (what the op saved, as Tensors, in order)")
+        raise AttributeError(name)
+
     @property
     def saved_tensors(self) -> tuple[Tensor, ...]:
         saved = self._saved

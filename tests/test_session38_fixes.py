@@ -509,3 +509,25 @@ def test_pytorchs_saved_attributes_point_to_saved_tensors():
     with pytest.raises(AttributeError):
         _ = y.grad_fn.no_such_thing
     assert not hasattr(y.grad_fn, "_raw_saved_self")
+
+
+@pytest.mark.parametrize("src,dst", [("float32", "float16"), ("float64", "float16"),
+                                     ("float64", "float32"), ("float16", "float32"),
+                                     ("float32", "float64")])
+def test_cumsum_with_a_dtype_adds_the_gradient_in_the_inputs_dtype(src, dst):
+    # (t141: the float16 running sum of a float32 input's gradient: [3000, 3000, 2998] where
+    # PyTorch, casting the gradient back first, gives [3000, 2999, 2998])
+    torch = _torch()
+    x0 = np.random.default_rng(0).standard_normal((4, 50)).astype(src)
+    g = np.random.default_rng(1).standard_normal((4, 50)).astype(dst)
+    res = []
+    for L in (tg, torch):
+        x = L.tensor(x0, requires_grad=True)
+        y = x.cumsum(1, dtype=getattr(L, dst))
+        y.backward(L.tensor(g))
+        z = L.tensor(np.zeros(3000, src), requires_grad=True)
+        z.cumsum(0, dtype=getattr(L, dst)).sum().backward()
+        res.append((y.detach().numpy(), x.grad.numpy(), z.grad.numpy()[:3]))
+    for a, b in zip(*res):
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == b.dtype

@@ -2890,6 +2890,12 @@ class Tensor:
 
     def cumsum(self, dim: int, dtype: DTypeLike = None) -> Tensor:
         """Running sum along ``dim``. Integers and bools give int64, as in PyTorch."""
+        if dtype is not None and self._data.dtype.kind == "f" and self.ndim:
+            d = _dtype(dtype, "cumsum")
+            if d.kind == "f" and d != self._data.dtype:  # (one float to another: the cast
+                # inside the op, whose VJP casts the gradient back first, as PyTorch's)
+                return _ops.reduce.Cumsum.apply(self, dim=_dim(dim, self.ndim, "cumsum"),
+                                                dtype=d)
         return _scan(_ops.reduce.Cumsum, _accumulating(self, dtype, "cumsum"), dim, "cumsum")
 
     def cumprod(self, dim: int, dtype: DTypeLike = None) -> Tensor:

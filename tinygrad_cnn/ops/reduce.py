@@ -360,13 +360,18 @@ class Prod(Function):
 
 
 class Cumsum(Function):
-    """Running sum along ``dim``; VJP: the running sum of ``g`` from the other end."""
+    """Running sum along ``dim``, of the input cast to ``dtype`` first when one is given
+    (``cumsum(x, dtype=float16)``); VJP: the running sum of ``g`` from the other end -- in the
+    input's dtype, ``g`` cast to it first (PyTorch's ``cumsum_backward(grad.to(x.dtype))``: a
+    float16 running sum of a float32 input's gradient was 1 float16 ulp off, t141)."""
     contiguous = True
 
     @staticmethod
     @quiet  # (as Prod's)
-    def forward(ctx: Context, x: Any, dim: int = 0) -> Any:
+    def forward(ctx: Context, x: Any, dim: int = 0, dtype: Any = None) -> Any:
         ctx.dim = dim
+        if dtype is not None:
+            x = x.astype(dtype)
         out = array_module(x).cumsum(_scan_wide(x), axis=dim)
         if out.dtype.kind == "f" and x.ndim:
             out += 0.0  # a running sum from +0, as PyTorch's: cumsum([-0., -0., 1.]) starts at +0
@@ -374,6 +379,8 @@ class Cumsum(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
+        if ctx.attrs.get("dtype") is not None:
+            g = g.to(ctx.in_meta[0][1])
         if g.ndim == 0 or g.shape[ctx.dim] == 1:  # nothing to add up: g itself, as PyTorch's
             return g
         if first_order(g):  # (the same on arrays: no nodes)

@@ -531,3 +531,19 @@ def test_cumsum_with_a_dtype_adds_the_gradient_in_the_inputs_dtype(src, dst):
     for a, b in zip(*res):
         np.testing.assert_array_equal(a, b)
         assert a.dtype == b.dtype
+
+
+@pytest.mark.parametrize("shape,dim", [((5000, 2), 0), ((2, 5000, 2), 1), ((5000, 2), (0, 1))])
+def test_logsumexp_over_a_leading_dim_keeps_its_sum_in_float16(shape, dim):
+    # (t151: numpy adds a leading dim row by row, and float16's running sum stopped at 2048:
+    # logsumexp of 5000 zeros was 7.625, not log 5000 = 8.517; its gradient 1/2048)
+    torch = _torch()
+    x0 = np.zeros(shape, np.float16)
+    outs = []
+    for L in (tg, torch):
+        x = L.tensor(x0, requires_grad=True)
+        y = L.logsumexp(x, dim)
+        y.sum().backward()
+        outs.append((y.detach().numpy(), x.grad.numpy()))
+    np.testing.assert_array_equal(outs[0][0], outs[1][0])
+    np.testing.assert_array_equal(outs[0][1], outs[1][1])

@@ -234,7 +234,12 @@ class LogSumExp(Function):
         else:
             m = x.max(axis=dim, keepdims=True)
             m = xp.where(xp.isfinite(m), m, 0)  # all -inf rows stay -inf, not NaN
-        out = xp.log(xp.exp(x - m).sum(axis=dim, keepdims=True)) + m
+        # (the sum in float32 for float16 and in float64 for float32: over a non-last dim numpy
+        # adds row by row, and float16's running sum stopped growing at 2048 -- logsumexp of 5000
+        # zeros was 7.6, not log 5000 = 8.5, t151; float32's was 100 ulps off at 3e6 rows)
+        acc = {np.dtype(np.float16): np.float32, np.dtype(np.float32): np.float64}.get(x.dtype)
+        total = xp.exp(x - m).sum(axis=dim, keepdims=True, dtype=acc).astype(x.dtype, copy=False)
+        out = xp.log(total) + m  # (rounded to the dtype first, then log and + m in it: PyTorch's)
         ctx.save_for_backward(x)
         ctx.shape, ctx.dim = x.shape, dim
         return out if keepdim else out.reshape(

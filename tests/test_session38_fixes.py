@@ -547,3 +547,37 @@ def test_logsumexp_over_a_leading_dim_keeps_its_sum_in_float16(shape, dim):
         outs.append((y.detach().numpy(), x.grad.numpy()))
     np.testing.assert_array_equal(outs[0][0], outs[1][0])
     np.testing.assert_array_equal(outs[0][1], outs[1][1])
+
+
+def test_ops_stay_silent_under_a_users_error_filter():
+    # (t151: the package's ignore filter was the only thing hiding numpy's warnings, and a
+    # user's simplefilter("error") in front of it turned -inf logits or eps=0 into exceptions
+    # raised from inside numpy, where PyTorch is silent)
+    import warnings
+
+    inf = float("inf")
+    cases = [
+        lambda: F.cross_entropy(tg.tensor([[0, -inf, 1], [-inf, 2, -inf]]), tg.tensor([0, 1]),
+                                ignore_index=1),
+        lambda: F.cross_entropy(tg.tensor([[0, -inf, 1.0]]), tg.tensor([[0.5, 0, 0.5]])),
+        lambda: F.nll_loss(tg.tensor([[-inf, -1.0]]), tg.tensor([0]), weight=tg.tensor([0, 1.0])),
+        lambda: F.binary_cross_entropy_with_logits(tg.tensor([inf, -inf]), tg.tensor([1.0, 0])),
+        lambda: F.poisson_nll_loss(tg.tensor([0, 1.0]), tg.tensor([0, 1.0]), full=True),
+        lambda: F.layer_norm(tg.full((2, 4), 3.0), (4,), eps=0),
+        lambda: tg.tensor([inf]) * tg.tensor([0.0]),
+        lambda: tg.tensor([0.0]).log(),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for case in cases:
+            case()
+        x = tg.tensor([-inf, 1.0], requires_grad=True)
+        F.silu(x).sum().backward()
+        y = tg.tensor([0.0, 1.0], requires_grad=True)
+        (y * inf).sum().backward()
+    assert np.isnan(x.grad.numpy()[0]) and np.isinf(y.grad.numpy()[0])
+    # (and the user's own numpy code still warns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(RuntimeWarning):
+            np.log(np.zeros(1))

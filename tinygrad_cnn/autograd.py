@@ -47,7 +47,7 @@ import numpy as np
 
 from tinygrad_cnn import _forward_array as _fa
 from tinygrad_cnn._words import a_type
-from tinygrad_cnn.backend import array_module, device_of, new_locks_after_fork
+from tinygrad_cnn.backend import array_module, device_of, new_locks_after_fork, numpy_warnings_shown
 from tinygrad_cnn.layout import follow as layout_follow
 
 if TYPE_CHECKING:
@@ -813,6 +813,9 @@ class Function:
                 out = _call_forward(cls, ctx, arrays, attrs,
                                     [t._version_counter for t in inputs])
             _warn_widened(cls, arrays, out)
+        elif numpy_warnings_shown():  # (a filter in front of the package's: quiet here)
+            with np.errstate(all="ignore"):
+                out = cls.forward(ctx, *arrays, **attrs)
         else:
             out = cls.forward(ctx, *arrays, **attrs)
         if cls._user and type(out) is not tuple and _passed_through(out):
@@ -2061,7 +2064,8 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
     # for graphs of more than a few nodes: entering np.errstate costs 1-2 µs, 10-15% of a small
     # op's forward and backward (the ops whose VJPs meet inf most, pow, the pools, convolutions
     # and resampling, are quiet themselves)
-    quiet = np.errstate(all="ignore") if len(nodes) > QUIET_MIN_NODES else _NO_CONTEXT
+    quiet = np.errstate(all="ignore") if len(nodes) > QUIET_MIN_NODES or \
+        numpy_warnings_shown() else _NO_CONTEXT
     user = np.geterr() if quiet is not _NO_CONTEXT else None  # hooks are the user's code: theirs
     # a leaf's .grad is filled as soon as the last node that sends it a gradient has run (the
     # moment PyTorch's AccumulateGrad runs), so hooks that run later in the pass -- a module's

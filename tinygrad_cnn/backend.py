@@ -135,6 +135,40 @@ def to_device(arr: Any, device: str) -> Any:
     return get_module("cuda").asarray(arr)
 
 
+_SHOWN_LIST: Any = None  # the warnings filters last read (the list, its length, its first)
+_SHOWN_LEN = -1
+_SHOWN_FIRST: Any = None
+_SHOWN = False
+_PROBE_MESSAGE = "invalid value encountered in multiply"
+_PROBE_MODULE = "tinygrad_cnn.ops.elementwise"
+
+
+def numpy_warnings_shown() -> bool:
+    """Whether a numpy arithmetic RuntimeWarning raised in this package's modules would be shown
+    (or raised) under the warnings filters as they stand: the package ignores them by a filter
+    (``__init__.py``), but a filter placed in front of it -- ``warnings.simplefilter("error")``,
+    ``pytest -W error`` -- wins, and then an op that meets inf or NaN raised numpy's warning from
+    deep inside where PyTorch is silent (t151). Read once per change of the filters (their
+    list, its length and its first entry), so a few attribute reads an op."""
+    global _SHOWN_LIST, _SHOWN_LEN, _SHOWN_FIRST, _SHOWN
+    filters = warnings.filters
+    if filters is _SHOWN_LIST and len(filters) == _SHOWN_LEN and (
+            not filters or filters[0] is _SHOWN_FIRST):
+        return _SHOWN
+    action = warnings.defaultaction  # (the filters changed: read them again)
+    for act, msg, cat, mod, line in filters:
+        if line or not issubclass(RuntimeWarning, cat):
+            continue
+        if (msg is None or msg.match(_PROBE_MESSAGE)) and (
+                mod is None or mod.match(_PROBE_MODULE)):
+            action = act
+            break
+    _SHOWN = action != "ignore"
+    _SHOWN_LIST, _SHOWN_LEN = filters, len(filters)
+    _SHOWN_FIRST = filters[0] if filters else None
+    return _SHOWN
+
+
 def quiet(fn: Any) -> Any:
     """``fn`` under ``np.errstate(all="ignore")``: IEEE results (inf, NaN) without numpy's
     RuntimeWarnings, as PyTorch gives them (``log(0)``, ``sqrt(-1)``, ``1 / 0``). For the forwards

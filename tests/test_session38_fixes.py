@@ -581,3 +581,24 @@ def test_ops_stay_silent_under_a_users_error_filter():
         warnings.simplefilter("error")
         with pytest.raises(RuntimeWarning):
             np.log(np.zeros(1))
+
+
+def test_float16_p_norm_gradients_below_p_1_stay_finite_as_pytorchs():
+    # (t151: the ratios |x| / N ran to float16's subnormals and their p - 1 powers to inf)
+    torch = _torch()
+    grads = []
+    for L in (tg, torch):
+        a = L.tensor([[0.0, 1.0]], dtype=L.float16, requires_grad=True)
+        b = L.tensor([[100.0, 1.0]], dtype=L.float16)
+        L.nn.functional.pairwise_distance(a, b, p=0.5).sum().backward()
+        grads.append(a.grad.numpy())
+    assert np.isfinite(grads[0]).all()
+    np.testing.assert_allclose(grads[0].astype(float), grads[1].astype(float), rtol=2e-3)
+    x0 = np.random.default_rng(0).standard_normal((4, 6))
+    for p in (0.5, 0.7, 1.5, 3.0):
+        gs = []
+        for L in (tg, torch):
+            x = L.tensor(x0, dtype=L.float16, requires_grad=True)
+            x.norm(p=p, dim=1).sum().backward()
+            gs.append(x.grad.numpy().astype(float))
+        np.testing.assert_allclose(gs[0], gs[1], rtol=4e-3, atol=1e-4)

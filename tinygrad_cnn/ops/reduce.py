@@ -217,6 +217,13 @@ class Min(Function):
     backward = staticmethod(_extreme_backward)
 
 
+class _Float32Norm:
+    """A float16 norm's context seen with its saved input and result in float32."""
+
+    def __init__(self, ctx: Context, x: Tensor, norm: Tensor) -> None:
+        self.p, self.dim, self.saved_tensors = ctx.p, ctx.dim, (x.float(), norm.float())
+
+
 class LogSumExp(Function):
     """``log(sum(exp(x)))`` over ``dim``, stable (the maximum taken out first). VJP:
     ``g * softmax(x) = g * exp(x - logsumexp(x))``, spread back over the reduced dims."""
@@ -648,6 +655,11 @@ class Norm(Function):
         p, dim = ctx.p, ctx.dim
         if p == 0:
             return None
+        if x.dtype == np.float16 and p not in (1, 2) and not math.isinf(p):
+            # in float32, rounded once (PyTorch's opmath): the ratios |x| / N of a p < 1 norm
+            # ran to float16's subnormals, and their p - 1 powers to inf (pairwise_distance with
+            # p = 0.5: an inf gradient for PyTorch's 9940, t151)
+            return Norm.backward(_Float32Norm(ctx, x, norm), g.float()).half()
         xp = array_module(x._data)
         kept = _kept_shape(x.shape, dim)
         if p == 2 and first_order(g, x, norm):  # (the same on arrays: no nodes)

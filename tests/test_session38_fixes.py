@@ -602,3 +602,16 @@ def test_float16_p_norm_gradients_below_p_1_stay_finite_as_pytorchs():
             x.norm(p=p, dim=1).sum().backward()
             gs.append(x.grad.numpy().astype(float))
         np.testing.assert_allclose(gs[0], gs[1], rtol=4e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("call", [
+    lambda L: L.nn.functional.cross_entropy(L.randn(2, 3), L.tensor([0, 1]), label_smoothing=1.5),
+    lambda L: L.nn.functional.cross_entropy(L.randn(2, 3), L.tensor([0, 1]), weight=L.ones(4)),
+    lambda L: L.nn.functional.binary_cross_entropy(L.tensor([1.5]), L.tensor([1.0])),
+    lambda L: L.nn.functional.celu(L.ones(2), alpha=0)])
+def test_loss_and_activation_argument_errors_are_runtime_errors_as_pytorchs(call):
+    # (t151: plain ValueErrors, which code catching PyTorch's RuntimeError missed)
+    torch = _torch()
+    for L in (tg, torch):
+        with pytest.raises(RuntimeError):
+            call(L)

@@ -23,7 +23,7 @@ from collections.abc import Callable
 import numpy as np
 
 from tinygrad_cnn._scalars import check_number, check_numbers
-from tinygrad_cnn.backend import array_module, like, type_name
+from tinygrad_cnn.backend import ArgumentValueError, array_module, like, type_name
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import activation
 from tinygrad_cnn.ops import threshold as threshold_ops
@@ -77,7 +77,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` for ``x > 0``, ``alpha (exp(x / alpha) - 1)`` otherwise."""
     check_number("celu", "alpha", alpha, "0d")
     if alpha == 0:
-        raise ValueError("celu: alpha must not be 0 (it divides the input)")
+        raise ArgumentValueError("celu: alpha must not be 0 (it divides the input)")
     return _inplace_or_new(_floating(input, "celu"), inplace, "celu", lambda x: activation.ELU.apply(
         x, alpha=float(alpha), scale=1.0, input_scale=1.0 / alpha))
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import is_grad_enabled, no_grad
-from tinygrad_cnn.backend import like, to_numpy, type_name
+from tinygrad_cnn.backend import ArgumentValueError, like, to_numpy, type_name
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import loss
 from tinygrad_cnn.tensor import Tensor, _int_arg, ones_like
@@ -162,7 +162,7 @@ def _class_target(logits: Tensor, target: Any, op: str, ignore_index: int
 def _class_weight(weight: Any, x: Tensor, c: int, op: str) -> Any:
     w = _constant(weight, x, op, "weight")
     if w is not None and tuple(w.shape) != (c,):
-        raise ValueError(f"{op}: weight must have one value per class, shape ({c},), got "
+        raise ArgumentValueError(f"{op}: weight must have one value per class, shape ({c},), got "
                          f"{tuple(w.shape)}")
     return w
 
@@ -175,7 +175,7 @@ def _class_weight_probs(weight: Any, x: Tensor, c: int, op: str) -> Any:
         return _class_weight(weight, x, c, op)
     _same_device(weight, x, op, "weight")
     if tuple(weight.shape) != (c,):
-        raise ValueError(f"{op}: weight must have one value per class, shape ({c},), got "
+        raise ArgumentValueError(f"{op}: weight must have one value per class, shape ({c},), got "
                          f"{tuple(weight.shape)}")
     return weight
 
@@ -196,7 +196,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
     ignore_index = _int_arg(ignore_index, op, "ignore_index")  # (1.5 was taken as class 1)
     x = _floating(input, op, "the logits")
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
+        raise ArgumentValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
     c = x.shape[1] if x.ndim >= 2 else (x.shape[0] if x.ndim == 1 else 0)
     probs = (isinstance(target, Tensor) and target.dtype.kind == "f") or (
         isinstance(target, np.ndarray) and target.dtype.kind == "f" and target.shape == x.shape)
@@ -390,7 +390,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     x, y = _pair(input, target, op, promote=False)
     for what, t in (("input", x), ("target", y)):
         if t.numel() and not bool(((t._data >= 0) & (t._data <= 1)).all()):
-            raise ValueError(f"{op}: all elements of the {what} should be between 0 and 1 (they "
+            raise ArgumentValueError(f"{op}: all elements of the {what} should be between 0 and 1 (they "
                              "are probabilities; binary_cross_entropy_with_logits takes logits)")
     w = _constant(weight, x, op, "weight", cast=True)
     if w is not None:

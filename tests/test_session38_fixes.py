@@ -625,3 +625,16 @@ def test_cubes_and_inverse_squares_take_pytorchs_products(dtype, e):
     x = (np.random.default_rng(0).standard_normal(5000) * 3).astype(dtype)
     x[:6] = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-30]
     np.testing.assert_array_equal((tg.tensor(x) ** e).numpy(), (torch.tensor(x) ** e).numpy())
+
+
+def test_a_nan_clamp_bound_makes_nan_without_checking_the_other():
+    torch = _torch()
+    for L in (tg, torch):
+        for dt in ("float32", "float16"):
+            x = L.tensor(np.array([1.0, -2.0], dtype=dt), requires_grad=True)
+            for bounds in [(float("nan"), 1e300), (1e300, float("nan")), (float("nan"), None)]:
+                y = x.clamp(*bounds)
+                assert np.isnan(y.detach().numpy()).all()
+                y.sum().backward()
+                assert (x.grad.numpy() == 0).all()
+                x.grad = None

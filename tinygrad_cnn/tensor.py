@@ -1738,6 +1738,13 @@ class Tensor:
             min, max = (v.item() if isinstance(v, Tensor) else v for v in (min, max))
         # min > max gives max everywhere (and no gradient), as in PyTorch
         dt = result_type(self, *(v for v in (min, max) if v is not None))
+        if dt.kind == "f" and any(isinstance(v, float) and math.isnan(v) for v in (min, max)):
+            # a NaN bound makes every element NaN, whatever the other bound (PyTorch checks
+            # neither then: clamp(nan, 1e300) of float32 was an overflow error -- t150)
+            nan = math.nan
+            return _ops.elementwise.Clamp.apply(self if dt == self.dtype else self.to(dt),
+                                                min=None if min is None else nan,
+                                                max=None if max is None else nan)
         # a bound must fit the result's dtype (PyTorch's check; int clamped to 0.5 is float32)
         min, max = (None if v is None else _in_dtype(v, dt, "clamp") for v in (min, max))
         return _ops.elementwise.Clamp.apply(self if dt == self.dtype else self.to(dt), min=min,

@@ -638,3 +638,15 @@ def test_a_nan_clamp_bound_makes_nan_without_checking_the_other():
                 y.sum().backward()
                 assert (x.grad.numpy() == 0).all()
                 x.grad = None
+
+
+@pytest.mark.parametrize("kw", [dict(retain_graph="yes"), dict(create_graph=None),
+                                dict(create_graph=0.5)])
+def test_backward_flags_must_be_bools_as_pytorchs(kw):
+    torch = _torch()
+    for L in (tg, torch):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        with pytest.raises(TypeError):
+            (x * 2).sum().backward(**kw)
+        with pytest.raises(TypeError):
+            L.autograd.grad((x * 2).sum(), x, **kw)

@@ -2597,12 +2597,24 @@ def _root_grads(outputs: tuple[Tensor, ...], grad_outputs: Any, where: str) -> l
     return result
 
 
+def _check_graph_flags(where: str, retain_graph: Any, create_graph: Any) -> None:
+    """PyTorch's TypeError for a ``retain_graph`` that is not a bool (or an int, which PyTorch
+    reads as one) or None, or a ``create_graph`` that is not one (``retain_graph='yes'`` was read
+    by truthiness: t148)."""
+    for name, v, none in (("retain_graph", retain_graph, True), ("create_graph", create_graph,
+                                                                  False)):
+        if not (isinstance(v, (bool, int, np.bool_, np.integer)) or (none and v is None)):
+            raise TypeError(f"{where}(): argument '{name}' must be "
+                            f"{'None or ' if none else ''}bool, not {type(v).__name__}")
+
+
 def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
              retain_graph: bool | None = None, create_graph: bool = False,
              inputs: Tensor | Sequence[Tensor] | None = None) -> None:
     """Accumulate the gradients of ``tensors`` into the ``.grad`` of every leaf that needs one --
     or, with ``inputs``, into the ``.grad`` of those tensors only (leaves or not; one the outputs
     do not depend on keeps its ``.grad``)."""
+    _check_graph_flags("backward", retain_graph, create_graph)
     outputs = _as_tuple(tensors, "tensors", "backward")
     roots = _root_grads(outputs, grad_tensors, "backward")
     if retain_graph is None:
@@ -2656,6 +2668,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     vector-Jacobian product per vector; PyTorch vectorises them, here they run one by one, so a
     tensor hook runs once per vector, where PyTorch's runs once on the batch).
     """
+    _check_graph_flags("grad", retain_graph, create_graph)
     if not only_inputs:
         warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). "
                       "To accumulate gradient for other parts of the graph, please use "

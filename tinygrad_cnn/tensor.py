@@ -3453,7 +3453,9 @@ class Tensor:
     def swapaxes_(self, axis0: int, axis1: int) -> Tensor:
         return self._shape_in_place("swapaxes_", lambda s: s.swapaxes(axis0, axis1))
 
-    swapdims_ = swapaxes_
+    def swapdims_(self, dim0: int, dim1: int) -> Tensor:
+        """``swapaxes_`` under PyTorch's other name, with its keywords ``dim0``/``dim1``."""
+        return self._shape_in_place("swapdims_", lambda s: s.swapaxes(dim0, dim1))
 
     def lgamma_(self) -> Tensor:
         return self._unary_("lgamma")

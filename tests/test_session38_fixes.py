@@ -650,3 +650,12 @@ def test_backward_flags_must_be_bools_as_pytorchs(kw):
             (x * 2).sum().backward(**kw)
         with pytest.raises(TypeError):
             L.autograd.grad((x * 2).sum(), x, **kw)
+
+
+def test_autograd_backward_takes_the_deprecated_grad_variables_as_pytorch():
+    torch = _torch()
+    for L in (tg, torch):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        with pytest.warns(FutureWarning, match="grad_variables"):
+            L.autograd.backward([(x * 2).sum()], grad_variables=[L.tensor(3.0)])
+        assert x.grad.tolist() == [6.0, 6.0]

@@ -2610,10 +2610,19 @@ def _check_graph_flags(where: str, retain_graph: Any, create_graph: Any) -> None
 
 def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
              retain_graph: bool | None = None, create_graph: bool = False,
-             inputs: Tensor | Sequence[Tensor] | None = None) -> None:
+             grad_variables: Any = None, inputs: Tensor | Sequence[Tensor] | None = None) -> None:
     """Accumulate the gradients of ``tensors`` into the ``.grad`` of every leaf that needs one --
     or, with ``inputs``, into the ``.grad`` of those tensors only (leaves or not; one the outputs
-    do not depend on keeps its ``.grad``)."""
+    do not depend on keeps its ``.grad``). ``grad_variables`` is PyTorch's deprecated name of
+    ``grad_tensors`` (with its warning)."""
+    if grad_variables is not None:
+        warnings.warn("'grad_variables' is deprecated. Use 'grad_tensors' instead.",
+                      FutureWarning, stacklevel=2)
+        if grad_tensors is not None:
+            raise RuntimeError("backward: 'grad_tensors' and 'grad_variables' (deprecated) "
+                               "arguments both passed to backward(). Please only use "
+                               "'grad_tensors'.")
+        grad_tensors = grad_variables
     _check_graph_flags("backward", retain_graph, create_graph)
     outputs = _as_tuple(tensors, "tensors", "backward")
     roots = _root_grads(outputs, grad_tensors, "backward")

@@ -1279,7 +1279,7 @@ class Tensor:
         this tensor has one element; ``retain_graph`` keeps the saved tensors for another backward;
         ``create_graph`` records the backward pass (gradients of gradients); ``inputs``: only these
         tensors' ``.grad`` (leaves or not) receive their gradient."""
-        autograd.backward(self, gradient, retain_graph, create_graph, inputs)
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     # ---------------------------------------------------------------- representation
     def __repr__(self) -> str:

@@ -2623,7 +2623,8 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
                                "arguments both passed to backward(). Please only use "
                                "'grad_tensors'.")
         grad_tensors = grad_variables
-    _check_graph_flags("backward", retain_graph, create_graph)
+    if not ((retain_graph is None or type(retain_graph) is bool) and type(create_graph) is bool):
+        _check_graph_flags("backward", retain_graph, create_graph)
     outputs = _as_tuple(tensors, "tensors", "backward")
     roots = _root_grads(outputs, grad_tensors, "backward")
     if retain_graph is None:
@@ -2677,7 +2678,8 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     vector-Jacobian product per vector; PyTorch vectorises them, here they run one by one, so a
     tensor hook runs once per vector, where PyTorch's runs once on the batch).
     """
-    _check_graph_flags("grad", retain_graph, create_graph)
+    if not ((retain_graph is None or type(retain_graph) is bool) and type(create_graph) is bool):
+        _check_graph_flags("grad", retain_graph, create_graph)
     if not only_inputs:
         warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). "
                       "To accumulate gradient for other parts of the graph, please use "

@@ -148,6 +148,9 @@ def _image(input: Any, op: str) -> tuple[Tensor, bool]:
 
 
 def _output_size(output_size: Any, x: Tensor, op: str) -> tuple[int, int]:
+    if output_size is None:  # (None keeps an axis in a tuple; alone it kept both: PyTorch's error)
+        raise TypeError(f"{op}: output_size must be an int or a tuple of two (int or None, which "
+                        "keeps that axis), got None")
     pair = _per_axis(output_size, 2, "output_size", op)
     out = tuple(x.shape[2 + i] if s is None else _int_arg(s, op, "output_size")
                 for i, s in enumerate(pair))

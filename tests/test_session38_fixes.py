@@ -659,3 +659,32 @@ def test_autograd_backward_takes_the_deprecated_grad_variables_as_pytorch():
         with pytest.warns(FutureWarning, match="grad_variables"):
             L.autograd.backward([(x * 2).sum()], grad_variables=[L.tensor(3.0)])
         assert x.grad.tolist() == [6.0, 6.0]
+
+
+def test_a_collapsed_box_draws_every_gradient_it_sends():
+    # (t153: a stack of residual blocks drawn as one x3 box sent one edge to the layer before
+    # it, with the norm of one of the two gradients it sends -- the skip path's was lost)
+    from tinygrad_cnn import viz
+
+    class Res(tg.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = tg.nn.Linear(4, 4)
+
+        def forward(self, x):
+            return self.lin(x) + x
+
+    tg.manual_seed(0)
+    model = tg.nn.Sequential(tg.nn.Linear(4, 4), Res(), Res(), Res())
+    loss = model(tg.Tensor(np.ones((2, 4), np.float32), name="inp")).sum()
+    with viz.record_gradients(loss):
+        loss.backward()
+    text = viz.text(loss, backward=True)
+    src = viz.draw(loss, backward=True).source
+    edge = src[src.index("g0 -> "):].split("]")[0]
+    assert "2 gradients, added there" in edge, edge
+    # both norms the text form gives for the two contributions
+    import re
+
+    norms = re.findall(r"‖g‖ = ([0-9.]+)", edge)
+    assert len(norms) == 2 and all(n in text for n in norms), (edge, text)

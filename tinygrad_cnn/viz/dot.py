@@ -798,7 +798,10 @@ class _Backward(_Painter):
             style["fillcolor"] = GROUP
         self.g.node(gid, label, shape="box", peripheries="2", id=gid, tooltip=_group_tooltip(gr),
                     **style)
-        seen: set[str] = set()
+        # one edge per target, carrying every gradient the box sends it: a residual block's
+        # input gets one from its main path and one from its skip (t153: only the first was
+        # drawn, its norm not what the target receives)
+        sent: dict[str, list[tuple[Any, Any]]] = {}
         for c in gr.members:
             ng = self.node_grads(c)
             for i, e in enumerate(c.next):
@@ -812,12 +815,16 @@ class _Backward(_Painter):
                     dst = self.vjp_id(e)
                 else:
                     dst = self.leaf_node(e, gid)
-                if dst in seen:
-                    continue
-                seen.add(dst)
                 stat = ng.sent[i] if ng is not None and i < len(ng.sent) else None
-                self.g.edge(gid, dst, label=self.edge_label(c.in_meta[i][0], stat),
-                            id=f"e{gid}_{len(seen)}")
+                sent.setdefault(dst, []).append((c.in_meta[i][0], stat))
+        for k, (dst, parts) in enumerate(sent.items(), 1):
+            shape, stat = parts[0]
+            label = self.edge_label(shape, stat)
+            stats = [st for _, st in parts if st is not None]
+            if len(parts) > 1 and stats:  # (several gradients: each, added at the target)
+                label = (f"{fmt_shape(shape)}\n" + " + ".join(st.short() for st in stats)
+                         + f"\n({len(parts)} gradients, added there)")
+            self.g.edge(gid, dst, label=label, id=f"e{gid}_{k}")
 
     def saved_nodes(self, ctx: Context, vid: str) -> None:
         items = saved_items(ctx)

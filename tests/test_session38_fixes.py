@@ -688,3 +688,13 @@ def test_a_collapsed_box_draws_every_gradient_it_sends():
 
     norms = re.findall(r"‖g‖ = ([0-9.]+)", edge)
     assert len(norms) == 2 and all(n in text for n in norms), (edge, text)
+
+
+def test_a_promoted_constant_keeps_its_name_in_the_drawings():
+    from tinygrad_cnn import viz
+
+    h = tg.tensor([1.0, 2.0, 3.0], requires_grad=True, name="h")
+    i = tg.tensor([1, 2, 3], name="i")
+    text = viz.text((h * i).sum())
+    assert "mul(h, i)" in text and "const0" not in text, text
+    assert i.name == "i" and i.dtype == tg.int64

@@ -4788,10 +4788,20 @@ def _promote(name: str, a: Tensor, b: Tensor, dt: np.dtype | None = None) -> tup
     # computes float32 * bool in float32 (but a bool base of pow would stay an integer power)
     mask_ok = name in _MASK_AS_IS
     if da != dt and not (mask_ok and da.kind == "b" and db == dt and dt.kind == "f"):
-        a = a.to(dt)
+        a = _cast_named(a, dt)
     if db != dt and not (mask_ok and db.kind == "b" and da == dt and dt.kind == "f"):
-        b = b.to(dt)
+        b = _cast_named(b, dt)
     return a, b
+
+
+def _cast_named(t: Tensor, dt: np.dtype) -> Tensor:
+    """``t.to(dt)``; a constant's copy keeps its name (the drawings showed an int64 ``i`` in
+    ``h * i`` as an unnamed float32 constant: t153 -- a cast of a tensor that requires grad is a
+    node of its own, drawn with it)."""
+    out = t.to(dt)
+    if out is not t and not out._requires_grad and t._name is not None and out._name is None:
+        out._name = t._name
+    return out
 
 
 _MASK_AS_IS = frozenset(("add", "sub", "mul", "div"))

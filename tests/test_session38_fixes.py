@@ -698,3 +698,39 @@ def test_a_promoted_constant_keeps_its_name_in_the_drawings():
     text = viz.text((h * i).sum())
     assert "mul(h, i)" in text and "const0" not in text, text
     assert i.name == "i" and i.dtype == tg.int64
+
+
+def test_the_users_code_inside_backward_keeps_their_numpy_warnings():
+    # (t152: with the backward quiet under a user's error filter, np.log(0) in their Function's
+    # backward, module backward hooks and post-accumulate hooks was silenced; PyTorch raises)
+    import warnings
+
+    class Doubler(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            np.log(np.array([0.0]))
+            return g * 2
+
+    def function_backward():
+        x = tg.tensor([1.0, 2.0], requires_grad=True)
+        Doubler.apply(x).sum().backward()
+
+    def module_hook():
+        m = tg.nn.Linear(2, 2)
+        m.register_full_backward_hook(lambda mod, gi, go: np.log(np.array([0.0])) and None)
+        m(tg.ones(1, 2, requires_grad=True)).sum().backward()
+
+    def post_accumulate():
+        x = tg.tensor([1.0, 2.0], requires_grad=True)
+        x.register_post_accumulate_grad_hook(lambda t: np.log(np.array([0.0])) and None)
+        (x * 2).sum().backward()
+
+    for case in (function_backward, module_hook, post_accumulate):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(RuntimeWarning):
+                case()

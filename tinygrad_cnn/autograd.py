@@ -75,6 +75,9 @@ class _ThreadState(threading.local):
     #: One field, so that a backward saves and restores one attribute (a small op's backward
     #: pays for each)
     backward_run: tuple[int, Any, Any] | None = None
+    #: the user's numpy error settings while a backward pass runs quiet (None otherwise): the
+    #: settings callbacks of theirs run under (:func:`user_numpy`)
+    user_errstate: dict[str, str] | None = None
     module_depth = 0  # Module calls running in this thread (0: none; 1: the outermost)
     call_start = 0  # the workspace's request count when the outermost Module call began
 
@@ -2079,6 +2082,9 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
     _state.grad_enabled = create_graph and not _state.inference
     outer_run = _state.backward_run
     _state.backward_run = (next(_PASSES), needed, root_edges)
+    outer_user = _state.user_errstate
+    if user is not None:
+        _state.user_errstate = user
     try:
         with quiet:
             for ctx in nodes:
@@ -2116,6 +2122,11 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                 node_hooks = ctx.node_hooks
                 if ctx.out_hooked:  # (a multi-output op's)
                     _hook_unused_outputs(ctx, g, user)
+                # a user's Function's backward is the user's code: their numpy error settings
+                # (t152: np.log(0) in it was silenced under their warnings filter)
+                theirs = np.errstate(**user) if user is not None and ctx.fn._user else None
+                if theirs is not None:
+                    theirs.__enter__()
                 try:
                     if node_hooks is not None:
                         in_grads = _hooked_backward(ctx, g, node_hooks, user)
@@ -2129,6 +2140,8 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                     _name_node(exc, ctx)
                     raise
                 finally:
+                    if theirs is not None:
+                        theirs.__exit__(None, None, None)
                     if watched:
                         _state.backward_of = outer
                 ctx.backward_ran = True  # (what the drawings ask: has a backward come here?)
@@ -2170,6 +2183,7 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
     finally:
         _state.grad_enabled = mode
         _state.backward_run = outer_run
+        _state.user_errstate = outer_user
     if not captured:
         return captured
     # what grad() returns, the user may write into (PyTorch's are never read-only broadcasts)
@@ -2182,10 +2196,19 @@ _ACCUMULATE_PRE: dict[int, list[Any]] = {}  # id(leaf) -> its AccumulateGrad nod
 _ACCUMULATE_POST: dict[int, list[Any]] = {}  # ... and its (post) hooks
 
 
+def user_numpy() -> Any:
+    """A context for the user's code called inside a backward pass (module backward hooks,
+    post-accumulate-grad hooks): their numpy error settings, not the pass's quiet ones."""
+    u = _state.user_errstate
+    return _NO_CONTEXT if u is None else np.errstate(**u)
+
+
 def _post_accumulate(leaf: Tensor) -> None:
     """Run ``leaf``'s post-accumulate-grad hooks, ``hook(leaf)``, after its ``.grad`` grew."""
     for hook in list(_POST_ACCUMULATE.get(id(leaf), ())):
-        if hook(leaf) is not None:
+        with user_numpy():
+            result = hook(leaf)
+        if result is not None:
             raise RuntimeError("post accumulate grad hooks should return None (they may change "
                                "tensor.grad in place instead)")
 
@@ -2236,7 +2259,9 @@ def _into_grad(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
         return  # frozen (requires_grad_(False)) after the graph was made: PyTorch's skip
     if _ACCUMULATE_PRE and _ACCUMULATE_PRE.get(id(leaf)):
         for hook in list(_ACCUMULATE_PRE[id(leaf)]):
-            (g,) = _hook_result(hook((g,)), (g,), hook, None, "register_prehook", "grad_outputs")
+            with user_numpy():
+                result = hook((g,))
+            (g,) = _hook_result(result, (g,), hook, None, "register_prehook", "grad_outputs")
             if g is None:
                 return
     # one thread at a time, as PyTorch's AccumulateGrad: two threads' backward into one leaf
@@ -2247,7 +2272,9 @@ def _into_grad(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
         _post_accumulate(leaf)
     if _ACCUMULATE_POST and _ACCUMULATE_POST.get(id(leaf)):
         for hook in list(_ACCUMULATE_POST[id(leaf)]):
-            if hook((), (g,)) not in (None, ()):  # (an empty tuple: the 0 values expected)
+            with user_numpy():
+                result = hook((), (g,))
+            if result not in (None, ()):  # (an empty tuple: the 0 values expected)
                 raise RuntimeError(
                     f"AccumulateGrad hook {getattr(hook, '__name__', hook)!r} returned a value: "
                     "the node sends no gradient on (grad_inputs is ()), so its hooks return None "

@@ -34,6 +34,7 @@ from tinygrad_cnn.autograd import (
     _hook_made_non_finite,
     _in_package,
     _state,
+    user_numpy,
 )
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.tensor import Tensor, _FunctionView
@@ -157,7 +158,8 @@ class ModuleBackwardHooks:
         cut = False
         for hook in self.pre_hooks:
             snaps = _finite_snapshots(grad_outputs)
-            new = hook(self.module, grad_outputs)
+            with user_numpy():  # (the user's numpy settings: t152)
+                new = hook(self.module, grad_outputs)
             if snaps is not None:  # (one that made a gradient non-finite in place)
                 _changed_in_place(hook, grad_outputs, snaps, "backward pre-hook of "
                                   f"{self._describe()}", node, say_node=False)
@@ -174,7 +176,8 @@ class ModuleBackwardHooks:
                           UserWarning, stacklevel=_user_stacklevel())
             grad_inputs = (None,) * self.n_inputs
             for hook in self.hooks:
-                res = hook(self.module, grad_inputs, grad_outputs)
+                with user_numpy():
+                    res = hook(self.module, grad_inputs, grad_outputs)
                 if res is not None and not (isinstance(res, (tuple, list))
                                             and all(r is None for r in res)):
                     raise RuntimeError(
@@ -203,7 +206,8 @@ class ModuleBackwardHooks:
         grad_inputs = _pack(self.input_index, grads, self.n_inputs)
         for hook in self.hooks:
             snaps = _finite_snapshots(grad_inputs)
-            new = hook(self.module, grad_inputs, grad_outputs)
+            with user_numpy():
+                new = hook(self.module, grad_inputs, grad_outputs)
             if snaps is not None:  # (one that made a gradient non-finite in place)
                 _changed_in_place(hook, grad_inputs, snaps, f"backward hook of {self._describe()}",
                                   node, say_node=False)

@@ -734,3 +734,32 @@ def test_the_users_code_inside_backward_keeps_their_numpy_warnings():
             warnings.simplefilter("error")
             with pytest.raises(RuntimeWarning):
                 case()
+
+
+def test_overflow_and_numpys_own_reductions_stay_silent():
+    # (t152: numpy's own modules warned past the package's filter at the default filters --
+    # var of 1e308s, a p=1 norm, allclose; and under a user's error filter, creating float32
+    # from 1e300, in-place ops overflowing, nextafter at the largest value, or a filter on
+    # "overflow" messages only)
+    import subprocess
+    import sys
+
+    code = (
+        "import tinygrad_cnn as tg\n"
+        "x = tg.tensor([1e308, 1e308], dtype=tg.float64)\n"
+        "x.var(); x.std(); tg.var_mean(x); tg.tensor([3e38, 3e38]).norm(p=1)\n"
+        "tg.allclose(tg.tensor([1e308], dtype=tg.float64), tg.tensor([-1e308], dtype=tg.float64))\n"
+    )
+    done = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and "RuntimeWarning" not in done.stderr, done.stderr
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isinf(tg.tensor([1e300]).numpy()).all()
+        assert np.isinf(tg.ones(2).mul_(1e300).numpy()).all()
+        tg.tensor([3.4028235e38]).nextafter(tg.tensor([float("inf")]))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="overflow")
+        assert np.isinf(tg.tensor([100.0]).exp().numpy()).all()

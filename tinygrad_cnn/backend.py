@@ -139,7 +139,8 @@ _SHOWN_LIST: Any = None  # the warnings filters last read (the list, its length,
 _SHOWN_LEN = -1
 _SHOWN_FIRST: Any = None
 _SHOWN = False
-_PROBE_MESSAGE = "invalid value encountered in multiply"
+_PROBE_MESSAGES = ("invalid value encountered in multiply", "overflow encountered in exp",
+                   "divide by zero encountered in log", "underflow encountered in multiply")
 _PROBE_MODULE = "tinygrad_cnn.ops.elementwise"
 
 
@@ -155,15 +156,17 @@ def numpy_warnings_shown() -> bool:
     if filters is _SHOWN_LIST and len(filters) == _SHOWN_LEN and (
             not filters or filters[0] is _SHOWN_FIRST):
         return _SHOWN
-    action = warnings.defaultaction  # (the filters changed: read them again)
-    for act, msg, cat, mod, line in filters:
-        if line or not issubclass(RuntimeWarning, cat):
-            continue
-        if (msg is None or msg.match(_PROBE_MESSAGE)) and (
-                mod is None or mod.match(_PROBE_MODULE)):
-            action = act
-            break
-    _SHOWN = action != "ignore"
+    shown = False  # (the filters changed: read them again, for each kind of message)
+    for probe in _PROBE_MESSAGES:
+        action = warnings.defaultaction
+        for act, msg, cat, mod, line in filters:
+            if line or not issubclass(RuntimeWarning, cat):
+                continue
+            if (msg is None or msg.match(probe)) and (mod is None or mod.match(_PROBE_MODULE)):
+                action = act
+                break
+        shown = shown or action != "ignore"
+    _SHOWN = shown
     _SHOWN_LIST, _SHOWN_LEN = filters, len(filters)
     _SHOWN_FIRST = filters[0] if filters else None
     return _SHOWN

@@ -32,6 +32,7 @@ from tinygrad_cnn.backend import (
     get_module,
     like,
     normalize_device,
+    numpy_warnings_shown,
     to_device,
     type_name,
 )
@@ -124,7 +125,17 @@ def _int64_overflow(x: int, where: str) -> None:
 
 
 def _as_array(data: Any, dtype: np.dtype | None, where: str = "Tensor") -> np.ndarray:
-    """Validate and convert constructor input to a fresh numpy array (numbers/lists -> float32)."""
+    """Validate and convert constructor input to a fresh numpy array (numbers/lists -> float32);
+    1e300 into float32 is inf, quietly, as in PyTorch -- also under a user's warnings filter in
+    front of the package's (t152)."""
+    if numpy_warnings_shown():
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _as_array_checked(data, dtype, where)
+    return _as_array_checked(data, dtype, where)
+
+
+def _as_array_checked(data: Any, dtype: np.dtype | None, where: str = "Tensor") -> np.ndarray:
+    """:func:`_as_array`'s work."""
     if isinstance(data, (str, bytes)):
         raise TypeError(f"{where}: cannot make a tensor from a string ({data!r}); pass numbers")
     if data is None:
@@ -2754,8 +2765,9 @@ class Tensor:
         if _broadcast_shape(tuple(self.shape), oshape) is None:  # (was numpy's own words)
             raise ArgumentValueError(f"nextafter: the shapes {self.shape} and {oshape} do not "
                                      "broadcast together")
-        return Tensor._make(xp.asarray(xp.nextafter(self._data.astype(dt, copy=False),
-                                                    xp.asarray(o).astype(dt, copy=False))))
+        with np.errstate(over="ignore"):  # (the largest value towards inf: inf, quietly)
+            return Tensor._make(xp.asarray(xp.nextafter(self._data.astype(dt, copy=False),
+                                                        xp.asarray(o).astype(dt, copy=False))))
 
     def frexp(self) -> Any:
         """``(mantissa, exponent)`` with ``self = mantissa * 2 ** exponent``, the mantissa in
@@ -3043,7 +3055,11 @@ class Tensor:
         self._check_writeable(name, fill=name in _ONE_VALUE_FILLS and _one_value(other))
         o = other._data if isinstance(other, Tensor) else other
         try:
-            raw(self._data, o)
+            if numpy_warnings_shown():  # (overflow into float32 is inf, quietly: t152)
+                with np.errstate(all="ignore"):
+                    raw(self._data, o)
+            else:
+                raw(self._data, o)
         except (ValueError, TypeError) as exc:
             if raw_checks:
                 raise

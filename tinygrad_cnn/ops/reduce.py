@@ -556,6 +556,7 @@ class Var(Function):
     contiguous = True
 
     @staticmethod
+    @quiet  # (numpy's own reductions warn from numpy's modules, past the package's filter: t152)
     def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None, correction: float = 1,
                 keepdim: bool = False) -> Any:
         ctx.save_for_backward(x)
@@ -575,6 +576,7 @@ class Std(Function):
     contiguous = True
 
     @staticmethod
+    @quiet  # (numpy's own reductions warn from numpy's modules, past the package's filter: t152)
     def forward(ctx: Context, x: Any, dim: tuple[int, ...] | None = None, correction: float = 1,
                 keepdim: bool = False) -> Any:
         out = array_module(x).sqrt(_variance(x, dim, correction, keepdim)).astype(x.dtype,
@@ -630,6 +632,7 @@ class Norm(Function):
     contiguous = True
 
     @staticmethod
+    @quiet  # (a.sum() warns from numpy's modules, past the package's filter: t152)
     def forward(ctx: Context, x: Any, p: float = 2.0, dim: tuple[int, ...] | None = None,
                 keepdim: bool = False) -> Any:
         xp = array_module(x)

@@ -763,3 +763,19 @@ def test_overflow_and_numpys_own_reductions_stay_silent():
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message="overflow")
         assert np.isinf(tg.tensor([100.0]).exp().numpy()).all()
+
+
+def test_a_leaf_a_stopped_backward_never_reached_reads_not_computed():
+    # (t153: after detect_anomaly stopped a backward, the leaf it never reached read "grad not
+    # recorded" though its .grad is None; the node feeding it said "not computed")
+    from tinygrad_cnn import viz
+
+    x = tg.Tensor([1.0, 0.0, 2.0], requires_grad=True, name="x")
+    with pytest.raises(tg.AnomalyError) as info:
+        with tg.detect_anomaly(), np.errstate(all="ignore"):
+            ((x * 2).sqrt() * 3).sum().backward()
+    assert x.grad is None
+    text = viz.text(info.value.output, backward=True)
+    leaf = [line for line in text.splitlines() if line.startswith("x ")]
+    assert leaf and "grad not computed" in leaf[0], text
+    assert "grad not computed" in viz.draw(info.value.output, backward=True).source

@@ -672,8 +672,10 @@ class _Backward(_Painter):
         style["style"] = style["style"].replace("rounded,", "")
         if self.coloured and id(t) not in self.hl:  # (also where its gradient is not computed)
             style.update(color=outline, penwidth="2.5")
+        # (a leaf without a gradient was not reached -- a backward that stopped early, or
+        # grad() of other inputs: "not computed", whether or not the pass was recorded; t153)
         shown = (stat.short().replace("g =", "grad =").replace("‖g‖", "‖grad‖")
-                 if stat is not None else f"grad {self.missing}")
+                 if stat is not None else "grad not computed")
         if stat is not None and self.recorded and t._hooks:  # (its hooks then made .grad)
             shown += " before its hooks"
         self.g.node(lid, _record(self.view.leaf_name(t), t.shape, t.dtype, shown, shared),

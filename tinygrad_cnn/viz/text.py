@@ -217,8 +217,8 @@ def _backward(view: GraphView) -> str:
         leaf_rows = []
         for t in view.leaves:
             stat = leaf_stats[id(t)]
-            shown = ("grad " + _grad_text(stat, missing)) if stat is None else \
-                stat.short().replace("‖g‖", "‖grad‖").replace("g =", "grad =")
+            shown = "grad not computed" if stat is None else \
+                stat.short().replace("‖g‖", "‖grad‖").replace("g =", "grad =")  # (see dot.py)
             if stat is not None and recorded and t._hooks:  # (what its hooks made of it: .grad)
                 shown += " before its hooks"
             leaf_rows.append([view.leaf_name(t), _leaf_kind(t), fmt_shape(t.shape), str(t.dtype),

@@ -779,3 +779,19 @@ def test_a_leaf_a_stopped_backward_never_reached_reads_not_computed():
     leaf = [line for line in text.splitlines() if line.startswith("x ")]
     assert leaf and "grad not computed" in leaf[0], text
     assert "grad not computed" in viz.draw(info.value.output, backward=True).source
+
+
+def test_a_cut_backward_drawing_ends_gradients_at_dashed_stubs():
+    # (t153: with max_nodes leaving ops out, the gradient edges into them vanished -- a fan-out
+    # looked like a chain; the forward drawing already drew dashed stubs)
+    from tinygrad_cnn import viz
+
+    x = tg.tensor(np.ones(3), requires_grad=True, name="x")
+    h = x * 2
+    loss = sum((h * float(i)).sum() for i in range(60))
+    with viz.record_gradients(loss):
+        loss.backward()
+    src = viz.draw(loss, backward=True, max_nodes=40).source
+    assert "(left out)" in src and "VJP left out (max_nodes)" in src
+    full = viz.draw(loss, backward=True, max_nodes=None).source
+    assert "(left out)" not in full

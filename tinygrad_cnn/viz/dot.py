@@ -379,6 +379,12 @@ class _Painter:
         if all(t != text for t, _ in self.kinds):
             self.kinds.append((text, style))
 
+    def node_once(self, nid: str, label: str, **attrs: str) -> str:
+        if nid not in self.drawn:
+            self.drawn.add(nid)
+            self.g.node(nid, label, **attrs)
+        return nid
+
     def group_id(self, gr: Group) -> str:
         return f"g{self.plan.groups.index(gr)}"
 
@@ -408,12 +414,6 @@ class _Forward(_Painter):
         super().__init__(g, view, plan)
         self.cluster_modules, self.show_attrs, self.show_source, self.hl = (
             cluster_modules, show_attrs, show_source, hl)
-
-    def node_once(self, nid: str, label: str, **attrs: str) -> str:
-        if nid not in self.drawn:
-            self.drawn.add(nid)
-            self.g.node(nid, label, **attrs)
-        return nid
 
     def compact(self, ctx: Context) -> bool:
         """In a big drawing an unnamed intermediate tensor is no node of its own: the op's box
@@ -627,6 +627,18 @@ class _Backward(_Painter):
             return self.group_id(unit)
         return f"v{self.view.index[id(ctx)]}"
 
+    def target_id(self, e: Context) -> str:
+        """Where an edge sending a gradient to ``e``'s VJP ends: its node, or, where max_nodes
+        left it out, a dashed stub (the edge and its norm were dropped silently: t153)."""
+        if self.plan.unit(e) is not None:
+            return self.vjp_id(e)
+        e = vjp_node(e)
+        k = self.view.index[id(e)]
+        self.used("VJP left out (max_nodes)", shape="box", style="filled,dashed",
+                  fillcolor="white")
+        return self.node_once(f"h{k}", f"{e.fn.name} VJP\n(left out)", shape="box",
+                              style="filled,dashed", fillcolor="white", id=f"h{k}")
+
     def grad_text(self, stat: _grads.GradStat | None, ctx: Context | None = None) -> str:
         if stat is not None:
             return stat.short()
@@ -762,9 +774,7 @@ class _Backward(_Painter):
             if e is None or id(e) in skip:
                 continue
             if isinstance(e, Context):
-                if self.plan.unit(e) is None:
-                    continue
-                dst = self.vjp_id(e)
+                dst = self.target_id(e)
             else:
                 dst = self.leaf_node(e, vid)
             stat = ng.sent[i] if ng is not None and i < len(ng.sent) else None
@@ -812,9 +822,7 @@ class _Backward(_Painter):
                 if isinstance(e, Tensor) and id(e) in hidden:
                     continue
                 if isinstance(e, Context):
-                    if self.plan.unit(e) is None:
-                        continue
-                    dst = self.vjp_id(e)
+                    dst = self.target_id(e)
                 else:
                     dst = self.leaf_node(e, gid)
                 stat = ng.sent[i] if ng is not None and i < len(ng.sent) else None

@@ -190,7 +190,11 @@ def add_at(target: Any, index: Any, values: Any) -> None:
     """``target[index] += values`` with repeated indices adding up (``numpy.add.at``; in CuPy
     ``cupy.add.at``, or ``cupyx.scatter_add`` before CuPy had it)."""
     if type(target) is np.ndarray:
-        np.add.at(target, index, values)
+        if numpy_warnings_shown():  # (inf - inf is NaN, quietly: bincount's weights, t152)
+            with np.errstate(all="ignore"):
+                np.add.at(target, index, values)
+        else:
+            np.add.at(target, index, values)
         return
     xp = array_module(target)
     if hasattr(xp.add, "at"):

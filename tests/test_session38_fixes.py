@@ -795,3 +795,27 @@ def test_a_cut_backward_drawing_ends_gradients_at_dashed_stubs():
     assert "(left out)" in src and "VJP left out (max_nodes)" in src
     full = viz.draw(loss, backward=True, max_nodes=None).source
     assert "(left out)" not in full
+
+
+def test_a_users_function_forward_keeps_its_numpy_warnings():
+    # (t154: a user's Function's forward gets ForwardArrays, whose numpy calls run in
+    # _forward_array.py: the package's ignore filter dropped the user's own overflow warnings)
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, tinygrad_cnn as tg\n"
+        "class F(tg.autograd.Function):\n"
+        "    @staticmethod\n"
+        "    def forward(ctx, x):\n"
+        "        return np.exp(x * 1e10)\n"
+        "    @staticmethod\n"
+        "    def backward(ctx, g):\n"
+        "        return g\n"
+        "F.apply(tg.tensor([1.0], requires_grad=True))\n"
+        "tg.tensor([1000.0]).exp()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("RuntimeWarning: overflow encountered in exp") == 1, done.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_session17_fixes import _SumSquares32, _SumSquares32Doubled  # (sum of squares in float32)
 
 import tinygrad_cnn as tg
 from tinygrad_cnn.gradcheck import check as gc_check
@@ -79,27 +80,6 @@ def test_nearest_by_a_scale_factor_matches_pytorch_in_float64_and_float32():
 
 
 # ------------------------------------------------------------------ gradcheck of big float32 inputs
-class _SumSquares32Doubled(tg.Function):
-    """A float32 sum of squares whose VJP is twice the right one."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.array((x.astype(np.float32) ** 2).sum(dtype=np.float32), dtype=np.float64)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * 4.0 * x
-
-
-class _SumSquares32(_SumSquares32Doubled):
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * 2.0 * x
-
-
 def test_a_wrong_vjp_over_many_float32_elements_is_named_without_measuring_each_again():
     # every element failed at the widened eps and was measured again with up to eleven steps
     # (14 s for 2,000 elements, half of it the culprit search's check of the op): once the 32

@@ -6,6 +6,7 @@ directly, so the same forward code runs on both. CuPy is imported only when a CU
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import importlib
@@ -172,6 +173,16 @@ def numpy_warnings_shown() -> bool:
     return _SHOWN
 
 
+_NOT_SHOWN = contextlib.nullcontext()
+
+
+def quiet_if_shown() -> Any:
+    """``np.errstate(all="ignore")`` where :func:`numpy_warnings_shown`, else a no-op context:
+    for package code outside an op's forward or a backward pass (those two check it
+    themselves)."""
+    return np.errstate(all="ignore") if numpy_warnings_shown() else _NOT_SHOWN
+
+
 def quiet(fn: Any) -> Any:
     """``fn`` under ``np.errstate(all="ignore")``: IEEE results (inf, NaN) without numpy's
     RuntimeWarnings, as PyTorch gives them (``log(0)``, ``sqrt(-1)``, ``1 / 0``). For the forwards
@@ -190,10 +201,7 @@ def add_at(target: Any, index: Any, values: Any) -> None:
     """``target[index] += values`` with repeated indices adding up (``numpy.add.at``; in CuPy
     ``cupy.add.at``, or ``cupyx.scatter_add`` before CuPy had it)."""
     if type(target) is np.ndarray:
-        if numpy_warnings_shown():  # (inf - inf is NaN, quietly: bincount's weights, t152)
-            with np.errstate(all="ignore"):
-                np.add.at(target, index, values)
-        else:
+        with quiet_if_shown():  # (inf - inf is NaN, quietly: bincount's weights, t152)
             np.add.at(target, index, values)
         return
     xp = array_module(target)

@@ -32,7 +32,7 @@ from tinygrad_cnn.backend import (
     get_module,
     like,
     normalize_device,
-    numpy_warnings_shown,
+    quiet_if_shown,
     to_device,
     type_name,
 )
@@ -128,10 +128,8 @@ def _as_array(data: Any, dtype: np.dtype | None, where: str = "Tensor") -> np.nd
     """Validate and convert constructor input to a fresh numpy array (numbers/lists -> float32);
     1e300 into float32 is inf, quietly, as in PyTorch -- also under a user's warnings filter in
     front of the package's (t152)."""
-    if numpy_warnings_shown():
-        with np.errstate(over="ignore", invalid="ignore"):
-            return _as_array_checked(data, dtype, where)
-    return _as_array_checked(data, dtype, where)
+    with quiet_if_shown():
+        return _as_array_checked(data, dtype, where)
 
 
 def _as_array_checked(data: Any, dtype: np.dtype | None, where: str = "Tensor") -> np.ndarray:
@@ -3028,8 +3026,8 @@ class Tensor:
         if type(other) is list or (type(other) is tuple and name in _ONE_OPERAND):
             _no_sequence_operand(name, other)  # (PyTorch's TypeError: int_t += [0.5] was [0])
         for o in (other if type(other) is tuple else (other,)):
-            if isinstance(o, complex):
-                _no_complex(name, self)
+            if isinstance(o, complex):  # (numpy's complex scalars too: one check for every
+                _no_complex(name, self.dtype)  # in-place op, recorded or not -- t144)
             if isinstance(o, (np.ndarray, np.generic)):
                 _numpy_value(name, o)
         if name not in _OVERLAP_UNCHECKED:
@@ -3055,10 +3053,7 @@ class Tensor:
         self._check_writeable(name, fill=name in _ONE_VALUE_FILLS and _one_value(other))
         o = other._data if isinstance(other, Tensor) else other
         try:
-            if numpy_warnings_shown():  # (overflow into float32 is inf, quietly: t152)
-                with np.errstate(all="ignore"):
-                    raw(self._data, o)
-            else:
+            with quiet_if_shown():  # (overflow into float32 is inf, quietly: t152)
                 raw(self._data, o)
         except (ValueError, TypeError) as exc:
             if raw_checks:
@@ -3987,7 +3982,7 @@ class Tensor:
         self._check_region_writeable(k, fill=_one_value(value) and not (
             _is_basic_key(k) and _zero_strided(self._data[k])))
         if isinstance(value, complex):
-            _no_complex("setitem", self)
+            _no_complex("setitem", self.dtype)
         v = value._data if isinstance(value, Tensor) else _setitem_number(value, self)
         try:
             if self.dtype == np.float16 and isinstance(v, (float, np.floating)):
@@ -6392,10 +6387,6 @@ def _raw_binary(name: str, ufunc: str, floating: bool = False) -> Callable[[Any,
     """The unrecorded form of an in-place binary op: PyTorch's dtype check, then the ufunc into the
     array; a Python int out of an int tensor's range wraps as the out-of-place op does."""
     def raw(a: Any, o: Any) -> None:
-        if isinstance(o, (complex, np.complexfloating)) or \
-                getattr(getattr(o, "dtype", None), "kind", "") == "c":
-            # (numpy's unsafe cast dropped the imaginary part: x += 2+3j added 2 -- t144)
-            _no_complex(name, Tensor._make(a))
         dt = result_type(Tensor._make(a), o)
         if floating and dt.kind != "f":
             dt = _SCALAR_DTYPES[2]
@@ -6498,11 +6489,11 @@ def _opmath_range(where: str, name: str, v: Any, dt: np.dtype) -> None:
                                f"a {dt} {where} computes in, without overflow")
 
 
-def _no_complex(where: str, t: Tensor) -> NoReturn:
-    """A Python complex number into a real tensor: PyTorch's refusal, naming the op (numpy's
-    unsafe cast would drop the imaginary part; float() named nothing)."""
+def _no_complex(where: str, dtype: np.dtype) -> NoReturn:
+    """A Python complex number into a real tensor of ``dtype``: PyTorch's refusal, naming the op
+    (numpy's unsafe cast would drop the imaginary part; float() named nothing)."""
     raise ArgumentValueError(f"{where}: result type complex can't be cast to the desired output "
-                             f"type {t.dtype} (as PyTorch refuses it); complex numbers are not "
+                             f"type {dtype} (as PyTorch refuses it); complex numbers are not "
                              "supported here -- use real operands")
 
 
@@ -6511,7 +6502,7 @@ def _scaled(where: str, a: Any, b: Any, alpha: Any) -> Any:
     ``alpha``; ``b`` is cast to the result dtype first, so an int tensor times 2.5 beside a float64
     one is computed in float64."""
     if isinstance(b, complex):
-        _no_complex(where, a if isinstance(a, Tensor) else Tensor._make(np.asarray(a)))
+        _no_complex(where, a.dtype)
     alpha = _factor(where, "alpha", alpha)
     if isinstance(b, (np.ndarray, np.generic)):
         _numpy_value(where, b)

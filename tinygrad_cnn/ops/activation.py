@@ -155,7 +155,6 @@ def _reduce_max(x: Any, dim: int) -> Any:
     return x.max(axis=dim, keepdims=True)
 
 
-
 def log_softmax_array(x: Any, dim: int) -> Any:
     """Stable log-softmax on an array: ``x - max - log(sum(exp(x - max)))``. float16 in float32,
     as PyTorch's CPU kernels, to the ulp: rounded once along a dim other than the last; along the

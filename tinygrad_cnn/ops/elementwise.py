@@ -143,12 +143,15 @@ class Pow(Function):
         x, y, out = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
         if ctx.attrs.get("_number") and not ny and first_order(g, x):
-            # a number exponent, first order (x ** 2): the branch below without its 0-d masks
+            # a number exponent, first order (x ** 2), on the arrays: no nodes, no 0-d masks
             yd = y._data
             yv = float(yd)
-            if yv != 0 and yv != 0.5:  # (x ** 1 of numpy is x itself: ** 2's VJP is g * (2 x))
+            if yv != 0:  # (x ** 0: the constant's zeros below)
                 xd = x._data
-                p = xd if yv == 2 else _pow_number(xd, np.asarray(yd - 1))
+                # (x ** 1 of numpy is x itself: ** 2's VJP is g * (2 x); PyTorch's backward of
+                # x ** 0.5 takes its rsqrt too)
+                p = xd if yv == 2 else 1 / np.sqrt(xd) if yv == 0.5 else \
+                    _pow_number(xd, np.asarray(yd - 1))
                 return Tensor._make(g._data * (yd * p)), None
         if not ctx.attrs.get("_number") and ctx.attrs.get("_base") is None and \
                 first_order(g, x, y, out):
@@ -161,12 +164,7 @@ class Pow(Function):
                 # x ** 0 is the constant 1: its gradient is a constant 0, with no graph (PyTorch's;
                 # y x^(y-1) has NaN derivatives at x = 0)
                 return Tensor._make(array_module(x._data).zeros_like(x._data)), None
-            if ctx.attrs.get("_number"):  # PyTorch's backward of x ** 0.5 takes its rsqrt too
-                if not ny and not flat.any() and first_order(g, x):  # (on arrays: no nodes)
-                    xd, yd = x._data, y._data
-                    e = np.asarray(yd - 1)
-                    p = 1 / np.sqrt(xd) if e == -0.5 else _pow_number(xd, e)
-                    return Tensor._make(g._data * (yd * p)), None
+            if ctx.attrs.get("_number"):  # (recorded: Pow.apply takes x ** -0.5 as rsqrt)
                 dx = y * Pow.apply(x, y - 1, _number=True)
             else:
                 dx = y * x ** (y - 1)  # (PyTorch's order: 2 * x overflows before g scales)

@@ -551,9 +551,8 @@ def split(tensor: Tensor, split_size_or_sections: int | Sequence[int], dim: int 
                              "empty dim)")
         sizes = tuple(min(size, n - s) for s in range(0, n, size)) if n else (0,)
     pieces, s = [], 0
-    lead = (slice(None),) * d
     for k in sizes:  # (a running start: np.cumsum of a tuple cost 3 us, a third of a piece)
-        pieces.append(GetItem.apply(tensor, key=(*lead, slice(s, s + k))))
+        pieces.append(GetItem.apply(tensor, key=_slice_key(d, slice(s, s + k))))
         s += k
     return tuple(pieces)
 

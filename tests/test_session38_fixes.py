@@ -799,3 +799,45 @@ def test_a_users_function_forward_keeps_its_numpy_warnings():
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("RuntimeWarning: overflow encountered in exp") == 1, done.stderr
+
+
+def test_the_cumsum_gradient_of_grad_is_in_c_order():
+    # (t155: the first-order VJP returned a reversed view; grad()'s result had stride (-1,),
+    # which torch.from_numpy refuses)
+    torch = _torch()
+    for shape, dim in [((3,), 0), ((2, 3), 1), ((4, 2), 0)]:
+        x = tg.ones(shape, requires_grad=True)
+        (g,) = tg.autograd.grad(x.cumsum(dim).sum(), x)
+        assert g.is_contiguous() and all(st > 0 for st in g.stride())
+        t = torch.ones(shape, requires_grad=True)
+        (tg_,) = torch.autograd.grad(t.cumsum(dim).sum(), t)
+        np.testing.assert_array_equal(torch.from_numpy(g.numpy()).numpy(), tg_.numpy())
+
+
+def test_a_one_element_tensor_is_a_graph_flag_and_the_flags_become_bools():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward(create_graph=tg.tensor(True), retain_graph=tg.tensor(False))
+    assert x.grad.requires_grad and tg.is_grad_enabled() is True
+
+
+def test_a_checkpoint_with_a_key_twice_is_refused(tmp_path):
+    import io
+    import json
+    import zipfile
+
+    path = tmp_path / "k.npz"
+    tg.save({"a": 1, "b": 2}, path)
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        entries = {n: zf.read(n) for n in names}
+    schema_name = next(n for n in names if n.startswith("__tinygrad_cnn__"))
+    raw = np.lib.format.read_array(io.BytesIO(entries[schema_name]))
+    doc = json.loads(str(raw[()]) if raw.dtype.kind == "U" else bytes(raw).decode())
+    doc["root"] = {"dict": [["a", 1], ["a", 2]]}
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, np.array(json.dumps(doc)))
+    with zipfile.ZipFile(path, "w") as zf:
+        for n in names:
+            zf.writestr(n, buf.getvalue() if n == schema_name else entries[n])
+    with pytest.raises(tg.CheckpointError, match="repeats the key 'a'"):
+        tg.load(path)

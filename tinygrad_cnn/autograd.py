@@ -2624,15 +2624,17 @@ def _root_grads(outputs: tuple[Tensor, ...], grad_outputs: Any, where: str) -> l
     return result
 
 
-def _check_graph_flags(where: str, retain_graph: Any, create_graph: Any) -> None:
+def _check_graph_flags(where: str, retain_graph: Any, create_graph: Any) -> tuple[Any, bool]:
     """PyTorch's TypeError for a ``retain_graph`` that is not a bool (or an int, which PyTorch
-    reads as one) or None, or a ``create_graph`` that is not one (``retain_graph='yes'`` was read
-    by truthiness: t148)."""
+    reads as one, or a one-element tensor) or None, or a ``create_graph`` that is not one
+    (``retain_graph='yes'`` was read by truthiness: t148); both returned as bools."""
     for name, v, none in (("retain_graph", retain_graph, True), ("create_graph", create_graph,
                                                                   False)):
-        if not (isinstance(v, (bool, int, np.bool_, np.integer)) or (none and v is None)):
+        if not (isinstance(v, (bool, int, np.bool_, np.integer)) or (none and v is None) or (
+                isinstance(v, _TensorCls) and v.numel() == 1)):  # (PyTorch reads a tensor's bool)
             raise TypeError(f"{where}(): argument '{name}' must be "
                             f"{'None or ' if none else ''}bool, not {type(v).__name__}")
+    return (None if retain_graph is None else bool(retain_graph)), bool(create_graph)
 
 
 def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
@@ -2651,7 +2653,7 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
                                "'grad_tensors'.")
         grad_tensors = grad_variables
     if not ((retain_graph is None or type(retain_graph) is bool) and type(create_graph) is bool):
-        _check_graph_flags("backward", retain_graph, create_graph)
+        retain_graph, create_graph = _check_graph_flags("backward", retain_graph, create_graph)
     outputs = _as_tuple(tensors, "tensors", "backward")
     roots = _root_grads(outputs, grad_tensors, "backward")
     if retain_graph is None:
@@ -2706,7 +2708,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     tensor hook runs once per vector, where PyTorch's runs once on the batch).
     """
     if not ((retain_graph is None or type(retain_graph) is bool) and type(create_graph) is bool):
-        _check_graph_flags("grad", retain_graph, create_graph)
+        retain_graph, create_graph = _check_graph_flags("grad", retain_graph, create_graph)
     if not only_inputs:
         warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). "
                       "To accumulate gradient for other parts of the graph, please use "

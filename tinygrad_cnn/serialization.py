@@ -346,6 +346,8 @@ class _Reader:
                         and isinstance(pair[0], (str, int))):  # bool keys too, as save takes them
                     raise self.fail(f"{where}[{i}]", f"is {_describe(pair)}, not a [key, value] "
                                     "pair with a str, int or bool key")
+                if pair[0] in out:  # (save writes each key once: a crafted file, t155)
+                    raise self.fail(f"{where}[{i}]", f"repeats the key {pair[0]!r}")
                 out[pair[0]] = self.decode(pair[1], f"{where}[{pair[0]!r}]", depth + 1)
             return out
         raise self.fail(where, f"has an unknown entry kind {kind!r}")

@@ -1285,7 +1285,8 @@ class Tensor:
                  create_graph: bool = False, inputs: Tensor | Sequence[Tensor] | None = None
                  ) -> None:
         """Accumulate d(self)/d(leaf) into each leaf's ``.grad``. ``gradient`` is needed unless
-        this tensor has one element; ``retain_graph`` keeps the saved tensors for another backward;
+        this tensor has one element (a number, a list or a numpy array is taken as its value,
+        where PyTorch wants a Tensor); ``retain_graph`` keeps the saved tensors for another backward;
         ``create_graph`` records the backward pass (gradients of gradients); ``inputs``: only these
         tensors' ``.grad`` (leaves or not) receive their gradient."""
         autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)

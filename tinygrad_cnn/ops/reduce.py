@@ -297,7 +297,8 @@ def _where(mask: Any, x: Any, y: Any) -> Tensor:
 
 def _reverse_cumsum(t: Tensor, dim: int) -> Tensor:
     """``out[i] = sum_{k >= i} t[k]`` along ``dim``."""
-    return _flip(Cumsum.apply(_flip(t, dim), dim=dim), dim)
+    # (in C order: the reversed view's negative strides reached grad()'s result -- t155)
+    return _flip(Cumsum.apply(_flip(t, dim), dim=dim), dim).contiguous()
 
 
 def _all_regular(x: Tensor, out: Tensor) -> bool:
@@ -398,7 +399,9 @@ class Cumsum(Function):
         if first_order(g):  # (the same on arrays: no nodes)
             d = ctx.dim
             summed = forward_arrays(Cumsum, np.flip(g._data, d), dim=d)
-            return Tensor._make(np.flip(summed, d))  # (a reversed view, as _reverse_cumsum)
+            # (in C order, as the recorded way's flip copies: a reversed view's negative
+            # strides reached grad()'s result, which torch.from_numpy refuses -- t155)
+            return Tensor._make(np.flip(summed, d).copy())
         return _reverse_cumsum(g, ctx.dim)
 
 

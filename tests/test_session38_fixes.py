@@ -171,31 +171,41 @@ def test_tied_weights_saved_once_load_as_one_parameter(tmp_path):
 
 
 def test_a_checkpoint_refers_only_to_tensors_read_before(tmp_path):
+    t = tg.randn(2)
+    path = tmp_path / "ref.npz"
+    tg.save([t, t], path)
+    doc, rewrite = _checkpoint_schema(path)
+    assert doc["root"] == {"list": [{"tensor": "a0"}, {"same_as": "a0"}]}
+    for bad in ({"list": [{"same_as": "a0"}, {"tensor": "a0"}]},
+                {"list": [{"tensor": "a0"}, {"same_as": "a9"}]},
+                {"list": [{"tensor": "a0"}, {"same_as": 0}]}):
+        rewrite(bad)
+        with pytest.raises(tg.CheckpointError, match="same_as|not read before|refers"):
+            tg.load(path)
+
+
+def _checkpoint_schema(path):
+    """The JSON schema of a checkpoint, and a function writing the file again with another
+    root (crafted files)."""
     import io
     import json
     import zipfile
 
-    t = tg.randn(2)
-    path = tmp_path / "ref.npz"
-    tg.save([t, t], path)
     with zipfile.ZipFile(path) as zf:
         names = zf.namelist()
         entries = {n: zf.read(n) for n in names}
     schema_name = next(n for n in names if n.startswith("__tinygrad_cnn__"))
     raw = np.lib.format.read_array(io.BytesIO(entries[schema_name]))
     doc = json.loads(str(raw[()]) if raw.dtype.kind == "U" else bytes(raw).decode())
-    assert doc["root"] == {"list": [{"tensor": "a0"}, {"same_as": "a0"}]}
-    for bad in ({"list": [{"same_as": "a0"}, {"tensor": "a0"}]},
-                {"list": [{"tensor": "a0"}, {"same_as": "a9"}]},
-                {"list": [{"tensor": "a0"}, {"same_as": 0}]}):
-        doc["root"] = bad
+
+    def rewrite(root):
         buf = io.BytesIO()
-        np.lib.format.write_array(buf, np.array(json.dumps(doc)))
+        np.lib.format.write_array(buf, np.array(json.dumps({**doc, "root": root})))
         with zipfile.ZipFile(path, "w") as zf:
             for n in names:
                 zf.writestr(n, buf.getvalue() if n == schema_name else entries[n])
-        with pytest.raises(tg.CheckpointError, match="same_as|not read before|refers"):
-            tg.load(path)
+
+    return doc, rewrite
 
 
 def test_lgamma_keeps_its_relative_accuracy_at_its_roots():
@@ -821,23 +831,9 @@ def test_a_one_element_tensor_is_a_graph_flag_and_the_flags_become_bools():
 
 
 def test_a_checkpoint_with_a_key_twice_is_refused(tmp_path):
-    import io
-    import json
-    import zipfile
-
     path = tmp_path / "k.npz"
     tg.save({"a": 1, "b": 2}, path)
-    with zipfile.ZipFile(path) as zf:
-        names = zf.namelist()
-        entries = {n: zf.read(n) for n in names}
-    schema_name = next(n for n in names if n.startswith("__tinygrad_cnn__"))
-    raw = np.lib.format.read_array(io.BytesIO(entries[schema_name]))
-    doc = json.loads(str(raw[()]) if raw.dtype.kind == "U" else bytes(raw).decode())
-    doc["root"] = {"dict": [["a", 1], ["a", 2]]}
-    buf = io.BytesIO()
-    np.lib.format.write_array(buf, np.array(json.dumps(doc)))
-    with zipfile.ZipFile(path, "w") as zf:
-        for n in names:
-            zf.writestr(n, buf.getvalue() if n == schema_name else entries[n])
+    _, rewrite = _checkpoint_schema(path)
+    rewrite({"dict": [["a", 1], ["a", 2]]})
     with pytest.raises(tg.CheckpointError, match="repeats the key 'a'"):
         tg.load(path)

@@ -1020,6 +1020,11 @@ def _numerical_jacobians(p: Problem, s: Settings, f0: list[np.ndarray]
     if not s.low_precision:
         return central, jumps
     central2, jumps2 = numerical_jacobians(p, 2 * s.eps, f0)
+    # (the slopes at eps itself are kept for the kink test: across a kink within the step the
+    # extrapolation's right slope is 1 - d / 6 eps for relu at d from 0 -- a right VJP of 1 read
+    # as outside the slopes, "wrong at a kink")
+    p.plain_slopes = {(r, c): (n - k / 2, n + k / 2) for r, (rn, rk) in enumerate(zip(central, jumps))
+                     for c, (n, k) in enumerate(zip(rn, rk))}
     return ([[(4 * a - b) / 3 for a, b in zip(ra, rb)] for ra, rb in zip(central, central2)],
             [[2 * a - b for a, b in zip(ra, rb)] for ra, rb in zip(jumps, jumps2)])
 
@@ -1076,10 +1081,10 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
             if not bad.any():
                 continue
             right, left = n + k / 2, n - k / 2
+            lo, hi = _slope_bounds(p, r, c, left, right)
             with np.errstate(invalid="ignore"):
                 at_kink = (bad & s.kinked(k, right, left)
-                           & (a >= np.minimum(left, right) - tol)
-                           & (a <= np.maximum(left, right) + tol)
+                           & (a >= lo - tol) & (a <= hi + tol)
                            & ~_rounding_parts_slopes(p, s, i, k, f0[c], n))
             # no derivative at all: the function jumps there, or is undefined on one side (a
             # NaN difference at the edge of its domain) -- not a wrong VJP either
@@ -1094,9 +1099,10 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
         a, n, k = analytical[r][c], numerical[r][c], jumps[r][c]
         at_kink |= jump | edge
         ties = _ties(p, r, i, c, a, n, bad & ~at_kink, s, f0[c])
+        lo, hi = _slope_bounds(p, r, c, left, right)
         with np.errstate(invalid="ignore"):  # (a share outside its element's own one-sided
             own_out = s.kinked(k, right, left) & ~(  # slopes is wrong in any tie: (-3, 2, 2))
-                (a >= np.minimum(left, right) - tol) & (a <= np.maximum(left, right) + tol))
+                (a >= lo - tol) & (a <= hi + tol))
         for col in ties:
             at_kink[:, col] |= bad[:, col] & ~own_out[:, col]
         excused[(r, c)] = at_kink
@@ -1114,9 +1120,17 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
                 if not kind_mask.ravel()[flat]:
                     break
                 e_in, e_out = np.unravel_index(flat, a.shape)
+                sides = (left, right)
+                plain = p.plain_slopes.get((r, c))
+                if bucket == "kink" and plain is not None and plain[0].shape == a.shape and not (
+                        min(left[e_in, e_out], right[e_in, e_out]) - tol[e_in, e_out]
+                        <= a[e_in, e_out] <= max(left[e_in, e_out], right[e_in, e_out])
+                        + tol[e_in, e_out]):
+                    sides = plain  # (the VJP lies between the slopes at eps: those are shown)
                 e = Entry(i, j, unravel(int(e_in), shape_in), unravel(int(e_out), shape_out),
-                          float(a[e_in, e_out]), float(n[e_in, e_out]),
-                          float(left[e_in, e_out]), float(right[e_in, e_out]),
+                          float(a[e_in, e_out]), float(n[e_in, e_out]) if sides is not plain else
+                          float(sides[0][e_in, e_out] + sides[1][e_in, e_out]) / 2,
+                          float(sides[0][e_in, e_out]), float(sides[1][e_in, e_out]),
                           jump=bool(jump[e_in, e_out]), edge=bool(edge[e_in, e_out]),
                           tie=ties.get(int(e_out)))
                 if bucket == "wrong":
@@ -1648,13 +1662,20 @@ def _rounding_explains_row(analytical: list[list[np.ndarray]], numerical: list[l
     return True
 
 
-def _reached(analytical: list[list[np.ndarray]], f0: list[np.ndarray], r: int, k: int) -> float:
+def _reached(analytical: list[list[np.ndarray]], f0: list[np.ndarray], r: int, k: int,
+             numerical: list[list[np.ndarray]] | None = None) -> float:
     """The largest ``|f|`` among the output elements input element ``k`` (of checked input
-    ``r``) reaches by the VJP: the rounding a central difference along that element meets
-    (``sqrt`` at 1e-30 beside an element 1: its own output is 1e-15, not 1)."""
+    ``r``) reaches by the VJP, or by the first measurement (``numerical``): the rounding a
+    central difference along that element meets (``sqrt`` at 1e-30 beside an element 1: its
+    own output is 1e-15, not 1; a VJP that wrongly gives an element nothing does not make the
+    outputs it moves unreached -- relu in float32 whose VJP gave 0 at 1e-3 passed, measured
+    again with steps under those outputs' ulp, which moved them by nothing)."""
     top = 0.0
     for c, f in enumerate(f0):
-        reach = np.abs(f.ravel()[analytical[r][c][k] != 0])
+        hit = analytical[r][c][k] != 0
+        if numerical is not None:
+            hit = hit | (np.nan_to_num(numerical[r][c][k]) != 0)
+        reach = np.abs(f.ravel()[hit])
         reach = reach[np.isfinite(reach)]
         top = max(top, float(np.max(reach, initial=0.0)))
     return top
@@ -1690,7 +1711,7 @@ def _out_of_scale_again(p: Problem, s: Settings, analytical: list[list[np.ndarra
                 # it -- a bump at 1e8 narrower than a step of 100, a wiggle a step of 1 steps
                 # over whole -- and could overturn a right verdict)
             entry = max(float(np.max(np.abs(analytical[r][c][k]), initial=0.0)) for c in blocks)
-            fmax = _reached(analytical, f0, r, k)
+            fmax = _reached(analytical, f0, r, k, numerical)
             # (in low precision a millionth of the element is under its ulp: a* b in float32
             # at 6e-3, whose one-sided slopes there parted by 15%, was "not differentiable" --
             # there the steps are a few hundred of its ulps, and the outputs' rounding theirs)
@@ -2762,6 +2783,19 @@ def _at_output(p: Problem, outs: tuple[Tensor, ...], c: int, v: np.ndarray) -> l
     """Weights for every compared output: ``v`` for output ``c``, zeros for the others (the
     projections sum over all of them, in ``p.which``'s order)."""
     return [v if k == c else np.zeros(outs[j]._data.size) for k, j in enumerate(p.which)]
+
+
+def _slope_bounds(p: Problem, r: int, c: int, left: np.ndarray, right: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The range a VJP may take at a kink: between the one-sided slopes, and in low precision
+    between those at eps itself too (see :func:`_numerical_jacobians`)."""
+    with np.errstate(invalid="ignore"):
+        lo, hi = np.minimum(left, right), np.maximum(left, right)
+        plain = p.plain_slopes.get((r, c))
+        if plain is not None and plain[0].shape == lo.shape:
+            lo = np.fmin(lo, np.minimum(*plain))
+            hi = np.fmax(hi, np.maximum(*plain))
+    return lo, hi
 
 
 def _symmetric_jumps(p: Problem, i: int, numerical: list[np.ndarray], s: Settings,

@@ -363,8 +363,8 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
         with np.errstate(all="ignore"):  # (numpy's allclose warns from numpy's own module: t152)
             return bool(array_module(a).allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
     except ValueError:
-        raise ValueError(f"allclose: shapes {input.shape} and {other.shape} cannot be broadcast "
-                         "together") from None
+        raise ArgumentValueError(f"allclose: shapes {input.shape} and {other.shape} cannot be broadcast "
+                                 "together") from None
 
 
 def equal(input: Tensor, other: Tensor) -> bool:
@@ -535,7 +535,7 @@ def unravel_index(indices: Any, shape: Any) -> tuple[Tensor, ...]:
                         f"{flat.dtype}")
     dims = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
     if dims and np.min(dims) < 0:  # (min and any here are the tensor functions)
-        raise ValueError(f"unravel_index: 'shape' cannot have negative values, got {dims}")
+        raise ArgumentValueError(f"unravel_index: 'shape' cannot have negative values, got {dims}")
     total = int(np.prod(dims, dtype=object)) if dims else 1
     if flat.size and (flat.min() < -total or flat.max() >= total):
         raise RuntimeError(f"unravel_index: index out of bounds for shape {dims} "
@@ -554,8 +554,8 @@ def broadcast_shapes(*shapes: Any) -> Any:
         if not builtins.all(isinstance(d, (int, np.integer)) for d in dims):  # (True is 1)
             raise TypeError(f"broadcast_shapes: a shape is a sequence of ints, got {s!r}")
         if builtins.any(d < 0 for d in dims):
-            raise ValueError(f"broadcast_shapes: shape {tuple(int(d) for d in dims)} has a "
-                             "negative length")
+            raise ArgumentValueError(f"broadcast_shapes: shape {tuple(int(d) for d in dims)} has a "
+                                     "negative length")
         plain.append(tuple(int(d) for d in dims))
     try:
         return Size(np.broadcast_shapes(*plain))

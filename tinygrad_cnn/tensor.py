@@ -120,8 +120,8 @@ def _out_of_range(data: Any, dt: np.dtype) -> bool:
 
 
 def _int64_overflow(x: int, where: str) -> None:
-    raise ValueError(f"{where}: overflow when unpacking long long: {x} does not fit int64 (as "
-                     "PyTorch); pass dtype=float64, or a float (write it with a .0)")
+    raise ArgumentValueError(f"{where}: overflow when unpacking long long: {x} does not fit int64 (as "
+                             "PyTorch); pass dtype=float64, or a float (write it with a .0)")
 
 
 def _as_array(data: Any, dtype: np.dtype | None, where: str = "Tensor") -> np.ndarray:
@@ -161,7 +161,7 @@ def _as_array_checked(data: Any, dtype: np.dtype | None, where: str = "Tensor") 
         except (ValueError, TypeError) as exc:
             msg = str(exc)
             if "inhomogeneous" in msg or "sequence" in msg:
-                raise ValueError(
+                raise ArgumentValueError(
                     f"{where}: the nested list is ragged (its rows have different lengths); every "
                     "row of a tensor needs the same length"
                 ) from None
@@ -254,16 +254,16 @@ def _plain(data: Any, where: str) -> Any:
                         "could not infer dtype); pass numbers")
     if isinstance(data, Tensor):
         if data._data.size != 1:
-            raise ValueError(f"{where}: a list holds a tensor of shape {data.shape}; only "
-                             "one-element tensors count as numbers in a list (as in PyTorch) -- "
-                             "join tensors with tinygrad_cnn.stack()")
+            raise ArgumentValueError(f"{where}: a list holds a tensor of shape {data.shape}; only "
+                                     "one-element tensors count as numbers in a list (as in PyTorch) -- "
+                                     "join tensors with tinygrad_cnn.stack()")
         return data.item()
     if _foreign(data):  # (another library's 0-d tensor: a number of its dtype)
         values = _foreign_values(data, where)
         if values.size != 1:
-            raise ValueError(f"{where}: a list holds a {type(data).__name__} of shape "
-                             f"{values.shape}; only one-element tensors count as numbers in a "
-                             "list (as in PyTorch) -- join tensors with tinygrad_cnn.stack()")
+            raise ArgumentValueError(f"{where}: a list holds a {type(data).__name__} of shape "
+                                     f"{values.shape}; only one-element tensors count as numbers in a "
+                                     "list (as in PyTorch) -- join tensors with tinygrad_cnn.stack()")
         return values.reshape(())[()]
     return data
 
@@ -656,8 +656,8 @@ class Tensor:
         if self.requires_grad and value._data.dtype.kind != "f":
             raise TypeError(f"data: a tensor that requires grad cannot take {value.dtype} data")
         if value.device != self.device:
-            raise ValueError(f"data: assigned data is on {value.device}, this tensor on "
-                             f"{self.device}; move it with .to({self.device!r}) first")
+            raise ArgumentValueError(f"data: assigned data is on {value.device}, this tensor on "
+                                     f"{self.device}; move it with .to({self.device!r}) first")
         self._data = value._data
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
@@ -728,8 +728,8 @@ class Tensor:
         arr = self.numpy()
         if dtype is not None and np.dtype(dtype) != arr.dtype:
             if copy is False:
-                raise ValueError(f"__array__: cannot give a view of dtype {np.dtype(dtype)} of a "
-                                 f"tensor of {arr.dtype} without a copy (copy=False)")
+                raise ArgumentValueError(f"__array__: cannot give a view of dtype {np.dtype(dtype)} of a "
+                                         f"tensor of {arr.dtype} without a copy (copy=False)")
             return arr.astype(dtype)
         return arr.copy() if copy else arr
 
@@ -1225,7 +1225,7 @@ class Tensor:
         GPU device); ``non_blocking`` and ``memory_format`` as in ``to``."""
         if device is not None and not isinstance(device, int) and \
                 normalize_device(str(device)) != "cuda":
-            raise ValueError(f"Tensor.cuda: {device!r} is not a cuda device; use .to({device!r})")
+            raise ArgumentValueError(f"Tensor.cuda: {device!r} is not a cuda device; use .to({device!r})")
         return self.to(device="cuda")
 
     # ---------------------------------------------------------------- autograd
@@ -1730,8 +1730,8 @@ class Tensor:
             # a float tensor between numbers it holds (the everyday clamp): the checks below all
             # pass and change nothing -- straight to the op
             return _ops.elementwise.Clamp.apply(self, min=min, max=max)
-        if min is None and max is None:
-            raise ValueError("clamp: give at least one of min and max")
+        if min is None and max is None:  # (PyTorch's RuntimeError too)
+            raise ArgumentValueError("clamp: give at least one of min and max")
         for what, v in (("min", min), ("max", max)):
             if isinstance(v, np.ndarray):  # (PyTorch's TypeError too; was "fill_value ...")
                 raise TypeError(f"clamp: {what} must be a number or a Tensor, got a numpy array "
@@ -1748,6 +1748,9 @@ class Tensor:
             min, max = (v.item() if isinstance(v, Tensor) else v for v in (min, max))
         # min > max gives max everywhere (and no gradient), as in PyTorch
         dt = result_type(self, *(v for v in (min, max) if v is not None))
+        if dt == np.bool_:  # (PyTorch: "clamp_scalar_cpu" not implemented for 'Bool')
+            raise ArgumentTypeError("clamp: not defined for a bool tensor between bool bounds (as "
+                                    "in PyTorch); use logical ops, or clamp t.int() or t.float()")
         if dt.kind == "f" and any(isinstance(v, float) and math.isnan(v) for v in (min, max)):
             # a NaN bound makes every element NaN, whatever the other bound (PyTorch checks
             # neither then: clamp(nan, 1e300) of float32 was an overflow error -- t150)
@@ -1892,7 +1895,7 @@ class Tensor:
         s = _dim(start_dim, self.ndim, "flatten")
         e = _dim(end_dim, self.ndim, "flatten")
         if s > e:
-            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+            raise ArgumentValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
         if s == e:  # (nothing to flatten -- a 1-D tensor, flatten(d, d): the tensor itself, as
             return self  # PyTorch's; its retain_grad and hooks are the caller's own)
         shape = self.shape
@@ -1902,11 +1905,11 @@ class Tensor:
         """``permute(1, 0)``, ``permute((1, 0))`` or ``permute(dims=(1, 0))``."""
         dims = _keyword_sizes("permute", order, "dims", dims)
         if len(dims) != self.ndim:
-            raise ValueError(f"permute: got {len(dims)} dims {dims} for a tensor of shape "
-                             f"{self.shape}; give one per dimension")
+            raise ArgumentValueError(f"permute: got {len(dims)} dims {dims} for a tensor of shape "
+                                     f"{self.shape}; give one per dimension")
         norm = tuple(_dim(d, self.ndim, "permute") for d in dims)
         if sorted(norm) != list(range(self.ndim)):
-            raise ValueError(f"permute: {dims} is not a permutation of the {self.ndim} dimensions")
+            raise ArgumentValueError(f"permute: {dims} is not a permutation of the {self.ndim} dimensions")
         return _ops.movement.Permute.apply(self, dims=norm)  # the identity too: a new view
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
@@ -1922,8 +1925,8 @@ class Tensor:
         """The matrix transpose of a tensor of at most 2 dims (0-d and 1-d come back as they are),
         as PyTorch's ``t()``."""
         if self.ndim > 2:
-            raise ValueError(f"t: expects a tensor of at most 2 dims, got shape {self.shape}; use "
-                             "transpose(-2, -1) for batches of matrices")
+            raise ArgumentValueError(f"t: expects a tensor of at most 2 dims, got shape {self.shape}; use "
+                                     "transpose(-2, -1) for batches of matrices")
         return self._same_view() if self.ndim < 2 else self.transpose(0, 1)
 
     @property
@@ -1985,17 +1988,17 @@ class Tensor:
         """Broadcast to a larger shape (no copy); ``-1`` keeps a dimension. The VJP sums back."""
         sizes = _keyword_sizes("expand", sizes, "size", size)
         if len(sizes) < self.ndim:
-            raise ValueError(f"expand: cannot expand shape {self.shape} to {sizes} (fewer dims)")
+            raise ArgumentValueError(f"expand: cannot expand shape {self.shape} to {sizes} (fewer dims)")
         lead = len(sizes) - self.ndim
         target = []
         for i, s in enumerate(sizes):
             s = _int_arg(s, "expand", "each size")
             if s == -1:
                 if i < lead:
-                    raise ValueError(f"expand: -1 is not allowed for the new leading dim {i}")
+                    raise ArgumentValueError(f"expand: -1 is not allowed for the new leading dim {i}")
                 s = self.shape[i - lead]
             elif s < 0:
-                raise ValueError(f"expand: sizes must be >= 0 (or -1 to keep a dim), got {sizes}")
+                raise ArgumentValueError(f"expand: sizes must be >= 0 (or -1 to keep a dim), got {sizes}")
             target.append(s)
         target_t = tuple(target)
         for i, s in enumerate(self.shape):
@@ -2052,15 +2055,15 @@ class Tensor:
         if not shape:  # PyTorch treats a 0-d input as one element, read by a 0-d or 1-d index
             idx0 = array_module(self._data).asarray(_ops.indexing._index(index, self, "gather"))
             if idx0.ndim > 1:
-                raise ValueError(f"gather: index has {idx0.ndim} dims (shape {tuple(idx0.shape)}), "
-                                 "the input is 0-d; a 0-d input takes a 0-d or 1-d index")
+                raise ArgumentValueError(f"gather: index has {idx0.ndim} dims (shape {tuple(idx0.shape)}), "
+                                         "the input is 0-d; a 0-d input takes a 0-d or 1-d index")
             return self.reshape(1).gather(0, Tensor._make(idx0.reshape(-1))).reshape(idx0.shape)
         idx = _ops.indexing._index(index, self, "gather")  # a copy the graph can keep
         if idx.ndim == 0 and len(shape) == 1:  # (PyTorch counts a 0-d index as 1-d: a 0-d result)
             return self.gather(0, Tensor._make(idx.reshape(1))).reshape(())
         if idx.ndim != len(shape):
-            raise ValueError(f"gather: index has {idx.ndim} dims, the input {self.ndim} "
-                             f"(shapes {tuple(idx.shape)} and {self.shape}); they must match")
+            raise ArgumentValueError(f"gather: index has {idx.ndim} dims, the input {self.ndim} "
+                                     f"(shapes {tuple(idx.shape)} and {self.shape}); they must match")
         size = shape[d]
         # in range: one reduction (a negative index read as unsigned is larger than any size)
         if idx.size and int(idx.view(_UNSIGNED[idx.dtype.itemsize]).max()) >= size:
@@ -2072,8 +2075,8 @@ class Tensor:
         ishape = idx.shape
         if ishape != shape and ishape[:d] + ishape[d + 1:] != shape[:d] + shape[d + 1:]:
             if any(i != d and s > t for i, (s, t) in enumerate(zip(idx.shape, shape))):
-                raise ValueError(f"gather: index shape {tuple(idx.shape)} is larger than the input "
-                                 f"shape {self.shape} in a dimension other than {d}")
+                raise ArgumentValueError(f"gather: index shape {tuple(idx.shape)} is larger than the input "
+                                         f"shape {self.shape} in a dimension other than {d}")
             # PyTorch reads the leading block of the other dims that the index covers
             src = self[tuple(slice(None) if i == d else slice(0, s) for i, s in enumerate(idx.shape))]
         return _ops.movement.Gather.apply(src, index=idx, dim=d)
@@ -2086,7 +2089,7 @@ class Tensor:
         widths = _pad_widths(pad, self.shape)
         for axis, (b, a) in enumerate(widths):
             if self.shape[axis] + min(b, 0) + min(a, 0) < 0:
-                raise ValueError(
+                raise ArgumentValueError(
                     f"pad: the negative padding ({b}, {a}) of dim {axis} removes "
                     f"{-min(b, 0) - min(a, 0)} elements, but it has {self.shape[axis]} (input "
                     f"{self.shape}); remove at most the size of the dim")
@@ -2524,7 +2527,7 @@ class Tensor:
     def polygamma(self, n: int) -> Tensor:
         """The ``n``-th derivative of :meth:`digamma` (``n = 0``: digamma itself)."""
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise ValueError(f"polygamma: n must be an int >= 0, got {n!r}")
+            raise ArgumentValueError(f"polygamma: n must be an int >= 0, got {n!r}")
         if n == 0:
             return self.digamma()
         return _ops.unary.Polygamma.apply(_floating(self), n=int(n))
@@ -2787,7 +2790,7 @@ class Tensor:
         ``p (p - 1) / 4 log(π) + Σ_j lgamma(self - j / 2)``. Defined for elements above
         ``(p - 1) / 2``; below, the same sum (+inf at a pole), as PyTorch 2.x gives it."""
         if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 1:
-            raise ValueError(f"mvlgamma: p must be an int >= 1, got {p!r}")
+            raise ArgumentValueError(f"mvlgamma: p must be an int >= 1, got {p!r}")
         x = _floating(self)
         shifts = Tensor._make(like(np.arange(p, dtype=x.dtype) / 2, x._data))
         terms = (x.unsqueeze(-1) - shifts).lgamma().sum(-1)
@@ -3285,7 +3288,7 @@ class Tensor:
             raise TypeError(f"masked_fill_: mask must be a bool tensor, got {mask.dtype}")
         if _broadcast_shape(self.shape, mshape) != self.shape:
             raise ArgumentValueError(f"masked_fill_: a mask of shape {mshape} does not broadcast to the "
-                             f"tensor's shape {self.shape}; an in-place op cannot grow the tensor")
+                                     f"tensor's shape {self.shape}; an in-place op cannot grow the tensor")
         return self._masked_fill_(mask, value, "masked_fill_", 3)
 
     def _masked_fill_(self, mask: Tensor, value: Any, name: str, stacklevel: int) -> Tensor:
@@ -3316,8 +3319,8 @@ class Tensor:
         if isinstance(mask, Tensor) and mask.dtype == np.bool_ and \
                 _broadcast_shape(self.shape, mask.shape) != self.shape:
             raise ArgumentValueError(f"masked_scatter_: a mask of shape {mask.shape} does not broadcast to "
-                             f"the tensor's shape {self.shape}; an in-place op cannot grow the "
-                             "tensor")
+                                     f"the tensor's shape {self.shape}; an in-place op cannot grow the "
+                                     "tensor")
         return self._result_in_place(
             "masked_scatter_",
             lambda s: _ops.indexing.masked_scatter(s, mask, source, where="masked_scatter_"),
@@ -3697,8 +3700,8 @@ class Tensor:
         try:
             v = v.expand(region) if v.shape != region else v
         except ValueError:
-            raise ValueError(f"index_put: values of shape {values.shape} do not broadcast to the "
-                             f"selected region's shape {region}") from None
+            raise ArgumentValueError(f"index_put: values of shape {values.shape} do not broadcast to the "
+                                     f"selected region's shape {region}") from None
         k = _index_key(key, self, "index_put")
         # (added into -0.0s where a float: -0.0 stays where nothing is added, see scatter_add)
         return self + _ops.movement.GetItemBackward.apply(v, key=k, shape=self.shape,
@@ -3970,9 +3973,9 @@ class Tensor:
                 try:
                     v = v.expand(region)
                 except ValueError:
-                    raise ValueError(f"__setitem__: a value of shape {v.shape} cannot be written "
-                                     f"into a region of shape {region} (tensor shape "
-                                     f"{self.shape})") from None
+                    raise ArgumentValueError(f"__setitem__: a value of shape {v.shape} cannot be written "
+                                             f"into a region of shape {region} (tensor shape "
+                                             f"{self.shape})") from None
             _record_copy_slices(base, (*chain, (_ops.movement.GetItem, {"key": k})), v)
             self._version_counter[0] += 1
             if self._view is not None:
@@ -4287,7 +4290,7 @@ def _legacy_sizes(first: Any, sizes: tuple[Any, ...], dt: np.dtype | None) -> np
         raise TypeError(f"Tensor(): sizes must be ints, got {shape!r} (data goes in one "
                         "argument: Tensor([1.0, 2.0]))")
     if any(s < 0 for s in shape):
-        raise ValueError(f"Tensor(): negative size in {shape!r}")
+        raise ArgumentValueError(f"Tensor(): negative size in {shape!r}")
     return np.zeros(shape if shape else (0,), dtype=dt or np.float32)
 
 
@@ -4335,7 +4338,7 @@ def _dims(dim: Any, ndim: int, where: str) -> tuple[int, ...] | None:
         dims = tuple(dim)
     norm = tuple(sorted(_dim(d, ndim, where) for d in dims))
     if len(set(norm)) != len(norm):
-        raise ValueError(f"{where}: dim {dim} names a dimension twice")
+        raise ArgumentValueError(f"{where}: dim {dim} names a dimension twice")
     if ndim == 0:
         return None
     return norm
@@ -4350,26 +4353,26 @@ def _infer_shape(shape: tuple[Any, ...], size: int, old: tuple[int, ...], where:
     else:
         shape = tuple(shape)
     if shape.count(-1) > 1:
-        raise ValueError(f"{where}: only one dimension can be -1, got {shape}")
+        raise ArgumentValueError(f"{where}: only one dimension can be -1, got {shape}")
     if any(s < -1 for s in shape):
-        raise ValueError(f"{where}: negative size in {shape}")
+        raise ArgumentValueError(f"{where}: negative size in {shape}")
     if -1 in shape:
         known = math.prod(s for s in shape if s != -1)
         if known == 0 or size % known:
-            raise ValueError(f"{where}: cannot reshape a tensor of shape {old} ({size} elements) "
-                             f"into {shape}")
+            raise ArgumentValueError(f"{where}: cannot reshape a tensor of shape {old} ({size} elements) "
+                                     f"into {shape}")
         shape = tuple(size // known if s == -1 else s for s in shape)
     if math.prod(shape) != size:
-        raise ValueError(f"{where}: cannot reshape a tensor of shape {old} ({size} elements) into "
-                         f"{shape} ({math.prod(shape)} elements)")
+        raise ArgumentValueError(f"{where}: cannot reshape a tensor of shape {old} ({size} elements) into "
+                                 f"{shape} ({math.prod(shape)} elements)")
     return shape
 
 
 def _pad_widths(pad: Sequence[int], shape: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
     pad = tuple(_int_arg(p, "pad", "each padding") for p in pad)
     if len(pad) % 2 or len(pad) // 2 > len(shape):
-        raise ValueError(f"pad: {pad} must hold a (before, after) pair per dimension, from the last "
-                         f"dimension backwards, for a tensor of shape {shape}")
+        raise ArgumentValueError(f"pad: {pad} must hold a (before, after) pair per dimension, from the last "
+                                 f"dimension backwards, for a tensor of shape {shape}")
     widths = [(0, 0)] * len(shape)
     for i in range(len(pad) // 2):
         widths[len(shape) - 1 - i] = (pad[2 * i], pad[2 * i + 1])
@@ -4702,6 +4705,9 @@ def _clamp_between(x: Tensor, lo: Any, hi: Any) -> Tensor:
                                  f"{' and '.join(str(b.shape) for b in given)} (bounds) cannot be "
                                  "broadcast together") from None
     dt = result_type(x, *given)
+    if dt == np.bool_:  # (PyTorch: "clamp_cpu" not implemented for 'Bool')
+        raise ArgumentTypeError("clamp: not defined for a bool tensor between bool bounds (as in "
+                                "PyTorch); use logical ops, or clamp t.int() or t.float()")
     x, *given = ((t if t.dtype == dt else t.to(dt)).expand(shape) for t in (x, *given))
     which = ",".join(n for n, b in zip(("min", "max"), bounds) if b is not None)
     return _ops.elementwise.ClampBetween.apply(x, *given, bounds=which)
@@ -5007,7 +5013,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: Any = None) -> Tensor:
         dim = _numpy_dim("cat", dim if dim != 0 else None, False, axis, None)[0]
     tensors = tensor_sequence(tensors, "cat")
     if not tensors:
-        raise ValueError("cat: needs at least one tensor")
+        raise ArgumentValueError("cat: needs at least one tensor")
     first = tensors[0]
     if isinstance(first, Tensor) and (fs := first._data.shape) != (0,) and fs:
         # the common case first (no legacy (0,) tensor): one pass, as before that rule came in;
@@ -5021,8 +5027,8 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: Any = None) -> Tensor:
                 common = False
                 break
             if len(ts) != len(fs) or ts[:d] + ts[d + 1:] != rest:
-                raise ValueError(f"cat: tensor {i} has shape {t.shape}, tensor 0 has "
-                                 f"{first.shape}; all dimensions but {d} must match")
+                raise ArgumentValueError(f"cat: tensor {i} has shape {t.shape}, tensor 0 has "
+                                         f"{first.shape}; all dimensions but {d} must match")
             if t.dtype != dt:
                 dt = _result_dtype(dt, t.dtype)
         if common:
@@ -5032,8 +5038,8 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: Any = None) -> Tensor:
         if not isinstance(t, Tensor):
             raise TypeError(f"cat: item {i} is {a_type(t)}, not a Tensor")
         if t.ndim == 0:
-            raise ValueError(f"cat: tensor {i} is zero-dimensional and cannot be concatenated "
-                             "(make it 1-d with .reshape(1) or use tg.stack)")
+            raise ArgumentValueError(f"cat: tensor {i} is zero-dimensional and cannot be concatenated "
+                                     "(make it 1-d with .reshape(1) or use tg.stack)")
     dt = tensors[0].dtype
     for t in tensors[1:]:
         dt = _result_dtype(dt, t.dtype)
@@ -5047,9 +5053,9 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: Any = None) -> Tensor:
     for i, t in enumerate(tensors):
         if t.ndim != first.ndim or t.shape[:d] + t.shape[d + 1:] != first.shape[:d] + \
                 first.shape[d + 1:]:
-            raise ValueError(f"cat: tensor {i} has shape {t.shape}, tensor "
-                             f"{legacy.index(False)} has {first.shape}; all dimensions but {d} "
-                             "must match")
+            raise ArgumentValueError(f"cat: tensor {i} has shape {t.shape}, tensor "
+                                     f"{legacy.index(False)} has {first.shape}; all dimensions but {d} "
+                                     "must match")
     tensors = [t if t.dtype == dt else t.to(dt) for t in tensors]
     return _ops.movement.Cat.apply(*tensors, dim=d)
 
@@ -5060,15 +5066,15 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, axis: Any = None) -> Tenso
         dim = _numpy_dim("stack", dim if dim != 0 else None, False, axis, None)[0]
     tensors = tensor_sequence(tensors, "stack")
     if not tensors:
-        raise ValueError("stack: needs at least one tensor")
+        raise ArgumentValueError("stack: needs at least one tensor")
     first = tensors[0]
     d = _dim(dim, first.ndim + 1, "stack")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"stack: item {i} is {a_type(t)}, not a Tensor")
         if t.shape != first.shape:
-            raise ValueError(f"stack: tensor {i} has shape {t.shape}, tensor 0 has {first.shape}; "
-                             "all must have the same shape")
+            raise ArgumentValueError(f"stack: tensor {i} has shape {t.shape}, tensor 0 has {first.shape}; "
+                                     "all must have the same shape")
     dt = first.dtype
     for t in tensors[1:]:
         dt = _result_dtype(dt, t.dtype)
@@ -5622,7 +5628,7 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
         raise RuntimeError(f"isclose: the dtypes differ ({a.dtype} and {b.dtype}); cast one with "
                            ".to() first")
     if _broadcast_shape(a.shape, b.shape) is None:
-        raise ValueError(f"isclose: shapes {a.shape} and {b.shape} cannot be broadcast together")
+        raise ArgumentValueError(f"isclose: shapes {a.shape} and {b.shape} cannot be broadcast together")
     for name, tol in (("rtol", rtol), ("atol", atol)):
         if not tol >= 0:
             raise RuntimeError(f"isclose: {name} must be greater than or equal to zero, got {tol}")
@@ -5725,8 +5731,8 @@ def _type_cast(t: Tensor, dtype: Any) -> Tensor:
         by_name = {v: k for k, v in _TYPE_NAMES.items()}
         if prefix not in ("torch", "torch.cuda", "tinygrad_cnn", "tinygrad_cnn.cuda") or \
                 name not in by_name:
-            raise ValueError(f"type(): invalid type {dtype!r}; give a dtype or a name such as "
-                             f"'tinygrad_cnn.FloatTensor' ({', '.join(sorted(by_name))})")
+            raise ArgumentValueError(f"type(): invalid type {dtype!r}; give a dtype or a name such as "
+                                     f"'tinygrad_cnn.FloatTensor' ({', '.join(sorted(by_name))})")
         device = "cuda" if prefix.endswith("cuda") else "cpu"
         return t.to(by_name[name], device=device)
     return t.to(_dtype(dtype, "type"))
@@ -5941,8 +5947,8 @@ def _bernoulli_sample(t: Tensor, p: Any, where: str, gen: Any = None) -> Any:
         raise RuntimeError(f"{where}: the probabilities p must lie in [0, 1], got "
                            f"{float(np.asarray(probs)[outside].flat[0])}")
     if _broadcast_shape(probs.shape, t.shape) != t.shape:
-        raise ValueError(f"{where}: probabilities of shape {probs.shape} do not broadcast to the "
-                         f"tensor's shape {t.shape}")
+        raise ArgumentValueError(f"{where}: probabilities of shape {probs.shape} do not broadcast to the "
+                                 f"tensor's shape {t.shape}")
     sample = as_generator(gen, where).random(t.shape) < probs
     return to_device(sample.astype(t.dtype), t.device)
 
@@ -6086,8 +6092,8 @@ def _floor_divide(a: Tensor, b: Any, reverse: bool = False) -> Tensor:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             out = xp.floor_divide(a._data.astype(dt, copy=False), b._data.astype(dt, copy=False))
     except ValueError:
-        raise ValueError(f"floor_divide: shapes {a.shape} and {b.shape} cannot be broadcast "
-                         "together") from None
+        raise ArgumentValueError(f"floor_divide: shapes {a.shape} and {b.shape} cannot be broadcast "
+                                 "together") from None
     return Tensor._make(xp.asarray(out))
 
 
@@ -6181,10 +6187,10 @@ def _nan_to_num(t: Tensor, nan: float, posinf: float | None, neginf: float | Non
 def _diagonal_mask(t: Tensor, where: str, wrap: bool) -> Any:
     """The bool mask of ``t``'s main diagonal, as ``fill_diagonal_`` fills it."""
     if t.ndim < 2:
-        raise ValueError(f"{where}: the tensor must have at least 2 dims, got shape {t.shape}")
+        raise ArgumentValueError(f"{where}: the tensor must have at least 2 dims, got shape {t.shape}")
     if t.ndim > 2 and len(set(t.shape)) != 1:
-        raise ValueError(f"{where}: all dims must have the same length for more than 2 dims, got "
-                         f"shape {t.shape}")
+        raise ArgumentValueError(f"{where}: all dims must have the same length for more than 2 dims, got "
+                                 f"shape {t.shape}")
     mask = np.zeros(t.shape, dtype=bool)
     np.fill_diagonal(mask, True, wrap=wrap)
     return Tensor._make(to_device(mask, t.device))
@@ -6206,8 +6212,8 @@ def _logical(t: Tensor, other: Any, name: str) -> Tensor:
     try:
         return Tensor._make(xp.asarray(getattr(xp, name)(t._data, o)))
     except ValueError:
-        raise ValueError(f"{name}: shapes {t.shape} and {tuple(getattr(o, 'shape', ()))} cannot be "
-                         "broadcast together") from None
+        raise ArgumentValueError(f"{name}: shapes {t.shape} and {tuple(getattr(o, 'shape', ()))} cannot be "
+                                 "broadcast together") from None
 
 
 def _shift(t: Tensor, other: Any, left: bool, name: str, reverse: bool = False) -> Tensor:
@@ -6237,8 +6243,8 @@ def _shift(t: Tensor, other: Any, left: bool, name: str, reverse: bool = False) 
             edge = x >> (bits - 1) if dt.kind == "i" else xp.zeros((), dt)  # the sign, or 0
             out = xp.where(outside, edge, xp.right_shift(x, amount))
     except ValueError:
-        raise ValueError(f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast together"
-                         ) from None
+        raise ArgumentValueError(f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast together"
+                                 ) from None
     return Tensor._make(xp.asarray(out.astype(dt, copy=False)))
 
 
@@ -6323,8 +6329,8 @@ def _norm_args(t: Tensor, p: Any, dim: Any, dtype: DTypeLike
     dims = None if _all_dims(dim) else _dims(dim, t.ndim, "norm")
     if p is None or (isinstance(p, str) and p == "fro"):
         if dims is not None and len(dims) > 2:
-            raise ValueError(f"norm: p='fro' takes one or two dims, got {dim}; use p=2 for a "
-                             "vector norm over more")
+            raise ArgumentValueError(f"norm: p='fro' takes one or two dims, got {dim}; use p=2 for a "
+                                     "vector norm over more")
         order = 2.0
     elif isinstance(p, str):
         raise NotImplementedError(f"norm: p={p!r} is not supported; use a number, inf, -inf, "

@@ -57,9 +57,9 @@ def _pair(value: Any, what: str, op: str, minimum: int, one_value_ok: bool = Tru
     if isinstance(value, (tuple, list)) and len(value) == 1:
         if not one_value_ok:
             v = value[0]
-            raise ValueError(f"{op}: {what} must be an int or an (h, w) pair of ints, got "
-                             f"{value!r} (1 value); as in PyTorch, {op} takes no one-value "
-                             f"sequence: give {v!r} or ({v!r}, {v!r})")
+            raise ArgumentValueError(f"{op}: {what} must be an int or an (h, w) pair of ints, got "
+                                     f"{value!r} (1 value); as in PyTorch, {op} takes no one-value "
+                                     f"sequence: give {v!r} or ({v!r}, {v!r})")
         value = value[0]
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{op}: {what} must be an int or an (h, w) pair of ints, got {value!r}")
@@ -69,11 +69,11 @@ def _pair(value: Any, what: str, op: str, minimum: int, one_value_ok: bool = Tru
             isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
         pair = (int(value[0]), int(value[1]))
     else:
-        raise ValueError(f"{op}: {what} must be an int or an (h, w) pair of ints, got {value!r}"
-                         + (f" ({len(value)} values)" if isinstance(value, (tuple, list)) else ""))
+        raise ArgumentValueError(f"{op}: {what} must be an int or an (h, w) pair of ints, got {value!r}"
+                                 + (f" ({len(value)} values)" if isinstance(value, (tuple, list)) else ""))
     if min(pair) < minimum:
         rule = "positive" if minimum == 1 else "non-negative"
-        raise ValueError(f"{op}: {what} must be {rule}, got {value!r}")
+        raise ArgumentValueError(f"{op}: {what} must be {rule}, got {value!r}")
     return pair
 
 
@@ -91,8 +91,8 @@ def _image(x: Any, op: str, int64: bool = False) -> tuple[Tensor, bool]:
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: the input must be a Tensor, got {type_name(x)}")
     if x.ndim not in (3, 4):
-        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W), got "
-                         f"shape {x.shape}")
+        raise ArgumentValueError(f"{op}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W), got "
+                                 f"shape {x.shape}")
     if x.dtype.kind != "f" and not (int64 and x.dtype == np.int64):
         also = " or int64" if int64 else ""
         raise TypeError(f"{op}: the input must be a floating{also} tensor, got {x.dtype}; call "
@@ -114,9 +114,9 @@ def _check_bias(bias: Tensor | None, channels: int, op: str) -> None:
                         "tinygrad_cnn.tensor(...))")
     if bias is not None and bias.shape != (channels,):
         shape = bias.shape if isinstance(bias, Tensor) else type(bias).__name__
-        raise ValueError(f"{op}: bias must have shape ({channels},), one value per output channel; "
-                         f"got {shape}. (A per-position bias is a plain broadcast add: "
-                         "conv2d(x, w) + b with b of shape (C, H, W).)")
+        raise ArgumentValueError(f"{op}: bias must have shape ({channels},), one value per output channel; "
+                                 f"got {shape}. (A per-position bias is a plain broadcast add: "
+                                 "conv2d(x, w) + b with b of shape (C, H, W).)")
 
 
 def _check_weight(weight: Any, op: str, layout: str) -> None:
@@ -124,18 +124,18 @@ def _check_weight(weight: Any, op: str, layout: str) -> None:
         raise TypeError(f"{op}: weight must be a Tensor, got {type_name(weight)} (wrap it: "
                         "tinygrad_cnn.tensor(...))")
     if weight.ndim != 4:
-        raise ValueError(f"{op}: weight must be a 4-D tensor {layout}, got "
-                         f"{getattr(weight, 'shape', type(weight).__name__)}")
+        raise ArgumentValueError(f"{op}: weight must be a 4-D tensor {layout}, got "
+                                 f"{getattr(weight, 'shape', type(weight).__name__)}")
     if 0 in weight.shape:
-        raise ValueError(f"{op}: weight {weight.shape} {layout} has a dim of size 0; every dim "
-                         "must be at least 1 here (a convolution over no channels computes "
-                         "nothing: give the layer at least one channel, or skip it -- its "
-                         "output would be its bias alone)")
+        raise ArgumentValueError(f"{op}: weight {weight.shape} {layout} has a dim of size 0; every dim "
+                                 "must be at least 1 here (a convolution over no channels computes "
+                                 "nothing: give the layer at least one channel, or skip it -- its "
+                                 "output would be its bias alone)")
 
 
 def _check_groups(groups: Any, op: str) -> int:
     if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+        raise ArgumentValueError(f"{op}: groups must be a positive int, got {groups!r}")
     return int(groups)
 
 
@@ -146,15 +146,15 @@ def _conv_pads(padding: Any, kernel: tuple[int, int], dilation: tuple[int, int],
             return (0, 0), (0, 0)
         if padding == "same":
             if stride != (1, 1):
-                raise ValueError(f"{op}: padding='same' needs stride 1 (got stride {stride}); give "
-                                 "explicit padding for strided convolutions")
+                raise ArgumentValueError(f"{op}: padding='same' needs stride 1 (got stride {stride}); give "
+                                         "explicit padding for strided convolutions")
             pads = []
             for k, d in zip(kernel, dilation):
                 total = d * (k - 1)  # PyTorch puts the odd extra on the bottom/right
                 pads.append((total // 2, total - total // 2))
             return pads[0], pads[1]
-        raise ValueError(f"{op}: padding must be an int, an (h, w) pair, 'same' or 'valid'; got "
-                         f"{padding!r}")
+        raise ArgumentValueError(f"{op}: padding must be an int, an (h, w) pair, 'same' or 'valid'; got "
+                                 f"{padding!r}")
     ph, pw = _pair(padding, "padding", op, 0)
     return (ph, ph), (pw, pw)
 
@@ -192,23 +192,23 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
     n, c, h, w = x.shape
     k, cg, kh, kw = weight.shape
     if c % groups:
-        raise ValueError(f"{op}: groups={groups} does not divide the {c} input channels (input "
-                         f"{x.shape}, weight {weight.shape}); use a groups that divides both the "
-                         "input's channels and weight.shape[0]")
+        raise ArgumentValueError(f"{op}: groups={groups} does not divide the {c} input channels (input "
+                                 f"{x.shape}, weight {weight.shape}); use a groups that divides both the "
+                                 "input's channels and weight.shape[0]")
     if k % groups:
-        raise ValueError(f"{op}: groups={groups} does not divide the {k} output channels of weight "
-                         f"{weight.shape}")
+        raise ArgumentValueError(f"{op}: groups={groups} does not divide the {k} output channels of weight "
+                                 f"{weight.shape}")
     if cg * groups != c:
-        raise ValueError(f"{op}: the input has {c} channels (shape {x.shape}) but weight "
-                         f"{weight.shape} with groups={groups} expects {cg * groups} "
-                         "(weight.shape[1] * groups)")
+        raise ArgumentValueError(f"{op}: the input has {c} channels (shape {x.shape}) but weight "
+                                 f"{weight.shape} with groups={groups} expects {cg * groups} "
+                                 "(weight.shape[1] * groups)")
     pads = _conv_pads(padding, (kh, kw), d, s, op)
     span = (d[0] * (kh - 1) + 1, d[1] * (kw - 1) + 1)
     padded = (h + sum(pads[0]), w + sum(pads[1]))
     if span[0] > padded[0] or span[1] > padded[1]:
-        raise ValueError(f"{op}: the kernel {kh}x{kw} (dilated: {span[0]}x{span[1]}) is larger "
-                         f"than the padded input {padded[0]}x{padded[1]} (input {h}x{w}); use a "
-                         "smaller kernel or dilation, or more padding")
+        raise ArgumentValueError(f"{op}: the kernel {kh}x{kw} (dilated: {span[0]}x{span[1]}) is larger "
+                                 f"than the padded input {padded[0]}x{padded[1]} (input {h}x{w}); use a "
+                                 "smaller kernel or dilation, or more padding")
     _check_bias(bias, k, op)
     return _conv_call(conv.Conv2d, x, weight, bias, unbatched, op, stride=s, padding=pads,
                       dilation=d, groups=groups)
@@ -230,23 +230,23 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     n, c, h, w = x.shape
     cin, cg, kh, kw = weight.shape
     if cin != c:
-        raise ValueError(f"{op}: the input has {c} channels (shape {x.shape}) but weight "
-                         f"{weight.shape} expects {cin} (weight.shape[0]); a transposed "
-                         f"convolution's weight is (in_channels, out_channels // groups, kh, kw): "
-                         f"give one of shape ({c}, {cg}, {kh}, {kw})")
+        raise ArgumentValueError(f"{op}: the input has {c} channels (shape {x.shape}) but weight "
+                                 f"{weight.shape} expects {cin} (weight.shape[0]); a transposed "
+                                 f"convolution's weight is (in_channels, out_channels // groups, kh, kw): "
+                                 f"give one of shape ({c}, {cg}, {kh}, {kw})")
     if c % groups:
-        raise ValueError(f"{op}: groups={groups} does not divide the {c} input channels (input "
-                         f"{x.shape}, weight {weight.shape}); use a groups that divides both the "
-                         "input's channels and the output channels")
+        raise ArgumentValueError(f"{op}: groups={groups} does not divide the {c} input channels (input "
+                                 f"{x.shape}, weight {weight.shape}); use a groups that divides both the "
+                                 "input's channels and the output channels")
     for i, axis in enumerate("hw"):
         if opad[i] >= s[i] and opad[i] >= d[i]:
-            raise ValueError(f"{op}: output_padding {opad} must be smaller than the stride {s} or "
-                             f"the dilation {d} (axis {axis})")
+            raise ArgumentValueError(f"{op}: output_padding {opad} must be smaller than the stride {s} or "
+                                     f"the dilation {d} (axis {axis})")
     out_hw = [(x.shape[2 + i] - 1) * s[i] - 2 * p[i] + d[i] * (weight.shape[2 + i] - 1)
               + opad[i] + 1 for i in range(2)]
     if min(out_hw) < 1:
-        raise ValueError(f"{op}: the output would be {out_hw[0]}x{out_hw[1]} for input {h}x{w}; "
-                         "reduce the padding")
+        raise ArgumentValueError(f"{op}: the output would be {out_hw[0]}x{out_hw[1]} for input {h}x{w}; "
+                                 "reduce the padding")
     _check_bias(bias, cg * groups, op)
     return _conv_call(conv.ConvTranspose2d, x, weight, bias, unbatched, op, stride=s,
                       padding=((p[0], p[0]), (p[1], p[1])), output_padding=opad, dilation=d,
@@ -264,14 +264,14 @@ def _pool_args(x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation:
     for i in range(2):
         span = d[i] * (k[i] - 1) + 1
         if 2 * p[i] > k[i]:  # PyTorch's rule (the kernel, not its dilated span)
-            raise ValueError(f"{op}: padding {p} must be at most half of the kernel {k} "
-                             f"(axis {'hw'[i]}; input {x.shape}, PyTorch's rule); pad less, or "
-                             "pad the input with F.pad first")
+            raise ArgumentValueError(f"{op}: padding {p} must be at most half of the kernel {k} "
+                                     f"(axis {'hw'[i]}; input {x.shape}, PyTorch's rule); pad less, or "
+                                     "pad the input with F.pad first")
         # (with ceil_mode a window may hang over the end: PyTorch's rule counts the output)
         if pool.pool_out_size(x.shape[2 + i], k[i], p[i], s[i], d[i], ceil_mode) < 1:
-            raise ValueError(f"{op}: the kernel {k} (span {span}) is larger than the input "
-                             f"{x.shape[2]}x{x.shape[3]} with padding {p}"
-                             + ("" if ceil_mode else " (ceil_mode=True would keep one window)"
+            raise ArgumentValueError(f"{op}: the kernel {k} (span {span}) is larger than the input "
+                                     f"{x.shape[2]}x{x.shape[3]} with padding {p}"
+                                     + ("" if ceil_mode else " (ceil_mode=True would keep one window)"
                                 if pool.pool_out_size(x.shape[2 + i], k[i], p[i], s[i], d[i],
                                                       True) >= 1 else ""))
     return k, s, p, d
@@ -340,7 +340,7 @@ def _check_windows_see_input(x: Tensor, k: Any, s: Any, p: Any, d: Any, ceil_mod
                 + np.arange(k[axis])[None, :] * d[axis])
         blind = ~((taps >= 0) & (taps < size)).any(axis=1)
         if blind.any():
-            raise ValueError(
+            raise ArgumentValueError(
                 f"{op}: with kernel {k}, stride {s}, padding {p} and dilation {d}, the window "
                 f"at output {'row' if axis == 0 else 'column'} {int(np.argmax(blind))} reads only "
                 f"padding (input {x.shape[2]}x{x.shape[3]}); reduce the padding or the dilation")
@@ -387,9 +387,9 @@ def _blocks(op: str, hw: tuple[int, ...], k: tuple[int, int], d: tuple[int, int]
     """How many windows fit along each axis of ``hw``; an error naming every argument if none."""
     blocks = tuple((hw[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2))
     if min(blocks) < 1:
-        raise ValueError(f"{op}: {what} {tuple(hw)} with kernel_size={k}, dilation={d}, "
-                         f"padding={p} holds no window ({blocks[0]} x {blocks[1]} sliding "
-                         "blocks); use a smaller kernel or dilation, or more padding")
+        raise ArgumentValueError(f"{op}: {what} {tuple(hw)} with kernel_size={k}, dilation={d}, "
+                                 f"padding={p} holds no window ({blocks[0]} x {blocks[1]} sliding "
+                                 "blocks); use a smaller kernel or dilation, or more padding")
     return blocks  # type: ignore[return-value]
 
 
@@ -403,8 +403,8 @@ def unfold(input: Tensor, kernel_size: IntPair, dilation: IntPair = 1, padding: 
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: the input must be a Tensor, got {type_name(input)}")
     if input.ndim not in (3, 4) or 0 in input.shape[-3:]:
-        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W) with "
-                         f"C, H and W not 0, got shape {input.shape}")
+        raise ArgumentValueError(f"{op}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W) with "
+                                 f"C, H and W not 0, got shape {input.shape}")
     if input.dtype.kind not in "fb":
         raise TypeError(f"{op}: the input must be a floating (or bool) tensor, got {input.dtype} "
                         "(as in PyTorch); call .float()")
@@ -425,8 +425,8 @@ def fold(input: Tensor, output_size: IntPair, kernel_size: IntPair, dilation: In
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: the input must be a Tensor, got {type_name(input)}")
     if input.ndim not in (2, 3) or 0 in input.shape[-2:]:
-        raise ValueError(f"{op}: expected a 3-D input (N, C*KH*KW, L) or a 2-D one (C*KH*KW, L) "
-                         f"with neither size 0, got shape {input.shape}")
+        raise ArgumentValueError(f"{op}: expected a 3-D input (N, C*KH*KW, L) or a 2-D one (C*KH*KW, L) "
+                                 f"with neither size 0, got shape {input.shape}")
     if input.dtype.kind != "f":
         raise TypeError(f"{op}: the input must be a floating tensor, got {input.dtype} (as in "
                         "PyTorch); call .float()")
@@ -434,15 +434,15 @@ def fold(input: Tensor, output_size: IntPair, kernel_size: IntPair, dilation: In
     k, d, p, s = _window_args(op, kernel_size, dilation, padding, stride)
     rows, length = input.shape[-2:]
     if rows % (k[0] * k[1]):
-        raise ValueError(f"{op}: the input's dim {input.ndim - 2} ({rows}, shape {input.shape}) "
-                         f"must be divisible by the kernel's size {k[0]} x {k[1]} = {k[0] * k[1]}: "
-                         "it holds C * KH * KW values per window")
+        raise ArgumentValueError(f"{op}: the input's dim {input.ndim - 2} ({rows}, shape {input.shape}) "
+                                 f"must be divisible by the kernel's size {k[0]} x {k[1]} = {k[0] * k[1]}: "
+                                 "it holds C * KH * KW values per window")
     blocks = _blocks(op, hw, k, d, p, s, "output_size")
     if length != blocks[0] * blocks[1]:
-        raise ValueError(f"{op}: output_size={hw} with kernel_size={k}, dilation={d}, "
-                         f"padding={p}, stride={s} has {blocks[0]} x {blocks[1]} = "
-                         f"{blocks[0] * blocks[1]} sliding blocks, but the input (shape "
-                         f"{input.shape}) has {length} in its last dim")
+        raise ArgumentValueError(f"{op}: output_size={hw} with kernel_size={k}, dilation={d}, "
+                                 f"padding={p}, stride={s} has {blocks[0]} x {blocks[1]} = "
+                                 f"{blocks[0] * blocks[1]} sliding blocks, but the input (shape "
+                                 f"{input.shape}) has {length} in its last dim")
     x = input.unsqueeze(0) if input.ndim == 2 else input
     out = conv.Fold.apply(x, output_size=hw, kernel_size=k, dilation=d, padding=p, stride=s)
     return out.squeeze(0) if input.ndim == 2 else out
@@ -509,8 +509,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                                f"PyTorch), got input {input.shape} and weight {weight.shape}")
     if weight.ndim == 1 and input.shape[-1:] == weight.shape:
         if bias is not None:  # (PyTorch's error: "mat2 must be a matrix")
-            raise ValueError(f"linear: a 1-D weight {weight.shape} takes no bias (as in "
-                             "PyTorch); add it to the result: linear(x, w) + b")
+            raise ArgumentValueError(f"linear: a 1-D weight {weight.shape} takes no bias (as in "
+                                     "PyTorch); add it to the result: linear(x, w) + b")
         _same_dtype("linear", input, weight, None)
         return input @ weight
     if weight.ndim != 2 or input.shape[-1:] != weight.shape[1:]:
@@ -538,8 +538,8 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
         raise NotImplementedError(f"{op}: scale_grad_by_freq and sparse are not supported; "
                                   "leave them False")
     if not isinstance(weight, Tensor) or weight.ndim != 2:
-        raise ValueError(f"{op}: weight must be a 2-D tensor (num_embeddings, embedding_dim), "
-                         f"got {getattr(weight, 'shape', type(weight).__name__)}")
+        raise ArgumentValueError(f"{op}: weight must be a 2-D tensor (num_embeddings, embedding_dim), "
+                                 f"got {getattr(weight, 'shape', type(weight).__name__)}")
     idx = input._data if isinstance(input, Tensor) else np.asarray(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{op}: the indices must be integers, got {idx.dtype}")
@@ -549,7 +549,7 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
         raise IndexError(f"{op}: index {bad} is out of range for {v} embeddings (0 to {v - 1})")
     if padding_idx is not None:
         if not -v <= padding_idx < v:
-            raise ValueError(f"{op}: padding_idx {padding_idx} must be within the {v} embeddings")
+            raise ArgumentValueError(f"{op}: padding_idx {padding_idx} must be within the {v} embeddings")
         padding_idx = int(padding_idx) % v
     if max_norm is not None:
         _embedding_renorm_(weight, idx, float(max_norm), float(norm_type))
@@ -615,7 +615,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     _input(input, "dropout")
     p = _probability("dropout", p, training)
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+        raise ArgumentValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return input
     return _drop(input, p, inplace, input.shape, "dropout")
@@ -649,7 +649,7 @@ def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, op:
     ``feature_dropout``), the rest scaled by ``1 / (1 - p)``, while training."""
     p = _probability(op, p, training)
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
+        raise ArgumentValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
     if input.ndim < 2:
         raise RuntimeError(f"{op}: Feature dropout requires at least 2 dimensions in the input, "
                            f"got shape {input.shape}")
@@ -663,7 +663,7 @@ def _unbatched_feature_dropout(input: Tensor, p: float, training: bool, inplace:
     """``_feature_dropout`` of an input without its batch dim: one draw per channel."""
     p = _probability(op, p, training)
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
+        raise ArgumentValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
     return _drop(input, p, inplace, input.shape[:1] + (1,) * (input.ndim - 1), op)
@@ -765,12 +765,12 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
         raise TypeError(f"{op}: pad must be a tuple of ints, an even number of them ((left, right) "
                         f"per padded dim, from the last dim backwards), got {pad!r}")
     if mode not in _PAD_MODES:
-        raise ValueError(f"{op}: mode must be one of {_PAD_MODES}, got {mode!r}")
+        raise ArgumentValueError(f"{op}: mode must be one of {_PAD_MODES}, got {mode!r}")
     if mode == "constant":
         return input.pad(pad, 0.0 if value is None else value)
     if value is not None and value != 0:
-        raise ValueError(f"{op}: padding mode {mode!r} does not take a value (only 'constant' "
-                         "does)")
+        raise ArgumentValueError(f"{op}: padding mode {mode!r} does not take a value (only 'constant' "
+                                 "does)")
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: the input must be a Tensor, got {type_name(input)}")
     pad = tuple(_int_arg(p, op, "each padding") for p in pad)
@@ -784,36 +784,36 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
     for axis, (b, a) in enumerate(widths):
         n = input.shape[axis]
         if axis >= input.ndim - k and n == 0:
-            raise ValueError(f"{op}: cannot pad the empty dim {axis} of {input.shape} with mode "
-                             f"{mode!r}")
+            raise ArgumentValueError(f"{op}: cannot pad the empty dim {axis} of {input.shape} with mode "
+                                     f"{mode!r}")
         if mode == "reflect" and (b or a) and max(b, a) >= n:  # (an unpadded dim may be empty)
-            raise ValueError(f"{op}: with mode 'reflect' each padding must be smaller than its "
-                             f"dim; got ({b}, {a}) for dim {axis} of size {n} (input {input.shape})")
+            raise ArgumentValueError(f"{op}: with mode 'reflect' each padding must be smaller than its "
+                                     f"dim; got ({b}, {a}) for dim {axis} of size {n} (input {input.shape})")
         left = n + min(b, 0) + min(a, 0)  # what negative pads leave of the dim
         if mode == "circular" and left < 0:
-            raise ValueError(f"{op}: the negative padding ({b}, {a}) of dim {axis} removes "
-                             f"{n - left} elements, but it has {n} (input {input.shape}); remove "
-                             "at most the size of the dim")
+            raise ArgumentValueError(f"{op}: the negative padding ({b}, {a}) of dim {axis} removes "
+                                     f"{n - left} elements, but it has {n} (input {input.shape}); remove "
+                                     "at most the size of the dim")
         if mode == "circular" and max(b, a) > n:
-            raise ValueError(f"{op}: with mode 'circular' each padding can be at most its dim "
-                             f"(PyTorch's rule: it wraps around once); got ({b}, {a}) for dim "
-                             f"{axis} of size {n} (input {input.shape})")
+            raise ArgumentValueError(f"{op}: with mode 'circular' each padding can be at most its dim "
+                                     f"(PyTorch's rule: it wraps around once); got ({b}, {a}) for dim "
+                                     f"{axis} of size {n} (input {input.shape})")
         if mode == "circular" and max(b, a) > 0 and left == 0:
-            raise ValueError(f"{op}: with mode 'circular' the negative padding ({b}, {a}) of dim "
-                             f"{axis} (size {n}) leaves nothing to wrap around (input "
-                             f"{input.shape})")
+            raise ArgumentValueError(f"{op}: with mode 'circular' the negative padding ({b}, {a}) of dim "
+                                     f"{axis} (size {n}) leaves nothing to wrap around (input "
+                                     f"{input.shape})")
         # (a padding past what a negative one left wraps around the cut dim again, as PyTorch's
         # does where it reads its own values: (-1, 4) of 0 1 2 3 is 1 2 3 1 2 3 1)
         if mode in ("reflect", "replicate") and n + b + a < 0:
-            raise ValueError(f"{op}: with mode {mode!r} the padding ({b}, {a}) of dim {axis} "
-                             f"(size {n}) leaves {n + b + a} elements; at least 0 must be left "
-                             f"(input {input.shape})")
+            raise ArgumentValueError(f"{op}: with mode {mode!r} the padding ({b}, {a}) of dim {axis} "
+                                     f"(size {n}) leaves {n + b + a} elements; at least 0 must be left "
+                                     f"(input {input.shape})")
     if mode in ("reflect", "replicate"):
         sizes = [input.shape[i] + b + a for i, (b, a) in enumerate(widths)][input.ndim - k:]
         if max(sizes) < 1:  # (PyTorch's rule: one padded dim may be cut to 0, not all of them)
-            raise ValueError(f"{op}: with mode {mode!r} the padding {pad} leaves "
-                             f"{' x '.join(map(str, sizes))} elements of the last {k} dims of "
-                             f"{input.shape}; at least 1 must be left in one of them")
+            raise ArgumentValueError(f"{op}: with mode {mode!r} the padding {pad} leaves "
+                                     f"{' x '.join(map(str, sizes))} elements of the last {k} dims of "
+                                     f"{input.shape}; at least 1 must be left in one of them")
     return movement.Pad.apply(input, pad=widths, mode=mode)
 
 

@@ -214,9 +214,9 @@ def max_pool1d(input: Tensor, kernel_size: IntOne, stride: IntOne | None = None,
         taps = np.arange(n_out)[:, None] * s - p + np.arange(k)[None, :] * d  # (OL, K)
         blind = ~((taps >= 0) & (taps < length)).any(axis=1)
         if blind.any():
-            raise ValueError(f"{op}: with kernel {k}, stride {s}, padding {p} and dilation {d}, "
-                             f"the window at output {int(np.argmax(blind))} reads only padding "
-                             f"(input length {length}); reduce the padding or the dilation")
+            raise ArgumentValueError(f"{op}: with kernel {k}, stride {s}, padding {p} and dilation {d}, "
+                                     f"the window at output {int(np.argmax(blind))} reads only padding "
+                                     f"(input length {length}); reduce the padding or the dilation")
     out = max_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, p), (1, d), bool(ceil_mode),
                      bool(return_indices))
     if return_indices:  # (N, C, 1, OL) -> (N, C, OL); a plane of height 1: h*L + l is l

@@ -49,7 +49,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """``x Φ(x)`` with the normal CDF ``Φ``; ``approximate="tanh"`` uses
     ``x (1 + tanh(√(2/π) (x + 0.044715 x³))) / 2``."""
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise ArgumentValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return activation.GELU.apply(_floating(input, "gelu"), approximate=approximate)
 
 
@@ -86,7 +86,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     """``log(1 + exp(beta x)) / beta``, and ``x`` where ``beta x > threshold`` (for stability)."""
     check_numbers("softplus", "0d", beta=beta, threshold=threshold)
     if beta == 0:
-        raise ValueError("softplus: beta must not be 0 (it divides the result)")
+        raise ArgumentValueError("softplus: beta must not be 0 (it divides the result)")
     return activation.Softplus.apply(_floating(input, "softplus"), beta=float(beta),
                                      threshold=float(threshold))
 
@@ -121,7 +121,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
     ``hardtanh`` does; bool is refused."""
     check_numbers("hardtanh", "0d", min_val=min_val, max_val=max_val)
     if min_val > max_val:
-        raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+        raise ArgumentValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
     if isinstance(input, Tensor) and input.dtype.kind in "biu":
         return _integer_hardtanh(input, min_val, max_val, inplace, "hardtanh")
     return _inplace_or_new(_floating(input, "hardtanh"), inplace, "hardtanh",
@@ -164,13 +164,13 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     op = "prelu"
     x = _floating(input, op)
     if not isinstance(weight, Tensor) or weight.ndim > 1:
-        raise ValueError(f"prelu: weight must be a 1-D tensor (one slope, or one per channel), "
-                         f"got {getattr(weight, 'shape', type(weight).__name__)}")
+        raise ArgumentValueError(f"prelu: weight must be a 1-D tensor (one slope, or one per channel), "
+                                 f"got {getattr(weight, 'shape', type(weight).__name__)}")
     n = weight.numel()
     channels = x.shape[1] if x.ndim >= 2 else 1
     if n != 1 and n != channels:
-        raise ValueError(f"prelu: weight has {n} slopes but the input {x.shape} has {channels} "
-                         "channels (dim 1); give one slope or one per channel")
+        raise ArgumentValueError(f"prelu: weight has {n} slopes but the input {x.shape} has {channels} "
+                                 "channels (dim 1); give one slope or one per channel")
     if weight.dtype != x.dtype:
         raise TypeError(f"prelu: input and weight must have one dtype, got {x.dtype} and "
                         f"{weight.dtype}")

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from tinygrad_cnn.backend import like
+from tinygrad_cnn.backend import ArgumentValueError, like
 from tinygrad_cnn.tensor import Tensor, where
 
 
@@ -28,18 +28,18 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         if not isinstance(t, Tensor):
             raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
         if t.ndim < 2 or t.dtype.kind != "f":
-            raise ValueError(f"{op}: {name} must be a floating tensor of at least 2 dims "
-                             f"(..., length, features), got shape {t.shape} and {t.dtype}")
+            raise ArgumentValueError(f"{op}: {name} must be a floating tensor of at least 2 dims "
+                                     f"(..., length, features), got shape {t.shape} and {t.dtype}")
     if not query.dtype == key.dtype == value.dtype:
         raise TypeError(f"{op}: query, key and value must have one dtype, got {query.dtype}, "
                         f"{key.dtype} and {value.dtype}; convert with .to(query.dtype)")
     if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
-        raise ValueError(f"{op}: query (..., L, E), key (..., S, E) and value (..., S, Ev) must "
-                         f"agree, got {query.shape}, {key.shape} and {value.shape}")
+        raise ArgumentValueError(f"{op}: query (..., L, E), key (..., S, E) and value (..., S, Ev) must "
+                                 f"agree, got {query.shape}, {key.shape} and {value.shape}")
     if is_causal and attn_mask is not None:
-        raise ValueError(f"{op}: give attn_mask or is_causal, not both (PyTorch's rule)")
+        raise ArgumentValueError(f"{op}: give attn_mask or is_causal, not both (PyTorch's rule)")
     if not 0.0 <= dropout_p <= 1.0:
-        raise ValueError(f"{op}: dropout_p must be in [0, 1], got {dropout_p}")
+        raise ArgumentValueError(f"{op}: dropout_p must be in [0, 1], got {dropout_p}")
     if attn_mask is not None:
         if not isinstance(attn_mask, Tensor):
             raise TypeError(f"{op}: attn_mask must be a Tensor, got {type(attn_mask).__name__}")
@@ -55,8 +55,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
             if t.ndim < 3 or t.shape[-3] == heads:
                 continue
             if t.shape[-3] == 0 or heads % t.shape[-3]:
-                raise ValueError(f"{op}: with enable_gqa the query's {heads} heads must be a "
-                                 f"multiple of the {name}'s {t.shape[-3]} (shape {t.shape})")
+                raise ArgumentValueError(f"{op}: with enable_gqa the query's {heads} heads must be a "
+                                         f"multiple of the {name}'s {t.shape[-3]} (shape {t.shape})")
             t = t.repeat_interleave(heads // t.shape[-3], dim=-3)
             key, value = (t, value) if name == "key" else (key, t)
     length, source = query.shape[-2], key.shape[-2]

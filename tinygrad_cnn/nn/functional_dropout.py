@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from tinygrad_cnn._scalars import check_number, check_training
-from tinygrad_cnn.backend import array_module, like
+from tinygrad_cnn.backend import ArgumentValueError, array_module, like
 from tinygrad_cnn.tensor import Tensor
 
 #: SELU's ``scale * alpha``: what a dropped element is set to, negated (PyTorch's constant)
@@ -38,7 +38,7 @@ def _alpha_dropout(input: Tensor, p: float, training: bool, inplace: bool, featu
     if isinstance(p, Tensor):
         p = p.item()
     if not 0.0 <= p <= 1.0:  # (NaN too: it gave an all-NaN result)
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        raise ArgumentValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if p == 0 or not training or input.numel() == 0:
         return input
     xp = array_module(input._data)

@@ -41,7 +41,7 @@ def _reduction(reduction: str, op: str, size_average: Any = None, reduce: Any = 
                       "reduction='mean' instead.", UserWarning, stacklevel=3)
         reduction = "mean"
     if reduction not in REDUCTIONS + extra:
-        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS + extra}, got {reduction!r}")
+        raise ArgumentValueError(f"{op}: reduction must be one of {REDUCTIONS + extra}, got {reduction!r}")
     return reduction
 
 
@@ -63,8 +63,8 @@ def _pair(input: Tensor, target: Any, op: str, integer_target: bool = True,
         except ValueError:
             both = None
         if both is None:
-            raise ValueError(f"{op}: input {x.shape} and target {target.shape} must have the "
-                             "same shape")
+            raise ArgumentValueError(f"{op}: input {x.shape} and target {target.shape} must have the "
+                                     "same shape")
         if broadcast == "warn":  # (PyTorch's warning, word for word)
             warnings.warn(f"Using a target size ({target.shape}) that is different to the input "
                           f"size ({x.shape}). This will likely lead to incorrect results due to "
@@ -138,14 +138,14 @@ def _class_target(logits: Tensor, target: Any, op: str, ignore_index: int
         c = logits.shape[1]
         logits = logits.permute(0, *range(2, logits.ndim), 1).reshape(-1, c)
     else:
-        raise ValueError(f"{op}: expected logits of shape (N, C), (C,) or (N, C, d1, ...), got "
-                         f"{logits.shape}")
+        raise ArgumentValueError(f"{op}: expected logits of shape (N, C), (C,) or (N, C, d1, ...), got "
+                                 f"{logits.shape}")
     if t_shape != sample_shape and not (sample_shape == () and t_shape in ((), (1,))):
         want = "a 0-d target (one class index)" if not sample_shape else \
             f"a target of shape {sample_shape} (one class index per sample: batch size and any " \
             "extra dims)"
-        raise ValueError(f"{op}: the input of shape {in_shape} needs {want}, but target has shape "
-                         f"{t_shape}")
+        raise ArgumentValueError(f"{op}: the input of shape {in_shape} needs {want}, but target has shape "
+                                 f"{t_shape}")
     t = t.reshape(-1)
     c = logits.shape[1]
     if t.size and 0 <= int(t.min()) and int(t.max()) < c:  # (every class in range: nothing to
@@ -163,7 +163,7 @@ def _class_weight(weight: Any, x: Tensor, c: int, op: str) -> Any:
     w = _constant(weight, x, op, "weight")
     if w is not None and tuple(w.shape) != (c,):
         raise ArgumentValueError(f"{op}: weight must have one value per class, shape ({c},), got "
-                         f"{tuple(w.shape)}")
+                                 f"{tuple(w.shape)}")
     return w
 
 
@@ -176,7 +176,7 @@ def _class_weight_probs(weight: Any, x: Tensor, c: int, op: str) -> Any:
     _same_device(weight, x, op, "weight")
     if tuple(weight.shape) != (c,):
         raise ArgumentValueError(f"{op}: weight must have one value per class, shape ({c},), got "
-                         f"{tuple(weight.shape)}")
+                                 f"{tuple(weight.shape)}")
     return weight
 
 
@@ -296,8 +296,8 @@ def _weighted(each: Tensor, weight: Any, shape: tuple[int, ...], reduction: str,
         raise TypeError(f"{op}: weight must be a Tensor, got {type_name(weight)}")
     if weight.shape != shape:
         got = weight.shape if isinstance(weight, Tensor) else type(weight).__name__
-        raise ValueError(f"{op}: weights and input must have the same size (weight {got}, "
-                         f"input {shape})")
+        raise ArgumentValueError(f"{op}: weights and input must have the same size (weight {got}, "
+                                 f"input {shape})")
     out = each * weight
     if reduction == "none":
         return out
@@ -340,7 +340,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
     (the input's shape) weighs each term, ``"mean"`` then divides by the count (PyTorch's)."""
     reduction = _reduction(reduction, "huber_loss")
     if delta <= 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+        raise ArgumentValueError(f"huber_loss: delta must be positive, got {delta}")
     x = _floating(input, "huber_loss")
     if isinstance(target, Tensor) and target.dtype != x.dtype and target.dtype.kind in "biuf":
         target = target.to(x.dtype)  # (PyTorch's forward: in the input's dtype)
@@ -358,7 +358,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     ``l1_loss``."""
     reduction = _reduction(reduction, "smooth_l1_loss", size_average, reduce)
     if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+        raise ArgumentValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     if beta == 0:
         return l1_loss(input, target, reduction=reduction)
     x, y = _pair(input, target, "smooth_l1_loss", broadcast="warn")
@@ -374,9 +374,9 @@ def _broadcast_constant(w: Any, shape: tuple[int, ...], op: str, what: str) -> A
     except ValueError:
         fits = False
     if not fits:
-        raise ValueError(f"{op}: {what} of shape {tuple(w.shape)} cannot be broadcast to the "
-                         f"input's shape {shape} (it may have the input's dims or fewer, each "
-                         "equal to the input's or 1)")
+        raise ArgumentValueError(f"{op}: {what} of shape {tuple(w.shape)} cannot be broadcast to the "
+                                 f"input's shape {shape} (it may have the input's dims or fewer, each "
+                                 "equal to the input's or 1)")
     return w
 
 
@@ -391,7 +391,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     for what, t in (("input", x), ("target", y)):
         if t.numel() and not bool(((t._data >= 0) & (t._data <= 1)).all()):
             raise ArgumentValueError(f"{op}: all elements of the {what} should be between 0 and 1 (they "
-                             "are probabilities; binary_cross_entropy_with_logits takes logits)")
+                                     "are probabilities; binary_cross_entropy_with_logits takes logits)")
     w = _constant(weight, x, op, "weight", cast=True)
     if w is not None:
         w = _broadcast_constant(w, x.shape, op, "weight")
@@ -478,8 +478,8 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     try:
         np.broadcast_shapes(x.shape, target.shape)
     except ValueError:
-        raise ValueError(f"{op}: input {x.shape} and target {target.shape} cannot be broadcast "
-                         "together") from None
+        raise ArgumentValueError(f"{op}: input {x.shape} and target {target.shape} cannot be broadcast "
+                                 "together") from None
     y = target
     loss = (x.exp() - y * x) if log_input else (x - y * (x + eps).log())
     if full:
@@ -501,11 +501,11 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: 
     try:  # (up front, so that the error names this loss, not the subtraction inside it)
         np.broadcast_shapes(x.shape, t_shape)
     except ValueError:
-        raise ValueError(f"{op}: input {x.shape} and target {t_shape} cannot be broadcast "
-                         "together; give the target the input's shape") from None
+        raise ArgumentValueError(f"{op}: input {x.shape} and target {t_shape} cannot be broadcast "
+                                 "together; give the target the input's shape") from None
     if isinstance(var, float):
         if var < 0:
-            raise ValueError(f"{op}: var has negative entry/entries (got {var}); variances are >= 0")
+            raise ArgumentValueError(f"{op}: var has negative entry/entries (got {var}); variances are >= 0")
         var = var * ones_like(x)
     elif not isinstance(var, Tensor):
         raise TypeError(f"{op}: var must be a Tensor or a float, got {type(var).__name__} {var!r}; "
@@ -514,17 +514,17 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: 
         raise TypeError(f"{op}: var must be a floating tensor, got {var.dtype}; convert it with "
                         ".to(input.dtype)")
     elif var.numel() and bool((var._data < 0).any()):
-        raise ValueError(f"{op}: var has negative entry/entries; variances are >= 0")
+        raise ArgumentValueError(f"{op}: var has negative entry/entries; variances are >= 0")
     if var.shape != x.shape:
         if x.shape[:-1] == var.shape:  # one variance per sample (homoscedastic): (N,) for (N, D)
             var = var.unsqueeze(-1)
         elif not (x.ndim == var.ndim and
                   sum(v for i, v in zip(x.shape, var.shape) if i != v) == 1):
-            raise ValueError(f"{op}: var is of incorrect size: {var.shape} for the input {x.shape} "
-                             "(give the input's shape, the input's shape without its last dim, or "
-                             "the input's shape with one dim of size 1)")
+            raise ArgumentValueError(f"{op}: var is of incorrect size: {var.shape} for the input {x.shape} "
+                                     "(give the input's shape, the input's shape without its last dim, or "
+                                     "the input's shape with one dim of size 1)")
     if reduction not in REDUCTIONS:
-        raise ValueError(f"{op}: {reduction} is not valid; use one of {REDUCTIONS}")
+        raise ArgumentValueError(f"{op}: {reduction} is not valid; use one of {REDUCTIONS}")
     var = var.clone()
     with no_grad():  # (in place, so the clamp changes the value but not the gradient's path)
         var.clamp_(min=eps)

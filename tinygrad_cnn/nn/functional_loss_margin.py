@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.backend import like, to_numpy, type_name
+from tinygrad_cnn.backend import ArgumentValueError, like, to_numpy, type_name
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.nn.functional_activation import logsigmoid
 from tinygrad_cnn.nn.functional_distance import pairwise_distance
@@ -183,7 +183,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     op = "triplet_margin_loss"
     reduction = _reduction(reduction, op, size_average, reduce)
     if margin <= 0:
-        raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
+        raise ArgumentValueError(f"{op}: margin must be greater than 0, got {margin}")
     a = _floating(anchor, op, "anchor")
     pos, neg = _floating(positive, op, "positive"), _floating(negative, op, "negative")
     if not a.ndim == pos.ndim == neg.ndim:
@@ -214,7 +214,7 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
     op = "triplet_margin_with_distance_loss"
     reduction = _reduction(reduction, op, None, None)
     if margin <= 0:
-        raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
+        raise ArgumentValueError(f"{op}: margin must be greater than 0, got {margin}")
     if distance_function is not None and not callable(distance_function):
         raise TypeError(f"{op}: distance_function must be a callable of two tensors (or None for "
                         f"pairwise_distance), got {type(distance_function).__name__}")
@@ -246,10 +246,10 @@ def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.
     op = "multi_margin_loss"
     reduction = _reduction(reduction, op, size_average, reduce)
     if p not in (1, 2):
-        raise ValueError(f"{op}: only p == 1 and p == 2 supported, got p={p}")
+        raise ArgumentValueError(f"{op}: only p == 1 and p == 2 supported, got p={p}")
     if weight is not None and getattr(weight, "ndim", 1) != 1:
-        raise ValueError(f"{op}: weight must be one-dimensional (one per class), got shape "
-                         f"{weight.shape}")
+        raise ArgumentValueError(f"{op}: weight must be one-dimensional (one per class), got shape "
+                                 f"{weight.shape}")
     x = _floating(input, op)
     if not (x.ndim == 0 or (x.ndim in (1, 2) and x.shape[-1] != 0)):
         raise RuntimeError(f"{op}: expected a non-empty vector (C,) or matrix (N, C) with optional "

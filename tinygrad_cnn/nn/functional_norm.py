@@ -22,7 +22,7 @@ import numpy as np
 
 from tinygrad_cnn import layout
 from tinygrad_cnn.autograd import Context, is_grad_enabled
-from tinygrad_cnn.backend import array_module, type_name
+from tinygrad_cnn.backend import ArgumentValueError, array_module, type_name
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import norm, pool
 from tinygrad_cnn.tensor import Tensor, _int_arg, where
@@ -38,8 +38,8 @@ def _affine(x: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple[
     for what, t in (("weight", weight), ("bias", bias)):
         if t is not None and (not isinstance(t, Tensor) or t.numel() != size):
             got = t.shape if isinstance(t, Tensor) else type(t).__name__
-            raise ValueError(f"{op}: {what} must have {size} elements (shape "
-                             f"{tuple(s for s in shape if s != 1) or (1,)}), got {got}")
+            raise ArgumentValueError(f"{op}: {what} must have {size} elements (shape "
+                                     f"{tuple(s for s in shape if s != 1) or (1,)}), got {got}")
         if t is not None and t.dtype != x.dtype:
             raise _dtype_error(op, x, what, t)
     xp = array_module(x._data)
@@ -100,8 +100,8 @@ def _check_params(x: Tensor, weight: Tensor | None, bias: Tensor | None, c: int,
             continue
         if not isinstance(t, Tensor) or t.shape != (c,):
             got = t.shape if isinstance(t, Tensor) else type(t).__name__
-            raise ValueError(f"{op}: {what} must have shape ({c},), one value per channel, got "
-                             f"{got}")
+            raise ArgumentValueError(f"{op}: {what} must have shape ({c},), one value per channel, got "
+                                     f"{got}")
         if t.dtype != x.dtype:
             raise _dtype_error(op, x, what, t)
 
@@ -168,28 +168,28 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     _tensors(op, weight=weight, bias=bias, running_mean=running_mean, running_var=running_var)
     _no_grad_for_statistics(op, running_mean, running_var)
     if (running_mean is None) != (running_var is None):
-        raise ValueError(f"{op}: running_mean and running_var must either both be None or "
-                         "neither be None")
+        raise ArgumentValueError(f"{op}: running_mean and running_var must either both be None or "
+                                 "neither be None")
     if x.ndim < 2:
-        raise ValueError(f"{op}: expected an input (N, C, ...) with at least 2 dims, got {x.shape}")
+        raise ArgumentValueError(f"{op}: expected an input (N, C, ...) with at least 2 dims, got {x.shape}")
     if _mixed_precision(x, weight, bias, running_mean, running_var):
         return batch_norm(x.float(), running_mean, running_var, weight, bias, training, momentum,
                           eps).half()
     c = x.shape[1]
     for what, t in (("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and t.shape != (c,):
-            raise ValueError(f"{op}: {what} must have shape ({c},) for the {c} channels of the "
-                             f"input {x.shape}, got {t.shape}")
+            raise ArgumentValueError(f"{op}: {what} must have shape ({c},) for the {c} channels of the "
+                                     f"input {x.shape}, got {t.shape}")
 
     dims = (0,) + tuple(range(2, x.ndim))
     shape = _channel_shape(x)
     if training:
         if not eps > 0:  # (PyTorch's check: with eps 0 a constant channel divides by 0)
-            raise ValueError(f"{op}: eps must be positive during training, but got {eps}")
+            raise ArgumentValueError(f"{op}: eps must be positive during training, but got {eps}")
         n = x.numel() // max(c, 1)
         if n <= 1 and x.numel() > 0:
-            raise ValueError(f"{op}: expected more than 1 value per channel when training, got "
-                             f"input size {x.shape}")
+            raise ArgumentValueError(f"{op}: expected more than 1 value per channel when training, got "
+                                     f"input size {x.shape}")
         _same_dtype(x, op, running_mean=running_mean, running_var=running_var)
         y, mean, var = _normalize(x, dims, float(eps))
         if x.numel():  # an empty batch leaves the running statistics alone (as PyTorch)
@@ -199,7 +199,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                 _update_running(running_var, var * (n / (n - 1)), momentum)
         return _affine(y, weight, bias, shape, op)
     if running_mean is None or running_var is None:
-        raise ValueError(f"{op}: running_mean and running_var are needed when not training")
+        raise ArgumentValueError(f"{op}: running_mean and running_var are needed when not training")
     _check_params(x, weight, bias, c, op)
     _same_dtype(x, op, running_mean=running_mean, running_var=running_var)
     # eval mode: a fixed per-channel affine map, x * scale + shift
@@ -223,28 +223,28 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     _tensors(op, weight=weight, bias=bias, running_mean=running_mean, running_var=running_var)
     _no_grad_for_statistics(op, running_mean, running_var)
     if x.ndim < 3:
-        raise ValueError(f"{op}: expected an input (N, C, *spatial) with at least 3 dims, got "
-                         f"{x.shape}")
+        raise ArgumentValueError(f"{op}: expected an input (N, C, *spatial) with at least 3 dims, got "
+                                 f"{x.shape}")
     if _mixed_precision(x, weight, bias, running_mean, running_var):
         return instance_norm(x.float(), running_mean, running_var, weight, bias, use_input_stats,
                              momentum, eps).half()
     if (running_mean is None) != (running_var is None):
-        raise ValueError(f"{op}: running_mean and running_var must either both be None or "
-                         "neither be None")
+        raise ArgumentValueError(f"{op}: running_mean and running_var must either both be None or "
+                                 "neither be None")
     n, c = x.shape[:2]
     dims = tuple(range(2, x.ndim))
     shape = _channel_shape(x)
     if not use_input_stats:
         if running_mean is None or running_var is None:
-            raise ValueError(f"{op}: running_mean and running_var are needed when "
-                             "use_input_stats=False")
+            raise ArgumentValueError(f"{op}: running_mean and running_var are needed when "
+                                     "use_input_stats=False")
         # (the statistics in the input's dtype: PyTorch's instance_norm takes others here)
         rm, rv = (t if t.dtype == x.dtype else t.to(x.dtype) for t in (running_mean, running_var))
         return batch_norm(x, rm, rv, weight, bias, False, momentum, eps)
     count = _count(x.shape, dims)
     if count == 1:  # (no spatial element at all: an empty result, as PyTorch)
-        raise ValueError(f"{op}: expected more than 1 spatial element per channel when "
-                         f"training, got input size {x.shape}")
+        raise ArgumentValueError(f"{op}: expected more than 1 spatial element per channel when "
+                                 f"training, got input size {x.shape}")
     # (eps=0 over a constant channel: 0, not NaN, as PyTorch's batch-norm kernel behind it)
     y, mean, var = _normalize(x, dims, float(eps), zero_degenerate=eps == 0)
     if running_mean is not None and n:
@@ -272,12 +272,12 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     shape = tuple(int(s) for s in shape)
     k = len(shape)
     if k == 0 or x.shape[x.ndim - k:] != shape or k > x.ndim:
-        raise ValueError(f"{op}: normalized_shape {shape} must be the last dims of the input, "
-                         f"whose shape is {x.shape}")
+        raise ArgumentValueError(f"{op}: normalized_shape {shape} must be the last dims of the input, "
+                                 f"whose shape is {x.shape}")
     for what, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.shape != shape:
-            raise ValueError(f"{op}: {what} must have the normalized shape {shape}, got "
-                             f"{t.shape}")
+            raise ArgumentValueError(f"{op}: {what} must have the normalized shape {shape}, got "
+                                     f"{t.shape}")
     dims = tuple(range(x.ndim - k, x.ndim))
     y = norm.Normalize.apply(x, dims=dims, eps=float(eps))
     return _affine(y, weight, bias, (1,) * (x.ndim - k) + shape, op)
@@ -296,12 +296,12 @@ def rms_norm(input: Tensor, normalized_shape: int | Sequence[int],
     shape = tuple(int(s) for s in shape)
     k = len(shape)
     if k == 0 or k > x.ndim or x.shape[x.ndim - k:] != shape:
-        raise ValueError(f"{op}: normalized_shape {shape} must be the last dims of the input, "
-                         f"whose shape is {x.shape}")
+        raise ArgumentValueError(f"{op}: normalized_shape {shape} must be the last dims of the input, "
+                                 f"whose shape is {x.shape}")
     _tensors(op, weight=weight)
     if weight is not None and (not isinstance(weight, Tensor) or weight.shape != shape):
         got = weight.shape if isinstance(weight, Tensor) else type(weight).__name__
-        raise ValueError(f"{op}: weight must have the normalized shape {shape}, got {got}")
+        raise ArgumentValueError(f"{op}: weight must have the normalized shape {shape}, got {got}")
     acc = np.dtype(np.float32) if x.dtype == np.float16 else x.dtype
     xa = x if x.dtype == acc else x.to(acc)
     eps = float(np.finfo(acc).eps) if eps is None else float(eps)
@@ -337,18 +337,18 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     op = "group_norm"
     x = _floating(input, op)
     if x.ndim < 2:
-        raise ValueError(f"{op}: expected an input (N, C, ...) with at least 2 dims, got {x.shape}")
+        raise ArgumentValueError(f"{op}: expected an input (N, C, ...) with at least 2 dims, got {x.shape}")
     if _mixed_precision(x, weight, bias):
         return group_norm(x.float(), num_groups, weight, bias, eps).half()
     n, c = x.shape[:2]
     if num_groups < 1 or c % num_groups:
-        raise ValueError(f"{op}: num_groups={num_groups} must divide the {c} channels of the "
-                         f"input {x.shape}")
+        raise ArgumentValueError(f"{op}: num_groups={num_groups} must divide the {c} channels of the "
+                                 f"input {x.shape}")
     size = [n * c // num_groups, num_groups, *x.shape[2:]]
     if size[0] * math.prod(x.shape[2:]) == 1:  # PyTorch's check, in training and eval alike
-        raise ValueError(f"{op}: Expected more than 1 value per channel when training, got input "
-                         f"size {size} (one sample whose groups hold one value each: each would "
-                         "normalise to 0; use fewer groups or more values)")
+        raise ArgumentValueError(f"{op}: Expected more than 1 value per channel when training, got input "
+                                 f"size {size} (one sample whose groups hold one value each: each would "
+                                 "normalise to 0; use fewer groups or more values)")
     grouped = x.reshape(n, num_groups, -1) if x.numel() else x.reshape(n, num_groups, 0)
     y = norm.Normalize.apply(grouped, dims=(2,), eps=float(eps)).reshape(x.shape)
     if x.ndim == 4 and not x._data.flags.c_contiguous and x.is_contiguous(
@@ -375,8 +375,8 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     op = "local_response_norm"
     x = _floating(input, op)
     if x.ndim < 3:
-        raise ValueError(f"{op}: expected an input (N, C, *) with 3 or more dims, got {x.ndim} "
-                         f"dims {x.shape}")
+        raise ArgumentValueError(f"{op}: expected an input (N, C, *) with 3 or more dims, got {x.ndim} "
+                                 f"dims {x.shape}")
     size = _int_arg(size, op, "size")
     if size < 1:
         raise RuntimeError(f"{op}: size (the number of neighbouring channels) must be positive, "

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.backend import like
+from tinygrad_cnn.backend import ArgumentValueError, like
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.nn.functional import IntPair, _image, _pair, _pool_args, avg_pool2d, max_pool2d
 from tinygrad_cnn.ops import movement
@@ -41,19 +41,19 @@ def unpool_size(in_size: Sequence[int], kernel: Sequence[int], stride: Sequence[
         if len(size) == k + 2:
             size = size[2:]
         if len(size) != k:
-            raise ValueError(f"{op}: output_size should be a sequence containing {k} or {k + 2} "
-                             f"elements (the spatial size, or all of (N, C, *spatial)), but it "
-                             f"has a length of {len(size)}: {tuple(output_size)}")
+            raise ArgumentValueError(f"{op}: output_size should be a sequence containing {k} or {k + 2} "
+                                     f"elements (the spatial size, or all of (N, C, *spatial)), but it "
+                                     f"has a length of {len(size)}: {tuple(output_size)}")
         for d in range(k):
             low, high = default[d] - stride[d], default[d] + stride[d]
             if not low < size[d] < high:
-                raise ValueError(f'{op}: invalid output_size "{tuple(output_size)}" (dim {d} '
-                                 f"must be between {low} and {high}, exclusive: within a stride "
-                                 f"of the default {default[d]} for input size {tuple(in_size)})")
+                raise ArgumentValueError(f'{op}: invalid output_size "{tuple(output_size)}" (dim {d} '
+                                         f"must be between {low} and {high}, exclusive: within a stride "
+                                         f"of the default {default[d]} for input size {tuple(in_size)})")
     if min(size) < 0:
-        raise ValueError(f"{op}: the output size {tuple(size)} must be non-negative (input "
-                         f"{tuple(in_size)}, kernel_size {tuple(kernel)}, stride {tuple(stride)}, "
-                         f"padding {tuple(padding)}); reduce the padding")
+        raise ArgumentValueError(f"{op}: the output size {tuple(size)} must be non-negative (input "
+                                 f"{tuple(in_size)}, kernel_size {tuple(kernel)}, stride {tuple(stride)}, "
+                                 f"padding {tuple(padding)}); reduce the padding")
     return tuple(size)
 
 
@@ -136,9 +136,9 @@ def check_norm_type(norm_type: Any, op: str) -> float:
         raise TypeError(f"{op}: norm_type must be a number (the p of the p-norm), got "
                         f"{type(norm_type).__name__} {norm_type!r}")
     if norm_type == 0 or math.isnan(norm_type):
-        raise ValueError(f"{op}: norm_type must be a non-zero number, got {norm_type} (the "
-                         "result is (sum of x ** p) ** (1 / p)); use p = 1 for a sum of |x|, "
-                         "p = 2 for the Euclidean norm")
+        raise ArgumentValueError(f"{op}: norm_type must be a non-zero number, got {norm_type} (the "
+                                 "result is (sum of x ** p) ** (1 / p)); use p = 1 for a sum of |x|, "
+                                 "p = 2 for the Euclidean norm")
     return float(norm_type)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from tinygrad_cnn import layout
 from tinygrad_cnn.autograd import Context, is_grad_enabled
-from tinygrad_cnn.backend import array_module, type_name
+from tinygrad_cnn.backend import ArgumentValueError, array_module, type_name
 from tinygrad_cnn.nn._checks import exact_float
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import resample
@@ -29,8 +29,8 @@ _MODES = ("nearest", "nearest-exact", "area", *_INTERPOLATING)
 def _per_axis(value: Any, k: int, what: str, op: str) -> tuple[Any, ...]:
     if isinstance(value, (list, tuple)):
         if len(value) != k:
-            raise ValueError(f"{op}: {what} {tuple(value)} must have one entry per spatial dim "
-                             f"({k})")
+            raise ArgumentValueError(f"{op}: {what} {tuple(value)} must have one entry per spatial dim "
+                                     f"({k})")
         return tuple(value)
     return (value,) * k
 
@@ -43,7 +43,7 @@ def _scale(f: Any, op: str) -> float:
         raise TypeError(f"{op}: scale_factor must be a number or a tuple of numbers, got "
                         f"{type(f).__name__}")
     if not math.isfinite(f) or f < 0:
-        raise ValueError(f"{op}: scale_factor must be a finite number >= 0, got {f}")
+        raise ArgumentValueError(f"{op}: scale_factor must be a finite number >= 0, got {f}")
     return float(f)
 
 
@@ -82,9 +82,9 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
         raise NotImplementedError(f"{op}: mode {mode!r} is not supported; use one of {_MODES}")
     if antialias:
         if mode not in ("bilinear", "bicubic") or x.ndim != 4:
-            raise ValueError(f"{op}: antialias=True is restricted to the bilinear and bicubic "
-                             f"modes and needs a 4-D input (N, C, H, W), got mode {mode!r} and a "
-                             f"{x.ndim}-D input")
+            raise ArgumentValueError(f"{op}: antialias=True is restricted to the bilinear and bicubic "
+                                     f"modes and needs a 4-D input (N, C, H, W), got mode {mode!r} and a "
+                                     f"{x.ndim}-D input")
         if x.dtype == np.float16:  # (PyTorch's CPU kernel has no float16 either)
             raise NotImplementedError(f"{op}: antialias=True is not implemented for float16 "
                                       "(PyTorch's CPU kernel neither); use float32")
@@ -95,22 +95,22 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
                                       f"{ndim}-D one (N, C, *spatial)")
         align = bool(align_corners)
     elif align_corners is not None:
-        raise ValueError(f"{op}: align_corners can only be set with the interpolating modes "
-                         "linear | bilinear | bicubic | trilinear")
+        raise ArgumentValueError(f"{op}: align_corners can only be set with the interpolating modes "
+                                 "linear | bilinear | bicubic | trilinear")
     else:
         align = False
     if x.ndim < 3:
-        raise ValueError(f"{op}: expected an input (N, C, *spatial) with 1 to 3 spatial dims, got "
-                         f"{x.shape}")
+        raise ArgumentValueError(f"{op}: expected an input (N, C, *spatial) with 1 to 3 spatial dims, got "
+                                 f"{x.shape}")
     k = x.ndim - 2
     spatial = x.shape[2:]
     if (size is None) == (scale_factor is None):
-        raise ValueError(f"{op}: give exactly one of size and scale_factor")
+        raise ArgumentValueError(f"{op}: give exactly one of size and scale_factor")
     scales: tuple[float, ...] | None = None
     if size is not None:
         if recompute_scale_factor:
-            raise ValueError(f"{op}: recompute_scale_factor is not meaningful with an explicit "
-                             "size")
+            raise ArgumentValueError(f"{op}: recompute_scale_factor is not meaningful with an explicit "
+                                     "size")
         out = tuple(_int_arg(s, op, "size") for s in _per_axis(size, k, "size", op))
     else:
         factors = tuple(_scale(f, op) for f in _per_axis(scale_factor, k, "scale_factor", op))
@@ -119,8 +119,8 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
             scales = factors
     if mode == "area":  # an adaptive average pool: an empty output is allowed (PyTorch's)
         if min(spatial, default=1) <= 0 or min(out, default=0) < 0:
-            raise ValueError(f"{op}: mode 'area' needs a non-empty input and output sizes >= 0, "
-                             f"got input {spatial} and output {out}")
+            raise ArgumentValueError(f"{op}: mode 'area' needs a non-empty input and output sizes >= 0, "
+                                     f"got input {spatial} and output {out}")
         if k == 1:  # (PyTorch's adaptive_avg_pool1d: a pool of (N, C, 1, L))
             return adaptive_avg_pool2d(x.unsqueeze(-2), (1, out[0])).squeeze(-2)
         if k != 2:
@@ -128,8 +128,8 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
                                       f"(N, C, H, W) inputs, got {x.ndim}-D {x.shape}")
         return adaptive_avg_pool2d(x, out)
     if min(out, default=1) <= 0 or min(spatial, default=1) <= 0:
-        raise ValueError(f"{op}: input and output sizes should be greater than 0, got input "
-                         f"{spatial} and output {out}")
+        raise ArgumentValueError(f"{op}: input and output sizes should be greater than 0, got input "
+                                 f"{spatial} and output {out}")
     options = {"align_corners": True} if align else {}
     kind = _INTERPOLATING[mode][1] if mode in _INTERPOLATING else mode
     if antialias:
@@ -142,8 +142,8 @@ def _image(input: Any, op: str) -> tuple[Tensor, bool]:
     if x.ndim == 3:
         return x.unsqueeze(0), True
     if x.ndim != 4:
-        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W), got "
-                         f"shape {x.shape}")
+        raise ArgumentValueError(f"{op}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W), got "
+                                 f"shape {x.shape}")
     return x, False
 
 
@@ -155,8 +155,8 @@ def _output_size(output_size: Any, x: Tensor, op: str) -> tuple[int, int]:
     out = tuple(x.shape[2 + i] if s is None else _int_arg(s, op, "output_size")
                 for i, s in enumerate(pair))
     if min(out) < 0 or min(x.shape[2:]) < 1:
-        raise ValueError(f"{op}: the output size {out} must be >= 0 and the input's spatial size "
-                         f"{x.shape[2:]} positive")
+        raise ArgumentValueError(f"{op}: the output size {out} must be >= 0 and the input's spatial size "
+                                 f"{x.shape[2:]} positive")
     return out  # type: ignore[return-value]
 
 
@@ -265,11 +265,11 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
         raise RuntimeError(f"{op} expects a positive upscale_factor, but got {r} (the factor "
                            "must be a positive integer)")
     if not isinstance(input, Tensor) or input.ndim < 3:
-        raise ValueError(f"{op}: expected an input (*, C*r*r, H, W) with at least 3 dims, got "
-                         f"{getattr(input, 'shape', type(input).__name__)}")
+        raise ArgumentValueError(f"{op}: expected an input (*, C*r*r, H, W) with at least 3 dims, got "
+                                 f"{getattr(input, 'shape', type(input).__name__)}")
     if input.shape[-3] % (r * r):
-        raise ValueError(f"{op}: the {input.shape[-3]} channels of {input.shape} must be divisible "
-                         f"by upscale_factor² = {r * r}")
+        raise ArgumentValueError(f"{op}: the {input.shape[-3]} channels of {input.shape} must be divisible "
+                                 f"by upscale_factor² = {r * r}")
     *lead, c, h, w = input.shape
     b = len(lead)
     x = input.reshape(*lead, c // (r * r), r, r, h, w)  # (*, C, r, r, H, W)
@@ -285,11 +285,11 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
         raise RuntimeError(f"{op} expects a positive downscale_factor, but got {r} (the factor "
                            "must be a positive integer)")
     if not isinstance(input, Tensor) or input.ndim < 3:
-        raise ValueError(f"{op}: expected an input (*, C, H*r, W*r) with at least 3 dims, got "
-                         f"{getattr(input, 'shape', type(input).__name__)}")
+        raise ArgumentValueError(f"{op}: expected an input (*, C, H*r, W*r) with at least 3 dims, got "
+                                 f"{getattr(input, 'shape', type(input).__name__)}")
     if input.shape[-1] % r or input.shape[-2] % r:
-        raise ValueError(f"{op}: the height and width of {input.shape} must be divisible by "
-                         f"downscale_factor = {r}")
+        raise ArgumentValueError(f"{op}: the height and width of {input.shape} must be divisible by "
+                                 f"downscale_factor = {r}")
     *lead, c, h, w = input.shape
     b = len(lead)
     x = input.reshape(*lead, c, h // r, r, w // r, r)  # (*, C, H, r, W, r)

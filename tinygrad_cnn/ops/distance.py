@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function
-from tinygrad_cnn.backend import array_module, quiet
+from tinygrad_cnn.backend import ArgumentValueError, array_module, quiet
 from tinygrad_cnn.tensor import Tensor, where, zeros, zeros_like
 
 
@@ -229,8 +229,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
     module). Floating tensors of one dtype; float16 too (PyTorch's CPU refuses it on the direct
     path, computes it on the matrix-product one)."""
     if compute_mode not in _COMPUTE_MODES:
-        raise ValueError(f"{compute_mode} is not a valid value for compute_mode (one of "
-                         f"{', '.join(_COMPUTE_MODES)})")
+        raise ArgumentValueError(f"{compute_mode} is not a valid value for compute_mode (one of "
+                                 f"{', '.join(_COMPUTE_MODES)})")
     for what, t in (("x1", x1), ("x2", x2)):
         if not isinstance(t, Tensor):
             raise TypeError(f"cdist(): argument '{what}' must be a Tensor, not "

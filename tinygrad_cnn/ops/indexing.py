@@ -153,15 +153,15 @@ def _check_scatter(where: str, x: Tensor, d: int, idx: Any, src: Tensor | None) 
     # (PyTorch counts a 0-d tensor, index or src as one of 1 dim and size 1 here)
     xs, ishape = x.shape or (1,), tuple(idx.shape) or (1,)
     if len(ishape) != len(xs):
-        raise ValueError(f"{where}: index has {idx.ndim} dims and the tensor has {x.ndim} "
-                         f"(shapes {tuple(idx.shape)} and {x.shape}); they must match")
+        raise ArgumentValueError(f"{where}: index has {idx.ndim} dims and the tensor has {x.ndim} "
+                                 f"(shapes {tuple(idx.shape)} and {x.shape}); they must match")
     ss = None if src is None else (src.shape or (1,))
     if ss is not None and len(ss) != len(xs):
-        raise ValueError(f"{where}: src has {src.ndim} dims and the tensor has {x.ndim} "
-                         f"(shapes {src.shape} and {x.shape}); they must match")
+        raise ArgumentValueError(f"{where}: src has {src.ndim} dims and the tensor has {x.ndim} "
+                                 f"(shapes {src.shape} and {x.shape}); they must match")
     for i, s in enumerate(ishape):
         if (i != d and s > xs[i]) or (ss is not None and s > ss[i]):
-            raise ValueError(
+            raise ArgumentValueError(
                 f"{where}: index of shape {tuple(idx.shape)} must be no larger than the tensor "
                 f"{x.shape} in every dim but {d}"
                 + (f", and no larger than src {src.shape} in every dim" if src is not None else ""))
@@ -208,8 +208,8 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
     else:
         d = _dim(dim, input.ndim, "take_along_dim")
         if idx.ndim != input.ndim:
-            raise ValueError(f"take_along_dim: indices have {idx.ndim} dims, the input {input.ndim} "
-                             f"(shapes {tuple(idx.shape)} and {input.shape}); they must match")
+            raise ArgumentValueError(f"take_along_dim: indices have {idx.ndim} dims, the input {input.ndim} "
+                                     f"(shapes {tuple(idx.shape)} and {input.shape}); they must match")
     n = input.shape[d]
     _check_range(idx, n, "take_along_dim", d, input.shape, negative=dim is not None)
     xp = array_module(idx)
@@ -219,9 +219,9 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
         common = np.broadcast_shapes(input.shape[:d] + (1,) + input.shape[d + 1:],
                                      idx.shape[:d] + (1,) + idx.shape[d + 1:])
     except ValueError:
-        raise ValueError(f"take_along_dim: input of shape {input.shape} and indices of shape "
-                         f"{tuple(idx.shape)} cannot be broadcast together in the dims other "
-                         f"than {d}") from None
+        raise ArgumentValueError(f"take_along_dim: input of shape {input.shape} and indices of shape "
+                                 f"{tuple(idx.shape)} cannot be broadcast together in the dims other "
+                                 f"than {d}") from None
     x_shape = common[:d] + (n,) + common[d + 1:]
     idx_shape = common[:d] + (idx.shape[d],) + common[d + 1:]
     if input.shape != x_shape:
@@ -264,7 +264,7 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any 
         else:  # a 0-d tensor is a value, as in PyTorch
             src, value = None, src.item()
     if reduce not in (None, "add", "multiply"):
-        raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
+        raise ArgumentValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
     d = _dim(dim, input.ndim, "scatter")
     idx = _index(index, input, "scatter")
     if idx.ndim == 0 and input.ndim == 1:  # (PyTorch counts a 0-d index as one of 1 dim)
@@ -347,12 +347,12 @@ def _spread_index(where: str, input: Tensor, d: int, idx: Any, source: Any) -> A
                         "convert one of them with .to()")
     if input.ndim == 0:
         if source.numel() != 1 or idx.size != 1:
-            raise ValueError(f"{where}: a 0-d tensor takes one index and one source value, got "
-                             f"{idx.size} and source of shape {source.shape}")
+            raise ArgumentValueError(f"{where}: a 0-d tensor takes one index and one source value, got "
+                                     f"{idx.size} and source of shape {source.shape}")
         return idx
     expected = input.shape[:d] + (idx.size,) + input.shape[d + 1:]
     if source.shape != expected:
-        raise ValueError(
+        raise ArgumentValueError(
             f"{where}: source of shape {source.shape} does not fit: it must have the tensor's "
             f"shape {input.shape} except in dim {d}, where it has one slice per index "
             f"({idx.size}): {expected}")
@@ -425,8 +425,8 @@ def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
         hit[idx] = True
         mask = hit.reshape((-1,) + (1,) * (input.ndim - 1 - d))
     if isinstance(value, Tensor) and value.ndim != 0:
-        raise ValueError(f"index_fill: value must be a number or a 0-d tensor, got a tensor of "
-                         f"shape {value.shape}")
+        raise ArgumentValueError(f"index_fill: value must be a number or a 0-d tensor, got a tensor of "
+                                 f"shape {value.shape}")
     return masked_fill(input, Tensor._make(mask), value, where="index_fill")
 
 
@@ -454,8 +454,8 @@ def masked_fill(input: Tensor, mask: Any, value: Any, *, where: str = "masked_fi
                                  f"shape {input.shape}") from None
     if isinstance(value, Tensor):
         if value.ndim != 0:
-            raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got a tensor "
-                             f"of shape {value.shape}")
+            raise ArgumentValueError(f"masked_fill: value must be a number or a 0-d tensor, got a tensor "
+                                     f"of shape {value.shape}")
         if value.dtype != input.dtype:  # PyTorch's overflow check, as for a number
             _scalar(value.item(), input, where)
         v = value.to(input.dtype)
@@ -860,8 +860,8 @@ def _mask_shape(where: str, input: Tensor, mask: Any) -> tuple[int, ...]:
     try:
         return np.broadcast_shapes(input.shape, mask.shape)
     except ValueError:
-        raise ValueError(f"{where}: input of shape {input.shape} and mask of shape {mask.shape} "
-                         "cannot be broadcast together") from None
+        raise ArgumentValueError(f"{where}: input of shape {input.shape} and mask of shape {mask.shape} "
+                                 "cannot be broadcast together") from None
 
 
 def masked_select(input: Tensor, mask: Any) -> Tensor:
@@ -910,9 +910,9 @@ def masked_scatter(input: Tensor, mask: Any, source: Tensor, *,
     m = xp.broadcast_to(like(mask._data, input._data), shape).reshape(-1)
     count, n = int(m.sum()), source.numel()
     if n < count:
-        raise ValueError(f"{where}: the mask has {count} True places but source (shape "
-                         f"{source.shape}) has only {n} elements; give a source of at least "
-                         f"{count} elements")
+        raise ArgumentValueError(f"{where}: the mask has {count} True places but source (shape "
+                                 f"{source.shape}) has only {n} elements; give a source of at least "
+                                 f"{count} elements")
     flat = source.reshape(-1)
     if n == 0:  # nothing is read: every place reads a zero past the end (source's gradient: empty)
         flat = cat([flat, Tensor._make(xp.zeros(1, dtype=input.dtype))])
@@ -994,8 +994,8 @@ def put(input: Tensor, index: Any, source: Tensor, accumulate: bool = False) -> 
                         f"{index.dtype if isinstance(index, Tensor) else type_name(index)}")
     source = _source(source, input, where, cast=False)
     if source.numel() != index.numel():
-        raise ValueError(f"{where}: source has {source.numel()} elements (shape {source.shape}) "
-                         f"but index {index.numel()} (shape {index.shape}); they must match")
+        raise ArgumentValueError(f"{where}: source has {source.numel()} elements (shape {source.shape}) "
+                                 f"but index {index.numel()} (shape {index.shape}); they must match")
     idx = index.reshape(-1)
     _check_range(idx._data, input.numel(), where, 0, input.shape, negative=True)
     flat = input.reshape(-1)

@@ -24,7 +24,7 @@ from tinygrad_cnn.autograd import (
     first_order,
     torch_order,
 )
-from tinygrad_cnn.backend import add_at, array_module, like, to_device
+from tinygrad_cnn.backend import ArgumentValueError, add_at, array_module, like, to_device
 from tinygrad_cnn.ops.reduce import float_sum
 from tinygrad_cnn.tensor import Tensor
 
@@ -398,8 +398,8 @@ class Gather(Function):
         if index.shape[:dim] + index.shape[dim + 1:] != x.shape[:dim] + x.shape[dim + 1:]:
             # take_along_axis broadcasts; PyTorch's gather reads a sub-block. Only the equal-shape
             # case is needed here, and anything else would be silently different.
-            raise ValueError(f"gather: index shape {tuple(index.shape)} must match the input shape "
-                             f"{tuple(x.shape)} in every dimension but {dim}")
+            raise ArgumentValueError(f"gather: index shape {tuple(index.shape)} must match the input shape "
+                                     f"{tuple(x.shape)} in every dimension but {dim}")
         ctx.flat = None
         if dim == x.ndim - 1 and x.flags.c_contiguous:  # flat positions: numpy's
             ctx.flat, ctx.in_shape = _row_offsets(index, dim, x.shape[dim])[0], x.shape

@@ -307,7 +307,7 @@ def _distinct_dims(dims: Sequence[Any], ndim: int, where: str) -> tuple[int, ...
     norm = tuple(_dim(d, ndim, where) for d in dims)
     for i, d in enumerate(norm):
         if d in norm[:i]:
-            raise ValueError(f"{where}: dim {dims[i]} appears more than once in {tuple(dims)}")
+            raise ArgumentValueError(f"{where}: dim {dims[i]} appears more than once in {tuple(dims)}")
     return norm
 
 
@@ -343,9 +343,9 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
                         "x.rot90(1, (0, 1))")
     dims = tuple(dims)
     if len(dims) != 2:
-        raise ValueError(f"rot90: dims must name two dims, got {dims}")
+        raise ArgumentValueError(f"rot90: dims must name two dims, got {dims}")
     if input.ndim < 2:
-        raise ValueError(f"rot90: needs a tensor with at least 2 dims, got shape {input.shape}")
+        raise ArgumentValueError(f"rot90: needs a tensor with at least 2 dims, got shape {input.shape}")
     d0, d1 = _distinct_dims(dims, input.ndim, "rot90")
     k = _int(k, "k", "rot90") % 4
     if k == 0:  # (a copy in C order, as PyTorch's clone(contiguous_format) there)
@@ -363,12 +363,12 @@ def roll(input: Tensor, shifts: int | Sequence[int], dims: int | Sequence[int] |
     sh = _int_tuple(shifts, "shifts", "roll")
     if dims is None or (isinstance(dims, (list, tuple)) and not dims):  # (dims=(): PyTorch's too)
         if len(sh) != 1:
-            raise ValueError(f"roll: without dims, shifts must be one int, got {shifts}")
+            raise ArgumentValueError(f"roll: without dims, shifts must be one int, got {shifts}")
         flat = input.reshape(-1)
         return Roll.apply(flat, shifts=sh, dims=(0,)).reshape(input.shape)
     dd = _int_tuple(dims, "dims", "roll")
     if len(sh) != len(dd):
-        raise ValueError(f"roll: shifts {shifts} and dims {dims} must have the same length")
+        raise ArgumentValueError(f"roll: shifts {shifts} and dims {dims} must have the same length")
     if input.ndim == 0:
         raise IndexError(f"roll: a 0-d tensor has no dim {dd[0]}; leave dims=None")
     return Roll.apply(input, shifts=sh, dims=tuple(_dim(d, input.ndim, "roll") for d in dd))
@@ -377,14 +377,14 @@ def roll(input: Tensor, shifts: int | Sequence[int], dims: int | Sequence[int] |
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     """Zero the elements above diagonal ``diagonal`` of the last two dims; a copy."""
     if input.ndim < 2:
-        raise ValueError(f"tril: needs a tensor with at least 2 dims, got shape {input.shape}")
+        raise ArgumentValueError(f"tril: needs a tensor with at least 2 dims, got shape {input.shape}")
     return Tril.apply(input, diagonal=_int(diagonal, "diagonal", "tril"))
 
 
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     """Zero the elements below diagonal ``diagonal`` of the last two dims; a copy."""
     if input.ndim < 2:
-        raise ValueError(f"triu: needs a tensor with at least 2 dims, got shape {input.shape}")
+        raise ArgumentValueError(f"triu: needs a tensor with at least 2 dims, got shape {input.shape}")
     return Triu.apply(input, diagonal=_int(diagonal, "diagonal", "triu"))
 
 
@@ -392,12 +392,12 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     """A tensor with one more dim whose (``dim1``, ``dim2``) planes hold ``input``'s last dim on
     diagonal ``offset``, zeros elsewhere: shape ``(..., n + |offset|, n + |offset|)`` by default."""
     if input.ndim == 0:
-        raise ValueError("diag_embed: needs a tensor with at least 1 dim, got a 0-d tensor")
+        raise ArgumentValueError("diag_embed: needs a tensor with at least 1 dim, got a 0-d tensor")
     offset = _int(offset, "offset", "diag_embed")
     ndim = input.ndim + 1
     d1, d2 = _dim(dim1, ndim, "diag_embed"), _dim(dim2, ndim, "diag_embed")
     if d1 == d2:
-        raise ValueError(f"diag_embed: dim1 and dim2 name the same dim ({dim1}, {dim2})")
+        raise ArgumentValueError(f"diag_embed: dim1 and dim2 name the same dim ({dim1}, {dim2})")
     n = input.shape[-1] + abs(offset)
     rest = iter(input.shape[:-1])
     shape = tuple(n if i in (d1, d2) else next(rest) for i in range(ndim))
@@ -409,10 +409,10 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
     ``tile``); extra leading sizes add dims. A copy."""
     sizes = tuple(_int(s, "repeats", "repeat") for s in _shape_arg(sizes))
     if len(sizes) < input.ndim:
-        raise ValueError(f"repeat: got {len(sizes)} repeats {sizes} for a tensor of shape "
-                         f"{input.shape}; give at least one per dim")
+        raise ArgumentValueError(f"repeat: got {len(sizes)} repeats {sizes} for a tensor of shape "
+                                 f"{input.shape}; give at least one per dim")
     if any(s < 0 for s in sizes):
-        raise ValueError(f"repeat: repeats must not be negative, got {sizes}")
+        raise ArgumentValueError(f"repeat: repeats must not be negative, got {sizes}")
     shape = (1,) * (len(sizes) - input.ndim) + input.shape
     # (s0, s1, ...) -> (1, s0, 1, s1, ...) -> copied out to (r0, s0, r1, s1, ...) -> (r0*s0, r1*s1, ...)
     pairs = tuple(v for s in shape for v in (1, s))
@@ -459,7 +459,7 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
     if isinstance(repeats, (int, np.integer)) and not isinstance(repeats, bool):
         r = int(repeats)
         if r < 0:
-            raise ValueError(f"repeat_interleave: repeats must not be negative, got {r}")
+            raise ArgumentValueError(f"repeat_interleave: repeats must not be negative, got {r}")
         _check_output_size(output_size, n * r)
         # (..., n, ...) -> (..., n, 1, ...) -> copied out to (..., n, r, ...) -> (..., n*r, ...)
         shape = input.shape
@@ -480,19 +480,19 @@ def _counts(repeats: Any, n: int | None) -> Any:
         raise TypeError(f"repeat_interleave: repeats must be an int or a 1-D int64 or int32 "
                         f"tensor, got {counts.dtype} of shape {tuple(counts.shape)}")
     if counts.size and int(counts.min()) < 0:
-        raise ValueError("repeat_interleave: repeats must not be negative")
+        raise ArgumentValueError("repeat_interleave: repeats must not be negative")
     counts = counts.reshape(-1)
     if n is not None and counts.size == 1:
         counts = array_module(counts).full(n, int(counts[0]))
     elif n is not None and counts.size != n:
-        raise ValueError(f"repeat_interleave: got {counts.size} repeats for a dim of size {n}; "
-                         "give one per slice, or one for all")
+        raise ArgumentValueError(f"repeat_interleave: got {counts.size} repeats for a dim of size {n}; "
+                                 "give one per slice, or one for all")
     return counts
 
 
 def _check_output_size(output_size: int | None, size: int) -> None:
     if output_size is not None and output_size != size:
-        raise ValueError(f"repeat_interleave: output_size={output_size}, but the repeats make {size}")
+        raise ArgumentValueError(f"repeat_interleave: output_size={output_size}, but the repeats make {size}")
 
 
 # ------------------------------------------------------------------------------ views
@@ -523,11 +523,11 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
         raise IndexError(f"narrow: start {s} is out of range for dim {d} of size {n} (allowed: "
                          f"{-n} to {n})")
     if length < 0:
-        raise ValueError(f"narrow: length must not be negative, got {length}")
+        raise ArgumentValueError(f"narrow: length must not be negative, got {length}")
     s = s + n if s < 0 else s
     if s + length > n:
-        raise ValueError(f"narrow: start {s} + length {length} is past the end of dim {d} of size "
-                         f"{n}")
+        raise ArgumentValueError(f"narrow: start {s} + length {length} is past the end of dim {d} of size "
+                                 f"{n}")
     return GetItem.apply(input, key=_slice_key(d, slice(s, s + length)))
 
 
@@ -542,13 +542,13 @@ def split(tensor: Tensor, split_size_or_sections: int | Sequence[int], dim: int 
     if isinstance(split_size_or_sections, (list, tuple)):
         sizes = _int_tuple(split_size_or_sections, "split sizes", "split")
         if any(s < 0 for s in sizes) or sum(sizes) != n:
-            raise ValueError(f"split: sizes {sizes} must be non-negative and add up to {n}, the "
-                             f"size of dim {d} (tensor shape {tensor.shape})")
+            raise ArgumentValueError(f"split: sizes {sizes} must be non-negative and add up to {n}, the "
+                                     f"size of dim {d} (tensor shape {tensor.shape})")
     else:
         size = _int(split_size_or_sections, "split_size", "split")
         if size < 0 or (size == 0 and n):
-            raise ValueError(f"split: split_size must be positive, got {size} (0 only for an "
-                             "empty dim)")
+            raise ArgumentValueError(f"split: split_size must be positive, got {size} (0 only for an "
+                                     "empty dim)")
         sizes = tuple(min(size, n - s) for s in range(0, n, size)) if n else (0,)
     pieces, s = [], 0
     for k in sizes:  # (a running start: np.cumsum of a tuple cost 3 us, a third of a piece)
@@ -562,7 +562,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     as in PyTorch); views."""
     chunks = _int(chunks, "chunks", "chunk")
     if chunks <= 0:
-        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+        raise ArgumentValueError(f"chunk: chunks must be positive, got {chunks}")
     if input.ndim == 0:
         raise IndexError("chunk: cannot chunk a 0-d tensor")
     d = _dim(dim, input.ndim, "chunk")
@@ -657,8 +657,8 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: 
     try:
         x = cat([*before, input, *after], d) if before or after else input
     except ValueError as exc:
-        raise ValueError(f"diff: prepend and append must match the input's shape {input.shape} "
-                         f"in every dim but {d} ({exc})") from None
+        raise ArgumentValueError(f"diff: prepend and append must match the input's shape {input.shape} "
+                                 f"in every dim but {d} ({exc})") from None
     for _ in range(n):
         size = x.shape[d]
         if size == 0:
@@ -693,8 +693,8 @@ def movedim(input: Tensor, source: int | Sequence[int], destination: int | Seque
     src, dst = _int_tuple(source, "source", "movedim"), _int_tuple(destination, "destination",
                                                                      "movedim")
     if len(src) != len(dst):
-        raise ValueError(f"movedim: source {source} and destination {destination} must name as "
-                         "many dims")
+        raise ArgumentValueError(f"movedim: source {source} and destination {destination} must name as "
+                                 "many dims")
     src = _distinct_dims(src, input.ndim, "movedim")
     dst = _distinct_dims(dst, input.ndim, "movedim")
     if input.ndim == 0:
@@ -731,7 +731,7 @@ def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
     try:
         return input.expand(tuple(size))
     except ValueError as exc:
-        raise ValueError(f"broadcast_to: {exc}".replace("expand: ", "")) from None
+        raise ArgumentValueError(f"broadcast_to: {exc}".replace("expand: ", "")) from None
 
 
 def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
@@ -754,10 +754,10 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     """The diagonal ``offset`` of the (``dim1``, ``dim2``) planes as the last dim (those two dims
     dropped); a writable view."""
     if input.ndim < 2:
-        raise ValueError(f"diagonal: needs a tensor with at least 2 dims, got shape {input.shape}")
+        raise ArgumentValueError(f"diagonal: needs a tensor with at least 2 dims, got shape {input.shape}")
     d1, d2 = _dim(dim1, input.ndim, "diagonal"), _dim(dim2, input.ndim, "diagonal")
     if d1 == d2:
-        raise ValueError(f"diagonal: dim1 and dim2 name the same dim ({dim1}, {dim2})")
+        raise ArgumentValueError(f"diagonal: dim1 and dim2 name the same dim ({dim1}, {dim2})")
     return Diagonal.apply(input, offset=_int(offset, "offset", "diagonal"), dim1=d1, dim2=d2)
 
 
@@ -770,12 +770,12 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
     size, step = _int(size, "size", "unfold"), _int(step, "step", "unfold")
     n = input.shape[d] if input.ndim else 1
     if size < 0:
-        raise ValueError(f"unfold: size must not be negative, got {size}")
+        raise ArgumentValueError(f"unfold: size must not be negative, got {size}")
     if step <= 0:
-        raise ValueError(f"unfold: step must be positive, got {step}")
+        raise ArgumentValueError(f"unfold: step must be positive, got {step}")
     if size > n:
-        raise ValueError(f"unfold: size {size} is larger than dim {d} of size {n} (tensor shape "
-                         f"{input.shape}); a window must fit in the dim: size <= {n}")
+        raise ArgumentValueError(f"unfold: size {size} is larger than dim {d} of size {n} (tensor shape "
+                                 f"{input.shape}); a window must fit in the dim: size <= {n}")
     return UnfoldDim.apply(input, dim=d, size=size, step=step)
 
 
@@ -785,7 +785,7 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
 def trace(input: Tensor) -> Tensor:
     """The sum of a matrix's main diagonal (integers sum to int64, as in PyTorch)."""
     if input.ndim != 2:
-        raise ValueError(f"trace: needs a matrix, got a tensor of shape {input.shape}")
+        raise ArgumentValueError(f"trace: needs a matrix, got a tensor of shape {input.shape}")
     if input.dtype.kind == "b":
         raise TypeError("trace: not defined for bool tensors; convert with .to(int64) first")
     diag = Diagonal.apply(input, offset=0, dim1=0, dim2=1)
@@ -824,7 +824,7 @@ def _atleast(tensors: tuple[Any, ...], lift: Any) -> Any:
 def _stack_list(tensors: Sequence[Tensor], where: str) -> list[Tensor]:
     tensors = tensor_sequence(tensors, where)
     if not tensors:
-        raise ValueError(f"{where}: needs at least one tensor")
+        raise ArgumentValueError(f"{where}: needs at least one tensor")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"{where}: item {i} is {a_type(t)}, not a Tensor")
@@ -879,11 +879,11 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
                       "argument (as in PyTorch); 'ij' is used", UserWarning, stacklevel=2)
         indexing = "ij"
     if indexing not in ("ij", "xy"):
-        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+        raise ArgumentValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
     for i, t in enumerate(ts):
         if t.ndim > 1:
-            raise ValueError(f"meshgrid: expected 0-D or 1-D tensors, item {i} has shape {t.shape}"
-                             "; flatten it first")
+            raise ArgumentValueError(f"meshgrid: expected 0-D or 1-D tensors, item {i} has shape {t.shape}"
+                                     "; flatten it first")
     _one_dtype_list(ts, "meshgrid")
     sizes = [t.numel() for t in ts]
     where = list(range(len(ts)))
@@ -911,7 +911,7 @@ def cartesian_prod(*tensors: Tensor) -> Tensor:
     ts = _stack_list(tensors, "cartesian_prod")
     for i, t in enumerate(ts):
         if t.ndim != 1:
-            raise ValueError(f"cartesian_prod: expected 1-D tensors, item {i} has shape {t.shape}")
+            raise ArgumentValueError(f"cartesian_prod: expected 1-D tensors, item {i} has shape {t.shape}")
     if len(ts) == 1:
         return ts[0]
     grids = meshgrid(*ts, indexing="ij")
@@ -927,8 +927,8 @@ def block_diag(*tensors: Tensor) -> Tensor:
         if not isinstance(t, Tensor):
             raise TypeError(f"block_diag: item {i} is {a_type(t)}, not a Tensor")
         if t.ndim > 2:
-            raise ValueError(f"block_diag: expected tensors of at most 2 dims, item {i} has shape "
-                             f"{t.shape}")
+            raise ArgumentValueError(f"block_diag: expected tensors of at most 2 dims, item {i} has shape "
+                                     f"{t.shape}")
     if not tensors:
         return zeros(1, 0)
     blocks = [t.reshape(1, -1) if t.ndim < 2 else t for t in tensors]

@@ -14,7 +14,8 @@ step hooks are in ``optimizer.py``.
 A step updates the parameters' arrays in place outside the graph (the ``no_grad`` of PyTorch) and
 bumps their version counters, so a backward through a graph that saved the old values raises.
 ``optimizer.state[p]`` holds tensors under PyTorch's names (``step`` a 0-d float32 tensor), and
-every update is rounded as PyTorch's is, also in float16 (``_inplace.py``).
+every update is computed in PyTorch's order, and rounded as PyTorch's is in float16 (in float32
+and float64 a multiply-add PyTorch fuses rounds twice here: ``_inplace.py``).
 """
 
 from __future__ import annotations

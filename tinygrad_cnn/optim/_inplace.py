@@ -103,11 +103,12 @@ def addcmul_(dst: Any, a: Any, b: Any, value: float = 1.0) -> Any:
 
 
 def addcdiv_(dst: Any, a: Any, b: Any, value: float = 1.0) -> Any:
-    """``dst.addcdiv_(a, b, value=value)``: ``dst += value * (a / b)``."""
+    """``dst.addcdiv_(a, b, value=value)``: ``dst += (value * a) / b``, in PyTorch's kernel's order
+    (``value * (a / b)`` rounded an element in ten an ulp apart -- t157)."""
     if _half(dst):
-        dst[...] = _wide(dst) + value * (_wide(a) / _wide(b))
+        dst[...] = _wide(dst) + (value * _wide(a)) / _wide(b)
     else:
-        dst += value * (a / b) if value != 1 else a / b
+        dst += (value * a) / b if value != 1 else a / b
     return dst
 
 

@@ -87,6 +87,28 @@ class LRScheduler:
         finally:
             self._is_initial = False
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        inner = cls.__dict__.get("get_lr")
+        if cls.__module__ == __name__ and inner is not None:
+            # PyTorch's schedulers warn when get_lr is called outside step (it computes the
+            # next value, which is not the one in use): get_last_lr is what a user wants
+            @functools.wraps(inner)
+            def get_lr(self: LRScheduler) -> list[float]:
+                if not self.__dict__.get("_get_lr_called_within_step", False):
+                    warnings.warn("To get the last learning rate computed by the scheduler, "
+                                  "please use `get_last_lr()`.", UserWarning, stacklevel=2)
+                return inner(self)
+
+            cls.get_lr = get_lr  # type: ignore[method-assign]
+
+    def _lr_in_step(self) -> list[float]:
+        self._get_lr_called_within_step = True
+        try:
+            return self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
+
     def get_lr(self) -> list[float]:
         raise NotImplementedError
 
@@ -123,11 +145,11 @@ class LRScheduler:
     def _update_lr(self, epoch: int | None = None) -> None:
         if epoch is None:
             self.last_epoch += 1
-            values = self.get_lr()
+            values = self._lr_in_step()
         else:  # an explicit epoch: the closed form where there is one
             self.last_epoch = epoch
             closed = getattr(self, "_get_closed_form_lr", None)
-            values = closed() if closed is not None else self.get_lr()
+            values = closed() if closed is not None else self._lr_in_step()
         self._check_groups(values)
         for g, lr in zip(self.optimizer.param_groups, values):
             _set_lr(g, lr)
@@ -253,7 +275,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_i = self.T_0
                 self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
-        values = self.get_lr()
+        values = self._lr_in_step()
         self._check_groups(values)
         for g, lr in zip(self.optimizer.param_groups, values):
             _set_lr(g, lr)

@@ -127,6 +127,12 @@ def _described(v: Any) -> str:
     return f"{a_type(v)}"
 
 
+#: the options PyTorch's optimizers' ``__setstate__`` give their class default when a loaded
+#: group lacks them (``group.setdefault``: dicts saved by an older PyTorch)
+_SETDEFAULT_OPTIONS = ("maximize", "amsgrad", "nesterov", "centered", "momentum", "foreach",
+                       "capturable", "differentiable", "fused", "decoupled_weight_decay")
+
+
 class Optimizer:
     """Holds parameter groups (each a dict with ``"params"`` and its hyper-parameters) and a state
     per parameter; subclasses write ``_update(p, grad, group, state)``."""
@@ -540,6 +546,11 @@ class Optimizer:
                         v = v.detach().clone()  # writing it in place changed the saved dict)
                     group[k] = tuple(v) if k in ("betas", "etas", "step_sizes") and \
                         isinstance(v, (list, tuple)) else v
+            for k, default in self._flag_defaults().items():
+                if k not in saved and k in group:
+                    # (an older PyTorch's dict, without `maximize` or `amsgrad`: the class's
+                    # default, as PyTorch's __setstate__ sets it -- not this optimizer's own)
+                    group[k] = default
             self._load_group(saved, group)
             self._check_options(group, index, f"{type(self).__name__}.load_state_dict")
             self._check_group(group)
@@ -599,6 +610,19 @@ class Optimizer:
     def _check_state(self) -> None:
         """A subclass's check of the loaded state as a whole (by default none): a ValueError
         naming what does not fit."""
+
+    @classmethod
+    def _flag_defaults(cls) -> dict[str, Any]:
+        """The options that PyTorch's ``__setstate__`` gives their class default when a loaded
+        group lacks them (``group.setdefault``), with this class's defaults."""
+        import inspect
+
+        try:
+            params = inspect.signature(cls.__init__).parameters
+        except (TypeError, ValueError):  # pragma: no cover - a C-level __init__
+            return {}
+        return {k: params[k].default for k in _SETDEFAULT_OPTIONS
+                if k in params and params[k].default is not inspect.Parameter.empty}
 
     def _load_group(self, saved: dict[str, Any], group: dict[str, Any]) -> None:
         """A subclass's adjustment of ``group`` after ``saved``'s options were loaded into it

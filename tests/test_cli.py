@@ -91,7 +91,9 @@ def test_resume_continues_exactly_like_an_uninterrupted_run(tmp_path):
     assert a["test_accuracy"] == b["test_accuracy"]
 
 
-def _start_training(tmp_path, epochs="4", wait=0.5, extra=(), limit="3000"):
+def _start_training(tmp_path, epochs="20", wait=0.5, extra=(), limit="3000"):
+    # (20 epochs of 3,000 images: the run must still be going after the first checkpoint and
+    # the wait -- with 4, a machine at 10,000 img/s under load finished before the signal)
     ck = tmp_path / "ck.npz"
     proc = subprocess.Popen([sys.executable, "-m", "tinygrad_cnn", "train", "--epochs", epochs,
                              "--limit", limit, "--data-dir", DATA, "--out", str(ck), *extra],

@@ -3,6 +3,8 @@ found."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -191,8 +193,10 @@ def test_errors_raised_in_backward_name_the_modules_class():
         m(tg.tensor([1.0, 2.0], requires_grad=True)).sum().backward()
     for model in (nn.Sequential(nn.Identity(), Bad()),):
         out = model(tg.tensor([1.0], requires_grad=True)).sum()
-        with pytest.raises(ValueError, match=r"boom \(in the VJP of .* in module `1` \(Bad\)\)"):
+        with pytest.raises(ValueError) as info:
             out.backward()
+        assert str(info.value) == "boom"
+        assert re.search(r"in the VJP of .* in module `1` \(Bad\)$", info.value.__notes__[0])
     # the path a copied or pickled model's ops carry is still its path, and knows its class
     for copied in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
         path = copied[1]._path

@@ -156,3 +156,43 @@ def test_addcdiv_update_in_pytorchs_order(dtype):
     b = np.abs(b) + np.asarray(0.1, dtype)
     want = torch.tensor(d).addcdiv_(torch.tensor(a), torch.tensor(b), value=-0.37).numpy()
     np.testing.assert_array_equal(ip.addcdiv_(d.copy(), a, b, -0.37), want)
+
+
+# ------------------------------------------------------------------ autograd API (t148)
+def test_retain_grad_returns_none_as_in_pytorch():
+    torch = _torch()
+    for lib in (tg, torch):
+        y = lib.ones(2, requires_grad=True) * 2
+        assert y.retain_grad() is None
+        y.sum().backward()
+        assert y.grad.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_batched_grads_materialize_an_unused_input_without_the_batch_dim(create_graph):
+    torch = _torch()
+    results = []
+    for lib in (tg, torch):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        z = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        gx, gz = lib.autograd.grad(x * x, [x, z], lib.eye(3), is_grads_batched=True,
+                                   materialize_grads=True, create_graph=create_graph)
+        results.append((gx.detach().numpy().tolist(), tuple(gz.shape), gz.detach().numpy().tolist(),
+                        gz.requires_grad))
+    assert results[0] == results[1]
+
+
+def test_a_user_functions_backward_exception_keeps_its_message():
+    class Boom(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            raise KeyError("boom")  # (a message that is not one plain string once str()-ed)
+
+    with pytest.raises(KeyError) as info:
+        Boom.apply(tg.ones(2, requires_grad=True)).sum().backward()
+    assert info.value.args == ("boom",)
+    assert any("in the VJP of boom, created at" in n for n in info.value.__notes__)

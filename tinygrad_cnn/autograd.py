@@ -1921,7 +1921,8 @@ def scope_text(scope: str) -> str:
 
 def _name_node(exc: Exception, ctx: Context) -> None:
     """Say which node's VJP an exception came out of and where the user's code created that node:
-    in the message of an error with a one-string message, else as a note (Python 3.11+)."""
+    as a note (Python 3.11+) for an exception of a user's Function, whose message stays as raised,
+    in the message of an error with a one-string message, else as a note."""
     if getattr(exc, "_node_named", False) or isinstance(exc, AnomalyError):
         return  # (an anomaly report names its own node)
     try:
@@ -1931,7 +1932,11 @@ def _name_node(exc: Exception, ctx: Context) -> None:
     note = f"in the VJP of {ctx.fn.name}, created at {ctx.source_line}"
     if ctx.scope:
         note += f" in module {scope_text(ctx.scope)}"
-    if len(exc.args) == 1 and isinstance(exc.args[0], str) and type(exc).__str__ in (
+    if hasattr(exc, "add_note") and ctx.fn._user:
+        # (a user's own exception keeps its message, as PyTorch re-raises it: code that reads
+        # str(e) still matches; the traceback shows the note -- t148 L7)
+        exc.add_note(note)
+    elif len(exc.args) == 1 and isinstance(exc.args[0], str) and type(exc).__str__ in (
             Exception.__str__, BaseException.__str__):
         exc.args = (f"{exc.args[0]} ({note})",)
     elif hasattr(exc, "add_note"):
@@ -2765,14 +2770,20 @@ def _batched_grad(outputs: Any, inputs: Any, grad_outputs: Any, retain_graph: bo
                 f"{tuple(o.shape)}; pass a tensor of shape ({', '.join(['batch', *map(str, o.shape)])}) "
                 "-- e.g. v.unsqueeze(0) for a batch of one")
     keep = create_graph if retain_graph is None else retain_graph  # (PyTorch's default)
+    if allow_unused is False and materialize_grads:
+        raise ValueError("grad: materialize_grads=True needs allow_unused left at None or True")
     rows = [grad(outs, inputs, [v[b] for v in vectors], retain_graph=keep or b < size - 1,
-                 create_graph=create_graph, allow_unused=allow_unused,
-                 materialize_grads=materialize_grads) for b in range(size)]
+                 create_graph=create_graph, allow_unused=allow_unused or materialize_grads)
+            for b in range(size)]
     ins = _as_tuple(inputs)
     out: list[Tensor | None] = []
     for i, t in enumerate(ins):
         column = [r[i] for r in rows]
-        if any(c is None for c in column):
+        if any(c is None for c in column) and materialize_grads:
+            # (an unused input's zeros as grad() gives them, without the batch dim: PyTorch's)
+            zeros = array_module(t._data).zeros_like(t._data)
+            out.append(_TensorCls._make(zeros, create_graph and zeros.dtype.kind in "fc"))
+        elif any(c is None for c in column):
             out.append(None)
         elif not column:
             out.append(_TensorCls._make(array_module(t._data).zeros((0, *t.shape), t._data.dtype)))

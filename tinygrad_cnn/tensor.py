@@ -1246,13 +1246,13 @@ class Tensor:
         self._requires_grad = bool(requires_grad)
         return self
 
-    def retain_grad(self) -> Tensor:
-        """Keep ``.grad`` on this non-leaf tensor after backward (leaves keep it anyway)."""
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward (leaves keep it anyway). Returns
+        None, as PyTorch's."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
         if self.grad_fn is not None:
             self.grad_fn.retained = weakref.ref(self)
-        return self
 
     @property
     def retains_grad(self) -> bool:

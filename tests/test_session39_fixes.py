@@ -196,3 +196,67 @@ def test_a_user_functions_backward_exception_keeps_its_message():
         Boom.apply(tg.ones(2, requires_grad=True)).sum().backward()
     assert info.value.args == ("boom",)
     assert any("in the VJP of boom, created at" in n for n in info.value.__notes__)
+
+
+# ------------------------------------------------------------ creation and data (t158)
+@pytest.mark.parametrize("value, dtype", [(2**64, "float64"), (-2**63 - 1, "float64"),
+                                          (2**70, "float32"), (2**70, "float16"),
+                                          (2**64, "bool")])
+def test_a_huge_int_into_a_float_or_bool_tensor_converts_as_in_pytorch(value, dtype):
+    torch = _torch()
+    for make in ("tensor", "as_tensor"):
+        ours = getattr(tg, make)(value, dtype=getattr(tg, dtype))
+        theirs = getattr(torch, make)(value, dtype=getattr(torch, dtype))
+        assert ours.item() == theirs.item() and ours.dtype == np.dtype(dtype)
+    with pytest.raises(OverflowError):  # (past a double: Python's error, as PyTorch's)
+        tg.tensor(2**1100, dtype=tg.float64)
+
+
+def test_factories_take_pytorchs_keywords():
+    torch = _torch()
+    for lib in (tg, torch):
+        assert lib.full(size=(2,), fill_value=1.5).tolist() == [1.5, 1.5]
+        assert lib.zeros(2, pin_memory=False, layout=lib.strided).tolist() == [0.0, 0.0]
+        assert lib.ones(2, layout=lib.strided, dtype=lib.float64).tolist() == [1.0, 1.0]
+        assert lib.arange(3, layout=lib.strided).tolist() == [0, 1, 2]
+        assert tuple(lib.empty(2, 3, 4, 5, memory_format=lib.channels_last).stride()) == \
+            (60, 1, 15, 3)
+        assert tuple(lib.empty(2, 3, memory_format=lib.contiguous_format).stride()) == (3, 1)
+        with pytest.raises(RuntimeError):
+            lib.empty(2, 3, 4, memory_format=lib.channels_last)  # (a 3-d tensor)
+    assert tg.zeros(2, layout=torch.strided).shape == (2,)  # (ported code's torch.strided)
+    with pytest.raises(TypeError, match="layout"):
+        tg.zeros(2, layout="sparse_coo")
+
+
+@pytest.mark.parametrize("seed", [1.5, -1.5, True, "3"])
+def test_manual_seed_takes_int_of_the_seed_as_pytorch(seed):
+    torch = _torch()
+    torch.manual_seed(seed)
+    tg.manual_seed(seed)
+    assert tg.initial_seed() == torch.initial_seed()
+    tg.manual_seed(tg.tensor(2.7))
+    assert tg.initial_seed() == 2
+    with pytest.raises(ValueError):
+        tg.manual_seed(float("nan"))
+
+
+class _Stuck:
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, i):
+        if i == 5:
+            import time
+
+            time.sleep(30)
+        return i
+
+
+def test_a_dataloader_timeout_fires_on_time_and_stops_the_stuck_worker():
+    import time
+
+    start = time.monotonic()
+    with pytest.raises(RuntimeError, match="timed out after 0.5 seconds"):
+        list(tg.data.DataLoader(_Stuck(), batch_size=2, num_workers=2, timeout=0.5))
+    assert time.monotonic() - start < 4.0  # (was: polled by whole seconds, then 5 s of join)

@@ -55,6 +55,7 @@ from tinygrad_cnn.layout import (
     contiguous_format,
     memory_format,
     preserve_format,
+    strided,
 )
 from tinygrad_cnn.ops.indexing import (
     index_select,
@@ -254,6 +255,7 @@ __all__ = [
     "contiguous_format",
     "memory_format",
     "preserve_format",
+    "strided",
     "concat",
     "concatenate",
     "finfo",

@@ -89,6 +89,10 @@ def with_out(fn: Any, name: str, factory: bool = False) -> Any:
 
     @functools.wraps(fn)
     def call(*args: Any, out: Any = None, **kwargs: Any) -> Any:
+        if factory and ("layout" in kwargs or "pin_memory" in kwargs):
+            from tinygrad_cnn.layout import factory_options
+
+            factory_options(name, kwargs)  # (PyTorch's keywords that pick nothing here)
         if out is None:
             return fn(*args, **kwargs)
         from tinygrad_cnn.autograd import no_grad

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["channels_last", "channels_last_3d", "contiguous_format", "memory_format",
-           "preserve_format"]
+__all__ = ["channels_last", "channels_last_3d", "contiguous_format", "layout", "memory_format",
+           "preserve_format", "strided"]
 
 
 class memory_format:  # noqa: N801 (PyTorch's name: torch.memory_format)
@@ -34,6 +34,36 @@ contiguous_format = memory_format("contiguous_format")
 preserve_format = memory_format("preserve_format")
 channels_last = memory_format("channels_last")
 channels_last_3d = memory_format("channels_last_3d")
+
+
+
+class layout:  # noqa: N801 (PyTorch's name: torch.layout)
+    """A tensor layout: ``strided``, the only one here (PyTorch's sparse layouts are not)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "tinygrad_cnn.strided"
+
+    def __reduce__(self) -> str:
+        return "strided"
+
+
+strided = layout()
+
+
+def factory_options(op: str, options: dict[str, Any]) -> None:
+    """PyTorch's factory keywords that pick nothing here, taken out of ``options`` and checked:
+    ``layout`` (``strided``, or PyTorch's ``torch.strided``) and ``pin_memory`` (a bool; page-
+    locked host memory is a CUDA transfer detail, so it changes nothing on the CPU)."""
+    kind = options.pop("layout", None)
+    if kind is not None and kind is not strided and str(kind) != "torch.strided":
+        raise TypeError(f"{op}(): layout must be tinygrad_cnn.strided (the only layout here; "
+                        f"sparse layouts are not supported), got {kind!r}")
+    pin = options.pop("pin_memory", False)
+    if not isinstance(pin, (bool, np.bool_)):
+        raise TypeError(f"{op}(): argument 'pin_memory' must be bool, not {type(pin).__name__}")
+
 
 _BY_NAME = {f.name: f for f in (contiguous_format, preserve_format, channels_last,
                                 channels_last_3d)}

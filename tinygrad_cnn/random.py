@@ -111,9 +111,14 @@ default_generator.seed()  # (the default one starts from fresh entropy, as PyTor
 
 
 def manual_seed(seed: int) -> Generator:
-    """Reseed the default generator (initialisation, ``randn``, dropout, shuffling); returns it."""
+    """Reseed the default generator (initialisation, ``randn``, dropout, shuffling); returns it.
+    The seed is ``int(seed)``, as PyTorch's: 1.5 seeds 1, a one-element tensor its value."""
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        raise ValueError(f"manual_seed: the seed must be an int, got {seed!r}")
+        try:
+            seed = int(seed)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"manual_seed: the seed must be an int or convert to one with "
+                            f"int(), as PyTorch's, got {seed!r} ({exc})") from None
     return default_generator.manual_seed(seed)  # (a negative one counts modulo 2**64, as PyTorch)
 
 

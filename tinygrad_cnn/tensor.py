@@ -5105,10 +5105,22 @@ def zeros(*shape: Any, size: Any = None, dtype: DTypeLike = None, device: str | 
 
 
 def empty(*shape: Any, size: Any = None, dtype: DTypeLike = None, device: str | None = None,
-          requires_grad: bool = False) -> Tensor:
-    """Zeros: this engine never hands out uninitialised memory."""
+          requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """Zeros: this engine never hands out uninitialised memory. ``memory_format``
+    (``contiguous_format``, the default, or ``channels_last``) lays it out in memory."""
     s = _size_arg(_sized(shape, size, "empty"), "empty")
-    return _factory(lambda xp: xp.zeros(s), dtype, device, requires_grad)
+    result = _factory(lambda xp: xp.zeros(s), dtype, device, requires_grad)
+    if memory_format is None:
+        return result
+    from tinygrad_cnn import layout
+
+    fmt = layout.resolve(memory_format, "empty", len(s))
+    if fmt == "preserve_format":  # (PyTorch: "preserve memory format is unsupported")
+        raise RuntimeError("empty(): memory_format=preserve_format needs a tensor to preserve "
+                           "the layout of; use empty_like, or contiguous_format / channels_last")
+    if fmt != "contiguous_format" and result._data.ndim >= 2:
+        result._data = layout.arrange(result._data, fmt)
+    return result
 
 
 def ones(*shape: Any, size: Any = None, dtype: DTypeLike = None, device: str | None = None,
@@ -5117,11 +5129,11 @@ def ones(*shape: Any, size: Any = None, dtype: DTypeLike = None, device: str | N
     return _factory(lambda xp: xp.ones(s), dtype, device, requires_grad)
 
 
-def full(shape: Sequence[int], fill_value: float, dtype: DTypeLike = None,
+def full(size: Sequence[int], fill_value: float, dtype: DTypeLike = None,
          device: str | None = None, requires_grad: bool = False) -> Tensor:
-    """``shape`` filled with ``fill_value``; the dtype is inferred from it as PyTorch does (an int
+    """``size`` filled with ``fill_value``; the dtype is inferred from it as PyTorch does (an int
     gives int64, a bool bool, a float float32). A value the dtype cannot hold is an error."""
-    return _full(shape, fill_value, dtype, device, requires_grad, "full")
+    return _full(size, fill_value, dtype, device, requires_grad, "full")
 
 
 def _full(shape: Any, fill_value: Any, dtype: DTypeLike, device: str | None,
@@ -5328,6 +5340,10 @@ def tensor(data: Any, *, requires_grad: bool = False, dtype: DTypeLike = None,
         dt = _dtype(dtype)
         if dt == np.int64 and type(data) is int and not -2**63 <= data < 2**63:
             _int64_overflow(data, "tensor")
+        if dt.kind in "fb" and type(data) is int and not -2**63 <= data < 2**64:
+            # (an int past int64's range into a float or bool: PyTorch converts it, through a
+            # double -- float(2**1100) is Python's own OverflowError, as PyTorch's)
+            data = bool(data) if dt.kind == "b" else float(data)
         if dt.kind in "iu" and not isinstance(data, bool):  # PyTorch's overflow check (uint8
             data = _in_dtype(data, dt, "tensor")  # takes -1 as 255, int8 refuses 300)
         data = _scalar_array(data, dt, np)

@@ -13,6 +13,7 @@ import pickle
 import queue
 import random
 import sys
+import time
 import traceback
 import warnings
 from collections.abc import (
@@ -684,14 +685,23 @@ def _check_picklable(what: str, fn: Any, method: str) -> None:
                            if "fork" in multiprocessing.get_all_start_methods() else "")) from None
 
 
-def _stop(workers: list[Any], tasks: list[Any], results: Any) -> None:
+class _TimedOutError(RuntimeError):
+    """No batch from the workers within the loader's ``timeout`` (PyTorch's RuntimeError)."""
+
+
+#: seconds between two looks at the workers while waiting for a batch (a dead worker is seen
+#: this late at most; the wait itself ends as soon as a batch comes)
+_POLL = 0.1
+
+
+def _stop(workers: list[Any], tasks: list[Any], results: Any, wait: float = 5.0) -> None:
     """Shut the workers down: ``None`` on each one's task queue (``tasks[i]`` is worker ``i``'s;
-    the map-style workers share one), then join them (or terminate one that does not stop) and
-    close the queues."""
+    the map-style workers share one), then join them (or terminate one that does not stop within
+    ``wait`` seconds: none after a timeout, whose worker is stuck) and close the queues."""
     for q in tasks:
         q.put(None)
     for w in workers:
-        w.join(timeout=5)
+        w.join(timeout=wait)
         if w.is_alive():
             w.terminate()
             w.join()
@@ -1008,7 +1018,7 @@ class DataLoader:
         owner: dict[int, int] = {}  # task number -> its worker, until yielded or skipped
         waiting, live = [0] * n, [True] * n  # tasks unanswered; streams not ended, per worker
         ready: dict[int, Any] = {}
-        sent, done, turn = 0, 0, 0
+        sent, done, turn, stuck = 0, 0, 0, False
         ahead = (self.prefetch_factor or 2) * n
         try:
             for w in workers:
@@ -1050,8 +1060,11 @@ class DataLoader:
                     yield data
                 else:
                     yield _as_tensors(data) if batched else default_convert(data)
+        except _TimedOutError:
+            stuck = True
+            raise
         finally:
-            _stop(started, tasks[:len(started)], results)
+            _stop(started, tasks[:len(started)], results, 0.0 if stuck else 5.0)
 
     def _context(self) -> Any:
         if isinstance(self.multiprocessing_context, multiprocessing.context.BaseContext):
@@ -1090,7 +1103,7 @@ class DataLoader:
                    for i in range(n)]
         for w in workers:
             w.start()
-        sent, done, ready, exhausted = 0, 0, {}, False
+        sent, done, ready, exhausted, stuck = 0, 0, {}, False, False
         try:
             ahead = (self.prefetch_factor or 2) * len(workers)
             while True:
@@ -1118,8 +1131,11 @@ class DataLoader:
                     batch = pickle.loads(batch.data if isinstance(batch, _Pickled) else batch)
                 yield _as_tensors(batch) if collate is None and not items else batch
                 done += 1
+        except _TimedOutError:
+            stuck = True
+            raise
         finally:
-            _stop(workers, tasks, results)
+            _stop(workers, tasks, results, 0.0 if stuck else 5.0)
 
     def _epoch_seed(self) -> int:
         """This epoch's seed for the workers: from ``seed`` (or from the seed of ``generator``, or
@@ -1149,20 +1165,20 @@ class DataLoader:
 
     def _result(self, results: Any, workers: list[Any]) -> tuple[int, Any, str | None]:
         """The next finished batch; a worker that died without a word is an error too."""
-        waited = 0.0
+        deadline = time.monotonic() + self.timeout if self.timeout else None
         while True:
+            step = _POLL if deadline is None else max(0.0, min(_POLL, deadline - time.monotonic()))
             try:
-                return results.get(timeout=1.0)
+                return results.get(timeout=step)
             except queue.Empty:
-                waited += 1.0
                 dead = [w for w in workers if not w.is_alive()]
                 if dead:
                     codes = ", ".join(str(w.exitcode) for w in dead)
                     raise RuntimeError(f"DataLoader: {len(dead)} worker process(es) exited "
                                        f"unexpectedly (exit codes {codes})") from None
-                if self.timeout and waited >= self.timeout:
-                    raise RuntimeError(f"DataLoader: no batch from the workers within "
-                                       f"{self.timeout} s") from None
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise _TimedOutError(f"DataLoader timed out after {self.timeout} seconds: no "
+                                         "batch from the workers") from None
 
 
 class _EpochSeededSampler(RandomSampler):

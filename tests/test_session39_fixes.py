@@ -260,3 +260,92 @@ def test_a_dataloader_timeout_fires_on_time_and_stops_the_stuck_worker():
     with pytest.raises(RuntimeError, match="timed out after 0.5 seconds"):
         list(tg.data.DataLoader(_Stuck(), batch_size=2, num_workers=2, timeout=0.5))
     assert time.monotonic() - start < 4.0  # (was: polled by whole seconds, then 5 s of join)
+
+
+# ------------------------------------------------------------------ modules and hooks (t156)
+def _hook_orders(lib):
+    nn, log = lib.nn, []
+
+    def f(mod, a, o):
+        log.append("f")
+
+    def g(mod, a, o):
+        log.append("g")
+
+    def t(grad):
+        log.append("t")
+
+    def b(mod, gi, go):
+        log.append("b")
+
+    def c(mod, gi, go):
+        log.append("c")
+
+    def n(gi, go):
+        log.append("n")
+
+    def m(gi, go):
+        log.append("m")
+
+    runs = []
+    ident = nn.Identity()
+    h1, h2 = ident.register_forward_hook(f), ident.register_forward_hook(f)
+    h1.remove()
+    h1.remove()  # (twice: it took h2's entry too)
+    ident(lib.ones(1))
+    h2.remove()
+    h1, _, h3 = (ident.register_forward_hook(k) for k in (f, g, f))
+    h3.remove()  # (its own entry: it took h1's, and g ran first)
+    ident(lib.ones(1))
+    runs.append(log[:])
+    log.clear()
+    x = lib.ones(2, requires_grad=True)
+    k1, _ = x.register_hook(t), x.register_hook(t)
+    k1.remove()
+    k1.remove()
+    (x * 2).sum().backward()
+    lin = nn.Linear(2, 2)
+    _, _, b3 = (lin.register_full_backward_hook(k) for k in (b, c, b))
+    b3.remove()
+    lin(x).sum().backward()
+    y = x * 2
+    _, _, n3 = (y.grad_fn.register_hook(k) for k in (n, m, n))
+    n3.remove()
+    y.sum().backward()
+    runs.append(log[:])
+    return runs
+
+
+def test_removing_a_hook_removes_its_own_registration_as_in_pytorch():
+    torch = _torch()
+    ours = _hook_orders(tg)
+    assert ours == _hook_orders(torch)
+    assert ours[0] == ["f", "f", "g"]
+
+
+def test_module_dict_views_and_pytorchs_private_registries():
+    torch = _torch()
+    for lib in (tg, torch):
+        nn = lib.nn
+        d = nn.ModuleDict({"a": nn.ReLU()})
+        keys = d.keys()
+        d["b"] = nn.Tanh()
+        assert keys == {"a", "b"} and d.keys() & {"b", "c"} == {"b"}
+        assert [type(v).__name__ for v in d.values()] == ["ReLU", "Tanh"]
+        lin = nn.Linear(2, 2)
+        lin.register_forward_hook(lambda *a: None)
+        lin.register_forward_hook(lambda *a: None)
+        lin.register_buffer("y", lib.ones(1), persistent=False)
+        assert len(lin._forward_hooks) == 2 and len(lin._forward_pre_hooks) == 0
+        lin._forward_hooks.clear()
+        assert len(lin._forward_hooks) == 0
+        assert lin._non_persistent_buffers_set == {"y"} and lin._get_name() == "Linear"
+        assert nn.Upsample(scale_factor=2).name == "Upsample"
+        with pytest.raises(ValueError):
+            nn.Sequential(nn.ReLU()) + [nn.ReLU()]
+        with pytest.raises(AttributeError):
+            nn.ParameterDict({"a": nn.Parameter(lib.ones(1))})["zz"]
+    with pytest.raises(KeyError):  # (and a mapping's error)
+        tg.nn.ParameterDict({"a": tg.nn.Parameter(tg.ones(1))})["zz"]
+    with pytest.raises(AttributeError, match="CTC"):
+        tg.nn.CTCLoss  # noqa: B018

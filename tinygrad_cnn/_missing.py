@@ -127,6 +127,24 @@ MISSING: dict[str, dict[str, str]] = {
                               ("ZeroPad3d", "constant"))},
         "Buffer": "there is no Buffer class: register a buffer with "
                   "self.register_buffer(name, tensor) in the module's __init__",
+        "CTCLoss": "not implemented: CTC's forward-backward recursion has no counterpart here; "
+                   "compute it with torch or write the alpha recursion with logsumexp",
+        "AdaptiveLogSoftmaxWithLoss": "not implemented: nn.Linear then nn.CrossEntropyLoss over "
+                                      "the full vocabulary computes the same loss exactly",
+        "CrossMapLRN2d": "not implemented: nn.LocalResponseNorm normalises across channels",
+        "NLLLoss2d": "removed from PyTorch too: nn.NLLLoss takes (N, C, H, W) input",
+        "LazyInstanceNorm3d": "lazy layers and 3-d layers are not implemented: give "
+                              "InstanceNorm2d (or 1d) its num_features yourself",
+        **{name: "lazy layers are not implemented, so there are no uninitialized parameters: "
+                 "give each layer its input size yourself"
+           for name in ("UninitializedParameter", "UninitializedBuffer")},
+        "Container": "removed from PyTorch long ago: subclass nn.Module (or use nn.Sequential, "
+                     "nn.ModuleList, nn.ModuleDict)",
+        **{name: "recurrent layers are not implemented: unroll the recurrence with nn.Linear "
+                 "and tanh (or sigmoid) over the time steps"
+           for name in ("RNNBase", "RNNCellBase")},
+        "LinearCrossEntropyLoss": "not implemented: nn.Linear then nn.CrossEntropyLoss computes "
+                                  "the same loss",
     },
     "tinygrad_cnn.nn.functional": {
         "grid_sample": "not implemented (interpolate and pad are; a warp has no counterpart)",

@@ -580,6 +580,7 @@ class Context:
         if self.node_hooks is None:
             self.node_hooks = {"pre": [], "post": []}
         hooks = self.node_hooks[kind]
+        hook = RemovableHandle.entry(hooks, hook)
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
 
@@ -2241,6 +2242,7 @@ def _add_leaf_hook(registry: dict[int, list[Any]], leaf: Tensor, hook: Any) -> R
     if hooks is None:
         hooks = registry[key] = []
         weakref.finalize(leaf, registry.pop, key, None)
+    hook = RemovableHandle.entry(hooks, hook)
     hooks.append(hook)
     return RemovableHandle(hooks, hook)
 
@@ -2807,10 +2809,23 @@ class RemovableHandle:
         RemovableHandle.next_id += 1
 
     def remove(self) -> None:
+        """Take this registration off (its own entry, found by identity: the same function
+        registered twice is two entries, and removing one -- twice, too -- leaves the other
+        where it was, as PyTorch's)."""
         if isinstance(self._hooks, dict):
             self._hooks.pop(self.id, None)
-        elif self._hook in self._hooks:
-            self._hooks.remove(self._hook)
+            return
+        for i, entry in enumerate(self._hooks):
+            if entry is self._hook:
+                del self._hooks[i]
+                return
+
+    @staticmethod
+    def entry(hooks: list[Any], hook: Any) -> Any:
+        """What a list of hooks stores for ``hook``: itself, or a call of it that is a distinct
+        object where the list holds it already (so that each registration's handle removes its
+        own entry)."""
+        return _Again(hook) if any(h is hook for h in hooks) else hook
 
     def __enter__(self) -> RemovableHandle:
         """``with module.register_forward_hook(h): ...``: the hook is on inside, off after."""
@@ -2818,6 +2833,10 @@ class RemovableHandle:
 
     def __exit__(self, *exc: object) -> None:
         self.remove()
+
+
+class _Again(functools.partial):  # type: ignore[type-arg]
+    """A hook registered again on the same list: a call of it that is an entry of its own."""
 
 
 _TensorCls: Any = None  # set by tensor.py (tensor.py imports this module, not the reverse)

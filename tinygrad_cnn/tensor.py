@@ -1271,6 +1271,7 @@ class Tensor:
             if self._hooks is None:
                 self._hooks = []
             hooks = self._hooks
+        hook = RemovableHandle.entry(hooks, hook)
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
 

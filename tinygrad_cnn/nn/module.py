@@ -15,14 +15,23 @@ import sys
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, KeysView, Mapping
+from collections.abc import (
+    Callable,
+    ItemsView,
+    Iterable,
+    Iterator,
+    KeysView,
+    Mapping,
+    MutableMapping,
+    ValuesView,
+)
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from tinygrad_cnn import workspace
 from tinygrad_cnn._words import a_type
-from tinygrad_cnn.autograd import RemovableHandle, _in_package, _state, no_grad
+from tinygrad_cnn.autograd import RemovableHandle, _Again, _in_package, _state, no_grad
 from tinygrad_cnn.backend import array_module, get_module, normalize_device, to_device
 from tinygrad_cnn.nn._backward_hooks import ModuleBackwardHooks
 from tinygrad_cnn.tensor import Tensor, _dtype
@@ -41,6 +50,55 @@ def _global_hooks_changed() -> None:
     _GLOBAL_HOOKS_ON = any(_GLOBAL_HOOKS.values())
 
 
+class _NoKeyError(KeyError, AttributeError):
+    """A key a ``ParameterDict`` does not hold: PyTorch's AttributeError (its ``getattr``),
+    and the KeyError of a mapping."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class _OperandError(TypeError, ValueError):
+    """``Sequential + x`` of something not a Sequential: PyTorch's ValueError, Python's
+    TypeError."""
+
+
+class _HookView(MutableMapping):  # type: ignore[type-arg]
+    """One kind of a module's hooks as PyTorch's ``OrderedDict`` of them reads: position to
+    hook (the function registered), live; ``clear()`` and ``del`` take hooks off."""
+
+    def __init__(self, module: Module, kind: str) -> None:
+        self._module, self._kind = module, kind
+
+    def _entries(self) -> list[Any]:
+        return self._module.__dict__.get("_hooks", {}).get(self._kind, [])
+
+    def __len__(self) -> int:
+        return len(self._entries())
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(len(self._entries())))
+
+    def __getitem__(self, position: int) -> Any:
+        entries = self._entries()
+        if not isinstance(position, int) or not 0 <= position < len(entries):
+            raise KeyError(position)
+        hook = entries[position]
+        hook = hook[0] if isinstance(hook, tuple) else hook
+        return hook.func if isinstance(hook, _Again) else hook
+
+    def __setitem__(self, position: int, hook: Any) -> None:
+        raise TypeError("a module's hooks are added with register_forward_hook (and its kin), "
+                        "which return a handle that removes them")
+
+    def __delitem__(self, position: int) -> None:
+        self[position]  # (the KeyError of a position that is not there)
+        del self._entries()[position]
+
+    def __repr__(self) -> str:
+        return f"OrderedDict({list(self.items())!r})"
+
+
 class _GlobalHookHandle(RemovableHandle):
     """The handle of a global module hook: removing it also updates ``_GLOBAL_HOOKS_ON``."""
 
@@ -53,7 +111,8 @@ def _add_global_hook(kind: str, hook: Callable[..., Any], what: str, with_kwargs
                      always_call: bool = False) -> RemovableHandle:
     if not callable(hook):
         raise TypeError(f"{what}: the hook must be callable, got {type(hook).__name__}")
-    entry = (hook, bool(with_kwargs), bool(always_call)) if kind in ("pre", "post") else hook
+    entry = (hook, bool(with_kwargs), bool(always_call)) if kind in ("pre", "post") else \
+        RemovableHandle.entry(_GLOBAL_HOOKS[kind], hook)
     _GLOBAL_HOOKS[kind].append(entry)
     _global_hooks_changed()
     return _GlobalHookHandle(_GLOBAL_HOOKS[kind], entry)
@@ -1172,7 +1231,8 @@ class Module:
             raise TypeError(f"{what}: the hook must be callable, got {type(hook).__name__}")
         hooks = self.__dict__.setdefault(
             "_hooks", {"pre": [], "post": [], "backward": [], "backward_pre": []})
-        entry = (hook, bool(with_kwargs), bool(always_call)) if kind in ("pre", "post") else hook
+        entry = (hook, bool(with_kwargs), bool(always_call)) if kind in ("pre", "post") else \
+            RemovableHandle.entry(hooks[kind], hook)  # (a distinct entry for each registration)
         if prepend:
             hooks[kind].insert(0, entry)
         else:
@@ -1248,6 +1308,35 @@ class Module:
                                "and full backward hooks on a single Module (as in PyTorch); "
                                "please use only one of them")
         self.__dict__["_is_full_backward_hook"] = full
+
+    # ------------------------------------------- PyTorch's private registries, as views
+    @property
+    def _forward_hooks(self) -> _HookView:
+        """PyTorch's ``module._forward_hooks``: this module's forward hooks (a live view:
+        ``len``, ``values()``, ``clear()``, ``del view[position]``; keyed by position here, by
+        handle id in PyTorch)."""
+        return _HookView(self, "post")
+
+    @property
+    def _forward_pre_hooks(self) -> _HookView:
+        return _HookView(self, "pre")
+
+    @property
+    def _backward_hooks(self) -> _HookView:
+        return _HookView(self, "backward")
+
+    @property
+    def _backward_pre_hooks(self) -> _HookView:
+        return _HookView(self, "backward_pre")
+
+    @property
+    def _non_persistent_buffers_set(self) -> set[str]:
+        """PyTorch's name for the buffers ``state_dict`` leaves out (``persistent=False``)."""
+        return self.__dict__.setdefault("_non_persistent", set())
+
+    def _get_name(self) -> str:
+        """The class name, as PyTorch's ``__repr__`` shows it."""
+        return type(self).__name__
 
     # ------------------------------------------------------------------ printing
     def extra_repr(self) -> str:
@@ -1446,8 +1535,8 @@ class Sequential(_ModuleSequence):
 
     def __add__(self, other: Sequential) -> Sequential:
         if not isinstance(other, Sequential):
-            raise TypeError(f"Sequential: can only add another Sequential, not "
-                            f"{type(other).__name__}")
+            raise _OperandError(f"Sequential: can only add another Sequential, not "
+                                f"{type(other).__name__}")
         return Sequential(*self, *other)
 
     def _factor(self, other: Any) -> int:
@@ -1571,14 +1660,14 @@ class ModuleDict(Module):
     def __iter__(self) -> Iterator[str]:
         return iter(list(self._modules))
 
-    def keys(self) -> list[str]:
-        return list(self._modules.keys())
+    def keys(self) -> KeysView[str]:  # (live views of _modules, as PyTorch's)
+        return self._modules.keys()
 
-    def values(self) -> list[Module]:
-        return list(self._modules.values())
+    def values(self) -> ValuesView[Module]:
+        return self._modules.values()
 
-    def items(self) -> list[tuple[str, Module]]:
-        return list(self._modules.items())
+    def items(self) -> ItemsView[str, Module]:
+        return self._modules.items()
 
     def update(self, modules: Mapping[str, Module] | ModuleDict | Iterable[tuple[str, Module]]
                ) -> None:
@@ -1700,7 +1789,7 @@ class ParameterDict(Module):
 
     def _existing(self, key: Any) -> str:
         if self._key(key) not in self._keys:
-            raise KeyError(f"ParameterDict has no key {key!r} (its keys: {list(self._keys)})")
+            raise _NoKeyError(f"ParameterDict has no key {key!r} (its keys: {list(self._keys)})")
         return key
 
     def __getitem__(self, key: str) -> Any:

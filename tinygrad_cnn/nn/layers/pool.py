@@ -256,6 +256,7 @@ class Upsample(Module):
                  align_corners: bool | None = None,
                  recompute_scale_factor: bool | None = None) -> None:
         super().__init__()
+        self.name = type(self).__name__  # (PyTorch's attribute)
         self.size, self.mode = size, mode
         # floats, as PyTorch keeps them (its repr shows scale_factor=2.0)
         self.scale_factor: float | tuple[float, ...] | None = (

@@ -349,3 +349,45 @@ def test_module_dict_views_and_pytorchs_private_registries():
         tg.nn.ParameterDict({"a": tg.nn.Parameter(tg.ones(1))})["zz"]
     with pytest.raises(AttributeError, match="CTC"):
         tg.nn.CTCLoss  # noqa: B018
+
+
+# ------------------------------------------------------- functional autograd (t160)
+@pytest.mark.parametrize("mark", ["mark_non_differentiable", "mark_dirty"])
+@pytest.mark.parametrize("arg", [1, 3.0, None])
+def test_ctx_marks_refuse_what_is_not_an_array(mark, arg):
+    class Marked(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            getattr(ctx, mark)(arg)  # (was ignored: the output meant stayed differentiable)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    with pytest.raises(RuntimeError, match=f"{mark} only accepts the arrays"):
+        Marked.apply(tg.tensor([1.0, 2.0], requires_grad=True))
+
+
+def test_a_tensor_exponent_of_zeros_keeps_a_graph_as_in_pytorch():
+    torch = _torch()
+    results = []
+    for lib in (tg, torch):
+        x = lib.tensor([0.0, 2.0, -1.0], dtype=lib.float64, requires_grad=True)
+        (g,) = lib.autograd.grad((x ** lib.zeros(3, dtype=lib.float64)).sum(), x,
+                                 create_graph=True)
+        (gg,) = lib.autograd.grad(g.sum(), x)
+        (c,) = lib.autograd.grad((x ** 0).sum(), x, create_graph=True)
+        results.append((g.tolist(), g.requires_grad, str(gg.tolist()), c.requires_grad))
+    assert results[0] == results[1]
+
+
+def test_grad_of_a_dict_of_inputs_is_a_dict_as_in_pytorch():
+    torch = _torch()
+    results = []
+    for lib in (tg, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = lib.tensor([3.0, 4.0], requires_grad=True)
+        r = lib.autograd.grad((x * w).sum(), {"x": x, "w": w})
+        results.append({k: v.tolist() for k, v in r.items()})
+    assert results[0] == results[1] == {"x": [3.0, 4.0], "w": [1.0, 2.0]}

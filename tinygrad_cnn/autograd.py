@@ -591,6 +591,7 @@ class Context:
     def mark_non_differentiable(self, *arrays: Any) -> None:
         """Outputs (arrays ``forward`` returns) that get no gradient (indices, masks): their tensors
         do not require grad, and ``backward`` receives zeros (or None) for them."""
+        _marked_arrays("mark_non_differentiable", arrays)
         self.special = {**(self.special or {}), "non_diff": arrays}
 
     def mark_dirty(self, *arrays: Any) -> None:
@@ -598,6 +599,7 @@ class Context:
         tensors' version counters are bumped; an input that ``forward`` also returns comes back
         as the same Tensor object, whose history now ends in this op (PyTorch's rule). A leaf
         that requires grad, or a view, cannot be changed this way while recording."""
+        _marked_arrays("mark_dirty", arrays)
         self.special = {**(self.special or {}), "dirty": arrays}
 
     def set_materialize_grads(self, value: bool) -> None:
@@ -1296,6 +1298,18 @@ class _OnceDifferentiable(Function):
         raise OnceDifferentiableError(
             f"trying to differentiate twice a function marked @once_differentiable (the backward "
             f"of {ctx.attrs['op']}); write its backward in Tensor ops to get second derivatives")
+
+
+def _marked_arrays(where: str, arrays: tuple[Any, ...]) -> None:
+    """The arrays a ``ctx.mark_*`` call names must be arrays (the outputs or inputs of forward
+    themselves, matched by identity): an index or a number was ignored without a word."""
+    for a in arrays:
+        if isinstance(a, _TensorCls) or getattr(a, "shape", None) is None or \
+                not hasattr(a, "dtype"):
+            raise RuntimeError(
+                f"ctx.{where} only accepts the arrays forward returns or received (as PyTorch's "
+                f"accepts only tensors), got {a_type(a)}; pass the array itself -- "
+                f"ctx.{where}(out) for `out = ...; return out` -- not its position")
 
 
 class OnceDifferentiableError(RuntimeError):
@@ -2712,8 +2726,14 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     PyTorch has done for years; ``False`` warns as there). ``is_grads_batched=True``: the first dim
     of every ``grad_outputs`` entry is a batch of vectors, and each result gets that dim too (one
     vector-Jacobian product per vector; PyTorch vectorises them, here they run one by one, so a
-    tensor hook runs once per vector, where PyTorch's runs once on the batch).
+    tensor hook runs once per vector, where PyTorch's runs once on the batch). ``inputs`` a
+    dict of tensors: a dict of their gradients under the same keys (PyTorch 2.13's).
     """
+    if type(inputs) is dict:
+        keys = list(inputs)
+        return dict(zip(keys, grad(outputs, [inputs[k] for k in keys], grad_outputs,  # type: ignore[return-value]
+                                   retain_graph, create_graph, only_inputs, allow_unused,
+                                   is_grads_batched, materialize_grads)))
     if not ((retain_graph is None or type(retain_graph) is bool) and type(create_graph) is bool):
         retain_graph, create_graph = _check_graph_flags("grad", retain_graph, create_graph)
     if not only_inputs:

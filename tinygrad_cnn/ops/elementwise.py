@@ -160,9 +160,10 @@ class Pow(Function):
         gx = gy = None
         if nx:
             flat = y._data == 0
-            if not ny and flat.all():
+            if not ny and flat.all() and ctx.attrs.get("_number"):
                 # x ** 0 is the constant 1: its gradient is a constant 0, with no graph (PyTorch's;
-                # y x^(y-1) has NaN derivatives at x = 0)
+                # y x^(y-1) has NaN derivatives at x = 0) -- for a number exponent; a tensor of
+                # zeros keeps the masked graph below, as PyTorch's where (t160)
                 return Tensor._make(array_module(x._data).zeros_like(x._data)), None
             if ctx.attrs.get("_number"):  # (recorded: Pow.apply takes x ** -0.5 as rsqrt)
                 dx = y * Pow.apply(x, y - 1, _number=True)

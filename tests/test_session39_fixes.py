@@ -391,3 +391,33 @@ def test_grad_of_a_dict_of_inputs_is_a_dict_as_in_pytorch():
         r = lib.autograd.grad((x * w).sum(), {"x": x, "w": w})
         results.append({k: v.tolist() for k, v in r.items()})
     assert results[0] == results[1] == {"x": [3.0, 4.0], "w": [1.0, 2.0]}
+
+
+# ----------------------------------------------------------- the README's claims (t159, t160)
+def test_an_in_place_result_of_a_higher_dtype_is_argument_type_error():
+    with pytest.raises(tg.ArgumentTypeError, match="cannot be written into a tensor of dtype int32"):
+        tg.ones(2, dtype=tg.int32).add_(tg.ones(2))
+    with pytest.raises(RuntimeError):  # (PyTorch's class too)
+        tg.ones(2, dtype=tg.bool).add_(tg.ones(2, dtype=tg.int64))
+    with pytest.raises(tg.ArgumentValueError):  # (a shape that does not fit)
+        tg.ones(2).add_(tg.ones(3, 2))
+
+
+def test_a_node_prints_as_pytorchs_and_gradcheck_imports_by_pytorchs_path():
+    x = tg.ones(2, requires_grad=True)
+    y = x * 2
+    assert repr(y.grad_fn).startswith("<MulBackward object at 0x") and "grad_fn=<mul>" in repr(y)
+    from tinygrad_cnn.autograd.gradcheck import GradcheckError, gradcheck
+
+    assert GradcheckError is tg.GradcheckError and gradcheck is tg.gradcheck
+
+
+def test_where_and_adagrad_warnings_point_at_the_users_line():
+    import warnings
+
+    p, q = tg.nn.Parameter(tg.ones(1)), tg.nn.Parameter(tg.ones(1))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tg.where(tg.tensor([1, 0], dtype=tg.uint8), tg.ones(2), tg.zeros(2))
+        tg.optim.Adagrad([{"params": [p]}, {"params": [q], "initial_accumulator_value": 0.5}])
+    assert [w.filename for w in caught] == [__file__, __file__]

@@ -43,7 +43,13 @@ from tinygrad_cnn.autograd import (
     set_detect_anomaly,
     set_grad_enabled,
 )
-from tinygrad_cnn.backend import device, is_available, tune_malloc
+from tinygrad_cnn.backend import (
+    ArgumentTypeError,
+    ArgumentValueError,
+    device,
+    is_available,
+    tune_malloc,
+)
 from tinygrad_cnn.functions import *  # noqa: F403 (sin, einsum, ...: PyTorch's top-level math)
 from tinygrad_cnn.functions import __all__ as _functions
 from tinygrad_cnn.functions import _tensor_first
@@ -245,10 +251,15 @@ class iinfo:  # noqa: N801 (PyTorch's name)
 from tinygrad_cnn import nn as nn  # noqa: E402  (re-exported)
 from tinygrad_cnn import optim as optim  # noqa: E402
 
+# PyTorch's import path ``from torch.autograd.gradcheck import GradcheckError`` (autograd is a
+# module here, so the package is found under that name only in sys.modules)
+_sys.modules.setdefault("tinygrad_cnn.autograd.gradcheck", _sys.modules["tinygrad_cnn.gradcheck"])
 tune_malloc()  # keep freed step buffers for reuse; TINYGRAD_CNN_TUNE_MALLOC=0 turns it off
 
 __all__ = [
     "AnomalyError",
+    "ArgumentTypeError",
+    "ArgumentValueError",
     "Size",
     "channels_last",
     "channels_last_3d",

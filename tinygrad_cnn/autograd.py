@@ -682,7 +682,9 @@ class Context:
         return where + "."
 
     def __repr__(self) -> str:
-        return f"<{type(self.fn).__name__} {self.fn.__name__}Backward>"
+        """PyTorch's form, ``<MulBackward object at 0x...>`` (its ``name()`` is the op's
+        registered name, ``'mul'``)."""
+        return f"<{self.fn.__name__}Backward object at {id(self):#x}>"
 
 
 def _snake(name: str) -> str:

@@ -27,6 +27,7 @@ from tinygrad_cnn.backend import DEVICE_OF as _DEVICE_OF
 from tinygrad_cnn.backend import (
     ArgumentTypeError,
     ArgumentValueError,
+    _caller_outside,
     array_module,
     device_of,
     get_module,
@@ -3061,8 +3062,8 @@ class Tensor:
             with quiet_if_shown():  # (overflow into float32 is inf, quietly: t152)
                 raw(self._data, o)
         except (ValueError, TypeError) as exc:
-            if raw_checks:
-                raise
+            if raw_checks or isinstance(exc, (ArgumentTypeError, ArgumentValueError)):
+                raise  # (ours, which say what they are: the dtype rule's)
             oshape = tuple(getattr(o, "shape", ()))
             raise ArgumentValueError(
                 f"{name}: cannot write the result for shapes {self.shape} (dtype {self.dtype}) "
@@ -4950,7 +4951,8 @@ def where(condition: Any, x: Any = None, y: Any = None, *, input: Any = None,
     if kind != "b":
         if cond._data.dtype == np.uint8:
             warnings.warn("where received a uint8 condition. This behavior is deprecated (as in "
-                          "PyTorch); use a boolean condition instead", UserWarning, stacklevel=2)
+                          "PyTorch); use a boolean condition instead", UserWarning,
+                          stacklevel=_caller_outside())
         else:  # (a float condition is not read as "nonzero")
             raise RuntimeError(f"where: expected condition to be a boolean tensor, but got "
                                f"{type_name(condition)} of dtype {cond.dtype} (as PyTorch "
@@ -6402,9 +6404,9 @@ def _check_inplace_dtype(name: str, result: np.dtype, dtype: np.dtype) -> None:
     tensor (bool < integer < floating < complex: a float result into an int tensor, an int into a
     bool one -- numpy would truncate); within a category anything goes (int16 into uint8 wraps)."""
     if result != dtype and _CATEGORY[result.kind] > _CATEGORY[dtype.kind]:
-        raise RuntimeError(f"{name}: the result type {result} cannot be written into a tensor of "
-                           f"dtype {dtype} in place; use the out-of-place op "
-                           f"({name.rstrip('_')}) instead")
+        raise ArgumentTypeError(f"{name}: the result type {result} cannot be written into a "
+                                f"tensor of dtype {dtype} in place; use the out-of-place op "
+                                f"({name.rstrip('_')}) instead")
 
 
 def _raw_binary(name: str, ufunc: str, floating: bool = False) -> Callable[[Any, Any], None]:

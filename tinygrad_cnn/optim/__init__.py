@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn._scalars import check_numbers, described
-from tinygrad_cnn.backend import array_module
+from tinygrad_cnn.backend import _caller_outside, array_module
 from tinygrad_cnn.optim import _inplace as ip
 from tinygrad_cnn.optim.optimizer import Optimizer
 from tinygrad_cnn.tensor import Tensor
@@ -286,7 +286,7 @@ class Adagrad(Optimizer):
                           f"({group['initial_accumulator_value']}) is not used: every "
                           f"accumulator starts at the constructor's "
                           f"({self.defaults['initial_accumulator_value']}), as in PyTorch",
-                          UserWarning, stacklevel=3)
+                          UserWarning, stacklevel=_caller_outside())
 
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         xp = array_module(g)

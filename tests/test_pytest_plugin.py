@@ -103,3 +103,58 @@ def test_quiet(gradcheck):
 ''')
     result = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+OPS_SESSION39 = '''
+import numpy as np
+from tinygrad_cnn import Function, Tensor, where
+
+
+class SquareTiny4(Function):  # x * x with the VJP 4 x (2 x is right)
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 4 * ctx.saved_tensors[0]
+
+
+class SoftplusOneWrong(Function):  # a "stable branch" bug: slope 1 for x > 3 (one element)
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.logaddexp(0, x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * where(x > 3, x * 0 + 1, x.sigmoid())
+'''
+
+
+def test_the_fixture_warns_where_gradcheck_warns_and_checks_small_inputs_entry_by_entry(pytester):
+    # t162: the fixture read report.ok alone -- a VJP 2x off at 1e-7 passed without gradcheck's
+    # "passed by atol alone" warning -- and its fast mode with seed 0 missed a VJP wrong at one
+    # element of a thousand
+    pytester.makepyfile(ops39=OPS_SESSION39)
+    pytester.makepyfile(test_user39='''
+import numpy as np
+import pytest
+from tinygrad_cnn import Tensor
+from ops39 import SquareTiny4, SoftplusOneWrong
+
+def test_tiny(gradcheck):
+    with pytest.warns(UserWarning, match="passed by atol alone"):
+        gradcheck(SquareTiny4.apply, Tensor(np.array([3e-7, -5e-7, 2e-7]), requires_grad=True),
+                  order=1)
+
+def test_one_wrong_element_of_200(gradcheck):
+    x = np.clip(np.random.default_rng(0).standard_normal(200), -2.9, 2.9)
+    x[7] = 3.2
+    gradcheck(SoftplusOneWrong.apply, Tensor(x, requires_grad=True), order=1)
+''')
+    result = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*test_one_wrong_element_of_200*"])

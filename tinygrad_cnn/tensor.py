@@ -5764,8 +5764,13 @@ def _tensor_arg(x: Any, where: str, name: str) -> Tensor:
 
 
 def _sized(shape: tuple[Any, ...], size: Any, where: str) -> tuple[Any, ...]:
-    """The sizes given as ``f(2, 3)``, ``f((2, 3))`` or PyTorch's keyword ``f(size=(2, 3))``."""
+    """The sizes given as ``f(2, 3)``, ``f((2, 3))`` or PyTorch's keyword ``f(size=(2, 3))``; no
+    size at all is PyTorch's TypeError (a 0-d tensor is ``f(())``)."""
     if size is None:
+        if not shape:
+            raise TypeError(f"{where}() missing its size: give it as {where}(2, 3), "
+                            f"{where}((2, 3)) or {where}(size=(2, 3)); {where}(()) is 0-d (as "
+                            "in PyTorch)")
         return shape
     if shape:
         raise TypeError(f"{where}(): give the size as arguments or as size=, not both")

@@ -83,6 +83,9 @@ class Problem:
         #: only by the widened tolerance, apart by more than a twentieth, which no other step
         #: settled (the check warns that it cannot tell)
         self.unsettled: list[tuple[int, int, float, float]] = []
+        #: in low precision: failing input elements not measured again (see REFINE_SAMPLE),
+        #: which the report's count of failing entries leaves out
+        self.unmeasured = 0
         # low precision: the one-sided slopes at eps itself, (lower, upper) per input and output,
         # beside the extrapolated ones (see check._numerical_jacobians)
         self.plain_slopes: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}

@@ -323,6 +323,10 @@ def likely_cause(a: np.ndarray, n: np.ndarray, tol: np.ndarray, *, order: int, i
             text = (f"analytical = {_fraction(c)} × numerical at every entry that matters: a "
                     "constant factor is wrong (a missing 1/2 or 2, a mean where a sum belongs, a "
                     "doubled term)")
+            if int(both.sum()) == 1:  # (a shrunk case, [0, 0, 0, 0, -1]: one entry to go by)
+                text += (" -- read from the one entry that is not zero here: check at a point "
+                         "with more, where the factor may turn out to vary (wrong on one side of "
+                         "0 only)")
             if dims is not None:
                 k = int(np.prod([out_shape[d] for d in dims]))  # type: ignore[index]
                 if abs(c * k - 1) <= 1e-3 or abs(c - k) <= 1e-3 * k:

@@ -495,3 +495,20 @@ def test_factories_without_a_size_are_pytorchs_type_error():
         with pytest.raises(TypeError, match="missing its size"):
             getattr(tg, name)()
         assert getattr(tg, name)(()).shape == ()
+
+
+def test_output_gradients_read_in_swapped_order_are_named():
+    class SinCos(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.sin(x), np.cos(x)
+
+        @staticmethod
+        def backward(ctx, gs, gc):  # (gc where gs belongs: cos' is -sin)
+            (x,) = ctx.saved_tensors
+            return gc * x.cos() - gs * x.sin()
+
+    x = tg.Tensor(np.random.default_rng(1).standard_normal(5), requires_grad=True)
+    with pytest.raises(GradcheckError, match="uses the gradient of output 1 where output 0's"):
+        tg.gradcheck(SinCos.apply, x)

@@ -1237,6 +1237,11 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
                      f"{labels.input(p.diff[swapped])} in swapped order: each matches the other's "
                      "numerical Jacobian. backward must return one gradient per input of "
                      "forward, in forward's order")
+        other = _outputs_swapped(p, s, analytical, numerical, r, c) if swapped is None else None
+        if other is not None:
+            cause = (f"the VJP uses the gradient of {labels.output(p.which[other])} where "
+                     f"{labels.output(j)}'s belongs, and the other way round: backward(ctx, g0, "
+                     "g1, ...) receives one gradient per output of forward, in forward's order")
         if len(p.which) > 1 and not np.any(a) and any(
                 np.any(analytical[r][cc]) for cc in range(len(p.which)) if cc != c):
             # (not "it ignores that input": the input gets gradient through the other outputs)
@@ -1362,6 +1367,23 @@ def _swapped_with(p: Problem, s: Settings, analytical: list[list[np.ndarray]],
                for a, b in ((r, r2), (r2, r)) for cc in range(len(p.which))) and \
                 not np.all(np.abs(analytical[r][c] - numerical[r][c]) <= s.tol(numerical[r][c])):
             return r2
+    return None
+
+
+def _outputs_swapped(p: Problem, s: Settings, analytical: list[list[np.ndarray]],
+                     numerical: list[list[np.ndarray]], r: int, c: int) -> int | None:
+    """The index (into ``p.which``) of another output of the same shape whose gradient the VJP
+    used in place of output ``c``'s -- and vice versa, for every checked input -- so a backward
+    that reads its gradients in swapped order (``backward(ctx, g0, g1)`` using g1 for g0) is
+    named so; None otherwise."""
+    outs = p.outputs()
+    for c2 in range(len(p.which)):
+        if c2 == c or tuple(outs[p.which[c2]].shape) != tuple(outs[p.which[c]].shape):
+            continue
+        if all(np.all(np.abs(analytical[rr][a] - numerical[rr][b]) <= s.tol(numerical[rr][b]))
+               for a, b in ((c, c2), (c2, c)) for rr in range(len(p.diff))) and \
+                not np.all(np.abs(analytical[r][c] - numerical[r][c]) <= s.tol(numerical[r][c])):
+            return c2
     return None
 
 

@@ -512,3 +512,113 @@ def test_output_gradients_read_in_swapped_order_are_named():
     x = tg.Tensor(np.random.default_rng(1).standard_normal(5), requires_grad=True)
     with pytest.raises(GradcheckError, match="uses the gradient of output 1 where output 0's"):
         tg.gradcheck(SinCos.apply, x)
+
+
+# ------------------------------------------------------------ t161: marks, hooks, errors
+def test_a_numpy_scalar_marked_non_differentiable_gets_no_gradient():
+    torch = _torch()
+    results = []
+    for lib in (tg, torch):
+        class G(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                s = x.sum()  # (numpy: an np.float64 scalar, a new 0-d array on the way out)
+                ctx.mark_non_differentiable(s)
+                return x * 2, s
+
+            @staticmethod
+            def backward(ctx, g, gs):
+                return g * 2 + gs
+
+        x = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        y, s = G.apply(x)
+        (y.sum() + s * 10).backward()
+        results.append((s.requires_grad, x.grad.tolist()))
+    assert results[0] == results[1] == (False, [2.0, 2.0, 2.0])
+
+
+def test_an_output_marked_dirty_and_non_differentiable_has_no_history():
+    torch = _torch()
+    results = []
+    for lib in (tg, torch):
+        class H(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.mark_dirty(x)
+                ctx.mark_non_differentiable(x)
+                x *= 2
+                return x
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+
+        x0 = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        h = x0 * 1
+        out = H.apply(h)
+        results.append((out.requires_grad, out.grad_fn is None, out is h, out.tolist()))
+    assert results[0] == results[1] == (False, True, False, [2.0, 4.0, 6.0])
+
+
+def test_a_stale_handle_does_not_remove_a_later_registration():
+    torch = _torch()
+    logs = []
+    for lib in (tg, torch):
+        log = []
+
+        def f(grad, log=log):
+            log.append("f")
+
+        x = lib.ones(2, requires_grad=True)
+        h1 = x.register_hook(f)
+        h1.remove()
+        x.register_hook(f)
+        h1.remove()  # (removed already: it took the new registration)
+        (x * 1).sum().backward()
+        logs.append(log)
+    assert logs[0] == logs[1] == ["f"]
+
+
+def test_more_tensor_op_errors_are_also_runtime_errors():
+    i, f, b = tg.zeros(4, dtype=tg.int64), tg.ones(4), tg.tensor([True, False])
+    idx = tg.tensor([0, 1])
+    for call in (lambda: i.scatter_add_(0, idx, f[:2]), lambda: i.index_add_(0, idx, f[:2]),
+                 lambda: i.masked_scatter_(tg.tensor([True] * 4), f), lambda: i.put_(idx, f[:2]),
+                 lambda: i.bitwise_and_(f), lambda: i.__ilshift__(f), lambda: i.lerp_(i, 0.5),
+                 lambda: b.neg_(), lambda: tg.nn.functional.pad(f, (1,))):
+        with pytest.raises(RuntimeError) as err:
+            call()
+        assert isinstance(err.value, TypeError)
+    for call in (lambda: f.kthvalue(0), lambda: f.gather(0, tg.tensor([5]))):
+        with pytest.raises(tg.ArgumentIndexError):
+            call()
+
+
+def test_clamp_of_a_bool_tensor_by_one_bool_tensor_bound_as_in_pytorch():
+    torch = _torch()
+    for call in (lambda lib, b: b.clamp(max=lib.tensor(True)),
+                 lambda lib, b: b.clamp(min=lib.tensor([True, True, False]))):
+        ours = call(tg, tg.tensor([True, False, True]))
+        theirs = call(torch, torch.tensor([True, False, True]))
+        assert ours.tolist() == theirs.tolist() and ours.dtype == np.bool_
+
+
+def test_like_factories_take_layout_and_pin_memory_none():
+    x = tg.ones(2)
+    assert tg.zeros_like(x, layout=tg.strided).tolist() == [0.0, 0.0]
+    assert tg.full_like(x, 3.0, layout=tg.strided).tolist() == [3.0, 3.0]
+    assert tg.zeros(2, pin_memory=None).shape == (2,)
+
+
+def test_sgd_loads_an_old_group_with_pytorchs_fused_default():
+    torch = _torch()
+    results = []
+    for lib in (tg, torch):
+        p = lib.nn.Parameter(lib.zeros(2))
+        opt = lib.optim.SGD([p], lr=0.5, fused=None)
+        sd = opt.state_dict()
+        for k in ("fused", "foreach", "differentiable"):
+            sd["param_groups"][0].pop(k)
+        opt.load_state_dict(sd)
+        results.append({k: opt.param_groups[0][k] for k in ("fused", "foreach", "differentiable")})
+    assert results[0] == results[1]

@@ -44,6 +44,7 @@ from tinygrad_cnn.autograd import (
     set_grad_enabled,
 )
 from tinygrad_cnn.backend import (
+    ArgumentIndexError,
     ArgumentTypeError,
     ArgumentValueError,
     device,
@@ -258,6 +259,7 @@ tune_malloc()  # keep freed step buffers for reuse; TINYGRAD_CNN_TUNE_MALLOC=0 t
 
 __all__ = [
     "AnomalyError",
+    "ArgumentIndexError",
     "ArgumentTypeError",
     "ArgumentValueError",
     "Size",

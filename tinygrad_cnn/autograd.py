@@ -1512,6 +1512,10 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
             for k, o in enumerate(out if as_tuple else (out,))]
     special = ctx.special or {}
     non_diff = {id(a) for a in special.get("non_diff", ())}
+    # (by the object forward returned too: a numpy scalar, `x.sum()`, becomes a new 0-d array
+    # on the way -- marked, it was ignored and got a gradient: t161)
+    non_diff_at = {k for k, (o0, o) in enumerate(zip(out if as_tuple else (out,), outs))
+                   if id(o0) in non_diff or id(o) in non_diff}
     dirty = special.get("dirty", ())
     dirty_inputs = [i for i, a in enumerate(arrays) if any(a is d for d in dirty)]
     for i in dirty_inputs:
@@ -1547,6 +1551,11 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
     aliases: set[int] = set()  # positions of outputs sharing an input's or an earlier output's memory
     for k, o in enumerate(outs):
         same = [i for i in dirty_inputs if arrays[i] is o]
+        if same and k in non_diff_at:
+            # changed in place and not differentiable: a new tensor without history over the
+            # input's memory and version counter (PyTorch's; the input kept its old graph)
+            results.append(Tensor._make(o, False, None, inputs[same[0]]._version_counter))
+            continue
         if same:
             results.append(inputs[same[0]])
             continue
@@ -1565,7 +1574,7 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
         if counter is not None:
             aliases.add(k)
         results.append(Tensor._make(o, False, None, counter or [0]))
-    diff = [requires and o.dtype.kind in "fc" and id(o) not in non_diff for o in outs]
+    diff = [requires and o.dtype.kind in "fc" and k not in non_diff_at for k, o in enumerate(outs)]
     if any(diff):
         _record(ctx, inputs, arrays, attrs, results[0])  # edges first: a dirty input is rebased
         ctx.n_outputs = len(outs)
@@ -2837,10 +2846,13 @@ class RemovableHandle:
         if isinstance(self._hooks, dict):
             self._hooks.pop(self.id, None)
             return
+        if self._hook is _REMOVED:  # (removed already: the same function registered since is
+            return                  # another registration's, which this handle must not take)
         for i, entry in enumerate(self._hooks):
             if entry is self._hook:
                 del self._hooks[i]
-                return
+                break
+        self._hook = _REMOVED
 
     @staticmethod
     def entry(hooks: list[Any], hook: Any) -> Any:
@@ -2855,6 +2867,9 @@ class RemovableHandle:
 
     def __exit__(self, *exc: object) -> None:
         self.remove()
+
+
+_REMOVED = object()  # (a handle's hook once it was removed)
 
 
 class _Again(functools.partial):  # type: ignore[type-arg]

@@ -429,6 +429,11 @@ class ArgumentTypeError(TypeError, RuntimeError):
     RuntimeError (see :class:`ArgumentValueError`)."""
 
 
+class ArgumentIndexError(IndexError, RuntimeError):
+    """An index value out of range where PyTorch raises RuntimeError (``gather``'s index,
+    ``kthvalue``'s k): an IndexError, Python's rule, and PyTorch's RuntimeError."""
+
+
 def new_locks_after_fork(namespace: dict[str, Any], *names: str) -> None:
     """Give a forked child (a DataLoader worker) new locks under ``names`` in a module's
     ``namespace`` (its ``globals()``): a lock a thread of the parent held when it forked stays

@@ -61,7 +61,7 @@ def factory_options(op: str, options: dict[str, Any]) -> None:
         raise TypeError(f"{op}(): layout must be tinygrad_cnn.strided (the only layout here; "
                         f"sparse layouts are not supported), got {kind!r}")
     pin = options.pop("pin_memory", False)
-    if not isinstance(pin, (bool, np.bool_)):
+    if pin is not None and not isinstance(pin, (bool, np.bool_)):  # (None: PyTorch's default)
         raise TypeError(f"{op}(): argument 'pin_memory' must be bool, not {type(pin).__name__}")
 
 

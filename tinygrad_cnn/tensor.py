@@ -25,6 +25,7 @@ from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import Context, RemovableHandle, ZeroLink, _self_overlapping, _state
 from tinygrad_cnn.backend import DEVICE_OF as _DEVICE_OF
 from tinygrad_cnn.backend import (
+    ArgumentIndexError,
     ArgumentTypeError,
     ArgumentValueError,
     _caller_outside,
@@ -1409,8 +1410,8 @@ class Tensor:
 
     def __neg__(self) -> Tensor:
         if self._data.dtype.kind == "b":
-            raise TypeError("neg: the - operator on a bool tensor is not supported (as in "
-                            "PyTorch); to invert a mask use ~ or logical_not()")
+            raise ArgumentTypeError("neg: the - operator on a bool tensor is not supported (as in "
+                                    "PyTorch); to invert a mask use ~ or logical_not()")
         return _ops.elementwise.Neg.apply(self)
 
     def __abs__(self) -> Tensor:
@@ -1521,8 +1522,8 @@ class Tensor:
         kinds = [self.dtype.kind, other.dtype.kind if isinstance(other, Tensor) else
                  ("f" if isinstance(other, (float, np.floating)) else "i")]
         if any(k not in "biu" for k in kinds):
-            raise TypeError(f"bitwise_{name}: needs bool or integer operands, got {self.dtype} "
-                            f"and {theirs}")
+            raise ArgumentTypeError(f"bitwise_{name}: needs bool or integer operands, got {self.dtype} "
+                                    f"and {theirs}")
         return self._compare(other, op, name)
 
     def __and__(self, other: Any) -> Tensor:
@@ -2070,9 +2071,9 @@ class Tensor:
         # in range: one reduction (a negative index read as unsigned is larger than any size)
         if idx.size and int(idx.view(_UNSIGNED[idx.dtype.itemsize]).max()) >= size:
             bad = low if (low := int(idx.min())) < 0 else int(idx.max())
-            raise IndexError(f"gather: index {bad} is out of range for dim {d} of size "
-                             f"{size} (allowed: 0 to {size - 1}; no negative "
-                             "indices here, as in PyTorch)")
+            raise ArgumentIndexError(f"gather: index {bad} is out of range for dim {d} of size "
+                                     f"{size} (allowed: 0 to {size - 1}; no negative "
+                                     "indices here, as in PyTorch)")
         src = self
         ishape = idx.shape
         if ishape != shape and ishape[:d] + ishape[d + 1:] != shape[:d] + shape[d + 1:]:
@@ -4707,7 +4708,8 @@ def _clamp_between(x: Tensor, lo: Any, hi: Any) -> Tensor:
                                  f"{' and '.join(str(b.shape) for b in given)} (bounds) cannot be "
                                  "broadcast together") from None
     dt = result_type(x, *given)
-    if dt == np.bool_:  # (PyTorch: "clamp_cpu" not implemented for 'Bool')
+    if dt == np.bool_ and len(given) == 2:  # (PyTorch: "clamp_cpu" not implemented for 'Bool';
+        # its clamp_min and clamp_max with one tensor bound take bool)
         raise ArgumentTypeError("clamp: not defined for a bool tensor between bool bounds (as in "
                                 "PyTorch); use logical ops, or clamp t.int() or t.float()")
     x, *given = ((t if t.dtype == dt else t.to(dt)).expand(shape) for t in (x, *given))
@@ -5149,9 +5151,13 @@ def _full(shape: Any, fill_value: Any, dtype: DTypeLike, device: str | None,
     return _factory(lambda xp: xp.full(s, value), dt, device, requires_grad)
 
 
-def _like_format(input: Any, memory_format: Any, op: str) -> str:
+def _like_format(input: Any, memory_format: Any, op: str, layout: Any = None) -> str:
     """``*_like``'s ``memory_format`` (PyTorch's argument, default ``preserve_format``), checked:
-    its name (see :func:`_like_layout`)."""
+    its name (see :func:`_like_layout`); and its ``layout`` (``strided``, the only one)."""
+    if layout is not None:
+        from tinygrad_cnn.layout import factory_options
+
+        factory_options(op, {"layout": layout})
     if memory_format is None:
         return "preserve_format"
     from tinygrad_cnn import layout
@@ -5178,15 +5184,17 @@ def _like_layout(result: Tensor, input: Any, fmt: str) -> Tensor:
 
 
 def zeros_like(input: Tensor, dtype: DTypeLike = None, requires_grad: bool = False, *,
-               device: str | None = None, memory_format: Any = None) -> Tensor:
-    fmt = _like_format(input, memory_format, "zeros_like")
+               device: str | None = None, memory_format: Any = None,
+               layout: Any = None) -> Tensor:
+    fmt = _like_format(input, memory_format, "zeros_like", layout)
     args = _new_args(_tensor_arg(input, "zeros_like", "input"), dtype, device, requires_grad)
     return _like_layout(zeros(input.shape, **args), input, fmt)
 
 
 def ones_like(input: Tensor, dtype: DTypeLike = None, requires_grad: bool = False, *,
-              device: str | None = None, memory_format: Any = None) -> Tensor:
-    fmt = _like_format(input, memory_format, "ones_like")
+              device: str | None = None, memory_format: Any = None,
+              layout: Any = None) -> Tensor:
+    fmt = _like_format(input, memory_format, "ones_like", layout)
     args = _new_args(_tensor_arg(input, "ones_like", "input"), dtype, device, requires_grad)
     return _like_layout(ones(input.shape, **args), input, fmt)
 
@@ -5271,10 +5279,11 @@ def _arange_length(start: Any, end: Any, step: Any, dt: np.dtype) -> int:
 
 
 def rand_like(input: Tensor, *, generator: Any = None, dtype: DTypeLike = None,
-              device: str | None = None, requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+              device: str | None = None, requires_grad: bool = False, memory_format: Any = None,
+              layout: Any = None) -> Tensor:
     """Uniform samples in [0, 1) of ``input``'s shape (and dtype and device, unless given), from
     ``generator`` (PyTorch's argument) or the default generator."""
-    fmt = _like_format(input, memory_format, "rand_like")
+    fmt = _like_format(input, memory_format, "rand_like", layout)
     args = _new_args(_tensor_arg(input, "rand_like", "input"), dtype, device, requires_grad)
     made = rand(input.shape, generator=generator,
                 **{**args, "dtype": _random_dtype(args["dtype"], "rand_like")})
@@ -5282,10 +5291,11 @@ def rand_like(input: Tensor, *, generator: Any = None, dtype: DTypeLike = None,
 
 
 def randn_like(input: Tensor, *, generator: Any = None, dtype: DTypeLike = None,
-               device: str | None = None, requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+               device: str | None = None, requires_grad: bool = False, memory_format: Any = None,
+               layout: Any = None) -> Tensor:
     """Standard normal samples of ``input``'s shape (and dtype and device, unless given), from
     ``generator`` (PyTorch's argument) or the default generator."""
-    fmt = _like_format(input, memory_format, "randn_like")
+    fmt = _like_format(input, memory_format, "randn_like", layout)
     args = _new_args(_tensor_arg(input, "randn_like", "input"), dtype, device, requires_grad)
     made = randn(input.shape, generator=generator,
                  **{**args, "dtype": _random_dtype(args["dtype"], "randn_like")})
@@ -5382,18 +5392,20 @@ def _inferred_dtype(data: Any) -> np.dtype:
 
 
 def full_like(input: Tensor, fill_value: Any, *, dtype: DTypeLike = None,
-              device: str | None = None, requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+              device: str | None = None, requires_grad: bool = False, memory_format: Any = None,
+              layout: Any = None) -> Tensor:
     """A tensor of ``input``'s shape (and dtype and device, unless given) filled with
     ``fill_value``."""
-    fmt = _like_format(input, memory_format, "full_like")
+    fmt = _like_format(input, memory_format, "full_like", layout)
     args = _new_args(_tensor_arg(input, "full_like", "input"), dtype, device, requires_grad)
     return _like_layout(_full(input.shape, fill_value, where="full_like", **args), input, fmt)
 
 
 def empty_like(input: Tensor, *, dtype: DTypeLike = None, device: str | None = None,
-               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+               requires_grad: bool = False, memory_format: Any = None,
+               layout: Any = None) -> Tensor:
     """Zeros of ``input``'s shape: this engine never hands out uninitialised memory."""
-    fmt = _like_format(input, memory_format, "empty_like")
+    fmt = _like_format(input, memory_format, "empty_like", layout)
     args = _new_args(_tensor_arg(input, "empty_like", "input"), dtype, device, requires_grad)
     return _like_layout(zeros(input.shape, **args), input, fmt)
 
@@ -5890,8 +5902,8 @@ def _setitem_number(value: Any, t: Tensor) -> Any:
     if isinstance(value, (list, tuple)):  # read as tensor() reads it (no None, no strings), so a
         return _as_array(value, None, "__setitem__")  # bool tensor does not take [False] as True
     if isinstance(value, np.ndarray) and value.dtype.kind not in "biuf":
-        raise TypeError(f"__setitem__: can't assign an array of dtype {value.dtype} to a tensor "
-                        f"of {t.dtype}; assign numbers")
+        raise ArgumentTypeError(f"__setitem__: can't assign an array of dtype {value.dtype} to a tensor "
+                                f"of {t.dtype}; assign numbers")
     if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)):
         dt = t._data.dtype
         if dt.kind in "iu" or dt.kind == "f":  # (float16: through float; beyond the range inf)
@@ -6016,8 +6028,8 @@ def _int_arg(value: Any, where: str, name: str) -> int:
 def _only_floating(t: Tensor, where: str) -> Tensor:
     """Ops PyTorch defines for floating tensors only refuse integer and bool ones, as PyTorch does."""
     if t._data.dtype.kind != "f":
-        raise TypeError(f"{where}: needs a floating-point tensor, got {t.dtype} (as in PyTorch); "
-                        "convert it with .float() or .double()")
+        raise ArgumentTypeError(f"{where}: needs a floating-point tensor, got {t.dtype} (as in PyTorch); "
+                                "convert it with .float() or .double()")
     return t
 
 
@@ -6025,9 +6037,9 @@ def _floating_operand(where: str, a: Tensor, b: Any) -> Any:
     """``b``, checked that ``a`` and ``b`` give a floating result (PyTorch refuses integers)."""
     dt = result_type(a, b)
     if dt.kind != "f":
-        raise TypeError(f"{where}: needs a floating-point operand, got {a.dtype} and "
-                        f"{getattr(b, 'dtype', type(b).__name__)} (as in PyTorch); convert one "
-                        "with .float()")
+        raise ArgumentTypeError(f"{where}: needs a floating-point operand, got {a.dtype} and "
+                                f"{getattr(b, 'dtype', type(b).__name__)} (as in PyTorch); convert one "
+                                "with .float()")
     return b
 
 
@@ -6038,8 +6050,8 @@ def _rounding(t: Tensor, fn: Any, where: str, **attrs: Any) -> Tensor:
         raise TypeError(f"{where}: not defined for bool tensors (as in PyTorch); convert with .int()")
     if kind in "iu":
         if attrs.get("decimals", 0):
-            raise TypeError(f"round: decimals={attrs['decimals']} needs a floating-point tensor, "
-                            f"got {t.dtype}")
+            raise ArgumentTypeError(f"round: decimals={attrs['decimals']} needs a floating-point tensor, "
+                                    f"got {t.dtype}")
         return Tensor._make(t._data.copy())
     return fn.apply(t, **attrs)
 
@@ -6130,12 +6142,13 @@ def _lerp(start: Tensor, end: Any, weight: Any) -> Tensor:
         start, end = start.to(weight.dtype), end.to(weight.dtype)
     _only_floating(start, "lerp")
     if end.dtype != start.dtype:
-        raise TypeError(f"lerp: start is {start.dtype} but end is {end.dtype}; convert one with .to()")
+        raise ArgumentTypeError(f"lerp: start is {start.dtype} but end is {end.dtype}; convert one "
+                                "with .to()")
     if isinstance(weight, Tensor):
         if weight.dtype != start.dtype:
             if weight.ndim:
-                raise TypeError(f"lerp: weight is {weight.dtype} but start is {start.dtype}; "
-                                "convert it with .to()")
+                raise ArgumentTypeError(f"lerp: weight is {weight.dtype} but start is {start.dtype}; "
+                                        "convert it with .to()")
             if start.ndim == 0 and end.ndim == 0:  # three 0-d operands: promoted together
                 dt = promote_types(start.dtype, weight.dtype)
                 start, end = start.to(dt), end.to(dt)
@@ -6252,8 +6265,8 @@ def _shift(t: Tensor, other: Any, left: bool, name: str, reverse: bool = False) 
     a, b = (o, t) if reverse else (t, o)
     dt = result_type(a, b)
     if dt.kind not in "iu":
-        raise TypeError(f"{name}: needs integer operands (a bool only with an integer), got "
-                        f"{a.dtype} and {b.dtype} (as in PyTorch)")
+        raise ArgumentTypeError(f"{name}: needs integer operands (a bool only with an integer), got "
+                                f"{a.dtype} and {b.dtype} (as in PyTorch)")
     x, s = a._data.astype(dt, copy=False), b._data.astype(dt, copy=False)
     xp = array_module(x)
     bits = dt.itemsize * 8

@@ -696,12 +696,15 @@ _POLL = 0.1
 
 def _stop(workers: list[Any], tasks: list[Any], results: Any, wait: float = 5.0) -> None:
     """Shut the workers down: ``None`` on each one's task queue (``tasks[i]`` is worker ``i``'s;
-    the map-style workers share one), then join them (or terminate one that does not stop within
-    ``wait`` seconds: none after a timeout, whose worker is stuck) and close the queues."""
+    the map-style workers share one), then join them (or terminate those that have not stopped
+    within ``wait`` seconds in all: none when the loop ended early -- an error, a timeout, a
+    ``break`` -- whose workers may be busy with batches nobody will read) and close the
+    queues."""
     for q in tasks:
         q.put(None)
+    deadline = time.monotonic() + wait
     for w in workers:
-        w.join(timeout=wait)
+        w.join(timeout=max(0.0, deadline - time.monotonic()))
         if w.is_alive():
             w.terminate()
             w.join()
@@ -1060,7 +1063,7 @@ class DataLoader:
                     yield data
                 else:
                     yield _as_tensors(data) if batched else default_convert(data)
-        except _TimedOutError:
+        except BaseException:  # (an error, a timeout, a break: GeneratorExit)
             stuck = True
             raise
         finally:
@@ -1131,7 +1134,7 @@ class DataLoader:
                     batch = pickle.loads(batch.data if isinstance(batch, _Pickled) else batch)
                 yield _as_tensors(batch) if collate is None and not items else batch
                 done += 1
-        except _TimedOutError:
+        except BaseException:  # (an error, a timeout, a break: GeneratorExit)
             stuck = True
             raise
         finally:

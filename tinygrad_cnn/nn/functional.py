@@ -761,9 +761,9 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
     op = "pad"
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: the input must be a Tensor, got {type_name(input)}")
-    if not isinstance(pad, (list, tuple)) or len(pad) % 2:
-        raise TypeError(f"{op}: pad must be a tuple of ints, an even number of them ((left, right) "
-                        f"per padded dim, from the last dim backwards), got {pad!r}")
+    if not isinstance(pad, (list, tuple)) or len(pad) % 2:  # (PyTorch's RuntimeError too)
+        raise ArgumentTypeError(f"{op}: pad must be a tuple of ints, an even number of them ((left, "
+                                f"right) per padded dim, from the last dim backwards), got {pad!r}")
     if mode not in _PAD_MODES:
         raise ArgumentValueError(f"{op}: mode must be one of {_PAD_MODES}, got {mode!r}")
     if mode == "constant":

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from tinygrad_cnn.backend import ArgumentValueError, like
+from tinygrad_cnn.backend import ArgumentTypeError, ArgumentValueError, like
 from tinygrad_cnn.tensor import Tensor, where
 
 
@@ -45,9 +45,9 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
             raise TypeError(f"{op}: attn_mask must be a Tensor, got {type(attn_mask).__name__}")
         if attn_mask.dtype.kind != "b" and attn_mask.dtype != query.dtype:
             # (an integer 0/1 mask added as a bias would give plausible wrong numbers)
-            raise TypeError(f"{op}: attn_mask must be bool (True takes part) or a float bias of "
-                            f"the query's dtype {query.dtype}, got {attn_mask.dtype}; use "
-                            "mask.bool() for a 0/1 mask, or .to(query.dtype) for a bias")
+            raise ArgumentTypeError(f"{op}: attn_mask must be bool (True takes part) or a float bias of "
+                                    f"the query's dtype {query.dtype}, got {attn_mask.dtype}; use "
+                                    "mask.bool() for a 0/1 mask, or .to(query.dtype) for a bias")
     if enable_gqa and query.ndim >= 3:
         heads = query.shape[-3]
         for name in ("key", "value"):

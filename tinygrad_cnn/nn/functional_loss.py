@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import is_grad_enabled, no_grad
-from tinygrad_cnn.backend import ArgumentValueError, like, to_numpy, type_name
+from tinygrad_cnn.backend import ArgumentTypeError, ArgumentValueError, like, to_numpy, type_name
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import loss
 from tinygrad_cnn.tensor import Tensor, _int_arg, ones_like
@@ -115,7 +115,7 @@ def _constant(weight: Any, x: Tensor, op: str, what: str, cast: bool = False) ->
         if weight.dtype != x.dtype:
             if cast and weight.dtype.kind in "biuf":  # (an int pos_weight too: PyTorch promotes)
                 return weight._data.astype(x.dtype)
-            raise TypeError(f"{op}: {what} is {weight.dtype} but the input is {x.dtype}; cast it")
+            raise ArgumentTypeError(f"{op}: {what} is {weight.dtype} but the input is {x.dtype}; cast it")
         return weight._data
     return like(np.asarray(weight, dtype=x.dtype), x._data)
 

@@ -31,7 +31,16 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function, _OnceDifferentiable, _state
-from tinygrad_cnn.backend import ArgumentValueError, add_at, array_module, like, reduce_at, type_name
+from tinygrad_cnn.backend import (
+    ArgumentIndexError,
+    ArgumentTypeError,
+    ArgumentValueError,
+    add_at,
+    array_module,
+    like,
+    reduce_at,
+    type_name,
+)
 from tinygrad_cnn.ops.movement import Gather, GatherSqueeze, GetItem, GetItemBackward, ScatterAdd
 from tinygrad_cnn.tensor import Tensor, _dim, _in_dtype, _int_of, _number, cat, promote_types
 from tinygrad_cnn.tensor import where as _where
@@ -140,14 +149,14 @@ def _check_range(idx: Any, n: int, where: str, dim: int, shape: tuple[int, ...],
     if lo < low or hi >= n:
         bad = lo if lo < low else hi
         allowed = f"{low} to {n - 1}" if n else "none: the dim is empty"
-        raise IndexError(f"{where}: index {bad} is out of range for dim {dim} of size {n} (tensor "
-                         f"shape {shape}; allowed: {allowed})")
+        raise ArgumentIndexError(f"{where}: index {bad} is out of range for dim {dim} of size {n} "
+                                 f"(tensor shape {shape}; allowed: {allowed})")
 
 
 def _check_scatter(where: str, x: Tensor, d: int, idx: Any, src: Tensor | None) -> None:
     if src is not None and src.dtype != x.dtype:
-        raise TypeError(f"{where}: src is {src.dtype} but the tensor is {x.dtype}; convert "
-                        "one of them with .to()")
+        raise ArgumentTypeError(f"{where}: src is {src.dtype} but the tensor is {x.dtype}; convert "
+                                "one of them with .to()")
     if not idx.size:  # (an empty index writes nothing: PyTorch checks no shapes then)
         return
     # (PyTorch counts a 0-d tensor, index or src as one of 1 dim and size 1 here)
@@ -343,8 +352,8 @@ def _spread_index(where: str, input: Tensor, d: int, idx: Any, source: Any) -> A
     if not isinstance(source, Tensor):
         raise TypeError(f"{where}: source must be a Tensor, got {type_name(source)}")
     if source.dtype != input.dtype:
-        raise TypeError(f"{where}: source is {source.dtype} but the tensor is {input.dtype}; "
-                        "convert one of them with .to()")
+        raise ArgumentTypeError(f"{where}: source is {source.dtype} but the tensor is {input.dtype}; "
+                                "convert one of them with .to()")
     if input.ndim == 0:
         if source.numel() != 1 or idx.size != 1:
             raise ArgumentValueError(f"{where}: a 0-d tensor takes one index and one source value, got "
@@ -810,8 +819,8 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
     of ``values`` goes to that index (``gather``)."""
     d, idx, n = _sorted_for_k(input, k, dim, False, "kthvalue")
     if not 1 <= k <= n:
-        raise IndexError(f"kthvalue: k={k} is out of range for dim {d} of size {n} (shape "
-                         f"{input.shape}; allowed: 1 to {n})")
+        raise ArgumentIndexError(f"kthvalue: k={k} is out of range for dim {d} of size {n} (shape "
+                                 f"{input.shape}; allowed: 1 to {n})")
     if input.ndim == 0:
         return _KthvalueResult(input * 1, Tensor._make(idx[0]))
     pick = array_module(idx).ascontiguousarray(  # (a copy: see topk)
@@ -903,8 +912,8 @@ def masked_scatter(input: Tensor, mask: Any, source: Tensor, *,
     if not isinstance(source, Tensor):
         raise TypeError(f"{where}: source must be a Tensor, got {type_name(source)}")
     if source.dtype != input.dtype:
-        raise TypeError(f"{where}: source is {source.dtype} but the tensor is {input.dtype}; "
-                        "convert one of them with .to()")
+        raise ArgumentTypeError(f"{where}: source is {source.dtype} but the tensor is {input.dtype}; "
+                                "convert one of them with .to()")
     shape = _mask_shape(where, input, mask)
     xp = array_module(input._data)
     m = xp.broadcast_to(like(mask._data, input._data), shape).reshape(-1)
@@ -935,8 +944,8 @@ def _source(src: Any, input: Tensor, where: str, cast: bool = True) -> Tensor:
         raise TypeError(f"{where}: src must be a Tensor, got {type_name(src)}")
     if src.dtype != input.dtype:
         if not cast:
-            raise TypeError(f"{where}: source is {src.dtype} but the input is {input.dtype}; "
-                            "convert one of them with .to()")
+            raise ArgumentTypeError(f"{where}: source is {src.dtype} but the input is {input.dtype}; "
+                                    "convert one of them with .to()")
         return src.to(input.dtype)
     return src
 

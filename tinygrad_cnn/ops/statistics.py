@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function
-from tinygrad_cnn.backend import array_module, quiet
+from tinygrad_cnn.backend import ArgumentTypeError, array_module, quiet
 from tinygrad_cnn.ops.indexing import select
 from tinygrad_cnn.ops.reduce import Mean, Std, Var, _extreme, _extreme_backward, _spread
 from tinygrad_cnn.tensor import (
@@ -129,8 +129,8 @@ def nanmean(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool
     of every element, but with ``dim`` it turns the count into float16 first and returns 0."""
     input = _tensor(input, "nanmean")
     if input.dtype.kind != "f":
-        raise TypeError(f"nanmean: needs a floating-point tensor, got {input.dtype} (as in "
-                        "PyTorch); convert it with .float() or .double()")
+        raise ArgumentTypeError(f"nanmean: needs a floating-point tensor, got {input.dtype} (as in "
+                                "PyTorch); convert it with .float() or .double()")
     count = (~input.isnan()).sum(dim, keepdim)  # int64 (also dim=(): every dim)
     total = nansum(input, dim, keepdim, dtype=dtype)
     if total.dtype == np.float16:

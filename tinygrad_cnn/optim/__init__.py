@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -104,6 +104,10 @@ class SGD(Optimizer):
     """``buf = momentum * buf + (1 - dampening) * g`` (``buf = g`` at the first step);
     ``p -= lr * (g + momentum * buf if nesterov else buf)``; ``g`` includes ``weight_decay * p``."""
 
+    #: what PyTorch's __setstate__ gives a loaded group that lacks them
+    _setstate_defaults: ClassVar[dict[str, Any]] = {
+        "differentiable": False, "foreach": None, "fused": False, "maximize": False, "nesterov": False}
+
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0,
                  dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
                  maximize: bool = False,
@@ -146,6 +150,11 @@ class Adam(Optimizer):
     ``v`` so far. ``weight_decay`` adds ``wd * p`` to the gradient (L2), or with
     ``decoupled_weight_decay`` (a per-group option, as PyTorch 2.13's) decays as :class:`AdamW`.
     A loaded state dict's group without the option is coupled (PyTorch's)."""
+
+    #: what PyTorch's __setstate__ gives a loaded group that lacks them
+    _setstate_defaults: ClassVar[dict[str, Any]] = {
+        "amsgrad": False, "capturable": False, "decoupled_weight_decay": False, "differentiable": False,
+        "foreach": None, "fused": None, "maximize": False}
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
@@ -209,6 +218,11 @@ class RMSprop(Optimizer):
     ``p -= lr g / (sqrt(v) + eps)``, or through a momentum buffer
     ``buf = momentum buf + g / (sqrt(v) + eps)``, ``p -= lr buf``."""
 
+    #: what PyTorch's __setstate__ gives a loaded group that lacks them
+    _setstate_defaults: ClassVar[dict[str, Any]] = {
+        "capturable": False, "centered": False, "differentiable": False, "foreach": None,
+        "maximize": False, "momentum": 0}
+
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
                  centered: bool = False, capturable: bool = False, foreach: bool | None = None,
@@ -263,6 +277,10 @@ class Adagrad(Optimizer):
     so ``state_dict()`` has an entry for each before any step (parameters of a group added later
     get theirs at their first step)."""
 
+    #: what PyTorch's __setstate__ gives a loaded group that lacks them
+    _setstate_defaults: ClassVar[dict[str, Any]] = {
+        "differentiable": False, "foreach": None, "fused": None, "maximize": False}
+
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0,
                  weight_decay: float = 0, initial_accumulator_value: float = 0,
                  eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
@@ -304,6 +322,10 @@ class Adamax(Optimizer):
     """Adam with the infinity norm: ``m`` as Adam's, ``u = max(b2 u, |g| + eps)``,
     ``p -= lr / (1 - b1^t) * m / u``."""
 
+    #: what PyTorch's __setstate__ gives a loaded group that lacks them
+    _setstate_defaults: ClassVar[dict[str, Any]] = {
+        "capturable": False, "differentiable": False, "foreach": None, "maximize": False}
+
     def __init__(self, params: Iterable[Any], lr: float = 2e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, foreach: bool | None = None, *,
@@ -338,6 +360,11 @@ class NAdam(Optimizer):
     momentum_decay) / 2)`` and the product of all ``mu`` so far (state ``mu_product``);
     ``p -= lr ((1 - mu_t) / (1 - Πmu) g + mu_{t+1} / (1 - Πmu mu_{t+1}) m) / (sqrt(v / (1 -
     b2^t)) + eps)``. ``decoupled_weight_decay`` decays like AdamW."""
+
+    #: what PyTorch's __setstate__ gives a loaded group that lacks them
+    _setstate_defaults: ClassVar[dict[str, Any]] = {
+        "capturable": False, "decoupled_weight_decay": False, "differentiable": False, "foreach": None,
+        "maximize": False}
 
     _scalar_state = frozenset({"step", "mu_product"})
 
@@ -379,6 +406,11 @@ class RAdam(Optimizer):
     """Rectified Adam (Liu et al.): Adam's step scaled by the rectification ``r_t`` once the
     variance estimate is trustworthy (``rho_t > 5``), plain momentum SGD ``p -= lr m̂`` before.
     ``decoupled_weight_decay`` decays like AdamW."""
+
+    #: what PyTorch's __setstate__ gives a loaded group that lacks them
+    _setstate_defaults: ClassVar[dict[str, Any]] = {
+        "capturable": False, "decoupled_weight_decay": False, "differentiable": False, "foreach": None,
+        "maximize": False}
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.optim import Optimizer, _check_implementation, _decay, _invalid
@@ -16,6 +16,10 @@ class Adadelta(Optimizer):
     ``u = rho u + (1 - rho) delta²``; ``p -= lr * delta`` (state ``square_avg`` ``v`` and
     ``acc_delta`` ``u``); ``g`` includes ``weight_decay * p``. ``foreach`` and ``capturable`` are
     accepted and ignored (they choose PyTorch's kernels, not the numbers)."""
+
+    #: what PyTorch's __setstate__ gives a loaded group that lacks them
+    _setstate_defaults: ClassVar[dict[str, Any]] = {
+        "capturable": False, "differentiable": False, "foreach": None, "maximize": False}
 
     def __init__(self, params: Iterable[Any], lr: float = 1.0, rho: float = 0.9,
                  eps: float = 1e-6, weight_decay: float = 0, foreach: bool | None = None, *,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.optim import Optimizer, _check_implementation, _decay, _invalid
@@ -18,6 +18,10 @@ class ASGD(Optimizer):
     ``mu = 1 / max(1, t - t0)``. ``eta`` and ``mu`` are kept as Python floats (PyTorch keeps them
     as 0-d tensors of the default dtype, float32 unless changed). ``foreach`` and ``capturable``
     are accepted and ignored."""
+
+    #: what PyTorch's __setstate__ gives a loaded group that lacks them
+    _setstate_defaults: ClassVar[dict[str, Any]] = {
+        "capturable": False, "differentiable": False, "foreach": None, "maximize": False}
 
     _scalar_state = frozenset({"step", "eta", "mu"})
 

@@ -12,7 +12,7 @@ import math
 import warnings
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
@@ -127,12 +127,6 @@ def _described(v: Any) -> str:
     return f"{a_type(v)}"
 
 
-#: the options PyTorch's optimizers' ``__setstate__`` give their class default when a loaded
-#: group lacks them (``group.setdefault``: dicts saved by an older PyTorch)
-_SETDEFAULT_OPTIONS = ("maximize", "amsgrad", "nesterov", "centered", "momentum", "foreach",
-                       "capturable", "differentiable", "fused", "decoupled_weight_decay")
-
-
 class Optimizer:
     """Holds parameter groups (each a dict with ``"params"`` and its hyper-parameters) and a state
     per parameter; subclasses write ``_update(p, grad, group, state)``."""
@@ -141,6 +135,10 @@ class Optimizer:
     # state entries that are numbers, not arrays of the parameter's shape (PyTorch saves both as
     # tensors, and for a 0-d parameter only the name tells them apart)
     _scalar_state: frozenset[str] = frozenset({"step"})
+    #: the options PyTorch's ``__setstate__`` gives their default when a loaded group lacks them
+    #: (``group.setdefault``: dicts saved by an older PyTorch), per class; the others a loaded
+    #: group lacks keep this optimizer's own
+    _setstate_defaults: ClassVar[dict[str, Any]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -613,16 +611,9 @@ class Optimizer:
 
     @classmethod
     def _flag_defaults(cls) -> dict[str, Any]:
-        """The options that PyTorch's ``__setstate__`` gives their class default when a loaded
-        group lacks them (``group.setdefault``), with this class's defaults."""
-        import inspect
-
-        try:
-            params = inspect.signature(cls.__init__).parameters
-        except (TypeError, ValueError):  # pragma: no cover - a C-level __init__
-            return {}
-        return {k: params[k].default for k in _SETDEFAULT_OPTIONS
-                if k in params and params[k].default is not inspect.Parameter.empty}
+        """The options that PyTorch's ``__setstate__`` gives their default when a loaded group
+        lacks them (``group.setdefault``), per class (``_setstate_defaults``)."""
+        return cls._setstate_defaults
 
     def _load_group(self, saved: dict[str, Any], group: dict[str, Any]) -> None:
         """A subclass's adjustment of ``group`` after ``saved``'s options were loaded into it

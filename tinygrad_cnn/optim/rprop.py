@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -18,6 +18,10 @@ class Rprop(Optimizer):
     ``etas[0]`` where it flipped -- and there the coordinate does not move and its gradient is
     forgotten -- clamped to ``step_sizes``; then ``p -= sign(g) * step_size``. Full-batch
     gradients only, as in PyTorch. ``foreach`` and ``capturable`` are accepted and ignored."""
+
+    #: what PyTorch's __setstate__ gives a loaded group that lacks them
+    _setstate_defaults: ClassVar[dict[str, Any]] = {
+        "capturable": False, "differentiable": False, "foreach": None, "maximize": False}
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2,
                  etas: tuple[float, float] = (0.5, 1.2),

@@ -622,3 +622,89 @@ def test_sgd_loads_an_old_group_with_pytorchs_fused_default():
         opt.load_state_dict(sd)
         results.append({k: opt.param_groups[0][k] for k in ("fused", "foreach", "differentiable")})
     assert results[0] == results[1]
+
+
+def test_module_type_goes_through_a_subclasss_apply():
+    torch = _torch()
+    results = []
+    for lib in (tg, torch):
+        log = []
+
+        class C(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = lib.nn.Linear(2, 2)
+                self.register_buffer("n", lib.tensor([1, 2]))
+
+            def _apply(self, fn, recurse=True):
+                log.append("apply")
+                return super()._apply(fn, recurse)
+
+        m = lib.nn.Sequential(C())
+        m[0].lin.weight.grad = lib.ones(2, 2)
+        g = m[0].lin.weight.grad
+        m.type(lib.float64)
+        results.append((log, str(m[0].n.dtype).split(".")[-1],
+                        str(m[0].lin.weight.grad.dtype).split(".")[-1], m[0].lin.weight.grad is g))
+    assert results[0] == results[1]
+
+
+# ------------------------------------------------------------------------------ t163
+def test_an_index_out_of_range_inside_getitem_does_not_end_iteration():
+    # (an IndexError out of __getitem__ is the end of the data to Python's sequence protocol:
+    # a dataset gathering with a bad index ended early, without a word)
+    table = tg.tensor([10.0, 20.0, 30.0])
+
+    class Rows:
+        def __init__(self, keys):
+            self.keys = keys
+
+        def __getitem__(self, i):
+            return table.gather(0, tg.tensor([self.keys[i]])).item()
+
+    with pytest.raises(RuntimeError, match="out of range"):
+        list(Rows([0, 1, 7, 2]))
+
+
+def test_a_failing_taylor_check_of_a_big_input_is_linear_in_its_size():
+    import time
+
+    from tinygrad_cnn.gradcheck import check_grads
+
+    class Sin11(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.sin(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * x.cos() * 1.1
+
+    x = tg.Tensor(np.random.default_rng(0).standard_normal(100_000), requires_grad=True)
+    start = time.monotonic()
+    report = check_grads(Sin11.apply, x, method="taylor")
+    assert not report.ok
+    assert time.monotonic() - start < 15.0  # (the rounding probe's loop was quadratic: minutes)
+
+
+def test_index_and_mask_dtype_errors_are_runtime_errors_too():
+    x, fi, b = tg.zeros(4), tg.tensor([0.0, 1.0]), tg.tensor([True, False])
+    for call in (lambda: x.scatter_(0, fi, 1.0), lambda: x.index_select(0, fi),
+                 lambda: x.take(fi), lambda: x.masked_fill(tg.ones(4), 1.0), lambda: b - b,
+                 lambda: b.floor_divide_(b)):
+        with pytest.raises(RuntimeError) as err:
+            call()
+        assert isinstance(err.value, TypeError)
+
+
+def test_layout_and_pin_memory_everywhere_pytorch_takes_them():
+    torch = _torch()
+    for lib in (tg, torch):
+        x = lib.ones(2)
+        assert not x.is_sparse
+        assert lib.zeros(2, layout=x.layout).shape == (2,)
+        assert x.new_zeros(2, layout=lib.strided, pin_memory=False).tolist() == [0.0, 0.0]
+        assert x.new_full((2,), 3.0, layout=lib.strided).tolist() == [3.0, 3.0]
+        assert lib.zeros_like(x, pin_memory=False).tolist() == [0.0, 0.0]

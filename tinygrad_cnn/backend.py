@@ -429,9 +429,11 @@ class ArgumentTypeError(TypeError, RuntimeError):
     RuntimeError (see :class:`ArgumentValueError`)."""
 
 
-class ArgumentIndexError(IndexError, RuntimeError):
-    """An index value out of range where PyTorch raises RuntimeError (``gather``'s index,
-    ``kthvalue``'s k): an IndexError, Python's rule, and PyTorch's RuntimeError."""
+class ArgumentIndexError(RuntimeError):
+    """An index value out of range where PyTorch raises RuntimeError (``gather``'s and
+    ``scatter``'s index, ``kthvalue``'s k). Not an IndexError: Python's sequence protocol reads an
+    IndexError out of ``__getitem__`` as the end of the data, so a dataset whose items gather
+    with a bad index ended early without a word (t163)."""
 
 
 def new_locks_after_fork(namespace: dict[str, Any], *names: str) -> None:

@@ -36,7 +36,6 @@ channels_last = memory_format("channels_last")
 channels_last_3d = memory_format("channels_last_3d")
 
 
-
 class layout:  # noqa: N801 (PyTorch's name: torch.layout)
     """A tensor layout: ``strided``, the only one here (PyTorch's sparse layouts are not)."""
 

@@ -474,6 +474,17 @@ class Tensor:
         return -1 if self.is_cpu else 0
 
     @property
+    def layout(self) -> Any:
+        """``tinygrad_cnn.strided``, the only layout (PyTorch's ``t.layout``)."""
+        from tinygrad_cnn.layout import strided
+
+        return strided
+
+    @property
+    def is_sparse(self) -> bool:
+        return False  # (no sparse layouts here)
+
+    @property
     def is_leaf(self) -> bool:
         """True for tensors made by the user (not by an op that recorded a ``grad_fn``)."""
         return self.grad_fn is None
@@ -1187,23 +1198,31 @@ class Tensor:
 
     # PyTorch's ``new_*``: a new tensor (no grad unless asked) of this one's dtype and device
     def new_zeros(self, *sizes: Any, size: Any = None, dtype: DTypeLike = None,
-                  device: str | None = None, requires_grad: bool = False) -> Tensor:
+                  device: str | None = None, requires_grad: bool = False,
+                  layout: Any = None, pin_memory: Any = False) -> Tensor:
+        _factory_keywords("new_zeros", layout, pin_memory)
         shape = _size_arg(_required(_sizes(sizes, size, "new_zeros"), "new_zeros"), "new_zeros")
         return zeros(shape, **_new_args(self, dtype, device, requires_grad))
 
     def new_ones(self, *sizes: Any, size: Any = None, dtype: DTypeLike = None,
-                 device: str | None = None, requires_grad: bool = False) -> Tensor:
+                 device: str | None = None, requires_grad: bool = False,
+                 layout: Any = None, pin_memory: Any = False) -> Tensor:
+        _factory_keywords("new_ones", layout, pin_memory)
         shape = _size_arg(_required(_sizes(sizes, size, "new_ones"), "new_ones"), "new_ones")
         return ones(shape, **_new_args(self, dtype, device, requires_grad))
 
     def new_empty(self, *sizes: Any, size: Any = None, dtype: DTypeLike = None,
-                  device: str | None = None, requires_grad: bool = False) -> Tensor:
+                  device: str | None = None, requires_grad: bool = False,
+                  layout: Any = None, pin_memory: Any = False) -> Tensor:
         """Zeros: this engine never hands out uninitialised memory."""
+        _factory_keywords("new_empty", layout, pin_memory)
         shape = _size_arg(_required(_sizes(sizes, size, "new_empty"), "new_empty"), "new_empty")
         return zeros(shape, **_new_args(self, dtype, device, requires_grad))
 
     def new_full(self, size: Sequence[int], fill_value: Any, *, dtype: DTypeLike = None,
-                 device: str | None = None, requires_grad: bool = False) -> Tensor:
+                 device: str | None = None, requires_grad: bool = False,
+                 layout: Any = None, pin_memory: Any = False) -> Tensor:
+        _factory_keywords("new_full", layout, pin_memory)
         args = _new_args(self, dtype, device, requires_grad)
         return _full(_size_arg(size, "new_full", sequence=True), fill_value, where="new_full",
                      **args)
@@ -5151,13 +5170,20 @@ def _full(shape: Any, fill_value: Any, dtype: DTypeLike, device: str | None,
     return _factory(lambda xp: xp.full(s, value), dt, device, requires_grad)
 
 
-def _like_format(input: Any, memory_format: Any, op: str, layout: Any = None) -> str:
-    """``*_like``'s ``memory_format`` (PyTorch's argument, default ``preserve_format``), checked:
-    its name (see :func:`_like_layout`); and its ``layout`` (``strided``, the only one)."""
-    if layout is not None:
+def _factory_keywords(op: str, layout: Any, pin_memory: Any) -> None:
+    """PyTorch's ``layout`` (``strided``, the only one) and ``pin_memory`` keywords, checked
+    (they pick nothing here: see :func:`tinygrad_cnn.layout.factory_options`)."""
+    if layout is not None or pin_memory is not False:
         from tinygrad_cnn.layout import factory_options
 
-        factory_options(op, {"layout": layout})
+        factory_options(op, {"layout": layout, "pin_memory": pin_memory})
+
+
+def _like_format(input: Any, memory_format: Any, op: str, layout: Any = None,
+                 pin_memory: Any = False) -> str:
+    """``*_like``'s ``memory_format`` (PyTorch's argument, default ``preserve_format``), checked:
+    its name (see :func:`_like_layout`); and its ``layout`` and ``pin_memory``."""
+    _factory_keywords(op, layout, pin_memory)
     if memory_format is None:
         return "preserve_format"
     from tinygrad_cnn import layout
@@ -5185,16 +5211,16 @@ def _like_layout(result: Tensor, input: Any, fmt: str) -> Tensor:
 
 def zeros_like(input: Tensor, dtype: DTypeLike = None, requires_grad: bool = False, *,
                device: str | None = None, memory_format: Any = None,
-               layout: Any = None) -> Tensor:
-    fmt = _like_format(input, memory_format, "zeros_like", layout)
+               layout: Any = None, pin_memory: Any = False) -> Tensor:
+    fmt = _like_format(input, memory_format, "zeros_like", layout, pin_memory)
     args = _new_args(_tensor_arg(input, "zeros_like", "input"), dtype, device, requires_grad)
     return _like_layout(zeros(input.shape, **args), input, fmt)
 
 
 def ones_like(input: Tensor, dtype: DTypeLike = None, requires_grad: bool = False, *,
               device: str | None = None, memory_format: Any = None,
-              layout: Any = None) -> Tensor:
-    fmt = _like_format(input, memory_format, "ones_like", layout)
+              layout: Any = None, pin_memory: Any = False) -> Tensor:
+    fmt = _like_format(input, memory_format, "ones_like", layout, pin_memory)
     args = _new_args(_tensor_arg(input, "ones_like", "input"), dtype, device, requires_grad)
     return _like_layout(ones(input.shape, **args), input, fmt)
 
@@ -5280,10 +5306,10 @@ def _arange_length(start: Any, end: Any, step: Any, dt: np.dtype) -> int:
 
 def rand_like(input: Tensor, *, generator: Any = None, dtype: DTypeLike = None,
               device: str | None = None, requires_grad: bool = False, memory_format: Any = None,
-              layout: Any = None) -> Tensor:
+              layout: Any = None, pin_memory: Any = False) -> Tensor:
     """Uniform samples in [0, 1) of ``input``'s shape (and dtype and device, unless given), from
     ``generator`` (PyTorch's argument) or the default generator."""
-    fmt = _like_format(input, memory_format, "rand_like", layout)
+    fmt = _like_format(input, memory_format, "rand_like", layout, pin_memory)
     args = _new_args(_tensor_arg(input, "rand_like", "input"), dtype, device, requires_grad)
     made = rand(input.shape, generator=generator,
                 **{**args, "dtype": _random_dtype(args["dtype"], "rand_like")})
@@ -5292,10 +5318,10 @@ def rand_like(input: Tensor, *, generator: Any = None, dtype: DTypeLike = None,
 
 def randn_like(input: Tensor, *, generator: Any = None, dtype: DTypeLike = None,
                device: str | None = None, requires_grad: bool = False, memory_format: Any = None,
-               layout: Any = None) -> Tensor:
+               layout: Any = None, pin_memory: Any = False) -> Tensor:
     """Standard normal samples of ``input``'s shape (and dtype and device, unless given), from
     ``generator`` (PyTorch's argument) or the default generator."""
-    fmt = _like_format(input, memory_format, "randn_like", layout)
+    fmt = _like_format(input, memory_format, "randn_like", layout, pin_memory)
     args = _new_args(_tensor_arg(input, "randn_like", "input"), dtype, device, requires_grad)
     made = randn(input.shape, generator=generator,
                  **{**args, "dtype": _random_dtype(args["dtype"], "randn_like")})
@@ -5393,19 +5419,19 @@ def _inferred_dtype(data: Any) -> np.dtype:
 
 def full_like(input: Tensor, fill_value: Any, *, dtype: DTypeLike = None,
               device: str | None = None, requires_grad: bool = False, memory_format: Any = None,
-              layout: Any = None) -> Tensor:
+              layout: Any = None, pin_memory: Any = False) -> Tensor:
     """A tensor of ``input``'s shape (and dtype and device, unless given) filled with
     ``fill_value``."""
-    fmt = _like_format(input, memory_format, "full_like", layout)
+    fmt = _like_format(input, memory_format, "full_like", layout, pin_memory)
     args = _new_args(_tensor_arg(input, "full_like", "input"), dtype, device, requires_grad)
     return _like_layout(_full(input.shape, fill_value, where="full_like", **args), input, fmt)
 
 
 def empty_like(input: Tensor, *, dtype: DTypeLike = None, device: str | None = None,
                requires_grad: bool = False, memory_format: Any = None,
-               layout: Any = None) -> Tensor:
+               layout: Any = None, pin_memory: Any = False) -> Tensor:
     """Zeros of ``input``'s shape: this engine never hands out uninitialised memory."""
-    fmt = _like_format(input, memory_format, "empty_like", layout)
+    fmt = _like_format(input, memory_format, "empty_like", layout, pin_memory)
     args = _new_args(_tensor_arg(input, "empty_like", "input"), dtype, device, requires_grad)
     return _like_layout(zeros(input.shape, **args), input, fmt)
 
@@ -6065,8 +6091,8 @@ def _division_operands(where: str, t: Tensor, other: Any, reverse: bool = False)
     dt = result_type(t, other)
     kind = dt.kind
     if kind == "b":
-        raise TypeError(f"{where}: not defined for bool operands (as in PyTorch); convert them "
-                        "with .long()")
+        raise ArgumentTypeError(f"{where}: not defined for bool operands (as in PyTorch); convert them "
+                                "with .long()")
     if kind in "iu" and _broadcast_size(t, other):
         divisor = t._data if reverse else (other._data if isinstance(other, Tensor) else other)
         if isinstance(divisor, (int, np.integer)) and not isinstance(divisor, (bool, np.bool_)):
@@ -6097,8 +6123,8 @@ def _no_bool_subtraction(a: Tensor, b: Any) -> None:
     """PyTorch refuses ``-`` with a bool operand (a bool tensor, or True/False): numpy's own
     error, or a silent int result, otherwise."""
     if a._data.dtype.kind == "b" and isinstance(b, Tensor) and b._data.dtype.kind == "b":
-        raise TypeError("sub: subtraction, the - operator, with two bool tensors is not supported "
-                        "(as in PyTorch); use ^ or logical_xor() instead")
+        raise ArgumentTypeError("sub: subtraction, the - operator, with two bool tensors is not supported "
+                                "(as in PyTorch); use ^ or logical_xor() instead")
     raise TypeError("sub: subtraction, the - operator, with a bool tensor or a bool is not "
                     "supported (as in PyTorch); to invert a mask use ~ or logical_not(), else "
                     "convert it with .int() or .float() first")

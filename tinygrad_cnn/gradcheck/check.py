@@ -302,7 +302,10 @@ def _measured_rounding(p: Problem, s: Settings, step: float) -> float:
         coef, *_ = np.linalg.lstsq(basis, f, rcond=None)
         residual = np.sqrt(np.mean((f - basis @ coef) ** 2, axis=0))
         size = np.max(np.abs(f), axis=0)
-        size = np.array([np.max(size[which == w]) for w in which]) if which.size else size
+        if which.size:  # (each output's largest, in one pass: the loop over elements was
+            largest = np.zeros(int(which.max()) + 1)  # quadratic -- 227 s at 200,000: t163)
+            np.maximum.at(largest, which, size)
+            size = largest[which]
         found.append(float(np.max(np.where(size > 0, residual / np.where(size > 0, size, 1.0),
                                            0.0), initial=0.0)))
         spread.append(float(np.max(residual)))

@@ -813,14 +813,8 @@ class Module:
                     raise RuntimeError(f"Module.type({dst_type!r}): data set to a tensor that "
                                        "requires gradients must be floating point or complex "
                                        f"dtype, got {n.dtype}")
-            for t, n in zip(tensors, new):
-                if n is t:
-                    continue
-                grad = t.grad
-                t._data = n._data
-                t._version_counter[0] += 1
-                if grad is not None:
-                    t.grad = Tensor._make(grad.type(dst_type)._data)
+            # (through _apply, as PyTorch's: a subclass's override converts its own state too)
+            self._apply(lambda t: t.type(dst_type))
         return self
 
     def to_empty(self, *, device: Any, recurse: bool = True) -> Module:

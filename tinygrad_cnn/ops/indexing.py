@@ -123,8 +123,8 @@ def _index(index: Any, x: Tensor, where: str, what: str = "index") -> Any:
     else:  # (a device array stays where it is: numpy cannot read it)
         arr = index if hasattr(index, "__cuda_array_interface__") else np.asarray(index)
     if arr.dtype not in (np.int32, np.int64):  # PyTorch's rule (uint8 meant a mask once)
-        raise TypeError(f"{where}: {what} must be an integer tensor (int64 or int32), got "
-                        f"{arr.dtype}")
+        raise ArgumentTypeError(f"{where}: {what} must be an integer tensor (int64 or int32), got "
+                                f"{arr.dtype}")
     return like(arr, x._data).copy()
 
 
@@ -141,7 +141,9 @@ def _scalar(value: Any, x: Tensor, where: str) -> Any:
 
 def _check_range(idx: Any, n: int, where: str, dim: int, shape: tuple[int, ...],
                  negative: bool = False) -> None:
-    """Every index in [0, n) (in [-n, n) with ``negative``), else an IndexError with the culprit."""
+    """Every index in [0, n) (in [-n, n) with ``negative``), else PyTorch's error with the culprit:
+    an IndexError (index_select, index_fill, put, ...), or for gather and scatter its RuntimeError
+    (:class:`ArgumentIndexError`, not an IndexError -- see there)."""
     if not idx.size:
         return
     lo, hi = int(idx.min()), int(idx.max())
@@ -149,8 +151,9 @@ def _check_range(idx: Any, n: int, where: str, dim: int, shape: tuple[int, ...],
     if lo < low or hi >= n:
         bad = lo if lo < low else hi
         allowed = f"{low} to {n - 1}" if n else "none: the dim is empty"
-        raise ArgumentIndexError(f"{where}: index {bad} is out of range for dim {dim} of size {n} "
-                                 f"(tensor shape {shape}; allowed: {allowed})")
+        error = ArgumentIndexError if where.startswith(("gather", "scatter")) else IndexError
+        raise error(f"{where}: index {bad} is out of range for dim {dim} of size {n} (tensor "
+                    f"shape {shape}; allowed: {allowed})")
 
 
 def _check_scatter(where: str, x: Tensor, d: int, idx: Any, src: Tensor | None) -> None:
@@ -445,7 +448,7 @@ def masked_fill(input: Tensor, mask: Any, value: Any, *, where: str = "masked_fi
     over the filled places."""
     m = mask if isinstance(mask, Tensor) else Tensor(np.asarray(mask))
     if m.dtype != np.bool_:
-        raise TypeError(f"{where}: mask must be a bool tensor, got {m.dtype}")
+        raise ArgumentTypeError(f"{where}: mask must be a bool tensor, got {m.dtype}")
     md, xd = m._data, input._data
     if md.shape == xd.shape and type(value) in (int, float) and type(xd) is np.ndarray and \
             type(md) is np.ndarray and md.flags.c_contiguous and xd.flags.c_contiguous:
@@ -839,8 +842,8 @@ def take(input: Tensor, index: Any) -> Tensor:
         raise TypeError(f"take: index must be an int64 Tensor, got {type(index).__name__} (make "
                         "one with tinygrad_cnn.tensor(..., dtype=tinygrad_cnn.long))")
     if index.dtype != np.int64:  # PyTorch's rule: int32 is refused too
-        raise TypeError(f"take: index must be an int64 tensor, got {index.dtype}; convert it "
-                        "with .long()")
+        raise ArgumentTypeError(f"take: index must be an int64 tensor, got {index.dtype}; convert it "
+                                "with .long()")
     idx = like(index._data, input._data).copy()  # (the graph keeps it; yours may change)
     n = input.numel()
     if idx.size and not n:

@@ -544,7 +544,7 @@ class Optimizer:
                         v = v.detach().clone()  # writing it in place changed the saved dict)
                     group[k] = tuple(v) if k in ("betas", "etas", "step_sizes") and \
                         isinstance(v, (list, tuple)) else v
-            for k, default in self._flag_defaults().items():
+            for k, default in self._setstate_defaults.items():
                 if k not in saved and k in group:
                     # (an older PyTorch's dict, without `maximize` or `amsgrad`: the class's
                     # default, as PyTorch's __setstate__ sets it -- not this optimizer's own)
@@ -608,12 +608,6 @@ class Optimizer:
     def _check_state(self) -> None:
         """A subclass's check of the loaded state as a whole (by default none): a ValueError
         naming what does not fit."""
-
-    @classmethod
-    def _flag_defaults(cls) -> dict[str, Any]:
-        """The options that PyTorch's ``__setstate__`` gives their default when a loaded group
-        lacks them (``group.setdefault``), per class (``_setstate_defaults``)."""
-        return cls._setstate_defaults
 
     def _load_group(self, saved: dict[str, Any], group: dict[str, Any]) -> None:
         """A subclass's adjustment of ``group`` after ``saved``'s options were loaded into it

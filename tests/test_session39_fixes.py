@@ -46,19 +46,24 @@ def test_right_relu_of_a_float32_matmul_near_a_kink_is_not_called_wrong():
         tg.gradcheck(lambda a, b: (a.float() @ b.float()).relu().sum(1).double(), (a, b))
 
 
-def _relu_sum_function(vjp):
-    class ReluSum32(tg.autograd.Function):
+def _function(forward, vjp):
+    """A user's Function of one input: ``forward(x)`` on the array, ``vjp(g, x)`` on Tensors."""
+    class UserOp(tg.autograd.Function):
         @staticmethod
         def forward(ctx, x):
             ctx.save_for_backward(x)
-            return np.maximum(x.astype(np.float32), 0).sum().astype(np.float64)
+            return forward(x)
 
         @staticmethod
         def backward(ctx, g):
             (x,) = ctx.saved_tensors
             return vjp(g, x)
 
-    return ReluSum32.apply
+    return UserOp.apply
+
+
+def _relu_sum_function(vjp):
+    return _function(lambda x: np.maximum(x.astype(np.float32), 0).sum().astype(np.float64), vjp)
 
 
 @pytest.mark.parametrize("name, vjp", [
@@ -428,19 +433,11 @@ def test_a_float32_failure_counts_the_elements_it_did_not_measure_again():
     # at the end said 368 more were not measured again -- the headline says so now)
     from tinygrad_cnn.gradcheck import check_grads
 
-    class Sin100(tg.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return np.sin(100 * x.astype(np.float32)).astype(np.float64)
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * (100 * x).cos() * 101
+    sin100 = _function(lambda x: np.sin(100 * x.astype(np.float32)).astype(np.float64),
+                       lambda g, x: g * (100 * x).cos() * 101)
 
     x = tg.Tensor(np.random.default_rng(0).standard_normal(400), requires_grad=True)
-    report = check_grads(Sin100.apply, (x,))
+    report = check_grads(sin100, (x,))
     assert not report.ok and report.kind == "wrong_vjp"
     line = next(s for s in str(report).splitlines() if "entries fail" in s)
     fails = int(line.split()[0])
@@ -671,20 +668,11 @@ def test_a_failing_taylor_check_of_a_big_input_is_linear_in_its_size():
 
     from tinygrad_cnn.gradcheck import check_grads
 
-    class Sin11(tg.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return np.sin(x)
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * x.cos() * 1.1
+    sin11 = _function(np.sin, lambda g, x: g * x.cos() * 1.1)  # (a VJP 10% off)
 
     x = tg.Tensor(np.random.default_rng(0).standard_normal(100_000), requires_grad=True)
     start = time.monotonic()
-    report = check_grads(Sin11.apply, x, method="taylor")
+    report = check_grads(sin11, x, method="taylor")
     assert not report.ok
     assert time.monotonic() - start < 15.0  # (the rounding probe's loop was quadratic: minutes)
 

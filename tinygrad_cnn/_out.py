@@ -92,7 +92,8 @@ def with_out(fn: Any, name: str, factory: bool = False) -> Any:
         if factory and ("layout" in kwargs or "pin_memory" in kwargs):
             from tinygrad_cnn.layout import factory_options
 
-            factory_options(name, kwargs)  # (PyTorch's keywords that pick nothing here)
+            # (PyTorch's keywords that pick nothing here)
+            factory_options(name, kwargs.pop("layout", None), kwargs.pop("pin_memory", False))
         if out is None:
             return fn(*args, **kwargs)
         from tinygrad_cnn.autograd import no_grad

@@ -2751,11 +2751,11 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). "
                       "To accumulate gradient for other parts of the graph, please use "
                       "torch.autograd.backward.", FutureWarning, stacklevel=2)
+    if allow_unused is False and materialize_grads:
+        raise ValueError("grad: materialize_grads=True needs allow_unused left at None or True")
     if is_grads_batched:
         return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
                              allow_unused, materialize_grads)
-    if allow_unused is False and materialize_grads:
-        raise ValueError("grad: materialize_grads=True needs allow_unused left at None or True")
     allow_unused = bool(allow_unused) or materialize_grads
     outs = _checked_outputs(outputs, "grad")
     ins = _checked_inputs(inputs, "grad")
@@ -2764,10 +2764,8 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         retain_graph = create_graph
     result = run_backward(outs, roots, retain_graph, create_graph, inputs=ins)
     for i, (t, g) in enumerate(zip(ins, result)):
-        if g is None and materialize_grads:  # (a leaf that requires grad with create_graph,
-            # as PyTorch's zeros_like(input, requires_grad=True): a penalty on it backpropagates)
-            zeros = array_module(t._data).zeros_like(t._data)
-            result[i] = _TensorCls._make(zeros, create_graph and zeros.dtype.kind in "fc")
+        if g is None and materialize_grads:
+            result[i] = _materialized_zeros(t, create_graph)
             continue
         if g is None:
             if not allow_unused:
@@ -2778,6 +2776,14 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         elif not create_graph:
             result[i] = g.detach()
     return tuple(result)
+
+
+def _materialized_zeros(t: Tensor, create_graph: bool) -> Tensor:
+    """``materialize_grads``' gradient of an input the outputs do not reach: zeros of its shape,
+    a leaf that requires grad with ``create_graph`` (PyTorch's ``zeros_like(input,
+    requires_grad=True)``: a penalty on it backpropagates)."""
+    zeros = array_module(t._data).zeros_like(t._data)
+    return _TensorCls._make(zeros, create_graph and zeros.dtype.kind in "fc")
 
 
 def _batched_grad(outputs: Any, inputs: Any, grad_outputs: Any, retain_graph: bool | None,
@@ -2803,8 +2809,6 @@ def _batched_grad(outputs: Any, inputs: Any, grad_outputs: Any, retain_graph: bo
                 f"{tuple(o.shape)}; pass a tensor of shape ({', '.join(['batch', *map(str, o.shape)])}) "
                 "-- e.g. v.unsqueeze(0) for a batch of one")
     keep = create_graph if retain_graph is None else retain_graph  # (PyTorch's default)
-    if allow_unused is False and materialize_grads:
-        raise ValueError("grad: materialize_grads=True needs allow_unused left at None or True")
     rows = [grad(outs, inputs, [v[b] for v in vectors], retain_graph=keep or b < size - 1,
                  create_graph=create_graph, allow_unused=allow_unused or materialize_grads)
             for b in range(size)]
@@ -2814,8 +2818,7 @@ def _batched_grad(outputs: Any, inputs: Any, grad_outputs: Any, retain_graph: bo
         column = [r[i] for r in rows]
         if any(c is None for c in column) and materialize_grads:
             # (an unused input's zeros as grad() gives them, without the batch dim: PyTorch's)
-            zeros = array_module(t._data).zeros_like(t._data)
-            out.append(_TensorCls._make(zeros, create_graph and zeros.dtype.kind in "fc"))
+            out.append(_materialized_zeros(t, create_graph))
         elif any(c is None for c in column):
             out.append(None)
         elif not column:

@@ -51,15 +51,13 @@ class layout:  # noqa: N801 (PyTorch's name: torch.layout)
 strided = layout()
 
 
-def factory_options(op: str, options: dict[str, Any]) -> None:
-    """PyTorch's factory keywords that pick nothing here, taken out of ``options`` and checked:
-    ``layout`` (``strided``, or PyTorch's ``torch.strided``) and ``pin_memory`` (a bool; page-
-    locked host memory is a CUDA transfer detail, so it changes nothing on the CPU)."""
-    kind = options.pop("layout", None)
+def factory_options(op: str, kind: Any = None, pin: Any = False) -> None:
+    """PyTorch's factory keywords that pick nothing here, checked: ``layout`` (``strided``, or
+    PyTorch's ``torch.strided``) and ``pin_memory`` (a bool or None; page-locked host memory is a
+    CUDA transfer detail, so it changes nothing on the CPU)."""
     if kind is not None and kind is not strided and str(kind) != "torch.strided":
         raise TypeError(f"{op}(): layout must be tinygrad_cnn.strided (the only layout here; "
                         f"sparse layouts are not supported), got {kind!r}")
-    pin = options.pop("pin_memory", False)
     if pin is not None and not isinstance(pin, (bool, np.bool_)):  # (None: PyTorch's default)
         raise TypeError(f"{op}(): argument 'pin_memory' must be bool, not {type(pin).__name__}")
 

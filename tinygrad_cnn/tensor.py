@@ -5176,7 +5176,7 @@ def _factory_keywords(op: str, layout: Any, pin_memory: Any) -> None:
     if layout is not None or pin_memory is not False:
         from tinygrad_cnn.layout import factory_options
 
-        factory_options(op, {"layout": layout, "pin_memory": pin_memory})
+        factory_options(op, layout, pin_memory)
 
 
 def _like_format(input: Any, memory_format: Any, op: str, layout: Any = None,

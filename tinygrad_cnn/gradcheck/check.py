@@ -1108,15 +1108,14 @@ def _slow(p: Problem, s: Settings, labels: Labels, swaps: Swaps, notes: list[str
             jump = bad & jumped[r][c]
             edge = bad & ~np.isfinite(n).all(axis=1, keepdims=True)  # the input element's row
             at_kink &= ~_unshared(p, i, c, a, at_kink, s)
-            blocks[(r, c)] = (bad, at_kink, jump, edge, tol, left, right)
+            blocks[(r, c)] = (bad, at_kink, jump, edge, tol, left, right, lo, hi)
     for c in range(len(p.which)):  # a tie between inputs (maximum(a, b) at a == b)
         _unshared_across(p, c, analytical, blocks, s)
-    for (r, c), (bad, at_kink, jump, edge, tol, left, right) in blocks.items():
+    for (r, c), (bad, at_kink, jump, edge, tol, left, right, lo, hi) in blocks.items():
         i, j = p.diff[r], p.which[c]
         a, n, k = analytical[r][c], numerical[r][c], jumps[r][c]
         at_kink |= jump | edge
         ties = _ties(p, r, i, c, a, n, bad & ~at_kink, s, f0[c])
-        lo, hi = _slope_bounds(p, r, c, left, right)
         with np.errstate(invalid="ignore"):  # (a share outside its element's own one-sided
             own_out = s.kinked(k, right, left) & ~(  # slopes is wrong in any tie: (-3, 2, 2))
                 (a >= lo - tol) & (a <= hi + tol))

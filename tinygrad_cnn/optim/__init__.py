@@ -30,7 +30,7 @@ import numpy as np
 from tinygrad_cnn._scalars import check_numbers, described
 from tinygrad_cnn.backend import _caller_outside, array_module
 from tinygrad_cnn.optim import _inplace as ip
-from tinygrad_cnn.optim.optimizer import Optimizer
+from tinygrad_cnn.optim.optimizer import SETSTATE_BASE, SETSTATE_CAPTURABLE, Optimizer
 from tinygrad_cnn.tensor import Tensor
 
 __all__ = ["ASGD", "LBFGS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam",
@@ -104,9 +104,7 @@ class SGD(Optimizer):
     """``buf = momentum * buf + (1 - dampening) * g`` (``buf = g`` at the first step);
     ``p -= lr * (g + momentum * buf if nesterov else buf)``; ``g`` includes ``weight_decay * p``."""
 
-    #: what PyTorch's __setstate__ gives a loaded group that lacks them
-    _setstate_defaults: ClassVar[dict[str, Any]] = {
-        "differentiable": False, "foreach": None, "fused": False, "maximize": False, "nesterov": False}
+    _setstate_defaults: ClassVar[dict[str, Any]] = {**SETSTATE_BASE, "fused": False, "nesterov": False}
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0,
                  dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
@@ -151,10 +149,8 @@ class Adam(Optimizer):
     ``decoupled_weight_decay`` (a per-group option, as PyTorch 2.13's) decays as :class:`AdamW`.
     A loaded state dict's group without the option is coupled (PyTorch's)."""
 
-    #: what PyTorch's __setstate__ gives a loaded group that lacks them
     _setstate_defaults: ClassVar[dict[str, Any]] = {
-        "amsgrad": False, "capturable": False, "decoupled_weight_decay": False, "differentiable": False,
-        "foreach": None, "fused": None, "maximize": False}
+        **SETSTATE_CAPTURABLE, "amsgrad": False, "decoupled_weight_decay": False, "fused": None}
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
@@ -218,10 +214,7 @@ class RMSprop(Optimizer):
     ``p -= lr g / (sqrt(v) + eps)``, or through a momentum buffer
     ``buf = momentum buf + g / (sqrt(v) + eps)``, ``p -= lr buf``."""
 
-    #: what PyTorch's __setstate__ gives a loaded group that lacks them
-    _setstate_defaults: ClassVar[dict[str, Any]] = {
-        "capturable": False, "centered": False, "differentiable": False, "foreach": None,
-        "maximize": False, "momentum": 0}
+    _setstate_defaults: ClassVar[dict[str, Any]] = {**SETSTATE_CAPTURABLE, "centered": False, "momentum": 0}
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
@@ -277,9 +270,7 @@ class Adagrad(Optimizer):
     so ``state_dict()`` has an entry for each before any step (parameters of a group added later
     get theirs at their first step)."""
 
-    #: what PyTorch's __setstate__ gives a loaded group that lacks them
-    _setstate_defaults: ClassVar[dict[str, Any]] = {
-        "differentiable": False, "foreach": None, "fused": None, "maximize": False}
+    _setstate_defaults: ClassVar[dict[str, Any]] = {**SETSTATE_BASE, "fused": None}
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0,
                  weight_decay: float = 0, initial_accumulator_value: float = 0,
@@ -322,9 +313,7 @@ class Adamax(Optimizer):
     """Adam with the infinity norm: ``m`` as Adam's, ``u = max(b2 u, |g| + eps)``,
     ``p -= lr / (1 - b1^t) * m / u``."""
 
-    #: what PyTorch's __setstate__ gives a loaded group that lacks them
-    _setstate_defaults: ClassVar[dict[str, Any]] = {
-        "capturable": False, "differentiable": False, "foreach": None, "maximize": False}
+    _setstate_defaults: ClassVar[dict[str, Any]] = SETSTATE_CAPTURABLE
 
     def __init__(self, params: Iterable[Any], lr: float = 2e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
@@ -361,10 +350,7 @@ class NAdam(Optimizer):
     ``p -= lr ((1 - mu_t) / (1 - Πmu) g + mu_{t+1} / (1 - Πmu mu_{t+1}) m) / (sqrt(v / (1 -
     b2^t)) + eps)``. ``decoupled_weight_decay`` decays like AdamW."""
 
-    #: what PyTorch's __setstate__ gives a loaded group that lacks them
-    _setstate_defaults: ClassVar[dict[str, Any]] = {
-        "capturable": False, "decoupled_weight_decay": False, "differentiable": False, "foreach": None,
-        "maximize": False}
+    _setstate_defaults: ClassVar[dict[str, Any]] = {**SETSTATE_CAPTURABLE, "decoupled_weight_decay": False}
 
     _scalar_state = frozenset({"step", "mu_product"})
 
@@ -407,10 +393,7 @@ class RAdam(Optimizer):
     variance estimate is trustworthy (``rho_t > 5``), plain momentum SGD ``p -= lr m̂`` before.
     ``decoupled_weight_decay`` decays like AdamW."""
 
-    #: what PyTorch's __setstate__ gives a loaded group that lacks them
-    _setstate_defaults: ClassVar[dict[str, Any]] = {
-        "capturable": False, "decoupled_weight_decay": False, "differentiable": False, "foreach": None,
-        "maximize": False}
+    _setstate_defaults: ClassVar[dict[str, Any]] = {**SETSTATE_CAPTURABLE, "decoupled_weight_decay": False}
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,

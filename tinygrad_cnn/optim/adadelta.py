@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.optim import Optimizer, _check_implementation, _decay, _invalid
 from tinygrad_cnn.optim import _inplace as ip
+from tinygrad_cnn.optim.optimizer import SETSTATE_CAPTURABLE
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -17,9 +18,7 @@ class Adadelta(Optimizer):
     ``acc_delta`` ``u``); ``g`` includes ``weight_decay * p``. ``foreach`` and ``capturable`` are
     accepted and ignored (they choose PyTorch's kernels, not the numbers)."""
 
-    #: what PyTorch's __setstate__ gives a loaded group that lacks them
-    _setstate_defaults: ClassVar[dict[str, Any]] = {
-        "capturable": False, "differentiable": False, "foreach": None, "maximize": False}
+    _setstate_defaults: ClassVar[dict[str, Any]] = SETSTATE_CAPTURABLE
 
     def __init__(self, params: Iterable[Any], lr: float = 1.0, rho: float = 0.9,
                  eps: float = 1e-6, weight_decay: float = 0, foreach: bool | None = None, *,

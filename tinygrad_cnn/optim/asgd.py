@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.optim import Optimizer, _check_implementation, _decay, _invalid
 from tinygrad_cnn.optim import _inplace as ip
+from tinygrad_cnn.optim.optimizer import SETSTATE_CAPTURABLE
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -19,9 +20,7 @@ class ASGD(Optimizer):
     as 0-d tensors of the default dtype, float32 unless changed). ``foreach`` and ``capturable``
     are accepted and ignored."""
 
-    #: what PyTorch's __setstate__ gives a loaded group that lacks them
-    _setstate_defaults: ClassVar[dict[str, Any]] = {
-        "capturable": False, "differentiable": False, "foreach": None, "maximize": False}
+    _setstate_defaults: ClassVar[dict[str, Any]] = SETSTATE_CAPTURABLE
 
     _scalar_state = frozenset({"step", "eta", "mu"})
 

@@ -127,6 +127,13 @@ def _described(v: Any) -> str:
     return f"{a_type(v)}"
 
 
+#: the switches PyTorch's ``__setstate__`` of every optimizer defaults in a loaded group that lacks
+#: them (an older PyTorch's dict), and of those with a ``capturable`` option; each class adds its own
+#: (``Optimizer._setstate_defaults``)
+SETSTATE_BASE: dict[str, Any] = {"differentiable": False, "foreach": None, "maximize": False}
+SETSTATE_CAPTURABLE: dict[str, Any] = {**SETSTATE_BASE, "capturable": False}
+
+
 class Optimizer:
     """Holds parameter groups (each a dict with ``"params"`` and its hyper-parameters) and a state
     per parameter; subclasses write ``_update(p, grad, group, state)``."""

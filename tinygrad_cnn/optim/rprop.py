@@ -9,6 +9,7 @@ import numpy as np
 
 from tinygrad_cnn.backend import array_module
 from tinygrad_cnn.optim import Optimizer, _check_implementation, _invalid, _pair
+from tinygrad_cnn.optim.optimizer import SETSTATE_CAPTURABLE
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -19,9 +20,7 @@ class Rprop(Optimizer):
     forgotten -- clamped to ``step_sizes``; then ``p -= sign(g) * step_size``. Full-batch
     gradients only, as in PyTorch. ``foreach`` and ``capturable`` are accepted and ignored."""
 
-    #: what PyTorch's __setstate__ gives a loaded group that lacks them
-    _setstate_defaults: ClassVar[dict[str, Any]] = {
-        "capturable": False, "differentiable": False, "foreach": None, "maximize": False}
+    _setstate_defaults: ClassVar[dict[str, Any]] = SETSTATE_CAPTURABLE
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2,
                  etas: tuple[float, float] = (0.5, 1.2),

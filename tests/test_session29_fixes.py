@@ -267,7 +267,7 @@ def test_take_along_dim_without_dim_refuses_negative_indices_as_pytorch():
     x = np.arange(6.0).reshape(2, 3)
     with pytest.raises(RuntimeError, match="out of bounds"):
         torch.take_along_dim(torch.tensor(x), torch.tensor([5, 0, -1]))
-    with pytest.raises(IndexError, match=r"index -1 .* flattened tensor of 6 elements .*give a dim"):
+    with pytest.raises(RuntimeError, match=r"index -1 .* flattened tensor of 6 elements .*give a dim"):
         tg.take_along_dim(tg.tensor(x), tg.tensor([5, 0, -1]))
     np.testing.assert_array_equal(tg.take_along_dim(tg.tensor(x), tg.tensor([5, 0])).numpy(),
                                   [5.0, 0.0])

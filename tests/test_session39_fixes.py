@@ -696,3 +696,28 @@ def test_layout_and_pin_memory_everywhere_pytorch_takes_them():
         assert x.new_zeros(2, layout=lib.strided, pin_memory=False).tolist() == [0.0, 0.0]
         assert x.new_full((2,), 3.0, layout=lib.strided).tolist() == [3.0, 3.0]
         assert lib.zeros_like(x, pin_memory=False).tolist() == [0.0, 0.0]
+
+
+# ------------------------------------------------------------------------------ t164
+def test_take_along_dim_out_of_range_is_pytorchs_runtime_error_not_an_index_error():
+    x = tg.arange(4.0)
+    for call in (lambda: x.take_along_dim(tg.tensor([9]), 0),
+                 lambda: tg.take_along_dim(x, tg.tensor([-1]))):
+        with pytest.raises(tg.ArgumentIndexError, match="out of range"):
+            call()
+
+    class Rows:  # (an IndexError ended the for-loop over it early, without a word)
+        def __getitem__(self, i):
+            return x.take_along_dim(tg.tensor([[0, 1, 9, 2][i]]), 0).item()
+
+    with pytest.raises(RuntimeError):
+        list(Rows())
+
+
+@pytest.mark.parametrize("order", [0, -1, False, 3])
+def test_the_gradcheck_fixture_refuses_an_order_it_would_not_check(order):
+    from tinygrad_cnn.pytest_plugin import GradcheckFixture
+
+    with pytest.raises(ValueError, match="order must be 1"):
+        GradcheckFixture()(lambda x: x * 2, tg.ones(2, dtype=tg.float64, requires_grad=True),
+                           order=order)

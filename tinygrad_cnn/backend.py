@@ -430,10 +430,10 @@ class ArgumentTypeError(TypeError, RuntimeError):
 
 
 class ArgumentIndexError(RuntimeError):
-    """An index value out of range where PyTorch raises RuntimeError (``gather``'s and
-    ``scatter``'s index, ``kthvalue``'s k). Not an IndexError: Python's sequence protocol reads an
-    IndexError out of ``__getitem__`` as the end of the data, so a dataset whose items gather
-    with a bad index ended early without a word (t163)."""
+    """An index value out of range where PyTorch raises RuntimeError (``gather``'s,
+    ``scatter``'s and ``take_along_dim``'s index, ``kthvalue``'s k). Not an IndexError: Python's
+    sequence protocol reads an IndexError out of ``__getitem__`` as the end of the data, so a
+    dataset whose items gather with a bad index ended early without a word (t163)."""
 
 
 def new_locks_after_fork(namespace: dict[str, Any], *names: str) -> None:

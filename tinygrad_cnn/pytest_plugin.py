@@ -69,6 +69,9 @@ class GradcheckFixture:
         __tracebackhide__ = True  # (the failing test's line and the report)
         from tinygrad_cnn.gradcheck import _verdict, check_grads
 
+        if type(order) is not int or order not in (1, 2):  # (order=0 looped over nothing: a pass)
+            raise ValueError(f"gradcheck fixture: order must be 1 (first derivatives) or 2 (and "
+                             f"second), got {order!r}")
         raise_exception = options.pop("raise_exception", True)  # (gradcheck's own options)
         options.setdefault("fast_mode", not self.thorough and _numel(inputs) > FULL_UP_TO)
         seeds = [options.pop("seed")] if "seed" in options else \

@@ -151,7 +151,8 @@ def _check_range(idx: Any, n: int, where: str, dim: int, shape: tuple[int, ...],
     if lo < low or hi >= n:
         bad = lo if lo < low else hi
         allowed = f"{low} to {n - 1}" if n else "none: the dim is empty"
-        error = ArgumentIndexError if where.startswith(("gather", "scatter")) else IndexError
+        error = ArgumentIndexError if where.startswith(("gather", "scatter", "take_along_dim")) \
+            else IndexError
         raise error(f"{where}: index {bad} is out of range for dim {dim} of size {n} (tensor "
                     f"shape {shape}; allowed: {allowed})")
 
@@ -204,18 +205,18 @@ def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
 def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:
     """``out[i][j] = input[i][indices[i][j]]`` along ``dim`` (``gather`` where the two broadcast
     in every other dim); ``dim=None`` indexes the flattened tensor. With a ``dim``, negative
-    indices count from the end, as in PyTorch; without one they are an IndexError, as there
+    indices count from the end, as in PyTorch; without one they are an error, as there
     (PyTorch also wraps some indices below ``-size`` along a dim, which are an error here)."""
     idx = _index(indices, input, "take_along_dim", "indices")
     if dim is not None and input.ndim == 0:  # (PyTorch's; was: indexed as if 1-d)
-        raise IndexError(f"take_along_dim: Dimension specified as {dim} but tensor has no "
-                         "dimensions; leave dim=None to index the flattened tensor")
+        raise ArgumentIndexError(f"take_along_dim: Dimension specified as {dim} but tensor has "
+                                 "no dimensions; leave dim=None to index the flattened tensor")
     if dim is None:
-        if idx.size and int(idx.min()) < 0:
-            raise IndexError(f"take_along_dim: index {int(idx.min())} is out of range for the "
-                             f"flattened tensor of {input.numel()} elements (shape {input.shape}); "
-                             "without a dim indices run from 0, as in PyTorch: give a dim, or "
-                             "add the size to the negative ones")
+        if idx.size and int(idx.min()) < 0:  # (PyTorch's RuntimeError: see ArgumentIndexError)
+            raise ArgumentIndexError(
+                f"take_along_dim: index {int(idx.min())} is out of range for the flattened tensor "
+                f"of {input.numel()} elements (shape {input.shape}); without a dim indices run "
+                "from 0, as in PyTorch: give a dim, or add the size to the negative ones")
         input, idx, d = input.reshape(-1), idx.reshape(-1), 0
     else:
         d = _dim(dim, input.ndim, "take_along_dim")

@@ -129,7 +129,7 @@ def test_a_composites_likely_cause_is_the_culprits_own(loss):
     assert report.cause == report.node_report.cause
     text = str(report)
     assert "a border, a masked region" not in text and "wrong indices" not in text
-    assert text.count("Likely cause:") == 1
+    assert text.count("Likely cause") == 1
 
 
 # ------------------------------------------------ 4: advice in the caller's own options

@@ -462,9 +462,7 @@ def test_grad_fn_metadata_is_one_dict_per_node():
 
 # ------------------------------------------------------------------ tester 51 (issues 13, 15)
 @pytest.mark.parametrize("stmt,module", [
-    ("import tinygrad_cnn.amp", "tinygrad_cnn.amp"),
-    ("from tinygrad_cnn.amp import autocast", "tinygrad_cnn.amp"),
-    ("from tinygrad_cnn.cuda.amp import autocast, GradScaler", "tinygrad_cnn.cuda.amp"),
+    ("import tinygrad_cnn.distributions", "tinygrad_cnn.distributions"),
     ("from tinygrad_cnn.nn.parallel import DistributedDataParallel", "tinygrad_cnn.nn.parallel"),
     ("import tinygrad_cnn.utils.tensorboard", "tinygrad_cnn.utils.tensorboard"),
 ])
@@ -472,8 +470,8 @@ def test_a_missing_pytorch_module_says_what_to_write_instead(stmt, module):
     with pytest.raises(ModuleNotFoundError, match=r"\(PyTorch's torch\..*\): there is no") as info:
         exec(stmt, {})
     assert info.value.name == module
-    with pytest.raises(AttributeError, match="no mixed precision"):
-        tg.cuda.amp.GradScaler  # noqa: B018
+    with pytest.raises(AttributeError, match="no CUDA graphs"):
+        tg.cuda.CUDAGraph  # noqa: B018
     with pytest.raises(ModuleNotFoundError, match=r"^No module named 'tinygrad_cnn.nope'$"):
         exec("import tinygrad_cnn.nope", {})
     from tinygrad_cnn.cuda import is_available  # (the real names still import)
@@ -677,8 +675,7 @@ def test_find_spec_of_a_missing_pytorch_module_is_none_and_its_import_says_why()
     import importlib
     import importlib.util
 
-    for name in ("tinygrad_cnn.amp", "tinygrad_cnn.cuda.amp", "tinygrad_cnn.nn.parallel",
-                 "tinygrad_cnn.jit"):
+    for name in ("tinygrad_cnn.cuda.graphs", "tinygrad_cnn.nn.parallel", "tinygrad_cnn.jit"):
         assert importlib.util.find_spec(name) is None
         with pytest.raises(ModuleNotFoundError, match="PyTorch's torch"):
             importlib.import_module(name)

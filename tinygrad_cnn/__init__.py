@@ -456,11 +456,13 @@ for _name in (*_out.COMPUTED, *_out.FACTORIES):  # (functions.py's have it alrea
     if _name in globals() and not hasattr(globals()[_name], "__wrapped_out__"):
         globals()[_name] = _out.with_out(globals()[_name], _name, _name in _out.FACTORIES)
 del _name
+from tinygrad_cnn import amp  # noqa: E402  (and tg.cuda.amp, PyTorch's older spelling)
 from tinygrad_cnn._missing import install_finder as _missing_install_finder  # noqa: E402
+from tinygrad_cnn.amp import autocast  # noqa: E402
 
 #: the class of every dtype here (numpy's): ``isinstance(x.dtype, tinygrad_cnn.dtype)``
 dtype = np.dtype
-__all__ += [*_LEGACY_TYPES, "dtype", *_aliases.__all__]
+__all__ += [*_LEGACY_TYPES, "dtype", *_aliases.__all__, "amp", "autocast"]
 
 
 _missing_install_finder()  # (`import tinygrad_cnn.amp`: the way out, not a bare "No module")
@@ -469,7 +471,7 @@ _missing_install_finder()  # (`import tinygrad_cnn.amp`: the way out, not a bare
 def __getattr__(name: str) -> Any:
     # ``tg.utils`` (``torch.utils.data``'s place), ``tg.data``, ``tg.models``: imported on first
     # use (the data package is not needed to compute)
-    if name in ("utils", "data", "models", "special", "distributed", "backends", "testing"):
+    if name in ("utils", "data", "models", "special", "distributed", "backends", "testing", "func"):
         import importlib
 
         return importlib.import_module(f"tinygrad_cnn.{name}")

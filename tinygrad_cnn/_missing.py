@@ -15,10 +15,6 @@ MISSING: dict[str, dict[str, str]] = {
     "tinygrad_cnn": {
         "compile": f"{_EAGER}, with no compiler: delete `model = torch.compile(model)` and call "
                    "the model itself",
-        "autocast": "there is no mixed precision: compute in float32 (the default), or convert "
-                    "tensors and the model with .half() yourself",
-        "amp": "there is no mixed precision, so no GradScaler: call loss.backward() and "
-               "optimizer.step() directly",
         "bfloat16": "numpy has no bfloat16: use float16 (tinygrad_cnn.float16) or float32",
         **{name: "unsigned integers wider than uint8 are not supported (PyTorch's support for "
                  "them is partial too): use int32 or int64"
@@ -29,6 +25,31 @@ MISSING: dict[str, dict[str, str]] = {
         **{name: "3-d ops are not implemented (their 1-d and 2-d forms are)"
            for name in ("conv3d", "conv_transpose3d", "max_pool3d")},
         "constant_pad_nd": "use nn.functional.pad(x, pad, value=v) (mode 'constant')",
+        **{name: "complex tensors are not supported: keep the real and imaginary parts as two "
+                 "float tensors (rotary embeddings: the rotate_half form, x * cos + "
+                 "rotate_half(x) * sin)"
+           for name in ("polar", "complex", "view_as_real", "view_as_complex")},
+        **{name: "there are no sparse tensors: use a dense tensor, and index_add_ / scatter_add_ "
+                 "for the sparse products (message passing)"
+           for name in ("sparse", "sparse_coo_tensor", "sparse_csr_tensor")},
+        **{name: "there are no _foreach ops: loop over the lists (for p, q in zip(ps, qs): "
+                 "p.lerp_(q, w)), which gives the same values"
+           for name in ("_foreach_add", "_foreach_add_", "_foreach_mul", "_foreach_mul_",
+                        "_foreach_sub", "_foreach_sub_", "_foreach_div", "_foreach_div_",
+                        "_foreach_lerp_", "_foreach_addcmul_", "_foreach_addcdiv_",
+                        "_foreach_copy_", "_foreach_zero_", "_foreach_sqrt", "_foreach_norm",
+                        "_foreach_neg", "_foreach_maximum_", "_foreach_clamp_min_")},
+        **{name: "there is no FFT: numpy.fft on t.numpy() computes it (without a gradient)"
+           for name in ("fft", "stft", "istft")},
+        "poisson": "not implemented: numpy.random.default_rng().poisson(rates.numpy()) draws "
+                   "the counts (a sample has no gradient anyway)",
+        "logdet": "not implemented: tinygrad_cnn.linalg.det(A).log() for a positive "
+                  "determinant (with its gradient)",
+        **{name: "not implemented (linalg has det, inv, svd, norm, matrix_power, cross): "
+                 f"numpy.linalg / scipy.linalg compute {name} without a gradient"
+           for name in ("slogdet", "cholesky", "cholesky_solve", "cholesky_inverse", "lu",
+                        "lu_solve", "qr", "pinverse", "matrix_exp", "triangular_solve",
+                        "lstsq", "eig")},
         "native_channel_shuffle": "use channel_shuffle (the same values)",
         "conv_tbc": "not implemented: permute (time, batch, channels) to (batch, channels, time) "
                     "and use conv1d",
@@ -49,9 +70,6 @@ MISSING: dict[str, dict[str, str]] = {
                               "device= to the factory, or move with .to('cuda')",
         "get_default_device": "tensors are made on the CPU unless given device= (the default "
                               "device is always 'cpu')",
-        "func": "there is no torch.func (functorch): tinygrad_cnn.autograd.functional has "
-                "jacobian, hessian, vjp, jvp, hvp and vhp; loop over a batch where vmap would "
-                "map",
         "vmap": "there is no vmap: loop over the batch (torch.stack of the per-sample "
                 "results), or write the function for a batch",
         "as_strided": "there is no as_strided (a view of arbitrary strides): build the view "
@@ -64,7 +82,9 @@ MISSING: dict[str, dict[str, str]] = {
                  f"matrix_norm, matrix_power and cross): numpy.linalg.{name} computes the "
                  "value without a gradient"
            for name in ("solve", "slogdet", "cholesky", "eigh", "eig", "eigvalsh", "qr",
-                        "pinv", "lstsq", "matrix_rank")},
+                        "pinv", "lstsq", "matrix_rank", "solve_triangular", "multi_dot",
+                        "householder_product", "lu_factor", "lu", "lu_solve", "solve_ex",
+                        "cholesky_ex", "inv_ex", "ldl_factor")},
         "matrix_exp": "not implemented: scipy.linalg.expm computes the value without a gradient",
     },
     "tinygrad_cnn.autograd": {
@@ -161,6 +181,20 @@ MISSING: dict[str, dict[str, str]] = {
         "embedding_bag": "not implemented: embedding then .sum(1) / .mean(1) / .amax(1) over "
                          "each bag (pad bags to one length and mask the padding)",
         "native_channel_shuffle": "use channel_shuffle (the same values)",
+        "ctc_loss": "CTC is not implemented (there are no recurrent layers either): its "
+                    "forward-backward recursion over log_softmax outputs would be written out "
+                    "with logsumexp",
+    },
+    "tinygrad_cnn.special": {
+        **{name: f"not implemented: scipy.special.{name} computes the value (without a "
+                 "gradient)"
+           for name in ("i0", "i0e", "i1", "i1e", "ndtri", "erfcx", "zeta", "bessel_j0",
+                        "bessel_j1", "spherical_bessel_j0", "airy_ai")},
+        "log_ndtr": "not implemented: special.ndtr(x).log() for moderate x (its far left tail "
+                    "underflows; scipy.special.log_ndtr holds it, without a gradient)",
+        "entr": "not implemented: -x * x.log() for x > 0 (0 at 0, -inf below), written with "
+                "tinygrad_cnn.where",
+        "xlog1py": "not implemented: tinygrad_cnn.where(x == 0, 0, x * y.log1p())",
     },
     "tinygrad_cnn.nn.utils": {
         "spectral_norm": "not implemented: divide the weight by its largest singular value "
@@ -186,10 +220,16 @@ MISSING: dict[str, dict[str, str]] = {
                      "ReduceOp", "new_group", "reduce", "gather", "scatter", "send", "recv")
     },
     "tinygrad_cnn.cuda": {
-        "amp": "there is no mixed precision, so no autocast or GradScaler: compute in float32 "
-               "and call loss.backward() and optimizer.step() directly",
         "graphs": f"{_EAGER}: there are no CUDA graphs; call the model itself",
         "CUDAGraph": f"{_EAGER}: there are no CUDA graphs; call the model itself",
+    },
+    "tinygrad_cnn.func": {
+        **{name: "there is no functorch here (only functional_call): "
+                 "tinygrad_cnn.autograd.functional has jacobian, hessian, vjp, jvp, hvp and vhp, "
+                 "and tinygrad_cnn.autograd.grad the gradient; loop over a batch where vmap "
+                 "would map"
+           for name in ("grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian",
+                        "vmap", "linearize", "functionalize", "stack_module_state")},
     },
     "tinygrad_cnn.utils": {
         "checkpoint": "there is no activation checkpointing: call the block itself (every "

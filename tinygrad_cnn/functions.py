@@ -76,6 +76,7 @@ from tinygrad_cnn.tensor import (
     _check_factor,
     _dim_names,
     _factor,
+    _factory_keywords,
     _to_tensor,
     result_type,
     tensor,
@@ -564,14 +565,21 @@ def broadcast_shapes(*shapes: Any) -> Any:
                            "dim must match or be 1)") from None
 
 
-def scalar_tensor(s: Any, *, dtype: Any = None, device: Any = None,
-                  requires_grad: bool = False) -> Tensor:
+def scalar_tensor(s: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+                  layout: Any = None, pin_memory: bool = False) -> Tensor:
     """A 0-d tensor of the number ``s`` (float32 unless ``dtype`` says otherwise)."""
+    _factory_keywords("scalar_tensor", layout, pin_memory)
     return tensor(s, dtype=dtype or np.float32, device=device, requires_grad=requires_grad)
 
 
 def lgamma(input: Tensor) -> Tensor:
     return input.lgamma()
+
+
+def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
+    """``input.renorm(p, dim, maxnorm)``: each slice along ``dim`` whose ``p``-norm exceeds
+    ``maxnorm`` scaled down to it."""
+    return input.renorm(p, dim, maxnorm)
 
 
 def digamma(input: Tensor) -> Tensor:
@@ -1298,6 +1306,7 @@ __all__ = [
     "reciprocal",
     "relu",
     "remainder",
+    "renorm",
     "reshape",
     "round",
     "rsqrt",

@@ -27,6 +27,8 @@ from tinygrad_cnn.tensor import (
     _broadcast_shape,
     _dtype,
     _factory,
+    _like_format,
+    _like_layout,
     _low_high,
     _new_args,
     _size_arg,
@@ -357,12 +359,14 @@ def _check_bounds(frm: int, to_inc: int, dt: np.dtype) -> None:
 
 def randint_like(input: Tensor, *args: Any, low: int | None = None, high: int | None = None,
                  generator: Any = None, dtype: Any = None, device: str | None = None,
-                 requires_grad: bool = False) -> Tensor:
+                 requires_grad: bool = False, layout: Any = None, pin_memory: bool = False,
+                 memory_format: Any = None) -> Tensor:
     """Integers drawn uniformly from ``[low, high)`` (``low`` 0 by default) in a tensor of
     ``input``'s shape, dtype and device (unless given): PyTorch's ``randint_like(input, high)``
     and ``randint_like(input, low, high)``, with ``random_``'s checks for the dtype (a range
     outside it is a RuntimeError)."""
     input = _tensor_arg(input, "randint_like", "input")
+    fmt = _like_format(input, memory_format, "randint_like", layout, pin_memory)
     if len(args) > 2 or (len(args) == 2 and (low is not None or high is not None)) or \
             (len(args) == 1 and high is not None and low is not None):
         raise TypeError("randint_like(): takes (input, high) or (input, low, high)")
@@ -376,7 +380,8 @@ def randint_like(input: Tensor, *args: Any, low: int | None = None, high: int | 
                            "gradients")
     low = 0 if low is None else low
     sample = random_sample(input.shape, dt, (low, high), {}, generator, "randint_like")
-    return _factory(lambda xp: xp.asarray(sample), dt, new["device"], requires_grad)
+    return _like_layout(_factory(lambda xp: xp.asarray(sample), dt, new["device"], requires_grad),
+                        input, fmt)
 
 
 # ------------------------------------------------------------------------------ in-place fills

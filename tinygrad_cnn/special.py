@@ -121,3 +121,9 @@ def _with_out() -> None:
 
 _with_out()
 
+
+
+def __getattr__(name: str) -> Any:
+    from tinygrad_cnn._missing import no_attribute
+
+    raise no_attribute(__name__, name)

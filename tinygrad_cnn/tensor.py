@@ -103,8 +103,8 @@ def _nested_in_dtype(data: Any, dt: np.dtype, where: str) -> Any:
     RuntimeError (an int64 one its ValueError), a negative int wraps into an unsigned dtype."""
     if isinstance(data, (list, tuple)):
         return [_nested_in_dtype(x, dt, where) for x in data]
-    if dt == np.int64 and type(data) is int and not -2**63 <= data < 2**63:
-        _int64_overflow(data, where)
+    if dt.kind in "iu" and dt != np.uint64 and type(data) is int and not -2**63 <= data < 2**63:
+        _int64_overflow(data, where)  # (any integer dtype but uint64: PyTorch's ValueError)
     return _in_dtype(data, dt, where.lower())
 
 
@@ -4478,6 +4478,11 @@ def _index_key(key: Any, t: Tensor, where: str = "getitem") -> Any:
     out: list[Any] = []
     masks = []  # (position in out, mask shape)
     for k in items:
+        if isinstance(k, (str, bytes)) or (isinstance(k, list) and any(isinstance(e, (str, bytes))
+                                                                        for e in k)):
+            raise TypeError(f"{where}: a {type(k).__name__} is not an index (tensor shape "
+                            f"{tuple(t.shape)}); index with ints, slices, None, ... or integer "
+                            "or boolean tensors")
         if isinstance(k, Tensor):
             k = k._data
             if k.ndim == 0 and k.dtype.kind == "i":  # any 0-d integer tensor is its int
@@ -5125,7 +5130,8 @@ def _factory(make: Callable[[Any], Any], dtype: DTypeLike, device: str | None,
 def zeros(*shape: Any, size: Any = None, dtype: DTypeLike = None, device: str | None = None,
           requires_grad: bool = False) -> Tensor:
     s = _size_arg(_sized(shape, size, "zeros"), "zeros")
-    return _factory(lambda xp: xp.zeros(s), dtype, device, requires_grad)
+    dt = _dtype(dtype or np.float32)  # (made in its dtype: a float64 array cast was 7x slower)
+    return _factory(lambda xp: xp.zeros(s, dt), dt, device, requires_grad)
 
 
 def empty(*shape: Any, size: Any = None, dtype: DTypeLike = None, device: str | None = None,
@@ -5133,7 +5139,8 @@ def empty(*shape: Any, size: Any = None, dtype: DTypeLike = None, device: str | 
     """Zeros: this engine never hands out uninitialised memory. ``memory_format``
     (``contiguous_format``, the default, or ``channels_last``) lays it out in memory."""
     s = _size_arg(_sized(shape, size, "empty"), "empty")
-    result = _factory(lambda xp: xp.zeros(s), dtype, device, requires_grad)
+    dt = _dtype(dtype or np.float32)
+    result = _factory(lambda xp: xp.zeros(s, dt), dt, device, requires_grad)
     if memory_format is None:
         return result
     from tinygrad_cnn import layout
@@ -5150,14 +5157,16 @@ def empty(*shape: Any, size: Any = None, dtype: DTypeLike = None, device: str | 
 def ones(*shape: Any, size: Any = None, dtype: DTypeLike = None, device: str | None = None,
          requires_grad: bool = False) -> Tensor:
     s = _size_arg(_sized(shape, size, "ones"), "ones")
-    return _factory(lambda xp: xp.ones(s), dtype, device, requires_grad)
+    dt = _dtype(dtype or np.float32)
+    return _factory(lambda xp: xp.ones(s, dt), dt, device, requires_grad)
 
 
 def full(size: Sequence[int], fill_value: float, dtype: DTypeLike = None,
          device: str | None = None, requires_grad: bool = False) -> Tensor:
     """``size`` filled with ``fill_value``; the dtype is inferred from it as PyTorch does (an int
     gives int64, a bool bool, a float float32). A value the dtype cannot hold is an error."""
-    return _full(size, fill_value, dtype, device, requires_grad, "full")
+    return _full(_size_arg(size, "full", sequence=True), fill_value, dtype, device, requires_grad,
+                 "full")
 
 
 def _full(shape: Any, fill_value: Any, dtype: DTypeLike, device: str | None,
@@ -5167,7 +5176,8 @@ def _full(shape: Any, fill_value: Any, dtype: DTypeLike, device: str | None,
     number = fill_value.item() if isinstance(fill_value, Tensor) else _number(fill_value)
     dt = _dtype(dtype, where) if dtype is not None else _inferred_dtype(number)  # a Scalar's
     value = _fill_value(fill_value, dt, where)
-    return _factory(lambda xp: xp.full(s, value), dt, device, requires_grad)
+    # (made in its dtype, the value converted as PyTorch converts it: uint8 takes -1 as 255)
+    return _factory(lambda xp: xp.full(s, _scalar_array(value, dt, xp)), dt, device, requires_grad)
 
 
 def _factory_keywords(op: str, layout: Any, pin_memory: Any) -> None:
@@ -5362,11 +5372,13 @@ def rand(*shape: Any, size: Any = None, generator: Any = None, dtype: DTypeLike 
 
 
 def tensor(data: Any, *, requires_grad: bool = False, dtype: DTypeLike = None,
-           device: str | None = None, name: str | None = None) -> Tensor:
+           device: str | None = None, name: str | None = None, pin_memory: bool = False) -> Tensor:
     """A tensor whose dtype is inferred from ``data`` as ``torch.tensor`` infers it: Python ints
     give int64, floats float32 (a list with one float is float32), bools bool; numpy arrays and
     tensors keep theirs. (The ``Tensor(...)`` constructor, like ``torch.Tensor``, makes Python
-    numbers and lists float32.) The data is copied."""
+    numbers and lists float32.) The data is copied. (``pin_memory``: see
+    :func:`tinygrad_cnn.layout.factory_options`.)"""
+    _factory_keywords("tensor", None, pin_memory)
     if isinstance(data, Size):  # data here (torch.tensor(x.size()) is tensor([2, 3]))
         data = tuple(data)
     if isinstance(data, np.generic) and data.dtype.kind in "biuf":
@@ -5377,8 +5389,8 @@ def tensor(data: Any, *, requires_grad: bool = False, dtype: DTypeLike = None,
         dtype = _inferred_dtype(data)
     if isinstance(data, (bool, int, float)):  # a value, not Tensor(3)'s legacy size
         dt = _dtype(dtype)
-        if dt == np.int64 and type(data) is int and not -2**63 <= data < 2**63:
-            _int64_overflow(data, "tensor")
+        if dt.kind in "iu" and type(data) is int and not -2**63 <= data < 2**63:
+            _int64_overflow(data, "tensor")  # (any integer dtype: PyTorch's ValueError)
         if dt.kind in "fb" and type(data) is int and not -2**63 <= data < 2**64:
             # (an int past int64's range into a float or bool: PyTorch converts it, through a
             # double -- float(2**1100) is Python's own OverflowError, as PyTorch's)
@@ -5440,7 +5452,8 @@ def eye(n: int, m: int | None = None, *, dtype: DTypeLike = None, device: str | 
         requires_grad: bool = False) -> Tensor:
     """The ``n × m`` identity matrix (``m = n`` by default), float32 unless ``dtype`` says."""
     n, m = _count(n, "eye", "n"), _count(n if m is None else m, "eye", "m")
-    return _factory(lambda xp: xp.eye(n, m), dtype, device, requires_grad)
+    dt = _dtype(dtype or np.float32)
+    return _factory(lambda xp: xp.eye(n, m, dtype=dt), dt, device, requires_grad)
 
 
 def linspace(start: Any, end: Any, steps: int, *, dtype: DTypeLike = None,
@@ -5573,16 +5586,18 @@ def _triangle_indices(where: str, row: Any, col: Any, offset: Any, dtype: DTypeL
 
 
 def tril_indices(row: int, col: int, offset: int = 0, *, dtype: DTypeLike = None,
-                 device: str | None = None) -> Tensor:
+                 device: str | None = None, layout: Any = None) -> Tensor:
     """The ``(2, N)`` row and column indices of the lower triangle of a ``row x col`` matrix (on
     and below the diagonal ``offset``), row by row, int64 unless ``dtype`` says."""
+    _factory_keywords("tril_indices", layout, False)
     return _triangle_indices("tril_indices", row, col, offset, dtype, device, upper=False)
 
 
 def triu_indices(row: int, col: int, offset: int = 0, *, dtype: DTypeLike = None,
-                 device: str | None = None) -> Tensor:
+                 device: str | None = None, layout: Any = None) -> Tensor:
     """The ``(2, N)`` row and column indices of the upper triangle of a ``row x col`` matrix (on
     and above the diagonal ``offset``), row by row, int64 unless ``dtype`` says."""
+    _factory_keywords("triu_indices", layout, False)
     return _triangle_indices("triu_indices", row, col, offset, dtype, device, upper=True)
 
 
@@ -5812,7 +5827,10 @@ def _sized(shape: tuple[Any, ...], size: Any, where: str) -> tuple[Any, ...]:
         return shape
     if shape:
         raise TypeError(f"{where}(): give the size as arguments or as size=, not both")
-    return (tuple(size),) if isinstance(size, (tuple, list)) else (size,)
+    if not isinstance(size, (tuple, list)):  # (PyTorch's TypeError: size=2 is not a size)
+        raise TypeError(f"{where}(): argument 'size' must be a tuple of ints, not "
+                        f"{type(size).__name__} (size=({size!r},) for one dim)")
+    return (tuple(size),)
 
 
 def _sizes(sizes: tuple[Any, ...], size: Any, where: str) -> tuple[Any, ...]:
@@ -5846,7 +5864,15 @@ def _size_arg(size: Any, where: str, sequence: bool = False) -> tuple[int, ...]:
         if d < 0:
             raise RuntimeError(f"{where}(): Trying to create tensor with negative dimension {d}: "
                                f"{[int(x) for x in shape]}")
-    return tuple(int(d) for d in shape)
+        if d >= 2**63:  # (PyTorch's TypeError: "Overflow when unpacking long")
+            raise TypeError(f"{where}(): the size {int(d)} in {[int(x) for x in shape]} does not fit "
+                            "int64")
+    shape = tuple(int(d) for d in shape)
+    # (numpy's "array is too big" / "Maximum allowed dimension"; the strides of an empty one too)
+    if math.prod(max(d, 1) for d in shape) * 8 >= 2**63:
+        raise ArgumentValueError(f"{where}(): storage size calculation overflowed with sizes "
+                                 f"{list(shape)}")
+    return shape
 
 
 def _new_args(t: Tensor, dtype: DTypeLike, device: str | None, requires_grad: bool

@@ -309,6 +309,7 @@ def _blame(report: GradcheckReport, node: Context, outs: tuple[Tensor, ...],
     report.show_node_report = composite
     if composite:
         report.cause = own.cause
+        report.cause_of = label(node) if own.cause else ""
 
 
 def _inner_culprit(node: Context, fn: Callable[..., Any], copies: tuple[Any, ...], s: Settings,

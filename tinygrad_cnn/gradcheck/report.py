@@ -108,6 +108,7 @@ class GradcheckReport:
     method: str = "finite_differences"
     show_node_report: bool = False  # the checked function has more than one op
     atol_hid: str = ""  # a pass by atol alone: entries too small to judge (gradcheck warns)
+    cause_of: str = ""  # a composite's cause read from this op's own check (its input numbers)
 
     def __bool__(self) -> bool:
         return self.ok
@@ -119,7 +120,10 @@ class GradcheckReport:
 
     def __str__(self) -> str:
         lines = [self.headline]
-        if self.cause:
+        if self.cause and self.cause_of:  # ("input 0" there is the op's, not the function's)
+            lines.append(f"Likely cause (in {self.cause_of}, its inputs numbered as that op's): "
+                         f"{self.cause}")
+        elif self.cause:
             lines.append(f"Likely cause: {self.cause}")
         if self.culprit:
             lines.append(self.culprit)

@@ -193,7 +193,7 @@ def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
         raise IndexError(f"index_select: index must be a vector (1-D), got shape {tuple(idx.shape)}")
     if input.ndim == 0:
         if idx.size != 1:
-            raise IndexError(f"index_select: a 0-d tensor takes one index, got {idx.size}")
+            raise ArgumentIndexError(f"index_select: a 0-d tensor takes one index, got {idx.size}")
         _check_range(idx, 1, "index_select", 0, ())
         return input.clone()
     idx = idx.reshape(-1)
@@ -339,9 +339,9 @@ def _index_vector(where: str, input: Tensor, dim: int, index: Any, negative: boo
     entry inside the dim (negative ones counted from the end with ``negative``, as index_fill)."""
     d = _dim(dim, input.ndim, where)
     idx = _index(index, input, where)
-    if idx.ndim > 1:
-        raise IndexError(f"{where}: index must be a vector (1-D) or a scalar, got shape "
-                         f"{tuple(idx.shape)}")
+    if idx.ndim > 1:  # (index_fill's is PyTorch's RuntimeError, index_add's and index_copy's its IndexError)
+        error = ArgumentIndexError if where.startswith("index_fill") else IndexError
+        raise error(f"{where}: index must be a vector (1-D) or a scalar, got shape {tuple(idx.shape)}")
     idx = idx.reshape(-1)
     n = input.shape[d] if input.ndim else 1
     _check_range(idx, n, where, d, input.shape, negative=negative)
@@ -822,6 +822,9 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
     quickselect may pick another of the tied indices, and its gradient goes there). The gradient
     of ``values`` goes to that index (``gather``)."""
     d, idx, n = _sorted_for_k(input, k, dim, False, "kthvalue")
+    if n == 0:  # (PyTorch's IndexError; a k past a non-empty dim is its RuntimeError)
+        raise IndexError(f"kthvalue: expected reduction dim {d} to have non-zero size (shape "
+                         f"{input.shape})")
     if not 1 <= k <= n:
         raise ArgumentIndexError(f"kthvalue: k={k} is out of range for dim {d} of size {n} (shape "
                                  f"{input.shape}; allowed: 1 to {n})")

@@ -33,7 +33,7 @@ import numpy as np
 
 from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import Context, Function, _state, first_order, forward_arrays
-from tinygrad_cnn.backend import ArgumentValueError, array_module, like
+from tinygrad_cnn.backend import ArgumentIndexError, ArgumentValueError, array_module, like
 from tinygrad_cnn.ops.movement import Clone, GetItem, Permute
 from tinygrad_cnn.ops.reduce import float_sum
 from tinygrad_cnn.tensor import Tensor, _dim, _shape_arg, cat, tensor_sequence
@@ -515,7 +515,7 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """``length`` slices from ``start`` along ``dim`` (a negative start counts from the end); a
     view."""
     if input.ndim == 0:
-        raise IndexError("narrow: cannot narrow a 0-d tensor")
+        raise ArgumentIndexError("narrow: cannot narrow a 0-d tensor (as PyTorch: a RuntimeError)")
     d = _dim(dim, input.ndim, "narrow")
     n = input.shape[d]
     s, length = _int(start, "start", "narrow"), _int(length, "length", "narrow")
@@ -536,7 +536,7 @@ def split(tensor: Tensor, split_size_or_sections: int | Sequence[int], dim: int 
     """Pieces of ``split_size`` along ``dim`` (the last one smaller), or pieces of the sizes in a
     list (which must add up to the dim's size); views."""
     if tensor.ndim == 0:
-        raise IndexError("split: cannot split a 0-d tensor")
+        raise ArgumentIndexError("split: expects at least a 1-dimensional tensor, got a 0-d one")
     d = _dim(dim, tensor.ndim, "split")
     n = tensor.shape[d]
     if isinstance(split_size_or_sections, (list, tuple)):
@@ -564,7 +564,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     if chunks <= 0:
         raise ArgumentValueError(f"chunk: chunks must be positive, got {chunks}")
     if input.ndim == 0:
-        raise IndexError("chunk: cannot chunk a 0-d tensor")
+        raise ArgumentIndexError("chunk: expects at least a 1-dimensional tensor, got a 0-d one")
     d = _dim(dim, input.ndim, "chunk")
     n = input.shape[d]
     if n == 0:
@@ -754,7 +754,8 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     """The diagonal ``offset`` of the (``dim1``, ``dim2``) planes as the last dim (those two dims
     dropped); a writable view."""
     if input.ndim < 2:
-        raise ArgumentValueError(f"diagonal: needs a tensor with at least 2 dims, got shape {input.shape}")
+        raise IndexError(f"diagonal: needs a tensor with at least 2 dims (dims out of range), got shape "
+                         f"{input.shape}")
     d1, d2 = _dim(dim1, input.ndim, "diagonal"), _dim(dim2, input.ndim, "diagonal")
     if d1 == d2:
         raise ArgumentValueError(f"diagonal: dim1 and dim2 name the same dim ({dim1}, {dim2})")

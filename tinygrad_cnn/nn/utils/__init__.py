@@ -17,6 +17,7 @@ from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import no_grad
 from tinygrad_cnn.backend import array_module, quiet, to_device
 from tinygrad_cnn.nn.utils import rnn as rnn
+from tinygrad_cnn.nn.utils import stateless as stateless
 from tinygrad_cnn.tensor import Tensor, cat
 
 Params = Tensor | Iterable[Tensor]

@@ -1,0 +1,357 @@
+"""Session 40: what the outside testers found (t164's error classes and factory keywords, and the
+factories' speed on large sizes)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+
+
+def _torch():
+    return pytest.importorskip("torch")
+
+
+def _error_class(call, lib):
+    try:
+        call(lib)
+    except Exception as exc:  # (the class is what is compared)
+        return exc
+    return None
+
+
+# the class PyTorch raises, and ours: the same one, or a subclass of it (ArgumentIndexError is a
+# RuntimeError; an IndexError matters most: Python's sequence protocol ends a loop on it)
+ERROR_CASES = {
+    "index_select_0d_two": lambda T: T.tensor(1.).index_select(0, T.tensor([0, 0])),
+    "index_fill_2d_index": lambda T: T.tensor([1., 2]).index_fill(0, T.tensor([[0]]), 1.),
+    "index_add_2d_index": lambda T: T.tensor([1., 2]).index_add(0, T.tensor([[0]]), T.tensor([[1.]])),
+    "narrow_0d": lambda T: T.tensor(1.).narrow(0, 0, 1),
+    "split_0d": lambda T: T.tensor(1.).split(1),
+    "chunk_0d": lambda T: T.tensor(1.).chunk(1),
+    "getitem_str": lambda T: T.tensor([1., 2, 3])["a"],
+    "getitem_str_list": lambda T: T.tensor([1., 2, 3])[["a"]],
+    "getitem_none_str": lambda T: T.tensor([1., 2, 3])[None, "a"],
+    "getitem_float": lambda T: T.tensor([1., 2, 3])[1.5],
+    "diagonal_1d": lambda T: T.tensor([1., 2, 3]).diagonal(),
+    "kthvalue_empty": lambda T: T.ones(0).kthvalue(1),
+    "kthvalue_empty_dim": lambda T: T.ones(3, 0).kthvalue(1),
+    "kthvalue_k_past": lambda T: T.ones(3).kthvalue(4),
+    "ones_2_70": lambda T: T.ones(2**70),
+    "zeros_overflow": lambda T: T.zeros(2**40, 2**40),
+    "empty_overflow": lambda T: T.empty(2**62),
+    "zeros_empty_overflow": lambda T: T.zeros(0, 2**40, 2**40),
+    "tensor_int8_2_70": lambda T: T.tensor([2**70], dtype=T.int8),
+    "tensor_uint8_big": lambda T: T.tensor(2**64 - 1, dtype=T.uint8),
+    "tensor_int32_big": lambda T: T.tensor(2**63, dtype=T.int32),
+    "tensor_int8_minus_big": lambda T: T.tensor(-2**63 - 1, dtype=T.int8),
+    "zeros_size_int": lambda T: T.zeros(size=2),
+    "randn_size_int": lambda T: T.randn(size=3),
+    "full_int_size": lambda T: T.full(2, 1),
+    "full_size_kw_int": lambda T: T.full(size=2, fill_value=1),
+}
+
+
+@pytest.mark.filterwarnings("ignore:Using a non-tuple sequence")
+@pytest.mark.parametrize("case", sorted(ERROR_CASES))
+def test_error_class_is_pytorchs(case):
+    torch = _torch()
+    theirs = _error_class(ERROR_CASES[case], torch)
+    ours = _error_class(ERROR_CASES[case], tg)
+    assert theirs is not None and ours is not None, (theirs, ours)
+    assert isinstance(ours, type(theirs)), (case, type(ours).__mro__, type(theirs))
+    # an IndexError only where PyTorch raises one (a dataset's __getitem__ would end early)
+    assert isinstance(ours, IndexError) == isinstance(theirs, IndexError)
+
+
+def test_a_dataset_whose_items_split_a_0d_tensor_raises_not_ends():
+    class Items:
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, i):
+            return tg.tensor(float(i)).split(1)
+
+    with pytest.raises(RuntimeError, match="split"):
+        list(Items())
+
+
+@pytest.mark.parametrize("call", [
+    lambda: tg.tensor([1.], pin_memory=False),
+    lambda: tg.randint_like(tg.ones(2, 3), 3, layout=tg.strided, pin_memory=False),
+    lambda: tg.tril_indices(3, 3, layout=tg.strided),
+    lambda: tg.triu_indices(3, 3, layout=tg.strided),
+    lambda: tg.scalar_tensor(1., layout=tg.strided, pin_memory=False),
+])
+def test_factories_take_layout_and_pin_memory(call):
+    assert isinstance(call(), tg.Tensor)
+
+
+def test_factory_layout_is_checked():
+    with pytest.raises(TypeError, match="layout"):
+        tg.tril_indices(3, 3, layout="sparse")
+    with pytest.raises(TypeError, match="layout"):
+        tg.scalar_tensor(1., layout="sparse")
+
+
+def test_randint_like_keeps_the_memory_format():
+    torch = _torch()
+    x = np.zeros((2, 3, 4, 5), np.float32)
+    ours = tg.tensor(x).contiguous(memory_format=tg.channels_last)
+    theirs = torch.tensor(x).contiguous(memory_format=torch.channels_last)
+    assert tg.randint_like(ours, 5).stride() == torch.randint_like(theirs, 5).stride()
+    assert tg.randint_like(ours, 5, memory_format=tg.contiguous_format).stride() == \
+        torch.randint_like(theirs, 5, memory_format=torch.contiguous_format).stride()
+
+
+@pytest.mark.parametrize("dtype", [None, "float16", "float32", "float64", "int8", "uint8", "int32",
+                                   "int64", "bool"])
+def test_factories_made_in_their_dtype_give_pytorchs_values(dtype):
+    torch = _torch()
+    kw = lambda T: {} if dtype is None else {"dtype": getattr(T, dtype)}  # noqa: E731
+    for name, args in (("zeros", (2, 3)), ("ones", (2, 3)), ("empty", (2, 3)), ("eye", (3, 2)),
+                       ("full", ((2, 3), 1.7 if dtype != "bool" else True)),
+                       ("full", ((2,), 0.1 if dtype != "bool" else False))):
+        ours = getattr(tg, name)(*args, **kw(tg))
+        theirs = getattr(torch, name)(*args, **kw(torch))
+        if name == "empty":  # (ours are zeros; PyTorch's are whatever the memory held)
+            theirs = torch.zeros_like(theirs)
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+        assert np.array_equal(ours.numpy(), theirs.numpy()), (name, args)
+        assert ours.numpy().tobytes() == theirs.numpy().tobytes(), (name, args)  # (bit for bit)
+
+
+# ------------------------------------------------------------------ tg.amp (t166: nanoGPT's train.py)
+def _scaled_training(lib, device, enabled, steps=6, poison=(2,), unscale=False, interval=2):
+    """A linear model trained with a GradScaler; at the steps in ``poison`` a gradient is made inf
+    (the step must be skipped and the scale backed off). Returns params, scales, step results."""
+    rng = np.random.default_rng(0)
+    w = lib.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    b = lib.tensor(rng.standard_normal(3), requires_grad=True)
+    x = lib.tensor(rng.standard_normal((5, 4)))
+    opt = lib.optim.SGD([w, b], lr=0.1, momentum=0.9)
+    scaler = lib.amp.GradScaler(device, init_scale=1024.0, growth_interval=interval, enabled=enabled)
+    scales, results = [], []
+    for step in range(steps):
+        opt.zero_grad()
+        loss = ((x @ w.t() + b) ** 2).mean()
+        scaler.scale(loss).backward()
+        if step in poison:
+            with lib.no_grad():
+                w.grad[0, 0] = float("inf")
+        if unscale:
+            scaler.unscale_(opt)
+            lib.nn.utils.clip_grad_norm_([w, b], 1.0)
+        results.append(scaler.step(opt) is None)
+        scaler.update()
+        scales.append(scaler.get_scale())
+    return [w.detach().numpy().copy(), b.detach().numpy().copy()], scales, results, scaler.state_dict()
+
+
+@pytest.mark.parametrize("unscale", [False, True])
+@pytest.mark.parametrize("enabled", [True, False])
+def test_grad_scaler_trains_as_pytorchs(enabled, unscale):
+    torch = _torch()
+    poison = (2,) if enabled else ()  # (disabled, an inf gradient is stepped on by both alike)
+    ours = _scaled_training(tg, "cpu", enabled, poison=poison, unscale=unscale)
+    theirs = _scaled_training(torch, "cpu", enabled, poison=poison, unscale=unscale)
+    for a, b in zip(ours[0], theirs[0]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    assert ours[1] == theirs[1]  # the scale after each update: backed off, grown
+    assert ours[2] == theirs[2]
+    assert ours[3] == theirs[3]
+    if enabled:
+        assert ours[1][:4] == [1024.0, 2048.0, 1024.0, 1024.0]  # grown, backed off at the inf
+
+
+def test_cuda_grad_scaler_without_a_gpu_is_disabled_with_a_warning():
+    if tg.cuda.is_available():
+        pytest.skip("a GPU is here")
+    with pytest.warns(UserWarning, match="CUDA is not available"):
+        scaler = tg.cuda.amp.GradScaler(enabled=True)
+    assert not scaler.is_enabled() and scaler.state_dict() == {} and scaler.get_scale() == 1.0
+    x = tg.tensor(2.0, requires_grad=True)
+    assert scaler.scale(x) is x
+    import tinygrad_cnn.cuda.amp as cuda_amp  # (PyTorch's import spelling)
+
+    assert cuda_amp.GradScaler is tg.cuda.amp.GradScaler
+    with pytest.warns(UserWarning, match="CUDA is not available"), tg.cuda.amp.autocast():
+        pass
+
+
+def test_grad_scaler_errors_are_pytorchs():
+    w = tg.tensor([1.0], requires_grad=True)
+    opt = tg.optim.SGD([w], lr=0.1)
+    scaler = tg.amp.GradScaler("cpu")
+    scaler.scale((w * 2).sum()).backward()
+    scaler.unscale_(opt)
+    with pytest.raises(RuntimeError, match="already been called"):
+        scaler.unscale_(opt)
+    scaler.step(opt)
+    with pytest.raises(RuntimeError, match="already been called since the last update"):
+        scaler.step(opt)
+    scaler.update()
+    with pytest.raises(AssertionError, match="No inf checks"):
+        scaler.update()
+    with pytest.raises(RuntimeError, match="Closure"):
+        scaler.step(opt, closure=lambda: 0.0)
+    with pytest.raises(RuntimeError, match="empty"):
+        scaler.load_state_dict({})
+    half = tg.tensor([1.0], dtype=tg.float16, requires_grad=True)
+    opt16 = tg.optim.SGD([half], lr=0.1)
+    scaler.scale((half * 2).sum()).backward()
+    with pytest.raises(ValueError, match="FP16"):
+        scaler.unscale_(opt16)
+
+
+def test_autocast_disabled_is_a_no_op_and_enabled_on_the_cpu_says_what_to_write():
+    with tg.autocast("cpu", enabled=False):
+        y = tg.ones(2) * 2
+    assert y.dtype == tg.float32
+
+    @tg.autocast("cpu", enabled=False)
+    def f(x):
+        return x + 1
+
+    assert f(tg.ones(1)).item() == 2.0
+    with pytest.raises(RuntimeError, match="nullcontext"):
+        tg.autocast("cpu")
+
+
+# ------------------------------------------------------------------ functional_call (t166: MAML)
+def _maml(lib, functional_call):
+    """Two tasks of a MAML step: inner SGD step on adapted weights (create_graph), outer loss
+    through them; returns the meta-gradients and a forward with the originals untouched."""
+    rng = np.random.default_rng(3)
+    net = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.Tanh(), lib.nn.Linear(4, 1)).double()
+    with lib.no_grad():
+        for p in net.parameters():
+            p.copy_(lib.tensor(rng.standard_normal(tuple(p.shape))))
+    params = dict(net.named_parameters())
+    meta = 0
+    for _ in range(2):
+        x = lib.tensor(rng.standard_normal((5, 3)))
+        y = lib.tensor(rng.standard_normal((5, 1)))
+        inner = ((functional_call(net, params, (x,)) - y) ** 2).mean()
+        grads = lib.autograd.grad(inner, list(params.values()), create_graph=True)
+        adapted = {k: v - 0.1 * g for (k, v), g in zip(params.items(), grads)}
+        meta = meta + ((functional_call(net, adapted, x) - y) ** 2).mean()
+    meta.backward()
+    probe = lib.tensor(rng.standard_normal((2, 3)))
+    return [p.grad.numpy().copy() for p in net.parameters()], net(probe).detach().numpy()
+
+
+def test_functional_call_maml_matches_pytorch():
+    torch = _torch()
+    from torch.func import functional_call as theirs_call
+
+    ours, theirs = _maml(tg, tg.func.functional_call), _maml(torch, theirs_call)
+    for a, b in zip(ours[0], theirs[0]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12)  # (the module itself unchanged)
+    assert tg.nn.utils.stateless.functional_call is tg.func.functional_call
+
+
+def _tied_model(lib):
+    class Tied(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = lib.nn.Linear(2, 2, bias=False)
+            self.b = lib.nn.Linear(2, 2, bias=False)
+            self.b.weight = self.a.weight
+            self.register_buffer("scale", lib.ones(1))
+
+        def forward(self, x, shift=0.0):
+            return self.b(self.a(x)) * self.scale + shift
+
+    return Tied()
+
+
+def test_functional_call_ties_strictness_and_errors_as_pytorchs():
+    torch = _torch()
+    from torch.func import functional_call as theirs_call
+
+    results = []
+    for lib, call in ((tg, tg.func.functional_call), (torch, theirs_call)):
+        m = _tied_model(lib)
+        with lib.no_grad():
+            m.a.weight.copy_(lib.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        x, eye2 = lib.ones(1, 2), lib.eye(2) * 2
+        row = [call(m, {"a.weight": eye2}, x).tolist(),
+               call(m, {"a.weight": eye2}, x, tie_weights=False).tolist(),
+               call(m, ({"a.weight": eye2}, {"scale": lib.tensor([3.0])}), (x,), {"shift": 1.0}).tolist(),
+               m(x).tolist()]
+        for bad, kw in (({"a.weight": eye2, "b.weight": lib.eye(2)}, {}),
+                        (({"scale": eye2}, {"scale": eye2}), {}),
+                        ({"a.weight": eye2}, {"strict": True}),
+                        ({"a.weight": eye2, "b.weight": eye2, "scale": lib.ones(1), "zz": eye2},
+                         {"strict": True, "tie_weights": False})):
+            with pytest.raises((ValueError, RuntimeError)) as err:
+                call(m, bad, x, **kw)
+            row.append((type(err.value).__name__, "Missing" in str(err.value),
+                        "Unexpected" in str(err.value)))
+        results.append(row)
+    assert results[0] == results[1]
+
+
+def test_functional_call_puts_the_originals_back_when_forward_raises():
+    m = _tied_model(tg)
+    before = m.a.weight
+    with pytest.raises(TypeError):
+        tg.func.functional_call(m, {"a.weight": tg.eye(2)}, tg.ones(1, 2), {"nope": 1})
+    assert m.a.weight is before and m.b.weight is before
+    with pytest.raises(AttributeError, match="functorch"):
+        tg.func.vmap  # noqa: B018
+
+
+# ------------------------------------------------------------------ names a port reaches for (t166)
+@pytest.mark.parametrize("where,name", [
+    ("tinygrad_cnn", "polar"), ("tinygrad_cnn", "view_as_complex"), ("tinygrad_cnn", "_foreach_lerp_"),
+    ("tinygrad_cnn", "sparse_coo_tensor"), ("tinygrad_cnn", "fft"), ("tinygrad_cnn", "logdet"),
+    ("tinygrad_cnn", "poisson"), ("tinygrad_cnn", "cholesky_solve"),
+    ("tinygrad_cnn.special", "entr"), ("tinygrad_cnn.special", "i0"), ("tinygrad_cnn.special", "log_ndtr"),
+    ("tinygrad_cnn.linalg", "solve_triangular"), ("tinygrad_cnn.nn.functional", "ctc_loss"),
+    ("tinygrad_cnn.func", "vmap"), ("tinygrad_cnn.func", "grad"),
+])
+def test_a_missing_name_says_what_to_write_instead(where, name):
+    import importlib
+
+    module = importlib.import_module(where)
+    with pytest.raises(AttributeError, match=r"\(PyTorch's torch[.\w]*\): .{20,}"):
+        getattr(module, name)
+
+
+def test_renorm_at_the_top_level_is_pytorchs():
+    torch = _torch()
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    ours = tg.renorm(tg.tensor(x, requires_grad=True), 1, 0, 2.0)
+    theirs = torch.renorm(torch.tensor(x, requires_grad=True), 1, 0, 2.0)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12)
+
+
+# ------------------------------------------------------------------ gradcheck report (t162 #6)
+def test_a_composites_cause_names_the_op_whose_inputs_it_numbers():
+    from tinygrad_cnn.gradcheck import check_grads
+
+    class SwappedGrads(tg.Function):
+        name = "mul_swap"
+
+        @staticmethod
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            return np.sin(a) * np.sin(b)
+
+        @staticmethod
+        def backward(ctx, g):
+            a, b = ctx.saved_tensors
+            return g * a.sin() * b.cos(), g * b.sin() * a.cos()  # (each the other's)
+
+    rng = np.random.default_rng(0)
+    a = tg.tensor(rng.standard_normal((3, 3)), requires_grad=True)
+    b = tg.tensor(rng.standard_normal((3, 3)), requires_grad=True)
+    r = check_grads(lambda x, y: (SwappedGrads.apply(x @ y, y * 0.5 + 1) * 2).sum(), (a, b))
+    assert not r.ok and r.cause.startswith("the VJP returns the gradients of input 0 and input 1")
+    assert "Likely cause (in `mul_swap`, its inputs numbered as that op's): the VJP returns" in str(r)
+    alone = check_grads(SwappedGrads.apply, (a, b))  # (the op checked by itself: plain wording)
+    assert "Likely cause: the VJP returns the gradients" in str(alone)

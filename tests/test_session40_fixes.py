@@ -168,7 +168,8 @@ def test_grad_scaler_trains_as_pytorchs(enabled, unscale):
 def test_cuda_grad_scaler_without_a_gpu_is_disabled_with_a_warning():
     if tg.cuda.is_available():
         pytest.skip("a GPU is here")
-    with pytest.warns(UserWarning, match="CUDA is not available"):
+    with pytest.warns(UserWarning, match="CUDA is not available"), \
+            pytest.warns(FutureWarning, match="deprecated"):
         scaler = tg.cuda.amp.GradScaler(enabled=True)
     assert not scaler.is_enabled() and scaler.state_dict() == {} and scaler.get_scale() == 1.0
     x = tg.tensor(2.0, requires_grad=True)
@@ -176,7 +177,8 @@ def test_cuda_grad_scaler_without_a_gpu_is_disabled_with_a_warning():
     import tinygrad_cnn.cuda.amp as cuda_amp  # (PyTorch's import spelling)
 
     assert cuda_amp.GradScaler is tg.cuda.amp.GradScaler
-    with pytest.warns(UserWarning, match="CUDA is not available"), tg.cuda.amp.autocast():
+    with pytest.warns(UserWarning, match="CUDA is not available"), \
+            pytest.warns(FutureWarning, match="deprecated"), tg.cuda.amp.autocast():
         pass
 
 
@@ -355,3 +357,312 @@ def test_a_composites_cause_names_the_op_whose_inputs_it_numbers():
     assert "Likely cause (in `mul_swap`, its inputs numbered as that op's): the VJP returns" in str(r)
     alone = check_grads(SwappedGrads.apply, (a, b))  # (the op checked by itself: plain wording)
     assert "Likely cause: the VJP returns the gradients" in str(alone)
+
+
+# ------------------------------------------------------------------ views and detach_ (t167)
+def test_views_of_a_base_detached_in_place_send_no_stale_gradient():
+    # (was: the view kept the graph it had before the base's in-place change, and gradient
+    # flowed to values the base no longer held: b.grad [1, 2, 3] for a view of zeros)
+    b = tg.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    t2 = b.clone()
+    t3 = t2.unsqueeze(-1)
+    t2.zero_()
+    t2.detach_()
+    assert not t3.requires_grad and t3.grad_fn is None
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (t3.tanh() * tg.tensor([[1.0], [2.0], [3.0]])).sum().backward()
+    assert b.grad is None
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    t1 = a * 1.0
+    v = t1[:]
+    t1.mul_(10)
+    assert tg.autograd.grad(v.sum(), [a], retain_graph=True)[0].tolist() == [10.0, 10.0]
+    t1.detach_()  # (v was up to date with t1 when it was cut: it keeps its graph, as PyTorch's)
+    assert tg.autograd.grad(v.sum(), [a])[0].tolist() == [10.0, 10.0]
+
+
+def test_views_up_to_date_with_a_base_detached_in_place_keep_their_graph_as_pytorchs():
+    torch = _torch()
+    grads = []
+    for lib in (tg, torch):
+        x = lib.ones(3, requires_grad=True)
+        b = x * 2
+        v = b[0:2]
+        b.detach_()
+        (v * x[:2]).sum().backward()
+        grads.append(x.grad.tolist())
+    assert grads[0] == grads[1] == [4.0, 4.0, 0.0]
+
+
+def test_a_leaf_moved_into_the_graph_interior_is_refused_as_in_pytorch():
+    torch = _torch()
+    for lib in (tg, torch):
+        c = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = lib.tensor([3.0, 4.0], requires_grad=True)
+        t3 = c * 1.0
+        c.detach_()
+        c.add_(w)
+        with pytest.raises(RuntimeError, match="moved into the graph interior"):
+            (t3.sum() + (c * c).sum()).backward()
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.backward(tg.ones(2), inputs=[y])  # (a non-leaf named in inputs= is no such leaf)
+    assert y.grad.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("change", [
+    lambda c: c.diagonal().mul_(2), lambda c: c[0].add_(1), lambda c: c.t().mul_(2),
+    lambda c: c.__setitem__(0, 5.0), lambda c: c[0].__setitem__(0, 5.0), lambda c: c.mul_(2),
+])
+def test_a_view_of_a_leaf_that_is_itself_a_view_is_not_changed_in_place(change):
+    torch = _torch()
+    for lib in (tg, torch):
+        c = lib.tensor([[1.0, 2.0], [3.0, 4.0]]).t().requires_grad_()
+        with pytest.raises(RuntimeError, match="leaf"):
+            change(c)
+        assert c.is_leaf and c.tolist() == [[1.0, 3.0], [2.0, 4.0]]
+    # a view of it taken under no_grad() is PyTorch's exception: allowed in both
+    for lib in (tg, torch):
+        c = lib.tensor([[1.0, 2.0], [3.0, 4.0]]).t().requires_grad_()
+        with lib.no_grad():
+            v = c[0]
+        v.mul_(2)
+        assert c.tolist() == [[2.0, 6.0], [2.0, 4.0]]
+
+
+def test_grad_scaler_misuse_and_limits_as_pytorchs():
+    torch = _torch()
+    for lib in (tg, torch):
+        p = lib.nn.Parameter(lib.tensor([1.0]))
+        o = lib.optim.SGD([p], lr=0.1)
+        sc = lib.amp.GradScaler("cpu", init_scale=0.1)
+        assert sc.get_scale() == 0.1 and sc.state_dict()["scale"] == 0.1  # (made at scale())
+        (p * p).sum().backward()
+        for call in (lambda: sc.step(o), lambda: sc.unscale_(o), lambda: sc.update()):
+            with pytest.raises(AssertionError, match="_scale is None"):
+                call()
+        assert p.item() == 1.0  # (was: the unscaled gradient divided by 65536 and stepped)
+        # an optimizer that got no gradient: PyTorch's error, not a silent skip
+        q = lib.nn.Parameter(lib.tensor([1.0]))
+        o2 = lib.optim.SGD([q], lr=0.1)
+        sc.scale((p * p).sum()).backward()
+        sc.step(o)
+        with pytest.raises(AssertionError, match="No inf checks were recorded for this optimizer"):
+            sc.step(o2)
+        sc.update()
+        with pytest.raises(AssertionError, match="requires_grad=False"):
+            sc.update(lib.tensor(2.0, requires_grad=True))
+        with pytest.raises(RuntimeError, match="overflow"):
+            sc.update(1e40)
+    # a scale grown past float32's range stays where it was (PyTorch's), steps go on
+    scales = []
+    for lib in (tg, torch):
+        p = lib.nn.Parameter(lib.tensor([1.0]))
+        o = lib.optim.SGD([p], lr=0.1)
+        sc = lib.amp.GradScaler("cpu", init_scale=2.0**127, growth_interval=1)
+        for _ in range(4):
+            sc.scale(p.sum()).backward()
+            sc.step(o)
+            sc.update()
+            o.zero_grad()
+        scales.append((sc.get_scale(), round(p.item(), 6)))
+    assert scales[0] == scales[1] and np.isfinite(scales[0][0])
+
+
+def test_autocast_arguments_as_pytorchs():
+    with pytest.raises(RuntimeError, match="device type"):
+        tg.autocast("xyz", enabled=False)
+    with pytest.warns(UserWarning, match="not supported. Disabling autocast"):
+        ctx = tg.amp.autocast("cpu", False)  # (False is the dtype there, as in PyTorch)
+    with ctx:
+        pass
+
+
+@pytest.mark.parametrize("names", [{"0": "ones2"}, {"": "ones2"}, {"0.training": "ones1"},
+                                   {"0.forward": "ones1"}, {"0.weight": "array"}, {"0.weight": "float"}])
+def test_functional_call_refuses_what_pytorch_refuses(names):
+    torch = _torch()
+    from torch.func import functional_call as theirs_call
+
+    for lib, call in ((tg, tg.func.functional_call), (torch, theirs_call)):
+        m = lib.nn.Sequential(lib.nn.Linear(2, 2))
+        values = {"ones2": lib.ones(2), "ones1": lib.ones(1), "array": np.ones((2, 2)), "float": 2.0}
+        with pytest.raises((TypeError, KeyError)) as err:
+            call(m, {k: values[v] for k, v in names.items()}, lib.ones(1, 2))
+        assert type(err.value) in (TypeError, KeyError)
+        assert m.training is True and isinstance(m[0].weight, lib.nn.Parameter)
+
+
+@pytest.mark.filterwarnings("ignore:Using a non-tuple sequence")
+@pytest.mark.parametrize("call", [
+    lambda T: T.eye(2**40), lambda T: T.tensor(3.)["a"], lambda T: T.full((2,), T.tensor([3.])),
+    lambda T: T.renorm(T.ones(3), 2, 0, 1.0), lambda T: T.renorm(T.ones(2, 2), 0, 0, 1.0),
+    lambda T: T.scalar_tensor([2.0]), lambda T: T.scalar_tensor(T.tensor([2.0, 3.0])),
+])
+def test_more_error_classes_as_pytorchs(call):
+    torch = _torch()
+    theirs, ours = _error_class(call, torch), _error_class(call, tg)
+    assert theirs is not None and isinstance(ours, type(theirs)), (ours, theirs)
+
+
+# ------------------------------------------------------------------ signals and DataLoader workers
+class _SlowStream(tg.utils.data.IterableDataset):
+    def __iter__(self):
+        import time
+
+        yield np.ones(3, np.float32)
+        time.sleep(60)  # (the worker is busy here when the loop ends)
+        yield np.ones(3, np.float32)
+
+
+def test_loader_workers_stop_whatever_sigterm_handler_the_program_has():
+    """(the suite hung: a test left train's SIGTERM handler in the process, forked workers
+    inherited it, terminate()'s SIGTERM raised inside one's queue put, it caught that as its error
+    and blocked on the queue's lock it held -- for good)"""
+    import multiprocessing
+    import signal
+    import time
+
+    def raising(signum, frame):
+        raise KeyboardInterrupt
+
+    for handler in (raising, signal.SIG_IGN):
+        previous = signal.signal(signal.SIGTERM, handler)
+        try:
+            before = set(multiprocessing.active_children())
+            start = time.monotonic()
+            it = iter(tg.utils.data.DataLoader(_SlowStream(), batch_size=1, num_workers=1))
+            next(it)
+            it.close()
+            assert not [p for p in set(multiprocessing.active_children()) - before if p.is_alive()]
+            assert time.monotonic() - start < 4  # (not the 60 s the busy worker sleeps)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def test_cli_main_gives_the_callers_signal_handlers_back_after_a_ctrl_c_while_letting_go(
+        tmp_path, monkeypatch):
+    import signal
+
+    from tinygrad_cnn import cli
+
+    release = cli._release
+
+    def interrupted_release():
+        release()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_release", interrupted_release)
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
+    from pathlib import Path
+
+    data = str(Path(__file__).parents[1] / "data" / "mnist")
+    status = cli.main(["train", "--epochs", "1", "--limit", "64", "--data-dir", data,
+                       "--out", str(tmp_path / "ck.npz")])
+    assert status == 0
+    assert {s: signal.getsignal(s) for s in before} == before
+
+
+# ------------------------------------------------------------------ scaling (t165): same results, no blow-up
+def test_a_deeply_nested_subset_reads_its_batch_path_once_a_level():
+    from tinygrad_cnn.data import DataLoader, Subset, TensorDataset
+
+    reads = []
+
+    class Counted(TensorDataset):
+        def arrays(self, index=slice(None)):
+            reads.append(1)
+            return super().arrays(index)
+
+    base = Counted(tg.tensor(np.arange(40, dtype=np.float32).reshape(20, 2)))
+    ds = base
+    for _ in range(25):  # (was 2**depth evaluations of the chain: 25 levels, hours)
+        ds = Subset(ds, list(range(19, -1, -1)))
+    batch = next(iter(DataLoader(ds, batch_size=4)))
+    # 25 reversals: the rows of the base in reverse order
+    assert batch[0].tolist() == [[38.0, 39.0], [36.0, 37.0], [34.0, 35.0], [32.0, 33.0]]
+    assert len(reads) == 1
+
+
+def test_a_concat_of_many_datasets_gives_the_item_paths_batches():
+    from tinygrad_cnn.data import ConcatDataset, DataLoader, TensorDataset
+
+    parts = [TensorDataset(tg.tensor(np.full((3, 2), k, np.float32)), tg.tensor(np.arange(3) + k))
+             for k in range(50)]
+    concat = ConcatDataset(parts)
+    fast = list(DataLoader(concat, batch_size=16, shuffle=True, generator=tg.Generator().manual_seed(3)))
+    slow = list(DataLoader(concat, batch_size=16, shuffle=True, generator=tg.Generator().manual_seed(3),
+                           collate_fn=tg.utils.data.default_collate))
+    assert len(fast) == len(slow) == 10
+    for (a, b), (c, d) in zip(fast, slow):
+        assert a.tolist() == c.tolist() and b.tolist() == d.tolist()
+    # tensors that require grad: batches keep their history (the graph path, looked up once)
+    w = tg.tensor(np.ones((3, 2), np.float32), requires_grad=True)
+    (x,) = next(iter(DataLoader(ConcatDataset([TensorDataset(w), TensorDataset(w * 2)]), batch_size=6)))
+    x.sum().backward()
+    assert w.grad.tolist() == [[3.0, 3.0]] * 3
+
+
+def test_cat_of_many_tensors_two_of_them_on_one_array_sends_each_its_gradient():
+    x = tg.tensor(np.arange(3.0), requires_grad=True)
+    y = x.detach()  # (the same array: was told apart pairwise, now by id for many inputs)
+    parts = [x, y] * 10 + [tg.tensor(np.ones(3), requires_grad=True) for _ in range(5)]
+    out = tg.cat(parts)
+    (out * tg.tensor(np.arange(out.shape[0], dtype=np.float64))).sum().backward()
+    # x's slots are at 0, 6, 12, ..., 54: the gradient is the sum of their weights
+    expected = sum(np.arange(3.0) + 6 * j for j in range(10))
+    assert x.grad.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32", "int8", "uint8"])
+@pytest.mark.parametrize("largest", [True, False])
+def test_topk_and_kthvalue_of_a_long_dim_are_the_stable_sorts(dtype, largest):
+    torch = _torch()
+    rng = np.random.default_rng(1)
+    x = rng.integers(0 if dtype == "uint8" else -40, 40, (3, 6000)).astype(dtype)  # (many ties)
+    if dtype.startswith("float"):
+        x[1] = rng.standard_normal(6000)
+    ours = tg.tensor(x)
+    order = ours.sort(1, descending=largest).indices.numpy()  # (the whole stable sort)
+    for k in (1, 7, 600):
+        got = ours.topk(k, 1, largest)
+        assert np.array_equal(got.indices.numpy(), order[:, :k])
+        theirs = torch.tensor(x).topk(k, 1, largest)
+        assert np.array_equal(got.values.numpy(), theirs.values.numpy())
+        kv = ours.kthvalue(k, 1)
+        assert np.array_equal(kv.values.numpy(), torch.tensor(x).kthvalue(k, 1).values.numpy())
+        assert np.array_equal(np.take_along_axis(x, kv.indices.numpy()[:, None], 1)[:, 0],
+                              kv.values.numpy())
+    t = tg.tensor(x.astype(np.float64), requires_grad=True)
+    t.topk(5, 1, largest).values.sum().backward()
+    assert t.grad.sum().item() == 15.0
+
+
+def test_broadcasting_past_32_dims_as_pytorchs():
+    torch = _torch()
+    a, b = np.ones((2,) + (1,) * 32), np.arange(2.0).reshape((1,) * 32 + (2,))
+    x, y = tg.tensor(a, requires_grad=True), tg.tensor(b)
+    z = x * y + y
+    xt = torch.tensor(a, requires_grad=True)
+    zt = xt * torch.tensor(b) + torch.tensor(b)
+    assert z.shape == tuple(zt.shape) == (2,) + (1,) * 31 + (2,)
+    np.testing.assert_array_equal(z.detach().numpy(), zt.detach().numpy())
+    (z.amax() + z.sum()).backward()
+    (zt.amax() + zt.sum()).backward()
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy())
+    with pytest.raises(ValueError, match="broadcast"):
+        tg.ones((3,) + (1,) * 33) + tg.ones((2,) + (1,) * 33)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+def test_antialiased_downsampling_gradient_as_pytorchs(mode):
+    torch = _torch()
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 2, 200, 130))
+    g = rng.standard_normal((1, 2, 9, 7))
+    ours = tg.tensor(x, requires_grad=True)
+    tg.nn.functional.interpolate(ours, size=(9, 7), mode=mode, antialias=True).backward(tg.tensor(g))
+    theirs = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.interpolate(theirs, size=(9, 7), mode=mode, antialias=True).backward(
+        torch.tensor(g))
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-12)

@@ -37,16 +37,21 @@ MISSING: dict[str, dict[str, str]] = {
            for name in ("_foreach_add", "_foreach_add_", "_foreach_mul", "_foreach_mul_",
                         "_foreach_sub", "_foreach_sub_", "_foreach_div", "_foreach_div_",
                         "_foreach_lerp_", "_foreach_addcmul_", "_foreach_addcdiv_",
-                        "_foreach_copy_", "_foreach_zero_", "_foreach_sqrt", "_foreach_norm",
+                        "_foreach_copy_", "_foreach_zero_", "_foreach_sqrt",
                         "_foreach_neg", "_foreach_maximum_", "_foreach_clamp_min_")},
+        "_foreach_norm": "there are no _foreach ops: [t.norm() for t in tensors] (or "
+                         "nn.utils.get_total_norm for the norm of them all)",
+        "is_autocast_enabled": "there is no automatic mixed precision: autocast only runs "
+                               "disabled here, so this would always be False",
         **{name: "there is no FFT: numpy.fft on t.numpy() computes it (without a gradient)"
            for name in ("fft", "stft", "istft")},
         "poisson": "not implemented: numpy.random.default_rng().poisson(rates.numpy()) draws "
                    "the counts (a sample has no gradient anyway)",
         "logdet": "not implemented: tinygrad_cnn.linalg.det(A).log() for a positive "
                   "determinant (with its gradient)",
-        **{name: "not implemented (linalg has det, inv, svd, norm, matrix_power, cross): "
-                 f"numpy.linalg / scipy.linalg compute {name} without a gradient"
+        **{name: "not implemented (linalg has det, inv, svd, svdvals, norm, vector_norm, "
+                 "matrix_norm, matrix_power and cross): numpy.linalg or scipy.linalg computes "
+                 "the value without a gradient"
            for name in ("slogdet", "cholesky", "cholesky_solve", "cholesky_inverse", "lu",
                         "lu_solve", "qr", "pinverse", "matrix_exp", "triangular_solve",
                         "lstsq", "eig")},
@@ -78,9 +83,9 @@ MISSING: dict[str, dict[str, str]] = {
                  "tensors have no gradient)" for name in ("gcd", "lcm")},
     },
     "tinygrad_cnn.linalg": {
-        **{name: f"not implemented (linalg has det, inv, svd, svdvals, norm, vector_norm, "
-                 f"matrix_norm, matrix_power and cross): numpy.linalg.{name} computes the "
-                 "value without a gradient"
+        **{name: "not implemented (linalg has det, inv, svd, svdvals, norm, vector_norm, "
+                 "matrix_norm, matrix_power and cross): numpy.linalg or scipy.linalg computes "
+                 "the value without a gradient"
            for name in ("solve", "slogdet", "cholesky", "eigh", "eig", "eigvalsh", "qr",
                         "pinv", "lstsq", "matrix_rank", "solve_triangular", "multi_dot",
                         "householder_product", "lu_factor", "lu", "lu_solve", "solve_ex",

@@ -70,7 +70,8 @@ class GradScaler:
                 raise ValueError("GradScaler: the backoff factor must be < 1.0.")
             if not isinstance(growth_interval, int) or growth_interval <= 0:
                 raise ValueError("GradScaler: growth_interval must be a positive int.")
-        self._scale = np.float32(init_scale)
+        self._init_scale = init_scale  # (PyTorch's: the scale is made at the first scale())
+        self._scale: np.float32 | None = None
         self._growth_factor = float(growth_factor)
         self._backoff_factor = float(backoff_factor)
         self._growth_interval = int(growth_interval)
@@ -82,6 +83,8 @@ class GradScaler:
         """``outputs`` (a tensor, or a list/tuple/dict of them, nested) times the scale."""
         if not self._enabled:
             return outputs
+        if self._scale is None:
+            self._scale = _float32(self._init_scale)
         if isinstance(outputs, Tensor):
             return outputs * Tensor._make(np.asarray(self._scale))
         if isinstance(outputs, (list, tuple)):
@@ -96,6 +99,7 @@ class GradScaler:
         NaN (the next ``step`` is then skipped). Once per optimizer between two ``update``s."""
         if not self._enabled:
             return
+        self._check_scaled("unscale_")
         state = self._state(optimizer)
         if state["stage"] is _UNSCALED:
             raise RuntimeError("unscale_() has already been called on this optimizer since the "
@@ -103,7 +107,7 @@ class GradScaler:
         if state["stage"] is _STEPPED:
             raise RuntimeError("unscale_() is being called after step().")
         inv = np.float32(np.float64(1.0) / np.float64(self._scale))  # (as PyTorch: in double)
-        found = False
+        found: bool | None = None  # (None: no gradient at all -- step() then refuses, as PyTorch)
         with no_grad():
             for p in _params(optimizer):
                 g = p.grad
@@ -114,7 +118,7 @@ class GradScaler:
                                      "parameters in float32 -- the float16 copy is the model's "
                                      "input and activations only)")
                 xp = backend.array_module(g._data)
-                found = found or not bool(xp.isfinite(g._data).all())
+                found = bool(found) or not bool(xp.isfinite(g._data).all())
                 g.mul_(float(inv))
         state["stage"], state["found_inf"] = _UNSCALED, found
 
@@ -125,11 +129,16 @@ class GradScaler:
             return optimizer.step(*args, **kwargs)
         if "closure" in kwargs:
             raise RuntimeError("Closure use is not currently supported if GradScaler is enabled.")
+        self._check_scaled("step")
         state = self._state(optimizer)
         if state["stage"] is _STEPPED:
             raise RuntimeError("step() has already been called since the last update().")
         if state["stage"] is _READY:
             self.unscale_(optimizer)
+        if state["found_inf"] is None:
+            raise AssertionError("No inf checks were recorded for this optimizer. (GradScaler."
+                                 "step: none of its parameters has a .grad -- was backward() "
+                                 "called on scaler.scale(loss)?)")
         result = None if state["found_inf"] else optimizer.step(*args, **kwargs)
         state["stage"] = _STEPPED
         return result
@@ -140,13 +149,18 @@ class GradScaler:
         ``growth_interval`` steps in a row without one."""
         if not self._enabled:
             return
+        self._check_scaled("update")
         if new_scale is not None:
             if isinstance(new_scale, Tensor):
-                if new_scale.numel() != 1:
-                    raise ValueError("GradScaler.update: new_scale should be a float or a "
-                                     "1-element tensor")
+                if new_scale.numel() != 1 or new_scale.requires_grad:
+                    raise AssertionError("new_scale should be a float or a 1-element "
+                                         "FloatTensor with requires_grad=False.")
+                if new_scale.ndim:
+                    raise RuntimeError(f"GradScaler.update: output with shape [] doesn't match "
+                                       f"the broadcast shape {list(new_scale.shape)} (pass a 0-d "
+                                       "tensor or a float)")
                 new_scale = new_scale.item()
-            self._scale = np.float32(new_scale)
+            self._scale = _float32(new_scale)
         else:
             found = [s["found_inf"] for s in self._states.values() if s["found_inf"] is not None]
             if not found:
@@ -157,13 +171,18 @@ class GradScaler:
             else:
                 self._growth_tracker += 1
                 if self._growth_tracker == self._growth_interval:
-                    self._scale = np.float32(self._scale * np.float32(self._growth_factor))
+                    with np.errstate(over="ignore"):
+                        grown = np.float32(self._scale * np.float32(self._growth_factor))
+                    if np.isfinite(grown):  # (PyTorch's: a scale grown past float32 stays)
+                        self._scale = grown
                     self._growth_tracker = 0
         self._states.clear()
 
     # ------------------------------------------------------------------ settings and state
     def get_scale(self) -> float:
-        return float(self._scale) if self._enabled else 1.0
+        if not self._enabled:
+            return 1.0
+        return float(self._init_scale) if self._scale is None else float(self._scale)
 
     def get_growth_factor(self) -> float:
         return self._growth_factor
@@ -205,14 +224,42 @@ class GradScaler:
         if missing:
             raise KeyError(f"GradScaler.load_state_dict: the state lacks {sorted(missing)}")
         scale = state_dict["scale"]
-        self._scale = np.float32(scale.item() if isinstance(scale, Tensor) else scale)
+        self._init_scale = scale.item() if isinstance(scale, Tensor) else scale
+        if self._scale is not None:
+            self._scale = _float32(self._init_scale)
         self._growth_factor = float(state_dict["growth_factor"])
         self._backoff_factor = float(state_dict["backoff_factor"])
         self._growth_interval = int(state_dict["growth_interval"])
         self._growth_tracker = int(state_dict["_growth_tracker"])
 
+    def _check_scaled(self, what: str) -> None:
+        if self._scale is None:
+            raise AssertionError(f"Attempted {what} but _scale is None.  This may indicate your "
+                                 "script did not use scaler.scale(loss or outputs) earlier in the "
+                                 "iteration.")
+
     def _state(self, optimizer: Any) -> dict[str, Any]:
         return self._states.setdefault(id(optimizer), {"stage": _READY, "found_inf": None})
+
+
+def _half_like(dtype: Any) -> bool:
+    """Whether ``dtype`` is one autocast takes (float16, or a bfloat16 spelled as a string)."""
+    if isinstance(dtype, str):
+        return dtype in ("float16", "half", "bfloat16")
+    try:
+        return np.dtype(dtype) == np.float16
+    except TypeError:
+        return False
+
+
+def _float32(value: Any) -> np.float32:
+    """A scale as float32; one past float32's range is PyTorch's overflow error."""
+    with np.errstate(over="ignore"):
+        v = np.float32(value)
+    if np.isinf(v) and np.isfinite(float(value)):
+        raise RuntimeError(f"GradScaler: the scale {value!r} cannot be converted to type float "
+                           "without overflow")
+    return v
 
 
 def _params(optimizer: Any) -> Iterator[Tensor]:
@@ -236,7 +283,17 @@ class autocast(contextlib.ContextDecorator):  # noqa: N801 -- PyTorch's name
             raise ValueError(f"autocast: expected device_type to be a str, got "
                              f"{type(device_type).__name__}")
         self.device = device_type.split(":")[0]
+        if self.device not in ("cpu", "cuda"):
+            raise RuntimeError(f"autocast: expected one of cpu, cuda device type at start of "
+                               f"device string: {device_type}")
         self.fast_dtype = dtype
+        if enabled and dtype is not None and not _half_like(dtype):
+            # (PyTorch's: autocast('cpu', False) passes False as the dtype, not as enabled)
+            warnings.warn(f"In {self.device.upper()} autocast, but the target dtype {dtype!r} is "
+                          "not supported. Disabling autocast. (enabled is the third argument: "
+                          "autocast(device_type, enabled=False))", UserWarning,
+                          stacklevel=2 if type(self) is autocast else 3)
+            enabled = False
         if enabled and self.device == "cuda" and not backend.is_available("cuda"):
             warnings.warn("autocast('cuda'): CUDA is not available here (as PyTorch without a "
                           "GPU): disabling it", UserWarning,
@@ -270,6 +327,9 @@ class _CudaGradScaler(GradScaler):
 
     def __init__(self, init_scale: float = 2.0**16, growth_factor: float = 2.0,
                  backoff_factor: float = 0.5, growth_interval: int = 2000, enabled: bool = True) -> None:
+        warnings.warn("`torch.cuda.amp.GradScaler(args...)` is deprecated (as in PyTorch). Please "
+                      "use `tinygrad_cnn.amp.GradScaler('cuda', args...)` instead.", FutureWarning,
+                      stacklevel=2)
         super().__init__("cuda", init_scale, growth_factor, backoff_factor, growth_interval, enabled)
 
 
@@ -278,6 +338,9 @@ class _CudaAutocast(autocast):
     ``autocast("cuda", ...)``."""
 
     def __init__(self, enabled: bool = True, dtype: Any = None, cache_enabled: bool = True) -> None:
+        warnings.warn("`torch.cuda.amp.autocast(args...)` is deprecated (as in PyTorch). Please "
+                      "use `tinygrad_cnn.amp.autocast('cuda', args...)` instead.", FutureWarning,
+                      stacklevel=2)
         super().__init__("cuda", dtype, enabled, cache_enabled)
 
 

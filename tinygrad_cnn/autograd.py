@@ -1543,7 +1543,8 @@ def _apply_general(cls: type[Function], ctx: Context, inputs: Sequence[Tensor], 
                 if type(t) is _FunctionView:  # (PyTorch's CopySlices)
                     t._function_view_error(f"{cls.name} (marked input {i} dirty)")
                 t._check_no_grad_view(cls.name, requires)
-                t._check_leaf(cls.name, t._view[0], f"marked input {i} dirty, a view of a leaf "
+                t._check_leaf(cls.name, t._view[0] if "_no_grad_view" in t.__dict__ else
+                              t._leaf_up_the_chain(), f"marked input {i} dirty, a view of a leaf "
                               "tensor")
                 dirty_views[id(t)] = t._view_chain()
         t._version_counter[0] += 1
@@ -1803,11 +1804,18 @@ def _distinct_arrays(inputs: Sequence[Tensor], arrays: list[Any]) -> None:
     """Two tensors on one array (``y = x.detach()``) reach ``forward`` as two array objects (a
     view for the later one), so that what ``forward`` saves maps back to the tensor it came from
     (``_resolve_saved`` matches by identity), not to the first tensor with that array."""
-    for i in range(1, len(arrays)):
-        for j in range(i):
-            if arrays[j] is arrays[i] and inputs[j] is not inputs[i]:
-                arrays[i] = arrays[i].view()
-                break
+    if len(arrays) < 8:  # (the common few: pairwise, no dict)
+        for i in range(1, len(arrays)):
+            for j in range(i):
+                if arrays[j] is arrays[i] and inputs[j] is not inputs[i]:
+                    arrays[i] = arrays[i].view()
+                    break
+        return
+    first: dict[int, Tensor] = {}  # array id -> the first tensor on it (cat of 16,000 tensors
+    for i, a in enumerate(arrays):  # was quadratic: 3 s, t165)
+        t = first.setdefault(id(a), inputs[i])
+        if t is not inputs[i]:
+            arrays[i] = a.view()
 
 
 def _resolve_saved(cls: type[Function], to_save: tuple[Any, ...], inputs: Sequence[Tensor],
@@ -2284,11 +2292,20 @@ def _finish_leaves(ready: list[Tensor], grads: dict[int, Tensor], leaves: dict[i
         _into_grad(leaf, g, create_graph)
 
 
-def _into_grad(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
+def _into_grad(leaf: Tensor, g: Tensor, create_graph: bool, named: bool = False) -> None:
     """Add ``g`` into ``leaf.grad`` (PyTorch's AccumulateGrad node: its pre-hooks first), then
-    run its post-accumulate-grad hooks."""
+    run its post-accumulate-grad hooks. (``named``: a tensor ``backward(inputs=...)`` named,
+    a non-leaf too.)"""
     if leaf._grad_fn is None and not leaf._requires_grad:
         return  # frozen (requires_grad_(False)) after the graph was made: PyTorch's skip
+    if leaf._grad_fn is not None and not named:
+        # a leaf of this graph that an in-place op with a gradient-carrying source made a
+        # non-leaf since (x.detach_(); x.add_(w)): PyTorch's error, not a .grad on a non-leaf
+        raise RuntimeError(
+            f"backward: leaf variable has been moved into the graph interior: "
+            f"{leaf.name or 'a leaf tensor'} of shape {tuple(leaf.shape)} was a leaf of this graph "
+            f"and has since been changed in place by {leaf._grad_fn.fn.name} with a source that "
+            "requires grad; compute the graph again, or change a .clone() of it")
     if _ACCUMULATE_PRE and _ACCUMULATE_PRE.get(id(leaf)):
         for hook in list(_ACCUMULATE_PRE[id(leaf)]):
             with user_numpy():
@@ -2699,7 +2716,7 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
     grads = run_backward(outputs, roots, retain_graph, create_graph, inputs=ins)
     for t, g, already in zip(ins, grads, retained):
         if g is not None and not already:
-            _into_grad(t, g if create_graph else g.detach(), create_graph)
+            _into_grad(t, g if create_graph else g.detach(), create_graph, named=True)
         if t.grad_fn is not None:  # a non-leaf named here keeps its gradient from now on
             t.retain_grad()
 
@@ -2851,10 +2868,14 @@ class RemovableHandle:
             return
         if self._hook is _REMOVED:  # (removed already: the same function registered since is
             return                  # another registration's, which this handle must not take)
-        for i, entry in enumerate(self._hooks):
-            if entry is self._hook:
-                del self._hooks[i]
-                break
+        try:  # (list.index compares identity first, in C: 32,000 hooks took 12 s by a loop)
+            i = self._hooks.index(self._hook)
+        except Exception:
+            i = -1
+        if i < 0 or self._hooks[i] is not self._hook:  # (an equal one before it: by identity)
+            i = next((k for k, entry in enumerate(self._hooks) if entry is self._hook), -1)
+        if i >= 0:
+            del self._hooks[i]
         self._hook = _REMOVED
 
     @staticmethod
@@ -2862,7 +2883,11 @@ class RemovableHandle:
         """What a list of hooks stores for ``hook``: itself, or a call of it that is a distinct
         object where the list holds it already (so that each registration's handle removes its
         own entry)."""
-        return _Again(hook) if any(h is hook for h in hooks) else hook
+        try:  # (`in` tests identity first, in C; an equal but other object only wraps needlessly)
+            again = hook in hooks
+        except Exception:
+            again = any(h is hook for h in hooks)
+        return _Again(hook) if again else hook
 
     def __enter__(self) -> RemovableHandle:
         """``with module.register_forward_hook(h): ...``: the hook is on inside, off after."""

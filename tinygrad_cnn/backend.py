@@ -114,6 +114,24 @@ def is_available(device: str) -> bool:
     return True
 
 
+def broadcast_shapes(*shapes: Any) -> tuple[int, ...]:
+    """``np.broadcast_shapes``, past its 32 dims too (numpy's arrays and PyTorch's tensors take
+    up to 64: ``x + y`` of 33-dim tensors raised numpy's "only supports up to 32 dimensions")."""
+    try:
+        return np.broadcast_shapes(*shapes)
+    except RuntimeError as exc:  # (numpy's limit; a mismatch is its ValueError, raised as it is)
+        if "32" not in str(exc):
+            raise
+    out: list[int] = []
+    for dims in zip(*(((1,) * (max(map(len, shapes)) - len(s))) + tuple(s) for s in shapes)):
+        sizes = {d for d in dims if d != 1}
+        if len(sizes) > 1:
+            raise ValueError(f"shape mismatch: objects cannot be broadcast to a single shape: "
+                             f"{', '.join(str(tuple(s)) for s in shapes)}")
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
+
+
 def array_module(arr: Any) -> ModuleType:
     """The module of an array: numpy for ``np.ndarray``, cupy for a CuPy array."""
     if type(arr) is np.ndarray or _cupy is None:

@@ -1444,11 +1444,15 @@ def main(argv: Sequence[str] | None = None, *, _whole_process: bool = False) -> 
             if found is not None and _whole_process and done:  # the work is whole: a signal
                 for signum in stop_signals():  # from here to the process's end changes nothing
                     signal.signal(signum, signal.SIG_IGN)
-            _release()
-            if found is not None and not _whole_process:  # (a notebook's or a test's again)
-                for signum, handler in zip(stop_signals(), found):
-                    if handler is not None:
-                        signal.signal(signum, handler)
+            try:
+                _release()
+            finally:  # (also after a Ctrl-C while letting go: the caller's handlers back -- a
+                # notebook's process kept ours, and DataLoader workers forked there inherited
+                # them, caught terminate()'s SIGTERM and hung)
+                if found is not None and not _whole_process:  # (a notebook's or a test's again)
+                    for signum, handler in zip(stop_signals(), found):
+                        if handler is not None:
+                            signal.signal(signum, handler)
     except KeyboardInterrupt as exc:  # (Terminated too)
         if done:  # a signal while the finished command let go of its locks: its work is whole
             return done[0]

@@ -21,6 +21,7 @@ import numpy as np
 from tinygrad_cnn import _out
 from tinygrad_cnn.autograd import _generator_in_mode, _GradModeSwitch, _state
 from tinygrad_cnn.backend import ArgumentValueError, array_module
+from tinygrad_cnn.backend import broadcast_shapes as _bshapes
 from tinygrad_cnn.ops.correlation import corrcoef, cov
 from tinygrad_cnn.ops.cumulative import logcumsumexp
 from tinygrad_cnn.ops.distance import cdist
@@ -559,7 +560,7 @@ def broadcast_shapes(*shapes: Any) -> Any:
                                      "negative length")
         plain.append(tuple(int(d) for d in dims))
     try:
-        return Size(np.broadcast_shapes(*plain))
+        return Size(_bshapes(*plain))
     except ValueError:
         raise RuntimeError(f"broadcast_shapes: shapes {plain} cannot be broadcast together (each "
                            "dim must match or be 1)") from None
@@ -569,6 +570,12 @@ def scalar_tensor(s: Any, *, dtype: Any = None, device: Any = None, requires_gra
                   layout: Any = None, pin_memory: bool = False) -> Tensor:
     """A 0-d tensor of the number ``s`` (float32 unless ``dtype`` says otherwise)."""
     _factory_keywords("scalar_tensor", layout, pin_memory)
+    if isinstance(s, (list, tuple)) or (isinstance(s, Tensor) and s.numel() != 1) or \
+            isinstance(s, (str, bytes, np.ndarray)):
+        raise TypeError(f"scalar_tensor(): argument 's' (position 1) must be Number, not "
+                        f"{type(s).__name__}")
+    if isinstance(s, Tensor):
+        s = s.item()
     return tensor(s, dtype=dtype or np.float32, device=device, requires_grad=requires_grad)
 
 

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.backend import array_module, env_int, new_locks_after_fork
+from tinygrad_cnn.backend import broadcast_shapes as _bshapes
 
 MAX_THREADS = 1024  # more threads than any machine of ours has cores by far; 100,000 cannot start
 _threads = env_int("TINYGRAD_CNN_THREADS", min(os.cpu_count() or 1, MAX_THREADS), 1, MAX_THREADS)
@@ -285,7 +286,7 @@ def _split_matmul(a: np.ndarray, b: Any, out: Any, flops: int) -> Any:
     if axis_len * rows_per_item < SPLIT_MIN_ROWS * _threads or axis_len < _threads:
         return None
     if out is None:
-        shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1]) \
+        shape = _bshapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1]) \
             if a.ndim > 2 or b.ndim > 2 else (a.shape[0], b.shape[-1])
         out = np.empty(shape, np.result_type(a, b))
     elif out.shape[0] != axis_len or np.may_share_memory(out, a) or np.may_share_memory(out, b):

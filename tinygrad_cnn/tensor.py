@@ -38,6 +38,7 @@ from tinygrad_cnn.backend import (
     to_device,
     type_name,
 )
+from tinygrad_cnn.backend import broadcast_shapes as _bshapes
 from tinygrad_cnn.backend import cast as _cast
 from tinygrad_cnn.backend import may_overlap as _may_overlap
 from tinygrad_cnn.backend import reshaped_view as _reshaped_view
@@ -577,6 +578,7 @@ class Tensor:
         they come from. The view ops are replayed on the base (recorded, even under no_grad)."""
         base = self._view[0]  # type: ignore[index]
         links = self._view_links()
+        made_at = self._view[1]  # type: ignore[index]
         self._view = (base, base._grad_fn, *self._view[2:])  # type: ignore[index]
         if base._requires_grad:
             with autograd._GradModeSwitch(True):
@@ -591,6 +593,14 @@ class Tensor:
             self._requires_grad = r._requires_grad
             if r._grad_fn is not None:
                 r._grad_fn.out = weakref.ref(self)
+        elif base._grad_fn is None and made_at is not base.__dict__.get("_detached_from"):
+            # the base was changed in place and then cut from the graph (base.mul_(10);
+            # base.detach_()): its old node led to the graph of values the base no longer holds
+            # (a gradient sent through it was wrong, t167), and there is none to read the base
+            # through: cut from the graph too (PyTorch's view keeps a node that leads nowhere).
+            # A view up to date with the base when it was cut keeps its graph, as PyTorch's.
+            self._set_grad_fn(None)
+            self._requires_grad = False
 
     def _view_chain(self) -> tuple[tuple[Any, dict[str, Any]], ...]:
         """The view ops ``(Function, attrs)`` that make this view from its base, in order."""
@@ -893,6 +903,8 @@ class Tensor:
             raise RuntimeError("detach_: this tensor is a view (it shares its base's memory) and "
                                "cannot be detached in place, as in PyTorch; use .detach() for a "
                                "new tensor")
+        # (the node it is cut from: its views still up to date with it keep their graph)
+        self.__dict__["_detached_from"] = self._grad_fn
         self.grad_fn, self.requires_grad, self._view = None, False, None
         return self
 
@@ -1121,6 +1133,11 @@ class Tensor:
     def renorm(self, p: float, dim: int, maxnorm: float) -> Tensor:
         """Each slice along ``dim`` whose ``p``-norm (over the other dims) exceeds ``maxnorm``
         scaled down to that norm (PyTorch's ``renorm``: by ``maxnorm / (norm + 1e-7)``)."""
+        if self.ndim < 2:  # (PyTorch's checks)
+            raise ArgumentValueError(f"renorm: input needs at least 2 dimensions, got {self.ndim} "
+                                     f"dimensions (shape {self.shape})")
+        if not p > 0:
+            raise ArgumentValueError(f"renorm: non-positive-norm not supported (p={p})")
         d = _dim(dim, self.ndim, "renorm")
         if not maxnorm >= 0:
             raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
@@ -2439,7 +2456,7 @@ class Tensor:
                 f"first ({a.shape[-1]}) must equal the second-to-last of the second ({b.shape[-2]})"
             )
         try:
-            batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+            batch = _bshapes(a.shape[:-2], b.shape[:-2])
         except ValueError:
             raise ArgumentValueError(f"matmul: the batch dims of {self.shape} and {other.shape} cannot be "
                                      "broadcast together") from None
@@ -3069,8 +3086,12 @@ class Tensor:
             if self._view is not None:
                 self._check_no_grad_view(name, other_requires)
             view = self._view
+            if view is not None and "_no_grad_view" not in self.__dict__:
+                # a leaf anywhere up the chain (c = base.t().requires_grad_(): c.diagonal() is a
+                # view of base through the leaf c) is refused as PyTorch refuses it (was: the
+                # write went unrecorded into c, t167)
+                self._check_leaf(name, self._leaf_up_the_chain(), "a view of a leaf tensor")
             if view is not None and (view[0].requires_grad or other_requires):
-                self._check_leaf(name, view[0], "a view of a leaf tensor")
                 self._refresh_view()
                 return self._record_inplace(name, other, compute, reads_self, self._view)
             if self.requires_grad or other_requires:
@@ -3122,6 +3143,16 @@ class Tensor:
             "view of one) as it is; it cannot be changed in place while gradients are recorded "
             "(the change would reach that input behind its graph's back). Return a copy from "
             "forward (a.copy()), or .clone() the output before changing it (PyTorch's rule)")
+
+    def _leaf_up_the_chain(self) -> Tensor:
+        """The first tensor up this view's chain (to its base) that is a leaf requiring grad, or
+        the base."""
+        t = self
+        while t._view is not None:
+            t = t._view[2]
+            if t._grad_fn is None and t._requires_grad:
+                return t
+        return t
 
     @staticmethod
     def _check_leaf(name: str, t: Tensor, what: str) -> None:
@@ -3975,6 +4006,10 @@ class Tensor:
             self._function_view_error("__setitem__")
         if _state.grad_enabled and self._view is not None:
             self._check_no_grad_view("__setitem__", value_requires)
+            if "_no_grad_view" not in self.__dict__:  # (a leaf up the chain: see _inplace)
+                self._check_leaf("__setitem__", self if self._grad_fn is None else
+                                 self._leaf_up_the_chain(), "a view of a leaf tensor"
+                                 if self._grad_fn is not None else "a leaf tensor")
         if _state.grad_enabled and (base.requires_grad or value_requires):
             self._check_leaf("__setitem__", base, "a leaf tensor" if base is self else
                              "a view of a leaf tensor")
@@ -4478,8 +4513,8 @@ def _index_key(key: Any, t: Tensor, where: str = "getitem") -> Any:
     out: list[Any] = []
     masks = []  # (position in out, mask shape)
     for k in items:
-        if isinstance(k, (str, bytes)) or (isinstance(k, list) and any(isinstance(e, (str, bytes))
-                                                                        for e in k)):
+        if t.ndim and (isinstance(k, (str, bytes)) or (  # (a 0-d tensor: PyTorch's IndexError)
+                isinstance(k, list) and any(isinstance(e, (str, bytes)) for e in k))):
             raise TypeError(f"{where}: a {type(k).__name__} is not an index (tensor shape "
                             f"{tuple(t.shape)}); index with ints, slices, None, ... or integer "
                             "or boolean tensors")
@@ -4726,7 +4761,7 @@ def _clamp_between(x: Tensor, lo: Any, hi: Any) -> Tensor:
     bounds = [None if b is None else _to_tensor(b, x, where="clamp") for b in (lo, hi)]
     given = [b for b in bounds if b is not None]
     try:
-        shape = np.broadcast_shapes(x.shape, *(b.shape for b in given))
+        shape = _bshapes(x.shape, *(b.shape for b in given))
     except ValueError:
         raise ArgumentValueError(f"clamp: shapes {x.shape} (input), "
                                  f"{' and '.join(str(b.shape) for b in given)} (bounds) cannot be "
@@ -4904,7 +4939,7 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
     shape = None
     if a._data.shape != b._data.shape:
         try:
-            shape = np.broadcast_shapes(a._data.shape, b._data.shape)
+            shape = _bshapes(a._data.shape, b._data.shape)
         except ValueError:
             raise ArgumentValueError(
                 f"{fn.name}: shapes {a.shape} and {b.shape} cannot be broadcast together (sizes "
@@ -4999,7 +5034,7 @@ def where(condition: Any, x: Any = None, y: Any = None, *, input: Any = None,
     if not isinstance(y, Tensor):
         y = _to_tensor(_number_for(y, x, "where"), x, where="where")
     try:
-        shape = np.broadcast_shapes(cond.shape, x.shape, y.shape)
+        shape = _bshapes(cond.shape, x.shape, y.shape)
     except ValueError:
         raise ArgumentValueError(f"where: shapes {cond.shape}, {x.shape} and {y.shape} cannot be broadcast "
                                  "together") from None
@@ -5452,6 +5487,7 @@ def eye(n: int, m: int | None = None, *, dtype: DTypeLike = None, device: str | 
         requires_grad: bool = False) -> Tensor:
     """The ``n × m`` identity matrix (``m = n`` by default), float32 unless ``dtype`` says."""
     n, m = _count(n, "eye", "n"), _count(n if m is None else m, "eye", "m")
+    _size_arg((n, m), "eye")  # (a size past any memory: the factories' error)
     dt = _dtype(dtype or np.float32)
     return _factory(lambda xp: xp.eye(n, m, dtype=dt), dt, device, requires_grad)
 
@@ -5888,7 +5924,7 @@ def _fill_value(value: Any, dt: np.dtype, where: str) -> Any:
     PyTorch's RuntimeError for one that overflows it."""
     if isinstance(value, Tensor):
         if value.ndim != 0:
-            raise RuntimeError(f"{where}(): fill_value must be a number or a 0-d tensor, got a "
+            raise TypeError(f"{where}(): fill_value must be a number or a 0-d tensor, got a "
                                f"tensor of shape {value.shape}")
         value = value.item()
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
@@ -6056,7 +6092,7 @@ def _bernoulli(t: Tensor, p: Any, gen: Any = None) -> Tensor:
 def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
     """numpy's broadcast of two shapes, or None where they do not broadcast."""
     try:
-        return tuple(np.broadcast_shapes(a, b))
+        return tuple(_bshapes(a, b))
     except ValueError:
         return None
 
@@ -6140,7 +6176,7 @@ class IntegerDivisionByZeroError(ZeroDivisionError, RuntimeError):
 def _broadcast_size(t: Tensor, other: Any) -> int:
     """The number of elements of ``t`` and ``other`` broadcast (their shapes assumed to fit)."""
     try:
-        return math.prod(np.broadcast_shapes(t.shape, tuple(getattr(other, "shape", ()))))
+        return math.prod(_bshapes(t.shape, tuple(getattr(other, "shape", ()))))
     except ValueError:
         return 1  # the op itself reports shapes that do not fit
 
@@ -6212,7 +6248,7 @@ def _lerp(start: Tensor, end: Any, weight: Any) -> Tensor:
     else:
         raise TypeError(f"lerp: weight must be a number or a Tensor, got {type(weight).__name__}")
     try:
-        shape = np.broadcast_shapes(*(t.shape for t in tensors))
+        shape = _bshapes(*(t.shape for t in tensors))
     except ValueError:
         raise ArgumentValueError(f"lerp: shapes {', '.join(str(t.shape) for t in tensors)} cannot be "
                                  "broadcast together") from None
@@ -6248,7 +6284,7 @@ def _addc(name: str, input: Tensor, t1: Any, t2: Any, value: Any) -> Tensor:
     a, b, c = (t if t.dtype == work else t.to(work) for t in (input, t1, t2))
     if _state.grad_enabled:  # gradients at the result's shape, then summed (PyTorch's order:
         try:                 # a -inf of mixed-sign products sums to NaN, not to -inf)
-            shape = np.broadcast_shapes(a.shape, b.shape, c.shape)
+            shape = _bshapes(a.shape, b.shape, c.shape)
         except ValueError:
             raise ArgumentValueError(f"{name}: shapes {input.shape}, {t1.shape} and {t2.shape} cannot be "
                                      "broadcast together") from None

@@ -84,7 +84,27 @@ def _requires_grad(dataset: Any) -> bool:
     return False
 
 
-def _batch(dataset: Any, idx: Any, fast: bool) -> Any:
+class _BatchPath:
+    """``has_batch_path``'s yes for an epoch (it is true), with the dataset's batch path and
+    whether it reads tensors that require grad, looked up once: a ``ConcatDataset`` of 16,000
+    datasets paid for each of them on every batch (t165). Made where it is used (a worker makes
+    its own: the path may be a lambda, which does not pickle)."""
+
+    __slots__ = ("arrays", "graph")
+
+    def __init__(self, dataset: Any) -> None:
+        self.arrays = dataset.arrays
+        self.graph = _requires_grad(dataset)
+
+    def __bool__(self) -> bool:
+        return True
+
+
+def _fast(dataset: Any) -> _BatchPath | bool:
+    return _BatchPath(dataset) if has_batch_path(dataset) else False
+
+
+def _batch(dataset: Any, idx: Any, fast: bool | _BatchPath) -> Any:
     """The arrays of one batch: one fancy-index when the dataset has a batch path (``fast``:
     ``has_batch_path(dataset)``, asked once an epoch), else its items collated (``_collate``).
     Either way the batch is ``default_collate``'s, dtype and errors alike: where the batch path
@@ -92,14 +112,15 @@ def _batch(dataset: Any, idx: Any, fast: bool) -> Any:
     tensors that require grad (with grad mode on) keep their history, as stacking their items
     does (a ``TensorDataset``'s rows by one indexing op, a ``Subset`` or ``ConcatDataset`` of
     one by its items)."""
-    if fast and is_grad_enabled() and _requires_grad(dataset):
+    path = fast if isinstance(fast, _BatchPath) else None
+    if fast and is_grad_enabled() and (path.graph if path else _requires_grad(dataset)):
         if not isinstance(dataset, TensorDataset):
             return _collate(_items(dataset, idx), "")
         rows = Tensor._make(np.asarray(idx, dtype=np.int64))  # rows with their history
         return [t[rows] for t in dataset.tensors]  # (a list: default_collate's)
     if fast and isinstance(idx, np.ndarray):
         try:
-            out = dataset.arrays(idx)
+            out = (path.arrays if path else dataset.arrays)(idx)
         except UnequalSamplesError:  # default_collate's own error, from the items (raised
             out = None  # below, outside this handler: one traceback, not two)
         except IndexError:  # (numpy's "index 100 is out of bounds for axis 0", from inside)
@@ -406,6 +427,17 @@ def _generator_position(gen: Any) -> list[int]:
     return [int(root or 0), int.from_bytes(hashlib.sha256(text.encode()).digest()[:16], "little")]
 
 
+def _default_sigterm() -> None:
+    """A worker ends at the main process's ``terminate()`` (SIGTERM), whatever handler a forked
+    worker inherited: one that raised (a training loop's, to save first) was caught as the
+    worker's error while the worker held its queue's lock, and the worker hung for good; an
+    ignored SIGTERM stayed ignored."""
+    import signal
+
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
             init: Callable[[int], None] | None, seed: int = 0,
             collate_fn: Callable[[Any], Any] | None = None, fast: bool = False,
@@ -422,6 +454,7 @@ def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
     worker fetcher), pickled here too.
     """
     global _worker_info
+    _default_sigterm()
     own_seed = seed + 2**32 * (worker_id + 1)
     _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=own_seed,
                               dataset=dataset)
@@ -432,6 +465,7 @@ def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
     except BaseException:  # reported to the main process
         results.put((-1, None, _WorkerError.caught(worker_id, "(in worker_init_fn)")))
         return
+    path: _BatchPath | bool | None = None  # (the batch path, looked up at the first batch)
     while True:
         task = tasks.get()
         if task is None:
@@ -452,8 +486,10 @@ def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
                 batch = _pickled(out, "the item") if items else _pickled(out)
             else:
                 _refuse_graph(samples, worker_id, stacked=True)
+                if path is None:
+                    path = _fast(dataset) if fast else False
                 with no_grad():  # (arrays cross to the main process; a graph cannot)
-                    batch = _batch(dataset, idx, fast) if samples is None else \
+                    batch = _batch(dataset, idx, path) if samples is None else \
                         _collate(samples, "")
                 if _user_containers(batch):  # (a type that does not pickle would be lost
                     batch = _Pickled(_pickled(batch, "the batch"))  # in the feeder thread)
@@ -537,6 +573,7 @@ def _stream_worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
     would give every unsharded copy the same draws. An error in ``worker_init_fn`` or the
     dataset's ``__iter__`` is the answer to the first task, as PyTorch's."""
     global _worker_info
+    _default_sigterm()
     own_seed = seed + 2**32 * (worker_id + 1)
     _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=own_seed,
                               dataset=dataset)
@@ -707,7 +744,10 @@ def _stop(workers: list[Any], tasks: list[Any], results: Any, wait: float = 5.0)
         w.join(timeout=max(0.0, deadline - time.monotonic()))
         if w.is_alive():
             w.terminate()
-            w.join()
+            w.join(timeout=5.0)
+            if w.is_alive():  # (SIGTERM blocked there somehow: the one signal no one can)
+                w.kill()
+                w.join()
     for q in dict.fromkeys(tasks):
         q.close()
     results.close()
@@ -964,9 +1004,10 @@ class DataLoader:
         fast = has_batch_path(self.dataset)
         if self.num_workers == 0:
             collate = self._collate_fn
+            path = _fast(self.dataset) if fast else False
             for idx in batches:
                 try:
-                    batch = _as_tensors(_batch(self.dataset, idx, fast)) if collate is None \
+                    batch = _as_tensors(_batch(self.dataset, idx, path)) if collate is None \
                         else collate(_items(self.dataset, idx))
                 except StopIteration:  # raised by __getitem__: the epoch ends (PyTorch's)
                     return

@@ -24,6 +24,7 @@ import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function
 from tinygrad_cnn.backend import ArgumentValueError, array_module, quiet
+from tinygrad_cnn.backend import broadcast_shapes as _bshapes
 from tinygrad_cnn.tensor import Tensor, where, zeros, zeros_like
 
 
@@ -252,7 +253,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
         raise RuntimeError(f"cdist: expected X1 and X2 of one dtype, got {x1.dtype} and "
                            f"{x2.dtype}; convert one with .to()")
     try:
-        batch = tuple(np.broadcast_shapes(x1.shape[:-2], x2.shape[:-2]))
+        batch = tuple(_bshapes(x1.shape[:-2], x2.shape[:-2]))
     except ValueError:
         raise RuntimeError(f"cdist: the batch dims of X1 {x1.shape} and X2 {x2.shape} cannot be "
                            "broadcast together") from None

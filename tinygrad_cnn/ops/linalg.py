@@ -27,6 +27,7 @@ from tinygrad_cnn.autograd import (
     first_order,
 )
 from tinygrad_cnn.backend import ArgumentTypeError, ArgumentValueError, array_module
+from tinygrad_cnn.backend import broadcast_shapes as _bshapes
 from tinygrad_cnn.tensor import Tensor, _check_factor, _dim, _factor
 
 
@@ -635,7 +636,7 @@ def _scaled_sum(where: str, input: Any, product: Tensor, beta: Any, alpha: Any) 
                    for name, v in (("beta", _factor(where, "beta", beta)),
                                    ("alpha", _factor(where, "alpha", alpha))))
     try:
-        shape = np.broadcast_shapes(tuple(input.shape), tuple(product.shape))
+        shape = _bshapes(tuple(input.shape), tuple(product.shape))
     except ValueError:
         shape = None
     if shape != tuple(product.shape):
@@ -729,7 +730,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
         raise ArgumentValueError(f"cross: inputs must have the same number of dimensions, got shapes "
                                  f"{input.shape} and {other.shape} (as PyTorch); unsqueeze the smaller")
     try:
-        shape = np.broadcast_shapes(input.shape, other.shape)
+        shape = _bshapes(input.shape, other.shape)
     except ValueError:
         raise ArgumentValueError(f"cross: shapes {input.shape} and {other.shape} cannot be broadcast "
                                  "together") from None

@@ -150,7 +150,7 @@ def _extreme(ctx: Context, x: Any, dim: tuple[int, ...] | None, keepdim: bool, o
         xp = array_module(x)
         winners = x == out
         if out.size == 1 and x.dtype.kind == "f":  # one result: NaN is seen without a pass
-            first = out.flat[0]
+            first = out.reshape(-1)[0]  # (not .flat: numpy's iterator stops at 32 dims)
             if first != first:  # max() (nan_wins): its NaNs win; amax: no winner at all
                 winners = xp.isnan(x) if nan_wins else xp.full(x.shape, xp.nan, x.dtype)
         winners = winners.astype(x.dtype, copy=False)

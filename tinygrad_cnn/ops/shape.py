@@ -34,6 +34,7 @@ import numpy as np
 from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import Context, Function, _state, first_order, forward_arrays
 from tinygrad_cnn.backend import ArgumentIndexError, ArgumentValueError, array_module, like
+from tinygrad_cnn.backend import broadcast_shapes as _bshapes
 from tinygrad_cnn.ops.movement import Clone, GetItem, Permute
 from tinygrad_cnn.ops.reduce import float_sum
 from tinygrad_cnn.tensor import Tensor, _dim, _shape_arg, cat, tensor_sequence
@@ -742,7 +743,7 @@ def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
         if not isinstance(t, Tensor):
             raise TypeError(f"broadcast_tensors: item {i} is {a_type(t)}, not a Tensor")
     try:
-        shape = np.broadcast_shapes(*(t.shape for t in tensors))
+        shape = _bshapes(*(t.shape for t in tensors))
     except ValueError:
         raise ArgumentValueError(f"broadcast_tensors: shapes {[t.shape for t in tensors]} cannot be "
                                  "broadcast together (sizes must be equal or 1 in each dim, counted from "

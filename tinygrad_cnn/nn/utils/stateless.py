@@ -67,6 +67,7 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Values | Sequence[V
     try:
         for name, value in values.items():
             owner, attr = _owner(module, name)
+            _replaceable(owner, attr, name, value)
             for registry in ("_parameters", "_buffers"):
                 table = owner.__dict__[registry]
                 if attr in table:
@@ -123,6 +124,26 @@ def _tied(names: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
         for n in group:
             out.setdefault(n, values[given[0]])
     return out
+
+
+def _replaceable(owner: Any, attr: str, name: str, value: Any) -> None:
+    """PyTorch's checks of one replacement: a tensor, for a parameter, a buffer or a new name --
+    not a submodule, a method or another attribute (``training``)."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"functional_call: the value for {name!r} must be a Tensor, got "
+                        f"{type(value).__name__} (wrap it: tinygrad_cnn.tensor(...))")
+    if not attr:
+        raise KeyError(f"functional_call: an empty name in the dict ({name!r})")
+    if attr in owner.__dict__["_parameters"] or attr in owner.__dict__["_buffers"]:
+        return
+    if attr in owner.__dict__["_modules"]:
+        raise TypeError(f"functional_call: {name!r} names a submodule of "
+                        f"{type(owner).__name__}, not a parameter or buffer; name its tensors "
+                        f"({name}.weight, ...)")
+    if hasattr(owner, attr) and not isinstance(getattr(owner, attr), Tensor):
+        raise TypeError(f"functional_call: attribute {attr!r} of {type(owner).__name__} "
+                        f"({name!r}) is {type(getattr(owner, attr)).__name__}, not a Tensor: only "
+                        "parameters, buffers and tensor attributes can be replaced")
 
 
 def _owner(module: Any, name: str) -> tuple[Any, str]:

@@ -2868,7 +2868,7 @@ class RemovableHandle:
             return
         if self._hook is _REMOVED:  # (removed already: the same function registered since is
             return                  # another registration's, which this handle must not take)
-        try:  # (list.index compares identity first, in C: 32,000 hooks took 12 s by a loop)
+        try:  # (list.index compares identity first, and runs in C)
             i = self._hooks.index(self._hook)
         except Exception:
             i = -1

@@ -666,3 +666,32 @@ def test_antialiased_downsampling_gradient_as_pytorchs(mode):
     torch.nn.functional.interpolate(theirs, size=(9, 7), mode=mode, antialias=True).backward(
         torch.tensor(g))
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,args,kwargs", [
+    ("sort", (), {"dim": -1}), ("sort", (), {"dim": 30, "descending": True}),
+    ("argsort", (), {"dim": -1}), ("topk", (2,), {}), ("kthvalue", (2,), {}),
+    ("median", (), {"dim": -1}), ("nanmedian", (), {"dim": 30}), ("mode", (-1,), {}),
+    ("max", (), {"dim": -1}),
+])
+def test_sorting_ops_past_32_dims_as_pytorchs(name, args, kwargs):
+    torch = _torch()
+    a = np.random.default_rng(0).integers(0, 3, [1] * 30 + [2, 1, 5]).astype(np.float64)
+    ours = getattr(tg.tensor(a), name)(*args, **kwargs)
+    theirs = getattr(torch.tensor(a), name)(*args, **kwargs)
+    pairs = list(zip(*((r if isinstance(r, tuple) else (r,)) for r in (ours, theirs))))
+    if name in ("kthvalue", "topk"):  # (an index among ties: the stable sort's, not PyTorch's)
+        pairs = pairs[:1]
+    for o, t in pairs:
+        assert np.array_equal(o.numpy(), t.numpy())
+
+
+def test_loader_workers_take_tensors_that_require_grad_under_no_grad_as_pytorchs():
+    from tinygrad_cnn.data import DataLoader, TensorDataset
+
+    w = tg.tensor(np.arange(12.0).reshape(6, 2), requires_grad=True)
+    with tg.no_grad():  # (PyTorch's forked workers read them without a graph: allowed)
+        batches = [b[0].tolist() for b in DataLoader(TensorDataset(w), batch_size=2, num_workers=2)]
+    assert batches == np.arange(12.0).reshape(3, 2, 2).tolist()
+    with pytest.raises(RuntimeError, match="while grad mode is on"):
+        list(DataLoader(TensorDataset(w), batch_size=2, num_workers=2))

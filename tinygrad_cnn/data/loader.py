@@ -1124,11 +1124,12 @@ class DataLoader:
         batch ``t`` goes to worker ``t % n`` (its own queue, PyTorch's round-robin), up to
         ``prefetch_factor`` per worker ahead. With ``items`` (``batch_size=None``) each of
         ``batches`` is one key, and the answers are the converted items."""
-        if _requires_grad(self.dataset):
+        if is_grad_enabled() and _requires_grad(self.dataset):  # (under no_grad the batches
+            # carry no graph, and a forked worker reads them as PyTorch's does: allowed)
             raise RuntimeError("DataLoader: num_workers > 0 cannot send tensors that require grad "
-                               "to worker processes (their graph stays in this one; PyTorch "
-                               "refuses too): use num_workers=0, or TensorDataset of .detach()ed "
-                               "tensors")
+                               "to worker processes while grad mode is on (their graph stays in "
+                               "this one; PyTorch refuses too): use num_workers=0, iterate under "
+                               "no_grad(), or a TensorDataset of .detach()ed tensors")
         ctx = self._context()
         collate = self.collate_fn if items else self._collate_fn
         if ctx.get_start_method() != "fork":

@@ -748,6 +748,10 @@ def _sort_index(input: Tensor, dim: int, descending: bool, where: str) -> tuple[
     d = _dim(dim, input.ndim, where)
     x = input._data if input.ndim else input._data.reshape(1)
     xp = array_module(x)
+    if x.ndim > 32:  # (numpy's sort stops at 32 dims, PyTorch's at 64: the others as one)
+        moved = xp.moveaxis(x, d, -1)
+        _, flat = _sort_index(Tensor._make(moved.reshape(-1, moved.shape[-1])), 1, descending, where)
+        return d, xp.moveaxis(flat.reshape(moved.shape), -1, d)
     stable = {"kind": "stable"} if xp is np else {}  # CuPy's sort is always stable
     if not descending:
         return d, xp.argsort(x, axis=d, **stable).astype(np.int64, copy=False)

@@ -695,3 +695,83 @@ def test_loader_workers_take_tensors_that_require_grad_under_no_grad_as_pytorchs
     assert batches == np.arange(12.0).reshape(3, 2, 2).tolist()
     with pytest.raises(RuntimeError, match="while grad mode is on"):
         list(DataLoader(TensorDataset(w), batch_size=2, num_workers=2))
+
+
+def test_loader_workers_end_when_the_main_process_is_killed(tmp_path):
+    """(t170: a main process killed by SIGKILL -- or the OOM killer, or an unhandled SIGTERM --
+    left its workers waiting for tasks for ever; PyTorch's watchdog ends them)"""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    if not hasattr(signal, "SIGKILL") or not os.path.isdir("/proc"):
+        pytest.skip("needs POSIX signals and /proc")
+    script = tmp_path / "loop.py"
+    script.write_text(
+        "import os, time, numpy as np\n"
+        "from tinygrad_cnn.data import DataLoader, Dataset\n"
+        "class Slow(Dataset):\n"
+        "    def __len__(self): return 100000\n"
+        "    def __getitem__(self, i): time.sleep(0.005); return np.float32(i)\n"
+        "it = iter(DataLoader(Slow(), batch_size=4, num_workers=2))\n"
+        "next(it)\n"
+        "import multiprocessing\n"
+        "print(' '.join(str(p.pid) for p in multiprocessing.active_children()), flush=True)\n"
+        "time.sleep(60)\n")
+    from pathlib import Path
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1]))
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        workers = [int(p) for p in proc.stdout.readline().split()]
+        assert len(workers) == 2
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + 30
+        alive = workers
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.5)
+            alive = [p for p in workers if _running(p)]
+        assert not alive, f"workers {alive} outlived their main process"
+    finally:
+        proc.kill()
+        for p in workers if "workers" in locals() else []:
+            with __import__("contextlib").suppress(OSError):
+                os.kill(p, signal.SIGKILL)
+
+
+def _running(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_cli_keeps_an_ignored_sigterm_ignored(tmp_path):
+    import signal
+
+    from tinygrad_cnn import cli
+
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    seen = []
+    try:
+        say = cli._say
+
+        def watch(*parts, **kw):  # (what SIGTERM is while the command runs)
+            seen.append(signal.getsignal(signal.SIGTERM))
+            return say(*parts, **kw)
+
+        cli._say = watch
+        from pathlib import Path
+
+        data = str(Path(__file__).parents[1] / "data" / "mnist")
+        assert cli.main(["train", "--epochs", "1", "--limit", "64", "--data-dir", data,
+                         "--out", str(tmp_path / "ck.npz")]) == 0
+    finally:
+        cli._say = say
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+        signal.signal(signal.SIGTERM, previous)
+    assert seen and all(h is signal.SIG_IGN for h in seen)

@@ -1422,7 +1422,8 @@ def main(argv: Sequence[str] | None = None, *, _whole_process: bool = False) -> 
         # SIGTERM (kill, timeout, a job scheduler) and SIGHUP (the terminal closed) stop a run
         # as Ctrl-C does: the epoch being saved is finished, the lock file removed, and the
         # exit status says which signal. A SIGHUP ignored (`nohup`) stays ignored.
-        signal.signal(signal.SIGTERM, _terminated)
+        if found[1] is not signal.SIG_IGN:  # (an ignored SIGTERM stays ignored too, t170)
+            signal.signal(signal.SIGTERM, _terminated)
         if len(found) > 2 and found[2] is not signal.SIG_IGN:
             signal.signal(signal.SIGHUP, _terminated)
     done: list[int] = []  # the command's status, once it has returned

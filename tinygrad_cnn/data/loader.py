@@ -9,6 +9,7 @@ import hashlib
 import itertools
 import json
 import multiprocessing
+import os
 import pickle
 import queue
 import random
@@ -427,6 +428,23 @@ def _generator_position(gen: Any) -> list[int]:
     return [int(root or 0), int.from_bytes(hashlib.sha256(text.encode()).digest()[:16], "little")]
 
 
+#: seconds a worker waits for a task before it looks whether the main process is still there
+_WATCH = 2.0
+
+
+def _next_task(tasks: Any, parent: int, results: Any) -> Any:
+    """The next task from the main process, or None (stop) once it is gone: a main process killed
+    (SIGKILL, an unhandled SIGTERM) left its workers waiting for ever, 50 MB each (t170; PyTorch's
+    watchdog ends them)."""
+    while True:
+        try:
+            return tasks.get(timeout=_WATCH)
+        except queue.Empty:
+            if os.getppid() != parent:  # (re-parented: the main process is gone)
+                results.cancel_join_thread()
+                return None
+
+
 def _default_sigterm() -> None:
     """A worker ends at the main process's ``terminate()`` (SIGTERM), whatever handler a forked
     worker inherited: one that raised (a training loop's, to save first) was caught as the
@@ -455,6 +473,7 @@ def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
     """
     global _worker_info
     _default_sigterm()
+    parent = os.getppid()
     own_seed = seed + 2**32 * (worker_id + 1)
     _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=own_seed,
                               dataset=dataset)
@@ -467,7 +486,7 @@ def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
         return
     path: _BatchPath | bool | None = None  # (the batch path, looked up at the first batch)
     while True:
-        task = tasks.get()
+        task = _next_task(tasks, parent, results)
         if task is None:
             return
         number, idx = task
@@ -574,6 +593,7 @@ def _stream_worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
     dataset's ``__iter__`` is the answer to the first task, as PyTorch's."""
     global _worker_info
     _default_sigterm()
+    parent = os.getppid()
     own_seed = seed + 2**32 * (worker_id + 1)
     _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=own_seed,
                               dataset=dataset)
@@ -594,7 +614,7 @@ def _stream_worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
     what = "item" if batch_size is None else "batch"
     count, ended = 0, False
     while True:
-        number = tasks.get()
+        number = _next_task(tasks, parent, results)
         if number is None:
             results.cancel_join_thread()  # (what is left in the queue is not wanted)
             return

@@ -465,7 +465,7 @@ dtype = np.dtype
 __all__ += [*_LEGACY_TYPES, "dtype", *_aliases.__all__, "amp", "autocast"]
 
 
-_missing_install_finder()  # (`import tinygrad_cnn.amp`: the way out, not a bare "No module")
+_missing_install_finder()  # (`import tinygrad_cnn.jit`: the way out, not a bare "No module")
 
 
 def __getattr__(name: str) -> Any:

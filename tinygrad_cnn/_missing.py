@@ -245,7 +245,7 @@ MISSING: dict[str, dict[str, str]] = {
 
 
 class MissingModules:
-    """A finder at the end of ``sys.meta_path``: ``import tinygrad_cnn.amp`` or ``from
+    """A finder at the end of ``sys.meta_path``: ``import tinygrad_cnn.jit`` or ``from
     tinygrad_cnn.nn.parallel import DistributedDataParallel`` -- a PyTorch module listed in
     :data:`MISSING` -- is a ModuleNotFoundError with the way out (was Python's bare "No module
     named ..."). Asked only after every real finder found nothing."""

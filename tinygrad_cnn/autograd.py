@@ -580,9 +580,7 @@ class Context:
         if self.node_hooks is None:
             self.node_hooks = {"pre": [], "post": []}
         hooks = self.node_hooks[kind]
-        hook = RemovableHandle.entry(hooks, hook)
-        hooks.append(hook)
-        return RemovableHandle(hooks, hook)
+        return RemovableHandle.register(hooks, hook)
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep backend arrays for backward; they come back as Tensors from ``saved_tensors``."""
@@ -2275,9 +2273,7 @@ def _add_leaf_hook(registry: dict[int, list[Any]], leaf: Tensor, hook: Any) -> R
     if hooks is None:
         hooks = registry[key] = []
         weakref.finalize(leaf, registry.pop, key, None)
-    hook = RemovableHandle.entry(hooks, hook)
-    hooks.append(hook)
-    return RemovableHandle(hooks, hook)
+    return RemovableHandle.register(hooks, hook)
 
 
 def _finish_leaves(ready: list[Tensor], grads: dict[int, Tensor], leaves: dict[int, Tensor],
@@ -2877,6 +2873,14 @@ class RemovableHandle:
         if i >= 0:
             del self._hooks[i]
         self._hook = _REMOVED
+
+    @classmethod
+    def register(cls, hooks: list[Any], hook: Any) -> RemovableHandle:
+        """Append ``hook`` to ``hooks`` (an entry of its own: see :meth:`entry`) and return the
+        handle that takes it off."""
+        hook = cls.entry(hooks, hook)
+        hooks.append(hook)
+        return cls(hooks, hook)
 
     @staticmethod
     def entry(hooks: list[Any], hook: Any) -> Any:

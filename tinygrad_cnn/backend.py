@@ -132,6 +132,22 @@ def broadcast_shapes(*shapes: Any) -> tuple[int, ...]:
     return tuple(out)
 
 
+def rows_past_32_dims(fn: Any) -> Any:
+    """``fn(x, d, *args)``, an array computed along dim ``d`` of the array ``x`` (a sort order, a
+    kept-dim index), on an ``x`` of more than 32 dims as the rows of its other dims: numpy's
+    sorts stop at 32 dims, PyTorch's at 64."""
+
+    @functools.wraps(fn)
+    def run(x: Any, d: int, *args: Any) -> Any:
+        if x.ndim <= 32:
+            return fn(x, d, *args)
+        xp = array_module(x)
+        moved = xp.moveaxis(x, d, -1)
+        out = fn(moved.reshape(-1, moved.shape[-1]), 1, *args)
+        return xp.moveaxis(out.reshape(moved.shape[:-1] + out.shape[-1:]), -1, d)
+    return run
+
+
 def array_module(arr: Any) -> ModuleType:
     """The module of an array: numpy for ``np.ndarray``, cupy for a CuPy array."""
     if type(arr) is np.ndarray or _cupy is None:

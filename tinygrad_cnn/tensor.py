@@ -1309,9 +1309,7 @@ class Tensor:
             if self._hooks is None:
                 self._hooks = []
             hooks = self._hooks
-        hook = RemovableHandle.entry(hooks, hook)
-        hooks.append(hook)
-        return RemovableHandle(hooks, hook)
+        return RemovableHandle.register(hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]
                                            ) -> RemovableHandle:
@@ -5925,7 +5923,7 @@ def _fill_value(value: Any, dt: np.dtype, where: str) -> Any:
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise TypeError(f"{where}(): fill_value must be a number or a 0-d tensor, got a "
-                               f"tensor of shape {value.shape}")
+                            f"tensor of shape {value.shape}")
         value = value.item()
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
         if isinstance(value, (bool, np.bool_)):

@@ -13,6 +13,7 @@ import os
 import pickle
 import queue
 import random
+import signal
 import sys
 import time
 import traceback
@@ -86,10 +87,10 @@ def _requires_grad(dataset: Any) -> bool:
 
 
 class _BatchPath:
-    """``has_batch_path``'s yes for an epoch (it is true), with the dataset's batch path and
-    whether it reads tensors that require grad, looked up once: a ``ConcatDataset`` of 16,000
-    datasets paid for each of them on every batch (t165). Made where it is used (a worker makes
-    its own: the path may be a lambda, which does not pickle)."""
+    """A dataset's batch path (``has_batch_path``) for an epoch, and whether it reads tensors
+    that require grad, looked up once: a ``ConcatDataset`` of 16,000 datasets paid for each of
+    them on every batch (t165). Made where it is used (a worker makes its own: the path may be a
+    lambda, which does not pickle)."""
 
     __slots__ = ("arrays", "graph")
 
@@ -97,31 +98,23 @@ class _BatchPath:
         self.arrays = dataset.arrays
         self.graph = _requires_grad(dataset)
 
-    def __bool__(self) -> bool:
-        return True
 
-
-def _fast(dataset: Any) -> _BatchPath | bool:
-    return _BatchPath(dataset) if has_batch_path(dataset) else False
-
-
-def _batch(dataset: Any, idx: Any, fast: bool | _BatchPath) -> Any:
-    """The arrays of one batch: one fancy-index when the dataset has a batch path (``fast``:
-    ``has_batch_path(dataset)``, asked once an epoch), else its items collated (``_collate``).
+def _batch(dataset: Any, idx: Any, path: _BatchPath | None) -> Any:
+    """The arrays of one batch: one fancy-index when the dataset has a batch path (``path``,
+    looked up once an epoch), else its items collated (``_collate``).
     Either way the batch is ``default_collate``'s, dtype and errors alike: where the batch path
     meets samples that do not stack, the items are collated for ``default_collate``'s error, and
     tensors that require grad (with grad mode on) keep their history, as stacking their items
     does (a ``TensorDataset``'s rows by one indexing op, a ``Subset`` or ``ConcatDataset`` of
     one by its items)."""
-    path = fast if isinstance(fast, _BatchPath) else None
-    if fast and is_grad_enabled() and (path.graph if path else _requires_grad(dataset)):
+    if path is not None and path.graph and is_grad_enabled():
         if not isinstance(dataset, TensorDataset):
             return _collate(_items(dataset, idx), "")
         rows = Tensor._make(np.asarray(idx, dtype=np.int64))  # rows with their history
         return [t[rows] for t in dataset.tensors]  # (a list: default_collate's)
-    if fast and isinstance(idx, np.ndarray):
+    if path is not None and isinstance(idx, np.ndarray):
         try:
-            out = (path.arrays if path else dataset.arrays)(idx)
+            out = path.arrays(idx)
         except UnequalSamplesError:  # default_collate's own error, from the items (raised
             out = None  # below, outside this handler: one traceback, not two)
         except IndexError:  # (numpy's "index 100 is out of bounds for axis 0", from inside)
@@ -450,8 +443,6 @@ def _default_sigterm() -> None:
     worker inherited: one that raised (a training loop's, to save first) was caught as the
     worker's error while the worker held its queue's lock, and the worker hung for good; an
     ignored SIGTERM stayed ignored."""
-    import signal
-
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
@@ -484,7 +475,7 @@ def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
     except BaseException:  # reported to the main process
         results.put((-1, None, _WorkerError.caught(worker_id, "(in worker_init_fn)")))
         return
-    path: _BatchPath | bool | None = None  # (the batch path, looked up at the first batch)
+    path: _BatchPath | None = None  # (the batch path, looked up at the first batch)
     while True:
         task = _next_task(tasks, parent, results)
         if task is None:
@@ -505,8 +496,8 @@ def _worker(dataset: Any, tasks: Any, results: Any, worker_id: int,
                 batch = _pickled(out, "the item") if items else _pickled(out)
             else:
                 _refuse_graph(samples, worker_id, stacked=True)
-                if path is None:
-                    path = _fast(dataset) if fast else False
+                if path is None and fast:
+                    path = _BatchPath(dataset)
                 with no_grad():  # (arrays cross to the main process; a graph cannot)
                     batch = _batch(dataset, idx, path) if samples is None else \
                         _collate(samples, "")
@@ -1024,7 +1015,7 @@ class DataLoader:
         fast = has_batch_path(self.dataset)
         if self.num_workers == 0:
             collate = self._collate_fn
-            path = _fast(self.dataset) if fast else False
+            path = _BatchPath(self.dataset) if fast else None
             for idx in batches:
                 try:
                     batch = _as_tensors(_batch(self.dataset, idx, path)) if collate is None \

@@ -39,6 +39,7 @@ from tinygrad_cnn.backend import (
     array_module,
     like,
     reduce_at,
+    rows_past_32_dims,
     type_name,
 )
 from tinygrad_cnn.backend import broadcast_shapes as _bshapes
@@ -231,7 +232,7 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
         idx = xp.where(idx < 0, idx + n, idx)
     try:
         common = _bshapes(input.shape[:d] + (1,) + input.shape[d + 1:],
-                                     idx.shape[:d] + (1,) + idx.shape[d + 1:])
+                          idx.shape[:d] + (1,) + idx.shape[d + 1:])
     except ValueError:
         raise ArgumentValueError(f"take_along_dim: input of shape {input.shape} and indices of shape "
                                  f"{tuple(idx.shape)} cannot be broadcast together in the dims other "
@@ -746,19 +747,20 @@ def _sort_index(input: Tensor, dim: int, descending: bool, where: str) -> tuple[
     if not isinstance(descending, (bool, np.bool_)):
         raise TypeError(f"{where}: descending must be a bool, got {descending!r}")
     d = _dim(dim, input.ndim, where)
-    x = input._data if input.ndim else input._data.reshape(1)
+    return d, _argsort(input._data if input.ndim else input._data.reshape(1), d, descending)
+
+
+@rows_past_32_dims
+def _argsort(x: Any, d: int, descending: bool) -> Any:
+    """The stable int64 sort order of ``x`` along ``d``, NaN as the largest value."""
     xp = array_module(x)
-    if x.ndim > 32:  # (numpy's sort stops at 32 dims, PyTorch's at 64: the others as one)
-        moved = xp.moveaxis(x, d, -1)
-        _, flat = _sort_index(Tensor._make(moved.reshape(-1, moved.shape[-1])), 1, descending, where)
-        return d, xp.moveaxis(flat.reshape(moved.shape), -1, d)
     stable = {"kind": "stable"} if xp is np else {}  # CuPy's sort is always stable
     if not descending:
-        return d, xp.argsort(x, axis=d, **stable).astype(np.int64, copy=False)
+        return xp.argsort(x, axis=d, **stable).astype(np.int64, copy=False)
     # stable descending: sort the reversed array ascending, reverse the result and map its
     # indices back -- equal values keep their order, NaN comes first
     order = xp.argsort(xp.flip(x, axis=d), axis=d, **stable)
-    return d, (x.shape[d] - 1 - xp.flip(order, axis=d)).astype(np.int64, copy=False)
+    return (x.shape[d] - 1 - xp.flip(order, axis=d)).astype(np.int64, copy=False)
 
 
 def select(input: Tensor, dim: int, index: Any, keepdim: bool = True) -> Tensor:

@@ -36,7 +36,6 @@ Tie rules are PyTorch 2.13's (CPU), checked against it in ``tests/test_more_ops.
 from __future__ import annotations
 
 import collections
-import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -44,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function
-from tinygrad_cnn.backend import ArgumentTypeError, array_module, quiet
+from tinygrad_cnn.backend import ArgumentTypeError, array_module, quiet, rows_past_32_dims
 from tinygrad_cnn.ops.indexing import select
 from tinygrad_cnn.ops.reduce import Mean, Std, Var, _extreme, _extreme_backward, _spread
 from tinygrad_cnn.tensor import (
@@ -221,22 +220,7 @@ class Median(Function):
     backward = staticmethod(_extreme_backward)
 
 
-def _rows_past_32_dims(fn: Any) -> Any:
-    """``fn(x, d, ...)`` -> a kept-dim index along ``d``, on a tensor of more than 32 dims (numpy's
-    sort stops at 32, PyTorch's at 64) as the rows of its other dims."""
-
-    @functools.wraps(fn)
-    def run(x: Any, d: int, *args: Any) -> Any:
-        if x.ndim <= 32:
-            return fn(x, d, *args)
-        xp = array_module(x)
-        moved = xp.moveaxis(x, d, -1)
-        idx = fn(moved.reshape(-1, moved.shape[-1]), 1, *args)
-        return xp.moveaxis(idx.reshape(moved.shape[:-1] + (1,)), -1, d)
-    return run
-
-
-@_rows_past_32_dims
+@rows_past_32_dims
 def _median_index(x: Any, d: int, ignore_nan: bool) -> Any:
     """The int64 index (kept dim) of the median along ``d``: the element at place ``(n - 1) // 2``
     of a stable sort (NaN last); for ``median`` a slice's first NaN, for ``nanmedian`` the place
@@ -307,7 +291,7 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     return _median(input, dim, keepdim, ignore_nan=True)
 
 
-@_rows_past_32_dims
+@rows_past_32_dims
 def _mode_index(x: Any, d: int) -> Any:
     """The int64 index (kept dim) of the mode along ``d``: the last element of the first longest
     run of equal values in a stable sort (NaN last, each NaN a run of its own)."""

@@ -775,3 +775,64 @@ def test_cli_keeps_an_ignored_sigterm_ignored(tmp_path):
         assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
         signal.signal(signal.SIGTERM, previous)
     assert seen and all(h is signal.SIG_IGN for h in seen)
+
+
+# ------------------------------------------------------------------ the final break attempt (t171)
+def test_a_view_of_a_base_detached_then_changed_in_place_sends_no_stale_gradient():
+    torch = _torch()
+    w = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = w * 2
+    v = b[1:]
+    b.detach_()
+    b.copy_(tg.tensor([9.0, 9.0, 9.0]))  # (after the detach: v reads 9s, no longer w)
+    assert not v.requires_grad
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (v * v).sum().backward()
+    grads = []
+    for lib in (tg, torch):  # (with another path to w: the same gradient as PyTorch's)
+        w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        b = w * 2
+        v = b[1:]
+        b.detach_()
+        b.zero_()
+        (v * v + w[1:]).sum().backward()
+        grads.append(w.grad.tolist())
+    assert grads[0] == grads[1] == [0.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("write", [lambda v, w: v.add_(w), lambda v, w: v.__setitem__(0, w[0])])
+def test_an_in_place_write_through_a_view_of_a_detached_base_is_refused_as_pytorch(write):
+    torch = _torch()
+    for lib in (tg, torch):
+        w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        b = w * 2
+        v = b.view(3)
+        b.detach_()
+        with pytest.raises(RuntimeError):
+            write(v, w)
+
+
+def test_module_hook_views_are_keyed_by_handle_id_as_pytorchs():
+    torch = _torch()
+    logs = []
+    for lib in (tg, torch):
+        m = lib.nn.Linear(2, 2)
+        log = []
+        handles = [m.register_forward_hook(lambda *a, i=i: log.append(i)) for i in range(4)]
+        assert list(m._forward_hooks.keys()) == [h.id for h in handles]
+        m._forward_hooks.popitem()  # (the last, as an OrderedDict's)
+        del m._forward_hooks[handles[1].id]
+        m(lib.ones(1, 2))
+        for k in list(m._forward_hooks.keys()):  # (the everyday clearing loop)
+            del m._forward_hooks[k]
+        m(lib.ones(1, 2))
+        logs.append(log)
+    assert logs[0] == logs[1] == [0, 2]
+
+
+def test_triangle_indices_of_a_huge_thin_matrix_as_pytorchs():
+    torch = _torch()
+    assert tg.triu_indices(2**32, 1).tolist() == torch.triu_indices(2**32, 1).tolist() == [[0], [0]]
+    for row, col, off in [(0, 3, 0), (4, 3, -2), (3, 5, 7), (5, 2, -9), (4, 4, 1)]:
+        for name in ("tril_indices", "triu_indices"):
+            assert getattr(tg, name)(row, col, off).tolist() == getattr(torch, name)(row, col, off).tolist()

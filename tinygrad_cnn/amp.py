@@ -64,10 +64,10 @@ class GradScaler:
                           stacklevel=2 if type(self) is GradScaler else 3)
             self._enabled = False
         if self._enabled:
-            if not growth_factor > 1.0:
-                raise ValueError("GradScaler: the growth factor must be > 1.0.")
+            if not growth_factor > 1.0:  # (PyTorch's assertions)
+                raise AssertionError("GradScaler: the growth factor must be > 1.0.")
             if not backoff_factor < 1.0:
-                raise ValueError("GradScaler: the backoff factor must be < 1.0.")
+                raise AssertionError("GradScaler: the backoff factor must be < 1.0.")
             if not isinstance(growth_interval, int) or growth_interval <= 0:
                 raise ValueError("GradScaler: growth_interval must be a positive int.")
         self._init_scale = init_scale  # (PyTorch's: the scale is made at the first scale())

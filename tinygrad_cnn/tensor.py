@@ -593,12 +593,13 @@ class Tensor:
             self._requires_grad = r._requires_grad
             if r._grad_fn is not None:
                 r._grad_fn.out = weakref.ref(self)
-        elif base._grad_fn is None and made_at is not base.__dict__.get("_detached_from"):
-            # the base was changed in place and then cut from the graph (base.mul_(10);
-            # base.detach_()): its old node led to the graph of values the base no longer holds
-            # (a gradient sent through it was wrong, t167), and there is none to read the base
+        elif base._grad_fn is None and (made_at, self._version_counter[0]) != \
+                base.__dict__.get("_detached_from"):
+            # the base was cut from the graph (base.detach_()) and changed in place before or
+            # after: the view's old node led to the graph of values the base no longer holds (a
+            # gradient sent through it was wrong, t167, t171), and there is none to read the base
             # through: cut from the graph too (PyTorch's view keeps a node that leads nowhere).
-            # A view up to date with the base when it was cut keeps its graph, as PyTorch's.
+            # A view up to date with the base since it was cut keeps its graph, as PyTorch's.
             self._set_grad_fn(None)
             self._requires_grad = False
 
@@ -903,8 +904,9 @@ class Tensor:
             raise RuntimeError("detach_: this tensor is a view (it shares its base's memory) and "
                                "cannot be detached in place, as in PyTorch; use .detach() for a "
                                "new tensor")
-        # (the node it is cut from: its views still up to date with it keep their graph)
-        self.__dict__["_detached_from"] = self._grad_fn
+        # (the node it is cut from, at this version: its views up to date with it keep their
+        # graph until the base changes in place)
+        self.__dict__["_detached_from"] = (self._grad_fn, self._version_counter[0])
         self.grad_fn, self.requires_grad, self._view = None, False, None
         return self
 
@@ -3091,6 +3093,7 @@ class Tensor:
                 self._check_leaf(name, self._leaf_up_the_chain(), "a view of a leaf tensor")
             if view is not None and (view[0].requires_grad or other_requires):
                 self._refresh_view()
+                self._check_base_graph(name)
                 return self._record_inplace(name, other, compute, reads_self, self._view)
             if self.requires_grad or other_requires:
                 self._check_leaf(name, self, "a leaf tensor")
@@ -3141,6 +3144,19 @@ class Tensor:
             "view of one) as it is; it cannot be changed in place while gradients are recorded "
             "(the change would reach that input behind its graph's back). Return a copy from "
             "forward (a.copy()), or .clone() the output before changing it (PyTorch's rule)")
+
+    def _check_base_graph(self, name: str) -> None:
+        """A view that kept its graph when its base was ``detach_()``ed cannot be changed in place
+        while recording: the write would go into a base with no graph through the view's old
+        one (the base then carried gradient to what it was computed from, t171); PyTorch
+        refuses it too."""
+        base = self._view[0]  # type: ignore[index]
+        if base._grad_fn is None and not base._requires_grad and self._grad_fn is not None:
+            raise RuntimeError(
+                f"{name}: this view (shape {self.shape}) was taken before its base was detached in "
+                "place (base.detach_()), and it cannot be changed in place while gradients are "
+                "recorded (the base has no graph, the view its old one; PyTorch refuses it too): "
+                "change a .clone() of it, or take the view again from the detached base")
 
     def _leaf_up_the_chain(self) -> Tensor:
         """The first tensor up this view's chain (to its base) that is a leaf requiring grad, or
@@ -4015,6 +4031,7 @@ class Tensor:
                 self._check_writeable("__setitem__")
             if self._view is not None:
                 self._refresh_view()
+                self._check_base_graph("__setitem__")
             try:
                 region = self._data[k].shape
             except IndexError as exc:
@@ -5612,9 +5629,21 @@ def _triangle_indices(where: str, row: Any, col: Any, offset: Any, dtype: DTypeL
     if dt not in (np.int64, np.int32):  # (int8 wrapped past 127; PyTorch's kernel has no others)
         raise NotImplementedError(f"{where}: not implemented for dtype {dt} (as in PyTorch); "
                                   "use int64 or int32")
-    pick = np.triu_indices if upper else np.tril_indices
-    offset = max(-int(row), min(int(offset), int(col)))  # (beyond the matrix: all or nothing)
-    rows, cols = pick(int(row), offset, int(col))
+    row, col, offset = int(row), int(col), int(offset)
+    # each row's run of columns, computed (not a row x col mask: triu_indices(2**32, 1) asked
+    # numpy for 32 GB, PyTorch returns its one entry -- t171); only rows with a column
+    if upper:  # row r: columns max(0, r + offset) .. col - 1
+        r = np.arange(max(0, min(row, col - offset)))
+        first = np.maximum(0, r + offset)
+        count = col - first
+    else:  # row r: columns 0 .. min(col - 1, r + offset)
+        r = np.arange(min(row, max(0, -offset)), row)
+        first = np.zeros_like(r)
+        count = np.minimum(col, r + offset + 1)
+    count = np.maximum(count, 0)
+    starts = np.cumsum(count) - count
+    rows = np.repeat(r, count)
+    cols = np.arange(int(count.sum())) - np.repeat(starts - first, count)
     return _factory(lambda xp: xp.asarray(np.stack([rows, cols]).astype(np.int64)), dt, device,
                     False)
 

@@ -64,8 +64,9 @@ class _OperandError(TypeError, ValueError):
 
 
 class _HookView(MutableMapping):  # type: ignore[type-arg]
-    """One kind of a module's hooks as PyTorch's ``OrderedDict`` of them reads: position to
-    hook (the function registered), live; ``clear()`` and ``del`` take hooks off."""
+    """One kind of a module's hooks as PyTorch's ``OrderedDict`` of them reads: each
+    registration's handle id to its hook (the function registered), in calling order, live;
+    ``clear()``, ``popitem()`` and ``del view[handle.id]`` take hooks off."""
 
     def __init__(self, module: Module, kind: str) -> None:
         self._module, self._kind = module, kind
@@ -73,27 +74,44 @@ class _HookView(MutableMapping):  # type: ignore[type-arg]
     def _entries(self) -> list[Any]:
         return self._module.__dict__.get("_hooks", {}).get(self._kind, [])
 
+    def _keys(self) -> list[int]:
+        ids = self._module.__dict__.get("_hook_ids", {})
+        return [ids[id(e)] for e in self._entries()]
+
+    def _position(self, key: Any) -> int:
+        keys = self._keys()
+        if key not in keys:
+            raise KeyError(key)
+        return keys.index(key)
+
     def __len__(self) -> int:
         return len(self._entries())
 
     def __iter__(self) -> Iterator[int]:
-        return iter(range(len(self._entries())))
+        return iter(self._keys())
 
-    def __getitem__(self, position: int) -> Any:
-        entries = self._entries()
-        if not isinstance(position, int) or not 0 <= position < len(entries):
-            raise KeyError(position)
-        hook = entries[position]
+    def __getitem__(self, key: int) -> Any:
+        hook = self._entries()[self._position(key)]
         hook = hook[0] if isinstance(hook, tuple) else hook
         return hook.func if isinstance(hook, _Again) else hook
 
-    def __setitem__(self, position: int, hook: Any) -> None:
+    def __setitem__(self, key: int, hook: Any) -> None:
         raise TypeError("a module's hooks are added with register_forward_hook (and its kin), "
                         "which return a handle that removes them")
 
-    def __delitem__(self, position: int) -> None:
-        self[position]  # (the KeyError of a position that is not there)
-        del self._entries()[position]
+    def __delitem__(self, key: int) -> None:
+        del self._entries()[self._position(key)]
+
+    def popitem(self, last: bool = True) -> tuple[int, Any]:
+        """The last registration taken off (the first with ``last=False``), as an
+        ``OrderedDict``'s."""
+        keys = self._keys()
+        if not keys:
+            raise KeyError("popitem(): dictionary is empty")
+        key = keys[-1 if last else 0]
+        hook = self[key]
+        del self[key]
+        return key, hook
 
     def __repr__(self) -> str:
         return f"OrderedDict({list(self.items())!r})"
@@ -1231,7 +1249,14 @@ class Module:
             hooks[kind].insert(0, entry)
         else:
             hooks[kind].append(entry)
-        return RemovableHandle(hooks[kind], entry)
+        handle = RemovableHandle(hooks[kind], entry)
+        ids = self.__dict__.setdefault("_hook_ids", {})  # entry -> its handle's id (the views' keys)
+        if len(ids) > 2 * sum(map(len, hooks.values())) + 16:  # (entries removed since: dropped)
+            live = {id(e) for entries in hooks.values() for e in entries}
+            for k in [k for k in ids if k not in live]:
+                del ids[k]
+        ids[id(entry)] = handle.id
+        return handle
 
     def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
                                   with_kwargs: bool = False) -> RemovableHandle:

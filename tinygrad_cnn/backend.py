@@ -10,6 +10,7 @@ import contextlib
 import ctypes
 import functools
 import importlib
+import math
 import os
 import re
 import sys
@@ -231,12 +232,49 @@ def quiet(fn: Any) -> Any:
     return quietly
 
 
+def flat_positions(shape: tuple[int, ...], index: Any) -> Any:
+    """The flat (C-order) positions, in an array of ``shape``, of the elements ``index`` reaches
+    (an integer-array key of one array per dim, broadcast together; or any numpy key)."""
+    key = index if isinstance(index, tuple) else (index,)
+    xp = array_module(key[0]) if key and hasattr(key[0], "dtype") else np
+    if len(key) == len(shape) and all(getattr(k, "dtype", np.dtype(object)).kind in "iu"
+                                      and k.ndim for k in key):
+        pos: Any = xp.zeros((), np.int64)
+        step = 1
+        for k, size in zip(reversed(key), reversed(shape)):
+            pos = pos + xp.where(k < 0, k + size, k).astype(np.int64, copy=False) * step
+            step *= size
+        return pos
+    return xp.arange(math.prod(shape), dtype=np.int64).reshape(shape)[index]
+
+
+def _deep_at(target: Any, index: Any) -> bool:
+    """Whether numpy's ``ufunc.at(target, index, ...)`` would reach past 32 dims: numpy 2.4 then
+    crashes the interpreter (a segmentation fault), so the caller goes by flat positions."""
+    if target.ndim > 32:
+        return True
+    return any(getattr(k, "ndim", 0) > 32 - target.ndim + 1
+               for k in (index if isinstance(index, tuple) else (index,)))
+
+
+def _flat_at(ufunc: Any, target: np.ndarray, index: Any, values: Any) -> None:
+    """``ufunc.at(target, index, values)`` on ``target``'s flat positions (see :func:`_deep_at`)."""
+    pos = flat_positions(target.shape, index)
+    work = target if target.flags.c_contiguous else np.ascontiguousarray(target)
+    ufunc.at(work.reshape(-1), pos.reshape(-1), np.broadcast_to(values, pos.shape).reshape(-1))
+    if work is not target:
+        target[...] = work
+
+
 def add_at(target: Any, index: Any, values: Any) -> None:
     """``target[index] += values`` with repeated indices adding up (``numpy.add.at``; in CuPy
     ``cupy.add.at``, or ``cupyx.scatter_add`` before CuPy had it)."""
     if type(target) is np.ndarray:
         with quiet_if_shown():  # (inf - inf is NaN, quietly: bincount's weights, t152)
-            np.add.at(target, index, values)
+            if _deep_at(target, index):
+                _flat_at(np.add, target, index, values)
+            else:
+                np.add.at(target, index, values)
         return
     xp = array_module(target)
     if hasattr(xp.add, "at"):
@@ -250,7 +288,10 @@ def reduce_at(ufunc: str, target: Any, index: Any, values: Any) -> None:
     (``numpy.maximum.at`` and the like; ``ufunc``: "maximum", "minimum" or "multiply"). CuPy's
     own ``maximum.at`` was seen 2e-7 off for float64 on an H200 (CuPy 14.2): on the host there."""
     if type(target) is np.ndarray:
-        getattr(np, ufunc).at(target, index, values)
+        if _deep_at(target, index):
+            _flat_at(getattr(np, ufunc), target, index, values)
+        else:
+            getattr(np, ufunc).at(target, index, values)
         return
     key = tuple(to_numpy(k) if hasattr(k, "__cuda_array_interface__") else k
                 for k in (index if isinstance(index, tuple) else (index,)))

@@ -40,6 +40,7 @@ from tinygrad_cnn.backend import (
 )
 from tinygrad_cnn.backend import broadcast_shapes as _bshapes
 from tinygrad_cnn.backend import cast as _cast
+from tinygrad_cnn.backend import flat_positions as _flat_positions
 from tinygrad_cnn.backend import may_overlap as _may_overlap
 from tinygrad_cnn.backend import reshaped_view as _reshaped_view
 from tinygrad_cnn.backend import to_numpy as _to_numpy
@@ -1144,8 +1145,16 @@ class Tensor:
         if not maxnorm >= 0:
             raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
         others = tuple(i for i in range(self.ndim) if i != d)
-        norms = self.norm(p=p, dim=others, keepdim=True) if others else self.abs()
-        scale = where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0).to(self.dtype)
+        with autograd.no_grad():
+            norms = self.norm(p=p, dim=others, keepdim=True) if others else self.abs()
+        scaled = norms > maxnorm
+        if self.requires_grad and _state.grad_enabled:
+            # only the slices scaled down reach the norm's VJP (PyTorch's renorm backward): a
+            # slice left alone -- a NaN one among them -- gets its gradient unchanged (t168: the
+            # masked-out branch's 0 times the norm's NaN slope made it NaN)
+            part = where(scaled, self, 0.0)
+            norms = part.norm(p=p, dim=others, keepdim=True) if others else part.abs()
+        scale = where(scaled, maxnorm / (norms + 1e-7), 1.0).to(self.dtype)
         return self * scale
 
     def renorm_(self, p: float, dim: int, maxnorm: float) -> Tensor:
@@ -2085,6 +2094,10 @@ class Tensor:
         split = _basic_first(key)
         if split is not None:  # integers first, then the index arrays (PyTorch's order)
             return self[split[0]][split[1]]
+        if len(key) > 63 and all(hasattr(k, "dtype") for k in key):
+            # an index array for each of 64 dims (a full mask): numpy takes at most 63
+            flat = _flat_positions(self.shape, key)
+            return _ops.movement.GetItem.apply(self.reshape(-1), key=(flat,))
         return _ops.movement.GetItem.apply(self, key=key)
 
     def gather(self, dim: int, index: Any, *, sparse_grad: bool = False) -> Tensor:
@@ -2435,7 +2448,7 @@ class Tensor:
             # a batch of matrices times one matrix: one GEMM over the batch's rows (PyTorch's
             # folding), not a batched one whose second operand's gradient is summed after
             rows = a.reshape(ad.size // ad.shape[-1], ad.shape[-1])
-            return _ops.linalg.MatMul.apply(rows, b).reshape(ad.shape[:-1] + bd.shape[1:])
+            return own_result(_ops.linalg.MatMul.apply(rows, b).reshape(ad.shape[:-1] + bd.shape[1:]))
         if ad.ndim < 3 > bd.ndim:
             fused = _ops.linalg.vector_product(a, b)  # a vector in it: one node, not five
             if fused is not None:
@@ -2473,7 +2486,7 @@ class Tensor:
             out = out.reshape(out.shape[:-2] + out.shape[-1:])
         if squeeze_back:
             out = out.reshape(out.shape[:-1])
-        return out
+        return own_result(out) if squeeze_front or squeeze_back else out
 
     # ---------------------------------------------------------------- elementwise math (issue 14)
     # Integer and bool inputs of the float functions become float32 (as in PyTorch); the ops and
@@ -3999,6 +4012,17 @@ class Tensor:
         if split is not None:  # integers first, then the index arrays (PyTorch's order)
             self[split[0]][split[1]] = value
             return
+        if len(k) > 63 and all(hasattr(i, "dtype") for i in k):
+            # an index array for each of 64 dims (a full mask): numpy takes at most 63, so the
+            # write goes to the flat positions, through a flat view
+            flat = Tensor._make(_flat_positions(self.shape, k))
+            if self.is_contiguous():
+                self.view(-1)[flat] = value
+            else:
+                whole = self.contiguous()
+                whole.view(-1)[flat] = value
+                self.copy_(whole)
+            return
         if ((isinstance(value, Number) or (isinstance(value, Tensor) and value.ndim == 0
                                             and not value.requires_grad))
                 and self._view is not None and _is_basic_key(k)
@@ -4998,6 +5022,17 @@ _ROUNDED_DIVIDEND = frozenset(("div_floor", "div_trunc"))
 # ------------------------------------------------------------------------------------------------
 # functions on tensors
 # ------------------------------------------------------------------------------------------------
+
+
+def own_result(t: Tensor) -> Tensor:
+    """``t``, a composite op's result made by a view op (a batch dim squeezed, a reshape) of an
+    intermediate that no user holds, as a tensor of its own, as PyTorch returns it (t167:
+    ``detach_``, ``t_`` and ``unsqueeze_`` refused ``F.conv1d(...)``, ``x3d @ w`` and
+    ``cross_entropy(..., reduction="none")`` as views). Its memory is still the intermediate's,
+    and so is its version counter: a backward that saved that memory still sees a change."""
+    t._view = None
+    t.__dict__.pop("_no_grad_view", None)
+    return t
 
 
 def where(condition: Any, x: Any = None, y: Any = None, *, input: Any = None,

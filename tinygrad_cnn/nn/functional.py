@@ -19,7 +19,7 @@ from tinygrad_cnn.autograd import Context, is_grad_enabled
 from tinygrad_cnn.backend import ArgumentTypeError, ArgumentValueError, array_module, like, type_name
 from tinygrad_cnn.nn._checks import exact_float
 from tinygrad_cnn.ops import activation, conv, linalg, movement, pool
-from tinygrad_cnn.tensor import DTypeLike, Tensor, _int_arg, _int_of, _pad_widths
+from tinygrad_cnn.tensor import DTypeLike, Tensor, _int_arg, _int_of, _pad_widths, own_result
 
 IntPair = int | Sequence[int]
 
@@ -175,7 +175,7 @@ def _conv_call(fn: Any, x: Tensor, weight: Tensor, bias: Tensor | None, unbatche
     _same_dtype(op, x, weight, bias)
     inputs = (x, weight) if bias is None else (x, weight, bias)
     out = fn.apply(*inputs, **attrs)
-    return out.squeeze(0) if unbatched else out
+    return out.squeeze(0) if unbatched else out  # (a view, as PyTorch's)
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
@@ -310,9 +310,9 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
         indices = Tensor._make(layout.follow(x._data, (ctx.flat_indices % (
             x.shape[2] * x.shape[3])).astype(np.int64)))
         if unbatched:
-            return out.squeeze(0), indices.squeeze(0)
+            return own_result(out.squeeze(0)), own_result(indices.squeeze(0))
         return out, indices
-    return out.squeeze(0) if unbatched else out
+    return own_result(out.squeeze(0)) if unbatched else out
 
 
 def max_pool2d_with_indices(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
@@ -369,7 +369,7 @@ def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
         attrs["divisor_override"] = int(divisor_override)
     out = pool.AvgPool2d.apply(x, kernel_size=k, stride=s, padding=p, ceil_mode=bool(ceil_mode),
                                count_include_pad=bool(count_include_pad), **attrs)
-    return out.squeeze(0) if unbatched else out
+    return own_result(out.squeeze(0)) if unbatched else out
 
 
 # ------------------------------------------------------------------------------ im2col, col2im

@@ -24,7 +24,7 @@ from tinygrad_cnn.nn.functional import avg_pool2d, conv2d, conv_transpose2d, max
 from tinygrad_cnn.nn.functional_pool import check_indices, check_norm_type, lp_root, unpool, unpool_size
 from tinygrad_cnn.nn.functional_resample import adaptive_avg_pool2d, adaptive_max_pool2d
 from tinygrad_cnn.ops import pool
-from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.tensor import Tensor, own_result
 
 IntOne = int | Sequence[int]
 
@@ -156,7 +156,8 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
     _bias_and_dtypes(op, input, weight, bias, k_out)
     # (N, C, L) -> (N, C, 1, L); weight (K, C/G, KL) -> (K, C/G, 1, KL)
     out = conv2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias, (1, s), pads, (1, d), g)
-    return out.squeeze(-2)  # (N, K, 1, OL) -> (N, K, OL)
+    out = out.squeeze(-2)  # (N, K, 1, OL) -> (N, K, OL); PyTorch's is a view when unbatched
+    return own_result(out) if input.ndim == 3 else out
 
 
 def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
@@ -194,7 +195,8 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     _bias_and_dtypes(op, input, weight, bias, cg * g)
     out = conv_transpose2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias, (1, s), (0, p),
                            (0, opad), g, (1, d))
-    return out.squeeze(-2)  # (N, C_out, 1, OL) -> (N, C_out, OL)
+    out = out.squeeze(-2)  # (N, C_out, 1, OL) -> (N, C_out, OL); a view when unbatched
+    return own_result(out) if input.ndim == 3 else out
 
 
 # ------------------------------------------------------------------------------ pooling

@@ -21,7 +21,7 @@ from tinygrad_cnn.autograd import is_grad_enabled, no_grad
 from tinygrad_cnn.backend import ArgumentTypeError, ArgumentValueError, like, to_numpy, type_name
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import loss
-from tinygrad_cnn.tensor import Tensor, _int_arg, ones_like
+from tinygrad_cnn.tensor import Tensor, _int_arg, ones_like, own_result
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -216,7 +216,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
                                   **_options(weight=_class_weight(weight, x, c, op),
                                              ignore_index=int(ignore_index),
                                              label_smoothing=float(label_smoothing)))
-    return out.reshape(sample_shape) if reduction == "none" else out
+    return own_result(out.reshape(sample_shape)) if reduction == "none" else out
 
 
 def _options(weight: Any = None, ignore_index: int = -100,
@@ -283,7 +283,7 @@ def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None, size_aver
     out = loss.NLLLoss.apply(xs, target=t, reduction=reduction,
                              **_options(weight=_class_weight(weight, x, c, op),
                                         ignore_index=int(ignore_index)))
-    return out.reshape(sample_shape) if reduction == "none" else out
+    return own_result(out.reshape(sample_shape)) if reduction == "none" else out
 
 
 # ------------------------------------------------------------------------------ regression losses

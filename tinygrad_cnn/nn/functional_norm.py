@@ -25,7 +25,7 @@ from tinygrad_cnn.autograd import Context, is_grad_enabled
 from tinygrad_cnn.backend import ArgumentValueError, array_module, type_name
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import norm, pool
-from tinygrad_cnn.tensor import Tensor, _int_arg, where
+from tinygrad_cnn.tensor import Tensor, _int_arg, own_result, where
 
 
 def _affine(x: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple[int, ...],
@@ -350,7 +350,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                                  f"size {size} (one sample whose groups hold one value each: each would "
                                  "normalise to 0; use fewer groups or more values)")
     grouped = x.reshape(n, num_groups, -1) if x.numel() else x.reshape(n, num_groups, 0)
-    y = norm.Normalize.apply(grouped, dims=(2,), eps=float(eps)).reshape(x.shape)
+    y = own_result(norm.Normalize.apply(grouped, dims=(2,), eps=float(eps)).reshape(x.shape))
     if x.ndim == 4 and not x._data.flags.c_contiguous and x.is_contiguous(
             memory_format=layout.channels_last):  # (PyTorch's group norm keeps it)
         y = y.contiguous(memory_format=layout.channels_last)

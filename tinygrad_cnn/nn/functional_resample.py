@@ -18,7 +18,7 @@ from tinygrad_cnn.backend import ArgumentValueError, array_module, type_name
 from tinygrad_cnn.nn._checks import exact_float
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import resample
-from tinygrad_cnn.tensor import Tensor, _int_arg
+from tinygrad_cnn.tensor import Tensor, _int_arg, own_result
 
 # the interpolating modes: the input's ndim and the op's mode along each spatial axis
 _INTERPOLATING = {"linear": (3, "linear"), "bilinear": (4, "linear"), "bicubic": (4, "cubic"),
@@ -179,7 +179,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) 
         out = _empty_pool(x, size)
     else:
         out = resample.AdaptiveAvgPool2d.apply(x, output_size=size)
-    return out.squeeze(0) if unbatched else out
+    return own_result(out.squeeze(0)) if unbatched else out  # (as PyTorch's: not a view)
 
 
 def adaptive_max_pool2d(input: Tensor, output_size: int | Sequence[int | None],
@@ -203,10 +203,10 @@ def adaptive_max_pool2d(input: Tensor, output_size: int | Sequence[int | None],
         out = resample.AdaptiveMaxPool2d.apply(x, output_size=size)
         ctx = out.grad_fn
     if not return_indices:
-        return out.squeeze(0) if unbatched else out
+        return own_result(out.squeeze(0)) if unbatched else out  # (not a view, as PyTorch's)
     indices = Tensor._make(layout.follow(x._data, ctx.plane_indices.astype(np.int64)))
     if unbatched:
-        return out.squeeze(0), indices.squeeze(0)
+        return own_result(out.squeeze(0)), own_result(indices.squeeze(0))
     return out, indices
 
 

@@ -37,6 +37,7 @@ from tinygrad_cnn.backend import (
     ArgumentValueError,
     add_at,
     array_module,
+    flat_positions,
     like,
     reduce_at,
     rows_past_32_dims,
@@ -48,13 +49,23 @@ from tinygrad_cnn.tensor import Tensor, _dim, _in_dtype, _int_of, _number, cat, 
 from tinygrad_cnn.tensor import where as _where
 
 
-def _scatter_key(index: Any, dim: int) -> tuple[Any, ...]:
+def _scatter_key(index: Any, dim: int, shape: tuple[int, ...]) -> tuple[Any, ...]:
     """The integer-array key that reaches ``out[i0, ..., index[i0, ..., ik], ..., ik]`` for every
-    position of ``index``: ``index`` itself at ``dim``, a broadcasting ``arange`` at every other."""
+    position of ``index`` in an ``out`` of ``shape``: ``index`` itself at ``dim``, a broadcasting
+    ``arange`` at every other. Past 32 dims, the flat positions in ``out`` (one array): numpy
+    indexes with at most 63 arrays (PyTorch's tensors have up to 64 dims), so the key is then
+    used on ``_at(out)``, ``out``'s flat view."""
     xp = array_module(index)
     n = index.ndim
-    return tuple(index if d == dim else xp.arange(s).reshape((s,) + (1,) * (n - 1 - d))
-                 for d, s in enumerate(index.shape))
+    key = tuple(index if d == dim else xp.arange(s).reshape((s,) + (1,) * (n - 1 - d))
+                for d, s in enumerate(index.shape))
+    return key if n <= 32 else (flat_positions(shape, key),)
+
+
+def _at(a: Any) -> Any:
+    """``a`` as :func:`_scatter_key`'s keys index it: its flat view past 32 dims (``a`` is
+    C-contiguous, a fresh array, so the view writes into it)."""
+    return a if a.ndim <= 32 else a.reshape(-1)
 
 
 def _corner(shape: tuple[int, ...]) -> tuple[slice, ...]:
@@ -77,19 +88,19 @@ class Scatter(Function):
         ctx.index, ctx.dim = index, dim
         ctx.src_shape = src[0].shape if src else None
         out = x.copy()
-        key = _scatter_key(index, dim)
+        key = _scatter_key(index, dim, out.shape)
         values = src[0][_corner(index.shape)] if src else value
         if reduce is None:
-            out[key] = values
+            _at(out)[key] = values
             return out
         half = out.dtype == np.float16  # (PyTorch combines float16 in float32, rounded once)
         if half:
             out = out.astype(np.float32)
             values = values.astype(np.float32) if hasattr(values, "astype") else values
         if reduce == "add":
-            add_at(out, key, values)
+            add_at(_at(out), key, values)
         else:
-            reduce_at("multiply", out, key, values)
+            reduce_at("multiply", _at(out), key, values)
         return out.astype(np.float16) if half else out
 
     @staticmethod
@@ -513,16 +524,16 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str
         return _nothing_written(input, src, idx, d)
     if reduce in ("sum", "mean"):
         xp = array_module(input._data)
-        key = _scatter_key(idx, d)
+        key = _scatter_key(idx, d, input.shape)
         hit = xp.zeros(input.shape, dtype=bool)
-        hit[key] = True
+        _at(hit)[key] = True
         hit_t = Tensor._make(hit)
         base = input if include_self else input.masked_fill(hit_t, 0)
         total = scatter_add(base, d, idx, src)
         if reduce == "sum":
             return total
         count = xp.zeros(input.shape, dtype=np.int64)
-        add_at(count, key, 1)
+        add_at(_at(count), key, 1)
         count += 1 if include_self else 0
         n = Tensor._make(xp.maximum(count, 1).astype(input.dtype))
         mean = total.div(n, rounding_mode="floor") if input.dtype.kind in "iu" else total / n
@@ -544,16 +555,16 @@ class ScatterReduce(Function):
     def forward(ctx: Context, x: Any, src: Any, index: Any = None, dim: int = 0,
                 reduce: str = "amax", include_self: bool = True) -> Any:
         xp = array_module(x)
-        key = _scatter_key(index, dim)
+        key = _scatter_key(index, dim, x.shape)
         hit = xp.zeros(x.shape, dtype=bool)
-        hit[key] = True
+        _at(hit)[key] = True
         values = src[_corner(index.shape)]
         wide = x.dtype == np.float16  # (combined in float32, rounded once)
-        out = x.astype(np.float32 if wide else x.dtype, copy=True)
+        out = x.astype(np.float32 if wide else x.dtype, order="C", copy=True)
         if not include_self:
             out[hit] = 1 if reduce == "prod" else _identity(out.dtype, reduce)
         ufunc = {"prod": "multiply", "amax": "maximum", "amin": "minimum"}[reduce]
-        reduce_at(ufunc, out, key, values.astype(out.dtype, copy=False))
+        reduce_at(ufunc, _at(out), key, values.astype(out.dtype, copy=False))
         out = out.astype(x.dtype, copy=False)
         if reduce == "prod" and any(ctx.needs_input_grad):
             ctx.save_for_backward(x, src, out)
@@ -562,10 +573,10 @@ class ScatterReduce(Function):
             # PyTorch's formula: N = (x == out) + the sources equal to it, at every place (an x
             # equal to the result counts even when include_self leaves it out: it then gets no
             # share); g / N to each of them -- NaN where N is 0 (a NaN result), as PyTorch's
-            chosen_src = values == out[key]
+            chosen_src = values == _at(out)[key]
             chosen_self = x == out
             count = chosen_self.astype(x.dtype)
-            add_at(count, key, chosen_src.astype(x.dtype))
+            add_at(_at(count), key, chosen_src.astype(x.dtype))
             ctx.dropped = None if include_self else hit  # (zeroed after the division)
             ctx.count = count
             ctx.chosen = (chosen_self.astype(x.dtype), chosen_src.astype(x.dtype))
@@ -908,8 +919,8 @@ def take(input: Tensor, index: Any) -> Tensor:
                              f"of {n} elements (shape {input.shape}; allowed: {-n} to {n - 1})")
         if lo < 0:
             idx = array_module(idx).where(idx < 0, idx + n, idx)
-    if input.ndim == 0:
-        input = input.reshape(1)
+    if input.ndim == 0 or input.ndim > 32:  # (past 32 dims, as a flat tensor: see _scatter_key)
+        input = input.reshape(-1)
     key = array_module(idx).unravel_index(idx, input.shape)  # one array of index's shape per dim
     return GetItem.apply(input, key=tuple(k.astype(np.int64, copy=False) for k in key))
 
@@ -938,6 +949,10 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:
     if not shape:  # both 0-d: the element, or nothing
         return GetItem.apply(input.reshape(1), key=(xp.zeros(int(bool(m)), dtype=np.int64),),
                              unique=True)
+    if len(shape) > 32:  # (numpy indexes with at most 63 arrays: as flat tensors)
+        flat = input.broadcast_to(shape).reshape(-1)
+        return GetItem.apply(flat, key=xp.nonzero(xp.broadcast_to(m, shape).reshape(-1)),
+                             unique=tuple(shape) == input.shape)
     hits = xp.nonzero(xp.broadcast_to(m, shape) if m.shape != shape else m)  # one array per dim
     if input.ndim == 0:
         return GetItem.apply(input.reshape(1), key=(xp.zeros_like(hits[0]),))

@@ -404,7 +404,11 @@ class Gather(Function):
         if dim == x.ndim - 1 and x.flags.c_contiguous:  # flat positions: numpy's
             ctx.flat, ctx.in_shape = _row_offsets(index, dim, x.shape[dim])[0], x.shape
             return x.reshape(-1)[ctx.flat]  # take_along_axis builds index grids first
-        return array_module(x).take_along_axis(x, index, axis=dim)
+        xp = array_module(x)
+        if x.ndim > 32:  # (take_along_axis indexes with one array per dim, at most 63 of them)
+            rows = xp.ascontiguousarray(_dim_last(x, dim)).reshape(-1)
+            return xp.moveaxis(rows[_row_offsets(index, dim, x.shape[dim])[0]], -1, dim)
+        return xp.take_along_axis(x, index, axis=dim)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:

@@ -733,6 +733,11 @@ class Function:
     #: formula reads the input (``"output"``: relu's reads its output), so under ``create_graph``
     #: the gradient depends on it with zero derivative -- the engine links it (:class:`ZeroLink`)
     vjp_reads_input: ClassVar[bool | str] = False
+    #: the op is ``getitem``, whose node may be a piece of ``split``/``unbind``/``chunk`` (the
+    #: ``piece`` attribute): its VJP is then written straight into its input's gradient
+    #: (:func:`_add_piece`) -- by that class itself, not a subclass that wraps its VJP (the
+    #: recording classes of ``viz.record_gradients``)
+    pieces: ClassVar[bool] = False
     _user: ClassVar[bool] = False  # see __init_subclass__
     _setup_context: ClassVar[bool] = False  # see __init_subclass__
     _forward_parameters: ClassVar[tuple[tuple[str, ...], bool]] = ((), False)  # (the same)
@@ -2096,6 +2101,7 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
 
     grads: dict[int, Tensor] = {}
     leaves: dict[int, Tensor] = {}  # leaf tensors in the order their first gradient arrived
+    owned: dict[int, Any] = {}  # gradients in arrays of this pass's own: see _add_piece
     for e, g in zip(root_edges, grad_roots):
         _accumulate(grads, leaves, e, g)
 
@@ -2157,6 +2163,15 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                 if watched:
                     outer, _state.backward_of = _state.backward_of, ctx
                 node_hooks = ctx.node_hooks
+                if ctx.fn.pieces and "pieces" in ctx.fn.__dict__ and not create_graph and \
+                        not watched and node_hooks is None \
+                        and "piece" in ctx.attrs and ctx.next[0] is not None and (
+                            needed is None or id(ctx.next[0]) in needed) and \
+                        _add_piece(grads, leaves, owned, ctx, g):
+                    ctx.backward_ran = True
+                    if not retain_graph:
+                        ctx._saved = _FREED
+                    continue
                 if ctx.out_hooked:  # (a multi-output op's)
                     _hook_unused_outputs(ctx, g, user)
                 # a user's Function's backward is the user's code: their numpy error settings
@@ -2204,7 +2219,7 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                         # relu's formula reads its output: the link goes through relu's node again
                         anchor = ctx if ctx.fn.vjp_reads_input == "output" else e
                         gi = _linked(gi, anchor, ctx.in_meta[i])
-                    _accumulate(grads, leaves, e, gi)
+                    _accumulate(grads, leaves, e, gi, owned)
 
             for key, leaf in leaves.items():
                 g = grads.pop(key, None)
@@ -2588,17 +2603,70 @@ def _only_capture(ctx: Context, needed: set[int], capture: dict[int, list[int]])
     return id(ctx) in capture and not any(e is not None and id(e) in needed for e in ctx.next)
 
 
-def _accumulate(grads: dict[int, Tensor], leaves: dict[int, Tensor], edge: Any, g: Tensor) -> None:
+def _accumulate(grads: dict[int, Tensor], leaves: dict[int, Tensor], edge: Any, g: Tensor,
+                owned: dict[int, Any] | None = None) -> None:
     key = id(edge)
     prev = grads.get(key)
     if prev is None:
         grads[key] = g
+        if owned:
+            owned.pop(key, None)  # (not ours: g is the VJP's)
     elif prev._data.shape == g._data.shape and first_order(prev, g):  # paths merge: the sum on
-        grads[key] = _TensorCls._make(prev._data + g._data)  # the arrays, as Add gives it
+        if owned and key in owned and prev._data.dtype == g._data.dtype:
+            prev._data += g._data  # (our own array, see _add_piece: the sum in place)
+            owned[key] = _MIXED
+        else:
+            grads[key] = _TensorCls._make(prev._data + g._data)  # the arrays, as Add gives it
     else:
         grads[key] = prev + g
+        if owned:
+            owned.pop(key, None)
     if type(edge) is not Context and key not in leaves:
         leaves[key] = edge
+
+
+_MIXED = object()  # an owned gradient array that holds more than one split's pieces
+
+
+def _add_piece(grads: dict[int, Tensor], leaves: dict[int, Tensor], owned: dict[int, Any],
+               ctx: Context, g: Tensor) -> bool:
+    """The first-order VJP of a piece of ``split``, ``unbind`` or ``chunk`` (a ``getitem`` of a
+    slice) written straight into its input's gradient, in an array of this pass's own: zeros
+    made once, each piece's gradient written at its place -- PyTorch's VJP of these ops, a
+    ``cat``/``stack`` of the pieces' gradients. (Each piece's VJP made a full array of zeros
+    and each merge a full sum: O(n^2) for n pieces, t165.) ``owned[key]``: the split the array
+    holds pieces of (written: they do not overlap), or ``_MIXED`` once another gradient was
+    added into it (added from then on). False: the usual VJP is needed (a dtype or layout
+    this does not handle)."""
+    gd = g._data
+    shape, dtype = ctx.in_meta[0][0], ctx.in_meta[0][1]
+    if type(g) is not _TensorCls or gd.dtype != dtype or g._requires_grad:
+        return False
+    edge = ctx.next[0]
+    key, token = id(edge), ctx.attrs["piece"]
+    prev = grads.get(key)
+    if prev is None:
+        buf = array_module(gd).zeros(shape, dtype=dtype)
+        buf[ctx.key] = gd
+        grads[key] = _TensorCls._make(buf)
+        owned[key] = token
+    else:
+        state = owned.get(key)
+        buf = prev._data
+        if state is None:  # another path's gradient, not ours to write into: a sum with it
+            if buf.shape != shape or buf.dtype != dtype or prev._requires_grad:
+                return False
+            buf = buf.copy()
+            grads[key] = _TensorCls._make(buf)
+            state = owned[key] = _MIXED
+        if state is token:
+            buf[ctx.key] = gd
+        else:
+            buf[ctx.key] += gd
+            owned[key] = _MIXED
+    if type(edge) is not Context and key not in leaves:
+        leaves[key] = edge
+    return True
 
 
 def _as_tuple(x: Tensor | Sequence[Tensor], what: str = "tensors",

@@ -196,6 +196,12 @@ class Linear(Function):
     def forward(ctx: Context, x: Any, w: Any, b: Any = None) -> Any:
         nx, nw = ctx.needs_input_grad[:2]
         ctx.save_for_backward(x if nw else None, w if nx else None)
+        if b is not None and x.dtype == np.float16:
+            # the product and the bias in float32, rounded once, as PyTorch's addmm (t173: the
+            # product rounded to float16 and then the sum again was 1 ulp off a third of the time)
+            out = parallel.matmul(x.astype(np.float32), w.T.astype(np.float32))
+            out += b.astype(np.float32)
+            return out.astype(np.float16)
         out = parallel.matmul(x, w.T)  # (..., in) @ (in, out) -> (..., out)
         if b is not None:
             out += b
@@ -261,29 +267,99 @@ def _contract_pair(a: Any, la: str, b: Any, lb: str, out: str) -> Any:
     return c.reshape(shape).transpose(perm)
 
 
-def _contract(inputs: list[str], output: str, arrays: list[Any]) -> Any:
-    """A clean einsum on arrays: one operand is a transpose; more are contracted in pairs, each
-    time the pair with the smallest result (greedy), keeping the labels still needed."""
-    inputs, arrays = list(inputs), list(arrays)
-    if len(arrays) == 1:
-        return arrays[0].transpose(tuple(inputs[0].index(c) for c in output)).copy()
-    while len(arrays) > 1:
-        size = {c: s for sub, a in zip(inputs, arrays) for c, s in zip(sub, a.shape)}
+@functools.lru_cache(maxsize=256)
+def _path(inputs: tuple[str, ...], output: str, size_items: tuple[tuple[str, int], ...]
+          ) -> tuple[tuple[int, int, str], ...]:
+    """The order in which :func:`_contract` merges operands: pairs ``(i, j, keep)`` over the list
+    as it shrinks (the merged operand goes last), each time the pair with the smallest result
+    (greedy), keeping the labels still needed. Cached: the search is O(n^3) in operands."""
+    size = dict(size_items)
+    inputs_l, steps = list(inputs), []
+    count: dict[str, int] = {}  # in how many of the operands (and the output) each label is
+    for sub in (*inputs, output):
+        for c in sub:
+            count[c] = count.get(c, 0) + 1
+    while len(inputs_l) > 1:
         best = None
-        for i in range(len(arrays)):
-            for j in range(i + 1, len(arrays)):
-                rest = "".join(s for k, s in enumerate(inputs) if k not in (i, j)) + output
-                keep = "".join(c for c in dict.fromkeys(inputs[i] + inputs[j]) if c in rest)
+        for i in range(len(inputs_l)):
+            for j in range(i + 1, len(inputs_l)):
+                a, b = inputs_l[i], inputs_l[j]
+                # a label is still needed when another operand or the output has it
+                keep = "".join(c for c in dict.fromkeys(a + b)
+                               if count[c] > (c in a) + (c in b))
                 cost = math.prod(size[c] for c in keep)
                 if best is None or cost < best[0]:
                     best = (cost, i, j, keep)
         _, i, j, keep = best  # type: ignore[misc]
-        if len(arrays) == 2:
+        if len(inputs_l) == 2:
             keep = output
+        steps.append((i, j, keep))
+        for c in inputs_l[i] + inputs_l[j]:
+            count[c] -= 1
+        for c in keep:
+            count[c] += 1
+        inputs_l = [s for k, s in enumerate(inputs_l) if k not in (i, j)] + [keep]
+    return tuple(steps)
+
+
+def _path_of(inputs: list[str], output: str, arrays: Sequence[Any]) -> tuple[tuple[int, int, str], ...]:
+    size = {c: s for sub, a in zip(inputs, arrays) for c, s in zip(sub, a.shape)}
+    return _path(tuple(inputs), output, tuple(sorted(size.items())))
+
+
+def _contract(inputs: list[str], output: str, arrays: list[Any]) -> Any:
+    """A clean einsum on arrays: one operand is a transpose; more are contracted in pairs, in
+    :func:`_path`'s order."""
+    if len(arrays) == 1:
+        return arrays[0].transpose(tuple(inputs[0].index(c) for c in output)).copy()
+    inputs, arrays = list(inputs), list(arrays)
+    for i, j, keep in _path_of(inputs, output, arrays):
         merged = _contract_pair(arrays[i], inputs[i], arrays[j], inputs[j], keep)
         inputs = [s for k, s in enumerate(inputs) if k not in (i, j)] + [keep]
         arrays = [a for k, a in enumerate(arrays) if k not in (i, j)] + [merged]
     return arrays[0]
+
+
+def _tree_vjp(labels: list[str], output: str, ops: Sequence[Any], g: Any, needs: Sequence[bool],
+              pair: Any) -> list[Any]:
+    """The VJPs of a clean einsum of three or more operands through its contraction tree (the
+    pairs of :func:`_path`, recomputed): each pair's two VJPs, from the root down -- O(n) pair
+    contractions, where the einsum of the other n-1 operands per operand cost O(n^2) of them,
+    each with its own path search (t165: 18.8 s for a chain of 48 3x3 matrices).
+    ``pair(a, la, b, lb, out)`` contracts two operands (arrays, or Tensors through ``Einsum``
+    nodes, so that the VJPs have derivatives of their own); ``ops``: the operands (None where
+    not needed, see ``Einsum.forward``)."""
+    n = len(labels)
+    lab, val = list(labels), list(ops)
+    node = list(range(n))  # the tree node each list entry is
+    kids: dict[int, tuple[int, int]] = {}
+    node_lab = {k: labels[k] for k in range(n)}
+    node_val: dict[int, Any] = dict(enumerate(ops))
+    below = {k: {k} for k in range(n)}  # the operands under each node
+    for i, j, keep in _path_of(labels, output, [o for o in ops]):
+        k = len(node_lab)
+        kids[k] = (node[i], node[j])
+        node_lab[k] = keep
+        below[k] = below[node[i]] | below[node[j]]
+        merged = pair(val[i], lab[i], val[j], lab[j], keep) if len(val) > 2 else None
+        node_val[k] = merged
+        keep_entries = [m for m in range(len(val)) if m not in (i, j)]
+        lab = [lab[m] for m in keep_entries] + [keep]
+        val = [val[m] for m in keep_entries] + [merged]
+        node = [node[m] for m in keep_entries] + [k]
+    grad: dict[int, Any] = {node[0]: g}
+    out: list[Any] = [None] * n
+    for k in sorted(kids, reverse=True):  # (a node is made after both of its children)
+        gk = grad.pop(k)
+        a, b = kids[k]
+        if any(needs[m] for m in below[a]):
+            grad[a] = pair(gk, node_lab[k], node_val[b], node_lab[b], node_lab[a])
+        if any(needs[m] for m in below[b]):
+            grad[b] = pair(node_val[a], node_lab[a], gk, node_lab[k], node_lab[b])
+    for m in range(n):
+        if needs[m]:
+            out[m] = grad[m]
+    return out
 
 
 def _einsum_result(out: Any, n_operands: int) -> Any:
@@ -294,11 +370,17 @@ def _einsum_result(out: Any, n_operands: int) -> Any:
     return out
 
 
+def _einsum_pair(a: Tensor, la: str, b: Tensor, lb: str, out: str) -> Tensor:
+    """Two operands' clean einsum as an ``Einsum`` node (:func:`_tree_vjp` under create_graph)."""
+    return Einsum.apply(a, b, equation=f"{la},{lb}->{out}")
+
+
 class Einsum(Function):
     """A *clean* einsum (``einsum()`` below reduces every equation to one): each label appears once
     per operand, and in the output or in another operand. Two operands contract through one
-    batched matmul. VJP: for each operand, the einsum of the other operands and ``g`` into that
-    operand's labels (``ij,jk->ik`` gives ``jk,ik->ij`` and ``ij,ik->jk``), which is clean too."""
+    batched matmul. VJP: for each operand, the einsum of the other operand and ``g`` into that
+    operand's labels (``ij,jk->ik`` gives ``jk,ik->ij`` and ``ij,ik->jk``), which is clean too;
+    of three or more operands, the same pair by pair down the contraction tree (:func:`_tree_vjp`)."""
 
     @staticmethod
     def forward(ctx: Context, *operands: Any, equation: str = "") -> Any:
@@ -306,7 +388,9 @@ class Einsum(Function):
         inputs = lhs.split(",")
         ctx.labels, ctx.out_labels = inputs, output  # (not ctx.inputs: keep_inputs() fills that)
         needs = ctx.needs_input_grad
-        if any(needs):  # an operand is needed by the VJPs of the *other* operands
+        if len(operands) > 2 and any(needs):  # (the tree's VJPs read every operand)
+            ctx.save_for_backward(*operands)
+        elif any(needs):  # an operand is needed by the VJPs of the *other* operands
             ctx.save_for_backward(*(a if any(needs[:k] + needs[k + 1:]) else None
                                     for k, a in enumerate(operands)))
         return _einsum_result(_contract(inputs, output, list(operands)), len(operands))
@@ -315,6 +399,13 @@ class Einsum(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:
         ops = ctx.saved_tensors
         arrays = first_order(g, *ops)  # (then the same contractions on the arrays: no nodes)
+        if len(ctx.labels) > 2:  # through the contraction tree
+            if arrays:
+                return tuple(None if r is None else Tensor._make(_einsum_result(r, 3)) for r in
+                             _tree_vjp(ctx.labels, ctx.out_labels, [o._data for o in ops],
+                                       g._data, ctx.needs_input_grad, _contract_pair))
+            return tuple(_tree_vjp(ctx.labels, ctx.out_labels, ops, g, ctx.needs_input_grad,
+                                   _einsum_pair))
         grads: list[Tensor | None] = []
         for i, need in enumerate(ctx.needs_input_grad):
             if not need:

@@ -102,10 +102,11 @@ class GetItem(Function):
 
     name = "getitem"
     is_view = True
+    pieces = True  # ``piece``: a token shared by the pieces of one split (see autograd._add_piece)
 
     @staticmethod
     def forward(ctx: Context, x: Any, key: tuple[Any, ...] = (), wide_grad: bool = False,
-                unique: bool = False) -> Any:
+                unique: bool = False, piece: Any = None) -> Any:
         # ``wide_grad``: repeated indices add their float16 gradients in float32, rounded once
         # (PyTorch's index_select and masked_select; its x[idx] adds in float16); ``unique``:
         # the index arrays pick no element twice (masked_select), so the VJP writes ``g`` (a

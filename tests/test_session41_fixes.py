@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
 import numpy as np
 import pytest
@@ -216,3 +217,375 @@ def test_renorm_gradient_of_a_slice_left_alone_is_pytorch_s(p: float, dim: int) 
         out.append((y.detach().numpy(), x.grad.numpy()))
     np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-12, equal_nan=True)
     np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-9, atol=1e-12, equal_nan=True)
+
+
+# ------------------------------------------------------------------ split/unbind VJPs in one array
+# (t165) each piece's VJP made a full array of zeros, and each merge a full sum: O(n^2) for n
+# pieces. Now they are written into one array; what follows checks every way pieces and other
+# gradients can meet, against PyTorch.
+def _piece_programs():
+    def unbind_all(m, x):
+        return sum(p * (i + 1) for i, p in enumerate(x.unbind(0)))
+
+    def unbind_some(m, x):
+        p = x.unbind(1)
+        return p[0] * 2 + p[2].exp()
+
+    def unbind_plus_dense(m, x):
+        return (x * 3).sum(0) + sum(x.unbind(0))
+
+    def dense_after(m, x):
+        p = x.split(2, 0)
+        return p[0].sum(0) * 2 + p[1].sum(0) + (x ** 2).sum(0)
+
+    def two_splits(m, x):
+        a, b = x.split([1, 3], 0)
+        c = x.unbind(0)
+        return a.sum(0) + b.sum(0) * 2 + c[1] * 5 + c[3].sin()
+
+    def piece_twice(m, x):
+        p = x.chunk(2, 1)
+        return (p[0] * p[0]).sum(1) + p[0].sum(1) + p[1].tanh().sum(1)
+
+    def nested(m, x):
+        rows = x.unbind(0)
+        return sum(r.unbind(0)[1] * r.unbind(0)[2] for r in rows)
+
+    def split_of_view(m, x):
+        return sum(p.sum() for p in x.t().split(1, 0)) * x[0, 0]
+
+    def written_in_place(m, x):
+        # (PyTorch refuses in-place writes into unbind's pieces; its select's are the same)
+        h = x * 1
+        p = h.unbind(0) if m is tg else [h.select(0, i) for i in range(h.shape[0])]
+        p[1].mul_(3)
+        return (h * h).sum(0) + p[2]
+
+    return {f.__name__: f for f in (unbind_all, unbind_some, unbind_plus_dense, dense_after,
+                                     two_splits, piece_twice, nested, split_of_view,
+                                     written_in_place)}
+
+
+_PIECES = _piece_programs()
+
+
+@pytest.mark.parametrize("name", sorted(_PIECES))
+def test_split_and_unbind_gradients_match_pytorch(name: str) -> None:
+    x0 = np.random.default_rng(7).standard_normal((4, 3))
+    out = []
+    for m in (tg, torch):
+        x = m.tensor(x0, requires_grad=True)
+        y = _PIECES[name](m, x)
+        w = m.tensor(np.linspace(-1, 2, y.numel()).reshape(tuple(y.shape)))
+        (y * w).sum().backward()
+        out.append(x.grad.numpy())
+    np.testing.assert_allclose(out[0], out[1], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["unbind_all", "unbind_plus_dense", "two_splits", "nested"])
+def test_split_and_unbind_second_derivatives_match_pytorch(name: str) -> None:
+    x0 = np.random.default_rng(8).standard_normal((4, 3))
+    out = []
+    for m in (tg, torch):
+        x = m.tensor(x0, requires_grad=True)
+        y = (_PIECES[name](m, x) ** 3).sum()
+        (g,) = m.autograd.grad(y, x, create_graph=True)
+        (g * g).sum().backward()
+        out.append((g.detach().numpy(), x.grad.numpy()))
+    np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-10)
+    np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-10)
+
+
+def test_unbind_gradient_keeps_negative_zeros_as_pytorch_s_stack() -> None:
+    out = []
+    for m in (tg, torch):
+        x = m.zeros(3, 2, requires_grad=True)
+        p = x.unbind(0)
+        (p[0] * -1.0 + p[1] * 2.0 + p[2] * -0.0).sum().backward()
+        out.append(x.grad.numpy())
+    np.testing.assert_array_equal(out[0], out[1])
+    np.testing.assert_array_equal(np.signbit(out[0]), np.signbit(out[1]))
+
+
+def test_piece_hooks_retain_grad_and_grad_inputs_still_seen() -> None:
+    x = tg.randn(3, 2, requires_grad=True)
+    h = x * 2
+    h.retain_grad()
+    p = h.unbind(0)
+    seen = []
+    p[1].register_hook(lambda g: seen.append(g.numpy().copy()) or g * 10)
+    (p[0] + p[1] + p[2]).sum().backward(retain_graph=True)
+    np.testing.assert_array_equal(h.grad.numpy(), [[1, 1], [10, 10], [1, 1]])
+    np.testing.assert_array_equal(x.grad.numpy(), [[2, 2], [20, 20], [2, 2]])
+    assert len(seen) == 1
+    (gp,) = tg.autograd.grad((p[0] * 3).sum(), [h])
+    np.testing.assert_array_equal(gp.numpy(), [[3, 3], [0, 0], [0, 0]])
+
+
+def test_unbind_backward_is_linear_in_the_number_of_pieces() -> None:
+    """Counted in work, not time: the pieces' VJPs allocate one input-sized array in all."""
+    import tracemalloc
+
+    peaks = []
+    for n in (200, 800):
+        x = tg.randn(n, 256, requires_grad=True)
+        s = sum(x.unbind(0))
+        tracemalloc.start()
+        s.sum().backward()
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    # the gradient array and the leaf's .grad (n * 256 * 4 bytes each) and the small pieces;
+    # before, each merge made a new input-sized sum (the peak held 3.5 arrays)
+    assert peaks[1] < 2.5 * 800 * 256 * 4, peaks
+
+
+def test_unbind_pieces_vjps_make_no_input_sized_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tinygrad_cnn.ops import movement
+
+    calls = []
+    real = movement._scattered
+    monkeypatch.setattr(movement, "_scattered", lambda *a, **k: calls.append(1) or real(*a, **k))
+    x = tg.randn(50, 3, requires_grad=True)
+    sum(x.unbind(0)).sum().backward()
+    sum(x.split(5, 0)).sum().backward()
+    assert calls == []
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((50, 3), 2.0))
+
+
+# ------------------------------------------------------------------ cdist's VJP in blocks of rows
+@pytest.mark.parametrize("p", [0.5, 1.0, 1.5, 3.0, float("inf")])
+@pytest.mark.parametrize("shapes", [((30, 7), (20, 7)), ((2, 17, 5), (1, 23, 5))])
+def test_cdist_vjp_in_blocks_matches_pytorch(monkeypatch: pytest.MonkeyPatch, p: float,
+                                             shapes: tuple) -> None:
+    """(t165) the VJP for p != 2 held every pair's differences, P x R x M; now a block of rows
+    at a time, as the forward (a small block size here, so that the blocks are exercised)."""
+    from tinygrad_cnn.ops import distance
+
+    monkeypatch.setattr(distance, "_CHUNK", 1000)
+    a = np.random.default_rng(0).standard_normal(shapes[0])
+    b = np.random.default_rng(1).standard_normal(shapes[1])
+    a.reshape(-1)[3] = np.nan
+    out = []
+    for m in (tg, torch):
+        x, y = m.tensor(a, requires_grad=True), m.tensor(b, requires_grad=True)
+        d = m.cdist(x, y, p=p)
+        (d * m.tensor(np.random.default_rng(2).standard_normal(tuple(d.shape)))).sum().backward()
+        out.append((d.detach().numpy(), x.grad.numpy(), y.grad.numpy()))
+    for ours, theirs in zip(*out):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12, equal_nan=True)
+
+
+def test_cdist_vjp_memory_is_bounded() -> None:
+    import tracemalloc
+
+    x = tg.randn(1024, 64, requires_grad=True)
+    y = tg.randn(1024, 64, requires_grad=True)
+    d = tg.cdist(x, y, p=1.0)
+    tracemalloc.start()
+    d.sum().backward()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 1024 * 1024 * 64 * 4 / 2, peak  # (the whole differences: 256 MB)
+
+
+# ------------------------------------------------------------------ einsum of many operands
+_EINSUMS = [
+    ("ab,bc,cd->ad", [(2, 3), (3, 4), (4, 5)]),
+    ("ab,bc,cd,de,ef->af", [(2, 3), (3, 2), (2, 4), (4, 3), (3, 2)]),
+    ("bij,bjk,bkl->bil", [(2, 3, 4), (2, 4, 2), (2, 2, 3)]),
+    ("i,ij,j->", [(3,), (3, 4), (4,)]),
+    ("ab,ac,ad,a->bcd", [(3, 2), (3, 2), (3, 4), (3,)]),  # one label in four operands
+    ("...ij,jk,...kl->...il", [(2, 3, 4), (4, 2), (1, 2, 3)]),
+    ("ij,jk,kl,lm,mn,no,op,pq->iq", [(2, 2)] * 8),
+]
+
+
+@pytest.mark.parametrize("case", range(len(_EINSUMS)))
+def test_einsum_of_many_operands_gradients_match_pytorch(case: int) -> None:
+    """(t165) the VJP of each operand was the einsum of the n-1 others (O(n^2) contractions, each
+    with its own path search): now down the contraction tree. First and second order, with one
+    operand that needs no gradient."""
+    eq, shapes = _EINSUMS[case]
+    rng = np.random.default_rng(case)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    w0 = rng.standard_normal(tuple(np.einsum(eq, *arrays).shape))
+    out = []
+    for m in (tg, torch):
+        ops = [m.tensor(a, requires_grad=k != 1) for k, a in enumerate(arrays)]
+        y = m.einsum(eq, *ops)
+        w = m.tensor(w0)
+        grads = m.autograd.grad((y * w).sum(), [o for o in ops if o.requires_grad], create_graph=True)
+        sum((g * g).sum() for g in grads).backward()
+        out.append([y.detach().numpy()] + [g.detach().numpy() for g in grads]
+                   + [o.grad.numpy() for o in ops if o.requires_grad])
+    for ours, theirs in zip(*out):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_einsum_chain_of_48_matrices_backward_is_pair_by_pair(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tinygrad_cnn.ops import linalg
+
+    letters = [chr(ord("a") + i) if i < 26 else chr(ord("A") + i - 26) for i in range(49)]
+    eq = ",".join(letters[i] + letters[i + 1] for i in range(48)) + "->" + letters[0] + letters[48]
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal((3, 3)) / 2 for _ in range(48)]
+    ops = [tg.tensor(a, requires_grad=True) for a in arrays]
+    y = tg.einsum(eq, *ops)
+    calls = []
+    real = linalg._contract_pair
+    monkeypatch.setattr(linalg, "_contract_pair", lambda *a: calls.append(1) or real(*a))
+    y.sum().backward()
+    assert len(calls) <= 3 * 48  # (the tree's 46 merges again and two VJPs per merge)
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    torch.einsum(eq, *ts).sum().backward()
+    for o, t in zip(ops, ts):
+        np.testing.assert_allclose(o.grad.numpy(), t.grad.numpy(), rtol=1e-9, atol=1e-14)
+
+
+def test_recorded_backward_still_shows_each_piece_s_vjp() -> None:
+    """viz.record_gradients (and the step-through) wrap each node's VJP: the pieces' VJPs written
+    straight into one array must not skip them."""
+    import tinygrad_cnn.viz as viz
+
+    x = tg.randn(3, 2, requires_grad=True)
+    loss = sum(p * (i + 1) for i, p in enumerate(x.unbind(0))).sum()
+    with viz.record_gradients(loss) as rec:
+        loss.backward(retain_graph=True)
+    assert [c.fn.name for c in rec.steps].count("getitem") == 3
+    frames = viz.animate(loss).frames
+    assert sum(f["op"] == "getitem" for f in frames) == 3
+    np.testing.assert_array_equal(x.grad.numpy(), [[1, 1], [2, 2], [3, 3]])
+
+
+# ------------------------------------------------------------------ float16 layers with a bias
+def test_float16_linear_and_conv2d_with_bias_round_once_as_pytorch() -> None:
+    """(t173) the float16 product was rounded, then its sum with the bias again: 1 ulp off a
+    third of the time. PyTorch's CPU kernels add the bias in float32 and round once."""
+    import torch.nn.functional as TF
+
+    import tinygrad_cnn.nn.functional as F
+
+    x = np.array([[0.1, 0.2]], np.float16)
+    one = F.linear(tg.tensor(x), tg.tensor(np.ones((1, 2), np.float16)),
+                   tg.tensor(np.array([0.001], np.float16)))
+    assert one.item() == 0.301025390625
+    rng = np.random.default_rng(0)
+    cases = [
+        ("linear", (rng.standard_normal((8, 300)), rng.standard_normal((5, 300)) / 10,
+                    rng.standard_normal(5)), {}),
+        ("conv2d", (rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3)) / 3,
+                    rng.standard_normal(4)), {"padding": 1}),
+        ("conv2d", (rng.standard_normal((2, 4, 7, 5)), rng.standard_normal((6, 2, 2, 3)) / 3,
+                    rng.standard_normal(6)), {"stride": 2, "groups": 2}),
+    ]
+    for name, arrays, kw in cases:
+        a16 = [a.astype(np.float16) for a in arrays]
+        ours = getattr(F, name)(*(tg.tensor(a) for a in a16), **kw).numpy()
+        theirs = getattr(TF, name)(*(torch.tensor(a) for a in a16), **kw).numpy()
+        assert ours.dtype == np.float16
+        np.testing.assert_array_equal(ours, theirs, err_msg=name)
+    lin = tg.nn.Linear(300, 5).half()
+    tlin = torch.nn.Linear(300, 5).half()
+    lin.load_state_dict({k: tg.tensor(v.numpy()) for k, v in tlin.state_dict().items()})
+    xs = rng.standard_normal((8, 300)).astype(np.float16)
+    np.testing.assert_array_equal(lin(tg.tensor(xs)).detach().numpy(),
+                                  tlin(torch.tensor(xs)).detach().numpy())
+
+
+
+@pytest.mark.parametrize("call", [
+    lambda F: F.cross_entropy(tg.randn(3, 4), tg.tensor([0.0, 1.0, 2.0])),
+    lambda F: tg.nn.Embedding(3, 2)(tg.tensor([1.0])),
+    lambda F: F.cross_entropy(tg.tensor([[1, 2]]), tg.tensor([0])),
+    lambda F: F.nll_loss(tg.randn(3, 4), tg.tensor([0.0, 1.0, 2.0])),
+    lambda F: F.gelu(tg.tensor([1, 2])),
+])
+def test_dtype_errors_are_also_pytorch_s_runtime_error(call: Any) -> None:
+    """(t173) a ported ``except RuntimeError`` caught PyTorch's error and missed ours (a plain
+    TypeError); ours is both, as the package's other dtype errors."""
+    import tinygrad_cnn.nn.functional as F
+
+    with pytest.raises(RuntimeError) as info:
+        call(F)
+    assert isinstance(info.value, TypeError)
+
+
+# ------------------------------------------------------------------ names ported code reaches for
+def test_old_svd_is_pytorch_s() -> None:
+    a = np.random.default_rng(0).standard_normal((2, 4, 3))
+    for kw in ({}, {"some": False}, {"compute_uv": False}):
+        ours, theirs = tg.svd(tg.tensor(a), **kw), torch.svd(torch.tensor(a), **kw)
+        assert [tuple(t.shape) for t in ours] == [tuple(t.shape) for t in theirs]
+        np.testing.assert_allclose(ours.S.numpy(), theirs.S.numpy(), rtol=1e-12)
+        if kw.get("compute_uv", True):  # (singular vectors up to sign: the product)
+            k = 3
+            rebuilt = (ours.U[..., :k] * ours.S.unsqueeze(-2)) @ ours.V.transpose(-2, -1)[..., :k, :]
+            np.testing.assert_allclose(rebuilt.numpy(), a, atol=1e-12)
+        else:
+            assert not ours.U.numpy().any() and not ours.V.numpy().any()
+    x, xt = tg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    tg.svd(x).S.sum().backward()
+    torch.svd(xt).S.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-10)
+
+
+def test_apply_and_map_are_pytorch_s() -> None:
+    for m in (tg, torch):
+        x = m.tensor([1.0, 2.0, 3.0])
+        assert x.apply_(lambda v: v * 2) is x
+        assert x.tolist() == [2.0, 4.0, 6.0]
+        assert m.tensor([1, 2, 3]).apply_(lambda v: v / 2).tolist() == [0, 1, 1]
+        a = m.tensor([[1.0, 2.0]])
+        a.map_(m.tensor([10.0]), lambda u, v: u + v)
+        assert a.tolist() == [[11.0, 12.0]]
+        with pytest.raises(RuntimeError, match="requires grad"):
+            m.tensor([1.0], requires_grad=True).apply_(lambda v: v)
+    base = tg.zeros(4)
+    base[1:3].apply_(lambda v: v + 5)  # (through a view: the base sees it, its version moves)
+    assert base.tolist() == [0, 5, 5, 0] and base._version == 1
+    with pytest.raises(TypeError, match="not a number"):
+        tg.tensor([1.0]).apply_(lambda v: "x")
+    with pytest.raises(RuntimeError, match="broadcast"):
+        tg.tensor([1.0, 2.0]).map_(tg.tensor([[1.0], [2.0]]), lambda u, v: u + v)
+
+
+def test_stack_dataset_is_pytorch_s() -> None:
+    from tinygrad_cnn.utils.data import StackDataset, TensorDataset
+
+    a, b = TensorDataset(tg.arange(6.0).reshape(6, 1)), TensorDataset(tg.arange(6))
+    s = StackDataset(a, b)
+    assert len(s) == 6 and s[2][0][0].tolist() == [2.0] and s[2][1][0].item() == 2
+    d = StackDataset(x=a, y=b)
+    assert set(d[1]) == {"x", "y"}
+    with pytest.raises(ValueError, match="size mismatch"):
+        StackDataset(a, TensorDataset(tg.arange(5)))
+    with pytest.raises(ValueError):
+        StackDataset(a, y=b)
+
+
+def test_nn_modules_utils_pair_and_advice_for_missing_names() -> None:
+    from tinygrad_cnn.nn.modules.utils import _pair, _quadruple, _reverse_repeat_tuple, _single
+
+    assert _pair(3) == (3, 3) and _pair((1, 2)) == (1, 2) and _single(4) == (4,)
+    assert _quadruple(0) == (0, 0, 0, 0) and _reverse_repeat_tuple((1, 2), 2) == (2, 2, 1, 1)
+    with pytest.raises(ImportError, match="subclass Conv2d"):
+        exec("from tinygrad_cnn.nn.modules.conv import _ConvNd", {})
+    for stmt, advice in [
+        ("tg.optim.Adafactor", "Adam"), ("tg.optim.SparseAdam", "sparse"),
+        ("tg.hub", "hub"), ("tg.profiler", "perf_counter"),
+        ("tg.utils.data.DistributedSampler", "one process"),
+    ]:
+        with pytest.raises(AttributeError, match=advice):
+            eval(stmt, {"tg": tg})
+    for module, advice in [("tinygrad_cnn.nn.utils.prune", "mask"),
+                           ("tinygrad_cnn.nn.utils.fusion", "fused weight"),
+                           ("tinygrad_cnn.utils.data.distributed", "one process"),
+                           ("tinygrad_cnn.nn.modules.lazy", "in_features")]:
+        with pytest.raises(ModuleNotFoundError, match=advice):
+            exec(f"import {module}", {})
+
+
+def test_optimizer_repr_separates_groups_as_pytorch() -> None:
+    text = repr(tg.optim.SGD([{"params": [tg.nn.Parameter(tg.ones(1))]},
+                              {"params": [tg.nn.Parameter(tg.ones(1))], "lr": 0.1}], lr=1.0))
+    assert "\n\nParameter Group 1\n" in text and text.startswith("SGD (\nParameter Group 0\n")

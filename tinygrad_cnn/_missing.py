@@ -56,6 +56,10 @@ MISSING: dict[str, dict[str, str]] = {
                         "lu_solve", "qr", "pinverse", "matrix_exp", "triangular_solve",
                         "lstsq", "eig")},
         "native_channel_shuffle": "use channel_shuffle (the same values)",
+        "hub": "there is no model hub (no network): build the model from tinygrad_cnn.models or "
+               "nn, and load PyTorch weights with model.load_state_dict(tinygrad_cnn.load(path))",
+        "profiler": "there is no profiler: time with time.perf_counter, or run python -m cProfile",
+        "types": "there is no torch.types: annotate with tinygrad_cnn.Tensor, int and tuple",
         "conv_tbc": "not implemented: permute (time, batch, channels) to (batch, channels, time) "
                     "and use conv1d",
         **{name: "8-bit floats are not supported: use float16 or float32"
@@ -103,6 +107,8 @@ MISSING: dict[str, dict[str, str]] = {
                     "python -m cProfile",
     },
     "tinygrad_cnn.nn": {
+        "common_types": "there is no torch.nn.common_types: annotate sizes as int or "
+                        "tuple[int, ...]",
         "MultiheadAttention": "not implemented: write the attention out -- q @ k.transpose(-2, "
                               "-1) / d**0.5, softmax(-1), @ v -- or use "
                               "nn.functional.scaled_dot_product_attention",
@@ -209,6 +215,11 @@ MISSING: dict[str, dict[str, str]] = {
         "parametrizations": "parametrizations are not implemented (no weight_norm, "
                             "spectral_norm, orthogonal)",
         "parametrize": "parametrizations are not implemented",
+        "prune": "pruning is not implemented: multiply the weight by a 0/1 mask tensor in "
+                 "forward (or zero it in place under no_grad)",
+        "fusion": "there is no conv/batch-norm fusion helper: in eval mode a fused weight is "
+                  "w * (gamma / sqrt(var + eps)).reshape(-1, 1, 1, 1), its bias "
+                  "(b - mean) * gamma / sqrt(var + eps) + beta",
     },
     "tinygrad_cnn.nn.utils.rnn": {
         name: "recurrent layers are not implemented, so there are no packed sequences: pad "
@@ -235,6 +246,27 @@ MISSING: dict[str, dict[str, str]] = {
                  "would map"
            for name in ("grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian",
                         "vmap", "linearize", "functionalize", "stack_module_state")},
+    },
+    "tinygrad_cnn.optim": {
+        "Adafactor": "not implemented: Adam (or AdamW) takes its place, with a full second "
+                     "moment per parameter",
+        "SparseAdam": "there are no sparse gradients (an Embedding's gradient is dense): use Adam",
+    },
+    "tinygrad_cnn.utils.data": {
+        "distributed": "there is no distributed training here (one process): use the "
+                       "DataLoader's own sampler (shuffle=True) instead of a DistributedSampler",
+        "DistributedSampler": "there is no distributed training here (one process): use the "
+                              "DataLoader's own sampler (shuffle=True)",
+    },
+    "tinygrad_cnn.nn.modules": {
+        "lazy": "there are no lazy layers: give in_features / in_channels when making the layer",
+    },
+    "tinygrad_cnn.nn.modules.conv": {
+        **{name: "there is no shared convolution base class: subclass Conv2d (or Conv1d, "
+                 "ConvTranspose2d) and override forward, or write a Module calling "
+                 "nn.functional.conv2d"
+           for name in ("_ConvNd", "_ConvTransposeNd", "_ConvTransposeMixin")},
+        "Conv3d": "3-d convolution is not implemented (Conv1d and Conv2d are)",
     },
     "tinygrad_cnn.utils": {
         "checkpoint": "there is no activation checkpointing: call the block itself (every "

@@ -11,6 +11,7 @@ TypeError, not an AttributeError from inside (nor, for a numpy array, numpy's ow
 from __future__ import annotations
 
 import builtins
+import collections
 import functools
 import inspect
 from collections.abc import Callable, Sequence
@@ -587,6 +588,26 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     """``input.renorm(p, dim, maxnorm)``: each slice along ``dim`` whose ``p``-norm exceeds
     ``maxnorm`` scaled down to it."""
     return input.renorm(p, dim, maxnorm)
+
+
+_SVDResult = collections.namedtuple("svd", ["U", "S", "V"])
+
+
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> tuple[Tensor, Tensor, Tensor]:
+    """PyTorch's older ``torch.svd``: ``(U, S, V)`` with ``input = U diag(S) Vᵀ`` -- ``V``, not
+    ``linalg.svd``'s ``Vh``; ``some=True``: the reduced SVD. ``compute_uv=False``: ``S`` and
+    zero-filled ``U (m, m)`` and ``V (n, n)``, as PyTorch's."""
+    from tinygrad_cnn import linalg
+
+    if not isinstance(input, Tensor):
+        raise TypeError(f"svd(): argument 'input' must be a Tensor, not {type(input).__name__}")
+    if not compute_uv:
+        s = linalg.svdvals(input)
+        m, n = input.shape[-2:]
+        batch = input.shape[:-2]
+        return _SVDResult(input.new_zeros((*batch, m, m)), s, input.new_zeros((*batch, n, n)))
+    u, s, vh = linalg.svd(input, full_matrices=not some)
+    return _SVDResult(u, s, vh.transpose(-2, -1))
 
 
 def digamma(input: Tensor) -> Tensor:
@@ -1341,6 +1362,7 @@ __all__ = [
     "sub",
     "subtract",
     "sum",
+    "svd",
     "t",
     "take",
     "tan",

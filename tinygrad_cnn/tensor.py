@@ -3504,6 +3504,50 @@ class Tensor:
     def exp_(self) -> Tensor:
         return self._unary_("exp")
 
+    # PyTorch's per-element Python callbacks (CPU, a Python call per element; no gradient)
+    def apply_(self, callable: Callable[[Any], Any]) -> Tensor:
+        """Each element replaced by ``callable(element)`` (a Python number in, one out, cast to
+        this tensor's dtype as PyTorch casts it: an int tensor truncates). Refused on a tensor
+        that requires grad, as PyTorch refuses it."""
+        return self._elementwise_call("apply_", callable, ())
+
+    def map_(self, tensor: Tensor, callable: Callable[[Any, Any], Any]) -> Tensor:
+        """Each element replaced by ``callable(element, other)``, ``other`` the element of
+        ``tensor`` (of this dtype, broadcast to this shape) at the same place."""
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"map_: tensor must be a Tensor, got {type_name(tensor)}")
+        if tensor.dtype != self.dtype:
+            raise ArgumentTypeError(f"map_: expected the other tensor of this one's dtype "
+                                    f"{self.dtype}, got {tensor.dtype} (as PyTorch)")
+        try:
+            if _bshapes(self.shape, tensor.shape) != self.shape:
+                raise ValueError
+        except ValueError:
+            raise ArgumentValueError(f"map_: the other tensor of shape {tensor.shape} cannot be "
+                                     f"broadcast to this one's shape {self.shape}") from None
+        return self._elementwise_call("map_", callable, (tensor,))
+
+    def _elementwise_call(self, name: str, fn: Callable[..., Any], others: tuple[Tensor, ...]
+                          ) -> Tensor:
+        if not callable(fn):
+            raise TypeError(f"{name}: expected a callable, got {type_name(fn)}")
+        for t in (self, *others):
+            if t.requires_grad:
+                raise RuntimeError(f"{name}: can't call it on a tensor that requires grad (as in "
+                                   f"PyTorch); it has no gradient: use t.detach().{name}(...)")
+        src = _to_numpy(self._data)
+        args = [np.broadcast_to(_to_numpy(t._data), src.shape) for t in others]
+        out = np.empty_like(src)
+        for where, v in np.ndenumerate(src):
+            value = fn(v.item(), *(a[where].item() for a in args))
+            try:
+                out[where] = value
+            except (TypeError, ValueError):
+                raise TypeError(f"{name}: the callable returned {type_name(value)}, not a number "
+                                f"that fits {self.dtype}") from None
+        made = Tensor._make(like(out, self._data))
+        return self._result_in_place(name, lambda s: made)
+
     def erfc_(self) -> Tensor:
         return self._unary_("erfc")
 

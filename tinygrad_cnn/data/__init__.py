@@ -9,6 +9,7 @@ from tinygrad_cnn.data.dataset import (
     ConcatDataset,
     Dataset,
     IterableDataset,
+    StackDataset,
     Subset,
     TensorDataset,
     random_split,
@@ -33,6 +34,6 @@ from tinygrad_cnn.data.sampler import (
 
 __all__ = ["MNIST", "BatchSampler", "ChainDataset", "ChecksumError", "ConcatDataset", "DataLoader",
            "Dataset", "DownloadError", "IDXError", "IterableDataset", "RandomSampler", "Sampler",
-           "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
+           "SequentialSampler", "StackDataset", "Subset", "SubsetRandomSampler", "TensorDataset",
            "WeightedRandomSampler", "WorkerInfo", "default_collate", "default_convert",
            "get_worker_info", "random_split", "read_idx", "write_idx"]

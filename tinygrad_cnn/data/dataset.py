@@ -225,6 +225,34 @@ class Subset(Dataset[T_co]):
         return [self.dataset[self.indices[i]] for i in indices]
 
 
+class StackDataset(Dataset[Any]):
+    """Datasets of one length side by side (PyTorch's ``StackDataset``): item ``i`` is the tuple
+    of their ``i``-th items (``StackDataset(images, labels)``), or with keywords a dict
+    (``StackDataset(image=images, label=labels)``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if args and kwargs:
+            raise ValueError("StackDataset: give the datasets as positional arguments (tuple "
+                             "items) or as keywords (dict items), not both")
+        if not args and not kwargs:
+            raise ValueError("StackDataset: at least one dataset should be passed")
+        self.datasets: Any = args if args else kwargs
+        parts = args if args else tuple(kwargs.values())
+        lengths = {len(d) for d in parts}
+        if len(lengths) > 1:
+            raise ValueError(f"StackDataset: size mismatch between datasets (lengths "
+                             f"{[len(d) for d in parts]}); they must all have one length")
+        self._length = lengths.pop()
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+
 class ConcatDataset(Dataset[T_co]):
     """The datasets one after another: item ``i`` is item ``i - cumulative_sizes[k - 1]`` of
     ``datasets[k]``, the first ``k`` with ``i < cumulative_sizes[k]``. Negative indices count from

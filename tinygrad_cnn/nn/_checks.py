@@ -10,11 +10,12 @@ from tinygrad_cnn.tensor import Tensor
 
 
 def floating(input: Any, op: str, what: str = "the input") -> Tensor:
-    """``input`` if it is a floating Tensor; else a TypeError naming ``op`` and the fix."""
+    """``input`` if it is a floating Tensor; else a TypeError naming ``op`` and the fix (of
+    another dtype, an :class:`ArgumentTypeError`: also PyTorch's RuntimeError)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: {what} must be a Tensor, got {type_name(input)}")
     if input.dtype.kind != "f":
-        raise TypeError(f"{op}: {what} must be a floating tensor, got {input.dtype}; call "
+        raise ArgumentTypeError(f"{op}: {what} must be a floating tensor, got {input.dtype}; call "
                         ".float() first")
     return input
 

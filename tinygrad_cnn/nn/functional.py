@@ -428,7 +428,7 @@ def fold(input: Tensor, output_size: IntPair, kernel_size: IntPair, dilation: In
         raise ArgumentValueError(f"{op}: expected a 3-D input (N, C*KH*KW, L) or a 2-D one (C*KH*KW, L) "
                                  f"with neither size 0, got shape {input.shape}")
     if input.dtype.kind != "f":
-        raise TypeError(f"{op}: the input must be a floating tensor, got {input.dtype} (as in "
+        raise ArgumentTypeError(f"{op}: the input must be a floating tensor, got {input.dtype} (as in "
                         "PyTorch); call .float()")
     hw = _pair(output_size, "output_size", op, 1, False)
     k, d, p, s = _window_args(op, kernel_size, dilation, padding, stride)
@@ -542,7 +542,7 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
                                  f"got {getattr(weight, 'shape', type(weight).__name__)}")
     idx = input._data if isinstance(input, Tensor) else np.asarray(input)
     if idx.dtype.kind not in "iu":
-        raise TypeError(f"{op}: the indices must be integers, got {idx.dtype}")
+        raise ArgumentTypeError(f"{op}: the indices must be integers, got {idx.dtype}")
     v = weight.shape[0]
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= v):
         bad = int(idx.max()) if int(idx.max()) >= v else int(idx.min())

@@ -126,7 +126,7 @@ def _class_target(logits: Tensor, target: Any, op: str, ignore_index: int
     """Logits as ``(N, C)``, target as an int array ``(N,)``, and the shape of per-sample losses."""
     t = to_numpy(target._data) if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind not in "iu":
-        raise TypeError(f"{op}: target must hold class indices (an integer tensor), got {t.dtype}")
+        raise ArgumentTypeError(f"{op}: target must hold class indices (an integer tensor), got {t.dtype}")
     in_shape, t_shape = tuple(logits.shape), tuple(t.shape)
     if logits.ndim == 1:  # unbatched (C,) with a 0-d target (or one of shape (1,), as PyTorch;
         # another is the shape check's error below, not numpy's "cannot reshape array of size 2")
@@ -240,7 +240,7 @@ def _cross_entropy_probs(x: Tensor, target: Tensor, weight: Any, reduction: str,
         raise IndexError(f"{op}: the input is 0-d; it needs a class dim: (C,) logits for one "
                          "sample, (N, C, ...) for a batch")
     if target.shape != x.shape:
-        raise TypeError(f"{op}: target must hold class indices (an integer tensor) or class "
+        raise ArgumentTypeError(f"{op}: target must hold class indices (an integer tensor) or class "
                         f"probabilities (a floating tensor of the input's shape {x.shape}); got "
                         f"{target.dtype} of shape {target.shape}")
     dim = 0 if x.ndim == 1 else 1
@@ -511,7 +511,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: 
         raise TypeError(f"{op}: var must be a Tensor or a float, got {type(var).__name__} {var!r}; "
                         "for a number, write it as a float (1.0)")
     elif var.dtype.kind != "f":  # (PyTorch: "result type Float can't be cast to ... long")
-        raise TypeError(f"{op}: var must be a floating tensor, got {var.dtype}; convert it with "
+        raise ArgumentTypeError(f"{op}: var must be a floating tensor, got {var.dtype}; convert it with "
                         ".to(input.dtype)")
     elif var.numel() and bool((var._data < 0).any()):
         raise ArgumentValueError(f"{op}: var has negative entry/entries; variances are >= 0")

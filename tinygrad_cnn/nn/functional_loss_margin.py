@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.backend import ArgumentValueError, like, to_numpy, type_name
+from tinygrad_cnn.backend import ArgumentTypeError, ArgumentValueError, like, to_numpy, type_name
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.nn.functional_activation import logsigmoid
 from tinygrad_cnn.nn.functional_distance import pairwise_distance
@@ -258,7 +258,7 @@ def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.
     c = x.shape[-1] if x.ndim else 1
     t = to_numpy(target._data) if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind not in "iu":
-        raise TypeError(f"{op}: target must hold class indices (an integer tensor), got {t.dtype}")
+        raise ArgumentTypeError(f"{op}: target must hold class indices (an integer tensor), got {t.dtype}")
     if t.ndim > 1 or t.size != n:
         raise RuntimeError(f"{op}: target tensor should be 1-D with size equal to the number of "
                            f"input samples (batch size). Expected target size [{n}], but got "

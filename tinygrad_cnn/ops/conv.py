@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from tinygrad_cnn.autograd import Context, Function
 from tinygrad_cnn.backend import array_module, quiet
 from tinygrad_cnn.ops.conv_arrays import (
@@ -61,6 +63,20 @@ def _geometry(ctx: Context) -> tuple[Pair, Pads, Pair, int]:
             a.get("groups", 1))
 
 
+def _half_with_bias(forward: Any, ctx: Context, x: Any, w: Any, b: Any, **geometry: Any) -> Any:
+    """A float16 convolution with a bias: computed in float32, bias included, and rounded once,
+    as PyTorch's (t173: the convolution rounded to float16 and then its sum with the bias again
+    was 1 ulp off a quarter of the time). The saved tensors are float16 again: the VJPs run in
+    the inputs' dtype."""
+    x32, w32 = x.astype(np.float32), w.astype(np.float32)
+    out = forward(ctx, x32, w32, b.astype(np.float32), **geometry)
+    if ctx._to_save:  # (the inputs themselves, so that their versions are checked; a column
+        # matrix holds copies of x's values: exact in float16)
+        ctx._to_save = tuple(x if s is x32 else w if s is w32 else None if s is None else
+                             s.astype(np.float16) for s in ctx._to_save)
+    return out.astype(np.float16)
+
+
 class Conv2d(Function):
     """``y = conv2d(x, w) + b``. Inputs ``(x, w)`` or ``(x, w, b)``. VJP: ``conv_transpose2d(g, w)``
     to ``x`` (the tutorial's full convolution with the 180°-flipped filter), ``conv2d_weight(x, g)``
@@ -74,6 +90,9 @@ class Conv2d(Function):
     def forward(ctx: Context, x: Any, w: Any, b: Any = None, stride: Pair = (1, 1),
                 padding: Pads = ((0, 0), (0, 0)), dilation: Pair = (1, 1), groups: int = 1) -> Any:
         nx, nw = ctx.needs_input_grad[:2]
+        if b is not None and x.dtype == np.float16:  # (one rounding: see _half_with_bias)
+            return _half_with_bias(Conv2d.forward, ctx, x, w, b, stride=stride, padding=padding,
+                                   dilation=dilation, groups=groups)
         lay = layout(x.shape[2:], w.shape[2:], stride, padding, dilation, groups,
                      itemsize=x.itemsize, channels=x.shape[1])
         out, cols = conv2d_array(x, w, lay, bias=b, keep_cols=nw)
@@ -114,6 +133,10 @@ class ConvTranspose2d(Function):
     def forward(ctx: Context, z: Any, w: Any, b: Any = None, stride: Pair = (1, 1),
                 padding: Pads = ((0, 0), (0, 0)), output_padding: Pair = (0, 0),
                 dilation: Pair = (1, 1), groups: int = 1) -> Any:
+        if b is not None and z.dtype == np.float16:  # (one rounding: see _half_with_bias)
+            return _half_with_bias(ConvTranspose2d.forward, ctx, z, w, b, stride=stride,
+                                   padding=padding, output_padding=output_padding,
+                                   dilation=dilation, groups=groups)
         nz, nw = ctx.needs_input_grad[:2]
         ctx.save_for_backward(z if nw else None, w if nz else None)
         ctx.k_hw, ctx.z_hw = w.shape[2:], z.shape[2:]

@@ -434,3 +434,10 @@ from tinygrad_cnn.optim.adadelta import Adadelta  # noqa: E402
 from tinygrad_cnn.optim.asgd import ASGD  # noqa: E402
 from tinygrad_cnn.optim.lbfgs import LBFGS  # noqa: E402
 from tinygrad_cnn.optim.rprop import Rprop  # noqa: E402
+
+
+def __getattr__(name: str) -> Any:
+    # (a PyTorch name this module lacks: the error says what to do instead)
+    from tinygrad_cnn._missing import no_attribute
+
+    raise no_attribute(__name__, name)

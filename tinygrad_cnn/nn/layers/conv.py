@@ -368,3 +368,10 @@ class Fold(Module):
     def extra_repr(self) -> str:
         return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, "
                 f"dilation={self.dilation}, padding={self.padding}, stride={self.stride}")
+
+
+def __getattr__(name: str) -> object:
+    # (``torch.nn.modules.conv``'s names this module lacks, ``_ConvNd``: what to do instead)
+    from tinygrad_cnn._missing import no_attribute
+
+    raise no_attribute("tinygrad_cnn.nn.modules.conv", name)

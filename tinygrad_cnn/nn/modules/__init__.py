@@ -36,3 +36,10 @@ for _name, _file in _FILES.items():
 
 __all__ = [*_layers, "Module", "ModuleDict", "ModuleList", "ParameterDict", "ParameterList",
            "Sequential", "module", *_FILES]
+
+
+def __getattr__(name: str) -> object:
+    # (a PyTorch name this module lacks: the error says what to do instead)
+    from tinygrad_cnn._missing import no_attribute
+
+    raise no_attribute(__name__, name)

@@ -589,3 +589,42 @@ def test_optimizer_repr_separates_groups_as_pytorch() -> None:
     text = repr(tg.optim.SGD([{"params": [tg.nn.Parameter(tg.ones(1))]},
                               {"params": [tg.nn.Parameter(tg.ones(1))], "lr": 0.1}], lr=1.0))
     assert "\n\nParameter Group 1\n" in text and text.startswith("SGD (\nParameter Group 0\n")
+
+
+# ------------------------------------------------------------------ shapes changed behind the graph
+@pytest.mark.parametrize("make", [
+    lambda m, F, x: F.conv1d(x, m.ones(1, 1, 1, dtype=m.float64)),
+    lambda m, F, x: x.repeat(1, 1, 2)[:, :, :4] * 1,
+    lambda m, F, x: x * 2,
+])
+def test_gradient_for_an_output_reshaped_outside_the_graph_is_refused(make: Any) -> None:
+    """(t174) a shape changed in place under no_grad() kept the output's node, whose VJP then
+    read a gradient laid out for the new shape in the old one's order -- silently wrong. Both
+    refuse now, with PyTorch's reason."""
+    import torch.nn.functional as TF
+
+    import tinygrad_cnn.nn.functional as F
+
+    x0 = np.random.default_rng(0).standard_normal((2, 1, 4))
+    for m, f in ((tg, F), (torch, TF)):
+        x = m.tensor(x0, requires_grad=True)
+        y = make(m, f, x)
+        with m.no_grad():
+            y.transpose_(0, 2)
+        with pytest.raises(RuntimeError, match="shape compatible with"):
+            (y * m.arange(8.0, dtype=m.float64).reshape(4, 1, 2)).sum().backward()
+
+
+def test_gradient_that_broadcasts_to_the_recorded_shape_is_summed_as_pytorch() -> None:
+    out = []
+    for m in (tg, torch):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        with m.no_grad():
+            y.unsqueeze_(0)
+        (y * m.tensor([[1.0, 3.0]])).sum().backward()
+        z = x * 1
+        z.data = m.ones(3, 2)
+        (z * m.tensor([[1.0], [2.0], [3.0]])).sum().backward()
+        out.append(x.grad.numpy())
+    np.testing.assert_array_equal(out[0], out[1])

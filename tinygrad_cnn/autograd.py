@@ -47,7 +47,13 @@ import numpy as np
 
 from tinygrad_cnn import _forward_array as _fa
 from tinygrad_cnn._words import a_type
-from tinygrad_cnn.backend import array_module, device_of, new_locks_after_fork, numpy_warnings_shown
+from tinygrad_cnn.backend import (
+    array_module,
+    broadcast_shapes,
+    device_of,
+    new_locks_after_fork,
+    numpy_warnings_shown,
+)
 from tinygrad_cnn.layout import follow as layout_follow
 
 if TYPE_CHECKING:
@@ -1943,6 +1949,29 @@ def _fitted(g: Tensor, shape: tuple[int, ...], dtype: Any) -> Tensor:
     return g
 
 
+def _to_recorded_shape(ctx: Context, g: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """A gradient that reached ``ctx`` in another shape than its output had when it was
+    recorded: the output's shape changed since without being recorded (``t_()`` or
+    ``transpose_()`` under ``no_grad()``, ``y.data = `` a tensor of another shape), so the
+    gradient is laid out for the new one, and the VJP would read it in the old one's order -- a
+    silently wrong gradient (t174). Summed to the old shape where it broadcasts to the new one,
+    as PyTorch's ``validate_outputs`` does; else PyTorch's error."""
+    got = tuple(g._data.shape)
+    try:
+        fits = broadcast_shapes(shape, got) == got
+    except ValueError:
+        fits = False
+    if fits:
+        return g.sum_to_size(shape)
+    raise RuntimeError(
+        f"backward: the gradient that reached {ctx.fn.name} (created at {ctx.source_line}) has "
+        f"shape {got}, but its output had shape {tuple(shape)} when it was recorded (PyTorch: "
+        f"'invalid gradient ... expected shape compatible with {list(shape)}'): the output's "
+        "shape was changed afterwards without being recorded -- an in-place shape op "
+        "(transpose_, t_, unsqueeze_, ...) under no_grad(), or .data = a tensor of another "
+        "shape. Change the shape out of place (y = y.t()), or on y.detach()")
+
+
 def _came_in_another_dtype(ctx: Context, received: Any) -> bool:
     """Whether the gradient ``received`` by ``ctx`` differs in dtype from the output it made."""
     meta = getattr(ctx, "out_meta", None)
@@ -2137,6 +2166,12 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                 g = grads.pop(id(ctx), None)
                 if g is None:
                     continue
+                try:
+                    shape = ctx.out_meta[0]
+                except AttributeError:  # (a node recorded without its output's metadata)
+                    shape = None
+                if shape is not None and type(g) is Tensor and g._data.shape != shape:
+                    g = _to_recorded_shape(ctx, g, shape)
                 if ctx.hooks:
                     g = _run_hooks(ctx.hooks, g, ctx.fn.name, user, ctx)
                 if ctx.retained is not None:

@@ -404,8 +404,10 @@ class Einsum(Function):
                 return tuple(None if r is None else Tensor._make(_einsum_result(r, 3)) for r in
                              _tree_vjp(ctx.labels, ctx.out_labels, [o._data for o in ops],
                                        g._data, ctx.needs_input_grad, _contract_pair))
-            return tuple(_tree_vjp(ctx.labels, ctx.out_labels, ops, g, ctx.needs_input_grad,
-                                   _einsum_pair))
+            return tuple(r if r is None or r._data.flags.c_contiguous else r.contiguous()
+                         for r in _tree_vjp(ctx.labels, ctx.out_labels, ops, g,
+                                            ctx.needs_input_grad, _einsum_pair))  # (C order,
+            # as the arrays' way gives them)
         grads: list[Tensor | None] = []
         for i, need in enumerate(ctx.needs_input_grad):
             if not need:

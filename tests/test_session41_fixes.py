@@ -628,3 +628,20 @@ def test_gradient_that_broadcasts_to_the_recorded_shape_is_summed_as_pytorch() -
         (z * m.tensor([[1.0], [2.0], [3.0]])).sum().backward()
         out.append(x.grad.numpy())
     np.testing.assert_array_equal(out[0], out[1])
+
+
+def test_var_and_std_without_degrees_of_freedom_warn_as_pytorch() -> None:
+    """(t173) PyTorch warns (and gives NaN or inf); ours was silent."""
+    for call, name in [(lambda m: m.tensor([1.0]).std(), "std"), (lambda m: m.var(m.tensor([1.0])), "var"),
+                       (lambda m: m.var_mean(m.tensor([1.0])), "var_mean"),
+                       (lambda m: m.tensor([[1.0, 2.0]]).var(0), "var"),
+                       (lambda m: m.tensor([1.0, 2.0]).var(correction=2), "var")]:
+        for m in (tg, torch):
+            with pytest.warns(UserWarning, match=rf"{name}\(\): degrees of freedom is <= 0"):
+                call(m)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tg.tensor([1.0, 2.0]).var()
+        tg.tensor([1.0]).var(correction=0)

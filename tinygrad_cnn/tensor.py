@@ -6544,7 +6544,13 @@ def _var_args(t: Tensor, dim: Any, unbiased: bool | None, correction: float | No
         raise TypeError(f"{where}: correction must be a number (1 for the unbiased estimate, 0 "
                         f"for the population's), got {type(correction).__name__} {correction!r}")
     corr = correction if correction is not None else (1 if unbiased is None or unbiased else 0)
-    return (None if _all_dims(dim) else _dims(dim, t.ndim, where)), corr
+    dims = None if _all_dims(dim) else _dims(dim, t.ndim, where)
+    n = t._data.size if dims is None else math.prod(t.shape[d] for d in dims)
+    if n - corr <= 0:  # (PyTorch's warning; the result is inf or NaN)
+        warnings.warn(f"{where}(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the reduction factor (input numel divided by output numel).",
+                      UserWarning, stacklevel=_caller_outside())
+    return dims, corr
 
 
 def _norm_args(t: Tensor, p: Any, dim: Any, dtype: DTypeLike

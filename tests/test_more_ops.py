@@ -85,9 +85,11 @@ _SPECIAL = np.array([3.0, NAN, 1.0, INF, -INF, 1.0, -0.0, 0.0, NAN, 2.0, 1.0, 0.
 
 # ------------------------------------------------------------------------------ var, std at the edges
 def test_var_std_of_nothing_or_infinities_are_quiet():
-    """NaN without numpy's "Mean of empty slice" or "invalid value" warnings (as PyTorch)."""
+    """NaN without numpy's "Mean of empty slice" or "invalid value" warnings (as PyTorch; an
+    empty reduction has no degrees of freedom: PyTorch's own UserWarning says so)."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", r".*degrees of freedom is <= 0", UserWarning)
         x = Tensor(np.zeros((0, 3)), requires_grad=True)
         assert np.isnan(x.var(0).numpy()).all() and np.isnan(x.std(0).numpy()).all()
         x.var().backward()

@@ -645,3 +645,22 @@ def test_var_and_std_without_degrees_of_freedom_warn_as_pytorch() -> None:
         warnings.simplefilter("error")
         tg.tensor([1.0, 2.0]).var()
         tg.tensor([1.0]).var(correction=0)
+
+
+def test_set_printoptions_as_pytorch() -> None:
+    x = [[1.23456789, 1e-6], [12345.678, -2.5]]
+    try:
+        for kw in ({}, {"precision": 2}, {"sci_mode": False}, {"sci_mode": True},
+                   {"profile": "short"}, {"threshold": 5, "edgeitems": 1}):
+            for m in (tg, torch):
+                m.set_printoptions(profile="default")
+                m.set_printoptions(**kw)
+            assert repr(tg.tensor(x)) == repr(torch.tensor(x)), kw
+            if "threshold" not in kw:  # (numpy's summary spacing: "0., ..., 9.")
+                assert repr(tg.arange(10.0)) == repr(torch.arange(10.0)), kw
+    finally:
+        tg.set_printoptions(profile="default")
+        torch.set_printoptions(profile="default")
+    assert repr(tg.tensor([1.5, 2.0])) == "tensor([1.5, 2. ])"  # (numpy's digits, see README)
+    with pytest.raises(ValueError, match="profile"):
+        tg.set_printoptions(profile="long")

@@ -67,8 +67,6 @@ MISSING: dict[str, dict[str, str]] = {
         "distributions": "there is no distributions package: sample with tinygrad_cnn.randn "
                          "(a Normal's rsample is mu + std * randn_like(std)) and write the KL "
                          "term out (-0.5 * (1 + logvar - mu**2 - logvar.exp()).sum())",
-        "set_printoptions": "tensors print with numpy's formatting: numpy.set_printoptions("
-                            "precision=...) sets it",
         "jit": f"{_EAGER}: there is no TorchScript (torch.jit.script/trace); call the model "
                "itself and save its state_dict",
         "fx": f"{_EAGER}: there is no graph tracer; the recorded autograd graph is drawn by "

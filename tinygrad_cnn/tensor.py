@@ -1341,8 +1341,18 @@ class Tensor:
 
     # ---------------------------------------------------------------- representation
     def __repr__(self) -> str:
-        arr = np.array2string(self.numpy(), separator=", ", precision=4, threshold=1000,
-                              prefix="tensor(")
+        opts = _PRINT_OPTIONS
+        sci, digits, values = opts["sci_mode"], opts["precision"], self.numpy()
+        if sci:  # (every float in scientific notation, a sign column where one is negative)
+            spec = f"{' ' if values.dtype.kind == 'f' and (values < 0).any() else ''}.{digits}e"
+            formatter: Any = {"float_kind": lambda v: format(float(v), spec)}
+        else:
+            formatter = None
+        arr = np.array2string(
+            values, separator=", ", precision=digits, threshold=opts["threshold"],
+            edgeitems=opts["edgeitems"], max_line_width=opts["linewidth"], prefix="tensor(",
+            suppress_small=sci is False, floatmode="fixed" if sci is False and not _integral(
+                values) else "maxprec", formatter=formatter)
         extras = []
         if self._data.size == 0 and self._data.shape != (0,):
             extras.append(f"size={self.shape}")  # (an empty print would hide it)
@@ -5066,6 +5076,47 @@ _ROUNDED_DIVIDEND = frozenset(("div_floor", "div_trunc"))
 # ------------------------------------------------------------------------------------------------
 # functions on tensors
 # ------------------------------------------------------------------------------------------------
+
+
+_PRINT_PROFILES = {
+    "default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80},
+    "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "linewidth": 80},
+    "full": {"precision": 4, "threshold": sys.maxsize, "edgeitems": 3, "linewidth": 80},
+}
+_PRINT_OPTIONS: dict[str, Any] = {**_PRINT_PROFILES["default"], "sci_mode": None}
+
+
+def _integral(values: np.ndarray) -> bool:
+    """Whether every finite value is a whole number (PyTorch prints those as ``1.``)."""
+    if values.dtype.kind != "f":
+        return True
+    finite = values[np.isfinite(values)]
+    return bool((finite == np.round(finite)).all())
+
+
+def set_printoptions(precision: int | None = None, threshold: float | None = None,
+                     edgeitems: int | None = None, linewidth: int | None = None,
+                     profile: str | None = None, sci_mode: bool | None = None) -> None:
+    """How tensors print (PyTorch's ``set_printoptions``): ``precision`` digits after the point,
+    a summary past ``threshold`` elements with ``edgeitems`` at each end, ``linewidth``
+    characters a line; ``profile`` "default", "short" or "full" sets them all first;
+    ``sci_mode`` True always prints floats in scientific notation, False never for small
+    numbers, None as numpy chooses. Numbers keep numpy's formatting otherwise (see the README);
+    numpy's own print options are left alone."""
+    if profile is not None:
+        if profile not in _PRINT_PROFILES:
+            raise ArgumentValueError(f"set_printoptions: profile must be one of "
+                                     f"{sorted(_PRINT_PROFILES)}, got {profile!r}")
+        _PRINT_OPTIONS.update(_PRINT_PROFILES[profile])
+    for key, value in (("precision", precision), ("threshold", threshold),
+                       ("edgeitems", edgeitems), ("linewidth", linewidth)):
+        if value is not None:
+            if not isinstance(value, (int, float, np.number)) or isinstance(value, bool) \
+                    or value < 0:
+                raise ArgumentTypeError(f"set_printoptions: {key} must be a non-negative "
+                                        f"number, got {value!r}")
+            _PRINT_OPTIONS[key] = sys.maxsize if value == float("inf") else int(value)
+    _PRINT_OPTIONS["sci_mode"] = None if sci_mode is None else bool(sci_mode)
 
 
 def own_result(t: Tensor) -> Tensor:

@@ -664,3 +664,18 @@ def test_set_printoptions_as_pytorch() -> None:
     assert repr(tg.tensor([1.5, 2.0])) == "tensor([1.5, 2. ])"  # (numpy's digits, see README)
     with pytest.raises(ValueError, match="profile"):
         tg.set_printoptions(profile="long")
+
+
+def test_inv_and_svd_results_are_laid_out_as_pytorch_s() -> None:
+    """(t174) ours were row-major, PyTorch's column-major per matrix: y.reshape(-1) was a view
+    here (a write through it changed the inverse) and a copy there."""
+    a = np.random.default_rng(0).standard_normal((3, 3))
+    b = np.random.default_rng(1).standard_normal((2, 4, 3))
+    assert tg.linalg.inv(tg.tensor(a)).stride() == torch.linalg.inv(torch.tensor(a)).stride()
+    for fm in (True, False):
+        assert [t.stride() for t in tg.linalg.svd(tg.tensor(b), full_matrices=fm)] == \
+            [t.stride() for t in torch.linalg.svd(torch.tensor(b), full_matrices=fm)]
+    assert [t.stride() for t in tg.svd(tg.tensor(b))] == [t.stride() for t in torch.svd(torch.tensor(b))]
+    y = tg.linalg.inv(tg.tensor(a, requires_grad=True))
+    y.reshape(-1).mul_(2)
+    np.testing.assert_allclose(y.detach().numpy(), np.linalg.inv(a))

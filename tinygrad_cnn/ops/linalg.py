@@ -899,6 +899,14 @@ def _square(where: str, a: Any) -> None:
                            f" {'matrices' if a.ndim >= 2 else '-dimensional'} (shape {a.shape})")
 
 
+def _column_major(a: Any) -> Any:
+    """``a`` with each matrix in column-major order, as LAPACK leaves PyTorch's results (``inv``,
+    ``svd``'s ``U`` and ``Vh``): then a ``reshape(-1)`` of it copies, as PyTorch's does, where a
+    row-major one would be a view whose writes reach the result (t174)."""
+    xp = array_module(a)
+    return xp.swapaxes(xp.ascontiguousarray(xp.swapaxes(a, -1, -2)), -1, -2)
+
+
 class Inverse(Function):
     """``A⁻¹`` of each matrix of a batch; VJP ``-A⁻ᵀ G A⁻ᵀ`` from the saved output (so its
     second derivatives are matmuls')."""
@@ -927,6 +935,7 @@ class Inverse(Function):
         out = out.astype(a.dtype, copy=False)
         if nan is not None and bool(nan.any()):
             out = xp.where(nan[..., None, None], xp.nan, out).astype(a.dtype, copy=False)
+        out = _column_major(out)
         ctx.save_for_backward(out)
         return out
 
@@ -1019,7 +1028,8 @@ class Svd(Function):
                                    "singular values are not defined (PyTorch: the algorithm "
                                    "failed to converge); check for non-finite values first")
             u, s, vt = xp.linalg.svd(a, full_matrices=full_matrices)
-            u, s, vt = (x.astype(a.dtype, copy=False) for x in (u, s, vt))
+            u, s, vt = _column_major(u.astype(a.dtype, copy=False)), s.astype(
+                a.dtype, copy=False), _column_major(vt.astype(a.dtype, copy=False))
         ctx.set_materialize_grads(False)
         ctx.full = bool(full_matrices) and m != n
         ctx.save_for_backward(u, s, vt)

@@ -543,7 +543,7 @@ def test_apply_and_map_are_pytorch_s() -> None:
     base = tg.zeros(4)
     base[1:3].apply_(lambda v: v + 5)  # (through a view: the base sees it, its version moves)
     assert base.tolist() == [0, 5, 5, 0] and base._version == 1
-    with pytest.raises(TypeError, match="not a number"):
+    with pytest.raises(TypeError, match="must return a real number"):
         tg.tensor([1.0]).apply_(lambda v: "x")
     with pytest.raises(RuntimeError, match="broadcast"):
         tg.tensor([1.0, 2.0]).map_(tg.tensor([[1.0], [2.0]]), lambda u, v: u + v)
@@ -679,3 +679,71 @@ def test_inv_and_svd_results_are_laid_out_as_pytorch_s() -> None:
     y = tg.linalg.inv(tg.tensor(a, requires_grad=True))
     y.reshape(-1).mul_(2)
     np.testing.assert_allclose(y.detach().numpy(), np.linalg.inv(a))
+
+
+# ------------------------------------------------------------------ t175: today's changes, attacked
+@pytest.mark.parametrize("frozen", [(0, 1), (1, 2), (0, 2), (0,), (2,)])
+def test_einsum_tree_vjp_with_operands_that_need_no_gradient(frozen: tuple) -> None:
+    """A merged pair whose operands need no gradient has none to pass on (was: KeyError)."""
+    rng = np.random.default_rng(3)
+    arrays = [rng.standard_normal(s) for s in ((2, 3), (3, 4), (4, 2))]
+    out = []
+    for m in (tg, torch):
+        ops = [m.tensor(a, requires_grad=k not in frozen) for k, a in enumerate(arrays)]
+        y = m.einsum("ij,jk,kl->il", *ops)
+        g = m.autograd.grad((y * y).sum(), [o for o in ops if o.requires_grad], create_graph=True)
+        sum(x.sum() for x in g).backward()
+        out.append([t.detach().numpy() for t in g] + [o.grad.numpy() for o in ops if o.requires_grad])
+    for ours, theirs in zip(*out):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10)
+
+
+def test_piece_gradient_meeting_another_gradient_keeps_pytorch_s_zeros() -> None:
+    for make in (lambda m, x: x.split(1)[0].sum() + (x * -0.0).sum(),
+                 lambda m, x: (x * -0.0).sum() + x.split(1)[0].sum()):
+        out = []
+        for m in (tg, torch):
+            x = m.zeros(2, requires_grad=True)
+            make(m, x).backward()
+            out.append(x.grad.numpy())
+        np.testing.assert_array_equal(np.signbit(out[0]), np.signbit(out[1]))
+        np.testing.assert_array_equal(out[0], out[1])
+
+
+def test_old_svd_with_some_false_ignores_the_extra_vectors_gradients_as_pytorch() -> None:
+    a = np.random.default_rng(0).standard_normal((4, 3))
+    w = np.arange(12.0).reshape(4, 3)
+    out = []
+    for m in (tg, torch):
+        x = m.tensor(a, requires_grad=True)
+        u, s, v = m.svd(x, some=False)
+        ((u[:, :3] ** 2 * m.tensor(w)).sum() + s.sum() + u[:, 3:].sum() + (v ** 2).sum()).backward()
+        out.append(x.grad.numpy())
+    np.testing.assert_allclose(out[0], out[1], rtol=1e-9, atol=1e-12)
+    with pytest.raises(RuntimeError, match="full_matrices=True"):  # (linalg.svd's stays refused)
+        u, s, vh = tg.linalg.svd(tg.tensor(a, requires_grad=True), full_matrices=True)
+        u.sum().backward()
+
+
+@pytest.mark.parametrize("dtype, value, expected", [
+    ("float32", True, 1.0), ("float32", 1e300, float("inf")), ("float32", 10**30, 1e30),
+    ("uint8", -1, 255), ("int64", 2.7, 2), ("bool", 2.5, True), ("bool", 0, False),
+])
+def test_apply_converts_the_callable_s_value_as_pytorch(dtype: str, value: Any, expected: Any) -> None:
+    for m in (tg, torch):
+        t = m.tensor([1], dtype=getattr(m, dtype))
+        t.apply_(lambda _: value)
+        assert t.tolist() == [pytest.approx(expected, rel=1e-6) if dtype == "float32" else expected]
+
+
+@pytest.mark.parametrize("dtype, value, error", [
+    ("float32", None, TypeError), ("float32", "1.5", TypeError), ("float32", [1.0], TypeError),
+    ("bool", None, TypeError), ("int64", 2.5, None), ("uint8", 255.9, RuntimeError),
+    ("uint8", 300, RuntimeError), ("uint8", float("nan"), RuntimeError), ("int64", 10**30, ValueError),
+])
+def test_apply_refuses_what_pytorch_refuses(dtype: str, value: Any, error: Any) -> None:
+    if error is None:
+        return
+    for m in (tg, torch):
+        with pytest.raises(error):
+            m.tensor([1], dtype=getattr(m, dtype)).apply_(lambda _: value)

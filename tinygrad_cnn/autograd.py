@@ -2671,8 +2671,10 @@ def _add_piece(grads: dict[int, Tensor], leaves: dict[int, Tensor], owned: dict[
     ``cat``/``stack`` of the pieces' gradients. (Each piece's VJP made a full array of zeros
     and each merge a full sum: O(n^2) for n pieces, t165.) ``owned[key]``: the split the array
     holds pieces of (written: they do not overlap), or ``_MIXED`` once another gradient was
-    added into it (added from then on). False: the usual VJP is needed (a dtype or layout
-    this does not handle)."""
+    added into it (added from then on). The values are PyTorch's sums; of the signs of zeros
+    only one is not: a -0.0 piece written where another gradient already holds -0.0 gives
+    0.0 here, -0.0 there. False: the usual VJP is needed (a dtype or layout this does not
+    handle)."""
     gd = g._data
     shape, dtype = ctx.in_meta[0][0], ctx.in_meta[0][1]
     if type(g) is not _TensorCls or gd.dtype != dtype or g._requires_grad:
@@ -2691,12 +2693,21 @@ def _add_piece(grads: dict[int, Tensor], leaves: dict[int, Tensor], owned: dict[
         if state is None:  # another path's gradient, not ours to write into: a sum with it
             if buf.shape != shape or buf.dtype != dtype or prev._requires_grad:
                 return False
-            buf = buf.copy()
+            # (+ 0.0: where no piece writes, PyTorch's sum with the pieces' cat makes -0.0 a
+            # 0.0; where this one writes, the sum with the gradient as it was)
+            part = buf[ctx.key] + gd
+            buf = buf + dtype.type(0)
+            buf[ctx.key] = part
             grads[key] = _TensorCls._make(buf)
-            state = owned[key] = _MIXED
+            owned[key] = _MIXED
+            if type(edge) is not Context and key not in leaves:
+                leaves[key] = edge
+            return True
         if state is token:
             buf[ctx.key] = gd
         else:
+            if state is not _MIXED:  # (another split's pieces: their cat's zeros make the
+                buf += dtype.type(0)  # -0.0s where this one writes nothing 0.0, once)
             buf[ctx.key] += gd
             owned[key] = _MIXED
     if type(edge) is not Context and key not in leaves:

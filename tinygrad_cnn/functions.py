@@ -606,7 +606,13 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> tuple[Tens
         m, n = input.shape[-2:]
         batch = input.shape[:-2]
         return _SVDResult(input.new_zeros((*batch, m, m)), s, input.new_zeros((*batch, n, n)))
-    u, s, vh = linalg.svd(input, full_matrices=not some)
+    if some:
+        u, s, vh = linalg.svd(input, full_matrices=False)
+    else:  # (the extra singular vectors' gradients are ignored, as PyTorch's torch.svd does)
+        from tinygrad_cnn.ops.linalg import Svd, _float
+
+        _float("svd", input)
+        u, s, vh = Svd.apply(input, full_matrices=True, drop_extra=True)
     return _SVDResult(u, s, vh.transpose(-2, -1))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import array
 import collections
 import math
+import numbers
 import sys
 import warnings
 import weakref
@@ -3548,13 +3549,11 @@ class Tensor:
         src = _to_numpy(self._data)
         args = [np.broadcast_to(_to_numpy(t._data), src.shape) for t in others]
         out = np.empty_like(src)
-        for where, v in np.ndenumerate(src):
-            value = fn(v.item(), *(a[where].item() for a in args))
-            try:
-                out[where] = value
-            except (TypeError, ValueError):
-                raise TypeError(f"{name}: the callable returned {type_name(value)}, not a number "
-                                f"that fits {self.dtype}") from None
+        dt = src.dtype
+        with np.errstate(over="ignore"):  # (a float too big for the dtype is inf, as PyTorch)
+            for where, v in np.ndenumerate(src):
+                out[where] = _callback_value(fn(v.item(), *(a[where].item() for a in args)),
+                                             dt, name)
         made = Tensor._make(like(out, self._data))
         return self._result_in_place(name, lambda s: made)
 
@@ -5559,6 +5558,12 @@ def tensor(data: Any, *, requires_grad: bool = False, dtype: DTypeLike = None,
     numbers and lists float32.) The data is copied. (``pin_memory``: see
     :func:`tinygrad_cnn.layout.factory_options`.)"""
     _factory_keywords("tensor", None, pin_memory)
+    if isinstance(data, Tensor) and not sys._getframe(1).f_globals.get(
+            "__name__", "").startswith("tinygrad_cnn"):  # (PyTorch's warning, to the user)
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or sourceTensor.detach().clone()"
+                      ".requires_grad_(True), rather than tinygrad_cnn.tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
     if isinstance(data, Size):  # data here (torch.tensor(x.size()) is tensor([2, 3]))
         data = tuple(data)
     if isinstance(data, np.generic) and data.dtype.kind in "biuf":
@@ -6156,6 +6161,29 @@ def _setitem_number(value: Any, t: Tensor) -> Any:
         if type(value) is int and not -2**63 <= value < 2**64:
             _too_big(value)
     return value
+
+
+def _callback_value(value: Any, dt: np.dtype, where: str) -> Any:
+    """What ``apply_``'s or ``map_``'s callable returned, as PyTorch converts it into a tensor of
+    dtype ``dt``: a real number (a one-element tensor too; into an integer or bool tensor an
+    integer one), checked for overflow as ``fill_`` checks it -- not None, a string or a
+    list, which numpy would have taken as NaN, a number or a truth value."""
+    if isinstance(value, Tensor):
+        if value.numel() != 1 or (dt.kind in "iub" and value.dtype.kind == "f"):
+            raise TypeError(f"{where}: the callable returned a tensor of shape {value.shape} and "
+                            f"dtype {value.dtype}, which does not convert to one {dt} element")
+        value = value.item()
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"{where}: the callable must return a real number, not "
+                        f"{type_name(value)} (as in PyTorch)")
+    if dt.kind == "b":
+        return bool(value)
+    if dt.kind == "f":  # (a float too big for the dtype becomes inf, as PyTorch's)
+        return float(value)
+    if isinstance(value, numbers.Integral) and not -2**63 <= int(value) < 2**63:
+        raise ValueError(f"{where}: the callable returned {value}, which overflows int64 (as "
+                         "PyTorch: 'Overflow when unpacking long long')")
+    return _in_dtype(value, dt, where)
 
 
 def _in_dtype(value: Any, dt: np.dtype, where: str) -> Any:

@@ -252,6 +252,23 @@ class StackDataset(Dataset[Any]):
             return {k: d[index] for k, d in self.datasets.items()}
         return tuple(d[index] for d in self.datasets)
 
+    def __getitems__(self, indices: list[Any]) -> list[Any]:
+        """A batch's items at once, each dataset's by its own ``__getitems__`` where it has one
+        (PyTorch's)."""
+        def part(d: Any) -> list[Any]:
+            got = d.__getitems__(indices) if callable(getattr(d, "__getitems__", None)) else [
+                d[i] for i in indices]
+            if len(got) != len(indices):
+                raise ValueError(f"StackDataset: a dataset's __getitems__ returned {len(got)} "
+                                 f"items for {len(indices)} indices")
+            return list(got)
+
+        if isinstance(self.datasets, dict):
+            parts = {k: part(d) for k, d in self.datasets.items()}
+            return [{k: v[j] for k, v in parts.items()} for j in range(len(indices))]
+        columns = [part(d) for d in self.datasets]
+        return [tuple(c[j] for c in columns) for j in range(len(indices))]
+
 
 class ConcatDataset(Dataset[T_co]):
     """The datasets one after another: item ``i`` is item ``i - cumulative_sizes[k - 1]`` of

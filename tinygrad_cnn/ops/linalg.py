@@ -350,7 +350,9 @@ def _tree_vjp(labels: list[str], output: str, ops: Sequence[Any], g: Any, needs:
     grad: dict[int, Any] = {node[0]: g}
     out: list[Any] = [None] * n
     for k in sorted(kids, reverse=True):  # (a node is made after both of its children)
-        gk = grad.pop(k)
+        gk = grad.pop(k, None)
+        if gk is None:  # (no operand under it needs a gradient)
+            continue
         a, b = kids[k]
         if any(needs[m] for m in below[a]):
             grad[a] = pair(gk, node_lab[k], node_val[b], node_lab[b], node_lab[a])
@@ -1010,7 +1012,8 @@ class Svd(Function):
     name = "linalg_svd"
 
     @staticmethod
-    def forward(ctx: Context, a: Any, full_matrices: bool = False) -> Any:
+    def forward(ctx: Context, a: Any, full_matrices: bool = False, drop_extra: bool = False
+                ) -> Any:
         xp = array_module(a)
         m, n = a.shape[-2:]
         k = min(m, n)
@@ -1045,13 +1048,15 @@ class Svd(Function):
         if k == 0 or (gU is None and gS is None and gVh is None):
             shape = (*S.shape[:-1], m, n)
             return Tensor._make(array_module(S._data).zeros(shape, dtype=S._data.dtype))
-        if ctx.full and (gU is not None or gVh is not None):
+        if ctx.full and (gU is not None or gVh is not None) and not ctx.attrs.get("drop_extra"):
             raise RuntimeError(
                 "linalg.svd: with full_matrices=True the gradient through U or Vh of a "
                 f"non-square matrix (here {m}x{n}) is not defined (as in PyTorch): the extra "
                 "singular vectors are not unique; use full_matrices=False")
-        if ctx.full:
+        if ctx.full:  # (torch.svd(some=False): the extra vectors' gradients are ignored)
             U, Vh = U[..., :k], Vh[..., :k, :]
+            gU = None if gU is None else gU[..., :k]
+            gVh = None if gVh is None else gVh[..., :k, :]
         if gU is None and gVh is None:
             return (U * gS.unsqueeze(-2)) @ Vh
         s_row, s_col = S.unsqueeze(-2), S.unsqueeze(-1)

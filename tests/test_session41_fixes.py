@@ -747,3 +747,18 @@ def test_apply_refuses_what_pytorch_refuses(dtype: str, value: Any, error: Any) 
     for m in (tg, torch):
         with pytest.raises(error):
             m.tensor([1], dtype=getattr(m, dtype)).apply_(lambda _: value)
+
+
+def test_tensor_of_a_tensor_warns_as_pytorch() -> None:
+    """(t173) PyTorch recommends detach().clone() with a UserWarning; the package's own calls
+    do not warn."""
+    for m in (tg, torch):
+        with pytest.warns(UserWarning, match="To copy construct from a tensor"):
+            m.tensor(m.ones(2))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tg.tensor([1.0, 2.0])
+        tg.as_tensor(tg.ones(2))
+        tg.stack([tg.ones(2), tg.zeros(2)])

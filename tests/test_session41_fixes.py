@@ -762,3 +762,29 @@ def test_tensor_of_a_tensor_warns_as_pytorch() -> None:
         tg.tensor([1.0, 2.0])
         tg.as_tensor(tg.ones(2))
         tg.stack([tg.ones(2), tg.zeros(2)])
+
+
+@pytest.mark.parametrize("ndim", [33, 64])
+def test_repeat_tile_and_repeat_interleave_past_32_dims(ndim: int) -> None:
+    """(t172) their plan put a count before each dim: 2 x ndim dims, past numpy's 64 (numpy's
+    error). PyTorch's takes 33 dims, and refuses 64 ("only tensors with up to 64 dims")."""
+    shape = (2,) + (1,) * (ndim - 3) + (3, 2)
+    a = np.random.default_rng(0).standard_normal(shape)
+    for call, expect in [
+        (lambda x: x.repeat(*([2] + [1] * (ndim - 3) + [1, 3])),
+         lambda: np.tile(a, [2] + [1] * (ndim - 2) + [3])),
+        (lambda x: x.tile((1, 2)), lambda: np.tile(a, (1, 2))),
+        (lambda x: x.repeat_interleave(2, dim=ndim - 2), lambda: np.repeat(a, 2, axis=ndim - 2)),
+    ]:
+        x = tg.tensor(a, requires_grad=True)
+        y = call(x)
+        np.testing.assert_array_equal(y.detach().numpy(), expect())
+        y.sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), np.full(shape, y.numel() / x.numel()))
+        if ndim < 64:
+            xt = torch.tensor(a, requires_grad=True)
+            yt = call(xt)
+            (yt * yt).sum().backward()
+            x.grad = None
+            (y * y).sum().backward()
+            np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-13)

@@ -418,7 +418,34 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
     # (s0, s1, ...) -> (1, s0, 1, s1, ...) -> copied out to (r0, s0, r1, s1, ...) -> (r0*s0, r1*s1, ...)
     pairs = tuple(v for s in shape for v in (1, s))
     tiled = tuple(v for r, s in zip(sizes, shape) for v in (r, s))
+    pairs, tiled = _fewer_dims(pairs, tiled)
     return Repeat.apply(input, view=pairs, tiled=tiled, shape=tuple(r * s for r, s in zip(sizes, shape)))
+
+
+def _fewer_dims(view: tuple[int, ...], tiled: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+    """A ``Repeat`` plan of more than numpy's 64 dims (a tensor of 33 to 64 dims: a count put
+    before each) with the counts of 1 left out and runs of dims not repeated merged: the same
+    copy in C order (t172: numpy's "maximum supported dimension" error)."""
+    if len(tiled) <= 64:
+        return view, tiled
+    v2: list[int] = []
+    t2: list[int] = []
+    plain = False  # (the last dim kept is one that is not repeated)
+    for v, t in zip(view, tiled):
+        if v == t == 1:
+            continue
+        if v == t and plain:
+            v2[-1] *= v
+            t2[-1] *= t
+            continue
+        v2.append(v)
+        t2.append(t)
+        plain = v == t
+    if len(t2) > 64:
+        raise ArgumentValueError(f"repeat: {sum(1 for v, t in zip(v2, t2) if v != t)} repeated "
+                                 f"dims among {len(t2)}: more than numpy's 64 dims; repeat "
+                                 "fewer dims at once")
+    return (tuple(v2) or (1,)), (tuple(t2) or (1,))
 
 
 def tile(input: Tensor, *dims: Any, **kwargs: Any) -> Tensor:
@@ -464,9 +491,9 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
         _check_output_size(output_size, n * r)
         # (..., n, ...) -> (..., n, 1, ...) -> copied out to (..., n, r, ...) -> (..., n*r, ...)
         shape = input.shape
-        return Repeat.apply(input, view=shape[:d + 1] + (1,) + shape[d + 1:],
-                            tiled=shape[:d + 1] + (r,) + shape[d + 1:],
-                            shape=shape[:d] + (n * r,) + shape[d + 1:])
+        view, tiled = _fewer_dims(shape[:d + 1] + (1,) + shape[d + 1:],
+                                  shape[:d + 1] + (r,) + shape[d + 1:])
+        return Repeat.apply(input, view=view, tiled=tiled, shape=shape[:d] + (n * r,) + shape[d + 1:])
     counts = like(_counts(repeats, n), input._data)
     _check_output_size(output_size, int(counts.sum()))
     xp = array_module(input._data)

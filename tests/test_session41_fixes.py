@@ -788,3 +788,38 @@ def test_repeat_tile_and_repeat_interleave_past_32_dims(ndim: int) -> None:
             x.grad = None
             (y * y).sum().backward()
             np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-13)
+
+
+@pytest.mark.parametrize("sizes", [((3, 3), (100, 7)), ((7, 5), (70, 65)), ((100, 9), (67, 130)),
+                                   ((5, 200), (3, 150)), ((2, 2), (129, 3))])
+@pytest.mark.parametrize("name", ["adaptive_avg_pool2d", "adaptive_max_pool2d"])
+def test_adaptive_pools_with_many_bins_match_pytorch(name: str, sizes: tuple) -> None:
+    """(t172) one Python step per bin: a million output rows took 5-17 s; now the bins of one
+    length at a time (more than 64 bins), with PyTorch's values, indices and gradients."""
+    import torch.nn.functional as TF
+
+    import tinygrad_cnn.nn.functional as F
+
+    (h, w), out_size = sizes
+    a = np.random.default_rng(0).standard_normal((2, 3, h, w))
+    a[0, 0, 0, 0] = np.nan
+    got = []
+    for m, f in ((tg, F), (torch, TF)):
+        x = m.tensor(a, requires_grad=True)
+        y = getattr(f, name)(x, out_size)
+        w8 = m.tensor(np.arange(np.prod(tuple(y.shape)), dtype=float).reshape(tuple(y.shape)) % 7)
+        (y * w8).sum().backward()
+        got.append((y.detach().numpy(), x.grad.numpy()))
+    np.testing.assert_allclose(got[0][0], got[1][0], rtol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(got[0][1], got[1][1], rtol=1e-10, equal_nan=True)
+
+
+def test_adaptive_pool_to_a_million_rows_is_vectorised(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tinygrad_cnn.nn.functional as F
+    from tinygrad_cnn.ops import resample
+
+    monkeypatch.setattr(resample, "adaptive_bins", lambda *a: pytest.fail("a Python step per bin"))
+    x = tg.ones(1, 1, 3, 3, requires_grad=True)
+    F.adaptive_max_pool2d(x, (10**5, 1)).sum().backward()
+    F.adaptive_avg_pool2d(x, (10**5, 1)).sum().backward()
+    assert x.grad.sum().item() == pytest.approx(2 * 10**5, rel=1e-6)

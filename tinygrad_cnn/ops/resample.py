@@ -183,6 +183,18 @@ def adaptive_bins(n: int, out: int) -> tuple[tuple[int, int], ...]:
     return tuple((o * n // out, -(-(o + 1) * n // out)) for o in range(out))
 
 
+@functools.lru_cache(maxsize=256)
+def bin_groups(n: int, out: int) -> tuple[tuple[int, np.ndarray, np.ndarray], ...]:
+    """:func:`adaptive_bins` grouped by length: ``(length, outputs, starts)`` per length (a few
+    lengths at most), so that the bins of one length are taken in one vectorised step -- one
+    Python step per bin took seconds for a million of them (t172: an output bigger than the
+    input)."""
+    o = np.arange(out, dtype=np.int64)
+    start = o * n // out
+    length = -(-(o + 1) * n // out) - start
+    return tuple((int(k), o[length == k], start[length == k]) for k in np.unique(length))
+
+
 def _computing(x: Any) -> Any:
     """float16 is computed in float32 (PyTorch's opmath)."""
     return x.astype(np.float32) if x.dtype == np.float16 else x
@@ -382,22 +394,33 @@ class InterpolateBackward(Function):
 
 
 # ------------------------------------------------------------------------------------ adaptive pools
-def _mean_bins(x: Any, axis: int, bins: tuple[tuple[int, int], ...]) -> Any:
-    """Each bin's mean along ``axis``."""
+_FEW_BINS = 64  # bins taken one by one (the slices' own order); more: by length (bin_groups)
+
+
+def _mean_bins(x: Any, axis: int, out: int) -> Any:
+    """Each of ``out`` adaptive bins' mean along ``axis``."""
     xp = array_module(x)
-    n, out = x.shape[axis], len(bins)
+    n = x.shape[axis]
     if n % out == 0:  # equal, disjoint bins: one reshape and mean
         k = n // out
         return x.reshape(x.shape[:axis] + (out, k) + x.shape[axis + 1:]).mean(axis=axis + 1)
-    pieces = [x[(slice(None),) * axis + (slice(s, e),)].mean(axis=axis, keepdims=True)
-              for s, e in bins]
-    return xp.concatenate(pieces, axis=axis)
+    if out <= _FEW_BINS:
+        pieces = [x[(slice(None),) * axis + (slice(s, e),)].mean(axis=axis, keepdims=True)
+                  for s, e in adaptive_bins(n, out)]
+        return xp.concatenate(pieces, axis=axis)
+    y = xp.empty(x.shape[:axis] + (out,) + x.shape[axis + 1:], dtype=x.dtype)
+    lead = (slice(None),) * axis
+    for k, outs, starts in bin_groups(n, out):  # (each group's bins: (..., bins, k, ...))
+        taken = xp.take(x, like(starts[:, None] + np.arange(k), x), axis=axis)
+        y[lead + (like(outs, x),)] = taken.mean(axis=axis + 1)
+    return y
 
 
-def _spread_bins(g: Any, axis: int, bins: tuple[tuple[int, int], ...], n: int) -> Any:
-    """The adjoint of ``_mean_bins``: each bin's gradient divided by its length, over the bin."""
+def _spread_bins(g: Any, axis: int, n: int) -> Any:
+    """The adjoint of ``_mean_bins`` into ``n`` elements: each bin's gradient divided by its
+    length, over the bin."""
     xp = array_module(g)
-    out = len(bins)
+    out = g.shape[axis]
     if n % out == 0:
         k = n // out
         shape = g.shape[:axis] + (out, 1) + g.shape[axis + 1:]
@@ -406,8 +429,14 @@ def _spread_bins(g: Any, axis: int, bins: tuple[tuple[int, int], ...], n: int) -
             g.shape[:axis] + (n,) + g.shape[axis + 1:])
     full = xp.zeros(g.shape[:axis] + (n,) + g.shape[axis + 1:], dtype=g.dtype)
     lead = (slice(None),) * axis
-    for o, (s, e) in enumerate(bins):
-        full[lead + (slice(s, e),)] += g[lead + (slice(o, o + 1),)] / (e - s)
+    if out <= _FEW_BINS:
+        for o, (s, e) in enumerate(adaptive_bins(n, out)):
+            full[lead + (slice(s, e),)] += g[lead + (slice(o, o + 1),)] / (e - s)
+        return full
+    for k, outs, starts in bin_groups(n, out):  # (bins of one start add up: add.at)
+        share = xp.take(g, like(outs, g), axis=axis) / k
+        for j in range(k):
+            add_at(full, lead + (like(starts + j, g),), share)
     return full
 
 
@@ -427,7 +456,7 @@ class AdaptiveAvgPool2d(Function):
         # average (output 1x1), which it computes as a mean
         ctx.reads_input = tuple(output_size) != (1, 1)
         for axis in (x.ndim - 1, x.ndim - 2):
-            y = _mean_bins(y, axis, adaptive_bins(x.shape[axis], output_size[axis - x.ndim + 2]))
+            y = _mean_bins(y, axis, output_size[axis - x.ndim + 2])
         # PyTorch's layout: channels-last for a channels-last 4-d input, C order otherwise (the
         # bins' means came out in a permuted order: view() failed where PyTorch's works)
         from tinygrad_cnn.ops.movement import _as_channels_last, _channels_last
@@ -457,7 +486,7 @@ class AdaptiveAvgPool2dBackward(Function):
         ctx.out_size = tuple(g.shape[-2:])
         for axis in (g.ndim - 2, g.ndim - 1):
             k = axis - g.ndim + 2
-            y = _spread_bins(y, axis, adaptive_bins(in_size[k], g.shape[axis]), in_size[k])
+            y = _spread_bins(y, axis, in_size[k])
         return y.astype(g.dtype, copy=False)
 
     @staticmethod
@@ -479,7 +508,6 @@ class AdaptiveMaxPool2d(Function):
         xp = array_module(x)
         n, c, h, w = x.shape
         oh, ow = output_size
-        rows, cols = adaptive_bins(h, oh), adaptive_bins(w, ow)
         if h % oh == 0 and w % ow == 0:  # disjoint windows: one vectorised pass
             kh, kw = h // oh, w // ow
             win = x.reshape(n, c, oh, kh, ow, kw).transpose(0, 1, 2, 4, 3, 5).reshape(
@@ -489,12 +517,28 @@ class AdaptiveMaxPool2d(Function):
             ii = xp.arange(oh).reshape(oh, 1) * kh + di
             jj = xp.arange(ow).reshape(1, ow) * kw + dj
             out = xp.take_along_axis(win, j[..., None], axis=-1)[..., 0]
+        elif oh * ow > _FEW_BINS:  # the bins of each pair of lengths at once (see bin_groups)
+            out = xp.empty((n, c, oh, ow), dtype=x.dtype)
+            ii = xp.empty((n, c, oh, ow), dtype=np.int64)
+            jj = xp.empty((n, c, oh, ow), dtype=np.int64)
+            for kh, r_outs, r_starts in bin_groups(h, oh):
+                r_pos = like(r_starts[:, None] + np.arange(kh), x)  # (bins, kh)
+                for kw, c_outs, c_starts in bin_groups(w, ow):
+                    c_pos = like(c_starts[:, None] + np.arange(kw), x)
+                    win = x[:, :, r_pos[:, :, None, None], c_pos[None, None]]  # (n, c, R, kh, C, kw)
+                    win = win.transpose(0, 1, 2, 4, 3, 5).reshape(
+                        n, c, len(r_outs), len(c_outs), kh * kw)
+                    j = _argmax_last_nan(win)
+                    at = (slice(None), slice(None), like(r_outs, x)[:, None], like(c_outs, x)[None])
+                    out[at] = xp.take_along_axis(win, j[..., None], axis=-1)[..., 0]
+                    ii[at] = like(r_starts, x)[:, None] + j // kw
+                    jj[at] = like(c_starts, x)[None] + j % kw
         else:
             out = xp.empty((n, c, oh, ow), dtype=x.dtype)
             ii = xp.empty((n, c, oh, ow), dtype=np.int64)
             jj = xp.empty((n, c, oh, ow), dtype=np.int64)
-            for a, (r0, r1) in enumerate(rows):
-                for b, (c0, c1) in enumerate(cols):
+            for a, (r0, r1) in enumerate(adaptive_bins(h, oh)):
+                for b, (c0, c1) in enumerate(adaptive_bins(w, ow)):
                     win = x[:, :, r0:r1, c0:c1].reshape(n, c, (r1 - r0) * (c1 - c0))
                     j = _argmax_last_nan(win)
                     out[:, :, a, b] = xp.take_along_axis(win, j[..., None], axis=-1)[..., 0]

@@ -823,3 +823,28 @@ def test_adaptive_pool_to_a_million_rows_is_vectorised(monkeypatch: pytest.Monke
     F.adaptive_max_pool2d(x, (10**5, 1)).sum().backward()
     F.adaptive_avg_pool2d(x, (10**5, 1)).sum().backward()
     assert x.grad.sum().item() == pytest.approx(2 * 10**5, rel=1e-6)
+
+
+@pytest.mark.parametrize("call", [
+    lambda x, F: tg.zeros([1] * 65), lambda x, F: x.unsqueeze(0), lambda x, F: x.reshape([1] * 65),
+    lambda x, F: x[True], lambda x, F: x.expand([1] * 65), lambda x, F: tg.stack([x, x]),
+    lambda x, F: tg.diag_embed(x), lambda x, F: F.one_hot(tg.zeros([1] * 64, dtype=tg.int64), 3),
+    lambda x, F: tg.ones([1] * 63 + [3]).unfold(63, 2, 1), lambda x, F: tg.randn([1] * 65),
+])
+def test_results_past_64_dims_are_refused_in_the_op_s_words(call: Any) -> None:
+    """(t172) numpy's "maximum supported dimension" or "number of dimensions must be within
+    [0, 64]" came out; PyTorch allows more dims, numpy does not: a named error."""
+    import tinygrad_cnn.nn.functional as F
+
+    with pytest.raises(RuntimeError, match="at most 64 dims"):
+        call(tg.ones([1] * 64), F)
+
+
+@pytest.mark.parametrize("depth", [70, 1000])
+def test_a_list_nested_too_deep_is_a_value_error_as_pytorch(depth: int) -> None:
+    """(t172) 1,000 deep was a RecursionError; 70 deep was called "ragged". PyTorch's ValueError."""
+    d: Any = 1.0
+    for _ in range(depth):
+        d = [d]
+    with pytest.raises(ValueError, match="at most 64 dims"):
+        tg.tensor(d)

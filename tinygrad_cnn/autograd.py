@@ -48,6 +48,7 @@ import numpy as np
 from tinygrad_cnn import _forward_array as _fa
 from tinygrad_cnn._words import a_type
 from tinygrad_cnn.backend import (
+    ArgumentValueError,
     array_module,
     broadcast_shapes,
     device_of,
@@ -825,16 +826,23 @@ class Function:
         # (a user's forward sees which inputs require grad even under no_grad, as in PyTorch;
         # the engine's own ops skip saving for a backward that cannot come)
         ctx = Context(cls, tuple(needs) if requires or cls._user else (False,) * len(inputs))
-        if cls._user:  # a user's forward runs with recording off, as PyTorch's does
-            with _GradModeSwitch(False):
-                out = _call_forward(cls, ctx, arrays, attrs,
-                                    [t._version_counter for t in inputs])
-            _warn_widened(cls, arrays, out)
-        elif numpy_warnings_shown():  # (a filter in front of the package's: quiet here)
-            with np.errstate(all="ignore"):
+        try:
+            if cls._user:  # a user's forward runs with recording off, as PyTorch's does
+                with _GradModeSwitch(False):
+                    out = _call_forward(cls, ctx, arrays, attrs,
+                                        [t._version_counter for t in inputs])
+                _warn_widened(cls, arrays, out)
+            elif numpy_warnings_shown():  # (a filter in front of the package's: quiet here)
+                with np.errstate(all="ignore"):
+                    out = cls.forward(ctx, *arrays, **attrs)
+            else:
                 out = cls.forward(ctx, *arrays, **attrs)
-        else:
-            out = cls.forward(ctx, *arrays, **attrs)
+        except (ValueError, IndexError) as exc:  # (numpy's 64-dim limit, in the op's words)
+            if not _NUMPY_DIMS.search(str(exc)):
+                raise
+            from tinygrad_cnn.tensor import too_many_dims
+
+            raise ArgumentValueError(too_many_dims(cls.name)) from None
         if cls._user and type(out) is not tuple and _passed_through(out):
             return _as_tensors(out, inputs, arrays)  # (no array: no node, as PyTorch's)
         if type(out) is tuple or ctx.special is not None:
@@ -2661,6 +2669,9 @@ def _accumulate(grads: dict[int, Tensor], leaves: dict[int, Tensor], edge: Any, 
 
 
 _MIXED = object()  # an owned gradient array that holds more than one split's pieces
+# numpy's messages for an array (or an indexing result) of more than 64 dims
+_NUMPY_DIMS = re.compile(r"maximum supported dimension for an ndarray|number of dimensions must "
+                         r"be within \[0, 64\]")
 
 
 def _add_piece(grads: dict[int, Tensor], leaves: dict[int, Tensor], owned: dict[int, Any],

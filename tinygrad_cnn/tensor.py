@@ -155,7 +155,10 @@ def _as_array_checked(data: Any, dtype: np.dtype | None, where: str = "Tensor") 
     elif isinstance(data, (bool, int, float)):
         arr = np.array(data, dtype=dtype or np.float32)
     elif isinstance(data, (list, tuple, range)):
-        data = _plain(data, where)
+        try:
+            data = _plain(data, where)
+        except RecursionError:  # (t172: a list nested 1,000 deep; PyTorch's ValueError)
+            raise ValueError(too_many_dims(where)) from None
         try:
             arr = np.array(data, dtype=dtype or np.float32)
             if arr.dtype.kind in "iu" and arr.size and _out_of_range(data, arr.dtype):
@@ -165,6 +168,8 @@ def _as_array_checked(data: Any, dtype: np.dtype | None, where: str = "Tensor") 
                            dtype=dtype or np.float32)
         except (ValueError, TypeError) as exc:
             msg = str(exc)
+            if "maximum number of dimension" in msg:
+                raise ArgumentValueError(too_many_dims(where)) from None
             if "inhomogeneous" in msg or "sequence" in msg:
                 raise ArgumentValueError(
                     f"{where}: the nested list is ragged (its rows have different lengths); every "
@@ -6049,6 +6054,13 @@ def _required(size: tuple[Any, ...], where: str) -> tuple[Any, ...]:
     return size
 
 
+def too_many_dims(where: str, ndim: int | None = None) -> str:
+    """The error for a result of more than 64 dims (t172: numpy's own message came out)."""
+    got = "" if ndim is None else f", and the result would have {ndim}"
+    return (f"{where}: tensors here have at most 64 dims (numpy's limit; PyTorch allows more)"
+            f"{got}; merge dims with reshape or flatten first")
+
+
 def _size_arg(size: Any, where: str, sequence: bool = False) -> tuple[int, ...]:
     """A shape given as ``f(2, 3)`` or ``f((2, 3))`` (only the latter with ``sequence``), each
     size a non-negative int."""
@@ -6066,6 +6078,8 @@ def _size_arg(size: Any, where: str, sequence: bool = False) -> tuple[int, ...]:
             raise TypeError(f"{where}(): the size {int(d)} in {[int(x) for x in shape]} does not fit "
                             "int64")
     shape = tuple(int(d) for d in shape)
+    if len(shape) > 64:
+        raise ArgumentValueError(too_many_dims(where, len(shape)))
     # (numpy's "array is too big" / "Maximum allowed dimension"; the strides of an empty one too)
     if math.prod(max(d, 1) for d in shape) * 8 >= 2**63:
         raise ArgumentValueError(f"{where}(): storage size calculation overflowed with sizes "

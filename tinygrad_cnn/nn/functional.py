@@ -591,6 +591,10 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
                            "convert them with .long()")
     idx = tensor._data
     xp = array_module(idx)
+    if idx.ndim >= 64:
+        from tinygrad_cnn.tensor import too_many_dims
+
+        raise ArgumentValueError(too_many_dims(op, idx.ndim + 1))
     if idx.size == 0:
         if num_classes <= 0:
             raise RuntimeError(f"{op}: can not infer the number of classes from an empty tensor "

@@ -3536,11 +3536,12 @@ class Tensor:
             raise ArgumentTypeError(f"map_: expected the other tensor of this one's dtype "
                                     f"{self.dtype}, got {tensor.dtype} (as PyTorch)")
         try:
-            if _bshapes(self.shape, tensor.shape) != self.shape:
-                raise ValueError
+            fits = _bshapes(self.shape, tensor.shape) == self.shape
         except ValueError:
+            fits = False
+        if not fits:
             raise ArgumentValueError(f"map_: the other tensor of shape {tensor.shape} cannot be "
-                                     f"broadcast to this one's shape {self.shape}") from None
+                                     f"broadcast to this one's shape {self.shape}")
         return self._elementwise_call("map_", callable, (tensor,))
 
     def _elementwise_call(self, name: str, fn: Callable[..., Any], others: tuple[Tensor, ...]

@@ -307,28 +307,33 @@ def _path_of(inputs: list[str], output: str, arrays: Sequence[Any]) -> tuple[tup
     return _path(tuple(inputs), output, tuple(sorted(size.items())))
 
 
-def _contract(inputs: list[str], output: str, arrays: list[Any]) -> Any:
+def _contract(inputs: list[str], output: str, arrays: list[Any], kept: list[Any] | None = None
+              ) -> Any:
     """A clean einsum on arrays: one operand is a transpose; more are contracted in pairs, in
-    :func:`_path`'s order."""
+    :func:`_path`'s order (``kept``: each pair's result but the last is appended to it, for
+    :func:`_tree_vjp`)."""
     if len(arrays) == 1:
         return arrays[0].transpose(tuple(inputs[0].index(c) for c in output)).copy()
     inputs, arrays = list(inputs), list(arrays)
     for i, j, keep in _path_of(inputs, output, arrays):
         merged = _contract_pair(arrays[i], inputs[i], arrays[j], inputs[j], keep)
+        if kept is not None and len(arrays) > 2:
+            kept.append(merged)
         inputs = [s for k, s in enumerate(inputs) if k not in (i, j)] + [keep]
         arrays = [a for k, a in enumerate(arrays) if k not in (i, j)] + [merged]
     return arrays[0]
 
 
 def _tree_vjp(labels: list[str], output: str, ops: Sequence[Any], g: Any, needs: Sequence[bool],
-              pair: Any) -> list[Any]:
+              pair: Any, merged: Sequence[Any] | None = None) -> list[Any]:
     """The VJPs of a clean einsum of three or more operands through its contraction tree (the
-    pairs of :func:`_path`, recomputed): each pair's two VJPs, from the root down -- O(n) pair
+    pairs of :func:`_path`): each pair's two VJPs, from the root down -- O(n) pair
     contractions, where the einsum of the other n-1 operands per operand cost O(n^2) of them,
-    each with its own path search (t165: 18.8 s for a chain of 48 3x3 matrices).
+    each with its own path search (t165: 662 ms for a chain of 32 3x3 matrices).
     ``pair(a, la, b, lb, out)`` contracts two operands (arrays, or Tensors through ``Einsum``
-    nodes, so that the VJPs have derivatives of their own); ``ops``: the operands (None where
-    not needed, see ``Einsum.forward``)."""
+    nodes, so that the VJPs have derivatives of their own); ``ops``: the operands; ``merged``:
+    the forward's pair results (:func:`_contract`'s ``kept``), else they are contracted again
+    (as Tensors: the VJPs of the VJPs go through them)."""
     n = len(labels)
     lab, val = list(labels), list(ops)
     node = list(range(n))  # the tree node each list entry is
@@ -341,11 +346,16 @@ def _tree_vjp(labels: list[str], output: str, ops: Sequence[Any], g: Any, needs:
         kids[k] = (node[i], node[j])
         node_lab[k] = keep
         below[k] = below[node[i]] | below[node[j]]
-        merged = pair(val[i], lab[i], val[j], lab[j], keep) if len(val) > 2 else None
-        node_val[k] = merged
+        if len(val) == 2:  # (the root: its value is not needed)
+            result = None
+        elif merged is not None:
+            result = merged[k - n]
+        else:
+            result = pair(val[i], lab[i], val[j], lab[j], keep)
+        node_val[k] = result
         keep_entries = [m for m in range(len(val)) if m not in (i, j)]
         lab = [lab[m] for m in keep_entries] + [keep]
-        val = [val[m] for m in keep_entries] + [merged]
+        val = [val[m] for m in keep_entries] + [result]
         node = [node[m] for m in keep_entries] + [k]
     grad: dict[int, Any] = {node[0]: g}
     out: list[Any] = [None] * n
@@ -390,22 +400,28 @@ class Einsum(Function):
         inputs = lhs.split(",")
         ctx.labels, ctx.out_labels = inputs, output  # (not ctx.inputs: keep_inputs() fills that)
         needs = ctx.needs_input_grad
-        if len(operands) > 2 and any(needs):  # (the tree's VJPs read every operand)
-            ctx.save_for_backward(*operands)
-        elif any(needs):  # an operand is needed by the VJPs of the *other* operands
+        if len(operands) > 2 and any(needs):  # the tree's VJPs read every operand and the
+            kept: list[Any] = []  # pairs' results, kept from here (not contracted again)
+            out = _contract(inputs, output, list(operands), kept)
+            ctx.save_for_backward(*operands, *kept)
+            return _einsum_result(out, len(operands))
+        if any(needs):  # an operand is needed by the VJPs of the *other* operands
             ctx.save_for_backward(*(a if any(needs[:k] + needs[k + 1:]) else None
                                     for k, a in enumerate(operands)))
         return _einsum_result(_contract(inputs, output, list(operands)), len(operands))
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, ...]:
-        ops = ctx.saved_tensors
+        saved = ctx.saved_tensors
+        n = len(ctx.labels)
+        ops = saved[:n]
         arrays = first_order(g, *ops)  # (then the same contractions on the arrays: no nodes)
-        if len(ctx.labels) > 2:  # through the contraction tree
+        if n > 2:  # through the contraction tree
             if arrays:
                 return tuple(None if r is None else Tensor._make(_einsum_result(r, 3)) for r in
                              _tree_vjp(ctx.labels, ctx.out_labels, [o._data for o in ops],
-                                       g._data, ctx.needs_input_grad, _contract_pair))
+                                       g._data, ctx.needs_input_grad, _contract_pair,
+                                       [m._data for m in saved[n:]]))
             return tuple(r if r is None or r._data.flags.c_contiguous else r.contiguous()
                          for r in _tree_vjp(ctx.labels, ctx.out_labels, ops, g,
                                             ctx.needs_input_grad, _einsum_pair))  # (C order,

@@ -394,7 +394,7 @@ class InterpolateBackward(Function):
 
 
 # ------------------------------------------------------------------------------------ adaptive pools
-_FEW_BINS = 64  # bins taken one by one (the slices' own order); more: by length (bin_groups)
+_FEW_BINS = 64  # gradients spread bin by bin (PyTorch's order of the sums); more: by length
 
 
 def _mean_bins(x: Any, axis: int, out: int) -> Any:
@@ -404,13 +404,9 @@ def _mean_bins(x: Any, axis: int, out: int) -> Any:
     if n % out == 0:  # equal, disjoint bins: one reshape and mean
         k = n // out
         return x.reshape(x.shape[:axis] + (out, k) + x.shape[axis + 1:]).mean(axis=axis + 1)
-    if out <= _FEW_BINS:
-        pieces = [x[(slice(None),) * axis + (slice(s, e),)].mean(axis=axis, keepdims=True)
-                  for s, e in adaptive_bins(n, out)]
-        return xp.concatenate(pieces, axis=axis)
     y = xp.empty(x.shape[:axis] + (out,) + x.shape[axis + 1:], dtype=x.dtype)
     lead = (slice(None),) * axis
-    for k, outs, starts in bin_groups(n, out):  # (each group's bins: (..., bins, k, ...))
+    for k, outs, starts in bin_groups(n, out):  # (each length's bins: (..., bins, k, ...))
         taken = xp.take(x, like(starts[:, None] + np.arange(k), x), axis=axis)
         y[lead + (like(outs, x),)] = taken.mean(axis=axis + 1)
     return y
@@ -517,7 +513,7 @@ class AdaptiveMaxPool2d(Function):
             ii = xp.arange(oh).reshape(oh, 1) * kh + di
             jj = xp.arange(ow).reshape(1, ow) * kw + dj
             out = xp.take_along_axis(win, j[..., None], axis=-1)[..., 0]
-        elif oh * ow > _FEW_BINS:  # the bins of each pair of lengths at once (see bin_groups)
+        else:  # the bins of each pair of lengths at once (see bin_groups)
             out = xp.empty((n, c, oh, ow), dtype=x.dtype)
             ii = xp.empty((n, c, oh, ow), dtype=np.int64)
             jj = xp.empty((n, c, oh, ow), dtype=np.int64)
@@ -533,17 +529,6 @@ class AdaptiveMaxPool2d(Function):
                     out[at] = xp.take_along_axis(win, j[..., None], axis=-1)[..., 0]
                     ii[at] = like(r_starts, x)[:, None] + j // kw
                     jj[at] = like(c_starts, x)[None] + j % kw
-        else:
-            out = xp.empty((n, c, oh, ow), dtype=x.dtype)
-            ii = xp.empty((n, c, oh, ow), dtype=np.int64)
-            jj = xp.empty((n, c, oh, ow), dtype=np.int64)
-            for a, (r0, r1) in enumerate(adaptive_bins(h, oh)):
-                for b, (c0, c1) in enumerate(adaptive_bins(w, ow)):
-                    win = x[:, :, r0:r1, c0:c1].reshape(n, c, (r1 - r0) * (c1 - c0))
-                    j = _argmax_last_nan(win)
-                    out[:, :, a, b] = xp.take_along_axis(win, j[..., None], axis=-1)[..., 0]
-                    ii[:, :, a, b] = r0 + j // (c1 - c0)
-                    jj[:, :, a, b] = c0 + j % (c1 - c0)
         ctx.plane_indices = ii * w + jj  # PyTorch's return_indices: into each (H, W) plane
         ctx.in_shape = x.shape
         ctx.unique = h % oh == 0 and w % ow == 0

@@ -650,6 +650,12 @@ def test_var_and_std_without_degrees_of_freedom_warn_as_pytorch() -> None:
 def test_set_printoptions_as_pytorch() -> None:
     x = [[1.23456789, 1e-6], [12345.678, -2.5]]
     try:
+        for kw in ({"sci_mode": False}, {"sci_mode": True}):  # (a wide range: numpy's fixed mode
+            for m in (tg, torch):  # turned to scientific notation where PyTorch does not)
+                m.set_printoptions(profile="default")
+                m.set_printoptions(**kw)
+            for data in ([1e-9, 1e9], [float("nan"), 1.5]):
+                assert repr(tg.tensor(data)) == repr(torch.tensor(data)), (kw, data)
         for kw in ({}, {"precision": 2}, {"sci_mode": False}, {"sci_mode": True},
                    {"profile": "short"}, {"threshold": 5, "edgeitems": 1}):
             for m in (tg, torch):

@@ -1349,16 +1349,18 @@ class Tensor:
     def __repr__(self) -> str:
         opts = _PRINT_OPTIONS
         sci, digits, values = opts["sci_mode"], opts["precision"], self.numpy()
-        if sci:  # (every float in scientific notation, a sign column where one is negative)
-            spec = f"{' ' if values.dtype.kind == 'f' and (values < 0).any() else ''}.{digits}e"
-            formatter: Any = {"float_kind": lambda v: format(float(v), spec)}
-        else:
-            formatter = None
+        formatter: Any = None
+        if values.dtype.kind == "f" and values.size and (sci or (sci is False and not _integral(
+                values))):
+            # PyTorch's modes: every float in scientific notation, or none in it (numpy's own
+            # fixed mode still turns to it for a wide range), right-aligned to the widest
+            spec = f".{digits}{'e' if sci else 'f'}"
+            width = max(len(format(float(v), spec)) for v in values.reshape(-1))
+            formatter = {"float_kind": lambda v: format(float(v), f">{width}{spec}")}
         arr = np.array2string(
             values, separator=", ", precision=digits, threshold=opts["threshold"],
             edgeitems=opts["edgeitems"], max_line_width=opts["linewidth"], prefix="tensor(",
-            suppress_small=sci is False, floatmode="fixed" if sci is False and not _integral(
-                values) else "maxprec", formatter=formatter)
+            formatter=formatter)
         extras = []
         if self._data.size == 0 and self._data.shape != (0,):
             extras.append(f"size={self.shape}")  # (an empty print would hide it)

@@ -143,6 +143,8 @@ _RESULTS = {
     "nll_loss_none": lambda m, f: f.nll_loss(m.ones(3, 4, requires_grad=True), m.tensor([0, 1, 2]),
                                              reduction="none"),
     "group_norm": lambda m, f: f.group_norm(m.ones(2, 4, 3, requires_grad=True), 2),
+    "unfold_unbatched": lambda m, f: f.unfold(m.ones(1, 4, 4, requires_grad=True), 2),  # (t176)
+    "fold_unbatched": lambda m, f: f.fold(m.ones(4, 9, requires_grad=True), (4, 4), 2),
     # and what PyTorch does return as views stays one
     "conv2d_unbatched": lambda m, f: f.conv2d(m.ones(2, 5, 5, requires_grad=True), m.ones(3, 2, 2, 2)),
     "conv1d_unbatched": lambda m, f: f.conv1d(m.ones(2, 5, requires_grad=True), m.ones(3, 2, 2)),
@@ -854,3 +856,10 @@ def test_a_list_nested_too_deep_is_a_value_error_as_pytorch(depth: int) -> None:
         d = [d]
     with pytest.raises(ValueError, match="at most 64 dims"):
         tg.tensor(d)
+
+
+def test_tensor_svd_method_is_pytorch_s() -> None:
+    a = np.random.default_rng(0).standard_normal((4, 3))
+    ours, theirs = tg.tensor(a).svd(), torch.tensor(a).svd()
+    np.testing.assert_allclose(ours.S.numpy(), theirs.S.numpy(), rtol=1e-12)
+    assert [tuple(t.shape) for t in ours] == [tuple(t.shape) for t in theirs]

@@ -2573,6 +2573,12 @@ class Tensor:
         """``1 - erf(self)``, accurate in the tail (``erfc(10) = 2e-45``)."""
         return _ops.unary.Erfc.apply(_floating(self))
 
+    def svd(self, some: bool = True, compute_uv: bool = True) -> tuple[Tensor, Tensor, Tensor]:
+        """PyTorch's older ``torch.svd``: ``(U, S, V)`` (see :func:`tinygrad_cnn.svd`)."""
+        from tinygrad_cnn.functions import svd
+
+        return svd(self, some, compute_uv)
+
     def inverse(self) -> Tensor:
         """The inverse of each square matrix of a batch (``torch.inverse``)."""
         return _ops.linalg.inv(self)

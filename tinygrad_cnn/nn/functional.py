@@ -412,7 +412,7 @@ def unfold(input: Tensor, kernel_size: IntPair, dilation: IntPair = 1, padding: 
     _blocks(op, input.shape[-2:], k, d, p, s, "the input's spatial size")
     x = input.unsqueeze(0) if input.ndim == 3 else input
     out = conv.Unfold.apply(x, kernel_size=k, dilation=d, padding=p, stride=s)
-    return out.squeeze(0) if input.ndim == 3 else out
+    return own_result(out.squeeze(0)) if input.ndim == 3 else out  # (PyTorch's: not a view)
 
 
 def fold(input: Tensor, output_size: IntPair, kernel_size: IntPair, dilation: IntPair = 1,
@@ -445,7 +445,7 @@ def fold(input: Tensor, output_size: IntPair, kernel_size: IntPair, dilation: In
                                  f"{input.shape}) has {length} in its last dim")
     x = input.unsqueeze(0) if input.ndim == 2 else input
     out = conv.Fold.apply(x, output_size=hw, kernel_size=k, dilation=d, padding=p, stride=s)
-    return out.squeeze(0) if input.ndim == 2 else out
+    return own_result(out.squeeze(0)) if input.ndim == 2 else out  # (PyTorch's: not a view)
 
 
 # ------------------------------------------------------------------------------ activations

@@ -652,9 +652,10 @@ model.layer2[0]"""),
     (M, """## Its backward graph, block by block
 
 One forward and backward pass on a batch of digits, recorded (`viz.record_gradients`) so that
-the drawing colours every VJP by the norm of its gradient. Each `BatchNorm2d` is two ops --
-`normalize` (subtract the batch mean, divide by the batch standard deviation) and `affine` (the
-learned scale and shift) -- so a block is 9 to 12 VJPs; `max_nodes=30` folds each block into one
+the drawing colours every VJP by the norm of its gradient. Each `BatchNorm2d` is one op,
+`batch_norm` (subtract the batch mean, divide by the batch standard deviation, then the learned
+scale and shift -- one node, as PyTorch's), so a block is 7 to 9 VJPs; `max_nodes=30` folds
+each block into one
 box that lists them, its `add` among them: the `add` is where the shortcut's gradient joins the
 convolutions' (the one identity shortcut, in `layer1`, passes it on unchanged; the strided blocks'
 shortcuts are 1×1 convolutions). `expand=[\"layer1.0\"]` would open a block to show it."""),
@@ -669,7 +670,7 @@ loss.name = "loss"
 with record_gradients(loss):
     loss.backward()
 ops = [node.fn.name for node in _collect([loss.grad_fn])]
-for op in ("conv2d", "normalize", "affine", "relu", "add", "adaptive_avg_pool2d"):
+for op in ("conv2d", "batch_norm", "relu", "add", "adaptive_avg_pool2d"):
     print(f"{op:20s} {ops.count(op):2d} ops")
 graph = draw(loss, backward=True, max_nodes=30)
 assert graph.source.count("VJPs of") == 3  # layer1.0, layer2.0, layer3.0: one box per block

@@ -76,7 +76,7 @@ spec("normalize", lambda m, x: m.F.batch_norm(x, None, None, training=True), rto
 spec("normalize", lambda m, x: m.F.layer_norm(x, x.shape[-2:]), id="layer_norm", rtol=32,
      shapes=st.sampled_from([[(3, 4, 2)], [(2, 5)], [(0, 2, 3)]]), dtypes=_F32_64,
      specials=("zero", "tie"))
-spec("normalize", lambda m, x: m.F.group_norm(x, 2), id="group_norm", rtol=32,
+spec("group_norm", lambda m, x: m.F.group_norm(x, 2), id="no_affine", rtol=32,
      shapes=st.sampled_from([[(2, 4, 3)], [(1, 6, 2, 2)]]), dtypes=_F32_64,
      specials=("zero", "tie"))
 spec("normalize", lambda m, x: m.F.instance_norm(x), id="instance_norm", rtol=32,
@@ -96,15 +96,22 @@ def _normalize_backward_theirs(m: Any, g: Any, x: Any) -> Any:
 spec("normalize_backward", lambda m, g, x: _internal("normalize_backward").apply(
     g, x, dims=(0, 2), eps=1e-3), arity=2, shapes=fixed((3, 2, 4), (3, 2, 4)), rtol=16,
      dtypes=_F32_64, specials=("zero", "tie"), theirs=_normalize_backward_theirs)
-spec("affine", lambda m, x, w, b: m.F.batch_norm(x, None, None, w, b, training=True), arity=3,
-     shapes=fixed((4, 3, 2), (3,), (3,)), rtol=16, dtypes=_F32_64, specials=("zero", "tie"))
+spec("batch_norm", lambda m, x, w, b: m.F.batch_norm(x, None, None, w, b, training=True),
+     arity=3, shapes=fixed((4, 3, 2), (3,), (3,)), rtol=16, dtypes=_F32_64,
+     specials=("zero", "tie"))
+spec("group_norm", lambda m, x, w, b: m.F.group_norm(x, 2, w, b), arity=3,
+     shapes=st.sampled_from([[(2, 4, 3), (4,), (4,)], [(1, 6, 2, 2), (6,), (6,)]]), rtol=32,
+     dtypes=_F32_64, specials=("zero", "tie"))
+spec("instance_norm", lambda m, x, w, b: m.F.instance_norm(x, weight=w, bias=b), arity=3,
+     shapes=st.sampled_from([[(2, 3, 4), (3,), (3,)], [(1, 2, 3, 3), (2,), (2,)]]), rtol=32,
+     dtypes=_F32_64, specials=("zero", "tie"))
 spec("affine", lambda m, x, w, b: m.F.batch_norm(
     x, m.const(np.array([0.5, -1.0, 2.0], x.dtype if not m.torch else np.float64)
                .astype(str(x.dtype).replace("torch.", ""))),
     m.const(np.array([1.5, 0.2, 3.0]).astype(str(x.dtype).replace("torch.", ""))),
     w, b, training=False), id="eval", arity=3, shapes=fixed((4, 3, 2, 2), (3,), (3,)), rtol=4,
      dtypes=_F32_64)
-spec("affine", lambda m, x, w, b: m.F.layer_norm(x, (2, 3), w, b), id="layer_norm", arity=3,
+spec("layer_norm", lambda m, x, w, b: m.F.layer_norm(x, (2, 3), w, b), arity=3,
      shapes=fixed((4, 2, 3), (2, 3), (2, 3)), rtol=16, dtypes=_F32_64, specials=("zero", "tie"))
 
 # ------------------------------------------------------------------------------ resampling

@@ -128,22 +128,40 @@ def _affine(rng):
         (t(rng, 2, 3, 2), t(rng, 3), t(rng, 3))
 
 
-@case("affine", "batch_norm_train")
+@case("affine", "batch_norm_eval")
+def _batch_norm_eval(rng):
+    mean, var = Tensor(rng.standard_normal(3)), Tensor(rng.random(3) + 0.5)
+    return (lambda x, w, b: F.batch_norm(x, mean, var, w, b, training=False) * x), \
+        (t(rng, 4, 3, 2), t(rng, 3), t(rng, 3))
+
+
+@case("batch_norm")
 def _batch_norm(rng):
     return (lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True)), \
         (t(rng, 4, 3, 2, 2), t(rng, 3), t(rng, 3))
 
 
-@case("affine", "group_norm")
+@case("group_norm")
 def _group_norm(rng):
     return (lambda x, w, b: F.group_norm(x, 2, w, b) * x), \
         (t(rng, 2, 4, 3), t(rng, 4), t(rng, 4))
 
 
-@case("affine", "layer_norm")
+@case("group_norm", "no_affine")
+def _group_norm_plain(rng):
+    return (lambda x: F.group_norm(x, 3) * x), (t(rng, 2, 6, 2, 2),)
+
+
+@case("layer_norm")
 def _layer_norm(rng):
     return (lambda x, w, b: F.layer_norm(x, (2, 3), w, b)), \
         (t(rng, 2, 2, 3), t(rng, 2, 3), t(rng, 2, 3))
+
+
+@case("instance_norm")
+def _instance_norm(rng):
+    return (lambda x, w, b: F.instance_norm(x, weight=w, bias=b) * x), \
+        (t(rng, 2, 3, 4), t(rng, 3), t(rng, 3))
 
 
 # ------------------------------------------------------------------------- resampling

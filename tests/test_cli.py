@@ -381,7 +381,7 @@ def test_draw_every_model_that_train_knows(tmp_path):
                   "--batch", "1")
     assert "wrote" in out.stdout
     page = (tmp_path / "r8.txt").read_text()
-    assert "layer2" in page and "normalize" in page and page.startswith("# backward graph")
+    assert "layer2" in page and "batch_norm" in page and page.startswith("# backward graph")
 
 
 def test_draw_names_its_default_file_after_the_model(tmp_path):

@@ -20,19 +20,17 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn import layout
 from tinygrad_cnn.autograd import Context, is_grad_enabled
 from tinygrad_cnn.backend import ArgumentValueError, array_module, type_name
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import norm, pool
-from tinygrad_cnn.tensor import Tensor, _int_arg, own_result, where
+from tinygrad_cnn.tensor import Tensor, _int_arg, where
 
 
-def _affine(x: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple[int, ...],
-            op: str) -> Tensor:
-    """``x * weight + bias`` with both viewed as ``shape``; a missing one is the identity."""
-    if weight is None and bias is None:
-        return x
+def _params(x: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple[int, ...],
+            op: str) -> tuple[Tensor, Tensor]:
+    """``weight`` and ``bias`` checked against ``shape`` (which they are viewed as) and the
+    input's dtype; a missing one is the identity (ones, zeros)."""
     size = math.prod(shape)
     _tensors(op, weight=weight, bias=bias)
     for what, t in (("weight", weight), ("bias", bias)):
@@ -48,7 +46,33 @@ def _affine(x: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple[
         weight = Tensor._make(xp.ones(flat, dtype=x.dtype))
     if bias is None:
         bias = Tensor._make(xp.zeros(flat, dtype=x.dtype))
-    return norm.Affine.apply(x, weight, bias, shape=shape)
+    return weight, bias
+
+
+def _layer(cls: type[norm._NormAffine], x: Tensor, weight: Tensor | None, bias: Tensor | None,
+           shape: tuple[int, ...], op: str, dims: tuple[int, ...], eps: float, groups: int = 0,
+           zero_degenerate: bool = False, stats: bool = False) -> tuple[Tensor, Any, Any]:
+    """The layer's op (``cls``: normalize and affine in one node), or ``normalize`` alone when
+    it has neither weight nor bias (group norm: its op with ones and zeros); and, with
+    ``stats``, the batch statistics it used ``(out, mean, var)`` (None otherwise). When no node
+    is recorded the op's forward runs on a context of ours, to read them back."""
+    if weight is None and bias is None and not groups:  # (group norm: one node all the same,
+        # not normalize between two reshapes)
+        return _normalize(x, dims, eps, zero_degenerate)
+    weight, bias = _params(x, weight, bias, shape, op)
+    attrs: dict[str, Any] = {"dims": dims, "eps": eps, "shape": shape}
+    if groups:
+        attrs["groups"] = groups
+    if zero_degenerate:
+        attrs["zero_degenerate"] = True
+    if not stats or (is_grad_enabled() and (x.requires_grad or weight.requires_grad
+                                            or bias.requires_grad)):
+        out = cls.apply(x, weight, bias, **attrs)
+        ctx = out.grad_fn
+        return (out, ctx.mean, ctx.var) if stats else (out, None, None)
+    ctx = Context(cls, (False, False, False))
+    return Tensor._make(cls.forward(ctx, x._data, weight._data, bias._data, **attrs)), \
+        ctx.mean, ctx.var
 
 
 def _mixed_precision(x: Tensor, *params: Tensor | None) -> bool:
@@ -191,13 +215,15 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             raise ArgumentValueError(f"{op}: expected more than 1 value per channel when training, got "
                                      f"input size {x.shape}")
         _same_dtype(x, op, running_mean=running_mean, running_var=running_var)
-        y, mean, var = _normalize(x, dims, float(eps))
-        if x.numel():  # an empty batch leaves the running statistics alone (as PyTorch)
+        track = x.numel() and (running_mean is not None or running_var is not None)
+        y, mean, var = _layer(norm.BatchNorm, x, weight, bias, shape, op, dims, float(eps),
+                              stats=bool(track))
+        if track:  # an empty batch leaves the running statistics alone (as PyTorch)
             if running_mean is not None:
                 _update_running(running_mean, mean, momentum)
             if running_var is not None:
                 _update_running(running_var, var * (n / (n - 1)), momentum)
-        return _affine(y, weight, bias, shape, op)
+        return y
     if running_mean is None or running_var is None:
         raise ArgumentValueError(f"{op}: running_mean and running_var are needed when not training")
     _check_params(x, weight, bias, c, op)
@@ -246,13 +272,15 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
         raise ArgumentValueError(f"{op}: expected more than 1 spatial element per channel when "
                                  f"training, got input size {x.shape}")
     # (eps=0 over a constant channel: 0, not NaN, as PyTorch's batch-norm kernel behind it)
-    y, mean, var = _normalize(x, dims, float(eps), zero_degenerate=eps == 0)
+    track = bool(n) and (running_mean is not None or running_var is not None)
+    y, mean, var = _layer(norm.InstanceNorm, x, weight, bias, shape, op, dims, float(eps),
+                          zero_degenerate=eps == 0, stats=track)
     if running_mean is not None and n:
         _update_running(running_mean, mean.reshape(n, c).mean(0), momentum)
     if running_var is not None and n:
         unbiased = var.reshape(n, c) * (count / (count - 1))
         _update_running(running_var, unbiased.mean(0), momentum)
-    return _affine(y, weight, bias, shape, op)
+    return y
 
 
 def _count(shape: tuple[int, ...], dims: tuple[int, ...]) -> int:
@@ -279,8 +307,8 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
             raise ArgumentValueError(f"{op}: {what} must have the normalized shape {shape}, got "
                                      f"{t.shape}")
     dims = tuple(range(x.ndim - k, x.ndim))
-    y = norm.Normalize.apply(x, dims=dims, eps=float(eps))
-    return _affine(y, weight, bias, (1,) * (x.ndim - k) + shape, op)
+    return _layer(norm.LayerNorm, x, weight, bias, (1,) * (x.ndim - k) + shape, op, dims,
+                  float(eps))[0]
 
 
 def rms_norm(input: Tensor, normalized_shape: int | Sequence[int],
@@ -349,12 +377,8 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         raise ArgumentValueError(f"{op}: Expected more than 1 value per channel when training, got input "
                                  f"size {size} (one sample whose groups hold one value each: each would "
                                  "normalise to 0; use fewer groups or more values)")
-    grouped = x.reshape(n, num_groups, -1) if x.numel() else x.reshape(n, num_groups, 0)
-    y = own_result(norm.Normalize.apply(grouped, dims=(2,), eps=float(eps)).reshape(x.shape))
-    if x.ndim == 4 and not x._data.flags.c_contiguous and x.is_contiguous(
-            memory_format=layout.channels_last):  # (PyTorch's group norm keeps it)
-        y = y.contiguous(memory_format=layout.channels_last)
-    return _affine(y, weight, bias, _channel_shape(x), op)
+    return _layer(norm.GroupNorm, x, weight, bias, _channel_shape(x), op, (2,), float(eps),
+                  groups=num_groups)[0]
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:

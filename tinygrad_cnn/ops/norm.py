@@ -1,4 +1,5 @@
-"""Normalisation: normalize (and its VJP, normalize_backward) and affine.
+"""Normalisation: normalize (and its VJP, normalize_backward), affine, and the layers --
+batch_norm, layer_norm, group_norm, instance_norm -- each the two in one node.
 
 Batch, layer, group and instance norm differ only in which dims their statistics run over:
 
@@ -10,8 +11,12 @@ Batch, layer, group and instance norm differ only in which dims their statistics
 | ``LayerNorm`` | ``(..., *normalized_shape)`` | the last ``len(normalized_shape)`` | per element |
 
 so each is ``normalize`` -- ``x̂ = (x - mean) / sqrt(var + eps)`` with the biased variance over
-``dims`` -- followed by ``affine`` -- ``x̂ * weight + bias``, broadcast. ``nn/functional_norm.py``
-picks the dims, keeps the running statistics and reshapes.
+``dims`` -- followed by ``affine`` -- ``x̂ * weight + bias``, broadcast. A layer records the two
+as one node (its class at the end of this file, named after the layer: one op's overhead, not
+two -- as PyTorch's ``native_batch_norm``), whose VJP is the two VJPs composed; without weight
+and bias it is ``normalize`` alone (group norm's its own op all the same), and batch norm in eval
+mode is ``affine`` alone, with the running statistics folded into its scale and shift.
+``nn/functional_norm.py`` picks the dims, keeps the running statistics and checks arguments.
 
 The VJP of normalize, for the ``n`` elements of one group, is the projection
 
@@ -30,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn import layout
-from tinygrad_cnn.autograd import Context, Function, first_order
+from tinygrad_cnn.autograd import Context, Function, first_order, is_grad_enabled
 from tinygrad_cnn.backend import array_module, quiet
 from tinygrad_cnn.ops.reduce import _mean_array, float_sum
 from tinygrad_cnn.tensor import Tensor
@@ -119,15 +124,7 @@ class Normalize(Function):
         y *= _rstd(xp, var, eps, zero_degenerate)
         ctx.mean, ctx.var = mean, var
         ctx.save_for_backward(x)
-        y = y.astype(x.dtype, copy=False)
-        # (C order, as PyTorch's layer_norm and batch_norm of a transposed input -- but batch
-        # norm of a channels-last image stays channels-last, as PyTorch's; here, not by
-        # Function.contiguous: batch norm without a graph calls forward itself)
-        if x.ndim == 4 and tuple(dims) == (0, 2, 3):
-            y = layout.follow(x, y)
-            if layout.holds(y, "channels_last") and not x.flags.c_contiguous:
-                return y
-        return y if y.flags.c_contiguous else xp.ascontiguousarray(y)
+        return _laid_out(x, y.astype(x.dtype, copy=False), dims)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
@@ -139,6 +136,18 @@ class Normalize(Function):
                                                bool(attrs.get("zero_degenerate")),
                                                (ctx.mean, ctx.var)))
         return NormalizeBackward.apply(g, x, **attrs)
+
+
+def _laid_out(x: Any, y: Any, dims: Dims) -> Any:
+    """Normalized ``y`` of ``x`` in C order, as PyTorch's layer_norm and batch_norm of a
+    transposed input -- but batch norm of a channels-last image stays channels-last, as
+    PyTorch's (here, not by ``Function.contiguous``: batch norm without a graph calls forward
+    itself)."""
+    if x.ndim == 4 and tuple(dims) == (0, 2, 3):
+        y = layout.follow(x, y)
+        if layout.holds(y, "channels_last") and not x.flags.c_contiguous:
+            return y
+    return y if y.flags.c_contiguous else array_module(y).ascontiguousarray(y)
 
 
 def _norm_attrs(ctx: Context) -> dict[str, Any]:
@@ -173,13 +182,15 @@ def _standardized(x: Tensor, dims: Dims, eps: float,
 
 @quiet  # (as moments)
 def _normalize_vjp(g: Any, x: Any, dims: Dims, eps: float, zero_degenerate: bool,
-                   stats: tuple[Any, Any] | None = None) -> Any:
-    """``s * (g - mean(g) - x̂ * mean(g * x̂))`` on arrays (``stats``: ``x``'s moments, if known)."""
+                   stats: tuple[Any, Any] | None = None, xhat: Any = None) -> Any:
+    """``s * (g - mean(g) - x̂ * mean(g * x̂))`` on arrays (``stats``: ``x``'s moments, if known;
+    ``xhat``: ``x̂`` itself, as the forward computed it in the statistics' dtype)."""
     xp = array_module(x)
     mean, var = moments(x, dims) if stats is None else stats
     rstd = _rstd(xp, var, eps, zero_degenerate)
-    xhat = x.astype(mean.dtype, copy=False) - mean
-    xhat *= rstd
+    if xhat is None:
+        xhat = x.astype(mean.dtype, copy=False) - mean
+        xhat *= rstd
     gg = g.astype(rstd.dtype, copy=False)
     dx = gg - _mean(gg, dims)
     dx -= xhat * _mean(gg * xhat, dims)
@@ -266,3 +277,132 @@ def _sum_to(a: Any, dims: Dims, shape: tuple[int, ...]) -> Any:
 
 def _reduce_to(t: Tensor, dims: Dims, shape: tuple[int, ...]) -> Tensor:
     return (t.sum(dims) if dims else t).reshape(shape)
+
+
+# ----------------------------------------------------------------- the layers: one node each
+class _NormAffine:
+    """``normalize`` then ``affine`` in one node: ``x̂ * weight + bias``, ``x̂`` the input
+    normalized over ``dims`` (of the input viewed as ``(N, groups, -1)`` when ``groups`` is set:
+    group norm), ``weight`` and ``bias`` viewed as ``shape``. One node where the two ops made two,
+    as PyTorch's native_batch_norm, native_layer_norm and native_group_norm are: a layer's
+    recording and VJP cost an op's overhead once (the 16×16 layer norm was 2.8× PyTorch's).
+
+    VJP: ``weight``'s the sum of ``g * x̂`` over the broadcast dims, ``bias``'s that of ``g``, and
+    the input's normalize's VJP of ``g * weight`` (the projection in the module docstring) --
+    the two ops' VJPs composed, value for value. Under ``create_graph`` they are the same
+    expressions in Tensor ops (``normalize_backward``, and ``x̂`` recorded again as a
+    ``normalize`` node), so second derivatives flow as before."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, weight: Any, bias: Any, dims: Dims = (),
+                eps: float = 1e-5, shape: tuple[int, ...] = (), groups: int = 0,
+                zero_degenerate: bool = False) -> Any:
+        xp = array_module(x)
+        xs = _grouped(x, groups)
+        mean, var = moments(xs, dims)
+        y = xs.astype(mean.dtype, copy=False) - mean
+        y *= _rstd(xp, var, eps, zero_degenerate)
+        ctx.mean, ctx.var = mean, var
+        xhat = y if y.dtype == x.dtype and not groups else None  # (x̂ for the VJP, as it is)
+        y = y.astype(x.dtype, copy=False)
+        if groups:
+            y = y.reshape(x.shape)
+            if x.ndim == 4 and not x.flags.c_contiguous and layout.holds(x, "channels_last"):
+                y = layout.arrange(y, "channels_last")  # (PyTorch's group norm keeps it)
+        else:
+            y = _laid_out(x, y, dims)
+        nx, nw, _ = ctx.needs_input_grad
+        ctx.xhat_is_y = nx and y is xhat  # (then the VJP reads x̂ from y, not again from x)
+        ctx.save_for_backward(x, weight if nx else None, y if nw or ctx.xhat_is_y else None)
+        out = y * weight.reshape(shape)
+        out += bias.reshape(shape)
+        if y.flags.c_contiguous:
+            return out if out.flags.c_contiguous else xp.ascontiguousarray(out)
+        return layout.follow(y, out)  # (channels-last, as y)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
+        x, weight, y = ctx.saved_tensors
+        attrs = _norm_attrs(ctx)
+        dims, eps = attrs["dims"], attrs["eps"]
+        shape, groups = ctx.attrs["shape"], ctx.attrs.get("groups", 0)
+        nx, nw, nb = ctx.needs_input_grad
+        lead = g.ndim - len(shape)
+        sums = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1)
+        w_shape, b_shape = ctx.in_meta[1][0], ctx.in_meta[2][0]
+        if first_order(g, x, weight, y):  # (the arrays, no nodes: every training step)
+            gd = g._data
+            gx = None
+            if nx:
+                gy = _grouped(gd * weight._data.reshape(shape), groups)
+                dx = _normalize_vjp(gy, _grouped(x._data, groups), dims, eps,
+                                    bool(attrs.get("zero_degenerate")), (ctx.mean, ctx.var),
+                                    y._data if ctx.xhat_is_y else None)
+                gx = Tensor._make(dx.reshape(x.shape) if groups else dx)
+            return gx, (Tensor._make(_sum_to(gd * y._data, sums, w_shape)) if nw else None), \
+                (Tensor._make(_sum_to(gd, sums, b_shape)) if nb else None)
+        gx = gw = None
+        if nx:
+            gy = g * weight.reshape(shape)
+            if groups:
+                grouped = (x.shape[0], groups, -1) if x.numel() else (x.shape[0], groups, 0)
+                gx = NormalizeBackward.apply(gy.reshape(grouped), x.reshape(grouped),
+                                             **attrs).reshape(x.shape)
+            else:
+                gx = NormalizeBackward.apply(gy, x, **attrs)
+        if nw:
+            if is_grad_enabled():  # (create_graph: x̂ as a function of x, recorded again)
+                y = _normalized(x, attrs, groups)
+            gw = _reduce_to(g * y, sums, w_shape)
+        return gx, gw, (_reduce_to(g, sums, b_shape) if nb else None)
+
+
+def _grouped(a: Any, groups: int) -> Any:
+    """``a`` as ``(N, groups, -1)`` (group norm's view), or itself when ``groups`` is 0."""
+    if not groups:
+        return a
+    return a.reshape(a.shape[0], groups, -1) if a.size else a.reshape(a.shape[0], groups, 0)
+
+
+def _normalized(x: Tensor, attrs: dict[str, Any], groups: int) -> Tensor:
+    """The layer's ``x̂`` as a ``normalize`` node of ``x`` (its forward's values and layout)."""
+    if not groups:
+        return Normalize.apply(x, **attrs)
+    grouped = (x.shape[0], groups, -1) if x.numel() else (x.shape[0], groups, 0)
+    y = Normalize.apply(x.reshape(grouped), **attrs).reshape(x.shape)
+    if x.ndim == 4 and not x._data.flags.c_contiguous and layout.holds(x._data, "channels_last"):
+        y = y.contiguous(memory_format=layout.channels_last)
+    return y
+
+
+class BatchNorm(_NormAffine, Function):
+    """Batch norm's training step: ``normalize`` over the batch and spatial dims, then a scale and
+    shift per channel, one node. VJP: see ``_NormAffine`` -- the sums of ``g * x̂`` and ``g`` for
+    weight and bias, normalize's projection of ``g * weight`` for the input."""
+
+    name = "batch_norm"
+
+
+class LayerNorm(_NormAffine, Function):
+    """Layer norm: ``normalize`` over the last dims, then a scale and shift per element, one
+    node. VJP: see ``_NormAffine`` -- the sums of ``g * x̂`` and ``g`` over the leading dims for
+    weight and bias, normalize's projection of ``g * weight`` for the input."""
+
+    name = "layer_norm"
+
+
+class GroupNorm(_NormAffine, Function):
+    """Group norm: ``normalize`` over each group of channels (and the spatial dims) of each
+    sample, then a scale and shift per channel, one node. VJP: see ``_NormAffine`` -- the sums
+    of ``g * x̂`` and ``g`` for weight and bias, normalize's projection of ``g * weight``, per
+    group, for the input."""
+
+    name = "group_norm"
+
+
+class InstanceNorm(_NormAffine, Function):
+    """Instance norm: ``normalize`` over each channel of each sample, then a scale and shift per
+    channel, one node. VJP: see ``_NormAffine`` -- the sums of ``g * x̂`` and ``g`` for weight
+    and bias, normalize's projection of ``g * weight`` for the input."""
+
+    name = "instance_norm"

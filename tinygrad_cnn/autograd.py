@@ -56,6 +56,7 @@ from tinygrad_cnn.backend import (
     numpy_warnings_shown,
 )
 from tinygrad_cnn.layout import follow as layout_follow
+from tinygrad_cnn.layout import holds as layout_holds
 
 if TYPE_CHECKING:
     from tinygrad_cnn.tensor import Tensor
@@ -860,6 +861,9 @@ class Function:
                 (a for a in arrays[:2] if a.ndim == 4 and not a.flags.c_contiguous), None)) \
                 is not None:  # (a convolution's input or weight channels-last: PyTorch's rule)
             out = layout_follow(lead, out)
+            if cls.contiguous and not out.flags.c_contiguous and not layout_holds(out,
+                                                                               "channels_last"):
+                out = out.copy()  # (a transposed input's eval batch norm: C order, as PyTorch's)
         elif cls.contiguous and not out.flags.c_contiguous:
             out = out.copy()  # (C order; ascontiguousarray would make a 0-d result 1-d)
         elif cls.pointwise and out.ndim > 1:

@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn import layout
 from tinygrad_cnn.autograd import Context, is_grad_enabled
-from tinygrad_cnn.backend import ArgumentValueError, array_module, type_name
+from tinygrad_cnn.backend import ArgumentTypeError, ArgumentValueError, array_module, type_name
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import norm, pool
 from tinygrad_cnn.tensor import Tensor, _int_arg, where
@@ -82,7 +83,8 @@ def _mixed_precision(x: Tensor, *params: Tensor | None) -> bool:
 
 
 def _dtype_error(op: str, x: Tensor, what: str, t: Tensor) -> TypeError:
-    return TypeError(f"{op}: the input is {x.dtype} but {what} is {t.dtype}; cast one of them "
+    # (a TypeError and PyTorch's RuntimeError: its "mixed dtype (CPU)" error)
+    return ArgumentTypeError(f"{op}: the input is {x.dtype} but {what} is {t.dtype}; cast one of them "
                      "(.float() / .double()); mixed precision is a float16 input with every "
                      "parameter and running statistic in float32")
 
@@ -260,6 +262,11 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     n, c = x.shape[:2]
     dims = tuple(range(2, x.ndim))
     shape = _channel_shape(x)
+    _check_params(x, weight, bias, c, op)  # (before a running statistic moves: t178)
+    for what, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.shape != (c,):
+            raise ArgumentValueError(f"{op}: {what} must have shape ({c},) for the {c} channels of "
+                                     f"the input {x.shape}, got {t.shape}")
     if not use_input_stats:
         if running_mean is None or running_var is None:
             raise ArgumentValueError(f"{op}: running_mean and running_var are needed when "
@@ -287,6 +294,23 @@ def _count(shape: tuple[int, ...], dims: tuple[int, ...]) -> int:
     return math.prod(shape[d] for d in dims)
 
 
+def _int_shape(normalized_shape: Any, op: str) -> tuple[int, ...]:
+    """``normalized_shape`` as a tuple of ints: an int, or a sequence of them (a float in it is
+    PyTorch's TypeError, not a size cut to an int)."""
+    if isinstance(normalized_shape, (int, np.integer)):
+        return (int(normalized_shape),)
+    if isinstance(normalized_shape, (Tensor, str, bytes)) or not hasattr(normalized_shape,
+                                                                         "__iter__"):
+        raise TypeError(f"{op}: normalized_shape must be an int or a tuple of ints, got "
+                        f"{type_name(normalized_shape)}")
+    normalized_shape = list(normalized_shape)
+    for i, s in enumerate(normalized_shape):
+        if not isinstance(s, (int, np.integer)):
+            raise TypeError(f"{op}: normalized_shape must be a tuple of ints, but found element of "
+                            f"type {type(s).__name__} at pos {i}")
+    return tuple(int(s) for s in normalized_shape)
+
+
 def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise over the last ``len(normalized_shape)`` dims; ``weight`` and ``bias`` have
@@ -295,9 +319,7 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     x = _floating(input, op)
     if _mixed_precision(x, weight, bias):
         return layer_norm(x.float(), normalized_shape, weight, bias, eps).half()
-    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else \
-        tuple(normalized_shape)
-    shape = tuple(int(s) for s in shape)
+    shape = _int_shape(normalized_shape, op)
     k = len(shape)
     if k == 0 or x.shape[x.ndim - k:] != shape or k > x.ndim:
         raise ArgumentValueError(f"{op}: normalized_shape {shape} must be the last dims of the input, "
@@ -319,9 +341,7 @@ def rms_norm(input: Tensor, normalized_shape: int | Sequence[int],
     input's dtype whatever ``weight``'s. A composition of tensor ops (its gradients follow)."""
     op = "rms_norm"
     x = _floating(input, op)
-    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else \
-        tuple(normalized_shape)
-    shape = tuple(int(s) for s in shape)
+    shape = _int_shape(normalized_shape, op)
     k = len(shape)
     if k == 0 or k > x.ndim or x.shape[x.ndim - k:] != shape:
         raise ArgumentValueError(f"{op}: normalized_shape {shape} must be the last dims of the input, "
@@ -355,7 +375,12 @@ def rms_norm(input: Tensor, normalized_shape: int | Sequence[int],
         y = xa * (square + eps).rsqrt()
     if weight is not None:
         y = y * (weight if weight.dtype == acc else weight.to(acc))
-    return y if y.dtype == x.dtype else y.to(x.dtype)
+    y = y if y.dtype == x.dtype else y.to(x.dtype)
+    if x.ndim == 4 and not x._data.flags.c_contiguous and y._data.flags.c_contiguous \
+            and x.is_contiguous(memory_format=layout.channels_last):
+        y = y.contiguous(memory_format=layout.channels_last)  # (as PyTorch's, whose pointwise
+        # ops keep the input's layout: ours went through a C-order copy, above)
+    return y
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
@@ -377,6 +402,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         raise ArgumentValueError(f"{op}: Expected more than 1 value per channel when training, got input "
                                  f"size {size} (one sample whose groups hold one value each: each would "
                                  "normalise to 0; use fewer groups or more values)")
+    _check_params(x, weight, bias, c, op)  # (a vector per channel, as PyTorch's)
     return _layer(norm.GroupNorm, x, weight, bias, _channel_shape(x), op, (2,), float(eps),
                   groups=num_groups)[0]
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn.backend import ArgumentValueError
 from tinygrad_cnn.nn import functional as F
 from tinygrad_cnn.nn import init
 from tinygrad_cnn.nn.layers.basic import check_sizes
@@ -87,7 +88,7 @@ class _BatchNorm(_Norm):
         x = input
         self._check(x)
         if x.shape[1] != self.num_features:
-            raise ValueError(f"{type(self).__name__}({self.num_features}): expected {self._shapes} "
+            raise ArgumentValueError(f"{type(self).__name__}({self.num_features}): expected {self._shapes} "
                              f"with C = {self.num_features}, got {x.shape}")
         # PyTorch's _BatchNorm.forward, read afresh on every call (so that flags and buffers
         # changed after construction count): the buffers move and the batch is counted only while
@@ -114,7 +115,7 @@ class BatchNorm1d(_BatchNorm):
 
     def _check(self, x: Tensor) -> None:
         if x.ndim not in (2, 3):
-            raise ValueError(f"BatchNorm1d: expected a 2-D or 3-D input {self._shapes}, got "
+            raise ArgumentValueError(f"BatchNorm1d: expected a 2-D or 3-D input {self._shapes}, got "
                              f"{x.ndim}-D {x.shape}")
 
 
@@ -126,7 +127,7 @@ class BatchNorm2d(_BatchNorm):
 
     def _check(self, x: Tensor) -> None:
         if x.ndim != 4:
-            raise ValueError(f"BatchNorm2d: expected a 4-D input {self._shapes}, got {x.ndim}-D "
+            raise ArgumentValueError(f"BatchNorm2d: expected a 4-D input {self._shapes}, got {x.ndim}-D "
                              f"{x.shape}")
 
 
@@ -137,7 +138,7 @@ class BatchNorm3d(_BatchNorm):
 
     def _check(self, x: Tensor) -> None:
         if x.ndim != 5:
-            raise ValueError(f"BatchNorm3d: expected a 5-D input {self._shapes}, got {x.ndim}-D "
+            raise ArgumentValueError(f"BatchNorm3d: expected a 5-D input {self._shapes}, got {x.ndim}-D "
                              f"{x.shape}")
 
 
@@ -159,14 +160,14 @@ class _InstanceNorm(_Norm):
         x = input
         name, batched = type(self).__name__, self._spatial + 2
         if x.ndim not in (batched - 1, batched):
-            raise ValueError(f"{name}: expected a {batched}-D input {self._shapes}, got "
+            raise ArgumentValueError(f"{name}: expected a {batched}-D input {self._shapes}, got "
                              f"{x.ndim}-D {x.shape}")
         unbatched = x.ndim == batched - 1
         if unbatched:
             x = x.unsqueeze(0)
         if x.shape[1] != self.num_features:
             if self.affine or self.track_running_stats:
-                raise ValueError(f"{name}({self.num_features}): the input {x.shape} has "
+                raise ArgumentValueError(f"{name}({self.num_features}): the input {x.shape} has "
                                  f"{x.shape[1]} channels")
             warnings.warn(f"{name}: input's size at dim={1 - unbatched} does not match "
                           "num_features. You can silence this warning by not passing in "
@@ -299,8 +300,10 @@ class GroupNorm(Module):
         _ones_zeros(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.ndim < 2 or input.shape[1] != self.num_channels:
-            raise ValueError(f"GroupNorm({self.num_groups}, {self.num_channels}): expected an "
+        if (input.ndim < 2 or input.shape[1] != self.num_channels) and (
+                self.weight is not None or self.bias is not None):  # (without them, num_channels
+            # is not used: PyTorch runs it)
+            raise ArgumentValueError(f"GroupNorm({self.num_groups}, {self.num_channels}): expected an "
                              f"input (N, {self.num_channels}, ...), got {input.shape}")
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 

@@ -1,0 +1,240 @@
+"""Session 42: the normalisation layers as one op each, and what an outside tester (t178) found in
+them, each against PyTorch.
+
+``batch_norm``, ``layer_norm``, ``group_norm`` and ``instance_norm`` record normalize and affine as
+one node (PyTorch's native ops do); their values, gradients of every order, result layouts and
+running statistics must be those of PyTorch, as the two-op graph's were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+from tinygrad_cnn.autograd import _collect
+
+torch = pytest.importorskip("torch")
+F = tg.nn.functional
+TF = torch.nn.functional
+
+_LAYERS: dict[str, tuple[Callable[..., Any], tuple[tuple[int, ...], ...]]] = {
+    "batch_norm": (lambda m, x, w, b: m.batch_norm(x, None, None, w, b, training=True),
+                   ((3, 4, 3, 5), (4,), (4,))),
+    "layer_norm": (lambda m, x, w, b: m.layer_norm(x, (3, 5), w, b), ((3, 4, 3, 5), (3, 5), (3, 5))),
+    "group_norm": (lambda m, x, w, b: m.group_norm(x, 2, w, b), ((3, 4, 3, 5), (4,), (4,))),
+    "instance_norm": (lambda m, x, w, b: m.instance_norm(x, weight=w, bias=b),
+                      ((3, 4, 3, 5), (4,), (4,))),
+}
+_LAYOUTS: dict[str, Callable[[Any, Any], Any]] = {
+    "c": lambda m, x: x,
+    "channels_last": lambda m, x: x.contiguous(memory_format=m.channels_last),
+    "transposed": lambda m, x: x.transpose(2, 3).contiguous().transpose(2, 3),
+}
+
+
+def _pair(arrays: list[np.ndarray]) -> tuple[list[Any], list[Any]]:
+    return ([tg.tensor(a, requires_grad=True) for a in arrays],
+            [torch.tensor(a, requires_grad=True) for a in arrays])
+
+
+def _contiguity(m: Any, t: Any) -> tuple[bool, bool]:
+    return t.is_contiguous(), t.is_contiguous(memory_format=m.channels_last)
+
+
+@pytest.mark.parametrize("layout", sorted(_LAYOUTS))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("op", sorted(_LAYERS))
+def test_each_layer_is_one_node_and_gives_pytorchs_values_gradients_and_layout(op, dtype, layout):
+    fn, shapes = _LAYERS[op]
+    rng = np.random.default_rng(len(op) + len(layout))
+    arrays = [(rng.standard_normal(s) * 2 + 0.5).astype(dtype) for s in shapes]
+    ours, theirs = _pair(arrays)
+    y = fn(F, _LAYOUTS[layout](tg, ours[0]), *ours[1:])
+    yt = fn(TF, _LAYOUTS[layout](torch, theirs[0]), *theirs[1:])
+    assert y.grad_fn.fn.name == op
+    nodes = [n.fn.name for n in _collect([y.grad_fn])]  # (and the layout's copies)
+    assert nodes[0] == op and nodes.count(op) == 1 and "normalize" not in nodes and \
+        "affine" not in nodes
+    assert _contiguity(tg, y) == _contiguity(torch, yt)
+    tol = dict(rtol=1e-4, atol=1e-5) if dtype == "float32" else dict(rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), **tol)
+    g = rng.standard_normal(y.shape).astype(dtype)
+    # first order, then a second derivative through create_graph
+    grads = tg.autograd.grad(y, ours, tg.tensor(g), create_graph=True)
+    grads_t = torch.autograd.grad(yt, theirs, torch.tensor(g), create_graph=True)
+    for a, b in zip(grads, grads_t):
+        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), **tol)
+    sum(ga.square().sum() for ga in grads).backward()
+    sum(gb.square().sum() for gb in grads_t).backward()
+    for a, b in zip(ours, theirs):
+        if a.grad is None or b.grad is None:  # (bias: its gradient's gradient is none)
+            assert a.grad is None and (b.grad is None or not b.grad.any())
+            continue
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-3 if dtype ==
+                                   "float32" else 1e-8, atol=1e-3 if dtype == "float32" else 1e-9)
+
+
+@pytest.mark.parametrize("op", sorted(_LAYERS))
+def test_each_layer_passes_gradcheck_and_gradgradcheck(op):
+    fn, shapes = _LAYERS[op]
+    rng = np.random.default_rng(1)
+    ts = [tg.tensor(rng.standard_normal(s), requires_grad=True) for s in shapes]
+    assert tg.gradcheck(lambda *a: fn(F, *a), ts)
+    assert tg.gradgradcheck(lambda *a: fn(F, *a), ts)
+
+
+def test_without_weight_and_bias_the_layer_is_normalize_and_in_eval_mode_affine():
+    x = tg.randn(2, 4, 3, requires_grad=True)
+    assert F.layer_norm(x, (3,)).grad_fn.fn.name == "normalize"
+    assert F.batch_norm(x, None, None, training=True).grad_fn.fn.name == "normalize"
+    assert F.group_norm(x, 2).grad_fn.fn.name == "group_norm"  # (one node, not two reshapes)
+    w = tg.ones(4, requires_grad=True)
+    assert F.batch_norm(x, tg.zeros(4), tg.ones(4), w).grad_fn.fn.name == "affine"
+
+
+def test_the_layer_op_keeps_running_statistics_as_pytorch():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((5, 3, 4)).astype(np.float32) * 3 + 1
+    bn, bnt = tg.nn.BatchNorm1d(3), torch.nn.BatchNorm1d(3)
+    inn = tg.nn.InstanceNorm1d(3, affine=True, track_running_stats=True)
+    innt = torch.nn.InstanceNorm1d(3, affine=True, track_running_stats=True)
+    for ours, theirs in ((bn, bnt), (inn, innt)):
+        for _ in range(3):
+            ours(tg.tensor(x)).sum().backward()
+            theirs(torch.tensor(x)).sum().backward()
+        np.testing.assert_allclose(ours.running_mean.numpy(), theirs.running_mean.numpy(), 1e-6)
+        np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), 1e-6)
+        np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), 1e-5,
+                                   1e-5)
+
+
+# ------------------------------------------------------------------ t178's findings
+@pytest.mark.parametrize("call", [
+    lambda m, x, rm, rv: m.nn.functional.batch_norm(x, rm, rv, m.ones(3), None, True),
+    lambda m, x, rm, rv: m.nn.functional.batch_norm(x, rm, rv, None, m.ones(5), True),
+    lambda m, x, rm, rv: m.nn.functional.instance_norm(x.reshape(5, 4, 1).expand(5, 4, 2), rm, rv,
+                                                       m.ones(3)),
+    lambda m, x, rm, rv: m.nn.functional.instance_norm(x.reshape(5, 4, 1).expand(5, 4, 2), rm,
+                                                       m.ones(3)),
+], ids=["bn_weight", "bn_bias", "in_weight", "in_running_var"])
+def test_a_call_that_raises_leaves_the_running_statistics_alone(call):
+    """t178: the running statistics moved before the weight, bias or running_var was refused
+    (and instance_norm's wrong-size running_var gave numpy's reshape error)."""
+    x = np.random.default_rng(3).standard_normal((5, 4)).astype(np.float32)
+    with pytest.raises(RuntimeError):
+        call(torch, torch.tensor(x), torch.zeros(4), torch.ones(4))
+    rm, rv = tg.zeros(4), tg.ones(4)
+    with pytest.raises(RuntimeError) as err:
+        call(tg, tg.tensor(x), rm, rv)
+    assert "reshape" not in str(err.value)
+    assert (rm.numpy() == 0).all() and (rv.numpy() == 1).all()
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x: m.nn.functional.group_norm(x, 2, m.ones(4, 1)),
+    lambda m, x: m.nn.functional.group_norm(x, 2, m.ones(4), m.ones(1, 4)),
+    lambda m, x: m.nn.functional.instance_norm(x, weight=m.ones(1, 4)),
+    lambda m, x: m.nn.functional.instance_norm(x, m.zeros(3), m.ones(3)),
+    lambda m, x: m.nn.functional.layer_norm(x, (5,), m.ones(1, 5)),
+], ids=["gn_weight_2d", "gn_bias_2d", "in_weight_2d", "in_running_3", "ln_weight_2d"])
+def test_parameters_of_the_wrong_shape_are_refused_as_pytorch(call):
+    x = np.random.default_rng(4).standard_normal((2, 4, 5)).astype(np.float32)
+    with pytest.raises(RuntimeError):
+        call(torch, torch.tensor(x))
+    with pytest.raises(RuntimeError) as err:
+        call(tg, tg.tensor(x))
+    assert "must have" in str(err.value)
+
+
+def test_batch_norm_takes_a_weight_of_c_elements_in_any_shape_as_pytorch():
+    x = np.random.default_rng(5).standard_normal((2, 4, 5)).astype(np.float32)
+    w = np.arange(1, 5, dtype=np.float32).reshape(1, 4)
+    y = F.batch_norm(tg.tensor(x), None, None, tg.tensor(w), None, True)
+    yt = TF.batch_norm(torch.tensor(x), None, None, torch.tensor(w), None, True)
+    np.testing.assert_allclose(y.numpy(), yt.numpy(), 1e-5, 1e-6)
+
+
+def test_normalized_shape_of_floats_is_a_type_error_as_pytorch():
+    x = tg.randn(2, 4, 5)
+    with pytest.raises(TypeError):
+        TF.layer_norm(torch.randn(2, 4, 5), (5.0,))
+    for shape in ((5.0,), [4, 5.0], "5", None):
+        with pytest.raises(TypeError, match="normalized_shape"):
+            F.layer_norm(x, shape)
+        with pytest.raises(TypeError, match="normalized_shape"):
+            F.rms_norm(x, shape)
+    assert F.layer_norm(x, [np.int64(5)]).shape == (2, 4, 5)
+    assert F.layer_norm(x, np.array([4, 5])).shape == (2, 4, 5)
+
+
+def test_group_norm_module_without_affine_ignores_num_channels_as_pytorch():
+    x = np.random.default_rng(6).standard_normal((2, 4, 5)).astype(np.float32)
+    y = tg.nn.GroupNorm(2, 6, affine=False)(tg.tensor(x))
+    yt = torch.nn.GroupNorm(2, 6, affine=False)(torch.tensor(x))
+    np.testing.assert_allclose(y.numpy(), yt.numpy(), 1e-5, 1e-6)
+    with pytest.raises(RuntimeError, match="GroupNorm"):
+        tg.nn.GroupNorm(2, 6)(tg.tensor(x))
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x: m.nn.functional.layer_norm(x, (5,), m.ones(5, dtype=m.float64)),
+    lambda m, x: m.nn.functional.group_norm(x, 2, m.ones(4, dtype=m.float64)),
+    lambda m, x: m.nn.functional.batch_norm(x, m.zeros(4, dtype=m.float64),
+                                            m.ones(4, dtype=m.float64)),
+    lambda m, x: m.nn.BatchNorm1d(4)(x.double()),
+    lambda m, x: m.nn.BatchNorm1d(3)(x),
+    lambda m, x: m.nn.InstanceNorm1d(3, track_running_stats=True)(x),
+], ids=["ln_dtype", "gn_dtype", "bn_dtype", "module_dtype", "module_channels",
+        "instance_channels"])
+def test_dtype_and_channel_mismatches_are_runtime_errors_as_pytorch(call):
+    """t178: a plain TypeError or ValueError, which a ported ``except RuntimeError`` misses."""
+    x = np.random.default_rng(7).standard_normal((2, 4, 5)).astype(np.float32)
+    with pytest.raises(RuntimeError):
+        call(torch, torch.tensor(x))
+    with pytest.raises(RuntimeError):
+        call(tg, tg.tensor(x))
+
+
+def test_eval_batch_norm_of_a_transposed_input_is_c_ordered_as_pytorch():
+    x = np.random.default_rng(8).standard_normal((2, 3, 4, 5)).astype(np.float32)
+    args = lambda m: (m.zeros(3), m.ones(3), m.ones(3, requires_grad=True))  # noqa: E731
+    y = F.batch_norm(tg.tensor(x).transpose(2, 3), *args(tg))
+    yt = TF.batch_norm(torch.tensor(x).transpose(2, 3), *args(torch))
+    assert y.stride() == yt.stride()
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), 1e-5, 1e-6)
+
+
+def test_rms_norm_keeps_a_channels_last_input_channels_last_as_pytorch():
+    x = np.random.default_rng(9).standard_normal((2, 3, 4, 5)).astype(np.float32)
+    w = np.random.default_rng(10).standard_normal((4, 5)).astype(np.float32)
+    xo = tg.tensor(x, requires_grad=True)
+    xt = torch.tensor(x, requires_grad=True)
+    y = F.rms_norm(xo.contiguous(memory_format=tg.channels_last), (4, 5), tg.tensor(w))
+    yt = TF.rms_norm(xt.contiguous(memory_format=torch.channels_last), (4, 5), torch.tensor(w))
+    assert y.stride() == yt.stride()
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), 1e-5, 1e-6)
+    g = np.random.default_rng(11).standard_normal(y.shape).astype(np.float32)
+    y.backward(tg.tensor(g))
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), 1e-4, 1e-5)
+
+
+@pytest.mark.skipif(not __import__("os").path.isdir("/proc/self"), reason="needs Linux's /proc")
+def test_train_refuses_a_data_dir_it_could_not_download_into_before_any_work(tmp_path):
+    """t177: ``train --data-dir /proc`` (no MNIST files, nothing can be written there) tried three
+    mirrors and exited 1; the README promises a bad argument is one error line and exit 2, with
+    nothing written."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "train", "--data-dir", "/proc",
+                           "--epochs", "1"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "--data-dir" in errors[0] and "cannot be written" in errors[0]
+    assert "download" not in proc.stdout.lower() and list(tmp_path.iterdir()) == []

@@ -238,9 +238,12 @@ def _check_device(args: argparse.Namespace, lead: str = "argument --device: ") -
         _usage(args, f"{lead}{exc}")
 
 
-def _check_data_dir(args: argparse.Namespace) -> None:
+def _check_data_dir(args: argparse.Namespace,
+                    keys: tuple[str, ...] = ("train-images", "train-labels", "test-images",
+                                             "test-labels")) -> None:
     """An explicit ``--data-dir`` (or ``TINYGRAD_CNN_DATA``) is used or refused, never replaced
-    by other folders."""
+    by other folders; one that lacks some of the files ``keys`` and cannot be written to (no
+    download could land there) is refused too."""
     what = "argument --data-dir:"
     if args.data_dir is None:
         env = os.environ.get("TINYGRAD_CNN_DATA")
@@ -260,12 +263,31 @@ def _check_data_dir(args: argparse.Namespace) -> None:
     if not os.access(path, os.R_OK | os.X_OK):
         _usage(args, f"{what} {path} cannot be read (permissions); expected a readable folder "
                "with the MNIST .gz files")
-    from tinygrad_cnn.data.mnist import FILES
+    from tinygrad_cnn.data.mnist import FILES, present, search_path
 
     for name, _ in FILES.values():  # (a folder there was reported as a failed download)
         if (path / name).exists() and not (path / name).is_file():
             _usage(args, f"{what} {path / name} is not a file; expected the MNIST file {name} "
                    "there (or nothing, to download it)")
+    missing = [FILES[k][0] for k in keys if not any(present(f, k) for f in search_path(path))]
+    if missing and not _writable(path):  # (was: three download attempts, each failing to
+        # write, then exit 1 -- t177)
+        _usage(args, f"{what} {path} lacks {', '.join(missing)} and cannot be written to, so "
+               "they cannot be downloaded there; put the files into it, make it writable, or "
+               "give another folder")
+
+
+def _writable(folder: Path) -> bool:
+    """Whether a file can be made in ``folder``: tried (and removed at once), since permissions
+    do not tell -- root passes every ``os.access`` check, and /proc or a read-only mount refuse
+    all the same."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
 
 
 def _cwd_exists() -> bool:
@@ -1138,7 +1160,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         _usage(args, f"argument --model: {path} holds a {found} model, not {args.model}; leave "
                "--model out to evaluate the checkpoint's own model")
     _check_device(args)
-    _check_data_dir(args)
+    _check_data_dir(args, ("test-images", "test-labels"))
 
     from tinygrad_cnn.data import MNIST, DataLoader
     from tinygrad_cnn.models import MODELS

@@ -238,3 +238,23 @@ def test_train_refuses_a_data_dir_it_could_not_download_into_before_any_work(tmp
     errors = [line for line in proc.stderr.splitlines() if "error:" in line]
     assert len(errors) == 1 and "--data-dir" in errors[0] and "cannot be written" in errors[0]
     assert "download" not in proc.stdout.lower() and list(tmp_path.iterdir()) == []
+
+
+def test_the_layers_stay_silent_under_a_users_error_filter():
+    """As t151's ops: eps=0 over a constant group is 1 / 0 inside, which a user's
+    ``simplefilter("error")`` turned into numpy's RuntimeWarning raised (the layer's forward
+    called without its op's apply, to read back the statistics); PyTorch is silent."""
+    import warnings
+
+    cases = [
+        lambda: F.layer_norm(tg.full((2, 4), 3.0), (4,), eps=0),
+        lambda: F.layer_norm(tg.full((2, 4), 3.0), (4,), tg.ones(4), eps=0),
+        lambda: F.group_norm(tg.full((2, 4), 3.0), 2, eps=0),
+        lambda: F.instance_norm(tg.full((2, 4, 3), 3.0), weight=tg.ones(4), eps=0),
+        lambda: F.instance_norm(tg.full((2, 4, 3), 3.0), tg.zeros(4), tg.ones(4), eps=0),
+        lambda: F.group_norm(tg.full((2, 4), 3.0, requires_grad=True), 2, eps=0).sum().backward(),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for case in cases:
+            case()

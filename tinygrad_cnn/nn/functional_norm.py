@@ -22,7 +22,13 @@ import numpy as np
 
 from tinygrad_cnn import layout
 from tinygrad_cnn.autograd import Context, is_grad_enabled
-from tinygrad_cnn.backend import ArgumentTypeError, ArgumentValueError, array_module, type_name
+from tinygrad_cnn.backend import (
+    ArgumentTypeError,
+    ArgumentValueError,
+    array_module,
+    quiet_if_shown,
+    type_name,
+)
 from tinygrad_cnn.nn._checks import floating as _floating
 from tinygrad_cnn.ops import norm, pool
 from tinygrad_cnn.tensor import Tensor, _int_arg, where
@@ -72,8 +78,9 @@ def _layer(cls: type[norm._NormAffine], x: Tensor, weight: Tensor | None, bias: 
         ctx = out.grad_fn
         return (out, ctx.mean, ctx.var) if stats else (out, None, None)
     ctx = Context(cls, (False, False, False))
-    return Tensor._make(cls.forward(ctx, x._data, weight._data, bias._data, **attrs)), \
-        ctx.mean, ctx.var
+    with quiet_if_shown():  # (as _normalize)
+        out = Tensor._make(cls.forward(ctx, x._data, weight._data, bias._data, **attrs))
+    return out, ctx.mean, ctx.var
 
 
 def _mixed_precision(x: Tensor, *params: Tensor | None) -> bool:
@@ -163,7 +170,8 @@ def _normalize(x: Tensor, dims: tuple[int, ...], eps: float,
         ctx = out.grad_fn
     else:
         ctx = Context(norm.Normalize, (False,))
-        out = Tensor._make(norm.Normalize.forward(ctx, x._data, **attrs))
+        with quiet_if_shown():  # (apply's errstate, which this call goes around: t151)
+            out = Tensor._make(norm.Normalize.forward(ctx, x._data, **attrs))
     return out, ctx.mean, ctx.var
 
 

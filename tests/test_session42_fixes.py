@@ -258,3 +258,18 @@ def test_the_layers_stay_silent_under_a_users_error_filter():
         warnings.simplefilter("error")
         for case in cases:
             case()
+
+
+@pytest.mark.parametrize("call", [
+    lambda: tg.ones(1).expand(2**40).contiguous(),
+    lambda: tg.ones(2**20, 1) * tg.ones(1, 2**21),
+    lambda: tg.einsum("i,j->ij", tg.ones(1).expand(2**31), tg.ones(1).expand(2**31)),
+    lambda: tg.ones(2).repeat(2**40),
+], ids=["clone", "mul", "einsum_too_big", "repeat"])
+def test_a_result_too_large_for_memory_names_the_op_and_is_a_runtime_error(call):
+    """numpy's MemoryError (and its "array is too big" ValueError) from inside an op: PyTorch's
+    CPU allocator raises a RuntimeError, which a ported ``except RuntimeError`` catches (t172)."""
+    with pytest.raises(tg.OutOfMemoryError) as err:
+        call()
+    assert isinstance(err.value, RuntimeError) and isinstance(err.value, MemoryError)
+    assert "not enough memory" in str(err.value) and ":" in str(err.value).split(" ")[0]

@@ -49,6 +49,7 @@ from tinygrad_cnn import _forward_array as _fa
 from tinygrad_cnn._words import a_type
 from tinygrad_cnn.backend import (
     ArgumentValueError,
+    OutOfMemoryError,
     array_module,
     broadcast_shapes,
     device_of,
@@ -839,11 +840,17 @@ class Function:
             else:
                 out = cls.forward(ctx, *arrays, **attrs)
         except (ValueError, IndexError) as exc:  # (numpy's 64-dim limit, in the op's words)
+            if _NUMPY_TOO_BIG.search(str(exc)):
+                raise OutOfMemoryError(_no_memory(cls.name, exc)) from None
             if not _NUMPY_DIMS.search(str(exc)):
                 raise
             from tinygrad_cnn.tensor import too_many_dims
 
             raise ArgumentValueError(too_many_dims(cls.name)) from None
+        except MemoryError as exc:  # (numpy's, named: PyTorch's is a RuntimeError)
+            if isinstance(exc, OutOfMemoryError):
+                raise
+            raise OutOfMemoryError(_no_memory(cls.name, exc)) from None
         if cls._user and type(out) is not tuple and _passed_through(out):
             return _as_tensors(out, inputs, arrays)  # (no array: no node, as PyTorch's)
         if type(out) is tuple or ctx.special is not None:
@@ -2674,6 +2681,14 @@ def _accumulate(grads: dict[int, Tensor], leaves: dict[int, Tensor], edge: Any, 
 
 _MIXED = object()  # an owned gradient array that holds more than one split's pieces
 # numpy's messages for an array (or an indexing result) of more than 64 dims
+_NUMPY_TOO_BIG = re.compile(r"array is too big|Maximum allowed size exceeded")
+
+
+def _no_memory(name: str, exc: BaseException) -> str:
+    return (f"{name}: not enough memory for the result ({exc}); use smaller inputs, a smaller "
+            "batch, or split the work")
+
+
 _NUMPY_DIMS = re.compile(r"maximum supported dimension for an ndarray|number of dimensions must "
                          r"be within \[0, 64\]")
 

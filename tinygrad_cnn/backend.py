@@ -504,6 +504,12 @@ class ArgumentTypeError(TypeError, RuntimeError):
     RuntimeError (see :class:`ArgumentValueError`)."""
 
 
+class OutOfMemoryError(MemoryError, RuntimeError):
+    """An op's result too large for memory (or for numpy's sizes): a MemoryError, as numpy
+    raises it, and the RuntimeError PyTorch's CPU allocator raises ("not enough memory"), with
+    the op named."""
+
+
 class ArgumentIndexError(RuntimeError):
     """An index value out of range where PyTorch raises RuntimeError (``gather``'s,
     ``scatter``'s and ``take_along_dim``'s index, ``kthvalue``'s k). Not an IndexError: Python's

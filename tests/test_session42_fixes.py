@@ -273,3 +273,23 @@ def test_a_result_too_large_for_memory_names_the_op_and_is_a_runtime_error(call)
         call()
     assert isinstance(err.value, RuntimeError) and isinstance(err.value, MemoryError)
     assert "not enough memory" in str(err.value) and ":" in str(err.value).split(" ")[0]
+
+
+def test_backward_with_create_graph_warns_of_the_reference_cycle_once_as_pytorch(monkeypatch):
+    """t173: PyTorch warns (once per process) when backward(create_graph=True) puts a gradient
+    with a graph into a leaf's .grad; at the user's line. A constant gradient, or grad(), no."""
+    import warnings
+
+    import tinygrad_cnn.autograd as autograd
+
+    monkeypatch.setattr(autograd, "_GRAD_CYCLE_WARNED", False)
+    x = tg.ones(2, requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        (x * 2).sum().backward(create_graph=True)  # (the gradient 2: no graph, no cycle)
+        tg.autograd.grad((x * x).sum(), x, create_graph=True)
+        assert not caught
+        (x * x).sum().backward(create_graph=True)
+        (x * x).sum().backward(create_graph=True)
+    assert len(caught) == 1 and "reference cycle" in str(caught[0].message)
+    assert caught[0].category is UserWarning and caught[0].filename == __file__

@@ -2378,6 +2378,8 @@ def _into_grad(leaf: Tensor, g: Tensor, create_graph: bool, named: bool = False)
             (g,) = _hook_result(result, (g,), hook, None, "register_prehook", "grad_outputs")
             if g is None:
                 return
+    if create_graph and not _GRAD_CYCLE_WARNED and g._requires_grad and not named:
+        _warn_grad_cycle()
     # one thread at a time, as PyTorch's AccumulateGrad: two threads' backward into one leaf
     # lost updates (numpy's += lets go of the GIL) or one thread's whole first gradient
     with _ACCUMULATE_LOCK:
@@ -2397,6 +2399,25 @@ def _into_grad(leaf: Tensor, g: Tensor, create_graph: bool, named: bool = False)
 
 _ACCUMULATE_LOCK = threading.Lock()
 new_locks_after_fork(globals(), "_ACCUMULATE_LOCK")
+_GRAD_CYCLE_WARNED = False
+
+
+def _warn_grad_cycle() -> None:
+    """PyTorch's warning, once per process, the first time ``backward(create_graph=True)`` puts a
+    gradient with a graph into a leaf's ``.grad`` (the graph holds the leaf: a reference cycle),
+    shown at the user's line."""
+    global _GRAD_CYCLE_WARNED
+    _GRAD_CYCLE_WARNED = True
+    depth, f = 1, sys._getframe(1)
+    while f is not None and _in_package(f.f_code.co_filename):
+        f, depth = f.f_back, depth + 1
+    warnings.warn(
+        "Using backward() with create_graph=True will create a reference cycle between the "
+        "parameter and its gradient which can cause a memory leak. We recommend using "
+        "autograd.grad when creating the graph to avoid this. If you have to use this function, "
+        "make sure to reset the .grad fields of your parameters to None after use to break the "
+        "cycle and avoid the leak.", UserWarning, stacklevel=depth + 1)
+
 
 
 def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:

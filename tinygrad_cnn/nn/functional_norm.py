@@ -91,9 +91,9 @@ def _mixed_precision(x: Tensor, *params: Tensor | None) -> bool:
 
 def _dtype_error(op: str, x: Tensor, what: str, t: Tensor) -> TypeError:
     # (a TypeError and PyTorch's RuntimeError: its "mixed dtype (CPU)" error)
-    return ArgumentTypeError(f"{op}: the input is {x.dtype} but {what} is {t.dtype}; cast one of them "
-                     "(.float() / .double()); mixed precision is a float16 input with every "
-                     "parameter and running statistic in float32")
+    return ArgumentTypeError(f"{op}: the input is {x.dtype} but {what} is {t.dtype}; cast one of "
+                             "them (.float() / .double()); mixed precision is a float16 input with "
+                             "every parameter and running statistic in float32")
 
 
 def _check_numbers(op: str, **values: Any) -> None:

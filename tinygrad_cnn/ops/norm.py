@@ -285,7 +285,7 @@ class _NormAffine:
     normalized over ``dims`` (of the input viewed as ``(N, groups, -1)`` when ``groups`` is set:
     group norm), ``weight`` and ``bias`` viewed as ``shape``. One node where the two ops made two,
     as PyTorch's native_batch_norm, native_layer_norm and native_group_norm are: a layer's
-    recording and VJP cost an op's overhead once (the 16×16 layer norm was 2.8× PyTorch's).
+    recording and VJP cost an op's overhead once.
 
     VJP: ``weight``'s the sum of ``g * x̂`` over the broadcast dims, ``bias``'s that of ``g``, and
     the input's normalize's VJP of ``g * weight`` (the projection in the module docstring) --
@@ -303,16 +303,17 @@ class _NormAffine:
         y = xs.astype(mean.dtype, copy=False) - mean
         y *= _rstd(xp, var, eps, zero_degenerate)
         ctx.mean, ctx.var = mean, var
-        xhat = y if y.dtype == x.dtype and not groups else None  # (x̂ for the VJP, as it is)
+        xhat = y if y.dtype == x.dtype else None  # (x̂ for the VJP, as it is)
         y = y.astype(x.dtype, copy=False)
         if groups:
-            y = y.reshape(x.shape)
+            y = y.reshape(x.shape)  # (a view of x̂)
             if x.ndim == 4 and not x.flags.c_contiguous and layout.holds(x, "channels_last"):
                 y = layout.arrange(y, "channels_last")  # (PyTorch's group norm keeps it)
         else:
             y = _laid_out(x, y, dims)
         nx, nw, _ = ctx.needs_input_grad
-        ctx.xhat_is_y = nx and y is xhat  # (then the VJP reads x̂ from y, not again from x)
+        # (then the VJP reads x̂ from y, not again from x)
+        ctx.xhat_is_y = nx and xhat is not None and (y is xhat or y.base is xhat)
         ctx.save_for_backward(x, weight if nx else None, y if nw or ctx.xhat_is_y else None)
         out = y * weight.reshape(shape)
         out += bias.reshape(shape)
@@ -337,7 +338,7 @@ class _NormAffine:
                 gy = _grouped(gd * weight._data.reshape(shape), groups)
                 dx = _normalize_vjp(gy, _grouped(x._data, groups), dims, eps,
                                     bool(attrs.get("zero_degenerate")), (ctx.mean, ctx.var),
-                                    y._data if ctx.xhat_is_y else None)
+                                    _grouped(y._data, groups) if ctx.xhat_is_y else None)
                 gx = Tensor._make(dx.reshape(x.shape) if groups else dx)
             return gx, (Tensor._make(_sum_to(gd * y._data, sums, w_shape)) if nw else None), \
                 (Tensor._make(_sum_to(gd, sums, b_shape)) if nb else None)

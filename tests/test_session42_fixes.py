@@ -293,3 +293,22 @@ def test_backward_with_create_graph_warns_of_the_reference_cycle_once_as_pytorch
         (x * x).sum().backward(create_graph=True)
     assert len(caught) == 1 and "reference cycle" in str(caught[0].message)
     assert caught[0].category is UserWarning and caught[0].filename == __file__
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.nn.BatchNorm2d(3), lambda m: m.nn.BatchNorm2d(3, affine=False),
+    lambda m: m.nn.InstanceNorm2d(3, affine=True, track_running_stats=True),
+], ids=["bn", "bn_no_affine", "instance"])
+def test_running_statistics_under_inference_mode_with_enable_grad_as_pytorch(make):
+    """t179: the layer op records no node there, and batch norm read its statistics from the
+    node: AttributeError, with num_batches_tracked already counted."""
+    x = np.random.default_rng(12).standard_normal((2, 3, 2, 2)).astype(np.float32)
+    ours, theirs = make(tg), make(torch)
+    with tg.inference_mode(), tg.enable_grad():
+        y = ours(tg.tensor(x))
+    with torch.inference_mode(), torch.enable_grad():
+        yt = theirs(torch.tensor(x))
+    assert y.requires_grad == yt.requires_grad
+    np.testing.assert_allclose(y.numpy(), yt.numpy(), 1e-5, 1e-6)
+    np.testing.assert_allclose(ours.running_mean.numpy(), theirs.running_mean.numpy(), 1e-6)
+    np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), 1e-6)

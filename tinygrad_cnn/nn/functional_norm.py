@@ -75,8 +75,10 @@ def _layer(cls: type[norm._NormAffine], x: Tensor, weight: Tensor | None, bias: 
     if not stats or (is_grad_enabled() and (x.requires_grad or weight.requires_grad
                                             or bias.requires_grad)):
         out = cls.apply(x, weight, bias, **attrs)
-        ctx = out.grad_fn
-        return (out, ctx.mean, ctx.var) if stats else (out, None, None)
+        if not stats:
+            return out, None, None
+        if out.grad_fn is not None:  # (none under inference_mode() with enable_grad(): t179)
+            return out, out.grad_fn.mean, out.grad_fn.var
     ctx = Context(cls, (False, False, False))
     with quiet_if_shown():  # (as _normalize)
         out = Tensor._make(cls.forward(ctx, x._data, weight._data, bias._data, **attrs))
@@ -128,6 +130,7 @@ def _number(v: Any) -> float:
 
 
 def _check_params(x: Tensor, weight: Tensor | None, bias: Tensor | None, c: int, op: str) -> None:
+    _tensors(op, weight=weight, bias=bias)  # (a numpy array: named as such, not as a shape)
     for what, t in (("weight", weight), ("bias", bias)):
         if t is None:
             continue
@@ -167,11 +170,11 @@ def _normalize(x: Tensor, dims: tuple[int, ...], eps: float,
         attrs["zero_degenerate"] = True
     if is_grad_enabled() and x.requires_grad:
         out = norm.Normalize.apply(x, **attrs)
-        ctx = out.grad_fn
-    else:
-        ctx = Context(norm.Normalize, (False,))
-        with quiet_if_shown():  # (apply's errstate, which this call goes around: t151)
-            out = Tensor._make(norm.Normalize.forward(ctx, x._data, **attrs))
+        if out.grad_fn is not None:  # (none under inference_mode() with enable_grad())
+            return out, out.grad_fn.mean, out.grad_fn.var
+    ctx = Context(norm.Normalize, (False,))
+    with quiet_if_shown():  # (apply's errstate, which this call goes around: t151)
+        out = Tensor._make(norm.Normalize.forward(ctx, x._data, **attrs))
     return out, ctx.mean, ctx.var
 
 

@@ -2419,7 +2419,6 @@ def _warn_grad_cycle() -> None:
         "cycle and avoid the leak.", UserWarning, stacklevel=depth + 1)
 
 
-
 def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
     """Add a gradient into ``leaf.grad``: in place when it can (PyTorch's rule: a reference kept to
     ``x.grad`` stays current), out of place when the sum must itself be differentiable."""
@@ -2701,7 +2700,7 @@ def _accumulate(grads: dict[int, Tensor], leaves: dict[int, Tensor], edge: Any, 
 
 
 _MIXED = object()  # an owned gradient array that holds more than one split's pieces
-# numpy's messages for an array (or an indexing result) of more than 64 dims
+# numpy's messages for a result past its largest size
 _NUMPY_TOO_BIG = re.compile(r"array is too big|Maximum allowed size exceeded")
 
 
@@ -2710,6 +2709,7 @@ def _no_memory(name: str, exc: BaseException) -> str:
             "batch, or split the work")
 
 
+# numpy's messages for an array (or an indexing result) of more than 64 dims
 _NUMPY_DIMS = re.compile(r"maximum supported dimension for an ndarray|number of dimensions must "
                          r"be within \[0, 64\]")
 

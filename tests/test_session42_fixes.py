@@ -312,3 +312,19 @@ def test_running_statistics_under_inference_mode_with_enable_grad_as_pytorch(mak
     np.testing.assert_allclose(y.numpy(), yt.numpy(), 1e-5, 1e-6)
     np.testing.assert_allclose(ours.running_mean.numpy(), theirs.running_mean.numpy(), 1e-6)
     np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), 1e-6)
+
+
+@pytest.mark.parametrize("call, theirs", [
+    (lambda m: m.ones(3, 4).narrow(0, m.tensor(1.0), 1), RuntimeError),
+    (lambda m: m.tensor([True, False]).kthvalue(1), NotImplementedError),
+    (lambda m: m.tensor([True, False]).topk(1), RuntimeError),
+    (lambda m: m.svd(m.ones(2, 2, dtype=m.float16)), NotImplementedError),
+    (lambda m: m.linalg.inv(m.ones(2, 2, dtype=m.float16)), RuntimeError),
+], ids=["narrow_float_start", "kthvalue_bool", "topk_bool", "svd_half", "inv_half"])
+def test_error_classes_a_ported_except_catches_as_pytorchs(call, theirs):
+    """t176: PyTorch's RuntimeError or NotImplementedError (a RuntimeError too) where ours was a
+    plain TypeError or RuntimeError."""
+    with pytest.raises(theirs):
+        call(torch)
+    with pytest.raises(theirs):
+        call(tg)

@@ -810,8 +810,8 @@ def _sorted_for_k(input: Tensor, k: Any, dim: int, largest: bool, where: str
     where only the first ``k`` are needed and few of a long dim, those first ``k`` only (a
     partition, not a sort: ``_first_k``)."""
     if input.dtype == np.bool_:
-        raise RuntimeError(f"{where}: bool tensors are not supported (as in PyTorch); convert with "
-                           ".long() or .float()")
+        raise NotImplementedError(f"{where}: bool tensors are not supported (as in PyTorch, a "
+                                  "RuntimeError too); convert with .long() or .float()")
     k = _int_of(k)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
         raise TypeError(f"{where}: k must be an int, got {k!r}")

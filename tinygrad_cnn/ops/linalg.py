@@ -1145,5 +1145,5 @@ def _float(where: str, a: Tensor) -> None:
         raise RuntimeError(f"linalg.{where}: Expected a floating point tensor as input. Got "
                            f"{a.dtype} (as PyTorch); convert it with .float()")
     if a.dtype == np.float16:
-        raise RuntimeError(f"linalg.{where}: float16 is not supported (as PyTorch's on the "
-                           "CPU: LAPACK has no half precision); convert it with .float()")
+        raise NotImplementedError(f"linalg.{where}: float16 is not supported (as PyTorch's on the "
+                                  "CPU: LAPACK has no half precision); convert it with .float()")

@@ -33,7 +33,13 @@ import numpy as np
 
 from tinygrad_cnn._words import a_type
 from tinygrad_cnn.autograd import Context, Function, _state, first_order, forward_arrays
-from tinygrad_cnn.backend import ArgumentIndexError, ArgumentValueError, array_module, like
+from tinygrad_cnn.backend import (
+    ArgumentIndexError,
+    ArgumentTypeError,
+    ArgumentValueError,
+    array_module,
+    like,
+)
 from tinygrad_cnn.backend import broadcast_shapes as _bshapes
 from tinygrad_cnn.ops.movement import Clone, GetItem, Permute
 from tinygrad_cnn.ops.reduce import float_sum
@@ -290,8 +296,8 @@ def _int(v: Any, what: str, where: str) -> int:
     """A Python int from an int or a one-element integer tensor."""
     if isinstance(v, Tensor):
         if v._data.size != 1 or v.dtype.kind not in "iu":
-            raise TypeError(f"{where}: {what} must be an int or a one-element integer tensor, got "
-                            f"a tensor of dtype {v.dtype} and shape {v.shape}")
+            raise ArgumentTypeError(f"{where}: {what} must be an int or a one-element integer "
+                                    f"tensor, got a tensor of dtype {v.dtype} and shape {v.shape}")
         return int(v.item())
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
         raise TypeError(f"{where}: {what} must be an int, got {v!r}")

@@ -209,12 +209,11 @@ def _standardized(x: Tensor, dims: Dims, eps: float,
     return centered * s, s
 
 
+@quiet  # (as moments: numpy's own mean of an empty batch warns from numpy's modules)
 def _normalize_vjp(g: Any, x: Any, dims: Dims, eps: float, zero_degenerate: bool,
                    stats: tuple[Any, Any] | None = None, xhat: Any = None) -> Any:
     """``s * (g - mean(g) - x̂ * mean(g * x̂))`` on arrays (``stats``: ``x``'s moments, if known;
-    ``xhat``: ``x̂`` itself, as the forward computed it in the statistics' dtype). Its callers
-    are quiet where numpy's warnings would show: the backward pass, normalize_backward's
-    forward."""
+    ``xhat``: ``x̂`` itself, as the forward computed it in the statistics' dtype)."""
     xp = array_module(x)
     mean, var = moments(x, dims) if stats is None else stats
     rstd = _rstd(xp, var, eps, zero_degenerate)

@@ -328,3 +328,81 @@ def test_error_classes_a_ported_except_catches_as_pytorchs(call, theirs):
         call(torch)
     with pytest.raises(theirs):
         call(tg)
+
+
+def test_out_of_memory_in_the_backward_pass_and_factories_names_the_op():
+    """t181: a VJP's or a factory's numpy MemoryError was bare (no op named, not a RuntimeError)."""
+    w = tg.ones(1, requires_grad=True)
+    with pytest.raises(tg.OutOfMemoryError, match="getitem: not enough memory"):
+        w.expand(10**6, 10**6)[0, 0].backward()
+    assert w.grad is None
+    for name, call in [("zeros", lambda: tg.zeros(10**6, 10**6)),
+                       ("randn", lambda: tg.randn(10**6, 10**6)),
+                       ("eye", lambda: tg.eye(10**6)),
+                       ("linspace", lambda: tg.linspace(0, 1, 10**14))]:
+        with pytest.raises(tg.OutOfMemoryError, match=f"^{name}: not enough memory"):
+            call()
+    with pytest.raises(RuntimeError, match="not enough memory"):  # (numpy: "iterator is too large")
+        tg.ones(1).expand(2**40, 2**40) + 1
+
+
+def test_a_users_function_keeps_its_own_memory_and_value_errors():
+    """t181: a user's forward raising ValueError("array is too big ...") or MemoryError("mine")
+    came back as OutOfMemoryError with another message; PyTorch passes them through."""
+
+    class Raises(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, error):
+            raise error
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, None
+
+    for error in (ValueError("array is too big; mine"), MemoryError("mine")):
+        with pytest.raises(type(error)) as caught:
+            Raises.apply(tg.ones(2), error)
+        assert type(caught.value) is type(error) and "mine" in str(caught.value)
+
+
+@pytest.mark.parametrize("shape", ["12", (3, 4.5), [4.9], 4.0, True, (True,), np.True_])
+def test_layer_norm_modules_refuse_a_shape_that_is_not_ints_as_pytorch(shape):
+    """t181: nn.LayerNorm('12') was (1, 2), (3, 4.5) was (3, 4), True was 1."""
+    with pytest.raises(TypeError):
+        torch.nn.LayerNorm(shape)
+    for make in (tg.nn.LayerNorm, tg.nn.RMSNorm):
+        with pytest.raises(TypeError, match="normalized_shape"):
+            make(shape)
+    with pytest.raises(TypeError, match="normalized_shape"):
+        F.layer_norm(tg.ones(2, 4), shape)
+
+
+def test_normalized_shape_takes_0d_integer_tensors_as_pytorch():
+    x = np.random.default_rng(13).standard_normal((2, 4)).astype(np.float32)
+    y = F.layer_norm(tg.tensor(x), (tg.tensor(4),))
+    yt = TF.layer_norm(torch.tensor(x), (torch.tensor(4),))
+    np.testing.assert_allclose(y.numpy(), yt.numpy(), 1e-5, 1e-6)
+    assert tg.nn.LayerNorm((tg.tensor(4),)).normalized_shape == (4,)
+    assert F.rms_norm(tg.tensor(x), (tg.tensor(4),)).shape == (2, 4)
+
+
+def test_the_cycle_warning_with_inputs_and_after_grad_is_written(monkeypatch):
+    """t181: backward(inputs=[x], create_graph=True) warns in PyTorch too; and under an error
+    filter PyTorch has written .grad before the warning raises."""
+    import warnings
+
+    import tinygrad_cnn.autograd as autograd
+
+    monkeypatch.setattr(autograd, "_GRAD_CYCLE_WARNED", False)
+    x = tg.tensor([1.5, 3.0], requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        (x * x).sum().backward(create_graph=True, inputs=[x])
+    assert len(caught) == 1
+    monkeypatch.setattr(autograd, "_GRAD_CYCLE_WARNED", False)
+    y = tg.tensor([1.5, 3.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(UserWarning, match="reference cycle"):
+            (y ** 2).sum().backward(create_graph=True)
+    np.testing.assert_array_equal(y.grad.numpy(), [3.0, 6.0])

@@ -48,12 +48,14 @@ import numpy as np
 from tinygrad_cnn import _forward_array as _fa
 from tinygrad_cnn._words import a_type
 from tinygrad_cnn.backend import (
+    NUMPY_TOO_BIG,
     ArgumentValueError,
     OutOfMemoryError,
     array_module,
     broadcast_shapes,
     device_of,
     new_locks_after_fork,
+    no_memory,
     numpy_warnings_shown,
 )
 from tinygrad_cnn.layout import follow as layout_follow
@@ -840,17 +842,19 @@ class Function:
             else:
                 out = cls.forward(ctx, *arrays, **attrs)
         except (ValueError, IndexError) as exc:  # (numpy's 64-dim limit, in the op's words)
-            if _NUMPY_TOO_BIG.search(str(exc)):
-                raise OutOfMemoryError(_no_memory(cls.name, exc)) from None
+            if cls._user:  # (a user's Function's own error, as raised: t181)
+                raise
+            if NUMPY_TOO_BIG.search(str(exc)):
+                raise no_memory(cls.name, exc) from None
             if not _NUMPY_DIMS.search(str(exc)):
                 raise
             from tinygrad_cnn.tensor import too_many_dims
 
             raise ArgumentValueError(too_many_dims(cls.name)) from None
         except MemoryError as exc:  # (numpy's, named: PyTorch's is a RuntimeError)
-            if isinstance(exc, OutOfMemoryError):
+            if isinstance(exc, OutOfMemoryError) or cls._user:
                 raise
-            raise OutOfMemoryError(_no_memory(cls.name, exc)) from None
+            raise no_memory(cls.name, exc) from None
         if cls._user and type(out) is not tuple and _passed_through(out):
             return _as_tensors(out, inputs, arrays)  # (no array: no node, as PyTorch's)
         if type(out) is tuple or ctx.special is not None:
@@ -2243,6 +2247,12 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                     else:
                         in_grads = ctx.fn.backward(ctx, g)
                 except Exception as exc:
+                    if (isinstance(exc, MemoryError) or (type(exc) is ValueError and
+                                                         NUMPY_TOO_BIG.search(str(exc)))) \
+                            and not isinstance(exc, OutOfMemoryError) and not ctx.fn._user:
+                        exc = no_memory(ctx.fn.name, exc)  # (numpy's, named: t181)
+                        _name_node(exc, ctx)
+                        raise exc from None
                     _name_node(exc, ctx)
                     raise
                 finally:
@@ -2378,12 +2388,12 @@ def _into_grad(leaf: Tensor, g: Tensor, create_graph: bool, named: bool = False)
             (g,) = _hook_result(result, (g,), hook, None, "register_prehook", "grad_outputs")
             if g is None:
                 return
-    if create_graph and not _GRAD_CYCLE_WARNED and g._requires_grad and not named:
-        _warn_grad_cycle()
     # one thread at a time, as PyTorch's AccumulateGrad: two threads' backward into one leaf
     # lost updates (numpy's += lets go of the GIL) or one thread's whole first gradient
     with _ACCUMULATE_LOCK:
         _accumulate_leaf(leaf, g, create_graph)
+    if create_graph and not _GRAD_CYCLE_WARNED and g._requires_grad and leaf._grad_fn is None:
+        _warn_grad_cycle()  # (after .grad is written, as PyTorch's: under -W error it is there)
     if _POST_ACCUMULATE:
         _post_accumulate(leaf)
     if _ACCUMULATE_POST and _ACCUMULATE_POST.get(id(leaf)):
@@ -2700,15 +2710,6 @@ def _accumulate(grads: dict[int, Tensor], leaves: dict[int, Tensor], edge: Any, 
 
 
 _MIXED = object()  # an owned gradient array that holds more than one split's pieces
-# numpy's messages for a result past its largest size
-_NUMPY_TOO_BIG = re.compile(r"array is too big|Maximum allowed size exceeded")
-
-
-def _no_memory(name: str, exc: BaseException) -> str:
-    return (f"{name}: not enough memory for the result ({exc}); use smaller inputs, a smaller "
-            "batch, or split the work")
-
-
 # numpy's messages for an array (or an indexing result) of more than 64 dims
 _NUMPY_DIMS = re.compile(r"maximum supported dimension for an ndarray|number of dimensions must "
                          r"be within \[0, 64\]")

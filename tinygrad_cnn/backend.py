@@ -510,6 +510,36 @@ class OutOfMemoryError(MemoryError, RuntimeError):
     the op named."""
 
 
+# numpy's messages for a result past its largest size
+NUMPY_TOO_BIG = re.compile(r"array is too big|Maximum allowed size exceeded|iterator is too large")
+
+
+def no_memory(name: str, exc: BaseException) -> OutOfMemoryError:
+    """The error for numpy's ``MemoryError`` (or too-big ``ValueError``) ``exc`` in ``name``."""
+    return OutOfMemoryError(f"{name}: not enough memory for the result ({exc}); use smaller "
+                            "inputs, a smaller batch, or split the work")
+
+
+def named_memory_errors(fn: Any) -> Any:
+    """``fn`` (a factory: ``zeros``, ``randn``, ...) raising :class:`OutOfMemoryError` named
+    after it where numpy runs out of memory, as the ops do."""
+
+    @functools.wraps(fn)
+    def factory(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except MemoryError as exc:
+            if isinstance(exc, OutOfMemoryError):
+                raise
+            raise no_memory(fn.__name__, exc) from None
+        except ValueError as exc:
+            if NUMPY_TOO_BIG.search(str(exc)):
+                raise no_memory(fn.__name__, exc) from None
+            raise
+
+    return factory
+
+
 class ArgumentIndexError(RuntimeError):
     """An index value out of range where PyTorch raises RuntimeError (``gather``'s,
     ``scatter``'s and ``take_along_dim``'s index, ``kthvalue``'s k). Not an IndexError: Python's

@@ -34,6 +34,7 @@ from tinygrad_cnn.backend import (
     device_of,
     get_module,
     like,
+    named_memory_errors,
     normalize_device,
     quiet_if_shown,
     to_device,
@@ -5320,6 +5321,7 @@ def _factory(make: Callable[[Any], Any], dtype: DTypeLike, device: str | None,
     return t
 
 
+@named_memory_errors
 def zeros(*shape: Any, size: Any = None, dtype: DTypeLike = None, device: str | None = None,
           requires_grad: bool = False) -> Tensor:
     s = _size_arg(_sized(shape, size, "zeros"), "zeros")
@@ -5327,6 +5329,7 @@ def zeros(*shape: Any, size: Any = None, dtype: DTypeLike = None, device: str | 
     return _factory(lambda xp: xp.zeros(s, dt), dt, device, requires_grad)
 
 
+@named_memory_errors
 def empty(*shape: Any, size: Any = None, dtype: DTypeLike = None, device: str | None = None,
           requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Zeros: this engine never hands out uninitialised memory. ``memory_format``
@@ -5347,6 +5350,7 @@ def empty(*shape: Any, size: Any = None, dtype: DTypeLike = None, device: str | 
     return result
 
 
+@named_memory_errors
 def ones(*shape: Any, size: Any = None, dtype: DTypeLike = None, device: str | None = None,
          requires_grad: bool = False) -> Tensor:
     s = _size_arg(_sized(shape, size, "ones"), "ones")
@@ -5354,6 +5358,7 @@ def ones(*shape: Any, size: Any = None, dtype: DTypeLike = None, device: str | N
     return _factory(lambda xp: xp.ones(s, dt), dt, device, requires_grad)
 
 
+@named_memory_errors
 def full(size: Sequence[int], fill_value: float, dtype: DTypeLike = None,
          device: str | None = None, requires_grad: bool = False) -> Tensor:
     """``size`` filled with ``fill_value``; the dtype is inferred from it as PyTorch does (an int
@@ -5412,6 +5417,7 @@ def _like_layout(result: Tensor, input: Any, fmt: str) -> Tensor:
     return result
 
 
+@named_memory_errors
 def zeros_like(input: Tensor, dtype: DTypeLike = None, requires_grad: bool = False, *,
                device: str | None = None, memory_format: Any = None,
                layout: Any = None, pin_memory: Any = False) -> Tensor:
@@ -5420,6 +5426,7 @@ def zeros_like(input: Tensor, dtype: DTypeLike = None, requires_grad: bool = Fal
     return _like_layout(zeros(input.shape, **args), input, fmt)
 
 
+@named_memory_errors
 def ones_like(input: Tensor, dtype: DTypeLike = None, requires_grad: bool = False, *,
               device: str | None = None, memory_format: Any = None,
               layout: Any = None, pin_memory: Any = False) -> Tensor:
@@ -5446,6 +5453,7 @@ def _arange_number(value: Any, what: str) -> int | float:
     return int(value) if isinstance(value, (int, np.integer)) else float(value)
 
 
+@named_memory_errors
 def arange(start: float | None = None, end: float | None = None, step: float = 1, *,
            dtype: DTypeLike = None, device: str | None = None,
            requires_grad: bool = False) -> Tensor:
@@ -5507,6 +5515,7 @@ def _arange_length(start: Any, end: Any, step: Any, dt: np.dtype) -> int:
     return max(0, math.ceil((float(end) - float(start)) / float(step)))
 
 
+@named_memory_errors
 def rand_like(input: Tensor, *, generator: Any = None, dtype: DTypeLike = None,
               device: str | None = None, requires_grad: bool = False, memory_format: Any = None,
               layout: Any = None, pin_memory: Any = False) -> Tensor:
@@ -5519,6 +5528,7 @@ def rand_like(input: Tensor, *, generator: Any = None, dtype: DTypeLike = None,
     return _like_layout(made, input, fmt)
 
 
+@named_memory_errors
 def randn_like(input: Tensor, *, generator: Any = None, dtype: DTypeLike = None,
                device: str | None = None, requires_grad: bool = False, memory_format: Any = None,
                layout: Any = None, pin_memory: Any = False) -> Tensor:
@@ -5540,6 +5550,7 @@ def _random_dtype(dtype: DTypeLike, where: str) -> DTypeLike:
     return dtype
 
 
+@named_memory_errors
 def randn(*shape: Any, size: Any = None, generator: Any = None, dtype: DTypeLike = None,
           device: str | None = None,
           requires_grad: bool = False) -> Tensor:
@@ -5552,6 +5563,7 @@ def randn(*shape: Any, size: Any = None, generator: Any = None, dtype: DTypeLike
     return _factory(lambda xp: xp.asarray(arr), dtype, device, requires_grad)
 
 
+@named_memory_errors
 def rand(*shape: Any, size: Any = None, generator: Any = None, dtype: DTypeLike = None,
           device: str | None = None,
          requires_grad: bool = False) -> Tensor:
@@ -5628,6 +5640,7 @@ def _inferred_dtype(data: Any) -> np.dtype:
     return _SCALAR_DTYPES[2] if dt is None else dt  # tensor([]) is float32
 
 
+@named_memory_errors
 def full_like(input: Tensor, fill_value: Any, *, dtype: DTypeLike = None,
               device: str | None = None, requires_grad: bool = False, memory_format: Any = None,
               layout: Any = None, pin_memory: Any = False) -> Tensor:
@@ -5638,6 +5651,7 @@ def full_like(input: Tensor, fill_value: Any, *, dtype: DTypeLike = None,
     return _like_layout(_full(input.shape, fill_value, where="full_like", **args), input, fmt)
 
 
+@named_memory_errors
 def empty_like(input: Tensor, *, dtype: DTypeLike = None, device: str | None = None,
                requires_grad: bool = False, memory_format: Any = None,
                layout: Any = None, pin_memory: Any = False) -> Tensor:
@@ -5647,6 +5661,7 @@ def empty_like(input: Tensor, *, dtype: DTypeLike = None, device: str | None = N
     return _like_layout(zeros(input.shape, **args), input, fmt)
 
 
+@named_memory_errors
 def eye(n: int, m: int | None = None, *, dtype: DTypeLike = None, device: str | None = None,
         requires_grad: bool = False) -> Tensor:
     """The ``n × m`` identity matrix (``m = n`` by default), float32 unless ``dtype`` says."""
@@ -5656,6 +5671,7 @@ def eye(n: int, m: int | None = None, *, dtype: DTypeLike = None, device: str | 
     return _factory(lambda xp: xp.eye(n, m, dtype=dt), dt, device, requires_grad)
 
 
+@named_memory_errors
 def linspace(start: Any, end: Any, steps: int, *, dtype: DTypeLike = None,
              device: str | None = None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive, float32 unless ``dtype``
@@ -5716,6 +5732,7 @@ def _fused(a: Any, step: Any, i: np.ndarray) -> np.ndarray:
     return a + step * i
 
 
+@named_memory_errors
 def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: DTypeLike = None,
              device: str | None = None, requires_grad: bool = False) -> Tensor:
     """``base`` to the powers ``linspace(start, end, steps)``: ``steps`` values from ``base **
@@ -5813,6 +5830,7 @@ def triu_indices(row: int, col: int, offset: int = 0, *, dtype: DTypeLike = None
     return _triangle_indices("triu_indices", row, col, offset, dtype, device, upper=True)
 
 
+@named_memory_errors
 def randint(*args: Any, size: Sequence[int] | None = None, low: int | None = None,
             high: int | None = None, generator: Any = None, dtype: DTypeLike = None,
             device: str | None = None, requires_grad: bool = False) -> Tensor:
@@ -5859,6 +5877,7 @@ def _low_high(pos: Sequence[Any], low: Any, high: Any) -> tuple[Any, Any]:
     return low, high
 
 
+@named_memory_errors
 def randperm(n: int, *, generator: Any = None, dtype: DTypeLike = None,
              device: str | None = None, requires_grad: bool = False) -> Tensor:
     """A random permutation of ``0 .. n-1``, int64 unless ``dtype`` says, from the generator

@@ -306,20 +306,27 @@ def _count(shape: tuple[int, ...], dims: tuple[int, ...]) -> int:
 
 
 def _int_shape(normalized_shape: Any, op: str) -> tuple[int, ...]:
-    """``normalized_shape`` as a tuple of ints: an int, or a sequence of them (a float in it is
-    PyTorch's TypeError, not a size cut to an int)."""
-    if isinstance(normalized_shape, (int, np.integer)):
+    """``normalized_shape`` as a tuple of ints: an int, or a sequence of ints or 0-d integer
+    tensors (a float, a bool or a string in it is PyTorch's TypeError, not a size cut to an int
+    or read as 1)."""
+    if _is_size(normalized_shape):
         return (int(normalized_shape),)
-    if isinstance(normalized_shape, (Tensor, str, bytes)) or not hasattr(normalized_shape,
-                                                                         "__iter__"):
+    if isinstance(normalized_shape, (Tensor, str, bytes, bool, np.bool_)) or not hasattr(
+            normalized_shape, "__iter__"):
         raise TypeError(f"{op}: normalized_shape must be an int or a tuple of ints, got "
                         f"{type_name(normalized_shape)}")
     normalized_shape = list(normalized_shape)
     for i, s in enumerate(normalized_shape):
-        if not isinstance(s, (int, np.integer)):
+        if isinstance(s, Tensor) and s.ndim == 0 and s.dtype.kind in "iu":
+            normalized_shape[i] = s.item()
+        elif not _is_size(s):
             raise TypeError(f"{op}: normalized_shape must be a tuple of ints, but found element of "
                             f"type {type(s).__name__} at pos {i}")
     return tuple(int(s) for s in normalized_shape)
+
+
+def _is_size(s: Any) -> bool:
+    return isinstance(s, (int, np.integer)) and not isinstance(s, bool)
 
 
 def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,

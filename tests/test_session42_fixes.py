@@ -406,3 +406,32 @@ def test_the_cycle_warning_with_inputs_and_after_grad_is_written(monkeypatch):
         with pytest.raises(UserWarning, match="reference cycle"):
             (y ** 2).sum().backward(create_graph=True)
     np.testing.assert_array_equal(y.grad.numpy(), [3.0, 6.0])
+
+
+def test_the_statistics_common_case_is_the_general_way_bit_for_bit():
+    """``moments``' fast case (float32/64, C order, last dim reduced) makes the general way's numpy
+    calls without its checks: the same bits, special values (inf, NaN, -0, overflowing sums: the
+    float64 fallback) included -- the general way is what the fuzzer compares with PyTorch."""
+    import warnings
+
+    from tinygrad_cnn.ops import norm
+
+    rng = np.random.default_rng(14)
+    specials = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e38, -3e38, 1e-45, 65504.0, 1e20]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for trial in range(600):
+            dt = (np.float32, np.float64)[trial % 2]
+            shape = tuple(int(s) for s in rng.integers(1, 5, rng.integers(1, 4)))
+            shape = shape[:-1] + (max(shape[-1], 2),)
+            x = (rng.standard_normal(shape) * rng.choice([1, 1e4, 1e30])).astype(dt)
+            mask = rng.random(shape) < 0.2
+            x[mask] = rng.choice(specials, mask.sum())
+            extra = rng.choice(len(shape), rng.integers(0, len(shape)), replace=True)
+            dims = tuple(sorted({len(shape) - 1, *map(int, extra)}))
+            assert x.flags.c_contiguous and x.shape[-1] > 1 and x.ndim - 1 in dims  # (the fast case)
+            ours, general = norm.moments(x, dims), norm._moments(x, dims)
+            for a, b in zip(ours, general):
+                assert a.dtype == b.dtype and a.shape == b.shape
+                assert np.array_equal(a, b, equal_nan=True), (shape, dims, dt)
+                assert np.array_equal(np.signbit(a), np.signbit(b))

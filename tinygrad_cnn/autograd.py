@@ -48,15 +48,14 @@ import numpy as np
 from tinygrad_cnn import _forward_array as _fa
 from tinygrad_cnn._words import a_type
 from tinygrad_cnn.backend import (
-    NUMPY_TOO_BIG,
     ArgumentValueError,
-    OutOfMemoryError,
     array_module,
     broadcast_shapes,
     device_of,
     new_locks_after_fork,
     no_memory,
     numpy_warnings_shown,
+    out_of_memory,
 )
 from tinygrad_cnn.layout import follow as layout_follow
 from tinygrad_cnn.layout import holds as layout_holds
@@ -841,20 +840,16 @@ class Function:
                     out = cls.forward(ctx, *arrays, **attrs)
             else:
                 out = cls.forward(ctx, *arrays, **attrs)
-        except (ValueError, IndexError) as exc:  # (numpy's 64-dim limit, in the op's words)
+        except (ValueError, IndexError, MemoryError) as exc:  # numpy's, in the op's words
             if cls._user:  # (a user's Function's own error, as raised: t181)
                 raise
-            if NUMPY_TOO_BIG.search(str(exc)):
+            if out_of_memory(exc):  # (PyTorch's is a RuntimeError)
                 raise no_memory(cls.name, exc) from None
-            if not _NUMPY_DIMS.search(str(exc)):
+            if isinstance(exc, MemoryError) or not _NUMPY_DIMS.search(str(exc)):
                 raise
-            from tinygrad_cnn.tensor import too_many_dims
+            from tinygrad_cnn.tensor import too_many_dims  # (its 64-dim limit)
 
             raise ArgumentValueError(too_many_dims(cls.name)) from None
-        except MemoryError as exc:  # (numpy's, named: PyTorch's is a RuntimeError)
-            if isinstance(exc, OutOfMemoryError) or cls._user:
-                raise
-            raise no_memory(cls.name, exc) from None
         if cls._user and type(out) is not tuple and _passed_through(out):
             return _as_tensors(out, inputs, arrays)  # (no array: no node, as PyTorch's)
         if type(out) is tuple or ctx.special is not None:
@@ -2247,9 +2242,7 @@ def _run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_
                     else:
                         in_grads = ctx.fn.backward(ctx, g)
                 except Exception as exc:
-                    if (isinstance(exc, MemoryError) or (type(exc) is ValueError and
-                                                         NUMPY_TOO_BIG.search(str(exc)))) \
-                            and not isinstance(exc, OutOfMemoryError) and not ctx.fn._user:
+                    if out_of_memory(exc) and not ctx.fn._user:
                         exc = no_memory(ctx.fn.name, exc)  # (numpy's, named: t181)
                         _name_node(exc, ctx)
                         raise exc from None

@@ -511,7 +511,13 @@ class OutOfMemoryError(MemoryError, RuntimeError):
 
 
 # numpy's messages for a result past its largest size
-NUMPY_TOO_BIG = re.compile(r"array is too big|Maximum allowed size exceeded|iterator is too large")
+_NUMPY_TOO_BIG = re.compile(r"array is too big|Maximum allowed size exceeded|iterator is too large")
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` is numpy running out of memory (or of sizes) -- not yet named by us."""
+    return (isinstance(exc, MemoryError) and not isinstance(exc, OutOfMemoryError)) or (
+        type(exc) is ValueError and _NUMPY_TOO_BIG.search(str(exc)) is not None)
 
 
 def no_memory(name: str, exc: BaseException) -> OutOfMemoryError:
@@ -528,12 +534,8 @@ def named_memory_errors(fn: Any) -> Any:
     def factory(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except MemoryError as exc:
-            if isinstance(exc, OutOfMemoryError):
-                raise
-            raise no_memory(fn.__name__, exc) from None
-        except ValueError as exc:
-            if NUMPY_TOO_BIG.search(str(exc)):
+        except (MemoryError, ValueError) as exc:
+            if out_of_memory(exc):
                 raise no_memory(fn.__name__, exc) from None
             raise
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn import layout
-from tinygrad_cnn.autograd import Context, is_grad_enabled
+from tinygrad_cnn.autograd import Context, Function, is_grad_enabled
 from tinygrad_cnn.backend import (
     ArgumentTypeError,
     ArgumentValueError,
@@ -63,25 +63,34 @@ def _layer(cls: type[norm._NormAffine], x: Tensor, weight: Tensor | None, bias: 
     it has neither weight nor bias (group norm: its op with ones and zeros); and, with
     ``stats``, the batch statistics it used ``(out, mean, var)`` (None otherwise). When no node
     is recorded the op's forward runs on a context of ours, to read them back."""
+    attrs: dict[str, Any] = {"dims": dims, "eps": eps}
+    if zero_degenerate:  # (an attribute the op records only when set: see norm._rstd)
+        attrs["zero_degenerate"] = True
     if weight is None and bias is None and not groups:  # (group norm: one node all the same,
         # not normalize between two reshapes)
-        return _normalize(x, dims, eps, zero_degenerate)
+        return _with_statistics(norm.Normalize, (x,), attrs)
     weight, bias = _params(x, weight, bias, shape, op)
-    attrs: dict[str, Any] = {"dims": dims, "eps": eps, "shape": shape}
+    attrs["shape"] = shape
     if groups:
         attrs["groups"] = groups
-    if zero_degenerate:
-        attrs["zero_degenerate"] = True
-    if not stats or (is_grad_enabled() and (x.requires_grad or weight.requires_grad
-                                            or bias.requires_grad)):
-        out = cls.apply(x, weight, bias, **attrs)
-        if not stats:
-            return out, None, None
-        if out.grad_fn is not None:  # (none under inference_mode() with enable_grad(): t179)
+    if not stats:
+        return cls.apply(x, weight, bias, **attrs), None, None
+    return _with_statistics(cls, (x, weight, bias), attrs)
+
+
+def _with_statistics(cls: type[Function], inputs: tuple[Tensor, ...], attrs: dict[str, Any]
+                     ) -> tuple[Tensor, Any, Any]:
+    """``cls.apply(*inputs, **attrs)`` and the batch statistics its forward used, ``(out, mean,
+    var)``: from its node, or where none is recorded (nothing requires grad, ``no_grad()``,
+    ``inference_mode()`` with ``enable_grad()`` inside: t179) from its forward run on a context
+    of ours -- quiet as apply is (t151)."""
+    if is_grad_enabled() and any(t.requires_grad for t in inputs):
+        out = cls.apply(*inputs, **attrs)
+        if out.grad_fn is not None:
             return out, out.grad_fn.mean, out.grad_fn.var
-    ctx = Context(cls, (False, False, False))
-    with quiet_if_shown():  # (as _normalize)
-        out = Tensor._make(cls.forward(ctx, x._data, weight._data, bias._data, **attrs))
+    ctx = Context(cls, (False,) * len(inputs))
+    with quiet_if_shown():
+        out = Tensor._make(cls.forward(ctx, *(t._data for t in inputs), **attrs))
     return out, ctx.mean, ctx.var
 
 
@@ -142,6 +151,15 @@ def _check_params(x: Tensor, weight: Tensor | None, bias: Tensor | None, c: int,
             raise _dtype_error(op, x, what, t)
 
 
+def _check_running(x: Tensor, c: int, op: str, running_mean: Tensor | None,
+                   running_var: Tensor | None) -> None:
+    """The running statistics (those given) have one value per channel."""
+    for what, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.shape != (c,):
+            raise ArgumentValueError(f"{op}: {what} must have shape ({c},) for the {c} channels of "
+                                     f"the input {x.shape}, got {t.shape}")
+
+
 def _no_grad_for_statistics(op: str, running_mean: Any, running_var: Any) -> None:
     """PyTorch's rule: the running statistics are not differentiated (they are read in eval
     mode, updated in place while training), so one that requires grad is an error while grad
@@ -158,24 +176,6 @@ def _no_grad_for_statistics(op: str, running_mean: Any, running_var: Any) -> Non
 
 def _channel_shape(x: Tensor) -> tuple[int, ...]:
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
-
-
-def _normalize(x: Tensor, dims: tuple[int, ...], eps: float,
-               zero_degenerate: bool = False) -> tuple[Tensor, Any, Any]:
-    """``normalize`` over ``dims`` and the batch statistics it used, ``(out, mean, var)``. When
-    no node is recorded the op's forward runs on a context of ours, to read them back.
-    ``zero_degenerate``: see ``norm._rstd`` (an attribute the op records only when set)."""
-    attrs: dict[str, Any] = {"dims": dims, "eps": eps}
-    if zero_degenerate:
-        attrs["zero_degenerate"] = True
-    if is_grad_enabled() and x.requires_grad:
-        out = norm.Normalize.apply(x, **attrs)
-        if out.grad_fn is not None:  # (none under inference_mode() with enable_grad())
-            return out, out.grad_fn.mean, out.grad_fn.var
-    ctx = Context(norm.Normalize, (False,))
-    with quiet_if_shown():  # (apply's errstate, which this call goes around: t151)
-        out = Tensor._make(norm.Normalize.forward(ctx, x._data, **attrs))
-    return out, ctx.mean, ctx.var
 
 
 def _update_running(running: Tensor, batch: Any, momentum: float) -> None:
@@ -213,10 +213,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         return batch_norm(x.float(), running_mean, running_var, weight, bias, training, momentum,
                           eps).half()
     c = x.shape[1]
-    for what, t in (("running_mean", running_mean), ("running_var", running_var)):
-        if t is not None and t.shape != (c,):
-            raise ArgumentValueError(f"{op}: {what} must have shape ({c},) for the {c} channels of the "
-                                     f"input {x.shape}, got {t.shape}")
+    _check_running(x, c, op, running_mean, running_var)
 
     dims = (0,) + tuple(range(2, x.ndim))
     shape = _channel_shape(x)
@@ -274,10 +271,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     dims = tuple(range(2, x.ndim))
     shape = _channel_shape(x)
     _check_params(x, weight, bias, c, op)  # (before a running statistic moves: t178)
-    for what, t in (("running_mean", running_mean), ("running_var", running_var)):
-        if t is not None and t.shape != (c,):
-            raise ArgumentValueError(f"{op}: {what} must have shape ({c},) for the {c} channels of "
-                                     f"the input {x.shape}, got {t.shape}")
+    _check_running(x, c, op, running_mean, running_var)
     if not use_input_stats:
         if running_mean is None or running_var is None:
             raise ArgumentValueError(f"{op}: running_mean and running_var are needed when "

@@ -48,20 +48,11 @@ def moments(x: Any, dims: Dims) -> tuple[Any, Any]:
     float32. Two passes (no ``E[x²] - E[x]²`` cancellation)."""
     if type(x) is np.ndarray and x.dtype in _FAST_DTYPES and x.flags.c_contiguous and x.size \
             and x.ndim - 1 in dims and x.shape[-1] > 1:
-        # the common case (a layer's float32 input, its last dim reduced, so summed pairwise):
-        # the general way's numpy calls, op for op, without its checks and wrappers (13.7 ->
-        # ~9 µs of a 16×16 layer norm's forward); its callers are quiet where numpy's warnings
-        # would show (an op's apply, the backward pass, quiet_if_shown)
-        count = math.prod([x.shape[d] for d in dims])
-        mean = np.add.reduce(x, axis=dims, keepdims=True)
-        np.true_divide(mean, count, out=mean)
-        centered = x - mean
-        centered *= centered
-        var = np.add.reduce(centered, axis=dims, keepdims=True)
-        np.true_divide(var, count, out=var)
-        if np.isinf(var).any() or np.isinf(mean).any():
-            return _quiet_wide_moments(x, dims, mean, var)
-        return mean, var
+        # the common case (a layer's float32 input, its last dim reduced, so summed pairwise)
+        # straight to the two passes, without the checks and the errstate below (13.7 -> ~9 µs
+        # of a 16×16 layer norm's forward); its callers are quiet where numpy's warnings would
+        # show (an op's apply, the backward pass, quiet_if_shown)
+        return _two_passes(x, dims)
     return _moments(x, dims)
 
 
@@ -86,14 +77,27 @@ def _moments(x: Any, dims: Dims) -> tuple[Any, Any]:
         moved = xp.ascontiguousarray(xp.moveaxis(y, dims, last))
         mean, var = moments(moved, last)
         return xp.moveaxis(mean, last, dims), xp.moveaxis(var, last, dims)
-    mean = _mean(y, dims)
+    return _two_passes(y, dims)
+
+
+def _two_passes(y: Any, dims: Dims) -> tuple[Any, Any]:
+    """The mean, then the mean of the squared deviations from it (``y`` float32/64, not empty)."""
+    count = math.prod([y.shape[d] for d in dims])
+    mean = _mean_over(y, dims, count)
     centered = y - mean
     centered *= centered
-    var = _mean(centered, dims)
+    var = _mean_over(centered, dims, count)
     xp = array_module(y)
     if xp.isinf(var).any() or xp.isinf(mean).any():
         return _wide_moments(y, dims, mean, var)
     return mean, var
+
+
+def _mean_over(y: Any, dims: Dims, count: int) -> Any:
+    """:func:`_mean` of a float32/64 array that is not empty, its ``count`` known."""
+    if type(y) is np.ndarray:
+        return _mean_array(y, dims, True, count)
+    return y.mean(axis=dims, keepdims=True)
 
 
 def _mean(y: Any, dims: Dims) -> Any:
@@ -104,11 +108,7 @@ def _mean(y: Any, dims: Dims) -> Any:
     return y.mean(axis=dims, keepdims=True)
 
 
-@quiet
-def _quiet_wide_moments(y: Any, dims: Dims, mean: Any, var: Any) -> tuple[Any, Any]:
-    return _wide_moments(y, dims, mean, var)
-
-
+@quiet  # (squares past the dtype's range: numpy's overflow warnings)
 def _wide_moments(y: Any, dims: Dims, mean: Any, var: Any) -> tuple[Any, Any]:
     """The moments where the squares (or the sum) of finite values overflowed: float32 ones again
     in float64, where they fit (was: the variance of [1e20, -1e20, 3e20] was inf in float32, and
@@ -147,11 +147,7 @@ class Normalize(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, dims: Dims = (), eps: float = 1e-5,
                 zero_degenerate: bool = False) -> Any:
-        xp = array_module(x)
-        mean, var = moments(x, dims)
-        y = x.astype(mean.dtype, copy=False) - mean
-        y *= _rstd(xp, var, eps, zero_degenerate)
-        ctx.mean, ctx.var = mean, var
+        y, ctx.mean, ctx.var = _xhat(x, dims, eps, zero_degenerate)
         ctx.save_for_backward(x)
         return _laid_out(x, y.astype(x.dtype, copy=False), dims)
 
@@ -327,16 +323,12 @@ class _NormAffine:
                 eps: float = 1e-5, shape: tuple[int, ...] = (), groups: int = 0,
                 zero_degenerate: bool = False) -> Any:
         xp = array_module(x)
-        xs = _grouped(x, groups)
-        mean, var = moments(xs, dims)
-        y = xs.astype(mean.dtype, copy=False) - mean
-        y *= _rstd(xp, var, eps, zero_degenerate)
-        ctx.mean, ctx.var = mean, var
+        y, ctx.mean, ctx.var = _xhat(_grouped(x, groups), dims, eps, zero_degenerate)
         xhat = y if y.dtype == x.dtype else None  # (x̂ for the VJP, as it is)
         y = y.astype(x.dtype, copy=False)
         if groups:
             y = y.reshape(x.shape)  # (a view of x̂)
-            if x.ndim == 4 and not x.flags.c_contiguous and layout.holds(x, "channels_last"):
+            if _channels_last(x):
                 y = layout.arrange(y, "channels_last")  # (PyTorch's group norm keeps it)
         else:
             y = _laid_out(x, y, dims)
@@ -374,12 +366,8 @@ class _NormAffine:
         gx = gw = None
         if nx:
             gy = g * weight.reshape(shape)
-            if groups:
-                grouped = (x.shape[0], groups, -1) if x.numel() else (x.shape[0], groups, 0)
-                gx = NormalizeBackward.apply(gy.reshape(grouped), x.reshape(grouped),
-                                             **attrs).reshape(x.shape)
-            else:
-                gx = NormalizeBackward.apply(gy, x, **attrs)
+            gx = NormalizeBackward.apply(_grouped(gy, groups), _grouped(x, groups), **attrs)
+            gx = gx.reshape(x.shape) if groups else gx
         if nw:
             if is_grad_enabled():  # (create_graph: x̂ as a function of x, recorded again)
                 y = _normalized(x, attrs, groups)
@@ -387,22 +375,34 @@ class _NormAffine:
         return gx, gw, (_reduce_to(g, sums, b_shape) if nb else None)
 
 
+def _xhat(x: Any, dims: Dims, eps: float, zero_degenerate: bool) -> tuple[Any, Any, Any]:
+    """``(x̂, mean, var)`` of array ``x`` over ``dims``, ``x̂`` in the statistics' dtype."""
+    mean, var = moments(x, dims)
+    y = x.astype(mean.dtype, copy=False) - mean
+    y *= _rstd(array_module(x), var, eps, zero_degenerate)
+    return y, mean, var
+
+
 def _grouped(a: Any, groups: int) -> Any:
-    """``a`` as ``(N, groups, -1)`` (group norm's view), or itself when ``groups`` is 0."""
+    """``a`` (an array or a Tensor) as ``(N, groups, -1)`` -- group norm's view -- or itself when
+    ``groups`` is 0."""
     if not groups:
         return a
-    return a.reshape(a.shape[0], groups, -1) if a.size else a.reshape(a.shape[0], groups, 0)
+    return a.reshape(a.shape[0], groups, -1 if math.prod(a.shape) else 0)
+
+
+def _channels_last(x: Any) -> bool:
+    """Whether array ``x`` is a channels-last image (and not also C-ordered): PyTorch's group
+    norm keeps that layout."""
+    return x.ndim == 4 and not x.flags.c_contiguous and layout.holds(x, "channels_last")
 
 
 def _normalized(x: Tensor, attrs: dict[str, Any], groups: int) -> Tensor:
     """The layer's ``x̂`` as a ``normalize`` node of ``x`` (its forward's values and layout)."""
     if not groups:
         return Normalize.apply(x, **attrs)
-    grouped = (x.shape[0], groups, -1) if x.numel() else (x.shape[0], groups, 0)
-    y = Normalize.apply(x.reshape(grouped), **attrs).reshape(x.shape)
-    if x.ndim == 4 and not x._data.flags.c_contiguous and layout.holds(x._data, "channels_last"):
-        y = y.contiguous(memory_format=layout.channels_last)
-    return y
+    y = Normalize.apply(_grouped(x, groups), **attrs).reshape(x.shape)
+    return y.contiguous(memory_format=layout.channels_last) if _channels_last(x._data) else y
 
 
 class BatchNorm(_NormAffine, Function):

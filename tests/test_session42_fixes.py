@@ -435,3 +435,30 @@ def test_the_statistics_common_case_is_the_general_way_bit_for_bit():
                 assert a.dtype == b.dtype and a.shape == b.shape
                 assert np.array_equal(a, b, equal_nan=True), (shape, dims, dt)
                 assert np.array_equal(np.signbit(a), np.signbit(b))
+
+
+@pytest.mark.parametrize("call", [
+    lambda: F.layer_norm(tg.zeros(1, 1).expand(10**6, 10**6), (10**6,)),
+    lambda: F.layer_norm(tg.zeros(1, 1).expand(10**6, 10**6), (10**6,), tg.ones(10**6)),
+    lambda: F.group_norm(tg.zeros(1, 1, 1).expand(10**3, 10**3, 10**6), 10),
+    lambda: F.batch_norm(tg.zeros(1, 1).expand(10**5, 10**6), None, None, training=True),
+], ids=["layer_norm", "layer_norm_affine", "group_norm", "batch_norm_train"])
+def test_a_norm_over_a_huge_expanded_input_runs_out_of_memory_at_once(call):
+    """t182: the statistics were summed over the 10¹² repeats first (minutes), and batch norm's
+    forward run for its statistics raised numpy's bare MemoryError; PyTorch fails at once."""
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(tg.OutOfMemoryError, match="not enough memory"):
+        call()
+    assert time.perf_counter() - start < 5
+
+
+def test_instance_norm_without_spatial_elements_leaves_the_running_statistics_as_pytorch():
+    """t182: an input (N, C, 0) moved them (batch norm's empty batch did not)."""
+    rm, rv = tg.tensor([1.0, 2.0]), tg.tensor([3.0, 4.0])
+    rmt, rvt = torch.tensor([1.0, 2.0]), torch.tensor([3.0, 4.0])
+    F.instance_norm(tg.zeros(2, 2, 0), rm, rv)
+    TF.instance_norm(torch.zeros(2, 2, 0), rmt, rvt)
+    np.testing.assert_array_equal(rm.numpy(), rmt.numpy())
+    np.testing.assert_array_equal(rv.numpy(), rvt.numpy())

@@ -26,6 +26,8 @@ from tinygrad_cnn.backend import (
     ArgumentTypeError,
     ArgumentValueError,
     array_module,
+    no_memory,
+    out_of_memory,
     quiet_if_shown,
     type_name,
 )
@@ -89,8 +91,13 @@ def _with_statistics(cls: type[Function], inputs: tuple[Tensor, ...], attrs: dic
         if out.grad_fn is not None:
             return out, out.grad_fn.mean, out.grad_fn.var
     ctx = Context(cls, (False,) * len(inputs))
-    with quiet_if_shown():
-        out = Tensor._make(cls.forward(ctx, *(t._data for t in inputs), **attrs))
+    try:
+        with quiet_if_shown():
+            out = Tensor._make(cls.forward(ctx, *(t._data for t in inputs), **attrs))
+    except (MemoryError, ValueError) as exc:  # (named, as apply names it: t182)
+        if out_of_memory(exc):
+            raise no_memory(cls.name, exc) from None
+        raise
     return out, ctx.mean, ctx.var
 
 
@@ -284,12 +291,13 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
         raise ArgumentValueError(f"{op}: expected more than 1 spatial element per channel when "
                                  f"training, got input size {x.shape}")
     # (eps=0 over a constant channel: 0, not NaN, as PyTorch's batch-norm kernel behind it)
-    track = bool(n) and (running_mean is not None or running_var is not None)
+    # (an empty batch -- or no spatial element -- leaves them alone, as PyTorch: t182)
+    track = x.numel() > 0 and (running_mean is not None or running_var is not None)
     y, mean, var = _layer(norm.InstanceNorm, x, weight, bias, shape, op, dims, float(eps),
                           zero_degenerate=eps == 0, stats=track)
-    if running_mean is not None and n:
+    if running_mean is not None and track:
         _update_running(running_mean, mean.reshape(n, c).mean(0), momentum)
-    if running_var is not None and n:
+    if running_var is not None and track:
         unbiased = var.reshape(n, c) * (count / (count - 1))
         _update_running(running_var, unbiased.mean(0), momentum)
     return y

@@ -57,12 +57,16 @@ def moments(x: Any, dims: Dims) -> tuple[Any, Any]:
 
 
 _FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_BIG_BYTES = 1 << 30  # (see _moments)
 
 
 @quiet  # (inf - inf, an empty batch: NaN, as PyTorch, without numpy's warnings)
 def _moments(x: Any, dims: Dims) -> tuple[Any, Any]:
     """:func:`moments`, every case."""
     y = x.astype("float32") if x.dtype == "float16" else x
+    if y.nbytes >= _BIG_BYTES:  # (an expanded input: its result must fit before its statistics
+        array_module(y).empty(y.shape, y.dtype)  # are summed over every repeat -- minutes for
+        # 10¹² -- so that a result too big fails at once, as PyTorch's: t182)
     if y.size == 0:  # statistics of nothing: 0 and 1 (the output is empty anyway)
         kept = tuple(1 if d in dims else s for d, s in enumerate(y.shape))
         xp = array_module(y)

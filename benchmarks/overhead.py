@@ -8,6 +8,7 @@ next), so A/Bs between processes need dozens of pairs to show a 5% effect; insid
 both trees share the mode, and the best of 25 rounds of 200 calls repeats to 1–3%.
 
     python -m benchmarks.overhead --base ba84f24      # the round's start (issues 12 and 14)
+    python -m benchmarks.overhead --base HEAD --cases rot90,nll_loss   # breadth.py's cases too
 """
 
 from __future__ import annotations
@@ -77,6 +78,12 @@ def _cases(tg: Any) -> dict[str, Callable[[], None]]:
         y.sum().backward()
 
     cases["chain1000"] = chain
+    from benchmarks.breadth import cases as breadth_cases  # (the breadth issues' ops, by name)
+
+    for name, op in breadth_cases(tg, lambda arr, rg=False: T(arr, requires_grad=rg)).items():
+        if name not in cases:
+            g = T(np.ones(op().shape, dtype=np.float32))
+            cases[name] = lambda op=op, g=g: op().backward(g)
     return cases
 
 
@@ -109,9 +116,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=25)
     args = parser.parse_args(argv)
     names = [c.strip() for c in args.cases.split(",") if c.strip()]
-    unknown = [c for c in names if c not in CASES]
-    if unknown:
-        parser.error(f"unknown cases {unknown}; choose from {', '.join(CASES)}")
     with tempfile.TemporaryDirectory() as tmp:
         try:
             _extract(args.base, tmp)
@@ -121,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, ROOT)
         base = importlib.import_module("tinygrad_cnn_base")
         new = importlib.import_module("tinygrad_cnn")
+        known = list(_cases(new))
+        unknown = [c for c in names if c not in known]
+        if unknown:
+            parser.error(f"unknown cases {unknown}; choose from {', '.join(known)}")
         results = compare(base, new, names, rounds=args.rounds)
     print(f"| case (16×16, forward+backward) | {args.base} | this tree | ratio |")
     print("|---|---:|---:|---:|")

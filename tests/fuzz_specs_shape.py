@@ -59,9 +59,14 @@ def _size(shape: tuple[int, ...], d: int) -> int:
 # ------------------------------------------------------------------------------ flip, rot90, roll
 s("flip", lambda m, a, dims: m.t.flip(a, dims),
   params=seeded(lambda sh, r: {"dims": _dims(len(sh[0]), r)}))
-s("flip", lambda m, a, k, dims: m.t.rot90(a, k, dims), id="rot90",
+s("rot90", lambda m, a, k, dims: m.t.rot90(a, k, dims),  # (quarter turns: a rot90 op)
   shapes=broadcast_shapes(1, min_dims=2),
-  params=seeded(lambda sh, r: {"k": int(r.integers(-5, 6)), "dims": _dims(len(sh[0]), r, 2)}))
+  params=seeded(lambda sh, r: {"k": int(r.choice([-5, -3, -1, 1, 3, 5])),
+                               "dims": _dims(len(sh[0]), r, 2)}))
+# (half turns: a flip; whole turns: a clone)
+s("flip", lambda m, a, k, dims: m.t.rot90(a, k, dims), id="rot90_even",
+  shapes=broadcast_shapes(1, min_dims=2),
+  params=seeded(lambda sh, r: {"k": int(r.choice([-4, -2, 0, 2, 4, 6])), "dims": _dims(len(sh[0]), r, 2)}))
 
 
 def _roll(sh: list[tuple[int, ...]], r: np.random.Generator) -> dict[str, Any]:

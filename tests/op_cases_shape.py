@@ -19,9 +19,19 @@ def _flip(rng):
     return (lambda a: (a * a).flip(0, -1)), (t(rng, 2, 3, 4),)
 
 
-@case("flip", "rot90")
+@case("flip", "rot90_half_turn")
+def _rot90_half(rng):
+    return (lambda a: (a * a).rot90(-2, (2, 0))), (t(rng, 2, 3, 4),)
+
+
+@case("rot90", "k3")
 def _rot90(rng):
     return (lambda a: (a * a).rot90(3, (2, 0))), (t(rng, 2, 3, 4),)
+
+
+@case("rot90", "k1_transposed_input")
+def _rot90_k1(rng):
+    return (lambda a: (a * a).transpose(0, 2).rot90(1, (1, -1))), (t(rng, 2, 3, 4),)
 
 
 @case("roll", "dims")

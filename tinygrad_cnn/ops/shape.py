@@ -1,5 +1,5 @@
-"""Shape ops: flip, roll, repeat, tril, triu, diagonal, diag_embed and unfold are Functions; the rest of
-PyTorch's shape surface is composed of them and of the movement ops (reshape, permute, expand,
+"""Shape ops: flip, rot90, roll, repeat, tril, triu, diagonal, diag_embed and unfold are Functions;
+the rest of PyTorch's shape surface is composed of them and of the movement ops (reshape, permute, expand,
 getitem, cat).
 
 | op | how | view? |
@@ -11,7 +11,7 @@ getitem, cat).
 | ``movedim``, ``swapaxes``/``swapdims`` | ``permute`` | yes |
 | ``broadcast_to``, ``broadcast_tensors`` | ``expand`` | yes (read-only, as numpy's) |
 | ``ravel`` | ``reshape`` (after a copy if not contiguous) | when contiguous |
-| ``rot90`` | ``flip`` and ``permute`` | no |
+| ``rot90`` | a Function here (half turns: ``flip``) | no |
 | ``repeat``, ``tile``, ``repeat_interleave`` (int) | ``repeat``, a Function here | no |
 | ``repeat_interleave`` (tensor repeats) | ``index_select`` | no |
 | ``trace`` | ``diagonal`` and ``sum`` | no |
@@ -81,6 +81,31 @@ class Flip(Function):
         if _on_arrays(g):  # (any layout: the op's result follows its input's, which apply keeps)
             return Tensor._make(forward_arrays(Flip, gd, dims=ctx.dims))
         return Flip.apply(g, dims=ctx.dims)
+
+
+class Rot90(Function):
+    """A quarter turn (``k`` = 1 or 3) in the plane of ``dims = (d0, d1)``: ``flip`` of ``d1``
+    (``d0`` for ``k = 3``), read with the two dims swapped -- PyTorch's rot90, laid out as its
+    result (a flipped copy, transposed), in one op (was a flip and a permute). Half turns are a
+    flip of both dims. VJP: the turn back, ``rot90(g, 4 - k, dims)``."""
+
+    name = "rot90"
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, k: int = 1, dims: tuple[int, int] = (0, 1)) -> Any:
+        ctx.k, ctx.plane = k, dims
+        d0, d1 = dims
+        key = [slice(None)] * x.ndim
+        key[d1 if k == 1 else d0] = _REVERSED
+        from tinygrad_cnn.ops.movement import copy_preserving
+
+        return copy_preserving(x[tuple(key)]).swapaxes(d0, d1)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        if _on_arrays(g):
+            return Tensor._make(forward_arrays(Rot90, g._data, k=4 - ctx.k, dims=ctx.plane))
+        return Rot90.apply(g, k=4 - ctx.k, dims=ctx.plane)
 
 
 class Repeat(Function):
@@ -359,8 +384,7 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
         return Clone.apply(input, contiguous=True)
     if k == 2:
         return Flip.apply(input, dims=tuple(sorted((d0, d1))))
-    flipped = Flip.apply(input, dims=(d1 if k == 1 else d0,))
-    return flipped.transpose(d0, d1)
+    return Rot90.apply(input, k=k, dims=(d0, d1))
 
 
 def roll(input: Tensor, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None

@@ -486,12 +486,19 @@ def test_float16_linear_and_conv2d_with_bias_round_once_as_pytorch() -> None:
         theirs = getattr(TF, name)(*(torch.tensor(a) for a in a16), **kw).numpy()
         assert ours.dtype == np.float16
         np.testing.assert_array_equal(ours, theirs, err_msg=name)
+    # the module takes the same way; its weights are PyTorch's random ones, and a 300-term float32
+    # sum added in OpenBLAS's order and in PyTorch's rounds to another float16 in ~8% of weight
+    # draws (one ulp): seeded, and one float16 ulp allowed (the cases above are exact)
+    torch.manual_seed(0)
     lin = tg.nn.Linear(300, 5).half()
     tlin = torch.nn.Linear(300, 5).half()
     lin.load_state_dict({k: tg.tensor(v.numpy()) for k, v in tlin.state_dict().items()})
     xs = rng.standard_normal((8, 300)).astype(np.float16)
-    np.testing.assert_array_equal(lin(tg.tensor(xs)).detach().numpy(),
-                                  tlin(torch.tensor(xs)).detach().numpy())
+    ours = lin(tg.tensor(xs)).detach().numpy()
+    assert ours.dtype == np.float16
+    np.testing.assert_allclose(ours.astype(np.float64),
+                               tlin(torch.tensor(xs)).detach().numpy().astype(np.float64),
+                               rtol=2.0**-10, atol=2.0**-24)
 
 
 

@@ -93,7 +93,6 @@ class Rot90(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, k: int = 1, dims: tuple[int, int] = (0, 1)) -> Any:
-        ctx.k, ctx.plane = k, dims
         d0, d1 = dims
         key = [slice(None)] * x.ndim
         key[d1 if k == 1 else d0] = _REVERSED
@@ -103,9 +102,10 @@ class Rot90(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
+        back = {"k": 4 - ctx.attrs["k"], "dims": ctx.attrs["dims"]}
         if _on_arrays(g):
-            return Tensor._make(forward_arrays(Rot90, g._data, k=4 - ctx.k, dims=ctx.plane))
-        return Rot90.apply(g, k=4 - ctx.k, dims=ctx.plane)
+            return Tensor._make(forward_arrays(Rot90, g._data, **back))
+        return Rot90.apply(g, **back)
 
 
 class Repeat(Function):

@@ -13,7 +13,7 @@ import numpy as np
 from tinygrad_cnn.backend import ArgumentValueError
 from tinygrad_cnn.nn import functional as F
 from tinygrad_cnn.nn import init
-from tinygrad_cnn.nn.functional_norm import _int_shape
+from tinygrad_cnn.nn.functional_norm import _int_shape  # (F.layer_norm's reading: t178)
 from tinygrad_cnn.nn.layers.basic import check_sizes
 from tinygrad_cnn.nn.module import Module, Parameter
 from tinygrad_cnn.tensor import Tensor
@@ -215,12 +215,6 @@ class LocalResponseNorm(Module):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
 
 
-def _shape_tuple(shape: int | Sequence[int], where: str) -> tuple[int, ...]:
-    """``normalized_shape`` as a tuple of ints (an int is one dim), as ``F.layer_norm`` reads it
-    (a string, float or bool is PyTorch's TypeError: ``LayerNorm('12')`` was ``(1, 2)``)."""
-    return _int_shape(shape, where)
-
-
 class LayerNorm(Module):
     """Normalise over the last ``len(normalized_shape)`` dims of each sample; ``weight`` and
     ``bias`` (``elementwise_affine``) have ``normalized_shape``."""
@@ -229,7 +223,7 @@ class LayerNorm(Module):
                  elementwise_affine: bool = True, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        self.normalized_shape = _shape_tuple(normalized_shape, type(self).__name__)
+        self.normalized_shape = _int_shape(normalized_shape, type(self).__name__)
         check_sizes(type(self).__name__, normalized_shape=self.normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         self.register_parameter("weight", Parameter(np.ones(self.normalized_shape, np.float32))
@@ -258,7 +252,7 @@ class RMSNorm(Module):
     def __init__(self, normalized_shape: int | Sequence[int], eps: float | None = None,
                  elementwise_affine: bool = True, device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        self.normalized_shape = _shape_tuple(normalized_shape, type(self).__name__)
+        self.normalized_shape = _int_shape(normalized_shape, type(self).__name__)
         check_sizes(type(self).__name__, normalized_shape=self.normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         self.register_parameter("weight", Parameter(np.ones(self.normalized_shape, np.float32))

@@ -30,7 +30,7 @@ from tinygrad_cnn.ops.activation import (
 )
 from tinygrad_cnn.ops.elementwise import keep
 from tinygrad_cnn.ops.movement import ScatterAdd
-from tinygrad_cnn.ops.reduce import _wide
+from tinygrad_cnn.ops.reduce import _wide, array_mean
 from tinygrad_cnn.tensor import Tensor, where
 
 
@@ -39,7 +39,7 @@ def _reduce(losses: Any, reduction: str) -> Any:
         if not losses.size:  # NaN, as PyTorch, without numpy's "Mean of empty slice" warning
             return array_module(losses).asarray(np.nan, dtype=losses.dtype)
         with np.errstate(all="ignore"):  # (inf - inf: NaN, as PyTorch, without numpy's warning)
-            return losses.mean()
+            return array_mean(losses)
     if reduction == "sum":
         with np.errstate(all="ignore"):
             return losses.sum()

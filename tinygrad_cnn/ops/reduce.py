@@ -133,6 +133,17 @@ def _mean_array(x: np.ndarray, dim: tuple[int, ...] | None, keepdim: bool, count
     return x.dtype.type(total / count)
 
 
+def array_mean(x: Any, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
+    """``x.mean(axis=axis, keepdims=keepdims)``, bit for bit; on a numpy float array that is not
+    empty without numpy's Python layer around it (:func:`_mean_array`)."""
+    if type(x) is np.ndarray and x.dtype.kind == "f" and x.size:
+        if axis is None:
+            return _mean_array(x, None, keepdims, x.size)
+        dims = (axis,) if isinstance(axis, int) else tuple(axis)
+        return _mean_array(x, dims, keepdims, math.prod(x.shape[d] for d in dims))
+    return x.mean(axis=axis, keepdims=keepdims)
+
+
 def _narrow(g: Any, count: int) -> bool:
     """Whether dividing ``g`` by ``count`` must go through float32, as PyTorch does (its
     "opmath", rounding once): float16 holds integers exactly only up to 2048, and a count past
@@ -385,7 +396,7 @@ class Cumsum(Function):
         ctx.dim = dim
         if dtype is not None:
             x = x.astype(dtype)
-        out = array_module(x).cumsum(_scan_wide(x), axis=dim)
+        out = _scan_wide(x).cumsum(axis=dim)  # (the method: not numpy's Python layer)
         if out.dtype.kind == "f" and x.ndim:
             out += 0.0  # a running sum from +0, as PyTorch's: cumsum([-0., -0., 1.]) starts at +0
         return out.astype(x.dtype, copy=False)  # (a 0-d one is its input, -0 kept, as PyTorch)
@@ -398,10 +409,11 @@ class Cumsum(Function):
             return g
         if first_order(g):  # (the same on arrays: no nodes)
             d = ctx.dim
-            summed = forward_arrays(Cumsum, np.flip(g._data, d), dim=d)
+            rev = (slice(None),) * d + (slice(None, None, -1),)  # (np.flip's view, without
+            summed = forward_arrays(Cumsum, g._data[rev], dim=d)  # its Python layer)
             # (in C order, as the recorded way's flip copies: a reversed view's negative
             # strides reached grad()'s result, which torch.from_numpy refuses -- t155)
-            return Tensor._make(np.flip(summed, d).copy())
+            return Tensor._make(summed[rev].copy())
         return _reverse_cumsum(g, ctx.dim)
 
 
@@ -470,7 +482,7 @@ class Cumprod(Function):
     @staticmethod
     @quiet  # (as Prod's)
     def forward(ctx: Context, x: Any, dim: int = 0) -> Any:
-        out = array_module(x).cumprod(_scan_wide(x), axis=dim).astype(x.dtype, copy=False)
+        out = _scan_wide(x).cumprod(axis=dim).astype(x.dtype, copy=False)
         ctx.save_for_backward(x, out)
         ctx.dim = dim
         return out
@@ -496,9 +508,10 @@ class Cumprod(Function):
             # 0: the formula without a division gives other values there than PyTorch's)
             if dim == x.ndim - 1 and first_order(g, x, out):  # (the same on the arrays, op for
                 # op: no nodes; along the last dim, where every step's result is in C order)
-                summed = forward_arrays(Cumsum, np.flip(g._data * out._data, dim), dim=dim)
+                rev = (slice(None),) * dim + (slice(None, None, -1),)  # (as Cumsum's)
+                summed = forward_arrays(Cumsum, (g._data * out._data)[rev], dim=dim)
                 with np.errstate(all="ignore"):
-                    return Tensor._make(np.flip(summed, dim).copy() / x._data)
+                    return Tensor._make(summed[rev].copy() / x._data)
             return _reverse_cumsum(g * out, dim) / x
         if not _state.grad_enabled:
             return _cumprod_vjp_first_order(x, g, out, dim)

@@ -5068,10 +5068,11 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
             a, b = _promote(fn.name, a, b, dt)
     if shape is not None and _state.grad_enabled and not getattr(fn, "own_broadcast", False):
         # operands that get a gradient are expanded; the rest broadcast
+        # (the op itself: the shapes are known to broadcast, expand()'s checks are not needed)
         if a.requires_grad and a._data.shape != shape:
-            a = a.expand(shape)
+            a = _ops.movement.Expand.apply(a, shape=shape)
         if b.requires_grad and b._data.shape != shape:
-            b = b.expand(shape)
+            b = _ops.movement.Expand.apply(b, shape=shape)
     return fn.apply(a, b).to(np.float16) if half_result else fn.apply(a, b)
 
 

@@ -149,11 +149,6 @@ MISSING: dict[str, dict[str, str]] = {
                         "each bag (pad bags to one length and mask the padding)",
         "FractionalMaxPool2d": "not implemented: nn.MaxPool2d or nn.AdaptiveMaxPool2d (to an "
                                "output size) pool without the random window positions",
-        **{name: "3-d padding layers are not implemented: nn.functional.pad pads 5-d input "
-                 f"in that mode (mode={mode!r})"
-           for name, mode in (("ReflectionPad3d", "reflect"), ("ReplicationPad3d", "replicate"),
-                              ("CircularPad3d", "circular"), ("ConstantPad3d", "constant"),
-                              ("ZeroPad3d", "constant"))},
         "Buffer": "there is no Buffer class: register a buffer with "
                   "self.register_buffer(name, tensor) in the module's __init__",
         "CTCLoss": "not implemented: CTC's forward-backward recursion has no counterpart here; "

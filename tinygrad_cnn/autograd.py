@@ -696,7 +696,9 @@ class Context:
 
 
 def _snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    """``MaxPool2d`` -> ``max_pool2d``; an acronym is one word (``GELUTanh`` -> ``gelu_tanh``,
+    ``LSTMCell`` -> ``lstm_cell``: was ``gelutanh``, ``lstmcell`` -- t185)."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
 class Function:

@@ -396,12 +396,13 @@ def _read_array(zf: zipfile.ZipFile, member: str) -> np.ndarray:
     return flat.reshape(shape, order="F" if fortran else "C").copy()  # (its own, writable)
 
 
-def save(obj: Any, path: str | os.PathLike[str]) -> None:
+def save(obj: Any, f: str | os.PathLike[str]) -> None:
     """Write ``obj`` to ``path`` (``.npz``), atomically: the whole file is written and flushed
     to disk under a temporary name first. It then replaces ``path`` by a rename; a file with
     other hard links, or a writable file in a read-only folder, is overwritten in place from it
-    instead (as ``torch.save`` does), with Ctrl-C held back until that copy is done."""
-    _save(obj, path)
+    instead (as ``torch.save`` does), with Ctrl-C held back until that copy is done. ``f``
+    (PyTorch's name): a path, or a binary file object."""
+    _save(obj, f)
 
 
 def _save(obj: Any, path: str | os.PathLike[str], *, fresh_mode: bool = False,
@@ -514,7 +515,7 @@ def _savez(f: Any, arrays: dict[str, np.ndarray]) -> None:
         raise
 
 
-def load(path: str | os.PathLike[str], map_location: Any = None, *,
+def load(f: str | os.PathLike[str], map_location: Any = None, *,
          weights_only: bool | None = None) -> Any:
     """Read a checkpoint written by :func:`save`. Tensors come back as CPU tensors, or on
     ``map_location`` (PyTorch's argument: ``"cpu"``, ``"cuda"``, a device, a dict ``{saved
@@ -526,7 +527,8 @@ def load(path: str | os.PathLike[str], map_location: Any = None, *,
 
     Raises ``FileNotFoundError`` when there is no file, and :class:`CheckpointError` (naming the
     file and what is wrong) for anything that is not a checkpoint ``save`` wrote, however it was
-    broken or crafted."""
+    broken or crafted. ``f`` (PyTorch's name): a path, or a binary file object."""
+    path = f
     reading = not isinstance(path, (str, os.PathLike)) and callable(getattr(path, "read", None))
     if not isinstance(path, (str, os.PathLike)) and not reading:
         raise TypeError(f"load: path must be a file path (str or os.PathLike) or a binary file "

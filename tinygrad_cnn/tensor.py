@@ -1073,6 +1073,8 @@ class Tensor:
         # the -1 worked out from dim d alone (a reshape of the whole could not: with another
         # dim of size 0 it would stand for any size)
         sizes = tuple(n // p if s == -1 else int(s) for s in sizes)
+        if self.ndim - 1 + len(sizes) > 64:  # (was: reshape's error, an op the user did not call)
+            raise ArgumentValueError(too_many_dims("unflatten", self.ndim - 1 + len(sizes)))
         return self.reshape(*self.shape[:d], *sizes, *self.shape[d + 1:])
 
     def type_as(self, other: Tensor) -> Tensor:
@@ -2102,6 +2104,8 @@ class Tensor:
 
     def unsqueeze(self, dim: int) -> Tensor:
         d = _dim(dim, self.ndim + 1, "unsqueeze")
+        if self.ndim >= 64:  # (was: reshape's error, an op the user did not call)
+            raise ArgumentValueError(too_many_dims("unsqueeze", self.ndim + 1))
         shape = self._data.shape
         return _ops.movement.Reshape.apply(self, shape=shape[:d] + (1,) + shape[d:])
 
@@ -4805,9 +4809,10 @@ def can_cast(from_: DTypeLike, to: DTypeLike) -> bool:
     return _category(a) <= _category(b)
 
 
-def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
+def promote_types(type1: np.dtype, type2: np.dtype) -> np.dtype:
     """``torch.promote_types``: the higher category wins (int64 with float16 is float16);
     within a category the wider type (uint8 with int8 is int16)."""
+    a, b = type1, type2
     if a == b:
         return a
     ca, cb = _category(a), _category(b)

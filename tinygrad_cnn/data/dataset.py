@@ -437,7 +437,10 @@ def random_split(dataset: Any, lengths: Sequence[int | float],
                               "dataset.", stacklevel=2)
         lengths = sizes
     if sum(lengths) != n:
-        raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
+        raise ValueError(f"random_split: the lengths {list(lengths)} sum to {sum(lengths)}, but the "
+                         f"dataset has {n} items (PyTorch: \"Sum of input lengths does not equal "
+                         f"the length of the input dataset!\"); give lengths that sum to {n}, or "
+                         "fractions that sum to 1")
     if not all(_is_int(length) for length in lengths):
         raise TypeError(f"random_split: lengths must be ints (or fractions summing to 1), got "
                         f"{list(lengths)}")

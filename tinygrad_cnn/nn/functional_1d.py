@@ -335,8 +335,9 @@ def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: IntOne,
 def lp_pool1d(input: Tensor, norm_type: float, kernel_size: IntOne,
               stride: IntOne | None = None, ceil_mode: bool = False) -> Tensor:
     """Power-average pooling, ``(N, C, L) -> (N, C, OL)``: ``(sum over the window of x ** p) **
-    (1 / p)``, as PyTorch computes it (``avg_pool1d(x ** p) * k``); ``p = ±inf`` is (minus) max
-    pooling of ``|x|``. A window whose sum is 0 gets a zero gradient."""
+    (1 / p)``, as PyTorch computes it (``avg_pool1d(x ** p) * k``); ``p = inf`` is max pooling
+    of ``|x|``, ``p = -inf`` min pooling of it (``-max_pool1d(-|x|)``). A window whose sum is 0
+    gets a zero gradient."""
     op = "lp_pool1d"
     norm_type = check_norm_type(norm_type, op)
     _pool_args(_signal(input, op), kernel_size, stride, 0, 1, bool(ceil_mode), op)

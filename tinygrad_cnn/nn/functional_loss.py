@@ -200,7 +200,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
     c = x.shape[1] if x.ndim >= 2 else (x.shape[0] if x.ndim == 1 else 0)
     probs = (isinstance(target, Tensor) and target.dtype.kind == "f") or (
         isinstance(target, np.ndarray) and target.dtype.kind == "f" and target.shape == x.shape)
-    if probs and ignore_index != -100:
+    if probs and ignore_index >= 0:  # (a negative one names no class: ignored, as PyTorch's -- t186)
         raise RuntimeError(f"{op}: ignore_index ({ignore_index}) is not supported with probability "
                            "targets (a floating target), as in PyTorch; mask the samples out, or "
                            "give class indices")

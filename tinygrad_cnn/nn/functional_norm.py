@@ -41,6 +41,9 @@ def _params(x: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple[
     """``weight`` and ``bias`` checked against ``shape`` (which they are viewed as) and the
     input's dtype; a missing one is the identity (ones, zeros)."""
     size = math.prod(shape)
+    if isinstance(weight, Tensor) and isinstance(bias, Tensor) and weight._data.size == size == \
+            bias._data.size and weight._data.dtype == x._data.dtype == bias._data.dtype:
+        return weight, bias  # (the common case, every check below passed)
     _tensors(op, weight=weight, bias=bias)
     for what, t in (("weight", weight), ("bias", bias)):
         if t is not None and (not isinstance(t, Tensor) or t.numel() != size):
@@ -103,8 +106,10 @@ def _with_statistics(cls: type[Function], inputs: tuple[Tensor, ...], attrs: dic
 
 def _mixed_precision(x: Tensor, *params: Tensor | None) -> bool:
     """A float16 input with float32 parameters (those given): PyTorch's mixed precision."""
+    if x._data.dtype != np.float16:  # (the common case first: no list)
+        return False
     given = [t for t in params if isinstance(t, Tensor)]
-    return x.dtype == np.float16 and bool(given) and all(t.dtype == np.float32 for t in given)
+    return bool(given) and all(t.dtype == np.float32 for t in given)
 
 
 def _dtype_error(op: str, x: Tensor, what: str, t: Tensor) -> TypeError:
@@ -190,12 +195,13 @@ def _update_running(running: Tensor, batch: Any, momentum: float) -> None:
     updated in float32 and rounded once, as PyTorch does: the batch variance may be past float16's
     range (65504) while the moving average is not."""
     acc = np.float32 if running.dtype == np.float16 else running.dtype
-    batch = batch.reshape(running.shape).astype(acc, copy=False)
-    if acc == running.dtype:
-        running._data *= 1 - momentum
-        running._data += momentum * batch
-    else:
-        running._data[...] = running._data.astype(acc) * (1 - momentum) + momentum * batch
+    with quiet_if_shown():  # (a float64 variance past float32's range casts to inf, quietly: t186)
+        batch = batch.reshape(running.shape).astype(acc, copy=False)
+        if acc == running.dtype:
+            running._data *= 1 - momentum
+            running._data += momentum * batch
+        else:
+            running._data[...] = running._data.astype(acc) * (1 - momentum) + momentum * batch
     running._version_counter[0] += 1
 
 
@@ -311,6 +317,8 @@ def _int_shape(normalized_shape: Any, op: str) -> tuple[int, ...]:
     """``normalized_shape`` as a tuple of ints: an int, or a sequence of ints or 0-d integer
     tensors (a float, a bool or a string in it is PyTorch's TypeError, not a size cut to an int
     or read as 1)."""
+    if type(normalized_shape) is tuple and all(type(s) is int for s in normalized_shape):
+        return normalized_shape  # (the common case: no checks to make)
     if _is_size(normalized_shape):
         return (int(normalized_shape),)
     if isinstance(normalized_shape, (Tensor, str, bytes, bool, np.bool_)) or not hasattr(

@@ -267,8 +267,9 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
             raise RuntimeError(f"cdist only supports at least 2D tensors, {what} got: {t.ndim}D "
                                f"(shape {t.shape}); rows of one point: reshape to (1, M)")
     if x1.shape[-1] != x2.shape[-1]:
-        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} "
-                           f"X2: {x2.shape[-1]}")
+        raise RuntimeError(f"cdist: X1 and X2 must have the same number of columns (the points' "
+                           f"dimension). X1: {x1.shape[-1]} (shape {x1.shape}) X2: {x2.shape[-1]} "
+                           f"(shape {x2.shape}); give both sets points of one dimension")
     for what, t in (("X1", x1), ("X2", x2)):
         if t.dtype.kind != "f":
             raise RuntimeError(f"cdist only supports floating-point dtypes, {what} got: "

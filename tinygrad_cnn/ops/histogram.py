@@ -59,7 +59,8 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     bins = _int(bins, "histc", "bins")
     lo, hi = _number(min, "histc", "min"), _number(max, "histc", "max")
     if bins <= 0:
-        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+        raise RuntimeError(f"histc: bins must be > 0, but got {bins}; give the number of bins, "
+                           "at least 1")
     a = input._data
     xp = array_module(a)
     if lo == hi and a.size:

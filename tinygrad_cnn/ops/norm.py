@@ -98,6 +98,9 @@ def _two_passes(y: Any, dims: Dims) -> tuple[Any, Any]:
     xp = array_module(y)
     if xp.isinf(var).any() or xp.isinf(mean).any():
         return _wide_moments(y, dims, mean, var)
+    lost = xp.isnan(mean) | xp.isnan(var)  # (a NaN of finite values: a running sum past the
+    if lost.any() and (lost & xp.isfinite(y).all(axis=dims, keepdims=True)).any():  # range
+        return _wide_moments(y, dims, mean, var)  # met its negative, inf - inf: t186)
     return mean, var
 
 

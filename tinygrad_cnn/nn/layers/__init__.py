@@ -9,8 +9,8 @@ names, and default initialisation (Kaiming-uniform with ``a = sqrt(5)``: weights
 | ``conv.py`` | Conv1d, Conv2d (``padding_mode``), ConvTranspose1d, ConvTranspose2d, Unfold, Fold |
 | ``pool.py`` | MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvg/MaxPool1d/2d, MaxUnpool1d/2d, LPPool1d/2d, |
 |  | Upsample, PixelShuffle, ChannelShuffle |
-| ``padding.py`` | ZeroPad1d/2d, ConstantPad1d/2d, ReflectionPad1d/2d, ReplicationPad1d/2d, |
-|  | CircularPad1d/2d |
+| ``padding.py`` | ZeroPad1d/2d/3d, ConstantPad1d/2d/3d, ReflectionPad1d/2d/3d, |
+|  | ReplicationPad1d/2d/3d, CircularPad1d/2d/3d |
 | ``activation.py`` | ReLU, LeakyReLU, PReLU, GELU, SiLU, ELU, SELU, Softplus, LogSigmoid, Mish, RReLU, ... |
 | ``norm.py`` | BatchNorm1d/2d/3d, InstanceNorm1d/2d/3d, LayerNorm, RMSNorm, GroupNorm, |
 |  | LocalResponseNorm |
@@ -108,14 +108,19 @@ from tinygrad_cnn.nn.layers.norm import (
 from tinygrad_cnn.nn.layers.padding import (
     CircularPad1d,
     CircularPad2d,
+    CircularPad3d,
     ConstantPad1d,
     ConstantPad2d,
+    ConstantPad3d,
     ReflectionPad1d,
     ReflectionPad2d,
+    ReflectionPad3d,
     ReplicationPad1d,
     ReplicationPad2d,
+    ReplicationPad3d,
     ZeroPad1d,
     ZeroPad2d,
+    ZeroPad3d,
 )
 from tinygrad_cnn.nn.layers.pool import (
     AdaptiveAvgPool1d,
@@ -160,8 +165,10 @@ __all__ = [
     "ChannelShuffle",
     "CircularPad1d",
     "CircularPad2d",
+    "CircularPad3d",
     "ConstantPad1d",
     "ConstantPad2d",
+    "ConstantPad3d",
     "Conv1d",
     "Conv2d",
     "ConvTranspose1d",
@@ -221,8 +228,10 @@ __all__ = [
     "ReLU6",
     "ReflectionPad1d",
     "ReflectionPad2d",
+    "ReflectionPad3d",
     "ReplicationPad1d",
     "ReplicationPad2d",
+    "ReplicationPad3d",
     "SiLU",
     "Sigmoid",
     "SmoothL1Loss",
@@ -245,4 +254,5 @@ __all__ = [
     "UpsamplingNearest2d",
     "ZeroPad1d",
     "ZeroPad2d",
+    "ZeroPad3d",
 ]

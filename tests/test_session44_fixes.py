@@ -1,0 +1,200 @@
+"""Fixes of the forty-fourth session (outside testers t185: the documentation's truth; t186: the
+day's small-op speed-ups; and the speed-ups' own edge cases)."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+from tinygrad_cnn import nn
+from tinygrad_cnn.autograd import Function
+
+F = tg.nn.functional
+
+
+def _arr(t):
+    return t.detach().numpy() if hasattr(t, "detach") else t.numpy()
+
+
+# ---------------------------------------------------------- the speed-ups: values as numpy's
+def test_constant_pad_as_numpy_pad_for_every_dtype_layout_and_width():
+    """The constant pad now fills the border itself (np.pad's Python layer was half a small pad's
+    time): the same values and dtype as np.pad, in C order, for every dim count and layout."""
+    from tinygrad_cnn.ops.movement import _constant_pad
+
+    rng = np.random.default_rng(0)
+    for _ in range(600):
+        nd = int(rng.integers(1, 5))
+        shape = tuple(int(s) for s in rng.integers(0, 4, nd))
+        dt = [np.float32, np.float64, np.float16, np.int64, np.bool_][int(rng.integers(0, 5))]
+        x = (rng.standard_normal(shape) * 3).astype(dt)
+        if rng.random() < 0.3:
+            x = x.T
+        pad = tuple((int(rng.integers(0, 3)), int(rng.integers(0, 3))) for _ in range(nd))
+        value = [0, 1, -2][int(rng.integers(0, 3))] if dt in (np.int64, np.bool_) else \
+            [0.0, 1.5, np.inf, np.nan][int(rng.integers(0, 4))]
+        want, got = np.pad(x, pad, constant_values=value), _constant_pad(np, x, pad, value)
+        assert got.dtype == want.dtype and got.shape == want.shape and got.flags.c_contiguous
+        np.testing.assert_array_equal(got, want)
+
+
+def test_array_mean_is_numpys_mean_bit_for_bit():
+    from tinygrad_cnn.ops.reduce import array_mean
+
+    rng = np.random.default_rng(1)
+    for dt in (np.float16, np.float32, np.float64):
+        x = (rng.standard_normal((3, 5, 7)) * 100).astype(dt)
+        for axis in (None, 0, -1, 2, (0, 2), (1,)):
+            for keepdims in (False, True):
+                want, got = x.mean(axis=axis, keepdims=keepdims), array_mean(x, axis, keepdims)
+                assert type(got) is type(want) and np.asarray(got).dtype == np.asarray(want).dtype
+                np.testing.assert_array_equal(got, want)
+
+
+def test_expand_view_as_broadcast_to_and_two_shapes_broadcast_as_numpy():
+    """Broadcasting binary ops record their expand directly, its read-only view built by
+    ndarray(): the same view (values, strides, read-only, sharing) as np.broadcast_to's."""
+    from tinygrad_cnn.autograd import _Scratch
+    from tinygrad_cnn.backend import broadcast_shapes
+    from tinygrad_cnn.ops.movement import Expand
+
+    rng = np.random.default_rng(2)
+    for _ in range(500):
+        shape = tuple(int(v) for v in rng.integers(0, 4, int(rng.integers(0, 4))))
+        x = rng.standard_normal(shape).astype(np.float32)
+        lead = int(rng.integers(0, 3))
+        target = tuple(int(v) for v in rng.integers(0, 4, lead)) + tuple(
+            int(rng.integers(0, 4)) if s == 1 else s for s in shape)
+        want, got = np.broadcast_to(x, target), Expand.forward(_Scratch(), x, shape=target)
+        np.testing.assert_array_equal(got, want)
+        if want.size and not (target[lead:] == shape and all(s == 1 for s in target[:lead])):
+            assert got.strides == want.strides and not got.flags.writeable
+            assert np.shares_memory(got, x)
+        a = tuple(int(v) for v in rng.integers(0, 4, int(rng.integers(0, 4))))
+        try:
+            both = np.broadcast_shapes(shape, a)
+        except ValueError:
+            with pytest.raises(ValueError):
+                broadcast_shapes(shape, a)
+        else:
+            assert broadcast_shapes(shape, a) == both
+
+
+def test_broadcasting_binary_ops_keep_their_gradients():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    a, w, b = rng.standard_normal((4, 5)), rng.standard_normal(5), rng.standard_normal((4, 1))
+    ours = [tg.tensor(v, requires_grad=True) for v in (a, w, b)]
+    theirs = [torch.tensor(v, requires_grad=True) for v in (a, w, b)]
+    for x, y, z in (ours, theirs):
+        ((x * y + z) / (y + 2)).sum().backward()
+    for o, t in zip(ours, theirs):
+        np.testing.assert_allclose(o.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+
+
+# ------------------------------------------------------------------------------- t186: norms
+def test_a_finite_group_whose_float32_sum_overflows_is_normalised_in_float64():
+    """3e38 and -3e38 twice among 16 values: numpy's float32 running sum met inf - inf and the
+    whole row came out NaN; such a group is now computed in float64 (the README's rule)."""
+    x = np.zeros(16, np.float32)
+    x[[0, 8]], x[[1, 9]] = 3e38, -3e38
+    want = np.zeros(16)
+    want[[0, 8]], want[[1, 9]] = 2.0, -2.0
+    np.testing.assert_allclose(_arr(F.layer_norm(tg.tensor(x[None]), (16,)))[0], want, atol=1e-6)
+    col = np.stack([x, np.arange(16, dtype=np.float32)], 1)  # channel 0 overflows, channel 1 not
+    y = _arr(F.batch_norm(tg.tensor(col), None, None, training=True))
+    np.testing.assert_allclose(y[:, 0], want, atol=1e-6)
+    assert np.isfinite(y).all()
+    assert np.isnan(_arr(F.layer_norm(tg.tensor([[np.nan, 1.0]]), (2,)))).all()  # NaN in: NaN
+
+
+def test_running_statistics_past_float32_are_inf_without_a_warning_shown():
+    """The running variance of a 1e20 batch (float64 statistics) cast to float32 warned
+    "overflow encountered in cast" under a filter set after import (pytest -W error)."""
+    rm, rv = tg.zeros(1), tg.ones(1)
+    x = tg.tensor(np.array([[1e20], [-1e20], [3e20]], np.float32))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = F.batch_norm(x, rm, rv, training=True)
+    np.testing.assert_allclose(_arr(y)[:, 0], [0.0, -1.2247449, 1.2247449], rtol=1e-6)
+    assert np.isinf(_arr(rv)).all()
+
+
+def test_cross_entropy_with_probabilities_ignores_a_negative_ignore_index_as_pytorch():
+    torch = pytest.importorskip("torch")
+    x, p = np.array([[1.0, 2.0, 0.5]]), np.array([[0.2, 0.3, 0.5]])
+    for ii in (-1, -5):
+        want = torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(p), ignore_index=ii)
+        got = F.cross_entropy(tg.tensor(x), tg.tensor(p), ignore_index=ii)
+        np.testing.assert_allclose(_arr(got), want.numpy(), rtol=1e-12)
+    with pytest.raises(RuntimeError, match="ignore_index \\(0\\) is not supported"):
+        F.cross_entropy(tg.tensor(x), tg.tensor(p), ignore_index=0)
+
+
+@pytest.mark.parametrize("name,args", [("ZeroPad3d", (1,)), ("ConstantPad3d", ((1, 0, 2, 1, 0, 2), 2.5)),
+                                       ("ReflectionPad3d", ((1, 2, 0, 1, 2, 1),)),
+                                       ("ReplicationPad3d", (2,)), ("CircularPad3d", ((1, 0, 2, 1, 1, 1),))])
+@pytest.mark.parametrize("shape", [(2, 3, 4, 5, 6), (3, 4, 5, 6)])
+def test_3d_padding_layers_as_torch(name, args, shape):
+    torch = pytest.importorskip("torch")
+    ours, theirs = getattr(nn, name)(*args), getattr(torch.nn, name)(*args)
+    assert repr(ours) == repr(theirs) and ours.padding == theirs.padding
+    x = np.random.RandomState(6).randn(*shape)
+    xo, xt = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, ty = ours(xo), theirs(xt)
+    np.testing.assert_array_equal(_arr(y), ty.detach().numpy())
+    g = np.random.RandomState(7).randn(*ty.shape)
+    y.backward(tg.tensor(g))
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-12)
+
+
+def test_3d_padding_layers_refuse_other_inputs_clearly():
+    with pytest.raises(ValueError, match=r"ReflectionPad3d: expected a 4-D \(C, D, H, W\) or 5-D"):
+        nn.ReflectionPad3d(1)(tg.zeros(3, 4, 5))
+    with pytest.raises(ValueError, match="ZeroPad3d: padding must be an int or 6 ints"):
+        nn.ZeroPad3d((1, 2, 3))
+
+
+# ---------------------------------------------------------------- t185: what the docs promise
+def test_pytorch_keyword_names():
+    x = tg.ones(3, 3)
+    assert tg.linalg.norm(input=x).item() == pytest.approx(3.0)
+    assert tg.linalg.vector_norm(input=x).item() == tg.linalg.vector_norm(x=x).item() == \
+        pytest.approx(3.0)
+    assert tg.linalg.matrix_norm(input=x).item() == pytest.approx(3.0)
+    with pytest.raises(TypeError, match="vector_norm: got both x and input"):
+        tg.linalg.vector_norm(x, input=x)
+    assert tg.promote_types(type1=tg.int32, type2=tg.float16) == tg.float16
+
+
+def test_save_and_load_take_f(tmp_path):
+    path = os.path.join(tmp_path, "a.npz")
+    tg.save({"w": tg.arange(3)}, f=path)
+    assert tg.load(f=path)["w"].tolist() == [0, 1, 2]
+
+
+def test_default_function_names_keep_acronyms_whole():
+    for cls_name, want in (("GELUTanh", "gelu_tanh"), ("LSTMCell", "lstm_cell"),
+                           ("MaxPool2d", "max_pool2d"), ("MyFunc", "my_func"), ("Square", "square")):
+        cls = type(cls_name, (Function,), {"forward": staticmethod(lambda ctx, x: x),
+                                          "backward": staticmethod(lambda ctx, g: g)})
+        assert cls.name == want
+
+
+def test_errors_name_the_op_the_user_called():
+    x = tg.zeros(*([1] * 64))
+    for call, op in ((lambda: x.unsqueeze(0), "unsqueeze"), (lambda: x.unflatten(0, (1, 1)), "unflatten")):
+        with pytest.raises(ValueError, match=f"^{op}: tensors here have at most 64 dims"):
+            call()
+    with pytest.raises(ValueError, match=r"random_split: the lengths \[3, 3\] sum to 6, but the dataset "
+                                         r"has 10 items"):
+        tg.data.random_split(range(10), [3, 3])
+    with pytest.raises(RuntimeError, match="^histc: bins must be > 0"):
+        tg.histc(tg.ones(3), bins=0)
+    with pytest.raises(RuntimeError, match=r"^cdist: X1 and X2 must have the same number of columns"):
+        tg.cdist(tg.ones(2, 3), tg.ones(2, 4))

@@ -198,3 +198,20 @@ def test_errors_name_the_op_the_user_called():
         tg.histc(tg.ones(3), bins=0)
     with pytest.raises(RuntimeError, match=r"^cdist: X1 and X2 must have the same number of columns"):
         tg.cdist(tg.ones(2, 3), tg.ones(2, 4))
+
+
+def test_layouts_as_pytorch_group_norm_of_a_transposed_input_and_a_channels_last_volume_padded():
+    torch = pytest.importorskip("torch")
+    b = np.random.default_rng(0).standard_normal((4, 2, 3, 5)).astype(np.float32)
+    ours = F.group_norm(tg.tensor(b).transpose(0, 1), 2)
+    theirs = torch.nn.functional.group_norm(torch.tensor(b).transpose(0, 1), 2)
+    assert ours.is_contiguous() and theirs.is_contiguous()
+    np.testing.assert_allclose(_arr(ours), theirs.numpy(), atol=1e-5)
+    v = np.random.default_rng(1).standard_normal((2, 3, 4, 5, 6)).astype(np.float32)
+    for mode in ("constant", "reflect", "replicate", "circular"):
+        t = torch.tensor(v).contiguous(memory_format=torch.channels_last_3d)
+        o = tg.tensor(v).contiguous(memory_format=tg.channels_last_3d)
+        yt = torch.nn.functional.pad(t, (1, 1, 1, 1, 1, 1), mode=mode)
+        yo = F.pad(o, (1, 1, 1, 1, 1, 1), mode=mode)
+        assert yo.stride() == yt.stride(), mode
+        np.testing.assert_array_equal(_arr(yo), yt.numpy())

@@ -229,6 +229,12 @@ class Pad(Function):
         # then failed where it works)
         if x.ndim == 4 and mode != "circular" and _channels_last(x):
             return _as_channels_last(out)
+        if x.ndim == 5 and mode != "circular" and not x.flags.c_contiguous:  # (a volume: the same)
+            from tinygrad_cnn import layout
+
+            if layout.holds(x, "channels_last_3d"):
+                return out if layout.holds(out, "channels_last_3d") and not out.flags.c_contiguous \
+                    else layout.arrange(out, "channels_last_3d")
         return out if out.flags.c_contiguous else array_module(out).ascontiguousarray(out)
 
     @staticmethod

@@ -339,6 +339,8 @@ class _NormAffine:
             y = y.reshape(x.shape)  # (a view of x̂)
             if _channels_last(x):
                 y = layout.arrange(y, "channels_last")  # (PyTorch's group norm keeps it)
+            elif not y.flags.c_contiguous:  # (x̂ of a transposed input seen as groups without a
+                y = xp.ascontiguousarray(y)  # copy kept its order: PyTorch's result is C -- t186)
         else:
             y = _laid_out(x, y, dims)
         nx, nw, _ = ctx.needs_input_grad

@@ -32,11 +32,15 @@ class _Inplace(Module):
 
 
 class ReLU(_Inplace):
+    """``max(x, 0)`` elementwise (``F.relu``); ``inplace=True`` changes the input."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.relu(input, self.inplace)
 
 
 class LeakyReLU(Module):
+    """``x`` for ``x >= 0``, ``negative_slope * x`` otherwise (``F.leaky_relu``)."""
+
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         check_numbers(type(self).__name__, "0d", negative_slope=negative_slope)
@@ -50,11 +54,15 @@ class LeakyReLU(Module):
 
 
 class Sigmoid(Module):
+    """``1 / (1 + exp(-x))`` elementwise (``F.sigmoid``)."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.sigmoid(input)
 
 
 class Tanh(Module):
+    """``tanh(x)`` elementwise (``F.tanh``)."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.tanh(input)
 
@@ -104,11 +112,15 @@ class GELU(Module):
 
 
 class SiLU(_Inplace):
+    """``x sigmoid(x)`` elementwise, also called swish (``F.silu``)."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.silu(input, self.inplace)
 
 
 class ELU(Module):
+    """``x`` for ``x > 0``, ``alpha (exp(x) - 1)`` otherwise, elementwise (``F.elu``)."""
+
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         check_numbers(type(self).__name__, "0d", alpha=alpha)
@@ -122,6 +134,8 @@ class ELU(Module):
 
 
 class CELU(Module):
+    """``max(0, x) + min(0, alpha (exp(x / alpha) - 1))`` elementwise (``F.celu``)."""
+
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         check_numbers(type(self).__name__, "0d", alpha=alpha)
@@ -135,11 +149,15 @@ class CELU(Module):
 
 
 class SELU(_Inplace):
+    """``scale * elu(x, alpha)`` with PyTorch's fixed ``alpha`` and ``scale`` (``F.selu``)."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.selu(input, self.inplace)
 
 
 class Softplus(Module):
+    """``log(1 + exp(beta x)) / beta``, ``x`` itself where ``beta x > threshold`` (``F.softplus``)."""
+
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
         check_numbers(type(self).__name__, "0d", beta=beta, threshold=threshold)
@@ -153,16 +171,22 @@ class Softplus(Module):
 
 
 class LogSigmoid(Module):
+    """``log(sigmoid(x))``, computed stably (``F.logsigmoid``)."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.logsigmoid(input)
 
 
 class Mish(_Inplace):
+    """``x tanh(softplus(x))`` elementwise (``F.mish``)."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.mish(input, self.inplace)
 
 
 class Hardswish(_Inplace):
+    """``x relu6(x + 3) / 6`` elementwise (``F.hardswish``)."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.hardswish(input, self.inplace)
 
@@ -171,6 +195,8 @@ class Hardswish(_Inplace):
 
 
 class Hardsigmoid(_Inplace):
+    """``relu6(x + 3) / 6`` elementwise (``F.hardsigmoid``)."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.hardsigmoid(input, self.inplace)
 
@@ -179,6 +205,8 @@ class Hardsigmoid(_Inplace):
 
 
 class Hardtanh(Module):
+    """``x`` clamped to ``[min_val, max_val]`` (``F.hardtanh``)."""
+
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         check_numbers(type(self).__name__, "0d", min_val=min_val, max_val=max_val)
@@ -194,6 +222,8 @@ class Hardtanh(Module):
 
 
 class ReLU6(Hardtanh):
+    """``min(max(x, 0), 6)`` elementwise (``F.relu6``)."""
+
     def __init__(self, inplace: bool = False) -> None:
         super().__init__(0.0, 6.0, inplace)
 
@@ -225,16 +255,22 @@ class PReLU(Module):
 
 
 class Softsign(Module):
+    """``x / (1 + |x|)`` elementwise (``F.softsign``)."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.softsign(input)
 
 
 class Tanhshrink(Module):
+    """``x - tanh(x)`` elementwise (``F.tanhshrink``)."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.tanhshrink(input)
 
 
 class Hardshrink(Module):
+    """``x`` where ``|x| > lambd``, else 0 (``F.hardshrink``)."""
+
     def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
         check_numbers(type(self).__name__, "0d", lambd=lambd)
@@ -248,6 +284,8 @@ class Hardshrink(Module):
 
 
 class Softshrink(Module):
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0 (``F.softshrink``)."""
+
     def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
         check_numbers(type(self).__name__, "0d", lambd=lambd)

@@ -124,6 +124,8 @@ class Identity(Module):
 
 
 class Flatten(Module):
+    """Dims ``start_dim`` to ``end_dim`` merged into one (``Tensor.flatten``)."""
+
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
@@ -162,6 +164,9 @@ class Unflatten(Module):
 
 
 class Dropout(Module):
+    """While training, each element zeroed with probability ``p`` and the rest scaled by ``1 / (1 -
+    p)``; the identity in eval (``F.dropout``)."""
+
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         check_number(type(self).__name__, "p", p, "0d")

@@ -275,6 +275,9 @@ class Upsample(Module):
 
 
 class UpsamplingNearest2d(Upsample):
+    """Nearest-neighbour resizing of ``(N, C, H, W)`` to ``size`` or by ``scale_factor``
+    (``F.interpolate(mode="nearest")``); no ``mode`` argument."""
+
     def __init__(self, size: int | Sequence[int] | None = None,
                  scale_factor: float | Sequence[float] | None = None) -> None:
         super().__init__(size, scale_factor, mode="nearest")

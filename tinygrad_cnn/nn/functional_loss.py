@@ -148,8 +148,9 @@ def _class_target(logits: Tensor, target: Any, op: str, ignore_index: int
                                  f"{t_shape}")
     t = t.reshape(-1)
     c = logits.shape[1]
-    if t.size and 0 <= int(t.min()) and int(t.max()) < c:  # (every class in range: nothing to
-        return logits, like(t.astype(np.int64, copy=False), logits._data), sample_shape  # mask)
+    # (every class in range: nothing to mask; the ufuncs' reduce, not the methods' Python layer)
+    if t.size and 0 <= int(np.minimum.reduce(t)) and int(np.maximum.reduce(t)) < c:
+        return logits, like(t.astype(np.int64, copy=False), logits._data), sample_shape
     counted = t[t != ignore_index]
     if counted.size and (int(counted.min()) < 0 or int(counted.max()) >= c):
         bad = int(counted.max()) if int(counted.max()) >= c else int(counted.min())

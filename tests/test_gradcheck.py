@@ -770,7 +770,7 @@ def test_the_culprit_is_the_op_wrong_toward_the_checked_input():
     assert not report.ok and report.node.name == "doubled", str(report)
     # checking W too: now GoodXBadW's wrong W-gradient is what fails for W
     report = check_grads(lambda v, w: GoodXBadW.apply(v, w).tanh(), (x, w))
-    assert not report.ok and report.node.name == "good_xbad_w"
+    assert not report.ok and report.node.name == "good_x_bad_w"
 
 
 def test_taylor_keeps_halving_until_the_steps_are_small_for_large_inputs():

@@ -215,3 +215,27 @@ def test_layouts_as_pytorch_group_norm_of_a_transposed_input_and_a_channels_last
         yo = F.pad(o, (1, 1, 1, 1, 1, 1), mode=mode)
         assert yo.stride() == yt.stride(), mode
         np.testing.assert_array_equal(_arr(yo), yt.numpy())
+
+
+# ------------------------------------------------------------------------ t187: PyTorch's API
+def test_promote_types_takes_python_types_and_result_type_pytorchs_keywords(tmp_path):
+    assert tg.promote_types(float, int) == tg.float64 and tg.promote_types(int, bool) == tg.int64
+    assert tg.promote_types(tg.float16, int) == tg.float16
+    a, b = tg.ones(2, dtype=tg.int32), tg.ones(2, dtype=tg.float16)
+    assert tg.result_type(tensor=a, other=b) == tg.result_type(a, b) == tg.float16
+    assert tg.result_type(a, other=2.5) == tg.float32
+    with pytest.raises(TypeError, match="unexpected keyword argument 'input'"):
+        tg.result_type(input=a, other=b)
+    path = os.path.join(tmp_path, "b.npz")
+    tg.save(tg.arange(2), path)
+    assert tg.load(path, mmap=False).tolist() == [0, 1]
+
+
+def test_the_in_place_error_says_pytorchs_words_and_ours():
+    x = tg.ones(3, requires_grad=True)
+    h = x * 1
+    y = h * h
+    h.add_(1)
+    for words in ("modified by an inplace operation", "modified by an in-place operation"):
+        with pytest.raises(RuntimeError, match=words):
+            y.sum().backward(retain_graph=True)

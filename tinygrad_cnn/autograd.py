@@ -634,9 +634,11 @@ class Context:
         for i, (kind, obj, counter, version) in enumerate(saved):
             if counter[0] != version:
                 raise RuntimeError(
-                    f"one of the tensors needed for gradient computation has been modified by an "
-                    f"in-place operation: saved tensor {i} of {self.fn.name} is at version "
-                    f"{counter[0]}, expected version {version}. {self._where()}".rstrip()
+                    # (PyTorch's words first, so that a test matching them passes here too: t187)
+                    f"one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: saved tensor {i} of {self.fn.name} was modified by an "
+                    f"in-place operation since it was saved -- it is at version {counter[0]}, "
+                    f"expected version {version}. {self._where()}".rstrip()
                     + " Do the in-place change after backward, or work on a .clone()."
                 )
             if kind == _IN or kind == _NONE:

@@ -516,14 +516,15 @@ def _savez(f: Any, arrays: dict[str, np.ndarray]) -> None:
 
 
 def load(f: str | os.PathLike[str], map_location: Any = None, *,
-         weights_only: bool | None = None) -> Any:
+         weights_only: bool | None = None, mmap: bool | None = None) -> Any:
     """Read a checkpoint written by :func:`save`. Tensors come back as CPU tensors, or on
     ``map_location`` (PyTorch's argument: ``"cpu"``, ``"cuda"``, a device, a dict ``{saved
     device: device}`` -- a checkpoint here keeps no device, so the one target, or that of
     ``"cpu"`` -- or a function ``(tensor, location) -> tensor``, called with location ``"cpu"``,
     None keeping the tensor: ``lambda storage, loc: storage``). ``weights_only`` is accepted for
     ported code and changes nothing: a checkpoint holds arrays and plain values only, and nothing
-    in it is ever unpickled.
+    in it is ever unpickled. ``mmap`` is accepted likewise and changes nothing: the file is read
+    whole (an ``.npz`` is a zip archive, not memory-mappable tensors).
 
     Raises ``FileNotFoundError`` when there is no file, and :class:`CheckpointError` (naming the
     file and what is wrong) for anything that is not a checkpoint ``save`` wrote, however it was

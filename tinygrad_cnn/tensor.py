@@ -4809,10 +4809,28 @@ def can_cast(from_: DTypeLike, to: DTypeLike) -> bool:
     return _category(a) <= _category(b)
 
 
+def _named_operands(operands: tuple[Any, ...], named: dict[str, Any]) -> tuple[Any, ...]:
+    """``result_type``'s operands with PyTorch's keywords ``tensor`` and ``other`` in place."""
+    unknown = set(named) - {"tensor", "other"}
+    if unknown:
+        raise TypeError(f"result_type() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+    given = list(operands)
+    for k, key in enumerate(("tensor", "other")):
+        if key in named:
+            if k < len(given):
+                raise TypeError(f"result_type() got multiple values for argument {key!r}")
+            if k > len(given):
+                raise TypeError("result_type() missing required argument 'tensor'")
+            given.append(named[key])
+    return tuple(given)
+
+
 def promote_types(type1: np.dtype, type2: np.dtype) -> np.dtype:
     """``torch.promote_types``: the higher category wins (int64 with float16 is float16);
-    within a category the wider type (uint8 with int8 is int16)."""
-    a, b = type1, type2
+    within a category the wider type (uint8 with int8 is int16). The Python types ``bool``,
+    ``int`` and ``float`` are bool, int64 and float64, as in PyTorch."""
+    a = type1 if isinstance(type1, np.dtype) else _dtype(type1, "promote_types")  # (was: an
+    b = type2 if isinstance(type2, np.dtype) else _dtype(type2, "promote_types")  # AttributeError)
     if a == b:
         return a
     ca, cb = _category(a), _category(b)
@@ -4825,8 +4843,9 @@ def promote_types(type1: np.dtype, type2: np.dtype) -> np.dtype:
 _SCALAR_DTYPES = (np.dtype(np.bool_), np.dtype(np.int64), np.dtype(np.float32))
 
 
-def result_type(*operands: Any) -> np.dtype:
-    """The dtype of an op on ``operands``, by PyTorch's rule (``torch.result_type``).
+def result_type(*operands: Any, **named: Any) -> np.dtype:
+    """The dtype of an op on ``operands``, by PyTorch's rule (``torch.result_type``; its keywords
+    ``tensor=`` and ``other=`` name the first two).
 
     Operands come in three classes: tensors with dimensions; 0-d tensors and 0-d arrays; Python
     numbers (and numpy scalars, which PyTorch takes as numbers). The dimensioned ones decide; a
@@ -4836,6 +4855,8 @@ def result_type(*operands: Any) -> np.dtype:
     ``float32 tensor * 0-d float64`` is float32, ``int tensor * 2.5`` is float32 and
     ``int32 tensor + 0-d float64`` is float64.
     """
+    if named:
+        operands = _named_operands(operands, named)
     dims: np.dtype | None = None
     zero: np.dtype | None = None
     scalar = -1

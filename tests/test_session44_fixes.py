@@ -239,3 +239,12 @@ def test_the_in_place_error_says_pytorchs_words_and_ours():
     for words in ("modified by an inplace operation", "modified by an in-place operation"):
         with pytest.raises(RuntimeError, match=words):
             y.sum().backward(retain_graph=True)
+
+
+def test_a_function_and_its_tensor_method_share_a_docstring():
+    """``help(tg.clamp)`` showed a bare signature where ``Tensor.clamp`` had a docstring (t185)."""
+    assert tg.clamp.__doc__ and tg.clamp.__doc__ == tg.Tensor.clamp.__doc__
+    missing = [n for n in tg.__all__ if callable(getattr(tg, n, None)) and not isinstance(
+        getattr(tg, n), type) and callable(getattr(tg.Tensor, n, None)) and
+        bool((getattr(tg, n).__doc__ or "").strip()) != bool((getattr(tg.Tensor, n).__doc__ or "").strip())]
+    assert not missing, missing

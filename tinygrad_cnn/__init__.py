@@ -472,6 +472,26 @@ __all__ += [*_LEGACY_TYPES, "dtype", *_aliases.__all__, "amp", "autocast"]
 _missing_install_finder()  # (`import tinygrad_cnn.jit`: the way out, not a bare "No module")
 
 
+def _share_docstrings() -> None:
+    """A function here and the Tensor method of the same name document each other where only one
+    has a docstring (``help(tg.clamp)`` showed a bare signature: t185)."""
+    for name in __all__:
+        fn, method = globals().get(name), getattr(Tensor, name, None)
+        if not callable(fn) or not callable(method) or isinstance(fn, type):
+            continue
+        docs = [(getattr(f, "__doc__", None) or "").strip() for f in (fn, method)]
+        if (docs[0] == "") == (docs[1] == ""):  # (both or neither; `bool` is a dtype here)
+            continue
+        target = fn if not docs[0] else method
+        try:
+            target.__doc__ = fn.__doc__ if docs[0] else method.__doc__
+        except (AttributeError, TypeError):  # (a builtin or a bound method: left as it is)
+            pass
+
+
+_share_docstrings()
+
+
 def __getattr__(name: str) -> Any:
     # ``tg.utils`` (``torch.utils.data``'s place), ``tg.data``, ``tg.models``: imported on first
     # use (the data package is not needed to compute)

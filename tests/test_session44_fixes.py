@@ -248,3 +248,11 @@ def test_a_function_and_its_tensor_method_share_a_docstring():
         getattr(tg, n), type) and callable(getattr(tg.Tensor, n, None)) and
         bool((getattr(tg, n).__doc__ or "").strip()) != bool((getattr(tg.Tensor, n).__doc__ or "").strip())]
     assert not missing, missing
+
+
+def test_fliplr_and_flipud_refuse_too_few_dims_as_pytorch():
+    with pytest.raises(RuntimeError, match="fliplr: the input must have at least 2 dims"):
+        tg.fliplr(tg.tensor([1.0, 2.0]))
+    with pytest.raises(RuntimeError, match="flipud: the input must have at least 1 dim"):
+        tg.tensor(1.0).flipud()
+    assert tg.flipud(tg.tensor([1.0, 2.0])).tolist() == [2.0, 1.0]

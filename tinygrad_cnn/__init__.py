@@ -427,6 +427,7 @@ def are_deterministic_algorithms_enabled() -> bool:
 
 
 def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    """Whether ``use_deterministic_algorithms(True, warn_only=True)`` is in force (PyTorch's name)."""
     return _DETERMINISTIC["warn_only"]
 
 

@@ -77,6 +77,7 @@ def adaptive_max_pool1d(input: Tensor, output_size: Any) -> tuple[Tensor, Tensor
 
 
 def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
+    """``F.threshold``: ``x`` where ``x > threshold``, else ``value`` (PyTorch's top-level alias)."""
     return F.threshold(input, threshold, value)
 
 
@@ -86,10 +87,13 @@ def dropout(input: Tensor, p: float, train: bool) -> Tensor:
 
 
 def alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:
+    """``F.alpha_dropout``: dropout that keeps a SELU network's mean and variance (PyTorch's top-level
+    alias)."""
     return F.alpha_dropout(input, p, train)
 
 
 def feature_alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:
+    """``F.feature_alpha_dropout``: alpha dropout of whole channels (PyTorch's top-level alias)."""
     return F.feature_alpha_dropout(input, p, train)
 
 
@@ -130,18 +134,22 @@ def embedding(weight: Tensor, indices: Any, padding_idx: int = -1,
 
 
 def relu_(input: Tensor) -> Tensor:
+    """``relu`` in place (a version bump: a saved copy of this tensor refuses backward)."""
     return input.relu_()
 
 
 def sigmoid_(input: Tensor) -> Tensor:
+    """``sigmoid`` in place (a version bump: a saved copy of this tensor refuses backward)."""
     return input.sigmoid_()
 
 
 def tanh_(input: Tensor) -> Tensor:
+    """``tanh`` in place (a version bump: a saved copy of this tensor refuses backward)."""
     return input.tanh_()
 
 
 def zero_(input: Tensor) -> Tensor:
+    """Fill with zeros in place (a version bump); the gradient to what came before is 0."""
     return input.zero_()
 
 

@@ -87,18 +87,22 @@ from tinygrad_cnn.tensor import (
 
 # ------------------------------------------------------------------------------ everyday ops
 def exp(input: Tensor) -> Tensor:
+    """``eˣ`` elementwise; VJP ``g eˣ`` (from the saved output). Integers become float32."""
     return input.exp()
 
 
 def log(input: Tensor) -> Tensor:
+    """Natural logarithm elementwise (-inf at 0, NaN below); VJP ``g / x``. Integers become float32."""
     return input.log()
 
 
 def sqrt(input: Tensor) -> Tensor:
+    """``sqrt(x)`` elementwise (NaN below 0); VJP ``g / (2 sqrt(x))``. Integers become float32."""
     return input.sqrt()
 
 
 def abs(input: Tensor) -> Tensor:
+    """``|x|`` elementwise; the gradient at 0 is 0 (PyTorch's choice). Not for bool tensors."""
     return input.abs()
 
 
@@ -106,6 +110,7 @@ absolute = abs
 
 
 def neg(input: Tensor) -> Tensor:
+    """``-x`` elementwise; VJP ``-g``. Not for bool tensors (PyTorch's rule)."""
     return input.neg()
 
 
@@ -124,14 +129,17 @@ def angle(input: Tensor) -> Tensor:
 
 
 def tanh(input: Tensor) -> Tensor:
+    """``tanh x`` elementwise; VJP ``g (1 - tanh² x)`` (from the saved output)."""
     return input.tanh()
 
 
 def sigmoid(input: Tensor) -> Tensor:
+    """``1 / (1 + exp(-x))`` elementwise, accurate on both tails; VJP ``g s (1 - s)``."""
     return input.sigmoid()
 
 
 def relu(input: Tensor) -> Tensor:
+    """``max(x, 0)`` elementwise; the gradient at 0 is 0 (PyTorch's choice)."""
     return input.relu()
 
 
@@ -140,6 +148,7 @@ def softmax(input: Tensor, dim: int, dtype: DTypeLike = None) -> Tensor:
 
 
 def log_softmax(input: Tensor, dim: int, dtype: DTypeLike = None) -> Tensor:
+    """``x - logsumexp(x)`` along ``dim``, stably; VJP ``g - softmax(x) Σ g`` along ``dim``."""
     return input.log_softmax(dim, dtype)
 
 
@@ -151,10 +160,12 @@ clip = clamp
 
 
 def clamp_min(input: Tensor, min: Any) -> Tensor:
+    """``clamp(min=min)``: values below ``min`` set to it; the gradient is 0 there."""
     return input.clamp_min(min)
 
 
 def clamp_max(input: Tensor, max: Any) -> Tensor:
+    """``clamp(max=max)``: values above ``max`` set to it; the gradient is 0 there."""
     return input.clamp_max(max)
 
 
@@ -173,6 +184,7 @@ subtract = sub
 
 
 def mul(input: Any, other: Any) -> Tensor:
+    """``input * other`` (broadcast, dtypes promoted as in PyTorch); VJP ``g * other`` and ``g * input``."""
     return _number_first(input, other, "mul").mul(other)
 
 
@@ -208,10 +220,14 @@ def pow(input: Any, exponent: Any) -> Tensor:
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:
+    """The larger of ``input`` and ``other`` elementwise (NaN if either is; dtypes promoted). The gradient
+    of a tie is shared equally."""
     return input.maximum(other)
 
 
 def minimum(input: Tensor, other: Tensor) -> Tensor:
+    """The smaller of ``input`` and ``other`` elementwise (NaN if either is; dtypes promoted). The gradient
+    of a tie is shared equally."""
     return input.minimum(other)
 
 
@@ -228,26 +244,32 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
 
 
 def eq(input: Tensor, other: Any) -> Tensor:
+    """A bool tensor: ``input == other`` elementwise (broadcast; NaN equals nothing)."""
     return input.eq(other)
 
 
 def ne(input: Tensor, other: Any) -> Tensor:
+    """A bool tensor: ``input != other`` elementwise (broadcast; NaN differs from everything)."""
     return input.ne(other)
 
 
 def lt(input: Tensor, other: Any) -> Tensor:
+    """A bool tensor: ``input < other`` elementwise (broadcast)."""
     return input.lt(other)
 
 
 def le(input: Tensor, other: Any) -> Tensor:
+    """A bool tensor: ``input <= other`` elementwise (broadcast)."""
     return input.le(other)
 
 
 def gt(input: Tensor, other: Any) -> Tensor:
+    """A bool tensor: ``input > other`` elementwise (broadcast)."""
     return input.gt(other)
 
 
 def ge(input: Tensor, other: Any) -> Tensor:
+    """A bool tensor: ``input >= other`` elementwise (broadcast)."""
     return input.ge(other)
 
 
@@ -279,6 +301,8 @@ def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
 
 
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """The index of the smallest value (the first on ties; NaN counts as smallest) over all elements or
+    along ``dim``."""
     return input.argmin(dim, keepdim)
 
 
@@ -299,15 +323,20 @@ def gather(input: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) ->
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
+    """``(values, indices)`` sorted along ``dim`` (ascending unless ``descending``; NaN last; ``stable``
+    keeps ties in order). The values' VJP scatters ``g`` back by the indices."""
     return input.sort(dim, descending, stable=stable)
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, *,
             stable: bool = False) -> Tensor:
+    """The indices that sort along ``dim`` (``sort``'s second result)."""
     return input.argsort(dim, descending, stable=stable)
 
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+    """``(values, indices)`` of the ``k`` largest (or smallest) along ``dim``, sorted unless
+    ``sorted=False``; the values' VJP scatters ``g`` back."""
     return input.topk(k, dim, largest, sorted)
 
 
@@ -316,6 +345,7 @@ def reshape(input: Tensor, shape: Sequence[int]) -> Tensor:
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Dims ``start_dim`` to ``end_dim`` merged into one (a view where numpy can make one)."""
     return input.flatten(start_dim, end_dim)
 
 
@@ -324,6 +354,7 @@ def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """A new dim of size 1 at ``dim`` (a view); VJP: ``g`` reshaped back."""
     return input.unsqueeze(dim)
 
 
@@ -332,6 +363,7 @@ def permute(input: Tensor, dims: Sequence[int]) -> Tensor:
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Dims ``dim0`` and ``dim1`` swapped (a view); VJP: ``g`` swapped back."""
     return input.transpose(dim0, dim1)
 
 
@@ -352,6 +384,7 @@ def numel(input: Tensor) -> int:
 
 
 def is_tensor(obj: Any) -> bool:
+    """Whether ``obj`` is a Tensor of this package."""
     return isinstance(obj, Tensor)
 
 
@@ -379,46 +412,57 @@ def equal(input: Tensor, other: Tensor) -> bool:
 
 # ------------------------------------------------------------------------------ one tensor
 def sin(input: Tensor) -> Tensor:
+    """``sin x`` elementwise; VJP ``g cos x``. Integers become float32."""
     return input.sin()
 
 
 def cos(input: Tensor) -> Tensor:
+    """``cos x`` elementwise; VJP ``-g sin x``. Integers become float32."""
     return input.cos()
 
 
 def tan(input: Tensor) -> Tensor:
+    """``tan x`` elementwise; VJP ``g (1 + tan² x)``. Integers become float32."""
     return input.tan()
 
 
 def asin(input: Tensor) -> Tensor:
+    """``arcsin x`` elementwise (NaN outside [-1, 1]); VJP ``g / sqrt(1 - x²)``. Integers become float32."""
     return input.asin()
 
 
 def acos(input: Tensor) -> Tensor:
+    """``arccos x`` elementwise (NaN outside [-1, 1]); VJP ``-g / sqrt(1 - x²)``. Integers become float32."""
     return input.acos()
 
 
 def atan(input: Tensor) -> Tensor:
+    """``arctan x`` elementwise; VJP ``g / (1 + x²)``. Integers become float32."""
     return input.atan()
 
 
 def sinh(input: Tensor) -> Tensor:
+    """``sinh x`` elementwise; VJP ``g cosh x``. Integers become float32."""
     return input.sinh()
 
 
 def cosh(input: Tensor) -> Tensor:
+    """``cosh x`` elementwise; VJP ``g sinh x``. Integers become float32."""
     return input.cosh()
 
 
 def asinh(input: Tensor) -> Tensor:
+    """``arsinh x`` elementwise; VJP ``g / sqrt(x² + 1)``. Integers become float32."""
     return input.asinh()
 
 
 def acosh(input: Tensor) -> Tensor:
+    """``arcosh x`` elementwise (NaN below 1); VJP ``g / sqrt(x² - 1)``. Integers become float32."""
     return input.acosh()
 
 
 def atanh(input: Tensor) -> Tensor:
+    """``artanh x`` elementwise (±inf at ±1, NaN beyond); VJP ``g / (1 - x²)``. Integers become float32."""
     return input.atanh()
 
 
@@ -427,22 +471,27 @@ arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 
 def log1p(input: Tensor) -> Tensor:
+    """``log(1 + x)`` elementwise, accurate for small ``x``; VJP ``g / (1 + x)``."""
     return input.log1p()
 
 
 def expm1(input: Tensor) -> Tensor:
+    """``eˣ - 1`` elementwise, accurate for small ``x``; VJP ``g eˣ``. Integers become float32."""
     return input.expm1()
 
 
 def log2(input: Tensor) -> Tensor:
+    """``log₂ x`` elementwise; VJP ``g / (x ln 2)``. Integers become float32."""
     return input.log2()
 
 
 def log10(input: Tensor) -> Tensor:
+    """``log₁₀ x`` elementwise; VJP ``g / (x ln 10)``. Integers become float32."""
     return input.log10()
 
 
 def exp2(input: Tensor) -> Tensor:
+    """``2ˣ`` elementwise; VJP ``g 2ˣ ln 2``. Integers become float32."""
     return input.exp2()
 
 
@@ -451,14 +500,17 @@ def square(input: Tensor) -> Tensor:
 
 
 def reciprocal(input: Tensor) -> Tensor:
+    """``1 / x`` elementwise; VJP ``-g / x²``. Integers become float32."""
     return input.reciprocal()
 
 
 def rsqrt(input: Tensor) -> Tensor:
+    """``1 / sqrt(x)`` elementwise; VJP ``-g / (2 x^(3/2))``. Integers become float32."""
     return input.rsqrt()
 
 
 def erf(input: Tensor) -> Tensor:
+    """The error function ``2/√π ∫₀ˣ exp(-t²) dt`` elementwise; VJP ``g 2/√π exp(-x²)``."""
     return input.erf()
 
 
@@ -656,6 +708,7 @@ def floor(input: Tensor) -> Tensor:
 
 
 def ceil(input: Tensor) -> Tensor:
+    """The smallest integer ``>= x`` elementwise (integers unchanged); the gradient is 0."""
     return input.ceil()
 
 
@@ -664,6 +717,7 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:
 
 
 def trunc(input: Tensor) -> Tensor:
+    """``x`` rounded toward zero elementwise (``fix``; integers unchanged); the gradient is 0."""
     return input.trunc()
 
 
@@ -679,10 +733,12 @@ def isnan(input: Tensor) -> Tensor:
 
 
 def isinf(input: Tensor) -> Tensor:
+    """A bool tensor: True where ``x`` is +inf or -inf."""
     return input.isinf()
 
 
 def isfinite(input: Tensor) -> Tensor:
+    """A bool tensor: True where ``x`` is neither ±inf nor NaN (integers: everywhere)."""
     return input.isfinite()
 
 
@@ -746,19 +802,24 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
 
 
 def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: Number = 1) -> Tensor:
+    """A copy with ``alpha * source`` added at ``index`` along ``dim`` (repeated indices add up)."""
     return input.index_add(dim, index, source, alpha=alpha)
 
 
 def index_reduce(input: Tensor, dim: int, index: Any, source: Tensor, reduce: str, *,
                  include_self: bool = True) -> Tensor:
+    """A copy with ``source`` reduced into the slices at ``index`` along ``dim`` (``reduce``: prod, mean,
+    amax, amin; ``include_self``)."""
     return input.index_reduce(dim, index, source, reduce, include_self=include_self)
 
 
 def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
+    """A copy with ``source``'s slices written at ``index`` along ``dim``."""
     return input.index_copy(dim, index, source)
 
 
 def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
+    """A copy with ``value`` written at ``index`` along ``dim``."""
     return input.index_fill(dim, index, value)
 
 
@@ -772,10 +833,12 @@ def bitwise_and(input: Any, other: Any) -> Tensor:
 
 
 def bitwise_or(input: Any, other: Any) -> Tensor:
+    """``input | other`` for integer and bool tensors."""
     return _number_first(input, other, "bitwise_or").bitwise_or(other)
 
 
 def bitwise_xor(input: Any, other: Any) -> Tensor:
+    """``input ^ other`` for integer and bool tensors."""
     return _number_first(input, other, "bitwise_xor").bitwise_xor(other)
 
 
@@ -794,14 +857,17 @@ def bitwise_right_shift(input: Any, other: Any) -> Tensor:
 
 
 def logical_and(input: Tensor, other: Any) -> Tensor:
+    """A bool tensor: ``input`` and ``other`` both non-zero."""
     return input.logical_and(other)
 
 
 def logical_or(input: Tensor, other: Any) -> Tensor:
+    """A bool tensor: ``input`` or ``other`` non-zero."""
     return input.logical_or(other)
 
 
 def logical_xor(input: Tensor, other: Any) -> Tensor:
+    """A bool tensor: exactly one of ``input`` and ``other`` non-zero."""
     return input.logical_xor(other)
 
 
@@ -847,27 +913,35 @@ def positive(input: Tensor) -> Tensor:
 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+    """``(values, indices)`` of the ``k``-th smallest along ``dim``; the values' VJP sends ``g`` to that
+    element."""
     return input.kthvalue(k, dim, keepdim)
 
 
 def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Views of nearly equal parts (``sections``) or cut at ``indices``, along ``dim``; the sizes differ by
+    at most one."""
     return input.tensor_split(indices_or_sections, dim)
 
 
 def hsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """``tensor_split`` along dim 1 (dim 0 for a 1-d tensor): views."""
     return input.hsplit(indices_or_sections)
 
 
 def vsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """``tensor_split`` along dim 0: views."""
     return input.vsplit(indices_or_sections)
 
 
 def dsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """``tensor_split`` along dim 2: views."""
     return input.dsplit(indices_or_sections)
 
 
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None
          ) -> Tensor:
+    """The ``n``-th forward difference along ``dim`` (``prepend``/``append`` joined first)."""
     return input.diff(n, dim, prepend, append)
 
 
@@ -876,10 +950,12 @@ def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:
 
 
 def fliplr(input: Tensor) -> Tensor:
+    """The columns (dim 1) in reverse order; at least 2 dims."""
     return input.fliplr()
 
 
 def flipud(input: Tensor) -> Tensor:
+    """The rows (dim 0) in reverse order; at least 1 dim."""
     return input.flipud()
 
 
@@ -888,6 +964,7 @@ def moveaxis(input: Tensor, source: Any, destination: Any) -> Tensor:
 
 
 def is_floating_point(input: Tensor) -> bool:
+    """Whether the dtype is a floating one (float16, float32, float64)."""
     return input.is_floating_point()
 
 

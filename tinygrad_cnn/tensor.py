@@ -1043,9 +1043,17 @@ class Tensor:
         return self.shape == other.shape and bool((self == other).all())
 
     def fliplr(self) -> Tensor:
+        """The columns (dim 1) in reverse order; at least 2 dims."""
+        if self.ndim < 2:
+            raise ArgumentValueError(f"fliplr: the input must have at least 2 dims (PyTorch: \"Input "
+                                     f"must be >= 2-d.\"), got shape {self.shape}; use flip(0)")
         return self.flip(1)
 
     def flipud(self) -> Tensor:
+        """The rows (dim 0) in reverse order; at least 1 dim."""
+        if self.ndim < 1:
+            raise ArgumentValueError("flipud: the input must have at least 1 dim (PyTorch: \"Input "
+                                     "must be >= 1-d.\"), got a 0-d tensor; it has nothing to flip")
         return self.flip(0)
 
     def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
@@ -1082,6 +1090,7 @@ class Tensor:
         return self.to(_tensor_arg(other, "type_as", "other").dtype, device=other.device)
 
     def is_floating_point(self) -> bool:
+        """Whether the dtype is a floating one (float16, float32, float64)."""
         return self.dtype.kind == "f"
 
     # ---------------------------------------------------------------- PyTorch's odds and ends
@@ -1504,6 +1513,7 @@ class Tensor:
         return _plus_scaled("sub", self, other, alpha, -1)
 
     def mul(self, other: Any) -> Tensor:
+        """``self * other`` (broadcast, dtypes promoted as in PyTorch); VJP ``g * other`` and ``g * self``."""
         if isinstance(other, (list, tuple)):  # (`*` repeats a list, as Python's; mul does not)
             _no_sequence_operand("mul", other)
         return self * other
@@ -1517,6 +1527,7 @@ class Tensor:
         return self**exponent
 
     def neg(self) -> Tensor:
+        """``-x`` elementwise; VJP ``-g``. Not for bool tensors (PyTorch's rule)."""
         return -self
 
     negative = neg
@@ -1608,9 +1619,11 @@ class Tensor:
         return self & other
 
     def bitwise_or(self, other: Any) -> Tensor:
+        """``self | other`` for integer and bool tensors."""
         return self | other
 
     def bitwise_xor(self, other: Any) -> Tensor:
+        """``self ^ other`` for integer and bool tensors."""
         return self ^ other
 
     def bitwise_not(self) -> Tensor:
@@ -1653,21 +1666,27 @@ class Tensor:
         return Tensor._make(~self._data)
 
     def eq(self, other: Any) -> Tensor:
+        """A bool tensor: ``self == other`` elementwise (broadcast; NaN equals nothing)."""
         return self._compare(other, lambda a, b: a == b, "eq")  # eq(None) is an error, not False
 
     def ne(self, other: Any) -> Tensor:
+        """A bool tensor: ``self != other`` elementwise (broadcast; NaN differs from everything)."""
         return self._compare(other, lambda a, b: a != b, "ne")
 
     def lt(self, other: Any) -> Tensor:
+        """A bool tensor: ``self < other`` elementwise (broadcast)."""
         return self < other
 
     def le(self, other: Any) -> Tensor:
+        """A bool tensor: ``self <= other`` elementwise (broadcast)."""
         return self <= other
 
     def gt(self, other: Any) -> Tensor:
+        """A bool tensor: ``self > other`` elementwise (broadcast)."""
         return self > other
 
     def ge(self, other: Any) -> Tensor:
+        """A bool tensor: ``self >= other`` elementwise (broadcast)."""
         return self >= other
 
     greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne  # PyTorch's aliases
@@ -1699,6 +1718,8 @@ class Tensor:
         return Tensor._make(xp.asarray(self._data.argmax(axis=d, keepdims=keepdim)))
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """The index of the smallest value (the first on ties; NaN counts as smallest) over all elements or
+        along ``dim``."""
         xp = array_module(self._data)
         _arg_extreme_check(self, dim, "argmin")
         if dim is None:
@@ -1708,15 +1729,19 @@ class Tensor:
 
     # ---------------------------------------------------------------- elementwise math
     def exp(self) -> Tensor:
+        """``eˣ`` elementwise; VJP ``g eˣ`` (from the saved output). Integers become float32."""
         return _ops.elementwise.Exp.apply(_floating(self))
 
     def log(self) -> Tensor:
+        """Natural logarithm elementwise (-inf at 0, NaN below); VJP ``g / x``. Integers become float32."""
         return _ops.elementwise.Log.apply(_floating(self))
 
     def sqrt(self) -> Tensor:
+        """``sqrt(x)`` elementwise (NaN below 0); VJP ``g / (2 sqrt(x))``. Integers become float32."""
         return _ops.elementwise.Sqrt.apply(_floating(self))
 
     def abs(self) -> Tensor:
+        """``|x|`` elementwise; the gradient at 0 is 0 (PyTorch's choice). Not for bool tensors."""
         if self._data.dtype.kind == "b":
             raise TypeError("abs: not defined for bool tensors (as in PyTorch); convert with "
                             ".int() first")
@@ -1752,12 +1777,15 @@ class Tensor:
         return (self - other).norm(p)
 
     def tanh(self) -> Tensor:
+        """``tanh x`` elementwise; VJP ``g (1 - tanh² x)`` (from the saved output)."""
         return _ops.activation.Tanh.apply(_floating(self))
 
     def sigmoid(self) -> Tensor:
+        """``1 / (1 + exp(-x))`` elementwise, accurate on both tails; VJP ``g s (1 - s)``."""
         return _ops.activation.Sigmoid.apply(_floating(self))
 
     def relu(self) -> Tensor:
+        """``max(x, 0)`` elementwise; the gradient at 0 is 0 (PyTorch's choice)."""
         return _ops.activation.ReLU.apply(self)
 
     def hardshrink(self, lambd: float = 0.5) -> Tensor:
@@ -1779,13 +1807,18 @@ class Tensor:
                                              dim=_dim(dim, self.ndim, "softmax"))
 
     def log_softmax(self, dim: int, dtype: DTypeLike = None) -> Tensor:
+        """``x - logsumexp(x)`` along ``dim``, stably; VJP ``g - softmax(x) Σ g`` along ``dim``."""
         return _ops.activation.LogSoftmax.apply(_softmax_input(self, dtype, "log_softmax"),
                                                 dim=_dim(dim, self.ndim, "log_softmax"))
 
     def maximum(self, other: Any) -> Tensor:
+        """The larger of ``self`` and ``other`` elementwise (NaN if either is; dtypes promoted). The
+        gradient of a tie is shared equally."""
         return _binary(_ops.elementwise.Maximum, self, other)
 
     def minimum(self, other: Any) -> Tensor:
+        """The smaller of ``self`` and ``other`` elementwise (NaN if either is; dtypes promoted). The
+        gradient of a tie is shared equally."""
         return _binary(_ops.elementwise.Minimum, self, other)
 
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
@@ -1835,9 +1868,11 @@ class Tensor:
     clip = clamp
 
     def clamp_min(self, min: Any) -> Tensor:
+        """``clamp(min=min)``: values below ``min`` set to it; the gradient is 0 there."""
         return self.clamp(min=min)
 
     def clamp_max(self, max: Any) -> Tensor:
+        """``clamp(max=max)``: values above ``max`` set to it; the gradient is 0 there."""
         return self.clamp(max=max)
 
     def where(self, condition: Any, other: Any) -> Tensor:
@@ -1957,6 +1992,7 @@ class Tensor:
         return self.reshape(shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Dims ``start_dim`` to ``end_dim`` merged into one (a view where numpy can make one)."""
         if self.ndim == 0:  # (PyTorch's range for a 0-d tensor's dims: [-1, 0])
             _dim(start_dim, 1, "flatten")
             _dim(end_dim, 1, "flatten")
@@ -1982,6 +2018,7 @@ class Tensor:
         return _ops.movement.Permute.apply(self, dims=norm)  # the identity too: a new view
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
+        """Dims ``dim0`` and ``dim1`` swapped (a view); VJP: ``g`` swapped back."""
         order = list(range(self.ndim))
         if self.ndim == 0:  # PyTorch lets a 0-d tensor name dim 0 (or -1): itself
             _dim(dim0, 1, "transpose"), _dim(dim1, 1, "transpose")
@@ -2103,6 +2140,7 @@ class Tensor:
         return _ops.movement.Reshape.apply(self, shape=tuple(s for i, s in enumerate(shape) if i not in drop))
 
     def unsqueeze(self, dim: int) -> Tensor:
+        """A new dim of size 1 at ``dim`` (a view); VJP: ``g`` reshaped back."""
         d = _dim(dim, self.ndim + 1, "unsqueeze")
         if self.ndim >= 64:  # (was: reshape's error, an op the user did not call)
             raise ArgumentValueError(too_many_dims("unsqueeze", self.ndim + 1))
@@ -2331,44 +2369,62 @@ class Tensor:
         return _ops.indexing.masked_fill(self, mask, value)
 
     def index_add(self, dim: int, index: Any, source: Tensor, *, alpha: Number = 1) -> Tensor:
+        """A copy with ``alpha * source`` added at ``index`` along ``dim`` (repeated indices add up)."""
         return _ops.indexing.index_add(self, dim, index, source, alpha=alpha)
 
     def index_reduce(self, dim: int, index: Any, source: Tensor, reduce: str, *,
                      include_self: bool = True) -> Tensor:
+        """A copy with ``source`` reduced into the slices at ``index`` along ``dim`` (``reduce``: prod,
+        mean, amax, amin; ``include_self``)."""
         return _ops.indexing.index_reduce(self, dim, index, source, reduce,
                                           include_self=include_self)
 
     def index_copy(self, dim: int, index: Any, source: Tensor) -> Tensor:
+        """A copy with ``source``'s slices written at ``index`` along ``dim``."""
         return _ops.indexing.index_copy(self, dim, index, source)
 
     def index_fill(self, dim: int, index: Any, value: Any) -> Tensor:
+        """A copy with ``value`` written at ``index`` along ``dim``."""
         return _ops.indexing.index_fill(self, dim, index, value)
 
     def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
+        """``(values, indices)`` sorted along ``dim`` (ascending unless ``descending``; NaN last;
+        ``stable`` keeps ties in order). The values' VJP scatters ``g`` back by the indices."""
         return _ops.indexing.sort(self, dim, descending, stable=stable)
 
     def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+        """The indices that sort along ``dim`` (``sort``'s second result)."""
         return _ops.indexing.argsort(self, dim, descending, stable=stable)
 
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        """``(values, indices)`` of the ``k`` largest (or smallest) along ``dim``, sorted unless
+        ``sorted=False``; the values' VJP scatters ``g`` back."""
         return _ops.indexing.topk(self, k, dim, largest, sorted)
 
     def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+        """``(values, indices)`` of the ``k``-th smallest along ``dim``; the values' VJP sends ``g`` to
+        that element."""
         return _ops.indexing.kthvalue(self, k, dim, keepdim)
 
     def tensor_split(self, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        """Views of nearly equal parts (``sections``) or cut at ``indices``, along ``dim``; the sizes
+        differ by at most one."""
         return _ops.shape.tensor_split(self, indices_or_sections, dim)
 
     def hsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        """``tensor_split`` along dim 1 (dim 0 for a 1-d tensor): views."""
         return _ops.shape.hsplit(self, indices_or_sections)
 
     def vsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        """``tensor_split`` along dim 0: views."""
         return _ops.shape.vsplit(self, indices_or_sections)
 
     def dsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        """``tensor_split`` along dim 2: views."""
         return _ops.shape.dsplit(self, indices_or_sections)
 
     def diff(self, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Tensor:
+        """The ``n``-th forward difference along ``dim`` (``prepend``/``append`` joined first)."""
         return _ops.shape.diff(self, n, dim, prepend, append)
 
     def nonzero(self, *, as_tuple: bool = False) -> Any:
@@ -2515,63 +2571,85 @@ class Tensor:
     # Integer and bool inputs of the float functions become float32 (as in PyTorch); the ops and
     # their VJPs are in ops/unary.py (one tensor) and ops/elementwise.py (two).
     def sin(self) -> Tensor:
+        """``sin x`` elementwise; VJP ``g cos x``. Integers become float32."""
         return _ops.unary.Sin.apply(_floating(self))
 
     def cos(self) -> Tensor:
+        """``cos x`` elementwise; VJP ``-g sin x``. Integers become float32."""
         return _ops.unary.Cos.apply(_floating(self))
 
     def tan(self) -> Tensor:
+        """``tan x`` elementwise; VJP ``g (1 + tan² x)``. Integers become float32."""
         return _ops.unary.Tan.apply(_floating(self))
 
     def asin(self) -> Tensor:
+        """``arcsin x`` elementwise (NaN outside [-1, 1]); VJP ``g / sqrt(1 - x²)``. Integers become
+        float32."""
         return _ops.unary.Asin.apply(_floating(self))
 
     def acos(self) -> Tensor:
+        """``arccos x`` elementwise (NaN outside [-1, 1]); VJP ``-g / sqrt(1 - x²)``. Integers become
+        float32."""
         return _ops.unary.Acos.apply(_floating(self))
 
     def atan(self) -> Tensor:
+        """``arctan x`` elementwise; VJP ``g / (1 + x²)``. Integers become float32."""
         return _ops.unary.Atan.apply(_floating(self))
 
     def sinh(self) -> Tensor:
+        """``sinh x`` elementwise; VJP ``g cosh x``. Integers become float32."""
         return _ops.unary.Sinh.apply(_floating(self))
 
     def cosh(self) -> Tensor:
+        """``cosh x`` elementwise; VJP ``g sinh x``. Integers become float32."""
         return _ops.unary.Cosh.apply(_floating(self))
 
     def asinh(self) -> Tensor:
+        """``arsinh x`` elementwise; VJP ``g / sqrt(x² + 1)``. Integers become float32."""
         return _ops.unary.Asinh.apply(_floating(self))
 
     def acosh(self) -> Tensor:
+        """``arcosh x`` elementwise (NaN below 1); VJP ``g / sqrt(x² - 1)``. Integers become float32."""
         return _ops.unary.Acosh.apply(_floating(self))
 
     def atanh(self) -> Tensor:
+        """``artanh x`` elementwise (±inf at ±1, NaN beyond); VJP ``g / (1 - x²)``. Integers become
+        float32."""
         return _ops.unary.Atanh.apply(_floating(self))
 
     arcsin, arccos, arctan = asin, acos, atan
     arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
     def log1p(self) -> Tensor:
+        """``log(1 + x)`` elementwise, accurate for small ``x``; VJP ``g / (1 + x)``."""
         return _ops.unary.Log1p.apply(_floating(self))
 
     def expm1(self) -> Tensor:
+        """``eˣ - 1`` elementwise, accurate for small ``x``; VJP ``g eˣ``. Integers become float32."""
         return _ops.unary.Expm1.apply(_floating(self))
 
     def log2(self) -> Tensor:
+        """``log₂ x`` elementwise; VJP ``g / (x ln 2)``. Integers become float32."""
         return _ops.unary.Log2.apply(_floating(self))
 
     def log10(self) -> Tensor:
+        """``log₁₀ x`` elementwise; VJP ``g / (x ln 10)``. Integers become float32."""
         return _ops.unary.Log10.apply(_floating(self))
 
     def exp2(self) -> Tensor:
+        """``2ˣ`` elementwise; VJP ``g 2ˣ ln 2``. Integers become float32."""
         return _ops.unary.Exp2.apply(_floating(self))
 
     def reciprocal(self) -> Tensor:
+        """``1 / x`` elementwise; VJP ``-g / x²``. Integers become float32."""
         return _ops.unary.Reciprocal.apply(_floating(self))
 
     def rsqrt(self) -> Tensor:
+        """``1 / sqrt(x)`` elementwise; VJP ``-g / (2 x^(3/2))``. Integers become float32."""
         return _ops.unary.Rsqrt.apply(_floating(self))
 
     def erf(self) -> Tensor:
+        """The error function ``2/√π ∫₀ˣ exp(-t²) dt`` elementwise; VJP ``g 2/√π exp(-x²)``."""
         return _ops.unary.Erf.apply(_floating(self))
 
     def erfc(self) -> Tensor:
@@ -2651,9 +2729,11 @@ class Tensor:
         return _rounding(self, _ops.unary.Floor, "floor")
 
     def ceil(self) -> Tensor:
+        """The smallest integer ``>= x`` elementwise (integers unchanged); the gradient is 0."""
         return _rounding(self, _ops.unary.Ceil, "ceil")
 
     def trunc(self) -> Tensor:
+        """``x`` rounded toward zero elementwise (``fix``; integers unchanged); the gradient is 0."""
         return _rounding(self, _ops.unary.Trunc, "trunc")
 
     fix = trunc
@@ -2719,6 +2799,7 @@ class Tensor:
         return _nan_to_num(self, nan, posinf, neginf)
 
     def isinf(self) -> Tensor:
+        """A bool tensor: True where ``x`` is +inf or -inf."""
         return _elementwise_test(self, "isinf")
 
     def isposinf(self) -> Tensor:
@@ -2878,6 +2959,7 @@ class Tensor:
         return terms + p * (p - 1) / 4 * math.log(math.pi)
 
     def isfinite(self) -> Tensor:
+        """A bool tensor: True where ``x`` is neither ±inf nor NaN (integers: everywhere)."""
         return _elementwise_test(self, "isfinite")
 
     def logical_not(self) -> Tensor:
@@ -2885,12 +2967,15 @@ class Tensor:
         return Tensor._make(array_module(self._data).logical_not(self._data))
 
     def logical_and(self, other: Any) -> Tensor:
+        """A bool tensor: ``self`` and ``other`` both non-zero."""
         return _logical(self, other, "logical_and")
 
     def logical_or(self, other: Any) -> Tensor:
+        """A bool tensor: ``self`` or ``other`` non-zero."""
         return _logical(self, other, "logical_or")
 
     def logical_xor(self, other: Any) -> Tensor:
+        """A bool tensor: exactly one of ``self`` and ``other`` non-zero."""
         return _logical(self, other, "logical_xor")
 
     # in place: the truth values written in this tensor's dtype (1 and 0 in a float tensor)
@@ -3349,6 +3434,7 @@ class Tensor:
     divide_ = div_
 
     def zero_(self) -> Tensor:
+        """Fill with zeros in place (a version bump); the gradient to what came before is 0."""
         return self.fill_(0)
 
     def fill_(self, value: Any) -> Tensor:
@@ -3661,12 +3747,15 @@ class Tensor:
         return self._unary_("neg")
 
     def relu_(self) -> Tensor:
+        """``relu`` in place (a version bump: a saved copy of this tensor refuses backward)."""
         return self._unary_("relu")
 
     def sigmoid_(self) -> Tensor:
+        """``sigmoid`` in place (a version bump: a saved copy of this tensor refuses backward)."""
         return self._unary_("sigmoid")
 
     def tanh_(self) -> Tensor:
+        """``tanh`` in place (a version bump: a saved copy of this tensor refuses backward)."""
         return self._unary_("tanh")
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
@@ -5351,6 +5440,7 @@ def _factory(make: Callable[[Any], Any], dtype: DTypeLike, device: str | None,
 @named_memory_errors
 def zeros(*shape: Any, size: Any = None, dtype: DTypeLike = None, device: str | None = None,
           requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros of ``shape`` (float32 unless ``dtype`` says otherwise)."""
     s = _size_arg(_sized(shape, size, "zeros"), "zeros")
     dt = _dtype(dtype or np.float32)  # (made in its dtype, not cast from a float64 array)
     return _factory(lambda xp: xp.zeros(s, dt), dt, device, requires_grad)
@@ -5380,6 +5470,7 @@ def empty(*shape: Any, size: Any = None, dtype: DTypeLike = None, device: str | 
 @named_memory_errors
 def ones(*shape: Any, size: Any = None, dtype: DTypeLike = None, device: str | None = None,
          requires_grad: bool = False) -> Tensor:
+    """A tensor of ones of ``shape`` (float32 unless ``dtype`` says otherwise)."""
     s = _size_arg(_sized(shape, size, "ones"), "ones")
     dt = _dtype(dtype or np.float32)
     return _factory(lambda xp: xp.ones(s, dt), dt, device, requires_grad)
@@ -5448,6 +5539,8 @@ def _like_layout(result: Tensor, input: Any, fmt: str) -> Tensor:
 def zeros_like(input: Tensor, dtype: DTypeLike = None, requires_grad: bool = False, *,
                device: str | None = None, memory_format: Any = None,
                layout: Any = None, pin_memory: Any = False) -> Tensor:
+    """Zeros of ``input``'s shape, dtype and device (unless given), laid out as ``input``
+    (``memory_format``)."""
     fmt = _like_format(input, memory_format, "zeros_like", layout, pin_memory)
     args = _new_args(_tensor_arg(input, "zeros_like", "input"), dtype, device, requires_grad)
     return _like_layout(zeros(input.shape, **args), input, fmt)
@@ -5457,6 +5550,8 @@ def zeros_like(input: Tensor, dtype: DTypeLike = None, requires_grad: bool = Fal
 def ones_like(input: Tensor, dtype: DTypeLike = None, requires_grad: bool = False, *,
               device: str | None = None, memory_format: Any = None,
               layout: Any = None, pin_memory: Any = False) -> Tensor:
+    """Ones of ``input``'s shape, dtype and device (unless given), laid out as ``input``
+    (``memory_format``)."""
     fmt = _like_format(input, memory_format, "ones_like", layout, pin_memory)
     args = _new_args(_tensor_arg(input, "ones_like", "input"), dtype, device, requires_grad)
     return _like_layout(ones(input.shape, **args), input, fmt)

@@ -638,6 +638,7 @@ class Tensor:
         return int(self._data.size)
 
     def dim(self) -> int:
+        """The number of dims (``ndim``)."""
         return self._data.ndim
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
@@ -708,6 +709,7 @@ class Tensor:
         return arr
 
     def tolist(self) -> Any:
+        """The values as (nested) Python lists of numbers; a 0-d tensor gives a number."""
         return self.numpy().tolist()
 
     def item(self) -> Number:
@@ -976,12 +978,18 @@ class Tensor:
         return out.clone() if copy and out is self else out
 
     def float(self) -> Tensor:
+        """This tensor as float32 (``self.to(tinygrad_cnn.float32)``: itself when it is float32
+        already); the gradient flows back, cast."""
         return self.to(np.float32)
 
     def double(self) -> Tensor:
+        """This tensor as float64 (``self.to(tinygrad_cnn.float64)``: itself when it is float64
+        already); the gradient flows back, cast."""
         return self.to(np.float64)
 
     def half(self) -> Tensor:
+        """This tensor as float16 (``self.to(tinygrad_cnn.float16)``: itself when it is float16
+        already); the gradient flows back, cast."""
         return self.to(np.float16)
 
     def long(self) -> Tensor:
@@ -989,18 +997,23 @@ class Tensor:
         return self.to(np.int64)
 
     def int(self) -> Tensor:
+        """This tensor as int32 (``self.to(tinygrad_cnn.int32)``: itself when it is int32 already)."""
         return self.to(np.int32)
 
     def bool(self) -> Tensor:
+        """This tensor as bool (``self.to(tinygrad_cnn.bool)``: itself when it is bool already)."""
         return self.to(np.bool_)
 
     def short(self) -> Tensor:
+        """This tensor as int16 (``self.to(tinygrad_cnn.int16)``: itself when it is int16 already)."""
         return self.to(np.int16)
 
     def char(self) -> Tensor:
+        """This tensor as int8 (``self.to(tinygrad_cnn.int8)``: itself when it is int8 already)."""
         return self.to(np.int8)
 
     def byte(self) -> Tensor:
+        """This tensor as uint8 (``self.to(tinygrad_cnn.uint8)``: itself when it is uint8 already)."""
         return self.to(np.uint8)
 
     def element_size(self) -> int:
@@ -1032,9 +1045,11 @@ class Tensor:
         return strides if dim is None else strides[_dim_of_shape(dim, self.ndim, "stride")]
 
     def nelement(self) -> int:
+        """The number of elements (``numel()``; PyTorch's older name)."""
         return self.numel()
 
     def ndimension(self) -> int:
+        """The number of dims (``ndim``; PyTorch's older name)."""
         return self.ndim
 
     def equal(self, other: Tensor) -> bool:
@@ -1100,6 +1115,7 @@ class Tensor:
         return self
 
     def is_pinned(self, device: Any = None) -> bool:
+        """False: there is no pinned host memory here (PyTorch's name, for ported code)."""
         return False
 
     def share_memory_(self) -> Tensor:
@@ -1107,6 +1123,7 @@ class Tensor:
         return self
 
     def is_shared(self) -> bool:
+        """False: tensors are not in shared memory here (PyTorch's name, for ported code)."""
         return False
 
     def is_inference(self) -> bool:
@@ -1114,6 +1131,7 @@ class Tensor:
         return False
 
     def is_same_size(self, other: Tensor) -> bool:
+        """Whether ``other`` has this tensor's shape."""
         return self.shape == _tensor_arg(other, "is_same_size", "other").shape
 
     def is_nonzero(self) -> bool:
@@ -1246,6 +1264,7 @@ class Tensor:
     def new_zeros(self, *sizes: Any, size: Any = None, dtype: DTypeLike = None,
                   device: str | None = None, requires_grad: bool = False,
                   layout: Any = None, pin_memory: Any = False) -> Tensor:
+        """Zeros of ``size``, of this tensor's dtype and device unless given."""
         _factory_keywords("new_zeros", layout, pin_memory)
         shape = _size_arg(_required(_sizes(sizes, size, "new_zeros"), "new_zeros"), "new_zeros")
         return zeros(shape, **_new_args(self, dtype, device, requires_grad))
@@ -1253,6 +1272,7 @@ class Tensor:
     def new_ones(self, *sizes: Any, size: Any = None, dtype: DTypeLike = None,
                  device: str | None = None, requires_grad: bool = False,
                  layout: Any = None, pin_memory: Any = False) -> Tensor:
+        """Ones of ``size``, of this tensor's dtype and device unless given."""
         _factory_keywords("new_ones", layout, pin_memory)
         shape = _size_arg(_required(_sizes(sizes, size, "new_ones"), "new_ones"), "new_ones")
         return ones(shape, **_new_args(self, dtype, device, requires_grad))
@@ -1268,6 +1288,7 @@ class Tensor:
     def new_full(self, size: Sequence[int], fill_value: Any, *, dtype: DTypeLike = None,
                  device: str | None = None, requires_grad: bool = False,
                  layout: Any = None, pin_memory: Any = False) -> Tensor:
+        """A tensor of ``size`` filled with ``fill_value``, of this tensor's dtype and device unless given."""
         _factory_keywords("new_full", layout, pin_memory)
         args = _new_args(self, dtype, device, requires_grad)
         return _full(_size_arg(size, "new_full", sequence=True), fill_value, where="new_full",
@@ -2116,12 +2137,14 @@ class Tensor:
         return _ops.movement.Expand.apply(self, shape=target_t)
 
     def expand_as(self, other: Tensor) -> Tensor:
+        """``self.expand(other.shape)``: a read-only broadcast view; VJP: ``g`` summed back."""
         if not isinstance(other, Tensor):  # (was: an AttributeError)
             raise TypeError(f"expand_as: other must be a Tensor, got {type(other).__name__}; "
                             "for a size, use expand(*size)")
         return self.expand(other.shape)
 
     def view_as(self, other: Tensor) -> Tensor:
+        """``self.view(other.shape)``: a view (an error where the strides do not allow one)."""
         return self.view(_tensor_arg(other, "view_as", "other").shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
@@ -2232,6 +2255,8 @@ class Tensor:
         return _ops.shape.roll(self, shifts, dims)
 
     def repeat(self, *sizes: Any, repeats: Any = None) -> Tensor:
+        """The tensor tiled ``sizes`` times along each dim (new leading dims for extra sizes); VJP: the
+        tiles' gradients summed."""
         return _ops.shape.repeat(self, *_keyword_sizes("repeat", sizes, "repeats", repeats))
 
     def tile(self, *dims: Any, **kwargs: Any) -> Tensor:
@@ -3438,6 +3463,7 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value: Any) -> Tensor:
+        """Every element set to ``value`` in place (a version bump); the gradient to what came before is 0."""
         if isinstance(value, Tensor):
             if value.ndim != 0:
                 raise RuntimeError(f"fill_: takes a number or a 0-d tensor, got a tensor of shape "
@@ -4265,6 +4291,30 @@ class Tensor:
             cls = ArgumentValueError if type(exc) is ValueError else type(exc)
             raise cls(f"__setitem__: {exc} (tensor shape {self.shape})") from None
         self._version_counter[0] += 1
+
+
+def _document_in_place_forms() -> None:
+    """Each in-place method ``name_`` without a docstring of its own says what it is: ``name``'s
+    result written into this tensor (t185: ``help(x.sin_)`` showed a bare signature)."""
+    for attr, method in list(vars(Tensor).items()):
+        if not attr.endswith("_") or attr.startswith("_") or not callable(method) or \
+                (getattr(method, "__doc__", None) or "").strip():
+            continue
+        base = attr[:-1]
+        if base in _SHAPE_IN_PLACE:
+            method.__doc__ = (f"``{base}`` in place: this tensor takes the result's shape and "
+                              f"strides (refused on a view, and on a tensor whose memory a view or "
+                              f"a saved tensor shares). See ``Tensor.{base}``.")
+        elif callable(getattr(Tensor, base, None)):
+            method.__doc__ = (f"``{base}`` in place: its result written into this tensor, whose "
+                              f"version counter goes up (a backward that saved the old values then "
+                              f"refuses, as PyTorch's). See ``Tensor.{base}``.")
+
+
+_SHAPE_IN_PLACE = frozenset(("squeeze", "unsqueeze", "t", "transpose", "swapaxes", "swapdims"))
+
+
+_document_in_place_forms()
 
 
 def _index_put_dtype_error(where: str, t: Tensor, value: Tensor) -> RuntimeError:

@@ -256,3 +256,13 @@ def test_fliplr_and_flipud_refuse_too_few_dims_as_pytorch():
     with pytest.raises(RuntimeError, match="flipud: the input must have at least 1 dim"):
         tg.tensor(1.0).flipud()
     assert tg.flipud(tg.tensor([1.0, 2.0])).tolist() == [2.0, 1.0]
+
+
+def test_every_public_function_and_tensor_method_has_a_docstring():
+    """``help()`` and an IDE's hover show a description for each (t185: 185 functions and 290
+    methods had none)."""
+    top = [n for n in tg.__all__ if callable(getattr(tg, n, None)) and not isinstance(getattr(tg, n), type)]
+    methods = [n for n in dir(tg.Tensor) if not n.startswith("_") and callable(getattr(tg.Tensor, n))]
+    assert not [n for n in top if not (getattr(tg, n).__doc__ or "").strip()]
+    assert not [n for n in methods if not (getattr(tg.Tensor, n).__doc__ or "").strip()]
+    assert "in place" in tg.Tensor.sin_.__doc__ and "shape" in tg.Tensor.unsqueeze_.__doc__

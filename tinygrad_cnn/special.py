@@ -26,18 +26,22 @@ def expit(input: Tensor) -> Tensor:
 
 
 def logit(input: Tensor, eps: float | None = None) -> Tensor:
+    """``log(p / (1 - p))`` elementwise, ``p`` clamped to ``[eps, 1 - eps]`` first when ``eps`` is given."""
     return _tensor(input, "logit").logit(eps)
 
 
 def erf(input: Tensor) -> Tensor:
+    """The error function ``2/√π ∫₀ˣ exp(-t²) dt`` elementwise; VJP ``g 2/√π exp(-x²)``."""
     return _tensor(input, "erf").erf()
 
 
 def erfc(input: Tensor) -> Tensor:
+    """``1 - erf(x)`` elementwise, accurate where ``erf(x)`` is near 1."""
     return _tensor(input, "erfc").erfc()
 
 
 def erfinv(input: Tensor) -> Tensor:
+    """The inverse of ``erf`` on (-1, 1) (±inf at ±1, NaN beyond)."""
     return _tensor(input, "erfinv").erfinv()
 
 
@@ -47,6 +51,7 @@ def gammaln(input: Tensor) -> Tensor:
 
 
 def digamma(input: Tensor) -> Tensor:
+    """``ψ(x) = d/dx ln Γ(x)`` elementwise (``psi``)."""
     return _tensor(input, "digamma").digamma()
 
 
@@ -54,6 +59,7 @@ psi = digamma
 
 
 def polygamma(n: int, input: Tensor) -> Tensor:
+    """The ``n``-th derivative of ``digamma`` elementwise."""
     return _tensor(input, "polygamma").polygamma(n)
 
 
@@ -70,40 +76,49 @@ def ndtr(input: Tensor) -> Tensor:
 
 
 def exp2(input: Tensor) -> Tensor:
+    """``2ˣ`` elementwise; VJP ``g 2ˣ ln 2``."""
     return _tensor(input, "exp2").exp2()
 
 
 def expm1(input: Tensor) -> Tensor:
+    """``eˣ - 1`` elementwise, accurate for small ``x``."""
     return _tensor(input, "expm1").expm1()
 
 
 def log1p(input: Tensor) -> Tensor:
+    """``log(1 + x)`` elementwise, accurate for small ``x``."""
     return _tensor(input, "log1p").log1p()
 
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:
+    """Rounded to ``decimals`` decimal places, halves to even (as PyTorch); the gradient is 0."""
     return _tensor(input, "round").round(decimals=decimals)
 
 
 def sinc(input: Tensor) -> Tensor:
+    """``sin(πx) / (πx)`` elementwise, 1 at 0."""
     return _tensor(input, "sinc").sinc()
 
 
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
+    """``log Σ exp(x)`` over ``dim``, stably (the maximum taken out first)."""
     return _tensor(input, "logsumexp").logsumexp(dim, keepdim=keepdim)
 
 
 def softmax(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """``exp(x) / Σ exp(x)`` along ``dim`` (in ``dtype`` when given)."""
     x = _tensor(input, "softmax")
     return (x if dtype is None else x.to(dtype)).softmax(dim)
 
 
 def log_softmax(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """``x - logsumexp(x)`` along ``dim`` (in ``dtype`` when given), stably."""
     x = _tensor(input, "log_softmax")
     return (x if dtype is None else x.to(dtype)).log_softmax(dim)
 
 
 def xlogy(input: Any, other: Any) -> Tensor:
+    """``x log y`` elementwise, 0 where ``x`` is 0 (even where ``y`` is 0 or inf), NaN where ``y`` is NaN."""
     from tinygrad_cnn.functions import xlogy as _xlogy
 
     return _xlogy(input, other)

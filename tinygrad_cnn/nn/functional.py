@@ -464,10 +464,12 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 
 def sigmoid(input: Tensor) -> Tensor:
+    """``1 / (1 + exp(-x))`` elementwise, accurate on both tails."""
     return _input(input, "sigmoid").sigmoid()
 
 
 def tanh(input: Tensor) -> Tensor:
+    """``tanh x`` elementwise; VJP ``g (1 - tanh² x)``."""
     return _input(input, "tanh").tanh()
 
 
@@ -736,6 +738,7 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
 
 
 def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:
+    """Dims ``start_dim`` to ``end_dim`` merged into one (a view where numpy can make one)."""
     return input.flatten(start_dim, end_dim)
 
 

@@ -80,6 +80,8 @@ def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
              generator: Any = None) -> Tensor:
+    """Fill in place with values drawn uniformly from ``[a, b)`` (the package's generator, or
+    ``generator``)."""
     _floating(tensor, "uniform_")
     if not a <= b:  # (NaN too)
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > "
@@ -91,6 +93,7 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
             generator: Any = None) -> Tensor:
+    """Fill in place with values drawn from ``N(mean, std²)`` (the package's generator, or ``generator``)."""
     _floating(tensor, "normal_")
     if not std >= 0:  # (NaN too)
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
@@ -130,10 +133,12 @@ def constant_(tensor: Tensor, val: float) -> Tensor:
 
 
 def zeros_(tensor: Tensor) -> Tensor:
+    """Fill in place with zeros."""
     return constant_(tensor, 0.0)
 
 
 def ones_(tensor: Tensor) -> Tensor:
+    """Fill in place with ones."""
     return constant_(tensor, 1.0)
 
 
@@ -215,6 +220,8 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Any = None) ->
 
 
 def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
+    """Glorot's normal initialisation in place: ``N(0, std²)``, ``std = gain * sqrt(2 / (fan_in
+    + fan_out))``."""
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / max(fan_in + fan_out, 1)), generator)
 

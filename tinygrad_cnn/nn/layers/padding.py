@@ -1,10 +1,9 @@
-"""Padding layers over ``F.pad``, with PyTorch's constructors and reprs: ZeroPad2d,
-ConstantPad2d, ReflectionPad2d, ReplicationPad2d, CircularPad2d. ``padding`` is an int (every
-side) or ``(left, right, top, bottom)``; it is kept as that tuple, as PyTorch keeps it. The 1-D
-ones (ZeroPad1d, ConstantPad1d, ReflectionPad1d, ReplicationPad1d, CircularPad1d) pad the last
-dim by an int (both sides) or ``(left, right)``; the 3-D ones (ZeroPad3d, ConstantPad3d,
-ReflectionPad3d, ReplicationPad3d, CircularPad3d) the last three, by an int or ``(left, right, top,
-bottom, front, back)``."""
+"""Padding layers over ``F.pad``, with PyTorch's constructors and reprs, for 1, 2 and 3 spatial
+dims: ZeroPad, ConstantPad, ReflectionPad, ReplicationPad and CircularPad, each ``1d``, ``2d`` and
+``3d``. ``padding`` is an int (every side) or the sides as ``F.pad`` takes them, last dim first:
+``(left, right)``, ``(left, right, top, bottom)``, ``(left, right, top, bottom, front, back)`` --
+fewer pairs pad only the last dims. It is kept as that tuple, as PyTorch keeps it. The reflect,
+replicate and circular layers take an input with one more dim than they pad (unbatched) or two."""
 
 from __future__ import annotations
 
@@ -16,64 +15,54 @@ from tinygrad_cnn.nn import functional as F
 from tinygrad_cnn.nn.module import Module
 from tinygrad_cnn.tensor import Tensor
 
+_SIDES = {1: "2 ints (left, right)", 2: "4 ints (left, right, top, bottom)",
+          3: "6 ints (left, right, top, bottom, front, back)"}
+_INPUTS = {1: "a 2-D (C, L) or 3-D (N, C, L)", 2: "a 3-D (C, H, W) or 4-D (N, C, H, W)",
+           3: "a 4-D (C, D, H, W) or 5-D (N, C, D, H, W)"}
 
-def _quadruple(padding: int | Sequence[int], layer: str) -> tuple[int, ...]:
-    """PyTorch's ``_quadruple``: an int for all four sides, or the sequence as it is (an even
-    number of ints; two pad only the last dim)."""
+
+def _sides(padding: int | Sequence[int], dims: int, layer: str) -> tuple[int, ...]:
+    """PyTorch's ``_pair``/``_quadruple``/``_ntuple(6)``: an int for every side of ``dims`` dims,
+    or the sequence as it is (an even number of ints, at most two per dim; the 1-D layers take
+    exactly two)."""
     if isinstance(padding, (int, np.integer)) and not isinstance(padding, bool):
-        return (int(padding),) * 4
-    if isinstance(padding, Sequence) and len(padding) in (2, 4) and all(
+        return (int(padding),) * (2 * dims)
+    lengths = (2,) if dims == 1 else tuple(range(2, 2 * dims + 1, 2))
+    if isinstance(padding, Sequence) and len(padding) in lengths and all(
             isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in padding):
         return tuple(int(p) for p in padding)
-    raise ValueError(f"{layer}: padding must be an int or 4 ints (left, right, top, bottom), got "
-                     f"{padding!r}")
+    raise ValueError(f"{layer}: padding must be an int or {_SIDES[dims]}, got {padding!r}")
 
 
-class _Pad2d(Module):
-    """A padding mode of ``F.pad`` as a layer over ``(C, H, W)`` or ``(N, C, H, W)``."""
+class _Pad(Module):
+    """A padding mode of ``F.pad`` as a layer over ``dims`` spatial dims (input: one more dim,
+    the channels, or two, with the batch)."""
 
     mode = ""
+    dims = 2
 
     def __init__(self, padding: int | Sequence[int]) -> None:
         super().__init__()
-        self.padding = _quadruple(padding, type(self).__name__)
+        self.padding = _sides(padding, self.dims, type(self).__name__)
 
     def forward(self, input: Tensor) -> Tensor:
-        if not isinstance(input, Tensor) or input.ndim not in (3, 4):
+        if not isinstance(input, Tensor) or input.ndim not in (self.dims + 1, self.dims + 2):
             got = f"{input.ndim}-D {input.shape}" if isinstance(input, Tensor) else type(input).__name__
-            raise ValueError(f"{type(self).__name__}: expected a 3-D (C, H, W) or 4-D "
-                             f"(N, C, H, W) input, got {got}")
+            raise ValueError(f"{type(self).__name__}: expected {_INPUTS[self.dims]} input, got {got}")
         return F.pad(input, self.padding, self.mode)
 
     def extra_repr(self) -> str:
         return f"{self.padding}"
 
 
-class ReflectionPad2d(_Pad2d):
-    """Mirror the image about its edges (the edge itself not repeated); each pad must be smaller
-    than its dim."""
+class _ConstantPad(Module):
+    """Pad the last ``dims`` dims with ``value`` (any number of leading dims)."""
 
-    mode = "reflect"
-
-
-class ReplicationPad2d(_Pad2d):
-    """Repeat the edge pixels outwards."""
-
-    mode = "replicate"
-
-
-class CircularPad2d(_Pad2d):
-    """Wrap around (periodic boundary); each pad at most its dim."""
-
-    mode = "circular"
-
-
-class ConstantPad2d(Module):
-    """Pad the last two dims with ``value`` (any number of leading dims)."""
+    dims = 2
 
     def __init__(self, padding: int | Sequence[int], value: float) -> None:
         super().__init__()
-        self.padding = _quadruple(padding, type(self).__name__)
+        self.padding = _sides(padding, self.dims, type(self).__name__)
         self.value = value
 
     def forward(self, input: Tensor) -> Tensor:
@@ -83,161 +72,107 @@ class ConstantPad2d(Module):
         return f"padding={self.padding}, value={self.value}"
 
 
-class ZeroPad2d(ConstantPad2d):
-    """Pad the last two dims with zeros (the padding of a convolution, as a layer)."""
+class _ZeroPad:
+    """A ConstantPad with zeros (mixed in before it: ``ZeroPad2d`` is a ``ConstantPad2d``, as in
+    PyTorch)."""
+
+    padding: tuple[int, ...]
 
     def __init__(self, padding: int | Sequence[int]) -> None:
-        super().__init__(padding, 0.0)
+        super().__init__(padding, 0.0)  # type: ignore[call-arg]
 
     def extra_repr(self) -> str:
         return f"{self.padding}"
 
 
-def _pair(padding: int | Sequence[int], layer: str) -> tuple[int, int]:
-    """PyTorch's ``_pair``: an int for both sides, or ``(left, right)``."""
-    if isinstance(padding, (int, np.integer)) and not isinstance(padding, bool):
-        return (int(padding),) * 2  # type: ignore[return-value]
-    if isinstance(padding, Sequence) and len(padding) == 2 and all(
-            isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in padding):
-        return int(padding[0]), int(padding[1])
-    raise ValueError(f"{layer}: padding must be an int or 2 ints (left, right), got {padding!r}")
-
-
-class _Pad1d(Module):
-    """A padding mode of ``F.pad`` as a layer over ``(C, L)`` or ``(N, C, L)``."""
-
-    mode = ""
-
-    def __init__(self, padding: int | Sequence[int]) -> None:
-        super().__init__()
-        self.padding = _pair(padding, type(self).__name__)
-
-    def forward(self, input: Tensor) -> Tensor:
-        if not isinstance(input, Tensor) or input.ndim not in (2, 3):
-            got = f"{input.ndim}-D {input.shape}" if isinstance(input, Tensor) else type(input).__name__
-            raise ValueError(f"{type(self).__name__}: expected a 2-D (C, L) or 3-D (N, C, L) "
-                             f"input, got {got}")
-        return F.pad(input, self.padding, self.mode)
-
-    def extra_repr(self) -> str:
-        return f"{self.padding}"
-
-
-class ReflectionPad1d(_Pad1d):
+class ReflectionPad1d(_Pad):
     """Mirror the signal about its ends (the end itself not repeated); each pad must be smaller
     than the length."""
 
-    mode = "reflect"
+    mode, dims = "reflect", 1
 
 
-class ReplicationPad1d(_Pad1d):
+class ReplicationPad1d(_Pad):
     """Repeat the end values outwards."""
 
-    mode = "replicate"
+    mode, dims = "replicate", 1
 
 
-class CircularPad1d(_Pad1d):
+class CircularPad1d(_Pad):
     """Wrap around (periodic boundary); each pad at most the length."""
 
-    mode = "circular"
+    mode, dims = "circular", 1
 
 
-class ConstantPad1d(Module):
+class ConstantPad1d(_ConstantPad):
     """Pad the last dim with ``value`` (any number of leading dims)."""
 
-    def __init__(self, padding: int | Sequence[int], value: float) -> None:
-        super().__init__()
-        self.padding = _pair(padding, type(self).__name__)
-        self.value = value
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.pad(input, self.padding, "constant", self.value)
-
-    def extra_repr(self) -> str:
-        return f"padding={self.padding}, value={self.value}"
+    dims = 1
 
 
-class ZeroPad1d(ConstantPad1d):
+class ZeroPad1d(_ZeroPad, ConstantPad1d):
     """Pad the last dim with zeros."""
 
-    def __init__(self, padding: int | Sequence[int]) -> None:
-        super().__init__(padding, 0.0)
-
-    def extra_repr(self) -> str:
-        return f"{self.padding}"
+    dims = 1
 
 
-def _sextuple(padding: int | Sequence[int], layer: str) -> tuple[int, ...]:
-    """PyTorch's ``_ntuple(6)``: an int for all six sides, or the sequence as it is (an even number
-    of ints, up to six: ``(left, right, top, bottom, front, back)``)."""
-    if isinstance(padding, (int, np.integer)) and not isinstance(padding, bool):
-        return (int(padding),) * 6
-    if isinstance(padding, Sequence) and len(padding) in (2, 4, 6) and all(
-            isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in padding):
-        return tuple(int(p) for p in padding)
-    raise ValueError(f"{layer}: padding must be an int or 6 ints (left, right, top, bottom, front, "
-                     f"back), got {padding!r}")
+class ReflectionPad2d(_Pad):
+    """Mirror the image about its edges (the edge itself not repeated); each pad must be smaller
+    than its dim."""
+
+    mode, dims = "reflect", 2
 
 
-class _Pad3d(Module):
-    """A padding mode of ``F.pad`` as a layer over ``(C, D, H, W)`` or ``(N, C, D, H, W)``."""
+class ReplicationPad2d(_Pad):
+    """Repeat the edge pixels outwards."""
 
-    mode = ""
-
-    def __init__(self, padding: int | Sequence[int]) -> None:
-        super().__init__()
-        self.padding = _sextuple(padding, type(self).__name__)
-
-    def forward(self, input: Tensor) -> Tensor:
-        if not isinstance(input, Tensor) or input.ndim not in (4, 5):
-            got = f"{input.ndim}-D {input.shape}" if isinstance(input, Tensor) else type(input).__name__
-            raise ValueError(f"{type(self).__name__}: expected a 4-D (C, D, H, W) or 5-D "
-                             f"(N, C, D, H, W) input, got {got}")
-        return F.pad(input, self.padding, self.mode)
-
-    def extra_repr(self) -> str:
-        return f"{self.padding}"
+    mode, dims = "replicate", 2
 
 
-class ReflectionPad3d(_Pad3d):
+class CircularPad2d(_Pad):
+    """Wrap around (periodic boundary); each pad at most its dim."""
+
+    mode, dims = "circular", 2
+
+
+class ConstantPad2d(_ConstantPad):
+    """Pad the last two dims with ``value`` (any number of leading dims)."""
+
+    dims = 2
+
+
+class ZeroPad2d(_ZeroPad, ConstantPad2d):
+    """Pad the last two dims with zeros (the padding of a convolution, as a layer)."""
+
+    dims = 2
+
+
+class ReflectionPad3d(_Pad):
     """Mirror the volume about its faces (the face itself not repeated); each pad must be smaller
     than its dim."""
 
-    mode = "reflect"
+    mode, dims = "reflect", 3
 
 
-class ReplicationPad3d(_Pad3d):
+class ReplicationPad3d(_Pad):
     """Repeat the face voxels outwards."""
 
-    mode = "replicate"
+    mode, dims = "replicate", 3
 
 
-class CircularPad3d(_Pad3d):
+class CircularPad3d(_Pad):
     """Wrap around (periodic boundary); each pad at most its dim."""
 
-    mode = "circular"
+    mode, dims = "circular", 3
 
 
-class ConstantPad3d(Module):
+class ConstantPad3d(_ConstantPad):
     """Pad the last three dims with ``value`` (any number of leading dims)."""
 
-    def __init__(self, padding: int | Sequence[int], value: float) -> None:
-        super().__init__()
-        self.padding = _sextuple(padding, type(self).__name__)
-        self.value = value
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.pad(input, self.padding, "constant", self.value)
-
-    def extra_repr(self) -> str:
-        return f"padding={self.padding}, value={self.value}"
+    dims = 3
 
 
-class ZeroPad3d(ConstantPad3d):
+class ZeroPad3d(_ZeroPad, ConstantPad3d):
     """Pad the last three dims with zeros."""
 
-    def __init__(self, padding: int | Sequence[int]) -> None:
-        super().__init__(padding, 0.0)
-
-    def extra_repr(self) -> str:
-        return f"{self.padding}"
+    dims = 3

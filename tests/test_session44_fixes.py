@@ -4,6 +4,7 @@ day's small-op speed-ups; and the speed-ups' own edge cases)."""
 from __future__ import annotations
 
 import os
+import re
 import warnings
 
 import numpy as np
@@ -266,3 +267,80 @@ def test_every_public_function_and_tensor_method_has_a_docstring():
     assert not [n for n in top if not (getattr(tg, n).__doc__ or "").strip()]
     assert not [n for n in methods if not (getattr(tg.Tensor, n).__doc__ or "").strip()]
     assert "in place" in tg.Tensor.sin_.__doc__ and "shape" in tg.Tensor.unsqueeze_.__doc__
+
+
+# ------------------------------------------------------------------------------ t188: drawings
+def _two_losses():
+    from tinygrad_cnn import viz
+
+    x = tg.tensor([0.5, -1.0], requires_grad=True)
+    x.name = "x"
+    t = x.tanh()
+    t.name = "t"
+    l1, l2 = t.sum(), t.exp().sum()
+    l1.name, l2.name = "l1", "l2"
+    return viz, x, l1, l2
+
+
+def test_a_backward_from_one_of_two_roots_is_said_to_have_started_there():
+    """``l1.backward(retain_graph=True); l2.backward()``: the drawing of both showed the latest
+    pass, from l2, but said l1's VJP "leads to no requested input" and seeded l1 with 1."""
+    viz, x, l1, l2 = _two_losses()
+    with viz.record_gradients(l1, l2):
+        l1.backward(retain_graph=True)
+        l2.backward(retain_graph=True)
+    head = viz.text(l1, l2, backward=True).splitlines()[0]
+    assert "(3 ran: the recorded backward started at l2, not at l1)" in head, head
+    assert "not seeded: the recorded backward started elsewhere" in viz.draw(l1, l2, backward=True).source
+    x.grad = None
+    with viz.record_gradients(l1, l2):
+        tg.autograd.backward([l1, l2])
+    head = viz.text(l1, l2, backward=True).splitlines()[0]
+    assert "started at" not in head and "4 VJPs" in head
+
+
+def test_the_pieces_of_a_split_draw_without_an_address_and_multi_output_rows_are_not_ops():
+    from tinygrad_cnn import viz
+
+    x = tg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    a, b = x.split(1)
+    c, d = x.chunk(2)
+    loss = (a * b + c * d).sum()
+    text, dot = viz.text(loss), viz.draw(loss).source
+    assert not re.search(r"0x[0-9a-f]{6,}", text + dot) and "piece=" not in text + dot
+
+    class TwoOut(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            return g1 * 2 + g2 * 3
+
+    u, v = TwoOut.apply(x)
+    assert viz.text((u + v).sum()).splitlines()[0].endswith(": 3 ops, oldest first")
+
+
+def test_animate_shows_a_big_graph_as_text_and_names_a_failing_dot(tmp_path, monkeypatch):
+    import importlib
+
+    from tinygrad_cnn import viz
+    from tinygrad_cnn.viz.dot import GraphvizFailed
+
+    animate_module = importlib.import_module("tinygrad_cnn.viz.animate")
+
+    x = tg.randn(3, requires_grad=True)
+    y = x
+    for i in range(40):
+        y = y * 1.5 if i % 2 else y + 1.0
+    monkeypatch.setattr(animate_module, "MAX_DRAWN_NODES", 20)  # (dot's time grows fast: a cap)
+    page = viz.animate(y.sum()).html
+    assert "more than 20" in page and "shown as text" in page and "<svg" not in page
+    fake = tmp_path / "dot"
+    fake.write_text("#!/bin/sh\necho boom >&2\nexit 3\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(animate_module, "MAX_DRAWN_NODES", 1000)
+    with pytest.raises(GraphvizFailed, match="animate: Graphviz's dot failed .*boom"):
+        viz.animate((x * 2).sum())

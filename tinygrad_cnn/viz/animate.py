@@ -137,13 +137,19 @@ def _frames(view: GraphView, steps: list[Context]) -> list[dict[str, Any]]:
     return frames
 
 
-def _svg(roots: tuple[Tensor, ...]) -> str | None:
-    if shutil.which("dot") is None:
-        return None
-    from tinygrad_cnn.viz.dot import draw
+#: above this many VJPs and leaves the page shows the graph as text: every node must be drawn
+#: (a frame highlights it), and dot's layout time grows faster than the graph (t188: 1,080 ops
+#: 8 s, 2,000 ops 41 s, 4,000 ops still running after 12 minutes)
+MAX_DRAWN_NODES = 1000
 
-    svg = draw(*roots, backward=True, collapse=False, max_nodes=None).pipe(format="svg",
-                                                                           encoding="utf-8")
+
+def _svg(roots: tuple[Tensor, ...], view: GraphView) -> str | None:
+    if shutil.which("dot") is None or len(view.nodes) + len(view.leaves) > MAX_DRAWN_NODES:
+        return None
+    from tinygrad_cnn.viz.dot import draw, run_dot
+
+    svg = run_dot(draw(*roots, backward=True, collapse=False, max_nodes=None), "svg", "animate",
+                  "no page was made").decode("utf-8")
     return svg[svg.index("<svg"):]  # no XML prolog, no DOCTYPE (it names a remote DTD)
 
 
@@ -156,8 +162,11 @@ def _text_fallback(view: GraphView, frames: list[dict[str, Any]]) -> str:
     for j, t in enumerate(view.leaves):
         lines.append(f'<span class="node" id="l{j}">      leaf {html.escape(view.leaf_name(t))} '
                      f"{fmt_shape(t.shape)}</span>")
-    return ('<p class="note">Graphviz\'s <code>dot</code> was not installed when this page was '
-            "made: the graph is shown as text.</p><pre>" + "\n".join(lines) + "</pre>")
+    why = ("Graphviz's <code>dot</code> was not installed when this page was made"
+           if shutil.which("dot") is None else
+           f"the graph has {len(view.nodes) + len(view.leaves):,} nodes, more than "
+           f"{MAX_DRAWN_NODES:,} (Graphviz would take minutes to lay it out)")
+    return f'<p class="note">{why}: the graph is shown as text.</p><pre>' + "\n".join(lines) + "</pre>"
 
 
 def animate(*roots: Tensor, title: str | None = None) -> Animation:
@@ -197,7 +206,7 @@ def animate(*roots: Tensor, title: str | None = None) -> Animation:
                         "to that backward") from exc
                 raise
         frames = _frames(view, rec.steps)
-        svg = _svg(roots)
+        svg = _svg(roots, view)
     finally:
         restore(state, view.nodes, view.leaves)
     graph_html = svg if svg is not None else _text_fallback(view, frames)

@@ -714,6 +714,8 @@ class _Backward(_Painter):
             if got is not None:
                 seed = got.short().replace("g =", "grad =").replace("‖g‖", "‖grad‖")
                 edge = f"\n{got.short()}"
+            elif n in self.shown.unseeded:  # (the recorded pass started at another root)
+                seed, edge = "not seeded: the recorded backward started elsewhere", ""
             else:  # not recorded: what backward() seeds, not a gradient that was computed
                 # (the edge carries no value: the VJP it feeds says "not computed" / "not
                 # recorded", as the text form does; backward(gradient=5) may have seeded 5)
@@ -891,6 +893,12 @@ def render(graph: Any, path: str | Path) -> Path:
     if fmt not in ("svg", "png", "pdf", "jpg", "jpeg"):
         raise ValueError(f"render: unknown format {path.suffix!r}; use .svg, .png, .pdf, .jpg, "
                          ".jpeg, .dot, .gv or .txt")
+    return write(run_dot(graph, fmt, "render", f"{path} was not written"))
+
+
+def run_dot(graph: Any, fmt: str, where: str, lost: str) -> bytes:
+    """Graphviz's output of ``graph`` in format ``fmt``; :class:`GraphvizNotFound` without
+    ``dot``, :class:`GraphvizFailed` (naming ``where`` and what is ``lost``) when it fails."""
     engine = getattr(graph, "engine", None) or "dot"
     exe = shutil.which(engine)
     if exe is None:
@@ -901,17 +909,16 @@ def render(graph: Any, path: str | Path) -> Path:
         done = subprocess.run([exe, f"-T{fmt}"], input=graph.source.encode(), capture_output=True,
                               check=False)
     except OSError as exc:  # (not executable)
-        raise GraphvizFailed(f"render: could not run Graphviz's {engine}: {exc.strerror or exc}; "
-                             f"{path} was not written") from None
+        raise GraphvizFailed(f"{where}: could not run Graphviz's {engine}: {exc.strerror or exc}; "
+                             f"{lost}") from None
     data = done.stdout
     if done.returncode != 0:
         said = done.stderr.decode(errors="replace").strip().splitlines()
         status = (f"died with signal {-done.returncode}" if done.returncode < 0
                   else f"exit status {done.returncode}")
-        raise GraphvizFailed(f"render: Graphviz's {engine} failed ({status})"
-                             + (f": {said[-1]}" if said else "") + f"; {path} was not written; "
+        raise GraphvizFailed(f"{where}: Graphviz's {engine} failed ({status})"
+                             + (f": {said[-1]}" if said else "") + f"; {lost}; "
                              "the .dot or .txt form needs no Graphviz")
     if not data:
-        raise GraphvizFailed(f"render: Graphviz's dot gave no {fmt} output; {path} was not "
-                             "written")
-    return write(data)
+        raise GraphvizFailed(f"{where}: Graphviz's dot gave no {fmt} output; {lost}")
+    return data

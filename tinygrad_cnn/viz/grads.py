@@ -188,6 +188,8 @@ class Shown:
     pass_id: int | None
     foreign: bool = False
     passes: int = 0
+    unseeded: tuple[int, ...] = ()  # roots (by index) that pass did not start at, when it
+    # started at others of them (``l1.backward(retain_graph=True); l2.backward()``: l2 only)
 
 
 def watched(ctx: Context, pass_id: int | None) -> bool:
@@ -208,7 +210,10 @@ def shown_pass(nodes: Sequence[Context], roots: Sequence[Tensor]) -> Shown:
     p = max(anywhere)
     began = [ref() for ref in _STARTS.get(p, ())]
     foreign = bool(began) and not any(b is s for b in began for s in starts)
-    return Shown(p, foreign, len(at_roots))
+    unseeded = () if foreign or not began else tuple(
+        i for i, r in enumerate(roots)
+        if (s := _start(r)) is not None and not any(b is s for b in began))
+    return Shown(p, foreign, len(at_roots), unseeded)
 
 
 def backward_ran(nodes: Sequence[Context]) -> bool:

@@ -78,7 +78,12 @@ def fmt(value: Any) -> str:
     if isinstance(value, np.dtype):
         return str(value)
     text = str(value)
+    if " at 0x" in text:  # (an object's default repr: its address, which differs from run to
+        text = _ADDRESS.sub("", text)  # run -- the drawings and the text form are deterministic)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
 # attribute values that change nothing (stride 1, no padding, ...) are left out of op labels
@@ -90,11 +95,16 @@ _NEUTRAL: dict[str, tuple[Any, ...]] = {
 }
 
 
+# the engine's own bookkeeping, not the op's arguments: ``piece`` is the token the pieces of one
+# split share (its address in a drawing made the text form differ from run to run: t188)
+_INTERNAL = frozenset(("piece",))
+
+
 def attr_items(ctx: Context) -> list[tuple[str, str]]:
     """The attributes of an op that change something, formatted: ``[("stride", "(2, 2)")]``."""
     items = []
     for k, v in ctx.attrs.items():
-        if k.startswith("_") or v is None:
+        if k.startswith("_") or v is None or k in _INTERNAL:
             continue
         try:
             if not hasattr(v, "shape") and v in _NEUTRAL.get(k, ()):

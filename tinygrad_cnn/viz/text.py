@@ -80,7 +80,7 @@ def _leaf_kind(t: Tensor) -> str:
     return "parameter" if _is_param(t) else "leaf"
 
 
-def _roots_text(view: GraphView) -> str:
+def _root_names(view: GraphView) -> list[str]:
     names = []
     for r in view.roots:
         if r.grad_fn is not None:
@@ -88,7 +88,11 @@ def _roots_text(view: GraphView) -> str:
         else:
             names.append(view.leaf_name(r) if r.requires_grad
                          else quoted(visible(r.name or "tensor")))
-    return _one_line(", ".join(names))
+    return names
+
+
+def _roots_text(view: GraphView) -> str:
+    return _one_line(", ".join(_root_names(view)))
 
 
 def text(*tensors: Tensor, backward: bool = False) -> str:
@@ -135,8 +139,9 @@ def _forward(view: GraphView) -> str:
                      ", ".join(fmt_shape(shape) for _, shape, _ in outs),
                      ", ".join(str(dtype) for _, _, dtype in outs), _module(ctx),
                      source_text(ctx) or ""])
-    head = (f"forward graph of {_roots_text(view)}: {len(view.forward)} op"
-            f"{'s' if len(view.forward) != 1 else ''}, oldest first")
+    ops = sum(1 for c in view.forward if not is_output_of(c))  # ("output k of %n" rows are
+    head = (f"forward graph of {_roots_text(view)}: {ops} op"  # not ops of their own: t188)
+            f"{'s' if ops != 1 else ''}, oldest first")
     return "\n".join([f"# {head}", *_table(["name", "op", "shape", "dtype", "module", "source"],
                                             rows)])
 
@@ -201,6 +206,11 @@ def _backward(view: GraphView) -> str:
         ran_note = (f" (the recorded backward started at another root, not at "
                     f"{_roots_text(view)}: these are that backward's gradients; "
                     f"{len(vjps) - skipped - unseen} of the VJPs ran)")
+    elif shown.unseeded:  # (l1.backward(retain_graph=True); l2.backward(): a pass from l2 only)
+        names = _root_names(view)
+        ran_note = (f" ({len(vjps) - skipped} ran: the recorded backward started at "
+                    f"{', '.join(n for i, n in enumerate(names) if i not in shown.unseeded)}, "
+                    f"not at {', '.join(names[i] for i in shown.unseeded)})")
     else:
         ran_note = (f" ({len(vjps) - skipped} ran: the others lead to no requested input)"
                     if skipped else "")

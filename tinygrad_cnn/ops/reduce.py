@@ -408,7 +408,7 @@ class Cumsum(Function):
         if g.ndim == 0 or g.shape[ctx.dim] == 1:  # nothing to add up: g itself, as PyTorch's
             return g
         if first_order(g):  # (the same on arrays: no nodes)
-            d = ctx.dim
+            d = ctx.dim % g.ndim
             rev = (slice(None),) * d + (slice(None, None, -1),)  # (np.flip's view, without
             summed = forward_arrays(Cumsum, g._data[rev], dim=d)  # its Python layer)
             # (in C order, as the recorded way's flip copies: a reversed view's negative

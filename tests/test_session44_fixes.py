@@ -168,8 +168,9 @@ def test_pytorch_keyword_names():
     assert tg.linalg.vector_norm(input=x).item() == tg.linalg.vector_norm(x=x).item() == \
         pytest.approx(3.0)
     assert tg.linalg.matrix_norm(input=x).item() == pytest.approx(3.0)
-    with pytest.raises(TypeError, match="vector_norm: got both x and input"):
-        tg.linalg.vector_norm(x, input=x)
+    with pytest.raises(TypeError, match="vector_norm: got both input and x"):
+        tg.linalg.vector_norm(x, x=x)
+    assert tg.linalg.norm(x=x).item() == tg.linalg.matrix_norm(x=x).item() == pytest.approx(3.0)
     assert tg.promote_types(type1=tg.int32, type2=tg.float16) == tg.float16
 
 
@@ -344,3 +345,34 @@ def test_animate_shows_a_big_graph_as_text_and_names_a_failing_dot(tmp_path, mon
     monkeypatch.setattr(animate_module, "MAX_DRAWN_NODES", 1000)
     with pytest.raises(GraphvizFailed, match="animate: Graphviz's dot failed .*boom"):
         viz.animate((x * 2).sum())
+
+
+
+# --------------------------------------------------------------------------- t189: a last attempt
+def test_cumsum_along_a_negative_dim_when_the_backward_is_recorded():
+    """``Cumsum.apply(x, dim=-1)`` reversed along dim 0 in its recorded VJP (create_graph)."""
+    torch = pytest.importorskip("torch")
+    from tinygrad_cnn.ops.reduce import Cumsum
+
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    a, b = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    g = np.random.default_rng(1).standard_normal((3, 4))
+    (ga,) = tg.autograd.grad(Cumsum.apply(a, dim=-1), a, tg.tensor(g), create_graph=True)
+    (gb,) = torch.autograd.grad(b.cumsum(-1), b, torch.tensor(g), create_graph=True)
+    np.testing.assert_allclose(ga.detach().numpy(), gb.detach().numpy(), rtol=1e-12)
+
+
+def test_layer_norm_refuses_a_list_as_weight_with_a_type_error():
+    with pytest.raises(TypeError, match="layer_norm: weight must be a Tensor"):
+        F.layer_norm(tg.ones(2, 3), (3,), [1.0, 1.0, 1.0])
+
+
+def test_padding_layers_take_more_pairs_and_refuse_too_few_dims_as_a_runtime_error():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(2).standard_normal((1, 2, 2, 2))
+    ours = nn.ZeroPad1d((1, 1, 1, 1))(tg.tensor(x))
+    theirs = torch.nn.ZeroPad1d((1, 1, 1, 1))(torch.tensor(x))
+    np.testing.assert_array_equal(_arr(ours), theirs.numpy())
+    for layer in (nn.ReflectionPad2d(1), nn.ReplicationPad3d(1), nn.CircularPad1d(1)):
+        with pytest.raises(RuntimeError, match="expected a"):
+            layer(tg.ones(3))

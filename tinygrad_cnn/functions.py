@@ -323,8 +323,9 @@ def gather(input: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) ->
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
-    """``(values, indices)`` sorted along ``dim`` (ascending unless ``descending``; NaN last; ``stable``
-    keeps ties in order). The values' VJP scatters ``g`` back by the indices."""
+    """``(values, indices)`` sorted along ``dim`` (ascending unless ``descending``; NaN last ascending,
+    first descending, as PyTorch's; ``stable`` keeps ties in order). The values' VJP scatters ``g`` back
+    by the indices."""
     return input.sort(dim, descending, stable=stable)
 
 

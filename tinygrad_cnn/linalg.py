@@ -34,16 +34,22 @@ def _checked(x: Any, where: str, dtype: DTypeLike) -> Tensor:
     return x
 
 
-def vector_norm(x: Tensor | None = None, ord: float = 2, dim: int | Sequence[int] | None = None,
-                keepdim: bool = False, *, dtype: DTypeLike = None, input: Tensor | None = None
-                ) -> Tensor:
+def _the_tensor(op: str, input: Any, x: Any) -> Any:
+    """The tensor a norm was given, as ``input`` (positional or keyword) or ``x=`` -- PyTorch
+    2.13's runtime takes both keywords on the three norms (t185, t189)."""
+    if (input is None) == (x is None):
+        raise TypeError(f"linalg.{op}: give the tensor once, as input (or x=)" if x is None
+                        else f"linalg.{op}: got both input and x; give the tensor once")
+    return x if input is None else input
+
+
+def vector_norm(input: Tensor | None = None, ord: float = 2,
+                dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
+                dtype: DTypeLike = None, x: Tensor | None = None) -> Tensor:
     """``(Σ |x|^ord)^(1/ord)`` over ``dim`` (None: every element); ``ord`` a number: ``inf``
-    (max |x|), ``-inf`` (min |x|), 0 (the count of non-zeros) too. The tensor is ``x`` or, by
-    keyword, ``input`` (PyTorch takes both)."""
-    if (x is None) == (input is None):
-        raise TypeError("linalg.vector_norm: give the tensor once, as x (or input=)" if x is None
-                        else "linalg.vector_norm: got both x and input; give the tensor once")
-    x = x if input is None else input
+    (max |x|), ``-inf`` (min |x|), 0 (the count of non-zeros) too. The tensor is ``input`` or,
+    by keyword, ``x`` (PyTorch takes both)."""
+    x = _the_tensor("vector_norm", input, x)
     if isinstance(ord, (str, bool)) or not isinstance(ord, (int, float, np.integer, np.floating)):
         raise TypeError(f"linalg.vector_norm(): argument 'ord' must be a number, not "
                         f"{type(ord).__name__} (\"fro\" and \"nuc\" are matrix norms: "
@@ -52,12 +58,13 @@ def vector_norm(x: Tensor | None = None, ord: float = 2, dim: int | Sequence[int
     return x.norm(p=float(ord), dim=dim, keepdim=keepdim)
 
 
-def matrix_norm(input: Tensor, ord: float | str = "fro", dim: tuple[int, int] = (-2, -1),
-                keepdim: bool = False, *, dtype: DTypeLike = None) -> Tensor:
+def matrix_norm(input: Tensor | None = None, ord: float | str = "fro",
+                dim: tuple[int, int] = (-2, -1), keepdim: bool = False, *,
+                dtype: DTypeLike = None, x: Tensor | None = None) -> Tensor:
     """The matrix norm over the two dims ``dim``: ``"fro"`` (the 2-norm of the entries), 1 / -1
     (the largest / smallest column sum of ``|A|``), ``inf`` / ``-inf`` (the same of the row
     sums), ``"nuc"`` (the sum of the singular values), 2 / -2 (the largest / smallest one)."""
-    A = _checked(input, "matrix_norm", dtype)  # (``input``: PyTorch's keyword, as its runtime takes)
+    A = _checked(_the_tensor("matrix_norm", input, x), "matrix_norm", dtype)
     if A.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
                            f"dimensions (got shape {A.shape})")
@@ -90,11 +97,13 @@ def matrix_norm(input: Tensor, ord: float | str = "fro", dim: tuple[int, int] = 
     return out if keepdim else out.squeeze(max(d0, d1)).squeeze(min(d0, d1))
 
 
-def norm(input: Tensor, ord: float | str | None = None, dim: int | Sequence[int] | None = None,
-         keepdim: bool = False, *, dtype: DTypeLike = None) -> Tensor:
+def norm(input: Tensor | None = None, ord: float | str | None = None,
+         dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
+         dtype: DTypeLike = None, x: Tensor | None = None) -> Tensor:
     """``vector_norm`` over one dim (or, with ``ord`` None, over all), ``matrix_norm`` over two --
-    PyTorch's ``linalg.norm``: without ``dim``, ``ord`` needs a 1-D or 2-D input."""
-    A = input
+    PyTorch's ``linalg.norm``: without ``dim``, ``ord`` needs a 1-D or 2-D input (``input``, or
+    by keyword ``x``)."""
+    A = _the_tensor("norm", input, x)
     if isinstance(dim, int):
         dim = (dim,)
     if dim is None:

@@ -2413,8 +2413,9 @@ class Tensor:
         return _ops.indexing.index_fill(self, dim, index, value)
 
     def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
-        """``(values, indices)`` sorted along ``dim`` (ascending unless ``descending``; NaN last;
-        ``stable`` keeps ties in order). The values' VJP scatters ``g`` back by the indices."""
+        """``(values, indices)`` sorted along ``dim`` (ascending unless ``descending``; NaN last ascending,
+        first descending, as PyTorch's; ``stable`` keeps ties in order). The values' VJP scatters ``g``
+        back by the indices."""
         return _ops.indexing.sort(self, dim, descending, stable=stable)
 
     def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:

@@ -352,6 +352,7 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     if k == 0 or x.shape[x.ndim - k:] != shape or k > x.ndim:
         raise ArgumentValueError(f"{op}: normalized_shape {shape} must be the last dims of the input, "
                                  f"whose shape is {x.shape}")
+    _tensors(op, weight=weight, bias=bias)  # (a list there: PyTorch's TypeError, not ours -- t189)
     for what, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.shape != shape:
             raise ArgumentValueError(f"{op}: {what} must have the normalized shape {shape}, got "

@@ -298,7 +298,7 @@ def _scan_wide(x: Any) -> Any:
 
 
 def _flip(t: Tensor, dim: int) -> Tensor:
-    return t[(slice(None),) * dim + (slice(None, None, -1),)]
+    return t[(slice(None),) * (dim % t.ndim) + (slice(None, None, -1),)]  # (dim may be negative)
 
 
 def _where(mask: Any, x: Any, y: Any) -> Tensor:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from tinygrad_cnn.backend import ArgumentValueError
 from tinygrad_cnn.nn import functional as F
 from tinygrad_cnn.nn.module import Module
 from tinygrad_cnn.tensor import Tensor
@@ -23,12 +24,11 @@ _INPUTS = {1: "a 2-D (C, L) or 3-D (N, C, L)", 2: "a 3-D (C, H, W) or 4-D (N, C,
 
 def _sides(padding: int | Sequence[int], dims: int, layer: str) -> tuple[int, ...]:
     """PyTorch's ``_pair``/``_quadruple``/``_ntuple(6)``: an int for every side of ``dims`` dims,
-    or the sequence as it is (an even number of ints, at most two per dim; the 1-D layers take
-    exactly two)."""
+    or the sequence as it is (an even number of ints: ``F.pad`` takes the pairs from the last dim
+    on, so ``ZeroPad1d((1, 1, 1, 1))`` pads two dims, as PyTorch's -- t189)."""
     if isinstance(padding, (int, np.integer)) and not isinstance(padding, bool):
         return (int(padding),) * (2 * dims)
-    lengths = (2,) if dims == 1 else tuple(range(2, 2 * dims + 1, 2))
-    if isinstance(padding, Sequence) and len(padding) in lengths and all(
+    if isinstance(padding, Sequence) and len(padding) and len(padding) % 2 == 0 and all(
             isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in padding):
         return tuple(int(p) for p in padding)
     raise ValueError(f"{layer}: padding must be an int or {_SIDES[dims]}, got {padding!r}")
@@ -48,7 +48,9 @@ class _Pad(Module):
     def forward(self, input: Tensor) -> Tensor:
         if not isinstance(input, Tensor) or input.ndim not in (self.dims + 1, self.dims + 2):
             got = f"{input.ndim}-D {input.shape}" if isinstance(input, Tensor) else type(input).__name__
-            raise ValueError(f"{type(self).__name__}: expected {_INPUTS[self.dims]} input, got {got}")
+            # (a ValueError and PyTorch's NotImplementedError's base, RuntimeError: t189)
+            raise ArgumentValueError(f"{type(self).__name__}: expected {_INPUTS[self.dims]} input, "
+                                     f"got {got}")
         return F.pad(input, self.padding, self.mode)
 
     def extra_repr(self) -> str:

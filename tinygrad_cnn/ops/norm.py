@@ -37,7 +37,7 @@ import numpy as np
 from tinygrad_cnn import layout
 from tinygrad_cnn.autograd import Context, Function, first_order, is_grad_enabled
 from tinygrad_cnn.backend import array_module, quiet
-from tinygrad_cnn.ops.reduce import _mean_array, array_mean, float_sum
+from tinygrad_cnn.ops.reduce import array_mean, float_sum
 from tinygrad_cnn.tensor import Tensor
 
 Dims = tuple[int, ...]
@@ -87,11 +87,10 @@ def _moments(x: Any, dims: Dims) -> tuple[Any, Any]:
 
 def _two_passes(y: Any, dims: Dims) -> tuple[Any, Any]:
     """The mean, then the mean of the squared deviations from it (``y`` float32/64, not empty)."""
-    count = math.prod([y.shape[d] for d in dims])
-    mean = _mean_over(y, dims, count)
+    mean = array_mean(y, dims, True)
     centered = y - mean
     centered *= centered
-    var = _mean_over(centered, dims, count)
+    var = array_mean(centered, dims, True)
     if type(var) is np.ndarray and math.isfinite(np.add.reduce(var, axis=None)) and \
             math.isfinite(np.add.reduce(mean, axis=None)):
         return mean, var  # (finite sums: no inf in either -- two sums, not isinf's four calls)
@@ -102,19 +101,6 @@ def _two_passes(y: Any, dims: Dims) -> tuple[Any, Any]:
     if lost.any() and (lost & xp.isfinite(y).all(axis=dims, keepdims=True)).any():  # range
         return _wide_moments(y, dims, mean, var)  # met its negative, inf - inf: t186)
     return mean, var
-
-
-def _mean_over(y: Any, dims: Dims, count: int) -> Any:
-    """:func:`_mean` of a float32/64 array that is not empty, its ``count`` known."""
-    if type(y) is np.ndarray:
-        return _mean_array(y, dims, True, count)
-    return y.mean(axis=dims, keepdims=True)
-
-
-def _mean(y: Any, dims: Dims) -> Any:
-    """``y.mean(axis=dims, keepdims=True)``, bit for bit, without numpy's Python layer on numpy
-    float arrays (a small-op overhead: four of them in a layer norm's forward and backward)."""
-    return array_mean(y, dims, True)
 
 
 @quiet  # (squares past the dtype's range: numpy's overflow warnings)
@@ -226,8 +212,8 @@ def _normalize_vjp(g: Any, x: Any, dims: Dims, eps: float, zero_degenerate: bool
         xhat = x.astype(mean.dtype, copy=False) - mean
         xhat *= rstd
     gg = g.astype(rstd.dtype, copy=False)
-    dx = gg - _mean(gg, dims)
-    dx -= xhat * _mean(gg * xhat, dims)
+    dx = gg - array_mean(gg, dims, True)
+    dx -= xhat * array_mean(gg * xhat, dims, True)
     dx *= rstd
     return dx.astype(g.dtype, copy=False)
 

@@ -143,9 +143,18 @@ def _frames(view: GraphView, steps: list[Context]) -> list[dict[str, Any]]:
 MAX_DRAWN_NODES = 1000
 
 
-def _svg(roots: tuple[Tensor, ...], view: GraphView) -> str | None:
-    if shutil.which("dot") is None or len(view.nodes) + len(view.leaves) > MAX_DRAWN_NODES:
-        return None
+def _as_text(view: GraphView) -> str | None:
+    """Why the page shows the graph as text (None: it is drawn)."""
+    if shutil.which("dot") is None:
+        return "Graphviz's <code>dot</code> was not installed when this page was made"
+    nodes = len(view.nodes) + len(view.leaves)
+    if nodes > MAX_DRAWN_NODES:
+        return (f"the graph has {nodes:,} nodes, more than {MAX_DRAWN_NODES:,} (Graphviz would "
+                "take minutes to lay it out)")
+    return None
+
+
+def _svg(roots: tuple[Tensor, ...]) -> str:
     from tinygrad_cnn.viz.dot import draw, run_dot
 
     svg = run_dot(draw(*roots, backward=True, collapse=False, max_nodes=None), "svg", "animate",
@@ -153,7 +162,7 @@ def _svg(roots: tuple[Tensor, ...], view: GraphView) -> str | None:
     return svg[svg.index("<svg"):]  # no XML prolog, no DOCTYPE (it names a remote DTD)
 
 
-def _text_fallback(view: GraphView, frames: list[dict[str, Any]]) -> str:
+def _text_fallback(view: GraphView, frames: list[dict[str, Any]], why: str) -> str:
     lines = []
     for f in frames:
         lines.append(f'<span class="node" id="{f["node"]}">{f["step"]:>4}. '
@@ -162,10 +171,6 @@ def _text_fallback(view: GraphView, frames: list[dict[str, Any]]) -> str:
     for j, t in enumerate(view.leaves):
         lines.append(f'<span class="node" id="l{j}">      leaf {html.escape(view.leaf_name(t))} '
                      f"{fmt_shape(t.shape)}</span>")
-    why = ("Graphviz's <code>dot</code> was not installed when this page was made"
-           if shutil.which("dot") is None else
-           f"the graph has {len(view.nodes) + len(view.leaves):,} nodes, more than "
-           f"{MAX_DRAWN_NODES:,} (Graphviz would take minutes to lay it out)")
     return f'<p class="note">{why}: the graph is shown as text.</p><pre>' + "\n".join(lines) + "</pre>"
 
 
@@ -206,10 +211,11 @@ def animate(*roots: Tensor, title: str | None = None) -> Animation:
                         "to that backward") from exc
                 raise
         frames = _frames(view, rec.steps)
-        svg = _svg(roots, view)
+        why = _as_text(view)
+        svg = _svg(roots) if why is None else None
     finally:
         restore(state, view.nodes, view.leaves)
-    graph_html = svg if svg is not None else _text_fallback(view, frames)
+    graph_html = svg if why is None else _text_fallback(view, frames, why)
     names = ", ".join(view.out_name(r.grad_fn) for r in roots)
     page_title = visible(title) if title else f"Backpropagation through {names}, step by step"
     note = "" if not hooked else (

@@ -202,7 +202,8 @@ def shown_pass(nodes: Sequence[Context], roots: Sequence[Tensor]) -> Shown:
     """The pass a drawing of ``roots`` (graph ``nodes``) shows: the latest recorded one that ran
     the VJP of one of the roots; else (a backward from another root that went through part of this
     graph) the latest recorded one through any of the graph's nodes."""
-    starts = [s for s in map(_start, roots) if s is not None]
+    per_root = [_start(r) for r in roots]
+    starts = [s for s in per_root if s is not None]
     at_roots = {p for c in starts for p in _NODES.get(c, ())}
     anywhere = at_roots or {p for c in nodes for p in _NODES.get(c, ())}
     if not anywhere:
@@ -211,8 +212,7 @@ def shown_pass(nodes: Sequence[Context], roots: Sequence[Tensor]) -> Shown:
     began = [ref() for ref in _STARTS.get(p, ())]
     foreign = bool(began) and not any(b is s for b in began for s in starts)
     unseeded = () if foreign or not began else tuple(
-        i for i, r in enumerate(roots)
-        if (s := _start(r)) is not None and not any(b is s for b in began))
+        i for i, s in enumerate(per_root) if s is not None and not any(b is s for b in began))
     return Shown(p, foreign, len(at_roots), unseeded)
 
 

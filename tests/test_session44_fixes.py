@@ -376,3 +376,22 @@ def test_padding_layers_take_more_pairs_and_refuse_too_few_dims_as_a_runtime_err
     for layer in (nn.ReflectionPad2d(1), nn.ReplicationPad3d(1), nn.CircularPad1d(1)):
         with pytest.raises(RuntimeError, match="expected a"):
             layer(tg.ones(3))
+
+
+# ------------------------------------------------------------------------- t190: float16 conv
+@pytest.mark.parametrize("shape", [(1, 6, 14, 14), (2, 6, 20, 20), (2, 3, 9, 13)])
+def test_float16_conv2d_with_a_bias_has_its_weight_gradient(shape):
+    """The float16 forward with a bias runs in float32 and kept a column matrix laid out for
+    float32's itemsize; the float16 weight gradient's layout differed ((1, 6, 14, 14): numpy's
+    matmul refused, and LeNet5().half() could not train). Checked against the float32 VJP."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(np.float16)
+    w = (rng.standard_normal((16, shape[1], 5, 5)) * 0.1).astype(np.float16)
+    b = rng.standard_normal(16).astype(np.float16)
+    grads = []
+    for dt in (np.float16, np.float32):
+        ts = [tg.tensor(a.astype(dt), requires_grad=True) for a in (x, w, b)]
+        F.conv2d(*ts, padding=1).sum().backward()
+        grads.append([t.grad.numpy().astype(np.float32) for t in ts])
+    for half, full in zip(*grads):
+        np.testing.assert_allclose(half, full, rtol=2e-2, atol=0.2)

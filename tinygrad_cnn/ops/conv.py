@@ -71,9 +71,10 @@ def _half_with_bias(forward: Any, ctx: Context, x: Any, w: Any, b: Any, **geomet
     x32, w32 = x.astype(np.float32), w.astype(np.float32)
     out = forward(ctx, x32, w32, b.astype(np.float32), **geometry)
     if ctx._to_save:  # (the inputs themselves, so that their versions are checked; a column
-        # matrix holds copies of x's values: exact in float16)
-        ctx._to_save = tuple(x if s is x32 else w if s is w32 else None if s is None else
-                             s.astype(np.float16) for s in ctx._to_save)
+        # matrix is dropped: it is laid out for float32's itemsize, and the float16 VJP's layout
+        # may differ -- wide rows against plain ones: a (1, 6, 14, 14) weight gradient failed in
+        # numpy's matmul, t190 -- so the VJP builds its own)
+        ctx._to_save = tuple(x if s is x32 else w if s is w32 else None for s in ctx._to_save)
     return out.astype(np.float16)
 
 
@@ -114,7 +115,7 @@ class Conv2d(Function):
         if nw:
             gw = Conv2dWeight.apply(x, g, kernel_size=tuple(ctx.k_hw), stride=stride,
                                     padding=pads, dilation=dilation, groups=groups,
-                                    _cols=cols._data)
+                                    _cols=None if cols is None else cols._data)
         if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
             gb = g.sum((0, 2, 3))
         return (gx, gw, gb) if len(ctx.needs_input_grad) > 2 else (gx, gw)

@@ -395,3 +395,16 @@ def test_float16_conv2d_with_a_bias_has_its_weight_gradient(shape):
         grads.append([t.grad.numpy().astype(np.float32) for t in ts])
     for half, full in zip(*grads):
         np.testing.assert_allclose(half, full, rtol=2e-2, atol=0.2)
+
+
+def test_padding_layers_pad_the_dims_their_pads_name_and_refuse_as_runtime_errors():
+    """``ReflectionPad1d((1, 1, 1, 1))`` pads a 4-d input's last two dims, as PyTorch's (t190);
+    an odd number of pads is also a RuntimeError, as PyTorch's."""
+    torch = pytest.importorskip("torch")
+    for name, arg, shape in (("ReflectionPad1d", (1, 1, 1, 1), (1, 2, 4, 4)),
+                             ("ReflectionPad2d", (1, 1), (2, 4)), ("ReplicationPad3d", (1, 1), (2, 4))):
+        a = np.random.default_rng(1).standard_normal(shape)
+        np.testing.assert_array_equal(_arr(getattr(nn, name)(arg)(tg.tensor(a))),
+                                      getattr(torch.nn, name)(arg)(torch.tensor(a)).numpy())
+    with pytest.raises(RuntimeError, match="ZeroPad2d: padding must be an int or 4 ints"):
+        nn.ZeroPad2d((1, 2, 3))

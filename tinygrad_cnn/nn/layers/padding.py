@@ -31,7 +31,8 @@ def _sides(padding: int | Sequence[int], dims: int, layer: str) -> tuple[int, ..
     if isinstance(padding, Sequence) and len(padding) and len(padding) % 2 == 0 and all(
             isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in padding):
         return tuple(int(p) for p in padding)
-    raise ValueError(f"{layer}: padding must be an int or {_SIDES[dims]}, got {padding!r}")
+    # (also a RuntimeError, as PyTorch's refusal of an odd count is: t190)
+    raise ArgumentValueError(f"{layer}: padding must be an int or {_SIDES[dims]}, got {padding!r}")
 
 
 class _Pad(Module):
@@ -46,11 +47,15 @@ class _Pad(Module):
         self.padding = _sides(padding, self.dims, type(self).__name__)
 
     def forward(self, input: Tensor) -> Tensor:
-        if not isinstance(input, Tensor) or input.ndim not in (self.dims + 1, self.dims + 2):
+        # the dims padded are those the pads name, as PyTorch's (ReflectionPad1d((1, 1, 1, 1))
+        # pads a 4-d input's last two: t190); F.pad refuses more than three
+        dims = len(self.padding) // 2
+        if not isinstance(input, Tensor) or (dims in _INPUTS and input.ndim not in (dims + 1,
+                                                                                  dims + 2)):
             got = f"{input.ndim}-D {input.shape}" if isinstance(input, Tensor) else type(input).__name__
             # (a ValueError and PyTorch's NotImplementedError's base, RuntimeError: t189)
-            raise ArgumentValueError(f"{type(self).__name__}: expected {_INPUTS[self.dims]} input, "
-                                     f"got {got}")
+            raise ArgumentValueError(f"{type(self).__name__}: expected {_INPUTS.get(dims, 'a')} "
+                                     f"input, got {got}")
         return F.pad(input, self.padding, self.mode)
 
     def extra_repr(self) -> str:

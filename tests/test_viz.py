@@ -536,7 +536,7 @@ def test_notebook_display_is_svg_or_the_install_line_and_the_text_form(monkeypat
     monkeypatch.setattr(shutil, "which", lambda name: None)
     bundle = g._repr_mimebundle_()
     text = bundle["text/plain"]
-    assert "apt-get install graphviz" in text and "exp(%4)" in text and "digraph" not in text
+    assert "apt-get install graphviz" in text and "exp(%3)" in text and "digraph" not in text
     with pytest.raises(viz.GraphvizNotFound, match="brew install graphviz"):
         viz.render(g, "x.svg")
 

@@ -2,10 +2,12 @@
 where, cast; and the binary math of issue 14: remainder, fmod, atan2, hypot, lerp (the math of one
 tensor -- sin, erf, floor, ... -- is in ``unary.py``).
 
-Binary ops receive operands that ``Tensor`` has already broadcast (an operand that gets a gradient
-arrives expanded to the output's shape) and promoted to one dtype, so every VJP here returns a
-gradient of exactly its input's shape. Masks (``x > y``) are constants: their derivative is zero
-almost everywhere.
+Binary ops receive operands that ``Tensor`` has promoted to one dtype. Add, sub, mul and div
+broadcast them themselves (``own_broadcast``: their VJPs sum each gradient back to its operand's
+shape with ``summed_to``, as PyTorch's do -- one node where an expand node per broadcast operand
+made two or three); for the others ``Tensor`` expands an operand that gets a gradient to the
+output's shape first. Either way every VJP returns a gradient of exactly its input's shape.
+Masks (``x > y``) are constants: their derivative is zero almost everywhere.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from tinygrad_cnn.tensor import Tensor, where
 
 
 class Add(Function):
-    """``x + y``. VJP: ``g`` to each operand (the engine sums it back over broadcast dims)."""
+    """``x + y``. VJP: ``g`` to each operand, summed over the dims it was broadcast along."""
+
+    own_broadcast = True
 
     @staticmethod
     def forward(ctx: Context, x: Any, y: Any) -> Any:
@@ -31,11 +35,14 @@ class Add(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         nx, ny = ctx.needs_input_grad
-        return (g if nx else None), (g if ny else None)
+        (sx, _), (sy, _) = ctx.in_meta
+        return (summed_to(g, sx) if nx else None), (summed_to(g, sy) if ny else None)
 
 
 class Sub(Function):
-    """``x - y``. VJP: ``g`` to ``x``, ``-g`` to ``y``."""
+    """``x - y``. VJP: ``g`` to ``x``, ``-g`` to ``y`` (each summed over its broadcast dims)."""
+
+    own_broadcast = True
 
     @staticmethod
     def forward(ctx: Context, x: Any, y: Any) -> Any:
@@ -44,13 +51,21 @@ class Sub(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         nx, ny = ctx.needs_input_grad
-        if ny and first_order(g):  # (neg's forward on the array: no node)
-            return (g if nx else None), Tensor._make(-g._data)
-        return (g if nx else None), (-g if ny else None)
+        (sx, _), (sy, _) = ctx.in_meta
+        gx = summed_to(g, sx) if nx else None
+        if not ny:
+            return gx, None
+        gy = summed_to(g, sy)
+        if first_order(gy):  # (neg's forward on the array: no node)
+            return gx, Tensor._make(-gy._data)
+        return gx, -gy
 
 
 class Mul(Function):
-    """``x * y``. VJP: ``g * y`` to ``x``, ``g * x`` to ``y``."""
+    """``x * y``. VJP: ``g * y`` to ``x``, ``g * x`` to ``y`` (each summed over its broadcast
+    dims)."""
+
+    own_broadcast = True
 
     @staticmethod
     def forward(ctx: Context, x: Any, y: Any) -> Any:
@@ -61,16 +76,20 @@ class Mul(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
+        (sx, _), (sy, _) = ctx.in_meta
         if first_order(g, x, y):  # (the same on arrays: no nodes)
             gd = g._data
-            return (Tensor._make(gd * y._data) if y is not None else None), \
-                (Tensor._make(gd * x._data) if x is not None else None)
-        return (g * y if y is not None else None), (g * x if x is not None else None)
+            return (summed_to(Tensor._make(gd * y._data), sx) if y is not None else None), \
+                (summed_to(Tensor._make(gd * x._data), sy) if x is not None else None)
+        return (summed_to(g * y, sx) if y is not None else None), \
+            (summed_to(g * x, sy) if x is not None else None)
 
 
 class Div(Function):
     """``x / y``. VJP: ``g / y`` to ``x``, ``-g * x / y / y`` to ``y`` (not ``x / y²``, which
-    over- or underflows sooner)."""
+    over- or underflows sooner; each summed over its broadcast dims)."""
+
+    own_broadcast = True
 
     @staticmethod
     @quiet
@@ -82,14 +101,15 @@ class Div(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
+        (sx, _), (sy, _) = ctx.in_meta
         if first_order(g, y, x):  # (the same on arrays: no nodes)
             gd, yd = g._data, y._data
             with np.errstate(all="ignore"):
-                return (Tensor._make(gd / yd) if nx else None), \
-                    (Tensor._make(-gd * (x._data / yd / yd)) if ny else None)
-        gx = g / y if nx else None
-        gy = -g * (x / y / y) if ny else None  # not x / y²: y² over- or underflows sooner
-        return gx, gy
+                return (summed_to(Tensor._make(gd / yd), sx) if nx else None), \
+                    (summed_to(Tensor._make(-gd * (x._data / yd / yd)), sy) if ny else None)
+        gx = summed_to(g / y, sx) if nx else None
+        gy = summed_to(-g * (x / y / y), sy) if ny else None  # not x / y²: y² over- or
+        return gx, gy  # underflows sooner
 
 
 class Neg(Function):
@@ -876,3 +896,7 @@ class DivFloor(_ZeroGradients, Function):
         low = xp.where(div - low > h(0.5), low + h(1), low)
         low = xp.where(div != 0, low, xp.copysign(h(0), x / y))
         return xp.where(y == 0, x / y, low).astype(h, copy=False)
+
+
+# (at the end: movement imports reduce, which imports `keep` from here)
+from tinygrad_cnn.ops.movement import summed_to  # noqa: E402

@@ -89,18 +89,33 @@ class Expand(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
-        in_shape = ctx.in_shape
-        lead = g.ndim - len(in_shape)
-        dims = tuple(range(lead)) + tuple(
-            lead + i for i, s in enumerate(in_shape) if s == 1 and g.shape[lead + i] != 1)
-        if dims and first_order(g):  # (the same sum on the array: no nodes)
-            return Tensor._make(float_sum(g._data, dims, True).reshape(in_shape))
-        return g.sum(dims, keepdim=True).reshape(in_shape) if dims else g.reshape(in_shape)
+        return summed_to(g, ctx.in_shape)
+
+
+def summed_to(g: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """``g`` summed over the dims along which ``shape`` was broadcast to ``g``'s shape (new
+    leading dims, and size-1 dims that ``g`` repeats), reshaped to ``shape``: expand's VJP, and
+    that of the binary ops that broadcast their operands themselves (``own_broadcast``)."""
+    gs = g._data.shape
+    if gs == shape:
+        return g
+    lead = len(gs) - len(shape)
+    dims = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and gs[lead + i] != 1)
+    if dims and first_order(g):  # (the same sum on the array: no nodes)
+        return Tensor._make(float_sum(g._data, dims, True).reshape(shape))
+    return g.sum(dims, keepdim=True).reshape(shape) if dims else g.reshape(shape)
 
 
 def _is_basic(key: tuple[Any, ...]) -> bool:
     """Basic indexing (ints, slices, None, ...) selects each element at most once."""
-    return all(k is None or k is Ellipsis or isinstance(k, (int, np.integer, slice)) for k in key)
+    for k in key:  # (a loop, not all() of a generator: a third of the time, per piece of unbind)
+        if k is not None and k is not Ellipsis and not isinstance(k, _BASIC_KEYS):
+            return False
+    return True
+
+
+_BASIC_KEYS = (int, np.integer, slice)
 
 
 class GetItem(Function):

@@ -68,10 +68,6 @@ class MaxPool2d(Function):
         ow = pool_out_size(w, kw, pw, sw, dw, ceil_mode)
         rows, cols = (oh - 1) * sh + dh * (kh - 1) + 1, (ow - 1) * sw + dw * (kw - 1) + 1
         xpad = _padded(x, (ph, pw), rows, cols, -xp.inf)
-        # One elementwise pass per kernel offset (a, b), in row-major order, over the strided view
-        # of the element at that offset in every window. A strict ">" keeps the first maximum;
-        # offsets only grow, so "the last offset that was strictly better" is a running maximum
-        # of offset * better (plain arithmetic: masked copies are 10x slower in numpy).
         def at(a: int, b: int) -> Any:  # (N, C, OH, OW): element (a, b) of every window
             return xpad[:, :, a * dh:a * dh + sh * (oh - 1) + 1:sh,
                         b * dw:b * dw + sw * (ow - 1) + 1:sw]
@@ -93,18 +89,20 @@ class MaxPool2d(Function):
             else:
                 samples(0, n)
             return out
-        out = at(0, 0).copy()
-        which = xp.zeros(out.shape, dtype=xp.int8 if kh * kw < 128 else xp.int32)
-        # each offset's strided view copied once into a contiguous buffer, then compared and
-        # maxed there: a strided read costs as much as a whole contiguous pass (numpy's loops
-        # over strided views are not vectorised), and the scan reads each view twice (LeNet-5's
-        # first pooling: 224 -> 151 us)
-        v, better = xp.empty_like(out), xp.empty(out.shape, dtype=xp.bool_)
-        for j in range(1, kh * kw):
-            xp.copyto(v, at(j // kw, j % kw))
-            xp.greater(v, out, out=better)
-            xp.maximum(out, v, out=out)
-            xp.maximum(which, better.view(xp.int8) * which.dtype.type(j), out=which)
+        if xp is np and x.size <= SMALL_POOL and (sh, sw) == (kh, kw) and dh == dw == 1 \
+                and x.dtype.kind == "f":
+            # a small input of windows that tile it (every CNN's 2x2 pooling): the windows as
+            # rows of one copy, numpy's argmax (the first maximum, as the scan below) and the
+            # value there -- 5 numpy calls where the scan makes 4 per kernel offset, which is
+            # all of a small pooling's time (the same values: PyTorch's, the first maximum's)
+            k = kh * kw
+            windows = xpad[:, :, :oh * kh, :ow * kw].reshape(n, c, oh, kh, ow, kw).transpose(
+                0, 1, 2, 4, 3, 5).reshape(-1, k)
+            first = windows.argmax(1)
+            out = windows[np.arange(windows.shape[0]), first].reshape(n, c, oh, ow)
+            which = first.astype(np.int8 if k < 128 else np.int32).reshape(n, c, oh, ow)
+        else:
+            out, which = _scan(xp, at, out_shape=(n, c, oh, ow), k=(kh, kw))
         if xpad is not x and x.size:
             # a window whose inputs are all -inf keeps offset 0, which may be padding: its
             # gradient goes to its first element inside the input instead (PyTorch's rule)
@@ -149,6 +147,34 @@ class MaxPool2d(Function):
         gx = ScatterAdd.apply(g.reshape(-1), index=ctx.flat_indices.reshape(-1), dim=0,
                               size=math.prod(shape), unique=ctx.unique)
         return gx.reshape(shape)
+
+
+#: the most elements for which max_pool2d's forward takes the windows as rows of one copy (see
+#: there): a size where each numpy call's fixed cost (~1 us) outweighs a pass over the data, on
+#: any CPU; both ways give the same values
+SMALL_POOL = 2048
+
+
+def _scan(xp: Any, at: Any, out_shape: tuple[int, ...], k: Pair) -> tuple[Any, Any]:
+    """``(maximum, offset of the first maximum)`` of every window, in one elementwise pass per
+    kernel offset over ``at(a, b)``, the strided view of the element at offset ``(a, b)`` of
+    every window. A strict ">" keeps the first maximum; offsets only grow, so "the last offset
+    that was strictly better" is a running maximum of offset * better (plain arithmetic: masked
+    copies are 10x slower in numpy)."""
+    kh, kw = k
+    out = at(0, 0).copy()
+    which = xp.zeros(out_shape, dtype=xp.int8 if kh * kw < 128 else xp.int32)
+    # each offset's strided view copied once into a contiguous buffer, then compared and
+    # maxed there: a strided read costs as much as a whole contiguous pass (numpy's loops
+    # over strided views are not vectorised), and the scan reads each view twice (LeNet-5's
+    # first pooling: 224 -> 151 us)
+    v, better = xp.empty_like(out), xp.empty(out.shape, dtype=xp.bool_)
+    for j in range(1, kh * kw):
+        xp.copyto(v, at(j // kw, j % kw))
+        xp.greater(v, out, out=better)
+        xp.maximum(out, v, out=out)
+        xp.maximum(which, better.view(xp.int8) * which.dtype.type(j), out=which)
+    return out, which
 
 
 _ORIGINS: dict[Any, Any] = {}

@@ -531,8 +531,9 @@ def _variance(x: Any, dim: tuple[int, ...] | None, correction: float, keepdim: b
     xp = array_module(x)
     w = _scan_wide(x)  # (float32 in float64, as PyTorch's CPU kernel: std([1e20, -1e20, 3e20]) was inf)
     n = _count(x.shape, dim)
-    with np.errstate(divide="ignore", invalid="ignore"):  # inf - inf, 0 / 0: NaN, quietly
-        if n:
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # inf - inf, 0 / 0:
+        if n:                                                            # NaN, quietly
+            w = _shifted(w, dim)
             dev = w - w.mean(axis=dim, keepdims=True)
         else:  # the mean of nothing is NaN, without numpy's "Mean of empty slice"
             with warnings.catch_warnings():
@@ -542,6 +543,16 @@ def _variance(x: Any, dim: tuple[int, ...] | None, correction: float, keepdim: b
         if not n:  # the deviation from a mean of nothing is NaN (whatever the correction: -1 too)
             return xp.full_like(total, xp.nan)
         return total / xp.asarray(max(0.0, n - correction), dtype=w.dtype)
+
+
+def _shifted(w: Any, dim: tuple[int, ...] | None) -> Any:
+    """``w`` less its first element over ``dim`` (of each slice; ``w`` not empty): the same
+    deviations from the mean, and exactly 0 over a slice of equal elements -- where those of
+    ``w`` itself are not (the mean of three 0.1s rounds to 0.1 + 1.4e-17: std was 1.7e-17, not
+    PyTorch's 0, and its gradient there -0.41 per element, not 0 -- t192)."""
+    if dim is None:
+        return w - w[(0,) * w.ndim]
+    return w - w[tuple(slice(0, 1) if d in dim else slice(None) for d in range(w.ndim))]
 
 
 def _var_vjp(g: Tensor, x: Tensor, dim: tuple[int, ...] | None, correction: float) -> Tensor:

@@ -37,7 +37,6 @@ from tinygrad_cnn import layout
 from tinygrad_cnn.autograd import Context, Function, first_order, forward_arrays
 from tinygrad_cnn.backend import add_at, array_module, like, quiet
 from tinygrad_cnn.ops.movement import ScatterAdd
-from tinygrad_cnn.ops.reduce import array_mean
 from tinygrad_cnn.tensor import Tensor
 
 # ((index (out,), weight (out,) or None[, valid (out,): a mask of the outputs that have the tap]))
@@ -404,19 +403,28 @@ class InterpolateBackward(Function):
 _FEW_BINS = 64  # gradients spread bin by bin (PyTorch's order of the sums); more: by length
 
 
-def _mean_bins(x: Any, axis: int, out: int) -> Any:
-    """Each of ``out`` adaptive bins' mean along ``axis``."""
+def _sum_bins(x: Any, axis: int, out: int) -> Any:
+    """Each of ``out`` adaptive bins' sum along ``axis``."""
     xp = array_module(x)
     n = x.shape[axis]
-    if n % out == 0:  # equal, disjoint bins: one reshape and mean
+    if n % out == 0:  # equal, disjoint bins: one reshape and sum
         k = n // out
-        return array_mean(x.reshape(x.shape[:axis] + (out, k) + x.shape[axis + 1:]), axis + 1)
+        return xp.add.reduce(x.reshape(x.shape[:axis] + (out, k) + x.shape[axis + 1:]), axis + 1)
     y = xp.empty(x.shape[:axis] + (out,) + x.shape[axis + 1:], dtype=x.dtype)
     lead = (slice(None),) * axis
     for k, outs, starts in bin_groups(n, out):  # (each length's bins: (..., bins, k, ...))
         taken = xp.take(x, like(starts[:, None] + np.arange(k), x), axis=axis)
-        y[lead + (like(outs, x),)] = array_mean(taken, axis + 1)
+        y[lead + (like(outs, x),)] = xp.add.reduce(taken, axis + 1)
     return y
+
+
+def _bin_lengths(n: int, out: int, like_array: Any) -> Any:
+    """The lengths of the ``out`` adaptive bins of ``n`` elements: one number where they are
+    equal, else an array (on ``like_array``'s device)."""
+    if n % out == 0:
+        return n // out
+    o = np.arange(out)  # (bin o: [floor(o n / out), ceil((o + 1) n / out)), no Python step per bin)
+    return like((-((-(o + 1) * n) // out) - (o * n) // out).astype(like_array.dtype), like_array)
 
 
 def _spread_bins(g: Any, axis: int, n: int) -> Any:
@@ -459,8 +467,15 @@ class AdaptiveAvgPool2d(Function):
         # PyTorch's VJP takes the input (see Function.vjp_reads_input), except for a global
         # average (output 1x1), which it computes as a mean
         ctx.reads_input = tuple(output_size) != (1, 1)
+        # each bin's sum (along the rows, then of the rows' sums), then divided by its height
+        # and its width, as PyTorch's kernel: a mean of the rows' means rounded twice (a bin of
+        # exact values summing to 0 gave 3.7e-17, not 0, and a relu after it a gradient -- t192)
+        (h, w), (oh, ow) = x.shape[-2:], output_size
         for axis in (x.ndim - 1, x.ndim - 2):
-            y = _mean_bins(y, axis, output_size[axis - x.ndim + 2])
+            y = _sum_bins(y, axis, output_size[axis - x.ndim + 2])
+        kh, kw = _bin_lengths(h, oh, y), _bin_lengths(w, ow, y)
+        y /= kh if type(kh) is int else kh[:, None]
+        y /= kw
         # PyTorch's layout: channels-last for a channels-last 4-d input, C order otherwise (the
         # bins' means came out in a permuted order: view() failed where PyTorch's works)
         from tinygrad_cnn.ops.movement import _as_channels_last, _channels_last

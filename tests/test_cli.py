@@ -242,20 +242,21 @@ def _snapshot(*folders):
 
 # (arguments, the flag the error line must name, pieces of what it accepts, |-separated)
 BAD = [
-    (["train", "--epochs", "0"], "--epochs", "integer >= 1"),
-    (["train", "--epochs", "2.5"], "--epochs", "integer >= 1"),
+    (["train", "--epochs", "0"], "--epochs", "integer from 1 to 100000"),
+    (["train", "--epochs", "2.5"], "--epochs", "integer from 1 to 100000"),
     (["train", "--epochs"], "--epochs", "expected one argument"),
-    (["train", "--epochs", "1_0"], "--epochs", "integer >= 1"),  # int() reads it as 10
-    (["train", "--epochs", "\uff12"], "--epochs", "integer >= 1"),  # a full-width 2
+    (["train", "--epochs", "1_0"], "--epochs", "integer from 1 to 100000"),  # int() reads it as 10
+    (["train", "--epochs", "\uff12"], "--epochs", "integer from 1 to 100000"),  # a full-width 2
     (["train", "--lr", "1_0"], "--lr", "number > 0"),
     (["train", "--seed", "\u0663"], "--seed", "integer from 0 to"),  # an Arabic-Indic 3
     (["train", "--lr", "-1"], "--lr", "number > 0"),
     (["train", "--lr", "nan"], "--lr", "number > 0"),
     (["train", "--lr", "-inf"], "--lr", "number > 0"),  # (argparse reads -inf as an option)
     (["train", "--lr", "-NaN"], "--lr", "number > 0"),
-    (["train", "--epochs", "-Infinity"], "--epochs", "integer >= 1"),
+    (["train", "--epochs", "-Infinity"], "--epochs", "integer from 1 to 100000"),
     (["train", "--lr", "0"], "--lr", "number > 0"),
     (["train", "--device", "tpu"], "--device", "cpu, cuda"),
+    (["train", "--epochs", "100001"], "--epochs", "integer from 1 to 100000"),  # (t193)
     (["train", "--batch-size", "0"], "--batch-size", "integer >= 1"),
     (["train", "--limit", "0"], "--limit", "integer >= 1"),
     (["train", "--limit", "-5"], "--limit", "integer >= 1"),
@@ -333,6 +334,29 @@ def test_bad_invocation_is_one_error_line(tmp_path, checkpoints, argv, flag, acc
     assert all(piece in errors[0] for piece in accepts.split("|")), errors[0]
     assert "Traceback" not in proc.stderr and proc.stdout == ""
     assert _snapshot(tmp_path, checkpoints["kit"]) == before  # nothing written, nothing left
+
+
+@pytest.mark.parametrize("argv, unknown, accepts", [
+    (["train", "--epoch", "2"], "--epoch 2 (did you mean --epochs?)", "--batch-size, --data-dir"),
+    # (a prefix of --epochs trained 3 epochs: t193)
+    (["train", "--e", "3"], "--e 3 (did you mean --epochs?)", "--epochs"),
+    (["train", "--epochs", "1", "stray"], "stray", "--epochs, --help, --limit"),
+    (["evaluate", "--chekpoint", "x"], "--chekpoint x (did you mean --checkpoint?)",
+     "--batch-size, --checkpoint"),
+    (["draw", "--backwards"], "--backwards (did you mean --backward?)", "--animate, --backward"),
+    (["demo", "--sede", "1"], "--sede 1 (did you mean --seed?)", "--help, --seed, --steps"),
+])
+def test_an_unknown_flag_after_a_command_gets_that_commands_usage_and_flags(
+        tmp_path, argv, unknown, accepts):
+    """Was the top-level usage, naming nothing the command accepts; and a prefix of a flag (the
+    typo --epoch) was taken for it, starting real work (t193)."""
+    proc = cli_run(*argv, check=False, cwd=tmp_path, timeout=120)
+    errors = [line for line in proc.stderr.splitlines() if "error:" in line]
+    assert proc.returncode == 2 and len(errors) == 1, proc.stderr
+    assert errors[0].startswith(f"python -m tinygrad_cnn {argv[0]}: error: unrecognized arguments: "
+                                f"{unknown}; it accepts "), errors[0]
+    assert accepts in errors[0] and f"usage: python -m tinygrad_cnn {argv[0]}" in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == "" and not list(tmp_path.iterdir())
 
 
 def test_an_output_directory_gets_a_suggestion_of_the_commands_own_kind(tmp_path, capsys):

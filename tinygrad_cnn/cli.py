@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import errno
 import functools
 import math
@@ -166,8 +167,8 @@ def _device(text: str) -> str:
     try:
         return normalize_device(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected one of {', '.join(DEVICES)} (or cuda:N), got "
-                                         f"{text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(DEVICES)} (or cuda:N; gpu "
+                                         f"is cuda), got {text!r}") from None
 
 
 def _path_max() -> int:
@@ -218,6 +219,8 @@ def _file_path(text: str) -> str:
 
 
 _positive = _int_range(1)
+MAX_EPOCHS = 100_000  # (more is a typo, not a plan: `--epochs 99999999999999999999999` trained)
+_epochs = _int_range(1, MAX_EPOCHS)
 _non_negative = _int_range(0)
 _seed = _int_range(0, 2**64 - 1)  # (manual_seed's range, as PyTorch's)
 
@@ -619,7 +622,7 @@ def _resolve_training(args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
         _usage(args, f"argument --resume: {args.resume} has epoch {epoch!r}; expected an integer "
                ">= 0")
     saved: dict[str, Any] = {}
-    checks: dict[str, Callable[[str], Any]] = {"epochs": _positive, "batch_size": _positive,
+    checks: dict[str, Callable[[str], Any]] = {"epochs": _epochs, "batch_size": _positive,
                                                "lr": _positive_float, "seed": _seed,
                                                "limit": _positive}
     for key, default in TRAIN_DEFAULTS.items():
@@ -1288,7 +1291,13 @@ def _demo(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- parser
 class _Parser(argparse.ArgumentParser):
     """argparse's parser, whose ``--help`` and ``--version`` text goes through ``_say``: argparse
-    drops a failed write silently, so ``--help > /dev/full`` ended with status 0."""
+    drops a failed write silently, so ``--help > /dev/full`` ended with status 0. A flag is
+    written in full: argparse's prefixes let a typo (``--epoch 2``, ``--e 3``) start real work
+    (t193)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def _print_message(self, message: str, file: Any = None) -> None:
         if message:
@@ -1316,8 +1325,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--model", choices=models, default=None,
                    help=f"the model (default {DEFAULT_MODEL}; with --resume, the checkpoint's, "
                    "and another one is refused)")
-    t.add_argument("--epochs", type=_positive, default=None, metavar="N",
-                   help="total epochs, an integer >= 1 (default 3; with --resume, the "
+    t.add_argument("--epochs", type=_epochs, default=None, metavar="N",
+                   help=f"total epochs, an integer from 1 to {MAX_EPOCHS:,} (default 3; with --resume, the "
                    "checkpoint's; a new value stretches or shrinks the cosine schedule to end "
                    "there)")
     t.add_argument("--batch-size", type=_positive, default=None, metavar="N",
@@ -1401,6 +1410,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _unrecognized(parser: argparse.ArgumentParser, extra: Sequence[str]) -> None:
+    """The usage of ``parser`` (the command's) and one ``error:`` line naming the arguments it did
+    not recognise, the closest flag it has, and every flag it accepts; exit status 2."""
+    flags = sorted({o for a in parser._actions for o in a.option_strings if o.startswith("--")})
+    hint = ""
+    first = next((e.split("=", 1)[0] for e in extra if e.startswith("-")), None)
+    close = [f for f in flags if first and f.startswith(first)] if first else []
+    if len(close) != 1:  # (a prefix of one flag names it; else the closest spelling)
+        close = difflib.get_close_matches(first, flags, n=1) if first else []
+    if close:
+        hint = f" (did you mean {close[0]}?)"
+    parser.error(f"unrecognized arguments: {' '.join(extra)}{hint}; it accepts "
+                 f"{', '.join(flags)}")
+
+
 _NEGATIVE_NON_FINITE = ("-inf", "-infinity", "-nan")
 
 
@@ -1424,8 +1448,15 @@ def main(argv: Sequence[str] | None = None, *, _whole_process: bool = False) -> 
     handlers it found; ``python -m tinygrad_cnn`` keeps its own until the process ends (a flood of
     SIGTERMs then still ends it with status 143, not killed)."""
     _LOST_OUTPUT.clear()
+    global PROG
+    if argv is None and os.path.basename(sys.argv[0]) == "tinygrad-cnn":  # (the console script:
+        PROG = "tinygrad-cnn"                                               # its own name)
     try:
-        args = build_parser().parse_args(_joined_non_finite(sys.argv[1:] if argv is None else argv))
+        parser = build_parser()
+        args, extra = parser.parse_known_args(
+            _joined_non_finite(sys.argv[1:] if argv is None else argv))
+        if extra:  # (a typo after a command: that command's usage, and what it accepts -- t193)
+            _unrecognized(getattr(args, "parser", parser), extra)
     except KeyboardInterrupt:  # (a Ctrl-C while the arguments are read: nothing began)
         _say("", "interrupted", stream=sys.stderr)
         return 130

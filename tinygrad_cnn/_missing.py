@@ -122,7 +122,8 @@ MISSING: dict[str, dict[str, str]] = {
                 "sigmoid and tanh over the time steps",
         "GRU": "recurrent layers are not implemented: unroll the recurrence with nn.Linear, "
                "sigmoid and tanh over the time steps",
-        "Conv3d": "3-d convolution is not implemented (conv1d, conv2d and conv_transpose2d are)",
+        "Conv3d": "3-d convolution is not implemented (conv1d, conv2d, conv_transpose1d and "
+                  "conv_transpose2d are)",
         **{name: f"recurrent layers are not implemented: unroll the {kind} cell with nn.Linear "
                  f"and {acts} over the time steps"
            for name, kind, acts in (("RNNCell", "RNN", "tanh"),
@@ -173,7 +174,8 @@ MISSING: dict[str, dict[str, str]] = {
     "tinygrad_cnn.nn.functional": {
         "grid_sample": "not implemented (interpolate and pad are; a warp has no counterpart)",
         "affine_grid": "not implemented (interpolate and pad are; a warp has no counterpart)",
-        "conv3d": "3-d convolution is not implemented (conv1d, conv2d and conv_transpose2d are)",
+        "conv3d": "3-d convolution is not implemented (conv1d, conv2d, conv_transpose1d and "
+                  "conv_transpose2d are)",
         **{name: "3-d ops are not implemented (their 1-d and 2-d forms are)"
            for name in ("conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d",
                         "adaptive_max_pool3d", "lp_pool3d", "max_unpool3d")},

@@ -121,12 +121,20 @@ def _constant(weight: Any, x: Tensor, op: str, what: str, cast: bool = False) ->
 
 
 # ------------------------------------------------------------------------------ class losses
+_CLASS_TARGET_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))
+
+
 def _class_target(logits: Tensor, target: Any, op: str, ignore_index: int
                   ) -> tuple[Tensor, Any, tuple[int, ...]]:
     """Logits as ``(N, C)``, target as an int array ``(N,)``, and the shape of per-sample losses."""
     t = to_numpy(target._data) if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind not in "iu":
         raise ArgumentTypeError(f"{op}: target must hold class indices (an integer tensor), got {t.dtype}")
+    if isinstance(target, Tensor) and t.dtype not in _CLASS_TARGET_DTYPES:
+        # (PyTorch's "expected target dtype to be Long or Byte": accepted here, code written
+        # against ours failed when moved to PyTorch -- t191)
+        raise ArgumentTypeError(f"{op}: a target tensor of class indices must be int64 (long) or "
+                                f"uint8, as in PyTorch; got {t.dtype}: use target.long()")
     in_shape, t_shape = tuple(logits.shape), tuple(t.shape)
     if logits.ndim == 1:  # unbatched (C,) with a 0-d target (or one of shape (1,), as PyTorch;
         # another is the shape check's error below, not numpy's "cannot reshape array of size 2")

@@ -13,6 +13,7 @@ import numpy as np
 
 from tinygrad_cnn._scalars import check_number
 from tinygrad_cnn.autograd import no_grad
+from tinygrad_cnn.backend import ArgumentValueError
 from tinygrad_cnn.nn import functional as F
 from tinygrad_cnn.nn import init
 from tinygrad_cnn.nn.module import Module, Parameter
@@ -155,8 +156,10 @@ class Unflatten(Module):
         known = math.prod(s for s in sizes if s != -1)
         ok = input.shape[d] == known if -1 not in sizes else known and input.shape[d] % known == 0
         if not ok or sizes.count(-1) > 1:
-            raise ValueError(f"Unflatten: cannot split dim {d} of size {input.shape[d]} (input "
-                             f"{input.shape}) into {sizes}; the sizes must multiply to {input.shape[d]}")
+            # (forward-time, PyTorch's RuntimeError: a ValueError and RuntimeError -- t191)
+            raise ArgumentValueError(f"Unflatten: cannot split dim {d} of size {input.shape[d]} "
+                                     f"(input {input.shape}) into {sizes}; the sizes must "
+                                     f"multiply to {input.shape[d]}")
         return input.reshape(input.shape[:d] + sizes + input.shape[d + 1:])
 
     def extra_repr(self) -> str:

@@ -5233,7 +5233,8 @@ def _binary(fn: Any, a: Tensor, b: Any, reverse: bool = False, floating: bool = 
         else:
             a, b = _promote(fn.name, a, b, dt)
     if shape is not None and _state.grad_enabled and not getattr(fn, "own_broadcast", False):
-        # operands that get a gradient are expanded; the rest broadcast
+        # operands that get a gradient are expanded; the rest broadcast (add, sub, mul and div
+        # broadcast them all themselves: ``own_broadcast``, their VJPs sum each gradient back)
         # (the op itself: the shapes are known to broadcast, expand()'s checks are not needed)
         if a.requires_grad and a._data.shape != shape:
             a = _ops.movement.Expand.apply(a, shape=shape)

@@ -54,6 +54,8 @@ def _pair(value: Any, what: str, op: str, minimum: int, one_value_ok: bool = Tru
     """An int or an ``(h, w)`` pair of ints, each at least ``minimum``; a one-int sequence is
     used for both (as PyTorch does), unless ``one_value_ok`` is False (``fold``/``unfold``, whose
     PyTorch kernels want exactly two)."""
+    if type(value) is int and value >= minimum:  # (the everyday form: nothing to check)
+        return value, value
     if isinstance(value, (tuple, list)) and len(value) == 1:
         if not one_value_ok:
             v = value[0]

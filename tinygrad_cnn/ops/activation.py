@@ -310,9 +310,11 @@ def _softplus_array(y: Any, beta: float, threshold: float) -> Any:
     """``log(1 + exp(beta y)) / beta``, ``y`` where ``beta y > threshold``, in ``y``'s dtype
     (:class:`Softplus`'s forward, and mish's first-order VJP)."""
     xp, t = array_module(y), y.dtype.type
-    bx = y * t(beta)
+    bx = y * t(beta) if beta != 1 else y  # (a factor of 1 skipped: y * 1 is y, bit for bit)
     with np.errstate(over="ignore"):
-        soft = xp.log1p(xp.exp(bx)) / t(beta)
+        soft = xp.log1p(xp.exp(bx))
+    if beta != 1:
+        soft /= t(beta)
     return xp.where(bx > t(threshold), y, soft)
 
 
@@ -472,7 +474,7 @@ class Softplus(Function):
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         beta, threshold = ctx.attrs["beta"], ctx.attrs["threshold"]
-        bx = x._data * beta
+        bx = x._data * beta if beta != 1 else x._data  # (x * 1 is x: the pass skipped)
         if first_order(g, x):  # (the same on arrays: no nodes)
             gd = g._data
             return Tensor._make(np.where(bx > threshold, gd, gd * _sigmoid_array(bx)))
@@ -522,7 +524,8 @@ class Mish(Function):
             xd = x._data
             with np.errstate(over="ignore", invalid="ignore"):
                 td = tanh_array(_softplus_array(xd, 1.0, 20.0))
-                return Tensor._make(g._data * (td + xd * _sigmoid_array(xd) * (1 - td * td)))
+                sig = 1 / (1 + array_module(xd).exp(-xd))  # (_sigmoid_array's, in this errstate)
+                return Tensor._make(g._data * (td + xd * sig * (1 - td * td)))
         t = Softplus.apply(x, beta=1.0, threshold=20.0).tanh()
         return g * (t + x * Sigmoid.apply(x) * (1 - t * t))
 

@@ -244,9 +244,19 @@ class NLLLoss(Function):
             # the plain case (every sample counts, weight 1): class_weights' masks and the
             # ignored samples' zeros, which cost twice the loss itself on a small batch, skipped
             # -- the same values (x * 1 is x, where(False, 0, x) is x)
+            losses = _nll(logp, target)
+            ctx.target, ctx.classes, ctx.ignored = target, logp.shape[1], None
+            if reduction == "mean" and xp is np:
+                # the mean's factors 1 / N (in the wide dtype, then the input's) and the mean
+                # itself without the weights' array: the weighted mean's values, op for op
+                n = target.shape[0]
+                wide = _wide(losses)
+                total = wide.dtype.type(n)
+                with np.errstate(invalid="ignore", divide="ignore"):  # (no sample: 0 / 0)
+                    ctx.factors = np.full((n, 1), wide.dtype.type(1) / total, dtype=logp.dtype)
+                    return np.asarray(np.add.reduce(wide) / total).astype(logp.dtype, copy=False)
             safe, ignored = target, None
             w = xp.ones(target.shape, dtype=logp.dtype)
-            losses = _nll(logp, target)
         else:
             safe, w, ignored = class_weights(target, weight, ignore_index, logp.dtype)
             losses = xp.where(ignored, 0, _nll(logp, safe) * w)

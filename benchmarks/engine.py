@@ -16,7 +16,9 @@ from benchmarks.common import timeit
 
 SMALL_OPS = ["add", "mul", "relu", "exp", "sum", "matmul", "reshape", "getitem",
              # ops of the breadth issues (14, 15)
-             "mean", "max", "sigmoid", "tanh", "softmax", "log_softmax", "where", "cat", "gather"]
+             "mean", "max", "sigmoid", "tanh", "softmax", "log_softmax", "where", "cat", "gather",
+             # broadcasting operands that require grad (a bias added by hand, a column scale)
+             "add bias", "mul column"]
 
 
 def _chain(lib: Any, n: int) -> tuple[float, float]:
@@ -65,6 +67,8 @@ def _small_op(lib: Any, op: str) -> float:
     b = lib.make(rng.standard_normal((16, 16)).astype(np.float32), True)
     positive = lib.make(rng.standard_normal((16, 16)) > 0)
     index = lib.make(rng.integers(0, 16, (16, 8)))
+    bias = lib.make(rng.standard_normal(16).astype(np.float32), True)
+    column = lib.make(rng.standard_normal((16, 1)).astype(np.float32), True)
     f = {
         "add": lambda: a + b,
         "mul": lambda: a * b,
@@ -83,6 +87,8 @@ def _small_op(lib: Any, op: str) -> float:
         "where": lambda: lib.mod.where(positive, a, b),
         "cat": lambda: lib.mod.cat([a, b]),
         "gather": lambda: a.gather(1, index),
+        "add bias": lambda: a + bias,
+        "mul column": lambda: a * column,
     }[op]
     out = f()
     g = lib.make(np.ones(out.shape, dtype=np.float32))

@@ -30,7 +30,8 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CASES = ["add", "mul", "relu", "exp", "sum", "matmul", "reshape", "getitem", "mean", "max",
-         "sigmoid", "tanh", "softmax", "log_softmax", "where", "cat", "gather", "chain1000"]
+         "sigmoid", "tanh", "softmax", "log_softmax", "where", "cat", "gather", "add bias",
+         "mul column", "chain1000"]
 
 
 def _extract(rev: str, into: str) -> None:
@@ -59,13 +60,16 @@ def _cases(tg: Any) -> dict[str, Callable[[], None]]:
     b = T(rng.standard_normal((16, 16)).astype(np.float32), requires_grad=True)
     positive = T(rng.standard_normal((16, 16)) > 0)
     index = T(rng.integers(0, 16, (16, 8)))
+    bias = T(rng.standard_normal(16).astype(np.float32), requires_grad=True)
+    column = T(rng.standard_normal((16, 1)).astype(np.float32), requires_grad=True)
     ops = {"add": lambda: a + b, "mul": lambda: a * b, "relu": lambda: a.relu(),
            "exp": lambda: a.exp(), "sum": lambda: a.sum(), "matmul": lambda: a @ b,
            "reshape": lambda: a.reshape(256), "getitem": lambda: a[2:10],
            "mean": lambda: a.mean(), "max": lambda: a.max(), "sigmoid": lambda: a.sigmoid(),
            "tanh": lambda: a.tanh(), "softmax": lambda: a.softmax(-1),
            "log_softmax": lambda: a.log_softmax(-1), "where": lambda: tg.where(positive, a, b),
-           "cat": lambda: tg.cat([a, b]), "gather": lambda: a.gather(1, index)}
+           "cat": lambda: tg.cat([a, b]), "gather": lambda: a.gather(1, index),
+           "add bias": lambda: a + bias, "mul column": lambda: a * column}
     cases: dict[str, Callable[[], None]] = {}
     for name, op in ops.items():
         g = T(np.ones(op().shape, dtype=np.float32))

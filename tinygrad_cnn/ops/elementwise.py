@@ -36,7 +36,9 @@ class Add(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         nx, ny = ctx.needs_input_grad
         (sx, _), (sy, _) = ctx.in_meta
-        return (summed_to(g, sx) if nx else None), (summed_to(g, sy) if ny else None)
+        gs = g._data.shape  # (equal shapes, the common case: g itself, without a call)
+        return (g if gs == sx else summed_to(g, sx)) if nx else None, \
+            (g if gs == sy else summed_to(g, sy)) if ny else None
 
 
 class Sub(Function):
@@ -52,10 +54,11 @@ class Sub(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         nx, ny = ctx.needs_input_grad
         (sx, _), (sy, _) = ctx.in_meta
-        gx = summed_to(g, sx) if nx else None
+        gs = g._data.shape
+        gx = (g if gs == sx else summed_to(g, sx)) if nx else None
         if not ny:
             return gx, None
-        gy = summed_to(g, sy)
+        gy = g if gs == sy else summed_to(g, sy)
         if first_order(gy):  # (neg's forward on the array: no node)
             return gx, Tensor._make(-gy._data)
         return gx, -gy
@@ -79,8 +82,12 @@ class Mul(Function):
         (sx, _), (sy, _) = ctx.in_meta
         if first_order(g, x, y):  # (the same on arrays: no nodes)
             gd = g._data
-            return (summed_to(Tensor._make(gd * y._data), sx) if y is not None else None), \
-                (summed_to(Tensor._make(gd * x._data), sy) if x is not None else None)
+            gx = Tensor._make(gd * y._data) if y is not None else None
+            gy = Tensor._make(gd * x._data) if x is not None else None
+            if gd.shape == sx == sy:  # (equal shapes, the common case: nothing to sum)
+                return gx, gy
+            return (summed_to(gx, sx) if gx is not None else None), \
+                (summed_to(gy, sy) if gy is not None else None)
         return (summed_to(g * y, sx) if y is not None else None), \
             (summed_to(g * x, sy) if x is not None else None)
 
@@ -105,8 +112,11 @@ class Div(Function):
         if first_order(g, y, x):  # (the same on arrays: no nodes)
             gd, yd = g._data, y._data
             with np.errstate(all="ignore"):
-                return (summed_to(Tensor._make(gd / yd), sx) if nx else None), \
-                    (summed_to(Tensor._make(-gd * (x._data / yd / yd)), sy) if ny else None)
+                gx = Tensor._make(gd / yd) if nx else None
+                gy = Tensor._make(-gd * (x._data / yd / yd)) if ny else None
+            if gd.shape == sx == sy:  # (equal shapes, the common case: nothing to sum)
+                return gx, gy
+            return (summed_to(gx, sx) if nx else None), (summed_to(gy, sy) if ny else None)
         gx = summed_to(g / y, sx) if nx else None
         gy = summed_to(-g * (x / y / y), sy) if ny else None  # not x / y²: y² over- or
         return gx, gy  # underflows sooner

@@ -257,3 +257,45 @@ def test_small_max_pool_matches_pytorch_bit_for_bit_with_ties_zeros_nan_and_inf(
         np.testing.assert_array_equal(np.signbit(o), np.signbit(to))
         np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
         np.testing.assert_array_equal(a.grad.numpy(), ta.grad.numpy())
+
+
+# ------------------------------------------------------------------ t194: the day's changes
+def test_a_subtracted_broadcast_operand_gets_pytorchs_sign_of_zero():
+    """The broadcast sub summed its gradient, then negated it: -0 where PyTorch's sum of -0s is
+    +0 (t194). (A negative alpha still scales after the sum, as before: -0 there.)"""
+    torch = pytest.importorskip("torch")
+    for alpha in (1, 2.0):
+        a, b = tg.Tensor(np.ones((2, 2)), requires_grad=True), tg.Tensor(np.ones(2), requires_grad=True)
+        ta, tb = torch.ones(2, 2, dtype=torch.float64, requires_grad=True), \
+            torch.ones(2, dtype=torch.float64, requires_grad=True)
+        for create in (False, True):
+            ours = tg.autograd.grad(tg.sub(a, b, alpha=alpha), (a, b), tg.zeros(2, 2, dtype=tg.float64),
+                                    create_graph=create)
+            theirs = torch.autograd.grad(torch.sub(ta, tb, alpha=alpha), (ta, tb),
+                                         torch.zeros(2, 2, dtype=torch.float64), create_graph=create)
+            for x, y in zip(ours, theirs):
+                np.testing.assert_array_equal(np.signbit(x.detach().numpy()), np.signbit(y.detach().numpy()))
+
+
+def test_bool_subtraction_and_float_kernel_sizes_raise_pytorchs_classes():
+    for other in (tg.ones(2, dtype=tg.bool), True):
+        with pytest.raises(RuntimeError, match="sub: subtraction"):  # (was a plain TypeError)
+            tg.ones(2) - other
+        with pytest.raises(TypeError, match="sub: subtraction"):
+            tg.ones(2) - other
+    x = tg.ones(1, 1, 4, 4)
+    for k in (2.0, (2.0, 2), "2", (2, "a")):
+        with pytest.raises(TypeError, match="max_pool2d: kernel_size must be an int"):
+            F.max_pool2d(x, k)
+    with pytest.raises(TypeError, match="kernel_size"):
+        tg.nn.Conv2d(3, 3, 2.5)
+    with pytest.raises(RuntimeError, match="kernel_size must be an int or an \\(h, w\\) pair"):
+        F.max_pool2d(x, (2, 2, 2))  # (a wrong count: PyTorch's RuntimeError, as before)
+
+
+@pytest.mark.parametrize("bad", ["cuda:x", "cuda:-1", "cuda:", "cpu:a"])
+def test_a_malformed_device_index_is_named_as_such(bad):
+    """'cuda:x' was read as 'cuda' and reported as not available (t194)."""
+    with pytest.raises(ValueError, match=f"invalid device string '{bad}'"):
+        tg.zeros(2, device=bad)
+    assert tg.zeros(2, device="cpu:0").device == "cpu"

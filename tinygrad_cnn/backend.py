@@ -52,11 +52,14 @@ def normalize_device(device: str | None) -> str:
         return "cpu"
     if not isinstance(device, str):
         device = str(device)
-    name = device.lower().split(":")[0]
+    name, colon, index = device.lower().partition(":")
     if name == "gpu":
         name = "cuda"
     if name not in DEVICES:
         raise ValueError(f"unknown device {device!r}; expected one of {DEVICES}")
+    if colon and not (index.isascii() and index.isdigit()):  # (cuda:x, cuda:-1: PyTorch's error,
+        raise ValueError(f"invalid device string {device!r}: the index after ':' must be a "  # not
+                         "non-negative integer, as in 'cuda:0'")  # "cuda is not available" -- t194)
     return name
 
 

@@ -6588,7 +6588,7 @@ def _no_bool_subtraction(a: Tensor, b: Any) -> None:
     if a._data.dtype.kind == "b" and isinstance(b, Tensor) and b._data.dtype.kind == "b":
         raise ArgumentTypeError("sub: subtraction, the - operator, with two bool tensors is not supported "
                                 "(as in PyTorch); use ^ or logical_xor() instead")
-    raise TypeError("sub: subtraction, the - operator, with a bool tensor or a bool is not "
+    raise ArgumentTypeError("sub: subtraction, the - operator, with a bool tensor or a bool is not "
                     "supported (as in PyTorch); to invert a mask use ~ or logical_not(), else "
                     "convert it with .int() or .float() first")
 

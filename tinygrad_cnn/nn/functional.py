@@ -70,6 +70,12 @@ def _pair(value: Any, what: str, op: str, minimum: int, one_value_ok: bool = Tru
     elif isinstance(value, (tuple, list)) and len(value) == 2 and all(
             isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
         pair = (int(value[0]), int(value[1]))
+    elif isinstance(value, (tuple, list)) and len(value) == 2:  # (a float or a string in it:
+        raise ArgumentTypeError(f"{op}: {what} must be an int or an (h, w) pair of ints, got "  # a
+                                f"{value!r}")  # TypeError, as PyTorch's argument parser -- t194)
+    elif not isinstance(value, (tuple, list)):
+        raise ArgumentTypeError(f"{op}: {what} must be an int or an (h, w) pair of ints, got "
+                                f"{type(value).__name__} {value!r}")
     else:
         raise ArgumentValueError(f"{op}: {what} must be an int or an (h, w) pair of ints, got {value!r}"
                                  + (f" ({len(value)} values)" if isinstance(value, (tuple, list)) else ""))

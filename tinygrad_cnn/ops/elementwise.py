@@ -58,10 +58,12 @@ class Sub(Function):
         gx = (g if gs == sx else summed_to(g, sx)) if nx else None
         if not ny:
             return gx, None
-        gy = g if gs == sy else summed_to(g, sy)
-        if first_order(gy):  # (neg's forward on the array: no node)
-            return gx, Tensor._make(-gy._data)
-        return gx, -gy
+        # negated, then summed back (as PyTorch's: a sum of -0s is +0, the negated sum -0)
+        if first_order(g):  # (neg's forward on the array: no node)
+            gy = Tensor._make(-g._data)
+        else:
+            gy = -g
+        return gx, (gy if gs == sy else summed_to(gy, sy))
 
 
 class Mul(Function):

@@ -299,3 +299,31 @@ def test_a_malformed_device_index_is_named_as_such(bad):
     with pytest.raises(ValueError, match=f"invalid device string '{bad}'"):
         tg.zeros(2, device=bad)
     assert tg.zeros(2, device="cpu:0").device == "cpu"
+
+
+# ------------------------------------------------------------------ t195: the Tensor API, swept
+@pytest.mark.parametrize("op", ["sum", "mean", "prod", "all", "any", "std", "var", "nansum",
+                                "amax", "amin", "argmax", "argmin", "logsumexp", "norm"])
+def test_keepdim_must_be_a_bool(op):
+    """A string keepdim crashed inside numpy's reductions for some ops and was read as True by
+    others (t195); numpy's bool is one."""
+    x = tg.ones(2, 3) if op not in ("all", "any") else tg.ones(2, 3, dtype=tg.bool)
+    fn = (lambda **kw: x.norm(dim=1, **kw)) if op == "norm" else \
+        (lambda **kw: getattr(x, op)(1, **kw))
+    with pytest.raises(TypeError, match=r"keepdim must be a bool \(True or False\), got str 'yes'"):
+        fn(keepdim="yes")
+    with pytest.raises(RuntimeError, match="keepdim must be a bool"):
+        fn(keepdim="yes")
+    assert fn(keepdim=np.True_).shape == (2, 1) and fn(keepdim=False).shape == (2,)
+
+
+def test_cross_wants_three_along_dim_in_both_inputs():
+    with pytest.raises(ValueError, match="dimension 0 of both inputs must have size 3, got 3 and 1"):
+        tg.cross(tg.ones(3, 1), tg.ones(1, 4), dim=0)
+    with pytest.raises(TypeError, match="cross: not implemented for bool"):
+        tg.cross(tg.ones(2, 3, dtype=tg.bool), tg.ones(2, 3, dtype=tg.bool), dim=1)
+    a = tg.Tensor(np.array([[1.0, 0, 0]]), requires_grad=True)
+    assert tg.cross(a, tg.Tensor(np.array([[0.0, 1, 0], [0, 0, 1]])), dim=1).tolist() == \
+        [[0.0, 0.0, 1.0], [0.0, -1.0, 0.0]]  # (broadcast along another dim: as before)
+    with pytest.raises(TypeError, match="vdot: other must be a Tensor, got int"):
+        tg.ones(3).vdot(2)

@@ -48,6 +48,7 @@ import numpy as np
 from tinygrad_cnn import _forward_array as _fa
 from tinygrad_cnn._words import a_type
 from tinygrad_cnn.backend import (
+    ArgumentTypeError,
     ArgumentValueError,
     array_module,
     broadcast_shapes,
@@ -794,8 +795,11 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: Tensor, **attrs: Any) -> Tensor:
-        if attrs and cls._user and "_tensors" not in attrs:
-            inputs, attrs = _bind_keywords(cls, inputs, attrs)
+        if attrs:
+            if cls._user and "_tensors" not in attrs:
+                inputs, attrs = _bind_keywords(cls, inputs, attrs)
+            elif "keepdim" in attrs and attrs["keepdim"].__class__ is not bool:
+                attrs["keepdim"] = keepdim_arg(cls.name, attrs["keepdim"])
         Tensor = _TensorCls
         arrays = []
         needs = []
@@ -1679,6 +1683,19 @@ def _user_stack(cut: int) -> list[str]:
     frames = traceback.extract_stack()[:-cut - 1]
     mine = [fr for fr in frames if not _in_package(fr.filename)]
     return traceback.format_list((mine or frames)[-8:])
+
+
+def keepdim_arg(op: str, keepdim: Any) -> bool:
+    """A reduction's ``keepdim`` as a bool (numpy's too); anything else is PyTorch's TypeError (a
+    string was taken as True by some reductions and reached numpy's in others: "'str' object
+    cannot be interpreted as an integer" from inside numpy -- t195). ``apply`` checks the
+    ``keepdim`` of every op recorded; reductions computed without a node call it themselves."""
+    if keepdim.__class__ is bool:
+        return keepdim
+    if isinstance(keepdim, np.bool_):
+        return bool(keepdim)
+    raise ArgumentTypeError(f"{op}: keepdim must be a bool (True or False), got "
+                            f"{type(keepdim).__name__} {keepdim!r}")
 
 
 def _user_frame(depth: int = 2) -> tuple[Any, int] | None:

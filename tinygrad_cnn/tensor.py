@@ -23,7 +23,7 @@ import numpy as np
 from tinygrad_cnn import autograd
 from tinygrad_cnn import interop as _interop
 from tinygrad_cnn._words import a_type
-from tinygrad_cnn.autograd import Context, RemovableHandle, ZeroLink, _self_overlapping, _state
+from tinygrad_cnn.autograd import Context, RemovableHandle, ZeroLink, _self_overlapping, _state, keepdim_arg
 from tinygrad_cnn.backend import DEVICE_OF as _DEVICE_OF
 from tinygrad_cnn.backend import (
     ArgumentIndexError,
@@ -1722,6 +1722,7 @@ class Tensor:
         return self._test(dim, keepdim, "all")
 
     def _test(self, dim: Any, keepdim: bool, which: str) -> Tensor:
+        keepdim = keepdim_arg(which, keepdim)
         axes = _dims(dim, self.ndim, which)  # None: every dim; (): none (PyTorch's rules)
         out = array_module(self._data).asarray(getattr(self._data, which)(axis=axes, keepdims=keepdim))
         if not out.flags.c_contiguous:  # contiguous, as PyTorch's reductions give theirs
@@ -1730,6 +1731,7 @@ class Tensor:
         return Tensor._make(out.astype(np.uint8) if self._data.dtype == np.uint8 else out)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        keepdim = keepdim_arg("argmax", keepdim)
         """Index of the (first) largest value; no gradient."""
         xp = array_module(self._data)
         _arg_extreme_check(self, dim, "argmax")
@@ -1739,6 +1741,7 @@ class Tensor:
         return Tensor._make(xp.asarray(self._data.argmax(axis=d, keepdims=keepdim)))
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        keepdim = keepdim_arg("argmin", keepdim)
         """The index of the smallest value (the first on ties; NaN counts as smallest) over all elements or
         along ``dim``."""
         xp = array_module(self._data)
@@ -2428,6 +2431,7 @@ class Tensor:
         return _ops.indexing.topk(self, k, dim, largest, sorted)
 
     def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+        keepdim = keepdim_arg("kthvalue", keepdim)
         """``(values, indices)`` of the ``k``-th smallest along ``dim``; the values' VJP sends ``g`` to
         that element."""
         return _ops.indexing.kthvalue(self, k, dim, keepdim)
@@ -2849,9 +2853,11 @@ class Tensor:
 
     def vdot(self, other: Tensor) -> Tensor:
         """The dot product of two 1-D tensors (real: ``dot``)."""
-        if not isinstance(other, Tensor) or self.ndim != 1 or other.ndim != 1:
+        if not isinstance(other, Tensor):  # (was "got 1D and intD tensors" -- t195)
+            raise TypeError(f"vdot: other must be a Tensor, got {type(other).__name__}")
+        if self.ndim != 1 or other.ndim != 1:
             raise RuntimeError(f"vdot: 1D tensors expected, but got {self.ndim}D and "
-                               f"{getattr(other, 'ndim', type(other).__name__)}D tensors")
+                               f"{other.ndim}D tensors")
         return self.dot(other)
 
     def ger(self, vec2: Tensor) -> Tensor:
@@ -4933,7 +4939,8 @@ def _deprecated_transpose(name: str, ndim: int) -> None:
 
 
 def _floating(t: Tensor) -> Tensor:
-    """Ops like exp/log/mean need a floating tensor: integers become float32 (as in PyTorch)."""
+    """Ops like exp/log/mean need a floating tensor: integers and bools become float32 (as
+    PyTorch's exp and log do; its mean, softmax and nextafter refuse them -- lenient here)."""
     return t if t._data.dtype.kind == "f" else t.to(np.float32)
 
 

@@ -859,9 +859,14 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
         raise IndexError(f"cross: dim {dim} given, but the inputs are 0-d (shapes {input.shape} "
                          f"and {other.shape}); cross takes vectors of 3 elements along dim")
     d = _dim(dim, len(shape), "cross")
-    if shape[d] != 3:
-        raise ArgumentValueError(f"cross: dimension {dim} must have size 3, got shape {shape} (inputs "
-                                 f"{input.shape} and {other.shape})")
+    if input.shape[d] != 3 or other.shape[d] != 3:  # (each: a size-1 one was stretched to 3 along
+        # the vector dim itself, where PyTorch refuses -- t195)
+        raise ArgumentValueError(f"cross: dimension {dim} of both inputs must have size 3, got "
+                                 f"{input.shape[d]} and {other.shape[d]} (shapes {input.shape} "
+                                 f"and {other.shape})")
+    if input.dtype == np.bool_:  # (was sub's error: the op inside)
+        raise ArgumentTypeError("cross: not implemented for bool tensors (as in PyTorch); convert "
+                                "them with .int() or .float() first")
     a, b = input.expand(shape), other.expand(shape)
 
     def part(t: Tensor, k: int) -> Tensor:

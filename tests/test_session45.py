@@ -327,3 +327,32 @@ def test_cross_wants_three_along_dim_in_both_inputs():
         [[0.0, 0.0, 1.0], [0.0, -1.0, 0.0]]  # (broadcast along another dim: as before)
     with pytest.raises(TypeError, match="vdot: other must be a Tensor, got int"):
         tg.ones(3).vdot(2)
+
+
+# ------------------------------------------------------------------ t196: accuracy against exact
+def test_float32_sums_along_a_non_inner_dim_are_accumulated_wide_when_long():
+    """numpy adds one value at a time along any dim but its inner loop's: 10,000 rows of 0.1
+    summed over dim 0 gave 999.9029 (1,591 ulp; PyTorch 2.8 ulp). Past 64 such additions the sum
+    is accumulated in float64 and rounded once; up to 64, numpy's own bits (LeNet-5's batch)."""
+    from tinygrad_cnn.ops.reduce import SEQUENTIAL_MAX, sequential_count
+
+    x = np.full((10_000, 2), 0.1, np.float32)
+    exact = 10_000 * np.float64(np.float32(0.1))
+    ulp = np.spacing(np.float32(exact))
+    assert abs(tg.Tensor(x).sum(0).numpy()[0] - exact) <= ulp
+    assert abs(tg.Tensor(x).mean(0).numpy()[0] - exact / 10_000) <= np.spacing(np.float32(0.1))
+    lin = tg.nn.Linear(2, 3)
+    lin(tg.Tensor(x, requires_grad=True)).sum().backward()  # (the bias gradient: a sum over rows)
+    assert lin.bias.grad.tolist() == [10_000.0] * 3
+    rng = np.random.default_rng(7)
+    for shape, dim in [((64, 30), (0,)), ((3, 64, 5), (0, 1)), ((65, 7), (0,)), ((300, 4, 6), (0, 2)),
+                       ((50, 40), (1,))]:
+        a = rng.standard_normal(shape).astype(np.float32)
+        exact = np.add.reduce(a.astype(np.float64), axis=dim)
+        ours = tg.Tensor(a).sum(dim).numpy()
+        assert np.max(np.abs(ours - exact)) <= 8 * np.spacing(np.float32(np.abs(exact).max()))
+        if sequential_count(a, dim) <= SEQUENTIAL_MAX:
+            np.testing.assert_array_equal(ours, np.add.reduce(a, axis=dim))  # (numpy's bits)
+    assert sequential_count(np.ones((5, 6, 7), np.float32), (1, 2)) == 0  # (trailing: pairwise)
+    assert sequential_count(np.ones((5, 6, 7), np.float32), (0, 2)) == 5
+    assert sequential_count(np.ones((5, 6, 7), np.float32).transpose(2, 1, 0), (0,)) == 0

@@ -1731,8 +1731,8 @@ class Tensor:
         return Tensor._make(out.astype(np.uint8) if self._data.dtype == np.uint8 else out)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        keepdim = keepdim_arg("argmax", keepdim)
         """Index of the (first) largest value; no gradient."""
+        keepdim = keepdim_arg("argmax", keepdim)
         xp = array_module(self._data)
         _arg_extreme_check(self, dim, "argmax")
         if dim is None:  # keepdim: shape (1, 1, ...), as in PyTorch
@@ -1741,9 +1741,9 @@ class Tensor:
         return Tensor._make(xp.asarray(self._data.argmax(axis=d, keepdims=keepdim)))
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        keepdim = keepdim_arg("argmin", keepdim)
         """The index of the smallest value (the first on ties; NaN counts as smallest) over all elements or
         along ``dim``."""
+        keepdim = keepdim_arg("argmin", keepdim)
         xp = array_module(self._data)
         _arg_extreme_check(self, dim, "argmin")
         if dim is None:
@@ -2431,9 +2431,9 @@ class Tensor:
         return _ops.indexing.topk(self, k, dim, largest, sorted)
 
     def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False) -> Any:
-        keepdim = keepdim_arg("kthvalue", keepdim)
         """``(values, indices)`` of the ``k``-th smallest along ``dim``; the values' VJP sends ``g`` to
         that element."""
+        keepdim = keepdim_arg("kthvalue", keepdim)
         return _ops.indexing.kthvalue(self, k, dim, keepdim)
 
     def tensor_split(self, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:

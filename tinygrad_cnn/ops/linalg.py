@@ -28,6 +28,7 @@ from tinygrad_cnn.autograd import (
 )
 from tinygrad_cnn.backend import ArgumentTypeError, ArgumentValueError, array_module
 from tinygrad_cnn.backend import broadcast_shapes as _bshapes
+from tinygrad_cnn.ops.reduce import float_sum
 from tinygrad_cnn.tensor import Tensor, _check_factor, _dim, _factor
 
 
@@ -220,7 +221,7 @@ class Linear(Function):
             return tuple(None if r is None else Tensor._make(r) for r in (
                 parallel.matmul(gd, w._data) if needs[0] else None,
                 parallel.matmul(gd.swapaxes(-1, -2), x._data) if needs[1] else None,
-                np.add.reduce(gd, axis=(0,)) if len(needs) > 2 and needs[2] else None,
+                float_sum(gd, (0,)) if len(needs) > 2 and needs[2] else None,  # (see _add)
             ))[:len(needs)]
         gx = g.matmul(w) if needs[0] else None  # (..., out) @ (out, in); batch dims broadcast
         gw = gb = None

@@ -114,7 +114,8 @@ def sequential_count(x: np.ndarray, dim: int | tuple[int, ...] | None) -> int:
         return 0
     inner = min(((abs(st), -ax) for ax, (st, n) in enumerate(zip(x.strides, x.shape)) if n > 1),
                 default=(0, 0))
-    return math.prod(x.shape[d] for d in dim if d != -inner[1])
+    others = [x.shape[d] for d in dim if d != -inner[1]]
+    return math.prod(others) if others else 0
 
 
 class Mean(Function):

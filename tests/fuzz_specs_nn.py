@@ -110,7 +110,9 @@ spec("affine", lambda m, x, w, b: m.F.batch_norm(
                .astype(str(x.dtype).replace("torch.", ""))),
     m.const(np.array([1.5, 0.2, 3.0]).astype(str(x.dtype).replace("torch.", ""))),
     w, b, training=False), id="eval", arity=3, shapes=fixed((4, 3, 2, 2), (3,), (3,)), rtol=4,
-     dtypes=_F32_64)
+     dtypes=_F32_64, specials=("zero", "tie"))  # (no inf weight: ours centres x first,
+# (x - mean) * (w * rstd) + b, ±inf there; PyTorch's kernel folds to x * a + (b - mean * a),
+# inf - inf = NaN -- the folding cancelled float16 inputs near 1000 to 16%, t196)
 spec("layer_norm", lambda m, x, w, b: m.F.layer_norm(x, (2, 3), w, b), arity=3,
      shapes=fixed((4, 2, 3), (2, 3), (2, 3)), rtol=16, dtypes=_F32_64, specials=("zero", "tie"))
 

@@ -251,12 +251,22 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         raise ArgumentValueError(f"{op}: running_mean and running_var are needed when not training")
     _check_params(x, weight, bias, c, op)
     _same_dtype(x, op, running_mean=running_mean, running_var=running_var)
-    # eval mode: a fixed per-channel affine map, x * scale + shift
-    rstd = Tensor._make(1.0 / array_module(x._data).sqrt(running_var._data.astype(x.dtype) + eps))
-    mean = Tensor._make(running_mean._data.astype(x.dtype))
+    if x.dtype == np.float16:  # computed in float32 and rounded once, as PyTorch's kernel does
+        def wide(t: Tensor | None) -> Tensor | None:
+            return None if t is None else t.float()
+
+        return batch_norm(x.float(), wide(running_mean), wide(running_var), wide(weight),
+                          wide(bias), False, momentum, eps).half()
+    # eval mode: a fixed per-channel map, (x - mean) * scale + bias with scale = weight * rstd --
+    # centred first (folded into x * scale + (bias - mean * scale), the product cancelled
+    # against the shift: float16 inputs near 1000 were 16% off, and the weight's gradient, then
+    # rstd (Σ g x - mean Σ g), NaN (inf - inf) -- t196)
+    xp = array_module(x._data)
+    rstd = Tensor._make(1.0 / xp.sqrt(running_var._data.astype(x.dtype) + eps))
+    mean = Tensor._make(running_mean._data.astype(x.dtype).reshape(shape))
     scale = rstd if weight is None else weight * rstd
-    shift = -(mean * scale) if bias is None else bias - mean * scale
-    return norm.Affine.apply(x, scale, shift, shape=shape)
+    shift = Tensor._make(xp.zeros(c, x.dtype)) if bias is None else bias
+    return norm.Affine.apply(x - mean, scale, shift, shape=shape)
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,

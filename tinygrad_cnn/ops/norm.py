@@ -15,7 +15,8 @@ so each is ``normalize`` -- ``x̂ = (x - mean) / sqrt(var + eps)`` with the bias
 as one node (its class at the end of this file, named after the layer: one op's overhead, not
 two -- as PyTorch's ``native_batch_norm``), whose VJP is the two VJPs composed; without weight
 and bias it is ``normalize`` alone (group norm's its own op all the same), and batch norm in eval
-mode is ``affine`` alone, with the running statistics folded into its scale and shift.
+mode is ``affine`` of the input less the running mean, its scale ``weight / sqrt(running_var +
+eps)`` (centred first, not folded into the shift: no cancellation).
 ``nn/functional_norm.py`` picks the dims, keeps the running statistics and checks arguments.
 
 The VJP of normalize, for the ``n`` elements of one group, is the projection

@@ -321,7 +321,6 @@ class _NormAffine:
         xp = array_module(x)
         y, ctx.mean, ctx.var = _xhat(_grouped(x, groups), dims, eps, zero_degenerate)
         xhat = y if y.dtype == x.dtype else None  # (x̂ for the VJP, as it is)
-        y = y.astype(x.dtype, copy=False)
         if groups:
             y = y.reshape(x.shape)  # (a view of x̂)
             if _channels_last(x):
@@ -330,12 +329,21 @@ class _NormAffine:
                 y = xp.ascontiguousarray(y)  # copy kept its order: PyTorch's result is C -- t186)
         else:
             y = _laid_out(x, y, dims)
+        wide = y  # (x̂ in the statistics' dtype: float32 for float16)
+        y = y.astype(x.dtype, copy=False)  # (in wide's layout)
         nx, nw, _ = ctx.needs_input_grad
         # (then the VJP reads x̂ from y, not again from x)
         ctx.xhat_is_y = nx and xhat is not None and (y is xhat or y.base is xhat)
         ctx.save_for_backward(x, weight if nx else None, y if nw or ctx.xhat_is_y else None)
-        out = y * weight.reshape(shape)
-        out += bias.reshape(shape)
+        if wide is not y:  # float16: x̂ * weight + bias in float32, rounded once, as PyTorch's
+            # (rounded twice, x̂ then the result, a sum cancelling against the bias was 1,465 ulp
+            # off -- t196)
+            out = wide * weight.astype(wide.dtype).reshape(shape)
+            out += bias.astype(wide.dtype).reshape(shape)
+            out = out.astype(x.dtype)
+        else:
+            out = y * weight.reshape(shape)
+            out += bias.reshape(shape)
         if y.flags.c_contiguous:
             return out if out.flags.c_contiguous else xp.ascontiguousarray(out)
         return layout.follow(y, out)  # (channels-last, as y)

@@ -399,3 +399,50 @@ def test_float16_norms_with_weight_and_bias_round_once():
         assert ours.dtype == np.float16
         ulp = np.spacing(np.abs(exact).astype(np.float16)).astype(np.float64)
         assert np.max(np.abs(ours.numpy().astype(np.float64) - exact) / ulp) <= 0.5 + 1e-9
+
+
+# ------------------------------------------------------------------ t197: threads and processes
+def test_set_num_threads_while_other_threads_split_work_never_hangs():
+    """set_num_threads joined the old pool while other threads could still submit to it: their
+    pieces were queued behind its workers' ends and waited for good (4 of 4 runs of four request
+    threads; Ctrl-C could not end it), and a Ctrl-C in the join left a dead pool for every later
+    op (t197). The old pool is let go now: queued pieces run, later ones run on their callers."""
+    import threading
+
+    from tinygrad_cnn import parallel
+
+    before = tg.get_num_threads()
+    stop, done, errors = threading.Event(), [0], []
+
+    def work() -> None:
+        try:
+            while not stop.is_set():
+                out = np.zeros(64)
+
+                def piece(s: int, e: int) -> None:
+                    out[s:e] += 1
+
+                parallel.run_chunks(64, piece, nbytes=parallel.MIN_BYTES)
+                assert out.sum() == 64  # (every piece ran once)
+                done[0] += 1
+        except BaseException as exc:  # (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(300):
+            tg.set_num_threads(2 + i % 2)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+        tg.set_num_threads(before)
+    assert not any(t.is_alive() for t in threads), "a thread hung in a split op"
+    assert not errors and done[0] > 0
+    pool = parallel._pool
+    tg.set_num_threads(tg.get_num_threads())  # (the same count: the pool stays)
+    assert parallel._pool is pool
+    with pytest.raises(RuntimeError, match="set_num_threads"):  # (PyTorch's class, t197)
+        tg.set_num_threads(0)

@@ -399,10 +399,11 @@ def set_num_threads(n: int) -> None:
     """How many threads the ops split their big jobs over (PyTorch's name; the default is the
     number of cores, or ``TINYGRAD_CNN_THREADS``); 1 runs everything on the calling thread, with
     OpenBLAS on one thread too."""
+    # (PyTorch's errors are RuntimeErrors: these are that too -- t197)
     if isinstance(n, builtins.bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"set_num_threads: expected a positive integer, got {n!r}")
+        raise ArgumentTypeError(f"set_num_threads: expected a positive integer, got {n!r}")
     if not 1 <= n <= _parallel.MAX_THREADS:
-        raise ValueError(f"set_num_threads: expected a positive integer (at most "
+        raise ArgumentValueError(f"set_num_threads: expected a positive integer (at most "
                          f"{_parallel.MAX_THREADS}: more threads than cores only slow the ops "
                          f"down), got {n}")
     _parallel.set_threads(operator.index(n))

@@ -56,10 +56,15 @@ def set_threads(n: int) -> None:
         raise ValueError(f"set_threads: n must be an integer >= 1 (at most {MAX_THREADS}), "
                          f"got {n!r}")
     with _lock:
+        if int(n) == _threads:  # (nothing to change: the pool, in use by other threads, stays)
+            return
         _threads = int(n)
-        if _pool is not None:
-            _pool.shutdown()
-            _pool = None
+        # the pool is let go, not joined: another thread may be submitting to it right now
+        # (its pieces then run on that thread: see _Pool.submit); joining it there, with a
+        # Ctrl-C landing in the join, left a dead pool in place for every later op -- t197
+        old, _pool = _pool, None
+    if old is not None:
+        old.close()
 
 
 class _Piece:
@@ -85,6 +90,8 @@ class _Pool:
 
     def __init__(self, n: int) -> None:
         self.tasks: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.closed = False
+        self.gate = threading.Lock()  # (a submission and the closing, one at a time)
         self.workers = [threading.Thread(target=self._work, name=f"tinygrad_cnn_{i}", daemon=True)
                         for i in range(n)]
         for t in self.workers:
@@ -111,15 +118,29 @@ class _Pool:
                 task = fn = piece = state = None
 
     def submit(self, fn: Callable[[int, int], None], s: int, e: int) -> _Piece:
+        """Queue ``fn(s, e)`` for a worker; on a pool already closed (``set_num_threads`` in
+        another thread let it go: its workers may have ended) run it here, now -- queued there,
+        no worker would run it and the caller would wait for good (t197)."""
         piece = _Piece()
-        self.tasks.put((fn, s, e, np.geterr(), piece))
+        with self.gate:
+            if not self.closed:
+                self.tasks.put((fn, s, e, np.geterr(), piece))
+                return piece
+        try:
+            fn(s, e)
+        except BaseException as exc:  # (raised in the caller after every piece, as a worker's)
+            piece.error = exc
+        piece.finished = True
+        piece.done.release()
         return piece
 
-    def shutdown(self) -> None:
-        for _ in self.workers:
-            self.tasks.put(None)
-        for t in self.workers:
-            t.join()
+    def close(self) -> None:
+        """Let the workers end once every piece queued so far has run (each takes one ``None``
+        after them); later submissions run on their callers."""
+        with self.gate:
+            self.closed = True
+            for _ in self.workers:
+                self.tasks.put(None)
 
 
 def _forget_pool() -> None:

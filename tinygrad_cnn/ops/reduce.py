@@ -86,7 +86,11 @@ def _add(x: Any, dim: int | tuple[int, ...] | None, keepdim: bool, dtype: Any = 
     numpy would add up one element at a time over more than ``SEQUENTIAL_MAX`` elements is
     added in float64 and rounded once (see :func:`sequential_count`)."""
     if type(x) is np.ndarray:
-        if dtype is None and x.dtype == np.float32 and sequential_count(x, dim) > SEQUENTIAL_MAX:
+        if dtype is None and dim is not None and x.dtype == _F32 and x.ndim > 1 and (
+                x.size > SEQUENTIAL_MAX * x.shape[-1] or not x.flags.c_contiguous) \
+                and sequential_count(x, dim) > SEQUENTIAL_MAX:
+            # (the first tests bound the count cheaply: in C order no reduction adds more than
+            # size / shape[-1] elements one at a time -- small ops pay no more than them)
             return np.add.reduce(x, axis=dim, dtype=np.float64, keepdims=keepdim).astype(
                 np.float32)
         return np.add.reduce(x, axis=dim, dtype=dtype, keepdims=keepdim)
@@ -99,6 +103,7 @@ def _add(x: Any, dim: int | tuple[int, ...] | None, keepdim: bool, dtype: Any = 
 #: gave 999.9029, 1,591 ulp off, PyTorch's cascade sum 2.8 ulp -- t196; at 64, LeNet-5's batch,
 #: the bias gradients' error stays within a few ulp and their sums at their speed)
 SEQUENTIAL_MAX = 64
+_F32 = np.dtype(np.float32)
 
 
 def sequential_count(x: np.ndarray, dim: int | tuple[int, ...] | None) -> int:
@@ -109,8 +114,13 @@ def sequential_count(x: np.ndarray, dim: int | tuple[int, ...] | None) -> int:
     nd = x.ndim
     if dim is None or nd < 2:
         return 0
-    dim = tuple(sorted(d % nd for d in ((dim,) if isinstance(dim, int) else dim)))
-    if x.flags.c_contiguous and dim == tuple(range(nd - len(dim), nd)):
+    if isinstance(dim, int):
+        dim = (dim,)
+    contiguous = x.flags.c_contiguous
+    if contiguous and len(dim) == 1 and (dim[0] == -1 or dim[0] == nd - 1):
+        return 0  # (the everyday last-dim reduction -- softmax's, layer norm's: no more work)
+    dim = tuple(sorted(d % nd for d in dim))
+    if contiguous and dim == tuple(range(nd - len(dim), nd)):
         return 0
     inner = min(((abs(st), -ax) for ax, (st, n) in enumerate(zip(x.strides, x.shape)) if n > 1),
                 default=(0, 0))

@@ -343,8 +343,8 @@ def run_chunks(n: int, fn: Callable[[int, int], None], nbytes: int = MIN_BYTES,
             fn(0, n)
         return
     with _lock:
-        if _pool is None:
-            _pool = _Pool(_threads - 1)
+        if _pool is None:  # (at least one worker: the count read above may have been changed to
+            _pool = _Pool(max(_threads - 1, 1))  # 1 by now, and an empty pool hung -- t198)
         pool = _pool
     # the calling thread starts at once; a pool thread starts 25-250 µs later on our VMs (an idle
     # virtual CPU halts, and the host must schedule it again), so the caller takes a larger piece

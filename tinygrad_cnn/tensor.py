@@ -1947,6 +1947,7 @@ class Tensor:
         return self._extreme(_other_or_dim("min", dim, keepdim, other), keepdim, "min")
 
     def _extreme(self, dim: Any, keepdim: bool, which: str) -> Any:
+        keepdim = keepdim_arg(which, keepdim)
         if isinstance(dim, Tensor):
             return self.maximum(dim) if which == "max" else self.minimum(dim)
         op = _ops.reduce.Max if which == "max" else _ops.reduce.Min
@@ -2858,7 +2859,7 @@ class Tensor:
         if self.ndim != 1 or other.ndim != 1:
             raise RuntimeError(f"vdot: 1D tensors expected, but got {self.ndim}D and "
                                f"{other.ndim}D tensors")
-        return self.dot(other)
+        return _ops.linalg.dot(self, other, _where="vdot")  # (its errors named vdot's -- t198)
 
     def ger(self, vec2: Tensor) -> Tensor:
         """The outer product (PyTorch's old name for ``outer``)."""

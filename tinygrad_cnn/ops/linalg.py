@@ -699,14 +699,14 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
     return fused if fused is not None else a.reshape(a.shape[0], 1) * b.reshape(1, b.shape[0])
 
 
-def dot(input: Tensor, tensor: Tensor) -> Tensor:
+def dot(input: Tensor, tensor: Tensor, *, _where: str = "dot") -> Tensor:
     """The inner product of two 1-D tensors of one size and one dtype (a 0-d tensor)."""
     a, b = input, tensor
-    _tensors("dot", a, b)
+    _tensors(_where, a, b)
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
-        raise ArgumentValueError(f"dot: expected two 1-D tensors of one size, got shapes {a.shape} and "
-                                 f"{b.shape}")
-    _one_dtype("dot", a, b, product=True)
+        raise ArgumentValueError(f"{_where}: expected two 1-D tensors of one size, got shapes "
+                                 f"{a.shape} and {b.shape}")
+    _one_dtype(_where, a, b, product=True)
     return a.matmul(b)
 
 

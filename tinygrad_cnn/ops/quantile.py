@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn.autograd import keepdim_arg
 from tinygrad_cnn.tensor import Tensor, _dim, full, where
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
@@ -56,6 +57,7 @@ def _quantile(input: Tensor, q: Any, dim: int | None, keepdim: bool, interpolati
     if not isinstance(input, Tensor):
         raise TypeError(f"{where_}(): argument 'input' must be a Tensor, not "
                         f"{type(input).__name__}")
+    keepdim = keepdim_arg(where_, keepdim)
     if dim is not None and (isinstance(dim, (bool, np.bool_))
                             or not isinstance(dim, (int, np.integer))):
         raise TypeError(f"{where_}(): dim must be an int or None, got {dim!r} (one dim at a time, "

@@ -42,10 +42,10 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.autograd import Context, Function, keepdim_arg
 from tinygrad_cnn.backend import ArgumentTypeError, array_module, quiet, rows_past_32_dims
 from tinygrad_cnn.ops.indexing import select
-from tinygrad_cnn.ops.reduce import Mean, Std, Var, _extreme, _extreme_backward, _spread
+from tinygrad_cnn.ops.reduce import Mean, Std, Var, _extreme, _extreme_backward, _spread, float_sum
 from tinygrad_cnn.tensor import (
     DTypeLike,
     Tensor,
@@ -94,7 +94,7 @@ class Nansum(Function):
         w = xp.where(nan, 0, x)
         if x.dtype == np.float16:  # added up in float32, rounded once (as Sum, as PyTorch)
             return w.sum(axis=dim, keepdims=keepdim, dtype=np.float32).astype(np.float16)
-        return w.sum(axis=dim, keepdims=keepdim)
+        return float_sum(w, dim, keepdim)  # (Sum's: float32 wide where numpy adds one at a time)
 
     @staticmethod
     @quiet  # (an inf gradient times 0: NaN, as PyTorch's, without numpy's warning)
@@ -243,6 +243,7 @@ def _median_index(x: Any, d: int, ignore_nan: bool) -> Any:
 def _median(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool) -> Any:
     where = "nanmedian" if ignore_nan else "median"
     input = _tensor(input, where)
+    keepdim = keepdim_arg(where, keepdim)
     if input.dtype == np.bool_:
         raise TypeError(f"{where}: bool tensors are not supported (as in PyTorch); convert with "
                         ".long() or .float()")
@@ -318,6 +319,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     place, as its sort cannot order NaN: here each NaN counts once). The gradient goes to the
     index."""
     where = "mode"
+    keepdim = keepdim_arg(where, keepdim)
     input = _tensor(input, where)
     d, x = _selection_dim(input, dim, where)
     idx = _mode_index(x._data, d)

@@ -2434,7 +2434,6 @@ class Tensor:
     def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False) -> Any:
         """``(values, indices)`` of the ``k``-th smallest along ``dim``; the values' VJP sends ``g`` to
         that element."""
-        keepdim = keepdim_arg("kthvalue", keepdim)
         return _ops.indexing.kthvalue(self, k, dim, keepdim)
 
     def tensor_split(self, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:

@@ -299,9 +299,12 @@ def tanh_array(x: Any) -> Any:
     return out
 
 
-def _sigmoid_array(y: Any) -> Any:
+def _sigmoid_array(y: Any, quiet: bool = True) -> Any:
     """``1 / (1 + exp(-y))`` of an array (:class:`Sigmoid`'s forward, and the first-order VJPs
-    that need a sigmoid); exp(-y) = inf far left makes 1 / inf = 0, as it should."""
+    that need a sigmoid); exp(-y) = inf far left makes 1 / inf = 0, as it should (``quiet``:
+    without numpy's overflow warning; False inside a caller's own errstate, one fewer)."""
+    if not quiet:
+        return 1 / (1 + array_module(y).exp(-y))
     with np.errstate(over="ignore"):
         return 1 / (1 + array_module(y).exp(-y))
 
@@ -524,7 +527,7 @@ class Mish(Function):
             xd = x._data
             with np.errstate(over="ignore", invalid="ignore"):
                 td = tanh_array(_softplus_array(xd, 1.0, 20.0))
-                sig = 1 / (1 + array_module(xd).exp(-xd))  # (_sigmoid_array's, in this errstate)
+                sig = _sigmoid_array(xd, quiet=False)  # (inside this errstate)
                 return Tensor._make(g._data * (td + xd * sig * (1 - td * td)))
         t = Softplus.apply(x, beta=1.0, threshold=20.0).tanh()
         return g * (t + x * Sigmoid.apply(x) * (1 - t * t))

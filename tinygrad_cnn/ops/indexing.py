@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, Function, _OnceDifferentiable, _state
+from tinygrad_cnn.autograd import Context, Function, _OnceDifferentiable, _state, keepdim_arg
 from tinygrad_cnn.backend import (
     ArgumentIndexError,
     ArgumentTypeError,
@@ -880,6 +880,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
     and where it is (NaN as the largest value; among ties, the stable sort's -- PyTorch's
     quickselect may pick another of the tied indices, and its gradient goes there). The gradient
     of ``values`` goes to that index (``gather``)."""
+    keepdim = keepdim_arg("kthvalue", keepdim)
     d, idx, n = _sorted_for_k(input, k, dim, False, "kthvalue")
     if n == 0:  # (PyTorch's IndexError; a k past a non-empty dim is its RuntimeError)
         raise IndexError(f"kthvalue: expected reduction dim {d} to have non-zero size (shape "

@@ -423,13 +423,15 @@ def _bin_lengths(n: int, out: int, like_array: Any) -> Any:
     equal, else an array (on ``like_array``'s device)."""
     if n % out == 0:
         return n // out
-    o = np.arange(out)  # (bin o: [floor(o n / out), ceil((o + 1) n / out)), no Python step per bin)
-    return like((-((-(o + 1) * n) // out) - (o * n) // out).astype(like_array.dtype), like_array)
+    lengths = np.empty(out, dtype=like_array.dtype)
+    for k, outs, _ in bin_groups(n, out):  # (a few lengths: no Python step per bin)
+        lengths[outs] = k
+    return like(lengths, like_array)
 
 
 def _spread_bins(g: Any, axis: int, n: int) -> Any:
-    """The adjoint of ``_mean_bins`` into ``n`` elements: each bin's gradient divided by its
-    length, over the bin."""
+    """The adjoint of the bins' means (``_sum_bins`` divided by each bin's length) into ``n``
+    elements: each bin's gradient divided by its length, over the bin."""
     xp = array_module(g)
     out = g.shape[axis]
     if n % out == 0:

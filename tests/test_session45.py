@@ -483,3 +483,15 @@ def test_keepdim_must_be_a_bool_in_the_reductions_without_a_node(call):
 def test_vdot_names_itself_in_dots_errors():
     with pytest.raises(ValueError, match="vdot: expected two 1-D tensors of one size"):
         tg.ones(3).vdot(tg.ones(4))
+
+
+# ------------------------------------------------------------------ t199: the last outside look
+def test_eval_batch_norm_refuses_a_negative_eps_and_bad_device_strings_are_runtime_errors():
+    x = tg.ones(2, 2)
+    with pytest.raises(ValueError, match="batch_norm: eps must be non-negative, but got -1.0"):
+        F.batch_norm(x, tg.zeros(2), tg.ones(2), training=False, eps=-1.0)  # (was NaN)
+    assert F.batch_norm(x, tg.zeros(2), tg.ones(2), training=False, eps=0.0).tolist() == \
+        [[1.0, 1.0], [1.0, 1.0]]
+    for bad in ("cpu:0:0", "cuda:x", "tpu"):
+        with pytest.raises(RuntimeError, match="device"):  # (PyTorch's class; a ValueError too)
+            tg.zeros(1, device=bad)

@@ -56,10 +56,11 @@ def normalize_device(device: str | None) -> str:
     if name == "gpu":
         name = "cuda"
     if name not in DEVICES:
-        raise ValueError(f"unknown device {device!r}; expected one of {DEVICES}")
+        raise ArgumentValueError(f"unknown device {device!r}; expected one of {DEVICES}")
     if colon and not (index.isascii() and index.isdigit()):  # (cuda:x, cuda:-1: PyTorch's error,
-        raise ValueError(f"invalid device string {device!r}: the index after ':' must be a "  # not
-                         "non-negative integer, as in 'cuda:0'")  # "cuda is not available" -- t194)
+        # not "cuda is not available" -- t194; a RuntimeError too, as PyTorch's -- t199)
+        raise ArgumentValueError(f"invalid device string {device!r}: the index after ':' must be "
+                                 "a non-negative integer, as in 'cuda:0'")
     return name
 
 

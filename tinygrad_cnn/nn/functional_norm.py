@@ -249,6 +249,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         return y
     if running_mean is None or running_var is None:
         raise ArgumentValueError(f"{op}: running_mean and running_var are needed when not training")
+    if not eps >= 0:  # (PyTorch's check in every mode: a negative eps gave NaN here -- t199)
+        raise ArgumentValueError(f"{op}: eps must be non-negative, but got {eps}")
     _check_params(x, weight, bias, c, op)
     _same_dtype(x, op, running_mean=running_mean, running_var=running_var)
     if x.dtype == np.float16:  # computed in float32 and rounded once, as PyTorch's kernel does
